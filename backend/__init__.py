@@ -1,0 +1,1 @@
+"""chainarb backend: the online dispute resolution service."""
