@@ -1,0 +1,164 @@
+"""RFC 3161 tokens from a real local `openssl ts` authority, checked by us and by openssl."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "judicial"))
+from judicial_tsa import LocalTSA, start_tsa
+
+from evidence.errors import EvidenceError, FormatError
+from evidence.timestamp import (
+    TimestampInvalid,
+    TimestampRejected,
+    TimestampRequestError,
+    build_request,
+    load_certificates,
+    parse_response,
+    request_timestamp,
+    verify_token,
+)
+
+DIGEST = hashlib.sha256(b"merkle root 0x01").digest()
+
+
+@pytest.fixture(scope="module")
+def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTSA]:
+    with start_tsa(tmp_path_factory.mktemp("tsa")) as authority:
+        yield authority
+
+
+@pytest.fixture(scope="module")
+def token(tsa: LocalTSA) -> bytes:
+    return request_timestamp(tsa.url, DIGEST)
+
+
+def _write(tmp_path: Path, der: bytes) -> Path:
+    path = tmp_path / "t.tsr"
+    path.write_bytes(der)
+    return path
+
+
+def test_token_verifies_against_ca_and_tsa_cert_and_openssl_agrees(
+    tsa: LocalTSA, token: bytes, tmp_path: Path
+) -> None:
+    info = verify_token(token, DIGEST, trusted=tsa.ca_pem.read_bytes())
+    assert info.digest == DIGEST
+    assert info.hash_algorithm == "sha256"
+    assert info.policy == "1.3.6.1.4.1.57264.1.1"
+    assert "chainarb test TSA" in (info.signer_subject or "")
+    assert info.gen_time.tzinfo is not None
+    # Trusting the TSA certificate itself is enough too.
+    same = verify_token(token, DIGEST, trusted=load_certificates(tsa.tsa_pem.read_bytes()))
+    assert same.serial_number == info.serial_number
+    proc = tsa.openssl_verify(_write(tmp_path, token), DIGEST.hex())
+    assert proc.returncode == 0, proc.stderr
+    assert "Verification: OK" in proc.stdout
+
+
+def test_rsa_authority(tmp_path: Path) -> None:
+    with start_tsa(tmp_path / "rsa", key="rsa") as rsa_tsa:
+        der = request_timestamp(rsa_tsa.url, DIGEST)
+        info = verify_token(der, DIGEST, trusted=rsa_tsa.ca_pem.read_bytes())
+        assert info.digest == DIGEST
+        assert rsa_tsa.openssl_verify(_write(tmp_path, der), DIGEST.hex()).returncode == 0
+
+
+def test_request_is_der_with_nonce_and_cert_req() -> None:
+    from asn1crypto import tsp
+
+    req = tsp.TimeStampReq.load(build_request(DIGEST, nonce=42))
+    assert req["nonce"].native == 42
+    assert req["cert_req"].native is True
+    assert req["message_imprint"]["hashed_message"].native == DIGEST
+    with pytest.raises(FormatError, match="32-byte"):
+        build_request(b"\x00" * 20)
+
+
+def test_token_for_another_hash_is_refused_by_both(
+    tsa: LocalTSA, token: bytes, tmp_path: Path
+) -> None:
+    other = hashlib.sha256(b"another root").digest()
+    with pytest.raises(TimestampInvalid) as exc:
+        verify_token(token, other, trusted=tsa.ca_pem.read_bytes())
+    assert exc.value.check == "message_imprint"
+    assert tsa.openssl_verify(_write(tmp_path, token), other.hex()).returncode != 0
+
+
+def test_flipped_signature_is_refused_by_both(
+    tsa: LocalTSA, token: bytes, tmp_path: Path
+) -> None:
+    # The SignerInfo's signature OCTET STRING is the last thing in the response.
+    bad = token[:-1] + bytes([token[-1] ^ 0x01])
+    with pytest.raises(TimestampInvalid) as exc:
+        verify_token(bad, DIGEST, trusted=tsa.ca_pem.read_bytes())
+    assert exc.value.check == "signature"
+    assert tsa.openssl_verify(_write(tmp_path, bad), DIGEST.hex()).returncode != 0
+
+
+def test_edited_gen_time_is_refused_by_both(
+    tsa: LocalTSA, token: bytes, tmp_path: Path
+) -> None:
+    info = parse_response(token)
+    stamp = info.gen_time.strftime("%Y%m%d%H%M%S").encode()
+    assert token.count(stamp) == 1
+    year = stamp[:4]
+    bad = token.replace(stamp, str(int(year) - 1).encode() + stamp[4:])
+    with pytest.raises(TimestampInvalid) as exc:
+        verify_token(bad, DIGEST, trusted=tsa.ca_pem.read_bytes())
+    assert exc.value.check == "signed_attributes"
+    assert tsa.openssl_verify(_write(tmp_path, bad), DIGEST.hex()).returncode != 0
+
+
+def test_token_from_an_untrusted_authority_is_refused(
+    tsa: LocalTSA, token: bytes, tmp_path: Path
+) -> None:
+    with start_tsa(tmp_path / "other") as other:
+        with pytest.raises(TimestampInvalid) as exc:
+            verify_token(token, DIGEST, trusted=other.ca_pem.read_bytes())
+        assert exc.value.check == "trust"
+        path = _write(tmp_path, token)
+        proc = other.openssl_verify(path, DIGEST.hex())
+        assert proc.returncode != 0
+
+
+def test_wrong_nonce(tsa: LocalTSA, token: bytes) -> None:
+    with pytest.raises(TimestampInvalid) as exc:
+        verify_token(token, DIGEST, trusted=tsa.ca_pem.read_bytes(), nonce=7)
+    assert exc.value.check == "nonce"
+
+
+def test_rejection_is_reported(tsa: LocalTSA) -> None:
+    with pytest.raises(TimestampRejected, match="rejection"):
+        request_timestamp(tsa.reject_url, DIGEST)
+
+
+def test_unreachable_authority() -> None:
+    with pytest.raises(TimestampRequestError, match="could not be reached"):
+        request_timestamp("http://127.0.0.1:9/", DIGEST, timeout=2)
+
+
+@pytest.mark.parametrize("garbage", [b"", b"\x30\x03\x02\x01\x00", b"not der at all" * 10])
+def test_garbage_is_a_format_error(tsa: LocalTSA, garbage: bytes) -> None:
+    with pytest.raises(TimestampInvalid) as exc:
+        verify_token(garbage, DIGEST, trusted=tsa.ca_pem.read_bytes())
+    assert exc.value.check == "format"
+    assert isinstance(exc.value, EvidenceError)
+
+
+def test_certificate_without_timestamping_usage_is_refused(tsa: LocalTSA) -> None:
+    from evidence.timestamp import _check_tsa_certificate
+
+    ca = load_certificates(tsa.ca_pem.read_bytes())[0]
+    with pytest.raises(TimestampInvalid) as exc:
+        _check_tsa_certificate(ca, ca.not_valid_before_utc)
+    assert exc.value.check == "certificate"
+    tsa_cert = load_certificates(tsa.tsa_pem.read_bytes())[0]
+    with pytest.raises(TimestampInvalid) as exc:
+        _check_tsa_certificate(tsa_cert, tsa_cert.not_valid_after_utc.replace(year=2999))
+    assert exc.value.check == "gen_time"

@@ -1,0 +1,172 @@
+"""A local RFC 3161 time-stamping authority for tests: `openssl ts -reply` over HTTP.
+
+Why: the judicial package needs real tokens, and `openssl ts` is the same tool an expert
+uses to check them. `start_tsa(workdir)` creates a root CA and a TSA certificate (extended
+key usage critical timeStamping) with the openssl CLI, then serves POST / (and POST
+/reject, which answers with a rejection) on 127.0.0.1 from a thread.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+OPENSSL = "openssl"
+
+_CONFIG = """\
+[ tsa ]
+default_tsa = tsa_ok
+
+[ tsa_ok ]
+dir = {dir}
+serial = $dir/serial
+crypto_device = builtin
+signer_cert = $dir/tsa.pem
+certs = $dir/ca.pem
+signer_key = $dir/tsa.key
+signer_digest = sha256
+default_policy = 1.3.6.1.4.1.57264.1.1
+digests = sha256, sha384, sha512
+accuracy = secs:1
+ordering = no
+tsa_name = yes
+ess_cert_id_chain = no
+ess_cert_id_alg = sha256
+
+[ tsa_reject ]
+dir = {dir}
+serial = $dir/serial
+crypto_device = builtin
+signer_cert = $dir/tsa.pem
+signer_key = $dir/tsa.key
+signer_digest = sha256
+default_policy = 1.3.6.1.4.1.57264.1.1
+digests = sha512
+"""
+
+_TSA_EXT = """\
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,nonRepudiation
+extendedKeyUsage = critical,timeStamping
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+"""
+
+
+@dataclass(frozen=True)
+class LocalTSA:
+    url: str
+    reject_url: str
+    dir: Path
+    ca_pem: Path
+    tsa_pem: Path
+    config: Path
+
+    def openssl_verify(self, tsr: Path, digest_hex: str) -> subprocess.CompletedProcess[str]:
+        """`openssl ts -verify` of a response against this authority's CA."""
+        return subprocess.run(
+            [
+                OPENSSL, "ts", "-verify", "-digest", digest_hex, "-in", str(tsr),
+                "-CAfile", str(self.ca_pem), "-untrusted", str(self.tsa_pem),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+
+def _run(*args: str, cwd: Path) -> None:
+    subprocess.run([OPENSSL, *args], cwd=cwd, check=True, capture_output=True)
+
+
+def make_authority(workdir: Path, *, key: str = "ec") -> tuple[Path, Path, Path]:
+    """Create ca.pem and tsa.pem/tsa.key under `workdir`; return (ca, tsa cert, config)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    newkey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] if key == "ec" else [
+        "-newkey", "rsa:2048"
+    ]
+    _run(
+        "req", "-x509", *newkey, "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-subj", "/CN=chainarb test root CA", "-days", "3650",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        cwd=workdir,
+    )
+    _run(
+        "req", *newkey, "-nodes", "-keyout", "tsa.key", "-out", "tsa.csr",
+        "-subj", "/CN=chainarb test TSA/O=Test Time Authority", cwd=workdir,
+    )
+    (workdir / "tsa_ext.cnf").write_text(_TSA_EXT)
+    _run(
+        "x509", "-req", "-in", "tsa.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "tsa.pem", "-days", "365", "-extfile", "tsa_ext.cnf",
+        cwd=workdir,
+    )
+    (workdir / "serial").write_text("01\n")
+    config = workdir / "tsa.cnf"
+    config.write_text(_CONFIG.format(dir=workdir))
+    return workdir / "ca.pem", workdir / "tsa.pem", config
+
+
+@contextmanager
+def start_tsa(workdir: Path, *, key: str = "ec") -> Iterator[LocalTSA]:
+    ca, tsa_cert, config = make_authority(workdir, key=key)
+    lock = threading.Lock()
+    counter = [0]
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            if length <= 0 or length > 65536:
+                self.send_error(400, "bad length")
+                return
+            query = self.rfile.read(length)
+            section = "tsa_reject" if self.path.startswith("/reject") else "tsa_ok"
+            with lock:
+                counter[0] += 1
+                qpath = workdir / f"q{counter[0]}.tsq"
+                rpath = workdir / f"r{counter[0]}.tsr"
+                qpath.write_bytes(query)
+                proc = subprocess.run(
+                    [
+                        OPENSSL, "ts", "-reply", "-config", str(config), "-section", section,
+                        "-queryfile", str(qpath), "-out", str(rpath),
+                    ],
+                    capture_output=True,
+                    check=False,
+                )
+            if proc.returncode != 0 or not rpath.exists():
+                self.send_error(500, proc.stderr.decode(errors="replace")[:200])
+                return
+            body = rpath.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    try:
+        yield LocalTSA(
+            url=f"http://{host}:{port}/",
+            reject_url=f"http://{host}:{port}/reject",
+            dir=workdir,
+            ca_pem=ca,
+            tsa_pem=tsa_cert,
+            config=config,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
