@@ -2,6 +2,9 @@
 # Run slither on chainarb's contracts and write its JSON report.
 #
 # Usage: scripts/slither.sh [OUT_JSON]     (default: .chainarb/slither.json)
+#        CHAINARB_SLITHER_TARGET=DIR scripts/slither.sh OUT_JSON
+#          analyses another Hardhat project (the test plants a vulnerable contract in one to
+#          prove that the gate catches it).
 #
 # Why a separate venv: slither-analyzer 0.11.6 needs web3<8 and the project runs web3 8, so
 # slither lives in .venv-slither with the versions pinned in scripts/slither-constraints.txt.
@@ -59,7 +62,7 @@ fi
 
 mkdir -p "$(dirname "$OUT_JSON")"
 rm -f "$OUT_JSON"
-cd "$ROOT"
+cd "${CHAINARB_SLITHER_TARGET:-$ROOT}"
 export CHAINARB_HARDHAT_OUT="$OUT_DIR"
 export HARDHAT_DISABLE_TELEMETRY_PROMPT=true
 export PATH="$ROOT/node_modules/.bin:$PATH"
