@@ -1,0 +1,895 @@
+"""EIP-712 typed records: what parties, neutrals and courts sign.
+
+Theory of operation (docs/evidence.md, "Records", is the normative text):
+
+* Every record is a flat EIP-712 struct signed under one domain
+  `{name: "chainarb", version: "1", chainId, verifyingContract}` (docs/eip712.md), so a
+  signature made here, by MetaMask (`eth_signTypedData_v4`) or by `@metamask/eth-sig-util`
+  is the same signature, and `Settlement`/`Award` signatures execute on the escrow as is.
+* A record's **record hash** is its EIP-712 digest `keccak256(0x1901 ‖ domainSeparator ‖
+  hashStruct(message))`. It binds the chain, the contract, the type and every field. It is
+  the link of the case's step hash chain (`prevHash` of the next step) and goes into the
+  Merkle leaf (evidence.merkle).
+* Replay protection: the domain binds chain and contract; each off-chain record carries
+  `caseId`, a per-case `sequence` and the `prevHash` of the step before it. `Settlement`
+  and `Award` are fixed by the escrow; they carry `caseId` and `orderId` and enter the
+  hash chain through a `ProceduralStep` whose `payloadHash` is their record hash.
+* Signatures: exactly 65 bytes `r ‖ s ‖ v`; `v` may be 27/28 (MetaMask, eth-account) or
+  0/1 (some hardware wallets) on input and is always written as 27/28, the only form
+  OpenZeppelin `ECDSA.recover` accepts. High-s (malleable, EIP-2) signatures, r or s of 0
+  and r or s >= n are refused.
+* Addresses: any case on input, but mixed case must be a valid EIP-55 checksum;
+  always checksummed on output.
+
+Records are frozen dataclasses validated when built: an invalid record cannot exist.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+from typing import Any, ClassVar, Self
+
+from eth_account import Account
+from eth_account.messages import _hash_eip191_message, encode_typed_data
+from eth_keys import keys
+from eth_keys.exceptions import BadSignature
+from eth_utils import keccak, to_checksum_address
+
+from evidence.errors import (
+    FormatError,
+    InvalidAddress,
+    InvalidRecord,
+    InvalidSignature,
+    MalleableSignature,
+    ReplayError,
+    UnsupportedVersion,
+    WrongSigner,
+)
+
+__all__ = [
+    "DOMAIN_NAME",
+    "DOMAIN_VERSION",
+    "ONCHAIN_TYPE_STRINGS",
+    "RECORD_FORMAT",
+    "RECORD_FORMAT_VERSION",
+    "RECORD_TYPES",
+    "ZERO_HASH",
+    "Award",
+    "CourtConfirmation",
+    "Domain",
+    "EvidenceSubmission",
+    "Objection",
+    "ProceduralStep",
+    "Record",
+    "Settlement",
+    "SettlementOffer",
+    "SignedRecord",
+    "canonical_json",
+    "checksum_address",
+    "normalize_signature",
+    "record_from_mapping",
+    "records_from_json_lines",
+    "recover_signer",
+]
+
+DOMAIN_NAME = "chainarb"
+DOMAIN_VERSION = "1"
+RECORD_FORMAT = "chainarb.record"
+RECORD_FORMAT_VERSION = 1
+ZERO_HASH = b"\x00" * 32
+MAX_RECORD_JSON = 64 * 1024
+
+# secp256k1 group order; s must be <= n/2 (EIP-2, OpenZeppelin ECDSA.tryRecover).
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+SECP256K1_HALF_N = SECP256K1_N // 2
+
+_HEX40 = re.compile(r"0x[0-9a-fA-F]{40}\Z")
+_HEX64 = re.compile(r"0x[0-9a-fA-F]{64}\Z")
+_DECIMAL = re.compile(r"(0|[1-9][0-9]*)\Z")
+_ACTION = re.compile(r"[a-z][a-z0-9_.]{0,63}\Z")
+_PRINTABLE = re.compile(r"[^\x00-\x1f\x7f]*\Z")
+
+
+# --- field codecs -----------------------------------------------------------------------
+
+
+def checksum_address(value: object, what: str = "address") -> str:
+    """Return the EIP-55 form of an address; refuse a mixed-case one with a bad checksum."""
+    if isinstance(value, bytes) and len(value) == 20:
+        return to_checksum_address(value)
+    if not isinstance(value, str) or not _HEX40.match(value):
+        raise InvalidAddress(f"{what}: expected 0x followed by 40 hex digits, found {value!r}")
+    body = value[2:]
+    checksummed = to_checksum_address(value)
+    if body != body.lower() and body != body.upper() and checksummed != value:
+        raise InvalidAddress(
+            f"{what}: {value} has a wrong EIP-55 checksum (mixed case must be {checksummed}); "
+            "copy the address again from its source"
+        )
+    return checksummed
+
+
+def _bytes32(value: object, what: str) -> bytes:
+    if isinstance(value, bytes | bytearray) and len(value) == 32:
+        return bytes(value)
+    if isinstance(value, str) and _HEX64.match(value):
+        return bytes.fromhex(value[2:])
+    raise InvalidRecord(f"{what}: expected 32 bytes (0x + 64 hex digits), found {value!r}")
+
+
+def _uint(value: object, bits: int, what: str) -> int:
+    if isinstance(value, str) and _DECIMAL.match(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRecord(f"{what}: expected uint{bits} (int or decimal string), found {value!r}")
+    if not 0 <= value < (1 << bits):
+        raise InvalidRecord(f"{what}: {value} is outside uint{bits} [0, 2**{bits})")
+    return value
+
+
+def _string(value: object, what: str, max_len: int) -> str:
+    if not isinstance(value, str):
+        raise InvalidRecord(f"{what}: expected a string, found {type(value).__name__}")
+    if len(value.encode()) > max_len or not _PRINTABLE.match(value):
+        raise InvalidRecord(
+            f"{what}: expected at most {max_len} UTF-8 bytes without control characters"
+        )
+    return value
+
+
+def _bool(value: object, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidRecord(f"{what}: expected true or false, found {value!r}")
+    return value
+
+
+def _to_json_value(sol_type: str, value: Any) -> Any:
+    if sol_type == "bytes32":
+        return "0x" + value.hex()
+    if sol_type.startswith("uint"):
+        return str(value)  # decimal strings: uint256 does not fit a JSON/JS number
+    return value  # address (checksummed), string, bool
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+# --- domain -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Domain:
+    """The EIP-712 domain: one per deployment (chain id + ArbitrationEscrow address)."""
+
+    chain_id: int
+    verifying_contract: str
+    name: str = DOMAIN_NAME
+    version: str = DOMAIN_VERSION
+
+    TYPE: ClassVar[list[dict[str, str]]] = [
+        {"name": "name", "type": "string"},
+        {"name": "version", "type": "string"},
+        {"name": "chainId", "type": "uint256"},
+        {"name": "verifyingContract", "type": "address"},
+    ]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "chain_id", _uint(self.chain_id, 256, "domain.chainId"))
+        if self.chain_id == 0:
+            raise InvalidRecord("domain.chainId: expected a chain id, found 0")
+        object.__setattr__(
+            self,
+            "verifying_contract",
+            checksum_address(self.verifying_contract, "domain.verifyingContract"),
+        )
+        if self.name != DOMAIN_NAME:
+            raise InvalidRecord(f"domain.name: expected {DOMAIN_NAME!r}, found {self.name!r}")
+        if self.version != DOMAIN_VERSION:
+            raise UnsupportedVersion(
+                f"domain.version: this library signs and verifies version {DOMAIN_VERSION!r}, "
+                f"found {self.version!r}; upgrade the evidence library"
+            )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The domain as EIP-712 `domain` data."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "chainId": self.chain_id,
+            "verifyingContract": self.verifying_contract,
+        }
+
+    def to_json_obj(self) -> dict[str, Any]:
+        return {**self.as_dict(), "chainId": str(self.chain_id)}
+
+    @classmethod
+    def from_json_obj(cls, obj: object) -> Domain:
+        keys_ = {"name", "version", "chainId", "verifyingContract"}
+        if not isinstance(obj, dict) or set(obj) != keys_:
+            raise FormatError(f"domain: expected an object with keys {sorted(keys_)}")
+        return cls(
+            chain_id=_uint(obj["chainId"], 256, "domain.chainId"),
+            verifying_contract=obj["verifyingContract"],
+            name=obj["name"],
+            version=obj["version"],
+        )
+
+    def separator(self) -> bytes:
+        """`hashStruct(EIP712Domain)`, what OpenZeppelin's `_domainSeparatorV4()` returns."""
+        type_hash = keccak(
+            b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+        )
+        return keccak(
+            type_hash
+            + keccak(self.name.encode())
+            + keccak(self.version.encode())
+            + self.chain_id.to_bytes(32, "big")
+            + bytes(12)
+            + bytes.fromhex(self.verifying_contract[2:])
+        )
+
+
+# --- records ----------------------------------------------------------------------------
+
+_STRING_LIMITS = {"contentCid": 128, "action": 64, "courtReference": 256}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Record:
+    """Base of the typed records. Subclasses declare `FIELDS` in EIP-712 order."""
+
+    TYPE_NAME: ClassVar[str] = ""
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
+    SIGNER_FIELD: ClassVar[str | None] = None  # the field naming who must sign, if any
+    CHAINED: ClassVar[bool] = True  # carries caseId/sequence/prevHash
+
+    def __post_init__(self) -> None:
+        for name, sol_type in self.FIELDS:
+            attr = _snake(name)
+            what = f"{self.TYPE_NAME}.{name}"
+            value = getattr(self, attr)
+            if sol_type == "bytes32":
+                value = _bytes32(value, what)
+            elif sol_type == "address":
+                value = checksum_address(value, what)
+            elif sol_type.startswith("uint"):
+                value = _uint(value, int(sol_type[4:]), what)
+            elif sol_type == "string":
+                value = _string(value, what, _STRING_LIMITS.get(name, 256))
+            elif sol_type == "bool":
+                value = _bool(value, what)
+            else:  # pragma: no cover - guarded by the type table tests
+                raise AssertionError(sol_type)
+            object.__setattr__(self, attr, value)
+        self._validate()
+
+    def _validate(self) -> None:
+        """Type-specific checks beyond the Solidity type ranges."""
+
+    # -- EIP-712 --
+
+    @classmethod
+    def type_string(cls) -> str:
+        """The EIP-712 `encodeType` string, e.g. `Award(uint256 orderId,...)`."""
+        return f"{cls.TYPE_NAME}({','.join(f'{t} {n}' for n, t in cls.FIELDS)})"
+
+    @classmethod
+    def type_hash(cls) -> bytes:
+        return keccak(cls.type_string().encode())
+
+    def message(self) -> dict[str, Any]:
+        """The EIP-712 `message` (camelCase keys, Python values)."""
+        return {name: getattr(self, _snake(name)) for name, _ in self.FIELDS}
+
+    def typed_data(self, domain: Domain) -> dict[str, Any]:
+        """The full `eth_signTypedData_v4` payload (bytes32 as 0x-hex, uints as ints)."""
+        message = {
+            name: ("0x" + value.hex() if isinstance(value, bytes) else value)
+            for name, value in self.message().items()
+        }
+        return {
+            "types": {
+                "EIP712Domain": Domain.TYPE,
+                self.TYPE_NAME: [{"name": n, "type": t} for n, t in self.FIELDS],
+            },
+            "primaryType": self.TYPE_NAME,
+            "domain": domain.as_dict(),
+            "message": message,
+        }
+
+    def struct_hash(self) -> bytes:
+        return encode_typed_data(full_message=self.typed_data(_PLACEHOLDER_DOMAIN)).body
+
+    def digest(self, domain: Domain) -> bytes:
+        """The EIP-712 digest, which is also the record hash."""
+        return bytes(_hash_eip191_message(encode_typed_data(full_message=self.typed_data(domain))))
+
+    def sign(self, private_key: bytes | str | int, domain: Domain) -> SignedRecord:
+        """Sign under `domain` (as a wallet would) and return the record with its signature."""
+        if self.SIGNER_FIELD is not None:
+            signer = Account.from_key(private_key).address
+            expected = getattr(self, _snake(self.SIGNER_FIELD))
+            if signer != expected:
+                raise WrongSigner(
+                    f"{self.TYPE_NAME}.{self.SIGNER_FIELD} is {expected} but the key belongs to "
+                    f"{signer}; sign with the key of {expected}"
+                )
+        signed = Account.sign_typed_data(private_key, full_message=self.typed_data(domain))
+        return SignedRecord(domain=domain, record=self, signatures=(bytes(signed.signature),))
+
+    # -- chain binding --
+
+    def check_binding(
+        self,
+        domain: Domain,
+        signed_domain: Domain,
+        *,
+        case_id: bytes | str,
+        sequence: int | None = None,
+        prev_hash: bytes | str | None = None,
+    ) -> None:
+        """Refuse a record made for another deployment, case or step (ReplayError)."""
+        if signed_domain != domain:
+            raise ReplayError(
+                f"{self.TYPE_NAME} was signed for chain {signed_domain.chain_id} contract "
+                f"{signed_domain.verifying_contract}, expected chain {domain.chain_id} "
+                f"contract {domain.verifying_contract}"
+            )
+        want_case = _bytes32(case_id, "case_id")
+        have_case = getattr(self, "case_id")  # noqa: B009 - every record has caseId
+        if have_case != want_case:
+            raise ReplayError(
+                f"{self.TYPE_NAME} is for case 0x{have_case.hex()}, expected 0x{want_case.hex()}"
+            )
+        if not self.CHAINED:
+            if sequence is not None or prev_hash is not None:
+                raise InvalidRecord(
+                    f"{self.TYPE_NAME} has no sequence or prevHash (fixed by the escrow); "
+                    "bind it to the case through a ProceduralStep whose payloadHash is its "
+                    "record hash"
+                )
+            return
+        if sequence is not None and self.sequence != sequence:  # type: ignore[attr-defined]
+            raise ReplayError(
+                f"{self.TYPE_NAME} has sequence {self.sequence}, "  # type: ignore[attr-defined]
+                f"expected {sequence}: it belongs to another step of the case"
+            )
+        if prev_hash is not None:
+            want_prev = _bytes32(prev_hash, "prev_hash")
+            have_prev: bytes = self.prev_hash  # type: ignore[attr-defined]
+            if have_prev != want_prev:
+                raise ReplayError(
+                    f"{self.TYPE_NAME} follows step 0x{have_prev.hex()}, expected "
+                    f"0x{want_prev.hex()}: it was made for another position in the chain"
+                )
+
+    # -- JSON --
+
+    def to_json_obj(self) -> dict[str, Any]:
+        return {n: _to_json_value(t, getattr(self, _snake(n))) for n, t in self.FIELDS}
+
+    @classmethod
+    def from_json_obj(cls, obj: object) -> Self:
+        names = [n for n, _ in cls.FIELDS]
+        if not isinstance(obj, dict) or set(obj) != set(names):
+            found = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
+            raise FormatError(
+                f"{cls.TYPE_NAME} message: expected exactly the keys {sorted(names)}, "
+                f"found {found}"
+            )
+        for name, sol_type in cls.FIELDS:
+            if sol_type.startswith("uint") and not isinstance(obj[name], str):
+                raise FormatError(
+                    f"{cls.TYPE_NAME}.{name}: uints are decimal strings in JSON, "
+                    f"found {obj[name]!r}"
+                )
+        return cls(**{_snake(n): obj[n] for n in names})
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvidenceSubmission(Record):
+    """A party submits one evidence item: a salted commitment to the file and the CID of
+    its encrypted container. The plain file hash is never in a public record."""
+
+    TYPE_NAME: ClassVar[str] = "EvidenceSubmission"
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("caseId", "bytes32"),
+        ("sequence", "uint64"),
+        ("prevHash", "bytes32"),
+        ("submitter", "address"),
+        ("commitment", "bytes32"),
+        ("contentCid", "string"),
+        ("signedAt", "uint64"),
+    )
+    SIGNER_FIELD: ClassVar[str | None] = "submitter"
+
+    case_id: bytes
+    sequence: int
+    prev_hash: bytes
+    submitter: str
+    commitment: bytes
+    content_cid: str
+    signed_at: int
+
+    def _validate(self) -> None:
+        if not self.content_cid or not self.content_cid.isascii():
+            raise InvalidRecord("EvidenceSubmission.contentCid: expected a non-empty ASCII CID")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProceduralStep(Record):
+    """Any other signed step of the procedure: `action` names it, `payloadHash` is the
+    SHA-256 of its canonical details or the record hash of the record it carries."""
+
+    TYPE_NAME: ClassVar[str] = "ProceduralStep"
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("caseId", "bytes32"),
+        ("sequence", "uint64"),
+        ("prevHash", "bytes32"),
+        ("actor", "address"),
+        ("action", "string"),
+        ("payloadHash", "bytes32"),
+        ("signedAt", "uint64"),
+    )
+    SIGNER_FIELD: ClassVar[str | None] = "actor"
+
+    case_id: bytes
+    sequence: int
+    prev_hash: bytes
+    actor: str
+    action: str
+    payload_hash: bytes
+    signed_at: int
+
+    def _validate(self) -> None:
+        if not _ACTION.match(self.action):
+            raise InvalidRecord(
+                f"ProceduralStep.action: expected [a-z][a-z0-9_.]{{0,63}}, found {self.action!r}"
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SettlementOffer(Record):
+    """One party's offer during negotiation; accepted, both sign the on-chain Settlement."""
+
+    TYPE_NAME: ClassVar[str] = "SettlementOffer"
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("caseId", "bytes32"),
+        ("sequence", "uint64"),
+        ("prevHash", "bytes32"),
+        ("offeror", "address"),
+        ("orderId", "uint256"),
+        ("toBuyer", "uint256"),
+        ("toSeller", "uint256"),
+        ("compensation", "uint256"),
+        ("expiresAt", "uint64"),
+        ("signedAt", "uint64"),
+    )
+    SIGNER_FIELD: ClassVar[str | None] = "offeror"
+
+    case_id: bytes
+    sequence: int
+    prev_hash: bytes
+    offeror: str
+    order_id: int
+    to_buyer: int
+    to_seller: int
+    compensation: int
+    expires_at: int
+    signed_at: int
+
+    def _validate(self) -> None:
+        if self.expires_at <= self.signed_at:
+            raise InvalidRecord(
+                f"SettlementOffer.expiresAt ({self.expires_at}) must be after signedAt "
+                f"({self.signed_at})"
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settlement(Record):
+    """The escrow's Settlement type (docs/eip712.md), signed by buyer and seller."""
+
+    TYPE_NAME: ClassVar[str] = "Settlement"
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("orderId", "uint256"),
+        ("caseId", "bytes32"),
+        ("toBuyer", "uint256"),
+        ("toSeller", "uint256"),
+        ("compensation", "uint256"),
+    )
+    CHAINED: ClassVar[bool] = False
+
+    order_id: int
+    case_id: bytes
+    to_buyer: int
+    to_seller: int
+    compensation: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Award(Record):
+    """The escrow's Award type (docs/eip712.md): round 0 sole arbitrator, 1 the panel."""
+
+    TYPE_NAME: ClassVar[str] = "Award"
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("orderId", "uint256"),
+        ("caseId", "bytes32"),
+        ("toBuyer", "uint256"),
+        ("toSeller", "uint256"),
+        ("compensation", "uint256"),
+        ("awardHash", "bytes32"),
+        ("round", "uint8"),
+    )
+    CHAINED: ClassVar[bool] = False
+
+    order_id: int
+    case_id: bytes
+    to_buyer: int
+    to_seller: int
+    compensation: int
+    award_hash: bytes
+    round: int
+
+    def _validate(self) -> None:
+        if self.round not in (0, 1):
+            raise InvalidRecord(
+                f"Award.round: expected 0 (sole arbitrator) or 1 (panel), found {self.round}"
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Objection(Record):
+    """A party objects to a round-0 award (named by its record hash) once."""
+
+    TYPE_NAME: ClassVar[str] = "Objection"
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("caseId", "bytes32"),
+        ("sequence", "uint64"),
+        ("prevHash", "bytes32"),
+        ("objector", "address"),
+        ("awardRecordHash", "bytes32"),
+        ("reasonsHash", "bytes32"),
+        ("signedAt", "uint64"),
+    )
+    SIGNER_FIELD: ClassVar[str | None] = "objector"
+
+    case_id: bytes
+    sequence: int
+    prev_hash: bytes
+    objector: str
+    award_record_hash: bytes
+    reasons_hash: bytes
+    signed_at: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CourtConfirmation(Record):
+    """A court's decision on the judicial package: confirm, or refuse with reasons."""
+
+    TYPE_NAME: ClassVar[str] = "CourtConfirmation"
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("caseId", "bytes32"),
+        ("sequence", "uint64"),
+        ("prevHash", "bytes32"),
+        ("court", "address"),
+        ("packageHash", "bytes32"),
+        ("awardRecordHash", "bytes32"),
+        ("confirmed", "bool"),
+        ("reasonsHash", "bytes32"),
+        ("courtReference", "string"),
+        ("signedAt", "uint64"),
+    )
+    SIGNER_FIELD: ClassVar[str | None] = "court"
+
+    case_id: bytes
+    sequence: int
+    prev_hash: bytes
+    court: str
+    package_hash: bytes
+    award_record_hash: bytes
+    confirmed: bool
+    reasons_hash: bytes
+    court_reference: str
+    signed_at: int
+
+    def _validate(self) -> None:
+        if not self.confirmed and self.reasons_hash == ZERO_HASH:
+            raise InvalidRecord(
+                "CourtConfirmation: a refusal (confirmed=false) must name its reasons "
+                "(reasonsHash is zero)"
+            )
+
+
+RECORD_TYPES: dict[str, type[Record]] = {
+    cls.TYPE_NAME: cls
+    for cls in (
+        EvidenceSubmission,
+        ProceduralStep,
+        SettlementOffer,
+        Settlement,
+        Award,
+        Objection,
+        CourtConfirmation,
+    )
+}
+
+_PLACEHOLDER_DOMAIN = Domain(chain_id=1, verifying_contract="0x" + "00" * 20)
+
+# The type strings are part of the signed format: a change must bump DOMAIN_VERSION.
+# The escrow's two types must stay exactly as docs/eip712.md states them.
+ONCHAIN_TYPE_STRINGS = {
+    "Settlement": "Settlement(uint256 orderId,bytes32 caseId,uint256 toBuyer,uint256 toSeller,"
+    "uint256 compensation)",
+    "Award": "Award(uint256 orderId,bytes32 caseId,uint256 toBuyer,uint256 toSeller,"
+    "uint256 compensation,bytes32 awardHash,uint8 round)",
+}
+
+
+def _check_type_table() -> None:
+    """Guard against typos: dataclass fields follow FIELDS, on-chain types are unchanged."""
+    for name, spec in ONCHAIN_TYPE_STRINGS.items():
+        if RECORD_TYPES[name].type_string() != spec:
+            raise AssertionError(f"{name} type string drifted from docs/eip712.md")
+    for cls in RECORD_TYPES.values():
+        if [f.name for f in fields(cls)] != [_snake(n) for n, _ in cls.FIELDS]:
+            raise AssertionError(f"{cls.TYPE_NAME}: dataclass fields differ from FIELDS")
+        if cls.SIGNER_FIELD is not None and dict(cls.FIELDS)[cls.SIGNER_FIELD] != "address":
+            raise AssertionError(f"{cls.TYPE_NAME}: signer field is not an address")
+        if ("sequence" in dict(cls.FIELDS)) != cls.CHAINED:
+            raise AssertionError(f"{cls.TYPE_NAME}: CHAINED flag is wrong")
+
+
+_check_type_table()
+
+
+# --- signatures -------------------------------------------------------------------------
+
+
+def normalize_signature(signature: bytes | str) -> bytes:
+    """Check a 65-byte `r ‖ s ‖ v` signature and return it with v in {27, 28}.
+
+    Refuses other lengths (including EIP-2098 64-byte compact signatures, which
+    OpenZeppelin 5 no longer accepts), v outside {0, 1, 27, 28}, r or s zero or >= n,
+    and high s.
+    """
+    if isinstance(signature, str):
+        text = signature[2:] if signature.startswith("0x") else signature
+        try:
+            signature = bytes.fromhex(text)
+        except ValueError:
+            raise InvalidSignature(f"signature: expected hex, found {signature!r}") from None
+    if not isinstance(signature, bytes | bytearray) or len(signature) != 65:
+        found = len(signature) if isinstance(signature, bytes | bytearray) else "?"
+        raise InvalidSignature(f"signature: expected 65 bytes (r ‖ s ‖ v), found {found}")
+    r = int.from_bytes(signature[:32], "big")
+    s = int.from_bytes(signature[32:64], "big")
+    v = signature[64]
+    if v in (0, 1):
+        v += 27
+    if v not in (27, 28):
+        raise InvalidSignature(f"signature: expected v in {{27, 28}} or {{0, 1}}, found {v}")
+    if not (0 < r < SECP256K1_N and 0 < s < SECP256K1_N):
+        raise InvalidSignature("signature: r and s must be in [1, n)")
+    if s > SECP256K1_HALF_N:
+        raise MalleableSignature(
+            "signature: s is in the upper half of the curve order (malleable, EIP-2); "
+            "sign again with a wallet that produces canonical low-s signatures"
+        )
+    return bytes(signature[:64]) + bytes([v])
+
+
+def recover_signer(digest: bytes, signature: bytes | str) -> str:
+    """The checksummed address that made `signature` over the 32-byte `digest`."""
+    sig = normalize_signature(signature)
+    try:
+        vrs = (sig[64] - 27, int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big"))
+        public_key = keys.Signature(vrs=vrs).recover_public_key_from_msg_hash(digest)
+    except (BadSignature, ValueError) as exc:
+        raise InvalidSignature(f"signature: no public key can be recovered ({exc})") from None
+    return public_key.to_checksum_address()
+
+
+def _parse_json(data: bytes | str) -> Any:
+    if isinstance(data, str):
+        data = data.encode()
+    if len(data) > MAX_RECORD_JSON:
+        raise FormatError(f"record JSON: {len(data)} bytes exceeds the {MAX_RECORD_JSON} limit")
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            raise FormatError("record JSON: duplicate key")
+        return obj
+
+    def refuse(token: str) -> Any:
+        raise FormatError(f"record JSON: numbers must be integers, found {token}")
+
+    try:
+        return json.loads(
+            data.decode("utf-8"),
+            object_pairs_hook=no_duplicates,
+            parse_float=refuse,
+            parse_constant=refuse,
+        )
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FormatError(f"record JSON: not valid UTF-8 JSON ({exc})") from None
+
+
+def canonical_json(obj: Any) -> bytes:
+    """Sorted keys, no whitespace, UTF-8 (no \\u escapes beyond JSON's required ones)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass(frozen=True)
+class SignedRecord:
+    """A record, the domain it was signed under and its signatures (possibly none yet).
+
+    Signatures are normalized (v 27/28), distinct and kept sorted by their bytes so that
+    the canonical JSON and `signatures_hash` do not depend on the order they arrived in.
+    """
+
+    domain: Domain
+    record: Record
+    signatures: tuple[bytes, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        sigs = sorted({normalize_signature(s) for s in self.signatures})
+        if len(sigs) != len(self.signatures):
+            raise InvalidSignature("signatures: the same signature appears twice")
+        object.__setattr__(self, "signatures", tuple(sigs))
+
+    @cached_property
+    def record_hash(self) -> bytes:
+        """EIP-712 digest: the hash-chain link and the Merkle leaf's record hash."""
+        return self.record.digest(self.domain)
+
+    @property
+    def signatures_hash(self) -> bytes:
+        """keccak256 of the concatenated 65-byte signatures (sorted); anchored in the leaf."""
+        return keccak(b"".join(self.signatures))
+
+    def add_signature(self, private_key: bytes | str | int) -> SignedRecord:
+        """Co-sign (the second party of a Settlement, a panel arbitrator of an Award)."""
+        other = self.record.sign(private_key, self.domain)
+        return SignedRecord(self.domain, self.record, self.signatures + other.signatures)
+
+    def with_signature(self, signature: bytes | str) -> SignedRecord:
+        """Attach a signature made elsewhere (a wallet); checked when verified."""
+        return SignedRecord(self.domain, self.record, (*self.signatures, signature))
+
+    def signers(self) -> tuple[str, ...]:
+        """The recovered signer of each signature, in `signatures` order."""
+        digest = self.record_hash
+        return tuple(recover_signer(digest, s) for s in self.signatures)
+
+    def verify(
+        self,
+        expected: str | Collection[str] | None = None,
+        *,
+        threshold: int | None = None,
+    ) -> tuple[str, ...]:
+        """Check the signatures and return the signers.
+
+        For a record with a signer field (submitter, actor, ...) exactly one signature by
+        that address is required, and `expected`, if given, must be that address. For
+        `Settlement` and `Award`, `expected` is required: the set of allowed signers, of
+        whom `threshold` (default: all of them) distinct ones must have signed.
+        """
+        if isinstance(expected, str):
+            expected = [expected]
+        allowed = None if expected is None else {checksum_address(a) for a in expected}
+        if not self.signatures:
+            raise InvalidSignature(f"{self.record.TYPE_NAME}: no signature")
+        signers = self.signers()
+        name = self.record.TYPE_NAME
+        if self.record.SIGNER_FIELD is not None:
+            declared = getattr(self.record, _snake(self.record.SIGNER_FIELD))
+            if len(signers) != 1:
+                raise InvalidSignature(f"{name}: expected 1 signature, found {len(signers)}")
+            if signers[0] != declared:
+                raise WrongSigner(
+                    f"{name}: signed by {signers[0]}, but its {self.record.SIGNER_FIELD} is "
+                    f"{declared} (forged, or signed for another record or domain)"
+                )
+            if allowed is not None and declared not in allowed:
+                raise WrongSigner(f"{name}: signed by {declared}, expected {sorted(allowed)}")
+            return signers
+        if allowed is None:
+            raise WrongSigner(f"{name}: the expected signers must be given to verify it")
+        need = len(allowed) if threshold is None else threshold
+        strangers = [s for s in signers if s not in allowed]
+        if strangers:
+            raise WrongSigner(
+                f"{name}: signed by {strangers}, who are not among {sorted(allowed)} "
+                "(forged, or signed for another record or domain)"
+            )
+        if len(set(signers)) < need:
+            raise WrongSigner(
+                f"{name}: {len(set(signers))} distinct signer(s) of {sorted(allowed)}, "
+                f"{need} required"
+            )
+        return signers
+
+    def check_binding(
+        self,
+        domain: Domain,
+        *,
+        case_id: bytes | str,
+        sequence: int | None = None,
+        prev_hash: bytes | str | None = None,
+    ) -> None:
+        """Refuse a record from another deployment, case or step (ReplayError)."""
+        self.record.check_binding(
+            domain, self.domain, case_id=case_id, sequence=sequence, prev_hash=prev_hash
+        )
+
+    # -- JSON --
+
+    def to_json_obj(self) -> dict[str, Any]:
+        return {
+            "format": RECORD_FORMAT,
+            "v": RECORD_FORMAT_VERSION,
+            "type": self.record.TYPE_NAME,
+            "domain": self.domain.to_json_obj(),
+            "message": self.record.to_json_obj(),
+            "signatures": ["0x" + s.hex() for s in self.signatures],
+        }
+
+    def to_json(self) -> bytes:
+        """Canonical JSON bytes (docs/evidence.md, "Canonical JSON")."""
+        return canonical_json(self.to_json_obj())
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> SignedRecord:
+        """Parse and validate; signatures are checked for form here, for signer by verify()."""
+        return cls.from_json_obj(_parse_json(data))
+
+    @classmethod
+    def from_json_obj(cls, obj: Any) -> SignedRecord:
+        want = {"format", "v", "type", "domain", "message", "signatures"}
+        if not isinstance(obj, dict) or obj.get("format") != RECORD_FORMAT:
+            raise FormatError(f"record JSON: expected \"format\": {RECORD_FORMAT!r}")
+        if obj.get("v") != RECORD_FORMAT_VERSION:
+            raise UnsupportedVersion(
+                f"record JSON: this library reads format version {RECORD_FORMAT_VERSION}, "
+                f"found {obj.get('v')!r}; upgrade the evidence library"
+            )
+        if set(obj) != want:
+            raise FormatError(f"record JSON: expected keys {sorted(want)}, found {sorted(obj)}")
+        record_cls = RECORD_TYPES.get(obj["type"]) if isinstance(obj["type"], str) else None
+        if record_cls is None:
+            raise FormatError(
+                f"record JSON: unknown type {obj['type']!r}, expected one of {sorted(RECORD_TYPES)}"
+            )
+        sigs = obj["signatures"]
+        if not isinstance(sigs, list) or not all(isinstance(s, str) for s in sigs):
+            raise FormatError("record JSON: signatures must be a list of 0x-hex strings")
+        return cls(
+            domain=Domain.from_json_obj(obj["domain"]),
+            record=record_cls.from_json_obj(obj["message"]),
+            signatures=tuple(sigs),
+        )
+
+
+def records_from_json_lines(lines: Iterable[bytes | str]) -> list[SignedRecord]:
+    """Parse one canonical JSON record per line (the judicial package's step log)."""
+    return [SignedRecord.from_json(line) for line in lines if line.strip()]
+
+
+def record_from_mapping(type_name: str, values: Mapping[str, Any]) -> Record:
+    """Build a record from its EIP-712 field names (camelCase), e.g. from a web form."""
+    cls = RECORD_TYPES.get(type_name)
+    if cls is None:
+        raise InvalidRecord(f"unknown record type {type_name!r}, expected {sorted(RECORD_TYPES)}")
+    names = {n for n, _ in cls.FIELDS}
+    if set(values) != names:
+        raise InvalidRecord(
+            f"{type_name}: expected the fields {sorted(names)}, found {sorted(values)}"
+        )
+    return cls(**{_snake(n): v for n, v in values.items()})
