@@ -1,0 +1,61 @@
+"""Persistence: engines, sessions, tables and migrations (SQLite default, PostgreSQL).
+
+Public API (see docs/persistence.md):
+
+* `make_engine(url)`, `make_session_factory(engine)`, `session_scope(factory)`
+* `begin_exclusive(session)`: SQLite's write lock for a read-then-write unit of work
+* `upgrade_to_head(url)`: run at service start
+* the tables: `Account`, `AuthNonce`, `AuthSession`, `Case`, `Participant`, `Step`,
+  `EvidenceItem`, `AnchorBatch`, `Leaf`, `Notice`, and their status enums
+"""
+
+from backend.db.engine import (
+    begin_exclusive,
+    is_postgres,
+    make_engine,
+    make_session_factory,
+    session_scope,
+)
+from backend.db.migrate import current_revision, head_revision, upgrade_to_head
+from backend.db.models import (
+    Account,
+    AnchorBatch,
+    AnchorStatus,
+    AuthNonce,
+    AuthSession,
+    Case,
+    EvidenceItem,
+    Leaf,
+    LeafKind,
+    Notice,
+    NoticeStatus,
+    Participant,
+    Step,
+)
+from backend.db.types import UTCDateTime, utcnow
+
+__all__ = [
+    "Account",
+    "AnchorBatch",
+    "AnchorStatus",
+    "AuthNonce",
+    "AuthSession",
+    "Case",
+    "EvidenceItem",
+    "Leaf",
+    "LeafKind",
+    "Notice",
+    "NoticeStatus",
+    "Participant",
+    "Step",
+    "UTCDateTime",
+    "begin_exclusive",
+    "current_revision",
+    "head_revision",
+    "is_postgres",
+    "make_engine",
+    "make_session_factory",
+    "session_scope",
+    "upgrade_to_head",
+    "utcnow",
+]

@@ -1,0 +1,50 @@
+"""Run Alembic from code: the service upgrades its database at start.
+
+`upgrade_to_head(url)` is idempotent and safe when several processes start at once on
+PostgreSQL (Alembic's version table update is transactional; a concurrent upgrader waits on
+its lock). On SQLite the file and its directory are created.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from backend.db.engine import make_engine
+
+__all__ = ["ALEMBIC_INI", "alembic_config", "current_revision", "head_revision",
+           "upgrade_to_head"]
+
+ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic Config for chainarb's migrations bound to `url` (no ini URL needed)."""
+    cfg = Config(str(ALEMBIC_INI))
+    cfg.attributes["url"] = url
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(Config(str(ALEMBIC_INI))).get_current_head()
+    assert head is not None, "backend/migrations has no revisions"
+    return head
+
+
+def current_revision(url: str) -> str | None:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def upgrade_to_head(url: str) -> str:
+    """Bring the database at `url` to the newest schema; returns the head revision."""
+    command.upgrade(alembic_config(url), "head")
+    return head_revision()

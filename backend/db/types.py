@@ -1,0 +1,50 @@
+"""Column types shared by the tables.
+
+`UTCDateTime` exists because SQLite stores no time zone: a value written aware comes back
+naive. Every timestamp in chainarb is UTC, so the type refuses naive input on the way in
+(a naive value is a bug: which zone?) and marks values UTC on the way out, on both SQLite
+and PostgreSQL (`timestamptz`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+__all__ = ["UTCDateTime", "utcnow"]
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC (the default for created/updated columns)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, found {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(
+                f"naive datetime {value.isoformat()} refused: pass an aware UTC datetime "
+                "(datetime.now(UTC))"
+            )
+        value = value.astimezone(UTC)
+        # SQLite keeps the text as given; store it without offset so ordering is textual.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)

@@ -1,0 +1,421 @@
+"""The service's one typed configuration object.
+
+Rules for this module:
+
+* Every setting is an environment variable named ``CHAINARB_<FIELD>`` (case-insensitive);
+  the database URL also answers to the conventional ``DATABASE_URL``. A ``.env`` file in
+  the working directory is read too. The README documents every variable.
+* Nothing is built at import time. The composition root (``chainarb serve``/``demo``, test
+  fixtures) calls ``Settings()`` (or ``load_settings()``) once and passes the object down;
+  libraries take plain parameters (STYLE.md section 8).
+* Secrets are ``SecretStr``: ``repr``/``str``/logs show ``**********``. The database URL
+  may carry a password, so ``repr`` shows it with the password masked.
+* The embedded default (empty ``CHAIN_RPC_URL``) runs on a chain this program owns, and only
+  there a built-in development institution key is allowed. Against any external node a key
+  must be configured and the development key is refused: it is public (it is in this file).
+* Validators fail with ``pydantic.ValidationError`` whose messages say what was expected,
+  what was found and what to set. ``load_settings`` turns that into ``SettingsError``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = [
+    "DEV_INSTITUTION_KEY",
+    "EMBEDDED_CHAIN_ID",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+]
+
+# The embedded chain's id. Not anvil's/Hardhat's 31337 on purpose: contract addresses are
+# deterministic (deployer + nonce), so a signature made for a developer's local anvil must
+# not verify on the embedded chain, and the EIP-712 domain binds the chain id.
+EMBEDDED_CHAIN_ID = 31_415_926
+
+# Public by construction (sha256 of a fixed phrase): only ever acceptable on the embedded
+# chain, which this program creates and funds itself. Refused with an external RPC URL.
+DEV_INSTITUTION_KEY = "0x6e67d04874b925001eb674ed8c6b4766d37db541ead4661a78d6e8aee0dbdd03"
+
+_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_KEY_RE = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+_MIN_SECRET_CHARS = 32
+
+
+class SettingsError(Exception):
+    """The configuration is unusable; the message names the variables to fix."""
+
+
+def _checksum(value: str, name: str) -> str:
+    from eth_utils import to_checksum_address
+
+    if not _ADDRESS_RE.match(value):
+        raise ValueError(
+            f"{name} must be a 20-byte hex address like 0x5FbDB2315678afecb367f032d93F642f64180aa3,"
+            f" found {value!r}"
+        )
+    return to_checksum_address(value)
+
+
+def _check_http_url(value: str, name: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"{name} must be an http(s) URL such as http://127.0.0.1:8545, found {value!r}"
+        )
+    return value
+
+
+PositiveDays = Annotated[int, Field(ge=1, le=365)]
+
+
+class Settings(BaseSettings):
+    """Everything the service can be configured with (see the README's settings table)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CHAINARB_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        validate_default=True,
+        populate_by_name=True,
+        hide_input_in_errors=True,  # a mistyped key or URL password must not reach logs
+    )
+
+    # --- storage -----------------------------------------------------------------------
+    data_dir: Path = Field(
+        default=Path(".chainarb"),
+        description="Holds the SQLite file, the local IPFS blockstore, the embedded chain's "
+        "state and the deployment file, so a later process sees what an earlier one did.",
+    )
+    database_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("CHAINARB_DATABASE_URL", "DATABASE_URL", "database_url"),
+        description="Empty: SQLite file <data_dir>/chainarb.sqlite3. "
+        "Or postgresql+psycopg://user:pass@host:port/db (postgres:// is normalised).",
+    )
+
+    # --- chain -------------------------------------------------------------------------
+    chain_rpc_url: str = Field(
+        default="", description="Empty: the embedded chain kept in <data_dir>/chain."
+    )
+    chain_id: int | None = Field(
+        default=None,
+        gt=0,
+        description="Expected chain id; checked against the node at start. Embedded: fixed.",
+    )
+    anchor_address: str | None = Field(default=None, description="EvidenceAnchor contract.")
+    escrow_address: str | None = Field(default=None, description="ArbitrationEscrow contract.")
+    token_address: str | None = Field(default=None, description="The ERC-20 (stablecoin).")
+    deployment_file: Path | None = Field(
+        default=None,
+        description="JSON written at first deploy; default <data_dir>/deployment.json. "
+        "Explicit *_ADDRESS settings win over it.",
+    )
+    institution_key: SecretStr | None = Field(
+        default=None,
+        description="Hex private key the institution signs raw transactions with. Never logged.",
+    )
+    confirmations: int = Field(
+        default=1, ge=1, le=1000, description="Blocks (including the anchor's own) to wait."
+    )
+    anchor_interval_seconds: float = Field(
+        default=30.0, ge=0, le=86_400, description="0 = anchor immediately (the demo)."
+    )
+    anchor_batch_limit: int = Field(default=1000, ge=1, le=100_000)
+
+    # --- IPFS --------------------------------------------------------------------------
+    ipfs_api_url: str = Field(
+        default="",
+        description="Empty: the local blockstore in <data_dir>/ipfs. Else a kubo RPC API as "
+        "http://127.0.0.1:5001 or /ip4/127.0.0.1/tcp/5001/http.",
+    )
+
+    # --- notices -----------------------------------------------------------------------
+    smtp_host: str = Field(default="", description="Empty: notices stay in the outbox only.")
+    smtp_port: int = Field(default=25, ge=1, le=65_535)
+    smtp_user: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "chainarb <noreply@chainarb.invalid>"
+
+    # --- RFC 3161 time-stamping ----------------------------------------------------------
+    tsa_url: str = Field(default="", description="RFC 3161 authority; empty = no tokens.")
+    tsa_cert_file: Path | None = Field(
+        default=None, description="PEM certificate of the authority, to check its tokens."
+    )
+
+    # --- web ---------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65_535)
+    public_url: str = Field(
+        default="", description="Base URL printed in QR codes; default http://<host>:<port>."
+    )
+    max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1, le=2 * 1024**3)
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs session tokens (>= 32 chars). Empty: a random secret kept in "
+        "<data_dir>/session.secret, shared by every process on that data dir.",
+    )
+    session_lifetime_seconds: int = Field(default=8 * 3600, ge=60, le=30 * 86_400)
+    sign_in_nonce_lifetime_seconds: int = Field(default=300, ge=10, le=3600)
+
+    # --- default rules (days), DESIGN.md ------------------------------------------------
+    negotiation_days: PositiveDays = 10
+    facilitation_days: PositiveDays = 10
+    evidence_days: PositiveDays = 7
+    award_days: PositiveDays = 10
+    objection_days: PositiveDays = 10
+
+    # ------------------------------------------------------------------------------------
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir_is_not_a_file(cls, value: Path) -> Path:
+        value = value.expanduser()
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"data_dir must be a directory, found a file at {value}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        scheme, sep, rest = value.partition("://")
+        if not sep:
+            raise ValueError(
+                "DATABASE_URL must look like sqlite:///path/file.db or "
+                f"postgresql+psycopg://user@host:5432/db, found {_mask_url(value)!r}"
+            )
+        scheme = scheme.lower()
+        if scheme in ("postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg3"):
+            return f"postgresql+psycopg://{rest}"
+        if scheme in ("sqlite", "sqlite+pysqlite"):
+            return f"sqlite://{rest}"
+        raise ValueError(
+            "DATABASE_URL must use sqlite or postgresql (driver psycopg 3), "
+            f"found scheme {scheme!r}; e.g. postgresql+psycopg://user@127.0.0.1:5432/chainarb"
+        )
+
+    @field_validator("chain_rpc_url")
+    @classmethod
+    def _check_rpc_url(cls, value: str) -> str:
+        value = value.strip()
+        return _check_http_url(value, "CHAIN_RPC_URL") if value else value
+
+    @field_validator("anchor_address", "escrow_address", "token_address")
+    @classmethod
+    def _check_address(cls, value: str | None, info: Any) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return _checksum(value.strip(), info.field_name.upper())
+
+    @field_validator("institution_key")
+    @classmethod
+    def _check_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        raw = value.get_secret_value().strip()
+        if not raw:
+            return None
+        if not _KEY_RE.match(raw):
+            # Never echo the value: it may be a real key with a typo.
+            raise ValueError(
+                "INSTITUTION_KEY must be 32 bytes of hex (64 hex digits, optional 0x); "
+                f"found {len(raw)} characters that are not that"
+            )
+        number = int(raw.removeprefix("0x"), 16)
+        if not 0 < number < _SECP256K1_N:
+            raise ValueError("INSTITUTION_KEY is not a valid secp256k1 private key (0 or >= n)")
+        return SecretStr("0x" + raw.removeprefix("0x").lower())
+
+    @field_validator("ipfs_api_url")
+    @classmethod
+    def _check_ipfs_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value or value.startswith("/ip4/") or value.startswith("/ip6/") \
+                or value.startswith("/dns"):
+            return value
+        return _check_http_url(value, "IPFS_API_URL")
+
+    @field_validator("tsa_url", "public_url")
+    @classmethod
+    def _check_optional_url(cls, value: str, info: Any) -> str:
+        value = value.strip()
+        return _check_http_url(value, info.field_name.upper()) if value else value
+
+    @field_validator("session_secret", "smtp_password")
+    @classmethod
+    def _empty_secret_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Settings:
+        embedded = not self.chain_rpc_url
+        if embedded:
+            if self.chain_id is not None and self.chain_id != EMBEDDED_CHAIN_ID:
+                raise ValueError(
+                    f"the embedded chain's id is {EMBEDDED_CHAIN_ID}, found CHAIN_ID="
+                    f"{self.chain_id}; unset CHAIN_ID or set CHAIN_RPC_URL to your node"
+                )
+        else:
+            key = self.institution_key
+            if key is None:
+                raise ValueError(
+                    "CHAINARB_INSTITUTION_KEY is required when CHAINARB_CHAIN_RPC_URL is set "
+                    "(the built-in development key only serves the embedded chain)"
+                )
+            if key.get_secret_value() == DEV_INSTITUTION_KEY:
+                raise ValueError(
+                    "the built-in development INSTITUTION_KEY is public and refused for an "
+                    f"external chain ({self.chain_rpc_url}); configure the institution's own key"
+                )
+        if self.session_secret is not None and \
+                len(self.session_secret.get_secret_value()) < _MIN_SECRET_CHARS:
+            raise ValueError(
+                f"SESSION_SECRET must have at least {_MIN_SECRET_CHARS} characters, found "
+                f"{len(self.session_secret.get_secret_value())}; or leave it empty to use a "
+                "generated one in the data dir"
+            )
+        if bool(self.tsa_url) != (self.tsa_cert_file is not None):
+            raise ValueError(
+                "TSA_URL and TSA_CERT_FILE go together (tokens are useless without the "
+                f"authority's certificate); found TSA_URL={self.tsa_url!r}, "
+                f"TSA_CERT_FILE={self.tsa_cert_file}"
+            )
+        if self.tsa_cert_file is not None and not self.tsa_cert_file.is_file():
+            raise ValueError(f"TSA_CERT_FILE {self.tsa_cert_file} does not exist")
+        if self.smtp_user and self.smtp_password is None:
+            raise ValueError("SMTP_USER is set but SMTP_PASSWORD is empty")
+        return self
+
+    # --- derived values -----------------------------------------------------------------
+    @property
+    def embedded_chain(self) -> bool:
+        """True when the service runs its own chain in the data dir."""
+        return not self.chain_rpc_url
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL to use (DATABASE_URL or the SQLite file in the data dir)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'chainarb.sqlite3').resolve()}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database.startswith("postgresql")
+
+    @property
+    def chain_dir(self) -> Path:
+        return self.data_dir / "chain"
+
+    @property
+    def ipfs_dir(self) -> Path:
+        return self.data_dir / "ipfs"
+
+    @property
+    def deployment_path(self) -> Path:
+        return self.deployment_file or self.data_dir / "deployment.json"
+
+    @property
+    def expected_chain_id(self) -> int | None:
+        return EMBEDDED_CHAIN_ID if self.embedded_chain else self.chain_id
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def default_rule_days(self) -> dict[str, int]:
+        """Deadlines (days) per stage for new cases, DESIGN.md's defaults unless configured."""
+        return {
+            "negotiation": self.negotiation_days,
+            "facilitation": self.facilitation_days,
+            "evidence": self.evidence_days,
+            "award": self.award_days,
+            "objection": self.objection_days,
+        }
+
+    def institution_private_key(self) -> str:
+        """The key to sign with: the configured one, or the dev key on the embedded chain."""
+        if self.institution_key is not None:
+            return self.institution_key.get_secret_value()
+        if self.embedded_chain:
+            return DEV_INSTITUTION_KEY
+        raise SettingsError("CHAINARB_INSTITUTION_KEY is not set")  # unreachable: validated
+
+    def session_secret_bytes(self) -> bytes:
+        """The session-token secret; creates ``<data_dir>/session.secret`` (0600) if unset."""
+        if self.session_secret is not None:
+            return self.session_secret.get_secret_value().encode()
+        path = self.data_dir / "session.secret"
+        try:
+            return bytes.fromhex(path.read_text().strip())
+        except FileNotFoundError:
+            pass
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_hex(32)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(value)
+        try:
+            # link() fails if another process won the race; then we read the winner's secret.
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+        return bytes.fromhex(path.read_text().strip())
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            if name == "database_url" and value:
+                yield name, _mask_url(value)
+            else:
+                yield name, value
+
+
+def _mask_url(url: str) -> str:
+    """The URL with any password replaced by ``***`` (for messages and repr)."""
+    return re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", url)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings from the environment (plus ``overrides``) or raise SettingsError.
+
+    The error message lists each offending variable with the validator's explanation, in a
+    form an operator can act on without a traceback.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "settings"
+            var = f"CHAINARB_{loc.upper()}" if loc != "settings" else "settings"
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"{var}: {msg}")
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from None
