@@ -1,0 +1,159 @@
+"""Blockstores: where blocks live, keyed by CID; every read is checked against the CID.
+
+`Blockstore` is the protocol the importer, exporter and CAR code use. `LocalBlockstore`
+is the embedded default: one file per block under `root/blocks/`, named like kubo's
+flatfs (base32 of the multihash, sharded by its next-to-last two characters), so raw
+and dag-pb blocks with the same bytes are stored once. `MemoryBlockstore` is for tests
+and short-lived work.
+
+Rules: `get` never returns bytes that do not hash to the CID (CorruptBlockError names
+the CID and file instead); `put` refuses bytes that do not match unless the caller has
+just computed the CID from them (`trusted=True`); a write is atomic (temporary file in
+the same directory, fsync, rename), so a crash leaves either no block or a whole one.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from evidence.ipfs._cid import CidLike, check_block, parse_cid, to_display
+from evidence.ipfs.errors import BlockNotFoundError, BlockTooLargeError, CorruptBlockError
+
+__all__ = ["Blockstore", "LocalBlockstore", "MemoryBlockstore"]
+
+_MAX_STORED_BLOCK = 4 * 1024 * 1024
+
+
+@runtime_checkable
+class Blockstore(Protocol):
+    """Content-addressed block storage. CIDs may be `CID` objects, strings or bytes."""
+
+    def get(self, cid: CidLike) -> bytes:
+        """The block's bytes, verified; raises BlockNotFoundError or CorruptBlockError."""
+        ...
+
+    def put(self, cid: CidLike, data: bytes, *, trusted: bool = False) -> None:
+        """Store a block; `trusted=True` skips re-hashing bytes the caller just hashed."""
+        ...
+
+    def has(self, cid: CidLike) -> bool: ...
+
+
+def _key(raw_cid: bytes) -> str:
+    """flatfs key: unpadded upper-case base32 of the multihash."""
+    multihash = raw_cid if raw_cid[0] == 0x12 else raw_cid[2:]
+    return base64.b32encode(multihash).decode().rstrip("=")
+
+
+class LocalBlockstore:
+    """Blocks as files under `root/blocks/<shard>/<key>.data`.
+
+    Args:
+        root: directory (created if missing).
+        fsync: flush each block to disk before renaming it into place. Evidence must
+            survive a crash, so it is on by default; turn it off for scratch stores.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, fsync: bool = True) -> None:
+        self.root = Path(root)
+        self._blocks = self.root / "blocks"
+        self._blocks.mkdir(parents=True, exist_ok=True)
+        self._fsync = fsync
+        self._made_dirs: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"LocalBlockstore({str(self.root)!r})"
+
+    def path_of(self, cid: CidLike) -> Path:
+        """The file that holds (or would hold) a block."""
+        key = _key(parse_cid(cid))
+        return self._blocks / key[-3:-1] / f"{key}.data"
+
+    def has(self, cid: CidLike) -> bool:
+        return self.path_of(cid).is_file()
+
+    def get(self, cid: CidLike) -> bytes:
+        raw = parse_cid(cid)
+        path = self.path_of(raw)
+        try:
+            with open(path, "rb") as f:
+                data = f.read(_MAX_STORED_BLOCK + 1)
+        except FileNotFoundError:
+            raise BlockNotFoundError(to_display(raw), repr(self)) from None
+        if len(data) > _MAX_STORED_BLOCK:
+            raise BlockTooLargeError(
+                f"{path} holds more than {_MAX_STORED_BLOCK} bytes; not a block we wrote"
+            )
+        check_block(raw, data, str(path))
+        return data
+
+    def put(self, cid: CidLike, data: bytes, *, trusted: bool = False) -> None:
+        raw = parse_cid(cid)
+        if len(data) > _MAX_STORED_BLOCK:
+            raise BlockTooLargeError(
+                f"block {to_display(raw)} has {len(data)} bytes, limit {_MAX_STORED_BLOCK}"
+            )
+        if not trusted:
+            check_block(raw, data, "the bytes given to put()")
+        key = _key(raw)
+        shard = key[-3:-1]
+        directory = self._blocks / shard
+        path = directory / f"{key}.data"
+        if path.is_file():
+            try:
+                self.get(raw)
+                return  # already there and intact
+            except CorruptBlockError:
+                pass  # overwrite a damaged copy with the good bytes
+        if shard not in self._made_dirs:
+            directory.mkdir(exist_ok=True)
+            self._made_dirs.add(shard)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                if self._fsync:
+                    f.flush()
+                    os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def delete(self, cid: CidLike) -> None:
+        self.path_of(cid).unlink(missing_ok=True)
+
+    def keys(self) -> Iterator[str]:
+        """flatfs keys of the stored blocks (for maintenance tools)."""
+        for path in self._blocks.glob("*/*.data"):
+            yield path.stem
+
+
+class MemoryBlockstore:
+    """A dict of blocks; checks on read like the others, so tests can corrupt it."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[bytes, bytes] = {}
+
+    def has(self, cid: CidLike) -> bool:
+        return parse_cid(cid) in self.blocks
+
+    def get(self, cid: CidLike) -> bytes:
+        raw = parse_cid(cid)
+        try:
+            data = self.blocks[raw]
+        except KeyError:
+            raise BlockNotFoundError(to_display(raw), "memory blockstore") from None
+        check_block(raw, data, "memory blockstore")
+        return data
+
+    def put(self, cid: CidLike, data: bytes, *, trusted: bool = False) -> None:
+        raw = parse_cid(cid)
+        if not trusted:
+            check_block(raw, data, "the bytes given to put()")
+        self.blocks[raw] = bytes(data)
