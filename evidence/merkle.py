@@ -69,7 +69,8 @@ def leaf_hash(types: Sequence[str], values: Sequence[Any]) -> bytes:
     if len(types) != len(values):
         raise FormatError(f"leaf: {len(types)} types but {len(values)} values")
     try:
-        encoded = abi_encode(list(types), [_decode_value(t, v) for t, v in zip(types, values, strict=True)])
+        decoded = [_decode_value(t, v) for t, v in zip(types, values, strict=True)]
+        encoded = abi_encode(list(types), decoded)
     except (EncodingError, ValueError, TypeError) as exc:
         raise FormatError(f"leaf: values do not encode as {list(types)} ({exc})") from None
     return keccak(keccak(encoded))
