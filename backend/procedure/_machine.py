@@ -1,0 +1,782 @@
+"""The procedure's transitions: ALL of them live in this file, as data.
+
+Rule 1 (h11 ``_state.py``): everything that decides which stage a case goes to lives here,
+in two tables — ``COMMAND_TRANSITIONS[role][stage][command type]`` for signed commands and
+``DEADLINE_TRANSITIONS[stage]`` for missed deadlines (default proceedings).
+
+Rule 2: the tables do not know who "we" are. Claimant and respondent are two keys of the
+same table; the respondent differs only where the rules say so (its first engagement moves
+a filed case into negotiation; it alone answers).
+
+Theory of operation:
+* ``apply(case, command, now)`` checks, in this fixed order: the case is not closed, the
+  actor holds a role that may ever issue the command, the sequence is the case's next one,
+  the current stage admits the command for one of the actor's roles, the stage's deadline
+  has not passed, and then the command's content (handlers below). Any failure raises a
+  ``ProcedureError`` and nothing changes; success returns a new case whose
+  ``next_sequence`` is one higher, plus the effects for the edge.
+* A table entry is a ``Stage`` or a ``Choice`` between two stages decided by a named guard
+  (``GUARDS``) on the case *after* the command's own changes.
+* ``advance(case, now)`` fires ``DEADLINE_TRANSITIONS`` repeatedly until nothing changes.
+  A stage entered by default starts at the missed deadline, not at ``now``: the result
+  depends only on (case, now), however late the scheduler runs, and
+  ``advance(advance(c, t1), t2) == advance(c, t2)`` for t1 <= t2.
+* ``apply`` never fires deadlines itself; a command that arrives after its stage's
+  deadline is refused with ``DeadlinePassed`` until the scheduler has advanced the case.
+
+WARNING: scripts/procedure_diagram.py draws docs/procedure-diagram.md from these tables;
+rerun it after any change (a test checks the committed diagram is current).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from . import _commands as c
+from ._effects import (
+    AnchorStep,
+    AppointmentRequested,
+    AppointOnChain,
+    DeadlineSet,
+    Effect,
+    ExecuteSettlement,
+    FreezeEscrow,
+    NotifyParties,
+    StageChanged,
+    SubmitAwardToEscrow,
+)
+from ._errors import (
+    CaseClosed,
+    ConflictOfInterest,
+    DeadlinePassed,
+    DuplicateAction,
+    InvalidAllocation,
+    InvalidClock,
+    InvalidCommand,
+    StaleSequence,
+    UnknownOffer,
+    WrongActor,
+    WrongStage,
+)
+from ._rules import DEFAULT_RULES, CaseRules, can_see
+from ._states import (
+    TERMINAL_STAGES,
+    Allocation,
+    AwardTerms,
+    CaseState,
+    DisputeType,
+    EvidenceItem,
+    Offer,
+    Order,
+    Relationship,
+    Remedy,
+    Role,
+    Stage,
+    check_address,
+    check_hash,
+)
+
+__all__ = [
+    "COMMAND_TRANSITIONS",
+    "DEADLINE_TRANSITIONS",
+    "GUARDS",
+    "ROLE_ORDER",
+    "STAGE_CLOCKS",
+    "Choice",
+    "advance",
+    "apply",
+    "new_case",
+    "next_deadline",
+]
+
+S = Stage
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Go to ``if_true`` when ``GUARDS[guard](case)`` holds, else to ``if_false``."""
+
+    guard: str
+    if_true: Stage
+    if_false: Stage
+
+
+Target = Stage | Choice
+
+GUARDS: Mapping[str, Callable[[CaseState], bool]] = {
+    "settled": lambda case: case.settlement is not None,
+    "arbitration_agreed": lambda case: case.arbitration_agreed,
+    "record_closed": lambda case: case.record_closed_at is not None,
+    "may_reappoint": lambda case: case.reappointments <= case.rules.max_reappointments,
+    "panel_decided": lambda case: case.panel_award is not None,
+}
+
+
+def _settle_or(stay: Stage) -> Choice:
+    return Choice("settled", S.SETTLED, stay)
+
+
+_TO_ARBITRATION_OR_COURT = Choice("arbitration_agreed", S.ARBITRATOR_APPOINTMENT,
+                                  S.CLOSED_FOR_LITIGATION)
+
+
+def _party_stages(*, respondent: bool) -> dict[Stage, dict[type[c.Command], Target]]:
+    """The one rule set of both parties; ``respondent`` adds only its own entries."""
+    table: dict[Stage, dict[type[c.Command], Target]] = {
+        S.NEGOTIATION: {
+            c.MakeOffer: S.NEGOTIATION,
+            c.AcceptOffer: _settle_or(S.NEGOTIATION),
+            c.WithdrawOffer: S.NEGOTIATION,
+            c.SubmitEvidence: S.NEGOTIATION,
+            c.AgreeToArbitrate: S.NEGOTIATION,
+            c.RequestFacilitation: S.FACILITATION,
+        },
+        S.FACILITATION: {
+            c.MakeOffer: S.FACILITATION,
+            c.AcceptOffer: _settle_or(S.FACILITATION),
+            c.WithdrawOffer: S.FACILITATION,
+            c.SubmitEvidence: S.FACILITATION,
+            c.AgreeToArbitrate: S.FACILITATION,
+        },
+        S.ARBITRATOR_APPOINTMENT: {
+            c.MakeOffer: S.ARBITRATOR_APPOINTMENT,
+            c.AcceptOffer: _settle_or(S.ARBITRATOR_APPOINTMENT),
+            c.WithdrawOffer: S.ARBITRATOR_APPOINTMENT,
+            c.SubmitEvidence: S.ARBITRATOR_APPOINTMENT,
+        },
+        S.EVIDENCE: {
+            c.MakeOffer: S.EVIDENCE,
+            c.AcceptOffer: _settle_or(S.EVIDENCE),
+            c.WithdrawOffer: S.EVIDENCE,
+            c.SubmitEvidence: S.EVIDENCE,
+        },
+        S.RECORD_CLOSED: {
+            c.MakeOffer: S.RECORD_CLOSED,
+            c.AcceptOffer: _settle_or(S.RECORD_CLOSED),
+            c.WithdrawOffer: S.RECORD_CLOSED,
+        },
+        S.AWARDED: {c.Object: S.PANEL_APPOINTMENT},
+    }
+    if respondent:
+        # The respondent's first engagement ends the wait for its response.
+        table[S.FILED] = {
+            c.MakeOffer: S.NEGOTIATION,
+            c.AcceptOffer: _settle_or(S.NEGOTIATION),
+            c.SubmitEvidence: S.NEGOTIATION,
+            c.AgreeToArbitrate: S.NEGOTIATION,
+            c.RequestFacilitation: S.FACILITATION,
+        }
+        table[S.EVIDENCE] = {**table[S.EVIDENCE], c.SubmitAnswer: S.EVIDENCE}
+    else:
+        table[S.NOT_FILED] = {c.FileClaim: S.FILED}
+        table[S.FILED] = {
+            c.MakeOffer: S.FILED,
+            c.WithdrawOffer: S.FILED,
+            c.SubmitEvidence: S.FILED,
+            c.AgreeToArbitrate: S.FILED,
+            c.RequestFacilitation: S.FACILITATION,
+        }
+    return table
+
+
+COMMAND_TRANSITIONS: Mapping[Role, Mapping[Stage, Mapping[type[c.Command], Target]]] = {
+    Role.CLAIMANT: _party_stages(respondent=False),
+    Role.RESPONDENT: _party_stages(respondent=True),
+    Role.MEDIATOR: {
+        S.FACILITATION: {
+            c.PublishPreEvaluation: S.FACILITATION,
+            c.ProposeSettlement: S.FACILITATION,
+            c.WithdrawOffer: S.FACILITATION,
+            c.DeclareImpasse: _TO_ARBITRATION_OR_COURT,
+        },
+    },
+    Role.INSTITUTION: {
+        S.FACILITATION: {c.AppointMediator: S.FACILITATION},
+        S.ARBITRATOR_APPOINTMENT: {
+            c.AppointArbitrator: Choice("record_closed", S.RECORD_CLOSED, S.EVIDENCE),
+        },
+        S.PANEL_APPOINTMENT: {c.AppointPanel: S.PANEL},
+        S.FINAL: {c.RecordEnforcement: S.ENFORCED},
+        S.AWARDED_BY_PANEL: {c.RecordEnforcement: S.ENFORCED},
+    },
+    Role.ARBITRATOR: {
+        S.EVIDENCE: {c.CloseRecord: S.RECORD_CLOSED},
+        S.RECORD_CLOSED: {c.IssueAward: S.AWARDED},
+    },
+    Role.PANELIST: {
+        S.PANEL: {c.IssuePanelAward: Choice("panel_decided", S.AWARDED_BY_PANEL, S.PANEL)},
+    },
+    Role.ANYONE: {
+        S.FINAL: {c.Enforce: S.FINAL},
+        S.AWARDED_BY_PANEL: {c.Enforce: S.AWARDED_BY_PANEL},
+    },
+    Role.COURT: {
+        S.SETTLED: {
+            c.ConfirmJudicially: S.JUDICIALLY_CONFIRMED,
+            c.RefuseConfirmation: S.CONFIRMATION_REFUSED,
+        },
+        S.ENFORCED: {
+            c.ConfirmJudicially: S.JUDICIALLY_CONFIRMED,
+            c.RefuseConfirmation: S.CONFIRMATION_REFUSED,
+        },
+    },
+}
+
+# Where a case goes when its stage's deadline passes (default proceedings).
+DEADLINE_TRANSITIONS: Mapping[Stage, Target] = {
+    S.FILED: S.FACILITATION,  # the respondent stayed silent
+    S.NEGOTIATION: S.FACILITATION,  # no settlement in time
+    S.FACILITATION: _TO_ARBITRATION_OR_COURT,
+    S.ARBITRATOR_APPOINTMENT: S.CLOSED_FOR_LITIGATION,  # no tribunal: the courts are open
+    S.EVIDENCE: S.RECORD_CLOSED,  # the record closes by itself
+    S.RECORD_CLOSED: Choice("may_reappoint", S.ARBITRATOR_APPOINTMENT,
+                            S.CLOSED_FOR_LITIGATION),  # award late: replace the arbitrator
+    S.AWARDED: S.FINAL,  # no objection in the window
+    S.PANEL_APPOINTMENT: S.CLOSED_FOR_LITIGATION,  # objection stands, no panel: litigation
+    S.PANEL: S.CLOSED_FOR_LITIGATION,  # no majority in time: litigation
+}
+
+# The period a stage's deadline is measured with: a CaseRules field, KEEP (the deadline of
+# the stage before runs on) or absent (the stage has no deadline).
+KEEP = "keep"
+STAGE_CLOCKS: Mapping[Stage, str] = {
+    S.FILED: "negotiation_days",
+    S.NEGOTIATION: KEEP,
+    S.FACILITATION: "facilitation_days",
+    S.ARBITRATOR_APPOINTMENT: "appointment_days",
+    S.EVIDENCE: "evidence_days",
+    S.RECORD_CLOSED: "award_days",
+    S.AWARDED: "objection_days",
+    S.PANEL_APPOINTMENT: "appointment_days",
+    S.PANEL: "award_days",
+}
+
+# Stages where the institution must appoint someone, and whom.
+APPOINTMENTS: Mapping[Stage, Role] = {
+    S.FACILITATION: Role.MEDIATOR,
+    S.ARBITRATOR_APPOINTMENT: Role.ARBITRATOR,
+    S.PANEL_APPOINTMENT: Role.PANELIST,
+}
+
+# A role that holds several roles uses the first one (in this order) that has an entry.
+ROLE_ORDER: tuple[Role, ...] = (
+    Role.CLAIMANT,
+    Role.RESPONDENT,
+    Role.MEDIATOR,
+    Role.ARBITRATOR,
+    Role.PANELIST,
+    Role.INSTITUTION,
+    Role.COURT,
+    Role.ANYONE,
+)
+
+# --------------------------------------------------------------------------------------
+# building a case
+
+
+def new_case(
+    *,
+    case_id: str,
+    order: Order,
+    institution: frozenset[str] | set[str] | tuple[str, ...],
+    courts: frozenset[str] | set[str] | tuple[str, ...] = frozenset(),
+    relationships: frozenset[Relationship] | set[Relationship] | tuple[Relationship, ...] = (),
+    rules: CaseRules = DEFAULT_RULES,
+) -> CaseState:
+    """An unfiled case for ``order``; either side files it with ``FileClaim``.
+
+    Args: ``case_id`` is the bytes32 the escrow binds the dispute to; ``institution`` the
+    admin addresses that appoint neutrals and report chain execution; ``courts`` the
+    addresses of courts that may read and confirm; ``relationships`` the neutrals' declared
+    relationships with parties (the conflict check refuses them).
+    """
+    if not isinstance(order, Order):
+        raise InvalidCommand(f"order: expected an Order, found {type(order).__name__}")
+    if not isinstance(rules, CaseRules):
+        raise InvalidCommand(f"rules: expected CaseRules, found {type(rules).__name__}")
+    admins = frozenset(check_address("institution", a) for a in institution)
+    if not admins:
+        raise InvalidCommand("institution: expected at least one admin address, found none")
+    court_set = frozenset(check_address("courts", a) for a in courts)
+    rels = frozenset(relationships)
+    for rel in rels:
+        if not isinstance(rel, Relationship):
+            raise InvalidCommand(f"relationships: expected Relationship, found {rel!r}")
+    outsiders = admins | court_set
+    if order.buyer in outsiders or order.seller in outsiders:
+        raise InvalidCommand("a party to the order cannot be an institution admin or a court")
+    return CaseState(
+        case_id=check_hash("case_id", case_id),
+        order=order,
+        institution=admins,
+        courts=court_set,
+        relationships=rels,
+        rules=rules,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# the public entry points
+
+
+def apply(case: CaseState, command: c.Command, now: datetime) -> tuple[CaseState, list[Effect]]:
+    """Apply one signed command at time ``now``.
+
+    Returns the new case (``next_sequence`` + 1) and the effects for the edge.
+    Raises a ``ProcedureError`` subclass and changes nothing when the command is refused.
+    """
+    _check_now(case, now)
+    if not isinstance(command, c.Command):
+        raise InvalidCommand(f"expected a Command, found {type(command).__name__}")
+    name = type(command).__name__
+    if case.stage in TERMINAL_STAGES:
+        raise CaseClosed(
+            f"{name} refused: the case is {case.stage} (terminal); no step can follow"
+        )
+    roles = case.roles_of(command.actor)
+    able = [r for r in ROLE_ORDER if r in roles and _stages_for(r, type(command))]
+    if not able:
+        allowed = [r.value for r in ROLE_ORDER if _stages_for(r, type(command))]
+        held = sorted(r.value for r in roles)
+        raise WrongActor(
+            f"{name} may be issued by {', '.join(allowed)}; "
+            f"{command.actor} holds {', '.join(held)} in this case"
+        )
+    if command.sequence != case.next_sequence:
+        raise StaleSequence(
+            f"{name}: expected sequence {case.next_sequence}, found {command.sequence}; "
+            "reload the case and sign again"
+        )
+    role = next(
+        (r for r in able if type(command) in COMMAND_TRANSITIONS[r].get(case.stage, {})), None
+    )
+    if role is None:
+        stages = sorted({s.value for r in able for s in _stages_for(r, type(command))})
+        raise WrongStage(
+            f"{name} by {able[0]} is allowed in stage(s) {', '.join(stages)}; "
+            f"the case is in {case.stage}"
+        )
+    if case.deadline is not None and case.stage in DEADLINE_TRANSITIONS and now >= case.deadline:
+        raise DeadlinePassed(
+            f"{name} refused: the {case.stage} deadline passed at {case.deadline.isoformat()} "
+            f"(now {now.isoformat()}); the case moves on by default when advanced"
+        )
+    changes, effects = _HANDLERS[type(command)](case, command, now)
+    updated = replace(case, **changes, next_sequence=case.next_sequence + 1)
+    effects.append(
+        AnchorStep(case_id=case.case_id, step=name, sequence=command.sequence, at=now)
+    )
+    target = _resolve(COMMAND_TRANSITIONS[role][case.stage][type(command)], updated)
+    if target != case.stage:
+        updated, entered = _enter(updated, target, at=now, by_default=False)
+        effects.extend(entered)
+    return updated, effects
+
+
+def advance(case: CaseState, now: datetime) -> tuple[CaseState, list[Effect]]:
+    """Fire missed deadlines until nothing changes (default proceedings); never stalls.
+
+    Each default step starts its next stage at the missed deadline, so the result is the
+    same whenever the scheduler runs. Returns the case unchanged and no effects when no
+    deadline has passed. The sequence number does not change: defaults are not signed.
+    """
+    _check_now(case, now)
+    effects: list[Effect] = []
+    for _ in range(4 * len(Stage)):  # each step moves the deadline forward; bounded anyway
+        due = next_deadline(case)
+        if due is None or now < due:
+            return case, effects
+        stage = case.stage
+        effects.append(
+            AnchorStep(case_id=case.case_id, step=f"DeadlineMissed:{stage}", sequence=None,
+                       at=due)
+        )
+        case = _ON_DEADLINE_MISSED.get(stage, _unchanged)(case)
+        target = _resolve(DEADLINE_TRANSITIONS[stage], case)
+        case, entered = _enter(case, target, at=due, by_default=True)
+        effects.extend(entered)
+    raise AssertionError("advance() did not settle; the deadline tables loop")  # pragma: no cover
+
+
+def next_deadline(case: CaseState) -> datetime | None:
+    """When the scheduler must next call advance() for this case, or None."""
+    if case.stage in DEADLINE_TRANSITIONS:
+        return case.deadline
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# machinery
+
+
+def _check_now(case: CaseState, now: datetime) -> None:
+    if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
+        raise InvalidClock(f"now: expected a timezone-aware UTC datetime, found {now!r}")
+    if now.utcoffset() != timedelta(0):
+        raise InvalidClock(f"now: expected UTC (offset 0), found offset {now.utcoffset()}")
+    if case.stage_entered_at is not None and now < case.stage_entered_at:
+        raise InvalidClock(
+            f"now: {now.isoformat()} is before the case's current stage began "
+            f"({case.stage_entered_at.isoformat()}); the clock must not run backwards"
+        )
+
+
+def _stages_for(role: Role, command_type: type[c.Command]) -> list[Stage]:
+    return [s for s, row in COMMAND_TRANSITIONS.get(role, {}).items() if command_type in row]
+
+
+def _resolve(target: Target, case: CaseState) -> Stage:
+    if isinstance(target, Choice):
+        return target.if_true if GUARDS[target.guard](case) else target.if_false
+    return target
+
+
+def _enter(
+    case: CaseState, stage: Stage, *, at: datetime, by_default: bool
+) -> tuple[CaseState, list[Effect]]:
+    """Move into ``stage`` at ``at``: its deadline, notices and appointment requests."""
+    clock = STAGE_CLOCKS.get(stage)
+    if clock is None:
+        deadline = None
+    elif clock == KEEP:
+        deadline = case.deadline
+    else:
+        deadline = at + case.rules.period(clock)
+    changes: dict[str, Any] = {"stage": stage, "stage_entered_at": at, "deadline": deadline}
+    if stage is S.RECORD_CLOSED and case.record_closed_at is None:
+        changes["record_closed_at"] = at
+    effects: list[Effect] = [
+        StageChanged(case_id=case.case_id, stage_from=case.stage, stage_to=stage, at=at,
+                     by_default=by_default),
+        NotifyParties(kind=f"stage:{stage}", recipients=_everyone(case)),
+    ]
+    if deadline is not None:
+        effects.append(DeadlineSet(case_id=case.case_id, stage=stage, at=deadline))
+    needed = APPOINTMENTS.get(stage)
+    if needed is not None and not (needed is Role.MEDIATOR and case.mediator is not None):
+        effects.append(AppointmentRequested(role=needed, by=deadline))
+    return replace(case, **changes), effects
+
+
+def _everyone(case: CaseState) -> tuple[str, ...]:
+    """Parties and sitting neutrals, without duplicates, in a stable order."""
+    people = [*case.parties, *(a for a in (case.mediator, case.arbitrator) if a), *case.panel]
+    return tuple(dict.fromkeys(people))
+
+
+def _other_party(case: CaseState, actor: str) -> tuple[str, ...]:
+    return tuple(p for p in case.parties if p != actor)
+
+
+def _unchanged(case: CaseState) -> CaseState:
+    return case
+
+
+def _arbitrator_missed_award(case: CaseState) -> CaseState:
+    """The arbitrator who let the award deadline pass is removed and may not return."""
+    assert case.arbitrator is not None
+    return replace(
+        case,
+        arbitrator=None,
+        former_arbitrators=(*case.former_arbitrators, case.arbitrator),
+        reappointments=case.reappointments + 1,
+    )
+
+
+_ON_DEADLINE_MISSED: Mapping[Stage, Callable[[CaseState], CaseState]] = {
+    S.RECORD_CLOSED: _arbitrator_missed_award,
+}
+
+
+def _check_allocation(case: CaseState, allocation: Allocation, what: str) -> None:
+    total = allocation.to_buyer + allocation.to_seller
+    if total != case.order.amount:
+        raise InvalidAllocation(
+            f"{what}: to_buyer + to_seller must equal the escrowed {case.order.amount}; "
+            f"found {allocation.to_buyer} + {allocation.to_seller} = {total}"
+        )
+    if allocation.compensation > case.order.guarantee:
+        raise InvalidAllocation(
+            f"{what}: compensation is capped by the seller's guarantee {case.order.guarantee}; "
+            f"found {allocation.compensation}"
+        )
+
+
+def _check_neutral(case: CaseState, neutral: str, role: str, *, also_barred: tuple[str, ...]
+                   ) -> None:
+    """The conflict check: not a party, not the institution or a court, not already a
+    neutral of this case in an incompatible seat, no declared relationship with a party."""
+    if neutral in (case.order.buyer, case.order.seller):
+        raise ConflictOfInterest(f"{role} {neutral} is a party to the order")
+    if neutral in case.institution or neutral in case.courts:
+        raise ConflictOfInterest(f"{role} {neutral} is an institution admin or a court")
+    if neutral in also_barred:
+        raise ConflictOfInterest(
+            f"{role} {neutral} already acted in this case in a seat that excludes this one"
+        )
+    for rel in case.relationships:
+        if rel.neutral == neutral and rel.party in (case.order.buyer, case.order.seller):
+            raise ConflictOfInterest(
+                f"{role} {neutral} declared a relationship ({rel.nature}) with party {rel.party}"
+            )
+
+
+# --------------------------------------------------------------------------------------
+# handlers: the command's own checks and field changes (never the stage; the table does)
+
+Changes = tuple[dict[str, Any], list[Effect]]
+
+
+def _file_claim(case: CaseState, cmd: c.FileClaim, now: datetime) -> Changes:
+    seller_claim = cmd.dispute_type is DisputeType.BUYER_REFUSES_TO_PAY
+    expected = case.order.seller if seller_claim else case.order.buyer
+    if cmd.actor != expected:
+        side = "seller" if seller_claim else "buyer"
+        raise InvalidCommand(
+            f"dispute_type {cmd.dispute_type} is claimed by the {side} ({expected}); "
+            f"found {cmd.actor}"
+        )
+    amount = case.order.amount
+    if cmd.remedy in (Remedy.FULL_REFUND, Remedy.RETURN_AND_REFUND, Remedy.RELEASE_PAYMENT):
+        if cmd.claimed_amount != amount:
+            raise InvalidCommand(
+                f"claimed_amount: {cmd.remedy} claims the whole escrow {amount}; "
+                f"found {cmd.claimed_amount}"
+            )
+    elif cmd.remedy is Remedy.PARTIAL_REFUND and cmd.claimed_amount >= amount:
+        raise InvalidCommand(
+            f"claimed_amount: a partial refund is less than the escrow {amount}; "
+            f"found {cmd.claimed_amount} (claim full_refund instead)"
+        )
+    respondent = case.order.buyer if cmd.actor == case.order.seller else case.order.seller
+    changes = {
+        "claimant": cmd.actor,
+        "respondent": respondent,
+        "dispute_type": cmd.dispute_type,
+        "remedy": cmd.remedy,
+        "claimed_amount": cmd.claimed_amount,
+        "statement_hash": cmd.statement_hash,
+        "filed_at": now,
+    }
+    return changes, [
+        FreezeEscrow(order_id=case.order.order_id, case_id=case.case_id),
+        NotifyParties(kind="claim_filed", recipients=(respondent,)),
+    ]
+
+
+def _add_offer(case: CaseState, offer_id: str, allocation: Allocation, actor: str,
+               accepted: frozenset[str]) -> dict[str, Any]:
+    if case.offer(offer_id) is not None:
+        raise DuplicateAction(f"offer_id {offer_id!r} is already used in this case")
+    _check_allocation(case, allocation, f"offer {offer_id}")
+    offer = Offer(offer_id=offer_id, made_by=actor, allocation=allocation, accepted_by=accepted)
+    return {"offers": (*case.offers, offer)}
+
+
+def _make_offer(case: CaseState, cmd: c.MakeOffer, now: datetime) -> Changes:
+    changes = _add_offer(case, cmd.offer_id, cmd.allocation, cmd.actor, frozenset({cmd.actor}))
+    return changes, [
+        NotifyParties(kind="offer_made", recipients=_other_party(case, cmd.actor))
+    ]
+
+
+def _propose_settlement(case: CaseState, cmd: c.ProposeSettlement, now: datetime) -> Changes:
+    changes = _add_offer(case, cmd.offer_id, cmd.allocation, cmd.actor, frozenset())
+    return changes, [NotifyParties(kind="settlement_proposed", recipients=case.parties)]
+
+
+def _live_offer(case: CaseState, offer_id: str) -> Offer:
+    offer = case.offer(offer_id)
+    if offer is None or offer.withdrawn:
+        state = "was withdrawn" if offer else "does not exist"
+        raise UnknownOffer(f"offer {offer_id!r} {state} in this case")
+    return offer
+
+
+def _accept_offer(case: CaseState, cmd: c.AcceptOffer, now: datetime) -> Changes:
+    offer = _live_offer(case, cmd.offer_id)
+    if cmd.actor in offer.accepted_by:
+        raise DuplicateAction(f"offer {cmd.offer_id!r} is already signed by {cmd.actor}")
+    accepted = replace(offer, accepted_by=offer.accepted_by | {cmd.actor})
+    offers = tuple(accepted if o.offer_id == offer.offer_id else o for o in case.offers)
+    changes: dict[str, Any] = {"offers": offers}
+    if set(case.parties) <= accepted.accepted_by:
+        changes["settlement"] = offer.allocation
+        return changes, [
+            ExecuteSettlement(order_id=case.order.order_id, case_id=case.case_id,
+                              allocation=offer.allocation),
+        ]
+    return changes, [NotifyParties(kind="offer_accepted", recipients=_everyone(case))]
+
+
+def _withdraw_offer(case: CaseState, cmd: c.WithdrawOffer, now: datetime) -> Changes:
+    offer = _live_offer(case, cmd.offer_id)
+    if offer.made_by != cmd.actor:
+        raise UnknownOffer(
+            f"offer {cmd.offer_id!r} was made by {offer.made_by}; only its maker may withdraw it"
+        )
+    withdrawn = replace(offer, withdrawn=True)
+    offers = tuple(withdrawn if o.offer_id == offer.offer_id else o for o in case.offers)
+    return {"offers": offers}, [NotifyParties(kind="offer_withdrawn", recipients=case.parties)]
+
+
+def _no_changes(case: CaseState, cmd: c.Command, now: datetime) -> Changes:
+    return {}, []
+
+
+def _appoint_mediator(case: CaseState, cmd: c.AppointMediator, now: datetime) -> Changes:
+    if case.mediator is not None:
+        raise DuplicateAction(f"a mediator ({case.mediator}) is already appointed")
+    _check_neutral(case, cmd.mediator, "mediator", also_barred=())
+    return {"mediator": cmd.mediator}, [
+        NotifyParties(kind="mediator_appointed", recipients=(*case.parties, cmd.mediator))
+    ]
+
+
+def _publish_pre_evaluation(case: CaseState, cmd: c.PublishPreEvaluation, now: datetime
+                            ) -> Changes:
+    return {"pre_evaluation": (cmd.recommended, cmd.report_hash)}, [
+        NotifyParties(kind="pre_evaluation_published", recipients=case.parties)
+    ]
+
+
+def _agree_to_arbitrate(case: CaseState, cmd: c.AgreeToArbitrate, now: datetime) -> Changes:
+    if case.order.arbitration_agreed:
+        raise DuplicateAction("arbitration is already agreed in the order's terms")
+    if cmd.actor in case.arbitration_agreed_by:
+        raise DuplicateAction(f"{cmd.actor} already agreed to arbitrate")
+    return {"arbitration_agreed_by": case.arbitration_agreed_by | {cmd.actor}}, [
+        NotifyParties(kind="arbitration_agreed", recipients=_other_party(case, cmd.actor))
+    ]
+
+
+def _appoint_arbitrator(case: CaseState, cmd: c.AppointArbitrator, now: datetime) -> Changes:
+    # A mediator who heard private caucus material may not then decide (no med-arb), and an
+    # arbitrator replaced for missing the award deadline may not come back.
+    barred = (*(a for a in (case.mediator,) if a), *case.former_arbitrators)
+    _check_neutral(case, cmd.arbitrator, "arbitrator", also_barred=barred)
+    return {"arbitrator": cmd.arbitrator}, [
+        AppointOnChain(order_id=case.order.order_id, case_id=case.case_id,
+                       arbitrators=(cmd.arbitrator,), round=0),
+        NotifyParties(kind="arbitrator_appointed", recipients=(*case.parties, cmd.arbitrator)),
+    ]
+
+
+def _submit_evidence(case: CaseState, cmd: c.SubmitEvidence, now: datetime) -> Changes:
+    if any(e.evidence_id == cmd.evidence_id for e in case.evidence):
+        raise DuplicateAction(f"evidence_id {cmd.evidence_id!r} is already used in this case")
+    if len(case.evidence) >= case.rules.max_evidence_items:
+        raise InvalidCommand(
+            f"the record holds at most {case.rules.max_evidence_items} evidence items; "
+            f"found {len(case.evidence)} already"
+        )
+    item = EvidenceItem(evidence_id=cmd.evidence_id, submitted_by=cmd.actor, stage=case.stage,
+                        kind=cmd.kind, commitment=cmd.commitment, submitted_at=now)
+    updated = replace(case, evidence=(*case.evidence, item))
+    # The disclosure rule decides who is told, so a notice never leaks a caucus item.
+    told = tuple(p for p in _everyone(updated) if p != cmd.actor and can_see(updated, item, p))
+    effects: list[Effect] = []
+    if told:
+        effects.append(NotifyParties(kind="evidence_submitted", recipients=told))
+    return {"evidence": updated.evidence}, effects
+
+
+def _submit_answer(case: CaseState, cmd: c.SubmitAnswer, now: datetime) -> Changes:
+    if case.answer_hash is not None:
+        raise DuplicateAction("the respondent has already answered; the answer is final")
+    return {"answer_hash": cmd.answer_hash}, [
+        NotifyParties(kind="answer_submitted", recipients=_everyone(case))
+    ]
+
+
+def _issue_award(case: CaseState, cmd: c.IssueAward, now: datetime) -> Changes:
+    _check_allocation(case, cmd.allocation, "award")
+    terms = AwardTerms(allocation=cmd.allocation, award_hash=cmd.award_hash)
+    return {"award": terms}, []
+
+
+def _object(case: CaseState, cmd: c.Object, now: datetime) -> Changes:
+    return {"objection_by": cmd.actor, "objection_hash": cmd.grounds_hash}, [
+        NotifyParties(kind="objection_filed", recipients=_everyone(case))
+    ]
+
+
+def _appoint_panel(case: CaseState, cmd: c.AppointPanel, now: datetime) -> Changes:
+    # The panel reviews the sole arbitrator's award: neither that arbitrator, a replaced
+    # one, nor the mediator may sit on it.
+    barred = tuple(a for a in (case.mediator, case.arbitrator, *case.former_arbitrators) if a)
+    for member in cmd.panel:
+        _check_neutral(case, member, "panelist", also_barred=barred)
+    return {"panel": cmd.panel}, [
+        AppointOnChain(order_id=case.order.order_id, case_id=case.case_id,
+                       arbitrators=cmd.panel, round=1),
+        NotifyParties(kind="panel_appointed", recipients=(*case.parties, *cmd.panel)),
+    ]
+
+
+def _issue_panel_award(case: CaseState, cmd: c.IssuePanelAward, now: datetime) -> Changes:
+    if any(member == cmd.actor for member, _ in case.panel_signatures):
+        raise DuplicateAction(f"panelist {cmd.actor} has already signed a panel award")
+    _check_allocation(case, cmd.allocation, "panel award")
+    terms = AwardTerms(allocation=cmd.allocation, award_hash=cmd.award_hash)
+    signatures = (*case.panel_signatures, (cmd.actor, terms))
+    changes: dict[str, Any] = {"panel_signatures": signatures}
+    if sum(1 for _, t in signatures if t == terms) >= 2:  # two of three sign the same award
+        changes["panel_award"] = terms
+    return changes, []
+
+
+def _enforce(case: CaseState, cmd: c.Enforce, now: datetime) -> Changes:
+    award = case.final_award
+    assert award is not None  # FINAL and AWARDED_BY_PANEL always hold one
+    return {"enforcement_requested": True}, [
+        SubmitAwardToEscrow(order_id=case.order.order_id, case_id=case.case_id, award=award,
+                            round=1 if case.panel_award is not None else 0),
+    ]
+
+
+def _record_enforcement(case: CaseState, cmd: c.RecordEnforcement, now: datetime) -> Changes:
+    award = case.final_award
+    assert award is not None
+    if cmd.allocation != award.allocation:
+        raise InvalidAllocation(
+            f"the escrow's execution must match the final award {award.allocation}; "
+            f"found {cmd.allocation}"
+        )
+    return {"enforcement_tx": cmd.tx_hash}, []
+
+
+def _court_decision(case: CaseState, cmd: c.ConfirmJudicially | c.RefuseConfirmation,
+                    now: datetime) -> Changes:
+    reasons = cmd.reasons if isinstance(cmd, c.RefuseConfirmation) else ""
+    return {"court_decision": (cmd.actor, cmd.decision_hash, reasons)}, []
+
+
+_HANDLERS: Mapping[type[c.Command], Callable[[CaseState, Any, datetime], Changes]] = {
+    c.FileClaim: _file_claim,
+    c.MakeOffer: _make_offer,
+    c.AcceptOffer: _accept_offer,
+    c.WithdrawOffer: _withdraw_offer,
+    c.RequestFacilitation: _no_changes,
+    c.AppointMediator: _appoint_mediator,
+    c.PublishPreEvaluation: _publish_pre_evaluation,
+    c.ProposeSettlement: _propose_settlement,
+    c.DeclareImpasse: _no_changes,
+    c.AgreeToArbitrate: _agree_to_arbitrate,
+    c.AppointArbitrator: _appoint_arbitrator,
+    c.SubmitEvidence: _submit_evidence,
+    c.SubmitAnswer: _submit_answer,
+    c.CloseRecord: _no_changes,
+    c.IssueAward: _issue_award,
+    c.Object: _object,
+    c.AppointPanel: _appoint_panel,
+    c.IssuePanelAward: _issue_panel_award,
+    c.Enforce: _enforce,
+    c.RecordEnforcement: _record_enforcement,
+    c.ConfirmJudicially: _court_decision,
+    c.RefuseConfirmation: _court_decision,
+}
+assert set(_HANDLERS) == set(c.COMMAND_TYPES), "every command type needs a handler"

@@ -1,0 +1,114 @@
+"""Case rules: how long each stage may last, and who may see which evidence when.
+
+Deadlines are whole days (DESIGN.md defaults: negotiation 10, facilitation 10, evidence 7,
+award 10 after the record closes, objection 10). ``appointment_days`` and
+``max_reappointments`` are our additions (docs/procedure.md): without them an institution
+that never appoints would stall a case, and DESIGN.md says missed deadlines never stall.
+
+Disclosure (docs/procedure.md §Disclosure) is a pure function of the case, the item and
+the viewer, so the API's access control and the tests read the same rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from ._errors import InvalidCommand
+from ._states import CaseState, EvidenceItem, Stage
+
+__all__ = [
+    "CAUCUS_STAGES",
+    "COURT_READ_STAGES",
+    "DEFAULT_RULES",
+    "NEGOTIATION_STAGES",
+    "CaseRules",
+    "can_see",
+    "visible_evidence",
+]
+
+MAX_DAYS = 365
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseRules:
+    """Configurable per case (and per institution); every value is checked when built."""
+
+    negotiation_days: int = 10
+    facilitation_days: int = 10
+    evidence_days: int = 7
+    award_days: int = 10  # after the record closes; also the panel's time to decide
+    objection_days: int = 10
+    appointment_days: int = 5  # ours: the institution's time to appoint a tribunal
+    max_reappointments: int = 1  # ours: replacements of an arbitrator who missed the award
+    max_evidence_items: int = 200  # ours: bounds the record (STYLE §4)
+
+    def __post_init__(self) -> None:
+        for name in (
+            "negotiation_days",
+            "facilitation_days",
+            "evidence_days",
+            "award_days",
+            "objection_days",
+            "appointment_days",
+        ):
+            value = getattr(self, name)
+            if type(value) is not int or not 1 <= value <= MAX_DAYS:
+                raise InvalidCommand(f"{name}: expected whole days 1..{MAX_DAYS}, found {value!r}")
+        if type(self.max_reappointments) is not int or not 0 <= self.max_reappointments <= 5:
+            raise InvalidCommand(
+                f"max_reappointments: expected 0..5, found {self.max_reappointments!r}"
+            )
+        if type(self.max_evidence_items) is not int or not 1 <= self.max_evidence_items <= 10_000:
+            raise InvalidCommand(
+                f"max_evidence_items: expected 1..10000, found {self.max_evidence_items!r}"
+            )
+
+    def period(self, field_name: str) -> timedelta:
+        """The length of the period named by a ``*_days`` field."""
+        return timedelta(days=getattr(self, field_name))
+
+
+DEFAULT_RULES = CaseRules()
+
+# Evidence submitted in these stages is the parties' open exchange: the other party sees it.
+NEGOTIATION_STAGES: frozenset[Stage] = frozenset({Stage.FILED, Stage.NEGOTIATION})
+# Evidence submitted in facilitation is for the mediator only (private caucus); it is never
+# relied on in arbitration (cf. UNCITRAL Model Law on International Commercial Mediation,
+# art. 10-11), so neither the other party, the tribunal nor the court sees it.
+CAUCUS_STAGES: frozenset[Stage] = frozenset({Stage.FACILITATION})
+# A court reads the record once there is a result to confirm (and after its decision).
+COURT_READ_STAGES: frozenset[Stage] = frozenset(
+    {Stage.SETTLED, Stage.ENFORCED, Stage.JUDICIALLY_CONFIRMED, Stage.CONFIRMATION_REFUSED}
+)
+
+
+def can_see(case: CaseState, item: EvidenceItem, viewer: str) -> bool:
+    """Whether ``viewer`` may read the content of ``item`` now.
+
+    Rules, in order:
+    1. The submitter always sees its own item.
+    2. Caucus items (submitted in facilitation): the case's mediator, nobody else.
+    3. Other items (negotiation or arbitration): the other party at once — in arbitration
+       every document given to the tribunal is communicated to the other party (UNCITRAL
+       Model Law on International Commercial Arbitration, art. 24(3)); the mediator if
+       the item was submitted before arbitration; the sitting arbitrator and panel (a
+       replaced arbitrator loses access); a court of the case once it may read.
+    4. The institution's admins see metadata only, never content; everyone else nothing.
+    """
+    if viewer == item.submitted_by:
+        return True
+    if item.stage in CAUCUS_STAGES:
+        return viewer == case.mediator
+    if viewer in case.parties:
+        return True
+    if viewer == case.mediator:
+        return item.stage in NEGOTIATION_STAGES
+    if viewer == case.arbitrator or viewer in case.panel:
+        return True
+    return viewer in case.courts and case.stage in COURT_READ_STAGES
+
+
+def visible_evidence(case: CaseState, viewer: str) -> tuple[EvidenceItem, ...]:
+    """The case's evidence items whose content ``viewer`` may read, in submission order."""
+    return tuple(item for item in case.evidence if can_see(case, item, viewer))

@@ -1,0 +1,364 @@
+"""Named constants and immutable value objects of the procedure.
+
+Stages are ``StrEnum`` members because they are stored in the database and shown in the
+timeline; their values never change once released. Everything here is a frozen dataclass
+or a tuple, so a ``CaseState`` can be shared freely and a refused command provably
+changes nothing (there is nothing to change).
+
+Theory: a case belongs to one escrowed order (``Order``). Before a claim is filed the case
+is ``NOT_FILED`` and either side of the order may file; the filer becomes the claimant.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from eth_utils import is_checksum_address
+
+from ._errors import InvalidCommand
+
+if TYPE_CHECKING:
+    from ._rules import CaseRules
+
+__all__ = [
+    "ENFORCEABLE_STAGES",
+    "TERMINAL_STAGES",
+    "Allocation",
+    "AwardTerms",
+    "CaseState",
+    "DisputeType",
+    "EvidenceItem",
+    "EvidenceKind",
+    "Offer",
+    "Order",
+    "Outcome",
+    "Relationship",
+    "Remedy",
+    "Role",
+    "Side",
+    "Stage",
+]
+
+
+class Stage(StrEnum):
+    """Where a case is. Arbitration is split into the sub-stages the rules distinguish."""
+
+    NOT_FILED = "not_filed"
+    FILED = "filed"  # claim notified; waiting for the respondent to engage
+    NEGOTIATION = "negotiation"
+    FACILITATION = "facilitation"
+    ARBITRATOR_APPOINTMENT = "arbitrator_appointment"
+    EVIDENCE = "evidence"
+    RECORD_CLOSED = "record_closed"
+    AWARDED = "awarded"  # the objection window runs while the case is here
+    PANEL_APPOINTMENT = "panel_appointment"
+    PANEL = "panel"
+    AWARDED_BY_PANEL = "awarded_by_panel"  # final: an objection is allowed only once
+    FINAL = "final"
+    ENFORCED = "enforced"
+    SETTLED = "settled"
+    CLOSED_FOR_LITIGATION = "closed_for_litigation"
+    JUDICIALLY_CONFIRMED = "judicially_confirmed"
+    CONFIRMATION_REFUSED = "confirmation_refused"
+
+
+TERMINAL_STAGES: frozenset[Stage] = frozenset(
+    {Stage.CLOSED_FOR_LITIGATION, Stage.JUDICIALLY_CONFIRMED, Stage.CONFIRMATION_REFUSED}
+)
+ENFORCEABLE_STAGES: frozenset[Stage] = frozenset({Stage.FINAL, Stage.AWARDED_BY_PANEL})
+
+
+class Role(StrEnum):
+    """A signer's role in one case. ANYONE matches every address (enforcement is open)."""
+
+    CLAIMANT = "claimant"
+    RESPONDENT = "respondent"
+    MEDIATOR = "mediator"
+    ARBITRATOR = "arbitrator"
+    PANELIST = "panelist"
+    INSTITUTION = "institution"
+    COURT = "court"
+    ANYONE = "anyone"
+
+
+class Side(StrEnum):
+    """The side of the order a party is on (claimant and respondent are roles in the case)."""
+
+    BUYER = "buyer"
+    SELLER = "seller"
+
+
+class DisputeType(StrEnum):
+    GOODS_NOT_RECEIVED = "goods_not_received"
+    NOT_AS_DESCRIBED = "not_as_described"
+    LOGISTICS_LOSS_OR_DAMAGE = "logistics_loss_or_damage"
+    BUYER_REFUSES_TO_PAY = "buyer_refuses_to_pay"
+
+
+class Remedy(StrEnum):
+    """What the claimant asks for. RELEASE_PAYMENT is the seller's remedy (our addition)."""
+
+    FULL_REFUND = "full_refund"
+    PARTIAL_REFUND = "partial_refund"
+    RETURN_AND_REFUND = "return_and_refund"
+    COMPENSATION = "compensation"
+    RELEASE_PAYMENT = "release_payment"
+
+
+class EvidenceKind(StrEnum):
+    PHOTO = "photo"
+    VIDEO = "video"
+    TRACKING_RECORD = "tracking_record"
+    DELIVERY_CONFIRMATION = "delivery_confirmation"
+    INSPECTION_REPORT = "inspection_report"
+    COMMUNICATION = "communication"
+    CONTRACT = "contract"
+    INVOICE = "invoice"
+    OTHER = "other"
+
+
+class Outcome(StrEnum):
+    """A recommended or decided outcome, in the remedies' vocabulary."""
+
+    FULL_REFUND = "full_refund"
+    PARTIAL_REFUND = "partial_refund"
+    RETURN_AND_REFUND = "return_and_refund"
+    RELEASE_TO_SELLER = "release_to_seller"
+
+
+_HASH_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
+
+
+def check_address(name: str, value: object) -> str:
+    """Accept only EIP-55 checksummed addresses: a wrong-case typo must not pass as a party."""
+    if not isinstance(value, str) or not is_checksum_address(value):
+        raise InvalidCommand(
+            f"{name}: expected an EIP-55 checksummed address (0x + 40 hex), found {value!r}"
+        )
+    return value
+
+
+def check_hash(name: str, value: object) -> str:
+    if not isinstance(value, str) or not _HASH_RE.match(value):
+        raise InvalidCommand(f"{name}: expected a 32-byte hex string 0x…(64 hex), found {value!r}")
+    return value.lower()
+
+
+def check_id(name: str, value: object) -> str:
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise InvalidCommand(
+            f"{name}: expected 1-80 characters of [A-Za-z0-9_.:-], found {value!r}"
+        )
+    return value
+
+
+def check_amount(name: str, value: object, *, positive: bool = False) -> int:
+    """Amounts are integers in the token's smallest unit; floats and bools are refused."""
+    if type(value) is not int or value < 0 or (positive and value == 0):
+        want = "a positive" if positive else "a non-negative"
+        raise InvalidCommand(
+            f"{name}: expected {want} integer in the token's smallest unit, found {value!r}"
+        )
+    return value
+
+
+def check_enum(name: str, enum: type[StrEnum], value: object) -> StrEnum:
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum)
+        raise InvalidCommand(f"{name}: expected one of {allowed}; found {value!r}") from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Allocation:
+    """How the escrowed funds go: to_buyer + to_seller == escrowed amount, exactly.
+
+    ``compensation`` is paid to the buyer on top, from the seller's guarantee deposit,
+    never beyond it (Alibaba Trade Assurance); it matches the on-chain ``Award`` type.
+    """
+
+    to_buyer: int
+    to_seller: int
+    compensation: int = 0
+
+    def __post_init__(self) -> None:
+        check_amount("to_buyer", self.to_buyer)
+        check_amount("to_seller", self.to_seller)
+        check_amount("compensation", self.compensation)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Relationship:
+    """A relationship a neutral declared with a party (the conflict check refuses it)."""
+
+    neutral: str
+    party: str
+    nature: str = "declared"
+
+    def __post_init__(self) -> None:
+        check_address("neutral", self.neutral)
+        check_address("party", self.party)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Order:
+    """The escrowed order the case belongs to, as the escrow contract holds it."""
+
+    order_id: int
+    buyer: str
+    seller: str
+    amount: int
+    guarantee: int = 0
+    arbitration_agreed: bool = False  # an arbitration clause in the order's terms
+
+    def __post_init__(self) -> None:
+        check_amount("order_id", self.order_id)
+        check_address("buyer", self.buyer)
+        check_address("seller", self.seller)
+        check_amount("amount", self.amount, positive=True)
+        check_amount("guarantee", self.guarantee)
+        if self.buyer == self.seller:
+            raise InvalidCommand(f"buyer and seller must differ, found {self.buyer} for both")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Offer:
+    """A settlement offer: by a party (it counts as accepted by its maker) or the mediator."""
+
+    offer_id: str
+    made_by: str
+    allocation: Allocation
+    accepted_by: frozenset[str] = frozenset()
+    withdrawn: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvidenceItem:
+    """One evidence submission: its salted commitment, never its content (that is in IPFS)."""
+
+    evidence_id: str
+    submitted_by: str
+    stage: Stage
+    kind: EvidenceKind
+    commitment: str
+    submitted_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class AwardTerms:
+    """What an arbitrator (or panelist) signs: the allocation and the award document hash."""
+
+    allocation: Allocation
+    award_hash: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseState:
+    """The whole state of one case. Build it with :func:`new_case`; change it with apply()."""
+
+    case_id: str
+    order: Order
+    institution: frozenset[str]
+    courts: frozenset[str]
+    relationships: frozenset[Relationship]
+    rules: CaseRules
+    stage: Stage = Stage.NOT_FILED
+    stage_entered_at: datetime | None = None
+    deadline: datetime | None = None
+    next_sequence: int = 0
+    # the claim
+    claimant: str | None = None
+    respondent: str | None = None
+    dispute_type: DisputeType | None = None
+    remedy: Remedy | None = None
+    claimed_amount: int = 0
+    statement_hash: str | None = None
+    filed_at: datetime | None = None
+    # settlement
+    offers: tuple[Offer, ...] = ()
+    settlement: Allocation | None = None
+    # facilitation
+    mediator: str | None = None
+    pre_evaluation: tuple[Outcome, str] | None = None
+    arbitration_agreed_by: frozenset[str] = frozenset()
+    # arbitration
+    arbitrator: str | None = None
+    former_arbitrators: tuple[str, ...] = ()
+    reappointments: int = 0
+    evidence: tuple[EvidenceItem, ...] = ()
+    answer_hash: str | None = None
+    record_closed_at: datetime | None = None
+    award: AwardTerms | None = None
+    objection_by: str | None = None
+    objection_hash: str | None = None
+    panel: tuple[str, ...] = ()
+    panel_signatures: tuple[tuple[str, AwardTerms], ...] = ()
+    panel_award: AwardTerms | None = None
+    # enforcement and the court
+    enforcement_requested: bool = False
+    enforcement_tx: str | None = None
+    court_decision: tuple[str, str, str] | None = field(default=None)  # (court, hash, reasons)
+
+    # -- derived facts the rules and guards read ---------------------------------------
+    @property
+    def parties(self) -> tuple[str, ...]:
+        """The claimant and respondent (buyer and seller before filing)."""
+        if self.claimant is None or self.respondent is None:
+            return (self.order.buyer, self.order.seller)
+        return (self.claimant, self.respondent)
+
+    @property
+    def arbitration_agreed(self) -> bool:
+        """Agreed in the order's terms, or signed later by both parties."""
+        return self.order.arbitration_agreed or set(self.parties) <= self.arbitration_agreed_by
+
+    @property
+    def final_award(self) -> AwardTerms | None:
+        """The award that binds (the panel's if there was an objection)."""
+        return self.panel_award if self.panel_award is not None else self.award
+
+    @property
+    def neutrals(self) -> tuple[str, ...]:
+        found = [a for a in (self.mediator, self.arbitrator) if a is not None]
+        return (*found, *self.former_arbitrators, *self.panel)
+
+    def side_of(self, address: str) -> Side | None:
+        if address == self.order.buyer:
+            return Side.BUYER
+        if address == self.order.seller:
+            return Side.SELLER
+        return None
+
+    def offer(self, offer_id: str) -> Offer | None:
+        for o in self.offers:
+            if o.offer_id == offer_id:
+                return o
+        return None
+
+    def roles_of(self, address: str) -> frozenset[Role]:
+        """Every role ``address`` holds in this case (ANYONE always)."""
+        roles = {Role.ANYONE}
+        if self.claimant is None:
+            if address in (self.order.buyer, self.order.seller):
+                roles.add(Role.CLAIMANT)  # before filing, either side may claim
+        elif address == self.claimant:
+            roles.add(Role.CLAIMANT)
+        elif address == self.respondent:
+            roles.add(Role.RESPONDENT)
+        if address == self.mediator:
+            roles.add(Role.MEDIATOR)
+        if address == self.arbitrator:
+            roles.add(Role.ARBITRATOR)
+        if address in self.panel:
+            roles.add(Role.PANELIST)
+        if address in self.institution:
+            roles.add(Role.INSTITUTION)
+        if address in self.courts:
+            roles.add(Role.COURT)
+        return frozenset(roles)

@@ -1,0 +1,259 @@
+"""Factories for procedure tests: fixed actors, an injected clock, and drivers to each stage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from eth_utils import to_checksum_address
+
+from backend import procedure as p
+
+
+def addr(n: int) -> str:
+    return to_checksum_address(f"0x{n:040x}")
+
+
+def h(n: int) -> str:
+    return f"0x{n:064x}"
+
+
+BUYER, SELLER = addr(0xB0), addr(0x5E)
+ADMIN, COURT = addr(0xAD), addr(0xC0)
+MEDIATOR, ARBITRATOR = addr(0x3E), addr(0xA1)
+PANEL = (addr(0xF1), addr(0xF2), addr(0xF3))
+SPARE = addr(0xA2)  # a second arbitrator for reappointment
+CONFLICTED = addr(0xBAD)  # declared a relationship with the seller
+STRANGER = addr(0x999)
+AMOUNT, GUARANTEE = 1_000_000_000, 300_000_000
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+CASE_ID = h(0xCA5E)
+
+
+def order(*, arbitration_agreed: bool = False) -> p.Order:
+    return p.Order(order_id=7, buyer=BUYER, seller=SELLER, amount=AMOUNT, guarantee=GUARANTEE,
+                   arbitration_agreed=arbitration_agreed)
+
+
+def blank(*, arbitration_agreed: bool = False, rules: p.CaseRules = p.DEFAULT_RULES
+          ) -> p.CaseState:
+    return p.new_case(
+        case_id=CASE_ID,
+        order=order(arbitration_agreed=arbitration_agreed),
+        institution={ADMIN},
+        courts={COURT},
+        relationships={p.Relationship(neutral=CONFLICTED, party=SELLER, nature="employee")},
+        rules=rules,
+    )
+
+
+def alloc(to_buyer: int, compensation: int = 0) -> p.Allocation:
+    return p.Allocation(to_buyer=to_buyer, to_seller=AMOUNT - to_buyer, compensation=compensation)
+
+
+def step(case: p.CaseState, cls: type[p.Command], actor: str, now: datetime = T0, **fields
+         ) -> p.CaseState:
+    """Apply one command signed by ``actor`` with the right sequence; return the new case."""
+    new, _ = p.apply(case, cls(actor=actor, sequence=case.next_sequence, **fields), now)
+    return new
+
+
+def file_claim(case: p.CaseState | None = None, *, now: datetime = T0,
+               dispute: p.DisputeType = p.DisputeType.NOT_AS_DESCRIBED,
+               remedy: p.Remedy = p.Remedy.PARTIAL_REFUND, claimed: int = AMOUNT // 2,
+               **kw) -> p.CaseState:
+    case = case if case is not None else blank(**kw)
+    return step(case, p.FileClaim, BUYER, now, dispute_type=dispute, remedy=remedy,
+                claimed_amount=claimed, statement_hash=h(1))
+
+
+def to_negotiation(**kw) -> p.CaseState:
+    case = file_claim(**kw)
+    return step(case, p.MakeOffer, SELLER, offer_id="s1", allocation=alloc(AMOUNT // 10))
+
+
+def to_facilitation(*, agreed: bool = True, mediator: bool = True, **kw) -> p.CaseState:
+    case = to_negotiation(**kw)
+    if agreed and not case.order.arbitration_agreed:
+        case = step(case, p.AgreeToArbitrate, BUYER)
+        case = step(case, p.AgreeToArbitrate, SELLER)
+    case = step(case, p.RequestFacilitation, BUYER)
+    return step(case, p.AppointMediator, ADMIN, mediator=MEDIATOR) if mediator else case
+
+
+def to_appointment(**kw) -> p.CaseState:
+    case = to_facilitation(**kw)
+    return step(case, p.DeclareImpasse, MEDIATOR)
+
+
+def to_evidence(**kw) -> p.CaseState:
+    return step(to_appointment(**kw), p.AppointArbitrator, ADMIN, arbitrator=ARBITRATOR)
+
+
+def to_record_closed(**kw) -> p.CaseState:
+    return step(to_evidence(**kw), p.CloseRecord, ARBITRATOR)
+
+
+AWARD = dict(allocation=alloc(AMOUNT // 2, compensation=GUARANTEE // 3), award_hash=h(0xA4A))
+
+
+def to_awarded(**kw) -> p.CaseState:
+    return step(to_record_closed(**kw), p.IssueAward, ARBITRATOR, **AWARD)
+
+
+def to_final(**kw) -> p.CaseState:
+    case = to_awarded(**kw)
+    case, _ = p.advance(case, case.deadline)
+    return case
+
+
+def to_panel_appointment(**kw) -> p.CaseState:
+    return step(to_awarded(**kw), p.Object, SELLER, grounds_hash=h(0x0B))
+
+
+def to_panel(**kw) -> p.CaseState:
+    return step(to_panel_appointment(**kw), p.AppointPanel, ADMIN, panel=PANEL)
+
+
+PANEL_AWARD = dict(allocation=alloc(AMOUNT // 4), award_hash=h(0x9A4))
+
+
+def to_awarded_by_panel(**kw) -> p.CaseState:
+    case = step(to_panel(**kw), p.IssuePanelAward, PANEL[0], **PANEL_AWARD)
+    return step(case, p.IssuePanelAward, PANEL[2], **PANEL_AWARD)
+
+
+def to_enforced(**kw) -> p.CaseState:
+    case = to_final(**kw)
+    case = step(case, p.Enforce, STRANGER, case.stage_entered_at)
+    return step(case, p.RecordEnforcement, ADMIN, case.stage_entered_at, tx_hash=h(0x7),
+                allocation=AWARD["allocation"])
+
+
+def to_settled(**kw) -> p.CaseState:
+    case = to_negotiation(**kw)
+    return step(case, p.AcceptOffer, BUYER, offer_id="s1")
+
+
+def to_litigation(**kw) -> p.CaseState:
+    case = to_facilitation(agreed=False, **kw)
+    case, _ = p.advance(case, case.deadline)
+    return case
+
+
+def to_confirmed(**kw) -> p.CaseState:
+    case = to_enforced(**kw)
+    return step(case, p.ConfirmJudicially, COURT, case.stage_entered_at, decision_hash=h(0xC))
+
+
+def to_refused(**kw) -> p.CaseState:
+    case = to_settled(**kw)
+    return step(case, p.RefuseConfirmation, COURT, decision_hash=h(0xD),
+                reasons="the settlement exceeds the escrow's terms")
+
+
+STAGE_BUILDERS = {
+    p.Stage.NOT_FILED: blank,
+    p.Stage.FILED: file_claim,
+    p.Stage.NEGOTIATION: to_negotiation,
+    p.Stage.FACILITATION: to_facilitation,
+    p.Stage.ARBITRATOR_APPOINTMENT: to_appointment,
+    p.Stage.EVIDENCE: to_evidence,
+    p.Stage.RECORD_CLOSED: to_record_closed,
+    p.Stage.AWARDED: to_awarded,
+    p.Stage.PANEL_APPOINTMENT: to_panel_appointment,
+    p.Stage.PANEL: to_panel,
+    p.Stage.AWARDED_BY_PANEL: to_awarded_by_panel,
+    p.Stage.FINAL: to_final,
+    p.Stage.ENFORCED: to_enforced,
+    p.Stage.SETTLED: to_settled,
+    p.Stage.CLOSED_FOR_LITIGATION: to_litigation,
+    p.Stage.JUDICIALLY_CONFIRMED: to_confirmed,
+    p.Stage.CONFIRMATION_REFUSED: to_refused,
+}
+
+ACTOR_OF_ROLE = {
+    p.Role.CLAIMANT: BUYER,
+    p.Role.RESPONDENT: SELLER,
+    p.Role.MEDIATOR: MEDIATOR,
+    p.Role.ARBITRATOR: ARBITRATOR,
+    p.Role.PANELIST: PANEL[1],
+    p.Role.INSTITUTION: ADMIN,
+    p.Role.COURT: COURT,
+    p.Role.ANYONE: STRANGER,
+}
+
+
+def other_party(case: p.CaseState, actor: str) -> str:
+    return SELLER if actor == BUYER else BUYER
+
+
+def fields_for(case: p.CaseState, cls: type[p.Command], actor: str) -> dict:
+    """Valid fields for ``cls`` by ``actor`` in ``case`` (its preconditions must hold)."""
+    n = case.next_sequence
+    live = [o for o in case.offers if not o.withdrawn]
+    match cls:
+        case p.FileClaim:
+            if actor == SELLER:
+                return dict(dispute_type=p.DisputeType.BUYER_REFUSES_TO_PAY,
+                            remedy=p.Remedy.RELEASE_PAYMENT, claimed_amount=AMOUNT,
+                            statement_hash=h(n + 1))
+            return dict(dispute_type=p.DisputeType.NOT_AS_DESCRIBED,
+                        remedy=p.Remedy.PARTIAL_REFUND, claimed_amount=AMOUNT // 3,
+                        statement_hash=h(n + 1))
+        case p.MakeOffer | p.ProposeSettlement:
+            return dict(offer_id=f"o{n}", allocation=alloc(AMOUNT // 7 + n))
+        case p.AcceptOffer:
+            offer = next((o for o in live if actor not in o.accepted_by), None)
+            return dict(offer_id=offer.offer_id if offer else "none")
+        case p.WithdrawOffer:
+            offer = next((o for o in live if o.made_by == actor), None)
+            return dict(offer_id=offer.offer_id if offer else "none")
+        case p.AppointMediator:
+            return dict(mediator=MEDIATOR)
+        case p.PublishPreEvaluation:
+            return dict(recommended=p.Outcome.PARTIAL_REFUND, report_hash=h(n + 1))
+        case p.AppointArbitrator:
+            return dict(arbitrator=SPARE if ARBITRATOR in case.former_arbitrators else ARBITRATOR)
+        case p.SubmitEvidence:
+            return dict(evidence_id=f"e{n}", kind=p.EvidenceKind.PHOTO, commitment=h(n + 1))
+        case p.SubmitAnswer:
+            return dict(answer_hash=h(n + 1))
+        case p.IssueAward:
+            return dict(AWARD)
+        case p.Object:
+            return dict(grounds_hash=h(n + 1))
+        case p.AppointPanel:
+            return dict(panel=PANEL)
+        case p.IssuePanelAward:
+            return dict(PANEL_AWARD)
+        case p.RecordEnforcement:
+            award = case.final_award
+            return dict(tx_hash=h(n + 1), allocation=award.allocation if award else alloc(0))
+        case p.ConfirmJudicially:
+            return dict(decision_hash=h(n + 1))
+        case p.RefuseConfirmation:
+            return dict(decision_hash=h(n + 1), reasons="not verifiable")
+    return {}
+
+
+def prepare(case: p.CaseState, cls: type[p.Command], actor: str) -> p.CaseState:
+    """Create what ``cls`` needs first (an offer to accept or withdraw), if it is missing."""
+    live = [o for o in case.offers if not o.withdrawn]
+    if cls is p.AcceptOffer and not any(actor not in o.accepted_by for o in live):
+        maker = other_party(case, actor)
+        return step(case, p.MakeOffer, maker, case.stage_entered_at or T0,
+                    **fields_for(case, p.MakeOffer, maker))
+    if cls is p.WithdrawOffer and not any(o.made_by == actor for o in live):
+        make = p.ProposeSettlement if actor == MEDIATOR else p.MakeOffer
+        return step(case, make, actor, case.stage_entered_at or T0, **fields_for(case, make, actor))
+    return case
+
+
+def command(case: p.CaseState, cls: type[p.Command], actor: str, **over) -> p.Command:
+    return cls(actor=actor, sequence=case.next_sequence, **{**fields_for(case, cls, actor), **over})
+
+
+def now_of(case: p.CaseState) -> datetime:
+    """A time inside the current stage (before its deadline)."""
+    return case.stage_entered_at or T0
