@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evidence.ipfs.errors import MalformedBlockError, MalformedCidError
+from evidence.ipfs.errors import LimitExceededError, MalformedBlockError, MalformedCidError
 
 __all__ = [
     "UNIXFS_FILE",
@@ -227,7 +227,7 @@ def decode_pbnode(raw: bytes, *, max_links: int) -> PBNode:
             if data is not None:
                 raise MalformedBlockError("PBNode Links after Data (not canonical dag-pb)")
             if len(links) >= max_links:
-                raise MalformedBlockError(f"PBNode has more than {max_links} links")
+                raise LimitExceededError(f"PBNode has more than {max_links} links")
             link_raw, pos = _read_bytes(buf, pos, "PBNode.Links")
             links.append(_decode_pblink(link_raw))
         elif field == 1 and wire == _WIRE_BYTES:
@@ -265,7 +265,7 @@ def decode_unixfs(raw: bytes, *, max_blocksizes: int) -> UnixFSData:
             filesize, pos = read_varint(buf, pos, "UnixFS.filesize")
         elif field == 4 and wire == _WIRE_VARINT:
             if len(blocksizes) >= max_blocksizes:
-                raise MalformedBlockError(f"UnixFS has more than {max_blocksizes} blocksizes")
+                raise LimitExceededError(f"UnixFS has more than {max_blocksizes} blocksizes")
             size, pos = read_varint(buf, pos, "UnixFS.blocksizes")
             blocksizes.append(size)
         elif field in (7, 8) and wire in (_WIRE_VARINT, _WIRE_BYTES):

@@ -94,6 +94,7 @@ class FileImporter:
     __slots__ = (
         "_blockstore",
         "_buffer",
+        "_chunk",
         "_done",
         "_full_prefix",
         "_leaves",
@@ -109,7 +110,10 @@ class FileImporter:
         cid_version: int = 0,
         blockstore: Blockstore | None = None,
         max_links: int = MAX_LINKS,
+        chunk_size: int = CHUNK_SIZE,
     ) -> None:
+        if not 1 <= chunk_size <= MAX_BLOCK_SIZE // 2:
+            raise ValueError(f"chunk_size must be in 1..{MAX_BLOCK_SIZE // 2}, found {chunk_size}")
         if cid_version not in (0, 1):
             raise ValueError(f"cid_version must be 0 or 1, found {cid_version!r}")
         if not 2 <= max_links <= MAX_READ_LINKS:
@@ -123,7 +127,8 @@ class FileImporter:
         self._leaves = 0
         self._size = 0
         self._done = False
-        self._full_prefix = unixfs_leaf_prefix(CHUNK_SIZE)
+        self._chunk = chunk_size
+        self._full_prefix = unixfs_leaf_prefix(chunk_size)
 
     @property
     def size(self) -> int:
@@ -136,13 +141,14 @@ class FileImporter:
             raise RuntimeError("FileImporter.write() after finish()")
         n = len(data)
         self._size += n
-        if not self._buffer and n == CHUNK_SIZE:  # the common case: whole chunks, no copy
+        size = self._chunk
+        if not self._buffer and n == size:  # the common case: whole chunks, no copy
             self._leaf(data)
             return
         self._buffer += data
-        while len(self._buffer) >= CHUNK_SIZE:
-            chunk = bytes(self._buffer[:CHUNK_SIZE])
-            del self._buffer[:CHUNK_SIZE]
+        while len(self._buffer) >= size:
+            chunk = bytes(self._buffer[:size])
+            del self._buffer[:size]
             self._leaf(chunk)
 
     def finish(self) -> CID:
@@ -177,7 +183,7 @@ class FileImporter:
             if store is not None:
                 store.put(raw_cid, bytes(chunk), trusted=True)
         else:
-            prefix, suffix = self._full_prefix if n == CHUNK_SIZE else unixfs_leaf_prefix(n)
+            prefix, suffix = self._full_prefix if n == self._chunk else unixfs_leaf_prefix(n)
             if store is not None:
                 block = b"".join((prefix, chunk, suffix))
                 digest = hashlib.sha256(block).digest()

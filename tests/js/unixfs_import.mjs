@@ -3,6 +3,7 @@
 // leaves for CIDv1). Its defaults differ (raw leaves, CIDv1), so every option is explicit.
 //
 // usage: node unixfs_import.mjs <cid-version> FILE... [--car OUT.car]
+//        [--chunk-size N] [--max-children N]  (small values exercise deep trees cheaply)
 // prints one JSON line per file: {"file", "cid"}; with --car, writes the blocks of the
 // last file (in the importer's order) to OUT.car with @ipld/car's CarWriter.
 import { createReadStream, createWriteStream } from 'node:fs'
@@ -15,6 +16,12 @@ import { CarWriter } from '@ipld/car/writer'
 const args = process.argv.slice(2)
 const carAt = args.indexOf('--car')
 const carOut = carAt >= 0 ? args.splice(carAt, 2)[1] : null
+function option (name, fallback) {
+  const at = args.indexOf(name)
+  return at >= 0 ? Number(args.splice(at, 2)[1]) : fallback
+}
+const chunkSize = option('--chunk-size', 262144)
+const maxChildrenPerNode = option('--max-children', 174)
 const cidVersion = Number(args.shift())
 if (cidVersion !== 0 && cidVersion !== 1) throw new Error('cid version must be 0 or 1')
 
@@ -28,8 +35,8 @@ for (const [i, file] of args.entries()) {
   for await (const entry of importer([{ content: createReadStream(file, { highWaterMark: 262144 }) }], blockstore, {
     cidVersion,
     rawLeaves: cidVersion === 1,
-    chunker: fixedSize({ chunkSize: 262144 }),
-    layout: balanced({ maxChildrenPerNode: 174 }),
+    chunker: fixedSize({ chunkSize }),
+    layout: balanced({ maxChildrenPerNode }),
     reduceSingleLeafToSelf: true,
     blockWriteConcurrency: 1
   })) root = entry.cid
