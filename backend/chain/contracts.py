@@ -1,0 +1,827 @@
+"""Deploy and call chainarb's contracts: thin typed wrappers over web3.
+
+Rules of this module:
+  1. Transactions are signed locally with the sender's key and sent raw (eth_sendRawTransaction):
+     web3's `transact()` makes ~9 RPC calls per transaction; this makes four (nonce, gas price,
+     gas estimate, send) plus the receipt.
+  2. Every revert is decoded by its 4-byte selector against all committed ABIs and raised as the
+     Python class of the same name (`backend.chain.errors`); a mined transaction's logs are
+     decoded the same way into `Event`s, so tests compare events exactly.
+  3. Amounts are Python ints in the token's smallest unit. Never floats.
+
+The read-only anchor lookup lives in `evidence.chain` (a court installs `evidence` alone);
+`AnchorContract.record` delegates to it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from functools import cache
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_account.signers.local import LocalAccount
+from eth_utils import event_abi_to_log_topic, function_signature_to_4byte_selector, keccak
+from eth_utils import to_checksum_address as checksum
+from hexbytes import HexBytes
+from web3 import Web3
+
+from backend.chain.artifacts import artifact_names, load_artifact
+from backend.chain.errors import (
+    RevertError,
+    TransactionError,
+    UnknownRevertError,
+    revert_class,
+)
+from backend.chain.typed_data import (
+    Allocation,
+    Domain,
+    award_typed_data,
+    settlement_typed_data,
+    sign_typed_data,
+)
+from evidence.chain import AnchorRecord, lookup_anchor
+
+__all__ = [
+    "ETH",
+    "ZERO_ADDRESS",
+    "ZERO_BYTES32",
+    "AnchorContract",
+    "EscrowContract",
+    "Event",
+    "Guarantee",
+    "Order",
+    "PendingAward",
+    "Resolution",
+    "Status",
+    "Timeouts",
+    "TokenContract",
+    "Transactor",
+    "TxResult",
+    "decode_logs",
+    "decode_revert",
+    "deploy_anchor",
+    "deploy_contract",
+    "deploy_escrow",
+    "deploy_token",
+    "revert_data",
+]
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+ETH = ZERO_ADDRESS
+"""The escrow's token address for ETH."""
+ZERO_BYTES32 = bytes(32)
+
+DAY = 86_400
+
+
+class Status(IntEnum):
+    """ArbitrationEscrow.Status (same order as the Solidity enum)."""
+
+    NONE = 0
+    PAID = 1
+    DISPUTED = 2
+    ARBITRATOR_APPOINTED = 3
+    AWARD_SUBMITTED = 4
+    OBJECTED = 5
+    PANEL_APPOINTED = 6
+    RESOLVED = 7
+
+
+class Resolution(IntEnum):
+    """ArbitrationEscrow.Resolution (same order as the Solidity enum)."""
+
+    NONE = 0
+    DELIVERY_CONFIRMED = 1
+    RELEASED_AFTER_DEADLINE = 2
+    REFUNDED_BY_SELLER = 3
+    SETTLED = 4
+    AWARD_EXECUTED = 5
+    PANEL_AWARD_EXECUTED = 6
+    TIMEOUT_NO_ARBITRATOR = 7
+    TIMEOUT_NO_AWARD = 8
+    TIMEOUT_NO_PANEL = 9
+    TIMEOUT_NO_PANEL_AWARD = 10
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Durations in seconds fixed at the escrow's deployment (see docs/contracts.md)."""
+
+    max_delivery_period: int = 365 * DAY
+    release_grace: int = 7 * DAY
+    appointment: int = 30 * DAY
+    award: int = 30 * DAY
+    objection: int = 10 * DAY
+    panel_appointment: int = 10 * DAY
+    panel_award: int = 30 * DAY
+
+    def as_tuple(self) -> tuple[int, ...]:
+        return (
+            self.max_delivery_period,
+            self.release_grace,
+            self.appointment,
+            self.award,
+            self.objection,
+            self.panel_appointment,
+            self.panel_award,
+        )
+
+
+@dataclass(frozen=True)
+class Order:
+    """ArbitrationEscrow.Order as read from the chain."""
+
+    order_id: int
+    buyer: str
+    delivery_deadline: int
+    status: Status
+    resolution: Resolution
+    seller: str
+    deadline: int
+    token: str
+    institution: str
+    arbitrator: str
+    amount: int
+    rules_hash: bytes
+    case_id: bytes
+
+
+@dataclass(frozen=True)
+class Guarantee:
+    """A seller's guarantee in one token; `locked` is what open disputes hold back."""
+
+    balance: int
+    locked: int
+
+    @property
+    def withdrawable(self) -> int:
+        return max(self.balance - self.locked, 0)
+
+
+@dataclass(frozen=True)
+class PendingAward:
+    """The round-0 award waiting for its objection window."""
+
+    allocation: Allocation
+    award_hash: bytes
+
+
+@dataclass(frozen=True)
+class Event:
+    """A decoded log. `args` uses the Solidity parameter names; addresses are checksummed,
+    bytesN are `bytes`, integers are `int`, arrays are tuples."""
+
+    name: str
+    address: str
+    args: Mapping[str, Any]
+    log_index: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class TxResult:
+    """A mined, successful transaction."""
+
+    tx_hash: bytes
+    block_number: int
+    gas_used: int
+    events: tuple[Event, ...]
+    contract_address: str | None = None
+
+    def named(self, name: str) -> list[Event]:
+        """The events called `name`, in log order."""
+        return [e for e in self.events if e.name == name]
+
+
+# --------------------------------------------------------------------------------------
+# ABI registry: every error and event of every committed artifact, by selector / topic.
+# --------------------------------------------------------------------------------------
+
+
+def _type_string(item: Mapping[str, Any]) -> str:
+    """Canonical ABI type of an input, expanding tuples."""
+    kind = item["type"]
+    if kind.startswith("tuple"):
+        inner = ",".join(_type_string(c) for c in item["components"])
+        return f"({inner}){kind[len('tuple') :]}"
+    return kind
+
+
+@cache
+def _errors() -> dict[bytes, tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    found: dict[bytes, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+        bytes.fromhex("08c379a0"): ("Error", ("string",), ("reason",)),
+        bytes.fromhex("4e487b71"): ("Panic", ("uint256",), ("code",)),
+    }
+    for name in artifact_names():
+        for item in load_artifact(name).abi:
+            if item["type"] != "error":
+                continue
+            types = tuple(_type_string(i) for i in item["inputs"])
+            selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
+            found[selector] = (item["name"], types, tuple(i["name"] for i in item["inputs"]))
+    return found
+
+
+@cache
+def _events() -> dict[tuple[bytes, int], dict[str, Any]]:
+    """Event ABIs by (topic0, number of indexed inputs): ERC-20 and ERC-721 Transfer share a
+    topic0 but not the count of indexed inputs."""
+    found: dict[tuple[bytes, int], dict[str, Any]] = {}
+    for name in artifact_names():
+        for item in load_artifact(name).abi:
+            if item["type"] == "event" and not item.get("anonymous"):
+                indexed = sum(1 for i in item["inputs"] if i["indexed"])
+                found[(bytes(event_abi_to_log_topic(item)), indexed)] = item
+    return found
+
+
+def _normalize(kind: str, value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        inner = kind[: kind.rindex("[")] if kind.endswith("]") else kind
+        return tuple(_normalize(inner, v) for v in value)
+    if kind == "address":
+        return checksum(value)
+    if isinstance(value, HexBytes):
+        return bytes(value)
+    return value
+
+
+def decode_revert(data: bytes) -> RevertError:
+    """The exception for revert data `data` (selector + ABI-encoded arguments)."""
+    if len(data) < 4:
+        return UnknownRevertError("<no revert data>", {}, data)
+    entry = _errors().get(data[:4])
+    if entry is None:
+        return UnknownRevertError(f"<selector 0x{data[:4].hex()}>", {}, data)
+    name, types, names = entry
+    try:
+        values = abi_decode(list(types), data[4:])
+    except Exception:
+        return UnknownRevertError(f"{name}<undecodable>", {}, data)
+    triples = enumerate(zip(names, types, values, strict=True))
+    args = {n or f"arg{i}": _normalize(t, v) for i, (n, t, v) in triples}
+    return revert_class(name)(name, args, data)
+
+
+def revert_data(exc: BaseException) -> bytes | None:
+    """Revert data carried by a web3 or eth-tester exception, if any.
+
+    web3 over JSON-RPC (anvil) puts it in `.data` as hex. web3's eth-tester provider re-raises
+    eth-tester's TransactionFailed with the bytes in a message string; the original exception
+    (with the bytes) is its `__context__`.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        data = getattr(current, "data", None)
+        if isinstance(data, str) and data.startswith("0x"):
+            return bytes.fromhex(data[2:])
+        if isinstance(data, (bytes, bytearray)):
+            return bytes(data)
+        if current.args:
+            first = current.args[0]
+            if isinstance(first, (bytes, bytearray)):
+                return bytes(first)
+            if isinstance(first, str) and first.startswith("execution reverted: b"):
+                literal = ast.literal_eval(first[len("execution reverted: ") :])
+                if isinstance(literal, bytes):
+                    return literal
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def decode_logs(logs: Iterable[Mapping[str, Any]]) -> tuple[Event, ...]:
+    """Decode receipt logs with every committed event ABI; unknown logs are kept as `<unknown>`."""
+    events = []
+    for log in logs:
+        topics = [bytes(t) for t in log["topics"]]
+        address = checksum(log["address"])
+        index = int(log.get("logIndex", 0))
+        abi = _events().get((topics[0], len(topics) - 1)) if topics else None
+        if abi is None:
+            args = {"topics": tuple(topics), "data": bytes(log["data"])}
+            events.append(Event("<unknown>", address, args, index))
+            continue
+        indexed = [i for i in abi["inputs"] if i["indexed"]]
+        plain = [i for i in abi["inputs"] if not i["indexed"]]
+        values: dict[str, Any] = {}
+        for item, topic in zip(indexed, topics[1:], strict=True):
+            kind = _type_string(item)
+            values[item["name"]] = _normalize(kind, abi_decode([kind], topic)[0])
+        decoded = abi_decode([_type_string(i) for i in plain], bytes(log["data"]))
+        for item, value in zip(plain, decoded, strict=True):
+            values[item["name"]] = _normalize(_type_string(item), value)
+        ordered = {i["name"]: values[i["name"]] for i in abi["inputs"]}
+        events.append(Event(abi["name"], address, ordered, index))
+    return tuple(events)
+
+
+# --------------------------------------------------------------------------------------
+# Sending
+# --------------------------------------------------------------------------------------
+
+
+class Transactor:
+    """Signs transactions locally and sends them raw; decodes reverts into named errors.
+
+    Args:
+        w3: any web3 instance (eth-tester in-process, anvil, a real node).
+        gas_margin: multiplier on the gas estimate (estimates are exact on these chains; the
+            margin absorbs state changes between estimate and inclusion).
+    """
+
+    def __init__(self, w3: Web3, *, gas_margin: float = 1.2) -> None:
+        self.w3 = w3
+        self.gas_margin = gas_margin
+        self.chain_id = w3.eth.chain_id
+
+    def send(
+        self,
+        account: LocalAccount,
+        *,
+        to: str | None,
+        data: bytes | str = b"",
+        value: int = 0,
+        gas: int | None = None,
+    ) -> TxResult:
+        """Sign and send one transaction, wait for its receipt.
+
+        Raises:
+            RevertError subclass: the transaction would revert (decoded from the estimate) or
+                did revert with data.
+            TransactionError: the node refused it, or it was mined with status 0.
+        """
+        payload = HexBytes(data)
+        tx: dict[str, Any] = {
+            "from": account.address,
+            "value": value,
+            "data": payload,
+            "chainId": self.chain_id,
+        }
+        if to is not None:
+            tx["to"] = checksum(to)
+        eth = self.w3.eth
+        if gas is None:
+            try:
+                estimate = eth.estimate_gas(tx)  # type: ignore[arg-type]
+            except Exception as exc:
+                raise _as_chain_error(exc) from exc
+            gas = int(estimate * self.gas_margin) + 10_000
+        tx["gas"] = gas
+        tx["nonce"] = eth.get_transaction_count(account.address, "pending")
+        tx["gasPrice"] = eth.gas_price
+        del tx["from"]
+        signed = account.sign_transaction(tx)
+        try:
+            tx_hash = eth.send_raw_transaction(signed.raw_transaction)
+        except Exception as exc:
+            raise _as_chain_error(exc) from exc
+        try:
+            receipt = eth.get_transaction_receipt(tx_hash)
+        except Exception:
+            receipt = eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.05)
+        if receipt["status"] != 1:
+            raise TransactionError(
+                f"transaction 0x{bytes(tx_hash).hex()} was mined with status 0 in block "
+                f"{receipt['blockNumber']} (gas used {receipt['gasUsed']} of {gas}); expected "
+                f"success: retry with more gas or check the state it depends on"
+            )
+        created = receipt.get("contractAddress")
+        return TxResult(
+            tx_hash=bytes(tx_hash),
+            block_number=int(receipt["blockNumber"]),
+            gas_used=int(receipt["gasUsed"]),
+            events=decode_logs(receipt["logs"]),
+            contract_address=checksum(created) if created else None,
+        )
+
+    def call(self, to: str, data: bytes | str, *, sender: str | None = None) -> bytes:
+        """eth_call; reverts raise the decoded error."""
+        tx: dict[str, Any] = {"to": checksum(to), "data": HexBytes(data)}
+        if sender is not None:
+            tx["from"] = checksum(sender)
+        try:
+            return bytes(self.w3.eth.call(tx))  # type: ignore[arg-type]
+        except Exception as exc:
+            raise _as_chain_error(exc) from exc
+
+
+def _as_chain_error(exc: BaseException) -> Exception:
+    data = revert_data(exc)
+    if data is not None:
+        return decode_revert(data)
+    if isinstance(exc, RevertError | TransactionError):
+        return exc
+    message = str(exc)
+    if "revert" in message.lower():
+        return UnknownRevertError("<no revert data>", {"message": message}, b"")
+    return TransactionError(f"the node refused the transaction: {message}")
+
+
+def deploy_contract(tx: Transactor, deployer: LocalAccount, name: str, *args: Any) -> str:
+    """Deploy artifact `name` with constructor `args`; returns the checksummed address."""
+    artifact = load_artifact(name)
+    if not artifact.deployable:
+        raise TransactionError(f"{name} has no creation code (an interface?); expected a contract")
+    factory = tx.w3.eth.contract(abi=list(artifact.abi), bytecode=artifact.bytecode)
+    data = factory.constructor(*args).data_in_transaction
+    result = tx.send(deployer, to=None, data=data)
+    assert result.contract_address is not None
+    return result.contract_address
+
+
+# --------------------------------------------------------------------------------------
+# Wrappers
+# --------------------------------------------------------------------------------------
+
+
+class _Bound:
+    artifact_name = ""
+
+    def __init__(self, tx: Transactor, address: str) -> None:
+        self.tx = tx
+        self.address = checksum(address)
+        self.contract = tx.w3.eth.contract(
+            address=self.address, abi=list(load_artifact(self.artifact_name).abi)
+        )
+
+    def _send(self, account: LocalAccount, fn: str, *args: Any, value: int = 0) -> TxResult:
+        data = self.contract.encode_abi(fn, args=list(args))
+        return self.tx.send(account, to=self.address, data=data, value=value)
+
+    def _call(self, fn: str, *args: Any) -> Any:
+        try:
+            return self.contract.functions[fn](*args).call()
+        except Exception as exc:
+            raise _as_chain_error(exc) from exc
+
+
+class AnchorContract(_Bound):
+    """EvidenceAnchor: one record per Merkle root."""
+
+    artifact_name = "EvidenceAnchor"
+
+    def anchor(self, account: LocalAccount, root: bytes, count: int) -> TxResult:
+        """Anchor `root` of a batch of `count` items. A root that already has a record succeeds
+        without a new record or event (`result.named("RootAnchored") == []`)."""
+        return self._send(account, "anchor", _b32(root, "root"), count)
+
+    def record(self, root: bytes) -> AnchorRecord | None:
+        """The root's record, or None when never anchored (see `evidence.chain`)."""
+        return lookup_anchor(self.tx.w3, self.address, root)
+
+
+class TokenContract(_Bound):
+    """An ERC-20 (the test tokens add `mint`)."""
+
+    artifact_name = "TestStablecoin"
+
+    def __init__(self, tx: Transactor, address: str, artifact_name: str = "TestStablecoin") -> None:
+        self.artifact_name = artifact_name
+        super().__init__(tx, address)
+
+    def balance_of(self, account: str) -> int:
+        return int(self._call("balanceOf", checksum(account)))
+
+    def decimals(self) -> int:
+        return int(self._call("decimals"))
+
+    def symbol(self) -> str:
+        return str(self._call("symbol"))
+
+    def approve(self, account: LocalAccount, spender: str, amount: int) -> TxResult:
+        return self._send(account, "approve", checksum(spender), amount)
+
+    def transfer(self, account: LocalAccount, to: str, amount: int) -> TxResult:
+        return self._send(account, "transfer", checksum(to), amount)
+
+    def mint(self, account: LocalAccount, to: str, amount: int) -> TxResult:
+        """Test tokens only: mint `amount` to `to`."""
+        return self._send(account, "mint", checksum(to), amount)
+
+
+class EscrowContract(_Bound):
+    """ArbitrationEscrow: orders, guarantees, disputes, settlements and awards."""
+
+    artifact_name = "ArbitrationEscrow"
+
+    # --- orders -------------------------------------------------------------------------
+
+    def open_order(
+        self,
+        buyer: LocalAccount,
+        *,
+        seller: str,
+        amount: int,
+        delivery_deadline: int,
+        institution: str,
+        token: str = ETH,
+        rules_hash: bytes = ZERO_BYTES32,
+    ) -> tuple[int, TxResult]:
+        """Open and pay an order (ETH: value is sent; token: approve the escrow first).
+
+        Returns the new order id and the transaction result.
+        """
+        value = amount if _is_eth(token) else 0
+        result = self._send(
+            buyer,
+            "openOrder",
+            checksum(seller),
+            checksum(token),
+            amount,
+            delivery_deadline,
+            checksum(institution),
+            _b32(rules_hash, "rules_hash"),
+            value=value,
+        )
+        return int(result.named("OrderOpened")[0].args["orderId"]), result
+
+    def confirm_delivery(self, buyer: LocalAccount, order_id: int) -> TxResult:
+        return self._send(buyer, "confirmDelivery", order_id)
+
+    def release_after_deadline(self, account: LocalAccount, order_id: int) -> TxResult:
+        return self._send(account, "releaseAfterDeadline", order_id)
+
+    def refund_by_seller(self, seller: LocalAccount, order_id: int) -> TxResult:
+        return self._send(seller, "refundBySeller", order_id)
+
+    # --- dispute ------------------------------------------------------------------------
+
+    def raise_dispute(self, party: LocalAccount, order_id: int, case_id: bytes) -> TxResult:
+        return self._send(party, "raiseDispute", order_id, _b32(case_id, "case_id"))
+
+    def appoint_arbitrator(
+        self, institution: LocalAccount, order_id: int, arbitrator: str
+    ) -> TxResult:
+        return self._send(institution, "appointArbitrator", order_id, checksum(arbitrator))
+
+    def submit_award(
+        self,
+        account: LocalAccount,
+        order_id: int,
+        allocation: Allocation,
+        award_hash: bytes,
+        signature: bytes,
+    ) -> TxResult:
+        """Submit the sole arbitrator's round-0 award (anyone may relay it)."""
+        return self._send(
+            account,
+            "submitAward",
+            order_id,
+            allocation.as_tuple(),
+            _b32(award_hash, "award_hash"),
+            bytes(signature),
+        )
+
+    def object_to_award(self, party: LocalAccount, order_id: int) -> TxResult:
+        return self._send(party, "objectToAward", order_id)
+
+    def execute_award(self, account: LocalAccount, order_id: int) -> TxResult:
+        return self._send(account, "executeAward", order_id)
+
+    def appoint_panel(
+        self, institution: LocalAccount, order_id: int, panel: Sequence[str]
+    ) -> TxResult:
+        if len(panel) != 3:
+            raise ValueError(f"a panel has 3 members, found {len(panel)}")
+        return self._send(institution, "appointPanel", order_id, [checksum(a) for a in panel])
+
+    def submit_panel_award(
+        self,
+        account: LocalAccount,
+        order_id: int,
+        allocation: Allocation,
+        award_hash: bytes,
+        signatures: Sequence[bytes | None],
+    ) -> TxResult:
+        """Submit the panel's round-1 award; `signatures[i]` is panelist i's (None if absent)."""
+        if len(signatures) != 3:
+            raise ValueError(f"give one entry per panelist (3), found {len(signatures)}")
+        sigs = [bytes(s) if s else b"" for s in signatures]
+        return self._send(
+            account,
+            "submitPanelAward",
+            order_id,
+            allocation.as_tuple(),
+            _b32(award_hash, "award_hash"),
+            sigs,
+        )
+
+    def execute_settlement(
+        self,
+        account: LocalAccount,
+        order_id: int,
+        allocation: Allocation,
+        buyer_signature: bytes,
+        seller_signature: bytes,
+    ) -> TxResult:
+        return self._send(
+            account,
+            "executeSettlement",
+            order_id,
+            allocation.as_tuple(),
+            bytes(buyer_signature),
+            bytes(seller_signature),
+        )
+
+    def resolve_by_timeout(self, account: LocalAccount, order_id: int) -> TxResult:
+        return self._send(account, "resolveByTimeout", order_id)
+
+    # --- guarantees and withdrawals -----------------------------------------------------
+
+    def deposit_guarantee(self, seller: LocalAccount, token: str, amount: int) -> TxResult:
+        value = amount if _is_eth(token) else 0
+        return self._send(seller, "depositGuarantee", checksum(token), amount, value=value)
+
+    def withdraw_guarantee(self, seller: LocalAccount, token: str, amount: int) -> TxResult:
+        return self._send(seller, "withdrawGuarantee", checksum(token), amount)
+
+    def withdraw(self, account: LocalAccount, token: str) -> TxResult:
+        return self._send(account, "withdraw", checksum(token))
+
+    def grant_institution(self, admin: LocalAccount, institution: str) -> TxResult:
+        role = self._call("INSTITUTION_ROLE")
+        return self._send(admin, "grantRole", role, checksum(institution))
+
+    # --- views --------------------------------------------------------------------------
+
+    def order(self, order_id: int) -> Order:
+        raw = self._call("getOrder", order_id)
+        return Order(
+            order_id=order_id,
+            buyer=checksum(raw[0]),
+            delivery_deadline=int(raw[1]),
+            status=Status(raw[2]),
+            resolution=Resolution(raw[3]),
+            seller=checksum(raw[4]),
+            deadline=int(raw[5]),
+            token=checksum(raw[6]),
+            institution=checksum(raw[7]),
+            arbitrator=checksum(raw[8]),
+            amount=int(raw[9]),
+            rules_hash=bytes(raw[10]),
+            case_id=bytes(raw[11]),
+        )
+
+    def order_count(self) -> int:
+        return int(self._call("orderCount"))
+
+    def pending_award(self, order_id: int) -> PendingAward | None:
+        (to_buyer, to_seller, compensation), award_hash = self._call("pendingAward", order_id)
+        if bytes(award_hash) == ZERO_BYTES32 and to_buyer == to_seller == compensation == 0:
+            return None
+        return PendingAward(Allocation(to_buyer, to_seller, compensation), bytes(award_hash))
+
+    def panel(self, order_id: int) -> tuple[str, str, str]:
+        a, b, c = self._call("panelOf", order_id)
+        return (checksum(a), checksum(b), checksum(c))
+
+    def guarantee(self, seller: str, token: str) -> Guarantee:
+        balance, locked = self._call("guaranteeOf", checksum(seller), checksum(token))
+        return Guarantee(int(balance), int(locked))
+
+    def owed(self, account: str, token: str) -> int:
+        return int(self._call("owedTo", checksum(account), checksum(token)))
+
+    def timeouts(self) -> Timeouts:
+        return Timeouts(*(int(v) for v in self._call("timeouts")))
+
+    def is_institution(self, account: str) -> bool:
+        return bool(self._call("hasRole", self._call("INSTITUTION_ROLE"), checksum(account)))
+
+    def domain(self) -> Domain:
+        """The EIP-712 domain as the contract reports it (ERC-5267 `eip712Domain()`)."""
+        _fields, name, version, chain_id, verifying, _salt, _ext = self._call("eip712Domain")
+        return Domain(
+            chain_id=int(chain_id),
+            verifying_contract=checksum(verifying),
+            name=name,
+            version=version,
+        )
+
+    def hash_award(
+        self, order_id: int, case_id: bytes, allocation: Allocation, award_hash: bytes, round_: int
+    ) -> bytes:
+        """The contract's own EIP-712 digest of an Award (for cross-checks)."""
+        return bytes(
+            self._call(
+                "hashAward",
+                order_id,
+                _b32(case_id, "case_id"),
+                allocation.as_tuple(),
+                _b32(award_hash, "award_hash"),
+                round_,
+            )
+        )
+
+    def hash_settlement(self, order_id: int, case_id: bytes, allocation: Allocation) -> bytes:
+        """The contract's own EIP-712 digest of a Settlement (for cross-checks)."""
+        return bytes(
+            self._call("hashSettlement", order_id, _b32(case_id, "case_id"), allocation.as_tuple())
+        )
+
+    # --- typed data (what wallets sign) -------------------------------------------------
+
+    def settlement_typed_data(
+        self, order_id: int, allocation: Allocation, case_id: bytes | None = None
+    ) -> dict[str, Any]:
+        """`eth_signTypedData_v4` payload; `case_id` defaults to the order's bound case."""
+        case = case_id if case_id is not None else self.order(order_id).case_id
+        return settlement_typed_data(self.domain(), order_id, case, allocation)
+
+    def award_typed_data(
+        self,
+        order_id: int,
+        allocation: Allocation,
+        award_hash: bytes,
+        round_: int = 0,
+        case_id: bytes | None = None,
+    ) -> dict[str, Any]:
+        """`eth_signTypedData_v4` payload; `case_id` defaults to the order's bound case."""
+        case = case_id if case_id is not None else self.order(order_id).case_id
+        return award_typed_data(self.domain(), order_id, case, allocation, award_hash, round_)
+
+    def sign_settlement(
+        self,
+        account: LocalAccount,
+        order_id: int,
+        allocation: Allocation,
+        case_id: bytes | None = None,
+    ) -> bytes:
+        """Sign a Settlement with a local key (demo and tests; parties sign in their wallets)."""
+        return sign_typed_data(account, self.settlement_typed_data(order_id, allocation, case_id))
+
+    def sign_award(
+        self,
+        account: LocalAccount,
+        order_id: int,
+        allocation: Allocation,
+        award_hash: bytes,
+        round_: int = 0,
+        case_id: bytes | None = None,
+    ) -> bytes:
+        """Sign an Award with a local key (demo and tests; neutrals sign in their wallets)."""
+        typed = self.award_typed_data(order_id, allocation, award_hash, round_, case_id)
+        return sign_typed_data(account, typed)
+
+
+def _is_eth(token: str) -> bool:
+    return int(token, 16) == 0
+
+
+def _b32(value: bytes, what: str) -> bytes:
+    if not isinstance(value, (bytes, bytearray)) or len(value) != 32:
+        raise ValueError(f"{what} must be 32 bytes, found {value!r}")
+    return bytes(value)
+
+
+# --------------------------------------------------------------------------------------
+# Deployment
+# --------------------------------------------------------------------------------------
+
+
+def deploy_anchor(tx: Transactor, deployer: LocalAccount) -> AnchorContract:
+    """Deploy EvidenceAnchor."""
+    return AnchorContract(tx, deploy_contract(tx, deployer, "EvidenceAnchor"))
+
+
+def deploy_escrow(
+    tx: Transactor,
+    deployer: LocalAccount,
+    *,
+    admin: str | None = None,
+    timeouts: Timeouts | None = None,
+    institutions: Sequence[str] = (),
+) -> EscrowContract:
+    """Deploy ArbitrationEscrow and grant INSTITUTION_ROLE to `institutions`.
+
+    `admin` (default: the deployer) receives DEFAULT_ADMIN_ROLE. Granting institutions needs the
+    deployer to be the admin.
+    """
+    admin_address = checksum(admin or deployer.address)
+    if institutions and admin_address != deployer.address:
+        raise ValueError("to grant institutions at deployment, the deployer must be the admin")
+    address = deploy_contract(
+        tx, deployer, "ArbitrationEscrow", admin_address, (timeouts or Timeouts()).as_tuple()
+    )
+    escrow = EscrowContract(tx, address)
+    for institution in institutions:
+        escrow.grant_institution(deployer, institution)
+    return escrow
+
+
+def deploy_token(
+    tx: Transactor, deployer: LocalAccount, name: str = "TestStablecoin", *args: Any
+) -> TokenContract:
+    """Deploy a test token (TestStablecoin, FeeOnTransferToken, FalseReturningToken)."""
+    return TokenContract(tx, deploy_contract(tx, deployer, name, *args), artifact_name=name)
+
+
+def _selector_of(signature: str) -> bytes:
+    """4-byte selector of a function or error signature (helper for tests)."""
+    return keccak(text=signature)[:4]

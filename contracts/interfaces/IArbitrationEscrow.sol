@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title IArbitrationEscrow
+/// @notice Escrow for cross-border orders that executes settlements and arbitral awards.
+/// @dev Types, events and errors of {ArbitrationEscrow}. The state machine, who may call what and
+/// every timeout are described in docs/contracts.md; the EIP-712 types in docs/eip712.md.
+interface IArbitrationEscrow {
+    /// @notice Where an order stands. Every status but `None` and `Resolved` has a way forward
+    /// that anyone can take once its deadline passes, so no funds wait forever.
+    enum Status {
+        None, // no such order
+        Paid, // escrowed; waiting for confirmation, the release deadline or a dispute
+        Disputed, // frozen under a case id; waiting for a settlement or the arbitrator's appointment
+        ArbitratorAppointed, // waiting for the sole arbitrator's award (or a settlement)
+        AwardSubmitted, // round-0 award on record; objection window open until `deadline`
+        Objected, // a party objected; waiting for the panel's appointment (or a settlement)
+        PanelAppointed, // waiting for a round-1 award signed by two of three panelists
+        Resolved // paid out; terminal
+    }
+
+    /// @notice How an order ended (set together with `Status.Resolved`).
+    enum Resolution {
+        None,
+        DeliveryConfirmed, // buyer released the funds to the seller
+        ReleasedAfterDeadline, // delivery deadline plus grace passed without a dispute
+        RefundedBySeller, // seller gave the full amount back
+        Settled, // allocation signed by buyer and seller
+        AwardExecuted, // sole arbitrator's award, after the objection window
+        PanelAwardExecuted, // panel award after an objection (final)
+        TimeoutNoArbitrator, // institution did not appoint an arbitrator in time: refund
+        TimeoutNoAward, // arbitrator did not submit an award in time: refund
+        TimeoutNoPanel, // institution did not appoint a panel in time: refund
+        TimeoutNoPanelAward // panel did not submit an award in time: refund
+    }
+
+    /// @notice Durations in seconds, fixed at deployment, that bound every waiting state.
+    struct Timeouts {
+        uint32 maxDeliveryPeriod; // latest delivery deadline an order may name, from opening
+        uint32 releaseGrace; // after the delivery deadline: time left to dispute before release
+        uint32 appointment; // from the dispute: institution appoints the arbitrator
+        uint32 award; // from the appointment: arbitrator's award is submitted
+        uint32 objection; // from the award's submission: a party may object
+        uint32 panelAppointment; // from the objection: institution appoints the panel
+        uint32 panelAward; // from the panel's appointment: panel award is submitted
+    }
+
+    /// @notice One order. `deadline` is the end of the current waiting state (0 when none).
+    struct Order {
+        address buyer;
+        uint48 deliveryDeadline;
+        Status status;
+        Resolution resolution;
+        address seller;
+        uint48 deadline;
+        address token; // address(0) for ETH
+        address institution;
+        address arbitrator;
+        uint256 amount;
+        bytes32 rulesHash;
+        bytes32 caseId;
+    }
+
+    /// @notice How the escrowed amount is split, plus extra paid to the buyer from the seller's
+    /// guarantee in the order's token. `toBuyer + toSeller` must equal the escrowed amount.
+    struct Allocation {
+        uint256 toBuyer;
+        uint256 toSeller;
+        uint256 compensation;
+    }
+
+    /// @notice The round-0 award waiting for its objection window to close.
+    struct PendingAward {
+        Allocation allocation;
+        bytes32 awardHash;
+    }
+
+    /// @notice A seller's guarantee deposit in one token, and how much of it open disputes lock.
+    struct Guarantee {
+        uint256 balance;
+        uint256 locked;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Events: one for every state change; together they rebuild all state off-chain.
+    // ------------------------------------------------------------------------------------------
+
+    /// @notice Emitted once, by the constructor.
+    event TimeoutsConfigured(Timeouts timeouts);
+
+    /// @notice The buyer opened an order and its amount is now escrowed (status Paid).
+    event OrderOpened(
+        uint256 indexed orderId,
+        address indexed buyer,
+        address indexed seller,
+        address token,
+        uint256 amount,
+        uint48 deliveryDeadline,
+        address institution,
+        bytes32 rulesHash
+    );
+
+    /// @notice A party froze the order under `caseId` (status Disputed). The seller's guarantee in
+    /// the order's token is locked by `amount` until the order is resolved.
+    event DisputeRaised(uint256 indexed orderId, bytes32 indexed caseId, address indexed by, uint48 deadline);
+
+    /// @notice The institution appointed the sole arbitrator (status ArbitratorAppointed).
+    event ArbitratorAppointed(uint256 indexed orderId, bytes32 indexed caseId, address indexed arbitrator, uint48 deadline);
+
+    /// @notice An award signed for `round` was accepted. Round 0: objection window until
+    /// `deadline` (status AwardSubmitted). Round 1: executes at once (`deadline` is 0).
+    event AwardSubmitted(
+        uint256 indexed orderId,
+        bytes32 indexed caseId,
+        uint8 indexed round,
+        uint256 toBuyer,
+        uint256 toSeller,
+        uint256 compensation,
+        bytes32 awardHash,
+        uint48 deadline
+    );
+
+    /// @notice A party objected to the round-0 award (status Objected).
+    event AwardObjected(uint256 indexed orderId, bytes32 indexed caseId, address indexed by, uint48 deadline);
+
+    /// @notice The institution appointed the panel of three (status PanelAppointed).
+    event PanelAppointed(uint256 indexed orderId, bytes32 indexed caseId, address[3] panel, uint48 deadline);
+
+    /// @notice The order was paid out (status Resolved). `compensationShortfall` is the part of an
+    /// awarded compensation that the seller's guarantee could not cover.
+    event OrderResolved(
+        uint256 indexed orderId,
+        Resolution indexed resolution,
+        uint256 toBuyer,
+        uint256 toSeller,
+        uint256 compensationPaid,
+        uint256 compensationShortfall
+    );
+
+    /// @notice A seller added to their guarantee deposit in `token`.
+    event GuaranteeDeposited(address indexed seller, address indexed token, uint256 amount);
+
+    /// @notice A seller took back unlocked guarantee in `token`.
+    event GuaranteeWithdrawn(address indexed seller, address indexed token, uint256 amount);
+
+    /// @notice A payout to `account` failed (a reverting receiver or token) and was credited to
+    /// its withdrawable balance instead, so it does not block the other payouts.
+    event PayoutDeferred(address indexed account, address indexed token, uint256 amount);
+
+    /// @notice `account` withdrew its credited balance in `token`.
+    event Withdrawn(address indexed account, address indexed token, uint256 amount);
+
+    // ------------------------------------------------------------------------------------------
+    // Errors
+    // ------------------------------------------------------------------------------------------
+
+    /// @notice A timeout is zero.
+    error ArbitrationEscrowInvalidTimeouts();
+    /// @notice The order is not in a status that allows this call.
+    error ArbitrationEscrowInvalidStatus(uint256 orderId, Status current);
+    /// @notice The caller has no right to make this call on this order.
+    error ArbitrationEscrowUnauthorizedCaller(uint256 orderId, address caller);
+    /// @notice Called before `notBefore` (a window is still open).
+    error ArbitrationEscrowTooEarly(uint256 orderId, uint256 notBefore);
+    /// @notice Called at or after `deadline` (a window has closed).
+    error ArbitrationEscrowTooLate(uint256 orderId, uint256 deadline);
+    /// @notice Seller is zero or the buyer.
+    error ArbitrationEscrowInvalidSeller(address seller);
+    /// @notice Token is neither address(0) (ETH) nor a contract.
+    error ArbitrationEscrowInvalidToken(address token);
+    /// @notice Amount is zero.
+    error ArbitrationEscrowZeroAmount();
+    /// @notice Delivery deadline is not in (now, now + maxDeliveryPeriod].
+    error ArbitrationEscrowInvalidDeliveryDeadline(uint256 deliveryDeadline, uint256 latest);
+    /// @notice The named institution does not hold INSTITUTION_ROLE.
+    error ArbitrationEscrowUnknownInstitution(address institution);
+    /// @notice msg.value differs from what the call needs (the amount for ETH, zero for tokens).
+    error ArbitrationEscrowWrongValue(uint256 expected, uint256 received);
+    /// @notice The escrow received a different amount than transferred (fee-on-transfer token).
+    error ArbitrationEscrowTransferAmountMismatch(address token, uint256 expected, uint256 received);
+    /// @notice The case id is zero.
+    error ArbitrationEscrowInvalidCaseId();
+    /// @notice An arbitrator or panelist is zero, a party, or appears twice.
+    error ArbitrationEscrowInvalidNeutral(uint256 orderId, address neutral);
+    /// @notice A signature is not valid for `signer` over this order, case and allocation.
+    error ArbitrationEscrowInvalidSignature(uint256 orderId, address signer);
+    /// @notice Fewer than two panelists signed the panel award.
+    error ArbitrationEscrowPanelQuorumNotReached(uint256 orderId, uint256 validSignatures);
+    /// @notice `toBuyer + toSeller` differs from the escrowed amount.
+    error ArbitrationEscrowAllocationMismatch(uint256 orderId, uint256 escrowed, uint256 allocated);
+    /// @notice An award's compensation exceeds the order's cap (its amount).
+    error ArbitrationEscrowCompensationAboveCap(uint256 orderId, uint256 cap, uint256 compensation);
+    /// @notice A settlement's compensation exceeds the seller's guarantee balance.
+    error ArbitrationEscrowInsufficientGuarantee(address seller, address token, uint256 available, uint256 needed);
+    /// @notice A guarantee withdrawal exceeds what open disputes leave free.
+    error ArbitrationEscrowGuaranteeLocked(address seller, address token, uint256 withdrawable, uint256 requested);
+    /// @notice Nothing is credited to the caller in `token`.
+    error ArbitrationEscrowNothingToWithdraw(address account, address token);
+    /// @notice A withdrawal the caller asked for could not be sent.
+    error ArbitrationEscrowTransferFailed(address account, address token, uint256 amount);
+}
