@@ -1,0 +1,47 @@
+"""Chain fixtures shared by every test package.
+
+- ``tester_w3``: a fresh in-process py-evm chain (eth-tester) per test.
+- ``anvil_node``: one anvil process per test session on 127.0.0.1 (free port, cancun),
+  stopped at the end; ``anvil_w3``: a Web3 on it with the test's changes rolled back
+  afterwards (evm_snapshot before, evm_revert after), so tests stay independent.
+- ``dev_keys``: ten deterministic funded-able accounts (``backend.chain.devchain.fund``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from backend.chain.devchain import AnvilNode, dev_accounts, in_process_web3, revert_to, snapshot
+
+
+@pytest.fixture
+def tester_w3() -> Web3:
+    return in_process_web3()
+
+
+@pytest.fixture(scope="session")
+def anvil_node() -> Iterator[AnvilNode]:
+    node = AnvilNode().start()
+    try:
+        yield node
+    finally:
+        node.stop()
+
+
+@pytest.fixture
+def anvil_w3(anvil_node: AnvilNode) -> Iterator[Web3]:
+    w3 = anvil_node.web3()
+    snap = snapshot(w3)
+    try:
+        yield w3
+    finally:
+        revert_to(w3, snap)
+
+
+@pytest.fixture(scope="session")
+def dev_keys() -> list[LocalAccount]:
+    return dev_accounts(10)
