@@ -242,6 +242,10 @@ class CarReader:
             except MalformedCidError as exc:
                 raise MalformedCarError(f"{where}: {exc}") from None
             block = body[end:]
+            if len(block) > self._max_block:
+                raise BlockTooLargeError(
+                    f"{where}: block of {len(block)} bytes, limit {self._max_block}"
+                )
             check_block(raw_cid, block, f"CAR {where}")
             self.sections += 1
             yield raw_cid, block
