@@ -302,6 +302,14 @@ class Record:
             "message": message,
         }
 
+    def typed_data_json(self, domain: Domain) -> dict[str, Any]:
+        """The payload for a wallet's `eth_signTypedData_v4` as JSON: uints as decimal
+        strings (uint256 does not fit a JS number), bytes32 as 0x-hex."""
+        data = self.typed_data(domain)
+        data["domain"]["chainId"] = str(domain.chain_id)
+        data["message"] = self.to_json_obj()
+        return data
+
     def struct_hash(self) -> bytes:
         return encode_typed_data(full_message=self.typed_data(_PLACEHOLDER_DOMAIN)).body
 
