@@ -1,0 +1,68 @@
+"""Judicial confirmation packages: build one per case, verify it offline.
+
+A court installs `evidence` alone: `build_package` lays out a case's signed records,
+evidence, proofs, anchors, timestamps and provenance as one deterministic ZIP, and
+`verify_package` recomputes every claim from the package, the chain and the
+time-stamping authority's certificate (docs/judicial-package.md).
+"""
+
+from evidence.judicial.build import build_package, package_digest
+from evidence.judicial.errors import (
+    ArchiveBomb,
+    JudicialError,
+    MissingPackageFile,
+    PackageFormatError,
+    PackageInputError,
+    UnsafeArchive,
+    UnsafePath,
+)
+from evidence.judicial.inputs import (
+    ROLES,
+    AnchorInfo,
+    AwardDocument,
+    CaseInfo,
+    EnforcementInfo,
+    EvidenceItem,
+    InstitutionInfo,
+    MerkleLeafProof,
+    Neutral,
+    PackageInputs,
+    Party,
+    StepEntry,
+    TimestampToken,
+)
+from evidence.judicial.provenance import ProvenanceEntry, SignedProvenanceEntry, sign_log
+from evidence.judicial.verify import CHECKS, Check, Report, Status, verify_package
+
+__all__ = [
+    "CHECKS",
+    "ROLES",
+    "AnchorInfo",
+    "ArchiveBomb",
+    "AwardDocument",
+    "CaseInfo",
+    "Check",
+    "EnforcementInfo",
+    "EvidenceItem",
+    "InstitutionInfo",
+    "JudicialError",
+    "MerkleLeafProof",
+    "MissingPackageFile",
+    "Neutral",
+    "PackageFormatError",
+    "PackageInputError",
+    "PackageInputs",
+    "Party",
+    "ProvenanceEntry",
+    "Report",
+    "SignedProvenanceEntry",
+    "Status",
+    "StepEntry",
+    "TimestampToken",
+    "UnsafeArchive",
+    "UnsafePath",
+    "build_package",
+    "package_digest",
+    "sign_log",
+    "verify_package",
+]

@@ -1,0 +1,115 @@
+"""Names, versions and small codecs of the judicial package (docs/judicial-package.md).
+
+The layout is part of the format: a change of any name or of a file's meaning bumps
+`FORMAT_VERSION` (the major version; there is no minor version, as in
+python-opentimestamps, because "compatible" minor changes caused round-trip bugs there).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from evidence.judicial.errors import PackageFormatError
+
+FORMAT = "chainarb.judicial-package"
+FORMAT_VERSION = 1
+
+MANIFEST = "manifest.json"
+STEPS = "records/steps.jsonl"
+UNCHAINED = "records/unchained.jsonl"
+PAYLOADS_DIR = "records/payloads/"
+EVIDENCE_INDEX = "evidence/index.json"
+EVIDENCE_DIR = "evidence/"
+CAR = "blocks.car"
+ANCHORS = "proofs/anchors.json"
+MERKLE = "proofs/merkle.json"
+ESCROW = "proofs/escrow.json"
+TIMESTAMPS_DIR = "timestamps/"
+TSA_CERTS = "timestamps/tsa-certificates.pem"
+PROVENANCE_DIR = "provenance/"
+AWARD_DIR = "award/"
+DOCUMENTS_DIR = "documents/"
+INDEX_HTML = "index.html"
+CHECKSUMS = "SHA256SUMS"
+CERTIFICATE = "certificate.pdf"
+ATTESTATION = "SHA256SUMS.sig.json"
+
+REQUIRED = (MANIFEST, STEPS, EVIDENCE_INDEX, CAR, ANCHORS, MERKLE, ESCROW, TSA_CERTS, INDEX_HTML)
+OUTSIDE_CHECKSUMS = (CHECKSUMS, CERTIFICATE, ATTESTATION)
+"""Files SHA256SUMS cannot list: itself, and the two that name its digest."""
+
+MAX_JSON = 32 << 20
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def canonical(obj: Any) -> bytes:
+    """Sorted keys, no whitespace, UTF-8: the package's JSON files (and records')."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def pretty(obj: Any) -> bytes:
+    """Human-friendly JSON for files nobody hashes field by field (still deterministic)."""
+    return (json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def hex0x(data: bytes) -> str:
+    return "0x" + data.hex()
+
+
+def from_hex(value: object, what: str, size: int | None = None) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise PackageFormatError(f"{what}: expected 0x-hex, found {value!r}")
+    try:
+        raw = bytes.fromhex(value[2:])
+    except ValueError as exc:
+        raise PackageFormatError(f"{what}: not hex ({exc})") from exc
+    if size is not None and len(raw) != size:
+        raise PackageFormatError(f"{what}: expected {size} bytes, found {len(raw)}")
+    return raw
+
+
+def safe_filename(name: str) -> str:
+    """A portable file name: letters, digits, dot, dash, underscore; never hidden or empty."""
+    cleaned = _SAFE_NAME.sub("_", name).strip("._") or "file"
+    return cleaned[:120]
+
+
+def load_json(data: bytes, what: str) -> Any:
+    if len(data) > MAX_JSON:
+        raise PackageFormatError(f"{what}: {len(data)} bytes, more than {MAX_JSON}")
+
+    def no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            raise PackageFormatError(f"{what}: duplicate key")
+        return obj
+
+    try:
+        return json.loads(data.decode("utf-8"), object_pairs_hook=no_dupes)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PackageFormatError(f"{what}: not valid UTF-8 JSON ({exc})") from exc
+
+
+def checksums_text(digests: dict[str, str]) -> bytes:
+    """`sha256sum` format: `<hex>  <name>` per line, sorted by name (GNU coreutils -c)."""
+    lines = [f"{digests[name]}  {name}\n" for name in sorted(digests)]
+    return "".join(lines).encode()
+
+
+def parse_checksums(data: bytes) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for n, line in enumerate(data.decode("utf-8", errors="strict").splitlines(), 1):
+        m = re.fullmatch(r"([0-9a-f]{64})  (\S.*)", line)
+        if not m:
+            raise PackageFormatError(f"{CHECKSUMS} line {n}: expected '<sha256>  <name>'")
+        if m.group(2) in out:
+            raise PackageFormatError(f"{CHECKSUMS} line {n}: {m.group(2)!r} listed twice")
+        out[m.group(2)] = m.group(1)
+    return out

@@ -1,0 +1,385 @@
+"""Build a case's judicial package: one deterministic ZIP (docs/judicial-package.md).
+
+Rules for this module:
+
+* The builder lays out what it is given and computes only derived values (hashes,
+  commitments, the timeline, the checksums); it asserts nothing a court must trust. The
+  verifier (`evidence.judicial.verify`) recomputes every claim.
+* It refuses inputs that could only produce a package that fails verification (a proof
+  for a root with no anchor, a payload that does not hash to its step's payloadHash, an
+  evidence file whose commitment differs from its submission): better an error now, with
+  a message that names the item, than a broken package at court.
+* The same inputs give the same bytes (sorted entries, fixed times, canonical JSON,
+  reportlab's invariant mode).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from evidence import __version__
+from evidence.commitment import commitment_of, sha256_file
+from evidence.judicial import _format as fmt
+from evidence.judicial._attest import attestation_typed_data
+from evidence.judicial._render import render_certificate, render_index
+from evidence.judicial._zip import write_zip
+from evidence.judicial.errors import PackageInputError
+from evidence.judicial.inputs import ROLES, PackageInputs, StepEntry
+from evidence.records import EvidenceSubmission, ProceduralStep, SignedRecord
+
+__all__ = ["build_package", "package_digest"]
+
+AttestationSigner = Callable[[dict[str, Any]], bytes]
+"""Signs EIP-712 typed data with the institution's key; returns the 65-byte signature."""
+
+
+def package_digest(checksums: bytes) -> str:
+    """The package digest: SHA-256 (hex) of the SHA256SUMS file."""
+    return hashlib.sha256(checksums).hexdigest()
+
+
+def _record_entry(entry: StepEntry) -> dict[str, Any]:
+    rec = entry.record.record
+    signed = entry.record
+    return {
+        "sequence": str(rec.sequence) if rec.CHAINED else None,  # type: ignore[attr-defined]
+        "type": rec.TYPE_NAME,
+        "action": getattr(rec, "action", _default_action(rec.TYPE_NAME)),
+        "role": entry.role,
+        "signers": list(signed.signers()),
+        "signedAt": str(getattr(rec, "signed_at", "")) if rec.CHAINED else None,
+        "recordHash": fmt.hex0x(signed.record_hash),
+        "prevHash": fmt.hex0x(rec.prev_hash) if rec.CHAINED else None,  # type: ignore[attr-defined]
+        "label": {"en": entry.label_en, "zh": entry.label_zh},
+    }
+
+
+def _default_action(type_name: str) -> str:
+    return {
+        "EvidenceSubmission": "evidence.submitted",
+        "SettlementOffer": "offer.made",
+        "Objection": "award.objected",
+        "CourtConfirmation": "court.decided",
+        "Award": "award.signed",
+        "Settlement": "settlement.signed",
+    }.get(type_name, type_name)
+
+
+def _check_inputs(inputs: PackageInputs) -> None:
+    for entry in inputs.steps:
+        if entry.role not in ROLES:
+            raise PackageInputError(f"step role {entry.role!r}: expected one of {ROLES}")
+        rec = entry.record.record
+        if (
+            isinstance(rec, ProceduralStep)
+            and entry.payload is not None
+            and hashlib.sha256(entry.payload).digest() != rec.payload_hash
+        ):
+            raise PackageInputError(
+                f"step {rec.sequence} ({rec.action}): the payload's SHA-256 differs from "
+                "its payloadHash; pass the exact canonical bytes the actor signed over"
+            )
+    roots = {a.root for a in inputs.anchors}
+    for proof in inputs.proofs:
+        if proof.root not in roots:
+            raise PackageInputError(
+                f"proof for record 0x{proof.record_hash.hex()} names root "
+                f"0x{proof.root.hex()}, which is not among the anchors"
+            )
+    stamped = {t.root for t in inputs.timestamps}
+    for root in roots - stamped:
+        raise PackageInputError(f"anchored root 0x{root.hex()} has no RFC 3161 timestamp")
+
+
+def _submissions(inputs: PackageInputs) -> dict[int, SignedRecord]:
+    out: dict[int, SignedRecord] = {}
+    for entry in inputs.steps:
+        rec = entry.record.record
+        if isinstance(rec, EvidenceSubmission):
+            out[rec.sequence] = entry.record
+    return out
+
+
+def build_package(
+    inputs: PackageInputs,
+    out_path: str | Path,
+    *,
+    attest: AttestationSigner | None = None,
+) -> Path:
+    """Write the judicial package of one case to `out_path` (a .zip) and return the path.
+
+    Args:
+        inputs: everything the package holds (see `PackageInputs`).
+        out_path: where the ZIP goes; written to a temporary name and renamed at the end.
+        attest: signs the institution's attestation over SHA256SUMS (EIP-712
+            `JudicialPackage`); None leaves the package unattested (the verifier reports it).
+
+    Raises:
+        PackageInputError: inputs that could not give a verifiable package.
+    """
+    _check_inputs(inputs)
+    files: dict[str, bytes | Path] = {}
+    digests: dict[str, str] = {}
+
+    def put(name: str, content: bytes | Path) -> None:
+        if name in files:
+            raise PackageInputError(f"two package files would be named {name!r}")
+        files[name] = content
+        if isinstance(content, bytes):
+            digests[name] = fmt.sha256_hex(content)
+        else:
+            digests[name] = sha256_file(content).hex()
+
+    # records: the hash chain in sequence order, then the unchained (escrow) records.
+    chained = sorted(
+        (e for e in inputs.steps if e.record.record.CHAINED),
+        key=lambda e: e.record.record.sequence,  # type: ignore[attr-defined]
+    )
+    unchained = [e for e in inputs.steps if not e.record.record.CHAINED]
+    put(fmt.STEPS, b"".join(e.record.to_json() + b"\n" for e in chained))
+    if unchained:
+        put(fmt.UNCHAINED, b"".join(e.record.to_json() + b"\n" for e in unchained))
+    for entry in inputs.steps:
+        if entry.payload is not None:
+            name = f"{fmt.PAYLOADS_DIR}{fmt.sha256_hex(entry.payload)}.json"
+            if name not in files:
+                put(name, entry.payload)
+
+    # evidence: the court's plain copy, its opening, and the provenance log.
+    submissions = _submissions(inputs)
+    index: list[dict[str, Any]] = []
+    used_ids: set[str] = set()
+    for item in inputs.evidence:
+        sub = submissions.get(item.submission_sequence)
+        if sub is None:
+            raise PackageInputError(
+                f"evidence {item.item_id!r}: no EvidenceSubmission with sequence "
+                f"{item.submission_sequence} among the steps"
+            )
+        safe_id = fmt.safe_filename(item.item_id)
+        if safe_id in used_ids:
+            raise PackageInputError(f"evidence id {item.item_id!r} is not unique")
+        used_ids.add(safe_id)
+        file_name = f"{fmt.EVIDENCE_DIR}{safe_id}/{fmt.safe_filename(item.filename)}"
+        put(file_name, Path(item.path))
+        file_hash = bytes.fromhex(digests[file_name])
+        commitment = commitment_of(file_hash, item.salt)
+        if commitment != sub.record.commitment:  # type: ignore[attr-defined]
+            raise PackageInputError(
+                f"evidence {item.item_id!r}: the file and salt give commitment "
+                f"0x{commitment.hex()}, but submission {item.submission_sequence} commits to "
+                f"0x{sub.record.commitment.hex()}"  # type: ignore[attr-defined]
+            )
+        prov_name = f"{fmt.PROVENANCE_DIR}{safe_id}.json"
+        put(
+            prov_name,
+            fmt.pretty(
+                {
+                    "itemId": item.item_id,
+                    "commitment": fmt.hex0x(commitment),
+                    "entries": [e.to_json_obj() for e in item.provenance],
+                }
+            ),
+        )
+        index.append(
+            {
+                "itemId": item.item_id,
+                "file": file_name,
+                "filename": item.filename,
+                "mediaType": item.media_type,
+                "description": item.description,
+                "size": str(Path(item.path).stat().st_size),
+                "sha256": "0x" + digests[file_name],
+                "salt": fmt.hex0x(item.salt),
+                "commitment": fmt.hex0x(commitment),
+                "submissionSequence": str(item.submission_sequence),
+                "contentCid": sub.record.content_cid,  # type: ignore[attr-defined]
+                "provenance": prov_name,
+            }
+        )
+    put(fmt.EVIDENCE_INDEX, fmt.pretty({"items": index}))
+    put(fmt.CAR, Path(inputs.car_path))
+
+    # proofs and anchors
+    put(
+        fmt.ANCHORS,
+        fmt.pretty(
+            {
+                "anchors": [
+                    {
+                        "root": fmt.hex0x(a.root),
+                        "chainId": str(a.chain_id),
+                        "contract": a.contract,
+                        "txHash": fmt.hex0x(a.tx_hash),
+                        "blockNumber": str(a.block_number),
+                        "blockHash": fmt.hex0x(a.block_hash),
+                        "blockTime": str(a.block_time),
+                        "count": str(a.count),
+                        "timestamp": f"{fmt.TIMESTAMPS_DIR}{a.root.hex()}.tsr",
+                    }
+                    for a in sorted(inputs.anchors, key=lambda a: (a.block_number, a.root))
+                ]
+            }
+        ),
+    )
+    put(
+        fmt.MERKLE,
+        fmt.pretty(
+            {
+                "format": "standard-v1",
+                "proofs": [
+                    {
+                        "recordHash": fmt.hex0x(p.record_hash),
+                        "root": fmt.hex0x(p.root),
+                        "leafEncoding": list(p.encoding),
+                        "value": list(p.value),
+                        "proof": [fmt.hex0x(n) for n in p.proof],
+                    }
+                    for p in sorted(inputs.proofs, key=lambda p: (p.root, p.record_hash))
+                ],
+            }
+        ),
+    )
+    enf = inputs.enforcement
+    put(
+        fmt.ESCROW,
+        fmt.pretty(
+            {
+                "chainId": str(inputs.domain.chain_id),
+                "escrow": enf.escrow,
+                "orderId": str(inputs.case.order_id),
+                "openTx": fmt.hex0x(enf.open_tx),
+                "enforcementTx": fmt.hex0x(enf.enforcement_tx) if enf.enforcement_tx else None,
+            }
+        ),
+    )
+    for ts in sorted(inputs.timestamps, key=lambda t: t.root):
+        put(f"{fmt.TIMESTAMPS_DIR}{ts.root.hex()}.tsr", ts.response)
+    put(fmt.TSA_CERTS, inputs.tsa_certificates)
+
+    award_entry: dict[str, Any] | None = None
+    if inputs.award is not None:
+        award_name = f"{fmt.AWARD_DIR}{fmt.safe_filename(inputs.award.filename)}"
+        put(award_name, inputs.award.content)
+        award_entry = {
+            "file": award_name,
+            "mediaType": inputs.award.media_type,
+            "sha256": "0x" + digests[award_name],
+        }
+    for name, content in sorted(inputs.extra_files.items()):
+        put(f"{fmt.DOCUMENTS_DIR}{fmt.safe_filename(name)}", content)
+
+    manifest = _manifest(inputs, chained + unchained, award_entry, index)
+    put(fmt.MANIFEST, fmt.pretty(manifest))
+    put(fmt.INDEX_HTML, render_index(manifest, _anchor_rows(inputs)))
+
+    checksums = fmt.checksums_text(digests)
+    files[fmt.CHECKSUMS] = checksums
+    digest = package_digest(checksums)
+    if attest is not None:
+        typed = attestation_typed_data(
+            inputs.domain, inputs.case.case_id, bytes.fromhex(digest), inputs.created_at
+        )
+        signature = attest(typed)
+        files[fmt.ATTESTATION] = fmt.pretty(
+            {
+                "signer": inputs.institution.address,
+                "typedData": typed,
+                "signature": fmt.hex0x(bytes(signature)),
+            }
+        )
+    url = inputs.verify_url_template.format(digest=digest)
+    files[fmt.CERTIFICATE] = render_certificate(manifest, digest, url, _anchor_rows(inputs))
+    return write_zip(Path(out_path), files)
+
+
+def _anchor_rows(inputs: PackageInputs) -> list[dict[str, str]]:
+    return [
+        {
+            "root": fmt.hex0x(a.root),
+            "chainId": str(a.chain_id),
+            "txHash": fmt.hex0x(a.tx_hash),
+            "blockNumber": str(a.block_number),
+            "blockTime": str(a.block_time),
+        }
+        for a in sorted(inputs.anchors, key=lambda a: (a.block_number, a.root))
+    ]
+
+
+def _manifest(
+    inputs: PackageInputs,
+    entries: list[StepEntry],
+    award: dict[str, Any] | None,
+    index: list[dict[str, Any]],
+) -> dict[str, Any]:
+    case = inputs.case
+    inst = inputs.institution
+
+    def bilingual(en: str, zh: str) -> Mapping[str, str]:
+        return {"en": en, "zh": zh}
+
+    award_record = next((e.record for e in entries if e.record.record.TYPE_NAME == "Award"), None)
+    if award is not None and award_record is not None:
+        award = {**award, "recordHash": fmt.hex0x(award_record.record_hash)}
+    return {
+        "format": fmt.FORMAT,
+        "version": fmt.FORMAT_VERSION,
+        "generator": f"chainarb-evidence/{__version__}",
+        "createdAt": str(inputs.created_at),
+        "domain": inputs.domain.to_json_obj(),
+        "case": {
+            "caseId": fmt.hex0x(case.case_id),
+            "orderId": str(case.order_id),
+            "title": case.title,
+            "disputeType": case.dispute_type,
+            "remedy": case.remedy,
+            "amount": str(case.amount),
+            "token": case.token,
+            "currency": case.currency,
+            "decimals": case.decimals,
+            "filedAt": str(case.filed_at),
+        },
+        "parties": [
+            {
+                "role": p.role,
+                "side": p.side,
+                "name": p.name,
+                "address": p.address,
+                "country": p.country,
+                "contact": p.contact,
+            }
+            for p in inputs.parties
+        ],
+        "institution": {
+            "name": inst.name,
+            "address": inst.address,
+            "seat": inst.seat,
+            "website": inst.website,
+            "independence": bilingual(inst.independence_en, inst.independence_zh),
+            "security": bilingual(inst.security_en, inst.security_zh),
+        },
+        "neutrals": [
+            {"role": n.role, "name": n.name, "address": n.address} for n in inputs.neutrals
+        ],
+        "rules": dict(inputs.rules),
+        "rulesSha256": fmt.hex0x(hashlib.sha256(fmt.canonical(dict(inputs.rules))).digest()),
+        "timeline": [_record_entry(e) for e in entries],
+        "evidence": [
+            {"itemId": i["itemId"], "file": i["file"], "sha256": i["sha256"]} for i in index
+        ],
+        "award": award,
+        "files": {
+            "steps": fmt.STEPS,
+            "unchained": fmt.UNCHAINED,
+            "evidenceIndex": fmt.EVIDENCE_INDEX,
+            "car": fmt.CAR,
+            "anchors": fmt.ANCHORS,
+            "merkle": fmt.MERKLE,
+            "escrow": fmt.ESCROW,
+            "tsaCertificates": fmt.TSA_CERTS,
+            "checksums": fmt.CHECKSUMS,
+        },
+    }

@@ -1,0 +1,207 @@
+"""What the builder needs: `PackageInputs`, filled by the backend (or a test) from a case.
+
+Everything here is data the service already holds; the builder only lays it out, and the
+verifier recomputes every claim from the signed records, the chain and the authority's
+certificate. Field docs say where each value comes from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evidence.judicial.provenance import SignedProvenanceEntry
+from evidence.records import Domain, SignedRecord
+
+__all__ = [
+    "ROLES",
+    "AnchorInfo",
+    "AwardDocument",
+    "CaseInfo",
+    "EnforcementInfo",
+    "EvidenceItem",
+    "InstitutionInfo",
+    "MerkleLeafProof",
+    "Neutral",
+    "PackageInputs",
+    "Party",
+    "StepEntry",
+    "TimestampToken",
+]
+
+ROLES = ("claimant", "respondent", "institution", "mediator", "arbitrator", "panelist", "court")
+"""The roles a signer may claim. Who holds which is derived by the verifier (docs)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Party:
+    """A party to the dispute. `address` is the wallet that signs its records."""
+
+    role: str  # "claimant" or "respondent"
+    side: str  # "buyer" or "seller" on the escrow order
+    name: str
+    address: str
+    country: str = ""
+    contact: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Neutral:
+    """A mediator, arbitrator, panelist or court, as appointed (for display only)."""
+
+    role: str
+    name: str
+    address: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstitutionInfo:
+    """The platform operator. `address` is the service key that signs appointments and
+    provenance entries, and must be the institution named on the escrow order."""
+
+    name: str
+    address: str
+    seat: str = ""
+    website: str = ""
+    independence_en: str = ""
+    independence_zh: str = ""
+    security_en: str = ""
+    """How the service keeps data before anchoring (SPC Art. 18: security of systems)."""
+    security_zh: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseInfo:
+    case_id: bytes
+    order_id: int
+    title: str
+    dispute_type: str
+    remedy: str
+    amount: int
+    """Escrowed amount in the token's smallest unit."""
+    token: str
+    """Token address; the zero address for the chain's native currency."""
+    currency: str = "ETH"
+    decimals: int = 18
+    filed_at: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepEntry:
+    """One signed record of the case and the role its signer(s) claim.
+
+    Chained records (with `sequence`) form the hash chain; `Settlement` and `Award` are
+    not chained and enter it through a `ProceduralStep` whose payloadHash is their record
+    hash. `payload` is the canonical JSON whose SHA-256 is a ProceduralStep's payloadHash
+    when the step has details the verifier reads (appointments, filing); None otherwise.
+    """
+
+    record: SignedRecord
+    role: str
+    payload: bytes | None = None
+    label_en: str = ""
+    label_zh: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvidenceItem:
+    """One evidence item: the court's plain copy and what opens its commitment."""
+
+    item_id: str
+    path: Path
+    filename: str
+    media_type: str
+    salt: bytes
+    submission_sequence: int
+    """The sequence of the EvidenceSubmission record (among `steps`) that commits to it."""
+    provenance: Sequence[SignedProvenanceEntry] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnchorInfo:
+    """An anchored Merkle root, as the anchoring worker confirmed it."""
+
+    root: bytes
+    chain_id: int
+    contract: str
+    tx_hash: bytes
+    block_number: int
+    block_hash: bytes
+    block_time: int
+    count: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class MerkleLeafProof:
+    """An OpenZeppelin StandardMerkleTree proof that a record is a leaf under `root`.
+
+    `value` and `encoding` are the leaf as `StandardMerkleTree.verify(root, encoding,
+    value, proof)` takes it; `record_hash` names the record it proves (its EIP-712 digest).
+    """
+
+    record_hash: bytes
+    root: bytes
+    encoding: Sequence[str]
+    value: Sequence[Any]
+    proof: Sequence[bytes]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimestampToken:
+    """An RFC 3161 response over SHA-256(root) for one anchored root."""
+
+    root: bytes
+    response: bytes
+
+
+@dataclass(frozen=True, kw_only=True)
+class AwardDocument:
+    """The reasoned award the arbitrator signed off; SHA-256 is the Award's awardHash."""
+
+    filename: str
+    content: bytes
+    media_type: str = "application/pdf"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnforcementInfo:
+    """Where the escrow order was opened and where the award was paid out."""
+
+    escrow: str
+    open_tx: bytes
+    """Transaction that emitted OrderOpened (buyer, seller, institution)."""
+    enforcement_tx: bytes | None
+    """Transaction that emitted OrderResolved (the payout); None if not yet enforced."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PackageInputs:
+    """Everything one case's judicial package holds. See docs/judicial-package.md."""
+
+    domain: Domain
+    case: CaseInfo
+    parties: Sequence[Party]
+    institution: InstitutionInfo
+    rules: Mapping[str, Any]
+    """The rules applied (name, version, deadlines in days, seat, language...)."""
+    steps: Sequence[StepEntry]
+    evidence: Sequence[EvidenceItem]
+    car_path: Path
+    """CARv1 holding every block of the encrypted evidence containers."""
+    anchors: Sequence[AnchorInfo]
+    proofs: Sequence[MerkleLeafProof]
+    timestamps: Sequence[TimestampToken]
+    tsa_certificates: bytes
+    """PEM: the TSA certificate and the certificates up to its root."""
+    award: AwardDocument | None
+    enforcement: EnforcementInfo
+    created_at: int
+    """Unix time written into the manifest (fixed, so a rebuild gives the same bytes)."""
+    neutrals: Sequence[Neutral] = ()
+    verify_url_template: str = "https://verify.chainarb.example/p/{digest}"
+    """Where the certificate's QR code points; `{digest}` is the package digest."""
+    extra_files: Mapping[str, bytes] = field(default_factory=dict)
+    """Additional documents under `documents/` (statements, pre-evaluation report...)."""

@@ -1,0 +1,265 @@
+"""The pre-chain provenance log of one evidence item, signed by the service.
+
+Why: SPC Online Litigation Rules (2021) Art. 17 lets a court examine authenticity
+*before* storage: the data's source, how it was generated and how it was kept until it
+went on chain. The chain proves nothing about that period, so the service states it,
+entry by entry, and signs every entry with its key: who uploaded, when, in which
+session, the file's metadata, each processing step (hashing, commitment, encryption,
+IPFS storage, signing, batching) and the anchoring. A later edit of any entry breaks its
+signature; a removed, inserted or reordered entry breaks the `prevEntryHash` chain.
+
+Decision: EIP-712, not EIP-191. Every other signature in chainarb is EIP-712 under the
+deployment's domain (docs/eip712.md); using it here binds each entry to the chain and
+escrow of the case, and lets an expert recompute the digest with `@metamask/eth-sig-util`
+(`TypedDataUtils.eip712Hash`) exactly as for the procedural records. The type:
+
+    ProvenanceEntry(bytes32 caseId,bytes32 commitment,uint32 index,bytes32 prevEntryHash,
+                    string action,address subject,string session,uint64 at,
+                    bytes32 detailsHash)
+
+`detailsHash` is the SHA-256 of the entry's details in canonical JSON (sorted keys, no
+whitespace, UTF-8); `prevEntryHash` is the EIP-712 digest of the previous entry (zero for
+the first); `subject` is the account the entry is about (the uploader's address; the
+zero address when there is none).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import _hash_eip191_message, encode_typed_data
+
+from evidence.errors import EvidenceError, FormatError, InvalidRecord
+from evidence.records import Domain, canonical_json, checksum_address, recover_signer
+
+__all__ = [
+    "PROVENANCE_ACTIONS",
+    "PROVENANCE_TYPE",
+    "ProvenanceEntry",
+    "SignedProvenanceEntry",
+    "check_log",
+    "sign_log",
+]
+
+PROVENANCE_TYPE = [
+    {"name": "caseId", "type": "bytes32"},
+    {"name": "commitment", "type": "bytes32"},
+    {"name": "index", "type": "uint32"},
+    {"name": "prevEntryHash", "type": "bytes32"},
+    {"name": "action", "type": "string"},
+    {"name": "subject", "type": "address"},
+    {"name": "session", "type": "string"},
+    {"name": "at", "type": "uint64"},
+    {"name": "detailsHash", "type": "bytes32"},
+]
+
+PROVENANCE_ACTIONS = (
+    "upload.received",  # bytes arrived: uploader, session, client metadata
+    "file.inspected",  # media type sniffed, size checked, malware scan
+    "hash.computed",  # SHA-256 of the plain file
+    "commitment.made",  # salted commitment (the salt itself is in evidence/index.json)
+    "encrypted",  # AES-256-GCM container, recipients
+    "ipfs.stored",  # CID of the encrypted container
+    "record.signed",  # the party's EvidenceSubmission record hash
+    "batch.included",  # Merkle leaf in a batch, its root
+    "anchored",  # the batch's anchoring transaction
+)
+"""Known actions, in the order the service performs them; others are accepted as is."""
+
+ZERO32 = b"\x00" * 32
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProvenanceEntry:
+    """One step in an evidence item's life before (and at) anchoring."""
+
+    case_id: bytes
+    commitment: bytes
+    index: int
+    prev_entry_hash: bytes
+    action: str
+    subject: str
+    session: str
+    at: int
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("case_id", "commitment", "prev_entry_hash"):
+            value = getattr(self, name)
+            if not isinstance(value, bytes) or len(value) != 32:
+                raise InvalidRecord(f"ProvenanceEntry.{name}: expected 32 bytes, found {value!r}")
+        if not isinstance(self.index, int) or not 0 <= self.index < 2**32:
+            raise InvalidRecord(f"ProvenanceEntry.index: expected uint32, found {self.index!r}")
+        if not isinstance(self.at, int) or not 0 <= self.at < 2**64:
+            raise InvalidRecord(f"ProvenanceEntry.at: expected uint64, found {self.at!r}")
+        if not isinstance(self.action, str) or not 0 < len(self.action) <= 64:
+            raise InvalidRecord(
+                f"ProvenanceEntry.action: expected 1..64 chars, found {self.action!r}"
+            )
+        if not isinstance(self.session, str) or len(self.session) > 128:
+            raise InvalidRecord("ProvenanceEntry.session: expected at most 128 chars")
+        object.__setattr__(self, "subject", checksum_address(self.subject, "subject"))
+        object.__setattr__(self, "details", dict(self.details))
+
+    @property
+    def details_hash(self) -> bytes:
+        return hashlib.sha256(canonical_json(self.details)).digest()
+
+    def typed_data(self, domain: Domain) -> dict[str, Any]:
+        return {
+            "types": {"EIP712Domain": Domain.TYPE, "ProvenanceEntry": PROVENANCE_TYPE},
+            "primaryType": "ProvenanceEntry",
+            "domain": domain.as_dict(),
+            "message": {
+                "caseId": "0x" + self.case_id.hex(),
+                "commitment": "0x" + self.commitment.hex(),
+                "index": self.index,
+                "prevEntryHash": "0x" + self.prev_entry_hash.hex(),
+                "action": self.action,
+                "subject": self.subject,
+                "session": self.session,
+                "at": self.at,
+                "detailsHash": "0x" + self.details_hash.hex(),
+            },
+        }
+
+    def digest(self, domain: Domain) -> bytes:
+        return bytes(_hash_eip191_message(encode_typed_data(full_message=self.typed_data(domain))))
+
+    def to_json_obj(self) -> dict[str, Any]:
+        msg = self.typed_data(_PLACEHOLDER)["message"]
+        return {
+            **msg,
+            "index": str(self.index),
+            "at": str(self.at),
+            "details": self.details,
+        }
+
+    @classmethod
+    def from_json_obj(cls, obj: object) -> ProvenanceEntry:
+        names = {f["name"] for f in PROVENANCE_TYPE} | {"details"}
+        if not isinstance(obj, dict) or set(obj) != names:
+            raise FormatError(f"provenance entry: expected exactly the keys {sorted(names)}")
+        try:
+            entry = cls(
+                case_id=_hex32(obj["caseId"]),
+                commitment=_hex32(obj["commitment"]),
+                index=int(obj["index"]),
+                prev_entry_hash=_hex32(obj["prevEntryHash"]),
+                action=obj["action"],
+                subject=obj["subject"],
+                session=obj["session"],
+                at=int(obj["at"]),
+                details=obj["details"],
+            )
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise FormatError(f"provenance entry: malformed ({exc})") from exc
+        if entry.details_hash.hex() != str(obj["detailsHash"]).removeprefix("0x"):
+            raise FormatError("provenance entry: detailsHash does not match its details")
+        return entry
+
+
+def _hex32(value: object) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x") or len(value) != 66:
+        raise ValueError(f"expected 0x + 64 hex digits, found {value!r}")
+    return bytes.fromhex(value[2:])
+
+
+_PLACEHOLDER = Domain(chain_id=1, verifying_contract=ZERO_ADDRESS)
+
+
+@dataclass(frozen=True)
+class SignedProvenanceEntry:
+    entry: ProvenanceEntry
+    signature: bytes
+
+    def to_json_obj(self) -> dict[str, Any]:
+        return {"entry": self.entry.to_json_obj(), "signature": "0x" + self.signature.hex()}
+
+    @classmethod
+    def from_json_obj(cls, obj: object) -> SignedProvenanceEntry:
+        if not isinstance(obj, dict) or set(obj) != {"entry", "signature"}:
+            raise FormatError('provenance: expected {"entry": …, "signature": "0x…"}')
+        sig = obj["signature"]
+        if not isinstance(sig, str):
+            raise FormatError("provenance: signature must be a 0x-hex string")
+        try:
+            raw = bytes.fromhex(sig.removeprefix("0x"))
+        except ValueError as exc:
+            raise FormatError(f"provenance: signature is not hex ({exc})") from exc
+        return cls(ProvenanceEntry.from_json_obj(obj["entry"]), raw)
+
+
+def sign_log(
+    steps: Sequence[tuple[str, str, str, int, Mapping[str, Any]]],
+    *,
+    case_id: bytes,
+    commitment: bytes,
+    domain: Domain,
+    service_key: bytes | str,
+) -> list[SignedProvenanceEntry]:
+    """Build and sign an item's log from (action, subject, session, at, details) tuples.
+
+    The service signs; index and prevEntryHash are filled in here, so the log is a chain.
+    """
+    out: list[SignedProvenanceEntry] = []
+    prev = ZERO32
+    for index, (action, subject, session, at, details) in enumerate(steps):
+        entry = ProvenanceEntry(
+            case_id=case_id,
+            commitment=commitment,
+            index=index,
+            prev_entry_hash=prev,
+            action=action,
+            subject=subject or ZERO_ADDRESS,
+            session=session,
+            at=at,
+            details=details,
+        )
+        signed = Account.sign_typed_data(service_key, full_message=entry.typed_data(domain))
+        out.append(SignedProvenanceEntry(entry, bytes(signed.signature)))
+        prev = entry.digest(domain)
+    return out
+
+
+def check_log(
+    log: Sequence[SignedProvenanceEntry],
+    *,
+    case_id: bytes,
+    commitment: bytes,
+    domain: Domain,
+    service: str,
+) -> list[str]:
+    """Every problem with an item's log (empty when it holds): signer, chain, binding."""
+    problems: list[str] = []
+    if not log:
+        return ["the log is empty"]
+    prev = ZERO32
+    last_at = 0
+    for i, signed in enumerate(log):
+        e = signed.entry
+        where = f"entry {i} ({e.action})"
+        if e.index != i:
+            problems.append(f"{where}: index {e.index}, expected {i} (entry removed or moved)")
+        if e.prev_entry_hash != prev:
+            problems.append(f"{where}: prevEntryHash does not name the entry before it")
+        if e.case_id != case_id or e.commitment != commitment:
+            problems.append(f"{where}: made for another case or evidence item")
+        if e.at < last_at:
+            problems.append(f"{where}: time {e.at} is before the previous entry's {last_at}")
+        last_at = e.at
+        digest = e.digest(domain)
+        try:
+            signer = recover_signer(digest, signed.signature)
+        except EvidenceError as exc:
+            problems.append(f"{where}: signature unreadable ({exc})")
+        else:
+            if signer != checksum_address(service):
+                problems.append(f"{where}: signed by {signer}, expected the service {service}")
+        prev = digest
+    return problems

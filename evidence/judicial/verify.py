@@ -1,0 +1,1129 @@
+"""Verify a judicial package offline: named checks, each pass or fail with its reason.
+
+Theory of operation:
+
+* Trust only three things: the package's bytes, the chain (a JSON-RPC node the court
+  chooses, or the installation's configured chain) and the time-stamping authority's
+  certificate (the package's copy, or one the court pins with `tsa_trust`). Every claim
+  of the manifest is recomputed from the signed records and the chain; the manifest is
+  never the source of a role, an address, a hash or a time.
+* The archive is opened under bounds first (`archive`): a path that escapes the
+  extraction folder, a link, or a compression bomb stops everything, because nothing in
+  such an archive may be written to disk.
+* Checks are independent: each reads what it needs and fails with a reason naming the
+  file, record or item; a later check still runs after an earlier one failed, so one
+  report lists every problem. A check that cannot run (no chain given) is `skip`, which
+  is not a pass.
+* Who holds which role comes from (1) the escrow order on-chain (`OrderOpened`: buyer,
+  seller, institution), (2) the first chained record (its signer is the claimant, who
+  must be the buyer or the seller; the other is the respondent) and (3) appointment
+  steps signed by the institution (`appoint.mediator`, `appoint.arbitrator`,
+  `appoint.panel`, `appoint.court`) whose payload names the appointees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from eth_utils import to_checksum_address
+from web3 import Web3
+
+from evidence.commitment import commitment_of, sha256_file
+from evidence.errors import EvidenceError
+from evidence.judicial import _format as fmt
+from evidence.judicial._attest import attestation_digest, attestation_typed_data
+from evidence.judicial._onchain import (
+    ORDER_OPENED,
+    ORDER_RESOLVED,
+    RESOLUTIONS,
+    ROOT_ANCHORED,
+    connect,
+    decode_events,
+)
+from evidence.judicial._zip import DEFAULT_LIMITS, Limits, extract_zip
+from evidence.judicial.errors import ArchiveBomb, MissingPackageFile, UnsafeArchive
+from evidence.judicial.provenance import SignedProvenanceEntry, check_log
+from evidence.merkle import LEAF_ENCODING, leaf_hash, process_proof, record_leaf
+from evidence.records import (
+    ZERO_HASH,
+    Award,
+    Domain,
+    EvidenceSubmission,
+    ProceduralStep,
+    Settlement,
+    SignedRecord,
+    recover_signer,
+)
+from evidence.timestamp import load_certificates, verify_token
+
+__all__ = ["CHECKS", "Check", "Report", "Status", "verify_package"]
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    SKIP = "skip"
+
+
+CHECKS: tuple[tuple[str, str, str], ...] = (
+    ("archive", "Archive is safe to open", "归档可安全打开"),
+    ("files", "File checksums (SHA256SUMS)", "文件校验和"),
+    (
+        "manifest",
+        "Manifest matches the signed records and the chain",
+        "清单与签名记录及链上数据一致",
+    ),
+    ("signatures", "Electronic signatures", "电子签名"),
+    ("roles", "Each signer held the role it claims", "签名人具有其所称角色"),
+    ("step_chain", "Hash chain of procedural steps", "程序步骤哈希链"),
+    ("evidence", "Evidence files and salted commitments", "证据文件与加盐承诺值"),
+    ("provenance", "Pre-chain provenance log (signed by the service)", "上链前来源记录"),
+    ("merkle_proofs", "Merkle proofs to the anchored roots", "默克尔证明"),
+    ("anchors", "Anchors on the chain (tx, block, time)", "链上存证（交易、区块、时间）"),
+    ("timestamps", "RFC 3161 trusted timestamps", "可信时间戳"),
+    ("car_blocks", "Encrypted IPFS blocks match their CIDs", "IPFS 加密数据块与内容标识一致"),
+    ("award_payout", "Award allocation equals the escrow's payout", "裁决分配与链上托管执行一致"),
+    ("attestation", "Institution's signature over SHA256SUMS", "机构对材料包的签名"),
+)
+LABELS = {name: (en, zh) for name, en, zh in CHECKS}
+
+APPOINTMENTS = {
+    "appoint.mediator": "mediator",
+    "appoint.arbitrator": "arbitrator",
+    "appoint.panel": "panelist",
+    "appoint.court": "court",
+}
+PARTY_ROLES = frozenset({"claimant", "respondent"})
+_RECORD_ROLES: dict[str, frozenset[str]] = {
+    "EvidenceSubmission": PARTY_ROLES,
+    "SettlementOffer": PARTY_ROLES,
+    "Objection": PARTY_ROLES,
+    "CourtConfirmation": frozenset({"court"}),
+    "Award": frozenset({"arbitrator", "panelist"}),
+    "Settlement": PARTY_ROLES,
+}
+_ACTION_ROLES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("appoint.", frozenset({"institution"})),
+    ("award.", frozenset({"arbitrator", "panelist"})),
+    ("court.", frozenset({"court"})),
+    ("case.filed", frozenset({"claimant"})),
+)
+
+
+def allowed_roles(type_name: str, action: str | None) -> frozenset[str] | None:
+    """Roles that may sign a record of this type/action; None when any role may."""
+    if type_name in _RECORD_ROLES:
+        return _RECORD_ROLES[type_name]
+    for prefix, roles in _ACTION_ROLES:
+        if action is not None and action.startswith(prefix):
+            return roles
+    return None
+
+
+@dataclass
+class Check:
+    name: str
+    status: Status
+    reason: str
+    details: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASS
+
+    @property
+    def label_en(self) -> str:
+        return LABELS[self.name][0]
+
+    @property
+    def label_zh(self) -> str:
+        return LABELS[self.name][1]
+
+    def to_json_obj(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "label": {"en": self.label_en, "zh": self.label_zh},
+            "status": str(self.status),
+            "reason": self.reason,
+            "details": self.details,
+        }
+
+
+@dataclass
+class Report:
+    package: str
+    checks: list[Check]
+    package_digest: str | None = None
+    chain_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+    def check(self, name: str) -> Check:
+        for c in self.checks:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def failed(self) -> list[str]:
+        return [c.name for c in self.checks if not c.passed]
+
+    def to_json_obj(self) -> dict[str, Any]:
+        return {
+            "package": self.package,
+            "ok": self.ok,
+            "packageDigest": self.package_digest,
+            "chainId": self.chain_id,
+            "checks": [c.to_json_obj() for c in self.checks],
+        }
+
+
+class _CheckFailedError(Exception):
+    """A check's failure with its reason (internal)."""
+
+    def __init__(self, reason: str, details: Sequence[str] = ()) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = list(details)
+
+
+class _CheckSkippedError(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class _Order:
+    order_id: int
+    buyer: str
+    seller: str
+    institution: str
+    rules_hash: bytes
+    amount: int
+    token: str
+
+
+class _Package:
+    """The extracted package, parsed lazily; accessors raise _CheckFailedError with a reason."""
+
+    def __init__(
+        self,
+        root: Path,
+        names: list[str],
+        w3: Web3 | None,
+        tsa_trust: list[x509.Certificate] | None,
+    ) -> None:
+        self.root = root
+        self.names = set(names)
+        self.w3 = w3
+        self.tsa_trust = tsa_trust
+
+    # -- files --
+
+    def path(self, name: str) -> Path:
+        if name not in self.names:
+            raise _CheckFailedError(str(MissingPackageFile(name)))
+        return self.root / name
+
+    def read(self, name: str, max_size: int = fmt.MAX_JSON) -> bytes:
+        path = self.path(name)
+        if path.stat().st_size > max_size:
+            raise _CheckFailedError(f"{name}: {path.stat().st_size} bytes, more than {max_size}")
+        return path.read_bytes()
+
+    def json(self, name: str) -> Any:
+        try:
+            return fmt.load_json(self.read(name), name)
+        except EvidenceError as exc:
+            raise _CheckFailedError(str(exc)) from exc
+
+    @cached_property
+    def manifest(self) -> dict[str, Any]:
+        m = self.json(fmt.MANIFEST)
+        if not isinstance(m, dict) or m.get("format") != fmt.FORMAT:
+            raise _CheckFailedError(f"{fmt.MANIFEST}: expected format {fmt.FORMAT!r}")
+        if m.get("version") != fmt.FORMAT_VERSION:
+            raise _CheckFailedError(
+                f"{fmt.MANIFEST}: format version {m.get('version')!r}; this verifier reads "
+                f"version {fmt.FORMAT_VERSION}; upgrade the evidence library"
+            )
+        return m
+
+    @cached_property
+    def domain(self) -> Domain:
+        try:
+            return Domain.from_json_obj(self.manifest["domain"])
+        except (EvidenceError, KeyError) as exc:
+            raise _CheckFailedError(f"{fmt.MANIFEST}: domain unreadable ({exc})") from exc
+
+    @cached_property
+    def case_id(self) -> bytes:
+        try:
+            return fmt.from_hex(self.manifest["case"]["caseId"], "case.caseId", 32)
+        except (EvidenceError, KeyError, TypeError) as exc:
+            raise _CheckFailedError(f"{fmt.MANIFEST}: caseId unreadable ({exc})") from exc
+
+    def _records(self, name: str, required: bool) -> list[SignedRecord]:
+        if name not in self.names and not required:
+            return []
+        out = []
+        for n, line in enumerate(self.read(name).splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                out.append(SignedRecord.from_json(line))
+            except EvidenceError as exc:
+                raise _CheckFailedError(f"{name} line {n}: {exc}") from exc
+        return out
+
+    @cached_property
+    def steps(self) -> list[SignedRecord]:
+        steps = self._records(fmt.STEPS, True)
+        if not steps:
+            raise _CheckFailedError(f"{fmt.STEPS} holds no record")
+        return steps
+
+    @cached_property
+    def unchained(self) -> list[SignedRecord]:
+        return self._records(fmt.UNCHAINED, False)
+
+    @property
+    def all_records(self) -> list[SignedRecord]:
+        return self.steps + self.unchained
+
+    def payload(self, step: ProceduralStep) -> Any:
+        name = f"{fmt.PAYLOADS_DIR}{step.payload_hash.hex()}.json"
+        data = self.read(name)
+        if hashlib.sha256(data).digest() != step.payload_hash:
+            raise _CheckFailedError(
+                f"{name}: its SHA-256 differs from step {step.sequence}'s payloadHash"
+            )
+        try:
+            return fmt.load_json(data, name)
+        except EvidenceError as exc:
+            raise _CheckFailedError(str(exc)) from exc
+
+    @cached_property
+    def evidence_index(self) -> list[dict[str, Any]]:
+        idx = self.json(fmt.EVIDENCE_INDEX)
+        items = idx.get("items") if isinstance(idx, dict) else None
+        if not isinstance(items, list):
+            raise _CheckFailedError(f"{fmt.EVIDENCE_INDEX}: expected {{'items': [...]}}")
+        return items
+
+    @cached_property
+    def anchors(self) -> list[dict[str, Any]]:
+        data = self.json(fmt.ANCHORS)
+        anchors = data.get("anchors") if isinstance(data, dict) else None
+        if not isinstance(anchors, list) or not anchors:
+            raise _CheckFailedError(f"{fmt.ANCHORS}: expected a non-empty 'anchors' list")
+        return anchors
+
+    @cached_property
+    def escrow(self) -> dict[str, Any]:
+        data = self.json(fmt.ESCROW)
+        if not isinstance(data, dict):
+            raise _CheckFailedError(f"{fmt.ESCROW}: expected an object")
+        return data
+
+    # -- chain --
+
+    def chain(self) -> Web3:
+        if self.w3 is None:
+            raise _CheckSkippedError(
+                "no chain: pass --rpc URL (or configure the installation's chain)"
+            )
+        return self.w3
+
+    @cached_property
+    def chain_id(self) -> int:
+        try:
+            return int(self.chain().eth.chain_id)
+        except _CheckSkippedError:
+            raise
+        except Exception as exc:  # a node that does not answer
+            raise _CheckFailedError(f"the chain's JSON-RPC node does not answer ({exc})") from exc
+
+    def receipt(self, tx_hash: bytes, what: str) -> Any:
+        w3 = self.chain()
+        try:
+            receipt = w3.eth.get_transaction_receipt(tx_hash)
+        except Exception as exc:  # web3 raises TransactionNotFound and transport errors
+            raise _CheckFailedError(
+                f"{what}: transaction 0x{tx_hash.hex()} not found on chain {self.chain_id} ({exc})"
+            ) from exc
+        if receipt["status"] != 1:
+            raise _CheckFailedError(f"{what}: transaction 0x{tx_hash.hex()} reverted")
+        return receipt
+
+    @cached_property
+    def order(self) -> _Order:
+        """The escrow order as opened on-chain: the source of buyer, seller, institution."""
+        esc = self.escrow
+        try:
+            escrow = to_checksum_address(esc["escrow"])
+            open_tx = fmt.from_hex(esc["openTx"], "openTx", 32)
+            order_id = int(esc["orderId"])
+        except (KeyError, ValueError, TypeError, EvidenceError) as exc:
+            raise _CheckFailedError(f"{fmt.ESCROW}: unreadable ({exc})") from exc
+        if escrow != self.domain.verifying_contract:
+            raise _CheckFailedError(
+                f"{fmt.ESCROW}: escrow {escrow} is not the records' signing domain's "
+                f"contract {self.domain.verifying_contract}"
+            )
+        if self.chain_id != self.domain.chain_id:
+            raise _CheckFailedError(
+                f"the records were signed for chain {self.domain.chain_id}, but the node "
+                f"serves chain {self.chain_id}"
+            )
+        receipt = self.receipt(open_tx, "the order's opening")
+        events = [
+            e
+            for e in decode_events(receipt["logs"], ORDER_OPENED, address=escrow)
+            if e["orderId"] == order_id
+        ]
+        if len(events) != 1:
+            raise _CheckFailedError(
+                f"transaction 0x{open_tx.hex()} has no OrderOpened event for order "
+                f"{order_id} from the escrow {escrow}"
+            )
+        e = events[0]
+        return _Order(
+            order_id=order_id,
+            buyer=to_checksum_address(e["buyer"]),
+            seller=to_checksum_address(e["seller"]),
+            institution=to_checksum_address(e["institution"]),
+            rules_hash=bytes(e["rulesHash"]),
+            amount=int(e["amount"]),
+            token=to_checksum_address(e["token"]),
+        )
+
+    # -- derived roles --
+
+    @cached_property
+    def roles(self) -> tuple[list[tuple[str, dict[str, set[str]]]], list[str]]:
+        """For each chained record (in order): the role holders *before* it; and problems
+        met while deriving them (unsigned or malformed appointments)."""
+        order = self.order
+        holders: dict[str, set[str]] = {
+            r: set()
+            for r in (
+                "claimant",
+                "respondent",
+                "institution",
+                "mediator",
+                "arbitrator",
+                "panelist",
+                "court",
+            )
+        }
+        holders["institution"] = {order.institution}
+        problems: list[str] = []
+        history: list[tuple[str, dict[str, set[str]]]] = []
+        for i, signed in enumerate(self.steps):
+            rec = signed.record
+            signer = _single_signer(signed)
+            if i == 0:
+                if signer not in (order.buyer, order.seller):
+                    problems.append(
+                        f"the first step is signed by {signer}, who is neither the buyer "
+                        f"{order.buyer} nor the seller {order.seller} of order {order.order_id}"
+                    )
+                else:
+                    holders["claimant"] = {signer}
+                    holders["respondent"] = {order.seller if signer == order.buyer else order.buyer}
+            history.append((signed.record_hash.hex(), {k: set(v) for k, v in holders.items()}))
+            if isinstance(rec, ProceduralStep) and rec.action in APPOINTMENTS:
+                role = APPOINTMENTS[rec.action]
+                if signer not in holders["institution"]:
+                    problems.append(
+                        f"step {rec.sequence} ({rec.action}) is signed by {signer}, not by the "
+                        f"institution {order.institution}: the appointment is void"
+                    )
+                    continue
+                try:
+                    payload = self.payload(rec)
+                    appointees = {to_checksum_address(a) for a in payload["appointees"]}
+                    if payload.get("role") != role:
+                        raise ValueError(f"payload role {payload.get('role')!r} != {role!r}")
+                except (_CheckFailedError, KeyError, TypeError, ValueError) as exc:
+                    problems.append(f"step {rec.sequence} ({rec.action}): payload unusable ({exc})")
+                    continue
+                holders[role] = appointees
+        history.append(("end", {k: set(v) for k, v in holders.items()}))
+        return history, problems
+
+
+def _single_signer(signed: SignedRecord) -> str:
+    signers = signed.signers()
+    return signers[0] if signers else ""
+
+
+def _record_name(signed: SignedRecord) -> str:
+    rec = signed.record
+    if rec.CHAINED:
+        action = getattr(rec, "action", None)
+        return f"step {rec.sequence} ({rec.TYPE_NAME}{' ' + action if action else ''})"  # type: ignore[attr-defined]
+    return f"{rec.TYPE_NAME} 0x{signed.record_hash.hex()[:16]}…"
+
+
+# --- the checks -------------------------------------------------------------------------
+
+
+def _check_files(p: _Package) -> str:
+    sums = fmt.parse_checksums(p.read(fmt.CHECKSUMS))
+    problems = [
+        str(MissingPackageFile(n, "the format requires it"))
+        for n in fmt.REQUIRED
+        if n not in p.names
+    ]
+    for name, want in sorted(sums.items()):
+        if name not in p.names:
+            problems.append(str(MissingPackageFile(name, "SHA256SUMS lists it")))
+            continue
+        got = sha256_file(p.root / name).hex()
+        if got != want:
+            problems.append(f"{name}: SHA-256 {got}, SHA256SUMS says {want}")
+    extra = sorted(p.names - set(sums) - set(fmt.OUTSIDE_CHECKSUMS))
+    problems += [f"{n}: not listed in SHA256SUMS" for n in extra]
+    if problems:
+        raise _CheckFailedError(problems[0], problems)
+    return f"{len(sums)} files match SHA256SUMS"
+
+
+def _check_signatures(p: _Package) -> str:
+    problems = []
+    for signed in p.all_records:
+        try:
+            if signed.record.SIGNER_FIELD is not None:
+                signed.verify()
+            elif not signed.signatures:
+                raise _CheckFailedError("no signature")
+            else:
+                signed.signers()
+        except (EvidenceError, _CheckFailedError) as exc:
+            problems.append(f"{_record_name(signed)}: {exc}")
+    if problems:
+        raise _CheckFailedError(problems[0], problems)
+    return f"{len(p.all_records)} records, every signature recovers to its declared signer"
+
+
+def _claims(p: _Package) -> dict[str, str]:
+    """recordHash (hex, no 0x) -> claimed role, from the manifest's timeline."""
+    out = {}
+    for t in p.manifest.get("timeline", []):
+        out[str(t.get("recordHash", "")).removeprefix("0x")] = str(t.get("role"))
+    return out
+
+
+def _check_roles(p: _Package) -> str:
+    history, problems = p.roles
+    claims = _claims(p)
+    for signed, (_, holders) in zip(p.steps, history, strict=False):
+        rec = signed.record
+        name = _record_name(signed)
+        role = claims.get(signed.record_hash.hex())
+        signer = _single_signer(signed)
+        if role is None:
+            problems.append(f"{name}: the timeline claims no role for it")
+            continue
+        allowed = allowed_roles(rec.TYPE_NAME, getattr(rec, "action", None))
+        if allowed is not None and role not in allowed:
+            problems.append(f"{name}: a {role} may not make it (allowed: {sorted(allowed)})")
+        if signer not in holders.get(role, set()):
+            problems.append(
+                f"{name}: signed by {signer}, who did not hold the role {role} at that point "
+                f"(holders: {sorted(holders.get(role, set())) or 'none'})"
+            )
+    final = history[-1][1]
+    order = p.order
+    for signed in p.unchained:
+        rec = signed.record
+        name = _record_name(signed)
+        signers = set(signed.signers())
+        if isinstance(rec, Award):
+            pool = final["arbitrator"] if rec.round == 0 else final["panelist"]
+            need = 1 if rec.round == 0 else 2
+            role = "arbitrator" if rec.round == 0 else "panelist"
+            strangers = signers - pool
+            if strangers or len(signers & pool) < need:
+                problems.append(
+                    f"{name} (round {rec.round}): signed by {sorted(signers)}; expected {need} "
+                    f"appointed {role}(s) of {sorted(pool) or 'none appointed'}"
+                )
+        elif isinstance(rec, Settlement) and signers != {order.buyer, order.seller}:
+            problems.append(f"{name}: signed by {sorted(signers)}, expected buyer and seller")
+    if problems:
+        raise _CheckFailedError(problems[0], problems)
+    return "every signer held the role it claims, by the order and signed appointments"
+
+
+def _check_step_chain(p: _Package) -> str:
+    problems = []
+    prev = ZERO_HASH
+    start = p.steps[0].record.sequence  # type: ignore[attr-defined]
+    if start not in (0, 1):
+        problems.append(f"the first step has sequence {start}; the chain starts at 0 or 1")
+    last_time = 0
+    for i, signed in enumerate(p.steps):
+        rec = signed.record
+        name = _record_name(signed)
+        if not rec.CHAINED:
+            problems.append(f"{fmt.STEPS} line {i + 1}: {rec.TYPE_NAME} is not a chained record")
+            continue
+        if rec.sequence != start + i:  # type: ignore[attr-defined]
+            problems.append(f"{name}: expected sequence {start + i} here (gap or reorder)")
+        if rec.prev_hash != prev:  # type: ignore[attr-defined]
+            problems.append(f"{name}: prevHash does not name the record before it")
+        if rec.case_id != p.case_id:  # type: ignore[attr-defined]
+            problems.append(f"{name}: made for case 0x{rec.case_id.hex()}")  # type: ignore[attr-defined]
+        if signed.domain != p.domain:
+            problems.append(f"{name}: signed under another domain (chain or contract)")
+        signed_at = getattr(rec, "signed_at", 0)
+        if signed_at < last_time:
+            problems.append(f"{name}: signedAt {signed_at} is before the previous step's")
+        last_time = max(last_time, signed_at)
+        prev = signed.record_hash
+    bound = {s.record.payload_hash for s in p.steps if isinstance(s.record, ProceduralStep)}
+    for signed in p.unchained:
+        if signed.record_hash not in bound:
+            problems.append(
+                f"{_record_name(signed)}: no procedural step binds it into the chain "
+                "(payloadHash = its record hash)"
+            )
+        if signed.record.case_id != p.case_id:  # type: ignore[attr-defined]
+            problems.append(f"{_record_name(signed)}: made for another case")
+        if signed.domain != p.domain:
+            problems.append(f"{_record_name(signed)}: signed under another domain")
+    if problems:
+        raise _CheckFailedError(problems[0], problems)
+    return f"{len(p.steps)} steps linked in order, {len(p.unchained)} records bound by steps"
+
+
+def _submissions(p: _Package) -> dict[int, SignedRecord]:
+    return {s.record.sequence: s for s in p.steps if isinstance(s.record, EvidenceSubmission)}
+
+
+def _check_evidence(p: _Package) -> str:
+    subs = _submissions(p)
+    problems = []
+    seen: set[int] = set()
+    for item in p.evidence_index:
+        try:
+            item_id = item["itemId"]
+            seq = int(item["submissionSequence"])
+            name = item["file"]
+            salt = fmt.from_hex(item["salt"], "salt", 32)
+            claimed = fmt.from_hex(item["sha256"], "sha256", 32)
+            commitment = fmt.from_hex(item["commitment"], "commitment", 32)
+        except (KeyError, TypeError, ValueError, EvidenceError) as exc:
+            problems.append(f"{fmt.EVIDENCE_INDEX}: malformed item ({exc})")
+            continue
+        seen.add(seq)
+        sub = subs.get(seq)
+        if sub is None:
+            problems.append(f"{item_id}: no EvidenceSubmission with sequence {seq}")
+            continue
+        if name not in p.names:
+            problems.append(f"{item_id}: {MissingPackageFile(name)}")
+            continue
+        actual = sha256_file(p.root / name)
+        if actual != claimed:
+            problems.append(
+                f"{item_id}: {name} has SHA-256 {actual.hex()}, the index says {claimed.hex()} "
+                "(file edited or swapped)"
+            )
+        if str((p.root / name).stat().st_size) != str(item.get("size")):
+            problems.append(f"{item_id}: size differs from the index")
+        opened = commitment_of(actual, salt)
+        if opened != sub.record.commitment:  # type: ignore[attr-defined]
+            problems.append(
+                f"{item_id}: file + salt give commitment 0x{opened.hex()}, but the signed "
+                f"submission (step {seq}) commits to 0x{sub.record.commitment.hex()}"  # type: ignore[attr-defined]
+            )
+        if commitment != sub.record.commitment:  # type: ignore[attr-defined]
+            problems.append(f"{item_id}: the index's commitment differs from the signed one")
+        if item.get("contentCid") != sub.record.content_cid:  # type: ignore[attr-defined]
+            problems.append(f"{item_id}: contentCid differs from the signed submission")
+    for seq in sorted(set(subs) - seen):
+        problems.append(f"evidence committed at step {seq} is missing from {fmt.EVIDENCE_INDEX}")
+    if problems:
+        raise _CheckFailedError(problems[0], problems)
+    return f"{len(seen)} files open their signed commitments"
+
+
+def _proof_roots(p: _Package) -> dict[str, str]:
+    """recordHash hex -> root hex (no 0x), from merkle.json, unchecked."""
+    data = p.json(fmt.MERKLE)
+    out = {}
+    for pr in data.get("proofs", []) if isinstance(data, dict) else []:
+        if isinstance(pr, dict):
+            out[str(pr.get("recordHash", "")).removeprefix("0x")] = str(
+                pr.get("root", "")
+            ).removeprefix("0x")
+    return out
+
+
+def _check_provenance(p: _Package) -> str:
+    subs = _submissions(p)
+    service = p.order.institution
+    anchors_by_root = {str(a.get("root", "")).removeprefix("0x"): a for a in p.anchors}
+    roots = _proof_roots(p)
+    problems = []
+    for item in p.evidence_index:
+        item_id = item.get("itemId")
+        try:
+            data = p.json(item["provenance"])
+            log = [SignedProvenanceEntry.from_json_obj(e) for e in data["entries"]]
+            sub = subs[int(item["submissionSequence"])]
+        except (_CheckFailedError, KeyError, TypeError, ValueError, EvidenceError) as exc:
+            problems.append(f"{item_id}: provenance log unreadable ({exc})")
+            continue
+        commitment = sub.record.commitment  # type: ignore[attr-defined]
+        for issue in check_log(
+            log, case_id=p.case_id, commitment=commitment, domain=p.domain, service=service
+        ):
+            problems.append(f"{item_id}: {issue}")
+        if not log:
+            continue
+        first, last = log[0].entry, log[-1].entry
+        submitter = sub.record.submitter  # type: ignore[attr-defined]
+        if first.action != "upload.received" or first.subject != submitter:
+            problems.append(
+                f"{item_id}: the log must begin with upload.received by the submitter {submitter}"
+            )
+        root = roots.get(sub.record_hash.hex())
+        anchor = anchors_by_root.get(root or "")
+        tx = last.details.get("txHash") if isinstance(last.details, dict) else None
+        if last.action != "anchored" or anchor is None or tx != anchor.get("txHash"):
+            problems.append(
+                f"{item_id}: the log must end with 'anchored' naming the transaction that "
+                "anchored its submission's Merkle root"
+            )
+    if problems:
+        raise _CheckFailedError(problems[0], problems)
+    return f"{len(p.evidence_index)} logs, every entry signed by the service {service}"
+
+
+def _check_merkle(p: _Package) -> str:
+    data = p.json(fmt.MERKLE)
+    proofs = data.get("proofs") if isinstance(data, dict) else None
+    if not isinstance(proofs, list):
+        raise _CheckFailedError(f"{fmt.MERKLE}: expected a 'proofs' list")
+    by_hash = {}
+    for pr in proofs:
+        if isinstance(pr, dict):
+            by_hash.setdefault(str(pr.get("recordHash", "")).removeprefix("0x"), []).append(pr)
+    roots = {str(a.get("root", "")).removeprefix("0x") for a in p.anchors}
+    problems = []
+    for signed in p.all_records:
+        name = _record_name(signed)
+        candidates = by_hash.get(signed.record_hash.hex(), [])
+        if not candidates:
+            problems.append(f"{name}: no Merkle proof for record 0x{signed.record_hash.hex()}")
+            continue
+        want_value = list(record_leaf(p.case_id, signed.record_hash, signed.signatures_hash))
+        for pr in candidates:
+            try:
+                if tuple(pr["leafEncoding"]) != LEAF_ENCODING:
+                    raise _CheckFailedError(
+                        f"leaf encoding {pr['leafEncoding']}, expected {LEAF_ENCODING}"
+                    )
+                if [str(v).lower() for v in pr["value"]] != want_value:
+                    raise _CheckFailedError(
+                        "the leaf is not (caseId, recordHash, signaturesHash) of the record"
+                    )
+                leaf = leaf_hash(LEAF_ENCODING, pr["value"])
+                got = process_proof(leaf, pr["proof"]).hex()
+                root = str(pr["root"]).removeprefix("0x")
+                if got != root:
+                    raise _CheckFailedError(f"the proof leads to 0x{got}, not to its root 0x{root}")
+                if root not in roots:
+                    raise _CheckFailedError(f"root 0x{root} is not among the anchors")
+            except (_CheckFailedError, EvidenceError, KeyError, TypeError, ValueError) as exc:
+                problems.append(f"{name}: {exc}")
+    if problems:
+        raise _CheckFailedError(problems[0], problems)
+    return f"{len(p.all_records)} records proven into {len(roots)} anchored root(s)"
+
+
+def _check_anchors(p: _Package) -> str:
+    w3 = p.chain()
+    problems = []
+    details = []
+    for a in p.anchors:
+        try:
+            root = fmt.from_hex(a["root"], "root", 32)
+            tx = fmt.from_hex(a["txHash"], "txHash", 32)
+            block_hash = fmt.from_hex(a["blockHash"], "blockHash", 32)
+            number = int(a["blockNumber"])
+            when = int(a["blockTime"])
+            chain_id = int(a["chainId"])
+            contract = to_checksum_address(a["contract"])
+        except (KeyError, TypeError, ValueError, EvidenceError) as exc:
+            problems.append(f"{fmt.ANCHORS}: malformed anchor ({exc})")
+            continue
+        where = f"root 0x{root.hex()[:16]}…"
+        try:
+            if chain_id != p.chain_id:
+                raise _CheckFailedError(
+                    f"anchored on chain {chain_id}, but the node serves chain {p.chain_id}"
+                )
+            receipt = p.receipt(tx, where)
+            if receipt["blockNumber"] != number or bytes(receipt["blockHash"]) != block_hash:
+                raise _CheckFailedError(
+                    f"tx 0x{tx.hex()} is in block {receipt['blockNumber']} "
+                    f"0x{bytes(receipt['blockHash']).hex()}, the package says {number} "
+                    f"0x{block_hash.hex()}"
+                )
+            block = w3.eth.get_block(number)
+            if bytes(block["hash"]) != block_hash:
+                raise _CheckFailedError(
+                    f"block {number} on the chain has another hash (reorganised?)"
+                )
+            if int(block["timestamp"]) != when:
+                raise _CheckFailedError(
+                    f"block {number} has time {block['timestamp']}, the package says {when}"
+                )
+            events = [
+                e
+                for e in decode_events(receipt["logs"], ROOT_ANCHORED, address=contract)
+                if bytes(e["root"]) == root
+            ]
+            if not events:
+                raise _CheckFailedError(
+                    f"tx 0x{tx.hex()} emitted no RootAnchored({where}) from {contract}"
+                )
+            depth = int(w3.eth.block_number) - number + 1
+            details.append(f"{where}: block {number}, time {when}, {depth} confirmation(s)")
+        except _CheckFailedError as exc:
+            problems.append(f"{where}: {exc.reason}")
+    if problems:
+        raise _CheckFailedError(problems[0], problems)
+    return f"{len(p.anchors)} root(s) anchored on chain {p.chain_id}", details  # type: ignore[return-value]
+
+
+def _check_timestamps(p: _Package) -> str:
+    trusted = p.tsa_trust
+    note = "against the pinned authority certificate(s)"
+    if trusted is None:
+        try:
+            trusted = load_certificates(p.read(fmt.TSA_CERTS))
+        except EvidenceError as exc:
+            raise _CheckFailedError(f"{fmt.TSA_CERTS}: {exc}") from exc
+        note = "against the package's TSA certificates (pin yours with --tsa-cert)"
+    problems, details = [], []
+    for a in p.anchors:
+        root_hex = str(a.get("root", "")).removeprefix("0x")
+        name = f"{fmt.TIMESTAMPS_DIR}{root_hex}.tsr"
+        try:
+            root = bytes.fromhex(root_hex)
+            info = verify_token(p.read(name), hashlib.sha256(root).digest(), trusted=trusted)
+            details.append(f"{name}: genTime {info.gen_time.isoformat()} by {info.signer_subject}")
+        except (_CheckFailedError, EvidenceError, ValueError) as exc:
+            problems.append(f"{name}: {exc}")
+    if problems:
+        raise _CheckFailedError(problems[0], problems)
+    return f"{len(p.anchors)} token(s) over SHA-256(root) verify {note}", details  # type: ignore[return-value]
+
+
+def _check_car(p: _Package) -> str:
+    from evidence.ipfs import LocalBlockstore, cat
+    from evidence.ipfs.car import CarReader
+    from evidence.ipfs.errors import IpfsError
+
+    store_dir = Path(tempfile.mkdtemp(prefix="car-", dir=p.root.parent))
+    store = LocalBlockstore(store_dir, fsync=False)
+    count = 0
+    try:
+        with p.path(fmt.CAR).open("rb") as stream:
+            reader = CarReader(stream)
+            roots = {str(r) for r in reader.roots}
+            for raw_cid, block in reader.blocks():
+                store.put(raw_cid, block, trusted=True)
+                count += 1
+    except (IpfsError, OSError) as exc:
+        raise _CheckFailedError(f"{fmt.CAR}: {exc}") from exc
+    problems = []
+    for signed in _submissions(p).values():
+        cid = signed.record.content_cid  # type: ignore[attr-defined]
+        if cid not in roots:
+            problems.append(f"{cid}: the submission's container is not a root of {fmt.CAR}")
+        try:
+            for _ in cat(cid, store):
+                pass
+        except (IpfsError, EvidenceError, ValueError) as exc:
+            problems.append(f"{cid}: the container's DAG is incomplete or corrupt ({exc})")
+    if problems:
+        raise _CheckFailedError(problems[0], problems)
+    return f"{count} blocks match their CIDs; {len(_submissions(p))} containers complete"
+
+
+def _check_award_payout(p: _Package) -> str:
+    finals = [s for s in p.unchained if isinstance(s.record, Award | Settlement)]
+    if not finals:
+        raise _CheckFailedError("the package holds no Award or Settlement record")
+    awards = [s for s in finals if isinstance(s.record, Award)]
+    final = max(awards, key=lambda s: s.record.round) if awards else finals[-1]  # type: ignore[attr-defined]
+    rec = final.record
+    order = p.order
+    if rec.order_id != order.order_id:  # type: ignore[attr-defined]
+        raise _CheckFailedError(
+            f"the award is for order {rec.order_id}, the escrow order is {order.order_id}"
+        )  # type: ignore[attr-defined]
+    if isinstance(rec, Award):
+        award = p.manifest.get("award") or {}
+        try:
+            doc = p.path(award["file"])
+        except (KeyError, TypeError) as exc:
+            raise _CheckFailedError("the manifest names no award document") from exc
+        if sha256_file(doc) != rec.award_hash:
+            raise _CheckFailedError(
+                f"{award['file']}: SHA-256 differs from the signed awardHash "
+                f"0x{rec.award_hash.hex()}"
+            )
+    enf = p.escrow.get("enforcementTx")
+    if not enf:
+        raise _CheckFailedError("the award was not enforced on-chain (no enforcementTx)")
+    tx = fmt.from_hex(enf, "enforcementTx", 32)
+    receipt = p.receipt(tx, "the enforcement")
+    events = [
+        e
+        for e in decode_events(receipt["logs"], ORDER_RESOLVED, address=p.domain.verifying_contract)
+        if e["orderId"] == order.order_id
+    ]
+    if len(events) != 1:
+        raise _CheckFailedError(f"tx 0x{tx.hex()} has no OrderResolved for order {order.order_id}")
+    e = events[0]
+    want_resolution = (
+        ("PanelAwardExecuted" if rec.round == 1 else "AwardExecuted")  # type: ignore[attr-defined]
+        if isinstance(rec, Award)
+        else "Settled"
+    )
+    got_resolution = RESOLUTIONS[e["resolution"]] if e["resolution"] < len(RESOLUTIONS) else "?"
+    problems = []
+    if got_resolution != want_resolution:
+        problems.append(f"resolution {got_resolution}, expected {want_resolution}")
+    paid = (e["toBuyer"], e["toSeller"], e["compensationPaid"] + e["compensationShortfall"])
+    wanted = (rec.to_buyer, rec.to_seller, rec.compensation)  # type: ignore[attr-defined]
+    if paid != wanted:
+        problems.append(
+            f"the escrow paid toBuyer={paid[0]} toSeller={paid[1]} compensation={paid[2]} "
+            f"(paid {e['compensationPaid']} + shortfall {e['compensationShortfall']}); the "
+            f"signed {rec.TYPE_NAME} allocates {wanted[0]}/{wanted[1]}/{wanted[2]}"
+        )
+    if problems:
+        raise _CheckFailedError(problems[0], problems)
+    return (
+        f"{rec.TYPE_NAME} allocation {wanted[0]}/{wanted[1]}/{wanted[2]} equals the payout of "
+        f"tx 0x{tx.hex()[:16]}… ({got_resolution})"
+    )
+
+
+def _check_manifest(p: _Package) -> str:
+    m = p.manifest
+    problems = []
+    order = p.order
+    case = m.get("case", {})
+    if str(case.get("orderId")) != str(order.order_id):
+        problems.append(
+            f"case.orderId {case.get('orderId')} is not the escrow order {order.order_id}"
+        )
+    if str(case.get("amount")) != str(order.amount):
+        problems.append(
+            f"case.amount {case.get('amount')} differs from the escrowed {order.amount}"
+        )
+    if to_checksum_address(str(case.get("token", "0x" + "00" * 20))) != order.token:
+        problems.append("case.token differs from the order's token")
+    history, _ = p.roles
+    final = history[-1][1]
+    parties = m.get("parties", [])
+    by_role = {pt.get("role"): pt for pt in parties if isinstance(pt, dict)}
+    sides = {"buyer": order.buyer, "seller": order.seller}
+    for role in ("claimant", "respondent"):
+        pt = by_role.get(role)
+        holder = next(iter(final[role]), None)
+        if pt is None:
+            problems.append(f"parties: no {role}")
+            continue
+        if pt.get("address") != holder:
+            problems.append(f"parties: the {role}'s address {pt.get('address')} is not {holder}")
+        if sides.get(str(pt.get("side"))) != pt.get("address"):
+            problems.append(f"parties: the {role} is not the order's {pt.get('side')}")
+    inst = m.get("institution", {})
+    if inst.get("address") != order.institution:
+        problems.append(
+            f"institution.address {inst.get('address')} is not the order's institution "
+            f"{order.institution}"
+        )
+    for n in m.get("neutrals", []):
+        if n.get("address") not in final.get(str(n.get("role")), set()):
+            problems.append(f"neutrals: {n.get('address')} was not appointed {n.get('role')}")
+    rules_hash = hashlib.sha256(fmt.canonical(m.get("rules", {}))).digest()
+    if fmt.hex0x(rules_hash) != m.get("rulesSha256"):
+        problems.append("rulesSha256 is not the SHA-256 of the rules' canonical JSON")
+    if rules_hash != order.rules_hash:
+        problems.append(
+            f"the rules hash to 0x{rules_hash.hex()}, the order fixed 0x{order.rules_hash.hex()}"
+        )
+    timeline = m.get("timeline", [])
+    records = p.steps + p.unchained
+    if len(timeline) != len(records):
+        problems.append(f"timeline has {len(timeline)} entries for {len(records)} records")
+    for t, signed in zip(timeline, records, strict=False):
+        rec = signed.record
+        name = _record_name(signed)
+        expect = {
+            "recordHash": fmt.hex0x(signed.record_hash),
+            "type": rec.TYPE_NAME,
+            "signers": list(signed.signers()),
+            "sequence": str(rec.sequence) if rec.CHAINED else None,  # type: ignore[attr-defined]
+            "signedAt": str(rec.signed_at) if rec.CHAINED else None,  # type: ignore[attr-defined]
+        }
+        if isinstance(rec, ProceduralStep):
+            expect["action"] = rec.action
+        for key, value in expect.items():
+            if t.get(key) != value:
+                problems.append(
+                    f"timeline entry for {name}: {key} {t.get(key)!r}, expected {value!r}"
+                )
+    for signed in records:
+        if signed.record.case_id != p.case_id:  # type: ignore[attr-defined]
+            problems.append(f"{_record_name(signed)}: not for the manifest's case")
+            break
+    idx = {i.get("itemId"): i for i in p.evidence_index}
+    for e in m.get("evidence", []):
+        i = idx.get(e.get("itemId"))
+        if i is None or i.get("file") != e.get("file") or i.get("sha256") != e.get("sha256"):
+            problems.append(f"evidence {e.get('itemId')}: differs from {fmt.EVIDENCE_INDEX}")
+    award = m.get("award")
+    awards = [s for s in p.unchained if isinstance(s.record, Award)]
+    if (
+        award
+        and awards
+        and award.get("recordHash") not in {fmt.hex0x(s.record_hash) for s in awards}
+    ):
+        problems.append("award.recordHash names no Award record of the package")
+    if problems:
+        raise _CheckFailedError(problems[0], problems)
+    return "case, parties, institution, rules, timeline and evidence match records and chain"
+
+
+def _check_attestation(p: _Package) -> str:
+    data = p.json(fmt.ATTESTATION)
+    sums = p.read(fmt.CHECKSUMS)
+    digest = hashlib.sha256(sums).digest()
+    try:
+        created = int(p.manifest["createdAt"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _CheckFailedError(f"{fmt.MANIFEST}: createdAt unreadable ({exc})") from exc
+    typed = attestation_typed_data(p.domain, p.case_id, digest, created)
+    if not isinstance(data, dict) or data.get("typedData") != typed:
+        raise _CheckFailedError(
+            f"{fmt.ATTESTATION} does not attest this SHA256SUMS (package digest {digest.hex()})"
+        )
+    try:
+        signer = recover_signer(attestation_digest(typed), data.get("signature", ""))
+    except EvidenceError as exc:
+        raise _CheckFailedError(f"{fmt.ATTESTATION}: {exc}") from exc
+    institution = p.order.institution
+    if signer != institution:
+        raise _CheckFailedError(f"signed by {signer}, not by the order's institution {institution}")
+    return f"package digest {digest.hex()} signed by the institution {institution}"
+
+
+_RUNNERS: dict[str, Callable[[_Package], Any]] = {
+    "files": _check_files,
+    "manifest": _check_manifest,
+    "signatures": _check_signatures,
+    "roles": _check_roles,
+    "step_chain": _check_step_chain,
+    "evidence": _check_evidence,
+    "provenance": _check_provenance,
+    "merkle_proofs": _check_merkle,
+    "anchors": _check_anchors,
+    "timestamps": _check_timestamps,
+    "car_blocks": _check_car,
+    "award_payout": _check_award_payout,
+    "attestation": _check_attestation,
+}
+
+
+def _run(name: str, fn: Callable[[_Package], Any], p: _Package) -> Check:
+    try:
+        result = fn(p)
+    except _CheckFailedError as exc:
+        return Check(name, Status.FAIL, exc.reason, exc.details)
+    except _CheckSkippedError as exc:
+        return Check(name, Status.SKIP, exc.reason)
+    except Exception as exc:  # a hostile package must yield a failed check, never a crash
+        return Check(name, Status.FAIL, f"{type(exc).__name__}: {exc}")
+    if isinstance(result, tuple):
+        return Check(name, Status.PASS, result[0], list(result[1]))
+    return Check(name, Status.PASS, result)
+
+
+def verify_package(
+    path: str | Path,
+    *,
+    chain: Web3 | str | None,
+    tsa_trust: bytes | Sequence[x509.Certificate] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Report:
+    """Verify the judicial package at `path`; return a `Report` of named checks.
+
+    Args:
+        path: the package ZIP.
+        chain: a Web3 instance, a JSON-RPC URL, or None for the installation's configured
+            chain (`$CHAINARB_RPC_URL` or the `chainarb.chain` entry point); with no chain
+            at all, the on-chain checks are reported as skipped (not passed).
+        tsa_trust: certificates (PEM/DER bytes or loaded) the court trusts for timestamps;
+            None trusts the package's own TSA certificates (and says so).
+        limits: bounds on what extracting the archive may write.
+    """
+    path = Path(path)
+    report = Report(package=str(path), checks=[])
+    with tempfile.TemporaryDirectory(prefix="chainarb-verify-") as tmp:
+        dest = Path(tmp) / "package"
+        dest.mkdir()
+        try:
+            names = extract_zip(path, dest, limits)
+        except (UnsafeArchive, ArchiveBomb) as exc:
+            report.checks.append(Check("archive", Status.FAIL, str(exc)))
+            for name, _, _ in CHECKS[1:]:
+                report.checks.append(
+                    Check(name, Status.SKIP, "not run: the archive is unsafe to open")
+                )
+            return report
+        report.checks.append(Check("archive", Status.PASS, f"{len(names)} entries, all safe"))
+        trust = None
+        if tsa_trust is not None:
+            trust = (
+                load_certificates(bytes(tsa_trust))
+                if isinstance(tsa_trust, bytes | bytearray)
+                else list(tsa_trust)
+            )
+        try:
+            w3 = connect(chain)
+        except Exception:  # a bad URL is reported by the checks that need the chain
+            w3 = None
+        pkg = _Package(dest, names, w3, trust)
+        if fmt.CHECKSUMS in pkg.names:
+            report.package_digest = hashlib.sha256((dest / fmt.CHECKSUMS).read_bytes()).hexdigest()
+        for name, _, _ in CHECKS[1:]:
+            report.checks.append(_run(name, _RUNNERS[name], pkg))
+        try:
+            report.chain_id = pkg.chain_id
+        except (_CheckFailedError, _CheckSkippedError):
+            report.chain_id = None
+    return report
