@@ -1,0 +1,40 @@
+"""Chain gateway: which chain the service talks to (embedded anvil or any JSON-RPC node).
+
+Public API: `open_chain(settings) -> ChainHandle`, `open_rpc(url)`, `ChainHandle`
+(`w3`, `chain_id`, `flush()`, `increase_time(s)`, `close()`), the deployment file
+(`load_deployment`, `save_deployment`) and the errors. See docs/chain.md.
+"""
+
+from backend.gateway.deployment import (
+    Deployment,
+    DeploymentMismatchError,
+    check_deployment,
+    load_deployment,
+    save_deployment,
+)
+from backend.gateway.embedded import (
+    ChainHandle,
+    EmbeddedNode,
+    GatewayError,
+    NodeStartError,
+    TimeControlUnavailableError,
+    WrongChainError,
+    open_chain,
+    open_rpc,
+)
+
+__all__ = [
+    "ChainHandle",
+    "Deployment",
+    "DeploymentMismatchError",
+    "EmbeddedNode",
+    "GatewayError",
+    "NodeStartError",
+    "TimeControlUnavailableError",
+    "WrongChainError",
+    "check_deployment",
+    "load_deployment",
+    "open_chain",
+    "open_rpc",
+    "save_deployment",
+]

@@ -1,0 +1,111 @@
+"""Where the contracts are: the deployment file in the data dir, overridden by settings.
+
+The first deploy on a chain writes ``<data_dir>/deployment.json`` (``save_deployment``);
+later processes read it (``load_deployment``). Explicit ``CHAINARB_*_ADDRESS`` settings win
+field by field. A deployment is bound to its chain id: a file made on another chain (an
+embedded chain whose state file was deleted, another node) is refused by
+``check_deployment``, which also checks that code exists at each address.
+
+Format (JSON, version 1)::
+
+    {"version": 1, "chain_id": 31415926, "anchor": "0x..", "escrow": "0x..",
+     "token": "0x..", "block_number": 1, "deployer": "0x.."}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from backend.gateway.embedded import ChainHandle, GatewayError
+from backend.settings import Settings
+
+__all__ = [
+    "Deployment",
+    "DeploymentMismatchError",
+    "check_deployment",
+    "load_deployment",
+    "save_deployment",
+]
+
+FORMAT_VERSION = 1
+
+
+class DeploymentMismatchError(GatewayError):
+    """The deployment does not belong to this chain (or its contracts are gone)."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    chain_id: int
+    anchor: str | None = None
+    escrow: str | None = None
+    token: str | None = None
+    block_number: int | None = None
+    deployer: str | None = None
+
+
+def save_deployment(path: Path, deployment: Deployment) -> None:
+    """Write the file atomically (a half-written file would lose the addresses)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps({"version": FORMAT_VERSION, **asdict(deployment)}, indent=2))
+    os.replace(tmp, path)
+
+
+def _read(path: Path) -> Deployment | None:
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except ValueError as exc:
+        raise DeploymentMismatchError(
+            f"{path} is not JSON ({exc}); delete it to redeploy"
+        ) from None
+    if raw.get("version") != FORMAT_VERSION:
+        raise DeploymentMismatchError(
+            f"{path}: expected version {FORMAT_VERSION}, found {raw.get('version')!r}"
+        )
+    fields = {k: raw.get(k) for k in Deployment.__dataclass_fields__}
+    return Deployment(**fields)
+
+
+def load_deployment(settings: Settings) -> Deployment | None:
+    """The file's deployment with the settings' explicit addresses on top (None if neither)."""
+    found = _read(settings.deployment_path)
+    overrides = {
+        k: v
+        for k, v in (("anchor", settings.anchor_address), ("escrow", settings.escrow_address),
+                     ("token", settings.token_address))
+        if v
+    }
+    if found is None:
+        if not overrides:
+            return None
+        chain_id = settings.expected_chain_id
+        if chain_id is None:
+            raise DeploymentMismatchError(
+                "contract addresses are configured but CHAINARB_CHAIN_ID is not: set it so "
+                "the addresses are bound to one chain"
+            )
+        return Deployment(chain_id=chain_id, **overrides)
+    return replace(found, **overrides)
+
+
+def check_deployment(handle: ChainHandle, deployment: Deployment) -> None:
+    """Refuse a deployment made on another chain or whose contracts have no code."""
+    if deployment.chain_id != handle.chain_id:
+        raise DeploymentMismatchError(
+            f"deployment is for chain {deployment.chain_id}, the node is chain "
+            f"{handle.chain_id}: wrong data dir or node"
+        )
+    for name in ("anchor", "escrow", "token"):
+        address = getattr(deployment, name)
+        if address and len(handle.w3.eth.get_code(address)) == 0:
+            raise DeploymentMismatchError(
+                f"no contract code at the {name} address {address} on chain "
+                f"{handle.chain_id}: the chain was reset; delete the deployment file to "
+                "redeploy"
+            )
