@@ -1,0 +1,177 @@
+"""Default proceedings: missed deadlines advance the case, with an injected clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from procedure_helpers import (
+    ADMIN,
+    ARBITRATOR,
+    AWARD,
+    BUYER,
+    DAY,
+    SELLER,
+    SPARE,
+    STAGE_BUILDERS,
+    STRANGER,
+    T0,
+    alloc,
+    file_claim,
+    h,
+    step,
+    to_awarded,
+    to_evidence,
+    to_facilitation,
+    to_negotiation,
+    to_panel,
+    to_panel_appointment,
+    to_record_closed,
+)
+
+from backend import procedure as p
+
+S = p.Stage
+SECOND = timedelta(seconds=1)
+
+
+def test_nothing_happens_before_a_deadline() -> None:
+    case = file_claim()
+    assert p.advance(case, case.deadline - SECOND) == (case, [])
+
+
+def test_silent_respondent_moves_case_to_facilitation() -> None:
+    case = file_claim()
+    new, effects = p.advance(case, T0 + 10 * DAY)
+    assert new.stage is S.FACILITATION
+    assert new.stage_entered_at == T0 + 10 * DAY and new.deadline == T0 + 20 * DAY
+    assert new.next_sequence == case.next_sequence  # defaults are not signed steps
+    assert effects[0] == p.AnchorStep(case_id=case.case_id, step="DeadlineMissed:filed",
+                                      sequence=None, at=T0 + 10 * DAY)
+    assert p.StageChanged(case_id=case.case_id, stage_from=S.FILED, stage_to=S.FACILITATION,
+                          at=T0 + 10 * DAY, by_default=True) in effects
+    assert p.AppointmentRequested(role=p.Role.MEDIATOR, by=T0 + 20 * DAY) in effects
+
+
+def test_negotiation_runs_on_the_filing_clock() -> None:
+    case = step(file_claim(), p.MakeOffer, SELLER, T0 + 9 * DAY, offer_id="s",
+                allocation=alloc(1))
+    assert case.stage is S.NEGOTIATION and case.deadline == T0 + 10 * DAY
+    assert p.advance(case, T0 + 10 * DAY)[0].stage is S.FACILITATION
+
+
+def test_facilitation_without_agreement_closes_for_litigation() -> None:
+    case = to_facilitation(agreed=False)
+    new, _ = p.advance(case, case.deadline)
+    assert new.stage is S.CLOSED_FOR_LITIGATION and p.next_deadline(new) is None
+
+
+def test_defaults_chain_until_nothing_changes() -> None:
+    """Agreed in terms, nobody acts: facilitation, no tribunal appointed, litigation."""
+    case = file_claim(arbitration_agreed=True)
+    new, effects = p.advance(case, T0 + 365 * DAY)
+    path = [(e.stage_from, e.stage_to, e.at) for e in effects if isinstance(e, p.StageChanged)]
+    assert path == [
+        (S.FILED, S.FACILITATION, T0 + 10 * DAY),
+        (S.FACILITATION, S.ARBITRATOR_APPOINTMENT, T0 + 20 * DAY),
+        (S.ARBITRATOR_APPOINTMENT, S.CLOSED_FOR_LITIGATION, T0 + 25 * DAY),
+    ]
+    assert new.stage is S.CLOSED_FOR_LITIGATION
+
+
+def test_evidence_period_end_closes_the_record() -> None:
+    case = to_evidence()
+    new, _ = p.advance(case, case.deadline)
+    assert new.stage is S.RECORD_CLOSED and new.record_closed_at == T0 + 7 * DAY
+    assert new.deadline == T0 + 17 * DAY  # award 10 days after the record closes
+
+
+def test_missed_award_replaces_arbitrator_then_litigation() -> None:
+    case = to_record_closed()
+    due = case.deadline
+    case, effects = p.advance(case, due)
+    assert case.stage is S.ARBITRATOR_APPOINTMENT
+    assert case.arbitrator is None and case.former_arbitrators == (ARBITRATOR,)
+    assert p.AppointmentRequested(role=p.Role.ARBITRATOR, by=due + 5 * DAY) in effects
+    # the late arbitrator can neither award nor be reappointed
+    with pytest.raises(p.WrongActor):
+        p.apply(case, p.IssueAward(actor=ARBITRATOR, sequence=case.next_sequence, **AWARD), due)
+    with pytest.raises(p.ConflictOfInterest):
+        p.apply(case, p.AppointArbitrator(actor=ADMIN, sequence=case.next_sequence,
+                                          arbitrator=ARBITRATOR), due)
+    # a replacement goes straight to the closed record with a fresh award deadline
+    case = step(case, p.AppointArbitrator, ADMIN, due + DAY, arbitrator=SPARE)
+    assert case.stage is S.RECORD_CLOSED and case.deadline == due + 11 * DAY
+    assert case.record_closed_at == T0  # the record stays closed as it was
+    case, _ = p.advance(case, case.deadline)
+    assert case.stage is S.CLOSED_FOR_LITIGATION  # max_reappointments = 1
+
+
+def test_no_reappointment_when_rules_say_so() -> None:
+    case = to_record_closed(rules=p.CaseRules(max_reappointments=0))
+    assert p.advance(case, case.deadline)[0].stage is S.CLOSED_FOR_LITIGATION
+
+
+def test_objection_window_passes_award_becomes_final() -> None:
+    case = to_awarded()
+    new, _ = p.advance(case, case.deadline)
+    assert new.stage is S.FINAL and p.next_deadline(new) is None
+    new, effects = p.apply(new, p.Enforce(actor=STRANGER, sequence=new.next_sequence),
+                           case.deadline)
+    assert isinstance(effects[0], p.SubmitAwardToEscrow)
+
+
+@pytest.mark.parametrize("build", [to_panel_appointment, to_panel])
+def test_objection_without_panel_decision_leaves_for_litigation(build) -> None:
+    case = build()
+    assert p.advance(case, case.deadline)[0].stage is S.CLOSED_FOR_LITIGATION
+
+
+def test_custom_rules_change_deadlines() -> None:
+    rules = p.CaseRules(negotiation_days=3, facilitation_days=2)
+    case = file_claim(rules=rules)
+    assert case.deadline == T0 + 3 * DAY
+    assert p.advance(case, T0 + 3 * DAY)[0].deadline == T0 + 5 * DAY
+
+
+@pytest.mark.parametrize("bad", [0, -1, 366, 1.5, True, "10"])
+def test_rules_are_checked(bad) -> None:
+    with pytest.raises(p.InvalidCommand):
+        p.CaseRules(evidence_days=bad)
+
+
+def test_a_late_command_sees_deadline_passed_until_advanced() -> None:
+    case = to_negotiation()
+    late = case.deadline + DAY
+    cmd = p.AgreeToArbitrate(actor=BUYER, sequence=case.next_sequence)
+    with pytest.raises(p.DeadlinePassed):
+        p.apply(case, cmd, late)
+    advanced, _ = p.advance(case, late)
+    p.apply(advanced, cmd, late)  # facilitation admits it
+
+
+OFFSETS = st.integers(min_value=0, max_value=80 * 24 * 3600)
+
+
+@settings(max_examples=60, deadline=None)
+@given(stage=st.sampled_from(sorted(STAGE_BUILDERS)), t1=OFFSETS, t2=OFFSETS)
+def test_advance_composes(stage, t1, t2) -> None:
+    """advance(advance(c, t1), t2) == advance(c, t2) when t1 <= t2: scheduler lag is harmless."""
+    case = STAGE_BUILDERS[stage]()
+    start = case.stage_entered_at or T0
+    first, second = sorted((t1, t2))
+    a = start + timedelta(seconds=first)
+    b = start + timedelta(seconds=second)
+    once, _ = p.advance(case, b)
+    twice, _ = p.advance(p.advance(case, a)[0], b)
+    assert once == twice
+    assert p.next_deadline(once) is None or p.next_deadline(once) > b
+    assert once.next_sequence == case.next_sequence
+
+
+def test_answers_hash_is_normalised() -> None:
+    case = step(to_evidence(), p.SubmitAnswer, SELLER,
+                answer_hash="0x" + "AB" * 32)
+    assert case.answer_hash == "0x" + "ab" * 32 and h(0) != case.answer_hash

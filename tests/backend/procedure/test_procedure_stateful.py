@@ -1,0 +1,211 @@
+"""A Hypothesis RuleBasedStateMachine drives random command sequences against the tables.
+
+Invariants: an accepted command raises the sequence by exactly one and lands in a stage
+its table entry allows; a refusal changes nothing and is the error the tables predict
+(case closed, wrong actor, stale sequence, wrong stage, deadline passed) or a content
+refusal; terminal stages have no exits; advance() never moves a case backwards in time.
+Across all runs every stage is reached (checked by the last test).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from procedure_helpers import ACTOR_OF_ROLE, SPARE, STRANGER, T0, blank, fields_for
+
+from backend import procedure as p
+from backend.procedure._machine import ROLE_ORDER
+
+ACTORS = sorted({*ACTOR_OF_ROLE.values(), SPARE, STRANGER})
+REACHED: set[p.Stage] = set()
+R, S = p.Role, p.Stage
+FORWARD = {
+    S.NOT_FILED: [(R.CLAIMANT, p.FileClaim)],
+    S.FILED: [(R.RESPONDENT, p.MakeOffer), (R.CLAIMANT, p.RequestFacilitation)],
+    S.NEGOTIATION: [(R.CLAIMANT, p.AgreeToArbitrate), (R.RESPONDENT, p.AgreeToArbitrate),
+                    (R.RESPONDENT, p.RequestFacilitation)],
+    S.FACILITATION: [(R.INSTITUTION, p.AppointMediator), (R.CLAIMANT, p.AgreeToArbitrate),
+                     (R.RESPONDENT, p.AgreeToArbitrate), (R.MEDIATOR, p.DeclareImpasse)],
+    S.ARBITRATOR_APPOINTMENT: [(R.INSTITUTION, p.AppointArbitrator)],
+    S.EVIDENCE: [(R.CLAIMANT, p.SubmitEvidence), (R.RESPONDENT, p.SubmitAnswer),
+                 (R.ARBITRATOR, p.CloseRecord)],
+    S.RECORD_CLOSED: [(R.ARBITRATOR, p.IssueAward)],
+    S.AWARDED: [(R.CLAIMANT, p.Object), (R.RESPONDENT, p.Object)],
+    S.PANEL_APPOINTMENT: [(R.INSTITUTION, p.AppointPanel)],
+    S.PANEL: [(R.PANELIST, p.IssuePanelAward)],
+    S.FINAL: [(R.ANYONE, p.Enforce), (R.INSTITUTION, p.RecordEnforcement)],
+    S.AWARDED_BY_PANEL: [(R.ANYONE, p.Enforce), (R.INSTITUTION, p.RecordEnforcement)],
+    S.SETTLED: [(R.COURT, p.ConfirmJudicially), (R.COURT, p.RefuseConfirmation)],
+    S.ENFORCED: [(R.COURT, p.ConfirmJudicially), (R.COURT, p.RefuseConfirmation)],
+}
+MAX_STEP = 6 * 3600  # small steps: most commands arrive within their stage
+
+
+def predicted_refusal(case, cmd, now) -> type[p.ProcedureError] | None:
+    """The table-level refusal for ``cmd``, or None when only content checks remain."""
+    if case.stage in p.TERMINAL_STAGES:
+        return p.CaseClosed
+    roles = case.roles_of(cmd.actor)
+    table = p.COMMAND_TRANSITIONS
+    if not any(type(cmd) in row for r in roles for row in table.get(r, {}).values()):
+        return p.WrongActor
+    if cmd.sequence != case.next_sequence:
+        return p.StaleSequence
+    if not any(type(cmd) in table.get(r, {}).get(case.stage, {}) for r in roles):
+        return p.WrongStage
+    if case.deadline is not None and case.stage in p.DEADLINE_TRANSITIONS and now >= case.deadline:
+        return p.DeadlinePassed
+    return None
+
+
+def target_of(case, cmd):
+    for role in ROLE_ORDER:
+        if role in case.roles_of(cmd.actor):
+            entry = p.COMMAND_TRANSITIONS.get(role, {}).get(case.stage, {}).get(type(cmd))
+            if entry is not None:
+                return {entry.if_true, entry.if_false} if isinstance(entry, p.Choice) else {entry}
+    raise AssertionError("accepted without a table entry")
+
+
+class ProcedureMachine(RuleBasedStateMachine):
+    @initialize(agreed=st.booleans())
+    def start(self, agreed: bool) -> None:
+        self.case = blank(arbitration_agreed=agreed)
+        self.now = T0
+        self.accepted = 0
+        REACHED.add(self.case.stage)
+
+    def _try(self, cmd: p.Command) -> None:
+        before = self.case
+        expected = predicted_refusal(before, cmd, self.now)
+        try:
+            new, effects = p.apply(before, cmd, self.now)
+        except p.ProcedureError as err:
+            assert self.case is before and self.case == before  # refusal changes nothing
+            if expected is not None:
+                assert type(err) is expected, (err, expected)
+            else:
+                assert isinstance(err, p.InvalidCommand), err
+            return
+        assert expected is None, f"accepted although {expected.__name__} was predicted"
+        assert new.next_sequence == before.next_sequence + 1
+        assert new.stage in target_of(before, cmd)
+        assert any(isinstance(e, p.AnchorStep) and e.sequence == cmd.sequence for e in effects)
+        self.case = new
+        self.accepted += 1
+        REACHED.add(new.stage)
+
+    @rule(data=st.data())
+    def allowed_command(self, data) -> None:
+        """A command the tables admit for some role in this stage, with valid fields."""
+        options = [
+            (role, cls)
+            for role in ROLE_ORDER
+            for cls in p.COMMAND_TRANSITIONS.get(role, {}).get(self.case.stage, {})
+        ]
+        if not options:
+            return
+        self._table_command(data, *data.draw(st.sampled_from(options)))
+
+    def _table_command(self, data, role, cls) -> None:
+        actor = ACTOR_OF_ROLE[role]
+        if role is p.Role.CLAIMANT and self.case.claimant is None:
+            actor = data.draw(st.sampled_from(self.case.parties))
+        if role is p.Role.PANELIST and self.case.panel:
+            actor = data.draw(st.sampled_from(self.case.panel))
+        if role is p.Role.ARBITRATOR and self.case.arbitrator:
+            actor = self.case.arbitrator
+        try:
+            cmd = cls(actor=actor, sequence=self.case.next_sequence,
+                      **fields_for(self.case, cls, actor))
+        except p.InvalidCommand:
+            return
+        self._try(cmd)
+
+    @rule(data=st.data())
+    def forward_command(self, data) -> None:
+        """A step along the main line (no settlement shortcut), so deep stages get visited."""
+        options = [(r, c) for r, c in FORWARD.get(self.case.stage, ())
+                   if c in p.COMMAND_TRANSITIONS[r].get(self.case.stage, {})]
+        if options:
+            self._table_command(data, *data.draw(st.sampled_from(options)))
+
+    @rule(cls=st.sampled_from(p.COMMAND_TYPES), actor=st.sampled_from(ACTORS),
+          seq_offset=st.sampled_from([0, 0, 0, -1, 1, 7]))
+    def any_command(self, cls, actor, seq_offset) -> None:
+        """Any command by anyone, sometimes with a wrong sequence."""
+        sequence = self.case.next_sequence + seq_offset
+        if sequence < 0:
+            return
+        try:
+            cmd = cls(actor=actor, sequence=sequence, **fields_for(self.case, cls, actor))
+        except p.InvalidCommand:
+            return
+        self._try(cmd)
+
+    @rule(seconds=st.integers(min_value=0, max_value=MAX_STEP))
+    def time_passes(self, seconds: int) -> None:
+        self.now += timedelta(seconds=seconds)
+
+    @rule()
+    def scheduler_fires_at_next_deadline(self) -> None:
+        """What the real scheduler does: wake at next_deadline(case) and advance."""
+        due = p.next_deadline(self.case)
+        if due is not None:
+            self._advance_to(due)
+
+    @rule(seconds=st.sampled_from([0, 3600, 24 * 3600, 6 * 24 * 3600, 30 * 24 * 3600]))
+    def scheduler_runs(self, seconds: int) -> None:
+        self._advance_to(self.now + timedelta(seconds=seconds))
+
+    def _advance_to(self, when) -> None:
+        self.now = max(self.now, when)
+        before = self.case
+        new, effects = p.advance(before, self.now)
+        assert new.next_sequence == before.next_sequence
+        if new.stage is before.stage:
+            assert new == before and effects == []
+        else:
+            chain = [e for e in effects if isinstance(e, p.StageChanged)]
+            assert chain[0].stage_from is before.stage and chain[-1].stage_to is new.stage
+            assert all(e.by_default for e in chain)
+            assert all(e.stage_from in p.DEADLINE_TRANSITIONS for e in chain)
+            assert all(e.at <= self.now for e in chain)
+        due = p.next_deadline(new)
+        assert due is None or due > self.now
+        self.case = new
+        REACHED.add(new.stage)
+
+    @invariant()
+    def consistent(self) -> None:
+        case = getattr(self, "case", None)
+        if case is None:
+            return
+        if case.stage in p.TERMINAL_STAGES or case.stage not in p.DEADLINE_TRANSITIONS:
+            assert p.next_deadline(case) is None
+        if case.settlement is not None:
+            assert case.stage in {p.Stage.SETTLED, p.Stage.JUDICIALLY_CONFIRMED,
+                                  p.Stage.CONFIRMATION_REFUSED}
+        for offer in case.offers:
+            a = offer.allocation
+            assert a.to_buyer + a.to_seller == case.order.amount
+            assert a.compensation <= case.order.guarantee
+        assert case.next_sequence >= self.accepted
+
+
+ProcedureMachine.TestCase.settings = settings(
+    max_examples=250,
+    stateful_step_count=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestProcedureMachine = ProcedureMachine.TestCase
+
+
+def test_zz_every_stage_reached_by_the_machine() -> None:
+    """Runs after the machine (file order): the random runs reached every stage."""
+    assert set(p.Stage) - REACHED == set()
