@@ -339,6 +339,10 @@ class Transactor:
         self.w3 = w3
         self.gas_margin = gas_margin
         self.chain_id = w3.eth.chain_id
+        # JSON-RPC nodes estimate on "pending" so that a timestamp set for the next block
+        # (evm_setNextBlockTimestamp) applies; eth-tester estimates on its pending block anyway
+        # and rejects the explicit tag.
+        self._estimate_block = "latest" if _is_eth_tester(w3) else "pending"
 
     def send(
         self,
@@ -368,7 +372,7 @@ class Transactor:
         eth = self.w3.eth
         if gas is None:
             try:
-                estimate = eth.estimate_gas(tx)  # type: ignore[arg-type]
+                estimate = eth.estimate_gas(tx, self._estimate_block)  # type: ignore[arg-type]
             except Exception as exc:
                 raise _as_chain_error(exc) from exc
             gas = int(estimate * self.gas_margin) + 10_000
@@ -409,6 +413,10 @@ class Transactor:
             return bytes(self.w3.eth.call(tx))  # type: ignore[arg-type]
         except Exception as exc:
             raise _as_chain_error(exc) from exc
+
+
+def _is_eth_tester(w3: Web3) -> bool:
+    return type(w3.provider).__name__ == "EthereumTesterProvider"
 
 
 def _as_chain_error(exc: BaseException) -> Exception:

@@ -74,18 +74,27 @@ def chain_time(w3: Web3) -> int:
 
 
 def advance_time(w3: Web3, seconds: int) -> int:
-    """Mine a block `seconds` after the latest one; returns its timestamp."""
-    return set_next_timestamp(w3, chain_time(w3) + seconds)
+    """Mine an empty block `seconds` after the latest one; returns its timestamp."""
+    target = chain_time(w3) + seconds
+    if is_in_process(w3):
+        # eth-tester's time_travel(t) mines a block at t - 1 and makes t the next block's time.
+        w3.provider.ethereum_tester.time_travel(target + 1)  # type: ignore[attr-defined]
+    else:
+        _rpc(w3, "evm_setNextBlockTimestamp", [target])
+        _rpc(w3, "evm_mine", [])
+    return chain_time(w3)
 
 
-def set_next_timestamp(w3: Web3, timestamp: int) -> int:
-    """Mine a block at `timestamp` (must be later than the latest block)."""
+def set_next_timestamp(w3: Web3, timestamp: int) -> None:
+    """Make the next block (the next transaction's) carry exactly `timestamp`.
+
+    Must be at least two seconds after the latest block on eth-tester (which mines a block
+    at `timestamp - 1` to get there).
+    """
     if is_in_process(w3):
         w3.provider.ethereum_tester.time_travel(timestamp)  # type: ignore[attr-defined]
     else:
         _rpc(w3, "evm_setNextBlockTimestamp", [timestamp])
-        _rpc(w3, "evm_mine", [])
-    return chain_time(w3)
 
 
 def snapshot(w3: Web3) -> Any:
