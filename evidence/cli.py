@@ -23,6 +23,10 @@ evidence_app = typer.Typer(
 )
 app.add_typer(evidence_app, name="evidence")
 
+from evidence._cli_commands import register as _register_evidence  # noqa: E402
+
+_register_evidence(evidence_app)
+
 
 def _load_plugins() -> None:
     """Let installed components (the backend) add their commands."""
