@@ -41,8 +41,6 @@ import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -769,12 +767,6 @@ def hash_file(
 # --- I/O: the chain ---------------------------------------------------------------------
 
 
-@cache
-def _anchor_abi() -> list[dict[str, Any]]:
-    text = resources.files("evidence").joinpath("abi/EvidenceAnchor.json").read_text()
-    return json.loads(text)  # type: ignore[no-any-return]
-
-
 class AnchorReader:
     """Reads what a chain says about anchored roots; caches one observation per root.
 
@@ -817,29 +809,25 @@ class AnchorReader:
         return obs
 
     def _observe(self, contract: str, root: bytes, tx_hash: bytes | None) -> ChainObservation:
+        # Adapter over evidence.chain.lookup_anchor (the record and its RootAnchored log);
+        # the receipt and block reads it does not do are here.
+        from evidence.chain import AnchorContractMissing, lookup_anchor
+
         w3 = self.w3
         if self._chain_id is None:
             self._chain_id = int(w3.eth.chain_id)
         chain_id = self._chain_id
-        has_code = len(w3.eth.get_code(contract)) > 0
-        empty = AnchorRecord(0, 0, "0x" + "00" * 20)
-        if not has_code:
-            return ChainObservation(chain_id, False, empty)
-        c = w3.eth.contract(address=contract, abi=_anchor_abi())
-        ts, number, anchorer = c.functions.recordOf(root).call()
-        record = AnchorRecord(int(ts), int(number), str(anchorer))
-        if record.timestamp == 0:
-            return ChainObservation(chain_id, True, record)
+        try:
+            found = lookup_anchor(w3, contract, root, with_event=tx_hash is None)
+        except AnchorContractMissing:
+            return ChainObservation(chain_id, False, AnchorRecord(0, 0, "0x" + "00" * 20))
+        if found is None:
+            return ChainObservation(chain_id, True, AnchorRecord(0, 0, "0x" + "00" * 20))
+        record = AnchorRecord(found.timestamp, found.block_number, found.anchorer)
         if tx_hash is None:
-            logs = w3.eth.get_logs({
-                "address": contract,
-                "fromBlock": record.block_number,
-                "toBlock": record.block_number,
-                "topics": ["0x" + ROOT_ANCHORED_TOPIC.hex(), "0x" + root.hex()],
-            })
-            if not logs:
+            tx_hash = found.tx_hash
+            if tx_hash is None:  # no RootAnchored log could be found for the record
                 return ChainObservation(chain_id, True, record)
-            tx_hash = bytes(logs[0]["transactionHash"])
         try:
             receipt = w3.eth.get_transaction_receipt(tx_hash)
         except Exception as exc:  # TransactionNotFound: a fact about the chain, not an outage
