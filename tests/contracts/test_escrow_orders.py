@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from backend.chain import ETH, ZERO_ADDRESS, Resolution, Status
-from backend.chain import errors as E
-from tests.contracts.conftest import DAY, ETHER, TIMEOUTS, USDC, Env
+from backend.chain import ETH, ZERO_ADDRESS, Resolution, Status, errors
+from tests.contracts.helpers import DAY, ETHER, TIMEOUTS, USDC, Env
 
 
 def test_open_order_in_usdc_escrows_the_amount(env: Env) -> None:
@@ -71,21 +70,25 @@ def test_order_ids_are_sequential(env: Env) -> None:
 @pytest.mark.parametrize(
     ("case", "error", "values"),
     [
-        ("seller_zero", E.ArbitrationEscrowInvalidSeller, lambda env: {"seller": ZERO_ADDRESS}),
+        (
+            "seller_zero",
+            errors.ArbitrationEscrowInvalidSeller,
+            lambda env: {"seller": ZERO_ADDRESS},
+        ),
         (
             "seller_is_buyer",
-            E.ArbitrationEscrowInvalidSeller,
+            errors.ArbitrationEscrowInvalidSeller,
             lambda env: {"seller": env.buyer.address},
         ),
         (
             "token_not_contract",
-            E.ArbitrationEscrowInvalidToken,
+            errors.ArbitrationEscrowInvalidToken,
             lambda env: {"token": env.other.address},
         ),
-        ("zero_amount", E.ArbitrationEscrowZeroAmount, lambda env: {}),
+        ("zero_amount", errors.ArbitrationEscrowZeroAmount, lambda env: {}),
         (
             "unknown_institution",
-            E.ArbitrationEscrowUnknownInstitution,
+            errors.ArbitrationEscrowUnknownInstitution,
             lambda env: {"institution": env.other.address},
         ),
     ],
@@ -121,7 +124,7 @@ def test_open_order_refuses_deadline_in_the_past_or_too_far(env: Env) -> None:
         latest = t + TIMEOUTS.max_delivery_period
         deadline = t + offset
         env.at(t)
-        with pytest.raises(E.ArbitrationEscrowInvalidDeliveryDeadline) as info:
+        with pytest.raises(errors.ArbitrationEscrowInvalidDeliveryDeadline) as info:
             env.escrow.open_order(
                 env.buyer,
                 seller=env.seller.address,
@@ -149,7 +152,7 @@ def test_open_order_refuses_wrong_value(env: Env) -> None:
     deadline = env.now() + DAY
     args = (env.seller.address, ETH, ETHER, deadline, env.institution.address, bytes(32))
     data = contract.encode_abi("openOrder", args=list(args))
-    with pytest.raises(E.ArbitrationEscrowWrongValue) as info:
+    with pytest.raises(errors.ArbitrationEscrowWrongValue) as info:
         env.tx.send(env.buyer, to=env.escrow.address, data=data, value=ETHER - 1)
     assert info.value.values == {"expected": ETHER, "received": ETHER - 1}
     token_args = (
@@ -161,13 +164,13 @@ def test_open_order_refuses_wrong_value(env: Env) -> None:
         bytes(32),
     )
     data = contract.encode_abi("openOrder", args=list(token_args))
-    with pytest.raises(E.ArbitrationEscrowWrongValue) as info:
+    with pytest.raises(errors.ArbitrationEscrowWrongValue) as info:
         env.tx.send(env.buyer, to=env.escrow.address, data=data, value=1)
     assert info.value.values == {"expected": 0, "received": 1}
 
 
 def test_open_order_refuses_fee_on_transfer_token(env: Env) -> None:
-    with pytest.raises(E.ArbitrationEscrowTransferAmountMismatch) as info:
+    with pytest.raises(errors.ArbitrationEscrowTransferAmountMismatch) as info:
         env.open(env.fee_token.address, 1000 * USDC)
     assert info.value.values == {
         "token": env.fee_token.address,
@@ -179,14 +182,14 @@ def test_open_order_refuses_fee_on_transfer_token(env: Env) -> None:
 def test_open_order_refuses_token_returning_false(env: Env) -> None:
     env.false_token.contract  # noqa: B018 (the wrapper is bound to the FalseReturningToken ABI)
     env.false_token._send(env.admin, "setFailing", True)
-    with pytest.raises(E.SafeERC20FailedOperation) as info:
+    with pytest.raises(errors.SafeERC20FailedOperation) as info:
         env.open(env.false_token.address, 5 * USDC)
     assert info.value.values == {"token": env.false_token.address}
 
 
 def test_open_order_without_allowance_bubbles_the_token_error(env: Env) -> None:
     env.usdc.approve(env.buyer, env.escrow.address, USDC - 1)
-    with pytest.raises(E.RevertError) as info:
+    with pytest.raises(errors.RevertError) as info:
         env.open("usdc", USDC)
     assert info.value.error_name == "ERC20InsufficientAllowance"
     assert info.value.values == {
@@ -231,7 +234,7 @@ def test_confirm_delivery_pays_the_seller(env: Env) -> None:
 def test_confirm_delivery_only_by_the_buyer(env: Env) -> None:
     order_id = env.open()
     for who in (env.seller, env.other, env.institution):
-        with pytest.raises(E.ArbitrationEscrowUnauthorizedCaller) as info:
+        with pytest.raises(errors.ArbitrationEscrowUnauthorizedCaller) as info:
             env.escrow.confirm_delivery(who, order_id)
         assert info.value.values == {"orderId": order_id, "caller": who.address}
 
@@ -239,13 +242,13 @@ def test_confirm_delivery_only_by_the_buyer(env: Env) -> None:
 def test_confirm_delivery_twice_is_refused(env: Env) -> None:
     order_id = env.open()
     env.escrow.confirm_delivery(env.buyer, order_id)
-    with pytest.raises(E.ArbitrationEscrowInvalidStatus) as info:
+    with pytest.raises(errors.ArbitrationEscrowInvalidStatus) as info:
         env.escrow.confirm_delivery(env.buyer, order_id)
     assert info.value.values == {"orderId": order_id, "current": Status.RESOLVED}
 
 
 def test_unknown_order_is_refused_with_status_none(env: Env) -> None:
-    with pytest.raises(E.ArbitrationEscrowInvalidStatus) as info:
+    with pytest.raises(errors.ArbitrationEscrowInvalidStatus) as info:
         env.escrow.confirm_delivery(env.buyer, 99)
     assert info.value.values == {"orderId": 99, "current": Status.NONE}
 
@@ -254,7 +257,7 @@ def test_release_after_deadline_plus_grace_by_anyone(env: Env) -> None:
     order_id = env.open("eth", 2 * ETHER)
     releasable = env.escrow.order(order_id).delivery_deadline + TIMEOUTS.release_grace
     env.at(releasable - 1)
-    with pytest.raises(E.ArbitrationEscrowTooEarly) as info:
+    with pytest.raises(errors.ArbitrationEscrowTooEarly) as info:
         env.escrow.release_after_deadline(env.other, order_id)
     assert info.value.values == {"orderId": order_id, "notBefore": releasable}
     before = env.w3.eth.get_balance(env.seller.address)
@@ -273,14 +276,14 @@ def test_release_after_deadline_plus_grace_by_anyone(env: Env) -> None:
     ]
     assert env.w3.eth.get_balance(env.seller.address) == before + 2 * ETHER
     assert env.w3.eth.get_balance(env.escrow.address) == 0
-    with pytest.raises(E.ArbitrationEscrowInvalidStatus):
+    with pytest.raises(errors.ArbitrationEscrowInvalidStatus):
         env.escrow.release_after_deadline(env.other, order_id)
 
 
 def test_release_after_deadline_refused_once_disputed(env: Env) -> None:
     order_id = env.disputed()
     env.wait(40 * DAY)
-    with pytest.raises(E.ArbitrationEscrowInvalidStatus) as info:
+    with pytest.raises(errors.ArbitrationEscrowInvalidStatus) as info:
         env.escrow.release_after_deadline(env.other, order_id)
     assert info.value.values == {"orderId": order_id, "current": Status.DISPUTED}
 
@@ -314,9 +317,9 @@ def test_refund_by_seller_from_every_open_status(env: Env, status: str) -> None:
 
 def test_refund_by_seller_only_by_the_seller_and_once(env: Env) -> None:
     order_id = env.open()
-    with pytest.raises(E.ArbitrationEscrowUnauthorizedCaller):
+    with pytest.raises(errors.ArbitrationEscrowUnauthorizedCaller):
         env.escrow.refund_by_seller(env.buyer, order_id)
     env.escrow.refund_by_seller(env.seller, order_id)
-    with pytest.raises(E.ArbitrationEscrowInvalidStatus) as info:
+    with pytest.raises(errors.ArbitrationEscrowInvalidStatus) as info:
         env.escrow.refund_by_seller(env.seller, order_id)
     assert info.value.values["current"] == Status.RESOLVED
