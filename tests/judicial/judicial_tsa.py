@@ -71,8 +71,17 @@ class LocalTSA:
         """`openssl ts -verify` of a response against this authority's CA."""
         return subprocess.run(
             [
-                OPENSSL, "ts", "-verify", "-digest", digest_hex, "-in", str(tsr),
-                "-CAfile", str(self.ca_pem), "-untrusted", str(self.tsa_pem),
+                OPENSSL,
+                "ts",
+                "-verify",
+                "-digest",
+                digest_hex,
+                "-in",
+                str(tsr),
+                "-CAfile",
+                str(self.ca_pem),
+                "-untrusted",
+                str(self.tsa_pem),
             ],
             capture_output=True,
             text=True,
@@ -87,24 +96,59 @@ def _run(*args: str, cwd: Path) -> None:
 def make_authority(workdir: Path, *, key: str = "ec") -> tuple[Path, Path, Path]:
     """Create ca.pem and tsa.pem/tsa.key under `workdir`; return (ca, tsa cert, config)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    newkey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] if key == "ec" else [
-        "-newkey", "rsa:2048"
-    ]
+    newkey = (
+        ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
+        if key == "ec"
+        else ["-newkey", "rsa:2048"]
+    )
     _run(
-        "req", "-x509", *newkey, "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
-        "-subj", "/CN=chainarb test root CA", "-days", "3650",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        "req",
+        "-x509",
+        *newkey,
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-subj",
+        "/CN=chainarb test root CA",
+        "-days",
+        "3650",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
         cwd=workdir,
     )
     _run(
-        "req", *newkey, "-nodes", "-keyout", "tsa.key", "-out", "tsa.csr",
-        "-subj", "/CN=chainarb test TSA/O=Test Time Authority", cwd=workdir,
+        "req",
+        *newkey,
+        "-nodes",
+        "-keyout",
+        "tsa.key",
+        "-out",
+        "tsa.csr",
+        "-subj",
+        "/CN=chainarb test TSA/O=Test Time Authority",
+        cwd=workdir,
     )
     (workdir / "tsa_ext.cnf").write_text(_TSA_EXT)
     _run(
-        "x509", "-req", "-in", "tsa.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "tsa.pem", "-days", "365", "-extfile", "tsa_ext.cnf",
+        "x509",
+        "-req",
+        "-in",
+        "tsa.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "tsa.pem",
+        "-days",
+        "365",
+        "-extfile",
+        "tsa_ext.cnf",
         cwd=workdir,
     )
     (workdir / "serial").write_text("01\n")
@@ -134,8 +178,17 @@ def start_tsa(workdir: Path, *, key: str = "ec") -> Iterator[LocalTSA]:
                 qpath.write_bytes(query)
                 proc = subprocess.run(
                     [
-                        OPENSSL, "ts", "-reply", "-config", str(config), "-section", section,
-                        "-queryfile", str(qpath), "-out", str(rpath),
+                        OPENSSL,
+                        "ts",
+                        "-reply",
+                        "-config",
+                        str(config),
+                        "-section",
+                        section,
+                        "-queryfile",
+                        str(qpath),
+                        "-out",
+                        str(rpath),
                     ],
                     capture_output=True,
                     check=False,

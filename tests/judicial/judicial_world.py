@@ -1,0 +1,508 @@
+"""A real case for the judicial package tests: real keys, contracts, anchors and a TSA.
+
+`make_case(workdir, tsa)` runs, on a fresh in-process EVM (py-evm):
+the real ArbitrationEscrow and EvidenceAnchor (committed artifacts, deployed through the
+backend's chain helpers, which tests may use); an ETH order opened by the buyer with the
+rules' hash; a dispute; the arbitrator's appointment; two evidence files encrypted,
+stored as UnixFS (CIDv1) and exported as a CAR; seven signed records and a signed Award;
+two Merkle batches anchored on-chain and timestamped by the local `openssl ts` authority;
+the award submitted and executed by the escrow after the objection window; then the
+package built with the institution's attestation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from judicial_tsa import LocalTSA
+from web3 import Web3
+
+from backend.chain.contracts import (
+    AnchorContract,
+    EscrowContract,
+    Timeouts,
+    Transactor,
+    deploy_contract,
+)
+from backend.chain.devchain import advance_time, chain_time, dev_accounts, fund, in_process_web3
+from backend.chain.typed_data import Allocation
+from evidence.commitment import commit, sha256_file
+from evidence.encryption import encrypt_stream, generate_data_key
+from evidence.ipfs import MemoryBlockstore, add_bytes
+from evidence.ipfs.car import export_car
+from evidence.judicial import (
+    AnchorInfo,
+    AwardDocument,
+    CaseInfo,
+    EnforcementInfo,
+    EvidenceItem,
+    InstitutionInfo,
+    MerkleLeafProof,
+    Neutral,
+    PackageInputs,
+    Party,
+    StepEntry,
+    TimestampToken,
+    build_package,
+    sign_log,
+)
+from evidence.judicial._format import canonical
+from evidence.merkle import LEAF_ENCODING, StandardMerkleTree, record_leaf
+from evidence.records import (
+    ZERO_HASH,
+    Award,
+    Domain,
+    EvidenceSubmission,
+    ProceduralStep,
+    SignedRecord,
+)
+from evidence.timestamp import request_timestamp
+
+ETHER = 10**18
+RULES = {
+    "name": "chainarb ODR rules",
+    "version": "1",
+    "seat": "Hangzhou",
+    "language": "en, zh-Hans",
+    "negotiationDays": 10,
+    "facilitationDays": 10,
+    "evidenceDays": 7,
+    "awardDays": 10,
+    "objectionDays": 10,
+}
+
+
+@dataclass
+class Actors:
+    admin: LocalAccount
+    institution: LocalAccount
+    buyer: LocalAccount
+    seller: LocalAccount
+    arbitrator: LocalAccount
+    stranger: LocalAccount
+    relayer: LocalAccount
+
+
+@dataclass
+class Case:
+    w3: Web3
+    actors: Actors
+    domain: Domain
+    inputs: PackageInputs
+    package: Path
+    escrow: str
+    anchor: str
+    tsa: LocalTSA
+    order_id: int
+    case_id: bytes
+
+
+def _step(
+    key: LocalAccount,
+    domain: Domain,
+    *,
+    case_id: bytes,
+    seq: int,
+    prev: bytes,
+    action: str,
+    payload: bytes,
+    at: int,
+) -> SignedRecord:
+    rec = ProceduralStep(
+        case_id=case_id,
+        sequence=seq,
+        prev_hash=prev,
+        actor=key.address,
+        action=action,
+        payload_hash=hashlib.sha256(payload).digest(),
+        signed_at=at,
+    )
+    return rec.sign(key.key, domain)
+
+
+def make_case(workdir: Path, tsa: LocalTSA) -> Case:
+    workdir.mkdir(parents=True, exist_ok=True)
+    w3 = in_process_web3()
+    accts = dev_accounts(7, seed="judicial")
+    actors = Actors(*accts)
+    fund(w3, [a.address for a in accts], 100 * ETHER)
+    tx = Transactor(w3)
+    anchor_addr = deploy_contract(tx, actors.admin, "EvidenceAnchor")
+    escrow_addr = deploy_contract(
+        tx, actors.admin, "ArbitrationEscrow", actors.admin.address, Timeouts().as_tuple()
+    )
+    escrow = EscrowContract(tx, escrow_addr)
+    anchor = AnchorContract(tx, anchor_addr)
+    escrow.grant_institution(actors.admin, actors.institution.address)
+
+    rules_hash = hashlib.sha256(canonical(RULES)).digest()
+    amount = 2 * ETHER
+    now = chain_time(w3)
+    order_id, opened = escrow.open_order(
+        actors.buyer,
+        seller=actors.seller.address,
+        amount=amount,
+        delivery_deadline=now + 86_400,
+        institution=actors.institution.address,
+        rules_hash=rules_hash,
+    )
+    escrow.deposit_guarantee(actors.seller, "0x" + "00" * 20, 1 * ETHER)
+    case_id = keccak(text=f"chainarb-case-{order_id}")
+    escrow.raise_dispute(actors.buyer, order_id, case_id)
+    escrow.appoint_arbitrator(actors.institution, order_id, actors.arbitrator.address)
+    domain = Domain(chain_id=w3.eth.chain_id, verifying_contract=escrow_addr)
+
+    # -- evidence: plain files, encrypted containers in a blockstore, a CAR --------------
+    store = MemoryBlockstore()
+    files = {
+        "invoice": (
+            "invoice-2026-118.txt",
+            b"INVOICE 2026-118\nqty 40 x LED panel\n",
+            actors.buyer,
+        ),
+        "tracking": (
+            "tracking.json",
+            b'{"carrier":"SF","no":"SF1234567890","status":"lost"}',
+            actors.seller,
+        ),
+    }
+    t0 = chain_time(w3)
+    steps: list[StepEntry] = []
+    prev = ZERO_HASH
+    seq = 1
+
+    def add(signed: SignedRecord, role: str, payload: bytes | None = None, label: str = "") -> None:
+        nonlocal prev, seq
+        steps.append(StepEntry(record=signed, role=role, payload=payload, label_en=label))
+        if signed.record.CHAINED:
+            prev = signed.record_hash
+            seq += 1
+
+    filing = canonical(
+        {
+            "claimant": actors.buyer.address,
+            "respondent": actors.seller.address,
+            "orderId": str(order_id),
+            "disputeType": "not_as_described",
+            "remedy": "partial_refund",
+        }
+    )
+    add(
+        _step(
+            actors.buyer,
+            domain,
+            case_id=case_id,
+            seq=seq,
+            prev=prev,
+            action="case.filed",
+            payload=filing,
+            at=t0,
+        ),
+        "claimant",
+        filing,
+        "Claim filed",
+    )
+    appoint = canonical({"role": "arbitrator", "appointees": [actors.arbitrator.address]})
+    add(
+        _step(
+            actors.institution,
+            domain,
+            case_id=case_id,
+            seq=seq,
+            prev=prev,
+            action="appoint.arbitrator",
+            payload=appoint,
+            at=t0 + 10,
+        ),
+        "institution",
+        appoint,
+        "Arbitrator appointed",
+    )
+
+    items: list[EvidenceItem] = []
+    submissions: dict[str, SignedRecord] = {}
+    for n, (item_id, (filename, content, party)) in enumerate(files.items()):
+        path = workdir / filename
+        path.write_bytes(content)
+        file_hash = sha256_file(path)
+        opening = commit(file_hash)
+        container = io.BytesIO()
+        encrypt_stream(io.BytesIO(content), container, generate_data_key())
+        cid = str(add_bytes(container.getvalue(), cid_version=1, blockstore=store))
+        sub = EvidenceSubmission(
+            case_id=case_id,
+            sequence=seq,
+            prev_hash=prev,
+            submitter=party.address,
+            commitment=opening.commitment,
+            content_cid=cid,
+            signed_at=t0 + 20 + n,
+        ).sign(party.key, domain)
+        role = "claimant" if party is actors.buyer else "respondent"
+        items.append(
+            EvidenceItem(
+                item_id=item_id,
+                path=path,
+                filename=filename,
+                media_type="text/plain",
+                salt=opening.salt,
+                submission_sequence=seq,
+                description=f"{item_id} of the order",
+            )
+        )
+        submissions[item_id] = sub
+        add(sub, role, None, f"Evidence {item_id}")
+    car_path = workdir / "blocks.car"
+    with car_path.open("wb") as out:
+        export_car([s.record.content_cid for s in submissions.values()], store, out)
+
+    closed = canonical({"closedAt": str(t0 + 40)})
+    add(
+        _step(
+            actors.arbitrator,
+            domain,
+            case_id=case_id,
+            seq=seq,
+            prev=prev,
+            action="record.closed",
+            payload=closed,
+            at=t0 + 40,
+        ),
+        "arbitrator",
+        closed,
+    )
+
+    award_doc = (
+        "# Award / 裁决书\n\nCase 0x" + case_id.hex() + "\n\nThe goods were not as described. "
+        "The buyer receives 1.5 ETH and 0.1 ETH compensation; the seller 0.5 ETH.\n"
+    ).encode()
+    alloc = Allocation(to_buyer=3 * ETHER // 2, to_seller=ETHER // 2, compensation=ETHER // 10)
+    award_hash = hashlib.sha256(award_doc).digest()
+    award = Award(
+        order_id=order_id,
+        case_id=case_id,
+        to_buyer=alloc.to_buyer,
+        to_seller=alloc.to_seller,
+        compensation=alloc.compensation,
+        award_hash=award_hash,
+        round=0,
+    ).sign(actors.arbitrator.key, domain)
+    add(award, "arbitrator")
+    # The Award is not chained: this step binds it (payloadHash = its record hash).
+    issued = ProceduralStep(
+        case_id=case_id,
+        sequence=seq,
+        prev_hash=prev,
+        actor=actors.arbitrator.address,
+        action="award.issued",
+        payload_hash=award.record_hash,
+        signed_at=t0 + 50,
+    ).sign(actors.arbitrator.key, domain)
+    add(issued, "arbitrator", None, "Award issued")
+
+    # -- on-chain award and enforcement ---------------------------------------------------
+    escrow.submit_award(actors.relayer, order_id, alloc, award_hash, award.signatures[0])
+    advance_time(w3, Timeouts().objection + 60)
+    executed = escrow.execute_award(actors.relayer, order_id)
+    done = canonical({"txHash": "0x" + executed.tx_hash.hex()})
+    add(
+        _step(
+            actors.institution,
+            domain,
+            case_id=case_id,
+            seq=seq,
+            prev=prev,
+            action="enforcement.recorded",
+            payload=done,
+            at=chain_time(w3),
+        ),
+        "institution",
+        done,
+        "Award executed by the escrow",
+    )
+
+    # -- Merkle batches, anchors, timestamps ------------------------------------------------
+    records = [s.record for s in steps]
+    batches = [records[:4], records[4:]]
+    anchors: list[AnchorInfo] = []
+    proofs: list[MerkleLeafProof] = []
+    stamps: list[TimestampToken] = []
+    root_of: dict[bytes, tuple[bytes, bytes]] = {}
+    for batch in batches:
+        values = [record_leaf(case_id, r.record_hash, r.signatures_hash) for r in batch]
+        tree = StandardMerkleTree.of(values)
+        res = anchor.anchor(actors.institution, tree.root, len(values))
+        receipt = w3.eth.get_transaction_receipt(res.tx_hash)
+        block = w3.eth.get_block(receipt["blockNumber"])
+        anchors.append(
+            AnchorInfo(
+                root=tree.root,
+                chain_id=w3.eth.chain_id,
+                contract=anchor_addr,
+                tx_hash=res.tx_hash,
+                block_number=receipt["blockNumber"],
+                block_hash=bytes(receipt["blockHash"]),
+                block_time=int(block["timestamp"]),
+                count=len(values),
+            )
+        )
+        for i, r in enumerate(batch):
+            proofs.append(
+                MerkleLeafProof(
+                    record_hash=r.record_hash,
+                    root=tree.root,
+                    encoding=LEAF_ENCODING,
+                    value=values[i],
+                    proof=tree.proof(i),
+                )
+            )
+            root_of[r.record_hash] = (tree.root, res.tx_hash)
+        stamps.append(
+            TimestampToken(
+                root=tree.root,
+                response=request_timestamp(tsa.url, hashlib.sha256(tree.root).digest()),
+            )
+        )
+
+    # -- provenance logs (signed by the service = institution key) -------------------------
+    items_with_logs = []
+    for item in items:
+        sub = submissions[item.item_id]
+        root, anchor_tx = root_of[sub.record_hash]
+        submitter = sub.record.submitter
+        session = f"sess-{item.item_id}"
+        at = sub.record.signed_at - 5
+        log = sign_log(
+            [
+                (
+                    "upload.received",
+                    submitter,
+                    session,
+                    at,
+                    {
+                        "filename": item.filename,
+                        "size": item.path.stat().st_size,
+                        "mediaType": item.media_type,
+                        "client": "web 1.0",
+                    },
+                ),
+                ("hash.computed", "", session, at + 1, {"sha256": sha256_file(item.path).hex()}),
+                (
+                    "commitment.made",
+                    "",
+                    session,
+                    at + 1,
+                    {"commitment": "0x" + sub.record.commitment.hex()},
+                ),
+                ("encrypted", "", session, at + 2, {"cipher": "AES-256-GCM"}),
+                ("ipfs.stored", "", session, at + 2, {"cid": sub.record.content_cid}),
+                (
+                    "record.signed",
+                    submitter,
+                    session,
+                    at + 5,
+                    {"recordHash": "0x" + sub.record_hash.hex()},
+                ),
+                ("batch.included", "", "", at + 6, {"root": "0x" + root.hex()}),
+                (
+                    "anchored",
+                    "",
+                    "",
+                    at + 7,
+                    {"txHash": "0x" + anchor_tx.hex(), "root": "0x" + root.hex()},
+                ),
+            ],
+            case_id=case_id,
+            commitment=sub.record.commitment,
+            domain=domain,
+            service_key=actors.institution.key,
+        )
+        items_with_logs.append(EvidenceItem(**{**item.__dict__, "provenance": tuple(log)}))
+
+    inputs = PackageInputs(
+        domain=domain,
+        case=CaseInfo(
+            case_id=case_id,
+            order_id=order_id,
+            title="LED panels not as described",
+            dispute_type="not_as_described",
+            remedy="partial_refund",
+            amount=amount,
+            token="0x" + "00" * 20,
+            currency="ETH",
+            decimals=18,
+            filed_at=t0,
+        ),
+        parties=[
+            Party(
+                role="claimant",
+                side="buyer",
+                name="Li Wei Trading",
+                address=actors.buyer.address,
+                country="CN",
+            ),
+            Party(
+                role="respondent",
+                side="seller",
+                name="Lumen GmbH",
+                address=actors.seller.address,
+                country="DE",
+            ),
+        ],
+        institution=InstitutionInfo(
+            name="chainarb ODR Centre",
+            address=actors.institution.address,
+            seat="Hangzhou",
+            website="https://chainarb.example",
+            independence_en=(
+                "The institution has no interest in the outcome and no tie to either party."
+            ),
+            independence_zh="本机构与案件结果无利害关系，与任何一方当事人无关联。",
+            security_en="Evidence is encrypted at upload; every step is signed and anchored.",
+            security_zh="证据上传即加密；每一步均签名并上链存证。",
+        ),
+        rules=RULES,
+        steps=steps,
+        evidence=items_with_logs,
+        car_path=car_path,
+        anchors=anchors,
+        proofs=proofs,
+        timestamps=stamps,
+        tsa_certificates=tsa.tsa_pem.read_bytes() + tsa.ca_pem.read_bytes(),
+        award=AwardDocument(filename="award.md", content=award_doc, media_type="text/markdown"),
+        enforcement=EnforcementInfo(
+            escrow=escrow_addr, open_tx=opened.tx_hash, enforcement_tx=executed.tx_hash
+        ),
+        created_at=chain_time(w3),
+        neutrals=[Neutral(role="arbitrator", name="Dr. Chen", address=actors.arbitrator.address)],
+    )
+    package = build_package(inputs, workdir / "package.zip", attest=attester(actors.institution))
+    return Case(
+        w3=w3,
+        actors=actors,
+        domain=domain,
+        inputs=inputs,
+        package=package,
+        escrow=escrow_addr,
+        anchor=anchor_addr,
+        tsa=tsa,
+        order_id=order_id,
+        case_id=case_id,
+    )
+
+
+def attester(account: LocalAccount) -> Callable[[dict[str, Any]], bytes]:
+    """The institution's attestation signer, as the backend would pass it."""
+
+    def sign(typed: dict[str, Any]) -> bytes:
+        return bytes(Account.sign_typed_data(account.key, full_message=typed).signature)
+
+    return sign
