@@ -193,7 +193,7 @@ class Header:
         if not hmac.compare_digest(expected, self.key_commitment):
             raise DecryptionError(
                 "wrong data key: it does not match the container's key commitment "
-                "(use the key unwrapped for this container, or the right container)"
+                "(a key for another item, or the header was changed)"
             )
         return hmac.new(data_key, _PAYLOAD_LABEL + fixed, hashlib.sha256).digest()
 
@@ -644,7 +644,8 @@ def decrypt_file(
             header = Header.from_bytes(inp.read(HEADER_SIZE))
             if header.hash != wraps.header_hash:
                 raise DecryptionError(
-                    "the key wraps belong to another container (header hash differs)"
+                    "the key wraps belong to another container, or its header was changed "
+                    "(header hash differs)"
                 )
             data_key = wraps.unwrap(private_key)
             inp.seek(0)
