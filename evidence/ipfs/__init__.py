@@ -5,6 +5,7 @@ See docs/evidence-ipfs.md for the formats and bounds.
 """
 
 from evidence.ipfs.blockstore import Blockstore, LocalBlockstore, MemoryBlockstore
+from evidence.ipfs.car import CarReader, export_car, import_car
 from evidence.ipfs.errors import (
     BlockNotFoundError,
     BlockTooLargeError,
@@ -20,6 +21,7 @@ from evidence.ipfs.errors import (
     TruncatedCarError,
     UnsupportedCidError,
 )
+from evidence.ipfs.kubo import KuboBlockstore
 from evidence.ipfs.unixfs import CHUNK_SIZE, MAX_LINKS, FileImporter, add_bytes, add_file, cat
 
 __all__ = [
@@ -29,9 +31,11 @@ __all__ = [
     "BlockTooLargeError",
     "Blockstore",
     "CarError",
+    "CarReader",
     "CorruptBlockError",
     "FileImporter",
     "IpfsError",
+    "KuboBlockstore",
     "KuboError",
     "KuboMismatchError",
     "LimitExceededError",
@@ -45,4 +49,6 @@ __all__ = [
     "add_bytes",
     "add_file",
     "cat",
+    "export_car",
+    "import_car",
 ]

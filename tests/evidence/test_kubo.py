@@ -1,0 +1,251 @@
+"""The kubo RPC backend against a real IPFS node (Helia, scripts/ipfs-node.mjs) on loopback,
+and against fake nodes that lie."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import subprocess
+import threading
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from multiformats import CID
+
+from evidence.ipfs import (
+    CHUNK_SIZE,
+    CorruptBlockError,
+    KuboBlockstore,
+    KuboError,
+    KuboMismatchError,
+    LocalBlockstore,
+    add_bytes,
+    add_file,
+    cat,
+    export_car,
+    import_car,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+NODE_SCRIPT = ROOT / "scripts/ipfs-node.mjs"
+VECTORS = json.loads((ROOT / "tests/vectors/kubo_cids.json").read_text())["vectors"]
+
+
+class IpfsNode:
+    def __init__(self, url: str, repo: Path, process: subprocess.Popen[str]) -> None:
+        self.url = url
+        self.repo = repo
+        self.process = process
+
+    def block_file(self, cid: CID) -> Path:
+        """blockstore-fs names a block file by the base32 of its multihash (like flatfs)."""
+        key = LocalBlockstore(self.repo.parent / "layout", fsync=False).path_of(cid).stem
+        (path,) = self.repo.glob(f"*/*{key}.data")
+        return path
+
+
+@pytest.fixture(scope="module")
+def ipfs_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IpfsNode]:
+    """A Helia node serving the kubo RPC API on 127.0.0.1, port chosen by the OS."""
+    base = tmp_path_factory.mktemp("ipfs")
+    repo, log = base / "repo", base / "node.log"
+    with open(log, "w") as stderr:  # a file, not a pipe: a full pipe would stall the node
+        process = subprocess.Popen(
+            ["node", str(NODE_SCRIPT), "--repo", str(repo), "--port", "0"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True,
+        )
+    first_line: list[str] = []
+    assert process.stdout is not None
+    stdout = process.stdout
+    reader = threading.Thread(target=lambda: first_line.append(stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    try:
+        if not first_line or not first_line[0].startswith("listening on http://127.0.0.1:"):
+            raise RuntimeError(f"IPFS node did not start: {log.read_text()[-2000:]}")
+        yield IpfsNode(first_line[0].split()[-1], repo, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        stdout.close()
+
+
+@pytest.fixture
+def kubo(ipfs_node: IpfsNode) -> Iterator[KuboBlockstore]:
+    with KuboBlockstore(ipfs_node.url) as client:
+        yield client
+
+
+pytestmark = pytest.mark.node
+
+
+def test_node_listens_on_loopback_only(ipfs_node: IpfsNode, kubo: KuboBlockstore) -> None:
+    assert ipfs_node.url.startswith("http://127.0.0.1:")
+    assert kubo.version()
+    assert httpx.get(f"{ipfs_node.url}/api/v0/version").status_code == 405  # POST only, as kubo
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
+@pytest.mark.parametrize("version", [0, 1])
+def test_add_gives_kubo_cids_and_cat_verifies(
+    kubo: KuboBlockstore, vector: dict, version: int
+) -> None:
+    data = (
+        bytes.fromhex(vector["input_hex"])
+        if "input_hex" in vector
+        else bytes(i % 251 for i in range(1_000_000))
+    )
+    cid = kubo.add(data, cid_version=version)
+    assert str(cid) == vector[f"cid_v{version}"]
+    assert b"".join(kubo.cat(cid)) == data
+    assert kubo.is_pinned(cid)
+
+
+def test_add_file_and_stream_deep_enough(kubo: KuboBlockstore, tmp_path: Path) -> None:
+    src = tmp_path / "f"
+    src.write_bytes(random.Random(1).randbytes(7 * CHUNK_SIZE + 999))
+    for version in (0, 1):
+        by_path = kubo.add(src, cid_version=version)
+        with open(src, "rb") as stream:
+            by_stream = kubo.add(stream, cid_version=version, pin=False)
+        assert by_path == by_stream == add_file(src, cid_version=version)
+        assert hashlib.sha256(b"".join(kubo.cat(by_path))).digest() == hashlib.sha256(
+            src.read_bytes()
+        ).digest()
+
+
+def test_node_is_a_blockstore_for_the_importer(ipfs_node: IpfsNode, kubo: KuboBlockstore) -> None:
+    """add_file(..., blockstore=KuboBlockstore) stores via block/put; the node's own
+    UnixFS reader (/api/v0/cat) then reads the file we built."""
+    data = random.Random(2).randbytes(3 * CHUNK_SIZE + 5)
+    for version in (0, 1):
+        root = add_bytes(data, cid_version=version, blockstore=kubo)
+        assert kubo.has(root)
+        served = httpx.post(f"{ipfs_node.url}/api/v0/cat", params={"arg": str(root)}).content
+        assert served == data
+        kubo.pin(root)
+        kubo.pin(root)  # idempotent, as in kubo
+        assert kubo.is_pinned(root)
+        assert any(p.raw_digest == root.raw_digest for p in kubo.pins())
+    assert not kubo.has(add_bytes(b"never stored"))
+    assert not kubo.is_pinned(add_bytes(b"never stored"))
+
+
+def test_car_from_the_node_into_the_local_store(kubo: KuboBlockstore, tmp_path: Path) -> None:
+    data = random.Random(3).randbytes(2 * CHUNK_SIZE + 1)
+    root = kubo.add(data, cid_version=1)
+    with open(tmp_path / "x.car", "wb") as out:
+        assert export_car([root], kubo, out) == 4
+    local = LocalBlockstore(tmp_path / "local")
+    with open(tmp_path / "x.car", "rb") as f:
+        assert import_car(f, local) == [root]
+    assert b"".join(cat(root, local)) == data
+
+
+def test_corrupted_block_on_the_node_is_detected(ipfs_node: IpfsNode, kubo: KuboBlockstore) -> None:
+    data = random.Random(4).randbytes(2 * CHUNK_SIZE + 10)
+    root = kubo.add(data, cid_version=1)
+    leaf = add_bytes(data[CHUNK_SIZE : 2 * CHUNK_SIZE], cid_version=1)
+    path = ipfs_node.block_file(leaf)
+    raw = bytearray(path.read_bytes())
+    raw[7] ^= 0xFF
+    path.write_bytes(raw)
+    # the node itself serves the damaged bytes …
+    served = httpx.post(f"{ipfs_node.url}/api/v0/cat", params={"arg": str(root)}).content
+    assert len(served) == len(data) and served != data
+    # … we never do
+    with pytest.raises(CorruptBlockError, match=str(leaf)):
+        kubo.get(leaf)
+    received = []
+    with pytest.raises(CorruptBlockError):
+        for piece in kubo.cat(root):
+            received.append(piece)
+    assert b"".join(received) == data[:CHUNK_SIZE]
+
+
+def test_node_errors_are_kubo_errors(kubo: KuboBlockstore) -> None:
+    with pytest.raises(KuboError, match="not found"):
+        kubo.get(add_bytes(b"absent"))
+    with pytest.raises(KuboError, match=r"is not pinned|not found"):
+        kubo.pin(add_bytes(b"absent too"))
+
+
+def test_ipfshttpclient_speaks_to_the_same_node(ipfs_node: IpfsNode) -> None:
+    """The test node answers the de-facto Python client too (kubo's wire dialect)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import ipfshttpclient
+
+        port = ipfs_node.url.rsplit(":", 1)[1]
+        client = ipfshttpclient.Client(f"/ip4/127.0.0.1/tcp/{port}/http")
+        try:
+            assert client.add_bytes(b"hello\n") == VECTORS[0]["cid_v0"]
+            assert client.cat(VECTORS[0]["cid_v0"]) == b"hello\n"
+        finally:
+            client.close()
+
+
+# --- fake nodes that lie or fail ----------------------------------------------------------
+
+
+def fake(handler: object) -> KuboBlockstore:
+    transport = httpx.MockTransport(handler)  # type: ignore[arg-type]
+    return KuboBlockstore("http://kubo.test:5001", client=httpx.Client(transport=transport))
+
+
+def test_node_answering_another_cid_is_caught() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        request.read()
+        answer = {"Name": "f", "Hash": VECTORS[1]["cid_v0"], "Size": "6"}
+        return httpx.Response(200, text=json.dumps(answer))
+
+    with pytest.raises(KuboMismatchError, match=VECTORS[0]["cid_v0"]):
+        fake(handler).add(b"hello\n")
+
+
+def test_node_serving_other_bytes_is_caught() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"goodbye\n")
+
+    cid = add_bytes(b"hello\n", cid_version=1)
+    with pytest.raises(CorruptBlockError, match=str(cid)):
+        fake(handler).get(cid)
+    with pytest.raises(CorruptBlockError):
+        b"".join(fake(handler).cat(cid))
+
+
+def test_node_storing_a_block_under_another_key_is_caught() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        request.read()
+        return httpx.Response(200, json={"Key": VECTORS[1]["cid_v1"], "Size": 6})
+
+    with pytest.raises(KuboMismatchError):
+        add_bytes(b"hello\n", cid_version=1, blockstore=fake(handler))
+
+
+def test_kubo_error_message_and_unreachable_node() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        error = {"Message": "merkledag: not found", "Code": 0, "Type": "error"}
+        return httpx.Response(500, json=error)
+
+    with pytest.raises(KuboError, match="merkledag: not found"):
+        fake(handler).get(add_bytes(b"x"))
+    closed_port = KuboBlockstore("http://127.0.0.1:9", timeout=2)
+    with closed_port, pytest.raises(KuboError, match="cannot reach"):
+        closed_port.version()
+
+
+def test_url_forms() -> None:
+    assert KuboBlockstore("/ip4/127.0.0.1/tcp/5001").url == "http://127.0.0.1:5001"
+    assert KuboBlockstore("/ip4/127.0.0.1/tcp/5001/https").url == "https://127.0.0.1:5001"
+    assert KuboBlockstore("http://127.0.0.1:5001/").url == "http://127.0.0.1:5001"
+    with pytest.raises(ValueError, match="multiaddr"):
+        KuboBlockstore("127.0.0.1:5001")
