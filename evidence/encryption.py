@@ -55,6 +55,7 @@ from evidence.errors import (
     TruncatedError,
     UnsupportedVersion,
 )
+from evidence.records import Domain, checksum_address, normalize_signature
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -76,6 +77,7 @@ __all__ = [
     "generate_recipient_key",
     "iter_decrypt",
     "iter_encrypt",
+    "key_derivation_typed_data",
     "public_key_bytes",
     "unwrap_key",
     "wrap_key",
@@ -430,16 +432,38 @@ def public_key_bytes(key: X25519PrivateKey | X25519PublicKey | bytes) -> bytes:
     return bytes(key)
 
 
-def x25519_key_from_signature(signature: bytes) -> X25519PrivateKey:
-    """Derive a recipient key from a wallet's signature of the key-derivation message
-    (docs/evidence.md, "Recipient keys"): HKDF-SHA256(signature, salt, info=b"").
+KEY_DERIVATION_PURPOSE = "chainarb evidence encryption key v1"
+
+
+def key_derivation_typed_data(domain: Domain, account: str) -> dict[str, Any]:
+    """What a wallet signs (`eth_signTypedData_v4`) to derive its evidence key:
+    `KeyDerivation(string purpose,address account)` under the deployment's domain."""
+    return {
+        "types": {
+            "EIP712Domain": Domain.TYPE,
+            "KeyDerivation": [
+                {"name": "purpose", "type": "string"},
+                {"name": "account", "type": "address"},
+            ],
+        },
+        "primaryType": "KeyDerivation",
+        "domain": {**domain.as_dict(), "chainId": str(domain.chain_id)},
+        "message": {
+            "purpose": KEY_DERIVATION_PURPOSE,
+            "account": checksum_address(account, "account"),
+        },
+    }
+
+
+def x25519_key_from_signature(signature: bytes | str) -> X25519PrivateKey:
+    """Derive a recipient key from a wallet's signature of `key_derivation_typed_data`:
+    X25519 private key = HKDF-SHA256(ikm = signature with v as 27/28, salt, info = "").
 
     Safe only because RFC 6979 wallets sign deterministically; anyone who sees this
     signature can decrypt for you, so it must never be sent anywhere.
     """
-    if len(signature) != 65:
-        raise FormatError(f"signature: expected 65 bytes, found {len(signature)}")
-    seed = HKDF(SHA256(), 32, _SIGKEY_SALT, b"").derive(bytes(signature))
+    sig = normalize_signature(signature)
+    seed = HKDF(SHA256(), 32, _SIGKEY_SALT, b"").derive(sig)
     return X25519PrivateKey.from_private_bytes(seed)
 
 

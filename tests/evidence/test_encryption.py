@@ -37,6 +37,7 @@ from evidence.encryption import (
     generate_recipient_key,
     iter_decrypt,
     iter_encrypt,
+    key_derivation_typed_data,
     public_key_bytes,
     unwrap_key,
     wrap_key,
@@ -48,10 +49,12 @@ from evidence.errors import (
     DecryptionError,
     EvidenceError,
     FormatError,
+    InvalidSignature,
     NotARecipient,
     TruncatedError,
     UnsupportedVersion,
 )
+from evidence.records import Domain
 
 KEY = bytes(range(32))
 PREFIX = bytes(range(8))
@@ -413,24 +416,25 @@ def test_failed_decryption_leaves_no_plaintext(tmp_path: Path) -> None:
 
 
 def test_key_from_wallet_signature_is_stable() -> None:
-    """A deterministic (RFC 6979) signature of a fixed message gives the same X25519 key."""
+    """A deterministic (RFC 6979) signature of the fixed message gives the same X25519 key,
+    whichever v convention the wallet uses."""
     key = "0x" + "77" * 32
-    message = {
-        "types": {
-            "EIP712Domain": [{"name": "name", "type": "string"}],
-            "KeyDerivation": [{"name": "purpose", "type": "string"}],
-        },
-        "primaryType": "KeyDerivation",
-        "domain": {"name": "chainarb"},
-        "message": {"purpose": "chainarb evidence encryption key v1"},
-    }
+    me = Account.from_key(key).address
+    domain = Domain(chain_id=31337, verifying_contract="0x5FbDB2315678afecb367f032d93F642f64180aa3")
+    message = key_derivation_typed_data(domain, me.lower())
+    assert message["message"] == {"purpose": "chainarb evidence encryption key v1", "account": me}
     sig1 = Account.sign_typed_data(key, full_message=message).signature
     sig2 = Account.sign_typed_data(key, full_message=message).signature
     k1, k2 = x25519_key_from_signature(sig1), x25519_key_from_signature(sig2)
     assert public_key_bytes(k1) == public_key_bytes(k2)
+    zero_one = bytes(sig1[:64]) + bytes([sig1[64] - 27])
+    assert public_key_bytes(x25519_key_from_signature(zero_one)) == public_key_bytes(k1)
     other = Account.sign_typed_data("0x" + "78" * 32, full_message=message).signature
     assert public_key_bytes(x25519_key_from_signature(other)) != public_key_bytes(k1)
-    with pytest.raises(FormatError):
+    other_domain = Domain(chain_id=1, verifying_contract=domain.verifying_contract)
+    sig3 = Account.sign_typed_data(key, full_message=key_derivation_typed_data(other_domain, me))
+    assert public_key_bytes(x25519_key_from_signature(sig3.signature)) != public_key_bytes(k1)
+    with pytest.raises(InvalidSignature):
         x25519_key_from_signature(b"\x00" * 64)
 
 
