@@ -1,0 +1,469 @@
+"""The judicial package of a real case verifies; each tampering is caught by the right check."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from judicial_world import Case
+
+from evidence.judicial import Status, build_package, verify_package
+from evidence.judicial import _format as fmt
+from evidence.judicial._zip import Limits
+from evidence.records import Award, SignedRecord
+from evidence.timestamp import request_timestamp
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def entries(package: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(package) as zf:
+        return {i.filename: zf.read(i) for i in zf.infolist()}
+
+
+def repack(
+    case: Case,
+    dst: Path,
+    edit: Callable[[dict[str, bytes]], None],
+    *,
+    resum: bool = True,
+) -> Path:
+    """Copy the case's package with `edit` applied; `resum` recomputes SHA256SUMS as a
+    careful forger would (the institution's attestation then no longer matches)."""
+    files = entries(case.package)
+    edit(files)
+    if resum:
+        listed = {
+            n: hashlib.sha256(b).hexdigest()
+            for n, b in files.items()
+            if n not in fmt.OUTSIDE_CHECKSUMS
+        }
+        files[fmt.CHECKSUMS] = fmt.checksums_text(listed)
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(files):
+            zf.writestr(name, files[name])
+    return dst
+
+
+def verify(case: Case, path: Path) -> tuple[set[str], dict[str, str]]:
+    report = verify_package(path, chain=case.w3)
+    failed = {c.name for c in report.checks if c.status is Status.FAIL}
+    reasons = {c.name: c.reason + " | " + " | ".join(c.details) for c in report.checks}
+    return failed, reasons
+
+
+def evidence_name(case: Case, item_id: str) -> str:
+    index = json.loads(entries(case.package)[fmt.EVIDENCE_INDEX])
+    return next(i["file"] for i in index["items"] if i["itemId"] == item_id)
+
+
+def edit_json(files: dict[str, bytes], name: str, change: Callable[[dict], None]) -> None:
+    obj = json.loads(files[name])
+    change(obj)
+    files[name] = fmt.pretty(obj)
+
+
+# --- the good package -------------------------------------------------------------------
+
+
+def test_package_verifies_every_check(case: Case) -> None:
+    report = verify_package(case.package, chain=case.w3)
+    assert [c.name for c in report.checks] == [
+        "archive",
+        "files",
+        "manifest",
+        "signatures",
+        "roles",
+        "step_chain",
+        "evidence",
+        "provenance",
+        "merkle_proofs",
+        "anchors",
+        "timestamps",
+        "car_blocks",
+        "award_payout",
+        "attestation",
+    ]
+    assert report.ok, [(c.name, c.reason, c.details) for c in report.checks if not c.passed]
+    assert report.chain_id == case.w3.eth.chain_id
+    digest = hashlib.sha256(entries(case.package)[fmt.CHECKSUMS]).hexdigest()
+    assert report.package_digest == digest
+    as_json = report.to_json_obj()
+    assert as_json["ok"] is True and len(as_json["checks"]) == 14
+    assert all(c["label"]["zh"] for c in as_json["checks"])
+
+
+def test_package_layout_and_determinism(case: Case, tmp_path: Path) -> None:
+    files = entries(case.package)
+    for name in (*fmt.REQUIRED, fmt.CHECKSUMS, fmt.CERTIFICATE, fmt.ATTESTATION, fmt.UNCHAINED):
+        assert name in files, name
+    assert any(n.startswith(fmt.PROVENANCE_DIR) for n in files)
+    assert any(n.startswith(fmt.TIMESTAMPS_DIR) and n.endswith(".tsr") for n in files)
+    assert files["award/award.md"].startswith(b"# Award")
+    manifest = json.loads(files[fmt.MANIFEST])
+    assert manifest["version"] == fmt.FORMAT_VERSION
+    assert {p["role"] for p in manifest["parties"]} == {"claimant", "respondent"}
+    assert manifest["institution"]["independence"]["zh"]
+    assert len(manifest["timeline"]) == 8
+    html = files[fmt.INDEX_HTML].decode()
+    assert "司法确认材料包" in html and case.actors.buyer.address in html
+    pdf = files[fmt.CERTIFICATE]
+    assert (
+        pdf.startswith(b"%PDF") and hashlib.sha256(files[fmt.CHECKSUMS]).hexdigest().encode() in pdf
+    )
+    with zipfile.ZipFile(case.package) as zf:
+        infos = zf.infolist()
+    assert [i.filename for i in infos] == sorted(i.filename for i in infos)
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+    again = build_package(case.inputs, tmp_path / "again.zip", attest=_attester(case))
+    assert again.read_bytes() == case.package.read_bytes()
+
+
+def _attester(case: Case) -> Callable[[dict], bytes]:
+    key = case.actors.institution.key
+    return lambda typed: bytes(Account.sign_typed_data(key, full_message=typed).signature)
+
+
+# --- tamperings: each named by the check that owns it -----------------------------------
+
+
+def test_edited_evidence_byte(case: Case, tmp_path: Path) -> None:
+    name = evidence_name(case, "invoice")
+
+    def flip(files: dict[str, bytes]) -> None:
+        data = bytearray(files[name])
+        data[3] ^= 0x01
+        files[name] = bytes(data)
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", flip))
+    assert "evidence" in failed and "invoice" in reasons["evidence"]
+    assert "attestation" in failed  # re-summed: the institution did not sign this
+    failed, reasons = verify(case, repack(case, tmp_path / "q.zip", flip, resum=False))
+    assert "files" in failed and name in reasons["files"]
+
+
+def test_swapped_evidence_file(case: Case, tmp_path: Path) -> None:
+    a, b = evidence_name(case, "invoice"), evidence_name(case, "tracking")
+
+    def swap(files: dict[str, bytes]) -> None:
+        files[a], files[b] = files[b], files[a]
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", swap))
+    assert "evidence" in failed
+    assert "invoice" in reasons["evidence"] and "tracking" in reasons["evidence"]
+
+
+def _lines(files: dict[str, bytes]) -> list[bytes]:
+    return files[fmt.STEPS].splitlines(keepends=True)
+
+
+def test_removed_step(case: Case, tmp_path: Path) -> None:
+    def remove(files: dict[str, bytes]) -> None:
+        lines = _lines(files)
+        del lines[4]
+        files[fmt.STEPS] = b"".join(lines)
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", remove))
+    assert "step_chain" in failed
+    assert "gap or reorder" in reasons["step_chain"]
+
+
+def test_reordered_steps(case: Case, tmp_path: Path) -> None:
+    def reorder(files: dict[str, bytes]) -> None:
+        lines = _lines(files)
+        lines[2], lines[3] = lines[3], lines[2]
+        files[fmt.STEPS] = b"".join(lines)
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", reorder))
+    assert "step_chain" in failed
+    assert "prevHash" in reasons["step_chain"]
+
+
+def test_forged_signature(case: Case, tmp_path: Path) -> None:
+    """The filing says the buyer made it, but someone else's key signed it."""
+
+    def forge(files: dict[str, bytes]) -> None:
+        lines = _lines(files)
+        signed = SignedRecord.from_json(lines[0])
+        sig = Account.sign_typed_data(
+            case.actors.stranger.key, full_message=signed.record.typed_data(signed.domain)
+        ).signature
+        lines[0] = SignedRecord(signed.domain, signed.record, (bytes(sig),)).to_json() + b"\n"
+        files[fmt.STEPS] = b"".join(lines)
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", forge))
+    assert "signatures" in failed
+    assert case.actors.stranger.address in reasons["signatures"]
+
+
+def _replace_award(files: dict[str, bytes], make: Callable[[Award], tuple[Award, bytes]]) -> None:
+    signed = SignedRecord.from_json(files[fmt.UNCHAINED].splitlines()[0])
+    record, key = make(signed.record)  # type: ignore[arg-type]
+    files[fmt.UNCHAINED] = record.sign(key, signed.domain).to_json() + b"\n"
+
+
+def test_signer_without_the_role(case: Case, tmp_path: Path) -> None:
+    """The same award, signed by someone who was never appointed arbitrator."""
+
+    def resign(files: dict[str, bytes]) -> None:
+        _replace_award(files, lambda a: (a, case.actors.stranger.key))
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", resign))
+    assert "roles" in failed
+    assert case.actors.stranger.address in reasons["roles"]
+    assert "signatures" not in failed  # the signature itself is valid
+
+
+def test_award_allocation_differs_from_payout(case: Case, tmp_path: Path) -> None:
+    """The appointed arbitrator did sign it, but the escrow paid something else."""
+    from dataclasses import replace
+
+    def change(files: dict[str, bytes]) -> None:
+        _replace_award(
+            files,
+            lambda a: (
+                replace(a, to_buyer=a.to_buyer - 10**17, to_seller=a.to_seller + 10**17),
+                case.actors.arbitrator.key,
+            ),
+        )
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", change))
+    assert "award_payout" in failed
+    assert "the escrow paid" in reasons["award_payout"]
+    assert "roles" not in failed
+
+
+def test_altered_merkle_proof(case: Case, tmp_path: Path) -> None:
+    def alter(files: dict[str, bytes]) -> None:
+        def change(obj: dict) -> None:
+            node = obj["proofs"][0]["proof"][0]
+            obj["proofs"][0]["proof"][0] = node[:-1] + ("0" if node[-1] != "0" else "1")
+
+        edit_json(files, fmt.MERKLE, change)
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", alter))
+    assert "merkle_proofs" in failed
+    assert "the proof leads to" in reasons["merkle_proofs"]
+
+
+def test_altered_transaction_hash(case: Case, tmp_path: Path) -> None:
+    def alter(files: dict[str, bytes]) -> None:
+        def change(obj: dict) -> None:
+            obj["anchors"][0]["txHash"] = "0x" + "ab" * 32
+
+        edit_json(files, fmt.ANCHORS, change)
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", alter))
+    assert failed & {"anchors"} == {"anchors"}
+    assert "not found" in reasons["anchors"]
+
+
+def test_anchor_on_another_chain(case: Case, tmp_path: Path) -> None:
+    def alter(files: dict[str, bytes]) -> None:
+        def change(obj: dict) -> None:
+            obj["anchors"][1]["chainId"] = "1"
+
+        edit_json(files, fmt.ANCHORS, change)
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", alter))
+    assert "anchors" in failed
+    assert "anchored on chain 1" in reasons["anchors"]
+
+
+def test_verified_against_another_chain(case: Case) -> None:
+    """The same package checked against a chain that never saw these transactions."""
+    from backend.chain.devchain import in_process_web3
+
+    report = verify_package(case.package, chain=in_process_web3())
+    failed = set(report.failed())
+    assert {"anchors", "award_payout", "roles", "manifest"} <= failed
+    assert not report.ok
+
+
+def test_timestamp_token_for_another_hash(case: Case, tmp_path: Path) -> None:
+    other = request_timestamp(case.tsa.url, hashlib.sha256(b"another root").digest())
+
+    def swap(files: dict[str, bytes]) -> None:
+        name = next(n for n in files if n.endswith(".tsr"))
+        files[name] = other
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", swap))
+    assert "timestamps" in failed
+    assert "message_imprint" in reasons["timestamps"]
+
+
+def test_timestamp_from_an_authority_the_court_does_not_trust(case: Case, tmp_path: Path) -> None:
+    from judicial_tsa import start_tsa
+
+    with start_tsa(tmp_path / "other") as other:
+        report = verify_package(case.package, chain=case.w3, tsa_trust=other.ca_pem.read_bytes())
+    assert report.failed() == ["timestamps"]
+    assert "trust" in report.check("timestamps").reason
+
+
+def test_corrupted_car_block(case: Case, tmp_path: Path) -> None:
+    def corrupt(files: dict[str, bytes]) -> None:
+        data = bytearray(files[fmt.CAR])
+        data[-5] ^= 0xFF
+        files[fmt.CAR] = bytes(data)
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", corrupt))
+    assert "car_blocks" in failed
+    assert "blocks.car" in reasons["car_blocks"]
+
+
+def test_edited_manifest(case: Case, tmp_path: Path) -> None:
+    """A forger names another institution and re-sums the files."""
+
+    def edit(files: dict[str, bytes]) -> None:
+        def change(obj: dict) -> None:
+            obj["institution"]["address"] = case.actors.stranger.address
+
+        edit_json(files, fmt.MANIFEST, change)
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", edit))
+    assert failed == {"manifest", "attestation"}
+    assert "institution.address" in reasons["manifest"]
+    failed, reasons = verify(case, repack(case, tmp_path / "q.zip", edit, resum=False))
+    assert "files" in failed and fmt.MANIFEST in reasons["files"]
+
+
+def test_manifest_claiming_a_role_the_signer_lacked(case: Case, tmp_path: Path) -> None:
+    def edit(files: dict[str, bytes]) -> None:
+        def change(obj: dict) -> None:
+            obj["timeline"][2]["role"] = "arbitrator"  # an evidence submission by the buyer
+
+        edit_json(files, fmt.MANIFEST, change)
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", edit))
+    assert "roles" in failed
+    assert "may not make it" in reasons["roles"]
+
+
+def test_edited_provenance_entry(case: Case, tmp_path: Path) -> None:
+    def edit(files: dict[str, bytes]) -> None:
+        name = next(n for n in files if n.startswith(fmt.PROVENANCE_DIR))
+
+        def change(obj: dict) -> None:
+            entry = obj["entries"][0]["entry"]
+            entry["details"]["client"] = "curl"
+            entry["detailsHash"] = (
+                "0x" + hashlib.sha256(fmt.canonical(entry["details"])).hexdigest()
+            )
+
+        edit_json(files, name, change)
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", edit))
+    assert "provenance" in failed
+    assert "expected the service" in reasons["provenance"]
+
+
+def test_missing_file(case: Case, tmp_path: Path) -> None:
+    name = evidence_name(case, "tracking")
+
+    def drop(files: dict[str, bytes]) -> None:
+        del files[name]
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", drop, resum=False))
+    assert "files" in failed
+    assert f"missing file {name!r}" in reasons["files"]
+    assert "evidence" in failed
+
+    def drop_manifest(files: dict[str, bytes]) -> None:
+        del files[fmt.MANIFEST]
+
+    failed, reasons = verify(case, repack(case, tmp_path / "q.zip", drop_manifest))
+    assert "files" in failed and "missing file 'manifest.json'" in reasons["files"]
+    assert "manifest" in failed
+
+
+def test_unattested_package(case: Case, tmp_path: Path) -> None:
+    def drop(files: dict[str, bytes]) -> None:
+        del files[fmt.ATTESTATION]
+
+    failed, _reasons = verify(case, repack(case, tmp_path / "p.zip", drop))
+    assert failed == {"attestation"}
+
+
+def test_without_a_chain_the_onchain_checks_do_not_pass(case: Case, monkeypatch) -> None:
+    monkeypatch.delenv("CHAINARB_RPC_URL", raising=False)
+    monkeypatch.setattr("evidence.judicial._onchain.entry_points", lambda group: [])
+    report = verify_package(case.package, chain=None)
+    assert report.check("anchors").status is Status.SKIP
+    assert report.check("award_payout").status is Status.SKIP
+    assert report.check("evidence").passed and report.check("step_chain").passed
+    assert not report.ok
+
+
+# --- hostile archives -------------------------------------------------------------------
+
+
+def _raw_zip(path: Path, members: list[tuple[zipfile.ZipInfo | str, bytes]]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in members:
+            zf.writestr(info, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../escape.txt",
+        "evidence/../../escape.txt",
+        "/tmp/chainarb-abs.txt",
+        "a\\..\\b.txt",
+        "C:/x.txt",
+        "./manifest.json",
+        "a//b",
+    ],
+)
+def test_path_escaping_the_extraction_folder(case: Case, tmp_path: Path, name: str) -> None:
+    good = entries(case.package)
+    path = _raw_zip(tmp_path / "evil.zip", [*good.items(), (name, b"pwned")])
+    report = verify_package(path, chain=case.w3)
+    assert report.check("archive").status is Status.FAIL
+    assert "path" in report.check("archive").reason or "component" in report.check("archive").reason
+    assert all(c.status is Status.SKIP for c in report.checks[1:])
+    assert not (tmp_path / "escape.txt").exists() and not Path("/tmp/chainarb-abs.txt").exists()
+
+
+def test_symlink_entry_is_refused(case: Case, tmp_path: Path) -> None:
+    link = zipfile.ZipInfo("evidence/link")
+    link.create_system = 3
+    link.external_attr = (0o120777) << 16
+    path = _raw_zip(tmp_path / "link.zip", [(link, b"/etc/passwd")])
+    report = verify_package(path, chain=case.w3)
+    assert report.check("archive").status is Status.FAIL
+    assert "symbolic link" in report.check("archive").reason
+
+
+def test_compression_bomb(case: Case, tmp_path: Path) -> None:
+    path = _raw_zip(tmp_path / "bomb.zip", [("blocks.car", b"\0" * (64 << 20))])
+    assert path.stat().st_size < 200_000
+    report = verify_package(path, chain=case.w3)
+    assert report.check("archive").status is Status.FAIL
+    assert "ratio" in report.check("archive").reason
+    # A package under the ratio but above the court's total bound is refused as well.
+    small = verify_package(case.package, chain=case.w3, limits=Limits(max_total_size=4096))
+    assert small.check("archive").status is Status.FAIL
+    assert "exceeds" in small.check("archive").reason
+    many = verify_package(case.package, chain=case.w3, limits=Limits(max_entries=5))
+    assert "entries" in many.check("archive").reason
+
+
+def test_duplicate_entries_are_refused(case: Case, tmp_path: Path) -> None:
+    path = _raw_zip(tmp_path / "dup.zip", [("manifest.json", b"{}"), ("MANIFEST.json", b"{}")])
+    report = verify_package(path, chain=case.w3)
+    assert "twice" in report.check("archive").reason
+
+
+def test_not_a_zip(case: Case, tmp_path: Path) -> None:
+    path = tmp_path / "x.zip"
+    path.write_bytes(b"not a zip")
+    report = verify_package(path, chain=case.w3)
+    assert report.check("archive").status is Status.FAIL and not report.ok
