@@ -88,12 +88,16 @@ def advance_time(w3: Web3, seconds: int) -> int:
 def set_next_timestamp(w3: Web3, timestamp: int) -> None:
     """Make the next block (the next transaction's) carry exactly `timestamp`.
 
-    Must be at least two seconds after the latest block on eth-tester (which mines a block
-    at `timestamp - 1` to get there).
+    Both chains first mine an empty block at `timestamp - 1` (eth-tester's time_travel does so
+    by itself), so the latest block's time is just before the next transaction's: code that
+    reads "now" from the latest block sees the same on both. `timestamp` must be at least two
+    seconds after the latest block.
     """
     if is_in_process(w3):
         w3.provider.ethereum_tester.time_travel(timestamp)  # type: ignore[attr-defined]
     else:
+        _rpc(w3, "evm_setNextBlockTimestamp", [timestamp - 1])
+        _rpc(w3, "evm_mine", [])
         _rpc(w3, "evm_setNextBlockTimestamp", [timestamp])
 
 
