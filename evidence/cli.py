@@ -27,6 +27,10 @@ from evidence._cli_commands import register as _register_evidence  # noqa: E402
 
 _register_evidence(evidence_app)
 
+from evidence.judicial.cli import register_verify  # noqa: E402
+
+register_verify(app)
+
 
 def _load_plugins() -> None:
     """Let installed components (the backend) add their commands."""
