@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from multiformats import CID
 
+from evidence.errors import EvidenceError, FormatError, TamperedError
 from evidence.ipfs import (
     CHUNK_SIZE,
     BlockNotFoundError,
@@ -426,8 +427,12 @@ def test_pbnode_round_trip(links: list[tuple[bytes, int]], data: bytes | None) -
     assert node.data == data
 
 
-def test_errors_base_is_abstract() -> None:
+def test_errors_fit_the_library_hierarchy() -> None:
     with pytest.raises(TypeError):
         IpfsError("x")
+    assert issubclass(IpfsError, EvidenceError)
     assert issubclass(BlockNotFoundError, LookupError)
-    assert issubclass(MalformedCidError, ValueError)
+    assert issubclass(MalformedCidError, FormatError) and issubclass(MalformedCidError, ValueError)
+    assert issubclass(CorruptBlockError, TamperedError)
+    classes = (IpfsError, MalformedCidError, CorruptBlockError, BlockNotFoundError)
+    assert len({cls.code for cls in classes}) == len(classes)
