@@ -315,9 +315,9 @@ def _blockstore(store: Path | None, api: str | None) -> Any:
     if store is not None and api is not None:
         _die(ExitCode.USAGE, "choose_one", a="--store", b="--api")
     if api is not None:
-        from evidence.ipfs import kubo  # type: ignore[attr-defined]
+        from evidence.ipfs.kubo import KuboBlockstore
 
-        return kubo.KuboBlockstore(api)  # type: ignore[attr-defined]
+        return KuboBlockstore(api)
     from evidence.ipfs import LocalBlockstore
 
     root = store or Path(os.environ.get("CHAINARB_DATA_DIR", ".chainarb")) / "ipfs"
@@ -596,18 +596,17 @@ def add_cmd(
     path = _input_file(file)
     size = path.stat().st_size
     with _guard():
-        if api is not None and store is None:
-            from evidence.ipfs import kubo  # type: ignore[attr-defined]
-
-            client = kubo.KuboClient(api)  # type: ignore[attr-defined]
-            typer.echo(str(client.add_file(path, cid_version=cid_version)))
-            return
-        from evidence.ipfs import FileImporter
-
         bs = _blockstore(store, api)
-        importer = FileImporter(cid_version=cid_version, blockstore=bs)
         with _progress("add", size, _progress_enabled(size, progress)) as advance, \
                 path.open("rb", buffering=0) as f:
+            if api is not None:  # kubo: upload once, CID checked against ours
+                with bs:
+                    cid = bs.add(_CountingReader(f, advance), cid_version=cid_version)
+                typer.echo(str(cid))
+                return
+            from evidence.ipfs import FileImporter
+
+            importer = FileImporter(cid_version=cid_version, blockstore=bs)
             buf = bytearray(1 << 20)
             view = memoryview(buf)
             while n := f.readinto(view):
@@ -628,14 +627,9 @@ def cat_cmd(
         from evidence.ipfs._cid import parse_cid
 
         parse_cid(cid)  # a malformed CID is a usage error before any store is opened
-        if api is not None and store is None:
-            from evidence.ipfs import kubo  # type: ignore[attr-defined]
+        from evidence.ipfs import cat
 
-            chunks = kubo.KuboClient(api).cat(cid)  # type: ignore[attr-defined]
-        else:
-            from evidence.ipfs import cat
-
-            chunks = cat(cid, _blockstore(store, api))
+        chunks = cat(cid, _blockstore(store, api))
         if output is None:
             out: IO[bytes] = sys.stdout.buffer
             for chunk in chunks:

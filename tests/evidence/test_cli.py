@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_kubo import ipfs_node  # noqa: F401  (fixture: Helia serving the kubo RPC API)
 from test_verify import HELLO_CID, Scenario, build_scenario
 from typer.testing import CliRunner
 from web3 import Web3
@@ -372,3 +373,17 @@ def test_installed_entry_point_pipes_cleanly(tmp_path: Path) -> None:
     assert (out.returncode, out.stdout) == (0, KUBO_V0[b"hello\n"] + "\n")
     out = subprocess.run([str(BIN), "evidence", "cid"], capture_output=True, text=True)
     assert out.returncode == 2
+
+
+@pytest.mark.node
+def test_add_and_cat_through_a_kubo_rpc_node(run, ipfs_node, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    f = tmp_path / "f"
+    f.write_bytes(bytes(i % 251 for i in range(1_000_000)))
+    cid = run("add", str(f), "--api", ipfs_node.url, "--progress").stdout.strip()
+    assert cid == "QmVUbzigHKQR2y8wSt2KwZp92AC9Utfms5nEUHwttK4Yq9"
+    assert run("cat", cid, "--api", ipfs_node.url).stdout_bytes == f.read_bytes()
+    cid1 = run("add", str(f), "--api", ipfs_node.url, "--cid-version", "1").stdout.strip()
+    assert cid1 == "bafybeibx62obrkybp46hx3ivh53q4rnptgkunpgtwiib5lfelfgt2ekihm"
+    r = run("add", str(f), "--api", "http://127.0.0.1:9", code=4)
+    assert "IPFS node error" in r.stderr and "cannot reach" in r.stderr
+    run("cat", cid, "--api", "http://127.0.0.1:9", code=4)
