@@ -128,9 +128,10 @@ def _step(
     return rec.sign(key.key, domain)
 
 
-def make_case(workdir: Path, tsa: LocalTSA) -> Case:
+def make_case(workdir: Path, tsa: LocalTSA, w3: Web3 | None = None) -> Case:
+    """Run the case on `w3` (default: a fresh in-process EVM) and build its package."""
     workdir.mkdir(parents=True, exist_ok=True)
-    w3 = in_process_web3()
+    w3 = w3 if w3 is not None else in_process_web3()
     accts = dev_accounts(7, seed="judicial")
     actors = Actors(*accts)
     fund(w3, [a.address for a in accts], 100 * ETHER)
