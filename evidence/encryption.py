@@ -36,6 +36,7 @@ import secrets
 import struct
 import tempfile
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -317,24 +318,52 @@ def iter_encrypt(
     *,
     plaintext_hasher: _Hasher | None = None,
     nonce_prefix: bytes | None = None,
+    hash_in_thread: bool = False,
 ) -> Iterator[bytes]:
     """Yield the header, then each sealed chunk. Updates `plaintext_hasher` on the way so
-    one pass gives the file's SHA-256 too (needed for its commitment)."""
+    one pass gives the file's SHA-256 too (needed for its commitment).
+
+    With `hash_in_thread`, the plaintext hash runs on a second core (hashlib releases the
+    GIL) while this thread seals and the consumer addresses the ciphertext. Buffers rotate
+    so that a buffer is refilled only after its hash update finished; the hasher is
+    complete when the iteration ends.
+    """
     enc = Encryptor(data_key, chunk_size, nonce_prefix=nonce_prefix)
     yield enc.header_bytes
-    bufs = (bytearray(chunk_size), bytearray(chunk_size))
-    views = (memoryview(bufs[0]), memoryview(bufs[1]))
-    cur = 0
-    n = _read_full(src, views[cur])
-    while True:
-        nxt = _read_full(src, views[1 - cur]) if n == chunk_size else 0
-        chunk = views[cur][:n]
-        if plaintext_hasher is not None:
-            plaintext_hasher.update(chunk)
-        yield enc.seal(chunk, final=nxt == 0)
-        if nxt == 0:
-            return
-        cur, n = 1 - cur, nxt
+    threaded = hash_in_thread and plaintext_hasher is not None
+    count = 3 if threaded else 2
+    views = [memoryview(bytearray(chunk_size)) for _ in range(count)]
+    pending: list[Future[None] | None] = [None] * count
+    pool = ThreadPoolExecutor(1, thread_name_prefix="evidence-hash") if threaded else None
+
+    def fill(slot: int) -> int:
+        job = pending[slot]
+        if job is not None:  # the hash of what this buffer held must be done first
+            job.result()
+            pending[slot] = None
+        return _read_full(src, views[slot])
+
+    try:
+        cur = 0
+        n = fill(cur)
+        while True:
+            nxt_slot = (cur + 1) % count
+            nxt = fill(nxt_slot) if n == chunk_size else 0
+            chunk = views[cur][:n]
+            if pool is not None:
+                pending[cur] = pool.submit(plaintext_hasher.update, chunk)  # type: ignore[union-attr]
+            elif plaintext_hasher is not None:
+                plaintext_hasher.update(chunk)
+            yield enc.seal(chunk, final=nxt == 0)
+            if nxt == 0:
+                for job in pending:
+                    if job is not None:
+                        job.result()
+                return
+            cur, n = nxt_slot, nxt
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
 
 
 def iter_decrypt(src: BinaryIO, data_key: bytes) -> Iterator[bytes]:
@@ -385,14 +414,22 @@ def encrypt_stream(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     *,
     nonce_prefix: bytes | None = None,
+    hash_in_thread: bool = True,
 ) -> EncryptResult:
-    """Encrypt `src` into `dst` in one pass, hashing the plaintext on the way."""
+    """Encrypt `src` into `dst` in one pass, hashing the plaintext on the way (on a second
+    core by default, while this thread encrypts and writes)."""
     hasher = hashlib.sha256()
     header: Header | None = None
     size = out = 0
-    for i, piece in enumerate(
-        iter_encrypt(src, data_key, chunk_size, plaintext_hasher=hasher, nonce_prefix=nonce_prefix)
-    ):
+    pieces = iter_encrypt(
+        src,
+        data_key,
+        chunk_size,
+        plaintext_hasher=hasher,
+        nonce_prefix=nonce_prefix,
+        hash_in_thread=hash_in_thread,
+    )
+    for i, piece in enumerate(pieces):
         if i == 0:
             header = Header.from_bytes(piece)
         else:

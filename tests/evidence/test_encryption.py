@@ -144,7 +144,16 @@ def test_literal_vector_and_reference_decoder() -> None:
 @example(data=b"x" * 15, chunk_size=16)
 def test_round_trip_across_chunk_boundaries(data: bytes, chunk_size: int) -> None:
     key = generate_data_key()
-    container = seal(data, key, chunk_size, prefix=os.urandom(8))
+    prefix = os.urandom(8)
+    container = seal(data, key, chunk_size, prefix=prefix)
+    for threaded in (False, True):
+        out = io.BytesIO()
+        res = encrypt_stream(
+            io.BytesIO(data), out, key, chunk_size, nonce_prefix=prefix, hash_in_thread=threaded
+        )
+        assert out.getvalue() == container
+        assert res.plaintext_sha256 == hashlib.sha256(data).digest()
+        assert res.plaintext_size == len(data) and res.ciphertext_size == len(container)
     full, rest = divmod(len(data), chunk_size)
     n_chunks = max(1, full + (1 if rest else 0))
     assert len(container) == HEADER_SIZE + len(data) + 16 * n_chunks
@@ -183,8 +192,9 @@ class Trickle(io.RawIOBase):
 def test_short_reads_do_not_change_the_layout() -> None:
     data = os.urandom(100)
     out = io.BytesIO()
-    encrypt_stream(Trickle(data), out, KEY, CS, nonce_prefix=PREFIX)  # type: ignore[arg-type]
+    res = encrypt_stream(Trickle(data), out, KEY, CS, nonce_prefix=PREFIX)  # type: ignore[arg-type]
     assert out.getvalue() == seal(data)
+    assert res.plaintext_sha256 == hashlib.sha256(data).digest()
     back = io.BytesIO()
     decrypt_stream(Trickle(out.getvalue()), back, KEY)  # type: ignore[arg-type]
     assert back.getvalue() == data
@@ -490,8 +500,8 @@ STREAM_SCRIPT = textwrap.dedent(
     assert size == TOTAL
     enc_hasher, dec_hasher = hashlib.sha256(), hashlib.sha256()
     out = 0
-    for chunk in iter_decrypt(Pieces(iter_encrypt(Generated(), key,
-                                                  plaintext_hasher=enc_hasher)), key):
+    pieces = iter_encrypt(Generated(), key, plaintext_hasher=enc_hasher, hash_in_thread=True)
+    for chunk in iter_decrypt(Pieces(pieces), key):
         dec_hasher.update(chunk)
         out += len(chunk)
     assert out == TOTAL
