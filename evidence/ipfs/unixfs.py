@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Executor, Future
 from typing import BinaryIO
 
 from multiformats import CID
@@ -83,12 +85,19 @@ MAX_DEPTH = 32
 
 _READ_SIZE = CHUNK_SIZE
 
+_Leaf = tuple[bytes, int, int, bytes | None]
+"""(binary CID, tsize, content size, block to store or None)"""
+
 
 class FileImporter:
     """Incremental importer: `write()` bytes in any pieces, then `finish()` for the CID.
 
     Use it when the bytes pass through other work (encryption, upload) so that the file
     is read only once. With `blockstore=None` it only computes the CID.
+
+    With an `executor` (e.g. a ThreadPoolExecutor; hashlib releases the GIL on large
+    buffers) leaves are hashed in parallel, at most `max_pending` chunks ahead; blocks are
+    still stored and linked in file order, so the CID is the same.
     """
 
     __slots__ = (
@@ -96,10 +105,13 @@ class FileImporter:
         "_buffer",
         "_chunk",
         "_done",
+        "_executor",
         "_full_prefix",
         "_leaves",
         "_levels",
         "_max_links",
+        "_max_pending",
+        "_pending",
         "_size",
         "_version",
     )
@@ -111,6 +123,8 @@ class FileImporter:
         blockstore: Blockstore | None = None,
         max_links: int = MAX_LINKS,
         chunk_size: int = CHUNK_SIZE,
+        executor: Executor | None = None,
+        max_pending: int = 8,
     ) -> None:
         if not 1 <= chunk_size <= MAX_BLOCK_SIZE // 2:
             raise ValueError(f"chunk_size must be in 1..{MAX_BLOCK_SIZE // 2}, found {chunk_size}")
@@ -128,6 +142,9 @@ class FileImporter:
         self._size = 0
         self._done = False
         self._chunk = chunk_size
+        self._executor = executor
+        self._max_pending = max(1, max_pending)
+        self._pending: deque[Future[_Leaf]] = deque()
         self._full_prefix = unixfs_leaf_prefix(chunk_size)
 
     @property
@@ -159,6 +176,8 @@ class FileImporter:
         if self._buffer or self._leaves == 0:
             self._leaf(bytes(self._buffer))
             self._buffer = bytearray()
+        while self._pending:
+            self._accept(self._pending.popleft().result())
         if self._leaves == 1:  # a single-chunk file is its own root
             return to_cid(self._levels[0][0][0])
         height = 0
@@ -174,29 +193,38 @@ class FileImporter:
     # -- internals --------------------------------------------------------------------
 
     def _leaf(self, chunk: bytes | bytearray | memoryview) -> None:
+        self._leaves += 1
+        if self._executor is None:
+            self._accept(self._make_leaf(chunk))
+            return
+        if not isinstance(chunk, bytes):  # the caller may reuse its buffer after write()
+            chunk = bytes(chunk)
+        self._pending.append(self._executor.submit(self._make_leaf, chunk))
+        if len(self._pending) > self._max_pending:
+            self._accept(self._pending.popleft().result())
+
+    def _make_leaf(self, chunk: bytes | bytearray | memoryview) -> _Leaf:
+        """Hash one chunk; pure, so it may run in another thread."""
         n = len(chunk)
-        store = self._blockstore
+        keep = self._blockstore is not None
         if self._version == 1:
             digest = hashlib.sha256(chunk).digest()
-            raw_cid = binary_cid(1, CODEC_RAW, digest)
-            tsize = n
-            if store is not None:
-                store.put(raw_cid, bytes(chunk), trusted=True)
-        else:
-            prefix, suffix = self._full_prefix if n == self._chunk else unixfs_leaf_prefix(n)
-            if store is not None:
-                block = b"".join((prefix, chunk, suffix))
-                digest = hashlib.sha256(block).digest()
-            else:
-                h = hashlib.sha256(prefix)
-                h.update(chunk)
-                h.update(suffix)
-                digest = h.digest()
-            raw_cid = binary_cid(0, CODEC_DAG_PB, digest)
-            tsize = len(prefix) + n + len(suffix)
-            if store is not None:
-                store.put(raw_cid, block, trusted=True)
-        self._leaves += 1
+            return binary_cid(1, CODEC_RAW, digest), n, n, bytes(chunk) if keep else None
+        prefix, suffix = self._full_prefix if n == self._chunk else unixfs_leaf_prefix(n)
+        tsize = len(prefix) + n + len(suffix)
+        if keep:
+            block = b"".join((prefix, chunk, suffix))
+            digest = hashlib.sha256(block).digest()
+            return binary_cid(0, CODEC_DAG_PB, digest), tsize, n, block
+        h = hashlib.sha256(prefix)
+        h.update(chunk)
+        h.update(suffix)
+        return binary_cid(0, CODEC_DAG_PB, h.digest()), tsize, n, None
+
+    def _accept(self, leaf: _Leaf) -> None:
+        raw_cid, tsize, n, block = leaf
+        if self._blockstore is not None and block is not None:
+            self._blockstore.put(raw_cid, block, trusted=True)
         self._push(0, (raw_cid, tsize, n))
 
     def _push(self, height: int, entry: tuple[bytes, int, int]) -> None:

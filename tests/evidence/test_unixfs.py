@@ -10,6 +10,7 @@ import random
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,26 @@ def test_pieces_across_chunk_boundaries() -> None:
     assert importer.finish() == add_bytes(data)
     with pytest.raises(RuntimeError):
         importer.write(b"x")
+
+
+def test_parallel_hashing_gives_the_same_cids_and_blocks() -> None:
+    rng = random.Random(12)
+    with ThreadPoolExecutor(2) as pool:
+        for size in (0, 5, CHUNK_SIZE, 9 * CHUNK_SIZE + 3):
+            data = rng.randbytes(size)
+            for version in (0, 1):
+                serial, parallel = MemoryBlockstore(), MemoryBlockstore()
+                importer = FileImporter(
+                    cid_version=version, blockstore=parallel, executor=pool, max_pending=2
+                )
+                buffer = bytearray(CHUNK_SIZE)  # reused between writes, as a reader loop would
+                for start in range(0, size, CHUNK_SIZE):
+                    piece = data[start : start + CHUNK_SIZE]
+                    buffer[: len(piece)] = piece
+                    importer.write(memoryview(buffer)[: len(piece)])
+                expected = add_bytes(data, cid_version=version, blockstore=serial)
+                assert importer.finish() == expected
+                assert parallel.blocks == serial.blocks
 
 
 # --- against the npm importer -------------------------------------------------------------
