@@ -21,6 +21,7 @@ MANIFEST = "manifest.json"
 STEPS = "records/steps.jsonl"
 UNCHAINED = "records/unchained.jsonl"
 PAYLOADS_DIR = "records/payloads/"
+TYPES = "records/eip712-types.json"
 EVIDENCE_INDEX = "evidence/index.json"
 EVIDENCE_DIR = "evidence/"
 CAR = "blocks.car"
@@ -37,7 +38,18 @@ CHECKSUMS = "SHA256SUMS"
 CERTIFICATE = "certificate.pdf"
 ATTESTATION = "SHA256SUMS.sig.json"
 
-REQUIRED = (MANIFEST, STEPS, EVIDENCE_INDEX, CAR, ANCHORS, MERKLE, ESCROW, TSA_CERTS, INDEX_HTML)
+REQUIRED = (
+    MANIFEST,
+    STEPS,
+    TYPES,
+    EVIDENCE_INDEX,
+    CAR,
+    ANCHORS,
+    MERKLE,
+    ESCROW,
+    TSA_CERTS,
+    INDEX_HTML,
+)
 OUTSIDE_CHECKSUMS = (CHECKSUMS, CERTIFICATE, ATTESTATION)
 """Files SHA256SUMS cannot list: itself, and the two that name its digest."""
 
@@ -113,3 +125,22 @@ def parse_checksums(data: bytes) -> dict[str, str]:
             raise PackageFormatError(f"{CHECKSUMS} line {n}: {m.group(2)!r} listed twice")
         out[m.group(2)] = m.group(1)
     return out
+
+
+def eip712_types() -> dict[str, Any]:
+    """Every EIP-712 type a package's signatures use, as `eth_signTypedData_v4` wants them.
+
+    Informative for experts (assemble `{types, primaryType, domain, message}` and recover
+    with any EIP-712 tool); the verifier uses the library's own definitions and reports a
+    package whose copy differs.
+    """
+    from evidence.judicial._attest import ATTESTATION_TYPE
+    from evidence.judicial.provenance import PROVENANCE_TYPE
+    from evidence.records import RECORD_TYPES, Domain
+
+    types: dict[str, Any] = {"EIP712Domain": Domain.TYPE}
+    for name, cls in sorted(RECORD_TYPES.items()):
+        types[name] = [{"name": n, "type": t} for n, t in cls.FIELDS]
+    types["ProvenanceEntry"] = PROVENANCE_TYPE
+    types["JudicialPackage"] = ATTESTATION_TYPE
+    return types

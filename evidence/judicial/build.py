@@ -140,6 +140,7 @@ def build_package(
     )
     unchained = [e for e in inputs.steps if not e.record.record.CHAINED]
     put(fmt.STEPS, b"".join(e.record.to_json() + b"\n" for e in chained))
+    put(fmt.TYPES, fmt.pretty(fmt.eip712_types()))
     if unchained:
         put(fmt.UNCHAINED, b"".join(e.record.to_json() + b"\n" for e in unchained))
     for entry in inputs.steps:
@@ -373,6 +374,7 @@ def _manifest(
         "award": award,
         "files": {
             "steps": fmt.STEPS,
+            "eip712Types": fmt.TYPES,
             "unchained": fmt.UNCHAINED,
             "evidenceIndex": fmt.EVIDENCE_INDEX,
             "car": fmt.CAR,

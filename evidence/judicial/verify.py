@@ -1001,6 +1001,8 @@ def _check_manifest(p: _Package) -> str:
         if signed.record.case_id != p.case_id:  # type: ignore[attr-defined]
             problems.append(f"{_record_name(signed)}: not for the manifest's case")
             break
+    if p.json(fmt.TYPES) != fmt.eip712_types():
+        problems.append(f"{fmt.TYPES} differs from the EIP-712 types the records are signed with")
     idx = {i.get("itemId"): i for i in p.evidence_index}
     for e in m.get("evidence", []):
         i = idx.get(e.get("itemId"))

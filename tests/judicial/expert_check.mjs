@@ -1,0 +1,41 @@
+// An expert's check of an extracted judicial package with public npm tools only:
+// @openzeppelin/merkle-tree for the proofs, @metamask/eth-sig-util for the signatures.
+// Usage: node expert_check.mjs <extracted package dir>; prints a JSON summary.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+
+const require = createRequire(join(process.cwd(), "package.json"));
+const { StandardMerkleTree } = require("@openzeppelin/merkle-tree");
+const { recoverTypedSignature, SignTypedDataVersion } = require("@metamask/eth-sig-util");
+
+const dir = process.argv[2];
+const read = (name) => readFileSync(join(dir, name), "utf8");
+const types = JSON.parse(read("records/eip712-types.json"));
+const merkle = JSON.parse(read("proofs/merkle.json"));
+
+const proofs = merkle.proofs.map((p) =>
+  StandardMerkleTree.verify(p.root, p.leafEncoding, p.value, p.proof),
+);
+
+const lines = [read("records/steps.jsonl"), read("records/unchained.jsonl")]
+  .join("")
+  .split("\n")
+  .filter((l) => l.trim());
+const signers = lines.map((line) => {
+  const rec = JSON.parse(line);
+  const data = {
+    types: { EIP712Domain: types.EIP712Domain, [rec.type]: types[rec.type] },
+    primaryType: rec.type,
+    domain: rec.domain,
+    message: rec.message,
+  };
+  return {
+    type: rec.type,
+    message: rec.message,
+    signers: rec.signatures.map((signature) =>
+      recoverTypedSignature({ data, signature, version: SignTypedDataVersion.V4 }),
+    ),
+  };
+});
+console.log(JSON.stringify({ proofs, signers }));

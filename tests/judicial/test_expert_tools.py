@@ -1,0 +1,84 @@
+"""An expert checks the package with public tools only, as docs/judicial-package.md says:
+sha256sum, openssl (commitments and `openssl ts -verify`), @openzeppelin/merkle-tree and
+@metamask/eth-sig-util. No code of ours runs in these checks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from judicial_world import Case
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def extracted(case: Case, tmp_path: Path) -> Path:
+    with zipfile.ZipFile(case.package) as zf:
+        zf.extractall(tmp_path / "pkg")  # our own, trusted package: plain extraction is fine
+    return tmp_path / "pkg"
+
+
+def sh(cmd: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", "-c", cmd], cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def test_sha256sum_accepts_the_checksums(extracted: Path) -> None:
+    proc = sh("sha256sum -c --strict SHA256SUMS", extracted)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count(": OK") >= 20
+    (extracted / "award" / "award.md").write_bytes(b"edited")
+    assert sh("sha256sum -c --quiet SHA256SUMS", extracted).returncode != 0
+
+
+def test_openssl_recomputes_each_commitment(extracted: Path) -> None:
+    index = json.loads((extracted / "evidence" / "index.json").read_text())
+    for item in index["items"]:
+        salt = item["salt"][2:]
+        cmd = (
+            f"(printf chainarb.commitment.v1; printf \"$(echo {salt} | sed 's/../\\\\x&/g')\"; "
+            f"openssl dgst -sha256 -binary '{item['file']}') | openssl dgst -sha256 -r"
+        )
+        out = sh(cmd, extracted)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split()[0] == item["commitment"][2:]
+
+
+def test_openssl_ts_verify_accepts_each_token(case: Case, extracted: Path) -> None:
+    anchors = json.loads((extracted / "proofs" / "anchors.json").read_text())["anchors"]
+    for a in anchors:
+        digest = hashlib.sha256(bytes.fromhex(a["root"][2:])).hexdigest()
+        cmd = (
+            f"openssl ts -verify -digest {digest} -in {a['timestamp']} "
+            f"-CAfile {case.tsa.ca_pem} -untrusted timestamps/tsa-certificates.pem"
+        )
+        proc = sh(cmd, extracted)
+        assert proc.returncode == 0 and "Verification: OK" in proc.stdout, proc.stderr
+        wrong = sh(cmd.replace(digest, hashlib.sha256(b"x").hexdigest()), extracted)
+        assert wrong.returncode != 0
+
+
+@pytest.mark.node
+def test_npm_merkle_tree_and_eth_sig_util_agree(case: Case, extracted: Path) -> None:
+    proc = subprocess.run(
+        ["node", str(Path(__file__).with_name("expert_check.mjs")), str(extracted)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    out = json.loads(proc.stdout)
+    assert out["proofs"] and all(out["proofs"])
+    arbitrator = case.actors.arbitrator.address.lower()
+    for rec in out["signers"]:
+        msg = rec["message"]
+        declared = next(
+            (msg[k] for k in ("actor", "submitter", "offeror", "objector", "court") if k in msg),
+            arbitrator,
+        )
+        assert [s.lower() for s in rec["signers"]] == [declared.lower()], rec
