@@ -19,6 +19,7 @@ from multiformats import CID
 from evidence.ipfs import (
     CHUNK_SIZE,
     CorruptBlockError,
+    FileImporter,
     KuboBlockstore,
     KuboError,
     KuboMismatchError,
@@ -120,6 +121,24 @@ def test_add_file_and_stream_deep_enough(kubo: KuboBlockstore, tmp_path: Path) -
         assert hashlib.sha256(b"".join(kubo.cat(by_path))).digest() == hashlib.sha256(
             src.read_bytes()
         ).digest()
+
+
+def test_node_honours_kubo_add_parameters(ipfs_node: IpfsNode) -> None:
+    """chunker, cid-version and raw-leaves reach the node's importer (as in kubo)."""
+    data = random.Random(5).randbytes(5000)
+    for version in (0, 1):
+        importer = FileImporter(cid_version=version, chunk_size=1000, max_links=174)
+        importer.write(data)
+        answer = httpx.post(
+            f"{ipfs_node.url}/api/v0/add",
+            params={"cid-version": version, "chunker": "size-1000", "pin": "False"},
+            files={"file": ("f", data)},
+        ).json()
+        assert answer["Hash"] == str(importer.finish())
+    refused = httpx.post(
+        f"{ipfs_node.url}/api/v0/add", params={"chunker": "rabin"}, files={"file": ("f", b"x")}
+    )
+    assert refused.status_code == 500 and "chunker" in refused.json()["Message"]
 
 
 def test_node_is_a_blockstore_for_the_importer(ipfs_node: IpfsNode, kubo: KuboBlockstore) -> None:
