@@ -23,9 +23,10 @@ __all__ = [
     "CidLike",
     "binary_cid",
     "check_block",
-    "cid_digest",
+    "cid_codec",
     "parse_cid",
     "to_cid",
+    "to_display",
 ]
 
 CODEC_DAG_PB = 0x70
@@ -96,12 +97,8 @@ def to_display(raw: bytes) -> str:
         return "0x" + raw.hex()
 
 
-def cid_digest(raw: bytes) -> bytes:
-    """The sha2-256 digest of a binary CID returned by `parse_cid`."""
-    return raw[-32:]
-
-
 def cid_codec(raw: bytes) -> int:
+    """Codec of a binary CID returned by `parse_cid` (CIDv0 is always dag-pb)."""
     return CODEC_DAG_PB if raw[0] == 0x12 else raw[1]
 
 
