@@ -31,7 +31,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
@@ -248,6 +248,9 @@ class Record:
     SIGNER_FIELD: ClassVar[str | None] = None  # the field naming who must sign, if any
     CHAINED: ClassVar[bool] = True  # carries caseId/sequence/prevHash
 
+    if TYPE_CHECKING:  # every record has caseId; declared per subclass in FIELDS order
+        case_id: bytes
+
     def __post_init__(self) -> None:
         for name, sol_type in self.FIELDS:
             attr = _snake(name)
@@ -349,7 +352,7 @@ class Record:
                 f"contract {domain.verifying_contract}"
             )
         want_case = _bytes32(case_id, "case_id")
-        have_case = getattr(self, "case_id")  # noqa: B009 - every record has caseId
+        have_case = self.case_id
         if have_case != want_case:
             raise ReplayError(
                 f"{self.TYPE_NAME} is for case 0x{have_case.hex()}, expected 0x{want_case.hex()}"
@@ -756,6 +759,15 @@ class SignedRecord:
     def record_hash(self) -> bytes:
         """EIP-712 digest: the hash-chain link and the Merkle leaf's record hash."""
         return self.record.digest(self.domain)
+
+    @property
+    def case_id(self) -> bytes:
+        return self.record.case_id
+
+    def merkle_leaf(self) -> tuple[str, str, str]:
+        """The Merkle leaf values (caseId, recordHash, signaturesHash), docs/evidence.md §4."""
+        values = (self.case_id, self.record_hash, self.signatures_hash)
+        return tuple("0x" + v.hex() for v in values)  # type: ignore[return-value]
 
     @property
     def signatures_hash(self) -> bytes:

@@ -226,6 +226,7 @@ def test_onchain_merkleproof_verify_accepts_our_proofs() -> None:
         for i in range(7)
     ]
     values = [record_leaf(case, s.record_hash, s.signatures_hash) for s in signed]
+    assert values == [s.merkle_leaf() for s in signed]
     tree = StandardMerkleTree.of(values)
     for i, (s, value) in enumerate(zip(signed, values, strict=True)):
         leaf = contract.functions.leafOf(case, s.record_hash, s.signatures_hash).call()
