@@ -43,7 +43,7 @@ class Limits:
     """Total uncompressed bytes of all entries (8 GiB)."""
     max_ratio: int = 200
     """Uncompressed / compressed, checked for entries above `ratio_floor` bytes."""
-    ratio_floor: int = 1 << 20
+    ratio_floor: int = 16 << 20
     max_name_length: int = 512
 
 

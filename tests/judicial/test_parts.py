@@ -1,0 +1,159 @@
+"""The package's parts on their own: event ABIs, ZIP writing and names, provenance, inputs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+from eth_utils import keccak
+from judicial_world import Case
+
+from evidence.judicial import PackageInputError, build_package
+from evidence.judicial._onchain import ORDER_OPENED, ORDER_RESOLVED, RESOLUTIONS, ROOT_ANCHORED
+from evidence.judicial._zip import DEFAULT_LIMITS, check_name, extract_zip, write_zip
+from evidence.judicial.errors import UnsafePath
+from evidence.judicial.provenance import check_log, sign_log
+from evidence.judicial.verify import allowed_roles
+from evidence.records import Domain
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _abi_signature(artifact: str, event: str) -> tuple[str, list[bool]]:
+    abi = json.loads((ROOT / "contracts" / "artifacts" / f"{artifact}.json").read_text())["abi"]
+    item = next(i for i in abi if i.get("type") == "event" and i["name"] == event)
+    types = [i["type"] for i in item["inputs"]]
+    return f"{event}({','.join(types)})", [i["indexed"] for i in item["inputs"]]
+
+
+@pytest.mark.parametrize(
+    ("artifact", "spec"),
+    [
+        ("ArbitrationEscrow", ORDER_OPENED),
+        ("ArbitrationEscrow", ORDER_RESOLVED),
+        ("EvidenceAnchor", ROOT_ANCHORED),
+    ],
+)
+def test_event_specs_match_the_compiled_contracts(artifact: str, spec) -> None:
+    signature, indexed = _abi_signature(artifact, spec.name)
+    assert spec.signature == signature
+    assert spec.topic0 == keccak(text=signature)
+    assert [i for _, _, i in spec.params] == indexed
+
+
+def test_resolution_names_follow_the_enum() -> None:
+    source = (ROOT / "contracts" / "interfaces" / "IArbitrationEscrow.sol").read_text()
+    body = source.split("enum Resolution {")[1].split("}")[0]
+    names = [line.strip().split(",")[0].split(" ")[0] for line in body.splitlines()]
+    assert tuple(n for n in names if n and not n.startswith("//")) == RESOLUTIONS
+
+
+def test_write_zip_is_deterministic_and_streams_files(tmp_path: Path) -> None:
+    big = tmp_path / "big.bin"
+    big.write_bytes(bytes(range(256)) * 5000)
+    files = {"b/two.txt": b"2", "a.txt": b"1", "c/big.bin": big}
+    one = write_zip(tmp_path / "one.zip", files).read_bytes()
+    two = write_zip(tmp_path / "two.zip", dict(reversed(files.items()))).read_bytes()
+    assert one == two
+    out = tmp_path / "out"
+    out.mkdir()
+    names = extract_zip(tmp_path / "one.zip", out)
+    assert names == ["a.txt", "b/two.txt", "c/big.bin"]
+    assert (out / "c" / "big.bin").read_bytes() == big.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["manifest.json", "evidence/a-1/file.pdf", "é/中文.txt"])
+def test_safe_names(name: str) -> None:
+    check_name(name, DEFAULT_LIMITS)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "../x",
+        "a/../../x",
+        "/abs",
+        "a\\b",
+        "C:x",
+        "a/./b",
+        "a//b",
+        "x\x00y",
+        "tab\there",
+        "a" * 600,
+    ],
+)
+def test_unsafe_names(name: str) -> None:
+    with pytest.raises(UnsafePath):
+        check_name(name, DEFAULT_LIMITS)
+
+
+def test_provenance_log_round_trip_and_attacks(case: Case) -> None:
+    from evidence.judicial.provenance import SignedProvenanceEntry
+
+    domain = case.domain
+    service = case.actors.institution
+    commitment = b"\x11" * 32
+    steps = [
+        ("upload.received", case.actors.buyer.address, "s1", 100, {"filename": "a.pdf"}),
+        ("hash.computed", "", "s1", 101, {"sha256": "00" * 32}),
+        ("anchored", "", "", 150, {"txHash": "0x" + "22" * 32}),
+    ]
+    log = sign_log(
+        steps, case_id=case.case_id, commitment=commitment, domain=domain, service_key=service.key
+    )
+    kw = {
+        "case_id": case.case_id,
+        "commitment": commitment,
+        "domain": domain,
+        "service": service.address,
+    }
+    assert check_log(log, **kw) == []
+    again = [SignedProvenanceEntry.from_json_obj(e.to_json_obj()) for e in log]
+    assert check_log(again, **kw) == []
+    assert any("prevEntryHash" in p for p in check_log([log[0], log[2]], **kw))
+    assert any("index" in p for p in check_log([log[1], log[0], log[2]], **kw))
+    assert any(
+        "expected the service" in p
+        for p in check_log(log, **{**kw, "service": case.actors.buyer.address})
+    )
+    assert any("another case" in p for p in check_log(log, **{**kw, "commitment": b"\x12" * 32}))
+    other = Domain(chain_id=1, verifying_contract=case.escrow)
+    assert any("expected the service" in p for p in check_log(log, **{**kw, "domain": other}))
+
+
+def test_allowed_roles_table() -> None:
+    assert allowed_roles("ProceduralStep", "appoint.arbitrator") == {"institution"}
+    assert allowed_roles("ProceduralStep", "award.issued") == {"arbitrator", "panelist"}
+    assert allowed_roles("EvidenceSubmission", None) == {"claimant", "respondent"}
+    assert allowed_roles("CourtConfirmation", None) == {"court"}
+    assert allowed_roles("ProceduralStep", "record.closed") is None
+
+
+def test_builder_refuses_inconsistent_inputs(case: Case, tmp_path: Path) -> None:
+    inputs = case.inputs
+    bad_payload = dataclasses.replace(
+        inputs,
+        steps=[dataclasses.replace(inputs.steps[0], payload=b"other bytes"), *inputs.steps[1:]],
+    )
+    with pytest.raises(PackageInputError, match="payloadHash"):
+        build_package(bad_payload, tmp_path / "a.zip")
+    with pytest.raises(PackageInputError, match="not among the anchors"):
+        build_package(dataclasses.replace(inputs, anchors=inputs.anchors[:1]), tmp_path / "b.zip")
+    with pytest.raises(PackageInputError, match="no RFC 3161 timestamp"):
+        build_package(
+            dataclasses.replace(inputs, timestamps=inputs.timestamps[:1]), tmp_path / "c.zip"
+        )
+    wrong_salt = [dataclasses.replace(inputs.evidence[0], salt=b"\x00" * 32), *inputs.evidence[1:]]
+    with pytest.raises(PackageInputError, match="commits to"):
+        build_package(dataclasses.replace(inputs, evidence=wrong_salt), tmp_path / "d.zip")
+    with pytest.raises(PackageInputError, match="role"):
+        build_package(
+            dataclasses.replace(
+                inputs, steps=[dataclasses.replace(inputs.steps[0], role="king"), *inputs.steps[1:]]
+            ),
+            tmp_path / "e.zip",
+        )
+    assert not list(tmp_path.glob("*.zip"))
