@@ -83,6 +83,15 @@ from ._preevaluation import (
     pre_evaluate,
 )
 from ._rules import DEFAULT_RULES, CaseRules, can_see, visible_evidence
+from ._serialize import (
+    CASE_FORMAT_VERSION,
+    COMMANDS_BY_NAME,
+    case_from_dict,
+    case_to_dict,
+    command_from_dict,
+    command_to_dict,
+    to_jsonable,
+)
 from ._states import (
     ENFORCEABLE_STAGES,
     TERMINAL_STAGES,
@@ -103,6 +112,8 @@ from ._states import (
 )
 
 __all__ = [
+    "CASE_FORMAT_VERSION",
+    "COMMANDS_BY_NAME",
     "COMMAND_TRANSITIONS",
     "COMMAND_TYPES",
     "DEADLINE_TRANSITIONS",
@@ -180,9 +191,14 @@ __all__ = [
     "advance",
     "apply",
     "can_see",
+    "case_from_dict",
+    "case_to_dict",
+    "command_from_dict",
+    "command_to_dict",
     "facts_from_case",
     "new_case",
     "next_deadline",
     "pre_evaluate",
+    "to_jsonable",
     "visible_evidence",
 ]

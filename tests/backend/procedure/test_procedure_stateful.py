@@ -9,6 +9,7 @@ Across all runs every stage is reached (checked by the last test).
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from hypothesis import HealthCheck, settings
@@ -194,6 +195,10 @@ class ProcedureMachine(RuleBasedStateMachine):
             assert a.to_buyer + a.to_seller == case.order.amount
             assert a.compensation <= case.order.guarantee
         assert case.next_sequence >= self.accepted
+        if case is not getattr(self, "stored", None):  # only when the case changed
+            stored = json.loads(json.dumps(p.case_to_dict(case)))
+            assert p.case_from_dict(stored) == case  # the database form loses nothing
+            self.stored = case
 
 
 ProcedureMachine.TestCase.settings = settings(

@@ -1,0 +1,175 @@
+"""JSON forms of cases and commands, for the database and the API (encode/decode side by side).
+
+The case is stored as one JSON document with a major ``version`` first (STYLE §4); decode
+refuses another major version, unknown fields and missing fields, so a stored case either
+comes back exactly as it was written or not at all. Decoding is driven by the dataclasses'
+own type hints, so a new field is serialised without code here.
+
+Encoding: enums → their values, datetimes → ISO 8601 in UTC, frozensets → sorted lists,
+tuples → lists, dataclasses → objects. Amounts stay JSON integers (never floats).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import types
+import typing
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from . import _commands
+from ._errors import InvalidCommand
+from ._rules import CaseRules
+from ._states import CaseState
+
+__all__ = [
+    "CASE_FORMAT_VERSION",
+    "COMMANDS_BY_NAME",
+    "case_from_dict",
+    "case_to_dict",
+    "command_from_dict",
+    "command_to_dict",
+    "to_jsonable",
+]
+
+CASE_FORMAT_VERSION = 1
+COMMANDS_BY_NAME: Mapping[str, type[_commands.Command]] = {
+    cls.__name__: cls for cls in _commands.COMMAND_TYPES
+}
+_HINT_NAMES = {"CaseRules": CaseRules}
+
+
+def to_jsonable(value: Any) -> Any:
+    """Any procedure value (case, command, effect, report part) as plain JSON data."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, frozenset | set):
+        items = [to_jsonable(v) for v in value]
+        return sorted(items, key=repr)
+    if isinstance(value, tuple | list):
+        return [to_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def _decode(hint: Any, data: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if data is None and type(None) in options:
+            return None
+        real = [o for o in options if o is not type(None)]
+        if len(real) != 1:
+            raise TypeError(f"{where}: ambiguous union {hint}")
+        return _decode(real[0], data, where)
+    if hint is Any:
+        return data
+    if origin is tuple:
+        args = typing.get_args(hint)
+        _expect(isinstance(data, list), where, "a list", data)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode(args[0], v, f"{where}[{i}]") for i, v in enumerate(data))
+        _expect(len(data) == len(args), where, f"{len(args)} items", data)
+        return tuple(_decode(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, data,
+                                                                                    strict=True)))
+    if origin is frozenset:
+        (arg,) = typing.get_args(hint)
+        _expect(isinstance(data, list), where, "a list", data)
+        return frozenset(_decode(arg, v, f"{where}[]") for v in data)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _decode_dataclass(hint, data, where)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        try:
+            return hint(data)
+        except ValueError:
+            raise InvalidCommand(f"{where}: expected a {hint.__name__}, found {data!r}") from None
+    if hint is datetime:
+        _expect(isinstance(data, str), where, "an ISO 8601 time", data)
+        try:
+            parsed = datetime.fromisoformat(data.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidCommand(f"{where}: expected an ISO 8601 time, found {data!r}") from None
+        _expect(parsed.tzinfo is not None, where, "a time with a zone", data)
+        return parsed.astimezone(UTC)
+    if hint is bool:
+        _expect(type(data) is bool, where, "a boolean", data)
+        return data
+    if hint is int:
+        _expect(type(data) is int, where, "an integer", data)
+        return data
+    if hint is str:
+        _expect(isinstance(data, str), where, "a string", data)
+        return data
+    raise TypeError(f"{where}: no decoder for {hint!r}")
+
+
+def _expect(ok: bool, where: str, what: str, found: Any) -> None:
+    if not ok:
+        raise InvalidCommand(f"{where}: expected {what}, found {found!r}")
+
+
+@functools.cache
+def _fields_of(cls: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field[Any]]]:
+    """Resolved type hints and init fields of a dataclass (cached: resolving is slow)."""
+    hints = typing.get_type_hints(cls, localns=_HINT_NAMES)
+    return hints, {f.name: f for f in dataclasses.fields(cls) if f.init}
+
+
+def _decode_dataclass(cls: type, data: Any, where: str) -> Any:
+    _expect(isinstance(data, dict), where, f"an object for {cls.__name__}", data)
+    hints, fields = _fields_of(cls)
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise InvalidCommand(f"{where}: unknown field(s) {sorted(unknown)} for {cls.__name__}")
+    kwargs = {}
+    for name, f in fields.items():
+        if name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise InvalidCommand(f"{where}: missing field {name!r} for {cls.__name__}")
+            continue
+        kwargs[name] = _decode(hints[name], data[name], f"{where}.{name}")
+    return cls(**kwargs)
+
+
+def case_to_dict(case: CaseState) -> dict[str, Any]:
+    """The case as one JSON document, version first."""
+    return {"version": CASE_FORMAT_VERSION, "case": to_jsonable(case)}
+
+
+def case_from_dict(data: Mapping[str, Any]) -> CaseState:
+    """Inverse of case_to_dict; refuses another major version and any malformed field."""
+    _expect(isinstance(data, Mapping), "case document", "an object", data)
+    version = data.get("version")
+    if version != CASE_FORMAT_VERSION:
+        raise InvalidCommand(
+            f"case document: expected version {CASE_FORMAT_VERSION}, found {version!r}"
+        )
+    _expect(set(data) == {"version", "case"}, "case document", "keys version and case",
+            sorted(data))
+    return _decode_dataclass(CaseState, data["case"], "case")
+
+
+def command_to_dict(command: _commands.Command) -> dict[str, Any]:
+    """``{"type": "MakeOffer", "actor": ..., "sequence": ..., <fields>}``."""
+    return {"type": type(command).__name__, **to_jsonable(command)}
+
+
+def command_from_dict(data: Mapping[str, Any]) -> _commands.Command:
+    """Build a command from JSON (the API's request body plus the recovered actor)."""
+    _expect(isinstance(data, Mapping), "command", "an object", data)
+    name = data.get("type")
+    cls = COMMANDS_BY_NAME.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise InvalidCommand(
+            f"command.type: expected one of {', '.join(COMMANDS_BY_NAME)}; found {name!r}"
+        )
+    body = {k: v for k, v in data.items() if k != "type"}
+    return _decode_dataclass(cls, body, name)
