@@ -47,7 +47,7 @@ def resolved(
 @pytest.mark.parametrize("by", ["buyer", "seller"])
 def test_raise_dispute_freezes_and_locks_the_guarantee(env: Env, by: str) -> None:
     order_id = env.open("usdc", AMOUNT)
-    t = env.now() + 5
+    t = env.now() + 600
     env.at(t)
     result = env.escrow.raise_dispute(getattr(env, by), order_id, CASE)
     assert list(result.events) == [
@@ -109,7 +109,7 @@ def test_raise_dispute_refused_after_release(env: Env) -> None:
 
 def test_appoint_arbitrator(env: Env) -> None:
     order_id = env.disputed()
-    t = env.now() + 7
+    t = env.now() + 600
     env.at(t)
     result = env.escrow.appoint_arbitrator(env.institution, order_id, env.arbitrator.address)
     assert list(result.events) == [
@@ -179,7 +179,7 @@ def test_submit_award_opens_the_objection_window(env: Env) -> None:
     order_id = env.appointed()
     allocation = Allocation(100 * USDC, 150 * USDC, 30 * USDC)
     sig = env.escrow.sign_award(env.arbitrator, order_id, allocation, AWARD_HASH)
-    t = env.now() + 3
+    t = env.now() + 600
     env.at(t)
     result = env.escrow.submit_award(env.other, order_id, allocation, AWARD_HASH, sig)
     assert list(result.events) == [
@@ -399,7 +399,7 @@ def test_object_to_award_refusals(env: Env) -> None:
 def test_appoint_panel(env: Env) -> None:
     order_id = env.objected()
     panel = [p.address for p in env.panel]
-    t = env.now() + 2
+    t = env.now() + 600
     env.at(t)
     result = env.escrow.appoint_panel(env.institution, order_id, panel)
     assert list(result.events) == [
