@@ -241,6 +241,9 @@ class Leaf(SQLModel, table=True):
     kind: LeafKind = Field(sa_type=sa.String(16), nullable=False)
     ref_id: int = Field(nullable=False)  # Step.id or EvidenceItem.id
     case_id: str = Field(foreign_key="arb_case.id", max_length=HASH, index=True)
+    # The StandardMerkleTree leaf values (evidence.merkle.LEAF_ENCODING, 0x-hex) and their
+    # hash; the worker rebuilds the tree from the values and checks the stored hash.
+    value: list[str] = Field(sa_type=sa.JSON, nullable=False)
     leaf_hash: str = Field(max_length=HASH, unique=True)
     batch_id: int | None = Field(default=None, foreign_key="anchor_batch.id")
     proof: list[str] | None = Field(default=None, sa_type=sa.JSON)

@@ -134,6 +134,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("ref_id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.String(length=66), nullable=False),
+        sa.Column("value", sa.JSON(), nullable=False),
         sa.Column("leaf_hash", sa.String(length=66), nullable=False),
         sa.Column("batch_id", sa.Integer(), nullable=True),
         sa.Column("proof", sa.JSON(), nullable=True),

@@ -1,0 +1,37 @@
+"""Background work of the service: the anchoring worker (see anchoring.py's rules).
+
+Public API: `AnchoringWorker`, `claim_pending_leaves`, `enqueue_leaf`, `retry_failed`,
+the `AnchorSender` protocol with `Web3AnchorSender` (real chain), and the errors.
+"""
+
+from backend.worker.anchoring import (
+    AnchoringError,
+    AnchoringWorker,
+    AnchorSender,
+    BroadcastError,
+    Inclusion,
+    LeafMismatchError,
+    NonceConflictError,
+    RunReport,
+    SignedTx,
+    claim_pending_leaves,
+    enqueue_leaf,
+    retry_failed,
+)
+from backend.worker.chain_sender import Web3AnchorSender
+
+__all__ = [
+    "AnchorSender",
+    "AnchoringError",
+    "AnchoringWorker",
+    "BroadcastError",
+    "Inclusion",
+    "LeafMismatchError",
+    "NonceConflictError",
+    "RunReport",
+    "SignedTx",
+    "Web3AnchorSender",
+    "claim_pending_leaves",
+    "enqueue_leaf",
+    "retry_failed",
+]

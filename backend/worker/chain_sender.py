@@ -1,0 +1,127 @@
+"""`AnchorSender` on a real chain: EvidenceAnchor through web3, signed locally.
+
+Why not `backend.chain.contracts.AnchorContract.anchor`: it signs, sends and waits in one
+call, and the worker must record the signed bytes *between* signing and sending (write
+ahead, see anchoring.py rule 2). Reading a root's record reuses `evidence.chain`.
+The institution's key lives only in the `LocalAccount`; it is never logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+from web3 import Web3
+from web3.exceptions import TransactionNotFound
+
+from backend.chain.artifacts import load_artifact
+from backend.worker.anchoring import BroadcastError, Inclusion, NonceConflictError, SignedTx
+from evidence.chain import lookup_anchor
+
+__all__ = ["ANCHOR_GAS_LIMIT", "Web3AnchorSender"]
+
+# anchor() costs 45,881 gas for a new root and 28,781 for a known one (ENVIRONMENT.md);
+# a fixed limit saves an eth_estimateGas round trip per batch.
+ANCHOR_GAS_LIMIT = 100_000
+
+_NONCE_MESSAGES = ("nonce too low", "replacement transaction underpriced", "nonce too high",
+                   "already used", "invalid nonce")
+_KNOWN_MESSAGES = ("already known", "known transaction", "already imported")
+
+
+class Web3AnchorSender:
+    """Anchors roots from one account on one EvidenceAnchor contract."""
+
+    def __init__(self, w3: Web3, contract: str, private_key: str, *,
+                 durable: Callable[[], None] | None = None) -> None:
+        self.w3 = w3
+        self.chain_id = int(w3.eth.chain_id)
+        self.contract = to_checksum_address(contract)
+        self._account: LocalAccount = Account.from_key(private_key)
+        self._durable = durable or (lambda: None)
+        self._abi = list(load_artifact("EvidenceAnchor").abi)
+        self._c = w3.eth.contract(address=self.contract, abi=self._abi)
+
+    def __repr__(self) -> str:  # never the key
+        return f"Web3AnchorSender(chain={self.chain_id}, contract={self.contract}, " \
+               f"from={self._account.address})"
+
+    @property
+    def address(self) -> str:
+        return self._account.address
+
+    def next_nonce(self) -> int:
+        return int(self.w3.eth.get_transaction_count(self._account.address, "pending"))
+
+    def sign_anchor(self, root: bytes, count: int, nonce: int) -> SignedTx:
+        tx = {
+            "to": self.contract,
+            "data": self._c.encode_abi("anchor", args=[root, count]),
+            "value": 0,
+            "gas": ANCHOR_GAS_LIMIT,
+            "gasPrice": int(self.w3.eth.gas_price),
+            "nonce": nonce,
+            "chainId": self.chain_id,
+        }
+        signed = self._account.sign_transaction(tx)
+        return SignedTx(raw=bytes(signed.raw_transaction),
+                        tx_hash="0x" + bytes(signed.hash).hex(), nonce=nonce)
+
+    def broadcast(self, raw: bytes) -> None:
+        try:
+            self.w3.eth.send_raw_transaction(raw)
+        except Exception as exc:
+            message = str(exc).lower()
+            if any(m in message for m in _KNOWN_MESSAGES):
+                return
+            if any(m in message for m in _NONCE_MESSAGES):
+                raise NonceConflictError(f"nonce conflict: {exc}") from None
+            raise BroadcastError(f"node refused the anchor transaction: {exc}") from None
+
+    def _inclusion(self, receipt: dict) -> Inclusion:  # type: ignore[type-arg]
+        block = self.w3.eth.get_block(receipt["blockNumber"])
+        return Inclusion(
+            tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+            block_number=int(receipt["blockNumber"]),
+            block_hash="0x" + bytes(receipt["blockHash"]).hex(),
+            block_time=datetime.fromtimestamp(int(block["timestamp"]), UTC),
+            succeeded=int(receipt["status"]) == 1,
+        )
+
+    def receipt(self, tx_hash: str) -> Inclusion | None:
+        try:
+            receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return None
+        if receipt is None or receipt.get("blockNumber") is None:
+            return None
+        return self._inclusion(dict(receipt))
+
+    def find_anchor(self, root: bytes) -> Inclusion | None:
+        record = lookup_anchor(self.w3, self.contract, root)
+        if record is None:
+            return None
+        if record.tx_hash is not None:
+            found = self.receipt("0x" + record.tx_hash.hex())
+            if found is not None:
+                return found
+        # Logs unavailable: the record alone gives block and time.
+        block = self.w3.eth.get_block(record.block_number)
+        return Inclusion(tx_hash="0x" + "00" * 32, block_number=record.block_number,
+                         block_hash="0x" + bytes(block["hash"]).hex(),
+                         block_time=datetime.fromtimestamp(record.timestamp, UTC))
+
+    def head(self) -> int:
+        return int(self.w3.eth.block_number)
+
+    def block_hash(self, number: int) -> str | None:
+        try:
+            return "0x" + bytes(self.w3.eth.get_block(number)["hash"]).hex()
+        except Exception:
+            return None
+
+    def make_durable(self) -> None:
+        self._durable()

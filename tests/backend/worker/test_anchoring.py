@@ -1,0 +1,358 @@
+"""The anchoring worker against a fake chain, on SQLite and PostgreSQL.
+
+The fake keeps the two properties of EvidenceAnchor and a node that matter here: a root's
+first record is final (later anchors are no-ops), and a nonce is used once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from backend.db import (
+    AnchorBatch,
+    AnchorStatus,
+    Case,
+    Leaf,
+    LeafKind,
+    make_engine,
+    make_session_factory,
+    session_scope,
+)
+from backend.worker import (
+    AnchoringWorker,
+    BroadcastError,
+    Inclusion,
+    LeafMismatchError,
+    NonceConflictError,
+    SignedTx,
+    claim_pending_leaves,
+    enqueue_leaf,
+    retry_failed,
+)
+from evidence.merkle import verify
+
+CASE = "0x" + "c1" * 32
+
+
+class FakeChain:
+    """An automining node with one EvidenceAnchor and one sending account."""
+
+    chain_id = 4242
+    contract = "0x" + "a0" * 20
+
+    def __init__(self) -> None:
+        self.nonce = 0  # next nonce of the account
+        self.pool: dict[str, dict] = {}  # tx_hash -> tx (not mined, nonce gap)
+        self.mined: dict[str, Inclusion] = {}
+        self.mined_tx: dict[str, dict] = {}
+        self.anchors: dict[str, str] = {}  # root hex -> tx hash of the first anchoring
+        self.blocks: list[str] = ["0x" + "00" * 32]
+        self.fail_broadcasts = 0
+        self.automine = True
+        self.durable_calls = 0
+
+    # AnchorSender -----------------------------------------------------------------------
+    def next_nonce(self) -> int:
+        return self.nonce + len(self.pool)
+
+    def sign_anchor(self, root: bytes, count: int, nonce: int) -> SignedTx:
+        raw = json.dumps({"root": "0x" + root.hex(), "count": count, "nonce": nonce}).encode()
+        return SignedTx(raw=raw, tx_hash="0x" + hashlib.sha256(raw).hexdigest(), nonce=nonce)
+
+    def broadcast(self, raw: bytes) -> None:
+        if self.fail_broadcasts:
+            self.fail_broadcasts -= 1
+            raise BroadcastError("node unavailable (injected)")
+        tx = json.loads(raw)
+        h = "0x" + hashlib.sha256(raw).hexdigest()
+        if h in self.mined or h in self.pool:
+            return  # already known
+        if tx["nonce"] < self.nonce:
+            raise NonceConflictError(f"nonce too low: {tx['nonce']} < {self.nonce}")
+        self.pool[h] = tx
+        if self.automine:
+            self.mine_pool()
+
+    def receipt(self, tx_hash: str) -> Inclusion | None:
+        return self.mined.get(tx_hash)
+
+    def find_anchor(self, root: bytes) -> Inclusion | None:
+        h = self.anchors.get("0x" + root.hex())
+        return self.mined[h] if h else None
+
+    def head(self) -> int:
+        return len(self.blocks) - 1
+
+    def block_hash(self, number: int) -> str | None:
+        return self.blocks[number] if number < len(self.blocks) else None
+
+    def make_durable(self) -> None:
+        self.durable_calls += 1
+
+    # test controls ----------------------------------------------------------------------
+    def mine_pool(self) -> None:
+        progressed = True
+        while progressed:
+            progressed = False
+            for h, tx in list(self.pool.items()):
+                if tx["nonce"] == self.nonce:
+                    del self.pool[h]
+                    self._mine(h, tx)
+                    progressed = True
+
+    def _mine(self, h: str, tx: dict) -> None:
+        self.nonce += 1
+        number = len(self.blocks)
+        self.blocks.append("0x" + hashlib.sha256(f"block{number}".encode()).hexdigest())
+        self.mined[h] = Inclusion(h, number, self.blocks[number],
+                                  datetime(2030, 1, 1, tzinfo=UTC), True)
+        self.mined_tx[h] = tx
+        self.anchors.setdefault(tx["root"], h)
+
+    def empty_block(self) -> None:
+        self.blocks.append("0x" + hashlib.sha256(f"block{len(self.blocks)}".encode()).hexdigest())
+
+    def other_tx_takes_nonce(self) -> None:
+        """The service's own transaction (same account) uses the next nonce."""
+        self._mine("0x" + hashlib.sha256(f"other{self.nonce}".encode()).hexdigest(),
+                   {"nonce": self.nonce, "root": "other", "count": 0})
+
+    def anchor_txs_per_root(self) -> Counter[str]:
+        return Counter(tx["root"] for tx in self.mined_tx.values() if tx["root"] != "other")
+
+
+def _leaf_value(i: int) -> list[str]:
+    return [CASE, "0x" + hashlib.sha256(f"record{i}".encode()).hexdigest(),
+            "0x" + hashlib.sha256(f"sigs{i}".encode()).hexdigest()]
+
+
+@pytest.fixture
+def sessions(clean_db_url: str):  # type: ignore[no-untyped-def]
+    factory = make_session_factory(make_engine(clean_db_url))
+    with session_scope(factory) as s:
+        s.add(Case(id=CASE, order_id="1", claimant="0x" + "aa" * 20,
+                   respondent="0x" + "bb" * 20, stage="FILED"))
+    return factory
+
+
+def _add_leaves(factory, start: int, n: int) -> None:  # type: ignore[no-untyped-def]
+    with session_scope(factory) as s:
+        for i in range(start, start + n):
+            enqueue_leaf(s, kind=LeafKind.STEP, ref_id=i, case_id=CASE, value=_leaf_value(i))
+
+
+def _assert_all_anchored_once(factory, chain: FakeChain, total: int) -> None:  # type: ignore[no-untyped-def]
+    with factory() as s:
+        leaves = s.exec(select(Leaf)).all()
+        batches = {b.id: b for b in s.exec(select(AnchorBatch)).all()}
+    assert len(leaves) == total
+    assert all(b.status == AnchorStatus.CONFIRMED for b in batches.values()), batches
+    per_batch = Counter(leaf.batch_id for leaf in leaves)
+    assert sum(b.leaf_count for b in batches.values()) == total
+    for bid, b in batches.items():
+        assert per_batch[bid] == b.leaf_count
+        assert chain.anchors[b.root] == b.tx_hash  # recorded tx is the anchoring one
+        assert b.block_hash == chain.blocks[b.block_number]
+    for leaf in leaves:
+        verify(leaf.proof, batches[leaf.batch_id].root, leaf.leaf_hash)
+    # no root was sent twice
+    assert set(chain.anchor_txs_per_root().values()) <= {1}
+
+
+def test_batches_every_pending_leaf_with_proofs(sessions) -> None:  # type: ignore[no-untyped-def]
+    chain = FakeChain()
+    _add_leaves(sessions, 0, 25)
+    report = AnchoringWorker(sessions, chain, batch_limit=10).run_once()
+    assert len(report.claimed) == 3 and len(report.confirmed) == 3 and not report.errors
+    _assert_all_anchored_once(sessions, chain, 25)
+    assert chain.durable_calls == 3
+    assert AnchoringWorker(sessions, chain).run_once().idle  # nothing left to do
+
+
+def test_single_leaf_batch(sessions) -> None:  # type: ignore[no-untyped-def]
+    chain = FakeChain()
+    _add_leaves(sessions, 0, 1)
+    AnchoringWorker(sessions, chain).run_once()
+    with sessions() as s:
+        leaf = s.exec(select(Leaf)).one()
+        batch = s.exec(select(AnchorBatch)).one()
+    assert leaf.proof == [] and batch.root == leaf.leaf_hash
+
+
+def test_claim_on_empty_queue_returns_none(sessions) -> None:  # type: ignore[no-untyped-def]
+    with sessions() as s:
+        assert claim_pending_leaves(s, 10) is None
+        with pytest.raises(ValueError, match="limit"):
+            s.rollback()
+            claim_pending_leaves(s, 0)
+
+
+def test_duplicate_leaves_are_refused(sessions) -> None:  # type: ignore[no-untyped-def]
+    _add_leaves(sessions, 0, 1)
+    with pytest.raises(IntegrityError), session_scope(sessions) as s:  # same item again
+        enqueue_leaf(s, kind=LeafKind.STEP, ref_id=0, case_id=CASE, value=_leaf_value(5))
+    with pytest.raises(IntegrityError), session_scope(sessions) as s:  # same leaf again
+        enqueue_leaf(s, kind=LeafKind.EVIDENCE, ref_id=9, case_id=CASE, value=_leaf_value(0))
+
+
+def test_an_altered_leaf_row_stops_the_claim(sessions) -> None:  # type: ignore[no-untyped-def]
+    _add_leaves(sessions, 0, 3)
+    with session_scope(sessions) as s:
+        leaf = s.exec(select(Leaf).order_by(col(Leaf.id))).first()
+        leaf.value = _leaf_value(99)  # values changed, stored hash not
+        s.add(leaf)
+    with sessions() as s, pytest.raises(LeafMismatchError, match="row was altered"):
+        claim_pending_leaves(s, 10)
+    with sessions() as s:
+        assert s.exec(select(AnchorBatch)).all() == []  # nothing claimed
+
+
+def test_waits_for_confirmations(sessions) -> None:  # type: ignore[no-untyped-def]
+    chain = FakeChain()
+    _add_leaves(sessions, 0, 4)
+    worker = AnchoringWorker(sessions, chain, confirmations=3)
+    worker.run_once()
+    with sessions() as s:
+        assert s.exec(select(AnchorBatch)).one().status == AnchorStatus.SENT
+    chain.empty_block()
+    assert worker.run_once().confirmed == []
+    chain.empty_block()
+    assert len(worker.run_once().confirmed) == 1
+    _assert_all_anchored_once(sessions, chain, 4)
+
+
+def test_chain_errors_are_retried_then_failed_then_requeued(sessions) -> None:  # type: ignore[no-untyped-def]
+    chain = FakeChain()
+    _add_leaves(sessions, 0, 5)
+    worker = AnchoringWorker(sessions, chain, max_attempts=3)
+    chain.fail_broadcasts = 100
+    reports = [worker.run_once() for _ in range(4)]
+    assert all(r.errors for r in reports[:3])
+    with sessions() as s:
+        batch = s.exec(select(AnchorBatch)).one()
+    assert batch.status == AnchorStatus.FAILED and "injected" in batch.last_error
+    assert chain.anchors == {}
+    chain.fail_broadcasts = 0
+    assert worker.run_once().idle  # FAILED is left alone...
+    with session_scope(sessions) as s:
+        assert retry_failed(s) == 1  # ...until an operator requeues it
+    worker.run_once()
+    _assert_all_anchored_once(sessions, chain, 5)
+
+
+def test_transient_error_then_success(sessions) -> None:  # type: ignore[no-untyped-def]
+    chain = FakeChain()
+    _add_leaves(sessions, 0, 5)
+    worker = AnchoringWorker(sessions, chain)
+    chain.fail_broadcasts = 1
+    assert worker.run_once().errors
+    worker.run_once()
+    _assert_all_anchored_once(sessions, chain, 5)
+
+
+def test_nonce_taken_by_another_transaction_is_signed_again(sessions) -> None:  # type: ignore[no-untyped-def]
+    chain = FakeChain()
+    chain.automine = False
+    _add_leaves(sessions, 0, 5)
+    worker = AnchoringWorker(sessions, chain)
+    worker.run_once()  # signed with nonce 0, in the pool
+    chain.pool.clear()  # the node dropped it...
+    chain.other_tx_takes_nonce()  # ...and the service used nonce 0
+    chain.automine = True
+    worker.run_once()  # rebroadcast -> nonce too low -> back to pending
+    with sessions() as s:
+        b = s.exec(select(AnchorBatch)).one()
+    assert b.status == AnchorStatus.PENDING and "nonce" in b.last_error
+    worker.run_once()
+    _assert_all_anchored_once(sessions, chain, 5)
+
+
+class Crash(BaseException):
+    """Stands for the process dying at a hook point (not an Exception: nothing catches it)."""
+
+
+@pytest.mark.parametrize("point", ["claimed", "signed", "broadcast", "confirmed"])
+def test_crash_at_any_point_loses_nothing_and_sends_nothing_twice(sessions, point: str) -> None:  # type: ignore[no-untyped-def]
+    chain = FakeChain()
+    _add_leaves(sessions, 0, 12)
+
+    def die(p: str) -> None:
+        if p == point:
+            raise Crash(p)
+
+    with pytest.raises(Crash):
+        AnchoringWorker(sessions, chain, batch_limit=5, hook=die).run_once()
+    AnchoringWorker(sessions, chain, batch_limit=5).run_once()  # the restarted worker
+    _assert_all_anchored_once(sessions, chain, 12)
+    assert len(chain.mined_tx) == 3  # three batches, three transactions
+
+
+def test_signed_but_never_broadcast_is_rebroadcast_byte_for_byte(sessions) -> None:  # type: ignore[no-untyped-def]
+    chain = FakeChain()
+    _add_leaves(sessions, 0, 3)
+
+    def die(p: str) -> None:
+        if p == "signed":
+            raise Crash(p)
+
+    with pytest.raises(Crash):
+        AnchoringWorker(sessions, chain, hook=die).run_once()
+    with sessions() as s:
+        b = s.exec(select(AnchorBatch)).one()
+    assert b.status == AnchorStatus.SENT and chain.mined == {}
+    AnchoringWorker(sessions, chain).run_once()
+    assert list(chain.mined) == [b.tx_hash]  # the very transaction recorded before the crash
+
+
+def test_root_already_on_chain_is_reconciled_not_resent(sessions) -> None:  # type: ignore[no-untyped-def]
+    """The database lost the SENT record (e.g. SQLite's last commit) but the tx went out."""
+    chain = FakeChain()
+    _add_leaves(sessions, 0, 6)
+    with session_scope(sessions) as s:
+        batch = claim_pending_leaves(s, 100)
+        root = bytes.fromhex(batch.root[2:])
+    chain.broadcast(chain.sign_anchor(root, 6, 0).raw)  # sent by the "lost" worker
+    report = AnchoringWorker(sessions, chain).run_once()
+    assert report.sent == [] and len(report.confirmed) == 1
+    _assert_all_anchored_once(sessions, chain, 6)
+
+
+def test_two_workers_in_one_round_race_safely(sessions) -> None:  # type: ignore[no-untyped-def]
+    """Worker B sees A's PENDING batch at the same time; the CAS lets one sign it."""
+    chain = FakeChain()
+    _add_leaves(sessions, 0, 8)
+    a = AnchoringWorker(sessions, chain, batch_limit=3)
+    b = AnchoringWorker(sessions, chain, batch_limit=3)
+
+    def b_runs_inside_a(p: str) -> None:
+        if p == "claimed":
+            b.run_once()
+
+    a._hook = b_runs_inside_a
+    a.run_once()
+    a.run_once()
+    _assert_all_anchored_once(sessions, chain, 8)
+
+
+def test_leaves_added_later_go_to_a_new_batch(sessions) -> None:  # type: ignore[no-untyped-def]
+    chain = FakeChain()
+    worker = AnchoringWorker(sessions, chain)
+    _add_leaves(sessions, 0, 3)
+    worker.run_once()
+    _add_leaves(sessions, 3, 2)
+    worker.run_once()
+    _assert_all_anchored_once(sessions, chain, 5)
+    with sessions() as s:
+        assert [b.leaf_count for b in s.exec(select(AnchorBatch).order_by(col(AnchorBatch.id)))] \
+            == [3, 2]
+
+
+def _unused(s: Session) -> None:  # keeps the Session import meaningful for type checkers
+    return None
