@@ -50,6 +50,7 @@ __all__ = [
     "ZERO_ADDRESS",
     "ZERO_BYTES32",
     "AnchorContract",
+    "BoundContract",
     "EscrowContract",
     "Event",
     "Guarantee",
@@ -474,6 +475,22 @@ class _Bound:
             return self.contract.functions[fn](*args).call()
         except Exception as exc:
             raise _as_chain_error(exc) from exc
+
+
+class BoundContract(_Bound):
+    """Any committed artifact at an address, with generic `send` and `call` (test contracts)."""
+
+    def __init__(self, tx: Transactor, address: str, artifact_name: str) -> None:
+        self.artifact_name = artifact_name
+        super().__init__(tx, address)
+
+    def send(self, account: LocalAccount, fn: str, *args: Any, value: int = 0) -> TxResult:
+        """Call `fn(*args)` in a transaction from `account`."""
+        return self._send(account, fn, *args, value=value)
+
+    def call(self, fn: str, *args: Any) -> Any:
+        """Call the view `fn(*args)`; reverts raise the decoded error."""
+        return self._call(fn, *args)
 
 
 class AnchorContract(_Bound):
