@@ -7,7 +7,13 @@ import { createRequire } from "node:module";
 
 const require = createRequire(join(process.cwd(), "package.json"));
 const { StandardMerkleTree } = require("@openzeppelin/merkle-tree");
-const { recoverTypedSignature, SignTypedDataVersion } = require("@metamask/eth-sig-util");
+const {
+  recoverTypedSignature,
+  SignTypedDataVersion,
+  TypedDataUtils,
+} = require("@metamask/eth-sig-util");
+const { keccak_256 } = require("@noble/hashes/sha3");
+const hex = (bytes) => "0x" + Buffer.from(bytes).toString("hex");
 
 const dir = process.argv[2];
 const read = (name) => readFileSync(join(dir, name), "utf8");
@@ -30,9 +36,12 @@ const signers = lines.map((line) => {
     domain: rec.domain,
     message: rec.message,
   };
+  const sigs = Buffer.concat(rec.signatures.map((s) => Buffer.from(s.slice(2), "hex")));
   return {
     type: rec.type,
     message: rec.message,
+    recordHash: hex(TypedDataUtils.eip712Hash(data, SignTypedDataVersion.V4)),
+    signaturesHash: hex(keccak_256(sigs)),
     signers: rec.signatures.map((signature) =>
       recoverTypedSignature({ data, signature, version: SignTypedDataVersion.V4 }),
     ),

@@ -5,6 +5,7 @@ sha256sum, openssl (commitments and `openssl ts -verify`), @openzeppelin/merkle-
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import subprocess
 import zipfile
@@ -52,6 +53,13 @@ def test_openssl_ts_verify_accepts_each_token(case: Case, extracted: Path) -> No
     anchors = json.loads((extracted / "proofs" / "anchors.json").read_text())["anchors"]
     for a in anchors:
         digest = hashlib.sha256(bytes.fromhex(a["root"][2:])).hexdigest()
+        # The docs' shell recipe for SHA-256(root) gives the same digest.
+        recipe = sh(
+            f"printf \"$(echo {a['root'][2:]} | sed 's/../\\\\x&/g')\" "
+            "| openssl dgst -sha256 -r | cut -c1-64",
+            extracted,
+        )
+        assert recipe.stdout.strip() == digest
         cmd = (
             f"openssl ts -verify -digest {digest} -in {a['timestamp']} "
             f"-CAfile {case.tsa.ca_pem} -untrusted timestamps/tsa-certificates.pem"
@@ -82,3 +90,13 @@ def test_npm_merkle_tree_and_eth_sig_util_agree(case: Case, extracted: Path) -> 
             arbitrator,
         )
         assert [s.lower() for s in rec["signers"]] == [declared.lower()], rec
+    # The hash chain: each chained record's prevHash is the eip712Hash of the one before.
+    chained = [r for r in out["signers"] if "prevHash" in r["message"]]
+    assert chained[0]["message"]["prevHash"] == "0x" + "00" * 32
+    for before, after in itertools.pairwise(chained):
+        assert after["message"]["prevHash"] == before["recordHash"]
+    # Every Merkle leaf value is (caseId, recordHash, signaturesHash) of a record.
+    merkle = json.loads((extracted / "proofs" / "merkle.json").read_text())
+    leaves = {tuple(p["value"]) for p in merkle["proofs"]}
+    case_id = "0x" + case.case_id.hex()
+    assert leaves == {(case_id, r["recordHash"], r["signaturesHash"]) for r in out["signers"]}
