@@ -14,14 +14,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_kubo import ipfs_node  # noqa: F401  (fixture: Helia serving the kubo RPC API)
-from test_verify import HELLO_CID, Scenario, build_scenario
 from typer.testing import CliRunner
 from web3 import Web3
 
 from evidence.cli import app
 from evidence.commitment import commitment_of, sha256_file
 from evidence.records import SignedRecord
+from tests.evidence.test_kubo import ipfs_node  # noqa: F401  (fixture: Helia serving the kubo RPC API)
+from tests.evidence.test_verify import HELLO_CID, Scenario, build_scenario
 
 BIN = Path(sys.executable).parent / "chainarb"
 KUBO_V0 = {
