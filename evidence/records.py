@@ -26,6 +26,7 @@ Records are frozen dataclasses validated when built: an invalid record cannot ex
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Collection, Iterable, Mapping
@@ -33,10 +34,9 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from coincurve import PublicKey
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
-from eth_keys import keys
-from eth_keys.exceptions import BadSignature
 from eth_utils import keccak, to_checksum_address
 
 from evidence.errors import (
@@ -103,13 +103,23 @@ def checksum_address(value: object, what: str = "address") -> str:
         return to_checksum_address(value)
     if not isinstance(value, str) or not _HEX40.match(value):
         raise InvalidAddress(f"{what}: expected 0x followed by 40 hex digits, found {value!r}")
+    checksummed = _checksum(value)
+    if checksummed is None:
+        raise InvalidAddress(
+            f"{what}: {value} has a wrong EIP-55 checksum (mixed case must be "
+            f"{to_checksum_address(value)}); copy the address again from its source"
+        )
+    return checksummed
+
+
+@functools.lru_cache(maxsize=4096)
+def _checksum(value: str) -> str | None:
+    """EIP-55 form of a well-formed address, None for a mixed case with a bad checksum.
+    Cached: a case's few addresses recur in every record a verifier reads."""
     body = value[2:]
     checksummed = to_checksum_address(value)
     if body != body.lower() and body != body.upper() and checksummed != value:
-        raise InvalidAddress(
-            f"{what}: {value} has a wrong EIP-55 checksum (mixed case must be {checksummed}); "
-            "copy the address again from its source"
-        )
+        return None
     return checksummed
 
 
@@ -221,6 +231,9 @@ class Domain:
 
     def separator(self) -> bytes:
         """`hashStruct(EIP712Domain)`, what OpenZeppelin's `_domainSeparatorV4()` returns."""
+        return _domain_separator(self)
+
+    def _compute_separator(self) -> bytes:
         type_hash = keccak(
             b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
         )
@@ -283,7 +296,7 @@ class Record:
 
     @classmethod
     def type_hash(cls) -> bytes:
-        return keccak(cls.type_string().encode())
+        return _type_hash(cls)
 
     def message(self) -> dict[str, Any]:
         """The EIP-712 `message` (camelCase keys, Python values)."""
@@ -314,10 +327,28 @@ class Record:
         return data
 
     def struct_hash(self) -> bytes:
-        return encode_typed_data(full_message=self.typed_data(_PLACEHOLDER_DOMAIN)).body
+        """EIP-712 `hashStruct(message)`, encoded here for speed (flat atomic fields only);
+        the tests hold it equal to eth-account's and MetaMask's encoders."""
+        parts = [_type_hash(type(self))]
+        for name, sol_type in self.FIELDS:
+            value = getattr(self, _snake(name))
+            if sol_type == "bytes32":
+                parts.append(value)
+            elif sol_type == "address":
+                parts.append(bytes(12) + bytes.fromhex(value[2:]))
+            elif sol_type == "string":
+                parts.append(keccak(value.encode()))
+            else:  # uintN and bool
+                parts.append(int(value).to_bytes(32, "big"))
+        return keccak(b"".join(parts))
 
     def digest(self, domain: Domain) -> bytes:
-        """The EIP-712 digest, which is also the record hash."""
+        """The EIP-712 digest `keccak256(0x1901 ‖ domainSeparator ‖ hashStruct)`, which is
+        also the record hash."""
+        return keccak(b"\x19\x01" + domain.separator() + self.struct_hash())
+
+    def digest_eth_account(self, domain: Domain) -> bytes:
+        """The same digest computed by eth-account's general encoder (a cross-check)."""
         return bytes(_hash_eip191_message(encode_typed_data(full_message=self.typed_data(domain))))
 
     def sign(self, private_key: bytes | str | int, domain: Domain) -> SignedRecord:
@@ -630,7 +661,16 @@ RECORD_TYPES: dict[str, type[Record]] = {
     )
 }
 
-_PLACEHOLDER_DOMAIN = Domain(chain_id=1, verifying_contract="0x" + "00" * 20)
+
+
+@functools.lru_cache(maxsize=64)
+def _domain_separator(domain: Domain) -> bytes:
+    return domain._compute_separator()
+
+
+@functools.cache
+def _type_hash(cls: type[Record]) -> bytes:
+    return keccak(cls.type_string().encode())
 
 # The type strings are part of the signed format: a change must bump DOMAIN_VERSION.
 # The escrow's two types must stay exactly as docs/eip712.md states them.
@@ -695,15 +735,22 @@ def normalize_signature(signature: bytes | str) -> bytes:
     return bytes(signature[:64]) + bytes([v])
 
 
+def _recover_address(digest: bytes, sig: bytes) -> bytes:
+    """The 20-byte address behind a normalized signature (coincurve's libsecp256k1)."""
+    try:
+        public = PublicKey.from_signature_and_message(
+            sig[:64] + bytes([sig[64] - 27]), digest, hasher=None
+        )
+    except ValueError as exc:
+        raise InvalidSignature(f"signature: no public key can be recovered ({exc})") from None
+    return keccak(public.format(compressed=False)[1:])[12:]
+
+
 def recover_signer(digest: bytes, signature: bytes | str) -> str:
     """The checksummed address that made `signature` over the 32-byte `digest`."""
-    sig = normalize_signature(signature)
-    try:
-        vrs = (sig[64] - 27, int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big"))
-        public_key = keys.Signature(vrs=vrs).recover_public_key_from_msg_hash(digest)
-    except (BadSignature, ValueError) as exc:
-        raise InvalidSignature(f"signature: no public key can be recovered ({exc})") from None
-    return public_key.to_checksum_address()
+    if len(digest) != 32:
+        raise InvalidSignature(f"digest: expected 32 bytes, found {len(digest)}")
+    return to_checksum_address(_recover_address(digest, normalize_signature(signature)))
 
 
 def _parse_json(data: bytes | str) -> Any:
@@ -785,8 +832,11 @@ class SignedRecord:
 
     def signers(self) -> tuple[str, ...]:
         """The recovered signer of each signature, in `signatures` order."""
+        return tuple(to_checksum_address(a) for a in self._signer_bytes())
+
+    def _signer_bytes(self) -> list[bytes]:
         digest = self.record_hash
-        return tuple(recover_signer(digest, s) for s in self.signatures)
+        return [_recover_address(digest, s) for s in self.signatures]
 
     def verify(
         self,
@@ -794,7 +844,7 @@ class SignedRecord:
         *,
         threshold: int | None = None,
     ) -> tuple[str, ...]:
-        """Check the signatures and return the signers.
+        """Check the signatures and return the signers (checksummed, `signatures` order).
 
         For a record with a signer field (submitter, actor, ...) exactly one signature by
         that address is required, and `expected`, if given, must be that address. For
@@ -803,38 +853,43 @@ class SignedRecord:
         """
         if isinstance(expected, str):
             expected = [expected]
-        allowed = None if expected is None else {checksum_address(a) for a in expected}
-        if not self.signatures:
-            raise InvalidSignature(f"{self.record.TYPE_NAME}: no signature")
-        signers = self.signers()
+        allowed = None
+        if expected is not None:  # raw 20 bytes -> checksummed form
+            allowed = {bytes.fromhex(a[2:]): a for a in map(checksum_address, expected)}
         name = self.record.TYPE_NAME
+        if not self.signatures:
+            raise InvalidSignature(f"{name}: no signature")
+        raw = self._signer_bytes()
         if self.record.SIGNER_FIELD is not None:
             declared = getattr(self.record, _snake(self.record.SIGNER_FIELD))
-            if len(signers) != 1:
-                raise InvalidSignature(f"{name}: expected 1 signature, found {len(signers)}")
-            if signers[0] != declared:
+            if len(raw) != 1:
+                raise InvalidSignature(f"{name}: expected 1 signature, found {len(raw)}")
+            if raw[0] != bytes.fromhex(declared[2:]):
                 raise WrongSigner(
-                    f"{name}: signed by {signers[0]}, but its {self.record.SIGNER_FIELD} is "
-                    f"{declared} (forged, or signed for another record or domain)"
+                    f"{name}: signed by {to_checksum_address(raw[0])}, but its "
+                    f"{self.record.SIGNER_FIELD} is {declared} (forged, or signed for another "
+                    "record or domain)"
                 )
-            if allowed is not None and declared not in allowed:
-                raise WrongSigner(f"{name}: signed by {declared}, expected {sorted(allowed)}")
-            return signers
+            if allowed is not None and declared not in allowed.values():
+                raise WrongSigner(
+                    f"{name}: signed by {declared}, expected {sorted(allowed.values())}"
+                )
+            return (declared,)
         if allowed is None:
             raise WrongSigner(f"{name}: the expected signers must be given to verify it")
         need = len(allowed) if threshold is None else threshold
-        strangers = [s for s in signers if s not in allowed]
+        strangers = [to_checksum_address(a) for a in raw if a not in allowed]
         if strangers:
             raise WrongSigner(
-                f"{name}: signed by {strangers}, who are not among {sorted(allowed)} "
+                f"{name}: signed by {strangers}, who are not among {sorted(allowed.values())} "
                 "(forged, or signed for another record or domain)"
             )
-        if len(set(signers)) < need:
+        if len(set(raw)) < need:
             raise WrongSigner(
-                f"{name}: {len(set(signers))} distinct signer(s) of {sorted(allowed)}, "
+                f"{name}: {len(set(raw))} distinct signer(s) of {sorted(allowed.values())}, "
                 f"{need} required"
             )
-        return signers
+        return tuple(allowed[a] for a in raw)
 
     def check_binding(
         self,

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _evidence_onchain import deployed
 from eth_account import Account
 from eth_utils import keccak
 from hypothesis import given, settings
@@ -26,6 +25,7 @@ from evidence.merkle import (
     verify,
 )
 from evidence.records import Domain, EvidenceSubmission
+from tests.evidence._evidence_onchain import deployed
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = json.loads((ROOT / "tests/vectors/merkle.json").read_text())

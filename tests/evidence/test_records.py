@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _evidence_onchain import deployed
 from eth_account import Account
+from eth_account.messages import encode_typed_data
 from eth_keys import keys
 from eth_tester.exceptions import TransactionFailed
 from eth_utils import keccak, to_checksum_address
@@ -49,6 +49,7 @@ from evidence.records import (
     record_from_mapping,
     recover_signer,
 )
+from tests.evidence._evidence_onchain import deployed
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = json.loads((ROOT / "tests/vectors/eip712.json").read_text())
@@ -310,6 +311,9 @@ def test_canonical_json_round_trip(rec: Record, chain_id: int) -> None:
     assert back == signed
     assert back.to_json() == data
     assert back.record_hash == signed.record_hash
+    # our flat-struct encoder equals eth-account's general one
+    assert signed.record_hash == rec.digest_eth_account(dom)
+    assert rec.struct_hash() == encode_typed_data(full_message=rec.typed_data(dom)).body
     obj = json.loads(data)
     canonical = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert data == canonical.encode()
