@@ -300,11 +300,18 @@ class Decryptor:
 
 
 def _read_full(stream: BinaryIO, view: memoryview) -> int:
-    """Fill `view` unless the stream ends first (pipes and sockets return short reads)."""
+    """Fill `view` unless the stream ends first (pipes and sockets return short reads).
+    Sources without `readinto` (generators wrapped in a `read()` object) work too."""
     total = 0
     size = len(view)
+    readinto = getattr(stream, "readinto", None)
     while total < size:
-        n = stream.readinto(view[total:])  # type: ignore[attr-defined]
+        if readinto is not None:
+            n = readinto(view[total:])
+        else:
+            data = stream.read(size - total)
+            n = len(data)
+            view[total : total + n] = data
         if not n:
             break
         total += n

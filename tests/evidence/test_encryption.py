@@ -200,6 +200,24 @@ def test_short_reads_do_not_change_the_layout() -> None:
     assert back.getvalue() == data
 
 
+class ReadOnly:
+    """A source with only read(), e.g. a decompressor or an HTTP body."""
+
+    def __init__(self, data: bytes) -> None:
+        self._f = io.BytesIO(data)
+
+    def read(self, n: int) -> bytes:
+        return self._f.read(min(n, 5))
+
+
+def test_read_only_sources() -> None:
+    data = os.urandom(77)
+    out = io.BytesIO()
+    encrypt_stream(ReadOnly(data), out, KEY, CS, nonce_prefix=PREFIX)  # type: ignore[arg-type]
+    assert out.getvalue() == seal(data)
+    assert b"".join(iter_decrypt(ReadOnly(out.getvalue()), KEY)) == data  # type: ignore[arg-type]
+
+
 def test_fresh_nonce_prefix_and_key_every_time() -> None:
     data = b"same plaintext"
     a = io.BytesIO()
