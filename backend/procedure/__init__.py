@@ -12,6 +12,7 @@ rules; docs/procedure-diagram.md is drawn from the tables).
 
 from ._commands import (
     COMMAND_TYPES,
+    COMMANDS_BY_ACTION,
     AcceptOffer,
     AgreeToArbitrate,
     AppointArbitrator,
@@ -98,6 +99,7 @@ from ._states import (
     Allocation,
     AwardTerms,
     CaseState,
+    CourtDecision,
     DisputeType,
     EvidenceItem,
     EvidenceKind,
@@ -113,6 +115,7 @@ from ._states import (
 
 __all__ = [
     "CASE_FORMAT_VERSION",
+    "COMMANDS_BY_ACTION",
     "COMMANDS_BY_NAME",
     "COMMAND_TRANSITIONS",
     "COMMAND_TYPES",
@@ -141,6 +144,7 @@ __all__ = [
     "Confidence",
     "ConfirmJudicially",
     "ConflictOfInterest",
+    "CourtDecision",
     "DeadlinePassed",
     "DeadlineSet",
     "DeclareImpasse",

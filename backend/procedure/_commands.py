@@ -9,7 +9,9 @@ the actor may issue the command, and in which stage, is decided by the tables in
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from ._errors import InvalidCommand
 from ._states import (
@@ -26,6 +28,7 @@ from ._states import (
 )
 
 __all__ = [
+    "COMMANDS_BY_ACTION",
     "COMMAND_TYPES",
     "AcceptOffer",
     "AgreeToArbitrate",
@@ -53,7 +56,10 @@ __all__ = [
 ]
 
 MAX_REASONS_CHARS = 4000
-_TX_HASH = "tx_hash"
+MAX_CID_CHARS = 128
+MAX_COURT_REFERENCE_BYTES = 256
+_ACTION_RE = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _check_allocation(value: object) -> Allocation:
@@ -78,6 +84,29 @@ class Command:
 
     def _check(self) -> None:
         """Field checks of one command type (override)."""
+
+    @classmethod
+    def action(cls) -> str:
+        """The step's ``action`` in its signed record (docs/evidence.md 1.2): snake_case."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+
+
+def _check_text(name: str, value: object, *, max_bytes: int, required: bool) -> None:
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise InvalidCommand(f"{name}: expected text, found {value!r}")
+    if len(value.encode("utf-8")) > max_bytes:
+        raise InvalidCommand(
+            f"{name}: at most {max_bytes} UTF-8 bytes, found {len(value.encode('utf-8'))}"
+        )
+    if _CONTROL.search(value):
+        raise InvalidCommand(f"{name}: control characters are not allowed, found {value!r}")
+
+
+def _check_expiry(value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise InvalidCommand(f"expires_at: expected a timezone-aware datetime, found {value!r}")
 
 
 def _set(obj: object, name: str, value: object) -> None:
@@ -107,12 +136,16 @@ class FileClaim(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class MakeOffer(Command):
+    """A party's signed offer (record ``SettlementOffer``); ``offer_id`` may be its hash."""
+
     offer_id: str
     allocation: Allocation
+    expires_at: datetime | None = None
 
     def _check(self) -> None:
         check_id("offer_id", self.offer_id)
         _check_allocation(self.allocation)
+        _check_expiry(self.expires_at)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -158,10 +191,12 @@ class PublishPreEvaluation(Command):
 class ProposeSettlement(Command):
     offer_id: str
     allocation: Allocation
+    expires_at: datetime | None = None
 
     def _check(self) -> None:
         check_id("offer_id", self.offer_id)
         _check_allocation(self.allocation)
+        _check_expiry(self.expires_at)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,14 +219,22 @@ class AppointArbitrator(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class SubmitEvidence(Command):
+    """Record ``EvidenceSubmission``: the salted commitment and the encrypted file's CID."""
+
     evidence_id: str
     kind: EvidenceKind
     commitment: str
+    content_cid: str | None = None
 
     def _check(self) -> None:
         check_id("evidence_id", self.evidence_id)
         _set(self, "kind", check_enum("kind", EvidenceKind, self.kind))
         _set(self, "commitment", check_hash("commitment", self.commitment))
+        if self.content_cid is not None:
+            _check_text("content_cid", self.content_cid, max_bytes=MAX_CID_CHARS, required=True)
+            if not self.content_cid.isascii() or " " in self.content_cid:
+                raise InvalidCommand(f"content_cid: expected an ASCII CID, found "
+                                     f"{self.content_cid!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -219,10 +262,12 @@ class IssueAward(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class Object(Command):
-    grounds_hash: str
+    """Record ``Objection``: ``reasons_hash`` is the SHA-256 of the reasons document."""
+
+    reasons_hash: str
 
     def _check(self) -> None:
-        _set(self, "grounds_hash", check_hash("grounds_hash", self.grounds_hash))
+        _set(self, "reasons_hash", check_hash("reasons_hash", self.reasons_hash))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -263,25 +308,40 @@ class RecordEnforcement(Command):
     allocation: Allocation
 
     def _check(self) -> None:
-        _set(self, _TX_HASH, check_hash(_TX_HASH, self.tx_hash))
+        _set(self, "tx_hash", check_hash("tx_hash", self.tx_hash))
         _check_allocation(self.allocation)
 
 
 @dataclass(frozen=True, kw_only=True)
 class ConfirmJudicially(Command):
-    decision_hash: str
+    """Record ``CourtConfirmation`` with ``confirmed = true``."""
+
+    package_hash: str
+    court_reference: str
 
     def _check(self) -> None:
-        _set(self, "decision_hash", check_hash("decision_hash", self.decision_hash))
+        _set(self, "package_hash", check_hash("package_hash", self.package_hash))
+        _check_text("court_reference", self.court_reference,
+                    max_bytes=MAX_COURT_REFERENCE_BYTES, required=True)
 
 
 @dataclass(frozen=True, kw_only=True)
 class RefuseConfirmation(Command):
-    decision_hash: str
+    """Record ``CourtConfirmation`` with ``confirmed = false``: reasons are required."""
+
+    package_hash: str
+    court_reference: str
+    reasons_hash: str
     reasons: str
 
     def _check(self) -> None:
-        _set(self, "decision_hash", check_hash("decision_hash", self.decision_hash))
+        _set(self, "package_hash", check_hash("package_hash", self.package_hash))
+        _check_text("court_reference", self.court_reference,
+                    max_bytes=MAX_COURT_REFERENCE_BYTES, required=True)
+        _set(self, "reasons_hash", check_hash("reasons_hash", self.reasons_hash))
+        if int(self.reasons_hash, 16) == 0:
+            raise InvalidCommand("reasons_hash: a refusal needs the hash of its reasons; "
+                                 "found zero")
         if not isinstance(self.reasons, str) or not self.reasons.strip():
             raise InvalidCommand("reasons: a refusal must state its reasons; found none")
         if len(self.reasons) > MAX_REASONS_CHARS:
@@ -314,3 +374,5 @@ COMMAND_TYPES: tuple[type[Command], ...] = (
     ConfirmJudicially,
     RefuseConfirmation,
 )
+COMMANDS_BY_ACTION: dict[str, type[Command]] = {cls.action(): cls for cls in COMMAND_TYPES}
+assert all(_ACTION_RE.match(a) for a in COMMANDS_BY_ACTION), "actions must fit the record"

@@ -67,6 +67,7 @@ from ._states import (
     Allocation,
     AwardTerms,
     CaseState,
+    CourtDecision,
     DisputeType,
     EvidenceItem,
     Offer,
@@ -567,37 +568,45 @@ def _file_claim(case: CaseState, cmd: c.FileClaim, now: datetime) -> Changes:
     ]
 
 
-def _add_offer(case: CaseState, offer_id: str, allocation: Allocation, actor: str,
+def _add_offer(case: CaseState, cmd: c.MakeOffer | c.ProposeSettlement, now: datetime,
                accepted: frozenset[str]) -> dict[str, Any]:
-    if case.offer(offer_id) is not None:
-        raise DuplicateAction(f"offer_id {offer_id!r} is already used in this case")
-    _check_allocation(case, allocation, f"offer {offer_id}")
-    offer = Offer(offer_id=offer_id, made_by=actor, allocation=allocation, accepted_by=accepted)
+    if case.offer(cmd.offer_id) is not None:
+        raise DuplicateAction(f"offer_id {cmd.offer_id!r} is already used in this case")
+    _check_allocation(case, cmd.allocation, f"offer {cmd.offer_id}")
+    if cmd.expires_at is not None and cmd.expires_at <= now:
+        raise InvalidCommand(
+            f"expires_at: expected a time after now ({now.isoformat()}), "
+            f"found {cmd.expires_at.isoformat()}"
+        )
+    offer = Offer(offer_id=cmd.offer_id, made_by=cmd.actor, allocation=cmd.allocation,
+                  accepted_by=accepted, expires_at=cmd.expires_at)
     return {"offers": (*case.offers, offer)}
 
 
 def _make_offer(case: CaseState, cmd: c.MakeOffer, now: datetime) -> Changes:
-    changes = _add_offer(case, cmd.offer_id, cmd.allocation, cmd.actor, frozenset({cmd.actor}))
+    changes = _add_offer(case, cmd, now, frozenset({cmd.actor}))
     return changes, [
         NotifyParties(kind="offer_made", recipients=_other_party(case, cmd.actor))
     ]
 
 
 def _propose_settlement(case: CaseState, cmd: c.ProposeSettlement, now: datetime) -> Changes:
-    changes = _add_offer(case, cmd.offer_id, cmd.allocation, cmd.actor, frozenset())
+    changes = _add_offer(case, cmd, now, frozenset())
     return changes, [NotifyParties(kind="settlement_proposed", recipients=case.parties)]
 
 
-def _live_offer(case: CaseState, offer_id: str) -> Offer:
+def _live_offer(case: CaseState, offer_id: str, now: datetime) -> Offer:
     offer = case.offer(offer_id)
     if offer is None or offer.withdrawn:
         state = "was withdrawn" if offer else "does not exist"
         raise UnknownOffer(f"offer {offer_id!r} {state} in this case")
+    if offer.expires_at is not None and now >= offer.expires_at:
+        raise UnknownOffer(f"offer {offer_id!r} expired at {offer.expires_at.isoformat()}")
     return offer
 
 
 def _accept_offer(case: CaseState, cmd: c.AcceptOffer, now: datetime) -> Changes:
-    offer = _live_offer(case, cmd.offer_id)
+    offer = _live_offer(case, cmd.offer_id, now)
     if cmd.actor in offer.accepted_by:
         raise DuplicateAction(f"offer {cmd.offer_id!r} is already signed by {cmd.actor}")
     accepted = replace(offer, accepted_by=offer.accepted_by | {cmd.actor})
@@ -613,7 +622,7 @@ def _accept_offer(case: CaseState, cmd: c.AcceptOffer, now: datetime) -> Changes
 
 
 def _withdraw_offer(case: CaseState, cmd: c.WithdrawOffer, now: datetime) -> Changes:
-    offer = _live_offer(case, cmd.offer_id)
+    offer = _live_offer(case, cmd.offer_id, now)
     if offer.made_by != cmd.actor:
         raise UnknownOffer(
             f"offer {cmd.offer_id!r} was made by {offer.made_by}; only its maker may withdraw it"
@@ -674,7 +683,8 @@ def _submit_evidence(case: CaseState, cmd: c.SubmitEvidence, now: datetime) -> C
             f"found {len(case.evidence)} already"
         )
     item = EvidenceItem(evidence_id=cmd.evidence_id, submitted_by=cmd.actor, stage=case.stage,
-                        kind=cmd.kind, commitment=cmd.commitment, submitted_at=now)
+                        kind=cmd.kind, commitment=cmd.commitment, submitted_at=now,
+                        content_cid=cmd.content_cid)
     updated = replace(case, evidence=(*case.evidence, item))
     # The disclosure rule decides who is told, so a notice never leaks a caucus item.
     told = tuple(p for p in _everyone(updated) if p != cmd.actor and can_see(updated, item, p))
@@ -699,7 +709,7 @@ def _issue_award(case: CaseState, cmd: c.IssueAward, now: datetime) -> Changes:
 
 
 def _object(case: CaseState, cmd: c.Object, now: datetime) -> Changes:
-    return {"objection_by": cmd.actor, "objection_hash": cmd.grounds_hash}, [
+    return {"objection_by": cmd.actor, "objection_hash": cmd.reasons_hash}, [
         NotifyParties(kind="objection_filed", recipients=_everyone(case))
     ]
 
@@ -751,8 +761,18 @@ def _record_enforcement(case: CaseState, cmd: c.RecordEnforcement, now: datetime
 
 def _court_decision(case: CaseState, cmd: c.ConfirmJudicially | c.RefuseConfirmation,
                     now: datetime) -> Changes:
-    reasons = cmd.reasons if isinstance(cmd, c.RefuseConfirmation) else ""
-    return {"court_decision": (cmd.actor, cmd.decision_hash, reasons)}, []
+    refused = isinstance(cmd, c.RefuseConfirmation)
+    decision = CourtDecision(
+        court=cmd.actor,
+        confirmed=not refused,
+        package_hash=cmd.package_hash,
+        court_reference=cmd.court_reference,
+        reasons_hash=cmd.reasons_hash if refused else None,
+        reasons=cmd.reasons if refused else "",
+    )
+    return {"court_decision": decision}, [
+        NotifyParties(kind="court_decision", recipients=_everyone(case))
+    ]
 
 
 _HANDLERS: Mapping[type[c.Command], Callable[[CaseState, Any, datetime], Changes]] = {

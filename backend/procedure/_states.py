@@ -12,7 +12,7 @@ is ``NOT_FILED`` and either side of the order may file; the filer becomes the cl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -30,6 +30,7 @@ __all__ = [
     "Allocation",
     "AwardTerms",
     "CaseState",
+    "CourtDecision",
     "DisputeType",
     "EvidenceItem",
     "EvidenceKind",
@@ -236,6 +237,7 @@ class Offer:
     allocation: Allocation
     accepted_by: frozenset[str] = frozenset()
     withdrawn: bool = False
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -248,6 +250,7 @@ class EvidenceItem:
     kind: EvidenceKind
     commitment: str
     submitted_at: datetime
+    content_cid: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -256,6 +259,18 @@ class AwardTerms:
 
     allocation: Allocation
     award_hash: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CourtDecision:
+    """A court's signed confirmation or refusal (record ``CourtConfirmation``)."""
+
+    court: str
+    confirmed: bool
+    package_hash: str
+    court_reference: str
+    reasons_hash: str | None = None
+    reasons: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -303,7 +318,7 @@ class CaseState:
     # enforcement and the court
     enforcement_requested: bool = False
     enforcement_tx: str | None = None
-    court_decision: tuple[str, str, str] | None = field(default=None)  # (court, hash, reasons)
+    court_decision: CourtDecision | None = None
 
     # -- derived facts the rules and guards read ---------------------------------------
     @property

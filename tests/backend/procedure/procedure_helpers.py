@@ -108,7 +108,7 @@ def to_final(**kw) -> p.CaseState:
 
 
 def to_panel_appointment(**kw) -> p.CaseState:
-    return step(to_awarded(**kw), p.Object, SELLER, grounds_hash=h(0x0B))
+    return step(to_awarded(**kw), p.Object, SELLER, reasons_hash=h(0x0B))
 
 
 def to_panel(**kw) -> p.CaseState:
@@ -143,12 +143,14 @@ def to_litigation(**kw) -> p.CaseState:
 
 def to_confirmed(**kw) -> p.CaseState:
     case = to_enforced(**kw)
-    return step(case, p.ConfirmJudicially, COURT, case.stage_entered_at, decision_hash=h(0xC))
+    return step(case, p.ConfirmJudicially, COURT, case.stage_entered_at,
+                package_hash=h(0xC), court_reference="(2026) Zhe 0192 Min Te 1")
 
 
 def to_refused(**kw) -> p.CaseState:
     case = to_settled(**kw)
-    return step(case, p.RefuseConfirmation, COURT, decision_hash=h(0xD),
+    return step(case, p.RefuseConfirmation, COURT, package_hash=h(0xD), court_reference="R-1",
+                reasons_hash=h(0xE),
                 reasons="the settlement exceeds the escrow's terms")
 
 
@@ -222,7 +224,7 @@ def fields_for(case: p.CaseState, cls: type[p.Command], actor: str) -> dict:
         case p.IssueAward:
             return dict(AWARD)
         case p.Object:
-            return dict(grounds_hash=h(n + 1))
+            return dict(reasons_hash=h(n + 1))
         case p.AppointPanel:
             return dict(panel=PANEL)
         case p.IssuePanelAward:
@@ -231,9 +233,10 @@ def fields_for(case: p.CaseState, cls: type[p.Command], actor: str) -> dict:
             award = case.final_award
             return dict(tx_hash=h(n + 1), allocation=award.allocation if award else alloc(0))
         case p.ConfirmJudicially:
-            return dict(decision_hash=h(n + 1))
+            return dict(package_hash=h(n + 1), court_reference=f"ref-{n}")
         case p.RefuseConfirmation:
-            return dict(decision_hash=h(n + 1), reasons="not verifiable")
+            return dict(package_hash=h(n + 1), court_reference=f"ref-{n}",
+                        reasons_hash=h(n + 2), reasons="not verifiable")
     return {}
 
 

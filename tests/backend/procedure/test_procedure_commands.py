@@ -129,9 +129,9 @@ def test_check_order_actor_before_sequence_before_stage_before_deadline() -> Non
     # a stranger with a stale sequence in the wrong stage after the deadline: WrongActor
     refused(case, p.CloseRecord(actor=STRANGER, sequence=99), late, p.WrongActor)
     # a party with a stale sequence, wrong stage, late: StaleSequence
-    refused(case, p.Object(actor=BUYER, sequence=99, grounds_hash=h(1)), late, p.StaleSequence)
+    refused(case, p.Object(actor=BUYER, sequence=99, reasons_hash=h(1)), late, p.StaleSequence)
     # right sequence, wrong stage, late: WrongStage
-    refused(case, p.Object(actor=BUYER, sequence=1, grounds_hash=h(1)), late, p.WrongStage)
+    refused(case, p.Object(actor=BUYER, sequence=1, reasons_hash=h(1)), late, p.WrongStage)
     # right stage, late: DeadlinePassed, even for a command whose content is also bad
     bad = p.MakeOffer(actor=BUYER, sequence=1, offer_id="x",
                       allocation=p.Allocation(to_buyer=AMOUNT, to_seller=1))
@@ -365,17 +365,17 @@ def test_objection_once_by_a_party() -> None:
     case = to_awarded()
     n = case.next_sequence
     for actor in (ARBITRATOR, ADMIN, STRANGER, COURT):
-        refused(case, p.Object(actor=actor, sequence=n, grounds_hash=h(1)), T0, p.WrongActor)
+        refused(case, p.Object(actor=actor, sequence=n, reasons_hash=h(1)), T0, p.WrongActor)
     case = to_panel_appointment()
     assert case.objection_by == SELLER
     for actor in (SELLER, BUYER):  # once: neither may object again
-        refused(case, p.Object(actor=actor, sequence=case.next_sequence, grounds_hash=h(2)), T0,
+        refused(case, p.Object(actor=actor, sequence=case.next_sequence, reasons_hash=h(2)), T0,
                 p.WrongStage)
 
 
 def test_objection_after_window_refused() -> None:
     case = to_awarded()
-    refused(case, p.Object(actor=BUYER, sequence=case.next_sequence, grounds_hash=h(1)),
+    refused(case, p.Object(actor=BUYER, sequence=case.next_sequence, reasons_hash=h(1)),
             case.deadline, p.DeadlinePassed)
 
 
@@ -409,7 +409,7 @@ def test_panel_award_needs_two_matching_signatures() -> None:
 def test_panel_award_is_final_no_second_objection() -> None:
     case = step(to_panel(), p.IssuePanelAward, PANEL[0], **PANEL_AWARD)
     case = step(case, p.IssuePanelAward, PANEL[1], **PANEL_AWARD)
-    refused(case, p.Object(actor=BUYER, sequence=case.next_sequence, grounds_hash=h(1)), T0,
+    refused(case, p.Object(actor=BUYER, sequence=case.next_sequence, reasons_hash=h(1)), T0,
             p.WrongStage)
     _, effects = p.apply(case, p.Enforce(actor=STRANGER, sequence=case.next_sequence), T0)
     assert p.SubmitAwardToEscrow(order_id=7, case_id=case.case_id,
@@ -447,14 +447,20 @@ def test_court_confirms_or_refuses_with_reasons() -> None:
     now = case.stage_entered_at
     for actor in (BUYER, ADMIN, ARBITRATOR):
         refused(case, p.ConfirmJudicially(actor=actor, sequence=case.next_sequence,
-                                          decision_hash=h(1)), now, p.WrongActor)
-    confirmed = step(case, p.ConfirmJudicially, COURT, now, decision_hash=h(1))
+                                          package_hash=h(1), court_reference="R"), now,
+                p.WrongActor)
+    confirmed = step(case, p.ConfirmJudicially, COURT, now, package_hash=h(1),
+                     court_reference="R-7")
     assert confirmed.stage is p.Stage.JUDICIALLY_CONFIRMED
-    assert confirmed.court_decision == (COURT, h(1), "")
-    refusal = step(to_settled(), p.RefuseConfirmation, COURT, decision_hash=h(2),
+    assert confirmed.court_decision == p.CourtDecision(
+        court=COURT, confirmed=True, package_hash=h(1), court_reference="R-7")
+    refusal = step(to_settled(), p.RefuseConfirmation, COURT, package_hash=h(2),
+                   court_reference="R-8", reasons_hash=h(3),
                    reasons="public policy")
     assert refusal.stage is p.Stage.CONFIRMATION_REFUSED
-    assert refusal.court_decision == (COURT, h(2), "public policy")
+    assert refusal.court_decision == p.CourtDecision(
+        court=COURT, confirmed=False, package_hash=h(2), court_reference="R-8",
+        reasons_hash=h(3), reasons="public policy")
     with pytest.raises(p.CaseClosed):
         p.apply(refusal, p.ConfirmJudicially(actor=COURT, sequence=refusal.next_sequence,
-                                             decision_hash=h(3)), now)
+                                             package_hash=h(3), court_reference="R"), now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -254,8 +255,24 @@ GOOD = addr(0xB0)
         (p.AppointPanel, dict(actor=GOOD, sequence=0, panel=PANEL[:2])),
         (p.AppointPanel, dict(actor=GOOD, sequence=0, panel=(PANEL[0], PANEL[0], PANEL[1]))),
         (p.AppointPanel, dict(actor=GOOD, sequence=0, panel=list(PANEL))),
-        (p.RefuseConfirmation, dict(actor=GOOD, sequence=0, decision_hash=h(1), reasons="  ")),
-        (p.RefuseConfirmation, dict(actor=GOOD, sequence=0, decision_hash=h(1),
+        (p.RefuseConfirmation, dict(actor=GOOD, sequence=0, package_hash=h(1),
+                                    court_reference="R", reasons_hash=h(2), reasons="  ")),
+        (p.RefuseConfirmation, dict(actor=GOOD, sequence=0, package_hash=h(1),
+                                    court_reference="R", reasons_hash=h(0), reasons="why")),
+        (p.RefuseConfirmation, dict(actor=GOOD, sequence=0, package_hash=h(1),
+                                    court_reference="R\n", reasons_hash=h(2), reasons="why")),
+        (p.ConfirmJudicially, dict(actor=GOOD, sequence=0, package_hash=h(1),
+                                   court_reference="法" * 90)),
+        (p.ConfirmJudicially, dict(actor=GOOD, sequence=0, package_hash=h(1),
+                                   court_reference="")),
+        (p.SubmitEvidence, dict(actor=GOOD, sequence=0, evidence_id="e", kind="photo",
+                                commitment=h(1), content_cid="bafy " + "a" * 10)),
+        (p.SubmitEvidence, dict(actor=GOOD, sequence=0, evidence_id="e", kind="photo",
+                                commitment=h(1), content_cid="b" * 129)),
+        (p.MakeOffer, dict(actor=GOOD, sequence=0, offer_id="o", allocation=alloc(1),
+                           expires_at=datetime(2026, 1, 1))),
+        (p.RefuseConfirmation, dict(actor=GOOD, sequence=0, package_hash=h(1),
+                                    court_reference="R", reasons_hash=h(2),
                                     reasons="x" * 4001)),
         (p.AppointArbitrator, dict(actor=GOOD, sequence=0, arbitrator=None)),
     ],

@@ -62,7 +62,12 @@ def test_commands_round_trip() -> None:
         p.AppointPanel(actor=BUYER, sequence=0, panel=PANEL),
         p.SubmitEvidence(actor=BUYER, sequence=9, evidence_id="e", kind="video",
                          commitment=h(3)),
-        p.RefuseConfirmation(actor=BUYER, sequence=1, decision_hash=h(1), reasons="因为"),
+        p.RefuseConfirmation(actor=BUYER, sequence=1, package_hash=h(1), court_reference="R",
+                             reasons_hash=h(2), reasons="因为\n理由"),
+        p.MakeOffer(actor=BUYER, sequence=3, offer_id="o", allocation=alloc(5),
+                    expires_at=T0),
+        p.SubmitEvidence(actor=BUYER, sequence=9, evidence_id="e", kind="video",
+                         commitment=h(3), content_cid="bafybeigdyrzt5sfp7udm7hu76uh7y26nf3"),
     ]
     for cmd in cmds:
         data = json.loads(json.dumps(p.command_to_dict(cmd)))
