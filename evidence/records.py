@@ -374,8 +374,9 @@ class Record:
         case_id: bytes | str,
         sequence: int | None = None,
         prev_hash: bytes | str | None = None,
+        order_id: int | None = None,
     ) -> None:
-        """Refuse a record made for another deployment, case or step (ReplayError)."""
+        """Refuse a record made for another deployment, case, order or step (ReplayError)."""
         if signed_domain != domain:
             raise ReplayError(
                 f"{self.TYPE_NAME} was signed for chain {signed_domain.chain_id} contract "
@@ -388,6 +389,14 @@ class Record:
             raise ReplayError(
                 f"{self.TYPE_NAME} is for case 0x{have_case.hex()}, expected 0x{want_case.hex()}"
             )
+        if order_id is not None:
+            have_order = getattr(self, "order_id", None)
+            if have_order is None:
+                raise InvalidRecord(f"{self.TYPE_NAME} names no order")
+            if have_order != order_id:
+                raise ReplayError(
+                    f"{self.TYPE_NAME} is for order {have_order}, expected order {order_id}"
+                )
         if not self.CHAINED:
             if sequence is not None or prev_hash is not None:
                 raise InvalidRecord(
@@ -898,10 +907,20 @@ class SignedRecord:
         case_id: bytes | str,
         sequence: int | None = None,
         prev_hash: bytes | str | None = None,
+        order_id: int | None = None,
     ) -> None:
-        """Refuse a record from another deployment, case or step (ReplayError)."""
+        """Refuse a record from another deployment, case, order or step (ReplayError).
+
+        `sequence`/`prev_hash` apply to chained records; `order_id` to Settlement, Award
+        and SettlementOffer. Checks run in this order: domain, case, order, sequence, prev.
+        """
         self.record.check_binding(
-            domain, self.domain, case_id=case_id, sequence=sequence, prev_hash=prev_hash
+            domain,
+            self.domain,
+            case_id=case_id,
+            sequence=sequence,
+            prev_hash=prev_hash,
+            order_id=order_id,
         )
 
     # -- JSON --

@@ -422,6 +422,15 @@ def test_signature_for_another_chain_or_contract(other: Domain) -> None:
         SignedRecord.from_json(json.dumps(obj)).verify(ADDR["arbitrator"])
 
 
+def test_award_for_another_order_refused() -> None:
+    signed = award().sign(KEYS["arbitrator"], DOMAIN)
+    signed.check_binding(DOMAIN, case_id=CASE, order_id=42)
+    with pytest.raises(ReplayError, match="order 42, expected order 43"):
+        signed.check_binding(DOMAIN, case_id=CASE, order_id=43)
+    with pytest.raises(InvalidRecord, match="names no order"):
+        evidence().sign(KEYS["buyer"], DOMAIN).check_binding(DOMAIN, case_id=CASE, order_id=42)
+
+
 def test_round0_award_signature_is_not_a_panel_signature() -> None:
     sig = award(0).sign(KEYS["arbitrator"], DOMAIN).signatures
     with pytest.raises(WrongSigner):
