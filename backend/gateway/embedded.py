@@ -261,8 +261,12 @@ class EmbeddedNode:
 
     # -- state ---------------------------------------------------------------------------
     def flush(self) -> None:
-        """Write the node's full state to disk now, atomically (owner only)."""
-        if not self.owner or self._proc is None or self._proc.poll() is not None:
+        """Write the node's full state to disk now, atomically.
+
+        An attached process may flush too: each write is a complete snapshot renamed into
+        place, so concurrent flushes cannot tear the file.
+        """
+        if not self.url or (self.owner and (self._proc is None or self._proc.poll() is not None)):
             return
         with self._flush_lock:
             w3 = Web3(HTTPProvider(self.url, request_kwargs={"timeout": 60}))

@@ -356,3 +356,40 @@ def test_leaves_added_later_go_to_a_new_batch(sessions) -> None:  # type: ignore
 
 def _unused(s: Session) -> None:  # keeps the Session import meaningful for type checkers
     return None
+
+
+def test_a_second_claimer_takes_other_leaves_or_waits(sessions, clean_db_url: str) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL: while A holds its claim (uncommitted), B skips A's rows and takes the
+    next ones at once. SQLite: B waits for A's commit, then takes what is left."""
+    import threading
+    import time
+
+    _add_leaves(sessions, 0, 10)
+    a = sessions()
+    batch_a = claim_pending_leaves(a, 4)
+    assert batch_a is not None
+    a_ids = {leaf.id for leaf in a.exec(select(Leaf).where(Leaf.batch_id == batch_a.id))}
+    result: dict[str, object] = {}
+
+    def claimer_b() -> None:
+        with sessions() as b:
+            started = time.monotonic()
+            batch = claim_pending_leaves(b, 4)
+            result["waited"] = time.monotonic() - started
+            result["ids"] = {leaf.id for leaf in b.exec(select(Leaf).where(
+                Leaf.batch_id == batch.id))}
+            b.commit()
+
+    t = threading.Thread(target=claimer_b)
+    t.start()
+    t.join(timeout=1.0)
+    postgres = clean_db_url.startswith("postgresql")
+    if postgres:
+        assert not t.is_alive(), "B must not wait for A's locks on PostgreSQL"
+    else:
+        assert t.is_alive(), "B must wait for A's write lock on SQLite"
+    a.commit()
+    a.close()
+    t.join(timeout=30)
+    assert len(a_ids) == 4 and len(result["ids"]) == 4  # type: ignore[arg-type]
+    assert not a_ids & result["ids"]  # type: ignore[operator]
