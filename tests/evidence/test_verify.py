@@ -12,12 +12,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import random
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from web3 import Web3
 
 from backend.chain import Transactor, deploy_anchor
@@ -448,3 +451,47 @@ def test_verify_over_json_rpc_on_anvil(anvil_w3: Web3, anvil_node: object, tmp_p
 
 def _fields(rec: object) -> dict[str, object]:
     return {f.name: getattr(rec, f.name) for f in dataclasses.fields(rec)}  # type: ignore[arg-type]
+
+
+# --- any batch size, any position ---------------------------------------------------------
+
+_SC_CACHE: dict[str, Scenario] = {}
+
+
+def _offline_scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    if "sc" not in _SC_CACHE:
+        from backend.chain.devchain import in_process_web3
+
+        _SC_CACHE["sc"] = build_scenario(in_process_web3(), tmp_path_factory.mktemp("hyp"))
+    return _SC_CACHE["sc"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 70), pos=st.integers(0, 69), flip=st.integers(0, 10_000))
+def test_any_batch_size_any_position_offline(
+    tmp_path_factory: pytest.TempPathFactory, n: int, pos: int, flip: int
+) -> None:
+    """Leaves 1..70 (odd counts, one leaf, deeper trees): the item's proof verifies, the
+    JSON round trip keeps it, and one flipped bit anywhere in the proof or root fails
+    `proof_root` (or `leaf_in_proof` for the leaf)."""
+    sc = _offline_scenario(tmp_path_factory)
+    rng = random.Random(flip)
+    others = [tuple("0x" + rng.randbytes(32).hex() for _ in range(3)) for _ in range(n - 1)]
+    leaves = [*others[: pos % n], _leaf(sc.signed), *others[pos % n :]]
+    tree = StandardMerkleTree.of(leaves)
+    p = ProofFile.build(tree, pos % n, chain_id=sc.chain_id, contract=sc.anchor,
+                        record=sc.signed, opening=sc.opening)
+    p = ProofFile.from_json(p.to_json())
+    fs = sc.opening.file_sha256
+    assert evaluate(p, file_sha256=fs).ok
+    nodes = [*p.proof, p.root]
+    k = flip % len(nodes)
+    bad = bytearray(nodes[k])
+    bad[flip % 32] ^= 1 << (flip % 8)
+    if k == len(nodes) - 1:
+        report = evaluate(replace(p, root=bytes(bad)), file_sha256=fs)
+    else:
+        proof = list(p.proof)
+        proof[k] = bytes(bad)
+        report = evaluate(replace(p, proof=tuple(proof)), file_sha256=fs)
+    _only_failure(report, Check.PROOF_ROOT)
