@@ -96,14 +96,18 @@ def committed() -> dict[str, str]:
     return found
 
 
+def stale_paths(fresh: dict[str, str], old: dict[str, str]) -> list[str]:
+    """Paths whose committed text differs from a fresh compile (missing or extra included)."""
+    return sorted(k for k in fresh.keys() | old.keys() if fresh.get(k) != old.get(k))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if committed artifacts differ")
     args = parser.parse_args(argv)
     fresh = compile_all()
     if args.check:
-        old = committed()
-        stale = sorted(k for k in fresh.keys() | old.keys() if fresh.get(k) != old.get(k))
+        stale = stale_paths(fresh, committed())
         if stale:
             print("stale artifacts (run scripts/compile.py): " + ", ".join(stale), file=sys.stderr)
             return 1
