@@ -260,6 +260,11 @@ def main() -> None:
               f"({res['ciphertext_size']} bytes)")
         print(f"peak RSS: {peak_rss_mb():.0f} MB (before the pass {rss_before:.0f} MB; "
               f"chunk {chunk // 1024} KiB x pool {args.pool})")
+        if args.write:  # not timed: the written container has the CID we computed
+            from evidence.ipfs import add_file
+
+            assert str(add_file(tmp / "evidence.enc", cid_version=args.cid_version)) == str(
+                res["cid"]), "CID of the written container differs"
         if args.stages:
             for name, secs in stage_times(src, chunk, args.cid_version).items():
                 print(f"  stage alone: {name:36s} {mb / secs:8.0f} MB/s")
