@@ -28,7 +28,7 @@ from evidence.judicial._render import render_certificate, render_index
 from evidence.judicial._zip import write_zip
 from evidence.judicial.errors import PackageInputError
 from evidence.judicial.inputs import ROLES, PackageInputs, StepEntry
-from evidence.records import EvidenceSubmission, ProceduralStep, SignedRecord
+from evidence.records import Award, EvidenceSubmission, ProceduralStep, SignedRecord
 
 __all__ = ["build_package", "package_digest"]
 
@@ -322,7 +322,9 @@ def _manifest(
     def bilingual(en: str, zh: str) -> Mapping[str, str]:
         return {"en": en, "zh": zh}
 
-    award_record = next((e.record for e in entries if e.record.record.TYPE_NAME == "Award"), None)
+    # The final award: the panel's (round 1) after an objection, else the sole arbitrator's.
+    awards = [e.record for e in entries if isinstance(e.record.record, Award)]
+    award_record = max(awards, key=lambda s: s.record.round) if awards else None  # type: ignore[attr-defined]
     if award is not None and award_record is not None:
         award = {**award, "recordHash": fmt.hex0x(award_record.record_hash)}
     return {

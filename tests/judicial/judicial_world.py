@@ -61,6 +61,7 @@ from evidence.records import (
     Award,
     Domain,
     EvidenceSubmission,
+    Objection,
     ProceduralStep,
     SignedRecord,
 )
@@ -89,6 +90,7 @@ class Actors:
     arbitrator: LocalAccount
     stranger: LocalAccount
     relayer: LocalAccount
+    panel: tuple[LocalAccount, LocalAccount, LocalAccount]
 
 
 @dataclass
@@ -128,12 +130,18 @@ def _step(
     return rec.sign(key.key, domain)
 
 
-def make_case(workdir: Path, tsa: LocalTSA, w3: Web3 | None = None) -> Case:
-    """Run the case on `w3` (default: a fresh in-process EVM) and build its package."""
+def make_case(
+    workdir: Path, tsa: LocalTSA, w3: Web3 | None = None, *, objection: bool = False
+) -> Case:
+    """Run the case on `w3` (default: a fresh in-process EVM) and build its package.
+
+    With `objection`, the seller objects to the award, the institution appoints a panel
+    and two of the three panelists sign the final (round 1) award, which the escrow pays.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     w3 = w3 if w3 is not None else in_process_web3()
-    accts = dev_accounts(7, seed="judicial")
-    actors = Actors(*accts)
+    accts = dev_accounts(10, seed="judicial")
+    actors = Actors(*accts[:7], panel=(accts[7], accts[8], accts[9]))
     fund(w3, [a.address for a in accts], 100 * ETHER)
     tx = Transactor(w3)
     anchor_addr = deploy_contract(tx, actors.admin, "EvidenceAnchor")
@@ -311,8 +319,83 @@ def make_case(workdir: Path, tsa: LocalTSA, w3: Web3 | None = None) -> Case:
 
     # -- on-chain award and enforcement ---------------------------------------------------
     escrow.submit_award(actors.relayer, order_id, alloc, award_hash, award.signatures[0])
-    advance_time(w3, Timeouts().objection + 60)
-    executed = escrow.execute_award(actors.relayer, order_id)
+    if not objection:
+        advance_time(w3, Timeouts().objection + 60)
+        executed = escrow.execute_award(actors.relayer, order_id)
+    else:
+        advance_time(w3, 120)  # the objection comes after the award's signedAt
+        escrow.object_to_award(actors.seller, order_id)
+        add(
+            Objection(
+                case_id=case_id,
+                sequence=seq,
+                prev_hash=prev,
+                objector=actors.seller.address,
+                award_record_hash=award.record_hash,
+                reasons_hash=hashlib.sha256(b"the goods were as described").digest(),
+                signed_at=chain_time(w3),
+            ).sign(actors.seller.key, domain),
+            "respondent",
+            None,
+            "Objection",
+        )
+        members = [m.address for m in actors.panel]
+        escrow.appoint_panel(actors.institution, order_id, members)
+        panel_payload = canonical({"role": "panelist", "appointees": members})
+        add(
+            _step(
+                actors.institution,
+                domain,
+                case_id=case_id,
+                seq=seq,
+                prev=prev,
+                action="appoint.panel",
+                payload=panel_payload,
+                at=chain_time(w3),
+            ),
+            "institution",
+            panel_payload,
+            "Panel appointed",
+        )
+        award_doc = award_doc.replace(b"# Award", b"# Panel award") + b"\nFinal.\n"
+        award_hash = hashlib.sha256(award_doc).digest()
+        alloc = Allocation(to_buyer=ETHER, to_seller=ETHER, compensation=0)
+        panel_award = (
+            Award(
+                order_id=order_id,
+                case_id=case_id,
+                to_buyer=alloc.to_buyer,
+                to_seller=alloc.to_seller,
+                compensation=0,
+                award_hash=award_hash,
+                round=1,
+            )
+            .sign(actors.panel[0].key, domain)
+            .add_signature(actors.panel[1].key)
+        )
+        add(panel_award, "panelist")
+        add(
+            ProceduralStep(
+                case_id=case_id,
+                sequence=seq,
+                prev_hash=prev,
+                actor=actors.panel[0].address,
+                action="award.issued",
+                payload_hash=panel_award.record_hash,
+                signed_at=chain_time(w3),
+            ).sign(actors.panel[0].key, domain),
+            "panelist",
+            None,
+            "Panel award issued",
+        )
+        by_signer = dict(zip(panel_award.signers(), panel_award.signatures, strict=True))
+        executed = escrow.submit_panel_award(
+            actors.relayer,
+            order_id,
+            alloc,
+            award_hash,
+            [by_signer.get(m) for m in members],
+        )
     done = canonical({"txHash": "0x" + executed.tx_hash.hex()})
     add(
         _step(

@@ -467,3 +467,27 @@ def test_not_a_zip(case: Case, tmp_path: Path) -> None:
     path.write_bytes(b"not a zip")
     report = verify_package(path, chain=case.w3)
     assert report.check("archive").status is Status.FAIL and not report.ok
+
+
+def test_objection_and_panel_award_verify(local_tsa, tmp_path: Path) -> None:
+    """After an objection, two of three appointed panelists sign the final award."""
+    from judicial_world import make_case
+
+    panel_case = make_case(tmp_path / "panel", local_tsa, objection=True)
+    report = verify_package(panel_case.package, chain=panel_case.w3)
+    assert report.ok, [(c.name, c.reason, c.details) for c in report.checks if not c.passed]
+    assert "PanelAwardExecuted" in report.check("award_payout").reason
+
+    # One of the two panel signatures replaced by the sole arbitrator's: not a panelist.
+    def swap(files: dict[str, bytes]) -> None:
+        lines = files[fmt.UNCHAINED].splitlines()
+        panel = SignedRecord.from_json(lines[-1])
+        assert panel.record.round == 1  # type: ignore[attr-defined]
+        keep = panel.signatures[0]
+        intruder = panel.record.sign(panel_case.actors.arbitrator.key, panel.domain)
+        lines[-1] = SignedRecord(panel.domain, panel.record, (keep, *intruder.signatures)).to_json()
+        files[fmt.UNCHAINED] = b"\n".join(lines) + b"\n"
+
+    failed, reasons = verify(panel_case, repack(panel_case, tmp_path / "p.zip", swap))
+    assert "roles" in failed
+    assert "round 1" in reasons["roles"]
