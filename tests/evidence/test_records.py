@@ -44,9 +44,11 @@ from evidence.records import (
     Record,
     Settlement,
     SignedRecord,
+    canonical_json,
     checksum_address,
     normalize_signature,
     record_from_mapping,
+    records_from_json_lines,
     recover_signer,
 )
 from tests.evidence._evidence_onchain import deployed
@@ -617,3 +619,24 @@ def test_malformed_json_bytes_refused() -> None:
         SignedRecord.from_json(b"\xff")
     with pytest.raises(FormatError):
         SignedRecord.from_json("[1, 2")
+
+
+def test_wallet_signature_attached_later_and_json_lines() -> None:
+    """The web flow: the platform shows typed_data_json, the wallet returns a hex
+    signature, the record is stored as one canonical JSON line of the case log."""
+    vec = next(v for v in VECTORS["vectors"] if v["name"] == "settlement")
+    rec = SignedRecord.from_json(vec["json"]).record
+    unsigned = SignedRecord(DOMAIN, rec)
+    signed = unsigned.with_signature(vec["signatures"]["seller"]).with_signature(
+        vec["signatures"]["buyer"]
+    )
+    assert signed.to_json().decode() == vec["json"]
+    assert set(signed.signers()) == {ADDR["buyer"], ADDR["seller"]}
+    lines = [signed.to_json(), b"", evidence().sign(KEYS["buyer"], DOMAIN).to_json()]
+    parsed = records_from_json_lines(lines)
+    assert [p.record.TYPE_NAME for p in parsed] == ["Settlement", "EvidenceSubmission"]
+    assert canonical_json({"b": 1, "a": "中"}) == '{"a":"中","b":1}'.encode()
+    with pytest.raises(InvalidRecord, match="expected the fields"):
+        record_from_mapping("Settlement", {"orderId": 1})
+    with pytest.raises(InvalidRecord, match="unknown record type"):
+        record_from_mapping("Nope", {})
