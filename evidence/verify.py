@@ -56,7 +56,7 @@ from evidence.errors import (
     UnsupportedVersion,
     WrongSigner,
 )
-from evidence.merkle import LEAF_ENCODING, StandardMerkleTree, leaf_hash, process_proof, record_leaf
+from evidence.merkle import LEAF_ENCODING, StandardMerkleTree, leaf_hash, process_proof
 from evidence.records import EvidenceSubmission, SignedRecord, checksum_address
 
 __all__ = [
@@ -637,7 +637,7 @@ def _snake(name: str) -> str:
 
 
 def _check_leaf_and_proof(run: _Run, proof: ProofFile, signed: SignedRecord) -> None:
-    want = record_leaf(signed.record.case_id, signed.record_hash, signed.signatures_hash)  # type: ignore[attr-defined]
+    want = signed.merkle_leaf()
     if tuple(proof.leaf_encoding) != LEAF_ENCODING:
         run.fail(
             Check.LEAF_IN_PROOF,
@@ -758,11 +758,22 @@ def hash_file(
     progress: Callable[[int], None] | None = None,
     buffer_size: int = DEFAULT_BUFFER_SIZE,
 ) -> bytes:
-    """SHA-256 of a file in constant memory, reporting bytes read to `progress`."""
-    digest = hashlib.sha256()
-    buf = bytearray(buffer_size)
-    view = memoryview(buf)
+    """SHA-256 of a file in constant memory, reporting bytes read to `progress`.
+
+    A file smaller than the buffer is read in one call (no zeroed 1 MiB buffer per small
+    item: that was a fifth of the time for 100 KB evidence files)."""
     with Path(path).open("rb", buffering=0) as f:
+        if os.fstat(f.fileno()).st_size < buffer_size:
+            data = f.readall()
+            if progress is not None:
+                progress(len(data))
+            if len(data) < buffer_size:
+                return hashlib.sha256(data).digest()
+            digest = hashlib.sha256(data)  # the file grew meanwhile: go on streaming
+        else:
+            digest = hashlib.sha256()
+        buf = bytearray(buffer_size)
+        view = memoryview(buf)
         while n := f.readinto(view):
             digest.update(view[:n])
             if progress is not None:

@@ -495,3 +495,17 @@ def test_any_batch_size_any_position_offline(
         proof[k] = bytes(bad)
         report = evaluate(replace(p, proof=tuple(proof)), file_sha256=fs)
     _only_failure(report, Check.PROOF_ROOT)
+
+
+@pytest.mark.parametrize("size", [0, 1, (1 << 20) - 1, 1 << 20, (3 << 20) + 7])
+def test_hash_file_small_and_streamed_agree_with_hashlib(tmp_path: Path, size: int) -> None:
+    import hashlib
+
+    from evidence.verify import hash_file
+
+    f = tmp_path / "f"
+    data = os.urandom(size)
+    f.write_bytes(data)
+    seen: list[int] = []
+    assert hash_file(f, seen.append) == hashlib.sha256(data).digest()
+    assert sum(seen) == size
