@@ -9,6 +9,8 @@ Public API (see docs/persistence.md):
   `EvidenceItem`, `AnchorBatch`, `Leaf`, `Notice`, and their status enums
 """
 
+# The service's own tables (backend/services) register on the same metadata.
+from backend.db import service_models as _service_models  # noqa: F401
 from backend.db.engine import (
     begin_exclusive,
     is_postgres,

@@ -1,0 +1,140 @@
+"""Tables of the HTTP service (backend/services): what the core tables do not hold.
+
+Rules (as in backend/db/models.py): portable types only, hashes and signatures 0x-hex,
+addresses EIP-55, uint256 as decimal strings, statuses as short strings; the schema is
+owned by Alembic (revision 0002); nothing here commits.
+
+* ``StepDetail``: per signed step, what the record's hashes point at (the canonical
+  payload whose SHA-256 is ``payloadHash``, the carried Settlement/Award records, the admin's
+  signed authorisation of an institution step) and how its IPFS bundle is protected.
+* ``ChainAction``: the outbox of chain effects (freeze, appoint, settle, award), executed
+  after the command's transaction commits, retried, with the transaction hash recorded.
+* ``CaseEvent``: stage changes and deadlines for the timeline (defaults included).
+* ``OfferSignature``: each party's signature on the escrow's ``Settlement`` for an offer.
+* ``CourtAccount`` / ``CourtAccess``: courts registered by an admin and the cases they read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from backend.db.models import ADDRESS, CID, HASH, SIGNATURE
+from backend.db.types import UTCDateTime, utcnow
+
+__all__ = [
+    "CaseEvent",
+    "ChainAction",
+    "ChainActionStatus",
+    "CourtAccess",
+    "CourtAccount",
+    "OfferSignature",
+    "StepDetail",
+]
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ChainActionStatus(StrEnum):
+    PENDING = "pending"  # to be sent by the institution key (retried)
+    AWAITING_PARTY = "awaiting_party"  # only a party can send it (raiseDispute): we watch
+    DONE = "done"  # mined (tx_hash) or observed on-chain
+    FAILED = "failed"  # attempts exhausted; error says why
+
+
+class StepDetail(SQLModel, table=True):
+    """What a step's record points at, kept beside the core ``step`` row."""
+
+    __tablename__ = "step_detail"
+
+    step_id: int = Field(primary_key=True, foreign_key="step.id")
+    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH, index=True)
+    action: str = Field(max_length=64)
+    command: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    payload: str | None = Field(default=None, sa_type=sa.Text)  # canonical JSON signed over
+    attachments: list[dict[str, Any]] = Field(
+        default_factory=list, sa_type=sa.JSON, nullable=False
+    )
+    authorization: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    confidential: bool = Field(default=False, nullable=False)
+    data_key: str | None = Field(default=None, max_length=HASH)  # AES key of the bundle
+    bundle_cid: str | None = Field(default=None, max_length=CID)
+    signed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = _created()
+
+
+class ChainAction(SQLModel, table=True):
+    """One chain effect of a command, executed after commit and retried until done."""
+
+    __tablename__ = "chain_action"
+    __table_args__ = (sa.Index("ix_chain_action_status", "status", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH, index=True)
+    kind: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    status: ChainActionStatus = Field(
+        default=ChainActionStatus.PENDING, sa_type=sa.String(16), nullable=False
+    )
+    attempts: int = Field(default=0, nullable=False)
+    tx_hash: str | None = Field(default=None, max_length=HASH)
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class CaseEvent(SQLModel, table=True):
+    """A stage change or a deadline of a case, for the timeline."""
+
+    __tablename__ = "case_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH, index=True)
+    at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    kind: str = Field(max_length=32)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+
+
+class OfferSignature(SQLModel, table=True):
+    """A party's signature on the escrow ``Settlement`` an offer stands for."""
+
+    __tablename__ = "offer_signature"
+    __table_args__ = (sa.UniqueConstraint("case_id", "offer_id", "signer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH, index=True)
+    offer_id: str = Field(max_length=80)
+    signer: str = Field(max_length=ADDRESS)
+    signature: str = Field(max_length=SIGNATURE)
+    record_hash: str = Field(max_length=HASH)
+    created_at: datetime = _created()
+
+
+class CourtAccount(SQLModel, table=True):
+    """A court's wallet, registered by an institution admin."""
+
+    __tablename__ = "court_account"
+
+    address: str = Field(primary_key=True, max_length=ADDRESS)
+    name: str = Field(max_length=200)
+    registered_by: str = Field(max_length=ADDRESS)
+    created_at: datetime = _created()
+
+
+class CourtAccess(SQLModel, table=True):
+    """A court given read access to one case (and the right to confirm its result)."""
+
+    __tablename__ = "court_access"
+    __table_args__ = (sa.UniqueConstraint("case_id", "court"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH, index=True)
+    court: str = Field(foreign_key="court_account.address", max_length=ADDRESS)
+    granted_by: str = Field(max_length=ADDRESS)
+    created_at: datetime = _created()
