@@ -91,7 +91,11 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
     ("timestamps", "RFC 3161 trusted timestamps", "可信时间戳"),
     ("car_blocks", "Encrypted IPFS blocks match their CIDs", "IPFS 加密数据块与内容标识一致"),
     ("award_payout", "Award allocation equals the escrow's payout", "裁决分配与链上托管执行一致"),
-    ("attestation", "Institution's signature over SHA256SUMS", "机构对材料包的签名"),
+    (
+        "attestation",
+        "Institution's signature over SHA256SUMS; certificate shows its digest",
+        "机构对材料包的签名；证书载明摘要",
+    ),
 )
 LABELS = {name: (en, zh) for name, en, zh in CHECKS}
 
@@ -1041,6 +1045,12 @@ def _check_attestation(p: _Package) -> str:
     institution = p.order.institution
     if signer != institution:
         raise _CheckFailedError(f"signed by {signer}, not by the order's institution {institution}")
+    certificate = p.read(fmt.CERTIFICATE, max_size=16 << 20)
+    if digest.hex().encode() not in certificate:
+        raise _CheckFailedError(
+            f"{fmt.CERTIFICATE} does not show the package digest {digest.hex()}: it belongs to "
+            "another package"
+        )
     return f"package digest {digest.hex()} signed by the institution {institution}"
 
 
