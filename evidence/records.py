@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -228,6 +228,23 @@ class Domain:
             name=obj["name"],
             version=obj["version"],
         )
+
+    @classmethod
+    def from_eip5267(cls, result: Sequence[Any]) -> Domain:
+        """The domain from a contract's `eip712Domain()` (ERC-5267) return values
+        `(fields, name, version, chainId, verifyingContract, salt, extensions)`, refusing
+        a domain that does not use exactly chainarb's four fields."""
+        try:
+            fields_, name, version, chain_id, contract, salt, extensions = result
+        except (TypeError, ValueError):
+            raise FormatError("eip712Domain(): expected 7 return values") from None
+        fields_byte = fields_[0] if isinstance(fields_, bytes | bytearray) else fields_
+        if fields_byte != 0x0F or any(bytes(salt)) or list(extensions):
+            raise InvalidRecord(
+                f"eip712Domain(): expected fields 0x0f (name, version, chainId, "
+                f"verifyingContract) without salt or extensions, found fields {fields_!r}"
+            )
+        return cls(chain_id=chain_id, verifying_contract=contract, name=name, version=version)
 
     def separator(self) -> bytes:
         """`hashStruct(EIP712Domain)`, what OpenZeppelin's `_domainSeparatorV4()` returns."""

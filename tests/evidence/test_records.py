@@ -235,6 +235,11 @@ def test_onchain_openzeppelin_accepts_our_signatures() -> None:
     contract, chain_id = deployed()
     dom = Domain(chain_id=chain_id, verifying_contract=contract.address)
     assert contract.functions.domainSeparator().call() == dom.separator()
+    assert Domain.from_eip5267(contract.functions.eip712Domain().call()) == dom
+    with pytest.raises(InvalidRecord, match="0x0f"):
+        Domain.from_eip5267((b"\x1f", "chainarb", "1", 1, dom.verifying_contract, b"\x01", []))
+    with pytest.raises(FormatError):
+        Domain.from_eip5267((b"\x0f", "chainarb"))
 
     for rnd in (0, 1):
         a = award(rnd)
