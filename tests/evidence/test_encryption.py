@@ -413,6 +413,21 @@ def test_wrong_recipient_and_tampered_wraps(tmp_path: Path) -> None:
         KeyWraps.from_json(wraps.to_json().replace(b'"v":1', b'"v":9'))
 
 
+def test_decrypt_file_with_the_data_key(tmp_path: Path) -> None:
+    me = generate_recipient_key()
+    src = tmp_path / "f"
+    src.write_bytes(b"abc" * 1000)
+    item = encrypt_file(src, tmp_path / "c", [me.public_key()], chunk_size=512)
+    data_key = item.wraps.unwrap(me)
+    decrypt_file(tmp_path / "c", tmp_path / "o", data_key=data_key)
+    assert (tmp_path / "o").read_bytes() == src.read_bytes()
+    with pytest.raises(DecryptionError, match="give private_key"):
+        decrypt_file(tmp_path / "c", tmp_path / "o2")
+    with pytest.raises(FormatError, match="at least one recipient"):
+        encrypt_file(src, tmp_path / "c2", [])
+    assert not (tmp_path / "c2").exists() and not (tmp_path / "o2").exists()
+
+
 def test_wraps_of_another_container_refused(tmp_path: Path) -> None:
     me = generate_recipient_key()
     src = tmp_path / "f"
