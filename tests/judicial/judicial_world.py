@@ -63,6 +63,7 @@ from evidence.records import (
     EvidenceSubmission,
     Objection,
     ProceduralStep,
+    Settlement,
     SignedRecord,
 )
 from evidence.timestamp import request_timestamp
@@ -131,12 +132,18 @@ def _step(
 
 
 def make_case(
-    workdir: Path, tsa: LocalTSA, w3: Web3 | None = None, *, objection: bool = False
+    workdir: Path,
+    tsa: LocalTSA,
+    w3: Web3 | None = None,
+    *,
+    objection: bool = False,
+    settlement: bool = False,
 ) -> Case:
     """Run the case on `w3` (default: a fresh in-process EVM) and build its package.
 
     With `objection`, the seller objects to the award, the institution appoints a panel
     and two of the three panelists sign the final (round 1) award, which the escrow pays.
+    With `settlement`, buyer and seller sign a Settlement that the escrow executes instead.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     w3 = w3 if w3 is not None else in_process_web3()
@@ -273,129 +280,168 @@ def make_case(
     with car_path.open("wb") as out:
         export_car([s.record.content_cid for s in submissions.values()], store, out)
 
-    closed = canonical({"closedAt": str(t0 + 40)})
-    add(
-        _step(
-            actors.arbitrator,
-            domain,
-            case_id=case_id,
-            seq=seq,
-            prev=prev,
-            action="record.closed",
-            payload=closed,
-            at=t0 + 40,
-        ),
-        "arbitrator",
-        closed,
-    )
-
-    award_doc = (
-        "# Award / 裁决书\n\nCase 0x" + case_id.hex() + "\n\nThe goods were not as described. "
-        "The buyer receives 1.5 ETH and 0.1 ETH compensation; the seller 0.5 ETH.\n"
-    ).encode()
-    alloc = Allocation(to_buyer=3 * ETHER // 2, to_seller=ETHER // 2, compensation=ETHER // 10)
-    award_hash = hashlib.sha256(award_doc).digest()
-    award = Award(
-        order_id=order_id,
-        case_id=case_id,
-        to_buyer=alloc.to_buyer,
-        to_seller=alloc.to_seller,
-        compensation=alloc.compensation,
-        award_hash=award_hash,
-        round=0,
-    ).sign(actors.arbitrator.key, domain)
-    add(award, "arbitrator")
-    # The Award is not chained: this step binds it (payloadHash = its record hash).
-    issued = ProceduralStep(
-        case_id=case_id,
-        sequence=seq,
-        prev_hash=prev,
-        actor=actors.arbitrator.address,
-        action="award.issued",
-        payload_hash=award.record_hash,
-        signed_at=t0 + 50,
-    ).sign(actors.arbitrator.key, domain)
-    add(issued, "arbitrator", None, "Award issued")
-
-    # -- on-chain award and enforcement ---------------------------------------------------
-    escrow.submit_award(actors.relayer, order_id, alloc, award_hash, award.signatures[0])
-    if not objection:
-        advance_time(w3, Timeouts().objection + 60)
-        executed = escrow.execute_award(actors.relayer, order_id)
-    else:
-        advance_time(w3, 120)  # the objection comes after the award's signedAt
-        escrow.object_to_award(actors.seller, order_id)
-        add(
-            Objection(
-                case_id=case_id,
-                sequence=seq,
-                prev_hash=prev,
-                objector=actors.seller.address,
-                award_record_hash=award.record_hash,
-                reasons_hash=hashlib.sha256(b"the goods were as described").digest(),
-                signed_at=chain_time(w3),
-            ).sign(actors.seller.key, domain),
-            "respondent",
-            None,
-            "Objection",
-        )
-        members = [m.address for m in actors.panel]
-        escrow.appoint_panel(actors.institution, order_id, members)
-        panel_payload = canonical({"role": "panelist", "appointees": members})
-        add(
-            _step(
-                actors.institution,
-                domain,
-                case_id=case_id,
-                seq=seq,
-                prev=prev,
-                action="appoint.panel",
-                payload=panel_payload,
-                at=chain_time(w3),
-            ),
-            "institution",
-            panel_payload,
-            "Panel appointed",
-        )
-        award_doc = award_doc.replace(b"# Award", b"# Panel award") + b"\nFinal.\n"
-        award_hash = hashlib.sha256(award_doc).digest()
+    award_doc: bytes | None = None
+    if settlement:
         alloc = Allocation(to_buyer=ETHER, to_seller=ETHER, compensation=0)
-        panel_award = (
-            Award(
+        deal = (
+            Settlement(
                 order_id=order_id,
                 case_id=case_id,
                 to_buyer=alloc.to_buyer,
                 to_seller=alloc.to_seller,
                 compensation=0,
-                award_hash=award_hash,
-                round=1,
             )
-            .sign(actors.panel[0].key, domain)
-            .add_signature(actors.panel[1].key)
+            .sign(actors.buyer.key, domain)
+            .add_signature(actors.seller.key)
         )
-        add(panel_award, "panelist")
+        add(deal, "claimant")
         add(
             ProceduralStep(
                 case_id=case_id,
                 sequence=seq,
                 prev_hash=prev,
-                actor=actors.panel[0].address,
-                action="award.issued",
-                payload_hash=panel_award.record_hash,
-                signed_at=chain_time(w3),
-            ).sign(actors.panel[0].key, domain),
-            "panelist",
+                actor=actors.seller.address,
+                action="settlement.accepted",
+                payload_hash=deal.record_hash,
+                signed_at=t0 + 40,
+            ).sign(actors.seller.key, domain),
+            "respondent",
             None,
-            "Panel award issued",
+            "Settlement accepted",
         )
-        by_signer = dict(zip(panel_award.signers(), panel_award.signatures, strict=True))
-        executed = escrow.submit_panel_award(
+        sig_of = dict(zip(deal.signers(), deal.signatures, strict=True))
+        advance_time(w3, 120)  # executed after both signed
+        executed = escrow.execute_settlement(
             actors.relayer,
             order_id,
             alloc,
-            award_hash,
-            [by_signer.get(m) for m in members],
+            sig_of[actors.buyer.address],
+            sig_of[actors.seller.address],
         )
+    else:
+        closed = canonical({"closedAt": str(t0 + 40)})
+        add(
+            _step(
+                actors.arbitrator,
+                domain,
+                case_id=case_id,
+                seq=seq,
+                prev=prev,
+                action="record.closed",
+                payload=closed,
+                at=t0 + 40,
+            ),
+            "arbitrator",
+            closed,
+        )
+
+        award_doc = (
+            "# Award / 裁决书\n\nCase 0x" + case_id.hex() + "\n\nThe goods were not as described. "
+            "The buyer receives 1.5 ETH and 0.1 ETH compensation; the seller 0.5 ETH.\n"
+        ).encode()
+        alloc = Allocation(to_buyer=3 * ETHER // 2, to_seller=ETHER // 2, compensation=ETHER // 10)
+        award_hash = hashlib.sha256(award_doc).digest()
+        award = Award(
+            order_id=order_id,
+            case_id=case_id,
+            to_buyer=alloc.to_buyer,
+            to_seller=alloc.to_seller,
+            compensation=alloc.compensation,
+            award_hash=award_hash,
+            round=0,
+        ).sign(actors.arbitrator.key, domain)
+        add(award, "arbitrator")
+        # The Award is not chained: this step binds it (payloadHash = its record hash).
+        issued = ProceduralStep(
+            case_id=case_id,
+            sequence=seq,
+            prev_hash=prev,
+            actor=actors.arbitrator.address,
+            action="award.issued",
+            payload_hash=award.record_hash,
+            signed_at=t0 + 50,
+        ).sign(actors.arbitrator.key, domain)
+        add(issued, "arbitrator", None, "Award issued")
+
+        # -- on-chain award and enforcement ---------------------------------------------------
+        escrow.submit_award(actors.relayer, order_id, alloc, award_hash, award.signatures[0])
+        if not objection:
+            advance_time(w3, Timeouts().objection + 60)
+            executed = escrow.execute_award(actors.relayer, order_id)
+        else:
+            advance_time(w3, 120)  # the objection comes after the award's signedAt
+            escrow.object_to_award(actors.seller, order_id)
+            add(
+                Objection(
+                    case_id=case_id,
+                    sequence=seq,
+                    prev_hash=prev,
+                    objector=actors.seller.address,
+                    award_record_hash=award.record_hash,
+                    reasons_hash=hashlib.sha256(b"the goods were as described").digest(),
+                    signed_at=chain_time(w3),
+                ).sign(actors.seller.key, domain),
+                "respondent",
+                None,
+                "Objection",
+            )
+            members = [m.address for m in actors.panel]
+            escrow.appoint_panel(actors.institution, order_id, members)
+            panel_payload = canonical({"role": "panelist", "appointees": members})
+            add(
+                _step(
+                    actors.institution,
+                    domain,
+                    case_id=case_id,
+                    seq=seq,
+                    prev=prev,
+                    action="appoint.panel",
+                    payload=panel_payload,
+                    at=chain_time(w3),
+                ),
+                "institution",
+                panel_payload,
+                "Panel appointed",
+            )
+            award_doc = award_doc.replace(b"# Award", b"# Panel award") + b"\nFinal.\n"
+            award_hash = hashlib.sha256(award_doc).digest()
+            alloc = Allocation(to_buyer=ETHER, to_seller=ETHER, compensation=0)
+            panel_award = (
+                Award(
+                    order_id=order_id,
+                    case_id=case_id,
+                    to_buyer=alloc.to_buyer,
+                    to_seller=alloc.to_seller,
+                    compensation=0,
+                    award_hash=award_hash,
+                    round=1,
+                )
+                .sign(actors.panel[0].key, domain)
+                .add_signature(actors.panel[1].key)
+            )
+            add(panel_award, "panelist")
+            add(
+                ProceduralStep(
+                    case_id=case_id,
+                    sequence=seq,
+                    prev_hash=prev,
+                    actor=actors.panel[0].address,
+                    action="award.issued",
+                    payload_hash=panel_award.record_hash,
+                    signed_at=chain_time(w3),
+                ).sign(actors.panel[0].key, domain),
+                "panelist",
+                None,
+                "Panel award issued",
+            )
+            by_signer = dict(zip(panel_award.signers(), panel_award.signatures, strict=True))
+            executed = escrow.submit_panel_award(
+                actors.relayer,
+                order_id,
+                alloc,
+                award_hash,
+                [by_signer.get(m) for m in members],
+            )
     done = canonical({"txHash": "0x" + executed.tx_hash.hex()})
     add(
         _step(
@@ -561,7 +607,11 @@ def make_case(
         proofs=proofs,
         timestamps=stamps,
         tsa_certificates=tsa.tsa_pem.read_bytes() + tsa.ca_pem.read_bytes(),
-        award=AwardDocument(filename="award.md", content=award_doc, media_type="text/markdown"),
+        award=(
+            AwardDocument(filename="award.md", content=award_doc, media_type="text/markdown")
+            if award_doc is not None
+            else None
+        ),
         enforcement=EnforcementInfo(
             escrow=escrow_addr, open_tx=opened.tx_hash, enforcement_tx=executed.tx_hash
         ),

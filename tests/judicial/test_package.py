@@ -491,3 +491,70 @@ def test_objection_and_panel_award_verify(local_tsa, tmp_path: Path) -> None:
     failed, reasons = verify(panel_case, repack(panel_case, tmp_path / "p.zip", swap))
     assert "roles" in failed
     assert "round 1" in reasons["roles"]
+
+
+def test_settlement_case_verifies(local_tsa, tmp_path: Path) -> None:
+    """A case that ends in a Settlement signed by both parties and executed by the escrow."""
+    from judicial_world import make_case
+
+    deal = make_case(tmp_path / "deal", local_tsa, settlement=True)
+    report = verify_package(deal.package, chain=deal.w3)
+    assert report.ok, [(c.name, c.reason, c.details) for c in report.checks if not c.passed]
+    assert "Settled" in report.check("award_payout").reason
+    assert "award/award.md" not in entries(deal.package)
+
+    # The seller's signature replaced by a stranger's: not both parties.
+    def forge(files: dict[str, bytes]) -> None:
+        signed = SignedRecord.from_json(files[fmt.UNCHAINED].splitlines()[0])
+        buyer_sig = dict(zip(signed.signers(), signed.signatures, strict=True))[
+            deal.actors.buyer.address
+        ]
+        other = signed.record.sign(deal.actors.stranger.key, signed.domain).signatures
+        files[fmt.UNCHAINED] = (
+            SignedRecord(signed.domain, signed.record, (buyer_sig, *other)).to_json() + b"\n"
+        )
+
+    failed, reasons = verify(deal, repack(deal, tmp_path / "p.zip", forge))
+    assert "roles" in failed and "expected buyer and seller" in reasons["roles"]
+
+
+def test_appointment_by_someone_other_than_the_institution(case: Case, tmp_path: Path) -> None:
+    """A forger who holds every key but the institution's rewrites the appointment so that
+    a stranger is arbitrator, and re-signs every later step: the appointment is void."""
+    import dataclasses
+
+    keys = {
+        a.address: a.key
+        for a in (
+            case.actors.buyer,
+            case.actors.seller,
+            case.actors.arbitrator,
+            case.actors.institution,
+            case.actors.stranger,
+        )
+    }
+    stranger = case.actors.stranger
+
+    def rewrite(files: dict[str, bytes]) -> None:
+        lines = [SignedRecord.from_json(x) for x in files[fmt.STEPS].splitlines()]
+        payload = fmt.canonical({"role": "arbitrator", "appointees": [stranger.address]})
+        files[f"{fmt.PAYLOADS_DIR}{hashlib.sha256(payload).hexdigest()}.json"] = payload
+        prev = lines[0].record_hash
+        out = [lines[0]]
+        for i, signed in enumerate(lines[1:], 1):
+            rec = dataclasses.replace(signed.record, prev_hash=prev)
+            signer = signed.signers()[0]
+            if i == 1:
+                rec = dataclasses.replace(
+                    rec, actor=stranger.address, payload_hash=hashlib.sha256(payload).digest()
+                )
+                signer = stranger.address
+            new = rec.sign(keys[signer], signed.domain)
+            out.append(new)
+            prev = new.record_hash
+        files[fmt.STEPS] = b"".join(r.to_json() + b"\n" for r in out)
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", rewrite))
+    assert "roles" in failed
+    assert "the appointment is void" in reasons["roles"]
+    assert "signatures" not in failed and "step_chain" not in failed
