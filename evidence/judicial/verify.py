@@ -468,6 +468,10 @@ class _Package:
         return history, problems
 
 
+_Result = str | tuple[str, list[str]]
+"""A passing check's reason, optionally with detail lines."""
+
+
 def _single_signer(signed: SignedRecord) -> str:
     signers = signed.signers()
     return signers[0] if signers else ""
@@ -756,12 +760,16 @@ def _check_merkle(p: _Package) -> str:
                     raise _CheckFailedError(f"root 0x{root} is not among the anchors")
             except (_CheckFailedError, EvidenceError, KeyError, TypeError, ValueError) as exc:
                 problems.append(f"{name}: {exc}")
+    # A proof whose record is gone means a record was removed (e.g. the chain's tail cut).
+    known = {s.record_hash.hex() for s in p.all_records}
+    for orphan in sorted(set(by_hash) - known):
+        problems.append(f"proof for record 0x{orphan}, which is not in the package (removed?)")
     if problems:
         raise _CheckFailedError(problems[0], problems)
     return f"{len(p.all_records)} records proven into {len(roots)} anchored root(s)"
 
 
-def _check_anchors(p: _Package) -> str:
+def _check_anchors(p: _Package) -> _Result:
     w3 = p.chain()
     problems = []
     details = []
@@ -814,10 +822,10 @@ def _check_anchors(p: _Package) -> str:
             problems.append(f"{where}: {exc.reason}")
     if problems:
         raise _CheckFailedError(problems[0], problems)
-    return f"{len(p.anchors)} root(s) anchored on chain {p.chain_id}", details  # type: ignore[return-value]
+    return f"{len(p.anchors)} root(s) anchored on chain {p.chain_id}", details
 
 
-def _check_timestamps(p: _Package) -> str:
+def _check_timestamps(p: _Package) -> _Result:
     trusted = p.tsa_trust
     note = "against the pinned authority certificate(s)"
     if trusted is None:
@@ -838,7 +846,7 @@ def _check_timestamps(p: _Package) -> str:
             problems.append(f"{name}: {exc}")
     if problems:
         raise _CheckFailedError(problems[0], problems)
-    return f"{len(p.anchors)} token(s) over SHA-256(root) verify {note}", details  # type: ignore[return-value]
+    return f"{len(p.anchors)} token(s) over SHA-256(root) verify {note}", details
 
 
 def _check_car(p: _Package) -> str:
@@ -1054,7 +1062,7 @@ def _check_attestation(p: _Package) -> str:
     return f"package digest {digest.hex()} signed by the institution {institution}"
 
 
-_RUNNERS: dict[str, Callable[[_Package], Any]] = {
+_RUNNERS: dict[str, Callable[[_Package], _Result]] = {
     "files": _check_files,
     "manifest": _check_manifest,
     "signatures": _check_signatures,
@@ -1071,7 +1079,7 @@ _RUNNERS: dict[str, Callable[[_Package], Any]] = {
 }
 
 
-def _run(name: str, fn: Callable[[_Package], Any], p: _Package) -> Check:
+def _run(name: str, fn: Callable[[_Package], _Result], p: _Package) -> Check:
     try:
         result = fn(p)
     except _CheckFailedError as exc:

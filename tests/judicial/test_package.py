@@ -558,3 +558,33 @@ def test_appointment_by_someone_other_than_the_institution(case: Case, tmp_path:
     assert "roles" in failed
     assert "the appointment is void" in reasons["roles"]
     assert "signatures" not in failed and "step_chain" not in failed
+
+
+def test_cut_tail_of_the_chain(case: Case, tmp_path: Path) -> None:
+    """Dropping the last step is caught by its orphaned proof; a forger who also drops
+    the proof and the timeline entry is left with an unattested package."""
+
+    def cut(files: dict[str, bytes]) -> None:
+        lines = _lines(files)
+        files[fmt.STEPS] = b"".join(lines[:-1])
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", cut))
+    assert "merkle_proofs" in failed and "not in the package" in reasons["merkle_proofs"]
+
+    def cut_all(files: dict[str, bytes]) -> None:
+        last = SignedRecord.from_json(_lines(files)[-1])
+        cut(files)
+        drop = "0x" + last.record_hash.hex()
+        edit_json(
+            files,
+            fmt.MERKLE,
+            lambda o: o.update(proofs=[p for p in o["proofs"] if p["recordHash"] != drop]),
+        )
+        edit_json(
+            files,
+            fmt.MANIFEST,
+            lambda o: o.update(timeline=[t for t in o["timeline"] if t["recordHash"] != drop]),
+        )
+
+    failed, _ = verify(case, repack(case, tmp_path / "q.zip", cut_all))
+    assert failed == {"attestation"}
