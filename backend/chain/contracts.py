@@ -24,7 +24,7 @@ from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
-from eth_utils import event_abi_to_log_topic, function_signature_to_4byte_selector, keccak
+from eth_utils import event_abi_to_log_topic, function_signature_to_4byte_selector
 from eth_utils import to_checksum_address as checksum
 from hexbytes import HexBytes
 from web3 import Web3
@@ -853,7 +853,3 @@ def deploy_token(
     """Deploy a test token (TestStablecoin, FeeOnTransferToken, FalseReturningToken)."""
     return TokenContract(tx, deploy_contract(tx, deployer, name, *args), artifact_name=name)
 
-
-def _selector_of(signature: str) -> bytes:
-    """4-byte selector of a function or error signature (helper for tests)."""
-    return keccak(text=signature)[:4]
