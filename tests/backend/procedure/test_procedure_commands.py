@@ -464,3 +464,24 @@ def test_court_confirms_or_refuses_with_reasons() -> None:
     with pytest.raises(p.CaseClosed):
         p.apply(refusal, p.ConfirmJudicially(actor=COURT, sequence=refusal.next_sequence,
                                              package_hash=h(3), court_reference="R"), now)
+
+
+def test_offers_expire() -> None:
+    case = to_negotiation()
+    n = case.next_sequence
+    refused(case, p.MakeOffer(actor=BUYER, sequence=n, offer_id="b", allocation=alloc(1),
+                              expires_at=T0), T0, p.InvalidCommand)
+    case = step(case, p.MakeOffer, BUYER, T0, offer_id="b", allocation=alloc(1),
+                expires_at=T0 + DAY)
+    accept = p.AcceptOffer(actor=SELLER, sequence=case.next_sequence, offer_id="b")
+    err = refused(case, accept, T0 + DAY, p.UnknownOffer)
+    assert "expired" in str(err)
+    assert p.apply(case, accept, T0 + DAY - timedelta(seconds=1))[0].stage is p.Stage.SETTLED
+
+
+def test_actions_name_the_signed_records() -> None:
+    assert p.FileClaim.action() == "file_claim"
+    assert p.PublishPreEvaluation.action() == "publish_pre_evaluation"
+    assert p.IssuePanelAward.action() == "issue_panel_award"
+    assert set(p.COMMANDS_BY_ACTION.values()) == set(p.COMMAND_TYPES)
+    assert len(p.COMMANDS_BY_ACTION) == len(p.COMMAND_TYPES)
