@@ -188,7 +188,34 @@ class EmbeddedNode:
         atexit.register(self.stop)
         return self.url
 
+    def _stop_orphan(self) -> None:
+        """Stop a node left running by an owner that died without stopping it.
+
+        Its lock is gone with its owner, but the node may still hold newer state than the
+        file (or be writing it): SIGTERM makes it dump, and we wait before loading the file.
+        """
+        try:
+            pid = int(json.loads(self.info_file.read_text())["pid"])
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError, KeyError):
+            return
+        if b"anvil" not in cmdline or str(self.state_file).encode() not in cmdline:
+            return  # the pid was reused by another program
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+                return  # exited; its parent (gone) never reaped it
+            time.sleep(0.02)
+        raise NodeStartError(f"an orphaned anvil (pid {pid}) on {self.state_file} did not stop")
+
     def _spawn(self) -> str:
+        self._stop_orphan()
         if not self.anvil_bin.is_file():
             raise NodeStartError(
                 f"anvil not found at {self.anvil_bin}; run `npm ci` (package "

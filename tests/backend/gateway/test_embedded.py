@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -245,3 +246,37 @@ def test_process_exit_stops_the_node(tmp_path: Path) -> None:
     assert not (tmp_path / "chain" / "node.json").exists()
     assert signal.SIGTERM  # anvil exited by our SIGTERM, state dumped:
     assert (tmp_path / "chain" / "state.json").stat().st_size > 0
+
+
+def test_an_orphaned_node_is_stopped_and_its_state_kept(tmp_path: Path) -> None:
+    """An owner that started the node from a thread (no PDEATHSIG) and vanished with
+    os._exit leaves anvil running; the next opener stops it (it dumps) and loads its state."""
+    code = textwrap.dedent(
+        """
+        import os, sys, threading
+        from backend.settings import Settings
+        from backend.gateway import open_chain
+        out = {}
+        opener = lambda: out.update(h=open_chain(Settings(data_dir=sys.argv[1])))
+        t = threading.Thread(target=opener)
+        t.start(); t.join()
+        h = out["h"]
+        me = h.w3.eth.accounts[0]
+        tx = h.w3.eth.send_transaction({"from": me, "to": me, "value": 5})
+        h.w3.eth.wait_for_transaction_receipt(tx)
+        print(tx.to_0x_hex(), h._node._proc.pid, flush=True)
+        os._exit(0)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                         text=True, timeout=60, check=True)
+    tx, pid = out.stdout.split()
+    os.kill(int(pid), 0)  # still running, orphaned
+    try:
+        with open_chain(Settings(data_dir=tmp_path)) as h:
+            assert h._node is not None and h._node.owner
+            assert h.w3.eth.get_transaction_receipt(tx).status == 1
+        _wait_gone(int(pid))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid), signal.SIGKILL)  # never leave the orphan behind
