@@ -56,7 +56,14 @@ from evidence.errors import (
     UnsupportedVersion,
     WrongSigner,
 )
-from evidence.merkle import LEAF_ENCODING, StandardMerkleTree, leaf_hash, process_proof
+from evidence.merkle import (
+    LEAF_ENCODING,
+    MAX_PROOF_LENGTH,
+    StandardMerkleTree,
+    hash_pair,
+    leaf_hash,
+    process_proof,
+)
 from evidence.records import EvidenceSubmission, SignedRecord, checksum_address
 
 __all__ = [
@@ -72,6 +79,7 @@ __all__ = [
     "Check",
     "CheckResult",
     "ProofFile",
+    "ProvenNodes",
     "Status",
     "VerificationFailed",
     "VerificationInputError",
@@ -440,6 +448,39 @@ class ChainObservation:
 # --- pure evaluation --------------------------------------------------------------------
 
 
+class ProvenNodes:
+    """A memo of inner-node hashes on proof paths that reached their root, for verifying
+    many items of one batch: the upper levels of the tree are shared by all their proofs,
+    so each is hashed once instead of once per item.
+
+    It memoizes a pure function, `hash_pair(node, sibling)`, keyed by both inputs: every
+    step of every proof is still checked, a changed sibling is still hashed, and the
+    result of `fold` is always exactly `merkle.process_proof`'s (tested).
+    """
+
+    def __init__(self, max_nodes: int = 1 << 20) -> None:
+        self._parent: dict[bytes, bytes] = {}
+        self._max = max_nodes
+
+    def fold(self, leaf: bytes, proof: Sequence[bytes], root: bytes) -> bytes:
+        """The root `proof` leads to from `leaf`; `root` only decides what is remembered."""
+        if len(proof) > MAX_PROOF_LENGTH:
+            raise ProofError(f"proof: {len(proof)} nodes, more than {MAX_PROOF_LENGTH}")
+        memo = self._parent
+        new: list[tuple[bytes, bytes]] = []
+        node = leaf
+        for sibling in proof:
+            key = node + sibling if node <= sibling else sibling + node
+            parent = memo.get(key)
+            if parent is None:
+                parent = hash_pair(node, sibling)
+                new.append((key, parent))
+            node = parent
+        if new and node == root and len(memo) + len(new) <= self._max:
+            memo.update(new)
+        return node
+
+
 class _Run:
     """Accumulates results; the first failure turns the rest into NOT_RUN."""
 
@@ -476,6 +517,7 @@ def evaluate(
     expected_signers: str | Collection[str] | None = None,
     threshold: int | None = None,
     observation: ChainObservation | None = None,
+    proven: ProvenNodes | None = None,
 ) -> VerificationReport:
     """Run every check on already gathered data. No I/O.
 
@@ -487,6 +529,8 @@ def evaluate(
         expected_signers: who must have signed (required for Settlement and Award).
         threshold: how many of `expected_signers` (default all), for multi-signed records.
         observation: what the chain said; None skips the chain checks.
+        proven: share one across the items of a batch to stop each proof at a node an
+            earlier proof of the same root went through (same verdicts, fewer hashes).
 
     Raises:
         VerificationInputError: the inputs are insufficient (no record; a file but no salt).
@@ -501,7 +545,7 @@ def evaluate(
     run = _Run()
     _check_file_and_commitment(run, signed, file_sha256, salt, opening)
     signers = _check_signatures(run, signed, expected_signers, threshold)
-    _check_leaf_and_proof(run, proof, signed)
+    _check_leaf_and_proof(run, proof, signed, proven)
     anchoring = None
     if observation is None:
         for check in CHAIN_CHECKS:
@@ -636,7 +680,9 @@ def _snake(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in name)
 
 
-def _check_leaf_and_proof(run: _Run, proof: ProofFile, signed: SignedRecord) -> None:
+def _check_leaf_and_proof(
+    run: _Run, proof: ProofFile, signed: SignedRecord, proven: ProvenNodes | None
+) -> None:
     want = signed.merkle_leaf()
     if tuple(proof.leaf_encoding) != LEAF_ENCODING:
         run.fail(
@@ -662,7 +708,11 @@ def _check_leaf_and_proof(run: _Run, proof: ProofFile, signed: SignedRecord) -> 
         run.skip(Check.PROOF_ROOT, "")
         return
     try:
-        got = process_proof(leaf_hash(proof.leaf_encoding, proof.leaf), proof.proof)
+        leaf = leaf_hash(proof.leaf_encoding, proof.leaf)
+        if proven is None:
+            got = process_proof(leaf, proof.proof)
+        else:
+            got = proven.fold(leaf, proof.proof, proof.root)
     except (ProofError, FormatError) as exc:
         run.fail(Check.PROOF_ROOT, str(exc), _h(proof.root), "malformed proof")
         return
@@ -898,6 +948,7 @@ def verify(
     threshold: int | None = None,
     chain: Any = None,
     progress: Callable[[int], None] | None = None,
+    proven: ProvenNodes | None = None,
 ) -> VerificationReport:
     """Verify one item end to end and return the report (it never raises on a failed check;
     call `report.raise_for_failure()` for that).
@@ -925,6 +976,7 @@ def verify(
         expected_signers=expected_signers,
         threshold=threshold,
         observation=None,
+        proven=proven,
     )
     if chain is None or not report.ok:
         return report

@@ -509,3 +509,46 @@ def test_hash_file_small_and_streamed_agree_with_hashlib(tmp_path: Path, size: i
     seen: list[int] = []
     assert hash_file(f, seen.append) == hashlib.sha256(data).digest()
     assert sum(seen) == size
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 80), seed=st.integers(0, 10_000))
+def test_proven_nodes_give_the_same_verdicts_as_full_proofs(n: int, seed: int) -> None:
+    """Sharing ProvenNodes across a batch changes the work, never the verdict: every good
+    proof still leads to the root, every tampered one (flipped bit in a sibling, another
+    leaf, another root) still does not, in any order."""
+    from evidence.merkle import leaf_hash, process_proof
+    from evidence.verify import ProvenNodes
+
+    rng = random.Random(seed)
+    leaves = [tuple("0x" + rng.randbytes(32).hex() for _ in range(3)) for _ in range(n)]
+    tree = StandardMerkleTree.of(leaves)
+    other = StandardMerkleTree.of([*leaves[: n // 2], ("0x" + "00" * 32,) * 3])
+    proven = ProvenNodes()
+    order = list(range(n))
+    rng.shuffle(order)
+    for i in order:
+        leaf = leaf_hash(tree.leaf_encoding, leaves[i])
+        proof = tree.proof(i)
+        stranger = leaf_hash(tree.leaf_encoding, ("0x" + rng.randbytes(32).hex(),) * 3)
+        cases = [(leaf, proof), (stranger, proof)]
+        if proof:
+            k = rng.randrange(len(proof))
+            bad = bytearray(proof[k])
+            bad[rng.randrange(32)] ^= 1 << rng.randrange(8)
+            cases.append((leaf, [*proof[:k], bytes(bad), *proof[k + 1 :]]))
+        for root in (tree.root, other.root):  # memo of one root never vouches for another
+            for lf, pr in cases:
+                assert proven.fold(lf, pr, root) == process_proof(lf, pr)
+        assert proven.fold(leaf, proof, tree.root) == tree.root
+        assert all(proven.fold(lf, pr, tree.root) != tree.root for lf, pr in cases[1:])
+
+
+def test_verify_with_shared_proven_nodes(sc: Scenario) -> None:
+    from evidence.verify import ProvenNodes
+
+    proven = ProvenNodes()
+    for p in (sc.step_proof(), sc.proof(), sc.step_proof()):
+        assert verify(p, file=None if p.record is sc.step else sc.file, proven=proven).ok
+    bad = replace(sc.proof(), proof=(bytes(32), *sc.proof().proof[1:]))
+    _only_failure(verify(bad, file=sc.file, proven=proven), Check.PROOF_ROOT)
