@@ -17,6 +17,7 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
 from web3 import HTTPProvider, Web3
+from web3.providers import BaseProvider
 
 __all__ = [
     "ORDER_OPENED",
@@ -130,8 +131,8 @@ CHAIN_ENTRY_POINT_GROUP = "chainarb.chain"
 RPC_ENV = "CHAINARB_RPC_URL"
 
 
-def connect(chain: Web3 | str | None) -> Web3 | None:
-    """A Web3 for `chain`: a Web3 as is, a JSON-RPC URL, or None for the configured chain.
+def connect(chain: Web3 | BaseProvider | str | None) -> Web3 | None:
+    """A Web3 for `chain`: a Web3 or provider, a JSON-RPC URL, or None for the configured chain.
 
     The configured chain is, in order: `$CHAINARB_RPC_URL`; else a provider registered by
     an installed component under the `chainarb.chain` entry-point group (the backend
@@ -139,6 +140,8 @@ def connect(chain: Web3 | str | None) -> Web3 | None:
     """
     if isinstance(chain, Web3):
         return chain
+    if isinstance(chain, BaseProvider):
+        return Web3(chain)
     if isinstance(chain, str):
         return Web3(HTTPProvider(chain, request_kwargs={"timeout": 30}))
     url = os.environ.get(RPC_ENV)

@@ -35,7 +35,9 @@ from typing import Any
 from cryptography import x509
 from eth_utils import to_checksum_address
 from web3 import Web3
+from web3.providers import BaseProvider
 
+from evidence.chain import lookup_anchor
 from evidence.commitment import commitment_of, sha256_file
 from evidence.errors import EvidenceError
 from evidence.judicial import _format as fmt
@@ -816,6 +818,19 @@ def _check_anchors(p: _Package) -> _Result:
                 raise _CheckFailedError(
                     f"tx 0x{tx.hex()} emitted no RootAnchored({where}) from {contract}"
                 )
+            # The contract's own record: the first anchoring of the root, in that block.
+            try:
+                record = lookup_anchor(w3, contract, root, with_event=False)
+            except Exception as exc:  # not an EvidenceAnchor (no recordOf), or no code
+                raise _CheckFailedError(
+                    f"{contract} does not answer recordOf() as an EvidenceAnchor ({exc})"
+                ) from exc
+            if record is None or (record.timestamp, record.block_number) != (when, number):
+                raise _CheckFailedError(
+                    f"the contract records the root at "
+                    f"{(record.block_number, record.timestamp) if record else 'no block'}, "
+                    f"not at block {number} time {when}"
+                )
             depth = int(w3.eth.block_number) - number + 1
             details.append(f"{where}: block {number}, time {when}, {depth} confirmation(s)")
         except _CheckFailedError as exc:
@@ -1096,7 +1111,7 @@ def _run(name: str, fn: Callable[[_Package], _Result], p: _Package) -> Check:
 def verify_package(
     path: str | Path,
     *,
-    chain: Web3 | str | None,
+    chain: Web3 | BaseProvider | str | None,
     tsa_trust: bytes | Sequence[x509.Certificate] | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> Report:
