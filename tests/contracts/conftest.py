@@ -26,7 +26,7 @@ def _anvil_env(anvil_node: AnvilNode) -> Env:
     return deploy_env("anvil", anvil_node.web3())
 
 
-@pytest.fixture(params=["tester", "anvil"])
+@pytest.fixture(params=["tester", pytest.param("anvil", marks=pytest.mark.anvil)])
 def env(request: pytest.FixtureRequest) -> Iterator[Env]:
     deployed: Env = request.getfixturevalue(f"_{request.param}_env")
     snap = snapshot(deployed.w3)
