@@ -92,6 +92,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "没有可用于检查锚定的链：请提供 --rpc URL（或设置 CHAINARB_CHAIN_RPC_URL），"
         "或使用 --offline 仅检查文件、签名和证明。",
     ),
+    "using_embedded": (
+        "No --rpc given: using the embedded chain of {data_dir} at {url}.",
+        "未提供 --rpc：使用 {data_dir} 中内置链 {url}。",
+    ),
     "chain_unreachable": (
         "Cannot reach the chain: {err}",
         "无法连接区块链：{err}",
@@ -728,6 +732,22 @@ def prove_cmd(
             _err(t("wrote", path=output))
 
 
+def _embedded_rpc_url() -> str | None:
+    """The URL of the embedded chain's node if the service runs it on this data dir: the
+    backend writes `<data dir>/chain/node.json` ({"pid", "url", ...}) while its node runs.
+    Read as plain JSON: `evidence` never imports the backend."""
+    data_dir = Path(os.environ.get("CHAINARB_DATA_DIR", ".chainarb"))
+    try:
+        info = json.loads((data_dir / "chain" / "node.json").read_text())
+        url = info["url"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(url, str) or not url.startswith("http://127.0.0.1:"):
+        return None
+    _err(t("using_embedded", data_dir=data_dir, url=url))
+    return url
+
+
 def _looks_like_record(path: Path) -> bytes | None:
     try:
         if path.stat().st_size > 64 * 1024:
@@ -773,7 +793,9 @@ def verify_cmd(
 
     proof_data = _read_text_input(proof, 256 * 1024)
     if rpc is None and not offline:
-        _die(ExitCode.USAGE, "need_chain")
+        rpc = _embedded_rpc_url()
+        if rpc is None:
+            _die(ExitCode.USAGE, "need_chain")
     salt_bytes = _hex_bytes(salt, 32, "--salt") if salt is not None else None
     with _guard():
         proof_file = ProofFile.from_json(proof_data)

@@ -276,6 +276,12 @@ def test_prove_then_verify_over_rpc(run, anvil_sc: Scenario, anvil_node: object,
                             "--signer", sc.party.address, env={"CHAINARB_CHAIN_RPC_URL": url}
                             ).stdout)
     assert report["ok"] and report["anchoring"]["txHash"] == "0x" + sc.tx_hash.hex()
+    # no --rpc: the embedded chain's node of the data dir, as the service records it
+    node_json = tmp_path / "data" / "chain" / "node.json"
+    node_json.parent.mkdir(parents=True)
+    node_json.write_text(json.dumps({"pid": 1, "url": url, "owner": 1}))
+    r = run("verify", str(sc.file), "--proof", str(proof))
+    assert "embedded chain" in r.stderr and "VERIFIED" in r.stderr
     # tampered file: exit 1, names the check, expected vs found
     data = bytearray(sc.file.read_bytes())
     data[0] ^= 0xFF
