@@ -306,10 +306,17 @@ class RecordEnforcement(Command):
 
     tx_hash: str
     allocation: Allocation
+    compensation_shortfall: int = 0  # the escrow's OrderResolved event: unpaid compensation
 
     def _check(self) -> None:
         _set(self, "tx_hash", check_hash("tx_hash", self.tx_hash))
         _check_allocation(self.allocation)
+        check_amount("compensation_shortfall", self.compensation_shortfall)
+        if self.compensation_shortfall > self.allocation.compensation:
+            raise InvalidCommand(
+                f"compensation_shortfall: at most the compensation "
+                f"{self.allocation.compensation}, found {self.compensation_shortfall}"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)

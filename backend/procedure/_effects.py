@@ -18,9 +18,12 @@ __all__ = [
     "AppointmentRequested",
     "DeadlineSet",
     "Effect",
+    "ExecuteAwardOnEscrow",
     "ExecuteSettlement",
     "FreezeEscrow",
     "NotifyParties",
+    "ObjectOnChain",
+    "ResolveEscrowByTimeout",
     "StageChanged",
     "SubmitAwardToEscrow",
 ]
@@ -74,10 +77,48 @@ class AppointmentRequested(Effect):
 
 @dataclass(frozen=True, kw_only=True)
 class SubmitAwardToEscrow(Effect):
+    """Relay a signed award to the escrow (``submitAward`` / ``submitPanelAward``).
+
+    Round 0 is submitted when the arbitrator issues it, so the escrow's objection window
+    runs alongside the case's; round 1 executes on submission (the panel's award is final).
+    """
+
     order_id: int
     case_id: str
     award: AwardTerms
     round: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExecuteAwardOnEscrow(Effect):
+    """Call the escrow's ``executeAward`` (anyone may, once its objection window closed).
+
+    The escrow's window started with the award's submission, a little after the case's; if
+    the call reverts as too early, the edge retries (Enforce may be repeated).
+    """
+
+    order_id: int
+    case_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectOnChain(Effect):
+    """The objecting party's wallet must call ``objectToAward`` (the escrow accepts only the
+    buyer or seller as sender, and the backend holds no party key)."""
+
+    order_id: int
+    case_id: str
+    party: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResolveEscrowByTimeout(Effect):
+    """The case left for litigation: once the escrow's own deadline passes, anyone calls
+    ``resolveByTimeout`` and the buyer is refunded (docs/contracts.md); until then the
+    parties may still settle or the seller refund."""
+
+    order_id: int
+    case_id: str
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -42,9 +42,12 @@ from ._effects import (
     AppointOnChain,
     DeadlineSet,
     Effect,
+    ExecuteAwardOnEscrow,
     ExecuteSettlement,
     FreezeEscrow,
     NotifyParties,
+    ObjectOnChain,
+    ResolveEscrowByTimeout,
     StageChanged,
     SubmitAwardToEscrow,
 )
@@ -456,6 +459,8 @@ def _enter(
     ]
     if deadline is not None:
         effects.append(DeadlineSet(case_id=case.case_id, stage=stage, at=deadline))
+    if stage is S.CLOSED_FOR_LITIGATION:
+        effects.append(ResolveEscrowByTimeout(order_id=case.order.order_id, case_id=case.case_id))
     needed = APPOINTMENTS.get(stage)
     if needed is not None and not (needed is Role.MEDIATOR and case.mediator is not None):
         effects.append(AppointmentRequested(role=needed, by=deadline))
@@ -705,12 +710,16 @@ def _submit_answer(case: CaseState, cmd: c.SubmitAnswer, now: datetime) -> Chang
 def _issue_award(case: CaseState, cmd: c.IssueAward, now: datetime) -> Changes:
     _check_allocation(case, cmd.allocation, "award")
     terms = AwardTerms(allocation=cmd.allocation, award_hash=cmd.award_hash)
-    return {"award": terms}, []
+    return {"award": terms}, [
+        SubmitAwardToEscrow(order_id=case.order.order_id, case_id=case.case_id, award=terms,
+                            round=0),
+    ]
 
 
 def _object(case: CaseState, cmd: c.Object, now: datetime) -> Changes:
     return {"objection_by": cmd.actor, "objection_hash": cmd.reasons_hash}, [
-        NotifyParties(kind="objection_filed", recipients=_everyone(case))
+        ObjectOnChain(order_id=case.order.order_id, case_id=case.case_id, party=cmd.actor),
+        NotifyParties(kind="objection_filed", recipients=_everyone(case)),
     ]
 
 
@@ -740,12 +749,14 @@ def _issue_panel_award(case: CaseState, cmd: c.IssuePanelAward, now: datetime) -
 
 
 def _enforce(case: CaseState, cmd: c.Enforce, now: datetime) -> Changes:
-    award = case.final_award
-    assert award is not None  # FINAL and AWARDED_BY_PANEL always hold one
-    return {"enforcement_requested": True}, [
-        SubmitAwardToEscrow(order_id=case.order.order_id, case_id=case.case_id, award=award,
-                            round=1 if case.panel_award is not None else 0),
-    ]
+    """Round 0 was submitted at issue: execute it. Round 1 executes on submission."""
+    effect: Effect
+    if case.panel_award is not None:
+        effect = SubmitAwardToEscrow(order_id=case.order.order_id, case_id=case.case_id,
+                                     award=case.panel_award, round=1)
+    else:
+        effect = ExecuteAwardOnEscrow(order_id=case.order.order_id, case_id=case.case_id)
+    return {"enforcement_requested": True}, [effect]
 
 
 def _record_enforcement(case: CaseState, cmd: c.RecordEnforcement, now: datetime) -> Changes:
@@ -756,7 +767,8 @@ def _record_enforcement(case: CaseState, cmd: c.RecordEnforcement, now: datetime
             f"the escrow's execution must match the final award {award.allocation}; "
             f"found {cmd.allocation}"
         )
-    return {"enforcement_tx": cmd.tx_hash}, []
+    return {"enforcement_tx": cmd.tx_hash,
+            "compensation_shortfall": cmd.compensation_shortfall}, []
 
 
 def _court_decision(case: CaseState, cmd: c.ConfirmJudicially | c.RefuseConfirmation,

@@ -40,7 +40,10 @@ class CaseRules:
     award_days: int = 10  # after the record closes; also the panel's time to decide
     objection_days: int = 10
     appointment_days: int = 5  # ours: the institution's time to appoint a tribunal
-    max_reappointments: int = 1  # ours: replacements of an arbitrator who missed the award
+    # ours: replacements of an arbitrator who missed the award. 0 by default because the
+    # ArbitrationEscrow cannot replace an appointed arbitrator (docs/contracts.md); a value
+    # above 0 needs an escrow that can.
+    max_reappointments: int = 0
     max_evidence_items: int = 200  # ours: bounds the record (STYLE §4)
 
     def __post_init__(self) -> None:

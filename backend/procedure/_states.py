@@ -318,6 +318,7 @@ class CaseState:
     # enforcement and the court
     enforcement_requested: bool = False
     enforcement_tx: str | None = None
+    compensation_shortfall: int = 0
     court_decision: CourtDecision | None = None
 
     # -- derived facts the rules and guards read ---------------------------------------

@@ -344,8 +344,12 @@ def test_arbitrator_closes_record_then_awards() -> None:
                                    kind="photo", commitment=h(9)), T0 + DAY, p.WrongStage)
     refused(case, p.IssueAward(actor=SPARE, sequence=case.next_sequence, **AWARD), T0 + DAY,
             p.WrongActor)
-    new = step(case, p.IssueAward, ARBITRATOR, T0 + 2 * DAY, **AWARD)
+    new, effects = p.apply(case, p.IssueAward(actor=ARBITRATOR, sequence=case.next_sequence,
+                                              **AWARD), T0 + 2 * DAY)
     assert new.stage is p.Stage.AWARDED and new.award.award_hash == AWARD["award_hash"]
+    # submitted at once, so the escrow's objection window runs alongside the case's
+    assert effects[0] == p.SubmitAwardToEscrow(order_id=7, case_id=case.case_id,
+                                               award=p.AwardTerms(**AWARD), round=0)
     assert new.deadline == T0 + 12 * DAY
 
 
@@ -366,6 +370,10 @@ def test_objection_once_by_a_party() -> None:
     n = case.next_sequence
     for actor in (ARBITRATOR, ADMIN, STRANGER, COURT):
         refused(case, p.Object(actor=actor, sequence=n, reasons_hash=h(1)), T0, p.WrongActor)
+    awarded = to_awarded()
+    _, effects = p.apply(awarded, p.Object(actor=SELLER, sequence=awarded.next_sequence,
+                                           reasons_hash=h(0x0B)), T0)
+    assert effects[0] == p.ObjectOnChain(order_id=7, case_id=awarded.case_id, party=SELLER)
     case = to_panel_appointment()
     assert case.objection_by == SELLER
     for actor in (SELLER, BUYER):  # once: neither may object again
@@ -425,8 +433,7 @@ def test_enforce_is_open_to_anyone_only_when_final() -> None:
     for actor in (STRANGER, BUYER, SELLER, addr(0x1234)):
         new, effects = p.apply(final, p.Enforce(actor=actor, sequence=final.next_sequence),
                                final.stage_entered_at)
-        assert effects[0] == p.SubmitAwardToEscrow(order_id=7, case_id=final.case_id,
-                                                   award=p.AwardTerms(**AWARD), round=0)
+        assert effects[0] == p.ExecuteAwardOnEscrow(order_id=7, case_id=final.case_id)
         assert new.stage is p.Stage.FINAL and new.enforcement_requested
 
 
@@ -437,9 +444,14 @@ def test_record_enforcement_must_match_award_and_come_from_institution() -> None
                                       allocation=AWARD["allocation"]), now, p.WrongActor)
     refused(case, p.RecordEnforcement(actor=ADMIN, sequence=n, tx_hash=h(1),
                                       allocation=alloc(AMOUNT)), now, p.InvalidAllocation)
+    comp = AWARD["allocation"].compensation
+    with pytest.raises(p.InvalidCommand):
+        p.RecordEnforcement(actor=ADMIN, sequence=n, tx_hash=h(1),
+                            allocation=AWARD["allocation"], compensation_shortfall=comp + 1)
     new = step(case, p.RecordEnforcement, ADMIN, now, tx_hash=h(1),
-               allocation=AWARD["allocation"])
+               allocation=AWARD["allocation"], compensation_shortfall=comp // 4)
     assert new.stage is p.Stage.ENFORCED and new.enforcement_tx == h(1)
+    assert new.compensation_shortfall == comp // 4
 
 
 def test_court_confirms_or_refuses_with_reasons() -> None:

@@ -64,8 +64,9 @@ def test_negotiation_runs_on_the_filing_clock() -> None:
 
 def test_facilitation_without_agreement_closes_for_litigation() -> None:
     case = to_facilitation(agreed=False)
-    new, _ = p.advance(case, case.deadline)
+    new, effects = p.advance(case, case.deadline)
     assert new.stage is S.CLOSED_FOR_LITIGATION and p.next_deadline(new) is None
+    assert p.ResolveEscrowByTimeout(order_id=7, case_id=case.case_id) in effects
 
 
 def test_defaults_chain_until_nothing_changes() -> None:
@@ -89,7 +90,7 @@ def test_evidence_period_end_closes_the_record() -> None:
 
 
 def test_missed_award_replaces_arbitrator_then_litigation() -> None:
-    case = to_record_closed()
+    case = to_record_closed(rules=p.CaseRules(max_reappointments=1))
     due = case.deadline
     case, effects = p.advance(case, due)
     assert case.stage is S.ARBITRATOR_APPOINTMENT
@@ -105,12 +106,14 @@ def test_missed_award_replaces_arbitrator_then_litigation() -> None:
     case = step(case, p.AppointArbitrator, ADMIN, due + DAY, arbitrator=SPARE)
     assert case.stage is S.RECORD_CLOSED and case.deadline == due + 11 * DAY
     assert case.record_closed_at == T0  # the record stays closed as it was
-    case, _ = p.advance(case, case.deadline)
+    case, effects = p.advance(case, case.deadline)
     assert case.stage is S.CLOSED_FOR_LITIGATION  # max_reappointments = 1
+    assert p.ResolveEscrowByTimeout(order_id=7, case_id=case.case_id) in effects
 
 
-def test_no_reappointment_when_rules_say_so() -> None:
-    case = to_record_closed(rules=p.CaseRules(max_reappointments=0))
+def test_no_reappointment_by_default_the_escrow_cannot_replace() -> None:
+    case = to_record_closed()
+    assert p.DEFAULT_RULES.max_reappointments == 0
     assert p.advance(case, case.deadline)[0].stage is S.CLOSED_FOR_LITIGATION
 
 
@@ -120,7 +123,7 @@ def test_objection_window_passes_award_becomes_final() -> None:
     assert new.stage is S.FINAL and p.next_deadline(new) is None
     new, effects = p.apply(new, p.Enforce(actor=STRANGER, sequence=new.next_sequence),
                            case.deadline)
-    assert isinstance(effects[0], p.SubmitAwardToEscrow)
+    assert effects[0] == p.ExecuteAwardOnEscrow(order_id=7, case_id=case.case_id)
 
 
 @pytest.mark.parametrize("build", [to_panel_appointment, to_panel])
