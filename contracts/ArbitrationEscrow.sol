@@ -15,7 +15,7 @@ import {IArbitrationEscrow} from "./interfaces/IArbitrationEscrow.sol";
 /// delivery deadline, or as a settlement or arbitral award decides. Sellers may deposit a
 /// guarantee per token from which awards pay extra compensation to buyers.
 /// @dev Rules of this file:
-///  1. Every external function that changes state is `nonReentrant`, checks in a fixed order
+///  1. Every order or funds function is `nonReentrant` (roles: AccessControl's own), checks in order
 ///     (status, caller, time, arguments, signatures), writes all state, emits, and only then
 ///     transfers.
 ///  2. Outgoing payouts never revert the resolution: a receiver or token that refuses a payout
