@@ -91,6 +91,7 @@ __all__ = [
     "STAGE_CLOCKS",
     "Choice",
     "advance",
+    "allowed_commands",
     "apply",
     "new_case",
     "next_deadline",
@@ -403,6 +404,25 @@ def advance(case: CaseState, now: datetime) -> tuple[CaseState, list[Effect]]:
         case, entered = _enter(case, target, at=due, by_default=True)
         effects.extend(entered)
     raise AssertionError("advance() did not settle; the deadline tables loop")  # pragma: no cover
+
+
+def allowed_commands(case: CaseState, actor: str, now: datetime) -> tuple[type[c.Command], ...]:
+    """The command types the tables admit for ``actor`` now (for menus and the API).
+
+    Content checks still apply (an offer must exist to be accepted, …); everything this
+    leaves out would be refused with CaseClosed, WrongActor, WrongStage or DeadlinePassed.
+    """
+    _check_now(case, now)
+    if case.stage in TERMINAL_STAGES:
+        return ()
+    if case.deadline is not None and case.stage in DEADLINE_TRANSITIONS and now >= case.deadline:
+        return ()
+    roles = case.roles_of(actor)
+    found: dict[type[c.Command], None] = {}
+    for role in ROLE_ORDER:
+        if role in roles:
+            found.update(dict.fromkeys(COMMAND_TRANSITIONS.get(role, {}).get(case.stage, {})))
+    return tuple(found)
 
 
 def next_deadline(case: CaseState) -> datetime | None:

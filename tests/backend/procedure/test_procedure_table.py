@@ -159,3 +159,24 @@ def test_claimant_and_respondent_share_one_rule_set() -> None:
         assert claimant[stage] == respondent[stage]
     extra = set(respondent[p.Stage.EVIDENCE]) - set(claimant[p.Stage.EVIDENCE])
     assert extra == {p.SubmitAnswer}
+
+
+@pytest.mark.parametrize("stage", list(p.Stage))
+def test_allowed_commands_agree_with_apply(stage) -> None:
+    """allowed_commands() lists exactly the commands that pass the table-level checks."""
+    case = CASES[stage]
+    now = now_of(case)
+    table_errors = (p.CaseClosed, p.WrongActor, p.WrongStage, p.DeadlinePassed)
+    for actor in {*ACTOR_OF_ROLE.values()}:
+        allowed = set(p.allowed_commands(case, actor, now))
+        for cls in p.COMMAND_TYPES:
+            try:
+                p.apply(case, command(case, cls, actor), now)
+                refused_by_table = False
+            except table_errors:
+                refused_by_table = True
+            except p.InvalidCommand:
+                refused_by_table = False
+            assert (cls in allowed) == (not refused_by_table), (stage, actor, cls)
+    if case.deadline is not None:
+        assert p.allowed_commands(case, ACTOR_OF_ROLE[p.Role.CLAIMANT], case.deadline) == ()
