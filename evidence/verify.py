@@ -529,8 +529,8 @@ def evaluate(
         expected_signers: who must have signed (required for Settlement and Award).
         threshold: how many of `expected_signers` (default all), for multi-signed records.
         observation: what the chain said; None skips the chain checks.
-        proven: share one across the items of a batch to stop each proof at a node an
-            earlier proof of the same root went through (same verdicts, fewer hashes).
+        proven: share one across the items of a batch: the inner nodes their proofs
+            have in common are hashed once (same verdicts, fewer hashes).
 
     Raises:
         VerificationInputError: the inputs are insufficient (no record; a file but no salt).
