@@ -247,9 +247,14 @@ def render_certificate(
     line(f"Case id / Order id: {case['caseId']} / {case['orderId']}")
     zh(f"案件编号 / 订单编号：{case['caseId']} / {case['orderId']}")
     line(f"Title: {case['title']}   Dispute: {case['disputeType']}   Remedy: {case['remedy']}")
+    roles_zh = {"claimant": "申请人", "respondent": "被申请人"}
+    sides_zh = {"buyer": "买方", "seller": "卖方"}
     for p in manifest["parties"]:
         line(f"{p['role'].capitalize()} ({p['side']}): {p['name']}  {p['address']}")
-    zh("当事人：申请人与被申请人见上（地址为其签名钱包）")
+        zh(
+            f"{roles_zh.get(p['role'], p['role'])}（{sides_zh.get(p['side'], p['side'])}）："
+            f"{p['name']}（签名钱包地址见上）"
+        )
     inst = manifest["institution"]
     line(f"Institution: {inst['name']}  service key {inst['address']}")
     zh(f"机构：{inst['name']}")
@@ -270,7 +275,8 @@ def render_certificate(
     line(digest, "Courier", 9)
     y -= 2 * mm
     qr_size = 42 * mm
-    _qr(c, url, width - left - qr_size, y - qr_size, qr_size)
+    qr_bottom = y - qr_size
+    _qr(c, url, width - left - qr_size, qr_bottom, qr_size)
     for text in (
         "Scan the QR code, or run offline:",
         "  sha256sum -c SHA256SUMS",
@@ -285,6 +291,7 @@ def render_certificate(
         "不信任平台的任何陈述。",
     ):
         zh(text, 9)
+    y = min(y, qr_bottom) - 4 * mm
     line(url, "Courier", 7)
     c.setFont("Helvetica", 7)
     c.drawString(
