@@ -5,7 +5,7 @@ Public API (re-exported here):
   - `deploy_anchor`, `deploy_escrow`, `deploy_token`, `deploy_contract`.
   - `AnchorContract`, `EscrowContract`, `TokenContract`: typed wrappers.
   - `Allocation`, `Domain`, `settlement_typed_data`, `award_typed_data`, `sign_typed_data`,
-    `typed_data_digest`: the EIP-712 payloads of docs/eip712.md.
+    `typed_data_digest`, `typed_data_json`: the EIP-712 payloads of docs/eip712.md.
   - `Status`, `Resolution`, `Order`, `Guarantee`, `PendingAward`, `Timeouts`, `Event`,
     `TxResult`.
   - errors: `ChainError` and its subclasses in `backend.chain.errors`.
@@ -46,6 +46,7 @@ from backend.chain.typed_data import (
     settlement_typed_data,
     sign_typed_data,
     typed_data_digest,
+    typed_data_json,
 )
 
 __all__ = [
@@ -85,4 +86,5 @@ __all__ = [
     "settlement_typed_data",
     "sign_typed_data",
     "typed_data_digest",
+    "typed_data_json",
 ]

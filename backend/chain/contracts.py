@@ -852,4 +852,3 @@ def deploy_token(
 ) -> TokenContract:
     """Deploy a test token (TestStablecoin, FeeOnTransferToken, FalseReturningToken)."""
     return TokenContract(tx, deploy_contract(tx, deployer, name, *args), artifact_name=name)
-

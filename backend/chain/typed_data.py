@@ -7,6 +7,7 @@ MetaMask's `@metamask/eth-sig-util` sign the same bytes. The domain is read from
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "settlement_typed_data",
     "sign_typed_data",
     "typed_data_digest",
+    "typed_data_json",
 ]
 
 DOMAIN_NAME = "chainarb"
@@ -142,6 +144,23 @@ def award_typed_data(
             "round": round_,
         },
     }
+
+
+def typed_data_json(typed: dict[str, Any]) -> str:
+    """JSON text of a payload for a wallet or a JS library (`eth_signTypedData_v4`).
+
+    Integers become decimal strings: JavaScript numbers lose precision above 2**53 (one ETH is
+    10**18 wei), and wallets and `@metamask/eth-sig-util` accept decimal strings for uints.
+    """
+
+    def strings(section: dict[str, Any]) -> dict[str, Any]:
+        return {
+            k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+            for k, v in section.items()
+        }
+
+    wallet = {**typed, "domain": strings(typed["domain"]), "message": strings(typed["message"])}
+    return json.dumps(wallet, separators=(",", ":"), sort_keys=True)
 
 
 def typed_data_digest(typed: dict[str, Any]) -> bytes:

@@ -316,3 +316,18 @@ def test_constructor_refuses_zero_timeouts(env: Env) -> None:
     with pytest.raises(errors.ArbitrationEscrowInvalidTimeouts):
         deploy_escrow(env.tx, env.admin, timeouts=Timeouts(objection=0))
     assert env.escrow.timeouts() == TIMEOUTS
+
+
+def test_wallet_json_keeps_large_integers_exact(env: Env) -> None:
+    import json
+
+    from backend.chain import typed_data_json
+
+    allocation = Allocation(10**18 + 1, 2**255, 3)
+    typed = env.escrow.award_typed_data(7, allocation, AWARD_HASH, 0, case_id=CASE)
+    wallet = json.loads(typed_data_json(typed))
+    assert wallet["message"]["toBuyer"] == str(10**18 + 1)
+    assert wallet["message"]["toSeller"] == str(2**255)
+    assert wallet["domain"]["chainId"] == str(env.w3.eth.chain_id)
+    assert typed_data_digest(wallet) == typed_data_digest(typed)
+    assert typed_data_digest(wallet) == env.escrow.hash_award(7, CASE, allocation, AWARD_HASH, 0)
