@@ -393,3 +393,14 @@ def test_add_and_cat_through_a_kubo_rpc_node(run, ipfs_node, tmp_path: Path) -> 
     r = run("add", str(f), "--api", "http://127.0.0.1:9", code=4)
     assert "IPFS node error" in r.stderr and "cannot reach" in r.stderr
     run("cat", cid, "--api", "http://127.0.0.1:9", code=4)
+
+
+def test_missing_component_exits_3(run, tester_w3: Web3, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    sc = build_scenario(tester_w3, tmp_path)
+    proof = tmp_path / "p.json"
+    proof.write_bytes(sc.proof().to_json())
+    monkeypatch.setitem(sys.modules, "web3", None)  # as if web3 were not installed
+    r = run("verify", str(sc.file), "--proof", str(proof), "--rpc", "http://127.0.0.1:9",
+            code=3)
+    assert "component is missing" in r.stderr and "pip install" in r.stderr
