@@ -193,6 +193,12 @@ def test_decrypt_wrong_key_and_tampered_file(run, tmp_path: Path) -> None:  # ty
     assert not out.exists() and not list(tmp_path.glob(".out.*"))
     enc.write_bytes(bytes(data[:-10]))  # truncated
     run("decrypt", str(enc), "--key", str(k1), "-o", str(out), code=1)
+    # the key wraps of another container
+    enc2 = tmp_path / "q.enc"
+    run("encrypt", str(plain), "--to", p1, "-o", str(enc2))
+    r = run("decrypt", str(enc2), "--key", str(k1), "--wraps", str(tmp_path / "p.enc.keys.json"),
+            "-o", str(out), code=2)
+    assert "another container" in r.stderr and not out.exists()
 
 
 def test_encrypt_bad_inputs(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
