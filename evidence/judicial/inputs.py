@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence.judicial.provenance import SignedProvenanceEntry
+from evidence.merkle import StandardMerkleTree, record_leaf
 from evidence.records import Domain, SignedRecord
 
 __all__ = [
@@ -147,6 +148,22 @@ class MerkleLeafProof:
     encoding: Sequence[str]
     value: Sequence[Any]
     proof: Sequence[bytes]
+
+    @classmethod
+    def for_record(cls, signed: SignedRecord, tree: StandardMerkleTree) -> MerkleLeafProof:
+        """The proof of `signed`'s leaf `(caseId, recordHash, signaturesHash)` in `tree`.
+
+        Raises ProofError when the record is not a leaf of the tree.
+        """
+        value = record_leaf(signed.record.case_id, signed.record_hash, signed.signatures_hash)  # type: ignore[attr-defined]
+        index = tree.index_of(value)
+        return cls(
+            record_hash=signed.record_hash,
+            root=tree.root,
+            encoding=tree.leaf_encoding,
+            value=value,
+            proof=tree.proof(index),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -55,7 +55,7 @@ from evidence.judicial import (
     sign_log,
 )
 from evidence.judicial._format import canonical
-from evidence.merkle import LEAF_ENCODING, StandardMerkleTree, record_leaf
+from evidence.merkle import StandardMerkleTree, record_leaf
 from evidence.records import (
     ZERO_HASH,
     Award,
@@ -484,16 +484,8 @@ def make_case(
                 count=len(values),
             )
         )
-        for i, r in enumerate(batch):
-            proofs.append(
-                MerkleLeafProof(
-                    record_hash=r.record_hash,
-                    root=tree.root,
-                    encoding=LEAF_ENCODING,
-                    value=values[i],
-                    proof=tree.proof(i),
-                )
-            )
+        for r in batch:
+            proofs.append(MerkleLeafProof.for_record(r, tree))
             root_of[r.record_hash] = (tree.root, res.tx_hash)
         stamps.append(
             TimestampToken(
