@@ -27,6 +27,13 @@ ADDR_A = "0x" + "aa" * 20
 ADDR_B = "0x" + "bb" * 20
 
 
+@pytest.fixture
+def factory(db_url: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(db_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
 def _case(case_id: str = "0x" + "01" * 32) -> Case:
     return Case(id=case_id, order_id="1", claimant=ADDR_A, respondent=ADDR_B, stage="FILED",
                 state={"stage": "FILED", "amounts": ["1" * 70]})
@@ -38,8 +45,7 @@ def _step(case_id: str, seq: int, record_hash: str) -> Step:
                 prev_hash="0x" + "00" * 32)
 
 
-def test_round_trip_keeps_utc_and_json(db_url: str) -> None:
-    factory = make_session_factory(make_engine(db_url))
+def test_round_trip_keeps_utc_and_json(factory) -> None:  # type: ignore[no-untyped-def]
     deadline = datetime(2030, 1, 2, 3, 4, 5, 678000, tzinfo=timezone(timedelta(hours=8)))
     with session_scope(factory) as s:
         c = _case()
@@ -55,17 +61,15 @@ def test_round_trip_keeps_utc_and_json(db_url: str) -> None:
         assert got.state == {"stage": "FILED", "amounts": ["1" * 70]}
 
 
-def test_naive_datetime_is_refused(db_url: str) -> None:
-    factory = make_session_factory(make_engine(db_url))
+def test_naive_datetime_is_refused(factory) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(StatementError, match="naive datetime"), session_scope(factory) as s:
         c = _case()
         c.next_deadline = datetime(2030, 1, 1)  # naive on purpose
         s.add(c)
 
 
-def test_deadline_ordering_is_chronological(db_url: str) -> None:
+def test_deadline_ordering_is_chronological(factory) -> None:  # type: ignore[no-untyped-def]
     """The scheduler's query (earliest deadline first) must order by instant on SQLite too."""
-    factory = make_session_factory(make_engine(db_url))
     base = datetime(2030, 1, 1, tzinfo=UTC)
     with session_scope(factory) as s:
         for i, delta in enumerate([timedelta(hours=5), timedelta(seconds=1), timedelta(days=1)]):
@@ -78,8 +82,7 @@ def test_deadline_ordering_is_chronological(db_url: str) -> None:
         assert [c.id[-1] for c in due] == ["1", "0"]
 
 
-def test_unique_case_sequence(db_url: str) -> None:
-    factory = make_session_factory(make_engine(db_url))
+def test_unique_case_sequence(factory) -> None:  # type: ignore[no-untyped-def]
     with session_scope(factory) as s:
         s.add(_case())
         s.flush()
@@ -88,14 +91,12 @@ def test_unique_case_sequence(db_url: str) -> None:
         s.add(_step(_case().id, 0, "0x" + "22" * 32))
 
 
-def test_foreign_keys_are_enforced(db_url: str) -> None:
-    factory = make_session_factory(make_engine(db_url))
+def test_foreign_keys_are_enforced(factory) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(IntegrityError), session_scope(factory) as s:
         s.add(_step("0x" + "99" * 32, 0, "0x" + "11" * 32))
 
 
-def test_status_enum_round_trip(db_url: str) -> None:
-    factory = make_session_factory(make_engine(db_url))
+def test_status_enum_round_trip(factory) -> None:  # type: ignore[no-untyped-def]
     with session_scope(factory) as s:
         s.add(AnchorBatch(root="0x" + "ab" * 32, leaf_count=3))
     with session_scope(factory) as s:

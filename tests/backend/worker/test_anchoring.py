@@ -135,11 +135,13 @@ def _leaf_value(i: int) -> list[str]:
 
 @pytest.fixture
 def sessions(clean_db_url: str):  # type: ignore[no-untyped-def]
-    factory = make_session_factory(make_engine(clean_db_url))
+    engine = make_engine(clean_db_url)
+    factory = make_session_factory(engine)
     with session_scope(factory) as s:
         s.add(Case(id=CASE, order_id="1", claimant="0x" + "aa" * 20,
                    respondent="0x" + "bb" * 20, stage="FILED"))
-    return factory
+    yield factory
+    engine.dispose()
 
 
 def _add_leaves(factory, start: int, n: int) -> None:  # type: ignore[no-untyped-def]
