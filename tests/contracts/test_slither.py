@@ -14,6 +14,7 @@ with every edit while the justification stays about the same function.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -67,7 +68,7 @@ def location_of(element: dict[str, Any]) -> str:
     # The innermost member directly under the contract: a function holding a node or a local
     # variable, or the element itself when it is a state variable, event, modifier, ...
     member = None
-    for (_kind, name), (parent_kind, _parent) in zip(names, names[1:], strict=False):
+    for (_kind, name), (parent_kind, _parent) in itertools.pairwise(names):
         if parent_kind == "contract":
             member = name
             break
