@@ -123,7 +123,11 @@ class ResolveEscrowByTimeout(Effect):
 
 @dataclass(frozen=True, kw_only=True)
 class AnchorStep(Effect):
-    """Store and anchor this step: a signed command (sequence set) or a default (None)."""
+    """Store and anchor this step: a signed command (sequence set) or a default (None).
+
+    ``step`` is the record's ``action``: ``Command.action()`` for a command, and
+    ``deadline_missed.<stage>`` for a default (the institution records it).
+    """
 
     case_id: str
     step: str

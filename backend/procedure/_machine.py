@@ -372,7 +372,8 @@ def apply(case: CaseState, command: c.Command, now: datetime) -> tuple[CaseState
     changes, effects = _HANDLERS[type(command)](case, command, now)
     updated = replace(case, **changes, next_sequence=case.next_sequence + 1)
     effects.append(
-        AnchorStep(case_id=case.case_id, step=name, sequence=command.sequence, at=now)
+        AnchorStep(case_id=case.case_id, step=command.action(), sequence=command.sequence,
+                   at=now)
     )
     target = _resolve(COMMAND_TRANSITIONS[role][case.stage][type(command)], updated)
     if target != case.stage:
@@ -396,8 +397,8 @@ def advance(case: CaseState, now: datetime) -> tuple[CaseState, list[Effect]]:
             return case, effects
         stage = case.stage
         effects.append(
-            AnchorStep(case_id=case.case_id, step=f"DeadlineMissed:{stage}", sequence=None,
-                       at=due)
+            AnchorStep(case_id=case.case_id, step=f"deadline_missed.{stage.value}",
+                       sequence=None, at=due)
         )
         case = _ON_DEADLINE_MISSED.get(stage, _unchanged)(case)
         target = _resolve(DEADLINE_TRANSITIONS[stage], case)

@@ -48,7 +48,7 @@ def test_silent_respondent_moves_case_to_facilitation() -> None:
     assert new.stage is S.FACILITATION
     assert new.stage_entered_at == T0 + 10 * DAY and new.deadline == T0 + 20 * DAY
     assert new.next_sequence == case.next_sequence  # defaults are not signed steps
-    assert effects[0] == p.AnchorStep(case_id=case.case_id, step="DeadlineMissed:filed",
+    assert effects[0] == p.AnchorStep(case_id=case.case_id, step="deadline_missed.filed",
                                       sequence=None, at=T0 + 10 * DAY)
     assert p.StageChanged(case_id=case.case_id, stage_from=S.FILED, stage_to=S.FACILITATION,
                           at=T0 + 10 * DAY, by_default=True) in effects

@@ -50,7 +50,7 @@ def test_every_command_transition(role, stage, cls, target) -> None:
     assert new.stage in allowed
     assert new.next_sequence == before_seq + 1
     anchors = [e for e in effects if isinstance(e, p.AnchorStep)]
-    assert anchors == [p.AnchorStep(case_id=case.case_id, step=cls.__name__,
+    assert anchors == [p.AnchorStep(case_id=case.case_id, step=cls.action(),
                                     sequence=before_seq, at=now_of(case))]
     changed = [e for e in effects if isinstance(e, p.StageChanged)]
     if new.stage is stage:
