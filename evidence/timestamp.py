@@ -260,10 +260,7 @@ def _signer_cert(sd: cms.SignedData, signer: cms.SignerInfo) -> x509.Certificate
         cert = choice.chosen
         if sid.name == "issuer_and_serial_number":
             ias = sid.chosen
-            if (
-                cert.issuer == ias["issuer"]
-                and cert.serial_number == ias["serial_number"].native
-            ):
+            if cert.issuer == ias["issuer"] and cert.serial_number == ias["serial_number"].native:
                 return x509.load_der_x509_certificate(cert.dump())
         elif sid.name == "subject_key_identifier" and cert.key_identifier == sid.chosen.native:
             return x509.load_der_x509_certificate(cert.dump())
@@ -323,9 +320,7 @@ def _attr(signed_attrs: cms.CMSAttributes, name: str) -> list[object]:
     return [a["values"] for a in signed_attrs if a["type"].native == name]
 
 
-def _verify_signature(
-    cert: x509.Certificate, signer: cms.SignerInfo, signed_bytes: bytes
-) -> None:
+def _verify_signature(cert: x509.Certificate, signer: cms.SignerInfo, signed_bytes: bytes) -> None:
     digest_name = signer["digest_algorithm"]["algorithm"].native
     if digest_name not in _HASHES or digest_name == "sha1":
         raise TimestampInvalid(
@@ -341,9 +336,7 @@ def _verify_signature(
                 params = sig_alg["parameters"]
                 salt = params["salt_length"].native
                 mgf_hash = _HASHES[params["mask_gen_algorithm"]["parameters"]["algorithm"].native]
-                key.verify(
-                    sig, signed_bytes, padding.PSS(padding.MGF1(mgf_hash()), salt), halg
-                )
+                key.verify(sig, signed_bytes, padding.PSS(padding.MGF1(mgf_hash()), salt), halg)
             else:
                 key.verify(sig, signed_bytes, padding.PKCS1v15(), halg)
         elif isinstance(key, ec.EllipticCurvePublicKey):
@@ -401,19 +394,58 @@ def _check_tsa_certificate(cert: x509.Certificate, gen_time: datetime) -> None:
         )
 
 
-def _check_trust(cert: x509.Certificate, trusted: Sequence[x509.Certificate]) -> None:
-    if any(cert == t for t in trusted):
-        return
-    for anchor in trusted:
-        try:
-            cert.verify_directly_issued_by(anchor)
+MAX_CHAIN = 5
+"""Longest issuer chain followed from the TSA certificate to a trusted one."""
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, _CryptoInvalidSignature):
+        return False
+    return True
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _check_trust(
+    cert: x509.Certificate,
+    trusted: Sequence[x509.Certificate],
+    pool: Sequence[x509.Certificate],
+    at: datetime,
+) -> None:
+    """Follow issuers from `cert` through CA certificates in `pool` to a trusted one.
+
+    Every certificate on the way must be valid at `at` (genTime); intermediates must be CAs.
+    A trusted certificate is a trust anchor: it is accepted as the court gave it.
+    """
+    current = cert
+    for _ in range(MAX_CHAIN):
+        if any(current == t for t in trusted):
             return
-        except (ValueError, TypeError, _CryptoInvalidSignature):
-            continue
+        if any(_issued_by(current, t) for t in trusted):
+            return
+        parent = next(
+            (c for c in pool if c != current and _is_ca(c) and _issued_by(current, c)), None
+        )
+        if parent is None:
+            break
+        if not (parent.not_valid_before_utc <= at <= parent.not_valid_after_utc):
+            raise TimestampInvalid(
+                "trust",
+                f"the issuing certificate {parent.subject.rfc4514_string()} was not valid at "
+                f"genTime {at.isoformat()}",
+            )
+        current = parent
     raise TimestampInvalid(
         "trust",
-        f"the signer certificate ({cert.subject.rfc4514_string()}) is neither a trusted "
-        "authority certificate nor issued by one; pass the TSA's or its CA's certificate",
+        f"the signer certificate ({cert.subject.rfc4514_string()}) does not lead to a trusted "
+        "authority certificate; pass the TSA's root (or its own) certificate",
     )
 
 
@@ -422,9 +454,14 @@ def verify_token(
     digest: bytes,
     *,
     trusted: Sequence[x509.Certificate] | bytes,
+    intermediates: Sequence[x509.Certificate] = (),
     nonce: int | None = None,
 ) -> TimestampInfo:
     """Verify a TimeStampResp or token over `digest` against trusted authority certificates.
+
+    `intermediates` are untrusted certificates that may link the TSA's certificate to a
+    trusted one (as `openssl ts -verify -untrusted`); the token's own certificates are used
+    the same way.
 
     Raises `TimestampRejected` or `TimestampInvalid` (with `check`) on any failure.
     """
@@ -465,8 +502,8 @@ def verify_token(
 
     cert = _signer_cert(sd, signer)
     if cert is None:
-        # Token without certificates (certReq false): the signer must be a trusted cert.
-        for candidate in trusted:
+        # Token without certificates (certReq false): the signer is one of the given ones.
+        for candidate in [*trusted, *intermediates]:
             try:
                 _verify_signature(candidate, signer, _signed_attrs_der(signed_attrs))
                 cert = candidate
@@ -475,15 +512,26 @@ def verify_token(
                 continue
         if cert is None:
             raise TimestampInvalid(
-                "signature", "no trusted certificate verifies the token's signature"
+                "signature",
+                "the token carries no certificate and none of the given ones verifies its "
+                "signature; pass the TSA's certificate",
             )
     # The signature covers the DER of the signed attributes as a SET OF (RFC 5652 5.4).
     _verify_signature(cert, signer, _signed_attrs_der(signed_attrs))
     _check_ess(signed_attrs, cert)
     gen_time = tst["gen_time"].native
     _check_tsa_certificate(cert, gen_time)
-    _check_trust(cert, trusted)
+    pool = [*intermediates, *_token_certificates(sd)]
+    _check_trust(cert, trusted, pool, gen_time)
     return _info(tst, cert)
+
+
+def _token_certificates(sd: cms.SignedData) -> list[x509.Certificate]:
+    return [
+        x509.load_der_x509_certificate(c.chosen.dump())
+        for c in sd["certificates"] or []
+        if c.name == "certificate"
+    ]
 
 
 def _signed_attrs_der(signed_attrs: cms.CMSAttributes) -> bytes:

@@ -841,13 +841,16 @@ def _check_anchors(p: _Package) -> _Result:
 
 
 def _check_timestamps(p: _Package) -> _Result:
-    trusted = p.tsa_trust
-    note = "against the pinned authority certificate(s)"
-    if trusted is None:
-        try:
-            trusted = load_certificates(p.read(fmt.TSA_CERTS))
-        except EvidenceError as exc:
-            raise _CheckFailedError(f"{fmt.TSA_CERTS}: {exc}") from exc
+    try:
+        package_certs = load_certificates(p.read(fmt.TSA_CERTS))
+    except EvidenceError as exc:
+        raise _CheckFailedError(f"{fmt.TSA_CERTS}: {exc}") from exc
+    if p.tsa_trust is not None:
+        # The court's own anchor; the package's certificates may only link to it.
+        trusted, intermediates = p.tsa_trust, package_certs
+        note = "against the pinned authority certificate(s)"
+    else:
+        trusted, intermediates = package_certs, []
         note = "against the package's TSA certificates (pin yours with --tsa-cert)"
     problems, details = [], []
     for a in p.anchors:
@@ -855,7 +858,12 @@ def _check_timestamps(p: _Package) -> _Result:
         name = f"{fmt.TIMESTAMPS_DIR}{root_hex}.tsr"
         try:
             root = bytes.fromhex(root_hex)
-            info = verify_token(p.read(name), hashlib.sha256(root).digest(), trusted=trusted)
+            info = verify_token(
+                p.read(name),
+                hashlib.sha256(root).digest(),
+                trusted=trusted,
+                intermediates=intermediates,
+            )
             details.append(f"{name}: genTime {info.gen_time.isoformat()} by {info.signer_subject}")
         except (_CheckFailedError, EvidenceError, ValueError) as exc:
             problems.append(f"{name}: {exc}")

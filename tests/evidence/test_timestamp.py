@@ -90,9 +90,7 @@ def test_token_for_another_hash_is_refused_by_both(
     assert tsa.openssl_verify(_write(tmp_path, token), other.hex()).returncode != 0
 
 
-def test_flipped_signature_is_refused_by_both(
-    tsa: LocalTSA, token: bytes, tmp_path: Path
-) -> None:
+def test_flipped_signature_is_refused_by_both(tsa: LocalTSA, token: bytes, tmp_path: Path) -> None:
     # The SignerInfo's signature OCTET STRING is the last thing in the response.
     bad = token[:-1] + bytes([token[-1] ^ 0x01])
     with pytest.raises(TimestampInvalid) as exc:
@@ -101,9 +99,7 @@ def test_flipped_signature_is_refused_by_both(
     assert tsa.openssl_verify(_write(tmp_path, bad), DIGEST.hex()).returncode != 0
 
 
-def test_edited_gen_time_is_refused_by_both(
-    tsa: LocalTSA, token: bytes, tmp_path: Path
-) -> None:
+def test_edited_gen_time_is_refused_by_both(tsa: LocalTSA, token: bytes, tmp_path: Path) -> None:
     info = parse_response(token)
     stamp = info.gen_time.strftime("%Y%m%d%H%M%S").encode()
     assert token.count(stamp) == 1
@@ -162,3 +158,35 @@ def test_certificate_without_timestamping_usage_is_refused(tsa: LocalTSA) -> Non
     with pytest.raises(TimestampInvalid) as exc:
         _check_tsa_certificate(tsa_cert, tsa_cert.not_valid_after_utc.replace(year=2999))
     assert exc.value.check == "gen_time"
+
+
+def test_authority_under_an_intermediate_ca(tmp_path: Path) -> None:
+    """A TSA certified by an intermediate CA; the court trusts only the root."""
+    import httpx
+
+    with start_tsa(tmp_path / "int", intermediate=True) as tsa:
+        der = request_timestamp(tsa.url, DIGEST)  # the token carries TSA + intermediate
+        root = tsa.ca_pem.read_bytes()
+        info = verify_token(der, DIGEST, trusted=root)
+        assert info.digest == DIGEST
+        assert tsa.openssl_verify(_write(tmp_path, der), DIGEST.hex()).returncode == 0
+        # Trusting only the intermediate is enough too.
+        inter = load_certificates((tsa.dir / "int.pem").read_bytes())
+        verify_token(der, DIGEST, trusted=inter)
+
+        # A token without certificates (certReq false): the chain comes from the caller.
+        bare = httpx.post(
+            tsa.url,
+            content=build_request(DIGEST, cert_req=False),
+            headers={"Content-Type": "application/timestamp-query"},
+        ).content
+        with pytest.raises(TimestampInvalid) as exc:
+            verify_token(bare, DIGEST, trusted=root)
+        assert exc.value.check == "signature"
+        chain = load_certificates(tsa.chain_pem.read_bytes())
+        assert verify_token(bare, DIGEST, trusted=root, intermediates=chain).digest == DIGEST
+        # An intermediate that is not a CA cannot link the chain (the TSA cert itself).
+        tsa_only = load_certificates(tsa.tsa_pem.read_bytes())
+        with pytest.raises(TimestampInvalid) as exc:
+            verify_token(bare, DIGEST, trusted=root, intermediates=tsa_only)
+        assert exc.value.check == "trust"

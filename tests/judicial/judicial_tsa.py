@@ -27,7 +27,7 @@ dir = {dir}
 serial = $dir/serial
 crypto_device = builtin
 signer_cert = $dir/tsa.pem
-certs = $dir/ca.pem
+certs = $dir/chain-extra.pem
 signer_key = $dir/tsa.key
 signer_digest = sha256
 default_policy = 1.3.6.1.4.1.57264.1.1
@@ -66,6 +66,8 @@ class LocalTSA:
     ca_pem: Path
     tsa_pem: Path
     config: Path
+    chain_pem: Path
+    """The TSA certificate and any intermediate, for `-untrusted`."""
 
     def openssl_verify(self, tsr: Path, digest_hex: str) -> subprocess.CompletedProcess[str]:
         """`openssl ts -verify` of a response against this authority's CA."""
@@ -93,8 +95,20 @@ def _run(*args: str, cwd: Path) -> None:
     subprocess.run([OPENSSL, *args], cwd=cwd, check=True, capture_output=True)
 
 
-def make_authority(workdir: Path, *, key: str = "ec") -> tuple[Path, Path, Path]:
-    """Create ca.pem and tsa.pem/tsa.key under `workdir`; return (ca, tsa cert, config)."""
+_CA_EXT = """\
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+"""
+
+
+def make_authority(
+    workdir: Path, *, key: str = "ec", intermediate: bool = False
+) -> tuple[Path, Path, Path, Path]:
+    """Create a root CA (ca.pem), optionally an intermediate CA, and the TSA certificate
+    (tsa.pem, tsa.key) under `workdir`; return (root, tsa cert, config, chain for -untrusted).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     newkey = (
         ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
@@ -120,6 +134,42 @@ def make_authority(workdir: Path, *, key: str = "ec") -> tuple[Path, Path, Path]
         "keyUsage=critical,keyCertSign,cRLSign",
         cwd=workdir,
     )
+    issuer = "ca"
+    (workdir / "ca_ext.cnf").write_text(_CA_EXT)
+    extra = b""
+    if intermediate:
+        _run(
+            "req",
+            *newkey,
+            "-nodes",
+            "-keyout",
+            "int.key",
+            "-out",
+            "int.csr",
+            "-subj",
+            "/CN=chainarb test intermediate CA",
+            cwd=workdir,
+        )
+        _run(
+            "x509",
+            "-req",
+            "-in",
+            "int.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "int.pem",
+            "-days",
+            "1825",
+            "-extfile",
+            "ca_ext.cnf",
+            cwd=workdir,
+        )
+        issuer = "int"
+        extra = (workdir / "int.pem").read_bytes()
     _run(
         "req",
         *newkey,
@@ -139,9 +189,9 @@ def make_authority(workdir: Path, *, key: str = "ec") -> tuple[Path, Path, Path]
         "-in",
         "tsa.csr",
         "-CA",
-        "ca.pem",
+        f"{issuer}.pem",
         "-CAkey",
-        "ca.key",
+        f"{issuer}.key",
         "-CAcreateserial",
         "-out",
         "tsa.pem",
@@ -151,15 +201,17 @@ def make_authority(workdir: Path, *, key: str = "ec") -> tuple[Path, Path, Path]
         "tsa_ext.cnf",
         cwd=workdir,
     )
+    (workdir / "chain-extra.pem").write_bytes(extra or (workdir / "ca.pem").read_bytes())
+    (workdir / "chain.pem").write_bytes((workdir / "tsa.pem").read_bytes() + extra)
     (workdir / "serial").write_text("01\n")
     config = workdir / "tsa.cnf"
     config.write_text(_CONFIG.format(dir=workdir))
-    return workdir / "ca.pem", workdir / "tsa.pem", config
+    return workdir / "ca.pem", workdir / "tsa.pem", config, workdir / "chain.pem"
 
 
 @contextmanager
-def start_tsa(workdir: Path, *, key: str = "ec") -> Iterator[LocalTSA]:
-    ca, tsa_cert, config = make_authority(workdir, key=key)
+def start_tsa(workdir: Path, *, key: str = "ec", intermediate: bool = False) -> Iterator[LocalTSA]:
+    ca, tsa_cert, config, chain = make_authority(workdir, key=key, intermediate=intermediate)
     lock = threading.Lock()
     counter = [0]
 
@@ -218,6 +270,7 @@ def start_tsa(workdir: Path, *, key: str = "ec") -> Iterator[LocalTSA]:
             ca_pem=ca,
             tsa_pem=tsa_cert,
             config=config,
+            chain_pem=chain,
         )
     finally:
         server.shutdown()
