@@ -332,6 +332,9 @@ def decode_logs(logs: Iterable[Mapping[str, Any]]) -> tuple[Event, ...]:
 class Transactor:
     """Signs transactions locally and sends them raw; decodes reverts into named errors.
 
+    On the in-process chain every transaction carries IN_PROCESS_GAS (no estimate), so a sender
+    needs IN_PROCESS_GAS x gas price of ETH (about 0.012 ETH) even though only gas used is paid.
+
     Args:
         w3: any web3 instance (eth-tester in-process, anvil, a real node).
         gas_margin: multiplier on the gas estimate (estimates are exact on these chains; the
