@@ -14,7 +14,9 @@ Rules for this module:
 * What we timestamp is always a SHA-256 digest (32 bytes) given by the caller; for an
   anchor it is the SHA-256 of the 32-byte Merkle root (see docs/judicial-package.md).
 * Verification is offline and trusts only the authority certificates it is given:
-  the token's signer certificate must be one of them or be directly issued by one.
+  the token's signer certificate must be one of them, or lead to one through CA
+  certificates (from the token or given as `intermediates`, at most `MAX_CHAIN` links),
+  each valid at genTime.
   Every check that fails raises `TimestampInvalid` naming the check (`check` attribute),
   so the judicial verifier can report it.
 * Checks, in order: status granted; CMS SignedData with TSTInfo content; messageImprint
@@ -23,7 +25,8 @@ Rules for this module:
   verifies with the signer certificate's key; an ESS signing-certificate (v1 or v2)
   attribute names that certificate; the certificate has the critical extended key usage
   timeStamping only; genTime lies within the certificate's validity; the certificate is
-  trusted (see above).
+  trusted (see above). Revocation (CRL/OCSP) is not checked: that needs the network, and
+  a court that wants it runs `openssl ts -verify` with `-crl_check` and the TSA's CRL.
 """
 
 from __future__ import annotations
