@@ -552,3 +552,19 @@ def test_verify_with_shared_proven_nodes(sc: Scenario) -> None:
         assert verify(p, file=None if p.record is sc.step else sc.file, proven=proven).ok
     bad = replace(sc.proof(), proof=(bytes(32), *sc.proof().proof[1:]))
     _only_failure(verify(bad, file=sc.file, proven=proven), Check.PROOF_ROOT)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=4),
+       upper=st.booleans())
+def test_leaf_hash_shortcut_equals_merkle_leaf_hash(values: list[bytes], upper: bool) -> None:
+    from evidence.merkle import leaf_hash
+    from evidence.verify import _leaf_hash
+
+    hexes = ["0x" + (v.hex().upper() if upper else v.hex()) for v in values]
+    enc = ["bytes32"] * len(values)
+    assert _leaf_hash(enc, hexes) == leaf_hash(enc, hexes)
+    mixed = ["uint256", *enc[1:]]
+    assert _leaf_hash(mixed, ["7", *hexes[1:]]) == leaf_hash(mixed, ["7", *hexes[1:]])
+    with pytest.raises(FormatError):
+        _leaf_hash(enc, ["0x" + "zz" * 32, *hexes[1:]])
