@@ -3,7 +3,8 @@
 Public API (see docs/persistence.md):
 
 * `make_engine(url)`, `make_session_factory(engine)`, `session_scope(factory)`
-* `begin_exclusive(session)`: SQLite's write lock for a read-then-write unit of work
+* `write_scope(factory)` (= `session_scope` + `begin_exclusive`): every state-changing
+  command; on SQLite it takes the write lock first
 * `upgrade_to_head(url)`: run at service start
 * the tables: `Account`, `AuthNonce`, `AuthSession`, `Case`, `Participant`, `Step`,
   `EvidenceItem`, `AnchorBatch`, `Leaf`, `Notice`, and their status enums
@@ -17,6 +18,7 @@ from backend.db.engine import (
     make_engine,
     make_session_factory,
     session_scope,
+    write_scope,
 )
 from backend.db.migrate import current_revision, head_revision, upgrade_to_head
 from backend.db.models import (
@@ -60,4 +62,5 @@ __all__ = [
     "session_scope",
     "upgrade_to_head",
     "utcnow",
+    "write_scope",
 ]

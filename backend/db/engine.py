@@ -34,6 +34,7 @@ __all__ = [
     "make_engine",
     "make_session_factory",
     "session_scope",
+    "write_scope",
 ]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -129,3 +130,17 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def write_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work that reads then writes: `session_scope` + `begin_exclusive`.
+
+    Use it for every command that changes state. On SQLite it takes the write lock first,
+    so concurrent commands queue (busy_timeout) instead of failing with "database is
+    locked" when a deferred read transaction tries to become a writer. On PostgreSQL it is
+    `session_scope`: use the optimistic `next_sequence` update or row locks there.
+    """
+    with session_scope(factory) as session:
+        begin_exclusive(session)
+        yield session

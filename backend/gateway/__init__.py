@@ -2,13 +2,14 @@
 
 Public API: `open_chain(settings) -> ChainHandle`, `open_rpc(url)`, `ChainHandle`
 (`w3`, `chain_id`, `flush()`, `increase_time(s)`, `close()`), the deployment file
-(`load_deployment`, `save_deployment`) and the errors. See docs/chain.md.
+(`load_deployment`, `save_deployment`, `ensure_deployment`) and the errors. See docs/chain.md.
 """
 
 from backend.gateway.deployment import (
     Deployment,
     DeploymentMismatchError,
     check_deployment,
+    ensure_deployment,
     load_deployment,
     save_deployment,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "TimeControlUnavailableError",
     "WrongChainError",
     "check_deployment",
+    "ensure_deployment",
     "load_deployment",
     "open_chain",
     "open_rpc",

@@ -14,8 +14,10 @@ Format (JSON, version 1)::
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -26,6 +28,7 @@ __all__ = [
     "Deployment",
     "DeploymentMismatchError",
     "check_deployment",
+    "ensure_deployment",
     "load_deployment",
     "save_deployment",
 ]
@@ -109,3 +112,52 @@ def check_deployment(handle: ChainHandle, deployment: Deployment) -> None:
                 f"{handle.chain_id}: the chain was reset; delete the deployment file to "
                 "redeploy"
             )
+
+
+def ensure_deployment(
+    handle: ChainHandle,
+    settings: Settings,
+    deploy: Callable[[ChainHandle], Deployment],
+    *,
+    allow_deploy: bool | None = None,
+) -> Deployment:
+    """The deployment to use, deploying first if there is none (or the chain was reset).
+
+    `deploy(handle)` deploys the contracts and returns their addresses; it runs at most once
+    across processes (a file lock in the data dir), its result is saved and the chain
+    flushed. By default deploying is allowed only on the embedded chain; against an
+    external node a missing deployment is an error unless `allow_deploy=True` (tests on
+    anvil, a first install). Configured addresses are never replaced.
+    """
+    if allow_deploy is None:
+        allow_deploy = handle.embedded
+    path = settings.deployment_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with (path.parent / (path.name + ".lock")).open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one deployer; the others wait and read its file
+        found = load_deployment(settings)
+        if found is not None:
+            try:
+                check_deployment(handle, found)
+                return found
+            except DeploymentMismatchError:
+                configured = settings.anchor_address or settings.escrow_address \
+                    or settings.token_address
+                if configured or not allow_deploy:
+                    raise
+        elif not allow_deploy:
+            raise DeploymentMismatchError(
+                f"no contracts known for chain {handle.chain_id}: set CHAINARB_ANCHOR_ADDRESS, "
+                f"CHAINARB_ESCROW_ADDRESS and CHAINARB_TOKEN_ADDRESS, or a deployment file "
+                f"at {path}"
+            )
+        deployment = deploy(handle)
+        if deployment.chain_id != handle.chain_id:
+            raise DeploymentMismatchError(
+                f"deploy() returned a deployment for chain {deployment.chain_id}, "
+                f"expected {handle.chain_id}"
+            )
+        check_deployment(handle, deployment)
+        handle.flush()  # the contracts are on disk before the file names them
+        save_deployment(path, deployment)
+        return deployment

@@ -24,12 +24,17 @@ Rules of this module (the theory is in docs/persistence.md, "Anchoring"):
    be signed again; after ``max_attempts`` a batch is FAILED, keeps its leaves, and
    ``retry_failed`` puts it back in the queue.
 
+6. **Second date.** With a ``timestamper`` (an RFC 3161 client), every confirmed batch gets
+   a token over SHA-256(root) in ``timestamp_token``; a failed request is retried next round
+   and never holds up anchoring.
+
 The worker does I/O only through an ``AnchorSender`` (the chain) and the session factory
 (the database); the clock and a crash hook are injectable for tests.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -224,11 +229,12 @@ class RunReport:
     claimed: list[int] = field(default_factory=list)
     sent: list[int] = field(default_factory=list)
     confirmed: list[int] = field(default_factory=list)
+    stamped: list[int] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     @property
     def idle(self) -> bool:
-        return not (self.claimed or self.sent or self.confirmed or self.errors)
+        return not (self.claimed or self.sent or self.confirmed or self.stamped or self.errors)
 
 
 class AnchoringWorker:
@@ -242,6 +248,8 @@ class AnchoringWorker:
         max_attempts: chain errors on one batch before it is FAILED.
         hook: called with a point name ("claimed", "signed", "broadcast", "confirmed");
             tests use it to kill the process at the worst moments.
+        timestamper: digest -> RFC 3161 TimeStampResp DER (e.g.
+            ``lambda d: evidence.timestamp.request_timestamp(settings.tsa_url, d)``).
     """
 
     def __init__(
@@ -253,6 +261,7 @@ class AnchoringWorker:
         confirmations: int = 1,
         max_attempts: int = 20,
         hook: Callable[[str], None] | None = None,
+        timestamper: Callable[[bytes], bytes] | None = None,
     ) -> None:
         if confirmations < 1:
             raise ValueError(f"confirmations counts the inclusion block: >= 1, found "
@@ -263,6 +272,7 @@ class AnchoringWorker:
         self.confirmations = confirmations
         self.max_attempts = max_attempts
         self._hook = hook or (lambda _point: None)
+        self.timestamper = timestamper
         self._local_lock = threading.Lock()
 
     # -- the loop ------------------------------------------------------------------------
@@ -293,7 +303,37 @@ class AnchoringWorker:
                 log.exception("batch %s: unexpected error", batch_id)
                 self._record_error(batch_id, f"{type(exc).__name__}: {exc}")
                 report.errors.append(f"batch {batch_id}: {exc}")
+        if self.timestamper is not None:
+            self._stamp_confirmed(report)
         return report
+
+    def _stamp_confirmed(self, report: RunReport) -> None:
+        """Fetch an RFC 3161 token for each confirmed batch that has none (rule 6)."""
+        assert self.timestamper is not None
+        with self.sessions() as session:
+            todo = session.exec(
+                select(AnchorBatch.id, AnchorBatch.root)
+                .where(col(AnchorBatch.status) == AnchorStatus.CONFIRMED,
+                       col(AnchorBatch.timestamp_token).is_(None))
+                .order_by(col(AnchorBatch.id)).limit(100)
+            ).all()
+        for batch_id, root in todo:
+            digest = hashlib.sha256(bytes.fromhex(root[2:])).digest()
+            try:
+                token = self.timestamper(digest)
+            except Exception as exc:  # the TSA is down: anchoring goes on, retry next round
+                log.warning("batch %s: no timestamp token yet: %s", batch_id, exc)
+                report.errors.append(f"batch {batch_id}: timestamp: {exc}")
+                continue
+            with self.sessions() as session:
+                session.execute(
+                    sa.update(AnchorBatch)
+                    .where(col(AnchorBatch.id) == batch_id,
+                           col(AnchorBatch.timestamp_token).is_(None))
+                    .values(timestamp_token=token, updated_at=utcnow())
+                )
+                session.commit()
+            report.stamped.append(batch_id)
 
     def run_forever(self, interval: float, stop: threading.Event) -> None:
         """`run_once` every `interval` seconds until `stop` is set (0: as fast as work comes)."""

@@ -157,3 +157,38 @@ def test_unsupported_urls_are_refused() -> None:
         make_engine("mysql://u@h/db")
     with pytest.raises(ValueError, match="psycopg"):
         make_engine("postgresql+psycopg2://u@h/db")
+
+
+def test_concurrent_read_then_write_commands_queue_on_sqlite(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Eight threads each read a counter and write it + 1: with write_scope none fails and
+    none is lost (with plain deferred transactions SQLite raises 'database is locked')."""
+    from backend.db import write_scope
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with session_scope(factory) as s:
+        s.add(_case())
+    errors: list[BaseException] = []
+
+    def bump() -> None:
+        try:
+            for _ in range(5):
+                with write_scope(factory) as s:
+                    case = s.get(Case, _case().id)
+                    time.sleep(0.002)
+                    case.next_sequence += 1
+                    s.add(case)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=bump) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with factory() as s:
+        assert s.get(Case, _case().id).next_sequence == 40
+    engine.dispose()

@@ -280,3 +280,30 @@ def test_an_orphaned_node_is_stopped_and_its_state_kept(tmp_path: Path) -> None:
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(int(pid), signal.SIGKILL)  # never leave the orphan behind
+
+
+def test_ensure_deployment_deploys_once_and_again_after_a_reset(tmp_path: Path) -> None:
+    from backend.gateway import ensure_deployment
+
+    s = Settings(data_dir=tmp_path)
+    deployed: list[str] = []
+
+    def deploy(h):  # type: ignore[no-untyped-def]
+        me = h.w3.eth.accounts[0]
+        r = h.w3.eth.wait_for_transaction_receipt(
+            h.w3.eth.send_transaction({"from": me, "data": "0x" + _INIT}))
+        deployed.append(r.contractAddress)
+        return Deployment(chain_id=h.chain_id, anchor=r.contractAddress)
+
+    with open_chain(s) as h:
+        first = ensure_deployment(h, s, deploy)
+        assert ensure_deployment(h, s, deploy) == first and len(deployed) == 1
+    with open_chain(s) as h:  # a later process: the file and the chain agree
+        assert ensure_deployment(h, s, deploy) == first and len(deployed) == 1
+    (tmp_path / "chain" / "state.json").unlink()  # the chain is reset
+    with open_chain(s) as h:
+        again = ensure_deployment(h, s, deploy)
+        assert len(deployed) == 2 and load_deployment(s) == again
+        with pytest.raises(DeploymentMismatchError, match="no contracts known"):
+            ensure_deployment(h, Settings(data_dir=tmp_path / "other"), deploy,
+                              allow_deploy=False)

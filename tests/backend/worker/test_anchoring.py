@@ -395,3 +395,27 @@ def test_a_second_claimer_takes_other_leaves_or_waits(sessions, clean_db_url: st
     t.join(timeout=30)
     assert len(a_ids) == 4 and len(result["ids"]) == 4  # type: ignore[arg-type]
     assert not a_ids & result["ids"]  # type: ignore[operator]
+
+
+def test_confirmed_batches_get_a_timestamp_token_retrying_a_failed_tsa(sessions) -> None:  # type: ignore[no-untyped-def]
+    chain = FakeChain()
+    calls: list[bytes] = []
+    down = [True]
+
+    def tsa(digest: bytes) -> bytes:
+        calls.append(digest)
+        if down[0]:
+            raise ConnectionError("TSA unreachable (injected)")
+        return b"TOKEN:" + digest
+
+    _add_leaves(sessions, 0, 4)
+    worker = AnchoringWorker(sessions, chain, timestamper=tsa)
+    report = worker.run_once()
+    assert len(report.confirmed) == 1 and any("timestamp" in e for e in report.errors)
+    down[0] = False
+    assert len(worker.run_once().stamped) == 1
+    with sessions() as s:
+        b = s.exec(select(AnchorBatch)).one()
+    digest = hashlib.sha256(bytes.fromhex(b.root[2:])).digest()
+    assert b.timestamp_token == b"TOKEN:" + digest and calls == [digest, digest]
+    assert worker.run_once().idle  # stamped once only
