@@ -12,3 +12,19 @@ def register(app: typer.Typer) -> None:
         from backend.contract_demo import run_contract_demo
 
         run_contract_demo()
+
+    @app.command()
+    def serve() -> None:
+        """Run the HTTP service (settings from CHAINARB_* variables). / 启动服务。"""
+        import uvicorn
+
+        from backend.api.app import create_app
+        from backend.settings import SettingsError, load_settings
+
+        try:
+            settings = load_settings()
+        except SettingsError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from None
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                    log_level="info")

@@ -1,0 +1,203 @@
+"""The composition root: settings in, a FastAPI app out (OpenAPI at /docs).
+
+``create_app(settings)`` builds, once: the database engine (migrated to head), the IPFS
+blockstore (local or kubo, per settings), the chain (embedded or JSON-RPC) with the escrow
+port and the anchoring worker, the case service with its clock, the SMTP sender, and the
+background tick. Tests inject ``clock``, ``port`` and ``blockstore`` (and turn the
+background thread off) to drive time and the chain themselves.
+
+Errors are translated here, once (STYLE §5): ``ProcedureError`` → its
+``http_status_hint`` and ``code``; ``ServiceError`` → its ``http_status`` and ``code``;
+``EvidenceError`` → 400 (signature), 403 (wrong signer), 409 (replay) or 422 (format),
+with the failed check named in ``code``. Bodies are ``{"code": ..., "detail": ...}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from backend.db import make_engine, make_session_factory, upgrade_to_head
+from backend.notices.smtp import SmtpSender
+from backend.procedure import ProcedureError
+from backend.services.cases import CaseService, ServiceConfig
+from backend.services.chain import EscrowPort
+from backend.services.errors import ServiceError
+from backend.settings import DEV_INSTITUTION_KEY, Settings
+from evidence.errors import (
+    EvidenceError,
+    FormatError,
+    InvalidSignature,
+    ReplayError,
+    WrongSigner,
+)
+from evidence.ipfs import Blockstore
+
+from .config import ServiceOptions
+from .context import AppContext
+from .routes import admin, auth, cases
+
+__all__ = ["create_app", "error_body"]
+
+log = logging.getLogger(__name__)
+
+
+def error_body(code: str, detail: str) -> dict[str, str]:
+    return {"code": code, "detail": detail}
+
+
+def _evidence_status(exc: EvidenceError) -> int:
+    if isinstance(exc, ReplayError):
+        return 409
+    if isinstance(exc, WrongSigner):
+        return 403
+    if isinstance(exc, InvalidSignature):
+        return 400
+    if isinstance(exc, FormatError):
+        return 422
+    return 400
+
+
+def _institution_key(settings: Settings) -> str:
+    if settings.institution_key is not None:
+        return settings.institution_key.get_secret_value()
+    if settings.embedded_chain:
+        return DEV_INSTITUTION_KEY
+    raise ValueError("CHAINARB_INSTITUTION_KEY is required with an external chain")
+
+
+def _blockstore(settings: Settings) -> Blockstore:
+    if settings.ipfs_api_url:
+        from evidence.ipfs import KuboBlockstore
+
+        return KuboBlockstore(settings.ipfs_api_url)
+    from evidence.ipfs import LocalBlockstore
+
+    settings.ipfs_dir.mkdir(parents=True, exist_ok=True)
+    return LocalBlockstore(settings.ipfs_dir)
+
+
+def _chain(settings: Settings, key: str, closers: list[Callable[[], None]]
+           ) -> tuple[EscrowPort, Any]:
+    """The escrow port and the anchoring sender on the configured chain."""
+    from eth_account import Account
+
+    from backend.chain import EscrowContract, Transactor
+    from backend.gateway import check_deployment, load_deployment, open_chain
+    from backend.services.chain import Web3EscrowPort
+    from backend.worker.chain_sender import Web3AnchorSender
+
+    handle = open_chain(settings)
+    closers.append(handle.close)
+    deployment = load_deployment(settings)
+    if deployment is None or not deployment.escrow or not deployment.anchor:
+        raise ValueError(
+            f"no contracts deployed for chain {handle.chain_id}: run `chainarb demo` (embedded) "
+            "or set CHAINARB_ESCROW_ADDRESS and CHAINARB_ANCHOR_ADDRESS"
+        )
+    check_deployment(handle, deployment)
+    escrow = EscrowContract(Transactor(handle.w3), deployment.escrow)
+    port = Web3EscrowPort(escrow, Account.from_key(key), flush=handle.flush)
+    sender = Web3AnchorSender(handle.w3, deployment.anchor, key, durable=handle.flush)
+    return port, sender
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    port: EscrowPort | None = None,
+    blockstore: Blockstore | None = None,
+    anchor_sender: Any = None,
+    options: ServiceOptions | None = None,
+    background: bool = True,
+) -> FastAPI:
+    """Build the service. Anything not injected is built from ``settings``."""
+    options = options or ServiceOptions()
+    clock = clock or (lambda: datetime.now(UTC))
+    upgrade_to_head(settings.database)
+    engine = make_engine(settings.database)
+    sessions = make_session_factory(engine)
+    closers: list[Callable[[], None]] = []
+    key = _institution_key(settings)
+    if port is None:
+        port, built_sender = _chain(settings, key, closers)
+        anchor_sender = anchor_sender or built_sender
+    blockstore = blockstore or _blockstore(settings)
+    base_url = settings.public_url or f"http://{settings.host}:{settings.port}"
+    service = CaseService(
+        sessions, port=port, blockstore=blockstore, clock=clock,
+        config=ServiceConfig(admins=options.admins, institution_key=key, base_url=base_url,
+                             smtp_enabled=bool(settings.smtp_host)),
+    )
+    smtp = None
+    if settings.smtp_host:
+        smtp = SmtpSender(
+            sessions, host=settings.smtp_host, port=settings.smtp_port,
+            sender=settings.smtp_from, user=settings.smtp_user,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password
+            else None, starttls=settings.smtp_starttls, clock=clock)
+    anchoring = None
+    if anchor_sender is not None:
+        from backend.worker.anchoring import AnchoringWorker
+
+        anchoring = AnchoringWorker(sessions, anchor_sender,
+                                    batch_limit=settings.anchor_batch_limit,
+                                    confirmations=settings.confirmations)
+    ctx = AppContext(settings=settings, engine=engine, sessions=sessions, service=service,
+                     clock=clock, smtp=smtp, anchoring=anchoring,
+                     tick_seconds=options.tick_seconds, closers=closers)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if background:
+            ctx.start()
+        try:
+            yield
+        finally:
+            ctx.close()
+
+    app = FastAPI(
+        title="chainarb",
+        version="1",
+        summary="Online dispute resolution for cross-border e-commerce: signed steps, "
+                "escrow on an EVM chain, evidence in IPFS.",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+
+    @app.exception_handler(ProcedureError)
+    async def _procedure(_r: Request, exc: ProcedureError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.http_status_hint)
+
+    @app.exception_handler(ServiceError)
+    async def _service(_r: Request, exc: ServiceError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.http_status,
+                            headers=headers)
+
+    @app.exception_handler(EvidenceError)
+    async def _evidence(_r: Request, exc: EvidenceError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, str(exc)), status_code=_evidence_status(exc))
+
+    @app.exception_handler(LookupError)
+    async def _lookup(_r: Request, exc: LookupError) -> JSONResponse:
+        return JSONResponse(error_body("not_found", str(exc)), status_code=404)
+
+    app.include_router(auth.router)
+    app.include_router(cases.router)
+    app.include_router(admin.router)
+
+    @app.get("/health", tags=["service"])
+    def health() -> dict[str, Any]:
+        return {"ok": True, "chainId": service.domain.chain_id,
+                "escrow": service.domain.verifying_contract,
+                "institution": service.institution_address}
+
+    return app

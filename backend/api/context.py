@@ -1,0 +1,88 @@
+"""What the app holds for its lifetime: database, case service, senders, the clock."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+from backend.notices.smtp import SmtpSender
+from backend.services.cases import CaseService
+from backend.settings import Settings
+
+__all__ = ["AppContext", "TickReport"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TickReport:
+    advanced: list[str] = field(default_factory=list)
+    chain_done: int = 0
+    chain_errors: list[str] = field(default_factory=list)
+    anchored_batches: int = 0
+    notices_sent: int = 0
+    notices_failed: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    service: CaseService
+    clock: Callable[[], datetime]
+    smtp: SmtpSender | None = None
+    anchoring: Any = None  # backend.worker.AnchoringWorker when a chain is configured
+    tick_seconds: float = 5.0
+    closers: list[Callable[[], None]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _tick_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def tick(self) -> TickReport:
+        """One round of background work: deadlines, chain actions, anchoring, e-mail."""
+        report = TickReport()
+        with self._tick_lock:
+            report.advanced = self.service.run_due()
+            chain = self.service.executor.run()
+            report.chain_done = len(chain.done)
+            report.chain_errors = chain.errors
+            if self.anchoring is not None:
+                run = self.anchoring.run_once()
+                report.anchored_batches = len(run.confirmed)
+            if self.smtp is not None:
+                report.notices_sent, report.notices_failed = self.smtp.deliver_pending()
+        return report
+
+    def start(self) -> None:
+        def loop() -> None:
+            while not self._stop.wait(self.tick_seconds):
+                try:
+                    self.tick()
+                except Exception:  # keep the service alive; the next tick retries
+                    log.exception("background tick failed")
+
+        self._thread = threading.Thread(target=loop, name="chainarb-tick", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        for closer in reversed(self.closers):
+            try:
+                closer()
+            except Exception:
+                log.exception("while closing")
+        self.engine.dispose()

@@ -1,0 +1,65 @@
+"""Institution admin: courts, court access, running the background work now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlmodel import col, select
+
+from backend.db.service_models import ChainAction, ChainActionStatus
+from backend.services.cases import chain_action_view
+
+from ..deps import AdminUser, Ctx
+
+router = APIRouter(tags=["institution"])
+
+
+class CourtIn(BaseModel):
+    address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    name: str = Field(min_length=1, max_length=200)
+
+
+class CourtAccessIn(BaseModel):
+    court: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+
+
+def _checksum(address: str) -> str:
+    from evidence.records import checksum_address
+
+    return checksum_address(address)
+
+
+@router.post("/admin/courts", status_code=201)
+def register_court(ctx: Ctx, admin: AdminUser, body: CourtIn) -> dict[str, str]:
+    """Register a court's wallet (courts sign in like anyone else)."""
+    address = _checksum(body.address)
+    ctx.service.register_court(admin, address, body.name)
+    return {"address": address, "name": body.name}
+
+
+@router.post("/cases/{case_id}/courts", status_code=201)
+def grant_court(ctx: Ctx, admin: AdminUser, case_id: str, body: CourtAccessIn
+                ) -> dict[str, str]:
+    """Give a registered court access to a case: it reads, then confirms or refuses."""
+    court = _checksum(body.court)
+    ctx.service.grant_court(admin, case_id, court)
+    return {"caseId": case_id, "court": court}
+
+
+@router.post("/admin/tick")
+def tick(ctx: Ctx, _admin: AdminUser) -> dict[str, Any]:
+    """Run the scheduler (missed deadlines), chain actions, anchoring and e-mail now."""
+    return ctx.tick().as_dict()
+
+
+@router.get("/admin/chain-actions")
+def chain_actions(ctx: Ctx, _admin: AdminUser, status: ChainActionStatus | None = None
+                  ) -> list[dict[str, Any]]:
+    with ctx.sessions() as session:
+        query = select(ChainAction).order_by(col(ChainAction.id))
+        if status is not None:
+            query = query.where(col(ChainAction.status) == status)
+        return [chain_action_view(a) | {"caseId": a.case_id}
+                for a in session.exec(query).all()]

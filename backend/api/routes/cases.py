@@ -1,0 +1,177 @@
+"""Cases and their signed steps.
+
+Every procedural action is a signed EIP-712 record posted to one of the step endpoints
+below (or the generic ``POST /cases/{id}/steps``). The body is always::
+
+    {"record": <canonical record JSON (docs/evidence.md 1.7)>,
+     "payload": {...} | null,        # ProceduralStep: what payloadHash is the SHA-256 of
+     "attachments": [<record JSON>], # the escrow Settlement / Award the step carries
+     "reasons": "..." | null,        # a court's refusal: the text reasonsHash covers
+     "document": {"filename", "media_type", "content_base64"} | null}
+
+A typed endpoint only accepts its own action (``wrong_endpoint`` otherwise), so the
+OpenAPI page lists each act of the procedure; the checks are the same everywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlmodel import col, select
+
+from backend import procedure as p
+from backend.db import Notice
+from backend.services import views
+from backend.services.errors import AccessDenied, BadSubmission
+from evidence.records import canonical_json
+
+from ..deps import Ctx, CurrentUser
+
+router = APIRouter(tags=["cases"])
+
+
+class Document(BaseModel):
+    filename: str = Field(default="document", max_length=255)
+    media_type: str = Field(default="application/octet-stream", max_length=127)
+    content_base64: str
+
+
+class StepIn(BaseModel):
+    record: dict[str, Any] = Field(description="canonical JSON of the signed record")
+    payload: dict[str, Any] | None = None
+    attachments: list[dict[str, Any]] = Field(default_factory=list, max_length=4)
+    reasons: str | None = Field(default=None, max_length=4000)
+    document: Document | None = None
+
+
+class OpenCaseIn(BaseModel):
+    orderId: str = Field(pattern=r"^[0-9]{1,78}$")  # noqa: N815
+
+
+def _submit(ctx: Ctx, user: str, case_id: str, body: StepIn, allowed: frozenset[str] | None
+            ) -> dict[str, Any]:
+    record = body.record
+    kind = record.get("type")
+    if kind == "ProceduralStep":
+        kind = (record.get("message") or {}).get("action")
+    if allowed is not None and kind not in allowed:
+        raise BadSubmission(f"this endpoint takes {', '.join(sorted(allowed))}; found {kind!r}",
+                            code="wrong_endpoint")
+    data = body.model_dump()
+    if body.document is not None:
+        data["document"] = body.document.model_dump()
+    result = ctx.service.submit_step(user, case_id, data)
+    return {"caseId": result.case_id, "sequence": result.sequence,
+            "recordHash": result.record_hash, "action": result.action, "stage": result.stage,
+            "cid": result.cid, "chainActions": result.chain_actions}
+
+
+@router.get("/cases")
+def list_cases(ctx: Ctx, user: CurrentUser) -> list[dict[str, Any]]:
+    """Cases you take part in (all cases for institution admins)."""
+    return views.list_cases(ctx.service, user)
+
+
+@router.post("/cases", status_code=201)
+def open_case(ctx: Ctx, user: CurrentUser, body: OpenCaseIn) -> dict[str, Any]:
+    """Open the case of an escrow order (its buyer or seller); then file with ``/filing``."""
+    case_id = ctx.service.open_case(user, int(body.orderId))
+    return views.case_view(ctx.service, case_id, user)
+
+
+@router.get("/cases/{case_id}")
+def get_case(ctx: Ctx, user: CurrentUser, case_id: str) -> dict[str, Any]:
+    """The case as you may see it, with ``nextSequence``/``prevHash``/``domain`` to sign."""
+    return views.case_view(ctx.service, case_id, user)
+
+
+@router.get("/cases/{case_id}/timeline")
+def get_timeline(ctx: Ctx, user: CurrentUser, case_id: str) -> list[dict[str, Any]]:
+    """Signed steps, stage changes and deadlines in time order (UTC ISO 8601)."""
+    return views.timeline(ctx.service, case_id, user)
+
+
+@router.get("/cases/{case_id}/steps/{sequence}")
+def get_step(ctx: Ctx, user: CurrentUser, case_id: str, sequence: int) -> dict[str, Any]:
+    return views.step_view(ctx.service, case_id, sequence, user)
+
+
+@router.post("/cases/{case_id}/steps", status_code=201)
+def post_step(ctx: Ctx, user: CurrentUser, case_id: str, body: StepIn) -> dict[str, Any]:
+    """Any signed step (the typed endpoints below accept one action each)."""
+    return _submit(ctx, user, case_id, body, None)
+
+
+@router.get("/cases/{case_id}/pre-evaluation")
+def pre_evaluation(ctx: Ctx, user: CurrentUser, case_id: str,
+                   tracking: p.TrackingStatus) -> dict[str, Any]:
+    """The rule-based pre-evaluation report (docs/procedure.md) for the mediator to sign:
+    publish it with ``preevaluation.published`` and ``reportHash`` = ``sha256``."""
+    _row, case = ctx.service.load(case_id)
+    if user != case.mediator:
+        raise AccessDenied("the pre-evaluation is prepared for the case's mediator")
+    report = p.pre_evaluate(p.facts_from_case(case, tracking)).as_dict()
+    raw = canonical_json(p.to_jsonable(report))
+    return {"report": p.to_jsonable(report), "canonical": raw.decode(),
+            "sha256": "0x" + hashlib.sha256(raw).hexdigest(),
+            "recommended": p.to_jsonable(report).get("outcome")}
+
+
+@router.get("/cases/{case_id}/notices")
+def my_notices(ctx: Ctx, user: CurrentUser, case_id: str) -> list[dict[str, Any]]:
+    """Your notices in this case, with their delivery record."""
+    with ctx.sessions() as session:
+        rows = session.exec(select(Notice).where(col(Notice.case_id) == case_id,
+                                                 col(Notice.recipient) == user)
+                            .order_by(col(Notice.id))).all()
+        return [{"id": n.id, "kind": n.kind, "language": n.language, "subject": n.subject,
+                 "body": n.body, "status": n.status, "attempts": n.attempts,
+                 "error": n.error, "createdAt": p.to_jsonable(n.created_at),
+                 "deliveredAt": p.to_jsonable(n.delivered_at)} for n in rows]
+
+
+# One endpoint per act of the procedure (path, accepted record type or action, summary).
+STEP_ENDPOINTS: tuple[tuple[str, frozenset[str], str], ...] = (
+    ("filing", frozenset({"case.filed"}), "File the claim (dispute type, remedy)"),
+    ("offers", frozenset({"SettlementOffer"}), "Make a signed settlement offer"),
+    ("offers/accept", frozenset({"offer.accepted"}), "Accept an offer or proposal"),
+    ("offers/withdraw", frozenset({"offer.withdrawn"}), "Withdraw your offer"),
+    ("facilitation", frozenset({"facilitation.requested"}), "Ask for a mediator now"),
+    ("mediator", frozenset({"appoint.mediator"}), "Appoint the mediator (admin)"),
+    ("pre-evaluation", frozenset({"preevaluation.published"}),
+     "Publish the pre-evaluation report (mediator)"),
+    ("proposals", frozenset({"settlement.proposed"}), "Propose a settlement (mediator)"),
+    ("impasse", frozenset({"impasse.declared"}), "Declare an impasse (mediator)"),
+    ("arbitration-agreement", frozenset({"arbitration.agreed"}), "Agree to arbitrate"),
+    ("arbitrator", frozenset({"appoint.arbitrator"}),
+     "Appoint the arbitrator, with conflict check (admin)"),
+    ("evidence-submissions", frozenset({"EvidenceSubmission"}),
+     "Record an evidence submission (see the evidence upload endpoints)"),
+    ("answer", frozenset({"answer.submitted"}), "File the respondent's answer"),
+    ("close-record", frozenset({"record.closed"}), "Close the record (arbitrator)"),
+    ("award", frozenset({"award.issued"}),
+     "Issue the signed, reasoned award (arbitrator; document hashed)"),
+    ("objection", frozenset({"Objection"}), "Object to the award (once per case)"),
+    ("panel", frozenset({"appoint.panel"}), "Appoint the panel of three (admin)"),
+    ("panel-award", frozenset({"award.panel_signed"}), "Sign the panel award (panelist)"),
+    ("enforcement", frozenset({"enforcement.requested"}),
+     "Submit the final award to the escrow (anyone)"),
+    ("court-decision", frozenset({"CourtConfirmation"}),
+     "Record the court's confirmation or refusal (court)"),
+)
+
+
+def _make_endpoint(allowed: frozenset[str]) -> Any:
+    def endpoint(ctx: Ctx, user: CurrentUser, case_id: str, body: StepIn) -> dict[str, Any]:
+        return _submit(ctx, user, case_id, body, allowed)
+
+    return endpoint
+
+
+for _path, _allowed, _summary in STEP_ENDPOINTS:
+    router.add_api_route(f"/cases/{{case_id}}/{_path}", _make_endpoint(_allowed),
+                         methods=["POST"], status_code=201, summary=_summary,
+                         name=f"step_{_path.replace('/', '_').replace('-', '_')}")

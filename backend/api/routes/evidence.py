@@ -1,0 +1,275 @@
+"""Evidence: streamed upload, signed submission, access-controlled reading.
+
+Upload is two requests, because the record a party signs names the CID of the encrypted
+container, which exists only once the server has encrypted the file
+(docs/evidence-upload.md):
+
+1. ``POST /cases/{id}/evidence?kind=photo`` with ``multipart/form-data``: one part
+   ``file`` and, optionally, ``sha256`` and ``salt`` (0x-hex; the client's own hash and
+   salt, so it can check the commitment it is asked to sign), ``description``. The body
+   is parsed as it arrives and never held whole: the file part streams through hashing,
+   encryption and IPFS. Answers 201 with the staged item and the ``EvidenceSubmission``
+   typed data to sign.
+2. ``POST /cases/{id}/evidence/{item}/submit`` with ``{"record": <signed record JSON>}``.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from sqlmodel import col, select
+from starlette.concurrency import run_in_threadpool
+
+from backend.db import AuthSession
+from backend.services.auth import token_digest
+from backend.services.errors import BadSubmission
+from backend.services.evidence import (
+    PROVENANCE_SESSION_PREFIX,
+    EvidenceService,
+    UnsupportedMediaType,
+    UploadMeta,
+    UploadPipeline,
+    UploadTooLarge,
+)
+
+from ..deps import Ctx, CurrentUser, Token
+
+router = APIRouter(tags=["evidence"])
+
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries, headers and the small fields
+MAX_FIELD_BYTES = 1024
+FIELDS = ("sha256", "salt", "description", "kind")
+
+
+def get_evidence(request: Request, ctx: Ctx) -> EvidenceService:
+    """One EvidenceService per app, built from the app's context on first use."""
+    svc = getattr(request.app.state, "evidence", None)
+    if svc is None:
+        svc = EvidenceService(ctx.sessions, ctx.service, blockstore=ctx.service.blockstore,
+                              max_upload_bytes=ctx.settings.max_upload_bytes, clock=ctx.clock)
+        request.app.state.evidence = svc
+    return svc
+
+
+Evidence = Annotated[EvidenceService, Depends(get_evidence)]
+
+
+class _Form:
+    """Callbacks of the streaming multipart parser: fields kept, the file part piped."""
+
+    def __init__(self, pipeline: UploadPipeline) -> None:
+        self.pipeline = pipeline
+        self.fields: dict[str, str] = {}
+        self.filename: str | None = None
+        self.file_type = ""
+        self.files = 0
+        self.ended = False
+        self._headers: dict[bytes, bytes] = {}
+        self._field = b""
+        self._value = b""
+        self._name: str | None = None
+        self._is_file = False
+        self._buf = bytearray()
+
+    def callbacks(self) -> dict[str, Any]:
+        return {"on_part_begin": self.part_begin, "on_part_data": self.part_data,
+                "on_part_end": self.part_end, "on_header_field": self.header_field,
+                "on_header_value": self.header_value, "on_header_end": self.header_end,
+                "on_headers_finished": self.headers_finished, "on_end": self.end}
+
+    def part_begin(self) -> None:
+        self._headers = {}
+        self._buf = bytearray()
+        self._name = None
+        self._is_file = False
+
+    def header_field(self, data: bytes, start: int, end: int) -> None:
+        self._field += data[start:end]
+
+    def header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def header_end(self) -> None:
+        self._headers[self._field.lower()] = self._value
+        self._field = self._value = b""
+
+    def headers_finished(self) -> None:
+        disposition, options = parse_options_header(self._headers.get(b"content-disposition",
+                                                                      b""))
+        if disposition != b"form-data" or b"name" not in options:
+            raise BadSubmission("multipart: every part needs 'Content-Disposition: form-data; "
+                                "name=...'", code="malformed_multipart")
+        self._name = options[b"name"].decode("utf-8", "replace")
+        if self._name == "file":
+            self.files += 1
+            if self.files > 1:
+                raise BadSubmission("multipart: exactly one part named 'file', found more",
+                                    code="malformed_multipart")
+            self._is_file = True
+            self.filename = options.get(b"filename", b"").decode("utf-8", "replace")
+            self.file_type = self._headers.get(b"content-type", b"").decode("latin-1")[:127]
+        elif self._name not in FIELDS:
+            raise BadSubmission(f"multipart: unknown part {self._name!r}; expected 'file' and "
+                                f"optionally {', '.join(FIELDS)}", code="malformed_multipart")
+
+    def part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._is_file:
+            self.pipeline.feed(data[start:end])
+            return
+        self._buf += data[start:end]
+        if len(self._buf) > MAX_FIELD_BYTES:
+            raise BadSubmission(f"multipart: field {self._name!r} exceeds {MAX_FIELD_BYTES} "
+                                "bytes", code="malformed_multipart")
+
+    def part_end(self) -> None:
+        if not self._is_file and self._name is not None:
+            try:
+                self.fields[self._name] = self._buf.decode("utf-8")
+            except UnicodeDecodeError:
+                raise BadSubmission(f"multipart: field {self._name!r} is not UTF-8",
+                                    code="malformed_multipart") from None
+
+    def end(self) -> None:
+        self.ended = True
+
+
+def _session_ref(ctx: Ctx, token: str) -> str:
+    with ctx.sessions() as session:
+        row = session.exec(select(AuthSession).where(
+            col(AuthSession.token_sha256) == token_digest(token))).first()
+    return f"{PROVENANCE_SESSION_PREFIX}{row.id if row is not None else 'unknown'}"
+
+
+@router.post("/cases/{case_id}/evidence", status_code=201)
+async def upload_evidence(
+    case_id: str, request: Request, ctx: Ctx, user: CurrentUser, token: Token, svc: Evidence,
+    kind: Annotated[str, Query(max_length=32)] = "other",
+) -> dict[str, Any]:
+    """Stream one file in; answers the staged item and the record to sign."""
+    case_id = case_id.lower()
+    await run_in_threadpool(svc.preflight, user, case_id, kind)
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and \
+            int(declared) > svc.max_upload_bytes + MULTIPART_OVERHEAD:
+        raise UploadTooLarge(f"the request declares {declared} bytes; the upload limit is "
+                             f"{svc.max_upload_bytes} bytes; nothing was read")
+    ctype, options = parse_options_header(request.headers.get("content-type", ""))
+    if ctype != b"multipart/form-data" or not options.get(b"boundary"):
+        raise UnsupportedMediaType("send the file as multipart/form-data with a boundary "
+                                   f"(found Content-Type {ctype.decode('latin-1')!r})",
+                                   code="expected_multipart")
+    pipeline = svc.start_upload()
+    form = _Form(pipeline)
+    parser = MultipartParser(options[b"boundary"], form.callbacks())  # type: ignore[arg-type]
+    session_ref = _session_ref(ctx, token)
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                await run_in_threadpool(parser.write, chunk)
+        parser.finalize()
+        if not form.ended:
+            raise BadSubmission("multipart: the body ended before its closing boundary "
+                                "(truncated upload); nothing was stored",
+                                code="malformed_multipart")
+        if form.files != 1:
+            raise BadSubmission("multipart: no part named 'file'", code="malformed_multipart")
+    except MultipartParseError as exc:
+        pipeline.abort()
+        raise BadSubmission(f"multipart: malformed body ({exc}); nothing was stored",
+                            code="malformed_multipart") from None
+    except BaseException:
+        pipeline.abort()
+        raise
+    meta = UploadMeta(kind=kind, claimed_media_type=form.file_type,
+                      client_filename=form.filename or "", sha256=form.fields.get("sha256"),
+                      salt=form.fields.get("salt"),
+                      description=form.fields.get("description", ""))
+    if form.fields.get("kind", kind) != kind:
+        pipeline.abort()
+        raise BadSubmission("kind: give it once, as the query parameter ?kind=")
+    return await run_in_threadpool(svc.stage, user, case_id, pipeline, meta, session_ref)
+
+
+class SubmitIn(BaseModel):
+    record: dict[str, Any] = Field(description="the signed EvidenceSubmission (record JSON)")
+
+
+@router.get("/cases/{case_id}/evidence")
+def list_evidence(case_id: str, user: CurrentUser, svc: Evidence) -> dict[str, Any]:
+    """Items the viewer may know of; file metadata and openings only where it may read."""
+    return {"items": svc.list_items(user, case_id.lower())}
+
+
+@router.get("/cases/{case_id}/evidence/{item_id}")
+def get_evidence_item(case_id: str, item_id: int, user: CurrentUser, svc: Evidence
+                      ) -> dict[str, Any]:
+    return svc.item(user, case_id.lower(), item_id)
+
+
+@router.get("/cases/{case_id}/evidence/{item_id}/typed-data")
+def evidence_typed_data(case_id: str, item_id: int, user: CurrentUser, svc: Evidence
+                        ) -> dict[str, Any]:
+    """A fresh EvidenceSubmission to sign (another step may have taken the position)."""
+    return svc.typed_data(user, case_id.lower(), item_id)
+
+
+@router.post("/cases/{case_id}/evidence/{item_id}/submit", status_code=201)
+def submit_evidence(case_id: str, item_id: int, body: SubmitIn, user: CurrentUser,
+                    svc: Evidence) -> dict[str, Any]:
+    return svc.submit(user, case_id.lower(), item_id, body.record)
+
+
+@router.get("/cases/{case_id}/evidence/{item_id}/content")
+def evidence_content(case_id: str, item_id: int, user: CurrentUser, svc: Evidence
+                     ) -> StreamingResponse:
+    """The plain file, decrypted with the service key as it streams (never cached)."""
+    meta, chunks = svc.open_content(user, case_id.lower(), item_id)
+    quoted = urllib.parse.quote(meta["filename"], safe="")
+    media = meta["mediaType"] + ("; charset=utf-8" if meta["mediaType"] == "text/plain" else "")
+    headers = {
+        "Content-Disposition": f"attachment; filename=\"evidence-{item_id}\"; "
+                               f"filename*=UTF-8''{quoted}",
+        "Content-Length": str(meta["size"]),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox",
+        "Cache-Control": "no-store",
+        "X-Evidence-Sha256": meta["sha256"],
+        "X-Evidence-Commitment": meta["commitment"],
+    }
+    return StreamingResponse(_guarded(chunks), media_type=media, headers=headers)
+
+
+def _guarded(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    # A chunk that fails authentication ends the stream early; Content-Length then tells
+    # the client the body is incomplete (and it must discard what it got).
+    yield from chunks
+
+
+@router.get("/cases/{case_id}/evidence/{item_id}/keywraps")
+def evidence_keywraps(case_id: str, item_id: int, user: CurrentUser, svc: Evidence
+                      ) -> dict[str, Any]:
+    return svc.keywraps(user, case_id.lower(), item_id)
+
+
+@router.get("/cases/{case_id}/evidence/{item_id}/provenance")
+def evidence_provenance(case_id: str, item_id: int, user: CurrentUser, svc: Evidence
+                        ) -> dict[str, Any]:
+    return svc.provenance_log(user, case_id.lower(), item_id)
+
+
+class KeyIn(BaseModel):
+    publicKey: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$")  # noqa: N815
+
+
+@router.put("/cases/{case_id}/encryption-key")
+def register_encryption_key(case_id: str, body: KeyIn, user: CurrentUser, svc: Evidence
+                            ) -> dict[str, Any]:
+    """Publish your X25519 public key: items you may read get a key wrap for it."""
+    return svc.register_key(user, case_id.lower(), body.publicKey)

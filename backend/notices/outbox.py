@@ -1,0 +1,39 @@
+"""Writing notices into the outbox (same transaction as the step that causes them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from backend.db import Account, Notice, NoticeStatus
+
+from .templates import LANGUAGES, render
+
+__all__ = ["enqueue_notice", "render_notice"]
+
+
+def render_notice(kind: str, language: str, *, case_id: str, stage: str = "",
+                  action: str = "", base_url: str = "") -> tuple[str, str]:
+    url = f"{base_url.rstrip('/')}/cases/{case_id}" if base_url else f"/cases/{case_id}"
+    return render(kind, language, case=case_id[:10], stage=stage, action=action, url=url)
+
+
+def enqueue_notice(session: Session, *, case_id: str | None, recipient: str, kind: str,
+                   now: datetime, stage: str = "", action: str = "", base_url: str = "",
+                   smtp_enabled: bool = False) -> Notice:
+    """One outbox row in the recipient's preferred language (caller commits)."""
+    account = session.get(Account, recipient)
+    language = account.preferred_language if account is not None else "en"
+    if language not in LANGUAGES:
+        language = "en"
+    email = account.email if account is not None else None
+    subject, body = render_notice(kind, language, case_id=case_id or "-", stage=stage,
+                                  action=action, base_url=base_url)
+    status = NoticeStatus.PENDING if (smtp_enabled and email) else NoticeStatus.OUTBOX_ONLY
+    notice = Notice(case_id=case_id, recipient=recipient, email=email, kind=kind,
+                    language=language, subject=subject, body=body, status=status,
+                    next_attempt_at=now if status is NoticeStatus.PENDING else None,
+                    created_at=now)
+    session.add(notice)
+    return notice

@@ -1,0 +1,113 @@
+# ruff: noqa: E501  -- Chinese sentences are kept whole on one line for translators.
+"""Notice texts in English and Simplified Chinese (the parties' languages of the demo).
+
+Keys are the procedure's ``NotifyParties.kind`` values plus the service's own
+(``step_recorded``, ``stage_changed``, ``court_access_granted``, ``chain_action_failed``).
+Placeholders: ``{case}`` (short case id), ``{stage}``, ``{action}``, ``{url}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["LANGUAGES", "TEMPLATES", "render"]
+
+LANGUAGES = ("en", "zh-Hans")
+
+TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
+    "claim_filed": {
+        "en": ("Case {case}: a claim was filed against you",
+               "A claim was filed in case {case}. You may respond, negotiate or submit "
+               "evidence before the deadline. Details: {url}"),
+        "zh-Hans": ("案件 {case}：有人对您提出了争议申请",
+                    "案件 {case} 已立案。请在期限内回应、协商或提交证据。详情：{url}"),
+    },
+    "offer_made": {
+        "en": ("Case {case}: a settlement offer was made", "A signed settlement offer awaits "
+               "your answer in case {case}. {url}"),
+        "zh-Hans": ("案件 {case}：收到和解要约", "案件 {case} 中有一项已签名的和解要约待您答复。{url}"),
+    },
+    "offer_accepted": {
+        "en": ("Case {case}: an offer was accepted", "A settlement offer was accepted in case "
+               "{case}. {url}"),
+        "zh-Hans": ("案件 {case}：和解要约已被接受", "案件 {case} 中的和解要约已被接受。{url}"),
+    },
+    "offer_withdrawn": {
+        "en": ("Case {case}: an offer was withdrawn", "A settlement offer was withdrawn in "
+               "case {case}. {url}"),
+        "zh-Hans": ("案件 {case}：和解要约已撤回", "案件 {case} 中的和解要约已撤回。{url}"),
+    },
+    "mediator_appointed": {
+        "en": ("Case {case}: a mediator was appointed", "A mediator was appointed in case "
+               "{case}. {url}"),
+        "zh-Hans": ("案件 {case}：已指定调解员", "案件 {case} 已指定调解员。{url}"),
+    },
+    "pre_evaluation_published": {
+        "en": ("Case {case}: pre-evaluation report", "The mediator published a non-binding "
+               "pre-evaluation report in case {case}. {url}"),
+        "zh-Hans": ("案件 {case}：预评估报告", "调解员在案件 {case} 中发布了不具约束力的预评估报告。{url}"),
+    },
+    "settlement_proposed": {
+        "en": ("Case {case}: the mediator proposed a settlement", "The mediator proposed a "
+               "settlement in case {case}; both parties must accept it. {url}"),
+        "zh-Hans": ("案件 {case}：调解员提出和解方案", "调解员在案件 {case} 中提出和解方案，需双方接受。{url}"),
+    },
+    "arbitration_agreed": {
+        "en": ("Case {case}: agreement to arbitrate", "A party agreed to arbitration in case "
+               "{case}. {url}"),
+        "zh-Hans": ("案件 {case}：同意仲裁", "一方当事人在案件 {case} 中同意仲裁。{url}"),
+    },
+    "arbitrator_appointed": {
+        "en": ("Case {case}: an arbitrator was appointed", "An arbitrator was appointed in "
+               "case {case}; the evidence period has begun. {url}"),
+        "zh-Hans": ("案件 {case}：已指定仲裁员", "案件 {case} 已指定仲裁员，举证期开始。{url}"),
+    },
+    "evidence_submitted": {
+        "en": ("Case {case}: new evidence", "New evidence you may read was submitted in case "
+               "{case}. {url}"),
+        "zh-Hans": ("案件 {case}：新证据", "案件 {case} 中提交了您可查阅的新证据。{url}"),
+    },
+    "answer_submitted": {
+        "en": ("Case {case}: the respondent answered", "The respondent's answer was filed in "
+               "case {case}. {url}"),
+        "zh-Hans": ("案件 {case}：被申请人已答辩", "案件 {case} 中被申请人已提交答辩。{url}"),
+    },
+    "objection_filed": {
+        "en": ("Case {case}: objection to the award", "An objection to the award was filed "
+               "in case {case}; a panel of three will decide. {url}"),
+        "zh-Hans": ("案件 {case}：对裁决提出异议", "案件 {case} 中有当事人对裁决提出异议，将由三人仲裁庭裁决。{url}"),
+    },
+    "panel_appointed": {
+        "en": ("Case {case}: panel appointed", "A panel of three was appointed in case "
+               "{case}. {url}"),
+        "zh-Hans": ("案件 {case}：已组成仲裁庭", "案件 {case} 已组成三人仲裁庭。{url}"),
+    },
+    "court_decision": {
+        "en": ("Case {case}: court decision", "The court recorded its decision on the result "
+               "of case {case}. {url}"),
+        "zh-Hans": ("案件 {case}：法院决定", "法院已就案件 {case} 的结果作出司法确认决定。{url}"),
+    },
+    "court_access_granted": {
+        "en": ("Case {case}: court access", "A court was given access to case {case} to "
+               "review and confirm its result. {url}"),
+        "zh-Hans": ("案件 {case}：法院查阅权限", "已授权法院查阅案件 {case} 以审查并确认其结果。{url}"),
+    },
+    "stage_changed": {
+        "en": ("Case {case}: now in {stage}", "Case {case} moved to the stage {stage}. {url}"),
+        "zh-Hans": ("案件 {case}：进入 {stage} 阶段", "案件 {case} 已进入 {stage} 阶段。{url}"),
+    },
+    "step_recorded": {
+        "en": ("Case {case}: {action}", "A signed step ({action}) was recorded in case {case}. "
+               "{url}"),
+        "zh-Hans": ("案件 {case}：{action}", "案件 {case} 记录了一个已签名的程序步骤（{action}）。{url}"),
+    },
+}
+
+
+def render(kind: str, language: str, **values: str) -> tuple[str, str]:
+    """(subject, body) of notice ``kind`` in ``language`` (English when unknown)."""
+    texts = TEMPLATES.get(kind, TEMPLATES["step_recorded"])
+    subject, body = texts.get(language, texts["en"])
+    if kind not in TEMPLATES:
+        values = {**values, "action": values.get("action") or kind}
+    return subject.format(**values), body.format(**values)

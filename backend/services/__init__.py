@@ -1,0 +1,11 @@
+"""The service layer between the HTTP routes and the pure procedure.
+
+* ``auth``: wallet sign-in (EIP-4361 message, EIP-191 signature, hashed session tokens)
+* ``steps``: signed record → procedure command (the step vocabulary)
+* ``cases``: ``CaseService`` (open cases, submit steps in one transaction, scheduler,
+  courts) — the interface other parts call (evidence upload submits its
+  ``EvidenceSubmission`` through ``CaseService.submit_step``)
+* ``views``: what each role may read
+* ``chain``: chain actions, their executor and the escrow port (web3 or fake)
+* ``errors``: ``ServiceError`` and its subclasses
+"""

@@ -1,0 +1,181 @@
+"""Sign-in with the wallet (EIP-4361 style message, EIP-191 ``personal_sign``).
+
+Theory of operation:
+
+1. ``issue_challenge`` stores a one-time nonce with the exact message text the wallet will
+   show and sign: domain, address (EIP-55), statement, URI, chain id, nonce, issued-at and
+   expiry (EIP-4361 layout). Nothing secret is involved; no password exists.
+2. ``sign_in`` parses the nonce out of the returned message, loads the challenge and
+   refuses: an unknown nonce, a message that differs by one byte from the one issued, an
+   expired one, a nonce already used (a compare-and-set ``UPDATE ... WHERE used_at IS NULL``,
+   so two racing requests cannot both win), a malformed or malleable signature, and any
+   signer other than the address the challenge was issued to.
+3. The session token is 32 random bytes (URL-safe); only its SHA-256 is stored. A token is
+   valid until ``expires_at`` or ``sign_out``.
+
+The server never sees a private key: the wallet signs, the server recovers the address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from eth_account.messages import _hash_eip191_message, encode_defunct
+from sqlmodel import Session, col, select
+
+from backend.db import Account, AuthNonce, AuthSession
+from evidence.errors import EvidenceError
+from evidence.records import checksum_address, recover_signer
+
+from .errors import AuthRequired, BadSubmission, SignInRefused
+
+__all__ = [
+    "Challenge",
+    "SignedIn",
+    "authenticate",
+    "issue_challenge",
+    "parse_sign_in_message",
+    "sign_in",
+    "sign_in_message",
+    "sign_out",
+    "token_digest",
+]
+
+STATEMENT = (
+    "Sign in to chainarb. This proves you hold this wallet; it costs nothing and "
+    "authorises no transaction."
+)
+_NONCE_RE = re.compile(r"^Nonce: ([A-Za-z0-9]{16,64})$", re.MULTILINE)
+MAX_MESSAGE_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Challenge:
+    message: str
+    nonce: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: str
+    address: str
+    expires_at: datetime
+
+
+def _iso(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sign_in_message(*, domain: str, uri: str, address: str, chain_id: int, nonce: str,
+                    issued_at: datetime, expires_at: datetime) -> str:
+    """The EIP-4361 text the wallet shows and signs with ``personal_sign``."""
+    return (
+        f"{domain} wants you to sign in with your Ethereum account:\n"
+        f"{address}\n\n"
+        f"{STATEMENT}\n\n"
+        f"URI: {uri}\n"
+        f"Version: 1\n"
+        f"Chain ID: {chain_id}\n"
+        f"Nonce: {nonce}\n"
+        f"Issued At: {_iso(issued_at)}\n"
+        f"Expiration Time: {_iso(expires_at)}"
+    )
+
+
+def parse_sign_in_message(message: str) -> str:
+    """The nonce of a sign-in message (the only field looked up; the rest is compared whole)."""
+    if not isinstance(message, str) or len(message) > MAX_MESSAGE_CHARS:
+        raise SignInRefused("message: expected the sign-in text issued by this service")
+    found = _NONCE_RE.search(message)
+    if found is None:
+        raise SignInRefused("message: no 'Nonce:' line; sign the message this service issued")
+    return found.group(1)
+
+
+def issue_challenge(session: Session, *, address: str, now: datetime, domain: str, uri: str,
+                    chain_id: int, lifetime: timedelta) -> Challenge:
+    """Store a one-time nonce for ``address`` and return the message to sign (caller commits)."""
+    try:
+        address = checksum_address(address)
+    except EvidenceError as exc:
+        raise BadSubmission(str(exc), code="invalid_address") from None
+    nonce = secrets.token_hex(16)
+    expires = now + lifetime
+    message = sign_in_message(domain=domain, uri=uri, address=address, chain_id=chain_id,
+                              nonce=nonce, issued_at=now, expires_at=expires)
+    session.add(AuthNonce(nonce=nonce, address=address, message=message, issued_at=now,
+                          expires_at=expires))
+    return Challenge(message=message, nonce=nonce, expires_at=expires)
+
+
+def token_digest(token: str) -> str:
+    return "0x" + hashlib.sha256(token.encode()).hexdigest()
+
+
+def sign_in(session: Session, *, message: str, signature: str, now: datetime,
+            lifetime: timedelta) -> SignedIn:
+    """Check a signed challenge and open a session (caller commits)."""
+    nonce = parse_sign_in_message(message)
+    challenge = session.get(AuthNonce, nonce)
+    if challenge is None:
+        raise SignInRefused(f"nonce {nonce}: unknown; ask for a new sign-in message")
+    if challenge.message != message:
+        raise SignInRefused("message: differs from the one issued for this nonce; sign it "
+                            "exactly as given")
+    if challenge.used_at is not None:
+        raise SignInRefused(f"nonce {nonce}: already used (replay); ask for a new message")
+    if now >= challenge.expires_at:
+        raise SignInRefused(f"message expired at {_iso(challenge.expires_at)} (now "
+                            f"{_iso(now)}); ask for a new one")
+    digest = bytes(_hash_eip191_message(encode_defunct(text=message)))
+    try:
+        signer = recover_signer(digest, signature)
+    except EvidenceError as exc:
+        raise SignInRefused(f"signature: {exc}") from None
+    if signer != challenge.address:
+        raise SignInRefused(f"signature: made by {signer}, but the message was issued to "
+                            f"{challenge.address}")
+    used = session.execute(
+        sa.update(AuthNonce)
+        .where(col(AuthNonce.nonce) == nonce, col(AuthNonce.used_at).is_(None))
+        .values(used_at=now)
+    )
+    if used.rowcount != 1:  # type: ignore[attr-defined]
+        raise SignInRefused(f"nonce {nonce}: already used (replay); ask for a new message")
+    if session.get(Account, signer) is None:
+        session.add(Account(address=signer, created_at=now))
+        session.flush()
+    token = secrets.token_urlsafe(32)
+    expires = now + lifetime
+    session.add(AuthSession(token_sha256=token_digest(token), address=signer, created_at=now,
+                            expires_at=expires))
+    return SignedIn(token=token, address=signer, expires_at=expires)
+
+
+def authenticate(session: Session, token: str, now: datetime) -> str:
+    """The address behind a session token, or AuthRequired."""
+    row = session.exec(
+        select(AuthSession).where(col(AuthSession.token_sha256) == token_digest(token))
+    ).first()
+    if row is None:
+        raise AuthRequired("session token unknown; sign in again")
+    if row.revoked_at is not None:
+        raise AuthRequired("session was signed out; sign in again")
+    if now >= row.expires_at:
+        raise AuthRequired(f"session expired at {_iso(row.expires_at)}; sign in again")
+    return row.address
+
+
+def sign_out(session: Session, token: str, now: datetime) -> None:
+    session.execute(
+        sa.update(AuthSession)
+        .where(col(AuthSession.token_sha256) == token_digest(token),
+               col(AuthSession.revoked_at).is_(None))
+        .values(revoked_at=now)
+    )

@@ -1,0 +1,705 @@
+"""The case service: signed steps in, one transaction out, chain effects after commit.
+
+Theory of operation (docs/api.md has the HTTP view):
+
+* ``submit_step`` verifies a signed record (form, signature = its signer field, domain,
+  case, position in the step chain: ``sequence`` = the number of records so far and
+  ``prevHash`` = the last record's hash), translates it into a procedure command
+  (``backend.services.steps``), calls ``procedure.apply`` with the injected clock, and in
+  ONE database transaction stores the new case, the step row and its details, the record
+  bundle's IPFS CID (encrypted when the rules make it confidential), a pending Merkle leaf,
+  the outbox notices, timeline events and the chain actions. The case row is locked first
+  (``FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so two requests for one
+  position cannot both win; the unique ``(case_id, sequence)`` is the last guard.
+* Institution steps (appointments, the escrow's execution of an award, defaults after a
+  missed deadline) are signed by the institution's key, the one the escrow names as the
+  order's institution and the judicial package checks. An admin authorises an
+  appointment with their own wallet: their signed record (same case, position, action and
+  payload) is kept beside the step as its ``authorization``.
+* ``run_due`` is the scheduler: for every case whose ``next_deadline`` has passed it calls
+  ``procedure.advance`` and records each default as an institution-signed
+  ``deadline.missed`` step, anchored like any other.
+* After commit the ``ChainExecutor`` sends the chain actions; when the escrow has executed
+  an award, ``enforcement.recorded`` is signed and applied (stage ``enforced``).
+
+The clock is injected (``clock()`` returns an aware UTC datetime); nothing here reads the
+wall clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from eth_account import Account as EthAccount
+from eth_utils import keccak
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, select
+
+from backend import procedure as p
+from backend.db import (
+    Case,
+    LeafKind,
+    Participant,
+    Step,
+    begin_exclusive,
+    is_postgres,
+)
+from backend.db.service_models import (
+    CaseEvent,
+    ChainAction,
+    ChainActionStatus,
+    CourtAccess,
+    CourtAccount,
+    OfferSignature,
+    StepDetail,
+)
+from backend.notices.outbox import enqueue_notice
+from backend.worker.anchoring import enqueue_leaf
+from evidence.encryption import encrypt_stream, generate_data_key
+from evidence.errors import WrongSigner
+from evidence.ipfs import Blockstore, add_bytes
+from evidence.records import (
+    ZERO_HASH,
+    CourtConfirmation,
+    Domain,
+    EvidenceSubmission,
+    Objection,
+    ProceduralStep,
+    SettlementOffer,
+    SignedRecord,
+    canonical_json,
+)
+
+from .chain import ChainExecutor, EscrowPort
+from .errors import AccessDenied, BadSubmission, Conflict, NotFound, StaleStep
+from .steps import INSTITUTION_ACTIONS, Translated, payload_hash, translate
+
+__all__ = ["CaseService", "ServiceConfig", "StepResult", "case_id_for_order"]
+
+MAX_CLOCK_SKEW_SECONDS = 300
+BUNDLE_FORMAT = "chainarb.step"
+CONFIDENTIAL_ACTIONS = frozenset({"offer.made", "offer.accepted", "offer.withdrawn",
+                                  "settlement.proposed"})
+
+
+def _h(b: bytes) -> str:
+    return "0x" + b.hex()
+
+
+def case_id_for_order(domain: Domain, order_id: int) -> str:
+    """One case per escrow order: keccak256 of the deployment and the order id."""
+    return _h(keccak(text=f"chainarb.case:{domain.chain_id}:{domain.verifying_contract}:"
+                          f"{order_id}"))
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    admins: frozenset[str]
+    institution_key: str  # hex; signs institution records (never logged)
+    rules: p.CaseRules = p.DEFAULT_RULES
+    base_url: str = ""
+    smtp_enabled: bool = False
+
+
+@dataclass(frozen=True)
+class StepResult:
+    case_id: str
+    sequence: int
+    record_hash: str
+    action: str
+    stage: str
+    cid: str | None
+    chain_actions: list[dict[str, Any]]
+
+
+class CaseService:
+    def __init__(self, sessions: sessionmaker[Session], *, port: EscrowPort,
+                 blockstore: Blockstore, clock: Callable[[], datetime],
+                 config: ServiceConfig) -> None:
+        self.sessions = sessions
+        self.port = port
+        self.blockstore = blockstore
+        self.clock = clock
+        self.config = config
+        self._institution = EthAccount.from_key(config.institution_key)
+        if self._institution.address != port.institution_address:
+            raise ValueError(f"the institution key's address {self._institution.address} is "
+                             f"not the escrow port's institution {port.institution_address}")
+        self.domain = port.domain()
+        self.executor = ChainExecutor(sessions, port, clock=clock, on_done=self._after_chain)
+
+    def __repr__(self) -> str:
+        return f"CaseService(institution={self.institution_address})"
+
+    @property
+    def institution_address(self) -> str:
+        return str(self._institution.address)
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(UTC)
+
+    # -- roles ---------------------------------------------------------------------------
+
+    def is_admin(self, address: str) -> bool:
+        return address in self.config.admins or address == self.institution_address
+
+    def viewer_roles(self, case: p.CaseState, address: str, session: Session) -> set[str]:
+        """The viewer's roles for access control (the procedure's plus admin/court access)."""
+        roles = {r.value for r in case.roles_of(address)} - {"anyone", "institution", "court"}
+        if case.claimant is None and address in (case.order.buyer, case.order.seller):
+            roles = (roles - {"claimant"}) | {"party"}
+        if self.is_admin(address):
+            roles.add("admin")
+        if address in case.courts:
+            roles.add("court")
+        return roles
+
+    # -- loading ------------------------------------------------------------------------
+
+    def _load(self, session: Session, case_id: str, *, lock: bool) -> tuple[Case, p.CaseState]:
+        query = select(Case).where(col(Case.id) == case_id.lower())
+        if lock and is_postgres(session):
+            query = query.with_for_update()
+        row = session.exec(query).first()
+        if row is None:
+            raise NotFound(f"case {case_id} does not exist")
+        return row, p.case_from_dict(row.state)
+
+    def load(self, case_id: str) -> tuple[Case, p.CaseState]:
+        with self.sessions() as session:
+            return self._load(session, case_id, lock=False)
+
+    def _begin_write(self, session: Session) -> None:
+        begin_exclusive(session)  # SQLite: take the write lock first; PostgreSQL: no-op
+
+    # -- opening a case -----------------------------------------------------------------
+
+    def open_case(self, user: str, order_id: int) -> str:
+        """Create the (unfiled) case of an escrow order; a party of the order asks."""
+        order = self.port.read_order(order_id)
+        if user not in (order.buyer, order.seller):
+            raise AccessDenied(f"only the buyer {order.buyer} or the seller {order.seller} of "
+                               f"order {order_id} may open its case; you are {user}")
+        if order.institution != self.institution_address:
+            raise BadSubmission(f"order {order_id} names the institution {order.institution}, "
+                                f"not this one ({self.institution_address})",
+                                code="wrong_institution")
+        case_id = case_id_for_order(self.domain, order_id)
+        now = self.now()
+        state = p.new_case(
+            case_id=case_id,
+            order=p.Order(order_id=order_id, buyer=order.buyer, seller=order.seller,
+                          amount=order.amount, guarantee=order.guarantee),
+            institution=self.config.admins | {self.institution_address},
+            rules=self.config.rules,
+        )
+        with self.sessions() as session:
+            self._begin_write(session)
+            if session.get(Case, case_id) is not None:
+                session.rollback()
+                return case_id  # idempotent: one case per order
+            session.add(Case(id=case_id, order_id=str(order_id), claimant=order.buyer,
+                             respondent=order.seller, stage=state.stage.value,
+                             state=p.case_to_dict(state), next_sequence=0, created_at=now,
+                             updated_at=now))
+            session.flush()
+            for addr, role in ((order.buyer, "buyer"), (order.seller, "seller")):
+                session.add(Participant(case_id=case_id, address=addr, role=role,
+                                        appointed_at=now))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+        return case_id
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def chain_head(self, session: Session, case_id: str) -> tuple[int, bytes, int]:
+        """(next position, previous record hash, previous signedAt) of the step chain."""
+        last = session.exec(select(Step).where(col(Step.case_id) == case_id)
+                            .order_by(col(Step.sequence).desc()).limit(1)).first()
+        if last is None:
+            return 0, ZERO_HASH, 0
+        return (last.sequence + 1, bytes.fromhex(last.record_hash[2:]),
+                int(last.record["message"]["signedAt"]))
+
+    def submit_step(self, user: str, case_id: str, body: Mapping[str, Any]) -> StepResult:
+        """Verify, translate, apply and store one signed step (see the module doc)."""
+        if not isinstance(body, Mapping) or "record" not in body:
+            raise BadSubmission("body: expected {'record': <signed record JSON>, ...}")
+        signed = SignedRecord.from_json_obj(body["record"])
+        rec = signed.record
+        signer = signed.verify()[0]  # the record's signer field signed it
+        if signer != user:
+            raise AccessDenied(f"the record is signed by {signer}, but you are signed in as "
+                               f"{user}; post your own signed records")
+        payload = body.get("payload")
+        attachments = body.get("attachments") or []
+        now = self.now()
+        admin_record: SignedRecord | None = None
+        if isinstance(rec, ProceduralStep) and rec.action in INSTITUTION_ACTIONS \
+                and signer != self.institution_address:
+            if not self.is_admin(signer):
+                raise p.WrongActor(f"{rec.action} is the institution's act; {signer} is not an "
+                                   "institution admin")
+            if rec.action == "enforcement.recorded":
+                raise AccessDenied("enforcement.recorded is written by the service when the "
+                                   "escrow has paid out")
+            admin_record = signed
+            signed = replace(rec, actor=self.institution_address).sign(
+                self._institution.key, self.domain)
+        with self.sessions() as session:
+            self._begin_write(session)
+            row, case = self._load(session, case_id, lock=True)
+            self._check_binding(session, row, signed, now)
+            award_hash = self._award_record_hash(session, row.id, case)
+            translated = translate(case, signed, actor=signed.signers()[0],
+                                   payload=payload, attachments=attachments,
+                                   reasons=body.get("reasons"), award_record_hash=award_hash)
+            self._check_document(translated, body.get("document"))
+            new_case, effects = p.apply(case, translated.command, now)
+            result = self._store(session, row, case, new_case, effects, signed, translated,
+                                 now, authorization=admin_record,
+                                 document=body.get("document"))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                raise StaleStep("another step took this position in the case first; reload "
+                                "and sign again") from None
+        self.executor.run(case_id=row.id)
+        return self._with_actions(result)
+
+    def _with_actions(self, result: StepResult) -> StepResult:
+        with self.sessions() as session:
+            actions = session.exec(select(ChainAction).where(
+                col(ChainAction.case_id) == result.case_id).order_by(col(ChainAction.id))).all()
+            listed = [chain_action_view(a) for a in actions]
+        return replace(result, chain_actions=listed)
+
+    def _check_binding(self, session: Session, row: Case, signed: SignedRecord,
+                       now: datetime) -> None:
+        rec = signed.record
+        if not rec.CHAINED:
+            raise BadSubmission(f"{rec.TYPE_NAME} has no place in the step chain; carry it "
+                                "as an attachment of the step that binds it",
+                                code="wrong_record_type")
+        position, prev, prev_at = self.chain_head(session, row.id)
+        if signed.domain != self.domain:
+            signed.check_binding(self.domain, case_id=row.id)  # raises ReplayError
+        if _h(rec.case_id) != row.id:
+            signed.check_binding(self.domain, case_id=row.id)
+        seq: int = rec.sequence  # type: ignore[attr-defined]
+        rec_prev: bytes = rec.prev_hash  # type: ignore[attr-defined]
+        if seq != position or rec_prev != prev:
+            raise StaleStep(f"{rec.TYPE_NAME} is for position {seq} after {_h(rec_prev)}; the "
+                            f"case's next position is {position} after {_h(prev)}: reload the "
+                            "case and sign again")
+        signed_at: int = rec.signed_at  # type: ignore[attr-defined]
+        now_s = int(now.timestamp())
+        if signed_at > now_s + MAX_CLOCK_SKEW_SECONDS:
+            raise BadSubmission(f"signedAt {signed_at} is in the future (now {now_s})",
+                                code="clock_skew")
+        if signed_at < prev_at:
+            raise BadSubmission(f"signedAt {signed_at} is before the previous step's "
+                                f"{prev_at}", code="clock_skew")
+
+    def _award_record_hash(self, session: Session, case_id: str, case: p.CaseState
+                           ) -> str | None:
+        """Record hash of the binding award's Award record (panel's if any), or None."""
+        if case.final_award is None:
+            return None
+        action = "award.panel_signed" if case.panel_award is not None else "award.issued"
+        details = session.exec(select(StepDetail).where(col(StepDetail.case_id) == case_id,
+                                                        col(StepDetail.action) == action)
+                               .order_by(col(StepDetail.step_id))).all()
+        final = case.final_award
+        for d in details:
+            for att in d.attachments:
+                if att.get("type") == "Award":
+                    a = SignedRecord.from_json_obj(att)
+                    if _h(a.record.award_hash) == final.award_hash:  # type: ignore[attr-defined]
+                        return _h(a.record_hash)
+        return None
+
+    @staticmethod
+    def _check_document(t: Translated, document: Mapping[str, Any] | None) -> None:
+        if document is None:
+            return
+        from .steps import DOCUMENT_FIELDS
+
+        name = DOCUMENT_FIELDS.get(type(t.command))
+        if name is None:
+            raise BadSubmission(f"document: {t.action} takes no document")
+        content = _document_bytes(document)
+        digest = "0x" + hashlib.sha256(content).hexdigest()
+        if digest != getattr(t.command, name):
+            raise BadSubmission(f"document: its SHA-256 {digest} is not the signed {name} "
+                                f"{getattr(t.command, name)}", code="document_mismatch")
+
+    # -- storing ----------------------------------------------------------------------------
+
+    def _store(self, session: Session, row: Case, before: p.CaseState, after: p.CaseState,
+               effects: Sequence[p.Effect], signed: SignedRecord, t: Translated,
+               now: datetime, *, authorization: SignedRecord | None = None,
+               document: Mapping[str, Any] | None = None) -> StepResult:
+        step = self._insert_step(session, row, before, signed, t.action, now,
+                                 payload=t.payload, attachments=t.attachments,
+                                 authorization=authorization, command=p.command_to_dict(
+                                     t.command), document=document)
+        if t.settlement is not None and t.offer_id is not None:
+            session.add(OfferSignature(case_id=row.id, offer_id=t.offer_id,
+                                       signer=t.command.actor,
+                                       signature=_h(t.settlement.signatures[0]),
+                                       record_hash=_h(t.settlement.record_hash), created_at=now))
+            session.flush()
+        self._apply_effects(session, row, after, effects, now, step_action=t.action,
+                            actor=t.command.actor, award=t.award)
+        self._save_case(session, row, after, now)
+        return StepResult(case_id=row.id, sequence=step.sequence, record_hash=step.record_hash,
+                          action=t.action, stage=after.stage.value, cid=step.cid,
+                          chain_actions=[])
+
+    def _insert_step(self, session: Session, row: Case, case: p.CaseState,
+                     signed: SignedRecord, action: str, now: datetime, *,
+                     payload: bytes | None, attachments: Sequence[SignedRecord] = (),
+                     authorization: SignedRecord | None = None,
+                     command: dict[str, Any] | None = None,
+                     document: Mapping[str, Any] | None = None) -> Step:
+        rec = signed.record
+        confidential = action in CONFIDENTIAL_ACTIONS or case.stage in (
+            p.Stage.FACILITATION,)
+        bundle = {
+            "format": BUNDLE_FORMAT, "v": 1, "action": action,
+            "record": signed.to_json_obj(),
+            "payload": json.loads(payload) if payload is not None else None,
+            "attachments": [a.to_json_obj() for a in attachments],
+            "authorization": authorization.to_json_obj() if authorization else None,
+        }
+        data_key: bytes | None = generate_data_key() if confidential else None
+        cid = self._put(canonical_json(bundle), data_key)
+        stored_attachments = [a.to_json_obj() for a in attachments]
+        if document is not None:
+            content = _document_bytes(document)
+            doc_key = generate_data_key()
+            stored_attachments.append({
+                "type": "Document", "filename": str(document.get("filename", "document")),
+                "mediaType": str(document.get("media_type", "application/octet-stream")),
+                "sha256": "0x" + hashlib.sha256(content).hexdigest(),
+                "cid": self._put(content, doc_key), "dataKey": _h(doc_key)})
+        step = Step(case_id=row.id, sequence=rec.sequence,  # type: ignore[attr-defined]
+                    kind=action, record=signed.to_json_obj(),
+                    signature=_h(signed.signatures[0]), signer=signed.signers()[0],
+                    record_hash=_h(signed.record_hash),
+                    prev_hash=_h(rec.prev_hash),  # type: ignore[attr-defined]
+                    cid=cid, created_at=now)
+        session.add(step)
+        session.flush()
+        assert step.id is not None
+        session.add(StepDetail(
+            step_id=step.id, case_id=row.id, action=action, command=command or {},
+            payload=payload.decode() if payload is not None else None,
+            attachments=stored_attachments,
+            authorization=authorization.to_json_obj() if authorization else None,
+            confidential=confidential, data_key=_h(data_key) if data_key else None,
+            bundle_cid=cid,
+            signed_at=datetime.fromtimestamp(rec.signed_at, UTC),  # type: ignore[attr-defined]
+            created_at=now))
+        enqueue_leaf(session, kind=LeafKind.STEP, ref_id=step.id, case_id=row.id,
+                     value=signed.merkle_leaf())
+        session.flush()
+        return step
+
+    def _put(self, data: bytes, data_key: bytes | None) -> str:
+        """Store bytes in IPFS (encrypted under ``data_key`` when given); returns the CID."""
+        if data_key is not None:
+            out = io.BytesIO()
+            encrypt_stream(io.BytesIO(data), out, data_key, hash_in_thread=False)
+            data = out.getvalue()
+        return str(add_bytes(data, cid_version=1, blockstore=self.blockstore))
+
+    def _chain(self, session: Session, case_id: str, kind: str, payload: dict[str, Any],
+               now: datetime, status: ChainActionStatus = ChainActionStatus.PENDING) -> None:
+        session.add(ChainAction(case_id=case_id, kind=kind, payload=payload, status=status,
+                                created_at=now, updated_at=now))
+
+    def _apply_effects(self, session: Session, row: Case, case: p.CaseState,
+                       effects: Sequence[p.Effect], now: datetime, *, step_action: str,
+                       actor: str | None, award: SignedRecord | None = None) -> None:
+        notified: set[str] = set()
+        order_id = str(case.order.order_id)
+        for e in effects:
+            if isinstance(e, p.NotifyParties):
+                for r in e.recipients:
+                    self._notice(session, row.id, r, e.kind, now, case)
+                    notified.add(r)
+            elif isinstance(e, p.FreezeEscrow):
+                self._chain(session, row.id, "freeze", {"orderId": order_id, "caseId": row.id},
+                            now, status=ChainActionStatus.AWAITING_PARTY)
+            elif isinstance(e, p.AppointOnChain):
+                kind = "appoint_arbitrator" if e.round == 0 else "appoint_panel"
+                self._chain(session, row.id, kind, {"orderId": order_id, "caseId": row.id,
+                                                    "arbitrators": list(e.arbitrators)}, now)
+            elif isinstance(e, p.ExecuteSettlement):
+                self._settlement_action(session, row.id, case, e, now)
+            elif isinstance(e, p.SubmitAwardToEscrow):
+                if e.round == 0:
+                    if award is None:
+                        raise AssertionError("a round-0 award is submitted with its record")
+                    self._chain(session, row.id, "submit_award", {
+                        "orderId": order_id, "caseId": row.id,
+                        "allocation": p.to_jsonable(e.award.allocation),
+                        "awardHash": e.award.award_hash,
+                        "signature": _h(award.signatures[0])}, now)
+                else:
+                    self._chain(session, row.id, "submit_panel_award",
+                                self._panel_payload(session, row.id, case, e), now)
+            elif type(e).__name__ == "ExecuteAwardOnEscrow":
+                award_terms = case.final_award
+                self._chain(session, row.id, "execute_award", {
+                    "orderId": order_id, "caseId": row.id,
+                    "allocation": p.to_jsonable(award_terms.allocation if award_terms
+                                                else None)}, now)
+            elif type(e).__name__ == "ObjectOnChain":
+                self._chain(session, row.id, "object", {"orderId": order_id, "caseId": row.id,
+                                                        "party": getattr(e, "party", None)},
+                            now, status=ChainActionStatus.AWAITING_PARTY)
+            elif type(e).__name__ == "ResolveEscrowByTimeout":
+                self._chain(session, row.id, "resolve_by_timeout",
+                            {"orderId": order_id, "caseId": row.id}, now)
+            elif isinstance(e, p.StageChanged):
+                session.add(CaseEvent(case_id=row.id, at=e.at, kind="stage_changed", data={
+                    "from": e.stage_from.value, "to": e.stage_to.value,
+                    "byDefault": e.by_default}))
+            elif isinstance(e, p.DeadlineSet):
+                session.add(CaseEvent(case_id=row.id, at=now, kind="deadline_set", data={
+                    "stage": e.stage.value, "at": p.to_jsonable(e.at)}))
+            elif isinstance(e, p.AppointmentRequested):
+                session.add(CaseEvent(case_id=row.id, at=now, kind="appointment_requested",
+                                      data={"role": e.role.value, "by": p.to_jsonable(e.by)}))
+        # Every step is notified to each party; evidence notices follow disclosure only.
+        if step_action != "evidence.submitted":
+            for party in case.parties:
+                if party not in notified and party != actor:
+                    self._notice(session, row.id, party, "step_recorded", now, case,
+                                 action=step_action)
+
+    def _notice(self, session: Session, case_id: str, recipient: str, kind: str,
+                now: datetime, case: p.CaseState, action: str = "") -> None:
+        enqueue_notice(session, case_id=case_id, recipient=recipient, kind=kind, now=now,
+                       stage=case.stage.value, action=action, base_url=self.config.base_url,
+                       smtp_enabled=self.config.smtp_enabled)
+
+    def _settlement_action(self, session: Session, case_id: str, case: p.CaseState,
+                           e: p.ExecuteSettlement, now: datetime) -> None:
+        accepted = [o for o in case.offers if o.allocation == e.allocation
+                    and set(case.parties) <= o.accepted_by]
+        sigs: dict[str, str] = {}
+        for offer in accepted:
+            rows = session.exec(select(OfferSignature).where(
+                col(OfferSignature.case_id) == case_id,
+                col(OfferSignature.offer_id) == offer.offer_id)).all()
+            sigs = {r.signer: r.signature for r in rows}
+            if case.order.buyer in sigs and case.order.seller in sigs:
+                break
+        self._chain(session, case_id, "execute_settlement", {
+            "orderId": str(case.order.order_id), "caseId": case_id,
+            "allocation": p.to_jsonable(e.allocation),
+            "buyerSignature": sigs.get(case.order.buyer, ""),
+            "sellerSignature": sigs.get(case.order.seller, "")}, now)
+
+    def _panel_payload(self, session: Session, case_id: str, case: p.CaseState,
+                       e: p.SubmitAwardToEscrow) -> dict[str, Any]:
+        by_member: dict[str, str] = {}
+        details = session.exec(select(StepDetail).where(
+            col(StepDetail.case_id) == case_id,
+            col(StepDetail.action) == "award.panel_signed")).all()
+        for d in details:
+            for att in d.attachments:
+                if att.get("type") != "Award":
+                    continue
+                a = SignedRecord.from_json_obj(att)
+                r = a.record
+                terms = (r.to_buyer, r.to_seller, r.compensation,  # type: ignore[attr-defined]
+                         _h(r.award_hash))  # type: ignore[attr-defined]
+                want = (e.award.allocation.to_buyer, e.award.allocation.to_seller,
+                        e.award.allocation.compensation, e.award.award_hash)
+                if terms == want:
+                    by_member[a.signers()[0]] = _h(a.signatures[0])
+        return {"orderId": str(case.order.order_id), "caseId": case_id,
+                "allocation": p.to_jsonable(e.award.allocation),
+                "awardHash": e.award.award_hash,
+                "signatures": [by_member.get(m, "") for m in case.panel]}
+
+    def _save_case(self, session: Session, row: Case, case: p.CaseState, now: datetime) -> None:
+        row.state = p.case_to_dict(case)
+        row.stage = case.stage.value
+        row.next_sequence = self.chain_head(session, row.id)[0]
+        row.next_deadline = p.next_deadline(case)
+        if case.claimant is not None and case.respondent is not None:
+            row.claimant, row.respondent = case.claimant, case.respondent
+        row.updated_at = now
+        session.add(row)
+        have = {(x.address, x.role) for x in session.exec(
+            select(Participant).where(col(Participant.case_id) == row.id)).all()}
+        wanted = [(case.mediator, "mediator"), (case.arbitrator, "arbitrator"),
+                  *((m, "panelist") for m in case.panel)]
+        for addr, role in wanted:
+            if addr is not None and (addr, role) not in have:
+                session.add(Participant(case_id=row.id, address=addr, role=role,
+                                        appointed_at=now))
+        session.flush()
+
+    # -- institution-signed steps ---------------------------------------------------------
+
+    def _institution_step(self, session: Session, row: Case, action: str,
+                          payload: Mapping[str, Any], now: datetime) -> SignedRecord:
+        position, prev, prev_at = self.chain_head(session, row.id)
+        rec = ProceduralStep(case_id=row.id, sequence=position, prev_hash=prev,
+                             actor=self.institution_address, action=action,
+                             payload_hash=payload_hash(payload),
+                             signed_at=max(int(now.timestamp()), prev_at))
+        return rec.sign(self._institution.key, self.domain)
+
+    def _after_chain(self, action: ChainAction) -> None:
+        """The escrow executed an award: sign and apply ``enforcement.recorded``."""
+        if action.kind not in ("execute_award", "submit_panel_award") or not action.tx_hash:
+            return
+        a = action.payload["allocation"]
+        shortfall = getattr(self.port, "shortfalls", {}).get(action.tx_hash, 0)
+        payload = {"txHash": action.tx_hash, "toBuyer": str(a["to_buyer"]),
+                   "toSeller": str(a["to_seller"]), "compensation": str(a["compensation"]),
+                   "compensationShortfall": str(shortfall)}
+        now = self.now()
+        with self.sessions() as session:
+            self._begin_write(session)
+            row, case = self._load(session, action.case_id, lock=True)
+            if case.stage not in p.ENFORCEABLE_STAGES:
+                session.rollback()
+                return
+            signed = self._institution_step(session, row, "enforcement.recorded", payload, now)
+            t = translate(case, signed, actor=self.institution_address, payload=payload,
+                          attachments=[], reasons=None, award_record_hash=None)
+            new_case, effects = p.apply(case, t.command, now)
+            self._store(session, row, case, new_case, effects, signed, t, now)
+            session.commit()
+
+    # -- the scheduler ---------------------------------------------------------------------
+
+    def run_due(self, now: datetime | None = None) -> list[str]:
+        """Advance every case whose deadline has passed (default proceedings)."""
+        now = now or self.now()
+        with self.sessions() as session:
+            due = list(session.exec(select(Case.id).where(
+                col(Case.next_deadline).is_not(None), col(Case.next_deadline) <= now)).all())
+        advanced = []
+        for case_id in due:
+            if self.advance_case(case_id, now):
+                advanced.append(case_id)
+            self.executor.run(case_id=case_id)
+        return advanced
+
+    def advance_case(self, case_id: str, now: datetime | None = None) -> bool:
+        now = now or self.now()
+        with self.sessions() as session:
+            self._begin_write(session)
+            row, case = self._load(session, case_id, lock=True)
+            new_case, effects = p.advance(case, now)
+            if not effects:
+                session.rollback()
+                return False
+            for e in effects:
+                if isinstance(e, p.AnchorStep) and e.sequence is None:
+                    stage = case.stage.value
+                    for sep in (":", "."):
+                        if sep in e.step:
+                            stage = e.step.rsplit(sep, 1)[1]
+                    action = f"deadline_missed.{stage}"
+                    payload = {"missed": stage, "deadline": p.to_jsonable(e.at)}
+                    signed = self._institution_step(session, row, action, payload, now)
+                    self._insert_step(session, row, case, signed, action, now,
+                                      payload=canonical_json(payload))
+            self._apply_effects(session, row, new_case, effects, now,
+                                step_action="deadline_missed", actor=None)
+            for e in effects:
+                if isinstance(e, p.StageChanged):
+                    for party in new_case.parties:
+                        self._notice(session, row.id, party, "stage_changed", now, new_case)
+            self._save_case(session, row, new_case, now)
+            session.commit()
+        return True
+
+    # -- courts ----------------------------------------------------------------------------
+
+    def register_court(self, admin: str, address: str, name: str) -> None:
+        if not self.is_admin(admin):
+            raise AccessDenied("only an institution admin registers courts")
+        with self.sessions() as session:
+            if session.get(CourtAccount, address) is None:
+                session.add(CourtAccount(address=address, name=name, registered_by=admin,
+                                         created_at=self.now()))
+                session.commit()
+
+    def grant_court(self, admin: str, case_id: str, court: str) -> None:
+        """Give a registered court access to a case (it may read and confirm)."""
+        if not self.is_admin(admin):
+            raise AccessDenied("only an institution admin grants court access")
+        now = self.now()
+        with self.sessions() as session:
+            self._begin_write(session)
+            if session.get(CourtAccount, court) is None:
+                raise NotFound(f"court {court} is not registered; register it first")
+            row, case = self._load(session, case_id, lock=True)
+            if court in (case.order.buyer, case.order.seller) or court in case.neutrals:
+                raise Conflict(f"{court} takes part in the case; it cannot be its court",
+                               code="conflict_of_interest")
+            if court not in case.courts:
+                case = replace(case, courts=case.courts | {court})
+                session.add(CourtAccess(case_id=row.id, court=court, granted_by=admin,
+                                        created_at=now))
+                session.add(Participant(case_id=row.id, address=court, role="court",
+                                        appointed_at=now))
+                row.state = p.case_to_dict(case)
+                session.add(row)
+                for party in case.parties:
+                    self._notice(session, row.id, party, "court_access_granted", now, case)
+                self._notice(session, row.id, court, "court_access_granted", now, case)
+            session.commit()
+
+
+def chain_action_view(a: ChainAction) -> dict[str, Any]:
+    return {"id": a.id, "kind": a.kind, "status": a.status, "attempts": a.attempts,
+            "txHash": a.tx_hash, "error": a.error}
+
+
+def _document_bytes(document: Mapping[str, Any]) -> bytes:
+    import base64
+    import binascii
+
+    raw = document.get("content_base64")
+    if not isinstance(raw, str):
+        raise BadSubmission("document.content_base64: expected base64 text")
+    if len(raw) > 14_000_000:
+        raise BadSubmission("document: at most 10 MB inline; upload larger files as evidence")
+    try:
+        return base64.b64decode(raw, validate=True)
+    except binascii.Error:
+        raise BadSubmission("document.content_base64: not valid base64") from None
+
+
+def new_token() -> str:  # pragma: no cover - convenience for scripts
+    return secrets.token_hex(16)
+
+
+# Names used by the API for typing the record types it accepts.
+CHAINED_TYPES = (ProceduralStep, SettlementOffer, EvidenceSubmission, Objection,
+                 CourtConfirmation)
+_ = WrongSigner  # re-exported for the API's error table

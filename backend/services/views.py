@@ -1,0 +1,176 @@
+"""What each role may read of a case (access control for the read side).
+
+Who may read a case at all: its parties (buyer and seller), its current neutrals (mediator,
+arbitrator, panel), institution admins and the courts given access. Everyone else gets
+403. Within a case:
+
+* Evidence content follows ``procedure.can_see`` exactly; a party never sees the other's
+  caucus item, not even that a step submitting it exists (the timeline leaves it out).
+* Offers and proposals are for the parties and the mediator; the tribunal decides on the
+  record and does not see what was offered in negotiation (the UNCITRAL Mediation Model
+  Law art. 11 "without prejudice" rule), nor do courts until the result exists.
+* Admins see metadata (stages, deadlines, steps, commitments), never evidence content.
+* Courts read only what their stage allows (``procedure._rules.COURT_READ_STAGES``).
+
+Times are UTC ISO 8601 (``...Z``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from backend import procedure as p
+from backend.db import Case, Participant, Step
+from backend.db.service_models import CaseEvent, ChainAction, StepDetail
+
+from .cases import CaseService, chain_action_view
+from .errors import AccessDenied
+
+__all__ = ["case_view", "check_reader", "list_cases", "step_view", "timeline"]
+
+OFFER_READERS = frozenset({"claimant", "respondent", "party", "mediator"})
+
+
+def _iso(value: Any) -> Any:
+    return p.to_jsonable(value)
+
+
+def check_reader(service: CaseService, session: Session, case: p.CaseState, viewer: str
+                 ) -> set[str]:
+    """The viewer's roles, or AccessDenied when the viewer has no business in the case."""
+    roles = service.viewer_roles(case, viewer, session)
+    if not roles:
+        raise AccessDenied(f"{viewer} takes no part in case {case.case_id}")
+    return roles
+
+
+def _hidden_evidence(case: p.CaseState, viewer: str, roles: set[str]) -> set[str]:
+    """Commitments of evidence items whose very existence the viewer must not learn."""
+    if "admin" in roles:
+        return set()
+    return {i.commitment for i in case.evidence if not p.can_see(case, i, viewer)
+            and i.stage in (p.Stage.FACILITATION,)}
+
+
+def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]:
+    with service.sessions() as session:
+        row, case = service._load(session, case_id, lock=False)
+        roles = check_reader(service, session, case, viewer)
+        position, prev, _ = service.chain_head(session, row.id)
+        actions = session.exec(select(ChainAction).where(col(ChainAction.case_id) == row.id)
+                               .order_by(col(ChainAction.id))).all()
+    hidden = _hidden_evidence(case, viewer, roles)
+    evidence = []
+    for item in case.evidence:
+        if item.commitment in hidden:
+            continue
+        entry = {"evidenceId": item.evidence_id, "submittedBy": item.submitted_by,
+                 "stage": item.stage.value, "kind": item.kind.value,
+                 "commitment": item.commitment, "submittedAt": _iso(item.submitted_at),
+                 "readable": p.can_see(case, item, viewer) and "admin" not in roles - {
+                     "claimant", "respondent", "party", "mediator", "arbitrator",
+                     "panelist", "court"}}
+        if entry["readable"]:
+            entry["contentCid"] = item.content_cid
+        evidence.append(entry)
+    view: dict[str, Any] = {
+        "caseId": row.id,
+        "orderId": str(case.order.order_id),
+        "stage": case.stage.value,
+        "stageEnteredAt": _iso(case.stage_entered_at),
+        "deadline": _iso(case.deadline),
+        "yourRoles": sorted(roles),
+        "buyer": case.order.buyer,
+        "seller": case.order.seller,
+        "amount": str(case.order.amount),
+        "guarantee": str(case.order.guarantee),
+        "claimant": case.claimant,
+        "respondent": case.respondent,
+        "disputeType": case.dispute_type.value if case.dispute_type else None,
+        "remedy": case.remedy.value if case.remedy else None,
+        "claimedAmount": str(case.claimed_amount),
+        "mediator": case.mediator,
+        "arbitrator": case.arbitrator,
+        "panel": list(case.panel),
+        "arbitrationAgreed": case.arbitration_agreed,
+        "award": p.to_jsonable(case.final_award),
+        "courtDecision": p.to_jsonable(case.court_decision),
+        "evidence": evidence,
+        "nextSequence": position,
+        "prevHash": "0x" + prev.hex(),
+        "domain": service.domain.to_json_obj(),
+        "institution": service.institution_address,
+        "chainActions": [chain_action_view(a) for a in actions],
+    }
+    if roles & OFFER_READERS:
+        view["offers"] = p.to_jsonable(case.offers)
+        view["preEvaluation"] = p.to_jsonable(case.pre_evaluation)
+    return view
+
+
+def timeline(service: CaseService, case_id: str, viewer: str) -> list[dict[str, Any]]:
+    """Steps and events in time order (UTC ISO 8601), as far as the viewer may know them."""
+    with service.sessions() as session:
+        row, case = service._load(session, case_id, lock=False)
+        roles = check_reader(service, session, case, viewer)
+        steps = session.exec(select(Step, StepDetail).where(
+            col(Step.case_id) == row.id, col(StepDetail.step_id) == col(Step.id))
+            .order_by(col(Step.sequence))).all()
+        events = session.exec(select(CaseEvent).where(col(CaseEvent.case_id) == row.id)
+                              .order_by(col(CaseEvent.id))).all()
+    hidden = _hidden_evidence(case, viewer, roles)
+    items: list[dict[str, Any]] = []
+    for step, detail in steps:
+        msg = step.record["message"]
+        if step.kind == "evidence.submitted" and msg.get("commitment") in hidden:
+            continue
+        items.append({"at": _iso(detail.signed_at), "type": "step", "sequence": step.sequence,
+                      "action": step.kind, "signer": step.signer,
+                      "recordType": step.record["type"], "recordHash": step.record_hash,
+                      "cid": step.cid, "confidential": detail.confidential})
+    for e in events:
+        items.append({"at": _iso(e.at), "type": e.kind, **e.data})
+    items.sort(key=lambda i: (i["at"], 0 if i["type"] == "step" else 1))
+    return items
+
+
+def step_view(service: CaseService, case_id: str, sequence: int, viewer: str
+              ) -> dict[str, Any]:
+    """One signed record with its payload and attachments (documents without keys)."""
+    from .errors import NotFound
+
+    with service.sessions() as session:
+        row, case = service._load(session, case_id, lock=False)
+        roles = check_reader(service, session, case, viewer)
+        found = session.exec(select(Step, StepDetail).where(
+            col(Step.case_id) == row.id, col(Step.sequence) == sequence,
+            col(StepDetail.step_id) == col(Step.id))).first()
+    if found is None:
+        raise NotFound(f"case {case_id} has no step {sequence}")
+    step, detail = found
+    if step.kind == "evidence.submitted" and \
+            step.record["message"].get("commitment") in _hidden_evidence(case, viewer, roles):
+        raise NotFound(f"case {case_id} has no step {sequence}")
+    if detail.action in ("offer.made", "offer.accepted", "offer.withdrawn",
+                         "settlement.proposed") and not roles & (OFFER_READERS | {"admin"}):
+        raise AccessDenied("offers are for the parties and the mediator")
+    return {"sequence": step.sequence, "action": step.kind, "record": step.record,
+            "recordHash": step.record_hash, "cid": step.cid,
+            "payload": detail.payload, "attachments": [
+                {k: v for k, v in a.items() if k != "dataKey"} for a in detail.attachments],
+            "authorization": detail.authorization}
+
+
+def list_cases(service: CaseService, viewer: str) -> list[dict[str, Any]]:
+    with service.sessions() as session:
+        if service.is_admin(viewer):
+            rows = session.exec(select(Case).order_by(col(Case.created_at))).all()
+        else:
+            ids = session.exec(select(Participant.case_id).where(
+                col(Participant.address) == viewer)).all()
+            rows = session.exec(select(Case).where(col(Case.id).in_(set(ids)))
+                                .order_by(col(Case.created_at))).all()
+    return [{"caseId": r.id, "orderId": r.order_id, "stage": r.stage,
+             "nextDeadline": _iso(r.next_deadline)} for r in rows]

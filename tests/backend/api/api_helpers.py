@@ -1,0 +1,288 @@
+"""Clients of the API as real users are: each holds its own key and signs its own records.
+
+``World`` builds the app on a database URL with an injected clock, an in-memory escrow
+(``FakeEscrowPort``) and an in-memory IPFS blockstore; ``Actor`` signs in with
+``personal_sign`` and posts EIP-712 records built from the case's ``nextSequence``,
+``prevHash`` and ``domain`` exactly as a wallet front-end would.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
+from fastapi.testclient import TestClient
+
+from backend.api.app import create_app
+from backend.api.config import ServiceOptions
+from backend.services.chain import FakeEscrowPort, OrderInfo
+from backend.services.steps import payload_hash
+from backend.settings import DEV_INSTITUTION_KEY, Settings
+from evidence.ipfs import MemoryBlockstore
+from evidence.records import (
+    Award,
+    CourtConfirmation,
+    Domain,
+    Objection,
+    ProceduralStep,
+    Settlement,
+    SettlementOffer,
+    SignedRecord,
+)
+
+CHAIN_ID = 31_337
+ESCROW = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+AMOUNT = 1_000_000_000  # 1,000 USDC (6 decimals)
+GUARANTEE = 300_000_000
+ORDER_ID = 7
+
+
+def _key(name: str) -> LocalAccount:
+    return Account.from_key(hashlib.sha256(f"chainarb-api-test:{name}".encode()).digest())
+
+
+class Clock:
+    """The injected clock: tests move it; the service never reads the wall clock."""
+
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def sha(data: bytes) -> str:
+    return "0x" + hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Actor:
+    name: str
+    key: LocalAccount
+    world: World
+    token: str | None = None
+
+    @property
+    def address(self) -> str:
+        return str(self.key.address)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        if self.token is None:
+            self.sign_in()
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def sign_in(self) -> str:
+        c = self.world.client
+        ch = c.get("/auth/nonce", params={"address": self.address})
+        assert ch.status_code == 200, ch.text
+        msg = ch.json()["message"]
+        sig = self.key.sign_message(encode_defunct(text=msg)).signature.hex()
+        r = c.post("/auth/sign-in", json={"message": msg, "signature": "0x" +
+                                          sig.removeprefix("0x")})
+        assert r.status_code == 200, r.text
+        self.token = r.json()["token"]
+        return self.token
+
+    # -- reading -------------------------------------------------------------------------
+    def _retry(self, send: Any) -> Any:
+        """Send; a session that expired while the test moved the clock signs in again."""
+        r = send()
+        if r.status_code == 401 and "expired" in r.text:
+            self.sign_in()
+            r = send()
+        return r
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self._retry(lambda: self.world.client.get(path, headers=self.headers, **kw))
+
+    def post(self, path: str, json: Any = None) -> Any:
+        return self._retry(lambda: self.world.client.post(path, headers=self.headers, json=json))
+
+    def case(self, case_id: str | None = None) -> dict[str, Any]:
+        r = self.get(f"/cases/{case_id or self.world.case_id}")
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    # -- signing -------------------------------------------------------------------------
+    def head(self, case_id: str | None = None) -> tuple[int, str]:
+        """The case's next position and previous record hash (what a wallet signs over)."""
+        cid = case_id or self.world.case_id
+        view = self.world.admin.case(cid) if self is not self.world.admin else self.case(cid)
+        return view["nextSequence"], view["prevHash"]
+
+    def at(self) -> int:
+        return int(self.world.clock.now.timestamp())
+
+    def step(self, action: str, payload: dict[str, Any] | None = None, *,
+             payload_hash_: str | None = None, sequence: int | None = None,
+             prev: str | None = None, case_id: str | None = None,
+             domain: Domain | None = None) -> dict[str, Any]:
+        seq, prv = self.head(case_id)
+        rec = ProceduralStep(
+            case_id=case_id or self.world.case_id, sequence=seq if sequence is None else sequence,
+            prev_hash=prv if prev is None else prev, actor=self.address, action=action,
+            payload_hash=payload_hash_ or payload_hash(payload or {}), signed_at=self.at())
+        return rec.sign(self.key.key, domain or self.world.domain).to_json_obj()
+
+    def settlement(self, to_buyer: int, to_seller: int, compensation: int = 0) -> SignedRecord:
+        return Settlement(order_id=ORDER_ID, case_id=self.world.case_id, to_buyer=to_buyer,
+                          to_seller=to_seller, compensation=compensation
+                          ).sign(self.key.key, self.world.domain)
+
+    def offer(self, to_buyer: int, to_seller: int, compensation: int = 0,
+              expires_in: int = 3 * 86400) -> dict[str, Any]:
+        seq, prv = self.head()
+        rec = SettlementOffer(case_id=self.world.case_id, sequence=seq, prev_hash=prv,
+                              offeror=self.address, order_id=ORDER_ID, to_buyer=to_buyer,
+                              to_seller=to_seller, compensation=compensation,
+                              expires_at=self.at() + expires_in, signed_at=self.at())
+        signed = rec.sign(self.key.key, self.world.domain)
+        return {"record": signed.to_json_obj(),
+                "attachments": [self.settlement(to_buyer, to_seller, compensation)
+                                .to_json_obj()]}
+
+    def accept(self, offer_id: str, to_buyer: int, to_seller: int, compensation: int = 0
+               ) -> dict[str, Any]:
+        s = self.settlement(to_buyer, to_seller, compensation)
+        payload = {"offerId": offer_id, "settlementHash": "0x" + s.record_hash.hex()}
+        return {"record": self.step("offer.accepted", payload), "payload": payload,
+                "attachments": [s.to_json_obj()]}
+
+    def award(self, to_buyer: int, to_seller: int, compensation: int, document: bytes,
+              round_: int = 0) -> dict[str, Any]:
+        a = Award(order_id=ORDER_ID, case_id=self.world.case_id, to_buyer=to_buyer,
+                  to_seller=to_seller, compensation=compensation, award_hash=sha(document),
+                  round=round_).sign(self.key.key, self.world.domain)
+        action = "award.issued" if round_ == 0 else "award.panel_signed"
+        return {"record": self.step(action, payload_hash_="0x" + a.record_hash.hex()),
+                "attachments": [a.to_json_obj()],
+                "document": {"filename": "award.md", "media_type": "text/markdown",
+                             "content_base64": b64(document)}}
+
+    def objection(self, award_record_hash: str, reasons: bytes) -> dict[str, Any]:
+        seq, prv = self.head()
+        rec = Objection(case_id=self.world.case_id, sequence=seq, prev_hash=prv,
+                        objector=self.address, award_record_hash=award_record_hash,
+                        reasons_hash=sha(reasons), signed_at=self.at())
+        return {"record": rec.sign(self.key.key, self.world.domain).to_json_obj(),
+                "document": {"content_base64": b64(reasons)}}
+
+    def court_decision(self, award_record_hash: str, *, confirmed: bool,
+                       reasons: str = "") -> dict[str, Any]:
+        seq, prv = self.head()
+        rec = CourtConfirmation(
+            case_id=self.world.case_id, sequence=seq, prev_hash=prv, court=self.address,
+            package_hash=sha(b"package manifest"), award_record_hash=award_record_hash,
+            confirmed=confirmed,
+            reasons_hash=sha(reasons.encode()) if not confirmed else "0x" + "00" * 32,
+            court_reference="(2026) Hang 0192 Min Te 17", signed_at=self.at())
+        return {"record": rec.sign(self.key.key, self.world.domain).to_json_obj(),
+                "reasons": reasons or None}
+
+    def appoint(self, role: str, *people: Actor) -> dict[str, Any]:
+        action = {"mediator": "appoint.mediator", "arbitrator": "appoint.arbitrator",
+                  "panelist": "appoint.panel"}[role]
+        payload = {"role": role, "appointees": [p.address for p in people]}
+        return {"record": self.step(action, payload), "payload": payload}
+
+    def plain(self, action: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        payload = payload or {}
+        return {"record": self.step(action, payload), "payload": payload}
+
+
+@dataclass
+class World:
+    client: TestClient
+    clock: Clock
+    port: FakeEscrowPort
+    blockstore: MemoryBlockstore
+    actors: dict[str, Actor] = field(default_factory=dict)
+    case_id: str = ""
+
+    @property
+    def domain(self) -> Domain:
+        return self.port.domain()
+
+    def __getattr__(self, name: str) -> Actor:
+        actors = self.__dict__.get("actors", {})
+        if name in actors:
+            return actors[name]  # type: ignore[no-any-return]
+        raise AttributeError(name)
+
+    @property
+    def app(self) -> Any:
+        return self.client.app
+
+    def tick(self) -> dict[str, Any]:
+        r = self.admin.post("/admin/tick")
+        assert r.status_code == 200, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    def open_case(self, by: str = "buyer", order_id: int = ORDER_ID) -> str:
+        r = self.actors[by].post("/cases", json={"orderId": str(order_id)})
+        assert r.status_code == 201, r.text
+        self.case_id = r.json()["caseId"]
+        return self.case_id
+
+
+NAMES = ("buyer", "seller", "admin", "mediator", "arbitrator", "panel1", "panel2", "panel3",
+         "court", "stranger")
+
+
+def make_world(db_url: str, tmp_path: Path, *, smtp_port: int | None = None) -> World:
+    clock = Clock()
+    institution = Account.from_key(DEV_INSTITUTION_KEY).address
+    port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
+    keys = {n: _key(n) for n in NAMES}
+    port.add_order(OrderInfo(order_id=ORDER_ID, buyer=keys["buyer"].address,
+                             seller=keys["seller"].address, amount=AMOUNT,
+                             token="0x" + "11" * 20, institution=institution, status="Paid",
+                             case_id="0x" + "00" * 32, guarantee=GUARANTEE))
+    env: dict[str, Any] = {"data_dir": tmp_path / "data", "database_url": db_url}
+    if smtp_port is not None:
+        env |= {"smtp_host": "127.0.0.1", "smtp_port": smtp_port}
+    settings = Settings(**env)
+    blockstore = MemoryBlockstore()
+    app = create_app(settings, clock=clock, port=port, blockstore=blockstore,
+                     options=ServiceOptions(institution_admins=keys["admin"].address),
+                     background=False)
+    client = TestClient(app)
+    world = World(client=client, clock=clock, port=port, blockstore=blockstore)
+    world.actors = {n: Actor(n, k, world) for n, k in keys.items()}
+    return world
+
+
+def filing_payload(world: World, *, claimant: str = "buyer", dispute: str = "not_as_described",
+                   remedy: str = "partial_refund", amount: int = 400_000_000,
+                   statement: bytes = b"The LED panels arrived cracked.") -> dict[str, Any]:
+    c = world.actors[claimant]
+    other = world.seller if claimant == "buyer" else world.buyer
+    return {"claimant": c.address, "respondent": other.address, "orderId": str(ORDER_ID),
+            "disputeType": dispute, "remedy": remedy, "claimedAmount": str(amount),
+            "statementHash": sha(statement)}
+
+
+def file_claim(world: World, **kw: Any) -> dict[str, Any]:
+    claimant = kw.get("claimant", "buyer")
+    payload = filing_payload(world, **kw)
+    r = world.actors[claimant].post(f"/cases/{world.case_id}/filing",
+                                    json=world.actors[claimant].plain("case.filed", payload))
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]

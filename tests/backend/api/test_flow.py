@@ -1,0 +1,79 @@
+"""The case through HTTP, each party signing with its own key: filing to enforcement."""
+
+from __future__ import annotations
+
+from api_helpers import AMOUNT, ORDER_ID, World, file_claim, sha
+from sqlmodel import select
+
+from backend.db import Leaf, Step
+from backend.db.service_models import ChainAction
+
+
+def test_filing_to_enforced_award(world: World) -> None:
+    w = world
+    case_id = w.open_case("buyer")
+    view = w.buyer.case()
+    assert view["stage"] == "not_filed" and view["nextSequence"] == 0
+    filed = file_claim(w)
+    assert filed["stage"] == "filed" and filed["sequence"] == 0
+    # Filing freezes the escrow: only the claimant's wallet can (raiseDispute).
+    assert [a["status"] for a in filed["chainActions"]] == ["awaiting_party"]
+    w.port.party_raises_dispute(ORDER_ID, case_id)
+    w.tick()
+    assert w.buyer.case()["chainActions"][0]["status"] == "done"
+
+    r = w.seller.post(f"/cases/{case_id}/arbitration-agreement",
+                      json=w.seller.plain("arbitration.agreed"))
+    assert r.status_code == 201, r.text
+    assert r.json()["stage"] == "negotiation"
+    r = w.buyer.post(f"/cases/{case_id}/arbitration-agreement",
+                     json=w.buyer.plain("arbitration.agreed"))
+    assert r.status_code == 201, r.text
+    r = w.buyer.post(f"/cases/{case_id}/facilitation", json=w.buyer.plain("facilitation.requested"))
+    assert r.status_code == 201 and r.json()["stage"] == "facilitation", r.text
+    r = w.admin.post(f"/cases/{case_id}/mediator", json=w.admin.appoint("mediator", w.mediator))
+    assert r.status_code == 201, r.text
+    r = w.mediator.post(f"/cases/{case_id}/impasse", json=w.mediator.plain("impasse.declared"))
+    assert r.status_code == 201 and r.json()["stage"] == "arbitrator_appointment", r.text
+    r = w.admin.post(f"/cases/{case_id}/arbitrator",
+                     json=w.admin.appoint("arbitrator", w.arbitrator))
+    assert r.status_code == 201 and r.json()["stage"] == "evidence", r.text
+    kinds = [a["kind"] for a in r.json()["chainActions"]]
+    assert "appoint_arbitrator" in kinds
+    r = w.seller.post(f"/cases/{case_id}/answer",
+                      json=w.seller.plain("answer.submitted", {"answerHash": sha(b"answer")}))
+    assert r.status_code == 201, r.text
+    r = w.arbitrator.post(f"/cases/{case_id}/close-record",
+                          json=w.arbitrator.plain("record.closed"))
+    assert r.status_code == 201 and r.json()["stage"] == "record_closed", r.text
+    doc = b"# Award\nThe buyer receives 600 and 50 compensation; the seller 400.\n"
+    r = w.arbitrator.post(f"/cases/{case_id}/award",
+                          json=w.arbitrator.award(600_000_000, 400_000_000, 50_000_000, doc))
+    assert r.status_code == 201 and r.json()["stage"] == "awarded", r.text
+    assert any(a["kind"] == "submit_award" and a["status"] == "done" and a["txHash"]
+               for a in r.json()["chainActions"])
+    # the objection window passes; the scheduler makes the award final
+    w.clock.advance(days=10, seconds=1)
+    w.tick()
+    assert w.buyer.case()["stage"] == "final"
+    r = w.stranger.post(f"/cases/{case_id}/enforcement",
+                        json=w.stranger.plain("enforcement.requested"))
+    assert r.status_code == 201, r.text
+    view = w.buyer.case()
+    assert view["stage"] == "enforced", view
+    assert [c for c, _ in w.port.calls][-1] == "execute_award"
+    timeline = w.buyer.get(f"/cases/{case_id}/timeline").json()
+    actions = [i["action"] for i in timeline if i["type"] == "step"]
+    assert actions[0] == "case.filed" and actions[-1] == "enforcement.recorded"
+    assert "deadline_missed.awarded" in actions
+    assert all(i["at"].endswith("Z") for i in timeline)
+    # every step: one leaf pending for the anchoring worker, one CID in IPFS
+    with w.app.state.ctx.sessions() as s:
+        steps = s.exec(select(Step).where(Step.case_id == case_id)).all()
+        leaves = s.exec(select(Leaf).where(Leaf.case_id == case_id)).all()
+        assert len(leaves) == len(steps) == len(actions)
+        assert all(st.cid and w.blockstore.has(st.cid) for st in steps)
+        assert [st.sequence for st in sorted(steps, key=lambda x: x.sequence)] == list(
+            range(len(steps)))
+        assert s.exec(select(ChainAction)).all()
+    assert AMOUNT == 600_000_000 + 400_000_000
