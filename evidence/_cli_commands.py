@@ -672,6 +672,26 @@ def _load_batch(path: Path) -> Any:
     return StandardMerkleTree.of(leaves)
 
 
+def _load_opening(path: Path) -> Any:
+    """An opening {"salt", "sha256"}, also as `hash --commit` prints it (with its
+    "commitment", which must then match)."""
+    from evidence.commitment import Opening
+    from evidence.errors import FormatError
+
+    try:
+        obj = json.loads(_read_text_input(path, 4096))
+    except ValueError as exc:
+        raise FormatError(f"{path}: not JSON ({exc})") from None
+    claimed = obj.pop("commitment", None) if isinstance(obj, dict) else None
+    opening = Opening.from_json_obj(obj)
+    if claimed is not None and claimed.lower() != "0x" + opening.commitment.hex():
+        raise FormatError(
+            f"{path}: its commitment {claimed} does not match its salt and sha256 "
+            f"(they give 0x{opening.commitment.hex()})"
+        )
+    return opening
+
+
 def prove_cmd(
     batch: Annotated[Path, typer.Option("--batch", help="The batch: an OpenZeppelin "
                                         "standard-v1 tree dump, a JSON list of leaves, or "
@@ -692,7 +712,6 @@ def prove_cmd(
     output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
 ) -> None:
     """Build the proof file of one item of an anchored batch. / 为批次中的一个条目生成证明文件。"""
-    from evidence.commitment import Opening
     from evidence.merkle import record_leaf
     from evidence.records import SignedRecord
     from evidence.verify import ProofFile
@@ -719,7 +738,7 @@ def prove_cmd(
                  f"{len(tree)} leaves")
         open_obj = None
         if opening is not None:
-            open_obj = Opening.from_json_obj(json.loads(_read_text_input(opening, 4096)))
+            open_obj = _load_opening(opening)
         proof = ProofFile.build(tree, index, chain_id=chain_id, contract=contract,
                                 tx_hash=tx_hash, record=signed, opening=open_obj)
         out = proof.to_json()

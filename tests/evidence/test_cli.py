@@ -410,3 +410,24 @@ def test_missing_component_exits_3(run, tester_w3: Web3, tmp_path: Path,  # type
     r = run("verify", str(sc.file), "--proof", str(proof), "--rpc", "http://127.0.0.1:9",
             code=3)
     assert "component is missing" in r.stderr and "pip install" in r.stderr
+
+
+def test_prove_takes_the_opening_as_hash_commit_prints_it(run, tester_w3: Web3,  # type: ignore[no-untyped-def]
+                                                          tmp_path: Path) -> None:
+    sc = build_scenario(tester_w3, tmp_path)
+    files = _batch_files(sc, tmp_path)
+    # what `hash FILE --commit` prints: the opening plus its commitment
+    printed = json.loads(run("hash", str(sc.file), "--commit").stdout)
+    assert set(printed) == {"salt", "sha256", "commitment"}
+    ours = {**sc.opening.to_json_obj(), "commitment": "0x" + sc.opening.commitment.hex()}
+    opening = tmp_path / "opening-commit.json"
+    opening.write_text(json.dumps(ours))
+    proof = tmp_path / "p.json"
+    common = ["--batch", str(files["dump"]), "--record", str(files["record"]),
+              "--contract", sc.anchor, "--chain-id", str(sc.chain_id)]
+    run("prove", *common, "--opening", str(opening), "-o", str(proof))
+    assert "VERIFIED OFFLINE" in run("verify", str(sc.file), "--proof", str(proof),
+                                     "--offline").stderr
+    opening.write_text(json.dumps({**ours, "commitment": "0x" + "00" * 32}))
+    r = run("prove", *common, "--opening", str(opening), code=2)
+    assert "does not match" in r.stderr
