@@ -578,6 +578,30 @@ def _check_roles(p: _Package) -> str:
     return "every signer held the role it claims, by the order and signed appointments"
 
 
+def _bound_hashes(p: _Package) -> set[bytes]:
+    """Record hashes a signed step names: its payloadHash, or a 0x-hex value of 32 bytes in
+    its payload (e.g. `offer.accepted` carries the Settlement's hash as `settlementHash`)."""
+    bound: set[bytes] = set()
+    for s in p.steps:
+        rec = s.record
+        if not isinstance(rec, ProceduralStep):
+            continue
+        bound.add(rec.payload_hash)
+        if f"{fmt.PAYLOADS_DIR}{rec.payload_hash.hex()}.json" not in p.names:
+            continue
+        try:
+            payload = p.payload(rec)
+        except _CheckFailedError:
+            continue
+        for v in payload.values() if isinstance(payload, dict) else ():
+            if isinstance(v, str) and len(v) == 66 and v.startswith("0x"):
+                try:
+                    bound.add(bytes.fromhex(v[2:]))
+                except ValueError:
+                    continue
+    return bound
+
+
 def _check_step_chain(p: _Package) -> str:
     problems = []
     prev = ZERO_HASH
@@ -604,12 +628,12 @@ def _check_step_chain(p: _Package) -> str:
             problems.append(f"{name}: signedAt {signed_at} is before the previous step's")
         last_time = max(last_time, signed_at)
         prev = signed.record_hash
-    bound = {s.record.payload_hash for s in p.steps if isinstance(s.record, ProceduralStep)}
+    bound = _bound_hashes(p)
     for signed in p.unchained:
         if signed.record_hash not in bound:
             problems.append(
                 f"{_record_name(signed)}: no procedural step binds it into the chain "
-                "(payloadHash = its record hash)"
+                "(its record hash as a step's payloadHash or in a step's payload)"
             )
         if signed.record.case_id != p.case_id:  # type: ignore[attr-defined]
             problems.append(f"{_record_name(signed)}: made for another case")

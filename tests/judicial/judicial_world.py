@@ -295,18 +295,23 @@ def make_case(
             .add_signature(actors.seller.key)
         )
         add(deal, "claimant")
+        # As the service does: the acceptance's payload names the Settlement's hash.
+        accepted = canonical(
+            {"offerId": "offer-1", "settlementHash": "0x" + deal.record_hash.hex()}
+        )
         add(
-            ProceduralStep(
+            _step(
+                actors.seller,
+                domain,
                 case_id=case_id,
-                sequence=seq,
-                prev_hash=prev,
-                actor=actors.seller.address,
-                action="settlement.accepted",
-                payload_hash=deal.record_hash,
-                signed_at=t0 + 40,
-            ).sign(actors.seller.key, domain),
+                seq=seq,
+                prev=prev,
+                action="offer.accepted",
+                payload=accepted,
+                at=t0 + 40,
+            ),
             "respondent",
-            None,
+            accepted,
             "Settlement accepted",
         )
         sig_of = dict(zip(deal.signers(), deal.signatures, strict=True))
