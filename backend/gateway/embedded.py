@@ -155,7 +155,7 @@ class EmbeddedNode:
 
     def __init__(self, chain_dir: Path, *, anvil_bin: Path = ANVIL_BIN,
                  chain_id: int = EMBEDDED_CHAIN_ID) -> None:
-        self.dir = chain_dir
+        self.dir = chain_dir.resolve()
         self.state_file = chain_dir / "state.json"
         self.info_file = chain_dir / "node.json"
         self.time_file = chain_dir / "time.json"

@@ -419,3 +419,29 @@ def test_confirmed_batches_get_a_timestamp_token_retrying_a_failed_tsa(sessions)
     digest = hashlib.sha256(bytes.fromhex(b.root[2:])).digest()
     assert b.timestamp_token == b"TOKEN:" + digest and calls == [digest, digest]
     assert worker.run_once().idle  # stamped once only
+
+
+def test_run_forever_anchors_what_arrives_and_stops(sessions) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    import time
+
+    chain = FakeChain()
+    worker = AnchoringWorker(sessions, chain)
+    stop = threading.Event()
+    t = threading.Thread(target=worker.run_forever, args=(0.05, stop))
+    t.start()
+    try:
+        _add_leaves(sessions, 0, 3)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with sessions() as s:
+                done = s.exec(select(AnchorBatch).where(
+                    AnchorBatch.status == AnchorStatus.CONFIRMED)).all()
+            if done:
+                break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        t.join(timeout=10)
+    assert not t.is_alive()
+    _assert_all_anchored_once(sessions, chain, 3)
