@@ -708,6 +708,10 @@ def _proof_roots(p: _Package) -> dict[str, str]:
     return out
 
 
+def _hex_norm(value: object) -> str:
+    return str(value).lower().removeprefix("0x") if isinstance(value, str) else ""
+
+
 def _check_provenance(p: _Package) -> str:
     subs = _submissions(p)
     service = p.order.institution
@@ -739,7 +743,11 @@ def _check_provenance(p: _Package) -> str:
         root = roots.get(sub.record_hash.hex())
         anchor = anchors_by_root.get(root or "")
         tx = last.details.get("txHash") if isinstance(last.details, dict) else None
-        if last.action != "anchored" or anchor is None or tx != anchor.get("txHash"):
+        if (
+            last.action != "anchored"
+            or anchor is None
+            or _hex_norm(tx) != _hex_norm(anchor.get("txHash"))
+        ):
             problems.append(
                 f"{item_id}: the log must end with 'anchored' naming the transaction that "
                 "anchored its submission's Merkle root"
