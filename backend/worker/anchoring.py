@@ -212,7 +212,12 @@ def claim_pending_leaves(session: Session, limit: int) -> AnchorBatch | None:
 
 
 def retry_failed(session: Session) -> int:
-    """Put FAILED batches back in the queue (operator action); returns how many."""
+    """Put FAILED batches back in the queue (operator action); returns how many.
+
+    A FAILED batch that had been SENT may still be mined from a node's pool; requeue it
+    once its nonce is used by another transaction, or accept that EvidenceAnchor turns a
+    second anchoring of the root into a cheap no-op (28,781 gas, no new record).
+    """
     result = session.execute(
         sa.update(AnchorBatch)
         .where(col(AnchorBatch.status) == AnchorStatus.FAILED)
