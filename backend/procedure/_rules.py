@@ -71,6 +71,43 @@ class CaseRules:
         """The length of the period named by a ``*_days`` field."""
         return timedelta(days=getattr(self, field_name))
 
+    def escrow_conflicts(
+        self,
+        *,
+        appointment: timedelta,
+        award: timedelta,
+        objection: timedelta,
+        panel_appointment: timedelta,
+        panel_award: timedelta,
+    ) -> tuple[str, ...]:
+        """Where these rules would let the escrow's timeouts (docs/contracts.md) overtake the
+        case; empty when the case always moves first. The service checks this at startup
+        with the deployed escrow's ``timeouts()``, so a refund by timeout can never pre-empt
+        a decision the rules still allow.
+        """
+        problems = []
+        before_appointment = self.period("negotiation_days") + self.period(
+            "facilitation_days") + self.period("appointment_days")
+        if before_appointment >= appointment:
+            problems.append(f"negotiation + facilitation + appointment = {before_appointment}; "
+                            f"the escrow's appointment timeout is {appointment}")
+        tries = 1 + self.max_reappointments
+        to_award = self.period("evidence_days") + tries * self.period("award_days") + (
+            self.max_reappointments * self.period("appointment_days"))
+        if to_award >= award:
+            problems.append(f"evidence + award (with reappointments) = {to_award}; "
+                            f"the escrow's award timeout is {award}")
+        if self.period("objection_days") > objection:
+            problems.append(f"objection window {self.period('objection_days')} is longer than "
+                            f"the escrow's {objection}")
+        if self.period("appointment_days") >= panel_appointment:
+            problems.append(f"panel appointment {self.period('appointment_days')}; the escrow's "
+                            f"timeout is {panel_appointment}")
+        if self.period("award_days") >= panel_award:
+            problems.append(f"panel award {self.period('award_days')}; the escrow's timeout is "
+                            f"{panel_award}")
+        return tuple(problems)
+
 
 DEFAULT_RULES = CaseRules()
 

@@ -178,3 +178,26 @@ def test_answers_hash_is_normalised() -> None:
     case = step(to_evidence(), p.SubmitAnswer, SELLER,
                 answer_hash="0x" + "AB" * 32)
     assert case.answer_hash == "0x" + "ab" * 32 and h(0) != case.answer_hash
+
+
+ESCROW_DEFAULTS = dict(appointment=30 * DAY, award=30 * DAY, objection=10 * DAY,
+                       panel_appointment=10 * DAY, panel_award=30 * DAY)
+
+
+def test_default_rules_fit_the_escrows_default_timeouts() -> None:
+    assert p.DEFAULT_RULES.escrow_conflicts(**ESCROW_DEFAULTS) == ()
+
+
+@pytest.mark.parametrize(
+    ("rules", "fragment"),
+    [
+        (p.CaseRules(negotiation_days=15, facilitation_days=10), "appointment timeout"),
+        (p.CaseRules(max_reappointments=2), "award timeout"),
+        (p.CaseRules(objection_days=11), "objection window"),
+        (p.CaseRules(appointment_days=10), "panel appointment"),
+        (p.CaseRules(award_days=30), "panel award"),
+    ],
+)
+def test_rules_that_the_escrow_would_overtake_are_reported(rules, fragment) -> None:
+    problems = rules.escrow_conflicts(**ESCROW_DEFAULTS)
+    assert any(fragment in text for text in problems), problems
