@@ -28,7 +28,13 @@ from evidence.judicial._render import render_certificate, render_index
 from evidence.judicial._zip import write_zip
 from evidence.judicial.errors import PackageInputError
 from evidence.judicial.inputs import ROLES, PackageInputs, StepEntry
-from evidence.records import Award, EvidenceSubmission, ProceduralStep, SignedRecord
+from evidence.records import (
+    Award,
+    EvidenceSubmission,
+    ProceduralStep,
+    SignedRecord,
+    checksum_address,
+)
 
 __all__ = ["build_package", "package_digest"]
 
@@ -213,7 +219,7 @@ def build_package(
                     {
                         "root": fmt.hex0x(a.root),
                         "chainId": str(a.chain_id),
-                        "contract": a.contract,
+                        "contract": checksum_address(a.contract),
                         "txHash": fmt.hex0x(a.tx_hash),
                         "blockNumber": str(a.block_number),
                         "blockHash": fmt.hex0x(a.block_hash),
@@ -250,7 +256,7 @@ def build_package(
         fmt.pretty(
             {
                 "chainId": str(inputs.domain.chain_id),
-                "escrow": enf.escrow,
+                "escrow": checksum_address(enf.escrow),
                 "orderId": str(inputs.case.order_id),
                 "openTx": fmt.hex0x(enf.open_tx),
                 "enforcementTx": fmt.hex0x(enf.enforcement_tx) if enf.enforcement_tx else None,
@@ -287,7 +293,7 @@ def build_package(
         signature = attest(typed)
         files[fmt.ATTESTATION] = fmt.pretty(
             {
-                "signer": inputs.institution.address,
+                "signer": checksum_address(inputs.institution.address),
                 "typedData": typed,
                 "signature": fmt.hex0x(bytes(signature)),
             }
@@ -340,7 +346,7 @@ def _manifest(
             "disputeType": case.dispute_type,
             "remedy": case.remedy,
             "amount": str(case.amount),
-            "token": case.token,
+            "token": checksum_address(case.token),
             "currency": case.currency,
             "decimals": case.decimals,
             "filedAt": str(case.filed_at),
@@ -350,7 +356,7 @@ def _manifest(
                 "role": p.role,
                 "side": p.side,
                 "name": p.name,
-                "address": p.address,
+                "address": checksum_address(p.address),
                 "country": p.country,
                 "contact": p.contact,
             }
@@ -358,14 +364,15 @@ def _manifest(
         ],
         "institution": {
             "name": inst.name,
-            "address": inst.address,
+            "address": checksum_address(inst.address),
             "seat": inst.seat,
             "website": inst.website,
             "independence": bilingual(inst.independence_en, inst.independence_zh),
             "security": bilingual(inst.security_en, inst.security_zh),
         },
         "neutrals": [
-            {"role": n.role, "name": n.name, "address": n.address} for n in inputs.neutrals
+            {"role": n.role, "name": n.name, "address": checksum_address(n.address)}
+            for n in inputs.neutrals
         ],
         "rules": dict(inputs.rules),
         "rulesSha256": fmt.hex0x(hashlib.sha256(fmt.canonical(dict(inputs.rules))).digest()),
