@@ -1,7 +1,8 @@
 """Background work of the service: the anchoring worker (see anchoring.py's rules).
 
 Public API: `AnchoringWorker`, `claim_pending_leaves`, `enqueue_leaf`, `retry_failed`,
-the `AnchorSender` protocol with `Web3AnchorSender` (real chain), and the errors.
+the `AnchorSender` protocol with `Web3AnchorSender` (real chain), `BackgroundAnchoring`
+(a worker thread built from the settings) and the errors.
 """
 
 from backend.worker.anchoring import (
@@ -19,11 +20,13 @@ from backend.worker.anchoring import (
     retry_failed,
 )
 from backend.worker.chain_sender import Web3AnchorSender
+from backend.worker.runner import BackgroundAnchoring, build_worker
 
 __all__ = [
     "AnchorSender",
     "AnchoringError",
     "AnchoringWorker",
+    "BackgroundAnchoring",
     "BroadcastError",
     "Inclusion",
     "LeafMismatchError",
@@ -31,6 +34,7 @@ __all__ = [
     "RunReport",
     "SignedTx",
     "Web3AnchorSender",
+    "build_worker",
     "claim_pending_leaves",
     "enqueue_leaf",
     "retry_failed",

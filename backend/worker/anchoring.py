@@ -340,16 +340,31 @@ class AnchoringWorker:
                 session.commit()
             report.stamped.append(batch_id)
 
-    def run_forever(self, interval: float, stop: threading.Event) -> None:
-        """`run_once` every `interval` seconds until `stop` is set (0: as fast as work comes)."""
+    def run_forever(self, interval: float, stop: threading.Event,
+                    wake: threading.Event | None = None) -> None:
+        """`run_once` every `interval` seconds until `stop` is set.
+
+        `wake` (optional) cuts a wait short: set it after a command adds leaves to anchor
+        them at once (the demo's interval 0). Whoever sets `stop` should also set `wake`.
+        With interval 0 an idle worker polls every 0.5 s; after errors it waits >= 1 s.
+        """
+        waiter = wake if wake is not None else stop
         while not stop.is_set():
+            if wake is not None:
+                wake.clear()
             try:
                 report = self.run_once()
             except Exception:
                 log.exception("anchoring round failed; retrying after the interval")
                 report = RunReport(errors=["round failed"])
-            if report.idle or report.errors or interval > 0:
-                stop.wait(max(interval, 0.2 if report.idle else 0.0))
+            if report.errors:
+                delay = max(interval, 1.0)
+            elif report.idle:
+                delay = interval if interval > 0 else 0.5
+            else:
+                delay = interval  # 0: more work may be waiting, go again at once
+            if delay > 0 and not stop.is_set():
+                waiter.wait(delay)
 
     # -- per batch -----------------------------------------------------------------------
     def _open_batch_ids(self) -> list[int]:

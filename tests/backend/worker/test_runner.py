@@ -1,0 +1,88 @@
+"""BackgroundAnchoring from the settings: real embedded chain, real EvidenceAnchor, a real
+RFC 3161 authority (`openssl ts`), interval 0 (the demo): leaves are anchored on `kick()`."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from sqlmodel import select
+
+from backend.chain.contracts import Transactor, deploy_anchor
+from backend.db import (
+    AnchorBatch,
+    AnchorStatus,
+    Case,
+    LeafKind,
+    make_engine,
+    make_session_factory,
+    session_scope,
+    upgrade_to_head,
+)
+from backend.gateway import open_chain
+from backend.settings import Settings
+from backend.worker import BackgroundAnchoring, enqueue_leaf
+from evidence.chain import lookup_anchor
+from evidence.timestamp import load_certificates, verify_token
+
+pytestmark = pytest.mark.anvil
+
+CASE = "0x" + "c3" * 32
+_TSA_HELPER = Path(__file__).resolve().parents[2] / "judicial" / "judicial_tsa.py"
+
+
+def _tsa_module():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("judicial_tsa_for_worker", _TSA_HELPER)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_background_anchoring_with_tsa_on_the_embedded_chain(tmp_path: Path) -> None:
+    with _tsa_module().start_tsa(tmp_path / "tsa") as tsa:
+        settings = Settings(data_dir=tmp_path / "data", anchor_interval_seconds=0,
+                            tsa_url=tsa.url, tsa_cert_file=tsa.ca_pem)
+        upgrade_to_head(settings.database)
+        engine = make_engine(settings.database)
+        sessions = make_session_factory(engine)
+        with open_chain(settings) as handle:
+            institution = Account.from_key(settings.institution_private_key())
+            anchor = deploy_anchor(Transactor(handle.w3), institution).address
+            bg = BackgroundAnchoring.from_settings(settings, sessions, handle, anchor)
+            bg.start()
+            try:
+                with session_scope(sessions) as s:
+                    s.add(Case(id=CASE, order_id="3", claimant="0x" + "aa" * 20,
+                               respondent="0x" + "bb" * 20, stage="FILED"))
+                    s.flush()
+                    for i in range(3):
+                        enqueue_leaf(s, kind=LeafKind.STEP, ref_id=i, case_id=CASE,
+                                     value=[CASE, "0x" + hashlib.sha256(b"%d" % i).hexdigest(),
+                                            "0x" + "00" * 32])
+                bg.kick()
+                deadline = time.monotonic() + 60
+                batch = None
+                while time.monotonic() < deadline:
+                    with sessions() as s:
+                        batch = s.exec(select(AnchorBatch)).first()
+                    if batch is not None and batch.timestamp_token is not None:
+                        break
+                    time.sleep(0.05)
+            finally:
+                bg.stop()
+            assert batch is not None and batch.status == AnchorStatus.CONFIRMED
+            root = bytes.fromhex(batch.root[2:])
+            record = lookup_anchor(handle.w3, anchor, root)
+            assert record is not None and record.count == 3
+        engine.dispose()
+        assert batch.timestamp_token is not None
+        info = verify_token(batch.timestamp_token, hashlib.sha256(root).digest(),
+                            trusted=load_certificates(tsa.ca_pem.read_bytes()))
+        assert info.digest == hashlib.sha256(root).digest()
