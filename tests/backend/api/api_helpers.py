@@ -286,3 +286,58 @@ def file_claim(world: World, **kw: Any) -> dict[str, Any]:
                                     json=world.actors[claimant].plain("case.filed", payload))
     assert r.status_code == 201, r.text
     return r.json()  # type: ignore[no-any-return]
+
+
+# -- bringing a case to a stage (each step through HTTP, signed by its actor) ----------------
+
+def ok(r: Any) -> dict[str, Any]:
+    assert r.status_code in (200, 201), r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def to_filed(w: World) -> None:
+    w.open_case("buyer")
+    file_claim(w)
+    w.port.party_raises_dispute(ORDER_ID, w.case_id)
+
+
+def to_negotiation(w: World) -> None:
+    to_filed(w)
+    ok(w.seller.post(f"/cases/{w.case_id}/arbitration-agreement",
+                     json=w.seller.plain("arbitration.agreed")))
+    ok(w.buyer.post(f"/cases/{w.case_id}/arbitration-agreement",
+                    json=w.buyer.plain("arbitration.agreed")))
+
+
+def to_facilitation(w: World) -> None:
+    to_negotiation(w)
+    ok(w.buyer.post(f"/cases/{w.case_id}/facilitation",
+                    json=w.buyer.plain("facilitation.requested")))
+    ok(w.admin.post(f"/cases/{w.case_id}/mediator", json=w.admin.appoint("mediator", w.mediator)))
+
+
+def to_evidence(w: World) -> None:
+    to_facilitation(w)
+    ok(w.mediator.post(f"/cases/{w.case_id}/impasse", json=w.mediator.plain("impasse.declared")))
+    ok(w.admin.post(f"/cases/{w.case_id}/arbitrator",
+                    json=w.admin.appoint("arbitrator", w.arbitrator)))
+
+
+AWARD_DOC = b"# Award\nThe goods were not as described. Buyer 600 + 50 compensation.\n"
+
+
+def to_awarded(w: World) -> dict[str, Any]:
+    to_evidence(w)
+    ok(w.arbitrator.post(f"/cases/{w.case_id}/close-record",
+                         json=w.arbitrator.plain("record.closed")))
+    return ok(w.arbitrator.post(f"/cases/{w.case_id}/award",
+                                json=w.arbitrator.award(600_000_000, 400_000_000, 50_000_000,
+                                                        AWARD_DOC)))
+
+
+def award_record_hash(w: World) -> str:
+    steps = [i for i in ok(w.admin.get(f"/cases/{w.case_id}/timeline")) if i["type"] == "step"]
+    seq = next(i["sequence"] for i in steps if i["action"] == "award.issued")
+    step = ok(w.admin.get(f"/cases/{w.case_id}/steps/{seq}"))
+    award = SignedRecord.from_json_obj(step["attachments"][0])
+    return "0x" + award.record_hash.hex()
