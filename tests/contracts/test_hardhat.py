@@ -1,0 +1,203 @@
+"""Hardhat compiles the same sources offline to the same bytecode, and runs a local node.
+
+hardhat.config.js hands Hardhat the npm solc (no compiler download). Its output must match
+the committed artifacts of scripts/compile.py: ABI exactly, bytecode exactly except for the
+CBOR metadata trailer. Its IPFS hash differs only because compile.py resolves OpenZeppelin
+through a remapping, which the metadata records together with the remapped source names
+(node_modules/@openzeppelin/... where Hardhat has @openzeppelin/...); checked below: same
+compiler, same settings but the remapping, same source hashes.
+
+Offline is enforced, not assumed: the compile runs with an empty cache home (no previously
+downloaded compiler) and a dead HTTP(S) proxy, so any download attempt would fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web3 import HTTPProvider, Web3
+
+from backend.chain.artifacts import artifact_names, load_artifact
+
+ROOT = Path(__file__).resolve().parents[2]
+HARDHAT = ROOT / "node_modules" / "hardhat" / "internal" / "cli" / "cli.js"
+# solc's CBOR trailer with an IPFS hash: {"ipfs": <34-byte multihash>, "solc": <3 bytes>}.
+METADATA_TRAILER = re.compile(r"a264697066735822[0-9a-f]{68}64736f6c6343[0-9a-f]{6}0033")
+
+pytestmark = pytest.mark.node
+
+
+def _hardhat_env(out: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        CHAINARB_HARDHAT_OUT=str(out),
+        HARDHAT_DISABLE_TELEMETRY_PROMPT="true",
+        XDG_CACHE_HOME=str(out / "xdg-cache"),
+        HTTP_PROXY="http://127.0.0.1:9",
+        HTTPS_PROXY="http://127.0.0.1:9",
+        http_proxy="http://127.0.0.1:9",
+        https_proxy="http://127.0.0.1:9",
+    )
+    return env
+
+
+@pytest.fixture(scope="module")
+def hardhat_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("hardhat")
+    proc = subprocess.run(
+        ["node", str(HARDHAT), "compile", "--force", "--quiet"],
+        cwd=ROOT,
+        env=_hardhat_env(out),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, f"npx hardhat compile failed:\n{proc.stdout}\n{proc.stderr}"
+    return out / "artifacts"
+
+
+def _deployable() -> list[str]:
+    return [n for n in artifact_names() if load_artifact(n).deployable]
+
+
+def _hardhat_artifact(out: Path, name: str) -> dict[str, Any]:
+    art = load_artifact(name)
+    path = out / art.source_name / f"{name}.json"
+    assert path.is_file(), f"Hardhat did not build {art.source_name}:{name}"
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def _strip_metadata(code: str) -> str:
+    code = code.lower().removeprefix("0x")
+    found = METADATA_TRAILER.findall(code)
+    assert len(found) == 1, f"expected one metadata trailer, found {len(found)}"
+    return METADATA_TRAILER.sub("", code)
+
+
+def test_hardhat_builds_every_committed_contract(hardhat_out: Path) -> None:
+    names = _deployable()
+    assert {"ArbitrationEscrow", "EvidenceAnchor", "TestStablecoin"} <= set(names)
+    for name in names:
+        _hardhat_artifact(hardhat_out, name)
+    # contracts/artifacts/ holds JSON only, and nothing of it is a Hardhat source.
+    assert not (hardhat_out / "contracts" / "artifacts").exists()
+
+
+@pytest.mark.parametrize("name", _deployable())
+def test_same_bytecode_as_compile_py(hardhat_out: Path, name: str) -> None:
+    ours = load_artifact(name)
+    theirs = _hardhat_artifact(hardhat_out, name)
+    assert theirs["abi"] == list(ours.abi)
+    assert _strip_metadata(theirs["deployedBytecode"]) == _strip_metadata(ours.deployed_bytecode)
+    assert _strip_metadata(theirs["bytecode"]) == _strip_metadata(ours.bytecode)
+
+
+def test_metadata_differs_only_by_the_remapping(hardhat_out: Path) -> None:
+    build_info = next((hardhat_out / "build-info").glob("*.json"))
+    output = json.loads(build_info.read_text())["output"]["contracts"]
+    for name in ("ArbitrationEscrow", "EvidenceAnchor"):
+        ours = json.loads(load_artifact(name).metadata)
+        theirs = json.loads(output[load_artifact(name).source_name][name]["metadata"])
+        assert ours["compiler"] == theirs["compiler"]
+        assert ours["compiler"]["version"].startswith("0.8.30+commit.73712a01")
+        # solc writes the remapping with its (empty) context: ":prefix=target".
+        assert ours["settings"].pop("remappings") == [":@openzeppelin/=node_modules/@openzeppelin/"]
+        assert theirs["settings"].pop("remappings") == []  # Hardhat resolves node_modules itself
+        assert ours["settings"] == theirs["settings"]
+        assert ours["settings"]["evmVersion"] == "cancun"
+        assert ours["settings"]["optimizer"] == {"enabled": True, "runs": 200}
+        # Every source has the same hash in both builds. The remapping makes compile.py name
+        # OpenZeppelin's files node_modules/@openzeppelin/..., Hardhat @openzeppelin/...
+        ours_sources = {
+            k.removeprefix("node_modules/"): v["keccak256"] for k, v in ours["sources"].items()
+        }
+        assert ours_sources == {k: v["keccak256"] for k, v in theirs["sources"].items()}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def hardhat_node(tmp_path: Path) -> Iterator[Web3]:
+    port = _free_port()
+    log = (tmp_path / "node.log").open("wb")
+    proc = subprocess.Popen(
+        ["node", str(HARDHAT), "node", "--hostname", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=_hardhat_env(tmp_path),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    w3 = Web3(HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 30}))
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, (tmp_path / "node.log").read_text()
+            try:
+                if w3.eth.chain_id:
+                    break
+            except Exception:
+                time.sleep(0.2)
+        else:
+            pytest.fail("hardhat node did not answer within 60 s")
+        yield w3
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        log.close()
+
+
+def test_hardhat_node_runs_the_committed_contracts(hardhat_node: Web3) -> None:
+    """The local node (chain 31337, cancun: tstore/mcopy) runs our artifacts."""
+    w3 = hardhat_node
+    assert w3.eth.chain_id == 31337
+    admin = w3.eth.accounts[0]
+
+    def deploy(name: str, *args: Any) -> Any:
+        art = load_artifact(name)
+        factory = w3.eth.contract(abi=list(art.abi), bytecode=art.bytecode)
+        receipt = w3.eth.wait_for_transaction_receipt(
+            factory.constructor(*args).transact({"from": admin})
+        )
+        assert receipt["status"] == 1
+        return w3.eth.contract(address=receipt["contractAddress"], abi=list(art.abi))
+
+    anchor = deploy("EvidenceAnchor")
+    root = bytes.fromhex("11" * 32)
+    receipt = w3.eth.wait_for_transaction_receipt(
+        anchor.functions.anchor(root, 1000).transact({"from": admin})
+    )
+    assert receipt["status"] == 1
+    timestamp, block_number, anchorer = anchor.functions.recordOf(root).call()
+    assert (block_number, anchorer) == (receipt["blockNumber"], admin)
+    assert timestamp == w3.eth.get_block(receipt["blockNumber"])["timestamp"]
+
+    escrow = deploy("ArbitrationEscrow", admin, (86_400,) * 7)
+    _fields, name, version, chain_id, verifying, *_ = escrow.functions.eip712Domain().call()
+    assert (name, version, chain_id, verifying) == ("chainarb", "1", 31337, escrow.address)
+    # nonReentrant uses transient storage (EIP-1153): this only runs on a cancun chain.
+    receipt = w3.eth.wait_for_transaction_receipt(
+        escrow.functions.depositGuarantee("0x" + "00" * 20, 5).transact({"from": admin, "value": 5})
+    )
+    assert receipt["status"] == 1
+    assert escrow.functions.guaranteeOf(admin, "0x" + "00" * 20).call() == (5, 0)
