@@ -69,8 +69,17 @@ def fund(w3: Web3, addresses: list[str], wei: int = 1_000 * ETHER) -> None:
 
 
 def chain_time(w3: Web3) -> int:
-    """Timestamp of the latest block."""
-    return int(w3.eth.get_block("latest")["timestamp"])
+    """The chain's present: the latest block's timestamp.
+
+    On eth-tester the block being built takes the wall clock when it is ahead (e.g. after a
+    snapshot was reverted minutes later); then this is that block's time minus one, so that
+    `chain_time(w3) + n` is always a valid future for `set_next_timestamp`.
+    """
+    latest = int(w3.eth.get_block("latest")["timestamp"])
+    if is_in_process(w3):
+        pending = int(w3.eth.get_block("pending")["timestamp"])
+        return max(latest, pending - 1)
+    return latest
 
 
 def advance_time(w3: Web3, seconds: int) -> int:
