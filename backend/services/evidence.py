@@ -1,0 +1,825 @@
+"""Evidence upload and reading: streamed, sniffed, committed, encrypted, in IPFS, signed.
+
+Theory of operation (docs/evidence-upload.md has the HTTP view and the decisions):
+
+1. **Upload (stage).** A party streams a file. ``UploadPipeline`` sees every byte once:
+   the first 8 KiB decide the media type from magic bytes (``filetype`` plus a strict
+   UTF-8 text check) against ``ALLOWED_MEDIA_TYPES``; the client's declared type is only
+   recorded (a mismatch is noted in the provenance log). Then each byte goes, in one
+   pass, into SHA-256, the AES-256-GCM container (``evidence.encryption``, a fresh data
+   key per item) and the UnixFS importer, which writes the container's blocks to the
+   blockstore and yields its CID. Memory is one encryption chunk (1 MiB) whatever the
+   file's size. Above the size limit, on an empty file, a refused type or any error, the
+   blocks already written are deleted (when the store can delete; a kubo node's unpinned
+   blocks are garbage) and nothing is stored in the database.
+2. **Commitment and wraps.** ``commitment = SHA-256(tag ‖ salt ‖ SHA-256(file))`` with a
+   fresh salt, or the client's own salt so it can compute the commitment before it uploads
+   (it may also send the SHA-256 it computed; the server refuses a mismatch: the bytes
+   changed on the way). The data key is wrapped (``KeyWraps``) for the service's X25519
+   key (derived from the institution key, so there is no second secret to keep) and for
+   each case member the disclosure rules let read the item and who registered an X25519
+   key; readers added later (an arbitrator appointed, a court given access) get a wrap
+   when they ask for it, without touching the container or its CID.
+3. **Sign (submit).** The staged item answers with the ``EvidenceSubmission`` typed data
+   (commitment, CID, the case's next position in the step chain). The party checks the
+   commitment against its own file, signs it with its wallet, and posts the signature.
+   The record must be for this case, by this party, and name exactly this commitment and
+   CID; then it goes through the case service as a step (procedure, hash chain, leaf for
+   anchoring, notices) in one transaction, and the item is bound to it.
+4. **Provenance.** Every step of 1–3 is an entry of the item's pre-chain log, signed by
+   the service (``backend.services.provenance``); the Merkle batch and the anchoring
+   transaction are appended once the worker confirmed them (``complete_provenance``).
+5. **Reading.** Content is decrypted with the service key and streamed only to a viewer
+   ``procedure.can_see`` allows (the submitter; the other party per the rules; the
+   mediator, tribunal and court per stage); an unsigned staged item only to its uploader.
+   Admins see metadata, never content.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import re
+import secrets
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import filetype
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, select
+
+from backend import procedure as p
+from backend.db import AnchorBatch, AnchorStatus, Case, EvidenceItem, Leaf, LeafKind, Step
+from backend.db.service_models import CaseEvent
+from evidence.commitment import commitment_of
+from evidence.encryption import (
+    DEFAULT_CHUNK_SIZE,
+    Encryptor,
+    KeyWraps,
+    generate_data_key,
+    iter_decrypt,
+    public_key_bytes,
+)
+from evidence.errors import EvidenceError, ReplayError, WrongSigner
+from evidence.ipfs import Blockstore, FileImporter, cat
+from evidence.records import EvidenceSubmission, SignedRecord
+
+from . import provenance
+from .errors import AccessDenied, BadSubmission, Conflict, NotFound, ServiceError
+
+__all__ = [
+    "ALLOWED_MEDIA_TYPES",
+    "EmptyUpload",
+    "EvidenceService",
+    "UnsupportedMediaType",
+    "UploadPipeline",
+    "UploadTooLarge",
+    "safe_filename",
+    "service_x25519_key",
+    "sniff_media_type",
+]
+
+SNIFF_BYTES = 8192
+MAX_FILENAME_BYTES = 200
+KEY_EVENT = "encryption_key"
+PROVENANCE_SESSION_PREFIX = "auth-session:"
+
+# Decision (docs/evidence-upload.md): documents, pictures, recordings and plain text of a
+# trade dispute. No archives (zip, rar, 7z, tar, gz): they hide their content from the
+# sniffer, can be bombs, and a court wants each document as itself. No HTML/SVG/executables.
+ALLOWED_MEDIA_TYPES: frozenset[str] = frozenset({
+    "application/pdf",
+    "image/jpeg", "image/png", "image/gif", "image/webp", "image/tiff", "image/heic",
+    "image/avif", "image/bmp",
+    "video/mp4", "video/quicktime", "video/webm", "video/x-m4v",
+    "audio/mpeg", "audio/mp4", "audio/ogg", "audio/x-wav",
+    "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+    "application/rtf",
+    "text/plain",
+})
+_TEXT_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
+_FILENAME_BAD = re.compile(r"[^\w.\- ()+,@]", re.UNICODE)
+
+
+# -- refusals ------------------------------------------------------------------------------
+
+class UploadTooLarge(ServiceError):  # noqa: N818 - names the refusal, as errors.py
+    code = "upload_too_large"
+    http_status = 413
+
+
+class UnsupportedMediaType(ServiceError):  # noqa: N818
+    code = "unsupported_media_type"
+    http_status = 415
+
+
+class EmptyUpload(BadSubmission):
+    code = "empty_file"
+
+
+# -- pure helpers --------------------------------------------------------------------------
+
+def sniff_media_type(head: bytes) -> str | None:
+    """The media type the first bytes show, or None when they show nothing we know.
+
+    Binary formats by their magic (``filetype``); otherwise text/plain if the bytes are
+    UTF-8 (a multi-byte sequence cut at the end of the head is allowed) with no control
+    characters other than tab, newlines, form feed and escape.
+    """
+    kind = filetype.guess(head) if head else None
+    if kind is not None:
+        return str(kind.mime)
+    if not head or _TEXT_CONTROL.search(head):
+        return None
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3 or exc.reason != "unexpected end of data":
+            return None
+    return "text/plain"
+
+
+def safe_filename(name: str | None, media_type: str = "") -> str:
+    """A display/download name that cannot name a path: last component, no controls."""
+    raw = unicodedata.normalize("NFC", name or "")
+    raw = raw.replace("\\", "/").split("/")[-1]
+    raw = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C")
+    raw = _FILENAME_BAD.sub("_", raw).strip(" .")
+    while raw.startswith("."):
+        raw = raw[1:]
+    if not raw:
+        raw = "evidence" + _extension(media_type)
+    encoded = raw.encode("utf-8")
+    if len(encoded) > MAX_FILENAME_BYTES:
+        stem, dot, ext = raw.rpartition(".")
+        ext = ext if dot and len(ext.encode()) <= 16 else ""
+        budget = MAX_FILENAME_BYTES - len(ext.encode()) - (1 if ext else 0)
+        stem = (stem if ext else raw).encode("utf-8")[:budget].decode("utf-8", "ignore")
+        raw = f"{stem}.{ext}" if ext else stem
+    return raw
+
+
+def _extension(media_type: str) -> str:
+    kind = filetype.get_type(mime=media_type) if media_type else None
+    return f".{kind.extension}" if kind is not None else (".txt" if media_type ==
+                                                           "text/plain" else "")
+
+
+def service_x25519_key(institution_key: str) -> X25519PrivateKey:
+    """The service's evidence key, derived from the institution key (one secret to keep)."""
+    raw = bytes.fromhex(institution_key.removeprefix("0x"))
+    seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"chainarb.service-x25519.v1",
+                info=b"").derive(raw)
+    return X25519PrivateKey.from_private_bytes(seed)
+
+
+def _h(b: bytes) -> str:
+    return "0x" + b.hex()
+
+
+def _hex32(name: str, value: str | None) -> bytes | None:
+    if value is None or value == "":
+        return None
+    v = value.strip().lower().removeprefix("0x")
+    if not re.fullmatch(r"[0-9a-f]{64}", v):
+        raise BadSubmission(f"{name}: expected 0x + 64 hex digits, found {value!r}")
+    return bytes.fromhex(v)
+
+
+# -- the one-pass pipeline -------------------------------------------------------------------
+
+class _TrackingBlockstore:
+    """Remembers the blocks this upload added, so an aborted upload can remove them."""
+
+    def __init__(self, inner: Blockstore) -> None:
+        self.inner = inner
+        self.added: list[Any] = []
+
+    def get(self, cid: Any) -> bytes:
+        return self.inner.get(cid)
+
+    def has(self, cid: Any) -> bool:
+        return self.inner.has(cid)
+
+    def put(self, cid: Any, data: bytes, *, trusted: bool = False) -> None:
+        if not self.inner.has(cid):
+            self.added.append(cid)
+        self.inner.put(cid, data, trusted=trusted)
+
+    def discard(self) -> None:
+        delete = getattr(self.inner, "delete", None)
+        if delete is None:
+            return  # kubo: blocks written without a pin are garbage-collected
+        for cid in self.added:
+            with contextlib.suppress(OSError, EvidenceError):
+                delete(cid)
+        self.added.clear()
+
+
+@dataclass
+class UploadResult:
+    media_type: str
+    size: int
+    sha256: bytes
+    cid: str
+    data_key: bytes
+    wraps_header_hash: bytes
+    header: Any
+    received_at: datetime
+    finished_at: datetime
+
+
+@dataclass
+class UploadPipeline:
+    """Feed the file's bytes in any pieces; ``finish()`` gives the CID and the hashes."""
+
+    blockstore: Blockstore
+    max_bytes: int
+    clock: Callable[[], datetime]
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    size: int = 0
+    media_type: str | None = None
+    _head: bytearray = field(default_factory=bytearray)
+    _buf: bytearray = field(default_factory=bytearray)
+    _started: bool = False
+    _done: bool = False
+
+    def __post_init__(self) -> None:
+        self.received_at = self.clock()
+        self.data_key = generate_data_key()
+        self._enc = Encryptor(self.data_key, self.chunk_size)
+        self._hash = hashlib.sha256()
+        self._store = _TrackingBlockstore(self.blockstore)
+        self._importer = FileImporter(cid_version=1, blockstore=self._store)  # type: ignore[arg-type]
+
+    def feed(self, data: bytes) -> None:
+        if self._done:
+            raise RuntimeError("UploadPipeline.feed() after finish()")
+        self.size += len(data)
+        if self.size > self.max_bytes:
+            self.abort()
+            raise UploadTooLarge(
+                f"the file exceeds the upload limit of {self.max_bytes} bytes "
+                f"({self.max_bytes / 2**20:.1f} MiB); nothing was stored. Split it or "
+                "compress it in its own format (e.g. a smaller PDF)")
+        if not self._started:
+            self._head += data
+            if len(self._head) < SNIFF_BYTES:
+                return
+            self._start()
+            return
+        self._push(data)
+
+    def _start(self) -> None:
+        head = bytes(self._head)
+        self._head = bytearray()
+        sniffed = sniff_media_type(head)
+        if sniffed is None or sniffed not in ALLOWED_MEDIA_TYPES:
+            self.abort()
+            raise UnsupportedMediaType(
+                f"the file's content is {sniffed or 'not a recognised format'}; accepted: "
+                "PDF, images, audio/video recordings, office documents (Word, Excel, "
+                "PowerPoint, OpenDocument, RTF) and UTF-8 text. Archives are refused: "
+                "upload each document by itself")
+        self.media_type = sniffed
+        self._started = True
+        self._importer.write(self._enc.header_bytes)
+        self._push(head)
+
+    def _push(self, data: bytes) -> None:
+        self._buf += data
+        size = self.chunk_size
+        while len(self._buf) > size:  # keep the last chunk back: it may be the final one
+            chunk = bytes(self._buf[:size])
+            del self._buf[:size]
+            self._hash.update(chunk)
+            self._importer.write(self._enc.seal(chunk, final=False))
+
+    def finish(self) -> UploadResult:
+        if self.size == 0:
+            self.abort()
+            raise EmptyUpload("the file is empty (0 bytes); nothing was stored")
+        if not self._started:
+            self._start()
+        chunk = bytes(self._buf)
+        self._buf = bytearray()
+        self._hash.update(chunk)
+        self._importer.write(self._enc.seal(chunk, final=True))
+        cid = self._importer.finish()
+        self._done = True
+        assert self.media_type is not None
+        return UploadResult(media_type=self.media_type, size=self.size,
+                            sha256=self._hash.digest(), cid=str(cid), data_key=self.data_key,
+                            wraps_header_hash=self._enc.header.hash, header=self._enc.header,
+                            received_at=self.received_at, finished_at=self.clock())
+
+    def abort(self) -> None:
+        """Remove what this upload wrote (called on every refusal)."""
+        self._done = True
+        self._buf = bytearray()
+        self._store.discard()
+
+
+class _IterReader(io.RawIOBase):
+    """A read-only stream over an iterator of byte chunks (for iter_decrypt)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self._rest:
+            try:
+                self._rest = next(self._chunks)
+            except StopIteration:
+                return 0
+        n = min(len(b), len(self._rest))
+        b[:n] = self._rest[:n]
+        self._rest = self._rest[n:]
+        return n
+
+
+# -- the service -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class UploadMeta:
+    """What the client sent beside the file (all optional except the file)."""
+
+    kind: str = "other"
+    claimed_media_type: str = ""
+    client_filename: str = ""
+    sha256: str | None = None
+    salt: str | None = None
+    description: str = ""
+
+
+class EvidenceService:
+    def __init__(self, sessions: sessionmaker[Session], cases: Any, *, blockstore: Blockstore,
+                 max_upload_bytes: int, clock: Callable[[], datetime]) -> None:
+        self.sessions = sessions
+        self.cases = cases  # backend.services.cases.CaseService
+        self.blockstore = blockstore
+        self.max_upload_bytes = max_upload_bytes
+        self.clock = clock
+        self._service_key = cases.config.institution_key
+        self._x25519 = service_x25519_key(self._service_key)
+        self.service_public_key = public_key_bytes(self._x25519.public_key())
+
+    def __repr__(self) -> str:
+        return f"EvidenceService(limit={self.max_upload_bytes})"
+
+    @property
+    def domain(self) -> Any:
+        return self.cases.domain
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(UTC)
+
+    # -- upload --------------------------------------------------------------------------
+
+    def preflight(self, user: str, case_id: str, kind: str) -> None:
+        """Refuse before any byte is read: unknown case, not a party, wrong stage, kind."""
+        _row, case = self.cases.load(case_id)
+        try:
+            kind_enum = p.EvidenceKind(kind)
+        except ValueError:
+            raise BadSubmission(f"kind: expected one of {[k.value for k in p.EvidenceKind]}, "
+                                f"found {kind!r}") from None
+        if user not in case.parties and user not in (case.order.buyer, case.order.seller):
+            raise AccessDenied(f"only the parties of case {case.case_id} upload evidence; "
+                               f"you are {user}")
+        dry = p.SubmitEvidence(actor=user, sequence=case.next_sequence, evidence_id="preflight",
+                               kind=kind_enum, commitment="0x" + "11" * 32)
+        p.apply(case, dry, self.now())  # raises WrongStage / WrongActor / DeadlinePassed
+
+    def start_upload(self) -> UploadPipeline:
+        return UploadPipeline(self.blockstore, self.max_upload_bytes, self.now)
+
+    def stage(self, user: str, case_id: str, pipeline: UploadPipeline, meta: UploadMeta,
+              session_ref: str) -> dict[str, Any]:
+        """Finish the pipeline and store the staged item (signed provenance included)."""
+        try:
+            result = pipeline.finish()
+            client_hash = _hex32("sha256", meta.sha256)
+            if client_hash is not None and client_hash != result.sha256:
+                raise Conflict(f"sha256: you computed {_h(client_hash)}, the server received a "
+                               f"file hashing to {_h(result.sha256)}; the bytes changed on the "
+                               "way: upload again", code="hash_mismatch")
+            salt = _hex32("salt", meta.salt) or secrets.token_bytes(32)
+            return self._store_staged(user, case_id, result, meta, salt, session_ref)
+        except BaseException:
+            pipeline.abort()
+            raise
+
+    def _store_staged(self, user: str, case_id: str, r: UploadResult, meta: UploadMeta,
+                      salt: bytes, session_ref: str) -> dict[str, Any]:
+        commitment = commitment_of(r.sha256, salt)
+        filename = safe_filename(meta.client_filename, r.media_type)
+        claimed = meta.claimed_media_type[:127]
+        mismatch = bool(claimed) and claimed.split(";")[0].strip().lower() != r.media_type
+        wraps = KeyWraps.create(r.data_key, r.header, [self.service_public_key])
+        t0, t1 = int(r.received_at.timestamp()), int(r.finished_at.timestamp())
+        steps: list[provenance.ProvenanceStep] = [
+            ("upload.received", user, session_ref, t0, {
+                "caseId": case_id, "clientFilename": meta.client_filename[:255],
+                "filename": filename, "claimedMediaType": claimed, "kind": meta.kind,
+                "description": meta.description[:500], "clientSha256": meta.sha256 or "",
+                "clientSalt": bool(meta.salt)}),
+            ("file.inspected", user, session_ref, t1, {
+                "mediaType": r.media_type, "sniffedFrom": "magic bytes",
+                "claimedMediaType": claimed, "claimMismatch": mismatch, "size": str(r.size),
+                "limit": str(self.max_upload_bytes)}),
+            ("hash.computed", user, session_ref, t1, {"algorithm": "sha-256",
+                                                       "sha256": _h(r.sha256)}),
+            ("commitment.made", user, session_ref, t1, {
+                "scheme": "chainarb.commitment.v1", "commitment": _h(commitment),
+                "saltFrom": "client" if meta.salt else "server"}),
+            ("encrypted", user, session_ref, t1, {
+                "container": "CHARBENC v1 (AES-256-GCM)", "headerHash": _h(r.wraps_header_hash),
+                "recipients": ["service:" + _h(self.service_public_key)]}),
+            ("ipfs.stored", user, session_ref, t1, {
+                "cid": r.cid, "layout": "UnixFS, CIDv1, raw leaves, 256 KiB chunks",
+                "store": type(self.blockstore).__name__}),
+        ]
+        log = provenance.sign_steps(steps, case_id=bytes.fromhex(case_id[2:]),
+                                    commitment=commitment, domain=self.domain,
+                                    service_key=self._service_key)
+        item = EvidenceItem(
+            case_id=case_id, submitter=user, filename=filename, media_type=r.media_type,
+            size=r.size, sha256=_h(r.sha256), salt=_h(salt), commitment=_h(commitment),
+            cid=r.cid, wrapped_keys={"keywraps": KeyWraps.to_json(wraps).decode(),
+                                     "service": _h(self.service_public_key), "recipients": {},
+                                     "kind": meta.kind, "claimedMediaType": claimed,
+                                     "session": session_ref},
+            disclosed_to=[user], provenance=log, created_at=self.now())
+        with self.sessions() as session:
+            if session.get(Case, case_id) is None:
+                raise NotFound(f"case {case_id} does not exist")
+            session.add(item)
+            session.commit()
+            session.refresh(item)
+            self._wrap_for_readers(session, item)
+            session.commit()
+            session.refresh(item)
+            return self._staged_view(session, item)
+
+    def _staged_view(self, session: Session, item: EvidenceItem) -> dict[str, Any]:
+        draft = self._draft(session, item)
+        return {**self._metadata(item, content=True), "status": "staged",
+                "typedData": draft.typed_data_json(self.domain),
+                "unsignedRecord": SignedRecord(domain=self.domain, record=draft).to_json_obj()}
+
+    def _draft(self, session: Session, item: EvidenceItem) -> EvidenceSubmission:
+        """The EvidenceSubmission for the case's next position in the step chain."""
+        position, prev, prev_at = self.cases.chain_head(session, item.case_id)
+        return EvidenceSubmission(case_id=bytes.fromhex(item.case_id[2:]), sequence=position,
+                                  prev_hash=prev, submitter=item.submitter,
+                                  commitment=bytes.fromhex(item.commitment[2:]),
+                                  content_cid=item.cid,
+                                  signed_at=max(int(self.now().timestamp()), prev_at))
+
+    def _typed_data(self, session: Session, item: EvidenceItem) -> dict[str, Any]:
+        return self._draft(session, item).typed_data_json(self.domain)  # type: ignore[no-any-return]
+
+    def typed_data(self, user: str, case_id: str, item_id: int) -> dict[str, Any]:
+        """A fresh record to sign (when another step took the position in between)."""
+        with self.sessions() as session:
+            item = self._item(session, case_id, item_id)
+            if item.submitter != user:
+                raise AccessDenied("only the uploader signs its evidence submission")
+            if item.record is not None:
+                raise Conflict("this item is already submitted", code="already_submitted")
+            return self._typed_data(session, item)
+
+    # -- submit ----------------------------------------------------------------------------
+
+    def submit(self, user: str, case_id: str, item_id: int, record: Mapping[str, Any]
+               ) -> dict[str, Any]:
+        """Bind the party's signed EvidenceSubmission to the staged item, as a case step."""
+        signed = SignedRecord.from_json_obj(dict(record))
+        rec = signed.record
+        if not isinstance(rec, EvidenceSubmission):
+            raise BadSubmission(f"expected an EvidenceSubmission record, found {rec.TYPE_NAME}",
+                                code="wrong_record_type")
+        if _h(rec.case_id) != case_id.lower():
+            raise ReplayError(f"the record is for case {_h(rec.case_id)}, not {case_id}: a "
+                              "submission signed for another case cannot be used here")
+        if signed.domain != self.domain:
+            signed.check_binding(self.domain, case_id=case_id)
+        signer = signed.verify()[0]
+        with self.sessions() as session:
+            item = self._item(session, case_id, item_id)
+            if item.record is not None:
+                raise Conflict("this item is already submitted", code="already_submitted")
+            kind = str(item.wrapped_keys.get("kind", "other"))
+        if signer != user or signer != item.submitter:
+            raise WrongSigner(f"the record is signed by {signer}; the item was uploaded by "
+                              f"{item.submitter} and you are {user}: the uploader signs")
+        if _h(rec.commitment) != item.commitment or rec.content_cid != item.cid:
+            raise BadSubmission(
+                f"the record names commitment {_h(rec.commitment)} and CID {rec.content_cid}; "
+                f"this upload is commitment {item.commitment}, CID {item.cid}: sign the "
+                "typed data the upload returned", code="commitment_mismatch")
+        result = self.cases.submit_step(user, case_id, {
+            "record": signed.to_json_obj(),
+            "payload": {"kind": kind, "evidenceId": f"ev{item_id}"}})
+        with self.sessions() as session:
+            item = self._item(session, case_id, item_id)
+            self._bind(session, item, signed, result.sequence, result.record_hash)
+            session.commit()
+            session.refresh(item)
+            return {**self._metadata(item, content=True), "status": "submitted",
+                    "sequence": result.sequence, "recordHash": result.record_hash,
+                    "stepCid": result.cid, "stage": result.stage}
+
+    def _bind(self, session: Session, item: EvidenceItem, signed: SignedRecord, sequence: int,
+              record_hash: str) -> None:
+        leaf = session.exec(select(Leaf).join(Step, col(Step.id) == col(Leaf.ref_id)).where(
+            col(Leaf.kind) == LeafKind.STEP, col(Step.record_hash) == record_hash)).first()
+        item.record = signed.to_json_obj()
+        item.signature = _h(signed.signatures[0])
+        item.provenance = provenance.append(
+            item.provenance, [("record.signed", item.submitter,
+                               str(item.wrapped_keys.get("session", "")),
+                               int(self.now().timestamp()), {
+                                   "type": "EvidenceSubmission", "sequence": str(sequence),
+                                   "recordHash": record_hash,
+                                   "leafHash": leaf.leaf_hash if leaf else "",
+                                   "queuedForAnchoring": leaf is not None})],
+            case_id=bytes.fromhex(item.case_id[2:]), commitment=bytes.fromhex(
+                item.commitment[2:]), domain=self.domain, service_key=self._service_key)
+        session.add(item)
+        self._wrap_for_readers(session, item)
+
+    def _reconcile(self, session: Session, item: EvidenceItem) -> None:
+        """A step committed but the item not yet bound (crash in between): bind it now."""
+        if item.record is not None:
+            return
+        for step in session.exec(select(Step).where(col(Step.case_id) == item.case_id,
+                                                    col(Step.kind) == "evidence.submitted")):
+            msg = step.record.get("message", {})
+            if msg.get("commitment") == item.commitment:
+                self._bind(session, item, SignedRecord.from_json_obj(step.record), step.sequence,
+                           step.record_hash)
+                session.commit()
+                session.refresh(item)
+                return
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _item(self, session: Session, case_id: str, item_id: int) -> EvidenceItem:
+        item = session.get(EvidenceItem, item_id)
+        if item is None or item.case_id != case_id.lower():
+            raise NotFound(f"evidence item {item_id} does not exist in case {case_id}")
+        return item
+
+    def _case(self, session: Session, case_id: str) -> p.CaseState:
+        row = session.get(Case, case_id.lower())
+        if row is None:
+            raise NotFound(f"case {case_id} does not exist")
+        return p.case_from_dict(row.state)
+
+    @staticmethod
+    def _proc_item(case: p.CaseState, item: EvidenceItem) -> p.EvidenceItem | None:
+        for e in case.evidence:
+            if e.commitment == item.commitment:
+                return e
+        return None
+
+    def may_read(self, case: p.CaseState, item: EvidenceItem, viewer: str) -> bool:
+        """Content access: the rules for submitted items; staged ones to the uploader only."""
+        proc = self._proc_item(case, item)
+        if proc is None:
+            return viewer == item.submitter
+        return p.can_see(case, proc, viewer)
+
+    def _may_list(self, case: p.CaseState, item: EvidenceItem, viewer: str) -> bool:
+        if self.may_read(case, item, viewer):
+            return True
+        # Admins see metadata of submitted items (never content, never staged uploads).
+        return self.cases.is_admin(viewer) and self._proc_item(case, item) is not None
+
+    def _metadata(self, item: EvidenceItem, *, content: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": item.id, "caseId": item.case_id, "submitter": item.submitter,
+            "commitment": item.commitment, "contentCid": item.cid, "size": item.size,
+            "kind": item.wrapped_keys.get("kind", "other"),
+            "status": "submitted" if item.record is not None else "staged",
+            "createdAt": item.created_at.isoformat(),
+        }
+        if content:  # what opens the commitment goes only to readers
+            out.update({"filename": item.filename, "mediaType": item.media_type,
+                        "claimedMediaType": item.wrapped_keys.get("claimedMediaType", ""),
+                        "sha256": item.sha256, "salt": item.salt})
+        return out
+
+    def list_items(self, viewer: str, case_id: str) -> list[dict[str, Any]]:
+        with self.sessions() as session:
+            case = self._case(session, case_id)
+            self._require_member(case, viewer)
+            items = session.exec(select(EvidenceItem).where(
+                col(EvidenceItem.case_id) == case_id.lower()).order_by(col(EvidenceItem.id))).all()
+            out = []
+            for item in items:
+                self._reconcile(session, item)
+                if self._may_list(case, item, viewer):
+                    out.append(self._metadata(item, content=self.may_read(case, item, viewer)))
+            return out
+
+    def _require_member(self, case: p.CaseState, viewer: str) -> None:
+        members = {case.order.buyer, case.order.seller, *case.parties, *case.neutrals,
+                   *case.courts}
+        if case.mediator:
+            members.add(case.mediator)
+        if viewer not in members and not self.cases.is_admin(viewer):
+            raise AccessDenied(f"{viewer} has no role in case {case.case_id}")
+
+    def _readable(self, viewer: str, case_id: str, item_id: int
+                  ) -> tuple[Session, EvidenceItem, p.CaseState]:
+        session = self.sessions()
+        try:
+            case = self._case(session, case_id)
+            item = self._item(session, case_id, item_id)
+            self._reconcile(session, item)
+            if not self.may_read(case, item, viewer):
+                self._require_member(case, viewer)
+                raise AccessDenied(f"the rules do not disclose evidence item {item_id} to "
+                                   f"{viewer} at this stage ({case.stage.value})")
+            return session, item, case
+        except BaseException:
+            session.close()
+            raise
+
+    def item(self, viewer: str, case_id: str, item_id: int) -> dict[str, Any]:
+        session, item, _case = self._readable(viewer, case_id, item_id)
+        with session:
+            out = self._metadata(item, content=True)
+            if item.record is not None:
+                out["record"] = item.record
+            elif viewer == item.submitter:
+                out["typedData"] = self._typed_data(session, item)
+            return out
+
+    def data_key(self, item: EvidenceItem) -> bytes:
+        wraps = KeyWraps.from_json(item.wrapped_keys["keywraps"])
+        return wraps.unwrap(self._x25519)
+
+    def open_content(self, viewer: str, case_id: str, item_id: int
+                     ) -> tuple[dict[str, Any], Iterator[bytes]]:
+        """Metadata and an iterator of authenticated plaintext chunks (decrypted here)."""
+        session, item, _case = self._readable(viewer, case_id, item_id)
+        with session:
+            meta = self._metadata(item, content=True)
+            key = self.data_key(item)
+            cid = item.cid
+        return meta, self.decrypt_iter(cid, key, meta["sha256"])
+
+    def decrypt_iter(self, cid: str, key: bytes, sha256: str | None = None) -> Iterator[bytes]:
+        """Plaintext chunks of a container; raises at the end if the whole does not hash."""
+        hasher = hashlib.sha256()
+        for chunk in iter_decrypt(_IterReader(cat(cid, self.blockstore)), key):  # type: ignore[arg-type]
+            hasher.update(chunk)
+            yield chunk
+        if sha256 is not None and _h(hasher.digest()) != sha256:
+            raise EvidenceError(f"decrypted content hashes to {_h(hasher.digest())}, "
+                                f"expected {sha256}")
+
+    def keywraps(self, viewer: str, case_id: str, item_id: int) -> dict[str, Any]:
+        """The item's key wraps (for offline decryption with one's own X25519 key)."""
+        session, item, _case = self._readable(viewer, case_id, item_id)
+        with session:
+            self._wrap_for_readers(session, item)
+            session.commit()
+            session.refresh(item)
+            return {"cid": item.cid, "keywraps": item.wrapped_keys["keywraps"],
+                    "recipients": item.wrapped_keys.get("recipients", {}),
+                    "service": item.wrapped_keys.get("service")}
+
+    def provenance_log(self, viewer: str, case_id: str, item_id: int) -> dict[str, Any]:
+        session, item, _case = self._readable(viewer, case_id, item_id)
+        with session:
+            self.complete_provenance(session, item)
+            session.commit()
+            session.refresh(item)
+            return {"itemId": item.id, "commitment": item.commitment, "entries": item.provenance}
+
+    # -- encryption keys of readers ---------------------------------------------------------
+
+    def register_key(self, user: str, case_id: str, public_key: str) -> dict[str, Any]:
+        """A case member publishes its X25519 public key; readable items get a wrap for it."""
+        raw = _hex32("publicKey", public_key)
+        if raw is None:
+            raise BadSubmission("publicKey: expected 0x + 64 hex digits (X25519 public key)")
+        try:
+            X25519PublicKey.from_public_bytes(raw)
+            if raw == b"\x00" * 32:
+                raise ValueError("the zero point")
+        except ValueError as exc:
+            raise BadSubmission(f"publicKey: not a usable X25519 key ({exc})") from None
+        with self.sessions() as session:
+            case = self._case(session, case_id)
+            self._require_member(case, user)
+            session.add(CaseEvent(case_id=case_id.lower(), at=self.now(), kind=KEY_EVENT,
+                                  data={"address": user, "publicKey": _h(raw)}))
+            session.commit()
+            wrapped = 0
+            for item in session.exec(select(EvidenceItem).where(
+                    col(EvidenceItem.case_id) == case_id.lower())).all():
+                if self._wrap_for_readers(session, item):
+                    wrapped += 1
+            session.commit()
+        return {"address": user, "publicKey": _h(raw), "itemsWrapped": wrapped}
+
+    def _registered_keys(self, session: Session, case_id: str) -> dict[str, bytes]:
+        keys: dict[str, bytes] = {}
+        for ev in session.exec(select(CaseEvent).where(col(CaseEvent.case_id) == case_id,
+                                                       col(CaseEvent.kind) == KEY_EVENT)
+                               .order_by(col(CaseEvent.id))).all():
+            keys[ev.data["address"]] = bytes.fromhex(ev.data["publicKey"][2:])  # latest wins
+        return keys
+
+    def _wrap_for_readers(self, session: Session, item: EvidenceItem) -> bool:
+        """Add a wrap for every registered reader the rules now allow; True if any added."""
+        case = self._case(session, item.case_id)
+        keys = self._registered_keys(session, item.case_id)
+        wk = dict(item.wrapped_keys)
+        recipients = dict(wk.get("recipients", {}))
+        wraps = KeyWraps.from_json(wk["keywraps"])
+        data_key: bytes | None = None
+        changed = False
+        for address, pub in sorted(keys.items()):
+            if recipients.get(address) == _h(pub) or not self.may_read(case, item, address):
+                continue
+            if data_key is None:
+                data_key = wraps.unwrap(self._x25519)
+            try:
+                wraps = wraps.add(data_key, pub)
+            except EvidenceError:
+                continue  # a key that cannot be wrapped for (low order): skip it
+            recipients[address] = _h(pub)
+            changed = True
+        if changed:
+            wk["keywraps"] = wraps.to_json().decode()
+            wk["recipients"] = recipients
+            item.wrapped_keys = wk
+            disclosed = set(item.disclosed_to) | set(recipients)
+            item.disclosed_to = sorted(disclosed)
+            session.add(item)
+            session.flush()
+        return changed
+
+    # -- anchoring in the provenance log -----------------------------------------------------
+
+    def complete_provenance(self, session: Session, item: EvidenceItem) -> None:
+        """Append ``batch.included`` and ``anchored`` once the item's leaf is confirmed."""
+        if item.record is None:
+            return
+        actions = {e["entry"]["action"] for e in item.provenance}
+        if "anchored" in actions:
+            return
+        step = session.exec(select(Step).where(col(Step.case_id) == item.case_id,
+                                               col(Step.kind) == "evidence.submitted")
+                            .where(col(Step.signature) == item.signature)).first()
+        if step is None:
+            return
+        leaf = session.exec(select(Leaf).where(col(Leaf.kind) == LeafKind.STEP,
+                                               col(Leaf.ref_id) == step.id)).first()
+        if leaf is None or leaf.batch_id is None:
+            return
+        batch = session.get(AnchorBatch, leaf.batch_id)
+        if batch is None or batch.status != AnchorStatus.CONFIRMED:
+            return
+        at = int((batch.block_time or batch.updated_at).timestamp())
+        session_ref = str(item.wrapped_keys.get("session", ""))
+        steps: list[provenance.ProvenanceStep] = []
+        if "batch.included" not in actions:
+            steps.append(("batch.included", "", "anchoring-worker",
+                          int(batch.created_at.timestamp()), {
+                              "leafHash": leaf.leaf_hash, "root": batch.root,
+                              "leafCount": str(batch.leaf_count), "proof": leaf.proof or []}))
+        steps.append(("anchored", "", "anchoring-worker", at, {
+            "root": batch.root, "chainId": str(batch.chain_id), "contract": batch.contract,
+            "txHash": batch.tx_hash, "blockNumber": str(batch.block_number),
+            "blockHash": batch.block_hash, "uploadSession": session_ref}))
+        item.provenance = provenance.append(
+            item.provenance, steps, case_id=bytes.fromhex(item.case_id[2:]),
+            commitment=bytes.fromhex(item.commitment[2:]), domain=self.domain,
+            service_key=self._service_key)
+        session.add(item)
+        session.flush()

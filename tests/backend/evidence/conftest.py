@@ -1,0 +1,36 @@
+"""Fixtures for the evidence API: helper-9's World (tests/backend/api) on a disk blockstore.
+
+A ``LocalBlockstore`` instead of the in-memory one, so tests can see that a refused upload
+leaves no block behind (the local store can delete; see backend/services/evidence.py).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
+
+from api_helpers import World
+from evidence_helpers import make_evidence_world
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    from backend.db import upgrade_to_head
+
+    url = f"sqlite:///{tmp_path / 'evidence.sqlite3'}"
+    upgrade_to_head(url)
+    w = make_evidence_world(url, tmp_path)
+    with w.client:
+        yield w
+
+
+@pytest.fixture
+def pg_world(clean_db_url: str, tmp_path: Path) -> Iterator[World]:
+    w = make_evidence_world(clean_db_url, tmp_path)
+    with w.client:
+        yield w
