@@ -9,9 +9,12 @@ Theory of operation (figures and the alternatives weighed are in docs/chain.md):
   data dir finds the lock taken and attaches to that node's URL instead of starting a second
   chain from the same file (two writers would fork the history).
 * Durability. anvil keeps the chain in memory. Its state file holds every block, transaction
-  and receipt, and is written (a) by anvil when it exits on SIGTERM, (b) by anvil every
-  ``STATE_INTERVAL_SECONDS``, and (c) by ``ChainHandle.flush()``, which writes
-  ``anvil_dumpState`` atomically (temp file, fsync, rename). Writers of state that other
+  and receipt, and is written (a) by anvil when it exits on SIGTERM, (b) by
+  ``ChainHandle.flush()``, which writes ``anvil_dumpState`` atomically (temp file, fsync,
+  rename), and (c) by the owner's flusher thread, the same atomic write every
+  ``STATE_INTERVAL_SECONDS`` when the chain has moved. anvil's own ``--state-interval`` is
+  not used: it truncates and rewrites the file in place, so a kill during that write would
+  leave a torn file. Writers of state that other
   records depend on (the anchoring worker before it marks a batch confirmed, the service
   after an escrow transaction) call ``flush()``: the chain is on disk before the database
   says it happened. The owner's process exit (normal, exception, SIGTERM, even SIGKILL via
@@ -166,6 +169,8 @@ class EmbeddedNode:
         self._proc: subprocess.Popen[str] | None = None
         self._lock_fh: IO[str] | None = None
         self._flush_lock = threading.Lock()
+        self._stop_flusher = threading.Event()
+        self._flusher: threading.Thread | None = None
 
     # -- start / attach ------------------------------------------------------------------
     def start(self) -> str:
@@ -186,7 +191,23 @@ class EmbeddedNode:
             self._release()
             raise
         atexit.register(self.stop)
+        self._flusher = threading.Thread(target=self._flush_periodically,
+                                         name="chainarb-chain-flush", daemon=True)
+        self._flusher.start()
         return self.url
+
+    def _flush_periodically(self) -> None:
+        last: object = None
+        while not self._stop_flusher.wait(STATE_INTERVAL_SECONDS):
+            try:
+                w3 = Web3(HTTPProvider(self.url, request_kwargs={"timeout": 10}))
+                latest = w3.eth.get_block("latest")
+                mark = (latest["number"], bytes(latest["hash"]))
+                if mark != last:
+                    self.flush()
+                    last = mark
+            except Exception:  # node stopping or busy: the next tick, or the exit dump
+                continue
 
     def _stop_orphan(self) -> None:
         """Stop a node left running by an owner that died without stopping it.
@@ -224,7 +245,7 @@ class EmbeddedNode:
         args = [
             str(self.anvil_bin), "--host", "127.0.0.1", "--port", "0",
             "--chain-id", str(self.chain_id), "--hardfork", "cancun",
-            "--state", str(self.state_file), "--state-interval", str(STATE_INTERVAL_SECONDS),
+            "--state", str(self.state_file),
             "--accounts", "1", "--no-request-size-limit",
         ]
         in_main_thread = threading.current_thread() is threading.main_thread()
@@ -328,6 +349,10 @@ class EmbeddedNode:
     # -- stop ----------------------------------------------------------------------------
     def stop(self) -> None:
         """SIGTERM the node (anvil dumps its state on exit), wait, release the lock."""
+        self._stop_flusher.set()
+        if self._flusher is not None and self._flusher is not threading.current_thread():
+            self._flusher.join(timeout=30)
+        self._flusher = None
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

@@ -307,3 +307,26 @@ def test_ensure_deployment_deploys_once_and_again_after_a_reset(tmp_path: Path) 
         with pytest.raises(DeploymentMismatchError, match="no contracts known"):
             ensure_deployment(h, Settings(data_dir=tmp_path / "other"), deploy,
                               allow_deploy=False)
+
+
+def test_periodic_flush_keeps_recent_state_when_the_node_is_killed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import backend.gateway.embedded as embedded
+
+    monkeypatch.setattr(embedded, "STATE_INTERVAL_SECONDS", 0.2)
+    with open_chain(Settings(data_dir=tmp_path)) as h:
+        me = h.w3.eth.accounts[0]
+        tx = h.w3.eth.send_transaction({"from": me, "to": me, "value": 3})
+        h.w3.eth.wait_for_transaction_receipt(tx)
+        deadline = time.monotonic() + 10
+        state = tmp_path / "chain" / "state.json"
+        while time.monotonic() < deadline:  # the flusher writes without being asked
+            if state.exists() and tx.to_0x_hex()[2:] in state.read_text():
+                break
+            time.sleep(0.05)
+        assert h._node is not None and h._node._proc is not None
+        h._node._proc.kill()  # no exit dump
+        h._node._proc.wait()
+    with open_chain(Settings(data_dir=tmp_path)) as h:
+        assert h.w3.eth.get_transaction_receipt(tx).status == 1
