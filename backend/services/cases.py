@@ -438,8 +438,13 @@ class CaseService:
         order_id = str(case.order.order_id)
         for e in effects:
             if isinstance(e, p.NotifyParties):
+                kind, stage = e.kind, case.stage.value
+                if kind.startswith("stage:"):  # the procedure's notice of a stage change
+                    kind, stage = "stage_changed", kind.split(":", 1)[1]
                 for r in e.recipients:
-                    self._notice(session, row.id, r, e.kind, now, case)
+                    enqueue_notice(session, case_id=row.id, recipient=r, kind=kind, now=now,
+                                   stage=stage, base_url=self.config.base_url,
+                                   smtp_enabled=self.config.smtp_enabled)
                     notified.add(r)
             elif isinstance(e, p.FreezeEscrow):
                 self._chain(session, row.id, "freeze", {"orderId": order_id, "caseId": row.id},
@@ -629,10 +634,6 @@ class CaseService:
                                       payload=canonical_json(payload))
             self._apply_effects(session, row, new_case, effects, now,
                                 step_action="deadline_missed", actor=None)
-            for e in effects:
-                if isinstance(e, p.StageChanged):
-                    for party in new_case.parties:
-                        self._notice(session, row.id, party, "stage_changed", now, new_case)
             self._save_case(session, row, new_case, now)
             session.commit()
         return True

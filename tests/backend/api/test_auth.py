@@ -28,8 +28,8 @@ def test_sign_in_message_and_session(world: World) -> None:
     buyer = w.buyer
     msg = _challenge(w, buyer.address.lower())  # any case in, EIP-55 in the message
     assert f"\n{buyer.address}\n" in msg
-    for line in ("URI: ", "Version: 1", "Chain ID: 31337", "Nonce: ", "Issued At: 2026-11-24T08:00:00Z",
-                 "Expiration Time: 2026-11-24T08:05:00Z"):
+    for line in ("URI: ", "Version: 1", "Chain ID: 31337", "Nonce: ",
+                 "Issued At: 2026-11-24T08:00:00Z", "Expiration Time: 2026-11-24T08:05:00Z"):
         assert line in msg
     r = _sign_in(w, msg, _sign(buyer.key.key, msg))
     assert r.status_code == 200, r.text  # type: ignore[attr-defined]
@@ -118,7 +118,8 @@ def test_session_expires(world: World) -> None:
 def test_profile_language_is_checked(world: World) -> None:
     w = world
     r = w.seller.world.client.put("/auth/me", headers=w.seller.headers,
-                                  json={"email": "seller@example.cn", "preferredLanguage": "zh-Hans"})
+                                  json={"email": "seller@example.cn",
+                                        "preferredLanguage": "zh-Hans"})
     assert r.status_code == 200 and r.json()["preferredLanguage"] == "zh-Hans"
     r = w.client.put("/auth/me", headers=w.seller.headers, json={"preferredLanguage": "fr"})
     assert r.status_code == 422

@@ -86,7 +86,7 @@ def test_objection_panel_award_and_enforcement(world: World) -> None:
     ok(w.buyer.post(f"/cases/{w.case_id}/enforcement", json=w.buyer.plain(
         "enforcement.requested")))
     assert w.admin.case()["stage"] == "enforced"
-    kind, payload = [c for c in w.port.calls if c[0] == "submit_panel_award"][0]
+    _kind, payload = next(c for c in w.port.calls if c[0] == "submit_panel_award")
     sigs = payload["signatures"]
     assert sigs[0] and not sigs[1] and sigs[2]  # panel order; panelist 2 did not sign
 
@@ -142,12 +142,13 @@ def test_chain_failures_are_retried_and_recorded(world: World) -> None:
     w.port.fail_next.append("appoint_arbitrator")
     r = ok(w.admin.post(f"/cases/{w.case_id}/arbitrator",
                         json=w.admin.appoint("arbitrator", w.arbitrator)))
-    action = [a for a in r["chainActions"] if a["kind"] == "appoint_arbitrator"][0]
+    action = next(a for a in r["chainActions"] if a["kind"] == "appoint_arbitrator")
     assert action["status"] == "pending" and action["attempts"] == 1
     assert "unreachable" in action["error"] and action["txHash"] is None
     assert r["stage"] == "evidence"  # the step stands; the chain catches up
     report = w.tick()
     assert report["chain_done"] == 1
-    action = [a for a in w.admin.case()["chainActions"] if a["kind"] == "appoint_arbitrator"][0]
+    action = next(a for a in w.admin.case()["chainActions"]
+                  if a["kind"] == "appoint_arbitrator")
     assert action["status"] == "done" and action["attempts"] == 2 and action["txHash"]
     assert [k for k, _ in w.port.calls].count("appoint_arbitrator") == 1
