@@ -4,17 +4,18 @@ Theory of operation (figures and the alternatives weighed are in docs/chain.md):
 
 * ``open_chain(settings)`` with an empty ``CHAIN_RPC_URL`` opens the *embedded* chain of
   ``<data_dir>/chain``. The first process to open it takes an exclusive ``flock`` on
-  ``chain/node.lock``, starts ``anvil --state chain/state.json`` on 127.0.0.1 with a port
+  ``chain/node.lock``, starts anvil on 127.0.0.1 from the newest intact state file with a port
   the OS picks, and writes ``chain/node.json`` (pid, url). Any other process on the same
   data dir finds the lock taken and attaches to that node's URL instead of starting a second
   chain from the same file (two writers would fork the history).
 * Durability. anvil keeps the chain in memory. Its state file holds every block, transaction
-  and receipt, and is written (a) by anvil when it exits on SIGTERM, (b) by
-  ``ChainHandle.flush()``, which writes ``anvil_dumpState`` atomically (temp file, fsync,
-  rename), and (c) by the owner's flusher thread, the same atomic write every
-  ``STATE_INTERVAL_SECONDS`` when the chain has moved. anvil's own ``--state-interval`` is
-  not used: it truncates and rewrites the file in place, so a kill during that write would
-  leave a torn file. Writers of state that other
+  and receipt. Two files hold it: ``state.json``, which anvil writes when it exits on
+  SIGTERM (``--dump-state``), and ``state.flushed.json``, written by ``ChainHandle.flush()``
+  and by the owner's flusher thread every ``STATE_INTERVAL_SECONDS`` when the chain moved,
+  from ``anvil_dumpState``, atomically (temp file, fsync, rename). anvil writes in place
+  (truncate, then write), so a kill during its exit dump tears ``state.json``; at start the
+  newest file that parses (highest block number) is loaded and a torn one is set aside.
+  anvil's own ``--state-interval`` is not used for the same reason. Writers of state that other
   records depend on (the anchoring worker before it marks a batch confirmed, the service
   after an escrow transaction) call ``flush()``: the chain is on disk before the database
   says it happened. The owner's process exit (normal, exception, SIGTERM, even SIGKILL via
@@ -36,6 +37,7 @@ import ctypes
 import fcntl
 import gzip
 import json
+import logging
 import os
 import re
 import signal
@@ -69,6 +71,7 @@ STATE_INTERVAL_SECONDS = 5
 START_TIMEOUT_SECONDS = 20.0
 DEV_BALANCE_WEI = 10**24  # 1,000,000 ETH for the embedded institution account
 _PR_SET_PDEATHSIG = 1
+log = logging.getLogger(__name__)
 
 
 class GatewayError(Exception):
@@ -159,7 +162,8 @@ class EmbeddedNode:
     def __init__(self, chain_dir: Path, *, anvil_bin: Path = ANVIL_BIN,
                  chain_id: int = EMBEDDED_CHAIN_ID) -> None:
         self.dir = chain_dir.resolve()
-        self.state_file = chain_dir / "state.json"
+        self.state_file = self.dir / "state.json"  # anvil's exit dump
+        self.flushed_file = self.dir / "state.flushed.json"  # our atomic flushes
         self.info_file = chain_dir / "node.json"
         self.time_file = chain_dir / "time.json"
         self.anvil_bin = anvil_bin
@@ -235,6 +239,25 @@ class EmbeddedNode:
             time.sleep(0.02)
         raise NodeStartError(f"an orphaned anvil (pid {pid}) on {self.state_file} did not stop")
 
+    def _load_args(self) -> list[str]:
+        """`--load-state` of the newest state file that parses; torn files are set aside."""
+        best: tuple[int, Path] | None = None
+        for path in (self.state_file, self.flushed_file):
+            if not path.exists():
+                continue
+            try:
+                raw = json.loads(path.read_bytes())
+                number = raw.get("best_block_number", 0)
+                number = int(number, 16) if isinstance(number, str) else int(number)
+            except (ValueError, TypeError, AttributeError):
+                aside = path.with_name(f"{path.name}.torn-{int(time.time())}")
+                os.replace(path, aside)
+                log.warning("chain state %s is unreadable; moved to %s", path, aside)
+                continue
+            if best is None or number > best[0]:
+                best = (number, path)
+        return [] if best is None else ["--load-state", str(best[1])]
+
     def _spawn(self) -> str:
         self._stop_orphan()
         if not self.anvil_bin.is_file():
@@ -245,7 +268,7 @@ class EmbeddedNode:
         args = [
             str(self.anvil_bin), "--host", "127.0.0.1", "--port", "0",
             "--chain-id", str(self.chain_id), "--hardfork", "cancun",
-            "--state", str(self.state_file),
+            *self._load_args(), "--dump-state", str(self.state_file),
             "--accounts", "1", "--no-request-size-limit",
         ]
         in_main_thread = threading.current_thread() is threading.main_thread()
@@ -322,12 +345,12 @@ class EmbeddedNode:
             if "error" in response:
                 raise GatewayError(f"anvil_dumpState: {response['error']}")
             data = gzip.decompress(bytes.fromhex(str(response["result"]).removeprefix("0x")))
-            tmp = self.state_file.with_suffix(f".flush{os.getpid()}")
+            tmp = self.dir / f"state.flush{os.getpid()}.tmp"
             with tmp.open("wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, self.state_file)
+            os.replace(tmp, self.flushed_file)
             dir_fd = os.open(self.dir, os.O_RDONLY)
             try:
                 os.fsync(dir_fd)

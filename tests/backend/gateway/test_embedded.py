@@ -300,7 +300,8 @@ def test_ensure_deployment_deploys_once_and_again_after_a_reset(tmp_path: Path) 
         assert ensure_deployment(h, s, deploy) == first and len(deployed) == 1
     with open_chain(s) as h:  # a later process: the file and the chain agree
         assert ensure_deployment(h, s, deploy) == first and len(deployed) == 1
-    (tmp_path / "chain" / "state.json").unlink()  # the chain is reset
+    for f in (tmp_path / "chain").glob("state*.json"):  # the chain is reset
+        f.unlink()
     with open_chain(s) as h:
         again = ensure_deployment(h, s, deploy)
         assert len(deployed) == 2 and load_deployment(s) == again
@@ -320,7 +321,7 @@ def test_periodic_flush_keeps_recent_state_when_the_node_is_killed(
         tx = h.w3.eth.send_transaction({"from": me, "to": me, "value": 3})
         h.w3.eth.wait_for_transaction_receipt(tx)
         deadline = time.monotonic() + 10
-        state = tmp_path / "chain" / "state.json"
+        state = tmp_path / "chain" / "state.flushed.json"
         while time.monotonic() < deadline:  # the flusher writes without being asked
             if state.exists() and tx.to_0x_hex()[2:] in state.read_text():
                 break
@@ -330,3 +331,17 @@ def test_periodic_flush_keeps_recent_state_when_the_node_is_killed(
         h._node._proc.wait()
     with open_chain(Settings(data_dir=tmp_path)) as h:
         assert h.w3.eth.get_transaction_receipt(tx).status == 1
+
+
+def test_a_torn_exit_dump_falls_back_to_the_last_flush(tmp_path: Path) -> None:
+    """anvil writes its exit dump in place; if that write is cut, the flushed copy serves."""
+    with open_chain(Settings(data_dir=tmp_path)) as h:
+        me = h.w3.eth.accounts[0]
+        tx = h.w3.eth.send_transaction({"from": me, "to": me, "value": 4})
+        h.w3.eth.wait_for_transaction_receipt(tx)
+        h.flush()
+    state = tmp_path / "chain" / "state.json"
+    state.write_bytes(state.read_bytes()[:1000])  # torn
+    with open_chain(Settings(data_dir=tmp_path)) as h:
+        assert h.w3.eth.get_transaction_receipt(tx).status == 1
+    assert list((tmp_path / "chain").glob("state.json.torn-*"))
