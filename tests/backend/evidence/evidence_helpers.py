@@ -78,6 +78,8 @@ def blocks(world: World) -> set[str]:
 def filed_case(world: World) -> str:
     case_id = world.open_case("buyer")
     file_claim(world)
+    world.port.party_raises_dispute(ORDER_ID, case_id)  # the buyer's wallet freezes the escrow
+    world.tick()
     return case_id
 
 
