@@ -633,16 +633,21 @@ def cat_cmd(
         parse_cid(cid)  # a malformed CID is a usage error before any store is opened
         from evidence.ipfs import cat
 
-        chunks = cat(cid, _blockstore(store, api))
-        if output is None:
-            out: IO[bytes] = sys.stdout.buffer
-            for chunk in chunks:
-                out.write(chunk)
-            out.flush()
-        else:
-            with _atomic_output(output) as f:
+        bs = _blockstore(store, api)
+        try:
+            chunks = cat(cid, bs)
+            if output is None:
+                out: IO[bytes] = sys.stdout.buffer
                 for chunk in chunks:
-                    f.write(chunk)
+                    out.write(chunk)
+                out.flush()
+            else:
+                with _atomic_output(output) as f:
+                    for chunk in chunks:
+                        f.write(chunk)
+        finally:
+            if hasattr(bs, "close"):  # a kubo client's connections
+                bs.close()
 
 
 def _load_batch(path: Path) -> Any:
