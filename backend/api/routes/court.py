@@ -1,0 +1,55 @@
+"""Courts: download a case's judicial package, verify it offline, then sign a decision.
+
+``GET /cases/{id}/judicial-package`` answers the ZIP (docs/judicial-package.md) to a court
+given access to the case, once there is a result to confirm. The headers name what the
+court's signed ``CourtConfirmation`` refers to: ``X-Package-Manifest-Sha256`` is its
+``packageHash``; ``X-Package-Digest`` is the digest the certificate prints. The court runs
+``chainarb verify PACKAGE`` first, then posts its decision to
+``POST /cases/{id}/court-decision`` (the case routes; a signed step like any other).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
+
+from backend.services.package import PackageService
+
+from ..deps import Ctx, CurrentUser
+from .evidence import get_evidence
+
+router = APIRouter(tags=["court"])
+
+
+def get_packages(request: Request, ctx: Ctx) -> PackageService:
+    """One PackageService per app, on the app's chain, blockstore and TSA settings."""
+    svc = getattr(request.app.state, "packages", None)
+    if svc is None:
+        s = ctx.settings
+        escrow = getattr(ctx.service.port, "escrow", None)
+        w3 = escrow.tx.w3 if escrow is not None else None
+        certs = s.tsa_cert_file.read_bytes() if s.tsa_cert_file is not None else b""
+        svc = PackageService(ctx.sessions, ctx.service, get_evidence(request, ctx),
+                             blockstore=ctx.service.blockstore, w3=w3,
+                             out_dir=s.data_dir / "packages", clock=ctx.clock,
+                             tsa_url=s.tsa_url, tsa_certificates=certs)
+        request.app.state.packages = svc
+    return svc
+
+
+Packages = Annotated[PackageService, Depends(get_packages)]
+
+
+@router.get("/cases/{case_id}/judicial-package", response_class=FileResponse)
+async def judicial_package(case_id: str, user: CurrentUser, svc: Packages) -> FileResponse:
+    """The case's judicial package (ZIP), for a court given access to the case."""
+    out = await run_in_threadpool(svc.export, user, case_id)
+    return FileResponse(out.path, media_type="application/zip",
+                        filename=f"chainarb-{out.case_id[2:14]}-{out.digest[:12]}.zip",
+                        headers={"X-Package-Digest": out.digest,
+                                 "X-Package-Manifest-Sha256": out.manifest_sha256,
+                                 "Cache-Control": "no-store",
+                                 "X-Content-Type-Options": "nosniff"})
