@@ -81,9 +81,9 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "anchored_at": (
         "Anchored on chain {chain_id} in block {block} ({block_hash}) at {time} UTC, "
-        "transaction {tx}, contract {contract}.",
+        "transaction {tx}, contract {contract}; {conf} confirmation(s) now.",
         "已于 {time} UTC 锚定在链 {chain_id} 的区块 {block}（{block_hash}），"
-        "交易 {tx}，合约 {contract}。",
+        "交易 {tx}，合约 {contract}；当前确认数 {conf}。",
     ),
     "signed_by": ("Signed by {signers} ({rtype}).", "签名人：{signers}（{rtype}）。"),
     "need_chain": (
@@ -879,7 +879,7 @@ def _print_report(report: Any, as_json: bool) -> None:
     when = datetime.fromtimestamp(a.timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
     _err(t("anchored_at", chain_id=a.chain_id, block=a.block_number,
            block_hash="0x" + a.block_hash.hex(), time=when, tx="0x" + a.tx_hash.hex(),
-           contract=a.contract))
+           contract=a.contract, conf="?" if a.confirmations is None else a.confirmations))
     _err(t("verify_ok"))
 
 

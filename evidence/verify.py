@@ -185,9 +185,11 @@ class Anchoring:
     timestamp: int
     anchorer: str
     count: int
+    confirmations: int | None = None  # blocks on top of it, this one included, when observed
 
     def to_json_obj(self) -> dict[str, Any]:
         return {
+            "confirmations": None if self.confirmations is None else str(self.confirmations),
             "root": "0x" + self.root.hex(),
             "chainId": str(self.chain_id),
             "contract": self.contract,
@@ -466,6 +468,7 @@ class ChainObservation:
     receipt_to: str | None = None
     logs: tuple[AnchorLog, ...] = ()
     block: BlockInfo | None = None
+    latest_block: int | None = None  # the chain's head when observed (for confirmations)
 
 
 # --- pure evaluation --------------------------------------------------------------------
@@ -791,6 +794,8 @@ def _check_chain(run: _Run, proof: ProofFile, obs: ChainObservation) -> Anchorin
         timestamp=obs.block.timestamp,
         anchorer=rec.anchorer,
         count=log.count,
+        confirmations=None if obs.latest_block is None
+        else max(0, obs.latest_block - obs.block.number + 1),
     )
 
 
@@ -925,6 +930,7 @@ class AnchorReader:
                 return ChainObservation(chain_id, True, record, tx_hash=tx_hash)
             raise
         block = w3.eth.get_block(record.block_number)
+        latest = int(w3.eth.block_number)
         return ChainObservation(
             chain_id=chain_id,
             contract_has_code=True,
@@ -936,6 +942,7 @@ class AnchorReader:
             receipt_to=receipt.get("to"),
             logs=tuple(_decode_logs(receipt["logs"])),
             block=BlockInfo(int(block["number"]), bytes(block["hash"]), int(block["timestamp"])),
+            latest_block=latest,
         )
 
 

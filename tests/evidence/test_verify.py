@@ -155,6 +155,7 @@ def test_verify_file_all_checks_pass_and_report_the_anchoring(sc: Scenario) -> N
                                                          bytes(block["hash"]))
     assert a.timestamp == block["timestamp"] and a.count == len(sc.tree)
     assert a.chain_id == sc.chain_id and a.contract == sc.anchor
+    assert a.confirmations == sc.w3.eth.block_number - sc.block_number + 1
 
 
 def test_verify_signed_record_without_file(sc: Scenario) -> None:
