@@ -59,6 +59,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "无法写入 {path}：{err}。请检查目录和剩余空间。",
     ),
     "bad_input": ("Invalid input: {err}", "输入无效：{err}"),
+    "no_dir": (
+        "Output directory does not exist: {path}. Create it or choose another -o path.",
+        "输出目录不存在：{path}。请先创建，或换一个 -o 路径。",
+    ),
     "bad_hex": (
         "{what}: expected {n} bytes as hex (0x…), found {value!r}.",
         "{what}：应为 {n} 字节的十六进制（0x…），实际为 {value!r}。",
@@ -180,6 +184,7 @@ def _guard() -> Iterator[None]:
         IpfsError,
         KuboError,
         MalformedCidError,
+        UnsupportedCidError,
     )
 
     try:
@@ -190,7 +195,7 @@ def _guard() -> Iterator[None]:
         _die(ExitCode.VERIFICATION_FAILED, "tampered", err=exc)
     except DecryptionError as exc:
         _die(ExitCode.USAGE, "wrong_key", err=exc)
-    except MalformedCidError as exc:
+    except (MalformedCidError, UnsupportedCidError) as exc:
         _die(ExitCode.USAGE, "bad_input", err=exc)
     except BlockNotFoundError as exc:
         _die(ExitCode.IO, "not_found_block", err=exc)
@@ -301,6 +306,8 @@ class _CountingReader:
 @contextlib.contextmanager
 def _atomic_output(dst: Path) -> Iterator[BinaryIO]:
     """Write to a temporary file beside `dst`; rename into place only on success."""
+    if not dst.parent.is_dir():
+        _die(ExitCode.USAGE, "no_dir", path=dst.parent)
     try:
         fd, tmp = tempfile.mkstemp(dir=dst.parent or ".", prefix=f".{dst.name}.", suffix=".part")
     except OSError as exc:

@@ -435,3 +435,14 @@ def test_prove_takes_the_opening_as_hash_commit_prints_it(run, tester_w3: Web3, 
     opening.write_text(json.dumps({**ours, "commitment": "0x" + "00" * 32}))
     r = run("prove", *common, "--opening", str(opening), code=2)
     assert "does not match" in r.stderr
+
+
+def test_output_into_a_missing_directory_and_unsupported_cid(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "f"
+    f.write_bytes(b"x")
+    _, pub = _keys(run, tmp_path, "k")
+    r = run("encrypt", str(f), "--to", pub, "-o", str(tmp_path / "nope" / "out"), code=2)
+    assert "Output directory does not exist" in r.stderr
+    # a well-formed CIDv1 whose hash is not sha2-256 (identity multihash) cannot be checked
+    r = run("cat", "bafkqaaa", "--store", str(tmp_path / "s"), code=2)
+    assert "Invalid input" in r.stderr
