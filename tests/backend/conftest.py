@@ -128,7 +128,7 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'chainarb.sqlite3'}"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(
     request: pytest.FixtureRequest, tmp_path: Path, make_pg_database: Callable[[], str]
 ) -> str:
@@ -149,7 +149,7 @@ def _migrated_urls(tmp_path_factory: pytest.TempPathFactory,
     return {}
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def clean_db_url(request: pytest.FixtureRequest, _migrated_urls: dict[str, str],
                  tmp_path_factory: pytest.TempPathFactory,
                  make_pg_database: Callable[[], str]) -> str:

@@ -114,6 +114,7 @@ def _anchor_abi() -> list[dict]:
     return list(load_artifact("EvidenceAnchor").abi)
 
 
+@pytest.mark.postgres
 def test_two_worker_processes_on_postgres_never_take_the_same_items(
     chain: tuple[ChainHandle, str, Settings], make_pg_database: Callable[[], str],
     tmp_path: Path,
@@ -161,6 +162,7 @@ def test_worker_killed_mid_batch_restarts_without_loss_or_double_anchor(
     assert len(batches) == 3
 
 
+@pytest.mark.postgres
 def test_worker_killed_after_broadcast_on_postgres(
     chain: tuple[ChainHandle, str, Settings], make_pg_database: Callable[[], str]
 ) -> None:
