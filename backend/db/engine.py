@@ -41,7 +41,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 _BEGIN_OPTION = "chainarb_sqlite_begin"
 
 
-def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
     """An engine for `url` (sqlite:///... or postgresql+psycopg://...).
 
     For a SQLite file the parent directory is created. The engine is cheap to keep and
@@ -66,8 +66,10 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
                 f"PostgreSQL needs the psycopg (3) driver: use postgresql+psycopg://..., "
                 f"found driver {parsed.get_driver_name()!r}"
             )
+        # pool_size + max_overflow = 30 per process: uvicorn's thread pool runs up to 40 sync
+        # handlers, PostgreSQL allows 100 connections by default.
         return sa.create_engine(
-            url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size
+            url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=2 * pool_size
         )
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
