@@ -28,26 +28,16 @@ OUT_JSON="${1:-$ROOT/.chainarb/slither.json}"
 PYTHON="${PYTHON:-python3}"
 
 OUT_DIR="$(mktemp -d "${TMPDIR:-/tmp}/chainarb-slither.XXXXXX")"
-LOCK="$ROOT/.venv-slither.lock"
-HAVE_LOCK=0
-cleanup() {
-  rm -rf "$OUT_DIR"
-  if [[ $HAVE_LOCK == 1 ]]; then rmdir "$LOCK" 2>/dev/null || true; fi
-}
-trap cleanup EXIT
+trap 'rm -rf "$OUT_DIR"' EXIT
 
 want="$(sha256sum "$CONSTRAINTS" | cut -d' ' -f1)"
 venv_ok() { [[ -x "$VENV/bin/slither" && -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; }
 if ! venv_ok; then
-  # mkdir as a lock: two test sessions starting at once must not build the venv twice.
-  for _ in $(seq 1 600); do
-    if mkdir "$LOCK" 2>/dev/null; then HAVE_LOCK=1; break; fi
-    sleep 1
-  done
-  if [[ $HAVE_LOCK != 1 ]]; then
-    echo "slither.sh: $LOCK held for 10 minutes; remove it if no other run is building" >&2
-    exit 3
-  fi
+  # Two test sessions starting at once must not build the venv twice; flock is released
+  # by the kernel when this process ends, so a killed run leaves no stale lock behind.
+  mkdir -p "$ROOT/.chainarb"
+  exec 9>"$ROOT/.chainarb/slither-venv.lock"
+  flock -w 900 9 || { echo "slither.sh: another run has held the venv lock for 15 minutes" >&2; exit 3; }
   if ! venv_ok; then
     echo "slither.sh: building $VENV (pinned by $CONSTRAINTS)" >&2
     rm -rf "$VENV"
@@ -56,8 +46,7 @@ if ! venv_ok; then
       -c "$CONSTRAINTS" slither-analyzer
     echo "$want" > "$STAMP"
   fi
-  rmdir "$LOCK"
-  HAVE_LOCK=0
+  flock -u 9
 fi
 
 mkdir -p "$(dirname "$OUT_JSON")"
