@@ -41,7 +41,7 @@ from evidence.ipfs import Blockstore
 
 from .config import ServiceOptions
 from .context import AppContext
-from .routes import admin, auth, cases
+from .routes import admin, auth, cases, court, evidence
 
 __all__ = ["create_app", "error_body"]
 
@@ -193,6 +193,8 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(cases.router)
     app.include_router(admin.router)
+    app.include_router(evidence.router)
+    app.include_router(court.router)
 
     @app.get("/health", tags=["service"])
     def health() -> dict[str, Any]:

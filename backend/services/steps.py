@@ -218,12 +218,41 @@ def translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
         raise
 
 
+def _command_type(rec: Any) -> type[p.Command] | None:
+    if isinstance(rec, SettlementOffer):
+        return p.MakeOffer
+    if isinstance(rec, EvidenceSubmission):
+        return p.SubmitEvidence
+    if isinstance(rec, Objection):
+        return p.Object
+    if isinstance(rec, CourtConfirmation):
+        return p.ConfirmJudicially if rec.confirmed else p.RefuseConfirmation
+    if isinstance(rec, ProceduralStep):
+        return ACTIONS.get(rec.action)
+    return None
+
+
+def check_may_ever(case: p.CaseState, actor: str, rec: Any) -> None:
+    """Refuse, before looking at the content, a signer who may never take this step
+    (the procedure's check order: who first, then what)."""
+    cls = _command_type(rec)
+    if cls is None or case.stage in p.TERMINAL_STAGES:
+        return  # unknown actions and closed cases get their own, more precise refusal
+    roles = case.roles_of(actor)
+    for role in roles:
+        if any(cls in by_stage for by_stage in p.COMMAND_TRANSITIONS.get(role, {}).values()):
+            return
+    raise p.WrongActor(f"{cls.__name__} is never open to {actor} in this case (roles: "
+                       f"{', '.join(sorted(r.value for r in roles))})")
+
+
 def _translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
                payload: Mapping[str, Any] | None, attachments: list[SignedRecord],
                reasons: str | None, award_record_hash: str | None,
                offer_ids: Mapping[str, str]) -> Translated:
     rec = signed.record
     seq = case.next_sequence
+    check_may_ever(case, actor, rec)
     if isinstance(rec, SettlementOffer):
         if rec.order_id != case.order.order_id:
             raise BadSubmission(f"SettlementOffer.orderId {rec.order_id}: the case's order is "

@@ -114,16 +114,17 @@ def pre_evaluation(ctx: Ctx, user: CurrentUser, case_id: str,
     if user != case.mediator:
         raise AccessDenied("the pre-evaluation is prepared for the case's mediator")
     report = p.pre_evaluate(p.facts_from_case(case, tracking)).as_dict()
-    raw = canonical_json(p.to_jsonable(report))
-    return {"report": p.to_jsonable(report), "canonical": raw.decode(),
-            "sha256": "0x" + hashlib.sha256(raw).hexdigest(),
-            "recommended": p.to_jsonable(report).get("outcome")}
+    raw = canonical_json(report)
+    return {"report": report, "canonical": raw.decode(),
+            "sha256": "0x" + hashlib.sha256(raw).hexdigest(), "recommended": report["outcome"]}
 
 
 @router.get("/cases/{case_id}/notices")
 def my_notices(ctx: Ctx, user: CurrentUser, case_id: str) -> list[dict[str, Any]]:
     """Your notices in this case, with their delivery record."""
     with ctx.sessions() as session:
+        _row, case = ctx.service._load(session, case_id, lock=False)
+        views.check_reader(ctx.service, session, case, user)
         rows = session.exec(select(Notice).where(col(Notice.case_id) == case_id,
                                                  col(Notice.recipient) == user)
                             .order_by(col(Notice.id))).all()

@@ -1,0 +1,344 @@
+"""Access control: every step endpoint and every read endpoint, for every role.
+
+Roles: claimant (buyer), respondent (seller), mediator, arbitrator, panelist, admin,
+court (registered and given the case), stranger. For each step endpoint the case is
+brought to the stage where the endpoint's act is allowed; every role then posts that act,
+signed with its own key. Refused roles must get the expected status and change nothing;
+each allowed role succeeds (in a fresh case of its own when two roles may act).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_helpers import (
+    AWARD_DOC,
+    ORDER_ID,
+    Actor,
+    World,
+    award_record_hash,
+    filing_payload,
+    make_world,
+    ok,
+    sha,
+    to_awarded,
+    to_evidence,
+    to_facilitation,
+    to_filed,
+    to_negotiation,
+)
+
+from evidence.records import EvidenceSubmission
+
+ROLES = ("buyer", "seller", "mediator", "arbitrator", "panel1", "admin", "court", "stranger")
+
+
+def _grant_court(w: World) -> None:
+    ok(w.admin.post("/admin/courts", json={"address": w.court.address, "name": "Court"}))
+    ok(w.admin.post(f"/cases/{w.case_id}/courts", json={"court": w.court.address}))
+
+
+def _opened(w: World) -> None:
+    w.open_case("buyer")
+    _grant_court(w)
+
+
+def _with(*steps: Callable[[World], Any]) -> Callable[[World], None]:
+    def setup(w: World) -> None:
+        for s in steps:
+            s(w)
+
+    return setup
+
+
+def _filed(w: World) -> None:
+    to_filed(w)
+    _grant_court(w)
+
+
+def _negotiation(w: World) -> None:
+    to_negotiation(w)
+    _grant_court(w)
+
+
+def _negotiation_with_offer(w: World) -> None:
+    _negotiation(w)
+    ok(w.seller.post(f"/cases/{w.case_id}/offers", json=w.seller.offer(300_000_000,
+                                                                        700_000_000)))
+
+
+def _facilitation_requested(w: World) -> None:
+    _negotiation(w)
+    ok(w.buyer.post(f"/cases/{w.case_id}/facilitation",
+                    json=w.buyer.plain("facilitation.requested")))
+
+
+def _facilitation(w: World) -> None:
+    to_facilitation(w)
+    _grant_court(w)
+
+
+def _impasse(w: World) -> None:
+    _facilitation(w)
+    ok(w.mediator.post(f"/cases/{w.case_id}/impasse", json=w.mediator.plain("impasse.declared")))
+
+
+def _evidence(w: World) -> None:
+    to_evidence(w)
+    _grant_court(w)
+
+
+def _record_closed(w: World) -> None:
+    _evidence(w)
+    ok(w.arbitrator.post(f"/cases/{w.case_id}/close-record",
+                         json=w.arbitrator.plain("record.closed")))
+
+
+def _awarded(w: World) -> None:
+    to_awarded(w)
+    _grant_court(w)
+
+
+def _objected(w: World) -> None:
+    _awarded(w)
+    ok(w.seller.post(f"/cases/{w.case_id}/objection",
+                     json=w.seller.objection(award_record_hash(w), b"reasons")))
+
+
+def _panel(w: World) -> None:
+    _objected(w)
+    ok(w.admin.post(f"/cases/{w.case_id}/panel",
+                    json=w.admin.appoint("panelist", w.panel1, w.panel2, w.panel3)))
+
+
+def _final(w: World) -> None:
+    _awarded(w)
+    w.port.fail_next.extend(["execute_award"] * 20)  # the escrow stays unexecuted: repeatable
+    w.clock.advance(days=10, seconds=1)
+    w.tick()
+
+
+def _enforced(w: World) -> None:
+    _awarded(w)
+    w.clock.advance(days=10, seconds=1)
+    w.tick()
+    ok(w.stranger.post(f"/cases/{w.case_id}/enforcement",
+                       json=w.stranger.plain("enforcement.requested")))
+
+
+def _evidence_body(a: Actor) -> dict[str, Any]:
+    seq, prev = a.head()
+    rec = EvidenceSubmission(case_id=a.world.case_id, sequence=seq, prev_hash=prev,
+                             submitter=a.address, commitment=sha(a.name.encode()),
+                             content_cid="bafkreiexample" + a.name, signed_at=a.at())
+    return {"record": rec.sign(a.key.key, a.world.domain).to_json_obj(),
+            "payload": {"kind": "photo"}}
+
+
+def _offer_id(a: Actor) -> str:
+    return a.world.admin.case()["chainActions"] and next(
+        i["recordHash"] for i in ok(a.world.admin.get(f"/cases/{a.world.case_id}/timeline"))
+        if i["type"] == "step" and i["action"] == "offer.made")
+
+
+def _filing(a: Actor) -> dict[str, Any]:
+    if a.name == "seller":  # the seller's claim: the buyer refuses to pay
+        return filing_payload(a.world, claimant="seller", dispute="buyer_refuses_to_pay",
+                              remedy="release_payment", amount=1_000_000_000)
+    return {**filing_payload(a.world), "claimant": a.address}
+
+
+# endpoint -> (setup, body builder, {role: expected status}; unlisted roles: 403)
+MATRIX: dict[str, tuple[Callable[[World], None], Callable[[Actor], dict[str, Any]],
+                        dict[str, int]]] = {
+    "filing": (_opened, lambda a: a.plain("case.filed", _filing(a)),
+               {"buyer": 201, "seller": 201}),
+    "offers": (_negotiation, lambda a: a.offer(300_000_000, 700_000_000),
+               {"buyer": 201, "seller": 201}),
+    "offers/accept": (_negotiation_with_offer,
+                      lambda a: a.accept(_offer_id(a), 300_000_000, 700_000_000),
+                      {"buyer": 201, "seller": 409}),
+    "offers/withdraw": (_negotiation_with_offer,
+                        lambda a: a.plain("offer.withdrawn", {"offerId": _offer_id(a)}),
+                        {"seller": 201, "buyer": 404}),
+    "facilitation": (_negotiation, lambda a: a.plain("facilitation.requested"),
+                     {"buyer": 201, "seller": 201}),
+    "mediator": (_facilitation_requested, lambda a: a.appoint("mediator", a.world.mediator),
+                 {"admin": 201}),
+    "pre-evaluation": (_facilitation, lambda a: a.plain(
+        "preevaluation.published", {"recommended": "partial_refund", "reportHash": sha(b"r")}),
+        {"mediator": 201}),
+    "proposals": (_facilitation, lambda a: a.plain("settlement.proposed", {
+        "offerId": "m1", "toBuyer": "500000000", "toSeller": "500000000", "compensation": "0",
+        "expiresAt": "0"}), {"mediator": 201}),
+    "impasse": (_facilitation, lambda a: a.plain("impasse.declared"), {"mediator": 201}),
+    "arbitration-agreement": (_filed, lambda a: a.plain("arbitration.agreed"),
+                              {"buyer": 201, "seller": 201}),
+    "arbitrator": (_impasse, lambda a: a.appoint("arbitrator", a.world.arbitrator),
+                   {"admin": 201}),
+    "evidence-submissions": (_evidence, _evidence_body, {"buyer": 201, "seller": 201}),
+    "answer": (_evidence, lambda a: a.plain("answer.submitted", {"answerHash": sha(b"ans")}),
+               {"seller": 201}),
+    "close-record": (_evidence, lambda a: a.plain("record.closed"), {"arbitrator": 201}),
+    "award": (_record_closed, lambda a: a.award(600_000_000, 400_000_000, 0, AWARD_DOC),
+              {"arbitrator": 201}),
+    "objection": (_awarded, lambda a: a.objection(award_record_hash(a.world), b"why"),
+                  {"buyer": 201, "seller": 201}),
+    "panel": (_objected, lambda a: a.appoint("panelist", a.world.panel1, a.world.panel2,
+                                              a.world.panel3), {"admin": 201}),
+    "panel-award": (_panel, lambda a: a.award(600_000_000, 400_000_000, 0, AWARD_DOC, 1),
+                    {"panel1": 201}),
+    "enforcement": (_final, lambda a: a.plain("enforcement.requested"),
+                    dict.fromkeys(ROLES, 201)),
+    "court-decision": (_enforced, lambda a: a.court_decision(award_record_hash(a.world),
+                                                             confirmed=True),
+                       {"court": 201}),
+}
+
+# Faster on one backend; both when CHAINARB_API_MATRIX_ALL_BACKENDS=1 (CI may set it).
+BACKENDS = ["sqlite", "postgres"] if os.environ.get("CHAINARB_API_MATRIX_ALL_BACKENDS") == "1" \
+    else ["sqlite"]
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_world(request: pytest.FixtureRequest, tmp_path: Path,
+                make_pg_database: Callable[[], str]) -> Callable[[], World]:
+    from backend.db import upgrade_to_head
+
+    made: list[World] = []
+
+    def make() -> World:
+        n = len(made)
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / f'm{n}.sqlite3'}"
+        else:
+            url = make_pg_database()
+        upgrade_to_head(url)
+        w = make_world(url, tmp_path / f"w{n}")
+        w.client.__enter__()
+        made.append(w)
+        return w
+
+    yield make  # type: ignore[misc]
+    for w in made:
+        w.client.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("endpoint", list(MATRIX))
+def test_step_endpoint_for_every_role(endpoint: str, fresh_world: Callable[[], World]) -> None:
+    setup, body, allowed = MATRIX[endpoint]
+    w = fresh_world()
+    setup(w)
+    results: dict[str, tuple[int, str]] = {}
+    winners = [r for r in ROLES if allowed.get(r) == 201]
+    for role in ROLES:
+        if role in winners:
+            continue
+        before = w.admin.case()
+        r = w.actors[role].post(f"/cases/{w.case_id}/{endpoint}", json=body(w.actors[role]))
+        results[role] = (r.status_code, r.json().get("code", ""))
+        after = w.admin.case()
+        assert (after["stage"], after["nextSequence"]) == (before["stage"],
+                                                            before["nextSequence"]), role
+    expected = {r: allowed.get(r, 403) for r in ROLES if r not in winners}
+    assert {r: s for r, (s, _) in results.items()} == expected, results
+    for role, (status, code) in results.items():
+        if status == 403:
+            assert code in ("wrong_actor", "access_denied"), (role, code)
+    # each allowed role succeeds (a fresh case for every winner after the first)
+    for i, role in enumerate(winners):
+        if i > 0 and endpoint != "enforcement":
+            w = fresh_world()
+            setup(w)
+        r = w.actors[role].post(f"/cases/{w.case_id}/{endpoint}", json=body(w.actors[role]))
+        assert r.status_code == 201, (role, r.text)
+
+
+READS = ("", "/timeline", "/steps/0", "/notices")
+
+
+def test_read_endpoints_for_every_role(fresh_world: Callable[[], World]) -> None:
+    w = fresh_world()
+    _evidence(w)
+    readers = {"buyer", "seller", "mediator", "arbitrator", "admin", "court"}
+    for role in ROLES:
+        for path in READS:
+            r = w.actors[role].get(f"/cases/{w.case_id}{path}")
+            want = 200 if role in readers else 403
+            assert r.status_code == want, (role, path, r.text)
+        r = w.actors[role].get(f"/cases/{w.case_id}/pre-evaluation",
+                               params={"tracking": "delivered"})
+        assert r.status_code == (200 if role == "mediator" else 403), (role, r.text)
+        listed = {c["caseId"] for c in ok(w.actors[role].get("/cases"))}
+        assert (w.case_id in listed) == (role in readers), role
+    # offers: the parties and the mediator, never the tribunal or the court
+    for role in ("buyer", "seller", "mediator"):
+        assert "offers" in w.actors[role].case()
+    for role in ("arbitrator", "admin", "court"):
+        assert "offers" not in w.actors[role].case()
+    # admin-only endpoints
+    for role in ROLES:
+        want = 200 if role == "admin" else 403
+        assert w.actors[role].post("/admin/tick").status_code == want
+        assert w.actors[role].get("/admin/chain-actions").status_code == want
+
+
+def _submit_evidence(w: World, who: str, name: bytes) -> str:
+    a = w.actors[who]
+    seq, prev = a.head()
+    commitment = sha(name)
+    rec = EvidenceSubmission(case_id=w.case_id, sequence=seq, prev_hash=prev,
+                             submitter=a.address, commitment=commitment,
+                             content_cid="bafkrei" + name.hex(), signed_at=a.at())
+    ok(a.post(f"/cases/{w.case_id}/evidence-submissions",
+              json={"record": rec.sign(a.key.key, w.domain).to_json_obj(),
+                    "payload": {"kind": "inspection_report"}}))
+    return commitment
+
+
+def _sees(w: World, who: str, commitment: str) -> tuple[bool, bool, bool]:
+    """(listed in the case, readable, its step in the timeline) for ``who``."""
+    view = w.actors[who].case()
+    items = {e["commitment"]: e for e in view["evidence"]}
+    steps = [i for i in ok(w.actors[who].get(f"/cases/{w.case_id}/timeline"))
+             if i["type"] == "step" and i["action"] == "evidence.submitted"]
+    in_timeline = False
+    for s in steps:
+        r = w.actors[who].get(f"/cases/{w.case_id}/steps/{s['sequence']}")
+        if r.status_code == 200 and r.json()["record"]["message"]["commitment"] == commitment:
+            in_timeline = True
+    item = items.get(commitment)
+    return item is not None, bool(item and item["readable"]), in_timeline
+
+
+def test_disclosure_of_evidence(world: World) -> None:
+    w = world
+    to_facilitation(w)
+    _grant_court(w)
+    caucus = _submit_evidence(w, "buyer", b"caucus: my margin is thin")
+    # a caucus item: the mediator only; the seller does not even learn it exists
+    assert _sees(w, "buyer", caucus) == (True, True, True)
+    assert _sees(w, "mediator", caucus) == (True, True, True)
+    assert _sees(w, "seller", caucus) == (False, False, False)
+    assert _sees(w, "court", caucus)[1] is False
+    assert _sees(w, "admin", caucus)[:2] == (True, False)  # metadata, never content
+    ok(w.mediator.post(f"/cases/{w.case_id}/impasse", json=w.mediator.plain("impasse.declared")))
+    ok(w.admin.post(f"/cases/{w.case_id}/arbitrator",
+                    json=w.admin.appoint("arbitrator", w.arbitrator)))
+    assert _sees(w, "arbitrator", caucus) == (False, False, False)
+    # an arbitration item: the other party at once, the tribunal, not the mediator
+    open_item = _submit_evidence(w, "seller", b"tracking: delivered, signed")
+    assert _sees(w, "buyer", open_item) == (True, True, True)
+    assert _sees(w, "arbitrator", open_item)[1] is True
+    assert _sees(w, "mediator", open_item)[1] is False
+    assert _sees(w, "court", open_item)[1] is False  # not before the result exists
+    # the notice of new evidence went only to those who may read it
+    kinds = {n["kind"] for n in ok(w.seller.get(f"/cases/{w.case_id}/notices"))}
+    assert "evidence_submitted" not in kinds
+    kinds = {n["kind"] for n in ok(w.buyer.get(f"/cases/{w.case_id}/notices"))}
+    assert "evidence_submitted" in kinds
+    assert ORDER_ID == 7
