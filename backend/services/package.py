@@ -41,8 +41,9 @@ from sqlmodel import Session, col, select
 
 from backend import procedure as p
 from backend.db import Account as AccountRow
-from backend.db import AnchorBatch, AnchorStatus, Case, EvidenceItem, Leaf, LeafKind, Step
+from backend.db import AnchorBatch, AnchorStatus, Case, EvidenceItem, Leaf, Step
 from backend.db.service_models import ChainAction, StepDetail
+from backend.worker.anchoring import enqueue_leaf
 from evidence.encryption import iter_decrypt
 from evidence.ipfs import Blockstore, cat
 from evidence.ipfs.car import export_car
@@ -63,15 +64,17 @@ from evidence.judicial import (
 from evidence.judicial import EvidenceItem as PackageItem
 from evidence.judicial._onchain import ORDER_OPENED
 from evidence.judicial.provenance import SignedProvenanceEntry
-from evidence.merkle import LEAF_ENCODING
+from evidence.merkle import LEAF_ENCODING, leaf_hash
 from evidence.records import Award, SignedRecord
 from evidence.timestamp import request_timestamp
 
 from .errors import AccessDenied, Conflict, NotFound, ServiceError
 from .evidence import EvidenceService, _IterReader
 
-__all__ = ["ExportedPackage", "NotAnchoredYet", "PackageService", "PackageUnavailable"]
+__all__ = ["ExportedPackage", "NotAnchoredYet", "PackageService", "PackageUnavailable",
+           "rules_document", "rules_hash"]
 
+ATTACHMENT_LEAF = "attachment"  # Leaf.kind of an escrow record a step carries
 ENFORCEMENT_KINDS = ("execute_award", "submit_panel_award", "execute_settlement")
 INDEPENDENCE_EN = (
     "The institution administers the procedure only: it has no interest in the outcome, "
@@ -165,7 +168,13 @@ class PackageService:
                                       .order_by(col(Step.sequence))).all())
             if not steps:
                 raise Conflict(f"case {case_id} has no signed step yet", code="empty_case")
-            anchors, proofs, stamps = self._anchoring(session, case_id, steps)
+            entries, award, carriers = self._steps(session, case, steps)
+            if self._queue_unchained(session, case_id, entries, carriers):
+                session.commit()
+                raise NotAnchoredYet("the escrow records the steps carry (award, settlement) "
+                                     "were queued for anchoring now; the package is built "
+                                     "once they are anchored: retry after the next round")
+            anchors, proofs, stamps = self._anchoring(session, entries)
             key = hashlib.sha256(json.dumps([s.record_hash for s in steps]).encode()
                                  + b"".join(s.root for s in anchors)).hexdigest()[:32]
             target = self.out_dir / case_id / f"{key}.zip"
@@ -173,7 +182,6 @@ class PackageService:
                 return self._exported(target, case_id)
             with tempfile.TemporaryDirectory(prefix="chainarb-package-") as tmp:
                 work = Path(tmp)
-                entries, award = self._steps(session, case, steps)
                 items, cids = self._evidence(session, case, steps, work)
                 car = work / "evidence.car"
                 with car.open("wb") as out:
@@ -181,7 +189,7 @@ class PackageService:
                 inputs = PackageInputs(
                     domain=self.cases.domain, case=self._case_info(case, steps),
                     parties=self._parties(session, case), institution=self.institution,
-                    rules=self._rules(case), steps=entries, evidence=items, car_path=car,
+                    rules=rules_document(case.rules), steps=entries, evidence=items, car_path=car,
                     anchors=anchors, proofs=proofs, timestamps=stamps,
                     tsa_certificates=self.tsa_certificates, award=award,
                     enforcement=self._enforcement(session, case),
@@ -231,10 +239,13 @@ class PackageService:
                        code="unknown_signer")
 
     def _steps(self, session: Session, case: p.CaseState, steps: list[Step]
-               ) -> tuple[list[StepEntry], AwardDocument | None]:
+               ) -> tuple[list[StepEntry], AwardDocument | None, dict[bytes, int]]:
+        """Entries in chain order, then the escrow records they carry (signatures merged);
+        the award document; and, per carried record, the id of the last step carrying it."""
         details = {d.step_id: d for d in session.exec(select(StepDetail).where(
             col(StepDetail.case_id) == case.case_id)).all()}
         entries: list[StepEntry] = []
+        carriers: dict[bytes, int] = {}
         award: AwardDocument | None = None
         final = case.final_award
         for step in steps:
@@ -249,6 +260,7 @@ class PackageService:
                     rec = SignedRecord.from_json_obj(att)
                     signer = rec.signers()[0]
                     role = "claimant" if kind == "Settlement" else self._role(case, signer)
+                    carriers[rec.record_hash] = step.id or 0
                     same = [i for i, e in enumerate(entries)
                             if e.record.record_hash == rec.record_hash]
                     if same:  # a panel award: each panelist's signature on the same record
@@ -273,8 +285,41 @@ class PackageService:
             raise PackageUnavailable("the award document is not stored with the award step; "
                                      "the package needs it (award.issued carries it)")
         # Only the binding Award records (the verifier chooses the final one by round).
-        return [e for e in entries if not isinstance(e.record.record, Award)
-                or _h(e.record.record.award_hash) in _award_hashes(case)], award
+        kept = [e for e in entries if not isinstance(e.record.record, Award)
+                or _h(e.record.record.award_hash) in _award_hashes(case)]
+        return kept, award, carriers
+
+    def _queue_unchained(self, session: Session, case_id: str, entries: list[StepEntry],
+                         carriers: dict[bytes, int]) -> bool:
+        """Queue a leaf for each carried record (with all its signatures) not yet queued.
+
+        The verifier wants a proof for every record, the escrow's Award and Settlement
+        too; the case service anchors the steps that carry them. Safety net: a leaf with
+        the same hash already queued elsewhere is never queued twice.
+        """
+        queued = False
+        for e in entries:
+            if e.record.record.CHAINED:
+                continue
+            value = list(e.record.merkle_leaf())
+            want = "0x" + leaf_hash(LEAF_ENCODING, value).hex()
+            if session.exec(select(Leaf).where(col(Leaf.leaf_hash) == want)).first():
+                continue
+            ref = carriers[e.record.record_hash]
+            old = session.exec(select(Leaf).where(col(Leaf.kind) == ATTACHMENT_LEAF,
+                                                  col(Leaf.ref_id) == ref)).first()
+            if old is not None:
+                if old.batch_id is not None:
+                    raise PackageUnavailable(
+                        f"the record carried by step id {ref} was anchored with other "
+                        "signatures than it holds now; re-anchoring is needed")
+                session.delete(old)  # a signature arrived since: queue the merged record
+                session.flush()
+            enqueue_leaf(session, kind=ATTACHMENT_LEAF, ref_id=ref,  # type: ignore[arg-type]
+                         case_id=case_id, value=value)
+            queued = True
+        session.flush()
+        return queued
 
     def _evidence(self, session: Session, case: p.CaseState, steps: list[Step], work: Path
                   ) -> tuple[list[PackageItem], list[str]]:
@@ -306,22 +351,25 @@ class PackageService:
             cids.append(item.cid)
         return out, cids
 
-    def _anchoring(self, session: Session, case_id: str, steps: list[Step]
+    def _anchoring(self, session: Session, entries: list[StepEntry]
                    ) -> tuple[list[AnchorInfo], list[MerkleLeafProof], list[TimestampToken]]:
-        leaves = {lf.ref_id: lf for lf in session.exec(select(Leaf).where(
-            col(Leaf.case_id) == case_id, col(Leaf.kind) == LeafKind.STEP)).all()}
         batches: dict[int, AnchorBatch] = {}
         proofs: list[MerkleLeafProof] = []
-        for step in steps:
-            leaf = leaves.get(step.id or -1)
+        for e in entries:
+            value = list(e.record.merkle_leaf())
+            want = "0x" + leaf_hash(LEAF_ENCODING, value).hex()
+            leaf = session.exec(select(Leaf).where(col(Leaf.leaf_hash) == want)).first()
             batch = session.get(AnchorBatch, leaf.batch_id) if leaf and leaf.batch_id else None
             if leaf is None or batch is None or batch.status != AnchorStatus.CONFIRMED \
                     or leaf.proof is None:
-                raise NotAnchoredYet(f"step {step.sequence} ({step.kind}) is not anchored and "
-                                     "confirmed yet; the package is built once every record "
-                                     "is: retry after the next anchoring round")
+                rec = e.record.record
+                where = (f"step {rec.sequence}" if rec.CHAINED  # type: ignore[attr-defined]
+                         else rec.TYPE_NAME)
+                raise NotAnchoredYet(f"{where} ({e.label_en}) is not anchored and confirmed "
+                                     "yet; the package is built once every record is: retry "
+                                     "after the next anchoring round")
             batches[batch.id or 0] = batch
-            proofs.append(MerkleLeafProof(record_hash=_b(step.record_hash), root=_b(batch.root),
+            proofs.append(MerkleLeafProof(record_hash=e.record.record_hash, root=_b(batch.root),
                                           encoding=list(LEAF_ENCODING), value=list(leaf.value),
                                           proof=[_b(x) for x in leaf.proof]))
         anchors: list[AnchorInfo] = []
@@ -404,14 +452,22 @@ class PackageService:
                 for i, m in enumerate(case.panel)]
         return out
 
-    @staticmethod
-    def _rules(case: p.CaseState) -> dict[str, Any]:
-        r = case.rules
-        return {"name": "chainarb ODR rules", "version": "1",
-                "negotiationDays": r.negotiation_days, "facilitationDays": r.facilitation_days,
-                "evidenceDays": r.evidence_days, "awardDays": r.award_days,
-                "objectionDays": r.objection_days, "appointmentDays": r.appointment_days,
-                "disclosure": "docs/procedure.md §Disclosure (procedure.can_see)"}
+
+def rules_document(rules: p.CaseRules) -> dict[str, Any]:
+    """The rules as the package states them; an order fixes SHA-256 of their canonical JSON
+    (``rulesHash`` at ``openOrder``), which the verifier compares."""
+    return {"name": "chainarb ODR rules", "version": "1",
+            "negotiationDays": rules.negotiation_days,
+            "facilitationDays": rules.facilitation_days,
+            "evidenceDays": rules.evidence_days, "awardDays": rules.award_days,
+            "objectionDays": rules.objection_days, "appointmentDays": rules.appointment_days,
+            "disclosure": "docs/procedure.md, Disclosure (procedure.can_see)"}
+
+
+def rules_hash(rules: p.CaseRules) -> bytes:
+    """SHA-256 of the canonical JSON of ``rules_document(rules)``: an order's rulesHash."""
+    return hashlib.sha256(json.dumps(rules_document(rules), sort_keys=True,
+                                     separators=(",", ":"), ensure_ascii=False).encode()).digest()
 
 
 def _award_hashes(case: p.CaseState) -> set[str]:

@@ -1,0 +1,39 @@
+"""Fixtures of the package tests: a local RFC 3161 authority and a case on a real EVM.
+
+The TSA is the judicial tests' ``openssl ts`` authority (tests/judicial/judicial_tsa.py);
+the client helpers are helper-9's (tests/backend/api/api_helpers.py) and the evidence
+tests' (tests/backend/evidence/evidence_helpers.py).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_TESTS = Path(__file__).resolve().parents[2]
+for sub in ("backend/api", "backend/evidence", "judicial"):
+    if str(_TESTS / sub) not in sys.path:
+        sys.path.insert(0, str(_TESTS / sub))
+
+from judicial_tsa import LocalTSA, start_tsa  # noqa: E402
+from package_world import ChainWorld, make_chain_world  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def local_tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTSA]:
+    with start_tsa(tmp_path_factory.mktemp("package-tsa")) as tsa:
+        yield tsa
+
+
+@pytest.fixture
+def chain_world(tmp_path: Path, local_tsa: LocalTSA) -> Iterator[ChainWorld]:
+    from backend.db import upgrade_to_head
+
+    url = f"sqlite:///{tmp_path / 'package.sqlite3'}"
+    upgrade_to_head(url)
+    cw = make_chain_world(url, tmp_path, local_tsa)
+    with cw.world.client:
+        yield cw

@@ -1,0 +1,111 @@
+"""A court downloads the judicial package of a case that ran through the service on a
+real EVM, verifies it with evidence.judicial's verifier (chain + local TSA), then signs."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from pathlib import Path
+
+from package_world import AWARD_DOC, ChainWorld, run_to_enforcement
+
+from evidence.judicial.verify import verify_package
+from evidence.records import CourtConfirmation
+
+
+def _grant_court(cw: ChainWorld) -> None:
+    w = cw.world
+    r = w.admin.post("/admin/courts", json={"address": w.court.address, "name": "Court"})
+    assert r.status_code in (200, 201), r.text
+    r = w.admin.post(f"/cases/{w.case_id}/courts", json={"court": w.court.address})
+    assert r.status_code in (200, 201), r.text
+
+
+def test_enforced_case_package_verifies_and_court_confirms(chain_world: ChainWorld,
+                                                           tmp_path: Path) -> None:
+    cw = chain_world
+    w = cw.world
+    case_id = run_to_enforcement(cw)
+    _grant_court(cw)
+    url = f"/cases/{case_id}/judicial-package"
+    cw.anchor_all()
+    # the Award the award step carries is anchored as its own leaf: queued on first ask
+    r = w.court.get(url)
+    assert r.status_code == 409 and r.json()["code"] == "not_anchored_yet", r.text
+    cw.anchor_all()
+    r = w.court.get(url)
+    assert r.status_code == 200, r.text[:300]
+    assert r.headers["content-type"] == "application/zip"
+    pkg = tmp_path / "package.zip"
+    pkg.write_bytes(r.content)
+    report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
+    failed = {c.name: c.reason for c in report.checks if c.status != "pass"}
+    assert failed == {}, failed
+    assert report.package_digest == r.headers["x-package-digest"]
+    with zipfile.ZipFile(pkg) as z:
+        names = z.namelist()
+        manifest = z.read("manifest.json")
+        assert any(n.endswith("/tracking.txt") for n in names)  # sanitised name
+        award = [n for n in names if n.startswith("award/")]
+        assert award and z.read(award[0]) == AWARD_DOC
+    assert "0x" + hashlib.sha256(manifest).hexdigest() == r.headers["x-package-manifest-sha256"]
+    # the same state gives the same package
+    again = w.court.get(url)
+    assert again.content == r.content
+
+    # the court records its confirmation as a signed step naming the package it verified
+    view = w.court.case()
+    awards = [i for i in w.court.get(f"/cases/{case_id}/timeline").json()
+              if i.get("action") == "award.issued"]
+    assert awards
+    body = w.court.court_decision(_award_record_hash(cw), confirmed=True)
+    rec = body["record"]
+    rec["message"]["packageHash"] = r.headers["x-package-manifest-sha256"]
+    signed = CourtConfirmation.from_json_obj(rec["message"]).sign(w.court.key.key, w.domain)
+    d = w.court.post(f"/cases/{case_id}/court-decision", json={"record": signed.to_json_obj()})
+    assert d.status_code == 201, d.text
+    assert d.json()["stage"] == "judicially_confirmed"
+    assert view["stage"] == "enforced"
+
+
+def _award_record_hash(cw: ChainWorld) -> str:
+    from sqlmodel import select
+
+    from backend.db.service_models import StepDetail
+    from evidence.records import SignedRecord
+
+    with cw.world.app.state.ctx.sessions() as s:
+        d = s.exec(select(StepDetail).where(StepDetail.action == "award.issued")).one()
+        a = next(x for x in d.attachments if x.get("type") == "Award")
+        return "0x" + SignedRecord.from_json_obj(a).record_hash.hex()
+
+
+def test_only_a_court_with_access_downloads_and_only_anchored_records(
+        chain_world: ChainWorld) -> None:
+    from sqlmodel import select
+
+    from backend.db import AnchorBatch, AnchorStatus
+
+    cw = chain_world
+    w = cw.world
+    case_id = run_to_enforcement(cw)
+    cw.anchor_all()
+    url = f"/cases/{case_id}/judicial-package"
+    for who in ("buyer", "seller", "arbitrator", "mediator", "admin", "stranger", "court"):
+        r = w.actors[who].get(url)
+        assert r.status_code == 403, (who, r.text)
+    _grant_court(cw)
+    assert w.court.get(url).status_code == 409  # queues the Award's leaf
+    cw.anchor_all()
+    assert w.court.get(url).status_code == 200
+    # a batch still waiting for its confirmation: the court is told to come back, not
+    # handed records without proof
+    with w.app.state.ctx.sessions() as s:
+        batch = s.exec(select(AnchorBatch)).all()[-1]
+        batch.status = AnchorStatus.SENT
+        s.add(batch)
+        s.commit()
+    r = w.court.get(url)
+    assert r.status_code == 409 and r.json()["code"] == "not_anchored_yet", r.text
+    cw.anchor_all()
+    assert w.court.get(url).status_code == 200
