@@ -1,0 +1,149 @@
+"""The main job end to end: `chainarb demo` in a fresh process on a temporary data dir.
+
+Runs the demo twice on the same data dir (the second run must work on what the first left:
+same contracts, a new order and case), checks the last stdout line's JSON against the
+embedded chain read back in this process (balances, the escrow's OrderResolved event),
+then `chainarb verify` of the package in a new process; a tampered copy must fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backend.chain import TokenContract, Transactor, decode_logs
+from backend.chain.contracts import EscrowContract
+from backend.gateway import load_deployment, open_chain
+from backend.settings import Settings
+
+pytestmark = [pytest.mark.anvil, pytest.mark.slow]
+
+CHAINARB = str(Path(sys.executable).with_name("chainarb"))
+UNIT = 10**6
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHAINARB_")}
+    env |= {"CHAINARB_DATA_DIR": str(data_dir), "COLUMNS": "160"}
+    return env
+
+
+def _run_demo(data_dir: Path) -> tuple[dict[str, Any], str]:
+    done = subprocess.run([CHAINARB, "demo"], env=_env(data_dir), capture_output=True,
+                          text=True, timeout=400, check=False)
+    assert done.returncode == 0, f"demo failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    last = done.stdout.rstrip("\n").splitlines()[-1]
+    return json.loads(last), done.stdout
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, Any]], str]:
+    data_dir = tmp_path_factory.mktemp("demo") / "data"
+    first, out = _run_demo(data_dir)
+    second, _ = _run_demo(data_dir)
+    return data_dir, [first, second], out
+
+
+def _units(amount: str) -> int:
+    return int(Decimal(amount) * UNIT)
+
+
+def test_result_line_names_the_whole_loop(runs: tuple[Path, list[dict[str, Any]], str]
+                                          ) -> None:
+    _data_dir, (result, _), out = runs
+    for key in ("case", "stages", "buyer_refund", "seller_payout", "compensation",
+                "anchored_items", "package", "package_verified"):
+        assert key in result, key
+    assert result["package_verified"] is True
+    assert Path(result["package"]).is_file()
+    assert result["stages"][0] == "filed"
+    for stage in ("negotiation", "facilitation", "arbitrator_appointment", "evidence",
+                  "record_closed", "awarded", "final", "enforced", "judicially_confirmed"):
+        assert stage in result["stages"], stage
+    assert result["stages"][-1] == "judicially_confirmed"
+    # Every step and every evidence item was anchored (immediate anchoring in the demo).
+    assert result["anchored_items"] == result["leaves"] >= result["steps"] >= 19
+    assert (result["buyer_refund"], result["seller_payout"], result["compensation"]) == (
+        "180.000000", "300.000000", "42.500000")
+    # Readable output: amounts exact, bilingual labels, tx hashes and CIDs shown.
+    assert "42.500000 tUSD" in out and "司法确认" in out and "anchored root" in out
+    assert "bafkrei" in out
+
+
+def test_amounts_equal_the_chain(runs: tuple[Path, list[dict[str, Any]], str]) -> None:
+    data_dir, (result, _), _ = runs
+    settings = Settings(data_dir=data_dir)
+    with open_chain(settings) as handle:
+        dep = load_deployment(settings)
+        assert dep is not None and dep.token and dep.escrow
+        tx = Transactor(handle.w3)
+        usdc = TokenContract(tx, dep.token)
+        escrow = EscrowContract(tx, dep.escrow)
+        receipt = handle.w3.eth.get_transaction_receipt(result["enforcement_tx"])
+        resolved = [e.args for e in decode_logs(receipt["logs"]) if e.name == "OrderResolved"]
+        buyer = usdc.balance_of(result["buyer"])
+        seller = usdc.balance_of(result["seller"])
+        guarantee = escrow.guarantee(result["seller"], dep.token).balance
+    assert len(resolved) == 1 and int(resolved[0]["orderId"]) == result["order"]
+    assert int(resolved[0]["toBuyer"]) == _units(result["buyer_refund"])
+    assert int(resolved[0]["toSeller"]) == _units(result["seller_payout"])
+    assert int(resolved[0]["compensationPaid"]) == _units(result["compensation"])
+    # Each party started with 1,000 tUSD: the buyer paid 480 into escrow, the seller
+    # deposited a 200 guarantee.
+    assert buyer == 1_000 * UNIT - 480 * UNIT + _units(result["buyer_refund"]) \
+        + _units(result["compensation"])
+    assert seller == 1_000 * UNIT - 200 * UNIT + _units(result["seller_payout"])
+    assert guarantee == 200 * UNIT - _units(result["compensation"]) \
+        == _units(result["guarantee_left"])
+
+
+def test_second_run_on_the_same_data_dir_is_a_new_case(
+        runs: tuple[Path, list[dict[str, Any]], str]) -> None:
+    _data_dir, (first, second), _ = runs
+    assert second["package_verified"] is True
+    assert second["case"] != first["case"] and second["order"] == first["order"] + 1
+    assert second["escrow"] == first["escrow"]  # deployed once per data dir
+    assert second["buyer"] != first["buyer"]
+
+
+def test_chainarb_verify_in_a_new_process(runs: tuple[Path, list[dict[str, Any]], str],
+                                          tmp_path: Path) -> None:
+    data_dir, (result, _), _ = runs
+    done = subprocess.run([CHAINARB, "verify", result["package"], "--json"],
+                          env=_env(data_dir), capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert report["ok"] is True
+    # A tampered copy (one evidence byte changed) fails, and the failing check is named.
+    bad = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(result["package"]) as src, zipfile.ZipFile(bad, "w") as dst:
+        names = src.namelist()
+        target = next(n for n in names if n.startswith("evidence/") and n.endswith(".txt"))
+        for name in names:
+            data = src.read(name)
+            if name == target:
+                data = bytes([data[0] ^ 1]) + data[1:]
+            dst.writestr(name, data)
+    done = subprocess.run([CHAINARB, "verify", str(bad), "--json"], env=_env(data_dir),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1, done.stdout[-2000:]
+    failed = {c["name"] for c in json.loads(done.stdout)["checks"] if c["status"] == "fail"}
+    assert "files" in failed
+
+
+def test_contract_level_demo_still_runs(tmp_path: Path) -> None:
+    done = subprocess.run([CHAINARB, "demo", "--contracts-only"], env=_env(tmp_path),
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "AWARD_EXECUTED" in done.stdout
+    shutil.rmtree(tmp_path, ignore_errors=True)
