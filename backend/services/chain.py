@@ -262,7 +262,8 @@ class Web3EscrowPort:
             raise LookupError(f"order {order_id} does not exist on the escrow")
         g = self.escrow.guarantee(o.seller, o.token)
         return OrderInfo(order_id=order_id, buyer=o.buyer, seller=o.seller, amount=o.amount,
-                         token=o.token, institution=o.institution, status=o.status.name,
+                         token=o.token, institution=o.institution,
+                         status="".join(w.capitalize() for w in o.status.name.split("_")),
                          case_id="0x" + o.case_id.hex(), guarantee=g.balance)
 
     def execute(self, kind: str, payload: dict[str, Any]) -> str | None:
