@@ -108,6 +108,13 @@ def _check_entries(zf: zipfile.ZipFile, limits: Limits) -> list[zipfile.ZipInfo]
         name = info.filename
         is_dir = name.endswith("/")
         check_name(name.rstrip("/") if is_dir else name, limits)
+        if info.flag_bits & 0x1:
+            raise UnsafeArchive(f"entry {name!r} is encrypted; a package is never encrypted")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise UnsafeArchive(
+                f"entry {name!r} uses compression method {info.compress_type}; expected "
+                "stored (0) or deflate (8)"
+            )
         kind = _entry_kind(info)
         if kind == stat.S_IFLNK:
             raise UnsafePath(f"entry {name!r} is a symbolic link; links are refused")
@@ -149,8 +156,10 @@ def extract_zip(zip_path: Path, dest: Path, limits: Limits = DEFAULT_LIMITS) -> 
     dest = Path(dest).resolve()
     try:
         zf = zipfile.ZipFile(zip_path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise UnsafeArchive(f"{zip_path} is not a readable ZIP archive ({exc})") from exc
+    except Exception as exc:  # zipfile raises many types on hostile input; all mean "no"
+        raise UnsafeArchive(
+            f"{zip_path} is not a readable ZIP archive ({type(exc).__name__}: {exc})"
+        ) from exc
     names: list[str] = []
     with zf:
         files = _check_entries(zf, limits)
@@ -172,9 +181,13 @@ def extract_zip(zip_path: Path, dest: Path, limits: Limits = DEFAULT_LIMITS) -> 
                                 f"or the total exceeds {limits.max_total_size} bytes"
                             )
                         dst.write(chunk)
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
-                raise UnsafeArchive(f"entry {info.filename!r} is corrupt ({exc})") from exc
+            except UnsafeArchive:
+                raise
             except FileExistsError as exc:
                 raise UnsafePath(f"entry {info.filename!r} would overwrite another") from exc
+            except Exception as exc:  # zlib.error, CRC mismatch, EOF, OSError...: corrupt
+                raise UnsafeArchive(
+                    f"entry {info.filename!r} is corrupt ({type(exc).__name__}: {exc})"
+                ) from exc
             names.append(info.filename)
     return names

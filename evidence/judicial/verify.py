@@ -1173,7 +1173,7 @@ def verify_package(
         dest.mkdir()
         try:
             names = extract_zip(path, dest, limits)
-        except (UnsafeArchive, ArchiveBomb) as exc:
+        except (UnsafeArchive, ArchiveBomb, OSError) as exc:
             report.checks.append(Check("archive", Status.FAIL, str(exc)))
             for name, _, _ in CHECKS[1:]:
                 report.checks.append(

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from eth_utils import keccak
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from judicial_world import Case
 
 from evidence.judicial import PackageInputError, build_package
@@ -157,3 +159,33 @@ def test_builder_refuses_inconsistent_inputs(case: Case, tmp_path: Path) -> None
             tmp_path / "e.zip",
         )
     assert not list(tmp_path.glob("*.zip"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    flips=st.lists(st.tuples(st.integers(min_value=0), st.integers(1, 255)), min_size=1, max_size=4)
+)
+def test_mutated_archives_are_extracted_or_refused_never_crash(
+    flips: list[tuple[int, int]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    import io
+    import zipfile
+
+    from evidence.judicial.errors import UnsafeArchive
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("records/steps.jsonl", b'{"a": 1}\n' * 100)
+        zf.writestr("evidence/x/file.txt", b"hello world " * 300)
+    data = bytearray(buf.getvalue())
+    for pos, xor in flips:
+        data[pos % len(data)] ^= xor
+    work = tmp_path_factory.mktemp("fuzz")
+    (work / "z.zip").write_bytes(data)
+    (work / "out").mkdir()
+    try:
+        names = extract_zip(work / "z.zip", work / "out")
+    except UnsafeArchive:
+        return
+    for name in names:  # whatever was extracted stayed inside the folder
+        assert (work / "out" / name).resolve().is_relative_to((work / "out").resolve())
