@@ -422,6 +422,9 @@ class EvidenceService:
                                f"file hashing to {_h(result.sha256)}; the bytes changed on the "
                                "way: upload again", code="hash_mismatch")
             salt = _hex32("salt", meta.salt) or secrets.token_bytes(32)
+            pin = getattr(self.blockstore, "pin", None)
+            if pin is not None:  # kubo: keep the container from garbage collection
+                pin(result.cid)
             return self._store_staged(user, case_id, result, meta, salt, session_ref)
         except BaseException:
             pipeline.abort()
@@ -455,7 +458,8 @@ class EvidenceService:
                 "recipients": ["service:" + _h(self.service_public_key)]}),
             ("ipfs.stored", user, session_ref, t1, {
                 "cid": r.cid, "layout": "UnixFS, CIDv1, raw leaves, 256 KiB chunks",
-                "store": type(self.blockstore).__name__}),
+                "store": type(self.blockstore).__name__,
+                "pinned": hasattr(self.blockstore, "pin")}),
         ]
         log = provenance.sign_steps(steps, case_id=bytes.fromhex(case_id[2:]),
                                     commitment=commitment, domain=self.domain,

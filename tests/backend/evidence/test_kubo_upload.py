@@ -1,0 +1,111 @@
+"""The same upload on an IPFS node over the kubo RPC API (Helia, scripts/ipfs-node.mjs).
+
+The app is built with ``CHAINARB_IPFS_API_URL`` set and no injected blockstore, so it
+chooses the kubo backend itself; the container lands in the node, pinned, and is read
+back through the node when a party downloads it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from api_helpers import (
+    CHAIN_ID,
+    ESCROW,
+    GUARANTEE,
+    NAMES,
+    ORDER_ID,
+    Actor,
+    Clock,
+    World,
+    _key,
+    file_claim,
+)
+from eth_account import Account
+from evidence_helpers import PDF, sha256, upload, upload_and_submit
+from fastapi.testclient import TestClient
+
+from backend.api.app import create_app
+from backend.api.config import ServiceOptions
+from backend.services.chain import FakeEscrowPort, OrderInfo
+from backend.settings import DEV_INSTITUTION_KEY, Settings
+from evidence.ipfs import KuboBlockstore
+
+ROOT = Path(__file__).resolve().parents[3]
+pytestmark = pytest.mark.node
+
+
+@pytest.fixture(scope="module")
+def kubo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    base = tmp_path_factory.mktemp("ipfs")
+    with open(base / "node.log", "w") as stderr:
+        proc = subprocess.Popen(["node", str(ROOT / "scripts/ipfs-node.mjs"), "--repo",
+                                 str(base / "repo"), "--port", "0"], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=stderr, text=True)
+    assert proc.stdout is not None
+    line: list[str] = []
+    t = threading.Thread(target=lambda: line.append(proc.stdout.readline()),  # type: ignore[union-attr]
+                         daemon=True)
+    t.start()
+    t.join(timeout=30)
+    try:
+        if not line or not line[0].startswith("listening on http://127.0.0.1:"):
+            raise RuntimeError(f"IPFS node did not start: {(base / 'node.log').read_text()}")
+        yield line[0].split()[-1]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+@pytest.fixture
+def kubo_world(tmp_path: Path, kubo_url: str) -> Iterator[World]:
+    from backend.db import upgrade_to_head
+
+    url = f"sqlite:///{tmp_path / 'kubo.sqlite3'}"
+    upgrade_to_head(url)
+    institution = Account.from_key(DEV_INSTITUTION_KEY).address
+    port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
+    keys = {n: _key(n) for n in NAMES}
+    port.add_order(OrderInfo(order_id=ORDER_ID, buyer=keys["buyer"].address,
+                             seller=keys["seller"].address, amount=10**9,
+                             token="0x" + "11" * 20, institution=institution, status="Paid",
+                             case_id="0x" + "00" * 32, guarantee=GUARANTEE))
+    settings = Settings(data_dir=tmp_path / "data", database_url=url, ipfs_api_url=kubo_url)
+    clock = Clock()
+    app = create_app(settings, clock=clock, port=port,
+                     options=ServiceOptions(institution_admins=keys["admin"].address),
+                     background=False)
+    store = app.state.ctx.service.blockstore
+    assert isinstance(store, KuboBlockstore)
+    w = World(client=TestClient(app), clock=clock, port=port, blockstore=store)  # type: ignore[arg-type]
+    w.actors = {n: Actor(n, k, w) for n, k in keys.items()}
+    with w.client:
+        yield w
+
+
+def test_upload_through_kubo(kubo_world: World, kubo_url: str) -> None:
+    w = kubo_world
+    case_id = w.open_case("buyer")
+    file_claim(w)
+    big = PDF + bytes(range(256)) * 5000  # > 1 MiB: several encryption chunks, IPFS blocks
+    done = upload_and_submit(w.buyer, big)
+    with KuboBlockstore(kubo_url) as node:
+        assert node.is_pinned(done["contentCid"])
+    got = w.seller.get(f"/cases/{case_id}/evidence/{done['id']}/content")
+    assert got.status_code == 200 and got.content == big
+    assert got.headers["x-evidence-sha256"] == sha256(big)
+    # a refused upload pins nothing new
+    with KuboBlockstore(kubo_url) as node:
+        before = {str(c) for c in node.pins()}
+    assert upload(w.buyer, b"").status_code == 422
+    with KuboBlockstore(kubo_url) as node:
+        assert {str(c) for c in node.pins()} == before
