@@ -1,0 +1,330 @@
+"""API benchmark: signed actions accepted per second, and p50/p99 latency, at 50 and 200
+concurrent clients on loopback, beside the machine's raw signature-recovery rate.
+
+Setup (not timed):
+- the service runs in its own process (`python bench/api.py --serve ...`): uvicorn, one
+  worker, on SQLite and the local IPFS blockstore in a temporary data dir, exactly the
+  embedded default's code path; the escrow is an in-memory port (`FakeEscrowPort`) holding
+  one order per client, because the measured action touches no chain: a settlement
+  offer in negotiation has no chain effect (the anchoring worker is off: leaves queue);
+- each client signs in with its wallet (personal_sign), opens its own case and files it;
+- each client pre-signs its chain of offers (each a `SettlementOffer` plus the escrow
+  `Settlement` it carries, both EIP-712, so the server recovers two signatures per
+  action), so the clients' CPU goes into sending, not signing.
+
+Timed, in the same run:
+- raw recovery: `evidence.records.recover_signer` (coincurve) and eth-account's
+  `Account._recover_hash` over the same kind of EIP-712 offer digest, one core;
+- per phase (50, then 200 clients): every client posts its offers one after the other
+  (`POST /cases/{id}/offers`), all clients at once (asyncio + httpx); accepted = 201.
+
+Last line `api_vs_ecrecover=<actions/s at 50 clients over coincurve recoveries/s>`.
+Bounded (`--seconds` per phase); never fails on timing. `--quick` for a smoke run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CHAIN_ID = 31_415_926
+ESCROW = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+AMOUNT = 1_000_000_000
+GUARANTEE = 100_000_000
+
+
+def _key(seed: str, i: int, who: str) -> Any:
+    from eth_account import Account
+
+    return Account.from_key(hashlib.sha256(f"bench-api:{seed}:{who}:{i}".encode()).digest())
+
+
+# --- the server process -------------------------------------------------------------------
+
+def serve(data_dir: Path, port: int, clients: int, seed: str) -> None:
+    """uvicorn on the embedded default's database and blockstore; escrow in memory."""
+    import uvicorn
+    from eth_account import Account
+
+    from backend.api.app import create_app
+    from backend.services.chain import FakeEscrowPort, OrderInfo
+    from backend.settings import DEV_INSTITUTION_KEY, Settings
+
+    institution = Account.from_key(DEV_INSTITUTION_KEY).address
+    fake = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
+    for i in range(clients):
+        fake.add_order(OrderInfo(order_id=i + 1, buyer=_key(seed, i, "buyer").address,
+                                 seller=_key(seed, i, "seller").address, amount=AMOUNT,
+                                 token="0x" + "11" * 20, institution=institution,
+                                 status="Paid", case_id="0x" + "00" * 32,
+                                 guarantee=GUARANTEE))
+    settings = Settings(data_dir=data_dir, port=port)
+    app = create_app(settings, port=fake, background=False)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+# --- clients ------------------------------------------------------------------------------
+
+@dataclass
+class Party:
+    key: Any
+    order_id: int
+    token: str = ""
+    case_id: str = ""
+    offers: list[dict[str, Any]] | None = None
+
+
+def _sign(record: Any, key: Any, domain: Any) -> Any:
+    """EIP-712 signature by coincurve over the record's digest (what a wallet produces)."""
+    from coincurve import PrivateKey
+
+    from evidence.records import SignedRecord
+
+    sig = PrivateKey(key.key).sign_recoverable(record.digest(domain), hasher=None)
+    return SignedRecord(domain=domain, record=record,
+                        signatures=(sig[:64] + bytes([sig[64] + 27]),))
+
+
+def presign(p: Party, domain: Any, start_seq: int, prev: str, count: int, now: int) -> None:
+    """The client's next `count` offers, each chained to the one before."""
+    from evidence.records import Settlement, SettlementOffer
+
+    offers = []
+    for j in range(count):
+        to_buyer = (j + 1) * 1_000
+        offer = SettlementOffer(case_id=p.case_id, sequence=start_seq + j, prev_hash=prev,
+                                offeror=p.key.address, order_id=p.order_id,
+                                to_buyer=to_buyer, to_seller=AMOUNT - to_buyer,
+                                compensation=0, expires_at=now + 86_400, signed_at=now)
+        signed = _sign(offer, p.key, domain)
+        settlement = _sign(Settlement(order_id=p.order_id, case_id=p.case_id,
+                                      to_buyer=to_buyer, to_seller=AMOUNT - to_buyer,
+                                      compensation=0), p.key, domain)
+        offers.append({"record": signed.to_json_obj(),
+                       "attachments": [settlement.to_json_obj()]})
+        prev = "0x" + signed.record_hash.hex()
+    p.offers = offers
+
+
+async def setup_party(http: Any, p: Party, sem: asyncio.Semaphore,
+                      sign_in_lock: asyncio.Lock) -> None:
+    from eth_account.messages import encode_defunct
+
+    from evidence.records import ProceduralStep, canonical_json
+
+    async with sem:
+        # Sign-ins one at a time: on SQLite, concurrent sign-ins can fail with "database is
+        # locked" (the nonce compare-and-set does not take the write lock up front).
+        async with sign_in_lock:
+            r = await http.get("/auth/nonce", params={"address": p.key.address})
+            msg = r.json()["message"]
+            sig = p.key.sign_message(encode_defunct(text=msg)).signature
+            r = await http.post("/auth/sign-in", json={"message": msg,
+                                                       "signature": "0x" + bytes(sig).hex()})
+        r.raise_for_status()
+        p.token = r.json()["token"]
+        h = {"Authorization": f"Bearer {p.token}"}
+        r = await http.post("/cases", json={"orderId": str(p.order_id)}, headers=h)
+        r.raise_for_status()
+        view = r.json()
+        p.case_id = view["caseId"]
+        seller = view["seller"]
+        from evidence.records import Domain
+
+        domain = Domain.from_json_obj(view["domain"])
+        payload = {"claimant": p.key.address, "respondent": seller,
+                   "orderId": str(p.order_id), "disputeType": "not_as_described",
+                   "remedy": "partial_refund", "claimedAmount": str(AMOUNT // 4),
+                   "statementHash": "0x" + hashlib.sha256(b"statement").hexdigest()}
+        rec = ProceduralStep(case_id=p.case_id, sequence=0, prev_hash="0x" + "00" * 32,
+                             actor=p.key.address, action="case.filed",
+                             payload_hash="0x" + hashlib.sha256(
+                                 canonical_json(payload)).hexdigest(),
+                             signed_at=int(time.time()))
+        r = await http.post(f"/cases/{p.case_id}/filing", headers=h, json={
+            "record": _sign(rec, p.key, domain).to_json_obj(), "payload": payload})
+        r.raise_for_status()
+        p.offers = []
+        p._domain = domain  # type: ignore[attr-defined]
+        p._next = (1, r.json()["recordHash"])  # type: ignore[attr-defined]
+
+
+@dataclass
+class Phase:
+    clients: int
+    accepted: int
+    refused: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.accepted / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        xs = sorted(self.latencies)
+        return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
+
+
+async def run_phase(base: str, parties: list[Party], seconds: float) -> Phase:
+    import httpx
+
+    latencies: list[float] = []
+    counts = {"ok": 0, "bad": 0}
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=len(parties), max_keepalive_connections=len(parties))
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+        async def worker(p: Party) -> None:
+            h = {"Authorization": f"Bearer {p.token}"}
+            for body in p.offers or []:
+                if time.perf_counter() > deadline:
+                    return
+                t0 = time.perf_counter()
+                r = await http.post(f"/cases/{p.case_id}/offers", json=body, headers=h)
+                latencies.append(time.perf_counter() - t0)
+                if r.status_code == 201:
+                    counts["ok"] += 1
+                    seq, _ = p._next  # type: ignore[attr-defined]
+                    p._next = (seq + 1, r.json()["recordHash"])  # type: ignore[attr-defined]
+                else:
+                    counts["bad"] += 1
+                    return  # the chain of pre-signed offers is broken from here on
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(p) for p in parties))
+        elapsed = time.perf_counter() - t0
+    return Phase(len(parties), counts["ok"], counts["bad"], elapsed, latencies)
+
+
+def recover_rates(seconds: float) -> tuple[float, float]:
+    """Recoveries per second of one EIP-712 offer signature: coincurve, eth-account."""
+    from eth_account import Account
+
+    from evidence.records import Domain, SettlementOffer, recover_signer
+
+    key = _key("recover", 0, "buyer")
+    domain = Domain(chain_id=CHAIN_ID, verifying_contract=ESCROW)
+    offer = SettlementOffer(case_id="0x" + "ab" * 32, sequence=1, prev_hash="0x" + "cd" * 32,
+                            offeror=key.address, order_id=1, to_buyer=1, to_seller=AMOUNT - 1,
+                            compensation=0, expires_at=2_000_000_000, signed_at=1_900_000_000)
+    signed = _sign(offer, key, domain)
+    digest, sig = offer.digest(domain), signed.signatures[0]
+    assert recover_signer(digest, sig) == key.address
+
+    def rate(fn: Any) -> float:
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            for _ in range(200):
+                fn()
+            n += 200
+        return n / (time.perf_counter() - t0)
+
+    cc = rate(lambda: recover_signer(digest, sig))
+    ea = rate(lambda: Account._recover_hash(digest, signature=sig))
+    return cc, ea
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_up(base: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited with {proc.returncode}")
+        try:
+            if httpx.get(base + "/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"the server did not answer at {base} within {timeout:.0f} s")
+
+
+async def bench(base: str, seed: str, sizes: list[int], per_client: dict[int, int],
+                seconds: float) -> list[Phase]:
+    import httpx
+
+    total = sum(sizes)
+    parties = [Party(key=_key(seed, i, "buyer"), order_id=i + 1) for i in range(total)]
+    sem, lock = asyncio.Semaphore(16), asyncio.Lock()
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        await asyncio.gather(*(setup_party(http, p, sem, lock) for p in parties))
+    now = int(time.time())
+    phases, start = [], 0
+    for size in sizes:
+        group = parties[start:start + size]
+        start += size
+        for p in group:
+            seq, prev = p._next  # type: ignore[attr-defined]
+            presign(p, p._domain, seq, prev, per_client[size], now)  # type: ignore[attr-defined]
+        phases.append(await run_phase(base, group, seconds))
+    return phases
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--serve", nargs=4, metavar=("DIR", "PORT", "CLIENTS", "SEED"),
+                    help=argparse.SUPPRESS)
+    ap.add_argument("--seconds", type=float, default=8.0, help="bound of each phase")
+    ap.add_argument("--clients", default="50,200", help="concurrent clients per phase")
+    ap.add_argument("--quick", action="store_true", help="small smoke run (tests)")
+    args = ap.parse_args()
+    if args.serve:
+        d, port, clients, seed = args.serve
+        serve(Path(d), int(port), int(clients), seed)
+        return
+    sizes = [int(x) for x in args.clients.split(",")]
+    seconds = 1.5 if args.quick else args.seconds
+    per_client = {n: (4 if args.quick else max(8, 2400 // n)) for n in sizes}
+    seed = os.urandom(4).hex()
+    work = Path(tempfile.mkdtemp(prefix="chainarb-bench-api-"))
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHAINARB_")}
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(work / "data"), str(port),
+                             str(sum(sizes)), seed], env=env, start_new_session=True)
+    try:
+        _wait_up(base, proc)
+        cc, ea = recover_rates(0.3 if args.quick else 1.5)
+        print(f"raw EIP-712 signature recovery, one core: coincurve {cc:,.0f}/s, "
+              f"eth-account {ea:,.0f}/s")
+        phases = asyncio.run(bench(base, seed, sizes, per_client, seconds))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{'clients':>8} {'accepted':>9} {'refused':>8} {'seconds':>8} {'actions/s':>10} "
+          f"{'p50 ms':>8} {'p99 ms':>8}")
+    for ph in phases:
+        print(f"{ph.clients:>8} {ph.accepted:>9} {ph.refused:>8} {ph.seconds:>8.2f} "
+              f"{ph.rate:>10.1f} {ph.pct(0.50):>8.1f} {ph.pct(0.99):>8.1f}")
+    print("each action: one POST /cases/{id}/offers carrying 2 EIP-712 signatures "
+          "(SettlementOffer + Settlement), stored with its step, IPFS record and leaf")
+    print(f"api_vs_ecrecover={phases[0].rate / cc:.4f}")
+
+
+if __name__ == "__main__":
+    main()
