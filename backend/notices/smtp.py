@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from backend.db import Notice, NoticeStatus
+from backend.db import Notice, NoticeStatus, begin_exclusive
 
 __all__ = ["SmtpSender"]
 
@@ -68,6 +68,7 @@ class SmtpSender:
             except (OSError, smtplib.SMTPException) as exc:
                 error = f"{type(exc).__name__}: {exc}"
             with self.sessions() as session:
+                begin_exclusive(session)
                 row = session.get(Notice, notice.id)
                 assert row is not None
                 row.attempts += 1

@@ -644,6 +644,7 @@ class CaseService:
         if not self.is_admin(admin):
             raise AccessDenied("only an institution admin registers courts")
         with self.sessions() as session:
+            self._begin_write(session)
             if session.get(CourtAccount, address) is None:
                 session.add(CourtAccount(address=address, name=name, registered_by=admin,
                                          created_at=self.now()))

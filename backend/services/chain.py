@@ -30,6 +30,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from backend.db import begin_exclusive
 from backend.db.service_models import ChainAction, ChainActionStatus
 from evidence.records import Domain
 
@@ -167,6 +168,7 @@ class ChainExecutor:
 
     def _update(self, action_id: int, **values: Any) -> None:
         with self.sessions() as session:
+            begin_exclusive(session)
             row = session.get(ChainAction, action_id)
             assert row is not None
             for k, v in values.items():

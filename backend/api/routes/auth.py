@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from backend.db import Account
+from backend.db import Account, begin_exclusive
 from backend.notices.templates import LANGUAGES
 from backend.services import auth as svc
 from backend.services.errors import BadSubmission
@@ -64,6 +64,7 @@ def nonce(ctx: Ctx, address: str) -> ChallengeOut:
 def sign_in(ctx: Ctx, body: SignInIn) -> SignedInOut:
     """Exchange the signed message for a session token (stored hashed, expiring)."""
     with ctx.sessions() as session:
+        begin_exclusive(session)  # SQLite: read-then-write under the write lock
         out = svc.sign_in(session, message=body.message, signature=body.signature,
                           now=ctx.clock(),
                           lifetime=timedelta(seconds=ctx.settings.session_lifetime_seconds))
@@ -95,6 +96,7 @@ def update_me(ctx: Ctx, user: CurrentUser, body: ProfileIn) -> dict[str, object]
         raise BadSubmission(f"preferredLanguage: expected one of {LANGUAGES}, found "
                             f"{body.preferredLanguage!r}")
     with ctx.sessions() as session:
+        begin_exclusive(session)
         acct = session.get(Account, user)
         assert acct is not None  # created at sign-in
         if body.displayName is not None:

@@ -152,3 +152,67 @@ def test_chain_failures_are_retried_and_recorded(world: World) -> None:
                   if a["kind"] == "appoint_arbitrator")
     assert action["status"] == "done" and action["attempts"] == 2 and action["txHash"]
     assert [k for k, _ in w.port.calls].count("appoint_arbitrator") == 1
+
+
+def test_pre_evaluation_report_and_mediator_proposal_settle(world: World) -> None:
+    import base64
+
+    from api_helpers import to_facilitation
+
+    w = world
+    to_facilitation(w)
+    pre = ok(w.mediator.get(f"/cases/{w.case_id}/pre-evaluation",
+                            params={"tracking": "delivered"}))
+    assert pre["report"]["binding"] is False and pre["recommended"]
+    payload = {"recommended": pre["recommended"], "reportHash": pre["sha256"]}
+    body = w.mediator.plain("preevaluation.published", payload)
+    body["document"] = {"filename": "pre-evaluation.json", "media_type": "application/json",
+                        "content_base64": base64.b64encode(pre["canonical"].encode()).decode()}
+    published = ok(w.mediator.post(f"/cases/{w.case_id}/pre-evaluation", json=body))
+    step = ok(w.buyer.get(f"/cases/{w.case_id}/steps/{published['sequence']}"))
+    doc = next(a for a in step["attachments"] if a["type"] == "Document")
+    assert doc["sha256"] == pre["sha256"] and "dataKey" not in doc
+    assert w.buyer.case()["preEvaluation"] == [pre["recommended"], pre["sha256"]]
+    proposal = {"offerId": "mediator-1", "toBuyer": "500000000", "toSeller": "500000000",
+                "compensation": "0", "expiresAt": "0"}
+    ok(w.mediator.post(f"/cases/{w.case_id}/proposals",
+                       json=w.mediator.plain("settlement.proposed", proposal)))
+    first = ok(w.seller.post(f"/cases/{w.case_id}/offers/accept",
+                             json=w.seller.accept("mediator-1", 500_000_000, 500_000_000)))
+    assert first["stage"] == "facilitation"
+    done = ok(w.buyer.post(f"/cases/{w.case_id}/offers/accept",
+                           json=w.buyer.accept("mediator-1", 500_000_000, 500_000_000)))
+    assert done["stage"] == "settled"
+    _kind, payload_ = w.port.calls[-1]
+    assert payload_["buyerSignature"] and payload_["sellerSignature"]
+
+
+def test_two_racing_steps_for_one_position(world: World) -> None:
+    """Both signed for the same position: exactly one wins, the other is stale."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    w = world
+    to_filed(w)
+    bodies = {"seller": w.seller.plain("arbitration.agreed"),
+              "buyer": w.buyer.plain("arbitration.agreed")}
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(
+            lambda who: w.actors[who].post(f"/cases/{w.case_id}/arbitration-agreement",
+                                           json=bodies[who]), ["seller", "buyer"]))
+    codes = sorted(r.status_code for r in results)
+    assert codes == [201, 409], [r.text for r in results]
+    loser = next(r for r in results if r.status_code == 409)
+    assert loser.json()["code"] == "stale_sequence"
+    steps = [i for i in ok(w.admin.get(f"/cases/{w.case_id}/timeline")) if i["type"] == "step"]
+    assert [s["sequence"] for s in steps] == list(range(len(steps)))
+
+
+def test_openapi_lists_every_act(world: World) -> None:
+    from backend.api.routes.cases import STEP_ENDPOINTS
+
+    spec = world.client.get("/openapi.json").json()
+    for path, _kinds, _summary in STEP_ENDPOINTS:
+        assert "post" in spec["paths"][f"/cases/{{case_id}}/{path}"], path
+    for path in ("/auth/nonce", "/auth/sign-in", "/cases/{case_id}/timeline", "/admin/tick"):
+        assert path in spec["paths"]
+    assert world.client.get("/docs").status_code == 200
