@@ -45,6 +45,10 @@ def test_cli_verifies_over_json_rpc_and_fails_a_tampered_copy(
     assert as_json.exit_code == 0 and report["ok"] is True
     assert {c["status"] for c in report["checks"]} == {"pass"}
 
+    # No --rpc: the configured chain ($CHAINARB_RPC_URL) is used.
+    configured = runner.invoke(app, ["verify", str(case.package)], env={"CHAINARB_RPC_URL": url})
+    assert configured.exit_code == 0, configured.output
+
     pinned = runner.invoke(
         app, ["verify", str(case.package), "--rpc", url, "--tsa-cert", str(local_tsa.ca_pem)]
     )
