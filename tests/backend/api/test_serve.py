@@ -1,0 +1,79 @@
+"""`chainarb serve` as an operator runs it: a process, settings from the environment only,
+an external chain (anvil) with deployed contracts; a wallet signs in over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from web3 import Web3
+
+from backend.chain import Transactor, deploy_anchor, deploy_escrow
+from backend.chain.devchain import ETHER, AnvilNode, dev_accounts, fund
+
+pytestmark = pytest.mark.anvil
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_chainarb_serve_from_environment(anvil_node: AnvilNode, anvil_w3: Web3,
+                                         tmp_path: Path) -> None:
+    deployer, institution, admin, user = dev_accounts(4, seed="serve")
+    fund(anvil_w3, [deployer.address, institution.address], 10 * ETHER)
+    tx = Transactor(anvil_w3)
+    escrow = deploy_escrow(tx, deployer, institutions=[institution.address])
+    anchor = deploy_anchor(tx, deployer)
+    port = _free_port()
+    env = {**os.environ,
+           "CHAINARB_DATA_DIR": str(tmp_path / "data"),
+           "CHAINARB_CHAIN_RPC_URL": anvil_node.url,
+           "CHAINARB_CHAIN_ID": "31337",
+           "CHAINARB_INSTITUTION_KEY": institution.key.hex(),
+           "CHAINARB_ESCROW_ADDRESS": escrow.address,
+           "CHAINARB_ANCHOR_ADDRESS": anchor.address,
+           "CHAINARB_INSTITUTION_ADMINS": admin.address,
+           "CHAINARB_PORT": str(port),
+           "CHAINARB_TICK_SECONDS": "0.2"}
+    env.pop("DATABASE_URL", None)
+    env.pop("CHAINARB_DATABASE_URL", None)
+    chainarb = Path(sys.executable).parent / "chainarb"
+    proc = subprocess.Popen([str(chainarb), "serve"], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        health = None
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError(proc.stdout.read().decode() if proc.stdout else "exited")
+            try:
+                health = httpx.get(f"{base}/health", timeout=2).json()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert health == {"ok": True, "chainId": 31337, "escrow": escrow.address,
+                          "institution": institution.address}
+        msg = httpx.get(f"{base}/auth/nonce", params={"address": user.address}).json()["message"]
+        sig = Account.sign_message(encode_defunct(text=msg), user.key).signature.hex()
+        token = httpx.post(f"{base}/auth/sign-in", json={
+            "message": msg, "signature": "0x" + sig.removeprefix("0x")}).json()["token"]
+        me = httpx.get(f"{base}/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
+        assert me["address"] == user.address and me["admin"] is False
+        assert httpx.get(f"{base}/docs").status_code == 200
+        assert (tmp_path / "data" / "chainarb.sqlite3").exists()
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=30)[0].decode()
+    assert institution.key.hex().removeprefix("0x") not in out  # the key is never logged
