@@ -26,8 +26,11 @@ def test_unreachable_postgres_fails_the_run_under_ci() -> None:
     assert "skipped" not in text and "1 error" in text
 
 
-def test_unreachable_postgres_fails_outside_ci_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    conftest = next(m for m in list(sys.modules.values())
+def test_unreachable_postgres_fails_outside_ci_too(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    # conftest modules are plugins; several are named "conftest", so find ours by its file
+    conftest = next(m for m in request.config.pluginmanager.get_plugins()
                     if getattr(m, "__file__", None) == str(ROOT / "tests/backend/conftest.py"))
     monkeypatch.setattr(conftest, "PG_ADMIN_URL", NOWHERE)
     monkeypatch.delenv("CHAINARB_REQUIRE_POSTGRES", raising=False)
