@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 
 from backend.db import make_engine, make_session_factory, upgrade_to_head
 from backend.notices.smtp import SmtpSender
-from backend.procedure import ProcedureError
+from backend.procedure import CaseRules, ProcedureError
 from backend.services.cases import CaseService, ServiceConfig
 from backend.services.chain import EscrowPort
 from backend.services.errors import ServiceError
@@ -108,6 +108,14 @@ def _chain(settings: Settings, key: str, closers: list[Callable[[], None]]
     return port, sender
 
 
+def _rules(settings: Settings) -> CaseRules:
+    """The default case rules from the settings (DESIGN.md's deadlines in days)."""
+    return CaseRules(negotiation_days=settings.negotiation_days,
+                     facilitation_days=settings.facilitation_days,
+                     evidence_days=settings.evidence_days, award_days=settings.award_days,
+                     objection_days=settings.objection_days)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -134,7 +142,7 @@ def create_app(
     service = CaseService(
         sessions, port=port, blockstore=blockstore, clock=clock,
         config=ServiceConfig(admins=options.admins, institution_key=key, base_url=base_url,
-                             smtp_enabled=bool(settings.smtp_host)),
+                             smtp_enabled=bool(settings.smtp_host), rules=_rules(settings)),
     )
     smtp = None
     if settings.smtp_host:
@@ -152,7 +160,8 @@ def create_app(
                                     confirmations=settings.confirmations)
     ctx = AppContext(settings=settings, engine=engine, sessions=sessions, service=service,
                      clock=clock, smtp=smtp, anchoring=anchoring,
-                     tick_seconds=options.tick_seconds, closers=closers)
+                     tick_seconds=options.tick_seconds,
+                     anchor_interval=settings.anchor_interval_seconds, closers=closers)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

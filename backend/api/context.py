@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,20 +46,25 @@ class AppContext:
     smtp: SmtpSender | None = None
     anchoring: Any = None  # backend.worker.AnchoringWorker when a chain is configured
     tick_seconds: float = 5.0
+    anchor_interval: float = 30.0  # seconds between anchoring runs (0: every tick)
     closers: list[Callable[[], None]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _tick_lock: threading.Lock = field(default_factory=threading.Lock)
+    _last_anchoring: float = float("-inf")
 
-    def tick(self) -> TickReport:
-        """One round of background work: deadlines, chain actions, anchoring, e-mail."""
+    def tick(self, *, force: bool = False) -> TickReport:
+        """One round of background work: deadlines, chain actions, anchoring (every
+        ``anchor_interval`` seconds, or now when ``force``), e-mail."""
         report = TickReport()
         with self._tick_lock:
             report.advanced = self.service.run_due()
             chain = self.service.executor.run()
             report.chain_done = len(chain.done)
             report.chain_errors = chain.errors
-            if self.anchoring is not None:
+            due = time.monotonic() - self._last_anchoring >= self.anchor_interval
+            if self.anchoring is not None and (force or due):
+                self._last_anchoring = time.monotonic()
                 run = self.anchoring.run_once()
                 report.anchored_batches = len(run.confirmed)
             if self.smtp is not None:

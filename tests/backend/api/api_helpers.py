@@ -246,7 +246,8 @@ NAMES = ("buyer", "seller", "admin", "mediator", "arbitrator", "panel1", "panel2
          "court", "stranger")
 
 
-def make_world(db_url: str, tmp_path: Path, *, smtp_port: int | None = None) -> World:
+def make_world(db_url: str, tmp_path: Path, *, smtp_port: int | None = None,
+               **settings: Any) -> World:
     clock = Clock()
     institution = Account.from_key(DEV_INSTITUTION_KEY).address
     port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
@@ -255,7 +256,7 @@ def make_world(db_url: str, tmp_path: Path, *, smtp_port: int | None = None) -> 
                              seller=keys["seller"].address, amount=AMOUNT,
                              token="0x" + "11" * 20, institution=institution, status="Paid",
                              case_id="0x" + "00" * 32, guarantee=GUARANTEE))
-    env: dict[str, Any] = {"data_dir": tmp_path / "data", "database_url": db_url}
+    env: dict[str, Any] = {"data_dir": tmp_path / "data", "database_url": db_url, **settings}
     if smtp_port is not None:
         env |= {"smtp_host": "127.0.0.1", "smtp_port": smtp_port}
     settings = Settings(**env)

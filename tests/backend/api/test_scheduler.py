@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from api_helpers import T0, World, ok, to_filed
 
@@ -83,3 +84,16 @@ def test_only_due_cases_advance(world: World) -> None:
     assert w.tick()["advanced"] == [first]
     assert w.admin.case()["stage"] == "filed"
     assert w.admin.case(first)["stage"] == "facilitation"
+
+
+def test_deadlines_come_from_the_settings(tmp_path: Path) -> None:
+    from api_helpers import make_world
+
+    from backend.db import upgrade_to_head
+
+    url = f"sqlite:///{tmp_path / 's.sqlite3'}"
+    upgrade_to_head(url)
+    w = make_world(url, tmp_path, negotiation_days=3)
+    with w.client:
+        to_filed(w)
+        assert w.admin.case()["deadline"] == "2026-11-27T08:00:00Z"
