@@ -41,6 +41,7 @@ from evidence.ipfs import Blockstore
 
 from .config import ServiceOptions
 from .context import AppContext
+from .limits import JsonBodyLimit
 from .routes import admin, auth, cases, court, evidence
 
 __all__ = ["create_app", "error_body"]
@@ -180,6 +181,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.add_middleware(JsonBodyLimit)
 
     @app.exception_handler(ProcedureError)
     async def _procedure(_r: Request, exc: ProcedureError) -> JSONResponse:

@@ -253,6 +253,8 @@ class CaseService:
             if rec.action == "enforcement.recorded":
                 raise AccessDenied("enforcement.recorded is written by the service when the "
                                    "escrow has paid out")
+            if signed.domain != self.domain:  # the authorisation must be for this deployment
+                signed.check_binding(self.domain, case_id=_h(rec.case_id))
             admin_record = signed
             signed = replace(rec, actor=self.institution_address).sign(
                 self._institution.key, self.domain)

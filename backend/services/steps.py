@@ -208,9 +208,15 @@ def translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
     and confirmations); ``offer_ids`` maps an offer id to the record hash of the escrow
     Settlement it stands for (to check an acceptance's settlement).
     """
+    parsed = _parse_attachments(attachments)
+    for a in parsed:
+        if a.domain != signed.domain:
+            raise BadSubmission(f"attachment {a.record.TYPE_NAME}: signed for chain "
+                                f"{a.domain.chain_id} contract {a.domain.verifying_contract}, "
+                                f"not this deployment", code="replay")
     try:
         return _translate(case, signed, actor=actor, payload=payload,
-                          attachments=_parse_attachments(attachments), reasons=reasons,
+                          attachments=parsed, reasons=reasons,
                           award_record_hash=award_record_hash, offer_ids=offer_ids or {})
     except KeyError as exc:
         raise BadSubmission(f"payload: missing {exc}") from None

@@ -69,9 +69,7 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
         entry = {"evidenceId": item.evidence_id, "submittedBy": item.submitted_by,
                  "stage": item.stage.value, "kind": item.kind.value,
                  "commitment": item.commitment, "submittedAt": _iso(item.submitted_at),
-                 "readable": p.can_see(case, item, viewer) and "admin" not in roles - {
-                     "claimant", "respondent", "party", "mediator", "arbitrator",
-                     "panelist", "court"}}
+                 "readable": p.can_see(case, item, viewer)}
         if entry["readable"]:
             entry["contentCid"] = item.content_cid
         evidence.append(entry)

@@ -199,3 +199,42 @@ def test_unknown_case_and_action(world: World) -> None:
     assert r.status_code == 404
     r = w.stranger.post("/cases", json={"orderId": str(ORDER_ID)})
     assert r.status_code == 403
+
+
+def test_attachments_and_authorisations_must_be_for_this_deployment(world: World) -> None:
+    from api_helpers import AWARD_DOC
+
+    from evidence.records import Award
+
+    to_evidence(world)
+    w = world
+    ok(w.arbitrator.post(f"/cases/{w.case_id}/close-record",
+                         json=w.arbitrator.plain("record.closed")))
+    foreign = Domain(chain_id=1, verifying_contract=w.domain.verifying_contract)
+    award = Award(order_id=ORDER_ID, case_id=w.case_id, to_buyer=600_000_000,
+                  to_seller=400_000_000, compensation=0, award_hash=sha(AWARD_DOC),
+                  round=0).sign(w.arbitrator.key.key, foreign)
+    body = {"record": w.arbitrator.step("award.issued",
+                                        payload_hash_="0x" + award.record_hash.hex()),
+            "attachments": [award.to_json_obj()]}
+    _refused(w, "arbitrator", "award", body, 422, "replay")
+
+
+def test_admin_authorisation_for_another_chain_is_refused(world: World) -> None:
+    to_negotiation(world)
+    w = world
+    ok(w.buyer.post(f"/cases/{w.case_id}/facilitation",
+                    json=w.buyer.plain("facilitation.requested")))
+    foreign = Domain(chain_id=1, verifying_contract=w.domain.verifying_contract)
+    payload = {"role": "mediator", "appointees": [w.mediator.address]}
+    body = {"record": w.admin.step("appoint.mediator", payload, domain=foreign),
+            "payload": payload}
+    _refused(w, "admin", "mediator", body, 409, "replay")
+
+
+def test_oversized_body_is_refused(world: World) -> None:
+    to_filed(world)
+    w = world
+    big = {"record": {"x": "a" * (17 * 1024 * 1024)}}
+    r = w.buyer.post(f"/cases/{w.case_id}/steps", json=big)
+    assert r.status_code == 413 and r.json()["code"] == "body_too_large"
