@@ -78,9 +78,11 @@ __all__ = [
     "ALLOWED_MEDIA_TYPES",
     "EmptyUpload",
     "EvidenceService",
+    "NotUploaded",
     "UnsupportedMediaType",
     "UploadPipeline",
     "UploadTooLarge",
+    "require_staged",
     "safe_filename",
     "service_x25519_key",
     "sniff_media_type",
@@ -128,6 +130,30 @@ class UnsupportedMediaType(ServiceError):  # noqa: N818
 
 class EmptyUpload(BadSubmission):
     code = "empty_file"
+
+
+class NotUploaded(Conflict):
+    code = "evidence_not_uploaded"
+
+
+def require_staged(session: Session, case_id: str, record: EvidenceSubmission) -> EvidenceItem:
+    """The staged upload an ``EvidenceSubmission`` step must name (for the step route).
+
+    A submission is accepted only for a file this service received, hashed, encrypted and
+    stored: same case, same uploader, same commitment and CID, not yet submitted. Without
+    this check a record could commit to a file nobody can ever open (and the case's
+    judicial package would fail its evidence check).
+    """
+    item = session.exec(select(EvidenceItem).where(
+        col(EvidenceItem.case_id) == case_id.lower(),
+        col(EvidenceItem.commitment) == _h(record.commitment))).first()
+    if item is None or item.cid != record.content_cid or item.submitter != record.submitter:
+        raise NotUploaded("no upload of yours in this case has this commitment and CID: "
+                          "upload the file with POST /cases/{id}/evidence and sign the record "
+                          "it returns (POST /cases/{id}/evidence/{item}/submit)")
+    if item.record is not None:
+        raise Conflict("this evidence item is already submitted", code="already_submitted")
+    return item
 
 
 # -- pure helpers --------------------------------------------------------------------------

@@ -16,7 +16,6 @@ container, which exists only once the server has encrypted the file
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -243,13 +242,9 @@ def evidence_content(case_id: str, item_id: int, user: CurrentUser, svc: Evidenc
         "X-Evidence-Sha256": meta["sha256"],
         "X-Evidence-Commitment": meta["commitment"],
     }
-    return StreamingResponse(_guarded(chunks), media_type=media, headers=headers)
-
-
-def _guarded(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    # A chunk that fails authentication ends the stream early; Content-Length then tells
-    # the client the body is incomplete (and it must discard what it got).
-    yield from chunks
+    # A block or chunk that fails its check raises inside the iterator: the stream ends
+    # early and Content-Length tells the client the body is incomplete (discard it).
+    return StreamingResponse(chunks, media_type=media, headers=headers)
 
 
 @router.get("/cases/{case_id}/evidence/{item_id}/keywraps")
