@@ -1,0 +1,116 @@
+"""The server-rendered pages over HTTP: sign-in gate, languages, what each viewer sees."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from web_world import ORDER_ID, ROOT, TX, WebWorld
+
+from backend.web import COOKIE
+
+
+def _get(world: WebWorld, path: str, who: str | None = None, **headers: str) -> httpx.Response:
+    cookies = {COOKIE: world.token(who)} if who else {}
+    return httpx.get(world.base + path, cookies=cookies, headers=headers, timeout=30,
+                     follow_redirects=False)
+
+
+def test_pages_ask_for_sign_in_without_a_session(world: WebWorld) -> None:
+    r = _get(world, "/ui/cases")
+    assert r.status_code == 401 and "/ui/sign-in?lang=en" in r.text
+    r = _get(world, "/ui/cases", **{"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
+    assert r.status_code == 401 and "请登录后查看您的案件" in r.text
+    assert r.headers["content-language"] == "zh-Hans"
+    r = _get(world, f"/ui/cases/{world.case_id}")
+    assert r.status_code == 401 and 'id="timeline"' not in r.text
+    assert world.clients["buyer"].address not in r.text
+    r = httpx.get(world.base + "/ui/cases", cookies={COOKIE: "x" * 43}, timeout=30)
+    assert r.status_code == 401  # a made-up token is no session
+
+
+def test_session_cookie_only_from_a_live_token(world: WebWorld) -> None:
+    r = httpx.post(world.base + "/ui/session", json={"token": "y" * 43}, timeout=30)
+    assert r.status_code == 401
+    r = httpx.post(world.base + "/ui/session", json={"token": world.token("buyer")},
+                   timeout=30)
+    assert r.status_code == 204
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_case_list_in_both_languages(world: WebWorld) -> None:
+    r = _get(world, "/ui/cases?lang=en", "buyer")
+    assert r.status_code == 200
+    assert f'/ui/cases/{world.case_id}?lang=en' in r.text and ">Your cases<" in r.text
+    assert 'data-stage="facilitation"' in r.text and "facilitated settlement" in r.text
+    r = _get(world, "/ui/cases?lang=zh-Hans", "buyer", **{"Accept-Language": "en"})
+    assert 'lang="zh-Hans"' in r.text and "我的案件" in r.text and ">调解<" in r.text
+    # the stranger takes part in nothing
+    r = _get(world, "/ui/cases", "stranger")
+    assert world.case_id not in r.text and "No cases yet." in r.text
+
+
+def test_case_page_shows_the_record(world: WebWorld) -> None:
+    r = _get(world, f"/ui/cases/{world.case_id}?lang=en", "buyer")
+    assert r.status_code == 200
+    page = r.text
+    for section in ("summary", "parties", "timeline", "evidence", "award", "anchors"):
+        assert f'id="{section}"' in page, section
+    assert f"Escrow order {ORDER_ID}" in page
+    assert "480.000000" in page and "200.000000" in page  # exact amounts
+    assert world.clients["buyer"].address in page and world.clients["seller"].address in page
+    steps = re.findall(r'<tr class="step">', page)
+    assert len(steps) == 4  # filing, evidence, facilitation, mediator (caucus item hidden)
+    assert "case.filed" in page and "appoint.mediator" in page
+    # times are UTC ISO in the data, for the script to show in local time
+    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z">', page)
+    assert ROOT[:12] in page and TX[:12] in page
+    assert "No award yet." in page
+
+
+def test_evidence_as_each_viewer_may_see_it(world: WebWorld) -> None:
+    buyer = _get(world, f"/ui/cases/{world.case_id}", "buyer").text
+    seller = _get(world, f"/ui/cases/{world.case_id}", "seller").text
+    mediator = _get(world, f"/ui/cases/{world.case_id}", "mediator").text
+    admin = _get(world, f"/ui/cases/{world.case_id}", "admin").text
+
+    def evidence_rows(page: str) -> int:
+        part = page.split('id="evidence"', 1)[1].split("</section>", 1)[0]
+        return part.count("<tr>") - 1 if "<tbody>" in part else 0
+
+    assert evidence_rows(buyer) == 1  # the seller's caucus item is not even listed
+    assert evidence_rows(seller) == 2
+    assert evidence_rows(mediator) == 2
+    assert evidence_rows(admin) == 2 and "no (metadata only)" in admin
+
+
+def test_strangers_and_unknown_cases(world: WebWorld) -> None:
+    r = _get(world, f"/ui/cases/{world.case_id}", "stranger")
+    assert r.status_code == 403 and "You take no part in this case." in r.text
+    assert world.clients["buyer"].address not in r.text
+    r = _get(world, "/ui/cases/0x" + "00" * 32 + "?lang=zh-Hans", "buyer")
+    assert r.status_code == 404 and "案件不存在" in r.text
+
+
+def test_values_are_escaped(world: WebWorld) -> None:
+    r = _get(world, "/ui/cases/%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E?lang=%3Cb%3E",
+             "buyer")
+    assert r.status_code == 404
+    assert "<img src=x" not in r.text and "&lt;img src=x onerror=alert(1)&gt;" in r.text
+    assert 'lang="en"' in r.text  # an unknown ?lang= falls back
+
+
+def test_sign_in_page_and_sign_out(world: WebWorld) -> None:
+    r = _get(world, "/ui/sign-in?lang=zh-Hans")
+    assert r.status_code == 200 and "使用钱包登录" in r.text
+    assert "window.ethereum" in r.text and "personal_sign" in r.text
+    assert "eth_signTypedData_v4" in r.text
+    # sign-out revokes the session the cookie held
+    token = world.clients["stranger"].token
+    r = httpx.post(world.base + "/ui/sign-out", cookies={COOKIE: token}, timeout=30,
+                   follow_redirects=False)
+    assert r.status_code == 303 and COOKIE in r.headers["set-cookie"]
+    r = httpx.get(world.base + "/auth/me", headers={"Authorization": f"Bearer {token}"},
+                  timeout=30)
+    assert r.status_code == 401

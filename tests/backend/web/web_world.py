@@ -1,0 +1,111 @@
+"""A live service for the page tests: uvicorn on a free 127.0.0.1 port in a thread, SQLite in
+a temporary dir, an in-memory escrow (the pages never touch the chain) and one case driven
+through the HTTP API by clients holding their own keys (``backend.demo.Client``)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from eth_account import Account
+from sqlmodel import col, select
+
+from backend.api.app import create_app
+from backend.api.config import ServiceOptions
+from backend.db.models import AnchorBatch, AnchorStatus, Leaf
+from backend.demo import Client, DemoClock, _free_port, _serve, _upload, make_photo_jpeg
+from backend.services.chain import FakeEscrowPort, OrderInfo
+from backend.settings import DEV_INSTITUTION_KEY, Settings
+from evidence.ipfs import MemoryBlockstore
+
+CHAIN_ID = 31_415_926
+ESCROW = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+ORDER_ID = 42
+AMOUNT = 480_000_000
+GUARANTEE = 200_000_000
+ROOT = "0x" + "ab" * 32
+TX = "0x" + "cd" * 32
+
+
+def key(name: str) -> Any:
+    return Account.from_key(hashlib.sha256(f"chainarb-web-test:{name}".encode()).digest())
+
+
+@dataclass
+class WebWorld:
+    base: str
+    app: Any
+    case_id: str
+    clients: dict[str, Client]
+
+    def token(self, who: str) -> str:
+        return self.clients[who].token
+
+
+def _uses_web_router(app: Any) -> bool:
+    return any(getattr(r, "path", "") == "/ui/cases" for r in app.routes)
+
+
+@contextmanager
+def web_world(tmp_path: Path) -> Iterator[WebWorld]:
+    clock = DemoClock()
+    institution = Account.from_key(DEV_INSTITUTION_KEY).address
+    keys = {n: key(n) for n in ("buyer", "seller", "admin", "mediator", "stranger")}
+    fake = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
+    fake.add_order(OrderInfo(order_id=ORDER_ID, buyer=keys["buyer"].address,
+                             seller=keys["seller"].address, amount=AMOUNT,
+                             token="0x" + "11" * 20, institution=institution, status="Paid",
+                             case_id="0x" + "00" * 32, guarantee=GUARANTEE))
+    port = _free_port()
+    settings = Settings(data_dir=tmp_path / "data", port=port)
+    app = create_app(settings, clock=clock, port=fake, blockstore=MemoryBlockstore(),
+                     options=ServiceOptions(institution_admins=keys["admin"].address),
+                     background=False)
+    if not _uses_web_router(app):  # until the composition root mounts the pages itself
+        from backend.web import router
+
+        app.include_router(router)
+    with _serve(app, port) as running, httpx.Client(base_url=running.base_url,
+                                                    timeout=30) as http:
+        c = {n: Client(n, n, k, http, clock) for n, k in keys.items()}
+        for cl in c.values():
+            cl.sign_in()
+        buyer, seller, admin, mediator = c["buyer"], c["seller"], c["admin"], c["mediator"]
+        case_id = buyer.post("/cases", {"orderId": str(ORDER_ID)})["caseId"]
+        filing = {"claimant": buyer.address, "respondent": seller.address,
+                  "orderId": str(ORDER_ID), "disputeType": "not_as_described",
+                  "remedy": "partial_refund", "claimedAmount": str(120_000_000),
+                  "statementHash": "0x" + hashlib.sha256(b"<b>cracked</b>").hexdigest()}
+        buyer.post(f"/cases/{case_id}/filing", buyer.plain(case_id, "case.filed", filing))
+        _upload(buyer, case_id, "photo", "crack.jpg", "image/jpeg", make_photo_jpeg())
+        buyer.post(f"/cases/{case_id}/facilitation",
+                   buyer.plain(case_id, "facilitation.requested"))
+        admin.post(f"/cases/{case_id}/mediator", admin.plain(
+            case_id, "appoint.mediator", {"role": "mediator", "appointees": [mediator.address]}))
+        # A caucus item: only the mediator (and the seller itself) may know of it.
+        _upload(seller, case_id, "invoice", "secret-terms.txt", "text/plain",
+                b"confidential price list for the mediator only\n")
+        _anchor_everything(app, case_id)
+        yield WebWorld(running.base_url, app, case_id, c)
+
+
+def _anchor_everything(app: Any, case_id: str) -> None:
+    """Stand-in for the anchoring worker (no chain here): one confirmed batch."""
+    with app.state.ctx.sessions() as session:
+        leaves = session.exec(select(Leaf).where(col(Leaf.case_id) == case_id)).all()
+        batch = AnchorBatch(root=ROOT, leaf_count=len(leaves), status=AnchorStatus.CONFIRMED,
+                            chain_id=CHAIN_ID, contract=ESCROW, tx_hash=TX, block_number=7,
+                            block_hash="0x" + "ef" * 32,
+                            block_time=datetime(2026, 11, 24, 8, 30, tzinfo=UTC))
+        session.add(batch)
+        session.flush()
+        for leaf in leaves:
+            leaf.batch_id = batch.id
+            session.add(leaf)
+        session.commit()
