@@ -122,8 +122,8 @@ AWARD_DOC = ("# Award / 裁决书\n\nThe LED panels were not as described. The b
              ).encode()
 
 
-def run_to_enforcement(cw: ChainWorld) -> str:
-    """Filing, mediation, arbitration with evidence from both parties, award, execution."""
+def run_to_award(cw: ChainWorld) -> str:
+    """Filing, mediation, arbitration with evidence from both parties, the award."""
     w = cw.world
     case_id = w.open_case("buyer", cw.order_id)
     payload = filing_payload(w, amount=ETHER) | {"orderId": str(cw.order_id)}
@@ -149,31 +149,79 @@ def run_to_enforcement(cw: ChainWorld) -> str:
     post(w.seller, f"/cases/{case_id}/answer",
          w.seller.plain("answer.submitted", {"answerHash": sha(b"The panels left intact.")}))
     post(w.arbitrator, f"/cases/{case_id}/close-record", w.arbitrator.plain("record.closed"))
-    award = _award(cw, 12 * ETHER // 10, 8 * ETHER // 10, ETHER // 4)
-    post(w.arbitrator, f"/cases/{case_id}/award", award)
-    w.tick()
+    post(w.arbitrator, f"/cases/{case_id}/award",
+         award_body(cw, w.arbitrator, 12 * ETHER // 10, 8 * ETHER // 10, ETHER // 4))
+    w.tick()  # the executor relays the signed award to the escrow
+    return case_id
+
+
+def run_to_enforcement(cw: ChainWorld) -> str:
+    """``run_to_award``, the objection window passes, the escrow pays out."""
+    w = cw.world
+    case_id = run_to_award(cw)
     advance_time(cw.w3, Timeouts().objection + 60)
     w.clock.advance(days=10, seconds=1)
     w.tick()
     post(w.buyer, f"/cases/{case_id}/enforcement", w.buyer.plain("enforcement.requested"))
-    report = w.tick()
-    view = w.buyer.case()
-    assert view["stage"] == "enforced", (view["stage"], view.get("chainActions"), report)
+    _enforced(cw)
     return case_id
 
 
-def _award(cw: ChainWorld, to_buyer: int, to_seller: int, compensation: int) -> dict[str, Any]:
+def run_objection_to_enforcement(cw: ChainWorld) -> str:
+    """``run_to_award``, the seller objects, a panel of three, two panelists sign."""
+    w = cw.world
+    case_id = run_to_award(cw)
+    award_hash = award_record_hash(cw)
+    reasons = b"The panels left our warehouse intact; see the carrier's record."
+    body = w.seller.objection(award_hash, reasons)
+    post(w.seller, f"/cases/{case_id}/objection", body)
+    cw.escrow.object_to_award(w.seller.key, cw.order_id)
+    w.tick()
+    post(w.admin, f"/cases/{case_id}/panel",
+         w.admin.appoint("panelist", w.panel1, w.panel2, w.panel3))
+    w.tick()  # the executor appoints the panel on the escrow
+    for who in ("panel1", "panel3"):
+        post(w.actors[who], f"/cases/{case_id}/panel-award",
+             award_body(cw, w.actors[who], ETHER, ETHER, 0, doc=PANEL_DOC, round_=1))
+    w.tick()
+    post(w.buyer, f"/cases/{case_id}/enforcement", w.buyer.plain("enforcement.requested"))
+    _enforced(cw)
+    return case_id
+
+
+def _enforced(cw: ChainWorld) -> None:
+    w = cw.world
+    report = w.tick()
+    view = w.buyer.case()
+    assert view["stage"] == "enforced", (view["stage"], view.get("chainActions"), report)
+
+
+PANEL_DOC = AWARD_DOC.replace(b"# Award", b"# Panel award") + b"\nFinal: 1 ETH each.\n"
+
+
+def award_body(cw: ChainWorld, actor: Actor, to_buyer: int, to_seller: int, compensation: int,
+               *, doc: bytes = AWARD_DOC, round_: int = 0) -> dict[str, Any]:
+    """What an arbitrator's (or panelist's) front-end posts: Award + the step binding it."""
     from api_helpers import b64
 
     from evidence.records import Award
 
     w = cw.world
     a = Award(order_id=cw.order_id, case_id=w.case_id, to_buyer=to_buyer, to_seller=to_seller,
-              compensation=compensation, award_hash=sha(AWARD_DOC), round=0
-              ).sign(w.arbitrator.key.key, w.domain)
-    return {"record": w.arbitrator.step("award.issued",
-                                        payload_hash_="0x" + a.record_hash.hex()),
+              compensation=compensation, award_hash=sha(doc), round=round_
+              ).sign(actor.key.key, w.domain)
+    action = "award.issued" if round_ == 0 else "award.panel_signed"
+    return {"record": actor.step(action, payload_hash_="0x" + a.record_hash.hex()),
             "attachments": [a.to_json_obj()],
             "document": {"filename": "award.md", "media_type": "text/markdown",
-                         "content_base64": b64(AWARD_DOC)}}
+                         "content_base64": b64(doc)}}
 
+
+def award_record_hash(cw: ChainWorld) -> str:
+    from backend.db.service_models import StepDetail
+    from evidence.records import SignedRecord
+
+    with cw.world.app.state.ctx.sessions() as s:
+        d = s.exec(select(StepDetail).where(StepDetail.action == "award.issued")).one()
+        a = next(x for x in d.attachments if x.get("type") == "Award")
+        return "0x" + SignedRecord.from_json_obj(a).record_hash.hex()

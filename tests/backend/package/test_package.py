@@ -4,10 +4,18 @@ real EVM, verifies it with evidence.judicial's verifier (chain + local TSA), the
 from __future__ import annotations
 
 import hashlib
+import json
 import zipfile
 from pathlib import Path
 
-from package_world import AWARD_DOC, ChainWorld, run_to_enforcement
+from package_world import (
+    AWARD_DOC,
+    PANEL_DOC,
+    ChainWorld,
+    award_record_hash,
+    run_objection_to_enforcement,
+    run_to_enforcement,
+)
 
 from evidence.judicial.verify import verify_package
 from evidence.records import CourtConfirmation
@@ -58,7 +66,7 @@ def test_enforced_case_package_verifies_and_court_confirms(chain_world: ChainWor
     awards = [i for i in w.court.get(f"/cases/{case_id}/timeline").json()
               if i.get("action") == "award.issued"]
     assert awards
-    body = w.court.court_decision(_award_record_hash(cw), confirmed=True)
+    body = w.court.court_decision(award_record_hash(cw), confirmed=True)
     rec = body["record"]
     rec["message"]["packageHash"] = r.headers["x-package-manifest-sha256"]
     signed = CourtConfirmation.from_json_obj(rec["message"]).sign(w.court.key.key, w.domain)
@@ -66,18 +74,6 @@ def test_enforced_case_package_verifies_and_court_confirms(chain_world: ChainWor
     assert d.status_code == 201, d.text
     assert d.json()["stage"] == "judicially_confirmed"
     assert view["stage"] == "enforced"
-
-
-def _award_record_hash(cw: ChainWorld) -> str:
-    from sqlmodel import select
-
-    from backend.db.service_models import StepDetail
-    from evidence.records import SignedRecord
-
-    with cw.world.app.state.ctx.sessions() as s:
-        d = s.exec(select(StepDetail).where(StepDetail.action == "award.issued")).one()
-        a = next(x for x in d.attachments if x.get("type") == "Award")
-        return "0x" + SignedRecord.from_json_obj(a).record_hash.hex()
 
 
 def test_only_a_court_with_access_downloads_and_only_anchored_records(
@@ -109,3 +105,30 @@ def test_only_a_court_with_access_downloads_and_only_anchored_records(
     assert r.status_code == 409 and r.json()["code"] == "not_anchored_yet", r.text
     cw.anchor_all()
     assert w.court.get(url).status_code == 200
+
+
+def test_objection_and_panel_award_package_verifies(chain_world: ChainWorld,
+                                                    tmp_path: Path) -> None:
+    """Round-1 award signed by two of three panelists in two steps: one record, merged."""
+    cw = chain_world
+    w = cw.world
+    case_id = run_objection_to_enforcement(cw)
+    _grant_court(cw)
+    url = f"/cases/{case_id}/judicial-package"
+    cw.anchor_all()
+    assert w.court.get(url).status_code == 409  # the awards' own leaves are queued
+    cw.anchor_all()
+    r = w.court.get(url)
+    assert r.status_code == 200, r.text[:300]
+    pkg = tmp_path / "panel.zip"
+    pkg.write_bytes(r.content)
+    report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
+    failed = {c.name: c.reason for c in report.checks if c.status != "pass"}
+    assert failed == {}, failed
+    with zipfile.ZipFile(pkg) as z:
+        award = [n for n in z.namelist() if n.startswith("award/")]
+        assert z.read(award[0]) == PANEL_DOC
+        unchained = z.read("records/unchained.jsonl").decode().splitlines()
+    panel = [json.loads(line) for line in unchained
+             if json.loads(line)["message"].get("round") == "1"]
+    assert len(panel) == 1 and len(panel[0]["signatures"]) == 2
