@@ -91,6 +91,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI","PingFang SC","Noto Sans CJK
 "Microsoft YaHei",sans-serif;margin:0;color:#1d2430;background:#f6f7f9}
 header{background:#17324d;color:#fff;padding:.8rem 1.5rem;display:flex;gap:1rem;
 align-items:center;flex-wrap:wrap}
+header code{color:#17324d}
 header a{color:#cfe3ff}header .brand{font-weight:700;font-size:1.1rem;color:#fff;
 text-decoration:none}header nav{margin-left:auto;display:flex;gap:.8rem;align-items:center}
 main{max-width:72rem;margin:1.5rem auto;padding:0 1rem}
@@ -130,7 +131,7 @@ def _page(request: Request, lang: str, title: str, body: str, viewer: str | None
            if viewer else f'<a href="/ui/sign-in?lang={lang}">{_e(text("sign_in", lang))}</a>')
     doc = f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <title>{_e(title)} — chainarb</title><style>{_CSS}</style></head>
 <body><header><a class="brand" href="/ui/cases?lang={lang}">chainarb</a>
 <span class="muted">{_e(text("title", lang))}</span>

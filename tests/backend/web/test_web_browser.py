@@ -1,0 +1,67 @@
+"""The pages in a real browser: Debian's chromium driven by playwright-core (npm).
+
+A wallet stand-in (window.ethereum backed by @metamask/eth-sig-util, the key kept in Node)
+signs in through the sign-in page; the case page is read in English and in Simplified
+Chinese and screenshotted (tests/backend/web/screenshots/ when CHAINARB_KEEP_SCREENSHOTS
+is set, else the test's temp dir). chromium is installed with apt when missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from web_world import WebWorld, key
+
+pytestmark = pytest.mark.node
+
+HERE = Path(__file__).parent
+ROOT = HERE.parents[2]
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium")
+    if found:
+        return found
+    done = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
+                          capture_output=True, text=True, timeout=600, check=False)
+    found = shutil.which("chromium")
+    if not found:
+        pytest.fail("chromium is missing and `apt-get install -y chromium` failed "
+                    f"({done.returncode}): {done.stderr[-500:]}; .ci/run installs it")
+    return found
+
+
+def test_sign_in_and_case_page_in_both_languages(world: WebWorld, tmp_path: Path) -> None:
+    chromium = _chromium()
+    out_dir = HERE / "screenshots" if os.environ.get("CHAINARB_KEEP_SCREENSHOTS") else tmp_path
+    out_dir.mkdir(exist_ok=True)
+    done = subprocess.run(
+        ["node", str(HERE / "browser.cjs"), world.base, world.case_id,
+         "0x" + bytes(key("buyer").key).hex(), str(out_dir)],
+        cwd=ROOT, env={**os.environ, "CHROMIUM": chromium}, capture_output=True, text=True,
+        timeout=180, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["address"].lower() == world.clients["buyer"].address.lower()
+    assert out["signInTitle"] == "Sign in with your wallet"
+    assert out["listHeading"] == "Your cases" and out["listLinks"] == 1
+    en = out["en"]
+    assert en["stage"] == "facilitated settlement"
+    assert en["headings"] == ["Parties and neutrals", "Timeline", "Evidence", "Award",
+                              "On-chain anchors"]
+    assert en["steps"] == 4 and en["evidenceRows"] == 1
+    # The page shows times in the browser's zone (de-DE, Europe/Berlin), not the UTC text.
+    assert en["firstTimeIso"].endswith("Z") and en["firstTime"] != en["firstTimeIso"]
+    zh = out["zh"]
+    assert zh["lang"] == "zh-Hans" and zh["stage"] == "调解"
+    assert zh["headings"] == ["当事人与中立人", "程序时间线", "证据", "裁决", "链上存证"]
+    assert "未发现钱包" in out["noWallet"]
+    assert not [m for m in out["console"] if m.startswith(("error", "pageerror"))], out
+    for name in ("case-en.png", "case-zh.png"):
+        png = (out_dir / name).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
