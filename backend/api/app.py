@@ -30,6 +30,7 @@ from backend.services.cases import CaseService, ServiceConfig
 from backend.services.chain import EscrowPort
 from backend.services.errors import ServiceError
 from backend.settings import DEV_INSTITUTION_KEY, Settings
+from backend.web import router as web_pages
 from evidence.errors import (
     EvidenceError,
     FormatError,
@@ -206,6 +207,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(evidence.router)
     app.include_router(court.router)
+    app.include_router(web_pages)  # server-rendered pages under /ui
 
     @app.get("/health", tags=["service"])
     def health() -> dict[str, Any]:
