@@ -31,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -64,16 +63,11 @@ from backend.db.service_models import (
 from backend.notices.outbox import enqueue_notice
 from backend.worker.anchoring import enqueue_leaf
 from evidence.encryption import encrypt_stream, generate_data_key
-from evidence.errors import WrongSigner
 from evidence.ipfs import Blockstore, add_bytes
 from evidence.records import (
     ZERO_HASH,
-    CourtConfirmation,
     Domain,
-    EvidenceSubmission,
-    Objection,
     ProceduralStep,
-    SettlementOffer,
     SignedRecord,
     canonical_json,
 )
@@ -86,6 +80,7 @@ __all__ = ["CaseService", "ServiceConfig", "StepResult", "case_id_for_order"]
 
 MAX_CLOCK_SKEW_SECONDS = 300
 BUNDLE_FORMAT = "chainarb.step"
+BUNDLE_CHUNK_SIZE = 64 * 1024
 CONFIDENTIAL_ACTIONS = frozenset({"offer.made", "offer.accepted", "offer.withdrawn",
                                   "settlement.proposed"})
 
@@ -263,7 +258,7 @@ class CaseService:
             row, case = self._load(session, case_id, lock=True)
             self._check_binding(session, row, signed, now)
             award_hash = self._award_record_hash(session, row.id, case)
-            translated = translate(case, signed, actor=signed.signers()[0],
+            translated = translate(case, signed, actor=_signer(signed),
                                    payload=payload, attachments=attachments,
                                    reasons=body.get("reasons"), award_record_hash=award_hash)
             self._check_document(translated, body.get("document"))
@@ -399,7 +394,7 @@ class CaseService:
                 "cid": self._put(content, doc_key), "dataKey": _h(doc_key)})
         step = Step(case_id=row.id, sequence=rec.sequence,  # type: ignore[attr-defined]
                     kind=action, record=signed.to_json_obj(),
-                    signature=_h(signed.signatures[0]), signer=signed.signers()[0],
+                    signature=_h(signed.signatures[0]), signer=_signer(signed),
                     record_hash=_h(signed.record_hash),
                     prev_hash=_h(rec.prev_hash),  # type: ignore[attr-defined]
                     cid=cid, created_at=now)
@@ -424,7 +419,9 @@ class CaseService:
         """Store bytes in IPFS (encrypted under ``data_key`` when given); returns the CID."""
         if data_key is not None:
             out = io.BytesIO()
-            encrypt_stream(io.BytesIO(data), out, data_key, hash_in_thread=False)
+            # small chunks: a step bundle is a few KiB, and each chunk size is a buffer
+            encrypt_stream(io.BytesIO(data), out, data_key, chunk_size=BUNDLE_CHUNK_SIZE,
+                           hash_in_thread=False)
             data = out.getvalue()
         return str(add_bytes(data, cid_version=1, blockstore=self.blockstore))
 
@@ -679,6 +676,14 @@ class CaseService:
             session.commit()
 
 
+def _signer(signed: SignedRecord) -> str:
+    """The signer field of a chained record (verified before it gets here, or signed by
+    the institution key here): no second signature recovery."""
+    field_name = signed.record.SIGNER_FIELD
+    assert field_name is not None
+    return str(signed.record.message()[field_name])
+
+
 def chain_action_view(a: ChainAction) -> dict[str, Any]:
     return {"id": a.id, "kind": a.kind, "status": a.status, "attempts": a.attempts,
             "txHash": a.tx_hash, "error": a.error}
@@ -697,13 +702,3 @@ def _document_bytes(document: Mapping[str, Any]) -> bytes:
         return base64.b64decode(raw, validate=True)
     except binascii.Error:
         raise BadSubmission("document.content_base64: not valid base64") from None
-
-
-def new_token() -> str:  # pragma: no cover - convenience for scripts
-    return secrets.token_hex(16)
-
-
-# Names used by the API for typing the record types it accepts.
-CHAINED_TYPES = (ProceduralStep, SettlementOffer, EvidenceSubmission, Objection,
-                 CourtConfirmation)
-_ = WrongSigner  # re-exported for the API's error table

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -127,7 +127,6 @@ class Translated:
     settlement: SignedRecord | None = None  # the escrow Settlement signed by the actor
     offer_id: str | None = None  # the offer a settlement signature belongs to
     award: SignedRecord | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def payload_hash(payload: Mapping[str, Any]) -> str:
@@ -200,13 +199,11 @@ def _award_of(records: Sequence[SignedRecord], case: p.CaseState, actor: str, ro
 
 def translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
               payload: Mapping[str, Any] | None, attachments: Sequence[Mapping[str, Any]],
-              reasons: str | None, award_record_hash: str | None,
-              offer_ids: Mapping[str, str] | None = None) -> Translated:
+              reasons: str | None, award_record_hash: str | None) -> Translated:
     """The command for ``signed`` (already verified to be by ``actor``).
 
     ``award_record_hash`` is the record hash of the case's binding award (for objections
-    and confirmations); ``offer_ids`` maps an offer id to the record hash of the escrow
-    Settlement it stands for (to check an acceptance's settlement).
+    and confirmations).
     """
     parsed = _parse_attachments(attachments)
     for a in parsed:
@@ -217,11 +214,9 @@ def translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
     try:
         return _translate(case, signed, actor=actor, payload=payload,
                           attachments=parsed, reasons=reasons,
-                          award_record_hash=award_record_hash, offer_ids=offer_ids or {})
+                          award_record_hash=award_record_hash)
     except KeyError as exc:
         raise BadSubmission(f"payload: missing {exc}") from None
-    except EvidenceError:
-        raise
 
 
 def _command_type(rec: Any) -> type[p.Command] | None:
@@ -254,8 +249,7 @@ def check_may_ever(case: p.CaseState, actor: str, rec: Any) -> None:
 
 def _translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
                payload: Mapping[str, Any] | None, attachments: list[SignedRecord],
-               reasons: str | None, award_record_hash: str | None,
-               offer_ids: Mapping[str, str]) -> Translated:
+               reasons: str | None, award_record_hash: str | None) -> Translated:
     rec = signed.record
     seq = case.next_sequence
     check_may_ever(case, actor, rec)
@@ -307,12 +301,12 @@ def _translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
     if not isinstance(rec, ProceduralStep):
         raise BadSubmission(f"{rec.TYPE_NAME} cannot be posted as a step; post a "
                             "ProceduralStep that binds it", code="wrong_record_type")
-    return _procedural(case, signed, rec, actor, payload, attachments, offer_ids)
+    return _procedural(case, signed, rec, actor, payload, attachments)
 
 
 def _procedural(case: p.CaseState, signed: SignedRecord, rec: ProceduralStep, actor: str,
-                payload: Mapping[str, Any] | None, attachments: list[SignedRecord],
-                offer_ids: Mapping[str, str]) -> Translated:
+                payload: Mapping[str, Any] | None, attachments: list[SignedRecord]
+                ) -> Translated:
     action = rec.action
     seq = case.next_sequence
     if action not in ACTIONS:
