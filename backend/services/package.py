@@ -42,7 +42,7 @@ from sqlmodel import Session, col, select
 from backend import procedure as p
 from backend.db import Account as AccountRow
 from backend.db import AnchorBatch, AnchorStatus, Case, EvidenceItem, Leaf, Step
-from backend.db.service_models import ChainAction, StepDetail
+from backend.db.service_models import CaseEvent, ChainAction, StepDetail
 from backend.worker.anchoring import enqueue_leaf
 from evidence.encryption import iter_decrypt
 from evidence.ipfs import Blockstore, cat
@@ -72,8 +72,9 @@ from .errors import AccessDenied, Conflict, NotFound, ServiceError
 from .evidence import EvidenceService, _IterReader
 
 __all__ = ["ExportedPackage", "NotAnchoredYet", "PackageService", "PackageUnavailable",
-           "rules_document", "rules_hash"]
+           "require_exported", "rules_document", "rules_hash"]
 
+EXPORT_EVENT = "package_exported"  # CaseEvent.kind: a court downloaded a package
 ATTACHMENT_LEAF = "attachment"  # Leaf.kind of an escrow record a step carries
 ENFORCEMENT_KINDS = ("execute_award", "submit_panel_award", "execute_settlement")
 INDEPENDENCE_EN = (
@@ -209,6 +210,14 @@ class PackageService:
         return ExportedPackage(path=path, digest=hashlib.sha256(sums).hexdigest(),
                                manifest_sha256=_h(hashlib.sha256(manifest).digest()),
                                case_id=case_id)
+
+    def record_download(self, viewer: str, out: ExportedPackage) -> None:
+        """Note on the case's timeline which package the court received (and when)."""
+        with self.sessions() as session:
+            session.add(CaseEvent(case_id=out.case_id, at=self.clock(), kind=EXPORT_EVENT,
+                                  data={"court": viewer, "digest": out.digest,
+                                        "manifestSha256": out.manifest_sha256}))
+            session.commit()
 
     def _verify_url(self) -> str:
         base = getattr(self.cases.config, "base_url", "") or "https://verify.chainarb.example"
@@ -451,6 +460,23 @@ class PackageService:
         out += [Neutral(role="panelist", name=f"panelist {i + 1}", address=m)
                 for i, m in enumerate(case.panel)]
         return out
+
+
+def require_exported(session: Session, case_id: str, court: str, package_hash: str) -> None:
+    """Refuse a court decision naming a package this court never downloaded.
+
+    For the step route: a ``CourtConfirmation``'s ``packageHash`` must be the manifest
+    SHA-256 of a package exported to that court for that case, so the decision is bound to
+    what the court verified (docs/evidence-upload.md).
+    """
+    events = session.exec(select(CaseEvent).where(col(CaseEvent.case_id) == case_id.lower(),
+                                                  col(CaseEvent.kind) == EXPORT_EVENT)).all()
+    if not any(e.data.get("court") == court and e.data.get("manifestSha256") ==
+               package_hash.lower() for e in events):
+        raise Conflict(f"packageHash {package_hash} names no judicial package exported to "
+                       f"{court} for case {case_id}: download the package "
+                       "(GET /cases/{id}/judicial-package), verify it, and sign its "
+                       "X-Package-Manifest-Sha256", code="unknown_package")
 
 
 def rules_document(rules: p.CaseRules) -> dict[str, Any]:

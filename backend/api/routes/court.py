@@ -47,6 +47,7 @@ Packages = Annotated[PackageService, Depends(get_packages)]
 async def judicial_package(case_id: str, user: CurrentUser, svc: Packages) -> FileResponse:
     """The case's judicial package (ZIP), for a court given access to the case."""
     out = await run_in_threadpool(svc.export, user, case_id)
+    await run_in_threadpool(svc.record_download, user, out)
     return FileResponse(out.path, media_type="application/zip",
                         filename=f"chainarb-{out.case_id[2:14]}-{out.digest[:12]}.zip",
                         headers={"X-Package-Digest": out.digest,

@@ -37,3 +37,12 @@ def chain_world(tmp_path: Path, local_tsa: LocalTSA) -> Iterator[ChainWorld]:
     cw = make_chain_world(url, tmp_path, local_tsa)
     with cw.world.client:
         yield cw
+
+
+@pytest.fixture
+def chain_world_any_db(clean_db_url: str, tmp_path: Path,
+                       local_tsa: LocalTSA) -> Iterator[ChainWorld]:
+    """``chain_world`` on SQLite and on PostgreSQL (``clean_db_url``)."""
+    cw = make_chain_world(clean_db_url, tmp_path, local_tsa)
+    with cw.world.client:
+        yield cw

@@ -8,6 +8,7 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
 from package_world import (
     AWARD_DOC,
     PANEL_DOC,
@@ -17,6 +18,7 @@ from package_world import (
     run_to_enforcement,
 )
 
+from backend.services.errors import Conflict
 from evidence.judicial.verify import verify_package
 from evidence.records import CourtConfirmation
 
@@ -29,9 +31,9 @@ def _grant_court(cw: ChainWorld) -> None:
     assert r.status_code in (200, 201), r.text
 
 
-def test_enforced_case_package_verifies_and_court_confirms(chain_world: ChainWorld,
+def test_enforced_case_package_verifies_and_court_confirms(chain_world_any_db: ChainWorld,
                                                            tmp_path: Path) -> None:
-    cw = chain_world
+    cw = chain_world_any_db
     w = cw.world
     case_id = run_to_enforcement(cw)
     _grant_court(cw)
@@ -70,6 +72,16 @@ def test_enforced_case_package_verifies_and_court_confirms(chain_world: ChainWor
     rec = body["record"]
     rec["message"]["packageHash"] = r.headers["x-package-manifest-sha256"]
     signed = CourtConfirmation.from_json_obj(rec["message"]).sign(w.court.key.key, w.domain)
+    # the download is on the record: which court received which package
+    from backend.services.package import require_exported
+
+    with w.app.state.ctx.sessions() as s:
+        require_exported(s, case_id, w.court.address, r.headers["x-package-manifest-sha256"])
+        with pytest.raises(Conflict):
+            require_exported(s, case_id, w.court.address, "0x" + "00" * 32)
+        with pytest.raises(Conflict):
+            require_exported(s, case_id, w.stranger.address,
+                             r.headers["x-package-manifest-sha256"])
     d = w.court.post(f"/cases/{case_id}/court-decision", json={"record": signed.to_json_obj()})
     assert d.status_code == 201, d.text
     assert d.json()["stage"] == "judicially_confirmed"
