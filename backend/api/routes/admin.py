@@ -63,3 +63,27 @@ def chain_actions(ctx: Ctx, _admin: AdminUser, status: ChainActionStatus | None 
             query = query.where(col(ChainAction.status) == status)
         return [chain_action_view(a) | {"caseId": a.case_id}
                 for a in session.exec(query).all()]
+
+
+@router.post("/admin/chain-actions/{action_id}/retry")
+def retry_chain_action(ctx: Ctx, _admin: AdminUser, action_id: int) -> dict[str, Any]:
+    """Put a failed chain action back in the queue (after fixing its cause); run it now."""
+    from backend.db import begin_exclusive
+    from backend.services.errors import Conflict, NotFound
+
+    with ctx.sessions() as session:
+        begin_exclusive(session)
+        action = session.get(ChainAction, action_id)
+        if action is None:
+            raise NotFound(f"chain action {action_id} does not exist")
+        if action.status != ChainActionStatus.FAILED:
+            raise Conflict(f"chain action {action_id} is {action.status}, not failed")
+        action.status, action.attempts = ChainActionStatus.PENDING, 0
+        session.add(action)
+        session.commit()
+        case_id = action.case_id
+    ctx.service.executor.run(case_id=case_id)
+    with ctx.sessions() as session:
+        done = session.get(ChainAction, action_id)
+        assert done is not None
+        return chain_action_view(done) | {"caseId": done.case_id}

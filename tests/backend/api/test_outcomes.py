@@ -216,3 +216,27 @@ def test_openapi_lists_every_act(world: World) -> None:
     for path in ("/auth/nonce", "/auth/sign-in", "/cases/{case_id}/timeline", "/admin/tick"):
         assert path in spec["paths"]
     assert world.client.get("/docs").status_code == 200
+
+
+def test_failed_chain_action_is_kept_and_can_be_retried(world: World) -> None:
+    w = world
+    to_filed(w)
+    w.tick()
+    for who, action in (("seller", "arbitration.agreed"), ("buyer", "arbitration.agreed"),
+                        ("buyer", "facilitation.requested")):
+        ok(w.actors[who].post(f"/cases/{w.case_id}/steps", json=w.actors[who].plain(action)))
+    ok(w.admin.post(f"/cases/{w.case_id}/mediator", json=w.admin.appoint("mediator",
+                                                                          w.mediator)))
+    ok(w.mediator.post(f"/cases/{w.case_id}/impasse", json=w.mediator.plain("impasse.declared")))
+    w.port.fail_next.extend(["appoint_arbitrator"] * 5)
+    ok(w.admin.post(f"/cases/{w.case_id}/arbitrator",
+                    json=w.admin.appoint("arbitrator", w.arbitrator)))
+    for _ in range(5):
+        w.tick()
+    failed = ok(w.admin.get("/admin/chain-actions", params={"status": "failed"}))
+    assert [(a["kind"], a["attempts"]) for a in failed] == [("appoint_arbitrator", 5)]
+    assert w.buyer.post(f"/admin/chain-actions/{failed[0]['id']}/retry").status_code == 403
+    done = ok(w.admin.post(f"/admin/chain-actions/{failed[0]['id']}/retry"))
+    assert done["status"] == "done" and done["txHash"]
+    r = w.admin.post(f"/admin/chain-actions/{failed[0]['id']}/retry")
+    assert r.status_code == 409

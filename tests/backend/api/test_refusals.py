@@ -238,3 +238,12 @@ def test_oversized_body_is_refused(world: World) -> None:
     big = {"record": {"x": "a" * (17 * 1024 * 1024)}}
     r = w.buyer.post(f"/cases/{w.case_id}/steps", json=big)
     assert r.status_code == 413 and r.json()["code"] == "body_too_large"
+
+
+def test_address_with_a_wrong_checksum_is_refused(world: World) -> None:
+    to_filed(world)
+    w = world
+    body = w.seller.plain("arbitration.agreed")
+    actor = body["record"]["message"]["actor"]
+    body["record"]["message"]["actor"] = actor[:2] + actor[2:].swapcase()
+    _refused(w, "seller", "arbitration-agreement", body, 422, "invalid_address")
