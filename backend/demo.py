@@ -668,7 +668,7 @@ def _run(world: _World, tsa: LocalTsa) -> dict[str, Any]:
         r = escrow.deposit_guarantee(seller.key, usdc.address, guarantee)
         pr.step("setup", seller.label, f"deposits a guarantee of {fmt_amount(guarantee, symbol)}"
                 " with the escrow (卖方保证金)", tx=_hx(r.tx_hash))
-        rules_hash = _rules_hash(http)
+        rules_hash = _rules_hash(http, app.state.ctx.service.config.rules)
         usdc.approve(buyer.key, escrow.address, price)
         order_id, r = escrow.open_order(
             buyer.key, seller=seller.address, amount=price,
@@ -855,7 +855,7 @@ def _run(world: _World, tsa: LocalTsa) -> dict[str, Any]:
         package_path = settings.data_dir / "packages" / f"case-{case_id[2:14]}-order-" \
                                                           f"{order_id}.zip"
         package_path.parent.mkdir(parents=True, exist_ok=True)
-        package_bytes, manifest_sha = _download_package(court, case_id)
+        package_bytes, manifest_sha = _download_package(world, court, case_id)
         package_path.write_bytes(package_bytes)
         pr.step("package", court.label, f"downloads the judicial package "
                 f"({package_path.stat().st_size:,} bytes): {package_path} (司法确认材料包)")
@@ -951,9 +951,10 @@ def _package_service(app: Any, settings: Settings) -> Any:
 
     class Packages(PackageService):
         def _steps(self, session: Any, case: Any, steps: Any) -> Any:
-            entries, award = super()._steps(session, case, steps)
-            return [e for e in entries if not isinstance(e.record.record, Settlement)
-                    or len(e.record.signatures) >= 2], award
+            found = super()._steps(session, case, steps)
+            kept = [e for e in found[0] if not isinstance(e.record.record, Settlement)
+                    or len(e.record.signatures) >= 2]
+            return (kept, *found[1:])
 
     ctx = app.state.ctx
     request = type("R", (), {"app": app})()
@@ -1071,7 +1072,7 @@ def _pre_evaluation(mediator: Client, case_id: str) -> dict[str, Any]:
             "recommended": report.get("outcome")}
 
 
-def _rules_hash(http: httpx.Client) -> bytes:
+def _rules_hash(http: httpx.Client, case_rules: Any) -> bytes:
     """The rules the order commits to (``rulesHash`` of ``openOrder``).
 
     The institution publishes its rules; the judicial package carries the same object and
@@ -1081,18 +1082,24 @@ def _rules_hash(http: httpx.Client) -> bytes:
     r = http.get("/rules")
     if r.status_code == 200 and "sha256" in r.json():
         return bytes.fromhex(r.json()["sha256"].removeprefix("0x"))
-    from types import SimpleNamespace
+    from backend.services.package import rules_hash
 
-    from backend import procedure as p
-    from backend.services.package import PackageService
-
-    rules = PackageService._rules(SimpleNamespace(rules=p.DEFAULT_RULES))  # type: ignore[arg-type]
-    return hashlib.sha256(canonical_json(rules)).digest()
+    return rules_hash(case_rules)
 
 
-def _download_package(court: Client, case_id: str) -> tuple[bytes, str | None]:
-    """The ZIP and the manifest's SHA-256 the court's decision names (``packageHash``)."""
-    r = court._send("GET", f"/cases/{case_id}/judicial-package")
+def _download_package(world: _World, court: Client, case_id: str
+                      ) -> tuple[bytes, str | None]:
+    """The ZIP and the manifest's SHA-256 the court's decision names (``packageHash``).
+
+    The first request may find records not anchored yet (409: the escrow records the
+    steps carry are queued then); the next anchoring round covers them.
+    """
+    for _ in range(4):
+        r = court._send("GET", f"/cases/{case_id}/judicial-package")
+        if r.status_code != 409:
+            break
+        for b in world.tick():
+            _show_batch(world, b)
     if r.status_code != 200:
         raise DemoError(f"package export: expected 200, found {r.status_code}: {r.text[:300]}")
     return r.content, r.headers.get("X-Package-Manifest-Sha256")
