@@ -283,8 +283,15 @@ def test_read_endpoints_for_every_role(fresh_world: Callable[[], World]) -> None
     # admin-only endpoints
     for role in ROLES:
         want = 200 if role == "admin" else 403
-        assert w.actors[role].post("/admin/tick").status_code == want
-        assert w.actors[role].get("/admin/chain-actions").status_code == want
+        a = w.actors[role]
+        assert a.post("/admin/tick").status_code == want
+        assert a.get("/admin/chain-actions").status_code == want
+        assert a.post("/admin/chain-actions/999999/retry").status_code == (
+            404 if role == "admin" else 403)
+        r = a.post("/admin/courts", json={"address": w.stranger.address, "name": role})
+        assert r.status_code == (201 if role == "admin" else 403), (role, r.text)
+        r = a.post(f"/cases/{w.case_id}/courts", json={"court": w.court.address})
+        assert r.status_code == (201 if role == "admin" else 403), (role, r.text)
 
 
 def _submit_evidence(w: World, who: str, name: bytes) -> str:
