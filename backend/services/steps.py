@@ -129,6 +129,23 @@ class Translated:
     award: SignedRecord | None = None
 
 
+# What a viewer may sign next, named as the step endpoints name it.
+_RECORD_OF_COMMAND: Mapping[type[p.Command], str] = {
+    p.MakeOffer: "SettlementOffer",
+    p.SubmitEvidence: "EvidenceSubmission",
+    p.Object: "Objection",
+    p.ConfirmJudicially: "CourtConfirmation",
+    p.RefuseConfirmation: "CourtConfirmation",
+}
+
+
+def step_names(commands: Sequence[type[p.Command]]) -> list[str]:
+    """The actions (or record types) that carry these commands, without duplicates."""
+    by_command = {cls: action for action, cls in ACTIONS.items()}
+    names = [_RECORD_OF_COMMAND.get(c) or by_command.get(c) for c in commands]
+    return list(dict.fromkeys(n for n in names if n and n != "enforcement.recorded"))
+
+
 def payload_hash(payload: Mapping[str, Any]) -> str:
     """SHA-256 (0x-hex) of a payload's canonical JSON, what ``payloadHash`` must be."""
     return "0x" + hashlib.sha256(canonical_json(dict(payload))).hexdigest()

@@ -96,6 +96,7 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
         "award": p.to_jsonable(case.final_award),
         "courtDecision": p.to_jsonable(case.court_decision),
         "evidence": evidence,
+        "allowedSteps": _allowed(service, case, viewer),
         "nextSequence": position,
         "prevHash": "0x" + prev.hex(),
         "domain": service.domain.to_json_obj(),
@@ -106,6 +107,19 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
         view["offers"] = p.to_jsonable(case.offers)
         view["preEvaluation"] = p.to_jsonable(case.pre_evaluation)
     return view
+
+
+def _allowed(service: CaseService, case: p.CaseState, viewer: str) -> list[str]:
+    """What the viewer may sign now (the procedure's tables; content checks still apply).
+    An admin signs the institution's steps (the service countersigns them)."""
+    from .steps import INSTITUTION_ACTIONS, step_names
+
+    names = step_names(p.allowed_commands(case, viewer, service.now()))
+    if service.is_admin(viewer) and viewer != service.institution_address:
+        names += [n for n in step_names(p.allowed_commands(
+            case, service.institution_address, service.now())) if n in INSTITUTION_ACTIONS
+            and n not in names]
+    return names
 
 
 def timeline(service: CaseService, case_id: str, viewer: str) -> list[dict[str, Any]]:

@@ -349,3 +349,19 @@ def test_disclosure_of_evidence(world: World) -> None:
     kinds = {n["kind"] for n in ok(w.buyer.get(f"/cases/{w.case_id}/notices"))}
     assert "evidence_submitted" in kinds
     assert ORDER_ID == 7
+
+
+def test_case_view_lists_what_each_role_may_sign_now(world: World) -> None:
+    w = world
+    to_facilitation(w)
+    allowed = {role: w.actors[role].case()["allowedSteps"]
+               for role in ("buyer", "seller", "mediator", "admin")}
+    assert "impasse.declared" in allowed["mediator"]
+    assert "settlement.proposed" in allowed["mediator"]
+    assert "impasse.declared" not in allowed["buyer"]
+    assert "SettlementOffer" in allowed["buyer"] and "EvidenceSubmission" in allowed["seller"]
+    assert allowed["admin"] == ["appoint.mediator"]  # (content checks refuse a second one)
+    ok(w.mediator.post(f"/cases/{w.case_id}/impasse", json=w.mediator.plain("impasse.declared")))
+    assert w.admin.case()["allowedSteps"] == ["appoint.arbitrator"]
+    assert "appoint.arbitrator" not in w.buyer.case()["allowedSteps"]
+    assert w.stranger.get(f"/cases/{w.case_id}").status_code == 403
