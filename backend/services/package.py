@@ -293,9 +293,15 @@ class PackageService:
         if final is not None and award is None:
             raise PackageUnavailable("the award document is not stored with the award step; "
                                      "the package needs it (award.issued carries it)")
-        # Only the binding Award records (the verifier chooses the final one by round).
-        kept = [e for e in entries if not isinstance(e.record.record, Award)
-                or _h(e.record.record.award_hash) in _award_hashes(case)]
+        # Only the carried records a step binds (as the verifier reads it): an Award by its
+        # step's payloadHash, the Settlement of an accepted offer by ``settlementHash``. A
+        # one-sided Settlement attached to an offer nobody accepted is not in the record.
+        bound = _bound_hashes(steps, details)
+        # Of the Awards, those with the terms the case holds (a dissent is not the award).
+        kept = [e for e in entries if e.record.record.CHAINED or (
+            e.record.record_hash in bound and (not isinstance(e.record.record, Award) or
+                                               _h(e.record.record.award_hash) in
+                                               _award_hashes(case)))]
         return kept, award, carriers
 
     def _queue_unchained(self, session: Session, case_id: str, entries: list[StepEntry],
@@ -497,8 +503,28 @@ def rules_hash(rules: p.CaseRules) -> bytes:
 
 
 def _award_hashes(case: p.CaseState) -> set[str]:
-    found = {a.award_hash for a in (case.award, case.panel_award) if a is not None}
-    return found
+    return {a.award_hash for a in (case.award, case.panel_award) if a is not None}
+
+
+def _bound_hashes(steps: list[Step], details: dict[int, StepDetail]) -> set[bytes]:
+    """Record hashes the steps name: a ProceduralStep's payloadHash, or a 32-byte 0x-hex
+    value of its payload (``evidence.judicial.verify`` reads the binding the same way)."""
+    bound: set[bytes] = set()
+    for step in steps:
+        if step.record.get("type") != "ProceduralStep":
+            continue
+        bound.add(_b(step.record["message"]["payloadHash"]))
+        detail = details.get(step.id or -1)
+        if detail is None or detail.payload is None:
+            continue
+        payload = json.loads(detail.payload)
+        for value in payload.values() if isinstance(payload, dict) else ():
+            if isinstance(value, str) and len(value) == 66 and value.startswith("0x"):
+                try:
+                    bound.add(_b(value))
+                except ValueError:
+                    continue
+    return bound
 
 
 def _court_stages() -> frozenset[p.Stage]:

@@ -225,3 +225,54 @@ def award_record_hash(cw: ChainWorld) -> str:
         d = s.exec(select(StepDetail).where(StepDetail.action == "award.issued")).one()
         a = next(x for x in d.attachments if x.get("type") == "Award")
         return "0x" + SignedRecord.from_json_obj(a).record_hash.hex()
+
+
+def offer_body(cw: ChainWorld, actor: Actor, to_buyer: int, to_seller: int) -> dict[str, Any]:
+    """A SettlementOffer with the offeror's signature on the escrow Settlement."""
+    from evidence.records import Settlement, SettlementOffer
+
+    w = cw.world
+    seq, prv = actor.head()
+    rec = SettlementOffer(case_id=w.case_id, sequence=seq, prev_hash=prv,
+                          offeror=actor.address, order_id=cw.order_id, to_buyer=to_buyer,
+                          to_seller=to_seller, compensation=0,
+                          expires_at=actor.at() + 3 * 86_400, signed_at=actor.at())
+    deal = Settlement(order_id=cw.order_id, case_id=w.case_id, to_buyer=to_buyer,
+                      to_seller=to_seller, compensation=0).sign(actor.key.key, w.domain)
+    return {"record": rec.sign(actor.key.key, w.domain).to_json_obj(),
+            "attachments": [deal.to_json_obj()]}
+
+
+def accept_body(cw: ChainWorld, actor: Actor, offer_id: str, to_buyer: int, to_seller: int
+                ) -> dict[str, Any]:
+    from evidence.records import Settlement
+
+    w = cw.world
+    deal = Settlement(order_id=cw.order_id, case_id=w.case_id, to_buyer=to_buyer,
+                      to_seller=to_seller, compensation=0).sign(actor.key.key, w.domain)
+    payload = {"offerId": offer_id, "settlementHash": "0x" + deal.record_hash.hex()}
+    return {"record": actor.step("offer.accepted", payload), "payload": payload,
+            "attachments": [deal.to_json_obj()]}
+
+
+def run_to_settlement(cw: ChainWorld) -> str:
+    """Filing, evidence, an offer nobody accepts, then one the buyer accepts: settled and
+    paid out by the escrow on both parties' signatures."""
+    w = cw.world
+    case_id = w.open_case("buyer", cw.order_id)
+    payload = filing_payload(w, amount=ETHER) | {"orderId": str(cw.order_id)}
+    post(w.buyer, f"/cases/{case_id}/filing", w.buyer.plain("case.filed", payload))
+    cw.escrow.raise_dispute(w.buyer.key, cw.order_id, bytes.fromhex(case_id[2:]))
+    w.tick()
+    upload_and_submit(w.buyer, b"Photos of 12 cracked panels, unpacked on delivery.\n",
+                      filename="report.txt", content_type="text/plain",
+                      kind="inspection_report")
+    post(w.buyer, f"/cases/{case_id}/offers", offer_body(cw, w.buyer, 15 * ETHER // 10,
+                                                          5 * ETHER // 10))
+    made = post(w.seller, f"/cases/{case_id}/offers",
+                offer_body(cw, w.seller, 7 * ETHER // 10, 13 * ETHER // 10))
+    done = post(w.buyer, f"/cases/{case_id}/offers/accept",
+                accept_body(cw, w.buyer, made["recordHash"], 7 * ETHER // 10, 13 * ETHER // 10))
+    assert done["stage"] == "settled", done
+    w.tick()  # the executor executes the settlement on the escrow
+    return case_id

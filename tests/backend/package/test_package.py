@@ -16,6 +16,7 @@ from package_world import (
     award_record_hash,
     run_objection_to_enforcement,
     run_to_enforcement,
+    run_to_settlement,
 )
 
 from backend.services.errors import Conflict
@@ -144,3 +145,27 @@ def test_objection_and_panel_award_package_verifies(chain_world: ChainWorld,
     panel = [json.loads(line) for line in unchained
              if json.loads(line)["message"].get("round") == "1"]
     assert len(panel) == 1 and len(panel[0]["signatures"]) == 2
+
+
+def test_settled_case_package_verifies(chain_world: ChainWorld, tmp_path: Path) -> None:
+    """A settlement: the accepted offer's Settlement (both signatures) is in the package;
+    the one-sided Settlement of the offer nobody accepted is not."""
+    cw = chain_world
+    w = cw.world
+    case_id = run_to_settlement(cw)
+    _grant_court(cw)
+    url = f"/cases/{case_id}/judicial-package"
+    cw.anchor_all()
+    assert w.court.get(url).status_code == 409  # the Settlement's own leaf is queued
+    cw.anchor_all()
+    r = w.court.get(url)
+    assert r.status_code == 200, r.text[:300]
+    pkg = tmp_path / "settled.zip"
+    pkg.write_bytes(r.content)
+    report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
+    failed = {c.name: c.reason for c in report.checks if c.status != "pass"}
+    assert failed == {}, failed
+    with zipfile.ZipFile(pkg) as z:
+        unchained = [json.loads(x) for x in
+                     z.read("records/unchained.jsonl").decode().splitlines()]
+    assert [(u["type"], len(u["signatures"])) for u in unchained] == [("Settlement", 2)]
