@@ -42,6 +42,9 @@ def test_silent_respondent_then_no_arbitration_goes_to_litigation(world: World) 
         rec = SignedRecord.from_json_obj(step["record"])
         assert isinstance(rec.record, ProceduralStep)
         assert rec.verify() == (view["institution"],)
+    # the escrow is released by timeout (the buyer refunded) once the chain allows it
+    kinds = {a["kind"]: a["status"] for a in view["chainActions"]}
+    assert kinds.get("resolve_by_timeout") == "done", view["chainActions"]
     # nothing more to do; a terminal case is never due again
     assert w.tick()["advanced"] == []
     r = w.seller.post(f"/cases/{w.case_id}/arbitration-agreement",
