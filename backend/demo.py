@@ -620,14 +620,12 @@ def _run(world: _World, tsa: LocalTsa) -> dict[str, Any]:
         "buyer", "seller", "admin", "mediator", "arbitrator", "court")}
     port = _free_port()
     settings = settings.model_copy(update={"port": port})
-    port_ = _escrow_port(escrow, institution, handle)
-    app = create_app(settings, clock=clock, background=False, port=port_,
+    app = create_app(settings, clock=clock, background=False,
                      options=ServiceOptions(institution_admins=keys["admin"].address))
     # The demo's composition: anchoring with RFC 3161 stamps, and time control.
     app.state.ctx.anchoring = build_worker(settings, app.state.ctx.sessions, handle,
                                            dep.anchor)
     app.include_router(_demo_router(handle, clock))
-    app.state.packages = _package_service(app, settings)
     world.app = app
     pr.step("setup", "institution 机构",
             f"contracts on the embedded chain {handle.chain_id}: ArbitrationEscrow "
@@ -914,56 +912,6 @@ def _run(world: _World, tsa: LocalTsa) -> dict[str, Any]:
         "data_dir": str(settings.data_dir.resolve()),
     }
     return result
-
-
-def _escrow_port(escrow: Any, institution: LocalAccount, handle: Any) -> Any:
-    """The service's escrow port on the embedded chain (what create_app would build).
-
-    Built here to correct one mismatch, until backend/services/chain.py does: its
-    ``Web3EscrowPort.read_order`` reports ``Status.name`` (``DISPUTED``) while the executor
-    compares with the Solidity names (``Disputed``), so a party's on-chain
-    ``raiseDispute`` would never be seen. Names already in Solidity form pass unchanged.
-    """
-    from dataclasses import replace
-
-    from backend.services.chain import OrderInfo, Web3EscrowPort
-
-    class Port(Web3EscrowPort):
-        def read_order(self, order_id: int) -> OrderInfo:
-            info = super().read_order(order_id)
-            status = info.status
-            if status.isupper():
-                status = "".join(w.capitalize() for w in status.split("_"))
-            return replace(info, status=status)
-
-    return Port(escrow, institution, flush=handle.flush)
-
-
-def _package_service(app: Any, settings: Settings) -> Any:
-    """The judicial package export as the court route builds it, with one correction until
-    backend/services/package.py makes it: a one-sided ``Settlement`` (the signature a party
-    attaches to its own offer, never accepted) is not part of the record a court confirms —
-    only a Settlement signed by both parties is bound by a step (``offer.accepted``).
-    """
-    from backend.api.routes.evidence import get_evidence
-    from backend.services.package import PackageService
-    from evidence.records import Settlement
-
-    class Packages(PackageService):
-        def _steps(self, session: Any, case: Any, steps: Any) -> Any:
-            found = super()._steps(session, case, steps)
-            kept = [e for e in found[0] if not isinstance(e.record.record, Settlement)
-                    or len(e.record.signatures) >= 2]
-            return (kept, *found[1:])
-
-    ctx = app.state.ctx
-    request = type("R", (), {"app": app})()
-    return Packages(ctx.sessions, ctx.service, get_evidence(request, ctx),  # type: ignore[arg-type]
-                    blockstore=ctx.service.blockstore, w3=ctx.service.port.escrow.tx.w3,
-                    out_dir=settings.data_dir / "packages", clock=ctx.clock,
-                    tsa_url=settings.tsa_url,
-                    tsa_certificates=Path(str(settings.tsa_cert_file)).read_bytes(),
-                    institution_name="chainarb ODR service (demo institution)")
 
 
 def _hx(value: Any) -> str:
