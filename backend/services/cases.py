@@ -272,7 +272,8 @@ class CaseService:
                 session.rollback()
                 raise StaleStep("another step took this position in the case first; reload "
                                 "and sign again") from None
-        self.executor.run(case_id=row.id)
+        if result.chain_actions:  # this step queued chain work: send it now
+            self.executor.run(case_id=row.id)
         return self._with_actions(result)
 
     def _with_actions(self, result: StepResult) -> StepResult:
@@ -360,10 +361,10 @@ class CaseService:
             session.flush()
         self._apply_effects(session, row, after, effects, now, step_action=t.action,
                             actor=t.command.actor, award=t.award)
-        self._save_case(session, row, after, now)
+        self._save_case(session, row, after, now, before=before)
         return StepResult(case_id=row.id, sequence=step.sequence, record_hash=step.record_hash,
                           action=t.action, stage=after.stage.value, cid=step.cid,
-                          chain_actions=[])
+                          chain_actions=[{"kind": k} for k in session.info.pop("queued", [])])
 
     def _insert_step(self, session: Session, row: Case, case: p.CaseState,
                      signed: SignedRecord, action: str, now: datetime, *,
@@ -429,6 +430,7 @@ class CaseService:
                now: datetime, status: ChainActionStatus = ChainActionStatus.PENDING) -> None:
         session.add(ChainAction(case_id=case_id, kind=kind, payload=payload, status=status,
                                 created_at=now, updated_at=now))
+        session.info.setdefault("queued", []).append(kind)  # per request, not shared
 
     def _apply_effects(self, session: Session, row: Case, case: p.CaseState,
                        effects: Sequence[p.Effect], now: datetime, *, step_action: str,
@@ -543,7 +545,8 @@ class CaseService:
                 "awardHash": e.award.award_hash,
                 "signatures": [by_member.get(m, "") for m in case.panel]}
 
-    def _save_case(self, session: Session, row: Case, case: p.CaseState, now: datetime) -> None:
+    def _save_case(self, session: Session, row: Case, case: p.CaseState, now: datetime, *,
+                   before: p.CaseState | None = None) -> None:
         row.state = p.case_to_dict(case)
         row.stage = case.stage.value
         row.next_sequence = self.chain_head(session, row.id)[0]
@@ -552,10 +555,15 @@ class CaseService:
             row.claimant, row.respondent = case.claimant, case.respondent
         row.updated_at = now
         session.add(row)
-        have = {(x.address, x.role) for x in session.exec(
-            select(Participant).where(col(Participant.case_id) == row.id)).all()}
         wanted = [(case.mediator, "mediator"), (case.arbitrator, "arbitrator"),
                   *((m, "panelist") for m in case.panel)]
+        if before is not None and [(before.mediator, "mediator"),
+                                   (before.arbitrator, "arbitrator"),
+                                   *((m, "panelist") for m in before.panel)] == wanted:
+            session.flush()
+            return  # no appointment in this step: the participants are as they were
+        have = {(x.address, x.role) for x in session.exec(
+            select(Participant).where(col(Participant.case_id) == row.id)).all()}
         for addr, role in wanted:
             if addr is not None and (addr, role) not in have:
                 session.add(Participant(case_id=row.id, address=addr, role=role,
