@@ -31,7 +31,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -130,6 +132,9 @@ class CaseService:
                              f"not the escrow port's institution {port.institution_address}")
         self.domain = port.domain()
         self.executor = ChainExecutor(sessions, port, clock=clock, on_done=self._after_chain)
+        bind = sessions.kw.get("bind")
+        self._sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._write_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"CaseService(institution={self.institution_address})"
@@ -172,6 +177,12 @@ class CaseService:
         with self.sessions() as session:
             return self._load(session, case_id, lock=False)
 
+    def _writer(self) -> AbstractContextManager[Any]:
+        """One writer at a time in this process on SQLite: threads queue on a lock instead
+        of polling SQLite's busy handler (which sleeps between retries); other processes
+        still serialise on SQLite's own lock. PostgreSQL: row locks, no process lock."""
+        return self._write_lock if self._sqlite else nullcontext()
+
     def _begin_write(self, session: Session) -> None:
         begin_exclusive(session)  # SQLite: take the write lock first; PostgreSQL: no-op
 
@@ -196,7 +207,7 @@ class CaseService:
             institution=self.config.admins | {self.institution_address},
             rules=self.config.rules,
         )
-        with self.sessions() as session:
+        with self._writer(), self.sessions() as session:
             self._begin_write(session)
             if session.get(Case, case_id) is not None:
                 session.rollback()
@@ -253,7 +264,7 @@ class CaseService:
             admin_record = signed
             signed = replace(rec, actor=self.institution_address).sign(
                 self._institution.key, self.domain)
-        with self.sessions() as session:
+        with self._writer(), self.sessions() as session:
             self._begin_write(session)
             row, case = self._load(session, case_id, lock=True)
             self._check_binding(session, row, signed, now)
@@ -272,8 +283,9 @@ class CaseService:
                 session.rollback()
                 raise StaleStep("another step took this position in the case first; reload "
                                 "and sign again") from None
-        if result.chain_actions:  # this step queued chain work: send it now
-            self.executor.run(case_id=row.id)
+        if not result.chain_actions:
+            return result  # no chain work: nothing to send or report
+        self.executor.run(case_id=row.id)  # this step queued chain work: send it now
         return self._with_actions(result)
 
     def _with_actions(self, result: StepResult) -> StepResult:
@@ -591,7 +603,7 @@ class CaseService:
                    "toSeller": str(a["to_seller"]), "compensation": str(a["compensation"]),
                    "compensationShortfall": str(shortfall)}
         now = self.now()
-        with self.sessions() as session:
+        with self._writer(), self.sessions() as session:
             self._begin_write(session)
             row, case = self._load(session, action.case_id, lock=True)
             if case.stage not in p.ENFORCEABLE_STAGES:
@@ -621,7 +633,7 @@ class CaseService:
 
     def advance_case(self, case_id: str, now: datetime | None = None) -> bool:
         now = now or self.now()
-        with self.sessions() as session:
+        with self._writer(), self.sessions() as session:
             self._begin_write(session)
             row, case = self._load(session, case_id, lock=True)
             new_case, effects = p.advance(case, now)
@@ -650,7 +662,7 @@ class CaseService:
     def register_court(self, admin: str, address: str, name: str) -> None:
         if not self.is_admin(admin):
             raise AccessDenied("only an institution admin registers courts")
-        with self.sessions() as session:
+        with self._writer(), self.sessions() as session:
             self._begin_write(session)
             if session.get(CourtAccount, address) is None:
                 session.add(CourtAccount(address=address, name=name, registered_by=admin,
@@ -662,7 +674,7 @@ class CaseService:
         if not self.is_admin(admin):
             raise AccessDenied("only an institution admin grants court access")
         now = self.now()
-        with self.sessions() as session:
+        with self._writer(), self.sessions() as session:
             self._begin_write(session)
             if session.get(CourtAccount, court) is None:
                 raise NotFound(f"court {court} is not registered; register it first")
