@@ -100,3 +100,18 @@ def test_deadlines_come_from_the_settings(tmp_path: Path) -> None:
     with w.client:
         to_filed(w)
         assert w.admin.case()["deadline"] == "2026-11-27T08:00:00Z"
+
+
+def test_two_schedulers_at_once_record_each_default_once(world: World) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    w = world
+    to_filed(w)
+    w.clock.advance(days=10, seconds=1)
+    service = w.app.state.ctx.service
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: service.run_due(), range(2)))
+    assert sorted(len(r) for r in results) == [0, 1]
+    defaults = [s for s in _steps(w) if str(s["action"]).startswith("deadline_missed.")]
+    assert [s["action"] for s in defaults] == ["deadline_missed.filed"]
+    assert w.admin.case()["stage"] == "facilitation"
