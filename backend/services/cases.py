@@ -83,6 +83,7 @@ __all__ = ["CaseService", "ServiceConfig", "StepResult", "case_id_for_order"]
 MAX_CLOCK_SKEW_SECONDS = 300
 BUNDLE_FORMAT = "chainarb.step"
 BUNDLE_CHUNK_SIZE = 64 * 1024
+STATE_CACHE_SIZE = 512
 CONFIDENTIAL_ACTIONS = frozenset({"offer.made", "offer.accepted", "offer.withdrawn",
                                   "settlement.proposed"})
 
@@ -135,6 +136,8 @@ class CaseService:
         bind = sessions.kw.get("bind")
         self._sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._write_lock = threading.Lock()
+        self._states: dict[tuple[Any, ...], p.CaseState] = {}
+        self._states_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"CaseService(institution={self.institution_address})"
@@ -171,7 +174,25 @@ class CaseService:
         row = session.exec(query).first()
         if row is None:
             raise NotFound(f"case {case_id} does not exist")
-        return row, p.case_from_dict(row.state)
+        return row, self._decode(row)
+
+    def _decode(self, row: Case) -> p.CaseState:
+        """The row's CaseState; decoded once per version (CaseState is immutable, so the
+        cached object can be shared). A version is the step-chain position, the time of
+        the last save and the courts (the only change made without a step)."""
+        try:
+            courts = tuple(row.state["case"]["courts"])
+        except (KeyError, TypeError):
+            return p.case_from_dict(row.state)  # malformed: let the decoder say why
+        key = (row.id, row.next_sequence, row.updated_at, row.stage, courts)
+        found = self._states.get(key)
+        if found is None:
+            found = p.case_from_dict(row.state)
+            with self._states_lock:
+                if len(self._states) >= STATE_CACHE_SIZE:
+                    self._states.pop(next(iter(self._states)))
+                self._states[key] = found
+        return found
 
     def load(self, case_id: str) -> tuple[Case, p.CaseState]:
         with self.sessions() as session:
@@ -689,6 +710,7 @@ class CaseService:
                 session.add(Participant(case_id=row.id, address=court, role="court",
                                         appointed_at=now))
                 row.state = p.case_to_dict(case)
+                row.updated_at = now
                 session.add(row)
                 for party in case.parties:
                     self._notice(session, row.id, party, "court_access_granted", now, case)
