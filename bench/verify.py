@@ -21,6 +21,7 @@ timing. `--items 200` for a quick run; `--profile` prints where one worker's tim
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import resource
 import shutil
@@ -118,6 +119,7 @@ def run_ours(items: list[tuple[Path, Path, str]], reader: AnchorReader,
     else:
         step = -(-len(items) // workers)
         parts = [items[i : i + step] for i in range(0, len(items), step)]
+        gc.freeze()
         with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
             results = [r for part in pool.map(verify_batch, parts) for r in part]
     return time.perf_counter() - t0, _cpu() - cpu0, results

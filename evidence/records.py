@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from coincurve import PublicKey
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
-from eth_utils import keccak, to_checksum_address
 
+from evidence._keccak import keccak256
 from evidence.errors import (
     FormatError,
     InvalidAddress,
@@ -100,16 +100,28 @@ _PRINTABLE = re.compile(r"[^\x00-\x1f\x7f]*\Z")
 def checksum_address(value: object, what: str = "address") -> str:
     """Return the EIP-55 form of an address; refuse a mixed-case one with a bad checksum."""
     if isinstance(value, bytes) and len(value) == 20:
-        return to_checksum_address(value)
+        return _eip55(value)
     if not isinstance(value, str) or not _HEX40.match(value):
         raise InvalidAddress(f"{what}: expected 0x followed by 40 hex digits, found {value!r}")
     checksummed = _checksum(value)
     if checksummed is None:
         raise InvalidAddress(
             f"{what}: {value} has a wrong EIP-55 checksum (mixed case must be "
-            f"{to_checksum_address(value)}); copy the address again from its source"
+            f"{_eip55(value)}); copy the address again from its source"
         )
     return checksummed
+
+
+def _eip55(address: bytes | str) -> str:
+    """EIP-55 form of 20 raw bytes or of a well-formed `0x` + 40 hex digits address (any
+    case): a hex digit is upper case where the keccak256 of the lower-case hex has a
+    nibble >= 8. eth_utils.to_checksum_address computes the same (tested), at ~10x the
+    cost, which showed in every signer recovery."""
+    body = address.hex() if isinstance(address, bytes) else address[2:].lower()
+    nibbles = keccak256(body.encode()).hex()
+    return "0x" + "".join(
+        c.upper() if n in "89abcdef" else c for c, n in zip(body, nibbles, strict=False)
+    )
 
 
 @functools.lru_cache(maxsize=4096)
@@ -117,7 +129,7 @@ def _checksum(value: str) -> str | None:
     """EIP-55 form of a well-formed address, None for a mixed case with a bad checksum.
     Cached: a case's few addresses recur in every record a verifier reads."""
     body = value[2:]
-    checksummed = to_checksum_address(value)
+    checksummed = _eip55(value)
     if body != body.lower() and body != body.upper() and checksummed != value:
         return None
     return checksummed
@@ -165,7 +177,10 @@ def _to_json_value(sol_type: str, value: Any) -> Any:
     return value  # address (checksummed), string, bool
 
 
+@functools.cache
 def _snake(name: str) -> str:
+    """camelCase field name -> attribute name; cached (a handful of names, looked up for
+    every field of every record built, hashed or serialized)."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
@@ -222,11 +237,18 @@ class Domain:
         keys_ = {"name", "version", "chainId", "verifyingContract"}
         if not isinstance(obj, dict) or set(obj) != keys_:
             raise FormatError(f"domain: expected an object with keys {sorted(keys_)}")
+        key = (obj["chainId"], obj["verifyingContract"], obj["name"], obj["version"])
+        if cls is Domain and all(type(v) is str for v in key):
+            return _domain_from_json(*key)  # JSON's form: every record of a case has it
+        return cls._from_json_values(*key)
+
+    @classmethod
+    def _from_json_values(cls, chain_id: object, contract: Any, name: Any, version: Any) -> Self:
         return cls(
-            chain_id=_uint(obj["chainId"], 256, "domain.chainId"),
-            verifying_contract=obj["verifyingContract"],
-            name=obj["name"],
-            version=obj["version"],
+            chain_id=_uint(chain_id, 256, "domain.chainId"),
+            verifying_contract=contract,
+            name=name,
+            version=version,
         )
 
     @classmethod
@@ -251,13 +273,13 @@ class Domain:
         return _domain_separator(self)
 
     def _compute_separator(self) -> bytes:
-        type_hash = keccak(
+        type_hash = keccak256(
             b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
         )
-        return keccak(
+        return keccak256(
             type_hash
-            + keccak(self.name.encode())
-            + keccak(self.version.encode())
+            + keccak256(self.name.encode())
+            + keccak256(self.version.encode())
             + self.chain_id.to_bytes(32, "big")
             + bytes(12)
             + bytes.fromhex(self.verifying_contract[2:])
@@ -282,23 +304,8 @@ class Record:
         case_id: bytes
 
     def __post_init__(self) -> None:
-        for name, sol_type in self.FIELDS:
-            attr = _snake(name)
-            what = f"{self.TYPE_NAME}.{name}"
-            value = getattr(self, attr)
-            if sol_type == "bytes32":
-                value = _bytes32(value, what)
-            elif sol_type == "address":
-                value = checksum_address(value, what)
-            elif sol_type.startswith("uint"):
-                value = _uint(value, int(sol_type[4:]), what)
-            elif sol_type == "string":
-                value = _string(value, what, _STRING_LIMITS.get(name, 256))
-            elif sol_type == "bool":
-                value = _bool(value, what)
-            else:  # pragma: no cover - guarded by the type table tests
-                raise AssertionError(sol_type)
-            object.__setattr__(self, attr, value)
+        for attr, check in _field_checks(type(self)):
+            object.__setattr__(self, attr, check(getattr(self, attr)))
         self._validate()
 
     def _validate(self) -> None:
@@ -354,15 +361,15 @@ class Record:
             elif sol_type == "address":
                 parts.append(bytes(12) + bytes.fromhex(value[2:]))
             elif sol_type == "string":
-                parts.append(keccak(value.encode()))
+                parts.append(keccak256(value.encode()))
             else:  # uintN and bool
                 parts.append(int(value).to_bytes(32, "big"))
-        return keccak(b"".join(parts))
+        return keccak256(b"".join(parts))
 
     def digest(self, domain: Domain) -> bytes:
         """The EIP-712 digest `keccak256(0x1901 ‖ domainSeparator ‖ hashStruct)`, which is
         also the record hash."""
-        return keccak(b"\x19\x01" + domain.separator() + self.struct_hash())
+        return keccak256(b"\x19\x01" + domain.separator() + self.struct_hash())
 
     def digest_eth_account(self, domain: Domain) -> bytes:
         """The same digest computed by eth-account's general encoder (a cross-check)."""
@@ -443,20 +450,20 @@ class Record:
 
     @classmethod
     def from_json_obj(cls, obj: object) -> Self:
-        names = [n for n, _ in cls.FIELDS]
-        if not isinstance(obj, dict) or set(obj) != set(names):
+        names, name_set, uints = _json_plan(cls)
+        if not isinstance(obj, dict) or obj.keys() != name_set:
             found = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
             raise FormatError(
                 f"{cls.TYPE_NAME} message: expected exactly the keys {sorted(names)}, "
                 f"found {found}"
             )
-        for name, sol_type in cls.FIELDS:
-            if sol_type.startswith("uint") and not isinstance(obj[name], str):
+        for name in uints:
+            if not isinstance(obj[name], str):
                 raise FormatError(
                     f"{cls.TYPE_NAME}.{name}: uints are decimal strings in JSON, "
                     f"found {obj[name]!r}"
                 )
-        return cls(**{_snake(n): obj[n] for n in names})
+        return cls(**{attr: obj[n] for n, attr in names})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -689,6 +696,48 @@ RECORD_TYPES: dict[str, type[Record]] = {
 
 
 
+@functools.cache
+def _field_checks(cls: type[Record]) -> tuple[tuple[str, Callable[[object], Any]], ...]:
+    """Per record type, (attribute, check returning the normalized value) in FIELDS order:
+    the field table read once per type, not once per record built."""
+    plan: list[tuple[str, Callable[[object], Any]]] = []
+    for name, sol_type in cls.FIELDS:
+        what = f"{cls.TYPE_NAME}.{name}"
+        check: Callable[[object], Any]
+        if sol_type == "bytes32":
+            check = functools.partial(_bytes32, what=what)
+        elif sol_type == "address":
+            check = functools.partial(checksum_address, what=what)
+        elif sol_type.startswith("uint"):
+            check = functools.partial(_uint, bits=int(sol_type[4:]), what=what)
+        elif sol_type == "string":
+            check = functools.partial(_string, what=what,
+                                      max_len=_STRING_LIMITS.get(name, 256))
+        elif sol_type == "bool":
+            check = functools.partial(_bool, what=what)
+        else:  # pragma: no cover - guarded by the type table tests
+            raise AssertionError(sol_type)
+        plan.append((_snake(name), check))
+    return tuple(plan)
+
+
+@functools.cache
+def _json_plan(
+    cls: type[Record],
+) -> tuple[tuple[tuple[str, str], ...], frozenset[str], tuple[str, ...]]:
+    """Per record type: (JSON name, attribute) pairs, the JSON key set, the uint names."""
+    names = tuple((n, _snake(n)) for n, _ in cls.FIELDS)
+    uints = tuple(n for n, t in cls.FIELDS if t.startswith("uint"))
+    return names, frozenset(n for n, _ in names), uints
+
+
+@functools.lru_cache(maxsize=64)
+def _domain_from_json(chain_id: str, contract: str, name: str, version: str) -> Domain:
+    """A parsed, validated JSON domain, shared (frozen): a verifier reads the same one or
+    two domains in every record. Invalid ones raise, and exceptions are not cached."""
+    return Domain._from_json_values(chain_id, contract, name, version)
+
+
 @functools.lru_cache(maxsize=64)
 def _domain_separator(domain: Domain) -> bytes:
     return domain._compute_separator()
@@ -696,7 +745,7 @@ def _domain_separator(domain: Domain) -> bytes:
 
 @functools.cache
 def _type_hash(cls: type[Record]) -> bytes:
-    return keccak(cls.type_string().encode())
+    return keccak256(cls.type_string().encode())
 
 # The type strings are part of the signed format: a change must bump DOMAIN_VERSION.
 # The escrow's two types must stay exactly as docs/eip712.md states them.
@@ -769,14 +818,14 @@ def _recover_address(digest: bytes, sig: bytes) -> bytes:
         )
     except ValueError as exc:
         raise InvalidSignature(f"signature: no public key can be recovered ({exc})") from None
-    return keccak(public.format(compressed=False)[1:])[12:]
+    return keccak256(public.format(compressed=False)[1:])[12:]
 
 
 def recover_signer(digest: bytes, signature: bytes | str) -> str:
     """The checksummed address that made `signature` over the 32-byte `digest`."""
     if len(digest) != 32:
         raise InvalidSignature(f"digest: expected 32 bytes, found {len(digest)}")
-    return to_checksum_address(_recover_address(digest, normalize_signature(signature)))
+    return _eip55(_recover_address(digest, normalize_signature(signature)))
 
 
 def _parse_json(data: bytes | str) -> Any:
@@ -845,7 +894,7 @@ class SignedRecord:
     @property
     def signatures_hash(self) -> bytes:
         """keccak256 of the concatenated 65-byte signatures (sorted); anchored in the leaf."""
-        return keccak(b"".join(self.signatures))
+        return keccak256(b"".join(self.signatures))
 
     def add_signature(self, private_key: bytes | str | int) -> SignedRecord:
         """Co-sign (the second party of a Settlement, a panel arbitrator of an Award)."""
@@ -858,7 +907,7 @@ class SignedRecord:
 
     def signers(self) -> tuple[str, ...]:
         """The recovered signer of each signature, in `signatures` order."""
-        return tuple(to_checksum_address(a) for a in self._signer_bytes())
+        return tuple(_eip55(a) for a in self._signer_bytes())
 
     def _signer_bytes(self) -> list[bytes]:
         digest = self.record_hash
@@ -892,7 +941,7 @@ class SignedRecord:
                 raise InvalidSignature(f"{name}: expected 1 signature, found {len(raw)}")
             if raw[0] != bytes.fromhex(declared[2:]):
                 raise WrongSigner(
-                    f"{name}: signed by {to_checksum_address(raw[0])}, but its "
+                    f"{name}: signed by {_eip55(raw[0])}, but its "
                     f"{self.record.SIGNER_FIELD} is {declared} (forged, or signed for another "
                     "record or domain)"
                 )
@@ -904,7 +953,7 @@ class SignedRecord:
         if allowed is None:
             raise WrongSigner(f"{name}: the expected signers must be given to verify it")
         need = len(allowed) if threshold is None else threshold
-        strangers = [to_checksum_address(a) for a in raw if a not in allowed]
+        strangers = [_eip55(a) for a in raw if a not in allowed]
         if strangers:
             raise WrongSigner(
                 f"{name}: signed by {strangers}, who are not among {sorted(allowed.values())} "

@@ -162,11 +162,25 @@ class FileImporter:
         if not self._buffer and n == size:  # the common case: whole chunks, no copy
             self._leaf(data)
             return
-        self._buffer += data
-        while len(self._buffer) >= size:
-            chunk = bytes(self._buffer[:size])
-            del self._buffer[:size]
-            self._leaf(chunk)
+        # Pieces that are not chunk-aligned (an encrypted container: a 54-byte header,
+        # then chunks of 1 MiB + tag): only the bytes that complete the pending chunk and
+        # the tail are copied; the whole chunks in between are hashed in place.
+        view = memoryview(data)
+        start = 0
+        if self._buffer:
+            need = size - len(self._buffer)
+            if n < need:
+                self._buffer += view
+                return
+            self._buffer += view[:need]
+            chunk, self._buffer = self._buffer, bytearray()
+            self._leaf(chunk)  # ours now: nobody writes to it again
+            start = need
+        while n - start >= size:
+            self._leaf(view[start : start + size])
+            start += size
+        if start < n:
+            self._buffer += view[start:]
 
     def finish(self) -> CID:
         """Flush the last chunk and the pending parents; return the root CID."""
