@@ -227,7 +227,34 @@ class Encryptor:
         self._done = False
 
     def seal(self, plaintext: bytes | bytearray | memoryview, final: bool) -> bytes:
-        n = len(plaintext)
+        nonce, aad = self._next(len(plaintext), final)
+        out = self._aead.encrypt(nonce, plaintext, aad)
+        self._index += 1
+        self._done = final
+        return out
+
+    def seal_into(
+        self, plaintext: bytes | bytearray | memoryview, final: bool, out: bytearray | memoryview
+    ) -> int:
+        """`seal`, writing ciphertext ‖ tag to the start of `out` instead of a new object;
+        returns its length (plaintext + 16). For streaming callers that reuse their
+        buffers: a fresh 1 MiB object per chunk costs page faults. Same bytes as `seal`."""
+        nonce, aad = self._next(len(plaintext), final)
+        n = len(plaintext) + TAG_SIZE
+        if len(out) < n:
+            raise ValueError(f"seal_into: output buffer of {len(out)} bytes, {n} needed")
+        target = memoryview(out)[:n]
+        encrypt_into = getattr(self._aead, "encrypt_into", None)
+        if encrypt_into is not None:  # recent cryptography (AEAD *_into methods)
+            encrypt_into(nonce, plaintext, aad, target)
+        else:  # pragma: no cover - older cryptography
+            target[:] = self._aead.encrypt(nonce, plaintext, aad)
+        self._index += 1
+        self._done = final
+        return n
+
+    def _next(self, n: int, final: bool) -> tuple[bytes, bytes]:
+        """Check the next chunk's length and position; its nonce and AAD."""
         if self._done:
             raise FormatError("encryptor: the final chunk was already sealed")
         if n > self.header.chunk_size or (not final and n != self.header.chunk_size):
@@ -240,10 +267,7 @@ class Encryptor:
         if self._index >= MAX_CHUNKS:
             raise FormatError(f"more than {MAX_CHUNKS} chunks: use a larger chunk size")
         nonce = self.header.nonce_prefix + self._index.to_bytes(4, "big")
-        out = self._aead.encrypt(nonce, plaintext, _aad(self._hash, self._index, final))
-        self._index += 1
-        self._done = final
-        return out
+        return nonce, _aad(self._hash, self._index, final)
 
 
 class Decryptor:

@@ -106,6 +106,7 @@ class FileImporter:
         "_chunk",
         "_done",
         "_executor",
+        "_fill",
         "_full_prefix",
         "_leaves",
         "_levels",
@@ -135,7 +136,8 @@ class FileImporter:
         self._version = cid_version
         self._blockstore = blockstore
         self._max_links = max_links
-        self._buffer = bytearray()
+        self._buffer = bytearray()  # one chunk, allocated when a piece is not aligned
+        self._fill = 0  # bytes of the pending chunk in _buffer
         # levels[i]: pending (binary CID, tsize, content size) of nodes at height i
         self._levels: list[list[tuple[bytes, int, int]]] = [[]]
         self._leaves = 0
@@ -159,37 +161,41 @@ class FileImporter:
         n = len(data)
         self._size += n
         size = self._chunk
-        if not self._buffer and n == size:  # the common case: whole chunks, no copy
+        if not self._fill and n == size:  # the common case: whole chunks, no copy
             self._leaf(data)
             return
         # Pieces that are not chunk-aligned (an encrypted container: a 54-byte header,
         # then chunks of 1 MiB + tag): only the bytes that complete the pending chunk and
-        # the tail are copied; the whole chunks in between are hashed in place.
+        # the tail are copied, into one reused buffer; the whole chunks in between are
+        # hashed in place.
         view = memoryview(data)
         start = 0
-        if self._buffer:
-            need = size - len(self._buffer)
-            if n < need:
-                self._buffer += view
+        if self._fill:
+            start = min(size - self._fill, n)
+            self._buffer[self._fill : self._fill + start] = view[:start]
+            self._fill += start
+            if self._fill < size:
                 return
-            self._buffer += view[:need]
-            chunk, self._buffer = self._buffer, bytearray()
-            self._leaf(chunk)  # ours now: nobody writes to it again
-            start = need
+            self._leaf(self._buffer)  # hashed now, or copied if an executor hashes it
+            self._fill = 0
         while n - start >= size:
             self._leaf(view[start : start + size])
             start += size
         if start < n:
-            self._buffer += view[start:]
+            if not self._buffer:
+                self._buffer = bytearray(size)
+            self._buffer[: n - start] = view[start:]
+            self._fill = n - start
 
     def finish(self) -> CID:
         """Flush the last chunk and the pending parents; return the root CID."""
         if self._done:
             raise RuntimeError("FileImporter.finish() called twice")
         self._done = True
-        if self._buffer or self._leaves == 0:
-            self._leaf(bytes(self._buffer))
+        if self._fill or self._leaves == 0:
+            self._leaf(bytes(self._buffer[: self._fill]))
             self._buffer = bytearray()
+            self._fill = 0
         while self._pending:
             self._accept(self._pending.popleft().result())
         if self._leaves == 1:  # a single-chunk file is its own root

@@ -168,3 +168,24 @@ def test_hash_file_errors_are_oserrors(tmp_path: Path) -> None:
         hash_file(tmp_path / "missing")
     with pytest.raises(IsADirectoryError):
         hash_file(tmp_path)
+
+
+def test_seal_into_writes_the_bytes_seal_returns() -> None:
+    from evidence.encryption import TAG_SIZE, Encryptor, generate_data_key
+
+    key, prefix = generate_data_key(), os.urandom(8)
+    a = Encryptor(key, 1000, nonce_prefix=prefix)
+    b = Encryptor(key, 1000, nonce_prefix=prefix)
+    assert a.header_bytes == b.header_bytes
+    out = bytearray(1000 + TAG_SIZE + 5)
+    with pytest.raises(ValueError, match="1016 needed"):
+        b.seal_into(bytes(1000), False, bytearray(1000))
+    for chunk, final in ((os.urandom(1000), False), (os.urandom(1000), False),
+                         (os.urandom(7), True)):
+        n = b.seal_into(memoryview(chunk), final, out)
+        assert bytes(out[:n]) == a.seal(chunk, final)
+    for enc in (a, b):  # both refuse a chunk after the final one
+        with pytest.raises(FormatError, match="already sealed"):
+            enc.seal_into(b"x", True, out)
+    with pytest.raises(FormatError, match="exactly 1000"):
+        Encryptor(key, 1000).seal_into(bytes(999), False, out)
