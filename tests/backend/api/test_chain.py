@@ -27,7 +27,7 @@ from backend.services.chain import Web3EscrowPort
 from backend.settings import DEV_INSTITUTION_KEY, Settings
 from backend.worker.chain_sender import Web3AnchorSender
 from evidence.ipfs import MemoryBlockstore
-from evidence.records import Award
+from evidence.records import Award, SignedRecord
 
 pytestmark = pytest.mark.anvil
 
@@ -118,6 +118,8 @@ def test_case_on_anvil_executes_the_award_and_anchors_every_step(
         view = world.admin.case()
         assert view["stage"] == "enforced", view["chainActions"]
         assert escrow.order(order_id).status == Status.RESOLVED
+        after = w3.eth.get_balance(seller.address) + escrow.owed(seller.address, ETH)
+        assert after - before == 3 * ETHER // 2
         after = w3.eth.get_balance(buyer.address) + escrow.owed(buyer.address, ETH)
         assert after - before == 3 * ETHER // 2 + ETHER // 10
 
@@ -131,3 +133,68 @@ def test_case_on_anvil_executes_the_award_and_anchors_every_step(
         assert {batches[lf.batch_id].status for lf in leaves} == {AnchorStatus.CONFIRMED}
         for b in batches.values():
             assert anchor.record(bytes.fromhex(b.root[2:])) is not None
+
+
+def test_settlement_through_the_api_executes_on_the_escrow(
+        anvil_w3: Web3, tmp_path: Path) -> None:
+    """Both parties' Settlement signatures, carried by their offer and acceptance through
+    the API, are what the escrow checks before it pays out."""
+    w3 = anvil_w3
+    institution = Account.from_key(DEV_INSTITUTION_KEY)
+    deployer, buyer, seller, admin = dev_accounts(4, seed="api-settle")
+    fund(w3, [a.address for a in (deployer, buyer, seller, admin, institution)], 100 * ETHER)
+    tx = Transactor(w3)
+    escrow = deploy_escrow(tx, deployer, institutions=[institution.address])
+    now = chain_time(w3)
+    order_id, _ = escrow.open_order(buyer, seller=seller.address, amount=2 * ETHER,
+                                    delivery_deadline=now + 86_400,
+                                    institution=institution.address)
+    url = f"sqlite:///{tmp_path / 'settle.sqlite3'}"
+    upgrade_to_head(url)
+    clock = Clock(datetime.fromtimestamp(now, UTC))
+    port = Web3EscrowPort(escrow, institution)
+    app = create_app(Settings(data_dir=tmp_path / "data", database_url=url), clock=clock,
+                     port=port, blockstore=MemoryBlockstore(),
+                     options=ServiceOptions(institution_admins=admin.address), background=False)
+    with TestClient(app) as client:
+        world = World(client=client, clock=clock, port=None,  # type: ignore[arg-type]
+                      blockstore=None)  # type: ignore[arg-type]
+        world.actors = {n: Actor(n, k, world) for n, k in
+                        {"buyer": buyer, "seller": seller, "admin": admin}.items()}
+        world.port = port  # type: ignore[assignment]
+        world.case_id = ok(world.buyer.post("/cases", json={"orderId": str(order_id)}))["caseId"]
+        payload = {**filing_payload(world, amount=ETHER), "orderId": str(order_id)}
+        ok(world.buyer.post(f"/cases/{world.case_id}/filing",
+                            json=world.buyer.plain("case.filed", payload)))
+        escrow.raise_dispute(buyer, order_id, bytes.fromhex(world.case_id[2:]))
+        world.tick()
+
+        # the helpers sign Settlements for the default order id: sign this order's here
+        from evidence.records import Settlement, SettlementOffer
+
+        def settlement(who: Actor) -> SignedRecord:
+            return Settlement(order_id=order_id, case_id=world.case_id, to_buyer=ETHER // 2,
+                              to_seller=3 * ETHER // 2, compensation=0
+                              ).sign(who.key.key, port.domain())
+
+        seq, prev = world.seller.head()
+        offer = SettlementOffer(case_id=world.case_id, sequence=seq, prev_hash=prev,
+                                offeror=seller.address, order_id=order_id, to_buyer=ETHER // 2,
+                                to_seller=3 * ETHER // 2, compensation=0,
+                                expires_at=world.seller.at() + 86_400,
+                                signed_at=world.seller.at()).sign(seller.key, port.domain())
+        made = ok(world.seller.post(f"/cases/{world.case_id}/offers", json={
+            "record": offer.to_json_obj(),
+            "attachments": [settlement(world.seller).to_json_obj()]}))
+        s = settlement(world.buyer)
+        before = w3.eth.get_balance(seller.address) + escrow.owed(seller.address, ETH)
+        accept = {"offerId": made["recordHash"], "settlementHash": "0x" + s.record_hash.hex()}
+        done = ok(world.buyer.post(f"/cases/{world.case_id}/offers/accept", json={
+            "record": world.buyer.step("offer.accepted", accept), "payload": accept,
+            "attachments": [s.to_json_obj()]}))
+        assert done["stage"] == "settled"
+        action = next(a for a in done["chainActions"] if a["kind"] == "execute_settlement")
+        assert action["status"] == "done" and action["txHash"], action
+        assert escrow.order(order_id).status == Status.RESOLVED
+        after = w3.eth.get_balance(seller.address) + escrow.owed(seller.address, ETH)
+        assert after - before == 3 * ETHER // 2
