@@ -53,6 +53,9 @@ CASE = bytes.fromhex("ab" * 32)
 _OBSERVATION: ChainObservation | None = None
 # Each worker's memo of the batch's upper tree nodes (a copy per forked worker).
 _PROVEN = ProvenNodes()
+# The items, inherited by the forked workers: each is sent only its index range (pickling
+# 500 paths there and back cost ~5 us per item).
+_ITEMS: list[tuple[Path, Path, str]] = []
 
 
 def build(tmp: Path, items: int, size: int, w3: Any) -> tuple[list[tuple[Path, Path, str]], Any]:
@@ -90,14 +93,32 @@ def build(tmp: Path, items: int, size: int, w3: Any) -> tuple[list[tuple[Path, P
 def verify_one(item: tuple[Path, Path, str]) -> tuple[bool, str | None]:
     """Everything a verifier does for one item, given the cached chain observation."""
     file, proof_path, signer = item
-    proof = ProofFile.from_json(proof_path.read_bytes())
+    proof = ProofFile.from_json(_read(proof_path))
     report = evaluate(proof, file_sha256=hash_file(file), expected_signers=signer,
                       observation=_OBSERVATION, proven=_PROVEN)
     return report.ok, None if report.failed is None else str(report.failed.check)
 
 
+def _read(path: Path) -> bytes:
+    """A small file's bytes in one read (half the cost of Path.read_bytes for a proof)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        data = os.read(fd, size + 1)
+        while more := os.read(fd, 1 << 16):  # usually none: this read sees the end
+            data += more
+        return data
+    finally:
+        os.close(fd)
+
+
 def verify_batch(batch: list[tuple[Path, Path, str]]) -> list[tuple[bool, str | None]]:
     return [verify_one(item) for item in batch]
+
+
+def verify_range(bounds: tuple[int, int]) -> list[tuple[bool, str | None]]:
+    """In a forked worker: the items [start, stop) of the inherited `_ITEMS`."""
+    return verify_batch(_ITEMS[bounds[0] : bounds[1]])
 
 
 def _cpu() -> float:
@@ -109,7 +130,8 @@ def _cpu() -> float:
 
 def run_ours(items: list[tuple[Path, Path, str]], reader: AnchorReader,
              anchor: tuple[str, bytes, bytes], workers: int) -> tuple[float, float, list[Any]]:
-    global _OBSERVATION
+    global _OBSERVATION, _ITEMS
+    _ITEMS = items
     cpu0 = _cpu()
     t0 = time.perf_counter()
     # The chain lookup: once per root (one root here), cached by the reader.
@@ -118,10 +140,11 @@ def run_ours(items: list[tuple[Path, Path, str]], reader: AnchorReader,
         results = verify_batch(items)
     else:
         step = -(-len(items) // workers)
-        parts = [items[i : i + step] for i in range(0, len(items), step)]
-        gc.freeze()
+        parts = [(i, min(i + step, len(items))) for i in range(0, len(items), step)]
+        gc.freeze()  # the workers' collections then skip (and do not copy) our objects
         with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-            results = [r for part in pool.map(verify_batch, parts) for r in part]
+            results = [r for part in pool.map(verify_range, parts) for r in part]
+        gc.unfreeze()
     return time.perf_counter() - t0, _cpu() - cpu0, results
 
 
