@@ -14,7 +14,9 @@ Pipeline (both cores: hashlib and AES-GCM release the GIL on large buffers):
                                       --ciphertext--> [cid thread] FileImporter.write + out.write
 
 Plaintext buffers come from a fixed pool and are reused once both consumers are done with
-them, so memory is bounded by (pool size x chunk size) whatever the file size.
+them; ciphertext buffers likewise (`Encryptor.seal_into`), once the CID thread has taken
+what it keeps. Memory is bounded by (2 x pool size x chunk size) whatever the file size,
+and no buffer is allocated per chunk (fresh 1 MiB objects cost page faults).
 
 Prints both throughputs, our peak RSS, and last `ingest_vs_openssl_sha256=<ratio>`.
 Never fails on timing. `--size 64M` for a quick run; `--stages` also times each stage
