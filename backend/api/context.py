@@ -60,6 +60,7 @@ class AppContext:
         with self._tick_lock:
             report.advanced = self.service.run_due()
             chain = self.service.executor.run()
+            self.service.reconcile_enforcement()
             report.chain_done = len(chain.done)
             report.chain_errors = chain.errors
             due = time.monotonic() - self._last_anchoring >= self.anchor_interval

@@ -637,6 +637,21 @@ class CaseService:
             self._store(session, row, case, new_case, effects, signed, t, now)
             session.commit()
 
+    def reconcile_enforcement(self) -> list[str]:
+        """Record ``enforcement.recorded`` for every award the escrow has executed but the
+        case has not recorded yet (the step after a chain action failed or was cut off)."""
+        with self.sessions() as session:
+            rows = session.exec(select(ChainAction).join(Case, col(Case.id) == col(
+                ChainAction.case_id)).where(
+                col(ChainAction.status) == ChainActionStatus.DONE,
+                col(ChainAction.kind).in_(["execute_award", "submit_panel_award"]),
+                col(Case.stage).in_([s.value for s in p.ENFORCEABLE_STAGES]))).all()
+        done = []
+        for action in rows:
+            self._after_chain(action)
+            done.append(action.case_id)
+        return done
+
     # -- the scheduler ---------------------------------------------------------------------
 
     def run_due(self, now: datetime | None = None) -> list[str]:

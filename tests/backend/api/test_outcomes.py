@@ -240,3 +240,28 @@ def test_failed_chain_action_is_kept_and_can_be_retried(world: World) -> None:
     assert done["status"] == "done" and done["txHash"]
     r = w.admin.post(f"/admin/chain-actions/{failed[0]['id']}/retry")
     assert r.status_code == 409
+
+
+def test_executed_award_is_recorded_even_if_the_first_attempt_broke(world: World) -> None:
+    w = world
+    to_awarded(w)
+    w.clock.advance(days=10, seconds=1)
+    w.tick()
+    executor = w.app.state.ctx.service.executor
+    real = executor.on_done
+
+    def broken(_action: object) -> None:
+        raise ConnectionError("database went away after the chain paid out (injected)")
+
+    executor.on_done = broken
+    ok(w.stranger.post(f"/cases/{w.case_id}/enforcement",
+                       json=w.stranger.plain("enforcement.requested")))
+    assert w.admin.case()["stage"] == "final"  # paid on-chain, not yet recorded
+    executor.on_done = real
+    w.tick()
+    assert w.admin.case()["stage"] == "enforced"
+    steps = [i for i in ok(w.admin.get(f"/cases/{w.case_id}/timeline")) if i["type"] == "step"]
+    assert [s["action"] for s in steps].count("enforcement.recorded") == 1
+    w.tick()  # idempotent
+    steps = [i for i in ok(w.admin.get(f"/cases/{w.case_id}/timeline")) if i["type"] == "step"]
+    assert [s["action"] for s in steps].count("enforcement.recorded") == 1
