@@ -139,7 +139,9 @@ def run_ours(items: list[tuple[Path, Path, str]], reader: AnchorReader,
     if workers <= 1:
         results = verify_batch(items)
     else:
-        step = -(-len(items) // workers)
+        # 8 ranges per worker: a worker that gets less CPU (a busy machine) takes fewer
+        # of them instead of finishing last
+        step = max(1, -(-len(items) // (workers * 8)))
         parts = [(i, min(i + step, len(items))) for i in range(0, len(items), step)]
         gc.freeze()  # the workers' collections then skip (and do not copy) our objects
         with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
