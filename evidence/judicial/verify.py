@@ -1108,6 +1108,11 @@ def _check_attestation(p: _Package) -> str:
     institution = p.order.institution
     if signer != institution:
         raise _CheckFailedError(f"signed by {signer}, not by the order's institution {institution}")
+    if set(data) != {"signer", "typedData", "signature"} or data.get("signer") != signer:
+        raise _CheckFailedError(
+            f"{fmt.ATTESTATION} names signer {data.get('signer')!r} with keys {sorted(data)}; "
+            f"expected exactly signer, typedData, signature, signed by {signer}"
+        )
     certificate = p.read(fmt.CERTIFICATE, max_size=16 << 20)
     if digest.hex().encode() not in certificate:
         raise _CheckFailedError(
