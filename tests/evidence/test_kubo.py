@@ -6,15 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import subprocess
-import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from multiformats import CID
 
 from evidence.ipfs import (
     CHUNK_SIZE,
@@ -30,53 +27,17 @@ from evidence.ipfs import (
     export_car,
     import_car,
 )
+from tests.ipfs_node import IpfsNode, running_ipfs_node
 
 ROOT = Path(__file__).resolve().parents[2]
-NODE_SCRIPT = ROOT / "scripts/ipfs-node.mjs"
 VECTORS = json.loads((ROOT / "tests/vectors/kubo_cids.json").read_text())["vectors"]
-
-
-class IpfsNode:
-    def __init__(self, url: str, repo: Path, process: subprocess.Popen[str]) -> None:
-        self.url = url
-        self.repo = repo
-        self.process = process
-
-    def block_file(self, cid: CID) -> Path:
-        """blockstore-fs names a block file by the base32 of its multihash (like flatfs)."""
-        key = LocalBlockstore(self.repo.parent / "layout", fsync=False).path_of(cid).stem
-        (path,) = self.repo.glob(f"*/*{key}.data")
-        return path
 
 
 @pytest.fixture(scope="module")
 def ipfs_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IpfsNode]:
     """A Helia node serving the kubo RPC API on 127.0.0.1, port chosen by the OS."""
-    base = tmp_path_factory.mktemp("ipfs")
-    repo, log = base / "repo", base / "node.log"
-    with open(log, "w") as stderr:  # a file, not a pipe: a full pipe would stall the node
-        process = subprocess.Popen(
-            ["node", str(NODE_SCRIPT), "--repo", str(repo), "--port", "0"],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True,
-        )
-    first_line: list[str] = []
-    assert process.stdout is not None
-    stdout = process.stdout
-    reader = threading.Thread(target=lambda: first_line.append(stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout=30)
-    try:
-        if not first_line or not first_line[0].startswith("listening on http://127.0.0.1:"):
-            raise RuntimeError(f"IPFS node did not start: {log.read_text()[-2000:]}")
-        yield IpfsNode(first_line[0].split()[-1], repo, process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        stdout.close()
+    with running_ipfs_node(tmp_path_factory.mktemp("ipfs")) as node:
+        yield node
 
 
 @pytest.fixture
