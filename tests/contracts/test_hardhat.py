@@ -151,39 +151,59 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _start_hardhat_node(tmp_path: Path, attempt: int) -> tuple[subprocess.Popen[bytes], int]:
+    """Start `hardhat node` on a free port and wait (up to 120 s on a loaded machine) for
+    its own "Started ... at http://127.0.0.1:<port>/" line, so another process that took the
+    port in the meantime (an anvil answers chain id 31337 too) is never mistaken for it.
+    Returns the process and port, or the process (exited) and 0 when the port was taken."""
+    port = _free_port()
+    log_path = tmp_path / f"node-{attempt}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            ["node", str(HARDHAT), "node", "--hostname", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=_hardhat_env(tmp_path),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    ready = f"at http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        text = log_path.read_text(errors="replace")
+        if ready in text:
+            return proc, port
+        if proc.poll() is not None:
+            assert "EADDRINUSE" in text, f"hardhat node exited:\n{text}"
+            return proc, 0
+        time.sleep(0.1)
+    _stop(proc)
+    pytest.fail(f"hardhat node did not start within 120 s:\n{log_path.read_text()}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
 @pytest.fixture
 def hardhat_node(tmp_path: Path) -> Iterator[Web3]:
-    port = _free_port()
-    log = (tmp_path / "node.log").open("wb")
-    proc = subprocess.Popen(
-        ["node", str(HARDHAT), "node", "--hostname", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=_hardhat_env(tmp_path),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    w3 = Web3(HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 30}))
+    for attempt in range(5):
+        proc, port = _start_hardhat_node(tmp_path, attempt)
+        if port:
+            break
+    else:
+        pytest.fail("hardhat node found its port taken 5 times in a row")
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, (tmp_path / "node.log").read_text()
-            try:
-                if w3.eth.chain_id:
-                    break
-            except Exception:
-                time.sleep(0.2)
-        else:
-            pytest.fail("hardhat node did not answer within 60 s")
-        yield w3
+        yield Web3(HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 60}))
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        log.close()
+        _stop(proc)
 
 
 def test_hardhat_node_runs_the_committed_contracts(hardhat_node: Web3) -> None:
