@@ -2,18 +2,21 @@
 
 ``run_demo(settings)`` (what ``chainarb demo`` and ``make demo`` run) composes the service
 on the embedded default (SQLite + local IPFS blockstore + the embedded chain, all in the
-data dir), serves it with uvicorn on a free 127.0.0.1 port in a background thread, and
-then acts only as clients do: each party, neutral, the institution's staff and the court
-holds its own key, signs in with ``personal_sign``, and signs every step as EIP-712 typed
-data (eth-account, the records of ``evidence.records``); parties send their own on-chain
-transactions (pay into escrow, deposit the guarantee, raise the dispute) from their own
-wallets. The server never sees a private key.
+data dir) or on what the settings name instead (``DATABASE_URL``,
+``CHAINARB_CHAIN_RPC_URL`` of a dev node, ``CHAINARB_IPFS_API_URL``), serves it with
+uvicorn on a free 127.0.0.1 port in a background thread, and then acts only as clients do:
+each party, neutral, the institution's staff and the court holds its own key, signs in with
+``personal_sign``, and signs every step as EIP-712 typed data (eth-account, the records of
+``evidence.records``); parties send their own on-chain transactions (pay into escrow,
+deposit the guarantee, raise the dispute) from their own wallets. The server never sees a
+private key.
 
 What the demo adds to the service, and only in the demo's own composition (never in
 ``chainarb serve``):
 
 * **Time control.** ``POST /demo/advance-time {"seconds": n}`` (institution admins only)
-  moves the embedded chain's block time forward (``evm_increaseTime`` + a mined block)
+  moves the chain's block time forward (``evm_increaseTime`` + a mined block: the
+  embedded chain, or a dev node such as anvil given by ``CHAINARB_CHAIN_RPC_URL``)
   and the service's injected clock by the same amount, so the objection window passes on
   both clocks. The service clock starts at the chain's latest block time: one clock for
   records, deadlines and blocks.
@@ -333,7 +336,7 @@ def _demo_router(handle: Any, clock: DemoClock) -> APIRouter:
 
     @router.post("/advance-time")
     def advance_time(body: AdvanceIn, _admin: AdminUser) -> dict[str, Any]:
-        """Move the embedded chain's block time and the service clock forward together."""
+        """Move the chain's block time and the service clock forward together."""
         block_time = handle.increase_time(body.seconds)
         clock.advance(body.seconds)
         clock.catch_up(datetime.fromtimestamp(block_time, UTC))
@@ -562,6 +565,12 @@ class _World:
         return sum(1 for leaf in leaves if leaf.batch_id in confirmed), len(leaves)
 
 
+def _chain_label(handle: Any) -> str:
+    if handle.embedded:
+        return f"the embedded chain {handle.chain_id}"
+    return f"the chain {handle.chain_id} at {handle.rpc_url}"
+
+
 def _chain_now(handle: Any) -> datetime:
     return datetime.fromtimestamp(int(handle.w3.eth.get_block("latest")["timestamp"]), UTC)
 
@@ -584,7 +593,9 @@ def run_demo(settings: Settings, *, console: Console | None = None,
         "anchor_interval_seconds": 0.0, "tsa_url": tsa_url, "tsa_cert_file": tsa.chain_pem})
     handle = open_chain(settings)
     try:
-        deployment = ensure_deployment(handle, settings, _deploy(settings))
+        # The demo deploys its own contracts on any node it is pointed at (a dev node such
+        # as anvil: it also needs evm_increaseTime), not only on the embedded chain.
+        deployment = ensure_deployment(handle, settings, _deploy(settings), allow_deploy=True)
         clock = DemoClock()
         clock.catch_up(_chain_now(handle))
         world = _World(settings=settings, handle=handle, deployment=deployment, clock=clock,
@@ -628,7 +639,7 @@ def _run(world: _World, tsa: LocalTsa) -> dict[str, Any]:
     app.include_router(_demo_router(handle, clock))
     world.app = app
     pr.step("setup", "institution 机构",
-            f"contracts on the embedded chain {handle.chain_id}: ArbitrationEscrow "
+            f"contracts on {_chain_label(handle)}: ArbitrationEscrow "
             f"{dep.escrow}, EvidenceAnchor {dep.anchor}, stablecoin {symbol} "
             f"({usdc.decimals()} decimals) {dep.token}; data dir {settings.data_dir}")
 
