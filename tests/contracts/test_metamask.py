@@ -50,7 +50,7 @@ def metamask_sign(jobs: list[tuple[LocalAccount, dict[str, Any]]]) -> list[dict[
         capture_output=True,
         text=True,
         cwd=ROOT,
-        timeout=60,
+        timeout=300,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr

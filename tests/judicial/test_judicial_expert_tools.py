@@ -78,7 +78,7 @@ def test_npm_merkle_tree_and_eth_sig_util_agree(case: Case, extracted: Path) -> 
         capture_output=True,
         text=True,
         check=True,
-        timeout=60,
+        timeout=300,
     )
     out = json.loads(proc.stdout)
     assert out["proofs"] and all(out["proofs"])

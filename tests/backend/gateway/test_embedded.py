@@ -73,7 +73,7 @@ _WRITER = textwrap.dedent(
 
 def _write(data_dir: Path, mode: str) -> dict:
     out = subprocess.run([sys.executable, "-c", _WRITER, str(data_dir), mode],
-                         capture_output=True, text=True, timeout=60)
+                         capture_output=True, text=True, timeout=300)
     assert out.stdout, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -147,7 +147,7 @@ def test_second_process_attaches_to_the_running_node(tmp_path: Path) -> None:
             """
         )
         out = subprocess.run([sys.executable, "-c", code, str(tmp_path), tx.to_0x_hex()],
-                             capture_output=True, text=True, timeout=60, check=True)
+                             capture_output=True, text=True, timeout=300, check=True)
         assert out.stdout.split() == [owner.rpc_url, "False", "7"]
         # the attached process closing did not stop the owner's node
         assert owner.w3.eth.get_transaction(tx)["value"] == 7
@@ -241,7 +241,7 @@ def test_process_exit_stops_the_node(tmp_path: Path) -> None:
         """  # no close(): atexit must stop it
     )
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
-                         text=True, timeout=60, check=True)
+                         text=True, timeout=300, check=True)
     _wait_gone(int(out.stdout.strip()))
     assert not (tmp_path / "chain" / "node.json").exists()
     assert signal.SIGTERM  # anvil exited by our SIGTERM, state dumped:
@@ -269,7 +269,7 @@ def test_an_orphaned_node_is_stopped_and_its_state_kept(tmp_path: Path) -> None:
         """
     )
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
-                         text=True, timeout=60, check=True)
+                         text=True, timeout=300, check=True)
     tx, pid = out.stdout.split()
     os.kill(int(pid), 0)  # still running, orphaned
     try:
