@@ -7,7 +7,7 @@ function of its inputs so the tests can hold it to the header grammar.
 
 from __future__ import annotations
 
-__all__ = ["LANGS", "STAGES", "T", "negotiate", "text"]
+__all__ = ["LANGS", "STAGES", "UI", "T", "negotiate", "text", "ui"]
 
 LANGS = ("en", "zh-Hans")
 
@@ -139,3 +139,125 @@ STAGES: dict[str, dict[str, str]] = {
 
 def text(key: str, lang: str) -> str:
     return T[key][lang]
+
+
+# The case page's actions: labels, and the API's error codes as the user reads them.
+UI: dict[str, dict[str, str]] = {
+    "your_steps": {"en": "What you can do now", "zh-Hans": "您现在可以办理的步骤"},
+    "nothing_now": {"en": "Nothing for you to sign at this stage.",
+                    "zh-Hans": "本阶段暂无需要您签署的步骤。"},
+    "other_steps": {"en": "Also open to you (through the API):",
+                    "zh-Hans": "您还可以（通过 API）办理："},
+    "make_offer": {"en": "Make a settlement offer", "zh-Hans": "提出和解要约"},
+    "to_buyer_label": {"en": "Refund to the buyer (tUSD)", "zh-Hans": "退还买方金额（tUSD）"},
+    "amount_hint": {"en": "Up to {amount}, at most 6 decimals; the rest goes to the seller.",
+                    "zh-Hans": "最多 {amount}，最多 6 位小数；其余支付卖方。"},
+    "compensation_label": {"en": "Compensation from the guarantee (tUSD)",
+                           "zh-Hans": "保证金赔偿（tUSD）"},
+    "compensation_hint": {"en": "Up to {amount}.", "zh-Hans": "最多 {amount}。"},
+    "days_label": {"en": "Open for (days)", "zh-Hans": "有效期（天）"},
+    "sign_offer": {"en": "Sign and send offer", "zh-Hans": "签署并发送要约"},
+    "offer_terms": {"en": "Buyer {buyer} · seller {seller} · compensation {comp} tUSD",
+                    "zh-Hans": "买方 {buyer} · 卖方 {seller} · 赔偿 {comp} tUSD"},
+    "expires": {"en": "expires", "zh-Hans": "到期"},
+    "your_offer": {"en": "Your open offer", "zh-Hans": "您的有效要约"},
+    "withdraw_offer": {"en": "Sign and withdraw offer", "zh-Hans": "签署并撤回要约"},
+    "offer_to_you": {"en": "Offer from the other party", "zh-Hans": "对方的和解要约"},
+    "accept_offer": {"en": "Sign and accept offer", "zh-Hans": "签署并接受要约"},
+    "upload_evidence": {"en": "Upload evidence", "zh-Hans": "上传证据"},
+    "kind_label": {"en": "Kind of evidence", "zh-Hans": "证据类别"},
+    "file_label": {"en": "File", "zh-Hans": "文件"},
+    "file_hint": {"en": "Encrypted and stored in IPFS; you sign its commitment.",
+                  "zh-Hans": "文件将加密后存入 IPFS；您签署其承诺值。"},
+    "sign_upload": {"en": "Upload and sign", "zh-Hans": "上传并签署"},
+    "kind_photo": {"en": "Photo", "zh-Hans": "照片"},
+    "kind_invoice": {"en": "Invoice", "zh-Hans": "发票"},
+    "kind_contract": {"en": "Contract", "zh-Hans": "合同"},
+    "kind_communication": {"en": "Communication", "zh-Hans": "往来沟通记录"},
+    "kind_video": {"en": "Video", "zh-Hans": "视频"},
+    "kind_tracking_record": {"en": "Tracking record", "zh-Hans": "物流跟踪记录"},
+    "kind_delivery_confirmation": {"en": "Delivery confirmation", "zh-Hans": "签收确认"},
+    "kind_inspection_report": {"en": "Inspection report", "zh-Hans": "检验报告"},
+    "kind_other": {"en": "Other", "zh-Hans": "其他"},
+    "agree_title": {"en": "Agree to arbitrate", "zh-Hans": "同意仲裁"},
+    "agree_text": {"en": "You agree that an arbitrator decides this dispute with a binding "
+                         "award.", "zh-Hans": "您同意由仲裁员以具有约束力的裁决解决本争议。"},
+    "sign_agree": {"en": "Sign the arbitration agreement", "zh-Hans": "签署仲裁协议"},
+    "answer_title": {"en": "Answer the claim", "zh-Hans": "提交答辩"},
+    "answer_label": {"en": "Your answer (document)", "zh-Hans": "答辩书（文件）"},
+    "sign_answer": {"en": "Sign and submit answer", "zh-Hans": "签署并提交答辩"},
+    "objection_title": {"en": "Object to the award", "zh-Hans": "对裁决提出异议"},
+    "reasons_label": {"en": "Your reasons", "zh-Hans": "异议理由"},
+    "sign_objection": {"en": "Sign and object", "zh-Hans": "签署并提出异议"},
+    "close_title": {"en": "Close the record", "zh-Hans": "终结审理"},
+    "close_text": {"en": "No further evidence will be accepted.",
+                   "zh-Hans": "此后不再接受新的证据。"},
+    "sign_close": {"en": "Sign and close the record", "zh-Hans": "签署并终结审理"},
+    "signing": {"en": "Waiting for your wallet…", "zh-Hans": "等待钱包签名…"},
+    "done": {"en": "Done. Stage:", "zh-Hans": "已完成。当前阶段："},
+    "refresh": {"en": "Refresh the page", "zh-Hans": "刷新页面"},
+    "left": {"en": "{d} d {h}:{m}:{s} left", "zh-Hans": "剩余 {d} 天 {h}:{m}:{s}"},
+    "passed": {"en": "deadline passed", "zh-Hans": "期限已过"},
+    "err_unknown": {"en": "The step was not accepted.", "zh-Hans": "该步骤未被接受。"},
+    "err_amount_required": {"en": "Enter an amount.", "zh-Hans": "请输入金额。"},
+    "err_amount_format": {"en": "Enter the amount as digits with an optional decimal point, "
+                                "e.g. 48.5 (no signs, spaces or thousands separators).",
+                          "zh-Hans": "请以数字输入金额，可带小数点，例如 48.5"
+                                     "（不含符号、空格或千位分隔符）。"},
+    "err_amount_decimals": {"en": "At most 6 decimals (the token's smallest unit).",
+                            "zh-Hans": "最多 6 位小数（代币的最小单位）。"},
+    "err_amount_too_large": {"en": "The refund cannot exceed the escrowed amount.",
+                             "zh-Hans": "退款金额不能超过托管金额。"},
+    "err_compensation_too_large": {"en": "The compensation cannot exceed the guarantee.",
+                                   "zh-Hans": "赔偿金额不能超过保证金。"},
+    "err_days_range": {"en": "Choose between 1 and 30 days.", "zh-Hans": "请选择 1 至 30 天。"},
+    "err_file_required": {"en": "Choose a file first.", "zh-Hans": "请先选择文件。"},
+    "err_reasons_required": {"en": "Give your reasons.", "zh-Hans": "请填写理由。"},
+    "err_no_wallet": {"en": "No wallet found in this browser.",
+                      "zh-Hans": "此浏览器中未发现钱包。"},
+    "err_other_account": {"en": "Your wallet's account is not the one signed in here; "
+                                "switch accounts or sign in again.",
+                          "zh-Hans": "钱包当前账户与登录账户不一致；请切换账户或重新登录。"},
+    "err_wallet_refused": {"en": "Your wallet did not sign; nothing was sent.",
+                           "zh-Hans": "钱包未签名；未发送任何内容。"},
+    "err_commitment_mismatch": {"en": "The service offered a commitment that is not of your "
+                                      "file; nothing was signed.",
+                                "zh-Hans": "服务提供的承诺值与您的文件不符；未签署。"},
+    "err_stale_sequence": {"en": "Someone else acted on this case first. Refresh the page "
+                                 "to see the new state, then try again.",
+                           "zh-Hans": "其他人已先对本案办理了步骤。请刷新页面查看最新状态后重试。"},
+    "err_duplicate_action": {"en": "This step was already taken. Refresh the page.",
+                             "zh-Hans": "该步骤已办理。请刷新页面。"},
+    "err_wrong_stage": {"en": "This step is not open at the case's current stage.",
+                        "zh-Hans": "案件当前阶段不能办理此步骤。"},
+    "err_wrong_actor": {"en": "You may not take this step.", "zh-Hans": "您无权办理此步骤。"},
+    "err_case_closed": {"en": "The case is closed.", "zh-Hans": "案件已终结。"},
+    "err_deadline_passed": {"en": "The deadline for this step has passed.",
+                            "zh-Hans": "此步骤的期限已过。"},
+    "err_unknown_offer": {"en": "That offer no longer exists.", "zh-Hans": "该要约已不存在。"},
+    "err_invalid_command": {"en": "The service refused the step's content.",
+                            "zh-Hans": "服务拒绝了该步骤的内容。"},
+    "err_invalid_signature": {"en": "The signature is not valid.", "zh-Hans": "签名无效。"},
+    "err_malleable_signature": {"en": "The signature is not valid.", "zh-Hans": "签名无效。"},
+    "err_wrong_signer": {"en": "The record was signed by another account.",
+                         "zh-Hans": "该记录由其他账户签署。"},
+    "err_replay": {"en": "The record belongs to another case or deployment.",
+                   "zh-Hans": "该记录属于其他案件或部署。"},
+    "err_auth_required": {"en": "Your session has ended; sign in again.",
+                          "zh-Hans": "登录已失效；请重新登录。"},
+    "err_access_denied": {"en": "You have no access to this.", "zh-Hans": "您无权访问。"},
+    "err_bad_submission": {"en": "The service refused the submission.",
+                           "zh-Hans": "服务拒绝了此次提交。"},
+    "err_payload_mismatch": {"en": "The signed content does not match what was sent.",
+                             "zh-Hans": "签署的内容与发送的内容不一致。"},
+    "err_upload_too_large": {"en": "The file is too large.", "zh-Hans": "文件过大。"},
+    "err_unsupported_media_type": {"en": "This kind of file is not accepted.",
+                                   "zh-Hans": "不接受此类文件。"},
+    "err_body_too_large": {"en": "The request is too large.", "zh-Hans": "请求过大。"},
+    "err_http_500": {"en": "The service failed; try again later.",
+                     "zh-Hans": "服务出错；请稍后重试。"},
+}
+
+
+def ui(key: str, lang: str) -> str:
+    return UI[key][lang]

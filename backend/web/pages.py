@@ -32,6 +32,8 @@ from backend.services import views
 from backend.services.auth import authenticate
 from backend.services.errors import ServiceError
 
+from .actions import actions_section, case_data
+from .actions import router as actions_router
 from .i18n import LANGS, STAGES, negotiate, text
 
 __all__ = ["COOKIE", "router"]
@@ -106,6 +108,18 @@ padding:.1rem .7rem;font-weight:600}.muted{color:#6b7280}.amount{font-variant-nu
 tabular-nums;text-align:right}button{background:#17324d;color:#fff;border:0;
 border-radius:6px;padding:.5rem 1rem;font-size:1rem;cursor:pointer}
 .error{color:#a40000}
+form.step{border-top:1px solid #eef0f4;padding:.6rem 0 .4rem}form.step:first-of-type{border-top:0}
+form.step h3{font-size:1rem;margin:.2rem 0 .5rem}.field{display:flex;flex-direction:column;
+gap:.2rem;margin-bottom:.6rem;max-width:28rem}.field label{font-weight:600}
+.field input,.field select,.field textarea{font:inherit;padding:.4rem .5rem;border:1px solid
+#b8c0cc;border-radius:6px}.field small{font-size:.85rem}
+button:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible,
+a:focus-visible{outline:3px solid #f0a500;outline-offset:2px}
+button:disabled{opacity:.6;cursor:wait}.result{margin:.5rem 0 0;min-height:1.2em}
+.result.ok{color:#0a6b2d}.result.error{color:#a40000}.result.pending{color:#5a6475}
+.result .refresh{margin-left:.5rem;background:#fff;color:#17324d;border:1px solid #17324d;
+padding:.2rem .6rem;font-size:.9rem}.countdown{color:#8a4b00;font-weight:600;
+margin-left:.4rem}.countdown.passed{color:#a40000}.offer-terms{margin:.2rem 0 .5rem}
 """
 
 _TIME_SCRIPT = """
@@ -403,10 +417,15 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
             f'<code>{_e(_short(view["caseId"]))}</code></h1>'
             f'<p>{_e(text("stage", lang))}: {_stage(view["stage"], lang)} · '
             f'{_e(text("order", lang))} {_e(view["orderId"])} · '
-            f'{_e(text("deadline", lang))}: {_time(view.get("deadline"))}</p></section>')
-    body = (head + _parties(view, lang) + _timeline(items, lang) + _evidence(view, lang)
+            f'{_e(text("deadline", lang))}: {_time(view.get("deadline"))}'
+            + (f' <span class="countdown" data-countdown="{_e(view["deadline"])}"></span>'
+               if view.get("deadline") else "") + "</p></section>")
+    actions = actions_section(case_data(request, view, viewer, lang), lang)
+    body = (head + actions + _parties(view, lang) + _timeline(items, lang) + _evidence(view, lang)
             + _award(view, lang) + _anchor_table(_anchors(request, case_id), lang))
     return _page(request, lang, f'{text("case", lang)} {_short(case_id)}', body, viewer)
 
+
+router.include_router(actions_router)
 
 assert set(LANGS) == {"en", "zh-Hans"}

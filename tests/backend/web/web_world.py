@@ -27,6 +27,7 @@ from evidence.ipfs import MemoryBlockstore
 CHAIN_ID = 31_415_926
 ESCROW = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 ORDER_ID = 42
+ORDER_2 = 43  # a second case, left in negotiation for the action tests
 AMOUNT = 480_000_000
 GUARANTEE = 200_000_000
 ROOT = "0x" + "ab" * 32
@@ -43,6 +44,7 @@ class WebWorld:
     app: Any
     case_id: str
     clients: dict[str, Client]
+    case2: str = ""
 
     def token(self, who: str) -> str:
         return self.clients[who].token
@@ -59,6 +61,10 @@ def web_world(tmp_path: Path) -> Iterator[WebWorld]:
     keys = {n: key(n) for n in ("buyer", "seller", "admin", "mediator", "stranger")}
     fake = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
     fake.add_order(OrderInfo(order_id=ORDER_ID, buyer=keys["buyer"].address,
+                             seller=keys["seller"].address, amount=AMOUNT,
+                             token="0x" + "11" * 20, institution=institution, status="Paid",
+                             case_id="0x" + "00" * 32, guarantee=GUARANTEE))
+    fake.add_order(OrderInfo(order_id=ORDER_2, buyer=keys["buyer"].address,
                              seller=keys["seller"].address, amount=AMOUNT,
                              token="0x" + "11" * 20, institution=institution, status="Paid",
                              case_id="0x" + "00" * 32, guarantee=GUARANTEE))
@@ -92,7 +98,10 @@ def web_world(tmp_path: Path) -> Iterator[WebWorld]:
         _upload(seller, case_id, "invoice", "secret-terms.txt", "text/plain",
                 b"confidential price list for the mediator only\n")
         _anchor_everything(app, case_id)
-        yield WebWorld(running.base_url, app, case_id, c)
+        case2 = buyer.post("/cases", {"orderId": str(ORDER_2)})["caseId"]
+        buyer.post(f"/cases/{case2}/filing", buyer.plain(case2, "case.filed", {
+            **filing, "orderId": str(ORDER_2)}))
+        yield WebWorld(running.base_url, app, case_id, c, case2)
 
 
 def _anchor_everything(app: Any, case_id: str) -> None:

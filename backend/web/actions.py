@@ -1,0 +1,231 @@
+"""The case page's actions: forms for the steps the viewer may sign now, and the page's
+way to the API.
+
+Why a proxy (``/ui/api/…``): the session token lives in an HttpOnly cookie the page's script
+cannot read (so an injected script cannot steal it either); the proxy adds it as the
+``Authorization`` header and hands the request to the API in-process, so every check, limit
+and error code is the API's own. It only forwards ``cases/…`` paths and requires the
+``X-Chainarb-UI`` header on writes (with the SameSite=Strict cookie: no cross-site forms).
+
+The forms are rendered here from the case view's ``allowedSteps``; ``actions.js`` builds
+each record's EIP-712 typed data from docs/evidence.md, has the wallet sign it and posts it.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from sqlmodel import col, select
+
+from backend.db.models import Step
+from evidence.records import Domain, Settlement
+
+from .i18n import STAGES, UI, ui
+
+__all__ = ["DECIMALS", "actions_section", "case_data", "router"]
+
+DECIMALS = 6
+JS = (Path(__file__).parent / "actions.js").read_text(encoding="utf-8")
+EVIDENCE_KINDS = ("photo", "video", "invoice", "contract", "communication", "tracking_record",
+                  "delivery_confirmation", "inspection_report", "other")
+
+router = APIRouter(include_in_schema=False)  # mounted under /ui by pages.router
+
+
+@router.get("/static/actions.js")
+def actions_js() -> Response:
+    return Response(JS, media_type="text/javascript; charset=utf-8",
+                    headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+
+
+@router.api_route("/api/{path:path}", methods=["GET", "POST"])
+async def proxy(request: Request, path: str) -> Response:
+    """Forward one API call of the page with the cookie's token (see the module doc)."""
+    from .pages import COOKIE
+
+    if not path.startswith("cases/") or ".." in path:
+        return JSONResponse({"code": "not_found", "detail": "the page may call cases/… only"},
+                            status_code=404)
+    if request.method != "GET" and request.headers.get("x-chainarb-ui") != "1":
+        return JSONResponse({"code": "access_denied", "detail": "missing X-Chainarb-UI"},
+                            status_code=403)
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return JSONResponse({"code": "auth_required", "detail": "sign in first"},
+                            status_code=401)
+    headers = {"Authorization": f"Bearer {token}"}
+    for name in ("content-type", "content-length"):
+        if name in request.headers:
+            headers[name] = request.headers[name]
+    transport = httpx.ASGITransport(app=request.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://chainarb.ui",
+                                 timeout=120) as client:
+        upstream = await client.request(request.method, "/" + path,
+                                        params=request.query_params, headers=headers,
+                                        content=request.stream())
+    return Response(upstream.content, status_code=upstream.status_code,
+                    media_type=upstream.headers.get("content-type"))
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _award_record_hash(request: Request, case_id: str) -> str | None:
+    """The record hash of the award an objection names (the last ``award.*`` step's
+    payloadHash is the carried ``Award`` record's hash)."""
+    ctx = request.app.state.ctx
+    with ctx.sessions() as session:
+        steps = session.exec(select(Step).where(col(Step.case_id) == case_id)
+                             .order_by(col(Step.sequence).desc())).all()
+    for s in steps:
+        if s.kind in ("award.issued", "award.panel_signed"):
+            return str(s.record["message"]["payloadHash"])
+    return None
+
+
+def _offers(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Open offers by id, each with the ``Settlement`` record hash an acceptance names."""
+    domain = Domain.from_json_obj(view["domain"])
+    out: dict[str, dict[str, Any]] = {}
+    for o in view.get("offers") or []:
+        if o.get("withdrawn"):
+            continue
+        a = o["allocation"]
+        alloc = {"toBuyer": str(a["to_buyer"]), "toSeller": str(a["to_seller"]),
+                 "compensation": str(a["compensation"])}
+        s = Settlement(order_id=int(view["orderId"]), case_id=view["caseId"],
+                       to_buyer=int(a["to_buyer"]), to_seller=int(a["to_seller"]),
+                       compensation=int(a["compensation"]))
+        out[o["offer_id"]] = {"offerId": o["offer_id"], "madeBy": o["made_by"],
+                              "acceptedBy": list(o.get("accepted_by") or []),
+                              "expiresAt": o.get("expires_at"), "allocation": alloc,
+                              "settlementHash": "0x" + s.digest(domain).hex()}
+    return out
+
+
+def case_data(request: Request, view: dict[str, Any], viewer: str, lang: str) -> dict[str, Any]:
+    """What the page's script needs to sign the next step (embedded as JSON)."""
+    ctx = request.app.state.ctx
+    allowed = view.get("allowedSteps") or []
+    return {
+        "caseId": view["caseId"], "orderId": view["orderId"], "viewer": viewer,
+        "amount": view["amount"], "guarantee": view["guarantee"], "decimals": DECIMALS,
+        "nextSequence": view["nextSequence"], "prevHash": view["prevHash"],
+        "domain": view["domain"], "allowedSteps": allowed,
+        "serverNow": int(ctx.clock().timestamp()),
+        "offers": _offers(view),
+        "awardRecordHash": (_award_record_hash(request, view["caseId"])
+                            if "Objection" in allowed else None),
+        "messages": {**{k: v[lang] for k, v in UI.items()},
+                     "stages": {k: v[lang] for k, v in STAGES.items()}},
+    }
+
+
+def _amount(units: str) -> str:
+    v = int(units)
+    return f"{v // 10**DECIMALS}.{v % 10**DECIMALS:0{DECIMALS}d}"
+
+
+def _form(step: str, title: str, inner: str, button: str, lang: str, idx: str = "") -> str:
+    fid = f"step-{step}{idx}"
+    return (f'<form class="step" data-step="{step}" id="{fid}" novalidate '
+            f'aria-labelledby="{fid}-h"><h3 id="{fid}-h">{_e(title)}</h3>{inner}'
+            f'<button type="submit">{_e(button)}</button>'
+            f'<p class="result" role="status" aria-live="polite"></p></form>')
+
+
+def _field(fid: str, name: str, label: str, control: str, hint: str = "") -> str:
+    hint_html = (f'<small id="{fid}-{name}-hint" class="muted">{_e(hint)}</small>'
+                 if hint else "")
+    described = f' aria-describedby="{fid}-{name}-hint"' if hint else ""
+    return (f'<div class="field"><label for="{fid}-{name}">{_e(label)}</label>'
+            + control.replace("{id}", f'id="{fid}-{name}" name="{name}"{described}')
+            + hint_html + "</div>")
+
+
+def actions_section(data: dict[str, Any], lang: str) -> str:
+    """The forms for what the viewer may do now; nothing at all for a reader."""
+    allowed = set(data["allowedSteps"])
+    viewer = data["viewer"].lower()
+    forms: list[str] = []
+    amount = _amount(data["amount"])
+    if "SettlementOffer" in allowed:
+        fid = "step-offer"
+        inner = (_field(fid, "toBuyer", ui("to_buyer_label", lang),
+                        '<input {id} type="text" inputmode="decimal" autocomplete="off" '
+                        'required>', ui("amount_hint", lang).format(amount=amount))
+                 + _field(fid, "compensation", ui("compensation_label", lang),
+                          '<input {id} type="text" inputmode="decimal" autocomplete="off" '
+                          'value="0">',
+                          ui("compensation_hint", lang).format(
+                              amount=_amount(data["guarantee"])))
+                 + _field(fid, "days", ui("days_label", lang),
+                          '<input {id} type="number" min="1" max="30" step="1" value="2" '
+                          'required>'))
+        forms.append(_form("offer", ui("make_offer", lang), inner, ui("sign_offer", lang),
+                           lang))
+    for i, (oid, o) in enumerate(data["offers"].items()):
+        a = o["allocation"]
+        terms = ui("offer_terms", lang).format(buyer=_amount(a["toBuyer"]),
+                                               seller=_amount(a["toSeller"]),
+                                               comp=_amount(a["compensation"]))
+        summary = (f'<p class="offer-terms">{_e(terms)}'
+                   + (f' · {_e(ui("expires", lang))} <time datetime="{_e(o["expiresAt"])}">'
+                      f'{_e(o["expiresAt"])}</time> <span class="countdown" '
+                      f'data-countdown="{_e(o["expiresAt"])}"></span>'
+                      if o.get("expiresAt") else "") + "</p>"
+                   f'<input type="hidden" name="offerId" value="{_e(oid)}">')
+        mine = o["madeBy"].lower() == viewer
+        if mine and "offer.withdrawn" in allowed:
+            forms.append(_form("withdraw", ui("your_offer", lang), summary,
+                               ui("withdraw_offer", lang), lang, f"-{i}"))
+        elif not mine and viewer not in [x.lower() for x in o["acceptedBy"]] \
+                and "offer.accepted" in allowed:
+            forms.append(_form("accept", ui("offer_to_you", lang), summary,
+                               ui("accept_offer", lang), lang, f"-{i}"))
+    if "EvidenceSubmission" in allowed:
+        fid = "step-evidence"
+        options = "".join(f'<option value="{k}">{_e(ui("kind_" + k, lang))}</option>'
+                          for k in EVIDENCE_KINDS)
+        inner = (_field(fid, "kind", ui("kind_label", lang), f"<select {{id}}>{options}</select>")
+                 + _field(fid, "file", ui("file_label", lang), '<input {id} type="file" required>',
+                          ui("file_hint", lang)))
+        forms.append(_form("evidence", ui("upload_evidence", lang), inner,
+                           ui("sign_upload", lang), lang))
+    if "arbitration.agreed" in allowed:
+        forms.append(_form("agree", ui("agree_title", lang),
+                           f'<p>{_e(ui("agree_text", lang))}</p>', ui("sign_agree", lang), lang))
+    if "answer.submitted" in allowed:
+        inner = _field("step-answer", "document", ui("answer_label", lang),
+                       '<input {id} type="file" required>')
+        forms.append(_form("answer", ui("answer_title", lang), inner, ui("sign_answer", lang),
+                           lang))
+    if "Objection" in allowed and data.get("awardRecordHash"):
+        inner = _field("step-objection", "reasons", ui("reasons_label", lang),
+                       '<textarea {id} rows="4" required></textarea>')
+        forms.append(_form("objection", ui("objection_title", lang), inner,
+                           ui("sign_objection", lang), lang))
+    if "record.closed" in allowed:
+        forms.append(_form("close", ui("close_title", lang),
+                           f'<p>{_e(ui("close_text", lang))}</p>', ui("sign_close", lang), lang))
+    handled = {"SettlementOffer", "offer.accepted", "offer.withdrawn", "EvidenceSubmission",
+               "arbitration.agreed", "answer.submitted", "Objection", "record.closed"}
+    others = sorted(allowed - handled)
+    note = (f'<p class="muted" id="other-steps">{_e(ui("other_steps", lang))} '
+            + ", ".join(f"<code>{_e(o)}</code>" for o in others) + "</p>") if others else ""
+    if not forms and not note:
+        body = f'<p class="muted">{_e(ui("nothing_now", lang))}</p>'
+    else:
+        body = "".join(forms) + note
+    blob = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+    return (f'<section id="actions" aria-labelledby="actions-h"><h2 id="actions-h">'
+            f'{_e(ui("your_steps", lang))}</h2>{body}</section>'
+            f'<script type="application/json" id="case-data">{blob}</script>'
+            '<script src="/ui/static/actions.js" defer></script>')
