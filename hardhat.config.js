@@ -4,9 +4,9 @@
 // Why the subtask override: Hardhat normally downloads a native solc build list and binary;
 // these machines reach only the npm and PyPI registries, so we hand it the solcjs module
 // that `npm ci` installed. The compiler settings mirror scripts/compile.py (solc 0.8.30,
-// cancun, optimizer 200 runs), so both produce the same bytecode (tests/contracts/test_hardhat.py
-// compares them modulo the metadata hash, which differs because the source layout and
-// remappings in the metadata differ).
+// cancun, optimizer 200 runs) and both name OpenZeppelin's files @openzeppelin/... (compile.py
+// finds them with --include-path node_modules, no remapping), so both produce byte-identical
+// bytecode, metadata hash included (tests/contracts/test_hardhat.py).
 "use strict";
 const path = require("path");
 const { subtask } = require("hardhat/config");

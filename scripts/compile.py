@@ -4,7 +4,9 @@
 Why a script of our own: no native solc installs offline here, so py-solc-x drives
 scripts/solc.js (a solc look-alike over the npm `solc` package). The settings below are the
 single source of truth for how chainarb's bytecode is made; the same sources compile under
-Hardhat with the same settings.
+Hardhat with the same settings to byte-identical bytecode, metadata hash included
+(tests/contracts/test_hardhat.py): OpenZeppelin is found through `--include-path node_modules`
+with the repository as base path, not through a remapping.
 
     .venv/bin/python scripts/compile.py          # (re)write contracts/artifacts/*.json
     .venv/bin/python scripts/compile.py --check  # exit 1 if the committed files are stale
@@ -28,11 +30,14 @@ SOLC_VERSION = "0.8.30"
 CONTRACTS = ROOT / "contracts"
 ARTIFACTS = CONTRACTS / "artifacts"
 EVIDENCE_ABI = ROOT / "evidence" / "abi" / "EvidenceAnchor.json"
+# Imports such as "@openzeppelin/contracts/..." are looked up here and keep that source unit
+# name, exactly as Hardhat names them; a remapping would rename them node_modules/@openzeppelin/...
+# in the metadata and so change the metadata hash at the end of the bytecode.
+NODE_MODULES = ROOT / "node_modules"
 
 SETTINGS: dict[str, Any] = {
     "evmVersion": "cancun",
     "optimizer": {"enabled": True, "runs": 200},
-    "remappings": ["@openzeppelin/=node_modules/@openzeppelin/"],
     "metadata": {"bytecodeHash": "ipfs"},
     "outputSelection": {
         "contracts/**": {
@@ -60,9 +65,16 @@ def compile_all() -> dict[str, str]:
         "sources": srcs,
         "settings": {**SETTINGS, "outputSelection": selection},
     }
-    out = solcx.compile_standard(
-        standard_input, solc_binary=str(SOLC), base_path=str(ROOT), allow_paths=[str(ROOT)]
-    )
+    # solcx.compile_standard has no include_path; its wrapper passes any flag through.
+    stdout = solcx.wrapper.solc_wrapper(
+        solc_binary=SOLC,
+        stdin=json.dumps(standard_input),
+        standard_json=True,
+        base_path=ROOT,
+        include_path=NODE_MODULES,
+        allow_paths=ROOT,
+    )[0]
+    out = json.loads(stdout)
     errors = [e for e in out.get("errors", []) if e.get("severity") == "error"]
     if errors:
         raise SystemExit("\n".join(e["formattedMessage"] for e in errors))
