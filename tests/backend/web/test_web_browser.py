@@ -52,14 +52,15 @@ def test_sign_in_and_case_page_in_both_languages(world: WebWorld, tmp_path: Path
     assert out["listHeading"] == "Your cases" and out["listLinks"] == 1
     en = out["en"]
     assert en["stage"] == "facilitated settlement"
-    assert en["headings"] == ["What you can do now", "Parties and neutrals", "Timeline", "Evidence", "Award",
-                              "On-chain anchors"]
+    assert en["headings"] == ["What you can do now", "Parties and neutrals", "Timeline",
+                              "Evidence", "Award", "On-chain anchors"]
     assert en["steps"] == 4 and en["evidenceRows"] == 1
     # The page shows times in the browser's zone (de-DE, Europe/Berlin), not the UTC text.
     assert en["firstTimeIso"].endswith("Z") and en["firstTime"] != en["firstTimeIso"]
     zh = out["zh"]
     assert zh["lang"] == "zh-Hans" and zh["stage"] == "调解"
-    assert zh["headings"] == ["您现在可以办理的步骤", "当事人与中立人", "程序时间线", "证据", "裁决", "链上存证"]
+    assert zh["headings"] == ["您现在可以办理的步骤", "当事人与中立人", "程序时间线", "证据",
+                              "裁决", "链上存证"]
     assert "未发现钱包" in out["noWallet"]
     assert not [m for m in out["console"] if m.startswith(("error", "pageerror"))], out
     for name in ("case-en.png", "case-zh.png"):

@@ -1,0 +1,90 @@
+"""The case page's actions in chromium: each party signs with its own wallet stand-in.
+
+Covers: forms for the allowed steps only; an invalid amount refused in the page in English
+and Chinese with nothing sent or signed; evidence uploaded through the page (upload, sign
+the API's typed data, submit) and listed; an offer made in one tab while another is stale
+(the stale tab gets the ``stale_sequence`` message and a refresh button, and the retry
+succeeds); the other party accepts the offer and the case is settled (read back from the
+API, with the exact base-unit allocation).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from test_web_browser import _chromium
+from web_world import WebWorld, key
+
+pytestmark = pytest.mark.node
+
+HERE = Path(__file__).parent
+ROOT = HERE.parents[2]
+
+
+def test_parties_act_through_the_page(world: WebWorld, tmp_path: Path) -> None:
+    chromium = _chromium()
+    out_dir = HERE / "screenshots" if os.environ.get("CHAINARB_KEEP_SCREENSHOTS") else tmp_path
+    out_dir.mkdir(exist_ok=True)
+    done = subprocess.run(
+        ["node", str(HERE / "actions.cjs"), world.base, world.case2,
+         "0x" + bytes(key("buyer").key).hex(), "0x" + bytes(key("seller").key).hex(),
+         str(out_dir)],
+        cwd=ROOT, env={**os.environ, "CHROMIUM": chromium}, capture_output=True, text=True,
+        timeout=240, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    print(json.dumps(out, ensure_ascii=False, indent=1))
+
+    assert out["buyerForms"] == ["offer", "evidence", "agree"]
+    assert out["labelled"] == 1
+    assert out["countdown"].endswith("left") and " d " in out["countdown"]
+    # Invalid amounts: localised, nothing sent, nothing signed.
+    assert "error" in out["invalidEn"]["cls"]
+    assert out["invalidEn"]["text"].startswith("Enter the amount as digits")
+    assert out["tooLargeEn"]["text"] == "The refund cannot exceed the escrowed amount."
+    assert out["invalidZh"]["text"] == "最多 6 位小数（代币的最小单位）。"
+    assert out["invalidSent"] == 0 and out["invalidSigned"] == 0
+    # Evidence.
+    assert "ok" in out["upload"]["cls"], out["upload"]
+    assert out["evidenceAfter"] == out["evidenceBefore"] + 1
+    assert "communication" in out["evidenceKinds"]
+    # The stale tab.
+    assert "ok" in out["offer"]["cls"], out["offer"]
+    assert "error" in out["stale"]["cls"]
+    assert out["stale"]["text"].startswith("Someone else acted on this case first.")
+    assert out["staleRefresh"] == 1
+    assert "withdraw" in out["buyerFormsAfterOffer"]
+    assert "ok" in out["retry"]["cls"], out["retry"]
+    assert out["buyerSigned"] == ["EvidenceSubmission", "SettlementOffer", "Settlement",
+                                  "ProceduralStep", "ProceduralStep"]
+    # The seller accepts in Chinese.
+    assert "accept" in out["sellerForms"]
+    assert out["offerTerms"].startswith("买方 48.500000 · 卖方 431.500000 · 赔偿 10.000000")
+    assert "ok" in out["accept"]["cls"], out["accept"]
+    assert out["sellerStage"] == "已和解"
+    assert out["sellerSigned"] == ["Settlement", "ProceduralStep"]
+    assert not [m for m in out["console"] if "pageerror" in m or (" error: " in m
+                and "409" not in m)], out["console"]
+
+    # Through the API: settled, with exactly the amounts entered, and the evidence listed.
+    view = world.clients["buyer"].get(f"/cases/{world.case2}")
+    assert view["stage"] == "settled"
+    (offer,) = [o for o in view["offers"] if not o["withdrawn"]]
+    assert {k: int(v) for k, v in offer["allocation"].items()} == {
+        "to_buyer": 48_500_000, "to_seller": 431_500_000, "compensation": 10_000_000}
+    assert offer["made_by"] == world.clients["buyer"].address
+    steps = [(i["action"], i["signer"]) for i in
+             world.clients["buyer"].get(f"/cases/{world.case2}/timeline")
+             if i["type"] == "step"]
+    buyer, seller = world.clients["buyer"].address, world.clients["seller"].address
+    assert steps[-4:] == [("evidence.submitted", buyer), ("offer.made", buyer),
+                          ("arbitration.agreed", buyer), ("offer.accepted", seller)], steps
+    kinds = [e["kind"] for e in view["evidence"]]
+    assert "communication" in kinds
+    for name in ("actions-en.png", "invalid-zh.png", "stale-en.png", "accept-zh.png",
+                 "settled-zh.png"):
+        assert (out_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
