@@ -114,3 +114,90 @@ def test_sign_in_page_and_sign_out(world: WebWorld) -> None:
     r = httpx.get(world.base + "/auth/me", headers={"Authorization": f"Bearer {token}"},
                   timeout=30)
     assert r.status_code == 401
+
+
+# --- the actions: forms by role, the page's way to the API --------------------------------
+
+def _forms(html: str) -> list[str]:
+    return re.findall(r'<form class="step" data-step="([a-z]+)"', html)
+
+
+def _case_data(html: str) -> dict[str, object]:
+    import json
+
+    m = re.search(r'<script type="application/json" id="case-data">(.*?)</script>', html, re.S)
+    assert m, "no case data"
+    return json.loads(m.group(1))  # type: ignore[no-any-return]
+
+
+def test_forms_follow_allowed_steps_for_each_viewer(world: WebWorld) -> None:
+    for who in ("buyer", "seller", "mediator", "admin"):
+        api = world.clients[who].get(f"/cases/{world.case_id}")
+        r = _get(world, f"/ui/cases/{world.case_id}", who)
+        assert r.status_code == 200
+        data = _case_data(r.text)
+        # What the page signs over is exactly what the API says.
+        for k in ("nextSequence", "prevHash", "domain", "allowedSteps"):
+            assert data[k] == api[k], (who, k)
+        assert data["viewer"] == world.clients[who].address
+        forms = _forms(r.text)
+        assert ("evidence" in forms) == ("EvidenceSubmission" in api["allowedSteps"])
+        assert ("agree" in forms) == ("arbitration.agreed" in api["allowedSteps"])
+        assert "close" not in forms and "objection" not in forms
+    # A party in facilitation: evidence and the arbitration agreement; the mediator's and the
+    # admin's steps are listed, not offered as forms the page cannot build.
+    assert _forms(_get(world, f"/ui/cases/{world.case_id}", "buyer").text) == \
+        ["offer", "evidence", "agree"]
+    mediator = _get(world, f"/ui/cases/{world.case_id}", "mediator").text
+    assert _forms(mediator) == [] and 'id="other-steps"' in mediator
+    # Every field has a label; the data blob cannot close its script element.
+    buyer = _get(world, f"/ui/cases/{world.case_id}?lang=zh-Hans", "buyer").text
+    ids = re.findall(r'<(?:input|select|textarea) id="([^"]+)"', buyer)
+    assert ids and all(f'<label for="{i}">' in buyer for i in ids)
+    assert "上传证据" in buyer and "签署仲裁协议" in buyer
+    blob = re.search(r'id="case-data">(.*?)</script>', buyer, re.S)
+    assert blob and "</" not in blob.group(1)
+
+
+def test_stranger_sees_no_forms(world: WebWorld) -> None:
+    world.clients["stranger"].sign_in()  # an earlier test signed the stranger out
+    r = _get(world, f"/ui/cases/{world.case_id}", "stranger")
+    assert r.status_code == 403 and 'id="actions"' not in r.text and "case-data" not in r.text
+
+
+def _proxy(world: WebWorld, method: str, path: str, who: str | None = "buyer",
+           **kw: object) -> httpx.Response:
+    cookies = {COOKIE: world.token(who)} if who else {}
+    return httpx.request(method, world.base + "/ui/api/" + path, cookies=cookies, timeout=30,
+                         **kw)  # type: ignore[arg-type]
+
+
+def test_proxy_forwards_with_the_cookie_and_keeps_api_errors(world: WebWorld) -> None:
+    r = _proxy(world, "GET", f"cases/{world.case_id}")
+    assert r.status_code == 200 and r.json()["caseId"] == world.case_id
+    # The API's own refusal, code and status, comes through unchanged.
+    r = _proxy(world, "POST", f"cases/{world.case_id}/close-record",
+               json={"record": {"format": "nonsense"}}, headers={"X-Chainarb-UI": "1"})
+    assert r.status_code == 422 and "code" in r.json(), r.text
+    world.clients["stranger"].sign_in()
+    r = _proxy(world, "GET", f"cases/{world.case_id}", who="stranger")
+    assert r.status_code == 403 and r.json()["code"] == "access_denied"
+
+
+def test_proxy_refusals(world: WebWorld) -> None:
+    # No session; a write without the page's header (a cross-site form cannot set it);
+    # anything outside cases/ (admin endpoints, sign-in) is not forwarded.
+    assert _proxy(world, "GET", f"cases/{world.case_id}", who=None).status_code == 401
+    r = _proxy(world, "POST", f"cases/{world.case_id}/arbitration-agreement", json={})
+    assert r.status_code == 403 and r.json()["detail"] == "missing X-Chainarb-UI"
+    for path in ("admin/tick", "auth/me", "cases/../admin/tick", "openapi.json"):
+        r = _proxy(world, "POST", path, headers={"X-Chainarb-UI": "1"}, json={})
+        assert r.status_code == 404, path
+    r = _proxy(world, "DELETE", f"cases/{world.case_id}", headers={"X-Chainarb-UI": "1"})
+    assert r.status_code == 405
+
+
+def test_actions_script_is_served() -> None:
+    from backend.web.actions import JS
+
+    assert "eth_signTypedData_v4" in JS and "parseFloat" not in JS and "Number(form" in JS
