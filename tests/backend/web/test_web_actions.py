@@ -88,3 +88,79 @@ def test_parties_act_through_the_page(world: WebWorld, tmp_path: Path) -> None:
     for name in ("actions-en.png", "invalid-zh.png", "stale-en.png", "accept-zh.png",
                  "settled-zh.png"):
         assert (out_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _act(world: WebWorld, who: str, lang: str, step: str, png: Path,
+         extra: dict[str, object] | None = None) -> dict[str, object]:
+    done = subprocess.run(
+        ["node", str(HERE / "act.cjs"), world.base, world.case_id,
+         "0x" + bytes(key(who).key).hex(), lang, str(png), step, json.dumps(extra or {})],
+        cwd=ROOT, env={**os.environ, "CHROMIUM": _chromium()}, capture_output=True,
+        text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not [m for m in out["console"] if "pageerror" in m], out  # type: ignore[attr-defined]
+    return out
+
+
+def test_answer_close_record_and_objection_through_the_page(world: WebWorld,
+                                                            tmp_path: Path) -> None:
+    """The respondent answers (中文), the arbitrator closes the record, the claimant objects
+    to the award (English), each with the keyboard; the API records each signed step."""
+    import hashlib
+
+    from evidence.records import Award
+
+    c = world.clients
+    case = world.case_id
+    out_dir = HERE / "screenshots" if os.environ.get("CHAINARB_KEEP_SCREENSHOTS") else tmp_path
+    out_dir.mkdir(exist_ok=True)
+    # Through the API: both agree, the mediator declares an impasse, an arbitrator is named.
+    for party in ("buyer", "seller"):
+        c[party].post(f"/cases/{case}/arbitration-agreement",
+                      c[party].plain(case, "arbitration.agreed"))
+    c["mediator"].post(f"/cases/{case}/impasse", c["mediator"].plain(case, "impasse.declared"))
+    c["admin"].post(f"/cases/{case}/arbitrator", c["admin"].plain(
+        case, "appoint.arbitrator", {"role": "arbitrator",
+                                     "appointees": [c["arbitrator"].address]}))
+    assert c["buyer"].get(f"/cases/{case}")["stage"] == "evidence"
+
+    answer = _act(world, "seller", "zh-Hans", "answer", out_dir / "answer-zh.png", {
+        "file": {"selector": "#step-answer-document", "name": "answer.txt",
+                 "mime": "text/plain", "content": "运输途中损坏，非货物本身问题。\n"}})
+    assert "answer" in answer["forms"] and "ok" in answer["result"]["cls"], answer  # type: ignore[index]
+    assert answer["signed"] == ["ProceduralStep"]
+
+    # Nothing for a party to close; the arbitrator has the form.
+    close = _act(world, "arbitrator", "en", "close", out_dir / "close-en.png")
+    assert close["forms"] == ["close"], close
+    assert "ok" in close["result"]["cls"] and close["stage"] == "record_closed", close  # type: ignore[index]
+
+    # The award through the API (the arbitrator's document and Award record).
+    doc = b"# Award\n\nPartial refund.\n"
+    arb = c["arbitrator"]
+    _, _, domain = arb.head(case)
+    award = Award(order_id=int(c["buyer"].get(f"/cases/{case}")["orderId"]), case_id=case,
+                  to_buyer=100_000_000, to_seller=380_000_000, compensation=0,
+                  award_hash="0x" + hashlib.sha256(doc).hexdigest(), round=0
+                  ).sign(arb.key.key, domain)
+    record, _ = arb.step(case, "award.issued", payload_hash="0x" + award.record_hash.hex())
+    import base64
+
+    arb.post(f"/cases/{case}/award", {
+        "record": record, "attachments": [award.to_json_obj()],
+        "document": {"filename": "award.md", "media_type": "text/markdown",
+                     "content_base64": base64.b64encode(doc).decode()}})
+
+    # An empty objection is refused in the page; the real one is signed and recorded.
+    empty = _act(world, "buyer", "en", "objection", out_dir / "objection-empty.png")
+    assert empty["result"]["text"] == "Give your reasons." and empty["signed"] == [], empty  # type: ignore[index]
+    objection = _act(world, "buyer", "en", "objection", out_dir / "objection-en.png", {
+        "fill": {"#step-objection-reasons": "The arbitrator ignored the carrier's report."}})
+    assert "ok" in objection["result"]["cls"], objection  # type: ignore[index]
+    assert objection["signed"] == ["Objection"]
+    steps = [(i["action"], i["signer"]) for i in c["buyer"].get(f"/cases/{case}/timeline")
+             if i["type"] == "step"]
+    assert ("answer.submitted", c["seller"].address) in steps
+    assert ("record.closed", c["arbitrator"].address) in steps
+    assert steps[-1][1] == c["buyer"].address and "bject" in steps[-1][0], steps

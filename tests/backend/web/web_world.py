@@ -58,7 +58,8 @@ def _uses_web_router(app: Any) -> bool:
 def web_world(tmp_path: Path) -> Iterator[WebWorld]:
     clock = DemoClock()
     institution = Account.from_key(DEV_INSTITUTION_KEY).address
-    keys = {n: key(n) for n in ("buyer", "seller", "admin", "mediator", "stranger")}
+    keys = {n: key(n) for n in ("buyer", "seller", "admin", "mediator", "stranger",
+                                "arbitrator")}
     fake = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
     fake.add_order(OrderInfo(order_id=ORDER_ID, buyer=keys["buyer"].address,
                              seller=keys["seller"].address, amount=AMOUNT,

@@ -1,0 +1,71 @@
+// One person takes one step through the case page in chromium: sign in with the wallet
+// stand-in (key kept in Node), open the case, fill the form, submit, wait for the result.
+// Prints one JSON object: the forms offered, the result, the stage after the reload.
+//
+// usage: node act.cjs BASE_URL CASE_ID KEY LANG OUT_PNG STEP '{"fill": {...}, "file": {...}}'
+'use strict';
+const { chromium } = require('playwright-core');
+const sigUtil = require('@metamask/eth-sig-util');
+const { privateToAddress } = require('@ethereumjs/util');
+
+async function main() {
+  const [base, caseId, keyHex, lang, png, step, extraJson] = process.argv.slice(2);
+  const extra = JSON.parse(extraJson || '{}');
+  const key = Buffer.from(keyHex.replace(/^0x/, ''), 'hex');
+  const address = '0x' + Buffer.from(privateToAddress(key)).toString('hex');
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+  const out = { console: [], signed: [] };
+  try {
+    const context = await browser.newContext({ locale: lang === 'en' ? 'en-US' : 'zh-CN',
+      timezoneId: 'America/New_York', viewport: { width: 1100, height: 900 } });
+    await context.exposeFunction('__walletRequest', async (method, params) => {
+      if (method === 'eth_requestAccounts' || method === 'eth_accounts') { return [address]; }
+      if (method === 'personal_sign') { return sigUtil.personalSign({ privateKey: key, data: params[0] }); }
+      if (method === 'eth_signTypedData_v4') {
+        const data = JSON.parse(params[1]);
+        out.signed.push(data.primaryType);
+        return sigUtil.signTypedData({ privateKey: key, data, version: sigUtil.SignTypedDataVersion.V4 });
+      }
+      throw new Error('unsupported ' + method);
+    });
+    await context.addInitScript(() => {
+      window.ethereum = { request: ({ method, params }) => window.__walletRequest(method, params || []) };
+    });
+    const page = await context.newPage();
+    page.on('console', (m) => out.console.push(m.type() + ': ' + m.text()));
+    page.on('pageerror', (e) => out.console.push('pageerror: ' + e.message));
+    await page.goto(base + '/ui/sign-in?lang=' + lang);
+    await Promise.all([page.waitForURL('**/ui/cases?lang=' + lang, { timeout: 20000 }),
+      page.click('#sign-in')]);
+    await page.goto(base + '/ui/cases/' + caseId + '?lang=' + lang);
+    out.forms = await page.locator('#actions form[data-step]').evaluateAll(
+      (fs) => fs.map((f) => f.dataset.step));
+    const form = `form[data-step=${step}]`;
+    for (const [sel, value] of Object.entries(extra.fill || {})) { await page.fill(sel, value); }
+    if (extra.file) {
+      await page.setInputFiles(extra.file.selector, { name: extra.file.name,
+        mimeType: extra.file.mime, buffer: Buffer.from(extra.file.content) });
+    }
+    // Keyboard only: focus the form's button and press Enter.
+    await page.focus(form + ' button[type=submit]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(form + ' .result.ok, ' + form + ' .result.error', { timeout: 30000 });
+    out.result = { cls: await page.getAttribute(form + ' .result', 'class'),
+      text: await page.locator(form + ' .result').innerText() };
+    await page.screenshot({ path: png, fullPage: true });
+    if (out.result.cls.includes('ok')) {
+      await page.waitForEvent('load', { timeout: 10000 });
+      out.stage = await page.locator('#summary .stage').getAttribute('data-stage');
+      out.formsAfter = await page.locator('#actions form[data-step]').evaluateAll(
+        (fs) => fs.map((f) => f.dataset.step));
+    }
+  } finally {
+    await browser.close();
+  }
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
