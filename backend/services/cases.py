@@ -65,6 +65,7 @@ from backend.db.service_models import (
 from backend.notices.outbox import enqueue_notice
 from backend.worker.anchoring import enqueue_leaf
 from evidence.encryption import encrypt_stream, generate_data_key
+from evidence.errors import EvidenceError
 from evidence.ipfs import Blockstore, add_bytes
 from evidence.records import (
     ZERO_HASH,
@@ -75,7 +76,7 @@ from evidence.records import (
 )
 
 from .chain import ChainExecutor, EscrowPort
-from .errors import AccessDenied, BadSubmission, Conflict, NotFound, StaleStep
+from .errors import AccessDenied, BadSubmission, Conflict, NotFound, ServiceError, StaleStep
 from .steps import INSTITUTION_ACTIONS, Translated, payload_hash, translate
 
 __all__ = ["CaseService", "ServiceConfig", "StepResult", "case_id_for_order"]
@@ -105,6 +106,16 @@ class ServiceConfig:
     rules: p.CaseRules = p.DEFAULT_RULES
     base_url: str = ""
     smtp_enabled: bool = False
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A step's IPFS record written before the write lock (see ``_prestore``)."""
+
+    bundle: bytes
+    confidential: bool
+    data_key: bytes | None
+    cid: str
 
 
 @dataclass(frozen=True)
@@ -285,10 +296,11 @@ class CaseService:
             admin_record = signed
             signed = replace(rec, actor=self.institution_address).sign(
                 self._institution.key, self.domain)
+        prepared = self._prestore(case_id, signed, body, admin_record)
         with self._writer(), self.sessions() as session:
             self._begin_write(session)
             row, case = self._load(session, case_id, lock=True)
-            self._check_binding(session, row, signed, now)
+            position = self._check_binding(session, row, signed, now)
             award_hash = self._award_record_hash(session, row.id, case)
             translated = translate(case, signed, actor=_signer(signed),
                                    payload=payload, attachments=attachments,
@@ -297,7 +309,8 @@ class CaseService:
             new_case, effects = p.apply(case, translated.command, now)
             result = self._store(session, row, case, new_case, effects, signed, translated,
                                  now, authorization=admin_record,
-                                 document=body.get("document"))
+                                 document=body.get("document"), prepared=prepared,
+                                 next_sequence=position + 1)
             try:
                 session.commit()
             except IntegrityError:
@@ -309,6 +322,52 @@ class CaseService:
         self.executor.run(case_id=row.id)  # this step queued chain work: send it now
         return self._with_actions(result)
 
+    def _prestore(self, case_id: str, signed: SignedRecord, body: Mapping[str, Any],
+                  authorization: SignedRecord | None) -> _Stored | None:
+        """Write the step's IPFS record before taking the write lock, against the last
+        committed state: the block write and its fsync then run beside other requests
+        instead of inside the serialised section. The locked section re-translates on the
+        current state and reuses this record only if its bytes and confidentiality are the
+        same (else it writes its own); a refusal here is left to the locked section, which
+        decides on the current state. Only a record for the case's next position is
+        stored early, so stale submissions cost no disk write."""
+        rec = signed.record
+        if not rec.CHAINED or body.get("document") is not None:
+            return None
+        try:
+            with self.sessions() as session:
+                row, case = self._load(session, case_id, lock=False)
+                if rec.sequence != row.next_sequence:  # type: ignore[attr-defined]
+                    return None
+                award_hash = self._award_record_hash(session, row.id, case)
+            t = translate(case, signed, actor=_signer(signed), payload=body.get("payload"),
+                          attachments=body.get("attachments") or [],
+                          reasons=body.get("reasons"), award_record_hash=award_hash)
+        except (ServiceError, p.ProcedureError, EvidenceError, KeyError, TypeError,
+                ValueError):
+            return None  # the locked section refuses it precisely (or accepts it)
+        bundle = self._bundle(signed, t.action, t.payload, t.attachments, authorization)
+        confidential = self._confidential(t.action, case)
+        data_key = generate_data_key() if confidential else None
+        return _Stored(bundle, confidential, data_key, self._put(bundle, data_key))
+
+    @staticmethod
+    def _confidential(action: str, case: p.CaseState) -> bool:
+        return action in CONFIDENTIAL_ACTIONS or case.stage in (p.Stage.FACILITATION,)
+
+    @staticmethod
+    def _bundle(signed: SignedRecord, action: str, payload: bytes | None,
+                attachments: Sequence[SignedRecord], authorization: SignedRecord | None
+                ) -> bytes:
+        """Canonical JSON of the step's IPFS record (what its CID addresses)."""
+        return canonical_json({
+            "format": BUNDLE_FORMAT, "v": 1, "action": action,
+            "record": signed.to_json_obj(),
+            "payload": json.loads(payload) if payload is not None else None,
+            "attachments": [a.to_json_obj() for a in attachments],
+            "authorization": authorization.to_json_obj() if authorization else None,
+        })
+
     def _with_actions(self, result: StepResult) -> StepResult:
         with self.sessions() as session:
             actions = session.exec(select(ChainAction).where(
@@ -317,7 +376,8 @@ class CaseService:
         return replace(result, chain_actions=listed)
 
     def _check_binding(self, session: Session, row: Case, signed: SignedRecord,
-                       now: datetime) -> None:
+                       now: datetime) -> int:
+        """Check the record's place in the step chain; returns its position."""
         rec = signed.record
         if not rec.CHAINED:
             raise BadSubmission(f"{rec.TYPE_NAME} has no place in the step chain; carry it "
@@ -342,6 +402,7 @@ class CaseService:
         if signed_at < prev_at:
             raise BadSubmission(f"signedAt {signed_at} is before the previous step's "
                                 f"{prev_at}", code="clock_skew")
+        return position
 
     def _award_record_hash(self, session: Session, case_id: str, case: p.CaseState
                            ) -> str | None:
@@ -381,11 +442,12 @@ class CaseService:
     def _store(self, session: Session, row: Case, before: p.CaseState, after: p.CaseState,
                effects: Sequence[p.Effect], signed: SignedRecord, t: Translated,
                now: datetime, *, authorization: SignedRecord | None = None,
-               document: Mapping[str, Any] | None = None) -> StepResult:
+               document: Mapping[str, Any] | None = None, prepared: _Stored | None = None,
+               next_sequence: int | None = None) -> StepResult:
         step = self._insert_step(session, row, before, signed, t.action, now,
                                  payload=t.payload, attachments=t.attachments,
                                  authorization=authorization, command=p.command_to_dict(
-                                     t.command), document=document)
+                                     t.command), document=document, prepared=prepared)
         if t.settlement is not None and t.offer_id is not None:
             session.add(OfferSignature(case_id=row.id, offer_id=t.offer_id,
                                        signer=t.command.actor,
@@ -394,7 +456,7 @@ class CaseService:
             session.flush()
         self._apply_effects(session, row, after, effects, now, step_action=t.action,
                             actor=t.command.actor, award=t.award)
-        self._save_case(session, row, after, now, before=before)
+        self._save_case(session, row, after, now, before=before, next_sequence=next_sequence)
         return StepResult(case_id=row.id, sequence=step.sequence, record_hash=step.record_hash,
                           action=t.action, stage=after.stage.value, cid=step.cid,
                           chain_actions=[{"kind": k} for k in session.info.pop("queued", [])])
@@ -404,19 +466,18 @@ class CaseService:
                      payload: bytes | None, attachments: Sequence[SignedRecord] = (),
                      authorization: SignedRecord | None = None,
                      command: dict[str, Any] | None = None,
-                     document: Mapping[str, Any] | None = None) -> Step:
+                     document: Mapping[str, Any] | None = None,
+                     prepared: _Stored | None = None) -> Step:
         rec = signed.record
-        confidential = action in CONFIDENTIAL_ACTIONS or case.stage in (
-            p.Stage.FACILITATION,)
-        bundle = {
-            "format": BUNDLE_FORMAT, "v": 1, "action": action,
-            "record": signed.to_json_obj(),
-            "payload": json.loads(payload) if payload is not None else None,
-            "attachments": [a.to_json_obj() for a in attachments],
-            "authorization": authorization.to_json_obj() if authorization else None,
-        }
-        data_key: bytes | None = generate_data_key() if confidential else None
-        cid = self._put(canonical_json(bundle), data_key)
+        confidential = self._confidential(action, case)
+        bundle = self._bundle(signed, action, payload, attachments, authorization)
+        data_key: bytes | None
+        if prepared is not None and prepared.bundle == bundle \
+                and prepared.confidential == confidential:
+            data_key, cid = prepared.data_key, prepared.cid  # stored before the lock
+        else:
+            data_key = generate_data_key() if confidential else None
+            cid = self._put(bundle, data_key)
         stored_attachments = [a.to_json_obj() for a in attachments]
         if document is not None:
             content = _document_bytes(document)
@@ -579,10 +640,13 @@ class CaseService:
                 "signatures": [by_member.get(m, "") for m in case.panel]}
 
     def _save_case(self, session: Session, row: Case, case: p.CaseState, now: datetime, *,
-                   before: p.CaseState | None = None) -> None:
+                   before: p.CaseState | None = None, next_sequence: int | None = None) -> None:
+        """``next_sequence``: the chain's next position when the caller knows it (one step
+        stored after a checked position), else read from the steps."""
         row.state = p.case_to_dict(case)
         row.stage = case.stage.value
-        row.next_sequence = self.chain_head(session, row.id)[0]
+        row.next_sequence = next_sequence if next_sequence is not None \
+            else self.chain_head(session, row.id)[0]
         row.next_deadline = p.next_deadline(case)
         if case.claimant is not None and case.respondent is not None:
             row.claimant, row.respondent = case.claimant, case.respondent
