@@ -64,6 +64,7 @@ from evidence.judicial import (
 from evidence.judicial import EvidenceItem as PackageItem
 from evidence.judicial._onchain import ORDER_OPENED
 from evidence.judicial.provenance import SignedProvenanceEntry
+from evidence.judicial.verify import OPEN_ACTIONS
 from evidence.merkle import LEAF_ENCODING, leaf_hash
 from evidence.records import Award, SignedRecord
 from evidence.timestamp import request_timestamp
@@ -229,7 +230,7 @@ class PackageService:
 
     # -- parts ----------------------------------------------------------------------------------
 
-    def _role(self, case: p.CaseState, signer: str) -> str:
+    def _role(self, case: p.CaseState, signer: str, action: str | None = None) -> str:
         if signer == self.cases.institution_address:
             return "institution"
         if signer == case.claimant:
@@ -244,6 +245,8 @@ class PackageService:
             return "mediator"
         if signer in case.courts:
             return "court"
+        if action in OPEN_ACTIONS:
+            return "anyone"  # e.g. enforcement requested by a stranger (the escrow allows it)
         raise Conflict(f"signer {signer} holds no role in case {case.case_id}",
                        code="unknown_signer")
 
@@ -261,7 +264,7 @@ class PackageService:
             signed = SignedRecord.from_json_obj(step.record)
             detail = details.get(step.id or -1)
             payload = detail.payload.encode() if detail and detail.payload is not None else None
-            entries.append(StepEntry(record=signed, role=self._role(case, step.signer),
+            entries.append(StepEntry(record=signed, role=self._role(case, step.signer, step.kind),
                                      payload=payload, label_en=step.kind))
             for att in (detail.attachments if detail else []):
                 kind = att.get("type")

@@ -32,7 +32,8 @@ __all__ = [
     "TimestampToken",
 ]
 
-ROLES = ("claimant", "respondent", "institution", "mediator", "arbitrator", "panelist", "court")
+ROLES = ("claimant", "respondent", "institution", "mediator", "arbitrator", "panelist", "court",
+         "anyone")  # "anyone": a step any signer may make (enforcement.requested)
 """The roles a signer may claim. Who holds which is derived by the verifier (docs)."""
 
 

@@ -108,6 +108,10 @@ APPOINTMENTS = {
     "appoint.court": "court",
 }
 PARTY_ROLES = frozenset({"claimant", "respondent"})
+ANYONE = "anyone"
+OPEN_ACTIONS = frozenset({"enforcement.requested"})
+"""Steps any signer may make: the escrow lets anyone submit a final award for execution,
+so the step's signer needs no role (the timeline may claim any role, or "anyone")."""
 _RECORD_ROLES: dict[str, frozenset[str]] = {
     "EvidenceSubmission": PARTY_ROLES,
     "SettlementOffer": PARTY_ROLES,
@@ -547,7 +551,13 @@ def _check_roles(p: _Package) -> str:
         if role is None:
             problems.append(f"{name}: the timeline claims no role for it")
             continue
-        allowed = allowed_roles(rec.TYPE_NAME, getattr(rec, "action", None))
+        action = getattr(rec, "action", None)
+        if action in OPEN_ACTIONS:
+            continue  # anyone may ask the escrow to execute a final award
+        if role == ANYONE:
+            problems.append(f"{name}: only {sorted(OPEN_ACTIONS)} may be made by anyone")
+            continue
+        allowed = allowed_roles(rec.TYPE_NAME, action)
         if allowed is not None and role not in allowed:
             problems.append(f"{name}: a {role} may not make it (allowed: {sorted(allowed)})")
         if signer not in holders.get(role, set()):

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from backend.db.service_models import ChainAction, ChainActionStatus
 from backend.services.cases import chain_action_view
+from backend.services.courts import grant_court as grant_court_step
 
 from ..deps import AdminUser, Ctx
 
@@ -42,9 +43,10 @@ def register_court(ctx: Ctx, admin: AdminUser, body: CourtIn) -> dict[str, str]:
 @router.post("/cases/{case_id}/courts", status_code=201)
 def grant_court(ctx: Ctx, admin: AdminUser, case_id: str, body: CourtAccessIn
                 ) -> dict[str, str]:
-    """Give a registered court access to a case: it reads, then confirms or refuses."""
+    """Give a registered court access to a case (an institution-signed ``appoint.court``
+    step records it on the hash chain): it reads, then confirms or refuses."""
     court = _checksum(body.court)
-    ctx.service.grant_court(admin, case_id, court)
+    grant_court_step(ctx.service, admin, case_id, court)
     return {"caseId": case_id, "court": court}
 
 
