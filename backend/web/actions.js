@@ -183,11 +183,15 @@
     return { file: f, bytes: await f.arrayBuffer() };
   }
 
+  function parseField(form, name, value) {
+    try { return parseUnits(value, CASE.decimals); } catch (e) { e.field = name; throw e; }
+  }
+
   var HANDLERS = {
     offer: async function (form) {
       var amount = BigInt(CASE.amount);
-      var toBuyer = parseUnits(form.elements.toBuyer.value, CASE.decimals);
-      var comp = parseUnits(form.elements.compensation.value || '0', CASE.decimals);
+      var toBuyer = parseField(form, 'toBuyer', form.elements.toBuyer.value);
+      var comp = parseField(form, 'compensation', form.elements.compensation.value || '0');
       if (toBuyer > amount) { throw new UiError('amount_too_large'); }
       if (comp > BigInt(CASE.guarantee)) { throw new UiError('compensation_too_large'); }
       var days = Number(form.elements.days.value);
@@ -270,12 +274,18 @@
     return out;
   }
 
+  var FIELD_OF = { amount_required: 'toBuyer', amount_format: 'toBuyer',
+    amount_decimals: 'toBuyer', amount_too_large: 'toBuyer', compensation_too_large:
+    'compensation', days_range: 'days', file_required: 'file', reasons_required: 'reasons' };
+
   document.querySelectorAll('form[data-step]').forEach(function (form) {
     form.addEventListener('submit', async function (ev) {
       ev.preventDefault();
       var button = form.querySelector('button[type=submit]');
       if (button.disabled) { return; }
       button.disabled = true;
+      form.querySelectorAll('[aria-invalid]').forEach(function (f) {
+        f.removeAttribute('aria-invalid'); });
       show(form, 'pending', MSG.signing);
       try {
         var res = await HANDLERS[form.dataset.step](form);
@@ -284,6 +294,9 @@
         setTimeout(function () { location.reload(); }, 1200);
       } catch (e) {
         var code = e instanceof UiError ? e.code : 'unknown';
+        var name = e.field || FIELD_OF[code];
+        var field = name && form.elements[name];
+        if (field) { field.setAttribute('aria-invalid', 'true'); field.focus(); }
         show(form, 'error', message(code, e.detail || e.message),
           code === 'stale_sequence' || code === 'duplicate_action');
         button.disabled = false;

@@ -116,6 +116,7 @@ gap:.2rem;margin-bottom:.6rem;max-width:28rem}.field label{font-weight:600}
 button:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible,
 a:focus-visible{outline:3px solid #f0a500;outline-offset:2px}
 button:disabled{opacity:.6;cursor:wait}.result{margin:.5rem 0 0;min-height:1.2em}
+[aria-invalid=true]{border-color:#a40000!important;box-shadow:0 0 0 1px #a40000}
 .result.ok{color:#0a6b2d}.result.error{color:#a40000}.result.pending{color:#5a6475}
 .result .refresh{margin-left:.5rem;background:#fff;color:#17324d;border:1px solid #17324d;
 padding:.2rem .6rem;font-size:.9rem}.countdown{color:#8a4b00;font-weight:600;

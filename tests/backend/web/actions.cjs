@@ -75,6 +75,13 @@ async function main() {
     const before = buyer.apiCalls.length;
     await p.fill('#step-offer-toBuyer', '12,5');
     out.invalidEn = await submitAndWait(p, '#step-offer');
+    out.invalidAria = await p.getAttribute('#step-offer-toBuyer', 'aria-invalid');
+    out.invalidFocus = await p.evaluate(() => document.activeElement.id);
+    await p.fill('#step-offer-toBuyer', '10');
+    await p.fill('#step-offer-compensation', '-3');
+    out.badCompensation = await submitAndWait(p, '#step-offer');
+    out.badCompensationFocus = await p.evaluate(() => document.activeElement.id);
+    await p.fill('#step-offer-compensation', '0');
     await p.fill('#step-offer-toBuyer', '480.000001');
     out.tooLargeEn = await submitAndWait(p, '#step-offer');
     await p.goto(url + '?lang=zh-Hans');

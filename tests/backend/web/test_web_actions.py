@@ -45,6 +45,9 @@ def test_parties_act_through_the_page(world: WebWorld, tmp_path: Path) -> None:
     # Invalid amounts: localised, nothing sent, nothing signed.
     assert "error" in out["invalidEn"]["cls"]
     assert out["invalidEn"]["text"].startswith("Enter the amount as digits")
+    assert out["invalidAria"] == "true" and out["invalidFocus"] == "step-offer-toBuyer"
+    assert out["badCompensation"]["text"].startswith("Enter the amount as digits")
+    assert out["badCompensationFocus"] == "step-offer-compensation"
     assert out["tooLargeEn"]["text"] == "The refund cannot exceed the escrowed amount."
     assert out["invalidZh"]["text"] == "最多 6 位小数（代币的最小单位）。"
     assert out["invalidSent"] == 0 and out["invalidSigned"] == 0
