@@ -13,7 +13,10 @@ viewer: evidence as the disclosure rules allow, offers only to those who may see
   ``eth_signTypedData_v4``) for signing steps.
 * Language: ``?lang=en|zh-Hans``, else Accept-Language (``i18n.negotiate``).
 * Times: UTC ISO 8601 in ``<time datetime>``; a small script shows them in the browser's
-  time zone (the text before it runs is the UTC value).
+  time zone (the text before it runs is the UTC value); deadlines carry a countdown.
+* Actions (``actions.py``, ``actions.js``): the case page offers forms for the steps the
+  case view's ``allowedSteps`` opens to the viewer; the wallet signs each record and the
+  page posts it through ``/ui/api/`` (the API itself, with the cookie's token).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from backend.services.errors import ServiceError
 
 from .actions import actions_section, case_data
 from .actions import router as actions_router
-from .i18n import LANGS, STAGES, negotiate, text
+from .i18n import LANGS, STAGES, UI, negotiate, text
 
 __all__ = ["COOKIE", "router"]
 
@@ -333,13 +336,18 @@ def _timeline(items: list[dict[str, Any]], lang: str) -> str:
             "</table></section>")
 
 
+def _kind(kind: str, lang: str) -> str:
+    entry = UI.get(f"kind_{kind}")
+    return entry[lang] if entry else kind
+
+
 def _evidence(view: dict[str, Any], lang: str) -> str:
     items = view.get("evidence") or []
     if not items:
         inner = f'<p>{_e(text("no_evidence", lang))}</p>'
     else:
         trs = "".join(
-            f'<tr><td>{_e(i["kind"])}</td><td>{_hash(i["submittedBy"])}</td>'
+            f'<tr><td>{_e(_kind(i["kind"], lang))}</td><td>{_hash(i["submittedBy"])}</td>'
             f'<td>{_stage(i["stage"], lang)}</td><td>{_time(i["submittedAt"])}</td>'
             f'<td>{_hash(i["commitment"])}</td><td>{_hash(i.get("contentCid"))}</td>'
             f'<td>{_e(text("yes" if i["readable"] else "no", lang))}</td></tr>'

@@ -54,7 +54,7 @@ def test_parties_act_through_the_page(world: WebWorld, tmp_path: Path) -> None:
     # Evidence.
     assert "ok" in out["upload"]["cls"], out["upload"]
     assert out["evidenceAfter"] == out["evidenceBefore"] + 1
-    assert "communication" in out["evidenceKinds"]
+    assert "Communication" in out["evidenceKinds"]
     # The stale tab.
     assert "ok" in out["offer"]["cls"], out["offer"]
     assert "error" in out["stale"]["cls"]
