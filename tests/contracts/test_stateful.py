@@ -499,6 +499,21 @@ class EscrowMachine(RuleBasedStateMachine):
             order.status, order.arbitrator = St.APPOINTED, arbitrator
             order.deadline = now + TIMEOUTS["award"]
 
+    @staticmethod
+    def _award_error(order: Order, status: St, now: int,
+                     allocation: tuple[int, int, int]) -> str | None:
+        """The checks submitAward and submitPanelAward make, in the contract's order, before
+        they look at signatures."""
+        if order.status != status:
+            return "ArbitrationEscrowInvalidStatus"
+        if now >= order.deadline:
+            return "ArbitrationEscrowTooLate"
+        if allocation[0] + allocation[1] != order.amount:
+            return "ArbitrationEscrowAllocationMismatch"
+        if allocation[2] > order.amount:
+            return "ArbitrationEscrowCompensationAboveCap"
+        return None
+
     def _award_signature(self, order: Order, signer: str, allocation: tuple[int, int, int],
                          award_hash: bytes, round_: int, tamper: str | None) -> bytes:
         message = {
@@ -526,16 +541,8 @@ class EscrowMachine(RuleBasedStateMachine):
         signer = c.sellers[0] if flaw == "key" else appointed
         signature = self._award_signature(order, signer, allocation, award_hash, 0, flaw)
         now = c.now()
-        error = None
-        if order.status != St.APPOINTED:
-            error = "ArbitrationEscrowInvalidStatus"
-        elif now >= order.deadline:
-            error = "ArbitrationEscrowTooLate"
-        elif allocation[0] + allocation[1] != order.amount:
-            error = "ArbitrationEscrowAllocationMismatch"
-        elif allocation[2] > order.amount:
-            error = "ArbitrationEscrowCompensationAboveCap"
-        elif flaw is not None:
+        error = self._award_error(order, St.APPOINTED, now, allocation)
+        if error is None and flaw is not None:
             error = "ArbitrationEscrowInvalidSignature"
         args = [order.id, allocation, award_hash, signature]
         self._act(sender, c.escrow, "submitAward", args, error)
@@ -636,18 +643,10 @@ class EscrowMachine(RuleBasedStateMachine):
                 self._award_signature(order, signer, allocation, award_hash, 1, tamper)
             )
         now = c.now()
-        error = None
-        if order.status != St.PANEL:
-            error = "ArbitrationEscrowInvalidStatus"
-        elif now >= order.deadline:
-            error = "ArbitrationEscrowTooLate"
-        elif allocation[0] + allocation[1] != order.amount:
-            error = "ArbitrationEscrowAllocationMismatch"
-        elif allocation[2] > order.amount:
-            error = "ArbitrationEscrowCompensationAboveCap"
-        elif spoiled is not None:
+        error = self._award_error(order, St.PANEL, now, allocation)
+        if error is None and spoiled is not None:
             error = "ArbitrationEscrowInvalidSignature"
-        elif len(signing) < 2:
+        elif error is None and len(signing) < 2:
             error = "ArbitrationEscrowPanelQuorumNotReached"
         args = [order.id, allocation, award_hash, signatures]
         self._act(sender, c.escrow, "submitPanelAward", args, error, 0, order.token)
