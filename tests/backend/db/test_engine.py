@@ -133,7 +133,7 @@ def test_begin_exclusive_serialises_sqlite_writers(tmp_path) -> None:  # type: i
 
     t = threading.Thread(target=first)
     t.start()
-    first_in.wait(5)
+    assert first_in.wait(60)
     with session_scope(factory) as s:
         begin_exclusive(s)
         events.append("B locked")
