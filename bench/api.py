@@ -190,6 +190,7 @@ class Phase:
     refused: int
     seconds: float
     latencies: list[float]
+    why: dict[str, int]  # refusals by HTTP status and error code, or transport error
 
     @property
     def rate(self) -> float:
@@ -207,6 +208,7 @@ async def run_phase(base: str, parties: list[Party], seconds: float) -> Phase:
 
     latencies: list[float] = []
     counts = {"ok": 0, "bad": 0}
+    why: dict[str, int] = {}
     deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=len(parties), max_keepalive_connections=len(parties))
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
@@ -218,8 +220,9 @@ async def run_phase(base: str, parties: list[Party], seconds: float) -> Phase:
                 t0 = time.perf_counter()
                 try:
                     r = await http.post(f"/cases/{p.case_id}/offers", json=body, headers=h)
-                except httpx.HTTPError:  # a dropped connection under load: counted, not fatal
+                except httpx.HTTPError as exc:  # dropped under load: counted, not fatal
                     counts["bad"] += 1
+                    why[type(exc).__name__] = why.get(type(exc).__name__, 0) + 1
                     return
                 latencies.append(time.perf_counter() - t0)
                 if r.status_code == 201:
@@ -228,12 +231,18 @@ async def run_phase(base: str, parties: list[Party], seconds: float) -> Phase:
                     p._next = (seq + 1, r.json()["recordHash"])  # type: ignore[attr-defined]
                 else:
                     counts["bad"] += 1
+                    try:
+                        code = str(r.json().get("code", ""))
+                    except ValueError:
+                        code = ""
+                    key = f"{r.status_code} {code}".strip()
+                    why[key] = why.get(key, 0) + 1
                     return  # the chain of pre-signed offers is broken from here on
 
         t0 = time.perf_counter()
         await asyncio.gather(*(worker(p) for p in parties))
         elapsed = time.perf_counter() - t0
-    return Phase(len(parties), counts["ok"], counts["bad"], elapsed, latencies)
+    return Phase(len(parties), counts["ok"], counts["bad"], elapsed, latencies, why)
 
 
 def recover_rates(seconds: float) -> tuple[float, float]:
@@ -351,6 +360,10 @@ def main() -> None:
     for ph in phases:
         print(f"{ph.clients:>8} {ph.accepted:>9} {ph.refused:>8} {ph.seconds:>8.2f} "
               f"{ph.rate:>10.1f} {ph.pct(0.50):>8.1f} {ph.pct(0.99):>8.1f}")
+    for ph in phases:
+        if ph.why:
+            print(f"refused at {ph.clients} clients: "
+                  + ", ".join(f"{k} x{n}" for k, n in sorted(ph.why.items())))
     print("each action: one POST /cases/{id}/offers carrying 2 EIP-712 signatures "
           "(SettlementOffer + Settlement), stored with its step, IPFS record and leaf")
     print(f"each action needs 2 recoveries: the ratio's ceiling with zero other work on one "
