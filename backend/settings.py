@@ -178,6 +178,17 @@ class Settings(BaseSettings):
     session_lifetime_seconds: int = Field(default=8 * 3600, ge=60, le=30 * 86_400)
     sign_in_nonce_lifetime_seconds: int = Field(default=300, ge=10, le=3600)
 
+    # --- the institution's staff and background work -----------------------------------
+    institution_admins: str = Field(
+        default="",
+        description="Comma-separated addresses of staff who appoint neutrals and register "
+        "courts (the institution key is always an admin).",
+    )
+    tick_seconds: float = Field(
+        default=5.0, ge=0.05, le=3600,
+        description="How often `serve` runs deadlines, chain actions, anchoring and e-mail.",
+    )
+
     # --- default rules (days), DESIGN.md ------------------------------------------------
     negotiation_days: PositiveDays = 10
     facilitation_days: PositiveDays = 10
@@ -262,6 +273,12 @@ class Settings(BaseSettings):
     def _check_optional_url(cls, value: str, info: Any) -> str:
         value = value.strip()
         return _check_http_url(value, info.field_name.upper()) if value else value
+
+    @field_validator("institution_admins")
+    @classmethod
+    def _check_admins(cls, value: str) -> str:
+        parts = [v.strip() for v in value.split(",") if v.strip()]
+        return ",".join(_checksum(v, "INSTITUTION_ADMINS") for v in parts)
 
     @field_validator("session_secret", "smtp_password")
     @classmethod
@@ -357,6 +374,11 @@ class Settings(BaseSettings):
             "award": self.award_days,
             "objection": self.objection_days,
         }
+
+    @property
+    def admins(self) -> frozenset[str]:
+        """The institution admins' checksummed addresses."""
+        return frozenset(a for a in self.institution_admins.split(",") if a)
 
     def institution_private_key(self) -> str:
         """The key to sign with: the configured one, or the dev key on the embedded chain."""

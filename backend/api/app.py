@@ -22,6 +22,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
 
 from backend.db import make_engine, make_session_factory, upgrade_to_head
 from backend.notices.smtp import SmtpSender
@@ -29,8 +31,9 @@ from backend.procedure import CaseRules, ProcedureError
 from backend.services.cases import CaseService, ServiceConfig
 from backend.services.chain import EscrowPort
 from backend.services.errors import ServiceError
-from backend.settings import DEV_INSTITUTION_KEY, Settings
+from backend.settings import Settings
 from backend.web import router as web_pages
+from backend.worker.anchoring import AnchoringWorker
 from evidence.errors import (
     EvidenceError,
     FormatError,
@@ -66,14 +69,6 @@ def _evidence_status(exc: EvidenceError) -> int:
     return 400
 
 
-def _institution_key(settings: Settings) -> str:
-    if settings.institution_key is not None:
-        return settings.institution_key.get_secret_value()
-    if settings.embedded_chain:
-        return DEV_INSTITUTION_KEY
-    raise ValueError("CHAINARB_INSTITUTION_KEY is required with an external chain")
-
-
 def _blockstore(settings: Settings) -> Blockstore:
     if settings.ipfs_api_url:
         from evidence.ipfs import KuboBlockstore
@@ -85,15 +80,16 @@ def _blockstore(settings: Settings) -> Blockstore:
     return LocalBlockstore(settings.ipfs_dir)
 
 
-def _chain(settings: Settings, key: str, closers: list[Callable[[], None]]
-           ) -> tuple[EscrowPort, Any]:
-    """The escrow port and the anchoring sender on the configured chain."""
+def _chain(settings: Settings, key: str, sessions: sessionmaker[Session],
+           closers: list[Callable[[], None]]) -> tuple[EscrowPort, AnchoringWorker]:
+    """The escrow port and the anchoring worker (with the settings' RFC 3161 authority, so
+    each anchored root is stamped when it is anchored) on the configured chain."""
     from eth_account import Account
 
     from backend.chain import EscrowContract, Transactor
     from backend.gateway import check_deployment, load_deployment, open_chain
     from backend.services.chain import Web3EscrowPort
-    from backend.worker.chain_sender import Web3AnchorSender
+    from backend.worker import build_worker
 
     handle = open_chain(settings)
     closers.append(handle.close)
@@ -106,8 +102,17 @@ def _chain(settings: Settings, key: str, closers: list[Callable[[], None]]
     check_deployment(handle, deployment)
     escrow = EscrowContract(Transactor(handle.w3), deployment.escrow)
     port = Web3EscrowPort(escrow, Account.from_key(key), flush=handle.flush)
-    sender = Web3AnchorSender(handle.w3, deployment.anchor, key, durable=handle.flush)
-    return port, sender
+    return port, build_worker(settings, sessions, handle, deployment.anchor)
+
+
+def _timestamper(settings: Settings) -> Callable[[bytes], bytes] | None:
+    """The settings' RFC 3161 authority as the worker's timestamper (None when unset)."""
+    if not settings.tsa_url:
+        return None
+    from evidence.timestamp import request_timestamp
+
+    url = settings.tsa_url
+    return lambda digest: request_timestamp(url, digest)
 
 
 def _rules(settings: Settings) -> CaseRules:
@@ -130,20 +135,28 @@ def create_app(
 ) -> FastAPI:
     """Build the service. Anything not injected is built from ``settings``."""
     options = options or ServiceOptions()
+    admins = options.admins if options.admins is not None else settings.admins
+    tick_seconds = options.tick_seconds if options.tick_seconds is not None \
+        else settings.tick_seconds
     clock = clock or (lambda: datetime.now(UTC))
     upgrade_to_head(settings.database)
     engine = make_engine(settings.database)
     sessions = make_session_factory(engine)
     closers: list[Callable[[], None]] = []
-    key = _institution_key(settings)
+    key = settings.institution_private_key()
+    anchoring: AnchoringWorker | None = None
     if port is None:
-        port, built_sender = _chain(settings, key, closers)
-        anchor_sender = anchor_sender or built_sender
+        port, anchoring = _chain(settings, key, sessions, closers)
+    if anchor_sender is not None:  # injected (tests): same limits and authority
+        anchoring = AnchoringWorker(sessions, anchor_sender,
+                                    batch_limit=settings.anchor_batch_limit,
+                                    confirmations=settings.confirmations,
+                                    timestamper=_timestamper(settings))
     blockstore = blockstore or _blockstore(settings)
     base_url = settings.public_url or f"http://{settings.host}:{settings.port}"
     service = CaseService(
         sessions, port=port, blockstore=blockstore, clock=clock,
-        config=ServiceConfig(admins=options.admins, institution_key=key, base_url=base_url,
+        config=ServiceConfig(admins=admins, institution_key=key, base_url=base_url,
                              smtp_enabled=bool(settings.smtp_host), rules=_rules(settings)),
     )
     smtp = None
@@ -153,16 +166,9 @@ def create_app(
             sender=settings.smtp_from, user=settings.smtp_user,
             password=settings.smtp_password.get_secret_value() if settings.smtp_password
             else None, starttls=settings.smtp_starttls, clock=clock)
-    anchoring = None
-    if anchor_sender is not None:
-        from backend.worker.anchoring import AnchoringWorker
-
-        anchoring = AnchoringWorker(sessions, anchor_sender,
-                                    batch_limit=settings.anchor_batch_limit,
-                                    confirmations=settings.confirmations)
     ctx = AppContext(settings=settings, engine=engine, sessions=sessions, service=service,
                      clock=clock, smtp=smtp, anchoring=anchoring,
-                     tick_seconds=options.tick_seconds,
+                     tick_seconds=tick_seconds,
                      anchor_interval=settings.anchor_interval_seconds, closers=closers)
 
     @asynccontextmanager

@@ -1,34 +1,33 @@
-"""Service options read beside ``backend.settings.Settings`` (same ``CHAINARB_`` prefix).
+"""Per-app overrides of two settings, for tests and the demo that build an app in-process.
 
-Kept here so the service's own options do not change the shared settings module:
-``CHAINARB_INSTITUTION_ADMINS`` (comma-separated addresses of the institution's staff who
-may appoint neutrals and register courts) and ``CHAINARB_TICK_SECONDS`` (how often the
-background task runs the scheduler, the chain actions, the anchoring worker and SMTP).
+``CHAINARB_INSTITUTION_ADMINS`` and ``CHAINARB_TICK_SECONDS`` are fields of
+``backend.settings.Settings`` (the one typed configuration object, documented in the
+README). ``ServiceOptions`` is not read from the environment: a value set here replaces the
+settings' value for one ``create_app`` call; prefer ``Settings(institution_admins=...)``.
 """
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from dataclasses import dataclass
 
 from evidence.records import checksum_address
 
 __all__ = ["ServiceOptions"]
 
 
-class ServiceOptions(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CHAINARB_", env_file=".env", extra="ignore",
-                                      case_sensitive=False)
+@dataclass(frozen=True)
+class ServiceOptions:
+    institution_admins: str | None = None
+    tick_seconds: float | None = None
 
-    institution_admins: str = Field(default="", description="Comma-separated addresses.")
-    tick_seconds: float = Field(default=5.0, ge=0.05, le=3600)
-
-    @field_validator("institution_admins")
-    @classmethod
-    def _addresses(cls, value: str) -> str:
-        parts = [v.strip() for v in value.split(",") if v.strip()]
-        return ",".join(checksum_address(v, "CHAINARB_INSTITUTION_ADMINS") for v in parts)
+    def __post_init__(self) -> None:
+        if self.institution_admins is not None:
+            parts = [v.strip() for v in self.institution_admins.split(",") if v.strip()]
+            object.__setattr__(self, "institution_admins", ",".join(
+                checksum_address(v, "institution_admins") for v in parts))
 
     @property
-    def admins(self) -> frozenset[str]:
+    def admins(self) -> frozenset[str] | None:
+        if self.institution_admins is None:
+            return None
         return frozenset(a for a in self.institution_admins.split(",") if a)
