@@ -14,6 +14,10 @@ Theory of operation:
    valid until ``expires_at`` or ``sign_out``.
 
 The server never sees a private key: the wallet signs, the server recovers the address.
+
+``request_challenge``, ``sign_in_unit`` and ``sign_out_unit`` are the units of work the API
+calls: each runs in ``write_scope`` (SQLite: the write lock is taken before the nonce is
+read, so concurrent sign-ins queue instead of failing with "database is locked").
 """
 
 from __future__ import annotations
@@ -26,9 +30,11 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from eth_account.messages import _hash_eip191_message, encode_defunct
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from backend.db import Account, AuthNonce, AuthSession
+from backend.db import Account, AuthNonce, AuthSession, write_scope
 from evidence.errors import EvidenceError
 from evidence.records import checksum_address, recover_signer
 
@@ -40,9 +46,12 @@ __all__ = [
     "authenticate",
     "issue_challenge",
     "parse_sign_in_message",
+    "request_challenge",
     "sign_in",
     "sign_in_message",
+    "sign_in_unit",
     "sign_out",
+    "sign_out_unit",
     "token_digest",
 ]
 
@@ -149,8 +158,11 @@ def sign_in(session: Session, *, message: str, signature: str, now: datetime,
     if used.rowcount != 1:  # type: ignore[attr-defined]
         raise SignInRefused(f"nonce {nonce}: already used (replay); ask for a new message")
     if session.get(Account, signer) is None:
-        session.add(Account(address=signer, created_at=now))
-        session.flush()
+        try:  # two first sign-ins of one address may race (PostgreSQL): one insert wins
+            with session.begin_nested():
+                session.add(Account(address=signer, created_at=now))
+        except IntegrityError:
+            pass
     token = secrets.token_urlsafe(32)
     expires = now + lifetime
     session.add(AuthSession(token_sha256=token_digest(token), address=signer, created_at=now,
@@ -179,3 +191,24 @@ def sign_out(session: Session, token: str, now: datetime) -> None:
                col(AuthSession.revoked_at).is_(None))
         .values(revoked_at=now)
     )
+
+
+def request_challenge(sessions: sessionmaker[Session], *, address: str, now: datetime,
+                      domain: str, uri: str, chain_id: int, lifetime: timedelta) -> Challenge:
+    """``issue_challenge`` as one committed unit of work."""
+    with write_scope(sessions) as session:
+        return issue_challenge(session, address=address, now=now, domain=domain, uri=uri,
+                               chain_id=chain_id, lifetime=lifetime)
+
+
+def sign_in_unit(sessions: sessionmaker[Session], *, message: str, signature: str,
+                 now: datetime, lifetime: timedelta) -> SignedIn:
+    """``sign_in`` as one committed unit of work, under the write lock from its first read."""
+    with write_scope(sessions) as session:
+        return sign_in(session, message=message, signature=signature, now=now,
+                       lifetime=lifetime)
+
+
+def sign_out_unit(sessions: sessionmaker[Session], token: str, now: datetime) -> None:
+    with write_scope(sessions) as session:
+        sign_out(session, token, now)

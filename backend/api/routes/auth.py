@@ -50,33 +50,25 @@ def _iso(t: object) -> str:
 def nonce(ctx: Ctx, address: str) -> ChallengeOut:
     """A one-time sign-in message for ``address`` (expires; usable once)."""
     s = ctx.settings
-    with ctx.sessions() as session:
-        ch = svc.issue_challenge(
-            session, address=address, now=ctx.clock(), domain=f"{s.host}:{s.port}",
-            uri=s.public_url or f"http://{s.host}:{s.port}",
-            chain_id=ctx.service.domain.chain_id,
-            lifetime=timedelta(seconds=s.sign_in_nonce_lifetime_seconds))
-        session.commit()
+    ch = svc.request_challenge(
+        ctx.sessions, address=address, now=ctx.clock(), domain=f"{s.host}:{s.port}",
+        uri=s.public_url or f"http://{s.host}:{s.port}", chain_id=ctx.service.domain.chain_id,
+        lifetime=timedelta(seconds=s.sign_in_nonce_lifetime_seconds))
     return ChallengeOut(message=ch.message, nonce=ch.nonce, expiresAt=_iso(ch.expires_at))
 
 
 @router.post("/sign-in", response_model=SignedInOut)
 def sign_in(ctx: Ctx, body: SignInIn) -> SignedInOut:
     """Exchange the signed message for a session token (stored hashed, expiring)."""
-    with ctx.sessions() as session:
-        begin_exclusive(session)  # SQLite: read-then-write under the write lock
-        out = svc.sign_in(session, message=body.message, signature=body.signature,
-                          now=ctx.clock(),
-                          lifetime=timedelta(seconds=ctx.settings.session_lifetime_seconds))
-        session.commit()
+    out = svc.sign_in_unit(ctx.sessions, message=body.message, signature=body.signature,
+                           now=ctx.clock(),
+                           lifetime=timedelta(seconds=ctx.settings.session_lifetime_seconds))
     return SignedInOut(token=out.token, address=out.address, expiresAt=_iso(out.expires_at))
 
 
 @router.post("/sign-out", status_code=204)
 def sign_out(ctx: Ctx, token: Token) -> None:
-    with ctx.sessions() as session:
-        svc.sign_out(session, token, ctx.clock())
-        session.commit()
+    svc.sign_out_unit(ctx.sessions, token, ctx.clock())
 
 
 @router.get("/me")
