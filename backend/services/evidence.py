@@ -707,8 +707,18 @@ class EvidenceService:
             return out
 
     def data_key(self, item: EvidenceItem) -> bytes:
-        wraps = KeyWraps.from_json(item.wrapped_keys["keywraps"])
-        return wraps.unwrap(self._x25519)
+        return self.unwrap(item.wrapped_keys["keywraps"])
+
+    def unwrap(self, keywraps: str | bytes) -> bytes:
+        """The data key from ``KeyWraps`` JSON wrapped for the service key (evidence items,
+        and step records or documents stored encrypted)."""
+        return KeyWraps.from_json(keywraps).unwrap(self._x25519)
+
+    def wrap(self, data_key: bytes, header: Any) -> str:
+        """``KeyWraps`` JSON of ``data_key`` for the service key (``header``: the container's
+        ``evidence.encryption.Header``, from ``encrypt_stream``'s result)."""
+        return KeyWraps.to_json(KeyWraps.create(data_key, header,
+                                                [self.service_public_key])).decode()
 
     def open_content(self, viewer: str, case_id: str, item_id: int
                      ) -> tuple[dict[str, Any], Iterator[bytes]]:

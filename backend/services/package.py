@@ -288,8 +288,10 @@ class PackageService:
                 elif kind == "Document" and final is not None and step.kind in (
                         "award.issued", "award.panel_signed") and att.get("sha256") == \
                         final.award_hash:
+                    key = self.evidence.unwrap(att["keywraps"]) if "keywraps" in att \
+                        else _b(att["dataKey"])  # unwrapped: documents stored before wraps
                     content = b"".join(iter_decrypt(_IterReader(cat(att["cid"], self.blockstore)),  # type: ignore[arg-type]
-                                                    _b(att["dataKey"])))
+                                                    key))
                     award = AwardDocument(filename=str(att.get("filename", "award")),
                                           content=content,
                                           media_type=str(att.get("mediaType", "text/plain")))

@@ -1,0 +1,42 @@
+"""The service's key wraps (used for evidence items, and meant for encrypted step records
+and award documents): only the service's X25519 key opens them, and a wrap is bound to its
+container's header."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+
+from backend.services.evidence import EvidenceService
+from backend.settings import DEV_INSTITUTION_KEY
+from evidence.encryption import encrypt_stream, generate_data_key
+from evidence.errors import EvidenceError
+
+
+def _service(key: str) -> EvidenceService:
+    cases = SimpleNamespace(config=SimpleNamespace(institution_key=key))
+    return EvidenceService(None, cases, blockstore=None,  # type: ignore[arg-type]
+                           max_upload_bytes=1, clock=lambda: datetime.now(UTC))
+
+
+def _container(data_key: bytes) -> object:
+    return encrypt_stream(io.BytesIO(b"a step record"), io.BytesIO(), data_key,
+                          hash_in_thread=False).header
+
+
+def test_wrap_unwrap_round_trip_and_refusals() -> None:
+    svc = _service(DEV_INSTITUTION_KEY)
+    data_key = generate_data_key()
+    wrapped = svc.wrap(data_key, _container(data_key))
+    assert data_key.hex() not in wrapped  # the key is not stored in the clear
+    assert svc.unwrap(wrapped) == data_key
+    # another service key cannot open it
+    other = _service("0x" + "22" * 32)
+    with pytest.raises(EvidenceError):
+        other.unwrap(wrapped)
+    # a key that does not open the container is refused before wrapping
+    with pytest.raises(EvidenceError):
+        svc.wrap(generate_data_key(), _container(data_key))
