@@ -63,6 +63,7 @@ def make_app() -> Any:
 
 
 def _app(data_dir: Path, port: int, clients: int, seed: str) -> Any:
+    """The service; on ``BENCH_API_DB`` (a PostgreSQL URL) when set, else SQLite."""
     from eth_account import Account
 
     from backend.api.app import create_app
@@ -77,7 +78,8 @@ def _app(data_dir: Path, port: int, clients: int, seed: str) -> Any:
                                  token="0x" + "11" * 20, institution=institution,
                                  status="Paid", case_id="0x" + "00" * 32,
                                  guarantee=GUARANTEE))
-    settings = Settings(data_dir=data_dir, port=port)
+    db = os.environ.get("BENCH_API_DB")
+    settings = Settings(data_dir=data_dir, port=port, **({"database_url": db} if db else {}))
     return create_app(settings, port=fake, background=False)
 
 
@@ -273,6 +275,32 @@ def recover_rates(seconds: float) -> tuple[float, float]:
     return cc, ea
 
 
+def _pg_admin(url: str) -> Any:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    if u.host not in ("127.0.0.1", "localhost", "::1", None):
+        raise SystemExit(f"--postgres-url: loopback only, found host {u.host}")
+    return psycopg.connect(host=u.host or "127.0.0.1", port=u.port or 5432,
+                           user=u.username or "postgres", password=u.password or None,
+                           dbname=u.database or "postgres", autocommit=True)
+
+
+def _pg_create(url: str, name: str) -> str:
+    """Create the bench's own database; returns its URL."""
+    from sqlalchemy.engine import make_url
+
+    with _pg_admin(url) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _pg_drop(url: str, name: str) -> None:
+    with _pg_admin(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -321,7 +349,12 @@ def main() -> None:
     ap.add_argument("--serve", nargs=5, metavar=("DIR", "PORT", "CLIENTS", "SEED", "WORKERS"),
                     help=argparse.SUPPRESS)
     ap.add_argument("--workers", type=int, default=1,
-                    help="uvicorn worker processes (stateless; one SQLite data dir)")
+                    help="uvicorn worker processes (stateless; one data dir and database)")
+    ap.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite",
+                    help="postgres: a fresh database on the server of --postgres-url")
+    ap.add_argument("--postgres-url", default=os.environ.get(
+        "CHAINARB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+        help="a local PostgreSQL server (the bench creates and drops its own database)")
     ap.add_argument("--seconds", type=float, default=8.0, help="bound of each phase")
     ap.add_argument("--clients", default="50,200", help="concurrent clients per phase")
     ap.add_argument("--quick", action="store_true", help="small smoke run (tests)")
@@ -338,13 +371,17 @@ def main() -> None:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHAINARB_")}
+    pg_db = f"chainarb_bench_{seed}" if args.database == "postgres" else None
+    if pg_db is not None:
+        env["BENCH_API_DB"] = _pg_create(args.postgres_url, pg_db)
     proc = subprocess.Popen([sys.executable, __file__, "--serve", str(work / "data"), str(port),
                              str(sum(sizes)), seed, str(args.workers)], env=env,
                             start_new_session=True)
     try:
         _wait_up(base, proc)
         cc, ea = recover_rates(0.3 if args.quick else 1.5)
-        print(f"server: {args.workers} uvicorn worker(s), SQLite + local IPFS blockstore")
+        print(f"server: {args.workers} uvicorn worker(s), "
+              f"{'PostgreSQL' if pg_db else 'SQLite'} + local IPFS blockstore")
         print(f"raw EIP-712 signature recovery, one core: coincurve {cc:,.0f}/s, "
               f"eth-account {ea:,.0f}/s")
         phases = asyncio.run(bench(base, seed, sizes, per_client, seconds))
@@ -355,6 +392,8 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
         shutil.rmtree(work, ignore_errors=True)
+        if pg_db is not None:
+            _pg_drop(args.postgres_url, pg_db)
     print(f"{'clients':>8} {'accepted':>9} {'refused':>8} {'seconds':>8} {'actions/s':>10} "
           f"{'p50 ms':>8} {'p99 ms':>8}")
     for ph in phases:
