@@ -112,6 +112,7 @@ def test_sqlite_pragmas(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL: power-loss safe
 
 
 def test_begin_exclusive_serialises_sqlite_writers(tmp_path) -> None:  # type: ignore[no-untyped-def]
