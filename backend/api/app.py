@@ -31,6 +31,7 @@ from backend.procedure import CaseRules, ProcedureError
 from backend.services.cases import CaseService, ServiceConfig
 from backend.services.chain import EscrowPort
 from backend.services.errors import ServiceError
+from backend.services.keys import seal_legacy_keys
 from backend.settings import Settings
 from backend.web import router as web_pages
 from backend.worker.anchoring import AnchoringWorker
@@ -159,6 +160,11 @@ def create_app(
         config=ServiceConfig(admins=admins, institution_key=key, base_url=base_url,
                              smtp_enabled=bool(settings.smtp_host), rules=_rules(settings)),
     )
+    sealed = seal_legacy_keys(sessions, service.keys, blockstore)  # pre-0003 rows
+    if sealed.sealed or sealed.failed:
+        log.warning("data keys at rest: %d plaintext key(s) wrapped for the service key; "
+                    "%d row(s) could not be sealed now (step ids %s), retried at next start",
+                    sealed.sealed, len(sealed.failed), sorted(sealed.failed))
     smtp = None
     if settings.smtp_host:
         smtp = SmtpSender(

@@ -192,6 +192,10 @@ class EvidenceItem(SQLModel, table=True):
     salt: str = Field(max_length=HASH)
     commitment: str = Field(max_length=HASH, unique=True)
     cid: str = Field(max_length=CID)  # of the encrypted container
+    kind: str = Field(default="other", max_length=32)  # procedure.EvidenceKind value
+    claimed_media_type: str = Field(default="", max_length=127)  # the client's, recorded only
+    upload_session: str = Field(default="", max_length=80)  # "auth-session:<id>" of the upload
+    # {"keywraps": KeyWraps JSON, "service": its public key, "recipients": {address: key}}
     wrapped_keys: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
     disclosed_to: list[str] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
     record: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)  # signed submission

@@ -6,12 +6,16 @@ owned by Alembic (revision 0002); nothing here commits.
 
 * ``StepDetail``: per signed step, what the record's hashes point at (the canonical
   payload whose SHA-256 is ``payloadHash``, the carried Settlement/Award records, the admin's
-  signed authorisation of an institution step) and how its IPFS bundle is protected.
+  signed authorisation of an institution step) and how its IPFS bundle is protected (its
+  data key wrapped for the service key; a carried document's key likewise, as the
+  attachment's ``keywraps``).
 * ``ChainAction``: the outbox of chain effects (freeze, appoint, settle, award), executed
   after the command's transaction commits, retried, with the transaction hash recorded.
 * ``CaseEvent``: stage changes and deadlines for the timeline (defaults included).
 * ``OfferSignature``: each party's signature on the escrow's ``Settlement`` for an offer.
 * ``CourtAccount`` / ``CourtAccess``: courts registered by an admin and the cases they read.
+* ``ReaderKey``: a case member's X25519 public key for offline decryption of evidence (one
+  per member and case; registering again replaces it).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ __all__ = [
     "CourtAccess",
     "CourtAccount",
     "OfferSignature",
+    "ReaderKey",
     "StepDetail",
 ]
 
@@ -63,7 +68,11 @@ class StepDetail(SQLModel, table=True):
     )
     authorization: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     confidential: bool = Field(default=False, nullable=False)
-    data_key: str | None = Field(default=None, max_length=HASH)  # AES key of the bundle
+    # The bundle's data key, wrapped for the service's X25519 key (``KeyWraps`` JSON;
+    # backend/services/keys.py). ``data_key`` is the plaintext form of rows written before
+    # revision 0003: never written now, sealed into ``data_key_wraps`` at service start.
+    data_key: str | None = Field(default=None, max_length=HASH)
+    data_key_wraps: str | None = Field(default=None, sa_type=sa.Text)
     bundle_cid: str | None = Field(default=None, max_length=CID)
     signed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     created_at: datetime = _created()
@@ -138,3 +147,16 @@ class CourtAccess(SQLModel, table=True):
     court: str = Field(foreign_key="court_account.address", max_length=ADDRESS)
     granted_by: str = Field(max_length=ADDRESS)
     created_at: datetime = _created()
+
+
+class ReaderKey(SQLModel, table=True):
+    """A case member's X25519 public key: evidence it may read gets a key wrap for it."""
+
+    __tablename__ = "reader_key"
+    __table_args__ = (sa.UniqueConstraint("case_id", "address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH)
+    address: str = Field(max_length=ADDRESS)
+    public_key: str = Field(max_length=HASH)  # 0x + 32 bytes
+    registered_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

@@ -64,7 +64,7 @@ from backend.db.service_models import (
 )
 from backend.notices.outbox import enqueue_notice
 from backend.worker.anchoring import enqueue_leaf
-from evidence.encryption import encrypt_stream, generate_data_key
+from evidence.encryption import Header, encrypt_stream, generate_data_key
 from evidence.errors import EvidenceError
 from evidence.ipfs import Blockstore, add_bytes
 from evidence.records import (
@@ -77,6 +77,7 @@ from evidence.records import (
 
 from .chain import ChainExecutor, EscrowPort
 from .errors import AccessDenied, BadSubmission, Conflict, NotFound, ServiceError, StaleStep
+from .keys import ServiceKey
 from .steps import INSTITUTION_ACTIONS, Translated, payload_hash, translate
 
 __all__ = ["CaseService", "ServiceConfig", "StepResult", "case_id_for_order"]
@@ -114,7 +115,7 @@ class _Stored:
 
     bundle: bytes
     confidential: bool
-    data_key: bytes | None
+    data_key_wraps: str | None  # KeyWraps JSON for the service key (never the plain key)
     cid: str
 
 
@@ -139,6 +140,7 @@ class CaseService:
         self.clock = clock
         self.config = config
         self._institution = EthAccount.from_key(config.institution_key)
+        self.keys = ServiceKey.from_institution_key(config.institution_key)
         if self._institution.address != port.institution_address:
             raise ValueError(f"the institution key's address {self._institution.address} is "
                              f"not the escrow port's institution {port.institution_address}")
@@ -348,8 +350,8 @@ class CaseService:
             return None  # the locked section refuses it precisely (or accepts it)
         bundle = self._bundle(signed, t.action, t.payload, t.attachments, authorization)
         confidential = self._confidential(t.action, case)
-        data_key = generate_data_key() if confidential else None
-        return _Stored(bundle, confidential, data_key, self._put(bundle, data_key))
+        cid, wraps = self._put_bundle(bundle, confidential)
+        return _Stored(bundle, confidential, wraps, cid)
 
     @staticmethod
     def _confidential(action: str, case: p.CaseState) -> bool:
@@ -471,22 +473,23 @@ class CaseService:
         rec = signed.record
         confidential = self._confidential(action, case)
         bundle = self._bundle(signed, action, payload, attachments, authorization)
-        data_key: bytes | None
+        wraps: str | None
         if prepared is not None and prepared.bundle == bundle \
                 and prepared.confidential == confidential:
-            data_key, cid = prepared.data_key, prepared.cid  # stored before the lock
+            wraps, cid = prepared.data_key_wraps, prepared.cid  # stored before the lock
         else:
-            data_key = generate_data_key() if confidential else None
-            cid = self._put(bundle, data_key)
+            cid, wraps = self._put_bundle(bundle, confidential)
         stored_attachments = [a.to_json_obj() for a in attachments]
         if document is not None:
             content = _document_bytes(document)
             doc_key = generate_data_key()
+            doc_cid, doc_header = self._put(content, doc_key)
+            assert doc_header is not None
             stored_attachments.append({
                 "type": "Document", "filename": str(document.get("filename", "document")),
                 "mediaType": str(document.get("media_type", "application/octet-stream")),
                 "sha256": "0x" + hashlib.sha256(content).hexdigest(),
-                "cid": self._put(content, doc_key), "dataKey": _h(doc_key)})
+                "cid": doc_cid, "keywraps": self.keys.wrap(doc_key, doc_header)})
         step = Step(case_id=row.id, sequence=rec.sequence,  # type: ignore[attr-defined]
                     kind=action, record=signed.to_json_obj(),
                     signature=_h(signed.signatures[0]), signer=_signer(signed),
@@ -501,7 +504,7 @@ class CaseService:
             payload=payload.decode() if payload is not None else None,
             attachments=stored_attachments,
             authorization=authorization.to_json_obj() if authorization else None,
-            confidential=confidential, data_key=_h(data_key) if data_key else None,
+            confidential=confidential, data_key_wraps=wraps,
             bundle_cid=cid,
             signed_at=datetime.fromtimestamp(rec.signed_at, UTC),  # type: ignore[attr-defined]
             created_at=now))
@@ -510,15 +513,27 @@ class CaseService:
         session.flush()
         return step
 
-    def _put(self, data: bytes, data_key: bytes | None) -> str:
-        """Store bytes in IPFS (encrypted under ``data_key`` when given); returns the CID."""
+    def _put(self, data: bytes, data_key: bytes | None) -> tuple[str, Header | None]:
+        """Store bytes in IPFS (encrypted under ``data_key`` when given); returns the CID
+        and the container's header (None when stored plain), which a key wrap binds."""
+        header: Header | None = None
         if data_key is not None:
             out = io.BytesIO()
             # small chunks: a step bundle is a few KiB, and each chunk size is a buffer
-            encrypt_stream(io.BytesIO(data), out, data_key, chunk_size=BUNDLE_CHUNK_SIZE,
-                           hash_in_thread=False)
+            header = encrypt_stream(io.BytesIO(data), out, data_key,
+                                    chunk_size=BUNDLE_CHUNK_SIZE, hash_in_thread=False).header
             data = out.getvalue()
-        return str(add_bytes(data, cid_version=1, blockstore=self.blockstore))
+        return str(add_bytes(data, cid_version=1, blockstore=self.blockstore)), header
+
+    def _put_bundle(self, bundle: bytes, confidential: bool) -> tuple[str, str | None]:
+        """Store a step bundle; returns its CID and, when confidential, its fresh data key
+        wrapped for the service key (the only form in which the key is kept)."""
+        if not confidential:
+            return self._put(bundle, None)[0], None
+        data_key = generate_data_key()
+        cid, header = self._put(bundle, data_key)
+        assert header is not None
+        return cid, self.keys.wrap(data_key, header)
 
     def _chain(self, session: Session, case_id: str, kind: str, payload: dict[str, Any],
                now: datetime, status: ChainActionStatus = ChainActionStatus.PENDING) -> None:

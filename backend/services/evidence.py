@@ -49,15 +49,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 import filetype
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from backend import procedure as p
-from backend.db import AnchorBatch, AnchorStatus, Case, EvidenceItem, Leaf, LeafKind, Step
-from backend.db.service_models import CaseEvent
+from backend.db import (
+    AnchorBatch,
+    AnchorStatus,
+    Case,
+    EvidenceItem,
+    Leaf,
+    LeafKind,
+    Step,
+    begin_exclusive,
+)
+from backend.db.service_models import ReaderKey
 from evidence.commitment import commitment_of
 from evidence.encryption import (
     DEFAULT_CHUNK_SIZE,
@@ -65,7 +73,6 @@ from evidence.encryption import (
     KeyWraps,
     generate_data_key,
     iter_decrypt,
-    public_key_bytes,
 )
 from evidence.errors import EvidenceError, ReplayError, WrongSigner
 from evidence.ipfs import Blockstore, FileImporter, cat
@@ -73,6 +80,7 @@ from evidence.records import EvidenceSubmission, SignedRecord
 
 from . import provenance
 from .errors import AccessDenied, BadSubmission, Conflict, NotFound, ServiceError
+from .keys import ServiceKey, service_x25519_key
 
 __all__ = [
     "ALLOWED_MEDIA_TYPES",
@@ -90,7 +98,7 @@ __all__ = [
 
 SNIFF_BYTES = 8192
 MAX_FILENAME_BYTES = 200
-KEY_EVENT = "encryption_key"
+KEY_EVENT = "encryption_key"  # timeline item of a reader key (case_event kind before 0004)
 PROVENANCE_SESSION_PREFIX = "auth-session:"
 
 # Decision (docs/evidence-upload.md): documents, pictures, recordings and plain text of a
@@ -202,14 +210,6 @@ def _extension(media_type: str) -> str:
     kind = filetype.get_type(mime=media_type) if media_type else None
     return f".{kind.extension}" if kind is not None else (".txt" if media_type ==
                                                            "text/plain" else "")
-
-
-def service_x25519_key(institution_key: str) -> X25519PrivateKey:
-    """The service's evidence key, derived from the institution key (one secret to keep)."""
-    raw = bytes.fromhex(institution_key.removeprefix("0x"))
-    seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"chainarb.service-x25519.v1",
-                info=b"").derive(raw)
-    return X25519PrivateKey.from_private_bytes(seed)
 
 
 def _h(b: bytes) -> str:
@@ -404,8 +404,9 @@ class EvidenceService:
         self.max_upload_bytes = max_upload_bytes
         self.clock = clock
         self._service_key = cases.config.institution_key
-        self._x25519 = service_x25519_key(self._service_key)
-        self.service_public_key = public_key_bytes(self._x25519.public_key())
+        self.keys = ServiceKey.from_institution_key(self._service_key)
+        self._x25519 = self.keys.private
+        self.service_public_key = self.keys.public
 
     def __repr__(self) -> str:
         return f"EvidenceService(limit={self.max_upload_bytes})"
@@ -493,10 +494,9 @@ class EvidenceService:
         item = EvidenceItem(
             case_id=case_id, submitter=user, filename=filename, media_type=r.media_type,
             size=r.size, sha256=_h(r.sha256), salt=_h(salt), commitment=_h(commitment),
-            cid=r.cid, wrapped_keys={"keywraps": KeyWraps.to_json(wraps).decode(),
-                                     "service": _h(self.service_public_key), "recipients": {},
-                                     "kind": meta.kind, "claimedMediaType": claimed,
-                                     "session": session_ref},
+            cid=r.cid, kind=meta.kind, claimed_media_type=claimed, upload_session=session_ref,
+            wrapped_keys={"keywraps": KeyWraps.to_json(wraps).decode(),
+                          "service": _h(self.service_public_key), "recipients": {}},
             disclosed_to=[user], provenance=log, created_at=self.now())
         with self.sessions() as session:
             if session.get(Case, case_id) is None:
@@ -557,7 +557,7 @@ class EvidenceService:
             item = self._item(session, case_id, item_id)
             if item.record is not None:
                 raise Conflict("this item is already submitted", code="already_submitted")
-            kind = str(item.wrapped_keys.get("kind", "other"))
+            kind = item.kind
         if signer != user or signer != item.submitter:
             raise WrongSigner(f"the record is signed by {signer}; the item was uploaded by "
                               f"{item.submitter} and you are {user}: the uploader signs")
@@ -585,8 +585,7 @@ class EvidenceService:
         item.record = signed.to_json_obj()
         item.signature = _h(signed.signatures[0])
         item.provenance = provenance.append(
-            item.provenance, [("record.signed", item.submitter,
-                               str(item.wrapped_keys.get("session", "")),
+            item.provenance, [("record.signed", item.submitter, item.upload_session,
                                int(self.now().timestamp()), {
                                    "type": "EvidenceSubmission", "sequence": str(sequence),
                                    "recordHash": record_hash,
@@ -649,13 +648,13 @@ class EvidenceService:
         out: dict[str, Any] = {
             "id": item.id, "caseId": item.case_id, "submitter": item.submitter,
             "commitment": item.commitment, "contentCid": item.cid, "size": item.size,
-            "kind": item.wrapped_keys.get("kind", "other"),
+            "kind": item.kind,
             "status": "submitted" if item.record is not None else "staged",
             "createdAt": item.created_at.isoformat(),
         }
         if content:  # what opens the commitment goes only to readers
             out.update({"filename": item.filename, "mediaType": item.media_type,
-                        "claimedMediaType": item.wrapped_keys.get("claimedMediaType", ""),
+                        "claimedMediaType": item.claimed_media_type,
                         "sha256": item.sha256, "salt": item.salt})
         return out
 
@@ -711,14 +710,13 @@ class EvidenceService:
 
     def unwrap(self, keywraps: str | bytes) -> bytes:
         """The data key from ``KeyWraps`` JSON wrapped for the service key (evidence items,
-        and step records or documents stored encrypted)."""
-        return KeyWraps.from_json(keywraps).unwrap(self._x25519)
+        and step records or documents stored encrypted): ``ServiceKey.unwrap``."""
+        return self.keys.unwrap(keywraps)
 
     def wrap(self, data_key: bytes, header: Any) -> str:
         """``KeyWraps`` JSON of ``data_key`` for the service key (``header``: the container's
         ``evidence.encryption.Header``, from ``encrypt_stream``'s result)."""
-        return KeyWraps.to_json(KeyWraps.create(data_key, header,
-                                                [self.service_public_key])).decode()
+        return self.keys.wrap(data_key, header)
 
     def open_content(self, viewer: str, case_id: str, item_id: int
                      ) -> tuple[dict[str, Any], Iterator[bytes]]:
@@ -773,11 +771,9 @@ class EvidenceService:
         except ValueError as exc:
             raise BadSubmission(f"publicKey: not a usable X25519 key ({exc})") from None
         with self.sessions() as session:
-            case = self._case(session, case_id)
-            self._require_member(case, user)
-            session.add(CaseEvent(case_id=case_id.lower(), at=self.now(), kind=KEY_EVENT,
-                                  data={"address": user, "publicKey": _h(raw)}))
-            session.commit()
+            self._require_member(self._case(session, case_id), user)
+        with self.sessions() as session:
+            self._store_reader_key(session, case_id.lower(), user, _h(raw))
             wrapped = 0
             for item in session.exec(select(EvidenceItem).where(
                     col(EvidenceItem.case_id) == case_id.lower())).all():
@@ -786,13 +782,32 @@ class EvidenceService:
             session.commit()
         return {"address": user, "publicKey": _h(raw), "itemsWrapped": wrapped}
 
+    def _store_reader_key(self, session: Session, case_id: str, address: str,
+                          public_key: str) -> None:
+        """Insert or replace the member's key (one per member and case), committed. Two
+        first registrations racing: the loser's insert hits the unique (case, address)
+        and it retries as a replacement."""
+        for attempt in (1, 2):
+            begin_exclusive(session)  # SQLite: the write lock before the read
+            row = session.exec(select(ReaderKey).where(
+                col(ReaderKey.case_id) == case_id, col(ReaderKey.address) == address)).first()
+            if row is None:
+                row = ReaderKey(case_id=case_id, address=address, public_key=public_key,
+                                registered_at=self.now())
+            else:
+                row.public_key, row.registered_at = public_key, self.now()
+            session.add(row)
+            try:
+                session.commit()
+                return
+            except IntegrityError:
+                session.rollback()
+                if attempt == 2:
+                    raise
+
     def _registered_keys(self, session: Session, case_id: str) -> dict[str, bytes]:
-        keys: dict[str, bytes] = {}
-        for ev in session.exec(select(CaseEvent).where(col(CaseEvent.case_id) == case_id,
-                                                       col(CaseEvent.kind) == KEY_EVENT)
-                               .order_by(col(CaseEvent.id))).all():
-            keys[ev.data["address"]] = bytes.fromhex(ev.data["publicKey"][2:])  # latest wins
-        return keys
+        rows = session.exec(select(ReaderKey).where(col(ReaderKey.case_id) == case_id)).all()
+        return {r.address: bytes.fromhex(r.public_key[2:]) for r in rows}
 
     def _wrap_for_readers(self, session: Session, item: EvidenceItem) -> bool:
         """Add a wrap for every registered reader the rules now allow; True if any added."""
@@ -846,7 +861,7 @@ class EvidenceService:
         if batch is None or batch.status != AnchorStatus.CONFIRMED:
             return
         at = int((batch.block_time or batch.updated_at).timestamp())
-        session_ref = str(item.wrapped_keys.get("session", ""))
+        session_ref = item.upload_session
         steps: list[provenance.ProvenanceStep] = []
         if "batch.included" not in actions:
             steps.append(("batch.included", "", "anchoring-worker",

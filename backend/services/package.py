@@ -288,8 +288,7 @@ class PackageService:
                 elif kind == "Document" and final is not None and step.kind in (
                         "award.issued", "award.panel_signed") and att.get("sha256") == \
                         final.award_hash:
-                    key = self.evidence.unwrap(att["keywraps"]) if "keywraps" in att \
-                        else _b(att["dataKey"])  # unwrapped: documents stored before wraps
+                    key = self.evidence.keys.document_key(att)  # wrapped (or pre-0003)
                     content = b"".join(iter_decrypt(_IterReader(cat(att["cid"], self.blockstore)),  # type: ignore[arg-type]
                                                     key))
                     award = AwardDocument(filename=str(att.get("filename", "award")),
@@ -367,7 +366,7 @@ class PackageService:
                 submission_sequence=seq_of[item.commitment],
                 provenance=tuple(SignedProvenanceEntry.from_json_obj(e)
                                  for e in item.provenance),
-                description=str(item.wrapped_keys.get("kind", ""))))
+                description=item.kind))
             cids.append(item.cid)
         return out, cids
 

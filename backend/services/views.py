@@ -10,6 +10,8 @@ arbitrator, panel), institution admins and the courts given access. Everyone els
   record and does not see what was offered in negotiation (the UNCITRAL Mediation Model
   Law art. 11 "without prejudice" rule), nor do courts until the result exists.
 * Admins see metadata (stages, deadlines, steps, commitments), never evidence content.
+* No key material is shown to anyone: a step's documents are listed without their
+  (wrapped) data keys; readers get evidence keys only through their own X25519 wraps.
 * Courts read only what their stage allows (``procedure._rules.COURT_READ_STAGES``).
 
 Times are UTC ISO 8601 (``...Z``).
@@ -23,10 +25,11 @@ from sqlmodel import Session, col, select
 
 from backend import procedure as p
 from backend.db import Case, Participant, Step
-from backend.db.service_models import CaseEvent, ChainAction, StepDetail
+from backend.db.service_models import CaseEvent, ChainAction, ReaderKey, StepDetail
 
 from .cases import CaseService, chain_action_view
 from .errors import AccessDenied
+from .keys import public_attachment
 
 __all__ = ["case_view", "check_reader", "list_cases", "step_view", "timeline"]
 
@@ -132,6 +135,8 @@ def timeline(service: CaseService, case_id: str, viewer: str) -> list[dict[str, 
             .order_by(col(Step.sequence))).all()
         events = session.exec(select(CaseEvent).where(col(CaseEvent.case_id) == row.id)
                               .order_by(col(CaseEvent.id))).all()
+        reader_keys = session.exec(select(ReaderKey).where(col(ReaderKey.case_id) == row.id)
+                                   .order_by(col(ReaderKey.id))).all()
     hidden = _hidden_evidence(case, viewer, roles)
     items: list[dict[str, Any]] = []
     for step, detail in steps:
@@ -144,6 +149,9 @@ def timeline(service: CaseService, case_id: str, viewer: str) -> list[dict[str, 
                       "cid": step.cid, "confidential": detail.confidential})
     for e in events:
         items.append({"at": _iso(e.at), "type": e.kind, **e.data})
+    for k in reader_keys:  # a member's current X25519 key (public; registered or replaced)
+        items.append({"at": _iso(k.registered_at), "type": "encryption_key",
+                      "address": k.address, "publicKey": k.public_key})
     items.sort(key=lambda i: (i["at"], 0 if i["type"] == "step" else 1))
     return items
 
@@ -170,8 +178,8 @@ def step_view(service: CaseService, case_id: str, sequence: int, viewer: str
         raise AccessDenied("offers are for the parties and the mediator")
     return {"sequence": step.sequence, "action": step.kind, "record": step.record,
             "recordHash": step.record_hash, "cid": step.cid,
-            "payload": detail.payload, "attachments": [
-                {k: v for k, v in a.items() if k != "dataKey"} for a in detail.attachments],
+            "payload": detail.payload,
+            "attachments": [public_attachment(a) for a in detail.attachments],
             "authorization": detail.authorization}
 
 
