@@ -1,0 +1,278 @@
+"""Revisions 0003 and 0004 move real rows, up and down, on SQLite and PostgreSQL.
+
+Rows are written with SQLAlchemy Core as the older revision's code wrote them (the models
+describe head only), then migrated, read back, and migrated back.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from eth_account import Account
+
+from backend.db import current_revision, head_revision, make_engine, make_session_factory
+from backend.db.migrate import alembic_config
+from backend.db.types import UTCDateTime
+from backend.services.keys import ServiceKey, seal_legacy_keys
+from evidence.encryption import encrypt_stream, generate_data_key
+from evidence.errors import NotARecipient
+from evidence.ipfs import MemoryBlockstore, add_bytes
+
+KEY = "0x" + "42" * 32  # the institution key the rows' wraps are made for
+OTHER_KEY = "0x" + "43" * 32
+CASE = "0x" + "ab" * 32
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+BUYER = Account.from_key("0x" + "01" * 32).address
+SELLER = Account.from_key("0x" + "02" * 32).address
+
+_case = sa.table("arb_case", *(sa.column(c) for c in (
+    "id", "order_id", "claimant", "respondent", "stage", "next_sequence")),
+    sa.column("state", sa.JSON()), sa.column("created_at", UTCDateTime()),
+    sa.column("updated_at", UTCDateTime()))
+_step = sa.table("step", *(sa.column(c) for c in (
+    "id", "case_id", "sequence", "kind", "signature", "signer", "record_hash", "prev_hash",
+    "cid")), sa.column("record", sa.JSON()), sa.column("created_at", UTCDateTime()))
+_detail = sa.table("step_detail", *(sa.column(c) for c in (
+    "step_id", "case_id", "action", "payload", "confidential", "data_key", "bundle_cid")),
+    sa.column("command", sa.JSON()), sa.column("attachments", sa.JSON()),
+    sa.column("signed_at", UTCDateTime()), sa.column("created_at", UTCDateTime()))
+_item = sa.table("evidence_item", *(sa.column(c) for c in (
+    "id", "case_id", "submitter", "filename", "media_type", "size", "sha256", "salt",
+    "commitment", "cid")), sa.column("wrapped_keys", sa.JSON()),
+    sa.column("disclosed_to", sa.JSON()), sa.column("provenance", sa.JSON()),
+    sa.column("created_at", UTCDateTime()))
+_event = sa.table("case_event", sa.column("id"), sa.column("case_id"), sa.column("kind"),
+                  sa.column("at", UTCDateTime()), sa.column("data", sa.JSON()))
+
+
+def _rows(url: str, sql: Any) -> list[Any]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sql).all())
+    finally:
+        engine.dispose()
+
+
+def _write(url: str, *statements: Any) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            for s in statements:
+                conn.execute(s)
+    finally:
+        engine.dispose()
+
+
+def _columns(url: str, table: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return {c["name"] for c in sa.inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+
+
+def _migrate(url: str, direction: str, target: str, institution_key: str | None = None
+             ) -> None:
+    cfg = alembic_config(url)
+    if institution_key is not None:
+        cfg.attributes["institution_key"] = institution_key
+    getattr(command, direction)(cfg, target)
+
+
+def _case_row() -> Any:
+    return sa.insert(_case).values(id=CASE, order_id="7", claimant=BUYER, respondent=SELLER,
+                                   stage="facilitation", next_sequence=2, state={},
+                                   created_at=T0, updated_at=T0)
+
+
+def _container(store: MemoryBlockstore, data: bytes) -> tuple[str, bytes, Any]:
+    """An encrypted container in ``store``: its CID, data key and header."""
+    key = generate_data_key()
+    out = io.BytesIO()
+    header = encrypt_stream(io.BytesIO(data), out, key, chunk_size=64 * 1024,
+                            hash_in_thread=False).header
+    return str(add_bytes(out.getvalue(), cid_version=1, blockstore=store)), key, header
+
+
+# -- 0003: step data keys -------------------------------------------------------------------
+
+def test_0003_downgrade_restores_plain_keys_and_upgrade_plus_seal_wraps_them(
+        db_url: str) -> None:
+    service = ServiceKey.from_institution_key(KEY)
+    store = MemoryBlockstore()
+    bundle_cid, bundle_key, bundle_header = _container(store, b'{"format":"chainarb.step"}')
+    doc_cid, doc_key, doc_header = _container(store, b"# Award\n")
+    plain_cid = str(add_bytes(b'{"format":"chainarb.step","plain":true}', cid_version=1,
+                              blockstore=store))
+    wraps = service.wrap(bundle_key, bundle_header)
+    doc = {"type": "Document", "filename": "award.md", "cid": doc_cid, "sha256": "0x" + "cd" * 32,
+           "keywraps": service.wrap(doc_key, doc_header)}
+    award = {"type": "Award", "message": {"awardHash": "0x" + "cd" * 32}}
+    steps = [sa.insert(_step).values(id=i + 1, case_id=CASE, sequence=i, kind=k,
+                                     signature="0x" + "11" * 65, signer=BUYER,
+                                     record_hash=f"0x{i + 1:064x}", prev_hash="0x" + "00" * 32,
+                                     cid=c, record={}, created_at=T0)
+             for i, (k, c) in enumerate((("offer.made", bundle_cid), ("award.issued",
+                                                                       plain_cid)))]
+    details = [
+        sa.insert(_detail).values(step_id=1, case_id=CASE, action="offer.made", payload="{}",
+                                  confidential=True, data_key=None, bundle_cid=bundle_cid,
+                                  command={}, attachments=[], signed_at=T0, created_at=T0),
+        sa.insert(_detail).values(step_id=2, case_id=CASE, action="award.issued",
+                                  payload=None, confidential=False, data_key=None,
+                                  bundle_cid=plain_cid, command={},
+                                  attachments=[award, doc], signed_at=T0, created_at=T0),
+    ]
+    _write(db_url, _case_row(), *steps, *details)
+    _write(db_url, sa.text("UPDATE step_detail SET data_key_wraps = :w WHERE step_id = 1")
+           .bindparams(w=wraps))
+
+    # Without the key the wraps were made for, the downgrade of 0003 refuses before it
+    # changes anything (PostgreSQL rolls back the whole run, DDL included; SQLite's DDL is
+    # not transactional, so there the completed 0004 downgrade stays).
+    with pytest.raises(RuntimeError, match="CHAINARB_INSTITUTION_KEY"):
+        _migrate(db_url, "downgrade", "0002", institution_key=OTHER_KEY)
+    assert current_revision(db_url) == (
+        head_revision() if db_url.startswith("postgresql") else "0003")
+    assert _rows(db_url, sa.text("SELECT data_key, data_key_wraps FROM step_detail "
+                                 "WHERE step_id = 1")) == [(None, wraps)]
+
+    _migrate(db_url, "downgrade", "0002", institution_key=KEY)
+    assert "data_key_wraps" not in _columns(db_url, "step_detail")
+    got = dict(_rows(db_url, sa.select(_detail.c.step_id, _detail.c.data_key)))
+    assert got == {1: "0x" + bundle_key.hex(), 2: None}
+    atts = _rows(db_url, sa.select(_detail.c.attachments).where(_detail.c.step_id == 2))[0][0]
+    assert atts[0] == award  # records other than documents are untouched
+    assert atts[1] == {**{k: v for k, v in doc.items() if k != "keywraps"},
+                       "dataKey": "0x" + doc_key.hex()}
+
+    # Up again: the schema is back, the rows are legacy (plaintext) until the service seals
+    # them at start, which needs the containers' headers from the blockstore.
+    _migrate(db_url, "upgrade", "head")
+    assert "data_key_wraps" in _columns(db_url, "step_detail")
+    engine = make_engine(db_url)
+    try:
+        report = seal_legacy_keys(make_session_factory(engine), service, store)
+    finally:
+        engine.dispose()
+    assert report.sealed == 2 and report.failed == {}
+    rows = _rows(db_url, sa.text("SELECT step_id, data_key, data_key_wraps, attachments "
+                                 "FROM step_detail ORDER BY step_id"))
+    assert [(r[0], r[1]) for r in rows] == [(1, None), (2, None)]
+    assert service.unwrap(rows[0][2]) == bundle_key and rows[1][2] is None
+    text = " ".join(str(r) for r in rows)
+    assert bundle_key.hex() not in text and doc_key.hex() not in text
+    with pytest.raises(NotARecipient):
+        ServiceKey.from_institution_key(OTHER_KEY).unwrap(rows[0][2])
+
+
+def test_0003_downgrade_without_wrapped_rows_needs_no_key(db_url: str) -> None:
+    _write(db_url, _case_row())
+    _migrate(db_url, "downgrade", "0002")  # no key anywhere needed: nothing to unwrap
+    assert current_revision(db_url) == "0002"
+    _migrate(db_url, "upgrade", "head")
+    assert current_revision(db_url) == head_revision()
+
+
+# -- 0004: evidence metadata columns, reader keys --------------------------------------------
+
+def _old_item(i: int, **meta: str) -> dict[str, Any]:
+    return {"id": i, "case_id": CASE, "submitter": BUYER, "filename": f"f{i}.pdf",
+            "media_type": "application/pdf", "size": 10, "sha256": "0x" + "01" * 32,
+            "salt": "0x" + "02" * 32, "commitment": f"0x{i:064x}", "cid": f"bafy{i}",
+            "wrapped_keys": {"keywraps": f'{{"w":{i}}}', "service": "0x" + "03" * 32,
+                             "recipients": {SELLER: "0x" + "04" * 32}, **meta},
+            "disclosed_to": [BUYER], "provenance": [], "created_at": T0}
+
+
+def test_0004_moves_upload_metadata_and_reader_keys_and_back(db_url: str) -> None:
+    _migrate(db_url, "downgrade", "0003")
+    assert "kind" not in _columns(db_url, "evidence_item")
+    with_meta = _old_item(1, kind="photo", claimedMediaType="image/png",
+                          session="auth-session:12")
+    without_meta = _old_item(2)  # written before the metadata existed
+    t = [T0 + timedelta(minutes=m) for m in range(4)]
+    events = [  # inserted in this order (ids from the database, as the service's were)
+        {"case_id": CASE, "kind": "encryption_key", "at": t[0],
+         "data": {"address": BUYER, "publicKey": "0x" + "a1" * 32}},
+        {"case_id": CASE, "kind": "stage_changed", "at": t[1],
+         "data": {"from": "negotiation", "to": "facilitation", "byDefault": False}},
+        {"case_id": CASE, "kind": "encryption_key", "at": t[2],
+         "data": {"address": SELLER, "publicKey": "0x" + "b1" * 32}},
+        {"case_id": CASE, "kind": "encryption_key", "at": t[3],
+         "data": {"address": BUYER, "publicKey": "0x" + "a2" * 32}},  # replaces a1
+    ]
+    _write(db_url, _case_row(), *(sa.insert(_item).values(**r) for r in (with_meta, without_meta)),
+           *(sa.insert(_event).values(**e) for e in events))
+
+    _migrate(db_url, "upgrade", "head")
+    items = {r.id: r for r in _rows(db_url, sa.text(
+        "SELECT id, kind, claimed_media_type, upload_session, wrapped_keys FROM evidence_item"))}
+    assert (items[1].kind, items[1].claimed_media_type, items[1].upload_session) == \
+        ("photo", "image/png", "auth-session:12")
+    assert (items[2].kind, items[2].claimed_media_type, items[2].upload_session) == \
+        ("other", "", "")
+    wk = _rows(db_url, sa.select(_item.c.id, _item.c.wrapped_keys).order_by(_item.c.id))
+    assert [w for _, w in wk] == [
+        {k: v for k, v in with_meta["wrapped_keys"].items()
+         if k not in ("kind", "claimedMediaType", "session")}, without_meta["wrapped_keys"]]
+    keys = _rows(db_url, sa.select(sa.table("reader_key", sa.column("address"),
+                                            sa.column("public_key"),
+                                            sa.column("registered_at", UTCDateTime())))
+                 .order_by(sa.column("address")))
+    assert sorted((a, k, at) for a, k, at in keys) == sorted([
+        (BUYER, "0x" + "a2" * 32, t[3]), (SELLER, "0x" + "b1" * 32, t[2])])
+    left = _rows(db_url, sa.select(_event.c.kind))
+    assert [k for (k,) in left] == ["stage_changed"]
+
+    # the service reads them from the new places
+    from sqlmodel import select
+
+    from backend.db.models import EvidenceItem
+    from backend.db.service_models import ReaderKey
+
+    engine = make_engine(db_url)
+    try:
+        with make_session_factory(engine)() as s:
+            got = s.get(EvidenceItem, 1)
+            assert got is not None and got.kind == "photo"
+            assert {r.address: r.public_key for r in s.exec(select(ReaderKey)).all()} == {
+                BUYER: "0x" + "a2" * 32, SELLER: "0x" + "b1" * 32}
+    finally:
+        engine.dispose()
+
+    # a second key for the same (case, address) is refused by the table itself
+    with pytest.raises(sa.exc.IntegrityError):
+        _write(db_url, sa.text("INSERT INTO reader_key (case_id, address, public_key, "
+                               "registered_at) VALUES (:c, :a, :k, :t)").bindparams(
+            c=CASE, a=BUYER, k="0x" + "a3" * 32, t=T0))
+
+    _migrate(db_url, "downgrade", "0003")
+    assert {"kind", "claimed_media_type", "upload_session"}.isdisjoint(
+        _columns(db_url, "evidence_item"))
+    wk = dict(_rows(db_url, sa.select(_item.c.id, _item.c.wrapped_keys)))
+    assert wk[1] == with_meta["wrapped_keys"]
+    assert wk[2] == {**without_meta["wrapped_keys"], "kind": "other",
+                     "claimedMediaType": "", "session": ""}
+    back = _rows(db_url, sa.select(_event.c.kind, _event.c.at, _event.c.data)
+                 .order_by(_event.c.id))
+    assert [(k, at, d) for k, at, d in back if k == "encryption_key"] == [
+        ("encryption_key", t[2], {"address": SELLER, "publicKey": "0x" + "b1" * 32}),
+        ("encryption_key", t[3], {"address": BUYER, "publicKey": "0x" + "a2" * 32})]
+    assert [k for k, _, _ in back].count("stage_changed") == 1
+    engine = make_engine(db_url)
+    try:
+        assert "reader_key" not in sa.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+    _migrate(db_url, "upgrade", "head")  # and up again: the same result as the first time
+    assert len(_rows(db_url, sa.text("SELECT id FROM reader_key"))) == 2
+    assert _rows(db_url, sa.text("SELECT kind FROM evidence_item ORDER BY id")) == [
+        ("photo",), ("other",)]
