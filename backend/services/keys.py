@@ -21,7 +21,7 @@ Rules (docs/persistence.md, "Keys at rest"; docs/evidence-upload.md, "Keys"):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,7 +109,11 @@ def public_attachment(attachment: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def container_header(cid: str, blockstore: Blockstore) -> Header:
-    """The header of the encrypted container at ``cid`` (its first bytes only)."""
+    """The header of the encrypted container at ``cid`` (its first bytes only). A root
+    block the store does not hold is refused at once (kubo would otherwise search the
+    network for it until its timeout)."""
+    if not blockstore.has(cid):
+        raise LookupError(f"block {cid} is not in the blockstore")
     head = b""
     for chunk in cat(cid, blockstore):
         head += chunk
@@ -153,7 +157,7 @@ def seal_legacy_keys(sessions: sessionmaker[Session], key: ServiceKey,
             row = session.get(StepDetail, step_id)
             try:
                 sealed = _seal_row(row, key, blockstore) if row is not None else 0
-            except (EvidenceError, OSError, ValueError, KeyError) as exc:
+            except (EvidenceError, OSError, ValueError, LookupError) as exc:
                 session.rollback()
                 report.failed[step_id] = f"{type(exc).__name__}: {exc}"
                 continue
@@ -177,7 +181,7 @@ def _seal_row(row: StepDetail, key: ServiceKey, blockstore: Blockstore) -> int:
         row.data_key = None
         sealed += 1
     attachments: list[dict[str, Any]] = []
-    for att in _as_dicts(row.attachments):
+    for att in (dict(a) for a in row.attachments):
         if "dataKey" in att:
             data_key = bytes.fromhex(str(att["dataKey"]).removeprefix("0x"))
             att = {k: v for k, v in att.items() if k != "dataKey"}
@@ -187,6 +191,3 @@ def _seal_row(row: StepDetail, key: ServiceKey, blockstore: Blockstore) -> int:
     row.attachments = attachments  # a new list: the JSON column sees the change
     return sealed
 
-
-def _as_dicts(items: Iterable[Any]) -> list[dict[str, Any]]:
-    return [dict(a) for a in items]

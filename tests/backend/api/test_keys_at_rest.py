@@ -279,3 +279,4 @@ def test_legacy_plaintext_keys_are_read_then_sealed_at_start(world: World) -> No
     report = seal_legacy_keys(ctx.sessions, sk, w.blockstore)  # again: only the two left
     assert report.sealed == 0 and set(report.failed) == {missing, wrong}
     assert "DecryptionError" in report.failed[wrong]
+    assert "not in the blockstore" in report.failed[missing]  # refused at once, no fetch

@@ -1,6 +1,6 @@
-"""The service's key wraps (used for evidence items, and meant for encrypted step records
-and award documents): only the service's X25519 key opens them, and a wrap is bound to its
-container's header."""
+"""The service's key wraps (evidence items, encrypted step records and documents; the
+step side is tested end to end in tests/backend/api/test_keys_at_rest.py): only the
+service's X25519 key opens them, and a wrap is bound to its container's header."""
 
 from __future__ import annotations
 
