@@ -6,6 +6,8 @@
   courts) — the interface other parts call (evidence upload submits its
   ``EvidenceSubmission`` through ``CaseService.submit_step``)
 * ``views``: what each role may read
+* ``keys``: ``ServiceKey``, the service's X25519 key; every data key at rest is wrapped
+  for it (evidence, confidential step bundles, documents)
 * ``chain``: chain actions, their executor and the escrow port (web3 or fake)
 * ``errors``: ``ServiceError`` and its subclasses
 """

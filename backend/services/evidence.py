@@ -98,7 +98,6 @@ __all__ = [
 
 SNIFF_BYTES = 8192
 MAX_FILENAME_BYTES = 200
-KEY_EVENT = "encryption_key"  # timeline item of a reader key (case_event kind before 0004)
 PROVENANCE_SESSION_PREFIX = "auth-session:"
 
 # Decision (docs/evidence-upload.md): documents, pictures, recordings and plain text of a
