@@ -17,7 +17,6 @@ from eth_account import Account
 from sqlmodel import col, select
 
 from backend.api.app import create_app
-from backend.api.config import ServiceOptions
 from backend.db.models import AnchorBatch, AnchorStatus, Leaf
 from backend.demo import Client, DemoClock, _free_port, _serve, _upload, make_photo_jpeg
 from backend.services.chain import FakeEscrowPort, OrderInfo
@@ -70,9 +69,9 @@ def web_world(tmp_path: Path) -> Iterator[WebWorld]:
                              token="0x" + "11" * 20, institution=institution, status="Paid",
                              case_id="0x" + "00" * 32, guarantee=GUARANTEE))
     port = _free_port()
-    settings = Settings(data_dir=tmp_path / "data", port=port)
+    settings = Settings(data_dir=tmp_path / "data", port=port,
+                        institution_admins=keys["admin"].address)
     app = create_app(settings, clock=clock, port=fake, blockstore=MemoryBlockstore(),
-                     options=ServiceOptions(institution_admins=keys["admin"].address),
                      background=False)
     if not _uses_web_router(app):  # until the composition root mounts the pages itself
         from backend.web import router
