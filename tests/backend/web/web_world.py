@@ -44,6 +44,8 @@ class WebWorld:
     case_id: str
     clients: dict[str, Client]
     case2: str = ""
+    clock: Any = None  # the service's DemoClock (tests move it forward)
+    port: Any = None  # the in-memory escrow (FakeEscrowPort)
 
     def token(self, who: str) -> str:
         return self.clients[who].token
@@ -58,7 +60,7 @@ def web_world(tmp_path: Path) -> Iterator[WebWorld]:
     clock = DemoClock()
     institution = Account.from_key(DEV_INSTITUTION_KEY).address
     keys = {n: key(n) for n in ("buyer", "seller", "admin", "mediator", "stranger",
-                                "arbitrator")}
+                                "arbitrator", "court")}
     fake = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
     fake.add_order(OrderInfo(order_id=ORDER_ID, buyer=keys["buyer"].address,
                              seller=keys["seller"].address, amount=AMOUNT,
@@ -101,7 +103,7 @@ def web_world(tmp_path: Path) -> Iterator[WebWorld]:
         case2 = buyer.post("/cases", {"orderId": str(ORDER_2)})["caseId"]
         buyer.post(f"/cases/{case2}/filing", buyer.plain(case2, "case.filed", {
             **filing, "orderId": str(ORDER_2)}))
-        yield WebWorld(running.base_url, app, case_id, c, case2)
+        yield WebWorld(running.base_url, app, case_id, c, case2, clock, fake)
 
 
 def _anchor_everything(app: Any, case_id: str) -> None:
