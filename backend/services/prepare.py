@@ -138,6 +138,10 @@ def prepare_step(service: CaseService, case_id: str, viewer: str, action: str,
                        award_hash)
     except KeyError as exc:
         raise BadSubmission(f"payload: missing {exc}", code="bad_payload") from None
+    except BadSubmission as exc:  # the step's own value checks (decimal strings, parties…)
+        if exc.code == BadSubmission.code:
+            exc.code = "bad_payload"
+        raise
     record, payload, attachments, command, reasons = built
     p.apply(case, command, now)  # dry run: refuses exactly as the step would; nothing kept
     main = _entry(record, domain)

@@ -194,6 +194,16 @@ def test_court_refusal_and_award_hashes(fresh_world: Callable[[], World]) -> Non
 def test_offer_settlement_hashes_in_the_view(world: World) -> None:
     w = world
     to_facilitation(w)
+    for fields, status, code in (
+            ({"toBuyer": "12.5"}, 422, "bad_payload"),  # base units: digits only
+            ({"toBuyer": "0300000000"}, 422, "bad_payload"),
+            ({"toBuyer": "300000001"}, 422, "invalid_allocation"),  # not the escrowed sum
+            ({"expiresAt": "1"}, 422, "invalid_record")):  # expires before it is signed
+        r = prepare(w.seller, "offer.made", {**_offer_fields(w.seller), **fields})
+        assert (r.status_code, r.json().get("code")) == (status, code), (fields, r.text)
+    r = prepare(w.admin, "appoint.mediator", {"role": "mediator",
+                                              "appointees": [w.arbitrator.address]})
+    assert (r.status_code, r.json()["code"]) == (409, "duplicate_action"), r.text
     prepared = ok(prepare(w.seller, "offer.made", _offer_fields(w.seller)))
     (settlement,) = prepared["attachments"]
     assert settlement["recordType"] == "Settlement"
@@ -221,6 +231,7 @@ def test_prepare_refusals(world: World) -> None:
         (w.buyer, "award.objected", {}, 422, "bad_payload"),
         (w.buyer, "award.objected", {"reasonsHash": sha(b"x"), "more": 1}, 422, "bad_payload"),
         (w.buyer, "award.objected", {"reasonsHash": "0x1234"}, 422, "invalid_record"),
+        (w.buyer, "award.objected", ["not", "an", "object"], 422, None),
         (w.buyer, "award.issued", _award_fields(w.buyer), 403, "wrong_actor"),
         (w.arbitrator, "record.closed", {}, 409, "wrong_stage"),
         (w.court, "court.confirmed", {"packageHash": sha(b"p"), "courtReference": "r"},
