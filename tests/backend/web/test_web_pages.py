@@ -206,3 +206,34 @@ def test_actions_script_is_served() -> None:
     from backend.web.actions import JS
 
     assert "eth_signTypedData_v4" in JS and "parseFloat" not in JS and "Number(form" in JS
+
+
+def test_every_form_renders_in_both_languages() -> None:
+    """Every step the page has a form for renders in English and Chinese with every label
+    translated (no KeyError, no English left in the Chinese page's forms)."""
+    from backend.web.actions import HANDLED, actions_section
+    from backend.web.i18n import LANGS, STAGES, UI, T
+
+    for table in (T, STAGES, UI):
+        for k, v in table.items():
+            assert set(v) == set(LANGS) and all(v.values()), k
+    data = {"caseId": "0x" + "11" * 32, "orderId": "1", "viewer": "0x" + "22" * 20,
+            "amount": "480000000", "guarantee": "200000000", "decimals": 6,
+            "nextSequence": 3, "prevHash": "0x" + "33" * 32, "domain": {},
+            "allowedSteps": sorted(HANDLED), "serverNow": 0, "offers": {},
+            "awardRecordHash": "0x" + "44" * 32, "mediator": None, "messages": {}}
+    forms = {}
+    for lang in LANGS:
+        html = actions_section(data, lang)
+        forms[lang] = _forms(html)
+        ids = re.findall(r'<(?:input|select|textarea) id="([^"]+)"', html)
+        assert ids and all(f'<label for="{i}">' in html for i in ids), lang
+        assert 'id="other-steps"' not in html
+    assert forms["en"] == forms["zh-Hans"] == [
+        "offer", "evidence", "facilitation", "agree", "answer", "objection", "preeval",
+        "propose", "impasse", "appoint_mediator", "appoint_arbitrator", "appoint_panel",
+        "close", "award", "panel_award", "confirm", "refuse", "enforce"]
+    zh = actions_section(data, "zh-Hans")
+    for key in ("appoint_panel_title", "award_doc_label", "refusal_reasons_label",
+                "tracking_damaged", "sign_enforce"):
+        assert UI[key]["zh-Hans"].split("{")[0] in zh and UI[key]["en"] not in zh, key
