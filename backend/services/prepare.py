@@ -37,6 +37,7 @@ from evidence.records import (
     Settlement,
     SettlementOffer,
     SignedRecord,
+    checksum_address,
 )
 
 from .cases import CaseService
@@ -244,6 +245,8 @@ def _build(case: p.CaseState, domain: Domain, action: str, viewer: str, actor: s
         cmd = _command(case, action, actor, seq, fields)
     except (TypeError, ValueError, AttributeError) as exc:
         raise BadSubmission(f"payload of {action}: {exc}", code="bad_payload") from None
+    if action.startswith("appoint."):  # sign the addresses in their EIP-55 form
+        fields = {**fields, "appointees": [checksum_address(a) for a in fields["appointees"]]}
     rec = ProceduralStep(actor=viewer, action=action, payload_hash=payload_hash(fields),
                          **chain)
     return rec, fields, attachments, cmd, None

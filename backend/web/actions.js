@@ -68,6 +68,15 @@
     return btoa(s);
   }
 
+  /** Canonical JSON with addresses in lower case (the service returns them EIP-55). */
+  function same(a, b) {
+    var norm = function (v) {
+      return canonicalJson(v).replace(/"0x[0-9a-fA-F]{40}"/g, function (m) {
+        return m.toLowerCase(); });
+    };
+    return norm(a) === norm(b);
+  }
+
   /** Does the service's prepared step say what the user entered? Returns a reason or ''.
    * (The wallet then shows the same typed data; this check is the page's own.) */
   function mismatch(prep, action, fields, viewer, domain) {
@@ -84,13 +93,12 @@
     var given = prep.payload || {};
     for (var k in fields) {
       if (!Object.prototype.hasOwnProperty.call(fields, k) || k === 'reasons') { continue; }
-      var want = canonicalJson(fields[k]);
-      if (k in msg && canonicalJson(msg[k]) !== want) { return k; }
-      if (prep.payload && k in given && canonicalJson(given[k]) !== want) { return k; }
+      if (k in msg && !same(msg[k], fields[k])) { return k; }
+      if (prep.payload && k in given && !same(given[k], fields[k])) { return k; }
       var atts = prep.attachments || [];
       for (var i = 0; i < atts.length; i++) {
         var m = atts[i].typedData.message;
-        if (k in m && canonicalJson(m[k]) !== want) { return k; }
+        if (k in m && !same(m[k], fields[k])) { return k; }
       }
     }
     return '';

@@ -32,6 +32,7 @@ from test_access import (
     _enforced,
     _filing,
     _grant_court,
+    _impasse,
     _offer_id,
 )
 
@@ -272,3 +273,21 @@ def test_view_time_and_names(world: World) -> None:
         assert set(v["allowedSteps"]) <= set(STEP_ENDPOINTS), v["allowedSteps"]
         assert v["allowedEndpoints"] == {a: STEP_ENDPOINTS[a] for a in v["allowedSteps"]}
     assert "offer.made" in view["allowedSteps"] and "evidence.submitted" in view["allowedSteps"]
+
+
+def test_appointment_addresses_are_signed_in_eip55(fresh_world: Callable[[], World]) -> None:
+    """An admin may type an address in lower case; the prepared payload names it in its
+    EIP-55 form (what the judicial package's role check reads), and the step is accepted."""
+    w = fresh_world()
+    _impasse(w)
+    # a mixed-case address with a wrong checksum is refused, not silently fixed
+    bad = w.arbitrator.address[:2] + w.arbitrator.address[2:].swapcase()
+    r = prepare(w.admin, "appoint.arbitrator", {"role": "arbitrator", "appointees": [bad]})
+    assert (r.status_code, r.json()["code"]) == (422, "bad_payload"), r.text
+    assert "checksum" in r.json()["detail"]
+    low = w.arbitrator.address.lower()
+    prepared = ok(prepare(w.admin, "appoint.arbitrator", {"role": "arbitrator",
+                                                          "appointees": [low]}))
+    assert prepared["payload"]["appointees"] == [w.arbitrator.address] != [low]
+    ok(w.admin.post(prepared["endpoint"], json=signed_body(w.admin, prepared)))
+    assert w.buyer.case()["arbitrator"] == w.arbitrator.address

@@ -128,9 +128,19 @@ def test_prepared_steps_hash_in_the_wallet_as_the_service_says(world: WebWorld) 
                                                           "compensation": "0"}}}]},
          "action": "offer.made", "fields": fields, "viewer": buyer, "domain": domain},
     ]
+    arb = world.clients["arbitrator"].address
+    appoint = {"action": "appoint.arbitrator", "typedData": {"domain": domain, "message": {
+        "actor": buyer}}, "payload": {"role": "arbitrator", "appointees": [arb]},
+        "attachments": []}
+    checks += [  # addresses compare in any case; another address does not
+        {"prepared": appoint, "action": "appoint.arbitrator", "viewer": buyer.lower(),
+         "fields": {"role": "arbitrator", "appointees": [arb.lower()]}, "domain": domain},
+        {"prepared": appoint, "action": "appoint.arbitrator", "viewer": buyer,
+         "fields": {"role": "arbitrator", "appointees": [buyer]}, "domain": domain}]
     out = _run({"typed": typed, "mismatch": checks})
     assert out["digests"] == hashes
-    assert out["mismatch"] == ["", "toBuyer", "domain", "signer", "action", "compensation"]
+    assert out["mismatch"] == ["", "toBuyer", "domain", "signer", "action", "compensation",
+                               "", "appointees"]
     assert prepared[0]["attachments"][0]["recordType"] == "Settlement"
 
 
