@@ -613,7 +613,6 @@ def run_demo(settings: Settings, *, console: Console | None = None,
 
 def _run(world: _World, tsa: LocalTsa) -> dict[str, Any]:
     from backend.api.app import create_app
-    from backend.api.config import ServiceOptions
     from backend.chain import EscrowContract, TokenContract, Transactor
     from backend.worker.runner import build_worker
 
@@ -630,9 +629,11 @@ def _run(world: _World, tsa: LocalTsa) -> dict[str, Any]:
     keys = {n: Account.from_key(secrets.token_bytes(32)) for n in (
         "buyer", "seller", "admin", "mediator", "arbitrator", "court")}
     port = _free_port()
-    settings = settings.model_copy(update={"port": port})
-    app = create_app(settings, clock=clock, background=False,
-                     options=ServiceOptions(institution_admins=keys["admin"].address))
+    # The demo's own admin joins the configured ones (validated like the environment's).
+    admins = ",".join(a for a in (settings.institution_admins, keys["admin"].address) if a)
+    settings = Settings.model_validate({**settings.model_dump(), "port": port,
+                                        "institution_admins": admins})
+    app = create_app(settings, clock=clock, background=False)
     # The demo's composition: anchoring with RFC 3161 stamps, and time control.
     app.state.ctx.anchoring = build_worker(settings, app.state.ctx.sessions, handle,
                                            dep.anchor)

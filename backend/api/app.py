@@ -44,7 +44,6 @@ from evidence.errors import (
 )
 from evidence.ipfs import Blockstore
 
-from .config import ServiceOptions
 from .context import AppContext
 from .limits import JsonBodyLimit
 from .routes import admin, auth, cases, court, evidence
@@ -131,14 +130,11 @@ def create_app(
     port: EscrowPort | None = None,
     blockstore: Blockstore | None = None,
     anchor_sender: Any = None,
-    options: ServiceOptions | None = None,
     background: bool = True,
 ) -> FastAPI:
     """Build the service. Anything not injected is built from ``settings``."""
-    options = options or ServiceOptions()
-    admins = options.admins if options.admins is not None else settings.admins
-    tick_seconds = options.tick_seconds if options.tick_seconds is not None \
-        else settings.tick_seconds
+    admins = settings.admins
+    tick_seconds = settings.tick_seconds
     clock = clock or (lambda: datetime.now(UTC))
     upgrade_to_head(settings.database)
     engine = make_engine(settings.database)

@@ -50,8 +50,10 @@ from .errors import BadSubmission
 
 __all__ = [
     "ACTIONS",
+    "COMMAND_OF_STEP",
     "INSTITUTION_ACTIONS",
     "PAYLOAD_KEYS",
+    "STEP_ENDPOINTS",
     "Translated",
     "payload_hash",
     "translate",
@@ -129,21 +131,53 @@ class Translated:
     award: SignedRecord | None = None
 
 
-# What a viewer may sign next, named as the step endpoints name it.
-_RECORD_OF_COMMAND: Mapping[type[p.Command], str] = {
-    p.MakeOffer: "SettlementOffer",
-    p.SubmitEvidence: "EvidenceSubmission",
-    p.Object: "Objection",
-    p.ConfirmJudicially: "CourtConfirmation",
-    p.RefuseConfirmation: "CourtConfirmation",
+# Steps whose record is not a ProceduralStep, named as the timeline names them (the
+# ``action`` of the stored step), so one vocabulary serves the case view's
+# ``allowedSteps``, ``POST /cases/{id}/steps/prepare`` and the timeline.
+_ACTION_OF_COMMAND: Mapping[type[p.Command], str] = {
+    p.MakeOffer: "offer.made",
+    p.SubmitEvidence: "evidence.submitted",
+    p.Object: "award.objected",
+    p.ConfirmJudicially: "court.confirmed",
+    p.RefuseConfirmation: "court.refused",
+}
+# Every step a client may take: action -> command type.
+COMMAND_OF_STEP: Mapping[str, type[p.Command]] = {
+    **{a: c for a, c in ACTIONS.items() if a != "enforcement.recorded"},
+    **{a: c for c, a in _ACTION_OF_COMMAND.items()},
+}
+# action -> the path under /cases/{id}/ that takes it (backend/api/routes/cases.py).
+STEP_ENDPOINTS: Mapping[str, str] = {
+    "case.filed": "filing",
+    "offer.made": "offers",
+    "offer.accepted": "offers/accept",
+    "offer.withdrawn": "offers/withdraw",
+    "facilitation.requested": "facilitation",
+    "appoint.mediator": "mediator",
+    "preevaluation.published": "pre-evaluation",
+    "settlement.proposed": "proposals",
+    "impasse.declared": "impasse",
+    "arbitration.agreed": "arbitration-agreement",
+    "appoint.arbitrator": "arbitrator",
+    "evidence.submitted": "evidence-submissions",
+    "answer.submitted": "answer",
+    "record.closed": "close-record",
+    "award.issued": "award",
+    "award.objected": "objection",
+    "appoint.panel": "panel",
+    "award.panel_signed": "panel-award",
+    "enforcement.requested": "enforcement",
+    "court.confirmed": "court-decision",
+    "court.refused": "court-decision",
 }
 
 
 def step_names(commands: Sequence[type[p.Command]]) -> list[str]:
-    """The actions (or record types) that carry these commands, without duplicates."""
-    by_command = {cls: action for action, cls in ACTIONS.items()}
-    names = [_RECORD_OF_COMMAND.get(c) or by_command.get(c) for c in commands]
-    return list(dict.fromkeys(n for n in names if n and n != "enforcement.recorded"))
+    """The step actions (``STEP_ENDPOINTS`` keys) that carry these commands, in order,
+    without duplicates; ``enforcement.recorded`` is the service's own and never listed."""
+    by_command = {cls: action for action, cls in COMMAND_OF_STEP.items()}
+    names = [by_command.get(c) for c in commands]
+    return list(dict.fromkeys(n for n in names if n))
 
 
 def payload_hash(payload: Mapping[str, Any]) -> str:

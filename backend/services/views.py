@@ -26,10 +26,12 @@ from sqlmodel import Session, col, select
 from backend import procedure as p
 from backend.db import Case, Participant, Step
 from backend.db.service_models import CaseEvent, ChainAction, ReaderKey, StepDetail
+from evidence.records import Settlement
 
 from .cases import CaseService, chain_action_view
 from .errors import AccessDenied
 from .keys import public_attachment
+from .steps import STEP_ENDPOINTS
 
 __all__ = ["case_view", "check_reader", "list_cases", "step_view", "timeline"]
 
@@ -64,6 +66,8 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
         position, prev, _ = service.chain_head(session, row.id)
         actions = session.exec(select(ChainAction).where(col(ChainAction.case_id) == row.id)
                                .order_by(col(ChainAction.id))).all()
+        award_hash = service._award_record_hash(session, row.id, case)
+    allowed = _allowed(service, case, viewer)
     hidden = _hidden_evidence(case, viewer, roles)
     evidence = []
     for item in case.evidence:
@@ -97,9 +101,12 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
         "panel": list(case.panel),
         "arbitrationAgreed": case.arbitration_agreed,
         "award": p.to_jsonable(case.final_award),
+        "awardRecordHash": award_hash,
         "courtDecision": p.to_jsonable(case.court_decision),
         "evidence": evidence,
-        "allowedSteps": _allowed(service, case, viewer),
+        "allowedSteps": allowed,
+        "allowedEndpoints": {a: STEP_ENDPOINTS[a] for a in allowed},
+        "now": _iso(service.now()),
         "nextSequence": position,
         "prevHash": "0x" + prev.hex(),
         "domain": service.domain.to_json_obj(),
@@ -107,9 +114,18 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
         "chainActions": [chain_action_view(a) for a in actions],
     }
     if roles & OFFER_READERS:
-        view["offers"] = p.to_jsonable(case.offers)
+        view["offers"] = [{**p.to_jsonable(o), "settlementHash": _settlement_hash(
+            service, case, o)} for o in case.offers]
         view["preEvaluation"] = p.to_jsonable(case.pre_evaluation)
     return view
+
+
+def _settlement_hash(service: CaseService, case: p.CaseState, offer: p.Offer) -> str:
+    """Record hash of the escrow ``Settlement`` an offer's acceptance signs (and names)."""
+    a = offer.allocation
+    s = Settlement(order_id=case.order.order_id, case_id=case.case_id, to_buyer=a.to_buyer,
+                   to_seller=a.to_seller, compensation=a.compensation)
+    return "0x" + s.digest(service.domain).hex()
 
 
 def _allowed(service: CaseService, case: p.CaseState, viewer: str) -> list[str]:

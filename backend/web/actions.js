@@ -1,28 +1,17 @@
 /* chainarb case page: the steps a signed-in user may take now, signed by their wallet.
  *
  * Why in the page: the wallet (window.ethereum) holds the key; the server only ever sees
- * the signed record. Each step is EIP-712 typed data built here from the record types of
- * docs/evidence.md (the evidence upload signs the typed data the API returns), signed with
- * eth_signTypedData_v4 and posted through /ui/api/ (which adds the session cookie's token).
+ * the signed record. The page never builds a record itself: it asks the service to prepare
+ * the step (POST cases/{id}/steps/prepare with the action and the fields entered), checks
+ * that what came back is what the user entered (domain, signer, amounts, the payload's
+ * SHA-256), has the wallet sign the typed data with eth_signTypedData_v4 (and the escrow
+ * Settlement or the Award it carries) and posts the records through /ui/api/ (which adds
+ * the session cookie's token). One source of truth for the record format: the service.
  * Amounts are decimal strings parsed into integer base units with BigInt, never floats.
- * Loadable in Node too (module.exports) so the tests can hold the digests to evidence.records.
+ * Loadable in Node too (module.exports) so the tests can hold its helpers to the service.
  */
 (function (root) {
   'use strict';
-
-  var DOMAIN_TYPE = [{ name: 'name', type: 'string' }, { name: 'version', type: 'string' },
-    { name: 'chainId', type: 'uint256' }, { name: 'verifyingContract', type: 'address' }];
-  var FIELDS = {
-    ProceduralStep: 'bytes32 caseId,uint64 sequence,bytes32 prevHash,address actor,' +
-      'string action,bytes32 payloadHash,uint64 signedAt',
-    SettlementOffer: 'bytes32 caseId,uint64 sequence,bytes32 prevHash,address offeror,' +
-      'uint256 orderId,uint256 toBuyer,uint256 toSeller,uint256 compensation,' +
-      'uint64 expiresAt,uint64 signedAt',
-    Settlement: 'uint256 orderId,bytes32 caseId,uint256 toBuyer,uint256 toSeller,' +
-      'uint256 compensation',
-    Objection: 'bytes32 caseId,uint64 sequence,bytes32 prevHash,address objector,' +
-      'bytes32 awardRecordHash,bytes32 reasonsHash,uint64 signedAt',
-  };
 
   /** Parse a decimal token amount ("12.5") into base units (BigInt); throws a code. */
   function parseUnits(text, decimals) {
@@ -49,23 +38,6 @@
     this.code = code; this.detail = detail || ''; this.message = code + (detail ? ': ' + detail : '');
   }
   UiError.prototype = Object.create(Error.prototype);
-
-  /** The eth_signTypedData_v4 payload of a record (uints as decimal strings). */
-  function typedData(type, domain, message) {
-    var fields = FIELDS[type].split(',').map(function (f) {
-      var p = f.split(' '); return { name: p[1], type: p[0] };
-    });
-    var types = { EIP712Domain: DOMAIN_TYPE };
-    types[type] = fields;
-    return { types: types, primaryType: type, domain: Object.assign({}, domain),
-      message: Object.assign({}, message) };
-  }
-
-  /** The stored record JSON (docs/evidence.md 1.7) around one signature. */
-  function recordJson(type, domain, message, signature) {
-    return { format: 'chainarb.record', v: 1, type: type, domain: domain, message: message,
-      signatures: [signature] };
-  }
 
   /** Canonical JSON as evidence.records.canonical_json: sorted keys, no whitespace. */
   function canonicalJson(v) {
@@ -96,8 +68,44 @@
     return btoa(s);
   }
 
-  var api = { parseUnits: parseUnits, formatUnits: formatUnits, typedData: typedData,
-    recordJson: recordJson, canonicalJson: canonicalJson, UiError: UiError, FIELDS: FIELDS };
+  /** Canonical JSON with addresses in lower case (the service returns them EIP-55). */
+  function same(a, b) {
+    var norm = function (v) {
+      return canonicalJson(v).replace(/"0x[0-9a-fA-F]{40}"/g, function (m) {
+        return m.toLowerCase(); });
+    };
+    return norm(a) === norm(b);
+  }
+
+  /** Does the service's prepared step say what the user entered? Returns a reason or ''.
+   * (The wallet then shows the same typed data; this check is the page's own.) */
+  function mismatch(prep, action, fields, viewer, domain) {
+    if (!prep || prep.action !== action) { return 'action'; }
+    var td = prep.typedData;
+    var d = td && td.domain;
+    if (!d || String(d.chainId) !== String(domain.chainId) ||
+        String(d.verifyingContract).toLowerCase() !==
+        String(domain.verifyingContract).toLowerCase() || d.name !== domain.name ||
+        d.version !== domain.version) { return 'domain'; }
+    var msg = td.message || {};
+    var signer = msg.actor || msg.offeror || msg.objector || msg.court || msg.submitter;
+    if (!signer || signer.toLowerCase() !== viewer.toLowerCase()) { return 'signer'; }
+    var given = prep.payload || {};
+    for (var k in fields) {
+      if (!Object.prototype.hasOwnProperty.call(fields, k) || k === 'reasons') { continue; }
+      if (k in msg && !same(msg[k], fields[k])) { return k; }
+      if (prep.payload && k in given && !same(given[k], fields[k])) { return k; }
+      var atts = prep.attachments || [];
+      for (var i = 0; i < atts.length; i++) {
+        var m = atts[i].typedData.message;
+        if (k in m && !same(m[k], fields[k])) { return k; }
+      }
+    }
+    return '';
+  }
+
+  var api = { parseUnits: parseUnits, formatUnits: formatUnits, canonicalJson: canonicalJson,
+    mismatch: mismatch, UiError: UiError };
   if (typeof module !== 'undefined' && module.exports) { module.exports = api; return; }
 
   // ---------------------------------------------------------------- the page ----------
@@ -136,11 +144,11 @@
     return accounts[0];
   }
 
-  async function sign(type, msg) {
+  async function signTyped(typed) {
     var from = await account();
     try {
       return await root.ethereum.request({ method: 'eth_signTypedData_v4',
-        params: [from, JSON.stringify(typedData(type, CASE.domain, msg))] });
+        params: [from, JSON.stringify(typed)] });
     } catch (e) { throw new UiError('wallet_refused', e && e.message); }
   }
 
@@ -158,23 +166,29 @@
     return data;
   }
 
-  function chain(extra) {
-    return Object.assign({ caseId: CASE.caseId, sequence: String(CASE.nextSequence),
-      prevHash: CASE.prevHash }, extra);
-  }
-
-  async function step(action, payload, endpoint, extra) {
-    var msg = chain({ actor: CASE.viewer, action: action,
-      payloadHash: await sha256(canonicalJson(payload)), signedAt: String(now()) });
-    var sig = await sign('ProceduralStep', msg);
-    return call('POST', 'cases/' + CASE.caseId + '/' + endpoint, Object.assign(
-      { record: recordJson('ProceduralStep', CASE.domain, msg, sig), payload: payload }, extra));
-  }
-
-  async function settlement(alloc) {
-    var msg = { orderId: CASE.orderId, caseId: CASE.caseId, toBuyer: alloc.toBuyer,
-      toSeller: alloc.toSeller, compensation: alloc.compensation };
-    return recordJson('Settlement', CASE.domain, msg, await sign('Settlement', msg));
+  /** Prepare (service), check, sign (wallet) and post one step; ``extra`` joins the body. */
+  async function run(action, fields, extra) {
+    await account();
+    var prep = await call('POST', 'cases/' + CASE.caseId + '/steps/prepare',
+      { action: action, payload: fields });
+    var bad = mismatch(prep, action, fields, CASE.viewer, CASE.domain);
+    if (!bad && prep.recordType === 'ProceduralStep' && prep.payload &&
+        await sha256(canonicalJson(prep.payload)) !== prep.typedData.message.payloadHash) {
+      bad = 'payloadHash';
+    }
+    if (bad) { throw new UiError('prepared_mismatch', bad); }
+    var record = Object.assign({}, prep.unsignedRecord,
+      { signatures: [await signTyped(prep.typedData)] });
+    var attachments = [];
+    for (var i = 0; i < prep.attachments.length; i++) {
+      var a = prep.attachments[i];
+      attachments.push(Object.assign({}, a.unsignedRecord,
+        { signatures: [await signTyped(a.typedData)] }));
+    }
+    var body = Object.assign({ record: record, payload: prep.payload,
+      attachments: attachments }, extra || {});
+    if (prep.reasons) { body.reasons = prep.reasons; }
+    return call('POST', prep.endpoint.replace(/^\//, ''), body);
   }
 
   async function readFile(input, required) {
@@ -183,59 +197,125 @@
     return { file: f, bytes: await f.arrayBuffer() };
   }
 
+  function docOf(f) {
+    return { filename: f.file.name, media_type: f.file.type || 'application/octet-stream',
+      content_base64: b64(f.bytes) };
+  }
+
   function parseField(form, name, value) {
     try { return parseUnits(value, CASE.decimals); } catch (e) { e.field = name; throw e; }
   }
 
+  /** Refund to the buyer and compensation from the guarantee; the rest to the seller. */
+  function allocation(form) {
+    var amount = BigInt(CASE.amount);
+    var toBuyer = parseField(form, 'toBuyer', form.elements.toBuyer.value);
+    var comp = parseField(form, 'compensation', form.elements.compensation.value || '0');
+    if (toBuyer > amount) { throw new UiError('amount_too_large'); }
+    if (comp > BigInt(CASE.guarantee)) { throw new UiError('compensation_too_large'); }
+    return { toBuyer: toBuyer.toString(), toSeller: (amount - toBuyer).toString(),
+      compensation: comp.toString() };
+  }
+
+  function days(form) {
+    var d = Number(form.elements.days.value);
+    if (!Number.isInteger(d) || d < 1 || d > 30) { throw new UiError('days_range'); }
+    return String(now() + d * 86400);
+  }
+
+  function address(form, name) {
+    var v = String(form.elements[name].value || '').trim();
+    if (!/^0x[0-9a-fA-F]{40}$/.test(v)) {
+      var e = new UiError('address_format'); e.field = name; throw e;
+    }
+    return v;
+  }
+
+  function hash32(form, name) {
+    var v = String(form.elements[name].value || '').trim().toLowerCase();
+    if (!/^0x[0-9a-f]{64}$/.test(v)) { var e = new UiError('hash_format'); e.field = name; throw e; }
+    return v;
+  }
+
+  function text(form, name, code) {
+    var v = String(form.elements[name].value || '').trim();
+    if (!v) { var e = new UiError(code); e.field = name; throw e; }
+    return v;
+  }
+
+  async function award(form, action) {
+    var alloc = allocation(form);
+    var f = await readFile(form.elements.document, true);
+    return run(action, Object.assign(alloc, { awardHash: await sha256(f.bytes) }),
+      { document: docOf(f) });
+  }
+
+  function appoint(action, role, names) {
+    return function (form) {
+      return run(action, { role: role, appointees: names.map(function (n) {
+        return address(form, n); }) });
+    };
+  }
+
   var HANDLERS = {
-    offer: async function (form) {
-      var amount = BigInt(CASE.amount);
-      var toBuyer = parseField(form, 'toBuyer', form.elements.toBuyer.value);
-      var comp = parseField(form, 'compensation', form.elements.compensation.value || '0');
-      if (toBuyer > amount) { throw new UiError('amount_too_large'); }
-      if (comp > BigInt(CASE.guarantee)) { throw new UiError('compensation_too_large'); }
-      var days = Number(form.elements.days.value);
-      if (!Number.isInteger(days) || days < 1 || days > 30) { throw new UiError('days_range'); }
-      var alloc = { toBuyer: toBuyer.toString(), toSeller: (amount - toBuyer).toString(),
-        compensation: comp.toString() };
-      var t = now();
-      var msg = chain({ offeror: CASE.viewer, orderId: CASE.orderId, toBuyer: alloc.toBuyer,
-        toSeller: alloc.toSeller, compensation: alloc.compensation,
-        expiresAt: String(t + days * 86400), signedAt: String(t) });
-      var sig = await sign('SettlementOffer', msg);
-      var att = await settlement(alloc);
-      return call('POST', 'cases/' + CASE.caseId + '/offers',
-        { record: recordJson('SettlementOffer', CASE.domain, msg, sig), attachments: [att] });
+    offer: function (form) {
+      var alloc = allocation(form);
+      return run('offer.made', Object.assign(alloc, { expiresAt: days(form) }));
     },
-    accept: async function (form) {
-      var offer = CASE.offers[form.elements.offerId.value];
-      var att = await settlement(offer.allocation);
-      return step('offer.accepted', { offerId: offer.offerId,
-        settlementHash: offer.settlementHash }, 'offers/accept', { attachments: [att] });
+    accept: function (form) {
+      return run('offer.accepted', { offerId: form.elements.offerId.value });
     },
-    withdraw: async function (form) {
-      return step('offer.withdrawn', { offerId: form.elements.offerId.value },
-        'offers/withdraw');
+    withdraw: function (form) {
+      return run('offer.withdrawn', { offerId: form.elements.offerId.value });
     },
-    agree: function () { return step('arbitration.agreed', {}, 'arbitration-agreement'); },
-    close: function () { return step('record.closed', {}, 'close-record'); },
+    facilitation: function () { return run('facilitation.requested', {}); },
+    agree: function () { return run('arbitration.agreed', {}); },
+    close: function () { return run('record.closed', {}); },
+    impasse: function () { return run('impasse.declared', {}); },
+    enforce: function () { return run('enforcement.requested', {}); },
     answer: async function (form) {
       var f = await readFile(form.elements.document, true);
-      var doc = { filename: f.file.name, media_type: f.file.type || 'application/octet-stream',
-        content_base64: b64(f.bytes) };
-      return step('answer.submitted', { answerHash: await sha256(f.bytes) }, 'answer',
-        { document: doc });
+      return run('answer.submitted', { answerHash: await sha256(f.bytes) },
+        { document: docOf(f) });
     },
     objection: async function (form) {
-      var reasons = form.elements.reasons.value.trim();
-      if (!reasons) { throw new UiError('reasons_required'); }
-      var msg = chain({ objector: CASE.viewer, awardRecordHash: CASE.awardRecordHash,
-        reasonsHash: await sha256(reasons), signedAt: String(now()) });
-      var sig = await sign('Objection', msg);
-      return call('POST', 'cases/' + CASE.caseId + '/objection', {
-        record: recordJson('Objection', CASE.domain, msg, sig),
+      var reasons = text(form, 'reasons', 'reasons_required');
+      return run('award.objected', { reasonsHash: await sha256(reasons) }, {
         document: { filename: 'objection.txt', media_type: 'text/plain',
           content_base64: b64(new TextEncoder().encode(reasons)) } });
+    },
+    preeval: async function (form) {
+      var tracking = form.elements.tracking.value;
+      var report = await call('GET', 'cases/' + CASE.caseId + '/pre-evaluation?tracking=' +
+        encodeURIComponent(tracking));
+      if (await sha256(report.canonical) !== report.sha256) {
+        throw new UiError('prepared_mismatch', 'report');
+      }
+      return run('preevaluation.published', { recommended: report.recommended,
+        reportHash: report.sha256 }, { document: { filename: 'pre-evaluation.json',
+        media_type: 'application/json',
+        content_base64: b64(new TextEncoder().encode(report.canonical)) } });
+    },
+    propose: function (form) {
+      var alloc = allocation(form);
+      var id = new Uint8Array(8); root.crypto.getRandomValues(id);
+      return run('settlement.proposed', Object.assign({ offerId: 'proposal-' + hex(id).slice(2) },
+        alloc, { expiresAt: days(form) }));
+    },
+    appoint_mediator: appoint('appoint.mediator', 'mediator', ['appointee']),
+    appoint_arbitrator: appoint('appoint.arbitrator', 'arbitrator', ['appointee']),
+    appoint_panel: appoint('appoint.panel', 'panelist', ['appointee1', 'appointee2',
+      'appointee3']),
+    award: function (form) { return award(form, 'award.issued'); },
+    panel_award: function (form) { return award(form, 'award.panel_signed'); },
+    confirm: function (form) {
+      return run('court.confirmed', { packageHash: hash32(form, 'packageHash'),
+        courtReference: text(form, 'courtReference', 'reference_required') });
+    },
+    refuse: function (form) {
+      return run('court.refused', { packageHash: hash32(form, 'packageHash'),
+        courtReference: text(form, 'courtReference', 'reference_required'),
+        reasons: text(form, 'reasons', 'reasons_required') });
     },
     evidence: async function (form) {
       var f = await readFile(form.elements.file, true);
@@ -256,12 +336,7 @@
       if (staged.sha256 !== fileSha || staged.typedData.message.commitment !== expected) {
         throw new UiError('commitment_mismatch');
       }
-      var from = await account();
-      var sig;
-      try {
-        sig = await root.ethereum.request({ method: 'eth_signTypedData_v4',
-          params: [from, JSON.stringify(staged.typedData)] });
-      } catch (e) { throw new UiError('wallet_refused', e && e.message); }
+      var sig = await signTyped(staged.typedData);
       var record = Object.assign({}, staged.unsignedRecord, { signatures: [sig] });
       return call('POST', 'cases/' + CASE.caseId + '/evidence/' + staged.id + '/submit',
         { record: record });
@@ -296,7 +371,8 @@
         var code = e instanceof UiError ? e.code : 'unknown';
         var name = e.field || FIELD_OF[code];
         var field = name && form.elements[name];
-        if (field) { field.setAttribute('aria-invalid', 'true'); field.focus(); }
+        if (!field && code === 'file_required') { field = form.querySelector('input[type=file]'); }
+        if (field && field.setAttribute) { field.setAttribute('aria-invalid', 'true'); field.focus(); }
         show(form, 'error', message(code, e.detail || e.message),
           code === 'stale_sequence' || code === 'duplicate_action');
         button.disabled = false;

@@ -7,24 +7,23 @@ cannot read (so an injected script cannot steal it either); the proxy adds it as
 and error code is the API's own. It only forwards ``cases/…`` paths and requires the
 ``X-Chainarb-UI`` header on writes (with the SameSite=Strict cookie: no cross-site forms).
 
-The forms are rendered here from the case view's ``allowedSteps``; ``actions.js`` builds
-each record's EIP-712 typed data from docs/evidence.md, has the wallet sign it and posts it.
+The forms are rendered here from the case view's ``allowedSteps`` (action names), one per
+step the viewer may take now, for every role: parties, mediator, institution admin,
+arbitrator, panelist, court. ``actions.js`` asks the service to prepare each record
+(``steps/prepare``), checks it against what was entered, has the wallet sign it and posts it.
 """
 
 from __future__ import annotations
 
 import html
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from sqlmodel import col, select
-
-from backend.db.models import Step
-from evidence.records import Domain, Settlement
 
 from .i18n import STAGES, UI, ui
 
@@ -77,22 +76,9 @@ def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _award_record_hash(request: Request, case_id: str) -> str | None:
-    """The record hash of the award an objection names (the last ``award.*`` step's
-    payloadHash is the carried ``Award`` record's hash)."""
-    ctx = request.app.state.ctx
-    with ctx.sessions() as session:
-        steps = session.exec(select(Step).where(col(Step.case_id) == case_id)
-                             .order_by(col(Step.sequence).desc())).all()
-    for s in steps:
-        if s.kind in ("award.issued", "award.panel_signed"):
-            return str(s.record["message"]["payloadHash"])
-    return None
-
-
 def _offers(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Open offers by id, each with the ``Settlement`` record hash an acceptance names."""
-    domain = Domain.from_json_obj(view["domain"])
+    """Open offers by id, each with the ``Settlement`` record hash an acceptance names (the
+    case view's, computed by the service)."""
     out: dict[str, dict[str, Any]] = {}
     for o in view.get("offers") or []:
         if o.get("withdrawn"):
@@ -100,29 +86,27 @@ def _offers(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
         a = o["allocation"]
         alloc = {"toBuyer": str(a["to_buyer"]), "toSeller": str(a["to_seller"]),
                  "compensation": str(a["compensation"])}
-        s = Settlement(order_id=int(view["orderId"]), case_id=view["caseId"],
-                       to_buyer=int(a["to_buyer"]), to_seller=int(a["to_seller"]),
-                       compensation=int(a["compensation"]))
         out[o["offer_id"]] = {"offerId": o["offer_id"], "madeBy": o["made_by"],
                               "acceptedBy": list(o.get("accepted_by") or []),
                               "expiresAt": o.get("expires_at"), "allocation": alloc,
-                              "settlementHash": "0x" + s.digest(domain).hex()}
+                              "settlementHash": o["settlementHash"]}
     return out
 
 
 def case_data(request: Request, view: dict[str, Any], viewer: str, lang: str) -> dict[str, Any]:
-    """What the page's script needs to sign the next step (embedded as JSON)."""
-    ctx = request.app.state.ctx
+    """What the page's script needs to check and sign the next step (embedded as JSON).
+    The records themselves come from ``POST /cases/{id}/steps/prepare``."""
     allowed = view.get("allowedSteps") or []
+    now = datetime.fromisoformat(view["now"].replace("Z", "+00:00"))
     return {
         "caseId": view["caseId"], "orderId": view["orderId"], "viewer": viewer,
         "amount": view["amount"], "guarantee": view["guarantee"], "decimals": DECIMALS,
         "nextSequence": view["nextSequence"], "prevHash": view["prevHash"],
         "domain": view["domain"], "allowedSteps": allowed,
-        "serverNow": int(ctx.clock().timestamp()),
+        "serverNow": int(now.timestamp()),
         "offers": _offers(view),
-        "awardRecordHash": (_award_record_hash(request, view["caseId"])
-                            if "Objection" in allowed else None),
+        "awardRecordHash": view.get("awardRecordHash"),
+        "mediator": view.get("mediator"),
         "messages": {**{k: v[lang] for k, v in UI.items()},
                      "stages": {k: v[lang] for k, v in STAGES.items()}},
     }
@@ -150,27 +134,41 @@ def _field(fid: str, name: str, label: str, control: str, hint: str = "") -> str
             + hint_html + "</div>")
 
 
-def actions_section(data: dict[str, Any], lang: str) -> str:
-    """The forms for what the viewer may do now; nothing at all for a reader."""
-    allowed = set(data["allowedSteps"])
+_AMOUNT_INPUT = '<input {id} type="text" inputmode="decimal" autocomplete="off" required>'
+_ADDRESS_INPUT = ('<input {id} type="text" autocomplete="off" spellcheck="false" '
+                  'pattern="0x[0-9a-fA-F]{40}" required>')
+TRACKING = ("delivered", "delivered_signed", "in_transit", "no_tracking", "lost", "damaged",
+            "returned_to_sender")
+
+
+def _allocation_fields(fid: str, data: dict[str, Any], lang: str) -> str:
+    return (_field(fid, "toBuyer", ui("to_buyer_label", lang), _AMOUNT_INPUT,
+                   ui("amount_hint", lang).format(amount=_amount(data["amount"])))
+            + _field(fid, "compensation", ui("compensation_label", lang),
+                     '<input {id} type="text" inputmode="decimal" autocomplete="off" '
+                     'value="0">',
+                     ui("compensation_hint", lang).format(amount=_amount(data["guarantee"]))))
+
+
+def _days_field(fid: str, lang: str) -> str:
+    return _field(fid, "days", ui("days_label", lang),
+                  '<input {id} type="number" min="1" max="30" step="1" value="2" required>')
+
+
+def _simple(step: str, key: str, lang: str) -> str:
+    """A step with nothing to enter: a title, what signing it means, a button."""
+    return _form(step, ui(f"{key}_title", lang), f'<p>{_e(ui(f"{key}_text", lang))}</p>',
+                 ui(f"sign_{key}", lang), lang)
+
+
+def _party_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[str]:
     viewer = data["viewer"].lower()
     forms: list[str] = []
-    amount = _amount(data["amount"])
-    if "SettlementOffer" in allowed:
+    if "offer.made" in allowed:
         fid = "step-offer"
-        inner = (_field(fid, "toBuyer", ui("to_buyer_label", lang),
-                        '<input {id} type="text" inputmode="decimal" autocomplete="off" '
-                        'required>', ui("amount_hint", lang).format(amount=amount))
-                 + _field(fid, "compensation", ui("compensation_label", lang),
-                          '<input {id} type="text" inputmode="decimal" autocomplete="off" '
-                          'value="0">',
-                          ui("compensation_hint", lang).format(
-                              amount=_amount(data["guarantee"])))
-                 + _field(fid, "days", ui("days_label", lang),
-                          '<input {id} type="number" min="1" max="30" step="1" value="2" '
-                          'required>'))
-        forms.append(_form("offer", ui("make_offer", lang), inner, ui("sign_offer", lang),
-                           lang))
+        forms.append(_form("offer", ui("make_offer", lang),
+                           _allocation_fields(fid, data, lang) + _days_field(fid, lang),
+                           ui("sign_offer", lang), lang))
     for i, (oid, o) in enumerate(data["offers"].items()):
         a = o["allocation"]
         terms = ui("offer_terms", lang).format(buyer=_amount(a["toBuyer"]),
@@ -190,7 +188,7 @@ def actions_section(data: dict[str, Any], lang: str) -> str:
                 and "offer.accepted" in allowed:
             forms.append(_form("accept", ui("offer_to_you", lang), summary,
                                ui("accept_offer", lang), lang, f"-{i}"))
-    if "EvidenceSubmission" in allowed:
+    if "evidence.submitted" in allowed:
         fid = "step-evidence"
         options = "".join(f'<option value="{k}">{_e(ui("kind_" + k, lang))}</option>'
                           for k in EVIDENCE_KINDS)
@@ -199,25 +197,99 @@ def actions_section(data: dict[str, Any], lang: str) -> str:
                           ui("file_hint", lang)))
         forms.append(_form("evidence", ui("upload_evidence", lang), inner,
                            ui("sign_upload", lang), lang))
+    if "facilitation.requested" in allowed:
+        forms.append(_simple("facilitation", "facilitation", lang))
     if "arbitration.agreed" in allowed:
-        forms.append(_form("agree", ui("agree_title", lang),
-                           f'<p>{_e(ui("agree_text", lang))}</p>', ui("sign_agree", lang), lang))
+        forms.append(_simple("agree", "agree", lang))
     if "answer.submitted" in allowed:
         inner = _field("step-answer", "document", ui("answer_label", lang),
                        '<input {id} type="file" required>')
         forms.append(_form("answer", ui("answer_title", lang), inner, ui("sign_answer", lang),
                            lang))
-    if "Objection" in allowed and data.get("awardRecordHash"):
+    if "award.objected" in allowed and data.get("awardRecordHash"):
         inner = _field("step-objection", "reasons", ui("reasons_label", lang),
                        '<textarea {id} rows="4" required></textarea>')
         forms.append(_form("objection", ui("objection_title", lang), inner,
                            ui("sign_objection", lang), lang))
-    if "record.closed" in allowed:
-        forms.append(_form("close", ui("close_title", lang),
-                           f'<p>{_e(ui("close_text", lang))}</p>', ui("sign_close", lang), lang))
-    handled = {"SettlementOffer", "offer.accepted", "offer.withdrawn", "EvidenceSubmission",
-               "arbitration.agreed", "answer.submitted", "Objection", "record.closed"}
-    others = sorted(allowed - handled)
+    return forms
+
+
+def _neutral_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[str]:
+    forms: list[str] = []
+    if "preevaluation.published" in allowed:  # mediator
+        options = "".join(f'<option value="{k}">{_e(ui("tracking_" + k, lang))}</option>'
+                          for k in TRACKING)
+        inner = (f'<p>{_e(ui("preeval_text", lang))}</p>'
+                 + _field("step-preeval", "tracking", ui("tracking_label", lang),
+                          f"<select {{id}}>{options}</select>"))
+        forms.append(_form("preeval", ui("preeval_title", lang), inner,
+                           ui("sign_preeval", lang), lang))
+    if "settlement.proposed" in allowed:
+        fid = "step-propose"
+        forms.append(_form("propose", ui("propose_title", lang),
+                           _allocation_fields(fid, data, lang) + _days_field(fid, lang),
+                           ui("sign_propose", lang), lang))
+    if "impasse.declared" in allowed:
+        forms.append(_simple("impasse", "impasse", lang))
+    for action, step in (("appoint.mediator", "appoint_mediator"),
+                         ("appoint.arbitrator", "appoint_arbitrator")):
+        if action == "appoint.mediator" and data.get("mediator"):
+            continue  # the tables leave it open, but one is appointed (a second is refused)
+        if action in allowed:  # institution admin
+            inner = (f'<p>{_e(ui("appoint_text", lang))}</p>'
+                     + _field(f"step-{step}", "appointee", ui(f"{step}_label", lang),
+                              _ADDRESS_INPUT, ui("address_hint", lang)))
+            forms.append(_form(step, ui(f"{step}_title", lang), inner,
+                               ui("sign_appoint", lang), lang))
+    if "appoint.panel" in allowed:
+        inner = f'<p>{_e(ui("appoint_text", lang))}</p>' + "".join(
+            _field("step-appoint_panel", f"appointee{n}",
+                   ui("panelist_label", lang).format(n=n), _ADDRESS_INPUT,
+                   ui("address_hint", lang) if n == 1 else "") for n in (1, 2, 3))
+        forms.append(_form("appoint_panel", ui("appoint_panel_title", lang), inner,
+                           ui("sign_appoint", lang), lang))
+    if "record.closed" in allowed:  # arbitrator
+        forms.append(_simple("close", "close", lang))
+    for action, step in (("award.issued", "award"), ("award.panel_signed", "panel_award")):
+        if action in allowed:
+            fid = f"step-{step}"
+            inner = (_allocation_fields(fid, data, lang)
+                     + _field(fid, "document", ui("award_doc_label", lang),
+                              '<input {id} type="file" required>', ui("award_doc_hint", lang)))
+            forms.append(_form(step, ui(f"{step}_title", lang), inner,
+                               ui("sign_award", lang), lang))
+    for action, step in (("court.confirmed", "confirm"), ("court.refused", "refuse")):
+        if action in allowed:  # court
+            fid = f"step-{step}"
+            inner = (_field(fid, "packageHash", ui("package_hash_label", lang),
+                            '<input {id} type="text" autocomplete="off" spellcheck="false" '
+                            'required>', ui("package_hash_hint", lang))
+                     + _field(fid, "courtReference", ui("court_reference_label", lang),
+                              '<input {id} type="text" maxlength="200" required>'))
+            if step == "refuse":
+                inner += _field(fid, "reasons", ui("refusal_reasons_label", lang),
+                                '<textarea {id} rows="4" maxlength="4000" required></textarea>')
+            forms.append(_form(step, ui(f"{step}_title", lang), inner,
+                               ui(f"sign_{step}", lang), lang))
+    if "enforcement.requested" in allowed:  # anyone
+        forms.append(_simple("enforce", "enforce", lang))
+    return forms
+
+
+# The actions the page has a form for; any other allowed step is listed as API-only.
+HANDLED = frozenset({
+    "offer.made", "offer.accepted", "offer.withdrawn", "evidence.submitted",
+    "facilitation.requested", "arbitration.agreed", "answer.submitted", "award.objected",
+    "preevaluation.published", "settlement.proposed", "impasse.declared", "appoint.mediator",
+    "appoint.arbitrator", "appoint.panel", "record.closed", "award.issued",
+    "award.panel_signed", "court.confirmed", "court.refused", "enforcement.requested"})
+
+
+def actions_section(data: dict[str, Any], lang: str) -> str:
+    """The forms for what the viewer may do now; nothing at all for a reader."""
+    allowed = set(data["allowedSteps"])
+    forms = _party_forms(data, allowed, lang) + _neutral_forms(data, allowed, lang)
+    others = sorted(allowed - HANDLED)
     note = (f'<p class="muted" id="other-steps">{_e(ui("other_steps", lang))} '
             + ", ".join(f"<code>{_e(o)}</code>" for o in others) + "</p>") if others else ""
     if not forms and not note:

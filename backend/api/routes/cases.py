@@ -24,7 +24,7 @@ from sqlmodel import col, select
 
 from backend import procedure as p
 from backend.db import Notice
-from backend.services import views
+from backend.services import prepare, views
 from backend.services.errors import AccessDenied, BadSubmission
 from evidence.records import canonical_json
 
@@ -45,6 +45,12 @@ class StepIn(BaseModel):
     attachments: list[dict[str, Any]] = Field(default_factory=list, max_length=4)
     reasons: str | None = Field(default=None, max_length=4000)
     document: Document | None = None
+
+
+class PrepareIn(BaseModel):
+    action: str = Field(max_length=64, description="the step's action, as in allowedSteps")
+    payload: dict[str, Any] | None = Field(
+        default=None, description="the action's fields (docs/api.md, 'Preparing a step')")
 
 
 class OpenCaseIn(BaseModel):
@@ -103,6 +109,15 @@ def get_step(ctx: Ctx, user: CurrentUser, case_id: str, sequence: int) -> dict[s
 def post_step(ctx: Ctx, user: CurrentUser, case_id: str, body: StepIn) -> dict[str, Any]:
     """Any signed step (the typed endpoints below accept one action each)."""
     return _submit(ctx, user, case_id, body, None)
+
+
+@router.post("/cases/{case_id}/steps/prepare")
+def prepare_step(ctx: Ctx, user: CurrentUser, case_id: str, body: PrepareIn) -> dict[str, Any]:
+    """The exact EIP-712 typed data to sign for ``action`` now (nothing is signed or
+    stored): ``typedData`` for ``eth_signTypedData_v4``, the ``unsignedRecord`` to post
+    with the signature, the ``payload``, the ``attachments`` to sign too (the escrow
+    ``Settlement`` of an offer, the ``Award``) and the ``endpoint``."""
+    return prepare.prepare_step(ctx.service, case_id, user, body.action, body.payload)
 
 
 @router.get("/cases/{case_id}/pre-evaluation")

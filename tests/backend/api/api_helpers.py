@@ -21,7 +21,6 @@ from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 
 from backend.api.app import create_app
-from backend.api.config import ServiceOptions
 from backend.services.chain import FakeEscrowPort, OrderInfo
 from backend.services.steps import payload_hash
 from backend.settings import DEV_INSTITUTION_KEY, Settings
@@ -256,13 +255,13 @@ def make_world(db_url: str, tmp_path: Path, *, smtp_port: int | None = None,
                              seller=keys["seller"].address, amount=AMOUNT,
                              token="0x" + "11" * 20, institution=institution, status="Paid",
                              case_id="0x" + "00" * 32, guarantee=GUARANTEE))
-    env: dict[str, Any] = {"data_dir": tmp_path / "data", "database_url": db_url, **settings}
+    env: dict[str, Any] = {"data_dir": tmp_path / "data", "database_url": db_url,
+                           "institution_admins": keys["admin"].address, **settings}
     if smtp_port is not None:
         env |= {"smtp_host": "127.0.0.1", "smtp_port": smtp_port}
     settings = Settings(**env)
     blockstore = MemoryBlockstore()
     app = create_app(settings, clock=clock, port=port, blockstore=blockstore,
-                     options=ServiceOptions(institution_admins=keys["admin"].address),
                      background=False)
     client = TestClient(app)
     world = World(client=client, clock=clock, port=port, blockstore=blockstore)

@@ -3,7 +3,8 @@ on SQLite and on PostgreSQL (``clean_db_url`` from tests/backend/conftest.py).""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,32 @@ def sqlite_world(tmp_path: Path) -> Iterator[World]:
     w = make_world(url, tmp_path)
     with w.client:
         yield w
+
+
+# Faster on one backend; both when CHAINARB_API_MATRIX_ALL_BACKENDS=1 (CI may set it).
+BACKENDS = ["sqlite", "postgres"] if os.environ.get("CHAINARB_API_MATRIX_ALL_BACKENDS") == "1" \
+    else ["sqlite"]
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_world(request: pytest.FixtureRequest, tmp_path: Path,
+                make_pg_database: Callable[[], str]) -> Callable[[], World]:
+    from backend.db import upgrade_to_head
+
+    made: list[World] = []
+
+    def make() -> World:
+        n = len(made)
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / f'm{n}.sqlite3'}"
+        else:
+            url = make_pg_database()
+        upgrade_to_head(url)
+        w = make_world(url, tmp_path / f"w{n}")
+        w.client.__enter__()
+        made.append(w)
+        return w
+
+    yield make  # type: ignore[misc]
+    for w in made:
+        w.client.__exit__(None, None, None)

@@ -19,7 +19,6 @@ from sqlmodel import col, select
 from web3 import Web3
 
 from backend.api.app import create_app
-from backend.api.config import ServiceOptions
 from backend.chain import (
     ETH,
     Resolution,
@@ -63,10 +62,11 @@ def test_case_on_anvil_executes_the_award_and_anchors_every_step(
     upgrade_to_head(url)
     clock = Clock(datetime.fromtimestamp(now, UTC))
     port = Web3EscrowPort(escrow, institution)
-    app = create_app(Settings(data_dir=tmp_path / "data", database_url=url), clock=clock,
+    app = create_app(Settings(data_dir=tmp_path / "data", database_url=url,
+                              institution_admins=admin.address), clock=clock,
                      port=port, blockstore=MemoryBlockstore(),
                      anchor_sender=Web3AnchorSender(w3, anchor.address, DEV_INSTITUTION_KEY),
-                     options=ServiceOptions(institution_admins=admin.address), background=False)
+                     background=False)
     with TestClient(app) as client:
         world = World(client=client, clock=clock, port=None,  # type: ignore[arg-type]
                       blockstore=None)  # type: ignore[arg-type]
@@ -159,9 +159,10 @@ def test_settlement_through_the_api_executes_on_the_escrow(
     upgrade_to_head(url)
     clock = Clock(datetime.fromtimestamp(now, UTC))
     port = Web3EscrowPort(escrow, institution)
-    app = create_app(Settings(data_dir=tmp_path / "data", database_url=url), clock=clock,
+    app = create_app(Settings(data_dir=tmp_path / "data", database_url=url,
+                              institution_admins=admin.address), clock=clock,
                      port=port, blockstore=MemoryBlockstore(),
-                     options=ServiceOptions(institution_admins=admin.address), background=False)
+                     background=False)
     with TestClient(app) as client:
         world = World(client=client, clock=clock, port=None,  # type: ignore[arg-type]
                       blockstore=None)  # type: ignore[arg-type]

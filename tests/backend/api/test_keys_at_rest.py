@@ -211,7 +211,6 @@ def _make_legacy(w: World) -> dict[int, dict[str, Any]]:
 
 def test_legacy_plaintext_keys_are_read_then_sealed_at_start(world: World) -> None:
     from backend.api.app import create_app
-    from backend.api.config import ServiceOptions
 
     w = world
     to_negotiation(w)
@@ -253,7 +252,6 @@ def test_legacy_plaintext_keys_are_read_then_sealed_at_start(world: World) -> No
     # a restart of the service (same database and blockstore) seals the rest
     ctx = w.app.state.ctx
     app = create_app(ctx.settings, clock=w.clock, port=w.port, blockstore=w.blockstore,
-                     options=ServiceOptions(institution_admins=w.admin.address),
                      background=False)
     try:
         with app.state.ctx.sessions() as s:

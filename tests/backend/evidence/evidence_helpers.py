@@ -26,7 +26,6 @@ from eth_account import Account
 from fastapi.testclient import TestClient
 
 from backend.api.app import create_app
-from backend.api.config import ServiceOptions
 from backend.services.chain import FakeEscrowPort, OrderInfo
 from backend.services.evidence import EvidenceService
 from backend.settings import DEV_INSTITUTION_KEY, Settings
@@ -49,10 +48,10 @@ def make_evidence_world(db_url: str, tmp_path: Path) -> World:
                                  seller=keys["seller"].address, amount=AMOUNT,
                                  token="0x" + "11" * 20, institution=institution,
                                  status="Paid", case_id="0x" + "00" * 32, guarantee=GUARANTEE))
-    settings = Settings(data_dir=tmp_path / "data", database_url=db_url)
+    settings = Settings(data_dir=tmp_path / "data", database_url=db_url,
+                        institution_admins=keys["admin"].address)
     blockstore = LocalBlockstore(tmp_path / "blocks", fsync=False)
     app = create_app(settings, clock=clock, port=port, blockstore=blockstore,  # type: ignore[arg-type]
-                     options=ServiceOptions(institution_admins=keys["admin"].address),
                      background=False)
     world = World(client=TestClient(app), clock=clock, port=port,
                   blockstore=blockstore)  # type: ignore[arg-type]

@@ -30,7 +30,6 @@ from evidence_helpers import PDF, sha256, upload, upload_and_submit
 from fastapi.testclient import TestClient
 
 from backend.api.app import create_app
-from backend.api.config import ServiceOptions
 from backend.services.chain import FakeEscrowPort, OrderInfo
 from backend.settings import DEV_INSTITUTION_KEY, Settings
 from evidence.ipfs import KuboBlockstore
@@ -79,10 +78,10 @@ def kubo_world(tmp_path: Path, kubo_url: str) -> Iterator[World]:
                              seller=keys["seller"].address, amount=10**9,
                              token="0x" + "11" * 20, institution=institution, status="Paid",
                              case_id="0x" + "00" * 32, guarantee=GUARANTEE))
-    settings = Settings(data_dir=tmp_path / "data", database_url=url, ipfs_api_url=kubo_url)
+    settings = Settings(data_dir=tmp_path / "data", database_url=url, ipfs_api_url=kubo_url,
+                        institution_admins=keys["admin"].address)
     clock = Clock()
     app = create_app(settings, clock=clock, port=port,
-                     options=ServiceOptions(institution_admins=keys["admin"].address),
                      background=False)
     store = app.state.ctx.service.blockstore
     assert isinstance(store, KuboBlockstore)

@@ -21,7 +21,6 @@ from sqlmodel import select
 from web3 import Web3
 
 from backend.api.app import create_app
-from backend.api.config import ServiceOptions
 from backend.chain.contracts import EscrowContract, Timeouts, Transactor, deploy_contract
 from backend.chain.devchain import advance_time, chain_time, fund, in_process_web3
 from backend.db import Leaf
@@ -98,12 +97,12 @@ def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA) -> ChainWorld:
     port = _Port(escrow, institution)
     sender = Web3AnchorSender(w3, anchor, DEV_INSTITUTION_KEY)
     settings = Settings(data_dir=tmp_path / "data", database_url=db_url, tsa_url=tsa.url,
+                        institution_admins=keys["admin"].address,
                         tsa_cert_file=tsa.tsa_pem, confirmations=1)
     clock = Clock()
     blockstore = LocalBlockstore(tmp_path / "blocks", fsync=False)
     app = create_app(settings, clock=clock, port=port, blockstore=blockstore,  # type: ignore[arg-type]
                      anchor_sender=sender,
-                     options=ServiceOptions(institution_admins=keys["admin"].address),
                      background=False)
     world = World(client=TestClient(app), clock=clock, port=port,  # type: ignore[arg-type]
                   blockstore=blockstore)  # type: ignore[arg-type]

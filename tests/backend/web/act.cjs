@@ -1,6 +1,9 @@
 // One person takes one step through the case page in chromium: sign in with the wallet
 // stand-in (key kept in Node), open the case, fill the form, submit, wait for the result.
-// Prints one JSON object: the forms offered, the result, the stage after the reload.
+// Prints one JSON object: the forms offered, the result, the stage after the reload, and
+// the typed data the wallet signed. STEP "none": only look (forms) and probe.
+// extra.probe: [{path, body}] posted from the page through /ui/api/ (as a script in the
+// page could), each answered with {status, code}.
 //
 // usage: node act.cjs BASE_URL CASE_ID KEY LANG OUT_PNG STEP '{"fill": {...}, "file": {...}}'
 'use strict';
@@ -17,7 +20,7 @@ async function main() {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
   });
-  const out = { console: [], signed: [] };
+  const out = { console: [], signed: [], typed: [] };
   try {
     const context = await browser.newContext({ locale: lang === 'en' ? 'en-US' : 'zh-CN',
       timezoneId: 'America/New_York', viewport: { width: 1100, height: 900 } });
@@ -27,6 +30,7 @@ async function main() {
       if (method === 'eth_signTypedData_v4') {
         const data = JSON.parse(params[1]);
         out.signed.push(data.primaryType);
+        out.typed.push(data);
         return sigUtil.signTypedData({ privateKey: key, data, version: sigUtil.SignTypedDataVersion.V4 });
       }
       throw new Error('unsupported ' + method);
@@ -43,6 +47,31 @@ async function main() {
     await page.goto(base + '/ui/cases/' + caseId + '?lang=' + lang);
     out.forms = await page.locator('#actions form[data-step]').evaluateAll(
       (fs) => fs.map((f) => f.dataset.step));
+    out.headings = await page.locator('#actions form[data-step] h3').allInnerTexts();
+    out.probes = [];
+    for (const pr of extra.probe || []) {
+      out.probes.push(await page.evaluate(async ({ path, body }) => {
+        const r = await fetch('/ui/api/' + path, { method: 'POST', credentials: 'same-origin',
+          headers: { 'Content-Type': 'application/json', 'X-Chainarb-UI': '1' },
+          body: JSON.stringify(body) });
+        let code = null;
+        try { code = (await r.json()).code; } catch (e) { code = null; }
+        return { status: r.status, code };
+      }, pr));
+    }
+    if (step === 'none') {
+      await page.screenshot({ path: png, fullPage: true });
+    } else {
+      await submit(page, step, extra, png, out);
+    }
+  } finally {
+    await browser.close();
+  }
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+async function submit(page, step, extra, png, out) {
+  {
     const form = `form[data-step=${step}]`;
     for (const [sel, value] of Object.entries(extra.fill || {})) { await page.fill(sel, value); }
     if (extra.file) {
@@ -62,10 +91,7 @@ async function main() {
       out.formsAfter = await page.locator('#actions form[data-step]').evaluateAll(
         (fs) => fs.map((f) => f.dataset.step));
     }
-  } finally {
-    await browser.close();
   }
-  process.stdout.write(JSON.stringify(out) + '\n');
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

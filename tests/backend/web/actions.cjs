@@ -16,11 +16,20 @@ async function wallet(browser, keyHex, lang, out) {
   const context = await browser.newContext({ locale: lang === 'en' ? 'en-GB' : 'zh-CN',
     timezoneId: 'Asia/Shanghai', viewport: { width: 1100, height: 900 } });
   const signed = [];
+  // gate.hold: the next arbitration.agreed signature waits for it (the user is slow to
+  // confirm in the wallet while another tab acts); gate.entered() fires when it starts.
+  const gate = { hold: null, entered: null };
   await context.exposeFunction('__walletRequest', async (method, params) => {
     if (method === 'eth_requestAccounts' || method === 'eth_accounts') { return [address]; }
     if (method === 'personal_sign') { return sigUtil.personalSign({ privateKey: key, data: params[0] }); }
     if (method === 'eth_signTypedData_v4') {
       const data = JSON.parse(params[1]);
+      if (gate.hold && data.primaryType === 'ProceduralStep' &&
+          data.message.action === 'arbitration.agreed') {
+        const hold = gate.hold; gate.hold = null;
+        if (gate.entered) { gate.entered(); }
+        await hold;
+      }
       signed.push(data.primaryType);
       return sigUtil.signTypedData({ privateKey: key, data, version: sigUtil.SignTypedDataVersion.V4 });
     }
@@ -34,7 +43,7 @@ async function wallet(browser, keyHex, lang, out) {
   const page = await context.newPage();
   page.on('console', (m) => out.console.push(lang + ' ' + m.type() + ': ' + m.text()));
   page.on('pageerror', (e) => out.console.push(lang + ' pageerror: ' + e.message));
-  return { context, page, signed, apiCalls, address };
+  return { context, page, signed, apiCalls, address, gate };
 }
 
 async function signIn(w, base, lang) {
@@ -104,14 +113,21 @@ async function main() {
     out.evidenceAfter = await p.locator('#evidence tbody tr').count();
     out.evidenceKinds = await p.locator('#evidence tbody tr td:first-child').allInnerTexts();
 
-    // 3. Two tabs: tab B makes the offer; tab A, loaded before, is stale.
+    // 3. Two tabs: tab A prepares the arbitration agreement, and while its wallet waits
+    // for the user, tab B makes the offer; A's signed record is then stale.
     await p.goto(url + '?lang=en');  // tab A
     const b = await buyer.context.newPage();
     await b.goto(url + '?lang=en');
     await b.fill('#step-offer-toBuyer', '48.5');
     await b.fill('#step-offer-compensation', '10');
+    let release;
+    buyer.gate.hold = new Promise((r) => { release = r; });
+    const entered = new Promise((r) => { buyer.gate.entered = r; });
+    const staleDone = submitAndWait(p, '#step-agree');
+    await entered;
     out.offer = await submitAndWait(b, '#step-offer');
-    out.stale = await submitAndWait(p, '#step-agree');
+    release();
+    out.stale = await staleDone;
     out.staleRefresh = await p.locator('#step-agree .result button.refresh').count();
     await p.screenshot({ path: outDir + '/stale-en.png', fullPage: true });
     await Promise.all([p.waitForEvent('load'), p.click('#step-agree .result button.refresh')]);

@@ -39,7 +39,7 @@ def test_parties_act_through_the_page(world: WebWorld, tmp_path: Path) -> None:
     out = json.loads(done.stdout.strip().splitlines()[-1])
     print(json.dumps(out, ensure_ascii=False, indent=1))
 
-    assert out["buyerForms"] == ["offer", "evidence", "agree"]
+    assert out["buyerForms"] == ["offer", "evidence", "facilitation", "agree"]
     assert out["labelled"] == 1
     assert out["countdown"].endswith("left") and " d " in out["countdown"]
     # Invalid amounts: localised, nothing sent, nothing signed.
@@ -69,7 +69,7 @@ def test_parties_act_through_the_page(world: WebWorld, tmp_path: Path) -> None:
     assert out["offerTerms"].startswith("买方 48.500000 · 卖方 431.500000 · 赔偿 10.000000")
     assert "ok" in out["accept"]["cls"], out["accept"]
     assert out["sellerStage"] == "已和解"
-    assert out["sellerSigned"] == ["Settlement", "ProceduralStep"]
+    assert out["sellerSigned"] == ["ProceduralStep", "Settlement"]
     assert not [m for m in out["console"] if "pageerror" in m or (" error: " in m
                 and "409" not in m)], out["console"]
 

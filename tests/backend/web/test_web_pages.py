@@ -119,7 +119,7 @@ def test_sign_in_page_and_sign_out(world: WebWorld) -> None:
 # --- the actions: forms by role, the page's way to the API --------------------------------
 
 def _forms(html: str) -> list[str]:
-    return re.findall(r'<form class="step" data-step="([a-z]+)"', html)
+    return re.findall(r'<form class="step" data-step="([a-z_]+)"', html)
 
 
 def _case_data(html: str) -> dict[str, object]:
@@ -141,15 +141,20 @@ def test_forms_follow_allowed_steps_for_each_viewer(world: WebWorld) -> None:
             assert data[k] == api[k], (who, k)
         assert data["viewer"] == world.clients[who].address
         forms = _forms(r.text)
-        assert ("evidence" in forms) == ("EvidenceSubmission" in api["allowedSteps"])
+        assert ("evidence" in forms) == ("evidence.submitted" in api["allowedSteps"])
         assert ("agree" in forms) == ("arbitration.agreed" in api["allowedSteps"])
         assert "close" not in forms and "objection" not in forms
-    # A party in facilitation: evidence and the arbitration agreement; the mediator's and the
-    # admin's steps are listed, not offered as forms the page cannot build.
+    # A party in facilitation: evidence and the arbitration agreement; the mediator: the
+    # pre-evaluation, a proposal, an impasse; the admin nothing (the mediator is appointed).
     assert _forms(_get(world, f"/ui/cases/{world.case_id}", "buyer").text) == \
         ["offer", "evidence", "agree"]
     mediator = _get(world, f"/ui/cases/{world.case_id}", "mediator").text
-    assert _forms(mediator) == [] and 'id="other-steps"' in mediator
+    assert _forms(mediator) == ["preeval", "propose", "impasse"]
+    assert 'id="other-steps"' not in mediator
+    admin = _get(world, f"/ui/cases/{world.case_id}", "admin").text
+    assert _forms(admin) == [] and "appoint.mediator" in _case_data(admin)["allowedSteps"]
+    zh = _get(world, f"/ui/cases/{world.case_id}?lang=zh-Hans", "mediator").text
+    assert "发布预评估报告" in zh and "宣布调解不成" in zh and "提出调解方案" in zh
     # Every field has a label; the data blob cannot close its script element.
     buyer = _get(world, f"/ui/cases/{world.case_id}?lang=zh-Hans", "buyer").text
     ids = re.findall(r'<(?:input|select|textarea) id="([^"]+)"', buyer)
@@ -201,3 +206,34 @@ def test_actions_script_is_served() -> None:
     from backend.web.actions import JS
 
     assert "eth_signTypedData_v4" in JS and "parseFloat" not in JS and "Number(form" in JS
+
+
+def test_every_form_renders_in_both_languages() -> None:
+    """Every step the page has a form for renders in English and Chinese with every label
+    translated (no KeyError, no English left in the Chinese page's forms)."""
+    from backend.web.actions import HANDLED, actions_section
+    from backend.web.i18n import LANGS, STAGES, UI, T
+
+    for table in (T, STAGES, UI):
+        for k, v in table.items():
+            assert set(v) == set(LANGS) and all(v.values()), k
+    data = {"caseId": "0x" + "11" * 32, "orderId": "1", "viewer": "0x" + "22" * 20,
+            "amount": "480000000", "guarantee": "200000000", "decimals": 6,
+            "nextSequence": 3, "prevHash": "0x" + "33" * 32, "domain": {},
+            "allowedSteps": sorted(HANDLED), "serverNow": 0, "offers": {},
+            "awardRecordHash": "0x" + "44" * 32, "mediator": None, "messages": {}}
+    forms = {}
+    for lang in LANGS:
+        html = actions_section(data, lang)
+        forms[lang] = _forms(html)
+        ids = re.findall(r'<(?:input|select|textarea) id="([^"]+)"', html)
+        assert ids and all(f'<label for="{i}">' in html for i in ids), lang
+        assert 'id="other-steps"' not in html
+    assert forms["en"] == forms["zh-Hans"] == [
+        "offer", "evidence", "facilitation", "agree", "answer", "objection", "preeval",
+        "propose", "impasse", "appoint_mediator", "appoint_arbitrator", "appoint_panel",
+        "close", "award", "panel_award", "confirm", "refuse", "enforce"]
+    zh = actions_section(data, "zh-Hans")
+    for key in ("appoint_panel_title", "award_doc_label", "refusal_reasons_label",
+                "tracking_damaged", "sign_enforce"):
+        assert UI[key]["zh-Hans"].split("{")[0] in zh and UI[key]["en"] not in zh, key

@@ -1,9 +1,10 @@
-"""The page's record builder (backend/web/actions.js) against evidence.records.
+"""The page's actions (backend/web/actions.js) against the service's prepared records.
 
-The page builds the EIP-712 typed data of every record it signs from the type strings of
-docs/evidence.md; here its digest (computed by @metamask/eth-sig-util, what a wallet signs)
-must equal ``evidence.records``' record hash for the same fields, so a record signed in the
-browser is the record the service checks. Also: amounts parsed into base units exactly (no
+The page no longer builds records: it signs the typed data ``POST /cases/{id}/steps/prepare``
+returns. Here the digest a wallet computes of that typed data (@metamask/eth-sig-util)
+equals the record hash the service announces (and checks), for every record type the pages
+sign, including extreme values; the page's own check (``mismatch``) refuses prepared steps
+that differ from what the user entered. Also: amounts parsed into base units exactly (no
 float), bad amounts refused with a code, and the canonical JSON of payloads.
 """
 
@@ -15,9 +16,13 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from web_world import WebWorld
 
 from evidence.records import (
+    Award,
+    CourtConfirmation,
     Domain,
     Objection,
     ProceduralStep,
@@ -53,31 +58,90 @@ def _records() -> list[Record]:
                        signed_at=1_795_000_000),
         ProceduralStep(case_id=CASE, sequence=0, prev_hash="0x" + "00" * 32, actor=ADDR,
                        action="record.closed", payload_hash="0x" + "00" * 32, signed_at=0),
-        SettlementOffer(case_id=CASE, sequence=3, prev_hash=PREV, offeror=ADDR, order_id=43,
-                        to_buyer=48_500_000, to_seller=431_500_000, compensation=10_000_000,
-                        expires_at=1_795_172_800, signed_at=1_795_000_000),
         SettlementOffer(case_id=CASE, sequence=2**64 - 1, prev_hash=PREV, offeror=ADDR,
                         order_id=BIG, to_buyer=BIG, to_seller=0, compensation=BIG,
                         expires_at=2**64 - 1, signed_at=2**64 - 2),
-        Settlement(order_id=43, case_id=CASE, to_buyer=48_500_000, to_seller=431_500_000,
-                   compensation=10_000_000),
+        Settlement(order_id=BIG, case_id=CASE, to_buyer=BIG, to_seller=1, compensation=0),
+        Award(order_id=43, case_id=CASE, to_buyer=BIG, to_seller=0, compensation=7,
+              award_hash="0x" + "34" * 32, round=1),
         Objection(case_id=CASE, sequence=9, prev_hash=PREV, objector=ADDR,
                   award_record_hash="0x" + "34" * 32, reasons_hash="0x" + "56" * 32,
                   signed_at=1_795_000_000),
+        CourtConfirmation(case_id=CASE, sequence=12, prev_hash=PREV, court=ADDR,
+                          package_hash="0x" + "78" * 32, award_record_hash="0x" + "00" * 32,
+                          confirmed=False, reasons_hash="0x" + "9a" * 32,
+                          court_reference="（2026）浙01民特17号", signed_at=1_795_000_000),
     ]
 
 
-def test_page_typed_data_digest_equals_the_record_hash() -> None:
+def test_service_typed_data_digest_equals_the_record_hash_at_the_limits() -> None:
+    """The typed data the service hands out (``typed_data_json``) hashes in a wallet to the
+    record hash, even for uint256/uint64 maxima (decimal strings) and non-ASCII text."""
     records = _records()
-    cases = [{"type": r.TYPE_NAME, "domain": DOMAIN.to_json_obj(), "message": r.to_json_obj()}
-             for r in records]
-    out = _run({"cases": cases, "amounts": [], "format": [], "canonical": []})
+    out = _run({"typed": [r.typed_data_json(DOMAIN) for r in records]})
     assert out["digests"] == ["0x" + r.digest(DOMAIN).hex() for r in records]
-    # One changed field (or another domain) changes the digest: the builder binds them all.
-    moved = {**cases[2], "message": {**cases[2]["message"], "toBuyer": "48500001"}}
-    other = {**cases[2], "domain": {**cases[2]["domain"], "chainId": "1"}}
-    out2 = _run({"cases": [moved, other], "amounts": [], "format": [], "canonical": []})
-    assert len({*out2["digests"], out["digests"][2]}) == 3
+
+
+def _prepare(world: WebWorld, who: str, case_id: str, action: str,
+             payload: dict[str, Any]) -> dict[str, Any]:
+    r = httpx.post(f"{world.base}/cases/{case_id}/steps/prepare",
+                   headers={"Authorization": f"Bearer {world.token(who)}"},
+                   json={"action": action, "payload": payload}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_prepared_steps_hash_in_the_wallet_as_the_service_says(world: WebWorld) -> None:
+    """page == server: what the page hands the wallet is the service's prepared typed data,
+    and a wallet's digest of it is the record hash the service will check."""
+    buyer = world.clients["buyer"].address
+    prepared = [
+        _prepare(world, "buyer", world.case2, "offer.made", {
+            "toBuyer": "48500000", "toSeller": "431500000", "compensation": "10000000",
+            "expiresAt": "1900000000"}),
+        _prepare(world, "seller", world.case2, "arbitration.agreed", {}),
+        _prepare(world, "mediator", world.case_id, "impasse.declared", {}),
+        _prepare(world, "buyer", world.case2, "facilitation.requested", {}),
+    ]
+    typed = [p["typedData"] for p in prepared] + [
+        a["typedData"] for p in prepared for a in p["attachments"]]
+    hashes = [p["recordHash"] for p in prepared] + [
+        a["recordHash"] for p in prepared for a in p["attachments"]]
+    domain = prepared[0]["typedData"]["domain"]
+    fields = {"toBuyer": "48500000", "toSeller": "431500000", "compensation": "10000000",
+              "expiresAt": "1900000000"}
+    checks = [
+        {"prepared": prepared[0], "action": "offer.made", "fields": fields, "viewer": buyer,
+         "domain": domain},
+        # the service (or anyone between) changed the refund: the page refuses to sign
+        {"prepared": {**prepared[0], "typedData": {**prepared[0]["typedData"], "message": {
+            **prepared[0]["typedData"]["message"], "toBuyer": "480000000"}}},
+         "action": "offer.made", "fields": fields, "viewer": buyer, "domain": domain},
+        {"prepared": prepared[0], "action": "offer.made", "fields": fields, "viewer": buyer,
+         "domain": {**domain, "chainId": "1"}},
+        {"prepared": prepared[0], "action": "offer.made", "fields": fields,
+         "viewer": world.clients["seller"].address, "domain": domain},
+        {"prepared": prepared[0], "action": "offer.accepted", "fields": {}, "viewer": buyer,
+         "domain": domain},
+        {"prepared": {**prepared[0], "attachments": [{**prepared[0]["attachments"][0],
+                                                      "typedData": {"message": {
+                                                          "compensation": "0"}}}]},
+         "action": "offer.made", "fields": fields, "viewer": buyer, "domain": domain},
+    ]
+    arb = world.clients["arbitrator"].address
+    appoint = {"action": "appoint.arbitrator", "typedData": {"domain": domain, "message": {
+        "actor": buyer}}, "payload": {"role": "arbitrator", "appointees": [arb]},
+        "attachments": []}
+    checks += [  # addresses compare in any case; another address does not
+        {"prepared": appoint, "action": "appoint.arbitrator", "viewer": buyer.lower(),
+         "fields": {"role": "arbitrator", "appointees": [arb.lower()]}, "domain": domain},
+        {"prepared": appoint, "action": "appoint.arbitrator", "viewer": buyer,
+         "fields": {"role": "arbitrator", "appointees": [buyer]}, "domain": domain}]
+    out = _run({"typed": typed, "mismatch": checks})
+    assert out["digests"] == hashes
+    assert out["mismatch"] == ["", "toBuyer", "domain", "signer", "action", "compensation",
+                               "", "appointees"]
+    assert prepared[0]["attachments"][0]["recordType"] == "Settlement"
 
 
 AMOUNTS = [("48.5", "48500000"), ("0", "0"), ("0.000001", "1"), ("480", "480000000"),

@@ -17,7 +17,6 @@ from eth_account import Account
 from sqlmodel import col, select
 
 from backend.api.app import create_app
-from backend.api.config import ServiceOptions
 from backend.db.models import AnchorBatch, AnchorStatus, Leaf
 from backend.demo import Client, DemoClock, _free_port, _serve, _upload, make_photo_jpeg
 from backend.services.chain import FakeEscrowPort, OrderInfo
@@ -45,6 +44,8 @@ class WebWorld:
     case_id: str
     clients: dict[str, Client]
     case2: str = ""
+    clock: Any = None  # the service's DemoClock (tests move it forward)
+    port: Any = None  # the in-memory escrow (FakeEscrowPort)
 
     def token(self, who: str) -> str:
         return self.clients[who].token
@@ -59,7 +60,7 @@ def web_world(tmp_path: Path) -> Iterator[WebWorld]:
     clock = DemoClock()
     institution = Account.from_key(DEV_INSTITUTION_KEY).address
     keys = {n: key(n) for n in ("buyer", "seller", "admin", "mediator", "stranger",
-                                "arbitrator")}
+                                "arbitrator", "court")}
     fake = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
     fake.add_order(OrderInfo(order_id=ORDER_ID, buyer=keys["buyer"].address,
                              seller=keys["seller"].address, amount=AMOUNT,
@@ -70,9 +71,9 @@ def web_world(tmp_path: Path) -> Iterator[WebWorld]:
                              token="0x" + "11" * 20, institution=institution, status="Paid",
                              case_id="0x" + "00" * 32, guarantee=GUARANTEE))
     port = _free_port()
-    settings = Settings(data_dir=tmp_path / "data", port=port)
+    settings = Settings(data_dir=tmp_path / "data", port=port,
+                        institution_admins=keys["admin"].address)
     app = create_app(settings, clock=clock, port=fake, blockstore=MemoryBlockstore(),
-                     options=ServiceOptions(institution_admins=keys["admin"].address),
                      background=False)
     if not _uses_web_router(app):  # until the composition root mounts the pages itself
         from backend.web import router
@@ -102,7 +103,7 @@ def web_world(tmp_path: Path) -> Iterator[WebWorld]:
         case2 = buyer.post("/cases", {"orderId": str(ORDER_2)})["caseId"]
         buyer.post(f"/cases/{case2}/filing", buyer.plain(case2, "case.filed", {
             **filing, "orderId": str(ORDER_2)}))
-        yield WebWorld(running.base_url, app, case_id, c, case2)
+        yield WebWorld(running.base_url, app, case_id, c, case2, clock, fake)
 
 
 def _anchor_everything(app: Any, case_id: str) -> None:

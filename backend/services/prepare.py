@@ -1,0 +1,252 @@
+"""Prepare a step: the exact EIP-712 typed data a signer signs next, built by the service.
+
+Why: a client (the web pages, a wallet front-end, a script) should not have to rebuild the
+record types, the case's position in the step chain, the award's record hash or the escrow
+``Settlement`` of an offer itself; any difference is a refused step. ``prepare_step`` builds
+the unsigned records from the action name and its fields, checks them as the step endpoint
+would (payload form, then a dry run of ``procedure.apply`` on the current state, so a step
+the viewer may not take now is refused here, precisely), and returns:
+
+* ``typedData``: what ``eth_signTypedData_v4`` signs (uints as decimal strings);
+* ``unsignedRecord``: the record JSON to post, once its ``signatures`` holds the signature;
+* ``payload``: the body's ``payload`` (ProceduralStep actions; its SHA-256 is signed);
+* ``attachments``: the escrow ``Settlement`` (offers and acceptances) or ``Award`` (awards)
+  to sign too and post as ``attachments``;
+* ``endpoint``: where to post it.
+
+The service never signs anything here and keeps nothing: a prepared step that is never
+posted leaves no trace. The clock is the service's (``signedAt`` = now, never before the
+previous step's). The action vocabulary is the timeline's (``STEP_ENDPOINTS``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from backend import procedure as p
+from evidence.records import (
+    Award,
+    CourtConfirmation,
+    Domain,
+    Objection,
+    ProceduralStep,
+    Record,
+    Settlement,
+    SettlementOffer,
+    SignedRecord,
+    checksum_address,
+)
+
+from .cases import CaseService
+from .errors import BadSubmission
+from .steps import (
+    COMMAND_OF_STEP,
+    INSTITUTION_ACTIONS,
+    PAYLOAD_KEYS,
+    STEP_ENDPOINTS,
+    ZERO32,
+    _command,
+    _uint,
+    payload_hash,
+)
+from .views import check_reader
+
+__all__ = ["OPEN_TO_ANYONE", "PREPARE_FIELDS", "prepare_step"]
+
+# Steps anyone may take (the escrow executes a final award for whoever asks), so anyone
+# may have them prepared; every other preparation is for the case's readers only.
+OPEN_TO_ANYONE = frozenset({"enforcement.requested"})
+
+# Fields a caller gives per action when the record is not a ProceduralStep over a plain
+# payload (those take PAYLOAD_KEYS[action], minus what the service fills in).
+PREPARE_FIELDS: Mapping[str, frozenset[str]] = {
+    "offer.made": frozenset({"toBuyer", "toSeller", "compensation", "expiresAt"}),
+    "offer.accepted": frozenset({"offerId"}),
+    "award.issued": frozenset({"toBuyer", "toSeller", "compensation", "awardHash"}),
+    "award.panel_signed": frozenset({"toBuyer", "toSeller", "compensation", "awardHash"}),
+    "award.objected": frozenset({"reasonsHash"}),
+    "court.confirmed": frozenset({"packageHash", "courtReference"}),
+    "court.refused": frozenset({"packageHash", "courtReference", "reasons"}),
+}
+
+
+def _h(b: bytes) -> str:
+    return "0x" + b.hex()
+
+
+def _fields(action: str) -> frozenset[str]:
+    return PREPARE_FIELDS.get(action, PAYLOAD_KEYS.get(action, frozenset()))
+
+
+def _entry(record: Record, domain: Domain) -> dict[str, Any]:
+    return {"recordType": record.TYPE_NAME, "typedData": record.typed_data_json(domain),
+            "unsignedRecord": SignedRecord(domain=domain, record=record).to_json_obj(),
+            "recordHash": _h(record.digest(domain))}
+
+
+def _alloc(payload: Mapping[str, Any]) -> p.Allocation:
+    return p.Allocation(to_buyer=_uint(payload, "toBuyer"), to_seller=_uint(payload, "toSeller"),
+                        compensation=_uint(payload, "compensation"))
+
+
+def prepare_step(service: CaseService, case_id: str, viewer: str, action: str,
+                 fields: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The unsigned record(s) ``viewer`` signs to take ``action`` now (see the module doc).
+
+    Raises AccessDenied (not a reader of the case), BadSubmission (``unknown_action``,
+    ``use_evidence_upload``, malformed fields), the procedure's refusals (wrong actor,
+    wrong stage, deadline passed, …) and record refusals (a field out of range).
+    """
+    with service.sessions() as session:
+        row, case = service._load(session, case_id, lock=False)
+        if action not in OPEN_TO_ANYONE:
+            check_reader(service, session, case, viewer)
+        position, prev, prev_at = service.chain_head(session, row.id)
+        award_hash = service._award_record_hash(session, row.id, case)
+    if action == "evidence.submitted":
+        raise BadSubmission("evidence.submitted: upload the file with POST /cases/{id}/evidence"
+                            "; its answer carries the typed data to sign",
+                            code="use_evidence_upload")
+    if action not in STEP_ENDPOINTS:
+        raise BadSubmission(f"action {action!r}: expected one of {', '.join(STEP_ENDPOINTS)}",
+                            code="unknown_action")
+    now = service.now()
+    actor = viewer
+    if action in INSTITUTION_ACTIONS:
+        if not service.is_admin(viewer):
+            raise p.WrongActor(f"{action} is the institution's act; {viewer} is not an "
+                               "institution admin")
+        actor = service.institution_address  # the service countersigns with its key
+    _check_open(case, actor, action, now)
+    if fields is None:
+        fields = {}
+    if not isinstance(fields, Mapping):
+        raise BadSubmission(f"payload of {action}: expected an object")
+    want = _fields(action)
+    if set(fields) != want:
+        raise BadSubmission(f"payload of {action}: expected keys {sorted(want)}, found "
+                            f"{sorted(fields)}", code="bad_payload")
+    signed_at = max(int(now.timestamp()), prev_at)
+    domain = service.domain
+    chain = {"case_id": row.id, "sequence": position, "prev_hash": _h(prev),
+             "signed_at": signed_at}
+    seq = case.next_sequence
+    try:
+        built = _build(case, domain, action, viewer, actor, seq, dict(fields), chain,
+                       award_hash)
+    except KeyError as exc:
+        raise BadSubmission(f"payload: missing {exc}", code="bad_payload") from None
+    except BadSubmission as exc:  # the step's own value checks (decimal strings, parties…)
+        if exc.code == BadSubmission.code:
+            exc.code = "bad_payload"
+        raise
+    record, payload, attachments, command, reasons = built
+    p.apply(case, command, now)  # dry run: refuses exactly as the step would; nothing kept
+    main = _entry(record, domain)
+    return {"action": action, "endpoint": f"/cases/{row.id}/{STEP_ENDPOINTS[action]}",
+            **main, "payload": payload, "reasons": reasons,
+            "attachments": [_entry(a, domain) for a in attachments],
+            "sequence": position, "prevHash": _h(prev), "signedAt": signed_at,
+            "now": now.astimezone(UTC).isoformat().replace("+00:00", "Z")}
+
+
+def _check_open(case: p.CaseState, actor: str, action: str, now: datetime) -> None:
+    """Who first, then when (the procedure's order), before the fields are looked at."""
+    cls = COMMAND_OF_STEP[action]
+    if cls in p.allowed_commands(case, actor, now):
+        return
+    if case.stage in p.TERMINAL_STAGES:
+        raise p.CaseClosed(f"case {case.case_id} is closed ({case.stage.value})")
+    roles = case.roles_of(actor)
+    stages = [s for r in roles for s, row in p.COMMAND_TRANSITIONS.get(r, {}).items()
+              if cls in row]
+    if not stages:
+        raise p.WrongActor(f"{action} is never open to {actor} in this case (roles: "
+                           f"{', '.join(sorted(r.value for r in roles))})")
+    if case.stage in stages:
+        raise p.DeadlinePassed(f"{action}: the deadline of stage {case.stage.value} passed at "
+                               f"{p.to_jsonable(case.deadline)}")
+    raise p.WrongStage(f"{action} is open in stage(s) "
+                       f"{', '.join(sorted({s.value for s in stages}))}, not in "
+                       f"{case.stage.value}")
+
+
+def _build(case: p.CaseState, domain: Domain, action: str, viewer: str, actor: str, seq: int,
+           fields: dict[str, Any], chain: dict[str, Any], award_hash: str | None
+           ) -> tuple[Record, dict[str, Any] | None, list[Record], p.Command, str | None]:
+    """(record to sign, payload to post, attachments to sign, the command, reasons text)."""
+    order = case.order.order_id
+    if action == "offer.made":
+        alloc = _alloc(fields)
+        expires = _uint(fields, "expiresAt")
+        rec = SettlementOffer(offeror=viewer, order_id=order, to_buyer=alloc.to_buyer,
+                              to_seller=alloc.to_seller, compensation=alloc.compensation,
+                              expires_at=expires, **chain)
+        settlement = Settlement(order_id=order, case_id=chain["case_id"],
+                                to_buyer=alloc.to_buyer, to_seller=alloc.to_seller,
+                                compensation=alloc.compensation)
+        cmd = p.MakeOffer(actor=actor, sequence=seq, offer_id=_h(rec.digest(domain)),
+                          allocation=alloc, expires_at=datetime.fromtimestamp(expires, UTC))
+        return rec, None, [settlement], cmd, None
+    if action in ("award.issued", "award.panel_signed"):
+        alloc = _alloc(fields)
+        award = Award(order_id=order, case_id=chain["case_id"], to_buyer=alloc.to_buyer,
+                      to_seller=alloc.to_seller, compensation=alloc.compensation,
+                      award_hash=fields["awardHash"],
+                      round=0 if action == "award.issued" else 1)
+        rec = ProceduralStep(actor=viewer, action=action, payload_hash=_h(
+            award.digest(domain)), **chain)
+        cls = p.IssueAward if action == "award.issued" else p.IssuePanelAward
+        return rec, None, [award], cls(actor=actor, sequence=seq, allocation=alloc,
+                                       award_hash=_h(award.award_hash)), None
+    if action == "award.objected":
+        rec = Objection(objector=viewer, award_record_hash=award_hash or ZERO32,
+                        reasons_hash=fields["reasonsHash"], **chain)
+        return rec, None, [], p.Object(actor=actor, sequence=seq,
+                                       reasons_hash=_h(rec.reasons_hash)), None
+    if action in ("court.confirmed", "court.refused"):
+        confirmed = action == "court.confirmed"
+        reasons = None if confirmed else fields["reasons"]
+        if reasons is not None and (not isinstance(reasons, str) or not reasons.strip()
+                                    or len(reasons) > 4000):
+            raise BadSubmission("payload.reasons: the refusal's reasons, 1 to 4000 characters",
+                                code="bad_payload")
+        reasons_hash = ZERO32 if reasons is None else \
+            "0x" + hashlib.sha256(reasons.encode()).hexdigest()
+        rec = CourtConfirmation(court=viewer, package_hash=fields["packageHash"],
+                                award_record_hash=award_hash or ZERO32, confirmed=confirmed,
+                                reasons_hash=reasons_hash,
+                                court_reference=fields["courtReference"], **chain)
+        if confirmed:
+            cmd: p.Command = p.ConfirmJudicially(
+                actor=actor, sequence=seq, package_hash=_h(rec.package_hash),
+                court_reference=rec.court_reference)
+        else:
+            cmd = p.RefuseConfirmation(actor=actor, sequence=seq,
+                                       package_hash=_h(rec.package_hash),
+                                       court_reference=rec.court_reference,
+                                       reasons_hash=reasons_hash, reasons=reasons or "")
+        return rec, None, [], cmd, reasons
+    attachments: list[Record] = []
+    if action == "offer.accepted":
+        offer = case.offer(str(fields["offerId"]))
+        if offer is None:
+            raise p.UnknownOffer(f"offer {fields['offerId']!r} does not exist in this case")
+        a = offer.allocation
+        settlement = Settlement(order_id=order, case_id=chain["case_id"], to_buyer=a.to_buyer,
+                                to_seller=a.to_seller, compensation=a.compensation)
+        fields = {"offerId": offer.offer_id,
+                  "settlementHash": _h(settlement.digest(domain))}
+        attachments.append(settlement)
+    try:
+        cmd = _command(case, action, actor, seq, fields)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise BadSubmission(f"payload of {action}: {exc}", code="bad_payload") from None
+    if action.startswith("appoint."):  # sign the addresses in their EIP-55 form
+        fields = {**fields, "appointees": [checksum_address(a) for a in fields["appointees"]]}
+    rec = ProceduralStep(actor=viewer, action=action, payload_hash=payload_hash(fields),
+                         **chain)
+    return rec, fields, attachments, cmd, None

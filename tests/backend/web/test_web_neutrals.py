@@ -1,0 +1,238 @@
+"""The neutrals, the institution and the court act through the case page in chromium.
+
+Each signs with its own wallet stand-in (window.ethereum → Node → @metamask/eth-sig-util):
+the mediator publishes the rule-based pre-evaluation (中文) and declares an impasse
+(English); the institution admin appoints the arbitrator (中文); the arbitrator closes the
+record and issues the award with its reasoned document (English); a party requests
+enforcement; the court confirms the award (中文) in one case and refuses confirmation
+with reasons (English) in another, settled one. Parties see none of these forms, and
+when a script in their page posts the step anyway (prepared or signed by themselves),
+the server refuses it (403 ``wrong_actor``). What each wallet signed is, byte for byte,
+the record the service stored (page == server).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account import Account
+from test_web_browser import _chromium
+from web_world import ORDER_ID, WebWorld, key
+
+from backend.services.steps import payload_hash
+from evidence.records import CourtConfirmation, Domain, ProceduralStep, SignedRecord
+
+pytestmark = pytest.mark.node
+
+HERE = Path(__file__).parent
+ROOT = HERE.parents[2]
+AWARD_DOC = "# Award\n\nThe panels were cracked in transit. Refund 100 tUSD plus 5 tUSD.\n"
+
+
+def _act(world: WebWorld, case_id: str, who: str, lang: str, step: str, png: Path,
+         extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    done = subprocess.run(
+        ["node", str(HERE / "act.cjs"), world.base, case_id, "0x" + bytes(key(who).key).hex(),
+         lang, str(png), step, json.dumps(extra or {})],
+        cwd=ROOT, env={**os.environ, "CHROMIUM": _chromium()}, capture_output=True,
+        text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not [m for m in out["console"] if "pageerror" in m], out
+    return out
+
+
+def _hash_of(typed: dict[str, Any]) -> str:
+    """The record hash of typed data a wallet signed (the service's own decoder)."""
+    rec = SignedRecord.from_json_obj({"format": "chainarb.record", "v": 1,
+                                      "type": typed["primaryType"], "domain": typed["domain"],
+                                      "message": typed["message"], "signatures": []})
+    return "0x" + rec.record_hash.hex()
+
+
+def _steps(world: WebWorld, case_id: str) -> list[dict[str, Any]]:
+    return [i for i in world.clients["admin"].get(f"/cases/{case_id}/timeline")
+            if i["type"] == "step"]
+
+
+def _api_step(world: WebWorld, who: str, case_id: str, action: str,
+              fields: dict[str, Any]) -> Any:
+    """A step through the API, prepared by the service and signed with eth-account."""
+    c = world.clients[who]
+    prep = c.post(f"/cases/{case_id}/steps/prepare", {"action": action, "payload": fields})
+
+    def sign(typed: dict[str, Any]) -> str:
+        return "0x" + bytes(Account.sign_typed_data(key(who).key, full_message=typed)
+                            .signature).hex()
+
+    return c.post(prep["endpoint"], {
+        "record": {**prep["unsignedRecord"], "signatures": [sign(prep["typedData"])]},
+        "payload": prep["payload"],
+        "attachments": [{**a["unsignedRecord"], "signatures": [sign(a["typedData"])]}
+                        for a in prep["attachments"]]})
+
+
+def _own_record(world: WebWorld, who: str, case_id: str, build: Any) -> dict[str, Any]:
+    """A record the party signs itself for a step that is not theirs (the probe's body)."""
+    view = world.clients[who].get(f"/cases/{case_id}")
+    at = int(datetime.fromisoformat(view["now"].replace("Z", "+00:00")).timestamp())
+    rec = build(seq=view["nextSequence"], prev=view["prevHash"], at=at)
+    return rec.sign(key(who).key, Domain.from_json_obj(view["domain"])).to_json_obj()
+
+
+def test_neutrals_and_court_act_through_the_page(world: WebWorld, tmp_path: Path) -> None:
+    out_dir = HERE / "screenshots" if os.environ.get("CHAINARB_KEEP_SCREENSHOTS") else tmp_path
+    out_dir.mkdir(exist_ok=True)
+    c = world.clients
+    case = world.case_id
+    world.port.party_raises_dispute(ORDER_ID, case)  # the buyer's own raiseDispute
+    for party in ("buyer", "seller"):
+        c[party].post(f"/cases/{case}/arbitration-agreement",
+                      c[party].plain(case, "arbitration.agreed"))
+
+    # The mediator (中文): the rule-based pre-evaluation, for a parcel that arrived damaged.
+    pre = _act(world, case, "mediator", "zh-Hans", "preeval", out_dir / "preeval-zh.png",
+               {"fill": {}})
+    assert pre["forms"] == ["preeval", "propose", "impasse"], pre
+    assert pre["headings"][0] == "发布预评估报告"
+    assert "ok" in pre["result"]["cls"], pre
+    report = c["mediator"].get(f"/cases/{case}/pre-evaluation", params={"tracking":
+                                                                         "delivered"})
+    published = c["buyer"].get(f"/cases/{case}")["preEvaluation"]  # (outcome, report hash)
+    assert published == [report["recommended"], report["sha256"]], published
+    # The mediator (English) declares an impasse: on to the arbitrator's appointment.
+    imp = _act(world, case, "mediator", "en", "impasse", out_dir / "impasse-en.png")
+    assert "ok" in imp["result"]["cls"] and imp["stage"] == "arbitrator_appointment", imp
+
+    # A party sees no appointment form; its page's script posting one anyway is refused.
+    forged = _own_record(world, "buyer", case, lambda seq, prev, at: ProceduralStep(
+        case_id=case, sequence=seq, prev_hash=prev, actor=c["buyer"].address,
+        action="appoint.arbitrator", payload_hash=payload_hash(
+            {"role": "arbitrator", "appointees": [c["buyer"].address]}), signed_at=at))
+    nosy = _act(world, case, "buyer", "en", "none", out_dir / "buyer-no-appoint.png", {
+        "probe": [
+            {"path": f"cases/{case}/steps/prepare", "body": {
+                "action": "appoint.arbitrator",
+                "payload": {"role": "arbitrator", "appointees": [c["buyer"].address]}}},
+            {"path": f"cases/{case}/arbitrator", "body": {
+                "record": forged, "payload": {"role": "arbitrator",
+                                              "appointees": [c["buyer"].address]}}}]})
+    assert not [f for f in nosy["forms"] if f.startswith("appoint")], nosy
+    assert nosy["probes"] == [{"status": 403, "code": "wrong_actor"}] * 2, nosy
+    assert c["buyer"].get(f"/cases/{case}")["stage"] == "arbitrator_appointment"
+
+    # The institution admin (中文) appoints the arbitrator by address.
+    bad = _act(world, case, "admin", "zh-Hans", "appoint_arbitrator", out_dir / "bad-zh.png",
+               {"fill": {"#step-appoint_arbitrator-appointee": "0x1234"}})
+    assert bad["result"]["text"].startswith("请输入钱包地址") and bad["signed"] == [], bad
+    appoint = _act(world, case, "admin", "zh-Hans", "appoint_arbitrator",
+                   out_dir / "appoint-zh.png",
+                   {"fill": {"#step-appoint_arbitrator-appointee": c["arbitrator"].address}})
+    assert appoint["forms"] == ["appoint_arbitrator"] and appoint["headings"] == ["指定仲裁员"]
+    assert "ok" in appoint["result"]["cls"] and appoint["stage"] == "evidence", appoint
+    view = c["admin"].get(f"/cases/{case}")
+    assert view["arbitrator"] == c["arbitrator"].address
+    last = _steps(world, case)[-1]
+    assert last["action"] == "appoint.arbitrator"
+    auth = c["admin"].get(f"/cases/{case}/steps/{last['sequence']}")["authorization"]
+    assert _hash_of(appoint["typed"][0]) == \
+        "0x" + SignedRecord.from_json_obj(auth).record_hash.hex()  # the admin's own record
+
+    # The arbitrator (English) closes the record and issues the reasoned award.
+    close = _act(world, case, "arbitrator", "en", "close", out_dir / "close-en.png")
+    assert close["forms"] == ["close"] and close["stage"] == "record_closed", close
+    award = _act(world, case, "arbitrator", "en", "award", out_dir / "award-en.png", {
+        "fill": {"#step-award-toBuyer": "100", "#step-award-compensation": "5"},
+        "file": {"selector": "#step-award-document", "name": "award.md",
+                 "mime": "text/markdown", "content": AWARD_DOC}})
+    assert award["forms"] == ["award"] and award["headings"] == ["Issue the award"]
+    assert "ok" in award["result"]["cls"] and award["stage"] == "awarded", award
+    assert award["signed"] == ["ProceduralStep", "Award"]
+    view = c["buyer"].get(f"/cases/{case}")
+    assert {k: int(v) for k, v in view["award"]["allocation"].items()} == {
+        "to_buyer": 100_000_000, "to_seller": 380_000_000, "compensation": 5_000_000}
+    assert view["award"]["award_hash"] == "0x" + hashlib.sha256(AWARD_DOC.encode()).hexdigest()
+    step = _steps(world, case)[-1]
+    assert step["recordHash"] == _hash_of(award["typed"][0])  # page == server
+    assert view["awardRecordHash"] == _hash_of(award["typed"][1]) == \
+        award["typed"][0]["message"]["payloadHash"]
+
+    # The seller (中文) may object, never award: no award form, the server refuses it.
+    seller = _act(world, case, "seller", "zh-Hans", "none", out_dir / "seller-awarded.png", {
+        "probe": [{"path": f"cases/{case}/steps/prepare", "body": {
+            "action": "award.issued", "payload": {
+                "toBuyer": "0", "toSeller": "480000000", "compensation": "0",
+                "awardHash": "0x" + "11" * 32}}}]})
+    assert seller["forms"] == ["objection"], seller
+    assert seller["probes"] == [{"status": 403, "code": "wrong_actor"}], seller
+
+    # The window passes (the escrow's first payout attempt fails: the case stays final);
+    # a party asks for enforcement through the page (English); the court confirms (中文).
+    world.clock.advance(10 * 86400 + 1)
+    world.port.fail_next.append("execute_award")
+    c["admin"].post("/admin/tick")
+    assert c["buyer"].get(f"/cases/{case}")["stage"] == "final"
+    enforce = _act(world, case, "buyer", "en", "enforce", out_dir / "enforce-en.png")
+    assert "enforce" in enforce["forms"] and "ok" in enforce["result"]["cls"], enforce
+    assert _steps(world, case)[-1]["action"] == "enforcement.requested"
+    c["admin"].post("/admin/tick")  # the payout is retried and recorded
+    v = c["buyer"].get(f"/cases/{case}")
+    assert v["stage"] == "enforced", (v["chainActions"], _steps(world, case)[-3:])
+    court = c["court"].address
+    c["admin"].post("/admin/courts", {"address": court, "name": "Hangzhou Intermediate Court"})
+    for cid in (case, world.case2):
+        c["admin"].post(f"/cases/{cid}/courts", {"court": court})
+    package = "0x" + hashlib.sha256(b"judicial package manifest").hexdigest()
+    confirm = _act(world, case, "court", "zh-Hans", "confirm", out_dir / "confirm-zh.png", {
+        "fill": {"#step-confirm-packageHash": package,
+                 "#step-confirm-courtReference": "（2026）浙01民特17号"}})
+    assert confirm["forms"] == ["confirm", "refuse"], confirm
+    assert confirm["headings"] == ["司法确认（法院）", "不予确认（法院）"]
+    assert "ok" in confirm["result"]["cls"] and confirm["stage"] == "judicially_confirmed", \
+        confirm
+    assert confirm["typed"][0]["message"]["awardRecordHash"] == view["awardRecordHash"]
+    assert _steps(world, case)[-1]["recordHash"] == _hash_of(confirm["typed"][0])
+
+    # Case 2 settles through the API (prepared offer, prepared acceptance).
+    offer = _api_step(world, "seller", world.case2, "offer.made", {
+        "toBuyer": "200000000", "toSeller": "280000000", "compensation": "0",
+        "expiresAt": str(int(world.clock().timestamp()) + 86400)})
+    _api_step(world, "buyer", world.case2, "offer.accepted", {"offerId": offer["recordHash"]})
+    assert c["buyer"].get(f"/cases/{world.case2}")["stage"] == "settled"
+    # The seller sees no court form; a court decision it signs itself is refused.
+    forged = _own_record(world, "seller", world.case2, lambda seq, prev, at: CourtConfirmation(
+        case_id=world.case2, sequence=seq, prev_hash=prev, court=c["seller"].address,
+        package_hash=package, award_record_hash="0x" + "00" * 32, confirmed=True,
+        reasons_hash="0x" + "00" * 32, court_reference="self-made", signed_at=at))
+    party = _act(world, world.case2, "seller", "en", "none", out_dir / "seller-settled.png", {
+        "probe": [{"path": f"cases/{world.case2}/steps/prepare", "body": {
+            "action": "court.confirmed",
+            "payload": {"packageHash": package, "courtReference": "x"}}},
+            {"path": f"cases/{world.case2}/court-decision", "body": {"record": forged}}]})
+    assert party["forms"] == [], party
+    assert party["probes"] == [{"status": 403, "code": "wrong_actor"}] * 2, party
+    # The court (English) refuses confirmation, with its reasons.
+    empty = _act(world, world.case2, "court", "en", "refuse", out_dir / "refuse-empty.png", {
+        "fill": {"#step-refuse-packageHash": package, "#step-refuse-courtReference": "R-1"}})
+    assert empty["result"]["text"] == "Give your reasons." and empty["signed"] == [], empty
+    reasons = "The settlement was signed under a mistaken currency; not confirmed."
+    refuse = _act(world, world.case2, "court", "en", "refuse", out_dir / "refuse-en.png", {
+        "fill": {"#step-refuse-packageHash": package,
+                 "#step-refuse-courtReference": "(2026) Court 42",
+                 "#step-refuse-reasons": reasons}})
+    assert "ok" in refuse["result"]["cls"], refuse
+    assert refuse["stage"] == "confirmation_refused", refuse
+    msg = refuse["typed"][0]["message"]
+    assert msg["confirmed"] is False
+    assert msg["reasonsHash"] == "0x" + hashlib.sha256(reasons.encode()).hexdigest()
+    assert _steps(world, world.case2)[-1]["recordHash"] == _hash_of(refuse["typed"][0])
+    for name in ("preeval-zh.png", "appoint-zh.png", "award-en.png", "confirm-zh.png",
+                 "refuse-en.png", "buyer-no-appoint.png"):
+        assert (out_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
