@@ -67,7 +67,7 @@ from backend.notices.outbox import enqueue_notice
 from backend.worker.anchoring import enqueue_leaf
 from evidence.encryption import encrypt_stream, generate_data_key
 from evidence.errors import EvidenceError
-from evidence.ipfs import Blockstore, add_bytes
+from evidence.ipfs import Blockstore, add_bytes_text
 from evidence.records import (
     ZERO_HASH,
     Domain,
@@ -627,7 +627,7 @@ class CaseService:
             encrypt_stream(io.BytesIO(data), out, data_key, chunk_size=BUNDLE_CHUNK_SIZE,
                            hash_in_thread=False)
             data = out.getvalue()
-        return str(add_bytes(data, cid_version=1, blockstore=self.blockstore))
+        return add_bytes_text(data, cid_version=1, blockstore=self.blockstore)
 
     def _chain(self, session: Session, case_id: str, kind: str, payload: dict[str, Any],
                now: datetime, status: ChainActionStatus = ChainActionStatus.PENDING) -> None:

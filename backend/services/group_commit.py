@@ -100,7 +100,8 @@ class GroupCommitter(Generic[T]):
         return unit.result  # type: ignore[return-value]
 
     def _lead(self) -> None:
-        """Run one group (the head of the queue), then wake its units and hand over."""
+        """Run one group (the head of the queue), then wake its units and hand over
+        (also when the group fails: nobody may be left waiting)."""
         with self._lock:
             group = self._queue[:self._max_group]
             del self._queue[:self._max_group]
@@ -119,9 +120,9 @@ class GroupCommitter(Generic[T]):
                     err.__cause__ = exc
                     u.fail(err)
             if not isinstance(exc, Exception):
-                self._hand_over(group)
-                raise
-        self._hand_over(group)
+                raise  # KeyboardInterrupt & co.: the waiters are answered in finally
+        finally:
+            self._hand_over(group)
 
     def _hand_over(self, group: Sequence[Unit[T]]) -> None:
         with self._lock:
