@@ -10,7 +10,10 @@ Theory of operation (docs/api.md has the HTTP view):
   bundle's IPFS CID (encrypted when the rules make it confidential), a pending Merkle leaf,
   the outbox notices, timeline events and the chain actions. The case row is locked first
   (``FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so two requests for one
-  position cannot both win; the unique ``(case_id, sequence)`` is the last guard.
+  position cannot both win; the unique ``(case_id, sequence)`` is the last guard. On
+  SQLite concurrent steps share that transaction (``group_commit``: a SAVEPOINT per step,
+  one commit per group of up to ``GROUP_COMMIT_MAX``); each step still succeeds or is
+  refused on its own.
 * Institution steps (appointments, the escrow's execution of an award, defaults after a
   missed deadline) are signed by the institution's key, the one the escrow names as the
   order's institution and the judicial package checks. An admin authorises an
