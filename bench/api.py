@@ -185,6 +185,34 @@ async def setup_party(http: Any, p: Party, sem: asyncio.Semaphore,
         p._next = (1, r.json()["recordHash"])  # type: ignore[attr-defined]
 
 
+def server_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of the server process and its children (uvicorn
+    workers), from /proc (Linux); None elsewhere. Per accepted action it is the figure
+    that a shared, busy machine disturbs least."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        stats = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                stats[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    except (OSError, ValueError, AttributeError):
+        return None
+    tree, total, todo = set(), 0, [pid]
+    while todo:
+        p = todo.pop()
+        if p in tree or p not in stats:
+            continue
+        tree.add(p)
+        total += stats[p][1]
+        todo.extend(c for c, (ppid, _) in stats.items() if ppid == p)
+    return total / tick if tree else None
+
+
 @dataclass
 class Phase:
     clients: int
@@ -193,6 +221,13 @@ class Phase:
     seconds: float
     latencies: list[float]
     why: dict[str, int]  # refusals by HTTP status and error code, or transport error
+    server_cpu: float | None = None  # server CPU seconds during the phase
+
+    @property
+    def cpu_ms_per_action(self) -> float:
+        if self.server_cpu is None or not self.accepted:
+            return float("nan")
+        return 1000 * self.server_cpu / self.accepted
 
     @property
     def rate(self) -> float:
@@ -324,7 +359,7 @@ def _wait_up(base: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> N
 
 
 async def bench(base: str, seed: str, sizes: list[int], per_client: dict[int, int],
-                seconds: float) -> list[Phase]:
+                seconds: float, server_pid: int) -> list[Phase]:
     import httpx
 
     total = sum(sizes)
@@ -340,7 +375,12 @@ async def bench(base: str, seed: str, sizes: list[int], per_client: dict[int, in
         for p in group:
             seq, prev = p._next  # type: ignore[attr-defined]
             presign(p, p._domain, seq, prev, per_client[size], now)  # type: ignore[attr-defined]
-        phases.append(await run_phase(base, group, seconds))
+        cpu0 = server_cpu_seconds(server_pid)
+        phase = await run_phase(base, group, seconds)
+        cpu1 = server_cpu_seconds(server_pid)
+        if cpu0 is not None and cpu1 is not None:
+            phase.server_cpu = cpu1 - cpu0
+        phases.append(phase)
     return phases
 
 
@@ -384,7 +424,7 @@ def main() -> None:
               f"{'PostgreSQL' if pg_db else 'SQLite'} + local IPFS blockstore")
         print(f"raw EIP-712 signature recovery, one core: coincurve {cc:,.0f}/s, "
               f"eth-account {ea:,.0f}/s")
-        phases = asyncio.run(bench(base, seed, sizes, per_client, seconds))
+        phases = asyncio.run(bench(base, seed, sizes, per_client, seconds, proc.pid))
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -395,10 +435,11 @@ def main() -> None:
         if pg_db is not None:
             _pg_drop(args.postgres_url, pg_db)
     print(f"{'clients':>8} {'accepted':>9} {'refused':>8} {'seconds':>8} {'actions/s':>10} "
-          f"{'p50 ms':>8} {'p99 ms':>8}")
+          f"{'p50 ms':>8} {'p99 ms':>8} {'server CPU ms/action':>21}")
     for ph in phases:
         print(f"{ph.clients:>8} {ph.accepted:>9} {ph.refused:>8} {ph.seconds:>8.2f} "
-              f"{ph.rate:>10.1f} {ph.pct(0.50):>8.1f} {ph.pct(0.99):>8.1f}")
+              f"{ph.rate:>10.1f} {ph.pct(0.50):>8.1f} {ph.pct(0.99):>8.1f} "
+              f"{ph.cpu_ms_per_action:>21.2f}")
     for ph in phases:
         if ph.why:
             print(f"refused at {ph.clients} clients: "

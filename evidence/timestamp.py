@@ -220,13 +220,13 @@ def _load_token(der: bytes) -> cms.ContentInfo:
         return token
     except TimestampError:
         raise
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, KeyError):  # asn1crypto: KeyError on an unknown key OID
         pass
     try:
         token = cms.ContentInfo.load(der, strict=True)
         token["content_type"].native  # noqa: B018 -- forces parsing
         return token
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, KeyError) as exc:
         raise TimestampInvalid(
             "format", f"expected a DER TimeStampResp or TimeStampToken ({exc})"
         ) from exc

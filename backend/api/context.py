@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from backend.notices.smtp import SmtpSender
+from backend.services.auth import SessionCache
 from backend.services.cases import CaseService
 from backend.settings import Settings
 
@@ -48,6 +49,7 @@ class AppContext:
     tick_seconds: float = 5.0
     anchor_interval: float = 30.0  # seconds between anchoring runs (0: every tick)
     closers: list[Callable[[], None]] = field(default_factory=list)
+    auth_cache: SessionCache = field(default_factory=SessionCache)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _tick_lock: threading.Lock = field(default_factory=threading.Lock)

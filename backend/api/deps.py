@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
-from backend.services.auth import authenticate
 from backend.services.errors import AccessDenied, AuthRequired
 
 from .context import AppContext
@@ -14,14 +14,17 @@ from .context import AppContext
 __all__ = ["AdminUser", "Ctx", "CurrentUser", "Token"]
 
 
-def get_ctx(request: Request) -> AppContext:
+# The dependencies that do no I/O are ``async``: FastAPI runs a sync dependency in the
+# thread pool, a hop that cost more than the work.
+
+async def get_ctx(request: Request) -> AppContext:
     return request.app.state.ctx  # type: ignore[no-any-return]
 
 
 Ctx = Annotated[AppContext, Depends(get_ctx)]
 
 
-def get_token(authorization: Annotated[str | None, Header()] = None) -> str:
+async def get_token(authorization: Annotated[str | None, Header()] = None) -> str:
     if not authorization or not authorization.startswith("Bearer "):
         raise AuthRequired("send 'Authorization: Bearer <token>' from /auth/sign-in")
     return authorization.removeprefix("Bearer ").strip()
@@ -30,9 +33,15 @@ def get_token(authorization: Annotated[str | None, Header()] = None) -> str:
 Token = Annotated[str, Depends(get_token)]
 
 
-def current_user(ctx: Ctx, token: Token) -> str:
-    with ctx.sessions() as session:
-        return authenticate(session, token, ctx.clock())
+async def current_user(ctx: Ctx, token: Token) -> str:
+    """The signed-in address: from the session cache (``SessionCache``: expiry checked on
+    every request, sign-out here immediate, revocation elsewhere within its TTL), else
+    from the database in the thread pool."""
+    now = ctx.clock()
+    user = ctx.auth_cache.cached(token, now)
+    if user is None:
+        user = await run_in_threadpool(ctx.auth_cache.authenticate, ctx.sessions, token, now)
+    return user
 
 
 CurrentUser = Annotated[str, Depends(current_user)]

@@ -1,10 +1,12 @@
 """The service layer between the HTTP routes and the pure procedure.
 
 * ``auth``: wallet sign-in (EIP-4361 message, EIP-191 signature, hashed session tokens)
+  and the per-process ``SessionCache`` of live tokens
 * ``steps``: signed record → procedure command (the step vocabulary)
 * ``cases``: ``CaseService`` (open cases, submit steps in one transaction, scheduler,
   courts) — the interface other parts call (evidence upload submits its
   ``EvidenceSubmission`` through ``CaseService.submit_step``)
+* ``group_commit``: concurrent steps sharing one transaction and one commit (SQLite)
 * ``views``: what each role may read
 * ``keys``: ``ServiceKey``, the service's X25519 key; every data key at rest is wrapped
   for it (evidence, confidential step bundles, documents)

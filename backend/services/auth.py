@@ -25,6 +25,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -41,7 +44,9 @@ from evidence.records import checksum_address, recover_signer
 from .errors import AuthRequired, BadSubmission, SignInRefused
 
 __all__ = [
+    "AUTH_CACHE_SECONDS",
     "Challenge",
+    "SessionCache",
     "SignedIn",
     "authenticate",
     "issue_challenge",
@@ -172,6 +177,11 @@ def sign_in(session: Session, *, message: str, signature: str, now: datetime,
 
 def authenticate(session: Session, token: str, now: datetime) -> str:
     """The address behind a session token, or AuthRequired."""
+    return _live_session(session, token, now)[0]
+
+
+def _live_session(session: Session, token: str, now: datetime) -> tuple[str, datetime]:
+    """(address, expires_at) of a live session token, or AuthRequired."""
     row = session.exec(
         select(AuthSession).where(col(AuthSession.token_sha256) == token_digest(token))
     ).first()
@@ -181,7 +191,59 @@ def authenticate(session: Session, token: str, now: datetime) -> str:
         raise AuthRequired("session was signed out; sign in again")
     if now >= row.expires_at:
         raise AuthRequired(f"session expired at {_iso(row.expires_at)}; sign in again")
-    return row.address
+    return row.address, row.expires_at
+
+
+AUTH_CACHE_SECONDS = 5.0
+
+
+class SessionCache:
+    """Live session tokens of this process, each remembered for at most ``ttl`` seconds.
+
+    Why: every API request authenticates, and the lookup (a session, a SELECT, and on
+    the API a trip to the thread pool) cost about a tenth of a signed action's CPU. A hit
+    still checks the session's expiry against the caller's clock. A sign-out through this
+    process forgets the token at once; a revocation made elsewhere (another worker
+    process, or directly in the database) takes effect within ``ttl`` seconds. Keys are
+    token digests, never tokens."""
+
+    def __init__(self, ttl: float = AUTH_CACHE_SECONDS, *, max_entries: int = 10_000,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._monotonic = monotonic
+        self._entries: dict[str, tuple[str, datetime, float]] = {}
+        self._lock = threading.Lock()
+
+    def cached(self, token: str, now: datetime) -> str | None:
+        """The address if the token was seen live within ``ttl`` (no I/O); None on a
+        miss; AuthRequired if it has expired since."""
+        hit = self._entries.get(token_digest(token))
+        if hit is None or self._monotonic() >= hit[2]:
+            return None
+        address, expires_at, _until = hit
+        if now >= expires_at:
+            raise AuthRequired(f"session expired at {_iso(expires_at)}; sign in again")
+        return address
+
+    def authenticate(self, sessions: sessionmaker[Session], token: str, now: datetime
+                     ) -> str:
+        """``cached`` or the database (then remembered)."""
+        address = self.cached(token, now)
+        if address is not None:
+            return address
+        with sessions() as session:
+            address, expires_at = _live_session(session, token, now)
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()  # simple bound; entries are refilled on demand
+            self._entries[token_digest(token)] = (address, expires_at,
+                                                  self._monotonic() + self.ttl)
+        return address
+
+    def forget(self, token: str) -> None:
+        with self._lock:
+            self._entries.pop(token_digest(token), None)
 
 
 def sign_out(session: Session, token: str, now: datetime) -> None:

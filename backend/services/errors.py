@@ -16,6 +16,7 @@ __all__ = [
     "BadSubmission",
     "ChainActionError",
     "Conflict",
+    "GroupCommitFailed",
     "NotFound",
     "ServiceError",
     "SignInRefused",
@@ -87,3 +88,11 @@ class ChainActionError(ServiceError):
 
     code = "chain_action_failed"
     http_status = 502
+
+
+class GroupCommitFailed(ServiceError):
+    """The shared transaction of a group of steps failed (not a refusal of this step):
+    nothing of the group was stored; sending the same signed record again is safe."""
+
+    code = "commit_failed"
+    http_status = 503

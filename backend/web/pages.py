@@ -246,6 +246,7 @@ def sign_out(request: Request) -> RedirectResponse:
             with ctx.sessions() as session:
                 revoke(session, token, ctx.clock())
                 session.commit()
+            ctx.auth_cache.forget(token)
         except ServiceError:
             pass
     response = RedirectResponse(f"/ui/sign-in?lang={_lang(request)}", status_code=303)

@@ -22,7 +22,15 @@ from evidence.ipfs.errors import (
     UnsupportedCidError,
 )
 from evidence.ipfs.kubo import KuboBlockstore
-from evidence.ipfs.unixfs import CHUNK_SIZE, MAX_LINKS, FileImporter, add_bytes, add_file, cat
+from evidence.ipfs.unixfs import (
+    CHUNK_SIZE,
+    MAX_LINKS,
+    FileImporter,
+    add_bytes,
+    add_bytes_text,
+    add_file,
+    cat,
+)
 
 __all__ = [
     "CHUNK_SIZE",
@@ -47,6 +55,7 @@ __all__ = [
     "TruncatedCarError",
     "UnsupportedCidError",
     "add_bytes",
+    "add_bytes_text",
     "add_file",
     "cat",
     "export_car",

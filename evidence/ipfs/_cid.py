@@ -24,6 +24,7 @@ __all__ = [
     "binary_cid",
     "check_block",
     "cid_codec",
+    "cid_text",
     "parse_cid",
     "to_cid",
     "to_display",
@@ -51,6 +52,15 @@ def to_cid(raw: bytes) -> CID:
     if raw[:2] == b"\x12\x20":
         return CID("base58btc", 0, "dag-pb", raw)
     return CID("base32", 1, raw[1], raw[2:])
+
+
+def cid_text(raw: bytes) -> str:
+    """``str(to_cid(raw))`` for a binary CID we built, without building the object:
+    CIDv1 text is "b" + unpadded lower-case base32 (the multibase default), done here in
+    ~2 µs instead of ~0.5 ms; CIDv0 (base58btc) goes through multiformats."""
+    if raw[:1] == b"\x01":
+        return "b" + base64.b32encode(raw).decode("ascii").lower().rstrip("=")
+    return str(to_cid(raw))
 
 
 def parse_cid(value: CidLike) -> bytes:

@@ -36,6 +36,7 @@ from evidence.ipfs._cid import (
     binary_cid,
     check_block,
     cid_codec,
+    cid_text,
     parse_cid,
     to_cid,
     to_display,
@@ -67,6 +68,7 @@ __all__ = [
     "MAX_READ_LINKS",
     "FileImporter",
     "add_bytes",
+    "add_bytes_text",
     "add_file",
     "cat",
 ]
@@ -189,6 +191,11 @@ class FileImporter:
 
     def finish(self) -> CID:
         """Flush the last chunk and the pending parents; return the root CID."""
+        return to_cid(self.finish_raw())
+
+    def finish_raw(self) -> bytes:
+        """``finish`` returning the binary root CID (no ``CID`` object: building one
+        costs more than hashing a small file)."""
         if self._done:
             raise RuntimeError("FileImporter.finish() called twice")
         self._done = True
@@ -199,13 +206,13 @@ class FileImporter:
         while self._pending:
             self._accept(self._pending.popleft().result())
         if self._leaves == 1:  # a single-chunk file is its own root
-            return to_cid(self._levels[0][0][0])
+            return self._levels[0][0][0]
         height = 0
         while True:
             pending = self._levels[height]
             above = any(self._levels[height + 1 :])
             if not above and len(pending) == 1:
-                return to_cid(pending[0][0])
+                return pending[0][0]
             if pending:
                 self._parent(height)
             height += 1
@@ -327,6 +334,17 @@ def add_bytes(
     for start in range(0, len(view), CHUNK_SIZE):
         importer.write(view[start : start + CHUNK_SIZE])
     return importer.finish()
+
+
+def add_bytes_text(
+    data: bytes, *, cid_version: int = 0, blockstore: Blockstore | None = None
+) -> str:
+    """``str(add_bytes(...))``, cheaper (see ``cid_text``): for the service's hot path."""
+    importer = FileImporter(cid_version=cid_version, blockstore=blockstore)
+    view = memoryview(data)
+    for start in range(0, len(view), CHUNK_SIZE):
+        importer.write(view[start : start + CHUNK_SIZE])
+    return cid_text(importer.finish_raw())
 
 
 def cat(

@@ -147,6 +147,20 @@ def test_garbage_is_a_format_error(tsa: LocalTSA, garbage: bytes) -> None:
     assert isinstance(exc.value, EvidenceError)
 
 
+def test_unknown_key_algorithm_oid_is_a_format_error(tsa: LocalTSA, token: bytes) -> None:
+    """One flipped bit shortens the certificate's ecPublicKey OID (1.2.840.10045.2.1) to
+    1.2.840.10045.2, which asn1crypto answers with a bare KeyError: still a malformed
+    token, not a crash (found by tests/judicial/test_judicial_mutations.py)."""
+    oid = b"\x06\x07\x2a\x86\x48\xce\x3d\x02\x01"
+    at = token.find(oid)
+    assert at >= 0, "the test authority signs with an EC key"
+    damaged = bytearray(token)
+    damaged[at + 1] ^= 1  # length 7 -> 6
+    with pytest.raises(TimestampInvalid) as exc:
+        verify_token(bytes(damaged), DIGEST, trusted=tsa.ca_pem.read_bytes())
+    assert exc.value.check == "format"
+
+
 def test_certificate_without_timestamping_usage_is_refused(tsa: LocalTSA) -> None:
     from evidence.timestamp import _check_tsa_certificate
 

@@ -457,3 +457,20 @@ def test_errors_fit_the_library_hierarchy() -> None:
     assert issubclass(CorruptBlockError, TamperedError)
     classes = (IpfsError, MalformedCidError, CorruptBlockError, BlockNotFoundError)
     assert len({cls.code for cls in classes}) == len(classes)
+
+
+@pytest.mark.parametrize("version", [0, 1])
+@pytest.mark.parametrize("size", [0, 1, 3_000, 262_144, 262_145, 3 * 262_144 + 17])
+def test_add_bytes_text_is_the_cid_text_of_add_bytes(version: int, size: int) -> None:
+    """The service's fast path (no multiformats CID object) names the same root and
+    stores the same blocks as ``add_bytes``."""
+    from evidence.ipfs import MemoryBlockstore, add_bytes, add_bytes_text
+    from evidence.ipfs._cid import cid_text, parse_cid
+
+    data = bytes((i * 7 + size) % 251 for i in range(size))
+    slow, fast = MemoryBlockstore(), MemoryBlockstore()
+    cid = add_bytes(data, cid_version=version, blockstore=slow)
+    text = add_bytes_text(data, cid_version=version, blockstore=fast)
+    assert text == str(cid)
+    assert cid_text(parse_cid(text)) == text
+    assert fast.blocks == slow.blocks

@@ -69,6 +69,7 @@ def sign_in(ctx: Ctx, body: SignInIn) -> SignedInOut:
 @router.post("/sign-out", status_code=204)
 def sign_out(ctx: Ctx, token: Token) -> None:
     svc.sign_out_unit(ctx.sessions, token, ctx.clock())
+    ctx.auth_cache.forget(token)
 
 
 @router.get("/me")
