@@ -99,6 +99,8 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
         "mediator": case.mediator,
         "arbitrator": case.arbitrator,
         "panel": list(case.panel),
+        # who has signed a panel award (the timeline shows these steps to readers anyway)
+        "panelSignedBy": [member for member, _ in case.panel_signatures],
         "arbitrationAgreed": case.arbitration_agreed,
         "award": p.to_jsonable(case.final_award),
         "awardRecordHash": award_hash,

@@ -107,6 +107,7 @@ def case_data(request: Request, view: dict[str, Any], viewer: str, lang: str) ->
         "offers": _offers(view),
         "awardRecordHash": view.get("awardRecordHash"),
         "mediator": view.get("mediator"),
+        "panelSignedBy": view.get("panelSignedBy") or [],
         "messages": {**{k: v[lang] for k, v in UI.items()},
                      "stages": {k: v[lang] for k, v in STAGES.items()}},
     }
@@ -250,7 +251,10 @@ def _neutral_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[s
                            ui("sign_appoint", lang), lang))
     if "record.closed" in allowed:  # arbitrator
         forms.append(_simple("close", "close", lang))
+    signed = [a.lower() for a in data.get("panelSignedBy") or []]
     for action, step in (("award.issued", "award"), ("award.panel_signed", "panel_award")):
+        if step == "panel_award" and data["viewer"].lower() in signed:
+            continue  # the tables leave it open until the panel decides; a second is refused
         if action in allowed:
             fid = f"step-{step}"
             inner = (_allocation_fields(fid, data, lang)

@@ -333,9 +333,12 @@ UI: dict[str, dict[str, str]] = {
                         "zh-Hans": "该步骤的部分信息缺失或格式错误。"},
     "err_invalid_record": {"en": "A value is outside what the record allows.",
                            "zh-Hans": "某项数值超出记录允许的范围。"},
-    "err_conflict_of_interest": {"en": "That person has a declared relationship with a "
-                                       "party and cannot be appointed.",
-                                 "zh-Hans": "该人员与一方当事人存在已申报的关系，不能被指定。"},
+    "err_conflict_of_interest": {"en": "That person cannot be appointed: a party, an admin or "
+                                       "a court, a neutral whose earlier seat in this case "
+                                       "excludes this one, or someone with a declared "
+                                       "relationship with a party.",
+                                 "zh-Hans": "不能指定此人：其为当事人、机构管理员或法院，或在本案中"
+                                            "已担任与此不相容的职务，或与一方当事人存在已申报的关系。"},
     "err_invalid_allocation": {"en": "The amounts do not add up to the escrowed amount or "
                                      "exceed the guarantee.",
                                "zh-Hans": "金额合计与托管金额不符或超过保证金。"},

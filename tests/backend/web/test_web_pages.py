@@ -237,3 +237,21 @@ def test_every_form_renders_in_both_languages() -> None:
     for key in ("appoint_panel_title", "award_doc_label", "refusal_reasons_label",
                 "tracking_damaged", "sign_enforce"):
         assert UI[key]["zh-Hans"].split("{")[0] in zh and UI[key]["en"] not in zh, key
+
+
+def test_no_second_panel_award_form_for_a_panelist_who_signed() -> None:
+    """A panelist signs once (a second signature is refused ``duplicate_action``): the
+    page offers the form only until the viewer's own signature is in ``panelSignedBy``."""
+    from backend.web.actions import actions_section
+
+    me = "0x" + "aB" * 20
+    data = {"caseId": "0x" + "11" * 32, "orderId": "1", "viewer": me, "amount": "480000000",
+            "guarantee": "200000000", "decimals": 6, "nextSequence": 9,
+            "prevHash": "0x" + "33" * 32, "domain": {}, "serverNow": 0, "offers": {},
+            "allowedSteps": ["award.panel_signed", "enforcement.requested"],
+            "awardRecordHash": None, "mediator": None, "messages": {}}
+    for signed_by, forms in (([], ["panel_award", "enforce"]),
+                             (["0x" + "cd" * 20], ["panel_award", "enforce"]),
+                             (["0x" + "cd" * 20, me.lower()], ["enforce"])):
+        for lang in ("en", "zh-Hans"):
+            assert _forms(actions_section({**data, "panelSignedBy": signed_by}, lang)) == forms
