@@ -329,22 +329,24 @@ def add_bytes(
     data: bytes, *, cid_version: int = 0, blockstore: Blockstore | None = None
 ) -> CID:
     """`add_file` for bytes already in memory."""
-    importer = FileImporter(cid_version=cid_version, blockstore=blockstore)
-    view = memoryview(data)
-    for start in range(0, len(view), CHUNK_SIZE):
-        importer.write(view[start : start + CHUNK_SIZE])
-    return importer.finish()
+    return _import_bytes(data, cid_version, blockstore).finish()
 
 
 def add_bytes_text(
     data: bytes, *, cid_version: int = 0, blockstore: Blockstore | None = None
 ) -> str:
     """``str(add_bytes(...))``, cheaper (see ``cid_text``): for the service's hot path."""
+    return cid_text(_import_bytes(data, cid_version, blockstore).finish_raw())
+
+
+def _import_bytes(data: bytes, cid_version: int, blockstore: Blockstore | None
+                  ) -> FileImporter:
+    """An importer fed with ``data`` in chunks, not yet finished."""
     importer = FileImporter(cid_version=cid_version, blockstore=blockstore)
     view = memoryview(data)
     for start in range(0, len(view), CHUNK_SIZE):
         importer.write(view[start : start + CHUNK_SIZE])
-    return cid_text(importer.finish_raw())
+    return importer
 
 
 def cat(
