@@ -61,7 +61,6 @@ from backend.db.service_models import (
     CaseEvent,
     ChainAction,
     ChainActionStatus,
-    CourtAccess,
     CourtAccount,
     OfferSignature,
     StepDetail,
@@ -80,7 +79,7 @@ from evidence.records import (
 )
 
 from .chain import ChainExecutor, EscrowPort
-from .errors import AccessDenied, BadSubmission, Conflict, NotFound, ServiceError, StaleStep
+from .errors import AccessDenied, BadSubmission, NotFound, ServiceError, StaleStep
 from .group_commit import GroupCommitter, Unit
 from .keys import ServiceKey
 from .steps import INSTITUTION_ACTIONS, Translated, payload_hash, translate
@@ -899,33 +898,6 @@ class CaseService:
                 session.add(CourtAccount(address=address, name=name, registered_by=admin,
                                          created_at=self.now()))
                 session.commit()
-
-    def grant_court(self, admin: str, case_id: str, court: str) -> None:
-        """Give a registered court access to a case (it may read and confirm)."""
-        if not self.is_admin(admin):
-            raise AccessDenied("only an institution admin grants court access")
-        now = self.now()
-        with self._writer(), self.sessions() as session:
-            self._begin_write(session)
-            if session.get(CourtAccount, court) is None:
-                raise NotFound(f"court {court} is not registered; register it first")
-            row, case = self._load(session, case_id, lock=True)
-            if court in (case.order.buyer, case.order.seller) or court in case.neutrals:
-                raise Conflict(f"{court} takes part in the case; it cannot be its court",
-                               code="conflict_of_interest")
-            if court not in case.courts:
-                case = replace(case, courts=case.courts | {court})
-                session.add(CourtAccess(case_id=row.id, court=court, granted_by=admin,
-                                        created_at=now))
-                session.add(Participant(case_id=row.id, address=court, role="court",
-                                        appointed_at=now))
-                row.state = p.case_to_dict(case)
-                row.updated_at = now
-                session.add(row)
-                for party in case.parties:
-                    self._notice(session, row.id, party, "court_access_granted", now, case)
-                self._notice(session, row.id, court, "court_access_granted", now, case)
-            session.commit()
 
 
 def _version(row: Case) -> tuple[Any, ...] | None:

@@ -7,8 +7,8 @@ institution-signed ``appoint.court`` step whose payload is ``{"role": "court",
 as ``appoint.panel`` does), stored in IPFS and anchored like any step. Without it a
 package exported after the court's decision fails the role check.
 
-Kept beside ``CaseService`` (whose ``grant_court`` only writes the access rows) so the
-admin route gets the step in the same transaction as the access rows.
+Kept beside ``CaseService`` so the admin route gets the step in the same transaction as
+the access rows.
 """
 
 from __future__ import annotations

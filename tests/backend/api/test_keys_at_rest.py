@@ -32,9 +32,9 @@ def _service_key(w: World) -> ServiceKey:
     return w.app.state.ctx.service.keys  # type: ignore[no-any-return]
 
 
-def _confidential_case(w: World) -> None:
-    """An offer (negotiation), then facilitation with a pre-evaluation report (a document),
-    impasse, arbitration and an award (another document)."""
+def _to_pre_evaluation(w: World) -> None:
+    """An offer (confidential), then facilitation with a mediator's pre-evaluation report
+    (a confidential bundle and a document)."""
     to_negotiation(w)
     ok(w.seller.post(f"/cases/{w.case_id}/offers", json=w.seller.offer(300_000_000,
                                                                        700_000_000)))
@@ -42,6 +42,12 @@ def _confidential_case(w: World) -> None:
                     json=w.buyer.plain("facilitation.requested")))
     ok(w.admin.post(f"/cases/{w.case_id}/mediator", json=w.admin.appoint("mediator", w.mediator)))
     _pre_evaluation(w)
+
+
+def _confidential_case(w: World) -> None:
+    """An offer (negotiation), then facilitation with a pre-evaluation report (a document),
+    impasse, arbitration and an award (another document)."""
+    _to_pre_evaluation(w)
     ok(w.mediator.post(f"/cases/{w.case_id}/impasse", json=w.mediator.plain("impasse.declared")))
     ok(w.admin.post(f"/cases/{w.case_id}/arbitrator",
                     json=w.admin.appoint("arbitrator", w.arbitrator)))
@@ -213,13 +219,7 @@ def test_legacy_plaintext_keys_are_read_then_sealed_at_start(world: World) -> No
     from backend.api.app import create_app
 
     w = world
-    to_negotiation(w)
-    ok(w.seller.post(f"/cases/{w.case_id}/offers", json=w.seller.offer(300_000_000,
-                                                                       700_000_000)))
-    ok(w.buyer.post(f"/cases/{w.case_id}/facilitation",
-                    json=w.buyer.plain("facilitation.requested")))
-    ok(w.admin.post(f"/cases/{w.case_id}/mediator", json=w.admin.appoint("mediator", w.mediator)))
-    _pre_evaluation(w)
+    _to_pre_evaluation(w)
     keys = _keys_of_the_case(w)
     before = _make_legacy(w)
     assert _scan(w, keys) != []  # the legacy rows hold them in the clear

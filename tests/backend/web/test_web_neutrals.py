@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eth_account import Account
 from test_web_browser import _chromium
-from web_world import ORDER_ID, WebWorld, key
+from web_world import ORDER_ID, WebWorld, key, prepared_step
 
 from backend.services.steps import payload_hash
 from evidence.records import CourtConfirmation, Domain, ProceduralStep, SignedRecord
@@ -60,23 +59,6 @@ def _hash_of(typed: dict[str, Any]) -> str:
 def _steps(world: WebWorld, case_id: str) -> list[dict[str, Any]]:
     return [i for i in world.clients["admin"].get(f"/cases/{case_id}/timeline")
             if i["type"] == "step"]
-
-
-def _api_step(world: WebWorld, who: str, case_id: str, action: str,
-              fields: dict[str, Any]) -> Any:
-    """A step through the API, prepared by the service and signed with eth-account."""
-    c = world.clients[who]
-    prep = c.post(f"/cases/{case_id}/steps/prepare", {"action": action, "payload": fields})
-
-    def sign(typed: dict[str, Any]) -> str:
-        return "0x" + bytes(Account.sign_typed_data(key(who).key, full_message=typed)
-                            .signature).hex()
-
-    return c.post(prep["endpoint"], {
-        "record": {**prep["unsignedRecord"], "signatures": [sign(prep["typedData"])]},
-        "payload": prep["payload"],
-        "attachments": [{**a["unsignedRecord"], "signatures": [sign(a["typedData"])]}
-                        for a in prep["attachments"]]})
 
 
 def _own_record(world: WebWorld, who: str, case_id: str, build: Any) -> dict[str, Any]:
@@ -201,10 +183,10 @@ def test_neutrals_and_court_act_through_the_page(world: WebWorld, tmp_path: Path
     assert _steps(world, case)[-1]["recordHash"] == _hash_of(confirm["typed"][0])
 
     # Case 2 settles through the API (prepared offer, prepared acceptance).
-    offer = _api_step(world, "seller", world.case2, "offer.made", {
+    offer = prepared_step(world, "seller", world.case2, "offer.made", {
         "toBuyer": "200000000", "toSeller": "280000000", "compensation": "0",
         "expiresAt": str(int(world.clock().timestamp()) + 86400)})
-    _api_step(world, "buyer", world.case2, "offer.accepted", {"offerId": offer["recordHash"]})
+    prepared_step(world, "buyer", world.case2, "offer.accepted", {"offerId": offer["recordHash"]})
     assert c["buyer"].get(f"/cases/{world.case2}")["stage"] == "settled"
     # The seller sees no court form; a court decision it signs itself is refused.
     forged = _own_record(world, "seller", world.case2, lambda seq, prev, at: CourtConfirmation(

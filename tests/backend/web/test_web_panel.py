@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eth_account import Account
 from test_web_neutrals import _act, _hash_of, _steps
-from web_world import ORDER_2, WebWorld, key
+from web_world import ORDER_2, WebWorld, key, prepared_step
 
 from evidence.records import Award, Domain, ProceduralStep, SignedRecord
 
@@ -60,23 +59,6 @@ def _stored(world: WebWorld, case_id: str, typed: dict[str, Any], action: str,
             typed["message"]["payloadHash"]
         detail["payload"] = json.loads(detail["payload"])
     return {**last, **detail}
-
-
-def _prepared(world: WebWorld, who: str, case_id: str, action: str, fields: dict[str, Any],
-              **extra: Any) -> Any:
-    """A step through the API: prepared by the service, signed with eth-account."""
-    c = world.clients[who]
-    prep = c.post(f"/cases/{case_id}/steps/prepare", {"action": action, "payload": fields})
-
-    def sign(typed: dict[str, Any]) -> str:
-        return "0x" + bytes(Account.sign_typed_data(key(who).key, full_message=typed)
-                            .signature).hex()
-
-    return c.post(prep["endpoint"], {
-        "record": {**prep["unsignedRecord"], "signatures": [sign(prep["typedData"])]},
-        "payload": prep["payload"], **extra,
-        "attachments": [{**a["unsignedRecord"], "signatures": [sign(a["typedData"])]}
-                        for a in prep["attachments"]]})
 
 
 def _forged_panel_award(world: WebWorld, who: str, case_id: str) -> dict[str, Any]:
@@ -143,12 +125,12 @@ def test_panel_steps_through_the_page(world: WebWorld, tmp_path: Path) -> None:
 
     # Agreement to arbitrate, impasse, arbitrator, close and award through the API.
     for party in ("buyer", "seller"):
-        _prepared(world, party, case, "arbitration.agreed", {})
-    _prepared(world, "mediator", case, "impasse.declared", {})
-    _prepared(world, "admin", case, "appoint.arbitrator",
+        prepared_step(world, party, case, "arbitration.agreed", {})
+    prepared_step(world, "mediator", case, "impasse.declared", {})
+    prepared_step(world, "admin", case, "appoint.arbitrator",
               {"role": "arbitrator", "appointees": [c["arbitrator"].address]})
-    _prepared(world, "arbitrator", case, "record.closed", {})
-    _prepared(world, "arbitrator", case, "award.issued", {
+    prepared_step(world, "arbitrator", case, "record.closed", {})
+    prepared_step(world, "arbitrator", case, "award.issued", {
         "toBuyer": "100000000", "toSeller": "380000000", "compensation": "0",
         "awardHash": "0x" + hashlib.sha256(AWARD_DOC).hexdigest()},
         document={"filename": "award.md", "media_type": "text/markdown",
