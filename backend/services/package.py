@@ -185,9 +185,11 @@ class PackageService:
             with tempfile.TemporaryDirectory(prefix="chainarb-package-") as tmp:
                 work = Path(tmp)
                 items, cids = self._evidence(session, case, steps, work)
-                car = work / "evidence.car"
-                with car.open("wb") as out:
-                    export_car(cids, self.blockstore, out)
+                car: Path | None = None
+                if cids:  # a case without evidence has no CAR (docs/judicial-package.md §1)
+                    car = work / "evidence.car"
+                    with car.open("wb") as out:
+                        export_car(cids, self.blockstore, out)
                 inputs = PackageInputs(
                     domain=self.cases.domain, case=self._case_info(case, steps),
                     parties=self._parties(session, case), institution=self.institution,

@@ -208,7 +208,17 @@ def build_package(
             }
         )
     put(fmt.EVIDENCE_INDEX, fmt.pretty({"items": index}))
-    put(fmt.CAR, Path(inputs.car_path))
+    if index:
+        if inputs.car_path is None:
+            raise PackageInputError(
+                f"{len(index)} evidence item(s) but no CAR of their encrypted containers"
+            )
+        put(fmt.CAR, Path(inputs.car_path))
+    elif inputs.car_path is not None:
+        raise PackageInputError(
+            "a CAR without evidence items: a case without evidence has no blocks.car "
+            "(a CARv1 needs at least one root)"
+        )
 
     # proofs and anchors
     put(
@@ -279,7 +289,7 @@ def build_package(
     for name, content in sorted(inputs.extra_files.items()):
         put(f"{fmt.DOCUMENTS_DIR}{fmt.safe_filename(name)}", content)
 
-    manifest = _manifest(inputs, chained + unchained, award_entry, index)
+    manifest = _manifest(inputs, chained + unchained, award_entry, index, fmt.CAR in files)
     put(fmt.MANIFEST, fmt.pretty(manifest))
     put(fmt.INDEX_HTML, render_index(manifest, _anchor_rows(inputs)))
 
@@ -321,6 +331,7 @@ def _manifest(
     entries: list[StepEntry],
     award: dict[str, Any] | None,
     index: list[dict[str, Any]],
+    has_car: bool,
 ) -> dict[str, Any]:
     case = inputs.case
     inst = inputs.institution
@@ -386,7 +397,7 @@ def _manifest(
             "eip712Types": fmt.TYPES,
             "unchained": fmt.UNCHAINED,
             "evidenceIndex": fmt.EVIDENCE_INDEX,
-            "car": fmt.CAR,
+            "car": fmt.CAR if has_car else None,
             "anchors": fmt.ANCHORS,
             "merkle": fmt.MERKLE,
             "escrow": fmt.ESCROW,

@@ -207,8 +207,10 @@ class PackageInputs:
     """The rules applied (name, version, deadlines in days, seat, language...)."""
     steps: Sequence[StepEntry]
     evidence: Sequence[EvidenceItem]
-    car_path: Path
-    """CARv1 holding every block of the encrypted evidence containers."""
+    car_path: Path | None
+    """CARv1 holding every block of the encrypted evidence containers; None exactly when
+    ``evidence`` is empty (a CARv1 needs at least one root, so a case without evidence
+    has no ``blocks.car``)."""
     anchors: Sequence[AnchorInfo]
     proofs: Sequence[MerkleLeafProof]
     timestamps: Sequence[TimestampToken]

@@ -919,6 +919,25 @@ def _check_car(p: _Package) -> str:
     from evidence.ipfs.car import CarReader
     from evidence.ipfs.errors import IpfsError
 
+    subs = _submissions(p)
+    if fmt.CAR not in p.names:
+        # A case without evidence has no CAR (a CARv1 needs a root): it passes only when
+        # nothing needs one, and the manifest says so.
+        if subs or p.evidence_index:
+            raise _CheckFailedError(
+                f"{fmt.CAR} is missing, but the package holds {len(subs)} evidence "
+                f"submission(s) and {len(p.evidence_index)} indexed item(s)"
+            )
+        if (p.manifest.get("files") or {}).get("car") is not None:
+            raise _CheckFailedError(f"the manifest names {fmt.CAR}, which the package lacks")
+        return "no evidence was submitted: no CAR, no containers to check"
+    if not subs:
+        raise _CheckFailedError(
+            f"{fmt.CAR} is present but no evidence was submitted: a package without evidence "
+            "has no CAR"
+        )
+    if (p.manifest.get("files") or {}).get("car") != fmt.CAR:
+        raise _CheckFailedError(f"the package holds {fmt.CAR}, but the manifest does not name it")
     store_dir = Path(tempfile.mkdtemp(prefix="car-", dir=p.root.parent))
     store = LocalBlockstore(store_dir, fsync=False)
     count = 0
@@ -932,7 +951,7 @@ def _check_car(p: _Package) -> str:
     except (IpfsError, OSError) as exc:
         raise _CheckFailedError(f"{fmt.CAR}: {exc}") from exc
     problems = []
-    for signed in _submissions(p).values():
+    for signed in subs.values():
         cid = signed.record.content_cid  # type: ignore[attr-defined]
         if cid not in roots:
             problems.append(f"{cid}: the submission's container is not a root of {fmt.CAR}")
@@ -943,7 +962,7 @@ def _check_car(p: _Package) -> str:
             problems.append(f"{cid}: the container's DAG is incomplete or corrupt ({exc})")
     if problems:
         raise _CheckFailedError(problems[0], problems)
-    return f"{count} blocks match their CIDs; {len(_submissions(p))} containers complete"
+    return f"{count} blocks match their CIDs; {len(subs)} containers complete"
 
 
 def _check_award_payout(p: _Package) -> str:

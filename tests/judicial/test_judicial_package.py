@@ -317,6 +317,27 @@ def test_corrupted_car_block(case: Case, tmp_path: Path) -> None:
     assert "blocks.car" in reasons["car_blocks"]
 
 
+def test_car_removed_while_evidence_remains(case: Case, tmp_path: Path) -> None:
+    """Only a case without evidence may lack blocks.car (docs/judicial-package.md §1)."""
+
+    def drop(files: dict[str, bytes]) -> None:
+        del files[fmt.CAR]
+        edit_json(files, fmt.MANIFEST, lambda m: m["files"].update(car=None))
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", drop))
+    assert "car_blocks" in failed
+    assert "blocks.car is missing" in reasons["car_blocks"]
+
+
+def test_car_not_named_by_the_manifest(case: Case, tmp_path: Path) -> None:
+    def unname(files: dict[str, bytes]) -> None:
+        edit_json(files, fmt.MANIFEST, lambda m: m["files"].update(car=None))
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", unname))
+    assert "car_blocks" in failed
+    assert "the manifest does not name it" in reasons["car_blocks"]
+
+
 def test_edited_manifest(case: Case, tmp_path: Path) -> None:
     """A forger names another institution and re-sums the files."""
 

@@ -1,0 +1,264 @@
+"""Judicial packages over the states a case can reach, not one example (issue 9, defect 4).
+
+Each scenario drives the procedure through the real service (signed steps over HTTP, the
+escrow on an in-process EVM, anchoring rounds, a local RFC 3161 authority) to a stage a
+court may read, downloads the package through ``GET /cases/{id}/judicial-package`` and
+verifies it with the real verifier (``evidence.judicial.verify_package``): every check
+must pass. A case without evidence has no ``blocks.car`` (docs/judicial-package.md §1).
+
+The stages a court may not read yet give ``409 wrong_stage``, never a 500: the court has
+access from its appointment on, but a package exists only once there is a result to
+confirm (``procedure._rules.COURT_READ_STAGES``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_helpers import filing_payload
+from package_world import (
+    ChainWorld,
+    accept_body,
+    award_body,
+    award_record_hash,
+    offer_body,
+    post,
+    run_to_award,
+    run_to_enforcement,
+    run_to_settlement,
+)
+
+from backend.chain.contracts import Timeouts
+from backend.chain.devchain import advance_time
+from backend.procedure._rules import COURT_READ_STAGES
+from evidence.judicial import _format as fmt
+from evidence.judicial.verify import CHECKS, verify_package
+from evidence.records import CourtConfirmation
+
+ETHER = 10**18
+ZERO32 = "0x" + "00" * 32
+
+
+def _grant_court(cw: ChainWorld) -> None:
+    w = cw.world
+    r = w.admin.post("/admin/courts", json={"address": w.court.address, "name": "Court"})
+    assert r.status_code in (200, 201), r.text
+    r = w.admin.post(f"/cases/{w.case_id}/courts", json={"court": w.court.address})
+    assert r.status_code in (200, 201), r.text
+
+
+def _file(cw: ChainWorld) -> str:
+    w = cw.world
+    case_id = w.open_case("buyer", cw.order_id)
+    payload = filing_payload(w, amount=ETHER) | {"orderId": str(cw.order_id)}
+    post(w.buyer, f"/cases/{case_id}/filing", w.buyer.plain("case.filed", payload))
+    cw.escrow.raise_dispute(w.buyer.key, cw.order_id, bytes.fromhex(case_id[2:]))
+    w.tick()
+    return case_id
+
+
+def _settle_without_evidence(cw: ChainWorld) -> str:
+    """Filing, one offer, its acceptance: settled with no evidence ever uploaded."""
+    w = cw.world
+    case_id = _file(cw)
+    made = post(w.seller, f"/cases/{case_id}/offers",
+                offer_body(cw, w.seller, 6 * ETHER // 10, 14 * ETHER // 10))
+    done = post(w.buyer, f"/cases/{case_id}/offers/accept",
+                accept_body(cw, w.buyer, made["recordHash"], 6 * ETHER // 10,
+                            14 * ETHER // 10))
+    assert done["stage"] == "settled", done
+    w.tick()  # the executor executes the settlement on the escrow
+    return case_id
+
+
+def _award_by_default(cw: ChainWorld) -> str:
+    """Default proceedings: the respondent agrees to arbitrate, then takes no further part;
+    the deadlines move the case to arbitration, the record closes by itself, the award is
+    made and enforced. Nobody uploads evidence."""
+    w = cw.world
+    case_id = _file(cw)
+    for who in ("seller", "buyer"):
+        post(w.actors[who], f"/cases/{case_id}/arbitration-agreement",
+             w.actors[who].plain("arbitration.agreed"))
+    post(w.buyer, f"/cases/{case_id}/facilitation", w.buyer.plain("facilitation.requested"))
+    w.clock.advance(days=10, seconds=1)  # facilitation runs out: to arbitration (agreed)
+    w.tick()
+    assert w.buyer.case()["stage"] == "arbitrator_appointment"
+    post(w.admin, f"/cases/{case_id}/arbitrator", w.admin.appoint("arbitrator", w.arbitrator))
+    w.tick()  # the executor appoints the arbitrator on the escrow
+    w.clock.advance(days=7, seconds=1)  # the evidence period ends with nothing filed
+    w.tick()
+    assert w.buyer.case()["stage"] == "record_closed"
+    post(w.arbitrator, f"/cases/{case_id}/award",
+         award_body(cw, w.arbitrator, 2 * ETHER, 0, 0))
+    w.tick()  # the executor relays the award
+    advance_time(cw.w3, Timeouts().objection + 60)
+    w.clock.advance(days=10, seconds=1)
+    w.tick()
+    post(w.buyer, f"/cases/{case_id}/enforcement", w.buyer.plain("enforcement.requested"))
+    w.tick()
+    assert w.buyer.case()["stage"] == "enforced"
+    return case_id
+
+
+def _download(cw: ChainWorld, tmp_path: Path, name: str) -> tuple[Path, Any]:
+    """The package as the court downloads it: anchoring rounds until every record (and
+    the escrow records the steps carry, queued on the first ask) is anchored."""
+    w = cw.world
+    url = f"/cases/{w.case_id}/judicial-package"
+    for _ in range(3):
+        cw.anchor_all()
+        r = w.court.get(url)
+        if r.status_code == 200:
+            path = tmp_path / f"{name}.zip"
+            path.write_bytes(r.content)
+            return path, r
+        assert r.status_code == 409 and r.json()["code"] == "not_anchored_yet", r.text
+    raise AssertionError("the package was never built")
+
+
+def _decide(cw: ChainWorld, response: Any, *, confirmed: bool, award: bool) -> dict[str, Any]:
+    """The court signs its decision over the manifest of the package it downloaded."""
+    w = cw.world
+    body = w.court.court_decision(award_record_hash(cw) if award else ZERO32,
+                                  confirmed=confirmed,
+                                  reasons="" if confirmed else "Public policy (art. 244).")
+    rec = body["record"]
+    rec["message"]["packageHash"] = response.headers["x-package-manifest-sha256"]
+    signed = CourtConfirmation.from_json_obj(rec["message"]).sign(w.court.key.key, w.domain)
+    r = w.court.post(f"/cases/{w.case_id}/court-decision",
+                     json={"record": signed.to_json_obj(), "reasons": body["reasons"]})
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def _then_decided(run: Callable[[ChainWorld], str], *, confirmed: bool, award: bool
+                  ) -> Callable[[ChainWorld, Path], str]:
+    def scenario(cw: ChainWorld, tmp_path: Path) -> str:
+        case_id = run(cw)
+        _grant_court(cw)
+        _, first = _download(cw, tmp_path, "before-decision")
+        _decide(cw, first, confirmed=confirmed, award=award)
+        return case_id
+
+    return scenario
+
+
+def _plain(run: Callable[[ChainWorld], str]) -> Callable[[ChainWorld, Path], str]:
+    def scenario(cw: ChainWorld, _tmp: Path) -> str:
+        case_id = run(cw)
+        _grant_court(cw)
+        return case_id
+
+    return scenario
+
+
+# (scenario, stage it ends in, whether evidence was submitted)
+PACKAGEABLE: dict[str, tuple[Callable[[ChainWorld, Path], str], str, bool]] = {
+    "settled_without_evidence": (_plain(_settle_without_evidence), "settled", False),
+    "settled_with_evidence": (_plain(run_to_settlement), "settled", True),
+    "settled_then_confirmed": (
+        _then_decided(_settle_without_evidence, confirmed=True, award=False),
+        "judicially_confirmed", False),
+    "settled_then_refused": (
+        _then_decided(_settle_without_evidence, confirmed=False, award=False),
+        "confirmation_refused", False),
+    "award_by_default_enforced": (_plain(_award_by_default), "enforced", False),
+    "award_enforced_then_refused": (
+        _then_decided(run_to_enforcement, confirmed=False, award=True),
+        "confirmation_refused", True),
+}
+
+
+def test_the_scenarios_cover_every_stage_a_court_reads() -> None:
+    assert {stage for _, stage, _ in PACKAGEABLE.values()} == {s.value for s in
+                                                                COURT_READ_STAGES}
+
+
+@pytest.mark.parametrize("name", sorted(PACKAGEABLE))
+def test_package_of_each_readable_state_verifies(name: str, chain_world: ChainWorld,
+                                                 tmp_path: Path) -> None:
+    run, stage, has_evidence = PACKAGEABLE[name]
+    cw = chain_world
+    run(cw, tmp_path)
+    assert cw.world.court.case()["stage"] == stage
+    path, r = _download(cw, tmp_path, name)
+    assert r.headers["content-type"] == "application/zip"
+    report = verify_package(path, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
+    results = {c.name: c.status.value for c in report.checks}
+    assert results == {n: "pass" for n, _, _ in CHECKS}, {
+        c.name: c.reason for c in report.checks if c.status != "pass"}
+    assert report.package_digest == r.headers["x-package-digest"]
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        manifest = json.loads(z.read(fmt.MANIFEST))
+        index = json.loads(z.read(fmt.EVIDENCE_INDEX))
+        assert ("0x" + hashlib.sha256(z.read(fmt.MANIFEST)).hexdigest()
+                == r.headers["x-package-manifest-sha256"])
+    assert (fmt.CAR in names) is has_evidence
+    assert manifest["files"]["car"] == (fmt.CAR if has_evidence else None)
+    assert bool(index["items"]) is has_evidence
+    if stage in ("judicially_confirmed", "confirmation_refused"):
+        actions = [t["type"] for t in manifest["timeline"]]
+        assert "CourtConfirmation" in actions
+
+
+def _filed(cw: ChainWorld) -> str:
+    return _file(cw)
+
+
+def _negotiation(cw: ChainWorld) -> str:
+    w = cw.world
+    case_id = _file(cw)
+    post(w.seller, f"/cases/{case_id}/arbitration-agreement",
+         w.seller.plain("arbitration.agreed"))
+    assert w.buyer.case()["stage"] == "negotiation"
+    return case_id
+
+
+def _closed_for_litigation(cw: ChainWorld) -> str:
+    """The respondent stays silent and nobody agreed to arbitrate: the courts are open."""
+    w = cw.world
+    case_id = _file(cw)
+    for _ in range(3):
+        w.clock.advance(days=30)
+        w.tick()
+    return case_id
+
+
+def _final(cw: ChainWorld) -> str:
+    w = cw.world
+    case_id = run_to_award(cw)
+    advance_time(cw.w3, Timeouts().objection + 60)
+    w.clock.advance(days=10, seconds=1)
+    w.tick()
+    return case_id
+
+
+NOT_YET: dict[str, tuple[Callable[[ChainWorld], str], str]] = {
+    "filed": (_filed, "filed"),
+    "negotiation": (_negotiation, "negotiation"),
+    "closed_for_litigation": (_closed_for_litigation, "closed_for_litigation"),
+    "awarded": (run_to_award, "awarded"),
+    "final": (_final, "final"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_YET))
+def test_no_package_before_a_result_to_confirm(name: str, chain_world: ChainWorld) -> None:
+    run, stage = NOT_YET[name]
+    cw = chain_world
+    case_id = run(cw)
+    _grant_court(cw)
+    assert cw.world.court.case()["stage"] == stage
+    cw.anchor_all()
+    r = cw.world.court.get(f"/cases/{case_id}/judicial-package")
+    assert r.status_code == 409, r.text
+    assert r.json()["code"] == "wrong_stage"
+    assert stage in r.json()["detail"]
