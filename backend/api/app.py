@@ -45,6 +45,7 @@ from evidence.errors import (
 from evidence.ipfs import Blockstore
 
 from .context import AppContext
+from .headers import SecurityHeaders
 from .limits import JsonBodyLimit
 from .routes import admin, auth, cases, court, evidence
 
@@ -191,6 +192,7 @@ def create_app(
     )
     app.state.ctx = ctx
     app.add_middleware(JsonBodyLimit)
+    app.add_middleware(SecurityHeaders)  # outermost: every response, errors included
 
     @app.exception_handler(ProcedureError)
     async def _procedure(_r: Request, exc: ProcedureError) -> JSONResponse:

@@ -3,9 +3,11 @@
 Theory of operation (docs/evidence-upload.md has the HTTP view and the decisions):
 
 1. **Upload (stage).** A party streams a file. ``UploadPipeline`` sees every byte once:
-   the first 8 KiB decide the media type from magic bytes (``filetype`` plus a strict
-   UTF-8 text check) against ``ALLOWED_MEDIA_TYPES``; the client's declared type is only
-   recorded (a mismatch is noted in the provenance log). Then each byte goes, in one
+   the first 8 KiB decide the media type from magic bytes (``detect_media_type``:
+   ``filetype`` plus a strict UTF-8 text check that refuses markup and script in any
+   encoding) against ``ALLOWED_MEDIA_TYPES``; the client's declared type is only
+   recorded (a mismatch is noted in the provenance log), and the stored name takes the
+   detected type's extension. Then each byte goes, in one
    pass, into SHA-256, the AES-256-GCM container (``evidence.encryption``, a fresh data
    key per item) and the UnixFS importer, which writes the container's blocks to the
    blockstore and yields its CID. Memory is one encryption chunk (1 MiB) whatever the
@@ -84,12 +86,15 @@ from .keys import ServiceKey, service_x25519_key
 
 __all__ = [
     "ALLOWED_MEDIA_TYPES",
+    "MEDIA_EXTENSIONS",
+    "ActiveContent",
     "EmptyUpload",
     "EvidenceService",
     "NotUploaded",
     "UnsupportedMediaType",
     "UploadPipeline",
     "UploadTooLarge",
+    "detect_media_type",
     "require_staged",
     "safe_filename",
     "service_x25519_key",
@@ -101,24 +106,29 @@ MAX_FILENAME_BYTES = 200
 PROVENANCE_SESSION_PREFIX = "auth-session:"
 
 # Decision (docs/evidence-upload.md): documents, pictures, recordings and plain text of a
-# trade dispute. No archives (zip, rar, 7z, tar, gz): they hide their content from the
-# sniffer, can be bombs, and a court wants each document as itself. No HTML/SVG/executables.
-ALLOWED_MEDIA_TYPES: frozenset[str] = frozenset({
-    "application/pdf",
-    "image/jpeg", "image/png", "image/gif", "image/webp", "image/tiff", "image/heic",
-    "image/avif", "image/bmp",
-    "video/mp4", "video/quicktime", "video/webm", "video/x-m4v",
-    "audio/mpeg", "audio/mp4", "audio/ogg", "audio/x-wav",
-    "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "application/vnd.oasis.opendocument.text",
-    "application/vnd.oasis.opendocument.spreadsheet",
-    "application/vnd.oasis.opendocument.presentation",
-    "application/rtf",
-    "text/plain",
-})
+# trade dispute, each with the one extension its stored name gets (never the client's).
+# An allow-list: whatever the sniffer cannot name, or names but is not here, is refused.
+# No archives (zip, rar, 7z, tar, gz): they hide their content from the sniffer, can be
+# bombs, and a court wants each document as itself. No markup or script in any encoding
+# (HTML, XHTML, SVG, XML, JavaScript): a browser could run it (``ActiveContent``).
+MEDIA_EXTENSIONS: Mapping[str, str] = {
+    "application/pdf": "pdf",
+    "image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp",
+    "image/tiff": "tif", "image/heic": "heic", "image/avif": "avif", "image/bmp": "bmp",
+    "video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm", "video/x-m4v": "m4v",
+    "audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/ogg": "ogg", "audio/x-wav": "wav",
+    "application/msword": "doc", "application/vnd.ms-excel": "xls",
+    "application/vnd.ms-powerpoint": "ppt",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
+    "application/vnd.oasis.opendocument.text": "odt",
+    "application/vnd.oasis.opendocument.spreadsheet": "ods",
+    "application/vnd.oasis.opendocument.presentation": "odp",
+    "application/rtf": "rtf",
+    "text/plain": "txt",
+}
+ALLOWED_MEDIA_TYPES: frozenset[str] = frozenset(MEDIA_EXTENSIONS)
 _TEXT_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
 _FILENAME_BAD = re.compile(r"[^\w.\- ()+,@]", re.UNICODE)
 
@@ -133,6 +143,13 @@ class UploadTooLarge(ServiceError):  # noqa: N818 - names the refusal, as errors
 class UnsupportedMediaType(ServiceError):  # noqa: N818
     code = "unsupported_media_type"
     http_status = 415
+
+
+class ActiveContent(UnsupportedMediaType):
+    """Markup or script a browser could run (HTML, XHTML, SVG, XML, JavaScript), in any
+    encoding, or hidden behind an allowed format's magic bytes (a polyglot)."""
+
+    code = "active_content"
 
 
 class EmptyUpload(BadSubmission):
@@ -170,45 +187,160 @@ def sniff_media_type(head: bytes) -> str | None:
 
     Binary formats by their magic (``filetype``); otherwise text/plain if the bytes are
     UTF-8 (a multi-byte sequence cut at the end of the head is allowed) with no control
-    characters other than tab, newlines, form feed and escape.
+    characters other than tab, newlines, form feed and escape. It does not look for
+    markup: ``detect_media_type`` is the upload's decision.
     """
     kind = filetype.guess(head) if head else None
     if kind is not None:
         return str(kind.mime)
     if not head or _TEXT_CONTROL.search(head):
         return None
+    return "text/plain" if _utf8_text(head) is not None else None
+
+
+# Markup a browser (or an XML parser) would treat as a tag: any ``<!…``, ``<?…`` or
+# ``<![CDATA[``, a namespaced element (``<svg:script``), an HTML/SVG/MathML element name,
+# or ``<`` written in UTF-7 (``+ADw-``, which old browsers decoded). ``a < b`` and
+# ``<alice@example.com>`` are not tags and stay plain text.
+_MARKUP = re.compile(
+    r"<(?:[!?][A-Za-z\[\-]|/?[A-Za-z][\w.\-]*:[A-Za-z]|/?(?:"
+    r"script|html|head|body|svg|iframe|frame|frameset|object|embed|applet|img|image|a|"
+    r"style|link|meta|base|form|input|button|math|xml|xsl|xss|title|div|span|table|td|tr|"
+    r"p|br|hr|b|i|u|s|h[1-6]|font|video|audio|source|track|template|marquee|isindex|xmp|"
+    r"plaintext|noscript|noembed|foreignobject|animate|set|use|details|dialog|textarea|"
+    r"select|option|ul|ol|li|pre|code|section|article|nav|header|footer|main|center|"
+    r"picture|canvas|portal|slot|param|bgsound|blink|listing|layer|ilayer|keygen"
+    r")(?=[\s/>]|$))|\+ADw-",
+    re.IGNORECASE,
+)
+# Text that reads as a script: URL schemes that run code, the DOM and eval-like calls
+# anywhere, and the usual first tokens of a JavaScript file.
+_SCRIPT_ANYWHERE = re.compile(
+    r"(?:java|vb|live)script\s*:|data\s*:\s*text/html|document\s*\.\s*(?:cookie|write|domain"
+    r"|location)|window\s*\.\s*(?:location|open)|\beval\s*\(|\bnew\s+Function\s*\(|"
+    r"fromCharCode\s*\(|\.innerHTML\b|\bXMLHttpRequest\b|\bimportScripts\s*\(|"
+    r"\bsetTimeout\s*\(\s*['\"]",
+    re.IGNORECASE,
+)
+_SCRIPT_START = re.compile(
+    r"(?:#!|[\"']use strict[\"']|[(!~+-]\s*function\b|\(\s*\(\s*\)\s*=>|"
+    r"function\s*\*?\s*[\w$]*\s*\(|(?:var|let|const)\s+[\w$]+\s*=|"
+    r"import\s+[\w${},*\s]+\s+from\s*[\"']|import\s*\(|export\s+(?:default|const|function|"
+    r"class|let|var)\b|(?:async\s+)?\(\s*[\w$,\s]*\)\s*=>)"
+)
+# A binary format's head may carry text (EXIF, XMP, PDF dictionaries) but never these:
+# an allowed magic number followed by a page is a polyglot.
+_ACTIVE_IN_BINARY = re.compile(
+    rb"<(?:script|html|body|iframe|svg|object|embed|frameset|!doctype\s+html)[\s/>]|"
+    rb"(?:java|vb)script\s*:",
+    re.IGNORECASE,
+)
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
+)
+_ACCEPTED = ("PDF, images, audio/video recordings, office documents (Word, Excel, PowerPoint, "
+             "OpenDocument, RTF) and UTF-8 text without markup")
+
+
+def _utf8_text(head: bytes) -> str | None:
+    """``head`` as UTF-8 text (a sequence cut by the 8 KiB head is allowed), else None."""
     try:
-        head.decode("utf-8")
+        return head.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 3 or exc.reason != "unexpected end of data":
             return None
+        return head[:exc.start].decode("utf-8")
+
+
+def _wide_text(head: bytes) -> str | None:
+    """UTF-16/32 text, with a byte-order mark or without (NULs on every other byte)."""
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            return head[len(bom):].decode(codec, errors="ignore")
+    sample = head[:512]
+    if len(sample) >= 4:
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        half = len(sample) // 2
+        if odd > half * 0.6 and even < half * 0.1:
+            return head.decode("utf-16-le", errors="ignore")
+        if even > half * 0.6 and odd < half * 0.1:
+            return head.decode("utf-16-be", errors="ignore")
+    return None
+
+
+def _is_active_text(text: str) -> bool:
+    """Whether decoded text is markup or script (case, BOM and leading space ignored)."""
+    body = text.lstrip("\ufeff\u200b\u200c\u200d\u2060 \t\r\n\f\v\x00")
+    return bool(_MARKUP.search(body) or _SCRIPT_ANYWHERE.search(body)
+                or _SCRIPT_START.match(body))
+
+
+def detect_media_type(head: bytes) -> str:
+    """Decide an upload's media type from its first bytes (the client's claim is unused).
+
+    Returns one of ``ALLOWED_MEDIA_TYPES``. Raises ``ActiveContent`` (415) for markup or
+    script a browser could run — HTML, XHTML, SVG, XML or JavaScript, in UTF-8 or
+    UTF-16/32 with or without a byte-order mark, behind leading whitespace or in any
+    letter case, or after an allowed format's magic bytes — and ``UnsupportedMediaType``
+    (415) for anything else not on the allow-list (archives, executables, text in another
+    encoding, unknown bytes).
+    """
+    kind = filetype.guess(head) if head else None
+    if kind is not None:
+        mime = str(kind.mime)
+        if mime not in ALLOWED_MEDIA_TYPES:
+            raise UnsupportedMediaType(
+                f"the file's content is {mime}; accepted: {_ACCEPTED}. Archives are refused: "
+                "upload each document by itself")
+        if _ACTIVE_IN_BINARY.search(head):
+            raise ActiveContent(
+                f"the file starts as {mime} but carries markup or script a browser could "
+                "run (a polyglot); nothing was stored")
+        return mime
+    wide = _wide_text(head)
+    if wide is not None:
+        if _is_active_text(wide):
+            raise ActiveContent("the file is UTF-16/32 text holding markup or script (HTML, "
+                                "SVG, XML or JavaScript); nothing was stored")
+        raise UnsupportedMediaType(f"the file is UTF-16/32 text; accepted: {_ACCEPTED}. "
+                                   "Save the text as UTF-8")
+    text = None if _TEXT_CONTROL.search(head) else _utf8_text(head)
+    if text is None:
+        raise UnsupportedMediaType(
+            f"the file's content is not a recognised format; accepted: {_ACCEPTED}")
+    if _is_active_text(text):
+        raise ActiveContent(
+            "the file is markup or script (HTML, XHTML, SVG, XML or JavaScript), which a "
+            "browser could run; save it as PDF or plain text, or take a screenshot")
     return "text/plain"
 
 
 def safe_filename(name: str | None, media_type: str = "") -> str:
-    """A display/download name that cannot name a path: last component, no controls."""
+    """The stored display/download name: the client's stem, the detected type's extension.
+
+    The last path component only, NFC, no control or unusual characters, no leading dot,
+    at most ``MAX_FILENAME_BYTES``. The client's extension is dropped and the one of
+    ``media_type`` (``MEDIA_EXTENSIONS``) put in its place, so ``photo.html`` holding a
+    JPEG is stored as ``photo.jpg``: a name never claims a type the bytes are not.
+    """
     raw = unicodedata.normalize("NFC", name or "")
     raw = raw.replace("\\", "/").split("/")[-1]
     raw = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C")
     raw = _FILENAME_BAD.sub("_", raw).strip(" .")
     while raw.startswith("."):
         raw = raw[1:]
-    if not raw:
-        raw = "evidence" + _extension(media_type)
-    encoded = raw.encode("utf-8")
-    if len(encoded) > MAX_FILENAME_BYTES:
-        stem, dot, ext = raw.rpartition(".")
-        ext = ext if dot and len(ext.encode()) <= 16 else ""
-        budget = MAX_FILENAME_BYTES - len(ext.encode()) - (1 if ext else 0)
-        stem = (stem if ext else raw).encode("utf-8")[:budget].decode("utf-8", "ignore")
-        raw = f"{stem}.{ext}" if ext else stem
-    return raw
+    stem, dot, _ext = raw.rpartition(".")
+    stem = (stem if dot else raw).strip(" .") or "evidence"
+    ext = _extension(media_type)
+    budget = MAX_FILENAME_BYTES - len(ext.encode())
+    stem = stem.encode("utf-8")[:budget].decode("utf-8", "ignore").rstrip(" .") or "evidence"
+    return stem + ext
 
 
 def _extension(media_type: str) -> str:
-    kind = filetype.get_type(mime=media_type) if media_type else None
-    return f".{kind.extension}" if kind is not None else (".txt" if media_type ==
-                                                           "text/plain" else "")
+    ext = MEDIA_EXTENSIONS.get(media_type.split(";")[0].strip().lower())
+    return f".{ext}" if ext else ""
 
 
 def _h(b: bytes) -> str:
@@ -311,14 +443,11 @@ class UploadPipeline:
     def _start(self) -> None:
         head = bytes(self._head)
         self._head = bytearray()
-        sniffed = sniff_media_type(head)
-        if sniffed is None or sniffed not in ALLOWED_MEDIA_TYPES:
+        try:
+            sniffed = detect_media_type(head)
+        except UnsupportedMediaType:
             self.abort()
-            raise UnsupportedMediaType(
-                f"the file's content is {sniffed or 'not a recognised format'}; accepted: "
-                "PDF, images, audio/video recordings, office documents (Word, Excel, "
-                "PowerPoint, OpenDocument, RTF) and UTF-8 text. Archives are refused: "
-                "upload each document by itself")
+            raise
         self.media_type = sniffed
         self._started = True
         self._importer.write(self._enc.header_bytes)

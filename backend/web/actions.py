@@ -40,7 +40,7 @@ router = APIRouter(include_in_schema=False)  # mounted under /ui by pages.router
 @router.get("/static/actions.js")
 def actions_js() -> Response:
     return Response(JS, media_type="text/javascript; charset=utf-8",
-                    headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+                    headers={"Cache-Control": "no-cache"})
 
 
 @router.api_route("/api/{path:path}", methods=["GET", "POST"])
@@ -68,8 +68,12 @@ async def proxy(request: Request, path: str) -> Response:
         upstream = await client.request(request.method, "/" + path,
                                         params=request.query_params, headers=headers,
                                         content=request.stream())
+    # A download keeps its name and disposition; the browser headers are the middleware's.
+    kept = {k: v for k, v in upstream.headers.items()
+            if k.lower() in ("content-disposition", "cache-control") or
+            k.lower().startswith("x-evidence-")}
     return Response(upstream.content, status_code=upstream.status_code,
-                    media_type=upstream.headers.get("content-type"))
+                    media_type=upstream.headers.get("content-type"), headers=kept)
 
 
 def _e(value: Any) -> str:

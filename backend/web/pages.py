@@ -124,6 +124,7 @@ button:disabled{opacity:.6;cursor:wait}.result{margin:.5rem 0 0;min-height:1.2em
 .result .refresh{margin-left:.5rem;background:#fff;color:#17324d;border:1px solid #17324d;
 padding:.2rem .6rem;font-size:.9rem}.countdown{color:#8a4b00;font-weight:600;
 margin-left:.4rem}.countdown.passed{color:#a40000}.offer-terms{margin:.2rem 0 .5rem}
+form.inline{display:inline}
 """
 
 _TIME_SCRIPT = """
@@ -135,6 +136,13 @@ document.querySelectorAll('time[datetime]').forEach(function (el) {
 """
 
 
+def csp_nonce(request: Request) -> str:
+    """This request's CSP nonce (``backend.api.headers.SecurityHeaders`` sets it and names
+    it in the page's Content-Security-Policy): only inline scripts and styles carrying it
+    run. Without the middleware there is no nonce and no inline script runs."""
+    return str(getattr(request.state, "csp_nonce", ""))
+
+
 def _page(request: Request, lang: str, title: str, body: str, viewer: str | None,
           status: int = 200) -> HTMLResponse:
     path = request.url.path
@@ -144,23 +152,23 @@ def _page(request: Request, lang: str, title: str, body: str, viewer: str | None
         for code, name in (("en", "English"), ("zh-Hans", "简体中文")))
     who = (f'<span class="muted">{_e(text("signed_in_as", lang))}</span> '
            f'<code>{_e(_short(viewer, 6))}</code> '
-           f'<form method="post" action="/ui/sign-out?lang={lang}" style="display:inline">'
+           f'<form method="post" action="/ui/sign-out?lang={lang}" class="inline">'
            f'<button type="submit">{_e(text("sign_out", lang))}</button></form>'
            if viewer else f'<a href="/ui/sign-in?lang={lang}">{_e(text("sign_in", lang))}</a>')
+    nonce = csp_nonce(request)
     doc = f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
-<title>{_e(title)} — chainarb</title><style>{_CSS}</style></head>
+<title>{_e(title)} — chainarb</title><style nonce="{nonce}">{_CSS}</style></head>
 <body><header><a class="brand" href="/ui/cases?lang={lang}">chainarb</a>
 <span class="muted">{_e(text("title", lang))}</span>
 <nav><a href="/ui/cases?lang={lang}">{_e(text("cases", lang))}</a>{who}
 <span class="lang-switch">{switch}</span></nav></header>
 <main>{body}<p class="muted" id="tz-note">{_e(text("times_local", lang))}</p></main>
-<script>{_TIME_SCRIPT}</script></body></html>"""
+<script nonce="{nonce}">{_TIME_SCRIPT}</script></body></html>"""
     return HTMLResponse(doc, status_code=status,
                         headers={"Content-Language": lang, "Vary": "Accept-Language, Cookie",
-                                 "Cache-Control": "no-store",
-                                 "X-Content-Type-Options": "nosniff"})
+                                 "Cache-Control": "no-store"})
 
 
 @router.get("", include_in_schema=False)
@@ -215,7 +223,7 @@ def sign_in_page(request: Request) -> HTMLResponse:
 <p>{_e(text("sign_in_help", lang))}</p>
 <button id="sign-in" type="button">{_e(text("sign_in_button", lang))}</button>
 <p id="sign-in-status" role="status"></p></section>
-<script>{consts}{_SIGN_IN_SCRIPT}</script>"""
+<script nonce="{csp_nonce(request)}">{consts}{_SIGN_IN_SCRIPT}</script>"""
     return _page(request, lang, text("sign_in", lang), body, _viewer(request))
 
 

@@ -52,5 +52,4 @@ async def judicial_package(case_id: str, user: CurrentUser, svc: Packages) -> Fi
                         filename=f"chainarb-{out.case_id[2:14]}-{out.digest[:12]}.zip",
                         headers={"X-Package-Digest": out.digest,
                                  "X-Package-Manifest-Sha256": out.manifest_sha256,
-                                 "Cache-Control": "no-store",
-                                 "X-Content-Type-Options": "nosniff"})
+                                 "Cache-Control": "no-store"})

@@ -15,7 +15,6 @@ container, which exists only once the server has encrypted the file
 
 from __future__ import annotations
 
-import urllib.parse
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -39,6 +38,7 @@ from backend.services.evidence import (
 )
 
 from ..deps import Ctx, CurrentUser, Token
+from ..headers import attachment
 
 router = APIRouter(tags=["evidence"])
 
@@ -230,14 +230,11 @@ def evidence_content(case_id: str, item_id: int, user: CurrentUser, svc: Evidenc
                      ) -> StreamingResponse:
     """The plain file, decrypted with the service key as it streams (never cached)."""
     meta, chunks = svc.open_content(user, case_id.lower(), item_id)
-    quoted = urllib.parse.quote(meta["filename"], safe="")
     media = meta["mediaType"] + ("; charset=utf-8" if meta["mediaType"] == "text/plain" else "")
+    # nosniff, CSP and the other browser headers: backend.api.headers, for every response
     headers = {
-        "Content-Disposition": f"attachment; filename=\"evidence-{item_id}\"; "
-                               f"filename*=UTF-8''{quoted}",
+        "Content-Disposition": attachment(meta["filename"], f"evidence-{item_id}"),
         "Content-Length": str(meta["size"]),
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "sandbox",
         "Cache-Control": "no-store",
         "X-Evidence-Sha256": meta["sha256"],
         "X-Evidence-Commitment": meta["commitment"],

@@ -171,7 +171,7 @@ def test_disallowed_types_refused_whatever_they_claim(world: World) -> None:
 
 def test_path_traversal_filenames_are_neutralised(world: World) -> None:
     case_id = filed_case(world)
-    for raw, want in (("../../etc/passwd", "passwd"), ("..\\..\\boot.ini", "boot.ini"),
+    for raw, want in (("../../etc/passwd", "passwd.txt"), ("..\\..\\boot.ini", "boot.txt"),
                       ("/abs/..", "evidence.txt"),
                       ("a\x00b\r\n.txt", "a_00b_0D_0A.txt"),  # httpx sends %00, %0D, %0A
                       ("....", "evidence.txt"), ("发票 2026.txt", "发票 2026.txt"),
@@ -221,10 +221,14 @@ def test_malformed_multipart_refused(world: World) -> None:
 
 
 def test_safe_filename_unit() -> None:
-    assert safe_filename("a\x00b\r\n\u202e.txt") == "ab.txt"  # controls and bidi overrides
-    assert safe_filename("../../.ssh/id_rsa") == "id_rsa"
-    assert safe_filename("C:\\Windows\\..\\x.pdf") == "x.pdf"
+    txt = "text/plain"
+    assert safe_filename("a\x00b\r\n\u202e.txt", txt) == "ab.txt"  # controls, bidi overrides
+    assert safe_filename("../../.ssh/id_rsa", txt) == "id_rsa.txt"
+    assert safe_filename("C:\\Windows\\..\\x.pdf", "application/pdf") == "x.pdf"
     assert safe_filename("", "application/pdf") == "evidence.pdf"
-    assert safe_filename(".hidden") == "hidden"
-    assert safe_filename("a<b>|c?.txt") == "a_b__c_.txt"
+    assert safe_filename(".hidden", txt) == "hidden.txt"
+    assert safe_filename("a<b>|c?.txt", txt) == "a_b__c_.txt"
+    # the extension is the detected type's, never the client's
+    assert safe_filename("photo.html", "image/jpeg") == "photo.jpg"
+    assert safe_filename("x.pdf.exe", "application/pdf") == "x.pdf.pdf"
     assert len(safe_filename("é" * 300 + ".pdf").encode()) <= 200

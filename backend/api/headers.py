@@ -1,0 +1,122 @@
+"""Response headers that keep a browser from running what the service serves.
+
+One place (``SecurityHeaders``, an ASGI middleware in front of every route) decides them,
+so no route can forget (docs/evidence-upload.md, "Serving content"):
+
+* every response: ``X-Content-Type-Options: nosniff`` (a browser never guesses a type
+  other than the one declared), ``Referrer-Policy: no-referrer`` (case URLs stay out of
+  other sites' logs), ``X-Frame-Options: DENY`` with CSP ``frame-ancestors 'none'`` (no
+  page of ours in someone else's frame), ``Cross-Origin-Resource-Policy: same-origin``
+  (another site cannot embed an evidence file as an image or script);
+* the server-rendered pages (``text/html`` under ``/ui``): ``PAGE_CSP`` — scripts and
+  styles only from this origin or carrying the request's nonce (the pages' inline
+  ``<script>``/``<style>`` read it from ``request.state.csp_nonce``), no plugins, no
+  base-URI or form target elsewhere;
+* the OpenAPI viewers (``/docs``, ``/redoc``): FastAPI's pages load Swagger UI/ReDoc
+  from jsDelivr with a small inline script; ``DOCS_CSP`` allows exactly that and they
+  show no case data;
+* everything else — JSON, evidence content, the judicial package, the pages' script —
+  ``DOWNLOAD_CSP`` (``default-src 'none'; sandbox``: a document opened from it runs
+  nothing and has no origin), and any body that is not JSON, a page or our own script is
+  an attachment (``Content-Disposition: attachment`` unless the route named the file).
+"""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+import urllib.parse
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["DOCS_CSP", "DOWNLOAD_CSP", "SecurityHeaders", "attachment", "page_csp"]
+
+DOWNLOAD_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+DOCS_CSP = ("default-src 'none'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
+            "style-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
+            "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.jsdelivr.net; "
+            "font-src https://fonts.gstatic.com; worker-src blob:; connect-src 'self'; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
+# Bodies a browser may show inline: JSON (never rendered as a page under nosniff), our
+# pages and our own script. Anything else is a download.
+_INLINE_TYPES = ("application/json", "text/html", "text/javascript")
+_FALLBACK_BAD = frozenset('"\\%;')
+
+
+def page_csp(nonce: str) -> str:
+    """The CSP of a /ui page: this origin's script plus the inline ones with ``nonce``."""
+    return (f"default-src 'none'; script-src 'self' 'nonce-{nonce}'; "
+            f"style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; connect-src 'self'; "
+            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+
+
+def attachment(filename: str, fallback: str = "download") -> str:
+    """``Content-Disposition: attachment`` naming ``filename`` per RFC 6266.
+
+    ``filename=`` carries an ASCII-only stand-in (accents dropped, anything outside
+    printable ASCII or a quote, backslash, ``%`` or ``;`` replaced by ``_``) for old
+    clients; ``filename*=UTF-8''…`` the exact name, percent-encoded (RFC 8187).
+    """
+    stem, dot, ext = filename.rpartition(".")
+    if not dot:
+        stem, ext = filename, ""
+    ascii_stem = _fold(stem).strip(" ._") or fallback
+    ascii_ext = _fold(ext).strip(" ._")
+    ascii_name = ascii_stem + (f".{ascii_ext}" if ascii_ext else "")
+    quoted = urllib.parse.quote(filename, safe="")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quoted}"
+
+
+def _fold(text: str) -> str:
+    """Printable ASCII without quote, backslash, ``%`` or ``;`` (accents folded away)."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join("_" if (ch in _FALLBACK_BAD or not 0x20 <= ord(ch) < 0x7F) else ch
+                   for ch in folded)
+
+
+class SecurityHeaders:
+    """ASGI middleware: gives each HTTP request a CSP nonce (``scope["state"]``) and each
+    response the headers above. Pure ASGI so streamed bodies pass through untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = secrets.token_urlsafe(18)
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["csp_nonce"] = nonce
+        path: str = scope.get("path", "")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                _apply(MutableHeaders(scope=message), path, nonce)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _apply(headers: MutableHeaders, path: str, nonce: str) -> None:
+    ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    if ctype == "text/html" and (path == "/ui" or path.startswith("/ui/")):
+        headers["Content-Security-Policy"] = page_csp(nonce)
+    elif ctype == "text/html" and path in DOCS_PATHS:
+        headers["Content-Security-Policy"] = DOCS_CSP
+    else:
+        headers["Content-Security-Policy"] = DOWNLOAD_CSP
+    if ctype and not ctype.startswith(_INLINE_TYPES) and \
+            not ctype.endswith("+json") and "content-disposition" not in headers:
+        headers["Content-Disposition"] = "attachment"
+    elif "content-disposition" in headers:
+        kind, sep, rest = headers["content-disposition"].partition(";")
+        if kind.strip().lower() != "attachment":  # no route serves a file inline
+            headers["Content-Disposition"] = "attachment" + sep + rest
