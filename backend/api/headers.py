@@ -35,7 +35,8 @@ __all__ = ["DOCS_CSP", "DOWNLOAD_CSP", "SecurityHeaders", "attachment", "page_cs
 
 DOWNLOAD_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 DOCS_CSP = ("default-src 'none'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
-            "style-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
+            "style-src 'self' https://cdn.jsdelivr.net https://fonts.googleapis.com "
+            "'unsafe-inline'; "
             "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.jsdelivr.net; "
             "font-src https://fonts.gstatic.com; worker-src blob:; connect-src 'self'; "
             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")

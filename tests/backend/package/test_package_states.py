@@ -34,6 +34,7 @@ from package_world import (
     run_to_settlement,
 )
 
+from backend.api.headers import DOWNLOAD_CSP
 from backend.chain.contracts import Timeouts
 from backend.chain.devchain import advance_time
 from backend.procedure._rules import COURT_READ_STAGES
@@ -190,6 +191,12 @@ def test_package_of_each_readable_state_verifies(name: str, chain_world: ChainWo
     assert cw.world.court.case()["stage"] == stage
     path, r = _download(cw, tmp_path, name)
     assert r.headers["content-type"] == "application/zip"
+    # a download: the browser saves it and runs nothing (backend/api/headers.py)
+    assert r.headers["content-disposition"] == (
+        f'attachment; filename="chainarb-{cw.case_id[2:14]}-'
+        f'{r.headers["x-package-digest"][:12]}.zip"')
+    assert r.headers["content-security-policy"] == DOWNLOAD_CSP
+    assert r.headers["x-content-type-options"] == "nosniff"
     report = verify_package(path, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
     results = {c.name: c.status.value for c in report.checks}
     assert results == {n: "pass" for n, _, _ in CHECKS}, {
