@@ -117,9 +117,11 @@ NEGOTIATION_STAGES: frozenset[Stage] = frozenset({Stage.FILED, Stage.NEGOTIATION
 # relied on in arbitration (cf. UNCITRAL Model Law on International Commercial Mediation,
 # art. 10-11), so neither the other party, the tribunal nor the court sees it.
 CAUCUS_STAGES: frozenset[Stage] = frozenset({Stage.FACILITATION})
-# A court reads the record once there is a result to confirm (and after its decision).
+# A court reads the record once the procedure has an end: a result to confirm (and after
+# its decision), or a case closed for litigation, whose court hears the dispute itself.
 COURT_READ_STAGES: frozenset[Stage] = frozenset(
-    {Stage.SETTLED, Stage.ENFORCED, Stage.JUDICIALLY_CONFIRMED, Stage.CONFIRMATION_REFUSED}
+    {Stage.SETTLED, Stage.ENFORCED, Stage.JUDICIALLY_CONFIRMED, Stage.CONFIRMATION_REFUSED,
+     Stage.CLOSED_FOR_LITIGATION}
 )
 
 

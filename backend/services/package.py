@@ -72,12 +72,13 @@ from evidence.timestamp import request_timestamp
 from .errors import AccessDenied, Conflict, NotFound, ServiceError
 from .evidence import EvidenceService, _IterReader
 
-__all__ = ["ExportedPackage", "NotAnchoredYet", "PackageService", "PackageUnavailable",
-           "require_exported", "rules_document", "rules_hash"]
+__all__ = ["EscrowNotResolved", "ExportedPackage", "NotAnchoredYet", "PackageService",
+           "PackageUnavailable", "require_exported", "rules_document", "rules_hash"]
 
 EXPORT_EVENT = "package_exported"  # CaseEvent.kind: a court downloaded a package
 ATTACHMENT_LEAF = "attachment"  # Leaf.kind of an escrow record a step carries
-ENFORCEMENT_KINDS = ("execute_award", "submit_panel_award", "execute_settlement")
+ENFORCEMENT_KINDS = ("execute_award", "submit_panel_award", "execute_settlement",
+                     "resolve_by_timeout")
 INDEPENDENCE_EN = (
     "The institution administers the procedure only: it has no interest in the outcome, "
     "holds no stake in either party, and cannot alter a signed record or move escrowed funds "
@@ -96,6 +97,10 @@ SECURITY_ZH = (
 
 class NotAnchoredYet(Conflict):
     code = "not_anchored_yet"
+
+
+class EscrowNotResolved(Conflict):
+    code = "escrow_not_resolved"
 
 
 class PackageUnavailable(ServiceError):  # noqa: N818 - names the refusal
@@ -150,8 +155,8 @@ class PackageService:
                                f"judicial package; {viewer} is not one")
         if case.stage not in _court_stages():
             raise Conflict(f"case {case.case_id} is in stage {case.stage.value}: a court reads "
-                           "it once there is a result to confirm (settled or enforced)",
-                           code="wrong_stage")
+                           "it once there is a result to confirm (settled or enforced) or "
+                           "once it is closed for litigation", code="wrong_stage")
 
     # -- export ---------------------------------------------------------------------------------
 
@@ -428,6 +433,13 @@ class PackageService:
             col(ChainAction.case_id) == case.case_id, col(ChainAction.kind).in_(ENFORCEMENT_KINDS),
             col(ChainAction.tx_hash).is_not(None)).order_by(col(ChainAction.id).desc())).first()
         tx = case.enforcement_tx or (done.tx_hash if done else None)
+        if tx is None and case.stage is p.Stage.CLOSED_FOR_LITIGATION:
+            # The verifier checks the escrow's refund by timeout (award_payout): no package
+            # before it is on the chain.
+            raise EscrowNotResolved(
+                f"case {case.case_id} is closed for litigation, but the escrow has not yet "
+                f"refunded order {order_id} by timeout (anyone may call resolveByTimeout once "
+                "its deadline passed; the service does it): retry once it has")
         return EnforcementInfo(escrow=escrow, open_tx=open_tx,
                                enforcement_tx=_b(tx) if tx else None)
 

@@ -92,7 +92,11 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
     ("anchors", "Anchors on the chain (tx, block, time)", "链上存证（交易、区块、时间）"),
     ("timestamps", "RFC 3161 trusted timestamps", "可信时间戳"),
     ("car_blocks", "Encrypted IPFS blocks match their CIDs", "IPFS 加密数据块与内容标识一致"),
-    ("award_payout", "Award allocation equals the escrow's payout", "裁决分配与链上托管执行一致"),
+    (
+        "award_payout",
+        "Award allocation equals the escrow's payout (or its refund by timeout)",
+        "裁决分配与链上托管执行一致（或超时退款）",
+    ),
     (
         "attestation",
         "Institution's signature over SHA256SUMS; certificate shows its digest",
@@ -965,10 +969,55 @@ def _check_car(p: _Package) -> str:
     return f"{count} blocks match their CIDs; {len(subs)} containers complete"
 
 
+TIMEOUT_RESOLUTIONS = frozenset(
+    {"TimeoutNoArbitrator", "TimeoutNoAward", "TimeoutNoPanel", "TimeoutNoPanelAward"}
+)
+"""The escrow's ends without an award or settlement: a neutral's appointment or award was
+overdue, the buyer is refunded in full and the dispute goes to court."""
+
+
+def _check_timeout_refund(p: _Package) -> str:
+    """A case closed for litigation: no award or settlement to compare, so the escrow's
+    own end is checked instead — a full refund to the buyer by timeout."""
+    order = p.order
+    enf = p.escrow.get("enforcementTx")
+    if not enf:
+        raise _CheckFailedError(
+            "the package holds no Award or Settlement record, and the escrow shows no "
+            "resolution (no enforcementTx)"
+        )
+    tx = fmt.from_hex(enf, "enforcementTx", 32)
+    receipt = p.receipt(tx, "the escrow's resolution")
+    events = [
+        e
+        for e in decode_events(receipt["logs"], ORDER_RESOLVED, address=p.domain.verifying_contract)
+        if e["orderId"] == order.order_id
+    ]
+    if len(events) != 1:
+        raise _CheckFailedError(f"tx 0x{tx.hex()} has no OrderResolved for order {order.order_id}")
+    e = events[0]
+    got = RESOLUTIONS[e["resolution"]] if e["resolution"] < len(RESOLUTIONS) else "?"
+    if got not in TIMEOUT_RESOLUTIONS:
+        raise _CheckFailedError(
+            f"the package holds no Award or Settlement record, but the escrow resolved "
+            f"order {order.order_id} as {got}: the record that decided it is missing"
+        )
+    paid = (e["toBuyer"], e["toSeller"], e["compensationPaid"] + e["compensationShortfall"])
+    if paid != (order.amount, 0, 0):
+        raise _CheckFailedError(
+            f"resolution {got} paid toBuyer={paid[0]} toSeller={paid[1]} compensation="
+            f"{paid[2]}; a timeout refunds the buyer the order's {order.amount} in full"
+        )
+    return (
+        f"no award or settlement: the escrow refunded the buyer {order.amount} by timeout "
+        f"({got}, tx 0x{tx.hex()[:16]}…); the dispute is for the courts"
+    )
+
+
 def _check_award_payout(p: _Package) -> str:
     finals = [s for s in p.unchained if isinstance(s.record, Award | Settlement)]
     if not finals:
-        raise _CheckFailedError("the package holds no Award or Settlement record")
+        return _check_timeout_refund(p)
     awards = [s for s in finals if isinstance(s.record, Award)]
     final = max(awards, key=lambda s: s.record.round) if awards else finals[-1]  # type: ignore[attr-defined]
     rec = final.record

@@ -7,8 +7,10 @@ verifies it with the real verifier (``evidence.judicial.verify_package``): every
 must pass. A case without evidence has no ``blocks.car`` (docs/judicial-package.md §1).
 
 The stages a court may not read yet give ``409 wrong_stage``, never a 500: the court has
-access from its appointment on, but a package exists only once there is a result to
-confirm (``procedure._rules.COURT_READ_STAGES``).
+access from its appointment on, but a package exists only once the procedure has an end
+(``procedure._rules.COURT_READ_STAGES``): a result to confirm, or a case closed for
+litigation whose escrow refunded the buyer by timeout (before that refund: ``409
+escrow_not_resolved``).
 """
 
 from __future__ import annotations
@@ -160,6 +162,17 @@ def _plain(run: Callable[[ChainWorld], str]) -> Callable[[ChainWorld, Path], str
     return scenario
 
 
+def _litigation_refunded(cw: ChainWorld) -> str:
+    """Nobody agreed to arbitrate and the respondent stays silent: the procedure closes
+    for litigation and the escrow refunds the buyer by timeout (its deadline has passed)."""
+    w = cw.world
+    case_id = _file(cw)
+    advance_time(cw.w3, Timeouts().appointment + 60)
+    _to_litigation(cw)
+    w.tick()  # the executor calls resolveByTimeout
+    return case_id
+
+
 # (scenario, stage it ends in, whether evidence was submitted)
 PACKAGEABLE: dict[str, tuple[Callable[[ChainWorld, Path], str], str, bool]] = {
     "settled_without_evidence": (_plain(_settle_without_evidence), "settled", False),
@@ -171,6 +184,8 @@ PACKAGEABLE: dict[str, tuple[Callable[[ChainWorld, Path], str], str, bool]] = {
         _then_decided(_settle_without_evidence, confirmed=False, award=False),
         "confirmation_refused", False),
     "award_by_default_enforced": (_plain(_award_by_default), "enforced", False),
+    "closed_for_litigation_refunded": (_plain(_litigation_refunded), "closed_for_litigation",
+                                       False),
     "award_enforced_then_refused": (
         _then_decided(run_to_enforcement, confirmed=False, award=True),
         "confirmation_refused", True),
@@ -229,14 +244,13 @@ def _negotiation(cw: ChainWorld) -> str:
     return case_id
 
 
-def _closed_for_litigation(cw: ChainWorld) -> str:
+def _to_litigation(cw: ChainWorld) -> None:
     """The respondent stays silent and nobody agreed to arbitrate: the courts are open."""
     w = cw.world
-    case_id = _file(cw)
-    for _ in range(3):
-        w.clock.advance(days=30)
+    for _ in range(2):
+        w.clock.advance(days=10, seconds=1)
         w.tick()
-    return case_id
+    assert w.buyer.case()["stage"] == "closed_for_litigation"
 
 
 def _final(cw: ChainWorld) -> str:
@@ -251,7 +265,6 @@ def _final(cw: ChainWorld) -> str:
 NOT_YET: dict[str, tuple[Callable[[ChainWorld], str], str]] = {
     "filed": (_filed, "filed"),
     "negotiation": (_negotiation, "negotiation"),
-    "closed_for_litigation": (_closed_for_litigation, "closed_for_litigation"),
     "awarded": (run_to_award, "awarded"),
     "final": (_final, "final"),
 }
@@ -269,3 +282,19 @@ def test_no_package_before_a_result_to_confirm(name: str, chain_world: ChainWorl
     assert r.status_code == 409, r.text
     assert r.json()["code"] == "wrong_stage"
     assert stage in r.json()["detail"]
+
+
+def test_litigation_package_waits_for_the_escrow_refund(chain_world: ChainWorld,
+                                                        tmp_path: Path) -> None:
+    """Closed for litigation before the escrow's own deadline: the refund by timeout is not
+    on the chain yet, so there is no package (409 escrow_not_resolved), until there is."""
+    cw = chain_world
+    w = cw.world
+    case_id = _file(cw)
+    _to_litigation(cw)  # resolveByTimeout is tried and refused: the escrow's window is open
+    _grant_court(cw)
+    cw.anchor_all()
+    r = w.court.get(f"/cases/{case_id}/judicial-package")
+    assert r.status_code == 409, r.text
+    assert r.json()["code"] == "escrow_not_resolved"
+    assert r.json()["detail"].startswith(f"case {case_id} is closed for litigation")
