@@ -317,6 +317,18 @@ def test_corrupted_car_block(case: Case, tmp_path: Path) -> None:
     assert "blocks.car" in reasons["car_blocks"]
 
 
+def test_award_removed_is_not_taken_for_a_timeout_refund(case: Case, tmp_path: Path) -> None:
+    """Without any Award or Settlement the verifier checks for a refund by timeout (a case
+    closed for litigation); an award that was executed on-chain cannot hide that way."""
+
+    def drop(files: dict[str, bytes]) -> None:
+        del files[fmt.UNCHAINED]
+
+    failed, reasons = verify(case, repack(case, tmp_path / "p.zip", drop))
+    assert "award_payout" in failed
+    assert "as AwardExecuted: the record that decided it is missing" in reasons["award_payout"]
+
+
 def test_car_removed_while_evidence_remains(case: Case, tmp_path: Path) -> None:
     """Only a case without evidence may lack blocks.car (docs/judicial-package.md §1)."""
 
