@@ -62,7 +62,7 @@ from evidence.judicial import (
     build_package,
 )
 from evidence.judicial import EvidenceItem as PackageItem
-from evidence.judicial._onchain import ORDER_OPENED
+from evidence.judicial._onchain import ORDER_OPENED, ORDER_RESOLVED
 from evidence.judicial.provenance import SignedProvenanceEntry
 from evidence.judicial.verify import OPEN_ACTIONS
 from evidence.merkle import LEAF_ENCODING, leaf_hash
@@ -434,12 +434,18 @@ class PackageService:
             col(ChainAction.tx_hash).is_not(None)).order_by(col(ChainAction.id).desc())).first()
         tx = case.enforcement_tx or (done.tx_hash if done else None)
         if tx is None and case.stage is p.Stage.CLOSED_FOR_LITIGATION:
-            # The verifier checks the escrow's refund by timeout (award_payout): no package
-            # before it is on the chain.
-            raise EscrowNotResolved(
-                f"case {case.case_id} is closed for litigation, but the escrow has not yet "
-                f"refunded order {order_id} by timeout (anyone may call resolveByTimeout once "
-                "its deadline passed; the service does it): retry once it has")
+            # Anyone may call resolveByTimeout (a party, or the service's chain action once
+            # the escrow's deadline passed): the chain, not our action log, says whether
+            # the refund happened. The verifier checks it (award_payout).
+            resolved = self.w3.eth.get_logs({
+                "address": escrow, "fromBlock": 0, "toBlock": "latest",
+                "topics": ["0x" + ORDER_RESOLVED.topic0.hex(), topic]})
+            if not resolved:
+                raise EscrowNotResolved(
+                    f"case {case.case_id} is closed for litigation, but the escrow has not "
+                    f"yet refunded order {order_id} by timeout (anyone may call "
+                    "resolveByTimeout once the escrow's deadline passed): retry once it has")
+            tx = "0x" + bytes(resolved[0]["transactionHash"]).hex()
         return EnforcementInfo(escrow=escrow, open_tx=open_tx,
                                enforcement_tx=_b(tx) if tx else None)
 

@@ -298,3 +298,11 @@ def test_litigation_package_waits_for_the_escrow_refund(chain_world: ChainWorld,
     assert r.status_code == 409, r.text
     assert r.json()["code"] == "escrow_not_resolved"
     assert r.json()["detail"].startswith(f"case {case_id} is closed for litigation")
+    # the escrow's deadline passes and the buyer refunds itself (anyone may): the chain,
+    # not the service's action log, is what the package reads
+    advance_time(cw.w3, Timeouts().appointment + 60)
+    cw.escrow.resolve_by_timeout(w.buyer.key, cw.order_id)
+    path, _ = _download(cw, tmp_path, "litigation")
+    report = verify_package(path, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
+    assert {c.name: c.status.value for c in report.checks} == {n: "pass" for n, _, _ in CHECKS}
+    assert "TimeoutNoArbitrator" in report.check("award_payout").reason
