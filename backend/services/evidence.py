@@ -203,7 +203,8 @@ def sniff_media_type(head: bytes) -> str | None:
 # or ``<`` written in UTF-7 (``+ADw-``, which old browsers decoded). ``a < b`` and
 # ``<alice@example.com>`` are not tags and stay plain text.
 _MARKUP = re.compile(
-    r"<(?:[!?][A-Za-z\[\-]|/?[A-Za-z][\w.\-]*:[A-Za-z]|/?(?:"
+    r"<(?:[!?][A-Za-z\[\-]|/?(?!(?:mailto|tel|urn|sips?|xmpp|news|cid|mid):)"
+    r"[A-Za-z][\w.\-]*:[A-Za-z]|/?(?:"
     r"script|html|head|body|svg|iframe|frame|frameset|object|embed|applet|img|image|a|"
     r"style|link|meta|base|form|input|button|math|xml|xsl|xss|title|div|span|table|td|tr|"
     r"p|br|hr|b|i|u|s|h[1-6]|font|video|audio|source|track|template|marquee|isindex|xmp|"
@@ -223,7 +224,7 @@ _SCRIPT_ANYWHERE = re.compile(
     re.IGNORECASE,
 )
 _SCRIPT_START = re.compile(
-    r"(?:#!|[\"']use strict[\"']|[(!~+-]\s*function\b|\(\s*\(\s*\)\s*=>|"
+    r"(?:#!|[\"']use strict[\"']|[(!~+-]\s*function\s*[\w$]*\s*\(|\(\s*\(\s*\)\s*=>|"
     r"function\s*\*?\s*[\w$]*\s*\(|(?:var|let|const)\s+[\w$]+\s*=|"
     r"import\s+[\w${},*\s]+\s+from\s*[\"']|import\s*\(|export\s+(?:default|const|function|"
     r"class|let|var)\b|(?:async\s+)?\(\s*[\w$,\s]*\)\s*=>)"

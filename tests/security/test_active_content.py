@@ -130,6 +130,9 @@ ACCEPTED: dict[str, tuple[bytes, str, str, str, str]] = {
     "text_with_angle_brackets": (b"From: Li <li@example.com>\nif a < b then refund\n"
                                  b"The document. It was signed.\n", "mail.eml",
                                  "message/rfc822", "text/plain", "mail.txt"),
+    "text_mail_export": (b"- function of the goods: lighting\nTo: Li <mailto:li@example.com>"
+                         b"\nSee <https://example.com/order/118>\nRe: 12:30 <= 13:00\n",
+                         "mail.txt", "text/plain", "text/plain", "mail.txt"),
     "pdf_named_exe": (b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "contract.exe",
                       "application/x-msdownload", "application/pdf", "contract.pdf"),
 }
