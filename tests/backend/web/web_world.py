@@ -20,8 +20,9 @@ from backend.api.app import create_app
 from backend.db.models import AnchorBatch, AnchorStatus, Leaf
 from backend.demo import Client, DemoClock, _free_port, _serve, _upload, make_photo_jpeg
 from backend.services.chain import FakeEscrowPort, OrderInfo
-from backend.settings import DEV_INSTITUTION_KEY, Settings
+from backend.settings import Settings
 from evidence.ipfs import MemoryBlockstore
+from tests.keys import INSTITUTION_KEY
 
 CHAIN_ID = 31_415_926
 ESCROW = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -76,7 +77,7 @@ def _uses_web_router(app: Any) -> bool:
 @contextmanager
 def web_world(tmp_path: Path) -> Iterator[WebWorld]:
     clock = DemoClock()
-    institution = Account.from_key(DEV_INSTITUTION_KEY).address
+    institution = Account.from_key(INSTITUTION_KEY).address
     keys = {n: key(n) for n in ("buyer", "seller", "admin", "mediator", "stranger",
                                 "arbitrator", "court")}
     fake = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
@@ -90,7 +91,8 @@ def web_world(tmp_path: Path) -> Iterator[WebWorld]:
                              case_id="0x" + "00" * 32, guarantee=GUARANTEE))
     port = _free_port()
     settings = Settings(data_dir=tmp_path / "data", port=port,
-                        institution_admins=keys["admin"].address)
+                        institution_admins=keys["admin"].address,
+                        institution_key=INSTITUTION_KEY)
     app = create_app(settings, clock=clock, port=fake, blockstore=MemoryBlockstore(),
                      background=False)
     if not _uses_web_router(app):  # until the composition root mounts the pages itself
