@@ -1147,7 +1147,10 @@ def _check_institution_key(p: _Package) -> str:
     named: set[str] = set()
     with contextlib.suppress(_CheckSkippedError):  # no chain: the attestation signer alone
         named.add(p.order.institution)
-    data = p.json(fmt.ATTESTATION)
+    try:  # missing or unreadable: the attestation check reports it
+        data = p.json(fmt.ATTESTATION)
+    except (_CheckFailedError, MissingPackageFile, OSError):
+        data = None
     typed = data.get("typedData") if isinstance(data, dict) else None
     if isinstance(typed, dict):
         with contextlib.suppress(EvidenceError, ValueError, TypeError, KeyError):
