@@ -5,10 +5,11 @@ through the HTTP API by clients holding their own keys (``backend.demo.Client``)
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlmodel import col, select
 
 from backend.api.app import create_app
 from backend.db.models import AnchorBatch, AnchorStatus, Leaf
-from backend.demo import Client, DemoClock, _free_port, _serve, _upload, make_photo_jpeg
+from backend.demo import Client, _free_port, _serve, _upload, make_photo_jpeg
 from backend.services.chain import FakeEscrowPort, OrderInfo
 from backend.settings import Settings
 from evidence.ipfs import MemoryBlockstore
@@ -34,6 +35,26 @@ ROOT = "0x" + "ab" * 32
 TX = "0x" + "cd" * 32
 
 
+class MovableClock:
+    """The service's injected clock in these tests: the real time plus an offset the tests
+    move forward (deadlines of days pass at once; the demo itself moves no clock)."""
+
+    def __init__(self) -> None:
+        self._offset = timedelta(0)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return datetime.now(UTC) + self._offset
+
+    def advance(self, seconds: float) -> datetime:
+        if seconds < 0:
+            raise ValueError(f"time only moves forward: expected seconds >= 0, found {seconds}")
+        with self._lock:
+            self._offset += timedelta(seconds=seconds)
+        return self()
+
+
 def key(name: str) -> Any:
     return Account.from_key(hashlib.sha256(f"chainarb-web-test:{name}".encode()).digest())
 
@@ -45,7 +66,7 @@ class WebWorld:
     case_id: str
     clients: dict[str, Client]
     case2: str = ""
-    clock: Any = None  # the service's DemoClock (tests move it forward)
+    clock: Any = None  # the service's MovableClock (tests move it forward)
     port: Any = None  # the in-memory escrow (FakeEscrowPort)
 
     def token(self, who: str) -> str:
@@ -76,7 +97,7 @@ def _uses_web_router(app: Any) -> bool:
 
 @contextmanager
 def web_world(tmp_path: Path) -> Iterator[WebWorld]:
-    clock = DemoClock()
+    clock = MovableClock()
     institution = Account.from_key(INSTITUTION_KEY).address
     keys = {n: key(n) for n in ("buyer", "seller", "admin", "mediator", "stranger",
                                 "arbitrator", "court")}
