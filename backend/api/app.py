@@ -110,6 +110,10 @@ def _chain(settings: Settings, key: str, sessions: sessionmaker[Session],
             raise DeploymentMismatchError(
                 f"no escrow or anchor contract known for chain {handle.chain_id}: set "
                 "CHAINARB_ESCROW_ADDRESS and CHAINARB_ANCHOR_ADDRESS")
+        institution = Account.from_key(key).address
+        if handle.embedded and deployment.deployer and deployment.deployer != institution:
+            raise DeploymentMismatchError(_foreign_deployer(settings, deployment.deployer,
+                                                            institution))
         escrow = EscrowContract(Transactor(handle.w3), deployment.escrow)
         objection = escrow.timeouts().objection
     except BaseException:
@@ -118,6 +122,21 @@ def _chain(settings: Settings, key: str, sessions: sessionmaker[Session],
     closers.append(handle.close)
     port = Web3EscrowPort(escrow, Account.from_key(key), flush=handle.flush)
     return port, build_worker(settings, sessions, handle, deployment.anchor), objection
+
+
+def _foreign_deployer(settings: Settings, deployer: str, institution: str) -> str:
+    """Why an embedded data dir's contracts do not belong to this institution key."""
+    from evidence.published_keys import published_key_source
+
+    source = published_key_source(deployer)
+    if source is not None:
+        return (f"the contracts in {settings.deployment_path} were deployed with {source} "
+                f"({deployer}), a published key that is no longer accepted; this data dir's "
+                "chain, escrow role and sealed evidence keys belong to it. Start a new "
+                "data dir (CHAINARB_DATA_DIR)")
+    return (f"the contracts in {settings.deployment_path} were deployed by {deployer}, but "
+            f"the institution key is {institution}: restore the data dir's institution.key "
+            "(or CHAINARB_INSTITUTION_KEY) that deployed them")
 
 
 def _fit_objection(rules: CaseRules, window_seconds: int) -> CaseRules:

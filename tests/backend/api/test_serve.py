@@ -140,3 +140,25 @@ def test_serve_refuses_a_key_file_others_can_read(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stdout + done.stderr
     assert "mode 644" in done.stderr and "chmod 600" in done.stderr
     assert "Traceback" not in done.stderr and key[2:] not in done.stdout + done.stderr
+
+
+def test_serve_refuses_a_data_dir_set_up_with_the_former_published_key(
+        tmp_path: Path) -> None:
+    """An embedded data dir from before generated keys: its contracts belong to the former
+    published development key. serve says so instead of acting with another key."""
+    from backend.gateway import contracts_deployer, open_chain, save_deployment
+    from backend.settings import Settings
+    from tests.backend.serve_process import free_port, serve_env
+
+    former = "0x6e67d04874b925001eb674ed8c6b4766d37db541ead4661a78d6e8aee0dbdd03"
+    data_dir = tmp_path / "data"
+    settings = Settings(data_dir=data_dir)
+    with open_chain(settings) as handle:
+        handle.w3.provider.make_request(  # type: ignore[arg-type]
+            "anvil_setBalance", [Account.from_key(former).address, hex(10 * ETHER)])
+        save_deployment(settings.deployment_path, contracts_deployer(former)(handle))
+        handle.flush()
+    done = _serve_fails(serve_env(data_dir, free_port()), tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "former built-in development institution key" in done.stderr
+    assert "no longer accepted" in done.stderr and "Traceback" not in done.stderr
