@@ -219,3 +219,33 @@ def test_the_demo_moves_no_clock_and_waits_the_objection_window(
     assert window == DEV_OBJECTION_SECONDS
     assert abs(latest - time.time()) < 120  # the chain's clock is the real one
     assert not (data_dir / "chain" / "time.json").exists()  # no offset was ever saved
+
+
+def test_a_data_dir_the_demo_cannot_finish_in_real_time_is_refused(tmp_path: Path) -> None:
+    """A data dir whose escrow has a window of days (as the clock-moving demo deployed) is
+    refused before any case is opened, saying what to do."""
+    from eth_account import Account
+
+    from backend.chain import Timeouts, deploy_anchor, deploy_escrow, deploy_token
+    from backend.gateway import Deployment, ensure_deployment
+
+    data_dir = tmp_path / "data"
+    settings = Settings(data_dir=data_dir)
+
+    def days_long(handle: Any) -> Deployment:
+        institution = Account.from_key(settings.institution_private_key())
+        tx = Transactor(handle.w3)
+        escrow = deploy_escrow(tx, institution, timeouts=Timeouts(),
+                               institutions=[institution.address])
+        return Deployment(chain_id=handle.chain_id, anchor=deploy_anchor(tx, institution).address,
+                          escrow=escrow.address, token=deploy_token(tx, institution).address,
+                          deployer=institution.address)
+
+    with open_chain(settings) as handle:
+        ensure_deployment(handle, settings, days_long)
+    done = subprocess.run([CHAINARB, "demo"], env=_env(data_dir), capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "objection window of 864000 s" in done.stderr
+    assert "point CHAINARB_DATA_DIR at a new directory" in done.stderr
+    assert "Traceback" not in done.stderr
