@@ -45,6 +45,7 @@ def register(app: typer.Typer) -> None:
             run_contract_demo()
             return
         from backend.demo import DemoError, run_demo
+        from backend.gateway import GatewayError
         from backend.settings import SettingsError, load_settings
 
         try:
@@ -54,6 +55,9 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2) from None
         try:
             run_demo(settings)
+        except (SettingsError, GatewayError) as exc:  # e.g. an unusable institution key file
+            typer.echo(f"demo failed: {exc}", err=True)
+            raise typer.Exit(2) from None
         except DemoError as exc:
             typer.echo(f"demo failed: {exc}", err=True)
             raise typer.Exit(1) from None
@@ -64,12 +68,14 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from backend.api.app import create_app
+        from backend.gateway import GatewayError
         from backend.settings import SettingsError, load_settings
 
         try:
             settings = load_settings()
-        except SettingsError as exc:
-            typer.echo(str(exc), err=True)
+            # Embedded default: starts the data dir's chain and deploys the contracts once.
+            app = create_app(settings)
+        except (SettingsError, GatewayError) as exc:
+            typer.echo(f"chainarb serve: {exc}", err=True)
             raise typer.Exit(2) from None
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                    log_level="info")
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")

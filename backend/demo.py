@@ -11,23 +11,26 @@ each party, neutral, the institution's staff and the court holds its own key, si
 deposit the guarantee, raise the dispute) from their own wallets. The server never sees a
 private key.
 
-What the demo adds to the service, and only in the demo's own composition (never in
-``chainarb serve``):
+The demo moves no clock: the service, the chain and the time-stamping authority all run on
+the real time, so ``chainarb serve`` on the same data dir afterwards answers every demo case
+(and the RFC 3161 tokens are dated when the blocks they stamp were made). The objection
+window is short instead: the contracts of a development chain are deployed with
+``DEV_CHAIN_TIMEOUTS`` (an objection window of ``DEV_OBJECTION_SECONDS``; docs/chain.md),
+the service's rules follow the escrow's window (``create_app``), and the demo waits it
+out in real time.
 
-* **Time control.** ``POST /demo/advance-time {"seconds": n}`` (institution admins only)
-  moves the chain's block time forward (``evm_increaseTime`` + a mined block: the
-  embedded chain, or a dev node such as anvil given by ``CHAINARB_CHAIN_RPC_URL``)
-  and the service's injected clock by the same amount, so the objection window passes on
-  both clocks. The service clock starts at the chain's latest block time: one clock for
-  records, deadlines and blocks.
-* **Anchoring at once.** The anchoring worker runs after every step (``POST /admin/tick``,
-  interval 0), with RFC 3161 stamping by a local time-stamping authority (``openssl ts``
-  in ``<data_dir>/demo-tsa``), so every step is anchored and stamped before the next.
+What the demo adds to the service, only in the demo's own composition (never in
+``chainarb serve``): **anchoring at once.** The anchoring worker runs after every step
+(``POST /admin/tick``, interval 0), with RFC 3161 stamping by a local time-stamping
+authority (``openssl ts`` in ``<data_dir>/demo-tsa``), so every step is anchored and
+stamped before the next.
 
 A fresh run works whatever earlier runs left in the data dir: the contracts are deployed
-once (``deployment.json``), and each run uses new keys, a new order and so a new case.
-The last line of stdout is one JSON object (see ``DemoResult`` keys in README "The main
-job").
+once (``deployment.json``, the same ones ``chainarb serve`` uses), and each run uses new
+keys, a new order and so a new case. A data dir from a version of the demo that moved the
+clock (an escrow with a window of days, blocks dated ahead) is refused with a clear
+message. The last line of stdout is one JSON object (see ``DemoResult`` keys in README
+"The main job").
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -56,12 +59,9 @@ import httpx
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
-from fastapi import APIRouter
-from pydantic import BaseModel, Field
 from rich.console import Console
 from rich.markup import escape
 
-from backend.api.deps import AdminUser
 from backend.settings import Settings
 from evidence.commitment import commitment_of
 from evidence.records import (
@@ -74,12 +74,13 @@ from evidence.records import (
     canonical_json,
 )
 
-__all__ = ["DemoClock", "DemoError", "LocalTsa", "run_demo"]
+__all__ = ["DemoError", "LocalTsa", "run_demo"]
 
 DAY = 86_400
 DECIMALS = 6
 UNIT = 10**DECIMALS
 ZERO32 = "0x" + "00" * 32
+MAX_OBJECTION_WAIT = 60  # seconds the demo will wait for an escrow's objection window
 
 
 class DemoError(Exception):
@@ -105,32 +106,16 @@ def _short(value: str | None, keep: int = 10) -> str:
     return value if len(value) <= 2 * keep + 1 else f"{value[:keep]}…{value[-6:]}"
 
 
-# --- the clock the service and the clients share ------------------------------------------
+# --- the clock: the real one, never behind the chain ----------------------------------------
 
-class DemoClock:
-    """The service's injected clock: wall time plus an offset that only grows."""
+def _wall_clock(handle: Any) -> Callable[[], datetime]:
+    """What the clients sign ``signedAt`` with: the real time, or the latest block's time if
+    that is later (a step's records come after the blocks it names; on a healthy node the
+    two agree to the second)."""
+    def now() -> datetime:
+        return max(datetime.now(UTC), _chain_now(handle))
 
-    def __init__(self, offset_seconds: float = 0.0) -> None:
-        self._offset = timedelta(seconds=max(0.0, offset_seconds))
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return datetime.now(UTC) + self._offset
-
-    def advance(self, seconds: float) -> datetime:
-        if seconds < 0:
-            raise ValueError(f"time only moves forward: expected seconds >= 0, found {seconds}")
-        with self._lock:
-            self._offset += timedelta(seconds=seconds)
-        return self()
-
-    def catch_up(self, at_least: datetime) -> None:
-        """Never behind the chain's latest block time (records are signed after blocks)."""
-        with self._lock:
-            now = datetime.now(UTC) + self._offset
-            if at_least > now:
-                self._offset += at_least - now
+    return now
 
 
 # --- a local RFC 3161 time-stamping authority (openssl ts) --------------------------------
@@ -256,26 +241,6 @@ class LocalTsa:
 
 # --- the chain: contracts once per data dir; the parties' own wallets ----------------------
 
-def _deploy(settings: Settings) -> Callable[[Any], Any]:
-    """What ensure_deployment runs once per data dir: anchor, escrow, 6-decimal stablecoin."""
-
-    def deploy(handle: Any) -> Any:
-        from backend.chain import Transactor, deploy_anchor, deploy_escrow, deploy_token
-        from backend.gateway import Deployment
-
-        institution = Account.from_key(settings.institution_private_key())
-        tx = Transactor(handle.w3)
-        anchor = deploy_anchor(tx, institution)
-        escrow = deploy_escrow(tx, institution, institutions=[institution.address])
-        token = deploy_token(tx, institution, "TestStablecoin")
-        return Deployment(chain_id=handle.chain_id, anchor=anchor.address,
-                          escrow=escrow.address, token=token.address,
-                          block_number=int(handle.w3.eth.block_number),
-                          deployer=institution.address)
-
-    return deploy
-
-
 def _send_eth(w3: Any, sender: LocalAccount, to: str, value: int) -> str:
     """A plain value transfer signed locally (the institution funds the parties' gas)."""
     tx = {"to": to, "value": value, "gas": 21_000, "nonce": w3.eth.get_transaction_count(
@@ -326,25 +291,6 @@ def _serve(app: Any, port: int) -> Iterator[_Running]:
         thread.join(timeout=30)
 
 
-class AdvanceIn(BaseModel):
-    seconds: int = Field(ge=0, le=400 * DAY)
-
-
-def _demo_router(handle: Any, clock: DemoClock) -> APIRouter:
-    """Dev-only routes of the demo's composition (never mounted by ``chainarb serve``)."""
-    router = APIRouter(prefix="/demo", tags=["demo (dev only)"])
-
-    @router.post("/advance-time")
-    def advance_time(body: AdvanceIn, _admin: AdminUser) -> dict[str, Any]:
-        """Move the chain's block time and the service clock forward together."""
-        block_time = handle.increase_time(body.seconds)
-        clock.advance(body.seconds)
-        clock.catch_up(datetime.fromtimestamp(block_time, UTC))
-        return {"blockTime": block_time, "serviceTime": clock().isoformat()}
-
-    return router
-
-
 # --- clients -------------------------------------------------------------------------------
 
 @dataclass
@@ -355,7 +301,7 @@ class Client:
     label_zh: str
     key: LocalAccount
     http: httpx.Client
-    clock: DemoClock
+    clock: Callable[[], datetime]  # the wallet's clock, for signedAt
     token: str = ""
 
     @property
@@ -380,7 +326,7 @@ class Client:
 
     def _send(self, method: str, path: str, **kw: Any) -> httpx.Response:
         r = self._request(method, path, **kw)
-        if r.status_code == 401 and "expired" in r.text:  # the demo moved time by days
+        if r.status_code == 401 and "expired" in r.text:  # a session that ran out mid-run
             self.sign_in()
             r = self._request(method, path, **kw)
         return r
@@ -521,7 +467,7 @@ class _World:
     settings: Settings
     handle: Any
     deployment: Any
-    clock: DemoClock
+    clock: Callable[[], datetime]
     printer: Printer
     app: Any = None
     admin: Client | None = None
@@ -578,7 +524,7 @@ def _chain_now(handle: Any) -> datetime:
 def run_demo(settings: Settings, *, console: Console | None = None,
              out: Any = None) -> dict[str, Any]:
     """Run the whole loop; print each step; print the result as the last line; return it."""
-    from backend.gateway import ensure_deployment, open_chain
+    from backend.gateway import contracts_deployer, ensure_deployment, open_chain
 
     started = time.monotonic()
     stdout = out or sys.stdout
@@ -593,13 +539,14 @@ def run_demo(settings: Settings, *, console: Console | None = None,
         "anchor_interval_seconds": 0.0, "tsa_url": tsa_url, "tsa_cert_file": tsa.chain_pem})
     handle = open_chain(settings)
     try:
-        # The demo deploys its own contracts on any node it is pointed at (a dev node such
-        # as anvil: it also needs evm_increaseTime), not only on the embedded chain.
-        deployment = ensure_deployment(handle, settings, _deploy(settings), allow_deploy=True)
-        clock = DemoClock()
-        clock.catch_up(_chain_now(handle))
-        world = _World(settings=settings, handle=handle, deployment=deployment, clock=clock,
-                       printer=printer)
+        # The demo deploys its contracts on any node it is pointed at (a dev node such as
+        # anvil), not only on the embedded chain; the same ones `chainarb serve` then uses.
+        deployment = ensure_deployment(
+            handle, settings, contracts_deployer(settings.institution_private_key()),
+            allow_deploy=True)
+        _check_real_time(handle, deployment)
+        world = _World(settings=settings, handle=handle, deployment=deployment,
+                       clock=_wall_clock(handle), printer=printer)
         result = _run(world, tsa)
     finally:
         handle.close()
@@ -609,6 +556,27 @@ def run_demo(settings: Settings, *, console: Console | None = None,
     stdout.write(json.dumps(result, sort_keys=True) + "\n")
     stdout.flush()
     return result
+
+
+def _check_real_time(handle: Any, deployment: Any) -> None:
+    """Refuse a data dir the demo cannot finish in real time (made by a version of the demo
+    that moved the clock): an escrow whose objection window is days long, or blocks dated
+    ahead of the real time. Says what to do instead."""
+    from backend.chain import EscrowContract, Transactor
+
+    ahead = (_chain_now(handle) - datetime.now(UTC)).total_seconds()
+    if ahead > MAX_OBJECTION_WAIT:
+        raise DemoError(
+            f"{_chain_label(handle)} has blocks dated {ahead / 86_400:.1f} days ahead of the "
+            "real time (an earlier demo moved its clock); the demo now runs on the real "
+            "time: point CHAINARB_DATA_DIR at a new directory")
+    window = EscrowContract(Transactor(handle.w3), deployment.escrow).timeouts().objection
+    if window > MAX_OBJECTION_WAIT:
+        raise DemoError(
+            f"the escrow {deployment.escrow} on {_chain_label(handle)} has an objection window "
+            f"of {window} s; the demo waits the window out in real time (at most "
+            f"{MAX_OBJECTION_WAIT} s) and moves no clock: point CHAINARB_DATA_DIR at a new "
+            "directory (its contracts get a short window) or deploy a development escrow")
 
 
 def _run(world: _World, tsa: LocalTsa) -> dict[str, Any]:
@@ -633,11 +601,12 @@ def _run(world: _World, tsa: LocalTsa) -> dict[str, Any]:
     admins = ",".join(a for a in (settings.institution_admins, keys["admin"].address) if a)
     settings = Settings.model_validate({**settings.model_dump(), "port": port,
                                         "institution_admins": admins})
-    app = create_app(settings, clock=clock, background=False)
-    # The demo's composition: anchoring with RFC 3161 stamps, and time control.
+    # The service on the real clock, as `chainarb serve` composes it; its rules' objection
+    # window follows the escrow's (seconds on a development chain).
+    app = create_app(settings, background=False)
+    # The demo's composition: anchoring (with RFC 3161 stamps) at once after every step.
     app.state.ctx.anchoring = build_worker(settings, app.state.ctx.sessions, handle,
                                            dep.anchor)
-    app.include_router(_demo_router(handle, clock))
     world.app = app
     pr.step("setup", "institution 机构",
             f"contracts on {_chain_label(handle)}: ArbitrationEscrow "
@@ -688,7 +657,6 @@ def _run(world: _World, tsa: LocalTsa) -> dict[str, Any]:
         pr.step("setup", buyer.label, f"orders 40 LED panels and pays {fmt_amount(price, symbol)}"
                 f" into escrow: order {order_id} (付款至托管)", tx=open_tx)
         before = _balances(usdc, escrow, buyer.address, seller.address)
-        clock.catch_up(_chain_now(handle))
 
         # -- filing ---------------------------------------------------------------------
         view = buyer.post("/cases", {"orderId": str(order_id)})
@@ -707,7 +675,6 @@ def _run(world: _World, tsa: LocalTsa) -> dict[str, Any]:
         r = escrow.raise_dispute(buyer.key, order_id, bytes.fromhex(case_id[2:]))
         pr.step("filed", buyer.label, "the buyer's wallet freezes the escrow: raiseDispute "
                 "(冻结托管资金)", tx=_hx(r.tx_hash))
-        clock.catch_up(_chain_now(handle))
         _anchor(world)
 
         # -- negotiation ------------------------------------------------------------------
@@ -813,14 +780,18 @@ def _run(world: _World, tsa: LocalTsa) -> dict[str, Any]:
                f"seller {fmt_amount(to_seller, symbol)}, compensation "
                f"{fmt_amount(compensation, symbol)} from the guarantee (裁决)", res, tx=submit_tx)
 
-        # -- the objection window passes ------------------------------------------------------
-        window = settings.objection_days * DAY + 120
-        moved = admin.post("/demo/advance-time", {"seconds": window})
+        # -- the objection window passes, in real time ----------------------------------------
+        view = buyer.get(f"/cases/{case_id}")
+        window = escrow.timeouts().objection
+        ends = max(escrow.order(order_id).deadline,
+                   int(datetime.fromisoformat(view["deadline"]).timestamp()))
+        waited = _wait_until(ends + 1)
         world.tick()
         view = buyer.get(f"/cases/{case_id}")
         world.note_stage(view["stage"])
-        pr.step(view["stage"], "time 时间", f"{settings.objection_days} days pass without an "
-                f"objection (异议期届满); chain and service clock now {moved['serviceTime']}")
+        pr.step(view["stage"], "time 时间", f"the {window}-second objection window of this "
+                f"development escrow passes without an objection (waited {waited:.1f} s in real "
+                "time; no clock is moved; 异议期届满)")
         if view["stage"] != "final":
             raise DemoError(f"after the objection window the case should be final, found "
                             f"{view['stage']}")
@@ -924,6 +895,14 @@ def _run(world: _World, tsa: LocalTsa) -> dict[str, Any]:
         "data_dir": str(settings.data_dir.resolve()),
     }
     return result
+
+
+def _wait_until(epoch_seconds: int) -> float:
+    """Sleep until the real time passes ``epoch_seconds``; returns the seconds waited."""
+    started = time.monotonic()
+    while (left := epoch_seconds - time.time()) > 0:
+        time.sleep(min(left, 0.5))
+    return time.monotonic() - started
 
 
 def _hx(value: Any) -> str:

@@ -10,15 +10,19 @@ Rules for this module:
   libraries take plain parameters (STYLE.md section 8).
 * Secrets are ``SecretStr``: ``repr``/``str``/logs show ``**********``. The database URL
   may carry a password, so ``repr`` shows it with the password masked.
-* The embedded default (empty ``CHAIN_RPC_URL``) runs on a chain this program owns, and only
-  there a built-in development institution key is allowed. Against any external node a key
-  must be configured and the development key is refused: it is public (it is in this file).
+* The institution key. Configured (``CHAINARB_INSTITUTION_KEY``), or, on the embedded
+  default only, generated on first start into ``<data_dir>/institution.key`` (mode 0600 from
+  creation, never logged) and reused later. Against an external node it must be configured.
+  A key whose private half is public (``evidence.published_keys``: the former built-in
+  development key, anvil/Hardhat's default accounts) is always refused: anyone could sign
+  for the institution.
 * Validators fail with ``pydantic.ValidationError`` whose messages say what was expected,
   what was found and what to set. ``load_settings`` turns that into ``SettingsError``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -37,8 +41,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
-    "DEV_INSTITUTION_KEY",
     "EMBEDDED_CHAIN_ID",
+    "INSTITUTION_KEY_FILE",
     "Settings",
     "SettingsError",
     "load_settings",
@@ -49,9 +53,9 @@ __all__ = [
 # not verify on the embedded chain, and the EIP-712 domain binds the chain id.
 EMBEDDED_CHAIN_ID = 31_415_926
 
-# Public by construction (sha256 of a fixed phrase): only ever acceptable on the embedded
-# chain, which this program creates and funds itself. Refused with an external RPC URL.
-DEV_INSTITUTION_KEY = "0x6e67d04874b925001eb674ed8c6b4766d37db541ead4661a78d6e8aee0dbdd03"
+# The embedded default's own institution key, generated on first start (see
+# ``Settings.institution_private_key``).
+INSTITUTION_KEY_FILE = "institution.key"
 
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -257,7 +261,9 @@ class Settings(BaseSettings):
         number = int(raw.removeprefix("0x"), 16)
         if not 0 < number < _SECP256K1_N:
             raise ValueError("INSTITUTION_KEY is not a valid secp256k1 private key (0 or >= n)")
-        return SecretStr("0x" + raw.removeprefix("0x").lower())
+        key = "0x" + raw.removeprefix("0x").lower()
+        _refuse_published(key, "INSTITUTION_KEY")
+        return SecretStr(key)
 
     @field_validator("ipfs_api_url")
     @classmethod
@@ -301,12 +307,7 @@ class Settings(BaseSettings):
             if key is None:
                 raise ValueError(
                     "CHAINARB_INSTITUTION_KEY is required when CHAINARB_CHAIN_RPC_URL is set "
-                    "(the built-in development key only serves the embedded chain)"
-                )
-            if key.get_secret_value() == DEV_INSTITUTION_KEY:
-                raise ValueError(
-                    "the built-in development INSTITUTION_KEY is public and refused for an "
-                    f"external chain ({self.chain_rpc_url}); configure the institution's own key"
+                    "(a key is generated in the data dir only for the embedded chain)"
                 )
         if self.session_secret is not None and \
                 len(self.session_secret.get_secret_value()) < _MIN_SECRET_CHARS:
@@ -380,13 +381,19 @@ class Settings(BaseSettings):
         """The institution admins' checksummed addresses."""
         return frozenset(a for a in self.institution_admins.split(",") if a)
 
+    @property
+    def institution_key_path(self) -> Path:
+        """Where the embedded default keeps its generated institution key."""
+        return self.data_dir / INSTITUTION_KEY_FILE
+
     def institution_private_key(self) -> str:
-        """The key to sign with: the configured one, or the dev key on the embedded chain."""
+        """The key to sign with: the configured one, or (embedded chain only) the data dir's
+        own, generated on first use. Raises SettingsError when that file is unusable."""
         if self.institution_key is not None:
             return self.institution_key.get_secret_value()
-        if self.embedded_chain:
-            return DEV_INSTITUTION_KEY
-        raise SettingsError("CHAINARB_INSTITUTION_KEY is not set")  # unreachable: validated
+        if not self.embedded_chain:  # unreachable: the model validator requires a key
+            raise SettingsError("CHAINARB_INSTITUTION_KEY is not set")
+        return _generated_key(self.institution_key_path)
 
     def session_secret_bytes(self) -> bytes:
         """The session-token secret; creates ``<data_dir>/session.secret`` (0600) if unset."""
@@ -418,6 +425,78 @@ class Settings(BaseSettings):
                 yield name, _mask_url(value)
             else:
                 yield name, value
+
+
+def _refuse_published(key: str, name: str) -> None:
+    """Refuse a key whose private half is public: anyone could sign as the institution."""
+    from eth_account import Account
+
+    from evidence.published_keys import published_key_source
+
+    address = Account.from_key(key).address
+    source = published_key_source(address)
+    if source is not None:
+        raise ValueError(
+            f"{name} is a published key ({source}, address {address}): anyone can sign with "
+            "it. Use the institution's own key, or leave INSTITUTION_KEY empty on the "
+            "embedded chain to have one generated in the data dir"
+        )
+
+
+def _read_key_file(path: Path) -> str:
+    """The key in ``path`` after checking its mode (owner only) and its content."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError as exc:
+        raise SettingsError(f"cannot read the institution key file {path}: "
+                            f"{exc.strerror or exc}") from None
+    if mode & 0o077:
+        raise SettingsError(
+            f"the institution key file {path} has mode {mode:o}: others may read the key. "
+            f"Fix it with `chmod 600 {path}` (and check who could have read it)")
+    try:
+        raw = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not ASCII text"
+        raise SettingsError(f"cannot read the institution key file {path}: {reason}") from None
+    number = int(raw.removeprefix("0x"), 16) if _KEY_RE.match(raw) else 0
+    if not 0 < number < _SECP256K1_N:
+        # Never echo the content: it is (or was meant to be) a private key.
+        raise SettingsError(
+            f"the institution key file {path} is corrupt ({len(raw)} characters, expected a "
+            "0x-prefixed 64-digit hex secp256k1 key). Restore it from a backup: the "
+            "institution's past signatures and on-chain role belong to that key. Only on a "
+            "throw-away data dir, delete it to generate a new one")
+    key = "0x" + raw.removeprefix("0x").lower()
+    try:
+        _refuse_published(key, f"the institution key file {path}")
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+    return key
+
+
+def _generated_key(path: Path) -> str:
+    """The data dir's institution key, created on first use: a fresh random key written to a
+    temp file opened with O_EXCL and mode 0600 (never readable by others, not even briefly),
+    then linked into place so a concurrent starter reads the winner's key, never a half."""
+    if path.exists() or path.is_symlink():
+        return _read_key_file(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    from eth_account import Account
+
+    key = "0x" + bytes(Account.create().key).hex()
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}-{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(key + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        with contextlib.suppress(FileExistsError):  # another process won: read its key
+            os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return _read_key_file(path)
 
 
 def _mask_url(url: str) -> str:

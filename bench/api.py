@@ -68,9 +68,12 @@ def _app(data_dir: Path, port: int, clients: int, seed: str) -> Any:
 
     from backend.api.app import create_app
     from backend.services.chain import FakeEscrowPort, OrderInfo
-    from backend.settings import DEV_INSTITUTION_KEY, Settings
+    from backend.settings import Settings
 
-    institution = Account.from_key(DEV_INSTITUTION_KEY).address
+    db = os.environ.get("BENCH_API_DB")
+    settings = Settings(data_dir=data_dir, port=port, **({"database_url": db} if db else {}))
+    # The data dir's generated key: every worker process on it reads the same file.
+    institution = Account.from_key(settings.institution_private_key()).address
     fake = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
     for i in range(clients):
         fake.add_order(OrderInfo(order_id=i + 1, buyer=_key(seed, i, "buyer").address,
@@ -78,8 +81,6 @@ def _app(data_dir: Path, port: int, clients: int, seed: str) -> Any:
                                  token="0x" + "11" * 20, institution=institution,
                                  status="Paid", case_id="0x" + "00" * 32,
                                  guarantee=GUARANTEE))
-    db = os.environ.get("BENCH_API_DB")
-    settings = Settings(data_dir=data_dir, port=port, **({"database_url": db} if db else {}))
     return create_app(settings, port=fake, background=False)
 
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -82,28 +83,83 @@ def _blockstore(settings: Settings) -> Blockstore:
 
 
 def _chain(settings: Settings, key: str, sessions: sessionmaker[Session],
-           closers: list[Callable[[], None]]) -> tuple[EscrowPort, AnchoringWorker]:
-    """The escrow port and the anchoring worker (with the settings' RFC 3161 authority, so
-    each anchored root is stamped when it is anchored) on the configured chain."""
+           closers: list[Callable[[], None]]) -> tuple[EscrowPort, AnchoringWorker, int]:
+    """The escrow port, the anchoring worker (with the settings' RFC 3161 authority, so
+    each anchored root is stamped when it is anchored) and the escrow's objection window
+    (seconds) on the configured chain.
+
+    On the embedded chain the contracts are deployed once per data dir (``ensure_deployment``
+    with the development timeouts, docs/chain.md), whichever of ``serve`` and ``demo`` runs
+    first; against an external node they must be configured (``GatewayError`` otherwise).
+    """
     from eth_account import Account
 
     from backend.chain import EscrowContract, Transactor
-    from backend.gateway import check_deployment, load_deployment, open_chain
+    from backend.gateway import (
+        DeploymentMismatchError,
+        contracts_deployer,
+        ensure_deployment,
+        open_chain,
+    )
     from backend.services.chain import Web3EscrowPort
     from backend.worker import build_worker
 
     handle = open_chain(settings)
+    try:
+        deployment = ensure_deployment(handle, settings, contracts_deployer(key))
+        if not deployment.escrow or not deployment.anchor:
+            raise DeploymentMismatchError(
+                f"no escrow or anchor contract known for chain {handle.chain_id}: set "
+                "CHAINARB_ESCROW_ADDRESS and CHAINARB_ANCHOR_ADDRESS")
+        institution = Account.from_key(key).address
+        if handle.embedded and deployment.deployer and deployment.deployer != institution:
+            raise DeploymentMismatchError(_foreign_deployer(settings, deployment.deployer,
+                                                            institution))
+        escrow = EscrowContract(Transactor(handle.w3), deployment.escrow)
+        objection = escrow.timeouts().objection
+    except BaseException:
+        handle.close()
+        raise
     closers.append(handle.close)
-    deployment = load_deployment(settings)
-    if deployment is None or not deployment.escrow or not deployment.anchor:
-        raise ValueError(
-            f"no contracts deployed for chain {handle.chain_id}: run `chainarb demo` (embedded) "
-            "or set CHAINARB_ESCROW_ADDRESS and CHAINARB_ANCHOR_ADDRESS"
-        )
-    check_deployment(handle, deployment)
-    escrow = EscrowContract(Transactor(handle.w3), deployment.escrow)
     port = Web3EscrowPort(escrow, Account.from_key(key), flush=handle.flush)
-    return port, build_worker(settings, sessions, handle, deployment.anchor)
+    return port, build_worker(settings, sessions, handle, deployment.anchor), objection
+
+
+def _foreign_deployer(settings: Settings, deployer: str, institution: str) -> str:
+    """Why an embedded data dir's contracts do not belong to this institution key."""
+    from evidence.published_keys import published_key_source
+
+    source = published_key_source(deployer)
+    if source is not None:
+        return (f"the contracts in {settings.deployment_path} were deployed with {source} "
+                f"({deployer}), a published key that is no longer accepted; this data dir's "
+                "chain, escrow role and sealed evidence keys belong to it. Start a new "
+                "data dir (CHAINARB_DATA_DIR)")
+    return (f"the contracts in {settings.deployment_path} were deployed by {deployer}, but "
+            f"the institution key is {institution}: restore the data dir's institution.key "
+            "(or CHAINARB_INSTITUTION_KEY) that deployed them")
+
+
+def _fit_objection(rules: CaseRules, window_seconds: int) -> CaseRules:
+    """The rules with an objection window no longer than the escrow's.
+
+    The escrow's window binds (``objectToAward`` reverts after it, and anyone may then
+    ``executeAward``), so a longer window in the rules would promise parties a right the
+    chain no longer gives. On the embedded development chain the window is seconds long
+    (``DEV_OBJECTION_SECONDS``); an institution's own escrow normally fits its rules.
+    """
+    if rules.period("objection_days") <= timedelta(seconds=window_seconds):
+        return rules
+    if window_seconds < 86_400:
+        fitted = replace(rules, objection_seconds=window_seconds)
+    else:
+        fitted = replace(rules, objection_days=window_seconds // 86_400, objection_seconds=None)
+    # Expected on a development chain (seconds); a surprise on an institution's own escrow.
+    level = logging.INFO if window_seconds < 86_400 else logging.WARNING
+    log.log(level, "the escrow's objection window is %d s, shorter than the rules' %d s "
+            "(CHAINARB_OBJECTION_DAYS): new cases use the escrow's window", window_seconds,
+            int(rules.period("objection_days").total_seconds()))
+    return fitted
 
 
 def _timestamper(settings: Settings) -> Callable[[bytes], bytes] | None:
@@ -143,8 +199,10 @@ def create_app(
     closers: list[Callable[[], None]] = []
     key = settings.institution_private_key()
     anchoring: AnchoringWorker | None = None
+    rules = _rules(settings)
     if port is None:
-        port, anchoring = _chain(settings, key, sessions, closers)
+        port, anchoring, objection_window = _chain(settings, key, sessions, closers)
+        rules = _fit_objection(rules, objection_window)
     if anchor_sender is not None:  # injected (tests): same limits and authority
         anchoring = AnchoringWorker(sessions, anchor_sender,
                                     batch_limit=settings.anchor_batch_limit,
@@ -155,7 +213,7 @@ def create_app(
     service = CaseService(
         sessions, port=port, blockstore=blockstore, clock=clock,
         config=ServiceConfig(admins=admins, institution_key=key, base_url=base_url,
-                             smtp_enabled=bool(settings.smtp_host), rules=_rules(settings)),
+                             smtp_enabled=bool(settings.smtp_host), rules=rules),
     )
     sealed = seal_legacy_keys(sessions, service.keys, blockstore)  # pre-0003 rows
     if sealed.sealed or sealed.failed:

@@ -6,9 +6,12 @@ Public API: `open_chain(settings) -> ChainHandle`, `open_rpc(url)`, `ChainHandle
 """
 
 from backend.gateway.deployment import (
+    DEV_CHAIN_TIMEOUTS,
+    DEV_OBJECTION_SECONDS,
     Deployment,
     DeploymentMismatchError,
     check_deployment,
+    contracts_deployer,
     ensure_deployment,
     load_deployment,
     save_deployment,
@@ -25,6 +28,8 @@ from backend.gateway.embedded import (
 )
 
 __all__ = [
+    "DEV_CHAIN_TIMEOUTS",
+    "DEV_OBJECTION_SECONDS",
     "ChainHandle",
     "Deployment",
     "DeploymentMismatchError",
@@ -34,6 +39,7 @@ __all__ = [
     "TimeControlUnavailableError",
     "WrongChainError",
     "check_deployment",
+    "contracts_deployer",
     "ensure_deployment",
     "load_deployment",
     "open_chain",

@@ -21,19 +21,31 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from backend.chain.contracts import Timeouts
 from backend.gateway.embedded import ChainHandle, GatewayError
 from backend.settings import Settings
 
 __all__ = [
+    "DEV_CHAIN_TIMEOUTS",
+    "DEV_OBJECTION_SECONDS",
     "Deployment",
     "DeploymentMismatchError",
     "check_deployment",
+    "contracts_deployer",
     "ensure_deployment",
     "load_deployment",
     "save_deployment",
 ]
 
 FORMAT_VERSION = 1
+
+# The objection window of the escrow deployed on the embedded chain (or a dev node the demo
+# is pointed at). A development chain: the demo waits the window out in real time instead of
+# moving any clock, and the service's objection window follows it (create_app). Every other
+# timeout keeps its default (days). A hosting institution deploys its production escrow with
+# its own terms (docs/contracts.md, Timeouts).
+DEV_OBJECTION_SECONDS = 5
+DEV_CHAIN_TIMEOUTS = Timeouts(objection=DEV_OBJECTION_SECONDS)
 
 
 class DeploymentMismatchError(GatewayError):
@@ -112,6 +124,37 @@ def check_deployment(handle: ChainHandle, deployment: Deployment) -> None:
                 f"{handle.chain_id}: the chain was reset; delete the deployment file to "
                 "redeploy"
             )
+
+
+def contracts_deployer(institution_key: str) -> Callable[[ChainHandle], Deployment]:
+    """What ``ensure_deployment`` runs once per data dir on a development chain: the
+    EvidenceAnchor, the ArbitrationEscrow (``DEV_CHAIN_TIMEOUTS``: a short objection
+    window) with the institution granted ``INSTITUTION_ROLE``, and a 6-decimal test
+    stablecoin, all deployed by the institution key (which the embedded chain funds). No
+    published account signs anything: the deployer and escrow admin is the institution."""
+
+    def deploy(handle: ChainHandle) -> Deployment:
+        from eth_account import Account
+
+        from backend.chain.contracts import (
+            Transactor,
+            deploy_anchor,
+            deploy_escrow,
+            deploy_token,
+        )
+
+        institution = Account.from_key(institution_key)
+        tx = Transactor(handle.w3)
+        anchor = deploy_anchor(tx, institution)
+        escrow = deploy_escrow(tx, institution, timeouts=DEV_CHAIN_TIMEOUTS,
+                               institutions=[institution.address])
+        token = deploy_token(tx, institution, "TestStablecoin")
+        return Deployment(chain_id=handle.chain_id, anchor=anchor.address,
+                          escrow=escrow.address, token=token.address,
+                          block_number=int(handle.w3.eth.block_number),
+                          deployer=institution.address)
+
+    return deploy
 
 
 def ensure_deployment(

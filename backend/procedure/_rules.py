@@ -1,9 +1,11 @@
 """Case rules: how long each stage may last, and who may see which evidence when.
 
 Deadlines are whole days (DESIGN.md defaults: negotiation 10, facilitation 10, evidence 7,
-award 10 after the record closes, objection 10). ``appointment_days`` and
-``max_reappointments`` are our additions (docs/procedure.md): without them an institution
-that never appoints would stall a case, and DESIGN.md says missed deadlines never stall.
+award 10 after the record closes, objection 10); only the objection window may instead be
+seconds (``objection_seconds``), to match an escrow deployed with such a window.
+``appointment_days`` and ``max_reappointments`` are our additions (docs/procedure.md):
+without them an institution that never appoints would stall a case, and DESIGN.md says
+missed deadlines never stall.
 
 Disclosure (docs/procedure.md §Disclosure) is a pure function of the case, the item and
 the viewer, so the API's access control and the tests read the same rule.
@@ -45,6 +47,10 @@ class CaseRules:
     # above 0 needs an escrow that can.
     max_reappointments: int = 0
     max_evidence_items: int = 200  # ours: bounds the record (STYLE §4)
+    # ours: an objection window shorter than a day, replacing objection_days. Only for an
+    # escrow whose own (binding: objectToAward reverts after it) window is that short, as on
+    # the embedded development chain, where the demo waits it out in real time.
+    objection_seconds: int | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -62,13 +68,21 @@ class CaseRules:
             raise InvalidCommand(
                 f"max_reappointments: expected 0..5, found {self.max_reappointments!r}"
             )
+        if self.objection_seconds is not None and (
+                type(self.objection_seconds) is not int
+                or not 1 <= self.objection_seconds < 86_400):
+            raise InvalidCommand(f"objection_seconds: expected None or 1..86399 (under a day; "
+                                 f"else objection_days), found {self.objection_seconds!r}")
         if type(self.max_evidence_items) is not int or not 1 <= self.max_evidence_items <= 10_000:
             raise InvalidCommand(
                 f"max_evidence_items: expected 1..10000, found {self.max_evidence_items!r}"
             )
 
     def period(self, field_name: str) -> timedelta:
-        """The length of the period named by a ``*_days`` field."""
+        """The length of the period named by a ``*_days`` field (``objection_seconds``, when
+        set, is the objection window)."""
+        if field_name == "objection_days" and self.objection_seconds is not None:
+            return timedelta(seconds=self.objection_seconds)
         return timedelta(days=getattr(self, field_name))
 
     def escrow_conflicts(

@@ -511,13 +511,18 @@ def require_exported(session: Session, case_id: str, court: str, package_hash: s
 
 def rules_document(rules: p.CaseRules) -> dict[str, Any]:
     """The rules as the package states them; an order fixes SHA-256 of their canonical JSON
-    (``rulesHash`` at ``openOrder``), which the verifier compares."""
-    return {"name": "chainarb ODR rules", "version": "1",
-            "negotiationDays": rules.negotiation_days,
-            "facilitationDays": rules.facilitation_days,
-            "evidenceDays": rules.evidence_days, "awardDays": rules.award_days,
-            "objectionDays": rules.objection_days, "appointmentDays": rules.appointment_days,
-            "disclosure": "docs/procedure.md, Disclosure (procedure.can_see)"}
+    (``rulesHash`` at ``openOrder``), which the verifier compares. ``objectionSeconds``
+    appears only when set (it then replaces ``objectionDays``)."""
+    doc: dict[str, Any] = {
+        "name": "chainarb ODR rules", "version": "1",
+        "negotiationDays": rules.negotiation_days,
+        "facilitationDays": rules.facilitation_days,
+        "evidenceDays": rules.evidence_days, "awardDays": rules.award_days,
+        "objectionDays": rules.objection_days, "appointmentDays": rules.appointment_days,
+        "disclosure": "docs/procedure.md, Disclosure (procedure.can_see)"}
+    if rules.objection_seconds is not None:
+        doc["objectionSeconds"] = rules.objection_seconds
+    return doc
 
 
 def rules_hash(rules: p.CaseRules) -> bytes:

@@ -23,6 +23,7 @@ Theory of operation:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import tempfile
 from collections.abc import Callable, Sequence
@@ -54,6 +55,7 @@ from evidence.judicial._zip import DEFAULT_LIMITS, Limits, extract_zip
 from evidence.judicial.errors import ArchiveBomb, MissingPackageFile, UnsafeArchive
 from evidence.judicial.provenance import SignedProvenanceEntry, check_log
 from evidence.merkle import LEAF_ENCODING, leaf_hash, process_proof, record_leaf
+from evidence.published_keys import published_key_source
 from evidence.records import (
     ZERO_HASH,
     Award,
@@ -101,6 +103,11 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
         "attestation",
         "Institution's signature over SHA256SUMS; certificate shows its digest",
         "机构对材料包的签名；证书载明摘要",
+    ),
+    (
+        "institution_key",
+        "Institution key is not a published test key",
+        "机构密钥不是公开的测试密钥",
     ),
 )
 LABELS = {name: (en, zh) for name, en, zh in CHECKS}
@@ -1200,6 +1207,37 @@ def _check_attestation(p: _Package) -> str:
     return f"package digest {digest.hex()} signed by the institution {institution}"
 
 
+def _check_institution_key(p: _Package) -> str:
+    """A key whose private half is public (anvil's default accounts, chainarb's former
+    development key) lets anyone sign appointments, provenance and this attestation in the
+    institution's name: its signatures prove nothing about who acted. The institution is the
+    order's (on-chain) and the attestation's recovered signer, never the manifest's claim."""
+    named: set[str] = set()
+    with contextlib.suppress(_CheckSkippedError):  # no chain: the attestation signer alone
+        named.add(p.order.institution)
+    try:  # missing or unreadable: the attestation check reports it
+        data = p.json(fmt.ATTESTATION)
+    except (_CheckFailedError, MissingPackageFile, OSError):
+        data = None
+    typed = data.get("typedData") if isinstance(data, dict) else None
+    if isinstance(typed, dict):
+        with contextlib.suppress(EvidenceError, ValueError, TypeError, KeyError):
+            named.add(recover_signer(attestation_digest(typed), data.get("signature", "")))
+    if not named:
+        raise _CheckFailedError(
+            f"no institution to check: no order on the chain and no readable {fmt.ATTESTATION}")
+    for address in sorted(named):
+        source = published_key_source(address)
+        if source is not None:
+            raise _CheckFailedError(
+                f"the institution {address} signs with a published key ({source}): anyone can "
+                "sign in its name, so its appointments, provenance log and attestation prove "
+                f"nothing / 机构 {address} 使用私钥已公开的密钥签名（{source}），任何人都可"
+                "冒名签署，其指定、来源记录与材料包签名均无证明力"
+            )
+    return f"institution {', '.join(sorted(named))}: not a published test key"
+
+
 _RUNNERS: dict[str, Callable[[_Package], _Result]] = {
     "files": _check_files,
     "manifest": _check_manifest,
@@ -1214,6 +1252,7 @@ _RUNNERS: dict[str, Callable[[_Package], _Result]] = {
     "car_blocks": _check_car,
     "award_payout": _check_award_payout,
     "attestation": _check_attestation,
+    "institution_key": _check_institution_key,
 }
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from backend.settings import (
-    DEV_INSTITUTION_KEY,
     EMBEDDED_CHAIN_ID,
     Settings,
     SettingsError,
@@ -32,7 +31,8 @@ def test_defaults_are_the_embedded_setup(tmp_path: Path) -> None:
     s = Settings()
     assert s.embedded_chain and s.expected_chain_id == EMBEDDED_CHAIN_ID
     assert s.database == f"sqlite:///{tmp_path / '.chainarb' / 'chainarb.sqlite3'}"
-    assert s.institution_private_key() == DEV_INSTITUTION_KEY
+    assert s.institution_key is None and s.institution_key_path == Path(".chainarb") / \
+        "institution.key"  # generated on first use (tests/backend/test_institution_key.py)
     assert s.anchor_interval_seconds == 30
     assert s.default_rule_days == {"negotiation": 10, "facilitation": 10, "evidence": 7,
                                    "award": 10, "objection": 10}
@@ -73,8 +73,8 @@ def test_secrets_never_appear_in_repr_or_errors() -> None:
 def test_external_chain_needs_its_own_key() -> None:
     with pytest.raises(SettingsError, match="INSTITUTION_KEY is required"):
         load_settings(chain_rpc_url=RPC)
-    with pytest.raises(SettingsError, match="development INSTITUTION_KEY is public"):
-        load_settings(chain_rpc_url=RPC, institution_key=DEV_INSTITUTION_KEY)
+    with pytest.raises(SettingsError, match="published key"):
+        load_settings(chain_rpc_url=RPC, institution_key="0x" + "00" * 31 + "01")
 
 
 @pytest.mark.parametrize(

@@ -138,16 +138,20 @@ def make_case(
     *,
     objection: bool = False,
     settlement: bool = False,
+    institution: LocalAccount | None = None,
 ) -> Case:
     """Run the case on `w3` (default: a fresh in-process EVM) and build its package.
 
     With `objection`, the seller objects to the award, the institution appoints a panel
     and two of the three panelists sign the final (round 1) award, which the escrow pays.
     With `settlement`, buyer and seller sign a Settlement that the escrow executes instead.
+    The institution's key is fresh (``Account.create()``) unless `institution` is given: a
+    key derivable from this source would be a published key (check ``institution_key``).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     w3 = w3 if w3 is not None else in_process_web3()
     accts = dev_accounts(10, seed="judicial")
+    accts[1] = institution if institution is not None else Account.create()
     actors = Actors(*accts[:7], panel=(accts[7], accts[8], accts[9]))
     fund(w3, [a.address for a in accts], 100 * ETHER)
     tx = Transactor(w3)

@@ -88,13 +88,14 @@ def test_package_verifies_every_check(case: Case) -> None:
         "car_blocks",
         "award_payout",
         "attestation",
+        "institution_key",
     ]
     assert report.ok, [(c.name, c.reason, c.details) for c in report.checks if not c.passed]
     assert report.chain_id == case.w3.eth.chain_id
     digest = hashlib.sha256(entries(case.package)[fmt.CHECKSUMS]).hexdigest()
     assert report.package_digest == digest
     as_json = report.to_json_obj()
-    assert as_json["ok"] is True and len(as_json["checks"]) == 14
+    assert as_json["ok"] is True and len(as_json["checks"]) == 15
     assert all(c["label"]["zh"] for c in as_json["checks"])
 
 
@@ -421,6 +422,33 @@ def test_unattested_package(case: Case, tmp_path: Path) -> None:
 
     failed, _reasons = verify(case, repack(case, tmp_path / "p.zip", drop))
     assert failed == {"attestation"}
+
+
+ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
+
+
+def test_a_package_signed_with_a_published_key_fails_naming_why(local_tsa, tmp_path: Path
+                                                                ) -> None:
+    """anvil's default account 0: anyone can sign appointments and the attestation with it."""
+    from judicial_world import make_case
+
+    Account.enable_unaudited_hdwallet_features()
+    published = Account.from_mnemonic(ANVIL_MNEMONIC, account_path="m/44'/60'/0'/0/0")
+    bad = make_case(tmp_path / "published", local_tsa, institution=published)
+    report = verify_package(bad.package, chain=bad.w3)
+    assert {c.name for c in report.checks if not c.passed} == {"institution_key"}
+    reason = report.check("institution_key").reason
+    assert published.address in reason and "anvil/Hardhat default account 0" in reason
+    assert "anyone can sign in its name" in reason and "任何人都可冒名签署" in reason
+    assert not report.ok
+
+
+def test_the_institution_key_check_passes_for_a_generated_key(case: Case) -> None:
+    report = verify_package(case.package, chain=case.w3)
+    check = report.check("institution_key")
+    assert check.passed, check.reason
+    assert check.reason == (f"institution {case.actors.institution.address}: not a published "
+                            "test key")
 
 
 def test_without_a_chain_the_onchain_checks_do_not_pass(case: Case, monkeypatch) -> None:

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from backend.api.app import create_app
 from backend.services.chain import FakeEscrowPort, OrderInfo
 from backend.services.steps import payload_hash
-from backend.settings import DEV_INSTITUTION_KEY, Settings
+from backend.settings import Settings
 from evidence.ipfs import MemoryBlockstore
 from evidence.records import (
     Award,
@@ -35,6 +35,7 @@ from evidence.records import (
     SettlementOffer,
     SignedRecord,
 )
+from tests.keys import INSTITUTION_KEY
 
 CHAIN_ID = 31_337
 ESCROW = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -248,7 +249,7 @@ NAMES = ("buyer", "seller", "admin", "mediator", "arbitrator", "panel1", "panel2
 def make_world(db_url: str, tmp_path: Path, *, smtp_port: int | None = None,
                **settings: Any) -> World:
     clock = Clock()
-    institution = Account.from_key(DEV_INSTITUTION_KEY).address
+    institution = Account.from_key(INSTITUTION_KEY).address
     port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
     keys = {n: _key(n) for n in NAMES}
     port.add_order(OrderInfo(order_id=ORDER_ID, buyer=keys["buyer"].address,
@@ -256,7 +257,8 @@ def make_world(db_url: str, tmp_path: Path, *, smtp_port: int | None = None,
                              token="0x" + "11" * 20, institution=institution, status="Paid",
                              case_id="0x" + "00" * 32, guarantee=GUARANTEE))
     env: dict[str, Any] = {"data_dir": tmp_path / "data", "database_url": db_url,
-                           "institution_admins": keys["admin"].address, **settings}
+                           "institution_admins": keys["admin"].address,
+                           "institution_key": INSTITUTION_KEY, **settings}
     if smtp_port is not None:
         env |= {"smtp_host": "127.0.0.1", "smtp_port": smtp_port}
     settings = Settings(**env)

@@ -31,10 +31,11 @@ from backend.chain import (
 from backend.chain.devchain import ETHER, advance_time, chain_time, dev_accounts, fund
 from backend.db import AnchorBatch, AnchorStatus, Leaf, upgrade_to_head
 from backend.services.chain import Web3EscrowPort
-from backend.settings import DEV_INSTITUTION_KEY, Settings
+from backend.settings import Settings
 from backend.worker.chain_sender import Web3AnchorSender
 from evidence.ipfs import MemoryBlockstore
 from evidence.records import Award, SignedRecord
+from tests.keys import INSTITUTION_KEY
 
 pytestmark = pytest.mark.anvil
 
@@ -43,7 +44,7 @@ pytestmark = pytest.mark.anvil
 def test_case_on_anvil_executes_the_award_and_anchors_every_step(
         anvil_w3: Web3, tmp_path: Path, backend: str, make_pg_database: object) -> None:
     w3 = anvil_w3
-    institution = Account.from_key(DEV_INSTITUTION_KEY)
+    institution = Account.from_key(INSTITUTION_KEY)
     deployer, buyer, seller, admin, mediator, arbitrator, stranger = dev_accounts(
         7, seed="api-chain")
     fund(w3, [a.address for a in (deployer, buyer, seller, admin, mediator, arbitrator,
@@ -63,9 +64,10 @@ def test_case_on_anvil_executes_the_award_and_anchors_every_step(
     clock = Clock(datetime.fromtimestamp(now, UTC))
     port = Web3EscrowPort(escrow, institution)
     app = create_app(Settings(data_dir=tmp_path / "data", database_url=url,
-                              institution_admins=admin.address), clock=clock,
+                              institution_admins=admin.address,
+                              institution_key=INSTITUTION_KEY), clock=clock,
                      port=port, blockstore=MemoryBlockstore(),
-                     anchor_sender=Web3AnchorSender(w3, anchor.address, DEV_INSTITUTION_KEY),
+                     anchor_sender=Web3AnchorSender(w3, anchor.address, INSTITUTION_KEY),
                      background=False)
     with TestClient(app) as client:
         world = World(client=client, clock=clock, port=None,  # type: ignore[arg-type]
@@ -146,7 +148,7 @@ def test_settlement_through_the_api_executes_on_the_escrow(
     """Both parties' Settlement signatures, carried by their offer and acceptance through
     the API, are what the escrow checks before it pays out."""
     w3 = anvil_w3
-    institution = Account.from_key(DEV_INSTITUTION_KEY)
+    institution = Account.from_key(INSTITUTION_KEY)
     deployer, buyer, seller, admin = dev_accounts(4, seed="api-settle")
     fund(w3, [a.address for a in (deployer, buyer, seller, admin, institution)], 100 * ETHER)
     tx = Transactor(w3)
@@ -160,7 +162,8 @@ def test_settlement_through_the_api_executes_on_the_escrow(
     clock = Clock(datetime.fromtimestamp(now, UTC))
     port = Web3EscrowPort(escrow, institution)
     app = create_app(Settings(data_dir=tmp_path / "data", database_url=url,
-                              institution_admins=admin.address), clock=clock,
+                              institution_admins=admin.address,
+                              institution_key=INSTITUTION_KEY), clock=clock,
                      port=port, blockstore=MemoryBlockstore(),
                      background=False)
     with TestClient(app) as client:

@@ -77,3 +77,88 @@ def test_chainarb_serve_from_environment(anvil_node: AnvilNode, anvil_w3: Web3,
         proc.terminate()
         out = proc.communicate(timeout=30)[0].decode()
     assert institution.key.hex().removeprefix("0x") not in out  # the key is never logged
+
+
+def test_serve_on_an_empty_data_dir_deploys_once_and_starts(tmp_path: Path) -> None:
+    """The embedded default: `chainarb serve` alone (no demo before it) generates the
+    institution key, deploys the contracts once and answers; a restart reuses both."""
+    from backend.chain import EscrowContract
+    from backend.gateway import DEV_OBJECTION_SECONDS, load_deployment, open_chain
+    from backend.settings import Settings
+    from tests.backend.serve_process import free_port, running_serve, serve_env
+
+    data_dir = tmp_path / "data"
+    with running_serve(serve_env(data_dir, free_port()), tmp_path) as served:
+        first = served.health
+    key_file = data_dir / "institution.key"
+    key = key_file.read_text().strip()
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    institution = Account.from_key(key).address
+    deployment = load_deployment(Settings(data_dir=data_dir))
+    assert deployment is not None and deployment.deployer == institution
+    assert first == {"ok": True, "chainId": 31_415_926, "escrow": deployment.escrow,
+                     "institution": institution}
+    assert key.removeprefix("0x") not in served.output[0]  # never logged
+    with running_serve(serve_env(data_dir, free_port()), tmp_path) as again:
+        assert again.health == first  # deployed once, same key
+    with open_chain(Settings(data_dir=data_dir)) as handle:
+        escrow = EscrowContract(Transactor(handle.w3), deployment.escrow)
+        assert escrow.timeouts().objection == DEV_OBJECTION_SECONDS
+        assert escrow.is_institution(institution)
+
+
+def _serve_fails(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    from tests.backend.serve_process import CHAINARB
+
+    return subprocess.run([CHAINARB, "serve"], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_serve_without_contracts_on_an_external_node_says_what_to_set(
+        anvil_node: AnvilNode, tmp_path: Path) -> None:
+    from tests.backend.serve_process import free_port, serve_env
+
+    key = "0x" + bytes(Account.create().key).hex()
+    env = serve_env(tmp_path / "data", free_port(), CHAINARB_CHAIN_RPC_URL=anvil_node.url,
+                    CHAINARB_CHAIN_ID="31337", CHAINARB_INSTITUTION_KEY=key)
+    done = _serve_fails(env, tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "no contracts known for chain 31337" in done.stderr
+    assert "CHAINARB_ESCROW_ADDRESS" in done.stderr and "Traceback" not in done.stderr
+    assert key[2:] not in done.stdout + done.stderr
+
+
+def test_serve_refuses_a_key_file_others_can_read(tmp_path: Path) -> None:
+    from tests.backend.serve_process import free_port, serve_env
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    key = "0x" + bytes(Account.create().key).hex()
+    (data_dir / "institution.key").write_text(key)
+    (data_dir / "institution.key").chmod(0o644)
+    done = _serve_fails(serve_env(data_dir, free_port()), tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "mode 644" in done.stderr and "chmod 600" in done.stderr
+    assert "Traceback" not in done.stderr and key[2:] not in done.stdout + done.stderr
+
+
+def test_serve_refuses_a_data_dir_set_up_with_the_former_published_key(
+        tmp_path: Path) -> None:
+    """An embedded data dir from before generated keys: its contracts belong to the former
+    published development key. serve says so instead of acting with another key."""
+    from backend.gateway import contracts_deployer, open_chain, save_deployment
+    from backend.settings import Settings
+    from tests.backend.serve_process import free_port, serve_env
+
+    former = "0x6e67d04874b925001eb674ed8c6b4766d37db541ead4661a78d6e8aee0dbdd03"
+    data_dir = tmp_path / "data"
+    settings = Settings(data_dir=data_dir)
+    with open_chain(settings) as handle:
+        handle.w3.provider.make_request(  # type: ignore[arg-type]
+            "anvil_setBalance", [Account.from_key(former).address, hex(10 * ETHER)])
+        save_deployment(settings.deployment_path, contracts_deployer(former)(handle))
+        handle.flush()
+    done = _serve_fails(serve_env(data_dir, free_port()), tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "former built-in development institution key" in done.stderr
+    assert "no longer accepted" in done.stderr and "Traceback" not in done.stderr

@@ -13,11 +13,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from backend.chain import TokenContract, Transactor, decode_logs
@@ -147,3 +149,103 @@ def test_contract_level_demo_still_runs(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "AWARD_EXECUTED" in done.stdout
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_serve_on_the_demo_data_dir_answers_every_demo_case(
+        runs: tuple[Path, list[dict[str, Any]], str], tmp_path: Path) -> None:
+    """The installation the demo leaves is usable: `chainarb serve` on the real clock reads
+    and ticks every demo case (a demo that moved the clocks made each one a 500)."""
+    from eth_account import Account
+
+    from tests.backend.serve_process import free_port, running_serve, serve_env
+
+    data_dir, results, _ = runs
+    staff = Account.create()
+    env = serve_env(data_dir, free_port(), CHAINARB_INSTITUTION_ADMINS=staff.address)
+    with running_serve(env, tmp_path) as served:
+        assert served.health["escrow"] == results[0]["escrow"]
+        assert served.health["chainId"] == results[0]["chain_id"]
+        auth = served.sign_in(staff)
+        listed = httpx.get(f"{served.base}/cases", headers=auth)
+        assert listed.status_code == 200
+        assert {c["caseId"]: c["stage"] for c in listed.json()} == {
+            r["case"]: "judicially_confirmed" for r in results}
+        for result in results:
+            view = httpx.get(f"{served.base}/cases/{result['case']}", headers=auth)
+            assert view.status_code == 200, view.text
+            assert view.json()["stage"] == "judicially_confirmed"
+            timeline = httpx.get(f"{served.base}/cases/{result['case']}/timeline",
+                                 headers=auth)
+            assert timeline.status_code == 200, timeline.text
+            steps = [i for i in timeline.json() if i["type"] == "step"]
+            assert len(steps) == result["steps"]
+        tick = httpx.post(f"{served.base}/admin/tick", headers=auth)
+        assert tick.status_code == 200, tick.text
+        assert tick.json()["advanced"] == [] and tick.json()["chain_errors"] == []
+    out = served.output[0]
+    assert "invalid_clock" not in out and "Traceback" not in out and " 500 " not in out
+
+
+def test_timestamp_tokens_are_dated_with_the_blocks_they_stamp(
+        runs: tuple[Path, list[dict[str, Any]], str]) -> None:
+    """No clock is moved, so each RFC 3161 genTime follows its anchoring block's time by
+    seconds (a demo that moved the chain 10 days ahead had tokens 10 days before)."""
+    from evidence.timestamp import parse_response
+
+    _data_dir, (result, _), _ = runs
+    with zipfile.ZipFile(result["package"]) as z:
+        anchors = json.loads(z.read("proofs/anchors.json"))["anchors"]
+        assert len(anchors) >= 19
+        for anchor in anchors:
+            token = parse_response(z.read(anchor["timestamp"]))
+            lag = token.gen_time.timestamp() - int(anchor["blockTime"])
+            assert -2 <= lag <= 120, (anchor["blockNumber"], anchor["blockTime"],
+                                      token.gen_time.isoformat())
+
+
+def test_the_demo_moves_no_clock_and_waits_the_objection_window(
+        runs: tuple[Path, list[dict[str, Any]], str]) -> None:
+    from backend.gateway import DEV_OBJECTION_SECONDS
+
+    data_dir, _results, out = runs
+    assert f"the {DEV_OBJECTION_SECONDS}-second objection window" in out
+    assert "advance-time" not in out
+    settings = Settings(data_dir=data_dir)
+    with open_chain(settings) as handle:
+        dep = load_deployment(settings)
+        assert dep is not None and dep.escrow
+        window = EscrowContract(Transactor(handle.w3), dep.escrow).timeouts().objection
+        latest = int(handle.w3.eth.get_block("latest")["timestamp"])
+    assert window == DEV_OBJECTION_SECONDS
+    assert abs(latest - time.time()) < 120  # the chain's clock is the real one
+    assert not (data_dir / "chain" / "time.json").exists()  # no offset was ever saved
+
+
+def test_a_data_dir_the_demo_cannot_finish_in_real_time_is_refused(tmp_path: Path) -> None:
+    """A data dir whose escrow has a window of days (as the clock-moving demo deployed) is
+    refused before any case is opened, saying what to do."""
+    from eth_account import Account
+
+    from backend.chain import Timeouts, deploy_anchor, deploy_escrow, deploy_token
+    from backend.gateway import Deployment, ensure_deployment
+
+    data_dir = tmp_path / "data"
+    settings = Settings(data_dir=data_dir)
+
+    def days_long(handle: Any) -> Deployment:
+        institution = Account.from_key(settings.institution_private_key())
+        tx = Transactor(handle.w3)
+        escrow = deploy_escrow(tx, institution, timeouts=Timeouts(),
+                               institutions=[institution.address])
+        return Deployment(chain_id=handle.chain_id, anchor=deploy_anchor(tx, institution).address,
+                          escrow=escrow.address, token=deploy_token(tx, institution).address,
+                          deployer=institution.address)
+
+    with open_chain(settings) as handle:
+        ensure_deployment(handle, settings, days_long)
+    done = subprocess.run([CHAINARB, "demo"], env=_env(data_dir), capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "objection window of 864000 s" in done.stderr
+    assert "point CHAINARB_DATA_DIR at a new directory" in done.stderr
+    assert "Traceback" not in done.stderr

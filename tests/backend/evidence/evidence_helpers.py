@@ -28,10 +28,11 @@ from fastapi.testclient import TestClient
 from backend.api.app import create_app
 from backend.services.chain import FakeEscrowPort, OrderInfo
 from backend.services.evidence import EvidenceService
-from backend.settings import DEV_INSTITUTION_KEY, Settings
+from backend.settings import Settings
 from evidence.commitment import commitment_of
 from evidence.ipfs import LocalBlockstore
 from evidence.records import SignedRecord
+from tests.keys import INSTITUTION_KEY
 
 AMOUNT = 1_000_000_000
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + b"0" * 2000 + b"\n%%EOF\n"
@@ -40,7 +41,7 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + b"\x00" * 300
 
 def make_evidence_world(db_url: str, tmp_path: Path) -> World:
     clock = Clock()
-    institution = Account.from_key(DEV_INSTITUTION_KEY).address
+    institution = Account.from_key(INSTITUTION_KEY).address
     port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
     keys = {n: _key(n) for n in NAMES}
     for order_id in (ORDER_ID, ORDER_ID + 1):
@@ -49,7 +50,8 @@ def make_evidence_world(db_url: str, tmp_path: Path) -> World:
                                  token="0x" + "11" * 20, institution=institution,
                                  status="Paid", case_id="0x" + "00" * 32, guarantee=GUARANTEE))
     settings = Settings(data_dir=tmp_path / "data", database_url=db_url,
-                        institution_admins=keys["admin"].address)
+                        institution_admins=keys["admin"].address,
+                        institution_key=INSTITUTION_KEY)
     blockstore = LocalBlockstore(tmp_path / "blocks", fsync=False)
     app = create_app(settings, clock=clock, port=port, blockstore=blockstore,  # type: ignore[arg-type]
                      background=False)

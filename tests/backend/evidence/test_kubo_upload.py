@@ -31,8 +31,9 @@ from fastapi.testclient import TestClient
 
 from backend.api.app import create_app
 from backend.services.chain import FakeEscrowPort, OrderInfo
-from backend.settings import DEV_INSTITUTION_KEY, Settings
+from backend.settings import Settings
 from evidence.ipfs import KuboBlockstore
+from tests.keys import INSTITUTION_KEY
 
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.node
@@ -71,7 +72,7 @@ def kubo_world(tmp_path: Path, kubo_url: str) -> Iterator[World]:
 
     url = f"sqlite:///{tmp_path / 'kubo.sqlite3'}"
     upgrade_to_head(url)
-    institution = Account.from_key(DEV_INSTITUTION_KEY).address
+    institution = Account.from_key(INSTITUTION_KEY).address
     port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
     keys = {n: _key(n) for n in NAMES}
     port.add_order(OrderInfo(order_id=ORDER_ID, buyer=keys["buyer"].address,
@@ -79,7 +80,8 @@ def kubo_world(tmp_path: Path, kubo_url: str) -> Iterator[World]:
                              token="0x" + "11" * 20, institution=institution, status="Paid",
                              case_id="0x" + "00" * 32, guarantee=GUARANTEE))
     settings = Settings(data_dir=tmp_path / "data", database_url=url, ipfs_api_url=kubo_url,
-                        institution_admins=keys["admin"].address)
+                        institution_admins=keys["admin"].address,
+                        institution_key=INSTITUTION_KEY)
     clock = Clock()
     app = create_app(settings, clock=clock, port=port,
                      background=False)

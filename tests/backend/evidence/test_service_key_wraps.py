@@ -11,9 +11,9 @@ from types import SimpleNamespace
 import pytest
 
 from backend.services.evidence import EvidenceService
-from backend.settings import DEV_INSTITUTION_KEY
 from evidence.encryption import encrypt_stream, generate_data_key
 from evidence.errors import EvidenceError
+from tests.keys import INSTITUTION_KEY
 
 
 def _service(key: str) -> EvidenceService:
@@ -28,7 +28,7 @@ def _container(data_key: bytes) -> object:
 
 
 def test_wrap_unwrap_round_trip_and_refusals() -> None:
-    svc = _service(DEV_INSTITUTION_KEY)
+    svc = _service(INSTITUTION_KEY)
     data_key = generate_data_key()
     wrapped = svc.wrap(data_key, _container(data_key))
     assert data_key.hex() not in wrapped  # the key is not stored in the clear

@@ -27,9 +27,10 @@ from backend.db import Leaf
 from backend.procedure import DEFAULT_RULES
 from backend.services.chain import Web3EscrowPort
 from backend.services.package import rules_hash
-from backend.settings import DEV_INSTITUTION_KEY, Settings
+from backend.settings import Settings
 from backend.worker.chain_sender import Web3AnchorSender
 from evidence.ipfs import LocalBlockstore
+from tests.keys import INSTITUTION_KEY
 
 ETHER = 10**18
 
@@ -79,7 +80,7 @@ class ChainWorld:
 def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA) -> ChainWorld:
     w3 = in_process_web3()
     keys = {n: _key(n) for n in NAMES}
-    institution = Account.from_key(DEV_INSTITUTION_KEY)
+    institution = Account.from_key(INSTITUTION_KEY)
     fund(w3, [k.address for k in keys.values()] + [institution.address], 100 * ETHER)
     tx = Transactor(w3)
     deployer = keys["admin"]
@@ -95,10 +96,11 @@ def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA) -> ChainWorld:
     escrow.deposit_guarantee(keys["seller"], "0x" + "00" * 20, GUARANTEE)
 
     port = _Port(escrow, institution)
-    sender = Web3AnchorSender(w3, anchor, DEV_INSTITUTION_KEY)
+    sender = Web3AnchorSender(w3, anchor, INSTITUTION_KEY)
     settings = Settings(data_dir=tmp_path / "data", database_url=db_url, tsa_url=tsa.url,
                         institution_admins=keys["admin"].address,
-                        tsa_cert_file=tsa.tsa_pem, confirmations=1)
+                        tsa_cert_file=tsa.tsa_pem, confirmations=1,
+                        institution_key=INSTITUTION_KEY)
     clock = Clock()
     blockstore = LocalBlockstore(tmp_path / "blocks", fsync=False)
     app = create_app(settings, clock=clock, port=port, blockstore=blockstore,  # type: ignore[arg-type]

@@ -201,3 +201,29 @@ def test_default_rules_fit_the_escrows_default_timeouts() -> None:
 def test_rules_that_the_escrow_would_overtake_are_reported(rules, fragment) -> None:
     problems = rules.escrow_conflicts(**ESCROW_DEFAULTS)
     assert any(fragment in text for text in problems), problems
+
+
+def test_an_objection_window_in_seconds_for_a_development_escrow() -> None:
+    """``objection_seconds`` replaces objection_days (the embedded chain's 5 s escrow)."""
+    rules = p.CaseRules(objection_seconds=5)
+    case = to_awarded(rules=rules)
+    assert case.deadline == case.stage_entered_at + 5 * SECOND
+    assert p.advance(case, case.deadline - SECOND)[0].stage is S.AWARDED
+    assert p.advance(case, case.deadline)[0].stage is S.FINAL
+    assert rules.escrow_conflicts(**{**ESCROW_DEFAULTS, "objection": timedelta(seconds=5)}) == ()
+    assert p.CaseRules(objection_seconds=6).escrow_conflicts(
+        **{**ESCROW_DEFAULTS, "objection": timedelta(seconds=5)})
+    restored = p.case_from_dict(p.case_to_dict(case))
+    assert restored.rules.objection_seconds == 5 and restored == case
+
+
+@pytest.mark.parametrize("bad", [0, -1, 86_400, 1.5, True, "5"])
+def test_objection_seconds_must_be_under_a_day(bad) -> None:
+    with pytest.raises(p.InvalidCommand, match="objection_seconds"):
+        p.CaseRules(objection_seconds=bad)
+
+
+def test_rules_stored_before_objection_seconds_still_load() -> None:
+    doc = p.case_to_dict(to_awarded())
+    del doc["case"]["rules"]["objection_seconds"]
+    assert p.case_from_dict(doc).rules.objection_seconds is None

@@ -5,10 +5,11 @@ through the HTTP API by clients holding their own keys (``backend.demo.Client``)
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,11 @@ from sqlmodel import col, select
 
 from backend.api.app import create_app
 from backend.db.models import AnchorBatch, AnchorStatus, Leaf
-from backend.demo import Client, DemoClock, _free_port, _serve, _upload, make_photo_jpeg
+from backend.demo import Client, _free_port, _serve, _upload, make_photo_jpeg
 from backend.services.chain import FakeEscrowPort, OrderInfo
-from backend.settings import DEV_INSTITUTION_KEY, Settings
+from backend.settings import Settings
 from evidence.ipfs import MemoryBlockstore
+from tests.keys import INSTITUTION_KEY
 
 CHAIN_ID = 31_415_926
 ESCROW = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -31,6 +33,26 @@ AMOUNT = 480_000_000
 GUARANTEE = 200_000_000
 ROOT = "0x" + "ab" * 32
 TX = "0x" + "cd" * 32
+
+
+class MovableClock:
+    """The service's injected clock in these tests: the real time plus an offset the tests
+    move forward (deadlines of days pass at once; the demo itself moves no clock)."""
+
+    def __init__(self) -> None:
+        self._offset = timedelta(0)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return datetime.now(UTC) + self._offset
+
+    def advance(self, seconds: float) -> datetime:
+        if seconds < 0:
+            raise ValueError(f"time only moves forward: expected seconds >= 0, found {seconds}")
+        with self._lock:
+            self._offset += timedelta(seconds=seconds)
+        return self()
 
 
 def key(name: str) -> Any:
@@ -44,7 +66,7 @@ class WebWorld:
     case_id: str
     clients: dict[str, Client]
     case2: str = ""
-    clock: Any = None  # the service's DemoClock (tests move it forward)
+    clock: Any = None  # the service's MovableClock (tests move it forward)
     port: Any = None  # the in-memory escrow (FakeEscrowPort)
 
     def token(self, who: str) -> str:
@@ -75,8 +97,8 @@ def _uses_web_router(app: Any) -> bool:
 
 @contextmanager
 def web_world(tmp_path: Path) -> Iterator[WebWorld]:
-    clock = DemoClock()
-    institution = Account.from_key(DEV_INSTITUTION_KEY).address
+    clock = MovableClock()
+    institution = Account.from_key(INSTITUTION_KEY).address
     keys = {n: key(n) for n in ("buyer", "seller", "admin", "mediator", "stranger",
                                 "arbitrator", "court")}
     fake = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
@@ -90,7 +112,8 @@ def web_world(tmp_path: Path) -> Iterator[WebWorld]:
                              case_id="0x" + "00" * 32, guarantee=GUARANTEE))
     port = _free_port()
     settings = Settings(data_dir=tmp_path / "data", port=port,
-                        institution_admins=keys["admin"].address)
+                        institution_admins=keys["admin"].address,
+                        institution_key=INSTITUTION_KEY)
     app = create_app(settings, clock=clock, port=fake, blockstore=MemoryBlockstore(),
                      background=False)
     if not _uses_web_router(app):  # until the composition root mounts the pages itself
