@@ -31,6 +31,8 @@ from typing import IO, Annotated, Any, BinaryIO, NoReturn
 
 import typer
 
+from evidence import safejson
+
 __all__ = ["ExitCode", "register", "t"]
 
 
@@ -669,7 +671,7 @@ def _load_batch(path: Path) -> Any:
         return StandardMerkleTree.load(data)
     if text.startswith(b"["):
         try:
-            leaves = json.loads(data)
+            leaves = safejson.loads(data, what=str(path), max_bytes=len(data))
         except ValueError as exc:
             _die(ExitCode.USAGE, "bad_input", err=f"{path}: not JSON ({exc})")
         if not isinstance(leaves, list) or not all(isinstance(v, list) for v in leaves):
@@ -691,7 +693,7 @@ def _load_opening(path: Path) -> Any:
     from evidence.errors import FormatError
 
     try:
-        obj = json.loads(_read_text_input(path, 4096))
+        obj = safejson.loads(_read_text_input(path, 4096), what=str(path), max_bytes=4096)
     except ValueError as exc:
         raise FormatError(f"{path}: not JSON ({exc})") from None
     claimed = obj.pop("commitment", None) if isinstance(obj, dict) else None
