@@ -107,7 +107,9 @@ def _addresses(value: object, field: str) -> None:
 
 
 # The kind of every payload key any action uses (PAYLOAD_KEYS and PREPARE_FIELDS say which
-# keys each action takes; this says what each key may hold). Checked before use.
+# keys each action takes; this says what each key may hold). Checked before use. The fields
+# prepare copies into a signed record as they are (awardHash, reasonsHash, packageHash,
+# courtReference) are the record's to check: 422 ``invalid_record`` naming the field.
 PAYLOAD_FIELD_KINDS: Mapping[str, Callable[[object, str], None]] = {
     "claimant": _pattern(_ADDRESS, "an address (0x + 40 hex digits)"),
     "respondent": _pattern(_ADDRESS, "an address (0x + 40 hex digits)"),
@@ -129,10 +131,6 @@ PAYLOAD_FIELD_KINDS: Mapping[str, Callable[[object, str], None]] = {
     "settlementHash": _pattern(_HEX32, "0x + 64 hex digits"),
     "txHash": _pattern(_HEX32, "0x + 64 hex digits"),
     "offerId": _string(100),  # an offer's record hash, or the mediator's proposal id
-    "awardHash": _pattern(_HEX32, "0x + 64 hex digits"),
-    "reasonsHash": _pattern(_HEX32, "0x + 64 hex digits"),
-    "packageHash": _pattern(_HEX32, "0x + 64 hex digits"),
-    "courtReference": _string(256),
     "kind": _string(32),  # an EvidenceSubmission's payload
     "evidenceId": _string(100),
 }
