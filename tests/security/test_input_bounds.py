@@ -460,3 +460,40 @@ def test_good_values_at_the_bounds_are_accepted(world: World) -> None:
                      json={"action": "offer.made", "payload": fields})
     assert r.status_code == 200, r.text
     assert r.json()["typedData"]["message"]["expiresAt"] == fields["expiresAt"]
+
+
+# --- CLI input files -------------------------------------------------------------------------
+
+ANCHOR = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+LEAVES = json.dumps([["0x" + "11" * 32, "0x" + "22" * 32, "0x" + "33" * 32]])
+
+
+@pytest.mark.parametrize("case", ["batch_list", "batch_dump", "proof", "opening"])
+def test_cli_refuses_deep_input_files(tmp_path: Path, case: str) -> None:
+    """Each JSON file the evidence CLI reads: usage error (exit 2), the file and the depth
+    named, in both languages; never a crash."""
+    (tmp_path / "leaves.json").write_text(LEAVES)
+    prove = ["evidence", "prove", "--contract", ANCHOR, "--chain-id", "1", "--index", "0"]
+    deep = "[" * DEPTH + "]" * DEPTH
+    if case == "batch_list":
+        (tmp_path / "in.json").write_text(deep)
+        args, depth = [*prove, "--batch", "in.json"], DEPTH
+    elif case == "batch_dump":
+        (tmp_path / "in.json").write_text('{"format": ' + deep + "}")
+        args, depth = [*prove, "--batch", "in.json"], DEPTH + 1
+    elif case == "proof":
+        (tmp_path / "in.json").write_text('{"format": ' + deep[:100_000] + deep[-100_000:]
+                                          + "}")
+        args, depth = ["evidence", "verify", "--offline", "--proof", "in.json"], 100_001
+    else:  # an opening is at most 4 KiB: 2,000 levels fit
+        (tmp_path / "in.json").write_text("[" * 2000 + "]" * 2000)
+        args, depth = [*prove, "--batch", "leaves.json", "--opening", "in.json"], 2000
+    chainarb = str(Path(sys.executable).parent / "chainarb")
+    for lang, prefix in (("en", "Invalid input"), ("zh", "输入无效")):
+        out = subprocess.run([chainarb, *args], capture_output=True, text=True, timeout=120,
+                             cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+                                                "CHAINARB_LANG": lang})
+        assert out.returncode == 2, out.stderr
+        assert prefix in out.stderr
+        assert f"JSON nested {depth} levels deep, more than the 64 accepted" in out.stderr
+        assert "Traceback" not in out.stderr
