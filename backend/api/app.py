@@ -75,6 +75,26 @@ def validation_error_body(exc: RequestValidationError) -> dict[str, str]:
     return error_body(code, "; ".join(parts) or "invalid request")
 
 
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error", "type": "object", "required": ["code", "detail"],
+    "properties": {"code": {"type": "string"}, "detail": {"type": "string"}}}
+
+
+def _declare_error_body(app: FastAPI) -> None:
+    """The OpenAPI document's 422 is our ``{"code", "detail"}`` body (the handler above),
+    not FastAPI's list of validation errors, so a client (or schemathesis) reads it right."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schemas = build().get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = ERROR_SCHEMA
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def _evidence_status(exc: EvidenceError) -> int:
     if isinstance(exc, ReplayError):
         return 409
@@ -214,6 +234,8 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(validation_error_body(exc), status_code=422)
+
+    _declare_error_body(app)
 
     @app.exception_handler(ProcedureError)
     async def _procedure(_r: Request, exc: ProcedureError) -> JSONResponse:
