@@ -12,7 +12,12 @@ import sys as _sys
 # of raising RecursionError. We import it once, first, and put the limit back; nothing we
 # call in py_ecc needs it (the evidence, records and encryption tests run at the default).
 # `backend/__init__.py` imports this package first for the same reason.
+# A limit above _SAFE_CEILING when we get here was left by an offender imported before us
+# (`import web3; import evidence`): then CPython's default is the one to keep.
+_SAFE_CEILING = 10_000
 RECURSION_LIMIT = _sys.getrecursionlimit()
+if RECURSION_LIMIT > _SAFE_CEILING:
+    RECURSION_LIMIT = 1000
 import py_ecc  # noqa: E402, F401
 
 _sys.setrecursionlimit(RECURSION_LIMIT)

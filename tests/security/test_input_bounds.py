@@ -124,6 +124,14 @@ def test_no_module_leaves_an_unsafe_recursion_limit() -> None:
     assert out.stdout.split() == ["1000", "1000"]
 
 
+def test_importing_an_offender_first_is_undone_too() -> None:
+    code = "import sys, eth_account, evidence; print(sys.getrecursionlimit())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "1000"
+
+
 # --- the real processes -------------------------------------------------------------------
 
 DEEP_ROUTES = [
