@@ -229,7 +229,7 @@ def create_app(
     )
     app.state.ctx = ctx
     app.add_middleware(JsonBodyLimit)
-    app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every answer has it
+    app.add_middleware(RequestIdMiddleware)  # outside the body bounds: their refusals carry it
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
