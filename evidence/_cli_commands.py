@@ -31,6 +31,8 @@ from typing import IO, Annotated, Any, BinaryIO, NoReturn
 
 import typer
 
+from evidence import safejson
+
 __all__ = ["ExitCode", "register", "t"]
 
 
@@ -668,10 +670,10 @@ def _load_batch(path: Path) -> Any:
     if text.startswith(b"{") and b'"chainarb.record"' not in text[:4096]:
         return StandardMerkleTree.load(data)
     if text.startswith(b"["):
-        try:
-            leaves = json.loads(data)
+        try:  # bounded: size and depth before parsing (its messages name the file)
+            leaves = safejson.loads(data, what=str(path), max_bytes=len(data))
         except ValueError as exc:
-            _die(ExitCode.USAGE, "bad_input", err=f"{path}: not JSON ({exc})")
+            _die(ExitCode.USAGE, "bad_input", err=str(exc))
         if not isinstance(leaves, list) or not all(isinstance(v, list) for v in leaves):
             _die(ExitCode.USAGE, "bad_input", err=f"{path}: expected a list of leaves")
         return StandardMerkleTree.of(leaves)
@@ -690,10 +692,7 @@ def _load_opening(path: Path) -> Any:
     from evidence.commitment import Opening
     from evidence.errors import FormatError
 
-    try:
-        obj = json.loads(_read_text_input(path, 4096))
-    except ValueError as exc:
-        raise FormatError(f"{path}: not JSON ({exc})") from None
+    obj = safejson.loads(_read_text_input(path, 4096), what=str(path), max_bytes=4096)
     claimed = obj.pop("commitment", None) if isinstance(obj, dict) else None
     opening = Opening.from_json_obj(obj)
     if claimed is not None and claimed.lower() != "0x" + opening.commitment.hex():

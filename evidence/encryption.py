@@ -47,6 +47,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from evidence import safejson
 from evidence.errors import (
     BadMagicError,
     CiphertextTampered,
@@ -99,6 +100,7 @@ STANZA_SIZE = 112
 KEYWRAPS_FORMAT = "chainarb.keywraps"
 KEYWRAPS_VERSION = 1
 MAX_RECIPIENTS = 64
+MAX_KEYWRAPS_JSON = 1 << 20  # 64 stanzas of a few hundred bytes each, with room
 
 _COMMIT_LABEL = b"chainarb.enc.v1.commit"
 _PAYLOAD_LABEL = b"chainarb.enc.v1.payload"
@@ -640,8 +642,10 @@ class KeyWraps:
     @classmethod
     def from_json(cls, data: bytes | str) -> KeyWraps:
         try:
-            obj = json.loads(data)
-        except (ValueError, UnicodeDecodeError):
+            obj = safejson.loads(data, what="key wraps", max_bytes=MAX_KEYWRAPS_JSON)
+        except safejson.JsonTooDeep:
+            raise
+        except FormatError:
             raise FormatError("key wraps: not JSON") from None
         if not isinstance(obj, dict) or obj.get("format") != KEYWRAPS_FORMAT:
             raise FormatError(f'key wraps: expected "format": "{KEYWRAPS_FORMAT}"')

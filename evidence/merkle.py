@@ -24,6 +24,7 @@ from typing import Any
 from eth_abi import encode as abi_encode
 from eth_abi.exceptions import EncodingError
 
+from evidence import safejson
 from evidence._keccak import keccak256
 from evidence.errors import FormatError, ProofError
 
@@ -40,6 +41,7 @@ __all__ = [
 LEAF_ENCODING: tuple[str, ...] = ("bytes32", "bytes32", "bytes32")
 MAX_PROOF_LENGTH = 256
 DUMP_FORMAT = "standard-v1"
+MAX_DUMP_JSON = 256 << 20  # a dump read from a file (the CLI reads batches up to 256 MiB)
 
 
 def _node(value: bytes | str, what: str) -> bytes:
@@ -219,8 +221,10 @@ class StandardMerkleTree:
         """Load a dump (ours or the npm library's) and check every node and leaf."""
         if not isinstance(data, dict):
             try:
-                data = json.loads(data)
-            except ValueError:
+                data = safejson.loads(data, what="Merkle dump", max_bytes=MAX_DUMP_JSON)
+            except (safejson.JsonTooDeep, safejson.JsonTooLarge):
+                raise
+            except FormatError:
                 raise FormatError("Merkle dump: not JSON") from None
         if not isinstance(data, dict) or data.get("format") != DUMP_FORMAT:
             raise FormatError(f"Merkle dump: expected format {DUMP_FORMAT!r}")

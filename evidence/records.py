@@ -38,6 +38,7 @@ from coincurve import PublicKey
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
 
+from evidence import safejson
 from evidence._keccak import keccak256
 from evidence.errors import (
     FormatError,
@@ -829,10 +830,7 @@ def recover_signer(digest: bytes, signature: bytes | str) -> str:
 
 
 def _parse_json(data: bytes | str) -> Any:
-    if isinstance(data, str):
-        data = data.encode()
-    if len(data) > MAX_RECORD_JSON:
-        raise FormatError(f"record JSON: {len(data)} bytes exceeds the {MAX_RECORD_JSON} limit")
+    """A record's JSON through the bounded reader (size, depth before parsing)."""
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         obj = dict(pairs)
@@ -843,15 +841,13 @@ def _parse_json(data: bytes | str) -> Any:
     def refuse(token: str) -> Any:
         raise FormatError(f"record JSON: numbers must be integers, found {token}")
 
-    try:
-        return json.loads(
-            data.decode("utf-8"),
-            object_pairs_hook=no_duplicates,
-            parse_float=refuse,
-            parse_constant=refuse,
-        )
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"record JSON: not valid UTF-8 JSON ({exc})") from None
+    if isinstance(data, str):
+        data = data.encode()
+    if len(data) > MAX_RECORD_JSON:
+        raise FormatError(f"record JSON: {len(data)} bytes exceeds the {MAX_RECORD_JSON} limit")
+    return safejson.loads(data, what="record JSON", max_bytes=MAX_RECORD_JSON,
+                          object_pairs_hook=no_duplicates, parse_float=refuse,
+                          parse_constant=refuse)
 
 
 def canonical_json(obj: Any) -> bytes:

@@ -47,6 +47,7 @@ from typing import Any, ClassVar
 
 from eth_utils import to_checksum_address
 
+from evidence import safejson
 from evidence._keccak import keccak256
 from evidence.commitment import DEFAULT_BUFFER_SIZE, Opening, commitment_of
 from evidence.errors import (
@@ -364,8 +365,10 @@ class ProofFile:
         if len(data) > MAX_PROOF_JSON:
             raise FormatError(f"proof file: {len(data)} bytes, more than {MAX_PROOF_JSON}")
         try:
-            obj = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
+            obj = safejson.loads(data, what="proof file", max_bytes=MAX_PROOF_JSON)
+        except safejson.JsonTooDeep:
+            raise
+        except FormatError as exc:
             raise FormatError(f"proof file: not JSON ({exc})") from None
         return cls.from_json_obj(obj)
 

@@ -9,7 +9,10 @@ background thread off) to drive time and the chain themselves.
 Errors are translated here, once (STYLE §5): ``ProcedureError`` → its
 ``http_status_hint`` and ``code``; ``ServiceError`` → its ``http_status`` and ``code``;
 ``EvidenceError`` → 400 (signature), 403 (wrong signer), 409 (replay) or 422 (format),
-with the failed check named in ``code``. Bodies are ``{"code": ..., "detail": ...}``.
+with the failed check named in ``code``; FastAPI's own validation of paths, queries and
+bodies → 422 ``invalid_field`` (``bad_json`` for a body that is not JSON) naming each
+field. Bodies are ``{"code": ..., "detail": ...}``. Every answer carries ``X-Request-ID``;
+anything else raised is a logged 500 ``internal_error`` with that id (request_id.py).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
@@ -48,6 +52,7 @@ from evidence.ipfs import Blockstore
 from .context import AppContext
 from .headers import SecurityHeaders
 from .limits import JsonBodyLimit
+from .request_id import RequestIdMiddleware
 from .routes import admin, auth, cases, court, evidence
 
 __all__ = ["create_app", "error_body"]
@@ -57,6 +62,39 @@ log = logging.getLogger(__name__)
 
 def error_body(code: str, detail: str) -> dict[str, str]:
     return {"code": code, "detail": detail}
+
+
+def validation_error_body(exc: RequestValidationError) -> dict[str, str]:
+    """FastAPI's validation errors as our body: each failing field by its location
+    (``path.sequence``, ``body.payload.expiresAt``), at most five, never the input."""
+    errors = list(exc.errors())
+    code = "bad_json" if any(e.get("type") == "json_invalid" for e in errors) else \
+        "invalid_field"
+    parts = [f"{'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg', 'invalid')}"
+             for e in errors[:5]]
+    if len(errors) > 5:
+        parts.append(f"and {len(errors) - 5} more")
+    return error_body(code, "; ".join(parts) or "invalid request")
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error", "type": "object", "required": ["code", "detail"],
+    "properties": {"code": {"type": "string"}, "detail": {"type": "string"}}}
+
+
+def _declare_error_body(app: FastAPI) -> None:
+    """The OpenAPI document's 422 is our ``{"code", "detail"}`` body (the handler above),
+    not FastAPI's list of validation errors, so a client (or schemathesis) reads it right."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schemas = build().get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = ERROR_SCHEMA
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _evidence_status(exc: EvidenceError) -> int:
@@ -250,7 +288,14 @@ def create_app(
     )
     app.state.ctx = ctx
     app.add_middleware(JsonBodyLimit)
+    app.add_middleware(RequestIdMiddleware)  # outside the body bounds: their refusals carry it
     app.add_middleware(SecurityHeaders)  # outermost: every response, errors included
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(validation_error_body(exc), status_code=422)
+
+    _declare_error_body(app)
 
     @app.exception_handler(ProcedureError)
     async def _procedure(_r: Request, exc: ProcedureError) -> JSONResponse:

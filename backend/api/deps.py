@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from starlette.concurrency import run_in_threadpool
 
 from backend.services.errors import AccessDenied, AuthRequired
+from backend.services.fields import MAX_DB_ID
 
 from .context import AppContext
 
-__all__ = ["AdminUser", "Ctx", "CurrentUser", "Token"]
+__all__ = ["AdminUser", "Ctx", "CurrentUser", "DbId", "Token"]
+
+# A database id or step sequence in a path: a 64-bit signed INTEGER in SQLite and
+# PostgreSQL, so anything outside [0, 2**63 - 1] is 422 ``invalid_field`` naming it, not an
+# OverflowError in the driver (backend/services/fields.py).
+DbId = Annotated[int, Path(ge=0, le=MAX_DB_ID)]
 
 
 # The dependencies that do no I/O are ``async``: FastAPI runs a sync dependency in the

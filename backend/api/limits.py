@@ -1,19 +1,46 @@
-"""A bound on JSON request bodies (STYLE §4: every length has a bound).
+"""Bounds on request bodies (STYLE §4: every length has a bound), before any parsing.
 
 Signed steps are small (a record is at most 64 KiB; an inline document at most 10 MB in
 base64). Streamed evidence uploads (multipart) are bounded by their own endpoint, which
 counts bytes as they arrive; this middleware refuses any other body larger than
-``max_bytes`` with 413, whether announced by Content-Length or sent chunked.
+``max_bytes`` with 413 ``body_too_large``, whether announced by Content-Length or sent
+chunked.
+
+Every body that FastAPI would parse as JSON (no Content-Type, ``application/json`` or
+``application/*+json``: the same test as ``fastapi.routing``) is read here in full (it is
+bounded) and pre-scanned by ``evidence.safejson``: nested deeper than
+``safejson.MAX_DEPTH`` (64) is 422 ``body_too_deep`` before any recursive parser sees it
+(200,000 nested brackets crashed the process in the C JSON scanner, issue 9). The body is
+then handed on unchanged. This covers every route, /auth and the /ui proxy included.
 """
 
 from __future__ import annotations
 
+import email.message
 import json
 from typing import Any
 
-__all__ = ["DEFAULT_MAX_JSON_BYTES", "JsonBodyLimit"]
+from anyio import to_thread
+
+from evidence import safejson
+
+__all__ = ["DEFAULT_MAX_JSON_BYTES", "JsonBodyLimit", "parsed_as_json"]
 
 DEFAULT_MAX_JSON_BYTES = 16 * 1024 * 1024
+_SCAN_IN_THREAD = 256 * 1024  # a larger body is pre-scanned off the event loop
+
+
+def parsed_as_json(content_type: str) -> bool:
+    """Whether FastAPI parses a body with this Content-Type as JSON (fastapi.routing:
+    none given, or maintype ``application`` with subtype ``json`` or ``*+json``)."""
+    if not content_type:
+        return True
+    message = email.message.Message()
+    message["content-type"] = content_type
+    if message.get_content_maintype() != "application":
+        return False
+    subtype = message.get_content_subtype()
+    return subtype == "json" or subtype.endswith("+json")
 
 
 class _TooLargeError(Exception):
@@ -29,7 +56,9 @@ class JsonBodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
+        headers: dict[bytes, bytes] = {}
+        for name, value in scope.get("headers") or []:  # the first of each, as Starlette reads
+            headers.setdefault(name.lower(), value)
         ctype = headers.get(b"content-type", b"").decode("latin-1").lower()
         if ctype.startswith("multipart/"):
             await self.app(scope, receive, send)
@@ -37,6 +66,9 @@ class JsonBodyLimit:
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
             await self._refuse(send)
+            return
+        if parsed_as_json(ctype):
+            await self._json(scope, receive, send)
             return
         seen = 0
         started = False
@@ -62,10 +94,53 @@ class JsonBodyLimit:
             if not started:
                 await self._refuse(send)
 
+    async def _json(self, scope: Any, receive: Any, send: Any) -> None:
+        """Read the whole (bounded) body, pre-scan its depth, then replay it to the app."""
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_bytes:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        try:
+            if len(body) > _SCAN_IN_THREAD:
+                await to_thread.run_sync(self._check, body)
+            else:
+                self._check(body)
+        except safejson.JsonTooDeep as exc:
+            await self._answer(send, 422, "body_too_deep", str(exc))
+            return
+        replayed = False
+
+        async def replay() -> Any:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: disconnect detection as before
+
+        await self.app(scope, replay, send)
+
+    def _check(self, body: bytes) -> None:
+        safejson.check_bounds(body, what="request body", max_bytes=self.max_bytes)
+
     async def _refuse(self, send: Any) -> None:
-        body = json.dumps({"code": "body_too_large",
-                           "detail": f"request body over {self.max_bytes} bytes"}).encode()
-        await send({"type": "http.response.start", "status": 413,
+        await self._answer(send, 413, "body_too_large",
+                           f"request body over {self.max_bytes} bytes")
+
+    @staticmethod
+    async def _answer(send: Any, status: int, code: str, detail: str) -> None:
+        body = json.dumps({"code": code, "detail": detail}).encode()
+        await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

@@ -44,8 +44,14 @@ ETHER = 10**18
 
 
 def in_process_web3() -> Web3:
-    """A fresh py-evm chain in this process (chain id 131277322940537)."""
-    return Web3(EthereumTesterProvider())
+    """A fresh py-evm chain in this process (chain id 131277322940537). py-evm's `eth`
+    raises the recursion limit to 12,288 on import; it is put back (evidence/__init__.py
+    says why), as our contracts never nest calls deeply."""
+    from evidence import restore_recursion_limit
+
+    w3 = Web3(EthereumTesterProvider())
+    restore_recursion_limit()
+    return w3
 
 
 def is_in_process(w3: Web3) -> bool:

@@ -42,6 +42,7 @@ from evidence.records import (
 
 from .cases import CaseService
 from .errors import BadSubmission
+from .fields import check_payload, unix_time
 from .steps import (
     COMMAND_OF_STEP,
     INSTITUTION_ACTIONS,
@@ -129,6 +130,7 @@ def prepare_step(service: CaseService, case_id: str, viewer: str, action: str,
     if set(fields) != want:
         raise BadSubmission(f"payload of {action}: expected keys {sorted(want)}, found "
                             f"{sorted(fields)}", code="bad_payload")
+    check_payload(fields)  # every field's kind and range (fields.py), before any is used
     signed_at = max(int(now.timestamp()), prev_at)
     domain = service.domain
     chain = {"case_id": row.id, "sequence": position, "prev_hash": _h(prev),
@@ -189,7 +191,8 @@ def _build(case: p.CaseState, domain: Domain, action: str, viewer: str, actor: s
                                 to_buyer=alloc.to_buyer, to_seller=alloc.to_seller,
                                 compensation=alloc.compensation)
         cmd = p.MakeOffer(actor=actor, sequence=seq, offer_id=_h(rec.digest(domain)),
-                          allocation=alloc, expires_at=datetime.fromtimestamp(expires, UTC))
+                          allocation=alloc,
+                          expires_at=unix_time(expires, "payload.expiresAt"))
         return rec, None, [settlement], cmd, None
     if action in ("award.issued", "award.panel_signed"):
         alloc = _alloc(fields)

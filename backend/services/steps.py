@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from backend import procedure as p
@@ -47,6 +46,7 @@ from evidence.records import (
 )
 
 from .errors import BadSubmission
+from .fields import check_payload, decimal_uint, unix_time
 
 __all__ = [
     "ACTIONS",
@@ -190,10 +190,8 @@ def _h(b: bytes) -> str:
 
 
 def _uint(payload: Mapping[str, Any], key: str) -> int:
-    value = payload[key]
-    if not isinstance(value, str) or not value.isdigit() or (len(value) > 1 and value[0] == "0"):
-        raise BadSubmission(f"payload.{key}: expected a decimal string, found {value!r}")
-    return int(value)
+    """A payload's uint256 field (ASCII decimal string, in range: fields.py)."""
+    return decimal_uint(payload[key], f"payload.{key}")
 
 
 def _alloc(payload: Mapping[str, Any]) -> p.Allocation:
@@ -313,10 +311,12 @@ def _translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
         offer_id = _h(signed.record_hash)
         settlement = _settlement_of(attachments, case, actor, alloc)
         cmd = p.MakeOffer(actor=actor, sequence=seq, offer_id=offer_id, allocation=alloc,
-                          expires_at=datetime.fromtimestamp(rec.expires_at, UTC))
+                          expires_at=unix_time(rec.expires_at, "SettlementOffer.expiresAt",
+                                               code="invalid_record"))
         return Translated(cmd, "offer.made", attachments=(settlement,), settlement=settlement,
                           offer_id=offer_id)
     if isinstance(rec, EvidenceSubmission):
+        check_payload(payload or {})
         kind = (payload or {}).get("kind", "other")
         evidence_id = (payload or {}).get("evidenceId") or _h(signed.record_hash)
         cmd = p.SubmitEvidence(actor=actor, sequence=seq, evidence_id=evidence_id, kind=kind,
@@ -381,6 +381,7 @@ def _procedural(case: p.CaseState, signed: SignedRecord, rec: ProceduralStep, ac
     if set(payload) != PAYLOAD_KEYS[action]:
         raise BadSubmission(f"payload of {action}: expected keys "
                             f"{sorted(PAYLOAD_KEYS[action])}, found {sorted(payload)}")
+    check_payload(payload)  # every field's kind and range, before any is used
     raw = canonical_json(dict(payload))
     if hashlib.sha256(raw).digest() != rec.payload_hash:
         raise BadSubmission(f"payloadHash {_h(rec.payload_hash)}: the payload's canonical JSON "
@@ -443,8 +444,8 @@ def _command(case: p.CaseState, action: str, actor: str, seq: int,
         expires = payload["expiresAt"]
         return p.ProposeSettlement(
             actor=actor, sequence=seq, offer_id=payload["offerId"], allocation=_alloc(payload),
-            expires_at=None if expires == "0" else datetime.fromtimestamp(
-                _uint(payload, "expiresAt"), UTC))
+            expires_at=None if expires == "0" else unix_time(
+                _uint(payload, "expiresAt"), "payload.expiresAt"))
     if action == "answer.submitted":
         return p.SubmitAnswer(actor=actor, sequence=seq, answer_hash=payload["answerHash"])
     if action == "enforcement.recorded":

@@ -16,7 +16,6 @@ each one against its CID, so a corrupted or lying node is reported and never ser
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
@@ -26,6 +25,7 @@ from typing import Any, BinaryIO
 import httpx
 from multiformats import CID
 
+from evidence import safejson
 from evidence.ipfs._cid import (
     CODEC_RAW,
     CidLike,
@@ -113,7 +113,7 @@ class KuboBlockstore:
             body = response.read()[:_MAX_JSON]
             response.close()
             try:
-                message = json.loads(body)["Message"]
+                message = safejson.loads(body, what="kubo error", max_bytes=_MAX_JSON)["Message"]
             except (ValueError, KeyError, TypeError):
                 message = body.decode("utf-8", "replace").strip()
             raise KuboError(f"kubo {endpoint} failed (HTTP {response.status_code}): {message}")
@@ -126,7 +126,7 @@ class KuboBlockstore:
         finally:
             response.close()
         try:
-            return json.loads(body)
+            return safejson.loads(body, what=f"kubo {endpoint} answer", max_bytes=_MAX_JSON)
         except ValueError:
             raise KuboError(f"kubo {endpoint} answered non-JSON: {body[:200]!r}") from None
 
@@ -222,10 +222,10 @@ class KuboBlockstore:
         for line in body.splitlines():
             if line.strip():
                 try:
-                    item = json.loads(line)
+                    item = safejson.loads(line, what="kubo add answer", max_bytes=_MAX_JSON)
                 except ValueError:
                     raise KuboError(f"kubo add answered non-JSON: {line[:200]!r}") from None
-                if "Hash" in item:
+                if isinstance(item, dict) and "Hash" in item:
                     last = item
         if not last:
             raise KuboError("kubo add answered without a Hash")

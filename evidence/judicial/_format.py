@@ -12,6 +12,8 @@ import json
 import re
 from typing import Any
 
+from evidence import safejson
+from evidence.errors import FormatError
 from evidence.judicial.errors import PackageFormatError
 
 FORMAT = "chainarb.judicial-package"
@@ -96,6 +98,8 @@ def safe_filename(name: str) -> str:
 
 
 def load_json(data: bytes, what: str) -> Any:
+    """A package member's JSON through the bounded reader (size and depth checked before
+    any parsing: a manifest nested 200,000 deep is refused, not a crash)."""
     if len(data) > MAX_JSON:
         raise PackageFormatError(f"{what}: {len(data)} bytes, more than {MAX_JSON}")
 
@@ -106,9 +110,11 @@ def load_json(data: bytes, what: str) -> Any:
         return obj
 
     try:
-        return json.loads(data.decode("utf-8"), object_pairs_hook=no_dupes)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PackageFormatError(f"{what}: not valid UTF-8 JSON ({exc})") from exc
+        return safejson.loads(data, what=what, max_bytes=MAX_JSON, object_pairs_hook=no_dupes)
+    except PackageFormatError:
+        raise
+    except FormatError as exc:
+        raise PackageFormatError(str(exc)) from exc
 
 
 def checksums_text(digests: dict[str, str]) -> bytes:

@@ -12,7 +12,7 @@ from backend.db.service_models import ChainAction, ChainActionStatus
 from backend.services.cases import chain_action_view
 from backend.services.courts import grant_court as grant_court_step
 
-from ..deps import AdminUser, Ctx
+from ..deps import AdminUser, Ctx, DbId
 
 router = APIRouter(tags=["institution"])
 
@@ -68,7 +68,7 @@ def chain_actions(ctx: Ctx, _admin: AdminUser, status: ChainActionStatus | None 
 
 
 @router.post("/admin/chain-actions/{action_id}/retry")
-def retry_chain_action(ctx: Ctx, _admin: AdminUser, action_id: int) -> dict[str, Any]:
+def retry_chain_action(ctx: Ctx, _admin: AdminUser, action_id: DbId) -> dict[str, Any]:
     """Put a failed chain action back in the queue (after fixing its cause); run it now."""
     from backend.db import begin_exclusive
     from backend.services.errors import Conflict, NotFound

@@ -20,7 +20,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
@@ -28,9 +28,11 @@ from backend import procedure as p
 from backend.db import Notice
 from backend.services import prepare, views
 from backend.services.errors import AccessDenied, BadSubmission
+from backend.services.fields import is_ascii_decimal
+from evidence.errors import InvalidRecord
 from evidence.records import canonical_json
 
-from ..deps import Ctx, CurrentUser
+from ..deps import Ctx, CurrentUser, DbId
 
 router = APIRouter(tags=["cases"])
 
@@ -56,7 +58,15 @@ class PrepareIn(BaseModel):
 
 
 class OpenCaseIn(BaseModel):
-    orderId: str = Field(pattern=r"^[0-9]{1,78}$")  # noqa: N815
+    orderId: str = Field(pattern=r"^[0-9]{1,78}$",  # noqa: N815
+                         description="the escrow order id (uint256, decimal string)")
+
+    @field_validator("orderId")
+    @classmethod
+    def _uint256(cls, value: str) -> str:
+        if not is_ascii_decimal(value) or int(value) >= 1 << 256:
+            raise ValueError("expected a decimal string of ASCII digits below 2**256")
+        return value
 
 
 async def _submit(ctx: Ctx, user: str, case_id: str, body: StepIn,
@@ -66,8 +76,17 @@ async def _submit(ctx: Ctx, user: str, case_id: str, body: StepIn,
     loop's share of a step was mostly such trips."""
     record = body.record
     kind = record.get("type")
+    message = record.get("message")
+    if not isinstance(kind, str | None):
+        raise InvalidRecord(f"record.type: expected a string, found {type(kind).__name__}")
+    if not isinstance(message, dict | None):
+        raise InvalidRecord(f"record.message: expected an object, found "
+                            f"{type(message).__name__}")
     if kind == "ProceduralStep":
-        kind = (record.get("message") or {}).get("action")
+        kind = (message or {}).get("action")
+        if not isinstance(kind, str | None):
+            raise InvalidRecord(f'record.message.action: expected a string, found '
+                                f"{type(kind).__name__}")
     if allowed is not None and kind not in allowed:
         raise BadSubmission(f"this endpoint takes {', '.join(sorted(allowed))}; found {kind!r}",
                             code="wrong_endpoint")
@@ -108,7 +127,7 @@ def get_timeline(ctx: Ctx, user: CurrentUser, case_id: str) -> list[dict[str, An
 
 
 @router.get("/cases/{case_id}/steps/{sequence}")
-def get_step(ctx: Ctx, user: CurrentUser, case_id: str, sequence: int) -> dict[str, Any]:
+def get_step(ctx: Ctx, user: CurrentUser, case_id: str, sequence: DbId) -> dict[str, Any]:
     return views.step_view(ctx.service, case_id, sequence, user)
 
 

@@ -36,8 +36,9 @@ from backend.services.evidence import (
     UploadPipeline,
     UploadTooLarge,
 )
+from backend.services.fields import is_ascii_decimal
 
-from ..deps import Ctx, CurrentUser, Token
+from ..deps import Ctx, CurrentUser, DbId, Token
 from ..headers import attachment
 
 router = APIRouter(tags=["evidence"])
@@ -155,7 +156,7 @@ async def upload_evidence(
     case_id = case_id.lower()
     await run_in_threadpool(svc.preflight, user, case_id, kind)
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and \
+    if declared is not None and is_ascii_decimal(declared) and \
             int(declared) > svc.max_upload_bytes + MULTIPART_OVERHEAD:
         raise UploadTooLarge(f"the request declares {declared} bytes; the upload limit is "
                              f"{svc.max_upload_bytes} bytes; nothing was read")
@@ -207,26 +208,26 @@ def list_evidence(case_id: str, user: CurrentUser, svc: Evidence) -> dict[str, A
 
 
 @router.get("/cases/{case_id}/evidence/{item_id}")
-def get_evidence_item(case_id: str, item_id: int, user: CurrentUser, svc: Evidence
+def get_evidence_item(case_id: str, item_id: DbId, user: CurrentUser, svc: Evidence
                       ) -> dict[str, Any]:
     return svc.item(user, case_id.lower(), item_id)
 
 
 @router.get("/cases/{case_id}/evidence/{item_id}/typed-data")
-def evidence_typed_data(case_id: str, item_id: int, user: CurrentUser, svc: Evidence
+def evidence_typed_data(case_id: str, item_id: DbId, user: CurrentUser, svc: Evidence
                         ) -> dict[str, Any]:
     """A fresh EvidenceSubmission to sign (another step may have taken the position)."""
     return svc.typed_data(user, case_id.lower(), item_id)
 
 
 @router.post("/cases/{case_id}/evidence/{item_id}/submit", status_code=201)
-def submit_evidence(case_id: str, item_id: int, body: SubmitIn, user: CurrentUser,
+def submit_evidence(case_id: str, item_id: DbId, body: SubmitIn, user: CurrentUser,
                     svc: Evidence) -> dict[str, Any]:
     return svc.submit(user, case_id.lower(), item_id, body.record)
 
 
 @router.get("/cases/{case_id}/evidence/{item_id}/content")
-def evidence_content(case_id: str, item_id: int, user: CurrentUser, svc: Evidence
+def evidence_content(case_id: str, item_id: DbId, user: CurrentUser, svc: Evidence
                      ) -> StreamingResponse:
     """The plain file, decrypted with the service key as it streams (never cached)."""
     meta, chunks = svc.open_content(user, case_id.lower(), item_id)
@@ -245,13 +246,13 @@ def evidence_content(case_id: str, item_id: int, user: CurrentUser, svc: Evidenc
 
 
 @router.get("/cases/{case_id}/evidence/{item_id}/keywraps")
-def evidence_keywraps(case_id: str, item_id: int, user: CurrentUser, svc: Evidence
+def evidence_keywraps(case_id: str, item_id: DbId, user: CurrentUser, svc: Evidence
                       ) -> dict[str, Any]:
     return svc.keywraps(user, case_id.lower(), item_id)
 
 
 @router.get("/cases/{case_id}/evidence/{item_id}/provenance")
-def evidence_provenance(case_id: str, item_id: int, user: CurrentUser, svc: Evidence
+def evidence_provenance(case_id: str, item_id: DbId, user: CurrentUser, svc: Evidence
                         ) -> dict[str, Any]:
     return svc.provenance_log(user, case_id.lower(), item_id)
 
