@@ -1,0 +1,65 @@
+"""Fixtures of the fault suite: one anvil with EvidenceAnchor per module, a service process
+per test on its own data dir (tests/faults/harness.py)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from harness import Party, Service  # noqa: E402
+
+from backend.chain import Transactor, deploy_anchor  # noqa: E402
+from backend.chain.devchain import ETHER, AnvilNode, dev_accounts, fund  # noqa: E402
+
+
+@dataclass
+class Chain:
+    node: AnvilNode
+    anchor: str
+    key: str
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
+    """anvil (state kept in a file, so it can stop and come back) with EvidenceAnchor."""
+    folder = tmp_path_factory.mktemp("anvil")
+    node = AnvilNode(state_path=folder / "state.json").start()
+    try:
+        (institution,) = dev_accounts(1, seed=f"faults-{os.getpid()}")
+        w3 = node.web3()
+        fund(w3, [institution.address], 100 * ETHER)
+        anchor = deploy_anchor(Transactor(w3), institution)
+        yield Chain(node, anchor.address, "0x" + bytes(institution.key).hex())
+    finally:
+        node.stop()
+
+
+@pytest.fixture
+def make_service(chain: Chain, tmp_path: Path) -> Iterator[object]:
+    """`make_service(db_url="", clients=4)`: a started service; stopped at the end."""
+    made: list[Service] = []
+
+    def make(db_url: str = "", clients: int = 4, name: str = "svc") -> Service:
+        svc = Service(work=tmp_path / name, anvil_url=chain.node.url, anchor=chain.anchor,
+                      key=chain.key, seed=os.urandom(4).hex(), clients=clients,
+                      db_url=db_url)
+        made.append(svc)
+        return svc.start()
+
+    yield make
+    for svc in made:
+        svc.stop()
+
+
+def parties(service: Service, n: int) -> list[Party]:
+    out = [Party(service, i) for i in range(n)]
+    for p in out:
+        p.open_and_file()
+    return out
