@@ -46,6 +46,7 @@ from evidence.ipfs import Blockstore
 
 from .context import AppContext
 from .limits import JsonBodyLimit
+from .outages import register as register_outage_handlers
 from .routes import admin, auth, cases, court, evidence
 
 __all__ = ["create_app", "error_body"]
@@ -210,6 +211,7 @@ def create_app(
     async def _lookup(_r: Request, exc: LookupError) -> JSONResponse:
         return JSONResponse(error_body("not_found", str(exc)), status_code=404)
 
+    register_outage_handlers(app)  # storage and database faults: 503/507, never a 500
     app.include_router(auth.router)
     app.include_router(cases.router)
     app.include_router(admin.router)

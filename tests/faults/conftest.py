@@ -4,6 +4,7 @@ per test on its own data dir (tests/faults/harness.py)."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,10 +14,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from harness import Party, Service  # noqa: E402
+from harness import Party, Service
 
-from backend.chain import Transactor, deploy_anchor  # noqa: E402
-from backend.chain.devchain import ETHER, AnvilNode, dev_accounts, fund  # noqa: E402
+from backend.chain import Transactor, deploy_anchor
+from backend.chain.devchain import ETHER, AnvilNode, dev_accounts, fund
 
 
 @dataclass
@@ -46,16 +47,33 @@ def make_service(chain: Chain, tmp_path: Path) -> Iterator[object]:
     """`make_service(db_url="", clients=4)`: a started service; stopped at the end."""
     made: list[Service] = []
 
-    def make(db_url: str = "", clients: int = 4, name: str = "svc") -> Service:
+    mounts: list[Path] = []
+
+    def make(db_url: str = "", clients: int = 4, name: str = "svc",
+             ipfs_tmpfs: str = "") -> Service:
         svc = Service(work=tmp_path / name, anvil_url=chain.node.url, anchor=chain.anchor,
                       key=chain.key, seed=os.urandom(4).hex(), clients=clients,
                       db_url=db_url)
         made.append(svc)
+        if ipfs_tmpfs:  # the blockstore on its own small file system
+            target = svc.data / "ipfs"
+            target.mkdir(parents=True)
+            mount(["-t", "tmpfs", "-o", f"size={ipfs_tmpfs},mode=0700", "tmpfs", str(target)])
+            mounts.append(target)
         return svc.start()
 
     yield make
     for svc in made:
         svc.stop()
+    for target in mounts:
+        subprocess.run(["umount", "-l", str(target)], check=False)
+
+
+def mount(args: list[str]) -> None:
+    """mount(8) as root (the fault suite runs as root: tests/faults/README in docs)."""
+    done = subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"mount {' '.join(args)}: {done.stderr.strip()} (the " \
+        "fault suite needs root to mount a small tmpfs for the blockstore)"
 
 
 def parties(service: Service, n: int) -> list[Party]:

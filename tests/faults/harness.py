@@ -8,6 +8,7 @@ and whole (row, blocks, content bytes); what it did not get a 2xx for is whole o
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import signal
 import socket
@@ -269,7 +270,7 @@ def check(service: Service, parties: list[Party]) -> None:
         by_case.setdefault(row[0], []).append(row)
     for case_id, rows in by_case.items():
         assert [r[1] for r in rows] == list(range(len(rows))), (case_id, rows)
-        for a, b in zip(rows, rows[1:], strict=False):
+        for a, b in itertools.pairwise(rows):
             assert b[3] == a[2], f"{case_id}: sequence {b[1]} does not link to {a[1]}"
     hashes = [r[2] for r in steps]
     assert len(hashes) == len(set(hashes)), "a record is stored twice"

@@ -4,6 +4,7 @@ lost or duplicated, and the service answers again."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from typing import Any
@@ -109,11 +110,9 @@ def test_kill_during_anchoring(make_service: Any, chain: Chain, point: str) -> N
     ps = parties(svc, 2)
     wait_all_anchored(svc)  # the filings: anchored before the fault
     svc.die_at(f"anchor:{point}")
-    for p in ps:
-        try:
+    for p in ps:  # the round may kill the process before an answer left
+        with contextlib.suppress(httpx.TransportError):
             p.offer(5_000)
-        except httpx.TransportError:
-            pass  # the round may kill the process before this answer left
     assert svc.wait_killed() == -9
     svc.start()
     batches = wait_all_anchored(svc)

@@ -229,6 +229,12 @@ def submit_evidence(case_id: str, item_id: int, body: SubmitIn, user: CurrentUse
 def evidence_content(case_id: str, item_id: int, user: CurrentUser, svc: Evidence
                      ) -> StreamingResponse:
     """The plain file, decrypted with the service key as it streams (never cached)."""
+    # Read, authenticate and hash the whole file once before the first byte is sent: a
+    # damaged or missing block then answers a JSON error naming it (503 corrupt_block /
+    # block_not_found, backend/api/outages.py) instead of a 200 whose body breaks off.
+    meta, chunks = svc.open_content(user, case_id.lower(), item_id)
+    for _chunk in chunks:
+        pass
     meta, chunks = svc.open_content(user, case_id.lower(), item_id)
     quoted = urllib.parse.quote(meta["filename"], safe="")
     media = meta["mediaType"] + ("; charset=utf-8" if meta["mediaType"] == "text/plain" else "")
@@ -242,8 +248,9 @@ def evidence_content(case_id: str, item_id: int, user: CurrentUser, svc: Evidenc
         "X-Evidence-Sha256": meta["sha256"],
         "X-Evidence-Commitment": meta["commitment"],
     }
-    # A block or chunk that fails its check raises inside the iterator: the stream ends
-    # early and Content-Length tells the client the body is incomplete (discard it).
+    # A block damaged between the check and the stream (a race with the disk) still raises
+    # inside the iterator: the stream ends early and Content-Length tells the client the
+    # body is incomplete (discard it).
     return StreamingResponse(chunks, media_type=media, headers=headers)
 
 
