@@ -212,10 +212,12 @@ class Party:
         assert r.status_code == 200, r.text
         return r.json()  # type: ignore[no-any-return]
 
-    def offer_body(self, to_buyer: int) -> tuple[dict[str, Any], str]:
-        """The next offer, signed against the case's head as the service shows it now."""
+    def offer_body(self, to_buyer: int, v: dict[str, Any] | None = None
+                   ) -> tuple[dict[str, Any], str]:
+        """The next offer, signed against the case's head as the service shows it now
+        (or as the case view `v` showed it)."""
         assert self.domain is not None
-        v = self.view()
+        v = v or self.view()
         now = int(time.time())
         offer = SettlementOffer(case_id=self.case_id, sequence=v["nextSequence"],
                                 prev_hash=v["prevHash"], offeror=self.key.address,

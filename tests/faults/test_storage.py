@@ -23,7 +23,6 @@ def test_blockstore_disk_full(make_service: Any) -> None:
     assert p.upload(pdf(100_000, b"fits")).status_code == 201
     before = blocks_used(svc)
     r = p.upload(pdf(5_000_000, b"too big for the disk"))
-    print(r.status_code, r.text[:500])
     assert r.status_code == 507, r.text
     assert r.json()["code"] == "storage_full"
     assert blocks_used(svc) == before  # the partial upload's blocks are removed
