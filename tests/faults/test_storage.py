@@ -17,21 +17,6 @@ def blocks_used(svc: Service) -> set[str]:
     return {p.name for p in (svc.data / "ipfs").rglob("*") if p.is_file()}
 
 
-def test_blockstore_disk_full(make_service: Any) -> None:
-    svc: Service = make_service(ipfs_tmpfs="3m")
-    (p,) = parties(svc, 1)
-    assert p.upload(pdf(100_000, b"fits")).status_code == 201
-    before = blocks_used(svc)
-    r = p.upload(pdf(5_000_000, b"too big for the disk"))
-    assert r.status_code == 507, r.text
-    assert r.json()["code"] == "storage_full"
-    assert blocks_used(svc) == before  # the partial upload's blocks are removed
-    assert svc.sql("SELECT count(*) FROM evidence_item")[0][0] == 1
-    check(svc, [p])
-    assert p.upload(pdf(200_000, b"fits again")).status_code == 201  # space was given back
-    check(svc, [p])
-
-
 def fill(svc: Service) -> None:
     """Fill the blockstore's file system to the last byte."""
     with open(svc.data / "ipfs" / "filler", "wb", buffering=0) as f:
@@ -43,15 +28,22 @@ def fill(svc: Service) -> None:
                 pass
 
 
-def test_blockstore_full_refuses_steps(make_service: Any) -> None:
-    svc: Service = make_service(ipfs_tmpfs="2m")
+def test_blockstore_disk_full(make_service: Any) -> None:
+    svc: Service = make_service(ipfs_tmpfs="3m")
     (p,) = parties(svc, 1)
+    assert p.upload(pdf(100_000, b"fits")).status_code == 201
     assert p.offer(1_000).status_code == 201
+    before = blocks_used(svc)
+    r = p.upload(pdf(5_000_000, b"too big for the disk"))
+    assert (r.status_code, r.json()["code"]) == (507, "storage_full"), r.text
+    assert blocks_used(svc) == before  # the partial upload's blocks are removed
+    assert svc.sql("SELECT count(*) FROM evidence_item")[0][0] == 1
+    check(svc, [p])
+    assert p.upload(pdf(200_000, b"fits again")).status_code == 201  # space was given back
     steps = svc.sql("SELECT count(*) FROM step")[0][0]
-    fill(svc)
+    fill(svc)  # now to the last byte: even a step's small record has no room
     r = p.offer(2_000)
-    assert r.status_code == 507, r.text
-    assert r.json()["code"] == "storage_full"
+    assert (r.status_code, r.json()["code"]) == (507, "storage_full"), r.text
     assert svc.sql("SELECT count(*) FROM step")[0][0] == steps  # nothing half-stored
     assert p.view()["stage"]  # reads still answer
     check(svc, [p])
@@ -81,17 +73,21 @@ def test_blockstore_read_only(make_service: Any) -> None:
     check(svc, [p])
 
 
-@pytest.mark.parametrize("which", ["first", "middle"])
-def test_corrupted_block(make_service: Any, which: str) -> None:
-    from evidence.ipfs import LocalBlockstore
-
+def test_corrupted_block(make_service: Any) -> None:
     svc: Service = make_service()
     (p,) = parties(svc, 1)
-    r = p.upload(pdf(900_000, b"to be damaged"))  # four leaves under one root
+    for which in ("first", "middle"):
+        corrupt_and_restore(svc, p, which)
+
+
+def corrupt_and_restore(svc: Service, p: Any, which: str) -> None:
+    from evidence.ipfs import LocalBlockstore
+
+    r = p.upload(pdf(900_000, which.encode()))  # four leaves under one root
     assert r.status_code == 201
     item = r.json()["id"]
     cid = svc.sql("SELECT cid FROM evidence_item WHERE id = :i", i=item)[0][0]
-    assert p.upload(pdf(2_000, b"untouched")).status_code == 201
+    assert p.upload(pdf(2_000, b"untouched " + which.encode())).status_code == 201
     store = LocalBlockstore(svc.data / "ipfs", fsync=False)
     from evidence.ipfs._dagpb import decode_pbnode
 
