@@ -45,6 +45,7 @@ import api
 
 API = Path(api.__file__).resolve()
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + b"0" * 2000 + b"\n%%EOF\n"
+KEEPALIVE_EXPIRY = 4.0  # seconds; below uvicorn's --timeout-keep-alive (5)
 MIX = (("case view", 4), ("case list", 2), ("evidence metadata", 2), ("signed offer", 2))
 
 
@@ -161,7 +162,8 @@ async def health_phase(base: str, clients: int, seconds: float) -> tuple[int, fl
     import httpx
 
     counts = {"ok": 0, "bad": 0}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients,
+                          keepalive_expiry=KEEPALIVE_EXPIRY)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
         deadline = time.perf_counter() + seconds
 
@@ -185,7 +187,10 @@ async def load_phase(base: str, parties: list[api.Party], seconds: float, seed: 
     stats = Stats()
     rng = random.Random(seed)
     classes = [c for c, w in MIX for _ in range(w)]
-    limits = httpx.Limits(max_connections=len(parties), max_keepalive_connections=len(parties))
+    # Idle connections are dropped by the client before uvicorn's keep-alive timeout (5 s)
+    # closes them, so a request never goes out on a connection the server is closing.
+    limits = httpx.Limits(max_connections=len(parties), max_keepalive_connections=len(parties),
+                          keepalive_expiry=KEEPALIVE_EXPIRY)
     deadline = time.perf_counter() + seconds
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
         async def client(p: api.Party) -> None:
