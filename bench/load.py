@@ -45,7 +45,10 @@ import api
 
 API = Path(api.__file__).resolve()
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + b"0" * 2000 + b"\n%%EOF\n"
-KEEPALIVE_EXPIRY = 4.0  # seconds; below uvicorn's --timeout-keep-alive (5)
+# Seconds a client keeps an idle connection: well below uvicorn's keep-alive timeout (5 s),
+# because on a loaded machine the client's own event loop lags by seconds, and a request
+# sent on a connection the server is closing fails with ReadError/RemoteProtocolError.
+KEEPALIVE_EXPIRY = 1.0
 MIX = (("case view", 4), ("case list", 2), ("evidence metadata", 2), ("signed offer", 2))
 
 
@@ -187,8 +190,6 @@ async def load_phase(base: str, parties: list[api.Party], seconds: float, seed: 
     stats = Stats()
     rng = random.Random(seed)
     classes = [c for c, w in MIX for _ in range(w)]
-    # Idle connections are dropped by the client before uvicorn's keep-alive timeout (5 s)
-    # closes them, so a request never goes out on a connection the server is closing.
     limits = httpx.Limits(max_connections=len(parties), max_keepalive_connections=len(parties),
                           keepalive_expiry=KEEPALIVE_EXPIRY)
     deadline = time.perf_counter() + seconds
