@@ -1,5 +1,5 @@
 """Fixtures of the fault suite: one anvil with EvidenceAnchor per module, a service process
-per test on its own data dir (tests/faults/harness.py)."""
+per test on its own data dir (tests/faults/fault_harness.py)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,16 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from harness import Party, Service
+from fault_harness import Chain, Service, mount
 
 from backend.chain import Transactor, deploy_anchor
 from backend.chain.devchain import ETHER, AnvilNode, dev_accounts, fund
-
-
-@dataclass
-class Chain:
-    node: AnvilNode
-    anchor: str
-    key: str
 
 
 @pytest.fixture(scope="module")
@@ -69,15 +61,3 @@ def make_service(chain: Chain, tmp_path: Path) -> Iterator[object]:
         subprocess.run(["umount", "-l", str(target)], check=False)
 
 
-def mount(args: list[str]) -> None:
-    """mount(8) as root (the fault suite runs as root: tests/faults/README in docs)."""
-    done = subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, f"mount {' '.join(args)}: {done.stderr.strip()} (the " \
-        "fault suite needs root to mount a small tmpfs for the blockstore)"
-
-
-def parties(service: Service, n: int) -> list[Party]:
-    out = [Party(service, i) for i in range(n)]
-    for p in out:
-        p.open_and_file()
-    return out

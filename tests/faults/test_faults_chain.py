@@ -9,9 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Chain, parties
-from harness import Service, check
-from test_kill import wait_all_anchored
+from fault_harness import Chain, Service, check, parties, wait_all_anchored
 
 from evidence.chain import lookup_anchor
 

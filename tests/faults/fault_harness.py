@@ -23,6 +23,7 @@ import httpx
 from eth_account.messages import encode_defunct
 from sqlalchemy import create_engine, text
 
+from backend.chain.devchain import AnvilNode
 from evidence.records import (
     Domain,
     ProceduralStep,
@@ -305,3 +306,44 @@ def check(service: Service, parties: list[Party]) -> None:
                 assert item_id in stored, f"accepted upload {item_id} is lost"
                 sha = next(s for i, s, _ in items if i == item_id)
                 assert sha == "0x" + hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Chain:
+    """The anvil node, the EvidenceAnchor address and the institution key."""
+
+    node: AnvilNode
+    anchor: str
+    key: str
+
+
+def mount(args: list[str]) -> None:
+    """mount(8): the suite mounts a small tmpfs for the blockstore, so it runs as root
+    (docs/deploy.md, "What survives what")."""
+    done = subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"mount {' '.join(args)}: {done.stderr.strip()} (the " \
+        "fault suite needs root to mount a small tmpfs for the blockstore)"
+
+
+def parties(service: Service, n: int) -> list[Party]:
+    """n buyers, each signed in with its own case opened and filed."""
+    out = [Party(service, i) for i in range(n)]
+    for p in out:
+        p.open_and_file()
+    return out
+
+
+def wait_all_anchored(svc: Service, timeout: float = 60) -> list[Any]:
+    """Wait until every leaf is in a confirmed batch; answers (id, root, leaf_count) of
+    the confirmed batches."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        open_leaves = svc.sql(
+            "SELECT count(*) FROM leaf l LEFT JOIN anchor_batch b ON b.id = l.batch_id "
+            "WHERE b.id IS NULL OR b.status != 'confirmed'")[0][0]
+        if open_leaves == 0:
+            return svc.sql("SELECT id, root, leaf_count FROM anchor_batch "
+                           "WHERE status = 'confirmed'")
+        time.sleep(0.2)
+    raise AssertionError("leaves not anchored: " + repr(svc.sql(
+        "SELECT id, status, attempts, last_error FROM anchor_batch")))

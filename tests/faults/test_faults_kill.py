@@ -11,8 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Chain, parties
-from harness import Service, check, pdf
+from fault_harness import Chain, Service, check, parties, pdf, wait_all_anchored
 
 from evidence.chain import lookup_anchor
 
@@ -87,20 +86,6 @@ def test_kill_at_step_commit(make_service: Any) -> None:
         check(svc, [p])
     assert p.offer(3_000).status_code == 201
     check(svc, [p])
-
-
-def wait_all_anchored(svc: Service, timeout: float = 60) -> list[Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        open_leaves = svc.sql(
-            "SELECT count(*) FROM leaf l LEFT JOIN anchor_batch b ON b.id = l.batch_id "
-            "WHERE b.id IS NULL OR b.status != 'confirmed'")[0][0]
-        if open_leaves == 0:
-            return svc.sql("SELECT id, root, leaf_count FROM anchor_batch "
-                           "WHERE status = 'confirmed'")
-        time.sleep(0.2)
-    raise AssertionError("leaves not anchored: " + repr(svc.sql(
-        "SELECT id, status, attempts, last_error FROM anchor_batch")))
 
 
 def test_kill_during_anchoring(make_service: Any, chain: Chain) -> None:

@@ -18,8 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import parties
-from harness import Party, Service, check, free_port
+from fault_harness import Party, Service, check, free_port, parties
 
 pytestmark = [pytest.mark.anvil, pytest.mark.postgres]
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import mount, parties
-from harness import Service, check, pdf
+from fault_harness import Service, check, mount, parties, pdf
 
 pytestmark = pytest.mark.anvil
 
