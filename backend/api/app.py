@@ -52,6 +52,7 @@ from evidence.ipfs import Blockstore
 from .context import AppContext
 from .headers import SecurityHeaders
 from .limits import JsonBodyLimit
+from .outages import register as register_outage_handlers
 from .request_id import RequestIdMiddleware
 from .routes import admin, auth, cases, court, evidence
 
@@ -315,6 +316,7 @@ def create_app(
     async def _lookup(_r: Request, exc: LookupError) -> JSONResponse:
         return JSONResponse(error_body("not_found", str(exc)), status_code=404)
 
+    register_outage_handlers(app)  # storage and database faults: 503/507, never a 500
     app.include_router(auth.router)
     app.include_router(cases.router)
     app.include_router(admin.router)

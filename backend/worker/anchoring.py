@@ -242,6 +242,15 @@ class RunReport:
         return not (self.claimed or self.sent or self.confirmed or self.stamped or self.errors)
 
 
+def _node_unreachable(exc: BaseException) -> bool:
+    """A refused, dropped or timed-out connection to the chain node (web3's HTTP provider
+    raises requests' errors; the IPC and websocket providers raise the built-in ones)."""
+    import requests
+
+    return isinstance(exc, (requests.ConnectionError, requests.Timeout, ConnectionError,
+                            TimeoutError))
+
+
 class AnchoringWorker:
     """Claims, sends and confirms anchor batches; run it in as many processes as you like.
 
@@ -305,6 +314,13 @@ class AnchoringWorker:
             except BroadcastError as exc:
                 report.errors.append(f"batch {batch_id}: {exc}")
             except Exception as exc:  # a chain/DB hiccup must not stop the other batches
+                if _node_unreachable(exc):
+                    # The node is down, not the batch wrong: no attempt is spent (a long
+                    # outage must not fail every batch) and one line is logged per round.
+                    log.warning("batch %s: chain node unreachable (%s); retried next round",
+                                batch_id, type(exc).__name__)
+                    report.errors.append(f"batch {batch_id}: chain node unreachable")
+                    continue
                 log.exception("batch %s: unexpected error", batch_id)
                 self._record_error(batch_id, f"{type(exc).__name__}: {exc}")
                 report.errors.append(f"batch {batch_id}: {exc}")

@@ -230,6 +230,12 @@ def submit_evidence(case_id: str, item_id: DbId, body: SubmitIn, user: CurrentUs
 def evidence_content(case_id: str, item_id: DbId, user: CurrentUser, svc: Evidence
                      ) -> StreamingResponse:
     """The plain file, decrypted with the service key as it streams (never cached)."""
+    # Read, authenticate and hash the whole file once before the first byte is sent: a
+    # damaged or missing block then answers a JSON error naming it (503 corrupt_block /
+    # block_not_found, backend/api/outages.py) instead of a 200 whose body breaks off.
+    meta, chunks = svc.open_content(user, case_id.lower(), item_id)
+    for _chunk in chunks:
+        pass
     meta, chunks = svc.open_content(user, case_id.lower(), item_id)
     media = meta["mediaType"] + ("; charset=utf-8" if meta["mediaType"] == "text/plain" else "")
     # nosniff, CSP and the other browser headers: backend.api.headers, for every response
@@ -240,8 +246,9 @@ def evidence_content(case_id: str, item_id: DbId, user: CurrentUser, svc: Eviden
         "X-Evidence-Sha256": meta["sha256"],
         "X-Evidence-Commitment": meta["commitment"],
     }
-    # A block or chunk that fails its check raises inside the iterator: the stream ends
-    # early and Content-Length tells the client the body is incomplete (discard it).
+    # A block damaged between the check and the stream (a race with the disk) still raises
+    # inside the iterator: the stream ends early and Content-Length tells the client the
+    # body is incomplete (discard it).
     return StreamingResponse(chunks, media_type=media, headers=headers)
 
 
