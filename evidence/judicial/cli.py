@@ -119,7 +119,8 @@ t = Catalog("verify", {
     "unreadable": (
         "{path} cannot be read: it is not a ZIP archive, or it is truncated or corrupt "
         "({reason}). Nothing was checked.",
-        "无法读取材料包 {path}：该文件不是 ZIP 归档，或已截断、损坏（详情：{reason}）。未进行任何核验。",
+        "无法读取材料包 {path}：该文件不是 ZIP 归档，或已截断、损坏（详情：{reason}）。"
+        "未进行任何核验。",
     ),
     # Check results in Chinese: what a passed check established, and why one did not run.
     "skip_no_chain": (
