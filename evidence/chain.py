@@ -168,9 +168,9 @@ def discover_chain(
     for ep in entry_points(group=CHAIN_ENTRY_POINT_GROUP):
         try:
             factory = ep.load()
+            w3 = factory()
         except ImportError:  # the component is installed without its extras
             continue
-        w3 = factory()
         if w3 is not None:
             return ChainSource(w3, "component")
     return None

@@ -8,6 +8,7 @@ has `chainarb evidence …` and `chainarb verify`. The service adds its commands
 from __future__ import annotations
 
 from importlib.metadata import entry_points
+from typing import Any
 
 import typer
 
@@ -45,14 +46,27 @@ def _load_plugins() -> None:
 
 
 def _register_missing(component: str, missing: str) -> None:
-    @app.command("serve", hidden=True)
-    def _unavailable() -> None:
-        typer.echo(
-            f"The {component} component needs packages that are not installed ({missing}).\n"
-            "Install the service with: pip install 'chainarb[service]'",
-            err=True,
-        )
-        raise typer.Exit(3)
+    """`demo` and `serve` still exist and say how to install what they need (exit 3)."""
+    from evidence._i18n import Catalog
+
+    t = Catalog("plugins", {
+        "missing": (
+            "`chainarb {command}` needs the {component} component, which cannot load "
+            "(missing {missing}). Install it with: pip install 'chainarb[service]'",
+            "`chainarb {command}` 需要 {component} 组件，但无法加载（缺少 {missing}）。"
+            "请安装：pip install 'chainarb[service]'",
+        ),
+    })
+    def unavailable(command: str) -> Any:
+        def run() -> None:
+            typer.echo(t("missing", command=command, component=component, missing=missing),
+                       err=True)
+            raise typer.Exit(3)
+
+        return run
+
+    for command in ("demo", "serve"):
+        app.command(command, hidden=True, help="(not installed) / （未安装）")(unavailable(command))
 
 
 def main() -> None:
