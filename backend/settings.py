@@ -262,14 +262,12 @@ class Settings(BaseSettings):
         if not _KEY_RE.match(raw):
             # Never echo the value: it may be a real key with a typo.
             raise ValueError(
-                "CHAINARB_INSTITUTION_KEY must be 32 bytes of hex (64 hex digits, optional 0x); "
+                "INSTITUTION_KEY must be 32 bytes of hex (64 hex digits, optional 0x); "
                 f"found {len(raw)} characters that are not that"
             )
         number = int(raw.removeprefix("0x"), 16)
         if not 0 < number < _SECP256K1_N:
-            raise ValueError(
-                "CHAINARB_INSTITUTION_KEY is not a valid secp256k1 private key (0 or >= n)"
-            )
+            raise ValueError("INSTITUTION_KEY is not a valid secp256k1 private key (0 or >= n)")
         return SecretStr("0x" + raw.removeprefix("0x").lower())
 
     @field_validator("ipfs_api_url")
@@ -319,8 +317,7 @@ class Settings(BaseSettings):
                 )
             if key.get_secret_value() == DEV_INSTITUTION_KEY:
                 raise ValueError(
-                    "the built-in development CHAINARB_INSTITUTION_KEY is public and refused "
-                    "for an "
+                    "the built-in development INSTITUTION_KEY is public and refused for an "
                     f"external chain ({self.chain_rpc_url}); configure the institution's own key"
                 )
         if self.session_secret is not None and \
