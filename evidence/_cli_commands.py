@@ -176,7 +176,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "此密钥无法解密该文件（详情：{err}）。",
     ),
     "not_a_recipient": (
-        "This key is not one of the file's recipients: {err}",
+        "This key cannot decrypt the file (it is not one of its recipients): {err}",
         "此密钥不是该文件的收件人之一（详情：{err}）。",
     ),
     "tampered": (
@@ -898,7 +898,8 @@ def verify_cmd(
     proof_data = _read_text_input(proof, 256 * 1024)
     chain = None
     if not offline:
-        chain = _discover_chain(rpc)
+        with _guard():
+            chain = _discover_chain(rpc)
         if chain is None:
             _die(ExitCode.USAGE, "need_chain")
     salt_bytes = _hex_bytes(salt, 32, "--salt") if salt is not None else None
