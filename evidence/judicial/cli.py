@@ -220,7 +220,7 @@ def print_report(report: Report, console: Any) -> None:
 
     if report.outcome is Outcome.UNREADABLE:  # no check ran: one line says why
         console.print("[bold red]" + escape(t("unreadable", path=report.package,
-                                              reason=report.unreadable)) + "[/]")
+                                              reason=report.unreadable)) + "[/]", soft_wrap=True)
         return
     zh = lang() == "zh"
     table = Table(title=escape(t("title", package=report.package)), show_lines=False)
@@ -238,15 +238,16 @@ def print_report(report: Report, console: Any) -> None:
         table.add_row(c.label_zh if zh else c.label_en, marks[c.status], reason)
     console.print(table)
     if report.package_digest:
-        console.print(t("digest", digest=report.package_digest))
+        console.print(t("digest", digest=report.package_digest), soft_wrap=True)
     outcome = report.outcome
     if outcome is Outcome.VERIFIED:
-        console.print("[bold green]" + t("all_passed") + "[/]")
+        console.print("[bold green]" + t("all_passed") + "[/]", soft_wrap=True)
     elif outcome is Outcome.FAILED:
         names = [c.name for c in report.checks if c.status is Status.FAIL]
-        console.print("[bold red]" + t("failed", names=", ".join(names)) + "[/]")
+        console.print("[bold red]" + t("failed", names=", ".join(names)) + "[/]", soft_wrap=True)
     else:
-        console.print("[bold yellow]" + t("not_run", names=", ".join(report.failed())) + "[/]")
+        console.print("[bold yellow]" + t("not_run", names=", ".join(report.failed())) + "[/]",
+                      soft_wrap=True)
 
 
 def _usage(text: str) -> typer.Exit:
