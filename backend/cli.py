@@ -34,7 +34,22 @@ t = Catalog("service", {
         "配置无法使用（详情如下，变量名与英文说明）：\n  {detail}",
     ),
     "demo_failed": ("The demo failed: {err}", "演示失败（详情：{err}）"),
+    "problem_var": ("{var}: {msg}", "变量 {var}：{msg}"),
+    "problem": ("{msg}", "说明：{msg}"),
 })
+
+
+def settings_problems(exc: Any) -> str:
+    """A SettingsError's problems, one per line, each naming its variable; the validator's
+    explanation itself is English (it quotes values and formats)."""
+    lines = []
+    for problem in exc.problems:
+        var, sep, msg = problem.partition(": ")
+        if sep and var.replace("_", "").isalnum() and var.isupper():
+            lines.append(t("problem_var", var=var, msg=msg))
+        else:
+            lines.append(t("problem", msg=problem))
+    return "\n  ".join(lines)
 
 
 @contextlib.contextmanager
@@ -94,7 +109,7 @@ def register(app: typer.Typer) -> None:
         try:
             settings = load_settings()
         except SettingsError as exc:
-            typer.echo(t("bad_settings", detail=exc.detail), err=True)
+            typer.echo(t("bad_settings", detail=settings_problems(exc)), err=True)
             raise typer.Exit(EXIT_USAGE) from None
         try:
             with service_installed("demo"):
@@ -116,7 +131,7 @@ def register(app: typer.Typer) -> None:
         try:
             settings = load_settings()
         except SettingsError as exc:
-            typer.echo(t("bad_settings", detail=exc.detail), err=True)
+            typer.echo(t("bad_settings", detail=settings_problems(exc)), err=True)
             raise typer.Exit(EXIT_USAGE) from None
         with service_installed("serve"):
             app_ = create_app(settings)

@@ -845,7 +845,8 @@ def _discover_chain(rpc: str | None) -> Any:
     except InvalidRpcUrl as exc:
         _die(ExitCode.USAGE, "rpc_invalid", source=exc.source, value=exc.value)
     if found is not None and found.origin != "option":
-        _err(t("using_chain", url=found.url or "—", origin=t("origin_" + found.origin)))
+        url = found.url or getattr(found.w3.provider, "endpoint_uri", None) or "—"
+        _err(t("using_chain", url=url, origin=t("origin_" + found.origin)))
     return found.w3 if found is not None else None
 
 

@@ -282,24 +282,35 @@ def _trusted_certificates(path: Path) -> list[Any]:
     return certs
 
 
-def _chain(rpc: str | None, quiet: bool) -> Any:
-    """The chain to check against (`evidence.chain.discover_chain`, the one discovery every
-    command uses), or a usage error naming the option or variable with a bad URL."""
+def _check_rpc(rpc: str | None) -> None:
+    """A usage error for an --rpc (or $CHAINARB_CHAIN_RPC_URL) that is not an http(s) URL,
+    before anything is opened or started."""
     import os
 
-    from evidence.chain import LEGACY_RPC_ENV, RPC_ENV, InvalidRpcUrl, discover_chain
+    from evidence.chain import LEGACY_RPC_ENV, RPC_ENV, InvalidRpcUrl, check_rpc_url
 
-    if rpc is None and os.environ.get(LEGACY_RPC_ENV) and not os.environ.get(RPC_ENV):
-        typer.echo(t("legacy_env"), err=True)
     try:
-        found = discover_chain(rpc)
+        if rpc is not None:
+            check_rpc_url(rpc, "--rpc")
+        elif os.environ.get(RPC_ENV, "").strip():
+            check_rpc_url(os.environ[RPC_ENV], RPC_ENV)
     except InvalidRpcUrl as exc:
         raise _usage(t("rpc_invalid", source=exc.source, value=exc.value)) from None
+    if rpc is None and os.environ.get(LEGACY_RPC_ENV) and not os.environ.get(RPC_ENV):
+        typer.echo(t("legacy_env"), err=True)
+
+
+def _chain(rpc: str | None, quiet: bool) -> Any:
+    """The chain to check against (`evidence.chain.discover_chain`, the one discovery every
+    command uses); None when none is configured. Says which chain unless it was --rpc."""
+    from evidence.chain import discover_chain
+
+    found = discover_chain(rpc)
     if found is None:
         return None
     if not quiet and found.origin != "option":
-        origin = t("origin_" + found.origin)
-        typer.echo(t("chain_from", url=found.url or "—", origin=origin), err=True)
+        url = found.url or getattr(found.w3.provider, "endpoint_uri", None) or "—"
+        typer.echo(t("chain_from", url=url, origin=t("origin_" + found.origin)), err=True)
     return found.w3
 
 
@@ -339,13 +350,14 @@ def register_verify(app: typer.Typer) -> None:
         部分检查无法运行（无链或节点无响应）; 4 the package cannot be read / 无法读取材料包.
         """
         trust = _trusted_certificates(tsa_cert) if tsa_cert is not None else None
-        w3 = _chain(rpc, as_json)
+        _check_rpc(rpc)
         if not package.exists():
             typer.echo(t("package_missing", path=package), err=True)
             raise typer.Exit(EXIT_UNREADABLE)
         if not package.is_file():
             typer.echo(t("package_not_file", path=package), err=True)
             raise typer.Exit(EXIT_UNREADABLE)
+        w3 = _chain(rpc, as_json)
         report = verify_package(package, chain=w3, tsa_trust=trust)
         if as_json:
             typer.echo(json.dumps(report.to_json_obj(), ensure_ascii=False, indent=2))
