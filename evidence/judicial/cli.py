@@ -203,7 +203,7 @@ def _reason(c: Check) -> str:
     if lang() != "zh":
         return c.reason
     if c.status is Status.PASS:
-        return f"{t('pass_' + c.name)}（{c.reason}）"
+        return f"{t('pass_' + c.name)}（详情：{c.reason}）"
     if c.status is Status.SKIP:
         for prefix, key in (("no chain", "skip_no_chain"), ("could not run", "skip_node_down"),
                             ("not run: the archive is unsafe", "skip_unsafe"),
