@@ -892,7 +892,12 @@ def verify_cmd(
     progress: ProgressOpt = None,
 ) -> None:
     """Verify that a file or record was signed and anchored: names the first failing check.
-    / 验证文件或记录的签名与链上锚定，失败时指出未通过的检查项。"""
+    / 验证文件或记录的签名与链上锚定，失败时指出未通过的检查项。
+
+    Exit codes / 退出码: 0 verified / 通过; 1 a check failed / 有检查项未通过; 2 usage error /
+    用法错误; 3 could not run (node down, component missing) / 无法运行（节点无响应、缺少组件）;
+    4 an input cannot be read / 无法读取输入.
+    """
     from evidence.records import SignedRecord
     from evidence.verify import ProofFile, verify
 

@@ -19,7 +19,9 @@ app = typer.Typer(
     add_completion=False,
 )
 evidence_app = typer.Typer(
-    help="Evidence tools: CIDs, hashes, signatures, encryption, IPFS, proofs. / 证据工具。",
+    help="Evidence tools: CIDs, hashes, signatures, encryption, IPFS, proofs. / 证据工具。"
+    "\n\nExit codes / 退出码: 0 ok / 成功; 1 verification failed / 验证失败; 2 usage error / "
+    "用法错误; 3 could not run / 无法运行; 4 cannot be read / 无法读取.",
     no_args_is_help=True,
 )
 app.add_typer(evidence_app, name="evidence")
