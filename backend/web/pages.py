@@ -244,7 +244,7 @@ def sign_out(request: Request) -> RedirectResponse:
         ctx = request.app.state.ctx
         try:
             with ctx.sessions() as session:
-                revoke(session, token, ctx.clock())
+                revoke(session, token, ctx.clock(), ctx.auth_cache.secret)
                 session.commit()
             ctx.auth_cache.forget(token)
         except ServiceError:
