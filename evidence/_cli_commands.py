@@ -836,7 +836,13 @@ def _discover_chain(rpc: str | None) -> Any:
     """The chain to verify against: `evidence.chain.discover_chain`, the one discovery every
     command uses (--rpc, $CHAINARB_CHAIN_RPC_URL, the data dir's embedded node, an installed
     component's chain). None when there is none; a usage error for a bad URL."""
-    from evidence.chain import LEGACY_RPC_ENV, RPC_ENV, InvalidRpcUrl, discover_chain
+    from evidence.chain import (
+        LEGACY_RPC_ENV,
+        RPC_ENV,
+        ConfiguredChainError,
+        InvalidRpcUrl,
+        discover_chain,
+    )
 
     if rpc is None and os.environ.get(LEGACY_RPC_ENV) and not os.environ.get(RPC_ENV):
         _err(t("legacy_env"))
@@ -844,6 +850,8 @@ def _discover_chain(rpc: str | None) -> Any:
         found = discover_chain(rpc)
     except InvalidRpcUrl as exc:
         _die(ExitCode.USAGE, "rpc_invalid", source=exc.source, value=exc.value)
+    except ConfiguredChainError as exc:
+        _die(ExitCode.COULD_NOT_RUN, "chain_unreachable", err=exc)
     if found is not None and found.origin != "option":
         url = found.url or getattr(found.w3.provider, "endpoint_uri", None) or "—"
         _err(t("using_chain", url=url, origin=t("origin_" + found.origin)))

@@ -41,6 +41,7 @@ __all__ = [
     "AnchorContractMissing",
     "AnchorRecord",
     "ChainSource",
+    "ConfiguredChainError",
     "InvalidRpcUrl",
     "anchor_abi",
     "check_rpc_url",
@@ -70,6 +71,13 @@ class InvalidRpcUrl(EvidenceError, ValueError):  # noqa: N818 (a refusal, like i
         )
         self.source = source
         self.value = value
+
+
+class ConfiguredChainError(EvidenceError):
+    """The installation's configured chain exists but could not be opened (its node does not
+    start, its settings are unusable): the checks that need it could not run."""
+
+    code = "configured_chain_unavailable"
 
 
 def check_rpc_url(value: str, source: str = "--rpc") -> str:
@@ -151,6 +159,7 @@ def discover_chain(
 
     Raises:
         InvalidRpcUrl: the option or the variable is not an http(s) URL (naming which).
+        ConfiguredChainError: an installed component's chain is configured but does not open.
     """
     env = os.environ if environ is None else environ
     if explicit is not None:
@@ -171,6 +180,11 @@ def discover_chain(
             w3 = factory()
         except ImportError:  # the component is installed without its extras
             continue
+        except Exception as exc:  # its chain is configured but does not open
+            raise ConfiguredChainError(
+                f"the installation's chain ({ep.name}) could not be opened: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
         if w3 is not None:
             return ChainSource(w3, "component")
     return None

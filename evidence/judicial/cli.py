@@ -86,6 +86,10 @@ t = Catalog("verify", {
         "区块链：{url}（{origin}）。",
     ),
     "origin_env": ("from $CHAINARB_CHAIN_RPC_URL", "来自 $CHAINARB_CHAIN_RPC_URL"),
+    "chain_unavailable": (
+        "Could not open the chain: {err}. The checks that need it will not run.",
+        "无法打开区块链（详情：{err}）。需要链的检查将不会运行。",
+    ),
     "origin_embedded": ("the embedded chain of this data dir", "本数据目录的内置链"),
     "origin_component": ("the installation's configured chain", "本安装配置的链"),
     "package_missing": (
@@ -303,9 +307,13 @@ def _check_rpc(rpc: str | None) -> None:
 def _chain(rpc: str | None, quiet: bool) -> Any:
     """The chain to check against (`evidence.chain.discover_chain`, the one discovery every
     command uses); None when none is configured. Says which chain unless it was --rpc."""
-    from evidence.chain import discover_chain
+    from evidence.chain import ConfiguredChainError, discover_chain
 
-    found = discover_chain(rpc)
+    try:
+        found = discover_chain(rpc)
+    except ConfiguredChainError as exc:  # the chain checks could not run: say why
+        typer.echo(t("chain_unavailable", err=exc), err=True)
+        return None
     if found is None:
         return None
     if not quiet and found.origin != "option":

@@ -213,3 +213,32 @@ def test_help_documents_the_exit_codes(data_dir: Path) -> None:
     for code in ("0 all checks passed", "1 a check failed", "2 usage error",
                  "3 some checks could not run", "4 the package cannot be read"):
         assert code in text, text
+
+
+def test_a_configured_chain_that_does_not_open_is_named_and_could_not_run(
+    case: Case, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In-process (an entry point cannot be replaced in a subprocess): the installation's
+    chain fails to start; the CLI says why and reports the chain checks as not run."""
+    from typer.testing import CliRunner
+
+    from evidence.cli import app
+
+    class _Broken:
+        name = "backend"
+
+        def load(self):  # type: ignore[no-untyped-def]
+            def factory() -> None:
+                raise RuntimeError("anvil is not installed")
+
+            return factory
+
+    monkeypatch.delenv("CHAINARB_CHAIN_RPC_URL", raising=False)
+    monkeypatch.setenv("CHAINARB_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("CHAINARB_LANG", "en")
+    monkeypatch.setattr("evidence.chain.entry_points", lambda group: [_Broken()])
+    r = CliRunner().invoke(app, ["verify", str(case.package)])
+    assert r.exit_code == 3, r.output
+    assert r.stderr.startswith("Could not open the chain: the installation's chain (backend) "
+                               "could not be opened: RuntimeError: anvil is not installed.")
+    assert "Could not run every check" in r.stdout
