@@ -34,6 +34,11 @@ t = Catalog("service", {
         "配置无法使用（详情如下，变量名与英文说明）：\n  {detail}",
     ),
     "demo_failed": ("The demo failed: {err}", "演示失败（详情：{err}）"),
+    "no_artifacts": (
+        "The compiled contracts are not part of this installation ({err}). Run the demo from "
+        "a source checkout: make demo",
+        "本安装不包含已编译的合约（详情：{err}）。请在源代码目录中运行演示：make demo",
+    ),
     "problem_var": ("{var}: {msg}", "变量 {var}：{msg}"),
     "problem": ("{msg}", "说明：{msg}"),
 })
@@ -98,9 +103,14 @@ def register(app: typer.Typer) -> None:
         """Run the whole closed loop on the embedded default. / 在内置默认环境中运行完整流程。"""
         if contracts_only:
             with service_installed("demo"):
+                from backend.chain.errors import ArtifactMissingError
                 from backend.contract_demo import run_contract_demo
 
-            run_contract_demo()
+            try:
+                run_contract_demo()
+            except ArtifactMissingError as exc:  # an installed wheel ships no artifacts
+                typer.echo(t("no_artifacts", err=exc), err=True)
+                raise typer.Exit(EXIT_COULD_NOT_RUN) from None
             return
         with service_installed("demo"):
             from backend.demo import DemoError, run_demo
