@@ -1,13 +1,73 @@
 """Service commands added to the `chainarb` CLI (`demo`, `serve`), and the configured chain
-for `chainarb verify` (the `chainarb.chain` entry point)."""
+for `chainarb verify` (the `chainarb.chain` entry point).
+
+This module imports only typer and `evidence` at load time: in an install without the
+`[service]` extra the commands still exist and say how to install what they need (exit 3,
+could not run), instead of a traceback.
+"""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
 
+from evidence._i18n import Catalog, bi
+
 _HANDLES: list[Any] = []  # chains opened for `verify`: kept open until the process exits
+EXIT_USAGE = 2
+EXIT_COULD_NOT_RUN = 3
+EXIT_FAILED = 1
+SERVICE_EXTRA = "pip install 'chainarb[service]'"
+
+t = Catalog("service", {
+    "missing_extra": (
+        "`chainarb {command}` needs the service, which is not installed (missing Python "
+        "package {package!r}). Install it with: {install}",
+        "`chainarb {command}` 需要服务组件，但尚未安装（缺少 Python 包 {package!r}）。"
+        "请安装：{install}",
+    ),
+    "bad_settings": (
+        "The configuration cannot be used:\n  {detail}",
+        "配置无法使用（详情如下，变量名与英文说明）：\n  {detail}",
+    ),
+    "demo_failed": ("The demo failed: {err}", "演示失败（详情：{err}）"),
+    "serve_failed": ("chainarb serve cannot start: {err}", "chainarb serve 无法启动（详情：{err}）"),
+    "no_artifacts": (
+        "The compiled contracts are not part of this installation ({err}). Run the demo from "
+        "a source checkout: make demo",
+        "本安装不包含已编译的合约（详情：{err}）。请在源代码目录中运行演示：make demo",
+    ),
+    "problem_var": ("{var}: {msg}", "变量 {var}：{msg}"),
+    "problem": ("{msg}", "说明：{msg}"),
+})
+
+
+def settings_problems(exc: Any) -> str:
+    """A SettingsError's problems, one per line, each naming its variable; the validator's
+    explanation itself is English (it quotes values and formats)."""
+    lines = []
+    for problem in exc.problems:
+        var, sep, msg = problem.partition(": ")
+        if sep and var.replace("_", "").isalnum() and var.isupper():
+            lines.append(t("problem_var", var=var, msg=msg))
+        else:
+            lines.append(t("problem", msg=problem))
+    return "\n  ".join(lines)
+
+
+@contextlib.contextmanager
+def service_installed(command: str) -> Iterator[None]:
+    """Turn a missing `[service]` package into a message naming the install command."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        package = (exc.name or str(exc)).split(".")[0]
+        typer.echo(t("missing_extra", command=command, package=package, install=SERVICE_EXTRA),
+                   err=True)
+        raise typer.Exit(EXIT_COULD_NOT_RUN) from None
 
 
 def configured_chain() -> Any:
@@ -17,9 +77,11 @@ def configured_chain() -> Any:
     `chainarb verify` of the demo's package in a later process checks against the same
     blocks and receipts; the node stops when the process exits.
     """
-    from backend.gateway import open_chain
-    from backend.settings import SettingsError, load_settings
-
+    try:
+        from backend.gateway import open_chain
+        from backend.settings import SettingsError, load_settings
+    except ImportError:  # no [service] extra: there is no configured chain to offer
+        return None
     try:
         settings = load_settings()
     except SettingsError:
@@ -36,46 +98,62 @@ def register(app: typer.Typer) -> None:
     def demo(
         contracts_only: Annotated[bool, typer.Option(
             "--contracts-only",
-            help="Only the contract-level loop on a throw-away in-process chain.")] = False,
+            help=bi("Only the contract-level loop on a throw-away in-process chain.",
+                    "仅在临时的进程内链上运行合约层流程。"))] = False,
     ) -> None:
         """Run the whole closed loop on the embedded default. / 在内置默认环境中运行完整流程。"""
         if contracts_only:
-            from backend.contract_demo import run_contract_demo
+            with service_installed("demo"):
+                from backend.chain.errors import ArtifactMissingError
+                from backend.contract_demo import run_contract_demo
 
-            run_contract_demo()
+            try:
+                run_contract_demo()
+            except ArtifactMissingError as exc:  # an installed wheel ships no artifacts
+                typer.echo(t("no_artifacts", err=exc), err=True)
+                raise typer.Exit(EXIT_COULD_NOT_RUN) from None
             return
-        from backend.demo import DemoError, run_demo
-        from backend.gateway import GatewayError
-        from backend.settings import SettingsError, load_settings
+        with service_installed("demo"):
+            from backend.demo import DemoError, run_demo
+            from backend.gateway import GatewayError
+            from backend.settings import SettingsError, load_settings
 
         try:
             settings = load_settings()
         except SettingsError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(2) from None
+            typer.echo(t("bad_settings", detail=settings_problems(exc)), err=True)
+            raise typer.Exit(EXIT_USAGE) from None
         try:
-            run_demo(settings)
+            with service_installed("demo"):
+                run_demo(settings)
         except (SettingsError, GatewayError) as exc:  # e.g. an unusable institution key file
-            typer.echo(f"demo failed: {exc}", err=True)
-            raise typer.Exit(2) from None
+            typer.echo(t("demo_failed", err=exc), err=True)
+            raise typer.Exit(EXIT_USAGE) from None
         except DemoError as exc:
-            typer.echo(f"demo failed: {exc}", err=True)
-            raise typer.Exit(1) from None
+            typer.echo(t("demo_failed", err=exc), err=True)
+            raise typer.Exit(EXIT_FAILED) from None
 
     @app.command()
     def serve() -> None:
-        """Run the HTTP service (settings from CHAINARB_* variables). / 启动服务。"""
-        import uvicorn
+        """Run the HTTP service (settings from CHAINARB_* variables).
+        / 启动服务（由 CHAINARB_* 变量配置）。"""
+        with service_installed("serve"):
+            import uvicorn
 
-        from backend.api.app import create_app
-        from backend.gateway import GatewayError
-        from backend.settings import SettingsError, load_settings
+            from backend.api.app import create_app
+            from backend.gateway import GatewayError
+            from backend.settings import SettingsError, load_settings
 
         try:
             settings = load_settings()
-            # Embedded default: starts the data dir's chain and deploys the contracts once.
-            app = create_app(settings)
+        except SettingsError as exc:
+            typer.echo(t("bad_settings", detail=settings_problems(exc)), err=True)
+            raise typer.Exit(EXIT_USAGE) from None
+        try:
+            with service_installed("serve"):
+                # Embedded default: starts the data dir's chain and deploys the contracts once.
+                app_ = create_app(settings)
         except (SettingsError, GatewayError) as exc:
-            typer.echo(f"chainarb serve: {exc}", err=True)
-            raise typer.Exit(2) from None
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+            typer.echo(t("serve_failed", err=exc), err=True)
+            raise typer.Exit(EXIT_USAGE) from None
+        uvicorn.run(app_, host=settings.host, port=settings.port, log_level="info")

@@ -64,7 +64,18 @@ _MIN_SECRET_CHARS = 32
 
 
 class SettingsError(Exception):
-    """The configuration is unusable; the message names the variables to fix."""
+    """The configuration is unusable; the message names the variables to fix.
+
+    `problems` holds one "VARIABLE: what is wrong" line per problem, each naming the
+    variable as the user set it (``DATABASE_URL`` or ``CHAINARB_DATABASE_URL``)."""
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("invalid configuration:\n  " + self.detail)
+
+    @property
+    def detail(self) -> str:
+        return "\n  ".join(self.problems)
 
 
 def _checksum(value: str, name: str) -> str:
@@ -72,8 +83,8 @@ def _checksum(value: str, name: str) -> str:
 
     if not _ADDRESS_RE.match(value):
         raise ValueError(
-            f"{name} must be a 20-byte hex address like 0x5FbDB2315678afecb367f032d93F642f64180aa3,"
-            f" found {value!r}"
+            f"{name}: expected a 20-byte hex address like "
+            f"0x5FbDB2315678afecb367f032d93F642f64180aa3, found {value!r}"
         )
     return to_checksum_address(value)
 
@@ -82,7 +93,7 @@ def _check_http_url(value: str, name: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(
-            f"{name} must be an http(s) URL such as http://127.0.0.1:8545, found {value!r}"
+            f"{name}: expected an http(s) URL such as http://127.0.0.1:8545, found {value!r}"
         )
     return value
 
@@ -218,7 +229,7 @@ class Settings(BaseSettings):
         scheme, sep, rest = value.partition("://")
         if not sep:
             raise ValueError(
-                "DATABASE_URL must look like sqlite:///path/file.db or "
+                "expected a URL like sqlite:///path/file.db or "
                 f"postgresql+psycopg://user@host:5432/db, found {_mask_url(value)!r}"
             )
         scheme = scheme.lower()
@@ -227,7 +238,7 @@ class Settings(BaseSettings):
         if scheme in ("sqlite", "sqlite+pysqlite"):
             return f"sqlite://{rest}"
         raise ValueError(
-            "DATABASE_URL must use sqlite or postgresql (driver psycopg 3), "
+            "expected sqlite or postgresql (driver psycopg 3), "
             f"found scheme {scheme!r}; e.g. postgresql+psycopg://user@127.0.0.1:5432/chainarb"
         )
 
@@ -235,14 +246,14 @@ class Settings(BaseSettings):
     @classmethod
     def _check_rpc_url(cls, value: str) -> str:
         value = value.strip()
-        return _check_http_url(value, "CHAIN_RPC_URL") if value else value
+        return _check_http_url(value, "CHAINARB_CHAIN_RPC_URL") if value else value
 
     @field_validator("anchor_address", "escrow_address", "token_address")
     @classmethod
     def _check_address(cls, value: str | None, info: Any) -> str | None:
         if value is None or not value.strip():
             return None
-        return _checksum(value.strip(), info.field_name.upper())
+        return _checksum(value.strip(), f"CHAINARB_{info.field_name.upper()}")
 
     @field_validator("institution_key")
     @classmethod
@@ -272,19 +283,19 @@ class Settings(BaseSettings):
         if not value or value.startswith("/ip4/") or value.startswith("/ip6/") \
                 or value.startswith("/dns"):
             return value
-        return _check_http_url(value, "IPFS_API_URL")
+        return _check_http_url(value, "CHAINARB_IPFS_API_URL")
 
     @field_validator("tsa_url", "public_url")
     @classmethod
     def _check_optional_url(cls, value: str, info: Any) -> str:
         value = value.strip()
-        return _check_http_url(value, info.field_name.upper()) if value else value
+        return _check_http_url(value, f"CHAINARB_{info.field_name.upper()}") if value else value
 
     @field_validator("institution_admins")
     @classmethod
     def _check_admins(cls, value: str) -> str:
         parts = [v.strip() for v in value.split(",") if v.strip()]
-        return ",".join(_checksum(v, "INSTITUTION_ADMINS") for v in parts)
+        return ",".join(_checksum(v, "CHAINARB_INSTITUTION_ADMINS") for v in parts)
 
     @field_validator("session_secret", "smtp_password")
     @classmethod
@@ -299,8 +310,9 @@ class Settings(BaseSettings):
         if embedded:
             if self.chain_id is not None and self.chain_id != EMBEDDED_CHAIN_ID:
                 raise ValueError(
-                    f"the embedded chain's id is {EMBEDDED_CHAIN_ID}, found CHAIN_ID="
-                    f"{self.chain_id}; unset CHAIN_ID or set CHAIN_RPC_URL to your node"
+                    f"the embedded chain's id is {EMBEDDED_CHAIN_ID}, found CHAINARB_CHAIN_ID="
+                    f"{self.chain_id}; unset CHAINARB_CHAIN_ID or set CHAINARB_CHAIN_RPC_URL "
+                    "to your node"
                 )
         else:
             key = self.institution_key
@@ -312,20 +324,20 @@ class Settings(BaseSettings):
         if self.session_secret is not None and \
                 len(self.session_secret.get_secret_value()) < _MIN_SECRET_CHARS:
             raise ValueError(
-                f"SESSION_SECRET must have at least {_MIN_SECRET_CHARS} characters, found "
+                f"CHAINARB_SESSION_SECRET must have at least {_MIN_SECRET_CHARS} characters, found "
                 f"{len(self.session_secret.get_secret_value())}; or leave it empty to use a "
                 "generated one in the data dir"
             )
         if bool(self.tsa_url) != (self.tsa_cert_file is not None):
             raise ValueError(
-                "TSA_URL and TSA_CERT_FILE go together (tokens are useless without the "
-                f"authority's certificate); found TSA_URL={self.tsa_url!r}, "
-                f"TSA_CERT_FILE={self.tsa_cert_file}"
+                "CHAINARB_TSA_URL and CHAINARB_TSA_CERT_FILE go together (tokens are useless "
+                f"without the authority's certificate); found CHAINARB_TSA_URL={self.tsa_url!r}, "
+                f"CHAINARB_TSA_CERT_FILE={self.tsa_cert_file}"
             )
         if self.tsa_cert_file is not None and not self.tsa_cert_file.is_file():
-            raise ValueError(f"TSA_CERT_FILE {self.tsa_cert_file} does not exist")
+            raise ValueError(f"CHAINARB_TSA_CERT_FILE {self.tsa_cert_file} does not exist")
         if self.smtp_user and self.smtp_password is None:
-            raise ValueError("SMTP_USER is set but SMTP_PASSWORD is empty")
+            raise ValueError("CHAINARB_SMTP_USER is set but CHAINARB_SMTP_PASSWORD is empty")
         return self
 
     # --- derived values -----------------------------------------------------------------
@@ -515,8 +527,34 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"]) or "settings"
-            var = f"CHAINARB_{loc.upper()}" if loc != "settings" else "settings"
             msg = str(err["msg"]).removeprefix("Value error, ")
-            lines.append(f"{var}: {msg}")
-        raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+            if err["loc"]:
+                lines.append(f"{variable_name(str(err['loc'][0]))}: {msg}")
+            else:  # a cross-check: its message names the variables itself
+                lines.append(msg)
+        raise SettingsError(lines) from None
+
+
+def _aliases() -> dict[str, str]:
+    """Every name pydantic may report a field under (field name or alias), lowercased."""
+    out: dict[str, str] = {}
+    for name, info in Settings.model_fields.items():
+        out[name] = name
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices):
+            for choice in alias.choices:
+                if isinstance(choice, str):
+                    out[choice.lower()] = name
+    return out
+
+
+def variable_name(loc: str, environ: Any = None) -> str:
+    """The environment variable behind a field (or an alias pydantic reports), as the user
+    set it: for the database URL that is ``CHAINARB_DATABASE_URL`` when that is set, else the
+    conventional ``DATABASE_URL``; for every other field ``CHAINARB_<FIELD>``."""
+    env = os.environ if environ is None else environ
+    field = _aliases().get(loc.lower(), loc.lower())
+    if field == "database_url":
+        present = {k.upper() for k in env}
+        return "CHAINARB_DATABASE_URL" if "CHAINARB_DATABASE_URL" in present else "DATABASE_URL"
+    return f"CHAINARB_{field.upper()}"

@@ -2,15 +2,21 @@
 
 Rules of this file (docs/evidence-cli.md is the user-facing text):
 
-* Exit codes are a contract (`ExitCode`): 0 ok, 1 verification failed (the evidence is
-  not what it claims), 2 usage or bad input, 3 a component is missing, 4 I/O failure or
-  an unreachable node. Scripts and courts branch on them.
+* Exit codes are a contract (`ExitCode`), the same scheme as `chainarb verify`: 0 ok,
+  1 verification failed (the evidence is not what it claims), 2 usage or bad input,
+  3 could not run (a component is missing, the chain's or the IPFS node does not answer),
+  4 cannot be read (an input that cannot be read, a CID not in the store, a disk error).
+  Scripts and courts branch on them.
 * stdout carries only the result (a CID, a hash, JSON), so commands compose in pipes;
   messages, errors and progress bars go to stderr.
 * Library errors are translated here, once, into a message that says what to do and an
   exit code (`_guard`). The library never prints or exits.
-* Messages exist in English and Simplified Chinese; `CHAINARB_LANG` (en|zh) chooses,
-  else `LC_ALL`/`LC_MESSAGES`/`LANG` starting with `zh`.
+* Messages exist in English and Simplified Chinese (`evidence._i18n`); `CHAINARB_LANG`
+  (en|zh) chooses, else `LC_ALL`/`LC_MESSAGES`/`LANG` starting with `zh`. A library
+  error's own text is English: the Chinese message says what happened and shows it as
+  the detail.
+* No message shows the content of a file the user named, nor a hex value they typed:
+  a key file with a typo is still a key.
 * Private keys never come from a plain command-line argument (it would land in shell
   history and in `ps`): a key file, or an environment variable.
 * Heavy imports (web3, eth-account) happen inside the commands that need them, so
@@ -32,6 +38,7 @@ from typing import IO, Annotated, Any, BinaryIO, NoReturn
 import typer
 
 from evidence import safejson
+from evidence._i18n import Catalog, bi, lang
 
 __all__ = ["ExitCode", "register", "t"]
 
@@ -40,8 +47,10 @@ class ExitCode(IntEnum):
     OK = 0
     VERIFICATION_FAILED = 1
     USAGE = 2
-    MISSING_COMPONENT = 3
-    IO = 4
+    COULD_NOT_RUN = 3
+    MISSING_COMPONENT = 3  # a kind of "could not run"
+    UNREADABLE = 4
+    IO = 4  # a kind of "cannot be read"
 
 
 # --- messages ---------------------------------------------------------------------------
@@ -54,28 +63,75 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "not_a_file": ("Not a regular file: {path}.", "不是普通文件：{path}。"),
     "unreadable": (
         "Cannot read {path}: {err}. Check permissions and the disk.",
-        "无法读取 {path}：{err}。请检查权限和磁盘。",
+        "无法读取 {path}（详情：{err}）。请检查权限和磁盘。",
     ),
     "unwritable": (
         "Cannot write {path}: {err}. Check the directory and free space.",
-        "无法写入 {path}：{err}。请检查目录和剩余空间。",
+        "无法写入 {path}（详情：{err}）。请检查目录和剩余空间。",
     ),
-    "bad_input": ("Invalid input: {err}", "输入无效：{err}"),
+    "bad_input": ("Invalid input: {err}", "输入无效（详情：{err}）。"),
+    "too_large": ("{path}: larger than {limit} bytes.", "{path}：超过 {limit} 字节。"),
+    "key_exists": (
+        "{path} exists; refusing to overwrite a key.",
+        "{path} 已存在；拒绝覆盖密钥文件。",
+    ),
+    "not_json": ("{path}: not JSON ({err}).", "{path}：不是 JSON（详情：{err}）。"),
+    "not_leaves": (
+        "{path}: expected a JSON list of leaves (each a list of values).",
+        "{path}：应为叶子的 JSON 列表（每个叶子是一个值列表）。",
+    ),
+    "index_out_of_range": (
+        "--index {index}: the batch has {n} leaves.",
+        "--index {index}：该批次只有 {n} 个叶子。",
+    ),
+    "need_record_or_index": (
+        "Give --record R or --index N (one of them).",
+        "请提供 --record R 或 --index N（二者之一）。",
+    ),
+    "rpc_invalid": (
+        "{source}: expected an http(s) JSON-RPC URL such as http://127.0.0.1:8545, found "
+        "{value!r}.",
+        "{source}：应为 http(s) JSON-RPC 地址，例如 http://127.0.0.1:8545，实际为 {value!r}。",
+    ),
+    "legacy_env": (
+        "Note: CHAINARB_RPC_URL is set but no longer read; the chain setting is "
+        "CHAINARB_CHAIN_RPC_URL (one name for the service and every command).",
+        "注意：已设置 CHAINARB_RPC_URL，但该变量不再读取；链的设置统一为 "
+        "CHAINARB_CHAIN_RPC_URL（服务与所有命令共用）。",
+    ),
+    "using_chain": (
+        "No --rpc given: using the chain at {url} ({origin}).",
+        "未提供 --rpc：使用 {url} 的区块链（{origin}）。",
+    ),
+    "origin_env": ("from $CHAINARB_CHAIN_RPC_URL", "来自 $CHAINARB_CHAIN_RPC_URL"),
+    "origin_embedded": ("the embedded chain of this data dir", "本数据目录的内置链"),
+    "origin_component": ("the installation's configured chain", "本安装配置的链"),
     "no_dir": (
         "Output directory does not exist: {path}. Create it or choose another -o path.",
         "输出目录不存在：{path}。请先创建，或换一个 -o 路径。",
     ),
     "bad_hex": (
-        "{what}: expected {n} bytes as hex (0x…), found {value!r}.",
-        "{what}：应为 {n} 字节的十六进制（0x…），实际为 {value!r}。",
+        "{what}: expected {n} bytes as hex (0x…), found {chars} characters that are not "
+        "that (the value is not shown).",
+        "{what}：应为 {n} 字节的十六进制（0x…），实际为 {chars} 个不符合要求的字符（不显示其值）。",
+    ),
+    "bad_key_file": (
+        "{path}: expected a {n}-byte key as hex (0x…); the file's content is not shown.",
+        "{path}：应为 {n} 字节的十六进制密钥（0x…）；不显示文件内容。",
+    ),
+    "bad_keystore": (
+        "{path}: cannot open this keystore: wrong password (CHAINARB_KEY_PASSWORD), or not "
+        "an Ethereum keystore ({kind}); its content is not shown.",
+        "{path}：无法打开该密钥库：密码错误（CHAINARB_KEY_PASSWORD），或不是以太坊密钥库"
+        "（{kind}）；不显示其内容。",
     ),
     "bad_cid": (
         "Malformed CID {value!r}: {err}. A CID looks like Qm… (v0) or bafy…/bafk… (v1).",
-        "CID 格式错误 {value!r}：{err}。CID 形如 Qm…（v0）或 bafy…/bafk…（v1）。",
+        "CID 格式错误 {value!r}（详情：{err}）。CID 形如 Qm…（v0）或 bafy…/bafk…（v1）。",
     ),
     "verify_failed": (
         "VERIFICATION FAILED at check '{check}': {detail}",
-        "验证失败，未通过的检查项 '{check}'：{detail}",
+        "验证失败，未通过的检查项 '{check}'（详情：{detail}）",
     ),
     "expected_found": ("  expected: {expected}\n  found:    {found}",
                        "  预期：{expected}\n  实际：{found}"),
@@ -98,17 +154,13 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "没有可用于检查锚定的链：请提供 --rpc URL（或设置 CHAINARB_CHAIN_RPC_URL），"
         "或使用 --offline 仅检查文件、签名和证明。",
     ),
-    "using_embedded": (
-        "No --rpc given: using the embedded chain of {data_dir} at {url}.",
-        "未提供 --rpc：使用 {data_dir} 中内置链 {url}。",
-    ),
     "chain_unreachable": (
-        "Cannot reach the chain: {err}",
-        "无法连接区块链：{err}",
+        "Could not run: cannot reach the chain ({err}).",
+        "无法运行：无法连接区块链（详情：{err}）。",
     ),
     "missing_component": (
         "A component is missing: {err}. Install it with: pip install chainarb",
-        "缺少组件：{err}。请安装：pip install chainarb",
+        "缺少组件（详情：{err}）。请安装：pip install chainarb",
     ),
     "no_key": (
         "No signing key: give --key-file FILE, or set the environment variable {env}. "
@@ -116,26 +168,40 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "没有签名私钥：请提供 --key-file FILE，或设置环境变量 {env}。"
         "出于安全考虑，私钥不能直接作为命令行参数传入。",
     ),
-    "bad_key": ("Invalid key in {src}: {err}", "{src} 中的密钥无效：{err}"),
+    "bad_key": (
+        "Invalid key in {src}: expected 32 bytes of hex (the value is not shown).",
+        "{src} 中的密钥无效：应为 32 字节的十六进制（不显示其值）。",
+    ),
     "wrong_key": (
         "This key cannot decrypt the file: {err}",
-        "此密钥无法解密该文件：{err}",
+        "此密钥无法解密该文件（详情：{err}）。",
+    ),
+    "not_a_recipient": (
+        "This key cannot decrypt the file (it is not one of its recipients): {err}",
+        "此密钥不是该文件的收件人之一（详情：{err}）。",
     ),
     "tampered": (
         "INTEGRITY CHECK FAILED: {err}. Do not use this file; fetch it again from its source.",
-        "完整性校验失败：{err}。请勿使用此文件，请从来源重新获取。",
+        "完整性校验失败（详情：{err}）。请勿使用此文件，请从来源重新获取。",
     ),
     "not_found_block": (
         "Not in the store: {err}. Add it first, or point --store/--api at the right place.",
-        "存储中没有该内容：{err}。请先添加，或用 --store/--api 指向正确的位置。",
+        "存储中没有该内容（详情：{err}）。请先添加，或用 --store/--api 指向正确的位置。",
     ),
-    "node_error": ("IPFS node error: {err}", "IPFS 节点错误：{err}"),
+    "node_error": (
+        "Could not run: IPFS node error: {err}",
+        "无法运行：IPFS 节点错误（详情：{err}）。",
+    ),
     "leaf_not_in_batch": (
         "The record's leaf is not in the batch: {err}",
-        "该记录的叶子不在此批次中：{err}",
+        "该记录的叶子不在此批次中（详情：{err}）。",
     ),
+    "keystore_password": ("Keystore password", "密钥库密码"),
+    "mark_ok": ("ok  ", "通过"),
+    "mark_fail": ("FAIL", "失败"),
+    "mark_skip": ("skip", "跳过"),
+    "mark_not_run": (" -- ", "未运行"),
     "choose_one": ("Give {a} or {b}, not both.", "请只提供 {a} 或 {b} 之一。"),
-    "need_one": ("Give {what}.", "请提供 {what}。"),
     "wrote": ("Wrote {path}", "已写入 {path}"),
     "as_record": (
         "{path} is a signed record: verifying the record itself (use --as-file to verify "
@@ -145,21 +211,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-def _lang() -> str:
-    forced = os.environ.get("CHAINARB_LANG", "").strip().lower()
-    if forced:
-        return "zh" if forced.startswith("zh") else "en"
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(var, "")
-        if value:
-            return "zh" if value.lower().startswith("zh") else "en"
-    return "en"
-
-
-def t(key: str, **kwargs: Any) -> str:
-    """The message `key` in the user's language."""
-    en, zh = _MESSAGES[key]
-    return (zh if _lang() == "zh" else en).format(**kwargs)
+_lang = lang
+t = Catalog("evidence", _MESSAGES)
 
 
 def _err(text: str) -> None:
@@ -178,6 +231,7 @@ def _guard() -> Iterator[None]:
         CiphertextTampered,
         DecryptionError,
         EvidenceError,
+        NotARecipient,
         TamperedError,
     )
     from evidence.ipfs.errors import (
@@ -195,25 +249,27 @@ def _guard() -> Iterator[None]:
         raise
     except (CiphertextTampered, TamperedError, CorruptBlockError) as exc:
         _die(ExitCode.VERIFICATION_FAILED, "tampered", err=exc)
+    except NotARecipient as exc:
+        _die(ExitCode.USAGE, "not_a_recipient", err=exc)
     except DecryptionError as exc:
         _die(ExitCode.USAGE, "wrong_key", err=exc)
     except (MalformedCidError, UnsupportedCidError) as exc:
         _die(ExitCode.USAGE, "bad_input", err=exc)
     except BlockNotFoundError as exc:
-        _die(ExitCode.IO, "not_found_block", err=exc)
+        _die(ExitCode.UNREADABLE, "not_found_block", err=exc)
     except KuboError as exc:
-        _die(ExitCode.IO, "node_error", err=exc)
+        _die(ExitCode.COULD_NOT_RUN, "node_error", err=exc)
     except IpfsError as exc:
         _die(ExitCode.VERIFICATION_FAILED, "tampered", err=exc)
     except EvidenceError as exc:
         if getattr(exc, "code", "") == "chain_unreachable":
-            _die(ExitCode.IO, "chain_unreachable", err=exc)
+            _die(ExitCode.COULD_NOT_RUN, "chain_unreachable", err=exc)
         _die(ExitCode.USAGE, "bad_input", err=exc)
     except ModuleNotFoundError as exc:
-        _die(ExitCode.MISSING_COMPONENT, "missing_component", err=exc)
+        _die(ExitCode.COULD_NOT_RUN, "missing_component", err=exc)
     except OSError as exc:
         path = getattr(exc, "filename", None) or "?"
-        _die(ExitCode.IO, "unreadable", path=path, err=exc.strerror or exc)
+        _die(ExitCode.UNREADABLE, "unreadable", path=path, err=exc.strerror or exc)
 
 
 # --- small helpers ----------------------------------------------------------------------
@@ -233,13 +289,14 @@ def _read_text_input(path: Path, limit: int = 1 << 20) -> bytes:
         with path.open("rb") as f:
             data = f.read(limit + 1)
     except OSError as exc:
-        _die(ExitCode.IO, "unreadable", path=path, err=exc.strerror or exc)
+        _die(ExitCode.UNREADABLE, "unreadable", path=path, err=exc.strerror or exc)
     if len(data) > limit:
-        _die(ExitCode.USAGE, "bad_input", err=f"{path}: larger than {limit} bytes")
+        _die(ExitCode.USAGE, "too_large", path=path, limit=limit)
     return data
 
 
 def _hex_bytes(value: str, n: int, what: str) -> bytes:
+    """`n` bytes from hex; a usage error that never shows the value (it may be a secret)."""
     text = value.strip()
     text = text[2:] if text.lower().startswith("0x") else text
     try:
@@ -247,7 +304,7 @@ def _hex_bytes(value: str, n: int, what: str) -> bytes:
     except ValueError:
         raw = b""
     if len(raw) != n:
-        _die(ExitCode.USAGE, "bad_hex", what=what, n=n, value=value)
+        _die(ExitCode.USAGE, "bad_hex", what=what, n=n, chars=len(value.strip()))
     return raw
 
 
@@ -417,11 +474,13 @@ def _load_signing_key(key_file: Path | None, key_env: str) -> bytes:
 
             password = os.environ.get("CHAINARB_KEY_PASSWORD")
             if password is None:
-                password = typer.prompt("Keystore password / 密钥库密码", hide_input=True)
+                password = typer.prompt(t("keystore_password"), hide_input=True)
             try:
-                return bytes(Account.decrypt(data.decode(), password))
+                return bytes(Account.decrypt(data.decode(errors="replace"), password))
             except (ValueError, KeyError, TypeError) as exc:
-                _die(ExitCode.USAGE, "bad_key", src=src, err=exc)
+                # The exception's text may quote the file (a JSON error, a bad field): only
+                # its kind is shown.
+                _die(ExitCode.USAGE, "bad_keystore", path=key_file, kind=type(exc).__name__)
         text = data.decode(errors="replace")
     else:
         value = os.environ.get(key_env)
@@ -435,7 +494,7 @@ def _load_signing_key(key_file: Path | None, key_env: str) -> bytes:
     except ValueError:
         key = b""
     if len(key) != 32:
-        _die(ExitCode.USAGE, "bad_key", src=src, err="expected 32 bytes of hex")
+        _die(ExitCode.USAGE, "bad_key", src=src)
     return key
 
 
@@ -480,7 +539,7 @@ def keygen_cmd(
     from evidence.encryption import generate_recipient_key, public_key_bytes
 
     if output.exists():
-        _die(ExitCode.USAGE, "bad_input", err=f"{output} exists; refusing to overwrite a key")
+        _die(ExitCode.USAGE, "key_exists", path=output)
     key = generate_recipient_key()
     from cryptography.hazmat.primitives import serialization
 
@@ -499,7 +558,14 @@ def keygen_cmd(
 def _recipient_private_key(path: Path) -> Any:
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-    raw = _hex_bytes(_read_text_input(path, 4096).decode(errors="replace"), 32, str(path))
+    text = _read_text_input(path, 4096).decode(errors="replace").strip()
+    text = text[2:] if text.lower().startswith("0x") else text
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        _die(ExitCode.USAGE, "bad_key_file", path=path, n=32)
     return X25519PrivateKey.from_private_bytes(raw)
 
 
@@ -601,7 +667,8 @@ def add_cmd(
     file: FileArg,
     store: StoreOpt = None,
     api: ApiOpt = None,
-    cid_version: Annotated[int, typer.Option("--cid-version", min=0, max=1)] = 0,
+    cid_version: Annotated[int, typer.Option("--cid-version", min=0, max=1, help=bi(
+        "0 = `ipfs add`, 1 = `ipfs add --cid-version=1` (raw leaves).", "CID 版本。"))] = 0,
     progress: ProgressOpt = None,
 ) -> None:
     """Add a file to the local blockstore or a kubo node; prints its CID.
@@ -632,8 +699,9 @@ def cat_cmd(
     cid: Annotated[str, typer.Argument(help="The CID to read. / 要读取的 CID。")],
     store: StoreOpt = None,
     api: ApiOpt = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here (only if "
-                                                "every block verifies) instead of stdout.")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=bi(
+        "Write here (only if every block verifies) instead of stdout.",
+        "写入此文件（仅当每个数据块都通过校验），而不是标准输出。"))] = None,
 ) -> None:
     """Write a file's content, every block checked against its CID. / 读取内容并逐块校验。"""
     with _guard():
@@ -675,7 +743,7 @@ def _load_batch(path: Path) -> Any:
         except ValueError as exc:
             _die(ExitCode.USAGE, "bad_input", err=str(exc))
         if not isinstance(leaves, list) or not all(isinstance(v, list) for v in leaves):
-            _die(ExitCode.USAGE, "bad_input", err=f"{path}: expected a list of leaves")
+            _die(ExitCode.USAGE, "not_leaves", path=path)
         return StandardMerkleTree.of(leaves)
     leaves = []
     for line in data.splitlines():
@@ -720,7 +788,8 @@ def prove_cmd(
                                                  "嵌入承诺打开值（保密）。")] = None,
     tx: Annotated[str | None, typer.Option("--tx", help="Anchoring transaction hash. / "
                                            "锚定交易哈希。")] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=bi(
+        "Write here instead of stdout.", "写入此文件，而不是标准输出。"))] = None,
 ) -> None:
     """Build the proof file of one item of an anchored batch. / 为批次中的一个条目生成证明文件。"""
     from evidence.merkle import record_leaf
@@ -728,7 +797,7 @@ def prove_cmd(
     from evidence.verify import ProofFile
 
     if (record is None) == (index is None):
-        _die(ExitCode.USAGE, "need_one", what="--record R or --index N (one of them)")
+        _die(ExitCode.USAGE, "need_record_or_index")
     tx_hash = _hex_bytes(tx, 32, "--tx") if tx is not None else None
     with _guard():
         tree = _load_batch(batch)
@@ -745,8 +814,7 @@ def prove_cmd(
                 _die(ExitCode.USAGE, "leaf_not_in_batch", err=exc)
         assert index is not None
         if index >= len(tree):
-            _die(ExitCode.USAGE, "bad_input", err=f"--index {index}: the batch has "
-                 f"{len(tree)} leaves")
+            _die(ExitCode.USAGE, "index_out_of_range", index=index, n=len(tree))
         open_obj = None
         if opening is not None:
             open_obj = _load_opening(opening)
@@ -762,20 +830,30 @@ def prove_cmd(
             _err(t("wrote", path=output))
 
 
-def _embedded_rpc_url() -> str | None:
-    """The URL of the embedded chain's node if the service runs it on this data dir: the
-    backend writes `<data dir>/chain/node.json` ({"pid", "url", ...}) while its node runs.
-    Read as plain JSON: `evidence` never imports the backend."""
-    data_dir = Path(os.environ.get("CHAINARB_DATA_DIR", ".chainarb"))
+def _discover_chain(rpc: str | None) -> Any:
+    """The chain to verify against: `evidence.chain.discover_chain`, the one discovery every
+    command uses (--rpc, $CHAINARB_CHAIN_RPC_URL, the data dir's embedded node, an installed
+    component's chain). None when there is none; a usage error for a bad URL."""
+    from evidence.chain import (
+        LEGACY_RPC_ENV,
+        RPC_ENV,
+        ConfiguredChainError,
+        InvalidRpcUrl,
+        discover_chain,
+    )
+
+    if rpc is None and os.environ.get(LEGACY_RPC_ENV) and not os.environ.get(RPC_ENV):
+        _err(t("legacy_env"))
     try:
-        info = json.loads((data_dir / "chain" / "node.json").read_text())
-        url = info["url"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if not isinstance(url, str) or not url.startswith("http://127.0.0.1:"):
-        return None
-    _err(t("using_embedded", data_dir=data_dir, url=url))
-    return url
+        found = discover_chain(rpc)
+    except InvalidRpcUrl as exc:
+        _die(ExitCode.USAGE, "rpc_invalid", source=exc.source, value=exc.value)
+    except ConfiguredChainError as exc:
+        _die(ExitCode.COULD_NOT_RUN, "chain_unreachable", err=exc)
+    if found is not None and found.origin != "option":
+        url = found.url or getattr(found.w3.provider, "endpoint_uri", None) or "—"
+        _err(t("using_chain", url=url, origin=t("origin_" + found.origin)))
+    return found.w3 if found is not None else None
 
 
 def _looks_like_record(path: Path) -> bytes | None:
@@ -797,9 +875,11 @@ def verify_cmd(
                                                 "证据文件或签名记录。")] = None,
     proof: Annotated[Path, typer.Option("--proof", help="Proof file (chainarb.proof). / "
                                         "证明文件。")] = ...,  # type: ignore[assignment]
-    rpc: Annotated[str | None, typer.Option("--rpc", envvar="CHAINARB_CHAIN_RPC_URL",
-                                            help="JSON-RPC URL of a node of the anchor's chain. "
-                                            "/ 区块链节点 JSON-RPC 地址。")] = None,
+    rpc: Annotated[str | None, typer.Option("--rpc", help=bi(
+        "JSON-RPC URL of a node of the anchor's chain. Default: $CHAINARB_CHAIN_RPC_URL, else "
+        "the embedded chain of $CHAINARB_DATA_DIR.",
+        "锚定所在链的节点 JSON-RPC 地址。默认：$CHAINARB_CHAIN_RPC_URL，否则为 $CHAINARB_DATA_DIR "
+        "的内置链。"))] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Skip the chain checks. / "
                                           "跳过链上检查。")] = False,
     record: Annotated[Path | None, typer.Option("--record", help="The signed record, if the "
@@ -810,21 +890,29 @@ def verify_cmd(
     signer: Annotated[list[str] | None, typer.Option("--signer", help="Expected signer "
                                                      "address (repeatable). / 预期签名人。")
                       ] = None,
-    as_file: Annotated[bool, typer.Option("--as-file", help="Treat FILE as an evidence file "
-                                          "even if it is a record JSON.")] = False,
+    as_file: Annotated[bool, typer.Option("--as-file", help=bi(
+        "Treat FILE as an evidence file even if it is a record JSON.",
+        "即使 FILE 是记录 JSON，也按证据文件处理。"))] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON. / "
                                           "以 JSON 输出报告。")] = False,
     progress: ProgressOpt = None,
 ) -> None:
     """Verify that a file or record was signed and anchored: names the first failing check.
-    / 验证文件或记录的签名与链上锚定，失败时指出未通过的检查项。"""
+    / 验证文件或记录的签名与链上锚定，失败时指出未通过的检查项。
+
+    Exit codes / 退出码: 0 verified / 通过; 1 a check failed / 有检查项未通过; 2 usage error /
+    用法错误; 3 could not run (node down, component missing) / 无法运行（节点无响应、缺少组件）;
+    4 an input cannot be read / 无法读取输入.
+    """
     from evidence.records import SignedRecord
     from evidence.verify import ProofFile, verify
 
     proof_data = _read_text_input(proof, 256 * 1024)
-    if rpc is None and not offline:
-        rpc = _embedded_rpc_url()
-        if rpc is None:
+    chain = None
+    if not offline:
+        with _guard():
+            chain = _discover_chain(rpc)
+        if chain is None:
             _die(ExitCode.USAGE, "need_chain")
     salt_bytes = _hex_bytes(salt, 32, "--salt") if salt is not None else None
     with _guard():
@@ -849,7 +937,7 @@ def verify_cmd(
                 record=signed,
                 salt=salt_bytes,
                 expected_signers=signer or None,
-                chain=None if offline else rpc,
+                chain=chain,
                 progress=advance,
             )
     _print_report(report, as_json)
@@ -865,8 +953,8 @@ def _print_report(report: Any, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(report.to_json_obj(), indent=2))
     else:
-        marks = {Status.PASSED: "ok  ", Status.FAILED: "FAIL", Status.SKIPPED: "skip",
-                 Status.NOT_RUN: " -- "}
+        marks = {Status.PASSED: t("mark_ok"), Status.FAILED: t("mark_fail"),
+                 Status.SKIPPED: t("mark_skip"), Status.NOT_RUN: t("mark_not_run")}
         for r in report.results:
             line = f"[{marks[r.status]}] {r.check:<16} {r.detail}"
             typer.echo(line.rstrip())

@@ -8,6 +8,7 @@ has `chainarb evidence …` and `chainarb verify`. The service adds its commands
 from __future__ import annotations
 
 from importlib.metadata import entry_points
+from typing import Any
 
 import typer
 
@@ -18,7 +19,9 @@ app = typer.Typer(
     add_completion=False,
 )
 evidence_app = typer.Typer(
-    help="Evidence tools: CIDs, hashes, signatures, encryption, IPFS, proofs. / 证据工具。",
+    help="Evidence tools: CIDs, hashes, signatures, encryption, IPFS, proofs. / 证据工具。"
+    "\n\nExit codes / 退出码: 0 ok / 成功; 1 verification failed / 验证失败; 2 usage error / "
+    "用法错误; 3 could not run / 无法运行; 4 cannot be read / 无法读取.",
     no_args_is_help=True,
 )
 app.add_typer(evidence_app, name="evidence")
@@ -45,14 +48,27 @@ def _load_plugins() -> None:
 
 
 def _register_missing(component: str, missing: str) -> None:
-    @app.command("serve", hidden=True)
-    def _unavailable() -> None:
-        typer.echo(
-            f"The {component} component needs packages that are not installed ({missing}).\n"
-            "Install the service with: pip install 'chainarb[service]'",
-            err=True,
-        )
-        raise typer.Exit(3)
+    """`demo` and `serve` still exist and say how to install what they need (exit 3)."""
+    from evidence._i18n import Catalog
+
+    t = Catalog("plugins", {
+        "missing": (
+            "`chainarb {command}` needs the {component} component, which cannot load "
+            "(missing {missing}). Install it with: pip install 'chainarb[service]'",
+            "`chainarb {command}` 需要 {component} 组件，但无法加载（缺少 {missing}）。"
+            "请安装：pip install 'chainarb[service]'",
+        ),
+    })
+    def unavailable(command: str) -> Any:
+        def run() -> None:
+            typer.echo(t("missing", command=command, component=component, missing=missing),
+                       err=True)
+            raise typer.Exit(3)
+
+        return run
+
+    for command in ("demo", "serve"):
+        app.command(command, hidden=True, help="(not installed) / （未安装）")(unavailable(command))
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ from sqlmodel import Session
 from backend.db import make_engine, make_session_factory, upgrade_to_head
 from backend.notices.smtp import SmtpSender
 from backend.procedure import CaseRules, ProcedureError
+from backend.services.auth import SessionCache
 from backend.services.cases import CaseService, ServiceConfig
 from backend.services.chain import EscrowPort
 from backend.services.errors import ServiceError
@@ -267,7 +268,8 @@ def create_app(
             password=settings.smtp_password.get_secret_value() if settings.smtp_password
             else None, starttls=settings.smtp_starttls, clock=clock)
     ctx = AppContext(settings=settings, engine=engine, sessions=sessions, service=service,
-                     clock=clock, smtp=smtp, anchoring=anchoring,
+                     clock=clock, auth_cache=SessionCache(secret=settings.session_secret_bytes()),
+                     smtp=smtp, anchoring=anchoring,
                      tick_seconds=tick_seconds,
                      anchor_interval=settings.anchor_interval_seconds, closers=closers)
 

@@ -44,12 +44,12 @@ class AppContext:
     sessions: sessionmaker[Session]
     service: CaseService
     clock: Callable[[], datetime]
+    auth_cache: SessionCache  # live tokens; holds the session secret (docs/api.md)
     smtp: SmtpSender | None = None
     anchoring: Any = None  # backend.worker.AnchoringWorker when a chain is configured
     tick_seconds: float = 5.0
     anchor_interval: float = 30.0  # seconds between anchoring runs (0: every tick)
     closers: list[Callable[[], None]] = field(default_factory=list)
-    auth_cache: SessionCache = field(default_factory=SessionCache)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _tick_lock: threading.Lock = field(default_factory=threading.Lock)

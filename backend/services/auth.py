@@ -10,8 +10,12 @@ Theory of operation:
    expired one, a nonce already used (a compare-and-set ``UPDATE ... WHERE used_at IS NULL``,
    so two racing requests cannot both win), a malformed or malleable signature, and any
    signer other than the address the challenge was issued to.
-3. The session token is 32 random bytes (URL-safe); only its SHA-256 is stored. A token is
-   valid until ``expires_at`` or ``sign_out``.
+3. The session token is 32 random bytes (URL-safe); only its HMAC-SHA256 under the session
+   secret (``CHAINARB_SESSION_SECRET``, or the generated ``<data_dir>/session.secret``) is
+   stored (column ``token_sha256``). A token is valid until ``expires_at`` or ``sign_out``,
+   and only while the service runs with the same secret: a restart with the same secret
+   keeps every session; a new secret signs everyone out at once (rotation after a leak),
+   and rows written into the database by someone without the secret open no session.
 
 The server never sees a private key: the wallet signs, the server recovers the address.
 
@@ -23,6 +27,7 @@ read, so concurrent sign-ins queue instead of failing with "database is locked")
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 import threading
@@ -128,12 +133,15 @@ def issue_challenge(session: Session, *, address: str, now: datetime, domain: st
     return Challenge(message=message, nonce=nonce, expires_at=expires)
 
 
-def token_digest(token: str) -> str:
-    return "0x" + hashlib.sha256(token.encode()).hexdigest()
+def token_digest(token: str, secret: bytes) -> str:
+    """What the database keeps of a session token: HMAC-SHA256 under the session secret."""
+    if not secret:
+        raise ValueError("the session secret is empty")
+    return "0x" + hmac.new(secret, token.encode(), hashlib.sha256).hexdigest()
 
 
 def sign_in(session: Session, *, message: str, signature: str, now: datetime,
-            lifetime: timedelta) -> SignedIn:
+            lifetime: timedelta, secret: bytes) -> SignedIn:
     """Check a signed challenge and open a session (caller commits)."""
     nonce = parse_sign_in_message(message)
     challenge = session.get(AuthNonce, nonce)
@@ -170,20 +178,21 @@ def sign_in(session: Session, *, message: str, signature: str, now: datetime,
             pass
     token = secrets.token_urlsafe(32)
     expires = now + lifetime
-    session.add(AuthSession(token_sha256=token_digest(token), address=signer, created_at=now,
-                            expires_at=expires))
+    session.add(AuthSession(token_sha256=token_digest(token, secret), address=signer,
+                            created_at=now, expires_at=expires))
     return SignedIn(token=token, address=signer, expires_at=expires)
 
 
-def authenticate(session: Session, token: str, now: datetime) -> str:
+def authenticate(session: Session, token: str, now: datetime, secret: bytes) -> str:
     """The address behind a session token, or AuthRequired."""
-    return _live_session(session, token, now)[0]
+    return _live_session(session, token, now, secret)[0]
 
 
-def _live_session(session: Session, token: str, now: datetime) -> tuple[str, datetime]:
+def _live_session(session: Session, token: str, now: datetime, secret: bytes
+                  ) -> tuple[str, datetime]:
     """(address, expires_at) of a live session token, or AuthRequired."""
     row = session.exec(
-        select(AuthSession).where(col(AuthSession.token_sha256) == token_digest(token))
+        select(AuthSession).where(col(AuthSession.token_sha256) == token_digest(token, secret))
     ).first()
     if row is None:
         raise AuthRequired("session token unknown; sign in again")
@@ -205,10 +214,15 @@ class SessionCache:
     still checks the session's expiry against the caller's clock. A sign-out through this
     process forgets the token at once; a revocation made elsewhere (another worker
     process, or directly in the database) takes effect within ``ttl`` seconds. Keys are
-    token digests, never tokens."""
+    token digests, never tokens. The cache holds the process's session secret, so every
+    digest of a token made through it is the one the database holds."""
 
-    def __init__(self, ttl: float = AUTH_CACHE_SECONDS, *, max_entries: int = 10_000,
+    def __init__(self, ttl: float = AUTH_CACHE_SECONDS, *, secret: bytes,
+                 max_entries: int = 10_000,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
+        if not secret:
+            raise ValueError("the session secret is empty")
+        self.secret = secret
         self.ttl = ttl
         self.max_entries = max_entries
         self._monotonic = monotonic
@@ -218,7 +232,7 @@ class SessionCache:
     def cached(self, token: str, now: datetime) -> str | None:
         """The address if the token was seen live within ``ttl`` (no I/O); None on a
         miss; AuthRequired if it has expired since."""
-        hit = self._entries.get(token_digest(token))
+        hit = self._entries.get(token_digest(token, self.secret))
         if hit is None or self._monotonic() >= hit[2]:
             return None
         address, expires_at, _until = hit
@@ -233,23 +247,23 @@ class SessionCache:
         if address is not None:
             return address
         with sessions() as session:
-            address, expires_at = _live_session(session, token, now)
+            address, expires_at = _live_session(session, token, now, self.secret)
         with self._lock:
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()  # simple bound; entries are refilled on demand
-            self._entries[token_digest(token)] = (address, expires_at,
-                                                  self._monotonic() + self.ttl)
+            self._entries[token_digest(token, self.secret)] = (
+                address, expires_at, self._monotonic() + self.ttl)
         return address
 
     def forget(self, token: str) -> None:
         with self._lock:
-            self._entries.pop(token_digest(token), None)
+            self._entries.pop(token_digest(token, self.secret), None)
 
 
-def sign_out(session: Session, token: str, now: datetime) -> None:
+def sign_out(session: Session, token: str, now: datetime, secret: bytes) -> None:
     session.execute(
         sa.update(AuthSession)
-        .where(col(AuthSession.token_sha256) == token_digest(token),
+        .where(col(AuthSession.token_sha256) == token_digest(token, secret),
                col(AuthSession.revoked_at).is_(None))
         .values(revoked_at=now)
     )
@@ -264,13 +278,14 @@ def request_challenge(sessions: sessionmaker[Session], *, address: str, now: dat
 
 
 def sign_in_unit(sessions: sessionmaker[Session], *, message: str, signature: str,
-                 now: datetime, lifetime: timedelta) -> SignedIn:
+                 now: datetime, lifetime: timedelta, secret: bytes) -> SignedIn:
     """``sign_in`` as one committed unit of work, under the write lock from its first read."""
     with write_scope(sessions) as session:
         return sign_in(session, message=message, signature=signature, now=now,
-                       lifetime=lifetime)
+                       lifetime=lifetime, secret=secret)
 
 
-def sign_out_unit(sessions: sessionmaker[Session], token: str, now: datetime) -> None:
+def sign_out_unit(sessions: sessionmaker[Session], token: str, now: datetime,
+                  secret: bytes) -> None:
     with write_scope(sessions) as session:
-        sign_out(session, token, now)
+        sign_out(session, token, now, secret)

@@ -86,7 +86,7 @@ def _viewer(request: Request) -> str | None:
     ctx = request.app.state.ctx
     try:
         with ctx.sessions() as session:
-            return authenticate(session, token, ctx.clock())
+            return authenticate(session, token, ctx.clock(), ctx.auth_cache.secret)
     except ServiceError:
         return None
 
@@ -236,7 +236,7 @@ def set_session(request: Request, body: SessionIn) -> Response:
     """Keep a session token from /auth/sign-in in an HttpOnly cookie for the pages."""
     ctx = request.app.state.ctx
     with ctx.sessions() as session:
-        authenticate(session, body.token, ctx.clock())  # 401 if it is not a live session
+        authenticate(session, body.token, ctx.clock(), ctx.auth_cache.secret)  # 401 unless live
     response = Response(status_code=204)
     response.set_cookie(COOKIE, body.token, httponly=True, samesite="strict", path="/",
                         max_age=ctx.settings.session_lifetime_seconds)
@@ -252,7 +252,7 @@ def sign_out(request: Request) -> RedirectResponse:
         ctx = request.app.state.ctx
         try:
             with ctx.sessions() as session:
-                revoke(session, token, ctx.clock())
+                revoke(session, token, ctx.clock(), ctx.auth_cache.secret)
                 session.commit()
             ctx.auth_cache.forget(token)
         except ServiceError:

@@ -8,16 +8,16 @@ an expert can recompute every topic with any keccak tool.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
 from web3 import HTTPProvider, Web3
 from web3.providers import BaseProvider
+
+from evidence.chain import check_rpc_url, discover_chain
 
 __all__ = [
     "ORDER_OPENED",
@@ -127,32 +127,18 @@ def decode_events(
     return out
 
 
-CHAIN_ENTRY_POINT_GROUP = "chainarb.chain"
-RPC_ENV = "CHAINARB_RPC_URL"
-
-
 def connect(chain: Web3 | BaseProvider | str | None) -> Web3 | None:
     """A Web3 for `chain`: a Web3 or provider, a JSON-RPC URL, or None for the configured chain.
 
-    The configured chain is, in order: `$CHAINARB_RPC_URL`; else a provider registered by
-    an installed component under the `chainarb.chain` entry-point group (the backend
-    registers the embedded chain there, so `evidence` never imports it); else None.
+    The configured chain is found by `evidence.chain.discover_chain`, the one discovery
+    every command uses (`$CHAINARB_CHAIN_RPC_URL`, the data dir's embedded node, or an
+    installed component's `chainarb.chain` factory); None when there is none.
     """
     if isinstance(chain, Web3):
         return chain
     if isinstance(chain, BaseProvider):
         return Web3(chain)
     if isinstance(chain, str):
-        return Web3(HTTPProvider(chain, request_kwargs={"timeout": 30}))
-    url = os.environ.get(RPC_ENV)
-    if url:
-        return Web3(HTTPProvider(url, request_kwargs={"timeout": 30}))
-    for ep in entry_points(group=CHAIN_ENTRY_POINT_GROUP):
-        try:
-            factory = ep.load()
-        except ImportError:
-            continue
-        w3 = factory()
-        if w3 is not None:
-            return w3
-    return None
+        return Web3(HTTPProvider(check_rpc_url(chain), request_kwargs={"timeout": 30}))
+    found = discover_chain(None)
+    return found.w3 if found is not None else None

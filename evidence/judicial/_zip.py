@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from evidence.judicial.errors import ArchiveBomb, UnsafeArchive, UnsafePath
+from evidence.judicial.errors import ArchiveBomb, UnreadableArchive, UnsafeArchive, UnsafePath
 
 __all__ = ["DEFAULT_LIMITS", "ZIP_EPOCH", "Limits", "extract_zip", "write_zip"]
 
@@ -151,13 +151,14 @@ def _check_entries(zf: zipfile.ZipFile, limits: Limits) -> list[zipfile.ZipInfo]
 def extract_zip(zip_path: Path, dest: Path, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     """Extract the archive's files under `dest` (which must be empty); return their names.
 
-    Raises `UnsafePath`, `ArchiveBomb` or `UnsafeArchive` before or while writing.
+    Raises `UnsafePath`, `ArchiveBomb` or `UnsafeArchive` before or while writing, and
+    `UnreadableArchive` for a file that is not a ZIP, is truncated, or has corrupt bytes.
     """
     dest = Path(dest).resolve()
     try:
         zf = zipfile.ZipFile(zip_path)
     except Exception as exc:  # zipfile raises many types on hostile input; all mean "no"
-        raise UnsafeArchive(
+        raise UnreadableArchive(
             f"{zip_path} is not a readable ZIP archive ({type(exc).__name__}: {exc})"
         ) from exc
     names: list[str] = []
@@ -186,7 +187,7 @@ def extract_zip(zip_path: Path, dest: Path, limits: Limits = DEFAULT_LIMITS) -> 
             except FileExistsError as exc:
                 raise UnsafePath(f"entry {info.filename!r} would overwrite another") from exc
             except Exception as exc:  # zlib.error, CRC mismatch, EOF, OSError...: corrupt
-                raise UnsafeArchive(
+                raise UnreadableArchive(
                     f"entry {info.filename!r} is corrupt ({type(exc).__name__}: {exc})"
                 ) from exc
             names.append(info.filename)

@@ -1,67 +1,325 @@
 """`chainarb verify PACKAGE [--rpc URL] [--json] [--tsa-cert PEM]`.
 
-Exit codes (stable; scripts and courts' tooling rely on them):
+Exit codes (stable; scripts and courts' tooling rely on them; docs/judicial-package.md):
 
     0  every check passed
     1  at least one check failed (the package is not what it claims)
-    2  usage error (unknown option, missing argument)
-    3  no check failed, but some could not run (no chain configured or reachable)
-    4  the package file does not exist or cannot be read
+    2  usage error: unknown option, missing argument, a --tsa-cert that is not a readable
+       certificate file, an --rpc (or $CHAINARB_CHAIN_RPC_URL) that is not an http(s) URL
+    3  nothing failed, but some checks could not run (no chain, or its node does not answer)
+    4  the package cannot be read: no such file, not a ZIP, truncated or corrupt
+
+Usage errors are found before the package is opened, so a mistyped option never costs a
+verification run; and no message shows the content of a file the user named.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from evidence.judicial.verify import Report, Status, verify_package
+from evidence._i18n import Catalog, bi, lang
+from evidence.judicial.verify import Check, Outcome, Report, Status, verify_package
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_SKIPPED", "EXIT_UNREADABLE", "register_verify"]
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_SKIPPED",
+    "EXIT_UNREADABLE",
+    "EXIT_USAGE",
+    "exit_code",
+    "register_verify",
+]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+EXIT_USAGE = 2
 EXIT_SKIPPED = 3
 EXIT_UNREADABLE = 4
-
-_MARK = {
-    Status.PASS: "[green]✓ pass 通过[/]",
-    Status.FAIL: "[red]✗ FAIL 未通过[/]",
-    Status.SKIP: "[yellow]– skip 未运行[/]",
+_EXIT = {
+    Outcome.VERIFIED: EXIT_OK,
+    Outcome.FAILED: EXIT_FAILED,
+    Outcome.NOT_RUN: EXIT_SKIPPED,
+    Outcome.UNREADABLE: EXIT_UNREADABLE,
 }
+MAX_TSA_CERT_BYTES = 1 << 20
+
+t = Catalog("verify", {
+    "tsa_missing": (
+        "--tsa-cert {path}: no such file. Give the PEM (or DER) certificate of the "
+        "time-stamping authority, or its CA, that you trust.",
+        "--tsa-cert {path}：文件不存在。请提供您信任的时间戳机构（或其 CA）的 PEM（或 DER）证书。",
+    ),
+    "tsa_not_file": (
+        "--tsa-cert {path}: is a directory, not a certificate file.",
+        "--tsa-cert {path}：这是目录，不是证书文件。",
+    ),
+    "tsa_unreadable": (
+        "--tsa-cert {path}: cannot be read ({err}).",
+        "--tsa-cert {path}：无法读取（{err}）。",
+    ),
+    "tsa_too_big": (
+        "--tsa-cert {path}: {size} bytes, more than the {limit} a certificate file may have.",
+        "--tsa-cert {path}：{size} 字节，超过证书文件上限 {limit} 字节。",
+    ),
+    "tsa_not_cert": (
+        "--tsa-cert {path}: not an X.509 certificate (expected PEM or DER); its content is "
+        "not shown.",
+        "--tsa-cert {path}：不是 X.509 证书（应为 PEM 或 DER 格式）；不显示其内容。",
+    ),
+    "rpc_invalid": (
+        "{source}: expected an http(s) JSON-RPC URL such as http://127.0.0.1:8545, found "
+        "{value!r}.",
+        "{source}：应为 http(s) JSON-RPC 地址，例如 http://127.0.0.1:8545，实际为 {value!r}。",
+    ),
+    "legacy_env": (
+        "Note: CHAINARB_RPC_URL is set but no longer read; the chain setting is "
+        "CHAINARB_CHAIN_RPC_URL (one name for the service and every command).",
+        "注意：已设置 CHAINARB_RPC_URL，但该变量不再读取；链的设置统一为 "
+        "CHAINARB_CHAIN_RPC_URL（服务与所有命令共用）。",
+    ),
+    "chain_from": (
+        "Chain: {url} ({origin}).",
+        "区块链：{url}（{origin}）。",
+    ),
+    "origin_env": ("from $CHAINARB_CHAIN_RPC_URL", "来自 $CHAINARB_CHAIN_RPC_URL"),
+    "chain_unavailable": (
+        "Could not open the chain: {err}. The checks that need it will not run.",
+        "无法打开区块链（详情：{err}）。需要链的检查将不会运行。",
+    ),
+    "origin_embedded": ("the embedded chain of this data dir", "本数据目录的内置链"),
+    "origin_component": ("the installation's configured chain", "本安装配置的链"),
+    "package_missing": (
+        "{path}: no such file. Give the judicial package (.zip).",
+        "{path}：文件不存在。请提供司法确认材料包（.zip）。",
+    ),
+    "package_not_file": (
+        "{path}: is a directory, not a package file.",
+        "{path}：这是目录，不是材料包文件。",
+    ),
+    "title": ("chainarb verify — {package}", "chainarb 核验 — {package}"),
+    "col_check": ("Check", "检查项"),
+    "col_result": ("Result", "结果"),
+    "col_reason": ("Reason", "原因"),
+    "pass": ("✓ pass", "✓ 通过"),
+    "fail": ("✗ FAIL", "✗ 未通过"),
+    "skip": ("– not run", "– 未运行"),
+    "more": ("… {n} more", "……另有 {n} 项"),
+    "reason_verbatim": ("{reason}", "详情（英文原文）：{reason}"),
+    "digest": ("Package digest: {digest}", "材料包摘要：{digest}"),
+    "all_passed": ("All checks passed.", "全部核验通过。"),
+    "failed": (
+        "Not verified: these checks failed: {names}.",
+        "核验未通过：以下检查项未通过：{names}。",
+    ),
+    "not_run": (
+        "Could not run every check: {names} did not run (nothing failed, but this is not a "
+        "pass).",
+        "部分检查无法运行：{names} 未运行（没有未通过项，但这不等于核验通过）。",
+    ),
+    "unreadable": (
+        "{path} cannot be read: it is not a ZIP archive, or it is truncated or corrupt "
+        "({reason}). Nothing was checked.",
+        "无法读取材料包 {path}：该文件不是 ZIP 归档，或已截断、损坏（详情：{reason}）。"
+        "未进行任何核验。",
+    ),
+    # Check results in Chinese: what a passed check established, and why one did not run.
+    "skip_no_chain": (
+        "not run: no chain (give --rpc URL or set CHAINARB_CHAIN_RPC_URL)",
+        "未运行：没有可用的区块链（请提供 --rpc URL 或设置 CHAINARB_CHAIN_RPC_URL）",
+    ),
+    "skip_node_down": (
+        "could not run: the chain's node does not answer",
+        "无法运行：区块链节点无响应",
+    ),
+    "skip_unsafe": (
+        "not run: the archive is unsafe to open",
+        "未运行：归档不能安全打开",
+    ),
+    "skip_unreadable": (
+        "not run: the file cannot be read as a ZIP archive",
+        "未运行：该文件无法作为 ZIP 归档读取",
+    ),
+    "pass_archive": ("every entry is safe to open", "所有条目均可安全打开"),
+    "pass_files": ("every file matches SHA256SUMS", "所有文件与 SHA256SUMS 一致"),
+    "pass_manifest": (
+        "the manifest matches the signed records and the chain",
+        "清单与签名记录及链上数据一致",
+    ),
+    "pass_signatures": (
+        "every signature recovers to its declared signer",
+        "每个签名均恢复出其声明的签名人",
+    ),
+    "pass_roles": (
+        "every signer held the role it claims",
+        "每个签名人均具有其所称角色",
+    ),
+    "pass_step_chain": (
+        "the procedural steps are linked in order",
+        "程序步骤按顺序相互链接",
+    ),
+    "pass_evidence": (
+        "every evidence file opens its signed commitment",
+        "每份证据文件均与其签名承诺值一致",
+    ),
+    "pass_provenance": (
+        "every provenance entry is signed by the service",
+        "每条来源记录均由服务签名",
+    ),
+    "pass_merkle_proofs": (
+        "every record is proven into an anchored root",
+        "每条记录均可证明包含于已锚定的根",
+    ),
+    "pass_anchors": (
+        "every root is anchored on the chain at the stated block and time",
+        "每个根均在所述区块和时间锚定于链上",
+    ),
+    "pass_timestamps": (
+        "every RFC 3161 timestamp token verifies",
+        "每个 RFC 3161 时间戳均验证通过",
+    ),
+    "pass_car_blocks": (
+        "every IPFS block matches its CID; every container is complete",
+        "每个 IPFS 数据块均与其 CID 一致；每个容器完整",
+    ),
+    "pass_award_payout": (
+        "the escrow paid out the signed allocation",
+        "链上托管按签名的分配执行",
+    ),
+    "pass_attestation": (
+        "the institution signed the package digest",
+        "机构已对材料包摘要签名",
+    ),
+})
 
 
 def exit_code(report: Report) -> int:
-    if report.ok:
-        return EXIT_OK
-    if any(c.status is Status.FAIL for c in report.checks):
-        return EXIT_FAILED
-    return EXIT_SKIPPED
+    """The documented exit code of a report (module docstring)."""
+    return _EXIT[report.outcome]
 
 
-def print_report(report: Report, console: Console) -> None:
-    table = Table(title=f"chainarb verify — {report.package}", show_lines=False)
-    table.add_column("Check / 检查项")
-    table.add_column("Result / 结果", no_wrap=True)
-    table.add_column("Reason / 原因", overflow="fold")
+def _reason(c: Check) -> str:
+    """The check's reason in the user's language: fixed results are translated; a failure's
+    reason names files, hashes and values and is shown as the verifier wrote it."""
+    if lang() != "zh":
+        return c.reason
+    if c.status is Status.PASS:
+        return f"{t('pass_' + c.name)}（详情：{c.reason}）"
+    if c.status is Status.SKIP:
+        for prefix, key in (("no chain", "skip_no_chain"), ("could not run", "skip_node_down"),
+                            ("not run: the archive is unsafe", "skip_unsafe"),
+                            ("not run: the file cannot be read", "skip_unreadable")):
+            if c.reason.startswith(prefix):
+                return t(key)
+    return t("reason_verbatim", reason=c.reason)
+
+
+def print_report(report: Report, console: Any) -> None:
+    """The report as a table (one row per check) and a one-line verdict."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    if report.outcome is Outcome.UNREADABLE:  # no check ran: one line says why
+        console.print("[bold red]" + escape(t("unreadable", path=report.package,
+                                              reason=report.unreadable)) + "[/]", soft_wrap=True)
+        return
+    zh = lang() == "zh"
+    table = Table(title=escape(t("title", package=report.package)), show_lines=False)
+    table.add_column(t("col_check"))
+    table.add_column(t("col_result"), no_wrap=True)
+    table.add_column(t("col_reason"), overflow="fold")
+    marks = {Status.PASS: "[green]" + t("pass") + "[/]", Status.FAIL: "[red]" + t("fail") + "[/]",
+             Status.SKIP: "[yellow]" + t("skip") + "[/]"}
     for c in report.checks:
-        reason = c.reason
+        reason = escape(_reason(c))
         if c.status is Status.FAIL and len(c.details) > 1:
-            more = "\n".join(f"• {d}" for d in c.details[1:6])
-            extra = f"\n… {len(c.details) - 6} more" if len(c.details) > 6 else ""
+            more = "\n".join(f"• {escape(d)}" for d in c.details[1:6])
+            extra = "\n" + t("more", n=len(c.details) - 6) if len(c.details) > 6 else ""
             reason = f"{reason}\n{more}{extra}"
-        table.add_row(f"{c.label_en}\n{c.label_zh}", _MARK[c.status], reason)
+        table.add_row(c.label_zh if zh else c.label_en, marks[c.status], reason)
     console.print(table)
     if report.package_digest:
-        console.print(f"Package digest / 材料包摘要: {report.package_digest}")
-    if report.ok:
-        console.print("[bold green]All checks passed. / 全部核验通过。[/]")
+        console.print(t("digest", digest=report.package_digest), soft_wrap=True)
+    outcome = report.outcome
+    if outcome is Outcome.VERIFIED:
+        console.print("[bold green]" + t("all_passed") + "[/]", soft_wrap=True)
+    elif outcome is Outcome.FAILED:
+        names = [c.name for c in report.checks if c.status is Status.FAIL]
+        console.print("[bold red]" + t("failed", names=", ".join(names)) + "[/]", soft_wrap=True)
     else:
-        console.print(f"[bold red]Not verified: {', '.join(report.failed())}. / 核验未通过。[/]")
+        console.print("[bold yellow]" + t("not_run", names=", ".join(report.failed())) + "[/]",
+                      soft_wrap=True)
+
+
+def _usage(text: str) -> typer.Exit:
+    typer.echo(text, err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def _trusted_certificates(path: Path) -> list[Any]:
+    """The certificates of --tsa-cert, or a usage error naming the option and the problem
+    (never the file's content)."""
+    from evidence.errors import EvidenceError
+    from evidence.timestamp import load_certificates
+
+    if not path.exists():
+        raise _usage(t("tsa_missing", path=path))
+    if not path.is_file():
+        raise _usage(t("tsa_not_file", path=path))
+    try:
+        size = path.stat().st_size
+        if size > MAX_TSA_CERT_BYTES:
+            raise _usage(t("tsa_too_big", path=path, size=size, limit=MAX_TSA_CERT_BYTES))
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _usage(t("tsa_unreadable", path=path, err=exc.strerror or type(exc).__name__)) \
+            from None
+    try:
+        certs = load_certificates(data)
+    except (EvidenceError, ValueError):
+        raise _usage(t("tsa_not_cert", path=path)) from None
+    if not certs:
+        raise _usage(t("tsa_not_cert", path=path))
+    return certs
+
+
+def _check_rpc(rpc: str | None) -> None:
+    """A usage error for an --rpc (or $CHAINARB_CHAIN_RPC_URL) that is not an http(s) URL,
+    before anything is opened or started."""
+    import os
+
+    from evidence.chain import LEGACY_RPC_ENV, RPC_ENV, InvalidRpcUrl, check_rpc_url
+
+    try:
+        if rpc is not None:
+            check_rpc_url(rpc, "--rpc")
+        elif os.environ.get(RPC_ENV, "").strip():
+            check_rpc_url(os.environ[RPC_ENV], RPC_ENV)
+    except InvalidRpcUrl as exc:
+        raise _usage(t("rpc_invalid", source=exc.source, value=exc.value)) from None
+    if rpc is None and os.environ.get(LEGACY_RPC_ENV) and not os.environ.get(RPC_ENV):
+        typer.echo(t("legacy_env"), err=True)
+
+
+def _chain(rpc: str | None, quiet: bool) -> Any:
+    """The chain to check against (`evidence.chain.discover_chain`, the one discovery every
+    command uses); None when none is configured. Says which chain unless it was --rpc."""
+    from evidence.chain import ConfiguredChainError, discover_chain
+
+    try:
+        found = discover_chain(rpc)
+    except ConfiguredChainError as exc:  # the chain checks could not run: say why
+        typer.echo(t("chain_unavailable", err=exc), err=True)
+        return None
+    if found is None:
+        return None
+    if not quiet and found.origin != "option":
+        url = found.url or getattr(found.w3.provider, "endpoint_uri", None) or "—"
+        typer.echo(t("chain_from", url=url, origin=t("origin_" + found.origin)), err=True)
+    return found.w3
 
 
 def register_verify(app: typer.Typer) -> None:
@@ -69,37 +327,50 @@ def register_verify(app: typer.Typer) -> None:
 
     @app.command("verify")
     def verify(
-        package: Annotated[Path, typer.Argument(help="The judicial package (.zip).")],
+        package: Annotated[Path, typer.Argument(help=bi(
+            "The judicial package (.zip).", "司法确认材料包（.zip）。"))],
         rpc: Annotated[
             str | None,
             typer.Option(
                 "--rpc",
-                help="JSON-RPC URL of a node you trust. Default: $CHAINARB_RPC_URL or the "
-                "installation's configured chain.",
+                help=bi("JSON-RPC URL of a node you trust. Default: $CHAINARB_CHAIN_RPC_URL, "
+                        "else the installation's configured chain.",
+                        "您信任的节点的 JSON-RPC 地址。默认：$CHAINARB_CHAIN_RPC_URL，否则为本安装"
+                        "配置的链。"),
             ),
         ] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help=bi(
+            "Print the report as JSON.", "以 JSON 输出报告。"))] = False,
         tsa_cert: Annotated[
             Path | None,
             typer.Option(
                 "--tsa-cert",
-                help="PEM of the time-stamping authority (or its CA) you trust. Default: "
-                "the package's own TSA certificates.",
+                help=bi("PEM of the time-stamping authority (or its CA) you trust. Default: "
+                        "the package's own TSA certificates.",
+                        "您信任的时间戳机构（或其 CA）的 PEM 证书。默认：材料包自带的证书。"),
             ),
         ] = None,
     ) -> None:
         """Verify a judicial package offline. / 离线核验司法确认材料包。
 
-        Exit codes: 0 all passed; 1 a check failed; 3 some checks could not run
-        (no chain); 4 the file cannot be read.
+        Exit codes / 退出码: 0 all checks passed / 全部通过; 1 a check failed / 有检查项未通过;
+        2 usage error / 用法错误; 3 some checks could not run (no chain, node down) /
+        部分检查无法运行（无链或节点无响应）; 4 the package cannot be read / 无法读取材料包.
         """
-        if not package.is_file():
-            typer.echo(f"error: {package} does not exist or is not a file", err=True)
+        trust = _trusted_certificates(tsa_cert) if tsa_cert is not None else None
+        _check_rpc(rpc)
+        if not package.exists():
+            typer.echo(t("package_missing", path=package), err=True)
             raise typer.Exit(EXIT_UNREADABLE)
-        trust = tsa_cert.read_bytes() if tsa_cert is not None else None
-        report = verify_package(package, chain=rpc, tsa_trust=trust)
+        if not package.is_file():
+            typer.echo(t("package_not_file", path=package), err=True)
+            raise typer.Exit(EXIT_UNREADABLE)
+        w3 = _chain(rpc, as_json)
+        report = verify_package(package, chain=w3, tsa_trust=trust)
         if as_json:
             typer.echo(json.dumps(report.to_json_obj(), ensure_ascii=False, indent=2))
         else:
+            from rich.console import Console
+
             print_report(report, Console())
         raise typer.Exit(exit_code(report))

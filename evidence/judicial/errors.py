@@ -16,6 +16,7 @@ __all__ = [
     "MissingPackageFile",
     "PackageFormatError",
     "PackageInputError",
+    "UnreadableArchive",
     "UnsafeArchive",
     "UnsafePath",
 ]
@@ -65,3 +66,11 @@ class ArchiveBomb(UnsafeArchive):
     """An archive beyond the bounds on entries, total size or compression ratio."""
 
     code = "archive_bomb"
+
+
+class UnreadableArchive(JudicialError):
+    """The file cannot be read as a ZIP archive: not a ZIP, truncated, or an entry whose
+    bytes are corrupt (bad CRC, broken deflate stream). Not a failed check and not an
+    attack: the verifier cannot say anything about such a file (`chainarb verify` exit 4)."""
+
+    code = "unreadable_archive"

@@ -12,8 +12,11 @@ Theory of operation:
   such an archive may be written to disk.
 * Checks are independent: each reads what it needs and fails with a reason naming the
   file, record or item; a later check still runs after an earlier one failed, so one
-  report lists every problem. A check that cannot run (no chain given) is `skip`, which
-  is not a pass.
+  report lists every problem. A check that cannot run (no chain given, or the chain's
+  node does not answer) is `skip`, which is not a pass; a file that cannot be read as a
+  ZIP at all (not a ZIP, truncated, corrupt bytes) is `Report.unreadable`, neither a
+  pass nor a failed check. `Report.outcome` names the class (`chainarb verify`'s exit
+  code).
 * Who holds which role comes from (1) the escrow order on-chain (`OrderOpened`: buyer,
   seller, institution), (2) the first chained record (its signer is the claimant, who
   must be the buyer or the seller; the other is the respondent) and (3) appointment
@@ -38,7 +41,7 @@ from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.providers import BaseProvider
 
-from evidence.chain import lookup_anchor
+from evidence.chain import is_unreachable, lookup_anchor
 from evidence.commitment import commitment_of, sha256_file
 from evidence.errors import EvidenceError
 from evidence.judicial import _format as fmt
@@ -52,7 +55,12 @@ from evidence.judicial._onchain import (
     decode_events,
 )
 from evidence.judicial._zip import DEFAULT_LIMITS, Limits, extract_zip
-from evidence.judicial.errors import ArchiveBomb, MissingPackageFile, UnsafeArchive
+from evidence.judicial.errors import (
+    ArchiveBomb,
+    MissingPackageFile,
+    UnreadableArchive,
+    UnsafeArchive,
+)
 from evidence.judicial.provenance import SignedProvenanceEntry, check_log
 from evidence.merkle import LEAF_ENCODING, leaf_hash, process_proof, record_leaf
 from evidence.published_keys import published_key_source
@@ -68,13 +76,22 @@ from evidence.records import (
 )
 from evidence.timestamp import load_certificates, verify_token
 
-__all__ = ["CHECKS", "Check", "Report", "Status", "verify_package"]
+__all__ = ["CHECKS", "Check", "Outcome", "Report", "Status", "verify_package"]
 
 
 class Status(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     SKIP = "skip"
+
+
+class Outcome(StrEnum):
+    """What a report amounts to, most serious first (docs/judicial-package.md, exit codes)."""
+
+    VERIFIED = "verified"  # every check passed
+    FAILED = "failed"  # at least one check failed: the package is not what it claims
+    NOT_RUN = "not_run"  # nothing failed, but some checks could not run (no chain, node down)
+    UNREADABLE = "unreadable"  # the file cannot be read as a ZIP archive at all
 
 
 CHECKS: tuple[tuple[str, str, str], ...] = (
@@ -184,10 +201,19 @@ class Report:
     checks: list[Check]
     package_digest: str | None = None
     chain_id: int | None = None
+    unreadable: str | None = None  # why the file cannot be read as a ZIP archive
 
     @property
     def ok(self) -> bool:
-        return bool(self.checks) and all(c.passed for c in self.checks)
+        return self.unreadable is None and bool(self.checks) and all(c.passed for c in self.checks)
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.unreadable is not None:
+            return Outcome.UNREADABLE
+        if any(c.status is Status.FAIL for c in self.checks):
+            return Outcome.FAILED
+        return Outcome.VERIFIED if self.ok else Outcome.NOT_RUN
 
     def check(self, name: str) -> Check:
         for c in self.checks:
@@ -202,6 +228,8 @@ class Report:
         return {
             "package": self.package,
             "ok": self.ok,
+            "outcome": str(self.outcome),
+            "unreadable": self.unreadable,
             "packageDigest": self.package_digest,
             "chainId": self.chain_id,
             "checks": [c.to_json_obj() for c in self.checks],
@@ -248,6 +276,7 @@ class _Package:
         self.names = set(names)
         self.w3 = w3
         self.tsa_trust = tsa_trust
+        self.unreachable: str | None = None  # set once the node failed to answer
 
     # -- files --
 
@@ -362,9 +391,22 @@ class _Package:
     def chain(self) -> Web3:
         if self.w3 is None:
             raise _CheckSkippedError(
-                "no chain: pass --rpc URL (or configure the installation's chain)"
+                "no chain: pass --rpc URL (or set CHAINARB_CHAIN_RPC_URL, or configure "
+                "the installation's chain)"
             )
+        if self.unreachable is not None:
+            raise _CheckSkippedError(self.unreachable)
         return self.w3
+
+    def node_down(self, exc: BaseException) -> _CheckSkippedError:
+        """Remember that the node does not answer (later checks skip at once, without
+        waiting for another timeout) and say so: the check could not run; it did not fail."""
+        if self.unreachable is None:
+            self.unreachable = (
+                f"could not run: the chain's JSON-RPC node does not answer "
+                f"({type(exc).__name__}: {exc})"
+            )
+        return _CheckSkippedError(self.unreachable)
 
     @cached_property
     def chain_id(self) -> int:
@@ -372,14 +414,18 @@ class _Package:
             return int(self.chain().eth.chain_id)
         except _CheckSkippedError:
             raise
-        except Exception as exc:  # a node that does not answer
-            raise _CheckFailedError(f"the chain's JSON-RPC node does not answer ({exc})") from exc
+        except Exception as exc:  # a node that does not answer, or answers garbage
+            if is_unreachable(exc):
+                raise self.node_down(exc) from exc
+            raise _CheckFailedError(f"the chain's JSON-RPC node gives no chain id ({exc})") from exc
 
     def receipt(self, tx_hash: bytes, what: str) -> Any:
         w3 = self.chain()
         try:
             receipt = w3.eth.get_transaction_receipt(tx_hash)
         except Exception as exc:  # web3 raises TransactionNotFound and transport errors
+            if is_unreachable(exc):
+                raise self.node_down(exc) from exc
             raise _CheckFailedError(
                 f"{what}: transaction 0x{tx_hash.hex()} not found on chain {self.chain_id} ({exc})"
             ) from exc
@@ -875,6 +921,8 @@ def _check_anchors(p: _Package) -> _Result:
             try:
                 record = lookup_anchor(w3, contract, root, with_event=False)
             except Exception as exc:  # not an EvidenceAnchor (no recordOf), or no code
+                if is_unreachable(exc):
+                    raise p.node_down(exc) from exc
                 raise _CheckFailedError(
                     f"{contract} does not answer recordOf() as an EvidenceAnchor ({exc})"
                 ) from exc
@@ -1264,6 +1312,8 @@ def _run(name: str, fn: Callable[[_Package], _Result], p: _Package) -> Check:
     except _CheckSkippedError as exc:
         return Check(name, Status.SKIP, exc.reason)
     except Exception as exc:  # a hostile package must yield a failed check, never a crash
+        if p.w3 is not None and is_unreachable(exc):  # the node went away mid-check
+            return Check(name, Status.SKIP, p.node_down(exc).reason)
         return Check(name, Status.FAIL, f"{type(exc).__name__}: {exc}")
     if isinstance(result, tuple):
         return Check(name, Status.PASS, result[0], list(result[1]))
@@ -1282,8 +1332,10 @@ def verify_package(
     Args:
         path: the package ZIP.
         chain: a Web3 instance, a JSON-RPC URL, or None for the installation's configured
-            chain (`$CHAINARB_RPC_URL` or the `chainarb.chain` entry point); with no chain
-            at all, the on-chain checks are reported as skipped (not passed).
+            chain (`evidence.chain.discover_chain`: `$CHAINARB_CHAIN_RPC_URL`, the data
+            dir's embedded node or the `chainarb.chain` entry point); with no chain at all,
+            or a node that does not answer, the on-chain checks are reported as skipped
+            (could not run; not passed).
         tsa_trust: certificates (PEM/DER bytes or loaded) the court trusts for timestamps;
             None trusts the package's own TSA certificates (and says so).
         limits: bounds on what extracting the archive may write.
@@ -1295,6 +1347,14 @@ def verify_package(
         dest.mkdir()
         try:
             names = extract_zip(path, dest, limits)
+        except UnreadableArchive as exc:
+            report.unreadable = str(exc)
+            report.checks.append(Check("archive", Status.FAIL, f"cannot be read: {exc}"))
+            for name, _, _ in CHECKS[1:]:
+                report.checks.append(
+                    Check(name, Status.SKIP, "not run: the file cannot be read as a ZIP archive")
+                )
+            return report
         except (UnsafeArchive, ArchiveBomb, OSError) as exc:
             report.checks.append(Check("archive", Status.FAIL, str(exc)))
             for name, _, _ in CHECKS[1:]:

@@ -80,8 +80,8 @@ def test_external_chain_needs_its_own_key() -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"database_url": "mysql://u@h/db"}, "sqlite or postgresql"),
-        ({"database_url": "not a url"}, "must look like"),
+        ({"database_url": "mysql://u@h/db"}, "DATABASE_URL: expected sqlite or postgresql"),
+        ({"database_url": "not a url"}, "DATABASE_URL: expected a URL like"),
         ({"chain_rpc_url": "ws://127.0.0.1:8545"}, "http\\(s\\) URL"),
         ({"anchor_address": "0x1234"}, "20-byte hex address"),
         ({"institution_key": "0x" + "00" * 32}, "not a valid secp256k1"),
@@ -99,6 +99,31 @@ def test_external_chain_needs_its_own_key() -> None:
 def test_bad_values_are_refused_with_a_named_variable(overrides: dict, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings(**overrides)
+
+
+@pytest.mark.parametrize("variable", ["DATABASE_URL", "CHAINARB_DATABASE_URL"])
+def test_a_bad_database_url_is_reported_under_the_name_the_user_set(
+    monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    monkeypatch.setenv(variable, "mysql://app:hunter2@db.example/chainarb")
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert err.value.problems == [
+        f"{variable}: expected sqlite or postgresql (driver psycopg 3), found scheme 'mysql'; "
+        "e.g. postgresql+psycopg://user@127.0.0.1:5432/chainarb"
+    ]
+    assert "CHAINARB_CHAINARB" not in str(err.value) and "hunter2" not in str(err.value)
+
+
+def test_every_field_error_names_its_environment_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHAINARB_PORT", "0")
+    monkeypatch.setenv("CHAINARB_TICK_SECONDS", "nope")
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert [line.split(":")[0] for line in err.value.problems] == [
+        "CHAINARB_PORT", "CHAINARB_TICK_SECONDS"]
 
 
 def test_tsa_cert_must_exist(tmp_path: Path) -> None:

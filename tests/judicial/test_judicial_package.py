@@ -452,8 +452,9 @@ def test_the_institution_key_check_passes_for_a_generated_key(case: Case) -> Non
 
 
 def test_without_a_chain_the_onchain_checks_do_not_pass(case: Case, monkeypatch) -> None:
-    monkeypatch.delenv("CHAINARB_RPC_URL", raising=False)
-    monkeypatch.setattr("evidence.judicial._onchain.entry_points", lambda group: [])
+    monkeypatch.delenv("CHAINARB_CHAIN_RPC_URL", raising=False)
+    monkeypatch.setenv("CHAINARB_DATA_DIR", "/nonexistent/chainarb-data")
+    monkeypatch.setattr("evidence.chain.entry_points", lambda group: [])
     report = verify_package(case.package, chain=None)
     assert report.check("anchors").status is Status.SKIP
     assert report.check("award_payout").status is Status.SKIP

@@ -513,8 +513,8 @@ def test_cli_refuses_deep_input_files(tmp_path: Path, case: str) -> None:
 # itself wrote or ships, never a document from outside.
 TRUSTED_JSON_READERS = {
     "evidence/safejson.py": "the bounded reader itself",
-    "evidence/chain.py": "the ABI shipped in the wheel",
-    "evidence/_cli_commands.py": "node.json, written by the service in its own data dir",
+    "evidence/chain.py": "the ABI shipped in the wheel; node.json, written by the service in "
+                         "its own data dir",
     "backend/chain/artifacts.py": "compiled contract artifacts shipped in the wheel",
     "backend/gateway/deployment.py": "the deployment file the service writes",
     "backend/gateway/embedded.py": "the embedded node's files in the data dir",

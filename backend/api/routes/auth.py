@@ -62,13 +62,14 @@ def sign_in(ctx: Ctx, body: SignInIn) -> SignedInOut:
     """Exchange the signed message for a session token (stored hashed, expiring)."""
     out = svc.sign_in_unit(ctx.sessions, message=body.message, signature=body.signature,
                            now=ctx.clock(),
-                           lifetime=timedelta(seconds=ctx.settings.session_lifetime_seconds))
+                           lifetime=timedelta(seconds=ctx.settings.session_lifetime_seconds),
+                           secret=ctx.auth_cache.secret)
     return SignedInOut(token=out.token, address=out.address, expiresAt=_iso(out.expires_at))
 
 
 @router.post("/sign-out", status_code=204)
 def sign_out(ctx: Ctx, token: Token) -> None:
-    svc.sign_out_unit(ctx.sessions, token, ctx.clock())
+    svc.sign_out_unit(ctx.sessions, token, ctx.clock(), ctx.auth_cache.secret)
     ctx.auth_cache.forget(token)
 
 

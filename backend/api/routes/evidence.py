@@ -143,7 +143,7 @@ class _Form:
 def _session_ref(ctx: Ctx, token: str) -> str:
     with ctx.sessions() as session:
         row = session.exec(select(AuthSession).where(
-            col(AuthSession.token_sha256) == token_digest(token))).first()
+            col(AuthSession.token_sha256) == token_digest(token, ctx.auth_cache.secret))).first()
     return f"{PROVENANCE_SESSION_PREFIX}{row.id if row is not None else 'unknown'}"
 
 

@@ -29,9 +29,14 @@ def _me(w: World, token: str) -> tuple[int, str]:
     return r.status_code, r.json().get("code", r.json().get("address"))
 
 
+def ticker_secret(w: World) -> bytes:
+    return bytes(w.app.state.ctx.auth_cache.secret)
+
+
 def _use_ticker(w: World, ttl: float = 5.0) -> Ticker:
     ticker = Ticker()
-    w.app.state.ctx.auth_cache = SessionCache(ttl, monotonic=ticker)
+    w.app.state.ctx.auth_cache = SessionCache(ttl, secret=w.app.state.ctx.auth_cache.secret,
+                                              monotonic=ticker)
     return ticker
 
 
@@ -43,7 +48,7 @@ def test_revocation_elsewhere_is_seen_within_the_ttl(world: World) -> None:
     # revoked behind the process's back (another worker process, an operator)
     with w.app.state.ctx.sessions() as s:
         s.execute(sa.update(AuthSession).where(
-            col(AuthSession.token_sha256) == token_digest(token)).values(
+            col(AuthSession.token_sha256) == token_digest(token, ticker_secret(w))).values(
             revoked_at=w.clock.now))
         s.commit()
     ticker.t += 4.9
@@ -85,9 +90,9 @@ def test_unknown_and_malformed_tokens_are_refused_and_not_remembered(world: Worl
 def test_forget_drops_only_its_own_entry() -> None:
     from datetime import UTC, datetime
 
-    cache = SessionCache(10, max_entries=2)
+    cache = SessionCache(10, secret=b"k" * 32, max_entries=2)
     later = datetime(2030, 1, 1, tzinfo=UTC)
-    cache._entries = {token_digest(t): ("0xA", later + timedelta(days=1), 1e18)
+    cache._entries = {token_digest(t, b"k" * 32): ("0xA", later + timedelta(days=1), 1e18)
                       for t in ("a", "b")}
     assert cache.cached("a", later) == "0xA"
     cache.forget("a")

@@ -20,6 +20,7 @@ from backend.services.errors import SignInRefused
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 LIFETIME = timedelta(minutes=5)
+SECRET = b"concurrency-test-session-secret-32b"
 
 
 def _race(n: int, work: Callable[[int], Any]) -> list[Any]:
@@ -61,7 +62,7 @@ def test_concurrent_sign_ins(clean_db_url: str) -> None:
             wallet = wallets[i] if i < len(wallets) else same
             message, sig = _signed(sessions, wallet)
             return svc.sign_in_unit(sessions, message=message, signature=sig, now=NOW,
-                                    lifetime=LIFETIME)
+                                    lifetime=LIFETIME, secret=SECRET)
 
         results = _race(12, one)
         errors = [r for r in results if isinstance(r, BaseException)]
@@ -76,17 +77,18 @@ def test_concurrent_sign_ins(clean_db_url: str) -> None:
         wallet = Account.create()
         message, sig = _signed(sessions, wallet)
         raced = _race(6, lambda _i: svc.sign_in_unit(sessions, message=message, signature=sig,
-                                                       now=NOW, lifetime=LIFETIME))
+                                                       now=NOW, lifetime=LIFETIME,
+                                                       secret=SECRET))
         wins = [r for r in raced if isinstance(r, svc.SignedIn)]
         refused = [r for r in raced if isinstance(r, SignInRefused)]
         assert len(wins) == 1 and len(refused) == 5, raced
         assert all("already used" in str(r) for r in refused)
 
         # signing out races with authenticating: the token ends revoked
-        svc.sign_out_unit(sessions, wins[0].token, NOW)
+        svc.sign_out_unit(sessions, wins[0].token, NOW, SECRET)
         with sessions() as s:
             try:
-                svc.authenticate(s, wins[0].token, NOW)
+                svc.authenticate(s, wins[0].token, NOW, SECRET)
             except Exception as exc:
                 assert "signed out" in str(exc)
             else:
