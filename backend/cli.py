@@ -34,7 +34,8 @@ t = Catalog("service", {
         "配置无法使用（详情如下，变量名与英文说明）：\n  {detail}",
     ),
     "demo_failed": ("The demo failed: {err}", "演示失败（详情：{err}）"),
-    "serve_failed": ("chainarb serve cannot start: {err}", "chainarb serve 无法启动（详情：{err}）"),
+    "serve_failed": ("chainarb serve cannot start: {err}",
+                     "chainarb serve 无法启动（详情：{err}）"),
     "no_artifacts": (
         "The compiled contracts are not part of this installation ({err}). Run the demo from "
         "a source checkout: make demo",
