@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
@@ -45,6 +46,7 @@ from evidence.errors import (
 from evidence.ipfs import Blockstore
 
 from .context import AppContext
+from .errors import validation_error
 from .limits import JsonBodyLimit
 from .routes import admin, auth, cases, court, evidence
 
@@ -191,6 +193,7 @@ def create_app(
     )
     app.state.ctx = ctx
     app.add_middleware(JsonBodyLimit)
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
 
     @app.exception_handler(ProcedureError)
     async def _procedure(_r: Request, exc: ProcedureError) -> JSONResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlmodel import col, select
 
 from backend.db.service_models import ChainAction, ChainActionStatus
@@ -13,16 +13,17 @@ from backend.services.cases import chain_action_view
 from backend.services.courts import grant_court as grant_court_step
 
 from ..deps import AdminUser, Ctx
+from ..errors import StrictBody, errors
 
-router = APIRouter(tags=["institution"])
+router = APIRouter(tags=["institution"], responses=errors(403, 404, 409, 502, 503))
 
 
-class CourtIn(BaseModel):
+class CourtIn(StrictBody):
     address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
     name: str = Field(min_length=1, max_length=200)
 
 
-class CourtAccessIn(BaseModel):
+class CourtAccessIn(StrictBody):
     court: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
 
 

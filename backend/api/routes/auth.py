@@ -13,8 +13,9 @@ from backend.services import auth as svc
 from backend.services.errors import BadSubmission
 
 from ..deps import Ctx, CurrentUser, Token
+from ..errors import StrictBody, errors
 
-router = APIRouter(prefix="/auth", tags=["sign-in"])
+router = APIRouter(prefix="/auth", tags=["sign-in"], responses=errors())
 
 
 class ChallengeOut(BaseModel):
@@ -23,7 +24,7 @@ class ChallengeOut(BaseModel):
     expiresAt: str  # noqa: N815 (JSON field names are camelCase)
 
 
-class SignInIn(BaseModel):
+class SignInIn(StrictBody):
     message: str = Field(max_length=svc.MAX_MESSAGE_CHARS)
     signature: str = Field(max_length=200, description="0x + 65 bytes r||s||v")
 
@@ -34,7 +35,7 @@ class SignedInOut(BaseModel):
     expiresAt: str  # noqa: N815
 
 
-class ProfileIn(BaseModel):
+class ProfileIn(StrictBody):
     displayName: str | None = Field(default=None, max_length=200)  # noqa: N815
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     preferredLanguage: str | None = None  # noqa: N815

@@ -20,7 +20,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
@@ -31,17 +31,18 @@ from backend.services.errors import AccessDenied, BadSubmission
 from evidence.records import canonical_json
 
 from ..deps import Ctx, CurrentUser
+from ..errors import StrictBody, errors
 
-router = APIRouter(tags=["cases"])
+router = APIRouter(tags=["cases"], responses=errors(403, 404, 409, 502, 503))
 
 
-class Document(BaseModel):
+class Document(StrictBody):
     filename: str = Field(default="document", max_length=255)
     media_type: str = Field(default="application/octet-stream", max_length=127)
     content_base64: str
 
 
-class StepIn(BaseModel):
+class StepIn(StrictBody):
     record: dict[str, Any] = Field(description="canonical JSON of the signed record")
     payload: dict[str, Any] | None = None
     attachments: list[dict[str, Any]] = Field(default_factory=list, max_length=4)
@@ -49,13 +50,13 @@ class StepIn(BaseModel):
     document: Document | None = None
 
 
-class PrepareIn(BaseModel):
+class PrepareIn(StrictBody):
     action: str = Field(max_length=64, description="the step's action, as in allowedSteps")
     payload: dict[str, Any] | None = Field(
         default=None, description="the action's fields (docs/api.md, 'Preparing a step')")
 
 
-class OpenCaseIn(BaseModel):
+class OpenCaseIn(StrictBody):
     orderId: str = Field(pattern=r"^[0-9]{1,78}$")  # noqa: N815
 
 

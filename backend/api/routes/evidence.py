@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlmodel import col, select
@@ -39,8 +39,9 @@ from backend.services.evidence import (
 )
 
 from ..deps import Ctx, CurrentUser, Token
+from ..errors import StrictBody, errors
 
-router = APIRouter(tags=["evidence"])
+router = APIRouter(tags=["evidence"], responses=errors(403, 404, 409, 502, 503))
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, headers and the small fields
 MAX_FIELD_BYTES = 1024
@@ -196,7 +197,7 @@ async def upload_evidence(
     return await run_in_threadpool(svc.stage, user, case_id, pipeline, meta, session_ref)
 
 
-class SubmitIn(BaseModel):
+class SubmitIn(StrictBody):
     record: dict[str, Any] = Field(description="the signed EvidenceSubmission (record JSON)")
 
 
@@ -225,7 +226,10 @@ def submit_evidence(case_id: str, item_id: int, body: SubmitIn, user: CurrentUse
     return svc.submit(user, case_id.lower(), item_id, body.record)
 
 
-@router.get("/cases/{case_id}/evidence/{item_id}/content")
+@router.get("/cases/{case_id}/evidence/{item_id}/content", response_class=StreamingResponse,
+            responses={200: {"description": "The plain file, of its stored media type",
+                             "content": {"*/*": {"schema": {"type": "string",
+                                                            "format": "binary"}}}}})
 def evidence_content(case_id: str, item_id: int, user: CurrentUser, svc: Evidence
                      ) -> StreamingResponse:
     """The plain file, decrypted with the service key as it streams (never cached)."""
@@ -259,7 +263,7 @@ def evidence_provenance(case_id: str, item_id: int, user: CurrentUser, svc: Evid
     return svc.provenance_log(user, case_id.lower(), item_id)
 
 
-class KeyIn(BaseModel):
+class KeyIn(StrictBody):
     publicKey: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$")  # noqa: N815
 
 
