@@ -49,6 +49,7 @@ from .context import AppContext
 from .errors import validation_error
 from .limits import JsonBodyLimit
 from .routes import admin, auth, cases, court, evidence
+from .schemas import HealthOut
 
 __all__ = ["create_app", "error_body"]
 
@@ -220,7 +221,7 @@ def create_app(
     app.include_router(court.router)
     app.include_router(web_pages)  # server-rendered pages under /ui
 
-    @app.get("/health", tags=["service"])
+    @app.get("/health", tags=["service"], response_model=HealthOut)
     def health() -> dict[str, Any]:
         return {"ok": True, "chainId": service.domain.chain_id,
                 "escrow": service.domain.verifying_contract,

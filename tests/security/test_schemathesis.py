@@ -30,7 +30,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 30
 CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance)
 ROLES = {"party": "buyer", "admin": "admin"}

@@ -14,6 +14,7 @@ from backend.services.courts import grant_court as grant_court_step
 
 from ..deps import AdminUser, Ctx
 from ..errors import StrictBody, errors
+from ..schemas import ChainActionOut, CourtAccessOut, CourtOut, TickOut
 
 router = APIRouter(tags=["institution"], responses=errors(403, 404, 409, 502, 503))
 
@@ -33,7 +34,7 @@ def _checksum(address: str) -> str:
     return checksum_address(address)
 
 
-@router.post("/admin/courts", status_code=201)
+@router.post("/admin/courts", status_code=201, response_model=CourtOut)
 def register_court(ctx: Ctx, admin: AdminUser, body: CourtIn) -> dict[str, str]:
     """Register a court's wallet (courts sign in like anyone else)."""
     address = _checksum(body.address)
@@ -41,7 +42,7 @@ def register_court(ctx: Ctx, admin: AdminUser, body: CourtIn) -> dict[str, str]:
     return {"address": address, "name": body.name}
 
 
-@router.post("/cases/{case_id}/courts", status_code=201)
+@router.post("/cases/{case_id}/courts", status_code=201, response_model=CourtAccessOut)
 def grant_court(ctx: Ctx, admin: AdminUser, case_id: str, body: CourtAccessIn
                 ) -> dict[str, str]:
     """Give a registered court access to a case (an institution-signed ``appoint.court``
@@ -51,13 +52,13 @@ def grant_court(ctx: Ctx, admin: AdminUser, case_id: str, body: CourtAccessIn
     return {"caseId": case_id, "court": court}
 
 
-@router.post("/admin/tick")
+@router.post("/admin/tick", response_model=TickOut)
 def tick(ctx: Ctx, _admin: AdminUser) -> dict[str, Any]:
     """Run the scheduler (missed deadlines), chain actions, anchoring and e-mail now."""
     return ctx.tick(force=True).as_dict()
 
 
-@router.get("/admin/chain-actions")
+@router.get("/admin/chain-actions", response_model=list[ChainActionOut])
 def chain_actions(ctx: Ctx, _admin: AdminUser, status: ChainActionStatus | None = None
                   ) -> list[dict[str, Any]]:
     with ctx.sessions() as session:
@@ -68,7 +69,7 @@ def chain_actions(ctx: Ctx, _admin: AdminUser, status: ChainActionStatus | None 
                 for a in session.exec(query).all()]
 
 
-@router.post("/admin/chain-actions/{action_id}/retry")
+@router.post("/admin/chain-actions/{action_id}/retry", response_model=ChainActionOut)
 def retry_chain_action(ctx: Ctx, _admin: AdminUser, action_id: int) -> dict[str, Any]:
     """Put a failed chain action back in the queue (after fixing its cause); run it now."""
     from backend.db import begin_exclusive

@@ -14,6 +14,7 @@ from backend.services.errors import BadSubmission
 
 from ..deps import Ctx, CurrentUser, Token
 from ..errors import StrictBody, errors
+from ..schemas import MeOut
 
 router = APIRouter(prefix="/auth", tags=["sign-in"], responses=errors())
 
@@ -73,7 +74,7 @@ def sign_out(ctx: Ctx, token: Token) -> None:
     ctx.auth_cache.forget(token)
 
 
-@router.get("/me")
+@router.get("/me", response_model=MeOut)
 def me(ctx: Ctx, user: CurrentUser) -> dict[str, object]:
     with ctx.sessions() as session:
         acct = session.get(Account, user)
@@ -83,7 +84,7 @@ def me(ctx: Ctx, user: CurrentUser) -> dict[str, object]:
                 "preferredLanguage": acct.preferred_language if acct else "en"}
 
 
-@router.put("/me")
+@router.put("/me", response_model=MeOut)
 def update_me(ctx: Ctx, user: CurrentUser, body: ProfileIn) -> dict[str, object]:
     """Contact details for notices (e-mail, language: en or zh-Hans)."""
     if body.preferredLanguage is not None and body.preferredLanguage not in LANGUAGES:
