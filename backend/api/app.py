@@ -25,6 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.db import make_engine, make_session_factory, upgrade_to_head
 from backend.notices.smtp import SmtpSender
@@ -46,7 +47,7 @@ from evidence.errors import (
 from evidence.ipfs import Blockstore
 
 from .context import AppContext
-from .errors import validation_error
+from .errors import http_error, validation_error
 from .limits import JsonBodyLimit
 from .routes import admin, auth, cases, court, evidence
 from .schemas import HealthOut
@@ -195,6 +196,7 @@ def create_app(
     app.state.ctx = ctx
     app.add_middleware(JsonBodyLimit)
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
 
     @app.exception_handler(ProcedureError)
     async def _procedure(_r: Request, exc: ProcedureError) -> JSONResponse:

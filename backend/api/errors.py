@@ -10,6 +10,10 @@ into the same body here, with a code that names the class:
 - ``expected_json`` (415): a JSON route was sent another ``Content-Type``;
 - ``invalid_request`` (422): a field is missing, extra, of the wrong type or out of its
   bounds; ``detail`` names each field (``body.record: Input should be ...``).
+
+Starlette's own ``HTTPException`` (a path no route serves, a method a route does not take,
+a body FastAPI cannot decode at all) gets the same body too: ``not_found`` (404),
+``method_not_allowed`` (405), ``invalid_json`` (400), else ``http_<status>``.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException
 
-__all__ = ["COMMON", "ErrorBody", "StrictBody", "errors", "validation_error"]
+__all__ = ["COMMON", "ErrorBody", "StrictBody", "errors", "http_error", "validation_error"]
 
 
 class ErrorBody(BaseModel):
@@ -89,3 +94,17 @@ async def validation_error(request: Request, exc: RequestValidationError) -> JSO
         parts.append(f"… {len(errs) - 5} more")
     return JSONResponse({"code": "invalid_request", "detail": "; ".join(parts)},
                         status_code=422)
+
+
+_HTTP_CODES = {400: "invalid_json", 404: "not_found", 405: "method_not_allowed"}
+
+
+async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+    """Starlette's and FastAPI's own refusals (unknown path, wrong method, a body that
+    cannot be decoded) as ``{"code", "detail"}``, keeping their status and headers."""
+    code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if code == "invalid_json":
+        detail = f"body: not JSON in UTF-8 ({detail})"
+    return JSONResponse({"code": code, "detail": detail}, status_code=exc.status_code,
+                        headers=getattr(exc, "headers", None))
