@@ -535,9 +535,12 @@ def test_the_court_of_one_case_reads_no_other(twin: Twin) -> None:
 def test_another_cases_writes_are_refused(twin: Twin) -> None:
     w, a = twin.world, f"/cases/{twin.a}"
     b_party = w.buyer_b
-    r = w.client.post(f"{a}/evidence", params={"kind": "invoice"}, headers=b_party.headers,
-                      files={"file": ("x.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")})
-    _unchanged(twin, lambda: r, 403, "access_denied")
+    _unchanged(twin, lambda: w.client.post(
+        f"{a}/evidence", params={"kind": "invoice"}, headers=b_party.headers,
+        files={"file": ("x.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")}),
+        403, "access_denied")
+    items = {i["id"] for i in twin.world.admin.get(f"{a}/evidence").json()["items"]}
+    assert items == {twin.item_a}, items
     _unchanged(twin, lambda: w.client.put(f"{a}/encryption-key", headers=b_party.headers,
                                           json={"publicKey": "0x" + "11" * 32}),
                403, "access_denied")
