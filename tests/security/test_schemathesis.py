@@ -79,7 +79,6 @@ def _run(case: Any, role: str, st_twin: Twin) -> None:
     case.validate_response(response, checks=CHECKS)
 
 
-
 def _settings(examples: int) -> settings:
     return settings(max_examples=examples, derandomize=True, deadline=None, database=None,
                     suppress_health_check=list(HealthCheck),
