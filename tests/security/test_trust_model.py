@@ -468,6 +468,8 @@ def _token(t: Twin, kind: str) -> dict[str, str]:
         return {}
     if kind == "basic-auth":
         return {"Authorization": "Basic YnV5ZXI6cGFzc3dvcmQ="}
+    if kind == "empty-bearer":
+        return {"Authorization": "Bearer  "}
     if kind == "forged-token":
         return {"Authorization": "Bearer " + "A" * 43}
     if kind == "tampered-token":
@@ -499,6 +501,7 @@ def _token(t: Twin, kind: str) -> dict[str, str]:
 
 
 CALLERS = [("anonymous", 401, "auth_required"), ("basic-auth", 401, "auth_required"),
+           ("empty-bearer", 401, "auth_required"),
            ("forged-token", 401, "auth_required"), ("tampered-token", 401, "auth_required"),
            ("revoked-token", 401, "auth_required"), ("expired-token", 401, "auth_required"),
            ("party-of-another-case", 403, "access_denied"),
