@@ -9,7 +9,8 @@ A's evidence item likewise. Each response must not be a server error and must co
 the schema: a documented status, a documented content type, a body that matches the
 declared model (every refusal the ``{"code", "detail"}`` ``ErrorBody``) and the declared
 headers. ``POST /auth/sign-out`` runs with a session of its own (it ends the session it
-is given). Bounded to about two minutes on two cores (``MAX_EXAMPLES``).
+is given). Bounded to about two minutes on two cores (``MAX_EXAMPLES``, measured: 94 s
+for both roles at load 1.5; several times that while other suites share the machine).
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-MAX_EXAMPLES = 15
-NEGATIVE_EXAMPLES = 8
+MAX_EXAMPLES = 80
+NEGATIVE_EXAMPLES = 40
 CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance)
 ROLES = {"party": "buyer", "admin": "admin"}
