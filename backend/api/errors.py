@@ -6,14 +6,15 @@ what a client (and schemathesis) may receive. FastAPI's own refusal of a request
 not parse or does not fit the route's parameters (a ``RequestValidationError``) is turned
 into the same body here, with a code that names the class:
 
-- ``invalid_json`` (400): the body is not JSON;
+- ``bad_json`` (422): the body is not JSON (or not UTF-8);
 - ``expected_json`` (415): a JSON route was sent another ``Content-Type``;
-- ``invalid_request`` (422): a field is missing, extra, of the wrong type or out of its
+- ``invalid_field`` (422): a field is missing, extra, of the wrong type or out of its
   bounds; ``detail`` names each field (``body.record: Input should be ...``).
 
 Starlette's own ``HTTPException`` (a path no route serves, a method a route does not take,
 a body FastAPI cannot decode at all) gets the same body too: ``not_found`` (404),
-``method_not_allowed`` (405), ``invalid_json`` (400), else ``http_<status>``.
+``method_not_allowed`` (405), ``bad_json`` (422, a body that cannot be decoded), else
+``http_<status>``.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class ErrorBody(BaseModel):
 
 
 class StrictBody(BaseModel):
-    """A request body: a field the route does not know is refused (``invalid_request``),
+    """A request body: a field the route does not know is refused (``invalid_field``),
     never silently dropped, so a client's typo is not taken for an accepted option."""
 
     model_config = ConfigDict(extra="forbid")
@@ -79,8 +80,8 @@ async def validation_error(request: Request, exc: RequestValidationError) -> JSO
     if any(e.get("type") == "json_invalid" for e in errs):
         e = next(e for e in errs if e.get("type") == "json_invalid")
         why = (e.get("ctx") or {}).get("error", "JSON decode error")
-        return JSONResponse({"code": "invalid_json", "detail": f"body: not JSON ({why})"},
-                            status_code=400)
+        return JSONResponse({"code": "bad_json", "detail": f"body: not JSON ({why})"},
+                            status_code=422)
     ctype = request.headers.get("content-type", "")
     media = ctype.split(";", 1)[0].strip().lower()
     if media and not (media == "application/json" or media.endswith("+json")) and any(
@@ -92,19 +93,21 @@ async def validation_error(request: Request, exc: RequestValidationError) -> JSO
              for e in errs[:5]]
     if len(errs) > 5:
         parts.append(f"… {len(errs) - 5} more")
-    return JSONResponse({"code": "invalid_request", "detail": "; ".join(parts)},
+    return JSONResponse({"code": "invalid_field", "detail": "; ".join(parts)},
                         status_code=422)
 
 
-_HTTP_CODES = {400: "invalid_json", 404: "not_found", 405: "method_not_allowed"}
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+_UNDECODABLE = "There was an error parsing the body"  # FastAPI's words for such a body
 
 
 async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
     """Starlette's and FastAPI's own refusals (unknown path, wrong method, a body that
     cannot be decoded) as ``{"code", "detail"}``, keeping their status and headers."""
-    code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    if code == "invalid_json":
-        detail = f"body: not JSON in UTF-8 ({detail})"
+    if exc.status_code == 400 and detail == _UNDECODABLE:
+        return JSONResponse({"code": "bad_json", "detail": f"body: not JSON in UTF-8 ({detail})"},
+                            status_code=422)
+    code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
     return JSONResponse({"code": code, "detail": detail}, status_code=exc.status_code,
                         headers=getattr(exc, "headers", None))
