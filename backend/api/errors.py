@@ -56,11 +56,13 @@ _WHY = {
     415: "Unsupported Content-Type or file type",
     422: "A field is missing, extra, mistyped or refused by the procedure",
     502: "The chain refused or failed the transaction",
-    503: "The service could not commit now; retry",
+    503: "The service or its storage is unavailable now; nothing was stored; retry",
+    507: "The service's storage is full; nothing was stored",
 }
 
-COMMON = (401, 413, 415, 422)
-"""What any signed-in route may answer: no session, body too large, not JSON, bad field."""
+COMMON = (401, 413, 415, 422, 503, 507)
+"""What any signed-in route may answer: no session, body too large, not JSON, bad field,
+and the service's own storage or database down or full (never the client's fault)."""
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
