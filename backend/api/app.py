@@ -29,6 +29,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.db import make_engine, make_session_factory, upgrade_to_head
 from backend.notices.smtp import SmtpSender
@@ -51,11 +52,13 @@ from evidence.errors import (
 from evidence.ipfs import Blockstore
 
 from .context import AppContext
+from .errors import http_error, validation_error
 from .headers import SecurityHeaders
 from .limits import JsonBodyLimit
 from .outages import register as register_outage_handlers
 from .request_id import RequestIdMiddleware
 from .routes import admin, auth, cases, court, evidence
+from .schemas import HealthOut
 
 __all__ = ["create_app", "error_body"]
 
@@ -64,19 +67,6 @@ log = logging.getLogger(__name__)
 
 def error_body(code: str, detail: str) -> dict[str, str]:
     return {"code": code, "detail": detail}
-
-
-def validation_error_body(exc: RequestValidationError) -> dict[str, str]:
-    """FastAPI's validation errors as our body: each failing field by its location
-    (``path.sequence``, ``body.payload.expiresAt``), at most five, never the input."""
-    errors = list(exc.errors())
-    code = "bad_json" if any(e.get("type") == "json_invalid" for e in errors) else \
-        "invalid_field"
-    parts = [f"{'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg', 'invalid')}"
-             for e in errors[:5]]
-    if len(errors) > 5:
-        parts.append(f"and {len(errors) - 5} more")
-    return error_body(code, "; ".join(parts) or "invalid request")
 
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -293,11 +283,8 @@ def create_app(
     app.add_middleware(JsonBodyLimit)
     app.add_middleware(RequestIdMiddleware)  # outside the body bounds: their refusals carry it
     app.add_middleware(SecurityHeaders)  # outermost: every response, errors included
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(validation_error_body(exc), status_code=422)
-
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
     _declare_error_body(app)
 
     @app.exception_handler(ProcedureError)
@@ -326,7 +313,7 @@ def create_app(
     app.include_router(court.router)
     app.include_router(web_pages)  # server-rendered pages under /ui
 
-    @app.get("/health", tags=["service"])
+    @app.get("/health", tags=["service"], response_model=HealthOut)
     def health() -> dict[str, Any]:
         return {"ok": True, "chainId": service.domain.chain_id,
                 "escrow": service.domain.verifying_contract,

@@ -72,18 +72,27 @@ class JsonBodyLimit:
             return
         seen = 0
         started = False
+        tripped = False  # the limit was hit; the app may have turned that into its own error
 
         async def limited() -> Any:
-            nonlocal seen
+            nonlocal seen, tripped
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    tripped = True
                     raise _TooLargeError
             return message
 
         async def tracking_send(message: Any) -> None:
             nonlocal started
+            if tripped:
+                # FastAPI catches any error while reading the body and answers 400 "error
+                # parsing the body": the answer to a body over the limit is 413, always
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await self._refuse(send)
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)

@@ -8,7 +8,8 @@ Rules for this module:
   with sha256sum.
 * Reading never trusts the archive. Before anything is written to disk every entry name is
   checked (no absolute path, drive letter, backslash, `.`/`..` component, control
-  character, duplicate or case-folded duplicate, link or device), the entry count and the
+  character, nesting over 32 levels, non-ASCII name not marked UTF-8, duplicate or
+  case-folded duplicate, link or device), the entry count and the
   declared sizes are bounded, and entries may not overlap (the "overlapping files" bomb).
   While extracting, the bytes actually produced are counted against the same bounds, so a
   lying header cannot get past them.
@@ -45,6 +46,8 @@ class Limits:
     """Uncompressed / compressed, checked for entries above `ratio_floor` bytes."""
     ratio_floor: int = 16 << 20
     max_name_length: int = 512
+    max_depth: int = 32
+    """Path components of an entry name (a package's deepest is 3: evidence/<id>/<file>)."""
 
 
 DEFAULT_LIMITS = Limits()
@@ -91,6 +94,11 @@ def check_name(name: str, limits: Limits) -> None:
     parts = name.split("/")
     if any(p in ("", ".", "..") for p in parts):
         raise UnsafePath(f"entry {name!r} has an empty, '.' or '..' component (path traversal)")
+    if len(parts) > limits.max_depth:
+        raise UnsafePath(
+            f"entry {name[:60]!r}... is nested {len(parts)} levels deep; at most "
+            f"{limits.max_depth} are accepted"
+        )
 
 
 def _entry_kind(info: zipfile.ZipInfo) -> int:
@@ -108,6 +116,13 @@ def _check_entries(zf: zipfile.ZipFile, limits: Limits) -> list[zipfile.ZipInfo]
         name = info.filename
         is_dir = name.endswith("/")
         check_name(name.rstrip("/") if is_dir else name, limits)
+        if not info.flag_bits & 0x800 and not name.isascii():
+            # without the UTF-8 flag the bytes are CP437 to Python and something else to
+            # other unzip tools: one archive, two sets of names
+            raise UnsafePath(
+                f"entry {name!r} has a non-ASCII name not marked UTF-8 (ZIP flag bit 11); "
+                "its name depends on the tool that reads it"
+            )
         if info.flag_bits & 0x1:
             raise UnsafeArchive(f"entry {name!r} is encrypted; a package is never encrypted")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlmodel import col, select
 
 from backend.db.service_models import ChainAction, ChainActionStatus
@@ -13,16 +13,18 @@ from backend.services.cases import chain_action_view
 from backend.services.courts import grant_court as grant_court_step
 
 from ..deps import AdminUser, Ctx, DbId
+from ..errors import StrictBody, errors
+from ..schemas import ChainActionOut, CourtAccessOut, CourtOut, TickOut
 
-router = APIRouter(tags=["institution"])
+router = APIRouter(tags=["institution"], responses=errors(403, 404, 409, 502, 503))
 
 
-class CourtIn(BaseModel):
+class CourtIn(StrictBody):
     address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
     name: str = Field(min_length=1, max_length=200)
 
 
-class CourtAccessIn(BaseModel):
+class CourtAccessIn(StrictBody):
     court: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
 
 
@@ -32,7 +34,7 @@ def _checksum(address: str) -> str:
     return checksum_address(address)
 
 
-@router.post("/admin/courts", status_code=201)
+@router.post("/admin/courts", status_code=201, response_model=CourtOut)
 def register_court(ctx: Ctx, admin: AdminUser, body: CourtIn) -> dict[str, str]:
     """Register a court's wallet (courts sign in like anyone else)."""
     address = _checksum(body.address)
@@ -40,7 +42,7 @@ def register_court(ctx: Ctx, admin: AdminUser, body: CourtIn) -> dict[str, str]:
     return {"address": address, "name": body.name}
 
 
-@router.post("/cases/{case_id}/courts", status_code=201)
+@router.post("/cases/{case_id}/courts", status_code=201, response_model=CourtAccessOut)
 def grant_court(ctx: Ctx, admin: AdminUser, case_id: str, body: CourtAccessIn
                 ) -> dict[str, str]:
     """Give a registered court access to a case (an institution-signed ``appoint.court``
@@ -50,13 +52,13 @@ def grant_court(ctx: Ctx, admin: AdminUser, case_id: str, body: CourtAccessIn
     return {"caseId": case_id, "court": court}
 
 
-@router.post("/admin/tick")
+@router.post("/admin/tick", response_model=TickOut)
 def tick(ctx: Ctx, _admin: AdminUser) -> dict[str, Any]:
     """Run the scheduler (missed deadlines), chain actions, anchoring and e-mail now."""
     return ctx.tick(force=True).as_dict()
 
 
-@router.get("/admin/chain-actions")
+@router.get("/admin/chain-actions", response_model=list[ChainActionOut])
 def chain_actions(ctx: Ctx, _admin: AdminUser, status: ChainActionStatus | None = None
                   ) -> list[dict[str, Any]]:
     with ctx.sessions() as session:
@@ -67,7 +69,7 @@ def chain_actions(ctx: Ctx, _admin: AdminUser, status: ChainActionStatus | None 
                 for a in session.exec(query).all()]
 
 
-@router.post("/admin/chain-actions/{action_id}/retry")
+@router.post("/admin/chain-actions/{action_id}/retry", response_model=ChainActionOut)
 def retry_chain_action(ctx: Ctx, _admin: AdminUser, action_id: DbId) -> dict[str, Any]:
     """Put a failed chain action back in the queue (after fixing its cause); run it now."""
     from backend.db import begin_exclusive

@@ -13,8 +13,10 @@ from backend.services import auth as svc
 from backend.services.errors import BadSubmission
 
 from ..deps import Ctx, CurrentUser, Token
+from ..errors import StrictBody, errors
+from ..schemas import MeOut
 
-router = APIRouter(prefix="/auth", tags=["sign-in"])
+router = APIRouter(prefix="/auth", tags=["sign-in"], responses=errors())
 
 
 class ChallengeOut(BaseModel):
@@ -23,7 +25,7 @@ class ChallengeOut(BaseModel):
     expiresAt: str  # noqa: N815 (JSON field names are camelCase)
 
 
-class SignInIn(BaseModel):
+class SignInIn(StrictBody):
     message: str = Field(max_length=svc.MAX_MESSAGE_CHARS)
     signature: str = Field(max_length=200, description="0x + 65 bytes r||s||v")
 
@@ -34,7 +36,7 @@ class SignedInOut(BaseModel):
     expiresAt: str  # noqa: N815
 
 
-class ProfileIn(BaseModel):
+class ProfileIn(StrictBody):
     displayName: str | None = Field(default=None, max_length=200)  # noqa: N815
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     preferredLanguage: str | None = None  # noqa: N815
@@ -73,7 +75,7 @@ def sign_out(ctx: Ctx, token: Token) -> None:
     ctx.auth_cache.forget(token)
 
 
-@router.get("/me")
+@router.get("/me", response_model=MeOut)
 def me(ctx: Ctx, user: CurrentUser) -> dict[str, object]:
     with ctx.sessions() as session:
         acct = session.get(Account, user)
@@ -83,7 +85,7 @@ def me(ctx: Ctx, user: CurrentUser) -> dict[str, object]:
                 "preferredLanguage": acct.preferred_language if acct else "en"}
 
 
-@router.put("/me")
+@router.put("/me", response_model=MeOut)
 def update_me(ctx: Ctx, user: CurrentUser, body: ProfileIn) -> dict[str, object]:
     """Contact details for notices (e-mail, language: en or zh-Hans)."""
     if body.preferredLanguage is not None and body.preferredLanguage not in LANGUAGES:

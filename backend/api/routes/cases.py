@@ -20,7 +20,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
@@ -33,17 +33,28 @@ from evidence.errors import InvalidRecord
 from evidence.records import canonical_json
 
 from ..deps import Ctx, CurrentUser, DbId
+from ..errors import StrictBody, errors
+from ..schemas import (
+    CaseOut,
+    CaseSummaryOut,
+    NoticeOut,
+    PreEvaluationOut,
+    PreparedStepOut,
+    StepAcceptedOut,
+    StepOut,
+    TimelineItemOut,
+)
 
-router = APIRouter(tags=["cases"])
+router = APIRouter(tags=["cases"], responses=errors(403, 404, 409, 502, 503))
 
 
-class Document(BaseModel):
+class Document(StrictBody):
     filename: str = Field(default="document", max_length=255)
     media_type: str = Field(default="application/octet-stream", max_length=127)
     content_base64: str
 
 
-class StepIn(BaseModel):
+class StepIn(StrictBody):
     record: dict[str, Any] = Field(description="canonical JSON of the signed record")
     payload: dict[str, Any] | None = None
     attachments: list[dict[str, Any]] = Field(default_factory=list, max_length=4)
@@ -51,13 +62,13 @@ class StepIn(BaseModel):
     document: Document | None = None
 
 
-class PrepareIn(BaseModel):
+class PrepareIn(StrictBody):
     action: str = Field(max_length=64, description="the step's action, as in allowedSteps")
     payload: dict[str, Any] | None = Field(
         default=None, description="the action's fields (docs/api.md, 'Preparing a step')")
 
 
-class OpenCaseIn(BaseModel):
+class OpenCaseIn(StrictBody):
     orderId: str = Field(pattern=r"^[0-9]{1,78}$",  # noqa: N815
                          description="the escrow order id (uint256, decimal string)")
 
@@ -101,44 +112,44 @@ async def _submit(ctx: Ctx, user: str, case_id: str, body: StepIn,
                          "chainActions": result.chain_actions}, status_code=201)
 
 
-@router.get("/cases")
+@router.get("/cases", response_model=list[CaseSummaryOut])
 def list_cases(ctx: Ctx, user: CurrentUser) -> list[dict[str, Any]]:
     """Cases you take part in (all cases for institution admins)."""
     return views.list_cases(ctx.service, user)
 
 
-@router.post("/cases", status_code=201)
+@router.post("/cases", status_code=201, response_model=CaseOut)
 def open_case(ctx: Ctx, user: CurrentUser, body: OpenCaseIn) -> dict[str, Any]:
     """Open the case of an escrow order (its buyer or seller); then file with ``/filing``."""
     case_id = ctx.service.open_case(user, int(body.orderId))
     return views.case_view(ctx.service, case_id, user)
 
 
-@router.get("/cases/{case_id}")
+@router.get("/cases/{case_id}", response_model=CaseOut)
 def get_case(ctx: Ctx, user: CurrentUser, case_id: str) -> dict[str, Any]:
     """The case as you may see it, with ``nextSequence``/``prevHash``/``domain`` to sign."""
     return views.case_view(ctx.service, case_id, user)
 
 
-@router.get("/cases/{case_id}/timeline")
+@router.get("/cases/{case_id}/timeline", response_model=list[TimelineItemOut])
 def get_timeline(ctx: Ctx, user: CurrentUser, case_id: str) -> list[dict[str, Any]]:
     """Signed steps, stage changes and deadlines in time order (UTC ISO 8601)."""
     return views.timeline(ctx.service, case_id, user)
 
 
-@router.get("/cases/{case_id}/steps/{sequence}")
+@router.get("/cases/{case_id}/steps/{sequence}", response_model=StepOut)
 def get_step(ctx: Ctx, user: CurrentUser, case_id: str, sequence: DbId) -> dict[str, Any]:
     return views.step_view(ctx.service, case_id, sequence, user)
 
 
-@router.post("/cases/{case_id}/steps", status_code=201)
+@router.post("/cases/{case_id}/steps", status_code=201, response_model=StepAcceptedOut)
 async def post_step(ctx: Ctx, user: CurrentUser, case_id: str, body: StepIn
                     ) -> dict[str, Any]:
     """Any signed step (the typed endpoints below accept one action each)."""
     return await _submit(ctx, user, case_id, body, None)  # type: ignore[return-value]
 
 
-@router.post("/cases/{case_id}/steps/prepare")
+@router.post("/cases/{case_id}/steps/prepare", response_model=PreparedStepOut)
 def prepare_step(ctx: Ctx, user: CurrentUser, case_id: str, body: PrepareIn) -> dict[str, Any]:
     """The exact EIP-712 typed data to sign for ``action`` now (nothing is signed or
     stored): ``typedData`` for ``eth_signTypedData_v4``, the ``unsignedRecord`` to post
@@ -147,7 +158,7 @@ def prepare_step(ctx: Ctx, user: CurrentUser, case_id: str, body: PrepareIn) -> 
     return prepare.prepare_step(ctx.service, case_id, user, body.action, body.payload)
 
 
-@router.get("/cases/{case_id}/pre-evaluation")
+@router.get("/cases/{case_id}/pre-evaluation", response_model=PreEvaluationOut)
 def pre_evaluation(ctx: Ctx, user: CurrentUser, case_id: str,
                    tracking: p.TrackingStatus) -> dict[str, Any]:
     """The rule-based pre-evaluation report (docs/procedure.md) for the mediator to sign:
@@ -161,7 +172,7 @@ def pre_evaluation(ctx: Ctx, user: CurrentUser, case_id: str,
             "sha256": "0x" + hashlib.sha256(raw).hexdigest(), "recommended": report["outcome"]}
 
 
-@router.get("/cases/{case_id}/notices")
+@router.get("/cases/{case_id}/notices", response_model=list[NoticeOut])
 def my_notices(ctx: Ctx, user: CurrentUser, case_id: str) -> list[dict[str, Any]]:
     """Your notices in this case, with their delivery record."""
     with ctx.sessions() as session:
@@ -218,4 +229,5 @@ def _make_endpoint(allowed: frozenset[str]) -> Any:
 for _path, _allowed, _summary in STEP_ENDPOINTS:
     router.add_api_route(f"/cases/{{case_id}}/{_path}", _make_endpoint(_allowed),
                          methods=["POST"], status_code=201, summary=_summary,
+                         response_model=StepAcceptedOut,
                          name=f"step_{_path.replace('/', '_').replace('-', '_')}")

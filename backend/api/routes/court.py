@@ -19,9 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from backend.services.package import PackageService
 
 from ..deps import Ctx, CurrentUser
+from ..errors import errors
 from .evidence import get_evidence
 
-router = APIRouter(tags=["court"])
+router = APIRouter(tags=["court"], responses=errors(403, 404, 409, 502, 503))
 
 
 def get_packages(request: Request, ctx: Ctx) -> PackageService:
@@ -43,7 +44,10 @@ def get_packages(request: Request, ctx: Ctx) -> PackageService:
 Packages = Annotated[PackageService, Depends(get_packages)]
 
 
-@router.get("/cases/{case_id}/judicial-package", response_class=FileResponse)
+@router.get("/cases/{case_id}/judicial-package", response_class=FileResponse,
+            responses={200: {"description": "The judicial package (docs/judicial-package.md)",
+                             "content": {"application/zip": {"schema": {
+                                 "type": "string", "format": "binary"}}}}})
 async def judicial_package(case_id: str, user: CurrentUser, svc: Packages) -> FileResponse:
     """The case's judicial package (ZIP), for a court given access to the case."""
     out = await run_in_threadpool(svc.export, user, case_id)

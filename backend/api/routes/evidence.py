@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlmodel import col, select
@@ -39,9 +39,19 @@ from backend.services.evidence import (
 from backend.services.fields import is_ascii_decimal
 
 from ..deps import Ctx, CurrentUser, DbId, Token
+from ..errors import StrictBody, errors
 from ..headers import attachment
+from ..schemas import (
+    EvidenceItemOut,
+    EvidenceListOut,
+    KeyOut,
+    KeyWrapsOut,
+    ProvenanceOut,
+    StagedEvidenceOut,
+    TypedDataOut,
+)
 
-router = APIRouter(tags=["evidence"])
+router = APIRouter(tags=["evidence"], responses=errors(403, 404, 409, 502, 503))
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, headers and the small fields
 MAX_FIELD_BYTES = 1024
@@ -147,7 +157,7 @@ def _session_ref(ctx: Ctx, token: str) -> str:
     return f"{PROVENANCE_SESSION_PREFIX}{row.id if row is not None else 'unknown'}"
 
 
-@router.post("/cases/{case_id}/evidence", status_code=201)
+@router.post("/cases/{case_id}/evidence", status_code=201, response_model=StagedEvidenceOut)
 async def upload_evidence(
     case_id: str, request: Request, ctx: Ctx, user: CurrentUser, token: Token, svc: Evidence,
     kind: Annotated[str, Query(max_length=32)] = "other",
@@ -197,36 +207,40 @@ async def upload_evidence(
     return await run_in_threadpool(svc.stage, user, case_id, pipeline, meta, session_ref)
 
 
-class SubmitIn(BaseModel):
+class SubmitIn(StrictBody):
     record: dict[str, Any] = Field(description="the signed EvidenceSubmission (record JSON)")
 
 
-@router.get("/cases/{case_id}/evidence")
+@router.get("/cases/{case_id}/evidence", response_model=EvidenceListOut)
 def list_evidence(case_id: str, user: CurrentUser, svc: Evidence) -> dict[str, Any]:
     """Items the viewer may know of; file metadata and openings only where it may read."""
     return {"items": svc.list_items(user, case_id.lower())}
 
 
-@router.get("/cases/{case_id}/evidence/{item_id}")
+@router.get("/cases/{case_id}/evidence/{item_id}", response_model=EvidenceItemOut)
 def get_evidence_item(case_id: str, item_id: DbId, user: CurrentUser, svc: Evidence
                       ) -> dict[str, Any]:
     return svc.item(user, case_id.lower(), item_id)
 
 
-@router.get("/cases/{case_id}/evidence/{item_id}/typed-data")
+@router.get("/cases/{case_id}/evidence/{item_id}/typed-data", response_model=TypedDataOut)
 def evidence_typed_data(case_id: str, item_id: DbId, user: CurrentUser, svc: Evidence
                         ) -> dict[str, Any]:
     """A fresh EvidenceSubmission to sign (another step may have taken the position)."""
     return svc.typed_data(user, case_id.lower(), item_id)
 
 
-@router.post("/cases/{case_id}/evidence/{item_id}/submit", status_code=201)
+@router.post("/cases/{case_id}/evidence/{item_id}/submit", status_code=201,
+             response_model=EvidenceItemOut)
 def submit_evidence(case_id: str, item_id: DbId, body: SubmitIn, user: CurrentUser,
                     svc: Evidence) -> dict[str, Any]:
     return svc.submit(user, case_id.lower(), item_id, body.record)
 
 
-@router.get("/cases/{case_id}/evidence/{item_id}/content")
+@router.get("/cases/{case_id}/evidence/{item_id}/content", response_class=StreamingResponse,
+            responses={200: {"description": "The plain file, of its stored media type",
+                             "content": {"*/*": {"schema": {"type": "string",
+                                                            "format": "binary"}}}}})
 def evidence_content(case_id: str, item_id: DbId, user: CurrentUser, svc: Evidence
                      ) -> StreamingResponse:
     """The plain file, decrypted with the service key as it streams (never cached)."""
@@ -252,23 +266,23 @@ def evidence_content(case_id: str, item_id: DbId, user: CurrentUser, svc: Eviden
     return StreamingResponse(chunks, media_type=media, headers=headers)
 
 
-@router.get("/cases/{case_id}/evidence/{item_id}/keywraps")
+@router.get("/cases/{case_id}/evidence/{item_id}/keywraps", response_model=KeyWrapsOut)
 def evidence_keywraps(case_id: str, item_id: DbId, user: CurrentUser, svc: Evidence
                       ) -> dict[str, Any]:
     return svc.keywraps(user, case_id.lower(), item_id)
 
 
-@router.get("/cases/{case_id}/evidence/{item_id}/provenance")
+@router.get("/cases/{case_id}/evidence/{item_id}/provenance", response_model=ProvenanceOut)
 def evidence_provenance(case_id: str, item_id: DbId, user: CurrentUser, svc: Evidence
                         ) -> dict[str, Any]:
     return svc.provenance_log(user, case_id.lower(), item_id)
 
 
-class KeyIn(BaseModel):
+class KeyIn(StrictBody):
     publicKey: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$")  # noqa: N815
 
 
-@router.put("/cases/{case_id}/encryption-key")
+@router.put("/cases/{case_id}/encryption-key", response_model=KeyOut)
 def register_encryption_key(case_id: str, body: KeyIn, user: CurrentUser, svc: Evidence
                             ) -> dict[str, Any]:
     """Publish your X25519 public key: items you may read get a key wrap for it."""

@@ -1,0 +1,227 @@
+"""Response models: what each route answers, as /openapi.json declares it.
+
+A client (or schemathesis) can check every response against these. Each model names the
+fields a client relies on, with their types; ``Open`` models also let through fields not
+listed (a view may gain a field without breaking the declared contract, and a timeline
+event carries its own data). Field names are the JSON's camelCase.
+"""
+
+# ruff: noqa: N815  (JSON field names are camelCase)
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = [
+    "CaseOut", "CaseSummaryOut", "ChainActionOut", "CourtAccessOut", "CourtOut",
+    "EvidenceItemOut", "EvidenceListOut", "HealthOut", "KeyOut", "KeyWrapsOut", "MeOut",
+    "NoticeOut", "PreEvaluationOut", "PreparedStepOut", "ProvenanceOut", "StagedEvidenceOut",
+    "StepAcceptedOut", "StepOut", "TickOut", "TimelineItemOut", "TypedDataOut",
+]
+
+
+class Open(BaseModel):
+    """A response object: the listed fields, typed; other fields allowed."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class HealthOut(Open):
+    ok: bool
+    chainId: int
+    escrow: str
+    institution: str
+
+
+class MeOut(Open):
+    address: str
+    admin: bool
+    displayName: str
+    email: str | None
+    preferredLanguage: str
+
+
+class CaseSummaryOut(Open):
+    caseId: str
+    orderId: str | int
+    stage: str
+    nextDeadline: str | None
+
+
+class ChainActionOut(Open):
+    id: int | None
+    kind: str
+    status: str
+    attempts: int
+    txHash: str | None
+    error: str | None
+
+
+class CaseOut(Open):
+    """The case as the viewer may see it (``offers``/``preEvaluation`` for their readers)."""
+
+    caseId: str
+    orderId: str
+    stage: str
+    stageEnteredAt: str | None
+    deadline: str | None
+    yourRoles: list[str]
+    buyer: str
+    seller: str
+    amount: str
+    guarantee: str
+    claimant: str | None
+    respondent: str | None
+    disputeType: str | None
+    remedy: str | None
+    claimedAmount: str
+    mediator: str | None
+    arbitrator: str | None
+    panel: list[str]
+    panelSignedBy: list[str]
+    arbitrationAgreed: Any
+    award: Any
+    awardRecordHash: str | None
+    courtDecision: Any
+    evidence: list[dict[str, Any]]
+    allowedSteps: list[str]
+    allowedEndpoints: dict[str, str]
+    now: str
+    nextSequence: int
+    prevHash: str
+    domain: dict[str, Any]
+    institution: str
+    chainActions: list[ChainActionOut]
+
+
+class TimelineItemOut(Open):
+    """A step, a stage change or deadline event, or a published encryption key."""
+
+    at: str | None
+    type: str
+
+
+class StepOut(Open):
+    sequence: int
+    action: str
+    record: dict[str, Any]
+    recordHash: str
+    cid: str | None
+    payload: dict[str, Any] | str | None
+    """The payload the record's ``payloadHash`` covers (an object, or its canonical JSON
+    text as stored)."""
+    attachments: list[dict[str, Any]]
+    authorization: Any
+
+
+class StepAcceptedOut(Open):
+    caseId: str
+    sequence: int
+    recordHash: str
+    action: str
+    stage: str
+    cid: str | None
+    chainActions: list[Any]
+
+
+class PreparedStepOut(Open):
+    action: str
+    endpoint: str
+    recordType: str
+    typedData: dict[str, Any]
+    unsignedRecord: dict[str, Any]
+    recordHash: str
+    payload: dict[str, Any] | None
+    reasons: str | None
+    attachments: list[dict[str, Any]]
+    sequence: int
+    prevHash: str
+    signedAt: int
+    now: str
+
+
+class PreEvaluationOut(Open):
+    report: dict[str, Any]
+    canonical: str
+    sha256: str
+    recommended: str
+
+
+class NoticeOut(Open):
+    id: int | None
+    kind: str
+    language: str
+    subject: str
+    body: str
+    status: str
+    attempts: int
+    error: str | None
+    createdAt: str | None
+    deliveredAt: str | None
+
+
+class CourtOut(Open):
+    address: str
+    name: str
+
+
+class CourtAccessOut(Open):
+    caseId: str
+    court: str
+
+
+class TickOut(Open):
+    """What one run of the background work did (counts by kind)."""
+
+
+class EvidenceItemOut(Open):
+    """An item's metadata; ``filename``, ``mediaType``, ``sha256``, ``salt`` only for those
+    who may read it."""
+
+    id: int
+    caseId: str
+    submitter: str
+    commitment: str
+    contentCid: str
+    size: int
+    kind: str
+    status: str
+    createdAt: str
+
+
+class StagedEvidenceOut(EvidenceItemOut):
+    """A staged upload with the ``EvidenceSubmission`` to sign."""
+
+    typedData: dict[str, Any]
+    unsignedRecord: dict[str, Any]
+
+
+class EvidenceListOut(Open):
+    items: list[EvidenceItemOut]
+
+
+class TypedDataOut(Open):
+    """EIP-712 typed data for ``eth_signTypedData_v4``."""
+
+    types: dict[str, Any]
+    primaryType: str
+    domain: dict[str, Any]
+    message: dict[str, Any]
+
+
+class KeyWrapsOut(Open):
+    cid: str
+
+
+class ProvenanceOut(Open):
+    itemId: int
+    commitment: str
+    entries: list[Any]
+
+
+class KeyOut(Open):
+    address: str
+    publicKey: str
+    itemsWrapped: Any

@@ -1,0 +1,43 @@
+"""Fixtures of the security suite: the API test helpers on the path, and the two-case world.
+
+``twin`` is built once per module (the attacks only read, or are refused and so change
+nothing; tests that change a case build their own ``fresh_twin``). Every world runs the
+project's real app on a real SQLite file.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+_API = Path(__file__).resolve().parents[1] / "backend" / "api"
+if str(_API) not in sys.path:
+    sys.path.insert(0, str(_API))
+
+from _world import Twin, make_twin  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twin]:
+    t = make_twin(tmp_path_factory.mktemp("twin"))
+    try:
+        yield t
+    finally:
+        t.world.client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def fresh_twin(tmp_path: Path) -> Iterator[Callable[[], Twin]]:
+    made: list[Twin] = []
+
+    def make() -> Twin:
+        t = make_twin(tmp_path / f"t{len(made)}")
+        made.append(t)
+        return t
+
+    yield make
+    for t in made:
+        t.world.client.__exit__(None, None, None)
