@@ -35,10 +35,11 @@ from fastapi.testclient import TestClient
 from backend.api.app import create_app
 from backend.db import upgrade_to_head
 from backend.services.chain import FakeEscrowPort, OrderInfo
-from backend.settings import DEV_INSTITUTION_KEY, Settings
+from backend.settings import Settings
 from evidence.commitment import commitment_of
 from evidence.ipfs import LocalBlockstore
 from evidence.records import SignedRecord
+from tests.keys import INSTITUTION_KEY
 
 __all__ = ["ORDER_B", "Attack", "Twin", "expect", "make_twin", "upload_evidence"]
 
@@ -78,7 +79,7 @@ def make_world(tmp_path: Path) -> World:
     url = f"sqlite:///{tmp_path / 'security.sqlite3'}"
     upgrade_to_head(url)
     clock = Clock()
-    institution = Account.from_key(DEV_INSTITUTION_KEY).address
+    institution = Account.from_key(INSTITUTION_KEY).address
     port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
     keys: dict[str, LocalAccount] = {n: _key(n) for n in NAMES}
     keys |= {n: _key_of(n) for n in EXTRA}
@@ -86,6 +87,7 @@ def make_world(tmp_path: Path) -> World:
     port.add_order(_order(ORDER_B, keys["buyer_b"].address, keys["seller_b"].address,
                           institution))
     settings = Settings(data_dir=tmp_path / "data", database_url=url,
+                        institution_key=INSTITUTION_KEY,
                         institution_admins=keys["admin"].address)
     blockstore = LocalBlockstore(tmp_path / "blocks", fsync=False)
     app = create_app(settings, clock=clock, port=port, blockstore=blockstore,  # type: ignore[arg-type]
