@@ -24,7 +24,7 @@ from web3 import Web3
 from backend.chain.devchain import AnvilNode, dev_accounts, in_process_web3, revert_to, snapshot
 from backend.db.engine import WRITE_GUARD_ENV, write_guard_violations
 
-os.environ[WRITE_GUARD_ENV] = "raise"
+os.environ.setdefault(WRITE_GUARD_ENV, "raise")
 
 
 @pytest.fixture(autouse=True)
