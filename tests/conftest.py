@@ -10,6 +10,11 @@ The write discipline (docs/persistence.md) is strict in tests: every engine rais
 ``UnguardedWrite`` for a write of the product's code outside ``write_scope`` (the variable
 is inherited by the service and worker processes tests start), and ``_no_unguarded_writes``
 fails a test during which one happened even if something swallowed the exception.
+
+The documented error codes are test data: ``error_code_recorder`` (hooks imported below)
+records the code of every error answer tests receive and, after a whole-suite run, fails
+when a code of the docs/api.md "Errors" table was never produced or a produced one is not
+in it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,13 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from error_code_recorder import (  # noqa: F401  (pytest hooks of this conftest)
+    pytest_collection_finish,
+    pytest_configure,
+    pytest_deselected,
+    pytest_runtest_setup,
+    pytest_sessionfinish,
+)
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
