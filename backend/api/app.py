@@ -21,9 +21,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.db import make_engine, make_session_factory, upgrade_to_head
 from backend.notices.smtp import SmtpSender
@@ -205,6 +207,24 @@ def create_app(
     @app.exception_handler(EvidenceError)
     async def _evidence(_r: Request, exc: EvidenceError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, str(exc)), status_code=_evidence_status(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
+        """FastAPI's own checks of a request (types, required fields): one code, the
+        fields named (never the input echoed)."""
+        where = []
+        for e in exc.errors()[:10]:
+            loc = ".".join(str(x) for x in e.get("loc", ()) if x != "body") or "body"
+            where.append(f"{loc}: {e.get('msg', 'invalid')}")
+        return JSONResponse(error_body("invalid_request", "; ".join(where)), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_r: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """The router's own answers (no such route, method not allowed) in our form."""
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code,
+                                                                 "http_error")
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
+                            headers=exc.headers)
 
     @app.exception_handler(LookupError)
     async def _lookup(_r: Request, exc: LookupError) -> JSONResponse:

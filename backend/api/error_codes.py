@@ -36,6 +36,8 @@ ERROR_CODES = MappingProxyType({
     "body_too_large": _E(413, "a request body over the limit (JSON bodies: 16 MiB)"),
     "case_closed": _E(409, "the case is closed: no further step"),
     "clock_skew": _E(422, "signedAt in the future, or before the previous step's"),
+    "commit_failed": _E(503, "the shared transaction of a group of steps failed; nothing of "
+                             "it stored: send the same record again"),
     "commitment_mismatch": _E(422, "the signed record names another commitment or CID than "
                                    "the upload"),
     "conflict": _E(409, "the request conflicts with the current state"),
@@ -43,7 +45,6 @@ ERROR_CODES = MappingProxyType({
     "deadline_passed": _E(409, "the step's deadline has passed"),
     "document_mismatch": _E(422, "the document's SHA-256 is not the one the record signs"),
     "duplicate_action": _E(409, "this act was already taken (an offer id used twice, ...)"),
-    "empty_case": _E(409, "a package of a case with no signed step"),
     "empty_file": _E(422, "an empty upload (0 bytes); nothing stored"),
     "evidence_not_uploaded": _E(409, "an EvidenceSubmission no upload of its signer in this "
                                      "case backs"),
@@ -53,9 +54,12 @@ ERROR_CODES = MappingProxyType({
     "invalid_allocation": _E(422, "amounts that do not add up to the escrowed order"),
     "invalid_command": _E(422, "a step the procedure cannot take as given"),
     "invalid_record": _E(422, "a signed record that does not parse as its type"),
+    "invalid_request": _E(422, "a request that does not fit the route's schema (the fields "
+                               "are named)"),
     "invalid_signature": _E(400, "a signature that does not verify"),
     "malformed_multipart": _E(422, "a multipart body that is malformed, truncated or has "
                                    "unknown parts"),
+    "method_not_allowed": _E(405, "the route exists, not with this HTTP method"),
     "not_anchored_yet": _E(409, "the package waits for records to be anchored: retry later"),
     "not_found": _E(404, "no such case, step, item, court or route"),
     "package_unavailable": _E(503, "a judicial package cannot be built here (no chain, "
