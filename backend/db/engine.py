@@ -49,6 +49,7 @@ __all__ = [
     "WRITE_UNIT",
     "UnguardedWrite",
     "begin_exclusive",
+    "forget_write_guard_violations",
     "is_postgres",
     "make_engine",
     "make_session_factory",
@@ -91,6 +92,12 @@ def write_guard_violations() -> list[str]:
     """Every unguarded write seen in this process (for the test suite's check)."""
     with _violations_lock:
         return list(_violations)
+
+
+def forget_write_guard_violations(since: int) -> None:
+    """Drop the violations recorded after the first ``since`` (a test that provoked one)."""
+    with _violations_lock:
+        del _violations[since:]
 
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 10,
