@@ -208,6 +208,8 @@ def create_app(
     async def _evidence(_r: Request, exc: EvidenceError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, str(exc)), status_code=_evidence_status(exc))
 
+    # MERGE NOTE: main has its own handlers for these two (validation_error, http_error,
+    # with bad_json); keep main's and drop these two when merging this branch.
     @app.exception_handler(RequestValidationError)
     async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
         """FastAPI's own checks of a request (types, required fields): one code, the
@@ -216,7 +218,7 @@ def create_app(
         for e in exc.errors()[:10]:
             loc = ".".join(str(x) for x in e.get("loc", ()) if x != "body") or "body"
             where.append(f"{loc}: {e.get('msg', 'invalid')}")
-        return JSONResponse(error_body("invalid_request", "; ".join(where)), status_code=422)
+        return JSONResponse(error_body("invalid_field", "; ".join(where)), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_r: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -28,11 +28,17 @@ _E = ErrorCode
 
 ERROR_CODES = MappingProxyType({
     "access_denied": _E(403, "signed in, but this role may not do or see this"),
+    "active_content": _E(415, "an evidence upload whose bytes are markup or script a browser "
+                              "could run (HTML, SVG, XML, JavaScript)"),
     "already_submitted": _E(409, "this evidence upload is already submitted as a step"),
     "auth_required": _E(401, "no session token, or an unknown, expired or revoked one"),
     "award_missing": _E(422, "an award step without its signed Award attachment"),
+    "bad_json": _E(422, "the body is not JSON (truncated, trailing bytes, not UTF-8)"),
     "bad_payload": _E(422, "the payload of a step to prepare does not fit its action"),
     "bad_submission": _E(422, "well-formed JSON that does not fit the request"),
+    "block_not_found": _E(503, "a block the database names is missing from the blockstore"),
+    "body_too_deep": _E(422, "a JSON body nested deeper than 64 levels (refused before "
+                             "parsing)"),
     "body_too_large": _E(413, "a request body over the limit (JSON bodies: 16 MiB)"),
     "case_closed": _E(409, "the case is closed: no further step"),
     "clock_skew": _E(422, "signedAt in the future, or before the previous step's"),
@@ -42,20 +48,27 @@ ERROR_CODES = MappingProxyType({
                                    "the upload"),
     "conflict": _E(409, "the request conflicts with the current state"),
     "conflict_of_interest": _E(422, "the appointee or court takes part in the case"),
+    "corrupt_block": _E(503, "a stored block no longer hashes to its CID"),
+    "database_unavailable": _E(503, "the database connection dropped or was refused"),
     "deadline_passed": _E(409, "the step's deadline has passed"),
     "document_mismatch": _E(422, "the document's SHA-256 is not the one the record signs"),
     "duplicate_action": _E(409, "this act was already taken (an offer id used twice, ...)"),
     "empty_file": _E(422, "an empty upload (0 bytes); nothing stored"),
+    "escrow_not_resolved": _E(409, "a package of a case closed for litigation whose escrow "
+                                   "has not refunded the buyer yet"),
     "evidence_not_uploaded": _E(409, "an EvidenceSubmission no upload of its signer in this "
                                      "case backs"),
+    "expected_json": _E(415, "a JSON route was sent another Content-Type"),
     "expected_multipart": _E(415, "an evidence upload not sent as multipart/form-data"),
     "hash_mismatch": _E(409, "the client's SHA-256 differs from the bytes received"),
+    "internal_error": _E(500, "anything unexpected; the answer and the log line carry one "
+                              "request id"),
     "invalid_address": _E(422, "not a 20-byte hex address (or a bad EIP-55 checksum)"),
     "invalid_allocation": _E(422, "amounts that do not add up to the escrowed order"),
     "invalid_command": _E(422, "a step the procedure cannot take as given"),
+    "invalid_field": _E(422, "a field missing, extra, of the wrong type or past its bound; "
+                             "detail names each field, never echoing the input"),
     "invalid_record": _E(422, "a signed record that does not parse as its type"),
-    "invalid_request": _E(422, "a request that does not fit the route's schema (the fields "
-                               "are named)"),
     "invalid_signature": _E(400, "a signature that does not verify"),
     "malformed_multipart": _E(422, "a multipart body that is malformed, truncated or has "
                                    "unknown parts"),
@@ -74,6 +87,10 @@ ERROR_CODES = MappingProxyType({
     "sign_in_refused": _E(401, "a sign-in message or signature that does not prove the "
                                "wallet"),
     "stale_sequence": _E(409, "another step took this position: reload and sign again"),
+    "storage_full": _E(507, "the blockstore's (or SQLite's) file system has no space left"),
+    "storage_read_only": _E(503, "the blockstore's (or SQLite's) file system is read-only"),
+    "storage_unavailable": _E(503, "another I/O error of the blockstore; the kubo node does "
+                                   "not answer"),
     "unknown_action": _E(422, "an action the service does not know"),
     "unknown_offer": _E(404, "no such offer (or withdrawn, or expired)"),
     "unknown_package": _E(409, "a court decision naming a package never exported to that "

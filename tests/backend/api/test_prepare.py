@@ -243,7 +243,7 @@ def test_prepare_refusals(world: World) -> None:
         (w.buyer, "award.objected", {}, 422, "bad_payload"),
         (w.buyer, "award.objected", {"reasonsHash": sha(b"x"), "more": 1}, 422, "bad_payload"),
         (w.buyer, "award.objected", {"reasonsHash": "0x1234"}, 422, "invalid_record"),
-        (w.buyer, "award.objected", ["not", "an", "object"], 422, "invalid_request"),
+        (w.buyer, "award.objected", ["not", "an", "object"], 422, "invalid_field"),
         (w.buyer, "award.issued", _award_fields(w.buyer), 403, "wrong_actor"),
         (w.arbitrator, "record.closed", {}, 409, "wrong_stage"),
         (w.court, "court.confirmed", {"packageHash": sha(b"p"), "courtReference": "r"},

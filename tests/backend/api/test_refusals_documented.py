@@ -60,5 +60,5 @@ def test_the_router_answers_in_the_same_form(world: World) -> None:
     r = world.client.get("/no/such/route", headers=world.buyer.headers)
     assert (r.status_code, r.json()["code"]) == (404, "not_found"), r.text
     r = world.admin.post("/admin/courts", json={"address": "nope", "name": "Court"})
-    assert (r.status_code, r.json()["code"]) == (422, "invalid_request"), r.text
+    assert (r.status_code, r.json()["code"]) == (422, "invalid_field"), r.text
     assert r.json()["detail"].startswith("address:") and "nope" not in r.json()["detail"]
