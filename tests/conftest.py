@@ -5,17 +5,46 @@
   stopped at the end; ``anvil_w3``: a Web3 on it with the test's changes rolled back
   afterwards (evm_snapshot before, evm_revert after), so tests stay independent.
 - ``dev_keys``: ten deterministic funded-able accounts (``backend.chain.devchain.fund``).
+
+The write discipline (docs/persistence.md) is strict in tests: every engine raises
+``UnguardedWrite`` for a write of the product's code outside ``write_scope`` (the variable
+is inherited by the service and worker processes tests start), and ``_no_unguarded_writes``
+fails a test during which one happened even if something swallowed the exception.
+
+The documented error codes are test data: ``error_code_recorder`` (hooks imported below)
+records the code of every error answer tests receive and, after a whole-suite run, fails
+when a code of the docs/api.md "Errors" table was never produced or a produced one is not
+in it.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
+from error_code_recorder import (  # noqa: F401  (pytest hooks of this conftest)
+    pytest_collection_finish,
+    pytest_configure,
+    pytest_deselected,
+    pytest_runtest_setup,
+    pytest_sessionfinish,
+)
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from backend.chain.devchain import AnvilNode, dev_accounts, in_process_web3, revert_to, snapshot
+from backend.db.engine import WRITE_GUARD_ENV, write_guard_violations
+
+os.environ.setdefault(WRITE_GUARD_ENV, "raise")
+
+
+@pytest.fixture(autouse=True)
+def _no_unguarded_writes() -> Iterator[None]:
+    before = len(write_guard_violations())
+    yield
+    new = write_guard_violations()[before:]
+    assert not new, f"writes outside write_scope during this test: {new}"
 
 
 @pytest.fixture

@@ -11,11 +11,27 @@ Why the SQLite setup looks like this:
   must not interleave with another writer asks for `BEGIN IMMEDIATE` with
   `begin_exclusive(session)`: the write lock is taken first, so the read-then-write inside
   is serialised across processes. That is SQLite's stand-in for PostgreSQL's row locks.
+
+The write guard (docs/persistence.md, "One write discipline"): every engine made here
+watches each INSERT/UPDATE/DELETE it sends. A write is in discipline when its transaction
+was opened by `begin_exclusive` (`write_scope`): `BEGIN IMMEDIATE` on SQLite, the marked
+unit of work on PostgreSQL (row locks inside). The `begin` event records that on the
+connection (`connection.info`), per transaction. A write from the product's own code
+(`backend/`, `evidence/`) in any other transaction is an `UnguardedWrite`: raised when
+`CHAINARB_WRITE_GUARD=raise` (the test suite sets it), logged with its stack otherwise, so
+a deferred read-then-write (SQLite's "database is locked") cannot come back unnoticed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import logging
+import os
+import re
 import sqlite3
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,24 +45,80 @@ from sqlmodel import Session
 
 __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
+    "WRITE_GUARD_ENV",
+    "WRITE_UNIT",
+    "UnguardedWrite",
     "begin_exclusive",
+    "forget_write_guard_violations",
     "is_postgres",
     "make_engine",
     "make_session_factory",
     "session_scope",
+    "write_guard_violations",
     "write_scope",
 ]
 
+log = logging.getLogger(__name__)
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-_BEGIN_OPTION = "chainarb_sqlite_begin"
+_BEGIN_OPTION = "chainarb_sqlite_begin"  # "IMMEDIATE": a write unit (both backends)
+WRITE_UNIT = {_BEGIN_OPTION: "IMMEDIATE"}  # Connection.execution_options(**WRITE_UNIT)
+_WRITE_TX = "chainarb_write_tx"  # connection.info: this transaction is a write unit
+WRITE_GUARD_ENV = "CHAINARB_WRITE_GUARD"  # raise | log (default) | off
+_WRITE_SQL = re.compile(r"^\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+_PRODUCT_DIRS = tuple(
+    str(Path(__file__).resolve().parents[2] / name) + os.sep for name in ("backend", "evidence"))
+# frames skipped when looking for the code that wrote: the ORM, the standard library
+# (contextlib around write_scope), Alembic's runtime (a migration's own file decides)
+_LIBRARY_DIRS = (
+    *(str(Path(spec.origin).resolve().parent) + os.sep
+      for spec in (importlib.util.find_spec(n) for n in ("sqlalchemy", "sqlmodel", "alembic"))
+      if spec is not None and spec.origin is not None),
+    str(Path(contextlib.__file__).resolve().parent) + os.sep,
+)
+_violations: list[str] = []
+_violations_lock = threading.Lock()
 
 
-def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
+class UnguardedWrite(RuntimeError):  # noqa: N818 - names the breach, as the service's refusals
+    """A write of the product's code outside `write_scope`/`begin_exclusive`.
+
+    A programming error, never a user's: the unit of work must take the write lock (SQLite)
+    or be marked a write unit (PostgreSQL) before its first query.
+    """
+
+
+def write_guard_violations() -> list[str]:
+    """Every unguarded write seen in this process (for the test suite's check)."""
+    with _violations_lock:
+        return list(_violations)
+
+
+def forget_write_guard_violations(since: int) -> None:
+    """Drop the violations recorded after the first ``since`` (a test that provoked one)."""
+    with _violations_lock:
+        del _violations[since:]
+
+
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 10,
+                write_guard: str | None = None) -> Engine:
     """An engine for `url` (sqlite:///... or postgresql+psycopg://...).
 
     For a SQLite file the parent directory is created. The engine is cheap to keep and
     expensive to rebuild: build one per process, in the composition root.
+    `write_guard`: "raise", "log" or "off" (default: `CHAINARB_WRITE_GUARD`, else "log").
     """
+    engine = _make_engine(url, echo=echo, pool_size=pool_size)
+    mode = write_guard or os.environ.get(WRITE_GUARD_ENV, "").strip().lower() or "log"
+    if mode not in ("raise", "log", "off"):
+        raise ValueError(f"{WRITE_GUARD_ENV}: expected raise, log or off, found {mode!r}")
+    event.listen(engine, "begin", _mark_write_unit)
+    if mode != "off":
+        event.listen(engine, "before_cursor_execute", _guard(mode == "raise"))
+    return engine
+
+
+def _make_engine(url: str, *, echo: bool, pool_size: int) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -94,6 +166,43 @@ def _sqlite_on_begin(connection: sa.Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
+def _mark_write_unit(connection: sa.Connection) -> None:
+    """Every transaction starts here: note whether `begin_exclusive` opened it."""
+    connection.info[_WRITE_TX] = \
+        connection.get_execution_options().get(_BEGIN_OPTION) == "IMMEDIATE"
+
+
+def _origin() -> str | None:
+    """file:line of the product code that issued the statement, or None (tests, tools)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name != __file__ and not name.startswith(_LIBRARY_DIRS):
+            return f"{name}:{frame.f_lineno}" if name.startswith(_PRODUCT_DIRS) else None
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def _guard(strict: bool) -> Any:
+    def before_cursor_execute(conn: sa.Connection, _cursor: Any, statement: str,
+                              _params: Any, _context: Any, _many: bool) -> None:
+        if conn.info.get(_WRITE_TX) or not _WRITE_SQL.match(statement):
+            return
+        where = _origin()
+        if where is None:
+            return  # a test seeding rows, a migration tool: not the product's write path
+        what = f"{statement.split(None, 3)[:3]} at {where}"
+        with _violations_lock:
+            _violations.append(what)
+        message = (f"write outside write_scope/begin_exclusive: {what}; open the unit of "
+                   "work with write_scope(sessions) (docs/persistence.md)")
+        if strict:
+            raise UnguardedWrite(message)
+        log.error(message, stack_info=True)
+
+    return before_cursor_execute
+
+
 def is_postgres(session_or_engine: Session | Engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) \
         else session_or_engine
@@ -101,18 +210,18 @@ def is_postgres(session_or_engine: Session | Engine) -> bool:
 
 
 def begin_exclusive(session: Session) -> None:
-    """Start `session`'s transaction holding SQLite's write lock (no-op on PostgreSQL).
+    """Start `session`'s transaction as a write unit: holding SQLite's write lock.
 
-    Call it first in a unit of work, before any query. On PostgreSQL use row locks
-    (`SELECT ... FOR UPDATE SKIP LOCKED`) instead; they let other workers proceed.
+    Call it first in a unit of work, before any query (on both backends: the write guard
+    checks the same discipline everywhere). On PostgreSQL it takes no lock: use row locks
+    (`SELECT ... FOR UPDATE [SKIP LOCKED]`) inside; they let other workers proceed.
     """
-    if is_postgres(session):
-        return
     if session.in_transaction():
         raise RuntimeError(
             "begin_exclusive() must open the transaction: call it before any query "
             "in this session (or after commit/rollback)"
         )
+    # SQLite: `_sqlite_on_begin` emits BEGIN IMMEDIATE. Both: `_mark_write_unit` notes it.
     session.connection(execution_options={_BEGIN_OPTION: "IMMEDIATE"})
 
 

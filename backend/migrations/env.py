@@ -11,7 +11,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import backend.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from backend.db.engine import make_engine
+from backend.db.engine import WRITE_UNIT, make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -57,7 +57,9 @@ def run_migrations_online() -> None:
         return
     engine = make_engine(_url())
     try:
-        with engine.connect() as conn:
+        # a write unit (backend/db/engine.py): BEGIN IMMEDIATE on SQLite, so two processes
+        # upgrading at once queue instead of failing with "database is locked"
+        with engine.connect().execution_options(**WRITE_UNIT) as conn:
             _configure(conn)
             with context.begin_transaction():
                 context.run_migrations()

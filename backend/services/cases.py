@@ -5,7 +5,10 @@ Theory of operation (docs/api.md has the HTTP view):
 * ``submit_step`` verifies a signed record (form, signature = its signer field, domain,
   case, position in the step chain: ``sequence`` = the number of records so far and
   ``prevHash`` = the last record's hash), translates it into a procedure command
-  (``backend.services.steps``), calls ``procedure.apply`` with the injected clock, and in
+  (``backend.services.steps``), calls ``procedure.apply`` with the injected clock, admits
+  it against what the service holds (``_admit``: an ``EvidenceSubmission`` must name an
+  upload of its signer in this case, not yet submitted; a ``CourtConfirmation`` must name
+  a package exported to that court for this case), and in
   ONE database transaction stores the new case, the step row and its details, the record
   bundle's IPFS CID (encrypted when the rules make it confidential), a pending Merkle leaf,
   the outbox notices, timeline events and the chain actions. The case row is locked first
@@ -72,7 +75,9 @@ from evidence.errors import EvidenceError
 from evidence.ipfs import Blockstore, add_bytes_text
 from evidence.records import (
     ZERO_HASH,
+    CourtConfirmation,
     Domain,
+    EvidenceSubmission,
     ProceduralStep,
     SignedRecord,
     canonical_json,
@@ -80,6 +85,7 @@ from evidence.records import (
 
 from .chain import ChainExecutor, EscrowPort
 from .errors import AccessDenied, BadSubmission, NotFound, ServiceError, StaleStep
+from .evidence import bind_submission, require_staged
 from .group_commit import GroupCommitter, Unit
 from .keys import ServiceKey
 from .steps import INSTITUTION_ACTIONS, Translated, payload_hash, translate
@@ -347,22 +353,34 @@ class CaseService:
             admin_record = signed
             signed = replace(rec, actor=self.institution_address).sign(
                 self._institution.key, self.domain)
-        prepared = self._prestore(case_id, signed, body, admin_record)
+        if isinstance(rec, EvidenceSubmission):  # the upload says what it is (a hint here)
+            staged = self._staged_payload(case_id, rec)
+            payload = staged or payload
+            prepared = self._prestore(case_id, signed, {**body, "payload": payload},
+                                      admin_record) if staged else None
+        else:
+            prepared = self._prestore(case_id, signed, body, admin_record)
 
         def unit(session: Session) -> StepResult:
             """The locked part: decide on the current state and store (no commit)."""
             row, case = self._load(session, case_id, lock=True)
             position = self._check_binding(session, row, signed, now)
             award_hash = self._award_record_hash(session, row.id, case)
+            step_payload = payload
+            if isinstance(rec, EvidenceSubmission):  # decided on the locked state
+                step_payload = self._staged_payload(case_id, rec, session) or payload
             translated = translate(case, signed, actor=_signer(signed),
-                                   payload=payload, attachments=attachments,
+                                   payload=step_payload, attachments=attachments,
                                    reasons=body.get("reasons"), award_record_hash=award_hash)
             self._check_document(translated, body.get("document"))
             new_case, effects = p.apply(case, translated.command, now)
+            bind = self._admit(session, row.id, signed)  # who, when, then: backed by what
             stored = self._store(session, row, case, new_case, effects, signed, translated,
                                  now, authorization=admin_record,
                                  document=body.get("document"), prepared=prepared,
                                  next_sequence=position + 1)
+            if bind is not None:
+                bind(stored)
             # the values now: a later step of the same case in this group changes the row
             key, version = row.id, _version(row)
             head = (row.next_sequence, signed.record_hash,
@@ -376,6 +394,46 @@ class CaseService:
             return result  # no chain work: nothing to send or report
         self.executor.run(case_id=result.case_id)  # this step queued chain work: send it now
         return self._with_actions(result)
+
+    def _staged_payload(self, case_id: str, rec: EvidenceSubmission,
+                        session: Session | None = None) -> dict[str, str] | None:
+        """The step payload of the upload an ``EvidenceSubmission`` names (its kind and
+        item id), or None when no such upload is staged (``_admit`` refuses it)."""
+        if session is None:
+            with self.sessions() as s:
+                return self._staged_payload(case_id, rec, s)
+        try:
+            item = require_staged(session, case_id, rec)
+        except ServiceError:
+            return None
+        return {"kind": item.kind, "evidenceId": f"ev{item.id}"}
+
+    def _admit(self, session: Session, case_id: str, signed: SignedRecord
+               ) -> Callable[[StepResult], None] | None:
+        """Refuse a step that names what this service does not hold (in the step's locked
+        transaction, after the procedure accepted who and when). Returns what to do once the
+        step is stored (bind an evidence item to its submission), if anything.
+
+        * ``EvidenceSubmission``: an upload of the signer in this case with this commitment
+          and CID, not yet submitted (``evidence_not_uploaded`` / ``already_submitted``).
+        * ``CourtConfirmation``: a package whose manifest SHA-256 is ``packageHash``,
+          exported to this court for this case (``unknown_package``)."""
+        rec = signed.record
+        if isinstance(rec, EvidenceSubmission):
+            item = require_staged(session, case_id, rec)
+
+            def bind(stored: StepResult) -> None:
+                bind_submission(session, item, signed, stored.sequence, stored.record_hash,
+                                keys=self.keys, domain=self.domain,
+                                service_key=self.config.institution_key, now=self.now())
+                session.flush()
+
+            return bind
+        if isinstance(rec, CourtConfirmation):
+            from .package import require_exported  # the package service imports this one
+
+            require_exported(session, case_id, _signer(signed), _h(rec.package_hash))
+        return None
 
     def _commit_unit(self, unit: Callable[[Session], StepResult]) -> StepResult:
         """Run a step's locked part and commit it. SQLite: in the next group of the

@@ -20,7 +20,7 @@ from backend.db.service_models import CourtAccess, CourtAccount
 from evidence.records import canonical_json
 
 from .cases import CaseService
-from .errors import AccessDenied, Conflict, NotFound
+from .errors import AccessDenied, BadSubmission, NotFound
 
 __all__ = ["APPOINT_COURT", "court_appointment", "grant_court"]
 
@@ -45,8 +45,8 @@ def grant_court(service: CaseService, admin: str, case_id: str, court: str) -> b
             raise NotFound(f"court {court} is not registered; register it first")
         row, case = service._load(session, case_id, lock=True)
         if court in (case.order.buyer, case.order.seller) or court in case.neutrals:
-            raise Conflict(f"{court} takes part in the case; it cannot be its court",
-                           code="conflict_of_interest")
+            raise BadSubmission(f"{court} takes part in the case; it cannot be its court",
+                                code="conflict_of_interest")  # 422, as an appointment's
         if court in case.courts:
             session.rollback()
             return False

@@ -66,6 +66,7 @@ from backend.db import (
     LeafKind,
     Step,
     begin_exclusive,
+    write_scope,
 )
 from backend.db.service_models import ReaderKey
 from evidence.commitment import commitment_of
@@ -94,6 +95,7 @@ __all__ = [
     "UnsupportedMediaType",
     "UploadPipeline",
     "UploadTooLarge",
+    "bind_submission",
     "detect_media_type",
     "require_staged",
     "safe_filename",
@@ -161,12 +163,14 @@ class NotUploaded(Conflict):
 
 
 def require_staged(session: Session, case_id: str, record: EvidenceSubmission) -> EvidenceItem:
-    """The staged upload an ``EvidenceSubmission`` step must name (for the step route).
+    """The staged upload an ``EvidenceSubmission`` step must name.
 
-    A submission is accepted only for a file this service received, hashed, encrypted and
-    stored: same case, same uploader, same commitment and CID, not yet submitted. Without
-    this check a record could commit to a file nobody can ever open (and the case's
-    judicial package would fail its evidence check).
+    ``CaseService.submit_step`` calls it for every such step (the evidence routes, the step
+    route ``POST /cases/{id}/evidence-submissions``, the web pages), inside the step's
+    locked transaction: a submission is accepted only for a file this service received,
+    hashed, encrypted and stored: same case, same uploader, same commitment and CID, not
+    yet submitted. Without this check a record could commit to a file nobody can ever open
+    (and the case's judicial package would fail its evidence check).
     """
     item = session.exec(select(EvidenceItem).where(
         col(EvidenceItem.case_id) == case_id.lower(),
@@ -178,6 +182,91 @@ def require_staged(session: Session, case_id: str, record: EvidenceSubmission) -
     if item.record is not None:
         raise Conflict("this evidence item is already submitted", code="already_submitted")
     return item
+
+
+def bind_submission(session: Session, item: EvidenceItem, signed: SignedRecord, sequence: int,
+                    record_hash: str, *, keys: ServiceKey, domain: Any, service_key: str,
+                    now: datetime) -> None:
+    """Bind a stored ``EvidenceSubmission`` step to its staged item (caller's transaction:
+    the step and the binding commit together, so no item is left staged behind a step).
+
+    Appends the signed ``record.signed`` provenance entry and a key wrap for every
+    registered reader the rules now allow."""
+    leaf = session.exec(select(Leaf).join(Step, col(Step.id) == col(Leaf.ref_id)).where(
+        col(Leaf.kind) == LeafKind.STEP, col(Step.record_hash) == record_hash)).first()
+    item.record = signed.to_json_obj()
+    item.signature = _h(signed.signatures[0])
+    item.provenance = provenance.append(
+        item.provenance, [("record.signed", item.submitter, item.upload_session,
+                           int(now.timestamp()), {
+                               "type": "EvidenceSubmission", "sequence": str(sequence),
+                               "recordHash": record_hash,
+                               "leafHash": leaf.leaf_hash if leaf else "",
+                               "queuedForAnchoring": leaf is not None})],
+        case_id=bytes.fromhex(item.case_id[2:]), commitment=bytes.fromhex(
+            item.commitment[2:]), domain=domain, service_key=service_key)
+    session.add(item)
+    wrap_for_readers(session, item, keys)
+
+
+def _case_state(session: Session, case_id: str) -> p.CaseState:
+    row = session.get(Case, case_id.lower())
+    if row is None:
+        raise NotFound(f"case {case_id} does not exist")
+    return p.case_from_dict(row.state)
+
+
+def _proc_item(case: p.CaseState, item: EvidenceItem) -> p.EvidenceItem | None:
+    for e in case.evidence:
+        if e.commitment == item.commitment:
+            return e
+    return None
+
+
+def may_read(case: p.CaseState, item: EvidenceItem, viewer: str) -> bool:
+    """Content access: the rules for submitted items; staged ones to the uploader only."""
+    proc = _proc_item(case, item)
+    if proc is None:
+        return viewer == item.submitter
+    return p.can_see(case, proc, viewer)
+
+
+def readers_to_wrap(session: Session, item: EvidenceItem) -> list[tuple[str, bytes]]:
+    """Registered readers the rules allow who have no wrap of the item's key yet (a read:
+    the caller opens a write unit only when there are any)."""
+    case = _case_state(session, item.case_id)
+    rows = session.exec(select(ReaderKey).where(col(ReaderKey.case_id) == item.case_id)).all()
+    keys = {r.address: bytes.fromhex(r.public_key[2:]) for r in rows}
+    recipients = item.wrapped_keys.get("recipients", {})
+    return [(address, pub) for address, pub in sorted(keys.items())
+            if recipients.get(address) != _h(pub) and may_read(case, item, address)]
+
+
+def wrap_for_readers(session: Session, item: EvidenceItem, keys: ServiceKey) -> bool:
+    """Add a wrap for every registered reader the rules now allow; True if any added
+    (in the caller's write unit)."""
+    todo = readers_to_wrap(session, item)
+    if not todo:
+        return False
+    wk = dict(item.wrapped_keys)
+    recipients = dict(wk.get("recipients", {}))
+    wraps = KeyWraps.from_json(wk["keywraps"])
+    data_key = wraps.unwrap(keys.private)
+    changed = False
+    for address, pub in todo:
+        try:
+            wraps = wraps.add(data_key, pub)
+        except EvidenceError:
+            continue  # a key that cannot be wrapped for (low order): skip it
+        recipients[address] = _h(pub)
+        changed = True
+    if changed:
+        wk["keywraps"] = wraps.to_json().decode()
+        wk["recipients"] = recipients
+        item.wrapped_keys = wk
+        item.disclosed_to = sorted(set(item.disclosed_to) | set(recipients))
+        session.add(item)
+    return changed
 
 
 # -- pure helpers --------------------------------------------------------------------------
@@ -627,15 +716,14 @@ class EvidenceService:
             wrapped_keys={"keywraps": KeyWraps.to_json(wraps).decode(),
                           "service": _h(self.service_public_key), "recipients": {}},
             disclosed_to=[user], provenance=log, created_at=self.now())
-        with self.sessions() as session:
+        with self._write() as session:  # the write lock before the first read
             if session.get(Case, case_id) is None:
                 raise NotFound(f"case {case_id} does not exist")
             session.add(item)
-            session.commit()
-            session.refresh(item)
+            session.flush()
             self._wrap_for_readers(session, item)
-            session.commit()
-            session.refresh(item)
+        with self.sessions() as session:
+            item = self._item(session, case_id, item.id)  # type: ignore[arg-type]
             return self._staged_view(session, item)
 
     def _staged_view(self, session: Session, item: EvidenceItem) -> dict[str, Any]:
@@ -695,49 +783,49 @@ class EvidenceService:
                 f"the record names commitment {_h(rec.commitment)} and CID {rec.content_cid}; "
                 f"this upload is commitment {item.commitment}, CID {item.cid}: sign the "
                 "typed data the upload returned", code="commitment_mismatch")
+        # the case service checks the upload again under its lock and binds it in the
+        # step's own transaction (require_staged, bind_submission)
         result = self.cases.submit_step(user, case_id, {
             "record": signed.to_json_obj(),
             "payload": {"kind": kind, "evidenceId": f"ev{item_id}"}})
         with self.sessions() as session:
             item = self._item(session, case_id, item_id)
-            self._bind(session, item, signed, result.sequence, result.record_hash)
-            session.commit()
-            session.refresh(item)
             return {**self._metadata(item, content=True), "status": "submitted",
                     "sequence": result.sequence, "recordHash": result.record_hash,
                     "stepCid": result.cid, "stage": result.stage}
 
     def _bind(self, session: Session, item: EvidenceItem, signed: SignedRecord, sequence: int,
               record_hash: str) -> None:
-        leaf = session.exec(select(Leaf).join(Step, col(Step.id) == col(Leaf.ref_id)).where(
-            col(Leaf.kind) == LeafKind.STEP, col(Step.record_hash) == record_hash)).first()
-        item.record = signed.to_json_obj()
-        item.signature = _h(signed.signatures[0])
-        item.provenance = provenance.append(
-            item.provenance, [("record.signed", item.submitter, item.upload_session,
-                               int(self.now().timestamp()), {
-                                   "type": "EvidenceSubmission", "sequence": str(sequence),
-                                   "recordHash": record_hash,
-                                   "leafHash": leaf.leaf_hash if leaf else "",
-                                   "queuedForAnchoring": leaf is not None})],
-            case_id=bytes.fromhex(item.case_id[2:]), commitment=bytes.fromhex(
-                item.commitment[2:]), domain=self.domain, service_key=self._service_key)
-        session.add(item)
-        self._wrap_for_readers(session, item)
+        bind_submission(session, item, signed, sequence, record_hash, keys=self.keys,
+                        domain=self.domain, service_key=self._service_key, now=self.now())
 
-    def _reconcile(self, session: Session, item: EvidenceItem) -> None:
-        """A step committed but the item not yet bound (crash in between): bind it now."""
-        if item.record is not None:
-            return
+    def _write(self) -> Any:
+        """A write unit: the case service's process queue (SQLite) + ``write_scope``."""
+        return _WriteUnit(self.cases, self.sessions)
+
+    @staticmethod
+    def _submitted_step(session: Session, item: EvidenceItem) -> Step | None:
         for step in session.exec(select(Step).where(col(Step.case_id) == item.case_id,
                                                     col(Step.kind) == "evidence.submitted")):
-            msg = step.record.get("message", {})
-            if msg.get("commitment") == item.commitment:
-                self._bind(session, item, SignedRecord.from_json_obj(step.record), step.sequence,
+            if step.record.get("message", {}).get("commitment") == item.commitment:
+                return step
+        return None
+
+    def _reconcile(self, session: Session, item: EvidenceItem) -> None:
+        """A step committed but the item not yet bound (rows from before the binding moved
+        into the step's transaction): bind it now, in a write unit of its own; ``session``
+        (a read) then sees the result."""
+        if item.record is not None or self._submitted_step(session, item) is None:
+            return
+        item_id = item.id
+        session.rollback()  # end the read snapshot: the write commits beside it
+        with self._write() as ws:
+            fresh = ws.get(EvidenceItem, item_id)
+            step = self._submitted_step(ws, fresh) if fresh is not None else None
+            if fresh is not None and fresh.record is None and step is not None:
+                self._bind(ws, fresh, SignedRecord.from_json_obj(step.record), step.sequence,
                            step.record_hash)
-                session.commit()
-                session.refresh(item)
-                return
+        session.refresh(item)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -748,24 +836,13 @@ class EvidenceService:
         return item
 
     def _case(self, session: Session, case_id: str) -> p.CaseState:
-        row = session.get(Case, case_id.lower())
-        if row is None:
-            raise NotFound(f"case {case_id} does not exist")
-        return p.case_from_dict(row.state)
+        return _case_state(session, case_id)
 
-    @staticmethod
-    def _proc_item(case: p.CaseState, item: EvidenceItem) -> p.EvidenceItem | None:
-        for e in case.evidence:
-            if e.commitment == item.commitment:
-                return e
-        return None
+    _proc_item = staticmethod(_proc_item)
 
     def may_read(self, case: p.CaseState, item: EvidenceItem, viewer: str) -> bool:
         """Content access: the rules for submitted items; staged ones to the uploader only."""
-        proc = self._proc_item(case, item)
-        if proc is None:
-            return viewer == item.submitter
-        return p.can_see(case, proc, viewer)
+        return may_read(case, item, viewer)
 
     def _may_list(self, case: p.CaseState, item: EvidenceItem, viewer: str) -> bool:
         if self.may_read(case, item, viewer):
@@ -871,9 +948,11 @@ class EvidenceService:
         """The item's key wraps (for offline decryption with one's own X25519 key)."""
         session, item, _case = self._readable(viewer, case_id, item_id)
         with session:
-            self._wrap_for_readers(session, item)
-            session.commit()
-            session.refresh(item)
+            if readers_to_wrap(session, item):  # a reader registered since: wrap first
+                session.rollback()
+                with self._write() as ws:
+                    self._wrap_for_readers(ws, self._item(ws, case_id, item_id))
+                session.refresh(item)
             return {"cid": item.cid, "keywraps": item.wrapped_keys["keywraps"],
                     "recipients": item.wrapped_keys.get("recipients", {}),
                     "service": item.wrapped_keys.get("service")}
@@ -881,10 +960,28 @@ class EvidenceService:
     def provenance_log(self, viewer: str, case_id: str, item_id: int) -> dict[str, Any]:
         session, item, _case = self._readable(viewer, case_id, item_id)
         with session:
-            self.complete_provenance(session, item)
-            session.commit()
-            session.refresh(item)
+            if self._anchoring_entries(session, item):  # anchored since: log it first
+                session.rollback()
+                self.settle_provenance(case_id, item_id)
+                session.refresh(item)
             return {"itemId": item.id, "commitment": item.commitment, "entries": item.provenance}
+
+    def settle_provenance(self, case_id: str, item_id: int | None = None) -> None:
+        """Bind and complete the provenance of the case's submitted items (or one), each in
+        a write unit of its own, only where something is missing (e.g. before an export)."""
+        with self.sessions() as session:
+            query = select(EvidenceItem).where(col(EvidenceItem.case_id) == case_id.lower())
+            if item_id is not None:
+                query = query.where(col(EvidenceItem.id) == item_id)
+            items = session.exec(query.order_by(col(EvidenceItem.id))).all()
+            for item in items:
+                self._reconcile(session, item)
+            todo = [i.id for i in items if self._anchoring_entries(session, i)]
+        for tid in todo:
+            with self._write() as ws:
+                fresh = ws.get(EvidenceItem, tid)
+                if fresh is not None:
+                    self.complete_provenance(ws, fresh)
 
     # -- encryption keys of readers ---------------------------------------------------------
 
@@ -903,12 +1000,12 @@ class EvidenceService:
             self._require_member(self._case(session, case_id), user)
         with self.sessions() as session:
             self._store_reader_key(session, case_id.lower(), user, _h(raw))
+        with self._write() as session:
             wrapped = 0
             for item in session.exec(select(EvidenceItem).where(
                     col(EvidenceItem.case_id) == case_id.lower())).all():
                 if self._wrap_for_readers(session, item):
                     wrapped += 1
-            session.commit()
         return {"address": user, "publicKey": _h(raw), "itemsWrapped": wrapped}
 
     def _store_reader_key(self, session: Session, case_id: str, address: str,
@@ -934,61 +1031,44 @@ class EvidenceService:
                 if attempt == 2:
                     raise
 
-    def _registered_keys(self, session: Session, case_id: str) -> dict[str, bytes]:
-        rows = session.exec(select(ReaderKey).where(col(ReaderKey.case_id) == case_id)).all()
-        return {r.address: bytes.fromhex(r.public_key[2:]) for r in rows}
-
     def _wrap_for_readers(self, session: Session, item: EvidenceItem) -> bool:
         """Add a wrap for every registered reader the rules now allow; True if any added."""
-        case = self._case(session, item.case_id)
-        keys = self._registered_keys(session, item.case_id)
-        wk = dict(item.wrapped_keys)
-        recipients = dict(wk.get("recipients", {}))
-        wraps = KeyWraps.from_json(wk["keywraps"])
-        data_key: bytes | None = None
-        changed = False
-        for address, pub in sorted(keys.items()):
-            if recipients.get(address) == _h(pub) or not self.may_read(case, item, address):
-                continue
-            if data_key is None:
-                data_key = wraps.unwrap(self._x25519)
-            try:
-                wraps = wraps.add(data_key, pub)
-            except EvidenceError:
-                continue  # a key that cannot be wrapped for (low order): skip it
-            recipients[address] = _h(pub)
-            changed = True
-        if changed:
-            wk["keywraps"] = wraps.to_json().decode()
-            wk["recipients"] = recipients
-            item.wrapped_keys = wk
-            disclosed = set(item.disclosed_to) | set(recipients)
-            item.disclosed_to = sorted(disclosed)
-            session.add(item)
-            session.flush()
-        return changed
+        return wrap_for_readers(session, item, self.keys)
 
     # -- anchoring in the provenance log -----------------------------------------------------
 
     def complete_provenance(self, session: Session, item: EvidenceItem) -> None:
-        """Append ``batch.included`` and ``anchored`` once the item's leaf is confirmed."""
-        if item.record is None:
+        """Append ``batch.included`` and ``anchored`` once the item's leaf is confirmed
+        (in the caller's write unit)."""
+        steps = self._anchoring_entries(session, item)
+        if not steps:
             return
+        item.provenance = provenance.append(
+            item.provenance, steps, case_id=bytes.fromhex(item.case_id[2:]),
+            commitment=bytes.fromhex(item.commitment[2:]), domain=self.domain,
+            service_key=self._service_key)
+        session.add(item)
+
+    def _anchoring_entries(self, session: Session, item: EvidenceItem
+                           ) -> list[provenance.ProvenanceStep]:
+        """The provenance entries the item's confirmed anchoring adds (none: up to date)."""
+        if item.record is None:
+            return []
         actions = {e["entry"]["action"] for e in item.provenance}
         if "anchored" in actions:
-            return
+            return []
         step = session.exec(select(Step).where(col(Step.case_id) == item.case_id,
                                                col(Step.kind) == "evidence.submitted")
                             .where(col(Step.signature) == item.signature)).first()
         if step is None:
-            return
+            return []
         leaf = session.exec(select(Leaf).where(col(Leaf.kind) == LeafKind.STEP,
                                                col(Leaf.ref_id) == step.id)).first()
         if leaf is None or leaf.batch_id is None:
-            return
+            return []
         batch = session.get(AnchorBatch, leaf.batch_id)
         if batch is None or batch.status != AnchorStatus.CONFIRMED:
-            return
+            return []
         at = int((batch.block_time or batch.updated_at).timestamp())
         session_ref = item.upload_session
         steps: list[provenance.ProvenanceStep] = []
@@ -1001,9 +1081,28 @@ class EvidenceService:
             "root": batch.root, "chainId": str(batch.chain_id), "contract": batch.contract,
             "txHash": batch.tx_hash, "blockNumber": str(batch.block_number),
             "blockHash": batch.block_hash, "uploadSession": session_ref}))
-        item.provenance = provenance.append(
-            item.provenance, steps, case_id=bytes.fromhex(item.case_id[2:]),
-            commitment=bytes.fromhex(item.commitment[2:]), domain=self.domain,
-            service_key=self._service_key)
-        session.add(item)
-        session.flush()
+        return steps
+
+
+class _WriteUnit:
+    """``with``: the case service's in-process writer queue (SQLite: threads wait on a lock,
+    not on SQLite's busy handler) around ``write_scope`` (BEGIN IMMEDIATE; commit on
+    success). The evidence service's writes queue with the step writes this way."""
+
+    def __init__(self, cases: Any, sessions: sessionmaker[Session]) -> None:
+        self._writer = cases._writer()
+        self._scope = write_scope(sessions)
+
+    def __enter__(self) -> Session:
+        self._writer.__enter__()
+        try:
+            return self._scope.__enter__()
+        except BaseException:
+            self._writer.__exit__(None, None, None)
+            raise
+
+    def __exit__(self, *exc: Any) -> Any:
+        try:
+            return self._scope.__exit__(*exc)
+        finally:
+            self._writer.__exit__(None, None, None)

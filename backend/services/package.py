@@ -35,13 +35,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from eth_account import Account
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from backend import procedure as p
 from backend.db import Account as AccountRow
-from backend.db import AnchorBatch, AnchorStatus, Case, EvidenceItem, Leaf, Step
+from backend.db import AnchorBatch, AnchorStatus, Case, EvidenceItem, Leaf, Step, write_scope
 from backend.db.service_models import CaseEvent, ChainAction, StepDetail
 from backend.worker.anchoring import enqueue_leaf
 from evidence.encryption import iter_decrypt
@@ -161,7 +162,18 @@ class PackageService:
     # -- export ---------------------------------------------------------------------------------
 
     def export(self, viewer: str, case_id: str) -> ExportedPackage:
+        """Build (or serve from the cache) the case's package. It reads in a plain session;
+        what it must store on the way (carried records queued for anchoring, provenance
+        entries, timestamp tokens) goes through write units of its own (write_scope), so
+        the seconds spent building hold no write lock."""
         case_id = case_id.lower()
+        with self.sessions() as session:
+            row = session.get(Case, case_id)
+            if row is None:
+                raise NotFound(f"case {case_id} does not exist")
+            self.check_access(viewer, p.case_from_dict(row.state))
+        self.evidence.settle_provenance(case_id)
+        fetched: dict[int, bytes] = {}  # batch id -> RFC 3161 token fetched now
         with self.sessions() as session:
             row = session.get(Case, case_id)
             if row is None:
@@ -176,12 +188,13 @@ class PackageService:
             if not steps:
                 raise Conflict(f"case {case_id} has no signed step yet", code="empty_case")
             entries, award, carriers = self._steps(session, case, steps)
-            if self._queue_unchained(session, case_id, entries, carriers):
-                session.commit()
+            if self._unchained(session, entries):
+                with write_scope(self.sessions) as ws:
+                    self._queue_unchained(ws, case_id, entries, carriers)
                 raise NotAnchoredYet("the escrow records the steps carry (award, settlement) "
                                      "were queued for anchoring now; the package is built "
                                      "once they are anchored: retry after the next round")
-            anchors, proofs, stamps = self._anchoring(session, entries)
+            anchors, proofs, stamps = self._anchoring(session, entries, fetched)
             key = hashlib.sha256(json.dumps([s.record_hash for s in steps]).encode()
                                  + b"".join(s.root for s in anchors)).hexdigest()[:32]
             target = self.out_dir / case_id / f"{key}.zip"
@@ -208,7 +221,13 @@ class PackageService:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 built = build_package(inputs, work / "package.zip", attest=self._attest)
                 shutil.move(str(built), target)
-            session.commit()  # timestamp tokens and provenance entries fetched on the way
+        if fetched:  # keep the tokens fetched on the way (a token already kept wins)
+            with write_scope(self.sessions) as ws:
+                for batch_id, token in fetched.items():
+                    ws.execute(sa.update(AnchorBatch).where(
+                        col(AnchorBatch.id) == batch_id,
+                        col(AnchorBatch.timestamp_token).is_(None)).values(
+                        timestamp_token=token))
         return self._exported(target, case_id)
 
     def _exported(self, path: Path, case_id: str) -> ExportedPackage:
@@ -221,11 +240,10 @@ class PackageService:
 
     def record_download(self, viewer: str, out: ExportedPackage) -> None:
         """Note on the case's timeline which package the court received (and when)."""
-        with self.sessions() as session:
+        with write_scope(self.sessions) as session:
             session.add(CaseEvent(case_id=out.case_id, at=self.clock(), kind=EXPORT_EVENT,
                                   data={"court": viewer, "digest": out.digest,
                                         "manifestSha256": out.manifest_sha256}))
-            session.commit()
 
     def _verify_url(self) -> str:
         base = getattr(self.cases.config, "base_url", "") or "https://verify.chainarb.example"
@@ -315,6 +333,17 @@ class PackageService:
                                                _award_hashes(case)))]
         return kept, award, carriers
 
+    @staticmethod
+    def _unchained(session: Session, entries: list[StepEntry]) -> bool:
+        """Some carried record has no leaf yet (a read: queue them in a write unit)."""
+        for e in entries:
+            if e.record.record.CHAINED:
+                continue
+            want = "0x" + leaf_hash(LEAF_ENCODING, list(e.record.merkle_leaf())).hex()
+            if session.exec(select(Leaf).where(col(Leaf.leaf_hash) == want)).first() is None:
+                return True
+        return False
+
     def _queue_unchained(self, session: Session, case_id: str, entries: list[StepEntry],
                          carriers: dict[bytes, int]) -> bool:
         """Queue a leaf for each carried record (with all its signatures) not yet queued.
@@ -358,8 +387,6 @@ class PackageService:
         for item in rows.all():
             if item.commitment not in seq_of:
                 continue  # staged, never signed: not part of the record
-            self.evidence._reconcile(session, item)
-            self.evidence.complete_provenance(session, item)
             folder = work / "plain" / str(item.id)
             folder.mkdir(parents=True)
             path = folder / item.filename
@@ -377,8 +404,10 @@ class PackageService:
             cids.append(item.cid)
         return out, cids
 
-    def _anchoring(self, session: Session, entries: list[StepEntry]
+    def _anchoring(self, session: Session, entries: list[StepEntry], fetched: dict[int, bytes]
                    ) -> tuple[list[AnchorInfo], list[MerkleLeafProof], list[TimestampToken]]:
+        """Anchors, proofs and a token per root; tokens fetched now go in ``fetched``
+        (the caller stores them in a write unit)."""
         batches: dict[int, AnchorBatch] = {}
         proofs: list[MerkleLeafProof] = []
         for e in entries:
@@ -408,15 +437,15 @@ class PackageService:
                 contract=str(batch.contract), tx_hash=_b(batch.tx_hash),
                 block_number=batch.block_number, block_hash=_b(batch.block_hash),
                 block_time=int(block["timestamp"]), count=batch.leaf_count))
-            if batch.timestamp_token is None:
+            token = batch.timestamp_token
+            if token is None:
                 if not self.tsa_url:
                     raise PackageUnavailable("no RFC 3161 authority configured "
                                              "(CHAINARB_TSA_URL, CHAINARB_TSA_CERT_FILE): the "
                                              "package needs a token for each anchored root")
-                batch.timestamp_token = request_timestamp(
-                    self.tsa_url, hashlib.sha256(_b(batch.root)).digest())
-                session.add(batch)
-            stamps.append(TimestampToken(root=_b(batch.root), response=batch.timestamp_token))
+                token = request_timestamp(self.tsa_url, hashlib.sha256(_b(batch.root)).digest())
+                fetched[batch.id or 0] = token
+            stamps.append(TimestampToken(root=_b(batch.root), response=token))
         return anchors, proofs, stamps
 
     def _enforcement(self, session: Session, case: p.CaseState) -> EnforcementInfo:

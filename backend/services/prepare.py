@@ -99,7 +99,9 @@ def prepare_step(service: CaseService, case_id: str, viewer: str, action: str,
 
     Raises AccessDenied (not a reader of the case), BadSubmission (``unknown_action``,
     ``use_evidence_upload``, malformed fields), the procedure's refusals (wrong actor,
-    wrong stage, deadline passed, …) and record refusals (a field out of range).
+    wrong stage, deadline passed, …), record refusals (a field out of range) and the
+    step's admission refusal (``unknown_package``: a court decision naming a package
+    never exported to that court for the case).
     """
     with service.sessions() as session:
         row, case = service._load(session, case_id, lock=False)
@@ -147,6 +149,11 @@ def prepare_step(service: CaseService, case_id: str, viewer: str, action: str,
         raise
     record, payload, attachments, command, reasons = built
     p.apply(case, command, now)  # dry run: refuses exactly as the step would; nothing kept
+    if isinstance(record, CourtConfirmation):  # and as its admission will (unknown_package)
+        from .package import require_exported
+
+        with service.sessions() as session:
+            require_exported(session, row.id, viewer, _h(record.package_hash))
     main = _entry(record, domain)
     return {"action": action, "endpoint": f"/cases/{row.id}/{STEP_ENDPOINTS[action]}",
             **main, "payload": payload, "reasons": reasons,

@@ -45,7 +45,7 @@ from evidence.records import (
     checksum_address,
 )
 
-from .errors import BadSubmission
+from .errors import BadSubmission, Conflict
 from .fields import check_payload, decimal_uint, unix_time
 
 __all__ = [
@@ -214,7 +214,7 @@ def _settlement_of(records: Sequence[SignedRecord], case: p.CaseState, actor: st
     s = found[0]
     rec: Settlement = s.record  # type: ignore[assignment]
     if rec.order_id != case.order.order_id or _h(rec.case_id) != case.case_id:
-        raise BadSubmission(f"Settlement: made for order {rec.order_id} case "
+        raise Conflict(f"Settlement: made for order {rec.order_id} case "
                             f"{_h(rec.case_id)}, expected order {case.order.order_id} case "
                             f"{case.case_id}", code="replay")
     s.verify([actor], threshold=1)
@@ -236,7 +236,7 @@ def _award_of(records: Sequence[SignedRecord], case: p.CaseState, actor: str, ro
     a = found[0]
     rec: Award = a.record  # type: ignore[assignment]
     if rec.order_id != case.order.order_id or _h(rec.case_id) != case.case_id:
-        raise BadSubmission(f"Award: made for order {rec.order_id} case {_h(rec.case_id)}",
+        raise Conflict(f"Award: made for order {rec.order_id} case {_h(rec.case_id)}",
                             code="replay")
     if rec.round != round_:
         raise BadSubmission(f"Award: expected round {round_}, found {rec.round}")
@@ -257,7 +257,7 @@ def translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
     parsed = _parse_attachments(attachments)
     for a in parsed:
         if a.domain != signed.domain:
-            raise BadSubmission(f"attachment {a.record.TYPE_NAME}: signed for chain "
+            raise Conflict(f"attachment {a.record.TYPE_NAME}: signed for chain "
                                 f"{a.domain.chain_id} contract {a.domain.verifying_contract}, "
                                 f"not this deployment", code="replay")
     try:
@@ -304,7 +304,7 @@ def _translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
     check_may_ever(case, actor, rec)
     if isinstance(rec, SettlementOffer):
         if rec.order_id != case.order.order_id:
-            raise BadSubmission(f"SettlementOffer.orderId {rec.order_id}: the case's order is "
+            raise Conflict(f"SettlementOffer.orderId {rec.order_id}: the case's order is "
                                 f"{case.order.order_id}", code="replay")
         alloc = p.Allocation(to_buyer=rec.to_buyer, to_seller=rec.to_seller,
                              compensation=rec.compensation)
@@ -413,8 +413,7 @@ def _command(case: p.CaseState, action: str, actor: str, seq: int,
         if payload["respondent"] != other:
             raise BadSubmission(f"payload.respondent: expected {other}")
         if _uint(payload, "orderId") != case.order.order_id:
-            raise BadSubmission(f"payload.orderId: expected {case.order.order_id}",
-                                code="replay")
+            raise Conflict(f"payload.orderId: expected {case.order.order_id}", code="replay")
         return p.FileClaim(actor=actor, sequence=seq, dispute_type=payload["disputeType"],
                            remedy=payload["remedy"],
                            claimed_amount=_uint(payload, "claimedAmount"),

@@ -245,15 +245,13 @@ def set_session(request: Request, body: SessionIn) -> Response:
 
 @router.post("/sign-out")
 def sign_out(request: Request) -> RedirectResponse:
-    from backend.services.auth import sign_out as revoke
+    from backend.services.auth import sign_out_unit
 
     token = request.cookies.get(COOKIE)
     if token:
         ctx = request.app.state.ctx
         try:
-            with ctx.sessions() as session:
-                revoke(session, token, ctx.clock(), ctx.auth_cache.secret)
-                session.commit()
+            sign_out_unit(ctx.sessions, token, ctx.clock(), ctx.auth_cache.secret)
             ctx.auth_cache.forget(token)
         except ServiceError:
             pass

@@ -212,7 +212,8 @@ def claim_pending_leaves(session: Session, limit: int) -> AnchorBatch | None:
 
 
 def retry_failed(session: Session) -> int:
-    """Put FAILED batches back in the queue (operator action); returns how many.
+    """Put FAILED batches back in the queue (operator action); returns how many (caller
+    commits; open `session` with `write_scope`).
 
     A FAILED batch that had been SENT may still be mined from a node's pool; requeue it
     once its nonce is used by another transaction, or accept that EvidenceAnchor turns a
@@ -347,6 +348,7 @@ class AnchoringWorker:
                 report.errors.append(f"batch {batch_id}: timestamp: {exc}")
                 continue
             with self.sessions() as session:
+                begin_exclusive(session)
                 session.execute(
                     sa.update(AnchorBatch)
                     .where(col(AnchorBatch.id) == batch_id,
@@ -447,6 +449,7 @@ class AnchoringWorker:
             signed = self.sender.sign_anchor(bytes.fromhex(batch.root[2:]), batch.leaf_count,
                                              nonce)
             with self.sessions() as session:
+                begin_exclusive(session)
                 won = session.execute(
                     sa.update(AnchorBatch)
                     .where(col(AnchorBatch.id) == batch.id,
@@ -483,6 +486,7 @@ class AnchoringWorker:
             return  # reorganised away: the next round sees the new inclusion (or none)
         self.sender.make_durable()
         with self.sessions() as session:
+            begin_exclusive(session)
             won = session.execute(
                 sa.update(AnchorBatch)
                 .where(col(AnchorBatch.id) == batch.id,
@@ -502,6 +506,7 @@ class AnchoringWorker:
     def _back_to_pending(self, batch: AnchorBatch, why: str) -> None:
         """Forget a transaction that can never be mined (its nonce went to another)."""
         with self.sessions() as session:
+            begin_exclusive(session)
             session.execute(
                 sa.update(AnchorBatch)
                 .where(col(AnchorBatch.id) == batch.id,
@@ -519,6 +524,7 @@ class AnchoringWorker:
 
     def _record_error(self, batch_id: int, why: str) -> None:
         with self.sessions() as session:
+            begin_exclusive(session)
             batch = session.get(AnchorBatch, batch_id)
             if batch is None or batch.status not in (AnchorStatus.PENDING, AnchorStatus.SENT):
                 return

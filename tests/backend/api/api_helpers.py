@@ -185,16 +185,45 @@ class Actor:
                 "document": {"content_base64": b64(reasons)}}
 
     def court_decision(self, award_record_hash: str, *, confirmed: bool,
-                       reasons: str = "") -> dict[str, Any]:
+                       reasons: str = "", package_hash: str | None = None,
+                       downloaded: bool = True) -> dict[str, Any]:
+        """A signed CourtConfirmation. The service admits one only for a package exported
+        to this court for this case; these worlds have no chain to build one, so
+        ``downloaded`` records the download of ``package_hash`` as the package route does
+        (``PackageService.record_download``)."""
+        package_hash = package_hash or sha(b"package manifest")
+        if downloaded:
+            self.world.record_package_download(self, package_hash)
         seq, prv = self.head()
         rec = CourtConfirmation(
             case_id=self.world.case_id, sequence=seq, prev_hash=prv, court=self.address,
-            package_hash=sha(b"package manifest"), award_record_hash=award_record_hash,
+            package_hash=package_hash, award_record_hash=award_record_hash,
             confirmed=confirmed,
             reasons_hash=sha(reasons.encode()) if not confirmed else "0x" + "00" * 32,
             court_reference="(2026) Hang 0192 Min Te 17", signed_at=self.at())
         return {"record": rec.sign(self.key.key, self.world.domain).to_json_obj(),
                 "reasons": reasons or None}
+
+    def upload(self, content: bytes, *, kind: str = "photo", case_id: str | None = None,
+               filename: str = "note.txt") -> Any:
+        """POST /cases/{id}/evidence (multipart), as the evidence page does."""
+        cid = case_id or self.world.case_id
+        return self._retry(lambda: self.world.client.post(
+            f"/cases/{cid}/evidence", params={"kind": kind}, headers=self.headers,
+            files={"file": (filename, content, "text/plain")}))
+
+    def sign_staged(self, staged: dict[str, Any]) -> dict[str, Any]:
+        """The staged upload's EvidenceSubmission, signed (eth_signTypedData_v4)."""
+        sig = self.key.sign_typed_data(full_message=staged["typedData"]).signature
+        return SignedRecord.from_json_obj(staged["unsignedRecord"]).with_signature(
+            bytes(sig)).to_json_obj()
+
+    def evidence_step(self, content: bytes, *, kind: str = "photo") -> dict[str, Any]:
+        """Upload ``content`` and return the step body of its signed EvidenceSubmission,
+        for ``POST /cases/{id}/evidence-submissions`` (the step route)."""
+        r = self.upload(content, kind=kind)
+        assert r.status_code == 201, r.text
+        return {"record": self.sign_staged(r.json()), "payload": {"kind": kind}}
 
     def appoint(self, role: str, *people: Actor) -> dict[str, Any]:
         action = {"mediator": "appoint.mediator", "arbitrator": "appoint.arbitrator",
@@ -234,6 +263,19 @@ class World:
         r = self.admin.post("/admin/tick")
         assert r.status_code == 200, r.text
         return r.json()  # type: ignore[no-any-return]
+
+    def record_package_download(self, court: Actor, manifest_sha256: str,
+                                case_id: str | None = None) -> None:
+        """What ``PackageService.record_download`` stores when a court downloads a package
+        (these worlds have no chain to build one)."""
+        from backend.db import write_scope
+        from backend.db.service_models import CaseEvent
+        from backend.services.package import EXPORT_EVENT
+
+        with write_scope(self.app.state.ctx.sessions) as s:
+            s.add(CaseEvent(case_id=(case_id or self.case_id).lower(), at=self.clock(),
+                            kind=EXPORT_EVENT, data={"court": court.address, "digest": "",
+                                                     "manifestSha256": manifest_sha256}))
 
     def open_case(self, by: str = "buyer", order_id: int = ORDER_ID) -> str:
         r = self.actors[by].post("/cases", json={"orderId": str(order_id)})

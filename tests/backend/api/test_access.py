@@ -128,6 +128,11 @@ def _enforced(w: World) -> None:
 
 
 def _evidence_body(a: Actor) -> dict[str, Any]:
+    """A party's upload, signed; whoever may not upload signs a record no upload backs
+    (refused for who they are before what it names)."""
+    r = a.upload(b"evidence of " + a.name.encode())
+    if r.status_code == 201:
+        return {"record": a.sign_staged(r.json()), "payload": {"kind": "photo"}}
     seq, prev = a.head()
     rec = EvidenceSubmission(case_id=a.world.case_id, sequence=seq, prev_hash=prev,
                              submitter=a.address, commitment=sha(a.name.encode()),
@@ -264,15 +269,9 @@ def test_read_endpoints_for_every_role(fresh_world: Callable[[], World]) -> None
 
 def _submit_evidence(w: World, who: str, name: bytes) -> str:
     a = w.actors[who]
-    seq, prev = a.head()
-    commitment = sha(name)
-    rec = EvidenceSubmission(case_id=w.case_id, sequence=seq, prev_hash=prev,
-                             submitter=a.address, commitment=commitment,
-                             content_cid="bafkrei" + name.hex(), signed_at=a.at())
-    ok(a.post(f"/cases/{w.case_id}/evidence-submissions",
-              json={"record": rec.sign(a.key.key, w.domain).to_json_obj(),
-                    "payload": {"kind": "inspection_report"}}))
-    return commitment
+    body = a.evidence_step(name, kind="inspection_report")
+    ok(a.post(f"/cases/{w.case_id}/evidence-submissions", json=body))
+    return str(body["record"]["message"]["commitment"])
 
 
 def _sees(w: World, who: str, commitment: str) -> tuple[bool, bool, bool]:

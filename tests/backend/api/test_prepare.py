@@ -102,9 +102,16 @@ PREPARED: dict[str, tuple[str, Callable[[Actor], dict[str, Any] | None], dict[st
         a.world.panel1.address, a.world.panel2.address, a.world.panel3.address]}, {}),
     "panel-award": ("award.panel_signed", _award_fields, AWARD_EXTRA),
     "enforcement": ("enforcement.requested", lambda a: {}, {}),
-    "court-decision": ("court.confirmed", lambda a: {
-        "packageHash": sha(b"package manifest"), "courtReference": "(2026) Hang 0192"}, {}),
+    "court-decision": ("court.confirmed", lambda a: _downloaded(a, {
+        "packageHash": sha(b"package manifest"), "courtReference": "(2026) Hang 0192"}), {}),
 }
+
+
+def _downloaded(a: Actor, fields: dict[str, Any]) -> dict[str, Any]:
+    """The court names a package it downloaded (what the step's admission requires)."""
+    if a.name == "court":
+        a.world.record_package_download(a, fields["packageHash"])
+    return fields
 
 
 def test_the_vocabulary_is_one() -> None:
@@ -174,6 +181,10 @@ def test_court_refusal_and_award_hashes(fresh_world: Callable[[], World]) -> Non
                                         "court.refused": "court-decision"}
     # the award's record hash in the view is the one the court signs over
     reasons = "不予确认：程序瑕疵"
+    r = prepare(w.court, "court.refused", {"packageHash": sha(b"pkg"),
+                                           "courtReference": "(2026) X 1", "reasons": reasons})
+    assert (r.status_code, r.json()["code"]) == (409, "unknown_package")  # not downloaded
+    w.record_package_download(w.court, sha(b"pkg"))
     prepared = ok(prepare(w.court, "court.refused", {
         "packageHash": sha(b"pkg"), "courtReference": "(2026) X 1", "reasons": reasons}))
     msg = prepared["typedData"]["message"]

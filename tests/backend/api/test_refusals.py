@@ -148,7 +148,7 @@ def test_payload_must_be_what_was_signed(world: World) -> None:
     body["payload"] = {**payload, "claimedAmount": "999000000"}
     _refused(w, "buyer", "filing", body, 422, "payload_mismatch")
     body = w.buyer.plain("case.filed", {**payload, "orderId": str(ORDER_ID + 1)})
-    _refused(w, "buyer", "filing", body, 422, "replay")
+    _refused(w, "buyer", "filing", body, 409, "replay")  # one code, one status
     body = w.buyer.plain("case.filed", {k: v for k, v in payload.items() if k != "remedy"})
     _refused(w, "buyer", "filing", body, 422, "bad_submission")
     body = w.buyer.plain("case.filed", {**payload, "remedy": "release_payment"})
@@ -217,7 +217,7 @@ def test_attachments_and_authorisations_must_be_for_this_deployment(world: World
     body = {"record": w.arbitrator.step("award.issued",
                                         payload_hash_="0x" + award.record_hash.hex()),
             "attachments": [award.to_json_obj()]}
-    _refused(w, "arbitrator", "award", body, 422, "replay")
+    _refused(w, "arbitrator", "award", body, 409, "replay")
 
 
 def test_admin_authorisation_for_another_chain_is_refused(world: World) -> None:

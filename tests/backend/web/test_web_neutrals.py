@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from test_web_browser import _chromium
-from web_world import ORDER_ID, WebWorld, key, prepared_step
+from web_world import ORDER_ID, WebWorld, key, prepared_step, record_package_download
 
 from backend.services.steps import payload_hash
 from evidence.records import CourtConfirmation, Domain, ProceduralStep, SignedRecord
@@ -172,6 +172,8 @@ def test_neutrals_and_court_act_through_the_page(world: WebWorld, tmp_path: Path
     for cid in (case, world.case2):
         c["admin"].post(f"/cases/{cid}/courts", {"court": court})
     package = "0x" + hashlib.sha256(b"judicial package manifest").hexdigest()
+    for cid in (case, world.case2):  # the court downloaded the package it decides on
+        record_package_download(world, court, cid, package)
     confirm = _act(world, case, "court", "zh-Hans", "confirm", out_dir / "confirm-zh.png", {
         "fill": {"#step-confirm-packageHash": package,
                  "#step-confirm-courtReference": "（2026）浙01民特17号"}})

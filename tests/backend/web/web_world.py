@@ -74,6 +74,18 @@ class WebWorld:
 
 
 
+def record_package_download(world: WebWorld, court: str, case_id: str, manifest: str) -> None:
+    """What ``PackageService.record_download`` stores when a court downloads a package
+    (the in-memory escrow has no chain to build one)."""
+    from backend.db import write_scope
+    from backend.db.service_models import CaseEvent
+    from backend.services.package import EXPORT_EVENT
+
+    with write_scope(world.app.state.ctx.sessions) as s:
+        s.add(CaseEvent(case_id=case_id.lower(), at=world.clock(), kind=EXPORT_EVENT,
+                        data={"court": court, "digest": "", "manifestSha256": manifest}))
+
+
 def prepared_step(world: WebWorld, who: str, case_id: str, action: str,
                   fields: dict[str, Any], **extra: Any) -> Any:
     """A step through the API, not the page: prepared by the service and signed with

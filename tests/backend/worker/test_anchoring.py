@@ -24,6 +24,7 @@ from backend.db import (
     make_engine,
     make_session_factory,
     session_scope,
+    write_scope,
 )
 from backend.worker import (
     AnchoringWorker,
@@ -243,7 +244,7 @@ def test_chain_errors_are_retried_then_failed_then_requeued(sessions) -> None:  
     assert chain.anchors == {}
     chain.fail_broadcasts = 0
     assert worker.run_once().idle  # FAILED is left alone...
-    with session_scope(sessions) as s:
+    with write_scope(sessions) as s:
         assert retry_failed(s) == 1  # ...until an operator requeues it
     worker.run_once()
     _assert_all_anchored_once(sessions, chain, 5)

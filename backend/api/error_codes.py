@@ -1,0 +1,118 @@
+"""Every error code the HTTP API answers with, declared once as data.
+
+An error answer is ``{"code": ..., "detail": ...}`` with the HTTP status below. The
+"Errors" table of docs/api.md is this mapping (``tests/backend/api/test_error_codes.py``
+checks they are equal), and a run of the whole test suite fails when a code listed here
+is never produced by any test, or a test sees a code (or an error without one) that is not
+listed (``tests/error_code_recorder.py``). To add a code: raise it where it happens, add
+one line here and one row to the table (both sorted by code).
+
+One code, one status: the client branches on the code; the status is the HTTP class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+__all__ = ["ERROR_CODES", "ErrorCode", "markdown_table"]
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    status: int
+    meaning: str
+
+
+_E = ErrorCode
+
+ERROR_CODES = MappingProxyType({
+    "access_denied": _E(403, "signed in, but this role may not do or see this"),
+    "active_content": _E(415, "an evidence upload whose bytes are markup or script a browser "
+                              "could run (HTML, SVG, XML, JavaScript)"),
+    "already_submitted": _E(409, "this evidence upload is already submitted as a step"),
+    "auth_required": _E(401, "no session token, or an unknown, expired or revoked one"),
+    "award_missing": _E(422, "an award step without its signed Award attachment"),
+    "bad_json": _E(422, "the body is not JSON (truncated, trailing bytes, not UTF-8)"),
+    "bad_payload": _E(422, "the payload of a step to prepare does not fit its action"),
+    "bad_submission": _E(422, "well-formed JSON that does not fit the request"),
+    "block_not_found": _E(503, "a block the database names is missing from the blockstore"),
+    "body_too_deep": _E(422, "a JSON body nested deeper than 64 levels (refused before "
+                             "parsing)"),
+    "body_too_large": _E(413, "a request body over the limit (JSON bodies: 16 MiB)"),
+    "case_closed": _E(409, "the case is closed: no further step"),
+    "clock_skew": _E(422, "signedAt in the future, or before the previous step's"),
+    "commit_failed": _E(503, "the shared transaction of a group of steps failed; nothing of "
+                             "it stored: send the same record again"),
+    "commitment_mismatch": _E(422, "the signed record names another commitment or CID than "
+                                   "the upload"),
+    "conflict": _E(409, "the request conflicts with the current state"),
+    "conflict_of_interest": _E(422, "the appointee or court takes part in the case"),
+    "corrupt_block": _E(503, "a stored block no longer hashes to its CID"),
+    "database_unavailable": _E(503, "the database connection dropped or was refused"),
+    "deadline_passed": _E(409, "the step's deadline has passed"),
+    "document_mismatch": _E(422, "the document's SHA-256 is not the one the record signs"),
+    "duplicate_action": _E(409, "this act was already taken (an offer id used twice, ...)"),
+    "empty_file": _E(422, "an empty upload (0 bytes); nothing stored"),
+    "escrow_not_resolved": _E(409, "a package of a case closed for litigation whose escrow "
+                                   "has not refunded the buyer yet"),
+    "evidence_not_uploaded": _E(409, "an EvidenceSubmission no upload of its signer in this "
+                                     "case backs"),
+    "expected_json": _E(415, "a JSON route was sent another Content-Type"),
+    "expected_multipart": _E(415, "an evidence upload not sent as multipart/form-data"),
+    "hash_mismatch": _E(409, "the client's SHA-256 differs from the bytes received"),
+    "internal_error": _E(500, "anything unexpected; the answer and the log line carry one "
+                              "request id"),
+    "invalid_address": _E(422, "not a 20-byte hex address (or a bad EIP-55 checksum)"),
+    "invalid_allocation": _E(422, "amounts that do not add up to the escrowed order"),
+    "invalid_command": _E(422, "a step the procedure cannot take as given"),
+    "invalid_field": _E(422, "a field missing, extra, of the wrong type or past its bound; "
+                             "detail names each field, never echoing the input"),
+    "invalid_record": _E(422, "a signed record that does not parse as its type"),
+    "invalid_signature": _E(400, "a signature that does not verify"),
+    "malformed_multipart": _E(422, "a multipart body that is malformed, truncated or has "
+                                   "unknown parts"),
+    "method_not_allowed": _E(405, "the route exists, not with this HTTP method"),
+    "not_anchored_yet": _E(409, "the package waits for records to be anchored: retry later"),
+    "not_found": _E(404, "no such case, step, item, court or route"),
+    "package_unavailable": _E(503, "a judicial package cannot be built here (no chain, "
+                                   "no timestamp authority)"),
+    "payload_mismatch": _E(422, "the payload's hash is not the record's payloadHash"),
+    "payload_missing": _E(422, "a step whose payload is required was sent without it"),
+    "reasons_mismatch": _E(422, "the reasons' SHA-256 is not the record's reasonsHash"),
+    "replay": _E(409, "a record or attachment signed for another case, order or "
+                      "deployment"),
+    "settlement_signature_missing": _E(422, "an offer without the offeror's signed "
+                                            "Settlement"),
+    "sign_in_refused": _E(401, "a sign-in message or signature that does not prove the "
+                               "wallet"),
+    "stale_sequence": _E(409, "another step took this position: reload and sign again"),
+    "storage_full": _E(507, "the blockstore's (or SQLite's) file system has no space left"),
+    "storage_read_only": _E(503, "the blockstore's (or SQLite's) file system is read-only"),
+    "storage_unavailable": _E(503, "another I/O error of the blockstore; the kubo node does "
+                                   "not answer"),
+    "unknown_action": _E(422, "an action the service does not know"),
+    "unknown_offer": _E(404, "no such offer (or withdrawn, or expired)"),
+    "unknown_package": _E(409, "a court decision naming a package never exported to that "
+                               "court for this case"),
+    "unsupported_media_type": _E(415, "a file type evidence may not have (archives, HTML, "
+                                      "executables, ...)"),
+    "upload_too_large": _E(413, "an upload over CHAINARB_MAX_UPLOAD_BYTES; nothing stored"),
+    "use_evidence_upload": _E(422, "evidence is prepared by uploading it, not by "
+                                   "/steps/prepare"),
+    "wrong_actor": _E(403, "this signer may not take this step"),
+    "wrong_award": _E(422, "the record names another award than the case's"),
+    "wrong_endpoint": _E(422, "a record posted to the route of another act"),
+    "wrong_institution": _E(422, "the escrow order names another institution"),
+    "wrong_record_type": _E(422, "a record type that cannot be posted here"),
+    "wrong_signer": _E(403, "the record is signed by someone else than its signer field or "
+                            "the user"),
+    "wrong_stage": _E(409, "the case is not in a stage that takes this step"),
+})
+
+
+def markdown_table() -> str:
+    """The docs/api.md "Errors" table, rows sorted by code."""
+    rows = ["| code | HTTP status | meaning |", "| --- | --- | --- |"]
+    rows += [f"| `{code}` | {e.status} | {e.meaning} |" for code, e in sorted(ERROR_CODES.items())]
+    return "\n".join(rows) + "\n"
