@@ -193,6 +193,10 @@ t = Catalog("verify", {
         "the institution signed the package digest",
         "机构已对材料包摘要签名",
     ),
+    "pass_institution_key": (
+        "the institution's key is not one whose private half is published",
+        "机构密钥不是私钥已公开的密钥",
+    ),
 })
 
 

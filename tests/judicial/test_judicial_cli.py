@@ -83,3 +83,14 @@ def test_cli_exit_codes_without_chain_and_for_a_missing_file(
     assert missing.exit_code == 4
     usage = runner.invoke(app, ["verify"])
     assert usage.exit_code == 2
+
+
+def test_every_check_has_its_chinese_pass_line() -> None:
+    """A check added to the verifier must also say in Chinese what it proved (a missing
+    line once crashed `chainarb verify` under CHAINARB_LANG=zh on a passing package)."""
+    from evidence.judicial.cli import t as verify_messages
+    from evidence.judicial.verify import CHECKS
+
+    missing = [name for name, _en, _zh in CHECKS
+               if f"pass_{name}" not in verify_messages.messages]
+    assert missing == []
