@@ -69,26 +69,6 @@ def error_body(code: str, detail: str) -> dict[str, str]:
     return {"code": code, "detail": detail}
 
 
-ERROR_SCHEMA: dict[str, Any] = {
-    "title": "Error", "type": "object", "required": ["code", "detail"],
-    "properties": {"code": {"type": "string"}, "detail": {"type": "string"}}}
-
-
-def _declare_error_body(app: FastAPI) -> None:
-    """The OpenAPI document's 422 is our ``{"code", "detail"}`` body (the handler above),
-    not FastAPI's list of validation errors, so a client (or schemathesis) reads it right."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schemas = build().get("components", {}).get("schemas", {})
-            if "HTTPValidationError" in schemas:
-                schemas["HTTPValidationError"] = ERROR_SCHEMA
-        return app.openapi_schema  # type: ignore[return-value]
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
 def _evidence_status(exc: EvidenceError) -> int:
     if isinstance(exc, ReplayError):
         return 409
@@ -285,7 +265,6 @@ def create_app(
     app.add_middleware(SecurityHeaders)  # outermost: every response, errors included
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
-    _declare_error_body(app)
 
     @app.exception_handler(ProcedureError)
     async def _procedure(_r: Request, exc: ProcedureError) -> JSONResponse:

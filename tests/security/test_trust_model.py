@@ -266,7 +266,7 @@ def _cross_case_bodies(t: Twin) -> list[tuple[str, str, str, dict[str, Any], int
         "attachments": [award_b.to_json_obj()],
         "document": {"filename": "award.md", "media_type": "text/markdown",
                      "content_base64": __import__("base64").b64encode(AWARD_DOC).decode()}}
-    out.append(("award-attachment-for-B-in-A", "arbitrator", f"/cases/{t.a}/award", body, 422,
+    out.append(("award-attachment-for-B-in-A", "arbitrator", f"/cases/{t.a}/award", body, 409,
                 "replay"))
     return out
 
@@ -488,7 +488,8 @@ def _token(t: Twin, kind: str) -> dict[str, str]:
         w.buyer.token = None
         with w.app.state.ctx.sessions() as session:
             row = session.exec(select(AuthSession).where(
-                col(AuthSession.token_sha256) == token_digest(token))).one()
+                col(AuthSession.token_sha256) == token_digest(
+                    token, w.app.state.ctx.auth_cache.secret))).one()
             row.expires_at = w.clock.now.replace(year=2020)
             session.add(row)
             session.commit()

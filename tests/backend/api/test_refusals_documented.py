@@ -61,4 +61,4 @@ def test_the_router_answers_in_the_same_form(world: World) -> None:
     assert (r.status_code, r.json()["code"]) == (404, "not_found"), r.text
     r = world.admin.post("/admin/courts", json={"address": "nope", "name": "Court"})
     assert (r.status_code, r.json()["code"]) == (422, "invalid_field"), r.text
-    assert r.json()["detail"].startswith("address:") and "nope" not in r.json()["detail"]
+    assert r.json()["detail"].startswith("body.address:") and "nope" not in r.json()["detail"]
