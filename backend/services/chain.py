@@ -39,6 +39,7 @@ __all__ = [
     "ChainExecutor",
     "EscrowPort",
     "FakeEscrowPort",
+    "NotYet",
     "OrderInfo",
     "Web3EscrowPort",
 ]
@@ -52,6 +53,15 @@ DISPUTED_OR_LATER = frozenset({"Disputed", "ArbitratorAppointed", "AwardSubmitte
 
 class AwaitingParty(Exception):
     """The act is a party's (its wallet must send it); not yet seen on-chain."""
+
+
+class NotYet(Exception):
+    """The escrow keeps a window open until ``not_before`` (unix time): the act waits for
+    it, spending no attempt (the procedure's deadline can fall before the contract's)."""
+
+    def __init__(self, not_before: int) -> None:
+        super().__init__(f"the escrow's window is open until unix time {not_before}")
+        self.not_before = not_before
 
 
 @dataclass(frozen=True)
@@ -138,6 +148,9 @@ class ChainExecutor:
         try:
             tx_hash = self.port.execute(action.kind, action.payload)
         except AwaitingParty as exc:
+            self._update(action.id, error=str(exc), updated_at=now)
+            return False
+        except NotYet as exc:  # a window still open on-chain: wait, no attempt spent
             self._update(action.id, error=str(exc), updated_at=now)
             return False
         except Exception as exc:  # any chain error is recorded and retried
@@ -291,28 +304,35 @@ class Web3EscrowPort:
         def b(hex_: str) -> bytes:
             return bytes.fromhex(hex_.removeprefix("0x"))
 
-        acct = self.account
-        if kind == "appoint_arbitrator":
-            result = self.escrow.appoint_arbitrator(acct, order_id, payload["arbitrators"][0])
-        elif kind == "appoint_panel":
-            result = self.escrow.appoint_panel(acct, order_id, payload["arbitrators"])
-        elif kind == "execute_settlement":
-            result = self.escrow.execute_settlement(acct, order_id, alloc(),
-                                                    b(payload["buyerSignature"]),
-                                                    b(payload["sellerSignature"]))
-        elif kind == "submit_award":
-            result = self.escrow.submit_award(acct, order_id, alloc(), b(payload["awardHash"]),
-                                              b(payload["signature"]))
-        elif kind == "execute_award":
-            result = self.escrow.execute_award(acct, order_id)
-        elif kind == "resolve_by_timeout":
-            result = self.escrow.resolve_by_timeout(acct, order_id)
-        elif kind == "submit_panel_award":
-            sigs = [b(s) if s else None for s in payload["signatures"]]
-            result = self.escrow.submit_panel_award(acct, order_id, alloc(),
-                                                    b(payload["awardHash"]), sigs)
-        else:
-            raise ValueError(f"unknown chain action {kind!r}")
+        from backend.chain.errors import ArbitrationEscrowTooEarly
+
+        try:
+            acct = self.account
+            if kind == "appoint_arbitrator":
+                result = self.escrow.appoint_arbitrator(acct, order_id,
+                                                        payload["arbitrators"][0])
+            elif kind == "appoint_panel":
+                result = self.escrow.appoint_panel(acct, order_id, payload["arbitrators"])
+            elif kind == "execute_settlement":
+                result = self.escrow.execute_settlement(acct, order_id, alloc(),
+                                                        b(payload["buyerSignature"]),
+                                                        b(payload["sellerSignature"]))
+            elif kind == "submit_award":
+                result = self.escrow.submit_award(acct, order_id, alloc(),
+                                                  b(payload["awardHash"]),
+                                                  b(payload["signature"]))
+            elif kind == "execute_award":
+                result = self.escrow.execute_award(acct, order_id)
+            elif kind == "resolve_by_timeout":
+                result = self.escrow.resolve_by_timeout(acct, order_id)
+            elif kind == "submit_panel_award":
+                sigs = [b(s) if s else None for s in payload["signatures"]]
+                result = self.escrow.submit_panel_award(acct, order_id, alloc(),
+                                                        b(payload["awardHash"]), sigs)
+            else:
+                raise ValueError(f"unknown chain action {kind!r}")
+        except ArbitrationEscrowTooEarly as exc:
+            raise NotYet(int(exc.values.get("notBefore", 0))) from exc
         self._flush()  # the chain is on disk before the database says it happened
         tx_hash = "0x" + bytes(result.tx_hash).hex()
         for event in result.named("OrderResolved"):

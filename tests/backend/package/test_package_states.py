@@ -306,3 +306,33 @@ def test_litigation_package_waits_for_the_escrow_refund(chain_world: ChainWorld,
     report = verify_package(path, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
     assert {c.name: c.status.value for c in report.checks} == {n: "pass" for n, _, _ in CHECKS}
     assert "TimeoutNoArbitrator" in report.check("award_payout").reason
+
+
+def test_the_service_waits_out_the_escrow_window_then_refunds(chain_world: ChainWorld,
+                                                              tmp_path: Path) -> None:
+    """The procedure closes for litigation before the escrow's deadline: the service's
+    resolveByTimeout waits (TooEarly spends no attempt, however many ticks pass) and is sent
+    once the window has closed, so the buyer is refunded without acting."""
+    cw = chain_world
+    w = cw.world
+    case_id = _file(cw)
+    _to_litigation(cw)
+
+    def refund_action() -> dict[str, object]:
+        actions = w.admin.case()["chainActions"]
+        return next(a for a in actions if a["kind"] == "resolve_by_timeout")
+
+    for _ in range(8):  # more ticks than the executor's attempts
+        w.tick()
+    waiting = refund_action()
+    assert (waiting["status"], waiting["attempts"]) == ("pending", 0), waiting
+    assert "window is open until" in str(waiting["error"])
+    advance_time(cw.w3, Timeouts().appointment + 60)
+    w.tick()
+    done = refund_action()
+    assert done["status"] == "done" and done["txHash"], done
+    _grant_court(cw)
+    path, _ = _download(cw, tmp_path, "litigation-by-service")
+    report = verify_package(path, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
+    assert report.check("award_payout").status.value == "pass"
+    assert case_id
