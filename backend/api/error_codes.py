@@ -72,6 +72,8 @@ ERROR_CODES = MappingProxyType({
     "invalid_signature": _E(400, "a signature that does not verify"),
     "malformed_multipart": _E(422, "a multipart body that is malformed, truncated or has "
                                    "unknown parts"),
+    "malleable_signature": _E(400, "a signature with a high s value (EIP-2: only the low "
+                                   "form is accepted)"),
     "method_not_allowed": _E(405, "the route exists, not with this HTTP method"),
     "not_anchored_yet": _E(409, "the package waits for records to be anchored: retry later"),
     "not_found": _E(404, "no such case, step, item, court or route"),
@@ -97,6 +99,8 @@ ERROR_CODES = MappingProxyType({
                                "court for this case"),
     "unsupported_media_type": _E(415, "a file type evidence may not have (archives, HTML, "
                                       "executables, ...)"),
+    "unsupported_version": _E(422, "a record signed under another version of the signing "
+                                   "domain or record format"),
     "upload_too_large": _E(413, "an upload over CHAINARB_MAX_UPLOAD_BYTES; nothing stored"),
     "use_evidence_upload": _E(422, "evidence is prepared by uploading it, not by "
                                    "/steps/prepare"),
