@@ -38,7 +38,7 @@ from typing import IO, Annotated, Any, BinaryIO, NoReturn
 import typer
 
 from evidence import safejson
-from evidence._i18n import Catalog, bi, lang
+from evidence._i18n import CHAIN_MESSAGES, Catalog, bi, lang
 
 __all__ = ["ExitCode", "register", "t"]
 
@@ -88,24 +88,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Give --record R or --index N (one of them).",
         "请提供 --record R 或 --index N（二者之一）。",
     ),
-    "rpc_invalid": (
-        "{source}: expected an http(s) JSON-RPC URL such as http://127.0.0.1:8545, found "
-        "{value!r}.",
-        "{source}：应为 http(s) JSON-RPC 地址，例如 http://127.0.0.1:8545，实际为 {value!r}。",
-    ),
-    "legacy_env": (
-        "Note: CHAINARB_RPC_URL is set but no longer read; the chain setting is "
-        "CHAINARB_CHAIN_RPC_URL (one name for the service and every command).",
-        "注意：已设置 CHAINARB_RPC_URL，但该变量不再读取；链的设置统一为 "
-        "CHAINARB_CHAIN_RPC_URL（服务与所有命令共用）。",
-    ),
     "using_chain": (
         "No --rpc given: using the chain at {url} ({origin}).",
         "未提供 --rpc：使用 {url} 的区块链（{origin}）。",
     ),
-    "origin_env": ("from $CHAINARB_CHAIN_RPC_URL", "来自 $CHAINARB_CHAIN_RPC_URL"),
-    "origin_embedded": ("the embedded chain of this data dir", "本数据目录的内置链"),
-    "origin_component": ("the installation's configured chain", "本安装配置的链"),
     "no_dir": (
         "Output directory does not exist: {path}. Create it or choose another -o path.",
         "输出目录不存在：{path}。请先创建，或换一个 -o 路径。",
@@ -212,7 +198,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 
 
 _lang = lang
-t = Catalog("evidence", _MESSAGES)
+t = Catalog("evidence", _MESSAGES, shared=CHAIN_MESSAGES)
 
 
 def _err(text: str) -> None:

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 import typer
 
-from evidence._i18n import Catalog, bi, lang
+from evidence._i18n import CHAIN_MESSAGES, Catalog, bi, lang
 from evidence.judicial.verify import Check, Outcome, Report, Status, verify_package
 
 __all__ = [
@@ -70,28 +70,14 @@ t = Catalog("verify", {
         "not shown.",
         "--tsa-cert {path}：不是 X.509 证书（应为 PEM 或 DER 格式）；不显示其内容。",
     ),
-    "rpc_invalid": (
-        "{source}: expected an http(s) JSON-RPC URL such as http://127.0.0.1:8545, found "
-        "{value!r}.",
-        "{source}：应为 http(s) JSON-RPC 地址，例如 http://127.0.0.1:8545，实际为 {value!r}。",
-    ),
-    "legacy_env": (
-        "Note: CHAINARB_RPC_URL is set but no longer read; the chain setting is "
-        "CHAINARB_CHAIN_RPC_URL (one name for the service and every command).",
-        "注意：已设置 CHAINARB_RPC_URL，但该变量不再读取；链的设置统一为 "
-        "CHAINARB_CHAIN_RPC_URL（服务与所有命令共用）。",
-    ),
     "chain_from": (
         "Chain: {url} ({origin}).",
         "区块链：{url}（{origin}）。",
     ),
-    "origin_env": ("from $CHAINARB_CHAIN_RPC_URL", "来自 $CHAINARB_CHAIN_RPC_URL"),
     "chain_unavailable": (
         "Could not open the chain: {err}. The checks that need it will not run.",
         "无法打开区块链（详情：{err}）。需要链的检查将不会运行。",
     ),
-    "origin_embedded": ("the embedded chain of this data dir", "本数据目录的内置链"),
-    "origin_component": ("the installation's configured chain", "本安装配置的链"),
     "package_missing": (
         "{path}: no such file. Give the judicial package (.zip).",
         "{path}：文件不存在。请提供司法确认材料包（.zip）。",
@@ -197,7 +183,7 @@ t = Catalog("verify", {
         "the institution's key is not one whose private half is published",
         "机构密钥不是私钥已公开的密钥",
     ),
-})
+}, shared=CHAIN_MESSAGES)
 
 
 def exit_code(report: Report) -> int:
