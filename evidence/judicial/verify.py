@@ -1031,18 +1031,15 @@ TIMEOUT_RESOLUTIONS = frozenset(
 overdue, the buyer is refunded in full and the dispute goes to court."""
 
 
-def _check_timeout_refund(p: _Package) -> str:
-    """A case closed for litigation: no award or settlement to compare, so the escrow's
-    own end is checked instead — a full refund to the buyer by timeout."""
+def _order_resolved(p: _Package, what: str, missing: str) -> tuple[bytes, Any, str]:
+    """The escrow's one ``OrderResolved`` for the package's order in ``enforcementTx``:
+    (tx hash, the event's arguments, the resolution's name); ``missing`` when none."""
     order = p.order
     enf = p.escrow.get("enforcementTx")
     if not enf:
-        raise _CheckFailedError(
-            "the package holds no Award or Settlement record, and the escrow shows no "
-            "resolution (no enforcementTx)"
-        )
+        raise _CheckFailedError(missing)
     tx = fmt.from_hex(enf, "enforcementTx", 32)
-    receipt = p.receipt(tx, "the escrow's resolution")
+    receipt = p.receipt(tx, what)
     events = [
         e
         for e in decode_events(receipt["logs"], ORDER_RESOLVED, address=p.domain.verifying_contract)
@@ -1051,7 +1048,18 @@ def _check_timeout_refund(p: _Package) -> str:
     if len(events) != 1:
         raise _CheckFailedError(f"tx 0x{tx.hex()} has no OrderResolved for order {order.order_id}")
     e = events[0]
-    got = RESOLUTIONS[e["resolution"]] if e["resolution"] < len(RESOLUTIONS) else "?"
+    name = RESOLUTIONS[e["resolution"]] if e["resolution"] < len(RESOLUTIONS) else "?"
+    return tx, e, name
+
+
+def _check_timeout_refund(p: _Package) -> str:
+    """A case closed for litigation: no award or settlement to compare, so the escrow's
+    own end is checked instead — a full refund to the buyer by timeout."""
+    order = p.order
+    tx, e, got = _order_resolved(
+        p, "the escrow's resolution",
+        "the package holds no Award or Settlement record, and the escrow shows no "
+        "resolution (no enforcementTx)")
     if got not in TIMEOUT_RESOLUTIONS:
         raise _CheckFailedError(
             f"the package holds no Award or Settlement record, but the escrow resolved "
@@ -1092,25 +1100,13 @@ def _check_award_payout(p: _Package) -> str:
                 f"{award['file']}: SHA-256 differs from the signed awardHash "
                 f"0x{rec.award_hash.hex()}"
             )
-    enf = p.escrow.get("enforcementTx")
-    if not enf:
-        raise _CheckFailedError("the award was not enforced on-chain (no enforcementTx)")
-    tx = fmt.from_hex(enf, "enforcementTx", 32)
-    receipt = p.receipt(tx, "the enforcement")
-    events = [
-        e
-        for e in decode_events(receipt["logs"], ORDER_RESOLVED, address=p.domain.verifying_contract)
-        if e["orderId"] == order.order_id
-    ]
-    if len(events) != 1:
-        raise _CheckFailedError(f"tx 0x{tx.hex()} has no OrderResolved for order {order.order_id}")
-    e = events[0]
+    tx, e, got_resolution = _order_resolved(
+        p, "the enforcement", "the award was not enforced on-chain (no enforcementTx)")
     want_resolution = (
         ("PanelAwardExecuted" if rec.round == 1 else "AwardExecuted")  # type: ignore[attr-defined]
         if isinstance(rec, Award)
         else "Settled"
     )
-    got_resolution = RESOLUTIONS[e["resolution"]] if e["resolution"] < len(RESOLUTIONS) else "?"
     problems = []
     if got_resolution != want_resolution:
         problems.append(f"resolution {got_resolution}, expected {want_resolution}")
