@@ -19,6 +19,7 @@ Times are UTC ISO 8601 (``...Z``).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -26,7 +27,7 @@ from sqlmodel import Session, col, select
 from backend import procedure as p
 from backend.db import Case, Participant, Step
 from backend.db.service_models import CaseEvent, ChainAction, ReaderKey, StepDetail
-from evidence.records import Settlement
+from evidence.records import Domain, Settlement
 
 from .cases import CaseService, chain_action_view
 from .errors import AccessDenied
@@ -63,7 +64,10 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
     with service.sessions() as session:
         row, case = service._load(session, case_id, lock=False)
         roles = check_reader(service, session, case, viewer)
-        position, prev, _ = service.chain_head(session, row.id)
+        # the locked row's position: this process's last commit on the case answers
+        # without a query (service.chain_head)
+        position, prev, _ = service.chain_head(session, row.id,
+                                               next_sequence=row.next_sequence)
         actions = session.exec(select(ChainAction).where(col(ChainAction.case_id) == row.id)
                                .order_by(col(ChainAction.id))).all()
         award_hash = service._award_record_hash(session, row.id, case)
@@ -125,9 +129,17 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
 def _settlement_hash(service: CaseService, case: p.CaseState, offer: p.Offer) -> str:
     """Record hash of the escrow ``Settlement`` an offer's acceptance signs (and names)."""
     a = offer.allocation
-    s = Settlement(order_id=case.order.order_id, case_id=case.case_id, to_buyer=a.to_buyer,
-                   to_seller=a.to_seller, compensation=a.compensation)
-    return "0x" + s.digest(service.domain).hex()
+    return _settlement_digest(service.domain, case.order.order_id, case.case_id, a.to_buyer,
+                              a.to_seller, a.compensation)
+
+
+@lru_cache(maxsize=4096)
+def _settlement_digest(domain: Domain, order_id: int, case_id: str, to_buyer: int,
+                       to_seller: int, compensation: int) -> str:
+    """Remembered: a case view lists every offer, and an offer's terms never change."""
+    s = Settlement(order_id=order_id, case_id=case_id, to_buyer=to_buyer,
+                   to_seller=to_seller, compensation=compensation)
+    return "0x" + s.digest(domain).hex()
 
 
 def _allowed(service: CaseService, case: p.CaseState, viewer: str) -> list[str]:
