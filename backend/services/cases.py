@@ -134,6 +134,11 @@ class _Stored:
     confidential: bool
     data_key_wraps: str | None  # KeyWraps JSON for the service key (never the plain key)
     cid: str
+    # what the record was translated against, and the translation: the locked section
+    # reuses it when it locks the very same state (translate is a pure function)
+    case: p.CaseState | None = None
+    award_hash: str | None = None
+    translated: Translated | None = None
 
 
 @dataclass(frozen=True)
@@ -370,9 +375,17 @@ class CaseService:
             step_payload = payload
             if isinstance(rec, EvidenceSubmission):  # decided on the locked state
                 step_payload = self._staged_payload(case_id, rec, session) or payload
-            translated = translate(case, signed, actor=_signer(signed),
-                                   payload=step_payload, attachments=attachments,
-                                   reasons=body.get("reasons"), award_record_hash=award_hash)
+            if prepared is not None and prepared.case is case \
+                    and prepared.award_hash == award_hash \
+                    and not isinstance(rec, EvidenceSubmission):
+                translated = prepared.translated  # same state, same inputs: same answer
+            else:
+                translated = None
+            if translated is None:
+                translated = translate(case, signed, actor=_signer(signed),
+                                       payload=step_payload, attachments=attachments,
+                                       reasons=body.get("reasons"),
+                                       award_record_hash=award_hash)
             self._check_document(translated, body.get("document"))
             new_case, effects = p.apply(case, translated.command, now)
             bind = self._admit(session, row.id, signed)  # who, when, then: backed by what
@@ -488,8 +501,9 @@ class CaseService:
         """Write the step's IPFS record before taking the write lock, against the last
         committed state: the block write and its fsync then run beside other requests
         instead of inside the serialised section. The locked section re-translates on the
-        current state and reuses this record only if its bytes and confidentiality are the
-        same (else it writes its own); a refusal here is left to the locked section, which
+        current state (unless it locks the very state translated here: the same answer)
+        and reuses this record only if its bytes and confidentiality are the same (else
+        it writes its own); a refusal here is left to the locked section, which
         decides on the current state. Only a record for the case's next position is
         stored early, so stale submissions cost no disk write."""
         rec = signed.record
@@ -509,7 +523,7 @@ class CaseService:
         bundle = self._bundle(signed, t.action, t.payload, t.attachments, authorization)
         confidential = self._confidential(t.action, case)
         cid, wraps = self._put_bundle(bundle, confidential)
-        return _Stored(bundle, confidential, wraps, cid)
+        return _Stored(bundle, confidential, wraps, cid, case, award_hash, t)
 
     def _state_for(self, case_id: str, position: int
                    ) -> tuple[p.CaseState, str | None] | None:
