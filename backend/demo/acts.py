@@ -1,4 +1,5 @@
-"""The story up to the award, one act per function, in the order ``run.play`` calls them.
+"""The story up to the execution of the award, one act per function (``run.ACTS`` orders
+them; the court's acts are in ``court``).
 
 Each act takes the ``World`` (the service, the printer) and the ``Story`` (the cast, the
 contracts, the order and case so far), acts only as the clients would (signed requests,

@@ -3,8 +3,6 @@ and the signed confirmation."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.markup import escape
 
 from backend.demo.clients import Client
@@ -53,15 +51,15 @@ def fetch_package(world: World, court: Client, case_id: str) -> tuple[bytes, str
     return r.content, r.headers.get("X-Package-Manifest-Sha256")
 
 
-def verify_package(world: World, story: Story, tsa_dir: Path) -> None:
+def verify_package(world: World, story: Story) -> None:
     """The court checks the package against the chain and the TSA root it pins itself (the
     authority's ``ca.pem``, not the package's copy), and prints every check."""
     from evidence.judicial import verify_package as verify
 
-    assert story.package_path is not None
+    assert story.package_path is not None and world.tsa_root is not None
     pr = world.printer
     report = story.report = verify(story.package_path, chain=world.handle.w3,
-                                   tsa_trust=(tsa_dir / "ca.pem").read_bytes())
+                                   tsa_trust=world.tsa_root.read_bytes())
     for check in report.checks:
         mark = "pass 通过" if check.status.value == "pass" else check.status.value.upper()
         console_line = f"{check.name:<14} {mark}: {check.reason}"

@@ -8,6 +8,7 @@ import json
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -36,12 +37,13 @@ PEOPLE = {
     "court": ("Hangzhou Internet Court", "杭州互联网法院"),
 }
 
-# The story, act by act, up to the court's package (which needs the TSA's directory).
-ACTS = (acts.deposit_guarantee, acts.open_order, acts.file_claim, acts.negotiate,
-        acts.appoint_mediator, acts.mediate, acts.agree_to_arbitrate,
-        acts.appoint_arbitrator, acts.submit_evidence, acts.answer_and_close_record,
-        acts.issue_award, acts.pass_objection_window, acts.enforce_award,
-        court.give_court_access, court.download_package)
+# The story, act by act, once everyone has signed in.
+ACTS: tuple[Callable[[World, Story], None], ...] = (
+    acts.deposit_guarantee, acts.open_order, acts.file_claim, acts.negotiate,
+    acts.appoint_mediator, acts.mediate, acts.agree_to_arbitrate, acts.appoint_arbitrator,
+    acts.submit_evidence, acts.answer_and_close_record, acts.issue_award,
+    acts.pass_objection_window, acts.enforce_award, court.give_court_access,
+    court.download_package, court.verify_package, court.confirm_judicially)
 
 
 def run_demo(settings: Settings, *, console: Console | None = None,
@@ -68,7 +70,7 @@ def run_demo(settings: Settings, *, console: Console | None = None,
             allow_deploy=True)
         check_real_time(handle, deployment)
         world = World(settings=settings, handle=handle, deployment=deployment,
-                      clock=wall_clock(handle), printer=printer)
+                      clock=wall_clock(handle), printer=printer, tsa_root=tsa.dir / "ca.pem")
         result = play(world, tsa)
     finally:
         handle.close()
@@ -95,8 +97,6 @@ def play(world: World, tsa: LocalTsa) -> dict[str, Any]:
         story = Story(cast=sign_in_everyone(world, http, keys), http=http, **contracts)
         for act in ACTS:
             act(world, story)
-        court.verify_package(world, story, tsa.dir)
-        court.confirm_judicially(world, story)
         anchored, total = world.anchored_items(story.case_id)
         timeline = story.cast.buyer.get(f"/cases/{story.case_id}/timeline")
     if not story.report.ok:

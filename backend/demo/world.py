@@ -34,6 +34,7 @@ class World:
     deployment: Any
     clock: Callable[[], datetime]
     printer: Printer
+    tsa_root: Path | None = None  # the local TSA's root certificate, which the court pins
     app: Any = None
     admin: Client | None = None
     seen_batches: set[int] = field(default_factory=set)
