@@ -7,7 +7,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# --no-compile: a module compiles when first imported; byte-compiling every installed file up
+# front was most of pip's time on a fresh clone.
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile
 PY_STAMP := $(VENV)/.chainarb-installed
 PY_RUNTIME_STAMP := $(VENV)/.chainarb-runtime
 NODE_STAMP := node_modules/.chainarb-installed
