@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # --no-compile: a module compiles when first imported; byte-compiling every installed file up
-# front was most of pip's time on a fresh clone.
+# front costs CPU on files the demo never imports.
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile
 PY_STAMP := $(VENV)/.chainarb-installed
 PY_RUNTIME_STAMP := $(VENV)/.chainarb-runtime
