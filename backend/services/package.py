@@ -484,7 +484,7 @@ class PackageService:
         try:
             info = self.cases.port.read_order(case.order.order_id)
             token = info.token
-        except LookupError:
+        except NotFound:  # an order the escrow no longer knows: ETH defaults
             pass
         if int(token, 16) != 0:
             currency, decimals = _erc20_meta(self.w3, token)
