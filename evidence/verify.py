@@ -43,12 +43,9 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar
-
-from eth_utils import to_checksum_address
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from evidence import safejson
-from evidence._keccak import keccak256
 from evidence.commitment import DEFAULT_BUFFER_SIZE, Opening, commitment_of
 from evidence.errors import (
     EvidenceError,
@@ -59,6 +56,7 @@ from evidence.errors import (
     UnsupportedVersion,
     WrongSigner,
 )
+from evidence.events import ROOT_ANCHORED, Event, decode_events
 from evidence.merkle import (
     LEAF_ENCODING,
     MAX_PROOF_LENGTH,
@@ -69,12 +67,13 @@ from evidence.merkle import (
 )
 from evidence.records import EvidenceSubmission, SignedRecord, checksum_address
 
+if TYPE_CHECKING:
+    from evidence.chain import AnchorRecord
+
 __all__ = [
     "PROOF_FORMAT",
     "PROOF_FORMAT_VERSION",
-    "AnchorLog",
     "AnchorReader",
-    "AnchorRecord",
     "Anchoring",
     "BlockInfo",
     "ChainObservation",
@@ -96,9 +95,6 @@ PROOF_FORMAT = "chainarb.proof"
 PROOF_FORMAT_VERSION = 1
 MAX_PROOF_JSON = 256 * 1024
 """A proof file holds a record (< 64 KiB) and at most 256 siblings: refuse anything bigger."""
-
-ROOT_ANCHORED_TOPIC = keccak256(b"RootAnchored(bytes32,address,uint32)")
-
 
 class Check(StrEnum):
     """The checks, in the order they run."""
@@ -438,25 +434,6 @@ _leaf_hash = leaf_hash
 
 
 @dataclass(frozen=True)
-class AnchorRecord:
-    """`recordOf(root)`: all zero when the root was never anchored."""
-
-    timestamp: int
-    block_number: int
-    anchorer: str
-
-
-@dataclass(frozen=True)
-class AnchorLog:
-    """A `RootAnchored` log found in the transaction's receipt."""
-
-    address: str
-    root: bytes
-    anchorer: str
-    count: int
-
-
-@dataclass(frozen=True)
 class BlockInfo:
     number: int
     hash: bytes
@@ -467,20 +444,22 @@ class BlockInfo:
 class ChainObservation:
     """What the chain said about one root (filled by `AnchorReader`, or by hand in tests).
 
-    `tx_hash` is the transaction examined: the proof's, or the one found by its log.
-    `receipt_*` are None when there is no such transaction. `block` is the chain's
-    canonical block at the recorded block number.
+    `record` is the contract's `recordOf(root)` (`evidence.chain.lookup_anchor`), None when
+    the root was never anchored. `tx_hash` is the transaction examined: the proof's, or
+    the one found by its log. `receipt_*` are None when there is no such transaction;
+    `logs` are the receipt's `RootAnchored` events. `block` is the chain's canonical block
+    at the recorded block number.
     """
 
     chain_id: int
     contract_has_code: bool
-    record: AnchorRecord
+    record: AnchorRecord | None
     tx_hash: bytes | None = None
     receipt_status: int | None = None
     receipt_block_number: int | None = None
     receipt_block_hash: bytes | None = None
     receipt_to: str | None = None
-    logs: tuple[AnchorLog, ...] = ()
+    logs: tuple[Event, ...] = ()
     block: BlockInfo | None = None
     latest_block: int | None = None  # the chain's head when observed (for confirmations)
 
@@ -781,7 +760,7 @@ def _check_chain(run: _Run, proof: ProofFile, obs: ChainObservation) -> Anchorin
     elif not obs.contract_has_code:
         run.fail(Check.ROOT_ANCHORED, f"no contract at {proof.contract} on chain "
                  f"{obs.chain_id}: wrong address or wrong network", "contract code", "none")
-    elif rec.timestamp == 0:
+    elif rec is None:
         run.fail(Check.ROOT_ANCHORED, "the contract has no record of this root: it was "
                  "never anchored (or not yet)", "recordOf(root).timestamp > 0", "0")
     else:
@@ -794,8 +773,8 @@ def _check_chain(run: _Run, proof: ProofFile, obs: ChainObservation) -> Anchorin
     if problem is not None:
         run.fail(Check.TX_BLOCK, *problem)
         return None
-    assert obs.tx_hash is not None and obs.block is not None
-    log = next(lg for lg in obs.logs if lg.address == proof.contract and lg.root == proof.root)
+    assert rec is not None and obs.tx_hash is not None and obs.block is not None
+    log = next(lg for lg in obs.logs if _anchors(lg, proof))
     run.passed(Check.TX_BLOCK, f"tx 0x{obs.tx_hash.hex()} in block {obs.block.number} "
                f"(0x{obs.block.hash.hex()}) emitted RootAnchored", _h(obs.tx_hash))
     return Anchoring(
@@ -807,14 +786,20 @@ def _check_chain(run: _Run, proof: ProofFile, obs: ChainObservation) -> Anchorin
         block_hash=obs.block.hash,
         timestamp=obs.block.timestamp,
         anchorer=rec.anchorer,
-        count=log.count,
+        count=log.args["count"],
         confirmations=None if obs.latest_block is None
         else max(0, obs.latest_block - obs.block.number + 1),
     )
 
 
+def _anchors(log: Event, proof: ProofFile) -> bool:
+    """The log is the proof's contract's RootAnchored for the proof's root."""
+    return log.address == proof.contract and log.args["root"] == proof.root
+
+
 def _tx_block_problem(proof: ProofFile, obs: ChainObservation) -> tuple[str, str, str] | None:
     rec = obs.record
+    assert rec is not None  # root_anchored passed
     if obs.tx_hash is None or obs.receipt_status is None:
         what = "the proof's transaction" if proof.tx_hash else "a RootAnchored log for it"
         return (f"{what} is not on this chain", _h(proof.tx_hash) if proof.tx_hash
@@ -823,8 +808,8 @@ def _tx_block_problem(proof: ProofFile, obs: ChainObservation) -> tuple[str, str
         return ("observation is for another transaction", _h(proof.tx_hash), _h(obs.tx_hash))
     if obs.receipt_status != 1:
         return ("the transaction reverted", "status 1", f"status {obs.receipt_status}")
-    if not any(lg.address == proof.contract and lg.root == proof.root for lg in obs.logs):
-        found = ", ".join(f"{lg.address}:{_h(lg.root)}" for lg in obs.logs) or "no such log"
+    if not any(_anchors(lg, proof) for lg in obs.logs):
+        found = ", ".join(f"{lg.address}:{_h(lg.args['root'])}" for lg in obs.logs) or "no such log"
         return ("the transaction did not anchor this root in this contract (the first "
                 "anchoring of a root is the only one that emits RootAnchored)",
                 f"RootAnchored({_h(proof.root)}) from {proof.contract}", found)
@@ -936,14 +921,13 @@ class AnchorReader:
             self._chain_id = int(w3.eth.chain_id)
         chain_id = self._chain_id
         try:
-            found = lookup_anchor(w3, contract, root, with_event=tx_hash is None)
+            record = lookup_anchor(w3, contract, root, with_event=tx_hash is None)
         except AnchorContractMissing:
-            return ChainObservation(chain_id, False, AnchorRecord(0, 0, "0x" + "00" * 20))
-        if found is None:
-            return ChainObservation(chain_id, True, AnchorRecord(0, 0, "0x" + "00" * 20))
-        record = AnchorRecord(found.timestamp, found.block_number, found.anchorer)
+            return ChainObservation(chain_id, False, None)
+        if record is None:
+            return ChainObservation(chain_id, True, None)
         if tx_hash is None:
-            tx_hash = found.tx_hash
+            tx_hash = record.tx_hash
             if tx_hash is None:  # no RootAnchored log could be found for the record
                 return ChainObservation(chain_id, True, record)
         try:
@@ -963,28 +947,10 @@ class AnchorReader:
             receipt_block_number=int(receipt["blockNumber"]),
             receipt_block_hash=bytes(receipt["blockHash"]),
             receipt_to=receipt.get("to"),
-            logs=tuple(_decode_logs(receipt["logs"])),
+            logs=tuple(decode_events(receipt["logs"], ROOT_ANCHORED)),
             block=BlockInfo(int(block["number"]), bytes(block["hash"]), int(block["timestamp"])),
             latest_block=latest,
         )
-
-
-def _decode_logs(logs: Sequence[Any]) -> list[AnchorLog]:
-    out = []
-    for lg in logs:
-        topics = [bytes(t) for t in lg["topics"]]
-        if len(topics) != 3 or topics[0] != ROOT_ANCHORED_TOPIC:
-            continue
-        data = bytes(lg["data"])
-        out.append(
-            AnchorLog(
-                address=to_checksum_address(lg["address"]),
-                root=topics[1],
-                anchorer=to_checksum_address(topics[2][12:]),
-                count=int.from_bytes(data[-32:], "big") if len(data) >= 32 else -1,
-            )
-        )
-    return out
 
 
 # --- the whole verification -------------------------------------------------------------

@@ -44,16 +44,10 @@ from web3.providers import BaseProvider
 from evidence.chain import is_unreachable, lookup_anchor
 from evidence.commitment import commitment_of, sha256_file
 from evidence.errors import EvidenceError
+from evidence.events import ORDER_OPENED, ORDER_RESOLVED, RESOLUTIONS, ROOT_ANCHORED, decode_events
 from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_digest, attestation_typed_data
-from evidence.judicial._onchain import (
-    ORDER_OPENED,
-    ORDER_RESOLVED,
-    RESOLUTIONS,
-    ROOT_ANCHORED,
-    connect,
-    decode_events,
-)
+from evidence.judicial._onchain import connect
 from evidence.judicial._zip import DEFAULT_LIMITS, Limits, extract_zip
 from evidence.judicial.errors import (
     ArchiveBomb,
@@ -457,22 +451,22 @@ class _Package:
         events = [
             e
             for e in decode_events(receipt["logs"], ORDER_OPENED, address=escrow)
-            if e["orderId"] == order_id
+            if e.args["orderId"] == order_id
         ]
         if len(events) != 1:
             raise _CheckFailedError(
                 f"transaction 0x{open_tx.hex()} has no OrderOpened event for order "
                 f"{order_id} from the escrow {escrow}"
             )
-        e = events[0]
+        e = events[0].args
         return _Order(
             order_id=order_id,
-            buyer=to_checksum_address(e["buyer"]),
-            seller=to_checksum_address(e["seller"]),
-            institution=to_checksum_address(e["institution"]),
-            rules_hash=bytes(e["rulesHash"]),
-            amount=int(e["amount"]),
-            token=to_checksum_address(e["token"]),
+            buyer=e["buyer"],
+            seller=e["seller"],
+            institution=e["institution"],
+            rules_hash=e["rulesHash"],
+            amount=e["amount"],
+            token=e["token"],
         )
 
     # -- derived roles --
@@ -911,7 +905,7 @@ def _check_anchors(p: _Package) -> _Result:
             events = [
                 e
                 for e in decode_events(receipt["logs"], ROOT_ANCHORED, address=contract)
-                if bytes(e["root"]) == root
+                if e.args["root"] == root
             ]
             if not events:
                 raise _CheckFailedError(
@@ -1043,11 +1037,11 @@ def _order_resolved(p: _Package, what: str, missing: str) -> tuple[bytes, Any, s
     events = [
         e
         for e in decode_events(receipt["logs"], ORDER_RESOLVED, address=p.domain.verifying_contract)
-        if e["orderId"] == order.order_id
+        if e.args["orderId"] == order.order_id
     ]
     if len(events) != 1:
         raise _CheckFailedError(f"tx 0x{tx.hex()} has no OrderResolved for order {order.order_id}")
-    e = events[0]
+    e = events[0].args
     name = RESOLUTIONS[e["resolution"]] if e["resolution"] < len(RESOLUTIONS) else "?"
     return tx, e, name
 
