@@ -841,11 +841,12 @@ def _run(world: _World, tsa: LocalTsa) -> dict[str, Any]:
         pr.step("package", court.label, f"downloads the judicial package "
                 f"({package_path.stat().st_size:,} bytes): {package_path} (司法确认材料包)")
         from evidence.judicial import verify_package
+        from evidence.judicial.verify import STATUS_WORDS
 
         report_v = verify_package(package_path, chain=w3,
                                   tsa_trust=_load_tsa_trust(tsa.dir / "ca.pem"))
         for check in report_v.checks:
-            mark = "pass 通过" if check.status.value == "pass" else check.status.value.upper()
+            mark = "pass 通过" if check.passed else STATUS_WORDS[check.status].upper()
             console_line = f"{check.name:<14} {mark}: {check.reason}"
             pr.console.print(f"      [dim]{escape(console_line)}[/]")
         pr.step("package", court.label, "verifies the package against the chain and the "

@@ -66,6 +66,7 @@ from evidence.merkle import (
     process_proof,
 )
 from evidence.records import EvidenceSubmission, SignedRecord, checksum_address
+from evidence.report import CheckResult, Report, Status
 
 if TYPE_CHECKING:
     from evidence.chain import AnchorRecord
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PROOF_FORMAT",
     "PROOF_FORMAT_VERSION",
+    "AnchorClaim",
     "AnchorReader",
     "Anchoring",
     "BlockInfo",
@@ -86,6 +88,8 @@ __all__ = [
     "VerificationFailed",
     "VerificationInputError",
     "VerificationReport",
+    "check_anchoring",
+    "check_inclusion",
     "evaluate",
     "hash_file",
     "verify",
@@ -112,13 +116,6 @@ class Check(StrEnum):
 CHAIN_CHECKS = (Check.ROOT_ANCHORED, Check.TX_BLOCK)
 
 
-class Status(StrEnum):
-    PASSED = "passed"
-    FAILED = "failed"
-    SKIPPED = "skipped"  # does not apply, or was not asked for (e.g. no chain given)
-    NOT_RUN = "not_run"  # an earlier check failed
-
-
 # --- errors -----------------------------------------------------------------------------
 
 
@@ -140,34 +137,27 @@ class VerificationFailed(EvidenceError):
     code = "verification_failed"
 
     def __init__(self, report: VerificationReport) -> None:
-        failed = report.failed
+        failed = report.failure
         assert failed is not None
         self.report = report
-        self.check = failed.check
+        self.check = failed.name
         self.expected = failed.expected
         self.found = failed.found
-        super().__init__(f"check {failed.check} failed: {failed.detail}")
+        super().__init__(f"check {failed.name} failed: {failed.reason}")
 
 
 # --- results ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    check: Check
-    status: Status
-    detail: str
-    expected: str | None = None
-    found: str | None = None
-
-    def to_json_obj(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"check": str(self.check), "status": str(self.status)}
-        out["detail"] = self.detail
-        if self.expected is not None:
-            out["expected"] = self.expected
-        if self.found is not None:
-            out["found"] = self.found
-        return out
+def _result_json(r: CheckResult) -> dict[str, Any]:
+    """A result in this verifier's JSON (docs/evidence-verify.md): check, status, detail,
+    and expected/found when known."""
+    out: dict[str, Any] = {"check": str(r.name), "status": str(r.status), "detail": r.reason}
+    if r.expected is not None:
+        out["expected"] = r.expected
+    if r.found is not None:
+        out["found"] = r.found
+    return out
 
 
 @dataclass(frozen=True)
@@ -201,43 +191,38 @@ class Anchoring:
 
 
 @dataclass(frozen=True)
-class VerificationReport:
-    results: tuple[CheckResult, ...]
+class VerificationReport(Report):
+    """The item's checks (`evidence.report`) and what they established."""
+
     record_type: str | None = None
     record_hash: bytes | None = None
     signers: tuple[str, ...] = ()
     anchoring: Anchoring | None = None
 
     @property
-    def failed(self) -> CheckResult | None:
-        return next((r for r in self.results if r.status is Status.FAILED), None)
-
-    @property
     def ok(self) -> bool:
         """No check failed (skipped checks are listed in `skipped`)."""
-        return self.failed is None
+        return self.failure is None
 
     @property
-    def skipped(self) -> tuple[Check, ...]:
-        return tuple(r.check for r in self.results if r.status is Status.SKIPPED)
-
-    def result(self, check: Check) -> CheckResult:
-        return next(r for r in self.results if r.check is check)
+    def skipped(self) -> tuple[str, ...]:
+        return self.named(Status.SKIPPED)
 
     def raise_for_failure(self) -> VerificationReport:
-        if self.failed is not None:
+        if self.failure is not None:
             raise VerificationFailed(self)
         return self
 
     def to_json_obj(self) -> dict[str, Any]:
+        failure = self.failure
         return {
             "ok": self.ok,
-            "failedCheck": None if self.failed is None else str(self.failed.check),
+            "failedCheck": None if failure is None else str(failure.name),
             "recordType": self.record_type,
             "recordHash": None if self.record_hash is None else "0x" + self.record_hash.hex(),
             "signers": list(self.signers),
             "anchoring": None if self.anchoring is None else self.anchoring.to_json_obj(),
-            "checks": [r.to_json_obj() for r in self.results],
+            "checks": [_result_json(r) for r in self.checks],
         }
 
 
@@ -274,6 +259,17 @@ def _dec_uint(value: object, what: str) -> int:
     if isinstance(value, str) and value.isdigit() and (value == "0" or value[0] != "0"):
         return int(value)
     raise FormatError(f"proof file: {what}: expected a decimal string, found {value!r}")
+
+
+@dataclass(frozen=True)
+class AnchorClaim:
+    """Where a proof says its root is anchored: the chain, the EvidenceAnchor contract and,
+    when known, the transaction."""
+
+    root: bytes
+    chain_id: int
+    contract: str
+    tx_hash: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -333,6 +329,11 @@ class ProofFile:
             record=record,
             opening=opening,
         )
+
+    @property
+    def claim(self) -> AnchorClaim:
+        """Where this proof says its root is anchored."""
+        return AnchorClaim(self.root, self.chain_id, self.contract, self.tx_hash)
 
     def to_json_obj(self) -> dict[str, Any]:
         anchor: dict[str, Any] = {"chainId": str(self.chain_id), "contract": self.contract}
@@ -509,7 +510,7 @@ class _Run:
 
     def add(self, result: CheckResult) -> None:
         if self.failed:
-            result = CheckResult(result.check, Status.NOT_RUN, "an earlier check failed")
+            result = result.not_run("an earlier check failed")
         self.results.append(result)
         self.failed = self.failed or result.status is Status.FAILED
 
@@ -517,7 +518,7 @@ class _Run:
         self.add(CheckResult(check, Status.PASSED, detail, found=found))
 
     def fail(self, check: Check, detail: str, expected: str | None, found: str | None) -> None:
-        self.add(CheckResult(check, Status.FAILED, detail, expected, found))
+        self.add(CheckResult(check, Status.FAILED, detail, expected=expected, found=found))
 
     def skip(self, check: Check, detail: str) -> None:
         self.add(CheckResult(check, Status.SKIPPED, detail))
@@ -570,9 +571,9 @@ def evaluate(
         for check in CHAIN_CHECKS:
             run.skip(check, "no chain given: anchoring was not checked (give a chain / --rpc)")
     else:
-        anchoring = _check_chain(run, proof, observation)
+        anchoring = _check_chain(run, proof.claim, observation)
     return VerificationReport(
-        results=tuple(run.results),
+        checks=tuple(run.results),
         record_type=signed.record.TYPE_NAME,
         record_hash=signed.record_hash,
         signers=signers,
@@ -702,63 +703,80 @@ def _snake(name: str) -> str:
 def _check_leaf_and_proof(
     run: _Run, proof: ProofFile, signed: SignedRecord, proven: ProvenNodes | None
 ) -> None:
+    for result in check_inclusion(signed, proof.leaf_encoding, proof.leaf, proof.proof,
+                                  proof.root, proven):
+        run.add(result)
+
+
+def check_inclusion(
+    signed: SignedRecord,
+    leaf_encoding: Sequence[str],
+    leaf: Sequence[str],
+    proof: Sequence[bytes],
+    root: bytes,
+    proven: ProvenNodes | None = None,
+) -> tuple[CheckResult, CheckResult]:
+    """The `leaf_in_proof` and `proof_root` checks of one record against one Merkle proof.
+    Pure; the package verifier runs it on every proof of a package (its merkle_proofs)."""
     want = signed.merkle_leaf()
-    if tuple(proof.leaf_encoding) != LEAF_ENCODING:
-        run.fail(
-            Check.LEAF_IN_PROOF,
+    if tuple(leaf_encoding) != LEAF_ENCODING or len(leaf) != len(LEAF_ENCODING):
+        first = CheckResult(
+            Check.LEAF_IN_PROOF, Status.FAILED,
             "the proof's leaf encoding is not chainarb's record leaf",
-            str(list(LEAF_ENCODING)),
-            str(list(proof.leaf_encoding)),
-        )
-    elif tuple(v.lower() for v in proof.leaf) != want:
+            expected=str(list(LEAF_ENCODING)),
+            found=str(list(leaf_encoding) if len(leaf) == len(leaf_encoding) else list(leaf)))
+    elif tuple(v.lower() for v in leaf) != want:
         names = ("caseId", "recordHash", "signaturesHash")
-        diff = [n for n, a, b in zip(names, proof.leaf, want, strict=True) if a.lower() != b]
-        run.fail(
-            Check.LEAF_IN_PROOF,
+        diff = [n for n, a, b in zip(names, leaf, want, strict=True) if a.lower() != b]
+        first = CheckResult(
+            Check.LEAF_IN_PROOF, Status.FAILED,
             f"the proof is for another leaf ({', '.join(diff)} differ): it belongs to another "
             "record, or the record or its signatures were changed",
-            "(" + ", ".join(want) + ")",
-            "(" + ", ".join(proof.leaf) + ")",
-        )
+            expected="(" + ", ".join(want) + ")", found="(" + ", ".join(leaf) + ")")
     else:
-        run.passed(Check.LEAF_IN_PROOF, "leaf = (caseId, recordHash, signaturesHash)",
-                   "(" + ", ".join(want) + ")")
-    if run.failed:
-        run.skip(Check.PROOF_ROOT, "")
-        return
+        first = CheckResult(Check.LEAF_IN_PROOF, Status.PASSED,
+                            "leaf = (caseId, recordHash, signaturesHash)",
+                            found="(" + ", ".join(want) + ")")
+    if not first.passed:
+        return first, CheckResult(Check.PROOF_ROOT, Status.NOT_RUN, "an earlier check failed")
     try:
-        leaf = leaf_hash(proof.leaf_encoding, proof.leaf)
-        if proven is None:
-            got = process_proof(leaf, proof.proof)
-        else:
-            got = proven.fold(leaf, proof.proof, proof.root)
+        node = leaf_hash(leaf_encoding, leaf)
+        got = process_proof(node, proof) if proven is None else proven.fold(node, proof, root)
     except (ProofError, FormatError) as exc:
-        run.fail(Check.PROOF_ROOT, str(exc), _h(proof.root), "malformed proof")
-        return
-    if got == proof.root:
-        run.passed(Check.PROOF_ROOT, f"{len(proof.proof)} sibling(s) lead to the root",
-                   _h(got))
-    else:
-        run.fail(
-            Check.PROOF_ROOT,
-            "the proof leads to another root: the leaf is not in that batch, or the proof "
-            "belongs to another batch",
-            _h(proof.root),
-            _h(got),
-        )
+        return first, CheckResult(Check.PROOF_ROOT, Status.FAILED, str(exc),
+                                  expected=_h(root), found="malformed proof")
+    if got == root:
+        return first, CheckResult(Check.PROOF_ROOT, Status.PASSED,
+                                  f"{len(proof)} sibling(s) lead to the root", found=_h(got))
+    return first, CheckResult(
+        Check.PROOF_ROOT, Status.FAILED,
+        "the proof leads to another root: the leaf is not in that batch, or the proof "
+        "belongs to another batch",
+        expected=_h(root), found=_h(got))
 
 
-def _check_chain(run: _Run, proof: ProofFile, obs: ChainObservation) -> Anchoring | None:
+def check_anchoring(
+    claim: AnchorClaim, obs: ChainObservation
+) -> tuple[tuple[CheckResult, ...], Anchoring | None]:
+    """The `root_anchored` and `tx_block` checks of a claimed anchoring against what the
+    chain said, and the anchoring they establish. Pure; the package verifier runs it on
+    every anchor of a package (its anchors check)."""
+    run = _Run()
+    anchoring = _check_chain(run, claim, obs)
+    return tuple(run.results), anchoring
+
+
+def _check_chain(run: _Run, claim: AnchorClaim, obs: ChainObservation) -> Anchoring | None:
     rec = obs.record
     if run.failed:
         run.skip(Check.ROOT_ANCHORED, "")
         run.skip(Check.TX_BLOCK, "")
         return None
-    if obs.chain_id != proof.chain_id:
+    if obs.chain_id != claim.chain_id:
         run.fail(Check.ROOT_ANCHORED, "the node serves another chain than the proof names; "
-                 "connect to the right network", str(proof.chain_id), str(obs.chain_id))
+                 "connect to the right network", str(claim.chain_id), str(obs.chain_id))
     elif not obs.contract_has_code:
-        run.fail(Check.ROOT_ANCHORED, f"no contract at {proof.contract} on chain "
+        run.fail(Check.ROOT_ANCHORED, f"no contract at {claim.contract} on chain "
                  f"{obs.chain_id}: wrong address or wrong network", "contract code", "none")
     elif rec is None:
         run.fail(Check.ROOT_ANCHORED, "the contract has no record of this root: it was "
@@ -769,18 +787,18 @@ def _check_chain(run: _Run, proof: ProofFile, obs: ChainObservation) -> Anchorin
     if run.failed:
         run.skip(Check.TX_BLOCK, "")
         return None
-    problem = _tx_block_problem(proof, obs)
+    problem = _tx_block_problem(claim, obs)
     if problem is not None:
         run.fail(Check.TX_BLOCK, *problem)
         return None
     assert rec is not None and obs.tx_hash is not None and obs.block is not None
-    log = next(lg for lg in obs.logs if _anchors(lg, proof))
+    log = next(lg for lg in obs.logs if _anchors(lg, claim))
     run.passed(Check.TX_BLOCK, f"tx 0x{obs.tx_hash.hex()} in block {obs.block.number} "
                f"(0x{obs.block.hash.hex()}) emitted RootAnchored", _h(obs.tx_hash))
     return Anchoring(
-        root=proof.root,
+        root=claim.root,
         chain_id=obs.chain_id,
-        contract=proof.contract,
+        contract=claim.contract,
         tx_hash=obs.tx_hash,
         block_number=obs.block.number,
         block_hash=obs.block.hash,
@@ -792,27 +810,27 @@ def _check_chain(run: _Run, proof: ProofFile, obs: ChainObservation) -> Anchorin
     )
 
 
-def _anchors(log: Event, proof: ProofFile) -> bool:
-    """The log is the proof's contract's RootAnchored for the proof's root."""
-    return log.address == proof.contract and log.args["root"] == proof.root
+def _anchors(log: Event, claim: AnchorClaim) -> bool:
+    """The log is the claimed contract's RootAnchored for the claimed root."""
+    return log.address == claim.contract and log.args["root"] == claim.root
 
 
-def _tx_block_problem(proof: ProofFile, obs: ChainObservation) -> tuple[str, str, str] | None:
+def _tx_block_problem(claim: AnchorClaim, obs: ChainObservation) -> tuple[str, str, str] | None:
     rec = obs.record
     assert rec is not None  # root_anchored passed
     if obs.tx_hash is None or obs.receipt_status is None:
-        what = "the proof's transaction" if proof.tx_hash else "a RootAnchored log for it"
-        return (f"{what} is not on this chain", _h(proof.tx_hash) if proof.tx_hash
+        what = "the proof's transaction" if claim.tx_hash else "a RootAnchored log for it"
+        return (f"{what} is not on this chain", _h(claim.tx_hash) if claim.tx_hash
                 else "RootAnchored(root)", "none")
-    if proof.tx_hash is not None and obs.tx_hash != proof.tx_hash:
-        return ("observation is for another transaction", _h(proof.tx_hash), _h(obs.tx_hash))
+    if claim.tx_hash is not None and obs.tx_hash != claim.tx_hash:
+        return ("observation is for another transaction", _h(claim.tx_hash), _h(obs.tx_hash))
     if obs.receipt_status != 1:
         return ("the transaction reverted", "status 1", f"status {obs.receipt_status}")
-    if not any(_anchors(lg, proof) for lg in obs.logs):
+    if not any(_anchors(lg, claim) for lg in obs.logs):
         found = ", ".join(f"{lg.address}:{_h(lg.args['root'])}" for lg in obs.logs) or "no such log"
         return ("the transaction did not anchor this root in this contract (the first "
                 "anchoring of a root is the only one that emits RootAnchored)",
-                f"RootAnchored({_h(proof.root)}) from {proof.contract}", found)
+                f"RootAnchored({_h(claim.root)}) from {claim.contract}", found)
     if obs.receipt_block_number != rec.block_number:
         return ("the transaction is not in the block the contract recorded for the root",
                 str(rec.block_number), str(obs.receipt_block_number))
@@ -1011,7 +1029,7 @@ def _chain_part(
     proof: ProofFile, report: VerificationReport, obs: ChainObservation
 ) -> dict[str, Any]:
     run = _Run()
-    run.results = [r for r in report.results if r.check not in CHAIN_CHECKS]
-    anchoring = _check_chain(run, proof, obs)
-    return {"results": tuple(run.results), "anchoring": anchoring}
+    run.results = [r for r in report.checks if r.name not in CHAIN_CHECKS]
+    anchoring = _check_chain(run, proof.claim, obs)
+    return {"checks": tuple(run.results), "anchoring": anchoring}
 
