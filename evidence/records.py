@@ -296,8 +296,10 @@ class Allocation:
     """The split of an escrowed amount that a `Settlement` or an `Award` signs and the
     escrow executes: exact integers in the token's smallest unit, each a uint256.
 
-    Declared here once: the escrow gateway passes `as_tuple()` as the contract's
-    `Allocation` struct, the procedure core subclasses it with its own refusals."""
+    Declared here once for everything signed or sent: the escrow gateway passes
+    `as_tuple()` as the contract's `Allocation` struct. The procedure core keeps its own
+    command value (it imports only the stdlib and eth_utils, and refuses as
+    InvalidCommand); the escrow port converts at the edge."""
 
     to_buyer: int
     to_seller: int

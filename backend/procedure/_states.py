@@ -19,8 +19,6 @@ from typing import TYPE_CHECKING
 
 from eth_utils import is_checksum_address
 
-from evidence import records
-
 from ._errors import InvalidCommand
 
 if TYPE_CHECKING:
@@ -178,22 +176,22 @@ def check_enum(name: str, enum: type[StrEnum], value: object) -> StrEnum:
         raise InvalidCommand(f"{name}: expected one of {allowed}; found {value!r}") from None
 
 
-@dataclass(frozen=True)
-class Allocation(records.Allocation):
+@dataclass(frozen=True, kw_only=True)
+class Allocation:
     """How the escrowed funds go: to_buyer + to_seller == escrowed amount, exactly.
 
     ``compensation`` is paid to the buyer on top, from the seller's guarantee deposit,
-    never beyond it (Alibaba Trade Assurance). The fields are the signed one's
-    (`evidence.records.Allocation`, what the on-chain ``Award`` carries); the core refuses
-    a bad amount as a command error (``InvalidCommand``) before the record's own check.
+    never beyond it (Alibaba Trade Assurance); it matches the on-chain ``Award`` type.
     """
 
+    to_buyer: int
+    to_seller: int
+    compensation: int = 0
+
     def __post_init__(self) -> None:
-        for name in ("to_buyer", "to_seller", "compensation"):
-            value = check_amount(name, getattr(self, name))
-            if value >= 1 << 256:
-                raise InvalidCommand(f"{name}: expected at most uint256, found {value}")
-        super().__post_init__()
+        check_amount("to_buyer", self.to_buyer)
+        check_amount("to_seller", self.to_seller)
+        check_amount("compensation", self.compensation)
 
 
 @dataclass(frozen=True, kw_only=True)
