@@ -77,14 +77,14 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
         row = session.execute(_CASE_ROW, {"id": case_id.lower()}).first()
         if row is None:
             raise NotFound(f"case {case_id} does not exist")
-        case = service._decode(row)  # type: ignore[arg-type]  # the columns it reads
+        case = service.repository.decode(row)  # type: ignore[arg-type]  # the columns it reads
         roles = check_reader(service, session, case, viewer)
-        # the locked row's position: this process's last commit on the case answers
-        # without a query (service.chain_head)
-        position, prev, _ = service.chain_head(session, row.id,
-                                               next_sequence=row.next_sequence)
+        # the row's position: this process's last commit on the case answers without a
+        # query (CaseRepository.chain_head)
+        position, prev, _ = service.repository.chain_head(session, row.id,
+                                                          next_sequence=row.next_sequence)
         actions = session.execute(_CHAIN_ACTIONS, {"case_id": row.id}).all()
-        award_hash = service._award_record_hash(session, row.id, case)
+        award_hash = service.award_record_hash(session, row.id, case)
     allowed = _allowed(service, case, viewer)
     hidden = _hidden_evidence(case, viewer, roles)
     evidence = []
@@ -172,7 +172,7 @@ def _allowed(service: CaseService, case: p.CaseState, viewer: str) -> list[str]:
 def timeline(service: CaseService, case_id: str, viewer: str) -> list[dict[str, Any]]:
     """Steps and events in time order (UTC ISO 8601), as far as the viewer may know them."""
     with service.sessions() as session:
-        row, case = service._load(session, case_id, lock=False)
+        row, case = service.load_in(session, case_id)
         roles = check_reader(service, session, case, viewer)
         steps = session.exec(select(Step, StepDetail).where(
             col(Step.case_id) == row.id, col(StepDetail.step_id) == col(Step.id))
@@ -204,7 +204,7 @@ def step_view(service: CaseService, case_id: str, sequence: int, viewer: str
               ) -> dict[str, Any]:
     """One signed record with its payload and attachments (documents without keys)."""
     with service.sessions() as session:
-        row, case = service._load(session, case_id, lock=False)
+        row, case = service.load_in(session, case_id)
         roles = check_reader(service, session, case, viewer)
         found = session.exec(select(Step, StepDetail).where(
             col(Step.case_id) == row.id, col(Step.sequence) == sequence,
