@@ -75,6 +75,11 @@ class Prestored:
     confidential: bool
     data_key_wraps: str | None  # KeyWraps JSON for the service key (never the plain key)
     cid: str
+    # the state and award hash it was translated against, and the translation: the
+    # locked section reuses it when it locks the very same state (translate is pure)
+    case: p.CaseState | None = None
+    award_hash: str | None = None
+    translated: Translated | None = None
 
 
 class StepStore:
