@@ -83,6 +83,7 @@ from evidence.records import (
     canonical_json,
 )
 
+from . import escrow as x
 from .chain import ChainExecutor, EscrowPort
 from .errors import AccessDenied, BadSubmission, NotFound, ServiceError, StaleStep
 from .evidence import bind_submission, require_staged
@@ -108,6 +109,10 @@ CONFIDENTIAL_ACTIONS = frozenset({"offer.made", "offer.accepted", "offer.withdra
 
 def _h(b: bytes) -> str:
     return "0x" + b.hex()
+
+
+def _b(h: str) -> bytes:
+    return bytes.fromhex(h.removeprefix("0x"))
 
 
 def case_id_for_order(domain: Domain, order_id: int) -> str:
@@ -708,17 +713,17 @@ class CaseService:
         assert header is not None
         return cid, self.keys.wrap(data_key, header)
 
-    def _chain(self, session: Session, case_id: str, kind: str, payload: dict[str, Any],
+    def _chain(self, session: Session, case_id: str, act: x.ActionPayload,
                now: datetime, status: ChainActionStatus = ChainActionStatus.PENDING) -> None:
-        session.add(ChainAction(case_id=case_id, kind=kind, payload=payload, status=status,
-                                created_at=now, updated_at=now))
-        session.info.setdefault("queued", []).append(kind)  # per request, not shared
+        session.add(ChainAction(case_id=case_id, kind=act.KIND, payload=act.to_json(),
+                                status=status, created_at=now, updated_at=now))
+        session.info.setdefault("queued", []).append(act.KIND)  # per request, not shared
 
     def _apply_effects(self, session: Session, row: Case, case: p.CaseState,
                        effects: Sequence[p.Effect], now: datetime, *, step_action: str,
                        actor: str | None, award: SignedRecord | None = None) -> None:
         notified: set[str] = set()
-        order_id = str(case.order.order_id)
+        ids = {"order_id": case.order.order_id, "case_id": row.id}
         for e in effects:
             if isinstance(e, p.NotifyParties):
                 kind, stage = e.kind, case.stage.value
@@ -730,39 +735,34 @@ class CaseService:
                                    smtp_enabled=self.config.smtp_enabled)
                     notified.add(r)
             elif isinstance(e, p.FreezeEscrow):
-                self._chain(session, row.id, "freeze", {"orderId": order_id, "caseId": row.id},
-                            now, status=ChainActionStatus.AWAITING_PARTY)
+                self._chain(session, row.id, x.ConfirmDispute(**ids), now,
+                            status=ChainActionStatus.AWAITING_PARTY)
             elif isinstance(e, p.AppointOnChain):
-                kind = "appoint_arbitrator" if e.round == 0 else "appoint_panel"
-                self._chain(session, row.id, kind, {"orderId": order_id, "caseId": row.id,
-                                                    "arbitrators": list(e.arbitrators)}, now)
+                self._chain(session, row.id, x.appointment(
+                    case.order.order_id, row.id, e.round, e.arbitrators), now)
             elif isinstance(e, p.ExecuteSettlement):
                 self._settlement_action(session, row.id, case, e, now)
             elif isinstance(e, p.SubmitAwardToEscrow):
                 if e.round == 0:
                     if award is None:
                         raise AssertionError("a round-0 award is submitted with its record")
-                    self._chain(session, row.id, "submit_award", {
-                        "orderId": order_id, "caseId": row.id,
-                        "allocation": p.to_jsonable(e.award.allocation),
-                        "awardHash": e.award.award_hash,
-                        "signature": _h(award.signatures[0])}, now)
+                    self._chain(session, row.id, x.SubmitAward(
+                        **ids, allocation=x.allocation_of(e.award.allocation),
+                        award_hash=e.award.award_hash, signature=award.signatures[0]), now)
                 else:
-                    self._chain(session, row.id, "submit_panel_award",
-                                self._panel_payload(session, row.id, case, e), now)
+                    self._chain(session, row.id, self._panel_act(session, row.id, case, e),
+                                now)
             elif type(e).__name__ == "ExecuteAwardOnEscrow":
                 award_terms = case.final_award
-                self._chain(session, row.id, "execute_award", {
-                    "orderId": order_id, "caseId": row.id,
-                    "allocation": p.to_jsonable(award_terms.allocation if award_terms
-                                                else None)}, now)
+                self._chain(session, row.id, x.ExecuteAward(
+                    **ids, allocation=x.allocation_of(award_terms.allocation) if award_terms
+                    else None), now)
             elif type(e).__name__ == "ObjectOnChain":
-                self._chain(session, row.id, "object", {"orderId": order_id, "caseId": row.id,
-                                                        "party": getattr(e, "party", None)},
-                            now, status=ChainActionStatus.AWAITING_PARTY)
+                self._chain(session, row.id, x.ConfirmObjection(
+                    **ids, party=getattr(e, "party", None)),
+                    now, status=ChainActionStatus.AWAITING_PARTY)
             elif type(e).__name__ == "ResolveEscrowByTimeout":
-                self._chain(session, row.id, "resolve_by_timeout",
-                            {"orderId": order_id, "caseId": row.id}, now)
+                self._chain(session, row.id, x.RefundOnTimeout(**ids), now)
             elif isinstance(e, p.StageChanged):
                 session.add(CaseEvent(case_id=row.id, at=e.at, kind="stage_changed", data={
                     "from": e.stage_from.value, "to": e.stage_to.value,
@@ -798,14 +798,14 @@ class CaseService:
             sigs = {r.signer: r.signature for r in rows}
             if case.order.buyer in sigs and case.order.seller in sigs:
                 break
-        self._chain(session, case_id, "execute_settlement", {
-            "orderId": str(case.order.order_id), "caseId": case_id,
-            "allocation": p.to_jsonable(e.allocation),
-            "buyerSignature": sigs.get(case.order.buyer, ""),
-            "sellerSignature": sigs.get(case.order.seller, "")}, now)
+        self._chain(session, case_id, x.ExecuteSettlement(
+            order_id=case.order.order_id, case_id=case_id,
+            allocation=x.allocation_of(e.allocation),
+            buyer_signature=_b(sigs.get(case.order.buyer, "")),
+            seller_signature=_b(sigs.get(case.order.seller, ""))), now)
 
-    def _panel_payload(self, session: Session, case_id: str, case: p.CaseState,
-                       e: p.SubmitAwardToEscrow) -> dict[str, Any]:
+    def _panel_act(self, session: Session, case_id: str, case: p.CaseState,
+                   e: p.SubmitAwardToEscrow) -> x.SubmitPanelAward:
         by_member: dict[str, str] = {}
         details = session.exec(select(StepDetail).where(
             col(StepDetail.case_id) == case_id,
@@ -821,11 +821,12 @@ class CaseService:
                 want = (e.award.allocation.to_buyer, e.award.allocation.to_seller,
                         e.award.allocation.compensation, e.award.award_hash)
                 if terms == want:
-                    by_member[a.signers()[0]] = _h(a.signatures[0])
-        return {"orderId": str(case.order.order_id), "caseId": case_id,
-                "allocation": p.to_jsonable(e.award.allocation),
-                "awardHash": e.award.award_hash,
-                "signatures": [by_member.get(m, "") for m in case.panel]}
+                    by_member[a.signers()[0]] = bytes(a.signatures[0])
+        first, second, third = (by_member.get(m) for m in case.panel)
+        return x.SubmitPanelAward(order_id=case.order.order_id, case_id=case_id,
+                                  allocation=x.allocation_of(e.award.allocation),
+                                  award_hash=e.award.award_hash,
+                                  signatures=(first, second, third))
 
     def _save_case(self, session: Session, row: Case, case: p.CaseState, now: datetime, *,
                    before: p.CaseState | None = None, next_sequence: int | None = None) -> None:
@@ -866,14 +867,18 @@ class CaseService:
                              signed_at=max(int(now.timestamp()), prev_at))
         return rec.sign(self._institution.key, self.domain)
 
-    def _after_chain(self, action: ChainAction) -> None:
-        """The escrow executed an award: sign and apply ``enforcement.recorded``."""
-        if action.kind not in ("execute_award", "submit_panel_award") or not action.tx_hash:
+    def _after_chain(self, action: ChainAction, outcome: x.Outcome | None = None) -> None:
+        """The escrow executed an award: sign and apply ``enforcement.recorded`` (with the
+        shortfall the escrow reported, when this process saw the transaction)."""
+        act = x.decode_action(action.kind, action.payload)
+        if not isinstance(act, x.ExecuteAward | x.SubmitPanelAward) or not action.tx_hash:
             return
-        a = action.payload["allocation"]
-        shortfall = getattr(self.port, "shortfalls", {}).get(action.tx_hash, 0)
-        payload = {"txHash": action.tx_hash, "toBuyer": str(a["to_buyer"]),
-                   "toSeller": str(a["to_seller"]), "compensation": str(a["compensation"]),
+        a = act.allocation
+        assert a is not None, "an executed award has its allocation"
+        shortfall = outcome.event.shortfall if isinstance(outcome, x.Sent) \
+            and isinstance(outcome.event, x.OrderResolved) else 0
+        payload = {"txHash": action.tx_hash, "toBuyer": str(a.to_buyer),
+                   "toSeller": str(a.to_seller), "compensation": str(a.compensation),
                    "compensationShortfall": str(shortfall)}
         now = self.now()
         with self._writer(), self.sessions() as session:
