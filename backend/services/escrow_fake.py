@@ -120,7 +120,7 @@ class FakeEscrowPort:
     institution: str
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     timeouts: Timeouts = field(default_factory=Timeouts)
-    orders: dict[int, _Order] = field(default_factory=dict)
+    _orders: dict[int, _Order] = field(default_factory=dict)
     guarantees: dict[tuple[str, str], _Guarantee] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # kind, row payload
     fail_next: list[str] = field(default_factory=list)  # kinds whose next call raises
@@ -133,6 +133,11 @@ class FakeEscrowPort:
     def domain(self) -> Domain:
         return Domain(chain_id=self.chain_id, verifying_contract=self.escrow)
 
+    @property
+    def orders(self) -> dict[int, OrderInfo]:
+        """Every order as ``read_order`` shows it (a copy: change orders through acts)."""
+        return {order_id: self.read_order(order_id) for order_id in self._orders}
+
     def _typed_domain(self) -> TypedDomain:
         return TypedDomain(chain_id=self.chain_id, verifying_contract=self.escrow)
 
@@ -143,7 +148,7 @@ class FakeEscrowPort:
 
     def add_order(self, info: OrderInfo) -> None:
         """An order opened and paid (``info.guarantee``: the seller's guarantee balance)."""
-        self.orders[info.order_id] = _Order(info)
+        self._orders[info.order_id] = _Order(info)
         g = self.guarantees.setdefault((info.seller.lower(), info.token.lower()), _Guarantee())
         g.balance = info.guarantee
 
@@ -170,9 +175,9 @@ class FakeEscrowPort:
     # -- reads --------------------------------------------------------------------------
 
     def read_order(self, order_id: int) -> OrderInfo:
-        if order_id not in self.orders:
+        if order_id not in self._orders:
             raise UnknownOrder(order_id)
-        o = self.orders[order_id]
+        o = self._orders[order_id]
         return replace(o.info, guarantee=self._guarantee(o).balance)
 
     # -- party acts, observed -----------------------------------------------------------
@@ -304,7 +309,7 @@ class FakeEscrowPort:
 
     def _known(self, order_id: int) -> _Order:
         # The contract reads an unknown order as all zero with status None.
-        return self.orders.get(order_id) or _Order(OrderInfo(
+        return self._orders.get(order_id) or _Order(OrderInfo(
             order_id=order_id, buyer=ZERO_ADDRESS, seller=ZERO_ADDRESS, amount=0,
             token=ZERO_ADDRESS, institution=ZERO_ADDRESS, status="None", case_id=ZERO_CASE,
             guarantee=0))
