@@ -69,7 +69,7 @@ def _refusal(order_id: int, exc: chain_errors.RevertError) -> EscrowRefusal | No
     v = exc.values
     match exc:
         case chain_errors.ArbitrationEscrowTooEarly():
-            return NotYet(int(v["notBefore"]), order_id)
+            return NotYet(order_id, int(v["notBefore"]))
         case chain_errors.ArbitrationEscrowTooLate():
             return TooLate(order_id, int(v["deadline"]))
         case chain_errors.ArbitrationEscrowInvalidStatus():

@@ -127,7 +127,7 @@ class NotYet(EscrowRefusal):
     act waits for it, spending no attempt (the procedure's deadline can fall before the
     contract's)."""
 
-    def __init__(self, not_before: int, order_id: int = 0) -> None:
+    def __init__(self, order_id: int, not_before: int) -> None:
         super().__init__(order_id, f"the escrow's window is open until unix time {not_before}")
         self.not_before = not_before
 
@@ -248,8 +248,7 @@ class OrderResolved:
 
 
 EscrowEvent = ArbitratorAppointed | PanelAppointed | AwardSubmitted | OrderResolved
-E = TypeVar("E", ArbitratorAppointed, PanelAppointed, AwardSubmitted, OrderResolved,
-            covariant=False)
+E = TypeVar("E", ArbitratorAppointed, PanelAppointed, AwardSubmitted, OrderResolved)
 
 
 @dataclass(frozen=True)

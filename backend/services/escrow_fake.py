@@ -251,7 +251,7 @@ class FakeEscrowPort:
         self._transport(act.KIND)
         o = self._order(act.order_id, "AwardSubmitted")
         if self._now() < o.deadline:
-            raise NotYet(o.deadline, act.order_id)
+            raise NotYet(act.order_id, o.deadline)
         assert o.award is not None
         return self._sent(act, self._resolve_capped(o, "AwardExecuted", o.award[0]))
 
@@ -297,7 +297,7 @@ class FakeEscrowPort:
         if resolution is None:
             raise WrongStatus(act.order_id, o.info.status)
         if self._now() < o.deadline:
-            raise NotYet(o.deadline, act.order_id)
+            raise NotYet(act.order_id, o.deadline)
         return self._sent(act, self._finish(o, resolution, Allocation(o.info.amount, 0, 0), 0))
 
     # -- the contract's checks and effects --------------------------------------------

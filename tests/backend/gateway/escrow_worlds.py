@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -74,7 +74,7 @@ class EscrowWorld(Protocol):
         """Time as the escrow sees it: the next act happens at ``now()`` or later."""
         ...
 
-    def mined_at(self, sent: Sent[object]) -> int: ...
+    def mined_at(self, sent: Sent[Any]) -> int: ...
 
     def port_as(self, sender: LocalAccount) -> EscrowPort:
         """The same escrow, acts sent by ``sender`` instead of the institution."""
@@ -135,7 +135,7 @@ class FakeWorld:
     def now(self) -> int:
         return int(self.time.timestamp())
 
-    def mined_at(self, sent: Sent[object]) -> int:
+    def mined_at(self, sent: Sent[Any]) -> int:
         return self.now()  # the model's acts take no time
 
     def port_as(self, sender: LocalAccount) -> EscrowPort:
@@ -178,7 +178,7 @@ class ChainWorld:
     def now(self) -> int:
         return chain_time(self.w3)
 
-    def mined_at(self, sent: Sent[object]) -> int:
+    def mined_at(self, sent: Sent[Any]) -> int:
         return int(self.w3.eth.get_block(sent.block_number)["timestamp"])
 
     def port_as(self, sender: LocalAccount) -> EscrowPort:
