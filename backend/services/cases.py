@@ -806,7 +806,7 @@ class CaseService:
 
     def _panel_act(self, session: Session, case_id: str, case: p.CaseState,
                    e: p.SubmitAwardToEscrow) -> x.SubmitPanelAward:
-        by_member: dict[str, str] = {}
+        by_member: dict[str, bytes] = {}
         details = session.exec(select(StepDetail).where(
             col(StepDetail.case_id) == case_id,
             col(StepDetail.action) == "award.panel_signed")).all()
