@@ -119,7 +119,8 @@ class UnknownOrder(EscrowRefusal, LookupError):
     """No such order on the escrow."""
 
     def __init__(self, order_id: int) -> None:
-        super().__init__(order_id, "does not exist on the escrow")
+        Exception.__init__(self, f"order {order_id} does not exist on the escrow")
+        self.order_id = order_id
 
 
 class NotYet(EscrowRefusal):
