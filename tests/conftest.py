@@ -23,18 +23,18 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from error_code_recorder import (  # noqa: F401  (pytest hooks of this conftest)
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from backend.chain.devchain import AnvilNode, dev_accounts, in_process_web3, revert_to, snapshot
+from backend.db.engine import WRITE_GUARD_ENV, write_guard_violations
+from tests.error_code_recorder import (  # noqa: F401  (pytest hooks of this conftest)
     pytest_collection_finish,
     pytest_configure,
     pytest_deselected,
     pytest_runtest_setup,
     pytest_sessionfinish,
 )
-from eth_account.signers.local import LocalAccount
-from web3 import Web3
-
-from backend.chain.devchain import AnvilNode, dev_accounts, in_process_web3, revert_to, snapshot
-from backend.db.engine import WRITE_GUARD_ENV, write_guard_violations
 
 os.environ.setdefault(WRITE_GUARD_ENV, "raise")
 

@@ -87,7 +87,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def _whole_suite(session: pytest.Session) -> bool:
     wanted = {p.resolve() for p in TESTS.rglob("test_*.py")
               if "node_modules" not in p.parts}
-    return (wanted <= _state["modules"] and not _state["deselected"]
+    return (not session.config.option.collectonly
+            and wanted <= _state["modules"] and not _state["deselected"]
             and not session.testsfailed and not session.shouldstop)
 
 

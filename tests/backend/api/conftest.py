@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from api_helpers import World, make_world
+
+from tests.support.world import World, make_world
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-import error_code_recorder as recorder
-
+import tests.error_code_recorder as recorder
 from backend.api.error_codes import ERROR_CODES, markdown_table
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "api.md"

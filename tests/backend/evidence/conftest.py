@@ -6,16 +6,13 @@ leaves no block behind (the local store can delete; see backend/services/evidenc
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
-
-from api_helpers import World
-from evidence_helpers import make_evidence_world
+from tests.support.evidence import make_evidence_world
+from tests.support.world import World
 
 
 @pytest.fixture

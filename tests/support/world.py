@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from backend.api.app import create_app
 from backend.services.chain import FakeEscrowPort, OrderInfo
 from backend.services.steps import payload_hash
 from backend.settings import Settings
-from evidence.ipfs import MemoryBlockstore
+from evidence.ipfs import Blockstore, LocalBlockstore, MemoryBlockstore
 from evidence.records import (
     Award,
     CourtConfirmation,
@@ -36,10 +35,10 @@ from evidence.records import (
     SignedRecord,
 )
 from tests.keys import INSTITUTION_KEY
+from tests.support.clock import Clock
 
 CHAIN_ID = 31_337
 ESCROW = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 AMOUNT = 1_000_000_000  # 1,000 USDC (6 decimals)
 GUARANTEE = 300_000_000
 ORDER_ID = 7
@@ -47,20 +46,6 @@ ORDER_ID = 7
 
 def _key(name: str) -> LocalAccount:
     return Account.from_key(hashlib.sha256(f"chainarb-api-test:{name}".encode()).digest())
-
-
-class Clock:
-    """The injected clock: tests move it; the service never reads the wall clock."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 def b64(data: bytes) -> str:
@@ -241,7 +226,7 @@ class World:
     client: TestClient
     clock: Clock
     port: FakeEscrowPort
-    blockstore: MemoryBlockstore
+    blockstore: Blockstore
     actors: dict[str, Actor] = field(default_factory=dict)
     case_id: str = ""
 
@@ -286,29 +271,37 @@ class World:
 
 NAMES = ("buyer", "seller", "admin", "mediator", "arbitrator", "panel1", "panel2", "panel3",
          "court", "stranger")
+# An order of the in-memory escrow: (order id, buyer's name, seller's name).
+ORDERS = ((ORDER_ID, "buyer", "seller"),)
 
 
 def make_world(db_url: str, tmp_path: Path, *, smtp_port: int | None = None,
-               **settings: Any) -> World:
+               orders: tuple[tuple[int, str, str], ...] = ORDERS,
+               disk_blocks: bool = False, **settings: Any) -> World:
+    """The app on ``db_url`` (migrated already), an injected fixed clock at ``T0``, the
+    in-memory escrow holding ``orders`` (paid; their parties get keys too) and an IPFS
+    blockstore in memory, or on disk under ``tmp_path`` with ``disk_blocks``."""
     clock = Clock()
     institution = Account.from_key(INSTITUTION_KEY).address
     port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
-    keys = {n: _key(n) for n in NAMES}
-    port.add_order(OrderInfo(order_id=ORDER_ID, buyer=keys["buyer"].address,
-                             seller=keys["seller"].address, amount=AMOUNT,
-                             token="0x" + "11" * 20, institution=institution, status="Paid",
-                             case_id="0x" + "00" * 32, guarantee=GUARANTEE))
+    names = dict.fromkeys([*NAMES, *(n for _, b, s in orders for n in (b, s))])
+    keys = {n: _key(n) for n in names}
+    for order_id, buyer, seller in orders:
+        port.add_order(OrderInfo(order_id=order_id, buyer=keys[buyer].address,
+                                 seller=keys[seller].address, amount=AMOUNT,
+                                 token="0x" + "11" * 20, institution=institution,
+                                 status="Paid", case_id="0x" + "00" * 32,
+                                 guarantee=GUARANTEE))
     env: dict[str, Any] = {"data_dir": tmp_path / "data", "database_url": db_url,
                            "institution_admins": keys["admin"].address,
                            "institution_key": INSTITUTION_KEY, **settings}
     if smtp_port is not None:
         env |= {"smtp_host": "127.0.0.1", "smtp_port": smtp_port}
-    settings = Settings(**env)
-    blockstore = MemoryBlockstore()
-    app = create_app(settings, clock=clock, port=port, blockstore=blockstore,
+    blockstore: Blockstore = (LocalBlockstore(tmp_path / "blocks", fsync=False) if disk_blocks
+                              else MemoryBlockstore())
+    app = create_app(Settings(**env), clock=clock, port=port, blockstore=blockstore,
                      background=False)
-    client = TestClient(app)
-    world = World(client=client, clock=clock, port=port, blockstore=blockstore)
+    world = World(client=TestClient(app), clock=clock, port=port, blockstore=blockstore)
     world.actors = {n: Actor(n, k, world) for n, k in keys.items()}
     return world
 
