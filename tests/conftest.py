@@ -35,6 +35,7 @@ from tests.error_code_recorder import (  # noqa: F401  (pytest hooks of this con
     pytest_runtest_setup,
     pytest_sessionfinish,
 )
+from tests.support.snapshots import StageSnapshots
 
 os.environ.setdefault(WRITE_GUARD_ENV, "raise")
 
@@ -69,6 +70,12 @@ def anvil_w3(anvil_node: AnvilNode) -> Iterator[Web3]:
         yield w3
     finally:
         revert_to(w3, snap)
+
+
+@pytest.fixture(scope="session")
+def stage_snapshots(tmp_path_factory: pytest.TempPathFactory) -> StageSnapshots:
+    """The API world's stages, each built once per session (tests/support/snapshots.py)."""
+    return StageSnapshots(tmp_path_factory.mktemp("stages"))
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from evidence.records import (
 )
 from tests.keys import INSTITUTION_KEY
 from tests.support.clock import Clock
+from tests.support.snapshots import StageSnapshots
 
 CHAIN_ID = 31_337
 ESCROW = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -229,6 +231,10 @@ class World:
     blockstore: Blockstore
     actors: dict[str, Actor] = field(default_factory=dict)
     case_id: str = ""
+    db_url: str = ""
+    recipe: tuple[Any, ...] = ()  # how make_world made it (snapshots of other worlds differ)
+    snapshots: StageSnapshots | None = None  # set: the drivers restore stages built once
+    touched: bool = False  # something was written through the API (no snapshot then)
 
     @property
     def domain(self) -> Domain:
@@ -301,9 +307,26 @@ def make_world(db_url: str, tmp_path: Path, *, smtp_port: int | None = None,
                               else MemoryBlockstore())
     app = create_app(Settings(**env), clock=clock, port=port, blockstore=blockstore,
                      background=False)
-    world = World(client=TestClient(app), clock=clock, port=port, blockstore=blockstore)
+    client = _Client(app)
+    recipe = (orders, disk_blocks, smtp_port, tuple(sorted(map(repr, settings.items()))))
+    world = World(client=client, clock=clock, port=port, blockstore=blockstore, db_url=db_url,
+                  recipe=recipe)
+    client.world = world
     world.actors = {n: Actor(n, k, world) for n, k in keys.items()}
     return world
+
+
+class _Client(TestClient):
+    """The world's client: notes a write (signing in aside), after which the drivers replay
+    instead of restoring a snapshot over what the test wrote."""
+
+    world: World | None = None
+
+    def request(self, method: str, url: Any, *args: Any, **kw: Any) -> Any:  # type: ignore[override]
+        if (self.world is not None and method.upper() not in ("GET", "HEAD", "OPTIONS")
+                and not str(url).startswith("/auth/")):
+            self.world.touched = True
+        return super().request(method, url, *args, **kw)
 
 
 def filing_payload(world: World, *, claimant: str = "buyer", dispute: str = "not_as_described",
@@ -326,19 +349,34 @@ def file_claim(world: World, **kw: Any) -> dict[str, Any]:
 
 
 # -- bringing a case to a stage (each step through HTTP, signed by its actor) ----------------
+# Each driver is staged: on a fresh world with ``snapshots`` set it restores the stage built
+# once per session (tests/support/snapshots.py); otherwise it replays the steps.
+
+def _staged(stage: str, build: Callable[[World], Any]) -> Callable[[World], Any]:
+    def reach(w: World) -> Any:
+        if w.snapshots is None:
+            return build(w)
+        return w.snapshots.reach(stage, w, build)
+    reach.__name__ = reach.__qualname__ = f"to_{stage}"
+    reach.__doc__ = build.__doc__
+    return reach
+
 
 def ok(r: Any) -> dict[str, Any]:
     assert r.status_code in (200, 201), r.text
     return r.json()  # type: ignore[no-any-return]
 
 
-def to_filed(w: World) -> None:
+def _to_filed(w: World) -> None:
     w.open_case("buyer")
     file_claim(w)
     w.port.party_raises_dispute(ORDER_ID, w.case_id)
 
 
-def to_negotiation(w: World) -> None:
+to_filed: Callable[[World], None] = _staged("filed", _to_filed)
+
+
+def _to_negotiation(w: World) -> None:
     to_filed(w)
     ok(w.seller.post(f"/cases/{w.case_id}/arbitration-agreement",
                      json=w.seller.plain("arbitration.agreed")))
@@ -346,30 +384,42 @@ def to_negotiation(w: World) -> None:
                     json=w.buyer.plain("arbitration.agreed")))
 
 
-def to_facilitation(w: World) -> None:
+to_negotiation: Callable[[World], None] = _staged("negotiation", _to_negotiation)
+
+
+def _to_facilitation(w: World) -> None:
     to_negotiation(w)
     ok(w.buyer.post(f"/cases/{w.case_id}/facilitation",
                     json=w.buyer.plain("facilitation.requested")))
     ok(w.admin.post(f"/cases/{w.case_id}/mediator", json=w.admin.appoint("mediator", w.mediator)))
 
 
-def to_evidence(w: World) -> None:
+to_facilitation: Callable[[World], None] = _staged("facilitation", _to_facilitation)
+
+
+def _to_evidence(w: World) -> None:
     to_facilitation(w)
     ok(w.mediator.post(f"/cases/{w.case_id}/impasse", json=w.mediator.plain("impasse.declared")))
     ok(w.admin.post(f"/cases/{w.case_id}/arbitrator",
                     json=w.admin.appoint("arbitrator", w.arbitrator)))
 
 
+to_evidence: Callable[[World], None] = _staged("evidence", _to_evidence)
+
+
 AWARD_DOC = b"# Award\nThe goods were not as described. Buyer 600 + 50 compensation.\n"
 
 
-def to_awarded(w: World) -> dict[str, Any]:
+def _to_awarded(w: World) -> dict[str, Any]:
     to_evidence(w)
     ok(w.arbitrator.post(f"/cases/{w.case_id}/close-record",
                          json=w.arbitrator.plain("record.closed")))
     return ok(w.arbitrator.post(f"/cases/{w.case_id}/award",
                                 json=w.arbitrator.award(600_000_000, 400_000_000, 50_000_000,
                                                         AWARD_DOC)))
+
+
+to_awarded: Callable[[World], dict[str, Any]] = _staged("awarded", _to_awarded)
 
 
 def award_record_hash(w: World) -> str:
