@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.chainarb-installed
 NODE_STAMP := node_modules/.chainarb-installed
 
-.PHONY: setup demo test lint compile serve bench clean
+.PHONY: setup demo test test-slow lint compile serve bench clean
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
@@ -24,8 +24,13 @@ $(NODE_STAMP): package.json package-lock.json
 demo: setup
 	$(BIN)/chainarb demo
 
+# The fast set (minutes); the slow set (faults, fuzzing, browser, hardhat, slither, the
+# PostgreSQL runs: tests/conftest.py's SLOW_MODULES) runs after it in CI (.ci/run).
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow"
+
+test-slow: setup
+	$(BIN)/python -m pytest -m slow
 
 lint: setup
 	$(BIN)/ruff check evidence backend tests scripts bench

@@ -39,6 +39,33 @@ from tests.support.snapshots import StageSnapshots
 
 os.environ.setdefault(WRITE_GUARD_ENV, "raise")
 
+# The slow set: ``make test`` runs ``-m "not slow"``, ``make test-slow`` runs ``-m slow`` and
+# CI (.ci/run) runs both. A module is here when it costs minutes for checks the fast set
+# already makes on a cheaper path, or drives an outside tool (a browser, a fuzzer, hardhat,
+# slither, killed processes); one test is slow by its own ``@pytest.mark.slow``. The
+# PostgreSQL runs of the tests parametrised over both databases are slow too: the fast set
+# runs each on SQLite, and the database layer's own tests (tests/backend/db) run on both.
+SLOW_MODULES = {
+    "tests/faults/": "kills and restarts the service, the chain node and the database",
+    "tests/security/test_schemathesis.py": "fuzzes every route from the OpenAPI document",
+    "tests/backend/web/test_web_browser.py": "drives chromium through every page",
+    "tests/contracts/test_hardhat.py": "compiles and tests the contracts under hardhat",
+    "tests/contracts/test_slither.py": "runs the slither static analyser",
+    "tests/contracts/test_stateful.py": "random call sequences against the EVM",
+    "tests/backend/procedure/test_procedure_stateful.py":
+        "random command sequences; the tables themselves are swept in the fast set",
+    "tests/backend/worker/test_anchoring_processes.py": "worker processes killed mid-batch",
+    "tests/backend/api/test_serve.py": "starts `chainarb serve` processes",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        postgres_run = "postgres" in item.keywords and "backend/db/" not in item.nodeid
+        if postgres_run or item.nodeid.startswith(tuple(SLOW_MODULES)):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(autouse=True)
 def _no_unguarded_writes() -> Iterator[None]:
