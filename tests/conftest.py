@@ -42,13 +42,19 @@ os.environ.setdefault(WRITE_GUARD_ENV, "raise")
 # The slow set: ``make test`` runs ``-m "not slow"``, ``make test-slow`` runs ``-m slow`` and
 # CI (.ci/run) runs both. A module is here when it costs minutes for checks the fast set
 # already makes on a cheaper path, or drives an outside tool (a browser, a fuzzer, hardhat,
-# slither, killed processes); one test is slow by its own ``@pytest.mark.slow``. The
+# slither, killed processes); the fast set keeps the pages' server-side tests and the
+# English CLI; one test is slow by its own ``@pytest.mark.slow``. The
 # PostgreSQL runs of the tests parametrised over both databases are slow too: the fast set
 # runs each on SQLite, and the database layer's own tests (tests/backend/db) run on both.
 SLOW_MODULES = {
     "tests/faults/": "kills and restarts the service, the chain node and the database",
     "tests/security/test_schemathesis.py": "fuzzes every route from the OpenAPI document",
     "tests/backend/web/test_web_browser.py": "drives chromium through every page",
+    "tests/backend/web/test_web_actions.py": "the parties' steps through the page in chromium",
+    "tests/backend/web/test_web_neutrals.py": "the neutrals' steps through the page in chromium",
+    "tests/backend/web/test_web_panel.py": "the panel's steps through the page in chromium",
+    "tests/evidence/test_cli_lang.py":
+        "runs every command and error path again in Chinese, one process each",
     "tests/contracts/test_hardhat.py": "compiles and tests the contracts under hardhat",
     "tests/contracts/test_slither.py": "runs the slither static analyser",
     "tests/contracts/test_stateful.py": "random call sequences against the EVM",
