@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from judicial_world import Case
 
+from evidence.events import ORDER_OPENED, ORDER_RESOLVED, RESOLUTIONS, ROOT_ANCHORED
 from evidence.judicial import PackageInputError, build_package
-from evidence.judicial._onchain import ORDER_OPENED, ORDER_RESOLVED, RESOLUTIONS, ROOT_ANCHORED
 from evidence.judicial._zip import DEFAULT_LIMITS, check_name, extract_zip, write_zip
 from evidence.judicial.errors import UnsafePath
 from evidence.judicial.provenance import check_log, sign_log
@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _abi_signature(artifact: str, event: str) -> tuple[str, list[bool]]:
-    abi = json.loads((ROOT / "contracts" / "artifacts" / f"{artifact}.json").read_text())["abi"]
+    path = ROOT / "backend" / "chain" / "compiled" / f"{artifact}.json"
+    abi = json.loads(path.read_text())["abi"]
     item = next(i for i in abi if i.get("type") == "event" and i["name"] == event)
     types = [i["type"] for i in item["inputs"]]
     return f"{event}({','.join(types)})", [i["indexed"] for i in item["inputs"]]

@@ -42,6 +42,11 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(url[len(prefix):]) if url.startswith(prefix) else None
 
 
+def _escrow_state(w: World) -> dict[str, Any]:
+    """The in-memory escrow's own state (it also holds the world's clock: not copied)."""
+    return copy.deepcopy({k: v for k, v in vars(w.port).items() if v is not w.clock})
+
+
 def _copy_database(src: Path, dst: Path) -> None:
     with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
         a.backup(b)
@@ -62,7 +67,7 @@ class StageSnapshots:
                 or not isinstance(w.blockstore, LocalBlockstore | MemoryBlockstore)):
             return None
         try:
-            escrow = copy.deepcopy(vars(w.port))
+            escrow = _escrow_state(w)
         except TypeError:  # state that cannot be copied: replay instead
             return None
         return (stage, w.recipe, w.clock.now, repr(sorted(escrow.items(), key=str)))
@@ -90,7 +95,7 @@ class StageSnapshots:
             shutil.copytree(w.blockstore.root, blocks)
         else:
             blocks = dict(w.blockstore.blocks)
-        return Snapshot(database=database, blocks=blocks, escrow=copy.deepcopy(vars(w.port)),
+        return Snapshot(database=database, blocks=blocks, escrow=_escrow_state(w),
                         now=w.clock.now, case_id=w.case_id,
                         result=copy.deepcopy(result))
 

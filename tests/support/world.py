@@ -289,7 +289,8 @@ def make_world(db_url: str, tmp_path: Path, *, smtp_port: int | None = None,
     blockstore in memory, or on disk under ``tmp_path`` with ``disk_blocks``."""
     clock = Clock()
     institution = Account.from_key(INSTITUTION_KEY).address
-    port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
+    port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution,
+                          clock=clock)
     names = dict.fromkeys([*NAMES, *(n for _, b, s in orders for n in (b, s))])
     keys = {n: _key(n) for n in names}
     for order_id, buyer, seller in orders:
