@@ -22,7 +22,6 @@ from typing import Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
-from judicial_tsa import LocalTSA
 from web3 import Web3
 
 from backend.chain.contracts import (
@@ -67,6 +66,7 @@ from evidence.records import (
     SignedRecord,
 )
 from evidence.timestamp import request_timestamp
+from tests.support.tsa import LocalTSA
 
 ETHER = 10**18
 RULES = {

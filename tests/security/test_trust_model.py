@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from _world import ORDER_B, Twin, expect
-from api_helpers import AWARD_DOC, ORDER_ID, Actor, ok, sha
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from sqlmodel import col, select
@@ -24,6 +23,7 @@ from sqlmodel import col, select
 from backend.db import AuthSession
 from backend.services.auth import token_digest
 from evidence.records import SECP256K1_N, Award, Domain, ProceduralStep, SignedRecord
+from tests.support.world import AWARD_DOC, ORDER_ID, Actor, ok, sha
 
 # -- building records as an attacker would ---------------------------------------------------
 

@@ -12,7 +12,8 @@ import logging
 from typing import Any
 
 import pytest
-from api_helpers import World
+
+from tests.support.world import World
 
 
 def test_an_internal_key_error_is_a_500_with_its_request_id(

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from api_helpers import (
+from eth_account import Account
+
+from evidence.records import Domain, ProceduralStep, SignedRecord
+from tests.support.world import (
     ORDER_ID,
     World,
     file_claim,
@@ -16,9 +19,6 @@ from api_helpers import (
     to_filed,
     to_negotiation,
 )
-from eth_account import Account
-
-from evidence.records import Domain, ProceduralStep, SignedRecord
 
 
 def _same(w: World, before: dict[str, Any]) -> None:
@@ -202,9 +202,8 @@ def test_unknown_case_and_action(world: World) -> None:
 
 
 def test_attachments_and_authorisations_must_be_for_this_deployment(world: World) -> None:
-    from api_helpers import AWARD_DOC
-
     from evidence.records import Award
+    from tests.support.world import AWARD_DOC
 
     to_evidence(world)
     w = world

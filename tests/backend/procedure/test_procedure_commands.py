@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -45,7 +46,7 @@ from backend import procedure as p
 
 def refused(case, cmd, now, error):
     """Assert ``cmd`` is refused with exactly ``error`` and the case did not change."""
-    snapshot = case
+    snapshot = copy.deepcopy(case)  # taken before: apply must leave the case as it was
     with pytest.raises(error) as info:
         p.apply(case, cmd, now)
     assert type(info.value) is error
