@@ -88,7 +88,7 @@ from .errors import AccessDenied, BadSubmission, NotFound, ServiceError, StaleSt
 from .evidence import bind_submission, require_staged
 from .group_commit import GroupCommitter, Unit
 from .keys import ServiceKey
-from .steps import INSTITUTION_ACTIONS, Translated, payload_hash, translate
+from .steps import CONFIDENTIAL_ACTIONS, Translated, institution_actor, payload_hash, translate
 
 __all__ = ["CaseService", "ServiceConfig", "StepResult", "case_id_for_order"]
 
@@ -102,8 +102,6 @@ STATE_CACHE_SIZE = 512
 # best rate and tail (p99 ~0.6 s); 32-64 made the tail 4x longer and the rate lower (a
 # step's answer waits for its whole group, and a long group holds the GIL in long runs).
 GROUP_COMMIT_MAX = 8
-CONFIDENTIAL_ACTIONS = frozenset({"offer.made", "offer.accepted", "offer.withdrawn",
-                                  "settlement.proposed"})
 
 
 def _h(b: bytes) -> str:
@@ -223,6 +221,10 @@ class CaseService:
         found = self._states.get(key)
         if found is None:
             found = p.case_from_dict(row.state)
+            if found.next_sequence != row.next_sequence:
+                # saved before the chain position became the procedure's counter (it then
+                # counted commands only): the chain's position is the one to check against
+                found = replace(found, next_sequence=row.next_sequence)
             self._remember_state(key, found)
         return found
 
@@ -340,11 +342,9 @@ class CaseService:
         attachments = body.get("attachments") or []
         now = self.now()
         admin_record: SignedRecord | None = None
-        if isinstance(rec, ProceduralStep) and rec.action in INSTITUTION_ACTIONS \
-                and signer != self.institution_address:
-            if not self.is_admin(signer):
-                raise p.WrongActor(f"{rec.action} is the institution's act; {signer} is not an "
-                                   "institution admin")
+        if isinstance(rec, ProceduralStep) and institution_actor(
+                rec.action, signer, is_admin=self.is_admin,
+                institution=self.institution_address) != signer:
             if rec.action == "enforcement.recorded":
                 raise AccessDenied("enforcement.recorded is written by the service when the "
                                    "escrow has paid out")
@@ -371,7 +371,8 @@ class CaseService:
                 step_payload = self._staged_payload(case_id, rec, session) or payload
             translated = translate(case, signed, actor=_signer(signed),
                                    payload=step_payload, attachments=attachments,
-                                   reasons=body.get("reasons"), award_record_hash=award_hash)
+                                   reasons=body.get("reasons"), award_record_hash=award_hash,
+                                   now=now)
             self._check_document(translated, body.get("document"))
             new_case, effects = p.apply(case, translated.command, now)
             bind = self._admit(session, row.id, signed)  # who, when, then: backed by what
@@ -501,7 +502,8 @@ class CaseService:
             case, award_hash = current
             t = translate(case, signed, actor=_signer(signed), payload=body.get("payload"),
                           attachments=body.get("attachments") or [],
-                          reasons=body.get("reasons"), award_record_hash=award_hash)
+                          reasons=body.get("reasons"), award_record_hash=award_hash,
+                          now=self.now())
         except (ServiceError, p.ProcedureError, EvidenceError, KeyError, TypeError,
                 ValueError):
             return None  # the locked section refuses it precisely (or accepts it)
@@ -551,7 +553,11 @@ class CaseService:
 
     def _check_binding(self, session: Session, row: Case, signed: SignedRecord,
                        now: datetime) -> int:
-        """Check the record's place in the step chain; returns its position."""
+        """Check the record's place in the step chain; returns the position it claims.
+
+        A position other than the case's next one is the procedure's refusal
+        (``StaleSequence``, after who and before when: ``p.admit``); here only the link
+        to the previous record and the clock of a record at that position are checked."""
         rec = signed.record
         if not rec.CHAINED:
             raise BadSubmission(f"{rec.TYPE_NAME} has no place in the step chain; carry it "
@@ -565,7 +571,9 @@ class CaseService:
             signed.check_binding(self.domain, case_id=row.id)
         seq: int = rec.sequence  # type: ignore[attr-defined]
         rec_prev: bytes = rec.prev_hash  # type: ignore[attr-defined]
-        if seq != position or rec_prev != prev:
+        if seq != position:
+            return seq  # the procedure refuses it in its order of checks (StaleSequence)
+        if rec_prev != prev:
             raise StaleStep(f"{rec.TYPE_NAME} is for position {seq} after {_h(rec_prev)}; the "
                             f"case's next position is {position} after {_h(prev)}: reload the "
                             "case and sign again")
@@ -884,7 +892,7 @@ class CaseService:
                 return
             signed = self._institution_step(session, row, "enforcement.recorded", payload, now)
             t = translate(case, signed, actor=self.institution_address, payload=payload,
-                          attachments=[], reasons=None, award_record_hash=None)
+                          attachments=[], reasons=None, award_record_hash=None, now=now)
             new_case, effects = p.apply(case, t.command, now)
             self._store(session, row, case, new_case, effects, signed, t, now)
             session.commit()

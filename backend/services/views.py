@@ -31,7 +31,7 @@ from evidence.records import Settlement
 from .cases import CaseService, chain_action_view
 from .errors import AccessDenied
 from .keys import public_attachment
-from .steps import STEP_ENDPOINTS
+from .steps import CONFIDENTIAL_ACTIONS, STEP_ENDPOINTS
 
 __all__ = ["case_view", "check_reader", "list_cases", "step_view", "timeline"]
 
@@ -135,10 +135,11 @@ def _allowed(service: CaseService, case: p.CaseState, viewer: str) -> list[str]:
     An admin signs the institution's steps (the service countersigns them)."""
     from .steps import INSTITUTION_ACTIONS, step_names
 
-    names = step_names(p.allowed_commands(case, viewer, service.now()))
+    now = service.now()
+    names = step_names(p.allowed_commands(case, viewer, now))
     if service.is_admin(viewer) and viewer != service.institution_address:
         names += [n for n in step_names(p.allowed_commands(
-            case, service.institution_address, service.now())) if n in INSTITUTION_ACTIONS
+            case, service.institution_address, now)) if n in INSTITUTION_ACTIONS
             and n not in names]
     return names
 
@@ -191,8 +192,7 @@ def step_view(service: CaseService, case_id: str, sequence: int, viewer: str
     if step.kind == "evidence.submitted" and \
             step.record["message"].get("commitment") in _hidden_evidence(case, viewer, roles):
         raise NotFound(f"case {case_id} has no step {sequence}")
-    if detail.action in ("offer.made", "offer.accepted", "offer.withdrawn",
-                         "settlement.proposed") and not roles & (OFFER_READERS | {"admin"}):
+    if detail.action in CONFIDENTIAL_ACTIONS and not roles & (OFFER_READERS | {"admin"}):
         raise AccessDenied("offers are for the parties and the mediator")
     return {"sequence": step.sequence, "action": step.kind, "record": step.record,
             "recordHash": step.record_hash, "cid": step.cid,
