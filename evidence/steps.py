@@ -40,12 +40,12 @@ class StepSpec:
 
     ``payload``: the exact keys of the body's ``payload`` whose canonical JSON
     ``payloadHash`` covers (``None``: the record carries no such payload). ``fields``: what
-    a caller gives ``steps/prepare`` (default: ``payload``). ``document``: the command field
-    a document in the body must hash to. ``appointees``: (role, count) an appointment names
-    (count ``None``: every holder). ``confirmed``: which ``CourtConfirmation``s the row
-    takes. ``endpoint``: the path under ``/cases/{id}/`` that takes
-    it (``None``: only the service writes it). ``command``: ``None`` for a service record the
-    procedure does not apply (it changes no stage).
+    a caller gives ``steps/prepare`` (default: ``payload``). ``document``: the signed field
+    (payload key or record field) a document in the body must hash to. ``appointees``:
+    (role, count) an appointment names (count ``None``: every holder). ``confirmed``:
+    which ``CourtConfirmation``s the row takes. ``endpoint``: the path under
+    ``/cases/{id}/`` that takes it (``None``: only the service writes it). ``command``:
+    ``None`` for a service record the procedure does not apply (it changes no stage).
     """
 
     action: str
@@ -82,7 +82,7 @@ STEPS: tuple[StepSpec, ...] = (
              en="File the claim (dispute type, remedy)",
              zh="提起申请（争议类型、请求事项）",
              payload=("claimant", "respondent", "orderId", "disputeType", "remedy",
-                      "claimedAmount", "statementHash"), document="statement_hash"),
+                      "claimedAmount", "statementHash"), document="statementHash"),
     StepSpec(action="offer.made", record="SettlementOffer", command="MakeOffer",
              signers=PARTIES, endpoint="offers",
              en="Make a signed settlement offer", zh="提出经签名的和解要约",
@@ -109,7 +109,7 @@ STEPS: tuple[StepSpec, ...] = (
              endpoint="pre-evaluation",
              en="Publish the pre-evaluation report (mediator)",
              zh="发布预评估报告（调解员）",
-             payload=("recommended", "reportHash"), document="report_hash"),
+             payload=("recommended", "reportHash"), document="reportHash"),
     StepSpec(action="settlement.proposed", record="ProceduralStep",
              command="ProposeSettlement", signers=frozenset({"mediator"}),
              endpoint="proposals",
@@ -135,7 +135,7 @@ STEPS: tuple[StepSpec, ...] = (
     StepSpec(action="answer.submitted", record="ProceduralStep", command="SubmitAnswer",
              signers=frozenset({"respondent"}), endpoint="answer",
              en="File the respondent's answer", zh="提交被申请人答辩",
-             payload=("answerHash",), document="answer_hash"),
+             payload=("answerHash",), document="answerHash"),
     StepSpec(action="record.closed", record="ProceduralStep", command="CloseRecord",
              signers=frozenset({"arbitrator"}), endpoint="close-record",
              en="Close the record (arbitrator)", zh="结束举证（仲裁员）", payload=()),
@@ -143,12 +143,12 @@ STEPS: tuple[StepSpec, ...] = (
              signers=frozenset({"arbitrator"}), endpoint="award",
              en="Issue the signed, reasoned award (arbitrator; document hashed)",
              zh="作出经签名、附理由的裁决（仲裁员；文书取哈希）",
-             fields=(*_ALLOCATION, "awardHash"), document="award_hash",
+             fields=(*_ALLOCATION, "awardHash"), document="awardHash",
              attachments=("Award",)),
     StepSpec(action="award.objected", record="Objection", command="Object",
              signers=PARTIES, endpoint="objection",
              en="Object to the award (once per case)", zh="对裁决提出异议（每案一次）",
-             fields=("reasonsHash",), document="reasons_hash"),
+             fields=("reasonsHash",), document="reasonsHash"),
     StepSpec(action="appoint.panel", record="ProceduralStep", command="AppointPanel",
              signers=frozenset({"institution"}), endpoint="panel",
              en="Appoint the panel of three (admin)", zh="指定三人仲裁庭（管理员）",
@@ -156,7 +156,7 @@ STEPS: tuple[StepSpec, ...] = (
     StepSpec(action="award.panel_signed", record="ProceduralStep", command="IssuePanelAward",
              signers=frozenset({"panelist"}), endpoint="panel-award",
              en="Sign the panel award (panelist)", zh="签署仲裁庭裁决（仲裁庭成员）",
-             fields=(*_ALLOCATION, "awardHash"), document="award_hash",
+             fields=(*_ALLOCATION, "awardHash"), document="awardHash",
              attachments=("Award",)),
     StepSpec(action="enforcement.requested", record="ProceduralStep", command="Enforce",
              signers=frozenset({ANYONE}), endpoint="enforcement",

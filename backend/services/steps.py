@@ -26,6 +26,7 @@ caller; ``sequence`` of the command is the procedure's own counter, filled in he
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -88,8 +89,9 @@ APPOINTEE_ROLES: Mapping[str, tuple[str, int | None]] = {
 # Steps whose records only the parties and the mediator read (offers and proposals).
 CONFIDENTIAL_ACTIONS = frozenset(a for a, s in _SPECS.items() if s.confidential)
 # Which command field a body document must hash to.
-DOCUMENT_FIELDS: Mapping[type[p.Command], str] = {
-    _command_class(s): s.document for s in _SPECS.values() if s.document is not None}
+DOCUMENT_FIELDS: Mapping[type[p.Command], str] = {  # the command's snake_case field
+    _command_class(s): re.sub(r"(?<!^)(?=[A-Z])", "_", s.document).lower()
+    for s in _SPECS.values() if s.document is not None}
 # Every step a client may take (it has an endpoint): action -> command type.
 COMMAND_OF_STEP: Mapping[str, type[p.Command]] = {
     a: _command_class(s) for a, s in _SPECS.items() if s.endpoint is not None}
