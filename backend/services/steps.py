@@ -88,10 +88,16 @@ APPOINTEE_ROLES: Mapping[str, tuple[str, int | None]] = {
     a: s.appointees for a, s in _SPECS.items() if s.appointees is not None}
 # Steps whose records only the parties and the mediator read (offers and proposals).
 CONFIDENTIAL_ACTIONS = frozenset(a for a, s in _SPECS.items() if s.confidential)
+
+
+def _snake(key: str) -> str:
+    """A signed field's name (camelCase) as the command's field (snake_case)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
 # Which command field a body document must hash to.
-DOCUMENT_FIELDS: Mapping[type[p.Command], str] = {  # the command's snake_case field
-    _command_class(s): re.sub(r"(?<!^)(?=[A-Z])", "_", s.document).lower()
-    for s in _SPECS.values() if s.document is not None}
+DOCUMENT_FIELDS: Mapping[type[p.Command], str] = {
+    _command_class(s): _snake(s.document) for s in _SPECS.values() if s.document is not None}
 # Every step a client may take (it has an endpoint): action -> command type.
 COMMAND_OF_STEP: Mapping[str, type[p.Command]] = {
     a: _command_class(s) for a, s in _SPECS.items() if s.endpoint is not None}
@@ -371,8 +377,8 @@ def _command(case: p.CaseState, action: str, actor: str, seq: int,
                            remedy=payload["remedy"],
                            claimed_amount=_uint(payload, "claimedAmount"),
                            statement_hash=payload["statementHash"])
-    if action in ("offer.accepted", "offer.withdrawn"):
-        return cls(actor=actor, sequence=seq, offer_id=payload["offerId"])  # type: ignore[call-arg]
+    if action == "offer.accepted":  # settlementHash binds the attached Settlement only
+        return p.AcceptOffer(actor=actor, sequence=seq, offer_id=payload["offerId"])
     if action in APPOINTEE_ROLES:
         role, count = APPOINTEE_ROLES[action]
         people = payload["appointees"]
@@ -388,20 +394,16 @@ def _command(case: p.CaseState, action: str, actor: str, seq: int,
         if action == "appoint.arbitrator":
             return p.AppointArbitrator(actor=actor, sequence=seq, arbitrator=people[0])
         return p.AppointPanel(actor=actor, sequence=seq, panel=tuple(people))  # type: ignore[arg-type]
-    if action == "preevaluation.published":
-        return p.PublishPreEvaluation(actor=actor, sequence=seq,
-                                      recommended=payload["recommended"],
-                                      report_hash=payload["reportHash"])
     if action == "settlement.proposed":
         expires = payload["expiresAt"]
         return p.ProposeSettlement(
             actor=actor, sequence=seq, offer_id=payload["offerId"], allocation=_alloc(payload),
             expires_at=None if expires == "0" else unix_time(
                 _uint(payload, "expiresAt"), "payload.expiresAt"))
-    if action == "answer.submitted":
-        return p.SubmitAnswer(actor=actor, sequence=seq, answer_hash=payload["answerHash"])
     if action == "enforcement.recorded":
         return p.RecordEnforcement(actor=actor, sequence=seq, tx_hash=payload["txHash"],
                                    allocation=_alloc(payload),
                                    compensation_shortfall=_uint(payload, "compensationShortfall"))
-    return cls(actor=actor, sequence=seq)
+    # the rest take their payload as it is: each key (camelCase) is the command's field
+    return cls(actor=actor, sequence=seq,  # type: ignore[call-arg]
+               **{_snake(k): v for k, v in payload.items()})

@@ -133,14 +133,17 @@ def _settlement_hash(service: CaseService, case: p.CaseState, offer: p.Offer) ->
 def _allowed(service: CaseService, case: p.CaseState, viewer: str) -> list[str]:
     """What the viewer may sign now (the procedure's tables; content checks still apply).
     An admin signs the institution's steps (the service countersigns them)."""
-    from .steps import INSTITUTION_ACTIONS, step_names
+    from .steps import institution_actor, step_names
 
     now = service.now()
     names = step_names(p.allowed_commands(case, viewer, now))
-    if service.is_admin(viewer) and viewer != service.institution_address:
-        names += [n for n in step_names(p.allowed_commands(
-            case, service.institution_address, now)) if n in INSTITUTION_ACTIONS
-            and n not in names]
+    institution = service.institution_address
+    if viewer == institution or not service.is_admin(viewer):
+        return names
+    for n in step_names(p.allowed_commands(case, institution, now)):
+        if n not in names and institution_actor(n, viewer, is_admin=service.is_admin,
+                                                institution=institution) == institution:
+            names.append(n)
     return names
 
 
