@@ -16,7 +16,8 @@ the viewer may not take now is refused here, precisely), and returns:
 
 The service never signs anything here and keeps nothing: a prepared step that is never
 posted leaves no trace. The clock is the service's (``signedAt`` = now, never before the
-previous step's). The action vocabulary is the timeline's (``STEP_ENDPOINTS``).
+previous step's). The action vocabulary, fields and endpoints are the step table's
+(evidence/steps.py); who may prepare what now is the procedure's admission (``p.admit``).
 """
 
 from __future__ import annotations

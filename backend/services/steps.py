@@ -19,8 +19,14 @@ A step is one of these signed records (docs/evidence.md §1.2, docs/api.md):
   verifier requires). Appointments (``appoint.*``) carry ``{"role", "appointees"}``, the
   form the judicial package's role check reads.
 
-The record's own binding (domain, case, position in the chain, signer) is checked by the
-caller; ``sequence`` of the command is the procedure's own counter, filled in here.
+Every table here is generated from the step table ``evidence/steps.py`` (one row per
+step: action, record type, command, payload and document fields, signers, endpoint); the
+procedure's command classes are this module's concern and never leave it (the vocabulary
+outside is the action).
+
+The record's own binding (domain, case, link to the previous record, signer) is checked by
+the caller; the command's ``sequence`` is the record's position in the chain, which the
+procedure checks (``p.admit``: the one replay counter), before the content is read.
 """
 
 from __future__ import annotations
