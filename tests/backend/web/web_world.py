@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from backend.api.app import create_app
 from backend.db.models import AnchorBatch, AnchorStatus, Leaf
-from backend.demo import Client, _free_port, _serve, _upload, make_photo_jpeg
+from backend.demo import Client, free_port, make_photo_jpeg, serve, upload_evidence
 from backend.services.chain import FakeEscrowPort, OrderInfo
 from backend.settings import Settings
 from evidence.ipfs import MemoryBlockstore
@@ -122,7 +122,7 @@ def web_world(tmp_path: Path) -> Iterator[WebWorld]:
                              seller=keys["seller"].address, amount=AMOUNT,
                              token="0x" + "11" * 20, institution=institution, status="Paid",
                              case_id="0x" + "00" * 32, guarantee=GUARANTEE))
-    port = _free_port()
+    port = free_port()
     settings = Settings(data_dir=tmp_path / "data", port=port,
                         institution_admins=keys["admin"].address,
                         institution_key=INSTITUTION_KEY)
@@ -132,7 +132,7 @@ def web_world(tmp_path: Path) -> Iterator[WebWorld]:
         from backend.web import router
 
         app.include_router(router)
-    with _serve(app, port) as running, httpx.Client(base_url=running.base_url,
+    with serve(app, port) as running, httpx.Client(base_url=running.base_url,
                                                     timeout=30) as http:
         c = {n: Client(n, n, k, http, clock) for n, k in keys.items()}
         for cl in c.values():
@@ -144,14 +144,14 @@ def web_world(tmp_path: Path) -> Iterator[WebWorld]:
                   "remedy": "partial_refund", "claimedAmount": str(120_000_000),
                   "statementHash": "0x" + hashlib.sha256(b"<b>cracked</b>").hexdigest()}
         buyer.post(f"/cases/{case_id}/filing", buyer.plain(case_id, "case.filed", filing))
-        _upload(buyer, case_id, "photo", "crack.jpg", "image/jpeg", make_photo_jpeg())
+        upload_evidence(buyer, case_id, "photo", "crack.jpg", "image/jpeg", make_photo_jpeg())
         buyer.post(f"/cases/{case_id}/facilitation",
                    buyer.plain(case_id, "facilitation.requested"))
         admin.post(f"/cases/{case_id}/mediator", admin.plain(
             case_id, "appoint.mediator", {"role": "mediator", "appointees": [mediator.address]}))
         # A caucus item: only the mediator (and the seller itself) may know of it.
-        _upload(seller, case_id, "invoice", "secret-terms.txt", "text/plain",
-                b"confidential price list for the mediator only\n")
+        upload_evidence(seller, case_id, "invoice", "secret-terms.txt", "text/plain",
+                        b"confidential price list for the mediator only\n")
         _anchor_everything(app, case_id)
         case2 = buyer.post("/cases", {"orderId": str(ORDER_2)})["caseId"]
         buyer.post(f"/cases/{case2}/filing", buyer.plain(case2, "case.filed", {

@@ -1,0 +1,340 @@
+"""The story up to the execution of the award, one act per function (``run.ACTS`` orders
+them; the court's acts are in ``court``).
+
+Each act takes the ``World`` (the service, the printer) and the ``Story`` (the cast, the
+contracts, the order and case so far), acts only as the clients would (signed requests,
+their own transactions), prints what happened, and leaves what the next act needs in the
+``Story``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from backend.demo.chain import balances, chain_now, hex_hash, send_eth, wait_until
+from backend.demo.clients import Client, document, expect_ok, upload_evidence
+from backend.demo.common import DAY, UNIT, DemoError, fmt_amount, sha256_hex, short
+from backend.demo.files import (
+    ANSWER,
+    award_document,
+    make_chat_log,
+    make_invoice_pdf,
+    make_photo_jpeg,
+    statement_of_claim,
+)
+from backend.demo.world import Story, World
+from evidence.records import Award, SettlementOffer, canonical_json
+
+__all__ = ["agree_to_arbitrate", "answer_and_close_record", "appoint_arbitrator",
+           "appoint_mediator", "deposit_guarantee", "enforce_award", "file_claim",
+           "issue_award", "mediate", "negotiate", "open_order", "pass_objection_window",
+           "pre_evaluation", "rules_hash", "submit_evidence"]
+
+PRICE, GUARANTEE = 480 * UNIT, 200 * UNIT
+CLAIMED = 240 * UNIT
+
+
+# -- the trade: on-chain, from the parties' own wallets ---------------------------------------
+
+def deposit_guarantee(world: World, story: Story) -> None:
+    """The institution funds both parties' gas; each gets test tokens; the seller deposits a
+    guarantee with the escrow."""
+    buyer, seller, usdc, escrow = (story.cast.buyer, story.cast.seller, story.token,
+                                   story.escrow)
+    for cl in (buyer, seller):
+        send_eth(world.handle.w3, story.institution, cl.address, 10**18)
+    usdc.mint(seller.key, seller.address, 1_000 * UNIT)
+    usdc.mint(buyer.key, buyer.address, 1_000 * UNIT)
+    usdc.approve(seller.key, escrow.address, GUARANTEE)
+    r = escrow.deposit_guarantee(seller.key, usdc.address, GUARANTEE)
+    world.printer.step("setup", seller.label, f"deposits a guarantee of "
+                       f"{fmt_amount(GUARANTEE, story.symbol)} with the escrow (卖方保证金)",
+                       tx=hex_hash(r.tx_hash))
+
+
+def open_order(world: World, story: Story) -> None:
+    """The buyer pays the price into escrow under the institution's published rules."""
+    buyer, usdc, escrow = story.cast.buyer, story.token, story.escrow
+    committed = rules_hash(story.http, world.app.state.ctx.service.config.rules)
+    usdc.approve(buyer.key, escrow.address, PRICE)
+    story.order_id, r = escrow.open_order(
+        buyer.key, seller=story.cast.seller.address, amount=PRICE,
+        delivery_deadline=int(chain_now(world.handle).timestamp()) + 30 * DAY,
+        institution=story.institution.address, token=usdc.address, rules_hash=committed)
+    story.open_tx, story.price = hex_hash(r.tx_hash), PRICE
+    world.printer.step("setup", buyer.label, f"orders 40 LED panels and pays "
+                       f"{fmt_amount(PRICE, story.symbol)} into escrow: order "
+                       f"{story.order_id} (付款至托管)", tx=story.open_tx)
+    story.before = balances(usdc, escrow, buyer.address, story.cast.seller.address)
+
+
+def rules_hash(http: httpx.Client, case_rules: Any) -> bytes:
+    """The rules the order commits to (``rulesHash`` of ``openOrder``).
+
+    The institution publishes its rules; the judicial package carries the same object and
+    the verifier holds its SHA-256 (canonical JSON) to the order's ``rulesHash``. Asked of
+    the service at ``GET /rules`` when it offers it, else the service's own rules object.
+    """
+    r = http.get("/rules")
+    if r.status_code == 200 and "sha256" in r.json():
+        return bytes.fromhex(r.json()["sha256"].removeprefix("0x"))
+    from backend.services.package import rules_hash as of_rules
+
+    return of_rules(case_rules)
+
+
+# -- filing and negotiation -------------------------------------------------------------------
+
+def file_claim(world: World, story: Story) -> None:
+    """The buyer opens the case, files the claim, and freezes the escrow from their wallet."""
+    buyer, order_id = story.cast.buyer, story.order_id
+    view = buyer.post("/cases", {"orderId": str(order_id)})
+    case_id = story.case_id = view["caseId"]
+    world.note_stage(view["stage"])
+    filing = {"claimant": buyer.address, "respondent": story.cast.seller.address,
+              "orderId": str(order_id), "disputeType": "not_as_described",
+              "remedy": "partial_refund", "claimedAmount": str(CLAIMED),
+              "statementHash": sha256_hex(statement_of_claim(order_id))}
+    res = buyer.post(f"/cases/{case_id}/filing", buyer.plain(case_id, "case.filed", filing))
+    world.shown("filed", buyer, "files the claim: goods not as described, partial refund "
+                f"{fmt_amount(CLAIMED, story.symbol)} (提出仲裁申请) — case {case_id}", res)
+    r = story.escrow.raise_dispute(buyer.key, order_id, bytes.fromhex(case_id[2:]))
+    world.printer.step("filed", buyer.label, "the buyer's wallet freezes the escrow: "
+                       "raiseDispute (冻结托管资金)", tx=hex_hash(r.tx_hash))
+    world.anchor()
+
+
+def negotiate(world: World, story: Story) -> None:
+    """The seller offers 10% back (with the signed settlement); the buyer lets it lapse and
+    asks for a mediator."""
+    from evidence.records import Settlement
+
+    seller, buyer, case_id, order_id = (story.cast.seller, story.cast.buyer, story.case_id,
+                                        story.order_id)
+    seq, prev, domain = seller.head(case_id)
+    offer = SettlementOffer(case_id=case_id, sequence=seq, prev_hash=prev,
+                            offeror=seller.address, order_id=order_id,
+                            to_buyer=48 * UNIT, to_seller=432 * UNIT, compensation=0,
+                            expires_at=seller.at() + 2 * DAY, signed_at=seller.at())
+    settlement = Settlement(order_id=order_id, case_id=case_id, to_buyer=48 * UNIT,
+                            to_seller=432 * UNIT, compensation=0)
+    res = seller.post(f"/cases/{case_id}/offers", {
+        "record": offer.sign(seller.key.key, domain).to_json_obj(),
+        "attachments": [settlement.sign(seller.key.key, domain).to_json_obj()]})
+    world.shown("negotiation", seller, "offers a 10% refund "
+                f"({fmt_amount(48 * UNIT, story.symbol)}), open 2 days (和解要约)", res)
+    res = buyer.post(f"/cases/{case_id}/facilitation",
+                     buyer.plain(case_id, "facilitation.requested"))
+    world.shown("facilitation", buyer, "rejects the offer (lets it lapse) and asks for a "
+                "mediator: negotiation failed (协商失败，申请调解)", res)
+
+
+# -- facilitated settlement -------------------------------------------------------------------
+
+def appoint_mediator(world: World, story: Story) -> None:
+    """The institution's case officer appoints the mediator (the service checks conflicts)."""
+    admin, mediator, case_id = story.cast.admin, story.cast.mediator, story.case_id
+    res = admin.post(f"/cases/{case_id}/mediator", admin.plain(
+        case_id, "appoint.mediator", {"role": "mediator", "appointees": [mediator.address]}))
+    world.shown("facilitation", admin, f"appoints the mediator {short(mediator.address)}"
+                " (conflict check passed; 指定调解员)", res)
+
+
+def mediate(world: World, story: Story) -> None:
+    """The mediator publishes the rule-based pre-evaluation, then a proposal nobody accepts."""
+    mediator, case_id = story.cast.mediator, story.case_id
+    pre = pre_evaluation(mediator, case_id)
+    report = pre["canonical"].encode()
+    res = mediator.post(f"/cases/{case_id}/pre-evaluation", mediator.plain(
+        case_id, "preevaluation.published",
+        {"recommended": pre["recommended"], "reportHash": pre["sha256"]},
+        document=document("pre-evaluation.json", "application/json", report)))
+    rules = ", ".join(r.get("rule", "?") for r in pre["report"].get("reasons", []))
+    world.shown("facilitation", mediator, "publishes the rule-based pre-evaluation: "
+                f"{pre['recommended']} ({rules}); non-binding (调解前评估)", res)
+    proposal_id = sha256_hex(b"proposal:" + case_id.encode())
+    expires = mediator.at() + 3 * DAY
+    res = mediator.post(f"/cases/{case_id}/proposals", mediator.plain(
+        case_id, "settlement.proposed",
+        {"offerId": proposal_id, "toBuyer": str(150 * UNIT), "toSeller": str(330 * UNIT),
+         "compensation": "0", "expiresAt": str(expires)}))
+    world.shown("facilitation", mediator, "proposes a refund of "
+                f"{fmt_amount(150 * UNIT, story.symbol)}; the seller does not accept "
+                "(调解方案未被接受)", res)
+
+
+def pre_evaluation(mediator: Client, case_id: str) -> dict[str, Any]:
+    """The rule-based report the mediator publishes (docs/procedure.md, Pre-evaluation).
+
+    Asked of the service; should the service fail to prepare it (HTTP 5xx), the mediator
+    applies the same published rules (``procedure.pre_evaluate``) to the facts the case
+    page shows them: dispute type, remedy, amounts and evidence kinds, never content.
+    """
+    r = mediator.send("GET", f"/cases/{case_id}/pre-evaluation",
+                      params={"tracking": "delivered"})
+    if r.status_code == 200:
+        return dict(r.json())
+    if r.status_code < 500:
+        expect_ok(r, f"{mediator.label}: pre-evaluation")
+    from backend import procedure as p
+
+    view = mediator.get(f"/cases/{case_id}")
+    kinds: dict[str, set[str]] = {"buyer": set(), "seller": set()}
+    for item in view["evidence"]:
+        side = "buyer" if item["submittedBy"] == view["buyer"] else "seller"
+        kinds[side].add(item["kind"])
+    facts = p.PreEvaluationFacts(
+        dispute_type=view["disputeType"], remedy=view["remedy"], amount=int(view["amount"]),
+        claimed_amount=int(view["claimedAmount"]), guarantee=int(view["guarantee"]),
+        tracking="delivered", buyer_evidence=frozenset(kinds["buyer"]),  # type: ignore[arg-type]
+        seller_evidence=frozenset(kinds["seller"]))  # type: ignore[arg-type]
+    report = p.pre_evaluate(facts).as_dict()
+    raw = canonical_json(report)
+    return {"report": report, "canonical": raw.decode(), "sha256": sha256_hex(raw),
+            "recommended": report.get("outcome")}
+
+
+def agree_to_arbitrate(world: World, story: Story) -> None:
+    """Both parties sign the arbitration agreement; the mediator declares an impasse."""
+    mediator, case_id = story.cast.mediator, story.case_id
+    for party in (story.cast.seller, story.cast.buyer):
+        res = party.post(f"/cases/{case_id}/arbitration-agreement",
+                         party.plain(case_id, "arbitration.agreed"))
+        world.shown(res["stage"], party, "signs the arbitration agreement (同意仲裁)", res)
+    res = mediator.post(f"/cases/{case_id}/impasse",
+                        mediator.plain(case_id, "impasse.declared"))
+    world.shown(res["stage"], mediator, "declares an impasse: mediation failed (调解失败)", res)
+
+
+# -- arbitration ------------------------------------------------------------------------------
+
+def appoint_arbitrator(world: World, story: Story) -> None:
+    """The case officer appoints the arbitrator; the service appoints them on-chain too."""
+    admin, arbitrator, case_id = story.cast.admin, story.cast.arbitrator, story.case_id
+    res = admin.post(f"/cases/{case_id}/arbitrator", admin.plain(
+        case_id, "appoint.arbitrator",
+        {"role": "arbitrator", "appointees": [arbitrator.address]}))
+    world.shown(res["stage"], admin, f"appoints the arbitrator {short(arbitrator.address)}"
+                " (conflict check; on-chain appointArbitrator; 指定仲裁员)", res)
+
+
+def submit_evidence(world: World, story: Story) -> None:
+    """The buyer uploads a photo and a chat log, the seller an invoice: each encrypted into
+    IPFS, its salted commitment signed."""
+    buyer, seller, order_id = story.cast.buyer, story.cast.seller, story.order_id
+    files = [
+        (buyer, "photo", "cracked-panel.jpg", "image/jpeg", make_photo_jpeg(),
+         "photo of a cracked panel (照片)"),
+        (buyer, "communication", "chat-log.txt", "text/plain", make_chat_log(order_id),
+         "chat log with the seller (聊天记录)"),
+        (seller, "invoice", "invoice.pdf", "application/pdf",
+         make_invoice_pdf(order_id, story.price), "commercial invoice (商业发票)"),
+    ]
+    for who, kind, name, ctype, content, what in files:
+        res = upload_evidence(who, story.case_id, kind, name, ctype, content)
+        story.evidence_cids.append(res["contentCid"])
+        world.shown("evidence", who, f"uploads {name} ({len(content):,} bytes, {what}): "
+                    "encrypted, stored in IPFS, salted commitment signed (EIP-712)", res,
+                    cid=res["contentCid"])
+
+
+def answer_and_close_record(world: World, story: Story) -> None:
+    """The seller answers; the arbitrator closes the record."""
+    seller, arbitrator, case_id = story.cast.seller, story.cast.arbitrator, story.case_id
+    res = seller.post(f"/cases/{case_id}/answer", seller.plain(
+        case_id, "answer.submitted", {"answerHash": sha256_hex(ANSWER)},
+        document=document("answer.txt", "text/plain", ANSWER)))
+    world.shown("evidence", seller, "files the answer (答辩)", res)
+    res = arbitrator.post(f"/cases/{case_id}/close-record",
+                          arbitrator.plain(case_id, "record.closed"))
+    world.shown(res["stage"], arbitrator, "closes the record (审理终结)", res)
+
+
+def issue_award(world: World, story: Story) -> None:
+    """The arbitrator signs the award and the step naming it; the service submits it to the
+    escrow."""
+    arbitrator, case_id, order_id, symbol = (story.cast.arbitrator, story.case_id,
+                                             story.order_id, story.symbol)
+    to_buyer, to_seller, compensation = story.award = 180 * UNIT, 300 * UNIT, 42_500_000
+    award_doc = award_document(order_id, case_id, to_buyer, to_seller, compensation)
+    _seq, _prev, domain = arbitrator.head(case_id)
+    award = Award(order_id=order_id, case_id=case_id, to_buyer=to_buyer,
+                  to_seller=to_seller, compensation=compensation,
+                  award_hash=sha256_hex(award_doc), round=0).sign(arbitrator.key.key, domain)
+    story.award_record_hash = "0x" + award.record_hash.hex()
+    record, _ = arbitrator.step(case_id, "award.issued", payload_hash=story.award_record_hash)
+    res = arbitrator.post(f"/cases/{case_id}/award", {
+        "record": record, "attachments": [award.to_json_obj()],
+        "document": document("award.md", "text/markdown", award_doc)})
+    submit_tx = next((a.get("txHash") for a in res["chainActions"]
+                      if a["kind"] == "submit_award"), None)
+    world.shown(res["stage"], arbitrator,
+                f"issues the signed, reasoned award: refund {fmt_amount(to_buyer, symbol)}, "
+                f"seller {fmt_amount(to_seller, symbol)}, compensation "
+                f"{fmt_amount(compensation, symbol)} from the guarantee (裁决)", res,
+                tx=submit_tx)
+
+
+# -- the award becomes final and is executed --------------------------------------------------
+
+def pass_objection_window(world: World, story: Story) -> None:
+    """Wait out the escrow's objection window in real time (no clock is moved)."""
+    buyer, case_id = story.cast.buyer, story.case_id
+    view = buyer.get(f"/cases/{case_id}")
+    window = story.escrow.timeouts().objection
+    ends = max(story.escrow.order(story.order_id).deadline,
+               int(datetime.fromisoformat(view["deadline"]).timestamp()))
+    waited = wait_until(ends + 1)
+    world.tick()
+    view = buyer.get(f"/cases/{case_id}")
+    world.note_stage(view["stage"])
+    world.printer.step(view["stage"], "time 时间", f"the {window}-second objection window of "
+                       "this development escrow passes without an objection (waited "
+                       f"{waited:.1f} s in real time; no clock is moved; 异议期届满)")
+    if view["stage"] != "final":
+        raise DemoError(f"after the objection window the case should be final, found "
+                        f"{view['stage']}")
+
+
+def enforce_award(world: World, story: Story) -> None:
+    """Anyone may ask for enforcement: the service's next ticks execute the award on-chain."""
+    buyer, case_id = story.cast.buyer, story.case_id
+    res = buyer.post(f"/cases/{case_id}/enforcement",
+                     buyer.plain(case_id, "enforcement.requested"))
+    world.shown(res["stage"], buyer, "asks for enforcement (anyone may; 申请执行)", res)
+    for _ in range(10):
+        world.tick()
+        view = buyer.get(f"/cases/{case_id}")
+        story.enforcement_tx = next((a.get("txHash") for a in view["chainActions"]
+                                     if a["kind"] == "execute_award"
+                                     and a["status"] == "done"), None) or ""
+        if view["stage"] == "enforced" and story.enforcement_tx:
+            break
+    world.note_stage(view["stage"])
+    if view["stage"] != "enforced" or not story.enforcement_tx:
+        raise DemoError(f"the award was not executed: stage {view['stage']}, "
+                        f"chain actions {view['chainActions']}")
+    read_payout(world, story)
+
+
+def read_payout(world: World, story: Story) -> None:
+    """Read what the escrow paid (its ``OrderResolved`` and the balances) and print it."""
+    from backend.chain import decode_logs
+
+    symbol, before = story.symbol, story.before
+    receipt = world.handle.w3.eth.get_transaction_receipt(story.enforcement_tx)
+    resolved = [e for e in decode_logs(receipt["logs"]) if e.name == "OrderResolved"]
+    paid = dict(resolved[0].args) if resolved else {}
+    after = story.after = balances(story.token, story.escrow, story.cast.buyer.address,
+                                   story.cast.seller.address)
+    story.compensation_paid = int(paid.get("compensationPaid", -1))
+    world.printer.step(
+        "enforced", "escrow 托管合约", "executeAward pays out on-chain: buyer "
+        f"+{fmt_amount(after['buyer'] - before['buyer'], symbol)}, seller "
+        f"+{fmt_amount(after['seller'] - before['seller'], symbol)}, guarantee "
+        f"{fmt_amount(before['guarantee'], symbol)} → "
+        f"{fmt_amount(after['guarantee'], symbol)} (裁决已在链上执行)", tx=story.enforcement_tx)
+    world.anchor()

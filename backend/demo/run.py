@@ -1,0 +1,191 @@
+"""``run_demo``: compose the service as ``chainarb serve`` does (plus anchoring at once and a
+local TSA), serve it, and play the story's acts in order; the last stdout line is the result.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from rich.console import Console
+
+from backend.demo import acts, court
+from backend.demo.chain import chain_label, check_real_time, wall_clock
+from backend.demo.clients import Client
+from backend.demo.common import DECIMALS, DemoError, decimal_units, short
+from backend.demo.printing import Printer
+from backend.demo.serving import free_port, serve
+from backend.demo.tsa import LocalTsa
+from backend.demo.world import Cast, Story, World
+from backend.settings import Settings
+
+__all__ = ["ACTS", "run_demo"]
+
+PEOPLE = {
+    "buyer": ("Lena Fischer (buyer, Hamburg, DE)", "买方 · 德国汉堡"),
+    "seller": ("Shenzhen Brightway Lighting (seller, CN)", "卖方 · 中国深圳"),
+    "admin": ("case officer (institution)", "机构案件秘书"),
+    "mediator": ("mediator M. Rossi", "调解员"),
+    "arbitrator": ("arbitrator Dr. Chen Wei", "仲裁员"),
+    "court": ("Hangzhou Internet Court", "杭州互联网法院"),
+}
+
+# The story, act by act, once everyone has signed in.
+ACTS: tuple[Callable[[World, Story], None], ...] = (
+    acts.deposit_guarantee, acts.open_order, acts.file_claim, acts.negotiate,
+    acts.appoint_mediator, acts.mediate, acts.agree_to_arbitrate, acts.appoint_arbitrator,
+    acts.submit_evidence, acts.answer_and_close_record, acts.issue_award,
+    acts.pass_objection_window, acts.enforce_award, court.give_court_access,
+    court.download_package, court.verify_package, court.confirm_judicially)
+
+
+def run_demo(settings: Settings, *, console: Console | None = None,
+             out: Any = None) -> dict[str, Any]:
+    """Run the whole loop; print each step; print the result as the last line; return it."""
+    from backend.gateway import contracts_deployer, ensure_deployment, open_chain
+
+    started = time.monotonic()
+    stdout = out or sys.stdout
+    console = console or Console(file=stdout, highlight=False, soft_wrap=True)
+    printer = Printer(console)
+    printer.rule("chainarb — the main job: one cross-border case, end to end",
+                 "跨境电商争议：从付款到司法确认的完整流程")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    tsa = LocalTsa(settings.data_dir / "demo-tsa")
+    settings = settings.model_copy(update={
+        "anchor_interval_seconds": 0.0, "tsa_url": tsa.start(), "tsa_cert_file": tsa.chain_pem})
+    handle = open_chain(settings)
+    try:
+        # The demo deploys its contracts on any node it is pointed at (a dev node such as
+        # anvil), not only on the embedded chain; the same ones `chainarb serve` then uses.
+        deployment = ensure_deployment(
+            handle, settings, contracts_deployer(settings.institution_private_key()),
+            allow_deploy=True)
+        check_real_time(handle, deployment)
+        world = World(settings=settings, handle=handle, deployment=deployment,
+                      clock=wall_clock(handle), printer=printer, tsa_root=tsa.dir / "ca.pem")
+        result = play(world, tsa)
+    finally:
+        handle.close()
+        tsa.stop()
+    result["seconds"] = round(time.monotonic() - started, 1)
+    console.print(f"[bold green]Done in {result['seconds']} s. / 完成。[/]")
+    stdout.write(json.dumps(result, sort_keys=True) + "\n")
+    stdout.flush()
+    return result
+
+
+def play(world: World, tsa: LocalTsa) -> dict[str, Any]:
+    """Compose and serve the service, then play every act against it; returns the result."""
+    # Fresh people each run (so a fresh order and case whatever the data dir holds).
+    keys = {n: Account.from_key(secrets.token_bytes(32)) for n in PEOPLE}
+    port = free_port()
+    compose_service(world, port, keys["admin"].address)
+    contracts = show_contracts(world)
+    with serve(world.app, port) as running, httpx.Client(base_url=running.base_url,
+                                                         timeout=60) as http:
+        world.printer.step("setup", "institution 机构",
+                           f"service on {running.base_url} (OpenAPI {running.base_url}/docs)"
+                           f"; time-stamping authority {tsa.url}")
+        story = Story(cast=sign_in_everyone(world, http, keys), http=http, **contracts)
+        for act in ACTS:
+            act(world, story)
+        anchored, total = world.anchored_items(story.case_id)
+        timeline = story.cast.buyer.get(f"/cases/{story.case_id}/timeline")
+    if not story.report.ok:
+        raise DemoError(f"the judicial package did not verify: {story.report.failed()}")
+    steps = sum(1 for i in timeline if i["type"] == "step")
+    return result_line(world, story, anchored=anchored, leaves=total, steps=steps)
+
+
+def compose_service(world: World, port: int, demo_admin: str) -> None:
+    """The service on the real clock, as ``chainarb serve`` composes it (its rules' objection
+    window follows the escrow's), plus the demo's own admin and anchoring at once."""
+    from backend.api.app import create_app
+    from backend.worker.runner import build_worker
+
+    settings, dep = world.settings, world.deployment
+    # The demo's own admin joins the configured ones (validated like the environment's).
+    admins = ",".join(a for a in (settings.institution_admins, demo_admin) if a)
+    settings = Settings.model_validate({**settings.model_dump(), "port": port,
+                                        "institution_admins": admins})
+    app = create_app(settings, background=False)
+    # The demo's composition: anchoring (with RFC 3161 stamps) at once after every step.
+    app.state.ctx.anchoring = build_worker(settings, app.state.ctx.sessions, world.handle,
+                                           dep.anchor)
+    world.app = app
+
+
+def show_contracts(world: World) -> dict[str, Any]:
+    """The contracts as the parties' wallets see them (``Story`` fields); prints where
+    they are."""
+    from backend.chain import EscrowContract, TokenContract, Transactor
+
+    dep = world.deployment
+    txr = Transactor(world.handle.w3)
+    usdc = TokenContract(txr, dep.token)
+    symbol = usdc.symbol()
+    world.printer.step("setup", "institution 机构",
+                       f"contracts on {chain_label(world.handle)}: ArbitrationEscrow "
+                       f"{dep.escrow}, EvidenceAnchor {dep.anchor}, stablecoin {symbol} "
+                       f"({usdc.decimals()} decimals) {dep.token}; data dir "
+                       f"{world.settings.data_dir}")
+    return {"escrow": EscrowContract(txr, dep.escrow), "token": usdc, "symbol": symbol,
+            "institution": Account.from_key(world.settings.institution_private_key())}
+
+
+def sign_in_everyone(world: World, http: httpx.Client,
+                     keys: dict[str, LocalAccount]) -> Cast:
+    """Each person signs in with their wallet (EIP-4361 message, ``personal_sign``)."""
+    cast = Cast(**{n: Client(PEOPLE[n][0], PEOPLE[n][1], k, http, world.clock)
+                   for n, k in keys.items()})
+    world.admin = cast.admin
+    for cl in cast.everyone():
+        cl.sign_in()
+    world.printer.step("setup", "everyone 各方",
+                       "each signs in with the wallet (EIP-4361 message, personal_sign); "
+                       + ", ".join(f"{cl.label.split(' (')[0]} {short(cl.address, 6)}"
+                                   for cl in cast.everyone()))
+    return cast
+
+
+def result_line(world: World, story: Story, *, anchored: int, leaves: int,
+                steps: int) -> dict[str, Any]:
+    """The JSON object of the last stdout line (README, "The main job")."""
+    before, after, dep = story.before, story.after, world.deployment
+    to_buyer, to_seller, compensation = story.award
+    refund = after["buyer"] - before["buyer"] - story.compensation_paid
+    assert story.package_path is not None
+    return {
+        "case": story.case_id,
+        "order": story.order_id,
+        "stages": world.stages,
+        "token": {"symbol": story.symbol, "address": dep.token, "decimals": DECIMALS},
+        "buyer_refund": decimal_units(refund),
+        "seller_payout": decimal_units(after["seller"] - before["seller"]),
+        "compensation": decimal_units(story.compensation_paid),
+        "award": {"to_buyer": decimal_units(to_buyer), "to_seller": decimal_units(to_seller),
+                  "compensation": decimal_units(compensation)},
+        "guarantee_left": decimal_units(after["guarantee"]),
+        "anchored_items": anchored,
+        "leaves": leaves,
+        "steps": steps,
+        "package": str(story.package_path.resolve()),
+        "package_verified": story.report.ok,
+        "package_digest": story.report.package_digest,
+        "enforcement_tx": story.enforcement_tx,
+        "open_order_tx": story.open_tx,
+        "evidence_cids": story.evidence_cids,
+        "chain_id": world.handle.chain_id,
+        "escrow": dep.escrow,
+        "buyer": story.cast.buyer.address,
+        "seller": story.cast.seller.address,
+        "data_dir": str(world.settings.data_dir.resolve()),
+    }

@@ -1,0 +1,145 @@
+"""What the acts of the story share: the composed service (``World``), the people
+(``Cast``) and what one act hands to the next (``Story``).
+
+``World`` is the operator's side: it runs the background work at once after a step
+(``POST /admin/tick``) and reads the confirmed anchor batches from the database to print
+them. ``Story`` is the case's side: the order, the case, and the figures read back from the
+chain that the result line reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from backend.demo.clients import Client
+from backend.demo.printing import Printer
+from backend.settings import Settings
+
+__all__ = ["CHAIN_KIND", "Cast", "Story", "World"]
+
+# The chain action a step's response lists, shown as that step's tx.
+CHAIN_KIND = {"appoint.arbitrator": "appoint_arbitrator", "award.issued": "submit_award"}
+
+
+@dataclass
+class World:
+    """The service the demo composed, the chain it runs on, and the printer."""
+
+    settings: Settings
+    handle: Any
+    deployment: Any
+    clock: Callable[[], datetime]
+    printer: Printer
+    tsa_root: Path | None = None  # the local TSA's root certificate, which the court pins
+    app: Any = None
+    admin: Client | None = None
+    seen_batches: set[int] = field(default_factory=set)
+    stages: list[str] = field(default_factory=list)
+
+    def note_stage(self, stage: str) -> None:
+        if not self.stages or self.stages[-1] != stage:
+            self.stages.append(stage)
+
+    def tick(self) -> list[dict[str, Any]]:
+        """Run the background work now (admin): deadlines, chain actions, anchoring, TSA."""
+        assert self.admin is not None
+        self.admin.post("/admin/tick")
+        return self.new_batches()
+
+    def new_batches(self) -> list[dict[str, Any]]:
+        """Anchor batches confirmed since the last look (the operator's view, from the DB)."""
+        from sqlmodel import col, select
+
+        from backend.db.models import AnchorBatch, AnchorStatus
+
+        with self.app.state.ctx.sessions() as session:
+            rows = session.exec(select(AnchorBatch).where(
+                col(AnchorBatch.status) == AnchorStatus.CONFIRMED)).all()
+            fresh = [{"id": b.id, "root": b.root, "tx": b.tx_hash, "leaves": b.leaf_count,
+                      "block": b.block_number, "stamped": b.timestamp_token is not None}
+                     for b in rows if b.id not in self.seen_batches]
+        self.seen_batches.update(b["id"] for b in fresh)
+        return fresh
+
+    def anchored_items(self, case_id: str) -> tuple[int, int]:
+        """(leaves of the case in a confirmed batch, all leaves of the case)."""
+        from sqlmodel import col, select
+
+        from backend.db.models import AnchorBatch, AnchorStatus, Leaf
+
+        with self.app.state.ctx.sessions() as session:
+            leaves = session.exec(select(Leaf).where(col(Leaf.case_id) == case_id)).all()
+            confirmed = {b.id for b in session.exec(select(AnchorBatch).where(
+                col(AnchorBatch.status) == AnchorStatus.CONFIRMED)).all()}
+        return sum(1 for leaf in leaves if leaf.batch_id in confirmed), len(leaves)
+
+    def anchor(self) -> None:
+        """Tick, and print every batch it confirmed."""
+        for b in self.tick():
+            self.show_batch(b)
+
+    def show_batch(self, b: dict[str, Any]) -> None:
+        stamp = "RFC 3161 token 可信时间戳" if b["stamped"] else "no timestamp token"
+        self.printer.console.print(
+            f"      [green]⚓ anchored root 锚定根 {b['root']}[/] [dim]({b['leaves']} item(s), "
+            f"block {b['block']}, tx {b['tx']}, {stamp})[/]")
+
+    def shown(self, stage: str, who: Client, text: str, res: dict[str, Any], *,
+              tx: str | None = None, cid: str | None = None) -> None:
+        """Print a signed step the service accepted, then anchor it at once."""
+        stage = res.get("stage", stage)
+        self.note_stage(stage)
+        kind = CHAIN_KIND.get(res.get("action", ""))
+        txs = [a["txHash"] for a in res.get("chainActions", [])
+               if a.get("txHash") and a["kind"] == kind]
+        self.printer.step(stage, f"{who.label} {who.label_zh}", text,
+                          tx=tx or (txs[-1] if txs else None),
+                          cid=cid or res.get("cid"), seq=res.get("sequence"))
+        self.anchor()
+
+
+@dataclass(frozen=True)
+class Cast:
+    """The six people of the story, each at their own wallet."""
+
+    buyer: Client
+    seller: Client
+    admin: Client
+    mediator: Client
+    arbitrator: Client
+    court: Client
+
+    def everyone(self) -> tuple[Client, ...]:
+        return (self.buyer, self.seller, self.admin, self.mediator, self.arbitrator,
+                self.court)
+
+
+@dataclass
+class Story:
+    """What one act hands to the next: contracts, order, case, and figures read back."""
+
+    cast: Cast
+    http: Any  # httpx.Client on the served app
+    escrow: Any
+    token: Any
+    symbol: str
+    institution: Any  # the institution's LocalAccount (funds the parties' gas)
+    order_id: int = 0
+    case_id: str = ""
+    open_tx: str = ""
+    price: int = 0
+    before: dict[str, int] = field(default_factory=dict)
+    after: dict[str, int] = field(default_factory=dict)
+    evidence_cids: list[str] = field(default_factory=list)
+    award: tuple[int, int, int] = (0, 0, 0)  # to buyer, to seller, compensation
+    award_record_hash: str = ""
+    enforcement_tx: str = ""
+    compensation_paid: int = -1
+    package_path: Path | None = None
+    package_bytes: bytes = b""
+    manifest_sha: str | None = None
+    report: Any = None  # the court's verification report
