@@ -12,7 +12,6 @@ rules; docs/procedure-diagram.md is drawn from the tables).
 
 from ._commands import (
     COMMAND_TYPES,
-    COMMANDS_BY_ACTION,
     AcceptOffer,
     AgreeToArbitrate,
     AppointArbitrator,
@@ -120,7 +119,6 @@ from ._states import (
 
 __all__ = [
     "CASE_FORMAT_VERSION",
-    "COMMANDS_BY_ACTION",
     "COMMANDS_BY_NAME",
     "COMMAND_TRANSITIONS",
     "COMMAND_TYPES",
