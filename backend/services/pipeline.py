@@ -131,9 +131,9 @@ class StepPipeline:
         if isinstance(rec, EvidenceSubmission):  # the upload says what it is (a hint here)
             staged = self.staged_payload(case_id, rec)
             sub = replace(sub, payload=staged or sub.payload)
-            prepared = self.prestore(case_id, sub) if staged else None
+            prepared = self.prestore(case_id, sub, now) if staged else None
         else:
-            prepared = self.prestore(case_id, sub)
+            prepared = self.prestore(case_id, sub, now)
 
         def unit(session: Session) -> StepResult:
             """The locked part: decide on the current state and store (no commit)."""
@@ -143,7 +143,8 @@ class StepPipeline:
             if isinstance(rec, EvidenceSubmission):  # decided on the locked state
                 step = replace(sub, payload=self.staged_payload(case_id, rec, session)
                                or sub.payload)
-            t = self.translate(session, row, case, step, now)
+            t = self.translate(session, row, case, step, now,
+                               None if step is not sub else prepared)
             new_case, effects = p.apply(case, t.command, now)
             bind = self.admit(session, row.id, sub.signed)  # who, when, then: backed by what
             stored = self.persist(session, row, case, new_case, effects, sub.signed, t, now,
@@ -189,7 +190,7 @@ class StepPipeline:
         return replace(sub, signed=self.institution.countersign(rec),
                        authorization=sub.signed)
 
-    def prestore(self, case_id: str, sub: Submission) -> Prestored | None:
+    def prestore(self, case_id: str, sub: Submission, now: datetime) -> Prestored | None:
         """Write the step's IPFS record before taking the write lock, against the last
         committed state. The locked section re-translates on the current state and reuses
         this record only if its bytes and confidentiality are the same (else it writes its
@@ -206,11 +207,12 @@ class StepPipeline:
             case, award_hash = current
             t = translate(case, sub.signed, actor=signer_of(sub.signed), payload=sub.payload,
                           attachments=sub.attachments, reasons=sub.reasons,
-                          award_record_hash=award_hash, now=self.now())
+                          award_record_hash=award_hash, now=now)
         except (ServiceError, p.ProcedureError, EvidenceError, KeyError, TypeError,
                 ValueError):
             return None  # the locked section refuses it precisely (or accepts it)
-        return self.store.prestore(sub.signed, t, case, sub.authorization)
+        return replace(self.store.prestore(sub.signed, t, case, sub.authorization),
+                       case=case, award_hash=award_hash, translated=t)
 
     def locate(self, session: Session, row: Case, signed: SignedRecord, now: datetime) -> int:
         """Check the record's place in the step chain; returns the position it claims.
@@ -249,14 +251,20 @@ class StepPipeline:
         return position
 
     def translate(self, session: Session, row: Case, case: p.CaseState, sub: Submission,
-                  now: datetime) -> Translated:
+                  now: datetime, prepared: Prestored | None = None) -> Translated:
         """Record -> command on the locked state, once the procedure admits its step now
         (``p.admit``: closed, who, the record's position, stage, deadline; before the
-        content); an inline document must match it."""
-        t = translate(case, sub.signed, actor=signer_of(sub.signed), payload=sub.payload,
-                      attachments=sub.attachments, reasons=sub.reasons,
-                      award_record_hash=self.store.award_record_hash(session, row.id, case),
-                      now=now)
+        content); an inline document must match it. The pre-lock translation of ``sub`` is
+        the answer when it was made on this very state at this very time (``translate`` is
+        pure): one translation and two recoveries per offer (issue 10)."""
+        award_hash = self.store.award_record_hash(session, row.id, case)
+        if prepared is not None and prepared.translated is not None \
+                and prepared.case is case and prepared.award_hash == award_hash:
+            t = prepared.translated
+        else:
+            t = translate(case, sub.signed, actor=signer_of(sub.signed), payload=sub.payload,
+                          attachments=sub.attachments, reasons=sub.reasons,
+                          award_record_hash=award_hash, now=now)
         check_document(t, sub.document)
         return t
 
