@@ -435,7 +435,7 @@ def make_case(
                     sequence=seq,
                     prev_hash=prev,
                     actor=actors.panel[0].address,
-                    action="award.issued",
+                    action="award.panel_signed",  # the step table's name (evidence/steps.py)
                     payload_hash=panel_award.record_hash,
                     signed_at=chain_time(w3),
                 ).sign(actors.panel[0].key, domain),
