@@ -48,9 +48,14 @@ demo: runtime
 	$(BIN)/chainarb demo
 
 # The fast set (minutes); the slow set (faults, fuzzing, browser, hardhat, slither, the
-# PostgreSQL runs: tests/conftest.py's SLOW_MODULES) runs after it in CI (.ci/run).
+# PostgreSQL runs: tests/conftest.py's SLOW_MODULES) runs after it in CI (.ci/run). The fast
+# set spreads over TEST_WORKERS pytest-xdist processes, a test file per process at a time (a
+# file's module fixtures are built once); TEST_WORKERS=0 runs it in this process. The slow set
+# runs in one process: its real-process fault tests must not share the machine's cores.
+TEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 test: setup
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" $(XDIST)
 
 test-slow: setup
 	$(BIN)/python -m pytest -m slow

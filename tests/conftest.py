@@ -34,6 +34,7 @@ from tests.error_code_recorder import (  # noqa: F401  (pytest hooks of this con
     pytest_deselected,
     pytest_runtest_setup,
     pytest_sessionfinish,
+    pytest_testnodedown,
 )
 from tests.support.snapshots import StageSnapshots
 

@@ -138,7 +138,40 @@ def _halves(session: pytest.Session, half: str) -> dict[tuple[str, int], str] | 
     return {(c, s): t for c, s, t in json.loads(other.read_text())} | _seen
 
 
+def _share_with_controller(config: pytest.Config) -> bool:
+    """Under pytest-xdist a worker sees only its share: it hands what it saw (codes, modules,
+    deselections) to the controller, which checks the union. True in a worker."""
+    output = getattr(config, "workeroutput", None)
+    if output is None:
+        return False
+    output["chainarb_error_codes"] = json.dumps({
+        "seen": sorted([c, s, t] for (c, s), t in _seen.items()),
+        "modules": sorted(map(str, _state["modules"])),
+        "deselected_modules": sorted(map(str, _state["deselected_modules"])),
+        "deselected": _state["deselected"],
+    })
+    return True
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """The controller takes in one worker's share (see ``_share_with_controller``)."""
+    shared = getattr(node, "workeroutput", {}).get("chainarb_error_codes")
+    if not shared:
+        return
+    data = json.loads(shared)
+    with _lock:
+        for c, s, t in data["seen"]:
+            _seen.setdefault((c, s), t)
+        _state["modules"] |= {Path(m) for m in data["modules"]}
+        _state["deselected_modules"] |= {Path(m) for m in data["deselected_modules"]}
+        # every worker collects (and deselects) the whole suite: the same count, not a sum
+        _state["deselected"] = max(_state["deselected"], data["deselected"])
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _share_with_controller(session.config):
+        return
     out = os.environ.get("CHAINARB_ERROR_CODES_OUT")
     if out:
         Path(out).write_text(json.dumps(sorted([c, s, t] for (c, s), t in _seen.items()),
