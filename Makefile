@@ -30,6 +30,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check evidence backend tests scripts bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 compile: setup
 	$(BIN)/python scripts/compile.py
