@@ -70,6 +70,7 @@ __all__ = [
     "Settlement",
     "SettlementOffer",
     "SignedRecord",
+    "bytes32",
     "canonical_json",
     "checksum_address",
     "normalize_signature",
@@ -135,6 +136,11 @@ def _checksum(value: str) -> str | None:
     if body != body.lower() and body != body.upper() and checksummed != value:
         return None
     return checksummed
+
+
+def bytes32(value: bytes | str, what: str = "value") -> bytes:
+    """A bytes32 field's value from bytes or 0x-hex (the JSON form, what the API shows)."""
+    return _bytes32(value, what)
 
 
 def _bytes32(value: object, what: str) -> bytes:

@@ -510,7 +510,7 @@ class UploadPipeline:
         self._enc = Encryptor(self.data_key, self.chunk_size)
         self._hash = hashlib.sha256()
         self._store = _TrackingBlockstore(self.blockstore)
-        self._importer = FileImporter(cid_version=1, blockstore=self._store)  # type: ignore[arg-type]
+        self._importer = FileImporter(cid_version=1, blockstore=self._store)
 
     def feed(self, data: bytes) -> None:
         if self._done:
@@ -722,8 +722,9 @@ class EvidenceService:
             session.add(item)
             session.flush()
             self._wrap_for_readers(session, item)
+        assert item.id is not None  # the flush gave it its key
         with self.sessions() as session:
-            item = self._item(session, case_id, item.id)  # type: ignore[arg-type]
+            item = self._item(session, case_id, item.id)
             return self._staged_view(session, item)
 
     def _staged_view(self, session: Session, item: EvidenceItem) -> dict[str, Any]:
@@ -742,7 +743,7 @@ class EvidenceService:
                                   signed_at=max(int(self.now().timestamp()), prev_at))
 
     def _typed_data(self, session: Session, item: EvidenceItem) -> dict[str, Any]:
-        return self._draft(session, item).typed_data_json(self.domain)  # type: ignore[no-any-return]
+        return self._draft(session, item).typed_data_json(self.domain)
 
     def typed_data(self, user: str, case_id: str, item_id: int) -> dict[str, Any]:
         """A fresh record to sign (when another step took the position in between)."""
@@ -937,7 +938,7 @@ class EvidenceService:
     def decrypt_iter(self, cid: str, key: bytes, sha256: str | None = None) -> Iterator[bytes]:
         """Plaintext chunks of a container; raises at the end if the whole does not hash."""
         hasher = hashlib.sha256()
-        for chunk in iter_decrypt(_IterReader(cat(cid, self.blockstore)), key):  # type: ignore[arg-type]
+        for chunk in iter_decrypt(_IterReader(cat(cid, self.blockstore)), key):
             hasher.update(chunk)
             yield chunk
         if sha256 is not None and _h(hasher.digest()) != sha256:

@@ -42,7 +42,16 @@ from sqlmodel import Session, col, select
 
 from backend import procedure as p
 from backend.db import Account as AccountRow
-from backend.db import AnchorBatch, AnchorStatus, Case, EvidenceItem, Leaf, Step, write_scope
+from backend.db import (
+    AnchorBatch,
+    AnchorStatus,
+    Case,
+    EvidenceItem,
+    Leaf,
+    LeafKind,
+    Step,
+    write_scope,
+)
 from backend.db.service_models import CaseEvent, ChainAction, StepDetail
 from backend.worker.anchoring import enqueue_leaf
 from evidence.encryption import iter_decrypt
@@ -67,7 +76,7 @@ from evidence.judicial._onchain import ORDER_OPENED, ORDER_RESOLVED
 from evidence.judicial.provenance import SignedProvenanceEntry
 from evidence.judicial.verify import OPEN_ACTIONS
 from evidence.merkle import LEAF_ENCODING, leaf_hash
-from evidence.records import Award, SignedRecord
+from evidence.records import Award, ChainedRecord, SignedRecord
 from evidence.timestamp import request_timestamp
 
 from .errors import AccessDenied, Conflict, NotFound, ServiceError
@@ -77,7 +86,6 @@ __all__ = ["EscrowNotResolved", "ExportedPackage", "NotAnchoredYet", "PackageSer
            "PackageUnavailable", "require_exported", "rules_document", "rules_hash"]
 
 EXPORT_EVENT = "package_exported"  # CaseEvent.kind: a court downloaded a package
-ATTACHMENT_LEAF = "attachment"  # Leaf.kind of an escrow record a step carries
 ENFORCEMENT_KINDS = ("execute_award", "submit_panel_award", "execute_settlement",
                      "resolve_by_timeout")
 INDEPENDENCE_EN = (
@@ -314,7 +322,7 @@ class PackageService:
                         "award.issued", "award.panel_signed") and att.get("sha256") == \
                         final.award_hash:
                     key = self.evidence.keys.document_key(att)  # wrapped (or pre-0003)
-                    content = b"".join(iter_decrypt(_IterReader(cat(att["cid"], self.blockstore)),  # type: ignore[arg-type]
+                    content = b"".join(iter_decrypt(_IterReader(cat(att["cid"], self.blockstore)),
                                                     key))
                     award = AwardDocument(filename=str(att.get("filename", "award")),
                                           content=content,
@@ -361,7 +369,7 @@ class PackageService:
             if session.exec(select(Leaf).where(col(Leaf.leaf_hash) == want)).first():
                 continue
             ref = carriers[e.record.record_hash]
-            old = session.exec(select(Leaf).where(col(Leaf.kind) == ATTACHMENT_LEAF,
+            old = session.exec(select(Leaf).where(col(Leaf.kind) == LeafKind.ATTACHMENT,
                                                   col(Leaf.ref_id) == ref)).first()
             if old is not None:
                 if old.batch_id is not None:
@@ -370,7 +378,7 @@ class PackageService:
                         "signatures than it holds now; re-anchoring is needed")
                 session.delete(old)  # a signature arrived since: queue the merged record
                 session.flush()
-            enqueue_leaf(session, kind=ATTACHMENT_LEAF, ref_id=ref,  # type: ignore[arg-type]
+            enqueue_leaf(session, kind=LeafKind.ATTACHMENT, ref_id=ref,
                          case_id=case_id, value=value)
             queued = True
         session.flush()
@@ -418,8 +426,8 @@ class PackageService:
             if leaf is None or batch is None or batch.status != AnchorStatus.CONFIRMED \
                     or leaf.proof is None:
                 rec = e.record.record
-                where = (f"step {rec.sequence}" if rec.CHAINED  # type: ignore[attr-defined]
-                         else rec.TYPE_NAME)
+                where = f"step {rec.sequence}" if isinstance(rec, ChainedRecord) \
+                    else rec.TYPE_NAME
                 raise NotAnchoredYet(f"{where} ({e.label_en}) is not anchored and confirmed "
                                      "yet; the package is built once every record is: retry "
                                      "after the next anchoring round")
