@@ -30,7 +30,8 @@ _GOOD_ID = re.compile(rb"[A-Za-z0-9._-]{8,64}")
 
 def request_id_of(scope: Any) -> str | None:
     """The id this middleware gave the request (None outside it)."""
-    return scope.get(_SCOPE_KEY)
+    rid: str | None = scope.get(_SCOPE_KEY)  # set by the middleware below, if it ran
+    return rid
 
 
 class RequestIdMiddleware:

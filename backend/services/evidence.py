@@ -73,13 +73,14 @@ from evidence.commitment import commitment_of
 from evidence.encryption import (
     DEFAULT_CHUNK_SIZE,
     Encryptor,
+    Header,
     KeyWraps,
     generate_data_key,
     iter_decrypt,
 )
 from evidence.errors import EvidenceError, ReplayError, WrongSigner
-from evidence.ipfs import Blockstore, FileImporter, cat
-from evidence.records import EvidenceSubmission, SignedRecord
+from evidence.ipfs import Blockstore, CidLike, FileImporter, cat
+from evidence.records import Domain, EvidenceSubmission, SignedRecord
 
 from . import provenance
 from .errors import AccessDenied, BadSubmission, Conflict, NotFound, ServiceError
@@ -185,7 +186,7 @@ def require_staged(session: Session, case_id: str, record: EvidenceSubmission) -
 
 
 def bind_submission(session: Session, item: EvidenceItem, signed: SignedRecord, sequence: int,
-                    record_hash: str, *, keys: ServiceKey, domain: Any, service_key: str,
+                    record_hash: str, *, keys: ServiceKey, domain: Domain, service_key: str,
                     now: datetime) -> None:
     """Bind a stored ``EvidenceSubmission`` step to its staged item (caller's transaction:
     the step and the binding commit together, so no item is left staged behind a step).
@@ -453,15 +454,15 @@ class _TrackingBlockstore:
 
     def __init__(self, inner: Blockstore) -> None:
         self.inner = inner
-        self.added: list[Any] = []
+        self.added: list[CidLike] = []
 
-    def get(self, cid: Any) -> bytes:
+    def get(self, cid: CidLike) -> bytes:
         return self.inner.get(cid)
 
-    def has(self, cid: Any) -> bool:
+    def has(self, cid: CidLike) -> bool:
         return self.inner.has(cid)
 
-    def put(self, cid: Any, data: bytes, *, trusted: bool = False) -> None:
+    def put(self, cid: CidLike, data: bytes, *, trusted: bool = False) -> None:
         if not self.inner.has(cid):
             self.added.append(cid)
         self.inner.put(cid, data, trusted=trusted)
@@ -484,7 +485,7 @@ class UploadResult:
     cid: str
     data_key: bytes
     wraps_header_hash: bytes
-    header: Any
+    header: Header
     received_at: datetime
     finished_at: datetime
 
@@ -630,8 +631,9 @@ class EvidenceService:
         return f"EvidenceService(limit={self.max_upload_bytes})"
 
     @property
-    def domain(self) -> Any:
-        return self.cases.domain
+    def domain(self) -> Domain:
+        domain: Domain = self.cases.domain
+        return domain
 
     def now(self) -> datetime:
         return self.clock().astimezone(UTC)
@@ -920,7 +922,7 @@ class EvidenceService:
         and step records or documents stored encrypted): ``ServiceKey.unwrap``."""
         return self.keys.unwrap(keywraps)
 
-    def wrap(self, data_key: bytes, header: Any) -> str:
+    def wrap(self, data_key: bytes, header: Header) -> str:
         """``KeyWraps`` JSON of ``data_key`` for the service key (``header``: the container's
         ``evidence.encryption.Header``, from ``encrypt_stream``'s result)."""
         return self.keys.wrap(data_key, header)
