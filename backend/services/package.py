@@ -37,8 +37,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from eth_account import Account
+from eth_utils import to_checksum_address
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
+from web3 import Web3
 
 from backend import procedure as p
 from backend.db import Account as AccountRow
@@ -135,7 +137,8 @@ def _b(hex_: str) -> bytes:
 
 class PackageService:
     def __init__(self, sessions: sessionmaker[Session], cases: Any, evidence: EvidenceService,
-                 *, blockstore: Blockstore, w3: Any, out_dir: Path, clock: Callable[[], datetime],
+                 *, blockstore: Blockstore, w3: Web3 | None, out_dir: Path,
+                 clock: Callable[[], datetime],
                  tsa_url: str = "", tsa_certificates: bytes = b"",
                  institution_name: str = "chainarb ODR service", seat: str = "",
                  website: str = "") -> None:
@@ -282,6 +285,12 @@ class PackageService:
             return "anyone"  # e.g. enforcement requested by a stranger (the escrow allows it)
         raise Conflict(f"signer {signer} holds no role in case {case.case_id}",
                        code="unknown_signer")
+
+    @property
+    def _chain(self) -> Web3:
+        """The chain the anchoring and escrow transactions are read from."""
+        assert self.w3 is not None, "build refuses first when no chain is configured"
+        return self.w3
 
     def _steps(self, session: Session, case: p.CaseState, steps: list[Step]
                ) -> tuple[list[StepEntry], AwardDocument | None, dict[bytes, int]]:
@@ -439,9 +448,9 @@ class PackageService:
         stamps: list[TimestampToken] = []
         for batch in batches.values():
             assert batch.tx_hash and batch.block_number is not None and batch.block_hash
-            block = self.w3.eth.get_block(batch.block_number)
+            block = self._chain.eth.get_block(batch.block_number)
             anchors.append(AnchorInfo(
-                root=_b(batch.root), chain_id=int(batch.chain_id or self.w3.eth.chain_id),
+                root=_b(batch.root), chain_id=int(batch.chain_id or self._chain.eth.chain_id),
                 contract=str(batch.contract), tx_hash=_b(batch.tx_hash),
                 block_number=batch.block_number, block_hash=_b(batch.block_hash),
                 block_time=int(block["timestamp"]), count=batch.leaf_count))
@@ -460,7 +469,7 @@ class PackageService:
         escrow = self.cases.domain.verifying_contract
         order_id = case.order.order_id
         topic = "0x" + order_id.to_bytes(32, "big").hex()
-        logs = self.w3.eth.get_logs({"address": escrow, "fromBlock": 0, "toBlock": "latest",
+        logs = self._chain.eth.get_logs({"address": escrow, "fromBlock": 0, "toBlock": "latest",
                                      "topics": ["0x" + ORDER_OPENED.topic0.hex(), topic]})
         if not logs:
             raise PackageUnavailable(f"the escrow {escrow} has no OrderOpened event for order "
@@ -474,7 +483,7 @@ class PackageService:
             # Anyone may call resolveByTimeout (a party, or the service's chain action once
             # the escrow's deadline passed): the chain, not our action log, says whether
             # the refund happened. The verifier checks it (award_payout).
-            resolved = self.w3.eth.get_logs({
+            resolved = self._chain.eth.get_logs({
                 "address": escrow, "fromBlock": 0, "toBlock": "latest",
                 "topics": ["0x" + ORDER_RESOLVED.topic0.hex(), topic]})
             if not resolved:
@@ -495,7 +504,7 @@ class PackageService:
         except LookupError:
             pass
         if int(token, 16) != 0:
-            currency, decimals = _erc20_meta(self.w3, token)
+            currency, decimals = _erc20_meta(self._chain, token)
         filed = case.filed_at or datetime.fromtimestamp(
             int(steps[0].record["message"]["signedAt"]), UTC)
         dispute = case.dispute_type.value if case.dispute_type else ""
@@ -599,12 +608,12 @@ def _court_stages() -> frozenset[p.Stage]:
     return COURT_READ_STAGES
 
 
-def _erc20_meta(w3: Any, token: str) -> tuple[str, int]:
+def _erc20_meta(w3: Web3, token: str) -> tuple[str, int]:
     abi = [{"name": "symbol", "type": "function", "inputs": [], "outputs": [{"type": "string"}],
             "stateMutability": "view"},
            {"name": "decimals", "type": "function", "inputs": [],
             "outputs": [{"type": "uint8"}], "stateMutability": "view"}]
-    c = w3.eth.contract(address=token, abi=abi)
+    c = w3.eth.contract(address=to_checksum_address(token), abi=abi)  # checksummed already
     try:
         return str(c.functions.symbol().call()), int(c.functions.decimals().call())
     except Exception:  # a token without metadata: show its address, assume 18
