@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+from eth_typing import HexStr
 
 from backend.demo.chain import balances, chain_now, hex_hash, send_eth, wait_until
 from backend.demo.clients import Client, document, expect_ok, upload_evidence
@@ -58,7 +59,7 @@ def deposit_guarantee(world: World, story: Story) -> None:
 def open_order(world: World, story: Story) -> None:
     """The buyer pays the price into escrow under the institution's published rules."""
     buyer, usdc, escrow = story.cast.buyer, story.token, story.escrow
-    committed = rules_hash(story.http, world.app.state.ctx.service.config.rules)
+    committed = rules_hash(story.http, world.ctx.service.config.rules)
     usdc.approve(buyer.key, escrow.address, PRICE)
     story.order_id, r = escrow.open_order(
         buyer.key, seller=story.cast.seller.address, amount=PRICE,
@@ -326,7 +327,7 @@ def read_payout(world: World, story: Story) -> None:
     from backend.chain import decode_logs
 
     symbol, before = story.symbol, story.before
-    receipt = world.handle.w3.eth.get_transaction_receipt(story.enforcement_tx)
+    receipt = world.handle.w3.eth.get_transaction_receipt(HexStr(story.enforcement_tx))
     resolved = [e for e in decode_logs(receipt["logs"]) if e.name == "OrderResolved"]
     paid = dict(resolved[0].args) if resolved else {}
     after = story.after = balances(story.token, story.escrow, story.cast.buyer.address,

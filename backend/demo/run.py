@@ -17,7 +17,7 @@ from eth_account.signers.local import LocalAccount
 from rich.console import Console
 
 from backend.demo import acts, court
-from backend.demo.chain import chain_label, check_real_time, wall_clock
+from backend.demo.chain import chain_label, check_real_time, deployed, wall_clock
 from backend.demo.clients import Client
 from backend.demo.common import DECIMALS, DemoError, decimal_units, short
 from backend.demo.printing import Printer
@@ -118,8 +118,9 @@ def compose_service(world: World, port: int, demo_admin: str) -> None:
                                         "institution_admins": admins})
     app = create_app(settings, background=False)
     # The demo's composition: anchoring (with RFC 3161 stamps) at once after every step.
+    anchor, _escrow, _token = deployed(dep)
     app.state.ctx.anchoring = build_worker(settings, app.state.ctx.sessions, world.handle,
-                                           dep.anchor)
+                                           anchor)
     world.app = app
 
 
@@ -129,15 +130,16 @@ def show_contracts(world: World) -> dict[str, Any]:
     from backend.chain import EscrowContract, TokenContract, Transactor
 
     dep = world.deployment
+    _anchor, escrow, token = deployed(dep)
     txr = Transactor(world.handle.w3)
-    usdc = TokenContract(txr, dep.token)
+    usdc = TokenContract(txr, token)
     symbol = usdc.symbol()
     world.printer.step("setup", "institution 机构",
                        f"contracts on {chain_label(world.handle)}: ArbitrationEscrow "
                        f"{dep.escrow}, EvidenceAnchor {dep.anchor}, stablecoin {symbol} "
                        f"({usdc.decimals()} decimals) {dep.token}; data dir "
                        f"{world.settings.data_dir}")
-    return {"escrow": EscrowContract(txr, dep.escrow), "token": usdc, "symbol": symbol,
+    return {"escrow": EscrowContract(txr, escrow), "token": usdc, "symbol": symbol,
             "institution": Account.from_key(world.settings.institution_private_key())}
 
 
