@@ -96,7 +96,7 @@ def verify_one(item: tuple[Path, Path, str]) -> tuple[bool, str | None]:
     proof = ProofFile.from_json(_read(proof_path))
     report = evaluate(proof, file_sha256=hash_file(file), expected_signers=signer,
                       observation=_OBSERVATION, proven=_PROVEN)
-    return report.ok, None if report.failed is None else str(report.failed.check)
+    return report.ok, None if report.failure is None else str(report.failure.name)
 
 
 def _read(path: Path) -> bytes:

@@ -184,9 +184,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "该记录的叶子不在此批次中（详情：{err}）。",
     ),
     "keystore_password": ("Keystore password", "密钥库密码"),
-    "mark_ok": ("ok  ", "通过"),
-    "mark_fail": ("FAIL", "失败"),
-    "mark_skip": ("skip", "跳过"),
+    # the marks of evidence.report.Status (its message_key)
+    "mark_passed": ("ok  ", "通过"),
+    "mark_failed": ("FAIL", "失败"),
+    "mark_skipped": ("skip", "跳过"),
     "mark_not_run": (" -- ", "未运行"),
     "choose_one": ("Give {a} or {b}, not both.", "请只提供 {a} 或 {b} 之一。"),
     "wrote": ("Wrote {path}", "已写入 {path}"),
@@ -935,19 +936,15 @@ def verify_cmd(
 def _print_report(report: Any, as_json: bool) -> None:
     from datetime import UTC, datetime
 
-    from evidence.verify import Status
-
     if as_json:
         typer.echo(json.dumps(report.to_json_obj(), indent=2))
     else:
-        marks = {Status.PASSED: t("mark_ok"), Status.FAILED: t("mark_fail"),
-                 Status.SKIPPED: t("mark_skip"), Status.NOT_RUN: t("mark_not_run")}
-        for r in report.results:
-            line = f"[{marks[r.status]}] {r.check:<16} {r.detail}"
+        for r in report.checks:
+            line = f"[{t(r.status.message_key)}] {r.name:<16} {r.reason}"
             typer.echo(line.rstrip())
-    failed = report.failed
+    failed = report.failure
     if failed is not None:
-        _err(t("verify_failed", check=failed.check, detail=failed.detail))
+        _err(t("verify_failed", check=failed.name, detail=failed.reason))
         if failed.expected is not None or failed.found is not None:
             _err(t("expected_found", expected=failed.expected, found=failed.found))
         return

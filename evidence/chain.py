@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from importlib.metadata import entry_points
@@ -33,6 +33,7 @@ from web3 import Web3
 from web3.providers import BaseProvider
 
 from evidence.errors import EvidenceError, InvalidAddress, InvalidRecord
+from evidence.events import ROOT_ANCHORED, find_events
 
 __all__ = [
     "CHAIN_ENTRY_POINT_GROUP",
@@ -263,19 +264,11 @@ def lookup_anchor(
     if not with_event:
         return record
     try:
-        logs = contract.events.RootAnchored().get_logs(
-            from_block=block_number, to_block=block_number, argument_filters={"root": bytes(root)}
-        )
+        events = find_events(w3, ROOT_ANCHORED, address, from_block=block_number,
+                             to_block=block_number, root=bytes(root))
     except Exception:  # a pruned node or a provider without logs: the record still stands
         return record
-    for log in logs:
-        if bytes(log["args"]["root"]) == bytes(root):
-            return AnchorRecord(
-                root=record.root,
-                timestamp=record.timestamp,
-                block_number=record.block_number,
-                anchorer=record.anchorer,
-                count=int(log["args"]["count"]),
-                tx_hash=bytes(log["transactionHash"]),
-            )
+    for event in events:
+        if event.args["root"] == record.root:
+            return replace(record, count=event.args["count"], tx_hash=event.tx_hash)
     return record

@@ -43,12 +43,9 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar
-
-from eth_utils import to_checksum_address
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from evidence import safejson
-from evidence._keccak import keccak256
 from evidence.commitment import DEFAULT_BUFFER_SIZE, Opening, commitment_of
 from evidence.errors import (
     EvidenceError,
@@ -59,6 +56,7 @@ from evidence.errors import (
     UnsupportedVersion,
     WrongSigner,
 )
+from evidence.events import ROOT_ANCHORED, Event, decode_events
 from evidence.merkle import (
     LEAF_ENCODING,
     MAX_PROOF_LENGTH,
@@ -68,13 +66,16 @@ from evidence.merkle import (
     process_proof,
 )
 from evidence.records import EvidenceSubmission, SignedRecord, checksum_address
+from evidence.report import CheckResult, Report, Status
+
+if TYPE_CHECKING:
+    from evidence.chain import AnchorRecord
 
 __all__ = [
     "PROOF_FORMAT",
     "PROOF_FORMAT_VERSION",
-    "AnchorLog",
+    "AnchorClaim",
     "AnchorReader",
-    "AnchorRecord",
     "Anchoring",
     "BlockInfo",
     "ChainObservation",
@@ -87,6 +88,8 @@ __all__ = [
     "VerificationFailed",
     "VerificationInputError",
     "VerificationReport",
+    "check_anchoring",
+    "check_inclusion",
     "evaluate",
     "hash_file",
     "verify",
@@ -96,9 +99,6 @@ PROOF_FORMAT = "chainarb.proof"
 PROOF_FORMAT_VERSION = 1
 MAX_PROOF_JSON = 256 * 1024
 """A proof file holds a record (< 64 KiB) and at most 256 siblings: refuse anything bigger."""
-
-ROOT_ANCHORED_TOPIC = keccak256(b"RootAnchored(bytes32,address,uint32)")
-
 
 class Check(StrEnum):
     """The checks, in the order they run."""
@@ -114,13 +114,6 @@ class Check(StrEnum):
 
 
 CHAIN_CHECKS = (Check.ROOT_ANCHORED, Check.TX_BLOCK)
-
-
-class Status(StrEnum):
-    PASSED = "passed"
-    FAILED = "failed"
-    SKIPPED = "skipped"  # does not apply, or was not asked for (e.g. no chain given)
-    NOT_RUN = "not_run"  # an earlier check failed
 
 
 # --- errors -----------------------------------------------------------------------------
@@ -144,34 +137,27 @@ class VerificationFailed(EvidenceError):
     code = "verification_failed"
 
     def __init__(self, report: VerificationReport) -> None:
-        failed = report.failed
+        failed = report.failure
         assert failed is not None
         self.report = report
-        self.check = failed.check
+        self.check = failed.name
         self.expected = failed.expected
         self.found = failed.found
-        super().__init__(f"check {failed.check} failed: {failed.detail}")
+        super().__init__(f"check {failed.name} failed: {failed.reason}")
 
 
 # --- results ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    check: Check
-    status: Status
-    detail: str
-    expected: str | None = None
-    found: str | None = None
-
-    def to_json_obj(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"check": str(self.check), "status": str(self.status)}
-        out["detail"] = self.detail
-        if self.expected is not None:
-            out["expected"] = self.expected
-        if self.found is not None:
-            out["found"] = self.found
-        return out
+def _result_json(r: CheckResult) -> dict[str, Any]:
+    """A result in this verifier's JSON (docs/evidence-verify.md): check, status, detail,
+    and expected/found when known."""
+    out: dict[str, Any] = {"check": str(r.name), "status": str(r.status), "detail": r.reason}
+    if r.expected is not None:
+        out["expected"] = r.expected
+    if r.found is not None:
+        out["found"] = r.found
+    return out
 
 
 @dataclass(frozen=True)
@@ -205,43 +191,38 @@ class Anchoring:
 
 
 @dataclass(frozen=True)
-class VerificationReport:
-    results: tuple[CheckResult, ...]
+class VerificationReport(Report):
+    """The item's checks (`evidence.report`) and what they established."""
+
     record_type: str | None = None
     record_hash: bytes | None = None
     signers: tuple[str, ...] = ()
     anchoring: Anchoring | None = None
 
     @property
-    def failed(self) -> CheckResult | None:
-        return next((r for r in self.results if r.status is Status.FAILED), None)
-
-    @property
     def ok(self) -> bool:
         """No check failed (skipped checks are listed in `skipped`)."""
-        return self.failed is None
+        return self.failure is None
 
     @property
-    def skipped(self) -> tuple[Check, ...]:
-        return tuple(r.check for r in self.results if r.status is Status.SKIPPED)
-
-    def result(self, check: Check) -> CheckResult:
-        return next(r for r in self.results if r.check is check)
+    def skipped(self) -> tuple[str, ...]:
+        return self.named(Status.SKIPPED)
 
     def raise_for_failure(self) -> VerificationReport:
-        if self.failed is not None:
+        if self.failure is not None:
             raise VerificationFailed(self)
         return self
 
     def to_json_obj(self) -> dict[str, Any]:
+        failure = self.failure
         return {
             "ok": self.ok,
-            "failedCheck": None if self.failed is None else str(self.failed.check),
+            "failedCheck": None if failure is None else str(failure.name),
             "recordType": self.record_type,
             "recordHash": None if self.record_hash is None else "0x" + self.record_hash.hex(),
             "signers": list(self.signers),
             "anchoring": None if self.anchoring is None else self.anchoring.to_json_obj(),
-            "checks": [r.to_json_obj() for r in self.results],
+            "checks": [_result_json(r) for r in self.checks],
         }
 
 
@@ -278,6 +259,17 @@ def _dec_uint(value: object, what: str) -> int:
     if isinstance(value, str) and value.isdigit() and (value == "0" or value[0] != "0"):
         return int(value)
     raise FormatError(f"proof file: {what}: expected a decimal string, found {value!r}")
+
+
+@dataclass(frozen=True)
+class AnchorClaim:
+    """Where a proof says its root is anchored: the chain, the EvidenceAnchor contract and,
+    when known, the transaction."""
+
+    root: bytes
+    chain_id: int
+    contract: str
+    tx_hash: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -337,6 +329,11 @@ class ProofFile:
             record=record,
             opening=opening,
         )
+
+    @property
+    def claim(self) -> AnchorClaim:
+        """Where this proof says its root is anchored."""
+        return AnchorClaim(self.root, self.chain_id, self.contract, self.tx_hash)
 
     def to_json_obj(self) -> dict[str, Any]:
         anchor: dict[str, Any] = {"chainId": str(self.chain_id), "contract": self.contract}
@@ -438,25 +435,6 @@ _leaf_hash = leaf_hash
 
 
 @dataclass(frozen=True)
-class AnchorRecord:
-    """`recordOf(root)`: all zero when the root was never anchored."""
-
-    timestamp: int
-    block_number: int
-    anchorer: str
-
-
-@dataclass(frozen=True)
-class AnchorLog:
-    """A `RootAnchored` log found in the transaction's receipt."""
-
-    address: str
-    root: bytes
-    anchorer: str
-    count: int
-
-
-@dataclass(frozen=True)
 class BlockInfo:
     number: int
     hash: bytes
@@ -467,20 +445,22 @@ class BlockInfo:
 class ChainObservation:
     """What the chain said about one root (filled by `AnchorReader`, or by hand in tests).
 
-    `tx_hash` is the transaction examined: the proof's, or the one found by its log.
-    `receipt_*` are None when there is no such transaction. `block` is the chain's
-    canonical block at the recorded block number.
+    `record` is the contract's `recordOf(root)` (`evidence.chain.lookup_anchor`), None when
+    the root was never anchored. `tx_hash` is the transaction examined: the proof's, or
+    the one found by its log. `receipt_*` are None when there is no such transaction;
+    `logs` are the receipt's `RootAnchored` events. `block` is the chain's canonical block
+    at the recorded block number.
     """
 
     chain_id: int
     contract_has_code: bool
-    record: AnchorRecord
+    record: AnchorRecord | None
     tx_hash: bytes | None = None
     receipt_status: int | None = None
     receipt_block_number: int | None = None
     receipt_block_hash: bytes | None = None
     receipt_to: str | None = None
-    logs: tuple[AnchorLog, ...] = ()
+    logs: tuple[Event, ...] = ()
     block: BlockInfo | None = None
     latest_block: int | None = None  # the chain's head when observed (for confirmations)
 
@@ -530,7 +510,7 @@ class _Run:
 
     def add(self, result: CheckResult) -> None:
         if self.failed:
-            result = CheckResult(result.check, Status.NOT_RUN, "an earlier check failed")
+            result = result.not_run("an earlier check failed")
         self.results.append(result)
         self.failed = self.failed or result.status is Status.FAILED
 
@@ -538,7 +518,7 @@ class _Run:
         self.add(CheckResult(check, Status.PASSED, detail, found=found))
 
     def fail(self, check: Check, detail: str, expected: str | None, found: str | None) -> None:
-        self.add(CheckResult(check, Status.FAILED, detail, expected, found))
+        self.add(CheckResult(check, Status.FAILED, detail, expected=expected, found=found))
 
     def skip(self, check: Check, detail: str) -> None:
         self.add(CheckResult(check, Status.SKIPPED, detail))
@@ -591,9 +571,9 @@ def evaluate(
         for check in CHAIN_CHECKS:
             run.skip(check, "no chain given: anchoring was not checked (give a chain / --rpc)")
     else:
-        anchoring = _check_chain(run, proof, observation)
+        anchoring = _check_chain(run, proof.claim, observation)
     return VerificationReport(
-        results=tuple(run.results),
+        checks=tuple(run.results),
         record_type=signed.record.TYPE_NAME,
         record_hash=signed.record_hash,
         signers=signers,
@@ -723,65 +703,82 @@ def _snake(name: str) -> str:
 def _check_leaf_and_proof(
     run: _Run, proof: ProofFile, signed: SignedRecord, proven: ProvenNodes | None
 ) -> None:
+    for result in check_inclusion(signed, proof.leaf_encoding, proof.leaf, proof.proof,
+                                  proof.root, proven):
+        run.add(result)
+
+
+def check_inclusion(
+    signed: SignedRecord,
+    leaf_encoding: Sequence[str],
+    leaf: Sequence[str],
+    proof: Sequence[bytes],
+    root: bytes,
+    proven: ProvenNodes | None = None,
+) -> tuple[CheckResult, CheckResult]:
+    """The `leaf_in_proof` and `proof_root` checks of one record against one Merkle proof.
+    Pure; the package verifier runs it on every proof of a package (its merkle_proofs)."""
     want = signed.merkle_leaf()
-    if tuple(proof.leaf_encoding) != LEAF_ENCODING:
-        run.fail(
-            Check.LEAF_IN_PROOF,
+    if tuple(leaf_encoding) != LEAF_ENCODING or len(leaf) != len(LEAF_ENCODING):
+        first = CheckResult(
+            Check.LEAF_IN_PROOF, Status.FAILED,
             "the proof's leaf encoding is not chainarb's record leaf",
-            str(list(LEAF_ENCODING)),
-            str(list(proof.leaf_encoding)),
-        )
-    elif tuple(v.lower() for v in proof.leaf) != want:
+            expected=str(list(LEAF_ENCODING)),
+            found=str(list(leaf_encoding) if len(leaf) == len(leaf_encoding) else list(leaf)))
+    elif tuple(v.lower() for v in leaf) != want:
         names = ("caseId", "recordHash", "signaturesHash")
-        diff = [n for n, a, b in zip(names, proof.leaf, want, strict=True) if a.lower() != b]
-        run.fail(
-            Check.LEAF_IN_PROOF,
+        diff = [n for n, a, b in zip(names, leaf, want, strict=True) if a.lower() != b]
+        first = CheckResult(
+            Check.LEAF_IN_PROOF, Status.FAILED,
             f"the proof is for another leaf ({', '.join(diff)} differ): it belongs to another "
             "record, or the record or its signatures were changed",
-            "(" + ", ".join(want) + ")",
-            "(" + ", ".join(proof.leaf) + ")",
-        )
+            expected="(" + ", ".join(want) + ")", found="(" + ", ".join(leaf) + ")")
     else:
-        run.passed(Check.LEAF_IN_PROOF, "leaf = (caseId, recordHash, signaturesHash)",
-                   "(" + ", ".join(want) + ")")
-    if run.failed:
-        run.skip(Check.PROOF_ROOT, "")
-        return
+        first = CheckResult(Check.LEAF_IN_PROOF, Status.PASSED,
+                            "leaf = (caseId, recordHash, signaturesHash)",
+                            found="(" + ", ".join(want) + ")")
+    if not first.passed:
+        return first, CheckResult(Check.PROOF_ROOT, Status.NOT_RUN, "an earlier check failed")
     try:
-        leaf = leaf_hash(proof.leaf_encoding, proof.leaf)
-        if proven is None:
-            got = process_proof(leaf, proof.proof)
-        else:
-            got = proven.fold(leaf, proof.proof, proof.root)
+        node = leaf_hash(leaf_encoding, leaf)
+        got = process_proof(node, proof) if proven is None else proven.fold(node, proof, root)
     except (ProofError, FormatError) as exc:
-        run.fail(Check.PROOF_ROOT, str(exc), _h(proof.root), "malformed proof")
-        return
-    if got == proof.root:
-        run.passed(Check.PROOF_ROOT, f"{len(proof.proof)} sibling(s) lead to the root",
-                   _h(got))
-    else:
-        run.fail(
-            Check.PROOF_ROOT,
-            "the proof leads to another root: the leaf is not in that batch, or the proof "
-            "belongs to another batch",
-            _h(proof.root),
-            _h(got),
-        )
+        return first, CheckResult(Check.PROOF_ROOT, Status.FAILED, str(exc),
+                                  expected=_h(root), found="malformed proof")
+    if got == root:
+        return first, CheckResult(Check.PROOF_ROOT, Status.PASSED,
+                                  f"{len(proof)} sibling(s) lead to the root", found=_h(got))
+    return first, CheckResult(
+        Check.PROOF_ROOT, Status.FAILED,
+        "the proof leads to another root: the leaf is not in that batch, or the proof "
+        "belongs to another batch",
+        expected=_h(root), found=_h(got))
 
 
-def _check_chain(run: _Run, proof: ProofFile, obs: ChainObservation) -> Anchoring | None:
+def check_anchoring(
+    claim: AnchorClaim, obs: ChainObservation
+) -> tuple[tuple[CheckResult, ...], Anchoring | None]:
+    """The `root_anchored` and `tx_block` checks of a claimed anchoring against what the
+    chain said, and the anchoring they establish. Pure; the package verifier runs it on
+    every anchor of a package (its anchors check)."""
+    run = _Run()
+    anchoring = _check_chain(run, claim, obs)
+    return tuple(run.results), anchoring
+
+
+def _check_chain(run: _Run, claim: AnchorClaim, obs: ChainObservation) -> Anchoring | None:
     rec = obs.record
     if run.failed:
         run.skip(Check.ROOT_ANCHORED, "")
         run.skip(Check.TX_BLOCK, "")
         return None
-    if obs.chain_id != proof.chain_id:
+    if obs.chain_id != claim.chain_id:
         run.fail(Check.ROOT_ANCHORED, "the node serves another chain than the proof names; "
-                 "connect to the right network", str(proof.chain_id), str(obs.chain_id))
+                 "connect to the right network", str(claim.chain_id), str(obs.chain_id))
     elif not obs.contract_has_code:
-        run.fail(Check.ROOT_ANCHORED, f"no contract at {proof.contract} on chain "
+        run.fail(Check.ROOT_ANCHORED, f"no contract at {claim.contract} on chain "
                  f"{obs.chain_id}: wrong address or wrong network", "contract code", "none")
-    elif rec.timestamp == 0:
+    elif rec is None:
         run.fail(Check.ROOT_ANCHORED, "the contract has no record of this root: it was "
                  "never anchored (or not yet)", "recordOf(root).timestamp > 0", "0")
     else:
@@ -790,44 +787,50 @@ def _check_chain(run: _Run, proof: ProofFile, obs: ChainObservation) -> Anchorin
     if run.failed:
         run.skip(Check.TX_BLOCK, "")
         return None
-    problem = _tx_block_problem(proof, obs)
+    problem = _tx_block_problem(claim, obs)
     if problem is not None:
         run.fail(Check.TX_BLOCK, *problem)
         return None
-    assert obs.tx_hash is not None and obs.block is not None
-    log = next(lg for lg in obs.logs if lg.address == proof.contract and lg.root == proof.root)
+    assert rec is not None and obs.tx_hash is not None and obs.block is not None
+    log = next(lg for lg in obs.logs if _anchors(lg, claim))
     run.passed(Check.TX_BLOCK, f"tx 0x{obs.tx_hash.hex()} in block {obs.block.number} "
                f"(0x{obs.block.hash.hex()}) emitted RootAnchored", _h(obs.tx_hash))
     return Anchoring(
-        root=proof.root,
+        root=claim.root,
         chain_id=obs.chain_id,
-        contract=proof.contract,
+        contract=claim.contract,
         tx_hash=obs.tx_hash,
         block_number=obs.block.number,
         block_hash=obs.block.hash,
         timestamp=obs.block.timestamp,
         anchorer=rec.anchorer,
-        count=log.count,
+        count=log.args["count"],
         confirmations=None if obs.latest_block is None
         else max(0, obs.latest_block - obs.block.number + 1),
     )
 
 
-def _tx_block_problem(proof: ProofFile, obs: ChainObservation) -> tuple[str, str, str] | None:
+def _anchors(log: Event, claim: AnchorClaim) -> bool:
+    """The log is the claimed contract's RootAnchored for the claimed root."""
+    return log.address == claim.contract and log.args["root"] == claim.root
+
+
+def _tx_block_problem(claim: AnchorClaim, obs: ChainObservation) -> tuple[str, str, str] | None:
     rec = obs.record
+    assert rec is not None  # root_anchored passed
     if obs.tx_hash is None or obs.receipt_status is None:
-        what = "the proof's transaction" if proof.tx_hash else "a RootAnchored log for it"
-        return (f"{what} is not on this chain", _h(proof.tx_hash) if proof.tx_hash
+        what = "the proof's transaction" if claim.tx_hash else "a RootAnchored log for it"
+        return (f"{what} is not on this chain", _h(claim.tx_hash) if claim.tx_hash
                 else "RootAnchored(root)", "none")
-    if proof.tx_hash is not None and obs.tx_hash != proof.tx_hash:
-        return ("observation is for another transaction", _h(proof.tx_hash), _h(obs.tx_hash))
+    if claim.tx_hash is not None and obs.tx_hash != claim.tx_hash:
+        return ("observation is for another transaction", _h(claim.tx_hash), _h(obs.tx_hash))
     if obs.receipt_status != 1:
         return ("the transaction reverted", "status 1", f"status {obs.receipt_status}")
-    if not any(lg.address == proof.contract and lg.root == proof.root for lg in obs.logs):
-        found = ", ".join(f"{lg.address}:{_h(lg.root)}" for lg in obs.logs) or "no such log"
+    if not any(_anchors(lg, claim) for lg in obs.logs):
+        found = ", ".join(f"{lg.address}:{_h(lg.args['root'])}" for lg in obs.logs) or "no such log"
         return ("the transaction did not anchor this root in this contract (the first "
                 "anchoring of a root is the only one that emits RootAnchored)",
-                f"RootAnchored({_h(proof.root)}) from {proof.contract}", found)
+                f"RootAnchored({_h(claim.root)}) from {claim.contract}", found)
     if obs.receipt_block_number != rec.block_number:
         return ("the transaction is not in the block the contract recorded for the root",
                 str(rec.block_number), str(obs.receipt_block_number))
@@ -936,14 +939,13 @@ class AnchorReader:
             self._chain_id = int(w3.eth.chain_id)
         chain_id = self._chain_id
         try:
-            found = lookup_anchor(w3, contract, root, with_event=tx_hash is None)
+            record = lookup_anchor(w3, contract, root, with_event=tx_hash is None)
         except AnchorContractMissing:
-            return ChainObservation(chain_id, False, AnchorRecord(0, 0, "0x" + "00" * 20))
-        if found is None:
-            return ChainObservation(chain_id, True, AnchorRecord(0, 0, "0x" + "00" * 20))
-        record = AnchorRecord(found.timestamp, found.block_number, found.anchorer)
+            return ChainObservation(chain_id, False, None)
+        if record is None:
+            return ChainObservation(chain_id, True, None)
         if tx_hash is None:
-            tx_hash = found.tx_hash
+            tx_hash = record.tx_hash
             if tx_hash is None:  # no RootAnchored log could be found for the record
                 return ChainObservation(chain_id, True, record)
         try:
@@ -963,28 +965,10 @@ class AnchorReader:
             receipt_block_number=int(receipt["blockNumber"]),
             receipt_block_hash=bytes(receipt["blockHash"]),
             receipt_to=receipt.get("to"),
-            logs=tuple(_decode_logs(receipt["logs"])),
+            logs=tuple(decode_events(receipt["logs"], ROOT_ANCHORED)),
             block=BlockInfo(int(block["number"]), bytes(block["hash"]), int(block["timestamp"])),
             latest_block=latest,
         )
-
-
-def _decode_logs(logs: Sequence[Any]) -> list[AnchorLog]:
-    out = []
-    for lg in logs:
-        topics = [bytes(t) for t in lg["topics"]]
-        if len(topics) != 3 or topics[0] != ROOT_ANCHORED_TOPIC:
-            continue
-        data = bytes(lg["data"])
-        out.append(
-            AnchorLog(
-                address=to_checksum_address(lg["address"]),
-                root=topics[1],
-                anchorer=to_checksum_address(topics[2][12:]),
-                count=int.from_bytes(data[-32:], "big") if len(data) >= 32 else -1,
-            )
-        )
-    return out
 
 
 # --- the whole verification -------------------------------------------------------------
@@ -1045,7 +1029,7 @@ def _chain_part(
     proof: ProofFile, report: VerificationReport, obs: ChainObservation
 ) -> dict[str, Any]:
     run = _Run()
-    run.results = [r for r in report.results if r.check not in CHAIN_CHECKS]
-    anchoring = _check_chain(run, proof, obs)
-    return {"results": tuple(run.results), "anchoring": anchoring}
+    run.results = [r for r in report.checks if r.name not in CHAIN_CHECKS]
+    anchoring = _check_chain(run, proof.claim, obs)
+    return {"checks": tuple(run.results), "anchoring": anchoring}
 

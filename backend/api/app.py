@@ -13,6 +13,8 @@ with the failed check named in ``code``; FastAPI's own validation of paths, quer
 bodies → 422 ``invalid_field`` (``bad_json`` for a body that is not JSON) naming each
 field. Bodies are ``{"code": ..., "detail": ...}``. Every answer carries ``X-Request-ID``;
 anything else raised is a logged 500 ``internal_error`` with that id (request_id.py).
+"Not found" is the service's ``NotFound``, raised where a case, step, item or offer
+really is missing; a stray ``KeyError`` (any ``LookupError``) is a bug, so a 500.
 """
 
 from __future__ import annotations
@@ -280,10 +282,6 @@ def create_app(
     @app.exception_handler(EvidenceError)
     async def _evidence(_r: Request, exc: EvidenceError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, str(exc)), status_code=_evidence_status(exc))
-
-    @app.exception_handler(LookupError)
-    async def _lookup(_r: Request, exc: LookupError) -> JSONResponse:
-        return JSONResponse(error_body("not_found", str(exc)), status_code=404)
 
     register_outage_handlers(app)  # storage and database faults: 503/507, never a 500
     app.include_router(auth.router)

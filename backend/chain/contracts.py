@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import IntEnum
 from functools import cache
 from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
-from eth_utils import event_abi_to_log_topic, function_signature_to_4byte_selector
+from eth_utils import function_signature_to_4byte_selector
 from eth_utils import to_checksum_address as checksum
 from hexbytes import HexBytes
 from web3 import Web3
@@ -44,6 +44,7 @@ from backend.chain.typed_data import (
     sign_typed_data,
 )
 from evidence.chain import AnchorRecord, lookup_anchor
+from evidence.events import Event, EventSpec, abi_type, decode_log, normalize
 
 __all__ = [
     "ETH",
@@ -174,17 +175,6 @@ class PendingAward:
 
 
 @dataclass(frozen=True)
-class Event:
-    """A decoded log. `args` uses the Solidity parameter names; addresses are checksummed,
-    bytesN are `bytes`, integers are `int`, arrays are tuples."""
-
-    name: str
-    address: str
-    args: Mapping[str, Any]
-    log_index: int = field(default=0, compare=False)
-
-
-@dataclass(frozen=True)
 class TxResult:
     """A mined, successful transaction."""
 
@@ -204,15 +194,6 @@ class TxResult:
 # --------------------------------------------------------------------------------------
 
 
-def _type_string(item: Mapping[str, Any]) -> str:
-    """Canonical ABI type of an input, expanding tuples."""
-    kind = item["type"]
-    if kind.startswith("tuple"):
-        inner = ",".join(_type_string(c) for c in item["components"])
-        return f"({inner}){kind[len('tuple') :]}"
-    return kind
-
-
 @cache
 def _errors() -> dict[bytes, tuple[str, tuple[str, ...], tuple[str, ...]]]:
     found: dict[bytes, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
@@ -223,34 +204,23 @@ def _errors() -> dict[bytes, tuple[str, tuple[str, ...], tuple[str, ...]]]:
         for item in load_artifact(name).abi:
             if item["type"] != "error":
                 continue
-            types = tuple(_type_string(i) for i in item["inputs"])
+            types = tuple(abi_type(i) for i in item["inputs"])
             selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
             found[selector] = (item["name"], types, tuple(i["name"] for i in item["inputs"]))
     return found
 
 
 @cache
-def _events() -> dict[tuple[bytes, int], dict[str, Any]]:
-    """Event ABIs by (topic0, number of indexed inputs): ERC-20 and ERC-721 Transfer share a
-    topic0 but not the count of indexed inputs."""
-    found: dict[tuple[bytes, int], dict[str, Any]] = {}
+def _events() -> dict[tuple[bytes, int], EventSpec]:
+    """Every committed artifact's events by (topic0, number of indexed inputs): ERC-20 and
+    ERC-721 Transfer share a topic0 but not the count of indexed inputs."""
+    found: dict[tuple[bytes, int], EventSpec] = {}
     for name in artifact_names():
         for item in load_artifact(name).abi:
             if item["type"] == "event" and not item.get("anonymous"):
-                indexed = sum(1 for i in item["inputs"] if i["indexed"])
-                found[(bytes(event_abi_to_log_topic(item)), indexed)] = item
+                spec = EventSpec.from_abi(item)
+                found[(spec.topic0, len(spec.indexed))] = spec
     return found
-
-
-def _normalize(kind: str, value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        inner = kind[: kind.rindex("[")] if kind.endswith("]") else kind
-        return tuple(_normalize(inner, v) for v in value)
-    if kind == "address":
-        return checksum(value)
-    if isinstance(value, HexBytes):
-        return bytes(value)
-    return value
 
 
 def decode_revert(data: bytes) -> RevertError:
@@ -266,7 +236,7 @@ def decode_revert(data: bytes) -> RevertError:
     except Exception:
         return UnknownRevertError(f"{name}<undecodable>", {}, data)
     triples = enumerate(zip(names, types, values, strict=True))
-    args = {n or f"arg{i}": _normalize(t, v) for i, (n, t, v) in triples}
+    args = {n or f"arg{i}": normalize(t, v) for i, (n, t, v) in triples}
     return revert_class(name)(name, args, data)
 
 
@@ -299,28 +269,18 @@ def revert_data(exc: BaseException) -> bytes | None:
 
 
 def decode_logs(logs: Iterable[Mapping[str, Any]]) -> tuple[Event, ...]:
-    """Decode receipt logs with every committed event ABI; unknown logs are kept as `<unknown>`."""
+    """Decode receipt logs with every committed event ABI (through `evidence.events`' one
+    decoder); logs of no known event, or that do not decode, are kept as `<unknown>`."""
     events = []
     for log in logs:
         topics = [bytes(t) for t in log["topics"]]
-        address = checksum(log["address"])
-        index = int(log.get("logIndex", 0))
-        abi = _events().get((topics[0], len(topics) - 1)) if topics else None
-        if abi is None:
+        spec = _events().get((topics[0], len(topics) - 1)) if topics else None
+        event = decode_log(spec, log) if spec is not None else None
+        if event is None:
             args = {"topics": tuple(topics), "data": bytes(log["data"])}
-            events.append(Event("<unknown>", address, args, index))
-            continue
-        indexed = [i for i in abi["inputs"] if i["indexed"]]
-        plain = [i for i in abi["inputs"] if not i["indexed"]]
-        values: dict[str, Any] = {}
-        for item, topic in zip(indexed, topics[1:], strict=True):
-            kind = _type_string(item)
-            values[item["name"]] = _normalize(kind, abi_decode([kind], topic)[0])
-        decoded = abi_decode([_type_string(i) for i in plain], bytes(log["data"]))
-        for item, value in zip(plain, decoded, strict=True):
-            values[item["name"]] = _normalize(_type_string(item), value)
-        ordered = {i["name"]: values[i["name"]] for i in abi["inputs"]}
-        events.append(Event(abi["name"], address, ordered, index))
+            event = Event("<unknown>", checksum(log["address"]), args,
+                          int(log.get("logIndex", 0)))
+        events.append(event)
     return tuple(events)
 
 
@@ -731,13 +691,7 @@ class EscrowContract(_Bound):
 
     def domain(self) -> Domain:
         """The EIP-712 domain as the contract reports it (ERC-5267 `eip712Domain()`)."""
-        _fields, name, version, chain_id, verifying, _salt, _ext = self._call("eip712Domain")
-        return Domain(
-            chain_id=int(chain_id),
-            verifying_contract=checksum(verifying),
-            name=name,
-            version=version,
-        )
+        return Domain.from_eip5267(self._call("eip712Domain"))
 
     def hash_award(
         self, order_id: int, case_id: bytes, allocation: Allocation, award_hash: bytes, round_: int

@@ -55,13 +55,14 @@ def verify_package(world: World, story: Story) -> None:
     """The court checks the package against the chain and the TSA root it pins itself (the
     authority's ``ca.pem``, not the package's copy), and prints every check."""
     from evidence.judicial import verify_package as verify
+    from evidence.judicial.verify import STATUS_WORDS
 
     assert story.package_path is not None and world.tsa_root is not None
     pr = world.printer
     report = story.report = verify(story.package_path, chain=world.handle.w3,
                                    tsa_trust=world.tsa_root.read_bytes())
     for check in report.checks:
-        mark = "pass 通过" if check.status.value == "pass" else check.status.value.upper()
+        mark = "pass 通过" if check.passed else STATUS_WORDS[check.status].upper()
         console_line = f"{check.name:<14} {mark}: {check.reason}"
         pr.console.print(f"      [dim]{escape(console_line)}[/]")
     pr.step("package", story.cast.court.label, "verifies the package against the chain and "

@@ -38,6 +38,7 @@ from ._commands import (
     WithdrawOffer,
 )
 from ._effects import (
+    EFFECT_TYPES,
     AnchorStep,
     AppointmentRequested,
     AppointOnChain,
@@ -125,6 +126,7 @@ __all__ = [
     "COMMAND_TYPES",
     "DEADLINE_TRANSITIONS",
     "DEFAULT_RULES",
+    "EFFECT_TYPES",
     "ENFORCEABLE_STAGES",
     "GUARDS",
     "STAGE_CLOCKS",

@@ -13,6 +13,7 @@ from datetime import datetime
 from ._states import Allocation, AwardTerms, Role, Stage
 
 __all__ = [
+    "EFFECT_TYPES",
     "AnchorStep",
     "AppointOnChain",
     "AppointmentRequested",
@@ -151,3 +152,21 @@ class DeadlineSet(Effect):
     case_id: str
     stage: Stage
     at: datetime
+
+
+# Every effect the core returns, declared once: the edge's interpreter must handle each
+# (backend/services/effects.py checks its table against this at import).
+EFFECT_TYPES: tuple[type[Effect], ...] = (
+    NotifyParties,
+    FreezeEscrow,
+    ExecuteSettlement,
+    AppointOnChain,
+    AppointmentRequested,
+    SubmitAwardToEscrow,
+    ExecuteAwardOnEscrow,
+    ObjectOnChain,
+    ResolveEscrowByTimeout,
+    AnchorStep,
+    StageChanged,
+    DeadlineSet,
+)

@@ -3,10 +3,19 @@
 * ``auth``: wallet sign-in (EIP-4361 message, EIP-191 signature, hashed session tokens)
   and the per-process ``SessionCache`` of live tokens
 * ``steps``: signed record → procedure command (the step vocabulary)
-* ``cases``: ``CaseService`` (open cases, submit steps in one transaction, scheduler,
-  courts) — the interface other parts call (evidence upload submits its
+* ``cases``: ``CaseService``, the thin facade other parts hold (open cases, submit steps,
+  the scheduler, courts); it wires the parts below (evidence upload submits its
   ``EvidenceSubmission`` through ``CaseService.submit_step``)
-* ``group_commit``: concurrent steps sharing one transaction and one commit (SQLite)
+* ``pipeline``: a signed step in stages (decode, authorize, locate, translate, apply,
+  admit, persist, interpret effects, after commit)
+* ``repository``: load, lock and save cases; the state caches; the process's writer queue
+* ``transactions``: a step's transaction (group commit on SQLite, one per step on
+  PostgreSQL); ``group_commit``: concurrent units sharing one transaction and one commit
+* ``step_store``: a step's rows, IPFS bundle (encrypted when confidential) and Merkle leaf
+* ``effects``: the procedure's effects by type, into chain actions, notices and events
+* ``scheduler``: defaults after missed deadlines, the enforcement record after a payout
+* ``courts``: court registration and access (the ``appoint.court`` step)
+* ``institution``: the institution key that signs the service's own records
 * ``views``: what each role may read
 * ``keys``: ``ServiceKey``, the service's X25519 key; every data key at rest is wrapped
   for it (evidence, confidential step bundles, documents)

@@ -34,6 +34,8 @@ from backend.db import begin_exclusive
 from backend.db.service_models import ChainAction, ChainActionStatus
 from evidence.records import Domain
 
+from .errors import NotFound
+
 __all__ = [
     "AwaitingParty",
     "ChainExecutor",
@@ -222,7 +224,7 @@ class FakeEscrowPort:
 
     def read_order(self, order_id: int) -> OrderInfo:
         if order_id not in self.orders:
-            raise LookupError(f"order {order_id} does not exist on the escrow")
+            raise NotFound(f"order {order_id} does not exist on the escrow")
         return self.orders[order_id]
 
     def execute(self, kind: str, payload: dict[str, Any]) -> str | None:
@@ -274,7 +276,7 @@ class Web3EscrowPort:
     def read_order(self, order_id: int) -> OrderInfo:
         o = self.escrow.order(order_id)
         if o.buyer == "0x" + "0" * 40:
-            raise LookupError(f"order {order_id} does not exist on the escrow")
+            raise NotFound(f"order {order_id} does not exist on the escrow")
         g = self.escrow.guarantee(o.seller, o.token)
         return OrderInfo(order_id=order_id, buyer=o.buyer, seller=o.seller, amount=o.amount,
                          token=o.token, institution=o.institution,

@@ -7,22 +7,26 @@ institution-signed ``appoint.court`` step whose payload is ``{"role": "court",
 as ``appoint.panel`` does), stored in IPFS and anchored like any step. Without it a
 package exported after the court's decision fails the role check.
 
-Kept beside ``CaseService`` so the admin route gets the step in the same transaction as
-the access rows.
+Its own module because registering courts and granting them access is the institution's
+administration, not a step anyone signs; the grant still writes the step in the same
+write unit as the access rows, through the case repository and the step store.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from backend.db import Participant
 from backend.db.service_models import CourtAccess, CourtAccount
 from evidence.records import canonical_json
 
-from .cases import CaseService
 from .errors import AccessDenied, BadSubmission, NotFound
 
-__all__ = ["APPOINT_COURT", "court_appointment", "grant_court"]
+if TYPE_CHECKING:
+    from .cases import CaseService
+
+__all__ = ["APPOINT_COURT", "court_appointment", "grant_court", "register_court"]
 
 APPOINT_COURT = "appoint.court"
 
@@ -39,11 +43,11 @@ def grant_court(service: CaseService, admin: str, case_id: str, court: str) -> b
     if not service.is_admin(admin):
         raise AccessDenied("only an institution admin grants court access")
     now = service.now()
-    with service._writer(), service.sessions() as session:
-        service._begin_write(session)
+    repo, store = service.repository, service.store
+    with repo.write_session() as session:
         if session.get(CourtAccount, court) is None:
             raise NotFound(f"court {court} is not registered; register it first")
-        row, case = service._load(session, case_id, lock=True)
+        row, case = repo.load(session, case_id, lock=True)
         if court in (case.order.buyer, case.order.seller) or court in case.neutrals:
             raise BadSubmission(f"{court} takes part in the case; it cannot be its court",
                                 code="conflict_of_interest")  # 422, as an appointment's
@@ -56,13 +60,24 @@ def grant_court(service: CaseService, admin: str, case_id: str, court: str) -> b
         session.add(Participant(case_id=row.id, address=court, role="court",
                                 appointed_at=now))
         payload = court_appointment(new_case.courts)
-        signed = service._institution_step(session, row, APPOINT_COURT, payload, now)
-        service._insert_step(session, row, case, signed, APPOINT_COURT, now,
-                             payload=canonical_json(payload))
-        service._save_case(session, row, new_case, now)
-        for party in new_case.parties:
-            service._notice(session, row.id, party, "court_access_granted", now, new_case)
-        service._notice(session, row.id, court, "court_access_granted", now, new_case)
+        signed = service.institution.sign_step(row.id, repo.chain_head(session, row.id),
+                                               APPOINT_COURT, payload, now)
+        store.insert(session, row.id, case, signed, APPOINT_COURT, now,
+                     payload=canonical_json(payload))
+        repo.save(session, row, new_case, now)
+        for recipient in (*new_case.parties, court):
+            service.effects.notify(session, row.id, recipient, "court_access_granted", now,
+                                   stage=new_case.stage.value)
         session.commit()
     return True
 
+
+def register_court(service: CaseService, admin: str, address: str, name: str) -> None:
+    """Register a court account (an admin asks; registering twice changes nothing)."""
+    if not service.is_admin(admin):
+        raise AccessDenied("only an institution admin registers courts")
+    with service.repository.write_session() as session:
+        if session.get(CourtAccount, address) is None:
+            session.add(CourtAccount(address=address, name=name, registered_by=admin,
+                                     created_at=service.now()))
+            session.commit()

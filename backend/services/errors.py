@@ -60,7 +60,12 @@ class AccessDenied(ServiceError):
     http_status = 403
 
 
-class NotFound(ServiceError):
+class NotFound(ServiceError, LookupError):
+    """What the request names (a case, step, item, offer, court, order, chain action)
+    really does not exist. The only refusal answered 404: a ``KeyError`` or other
+    ``LookupError`` raised by a bug is a 500 ``internal_error``, not "not found". Also a
+    ``LookupError`` so code that catches the stdlib type keeps working."""
+
     code = "not_found"
     http_status = 404
 

@@ -1093,7 +1093,7 @@ class _WriteUnit:
     success). The evidence service's writes queue with the step writes this way."""
 
     def __init__(self, cases: Any, sessions: sessionmaker[Session]) -> None:
-        self._writer = cases._writer()
+        self._writer = cases.repository.writer()
         self._scope = write_scope(sessions)
 
     def __enter__(self) -> Session:

@@ -20,7 +20,7 @@ Guarantees (tests/backend/services/test_group_commit.py):
   the next group starts afresh.
 
 The committer knows nothing about cases: ``run_group`` is the transaction (see
-``CaseService._run_group``).
+``StepTransactions._run_group`` in ``transactions``).
 """
 
 from __future__ import annotations

@@ -57,6 +57,7 @@ from backend.db import (
 from backend.db.service_models import CaseEvent, ChainAction, StepDetail
 from backend.worker.anchoring import enqueue_leaf
 from evidence.encryption import iter_decrypt
+from evidence.events import ORDER_OPENED, ORDER_RESOLVED, find_events
 from evidence.ipfs import Blockstore, cat
 from evidence.ipfs.car import export_car
 from evidence.judicial import (
@@ -74,7 +75,6 @@ from evidence.judicial import (
     build_package,
 )
 from evidence.judicial import EvidenceItem as PackageItem
-from evidence.judicial._onchain import ORDER_OPENED, ORDER_RESOLVED
 from evidence.judicial.provenance import SignedProvenanceEntry
 from evidence.judicial.verify import OPEN_ACTIONS
 from evidence.merkle import LEAF_ENCODING, leaf_hash
@@ -468,13 +468,11 @@ class PackageService:
     def _enforcement(self, session: Session, case: p.CaseState) -> EnforcementInfo:
         escrow = self.cases.domain.verifying_contract
         order_id = case.order.order_id
-        topic = "0x" + order_id.to_bytes(32, "big").hex()
-        logs = self._chain.eth.get_logs({"address": escrow, "fromBlock": 0, "toBlock": "latest",
-                                     "topics": ["0x" + ORDER_OPENED.topic0.hex(), topic]})
-        if not logs:
+        opened = find_events(self._chain, ORDER_OPENED, escrow, orderId=order_id)
+        if not opened or opened[0].tx_hash is None:
             raise PackageUnavailable(f"the escrow {escrow} has no OrderOpened event for order "
                                      f"{order_id} on this chain")
-        open_tx = bytes(logs[0]["transactionHash"])
+        open_tx = opened[0].tx_hash
         done = session.exec(select(ChainAction).where(
             col(ChainAction.case_id) == case.case_id, col(ChainAction.kind).in_(ENFORCEMENT_KINDS),
             col(ChainAction.tx_hash).is_not(None)).order_by(col(ChainAction.id).desc())).first()
@@ -483,15 +481,13 @@ class PackageService:
             # Anyone may call resolveByTimeout (a party, or the service's chain action once
             # the escrow's deadline passed): the chain, not our action log, says whether
             # the refund happened. The verifier checks it (award_payout).
-            resolved = self._chain.eth.get_logs({
-                "address": escrow, "fromBlock": 0, "toBlock": "latest",
-                "topics": ["0x" + ORDER_RESOLVED.topic0.hex(), topic]})
-            if not resolved:
+            resolved = find_events(self._chain, ORDER_RESOLVED, escrow, orderId=order_id)
+            if not resolved or resolved[0].tx_hash is None:
                 raise EscrowNotResolved(
                     f"case {case.case_id} is closed for litigation, but the escrow has not "
                     f"yet refunded order {order_id} by timeout (anyone may call "
                     "resolveByTimeout once the escrow's deadline passed): retry once it has")
-            tx = "0x" + bytes(resolved[0]["transactionHash"]).hex()
+            tx = "0x" + resolved[0].tx_hash.hex()
         return EnforcementInfo(escrow=escrow, open_tx=open_tx,
                                enforcement_tx=_b(tx) if tx else None)
 
@@ -501,7 +497,7 @@ class PackageService:
         try:
             info = self.cases.port.read_order(case.order.order_id)
             token = info.token
-        except LookupError:
+        except NotFound:  # an order the escrow no longer knows: ETH defaults
             pass
         if int(token, 16) != 0:
             currency, decimals = _erc20_meta(self._chain, token)

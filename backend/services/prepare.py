@@ -104,11 +104,11 @@ def prepare_step(service: CaseService, case_id: str, viewer: str, action: str,
     never exported to that court for the case).
     """
     with service.sessions() as session:
-        row, case = service._load(session, case_id, lock=False)
+        row, case = service.load_in(session, case_id)
         if action not in OPEN_TO_ANYONE:
             check_reader(service, session, case, viewer)
         position, prev, prev_at = service.chain_head(session, row.id)
-        award_hash = service._award_record_hash(session, row.id, case)
+        award_hash = service.award_record_hash(session, row.id, case)
     if action == "evidence.submitted":
         raise BadSubmission("evidence.submitted: upload the file with POST /cases/{id}/evidence"
                             "; its answer carries the typed data to sign",

@@ -61,12 +61,12 @@ def _hidden_evidence(case: p.CaseState, viewer: str, roles: set[str]) -> set[str
 
 def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]:
     with service.sessions() as session:
-        row, case = service._load(session, case_id, lock=False)
+        row, case = service.load_in(session, case_id)
         roles = check_reader(service, session, case, viewer)
         position, prev, _ = service.chain_head(session, row.id)
         actions = session.exec(select(ChainAction).where(col(ChainAction.case_id) == row.id)
                                .order_by(col(ChainAction.id))).all()
-        award_hash = service._award_record_hash(session, row.id, case)
+        award_hash = service.award_record_hash(session, row.id, case)
     allowed = _allowed(service, case, viewer)
     hidden = _hidden_evidence(case, viewer, roles)
     evidence = []
@@ -146,7 +146,7 @@ def _allowed(service: CaseService, case: p.CaseState, viewer: str) -> list[str]:
 def timeline(service: CaseService, case_id: str, viewer: str) -> list[dict[str, Any]]:
     """Steps and events in time order (UTC ISO 8601), as far as the viewer may know them."""
     with service.sessions() as session:
-        row, case = service._load(session, case_id, lock=False)
+        row, case = service.load_in(session, case_id)
         roles = check_reader(service, session, case, viewer)
         steps = session.exec(select(Step, StepDetail).where(
             col(Step.case_id) == row.id, col(StepDetail.step_id) == col(Step.id))
@@ -180,7 +180,7 @@ def step_view(service: CaseService, case_id: str, sequence: int, viewer: str
     from .errors import NotFound
 
     with service.sessions() as session:
-        row, case = service._load(session, case_id, lock=False)
+        row, case = service.load_in(session, case_id)
         roles = check_reader(service, session, case, viewer)
         found = session.exec(select(Step, StepDetail).where(
             col(Step.case_id) == row.id, col(Step.sequence) == sequence,

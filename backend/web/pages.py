@@ -426,9 +426,6 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
         body = f'<section><p class="error">{_e(text(key, lang))}</p></section>'
         return _page(request, lang, text("case", lang), body, viewer,
                      status=exc.http_status if exc.http_status in (403, 404) else 400)
-    except LookupError:
-        body = f'<section><p class="error">{_e(text("not_found", lang))}</p></section>'
-        return _page(request, lang, text("case", lang), body, viewer, status=404)
     head = (f'<section id="summary"><h1>{_e(text("case", lang))} '
             f'<code>{_e(_short(view["caseId"]))}</code></h1>'
             f'<p>{_e(text("stage", lang))}: {_stage(view["stage"], lang)} · '

@@ -32,7 +32,7 @@ from evidence.judicial.inputs import (
     TimestampToken,
 )
 from evidence.judicial.provenance import ProvenanceEntry, SignedProvenanceEntry, sign_log
-from evidence.judicial.verify import CHECKS, Check, Report, Status, verify_package
+from evidence.judicial.verify import CHECKS, Check, CheckResult, Report, Status, verify_package
 
 __all__ = [
     "CHECKS",
@@ -42,6 +42,7 @@ __all__ = [
     "AwardDocument",
     "CaseInfo",
     "Check",
+    "CheckResult",
     "EnforcementInfo",
     "EvidenceItem",
     "InstitutionInfo",

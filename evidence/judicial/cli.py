@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import typer
 
 from evidence._i18n import CHAIN_MESSAGES, Catalog, bi, lang
-from evidence.judicial.verify import Check, Outcome, Report, Status, verify_package
+from evidence.judicial.verify import LABELS, Check, Outcome, Report, Status, verify_package
 
 __all__ = [
     "EXIT_FAILED",
@@ -90,9 +90,11 @@ t = Catalog("verify", {
     "col_check": ("Check", "检查项"),
     "col_result": ("Result", "结果"),
     "col_reason": ("Reason", "原因"),
-    "pass": ("✓ pass", "✓ 通过"),
-    "fail": ("✗ FAIL", "✗ 未通过"),
-    "skip": ("– not run", "– 未运行"),
+    # the marks of evidence.report.Status (its message_key)
+    "mark_passed": ("✓ pass", "✓ 通过"),
+    "mark_failed": ("✗ FAIL", "✗ 未通过"),
+    "mark_skipped": ("– not run", "– 未运行"),
+    "mark_not_run": ("– not run", "– 未运行"),
     "more": ("… {n} more", "……另有 {n} 项"),
     "reason_verbatim": ("{reason}", "详情（英文原文）：{reason}"),
     "digest": ("Package digest: {digest}", "材料包摘要：{digest}"),
@@ -196,9 +198,9 @@ def _reason(c: Check) -> str:
     reason names files, hashes and values and is shown as the verifier wrote it."""
     if lang() != "zh":
         return c.reason
-    if c.status is Status.PASS:
+    if c.status is Status.PASSED:
         return f"{t('pass_' + c.name)}（详情：{c.reason}）"
-    if c.status is Status.SKIP:
+    if c.status is Status.SKIPPED:
         for prefix, key in (("no chain", "skip_no_chain"), ("could not run", "skip_node_down"),
                             ("not run: the archive is unsafe", "skip_unsafe"),
                             ("not run: the file cannot be read", "skip_unreadable")):
@@ -221,15 +223,16 @@ def print_report(report: Report, console: Any) -> None:
     table.add_column(t("col_check"))
     table.add_column(t("col_result"), no_wrap=True)
     table.add_column(t("col_reason"), overflow="fold")
-    marks = {Status.PASS: "[green]" + t("pass") + "[/]", Status.FAIL: "[red]" + t("fail") + "[/]",
-             Status.SKIP: "[yellow]" + t("skip") + "[/]"}
+    colours = {Status.PASSED: "green", Status.FAILED: "red", Status.SKIPPED: "yellow",
+               Status.NOT_RUN: "yellow"}
     for c in report.checks:
         reason = escape(_reason(c))
-        if c.status is Status.FAIL and len(c.details) > 1:
+        if c.status is Status.FAILED and len(c.details) > 1:
             more = "\n".join(f"• {escape(d)}" for d in c.details[1:6])
             extra = "\n" + t("more", n=len(c.details) - 6) if len(c.details) > 6 else ""
             reason = f"{reason}\n{more}{extra}"
-        table.add_row(c.label_zh if zh else c.label_en, marks[c.status], reason)
+        mark = f"[{colours[c.status]}]{t(c.status.message_key)}[/]"
+        table.add_row(LABELS[c.name][1 if zh else 0], mark, reason)
     console.print(table)
     if report.package_digest:
         console.print(t("digest", digest=report.package_digest), soft_wrap=True)
@@ -237,7 +240,7 @@ def print_report(report: Report, console: Any) -> None:
     if outcome is Outcome.VERIFIED:
         console.print("[bold green]" + t("all_passed") + "[/]", soft_wrap=True)
     elif outcome is Outcome.FAILED:
-        names = [c.name for c in report.checks if c.status is Status.FAIL]
+        names = report.named(Status.FAILED)
         console.print("[bold red]" + t("failed", names=", ".join(names)) + "[/]", soft_wrap=True)
     else:
         console.print("[bold yellow]" + t("not_run", names=", ".join(report.failed())) + "[/]",

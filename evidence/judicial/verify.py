@@ -30,7 +30,7 @@ import contextlib
 import hashlib
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -41,19 +41,13 @@ from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.providers import BaseProvider
 
-from evidence.chain import is_unreachable, lookup_anchor
+from evidence.chain import is_unreachable
 from evidence.commitment import commitment_of, sha256_file
 from evidence.errors import EvidenceError
+from evidence.events import ORDER_OPENED, ORDER_RESOLVED, RESOLUTIONS, decode_events
 from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_digest, attestation_typed_data
-from evidence.judicial._onchain import (
-    ORDER_OPENED,
-    ORDER_RESOLVED,
-    RESOLUTIONS,
-    ROOT_ANCHORED,
-    connect,
-    decode_events,
-)
+from evidence.judicial._onchain import connect
 from evidence.judicial._zip import DEFAULT_LIMITS, Limits, extract_zip
 from evidence.judicial.errors import (
     ArchiveBomb,
@@ -62,7 +56,6 @@ from evidence.judicial.errors import (
     UnsafeArchive,
 )
 from evidence.judicial.provenance import SignedProvenanceEntry, check_log
-from evidence.merkle import LEAF_ENCODING, leaf_hash, process_proof, record_leaf
 from evidence.published_keys import published_key_source
 from evidence.records import (
     ZERO_HASH,
@@ -74,15 +67,27 @@ from evidence.records import (
     SignedRecord,
     recover_signer,
 )
+from evidence.report import CheckResult, Status
+from evidence.report import Report as BaseReport
 from evidence.timestamp import load_certificates, verify_token
+from evidence.verify import (
+    AnchorClaim,
+    AnchorReader,
+    ChainUnreachable,
+    check_anchoring,
+    check_inclusion,
+)
 
-__all__ = ["CHECKS", "Check", "Outcome", "Report", "Status", "verify_package"]
-
-
-class Status(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    SKIP = "skip"
+__all__ = [
+    "CHECKS",
+    "STATUS_WORDS",
+    "Check",
+    "CheckResult",
+    "Outcome",
+    "Report",
+    "Status",
+    "verify_package",
+]
 
 
 class Outcome(StrEnum):
@@ -166,39 +171,31 @@ def allowed_roles(type_name: str, action: str | None) -> frozenset[str] | None:
     return None
 
 
-@dataclass
-class Check:
-    name: str
-    status: Status
-    reason: str
-    details: list[str] = field(default_factory=list)
+Check = CheckResult
+"""A package check's result: the one model both verifiers report with (`evidence.report`)."""
 
-    @property
-    def passed(self) -> bool:
-        return self.status is Status.PASS
-
-    @property
-    def label_en(self) -> str:
-        return LABELS[self.name][0]
-
-    @property
-    def label_zh(self) -> str:
-        return LABELS[self.name][1]
-
-    def to_json_obj(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "label": {"en": self.label_en, "zh": self.label_zh},
-            "status": str(self.status),
-            "reason": self.reason,
-            "details": self.details,
-        }
+STATUS_WORDS = {Status.PASSED: "pass", Status.FAILED: "fail", Status.SKIPPED: "skip",
+                Status.NOT_RUN: "skip"}
+"""The package report's words for the statuses (docs/judicial-package.md, its JSON)."""
 
 
-@dataclass
-class Report:
-    package: str
-    checks: list[Check]
+def _check_json(c: CheckResult) -> dict[str, Any]:
+    """A result in the package report's JSON: name, bilingual label, status, reason, details."""
+    en, zh = LABELS[c.name]
+    return {
+        "name": c.name,
+        "label": {"en": en, "zh": zh},
+        "status": STATUS_WORDS[c.status],
+        "reason": c.reason,
+        "details": list(c.details),
+    }
+
+
+@dataclass(frozen=True)
+class Report(BaseReport):
+    """The package's checks (`CHECKS`, in order) and what the package is."""
+
+    package: str = ""
     package_digest: str | None = None
     chain_id: int | None = None
     unreadable: str | None = None  # why the file cannot be read as a ZIP archive
@@ -211,18 +208,9 @@ class Report:
     def outcome(self) -> Outcome:
         if self.unreadable is not None:
             return Outcome.UNREADABLE
-        if any(c.status is Status.FAIL for c in self.checks):
+        if self.failure is not None:
             return Outcome.FAILED
         return Outcome.VERIFIED if self.ok else Outcome.NOT_RUN
-
-    def check(self, name: str) -> Check:
-        for c in self.checks:
-            if c.name == name:
-                return c
-        raise KeyError(name)
-
-    def failed(self) -> list[str]:
-        return [c.name for c in self.checks if not c.passed]
 
     def to_json_obj(self) -> dict[str, Any]:
         return {
@@ -232,7 +220,7 @@ class Report:
             "unreadable": self.unreadable,
             "packageDigest": self.package_digest,
             "chainId": self.chain_id,
-            "checks": [c.to_json_obj() for c in self.checks],
+            "checks": [_check_json(c) for c in self.checks],
         }
 
 
@@ -457,22 +445,22 @@ class _Package:
         events = [
             e
             for e in decode_events(receipt["logs"], ORDER_OPENED, address=escrow)
-            if e["orderId"] == order_id
+            if e.args["orderId"] == order_id
         ]
         if len(events) != 1:
             raise _CheckFailedError(
                 f"transaction 0x{open_tx.hex()} has no OrderOpened event for order "
                 f"{order_id} from the escrow {escrow}"
             )
-        e = events[0]
+        e = events[0].args
         return _Order(
             order_id=order_id,
-            buyer=to_checksum_address(e["buyer"]),
-            seller=to_checksum_address(e["seller"]),
-            institution=to_checksum_address(e["institution"]),
-            rules_hash=bytes(e["rulesHash"]),
-            amount=int(e["amount"]),
-            token=to_checksum_address(e["token"]),
+            buyer=e["buyer"],
+            seller=e["seller"],
+            institution=e["institution"],
+            rules_hash=e["rulesHash"],
+            amount=e["amount"],
+            token=e["token"],
         )
 
     # -- derived roles --
@@ -841,24 +829,19 @@ def _check_merkle(p: _Package) -> str:
         if not candidates:
             problems.append(f"{name}: no Merkle proof for record 0x{signed.record_hash.hex()}")
             continue
-        want_value = list(record_leaf(p.case_id, signed.record_hash, signed.signatures_hash))
         for pr in candidates:
             try:
-                if tuple(pr["leafEncoding"]) != LEAF_ENCODING:
-                    raise _CheckFailedError(
-                        f"leaf encoding {pr['leafEncoding']}, expected {LEAF_ENCODING}"
-                    )
-                if [str(v).lower() for v in pr["value"]] != want_value:
-                    raise _CheckFailedError(
-                        "the leaf is not (caseId, recordHash, signaturesHash) of the record"
-                    )
-                leaf = leaf_hash(LEAF_ENCODING, pr["value"])
-                got = process_proof(leaf, pr["proof"]).hex()
-                root = str(pr["root"]).removeprefix("0x")
-                if got != root:
-                    raise _CheckFailedError(f"the proof leads to 0x{got}, not to its root 0x{root}")
-                if root not in roots:
-                    raise _CheckFailedError(f"root 0x{root} is not among the anchors")
+                root = fmt.from_hex(pr["root"], "root", 32)
+                nodes = [fmt.from_hex(n, "proof", 32) for n in pr["proof"]]
+                # The item verifier's own checks (leaf_in_proof, proof_root), not a copy.
+                results = check_inclusion(signed, tuple(pr["leafEncoding"]),
+                                          tuple(str(v) for v in pr["value"]), nodes, root)
+                failed = next((r for r in results if r.status is Status.FAILED), None)
+                if failed is not None:
+                    raise _CheckFailedError(f"{failed.reason} (expected {failed.expected}, "
+                                            f"found {failed.found})")
+                if root.hex() not in roots:
+                    raise _CheckFailedError(f"root 0x{root.hex()} is not among the anchors")
             except (_CheckFailedError, EvidenceError, KeyError, TypeError, ValueError) as exc:
                 problems.append(f"{name}: {exc}")
     # A proof whose record is gone means a record was removed (e.g. the chain's tail cut).
@@ -871,7 +854,7 @@ def _check_merkle(p: _Package) -> str:
 
 
 def _check_anchors(p: _Package) -> _Result:
-    w3 = p.chain()
+    reader = AnchorReader(p.chain())
     problems = []
     details = []
     for a in p.anchors:
@@ -892,48 +875,33 @@ def _check_anchors(p: _Package) -> _Result:
                 raise _CheckFailedError(
                     f"anchored on chain {chain_id}, but the node serves chain {p.chain_id}"
                 )
-            receipt = p.receipt(tx, where)
-            if receipt["blockNumber"] != number or bytes(receipt["blockHash"]) != block_hash:
-                raise _CheckFailedError(
-                    f"tx 0x{tx.hex()} is in block {receipt['blockNumber']} "
-                    f"0x{bytes(receipt['blockHash']).hex()}, the package says {number} "
-                    f"0x{block_hash.hex()}"
-                )
-            block = w3.eth.get_block(number)
-            if bytes(block["hash"]) != block_hash:
-                raise _CheckFailedError(
-                    f"block {number} on the chain has another hash (reorganised?)"
-                )
-            if int(block["timestamp"]) != when:
-                raise _CheckFailedError(
-                    f"block {number} has time {block['timestamp']}, the package says {when}"
-                )
-            events = [
-                e
-                for e in decode_events(receipt["logs"], ROOT_ANCHORED, address=contract)
-                if bytes(e["root"]) == root
-            ]
-            if not events:
-                raise _CheckFailedError(
-                    f"tx 0x{tx.hex()} emitted no RootAnchored({where}) from {contract}"
-                )
-            # The contract's own record: the first anchoring of the root, in that block.
+            # The item verifier's own checks (root_anchored, tx_block), not a copy: the
+            # contract's record of the root, the transaction's RootAnchored log, the
+            # canonical block and its time.
             try:
-                record = lookup_anchor(w3, contract, root, with_event=False)
-            except Exception as exc:  # not an EvidenceAnchor (no recordOf), or no code
-                if is_unreachable(exc):
+                observed = reader.observe(contract, root, tx)
+            except ChainUnreachable as exc:
+                if is_unreachable(exc.__cause__ or exc.__context__ or exc):
                     raise p.node_down(exc) from exc
+                raise _CheckFailedError(  # it answered, but not as an EvidenceAnchor does
+                    f"{contract} does not answer recordOf() as an EvidenceAnchor "
+                    f"({exc.__cause__})") from exc
+            claim = AnchorClaim(root, chain_id, contract, tx)
+            results, anchoring = check_anchoring(claim, observed)
+            failed = next((r for r in results if r.status is Status.FAILED), None)
+            if failed is not None:
+                raise _CheckFailedError(f"tx 0x{tx.hex()}: {failed.reason} (expected "
+                                        f"{failed.expected}, found {failed.found})")
+            assert anchoring is not None
+            found = (anchoring.block_number, anchoring.block_hash, anchoring.timestamp)
+            if found != (number, block_hash, when):
                 raise _CheckFailedError(
-                    f"{contract} does not answer recordOf() as an EvidenceAnchor ({exc})"
-                ) from exc
-            if record is None or (record.timestamp, record.block_number) != (when, number):
-                raise _CheckFailedError(
-                    f"the contract records the root at "
-                    f"{(record.block_number, record.timestamp) if record else 'no block'}, "
-                    f"not at block {number} time {when}"
+                    f"tx 0x{tx.hex()} anchored the root in block {found[0]} 0x{found[1].hex()} "
+                    f"at time {found[2]}, the package says block {number} 0x{block_hash.hex()} "
+                    f"at time {when}"
                 )
-            depth = int(w3.eth.block_number) - number + 1
-            details.append(f"{where}: block {number}, time {when}, {depth} confirmation(s)")
+            details.append(f"{where}: block {number}, time {when}, "
+                           f"{anchoring.confirmations} confirmation(s)")
         except _CheckFailedError as exc:
             problems.append(f"{where}: {exc.reason}")
     if problems:
@@ -1043,11 +1011,11 @@ def _order_resolved(p: _Package, what: str, missing: str) -> tuple[bytes, Any, s
     events = [
         e
         for e in decode_events(receipt["logs"], ORDER_RESOLVED, address=p.domain.verifying_contract)
-        if e["orderId"] == order.order_id
+        if e.args["orderId"] == order.order_id
     ]
     if len(events) != 1:
         raise _CheckFailedError(f"tx 0x{tx.hex()} has no OrderResolved for order {order.order_id}")
-    e = events[0]
+    e = events[0].args
     name = RESOLUTIONS[e["resolution"]] if e["resolution"] < len(RESOLUTIONS) else "?"
     return tx, e, name
 
@@ -1300,20 +1268,27 @@ _RUNNERS: dict[str, Callable[[_Package], _Result]] = {
 }
 
 
-def _run(name: str, fn: Callable[[_Package], _Result], p: _Package) -> Check:
+def _run(name: str, fn: Callable[[_Package], _Result], p: _Package) -> CheckResult:
     try:
         result = fn(p)
     except _CheckFailedError as exc:
-        return Check(name, Status.FAIL, exc.reason, exc.details)
+        return CheckResult(name, Status.FAILED, exc.reason, tuple(exc.details))
     except _CheckSkippedError as exc:
-        return Check(name, Status.SKIP, exc.reason)
+        return CheckResult(name, Status.SKIPPED, exc.reason)
     except Exception as exc:  # a hostile package must yield a failed check, never a crash
         if p.w3 is not None and is_unreachable(exc):  # the node went away mid-check
-            return Check(name, Status.SKIP, p.node_down(exc).reason)
-        return Check(name, Status.FAIL, f"{type(exc).__name__}: {exc}")
+            return CheckResult(name, Status.SKIPPED, p.node_down(exc).reason)
+        return CheckResult(name, Status.FAILED, f"{type(exc).__name__}: {exc}")
     if isinstance(result, tuple):
-        return Check(name, Status.PASS, result[0], list(result[1]))
-    return Check(name, Status.PASS, result)
+        return CheckResult(name, Status.PASSED, result[0], tuple(result[1]))
+    return CheckResult(name, Status.PASSED, result)
+
+
+def _archive_refused(path: Path, reason: str, rest: str, unreadable: str | None) -> Report:
+    """The report of an archive that cannot be opened: `archive` failed, the rest not run."""
+    checks = [CheckResult("archive", Status.FAILED, reason)]
+    checks += [CheckResult(name, Status.SKIPPED, rest) for name, _, _ in CHECKS[1:]]
+    return Report(checks=tuple(checks), package=str(path), unreadable=unreadable)
 
 
 def verify_package(
@@ -1337,28 +1312,17 @@ def verify_package(
         limits: bounds on what extracting the archive may write.
     """
     path = Path(path)
-    report = Report(package=str(path), checks=[])
     with tempfile.TemporaryDirectory(prefix="chainarb-verify-") as tmp:
         dest = Path(tmp) / "package"
         dest.mkdir()
         try:
             names = extract_zip(path, dest, limits)
         except UnreadableArchive as exc:
-            report.unreadable = str(exc)
-            report.checks.append(Check("archive", Status.FAIL, f"cannot be read: {exc}"))
-            for name, _, _ in CHECKS[1:]:
-                report.checks.append(
-                    Check(name, Status.SKIP, "not run: the file cannot be read as a ZIP archive")
-                )
-            return report
+            return _archive_refused(path, f"cannot be read: {exc}",
+                                    "not run: the file cannot be read as a ZIP archive", str(exc))
         except (UnsafeArchive, ArchiveBomb, OSError) as exc:
-            report.checks.append(Check("archive", Status.FAIL, str(exc)))
-            for name, _, _ in CHECKS[1:]:
-                report.checks.append(
-                    Check(name, Status.SKIP, "not run: the archive is unsafe to open")
-                )
-            return report
-        report.checks.append(Check("archive", Status.PASS, f"{len(names)} entries, all safe"))
+            return _archive_refused(path, str(exc), "not run: the archive is unsafe to open", None)
+        checks = [CheckResult("archive", Status.PASSED, f"{len(names)} entries, all safe")]
         trust = None
         if tsa_trust is not None:
             trust = (
@@ -1371,12 +1335,13 @@ def verify_package(
         except Exception:  # a bad URL is reported by the checks that need the chain
             w3 = None
         pkg = _Package(dest, names, w3, trust)
+        digest = None
         if fmt.CHECKSUMS in pkg.names:
-            report.package_digest = hashlib.sha256((dest / fmt.CHECKSUMS).read_bytes()).hexdigest()
-        for name, _, _ in CHECKS[1:]:
-            report.checks.append(_run(name, _RUNNERS[name], pkg))
+            digest = hashlib.sha256((dest / fmt.CHECKSUMS).read_bytes()).hexdigest()
+        checks += [_run(name, _RUNNERS[name], pkg) for name, _, _ in CHECKS[1:]]
         try:
-            report.chain_id = pkg.chain_id
+            chain_id: int | None = pkg.chain_id
         except (_CheckFailedError, _CheckSkippedError):
-            report.chain_id = None
-    return report
+            chain_id = None
+    return Report(checks=tuple(checks), package=str(path), package_digest=digest,
+                  chain_id=chain_id)

@@ -42,6 +42,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from web3 import EthereumTesterProvider, Web3
 
 from backend.chain.artifacts import load_artifact
+from evidence.records import RECORD_TYPES, Domain
 
 DAY = 86_400
 # Long windows next to the objection window, so that an objected order usually survives the
@@ -75,26 +76,6 @@ class St(IntEnum):
 
 FROZEN = (St.DISPUTED, St.APPOINTED, St.AWARD_SUBMITTED, St.OBJECTED, St.PANEL)
 TIMEOUT_STATES = (St.DISPUTED, St.APPOINTED, St.OBJECTED, St.PANEL)
-
-DOMAIN_FIELDS = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
-ALLOCATION_FIELDS = [
-    {"name": "orderId", "type": "uint256"},
-    {"name": "caseId", "type": "bytes32"},
-    {"name": "toBuyer", "type": "uint256"},
-    {"name": "toSeller", "type": "uint256"},
-    {"name": "compensation", "type": "uint256"},
-]
-AWARD_FIELDS = [
-    *ALLOCATION_FIELDS,
-    {"name": "awardHash", "type": "bytes32"},
-    {"name": "round", "type": "uint8"},
-]
-
 
 def _revert_data(exc: TransactionFailed) -> bytes:
     """eth-tester hands the revert data over as the repr of a bytes object."""
@@ -210,16 +191,12 @@ class Chain:
         return int(out, 16) if isinstance(out, str) else int.from_bytes(out, "big")
 
     def sign(self, signer: str, primary: str, message: dict[str, Any]) -> bytes:
-        fields = AWARD_FIELDS if primary == "Award" else ALLOCATION_FIELDS
+        fields = [{"name": n, "type": t} for n, t in RECORD_TYPES[primary].FIELDS]
+        domain = Domain(chain_id=self.chain_id, verifying_contract=self.escrow.address)
         data = {
-            "types": {"EIP712Domain": DOMAIN_FIELDS, primary: fields},
+            "types": {"EIP712Domain": Domain.TYPE, primary: fields},
             "primaryType": primary,
-            "domain": {
-                "name": "chainarb",
-                "version": "1",
-                "chainId": self.chain_id,
-                "verifyingContract": self.escrow.address,
-            },
+            "domain": domain.as_dict(),
             "message": message,
         }
         signed = Account.sign_message(encode_typed_data(full_message=data), self.keys[signer])

@@ -36,6 +36,7 @@ from evidence.records import (
     RECORD_TYPES,
     SECP256K1_N,
     ZERO_HASH,
+    Allocation,
     Award,
     CourtConfirmation,
     Domain,
@@ -145,6 +146,28 @@ def test_onchain_type_strings_are_the_escrows() -> None:
         "Settlement": Settlement.type_string(),
         "Award": Award.type_string(),
     } == ONCHAIN_TYPE_STRINGS
+
+
+@pytest.mark.parametrize("bad", [-1, 2**256, True, 1.0, "5", None])
+def test_allocation_holds_uint256_integers_only(bad: object) -> None:
+    with pytest.raises(InvalidRecord, match=r"allocation\.to_seller"):
+        Allocation(1, bad)  # type: ignore[arg-type]
+    assert Allocation(2**256 - 1, 0, 3).as_tuple() == (2**256 - 1, 0, 3)
+
+
+def test_the_wallet_payloads_are_the_records_typed_data() -> None:
+    """backend.chain.typed_data declares nothing of its own: its Settlement and Award
+    payloads are these records' (one declaration of the types and the domain)."""
+    from backend.chain.typed_data import award_typed_data, settlement_typed_data
+
+    domain = Domain(chain_id=5, verifying_contract="0x" + "11" * 20)
+    split = Allocation(to_buyer=7, to_seller=3, compensation=1)
+    case = bytes(range(32))
+    assert settlement_typed_data(domain, 9, case, split) == Settlement(
+        order_id=9, case_id=case, to_buyer=7, to_seller=3, compensation=1).typed_data(domain)
+    assert award_typed_data(domain, 9, case, split, ZERO_HASH, 1) == Award(
+        order_id=9, case_id=case, to_buyer=7, to_seller=3, compensation=1,
+        award_hash=ZERO_HASH, round=1).typed_data(domain)
 
 
 def _node_eip712(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:

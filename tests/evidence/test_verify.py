@@ -126,7 +126,7 @@ def sc(tester_w3: Web3, tmp_path: Path) -> Scenario:
 
 
 def _statuses(report: object) -> dict[Check, Status]:
-    return {r.check: r.status for r in report.results}  # type: ignore[attr-defined]
+    return {r.name: r.status for r in report.checks}  # type: ignore[attr-defined]
 
 
 def _only_failure(report: object, check: Check) -> None:
@@ -136,7 +136,7 @@ def _only_failure(report: object, check: Check) -> None:
     assert st[check] is Status.FAILED, report
     assert all(st[c] in (Status.PASSED, Status.SKIPPED) for c in ORDER[:i])
     assert all(st[c] is Status.NOT_RUN for c in ORDER[i + 1 :])
-    assert report.failed.check is check  # type: ignore[attr-defined]
+    assert report.failure.name is check  # type: ignore[attr-defined]
 
 
 # --- the happy paths --------------------------------------------------------------------
@@ -145,8 +145,8 @@ def _only_failure(report: object, check: Check) -> None:
 def test_verify_file_all_checks_pass_and_report_the_anchoring(sc: Scenario) -> None:
     report = verify(sc.proof(), file=sc.file, chain=sc.w3, expected_signers=sc.party.address)
     assert report.ok
-    assert [r.check for r in report.results] == ORDER
-    assert all(r.status is Status.PASSED for r in report.results)
+    assert [r.name for r in report.checks] == ORDER
+    assert all(r.status is Status.PASSED for r in report.checks)
     assert report.signers == (sc.party.address,)
     a = report.anchoring
     assert a is not None
@@ -211,7 +211,7 @@ def test_tampered_file_fails_file_hash(sc: Scenario) -> None:
     sc.file.write_bytes(bytes(data))
     report = verify(sc.proof(), file=sc.file, chain=sc.w3)
     _only_failure(report, Check.FILE_HASH)
-    r = report.result(Check.FILE_HASH)
+    r = report.check(Check.FILE_HASH)
     assert r.expected == "0x" + sc.opening.file_sha256.hex()
     assert r.found == "0x" + sha256_file(sc.file).hex()
     with pytest.raises(VerificationFailed) as exc:
@@ -225,7 +225,7 @@ def test_other_file_with_only_a_salt_fails_commitment(sc: Scenario, tmp_path: Pa
     bare = replace(sc.proof(), opening=None)
     report = verify(bare, file=other, salt=sc.opening.salt, chain=sc.w3)
     _only_failure(report, Check.COMMITMENT)
-    assert report.result(Check.COMMITMENT).expected == "0x" + sc.opening.commitment.hex()
+    assert report.check(Check.COMMITMENT).expected == "0x" + sc.opening.commitment.hex()
 
 
 def test_wrong_salt_fails_commitment(sc: Scenario) -> None:
@@ -238,7 +238,7 @@ def test_file_against_a_record_that_commits_to_no_file(sc: Scenario) -> None:
     p = replace(sc.step_proof(), opening=sc.opening)
     report = verify(p, file=sc.file)
     _only_failure(report, Check.COMMITMENT)
-    assert report.result(Check.COMMITMENT).found == "ProceduralStep"
+    assert report.check(Check.COMMITMENT).found == "ProceduralStep"
 
 
 def test_forged_signature_fails_signature(sc: Scenario) -> None:
@@ -248,7 +248,7 @@ def test_forged_signature_fails_signature(sc: Scenario) -> None:
                                                           mallory.key).signature),))
     report = verify(sc.proof(record=forged), file=sc.file)
     _only_failure(report, Check.SIGNATURE)
-    r = report.result(Check.SIGNATURE)
+    r = report.check(Check.SIGNATURE)
     assert r.expected == sc.party.address and r.found == mallory.address
 
 
@@ -270,7 +270,7 @@ def test_unexpected_signer_fails_signer_expected(sc: Scenario) -> None:
     someone = Account.create().address
     report = verify(sc.proof(), file=sc.file, expected_signers=someone, chain=sc.w3)
     _only_failure(report, Check.SIGNER_EXPECTED)
-    r = report.result(Check.SIGNER_EXPECTED)
+    r = report.check(Check.SIGNER_EXPECTED)
     assert r.expected == someone and r.found == sc.party.address
 
 
@@ -279,7 +279,7 @@ def test_proof_for_another_leaf_fails_leaf_in_proof(sc: Scenario) -> None:
     p = sc.proof(leaf=step.leaf, proof=step.proof)
     report = verify(p, file=sc.file, chain=sc.w3)
     _only_failure(report, Check.LEAF_IN_PROOF)
-    assert "recordHash" in report.result(Check.LEAF_IN_PROOF).detail
+    assert "recordHash" in report.check(Check.LEAF_IN_PROOF).reason
 
 
 def test_added_signature_changes_the_leaf(sc: Scenario) -> None:
@@ -296,7 +296,7 @@ def test_manipulated_proof_fails_proof_root(sc: Scenario) -> None:
     bad = (bytes(32), *p.proof[1:])
     report = verify(replace(p, proof=bad), file=sc.file, chain=sc.w3)
     _only_failure(report, Check.PROOF_ROOT)
-    assert report.result(Check.PROOF_ROOT).expected == "0x" + sc.tree.root.hex()
+    assert report.check(Check.PROOF_ROOT).expected == "0x" + sc.tree.root.hex()
 
 
 def test_proof_for_another_root_fails_proof_root(sc: Scenario) -> None:
@@ -311,16 +311,16 @@ def test_root_never_anchored_fails_root_anchored(tester_w3: Web3, tmp_path: Path
                         contract=sc.anchor, record=sc.signed, opening=sc.opening)
     report = verify(p, file=sc.file, chain=tester_w3)
     _only_failure(report, Check.ROOT_ANCHORED)
-    assert report.result(Check.ROOT_ANCHORED).found == "0"
+    assert report.check(Check.ROOT_ANCHORED).found == "0"
 
 
 def test_wrong_chain_id_and_wrong_contract_fail_root_anchored(sc: Scenario) -> None:
     report = verify(sc.proof(chain_id=31337), file=sc.file, chain=sc.w3)
     _only_failure(report, Check.ROOT_ANCHORED)
-    assert report.result(Check.ROOT_ANCHORED).expected == "31337"
+    assert report.check(Check.ROOT_ANCHORED).expected == "31337"
     report = verify(sc.proof(contract="0x" + "11" * 20), file=sc.file, chain=sc.w3)
     _only_failure(report, Check.ROOT_ANCHORED)
-    assert "no contract" in report.result(Check.ROOT_ANCHORED).detail
+    assert "no contract" in report.check(Check.ROOT_ANCHORED).reason
 
 
 def test_tx_of_another_batch_fails_tx_block(sc: Scenario) -> None:
@@ -330,7 +330,7 @@ def test_tx_of_another_batch_fails_tx_block(sc: Scenario) -> None:
     other = AnchorContract(Transactor(sc.w3), sc.anchor).anchor(deployer, os.urandom(32), 1)
     report = verify(sc.proof(tx_hash=other.tx_hash), file=sc.file, chain=sc.w3)
     _only_failure(report, Check.TX_BLOCK)
-    assert "did not anchor this root" in report.result(Check.TX_BLOCK).detail
+    assert "did not anchor this root" in report.check(Check.TX_BLOCK).reason
 
 
 def test_unknown_tx_fails_tx_block(sc: Scenario) -> None:
@@ -362,7 +362,7 @@ def test_evaluate_tx_block_inconsistencies(sc: Scenario, change: object, words: 
     bad = change(obs)  # type: ignore[operator]
     report = evaluate(sc.proof(), file_sha256=sc.opening.file_sha256, observation=bad)
     _only_failure(report, Check.TX_BLOCK)
-    assert words in report.result(Check.TX_BLOCK).detail
+    assert words in report.check(Check.TX_BLOCK).reason
 
 
 def test_evaluate_is_pure_and_anchoring_comes_from_the_block(sc: Scenario) -> None:

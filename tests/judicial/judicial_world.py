@@ -33,7 +33,6 @@ from backend.chain.contracts import (
     deploy_contract,
 )
 from backend.chain.devchain import advance_time, chain_time, dev_accounts, fund, in_process_web3
-from backend.chain.typed_data import Allocation
 from evidence.commitment import commit, sha256_file
 from evidence.encryption import encrypt_stream, generate_data_key
 from evidence.ipfs import MemoryBlockstore, add_bytes
@@ -58,6 +57,7 @@ from evidence.judicial._format import canonical
 from evidence.merkle import StandardMerkleTree, record_leaf
 from evidence.records import (
     ZERO_HASH,
+    Allocation,
     Award,
     Domain,
     EvidenceSubmission,

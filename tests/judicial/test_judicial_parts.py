@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from judicial_world import Case
 
+from evidence.events import ORDER_OPENED, ORDER_RESOLVED, RESOLUTIONS, ROOT_ANCHORED
 from evidence.judicial import PackageInputError, build_package
-from evidence.judicial._onchain import ORDER_OPENED, ORDER_RESOLVED, RESOLUTIONS, ROOT_ANCHORED
 from evidence.judicial._zip import DEFAULT_LIMITS, check_name, extract_zip, write_zip
 from evidence.judicial.errors import UnsafePath
 from evidence.judicial.provenance import check_log, sign_log

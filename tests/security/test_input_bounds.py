@@ -518,7 +518,7 @@ TRUSTED_JSON_READERS = {
     "backend/chain/artifacts.py": "compiled contract artifacts shipped in the wheel",
     "backend/gateway/deployment.py": "the deployment file the service writes",
     "backend/gateway/embedded.py": "the embedded node's files in the data dir",
-    "backend/services/cases.py": "a stored canonical payload (bounded when it came in)",
+    "backend/services/step_store.py": "a stored canonical payload (bounded when it came in)",
     "backend/services/package.py": "a stored canonical payload (bounded when it came in)",
 }
 

@@ -176,7 +176,7 @@ def pre_evaluation(ctx: Ctx, user: CurrentUser, case_id: str,
 def my_notices(ctx: Ctx, user: CurrentUser, case_id: str) -> list[dict[str, Any]]:
     """Your notices in this case, with their delivery record."""
     with ctx.sessions() as session:
-        _row, case = ctx.service._load(session, case_id, lock=False)
+        _row, case = ctx.service.load_in(session, case_id)
         views.check_reader(ctx.service, session, case, user)
         rows = session.exec(select(Notice).where(col(Notice.case_id) == case_id,
                                                  col(Notice.recipient) == user)

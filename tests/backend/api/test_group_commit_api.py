@@ -155,7 +155,7 @@ def _held_group(w: World) -> Iterator[Callable[[int], None]]:
     on it; everything submitted meanwhile queues for the group after it. Yields
     ``wait_queued(n)``."""
     service = w.app.state.ctx.service
-    committer = service._group
+    committer = service.transactions.committer
     assert committer is not None, "SQLite uses group commit"
 
     def wait_queued(n: int) -> None:
@@ -164,12 +164,12 @@ def _held_group(w: World) -> Iterator[Callable[[int], None]]:
             assert time.monotonic() < deadline, f"{committer.pending} of {n} queued"
             time.sleep(0.005)
 
-    service._write_lock.acquire()
+    service.repository.write_lock.acquire()
     try:
         yield wait_queued
     finally:
-        if service._write_lock.locked():
-            service._write_lock.release()
+        if service.repository.write_lock.locked():
+            service.repository.write_lock.release()
 
 
 def _grouped(w: World, blocker: tuple[Actor, str, dict[str, Any]],
@@ -179,7 +179,7 @@ def _grouped(w: World, blocker: tuple[Actor, str, dict[str, Any]],
     group; returns both responses once everything is answered."""
     for who, _p, _b in [blocker, *calls]:
         _ = who.headers
-    committer = w.app.state.ctx.service._group
+    committer = w.app.state.ctx.service.transactions.committer
     groups = committer.groups
     with ThreadPoolExecutor(len(calls) + 1) as pool, _held_group(w) as wait_queued:
         first = pool.submit(blocker[0].post, blocker[1], json=blocker[2])
@@ -190,7 +190,7 @@ def _grouped(w: World, blocker: tuple[Actor, str, dict[str, Any]],
             wait_queued(i + 1)  # a known order inside the group
         if before_release is not None:
             before_release()
-        w.app.state.ctx.service._write_lock.release()
+        w.app.state.ctx.service.repository.write_lock.release()
         answers = first.result(30), [f.result(30) for f in futures]
     assert committer.groups == groups + 2  # the blocker's group and one more
     return answers
@@ -275,8 +275,8 @@ def test_postgres_keeps_one_transaction_per_step(world: World) -> None:
     """PostgreSQL: no in-process group (several worker processes write at once under
     row locks); SQLite: the group committer."""
     service = world.app.state.ctx.service
-    assert (service._group is None) == service.sessions.kw["bind"].dialect.name.startswith(
-        "postgres")
+    dialect = service.sessions.kw["bind"].dialect.name
+    assert (service.transactions.committer is None) == dialect.startswith("postgres")
 
 
 def test_same_case_racing_chains_stay_linked(world: World) -> None:

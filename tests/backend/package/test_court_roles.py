@@ -39,7 +39,7 @@ def _download(cw: ChainWorld, case_id: str, tmp_path: Path, name: str) -> tuple[
 
 def _failed(cw: ChainWorld, pkg: Path) -> dict[str, str]:
     report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
-    return {c.name: c.reason for c in report.checks if c.status != "pass"}
+    return {c.name: c.reason for c in report.checks if not c.passed}
 
 
 def _steps(pkg: Path) -> list[SignedRecord]:

@@ -50,7 +50,7 @@ def test_enforced_case_package_verifies_and_court_confirms(chain_world_any_db: C
     pkg = tmp_path / "package.zip"
     pkg.write_bytes(r.content)
     report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
-    failed = {c.name: c.reason for c in report.checks if c.status != "pass"}
+    failed = {c.name: c.reason for c in report.checks if not c.passed}
     assert failed == {}, failed
     assert report.package_digest == r.headers["x-package-digest"]
     with zipfile.ZipFile(pkg) as z:
@@ -136,7 +136,7 @@ def test_objection_and_panel_award_package_verifies(chain_world: ChainWorld,
     pkg = tmp_path / "panel.zip"
     pkg.write_bytes(r.content)
     report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
-    failed = {c.name: c.reason for c in report.checks if c.status != "pass"}
+    failed = {c.name: c.reason for c in report.checks if not c.passed}
     assert failed == {}, failed
     with zipfile.ZipFile(pkg) as z:
         award = [n for n in z.namelist() if n.startswith("award/")]
@@ -163,7 +163,7 @@ def test_settled_case_package_verifies(chain_world: ChainWorld, tmp_path: Path) 
     pkg = tmp_path / "settled.zip"
     pkg.write_bytes(r.content)
     report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
-    failed = {c.name: c.reason for c in report.checks if c.status != "pass"}
+    failed = {c.name: c.reason for c in report.checks if not c.passed}
     assert failed == {}, failed
     with zipfile.ZipFile(pkg) as z:
         unchained = [json.loads(x) for x in

@@ -41,7 +41,7 @@ from backend.chain.contracts import Timeouts
 from backend.chain.devchain import advance_time
 from backend.procedure._rules import COURT_READ_STAGES
 from evidence.judicial import _format as fmt
-from evidence.judicial.verify import CHECKS, verify_package
+from evidence.judicial.verify import CHECKS, Status, verify_package
 from evidence.records import CourtConfirmation
 
 ETHER = 10**18
@@ -213,9 +213,9 @@ def test_package_of_each_readable_state_verifies(name: str, chain_world: ChainWo
     assert r.headers["content-security-policy"] == DOWNLOAD_CSP
     assert r.headers["x-content-type-options"] == "nosniff"
     report = verify_package(path, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
-    results = {c.name: c.status.value for c in report.checks}
-    assert results == {n: "pass" for n, _, _ in CHECKS}, {
-        c.name: c.reason for c in report.checks if c.status != "pass"}
+    results = {c.name: c.status for c in report.checks}
+    assert results == {n: Status.PASSED for n, _, _ in CHECKS}, {
+        c.name: c.reason for c in report.checks if not c.passed}
     assert report.package_digest == r.headers["x-package-digest"]
     with zipfile.ZipFile(path) as z:
         names = set(z.namelist())
@@ -304,7 +304,7 @@ def test_litigation_package_waits_for_the_escrow_refund(chain_world: ChainWorld,
     cw.escrow.resolve_by_timeout(w.buyer.key, cw.order_id)
     path, _ = _download(cw, tmp_path, "litigation")
     report = verify_package(path, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
-    assert {c.name: c.status.value for c in report.checks} == {n: "pass" for n, _, _ in CHECKS}
+    assert {c.name: c.status for c in report.checks} == {n: Status.PASSED for n, _, _ in CHECKS}
     assert "TimeoutNoArbitrator" in report.check("award_payout").reason
 
 
@@ -334,5 +334,5 @@ def test_the_service_waits_out_the_escrow_window_then_refunds(chain_world: Chain
     _grant_court(cw)
     path, _ = _download(cw, tmp_path, "litigation-by-service")
     report = verify_package(path, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
-    assert report.check("award_payout").status.value == "pass"
+    assert report.check("award_payout").status is Status.PASSED
     assert case_id

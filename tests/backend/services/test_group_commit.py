@@ -1,8 +1,9 @@
 """GroupCommitter on its own: grouping, per-unit refusals, failed groups, hand-over.
 
 The ``run_group`` here is a stand-in transaction over a list (the real one is
-``CaseService._run_group``, tested through the API in tests/backend/api): it records
-which units ran in which group and "commits" by extending the list.
+``StepTransactions._run_group`` in backend/services/transactions.py, tested through the
+API in tests/backend/api): it records which units ran in which group and "commits" by
+extending the list.
 """
 
 from __future__ import annotations

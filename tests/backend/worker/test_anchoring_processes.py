@@ -33,6 +33,7 @@ from backend.gateway import ChainHandle, open_chain
 from backend.settings import Settings
 from backend.worker import enqueue_leaf
 from evidence.chain import lookup_anchor
+from evidence.events import ROOT_ANCHORED, find_events
 from evidence.merkle import verify
 
 pytestmark = pytest.mark.anvil
@@ -99,19 +100,12 @@ def _check_chain_and_db(url: str, handle: ChainHandle, anchor: str, settings: Se
         verify(leaf.proof, by_id[leaf.batch_id].root, leaf.leaf_hash)
     # Nothing anchored twice: one RootAnchored event per batch, and the institution sent
     # exactly one transaction per batch (plus the deployment).
-    contract = handle.w3.eth.contract(address=anchor, abi=_anchor_abi())
-    events = contract.events.RootAnchored().get_logs(from_block=0, to_block="latest")
-    roots = [e["args"]["root"].hex() for e in events]
+    events = find_events(handle.w3, ROOT_ANCHORED, anchor)
+    roots = [e.args["root"].hex() for e in events]
     assert len(roots) == len(set(roots)) == len(batches)
     institution = Account.from_key(settings.institution_private_key()).address
     assert handle.w3.eth.get_transaction_count(institution) == 1 + len(batches)
     return batches
-
-
-def _anchor_abi() -> list[dict]:
-    from backend.chain.artifacts import load_artifact
-
-    return list(load_artifact("EvidenceAnchor").abi)
 
 
 @pytest.mark.postgres

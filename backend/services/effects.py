@@ -1,0 +1,231 @@
+"""The effect interpreter: what the procedure asks for, turned into rows of this transaction.
+
+Why a table: the core returns effects as data (``backend.procedure.EFFECT_TYPES``); each
+type has exactly one handler here, looked up by its type, and the table is checked
+against the core's list at import, as the core checks its command handlers. A new
+effect without a handler fails at import, not in production.
+
+Nothing here does I/O beyond the caller's database session: a chain effect becomes a
+``ChainAction`` row (``queue_chain_action``, sent by the ``ChainExecutor`` after
+commit), a notice an outbox row, a stage change or deadline a timeline event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from backend import procedure as p
+from backend.db.service_models import (
+    CaseEvent,
+    ChainAction,
+    ChainActionStatus,
+    OfferSignature,
+    StepDetail,
+)
+from backend.notices.outbox import enqueue_notice
+from evidence.records import SignedRecord
+
+from .step_store import hex0x
+
+__all__ = ["HANDLERS", "EffectInterpreter", "queue_chain_action"]
+
+
+def queue_chain_action(session: Session, case_id: str, kind: str, payload: dict[str, Any],
+                       now: datetime, status: ChainActionStatus = ChainActionStatus.PENDING
+                       ) -> str:
+    """The one way an effect reaches the chain: a ``ChainAction`` row the executor sends
+    after commit (``AWAITING_PARTY``: a party's wallet must act). Returns ``kind``."""
+    session.add(ChainAction(case_id=case_id, kind=kind, payload=payload, status=status,
+                            created_at=now, updated_at=now))
+    return kind
+
+
+@dataclass
+class _Run:
+    """One interpretation: the step's transaction, its case after the step, and what the
+    handlers have done so far (notified recipients, chain actions queued)."""
+
+    session: Session
+    case_id: str
+    case: p.CaseState
+    now: datetime
+    award: SignedRecord | None
+    notices: EffectInterpreter
+    notified: set[str] = field(default_factory=set)
+    queued: list[str] = field(default_factory=list)
+
+    @property
+    def order_id(self) -> str:
+        return str(self.case.order.order_id)
+
+    def chain(self, kind: str, payload: dict[str, Any],
+              status: ChainActionStatus = ChainActionStatus.PENDING) -> None:
+        self.queued.append(queue_chain_action(self.session, self.case_id, kind,
+                                              {"orderId": self.order_id,
+                                               "caseId": self.case_id, **payload},
+                                              self.now, status))
+
+    def event(self, kind: str, at: datetime, data: dict[str, Any]) -> None:
+        self.session.add(CaseEvent(case_id=self.case_id, at=at, kind=kind, data=data))
+
+
+# -- the handlers, one per effect type -----------------------------------------------------
+
+def _notify_parties(run: _Run, e: p.NotifyParties) -> None:
+    kind, stage = e.kind, run.case.stage.value
+    if kind.startswith("stage:"):  # the procedure's notice of a stage change
+        kind, stage = "stage_changed", kind.split(":", 1)[1]
+    for r in e.recipients:
+        run.notices.notify(run.session, run.case_id, r, kind, run.now, stage=stage)
+        run.notified.add(r)
+
+
+def _freeze(run: _Run, _e: p.FreezeEscrow) -> None:
+    run.chain("freeze", {}, status=ChainActionStatus.AWAITING_PARTY)
+
+
+def _appoint_on_chain(run: _Run, e: p.AppointOnChain) -> None:
+    kind = "appoint_arbitrator" if e.round == 0 else "appoint_panel"
+    run.chain(kind, {"arbitrators": list(e.arbitrators)})
+
+
+def _execute_settlement(run: _Run, e: p.ExecuteSettlement) -> None:
+    """The escrow takes both parties' EIP-712 signatures of the accepted allocation."""
+    case = run.case
+    accepted = [o for o in case.offers if o.allocation == e.allocation
+                and set(case.parties) <= o.accepted_by]
+    sigs: dict[str, str] = {}
+    for offer in accepted:
+        rows = run.session.exec(select(OfferSignature).where(
+            col(OfferSignature.case_id) == run.case_id,
+            col(OfferSignature.offer_id) == offer.offer_id)).all()
+        sigs = {r.signer: r.signature for r in rows}
+        if case.order.buyer in sigs and case.order.seller in sigs:
+            break
+    run.chain("execute_settlement", {
+        "allocation": p.to_jsonable(e.allocation),
+        "buyerSignature": sigs.get(case.order.buyer, ""),
+        "sellerSignature": sigs.get(case.order.seller, "")})
+
+
+def _submit_award(run: _Run, e: p.SubmitAwardToEscrow) -> None:
+    if e.round == 0:
+        if run.award is None:
+            raise AssertionError("a round-0 award is submitted with its record")
+        run.chain("submit_award", {"allocation": p.to_jsonable(e.award.allocation),
+                                   "awardHash": e.award.award_hash,
+                                   "signature": hex0x(run.award.signatures[0])})
+    else:
+        run.chain("submit_panel_award", {"allocation": p.to_jsonable(e.award.allocation),
+                                         "awardHash": e.award.award_hash,
+                                         "signatures": _panel_signatures(run, e)})
+
+
+def _panel_signatures(run: _Run, e: p.SubmitAwardToEscrow) -> list[str]:
+    """Each panel member's signature of these award terms, in the panel's order ("" for a
+    member who did not sign them)."""
+    by_member: dict[str, str] = {}
+    details = run.session.exec(select(StepDetail).where(
+        col(StepDetail.case_id) == run.case_id,
+        col(StepDetail.action) == "award.panel_signed")).all()
+    want = (e.award.allocation.to_buyer, e.award.allocation.to_seller,
+            e.award.allocation.compensation, e.award.award_hash)
+    for d in details:
+        for att in d.attachments:
+            if att.get("type") != "Award":
+                continue
+            a = SignedRecord.from_json_obj(att)
+            r = a.record
+            terms = (r.to_buyer, r.to_seller, r.compensation,  # type: ignore[attr-defined]
+                     hex0x(r.award_hash))  # type: ignore[attr-defined]
+            if terms == want:
+                by_member[a.signers()[0]] = hex0x(a.signatures[0])
+    return [by_member.get(m, "") for m in run.case.panel]
+
+
+def _execute_award(run: _Run, _e: p.ExecuteAwardOnEscrow) -> None:
+    terms = run.case.final_award
+    run.chain("execute_award",
+              {"allocation": p.to_jsonable(terms.allocation if terms else None)})
+
+
+def _object_on_chain(run: _Run, e: p.ObjectOnChain) -> None:
+    run.chain("object", {"party": e.party}, status=ChainActionStatus.AWAITING_PARTY)
+
+
+def _resolve_by_timeout(run: _Run, _e: p.ResolveEscrowByTimeout) -> None:
+    run.chain("resolve_by_timeout", {})
+
+
+def _anchor_step(_run: _Run, _e: p.AnchorStep) -> None:
+    """Already done when effects are interpreted: the step store wrote the step's leaf
+    (a command's step by the pipeline's persist stage, a default's by the scheduler,
+    which signs it first)."""
+
+
+def _stage_changed(run: _Run, e: p.StageChanged) -> None:
+    run.event("stage_changed", e.at, {"from": e.stage_from.value, "to": e.stage_to.value,
+                                      "byDefault": e.by_default})
+
+
+def _deadline_set(run: _Run, e: p.DeadlineSet) -> None:
+    run.event("deadline_set", run.now, {"stage": e.stage.value, "at": p.to_jsonable(e.at)})
+
+
+def _appointment_requested(run: _Run, e: p.AppointmentRequested) -> None:
+    run.event("appointment_requested", run.now,
+              {"role": e.role.value, "by": p.to_jsonable(e.by)})
+
+
+Handler = Callable[[_Run, Any], None]
+HANDLERS: Mapping[type[p.Effect], Handler] = {
+    p.NotifyParties: _notify_parties,
+    p.FreezeEscrow: _freeze,
+    p.AppointOnChain: _appoint_on_chain,
+    p.ExecuteSettlement: _execute_settlement,
+    p.SubmitAwardToEscrow: _submit_award,
+    p.ExecuteAwardOnEscrow: _execute_award,
+    p.ObjectOnChain: _object_on_chain,
+    p.ResolveEscrowByTimeout: _resolve_by_timeout,
+    p.AnchorStep: _anchor_step,
+    p.StageChanged: _stage_changed,
+    p.DeadlineSet: _deadline_set,
+    p.AppointmentRequested: _appointment_requested,
+}
+assert set(HANDLERS) == set(p.EFFECT_TYPES), "every effect type needs exactly one handler"
+
+
+class EffectInterpreter:
+    """Interprets a step's effects in its transaction; knows where notices link to."""
+
+    def __init__(self, *, base_url: str, smtp_enabled: bool) -> None:
+        self.base_url = base_url
+        self.smtp_enabled = smtp_enabled
+
+    def interpret(self, session: Session, case_id: str, case: p.CaseState,
+                  effects: Sequence[p.Effect], now: datetime, *, step_action: str,
+                  actor: str | None, award: SignedRecord | None = None) -> list[str]:
+        """Carry out ``effects`` of a step that left the case as ``case``; returns the
+        kinds of the chain actions queued. Every step is notified to each party not
+        notified already (evidence notices follow disclosure only)."""
+        run = _Run(session, case_id, case, now, award, self)
+        for e in effects:
+            HANDLERS[type(e)](run, e)
+        if step_action != "evidence.submitted":
+            for party in case.parties:
+                if party not in run.notified and party != actor:
+                    self.notify(session, case_id, party, "step_recorded", now,
+                                stage=case.stage.value, action=step_action)
+        return run.queued
+
+    def notify(self, session: Session, case_id: str, recipient: str, kind: str,
+               now: datetime, *, stage: str, action: str = "") -> None:
+        """Queue a notice in the outbox (delivered after commit by the notice worker)."""
+        enqueue_notice(session, case_id=case_id, recipient=recipient, kind=kind, now=now,
+                       stage=stage, action=action, base_url=self.base_url,
+                       smtp_enabled=self.smtp_enabled)

@@ -1,0 +1,53 @@
+"""The institution's signing key: the records the service signs in its own name.
+
+Why a module: three parts of the service sign as the institution (the step pipeline
+countersigns an admin's authorised appointment, the scheduler records missed deadlines
+and enforcement, the courts module records court access), and the key must stay in one
+place that never logs it. The escrow names this key's address as every order's
+institution, and the judicial package checks records signed by it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from eth_account import Account as EthAccount
+
+from evidence.records import Domain, ProceduralStep, SignedRecord
+
+from .steps import payload_hash
+
+__all__ = ["Institution"]
+
+
+class Institution:
+    """Signs procedural steps with the institution key for one deployment's domain."""
+
+    def __init__(self, key_hex: str, domain: Domain) -> None:
+        self._account = EthAccount.from_key(key_hex)
+        self.domain = domain
+
+    def __repr__(self) -> str:
+        return f"Institution({self.address})"  # never the key
+
+    @property
+    def address(self) -> str:
+        return str(self._account.address)
+
+    def sign_step(self, case_id: str, head: tuple[int, bytes, int], action: str,
+                  payload: Mapping[str, Any], now: datetime) -> SignedRecord:
+        """A ``ProceduralStep`` at the chain head ``(position, prev hash, prev signedAt)``;
+        signed no earlier than the previous step (the chain's time never runs back)."""
+        position, prev, prev_at = head
+        rec = ProceduralStep(case_id=case_id, sequence=position, prev_hash=prev,
+                             actor=self.address, action=action,
+                             payload_hash=payload_hash(payload),
+                             signed_at=max(int(now.timestamp()), prev_at))
+        return rec.sign(self._account.key, self.domain)
+
+    def countersign(self, record: ProceduralStep) -> SignedRecord:
+        """The same step with the institution as its actor (an admin authorised it)."""
+        return replace(record, actor=self.address).sign(self._account.key, self.domain)

@@ -1,0 +1,221 @@
+"""The case repository: cases in and out of the database, and the caches in front of it.
+
+Why one owner: a case is read on every request and written by every step, the
+scheduler, court access and evidence uploads; the decoded states, the step-chain heads
+and the process's write lock must be shared by all of them, or a cache would go stale
+behind a writer that bypassed it.
+
+* ``load(session, case_id, lock=...)``: the row and its ``CaseState`` (``FOR UPDATE`` on
+  PostgreSQL when locking; on SQLite the write transaction itself is the lock).
+* ``write_session()``: one write unit (issue 9's discipline): this process's writer queue
+  on SQLite, a session, ``begin_exclusive`` first; the caller commits.
+* ``save(...)``: the case row and its participants after a change.
+* ``chain_head(...)``: where the next step of a case goes.
+
+The caches are hints checked against the row a write locks: a step committed by another
+process is simply a miss. ``CaseState`` is immutable, so cached objects are shared.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, select
+
+from backend import procedure as p
+from backend.db import Case, Participant, Step, begin_exclusive, is_postgres
+from evidence.records import ZERO_HASH
+
+from .errors import NotFound
+
+__all__ = ["STATE_CACHE_SIZE", "CaseRepository", "ChainHead", "Version", "version_of"]
+
+log = logging.getLogger(__name__)
+
+STATE_CACHE_SIZE = 512
+
+ChainHead = tuple[int, bytes, int]
+"""(next position, previous record hash, previous signedAt) of a case's step chain."""
+Version = tuple[Any, ...]
+
+
+def version_of(row: Case) -> Version | None:
+    """The key of a case row's state version: the step-chain position, the time of the
+    last save, the stage and the courts (the only change made without a step); None
+    when the stored state is malformed (the decoder then says why)."""
+    try:
+        courts = tuple(row.state["case"]["courts"])
+    except (KeyError, TypeError):
+        return None
+    return (row.id, row.next_sequence, row.updated_at, row.stage, courts)
+
+
+class CaseRepository:
+    """Loads, locks and saves cases; owns the decoded-state and chain-head caches."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+        bind = sessions.kw.get("bind")
+        self.sqlite = bind is not None and bind.dialect.name == "sqlite"
+        # SQLite has one writer at a time: this process's writers queue here instead of
+        # polling SQLite's busy handler (the group committer takes it for each group).
+        self.write_lock = threading.Lock()
+        self._states: dict[Version, p.CaseState] = {}
+        self._lock = threading.Lock()
+        # case id -> chain head after this process's last commit on it (see remember_step)
+        self._heads: dict[str, ChainHead] = {}
+        # case id -> (next position, version, state) this process last committed (a hint
+        # for the pipeline's prestore only; the locked section decides on the row it locks)
+        self._latest: dict[str, tuple[int, Version | None, p.CaseState]] = {}
+
+    # -- reading --------------------------------------------------------------------------
+
+    def load(self, session: Session, case_id: str, *, lock: bool = False
+             ) -> tuple[Case, p.CaseState]:
+        """The case row and its state; ``NotFound`` when there is no such case."""
+        query = select(Case).where(col(Case.id) == case_id.lower())
+        if lock and is_postgres(session):
+            query = query.with_for_update()
+        row = session.exec(query).first()
+        if row is None:
+            raise NotFound(f"case {case_id} does not exist")
+        return row, self.decode(row)
+
+    def read(self, case_id: str) -> tuple[Case, p.CaseState]:
+        """``load`` in a session of its own (a read, no lock)."""
+        with self.sessions() as session:
+            return self.load(session, case_id)
+
+    def decode(self, row: Case) -> p.CaseState:
+        """The row's CaseState, decoded once per version."""
+        key = version_of(row)
+        if key is None:
+            return p.case_from_dict(row.state)  # malformed: let the decoder say why
+        found = self._states.get(key)
+        if found is None:
+            found = p.case_from_dict(row.state)
+            self._remember_state(key, found)
+        return found
+
+    def latest(self, case_id: str) -> tuple[int, Version | None, p.CaseState] | None:
+        """(next position, version, state) of this process's last commit on the case: a
+        hint for work done before the write lock, never a decision."""
+        return self._latest.get(case_id)
+
+    def chain_head(self, session: Session, case_id: str, *,
+                   next_sequence: int | None = None) -> ChainHead:
+        """Where the case's next step goes.
+
+        ``next_sequence``: the locked case row's; when this process committed the step
+        before that position, its remembered head is used (steps never change and a
+        position is taken once, so the head of position n is the same for everyone)."""
+        if next_sequence is not None:
+            head = self._heads.get(case_id)
+            if head is not None and head[0] == next_sequence:
+                return head
+        last = session.exec(select(Step).where(col(Step.case_id) == case_id)
+                            .order_by(col(Step.sequence).desc()).limit(1)).first()
+        if last is None:
+            return 0, ZERO_HASH, 0
+        return (last.sequence + 1, bytes.fromhex(last.record_hash[2:]),
+                int(last.record["message"]["signedAt"]))
+
+    # -- writing --------------------------------------------------------------------------
+
+    def writer(self) -> AbstractContextManager[Any]:
+        """This process's writer queue: on SQLite one writer at a time (threads wait on a
+        lock, not in SQLite's busy handler; other processes still serialise on SQLite's
+        own lock). PostgreSQL: row locks, no process lock."""
+        return self.write_lock if self.sqlite else nullcontext()
+
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """One write unit: the writer queue, a session, the write lock taken first
+        (``begin_exclusive``: SQLite's BEGIN IMMEDIATE; a no-op on PostgreSQL). The caller
+        commits; anything not committed is rolled back when the session closes."""
+        with self.writer(), self.sessions() as session:
+            begin_exclusive(session)
+            yield session
+
+    def create(self, state: p.CaseState, *, order_id: int, buyer: str, seller: str,
+               now: datetime) -> None:
+        """Store a new (unfiled) case and its two parties; a case that exists already is
+        left as it is (one case per order, so opening twice is harmless)."""
+        with self.write_session() as session:
+            if session.get(Case, state.case_id) is not None:
+                session.rollback()
+                return
+            session.add(Case(id=state.case_id, order_id=str(order_id), claimant=buyer,
+                             respondent=seller, stage=state.stage.value,
+                             state=p.case_to_dict(state), next_sequence=0, created_at=now,
+                             updated_at=now))
+            session.flush()
+            for addr, role in ((buyer, "buyer"), (seller, "seller")):
+                session.add(Participant(case_id=state.case_id, address=addr, role=role,
+                                        appointed_at=now))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+
+    def save(self, session: Session, row: Case, case: p.CaseState, now: datetime, *,
+             before: p.CaseState | None = None, next_sequence: int | None = None) -> None:
+        """Write ``case`` to its row (and new appointees as participants), flushed.
+
+        ``next_sequence``: the chain's next position when the caller knows it (one step
+        stored after a checked position), else read from the steps. ``before``: the
+        state the change started from (no appointment since: participants untouched)."""
+        row.state = p.case_to_dict(case)
+        row.stage = case.stage.value
+        row.next_sequence = next_sequence if next_sequence is not None \
+            else self.chain_head(session, row.id)[0]
+        row.next_deadline = p.next_deadline(case)
+        if case.claimant is not None and case.respondent is not None:
+            row.claimant, row.respondent = case.claimant, case.respondent
+        row.updated_at = now
+        session.add(row)
+        wanted = _appointees(case)
+        if before is not None and _appointees(before) == wanted:
+            session.flush()
+            return  # no appointment in this step: the participants are as they were
+        have = {(x.address, x.role) for x in session.exec(
+            select(Participant).where(col(Participant.case_id) == row.id)).all()}
+        for addr, role in wanted:
+            if addr is not None and (addr, role) not in have:
+                session.add(Participant(case_id=row.id, address=addr, role=role,
+                                        appointed_at=now))
+        session.flush()
+
+    # -- the caches -------------------------------------------------------------------------
+
+    def remember_step(self, case_id: str, version: Version | None, head: ChainHead,
+                      state: p.CaseState) -> None:
+        """After commit: the new version's decoded state (the next step of the case
+        finds it instead of decoding the JSON it was just encoded to) and the chain head,
+        so the next step of the case needs no select for it."""
+        if version is not None:
+            self._remember_state(version, state)
+        with self._lock:
+            self._heads[case_id] = head
+            self._latest[case_id] = (head[0], version, state)
+            for d in (self._heads, self._latest):
+                if len(d) > STATE_CACHE_SIZE:
+                    d.pop(next(iter(d)))
+
+    def _remember_state(self, key: Version, state: p.CaseState) -> None:
+        with self._lock:
+            if len(self._states) >= STATE_CACHE_SIZE:
+                self._states.pop(next(iter(self._states)))
+            self._states[key] = state
+
+
+def _appointees(case: p.CaseState) -> list[tuple[str | None, str]]:
+    return [(case.mediator, "mediator"), (case.arbitrator, "arbitrator"),
+            *((m, "panelist") for m in case.panel)]

@@ -1,0 +1,248 @@
+"""The step store: a step's record, bundle, IPFS copy and Merkle leaf, written together.
+
+Why one module: a stored step is several rows and blocks that must agree (the ``Step``
+row, its ``StepDetail``, the bundle's CID, the data key wrapped for the service key when
+the bundle is confidential, a document attached to it, and the pending leaf the
+anchoring worker will put on chain). Writing them in one place keeps them in one
+transaction and in one format (``BUNDLE_FORMAT``, what the judicial package reads).
+
+The IPFS writes may run before the write lock (``prestore``): the block write and its
+fsync then run beside other requests instead of inside the serialised section.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from backend import procedure as p
+from backend.db import LeafKind, Step
+from backend.db.service_models import OfferSignature, StepDetail
+from backend.worker.anchoring import enqueue_leaf
+from evidence.encryption import Header, encrypt_stream, generate_data_key
+from evidence.ipfs import Blockstore, add_bytes_text
+from evidence.records import SignedRecord, canonical_json
+
+from .errors import BadSubmission
+from .keys import ServiceKey
+from .steps import DOCUMENT_FIELDS, Translated
+
+__all__ = [
+    "BUNDLE_CHUNK_SIZE",
+    "BUNDLE_FORMAT",
+    "CONFIDENTIAL_ACTIONS",
+    "Prestored",
+    "StepStore",
+    "check_document",
+    "hex0x",
+    "signer_of",
+]
+
+BUNDLE_FORMAT = "chainarb.step"
+BUNDLE_CHUNK_SIZE = 64 * 1024
+MAX_INLINE_DOCUMENT_CHARS = 14_000_000  # base64 of 10 MB
+CONFIDENTIAL_ACTIONS = frozenset({"offer.made", "offer.accepted", "offer.withdrawn",
+                                  "settlement.proposed"})
+
+
+def hex0x(b: bytes) -> str:
+    return "0x" + b.hex()
+
+
+def signer_of(signed: SignedRecord) -> str:
+    """The signer field of a chained record (verified before it gets here, or signed by
+    the institution key here): no second signature recovery."""
+    field_name = signed.record.SIGNER_FIELD
+    assert field_name is not None
+    return str(signed.record.message()[field_name])
+
+
+@dataclass(frozen=True)
+class Prestored:
+    """A step's IPFS record written before the write lock (see ``StepStore.prestore``)."""
+
+    bundle: bytes
+    confidential: bool
+    data_key_wraps: str | None  # KeyWraps JSON for the service key (never the plain key)
+    cid: str
+
+
+class StepStore:
+    """Writes steps (rows, IPFS bundle, leaf) and reads back what later steps need."""
+
+    def __init__(self, blockstore: Blockstore, keys: ServiceKey) -> None:
+        self.blockstore = blockstore
+        self.keys = keys
+
+    @staticmethod
+    def is_confidential(action: str, case: p.CaseState) -> bool:
+        """Offers and anything said in facilitation are kept encrypted at rest."""
+        return action in CONFIDENTIAL_ACTIONS or case.stage in (p.Stage.FACILITATION,)
+
+    @staticmethod
+    def bundle(signed: SignedRecord, action: str, payload: bytes | None,
+               attachments: Sequence[SignedRecord], authorization: SignedRecord | None
+               ) -> bytes:
+        """Canonical JSON of the step's IPFS record (what its CID addresses)."""
+        return canonical_json({
+            "format": BUNDLE_FORMAT, "v": 1, "action": action,
+            "record": signed.to_json_obj(),
+            "payload": json.loads(payload) if payload is not None else None,
+            "attachments": [a.to_json_obj() for a in attachments],
+            "authorization": authorization.to_json_obj() if authorization else None,
+        })
+
+    def prestore(self, signed: SignedRecord, t: Translated, case: p.CaseState,
+                 authorization: SignedRecord | None) -> Prestored:
+        """Write the bundle of a step translated on the last committed state; ``insert``
+        reuses it only if its bytes and confidentiality come out the same under the lock."""
+        bundle = self.bundle(signed, t.action, t.payload, t.attachments, authorization)
+        confidential = self.is_confidential(t.action, case)
+        cid, wraps = self.put_bundle(bundle, confidential)
+        return Prestored(bundle, confidential, wraps, cid)
+
+    def insert(self, session: Session, case_id: str, case: p.CaseState,
+               signed: SignedRecord, action: str, now: datetime, *,
+               payload: bytes | None, attachments: Sequence[SignedRecord] = (),
+               authorization: SignedRecord | None = None,
+               command: dict[str, Any] | None = None,
+               document: Mapping[str, Any] | None = None,
+               prepared: Prestored | None = None) -> Step:
+        """Store one step of ``case`` (its state before the step) in the caller's
+        transaction: the bundle in IPFS, the rows, the pending Merkle leaf; flushed."""
+        rec = signed.record
+        confidential = self.is_confidential(action, case)
+        bundle = self.bundle(signed, action, payload, attachments, authorization)
+        wraps: str | None
+        if prepared is not None and prepared.bundle == bundle \
+                and prepared.confidential == confidential:
+            wraps, cid = prepared.data_key_wraps, prepared.cid  # stored before the lock
+        else:
+            cid, wraps = self.put_bundle(bundle, confidential)
+        stored_attachments = [a.to_json_obj() for a in attachments]
+        if document is not None:
+            stored_attachments.append(self._put_document(document))
+        step = Step(case_id=case_id, sequence=rec.sequence,  # type: ignore[attr-defined]
+                    kind=action, record=signed.to_json_obj(),
+                    signature=hex0x(signed.signatures[0]), signer=signer_of(signed),
+                    record_hash=hex0x(signed.record_hash),
+                    prev_hash=hex0x(rec.prev_hash),  # type: ignore[attr-defined]
+                    cid=cid, created_at=now)
+        session.add(step)
+        session.flush()
+        assert step.id is not None
+        session.add(StepDetail(
+            step_id=step.id, case_id=case_id, action=action, command=command or {},
+            payload=payload.decode() if payload is not None else None,
+            attachments=stored_attachments,
+            authorization=authorization.to_json_obj() if authorization else None,
+            confidential=confidential, data_key_wraps=wraps,
+            bundle_cid=cid,
+            signed_at=datetime.fromtimestamp(rec.signed_at, UTC),  # type: ignore[attr-defined]
+            created_at=now))
+        enqueue_leaf(session, kind=LeafKind.STEP, ref_id=step.id, case_id=case_id,
+                     value=signed.merkle_leaf())
+        session.flush()
+        return step
+
+    @staticmethod
+    def record_offer_signature(session: Session, case_id: str, t: Translated,
+                               now: datetime) -> None:
+        """Keep a party's EIP-712 settlement signature (the escrow's settlement call
+        needs both parties')."""
+        if t.settlement is None or t.offer_id is None:
+            return
+        session.add(OfferSignature(case_id=case_id, offer_id=t.offer_id,
+                                   signer=t.command.actor,
+                                   signature=hex0x(t.settlement.signatures[0]),
+                                   record_hash=hex0x(t.settlement.record_hash),
+                                   created_at=now))
+        session.flush()
+
+    @staticmethod
+    def award_record_hash(session: Session, case_id: str, case: p.CaseState) -> str | None:
+        """Record hash of the binding award's Award record (panel's if any), or None."""
+        if case.final_award is None:
+            return None
+        action = "award.panel_signed" if case.panel_award is not None else "award.issued"
+        details = session.exec(select(StepDetail).where(col(StepDetail.case_id) == case_id,
+                                                        col(StepDetail.action) == action)
+                               .order_by(col(StepDetail.step_id))).all()
+        final = case.final_award
+        for d in details:
+            for att in d.attachments:
+                if att.get("type") == "Award":
+                    a = SignedRecord.from_json_obj(att)
+                    if hex0x(a.record.award_hash) == final.award_hash:  # type: ignore[attr-defined]
+                        return hex0x(a.record_hash)
+        return None
+
+    # -- IPFS -------------------------------------------------------------------------------
+
+    def put(self, data: bytes, data_key: bytes | None) -> tuple[str, Header | None]:
+        """Store bytes in IPFS (encrypted under ``data_key`` when given); returns the CID
+        and the container's header (None when stored plain), which a key wrap binds."""
+        header: Header | None = None
+        if data_key is not None:
+            out = io.BytesIO()
+            # small chunks: a step bundle is a few KiB, and each chunk size is a buffer
+            header = encrypt_stream(io.BytesIO(data), out, data_key,
+                                    chunk_size=BUNDLE_CHUNK_SIZE, hash_in_thread=False).header
+            data = out.getvalue()
+        return add_bytes_text(data, cid_version=1, blockstore=self.blockstore), header
+
+    def put_bundle(self, bundle: bytes, confidential: bool) -> tuple[str, str | None]:
+        """Store a step bundle; returns its CID and, when confidential, its fresh data key
+        wrapped for the service key (the only form in which the key is kept)."""
+        if not confidential:
+            return self.put(bundle, None)[0], None
+        data_key = generate_data_key()
+        cid, header = self.put(bundle, data_key)
+        assert header is not None
+        return cid, self.keys.wrap(data_key, header)
+
+    def _put_document(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        """Store a step's document encrypted; returns its attachment entry."""
+        content = document_bytes(document)
+        doc_key = generate_data_key()
+        doc_cid, doc_header = self.put(content, doc_key)
+        assert doc_header is not None
+        return {"type": "Document", "filename": str(document.get("filename", "document")),
+                "mediaType": str(document.get("media_type", "application/octet-stream")),
+                "sha256": "0x" + hashlib.sha256(content).hexdigest(),
+                "cid": doc_cid, "keywraps": self.keys.wrap(doc_key, doc_header)}
+
+
+def check_document(t: Translated, document: Mapping[str, Any] | None) -> None:
+    """A step's inline document must be one its command takes, with the signed SHA-256."""
+    if document is None:
+        return
+    name = DOCUMENT_FIELDS.get(type(t.command))
+    if name is None:
+        raise BadSubmission(f"document: {t.action} takes no document")
+    content = document_bytes(document)
+    digest = "0x" + hashlib.sha256(content).hexdigest()
+    if digest != getattr(t.command, name):
+        raise BadSubmission(f"document: its SHA-256 {digest} is not the signed {name} "
+                            f"{getattr(t.command, name)}", code="document_mismatch")
+
+
+def document_bytes(document: Mapping[str, Any]) -> bytes:
+    raw = document.get("content_base64")
+    if not isinstance(raw, str):
+        raise BadSubmission("document.content_base64: expected base64 text")
+    if len(raw) > MAX_INLINE_DOCUMENT_CHARS:
+        raise BadSubmission("document: at most 10 MB inline; upload larger files as evidence")
+    try:
+        return base64.b64decode(raw, validate=True)
+    except binascii.Error:
+        raise BadSubmission("document.content_base64: not valid base64") from None

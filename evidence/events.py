@@ -1,0 +1,212 @@
+"""The events of chainarb's contracts and the one decoder of their logs.
+
+Rules of this module:
+
+1. Every event a verifier, the anchoring worker, the package builder or the service reads
+   (`RootAnchored`, `OrderOpened`, `OrderResolved`) is declared here once, from the
+   Solidity signatures in contracts/interfaces/IEvidenceAnchor.sol and
+   IArbitrationEscrow.sol (topic 0 is the keccak-256 of the signature; enums are uint8),
+   so a court needs no artifact of ours and an expert can recompute every topic with any
+   keccak tool. The tests hold these declarations equal to the compiled ABIs.
+2. There is one decoder, `decode_log`: the backend's gateway decodes every event of every
+   committed artifact through it too (`EventSpec.from_abi`), so a log reads the same
+   wherever it is read. Addresses come out checksummed, bytesN as `bytes`, arrays as
+   tuples.
+3. A log that is not the event asked for (another topic 0, another count of indexed
+   topics, data that does not decode) is not that event: it is passed over, never a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_utils import to_checksum_address
+
+from evidence._keccak import keccak256
+
+__all__ = [
+    "ORDER_OPENED",
+    "ORDER_RESOLVED",
+    "RESOLUTIONS",
+    "ROOT_ANCHORED",
+    "Event",
+    "EventSpec",
+    "abi_type",
+    "decode_events",
+    "decode_log",
+    "find_events",
+    "normalize",
+]
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """An event: its name and (name, type, indexed) parameters in declaration order."""
+
+    name: str
+    params: tuple[tuple[str, str, bool], ...]
+
+    @classmethod
+    def from_abi(cls, item: Mapping[str, Any]) -> EventSpec:
+        """The spec of an ABI `event` entry (tuple types written out, `(uint256,...)[3]`)."""
+        return cls(item["name"], tuple(
+            (i["name"], abi_type(i), bool(i["indexed"])) for i in item["inputs"]))
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({','.join(t for _, t, _ in self.params)})"
+
+    @property
+    def topic0(self) -> bytes:
+        return keccak256(self.signature.encode())
+
+    @property
+    def indexed(self) -> list[tuple[str, str]]:
+        return [(n, t) for n, t, i in self.params if i]
+
+    @property
+    def data(self) -> list[tuple[str, str]]:
+        return [(n, t) for n, t, i in self.params if not i]
+
+
+@dataclass(frozen=True)
+class Event:
+    """A decoded log. `args` uses the Solidity parameter names, in declaration order.
+
+    Where it was found (`log_index`, `tx_hash`, `block_number`) does not take part in
+    equality: tests compare what was emitted."""
+
+    name: str
+    address: str
+    args: Mapping[str, Any]
+    log_index: int = field(default=0, compare=False)
+    tx_hash: bytes | None = field(default=None, compare=False)
+    block_number: int | None = field(default=None, compare=False)
+
+
+def abi_type(item: Mapping[str, Any]) -> str:
+    """The canonical type of an ABI input, tuples written out (`(uint256,address)[]`)."""
+    kind = str(item["type"])
+    if kind.startswith("tuple"):
+        inner = ",".join(abi_type(c) for c in item["components"])
+        return f"({inner}){kind[len('tuple'):]}"
+    return kind
+
+
+def normalize(kind: str, value: Any) -> Any:
+    """An eth_abi value of type `kind` in the form every reader compares: addresses
+    checksummed, bytesN as `bytes`, arrays and tuples as tuples."""
+    if isinstance(value, list | tuple):
+        inner = kind[: kind.rindex("[")] if kind.endswith("]") else kind
+        return tuple(normalize(inner, v) for v in value)
+    if kind == "address":
+        return to_checksum_address(value)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    return value
+
+
+def decode_log(spec: EventSpec, log: Mapping[str, Any]) -> Event | None:
+    """`log` (a receipt's or `eth_getLogs`' entry) as `spec`, or None when it is not one."""
+    topics = [bytes(t) for t in log["topics"]]
+    indexed, plain = spec.indexed, spec.data
+    if not topics or topics[0] != spec.topic0 or len(topics) != 1 + len(indexed):
+        return None
+    try:
+        values = {n: normalize(t, abi_decode([t], topic)[0])
+                  for (n, t), topic in zip(indexed, topics[1:], strict=True)}
+        decoded = abi_decode([t for _, t in plain], bytes(log["data"]))
+    except Exception:  # eth_abi's DecodingError family: data of another shape
+        return None
+    values.update({n: normalize(t, v) for (n, t), v in zip(plain, decoded, strict=True)})
+    tx = log.get("transactionHash")
+    block = log.get("blockNumber")
+    return Event(
+        name=spec.name,
+        address=to_checksum_address(log["address"]),
+        args={n: values[n] for n, _, _ in spec.params},
+        log_index=int(log.get("logIndex") or 0),
+        tx_hash=bytes(tx) if tx is not None else None,
+        block_number=int(block) if block is not None else None,
+    )
+
+
+def decode_events(
+    logs: Iterable[Mapping[str, Any]], spec: EventSpec, *, address: str | None = None
+) -> list[Event]:
+    """The logs of `spec` (emitted by `address`, if given) among `logs`, in log order."""
+    want = to_checksum_address(address) if address else None
+    out = []
+    for log in logs:
+        event = decode_log(spec, log)
+        if event is not None and (want is None or event.address == want):
+            out.append(event)
+    return out
+
+
+def find_events(
+    w3: Any,
+    spec: EventSpec,
+    address: str,
+    *,
+    from_block: int | str = 0,
+    to_block: int | str = "latest",
+    **indexed: Any,
+) -> list[Event]:
+    """`eth_getLogs` for `spec` from `address`, filtered on indexed parameters by value
+    (`orderId=7`, `root=b"..."`): one query, decoded by `decode_log`."""
+    names = [n for n, _ in spec.indexed]
+    unknown = set(indexed) - set(names)
+    if unknown:
+        raise ValueError(f"{spec.name}: {sorted(unknown)} are not indexed parameters")
+    topics: list[str | None] = ["0x" + spec.topic0.hex()]
+    for name, sol_type in spec.indexed:
+        value = indexed.get(name)
+        topics.append(None if value is None else "0x" + abi_encode([sol_type], [value]).hex())
+    while topics[-1] is None:
+        topics.pop()
+    logs = w3.eth.get_logs({"address": to_checksum_address(address), "fromBlock": from_block,
+                            "toBlock": to_block, "topics": topics})
+    return decode_events(logs, spec, address=address)
+
+
+def _spec(signature: str, indexed: Sequence[str]) -> EventSpec:
+    """An EventSpec from a Solidity declaration `Name(type name, ...)` and the names of its
+    indexed parameters (the form the interfaces are written in)."""
+    name, _, rest = signature.partition("(")
+    params = []
+    for part in rest.rstrip(")").split(","):
+        sol_type, param = part.split()
+        params.append((param, sol_type, param in indexed))
+    return EventSpec(name, tuple(params))
+
+
+ROOT_ANCHORED = _spec("RootAnchored(bytes32 root,address anchorer,uint32 count)",
+                      ("root", "anchorer"))
+ORDER_OPENED = _spec(
+    "OrderOpened(uint256 orderId,address buyer,address seller,address token,uint256 amount,"
+    "uint48 deliveryDeadline,address institution,bytes32 rulesHash)",
+    ("orderId", "buyer", "seller"))
+ORDER_RESOLVED = _spec(
+    "OrderResolved(uint256 orderId,uint8 resolution,uint256 toBuyer,uint256 toSeller,"
+    "uint256 compensationPaid,uint256 compensationShortfall)",
+    ("orderId", "resolution"))  # resolution: enum Resolution
+
+RESOLUTIONS = (
+    "None",
+    "DeliveryConfirmed",
+    "ReleasedAfterDeadline",
+    "RefundedBySeller",
+    "Settled",
+    "AwardExecuted",
+    "PanelAwardExecuted",
+    "TimeoutNoArbitrator",
+    "TimeoutNoAward",
+    "TimeoutNoPanel",
+    "TimeoutNoPanelAward",
+)
+"""IArbitrationEscrow.Resolution, by value."""
