@@ -625,7 +625,10 @@ def _check_file_and_commitment(
             rec.TYPE_NAME,
         )
         return
-    use_salt = salt if salt is not None else opening.salt  # type: ignore[union-attr]
+    if salt is None:
+        assert opening is not None, "verify() refuses a file with neither salt nor opening"
+        salt = opening.salt
+    use_salt = salt
     try:
         computed = commitment_of(file_sha256, use_salt)
     except FormatError as exc:
