@@ -28,7 +28,7 @@ from backend.db.service_models import (
     StepDetail,
 )
 from backend.notices.outbox import enqueue_notice
-from evidence.records import SignedRecord
+from evidence.records import Award, SignedRecord
 
 from .step_store import hex0x
 
@@ -141,8 +141,9 @@ def _panel_signatures(run: _Run, e: p.SubmitAwardToEscrow) -> list[str]:
                 continue
             a = SignedRecord.from_json_obj(att)
             r = a.record
-            terms = (r.to_buyer, r.to_seller, r.compensation,  # type: ignore[attr-defined]
-                     hex0x(r.award_hash))  # type: ignore[attr-defined]
+            if not isinstance(r, Award):
+                continue
+            terms = (r.to_buyer, r.to_seller, r.compensation, hex0x(r.award_hash))
             if terms == want:
                 by_member[a.signers()[0]] = hex0x(a.signatures[0])
     return [by_member.get(m, "") for m in run.case.panel]

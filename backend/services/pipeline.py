@@ -37,6 +37,7 @@ from backend.db import Case
 from backend.db.service_models import ChainAction
 from evidence.errors import EvidenceError
 from evidence.records import (
+    ChainedRecord,
     CourtConfirmation,
     Domain,
     EvidenceSubmission,
@@ -196,10 +197,10 @@ class StepPipeline:
         state. Only a record for the case's next position is stored early, so stale
         submissions cost no disk write."""
         rec = sub.signed.record
-        if not rec.CHAINED or sub.document is not None:
+        if not isinstance(rec, ChainedRecord) or sub.document is not None:
             return None
         try:
-            current = self._committed_state(case_id, rec.sequence)  # type: ignore[attr-defined]
+            current = self._committed_state(case_id, rec.sequence)
             if current is None:
                 return None
             case, award_hash = current
@@ -214,7 +215,7 @@ class StepPipeline:
     def locate(self, session: Session, row: Case, signed: SignedRecord, now: datetime) -> int:
         """Check the record's place in the step chain; returns its position."""
         rec = signed.record
-        if not rec.CHAINED:
+        if not isinstance(rec, ChainedRecord):
             raise BadSubmission(f"{rec.TYPE_NAME} has no place in the step chain; carry it "
                                 "as an attachment of the step that binds it",
                                 code="wrong_record_type")
@@ -224,13 +225,12 @@ class StepPipeline:
             signed.check_binding(self.domain, case_id=row.id)  # raises ReplayError
         if hex0x(rec.case_id) != row.id:
             signed.check_binding(self.domain, case_id=row.id)
-        seq: int = rec.sequence  # type: ignore[attr-defined]
-        rec_prev: bytes = rec.prev_hash  # type: ignore[attr-defined]
+        seq, rec_prev = rec.sequence, rec.prev_hash
         if seq != position or rec_prev != prev:
             raise StaleStep(f"{rec.TYPE_NAME} is for position {seq} after {hex0x(rec_prev)}; "
                             f"the case's next position is {position} after {hex0x(prev)}: "
                             "reload the case and sign again")
-        signed_at: int = rec.signed_at  # type: ignore[attr-defined]
+        signed_at = rec.signed_at
         now_s = int(now.timestamp())
         if signed_at > now_s + MAX_CLOCK_SKEW_SECONDS:
             raise BadSubmission(f"signedAt {signed_at} is in the future (now {now_s})",
@@ -344,6 +344,7 @@ class StepPipeline:
         """Once committed, the repository's caches know this step (the values now: a later
         step of the same case in this group changes the row)."""
         key, version = row.id, version_of(row)
-        head = (row.next_sequence, signed.record_hash,
-                int(signed.record.signed_at))  # type: ignore[attr-defined]
+        rec = signed.record
+        assert isinstance(rec, ChainedRecord), "a stored step is a link of the chain"
+        head = (row.next_sequence, signed.record_hash, int(rec.signed_at))
         after_commit(session, lambda: self.repository.remember_step(key, version, head, case))

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from backend import procedure as p
 from backend.db import Case, Participant, Step
 from backend.db.service_models import CaseEvent, ChainAction, ReaderKey, StepDetail
-from evidence.records import Settlement
+from evidence.records import Settlement, bytes32
 
 from .cases import CaseService, chain_action_view
 from .errors import AccessDenied
@@ -125,7 +125,7 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
 def _settlement_hash(service: CaseService, case: p.CaseState, offer: p.Offer) -> str:
     """Record hash of the escrow ``Settlement`` an offer's acceptance signs (and names)."""
     a = offer.allocation
-    s = Settlement(order_id=case.order.order_id, case_id=case.case_id, to_buyer=a.to_buyer,
+    s = Settlement(order_id=case.order.order_id, case_id=bytes32(case.case_id), to_buyer=a.to_buyer,
                    to_seller=a.to_seller, compensation=a.compensation)
     return "0x" + s.digest(service.domain).hex()
 
