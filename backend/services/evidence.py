@@ -48,7 +48,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import filetype
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
@@ -85,6 +85,9 @@ from evidence.records import Domain, EvidenceSubmission, SignedRecord
 from . import provenance
 from .errors import AccessDenied, BadSubmission, Conflict, NotFound, ServiceError
 from .keys import ServiceKey, service_x25519_key
+
+if TYPE_CHECKING:  # the case service composes this one
+    from .cases import CaseService
 
 __all__ = [
     "ALLOWED_MEDIA_TYPES",
@@ -615,10 +618,11 @@ class UploadMeta:
 
 
 class EvidenceService:
-    def __init__(self, sessions: sessionmaker[Session], cases: Any, *, blockstore: Blockstore,
-                 max_upload_bytes: int, clock: Callable[[], datetime]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], cases: CaseService, *,
+                 blockstore: Blockstore, max_upload_bytes: int,
+                 clock: Callable[[], datetime]) -> None:
         self.sessions = sessions
-        self.cases = cases  # backend.services.cases.CaseService
+        self.cases = cases
         self.blockstore = blockstore
         self.max_upload_bytes = max_upload_bytes
         self.clock = clock
@@ -632,8 +636,7 @@ class EvidenceService:
 
     @property
     def domain(self) -> Domain:
-        domain: Domain = self.cases.domain
-        return domain
+        return self.cases.domain
 
     def now(self) -> datetime:
         return self.clock().astimezone(UTC)
@@ -1092,7 +1095,7 @@ class _WriteUnit:
     not on SQLite's busy handler) around ``write_scope`` (BEGIN IMMEDIATE; commit on
     success). The evidence service's writes queue with the step writes this way."""
 
-    def __init__(self, cases: Any, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, cases: CaseService, sessions: sessionmaker[Session]) -> None:
         self._writer = cases.repository.writer()
         self._scope = write_scope(sessions)
 

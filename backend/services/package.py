@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from eth_account import Account
@@ -83,6 +83,9 @@ from evidence.timestamp import request_timestamp
 
 from .errors import AccessDenied, Conflict, NotFound, ServiceError
 from .evidence import EvidenceService, _IterReader
+
+if TYPE_CHECKING:
+    from .cases import CaseService
 
 __all__ = ["EscrowNotResolved", "ExportedPackage", "NotAnchoredYet", "PackageService",
            "PackageUnavailable", "require_exported", "rules_document", "rules_hash"]
@@ -136,7 +139,8 @@ def _b(hex_: str) -> bytes:
 
 
 class PackageService:
-    def __init__(self, sessions: sessionmaker[Session], cases: Any, evidence: EvidenceService,
+    def __init__(self, sessions: sessionmaker[Session], cases: CaseService,
+                 evidence: EvidenceService,
                  *, blockstore: Blockstore, w3: Web3 | None, out_dir: Path,
                  clock: Callable[[], datetime],
                  tsa_url: str = "", tsa_certificates: bytes = b"",
