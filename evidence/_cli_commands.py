@@ -34,12 +34,15 @@ import tempfile
 from collections.abc import Callable, Iterator
 from enum import IntEnum
 from pathlib import Path
-from typing import IO, Annotated, Any, BinaryIO, NoReturn
+from typing import IO, TYPE_CHECKING, Annotated, Any, BinaryIO, NoReturn
 
 import typer
 
 from evidence import safejson
 from evidence._i18n import CHAIN_MESSAGES, Catalog, bi, lang
+
+if TYPE_CHECKING:  # each command imports what it runs (a fast --help)
+    from evidence.verify import VerificationReport
 
 __all__ = ["ExitCode", "register", "t"]
 
@@ -933,7 +936,7 @@ def verify_cmd(
         raise typer.Exit(int(ExitCode.VERIFICATION_FAILED))
 
 
-def _print_report(report: Any, as_json: bool) -> None:
+def _print_report(report: VerificationReport, as_json: bool) -> None:
     from datetime import UTC, datetime
 
     if as_json:
