@@ -1,27 +1,50 @@
 # The README's two commands: `make demo` and `make test`. Each does its own setup,
-# idempotently: a venv with the pinned Python dependencies and `npm ci` for the
-# Solidity compiler, OpenZeppelin, anvil, Hardhat and the cross-check packages.
+# idempotently, and installs only what it runs. `make demo`: a venv with the service's pinned
+# Python dependencies and, from package-lock.json, the chain node alone (anvil, the manifest's
+# one `dependencies` entry: `npm ci --omit=dev`). `make test` adds the dev tools and the npm
+# devDependencies (the Solidity compiler, OpenZeppelin, Hardhat and the packages the tests
+# cross-check against). A full install satisfies the demo's, so neither undoes the other.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# --no-compile: a module compiles when first imported; byte-compiling every installed file up
+# front costs CPU on files the demo never imports.
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile
 PY_STAMP := $(VENV)/.chainarb-installed
+PY_RUNTIME_STAMP := $(VENV)/.chainarb-runtime
 NODE_STAMP := node_modules/.chainarb-installed
+NODE_RUNTIME_STAMP := node_modules/.chainarb-runtime
+# true when stamp $(1) is newer than every file after it: that install already covers this one
+newer = [ $(1) -nt $(2) ] && [ $(1) -nt $(3) ]
 
-.PHONY: setup demo test lint compile serve bench clean
+.PHONY: setup runtime demo test lint compile serve bench clean check-install
 
 setup: $(PY_STAMP) $(NODE_STAMP)
+runtime: $(PY_RUNTIME_STAMP) $(NODE_RUNTIME_STAMP)
 
-$(PY_STAMP): pyproject.toml constraints.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[service,dev]'
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) --upgrade "pip>=24"
+
+$(PY_RUNTIME_STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
+	@$(call newer,$(PY_STAMP),pyproject.toml,constraints.txt) || \
+	  $(PIP) -c constraints.txt -e '.[service]'
+	@touch $@
+
+$(PY_STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(PIP) -c constraints.txt -e '.[service,dev]'
+	@touch $@
+
+$(NODE_RUNTIME_STAMP): package.json package-lock.json
+	@$(call newer,$(NODE_STAMP),package.json,package-lock.json) || \
+	  npm ci --omit=dev --no-audit --no-fund --loglevel=error
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-demo: setup
+demo: runtime
 	$(BIN)/chainarb demo
 
 test: setup
@@ -35,11 +58,16 @@ lint: setup
 compile: setup
 	$(BIN)/python scripts/compile.py
 
-serve: setup
+serve: runtime
 	$(BIN)/chainarb serve
 
 bench: setup
 	$(BIN)/python bench/gas.py
+
+# The wheel, installed non-editable in throw-away venvs: evidence-only and with the service
+# (scripts/check_install.sh; .ci/run runs it after `make test`).
+check-install: $(NODE_RUNTIME_STAMP)
+	scripts/check_install.sh
 
 clean:
 	rm -rf $(VENV) node_modules .chainarb

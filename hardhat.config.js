@@ -10,10 +10,7 @@
 "use strict";
 const path = require("path");
 const { subtask } = require("hardhat/config");
-const {
-  TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD,
-  TASK_COMPILE_SOLIDITY_GET_SOURCE_PATHS,
-} = require("hardhat/builtin-tasks/task-names");
+const { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } = require("hardhat/builtin-tasks/task-names");
 
 const OUT = process.env.CHAINARB_HARDHAT_OUT;
 const SOLC_VERSION = "0.8.30";
@@ -30,14 +27,6 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args, hre, runSuper) => {
     version: SOLC_VERSION,
     longVersion: SOLC_LONG_VERSION,
   };
-});
-
-// contracts/artifacts/ holds the committed compile.py output (JSON only today); keep any
-// file that might land there out of the Hardhat build so both toolchains see one source set.
-subtask(TASK_COMPILE_SOLIDITY_GET_SOURCE_PATHS, async (args, hre, runSuper) => {
-  const paths = await runSuper(args);
-  const excluded = path.join(hre.config.paths.sources, "artifacts") + path.sep;
-  return paths.filter((p) => !p.startsWith(excluded));
 });
 
 /** @type import('hardhat/config').HardhatUserConfig */

@@ -40,9 +40,10 @@ t = Catalog("service", {
     "serve_failed": ("chainarb serve cannot start: {err}",
                      "chainarb serve 无法启动（详情：{err}）"),
     "no_artifacts": (
-        "The compiled contracts are not part of this installation ({err}). Run the demo from "
-        "a source checkout: make demo",
-        "本安装不包含已编译的合约（详情：{err}）。请在源代码目录中运行演示：make demo",
+        "The compiled contracts are missing from this installation ({err}). Reinstall it: "
+        "pip install --force-reinstall 'chainarb[service]'",
+        "本安装缺少已编译的合约（详情：{err}）。请重新安装：pip install --force-reinstall "
+        "'chainarb[service]'",
     ),
     "problem_var": ("{var}: {msg}", "变量 {var}：{msg}"),
     "problem": ("{msg}", "说明：{msg}"),
@@ -113,7 +114,7 @@ def register(app: typer.Typer) -> None:
 
             try:
                 run_contract_demo()
-            except ArtifactMissingError as exc:  # an installed wheel ships no artifacts
+            except ArtifactMissingError as exc:  # package data deleted from an install
                 typer.echo(t("no_artifacts", err=exc), err=True)
                 raise typer.Exit(EXIT_COULD_NOT_RUN) from None
             return

@@ -8,10 +8,10 @@ Hardhat with the same settings to byte-identical bytecode, metadata hash include
 (tests/contracts/test_hardhat.py): OpenZeppelin is found through `--include-path node_modules`
 with the repository as base path, not through a remapping.
 
-    .venv/bin/python scripts/compile.py          # (re)write contracts/artifacts/*.json
+    .venv/bin/python scripts/compile.py          # (re)write backend/chain/compiled/*.json
     .venv/bin/python scripts/compile.py --check  # exit 1 if the committed files are stale
 
-Writes contracts/artifacts/<Contract>.json ({contractName, sourceName, abi, bytecode,
+Writes backend/chain/compiled/<Contract>.json ({contractName, sourceName, abi, bytecode,
 deployedBytecode, metadata}) for every contract with bytecode or an interface ABI, and
 evidence/abi/EvidenceAnchor.json (ABI only) so that `evidence` reads anchors on its own.
 """
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLC = ROOT / "scripts" / "solc.js"
 SOLC_VERSION = "0.8.30"
 CONTRACTS = ROOT / "contracts"
-ARTIFACTS = CONTRACTS / "artifacts"
+ARTIFACTS = ROOT / "backend" / "chain" / "compiled"  # package data of the wheel
 EVIDENCE_ABI = ROOT / "evidence" / "abi" / "EvidenceAnchor.json"
 # Imports such as "@openzeppelin/contracts/..." are looked up here and keep that source unit
 # name, exactly as Hardhat names them; a remapping would rename them node_modules/@openzeppelin/...
@@ -49,7 +49,7 @@ SETTINGS: dict[str, Any] = {
 
 def sources() -> dict[str, dict[str, str]]:
     """Every .sol file under contracts/, keyed by its path relative to the repository."""
-    paths = sorted(p for p in CONTRACTS.rglob("*.sol") if "artifacts" not in p.parts)
+    paths = sorted(CONTRACTS.rglob("*.sol"))
     return {p.relative_to(ROOT).as_posix(): {"content": p.read_text()} for p in paths}
 
 
@@ -91,7 +91,7 @@ def compile_all() -> dict[str, str]:
                 "deployedBytecode": "0x" + contract["evm"]["deployedBytecode"]["object"],
                 "metadata": contract["metadata"],
             }
-            files[f"contracts/artifacts/{name}.json"] = _dump(artifact)
+            files[ARTIFACTS.joinpath(f"{name}.json").relative_to(ROOT).as_posix()] = _dump(artifact)
             if name == "EvidenceAnchor":
                 files[EVIDENCE_ABI.relative_to(ROOT).as_posix()] = _dump(contract["abi"])
     return files

@@ -1,7 +1,9 @@
-"""Compiled contract artifacts (contracts/artifacts/*.json, written by scripts/compile.py).
+"""Compiled contract artifacts (backend/chain/compiled/*.json, written by scripts/compile.py).
 
 The artifacts are committed, so nothing here compiles: loading is a JSON read. A test
 recompiles and fails when the committed files are stale (`scripts/compile.py --check`).
+They are package data read through `importlib.resources`, so an installed wheel deploys the
+same bytecode as a checkout, whatever the working directory.
 """
 
 from __future__ import annotations
@@ -9,14 +11,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from backend.chain.errors import ArtifactMissingError
 
 __all__ = ["ARTIFACTS_DIR", "Artifact", "artifact_names", "load_artifact"]
 
-ARTIFACTS_DIR = Path(__file__).resolve().parents[2] / "contracts" / "artifacts"
+ARTIFACTS_DIR: Traversable = resources.files("backend.chain") / "compiled"
 
 
 @dataclass(frozen=True)
@@ -38,12 +41,13 @@ class Artifact:
 
 def artifact_names() -> tuple[str, ...]:
     """Names of every committed artifact, sorted."""
-    return tuple(sorted(p.stem for p in ARTIFACTS_DIR.glob("*.json")))
+    return tuple(sorted(p.name.removesuffix(".json") for p in ARTIFACTS_DIR.iterdir()
+                        if p.name.endswith(".json")))
 
 
 @cache
 def load_artifact(name: str) -> Artifact:
-    """Load contracts/artifacts/<name>.json.
+    """Load backend/chain/compiled/<name>.json.
 
     Raises:
         ArtifactMissingError: no such file (run `scripts/compile.py`).

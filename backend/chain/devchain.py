@@ -7,7 +7,6 @@ the difference so one test body runs on both.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import socket
 import subprocess
@@ -22,10 +21,10 @@ from web3 import EthereumTesterProvider, Web3
 from web3.providers import HTTPProvider
 from web3.types import RPCEndpoint, Wei
 
+from backend.chain.anvil import find_anvil, missing_anvil
 from backend.chain.errors import TransactionError
 
 __all__ = [
-    "ANVIL_BIN",
     "AnvilNode",
     "advance_time",
     "chain_time",
@@ -38,8 +37,6 @@ __all__ = [
     "snapshot",
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
-ANVIL_BIN = ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
 
 ETHER = 10**18
 
@@ -167,7 +164,7 @@ class AnvilNode:
         extra_args: tuple[str, ...] = (),
     ) -> None:
         self.port = port or _free_port()
-        self.binary = Path(binary or os.environ.get("CHAINARB_ANVIL") or ANVIL_BIN)
+        self.binary = Path(binary) if binary else find_anvil()
         self.state_path = state_path
         self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None
@@ -180,10 +177,10 @@ class AnvilNode:
         return Web3(HTTPProvider(self.url, request_kwargs={"timeout": 30}))
 
     def start(self, timeout: float = 20.0) -> AnvilNode:
+        if self.binary is None:
+            raise TransactionError(missing_anvil())
         if not self.binary.exists() and shutil.which(str(self.binary)) is None:
-            raise TransactionError(
-                f"expected the anvil binary at {self.binary}, found none; run `npm ci`"
-            )
+            raise TransactionError(f"expected the anvil binary at {self.binary}, found none")
         args = [
             str(self.binary),
             "--host",

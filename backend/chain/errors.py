@@ -63,7 +63,7 @@ class ChainError(Exception):
 
 
 class ArtifactMissingError(ChainError, FileNotFoundError):
-    """A compiled artifact is not in contracts/artifacts/."""
+    """A compiled artifact is not in backend/chain/compiled/."""
 
 
 class TransactionError(ChainError):

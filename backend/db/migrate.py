@@ -7,8 +7,6 @@ its lock). On SQLite the file and its directory are created.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -16,21 +14,27 @@ from alembic.script import ScriptDirectory
 
 from backend.db.engine import make_engine
 
-__all__ = ["ALEMBIC_INI", "alembic_config", "current_revision", "head_revision",
+__all__ = ["SCRIPT_LOCATION", "alembic_config", "current_revision", "head_revision",
            "upgrade_to_head"]
 
-ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
+SCRIPT_LOCATION = "backend:migrations"
+"""Package data, found through the import system wherever the package is installed (no ini
+file, no path relative to the working directory; backend/alembic.ini is for developers'
+`alembic -c backend/alembic.ini revision`)."""
 
 
-def alembic_config(url: str) -> Config:
-    """An Alembic Config for chainarb's migrations bound to `url` (no ini URL needed)."""
-    cfg = Config(str(ALEMBIC_INI))
-    cfg.attributes["url"] = url
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic Config for chainarb's migrations, bound to `url` when given."""
+    cfg = Config()
+    cfg.set_main_option("script_location", SCRIPT_LOCATION)
+    cfg.set_main_option("path_separator", "os")
+    if url is not None:
+        cfg.attributes["url"] = url
     return cfg
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(Config(str(ALEMBIC_INI))).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "backend/migrations has no revisions"
     return head
 

@@ -52,10 +52,10 @@ from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 from web3.types import RPCEndpoint
 
+from backend.chain.anvil import INSTALL_HINT, find_anvil, missing_anvil
 from backend.settings import EMBEDDED_CHAIN_ID, Settings
 
 __all__ = [
-    "ANVIL_BIN",
     "ChainHandle",
     "EmbeddedNode",
     "GatewayError",
@@ -66,8 +66,6 @@ __all__ = [
     "open_rpc",
 ]
 
-_ROOT = Path(__file__).resolve().parents[2]
-ANVIL_BIN = _ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
 STATE_INTERVAL_SECONDS = 5
 START_TIMEOUT_SECONDS = 20.0
 DEV_BALANCE_WEI = 10**24  # 1,000,000 ETH for the embedded institution account
@@ -160,14 +158,14 @@ def _set_pdeathsig() -> None:  # runs in the child between fork and exec
 class EmbeddedNode:
     """The anvil process behind the embedded chain of one data directory."""
 
-    def __init__(self, chain_dir: Path, *, anvil_bin: Path = ANVIL_BIN,
+    def __init__(self, chain_dir: Path, *, anvil_bin: Path | None = None,
                  chain_id: int = EMBEDDED_CHAIN_ID) -> None:
         self.dir = chain_dir.resolve()
         self.state_file = self.dir / "state.json"  # anvil's exit dump
         self.flushed_file = self.dir / "state.flushed.json"  # our atomic flushes
         self.info_file = chain_dir / "node.json"
         self.time_file = chain_dir / "time.json"
-        self.anvil_bin = anvil_bin
+        self.anvil_bin = anvil_bin  # None: found when the node starts (backend.chain.anvil)
         self.chain_id = chain_id
         self.url = ""
         self.owner = False
@@ -261,13 +259,12 @@ class EmbeddedNode:
 
     def _spawn(self) -> str:
         self._stop_orphan()
-        if not self.anvil_bin.is_file():
-            raise NodeStartError(
-                f"anvil not found at {self.anvil_bin}; run `npm ci` (package "
-                "@foundry-rs/anvil-linux-amd64) or set CHAINARB_CHAIN_RPC_URL to a node"
-            )
+        anvil = self.anvil_bin or find_anvil()
+        if anvil is None or not anvil.is_file():
+            raise NodeStartError(missing_anvil() if anvil is None
+                                 else f"anvil not found at {anvil}; {INSTALL_HINT}")
         args = [
-            str(self.anvil_bin), "--host", "127.0.0.1", "--port", "0",
+            str(anvil), "--host", "127.0.0.1", "--port", "0",
             "--chain-id", str(self.chain_id), "--hardfork", "cancun",
             *self._load_args(), "--dump-state", str(self.state_file),
             "--accounts", "1", "--no-request-size-limit",

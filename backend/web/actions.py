@@ -18,7 +18,7 @@ from __future__ import annotations
 import html
 import json
 from datetime import datetime
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 import httpx
@@ -30,7 +30,8 @@ from .i18n import STAGES, UI, ui
 __all__ = ["DECIMALS", "actions_section", "case_data", "router"]
 
 DECIMALS = 6
-JS = (Path(__file__).parent / "actions.js").read_text(encoding="utf-8")
+# package data: read through importlib.resources so an installed wheel serves it too
+JS = resources.files("backend.web").joinpath("actions.js").read_text(encoding="utf-8")
 EVIDENCE_KINDS = ("photo", "video", "invoice", "contract", "communication", "tracking_record",
                   "delivery_confirmation", "inspection_report", "other")
 

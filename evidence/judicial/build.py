@@ -24,7 +24,6 @@ from evidence import __version__
 from evidence.commitment import commitment_of, sha256_file
 from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_typed_data
-from evidence.judicial._render import render_certificate, render_index
 from evidence.judicial._zip import write_zip
 from evidence.judicial.errors import PackageInputError
 from evidence.judicial.inputs import ROLES, PackageInputs, StepEntry
@@ -36,10 +35,25 @@ from evidence.records import (
     checksum_address,
 )
 
-__all__ = ["build_package", "package_digest"]
+__all__ = ["RENDER_EXTRA", "build_package", "package_digest"]
+
+RENDER_EXTRA = "pip install 'chainarb[render]'"
 
 AttestationSigner = Callable[[dict[str, Any]], bytes]
 """Signs EIP-712 typed data with the institution's key; returns the 65-byte signature."""
+
+
+def _renderers() -> tuple[Callable[..., bytes], Callable[..., bytes]]:
+    """index.html and certificate.pdf, imported only to build: they need reportlab and qrcode
+    (the `render` extra), which an install that only verifies packages does without."""
+    try:
+        from evidence.judicial._render import render_certificate, render_index
+    except ModuleNotFoundError as exc:
+        raise ModuleNotFoundError(
+            f"building a judicial package needs the Python package {exc.name!r} to draw its "
+            f"index and certificate; install it with: {RENDER_EXTRA}", name=exc.name
+        ) from exc
+    return render_index, render_certificate
 
 
 def package_digest(checksums: bytes) -> str:
@@ -131,7 +145,9 @@ def build_package(
 
     Raises:
         PackageInputError: inputs that could not give a verifiable package.
+        ModuleNotFoundError: the `render` extra is not installed (the message says how).
     """
+    render_index, render_certificate = _renderers()
     _check_inputs(inputs)
     files: dict[str, bytes | Path] = {}
     digests: dict[str, str] = {}

@@ -26,14 +26,16 @@ INSTALL = "pip install 'chainarb[service]'"
 
 
 def _service_modules() -> set[str]:
-    """Top-level modules of the distributions the `[service]` extra adds."""
-    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
-        "optional-dependencies"]["service"]
+    """Top-level modules of the distributions the `[service]` extra adds (with `[render]`,
+    which it includes: the base install verifies without reportlab and qrcode)."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
     wanted = {re.split(r"[\[<>=!~ ;]", req, maxsplit=1)[0].lower().replace("_", "-")
-              for req in extra}
+              for req in extras["service"] + extras["render"]} - {"chainarb"}
     modules = {mod for mod, dists in packages_distributions().items()
                if any(d.lower().replace("_", "-") in wanted for d in dists)}
-    assert {"fastapi", "uvicorn", "sqlmodel", "pydantic_settings"} <= modules
+    assert {"fastapi", "uvicorn", "sqlmodel", "pydantic_settings", "reportlab", "qrcode",
+            "eth_tester"} <= modules
     return modules
 
 
@@ -94,3 +96,12 @@ def test_verify_and_evidence_work_without_the_extra(
     verify = _run(without_service, "verify", str(f))  # the backend's chain cannot load: none
     assert verify.returncode == 4, verify.stdout + verify.stderr
     assert "cannot be read" in verify.stdout and "Traceback" not in verify.stderr
+
+
+def test_building_a_package_names_the_render_extra(without_service: dict[str, str]) -> None:
+    code = ("import evidence.judicial.build as b\n"  # importable: only building draws
+            "try:\n    b._renderers()\nexcept ModuleNotFoundError as exc:\n    print(exc)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env=without_service, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "pip install 'chainarb[render]'" in r.stdout

@@ -43,14 +43,16 @@ def test_check_reports_changed_missing_and_extra_files() -> None:
     committed = compile_.committed()
     assert compile_.stale_paths(committed, dict(committed)) == []
     changed = dict(committed)
-    changed["contracts/artifacts/EvidenceAnchor.json"] += " "
+    changed["backend/chain/compiled/EvidenceAnchor.json"] += " "
     missing = {k: v for k, v in committed.items() if not k.endswith("/ArbitrationEscrow.json")}
-    extra = {**committed, "contracts/artifacts/Old.json": "{}"}
-    assert compile_.stale_paths(committed, changed) == ["contracts/artifacts/EvidenceAnchor.json"]
-    assert compile_.stale_paths(committed, missing) == [
-        "contracts/artifacts/ArbitrationEscrow.json"
+    extra = {**committed, "backend/chain/compiled/Old.json": "{}"}
+    assert compile_.stale_paths(committed, changed) == [
+        "backend/chain/compiled/EvidenceAnchor.json"
     ]
-    assert compile_.stale_paths(committed, extra) == ["contracts/artifacts/Old.json"]
+    assert compile_.stale_paths(committed, missing) == [
+        "backend/chain/compiled/ArbitrationEscrow.json"
+    ]
+    assert compile_.stale_paths(committed, extra) == ["backend/chain/compiled/Old.json"]
 
 
 @pytest.mark.parametrize("name", ["ArbitrationEscrow", "EvidenceAnchor"])

@@ -84,7 +84,7 @@ def test_hardhat_builds_every_committed_contract(hardhat_out: Path) -> None:
     assert {"ArbitrationEscrow", "EvidenceAnchor", "TestStablecoin"} <= set(names)
     for name in names:
         _hardhat_artifact(hardhat_out, name)
-    # contracts/artifacts/ holds JSON only, and nothing of it is a Hardhat source.
+    # contracts/ holds sources only (compile.py's output is package data in backend/chain/).
     assert not (hardhat_out / "contracts" / "artifacts").exists()
 
 

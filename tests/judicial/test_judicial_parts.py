@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _abi_signature(artifact: str, event: str) -> tuple[str, list[bool]]:
-    abi = json.loads((ROOT / "contracts" / "artifacts" / f"{artifact}.json").read_text())["abi"]
+    path = ROOT / "backend" / "chain" / "compiled" / f"{artifact}.json"
+    abi = json.loads(path.read_text())["abi"]
     item = next(i for i in abi if i.get("type") == "event" and i["name"] == event)
     types = [i["type"] for i in item["inputs"]]
     return f"{event}({','.join(types)})", [i["indexed"] for i in item["inputs"]]
