@@ -212,7 +212,8 @@ def _settlement_of(records: Sequence[SignedRecord], case: p.CaseState, actor: st
         raise BadSubmission("attachments: expected the escrow Settlement signed by you "
                             f"(one), found {len(found)}", code="settlement_signature_missing")
     s = found[0]
-    rec: Settlement = s.record  # type: ignore[assignment]
+    rec = s.record
+    assert isinstance(rec, Settlement)  # found holds Settlements only
     if rec.order_id != case.order.order_id or _h(rec.case_id) != case.case_id:
         raise Conflict(f"Settlement: made for order {rec.order_id} case "
                             f"{_h(rec.case_id)}, expected order {case.order.order_id} case "
@@ -234,7 +235,8 @@ def _award_of(records: Sequence[SignedRecord], case: p.CaseState, actor: str, ro
         raise BadSubmission(f"attachments: expected one Award record, found {len(found)}",
                             code="award_missing")
     a = found[0]
-    rec: Award = a.record  # type: ignore[assignment]
+    rec = a.record
+    assert isinstance(rec, Award)  # found holds Awards only
     if rec.order_id != case.order.order_id or _h(rec.case_id) != case.case_id:
         raise Conflict(f"Award: made for order {rec.order_id} case {_h(rec.case_id)}",
                             code="replay")
@@ -310,9 +312,10 @@ def _translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
                              compensation=rec.compensation)
         offer_id = _h(signed.record_hash)
         settlement = _settlement_of(attachments, case, actor, alloc)
-        cmd = p.MakeOffer(actor=actor, sequence=seq, offer_id=offer_id, allocation=alloc,
-                          expires_at=unix_time(rec.expires_at, "SettlementOffer.expiresAt",
-                                               code="invalid_record"))
+        cmd: p.Command = p.MakeOffer(
+            actor=actor, sequence=seq, offer_id=offer_id, allocation=alloc,
+            expires_at=unix_time(rec.expires_at, "SettlementOffer.expiresAt",
+                                 code="invalid_record"))
         return Translated(cmd, "offer.made", attachments=(settlement,), settlement=settlement,
                           offer_id=offer_id)
     if isinstance(rec, EvidenceSubmission):
@@ -369,11 +372,13 @@ def _procedural(case: p.CaseState, signed: SignedRecord, rec: ProceduralStep, ac
             raise BadSubmission("payloadHash: expected the carried Award's record hash "
                                 f"{_h(award.record_hash)}, found {_h(rec.payload_hash)}",
                                 code="payload_mismatch")
-        a: Award = award.record  # type: ignore[assignment]
+        a = award.record
+        assert isinstance(a, Award)  # _award_of found an Award
         alloc = p.Allocation(to_buyer=a.to_buyer, to_seller=a.to_seller,
                              compensation=a.compensation)
         cls = p.IssueAward if action == "award.issued" else p.IssuePanelAward
-        cmd = cls(actor=actor, sequence=seq, allocation=alloc, award_hash=_h(a.award_hash))
+        cmd: p.Command = cls(actor=actor, sequence=seq, allocation=alloc,
+                             award_hash=_h(a.award_hash))
         return Translated(cmd, action, attachments=(award,), award=award)
     if payload is None or not isinstance(payload, Mapping):
         raise BadSubmission(f"{action}: the body must carry the payload whose canonical JSON "
@@ -418,8 +423,10 @@ def _command(case: p.CaseState, action: str, actor: str, seq: int,
                            remedy=payload["remedy"],
                            claimed_amount=_uint(payload, "claimedAmount"),
                            statement_hash=payload["statementHash"])
-    if action in ("offer.accepted", "offer.withdrawn"):
-        return cls(actor=actor, sequence=seq, offer_id=payload["offerId"])  # type: ignore[call-arg]
+    if action == "offer.accepted":  # settlementHash binds the attached Settlement only
+        return p.AcceptOffer(actor=actor, sequence=seq, offer_id=payload["offerId"])
+    if action == "offer.withdrawn":
+        return p.WithdrawOffer(actor=actor, sequence=seq, offer_id=payload["offerId"])
     if action in APPOINTEE_ROLES:
         role, count = APPOINTEE_ROLES[action]
         people = payload["appointees"]
@@ -434,7 +441,7 @@ def _command(case: p.CaseState, action: str, actor: str, seq: int,
             return p.AppointMediator(actor=actor, sequence=seq, mediator=people[0])
         if action == "appoint.arbitrator":
             return p.AppointArbitrator(actor=actor, sequence=seq, arbitrator=people[0])
-        return p.AppointPanel(actor=actor, sequence=seq, panel=tuple(people))  # type: ignore[arg-type]
+        return p.AppointPanel(actor=actor, sequence=seq, panel=tuple(people))
     if action == "preevaluation.published":
         return p.PublishPreEvaluation(actor=actor, sequence=seq,
                                       recommended=payload["recommended"],
