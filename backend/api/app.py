@@ -113,7 +113,7 @@ def _chain(settings: Settings, key: str, sessions: sessionmaker[Session],
         ensure_deployment,
         open_chain,
     )
-    from backend.services.chain import Web3EscrowPort
+    from backend.gateway.escrow import Web3EscrowPort
     from backend.worker import build_worker
 
     handle = open_chain(settings)

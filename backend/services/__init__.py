@@ -19,6 +19,9 @@
 * ``views``: what each role may read
 * ``keys``: ``ServiceKey``, the service's X25519 key; every data key at rest is wrapped
   for it (evidence, confidential step bundles, documents)
-* ``chain``: chain actions, their executor and the escrow port (web3 or fake)
+* ``escrow``: the escrow port: one typed method per act of the contract, its payloads,
+  events and refusals; ``escrow_fake``: an in-memory model of the contract for fast tests
+  (the web3 implementation is ``backend.gateway.escrow``)
+* ``chain``: chain actions (typed acts stored as rows) and their executor
 * ``errors``: ``ServiceError`` and its subclasses
 """

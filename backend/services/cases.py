@@ -38,7 +38,8 @@ from evidence.records import Domain
 from . import courts
 from .chain import ChainExecutor, EscrowPort
 from .effects import EffectInterpreter
-from .errors import AccessDenied, BadSubmission
+from .errors import AccessDenied, BadSubmission, NotFound
+from .escrow import UnknownOrder
 from .institution import Institution
 from .keys import ServiceKey
 from .pipeline import StepPipeline, StepResult, chain_action_view
@@ -87,7 +88,7 @@ class CaseService:
         self.effects = EffectInterpreter(base_url=config.base_url,
                                          smtp_enabled=config.smtp_enabled)
         self.executor = ChainExecutor(sessions, port, clock=clock,
-                                      on_done=lambda a: self.scheduler.record_enforcement(a))
+                                      on_done=lambda a, o: self.scheduler.record_enforcement(a, o))
         self.pipeline = StepPipeline(
             repository=self.repository, transactions=self.transactions, store=self.store,
             effects=self.effects, institution=self.institution, executor=self.executor,
@@ -144,7 +145,10 @@ class CaseService:
 
     def open_case(self, user: str, order_id: int) -> str:
         """Create the (unfiled) case of an escrow order; a party of the order asks."""
-        order = self.port.read_order(order_id)
+        try:
+            order = self.port.read_order(order_id)
+        except UnknownOrder as exc:
+            raise NotFound(str(exc)) from None
         if user not in (order.buyer, order.seller):
             raise AccessDenied(f"only the buyer {order.buyer} or the seller {order.seller} of "
                                f"order {order_id} may open its case; you are {user}")

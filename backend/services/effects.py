@@ -30,19 +30,21 @@ from backend.db.service_models import (
 from backend.notices.outbox import enqueue_notice
 from evidence.records import Award, SignedRecord
 
+from . import escrow as x
 from .step_store import hex0x
 
 __all__ = ["HANDLERS", "EffectInterpreter", "queue_chain_action"]
 
 
-def queue_chain_action(session: Session, case_id: str, kind: str, payload: dict[str, Any],
+def queue_chain_action(session: Session, case_id: str, act: x.ActionPayload,
                        now: datetime, status: ChainActionStatus = ChainActionStatus.PENDING
                        ) -> str:
-    """The one way an effect reaches the chain: a ``ChainAction`` row the executor sends
-    after commit (``AWAITING_PARTY``: a party's wallet must act). Returns ``kind``."""
-    session.add(ChainAction(case_id=case_id, kind=kind, payload=payload, status=status,
-                            created_at=now, updated_at=now))
-    return kind
+    """The one way an effect reaches the chain: a ``ChainAction`` row, the typed act of the
+    escrow port as its kind and JSON, that the executor sends after commit
+    (``AWAITING_PARTY``: a party's wallet must act). Returns the kind."""
+    session.add(ChainAction(case_id=case_id, kind=act.KIND, payload=act.to_json(),
+                            status=status, created_at=now, updated_at=now))
+    return act.KIND
 
 
 @dataclass
@@ -60,15 +62,13 @@ class _Run:
     queued: list[str] = field(default_factory=list)
 
     @property
-    def order_id(self) -> str:
-        return str(self.case.order.order_id)
+    def order_id(self) -> int:
+        return self.case.order.order_id
 
-    def chain(self, kind: str, payload: dict[str, Any],
+    def chain(self, act: x.ActionPayload,
               status: ChainActionStatus = ChainActionStatus.PENDING) -> None:
-        self.queued.append(queue_chain_action(self.session, self.case_id, kind,
-                                              {"orderId": self.order_id,
-                                               "caseId": self.case_id, **payload},
-                                              self.now, status))
+        self.queued.append(queue_chain_action(self.session, self.case_id, act, self.now,
+                                              status))
 
     def event(self, kind: str, at: datetime, data: dict[str, Any]) -> None:
         self.session.add(CaseEvent(case_id=self.case_id, at=at, kind=kind, data=data))
@@ -86,12 +86,12 @@ def _notify_parties(run: _Run, e: p.NotifyParties) -> None:
 
 
 def _freeze(run: _Run, _e: p.FreezeEscrow) -> None:
-    run.chain("freeze", {}, status=ChainActionStatus.AWAITING_PARTY)
+    run.chain(x.ConfirmDispute(order_id=run.order_id, case_id=run.case_id),
+              status=ChainActionStatus.AWAITING_PARTY)
 
 
 def _appoint_on_chain(run: _Run, e: p.AppointOnChain) -> None:
-    kind = "appoint_arbitrator" if e.round == 0 else "appoint_panel"
-    run.chain(kind, {"arbitrators": list(e.arbitrators)})
+    run.chain(x.appointment(run.order_id, run.case_id, e.round, e.arbitrators))
 
 
 def _execute_settlement(run: _Run, e: p.ExecuteSettlement) -> None:
@@ -107,29 +107,32 @@ def _execute_settlement(run: _Run, e: p.ExecuteSettlement) -> None:
         sigs = {r.signer: r.signature for r in rows}
         if case.order.buyer in sigs and case.order.seller in sigs:
             break
-    run.chain("execute_settlement", {
-        "allocation": p.to_jsonable(e.allocation),
-        "buyerSignature": sigs.get(case.order.buyer, ""),
-        "sellerSignature": sigs.get(case.order.seller, "")})
+    run.chain(x.ExecuteSettlement(
+        order_id=run.order_id, case_id=run.case_id, allocation=x.allocation_of(e.allocation),
+        buyer_signature=_bytes(sigs.get(case.order.buyer, "")),
+        seller_signature=_bytes(sigs.get(case.order.seller, ""))))
 
 
 def _submit_award(run: _Run, e: p.SubmitAwardToEscrow) -> None:
     if e.round == 0:
         if run.award is None:
             raise AssertionError("a round-0 award is submitted with its record")
-        run.chain("submit_award", {"allocation": p.to_jsonable(e.award.allocation),
-                                   "awardHash": e.award.award_hash,
-                                   "signature": hex0x(run.award.signatures[0])})
+        run.chain(x.SubmitAward(order_id=run.order_id, case_id=run.case_id,
+                                allocation=x.allocation_of(e.award.allocation),
+                                award_hash=e.award.award_hash,
+                                signature=bytes(run.award.signatures[0])))
     else:
-        run.chain("submit_panel_award", {"allocation": p.to_jsonable(e.award.allocation),
-                                         "awardHash": e.award.award_hash,
-                                         "signatures": _panel_signatures(run, e)})
+        first, second, third = _panel_signatures(run, e)
+        run.chain(x.SubmitPanelAward(order_id=run.order_id, case_id=run.case_id,
+                                     allocation=x.allocation_of(e.award.allocation),
+                                     award_hash=e.award.award_hash,
+                                     signatures=(first, second, third)))
 
 
-def _panel_signatures(run: _Run, e: p.SubmitAwardToEscrow) -> list[str]:
-    """Each panel member's signature of these award terms, in the panel's order ("" for a
-    member who did not sign them)."""
-    by_member: dict[str, str] = {}
+def _panel_signatures(run: _Run, e: p.SubmitAwardToEscrow) -> list[bytes | None]:
+    """Each panel member's signature of these award terms, in the panel's order (None for
+    a member who did not sign them)."""
+    by_member: dict[str, bytes] = {}
     details = run.session.exec(select(StepDetail).where(
         col(StepDetail.case_id) == run.case_id,
         col(StepDetail.action) == "award.panel_signed")).all()
@@ -145,22 +148,27 @@ def _panel_signatures(run: _Run, e: p.SubmitAwardToEscrow) -> list[str]:
                 continue
             terms = (r.to_buyer, r.to_seller, r.compensation, hex0x(r.award_hash))
             if terms == want:
-                by_member[a.signers()[0]] = hex0x(a.signatures[0])
-    return [by_member.get(m, "") for m in run.case.panel]
+                by_member[a.signers()[0]] = bytes(a.signatures[0])
+    return [by_member.get(m) for m in run.case.panel]
 
 
 def _execute_award(run: _Run, _e: p.ExecuteAwardOnEscrow) -> None:
     terms = run.case.final_award
-    run.chain("execute_award",
-              {"allocation": p.to_jsonable(terms.allocation if terms else None)})
+    run.chain(x.ExecuteAward(order_id=run.order_id, case_id=run.case_id,
+                             allocation=x.allocation_of(terms.allocation) if terms else None))
 
 
 def _object_on_chain(run: _Run, e: p.ObjectOnChain) -> None:
-    run.chain("object", {"party": e.party}, status=ChainActionStatus.AWAITING_PARTY)
+    run.chain(x.ConfirmObjection(order_id=run.order_id, case_id=run.case_id, party=e.party),
+              status=ChainActionStatus.AWAITING_PARTY)
 
 
 def _resolve_by_timeout(run: _Run, _e: p.ResolveEscrowByTimeout) -> None:
-    run.chain("resolve_by_timeout", {})
+    run.chain(x.RefundOnTimeout(order_id=run.order_id, case_id=run.case_id))
+
+
+def _bytes(hex_: str) -> bytes:
+    return bytes.fromhex(hex_.removeprefix("0x"))
 
 
 def _anchor_step(_run: _Run, _e: p.AnchorStep) -> None:

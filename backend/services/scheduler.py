@@ -26,6 +26,7 @@ from backend.db.service_models import ChainAction, ChainActionStatus
 from evidence.records import canonical_json
 
 from .chain import ChainExecutor, EscrowPort
+from .escrow import OrderResolved, Outcome, Sent, decode_action
 from .institution import Institution
 from .pipeline import StepPipeline
 from .repository import CaseRepository
@@ -101,14 +102,18 @@ class Scheduler:
             session.commit()
         return True
 
-    def record_enforcement(self, action: ChainAction) -> None:
-        """The escrow executed an award: sign and apply ``enforcement.recorded``."""
+    def record_enforcement(self, action: ChainAction, outcome: Outcome | None = None) -> None:
+        """The escrow executed an award: sign and apply ``enforcement.recorded`` (with the
+        shortfall the escrow reported, when this process saw the transaction)."""
         if action.kind not in ENFORCING_ACTIONS or not action.tx_hash:
             return
-        a = action.payload["allocation"]
-        shortfall = getattr(self.port, "shortfalls", {}).get(action.tx_hash, 0)
-        payload = {"txHash": action.tx_hash, "toBuyer": str(a["to_buyer"]),
-                   "toSeller": str(a["to_seller"]), "compensation": str(a["compensation"]),
+        act = decode_action(action.kind, action.payload)
+        a = getattr(act, "allocation", None)
+        assert a is not None, "an executed award has its allocation"
+        shortfall = outcome.event.shortfall if isinstance(outcome, Sent) \
+            and isinstance(outcome.event, OrderResolved) else 0
+        payload = {"txHash": action.tx_hash, "toBuyer": str(a.to_buyer),
+                   "toSeller": str(a.to_seller), "compensation": str(a.compensation),
                    "compensationShortfall": str(shortfall)}
         now = self.now()
         repo = self.repository

@@ -150,12 +150,13 @@ def _world(tmp_path: Path, *, anchor_sender: Any = None, background: bool = Fals
                                "institution_admins": keys["admin"].address, **overrides}
         settings = Settings(**env)
     institution = Account.from_key(settings.institution_private_key()).address
-    port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
+    clock = Clock()
+    port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution,
+                          clock=clock)
     port.add_order(OrderInfo(order_id=ORDER_ID, buyer=keys["buyer"].address,
                              seller=keys["seller"].address, amount=1_000_000_000,
                              token="0x" + "11" * 20, institution=institution, status="Paid",
                              case_id="0x" + "00" * 32, guarantee=300_000_000))
-    clock = Clock()
     app = create_app(settings, clock=clock, port=port, blockstore=MemoryBlockstore(),
                      anchor_sender=anchor_sender, background=background)
     world = World(client=TestClient(app), clock=clock, port=port,

@@ -80,7 +80,8 @@ def make_world(tmp_path: Path) -> World:
     upgrade_to_head(url)
     clock = Clock()
     institution = Account.from_key(INSTITUTION_KEY).address
-    port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
+    port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution,
+                          clock=clock)
     keys: dict[str, LocalAccount] = {n: _key(n) for n in NAMES}
     keys |= {n: _key_of(n) for n in EXTRA}
     port.add_order(_order(ORDER_ID, keys["buyer"].address, keys["seller"].address, institution))

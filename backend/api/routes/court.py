@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
+from backend.gateway.escrow import Web3EscrowPort
 from backend.services.package import PackageService
 
 from ..deps import Ctx, CurrentUser
@@ -30,8 +31,8 @@ def get_packages(request: Request, ctx: Ctx) -> PackageService:
     svc = getattr(request.app.state, "packages", None)
     if svc is None:
         s = ctx.settings
-        escrow = getattr(ctx.service.port, "escrow", None)
-        w3 = escrow.tx.w3 if escrow is not None else None
+        port = ctx.service.port  # the deployed escrow's chain, when the port has one
+        w3 = port.escrow.tx.w3 if isinstance(port, Web3EscrowPort) else None
         certs = s.tsa_cert_file.read_bytes() if s.tsa_cert_file is not None else b""
         svc = PackageService(ctx.sessions, ctx.service, get_evidence(request, ctx),
                              blockstore=ctx.service.blockstore, w3=w3,

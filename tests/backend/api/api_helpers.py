@@ -292,7 +292,8 @@ def make_world(db_url: str, tmp_path: Path, *, smtp_port: int | None = None,
                **settings: Any) -> World:
     clock = Clock()
     institution = Account.from_key(INSTITUTION_KEY).address
-    port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
+    port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution,
+                          clock=clock)
     keys = {n: _key(n) for n in NAMES}
     port.add_order(OrderInfo(order_id=ORDER_ID, buyer=keys["buyer"].address,
                              seller=keys["seller"].address, amount=AMOUNT,

@@ -30,7 +30,7 @@ from backend.chain import (
 )
 from backend.chain.devchain import ETHER, advance_time, chain_time, dev_accounts, fund
 from backend.db import AnchorBatch, AnchorStatus, Leaf, upgrade_to_head
-from backend.services.chain import Web3EscrowPort
+from backend.gateway.escrow import Web3EscrowPort
 from backend.settings import Settings
 from backend.worker.chain_sender import Web3AnchorSender
 from evidence.ipfs import MemoryBlockstore

@@ -42,7 +42,8 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + b"\x00" * 300
 def make_evidence_world(db_url: str, tmp_path: Path) -> World:
     clock = Clock()
     institution = Account.from_key(INSTITUTION_KEY).address
-    port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
+    port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution,
+                          clock=clock)
     keys = {n: _key(n) for n in NAMES}
     for order_id in (ORDER_ID, ORDER_ID + 1):
         port.add_order(OrderInfo(order_id=order_id, buyer=keys["buyer"].address,

@@ -24,8 +24,8 @@ from backend.api.app import create_app
 from backend.chain.contracts import EscrowContract, Timeouts, Transactor, deploy_contract
 from backend.chain.devchain import advance_time, chain_time, fund, in_process_web3
 from backend.db import Leaf
+from backend.gateway.escrow import Web3EscrowPort
 from backend.procedure import DEFAULT_RULES
-from backend.services.chain import Web3EscrowPort
 from backend.services.package import rules_hash
 from backend.settings import Settings
 from backend.worker.chain_sender import Web3AnchorSender
@@ -34,20 +34,6 @@ from tests.keys import INSTITUTION_KEY
 
 ETHER = 10**18
 
-
-class _Port(Web3EscrowPort):
-    """Web3EscrowPort with the escrow's status as the service compares it ("Disputed").
-
-    backend/services/chain.py reads ``Status.name`` (``DISPUTED``) but compares with
-    ``Disputed``; reported to its owner. Remove this adapter once it maps the names.
-    """
-
-    def read_order(self, order_id: int) -> Any:
-        info = super().read_order(order_id)
-        if info.status.isupper():
-            camel = "".join(part.capitalize() for part in info.status.split("_"))
-            info = type(info)(**{**info.__dict__, "status": camel})
-        return info
 
 AMOUNT = 2 * ETHER
 GUARANTEE = 1 * ETHER
@@ -95,7 +81,7 @@ def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA) -> ChainWorld:
         rules_hash=rules_hash(DEFAULT_RULES))
     escrow.deposit_guarantee(keys["seller"], "0x" + "00" * 20, GUARANTEE)
 
-    port = _Port(escrow, institution)
+    port = Web3EscrowPort(escrow, institution)
     sender = Web3AnchorSender(w3, anchor, INSTITUTION_KEY)
     settings = Settings(data_dir=tmp_path / "data", database_url=db_url, tsa_url=tsa.url,
                         institution_admins=keys["admin"].address,

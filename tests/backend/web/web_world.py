@@ -113,7 +113,8 @@ def web_world(tmp_path: Path) -> Iterator[WebWorld]:
     institution = Account.from_key(INSTITUTION_KEY).address
     keys = {n: key(n) for n in ("buyer", "seller", "admin", "mediator", "stranger",
                                 "arbitrator", "court")}
-    fake = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
+    fake = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution,
+                          clock=clock)
     fake.add_order(OrderInfo(order_id=ORDER_ID, buyer=keys["buyer"].address,
                              seller=keys["seller"].address, amount=AMOUNT,
                              token="0x" + "11" * 20, institution=institution, status="Paid",

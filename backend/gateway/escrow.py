@@ -1,0 +1,231 @@
+"""The escrow port over web3: the deployed ArbitrationEscrow, signing as the institution.
+
+One class for every EVM backend: the in-process EVM (eth-tester/py-evm), anvil, or any
+JSON-RPC node; what differs is the ``Transactor``'s web3 under the ``EscrowContract``.
+Reverts arrive decoded by ``backend.chain`` as the Solidity-named errors; ``_refusal`` maps
+each rule's error to the port's ``EscrowRefusal`` type once, here, and each method returns
+the escrow event read back from the receipt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from backend.chain import EscrowContract, Event, Status, TxResult
+from backend.chain import errors as chain_errors
+from backend.services.escrow import (
+    DISPUTED_OR_LATER,
+    OBJECTED_OR_LATER,
+    STATUSES,
+    AllocationMismatch,
+    AppointArbitrator,
+    AppointPanel,
+    ArbitratorAppointed,
+    AwaitingParty,
+    AwardSubmitted,
+    CompensationAboveCap,
+    ConfirmDispute,
+    ConfirmObjection,
+    EscrowRefusal,
+    ExecuteAward,
+    ExecuteSettlement,
+    InsufficientGuarantee,
+    InvalidNeutral,
+    NotAuthorized,
+    NotYet,
+    Observed,
+    OrderInfo,
+    OrderResolved,
+    PanelAppointed,
+    QuorumNotReached,
+    RefundOnTimeout,
+    Sent,
+    SubmitAward,
+    SubmitPanelAward,
+    TooLate,
+    UnknownOrder,
+    WrongSigner,
+    WrongStatus,
+)
+from evidence.records import Domain
+
+__all__ = ["Web3EscrowPort"]
+
+_RESOLUTIONS = ("None", "DeliveryConfirmed", "ReleasedAfterDeadline", "RefundedBySeller",
+                "Settled", "AwardExecuted", "PanelAwardExecuted", "TimeoutNoArbitrator",
+                "TimeoutNoAward", "TimeoutNoPanel", "TimeoutNoPanelAward")
+
+
+def _status_name(status: Status) -> str:
+    return STATUSES[int(status)]
+
+
+def _refusal(order_id: int, exc: chain_errors.RevertError) -> EscrowRefusal | None:
+    """The port's refusal for one of the escrow's custom errors (None: not a rule of an act)."""
+    v = exc.values
+    match exc:
+        case chain_errors.ArbitrationEscrowTooEarly():
+            return NotYet(order_id, int(v["notBefore"]))
+        case chain_errors.ArbitrationEscrowTooLate():
+            return TooLate(order_id, int(v["deadline"]))
+        case chain_errors.ArbitrationEscrowInvalidStatus():
+            return WrongStatus(order_id, STATUSES[int(v["current"])])
+        case chain_errors.ArbitrationEscrowInvalidSignature():
+            return WrongSigner(order_id, str(v["signer"]))
+        case chain_errors.ArbitrationEscrowAllocationMismatch():
+            return AllocationMismatch(order_id, int(v["escrowed"]), int(v["allocated"]))
+        case chain_errors.ArbitrationEscrowCompensationAboveCap():
+            return CompensationAboveCap(order_id, int(v["cap"]), int(v["compensation"]))
+        case chain_errors.ArbitrationEscrowInsufficientGuarantee():
+            return InsufficientGuarantee(order_id, int(v["available"]), int(v["needed"]))
+        case chain_errors.ArbitrationEscrowUnauthorizedCaller():
+            return NotAuthorized(order_id, str(v["caller"]))
+        case chain_errors.ArbitrationEscrowInvalidNeutral():
+            return InvalidNeutral(order_id, str(v["neutral"]))
+        case chain_errors.ArbitrationEscrowPanelQuorumNotReached():
+            return QuorumNotReached(order_id, int(v["validSignatures"]))
+    return None
+
+
+@contextmanager
+def _refusals(order_id: int) -> Iterator[None]:
+    try:
+        yield
+    except chain_errors.RevertError as exc:
+        refusal = _refusal(order_id, exc)
+        if refusal is None:
+            raise
+        raise refusal from exc
+
+
+def _one(result: TxResult, name: str) -> Event:
+    found = result.named(name)
+    if len(found) != 1:
+        raise AssertionError(f"expected one {name} event in 0x{result.tx_hash.hex()}, "
+                             f"found {len(found)}")
+    return found[0]
+
+
+def _resolved(result: TxResult) -> OrderResolved:
+    from backend.chain import Allocation
+
+    a = _one(result, "OrderResolved").args
+    return OrderResolved(int(a["orderId"]), _RESOLUTIONS[int(a["resolution"])],
+                         Allocation(int(a["toBuyer"]), int(a["toSeller"]),
+                                    int(a["compensationPaid"])),
+                         int(a["compensationShortfall"]))
+
+
+class Web3EscrowPort:
+    """ArbitrationEscrow through ``backend.chain``, signing with the institution key.
+
+    ``flush`` runs after every transaction (the embedded chain's state is on disk before the
+    database says it happened).
+    """
+
+    def __init__(self, escrow: EscrowContract, institution: LocalAccount, *,
+                 flush: Callable[[], None] | None = None) -> None:
+        self.escrow = escrow
+        self.account = institution  # never logged
+        self.institution_address = institution.address
+        self._flush = flush or (lambda: None)
+        self._domain: Domain | None = None
+
+    def __repr__(self) -> str:
+        return f"Web3EscrowPort({self.escrow.address}, institution={self.institution_address})"
+
+    def domain(self) -> Domain:
+        if self._domain is None:
+            d = self.escrow.domain()
+            self._domain = Domain(chain_id=d.chain_id, verifying_contract=d.verifying_contract)
+        return self._domain
+
+    def read_order(self, order_id: int) -> OrderInfo:
+        o = self.escrow.order(order_id)
+        if o.status == Status.NONE:
+            raise UnknownOrder(order_id)
+        g = self.escrow.guarantee(o.seller, o.token)
+        return OrderInfo(order_id=order_id, buyer=o.buyer, seller=o.seller, amount=o.amount,
+                         token=o.token, institution=o.institution,
+                         status=_status_name(o.status), case_id="0x" + o.case_id.hex(),
+                         guarantee=g.balance)
+
+    # -- party acts, observed ----------------------------------------------------------
+
+    def confirm_dispute(self, act: ConfirmDispute) -> Observed:
+        order = self.read_order(act.order_id)
+        if order.status not in DISPUTED_OR_LATER or order.case_id.lower() != act.case_id.lower():
+            raise AwaitingParty(f"order {act.order_id} is {order.status}; the party's wallet "
+                                f"must call raiseDispute(orderId, caseId)")
+        return Observed(order)
+
+    def confirm_objection(self, act: ConfirmObjection) -> Observed:
+        order = self.read_order(act.order_id)
+        if order.status not in OBJECTED_OR_LATER:
+            raise AwaitingParty(f"order {act.order_id} is {order.status}; the party's wallet "
+                                f"must call objectToAward(orderId)")
+        return Observed(order)
+
+    # -- the institution's acts --------------------------------------------------------
+
+    def appoint_arbitrator(self, act: AppointArbitrator) -> Sent[ArbitratorAppointed]:
+        result = self._send(act.order_id, lambda: self.escrow.appoint_arbitrator(
+            self.account, act.order_id, act.arbitrator))
+        a = _one(result, "ArbitratorAppointed").args
+        return self._sent(result, ArbitratorAppointed(
+            act.order_id, "0x" + bytes(a["caseId"]).hex(), str(a["arbitrator"]),
+            int(a["deadline"])))
+
+    def appoint_panel(self, act: AppointPanel) -> Sent[PanelAppointed]:
+        result = self._send(act.order_id, lambda: self.escrow.appoint_panel(
+            self.account, act.order_id, act.panel))
+        a = _one(result, "PanelAppointed").args
+        x, y, z = (str(m) for m in a["panel"])
+        return self._sent(result, PanelAppointed(
+            act.order_id, "0x" + bytes(a["caseId"]).hex(), (x, y, z), int(a["deadline"])))
+
+    def submit_award(self, act: SubmitAward) -> Sent[AwardSubmitted]:
+        award_hash = bytes.fromhex(act.award_hash.removeprefix("0x"))
+        result = self._send(act.order_id, lambda: self.escrow.submit_award(
+            self.account, act.order_id, act.allocation, award_hash, act.signature))
+        a = _one(result, "AwardSubmitted").args
+        return self._sent(result, AwardSubmitted(
+            act.order_id, "0x" + bytes(a["caseId"]).hex(), int(a["round"]), act.allocation,
+            "0x" + bytes(a["awardHash"]).hex(), int(a["deadline"])))
+
+    def execute_award(self, act: ExecuteAward) -> Sent[OrderResolved]:
+        result = self._send(act.order_id, lambda: self.escrow.execute_award(
+            self.account, act.order_id))
+        return self._sent(result, _resolved(result))
+
+    def submit_panel_award(self, act: SubmitPanelAward) -> Sent[OrderResolved]:
+        award_hash = bytes.fromhex(act.award_hash.removeprefix("0x"))
+        result = self._send(act.order_id, lambda: self.escrow.submit_panel_award(
+            self.account, act.order_id, act.allocation, award_hash, act.signatures))
+        return self._sent(result, _resolved(result))
+
+    def execute_settlement(self, act: ExecuteSettlement) -> Sent[OrderResolved]:
+        result = self._send(act.order_id, lambda: self.escrow.execute_settlement(
+            self.account, act.order_id, act.allocation, act.buyer_signature,
+            act.seller_signature))
+        return self._sent(result, _resolved(result))
+
+    def refund_on_timeout(self, act: RefundOnTimeout) -> Sent[OrderResolved]:
+        result = self._send(act.order_id, lambda: self.escrow.resolve_by_timeout(
+            self.account, act.order_id))
+        return self._sent(result, _resolved(result))
+
+    def _send(self, order_id: int, send: Callable[[], TxResult]) -> TxResult:
+        with _refusals(order_id):
+            result = send()
+        self._flush()  # the chain is on disk before the database says it happened
+        return result
+
+    @staticmethod
+    def _sent(result: TxResult, event: Any) -> Sent[Any]:
+        return Sent(tx_hash="0x" + bytes(result.tx_hash).hex(),
+                    block_number=result.block_number, event=event)

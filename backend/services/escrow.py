@@ -1,0 +1,558 @@
+# ruff: noqa: N818  -- AwaitingParty and NotYet are states to wait in, not failures.
+"""The escrow port: one typed method per act of ArbitrationEscrow the service performs.
+
+Theory of operation:
+
+* Each act the service asks of the escrow is a frozen payload dataclass (``AppointArbitrator``,
+  ``SubmitAward``, ``ExecuteSettlement`` ...) whose ``KIND`` is the ``ChainAction.kind`` it is
+  stored under and whose ``to_json``/``from_json`` are the row's payload, in the format rows
+  have always had (old rows still decode). ``ACTIONS`` declares the kinds once.
+* ``EscrowPort`` has one method per act. A sent transaction returns ``Sent``: its hash, its
+  block and the escrow event read back from its receipt (``ArbitratorAppointed``,
+  ``PanelAppointed``, ``AwardSubmitted``, ``OrderResolved``). Acts only a party's wallet can
+  perform (raiseDispute, objectToAward) are observed: ``Observed`` once the order shows them,
+  ``AwaitingParty`` before.
+* The escrow's custom errors become ``EscrowRefusal`` subclasses, one per rule the contract
+  enforces (``NotYet`` for ``ArbitrationEscrowTooEarly`` ...), so every implementation (the
+  deployed contract through web3, the in-memory model of ``escrow_fake``) refuses the same
+  input with the same type; tests/backend/gateway/test_escrow_port_behaviour.py holds them to it.
+
+This module is pure: no web3, no database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from backend.chain.typed_data import Allocation
+from evidence.records import Domain
+
+__all__ = [
+    "ACTIONS",
+    "ActionPayload",
+    "AllocationMismatch",
+    "AppointArbitrator",
+    "AppointPanel",
+    "ArbitratorAppointed",
+    "AwaitingParty",
+    "AwardSubmitted",
+    "CompensationAboveCap",
+    "ConfirmDispute",
+    "ConfirmObjection",
+    "EscrowEvent",
+    "EscrowPort",
+    "EscrowRefusal",
+    "ExecuteAward",
+    "ExecuteSettlement",
+    "InsufficientGuarantee",
+    "InvalidNeutral",
+    "NotAuthorized",
+    "NotYet",
+    "Observed",
+    "OrderInfo",
+    "OrderResolved",
+    "Outcome",
+    "PanelAppointed",
+    "QuorumNotReached",
+    "RefundOnTimeout",
+    "Sent",
+    "SubmitAward",
+    "SubmitPanelAward",
+    "TooLate",
+    "UnknownOrder",
+    "WrongSigner",
+    "WrongStatus",
+    "allocation_of",
+    "appointment",
+    "decode_action",
+    "perform",
+]
+
+# The escrow's Status enum names (contracts/ArbitrationEscrow.sol), as OrderInfo.status holds them.
+STATUSES = ("None", "Paid", "Disputed", "ArbitratorAppointed", "AwardSubmitted", "Objected",
+            "PanelAppointed", "Resolved")
+DISPUTED_OR_LATER = frozenset(STATUSES[2:])
+OBJECTED_OR_LATER = frozenset({"Objected", "PanelAppointed", "Resolved"})
+
+
+# --- what the service reads --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderInfo:
+    """What the service needs of an escrow order."""
+
+    order_id: int
+    buyer: str
+    seller: str
+    amount: int
+    token: str
+    institution: str
+    status: str  # one of STATUSES
+    case_id: str  # 0x-hex bytes32 (zero before a dispute)
+    guarantee: int  # the seller's guarantee balance in the order's token
+
+
+# --- refusals: the contract's custom errors, one type per rule ----------------------------
+
+
+class AwaitingParty(Exception):
+    """The act is a party's (its wallet must send it); not yet seen on-chain."""
+
+
+class EscrowRefusal(Exception):
+    """The escrow refuses the act (a revert with one of its custom errors). Abstract."""
+
+    def __new__(cls, *args: object, **kwargs: object) -> EscrowRefusal:
+        if cls is EscrowRefusal:
+            raise TypeError("EscrowRefusal is abstract; raise one of its subclasses")
+        return super().__new__(cls)
+
+    def __init__(self, order_id: int, message: str) -> None:
+        super().__init__(f"order {order_id}: {message}")
+        self.order_id = order_id
+
+
+class UnknownOrder(EscrowRefusal, LookupError):
+    """No such order on the escrow."""
+
+    def __init__(self, order_id: int) -> None:
+        Exception.__init__(self, f"order {order_id} does not exist on the escrow")
+        self.order_id = order_id
+
+
+class NotYet(EscrowRefusal):
+    """``ArbitrationEscrowTooEarly``: a window is open until ``not_before`` (unix time); the
+    act waits for it, spending no attempt (the procedure's deadline can fall before the
+    contract's)."""
+
+    def __init__(self, order_id: int, not_before: int) -> None:
+        super().__init__(order_id, f"the escrow's window is open until unix time {not_before}")
+        self.not_before = not_before
+
+
+class TooLate(EscrowRefusal):
+    """``ArbitrationEscrowTooLate``: the deadline for this act has passed."""
+
+    def __init__(self, order_id: int, deadline: int) -> None:
+        super().__init__(order_id, f"the deadline (unix time {deadline}) has passed")
+        self.deadline = deadline
+
+
+class WrongStatus(EscrowRefusal):
+    """``ArbitrationEscrowInvalidStatus``: the order is not in a status that allows the act
+    (paying twice ends here: a resolved order refuses every payout)."""
+
+    def __init__(self, order_id: int, status: str) -> None:
+        super().__init__(order_id, f"the order is {status}, which does not allow this act")
+        self.status = status
+
+
+class WrongSigner(EscrowRefusal):
+    """``ArbitrationEscrowInvalidSignature``: ``expected`` did not sign these terms."""
+
+    def __init__(self, order_id: int, expected: str) -> None:
+        super().__init__(order_id, f"the signature is not {expected}'s over these terms")
+        self.expected = expected
+
+
+class AllocationMismatch(EscrowRefusal):
+    """``ArbitrationEscrowAllocationMismatch``: to_buyer + to_seller != the escrowed amount."""
+
+    def __init__(self, order_id: int, amount: int, allocated: int) -> None:
+        super().__init__(order_id, f"expected to_buyer + to_seller = {amount}, found {allocated}")
+        self.amount, self.allocated = amount, allocated
+
+
+class CompensationAboveCap(EscrowRefusal):
+    """``ArbitrationEscrowCompensationAboveCap``: an award's compensation exceeds the amount."""
+
+    def __init__(self, order_id: int, cap: int, compensation: int) -> None:
+        super().__init__(order_id, f"compensation {compensation} is above the cap {cap}")
+        self.cap, self.compensation = cap, compensation
+
+
+class InsufficientGuarantee(EscrowRefusal):
+    """``ArbitrationEscrowInsufficientGuarantee``: a settlement's compensation exceeds the
+    seller's guarantee (a settlement is never paid short)."""
+
+    def __init__(self, order_id: int, available: int, needed: int) -> None:
+        super().__init__(order_id, f"the guarantee holds {available}, the settlement needs "
+                                   f"{needed}")
+        self.available, self.needed = available, needed
+
+
+class NotAuthorized(EscrowRefusal):
+    """``ArbitrationEscrowUnauthorizedCaller``: the sender may not perform this act."""
+
+    def __init__(self, order_id: int, caller: str) -> None:
+        super().__init__(order_id, f"{caller} may not perform this act")
+        self.caller = caller
+
+
+class InvalidNeutral(EscrowRefusal):
+    """``ArbitrationEscrowInvalidNeutral``: a party, the zero address, a repeated panelist or
+    the sole arbitrator named to the panel."""
+
+    def __init__(self, order_id: int, neutral: str) -> None:
+        super().__init__(order_id, f"{neutral} cannot be appointed")
+        self.neutral = neutral
+
+
+class QuorumNotReached(EscrowRefusal):
+    """``ArbitrationEscrowPanelQuorumNotReached``: fewer than two panelists signed."""
+
+    def __init__(self, order_id: int, valid: int) -> None:
+        super().__init__(order_id, f"{valid} valid panel signature(s), 2 needed")
+        self.valid = valid
+
+
+# --- what the escrow reports back ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArbitratorAppointed:
+    order_id: int
+    case_id: str
+    arbitrator: str
+    deadline: int
+
+
+@dataclass(frozen=True)
+class PanelAppointed:
+    order_id: int
+    case_id: str
+    panel: tuple[str, str, str]
+    deadline: int
+
+
+@dataclass(frozen=True)
+class AwardSubmitted:
+    order_id: int
+    case_id: str
+    round: int
+    allocation: Allocation
+    award_hash: str
+    deadline: int  # end of the objection window (0 for the panel's final award)
+
+
+@dataclass(frozen=True)
+class OrderResolved:
+    """The order paid out; ``resolution`` is the contract's Resolution name."""
+
+    order_id: int
+    resolution: str
+    allocation: Allocation  # what was paid (compensation capped by the guarantee)
+    shortfall: int  # awarded compensation the guarantee could not cover
+
+
+EscrowEvent = ArbitratorAppointed | PanelAppointed | AwardSubmitted | OrderResolved
+E = TypeVar("E", ArbitratorAppointed, PanelAppointed, AwardSubmitted, OrderResolved)
+
+
+@dataclass(frozen=True)
+class Sent(Generic[E]):
+    """A mined transaction of the institution and the escrow event it emitted."""
+
+    tx_hash: str
+    block_number: int
+    event: E
+
+
+@dataclass(frozen=True)
+class Observed:
+    """A party's own act, seen on-chain (the service sent nothing)."""
+
+    order: OrderInfo
+
+
+# --- the acts (ChainAction payloads) --------------------------------------------------------
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def _bytes(value: str) -> bytes:
+    return bytes.fromhex(value.removeprefix("0x"))
+
+
+class _Terms(Protocol):
+    to_buyer: int
+    to_seller: int
+    compensation: int
+
+
+def _allocation(obj: Mapping[str, Any]) -> Allocation:
+    return Allocation(int(obj["to_buyer"]), int(obj["to_seller"]), int(obj["compensation"]))
+
+
+def _allocation_json(a: Allocation) -> dict[str, int]:
+    return {"to_buyer": a.to_buyer, "to_seller": a.to_seller, "compensation": a.compensation}
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Act:
+    """Every act names its order and the case (0x-hex bytes32) it is done for."""
+
+    KIND: ClassVar[str] = ""
+    order_id: int
+    case_id: str
+
+    def _json(self) -> dict[str, Any]:
+        return {"orderId": str(self.order_id), "caseId": self.case_id}
+
+    def to_json(self) -> dict[str, Any]:
+        return self._json()
+
+    @classmethod
+    def _ids(cls, obj: Mapping[str, Any]) -> dict[str, Any]:
+        return {"order_id": int(obj["orderId"]), "case_id": str(obj.get("caseId", ""))}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmDispute(_Act):
+    """The claimant's wallet raised the dispute (raiseDispute) under this case id."""
+
+    KIND: ClassVar[str] = "freeze"
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> ConfirmDispute:
+        return cls(**cls._ids(obj))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmObjection(_Act):
+    """A party's wallet objected to the round-0 award (objectToAward)."""
+
+    KIND: ClassVar[str] = "object"
+    party: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "party": self.party}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> ConfirmObjection:
+        return cls(**cls._ids(obj), party=obj.get("party"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppointArbitrator(_Act):
+    KIND: ClassVar[str] = "appoint_arbitrator"
+    arbitrator: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "arbitrators": [self.arbitrator]}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> AppointArbitrator:
+        return cls(**cls._ids(obj), arbitrator=str(obj["arbitrators"][0]))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppointPanel(_Act):
+    KIND: ClassVar[str] = "appoint_panel"
+    panel: tuple[str, str, str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "arbitrators": list(self.panel)}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> AppointPanel:
+        a, b, c = (str(x) for x in obj["arbitrators"])
+        return cls(**cls._ids(obj), panel=(a, b, c))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExecuteSettlement(_Act):
+    """The allocation both parties signed (EIP-712 ``Settlement``)."""
+
+    KIND: ClassVar[str] = "execute_settlement"
+    allocation: Allocation
+    buyer_signature: bytes
+    seller_signature: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "allocation": _allocation_json(self.allocation),
+                "buyerSignature": _hex(self.buyer_signature) if self.buyer_signature else "",
+                "sellerSignature": _hex(self.seller_signature) if self.seller_signature else ""}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> ExecuteSettlement:
+        return cls(**cls._ids(obj), allocation=_allocation(obj["allocation"]),
+                   buyer_signature=_bytes(obj["buyerSignature"]),
+                   seller_signature=_bytes(obj["sellerSignature"]))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubmitAward(_Act):
+    """The sole arbitrator's round-0 award and signature (EIP-712 ``Award``, round 0)."""
+
+    KIND: ClassVar[str] = "submit_award"
+    allocation: Allocation
+    award_hash: str
+    signature: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "allocation": _allocation_json(self.allocation),
+                "awardHash": self.award_hash, "signature": _hex(self.signature)}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> SubmitAward:
+        return cls(**cls._ids(obj), allocation=_allocation(obj["allocation"]),
+                   award_hash=str(obj["awardHash"]), signature=_bytes(obj["signature"]))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExecuteAward(_Act):
+    """Execute the round-0 award once its objection window has passed; ``allocation`` is the
+    award's (what the service records; the escrow pays what it stored)."""
+
+    KIND: ClassVar[str] = "execute_award"
+    allocation: Allocation | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "allocation": None if self.allocation is None
+                else _allocation_json(self.allocation)}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> ExecuteAward:
+        raw = obj.get("allocation")
+        return cls(**cls._ids(obj), allocation=None if raw is None else _allocation(raw))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubmitPanelAward(_Act):
+    """The panel's round-1 award; ``signatures[i]`` is panelist i's (None: did not sign)."""
+
+    KIND: ClassVar[str] = "submit_panel_award"
+    allocation: Allocation
+    award_hash: str
+    signatures: tuple[bytes | None, bytes | None, bytes | None]
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "allocation": _allocation_json(self.allocation),
+                "awardHash": self.award_hash,
+                "signatures": [_hex(s) if s else "" for s in self.signatures]}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> SubmitPanelAward:
+        a, b, c = (_bytes(s) if s else None for s in obj["signatures"])
+        return cls(**cls._ids(obj), allocation=_allocation(obj["allocation"]),
+                   award_hash=str(obj["awardHash"]), signatures=(a, b, c))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefundOnTimeout(_Act):
+    """Refund the buyer in full: an appointment or award is overdue (resolveByTimeout)."""
+
+    KIND: ClassVar[str] = "resolve_by_timeout"
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> RefundOnTimeout:
+        return cls(**cls._ids(obj))
+
+
+ActionPayload = (ConfirmDispute | ConfirmObjection | AppointArbitrator | AppointPanel
+                 | ExecuteSettlement | SubmitAward | ExecuteAward | SubmitPanelAward
+                 | RefundOnTimeout)
+
+ACTIONS: Mapping[str, type[ActionPayload]] = {
+    t.KIND: t for t in (ConfirmDispute, ConfirmObjection, AppointArbitrator, AppointPanel,
+                        ExecuteSettlement, SubmitAward, ExecuteAward, SubmitPanelAward,
+                        RefundOnTimeout)}
+"""Every chain action kind, declared once: ``ChainAction.kind`` -> its payload type."""
+
+
+def allocation_of(terms: _Terms) -> Allocation:
+    """The escrow's Allocation of the procedure's (same three amounts)."""
+    return Allocation(terms.to_buyer, terms.to_seller, terms.compensation)
+
+
+def appointment(order_id: int, case_id: str, round_: int,
+                neutrals: Sequence[str]) -> AppointArbitrator | AppointPanel:
+    """The appointment act: round 0 names the sole arbitrator, round 1 the panel of three."""
+    if round_ == 0:
+        (arbitrator,) = neutrals
+        return AppointArbitrator(order_id=order_id, case_id=case_id, arbitrator=arbitrator)
+    a, b, c = neutrals
+    return AppointPanel(order_id=order_id, case_id=case_id, panel=(a, b, c))
+
+
+def decode_action(kind: str, payload: Mapping[str, Any]) -> ActionPayload:
+    """The typed act of a stored ``ChainAction`` row."""
+    try:
+        act = ACTIONS[kind]
+    except KeyError:
+        raise ValueError(f"unknown chain action {kind!r}; expected one of "
+                         f"{', '.join(sorted(ACTIONS))}") from None
+    return act.from_json(payload)
+
+
+# --- the port ------------------------------------------------------------------------------
+
+
+class EscrowPort(Protocol):
+    """ArbitrationEscrow as the service uses it: one method per act; synchronous.
+
+    Every method raises an ``EscrowRefusal`` subclass when the escrow refuses the act, and
+    any other exception (``ConnectionError`` ...) when the chain could not be asked.
+    """
+
+    institution_address: str
+
+    def domain(self) -> Domain: ...
+
+    def read_order(self, order_id: int) -> OrderInfo:
+        """Raises UnknownOrder when there is no such order."""
+        ...
+
+    def confirm_dispute(self, act: ConfirmDispute) -> Observed:
+        """Raises AwaitingParty until the order is disputed under ``act.case_id``."""
+        ...
+
+    def confirm_objection(self, act: ConfirmObjection) -> Observed:
+        """Raises AwaitingParty until a party has objected to the round-0 award."""
+        ...
+
+    def appoint_arbitrator(self, act: AppointArbitrator) -> Sent[ArbitratorAppointed]: ...
+
+    def appoint_panel(self, act: AppointPanel) -> Sent[PanelAppointed]: ...
+
+    def submit_award(self, act: SubmitAward) -> Sent[AwardSubmitted]: ...
+
+    def execute_award(self, act: ExecuteAward) -> Sent[OrderResolved]: ...
+
+    def submit_panel_award(self, act: SubmitPanelAward) -> Sent[OrderResolved]: ...
+
+    def execute_settlement(self, act: ExecuteSettlement) -> Sent[OrderResolved]: ...
+
+    def refund_on_timeout(self, act: RefundOnTimeout) -> Sent[OrderResolved]: ...
+
+
+Outcome = Sent[Any] | Observed
+
+
+def perform(port: EscrowPort, act: ActionPayload) -> Outcome:
+    """Send one act through the port's method for it."""
+    match act:
+        case ConfirmDispute():
+            return port.confirm_dispute(act)
+        case ConfirmObjection():
+            return port.confirm_objection(act)
+        case AppointArbitrator():
+            return port.appoint_arbitrator(act)
+        case AppointPanel():
+            return port.appoint_panel(act)
+        case SubmitAward():
+            return port.submit_award(act)
+        case ExecuteAward():
+            return port.execute_award(act)
+        case SubmitPanelAward():
+            return port.submit_panel_award(act)
+        case ExecuteSettlement():
+            return port.execute_settlement(act)
+        case RefundOnTimeout():
+            return port.refund_on_timeout(act)

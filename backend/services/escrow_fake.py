@@ -1,0 +1,383 @@
+"""An in-memory ArbitrationEscrow for fast tests: a model of the contract, not a stub.
+
+Rules of this file:
+  1. Every act checks what contracts/ArbitrationEscrow.sol checks, in the contract's order
+     (status, caller, time, arguments, signatures), and refuses with the same
+     ``EscrowRefusal`` type the web3 port maps the contract's custom error to. The behaviour
+     suite (tests/backend/gateway/test_escrow_port_behaviour.py) runs the same inputs against
+     this model, the in-process EVM and anvil, and asserts the same outcomes and refusals.
+  2. Signatures are real: Settlement and Award digests are the EIP-712 ones of
+     ``backend.chain.typed_data`` under this escrow's domain, recovered like OpenZeppelin's
+     ECDSA (65 bytes, v 27/28, low s). Only EOA signers (no EIP-1271 wallets).
+  3. Time is the injected ``clock`` (the service's), so the objection window and the timeouts
+     follow the tests' clock; the durations are the contract's ``Timeouts``.
+  4. ``fail_next`` injects a transport failure (``ConnectionError``) for a kind's next call,
+     before any check: the executor's retries are tested with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from eth_account import Account
+from eth_utils import to_checksum_address
+
+from backend.chain.contracts import Timeouts
+from backend.chain.typed_data import (
+    Allocation,
+    award_typed_data,
+    settlement_typed_data,
+    typed_data_digest,
+)
+from backend.chain.typed_data import Domain as TypedDomain
+from evidence.records import Domain
+
+from .escrow import (
+    DISPUTED_OR_LATER,
+    OBJECTED_OR_LATER,
+    ActionPayload,
+    AllocationMismatch,
+    AppointArbitrator,
+    AppointPanel,
+    ArbitratorAppointed,
+    AwaitingParty,
+    AwardSubmitted,
+    CompensationAboveCap,
+    ConfirmDispute,
+    ConfirmObjection,
+    ExecuteAward,
+    ExecuteSettlement,
+    InsufficientGuarantee,
+    InvalidNeutral,
+    NotAuthorized,
+    NotYet,
+    Observed,
+    OrderInfo,
+    OrderResolved,
+    PanelAppointed,
+    QuorumNotReached,
+    RefundOnTimeout,
+    Sent,
+    SubmitAward,
+    SubmitPanelAward,
+    TooLate,
+    UnknownOrder,
+    WrongSigner,
+    WrongStatus,
+)
+
+__all__ = ["FakeEscrowPort"]
+
+ZERO_ADDRESS = "0x" + "00" * 20
+ZERO_CASE = "0x" + "00" * 32
+_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+_FROZEN = ("Disputed", "ArbitratorAppointed", "AwardSubmitted", "Objected", "PanelAppointed")
+_TIMEOUT_RESOLUTIONS = {"Disputed": "TimeoutNoArbitrator", "ArbitratorAppointed": "TimeoutNoAward",
+                        "Objected": "TimeoutNoPanel", "PanelAppointed": "TimeoutNoPanelAward"}
+
+
+@dataclass
+class _Order:
+    info: OrderInfo
+    deadline: int = 0
+    arbitrator: str = ZERO_ADDRESS
+    panel: tuple[str, str, str] = (ZERO_ADDRESS, ZERO_ADDRESS, ZERO_ADDRESS)
+    award: tuple[Allocation, str] | None = None
+    resolution: str = "None"
+
+
+@dataclass
+class _Guarantee:
+    balance: int = 0
+    locked: int = 0
+
+
+def _same(a: str, b: str) -> bool:
+    return a.lower() == b.lower()
+
+
+def _recover(digest: bytes, signature: bytes) -> str | None:
+    """The signer of ``digest``, or None where OpenZeppelin's ECDSA.tryRecover fails."""
+    if len(signature) != 65 or signature[64] not in (27, 28):
+        return None
+    if int.from_bytes(signature[32:64], "big") > _HALF_N:
+        return None  # malleable (high s)
+    try:
+        return str(Account._recover_hash(digest, signature=signature))
+    except Exception:  # not a point on the curve
+        return None
+
+
+@dataclass
+class FakeEscrowPort:
+    """The escrow in memory: orders, guarantees, the calls made and failures on demand."""
+
+    chain_id: int
+    escrow: str
+    institution: str
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    _orders: dict[int, _Order] = field(default_factory=dict)
+    guarantees: dict[tuple[str, str], _Guarantee] = field(default_factory=dict)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # kind, row payload
+    fail_next: list[str] = field(default_factory=list)  # kinds whose next call raises
+    _tx: int = 0
+
+    @property
+    def institution_address(self) -> str:
+        return self.institution
+
+    def domain(self) -> Domain:
+        return Domain(chain_id=self.chain_id, verifying_contract=self.escrow)
+
+    @property
+    def orders(self) -> dict[int, OrderInfo]:
+        """Every order as ``read_order`` shows it (a copy: change orders through acts)."""
+        return {order_id: self.read_order(order_id) for order_id in self._orders}
+
+    def _typed_domain(self) -> TypedDomain:
+        return TypedDomain(chain_id=self.chain_id, verifying_contract=self.escrow)
+
+    def _now(self) -> int:
+        return int(self.clock().timestamp())
+
+    # -- what tests and the parties' wallets do ----------------------------------------
+
+    def add_order(self, info: OrderInfo) -> None:
+        """An order opened and paid (``info.guarantee``: the seller's guarantee balance)."""
+        self._orders[info.order_id] = _Order(info)
+        g = self.guarantees.setdefault((info.seller.lower(), info.token.lower()), _Guarantee())
+        g.balance = info.guarantee
+
+    def party_raises_dispute(self, order_id: int, case_id: str) -> None:
+        """What the party's wallet does on-chain (raiseDispute)."""
+        o = self._order(order_id, "Paid")
+        if int(case_id, 16) == 0:
+            raise ValueError("the zero case id is refused (ArbitrationEscrowInvalidCaseId)")
+        o.deadline = self._now() + self.timeouts.appointment
+        self._guarantee(o).locked += o.info.amount
+        self._set(o, status="Disputed", case_id=case_id.lower())
+
+    def party_objects(self, order_id: int) -> None:
+        """What a party's wallet does on-chain within the objection window (objectToAward)."""
+        o = self._order(order_id, "AwardSubmitted")
+        self._before(o)
+        o.deadline = self._now() + self.timeouts.panel_appointment
+        o.award = None
+        self._set(o, status="Objected")
+
+    def advance(self, seconds: int) -> None:
+        """Nothing to do: time is the injected clock (kept for the suite's symmetry)."""
+
+    # -- reads --------------------------------------------------------------------------
+
+    def read_order(self, order_id: int) -> OrderInfo:
+        if order_id not in self._orders:
+            raise UnknownOrder(order_id)
+        o = self._orders[order_id]
+        return replace(o.info, guarantee=self._guarantee(o).balance)
+
+    # -- party acts, observed -----------------------------------------------------------
+
+    def confirm_dispute(self, act: ConfirmDispute) -> Observed:
+        self._transport(act.KIND)
+        order = self.read_order(act.order_id)
+        if order.status not in DISPUTED_OR_LATER or not _same(order.case_id, act.case_id):
+            raise AwaitingParty(f"order {order.order_id} is {order.status}; the claimant's "
+                                f"wallet must call raiseDispute(orderId, caseId)")
+        self.calls.append((act.KIND, act.to_json()))
+        return Observed(order)
+
+    def confirm_objection(self, act: ConfirmObjection) -> Observed:
+        self._transport(act.KIND)
+        order = self.read_order(act.order_id)
+        if order.status not in OBJECTED_OR_LATER:
+            raise AwaitingParty(f"order {order.order_id} is {order.status}; the objecting "
+                                f"party's wallet must call objectToAward(orderId)")
+        self.calls.append((act.KIND, act.to_json()))
+        return Observed(order)
+
+    # -- the institution's acts ----------------------------------------------------------
+
+    def appoint_arbitrator(self, act: AppointArbitrator) -> Sent[ArbitratorAppointed]:
+        self._transport(act.KIND)
+        o = self._order(act.order_id, "Disputed")
+        self._institution_only(o)
+        self._before(o)
+        self._neutral(o, act.arbitrator)
+        o.deadline = self._now() + self.timeouts.award
+        o.arbitrator = to_checksum_address(act.arbitrator)
+        self._set(o, status="ArbitratorAppointed")
+        return self._sent(act, ArbitratorAppointed(act.order_id, o.info.case_id, o.arbitrator,
+                                                   o.deadline))
+
+    def appoint_panel(self, act: AppointPanel) -> Sent[PanelAppointed]:
+        self._transport(act.KIND)
+        o = self._order(act.order_id, "Objected")
+        self._institution_only(o)
+        self._before(o)
+        for member in act.panel:
+            self._neutral(o, member)
+            if _same(member, o.arbitrator):
+                raise InvalidNeutral(act.order_id, member)
+        a, b, c = act.panel
+        if _same(a, b):
+            raise InvalidNeutral(act.order_id, b)
+        if _same(a, c) or _same(b, c):
+            raise InvalidNeutral(act.order_id, c)
+        o.deadline = self._now() + self.timeouts.panel_award
+        o.panel = (to_checksum_address(a), to_checksum_address(b), to_checksum_address(c))
+        self._set(o, status="PanelAppointed")
+        return self._sent(act, PanelAppointed(act.order_id, o.info.case_id, o.panel, o.deadline))
+
+    def submit_award(self, act: SubmitAward) -> Sent[AwardSubmitted]:
+        self._transport(act.KIND)
+        o = self._order(act.order_id, "ArbitratorAppointed")
+        self._before(o)
+        self._award_allocation(o, act.allocation)
+        digest = self._award_digest(o, act.allocation, act.award_hash, 0)
+        if not _same(_recover(digest, act.signature) or "", o.arbitrator):
+            raise WrongSigner(act.order_id, o.arbitrator)
+        o.deadline = self._now() + self.timeouts.objection
+        o.award = (act.allocation, act.award_hash.lower())
+        self._set(o, status="AwardSubmitted")
+        return self._sent(act, AwardSubmitted(act.order_id, o.info.case_id, 0, act.allocation,
+                                              act.award_hash.lower(), o.deadline))
+
+    def execute_award(self, act: ExecuteAward) -> Sent[OrderResolved]:
+        self._transport(act.KIND)
+        o = self._order(act.order_id, "AwardSubmitted")
+        if self._now() < o.deadline:
+            raise NotYet(act.order_id, o.deadline)
+        assert o.award is not None
+        return self._sent(act, self._resolve_capped(o, "AwardExecuted", o.award[0]))
+
+    def submit_panel_award(self, act: SubmitPanelAward) -> Sent[OrderResolved]:
+        self._transport(act.KIND)
+        o = self._order(act.order_id, "PanelAppointed")
+        self._before(o)
+        self._award_allocation(o, act.allocation)
+        digest = self._award_digest(o, act.allocation, act.award_hash, 1)
+        valid = 0
+        for member, signature in zip(o.panel, act.signatures, strict=True):
+            if not signature:
+                continue
+            if not _same(_recover(digest, signature) or "", member):
+                raise WrongSigner(act.order_id, member)
+            valid += 1
+        if valid < 2:
+            raise QuorumNotReached(act.order_id, valid)
+        return self._sent(act, self._resolve_capped(o, "PanelAwardExecuted", act.allocation))
+
+    def execute_settlement(self, act: ExecuteSettlement) -> Sent[OrderResolved]:
+        self._transport(act.KIND)
+        o = self._known(act.order_id)
+        if o.info.status not in _FROZEN:
+            raise WrongStatus(act.order_id, o.info.status)
+        self._sum(o, act.allocation)
+        available = self._guarantee(o).balance
+        if act.allocation.compensation > available:
+            raise InsufficientGuarantee(act.order_id, available, act.allocation.compensation)
+        typed = settlement_typed_data(self._typed_domain(), act.order_id, self._case(o),
+                                      act.allocation)
+        digest = typed_data_digest(typed)
+        for signer, signature in ((o.info.buyer, act.buyer_signature),
+                                  (o.info.seller, act.seller_signature)):
+            if not _same(_recover(digest, signature) or "", signer):
+                raise WrongSigner(act.order_id, signer)
+        return self._sent(act, self._finish(o, "Settled", act.allocation, 0))
+
+    def refund_on_timeout(self, act: RefundOnTimeout) -> Sent[OrderResolved]:
+        self._transport(act.KIND)
+        o = self._known(act.order_id)
+        resolution = _TIMEOUT_RESOLUTIONS.get(o.info.status)
+        if resolution is None:
+            raise WrongStatus(act.order_id, o.info.status)
+        if self._now() < o.deadline:
+            raise NotYet(act.order_id, o.deadline)
+        return self._sent(act, self._finish(o, resolution, Allocation(o.info.amount, 0, 0), 0))
+
+    # -- the contract's checks and effects --------------------------------------------
+
+    def _transport(self, kind: str) -> None:
+        if kind in self.fail_next:
+            self.fail_next.remove(kind)
+            raise ConnectionError(f"node unreachable while sending {kind} (injected)")
+
+    def _known(self, order_id: int) -> _Order:
+        # The contract reads an unknown order as all zero with status None.
+        return self._orders.get(order_id) or _Order(OrderInfo(
+            order_id=order_id, buyer=ZERO_ADDRESS, seller=ZERO_ADDRESS, amount=0,
+            token=ZERO_ADDRESS, institution=ZERO_ADDRESS, status="None", case_id=ZERO_CASE,
+            guarantee=0))
+
+    def _order(self, order_id: int, status: str) -> _Order:
+        o = self._known(order_id)
+        if o.info.status != status:
+            raise WrongStatus(order_id, o.info.status)
+        return o
+
+    def _institution_only(self, o: _Order) -> None:
+        if not _same(self.institution, o.info.institution):
+            raise NotAuthorized(o.info.order_id, self.institution)
+
+    def _before(self, o: _Order) -> None:
+        if self._now() >= o.deadline:
+            raise TooLate(o.info.order_id, o.deadline)
+
+    def _neutral(self, o: _Order, neutral: str) -> None:
+        if int(neutral, 16) == 0 or _same(neutral, o.info.buyer) or _same(neutral, o.info.seller):
+            raise InvalidNeutral(o.info.order_id, neutral)
+
+    def _sum(self, o: _Order, allocation: Allocation) -> None:
+        allocated = allocation.to_buyer + allocation.to_seller
+        if allocated != o.info.amount:
+            raise AllocationMismatch(o.info.order_id, o.info.amount, allocated)
+
+    def _award_allocation(self, o: _Order, allocation: Allocation) -> None:
+        self._sum(o, allocation)
+        if allocation.compensation > o.info.amount:
+            raise CompensationAboveCap(o.info.order_id, o.info.amount, allocation.compensation)
+
+    def _case(self, o: _Order) -> bytes:
+        return bytes.fromhex(o.info.case_id.removeprefix("0x"))
+
+    def _award_digest(self, o: _Order, allocation: Allocation, award_hash: str,
+                      round_: int) -> bytes:
+        typed = award_typed_data(self._typed_domain(), o.info.order_id, self._case(o), allocation,
+                                 bytes.fromhex(award_hash.removeprefix("0x")), round_)
+        return typed_data_digest(typed)
+
+    def _guarantee(self, o: _Order) -> _Guarantee:
+        return self.guarantees.setdefault((o.info.seller.lower(), o.info.token.lower()),
+                                          _Guarantee())
+
+    def _set(self, o: _Order, **changes: object) -> None:
+        o.info = replace(o.info, **changes)  # type: ignore[arg-type]
+
+    def _resolve_capped(self, o: _Order, resolution: str, allocation: Allocation
+                        ) -> OrderResolved:
+        available = self._guarantee(o).balance
+        paid = min(allocation.compensation, available)
+        return self._finish(o, resolution, replace(allocation, compensation=paid),
+                            allocation.compensation - paid)
+
+    def _finish(self, o: _Order, resolution: str, allocation: Allocation,
+                shortfall: int) -> OrderResolved:
+        if o.info.status in _FROZEN:
+            g = self._guarantee(o)
+            g.locked -= o.info.amount
+            g.balance -= allocation.compensation
+        o.award = None
+        o.deadline = 0
+        o.resolution = resolution
+        self._set(o, status="Resolved")
+        return OrderResolved(o.info.order_id, resolution, allocation, shortfall)
+
+    def _sent(self, act: ActionPayload, event: Any) -> Sent[Any]:
+        self.calls.append((act.KIND, act.to_json()))
+        self._tx += 1
+        return Sent(tx_hash="0x" + f"{self._tx:064x}", block_number=self._tx, event=event)

@@ -1,0 +1,405 @@
+"""One behaviour suite for every implementation of the escrow port.
+
+The same inputs go to the in-memory model (``fake``), the real ArbitrationEscrow on the
+in-process EVM (``evm``) and on anvil (``anvil``); each test asserts the same outcome or the
+same refusal type with the same values, including the attacks the contract stops: a wrong
+signer, amounts that do not sum, paying twice, an award before the appointment, a refund
+before the timeout. The fake may stand in for the chain in the API tests only because it
+passes this suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from backend.chain import Allocation
+from backend.chain.devchain import AnvilNode, in_process_web3, revert_to, snapshot
+from backend.services.escrow import (
+    AllocationMismatch,
+    AppointArbitrator,
+    AppointPanel,
+    ArbitratorAppointed,
+    AwaitingParty,
+    AwardSubmitted,
+    CompensationAboveCap,
+    ConfirmDispute,
+    ConfirmObjection,
+    ExecuteAward,
+    ExecuteSettlement,
+    InsufficientGuarantee,
+    InvalidNeutral,
+    NotAuthorized,
+    NotYet,
+    OrderResolved,
+    PanelAppointed,
+    QuorumNotReached,
+    RefundOnTimeout,
+    SubmitAward,
+    SubmitPanelAward,
+    TooLate,
+    UnknownOrder,
+    WrongSigner,
+    WrongStatus,
+)
+from tests.backend.gateway.escrow_worlds import (
+    ETHER,
+    TIMEOUTS,
+    ChainWorld,
+    EscrowWorld,
+    FakeWorld,
+    sign_award,
+    sign_settlement,
+)
+
+AMOUNT = 2 * ETHER
+GUARANTEE = ETHER // 2
+CASE = "0x" + "ca" * 32
+AWARD_HASH = "0x" + "aa" * 32
+SPLIT = Allocation(AMOUNT * 3 // 4, AMOUNT // 4, ETHER // 10)
+
+
+@pytest.fixture(params=["fake", "evm", pytest.param("anvil", marks=pytest.mark.anvil)])
+def world(request: pytest.FixtureRequest) -> Iterator[EscrowWorld]:
+    if request.param == "fake":
+        yield FakeWorld()
+    elif request.param == "evm":
+        yield ChainWorld(in_process_web3())
+    else:
+        node: AnvilNode = request.getfixturevalue("anvil_node")
+        w3 = node.web3()
+        snap = snapshot(w3)
+        try:
+            yield ChainWorld(w3)
+        finally:
+            revert_to(w3, snap)
+
+
+# --- bringing an order to a status (through the port wherever the service acts) ---------
+
+
+def disputed(w: EscrowWorld, guarantee: int = GUARANTEE) -> int:
+    order_id = w.open_order(AMOUNT, guarantee)
+    w.raise_dispute(order_id, CASE)
+    return order_id
+
+
+def appointed(w: EscrowWorld, guarantee: int = GUARANTEE) -> int:
+    order_id = disputed(w, guarantee)
+    w.port.appoint_arbitrator(AppointArbitrator(order_id=order_id, case_id=CASE,
+                                                arbitrator=w.who.arbitrator.address))
+    return order_id
+
+
+def award(w: EscrowWorld, order_id: int, allocation: Allocation = SPLIT,
+          signer: object = None) -> SubmitAward:
+    sig = sign_award(w, signer or w.who.arbitrator, order_id, CASE,  # type: ignore[arg-type]
+                     allocation, AWARD_HASH, 0)
+    return SubmitAward(order_id=order_id, case_id=CASE, allocation=allocation,
+                       award_hash=AWARD_HASH, signature=sig)
+
+
+def submitted(w: EscrowWorld, allocation: Allocation = SPLIT,
+              guarantee: int = GUARANTEE) -> int:
+    order_id = appointed(w, guarantee)
+    w.port.submit_award(award(w, order_id, allocation))
+    return order_id
+
+
+def panel_appointed(w: EscrowWorld) -> int:
+    order_id = submitted(w)
+    w.object(order_id)
+    w.port.appoint_panel(AppointPanel(order_id=order_id, case_id=CASE, panel=(
+        w.who.panel1.address, w.who.panel2.address, w.who.panel3.address)))
+    return order_id
+
+
+def settlement(w: EscrowWorld, order_id: int, allocation: Allocation, *,
+               buyer: object = None, seller: object = None) -> ExecuteSettlement:
+    return ExecuteSettlement(
+        order_id=order_id, case_id=CASE, allocation=allocation,
+        buyer_signature=sign_settlement(w, buyer or w.who.buyer,  # type: ignore[arg-type]
+                                        order_id, CASE, allocation),
+        seller_signature=sign_settlement(w, seller or w.who.seller,  # type: ignore[arg-type]
+                                         order_id, CASE, allocation))
+
+
+# --- reads and the parties' own acts ------------------------------------------------------
+
+
+def test_read_order_shows_the_paid_order_and_its_guarantee(world: EscrowWorld) -> None:
+    order_id = world.open_order(AMOUNT, GUARANTEE)
+    order = world.port.read_order(order_id)
+    assert (order.buyer, order.seller, order.amount, order.status, order.guarantee) == (
+        world.who.buyer.address, world.who.seller.address, AMOUNT, "Paid", GUARANTEE)
+    assert order.institution == world.who.institution.address
+    assert order.case_id == "0x" + "00" * 32
+
+
+def test_read_order_of_an_unknown_order_is_refused(world: EscrowWorld) -> None:
+    with pytest.raises(UnknownOrder):
+        world.port.read_order(99)
+
+
+def test_dispute_is_awaited_until_the_party_raises_it_under_the_case(world: EscrowWorld) -> None:
+    order_id = world.open_order(AMOUNT, GUARANTEE)
+    act = ConfirmDispute(order_id=order_id, case_id=CASE)
+    with pytest.raises(AwaitingParty):
+        world.port.confirm_dispute(act)
+    world.raise_dispute(order_id, CASE)
+    with pytest.raises(AwaitingParty):  # another case's freeze is not this one's
+        world.port.confirm_dispute(ConfirmDispute(order_id=order_id, case_id="0x" + "cb" * 32))
+    seen = world.port.confirm_dispute(act)
+    assert (seen.order.status, seen.order.case_id) == ("Disputed", CASE)
+
+
+def test_objection_is_awaited_until_a_party_objects(world: EscrowWorld) -> None:
+    order_id = submitted(world)
+    act = ConfirmObjection(order_id=order_id, case_id=CASE)
+    with pytest.raises(AwaitingParty):
+        world.port.confirm_objection(act)
+    world.object(order_id)
+    assert world.port.confirm_objection(act).order.status == "Objected"
+
+
+# --- the sole arbitrator's award -------------------------------------------------------------
+
+
+def test_appointment_award_window_and_execution(world: EscrowWorld) -> None:
+    order_id = disputed(world)
+    sent = world.port.appoint_arbitrator(AppointArbitrator(
+        order_id=order_id, case_id=CASE, arbitrator=world.who.arbitrator.address))
+    assert sent.tx_hash.startswith("0x") and len(sent.tx_hash) == 66
+    assert sent.event == ArbitratorAppointed(order_id, CASE, world.who.arbitrator.address,
+                                             world.mined_at(sent) + TIMEOUTS.award)
+    submitted_ = world.port.submit_award(award(world, order_id))
+    window_ends = world.mined_at(submitted_) + TIMEOUTS.objection
+    assert submitted_.event == AwardSubmitted(order_id, CASE, 0, SPLIT, AWARD_HASH, window_ends)
+    execute = ExecuteAward(order_id=order_id, case_id=CASE, allocation=SPLIT)
+    with pytest.raises(NotYet) as early:
+        world.port.execute_award(execute)
+    assert early.value.not_before == window_ends
+    world.advance(TIMEOUTS.objection + 1)
+    done = world.port.execute_award(execute)
+    assert done.event == OrderResolved(order_id, "AwardExecuted", SPLIT, 0)
+    assert world.port.read_order(order_id).guarantee == GUARANTEE - SPLIT.compensation
+    with pytest.raises(WrongStatus) as twice:  # paying twice
+        world.port.execute_award(execute)
+    assert twice.value.status == "Resolved"
+
+
+def test_award_before_appointment_is_refused(world: EscrowWorld) -> None:
+    order_id = disputed(world)
+    with pytest.raises(WrongStatus) as refused:
+        world.port.submit_award(award(world, order_id))
+    assert refused.value.status == "Disputed"
+
+
+def test_award_signed_by_another_than_the_appointed_arbitrator_is_refused(
+        world: EscrowWorld) -> None:
+    order_id = appointed(world)
+    for signer in (world.who.stranger, world.who.buyer, world.who.panel1):
+        with pytest.raises(WrongSigner) as refused:
+            world.port.submit_award(award(world, order_id, signer=signer))
+        assert refused.value.expected == world.who.arbitrator.address
+    # a signature over other terms does not carry to these
+    act = award(world, order_id)
+    other = Allocation(AMOUNT, 0, 0)
+    with pytest.raises(WrongSigner):
+        world.port.submit_award(SubmitAward(order_id=order_id, case_id=CASE, allocation=other,
+                                            award_hash=AWARD_HASH, signature=act.signature))
+    assert world.port.read_order(order_id).status == "ArbitratorAppointed"
+
+
+def test_award_whose_amounts_do_not_sum_to_the_escrow_is_refused(world: EscrowWorld) -> None:
+    order_id = appointed(world)
+    with pytest.raises(AllocationMismatch) as refused:
+        world.port.submit_award(award(world, order_id, Allocation(AMOUNT, 1, 0)))
+    assert (refused.value.amount, refused.value.allocated) == (AMOUNT, AMOUNT + 1)
+
+
+def test_award_compensation_above_the_escrowed_amount_is_refused(world: EscrowWorld) -> None:
+    order_id = appointed(world)
+    with pytest.raises(CompensationAboveCap) as refused:
+        world.port.submit_award(award(world, order_id, Allocation(AMOUNT, 0, AMOUNT + 1)))
+    assert (refused.value.cap, refused.value.compensation) == (AMOUNT, AMOUNT + 1)
+
+
+def test_award_compensation_beyond_the_guarantee_is_paid_short(world: EscrowWorld) -> None:
+    terms = Allocation(AMOUNT, 0, ETHER)
+    order_id = submitted(world, terms, guarantee=ETHER // 4)
+    world.advance(TIMEOUTS.objection + 1)
+    done = world.port.execute_award(ExecuteAward(order_id=order_id, case_id=CASE,
+                                                 allocation=terms))
+    assert done.event == OrderResolved(order_id, "AwardExecuted",
+                                       Allocation(AMOUNT, 0, ETHER // 4), ETHER * 3 // 4)
+
+
+def test_appointment_of_a_party_is_refused(world: EscrowWorld) -> None:
+    order_id = disputed(world)
+    for party in (world.who.buyer.address, world.who.seller.address, "0x" + "00" * 20):
+        with pytest.raises(InvalidNeutral) as refused:
+            world.port.appoint_arbitrator(AppointArbitrator(order_id=order_id, case_id=CASE,
+                                                            arbitrator=party))
+        assert refused.value.neutral.lower() == party.lower()
+
+
+def test_appointment_after_its_deadline_is_refused(world: EscrowWorld) -> None:
+    order_id = disputed(world)
+    world.advance(TIMEOUTS.appointment + 1)
+    with pytest.raises(TooLate):
+        world.port.appoint_arbitrator(AppointArbitrator(
+            order_id=order_id, case_id=CASE, arbitrator=world.who.arbitrator.address))
+
+
+def test_appointment_before_the_dispute_is_refused(world: EscrowWorld) -> None:
+    order_id = world.open_order(AMOUNT, GUARANTEE)
+    with pytest.raises(WrongStatus) as refused:
+        world.port.appoint_arbitrator(AppointArbitrator(
+            order_id=order_id, case_id=CASE, arbitrator=world.who.arbitrator.address))
+    assert refused.value.status == "Paid"
+
+
+# --- objection and the panel --------------------------------------------------------------
+
+
+def test_panel_with_the_sole_arbitrator_or_a_repeated_member_is_refused(
+        world: EscrowWorld) -> None:
+    order_id = submitted(world)
+    world.object(order_id)
+    who = world.who
+    for panel, refused_member in (
+            ((who.arbitrator.address, who.panel2.address, who.panel3.address),
+             who.arbitrator.address),
+            ((who.panel1.address, who.panel1.address, who.panel3.address), who.panel1.address),
+            ((who.panel1.address, who.panel2.address, who.panel2.address), who.panel2.address)):
+        with pytest.raises(InvalidNeutral) as refused:
+            world.port.appoint_panel(AppointPanel(order_id=order_id, case_id=CASE, panel=panel))
+        assert refused.value.neutral == refused_member
+    sent = world.port.appoint_panel(AppointPanel(order_id=order_id, case_id=CASE, panel=(
+        who.panel1.address, who.panel2.address, who.panel3.address)))
+    assert sent.event == PanelAppointed(
+        order_id, CASE, (who.panel1.address, who.panel2.address, who.panel3.address),
+        world.mined_at(sent) + TIMEOUTS.panel_award)
+
+
+def test_panel_award_needs_two_valid_signatures(world: EscrowWorld) -> None:
+    order_id = panel_appointed(world)
+    who = world.who
+    terms = Allocation(AMOUNT // 2, AMOUNT // 2, 0)
+
+    def sig(signer: object) -> bytes:
+        return sign_award(world, signer, order_id, CASE, terms, AWARD_HASH, 1)  # type: ignore[arg-type]
+
+    def act(*sigs: bytes | None) -> SubmitPanelAward:
+        a, b, c = sigs
+        return SubmitPanelAward(order_id=order_id, case_id=CASE, allocation=terms,
+                                award_hash=AWARD_HASH, signatures=(a, b, c))
+
+    with pytest.raises(QuorumNotReached) as one:
+        world.port.submit_panel_award(act(sig(who.panel1), None, None))
+    assert one.value.valid == 1
+    with pytest.raises(WrongSigner) as wrong:  # a stranger's signature in panelist 2's seat
+        world.port.submit_panel_award(act(sig(who.panel1), sig(who.stranger), None))
+    assert wrong.value.expected == who.panel2.address
+    round0 = sign_award(world, who.panel3, order_id, CASE, terms, AWARD_HASH, 0)
+    with pytest.raises(WrongSigner):  # a round-0 signature is not a panel's
+        world.port.submit_panel_award(act(sig(who.panel1), None, round0))
+    done = world.port.submit_panel_award(act(sig(who.panel1), None, sig(who.panel3)))
+    assert done.event == OrderResolved(order_id, "PanelAwardExecuted", terms, 0)
+    with pytest.raises(WrongStatus):  # paying twice
+        world.port.submit_panel_award(act(sig(who.panel1), None, sig(who.panel3)))
+
+
+# --- settlement ---------------------------------------------------------------------------
+
+
+def test_settlement_signed_by_both_parties_executes_once(world: EscrowWorld) -> None:
+    order_id = disputed(world)
+    terms = Allocation(AMOUNT // 4, AMOUNT * 3 // 4, GUARANTEE)
+    act = settlement(world, order_id, terms)
+    done = world.port.execute_settlement(act)
+    assert done.event == OrderResolved(order_id, "Settled", terms, 0)
+    assert world.port.read_order(order_id).guarantee == 0
+    with pytest.raises(WrongStatus) as twice:
+        world.port.execute_settlement(act)
+    assert twice.value.status == "Resolved"
+
+
+def test_settlement_with_a_wrong_signer_is_refused(world: EscrowWorld) -> None:
+    order_id = disputed(world)
+    terms = Allocation(AMOUNT // 2, AMOUNT // 2, 0)
+    with pytest.raises(WrongSigner) as seller:
+        world.port.execute_settlement(settlement(world, order_id, terms,
+                                                 seller=world.who.stranger))
+    assert seller.value.expected == world.who.seller.address
+    with pytest.raises(WrongSigner) as buyer:  # the seller cannot sign for the buyer
+        world.port.execute_settlement(settlement(world, order_id, terms,
+                                                 buyer=world.who.seller))
+    assert buyer.value.expected == world.who.buyer.address
+    signed = settlement(world, order_id, terms)
+    other = Allocation(AMOUNT, 0, 0)  # their signatures do not carry to other terms
+    with pytest.raises(WrongSigner):
+        world.port.execute_settlement(ExecuteSettlement(
+            order_id=order_id, case_id=CASE, allocation=other,
+            buyer_signature=signed.buyer_signature, seller_signature=signed.seller_signature))
+
+
+def test_settlement_whose_amounts_do_not_sum_is_refused(world: EscrowWorld) -> None:
+    order_id = disputed(world)
+    with pytest.raises(AllocationMismatch) as refused:
+        world.port.execute_settlement(settlement(world, order_id,
+                                                 Allocation(AMOUNT // 2, AMOUNT // 4, 0)))
+    assert (refused.value.amount, refused.value.allocated) == (AMOUNT, AMOUNT * 3 // 4)
+
+
+def test_settlement_beyond_the_guarantee_is_refused(world: EscrowWorld) -> None:
+    order_id = disputed(world)
+    with pytest.raises(InsufficientGuarantee) as refused:
+        world.port.execute_settlement(settlement(world, order_id,
+                                                 Allocation(AMOUNT, 0, GUARANTEE + 1)))
+    assert (refused.value.available, refused.value.needed) == (GUARANTEE, GUARANTEE + 1)
+
+
+def test_settlement_before_the_dispute_is_refused(world: EscrowWorld) -> None:
+    order_id = world.open_order(AMOUNT, GUARANTEE)
+    with pytest.raises(WrongStatus) as refused:
+        world.port.execute_settlement(settlement(world, order_id, Allocation(AMOUNT, 0, 0)))
+    assert refused.value.status == "Paid"
+
+
+# --- refund on timeout -----------------------------------------------------------------------
+
+
+def test_refund_before_the_timeout_waits_then_refunds_in_full(world: EscrowWorld) -> None:
+    order_id = appointed(world)
+    refund = RefundOnTimeout(order_id=order_id, case_id=CASE)
+    with pytest.raises(NotYet):
+        world.port.refund_on_timeout(refund)
+    world.advance(TIMEOUTS.award + 1)
+    done = world.port.refund_on_timeout(refund)
+    assert done.event == OrderResolved(order_id, "TimeoutNoAward", Allocation(AMOUNT, 0, 0), 0)
+    assert world.port.read_order(order_id).guarantee == GUARANTEE  # nothing taken from it
+    with pytest.raises(WrongStatus):  # paying twice
+        world.port.refund_on_timeout(refund)
+
+
+def test_refund_while_an_award_waits_for_its_window_is_refused(world: EscrowWorld) -> None:
+    order_id = submitted(world)
+    world.advance(TIMEOUTS.award + 1)
+    with pytest.raises(WrongStatus) as refused:
+        world.port.refund_on_timeout(RefundOnTimeout(order_id=order_id, case_id=CASE))
+    assert refused.value.status == "AwardSubmitted"
+
+
+def test_an_appointment_by_another_than_the_orders_institution_is_refused(
+        world: EscrowWorld) -> None:
+    order_id = disputed(world)
+    other = world.port_as(world.who.stranger)
+    with pytest.raises(NotAuthorized) as refused:
+        other.appoint_arbitrator(AppointArbitrator(order_id=order_id, case_id=CASE,
+                                                   arbitrator=world.who.arbitrator.address))
+    assert (refused.value.order_id, refused.value.caller) == (order_id,
+                                                              world.who.stranger.address)
+    assert world.port.read_order(order_id).status == "Disputed"
