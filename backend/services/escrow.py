@@ -279,10 +279,13 @@ def _bytes(value: str) -> bytes:
     return bytes.fromhex(value.removeprefix("0x"))
 
 
-class _Terms(Protocol):
-    to_buyer: int
-    to_seller: int
-    compensation: int
+class _Terms(Protocol):  # read-only: the procedure's Allocation and Award are frozen
+    @property
+    def to_buyer(self) -> int: ...
+    @property
+    def to_seller(self) -> int: ...
+    @property
+    def compensation(self) -> int: ...
 
 
 def _allocation(obj: Mapping[str, Any]) -> Allocation:
@@ -501,7 +504,8 @@ class EscrowPort(Protocol):
     any other exception (``ConnectionError`` ...) when the chain could not be asked.
     """
 
-    institution_address: str
+    @property
+    def institution_address(self) -> str: ...  # read-only: a fake may hold it as a field
 
     def domain(self) -> Domain: ...
 
