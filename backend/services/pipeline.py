@@ -81,9 +81,9 @@ class Submission:
 
     signed: SignedRecord
     signer: str
-    payload: Any
-    attachments: Sequence[Any]
-    reasons: Any
+    payload: Mapping[str, Any] | None  # the shapes the API's StepIn validated
+    attachments: Sequence[Mapping[str, Any]]
+    reasons: str | None
     document: Mapping[str, Any] | None
     authorization: SignedRecord | None = None
 
