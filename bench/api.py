@@ -17,10 +17,17 @@ Timed, in the same run:
 - raw recovery: `evidence.records.recover_signer` (coincurve) and eth-account's
   `Account._recover_hash` over the same kind of EIP-712 offer digest, one core;
 - per phase (50, then 200 clients): every client posts its offers one after the other
-  (`POST /cases/{id}/offers`), all clients at once (asyncio + httpx); accepted = 201.
+  (`POST /cases/{id}/offers`), all clients at once (asyncio + httpx); accepted = 201;
+- paced: the first group's clients again, together sending at half the rate their phase
+  reached (the goal's "p99 at half the saturating rate");
+- reads: the first group's clients each read their case view (`GET /cases/{id}`) one
+  after the other, all at once; server CPU per read.
 
-Last line `api_vs_ecrecover=<actions/s at 50 clients over coincurve recoveries/s>`.
-Bounded (`--seconds` per phase); never fails on timing. `--quick` for a smoke run.
+The server's CPU per action (user + system of its process tree, /proc) is the figure a
+shared machine disturbs least. Printed: `api_vs_ecrecover=<actions/s at 50 clients over
+coincurve recoveries/s>`, then, last, `cpu_ms_per_action=<server CPU ms per accepted
+offer at 50 clients>`. Bounded (`--seconds` per phase); never fails on timing. `--quick`
+for a smoke run.
 """
 
 from __future__ import annotations
@@ -251,7 +258,10 @@ class Phase:
         return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
 
 
-async def run_phase(base: str, parties: list[Party], seconds: float) -> Phase:
+async def run_phase(base: str, parties: list[Party], seconds: float,
+                    rate: float | None = None) -> Phase:
+    """Every client posts its offers one after the other; with ``rate`` (actions/s, all
+    clients together) each client waits for its next slot instead of sending at once."""
     import httpx
 
     latencies: list[float] = []
@@ -260,9 +270,15 @@ async def run_phase(base: str, parties: list[Party], seconds: float) -> Phase:
     deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=len(parties), max_keepalive_connections=len(parties))
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+        interval = len(parties) / rate if rate else 0.0
+
         async def worker(p: Party) -> None:
             h = {"Authorization": f"Bearer {p.token}"}
+            slot = time.perf_counter() + interval * (parties.index(p) / len(parties))
             for body in p.offers or []:
+                if interval:
+                    await asyncio.sleep(max(0.0, slot - time.perf_counter()))
+                    slot += interval
                 if time.perf_counter() > deadline:
                     return
                 t0 = time.perf_counter()
@@ -289,6 +305,39 @@ async def run_phase(base: str, parties: list[Party], seconds: float) -> Phase:
 
         t0 = time.perf_counter()
         await asyncio.gather(*(worker(p) for p in parties))
+        elapsed = time.perf_counter() - t0
+    return Phase(len(parties), counts["ok"], counts["bad"], elapsed, latencies, why)
+
+
+async def read_phase(base: str, parties: list[Party], seconds: float) -> Phase:
+    """Every client reads its case view (``GET /cases/{id}``) one read after the other."""
+    import httpx
+
+    latencies: list[float] = []
+    counts = {"ok": 0, "bad": 0}
+    why: dict[str, int] = {}
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=len(parties), max_keepalive_connections=len(parties))
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+        async def reader(p: Party) -> None:
+            h = {"Authorization": f"Bearer {p.token}"}
+            while time.perf_counter() < deadline:
+                t0 = time.perf_counter()
+                try:
+                    r = await http.get(f"/cases/{p.case_id}", headers=h)
+                except httpx.HTTPError as exc:
+                    counts["bad"] += 1
+                    why[type(exc).__name__] = why.get(type(exc).__name__, 0) + 1
+                    return
+                latencies.append(time.perf_counter() - t0)
+                ok = r.status_code == 200
+                counts["ok" if ok else "bad"] += 1
+                if not ok:
+                    why[str(r.status_code)] = why.get(str(r.status_code), 0) + 1
+                    return
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(reader(p) for p in parties))
         elapsed = time.perf_counter() - t0
     return Phase(len(parties), counts["ok"], counts["bad"], elapsed, latencies, why)
 
@@ -369,8 +418,20 @@ def _wait_up(base: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> N
     raise SystemExit(f"the server did not answer at {base} within {timeout:.0f} s")
 
 
+async def measured(server_pid: int, run: Any) -> Phase:
+    """``run`` (a coroutine giving a Phase) with the server's CPU seconds it cost."""
+    cpu0 = server_cpu_seconds(server_pid)
+    phase: Phase = await run
+    cpu1 = server_cpu_seconds(server_pid)
+    if cpu0 is not None and cpu1 is not None:
+        phase.server_cpu = cpu1 - cpu0
+    return phase
+
+
 async def bench(base: str, seed: str, sizes: list[int], per_client: dict[int, int],
-                seconds: float, server_pid: int) -> list[Phase]:
+                seconds: float, server_pid: int) -> tuple[list[Phase], Phase, Phase]:
+    """The offer phases (one per size), then the first group paced at half its rate,
+    then the first group reading its case views."""
     import httpx
 
     total = sum(sizes)
@@ -386,13 +447,16 @@ async def bench(base: str, seed: str, sizes: list[int], per_client: dict[int, in
         for p in group:
             seq, prev = p._next
             presign(p, p._domain, seq, prev, per_client[size], now)
-        cpu0 = server_cpu_seconds(server_pid)
-        phase = await run_phase(base, group, seconds)
-        cpu1 = server_cpu_seconds(server_pid)
-        if cpu0 is not None and cpu1 is not None:
-            phase.server_cpu = cpu1 - cpu0
-        phases.append(phase)
-    return phases
+        phases.append(await measured(server_pid, run_phase(base, group, seconds)))
+    first = parties[:sizes[0]]
+    half = max(1.0, phases[0].rate / 2)
+    for p in first:
+        seq, prev = p._next
+        presign(p, p._domain, seq, prev,
+                int(half * seconds / len(first)) + 2, now)
+    paced = await measured(server_pid, run_phase(base, first, seconds, rate=half))
+    reads = await measured(server_pid, read_phase(base, first, seconds))
+    return phases, paced, reads
 
 
 def main() -> None:
@@ -435,7 +499,8 @@ def main() -> None:
               f"{'PostgreSQL' if pg_db else 'SQLite'} + local IPFS blockstore")
         print(f"raw EIP-712 signature recovery, one core: coincurve {cc:,.0f}/s, "
               f"eth-account {ea:,.0f}/s")
-        phases = asyncio.run(bench(base, seed, sizes, per_client, seconds, proc.pid))
+        phases, paced, reads = asyncio.run(bench(base, seed, sizes, per_client, seconds,
+                                                 proc.pid))
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -451,15 +516,24 @@ def main() -> None:
         print(f"{ph.clients:>8} {ph.accepted:>9} {ph.refused:>8} {ph.seconds:>8.2f} "
               f"{ph.rate:>10.1f} {ph.pct(0.50):>8.1f} {ph.pct(0.99):>8.1f} "
               f"{ph.cpu_ms_per_action:>21.2f}")
-    for ph in phases:
+    print(f"paced at half the rate of {phases[0].clients} clients ({paced.clients} clients, "
+          f"{phases[0].rate / 2:.1f} actions/s asked): {paced.rate:.1f} actions/s, "
+          f"p50 {paced.pct(0.50):.1f} ms, p99 {paced.pct(0.99):.1f} ms, "
+          f"server CPU {paced.cpu_ms_per_action:.2f} ms/action")
+    print(f"case views ({reads.clients} clients, GET /cases/{{id}}): {reads.rate:.1f} reads/s, "
+          f"p50 {reads.pct(0.50):.1f} ms, p99 {reads.pct(0.99):.1f} ms, "
+          f"server CPU {reads.cpu_ms_per_action:.2f} ms/read")
+    for label, ph in [*((f"at {ph.clients} clients", ph) for ph in phases),
+                      ("paced", paced), ("reading", reads)]:
         if ph.why:
-            print(f"refused at {ph.clients} clients: "
+            print(f"refused {label}: "
                   + ", ".join(f"{k} x{n}" for k, n in sorted(ph.why.items())))
     print("each action: one POST /cases/{id}/offers carrying 2 EIP-712 signatures "
           "(SettlementOffer + Settlement), stored with its step, IPFS record and leaf")
     print(f"each action needs 2 recoveries: the ratio's ceiling with zero other work on one "
           f"core is 0.5 (coincurve {cc / 2:,.0f} actions/s)")
     print(f"api_vs_ecrecover={phases[0].rate / cc:.4f}")
+    print(f"cpu_ms_per_action={phases[0].cpu_ms_per_action:.2f}")
 
 
 if __name__ == "__main__":

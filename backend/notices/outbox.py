@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from backend.db import Account, Notice, NoticeStatus
+from backend.db.rows import insert_row, table_of
 
 from .templates import LANGUAGES, render
 
@@ -23,7 +26,8 @@ def enqueue_notice(session: Session, *, case_id: str | None, recipient: str, kin
                    now: datetime, stage: str = "", action: str = "", base_url: str = "",
                    smtp_enabled: bool = False) -> Notice:
     """One outbox row in the recipient's preferred language (caller commits)."""
-    account = session.get(Account, recipient)
+    # Core statements (backend/db/rows.py): one per step on the write path
+    account = session.execute(_ACCOUNT, {"address": recipient}).first()
     language = account.preferred_language if account is not None else "en"
     if language not in LANGUAGES:
         language = "en"
@@ -31,9 +35,13 @@ def enqueue_notice(session: Session, *, case_id: str | None, recipient: str, kin
     subject, body = render_notice(kind, language, case_id=case_id or "-", stage=stage,
                                   action=action, base_url=base_url)
     status = NoticeStatus.PENDING if (smtp_enabled and email) else NoticeStatus.OUTBOX_ONLY
-    notice = Notice(case_id=case_id, recipient=recipient, email=email, kind=kind,
-                    language=language, subject=subject, body=body, status=status,
-                    next_attempt_at=now if status is NoticeStatus.PENDING else None,
-                    created_at=now)
-    session.add(notice)
-    return notice
+    values: dict[str, Any] = dict(  # the row's columns, of their several types
+        case_id=case_id, recipient=recipient, email=email, kind=kind, language=language,
+        subject=subject, body=body, status=status,
+        next_attempt_at=now if status is NoticeStatus.PENDING else None, created_at=now)
+    return Notice(id=insert_row(session, Notice, values), **values)
+
+
+_accounts = table_of(Account).c
+_ACCOUNT = sa.select(_accounts.preferred_language, _accounts.email).where(
+    _accounts.address == sa.bindparam("address"))

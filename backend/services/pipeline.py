@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
@@ -88,7 +88,24 @@ class Submission:
     authorization: SignedRecord | None = None
 
 
-def chain_action_view(a: ChainAction) -> dict[str, Any]:
+class ChainActionRow(Protocol):
+    """What a chain action's view reads: a ``ChainAction`` or a Core row of its columns."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def tx_hash(self) -> str | None: ...
+    @property
+    def error(self) -> str | None: ...
+
+
+def chain_action_view(a: ChainActionRow) -> dict[str, Any]:
     return {"id": a.id, "kind": a.kind, "status": a.status, "attempts": a.attempts,
             "txHash": a.tx_hash, "error": a.error}
 
@@ -141,7 +158,8 @@ class StepPipeline:
             if isinstance(rec, EvidenceSubmission):  # decided on the locked state
                 step = replace(sub, payload=self.staged_payload(case_id, rec, session)
                                or sub.payload)
-            t = self.translate(session, row, case, step)
+            t = self.translate(session, row, case, step,
+                               None if step is not sub else prepared)
             new_case, effects = p.apply(case, t.command, now)
             bind = self.admit(session, row.id, sub.signed)  # who, when, then: backed by what
             stored = self.persist(session, row, case, new_case, effects, sub.signed, t, now,
@@ -210,7 +228,8 @@ class StepPipeline:
         except (ServiceError, p.ProcedureError, EvidenceError, KeyError, TypeError,
                 ValueError):
             return None  # the locked section refuses it precisely (or accepts it)
-        return self.store.prestore(sub.signed, t, case, sub.authorization)
+        return replace(self.store.prestore(sub.signed, t, case, sub.authorization),
+                       case=case, award_hash=award_hash, translated=t)
 
     def locate(self, session: Session, row: Case, signed: SignedRecord, now: datetime) -> int:
         """Check the record's place in the step chain; returns its position."""
@@ -240,12 +259,19 @@ class StepPipeline:
                                 f"{prev_at}", code="clock_skew")
         return position
 
-    def translate(self, session: Session, row: Case, case: p.CaseState, sub: Submission
-                  ) -> Translated:
-        """Record -> command on the locked state; an inline document must match it."""
-        t = translate(case, sub.signed, actor=signer_of(sub.signed), payload=sub.payload,
-                      attachments=sub.attachments, reasons=sub.reasons,
-                      award_record_hash=self.store.award_record_hash(session, row.id, case))
+    def translate(self, session: Session, row: Case, case: p.CaseState, sub: Submission,
+                  prepared: Prestored | None = None) -> Translated:
+        """Record -> command on the locked state; an inline document must match it. The
+        pre-lock translation of ``sub`` is the answer when it was made on this very state
+        (``translate`` is pure): one translation and two recoveries per offer (issue 10)."""
+        award_hash = self.store.award_record_hash(session, row.id, case)
+        if prepared is not None and prepared.translated is not None \
+                and prepared.case is case and prepared.award_hash == award_hash:
+            t = prepared.translated
+        else:
+            t = translate(case, sub.signed, actor=signer_of(sub.signed), payload=sub.payload,
+                          attachments=sub.attachments, reasons=sub.reasons,
+                          award_record_hash=award_hash)
         check_document(t, sub.document)
         return t
 

@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from backend import procedure as p
 from backend.db import LeafKind, Step
+from backend.db.rows import insert_row
 from backend.db.service_models import OfferSignature, StepDetail
 from backend.worker.anchoring import enqueue_leaf
 from evidence.encryption import Header, encrypt_stream, generate_data_key
@@ -74,6 +75,11 @@ class Prestored:
     confidential: bool
     data_key_wraps: str | None  # KeyWraps JSON for the service key (never the plain key)
     cid: str
+    # the state and award hash it was translated against, and the translation: the
+    # locked section reuses it when it locks the very same state (translate is pure)
+    case: p.CaseState | None = None
+    award_hash: str | None = None
+    translated: Translated | None = None
 
 
 class StepStore:
@@ -132,16 +138,15 @@ class StepStore:
         stored_attachments = [a.to_json_obj() for a in attachments]
         if document is not None:
             stored_attachments.append(self._put_document(document))
-        step = Step(case_id=case_id, sequence=rec.sequence,
-                    kind=action, record=signed.to_json_obj(),
-                    signature=hex0x(signed.signatures[0]), signer=signer_of(signed),
-                    record_hash=hex0x(signed.record_hash),
-                    prev_hash=hex0x(rec.prev_hash),
-                    cid=cid, created_at=now)
-        session.add(step)
-        session.flush()
+        values: dict[str, Any] = dict(  # the row's columns, of their several types
+            case_id=case_id, sequence=rec.sequence, kind=action, record=signed.to_json_obj(),
+            signature=hex0x(signed.signatures[0]), signer=signer_of(signed),
+            record_hash=hex0x(signed.record_hash), prev_hash=hex0x(rec.prev_hash),
+            cid=cid, created_at=now)
+        # Core INSERTs (backend/db/rows.py): the step's rows cost a third of ORM flushes
+        step = Step(id=insert_row(session, Step, values), **values)
         assert step.id is not None
-        session.add(StepDetail(
+        insert_row(session, StepDetail, dict(
             step_id=step.id, case_id=case_id, action=action, command=command or {},
             payload=payload.decode() if payload is not None else None,
             attachments=stored_attachments,
@@ -152,7 +157,6 @@ class StepStore:
             created_at=now))
         enqueue_leaf(session, kind=LeafKind.STEP, ref_id=step.id, case_id=case_id,
                      value=signed.merkle_leaf())
-        session.flush()
         return step
 
     @staticmethod
@@ -162,12 +166,10 @@ class StepStore:
         needs both parties')."""
         if t.settlement is None or t.offer_id is None:
             return
-        session.add(OfferSignature(case_id=case_id, offer_id=t.offer_id,
-                                   signer=t.command.actor,
-                                   signature=hex0x(t.settlement.signatures[0]),
-                                   record_hash=hex0x(t.settlement.record_hash),
-                                   created_at=now))
-        session.flush()
+        insert_row(session, OfferSignature, dict(
+            case_id=case_id, offer_id=t.offer_id, signer=t.command.actor,
+            signature=hex0x(t.settlement.signatures[0]),
+            record_hash=hex0x(t.settlement.record_hash), created_at=now))
 
     @staticmethod
     def award_record_hash(session: Session, case_id: str, case: p.CaseState) -> str | None:

@@ -13,13 +13,16 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.slow
-def test_bench_api_prints_the_ratio() -> None:
+def test_bench_api_prints_its_figures() -> None:
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "api.py"), "--quick",
                            "--clients", "3,5"], cwd=ROOT, capture_output=True, text=True,
                           timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.strip().splitlines()
-    assert re.fullmatch(r"api_vs_ecrecover=\d+\.\d{4}", lines[-1]), lines[-1]
+    assert re.fullmatch(r"api_vs_ecrecover=\d+\.\d{4}", lines[-2]), lines[-2]
+    assert re.fullmatch(r"cpu_ms_per_action=\d+\.\d{2}", lines[-1]), lines[-1]
+    assert re.search(r"case views .*server CPU \d+\.\d{2} ms/read", done.stdout)
+    assert re.search(r"paced at half .*p99 \d+\.\d ms", done.stdout)
     rows = [ln.split() for ln in lines if re.match(r"\s+\d+\s+\d+\s+\d+\s", ln)]
     assert [int(r[0]) for r in rows] == [3, 5]
     assert all(int(r[1]) > 0 and int(r[2]) == 0 for r in rows), rows  # accepted, none refused
