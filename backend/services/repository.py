@@ -22,6 +22,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -116,6 +117,10 @@ class CaseRepository:
         found = self._states.get(key)
         if found is None:
             found = p.case_from_dict(row.state)
+            if found.next_sequence != row.next_sequence:
+                # saved before the chain position became the procedure's counter (it then
+                # counted commands only): the chain's position is the one to check against
+                found = replace(found, next_sequence=row.next_sequence)
             self._remember_state(key, found)
         return found
 
