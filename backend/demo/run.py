@@ -9,7 +9,7 @@ import secrets
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from eth_account import Account
@@ -25,6 +25,9 @@ from backend.demo.serving import free_port, serve
 from backend.demo.tsa import LocalTsa
 from backend.demo.world import Cast, Story, World
 from backend.settings import Settings
+
+if TYPE_CHECKING:  # the service is composed on demand
+    from fastapi import FastAPI
 
 __all__ = ["ACTS", "run_demo"]
 
@@ -87,9 +90,9 @@ def play(world: World, tsa: LocalTsa) -> dict[str, Any]:
     # Fresh people each run (so a fresh order and case whatever the data dir holds).
     keys = {n: Account.from_key(secrets.token_bytes(32)) for n in PEOPLE}
     port = free_port()
-    compose_service(world, port, keys["admin"].address)
+    app = compose_service(world, port, keys["admin"].address)
     contracts = show_contracts(world)
-    with serve(world.app, port) as running, httpx.Client(base_url=running.base_url,
+    with serve(app, port) as running, httpx.Client(base_url=running.base_url,
                                                          timeout=60) as http:
         world.printer.step("setup", "institution 机构",
                            f"service on {running.base_url} (OpenAPI {running.base_url}/docs)"
@@ -99,13 +102,14 @@ def play(world: World, tsa: LocalTsa) -> dict[str, Any]:
             act(world, story)
         anchored, total = world.anchored_items(story.case_id)
         timeline = story.cast.buyer.get(f"/cases/{story.case_id}/timeline")
-    if not story.report.ok:
-        raise DemoError(f"the judicial package did not verify: {story.report.failed()}")
+    if story.report is None or not story.report.ok:
+        failed = story.report.failed() if story.report else "the court verified no package"
+        raise DemoError(f"the judicial package did not verify: {failed}")
     steps = sum(1 for i in timeline if i["type"] == "step")
     return result_line(world, story, anchored=anchored, leaves=total, steps=steps)
 
 
-def compose_service(world: World, port: int, demo_admin: str) -> None:
+def compose_service(world: World, port: int, demo_admin: str) -> FastAPI:
     """The service on the real clock, as ``chainarb serve`` composes it (its rules' objection
     window follows the escrow's), plus the demo's own admin and anchoring at once."""
     from backend.api.app import create_app
@@ -122,6 +126,7 @@ def compose_service(world: World, port: int, demo_admin: str) -> None:
     app.state.ctx.anchoring = build_worker(settings, app.state.ctx.sessions, world.handle,
                                            anchor)
     world.app = app
+    return app
 
 
 def show_contracts(world: World) -> dict[str, Any]:
@@ -162,6 +167,7 @@ def result_line(world: World, story: Story, *, anchored: int, leaves: int,
                 steps: int) -> dict[str, Any]:
     """The JSON object of the last stdout line (README, "The main job")."""
     before, after, dep = story.before, story.after, world.deployment
+    assert story.report is not None  # play() refused a run without a verified package
     to_buyer, to_seller, compensation = story.award
     refund = after["buyer"] - before["buyer"] - story.compensation_paid
     assert story.package_path is not None

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the demo imports the service's parts when it composes them
     from backend.api.context import AppContext
     from backend.chain import EscrowContract, TokenContract
     from backend.gateway import ChainHandle, Deployment
+    from evidence.judicial import Report
 
 __all__ = ["CHAIN_KIND", "Cast", "Story", "World"]
 
@@ -158,4 +159,4 @@ class Story:
     package_path: Path | None = None
     package_bytes: bytes = b""
     manifest_sha: str | None = None
-    report: Any = None  # the court's verification report
+    report: Report | None = None  # the court's verification report
