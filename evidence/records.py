@@ -1066,7 +1066,7 @@ class SignedRecord:
         return cls.from_json_obj(_parse_json(data))
 
     @classmethod
-    def from_json_obj(cls, obj: Any) -> SignedRecord:
+    def from_json_obj(cls, obj: object) -> SignedRecord:
         want = {"format", "v", "type", "domain", "message", "signatures"}
         if not isinstance(obj, dict) or obj.get("format") != RECORD_FORMAT:
             raise FormatError(f"record JSON: expected \"format\": {RECORD_FORMAT!r}")
