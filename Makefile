@@ -63,6 +63,7 @@ test-slow: setup
 lint: setup
 	$(BIN)/ruff check evidence backend tests scripts bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 compile: setup
 	$(BIN)/python scripts/compile.py

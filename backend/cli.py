@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from evidence._i18n import Catalog, bi
+
+if TYPE_CHECKING:  # the settings load lazily: a CLI that starts fast
+    from backend.settings import SettingsError
 
 _HANDLES: list[Any] = []  # chains opened for `verify`: kept open until the process exits
 EXIT_USAGE = 2
@@ -47,7 +50,7 @@ t = Catalog("service", {
 })
 
 
-def settings_problems(exc: Any) -> str:
+def settings_problems(exc: SettingsError) -> str:
     """A SettingsError's problems, one per line, each naming its variable; the validator's
     explanation itself is English (it quotes values and formats)."""
     lines = []

@@ -26,6 +26,7 @@ import contextlib
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -35,6 +36,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -250,10 +252,10 @@ class Settings(BaseSettings):
 
     @field_validator("anchor_address", "escrow_address", "token_address")
     @classmethod
-    def _check_address(cls, value: str | None, info: Any) -> str | None:
+    def _check_address(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None or not value.strip():
             return None
-        return _checksum(value.strip(), f"CHAINARB_{info.field_name.upper()}")
+        return _checksum(value.strip(), f"CHAINARB_{str(info.field_name).upper()}")
 
     @field_validator("institution_key")
     @classmethod
@@ -287,9 +289,10 @@ class Settings(BaseSettings):
 
     @field_validator("tsa_url", "public_url")
     @classmethod
-    def _check_optional_url(cls, value: str, info: Any) -> str:
+    def _check_optional_url(cls, value: str, info: ValidationInfo) -> str:
         value = value.strip()
-        return _check_http_url(value, f"CHAINARB_{info.field_name.upper()}") if value else value
+        name = f"CHAINARB_{str(info.field_name).upper()}"
+        return _check_http_url(value, name) if value else value
 
     @field_validator("institution_admins")
     @classmethod
@@ -548,7 +551,7 @@ def _aliases() -> dict[str, str]:
     return out
 
 
-def variable_name(loc: str, environ: Any = None) -> str:
+def variable_name(loc: str, environ: Mapping[str, str] | None = None) -> str:
     """The environment variable behind a field (or an alias pydantic reports), as the user
     set it: for the database URL that is ``CHAINARB_DATABASE_URL`` when that is set, else the
     conventional ``DATABASE_URL``; for every other field ``CHAINARB_<FIELD>``."""

@@ -45,7 +45,10 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported in the functions that run (the server is another process)
+    from evidence.records import Domain
 
 CHAIN_ID = 31_415_926
 ESCROW = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -78,7 +81,8 @@ def _app(data_dir: Path, port: int, clients: int, seed: str) -> Any:
     from backend.settings import Settings
 
     db = os.environ.get("BENCH_API_DB")
-    settings = Settings(data_dir=data_dir, port=port, **({"database_url": db} if db else {}))
+    settings = Settings(data_dir=data_dir, port=port) if not db else \
+        Settings(data_dir=data_dir, port=port, database_url=db)
     # The data dir's generated key: every worker process on it reads the same file.
     institution = Account.from_key(settings.institution_private_key()).address
     fake = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
@@ -116,6 +120,9 @@ class Party:
     token: str = ""
     case_id: str = ""
     offers: list[dict[str, Any]] | None = None
+    _domain: Domain | None = None  # the case's, once set up
+    _next: tuple[int, str] = (0, "")  # the next step's (sequence, prevHash)
+    _item: int = 0  # bench/load.py: the client's staged evidence item
 
 
 def _sign(record: Any, key: Any, domain: Any) -> Any:
@@ -129,19 +136,23 @@ def _sign(record: Any, key: Any, domain: Any) -> Any:
                         signatures=(sig[:64] + bytes([sig[64] + 27]),))
 
 
-def presign(p: Party, domain: Any, start_seq: int, prev: str, count: int, now: int) -> None:
+def presign(p: Party, domain: Domain | None, start_seq: int, prev: str, count: int,
+            now: int) -> None:
     """The client's next `count` offers, each chained to the one before."""
-    from evidence.records import Settlement, SettlementOffer
+    from evidence.records import Settlement, SettlementOffer, bytes32
+
+    assert domain is not None, "setup_party gives the party its case's domain"
+    case_id = bytes32(p.case_id)
 
     offers = []
     for j in range(count):
         to_buyer = (j + 1) * 1_000
-        offer = SettlementOffer(case_id=p.case_id, sequence=start_seq + j, prev_hash=prev,
+        offer = SettlementOffer(case_id=case_id, sequence=start_seq + j, prev_hash=bytes32(prev),
                                 offeror=p.key.address, order_id=p.order_id,
                                 to_buyer=to_buyer, to_seller=AMOUNT - to_buyer,
                                 compensation=0, expires_at=now + 86_400, signed_at=now)
         signed = _sign(offer, p.key, domain)
-        settlement = _sign(Settlement(order_id=p.order_id, case_id=p.case_id,
+        settlement = _sign(Settlement(order_id=p.order_id, case_id=case_id,
                                       to_buyer=to_buyer, to_seller=AMOUNT - to_buyer,
                                       compensation=0), p.key, domain)
         offers.append({"record": signed.to_json_obj(),
@@ -154,7 +165,7 @@ async def setup_party(http: Any, p: Party, sem: asyncio.Semaphore,
                       sign_in_lock: asyncio.Lock) -> None:
     from eth_account.messages import encode_defunct
 
-    from evidence.records import ProceduralStep, canonical_json
+    from evidence.records import ProceduralStep, bytes32, canonical_json
 
     async with sem:
         # Sign-ins one at a time: on SQLite, concurrent sign-ins can fail with "database is
@@ -180,17 +191,16 @@ async def setup_party(http: Any, p: Party, sem: asyncio.Semaphore,
                    "orderId": str(p.order_id), "disputeType": "not_as_described",
                    "remedy": "partial_refund", "claimedAmount": str(AMOUNT // 4),
                    "statementHash": "0x" + hashlib.sha256(b"statement").hexdigest()}
-        rec = ProceduralStep(case_id=p.case_id, sequence=0, prev_hash="0x" + "00" * 32,
+        rec = ProceduralStep(case_id=bytes32(p.case_id), sequence=0, prev_hash=bytes(32),
                              actor=p.key.address, action="case.filed",
-                             payload_hash="0x" + hashlib.sha256(
-                                 canonical_json(payload)).hexdigest(),
+                             payload_hash=hashlib.sha256(canonical_json(payload)).digest(),
                              signed_at=int(time.time()))
         r = await http.post(f"/cases/{p.case_id}/filing", headers=h, json={
             "record": _sign(rec, p.key, domain).to_json_obj(), "payload": payload})
         r.raise_for_status()
         p.offers = []
-        p._domain = domain  # type: ignore[attr-defined]
-        p._next = (1, r.json()["recordHash"])  # type: ignore[attr-defined]
+        p._domain = domain
+        p._next = (1, r.json()["recordHash"])
 
 
 def server_cpu_seconds(pid: int) -> float | None:
@@ -281,8 +291,8 @@ async def run_phase(base: str, parties: list[Party], seconds: float,
                 latencies.append(time.perf_counter() - t0)
                 if r.status_code == 201:
                     counts["ok"] += 1
-                    seq, _ = p._next  # type: ignore[attr-defined]
-                    p._next = (seq + 1, r.json()["recordHash"])  # type: ignore[attr-defined]
+                    seq, _ = p._next
+                    p._next = (seq + 1, r.json()["recordHash"])
                 else:
                     counts["bad"] += 1
                     try:
@@ -340,7 +350,7 @@ def recover_rates(seconds: float) -> tuple[float, float]:
 
     key = _key("recover", 0, "buyer")
     domain = Domain(chain_id=CHAIN_ID, verifying_contract=ESCROW)
-    offer = SettlementOffer(case_id="0x" + "ab" * 32, sequence=1, prev_hash="0x" + "cd" * 32,
+    offer = SettlementOffer(case_id=b"\xab" * 32, sequence=1, prev_hash=b"\xcd" * 32,
                             offeror=key.address, order_id=1, to_buyer=1, to_seller=AMOUNT - 1,
                             compensation=0, expires_at=2_000_000_000, signed_at=1_900_000_000)
     signed = _sign(offer, key, domain)
@@ -435,14 +445,14 @@ async def bench(base: str, seed: str, sizes: list[int], per_client: dict[int, in
         group = parties[start:start + size]
         start += size
         for p in group:
-            seq, prev = p._next  # type: ignore[attr-defined]
-            presign(p, p._domain, seq, prev, per_client[size], now)  # type: ignore[attr-defined]
+            seq, prev = p._next
+            presign(p, p._domain, seq, prev, per_client[size], now)
         phases.append(await measured(server_pid, run_phase(base, group, seconds)))
     first = parties[:sizes[0]]
     half = max(1.0, phases[0].rate / 2)
     for p in first:
-        seq, prev = p._next  # type: ignore[attr-defined]
-        presign(p, p._domain, seq, prev,  # type: ignore[attr-defined]
+        seq, prev = p._next
+        presign(p, p._domain, seq, prev,
                 int(half * seconds / len(first)) + 2, now)
     paced = await measured(server_pid, run_phase(base, first, seconds, rate=half))
     reads = await measured(server_pid, read_phase(base, first, seconds))

@@ -218,7 +218,7 @@ def stage_times(path: Path, chunk: int, cid_version: int) -> dict[str, float]:
     buf = bytearray(chunk)
     view = memoryview(buf)
 
-    def over_file(work: Callable[[memoryview, bool], None]) -> float:
+    def over_file(work: Callable[[memoryview, bool], object]) -> float:
         size = path.stat().st_size
         done = 0
         t0 = time.process_time()

@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,7 +148,7 @@ async def setup(base: str, seed: str, clients: int) -> list[api.Party]:
             # 16 at a time: uploads run in the write discipline (docs/persistence.md), so
             # concurrent ones queue for the write lock instead of failing "database is locked"
             async with sem:
-                p._item = await upload_one(http, p)  # type: ignore[attr-defined]
+                p._item = await upload_one(http, p)
 
         await asyncio.gather(*(up(p) for p in parties))
     return parties
@@ -155,8 +156,8 @@ async def setup(base: str, seed: str, clients: int) -> list[api.Party]:
 
 def next_offer(p: api.Party, now: int) -> dict[str, Any]:
     """The client's next offer, chained to its last accepted step, signed now."""
-    seq, prev = p._next  # type: ignore[attr-defined]
-    api.presign(p, p._domain, seq, prev, 1, now)  # type: ignore[attr-defined]
+    seq, prev = p._next
+    api.presign(p, p._domain, seq, prev, 1, now)
     return (p.offers or [])[0]
 
 
@@ -198,6 +199,7 @@ async def load_phase(base: str, parties: list[api.Party], seconds: float, seed: 
             h = {"Authorization": f"Bearer {p.token}"}
             while time.perf_counter() < deadline:
                 cls = rng.choice(classes)
+                send: Callable[..., Awaitable[httpx.Response]]
                 if cls == "case view":
                     send, path, want = http.get, f"/cases/{p.case_id}", 200
                     kw: dict[str, Any] = {}
@@ -205,7 +207,7 @@ async def load_phase(base: str, parties: list[api.Party], seconds: float, seed: 
                     send, path, want, kw = http.get, "/cases", 200, {}
                 elif cls == "evidence metadata":
                     send, path, want, kw = (
-                        http.get, f"/cases/{p.case_id}/evidence/{p._item}",  # type: ignore[attr-defined]
+                        http.get, f"/cases/{p.case_id}/evidence/{p._item}",
                         200, {})
                 else:
                     send, path, want = http.post, f"/cases/{p.case_id}/offers", 201
@@ -223,12 +225,12 @@ async def load_phase(base: str, parties: list[api.Party], seconds: float, seed: 
                         v = await http.get(f"/cases/{p.case_id}", headers=h)
                         if v.status_code == 200:
                             j = v.json()
-                            p._next = (j["nextSequence"], j["prevHash"])  # type: ignore[attr-defined]
+                            p._next = (j["nextSequence"], j["prevHash"])
                     continue
                 stats.ok(cls, dt)
                 if cls == "signed offer":
-                    seq, _ = p._next  # type: ignore[attr-defined]
-                    p._next = (seq + 1, r.json()["recordHash"])  # type: ignore[attr-defined]
+                    seq, _ = p._next
+                    p._next = (seq + 1, r.json()["recordHash"])
 
         t0 = time.perf_counter()
         await asyncio.gather(*(client(p) for p in parties))

@@ -26,6 +26,7 @@ Rules of this file (docs/evidence-cli.md is the user-facing text):
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import sys
@@ -33,12 +34,15 @@ import tempfile
 from collections.abc import Callable, Iterator
 from enum import IntEnum
 from pathlib import Path
-from typing import IO, Annotated, Any, BinaryIO, NoReturn
+from typing import IO, TYPE_CHECKING, Annotated, Any, BinaryIO, NoReturn
 
 import typer
 
 from evidence import safejson
 from evidence._i18n import CHAIN_MESSAGES, Catalog, bi, lang
+
+if TYPE_CHECKING:  # each command imports what it runs (a fast --help)
+    from evidence.verify import VerificationReport
 
 __all__ = ["ExitCode", "register", "t"]
 
@@ -333,12 +337,12 @@ def _progress(label: str, total: int, enabled: bool) -> Iterator[Callable[[int],
 class _CountingReader:
     """A binary reader that reports the bytes it hands out (for progress bars)."""
 
-    def __init__(self, raw: BinaryIO, advance: Callable[[int], None]) -> None:
+    def __init__(self, raw: io.RawIOBase, advance: Callable[[int], None]) -> None:
         self._raw = raw
         self._advance = advance
 
-    def readinto(self, buf: Any) -> int:
-        n = self._raw.readinto(buf)  # type: ignore[attr-defined]
+    def readinto(self, buf: memoryview) -> int:
+        n = self._raw.readinto(buf)
         if n:
             self._advance(n)
         return n or 0
@@ -586,7 +590,7 @@ def encrypt_cmd(
     data_key = generate_data_key()
     with _guard(), _progress("encrypt", size, _progress_enabled(size, progress)) as advance:
         with path.open("rb", buffering=0) as raw, _atomic_output(output) as out:
-            result = encrypt_stream(_CountingReader(raw, advance), out, data_key,  # type: ignore[arg-type]
+            result = encrypt_stream(_CountingReader(raw, advance), out, data_key,
                                     DEFAULT_CHUNK_SIZE)
         key_wraps = KeyWraps.create(data_key, result.header, recipients)
         with _atomic_output(wraps_out) as f:
@@ -635,7 +639,7 @@ def decrypt_cmd(
             raw.seek(0)
             with _progress("decrypt", size, _progress_enabled(size, progress)) as advance, \
                     _atomic_output(output) as out:
-                result = decrypt_stream(_CountingReader(raw, advance), out, data_key)  # type: ignore[arg-type]
+                result = decrypt_stream(_CountingReader(raw, advance), out, data_key)
     _err(t("wrote", path=output))
     typer.echo(json.dumps({"plaintextSha256": "0x" + result.plaintext_sha256.hex(),
                            "plaintextSize": result.plaintext_size}, indent=2))
@@ -736,7 +740,7 @@ def _load_batch(path: Path) -> Any:
     for line in data.splitlines():
         if line.strip():
             rec = SignedRecord.from_json(line)
-            leaves.append(record_leaf(rec.record.case_id, rec.record_hash,  # type: ignore[attr-defined]
+            leaves.append(record_leaf(rec.record.case_id, rec.record_hash,
                                       rec.signatures_hash))
     return StandardMerkleTree.of(leaves)
 
@@ -791,7 +795,7 @@ def prove_cmd(
         signed = None
         if record is not None:
             signed = SignedRecord.from_json(_read_text_input(record, 64 * 1024))
-            leaf = record_leaf(signed.record.case_id, signed.record_hash,  # type: ignore[attr-defined]
+            leaf = record_leaf(signed.record.case_id, signed.record_hash,
                                signed.signatures_hash)
             from evidence.errors import ProofError
 
@@ -857,11 +861,11 @@ def _looks_like_record(path: Path) -> bytes | None:
 
 
 def verify_cmd(
+    proof: Annotated[Path, typer.Option("--proof", help="Proof file (chainarb.proof). / "
+                                        "证明文件。")],
     file: Annotated[Path | None, typer.Argument(help="The evidence file, or a signed record "
                                                 "JSON; omit to verify the proof's record. / "
                                                 "证据文件或签名记录。")] = None,
-    proof: Annotated[Path, typer.Option("--proof", help="Proof file (chainarb.proof). / "
-                                        "证明文件。")] = ...,  # type: ignore[assignment]
     rpc: Annotated[str | None, typer.Option("--rpc", help=bi(
         "JSON-RPC URL of a node of the anchor's chain. Default: $CHAINARB_CHAIN_RPC_URL, else "
         "the embedded chain of $CHAINARB_DATA_DIR.",
@@ -932,7 +936,7 @@ def verify_cmd(
         raise typer.Exit(int(ExitCode.VERIFICATION_FAILED))
 
 
-def _print_report(report: Any, as_json: bool) -> None:
+def _print_report(report: VerificationReport, as_json: bool) -> None:
     from datetime import UTC, datetime
 
     if as_json:

@@ -11,8 +11,6 @@ Same function, same bytes: without safe-pysha3 this falls back to eth-hash (test
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 __all__ = ["keccak256"]
 
 Buffer = bytes | bytearray | memoryview
@@ -23,17 +21,16 @@ except ImportError:  # pragma: no cover - safe-pysha3 is a dependency; kept for 
     _keccak_256 = None
 
 
-def _eth_hash_keccak() -> Callable[[Buffer], bytes]:
-    from eth_hash.auto import keccak
-
-    return keccak
-
-
 if _keccak_256 is not None:
 
     def keccak256(data: Buffer) -> bytes:
         """keccak256 of `data` (32 bytes)."""
-        return _keccak_256(data).digest()  # type: ignore[no-any-return]
+        digest: bytes = _keccak_256(data).digest()  # safe-pysha3 has no type information
+        return digest
 
 else:  # pragma: no cover
-    keccak256 = _eth_hash_keccak()
+    from eth_hash.auto import keccak as _eth_hash_keccak
+
+    def keccak256(data: Buffer) -> bytes:
+        """keccak256 of `data` (32 bytes)."""
+        return _eth_hash_keccak(bytes(data))

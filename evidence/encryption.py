@@ -35,11 +35,11 @@ import os
 import secrets
 import struct
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
@@ -71,6 +71,7 @@ __all__ = [
     "Encryptor",
     "Header",
     "KeyWraps",
+    "Readable",
     "decrypt_file",
     "decrypt_stream",
     "encrypt_file",
@@ -85,6 +86,8 @@ __all__ = [
     "wrap_key",
     "x25519_key_from_signature",
 ]
+
+_Result = TypeVar("_Result")
 
 MAGIC = b"CHARBENC"
 VERSION = 1
@@ -111,6 +114,13 @@ _SIGKEY_SALT = b"chainarb.x25519-from-signature.v1"
 
 class _Hasher(Protocol):
     def update(self, data: bytes | bytearray | memoryview, /) -> None: ...
+
+
+class Readable(Protocol):
+    """What the streaming functions read: a binary file, or any object with `read(n)`
+    (a progress-counting wrapper, a generator's adapter); `readinto` is used if present."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
 
 
 def generate_data_key() -> bytes:
@@ -164,7 +174,7 @@ class Header:
         return hashlib.sha256(self.to_bytes()).digest()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Header:
+    def from_bytes(cls, data: bytes | bytearray) -> Header:
         if len(data) < HEADER_SIZE:
             if not MAGIC.startswith(bytes(data[: len(MAGIC)])):
                 raise BadMagicError(f"expected magic {MAGIC!r}, found {bytes(data[:8])!r}")
@@ -325,7 +335,7 @@ class Decryptor:
 # --- streaming over files ---------------------------------------------------------------
 
 
-def _read_full(stream: BinaryIO, view: memoryview) -> int:
+def _read_full(stream: Readable, view: memoryview) -> int:
     """Fill `view` unless the stream ends first (pipes and sockets return short reads).
     Sources without `readinto` (generators wrapped in a `read()` object) work too."""
     total = 0
@@ -345,7 +355,7 @@ def _read_full(stream: BinaryIO, view: memoryview) -> int:
 
 
 def iter_encrypt(
-    src: BinaryIO,
+    src: Readable,
     data_key: bytes,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     *,
@@ -383,8 +393,8 @@ def iter_encrypt(
             nxt_slot = (cur + 1) % count
             nxt = fill(nxt_slot) if n == chunk_size else 0
             chunk = views[cur][:n]
-            if pool is not None:
-                pending[cur] = pool.submit(plaintext_hasher.update, chunk)  # type: ignore[union-attr]
+            if pool is not None and plaintext_hasher is not None:  # pool only with a hasher
+                pending[cur] = pool.submit(plaintext_hasher.update, chunk)
             elif plaintext_hasher is not None:
                 plaintext_hasher.update(chunk)
             yield enc.seal(chunk, final=nxt == 0)
@@ -399,7 +409,7 @@ def iter_encrypt(
             pool.shutdown(wait=True)
 
 
-def iter_decrypt(src: BinaryIO, data_key: bytes) -> Iterator[bytes]:
+def iter_decrypt(src: Readable, data_key: bytes) -> Iterator[bytes]:
     """Yield authenticated plaintext chunk by chunk.
 
     Each yielded chunk is authentic, but only a completed iteration proves the file is
@@ -441,7 +451,7 @@ class DecryptResult:
 
 
 def encrypt_stream(
-    src: BinaryIO,
+    src: Readable,
     dst: BinaryIO,
     data_key: bytes,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -473,7 +483,7 @@ def encrypt_stream(
     return EncryptResult(header, hasher.digest(), size, out)
 
 
-def decrypt_stream(src: BinaryIO, dst: BinaryIO, data_key: bytes) -> DecryptResult:
+def decrypt_stream(src: Readable, dst: BinaryIO, data_key: bytes) -> DecryptResult:
     """Decrypt into `dst`. On error `dst` holds partial authentic plaintext: discard it."""
     hasher = hashlib.sha256()
     size = 0
@@ -684,7 +694,7 @@ def _atomic_output(dst: Path) -> tuple[BinaryIO, Path]:
     return os.fdopen(fd, "wb", buffering=0), Path(tmp)
 
 
-def _write_atomically(dst: Path, produce: Any) -> Any:
+def _write_atomically(dst: Path, produce: Callable[[BinaryIO], _Result]) -> _Result:
     """Run `produce(stream)` into a temp file beside `dst`; rename only on success."""
     out, tmp = _atomic_output(dst)
     try:

@@ -20,13 +20,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import to_checksum_address
 
 from evidence._keccak import keccak256
+
+if TYPE_CHECKING:
+    from web3 import Web3
+    from web3.types import BlockIdentifier
 
 __all__ = [
     "ORDER_OPENED",
@@ -149,12 +153,12 @@ def decode_events(
 
 
 def find_events(
-    w3: Any,
+    w3: Web3,
     spec: EventSpec,
     address: str,
     *,
-    from_block: int | str = 0,
-    to_block: int | str = "latest",
+    from_block: BlockIdentifier = 0,
+    to_block: BlockIdentifier = "latest",
     **indexed: Any,
 ) -> list[Event]:
     """`eth_getLogs` for `spec` from `address`, filtered on indexed parameters by value

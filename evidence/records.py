@@ -62,6 +62,7 @@ __all__ = [
     "ZERO_HASH",
     "Allocation",
     "Award",
+    "ChainedRecord",
     "CourtConfirmation",
     "Domain",
     "EvidenceSubmission",
@@ -71,6 +72,7 @@ __all__ = [
     "Settlement",
     "SettlementOffer",
     "SignedRecord",
+    "bytes32",
     "canonical_json",
     "checksum_address",
     "normalize_signature",
@@ -136,6 +138,11 @@ def _checksum(value: str) -> str | None:
     if body != body.lower() and body != body.upper() and checksummed != value:
         return None
     return checksummed
+
+
+def bytes32(value: bytes | str, what: str = "value") -> bytes:
+    """A bytes32 field's value from bytes or 0x-hex (the JSON form, what the API shows)."""
+    return _bytes32(value, what)
 
 
 def _bytes32(value: object, what: str) -> bytes:
@@ -307,7 +314,7 @@ class Record:
         case_id: bytes
 
     def __post_init__(self) -> None:
-        for attr, check in _field_checks(type(self)):
+        for attr, check in _field_checks(type(self)):  # type: ignore[arg-type]  # mypy#20409: classes hash
             object.__setattr__(self, attr, check(getattr(self, attr)))
         self._validate()
 
@@ -323,7 +330,7 @@ class Record:
 
     @classmethod
     def type_hash(cls) -> bytes:
-        return _type_hash(cls)
+        return _type_hash(cls)  # type: ignore[arg-type]  # mypy#20409: classes hash
 
     def message(self) -> dict[str, Any]:
         """The EIP-712 `message` (camelCase keys, Python values)."""
@@ -356,7 +363,7 @@ class Record:
     def struct_hash(self) -> bytes:
         """EIP-712 `hashStruct(message)`, encoded here for speed (flat atomic fields only);
         the tests hold it equal to eth-account's and MetaMask's encoders."""
-        parts = [_type_hash(type(self))]
+        parts = [_type_hash(type(self))]  # type: ignore[arg-type]  # mypy#20409: classes hash
         for name, sol_type in self.FIELDS:
             value = getattr(self, _snake(name))
             if sol_type == "bytes32":
@@ -424,7 +431,7 @@ class Record:
                 raise ReplayError(
                     f"{self.TYPE_NAME} is for order {have_order}, expected order {order_id}"
                 )
-        if not self.CHAINED:
+        if not isinstance(self, ChainedRecord):
             if sequence is not None or prev_hash is not None:
                 raise InvalidRecord(
                     f"{self.TYPE_NAME} has no sequence or prevHash (fixed by the escrow); "
@@ -432,14 +439,14 @@ class Record:
                     "record hash"
                 )
             return
-        if sequence is not None and self.sequence != sequence:  # type: ignore[attr-defined]
+        if sequence is not None and self.sequence != sequence:
             raise ReplayError(
-                f"{self.TYPE_NAME} has sequence {self.sequence}, "  # type: ignore[attr-defined]
+                f"{self.TYPE_NAME} has sequence {self.sequence}, "
                 f"expected {sequence}: it belongs to another step of the case"
             )
         if prev_hash is not None:
             want_prev = _bytes32(prev_hash, "prev_hash")
-            have_prev: bytes = self.prev_hash  # type: ignore[attr-defined]
+            have_prev = self.prev_hash
             if have_prev != want_prev:
                 raise ReplayError(
                     f"{self.TYPE_NAME} follows step 0x{have_prev.hex()}, expected "
@@ -453,7 +460,7 @@ class Record:
 
     @classmethod
     def from_json_obj(cls, obj: object) -> Self:
-        names, name_set, uints = _json_plan(cls)
+        names, name_set, uints = _json_plan(cls)  # type: ignore[arg-type]  # mypy#20409: classes hash
         if not isinstance(obj, dict) or obj.keys() != name_set:
             found = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
             raise FormatError(
@@ -470,7 +477,18 @@ class Record:
 
 
 @dataclass(frozen=True, kw_only=True)
-class EvidenceSubmission(Record):
+class ChainedRecord(Record):
+    """A link of the case's hash chain: every record but the escrow's `Settlement` and
+    `Award` (whose fields the contract fixes) carries sequence, prevHash and signedAt."""
+
+    if TYPE_CHECKING:  # declared per subclass in FIELDS order
+        sequence: int
+        prev_hash: bytes
+        signed_at: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvidenceSubmission(ChainedRecord):
     """A party submits one evidence item: a salted commitment to the file and the CID of
     its encrypted container. The plain file hash is never in a public record."""
 
@@ -500,7 +518,7 @@ class EvidenceSubmission(Record):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProceduralStep(Record):
+class ProceduralStep(ChainedRecord):
     """Any other signed step of the procedure: `action` names it, `payloadHash` is the
     SHA-256 of its canonical details or the record hash of the record it carries."""
 
@@ -532,7 +550,7 @@ class ProceduralStep(Record):
 
 
 @dataclass(frozen=True, kw_only=True)
-class SettlementOffer(Record):
+class SettlementOffer(ChainedRecord):
     """One party's offer during negotiation; accepted, both sign the on-chain Settlement."""
 
     TYPE_NAME: ClassVar[str] = "SettlementOffer"
@@ -622,7 +640,7 @@ class Award(Record):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Objection(Record):
+class Objection(ChainedRecord):
     """A party objects to a round-0 award (named by its record hash) once."""
 
     TYPE_NAME: ClassVar[str] = "Objection"
@@ -647,7 +665,7 @@ class Objection(Record):
 
 
 @dataclass(frozen=True, kw_only=True)
-class CourtConfirmation(Record):
+class CourtConfirmation(ChainedRecord):
     """A court's decision on the judicial package: confirm, or refuse with reasons."""
 
     TYPE_NAME: ClassVar[str] = "CourtConfirmation"
@@ -770,8 +788,9 @@ def _check_type_table() -> None:
             raise AssertionError(f"{cls.TYPE_NAME}: dataclass fields differ from FIELDS")
         if cls.SIGNER_FIELD is not None and dict(cls.FIELDS)[cls.SIGNER_FIELD] != "address":
             raise AssertionError(f"{cls.TYPE_NAME}: signer field is not an address")
-        if ("sequence" in dict(cls.FIELDS)) != cls.CHAINED:
-            raise AssertionError(f"{cls.TYPE_NAME}: CHAINED flag is wrong")
+        chained = "sequence" in dict(cls.FIELDS)
+        if chained != cls.CHAINED or issubclass(cls, ChainedRecord) != chained:
+            raise AssertionError(f"{cls.TYPE_NAME}: CHAINED flag or ChainedRecord base is wrong")
 
 
 _check_type_table()
@@ -886,8 +905,11 @@ class SignedRecord:
 
     def merkle_leaf(self) -> tuple[str, str, str]:
         """The Merkle leaf values (caseId, recordHash, signaturesHash), docs/evidence.md §4."""
-        values = (self.case_id, self.record_hash, self.signatures_hash)
-        return tuple("0x" + v.hex() for v in values)  # type: ignore[return-value]
+        return (
+            "0x" + self.case_id.hex(),
+            "0x" + self.record_hash.hex(),
+            "0x" + self.signatures_hash.hex(),
+        )
 
     @property
     def signatures_hash(self) -> bytes:
@@ -901,7 +923,9 @@ class SignedRecord:
 
     def with_signature(self, signature: bytes | str) -> SignedRecord:
         """Attach a signature made elsewhere (a wallet); checked when verified."""
-        return SignedRecord(self.domain, self.record, (*self.signatures, signature))
+        return SignedRecord(
+            self.domain, self.record, (*self.signatures, normalize_signature(signature))
+        )
 
     def signers(self) -> tuple[str, ...]:
         """The recovered signer of each signature, in `signatures` order."""
@@ -1009,7 +1033,7 @@ class SignedRecord:
         return cls.from_json_obj(_parse_json(data))
 
     @classmethod
-    def from_json_obj(cls, obj: Any) -> SignedRecord:
+    def from_json_obj(cls, obj: object) -> SignedRecord:
         want = {"format", "v", "type", "domain", "message", "signatures"}
         if not isinstance(obj, dict) or obj.get("format") != RECORD_FORMAT:
             raise FormatError(f"record JSON: expected \"format\": {RECORD_FORMAT!r}")

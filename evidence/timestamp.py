@@ -36,7 +36,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 from asn1crypto import algos, cms, core, tsp
@@ -140,7 +140,8 @@ def build_request(digest: bytes, *, nonce: int | None = None, cert_req: bool = T
             "cert_req": cert_req,
         }
     )
-    return req.dump()
+    der: bytes = req.dump()
+    return der
 
 
 def request_timestamp(
@@ -190,7 +191,7 @@ def request_timestamp(
 # --- parsing ----------------------------------------------------------------------------
 
 
-class _TimeStampResp(core.Sequence):
+class _TimeStampResp(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     """RFC 3161 TimeStampResp; asn1crypto's own marks the token as required, but a
     rejection carries none (RFC 3161 2.4.2: timeStampToken OPTIONAL)."""
 
@@ -319,7 +320,7 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
         raise TimestampInvalid("certificate", f"expected PEM or DER certificates ({exc})") from exc
 
 
-def _attr(signed_attrs: cms.CMSAttributes, name: str) -> list[object]:
+def _attr(signed_attrs: cms.CMSAttributes, name: str) -> list[Any]:
     return [a["values"] for a in signed_attrs if a["type"].native == name]
 
 
@@ -359,12 +360,12 @@ def _check_ess(signed_attrs: cms.CMSAttributes, cert: x509.Certificate) -> None:
     v2 = _attr(signed_attrs, "signing_certificate_v2")
     v1 = _attr(signed_attrs, "signing_certificate")
     if v2:
-        ids = v2[0][0]["certs"]  # type: ignore[index]
+        ids = v2[0][0]["certs"]
         first = ids[0]
         alg = first["hash_algorithm"]["algorithm"].native
         expected = hashlib.new(alg, der).digest()
     elif v1:
-        first = v1[0][0]["certs"][0]  # type: ignore[index]
+        first = v1[0][0]["certs"][0]
         expected = hashlib.sha1(der).digest()
     else:
         raise TimestampInvalid(
@@ -492,13 +493,13 @@ def verify_token(
     if not signed_attrs.native:
         raise TimestampInvalid("signed_attributes", "the token has no signed attributes")
     ctype = _attr(signed_attrs, "content_type")
-    if not ctype or ctype[0][0].native != "tst_info":  # type: ignore[index]
+    if not ctype or ctype[0][0].native != "tst_info":
         raise TimestampInvalid("signed_attributes", "content-type attribute is not TSTInfo")
     md = _attr(signed_attrs, "message_digest")
     digest_name = signer["digest_algorithm"]["algorithm"].native
     if digest_name not in _HASHES:
         raise TimestampInvalid("signature", f"unsupported digest {digest_name}")
-    if not md or md[0][0].native != hashlib.new(digest_name, tst_bytes).digest():  # type: ignore[index]
+    if not md or md[0][0].native != hashlib.new(digest_name, tst_bytes).digest():
         raise TimestampInvalid(
             "signed_attributes", "the message-digest attribute does not match the TSTInfo"
         )
@@ -539,5 +540,5 @@ def _token_certificates(sd: cms.SignedData) -> list[x509.Certificate]:
 
 def _signed_attrs_der(signed_attrs: cms.CMSAttributes) -> bytes:
     """The signed attributes re-tagged from [0] IMPLICIT to SET (0x31), original bytes."""
-    der = signed_attrs.dump()
+    der: bytes = signed_attrs.dump()
     return b"\x31" + der[1:]

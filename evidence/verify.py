@@ -68,7 +68,9 @@ from evidence.merkle import (
 from evidence.records import EvidenceSubmission, SignedRecord, checksum_address
 from evidence.report import CheckResult, Report, Status
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # web3 is imported when a chain is read, not to verify offline
+    from web3 import Web3
+
     from evidence.chain import AnchorRecord
 
 __all__ = [
@@ -625,7 +627,10 @@ def _check_file_and_commitment(
             rec.TYPE_NAME,
         )
         return
-    use_salt = salt if salt is not None else opening.salt  # type: ignore[union-attr]
+    if salt is None:
+        assert opening is not None, "verify() refuses a file with neither salt nor opening"
+        salt = opening.salt
+    use_salt = salt
     try:
         computed = commitment_of(file_sha256, use_salt)
     except FormatError as exc:
@@ -896,7 +901,7 @@ class AnchorReader:
     `ChainUnreachable`.
     """
 
-    def __init__(self, chain: Any, *, timeout: float = 10.0) -> None:
+    def __init__(self, chain: Web3 | str, *, timeout: float = 10.0) -> None:
         from web3 import Web3
 
         if isinstance(chain, str):
@@ -932,6 +937,8 @@ class AnchorReader:
     def _observe(self, contract: str, root: bytes, tx_hash: bytes | None) -> ChainObservation:
         # Adapter over evidence.chain.lookup_anchor (the record and its RootAnchored log);
         # the receipt and block reads it does not do are here.
+        from hexbytes import HexBytes
+
         from evidence.chain import AnchorContractMissing, lookup_anchor
 
         w3 = self.w3
@@ -949,7 +956,7 @@ class AnchorReader:
             if tx_hash is None:  # no RootAnchored log could be found for the record
                 return ChainObservation(chain_id, True, record)
         try:
-            receipt = w3.eth.get_transaction_receipt(tx_hash)
+            receipt = w3.eth.get_transaction_receipt(HexBytes(tx_hash))
         except Exception as exc:  # TransactionNotFound: a fact about the chain, not an outage
             if type(exc).__name__ == "TransactionNotFound":
                 return ChainObservation(chain_id, True, record, tx_hash=tx_hash)
@@ -983,7 +990,7 @@ def verify(
     salt: bytes | None = None,
     expected_signers: str | Collection[str] | None = None,
     threshold: int | None = None,
-    chain: Any = None,
+    chain: Web3 | str | AnchorReader | None = None,
     progress: Callable[[int], None] | None = None,
     proven: ProvenNodes | None = None,
 ) -> VerificationReport:

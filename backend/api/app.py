@@ -43,7 +43,7 @@ from backend.services.errors import ServiceError
 from backend.services.keys import seal_legacy_keys
 from backend.settings import Settings
 from backend.web import router as web_pages
-from backend.worker.anchoring import AnchoringWorker
+from backend.worker.anchoring import AnchoringWorker, AnchorSender
 from evidence.errors import (
     EvidenceError,
     FormatError,
@@ -198,7 +198,7 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
     port: EscrowPort | None = None,
     blockstore: Blockstore | None = None,
-    anchor_sender: Any = None,
+    anchor_sender: AnchorSender | None = None,
     background: bool = True,
 ) -> FastAPI:
     """Build the service. Anything not injected is built from ``settings``."""
@@ -265,8 +265,9 @@ def create_app(
     app.add_middleware(JsonBodyLimit)
     app.add_middleware(RequestIdMiddleware)  # outside the body bounds: their refusals carry it
     app.add_middleware(SecurityHeaders)  # outermost: every response, errors included
-    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
+    # The decorator form: Starlette types add_exception_handler for handlers of Exception.
+    app.exception_handler(RequestValidationError)(validation_error)
+    app.exception_handler(StarletteHTTPException)(http_error)
 
     @app.exception_handler(ProcedureError)
     async def _procedure(_r: Request, exc: ProcedureError) -> JSONResponse:

@@ -18,6 +18,7 @@ from backend.notices.smtp import SmtpSender
 from backend.services.auth import SessionCache
 from backend.services.cases import CaseService
 from backend.settings import Settings
+from backend.worker.anchoring import AnchoringWorker
 
 __all__ = ["AppContext", "TickReport"]
 
@@ -46,7 +47,7 @@ class AppContext:
     clock: Callable[[], datetime]
     auth_cache: SessionCache  # live tokens; holds the session secret (docs/api.md)
     smtp: SmtpSender | None = None
-    anchoring: Any = None  # backend.worker.AnchoringWorker when a chain is configured
+    anchoring: AnchoringWorker | None = None  # when a chain is configured
     tick_seconds: float = 5.0
     anchor_interval: float = 30.0  # seconds between anchoring runs (0: every tick)
     closers: list[Callable[[], None]] = field(default_factory=list)

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import email.message
 import json
-from typing import Any
 
 from anyio import to_thread
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from evidence import safejson
 
@@ -48,11 +48,11 @@ class _TooLargeError(Exception):
 
 
 class JsonBodyLimit:
-    def __init__(self, app: Any, max_bytes: int = DEFAULT_MAX_JSON_BYTES) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_JSON_BYTES) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -74,7 +74,7 @@ class JsonBodyLimit:
         started = False
         tripped = False  # the limit was hit; the app may have turned that into its own error
 
-        async def limited() -> Any:
+        async def limited() -> Message:
             nonlocal seen, tripped
             message = await receive()
             if message["type"] == "http.request":
@@ -84,7 +84,7 @@ class JsonBodyLimit:
                     raise _TooLargeError
             return message
 
-        async def tracking_send(message: Any) -> None:
+        async def tracking_send(message: Message) -> None:
             nonlocal started
             if tripped:
                 # FastAPI catches any error while reading the body and answers 400 "error
@@ -103,7 +103,7 @@ class JsonBodyLimit:
             if not started:
                 await self._refuse(send)
 
-    async def _json(self, scope: Any, receive: Any, send: Any) -> None:
+    async def _json(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Read the whole (bounded) body, pre-scan its depth, then replay it to the app."""
         chunks: list[bytes] = []
         seen = 0
@@ -130,7 +130,7 @@ class JsonBodyLimit:
             return
         replayed = False
 
-        async def replay() -> Any:
+        async def replay() -> Message:
             nonlocal replayed
             if not replayed:
                 replayed = True
@@ -142,12 +142,12 @@ class JsonBodyLimit:
     def _check(self, body: bytes) -> None:
         safejson.check_bounds(body, what="request body", max_bytes=self.max_bytes)
 
-    async def _refuse(self, send: Any) -> None:
+    async def _refuse(self, send: Send) -> None:
         await self._answer(send, 413, "body_too_large",
                            f"request body over {self.max_bytes} bytes")
 
     @staticmethod
-    async def _answer(send: Any, status: int, code: str, detail: str) -> None:
+    async def _answer(send: Send, status: int, code: str, detail: str) -> None:
         body = json.dumps({"code": code, "detail": detail}).encode()
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"),

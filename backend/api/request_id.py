@@ -17,7 +17,8 @@ import json
 import logging
 import re
 import secrets
-from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "request_id_of"]
 
@@ -28,16 +29,17 @@ _SCOPE_KEY = "chainarb.request_id"
 _GOOD_ID = re.compile(rb"[A-Za-z0-9._-]{8,64}")
 
 
-def request_id_of(scope: Any) -> str | None:
+def request_id_of(scope: Scope) -> str | None:
     """The id this middleware gave the request (None outside it)."""
-    return scope.get(_SCOPE_KEY)
+    rid: str | None = scope.get(_SCOPE_KEY)  # set by the middleware below, if it ran
+    return rid
 
 
 class RequestIdMiddleware:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -47,7 +49,7 @@ class RequestIdMiddleware:
         scope[_SCOPE_KEY] = rid
         started = False
 
-        async def send_with_id(message: Any) -> None:
+        async def send_with_id(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True

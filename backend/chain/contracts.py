@@ -332,6 +332,8 @@ class Transactor:
         if to is not None:
             tx["to"] = checksum(to)
         eth = self.w3.eth
+        # web3 types the node's calls with its TxParams; this one dict is also what the
+        # account signs (a plain dict), hence the two ignores below.
         if gas is None:
             try:
                 if self._in_process:
@@ -375,7 +377,7 @@ class Transactor:
         tx: dict[str, Any] = {"to": checksum(to), "data": HexBytes(data)}
         if sender is not None:
             tx["from"] = checksum(sender)
-        try:
+        try:  # a plain dict where web3 types its TxParams (as in send above)
             return bytes(self.w3.eth.call(tx))  # type: ignore[arg-type]
         except Exception as exc:
             raise _as_chain_error(exc) from exc

@@ -19,6 +19,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import EthereumTesterProvider, Web3
 from web3.providers import HTTPProvider
+from web3.types import RPCEndpoint, Wei
 
 from backend.chain.anvil import find_anvil, missing_anvil
 from backend.chain.errors import TransactionError
@@ -55,6 +56,11 @@ def is_in_process(w3: Web3) -> bool:
     return isinstance(w3.provider, EthereumTesterProvider)
 
 
+def _tester(w3: Web3) -> Any:
+    """The in-process chain's EthereumTester (eth-tester has no type information)."""
+    return w3.provider.ethereum_tester  # type: ignore[attr-defined]  # web3 declares None
+
+
 def dev_accounts(count: int, seed: str = "chainarb") -> list[LocalAccount]:
     """`count` deterministic accounts (keys = keccak(seed/i)); test and demo use only."""
     return [Account.from_key(keccak(text=f"{seed}/{i}")) for i in range(count)]
@@ -65,10 +71,10 @@ def fund(w3: Web3, addresses: list[str], wei: int = 1_000 * ETHER) -> None:
     for address in addresses:
         if is_in_process(w3):
             source = w3.eth.accounts[0]
-            tx_hash = w3.eth.send_transaction({"from": source, "to": address, "value": wei})
+            tx_hash = w3.eth.send_transaction({"from": source, "to": address, "value": Wei(wei)})
             w3.eth.wait_for_transaction_receipt(tx_hash)
         else:
-            w3.provider.make_request("anvil_setBalance", [address, hex(wei)])  # type: ignore[arg-type]
+            w3.provider.make_request(RPCEndpoint("anvil_setBalance"), [address, hex(wei)])
 
 
 def chain_time(w3: Web3) -> int:
@@ -90,7 +96,7 @@ def advance_time(w3: Web3, seconds: int) -> int:
     target = chain_time(w3) + seconds
     if is_in_process(w3):
         # eth-tester's time_travel(t) mines a block at t - 1 and makes t the next block's time.
-        w3.provider.ethereum_tester.time_travel(target + 1)  # type: ignore[attr-defined]
+        _tester(w3).time_travel(target + 1)
     else:
         _rpc(w3, "evm_setNextBlockTimestamp", [target])
         _rpc(w3, "evm_mine", [])
@@ -106,7 +112,7 @@ def set_next_timestamp(w3: Web3, timestamp: int) -> None:
     seconds after the latest block.
     """
     if is_in_process(w3):
-        w3.provider.ethereum_tester.time_travel(timestamp)  # type: ignore[attr-defined]
+        _tester(w3).time_travel(timestamp)
     else:
         _rpc(w3, "evm_setNextBlockTimestamp", [timestamp - 1])
         _rpc(w3, "evm_mine", [])
@@ -116,21 +122,21 @@ def set_next_timestamp(w3: Web3, timestamp: int) -> None:
 def snapshot(w3: Web3) -> Any:
     """Take a snapshot of the chain state; pass the result to `revert_to`."""
     if is_in_process(w3):
-        return w3.provider.ethereum_tester.take_snapshot()  # type: ignore[attr-defined]
+        return _tester(w3).take_snapshot()
     return _rpc(w3, "evm_snapshot", [])
 
 
 def revert_to(w3: Web3, snapshot_id: Any) -> None:
     """Return the chain to `snapshot_id` (anvil consumes the snapshot: take a new one)."""
     if is_in_process(w3):
-        w3.provider.ethereum_tester.revert_to_snapshot(snapshot_id)  # type: ignore[attr-defined]
+        _tester(w3).revert_to_snapshot(snapshot_id)
         return
     if _rpc(w3, "evm_revert", [snapshot_id]) is not True:
         raise TransactionError(f"anvil refused to revert to snapshot {snapshot_id}")
 
 
 def _rpc(w3: Web3, method: str, params: list[Any]) -> Any:
-    response = w3.provider.make_request(method, params)  # type: ignore[arg-type]
+    response = w3.provider.make_request(RPCEndpoint(method), params)
     if "error" in response:
         raise TransactionError(f"{method} failed: {response['error']}")
     return response.get("result")

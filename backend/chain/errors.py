@@ -92,7 +92,7 @@ class RevertError(ChainError):
         super().__init__(message)
 
 
-def _show(value: Any) -> str:
+def _show(value: object) -> str:
     if isinstance(value, bytes):
         return "0x" + value.hex()
     return str(value)

@@ -17,6 +17,7 @@ from backend.db.engine import (
     is_postgres,
     make_engine,
     make_session_factory,
+    rows_changed,
     session_scope,
     write_scope,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "is_postgres",
     "make_engine",
     "make_session_factory",
+    "rows_changed",
     "session_scope",
     "upgrade_to_head",
     "utcnow",

@@ -35,6 +35,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,6 +54,7 @@ __all__ = [
     "is_postgres",
     "make_engine",
     "make_session_factory",
+    "rows_changed",
     "session_scope",
     "write_guard_violations",
     "write_scope",
@@ -174,12 +176,12 @@ def _mark_write_unit(connection: sa.Connection) -> None:
 
 def _origin() -> str | None:
     """file:line of the product code that issued the statement, or None (tests, tools)."""
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     while frame is not None:
         name = frame.f_code.co_filename
         if name != __file__ and not name.startswith(_LIBRARY_DIRS):
             return f"{name}:{frame.f_lineno}" if name.startswith(_PRODUCT_DIRS) else None
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back
     return None
 
 
@@ -223,6 +225,14 @@ def begin_exclusive(session: Session) -> None:
         )
     # SQLite: `_sqlite_on_begin` emits BEGIN IMMEDIATE. Both: `_mark_write_unit` notes it.
     session.connection(execution_options={_BEGIN_OPTION: "IMMEDIATE"})
+
+
+def rows_changed(session: Session, statement: sa.UpdateBase) -> int:
+    """Run an UPDATE or DELETE in `session`; how many rows it changed (the compare-and-set
+    answer). SQLModel types `execute` as a plain Result; DML answers a CursorResult."""
+    result = session.execute(statement)
+    assert isinstance(result, sa.CursorResult)
+    return result.rowcount
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -77,6 +77,7 @@ class AnchorStatus(StrEnum):
 class LeafKind(StrEnum):
     STEP = "step"
     EVIDENCE = "evidence"
+    ATTACHMENT = "attachment"  # an escrow record (Award, Settlement) a step carries
 
 
 class NoticeStatus(StrEnum):

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from pydantic_core import PydanticUndefined
 from sqlmodel import Session, SQLModel
 
-__all__ = ["insert_row"]
+__all__ = ["insert_row", "table_of"]
 
 
 def insert_row(session: Session, model: type[SQLModel], values: dict[str, Any]) -> Any:
@@ -25,12 +25,20 @@ def insert_row(session: Session, model: type[SQLModel], values: dict[str, Any]) 
     fields not given, as constructing the object would); returns its primary key."""
     row = {**_defaults(model), **values}
     result = session.execute(_insert(model), row)
+    assert isinstance(result, sa.CursorResult)  # an INSERT answers a cursor result
     return result.inserted_primary_key[0] if result.inserted_primary_key else None
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """A table model's Core table (SQLModel sets ``__table__`` without declaring it)."""
+    table = sa.inspect(model).local_table
+    assert isinstance(table, sa.Table)
+    return table
 
 
 @cache
 def _insert(model: type[SQLModel]) -> sa.Insert:
-    return sa.insert(model.__table__)  # type: ignore[attr-defined]
+    return sa.insert(table_of(model))
 
 
 def _defaults(model: type[SQLModel]) -> dict[str, Any]:

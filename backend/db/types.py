@@ -38,13 +38,14 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
                 f"naive datetime {value.isoformat()} refused: pass an aware UTC datetime "
                 "(datetime.now(UTC))"
             )
-        value = value.astimezone(UTC)
+        utc = value.astimezone(UTC)
         # SQLite keeps the text as given; store it without offset so ordering is textual.
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        stored: datetime = value  # the DateTime column's driver value
+        if stored.tzinfo is None:
+            return stored.replace(tzinfo=UTC)
+        return stored.astimezone(UTC)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+from eth_typing import HexStr
 
 from backend.demo.chain import balances, chain_now, hex_hash, send_eth, wait_until
 from backend.demo.clients import Client, document, expect_ok, upload_evidence
@@ -26,7 +27,7 @@ from backend.demo.files import (
     statement_of_claim,
 )
 from backend.demo.world import Story, World
-from evidence.records import Award, SettlementOffer, canonical_json
+from evidence.records import Award, SettlementOffer, bytes32, canonical_json
 
 __all__ = ["agree_to_arbitrate", "answer_and_close_record", "appoint_arbitrator",
            "appoint_mediator", "deposit_guarantee", "enforce_award", "file_claim",
@@ -58,7 +59,7 @@ def deposit_guarantee(world: World, story: Story) -> None:
 def open_order(world: World, story: Story) -> None:
     """The buyer pays the price into escrow under the institution's published rules."""
     buyer, usdc, escrow = story.cast.buyer, story.token, story.escrow
-    committed = rules_hash(story.http, world.app.state.ctx.service.config.rules)
+    committed = rules_hash(story.http, world.ctx.service.config.rules)
     usdc.approve(buyer.key, escrow.address, PRICE)
     story.order_id, r = escrow.open_order(
         buyer.key, seller=story.cast.seller.address, amount=PRICE,
@@ -115,11 +116,11 @@ def negotiate(world: World, story: Story) -> None:
     seller, buyer, case_id, order_id = (story.cast.seller, story.cast.buyer, story.case_id,
                                         story.order_id)
     seq, prev, domain = seller.head(case_id)
-    offer = SettlementOffer(case_id=case_id, sequence=seq, prev_hash=prev,
+    offer = SettlementOffer(case_id=bytes32(case_id), sequence=seq, prev_hash=prev,
                             offeror=seller.address, order_id=order_id,
                             to_buyer=48 * UNIT, to_seller=432 * UNIT, compensation=0,
                             expires_at=seller.at() + 2 * DAY, signed_at=seller.at())
-    settlement = Settlement(order_id=order_id, case_id=case_id, to_buyer=48 * UNIT,
+    settlement = Settlement(order_id=order_id, case_id=bytes32(case_id), to_buyer=48 * UNIT,
                             to_seller=432 * UNIT, compensation=0)
     res = seller.post(f"/cases/{case_id}/offers", {
         "record": offer.sign(seller.key.key, domain).to_json_obj(),
@@ -182,15 +183,15 @@ def pre_evaluation(mediator: Client, case_id: str) -> dict[str, Any]:
     from backend import procedure as p
 
     view = mediator.get(f"/cases/{case_id}")
-    kinds: dict[str, set[str]] = {"buyer": set(), "seller": set()}
+    kinds: dict[str, set[p.EvidenceKind]] = {"buyer": set(), "seller": set()}
     for item in view["evidence"]:
         side = "buyer" if item["submittedBy"] == view["buyer"] else "seller"
-        kinds[side].add(item["kind"])
+        kinds[side].add(p.EvidenceKind(item["kind"]))
     facts = p.PreEvaluationFacts(
         dispute_type=view["disputeType"], remedy=view["remedy"], amount=int(view["amount"]),
         claimed_amount=int(view["claimedAmount"]), guarantee=int(view["guarantee"]),
-        tracking="delivered", buyer_evidence=frozenset(kinds["buyer"]),  # type: ignore[arg-type]
-        seller_evidence=frozenset(kinds["seller"]))  # type: ignore[arg-type]
+        tracking=p.TrackingStatus.DELIVERED, buyer_evidence=frozenset(kinds["buyer"]),
+        seller_evidence=frozenset(kinds["seller"]))
     report = p.pre_evaluate(facts).as_dict()
     raw = canonical_json(report)
     return {"report": report, "canonical": raw.decode(), "sha256": sha256_hex(raw),
@@ -261,9 +262,10 @@ def issue_award(world: World, story: Story) -> None:
     to_buyer, to_seller, compensation = story.award = 180 * UNIT, 300 * UNIT, 42_500_000
     award_doc = award_document(order_id, case_id, to_buyer, to_seller, compensation)
     _seq, _prev, domain = arbitrator.head(case_id)
-    award = Award(order_id=order_id, case_id=case_id, to_buyer=to_buyer,
+    award = Award(order_id=order_id, case_id=bytes32(case_id), to_buyer=to_buyer,
                   to_seller=to_seller, compensation=compensation,
-                  award_hash=sha256_hex(award_doc), round=0).sign(arbitrator.key.key, domain)
+                  award_hash=bytes32(sha256_hex(award_doc)),
+                  round=0).sign(arbitrator.key.key, domain)
     story.award_record_hash = "0x" + award.record_hash.hex()
     record, _ = arbitrator.step(case_id, "award.issued", payload_hash=story.award_record_hash)
     res = arbitrator.post(f"/cases/{case_id}/award", {
@@ -325,7 +327,7 @@ def read_payout(world: World, story: Story) -> None:
     from backend.chain import decode_logs
 
     symbol, before = story.symbol, story.before
-    receipt = world.handle.w3.eth.get_transaction_receipt(story.enforcement_tx)
+    receipt = world.handle.w3.eth.get_transaction_receipt(HexStr(story.enforcement_tx))
     resolved = [e for e in decode_logs(receipt["logs"]) if e.name == "OrderResolved"]
     paid = dict(resolved[0].args) if resolved else {}
     after = story.after = balances(story.token, story.escrow, story.cast.buyer.address,

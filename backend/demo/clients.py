@@ -21,7 +21,7 @@ from eth_account.signers.local import LocalAccount
 
 from backend.demo.common import DemoError, sha256_hex
 from evidence.commitment import commitment_of
-from evidence.records import Domain, ProceduralStep, SignedRecord, canonical_json
+from evidence.records import Domain, ProceduralStep, SignedRecord, bytes32, canonical_json
 
 __all__ = ["Client", "document", "expect_ok", "upload_evidence"]
 
@@ -77,18 +77,19 @@ class Client:
     def at(self) -> int:
         return int(self.clock().timestamp())
 
-    def head(self, case_id: str) -> tuple[int, str, Domain]:
+    def head(self, case_id: str) -> tuple[int, bytes, Domain]:
         """Where the next signed step goes: what the case page gives a wallet to sign over."""
         view = self.get(f"/cases/{case_id}")
-        return view["nextSequence"], view["prevHash"], Domain.from_json_obj(view["domain"])
+        return (view["nextSequence"], bytes32(view["prevHash"]),
+                Domain.from_json_obj(view["domain"]))
 
     def step(self, case_id: str, action: str, payload: dict[str, Any] | None = None, *,
              payload_hash: str | None = None) -> tuple[dict[str, Any], Domain]:
         """A ``ProceduralStep`` signed at the case's head (over the payload or a hash)."""
         seq, prev, domain = self.head(case_id)
         digest = payload_hash or sha256_hex(canonical_json(payload or {}))
-        rec = ProceduralStep(case_id=case_id, sequence=seq, prev_hash=prev,
-                             actor=self.address, action=action, payload_hash=digest,
+        rec = ProceduralStep(case_id=bytes32(case_id), sequence=seq, prev_hash=prev,
+                             actor=self.address, action=action, payload_hash=bytes32(digest),
                              signed_at=self.at())
         return rec.sign(self.key.key, domain).to_json_obj(), domain
 

@@ -8,7 +8,7 @@ from rich.markup import escape
 from backend.demo.clients import Client
 from backend.demo.common import ZERO32, DemoError, sha256_hex
 from backend.demo.world import Story, World
-from evidence.records import CourtConfirmation
+from evidence.records import CourtConfirmation, bytes32
 
 __all__ = ["confirm_judicially", "download_package", "give_court_access", "verify_package"]
 
@@ -76,9 +76,9 @@ def confirm_judicially(world: World, story: Story) -> None:
     package_hash = story.manifest_sha or sha256_hex(story.package_bytes)
     seq, prev, domain = court.head(case_id)
     decision = CourtConfirmation(
-        case_id=case_id, sequence=seq, prev_hash=prev, court=court.address,
-        package_hash=package_hash, award_record_hash=story.award_record_hash,
-        confirmed=True, reasons_hash=ZERO32,
+        case_id=bytes32(case_id), sequence=seq, prev_hash=prev, court=court.address,
+        package_hash=bytes32(package_hash), award_record_hash=bytes32(story.award_record_hash),
+        confirmed=True, reasons_hash=bytes32(ZERO32),
         court_reference=f"(2026) Zhe 0192 Min Te {story.order_id}", signed_at=court.at())
     res = court.post(f"/cases/{case_id}/court-decision",
                      {"record": decision.sign(court.key.key, domain).to_json_obj()})

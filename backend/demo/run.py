@@ -9,7 +9,7 @@ import secrets
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from eth_account import Account
@@ -17,7 +17,7 @@ from eth_account.signers.local import LocalAccount
 from rich.console import Console
 
 from backend.demo import acts, court
-from backend.demo.chain import chain_label, check_real_time, wall_clock
+from backend.demo.chain import chain_label, check_real_time, deployed, wall_clock
 from backend.demo.clients import Client
 from backend.demo.common import DECIMALS, DemoError, decimal_units, short
 from backend.demo.printing import Printer
@@ -25,6 +25,9 @@ from backend.demo.serving import free_port, serve
 from backend.demo.tsa import LocalTsa
 from backend.demo.world import Cast, Story, World
 from backend.settings import Settings
+
+if TYPE_CHECKING:  # the service is composed on demand
+    from fastapi import FastAPI
 
 __all__ = ["ACTS", "run_demo"]
 
@@ -87,9 +90,9 @@ def play(world: World, tsa: LocalTsa) -> dict[str, Any]:
     # Fresh people each run (so a fresh order and case whatever the data dir holds).
     keys = {n: Account.from_key(secrets.token_bytes(32)) for n in PEOPLE}
     port = free_port()
-    compose_service(world, port, keys["admin"].address)
+    app = compose_service(world, port, keys["admin"].address)
     contracts = show_contracts(world)
-    with serve(world.app, port) as running, httpx.Client(base_url=running.base_url,
+    with serve(app, port) as running, httpx.Client(base_url=running.base_url,
                                                          timeout=60) as http:
         world.printer.step("setup", "institution 机构",
                            f"service on {running.base_url} (OpenAPI {running.base_url}/docs)"
@@ -99,13 +102,14 @@ def play(world: World, tsa: LocalTsa) -> dict[str, Any]:
             act(world, story)
         anchored, total = world.anchored_items(story.case_id)
         timeline = story.cast.buyer.get(f"/cases/{story.case_id}/timeline")
-    if not story.report.ok:
-        raise DemoError(f"the judicial package did not verify: {story.report.failed()}")
+    if story.report is None or not story.report.ok:
+        failed = story.report.failed() if story.report else "the court verified no package"
+        raise DemoError(f"the judicial package did not verify: {failed}")
     steps = sum(1 for i in timeline if i["type"] == "step")
     return result_line(world, story, anchored=anchored, leaves=total, steps=steps)
 
 
-def compose_service(world: World, port: int, demo_admin: str) -> None:
+def compose_service(world: World, port: int, demo_admin: str) -> FastAPI:
     """The service on the real clock, as ``chainarb serve`` composes it (its rules' objection
     window follows the escrow's), plus the demo's own admin and anchoring at once."""
     from backend.api.app import create_app
@@ -118,9 +122,11 @@ def compose_service(world: World, port: int, demo_admin: str) -> None:
                                         "institution_admins": admins})
     app = create_app(settings, background=False)
     # The demo's composition: anchoring (with RFC 3161 stamps) at once after every step.
+    anchor, _escrow, _token = deployed(dep)
     app.state.ctx.anchoring = build_worker(settings, app.state.ctx.sessions, world.handle,
-                                           dep.anchor)
+                                           anchor)
     world.app = app
+    return app
 
 
 def show_contracts(world: World) -> dict[str, Any]:
@@ -129,15 +135,16 @@ def show_contracts(world: World) -> dict[str, Any]:
     from backend.chain import EscrowContract, TokenContract, Transactor
 
     dep = world.deployment
+    _anchor, escrow, token = deployed(dep)
     txr = Transactor(world.handle.w3)
-    usdc = TokenContract(txr, dep.token)
+    usdc = TokenContract(txr, token)
     symbol = usdc.symbol()
     world.printer.step("setup", "institution 机构",
                        f"contracts on {chain_label(world.handle)}: ArbitrationEscrow "
                        f"{dep.escrow}, EvidenceAnchor {dep.anchor}, stablecoin {symbol} "
                        f"({usdc.decimals()} decimals) {dep.token}; data dir "
                        f"{world.settings.data_dir}")
-    return {"escrow": EscrowContract(txr, dep.escrow), "token": usdc, "symbol": symbol,
+    return {"escrow": EscrowContract(txr, escrow), "token": usdc, "symbol": symbol,
             "institution": Account.from_key(world.settings.institution_private_key())}
 
 
@@ -160,6 +167,7 @@ def result_line(world: World, story: Story, *, anchored: int, leaves: int,
                 steps: int) -> dict[str, Any]:
     """The JSON object of the last stdout line (README, "The main job")."""
     before, after, dep = story.before, story.after, world.deployment
+    assert story.report is not None  # play() refused a run without a verified package
     to_buyer, to_seller, compensation = story.award
     refund = after["buyer"] - before["buyer"] - story.compensation_paid
     assert story.package_path is not None

@@ -8,9 +8,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from backend.demo.common import DemoError
+
+if TYPE_CHECKING:  # uvicorn is imported when the demo serves
+    import uvicorn
+    from fastapi import FastAPI
 
 __all__ = ["Running", "free_port", "serve"]
 
@@ -27,13 +31,13 @@ class Running:
     """A served app: where it answers, and the uvicorn server and thread behind it."""
 
     base_url: str
-    app: Any
-    server: Any
+    app: FastAPI
+    server: uvicorn.Server
     thread: threading.Thread
 
 
 @contextmanager
-def serve(app: Any, port: int) -> Iterator[Running]:
+def serve(app: FastAPI, port: int) -> Iterator[Running]:
     """Serve ``app`` until the block ends; raises ``DemoError`` if uvicorn does not start."""
     import uvicorn
 

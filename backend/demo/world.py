@@ -13,11 +13,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backend.demo.clients import Client
 from backend.demo.printing import Printer
 from backend.settings import Settings
+
+if TYPE_CHECKING:  # the demo imports the service's parts when it composes them
+    import httpx
+    from eth_account.signers.local import LocalAccount
+    from fastapi import FastAPI
+
+    from backend.api.context import AppContext
+    from backend.chain import EscrowContract, TokenContract
+    from backend.gateway import ChainHandle, Deployment
+    from evidence.judicial import Report
 
 __all__ = ["CHAIN_KIND", "Cast", "Story", "World"]
 
@@ -30,15 +40,22 @@ class World:
     """The service the demo composed, the chain it runs on, and the printer."""
 
     settings: Settings
-    handle: Any
-    deployment: Any
+    handle: ChainHandle
+    deployment: Deployment
     clock: Callable[[], datetime]
     printer: Printer
     tsa_root: Path | None = None  # the local TSA's root certificate, which the court pins
-    app: Any = None
+    app: FastAPI | None = None
     admin: Client | None = None
     seen_batches: set[int] = field(default_factory=set)
     stages: list[str] = field(default_factory=list)
+
+    @property
+    def ctx(self) -> AppContext:
+        """The composed service's context (``run.compose_service`` sets ``app``)."""
+        assert self.app is not None, "the service is composed first"
+        ctx: AppContext = self.app.state.ctx
+        return ctx
 
     def note_stage(self, stage: str) -> None:
         if not self.stages or self.stages[-1] != stage:
@@ -56,13 +73,13 @@ class World:
 
         from backend.db.models import AnchorBatch, AnchorStatus
 
-        with self.app.state.ctx.sessions() as session:
+        with self.ctx.sessions() as session:
             rows = session.exec(select(AnchorBatch).where(
                 col(AnchorBatch.status) == AnchorStatus.CONFIRMED)).all()
             fresh = [{"id": b.id, "root": b.root, "tx": b.tx_hash, "leaves": b.leaf_count,
                       "block": b.block_number, "stamped": b.timestamp_token is not None}
                      for b in rows if b.id not in self.seen_batches]
-        self.seen_batches.update(b["id"] for b in fresh)
+            self.seen_batches.update(b.id for b in rows if b.id is not None)
         return fresh
 
     def anchored_items(self, case_id: str) -> tuple[int, int]:
@@ -71,7 +88,7 @@ class World:
 
         from backend.db.models import AnchorBatch, AnchorStatus, Leaf
 
-        with self.app.state.ctx.sessions() as session:
+        with self.ctx.sessions() as session:
             leaves = session.exec(select(Leaf).where(col(Leaf.case_id) == case_id)).all()
             confirmed = {b.id for b in session.exec(select(AnchorBatch).where(
                 col(AnchorBatch.status) == AnchorStatus.CONFIRMED)).all()}
@@ -123,11 +140,11 @@ class Story:
     """What one act hands to the next: contracts, order, case, and figures read back."""
 
     cast: Cast
-    http: Any  # httpx.Client on the served app
-    escrow: Any
-    token: Any
+    http: httpx.Client  # on the served app
+    escrow: EscrowContract
+    token: TokenContract
     symbol: str
-    institution: Any  # the institution's LocalAccount (funds the parties' gas)
+    institution: LocalAccount  # funds the parties' gas
     order_id: int = 0
     case_id: str = ""
     open_tx: str = ""
@@ -142,4 +159,4 @@ class Story:
     package_path: Path | None = None
     package_bytes: bytes = b""
     manifest_sha: str | None = None
-    report: Any = None  # the court's verification report
+    report: Report | None = None  # the court's verification report

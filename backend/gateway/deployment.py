@@ -90,14 +90,10 @@ def _read(path: Path) -> Deployment | None:
 def load_deployment(settings: Settings) -> Deployment | None:
     """The file's deployment with the settings' explicit addresses on top (None if neither)."""
     found = _read(settings.deployment_path)
-    overrides = {
-        k: v
-        for k, v in (("anchor", settings.anchor_address), ("escrow", settings.escrow_address),
-                     ("token", settings.token_address))
-        if v
-    }
+    anchor, escrow, token = settings.anchor_address, settings.escrow_address, \
+        settings.token_address
     if found is None:
-        if not overrides:
+        if not (anchor or escrow or token):
             return None
         chain_id = settings.expected_chain_id
         if chain_id is None:
@@ -105,8 +101,9 @@ def load_deployment(settings: Settings) -> Deployment | None:
                 "contract addresses are configured but CHAINARB_CHAIN_ID is not: set it so "
                 "the addresses are bound to one chain"
             )
-        return Deployment(chain_id=chain_id, **overrides)
-    return replace(found, **overrides)
+        found = Deployment(chain_id=chain_id)
+    return replace(found, anchor=anchor or found.anchor, escrow=escrow or found.escrow,
+                   token=token or found.token)
 
 
 def check_deployment(handle: ChainHandle, deployment: Deployment) -> None:

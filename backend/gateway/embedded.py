@@ -50,6 +50,7 @@ from typing import IO, Any
 
 from web3 import Web3
 from web3.providers.rpc import HTTPProvider
+from web3.types import RPCEndpoint
 
 from backend.chain.anvil import INSTALL_HINT, find_anvil, missing_anvil
 from backend.settings import EMBEDDED_CHAIN_ID, Settings
@@ -129,7 +130,7 @@ class ChainHandle:
         self._rpc("evm_mine", [])
 
     def _rpc(self, method: str, params: list[Any]) -> Any:
-        response = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+        response = self.w3.provider.make_request(RPCEndpoint(method), params)
         if "error" in response:
             raise GatewayError(f"{method}: {response['error']}")
         return response.get("result")
@@ -338,7 +339,7 @@ class EmbeddedNode:
             return
         with self._flush_lock:
             w3 = Web3(HTTPProvider(self.url, request_kwargs={"timeout": 60}))
-            response = w3.provider.make_request("anvil_dumpState", [])  # type: ignore[arg-type]
+            response = w3.provider.make_request(RPCEndpoint("anvil_dumpState"), [])
             if "error" in response:
                 raise GatewayError(f"anvil_dumpState: {response['error']}")
             data = gzip.decompress(bytes.fromhex(str(response["result"]).removeprefix("0x")))

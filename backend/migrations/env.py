@@ -8,6 +8,7 @@ connection may also be passed in `config.attributes["connection"]`.
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import backend.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -26,7 +27,7 @@ def _url() -> str:
     return load_settings().database
 
 
-def _configure(connection: object) -> None:
+def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from backend.db import Account, Notice, NoticeStatus
-from backend.db.rows import insert_row
+from backend.db.rows import insert_row, table_of
 
 from .templates import LANGUAGES, render
 
@@ -34,13 +35,13 @@ def enqueue_notice(session: Session, *, case_id: str | None, recipient: str, kin
     subject, body = render_notice(kind, language, case_id=case_id or "-", stage=stage,
                                   action=action, base_url=base_url)
     status = NoticeStatus.PENDING if (smtp_enabled and email) else NoticeStatus.OUTBOX_ONLY
-    values = dict(case_id=case_id, recipient=recipient, email=email, kind=kind,
-                  language=language, subject=subject, body=body, status=status,
-                  next_attempt_at=now if status is NoticeStatus.PENDING else None,
-                  created_at=now)
+    values: dict[str, Any] = dict(  # the row's columns, of their several types
+        case_id=case_id, recipient=recipient, email=email, kind=kind, language=language,
+        subject=subject, body=body, status=status,
+        next_attempt_at=now if status is NoticeStatus.PENDING else None, created_at=now)
     return Notice(id=insert_row(session, Notice, values), **values)
 
 
-_accounts = Account.__table__.c  # type: ignore[attr-defined]
+_accounts = table_of(Account).c
 _ACCOUNT = sa.select(_accounts.preferred_language, _accounts.email).where(
     _accounts.address == sa.bindparam("address"))

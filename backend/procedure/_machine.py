@@ -821,14 +821,14 @@ def _record_enforcement(case: CaseState, cmd: c.RecordEnforcement, now: datetime
 
 def _court_decision(case: CaseState, cmd: c.ConfirmJudicially | c.RefuseConfirmation,
                     now: datetime) -> Changes:
-    refused = isinstance(cmd, c.RefuseConfirmation)
+    refused = cmd if isinstance(cmd, c.RefuseConfirmation) else None
     decision = CourtDecision(
         court=cmd.actor,
-        confirmed=not refused,
+        confirmed=refused is None,
         package_hash=cmd.package_hash,
         court_reference=cmd.court_reference,
-        reasons_hash=cmd.reasons_hash if refused else None,
-        reasons=cmd.reasons if refused else "",
+        reasons_hash=refused.reasons_hash if refused else None,
+        reasons=refused.reasons if refused else "",
     )
     return {"court_decision": decision}, [
         NotifyParties(kind="court_decision", recipients=_everyone(case))

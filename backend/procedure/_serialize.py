@@ -18,7 +18,7 @@ import typing
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from . import _commands
 from ._errors import InvalidCommand
@@ -40,6 +40,7 @@ COMMANDS_BY_NAME: Mapping[str, type[_commands.Command]] = {
     cls.__name__: cls for cls in _commands.COMMAND_TYPES
 }
 _HINT_NAMES = {"CaseRules": CaseRules}
+_T = TypeVar("_T")
 
 
 @functools.cache
@@ -53,7 +54,7 @@ def _field_names(cls: type) -> tuple[str, ...] | None:
 
 def to_jsonable(value: Any) -> Any:
     """Any procedure value (case, command, effect, report part) as plain JSON data."""
-    kind = type(value)
+    kind: type = type(value)
     if kind is str or kind is int or kind is bool or value is None:
         return value  # the common leaves first (exact types: enums are not str here)
     names = _field_names(kind)
@@ -136,13 +137,13 @@ def _fields_of(cls: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field[A
     return hints, {f.name: f for f in dataclasses.fields(cls) if f.init}
 
 
-def _decode_dataclass(cls: type, data: Any, where: str) -> Any:
+def _decode_dataclass(cls: type[_T], data: Any, where: str) -> _T:
     _expect(isinstance(data, dict), where, f"an object for {cls.__name__}", data)
-    hints, fields = _fields_of(cls)
+    hints, fields = _fields_of(cls)  # type: ignore[arg-type]  # mypy#20409: classes hash
     unknown = set(data) - set(fields)
     if unknown:
         raise InvalidCommand(f"{where}: unknown field(s) {sorted(unknown)} for {cls.__name__}")
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     for name, f in fields.items():
         if name not in data:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
@@ -180,7 +181,7 @@ def command_from_dict(data: Mapping[str, Any]) -> _commands.Command:
     _expect(isinstance(data, Mapping), "command", "an object", data)
     name = data.get("type")
     cls = COMMANDS_BY_NAME.get(name) if isinstance(name, str) else None
-    if cls is None:
+    if cls is None or not isinstance(name, str):
         raise InvalidCommand(
             f"command.type: expected one of {', '.join(COMMANDS_BY_NAME)}; found {name!r}"
         )

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from eth_utils import is_checksum_address
 
@@ -170,12 +170,17 @@ def check_amount(name: str, value: object, *, positive: bool = False) -> int:
     return value
 
 
-def check_enum(name: str, enum: type[StrEnum], value: object) -> StrEnum:
-    try:
-        return enum(value)
-    except ValueError:
-        allowed = ", ".join(m.value for m in enum)
-        raise InvalidCommand(f"{name}: expected one of {allowed}; found {value!r}") from None
+_Enum = TypeVar("_Enum", bound=StrEnum)
+
+
+def check_enum(name: str, enum: type[_Enum], value: object) -> _Enum:
+    if isinstance(value, str):  # members are str too; anything else is no member's value
+        try:
+            return enum(value)
+        except ValueError:
+            pass
+    allowed = ", ".join(m.value for m in enum)
+    raise InvalidCommand(f"{name}: expected one of {allowed}; found {value!r}")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -42,7 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from backend.db import Account, AuthNonce, AuthSession, write_scope
+from backend.db import Account, AuthNonce, AuthSession, rows_changed, write_scope
 from evidence.errors import EvidenceError
 from evidence.records import checksum_address, recover_signer
 
@@ -163,12 +163,13 @@ def sign_in(session: Session, *, message: str, signature: str, now: datetime,
     if signer != challenge.address:
         raise SignInRefused(f"signature: made by {signer}, but the message was issued to "
                             f"{challenge.address}")
-    used = session.execute(
+    used = rows_changed(
+        session,
         sa.update(AuthNonce)
         .where(col(AuthNonce.nonce) == nonce, col(AuthNonce.used_at).is_(None))
-        .values(used_at=now)
+        .values(used_at=now),
     )
-    if used.rowcount != 1:  # type: ignore[attr-defined]
+    if used != 1:
         raise SignInRefused(f"nonce {nonce}: already used (replay); ask for a new message")
     if session.get(Account, signer) is None:
         try:  # two first sign-ins of one address may race (PostgreSQL): one insert wins

@@ -28,7 +28,7 @@ from backend.db.service_models import (
     StepDetail,
 )
 from backend.notices.outbox import enqueue_notice
-from evidence.records import SignedRecord
+from evidence.records import Award, SignedRecord
 
 from . import escrow as x
 from .step_store import hex0x
@@ -144,8 +144,9 @@ def _panel_signatures(run: _Run, e: p.SubmitAwardToEscrow) -> list[bytes | None]
                 continue
             a = SignedRecord.from_json_obj(att)
             r = a.record
-            terms = (r.to_buyer, r.to_seller, r.compensation,  # type: ignore[attr-defined]
-                     hex0x(r.award_hash))  # type: ignore[attr-defined]
+            if not isinstance(r, Award):
+                continue
+            terms = (r.to_buyer, r.to_seller, r.compensation, hex0x(r.award_hash))
             if terms == want:
                 by_member[a.signers()[0]] = bytes(a.signatures[0])
     return [by_member.get(m) for m in run.case.panel]

@@ -496,7 +496,8 @@ class EscrowPort(Protocol):
     any other exception (``ConnectionError`` ...) when the chain could not be asked.
     """
 
-    institution_address: str
+    @property
+    def institution_address(self) -> str: ...  # read-only: a fake may hold it as a field
 
     def domain(self) -> Domain: ...
 

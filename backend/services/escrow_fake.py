@@ -355,8 +355,9 @@ class FakeEscrowPort:
         return self.guarantees.setdefault((o.info.seller.lower(), o.info.token.lower()),
                                           _Guarantee())
 
-    def _set(self, o: _Order, **changes: object) -> None:
-        o.info = replace(o.info, **changes)  # type: ignore[arg-type]
+    def _set(self, o: _Order, status: str, *, case_id: str | None = None) -> None:
+        o.info = replace(o.info, status=status,
+                         case_id=o.info.case_id if case_id is None else case_id)
 
     def _resolve_capped(self, o: _Order, resolution: str, allocation: Allocation
                         ) -> OrderResolved:

@@ -48,7 +48,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import filetype
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
@@ -73,17 +73,21 @@ from evidence.commitment import commitment_of
 from evidence.encryption import (
     DEFAULT_CHUNK_SIZE,
     Encryptor,
+    Header,
     KeyWraps,
     generate_data_key,
     iter_decrypt,
 )
 from evidence.errors import EvidenceError, ReplayError, WrongSigner
-from evidence.ipfs import Blockstore, FileImporter, cat
-from evidence.records import EvidenceSubmission, SignedRecord
+from evidence.ipfs import Blockstore, CidLike, FileImporter, cat
+from evidence.records import Domain, EvidenceSubmission, SignedRecord
 
 from . import provenance
 from .errors import AccessDenied, BadSubmission, Conflict, NotFound, ServiceError
 from .keys import ServiceKey, service_x25519_key
+
+if TYPE_CHECKING:  # the case service composes this one
+    from .cases import CaseService
 
 __all__ = [
     "ALLOWED_MEDIA_TYPES",
@@ -185,7 +189,7 @@ def require_staged(session: Session, case_id: str, record: EvidenceSubmission) -
 
 
 def bind_submission(session: Session, item: EvidenceItem, signed: SignedRecord, sequence: int,
-                    record_hash: str, *, keys: ServiceKey, domain: Any, service_key: str,
+                    record_hash: str, *, keys: ServiceKey, domain: Domain, service_key: str,
                     now: datetime) -> None:
     """Bind a stored ``EvidenceSubmission`` step to its staged item (caller's transaction:
     the step and the binding commit together, so no item is left staged behind a step).
@@ -453,15 +457,15 @@ class _TrackingBlockstore:
 
     def __init__(self, inner: Blockstore) -> None:
         self.inner = inner
-        self.added: list[Any] = []
+        self.added: list[CidLike] = []
 
-    def get(self, cid: Any) -> bytes:
+    def get(self, cid: CidLike) -> bytes:
         return self.inner.get(cid)
 
-    def has(self, cid: Any) -> bool:
+    def has(self, cid: CidLike) -> bool:
         return self.inner.has(cid)
 
-    def put(self, cid: Any, data: bytes, *, trusted: bool = False) -> None:
+    def put(self, cid: CidLike, data: bytes, *, trusted: bool = False) -> None:
         if not self.inner.has(cid):
             self.added.append(cid)
         self.inner.put(cid, data, trusted=trusted)
@@ -484,7 +488,7 @@ class UploadResult:
     cid: str
     data_key: bytes
     wraps_header_hash: bytes
-    header: Any
+    header: Header
     received_at: datetime
     finished_at: datetime
 
@@ -510,7 +514,7 @@ class UploadPipeline:
         self._enc = Encryptor(self.data_key, self.chunk_size)
         self._hash = hashlib.sha256()
         self._store = _TrackingBlockstore(self.blockstore)
-        self._importer = FileImporter(cid_version=1, blockstore=self._store)  # type: ignore[arg-type]
+        self._importer = FileImporter(cid_version=1, blockstore=self._store)
 
     def feed(self, data: bytes) -> None:
         if self._done:
@@ -614,10 +618,11 @@ class UploadMeta:
 
 
 class EvidenceService:
-    def __init__(self, sessions: sessionmaker[Session], cases: Any, *, blockstore: Blockstore,
-                 max_upload_bytes: int, clock: Callable[[], datetime]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], cases: CaseService, *,
+                 blockstore: Blockstore, max_upload_bytes: int,
+                 clock: Callable[[], datetime]) -> None:
         self.sessions = sessions
-        self.cases = cases  # backend.services.cases.CaseService
+        self.cases = cases
         self.blockstore = blockstore
         self.max_upload_bytes = max_upload_bytes
         self.clock = clock
@@ -630,7 +635,7 @@ class EvidenceService:
         return f"EvidenceService(limit={self.max_upload_bytes})"
 
     @property
-    def domain(self) -> Any:
+    def domain(self) -> Domain:
         return self.cases.domain
 
     def now(self) -> datetime:
@@ -722,8 +727,9 @@ class EvidenceService:
             session.add(item)
             session.flush()
             self._wrap_for_readers(session, item)
+        assert item.id is not None  # the flush gave it its key
         with self.sessions() as session:
-            item = self._item(session, case_id, item.id)  # type: ignore[arg-type]
+            item = self._item(session, case_id, item.id)
             return self._staged_view(session, item)
 
     def _staged_view(self, session: Session, item: EvidenceItem) -> dict[str, Any]:
@@ -742,7 +748,7 @@ class EvidenceService:
                                   signed_at=max(int(self.now().timestamp()), prev_at))
 
     def _typed_data(self, session: Session, item: EvidenceItem) -> dict[str, Any]:
-        return self._draft(session, item).typed_data_json(self.domain)  # type: ignore[no-any-return]
+        return self._draft(session, item).typed_data_json(self.domain)
 
     def typed_data(self, user: str, case_id: str, item_id: int) -> dict[str, Any]:
         """A fresh record to sign (when another step took the position in between)."""
@@ -919,7 +925,7 @@ class EvidenceService:
         and step records or documents stored encrypted): ``ServiceKey.unwrap``."""
         return self.keys.unwrap(keywraps)
 
-    def wrap(self, data_key: bytes, header: Any) -> str:
+    def wrap(self, data_key: bytes, header: Header) -> str:
         """``KeyWraps`` JSON of ``data_key`` for the service key (``header``: the container's
         ``evidence.encryption.Header``, from ``encrypt_stream``'s result)."""
         return self.keys.wrap(data_key, header)
@@ -937,7 +943,7 @@ class EvidenceService:
     def decrypt_iter(self, cid: str, key: bytes, sha256: str | None = None) -> Iterator[bytes]:
         """Plaintext chunks of a container; raises at the end if the whole does not hash."""
         hasher = hashlib.sha256()
-        for chunk in iter_decrypt(_IterReader(cat(cid, self.blockstore)), key):  # type: ignore[arg-type]
+        for chunk in iter_decrypt(_IterReader(cat(cid, self.blockstore)), key):
             hasher.update(chunk)
             yield chunk
         if sha256 is not None and _h(hasher.digest()) != sha256:
@@ -1089,7 +1095,7 @@ class _WriteUnit:
     not on SQLite's busy handler) around ``write_scope`` (BEGIN IMMEDIATE; commit on
     success). The evidence service's writes queue with the step writes this way."""
 
-    def __init__(self, cases: Any, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, cases: CaseService, sessions: sessionmaker[Session]) -> None:
         self._writer = cases.repository.writer()
         self._scope = write_scope(sessions)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from .errors import BadSubmission
 
@@ -44,7 +44,7 @@ _HEX32 = re.compile(r"0x[0-9a-fA-F]{64}\Z")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}\Z")
 
 
-def is_ascii_decimal(value: object) -> bool:
+def is_ascii_decimal(value: object) -> TypeGuard[str]:
     """A canonical decimal string of ASCII digits ("0", "12"; not "012", "²", "1.5")."""
     return isinstance(value, str) and _DECIMAL.match(value) is not None
 
@@ -56,7 +56,7 @@ def decimal_uint(value: object, field: str, *, bits: int = 256,
         shown = value if not isinstance(value, str) or len(value) <= 80 else value[:80] + "…"
         raise BadSubmission(f"{field}: expected a decimal string of ASCII digits (uint{bits}),"
                             f" found {shown!r}", code=code)
-    number = int(value)  # type: ignore[arg-type]
+    number = int(value)
     if number >= 1 << bits:
         raise BadSubmission(f"{field}: {value} is outside uint{bits} [0, 2**{bits})", code=code)
     return number

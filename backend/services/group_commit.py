@@ -40,17 +40,24 @@ DEFAULT_MAX_GROUP = 64
 class Unit(Generic[T]):
     """One request's unit of work: ``fn(session)`` and, once settled, its outcome."""
 
-    __slots__ = ("_settled", "_woken", "error", "fn", "result")
+    __slots__ = ("_result", "_settled", "_woken", "error", "fn")
 
     def __init__(self, fn: Callable[[Any], T]) -> None:
         self.fn = fn
-        self.result: T | None = None
+        self._result: tuple[T] | None = None  # boxed: a unit's result may itself be None
         self.error: BaseException | None = None
         self._settled = False
         self._woken = threading.Event()
 
     def succeed(self, result: T) -> None:
-        self.result, self._settled = result, True
+        self._result, self._settled = (result,), True
+
+    def outcome(self) -> T:
+        """The settled unit's result, or its refusal raised."""
+        if self.error is not None:
+            raise self.error
+        assert self._result is not None, "a unit is settled before its outcome is read"
+        return self._result[0]
 
     def fail(self, error: BaseException) -> None:
         self.error, self._settled = error, True
@@ -95,9 +102,7 @@ class GroupCommitter(Generic[T]):
             unit._woken.wait()  # settled by a leader, or handed the leadership
         if not unit.settled:
             self._lead()  # this unit is now first in the queue
-        if unit.error is not None:
-            raise unit.error
-        return unit.result  # type: ignore[return-value]
+        return unit.outcome()
 
     def _lead(self) -> None:
         """Run one group (the head of the queue), then wake its units and hand over

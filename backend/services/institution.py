@@ -16,7 +16,7 @@ from typing import Any
 
 from eth_account import Account as EthAccount
 
-from evidence.records import Domain, ProceduralStep, SignedRecord
+from evidence.records import Domain, ProceduralStep, SignedRecord, bytes32
 
 from .steps import payload_hash
 
@@ -42,9 +42,9 @@ class Institution:
         """A ``ProceduralStep`` at the chain head ``(position, prev hash, prev signedAt)``;
         signed no earlier than the previous step (the chain's time never runs back)."""
         position, prev, prev_at = head
-        rec = ProceduralStep(case_id=case_id, sequence=position, prev_hash=prev,
+        rec = ProceduralStep(case_id=bytes32(case_id), sequence=position, prev_hash=prev,
                              actor=self.address, action=action,
-                             payload_hash=payload_hash(payload),
+                             payload_hash=bytes32(payload_hash(payload)),
                              signed_at=max(int(now.timestamp()), prev_at))
         return rec.sign(self._account.key, self.domain)
 

@@ -33,16 +33,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from eth_account import Account
+from eth_utils import to_checksum_address
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
+from web3 import Web3
 
 from backend import procedure as p
 from backend.db import Account as AccountRow
-from backend.db import AnchorBatch, AnchorStatus, Case, EvidenceItem, Leaf, Step, write_scope
+from backend.db import (
+    AnchorBatch,
+    AnchorStatus,
+    Case,
+    EvidenceItem,
+    Leaf,
+    LeafKind,
+    Step,
+    write_scope,
+)
 from backend.db.service_models import CaseEvent, ChainAction, StepDetail
 from backend.worker.anchoring import enqueue_leaf
 from evidence.encryption import iter_decrypt
@@ -67,17 +78,19 @@ from evidence.judicial import EvidenceItem as PackageItem
 from evidence.judicial.provenance import SignedProvenanceEntry
 from evidence.judicial.verify import OPEN_ACTIONS
 from evidence.merkle import LEAF_ENCODING, leaf_hash
-from evidence.records import Award, SignedRecord
+from evidence.records import Award, ChainedRecord, SignedRecord
 from evidence.timestamp import request_timestamp
 
 from .errors import AccessDenied, Conflict, NotFound, ServiceError
 from .evidence import EvidenceService, _IterReader
 
+if TYPE_CHECKING:
+    from .cases import CaseService
+
 __all__ = ["EscrowNotResolved", "ExportedPackage", "NotAnchoredYet", "PackageService",
            "PackageUnavailable", "require_exported", "rules_document", "rules_hash"]
 
 EXPORT_EVENT = "package_exported"  # CaseEvent.kind: a court downloaded a package
-ATTACHMENT_LEAF = "attachment"  # Leaf.kind of an escrow record a step carries
 ENFORCEMENT_KINDS = ("execute_award", "submit_panel_award", "execute_settlement",
                      "resolve_by_timeout")
 INDEPENDENCE_EN = (
@@ -126,8 +139,10 @@ def _b(hex_: str) -> bytes:
 
 
 class PackageService:
-    def __init__(self, sessions: sessionmaker[Session], cases: Any, evidence: EvidenceService,
-                 *, blockstore: Blockstore, w3: Any, out_dir: Path, clock: Callable[[], datetime],
+    def __init__(self, sessions: sessionmaker[Session], cases: CaseService,
+                 evidence: EvidenceService,
+                 *, blockstore: Blockstore, w3: Web3 | None, out_dir: Path,
+                 clock: Callable[[], datetime],
                  tsa_url: str = "", tsa_certificates: bytes = b"",
                  institution_name: str = "chainarb ODR service", seat: str = "",
                  website: str = "") -> None:
@@ -275,6 +290,12 @@ class PackageService:
         raise Conflict(f"signer {signer} holds no role in case {case.case_id}",
                        code="unknown_signer")
 
+    @property
+    def _chain(self) -> Web3:
+        """The chain the anchoring and escrow transactions are read from."""
+        assert self.w3 is not None, "build refuses first when no chain is configured"
+        return self.w3
+
     def _steps(self, session: Session, case: p.CaseState, steps: list[Step]
                ) -> tuple[list[StepEntry], AwardDocument | None, dict[bytes, int]]:
         """Entries in chain order, then the escrow records they carry (signatures merged);
@@ -314,7 +335,7 @@ class PackageService:
                         "award.issued", "award.panel_signed") and att.get("sha256") == \
                         final.award_hash:
                     key = self.evidence.keys.document_key(att)  # wrapped (or pre-0003)
-                    content = b"".join(iter_decrypt(_IterReader(cat(att["cid"], self.blockstore)),  # type: ignore[arg-type]
+                    content = b"".join(iter_decrypt(_IterReader(cat(att["cid"], self.blockstore)),
                                                     key))
                     award = AwardDocument(filename=str(att.get("filename", "award")),
                                           content=content,
@@ -361,7 +382,7 @@ class PackageService:
             if session.exec(select(Leaf).where(col(Leaf.leaf_hash) == want)).first():
                 continue
             ref = carriers[e.record.record_hash]
-            old = session.exec(select(Leaf).where(col(Leaf.kind) == ATTACHMENT_LEAF,
+            old = session.exec(select(Leaf).where(col(Leaf.kind) == LeafKind.ATTACHMENT,
                                                   col(Leaf.ref_id) == ref)).first()
             if old is not None:
                 if old.batch_id is not None:
@@ -370,7 +391,7 @@ class PackageService:
                         "signatures than it holds now; re-anchoring is needed")
                 session.delete(old)  # a signature arrived since: queue the merged record
                 session.flush()
-            enqueue_leaf(session, kind=ATTACHMENT_LEAF, ref_id=ref,  # type: ignore[arg-type]
+            enqueue_leaf(session, kind=LeafKind.ATTACHMENT, ref_id=ref,
                          case_id=case_id, value=value)
             queued = True
         session.flush()
@@ -418,8 +439,8 @@ class PackageService:
             if leaf is None or batch is None or batch.status != AnchorStatus.CONFIRMED \
                     or leaf.proof is None:
                 rec = e.record.record
-                where = (f"step {rec.sequence}" if rec.CHAINED  # type: ignore[attr-defined]
-                         else rec.TYPE_NAME)
+                where = f"step {rec.sequence}" if isinstance(rec, ChainedRecord) \
+                    else rec.TYPE_NAME
                 raise NotAnchoredYet(f"{where} ({e.label_en}) is not anchored and confirmed "
                                      "yet; the package is built once every record is: retry "
                                      "after the next anchoring round")
@@ -431,9 +452,9 @@ class PackageService:
         stamps: list[TimestampToken] = []
         for batch in batches.values():
             assert batch.tx_hash and batch.block_number is not None and batch.block_hash
-            block = self.w3.eth.get_block(batch.block_number)
+            block = self._chain.eth.get_block(batch.block_number)
             anchors.append(AnchorInfo(
-                root=_b(batch.root), chain_id=int(batch.chain_id or self.w3.eth.chain_id),
+                root=_b(batch.root), chain_id=int(batch.chain_id or self._chain.eth.chain_id),
                 contract=str(batch.contract), tx_hash=_b(batch.tx_hash),
                 block_number=batch.block_number, block_hash=_b(batch.block_hash),
                 block_time=int(block["timestamp"]), count=batch.leaf_count))
@@ -451,7 +472,7 @@ class PackageService:
     def _enforcement(self, session: Session, case: p.CaseState) -> EnforcementInfo:
         escrow = self.cases.domain.verifying_contract
         order_id = case.order.order_id
-        opened = find_events(self.w3, ORDER_OPENED, escrow, orderId=order_id)
+        opened = find_events(self._chain, ORDER_OPENED, escrow, orderId=order_id)
         if not opened or opened[0].tx_hash is None:
             raise PackageUnavailable(f"the escrow {escrow} has no OrderOpened event for order "
                                      f"{order_id} on this chain")
@@ -464,7 +485,7 @@ class PackageService:
             # Anyone may call resolveByTimeout (a party, or the service's chain action once
             # the escrow's deadline passed): the chain, not our action log, says whether
             # the refund happened. The verifier checks it (award_payout).
-            resolved = find_events(self.w3, ORDER_RESOLVED, escrow, orderId=order_id)
+            resolved = find_events(self._chain, ORDER_RESOLVED, escrow, orderId=order_id)
             if not resolved or resolved[0].tx_hash is None:
                 raise EscrowNotResolved(
                     f"case {case.case_id} is closed for litigation, but the escrow has not "
@@ -483,7 +504,7 @@ class PackageService:
         except NotFound:  # an order the escrow no longer knows: ETH defaults
             pass
         if int(token, 16) != 0:
-            currency, decimals = _erc20_meta(self.w3, token)
+            currency, decimals = _erc20_meta(self._chain, token)
         filed = case.filed_at or datetime.fromtimestamp(
             int(steps[0].record["message"]["signedAt"]), UTC)
         dispute = case.dispute_type.value if case.dispute_type else ""
@@ -587,12 +608,12 @@ def _court_stages() -> frozenset[p.Stage]:
     return COURT_READ_STAGES
 
 
-def _erc20_meta(w3: Any, token: str) -> tuple[str, int]:
+def _erc20_meta(w3: Web3, token: str) -> tuple[str, int]:
     abi = [{"name": "symbol", "type": "function", "inputs": [], "outputs": [{"type": "string"}],
             "stateMutability": "view"},
            {"name": "decimals", "type": "function", "inputs": [],
             "outputs": [{"type": "uint8"}], "stateMutability": "view"}]
-    c = w3.eth.contract(address=token, abi=abi)
+    c = w3.eth.contract(address=to_checksum_address(token), abi=abi)  # checksummed already
     try:
         return str(c.functions.symbol().call()), int(c.functions.decimals().call())
     except Exception:  # a token without metadata: show its address, assume 18

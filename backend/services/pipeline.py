@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
@@ -40,6 +40,7 @@ from backend.db import Case
 from backend.db.service_models import ChainAction
 from evidence.errors import EvidenceError
 from evidence.records import (
+    ChainedRecord,
     CourtConfirmation,
     Domain,
     EvidenceSubmission,
@@ -83,14 +84,31 @@ class Submission:
 
     signed: SignedRecord
     signer: str
-    payload: Any
-    attachments: Sequence[Any]
-    reasons: Any
+    payload: Mapping[str, Any] | None  # the shapes the API's StepIn validated
+    attachments: Sequence[Mapping[str, Any]]
+    reasons: str | None
     document: Mapping[str, Any] | None
     authorization: SignedRecord | None = None
 
 
-def chain_action_view(a: ChainAction) -> dict[str, Any]:
+class ChainActionRow(Protocol):
+    """What a chain action's view reads: a ``ChainAction`` or a Core row of its columns."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def tx_hash(self) -> str | None: ...
+    @property
+    def error(self) -> str | None: ...
+
+
+def chain_action_view(a: ChainActionRow) -> dict[str, Any]:
     return {"id": a.id, "kind": a.kind, "status": a.status, "attempts": a.attempts,
             "txHash": a.tx_hash, "error": a.error}
 
@@ -198,10 +216,10 @@ class StepPipeline:
         state. Only a record for the case's next position is stored early, so stale
         submissions cost no disk write."""
         rec = sub.signed.record
-        if not rec.CHAINED or sub.document is not None:
+        if not isinstance(rec, ChainedRecord) or sub.document is not None:
             return None
         try:
-            current = self._committed_state(case_id, rec.sequence)  # type: ignore[attr-defined]
+            current = self._committed_state(case_id, rec.sequence)
             if current is None:
                 return None
             case, award_hash = current
@@ -222,7 +240,7 @@ class StepPipeline:
         only the link to the previous record and the clock of a record at that position
         are checked."""
         rec = signed.record
-        if not rec.CHAINED:
+        if not isinstance(rec, ChainedRecord):
             raise BadSubmission(f"{rec.TYPE_NAME} has no place in the step chain; carry it "
                                 "as an attachment of the step that binds it",
                                 code="wrong_record_type")
@@ -232,15 +250,14 @@ class StepPipeline:
             signed.check_binding(self.domain, case_id=row.id)  # raises ReplayError
         if hex0x(rec.case_id) != row.id:
             signed.check_binding(self.domain, case_id=row.id)
-        seq: int = rec.sequence  # type: ignore[attr-defined]
-        rec_prev: bytes = rec.prev_hash  # type: ignore[attr-defined]
+        seq, rec_prev = rec.sequence, rec.prev_hash
         if seq != position:
             return seq  # the procedure refuses it in its order of checks (StaleSequence)
         if rec_prev != prev:
             raise StaleStep(f"{rec.TYPE_NAME} is for position {seq} after {hex0x(rec_prev)}; "
                             f"the case's next position is {position} after {hex0x(prev)}: "
                             "reload the case and sign again")
-        signed_at: int = rec.signed_at  # type: ignore[attr-defined]
+        signed_at = rec.signed_at
         now_s = int(now.timestamp())
         if signed_at > now_s + MAX_CLOCK_SKEW_SECONDS:
             raise BadSubmission(f"signedAt {signed_at} is in the future (now {now_s})",
@@ -363,6 +380,7 @@ class StepPipeline:
         """Once committed, the repository's caches know this step (the values now: a later
         step of the same case in this group changes the row)."""
         key, version = row.id, version_of(row)
-        head = (row.next_sequence, signed.record_hash,
-                int(signed.record.signed_at))  # type: ignore[attr-defined]
+        rec = signed.record
+        assert isinstance(rec, ChainedRecord), "a stored step is a link of the chain"
+        head = (row.next_sequence, signed.record_hash, int(rec.signed_at))
         after_commit(session, lambda: self.repository.remember_step(key, version, head, case))

@@ -38,6 +38,7 @@ from evidence.records import (
     Settlement,
     SettlementOffer,
     SignedRecord,
+    bytes32,
     checksum_address,
 )
 from evidence.steps import ANYONE, STEPS
@@ -121,7 +122,7 @@ def prepare_step(service: CaseService, case_id: str, viewer: str, action: str,
     check_payload(fields)  # every field's kind and range (fields.py), before any is used
     signed_at = max(int(now.timestamp()), prev_at)
     domain = service.domain
-    chain = {"case_id": row.id, "sequence": position, "prev_hash": _h(prev),
+    chain = {"case_id": bytes32(row.id), "sequence": position, "prev_hash": prev,
              "signed_at": signed_at}
     seq = position  # the record's place in the chain is the command's sequence
     try:
@@ -156,32 +157,32 @@ def _build(case: p.CaseState, domain: Domain, action: str, viewer: str, actor: s
     if action == "offer.made":
         alloc = _alloc(fields)
         expires = _uint(fields, "expiresAt")
-        rec = SettlementOffer(offeror=viewer, order_id=order, to_buyer=alloc.to_buyer,
-                              to_seller=alloc.to_seller, compensation=alloc.compensation,
-                              expires_at=expires, **chain)
+        proposal = SettlementOffer(offeror=viewer, order_id=order, to_buyer=alloc.to_buyer,
+                                   to_seller=alloc.to_seller, compensation=alloc.compensation,
+                                   expires_at=expires, **chain)
         settlement = Settlement(order_id=order, case_id=chain["case_id"],
                                 to_buyer=alloc.to_buyer, to_seller=alloc.to_seller,
                                 compensation=alloc.compensation)
-        cmd = p.MakeOffer(actor=actor, sequence=seq, offer_id=_h(rec.digest(domain)),
-                          allocation=alloc,
-                          expires_at=unix_time(expires, "payload.expiresAt"))
-        return rec, None, [settlement], cmd, None
+        make_offer = p.MakeOffer(actor=actor, sequence=seq,
+                                 offer_id=_h(proposal.digest(domain)), allocation=alloc,
+                                 expires_at=unix_time(expires, "payload.expiresAt"))
+        return proposal, None, [settlement], make_offer, None
     if action in ("award.issued", "award.panel_signed"):
         alloc = _alloc(fields)
         award = Award(order_id=order, case_id=chain["case_id"], to_buyer=alloc.to_buyer,
                       to_seller=alloc.to_seller, compensation=alloc.compensation,
                       award_hash=fields["awardHash"],
                       round=0 if action == "award.issued" else 1)
-        rec = ProceduralStep(actor=viewer, action=action, payload_hash=_h(
-            award.digest(domain)), **chain)
+        carrier = ProceduralStep(actor=viewer, action=action,
+                                 payload_hash=award.digest(domain), **chain)
         cls = p.IssueAward if action == "award.issued" else p.IssuePanelAward
-        return rec, None, [award], cls(actor=actor, sequence=seq, allocation=alloc,
+        return carrier, None, [award], cls(actor=actor, sequence=seq, allocation=alloc,
                                        award_hash=_h(award.award_hash)), None
     if action == "award.objected":
-        rec = Objection(objector=viewer, award_record_hash=award_hash or ZERO32,
-                        reasons_hash=fields["reasonsHash"], **chain)
-        return rec, None, [], p.Object(actor=actor, sequence=seq,
-                                       reasons_hash=_h(rec.reasons_hash)), None
+        objection = Objection(objector=viewer, award_record_hash=bytes32(award_hash or ZERO32),
+                              reasons_hash=fields["reasonsHash"], **chain)
+        return objection, None, [], p.Object(actor=actor, sequence=seq,
+                                             reasons_hash=_h(objection.reasons_hash)), None
     if action in ("court.confirmed", "court.refused"):
         confirmed = action == "court.confirmed"
         reasons = None if confirmed else fields["reasons"]
@@ -191,20 +192,21 @@ def _build(case: p.CaseState, domain: Domain, action: str, viewer: str, actor: s
                                 code="bad_payload")
         reasons_hash = ZERO32 if reasons is None else \
             "0x" + hashlib.sha256(reasons.encode()).hexdigest()
-        rec = CourtConfirmation(court=viewer, package_hash=fields["packageHash"],
-                                award_record_hash=award_hash or ZERO32, confirmed=confirmed,
-                                reasons_hash=reasons_hash,
-                                court_reference=fields["courtReference"], **chain)
+        decision = CourtConfirmation(court=viewer, package_hash=fields["packageHash"],
+                                     award_record_hash=bytes32(award_hash or ZERO32),
+                                     confirmed=confirmed, reasons_hash=bytes32(reasons_hash),
+                                     court_reference=fields["courtReference"], **chain)
+        court_cmd: p.Command
         if confirmed:
-            cmd: p.Command = p.ConfirmJudicially(
-                actor=actor, sequence=seq, package_hash=_h(rec.package_hash),
-                court_reference=rec.court_reference)
+            court_cmd = p.ConfirmJudicially(
+                actor=actor, sequence=seq, package_hash=_h(decision.package_hash),
+                court_reference=decision.court_reference)
         else:
-            cmd = p.RefuseConfirmation(actor=actor, sequence=seq,
-                                       package_hash=_h(rec.package_hash),
-                                       court_reference=rec.court_reference,
-                                       reasons_hash=reasons_hash, reasons=reasons or "")
-        return rec, None, [], cmd, reasons
+            court_cmd = p.RefuseConfirmation(actor=actor, sequence=seq,
+                                             package_hash=_h(decision.package_hash),
+                                             court_reference=decision.court_reference,
+                                             reasons_hash=reasons_hash, reasons=reasons or "")
+        return decision, None, [], court_cmd, reasons
     attachments: list[Record] = []
     if action == "offer.accepted":
         offer = case.offer(str(fields["offerId"]))
@@ -222,6 +224,6 @@ def _build(case: p.CaseState, domain: Domain, action: str, viewer: str, actor: s
         raise BadSubmission(f"payload of {action}: {exc}", code="bad_payload") from None
     if action.startswith("appoint."):  # sign the addresses in their EIP-55 form
         fields = {**fields, "appointees": [checksum_address(a) for a in fields["appointees"]]}
-    rec = ProceduralStep(actor=viewer, action=action, payload_hash=payload_hash(fields),
-                         **chain)
-    return rec, fields, attachments, cmd, None
+    step = ProceduralStep(actor=viewer, action=action,
+                          payload_hash=bytes32(payload_hash(fields)), **chain)
+    return step, fields, attachments, cmd, None

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
@@ -47,7 +47,22 @@ ChainHead = tuple[int, bytes, int]
 Version = tuple[Any, ...]
 
 
-def version_of(row: Case) -> Version | None:
+class CaseRow(Protocol):
+    """What the state cache reads of a case: a ``Case`` or a Core row of these columns."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def next_sequence(self) -> int: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def stage(self) -> str: ...
+    @property
+    def state(self) -> dict[str, Any]: ...
+
+
+def version_of(row: CaseRow) -> Version | None:
     """The key of a case row's state version: the step-chain position, the time of the
     last save, the stage and the courts (the only change made without a step); None
     when the stored state is malformed (the decoder then says why)."""
@@ -94,7 +109,7 @@ class CaseRepository:
         with self.sessions() as session:
             return self.load(session, case_id)
 
-    def decode(self, row: Case) -> p.CaseState:
+    def decode(self, row: CaseRow) -> p.CaseState:
         """The row's CaseState, decoded once per version."""
         key = version_of(row)
         if key is None:

@@ -31,7 +31,7 @@ from backend.db.service_models import OfferSignature, StepDetail
 from backend.worker.anchoring import enqueue_leaf
 from evidence.encryption import Header, encrypt_stream, generate_data_key
 from evidence.ipfs import Blockstore, add_bytes_text
-from evidence.records import SignedRecord, canonical_json
+from evidence.records import Award, ChainedRecord, SignedRecord, canonical_json
 
 from .errors import BadSubmission
 from .keys import ServiceKey
@@ -124,6 +124,7 @@ class StepStore:
         """Store one step of ``case`` (its state before the step) in the caller's
         transaction: the bundle in IPFS, the rows, the pending Merkle leaf; flushed."""
         rec = signed.record
+        assert isinstance(rec, ChainedRecord), "the pipeline locates a step first"
         confidential = self.is_confidential(action, case)
         bundle = self.bundle(signed, action, payload, attachments, authorization)
         wraps: str | None
@@ -135,12 +136,11 @@ class StepStore:
         stored_attachments = [a.to_json_obj() for a in attachments]
         if document is not None:
             stored_attachments.append(self._put_document(document))
-        values = dict(case_id=case_id, sequence=rec.sequence,  # type: ignore[attr-defined]
-                      kind=action, record=signed.to_json_obj(),
-                      signature=hex0x(signed.signatures[0]), signer=signer_of(signed),
-                      record_hash=hex0x(signed.record_hash),
-                      prev_hash=hex0x(rec.prev_hash),  # type: ignore[attr-defined]
-                      cid=cid, created_at=now)
+        values: dict[str, Any] = dict(  # the row's columns, of their several types
+            case_id=case_id, sequence=rec.sequence, kind=action, record=signed.to_json_obj(),
+            signature=hex0x(signed.signatures[0]), signer=signer_of(signed),
+            record_hash=hex0x(signed.record_hash), prev_hash=hex0x(rec.prev_hash),
+            cid=cid, created_at=now)
         # Core INSERTs (backend/db/rows.py): the step's rows cost a third of ORM flushes
         step = Step(id=insert_row(session, Step, values), **values)
         assert step.id is not None
@@ -151,7 +151,7 @@ class StepStore:
             authorization=authorization.to_json_obj() if authorization else None,
             confidential=confidential, data_key_wraps=wraps,
             bundle_cid=cid,
-            signed_at=datetime.fromtimestamp(rec.signed_at, UTC),  # type: ignore[attr-defined]
+            signed_at=datetime.fromtimestamp(rec.signed_at, UTC),
             created_at=now))
         enqueue_leaf(session, kind=LeafKind.STEP, ref_id=step.id, case_id=case_id,
                      value=signed.merkle_leaf())
@@ -183,7 +183,8 @@ class StepStore:
             for att in d.attachments:
                 if att.get("type") == "Award":
                     a = SignedRecord.from_json_obj(att)
-                    if hex0x(a.record.award_hash) == final.award_hash:  # type: ignore[attr-defined]
+                    if isinstance(a.record, Award) and \
+                            hex0x(a.record.award_hash) == final.award_hash:
                         return hex0x(a.record_hash)
         return None
 

@@ -42,6 +42,7 @@ from backend import procedure as p
 from evidence.errors import EvidenceError
 from evidence.records import (
     Award,
+    ChainedRecord,
     CourtConfirmation,
     EvidenceSubmission,
     Objection,
@@ -169,7 +170,8 @@ def _settlement_of(records: Sequence[SignedRecord], case: p.CaseState, actor: st
         raise BadSubmission("attachments: expected the escrow Settlement signed by you "
                             f"(one), found {len(found)}", code="settlement_signature_missing")
     s = found[0]
-    rec: Settlement = s.record  # type: ignore[assignment]
+    rec = s.record
+    assert isinstance(rec, Settlement)  # found holds Settlements only
     if rec.order_id != case.order.order_id or _h(rec.case_id) != case.case_id:
         raise Conflict(f"Settlement: made for order {rec.order_id} case "
                             f"{_h(rec.case_id)}, expected order {case.order.order_id} case "
@@ -191,7 +193,8 @@ def _award_of(records: Sequence[SignedRecord], case: p.CaseState, actor: str, ro
         raise BadSubmission(f"attachments: expected one Award record, found {len(found)}",
                             code="award_missing")
     a = found[0]
-    rec: Award = a.record  # type: ignore[assignment]
+    rec = a.record
+    assert isinstance(rec, Award)  # found holds Awards only
     if rec.order_id != case.order.order_id or _h(rec.case_id) != case.case_id:
         raise Conflict(f"Award: made for order {rec.order_id} case {_h(rec.case_id)}",
                             code="replay")
@@ -255,18 +258,22 @@ def admit(case: p.CaseState, actor: str, rec: Record, now: datetime) -> None:
     """The procedure's admission of the step ``rec`` is (``p.admit``: closed, who, the
     record's position in the chain, stage, deadline), before its content is read."""
     spec = step_of(rec)
-    if spec is None:
-        return  # unknown actions get their own, more precise refusal
-    p.admit(case, actor, _command_class(spec), now,
-            sequence=rec.sequence)  # type: ignore[attr-defined]
+    if spec is None or not isinstance(rec, ChainedRecord):
+        return  # unknown actions (and unchained records) get their own, precise refusal
+    p.admit(case, actor, _command_class(spec), now, sequence=rec.sequence)
 
 
 def _translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
                payload: Mapping[str, Any] | None, attachments: list[SignedRecord],
                reasons: str | None, award_record_hash: str | None) -> Translated:
     rec = signed.record
-    seq: int = rec.sequence  # type: ignore[attr-defined]  # its position: the replay counter
+    if isinstance(rec, ProceduralStep):
+        return _procedural(case, signed, rec, actor, payload, attachments)
     spec = step_of(rec)
+    if spec is None or not isinstance(rec, ChainedRecord):
+        raise BadSubmission(f"{rec.TYPE_NAME} cannot be posted as a step; post a "
+                            "ProceduralStep that binds it", code="wrong_record_type")
+    seq = rec.sequence  # its position: the replay counter
     if isinstance(rec, SettlementOffer):
         if rec.order_id != case.order.order_id:
             raise Conflict(f"SettlementOffer.orderId {rec.order_id}: the case's order is "
@@ -275,9 +282,10 @@ def _translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
                              compensation=rec.compensation)
         offer_id = _h(signed.record_hash)
         settlement = _settlement_of(attachments, case, actor, alloc)
-        cmd = p.MakeOffer(actor=actor, sequence=seq, offer_id=offer_id, allocation=alloc,
-                          expires_at=unix_time(rec.expires_at, "SettlementOffer.expiresAt",
-                                               code="invalid_record"))
+        cmd: p.Command = p.MakeOffer(
+            actor=actor, sequence=seq, offer_id=offer_id, allocation=alloc,
+            expires_at=unix_time(rec.expires_at, "SettlementOffer.expiresAt",
+                                 code="invalid_record"))
         return Translated(cmd, spec.action, attachments=(settlement,), settlement=settlement,
                           offer_id=offer_id)
     if isinstance(rec, EvidenceSubmission):
@@ -314,10 +322,8 @@ def _translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
                                    court_reference=rec.court_reference,
                                    reasons_hash=_h(rec.reasons_hash), reasons=text)
         return Translated(cmd, spec.action)
-    if not isinstance(rec, ProceduralStep):
-        raise BadSubmission(f"{rec.TYPE_NAME} cannot be posted as a step; post a "
-                            "ProceduralStep that binds it", code="wrong_record_type")
-    return _procedural(case, signed, rec, actor, payload, attachments)
+    raise BadSubmission(f"{rec.TYPE_NAME} cannot be posted as a step; post a "
+                        "ProceduralStep that binds it", code="wrong_record_type")
 
 
 def _procedural(case: p.CaseState, signed: SignedRecord, rec: ProceduralStep, actor: str,
@@ -334,11 +340,13 @@ def _procedural(case: p.CaseState, signed: SignedRecord, rec: ProceduralStep, ac
             raise BadSubmission("payloadHash: expected the carried Award's record hash "
                                 f"{_h(award.record_hash)}, found {_h(rec.payload_hash)}",
                                 code="payload_mismatch")
-        a: Award = award.record  # type: ignore[assignment]
+        a = award.record
+        assert isinstance(a, Award)  # _award_of found an Award
         alloc = p.Allocation(to_buyer=a.to_buyer, to_seller=a.to_seller,
                              compensation=a.compensation)
         cls = p.IssueAward if action == "award.issued" else p.IssuePanelAward
-        cmd = cls(actor=actor, sequence=seq, allocation=alloc, award_hash=_h(a.award_hash))
+        cmd: p.Command = cls(actor=actor, sequence=seq, allocation=alloc,
+                             award_hash=_h(a.award_hash))
         return Translated(cmd, action, attachments=(award,), award=award)
     if payload is None or not isinstance(payload, Mapping):
         raise BadSubmission(f"{action}: the body must carry the payload whose canonical JSON "
@@ -399,7 +407,7 @@ def _command(case: p.CaseState, action: str, actor: str, seq: int,
             return p.AppointMediator(actor=actor, sequence=seq, mediator=people[0])
         if action == "appoint.arbitrator":
             return p.AppointArbitrator(actor=actor, sequence=seq, arbitrator=people[0])
-        return p.AppointPanel(actor=actor, sequence=seq, panel=tuple(people))  # type: ignore[arg-type]
+        return p.AppointPanel(actor=actor, sequence=seq, panel=tuple(people))
     if action == "settlement.proposed":
         expires = payload["expiresAt"]
         return p.ProposeSettlement(
@@ -411,5 +419,5 @@ def _command(case: p.CaseState, action: str, actor: str, seq: int,
                                    allocation=_alloc(payload),
                                    compensation_shortfall=_uint(payload, "compensationShortfall"))
     # the rest take their payload as it is: each key (camelCase) is the command's field
-    return cls(actor=actor, sequence=seq,  # type: ignore[call-arg]
+    return cls(actor=actor, sequence=seq,
                **{_snake(k): v for k, v in payload.items()})

@@ -27,8 +27,9 @@ from sqlmodel import Session, col, select
 
 from backend import procedure as p
 from backend.db import Case, Participant, Step
+from backend.db.rows import table_of
 from backend.db.service_models import CaseEvent, ChainAction, ReaderKey, StepDetail
-from evidence.records import Domain, Settlement
+from evidence.records import Domain, Settlement, bytes32
 
 from .cases import CaseService, chain_action_view
 from .errors import AccessDenied, NotFound
@@ -63,10 +64,10 @@ def _hidden_evidence(case: p.CaseState, viewer: str, roles: set[str]) -> set[str
 
 # The case view's reads as Core statements (rows, not ORM objects): the view is the most
 # frequent request, and the ORM's loading cost more than the rest of the view (issue 10).
-_CASES = Case.__table__.c  # type: ignore[attr-defined]
+_CASES = table_of(Case).c
 _CASE_ROW = sa.select(_CASES.id, _CASES.next_sequence, _CASES.updated_at, _CASES.stage,
                       _CASES.state).where(_CASES.id == sa.bindparam("id"))
-_ACTIONS = ChainAction.__table__.c  # type: ignore[attr-defined]
+_ACTIONS = table_of(ChainAction).c
 _CHAIN_ACTIONS = sa.select(_ACTIONS.id, _ACTIONS.kind, _ACTIONS.status, _ACTIONS.attempts,
                            _ACTIONS.tx_hash, _ACTIONS.error).where(
     _ACTIONS.case_id == sa.bindparam("case_id")).order_by(_ACTIONS.id)
@@ -77,7 +78,7 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
         row = session.execute(_CASE_ROW, {"id": case_id.lower()}).first()
         if row is None:
             raise NotFound(f"case {case_id} does not exist")
-        case = service.repository.decode(row)  # type: ignore[arg-type]  # the columns it reads
+        case = service.repository.decode(row)  # a Core row of the columns it reads
         roles = check_reader(service, session, case, viewer)
         # the row's position: this process's last commit on the case answers without a
         # query (CaseRepository.chain_head)
@@ -131,7 +132,7 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
         "prevHash": "0x" + prev.hex(),
         "domain": service.domain.to_json_obj(),
         "institution": service.institution_address,
-        "chainActions": [chain_action_view(a) for a in actions],  # type: ignore[arg-type]
+        "chainActions": [chain_action_view(a) for a in actions],
     }
     if roles & OFFER_READERS:
         view["offers"] = [{**p.to_jsonable(o), "settlementHash": _settlement_hash(
@@ -151,7 +152,7 @@ def _settlement_hash(service: CaseService, case: p.CaseState, offer: p.Offer) ->
 def _settlement_digest(domain: Domain, order_id: int, case_id: str, to_buyer: int,
                        to_seller: int, compensation: int) -> str:
     """Remembered: a case view lists every offer, and an offer's terms never change."""
-    s = Settlement(order_id=order_id, case_id=case_id, to_buyer=to_buyer,
+    s = Settlement(order_id=order_id, case_id=bytes32(case_id), to_buyer=to_buyer,
                    to_seller=to_seller, compensation=compensation)
     return "0x" + s.digest(domain).hex()
 

@@ -408,7 +408,7 @@ def _anchor_table(batches: list[AnchorBatch], lang: str) -> str:
 def _iso(value: Any) -> str | None:
     from backend import procedure as p
 
-    return p.to_jsonable(value) if value is not None else None  # type: ignore[no-any-return]
+    return p.to_jsonable(value) if value is not None else None
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)

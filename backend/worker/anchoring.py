@@ -53,6 +53,7 @@ from backend.db import (
     LeafKind,
     begin_exclusive,
     is_postgres,
+    rows_changed,
     utcnow,
 )
 from evidence.merkle import LEAF_ENCODING, StandardMerkleTree, leaf_hash
@@ -115,8 +116,12 @@ class Inclusion:
 class AnchorSender(Protocol):
     """The chain side of anchoring: EvidenceAnchor on some chain, one signing account."""
 
-    chain_id: int
-    contract: str
+    # Read-only, so an implementation may hold narrower types (web3's ChecksumAddress).
+    @property
+    def chain_id(self) -> int: ...
+
+    @property
+    def contract(self) -> str: ...
 
     def next_nonce(self) -> int:
         """The account's next nonce, counting transactions pending at the node."""
@@ -219,13 +224,13 @@ def retry_failed(session: Session) -> int:
     once its nonce is used by another transaction, or accept that EvidenceAnchor turns a
     second anchoring of the root into a cheap no-op (28,781 gas, no new record).
     """
-    result = session.execute(
+    return rows_changed(
+        session,
         sa.update(AnchorBatch)
         .where(col(AnchorBatch.status) == AnchorStatus.FAILED)
         .values(status=AnchorStatus.PENDING, raw_tx=None, tx_hash=None, nonce=None,
-                attempts=0, updated_at=utcnow())
+                attempts=0, updated_at=utcnow()),
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -340,6 +345,7 @@ class AnchoringWorker:
                 .order_by(col(AnchorBatch.id)).limit(100)
             ).all()
         for batch_id, root in todo:
+            assert batch_id is not None  # a stored row has its key
             digest = hashlib.sha256(bytes.fromhex(root[2:])).digest()
             try:
                 token = self.timestamper(digest)
@@ -450,7 +456,8 @@ class AnchoringWorker:
                                              nonce)
             with self.sessions() as session:
                 begin_exclusive(session)
-                won = session.execute(
+                won = rows_changed(
+                    session,
                     sa.update(AnchorBatch)
                     .where(col(AnchorBatch.id) == batch.id,
                            col(AnchorBatch.status) == AnchorStatus.PENDING,
@@ -458,8 +465,8 @@ class AnchoringWorker:
                     .values(status=AnchorStatus.SENT, raw_tx=_hex(signed.raw),
                             tx_hash=signed.tx_hash, nonce=signed.nonce,
                             chain_id=self.sender.chain_id, contract=self.sender.contract,
-                            updated_at=utcnow())
-                ).rowcount  # type: ignore[attr-defined]
+                            updated_at=utcnow()),
+                )
                 session.commit()
             if not won:
                 return False  # another worker signed this batch; it broadcasts
@@ -487,15 +494,16 @@ class AnchoringWorker:
         self.sender.make_durable()
         with self.sessions() as session:
             begin_exclusive(session)
-            won = session.execute(
+            won = rows_changed(
+                session,
                 sa.update(AnchorBatch)
                 .where(col(AnchorBatch.id) == batch.id,
                        col(AnchorBatch.status).in_([AnchorStatus.PENDING, AnchorStatus.SENT]))
                 .values(status=AnchorStatus.CONFIRMED, tx_hash=inc.tx_hash,
                         block_number=inc.block_number, block_hash=inc.block_hash,
                         block_time=inc.block_time, chain_id=self.sender.chain_id,
-                        contract=self.sender.contract, last_error=None, updated_at=utcnow())
-            ).rowcount  # type: ignore[attr-defined]
+                        contract=self.sender.contract, last_error=None, updated_at=utcnow()),
+            )
             session.commit()
         if won:
             report.confirmed.append(batch.id)

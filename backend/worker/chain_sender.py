@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
+from web3.types import TxReceipt
 
 from backend.chain.artifacts import load_artifact
 from backend.worker.anchoring import BroadcastError, Inclusion, NonceConflictError, SignedTx
@@ -81,7 +83,7 @@ class Web3AnchorSender:
                 raise NonceConflictError(f"nonce conflict: {exc}") from None
             raise BroadcastError(f"node refused the anchor transaction: {exc}") from None
 
-    def _inclusion(self, receipt: dict) -> Inclusion:  # type: ignore[type-arg]
+    def _inclusion(self, receipt: TxReceipt) -> Inclusion:
         block = self.w3.eth.get_block(receipt["blockNumber"])
         return Inclusion(
             tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
@@ -93,12 +95,12 @@ class Web3AnchorSender:
 
     def receipt(self, tx_hash: str) -> Inclusion | None:
         try:
-            receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+            receipt = self.w3.eth.get_transaction_receipt(HexStr(tx_hash))
         except TransactionNotFound:
             return None
         if receipt is None or receipt.get("blockNumber") is None:
             return None
-        return self._inclusion(dict(receipt))
+        return self._inclusion(receipt)
 
     def find_anchor(self, root: bytes) -> Inclusion | None:
         record = lookup_anchor(self.w3, self.contract, root)

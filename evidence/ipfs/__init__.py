@@ -4,6 +4,7 @@ Everything read from any store is checked against its CID before it is used.
 See docs/evidence-ipfs.md for the formats and bounds.
 """
 
+from evidence.ipfs._cid import CidLike
 from evidence.ipfs.blockstore import Blockstore, LocalBlockstore, MemoryBlockstore
 from evidence.ipfs.car import CarReader, export_car, import_car
 from evidence.ipfs.errors import (
@@ -40,6 +41,7 @@ __all__ = [
     "Blockstore",
     "CarError",
     "CarReader",
+    "CidLike",
     "CorruptBlockError",
     "FileImporter",
     "IpfsError",

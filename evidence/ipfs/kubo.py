@@ -210,7 +210,9 @@ class KuboBlockstore:
             )
         return ours
 
-    def _add(self, params: dict[str, str], boundary: str, chunks: Iterator[bytes]) -> dict:
+    def _add(
+        self, params: dict[str, str], boundary: str, chunks: Iterator[bytes]
+    ) -> dict[str, Any]:
         response = self._request(
             "add", params, content=_multipart(boundary, chunks), boundary=boundary
         )
@@ -218,7 +220,7 @@ class KuboBlockstore:
             body = _read_bounded(response, _MAX_JSON, "kubo add answer")
         finally:
             response.close()
-        last: dict = {}
+        last: dict[str, Any] = {}
         for line in body.splitlines():
             if line.strip():
                 try:

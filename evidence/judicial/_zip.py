@@ -70,6 +70,7 @@ def write_zip(out_path: Path, files: Mapping[str, bytes | Path]) -> Path:
             else:
                 size = Path(content).stat().st_size
                 info.file_size = size
+                # the level zf.open("w") uses; public (compress_level) only from Python 3.13
                 info._compresslevel = 6  # type: ignore[attr-defined]
                 with (
                     Path(content).open("rb") as src,

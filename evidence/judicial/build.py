@@ -29,9 +29,9 @@ from evidence.judicial.errors import PackageInputError
 from evidence.judicial.inputs import ROLES, PackageInputs, StepEntry
 from evidence.records import (
     Award,
+    ChainedRecord,
     EvidenceSubmission,
     ProceduralStep,
-    SignedRecord,
     checksum_address,
 )
 
@@ -64,15 +64,16 @@ def package_digest(checksums: bytes) -> str:
 def _record_entry(entry: StepEntry) -> dict[str, Any]:
     rec = entry.record.record
     signed = entry.record
+    link = rec if isinstance(rec, ChainedRecord) else None
     return {
-        "sequence": str(rec.sequence) if rec.CHAINED else None,  # type: ignore[attr-defined]
+        "sequence": str(link.sequence) if link else None,
         "type": rec.TYPE_NAME,
         "action": getattr(rec, "action", _default_action(rec.TYPE_NAME)),
         "role": entry.role,
         "signers": list(signed.signers()),
-        "signedAt": str(getattr(rec, "signed_at", "")) if rec.CHAINED else None,
+        "signedAt": str(link.signed_at) if link else None,
         "recordHash": fmt.hex0x(signed.record_hash),
-        "prevHash": fmt.hex0x(rec.prev_hash) if rec.CHAINED else None,  # type: ignore[attr-defined]
+        "prevHash": fmt.hex0x(link.prev_hash) if link else None,
         "label": {"en": entry.label_en, "zh": entry.label_zh},
     }
 
@@ -114,13 +115,18 @@ def _check_inputs(inputs: PackageInputs) -> None:
         raise PackageInputError(f"anchored root 0x{root.hex()} has no RFC 3161 timestamp")
 
 
-def _submissions(inputs: PackageInputs) -> dict[int, SignedRecord]:
-    out: dict[int, SignedRecord] = {}
-    for entry in inputs.steps:
-        rec = entry.record.record
-        if isinstance(rec, EvidenceSubmission):
-            out[rec.sequence] = entry.record
-    return out
+def _submissions(inputs: PackageInputs) -> dict[int, EvidenceSubmission]:
+    return {
+        e.record.record.sequence: e.record.record
+        for e in inputs.steps
+        if isinstance(e.record.record, EvidenceSubmission)
+    }
+
+
+def _chain_position(entry: StepEntry) -> int:
+    """The sequence of a chained step (the unchained escrow records are not sorted)."""
+    rec = entry.record.record
+    return rec.sequence if isinstance(rec, ChainedRecord) else -1
 
 
 def build_package(
@@ -158,7 +164,7 @@ def build_package(
     # records: the hash chain in sequence order, then the unchained (escrow) records.
     chained = sorted(
         (e for e in inputs.steps if e.record.record.CHAINED),
-        key=lambda e: e.record.record.sequence,  # type: ignore[attr-defined]
+        key=_chain_position,
     )
     unchained = [e for e in inputs.steps if not e.record.record.CHAINED]
     put(fmt.STEPS, b"".join(e.record.to_json() + b"\n" for e in chained))
@@ -190,11 +196,11 @@ def build_package(
         put(file_name, Path(item.path))
         file_hash = bytes.fromhex(digests[file_name])
         commitment = commitment_of(file_hash, item.salt)
-        if commitment != sub.record.commitment:  # type: ignore[attr-defined]
+        if commitment != sub.commitment:
             raise PackageInputError(
                 f"evidence {item.item_id!r}: the file and salt give commitment "
                 f"0x{commitment.hex()}, but submission {item.submission_sequence} commits to "
-                f"0x{sub.record.commitment.hex()}"  # type: ignore[attr-defined]
+                f"0x{sub.commitment.hex()}"
             )
         prov_name = f"{fmt.PROVENANCE_DIR}{safe_id}.json"
         put(
@@ -219,7 +225,7 @@ def build_package(
                 "salt": fmt.hex0x(item.salt),
                 "commitment": fmt.hex0x(commitment),
                 "submissionSequence": str(item.submission_sequence),
-                "contentCid": sub.record.content_cid,  # type: ignore[attr-defined]
+                "contentCid": sub.content_cid,
                 "provenance": prov_name,
             }
         )
@@ -356,8 +362,9 @@ def _manifest(
         return {"en": en, "zh": zh}
 
     # The final award: the panel's (round 1) after an objection, else the sole arbitrator's.
-    awards = [e.record for e in entries if isinstance(e.record.record, Award)]
-    award_record = max(awards, key=lambda s: s.record.round) if awards else None  # type: ignore[attr-defined]
+    awards = [(e.record.record.round, e.record) for e in entries
+              if isinstance(e.record.record, Award)]
+    award_record = max(awards, key=lambda a: a[0])[1] if awards else None
     if award is not None and award_record is not None:
         award = {**award, "recordHash": fmt.hex0x(award_record.record_hash)}
     return {

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from evidence._i18n import CHAIN_MESSAGES, Catalog, bi, lang
 from evidence.judicial.verify import LABELS, Check, Outcome, Report, Status, verify_package
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = [
     "EXIT_FAILED",
@@ -209,7 +212,7 @@ def _reason(c: Check) -> str:
     return t("reason_verbatim", reason=c.reason)
 
 
-def print_report(report: Report, console: Any) -> None:
+def print_report(report: Report, console: Console) -> None:
     """The report as a table (one row per check) and a one-line verdict."""
     from rich.markup import escape
     from rich.table import Table

@@ -156,7 +156,7 @@ class MerkleLeafProof:
 
         Raises ProofError when the record is not a leaf of the tree.
         """
-        value = record_leaf(signed.record.case_id, signed.record_hash, signed.signatures_hash)  # type: ignore[attr-defined]
+        value = record_leaf(signed.record.case_id, signed.record_hash, signed.signatures_hash)
         index = tree.index_of(value)
         return cls(
             record_hash=signed.record_hash,

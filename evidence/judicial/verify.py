@@ -34,10 +34,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography import x509
 from eth_utils import to_checksum_address
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.providers import BaseProvider
 
@@ -61,6 +62,7 @@ from evidence.published_keys import published_key_source
 from evidence.records import (
     ZERO_HASH,
     Award,
+    ChainedRecord,
     Domain,
     EvidenceSubmission,
     ProceduralStep,
@@ -380,7 +382,7 @@ class _Package:
     def receipt(self, tx_hash: bytes, what: str) -> Any:
         w3 = self.chain()
         try:
-            receipt = w3.eth.get_transaction_receipt(tx_hash)
+            receipt = w3.eth.get_transaction_receipt(HexBytes(tx_hash))
         except Exception as exc:  # web3 raises TransactionNotFound and transport errors
             if is_unreachable(exc):
                 raise self.node_down(exc) from exc
@@ -469,7 +471,7 @@ class _Package:
                     continue
                 try:
                     payload = self.payload(rec)
-                    appointees = {to_checksum_address(a) for a in payload["appointees"]}
+                    appointees: set[str] = {to_checksum_address(a) for a in payload["appointees"]}
                     if payload.get("role") != role:
                         raise ValueError(f"payload role {payload.get('role')!r} != {role!r}")
                 except (_CheckFailedError, KeyError, TypeError, ValueError) as exc:
@@ -491,9 +493,9 @@ def _single_signer(signed: SignedRecord) -> str:
 
 def _record_name(signed: SignedRecord) -> str:
     rec = signed.record
-    if rec.CHAINED:
+    if isinstance(rec, ChainedRecord):
         action = getattr(rec, "action", None)
-        return f"step {rec.sequence} ({rec.TYPE_NAME}{' ' + action if action else ''})"  # type: ignore[attr-defined]
+        return f"step {rec.sequence} ({rec.TYPE_NAME}{' ' + action if action else ''})"
     return f"{rec.TYPE_NAME} 0x{signed.record_hash.hex()[:16]}…"
 
 
@@ -621,25 +623,26 @@ def _bound_hashes(p: _Package) -> set[bytes]:
 def _check_step_chain(p: _Package) -> str:
     problems = []
     prev = ZERO_HASH
-    start = p.steps[0].record.sequence  # type: ignore[attr-defined]
+    first = p.steps[0].record
+    start = first.sequence if isinstance(first, ChainedRecord) else 1  # else refused below
     if start not in (0, 1):
         problems.append(f"the first step has sequence {start}; the chain starts at 0 or 1")
     last_time = 0
     for i, signed in enumerate(p.steps):
         rec = signed.record
         name = _record_name(signed)
-        if not rec.CHAINED:
+        if not isinstance(rec, ChainedRecord):
             problems.append(f"{fmt.STEPS} line {i + 1}: {rec.TYPE_NAME} is not a chained record")
             continue
-        if rec.sequence != start + i:  # type: ignore[attr-defined]
+        if rec.sequence != start + i:
             problems.append(f"{name}: expected sequence {start + i} here (gap or reorder)")
-        if rec.prev_hash != prev:  # type: ignore[attr-defined]
+        if rec.prev_hash != prev:
             problems.append(f"{name}: prevHash does not name the record before it")
-        if rec.case_id != p.case_id:  # type: ignore[attr-defined]
-            problems.append(f"{name}: made for case 0x{rec.case_id.hex()}")  # type: ignore[attr-defined]
+        if rec.case_id != p.case_id:
+            problems.append(f"{name}: made for case 0x{rec.case_id.hex()}")
         if signed.domain != p.domain:
             problems.append(f"{name}: signed under another domain (chain or contract)")
-        signed_at = getattr(rec, "signed_at", 0)
+        signed_at = rec.signed_at
         if signed_at < last_time:
             problems.append(f"{name}: signedAt {signed_at} is before the previous step's")
         last_time = max(last_time, signed_at)
@@ -651,7 +654,7 @@ def _check_step_chain(p: _Package) -> str:
                 f"{_record_name(signed)}: no procedural step binds it into the chain "
                 "(its record hash as a step's payloadHash or in a step's payload)"
             )
-        if signed.record.case_id != p.case_id:  # type: ignore[attr-defined]
+        if signed.record.case_id != p.case_id:
             problems.append(f"{_record_name(signed)}: made for another case")
         if signed.domain != p.domain:
             problems.append(f"{_record_name(signed)}: signed under another domain")
@@ -660,8 +663,20 @@ def _check_step_chain(p: _Package) -> str:
     return f"{len(p.steps)} steps linked in order, {len(p.unchained)} records bound by steps"
 
 
-def _submissions(p: _Package) -> dict[int, SignedRecord]:
-    return {s.record.sequence: s for s in p.steps if isinstance(s.record, EvidenceSubmission)}
+class _Submission(NamedTuple):
+    """A signed step whose record is an EvidenceSubmission (typed as one)."""
+
+    signed: SignedRecord
+    record: EvidenceSubmission
+
+    @property
+    def record_hash(self) -> bytes:
+        return self.signed.record_hash
+
+
+def _submissions(p: _Package) -> dict[int, _Submission]:
+    return {s.record.sequence: _Submission(s, s.record) for s in p.steps
+            if isinstance(s.record, EvidenceSubmission)}
 
 
 def _check_evidence(p: _Package) -> str:
@@ -696,14 +711,14 @@ def _check_evidence(p: _Package) -> str:
         if str((p.root / name).stat().st_size) != str(item.get("size")):
             problems.append(f"{item_id}: size differs from the index")
         opened = commitment_of(actual, salt)
-        if opened != sub.record.commitment:  # type: ignore[attr-defined]
+        if opened != sub.record.commitment:
             problems.append(
                 f"{item_id}: file + salt give commitment 0x{opened.hex()}, but the signed "
-                f"submission (step {seq}) commits to 0x{sub.record.commitment.hex()}"  # type: ignore[attr-defined]
+                f"submission (step {seq}) commits to 0x{sub.record.commitment.hex()}"
             )
-        if commitment != sub.record.commitment:  # type: ignore[attr-defined]
+        if commitment != sub.record.commitment:
             problems.append(f"{item_id}: the index's commitment differs from the signed one")
-        if item.get("contentCid") != sub.record.content_cid:  # type: ignore[attr-defined]
+        if item.get("contentCid") != sub.record.content_cid:
             problems.append(f"{item_id}: contentCid differs from the signed submission")
     for seq in sorted(set(subs) - seen):
         problems.append(f"evidence committed at step {seq} is missing from {fmt.EVIDENCE_INDEX}")
@@ -743,7 +758,7 @@ def _check_provenance(p: _Package) -> str:
         except (_CheckFailedError, KeyError, TypeError, ValueError, EvidenceError) as exc:
             problems.append(f"{item_id}: provenance log unreadable ({exc})")
             continue
-        commitment = sub.record.commitment  # type: ignore[attr-defined]
+        commitment = sub.record.commitment
         for issue in check_log(
             log, case_id=p.case_id, commitment=commitment, domain=p.domain, service=service
         ):
@@ -751,7 +766,7 @@ def _check_provenance(p: _Package) -> str:
         if not log:
             continue
         first, last = log[0].entry, log[-1].entry
-        submitter = sub.record.submitter  # type: ignore[attr-defined]
+        submitter = sub.record.submitter
         if first.action != "upload.received" or first.subject != submitter:
             problems.append(
                 f"{item_id}: the log must begin with upload.received by the submitter {submitter}"
@@ -778,7 +793,7 @@ def _check_merkle(p: _Package) -> str:
     proofs = data.get("proofs") if isinstance(data, dict) else None
     if not isinstance(proofs, list):
         raise _CheckFailedError(f"{fmt.MERKLE}: expected a 'proofs' list")
-    by_hash = {}
+    by_hash: dict[str, list[dict[str, Any]]] = {}
     for pr in proofs:
         if isinstance(pr, dict):
             by_hash.setdefault(str(pr.get("recordHash", "")).removeprefix("0x"), []).append(pr)
@@ -939,8 +954,8 @@ def _check_car(p: _Package) -> str:
     except (IpfsError, OSError) as exc:
         raise _CheckFailedError(f"{fmt.CAR}: {exc}") from exc
     problems = []
-    for signed in subs.values():
-        cid = signed.record.content_cid  # type: ignore[attr-defined]
+    for sub in subs.values():
+        cid = sub.record.content_cid
         if cid not in roots:
             problems.append(f"{cid}: the submission's container is not a root of {fmt.CAR}")
         try:
@@ -1007,17 +1022,16 @@ def _check_timeout_refund(p: _Package) -> str:
 
 
 def _check_award_payout(p: _Package) -> str:
-    finals = [s for s in p.unchained if isinstance(s.record, Award | Settlement)]
+    finals = [s.record for s in p.unchained if isinstance(s.record, Award | Settlement)]
     if not finals:
         return _check_timeout_refund(p)
-    awards = [s for s in finals if isinstance(s.record, Award)]
-    final = max(awards, key=lambda s: s.record.round) if awards else finals[-1]  # type: ignore[attr-defined]
-    rec = final.record
+    awards = [r for r in finals if isinstance(r, Award)]
+    rec = max(awards, key=lambda r: r.round) if awards else finals[-1]
     order = p.order
-    if rec.order_id != order.order_id:  # type: ignore[attr-defined]
+    if rec.order_id != order.order_id:
         raise _CheckFailedError(
             f"the award is for order {rec.order_id}, the escrow order is {order.order_id}"
-        )  # type: ignore[attr-defined]
+        )
     if isinstance(rec, Award):
         award = p.manifest.get("award") or {}
         try:
@@ -1032,7 +1046,7 @@ def _check_award_payout(p: _Package) -> str:
     tx, e, got_resolution = _order_resolved(
         p, "the enforcement", "the award was not enforced on-chain (no enforcementTx)")
     want_resolution = (
-        ("PanelAwardExecuted" if rec.round == 1 else "AwardExecuted")  # type: ignore[attr-defined]
+        ("PanelAwardExecuted" if rec.round == 1 else "AwardExecuted")
         if isinstance(rec, Award)
         else "Settled"
     )
@@ -1040,7 +1054,7 @@ def _check_award_payout(p: _Package) -> str:
     if got_resolution != want_resolution:
         problems.append(f"resolution {got_resolution}, expected {want_resolution}")
     paid = (e["toBuyer"], e["toSeller"], e["compensationPaid"] + e["compensationShortfall"])
-    wanted = (rec.to_buyer, rec.to_seller, rec.compensation)  # type: ignore[attr-defined]
+    wanted = (rec.to_buyer, rec.to_seller, rec.compensation)
     if paid != wanted:
         problems.append(
             f"the escrow paid toBuyer={paid[0]} toSeller={paid[1]} compensation={paid[2]} "
@@ -1108,12 +1122,13 @@ def _check_manifest(p: _Package) -> str:
     for t, signed in zip(timeline, records, strict=False):
         rec = signed.record
         name = _record_name(signed)
+        link = rec if isinstance(rec, ChainedRecord) else None
         expect = {
             "recordHash": fmt.hex0x(signed.record_hash),
             "type": rec.TYPE_NAME,
             "signers": list(signed.signers()),
-            "sequence": str(rec.sequence) if rec.CHAINED else None,  # type: ignore[attr-defined]
-            "signedAt": str(rec.signed_at) if rec.CHAINED else None,  # type: ignore[attr-defined]
+            "sequence": str(link.sequence) if link else None,
+            "signedAt": str(link.signed_at) if link else None,
         }
         if isinstance(rec, ProceduralStep):
             expect["action"] = rec.action
@@ -1123,7 +1138,7 @@ def _check_manifest(p: _Package) -> str:
                     f"timeline entry for {name}: {key} {t.get(key)!r}, expected {value!r}"
                 )
     for signed in records:
-        if signed.record.case_id != p.case_id:  # type: ignore[attr-defined]
+        if signed.record.case_id != p.case_id:
             problems.append(f"{_record_name(signed)}: not for the manifest's case")
             break
     if p.json(fmt.TYPES) != fmt.eip712_types():

@@ -12,6 +12,7 @@ from typing import Any
 
 from backend.services.evidence import EvidenceService
 from evidence.commitment import commitment_of
+from evidence.ipfs import LocalBlockstore
 from evidence.records import SignedRecord
 from tests.support.world import ORDER_ID, Actor, World, file_claim, make_world
 
@@ -38,7 +39,9 @@ def service(world: World) -> EvidenceService:
 
 
 def blocks(world: World) -> set[str]:
-    return set(world.blockstore.keys())  # type: ignore[attr-defined]
+    store = world.blockstore
+    assert isinstance(store, LocalBlockstore), "an evidence world keeps its blocks on disk"
+    return set(store.keys())
 
 
 def filed_case(world: World) -> str:
@@ -81,7 +84,8 @@ def upload_and_submit(actor: Actor, content: bytes, **kw: Any) -> dict[str, Any]
     staged = r.json()
     s = submit(actor, staged["id"], sign_staged(actor, staged), kw.get("case_id"))
     assert s.status_code == 201, s.text
-    return s.json()  # type: ignore[no-any-return]
+    accepted: dict[str, Any] = s.json()
+    return accepted
 
 
 def sha256(data: bytes) -> str:

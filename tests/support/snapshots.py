@@ -42,6 +42,12 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(url[len(prefix):]) if url.startswith(prefix) else None
 
 
+def _database_path(w: World) -> Path:
+    path = _sqlite_path(w.db_url)
+    assert path is not None, "only SQLite worlds are snapshotted (can_snapshot)"
+    return path
+
+
 def _escrow_state(w: World) -> dict[str, Any]:
     """The in-memory escrow's own state (it also holds the world's clock: not copied)."""
     return copy.deepcopy({k: v for k, v in vars(w.port).items() if v is not w.clock})
@@ -88,12 +94,13 @@ class StageSnapshots:
         where = self.root / f"s{n}"
         where.mkdir(parents=True)
         database = where / "db.sqlite3"
-        _copy_database(_sqlite_path(w.db_url), database)  # type: ignore[arg-type]
+        _copy_database(_database_path(w), database)
         blocks: Path | dict[bytes, bytes]
         if isinstance(w.blockstore, LocalBlockstore):
             blocks = where / "blocks"
             shutil.copytree(w.blockstore.root, blocks)
         else:
+            assert isinstance(w.blockstore, MemoryBlockstore)  # can_snapshot checked both
             blocks = dict(w.blockstore.blocks)
         return Snapshot(database=database, blocks=blocks, escrow=_escrow_state(w),
                         now=w.clock.now, case_id=w.case_id,
@@ -101,11 +108,13 @@ class StageSnapshots:
 
     @staticmethod
     def _restore(s: Snapshot, w: World) -> None:
-        _copy_database(s.database, _sqlite_path(w.db_url))  # type: ignore[arg-type]
+        _copy_database(s.database, _database_path(w))
         if isinstance(s.blocks, Path):
-            shutil.copytree(s.blocks, w.blockstore.root, dirs_exist_ok=True)  # type: ignore[union-attr]
+            assert isinstance(w.blockstore, LocalBlockstore)  # a world like the one saved
+            shutil.copytree(s.blocks, w.blockstore.root, dirs_exist_ok=True)
         else:
-            w.blockstore.blocks = dict(s.blocks)  # type: ignore[union-attr]
+            assert isinstance(w.blockstore, MemoryBlockstore)
+            w.blockstore.blocks = dict(s.blocks)
         vars(w.port).update(copy.deepcopy(s.escrow))
         w.clock.now = s.now
         w.case_id = s.case_id

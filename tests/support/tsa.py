@@ -262,6 +262,7 @@ def start_tsa(workdir: Path, *, key: str = "ec", intermediate: bool = False) -> 
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     host, port = server.server_address[:2]
+    assert isinstance(host, str)  # an AF_INET server's address
     try:
         yield LocalTSA(
             url=f"http://{host}:{port}/",

@@ -34,6 +34,7 @@ from evidence.records import (
     Settlement,
     SettlementOffer,
     SignedRecord,
+    bytes32,
 )
 from tests.keys import INSTITUTION_KEY
 from tests.support.clock import Clock
@@ -47,7 +48,9 @@ ORDER_ID = 7
 
 
 def _key(name: str) -> LocalAccount:
-    return Account.from_key(hashlib.sha256(f"chainarb-api-test:{name}".encode()).digest())
+    key: LocalAccount = Account.from_key(
+        hashlib.sha256(f"chainarb-api-test:{name}".encode()).digest())
+    return key
 
 
 def b64(data: bytes) -> str:
@@ -105,7 +108,8 @@ class Actor:
     def case(self, case_id: str | None = None) -> dict[str, Any]:
         r = self.get(f"/cases/{case_id or self.world.case_id}")
         assert r.status_code == 200, r.text
-        return r.json()
+        view: dict[str, Any] = r.json()
+        return view
 
     # -- signing -------------------------------------------------------------------------
     def head(self, case_id: str | None = None) -> tuple[int, str]:
@@ -123,20 +127,23 @@ class Actor:
              domain: Domain | None = None) -> dict[str, Any]:
         seq, prv = self.head(case_id)
         rec = ProceduralStep(
-            case_id=case_id or self.world.case_id, sequence=seq if sequence is None else sequence,
-            prev_hash=prv if prev is None else prev, actor=self.address, action=action,
-            payload_hash=payload_hash_ or payload_hash(payload or {}), signed_at=self.at())
+            case_id=bytes32(case_id or self.world.case_id),
+            sequence=seq if sequence is None else sequence,
+            prev_hash=bytes32(prv if prev is None else prev), actor=self.address, action=action,
+            payload_hash=bytes32(payload_hash_ or payload_hash(payload or {})),
+            signed_at=self.at())
         return rec.sign(self.key.key, domain or self.world.domain).to_json_obj()
 
     def settlement(self, to_buyer: int, to_seller: int, compensation: int = 0) -> SignedRecord:
-        return Settlement(order_id=ORDER_ID, case_id=self.world.case_id, to_buyer=to_buyer,
+        return Settlement(order_id=ORDER_ID, case_id=bytes32(self.world.case_id), to_buyer=to_buyer,
                           to_seller=to_seller, compensation=compensation
                           ).sign(self.key.key, self.world.domain)
 
     def offer(self, to_buyer: int, to_seller: int, compensation: int = 0,
               expires_in: int = 3 * 86400) -> dict[str, Any]:
         seq, prv = self.head()
-        rec = SettlementOffer(case_id=self.world.case_id, sequence=seq, prev_hash=prv,
+        rec = SettlementOffer(case_id=bytes32(self.world.case_id), sequence=seq,
+                              prev_hash=bytes32(prv),
                               offeror=self.address, order_id=ORDER_ID, to_buyer=to_buyer,
                               to_seller=to_seller, compensation=compensation,
                               expires_at=self.at() + expires_in, signed_at=self.at())
@@ -154,8 +161,9 @@ class Actor:
 
     def award(self, to_buyer: int, to_seller: int, compensation: int, document: bytes,
               round_: int = 0) -> dict[str, Any]:
-        a = Award(order_id=ORDER_ID, case_id=self.world.case_id, to_buyer=to_buyer,
-                  to_seller=to_seller, compensation=compensation, award_hash=sha(document),
+        a = Award(order_id=ORDER_ID, case_id=bytes32(self.world.case_id), to_buyer=to_buyer,
+                  to_seller=to_seller, compensation=compensation,
+                  award_hash=bytes32(sha(document)),
                   round=round_).sign(self.key.key, self.world.domain)
         action = "award.issued" if round_ == 0 else "award.panel_signed"
         return {"record": self.step(action, payload_hash_="0x" + a.record_hash.hex()),
@@ -165,9 +173,10 @@ class Actor:
 
     def objection(self, award_record_hash: str, reasons: bytes) -> dict[str, Any]:
         seq, prv = self.head()
-        rec = Objection(case_id=self.world.case_id, sequence=seq, prev_hash=prv,
-                        objector=self.address, award_record_hash=award_record_hash,
-                        reasons_hash=sha(reasons), signed_at=self.at())
+        rec = Objection(case_id=bytes32(self.world.case_id), sequence=seq,
+                        prev_hash=bytes32(prv), objector=self.address,
+                        award_record_hash=bytes32(award_record_hash),
+                        reasons_hash=bytes32(sha(reasons)), signed_at=self.at())
         return {"record": rec.sign(self.key.key, self.world.domain).to_json_obj(),
                 "document": {"content_base64": b64(reasons)}}
 
@@ -183,10 +192,10 @@ class Actor:
             self.world.record_package_download(self, package_hash)
         seq, prv = self.head()
         rec = CourtConfirmation(
-            case_id=self.world.case_id, sequence=seq, prev_hash=prv, court=self.address,
-            package_hash=package_hash, award_record_hash=award_record_hash,
-            confirmed=confirmed,
-            reasons_hash=sha(reasons.encode()) if not confirmed else "0x" + "00" * 32,
+            case_id=bytes32(self.world.case_id), sequence=seq, prev_hash=bytes32(prv),
+            court=self.address, package_hash=bytes32(package_hash),
+            award_record_hash=bytes32(award_record_hash), confirmed=confirmed,
+            reasons_hash=bytes32(sha(reasons.encode())) if not confirmed else bytes(32),
             court_reference="(2026) Hang 0192 Min Te 17", signed_at=self.at())
         return {"record": rec.sign(self.key.key, self.world.domain).to_json_obj(),
                 "reasons": reasons or None}
@@ -241,9 +250,9 @@ class World:
         return self.port.domain()
 
     def __getattr__(self, name: str) -> Actor:
-        actors = self.__dict__.get("actors", {})
+        actors: dict[str, Actor] = self.__dict__.get("actors", {})
         if name in actors:
-            return actors[name]  # type: ignore[no-any-return]
+            return actors[name]
         raise AttributeError(name)
 
     @property
@@ -253,7 +262,8 @@ class World:
     def tick(self) -> dict[str, Any]:
         r = self.admin.post("/admin/tick")
         assert r.status_code == 200, r.text
-        return r.json()  # type: ignore[no-any-return]
+        report: dict[str, Any] = r.json()
+        return report
 
     def record_package_download(self, court: Actor, manifest_sha256: str,
                                 case_id: str | None = None) -> None:
@@ -323,7 +333,7 @@ class _Client(TestClient):
 
     world: World | None = None
 
-    def request(self, method: str, url: Any, *args: Any, **kw: Any) -> Any:  # type: ignore[override]
+    def request(self, method: str, url: Any, *args: Any, **kw: Any) -> Any:
         if (self.world is not None and method.upper() not in ("GET", "HEAD", "OPTIONS")
                 and not str(url).startswith("/auth/")):
             self.world.touched = True
@@ -346,7 +356,8 @@ def file_claim(world: World, **kw: Any) -> dict[str, Any]:
     r = world.actors[claimant].post(f"/cases/{world.case_id}/filing",
                                     json=world.actors[claimant].plain("case.filed", payload))
     assert r.status_code == 201, r.text
-    return r.json()  # type: ignore[no-any-return]
+    filed: dict[str, Any] = r.json()
+    return filed
 
 
 # -- bringing a case to a stage (each step through HTTP, signed by its actor) ----------------
@@ -363,9 +374,10 @@ def _staged(stage: str, build: Callable[[World], Any]) -> Callable[[World], Any]
     return reach
 
 
-def ok(r: Any) -> dict[str, Any]:
+def ok(r: Any) -> Any:
+    """The answer's JSON (an object or a list), once the status says it succeeded."""
     assert r.status_code in (200, 201), r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 def _to_filed(w: World) -> None:
@@ -415,9 +427,10 @@ def _to_awarded(w: World) -> dict[str, Any]:
     to_evidence(w)
     ok(w.arbitrator.post(f"/cases/{w.case_id}/close-record",
                          json=w.arbitrator.plain("record.closed")))
-    return ok(w.arbitrator.post(f"/cases/{w.case_id}/award",
-                                json=w.arbitrator.award(600_000_000, 400_000_000, 50_000_000,
-                                                        AWARD_DOC)))
+    awarded: dict[str, Any] = ok(w.arbitrator.post(
+        f"/cases/{w.case_id}/award",
+        json=w.arbitrator.award(600_000_000, 400_000_000, 50_000_000, AWARD_DOC)))
+    return awarded
 
 
 to_awarded: Callable[[World], dict[str, Any]] = _staged("awarded", _to_awarded)

@@ -15,13 +15,16 @@ container, which exists only once the server has encrypted the file
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import Field
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+
+if TYPE_CHECKING:  # declared for type checkers only
+    from python_multipart.multipart import MultipartCallbacks
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
@@ -88,7 +91,7 @@ class _Form:
         self._is_file = False
         self._buf = bytearray()
 
-    def callbacks(self) -> dict[str, Any]:
+    def callbacks(self) -> MultipartCallbacks:
         return {"on_part_begin": self.part_begin, "on_part_data": self.part_data,
                 "on_part_end": self.part_end, "on_header_field": self.header_field,
                 "on_header_value": self.header_value, "on_header_end": self.header_end,
@@ -177,7 +180,7 @@ async def upload_evidence(
                                    code="expected_multipart")
     pipeline = svc.start_upload()
     form = _Form(pipeline)
-    parser = MultipartParser(options[b"boundary"], form.callbacks())  # type: ignore[arg-type]
+    parser = MultipartParser(options[b"boundary"], form.callbacks())
     session_ref = _session_ref(ctx, token)
     try:
         async for chunk in request.stream():

@@ -59,6 +59,13 @@ _READER = sa.table(
 )
 
 
+def _fit(column: str, value: object) -> str:
+    """`value` as text cut to the column's length."""
+    kind = _ITEM.c[column].type
+    assert isinstance(kind, sa.String) and kind.length is not None
+    return str(value)[: kind.length]
+
+
 def upgrade() -> None:
     with op.batch_alter_table("evidence_item", schema=None) as batch_op:
         batch_op.add_column(sa.Column("kind", sa.String(length=32), nullable=True))
@@ -68,8 +75,7 @@ def upgrade() -> None:
     conn = op.get_bind()
     for row in conn.execute(sa.select(_ITEM.c.id, _ITEM.c.wrapped_keys)).all():
         wk = dict(row.wrapped_keys or {})
-        values = {col: str(wk.pop(key, default))[:_ITEM.c[col].type.length]  # type: ignore[attr-defined]
-                  for col, (key, default) in MOVED.items()}
+        values = {col: _fit(col, wk.pop(key, default)) for col, (key, default) in MOVED.items()}
         conn.execute(sa.update(_ITEM).where(_ITEM.c.id == row.id)
                      .values(wrapped_keys=wk, **values))
     with op.batch_alter_table("evidence_item", schema=None) as batch_op:
