@@ -23,8 +23,8 @@ def render_notice(kind: str, language: str, *, case_id: str, stage: str = "",
 
 def enqueue_notice(session: Session, *, case_id: str | None, recipient: str, kind: str,
                    now: datetime, stage: str = "", action: str = "", base_url: str = "",
-                   smtp_enabled: bool = False) -> Notice:
-    """One outbox row in the recipient's preferred language (caller commits)."""
+                   smtp_enabled: bool = False) -> int:
+    """One outbox row in the recipient's preferred language (caller commits); its id."""
     # Core statements (backend/db/rows.py): one per step on the write path
     account = session.execute(_ACCOUNT, {"address": recipient}).first()
     language = account.preferred_language if account is not None else "en"
@@ -38,7 +38,8 @@ def enqueue_notice(session: Session, *, case_id: str | None, recipient: str, kin
                   language=language, subject=subject, body=body, status=status,
                   next_attempt_at=now if status is NoticeStatus.PENDING else None,
                   created_at=now)
-    return Notice(id=insert_row(session, Notice, values), **values)
+    notice_id: int = insert_row(session, Notice, values)
+    return notice_id
 
 
 _accounts = Account.__table__.c  # type: ignore[attr-defined]

@@ -63,9 +63,6 @@ def _hidden_evidence(case: p.CaseState, viewer: str, roles: set[str]) -> set[str
 
 # The case view's reads as Core statements (rows, not ORM objects): the view is the most
 # frequent request, and the ORM's loading cost more than the rest of the view (issue 10).
-_CASES = Case.__table__.c  # type: ignore[attr-defined]
-_CASE_ROW = sa.select(_CASES.id, _CASES.next_sequence, _CASES.updated_at, _CASES.stage,
-                      _CASES.state).where(_CASES.id == sa.bindparam("id"))
 _ACTIONS = ChainAction.__table__.c  # type: ignore[attr-defined]
 _CHAIN_ACTIONS = sa.select(_ACTIONS.id, _ACTIONS.kind, _ACTIONS.status, _ACTIONS.attempts,
                            _ACTIONS.tx_hash, _ACTIONS.error).where(
@@ -74,10 +71,7 @@ _CHAIN_ACTIONS = sa.select(_ACTIONS.id, _ACTIONS.kind, _ACTIONS.status, _ACTIONS
 
 def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]:
     with service.sessions() as session:
-        row = session.execute(_CASE_ROW, {"id": case_id.lower()}).first()
-        if row is None:
-            raise NotFound(f"case {case_id} does not exist")
-        case = service.repository.decode(row)  # type: ignore[arg-type]  # the columns it reads
+        row, case = service.repository.load(session, case_id)  # plain columns, cached state
         roles = check_reader(service, session, case, viewer)
         # the row's position: this process's last commit on the case answers without a
         # query (CaseRepository.chain_head)
