@@ -29,7 +29,9 @@ def insert_row(session: Session, model: type[SQLModel], values: dict[str, Any]) 
     for name, factory in factories:
         if name not in values:
             row[name] = factory()
-    result = session.execute(_insert(model), row)
+    # on the session's connection: the same transaction, without the ORM's per-statement
+    # work (autoflush, ORM execution options) that a Core INSERT does not need
+    result = session.connection().execute(_insert(model), row)
     return result.inserted_primary_key[0] if result.inserted_primary_key else None
 
 

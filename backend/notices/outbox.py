@@ -26,7 +26,7 @@ def enqueue_notice(session: Session, *, case_id: str | None, recipient: str, kin
                    smtp_enabled: bool = False) -> int:
     """One outbox row in the recipient's preferred language (caller commits); its id."""
     # Core statements (backend/db/rows.py): one per step on the write path
-    account = session.execute(_ACCOUNT, {"address": recipient}).first()
+    account = session.connection().execute(_ACCOUNT, {"address": recipient}).first()
     language = account.preferred_language if account is not None else "en"
     if language not in LANGUAGES:
         language = "en"

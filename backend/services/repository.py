@@ -111,7 +111,7 @@ class CaseRepository:
         """The case row and its state; ``NotFound`` when there is no such case. One
         SELECT of plain columns (``FOR UPDATE`` on PostgreSQL when locking)."""
         query = _ROW.with_for_update() if lock and not self.sqlite else _ROW
-        found = session.execute(query, {"case_id": case_id.lower()}).first()
+        found = session.connection().execute(query, {"case_id": case_id.lower()}).first()
         if found is None:
             raise NotFound(f"case {case_id} does not exist")
         row = CaseRow(*found)
@@ -213,7 +213,8 @@ class CaseRepository:
             if "state" in values:  # the text as is, not re-encoded by the JSON type
                 text = sa.bindparam("state_text", values["state"], type_=sa.Text)
                 values["state"] = text if self.sqlite else sa.cast(text, sa.JSON)
-            session.execute(sa.update(_CASES).where(_C.id == row.id).values(values))
+            session.connection().execute(sa.update(_CASES).where(_C.id == row.id)
+                                         .values(values))
             for k, v in changed.items():
                 setattr(row, k, v)
         wanted = _appointees(case)

@@ -128,9 +128,29 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
         "chainActions": [chain_action_view(a) for a in actions],  # type: ignore[arg-type]
     }
     if roles & OFFER_READERS:
-        view["offers"] = [{**p.to_jsonable(o), "settlementHash": _settlement_hash(
-            service, case, o)} for o in case.offers]
+        view["offers"] = [_offer_view(service, case, o) for o in case.offers]
         view["preEvaluation"] = p.to_jsonable(case.pre_evaluation)
+    return view
+
+
+OFFER_VIEW_CACHE_SIZE = 4096
+# id(offer) -> (offer, its case's (domain, order, case id), its view). Offers are
+# immutable and shared by the states that follow (and decoded states are cached), so a
+# case view lists its 30 offers without encoding each again per read (issue 10). Keyed
+# by identity (the offer is kept, so its id is not reused while the entry lives).
+_offer_views: dict[int, tuple[p.Offer, tuple[Any, ...], dict[str, Any]]] = {}
+
+
+def _offer_view(service: CaseService, case: p.CaseState, offer: p.Offer) -> dict[str, Any]:
+    """An offer as the case view lists it (read-only: shared between views)."""
+    context = (service.domain, case.order.order_id, case.case_id)
+    hit = _offer_views.get(id(offer))
+    if hit is not None and hit[0] is offer and hit[1] == context:
+        return hit[2]
+    view = {**p.to_jsonable(offer), "settlementHash": _settlement_hash(service, case, offer)}
+    if len(_offer_views) >= OFFER_VIEW_CACHE_SIZE:
+        _offer_views.clear()  # rare, and every entry is cheap to rebuild
+    _offer_views[id(offer)] = (offer, context, view)
     return view
 
 
