@@ -17,7 +17,7 @@ NODE_RUNTIME_STAMP := node_modules/.chainarb-runtime
 # true when stamp $(1) is newer than every file after it: that install already covers this one
 newer = [ $(1) -nt $(2) ] && [ $(1) -nt $(3) ]
 
-.PHONY: setup runtime demo test lint compile serve bench clean check-install
+.PHONY: setup runtime demo test test-slow lint compile serve bench clean check-install
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 runtime: $(PY_RUNTIME_STAMP) $(NODE_RUNTIME_STAMP)
@@ -47,8 +47,13 @@ $(NODE_STAMP): package.json package-lock.json
 demo: runtime
 	$(BIN)/chainarb demo
 
+# The fast set (minutes); the slow set (faults, fuzzing, browser, hardhat, slither, the
+# PostgreSQL runs: tests/conftest.py's SLOW_MODULES) runs after it in CI (.ci/run).
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow"
+
+test-slow: setup
+	$(BIN)/python -m pytest -m slow
 
 lint: setup
 	$(BIN)/ruff check evidence backend tests scripts bench

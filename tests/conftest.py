@@ -23,20 +23,54 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from error_code_recorder import (  # noqa: F401  (pytest hooks of this conftest)
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from backend.chain.devchain import AnvilNode, dev_accounts, in_process_web3, revert_to, snapshot
+from backend.db.engine import WRITE_GUARD_ENV, write_guard_violations
+from tests.error_code_recorder import (  # noqa: F401  (pytest hooks of this conftest)
     pytest_collection_finish,
     pytest_configure,
     pytest_deselected,
     pytest_runtest_setup,
     pytest_sessionfinish,
 )
-from eth_account.signers.local import LocalAccount
-from web3 import Web3
-
-from backend.chain.devchain import AnvilNode, dev_accounts, in_process_web3, revert_to, snapshot
-from backend.db.engine import WRITE_GUARD_ENV, write_guard_violations
+from tests.support.snapshots import StageSnapshots
 
 os.environ.setdefault(WRITE_GUARD_ENV, "raise")
+
+# The slow set: ``make test`` runs ``-m "not slow"``, ``make test-slow`` runs ``-m slow`` and
+# CI (.ci/run) runs both. A module is here when it costs minutes for checks the fast set
+# already makes on a cheaper path, or drives an outside tool (a browser, a fuzzer, hardhat,
+# slither, killed processes); the fast set keeps the pages' server-side tests and the
+# English CLI; one test is slow by its own ``@pytest.mark.slow``. The
+# PostgreSQL runs of the tests parametrised over both databases are slow too: the fast set
+# runs each on SQLite, and the database layer's own tests (tests/backend/db) run on both.
+SLOW_MODULES = {
+    "tests/faults/": "kills and restarts the service, the chain node and the database",
+    "tests/security/test_schemathesis.py": "fuzzes every route from the OpenAPI document",
+    "tests/backend/web/test_web_browser.py": "drives chromium through every page",
+    "tests/backend/web/test_web_actions.py": "the parties' steps through the page in chromium",
+    "tests/backend/web/test_web_neutrals.py": "the neutrals' steps through the page in chromium",
+    "tests/backend/web/test_web_panel.py": "the panel's steps through the page in chromium",
+    "tests/evidence/test_cli_lang.py":
+        "runs every command and error path again in Chinese, one process each",
+    "tests/contracts/test_hardhat.py": "compiles and tests the contracts under hardhat",
+    "tests/contracts/test_slither.py": "runs the slither static analyser",
+    "tests/contracts/test_stateful.py": "random call sequences against the EVM",
+    "tests/backend/procedure/test_procedure_stateful.py":
+        "random command sequences; the tables themselves are swept in the fast set",
+    "tests/backend/worker/test_anchoring_processes.py": "worker processes killed mid-batch",
+    "tests/backend/api/test_serve.py": "starts `chainarb serve` processes",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        postgres_run = "postgres" in item.keywords and "backend/db/" not in item.nodeid
+        if postgres_run or item.nodeid.startswith(tuple(SLOW_MODULES)):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
@@ -69,6 +103,12 @@ def anvil_w3(anvil_node: AnvilNode) -> Iterator[Web3]:
         yield w3
     finally:
         revert_to(w3, snap)
+
+
+@pytest.fixture(scope="session")
+def stage_snapshots(tmp_path_factory: pytest.TempPathFactory) -> StageSnapshots:
+    """The API world's stages, each built once per session (tests/support/snapshots.py)."""
+    return StageSnapshots(tmp_path_factory.mktemp("stages"))
 
 
 @pytest.fixture(scope="session")

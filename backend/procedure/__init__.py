@@ -12,7 +12,6 @@ rules; docs/procedure-diagram.md is drawn from the tables).
 
 from ._commands import (
     COMMAND_TYPES,
-    COMMANDS_BY_ACTION,
     AcceptOffer,
     AgreeToArbitrate,
     AppointArbitrator,
@@ -73,6 +72,7 @@ from ._machine import (
     GUARDS,
     STAGE_CLOCKS,
     Choice,
+    admit,
     advance,
     allowed_commands,
     apply,
@@ -120,7 +120,6 @@ from ._states import (
 
 __all__ = [
     "CASE_FORMAT_VERSION",
-    "COMMANDS_BY_ACTION",
     "COMMANDS_BY_NAME",
     "COMMAND_TRANSITIONS",
     "COMMAND_TYPES",
@@ -201,6 +200,7 @@ __all__ = [
     "WithdrawOffer",
     "WrongActor",
     "WrongStage",
+    "admit",
     "advance",
     "allowed_commands",
     "apply",

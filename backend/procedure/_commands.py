@@ -28,7 +28,6 @@ from ._states import (
 )
 
 __all__ = [
-    "COMMANDS_BY_ACTION",
     "COMMAND_TYPES",
     "AcceptOffer",
     "AgreeToArbitrate",
@@ -87,7 +86,9 @@ class Command:
 
     @classmethod
     def action(cls) -> str:
-        """The step's ``action`` in its signed record (docs/evidence.md 1.2): snake_case."""
+        """The core's own name of the command (snake_case), in its ``AnchorStep`` effect.
+        Outside the core a step is named by its action in the step table
+        (evidence/steps.py: ``award.issued``), never by this."""
         return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
 
 
@@ -381,5 +382,6 @@ COMMAND_TYPES: tuple[type[Command], ...] = (
     ConfirmJudicially,
     RefuseConfirmation,
 )
-COMMANDS_BY_ACTION: dict[str, type[Command]] = {cls.action(): cls for cls in COMMAND_TYPES}
-assert all(_ACTION_RE.match(a) for a in COMMANDS_BY_ACTION), "actions must fit the record"
+_NAMES = {cls.action() for cls in COMMAND_TYPES}
+assert len(_NAMES) == len(COMMAND_TYPES) and all(_ACTION_RE.match(a) for a in _NAMES), \
+    "one name per command, of the form a step's action takes"

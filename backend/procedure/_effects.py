@@ -126,8 +126,9 @@ class ResolveEscrowByTimeout(Effect):
 class AnchorStep(Effect):
     """Store and anchor this step: a signed command (sequence set) or a default (None).
 
-    ``step`` is the record's ``action``: ``Command.action()`` for a command, and
-    ``deadline_missed.<stage>`` for a default (the institution records it).
+    ``step`` is ``Command.action()`` for a command (the core's name; the edge names the
+    step by the step table's action), and ``deadline_missed.<stage>`` for a default (the
+    institution records it as a step of the chain).
     """
 
     case_id: str

@@ -9,10 +9,17 @@ same table; the respondent differs only where the rules say so (its first engage
 a filed case into negotiation; it alone answers).
 
 Theory of operation:
-* ``apply(case, command, now)`` checks, in this fixed order: the case is not closed, the
-  actor holds a role that may ever issue the command, the sequence is the case's next one,
-  the current stage admits the command for one of the actor's roles, the stage's deadline
-  has not passed, and then the command's content (handlers below). Any failure raises a
+* ``admit(case, actor, command type, now, sequence=)`` is the one answer to "may this
+  actor issue this command now": it checks, in this fixed order, that the case is not
+  closed, the actor holds a role that may ever issue the command, the sequence is the
+  case's next one, the current stage admits the command for one of the actor's roles and
+  the stage's deadline has not passed. ``apply``, ``allowed_commands`` and the edge (its
+  ``steps/prepare`` and its step path, before it reads a record's content) all ask it.
+  ``apply(case, command, now)`` then checks the command's content (handlers below).
+* ``next_sequence`` is the position of the case's next record in its signed step chain,
+  the one replay counter: a command carries the position its record claims, ``apply``
+  moves it on by one, and so does every missed deadline ``advance`` fires (the edge
+  records each default as an institution-signed step of the chain). Any failure raises a
   ``ProcedureError`` and nothing changes; success returns a new case whose
   ``next_sequence`` is one higher, plus the effects for the edge.
 * A table entry is a ``Stage`` or a ``Choice`` between two stages decided by a named guard
@@ -59,6 +66,7 @@ from ._errors import (
     InvalidAllocation,
     InvalidClock,
     InvalidCommand,
+    ProcedureError,
     StaleSequence,
     UnknownOffer,
     WrongActor,
@@ -90,6 +98,7 @@ __all__ = [
     "ROLE_ORDER",
     "STAGE_CLOCKS",
     "Choice",
+    "admit",
     "advance",
     "allowed_commands",
     "apply",
@@ -333,42 +342,10 @@ def apply(case: CaseState, command: c.Command, now: datetime) -> tuple[CaseState
     Returns the new case (``next_sequence`` + 1) and the effects for the edge.
     Raises a ``ProcedureError`` subclass and changes nothing when the command is refused.
     """
-    _check_now(case, now)
     if not isinstance(command, c.Command):
+        _check_now(case, now)
         raise InvalidCommand(f"expected a Command, found {type(command).__name__}")
-    name = type(command).__name__
-    if case.stage in TERMINAL_STAGES:
-        raise CaseClosed(
-            f"{name} refused: the case is {case.stage} (terminal); no step can follow"
-        )
-    roles = case.roles_of(command.actor)
-    able = [r for r in ROLE_ORDER if r in roles and _stages_for(r, type(command))]
-    if not able:
-        allowed = [r.value for r in ROLE_ORDER if _stages_for(r, type(command))]
-        held = sorted(r.value for r in roles)
-        raise WrongActor(
-            f"{name} may be issued by {', '.join(allowed)}; "
-            f"{command.actor} holds {', '.join(held)} in this case"
-        )
-    if command.sequence != case.next_sequence:
-        raise StaleSequence(
-            f"{name}: expected sequence {case.next_sequence}, found {command.sequence}; "
-            "reload the case and sign again"
-        )
-    role = next(
-        (r for r in able if type(command) in COMMAND_TRANSITIONS[r].get(case.stage, {})), None
-    )
-    if role is None:
-        stages = sorted({s.value for r in able for s in _stages_for(r, type(command))})
-        raise WrongStage(
-            f"{name} by {able[0]} is allowed in stage(s) {', '.join(stages)}; "
-            f"the case is in {case.stage}"
-        )
-    if case.deadline is not None and case.stage in DEADLINE_TRANSITIONS and now >= case.deadline:
-        raise DeadlinePassed(
-            f"{name} refused: the {case.stage} deadline passed at {case.deadline.isoformat()} "
-            f"(now {now.isoformat()}); the case moves on by default when advanced"
-        )
+    role = admit(case, command.actor, type(command), now, sequence=command.sequence)
     changes, effects = _HANDLERS[type(command)](case, command, now)
     updated = replace(case, **changes, next_sequence=case.next_sequence + 1)
     effects.append(
@@ -387,7 +364,8 @@ def advance(case: CaseState, now: datetime) -> tuple[CaseState, list[Effect]]:
 
     Each default step starts its next stage at the missed deadline, so the result is the
     same whenever the scheduler runs. Returns the case unchanged and no effects when no
-    deadline has passed. The sequence number does not change: defaults are not signed.
+    deadline has passed. ``next_sequence`` moves on by one per default fired: the edge
+    records each as a step of the chain (its ``AnchorStep`` has ``sequence`` None).
     """
     _check_now(case, now)
     effects: list[Effect] = []
@@ -401,28 +379,77 @@ def advance(case: CaseState, now: datetime) -> tuple[CaseState, list[Effect]]:
                        sequence=None, at=due)
         )
         case = _ON_DEADLINE_MISSED.get(stage, _unchanged)(case)
+        case = replace(case, next_sequence=case.next_sequence + 1)
         target = _resolve(DEADLINE_TRANSITIONS[stage], case)
         case, entered = _enter(case, target, at=due, by_default=True)
         effects.extend(entered)
     raise AssertionError("advance() did not settle; the deadline tables loop")  # pragma: no cover
 
 
-def allowed_commands(case: CaseState, actor: str, now: datetime) -> tuple[type[c.Command], ...]:
-    """The command types the tables admit for ``actor`` now (for menus and the API).
+def admit(case: CaseState, actor: str, command_type: type[c.Command], now: datetime, *,
+          sequence: int | None = None) -> Role:
+    """May ``actor`` issue a ``command_type`` now? The one answer to it (Theory above).
 
-    Content checks still apply (an offer must exist to be accepted, …); everything this
-    leaves out would be refused with CaseClosed, WrongActor, WrongStage or DeadlinePassed.
+    Returns the role the command is admitted under; raises the refusal ``apply`` raises,
+    checked in its fixed order: CaseClosed, WrongActor, StaleSequence (only when
+    ``sequence`` is given: the position the signer's record claims in the step chain),
+    WrongStage, DeadlinePassed. The command's content is not looked at (its handler does
+    that in ``apply``), so the edge may ask before it has built the command.
     """
     _check_now(case, now)
+    name = command_type.__name__
     if case.stage in TERMINAL_STAGES:
-        return ()
-    if case.deadline is not None and case.stage in DEADLINE_TRANSITIONS and now >= case.deadline:
-        return ()
+        raise CaseClosed(
+            f"{name} refused: the case is {case.stage} (terminal); no step can follow"
+        )
     roles = case.roles_of(actor)
-    found: dict[type[c.Command], None] = {}
-    for role in ROLE_ORDER:
-        if role in roles:
-            found.update(dict.fromkeys(COMMAND_TRANSITIONS.get(role, {}).get(case.stage, {})))
+    able = [r for r in ROLE_ORDER if r in roles and _stages_for(r, command_type)]
+    if not able:
+        allowed = [r.value for r in ROLE_ORDER if _stages_for(r, command_type)]
+        held = sorted(r.value for r in roles)
+        raise WrongActor(
+            f"{name} may be issued by {', '.join(allowed)}; "
+            f"{actor} holds {', '.join(held)} in this case"
+        )
+    if sequence is not None and sequence != case.next_sequence:
+        raise StaleSequence(
+            f"{name}: expected sequence {case.next_sequence}, found {sequence}; "
+            "reload the case and sign again"
+        )
+    role = next(
+        (r for r in able if command_type in COMMAND_TRANSITIONS[r].get(case.stage, {})), None
+    )
+    if role is None:
+        stages = sorted({s.value for r in able for s in _stages_for(r, command_type)})
+        raise WrongStage(
+            f"{name} by {able[0]} is allowed in stage(s) {', '.join(stages)}; "
+            f"the case is in {case.stage}"
+        )
+    if case.deadline is not None and case.stage in DEADLINE_TRANSITIONS and now >= case.deadline:
+        raise DeadlinePassed(
+            f"{name} refused: the {case.stage} deadline passed at {case.deadline.isoformat()} "
+            f"(now {now.isoformat()}); the case moves on by default when advanced"
+        )
+    return role
+
+
+def allowed_commands(case: CaseState, actor: str, now: datetime) -> tuple[type[c.Command], ...]:
+    """The command types ``admit`` admits for ``actor`` now (for menus and the API), in
+    the order of the actor's roles' table rows.
+
+    Content checks still apply (an offer must exist to be accepted, …).
+    """
+    _check_now(case, now)
+    roles = case.roles_of(actor)
+    candidates = dict.fromkeys(cls for role in ROLE_ORDER if role in roles
+                               for cls in COMMAND_TRANSITIONS.get(role, {}).get(case.stage, {}))
+    found = []
+    for cls in candidates:
+        try:
+            admit(case, actor, cls, now)
+        except ProcedureError:
+            continue
+        found.append(cls)
     return tuple(found)
 
 

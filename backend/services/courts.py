@@ -54,7 +54,9 @@ def grant_court(service: CaseService, admin: str, case_id: str, court: str) -> b
         if court in case.courts:
             session.rollback()
             return False
-        new_case = replace(case, courts=case.courts | {court})
+        # appoint.court is a record of the step chain: the procedure's counter moves on too
+        new_case = replace(case, courts=case.courts | {court},
+                           next_sequence=case.next_sequence + 1)
         session.add(CourtAccess(case_id=row.id, court=court, granted_by=admin,
                                 created_at=now))
         session.add(Participant(case_id=row.id, address=court, role="court",

@@ -8,10 +8,13 @@ can be read (and tested) alone:
                    by the institution key (the admin's record kept as its authorization)
 3. ``prestore``    the bundle written to IPFS before the lock (a hint, reused if still true)
    -- under the case's write lock, in the step's transaction (``StepTransactions``): --
-4. ``locate``      the record's place in the step chain: domain, case, position, prevHash,
-                   signedAt (``StaleStep``, ``ReplayError``, ``clock_skew``)
-5. ``translate``   record -> procedure command (``backend.services.steps``; a document
-                   checked against the signed hash)
+4. ``locate``      the record's place in the step chain: domain, case, and for a record
+                   at the next position its prevHash and signedAt (``StaleStep``,
+                   ``ReplayError``, ``clock_skew``)
+5. ``translate``   the procedure's admission (``p.admit``: closed, who, the record's
+                   position as the one replay counter ``StaleSequence``, stage, deadline),
+                   then record -> procedure command (``backend.services.steps``; a
+                   document checked against the signed hash)
 6. ``apply``       ``procedure.apply`` with the injected clock (the procedure's refusals)
 7. ``admit``       what the step names must be held here (a staged upload, an exported
                    package)
@@ -51,7 +54,7 @@ from .institution import Institution
 from .keys import ServiceKey
 from .repository import CaseRepository, CaseRow, version_of
 from .step_store import Prestored, StepStore, check_document, hex0x, signer_of
-from .steps import INSTITUTION_ACTIONS, Translated, translate
+from .steps import Translated, institution_actor, translate
 from .transactions import StepTransactions, after_commit
 
 __all__ = ["MAX_CLOCK_SKEW_SECONDS", "StepPipeline", "StepResult", "Submission",
@@ -127,9 +130,9 @@ class StepPipeline:
         if isinstance(rec, EvidenceSubmission):  # the upload says what it is (a hint here)
             staged = self.staged_payload(case_id, rec)
             sub = replace(sub, payload=staged or sub.payload)
-            prepared = self.prestore(case_id, sub) if staged else None
+            prepared = self.prestore(case_id, sub, now) if staged else None
         else:
-            prepared = self.prestore(case_id, sub)
+            prepared = self.prestore(case_id, sub, now)
 
         def unit(session: Session) -> StepResult:
             """The locked part: decide on the current state and store (no commit)."""
@@ -139,7 +142,7 @@ class StepPipeline:
             if isinstance(rec, EvidenceSubmission):  # decided on the locked state
                 step = replace(sub, payload=self.staged_payload(case_id, rec, session)
                                or sub.payload)
-            t = self.translate(session, row, case, step,
+            t = self.translate(session, row, case, step, now,
                                None if step is not sub else prepared)
             new_case, effects = p.apply(case, t.command, now)
             bind = self.admit(session, row.id, sub.signed)  # who, when, then: backed by what
@@ -174,12 +177,10 @@ class StepPipeline:
             raise AccessDenied(f"the record is signed by {sub.signer}, but you are signed in "
                                f"as {user}; post your own signed records")
         rec = sub.signed.record
-        if not (isinstance(rec, ProceduralStep) and rec.action in INSTITUTION_ACTIONS
-                and sub.signer != self.institution.address):
+        if not isinstance(rec, ProceduralStep) or institution_actor(
+                rec.action, sub.signer, is_admin=self.is_admin,
+                institution=self.institution.address) == sub.signer:
             return sub
-        if not self.is_admin(sub.signer):
-            raise p.WrongActor(f"{rec.action} is the institution's act; {sub.signer} is not "
-                               "an institution admin")
         if rec.action == "enforcement.recorded":
             raise AccessDenied("enforcement.recorded is written by the service when the "
                                "escrow has paid out")
@@ -188,7 +189,7 @@ class StepPipeline:
         return replace(sub, signed=self.institution.countersign(rec),
                        authorization=sub.signed)
 
-    def prestore(self, case_id: str, sub: Submission) -> Prestored | None:
+    def prestore(self, case_id: str, sub: Submission, now: datetime) -> Prestored | None:
         """Write the step's IPFS record before taking the write lock, against the last
         committed state. The locked section re-translates on the current state and reuses
         this record only if its bytes and confidentiality are the same (else it writes its
@@ -205,7 +206,7 @@ class StepPipeline:
             case, award_hash = current
             t = translate(case, sub.signed, actor=signer_of(sub.signed), payload=sub.payload,
                           attachments=sub.attachments, reasons=sub.reasons,
-                          award_record_hash=award_hash)
+                          award_record_hash=award_hash, now=now)
         except (ServiceError, p.ProcedureError, EvidenceError, KeyError, TypeError,
                 ValueError):
             return None  # the locked section refuses it precisely (or accepts it)
@@ -213,7 +214,12 @@ class StepPipeline:
                        case=case, award_hash=award_hash, translated=t)
 
     def locate(self, session: Session, row: CaseRow, signed: SignedRecord, now: datetime) -> int:
-        """Check the record's place in the step chain; returns its position."""
+        """Check the record's place in the step chain; returns the position it claims.
+
+        A position other than the case's next one is the procedure's refusal
+        (``StaleSequence``, after who and before when: ``p.admit`` in ``translate``); here
+        only the link to the previous record and the clock of a record at that position
+        are checked."""
         rec = signed.record
         if not rec.CHAINED:
             raise BadSubmission(f"{rec.TYPE_NAME} has no place in the step chain; carry it "
@@ -227,7 +233,9 @@ class StepPipeline:
             signed.check_binding(self.domain, case_id=row.id)
         seq: int = rec.sequence  # type: ignore[attr-defined]
         rec_prev: bytes = rec.prev_hash  # type: ignore[attr-defined]
-        if seq != position or rec_prev != prev:
+        if seq != position:
+            return seq  # the procedure refuses it in its order of checks (StaleSequence)
+        if rec_prev != prev:
             raise StaleStep(f"{rec.TYPE_NAME} is for position {seq} after {hex0x(rec_prev)}; "
                             f"the case's next position is {position} after {hex0x(prev)}: "
                             "reload the case and sign again")
@@ -242,10 +250,12 @@ class StepPipeline:
         return position
 
     def translate(self, session: Session, row: CaseRow, case: p.CaseState, sub: Submission,
-                  prepared: Prestored | None = None) -> Translated:
-        """Record -> command on the locked state; an inline document must match it. The
-        pre-lock translation of ``sub`` is the answer when it was made on this very state
-        (``translate`` is pure): one translation and two recoveries per offer (issue 10)."""
+                  now: datetime, prepared: Prestored | None = None) -> Translated:
+        """Record -> command on the locked state, once the procedure admits its step now
+        (``p.admit``: closed, who, the record's position, stage, deadline; before the
+        content); an inline document must match it. The pre-lock translation of ``sub`` is
+        the answer when it was made on this very state at this very time (``translate`` is
+        pure): one translation and two recoveries per offer (issue 10)."""
         award_hash = self.store.award_record_hash(session, row.id, case)
         if prepared is not None and prepared.translated is not None \
                 and prepared.case is case and prepared.award_hash == award_hash:
@@ -253,7 +263,7 @@ class StepPipeline:
         else:
             t = translate(case, sub.signed, actor=signer_of(sub.signed), payload=sub.payload,
                           attachments=sub.attachments, reasons=sub.reasons,
-                          award_record_hash=award_hash)
+                          award_record_hash=award_hash, now=now)
         check_document(t, sub.document)
         return t
 

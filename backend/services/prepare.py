@@ -16,14 +16,15 @@ the viewer may not take now is refused here, precisely), and returns:
 
 The service never signs anything here and keeps nothing: a prepared step that is never
 posted leaves no trace. The clock is the service's (``signedAt`` = now, never before the
-previous step's). The action vocabulary is the timeline's (``STEP_ENDPOINTS``).
+previous step's). The action vocabulary, fields and endpoints are the step table's
+(evidence/steps.py); who may prepare what now is the procedure's admission (``p.admit``).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from backend import procedure as p
@@ -39,18 +40,18 @@ from evidence.records import (
     SignedRecord,
     checksum_address,
 )
+from evidence.steps import ANYONE, STEPS
 
 from .cases import CaseService
 from .errors import BadSubmission
 from .fields import check_payload, unix_time
 from .steps import (
     COMMAND_OF_STEP,
-    INSTITUTION_ACTIONS,
-    PAYLOAD_KEYS,
     STEP_ENDPOINTS,
     ZERO32,
     _command,
     _uint,
+    institution_actor,
     payload_hash,
 )
 from .views import check_reader
@@ -59,27 +60,16 @@ __all__ = ["OPEN_TO_ANYONE", "PREPARE_FIELDS", "prepare_step"]
 
 # Steps anyone may take (the escrow executes a final award for whoever asks), so anyone
 # may have them prepared; every other preparation is for the case's readers only.
-OPEN_TO_ANYONE = frozenset({"enforcement.requested"})
+OPEN_TO_ANYONE = frozenset(s.action for s in STEPS if s.signers == {ANYONE})
 
-# Fields a caller gives per action when the record is not a ProceduralStep over a plain
-# payload (those take PAYLOAD_KEYS[action], minus what the service fills in).
+# The fields a caller gives per action (the table's ``fields``, else its payload keys;
+# what the service fills in itself is not asked for).
 PREPARE_FIELDS: Mapping[str, frozenset[str]] = {
-    "offer.made": frozenset({"toBuyer", "toSeller", "compensation", "expiresAt"}),
-    "offer.accepted": frozenset({"offerId"}),
-    "award.issued": frozenset({"toBuyer", "toSeller", "compensation", "awardHash"}),
-    "award.panel_signed": frozenset({"toBuyer", "toSeller", "compensation", "awardHash"}),
-    "award.objected": frozenset({"reasonsHash"}),
-    "court.confirmed": frozenset({"packageHash", "courtReference"}),
-    "court.refused": frozenset({"packageHash", "courtReference", "reasons"}),
-}
+    s.action: frozenset(s.prepare_fields) for s in STEPS if s.action in STEP_ENDPOINTS}
 
 
 def _h(b: bytes) -> str:
     return "0x" + b.hex()
-
-
-def _fields(action: str) -> frozenset[str]:
-    return PREPARE_FIELDS.get(action, PAYLOAD_KEYS.get(action, frozenset()))
 
 
 def _entry(record: Record, domain: Domain) -> dict[str, Any]:
@@ -117,18 +107,14 @@ def prepare_step(service: CaseService, case_id: str, viewer: str, action: str,
         raise BadSubmission(f"action {action!r}: expected one of {', '.join(STEP_ENDPOINTS)}",
                             code="unknown_action")
     now = service.now()
-    actor = viewer
-    if action in INSTITUTION_ACTIONS:
-        if not service.is_admin(viewer):
-            raise p.WrongActor(f"{action} is the institution's act; {viewer} is not an "
-                               "institution admin")
-        actor = service.institution_address  # the service countersigns with its key
-    _check_open(case, actor, action, now)
+    actor = institution_actor(action, viewer, is_admin=service.is_admin,
+                              institution=service.institution_address)
+    p.admit(case, actor, COMMAND_OF_STEP[action], now)  # who, then when: before the fields
     if fields is None:
         fields = {}
     if not isinstance(fields, Mapping):
         raise BadSubmission(f"payload of {action}: expected an object")
-    want = _fields(action)
+    want = PREPARE_FIELDS[action]
     if set(fields) != want:
         raise BadSubmission(f"payload of {action}: expected keys {sorted(want)}, found "
                             f"{sorted(fields)}", code="bad_payload")
@@ -137,7 +123,7 @@ def prepare_step(service: CaseService, case_id: str, viewer: str, action: str,
     domain = service.domain
     chain = {"case_id": row.id, "sequence": position, "prev_hash": _h(prev),
              "signed_at": signed_at}
-    seq = case.next_sequence
+    seq = position  # the record's place in the chain is the command's sequence
     try:
         built = _build(case, domain, action, viewer, actor, seq, dict(fields), chain,
                        award_hash)
@@ -160,27 +146,6 @@ def prepare_step(service: CaseService, case_id: str, viewer: str, action: str,
             "attachments": [_entry(a, domain) for a in attachments],
             "sequence": position, "prevHash": _h(prev), "signedAt": signed_at,
             "now": now.astimezone(UTC).isoformat().replace("+00:00", "Z")}
-
-
-def _check_open(case: p.CaseState, actor: str, action: str, now: datetime) -> None:
-    """Who first, then when (the procedure's order), before the fields are looked at."""
-    cls = COMMAND_OF_STEP[action]
-    if cls in p.allowed_commands(case, actor, now):
-        return
-    if case.stage in p.TERMINAL_STAGES:
-        raise p.CaseClosed(f"case {case.case_id} is closed ({case.stage.value})")
-    roles = case.roles_of(actor)
-    stages = [s for r in roles for s, row in p.COMMAND_TRANSITIONS.get(r, {}).items()
-              if cls in row]
-    if not stages:
-        raise p.WrongActor(f"{action} is never open to {actor} in this case (roles: "
-                           f"{', '.join(sorted(r.value for r in roles))})")
-    if case.stage in stages:
-        raise p.DeadlinePassed(f"{action}: the deadline of stage {case.stage.value} passed at "
-                               f"{p.to_jsonable(case.deadline)}")
-    raise p.WrongStage(f"{action} is open in stage(s) "
-                       f"{', '.join(sorted({s.value for s in stages}))}, not in "
-                       f"{case.stage.value}")
 
 
 def _build(case: p.CaseState, domain: Domain, action: str, viewer: str, actor: str, seq: int,

@@ -24,7 +24,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -47,7 +47,7 @@ STATE_CACHE_SIZE = 512
 
 ChainHead = tuple[int, bytes, int]
 """(next position, previous record hash, previous signedAt) of a case's step chain."""
-Version = tuple[str, str]
+Version = tuple[str, int, str]
 
 
 @dataclass(slots=True)
@@ -77,9 +77,10 @@ _ROW = sa.select(_C.id, _C.order_id, _C.claimant, _C.respondent, _C.stage, _C.ne
 
 
 def version_of(row: CaseRow) -> Version:
-    """The key of a case row's state version: the state's stored text itself (a decoded
-    state is a function of it, whatever wrote it: a step, the scheduler, a court grant)."""
-    return (row.id, row.state_text)
+    """The key of a case row's state version: the state's stored text itself and the
+    chain position (the decoded state is a function of the two, whatever wrote them: a
+    step, the scheduler, a court grant; see ``decode``)."""
+    return (row.id, row.next_sequence, row.state_text)
 
 
 def _encode(case: p.CaseState) -> str:
@@ -129,6 +130,10 @@ class CaseRepository:
         found = self._states.get(key)
         if found is None:
             found = p.case_from_dict(json.loads(row.state_text))
+            if found.next_sequence != row.next_sequence:
+                # saved before the chain position became the procedure's counter (it then
+                # counted commands only): the chain's position is the one to check against
+                found = replace(found, next_sequence=row.next_sequence)
             self._remember_state(key, found)
         return found
 

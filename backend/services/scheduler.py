@@ -125,7 +125,7 @@ class Scheduler:
             signed = self.institution.sign_step(row.id, repo.chain_head(session, row.id),
                                                 "enforcement.recorded", payload, now)
             t = translate(case, signed, actor=self.institution.address, payload=payload,
-                          attachments=[], reasons=None, award_record_hash=None)
+                          attachments=[], reasons=None, award_record_hash=None, now=now)
             new_case, effects = p.apply(case, t.command, now)
             self.pipeline.persist(session, row, case, new_case, effects, signed, t, now)
             session.commit()

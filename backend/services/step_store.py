@@ -35,7 +35,7 @@ from evidence.records import SignedRecord, canonical_json
 
 from .errors import BadSubmission
 from .keys import ServiceKey
-from .steps import DOCUMENT_FIELDS, Translated
+from .steps import CONFIDENTIAL_ACTIONS, DOCUMENT_FIELDS, Translated
 
 __all__ = [
     "BUNDLE_CHUNK_SIZE",
@@ -52,8 +52,6 @@ __all__ = [
 BUNDLE_FORMAT = "chainarb.step"
 BUNDLE_CHUNK_SIZE = 64 * 1024
 MAX_INLINE_DOCUMENT_CHARS = 14_000_000  # base64 of 10 MB
-CONFIDENTIAL_ACTIONS = frozenset({"offer.made", "offer.accepted", "offer.withdrawn",
-                                  "settlement.proposed"})
 
 
 def hex0x(b: bytes) -> str:

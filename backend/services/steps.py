@@ -19,15 +19,23 @@ A step is one of these signed records (docs/evidence.md §1.2, docs/api.md):
   verifier requires). Appointments (``appoint.*``) carry ``{"role", "appointees"}``, the
   form the judicial package's role check reads.
 
-The record's own binding (domain, case, position in the chain, signer) is checked by the
-caller; ``sequence`` of the command is the procedure's own counter, filled in here.
+Every table here is generated from the step table ``evidence/steps.py`` (one row per
+step: action, record type, command, payload and document fields, signers, endpoint); the
+procedure's command classes are this module's concern and never leave it (the vocabulary
+outside is the action).
+
+The record's own binding (domain, case, link to the previous record, signer) is checked by
+the caller; the command's ``sequence`` is the record's position in the chain, which the
+procedure checks (``p.admit``: the one replay counter), before the content is read.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from backend import procedure as p
@@ -38,12 +46,14 @@ from evidence.records import (
     EvidenceSubmission,
     Objection,
     ProceduralStep,
+    Record,
     Settlement,
     SettlementOffer,
     SignedRecord,
     canonical_json,
     checksum_address,
 )
+from evidence.steps import STEPS, StepSpec, step_of_record
 
 from .errors import BadSubmission, Conflict
 from .fields import check_payload, decimal_uint, unix_time
@@ -51,6 +61,7 @@ from .fields import check_payload, decimal_uint, unix_time
 __all__ = [
     "ACTIONS",
     "COMMAND_OF_STEP",
+    "CONFIDENTIAL_ACTIONS",
     "INSTITUTION_ACTIONS",
     "PAYLOAD_KEYS",
     "STEP_ENDPOINTS",
@@ -61,61 +72,49 @@ __all__ = [
 
 ZERO32 = "0x" + "00" * 32
 
+
+def _command_class(spec: StepSpec) -> type[p.Command]:
+    cls = p.COMMANDS_BY_NAME.get(spec.command or "")
+    assert cls is not None, f"{spec.action}: no procedure command {spec.command!r}"
+    return cls
+
+
+# Everything below is generated from evidence/steps.py (STEPS): one row per step.
+# The steps the procedure applies (a service record such as appoint.court has no command).
+_SPECS: Mapping[str, StepSpec] = {s.action: s for s in STEPS if s.command is not None}
 # action -> procedure command type (ProceduralStep records)
 ACTIONS: Mapping[str, type[p.Command]] = {
-    "case.filed": p.FileClaim,
-    "offer.accepted": p.AcceptOffer,
-    "offer.withdrawn": p.WithdrawOffer,
-    "facilitation.requested": p.RequestFacilitation,
-    "appoint.mediator": p.AppointMediator,
-    "preevaluation.published": p.PublishPreEvaluation,
-    "settlement.proposed": p.ProposeSettlement,
-    "impasse.declared": p.DeclareImpasse,
-    "arbitration.agreed": p.AgreeToArbitrate,
-    "appoint.arbitrator": p.AppointArbitrator,
-    "answer.submitted": p.SubmitAnswer,
-    "record.closed": p.CloseRecord,
-    "award.issued": p.IssueAward,
-    "appoint.panel": p.AppointPanel,
-    "award.panel_signed": p.IssuePanelAward,
-    "enforcement.requested": p.Enforce,
-    "enforcement.recorded": p.RecordEnforcement,
-}
+    a: _command_class(s) for a, s in _SPECS.items() if s.record == "ProceduralStep"}
 # Steps the institution takes: an admin signs the request, the institution key the record.
-INSTITUTION_ACTIONS = frozenset({"appoint.mediator", "appoint.arbitrator", "appoint.panel",
-                                 "enforcement.recorded"})
+INSTITUTION_ACTIONS = frozenset(a for a, s in _SPECS.items() if s.institution)
 # Exact payload keys per action (camelCase, uints as decimal strings).
 PAYLOAD_KEYS: Mapping[str, frozenset[str]] = {
-    "case.filed": frozenset({"claimant", "respondent", "orderId", "disputeType", "remedy",
-                             "claimedAmount", "statementHash"}),
-    "offer.accepted": frozenset({"offerId", "settlementHash"}),
-    "offer.withdrawn": frozenset({"offerId"}),
-    "facilitation.requested": frozenset(),
-    "appoint.mediator": frozenset({"role", "appointees"}),
-    "preevaluation.published": frozenset({"recommended", "reportHash"}),
-    "settlement.proposed": frozenset({"offerId", "toBuyer", "toSeller", "compensation",
-                                      "expiresAt"}),
-    "impasse.declared": frozenset(),
-    "arbitration.agreed": frozenset(),
-    "appoint.arbitrator": frozenset({"role", "appointees"}),
-    "answer.submitted": frozenset({"answerHash"}),
-    "record.closed": frozenset(),
-    "appoint.panel": frozenset({"role", "appointees"}),
-    "enforcement.requested": frozenset(),
-    "enforcement.recorded": frozenset({"txHash", "toBuyer", "toSeller", "compensation",
-                                       "compensationShortfall"}),
-}
-APPOINTEE_ROLES = {"appoint.mediator": ("mediator", 1), "appoint.arbitrator": ("arbitrator", 1),
-                   "appoint.panel": ("panelist", 3)}
+    a: frozenset(s.payload) for a, s in _SPECS.items() if s.payload is not None}
+APPOINTEE_ROLES: Mapping[str, tuple[str, int | None]] = {
+    a: s.appointees for a, s in _SPECS.items() if s.appointees is not None}
+# Steps whose records only the parties and the mediator read (offers and proposals).
+CONFIDENTIAL_ACTIONS = frozenset(a for a, s in _SPECS.items() if s.confidential)
+
+
+def _snake(key: str) -> str:
+    """A signed field's name (camelCase) as the command's field (snake_case)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
 # Which command field a body document must hash to.
 DOCUMENT_FIELDS: Mapping[type[p.Command], str] = {
-    p.FileClaim: "statement_hash",
-    p.PublishPreEvaluation: "report_hash",
-    p.SubmitAnswer: "answer_hash",
-    p.IssueAward: "award_hash",
-    p.IssuePanelAward: "award_hash",
-    p.Object: "reasons_hash",
-}
+    _command_class(s): _snake(s.document) for s in _SPECS.values() if s.document is not None}
+# Every step a client may take (it has an endpoint): action -> command type.
+COMMAND_OF_STEP: Mapping[str, type[p.Command]] = {
+    a: _command_class(s) for a, s in _SPECS.items() if s.endpoint is not None}
+# action -> the path under /cases/{id}/ that takes it (backend/api/routes/cases.py).
+STEP_ENDPOINTS: Mapping[str, str] = {
+    a: s.endpoint for a, s in _SPECS.items() if s.endpoint is not None}
+# The procedure's command type -> its step (the core's class never leaves this module).
+_STEP_OF_COMMAND: Mapping[type[p.Command], StepSpec] = {
+    _command_class(s): s for s in _SPECS.values()}
+assert set(_STEP_OF_COMMAND) == set(p.COMMAND_TYPES), \
+    "every procedure command is one step of evidence/steps.py and back"
 
 
 @dataclass(frozen=True)
@@ -131,53 +130,11 @@ class Translated:
     award: SignedRecord | None = None
 
 
-# Steps whose record is not a ProceduralStep, named as the timeline names them (the
-# ``action`` of the stored step), so one vocabulary serves the case view's
-# ``allowedSteps``, ``POST /cases/{id}/steps/prepare`` and the timeline.
-_ACTION_OF_COMMAND: Mapping[type[p.Command], str] = {
-    p.MakeOffer: "offer.made",
-    p.SubmitEvidence: "evidence.submitted",
-    p.Object: "award.objected",
-    p.ConfirmJudicially: "court.confirmed",
-    p.RefuseConfirmation: "court.refused",
-}
-# Every step a client may take: action -> command type.
-COMMAND_OF_STEP: Mapping[str, type[p.Command]] = {
-    **{a: c for a, c in ACTIONS.items() if a != "enforcement.recorded"},
-    **{a: c for c, a in _ACTION_OF_COMMAND.items()},
-}
-# action -> the path under /cases/{id}/ that takes it (backend/api/routes/cases.py).
-STEP_ENDPOINTS: Mapping[str, str] = {
-    "case.filed": "filing",
-    "offer.made": "offers",
-    "offer.accepted": "offers/accept",
-    "offer.withdrawn": "offers/withdraw",
-    "facilitation.requested": "facilitation",
-    "appoint.mediator": "mediator",
-    "preevaluation.published": "pre-evaluation",
-    "settlement.proposed": "proposals",
-    "impasse.declared": "impasse",
-    "arbitration.agreed": "arbitration-agreement",
-    "appoint.arbitrator": "arbitrator",
-    "evidence.submitted": "evidence-submissions",
-    "answer.submitted": "answer",
-    "record.closed": "close-record",
-    "award.issued": "award",
-    "award.objected": "objection",
-    "appoint.panel": "panel",
-    "award.panel_signed": "panel-award",
-    "enforcement.requested": "enforcement",
-    "court.confirmed": "court-decision",
-    "court.refused": "court-decision",
-}
-
-
 def step_names(commands: Sequence[type[p.Command]]) -> list[str]:
     """The step actions (``STEP_ENDPOINTS`` keys) that carry these commands, in order,
     without duplicates; ``enforcement.recorded`` is the service's own and never listed."""
-    by_command = {cls: action for action, cls in COMMAND_OF_STEP.items()}
-    names = [by_command.get(c) for c in commands]
-    return list(dict.fromkeys(n for n in names if n))
+    names = [_STEP_OF_COMMAND[c] for c in commands]
+    return list(dict.fromkeys(s.action for s in names if s.endpoint is not None))
 
 
 def payload_hash(payload: Mapping[str, Any]) -> str:
@@ -248,12 +205,15 @@ def _award_of(records: Sequence[SignedRecord], case: p.CaseState, actor: str, ro
 
 def translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
               payload: Mapping[str, Any] | None, attachments: Sequence[Mapping[str, Any]],
-              reasons: str | None, award_record_hash: str | None) -> Translated:
-    """The command for ``signed`` (already verified to be by ``actor``).
+              reasons: str | None, award_record_hash: str | None, now: datetime
+              ) -> Translated:
+    """The command for ``signed`` (already verified to be by ``actor``), once the
+    procedure admits its step ``now`` (``admit``; refusals as ``apply`` gives them).
 
     ``award_record_hash`` is the record hash of the case's binding award (for objections
     and confirmations).
     """
+    admit(case, actor, signed.record, now)
     parsed = _parse_attachments(attachments)
     for a in parsed:
         if a.domain != signed.domain:
@@ -268,40 +228,45 @@ def translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
         raise BadSubmission(f"payload: missing {exc}") from None
 
 
-def _command_type(rec: Any) -> type[p.Command] | None:
-    if isinstance(rec, SettlementOffer):
-        return p.MakeOffer
-    if isinstance(rec, EvidenceSubmission):
-        return p.SubmitEvidence
-    if isinstance(rec, Objection):
-        return p.Object
-    if isinstance(rec, CourtConfirmation):
-        return p.ConfirmJudicially if rec.confirmed else p.RefuseConfirmation
-    if isinstance(rec, ProceduralStep):
-        return ACTIONS.get(rec.action)
-    return None
+def step_of(rec: Record) -> StepSpec | None:
+    """The table's row for a signed record the procedure applies, or None (no such step:
+    the translation then gives its own precise refusal)."""
+    spec = step_of_record(rec.TYPE_NAME, getattr(rec, "action", None),
+                          confirmed=getattr(rec, "confirmed", None))
+    return spec if spec is not None and spec.command is not None else None
 
 
-def check_may_ever(case: p.CaseState, actor: str, rec: Any) -> None:
-    """Refuse, before looking at the content, a signer who may never take this step
-    (the procedure's check order: who first, then what)."""
-    cls = _command_type(rec)
-    if cls is None or case.stage in p.TERMINAL_STAGES:
-        return  # unknown actions and closed cases get their own, more precise refusal
-    roles = case.roles_of(actor)
-    for role in roles:
-        if any(cls in by_stage for by_stage in p.COMMAND_TRANSITIONS.get(role, {}).values()):
-            return
-    raise p.WrongActor(f"{cls.__name__} is never open to {actor} in this case (roles: "
-                       f"{', '.join(sorted(r.value for r in roles))})")
+def institution_actor(action: str, signer: str, *, is_admin: Callable[[str], bool],
+                      institution: str) -> str:
+    """Who the procedure sees taking ``action`` signed by ``signer``: for the institution's
+    steps an admin signs the request and the institution (its key countersigns) acts, so
+    the institution; anyone else acts for themselves. The one place of this rule (the step
+    path, ``steps/prepare`` and the case view's ``allowedSteps`` ask it)."""
+    spec = _SPECS.get(action)
+    if spec is None or not spec.institution or signer == institution:
+        return signer
+    if not is_admin(signer):
+        raise p.WrongActor(f"{action} is the institution's act; {signer} is not an "
+                           "institution admin")
+    return institution
+
+
+def admit(case: p.CaseState, actor: str, rec: Record, now: datetime) -> None:
+    """The procedure's admission of the step ``rec`` is (``p.admit``: closed, who, the
+    record's position in the chain, stage, deadline), before its content is read."""
+    spec = step_of(rec)
+    if spec is None:
+        return  # unknown actions get their own, more precise refusal
+    p.admit(case, actor, _command_class(spec), now,
+            sequence=rec.sequence)  # type: ignore[attr-defined]
 
 
 def _translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
                payload: Mapping[str, Any] | None, attachments: list[SignedRecord],
                reasons: str | None, award_record_hash: str | None) -> Translated:
     rec = signed.record
-    seq = case.next_sequence
-    check_may_ever(case, actor, rec)
+    seq: int = rec.sequence  # type: ignore[attr-defined]  # its position: the replay counter
+    spec = step_of(rec)
     if isinstance(rec, SettlementOffer):
         if rec.order_id != case.order.order_id:
             raise Conflict(f"SettlementOffer.orderId {rec.order_id}: the case's order is "
@@ -313,7 +278,7 @@ def _translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
         cmd = p.MakeOffer(actor=actor, sequence=seq, offer_id=offer_id, allocation=alloc,
                           expires_at=unix_time(rec.expires_at, "SettlementOffer.expiresAt",
                                                code="invalid_record"))
-        return Translated(cmd, "offer.made", attachments=(settlement,), settlement=settlement,
+        return Translated(cmd, spec.action, attachments=(settlement,), settlement=settlement,
                           offer_id=offer_id)
     if isinstance(rec, EvidenceSubmission):
         check_payload(payload or {})
@@ -321,14 +286,14 @@ def _translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
         evidence_id = (payload or {}).get("evidenceId") or _h(signed.record_hash)
         cmd = p.SubmitEvidence(actor=actor, sequence=seq, evidence_id=evidence_id, kind=kind,
                                commitment=_h(rec.commitment), content_cid=rec.content_cid)
-        return Translated(cmd, "evidence.submitted")
+        return Translated(cmd, spec.action)
     if isinstance(rec, Objection):
         if award_record_hash is None or _h(rec.award_record_hash) != award_record_hash:
             raise BadSubmission(f"Objection.awardRecordHash {_h(rec.award_record_hash)}: "
                                 f"expected the award's record hash {award_record_hash}",
                                 code="wrong_award")
         cmd = p.Object(actor=actor, sequence=seq, reasons_hash=_h(rec.reasons_hash))
-        return Translated(cmd, "award.objected")
+        return Translated(cmd, spec.action)
     if isinstance(rec, CourtConfirmation):
         want = award_record_hash or ZERO32
         if _h(rec.award_record_hash) != want:
@@ -339,7 +304,7 @@ def _translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
             cmd = p.ConfirmJudicially(actor=actor, sequence=seq,
                                       package_hash=_h(rec.package_hash),
                                       court_reference=rec.court_reference)
-            return Translated(cmd, "court.confirmed")
+            return Translated(cmd, spec.action)
         text = reasons or ""
         if "0x" + hashlib.sha256(text.encode()).hexdigest() != _h(rec.reasons_hash):
             raise BadSubmission("reasons: their SHA-256 differs from the record's reasonsHash; "
@@ -348,7 +313,7 @@ def _translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
         cmd = p.RefuseConfirmation(actor=actor, sequence=seq, package_hash=_h(rec.package_hash),
                                    court_reference=rec.court_reference,
                                    reasons_hash=_h(rec.reasons_hash), reasons=text)
-        return Translated(cmd, "court.refused")
+        return Translated(cmd, spec.action)
     if not isinstance(rec, ProceduralStep):
         raise BadSubmission(f"{rec.TYPE_NAME} cannot be posted as a step; post a "
                             "ProceduralStep that binds it", code="wrong_record_type")
@@ -359,7 +324,7 @@ def _procedural(case: p.CaseState, signed: SignedRecord, rec: ProceduralStep, ac
                 payload: Mapping[str, Any] | None, attachments: list[SignedRecord]
                 ) -> Translated:
     action = rec.action
-    seq = case.next_sequence
+    seq = rec.sequence
     if action not in ACTIONS:
         raise BadSubmission(f"action {action!r}: expected one of {', '.join(ACTIONS)}",
                             code="unknown_action")
@@ -418,8 +383,8 @@ def _command(case: p.CaseState, action: str, actor: str, seq: int,
                            remedy=payload["remedy"],
                            claimed_amount=_uint(payload, "claimedAmount"),
                            statement_hash=payload["statementHash"])
-    if action in ("offer.accepted", "offer.withdrawn"):
-        return cls(actor=actor, sequence=seq, offer_id=payload["offerId"])  # type: ignore[call-arg]
+    if action == "offer.accepted":  # settlementHash binds the attached Settlement only
+        return p.AcceptOffer(actor=actor, sequence=seq, offer_id=payload["offerId"])
     if action in APPOINTEE_ROLES:
         role, count = APPOINTEE_ROLES[action]
         people = payload["appointees"]
@@ -435,20 +400,16 @@ def _command(case: p.CaseState, action: str, actor: str, seq: int,
         if action == "appoint.arbitrator":
             return p.AppointArbitrator(actor=actor, sequence=seq, arbitrator=people[0])
         return p.AppointPanel(actor=actor, sequence=seq, panel=tuple(people))  # type: ignore[arg-type]
-    if action == "preevaluation.published":
-        return p.PublishPreEvaluation(actor=actor, sequence=seq,
-                                      recommended=payload["recommended"],
-                                      report_hash=payload["reportHash"])
     if action == "settlement.proposed":
         expires = payload["expiresAt"]
         return p.ProposeSettlement(
             actor=actor, sequence=seq, offer_id=payload["offerId"], allocation=_alloc(payload),
             expires_at=None if expires == "0" else unix_time(
                 _uint(payload, "expiresAt"), "payload.expiresAt"))
-    if action == "answer.submitted":
-        return p.SubmitAnswer(actor=actor, sequence=seq, answer_hash=payload["answerHash"])
     if action == "enforcement.recorded":
         return p.RecordEnforcement(actor=actor, sequence=seq, tx_hash=payload["txHash"],
                                    allocation=_alloc(payload),
                                    compensation_shortfall=_uint(payload, "compensationShortfall"))
-    return cls(actor=actor, sequence=seq)
+    # the rest take their payload as it is: each key (camelCase) is the command's field
+    return cls(actor=actor, sequence=seq,  # type: ignore[call-arg]
+               **{_snake(k): v for k, v in payload.items()})

@@ -33,7 +33,7 @@ from evidence.records import Domain, Settlement
 from .cases import CaseService, chain_action_view
 from .errors import AccessDenied, NotFound
 from .keys import public_attachment
-from .steps import STEP_ENDPOINTS
+from .steps import CONFIDENTIAL_ACTIONS, STEP_ENDPOINTS
 
 __all__ = ["case_view", "check_reader", "list_cases", "step_view", "timeline"]
 
@@ -173,13 +173,17 @@ def _settlement_digest(domain: Domain, order_id: int, case_id: str, to_buyer: in
 def _allowed(service: CaseService, case: p.CaseState, viewer: str) -> list[str]:
     """What the viewer may sign now (the procedure's tables; content checks still apply).
     An admin signs the institution's steps (the service countersigns them)."""
-    from .steps import INSTITUTION_ACTIONS, step_names
+    from .steps import institution_actor, step_names
 
-    names = step_names(p.allowed_commands(case, viewer, service.now()))
-    if service.is_admin(viewer) and viewer != service.institution_address:
-        names += [n for n in step_names(p.allowed_commands(
-            case, service.institution_address, service.now())) if n in INSTITUTION_ACTIONS
-            and n not in names]
+    now = service.now()
+    names = step_names(p.allowed_commands(case, viewer, now))
+    institution = service.institution_address
+    if viewer == institution or not service.is_admin(viewer):
+        return names
+    for n in step_names(p.allowed_commands(case, institution, now)):
+        if n not in names and institution_actor(n, viewer, is_admin=service.is_admin,
+                                                institution=institution) == institution:
+            names.append(n)
     return names
 
 
@@ -229,8 +233,7 @@ def step_view(service: CaseService, case_id: str, sequence: int, viewer: str
     if step.kind == "evidence.submitted" and \
             step.record["message"].get("commitment") in _hidden_evidence(case, viewer, roles):
         raise NotFound(f"case {case_id} has no step {sequence}")
-    if detail.action in ("offer.made", "offer.accepted", "offer.withdrawn",
-                         "settlement.proposed") and not roles & (OFFER_READERS | {"admin"}):
+    if detail.action in CONFIDENTIAL_ACTIONS and not roles & (OFFER_READERS | {"admin"}):
         raise AccessDenied("offers are for the parties and the mediator")
     return {"sequence": step.sequence, "action": step.kind, "record": step.record,
             "recordHash": step.record_hash, "cid": step.cid,

@@ -25,7 +25,9 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from .i18n import STAGES, UI, ui
+from evidence.steps import STEPS
+
+from .i18n import STAGES, UI, step_word, ui
 
 __all__ = ["DECIMALS", "actions_section", "case_data", "router"]
 
@@ -285,13 +287,15 @@ def _neutral_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[s
     return forms
 
 
-# The actions the page has a form for; any other allowed step is listed as API-only.
+# The steps the page has a form for (each a row of evidence/steps.py); any other allowed
+# step is listed as API-only, with its name from the step table.
 HANDLED = frozenset({
     "offer.made", "offer.accepted", "offer.withdrawn", "evidence.submitted",
     "facilitation.requested", "arbitration.agreed", "answer.submitted", "award.objected",
     "preevaluation.published", "settlement.proposed", "impasse.declared", "appoint.mediator",
     "appoint.arbitrator", "appoint.panel", "record.closed", "award.issued",
     "award.panel_signed", "court.confirmed", "court.refused", "enforcement.requested"})
+assert not HANDLED - {s.action for s in STEPS if s.endpoint is not None}, "forms for steps only"
 
 
 def actions_section(data: dict[str, Any], lang: str) -> str:
@@ -300,7 +304,8 @@ def actions_section(data: dict[str, Any], lang: str) -> str:
     forms = _party_forms(data, allowed, lang) + _neutral_forms(data, allowed, lang)
     others = sorted(allowed - HANDLED)
     note = (f'<p class="muted" id="other-steps">{_e(ui("other_steps", lang))} '
-            + ", ".join(f"<code>{_e(o)}</code>" for o in others) + "</p>") if others else ""
+            + ", ".join(f'<code title="{_e(step_word(o, lang))}">{_e(o)}</code>'
+                        for o in others) + "</p>") if others else ""
     if not forms and not note:
         body = f'<p class="muted">{_e(ui("nothing_now", lang))}</p>'
     else:

@@ -7,7 +7,9 @@ function of its inputs so the tests can hold it to the header grammar.
 
 from __future__ import annotations
 
-__all__ = ["LANGS", "STAGES", "UI", "T", "negotiate", "text", "ui"]
+from evidence.steps import STEPS
+
+__all__ = ["LANGS", "STAGES", "STEP_WORDS", "UI", "T", "negotiate", "step_word", "text", "ui"]
 
 LANGS = ("en", "zh-Hans")
 
@@ -351,3 +353,14 @@ UI: dict[str, dict[str, str]] = {
 
 def ui(key: str, lang: str) -> str:
     return UI[key][lang]
+
+
+# What each step is called, in both languages: the step table's (evidence/steps.py).
+STEP_WORDS: dict[str, dict[str, str]] = {s.action: {"en": s.en, "zh-Hans": s.zh} for s in STEPS}
+
+
+def step_word(action: str, lang: str) -> str:
+    """The step's name in ``lang``; the action itself for a step the table does not know
+    (a default the institution records: ``deadline_missed.<stage>``)."""
+    words = STEP_WORDS.get(action)
+    return words[lang] if words else action

@@ -37,7 +37,7 @@ from backend.services.errors import ServiceError
 
 from .actions import actions_section, case_data
 from .actions import router as actions_router
-from .i18n import LANGS, STAGES, UI, negotiate, text
+from .i18n import LANGS, STAGES, UI, negotiate, step_word, text
 
 __all__ = ["COOKIE", "router"]
 
@@ -330,7 +330,8 @@ def _timeline(items: list[dict[str, Any]], lang: str) -> str:
     for i in items:
         if i["type"] == "step":
             trs.append(f'<tr class="step"><td>{_time(i["at"])}</td><td>#{_e(i["sequence"])} '
-                       f'<code>{_e(i["action"])}</code></td><td>{_hash(i["signer"])}</td>'
+                       f'<code title="{_e(step_word(i["action"], lang))}">{_e(i["action"])}</code>'
+                       f'</td><td>{_hash(i["signer"])}</td>'
                        f'<td>{_hash(i["recordHash"])}</td><td>{_hash(i.get("cid"))}</td></tr>')
         else:
             detail = ", ".join(f"{k}: {v}" for k, v in i.items() if k not in ("at", "type"))

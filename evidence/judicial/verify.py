@@ -69,6 +69,7 @@ from evidence.records import (
 )
 from evidence.report import CheckResult, Status
 from evidence.report import Report as BaseReport
+from evidence.steps import ANYONE, APPOINTMENTS, STEPS, step_of_record
 from evidence.timestamp import load_certificates, verify_token
 from evidence.verify import (
     AnchorClaim,
@@ -134,41 +135,20 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
 )
 LABELS = {name: (en, zh) for name, en, zh in CHECKS}
 
-APPOINTMENTS = {
-    "appoint.mediator": "mediator",
-    "appoint.arbitrator": "arbitrator",
-    "appoint.panel": "panelist",
-    "appoint.court": "court",
-}
-PARTY_ROLES = frozenset({"claimant", "respondent"})
-ANYONE = "anyone"
-OPEN_ACTIONS = frozenset({"enforcement.requested"})
+# Who may sign which step, and which steps appoint whom: the service's own step table
+# (evidence/steps.py), so the court's verifier and the service cannot disagree.
+
+OPEN_ACTIONS = frozenset(s.action for s in STEPS if s.signers == {ANYONE})
 """Steps any signer may make: the escrow lets anyone submit a final award for execution,
 so the step's signer needs no role (the timeline may claim any role, or "anyone")."""
-_RECORD_ROLES: dict[str, frozenset[str]] = {
-    "EvidenceSubmission": PARTY_ROLES,
-    "SettlementOffer": PARTY_ROLES,
-    "Objection": PARTY_ROLES,
-    "CourtConfirmation": frozenset({"court"}),
-    "Award": frozenset({"arbitrator", "panelist"}),
-    "Settlement": PARTY_ROLES,
-}
-_ACTION_ROLES: tuple[tuple[str, frozenset[str]], ...] = (
-    ("appoint.", frozenset({"institution"})),
-    ("award.", frozenset({"arbitrator", "panelist"})),
-    ("court.", frozenset({"court"})),
-    ("case.filed", frozenset({"claimant"})),
-)
 
 
 def allowed_roles(type_name: str, action: str | None) -> frozenset[str] | None:
-    """Roles that may sign a record of this type/action; None when any role may."""
-    if type_name in _RECORD_ROLES:
-        return _RECORD_ROLES[type_name]
-    for prefix, roles in _ACTION_ROLES:
-        if action is not None and action.startswith(prefix):
-            return roles
-    return None
+    """Roles that may sign a chained record of this type/action (the step table's
+    signers); None when the record is no step of the table (a default the institution
+    records), which any role may claim."""
+    spec = step_of_record(type_name, action)
+    return spec.signers if spec is not None else None
 
 
 Check = CheckResult

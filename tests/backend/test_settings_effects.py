@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -23,19 +22,18 @@ import pytest
 from eth_account import Account
 from fastapi.testclient import TestClient
 
-ROOT = Path(__file__).resolve().parents[2]
-for _helpers in (ROOT / "tests" / "backend" / "api", ROOT / "tests" / "backend" / "evidence"):
-    if str(_helpers) not in sys.path:
-        sys.path.insert(0, str(_helpers))
-
-from api_helpers import (  # noqa: E402
+from backend.api.app import create_app
+from backend.services.chain import FakeEscrowPort, OrderInfo
+from backend.settings import Settings, load_settings
+from evidence.ipfs import MemoryBlockstore
+from tests.backend.worker.test_anchoring import FakeChain
+from tests.support.clock import T0, Clock
+from tests.support.world import (
     CHAIN_ID,
     ESCROW,
     NAMES,
     ORDER_ID,
-    T0,
     Actor,
-    Clock,
     World,
     _key,
     ok,
@@ -46,11 +44,7 @@ from api_helpers import (  # noqa: E402
     to_negotiation,
 )
 
-from backend.api.app import create_app  # noqa: E402
-from backend.services.chain import FakeEscrowPort, OrderInfo  # noqa: E402
-from backend.settings import Settings, load_settings  # noqa: E402
-from evidence.ipfs import MemoryBlockstore  # noqa: E402
-from tests.backend.worker.test_anchoring import FakeChain  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 HERE = "tests/backend/test_settings_effects.py"
 SERVE = "tests/backend/api/test_serve.py::test_chainarb_serve_from_environment"
@@ -381,7 +375,7 @@ def test_host_port_and_public_url(tmp_path: Path) -> None:
 
 
 def test_max_upload_bytes(tmp_path: Path) -> None:
-    from evidence_helpers import PDF, upload
+    from tests.support.evidence import PDF, upload
 
     w = _world(tmp_path, max_upload_bytes=len(PDF))
     with w.client:
@@ -395,7 +389,7 @@ def test_max_upload_bytes(tmp_path: Path) -> None:
 
 
 def to_filed_rest(w: World) -> None:
-    from api_helpers import file_claim
+    from tests.support.world import file_claim
 
     file_claim(w)
     w.port.party_raises_dispute(ORDER_ID, w.case_id)

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "judicial"))
-from judicial_tsa import LocalTSA, start_tsa
 
 from evidence.errors import EvidenceError, FormatError
 from evidence.timestamp import (
@@ -23,6 +19,7 @@ from evidence.timestamp import (
     request_timestamp,
     verify_token,
 )
+from tests.support.tsa import LocalTSA, start_tsa
 
 DIGEST = hashlib.sha256(b"merkle root 0x01").digest()
 

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from fault_harness import Chain, Service, mount
 
 from backend.chain import Transactor, deploy_anchor

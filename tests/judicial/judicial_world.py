@@ -22,7 +22,6 @@ from typing import Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
-from judicial_tsa import LocalTSA
 from web3 import Web3
 
 from backend.chain.contracts import (
@@ -67,6 +66,7 @@ from evidence.records import (
     SignedRecord,
 )
 from evidence.timestamp import request_timestamp
+from tests.support.tsa import LocalTSA
 
 ETHER = 10**18
 RULES = {
@@ -435,7 +435,7 @@ def make_case(
                     sequence=seq,
                     prev_hash=prev,
                     actor=actors.panel[0].address,
-                    action="award.issued",
+                    action="award.panel_signed",  # the step table's name (evidence/steps.py)
                     payload_hash=panel_award.record_hash,
                     signed_at=chain_time(w3),
                 ).sign(actors.panel[0].key, domain),

@@ -299,7 +299,7 @@ def test_timestamp_token_for_another_hash(case: Case, tmp_path: Path) -> None:
 
 
 def test_timestamp_from_an_authority_the_court_does_not_trust(case: Case, tmp_path: Path) -> None:
-    from judicial_tsa import start_tsa
+    from tests.support.tsa import start_tsa
 
     with start_tsa(tmp_path / "other") as other:
         report = verify_package(case.package, chain=case.w3, tsa_trust=other.ca_pem.read_bytes())

@@ -129,10 +129,16 @@ def test_provenance_log_round_trip_and_attacks(case: Case) -> None:
 
 def test_allowed_roles_table() -> None:
     assert allowed_roles("ProceduralStep", "appoint.arbitrator") == {"institution"}
-    assert allowed_roles("ProceduralStep", "award.issued") == {"arbitrator", "panelist"}
+    # the service's step table (evidence/steps.py): exactly the roles the procedure admits
+    assert allowed_roles("ProceduralStep", "award.issued") == {"arbitrator"}
+    assert allowed_roles("ProceduralStep", "award.panel_signed") == {"panelist"}
     assert allowed_roles("EvidenceSubmission", None) == {"claimant", "respondent"}
     assert allowed_roles("CourtConfirmation", None) == {"court"}
-    assert allowed_roles("ProceduralStep", "record.closed") is None
+    assert allowed_roles("ProceduralStep", "record.closed") == {"arbitrator"}
+    assert allowed_roles("ProceduralStep", "offer.withdrawn") == {"claimant", "respondent",
+                                                                  "mediator"}
+    # a default the institution records is no step of the table: any role may claim it
+    assert allowed_roles("ProceduralStep", "deadline_missed.filed") is None
 
 
 def test_builder_refuses_inconsistent_inputs(case: Case, tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """Helpers for tests/security/test_input_bounds.py: the hostile bodies, a `chainarb serve`
-process on anvil, and the API test world (tests/backend/api/api_helpers.py)."""
+process on anvil, and the API test world (tests/support/world.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-
-API_TESTS = Path(__file__).resolve().parents[1] / "backend" / "api"
-if str(API_TESTS) not in sys.path:  # the API tests' World, Actor and stage helpers
-    sys.path.insert(0, str(API_TESTS))
 
 DEPTH = 200_000  # issue 9: 400 KB, far under the body limit, killed the process
 

@@ -1,6 +1,6 @@
 """The attacker's world: two real cases on one service (SQLite), each with its own parties.
 
-Case A (order 7) is between ``buyer`` and ``seller`` (api_helpers' actors) and is brought
+Case A (order 7) is between ``buyer`` and ``seller`` (the test world's actors) and is brought
 to the evidence stage with an uploaded, submitted evidence item and a court granted access;
 case B (order 8) is between ``buyer_b`` and ``seller_b`` and is filed. Every attack in
 tests/security starts from here, so "a party of another case" is a real party of a real
@@ -9,48 +9,27 @@ case, not a made-up address.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from api_helpers import (
-    CHAIN_ID,
-    ESCROW,
-    GUARANTEE,
-    NAMES,
+from backend.db import upgrade_to_head
+from evidence.commitment import commitment_of
+from evidence.records import SignedRecord
+from tests.support.world import (
     ORDER_ID,
     Actor,
-    Clock,
     World,
-    _key,
     filing_payload,
+    make_world,
     ok,
     to_evidence,
 )
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from fastapi.testclient import TestClient
-
-from backend.api.app import create_app
-from backend.db import upgrade_to_head
-from backend.services.chain import FakeEscrowPort, OrderInfo
-from backend.settings import Settings
-from evidence.commitment import commitment_of
-from evidence.ipfs import LocalBlockstore
-from evidence.records import SignedRecord
-from tests.keys import INSTITUTION_KEY
 
 __all__ = ["ORDER_B", "Attack", "Twin", "expect", "make_twin", "upload_evidence"]
 
 ORDER_B = ORDER_ID + 1
-AMOUNT = 1_000_000_000
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + b"0" * 2000 + b"\n%%EOF\n"
-EXTRA = ("buyer_b", "seller_b")
-
-
-def _key_of(name: str) -> LocalAccount:
-    return Account.from_key(hashlib.sha256(f"chainarb-security:{name}".encode()).digest())
 
 
 @dataclass
@@ -68,35 +47,13 @@ class Twin:
         return self.world.actors[name]
 
 
-def _order(order_id: int, buyer: str, seller: str, institution: str) -> OrderInfo:
-    return OrderInfo(order_id=order_id, buyer=buyer, seller=seller, amount=AMOUNT,
-                     token="0x" + "11" * 20, institution=institution, status="Paid",
-                     case_id="0x" + "00" * 32, guarantee=GUARANTEE)
-
-
-def make_world(tmp_path: Path) -> World:
-    """A service on a fresh, migrated SQLite file with a disk blockstore and two orders."""
+def make_security_world(tmp_path: Path) -> World:
+    """The API world on a fresh, migrated SQLite file with a disk blockstore and two orders
+    of two pairs of parties."""
     url = f"sqlite:///{tmp_path / 'security.sqlite3'}"
     upgrade_to_head(url)
-    clock = Clock()
-    institution = Account.from_key(INSTITUTION_KEY).address
-    port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution,
-                          clock=clock)
-    keys: dict[str, LocalAccount] = {n: _key(n) for n in NAMES}
-    keys |= {n: _key_of(n) for n in EXTRA}
-    port.add_order(_order(ORDER_ID, keys["buyer"].address, keys["seller"].address, institution))
-    port.add_order(_order(ORDER_B, keys["buyer_b"].address, keys["seller_b"].address,
-                          institution))
-    settings = Settings(data_dir=tmp_path / "data", database_url=url,
-                        institution_key=INSTITUTION_KEY,
-                        institution_admins=keys["admin"].address)
-    blockstore = LocalBlockstore(tmp_path / "blocks", fsync=False)
-    app = create_app(settings, clock=clock, port=port, blockstore=blockstore,  # type: ignore[arg-type]
-                     background=False)
-    world = World(client=TestClient(app), clock=clock, port=port,
-                  blockstore=blockstore)  # type: ignore[arg-type]
-    world.actors = {n: Actor(n, k, world) for n, k in keys.items()}
-    return world
+    orders = ((ORDER_ID, "buyer", "seller"), (ORDER_B, "buyer_b", "seller_b"))
+    return make_world(url, tmp_path, orders=orders, disk_blocks=True)
 
 
 def upload_evidence(actor: Actor, case_id: str, content: bytes = PDF) -> int:
@@ -119,7 +76,7 @@ def upload_evidence(actor: Actor, case_id: str, content: bytes = PDF) -> int:
 
 
 def make_twin(tmp_path: Path) -> Twin:
-    w = make_world(tmp_path)
+    w = make_security_world(tmp_path)
     w.client.__enter__()
     # case B first: filed by its own buyer, with one evidence item of its own
     w.open_case("buyer_b", order_id=ORDER_B)

@@ -7,17 +7,11 @@ project's real app on a real SQLite file.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-_API = Path(__file__).resolve().parents[1] / "backend" / "api"
-if str(_API) not in sys.path:
-    sys.path.insert(0, str(_API))
-
-from _world import Twin, make_twin  # noqa: E402
+from _world import Twin, make_twin
 
 
 @pytest.fixture(scope="module")

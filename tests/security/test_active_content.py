@@ -14,22 +14,15 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-_TESTS = Path(__file__).resolve().parents[1]
-for _sub in ("backend/api", "backend/evidence"):
-    if str(_TESTS / _sub) not in sys.path:
-        sys.path.insert(0, str(_TESTS / _sub))
-
-from api_helpers import World, file_claim  # noqa: E402
-from evidence_helpers import make_evidence_world, upload  # noqa: E402
-
-from backend.api.headers import DOCS_CSP, DOWNLOAD_CSP, attachment  # noqa: E402
+from backend.api.headers import DOCS_CSP, DOWNLOAD_CSP, attachment
+from tests.support.evidence import make_evidence_world, upload
+from tests.support.world import World, file_claim
 
 SCRIPT = b"<script>alert(document.domain)</script>"
 

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-for _sub in ("api", "evidence"):
-    sys.path.insert(0, str(ROOT / "tests" / "backend" / _sub))
-
-from api_helpers import (  # noqa: E402
+from backend.db import upgrade_to_head
+from evidence.commitment import commitment_of
+from evidence.ipfs import MemoryBlockstore, add_bytes_text
+from evidence.records import EvidenceSubmission
+from tests.support.evidence import make_evidence_world
+from tests.support.world import (
     ORDER_ID,
     Actor,
     World,
@@ -31,12 +31,8 @@ from api_helpers import (  # noqa: E402
     ok,
     to_awarded,
 )
-from evidence_helpers import make_evidence_world  # noqa: E402
 
-from backend.db import upgrade_to_head  # noqa: E402
-from evidence.commitment import commitment_of  # noqa: E402
-from evidence.ipfs import MemoryBlockstore, add_bytes_text  # noqa: E402
-from evidence.records import EvidenceSubmission  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

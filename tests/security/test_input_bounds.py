@@ -25,7 +25,13 @@ from typing import Any
 import httpx
 import pytest
 from _bounds_helpers import DEPTH, chainarb_serve, nested_body
-from api_helpers import (
+
+from backend.services.fields import MAX_UNIX_TIME
+from evidence import safejson
+from evidence.errors import FormatError
+from evidence.judicial import _format as package_format
+from evidence.records import SignedRecord
+from tests.support.world import (
     World,
     file_claim,
     filing_payload,
@@ -33,12 +39,6 @@ from api_helpers import (
     to_facilitation,
     to_filed,
 )
-
-from backend.services.fields import MAX_UNIX_TIME
-from evidence import safejson
-from evidence.errors import FormatError
-from evidence.judicial import _format as package_format
-from evidence.records import SignedRecord
 
 # --- the bounded reader ------------------------------------------------------------------
 

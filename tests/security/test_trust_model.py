@@ -16,14 +16,22 @@ from typing import Any
 
 import pytest
 from _world import ORDER_B, Twin, expect
-from api_helpers import AWARD_DOC, ORDER_ID, Actor, ok, sha
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from sqlmodel import col, select
 
 from backend.db import AuthSession
 from backend.services.auth import token_digest
-from evidence.records import SECP256K1_N, Award, Domain, ProceduralStep, SignedRecord
+from evidence.records import (
+    SECP256K1_N,
+    Award,
+    Domain,
+    ProceduralStep,
+    Settlement,
+    SettlementOffer,
+    SignedRecord,
+)
+from tests.support.world import AWARD_DOC, ORDER_ID, Actor, ok, sha
 
 # -- building records as an attacker would ---------------------------------------------------
 
@@ -256,23 +264,26 @@ def _cross_case_bodies(t: Twin) -> list[tuple[str, str, str, dict[str, Any], int
     out.append(("party-step-for-B-posted-to-A", "buyer_b",
                 f"/cases/{t.a}/arbitration-agreement", _body(rec, t.actor("buyer_b"), {}),
                 409, "replay"))
-    # A's award, its Award attachment naming case B
-    award_b = Award(order_id=ORDER_B, case_id=t.b, to_buyer=600_000_000,
-                    to_seller=400_000_000, compensation=0, award_hash=sha(AWARD_DOC),
-                    round=0).sign(t.actor("arbitrator").key.key, t.world.domain)
-    rec = _record(t, t.actor("arbitrator"), "award.issued", {}, case_id=t.a)
-    rec = replace(rec, payload_hash="0x" + award_b.record_hash.hex())
-    body = _body(rec, t.actor("arbitrator"), None) | {
-        "attachments": [award_b.to_json_obj()],
-        "document": {"filename": "award.md", "media_type": "text/markdown",
-                     "content_base64": __import__("base64").b64encode(AWARD_DOC).decode()}}
-    out.append(("award-attachment-for-B-in-A", "arbitrator", f"/cases/{t.a}/award", body, 409,
-                "replay"))
+    # A's seller offers in A, carrying the escrow Settlement signed for case B (an award's
+    # Award attachment is refused alike: tests/backend/api/test_refusals.py; here the
+    # procedure admits the step, so the carried record's binding is what refuses it)
+    seller = t.actor("seller")
+    seq_a, prev_a = _head(t, t.a)
+    offer = SettlementOffer(case_id=t.a, sequence=seq_a, prev_hash=prev_a,
+                            offeror=seller.address, order_id=ORDER_ID, to_buyer=600_000_000,
+                            to_seller=400_000_000, compensation=0,
+                            expires_at=seller.at() + 3 * 86400, signed_at=seller.at())
+    settlement_b = Settlement(order_id=ORDER_B, case_id=t.b, to_buyer=600_000_000,
+                              to_seller=400_000_000, compensation=0
+                              ).sign(seller.key.key, t.world.domain)
+    body = _body(offer, seller, None) | {"attachments": [settlement_b.to_json_obj()]}
+    out.append(("settlement-attachment-for-B-in-A", "seller", f"/cases/{t.a}/offers", body,
+                409, "replay"))
     return out
 
 
 CROSS_CASE_IDS = ["admin-appointment-for-A-posted-to-B", "party-step-for-A-posted-to-B",
-                  "party-step-for-B-posted-to-A", "award-attachment-for-B-in-A"]
+                  "party-step-for-B-posted-to-A", "settlement-attachment-for-B-in-A"]
 
 
 @pytest.mark.parametrize("attack", CROSS_CASE_IDS)
@@ -424,7 +435,8 @@ WRONG_ROLE = [
     ("admin-signs-a-partys-answer", 403, "wrong_actor"),
     ("party-of-another-case-answers", 403, "wrong_actor"),
     ("court-not-granted-decides", 403, "wrong_actor"),
-    ("court-decides-before-any-award", 422, "wrong_award"),
+    # the procedure's order: a court decides only after a settlement or enforcement
+    ("court-decides-before-any-award", 409, "wrong_stage"),
     ("stranger-appoints-the-panel", 403, "wrong_actor"),
 ]
 

@@ -24,18 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from anchoring_proc import AutoMiner
 from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
-ROOT = Path(__file__).resolve().parents[2]
-for _sub in ("api", "evidence"):
-    sys.path.insert(0, str(ROOT / "tests" / "backend" / _sub))
-
-from anchoring_proc import AutoMiner  # noqa: E402
-from api_helpers import AMOUNT, ORDER_ID, Actor, World, filing_payload  # noqa: E402
-from evidence_helpers import make_evidence_world  # noqa: E402
-
-from backend.db import (  # noqa: E402
+from backend.db import (
     AnchorBatch,
     AnchorStatus,
     EvidenceItem,
@@ -48,13 +41,17 @@ from backend.db import (  # noqa: E402
     upgrade_to_head,
     write_scope,
 )
-from backend.db.engine import (  # noqa: E402
+from backend.db.engine import (
     UnguardedWrite,
     forget_write_guard_violations,
     write_guard_violations,
 )
-from backend.worker.anchoring import AnchoringWorker, retry_failed  # noqa: E402
-from evidence.records import EvidenceSubmission, Settlement, SettlementOffer  # noqa: E402
+from backend.worker.anchoring import AnchoringWorker, retry_failed
+from evidence.records import EvidenceSubmission, Settlement, SettlementOffer
+from tests.support.evidence import make_evidence_world
+from tests.support.world import AMOUNT, ORDER_ID, Actor, World, filing_payload
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PG_ADMIN_URL = os.environ.get(
     "CHAINARB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -31,6 +31,7 @@ from backend.services.errors import AccessDenied, BadSubmission
 from backend.services.fields import is_ascii_decimal
 from evidence.errors import InvalidRecord
 from evidence.records import canonical_json
+from evidence.steps import STEPS, StepSpec
 
 from ..deps import Ctx, CurrentUser, DbId
 from ..errors import StrictBody, errors
@@ -190,35 +191,19 @@ def my_notices(ctx: Ctx, user: CurrentUser, case_id: str) -> list[dict[str, Any]
                  "deliveredAt": p.to_jsonable(n.delivered_at)} for n in rows]
 
 
-# One endpoint per act of the procedure (path, accepted record type or action, summary).
-STEP_ENDPOINTS: tuple[tuple[str, frozenset[str], str], ...] = (
-    ("filing", frozenset({"case.filed"}), "File the claim (dispute type, remedy)"),
-    ("offers", frozenset({"SettlementOffer"}), "Make a signed settlement offer"),
-    ("offers/accept", frozenset({"offer.accepted"}), "Accept an offer or proposal"),
-    ("offers/withdraw", frozenset({"offer.withdrawn"}), "Withdraw your offer"),
-    ("facilitation", frozenset({"facilitation.requested"}), "Ask for a mediator now"),
-    ("mediator", frozenset({"appoint.mediator"}), "Appoint the mediator (admin)"),
-    ("pre-evaluation", frozenset({"preevaluation.published"}),
-     "Publish the pre-evaluation report (mediator)"),
-    ("proposals", frozenset({"settlement.proposed"}), "Propose a settlement (mediator)"),
-    ("impasse", frozenset({"impasse.declared"}), "Declare an impasse (mediator)"),
-    ("arbitration-agreement", frozenset({"arbitration.agreed"}), "Agree to arbitrate"),
-    ("arbitrator", frozenset({"appoint.arbitrator"}),
-     "Appoint the arbitrator, with conflict check (admin)"),
-    ("evidence-submissions", frozenset({"EvidenceSubmission"}),
-     "Record an evidence submission (see the evidence upload endpoints)"),
-    ("answer", frozenset({"answer.submitted"}), "File the respondent's answer"),
-    ("close-record", frozenset({"record.closed"}), "Close the record (arbitrator)"),
-    ("award", frozenset({"award.issued"}),
-     "Issue the signed, reasoned award (arbitrator; document hashed)"),
-    ("objection", frozenset({"Objection"}), "Object to the award (once per case)"),
-    ("panel", frozenset({"appoint.panel"}), "Appoint the panel of three (admin)"),
-    ("panel-award", frozenset({"award.panel_signed"}), "Sign the panel award (panelist)"),
-    ("enforcement", frozenset({"enforcement.requested"}),
-     "Submit the final award to the escrow (anyone)"),
-    ("court-decision", frozenset({"CourtConfirmation"}),
-     "Record the court's confirmation or refusal (court)"),
-)
+def _endpoints() -> tuple[tuple[str, frozenset[str], str], ...]:
+    """One endpoint per act of the procedure, from the step table (evidence/steps.py):
+    (path, the record types or ProceduralStep actions it accepts, summary)."""
+    by_path: dict[str, list[StepSpec]] = {}
+    for spec in STEPS:
+        if spec.endpoint is not None:
+            by_path.setdefault(spec.endpoint, []).append(spec)
+    return tuple((path, frozenset(s.action if s.record == "ProceduralStep" else s.record
+                                  for s in specs), "; ".join(s.en for s in specs))
+                 for path, specs in by_path.items())
+
+
+STEP_ENDPOINTS = _endpoints()
 
 
 def _make_endpoint(allowed: frozenset[str]) -> Any:

@@ -8,23 +8,28 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from api_helpers import World, make_world
+
+from tests.support.snapshots import StageSnapshots
+from tests.support.world import World, make_world
 
 
 @pytest.fixture
-def world(clean_db_url: str, tmp_path: Path) -> Iterator[World]:
+def world(clean_db_url: str, tmp_path: Path, stage_snapshots: StageSnapshots
+          ) -> Iterator[World]:
     w = make_world(clean_db_url, tmp_path)
+    w.snapshots = stage_snapshots
     with w.client:
         yield w
 
 
 @pytest.fixture
-def sqlite_world(tmp_path: Path) -> Iterator[World]:
+def sqlite_world(tmp_path: Path, stage_snapshots: StageSnapshots) -> Iterator[World]:
     from backend.db import upgrade_to_head
 
     url = f"sqlite:///{tmp_path / 'api.sqlite3'}"
     upgrade_to_head(url)
     w = make_world(url, tmp_path)
+    w.snapshots = stage_snapshots
     with w.client:
         yield w
 
@@ -36,7 +41,8 @@ BACKENDS = ["sqlite", "postgres"] if os.environ.get("CHAINARB_API_MATRIX_ALL_BAC
 
 @pytest.fixture(params=BACKENDS)
 def fresh_world(request: pytest.FixtureRequest, tmp_path: Path,
-                make_pg_database: Callable[[], str]) -> Callable[[], World]:
+                make_pg_database: Callable[[], str], stage_snapshots: StageSnapshots
+                ) -> Callable[[], World]:
     from backend.db import upgrade_to_head
 
     made: list[World] = []
@@ -49,6 +55,7 @@ def fresh_world(request: pytest.FixtureRequest, tmp_path: Path,
             url = make_pg_database()
         upgrade_to_head(url)
         w = make_world(url, tmp_path / f"w{n}")
+        w.snapshots = stage_snapshots
         w.client.__enter__()
         made.append(w)
         return w

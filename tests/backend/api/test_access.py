@@ -13,7 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from api_helpers import (
+
+from evidence.records import EvidenceSubmission
+from tests.support.world import (
     AWARD_DOC,
     ORDER_ID,
     Actor,
@@ -28,8 +30,6 @@ from api_helpers import (
     to_filed,
     to_negotiation,
 )
-
-from evidence.records import EvidenceSubmission
 
 ROLES = ("buyer", "seller", "mediator", "arbitrator", "panel1", "admin", "court", "stranger")
 

@@ -6,7 +6,6 @@ CHAINARB_TICK_SECONDS)."""
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,12 +17,7 @@ from backend.api.app import create_app
 from backend.chain import Transactor, deploy_anchor, deploy_escrow
 from backend.chain.devchain import ETHER, AnvilNode, dev_accounts, fund
 from backend.settings import Settings
-
-_JUDICIAL = Path(__file__).resolve().parents[2] / "judicial"
-if str(_JUDICIAL) not in sys.path:
-    sys.path.insert(0, str(_JUDICIAL))
-
-from judicial_tsa import LocalTSA, start_tsa  # noqa: E402
+from tests.support.tsa import LocalTSA, start_tsa
 
 pytestmark = pytest.mark.anvil
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from api_helpers import World
 from eth_account import Account
 from eth_account.messages import encode_defunct
+
+from tests.support.world import World
 
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from api_helpers import World
 from sqlmodel import col
 
 from backend.db import AuthSession
 from backend.services.auth import SessionCache, token_digest
+from tests.support.world import World
 
 
 class Ticker:

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from api_helpers import Actor, Clock, World, filing_payload, ok, sha
 from eth_account import Account
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
@@ -36,6 +35,8 @@ from backend.worker.chain_sender import Web3AnchorSender
 from evidence.ipfs import MemoryBlockstore
 from evidence.records import Award, SignedRecord
 from tests.keys import INSTITUTION_KEY
+from tests.support.clock import Clock
+from tests.support.world import Actor, World, filing_payload, ok, sha
 
 pytestmark = pytest.mark.anvil
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-import error_code_recorder as recorder
-
+import tests.error_code_recorder as recorder
 from backend.api.error_codes import ERROR_CODES, markdown_table
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "api.md"
@@ -49,17 +48,39 @@ def test_the_check_names_each_kind_of_gap() -> None:
         "produced but not documented: brand_new (422), first in tests/x.py::t"]
 
 
-def test_only_a_whole_passing_run_is_checked(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def _session(failed: int = 0, stop: object = False, markexpr: str = "", keyword: str = ""
+             ) -> SimpleNamespace:
+    option = SimpleNamespace(collectonly=False, markexpr=markexpr, keyword=keyword)
+    return SimpleNamespace(testsfailed=failed, shouldstop=stop,
+                           config=SimpleNamespace(option=option))
+
+
+def test_only_a_whole_or_half_passing_run_is_checked(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     every = {p.resolve() for p in recorder.TESTS.rglob("test_*.py")}
-    ok = SimpleNamespace(testsfailed=0, shouldstop=False)
     monkeypatch.setitem(recorder._state, "modules", every)
+    monkeypatch.setitem(recorder._state, "deselected_modules", set())
     monkeypatch.setitem(recorder._state, "deselected", 0)
-    assert recorder._whole_suite(ok)  # type: ignore[arg-type]
+    assert recorder._run_kind(_session()) == "whole"  # type: ignore[arg-type]
+    assert recorder._run_kind(_session(failed=1)) is None  # type: ignore[arg-type]
+    assert recorder._run_kind(_session(stop="-x")) is None  # type: ignore[arg-type]
     monkeypatch.setitem(recorder._state, "modules", {Path(__file__).resolve()})
-    assert not recorder._whole_suite(ok)  # one file: nothing to compare
-    monkeypatch.setitem(recorder._state, "modules", every)
+    assert recorder._run_kind(_session()) is None  # type: ignore[arg-type]  # one file
+    # make test / make test-slow: every module collected, the other half deselected
+    monkeypatch.setitem(recorder._state, "deselected_modules", every)
     monkeypatch.setitem(recorder._state, "deselected", 3)
-    assert not recorder._whole_suite(ok)  # -k / -m
-    monkeypatch.setitem(recorder._state, "deselected", 0)
-    assert not recorder._whole_suite(SimpleNamespace(testsfailed=1, shouldstop=False))  # type: ignore[arg-type]
-    assert not recorder._whole_suite(SimpleNamespace(testsfailed=0, shouldstop="-x"))  # type: ignore[arg-type]
+    assert recorder._run_kind(_session(markexpr="not slow")) == "fast"  # type: ignore[arg-type]
+    assert recorder._run_kind(_session(markexpr="slow")) == "slow"  # type: ignore[arg-type]
+    assert recorder._run_kind(_session(markexpr="anvil")) is None  # type: ignore[arg-type]
+    assert recorder._run_kind(_session(markexpr="slow", keyword="x")) is None  # type: ignore[arg-type]
+
+
+def test_the_halves_are_checked_together(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The fast half alone checks only what it produced; the slow half then checks the
+    union of both."""
+    config = SimpleNamespace(rootpath=tmp_path)
+    session = SimpleNamespace(config=config)
+    monkeypatch.setattr(recorder, "_seen", {("wrong_stage", 409): "tests/a.py::t"})
+    assert recorder._halves(session, "fast") is None  # type: ignore[arg-type]
+    monkeypatch.setattr(recorder, "_seen", {("replay", 409): "tests/b.py::u"})
+    assert recorder._halves(session, "slow") == {  # type: ignore[arg-type]
+        ("wrong_stage", 409): "tests/a.py::t", ("replay", 409): "tests/b.py::u"}

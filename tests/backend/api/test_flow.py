@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from api_helpers import AMOUNT, ORDER_ID, World, file_claim, sha
 from sqlmodel import select
 
 from backend.db import Leaf, Step
 from backend.db.service_models import ChainAction
+from tests.support.world import AMOUNT, ORDER_ID, World, file_claim, sha
 
 
 def test_filing_to_enforced_award(world: World) -> None:
@@ -87,12 +87,11 @@ def test_the_case_rebuilds_from_ipfs_alone(world: World) -> None:
     import io
     import json
 
-    from api_helpers import to_awarded
-
     from backend.db.service_models import StepDetail
     from evidence.encryption import decrypt_stream
     from evidence.ipfs import cat
     from evidence.records import ZERO_HASH, ProceduralStep, SignedRecord, canonical_json
+    from tests.support.world import to_awarded
 
     w = world
     to_awarded(w)

@@ -14,15 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-from api_helpers import (
-    AMOUNT,
-    GUARANTEE,
-    Actor,
-    World,
-    ok,
-    sha,
-    to_filed,
-)
 from sqlalchemy import event, func
 from sqlmodel import Session, col, select
 
@@ -31,6 +22,7 @@ from backend.db.service_models import OfferSignature, StepDetail
 from backend.services.chain import OrderInfo
 from backend.services.steps import payload_hash
 from evidence.records import ProceduralStep, Settlement, SettlementOffer
+from tests.support.world import AMOUNT, GUARANTEE, Actor, World, ok, sha, to_filed
 
 TABLES = (Step, StepDetail, Leaf, OfferSignature, Notice)
 

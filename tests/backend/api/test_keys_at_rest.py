@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from api_helpers import AWARD_DOC, World, b64, ok, to_facilitation, to_negotiation
 from sqlmodel import SQLModel, select
 
 from backend.db import Step
@@ -26,6 +25,7 @@ from evidence.encryption import KeyWraps, decrypt_stream
 from evidence.errors import CiphertextTampered, NotARecipient
 from evidence.ipfs import cat
 from evidence.records import SignedRecord
+from tests.support.world import AWARD_DOC, World, b64, ok, to_facilitation, to_negotiation
 
 
 def _service_key(w: World) -> ServiceKey:

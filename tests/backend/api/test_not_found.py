@@ -12,7 +12,8 @@ import logging
 from typing import Any
 
 import pytest
-from api_helpers import World
+
+from tests.support.world import World
 
 
 def test_an_internal_key_error_is_a_500_with_its_request_id(
@@ -24,7 +25,7 @@ def test_an_internal_key_error_is_a_500_with_its_request_id(
     def broken(*_a: Any, **_k: Any) -> Any:
         raise KeyError("courts")  # e.g. a stored state read with a wrong key
 
-    monkeypatch.setattr(w.app.state.ctx.service.repository, "load", broken)
+    monkeypatch.setattr(w.app.state.ctx.service.repository, "decode", broken)
     with caplog.at_level(logging.ERROR):
         r = w.buyer.get(f"/cases/{w.case_id}")
     assert r.status_code == 500, r.text

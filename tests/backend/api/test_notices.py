@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from api_helpers import World, make_world, ok, to_filed
 from sqlmodel import select
 
 from backend.db import Notice
+from tests.support.world import World, make_world, ok, to_filed
 
 
 class Inbox:

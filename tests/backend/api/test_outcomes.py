@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from api_helpers import (
+from evidence.records import Settlement, SignedRecord
+from tests.support.world import (
     AWARD_DOC,
     ORDER_ID,
     World,
@@ -12,8 +13,6 @@ from api_helpers import (
     to_filed,
     to_negotiation,
 )
-
-from evidence.records import Settlement, SignedRecord
 
 
 def test_offer_signed_by_both_settles_and_executes_on_the_escrow(world: World) -> None:
@@ -157,7 +156,7 @@ def test_chain_failures_are_retried_and_recorded(world: World) -> None:
 def test_pre_evaluation_report_and_mediator_proposal_settle(world: World) -> None:
     import base64
 
-    from api_helpers import to_facilitation
+    from tests.support.world import to_facilitation
 
     w = world
     to_facilitation(w)

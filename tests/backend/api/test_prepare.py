@@ -15,16 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from api_helpers import (
-    AWARD_DOC,
-    Actor,
-    World,
-    b64,
-    ok,
-    sha,
-    to_awarded,
-    to_facilitation,
-)
 from eth_account import Account
 from test_access import (
     MATRIX,
@@ -39,6 +29,7 @@ from test_access import (
 from backend.api.routes.cases import STEP_ENDPOINTS as ROUTES
 from backend.services.steps import COMMAND_OF_STEP, STEP_ENDPOINTS
 from evidence.records import SignedRecord
+from tests.support.world import AWARD_DOC, Actor, World, b64, ok, sha, to_awarded, to_facilitation
 
 
 def _sig(a: Actor, typed: dict[str, Any]) -> str:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from api_helpers import (
+from eth_account import Account
+
+from evidence.records import Domain, ProceduralStep, SignedRecord
+from tests.support.world import (
     ORDER_ID,
     World,
     file_claim,
@@ -16,9 +19,6 @@ from api_helpers import (
     to_filed,
     to_negotiation,
 )
-from eth_account import Account
-
-from evidence.records import Domain, ProceduralStep, SignedRecord
 
 
 def _same(w: World, before: dict[str, Any]) -> None:
@@ -202,9 +202,8 @@ def test_unknown_case_and_action(world: World) -> None:
 
 
 def test_attachments_and_authorisations_must_be_for_this_deployment(world: World) -> None:
-    from api_helpers import AWARD_DOC
-
     from evidence.records import Award
+    from tests.support.world import AWARD_DOC
 
     to_evidence(world)
     w = world
@@ -247,3 +246,23 @@ def test_address_with_a_wrong_checksum_is_refused(world: World) -> None:
     actor = body["record"]["message"]["actor"]
     body["record"]["message"]["actor"] = actor[:2] + actor[2:].swapcase()
     _refused(w, "seller", "arbitration-agreement", body, 422, "invalid_address")
+
+
+def test_the_record_position_is_the_procedures_replay_counter(world: World) -> None:
+    """The record's place in the step chain is the command's sequence: the procedure's
+    StaleSequence refuses a replayed or future position, in its order of checks (who
+    before the position)."""
+    to_filed(world)
+    w = world
+    n = w.admin.case()["nextSequence"]
+    body = w.seller.plain("arbitration.agreed")
+    ok(w.seller.post(f"/cases/{w.case_id}/arbitration-agreement", json=body))
+    replayed = _refused(w, "seller", "arbitration-agreement", body, 409, "stale_sequence")
+    assert f"expected sequence {n + 1}, found {n}" in replayed["detail"], replayed
+    ahead = w.buyer.step("arbitration.agreed", {}, sequence=n + 2)
+    future = _refused(w, "buyer", "arbitration-agreement", {"record": ahead, "payload": {}},
+                      409, "stale_sequence")
+    assert f"expected sequence {n + 1}, found {n + 2}" in future["detail"], future
+    # a stranger's record for an old position: who comes first
+    old = w.stranger.step("facilitation.requested", {}, sequence=n)
+    _refused(w, "stranger", "facilitation", {"record": old, "payload": {}}, 403, "wrong_actor")

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_helpers import AWARD_DOC, ORDER_ID, World, ok, to_evidence, to_negotiation
-
 from backend.services.chain import OrderInfo
+from tests.support.world import AWARD_DOC, ORDER_ID, World, ok, to_evidence, to_negotiation
 
 
 def _refused(w: World, who: str, path: str, body: dict[str, Any], status: int,

@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from api_helpers import World
 from eth_account import Account
 from test_access import MATRIX
 
 from evidence.records import SignedRecord
+from tests.support.world import World
 
 ENDPOINTS = list(MATRIX)
 

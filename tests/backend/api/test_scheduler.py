@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from api_helpers import T0, World, ok, to_filed
-
 from evidence.records import ProceduralStep, SignedRecord
+from tests.support.clock import T0
+from tests.support.world import World, ok, to_filed
 
 
 def _steps(w: World) -> list[dict[str, object]]:
@@ -56,7 +56,7 @@ def test_silent_respondent_then_no_arbitration_goes_to_litigation(world: World) 
 
 
 def test_objection_window_makes_the_award_final(world: World) -> None:
-    from api_helpers import to_awarded
+    from tests.support.world import to_awarded
 
     w = world
     to_awarded(w)
@@ -69,15 +69,14 @@ def test_only_due_cases_advance(world: World) -> None:
     w = world
     to_filed(w)
     first = w.case_id
-    from api_helpers import ORDER_ID
-
     from backend.services.chain import OrderInfo
+    from tests.support.world import ORDER_ID
 
     o = w.port.orders[ORDER_ID]
     w.port.add_order(OrderInfo(**{**o.__dict__, "order_id": ORDER_ID + 1}))
     w.clock.advance(days=5)
     w.open_case("seller", order_id=ORDER_ID + 1)
-    from api_helpers import filing_payload
+    from tests.support.world import filing_payload
 
     payload = filing_payload(w, claimant="seller", dispute="buyer_refuses_to_pay",
                              remedy="release_payment", amount=1_000_000_000)
@@ -90,9 +89,8 @@ def test_only_due_cases_advance(world: World) -> None:
 
 
 def test_deadlines_come_from_the_settings(tmp_path: Path) -> None:
-    from api_helpers import make_world
-
     from backend.db import upgrade_to_head
+    from tests.support.world import make_world
 
     url = f"sqlite:///{tmp_path / 's.sqlite3'}"
     upgrade_to_head(url)

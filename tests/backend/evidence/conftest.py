@@ -6,25 +6,24 @@ leaves no block behind (the local store can delete; see backend/services/evidenc
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
-
-from api_helpers import World
-from evidence_helpers import make_evidence_world
+from tests.support.evidence import make_evidence_world
+from tests.support.snapshots import StageSnapshots
+from tests.support.world import World
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def world(tmp_path: Path, stage_snapshots: StageSnapshots) -> Iterator[World]:
     from backend.db import upgrade_to_head
 
     url = f"sqlite:///{tmp_path / 'evidence.sqlite3'}"
     upgrade_to_head(url)
     w = make_evidence_world(url, tmp_path)
+    w.snapshots = stage_snapshots
     with w.client:
         yield w
 

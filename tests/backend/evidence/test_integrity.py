@@ -4,8 +4,6 @@ a submission step must name a real upload."""
 from __future__ import annotations
 
 import pytest
-from api_helpers import World
-from evidence_helpers import PDF, filed_case, service, sign_staged, upload, upload_and_submit
 from sqlmodel import select
 
 from backend.db import EvidenceItem, write_scope
@@ -13,6 +11,8 @@ from backend.services.evidence import NotUploaded, require_staged
 from evidence.errors import EvidenceError
 from evidence.ipfs import IpfsError
 from evidence.records import EvidenceSubmission, SignedRecord
+from tests.support.evidence import PDF, filed_case, service, sign_staged, upload, upload_and_submit
+from tests.support.world import World
 
 
 def test_a_corrupted_block_stops_the_read(world: World) -> None:

@@ -13,20 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_helpers import (
-    CHAIN_ID,
-    ESCROW,
-    GUARANTEE,
-    NAMES,
-    ORDER_ID,
-    Actor,
-    Clock,
-    World,
-    _key,
-    file_claim,
-)
 from eth_account import Account
-from evidence_helpers import PDF, sha256, upload, upload_and_submit
 from fastapi.testclient import TestClient
 
 from backend.api.app import create_app
@@ -34,6 +21,19 @@ from backend.services.chain import FakeEscrowPort, OrderInfo
 from backend.settings import Settings
 from evidence.ipfs import KuboBlockstore
 from tests.keys import INSTITUTION_KEY
+from tests.support.clock import Clock
+from tests.support.evidence import PDF, sha256, upload, upload_and_submit
+from tests.support.world import (
+    CHAIN_ID,
+    ESCROW,
+    GUARANTEE,
+    NAMES,
+    ORDER_ID,
+    Actor,
+    World,
+    _key,
+    file_claim,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.node

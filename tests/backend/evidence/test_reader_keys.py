@@ -8,8 +8,6 @@ import io
 import threading
 
 import pytest
-from api_helpers import World
-from evidence_helpers import PDF, filed_case, service, sign_staged, submit, upload
 from sqlmodel import select
 
 from backend.db import EvidenceItem
@@ -17,6 +15,8 @@ from backend.db.service_models import CaseEvent, ReaderKey
 from evidence.encryption import KeyWraps, generate_recipient_key, iter_decrypt, public_key_bytes
 from evidence.errors import NotARecipient
 from evidence.ipfs import cat
+from tests.support.evidence import PDF, filed_case, service, sign_staged, submit, upload
+from tests.support.world import World
 
 
 def _register(w: World, actor: str, key: object) -> dict:

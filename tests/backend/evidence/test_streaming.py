@@ -13,8 +13,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import uvicorn
-from api_helpers import World
-from evidence_helpers import PDF, filed_case, service, sign_staged, submit
+
+from tests.support.evidence import PDF, filed_case, service, sign_staged, submit
+from tests.support.world import World
 
 MIB = 2**20
 SIZE = 48 * MIB

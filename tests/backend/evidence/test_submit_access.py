@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from api_helpers import ORDER_ID, World, file_claim, filing_payload
-from evidence_helpers import PDF, filed_case, sign_staged, submit, upload, upload_and_submit
-
 from evidence.records import SignedRecord
+from tests.support.evidence import PDF, filed_case, sign_staged, submit, upload, upload_and_submit
+from tests.support.world import ORDER_ID, World, file_claim, filing_payload
 
 
 def _staged(world: World, actor_name: str = "buyer", content: bytes = PDF,

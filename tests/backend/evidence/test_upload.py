@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from api_helpers import World
-from evidence_helpers import (
+from sqlmodel import select
+
+from backend.db import EvidenceItem, Leaf, Step
+from backend.services.evidence import safe_filename
+from evidence.commitment import commitment_of
+from evidence.encryption import KeyWraps
+from evidence.judicial.provenance import SignedProvenanceEntry, check_log
+from tests.support.evidence import (
     PDF,
     PNG,
     blocks,
@@ -16,13 +22,7 @@ from evidence_helpers import (
     submit,
     upload,
 )
-from sqlmodel import select
-
-from backend.db import EvidenceItem, Leaf, Step
-from backend.services.evidence import safe_filename
-from evidence.commitment import commitment_of
-from evidence.encryption import KeyWraps
-from evidence.judicial.provenance import SignedProvenanceEntry, check_log
+from tests.support.world import World
 
 
 def _items(world: World) -> list[EvidenceItem]:

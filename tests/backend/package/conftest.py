@@ -1,25 +1,18 @@
 """Fixtures of the package tests: a local RFC 3161 authority and a case on a real EVM.
 
-The TSA is the judicial tests' ``openssl ts`` authority (tests/judicial/judicial_tsa.py);
-the client helpers are helper-9's (tests/backend/api/api_helpers.py) and the evidence
-tests' (tests/backend/evidence/evidence_helpers.py).
+The TSA is the tests' ``openssl ts`` authority (tests/support/tsa.py); the clients are the
+test world's (tests/support/world.py) and the evidence helpers tests/support/evidence.py.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from package_world import ChainWorld, make_chain_world
 
-_TESTS = Path(__file__).resolve().parents[2]
-for sub in ("backend/api", "backend/evidence", "judicial"):
-    if str(_TESTS / sub) not in sys.path:
-        sys.path.insert(0, str(_TESTS / sub))
-
-from judicial_tsa import LocalTSA, start_tsa  # noqa: E402
-from package_world import ChainWorld, make_chain_world  # noqa: E402
+from tests.support.tsa import LocalTSA, start_tsa
 
 
 @pytest.fixture(scope="module")

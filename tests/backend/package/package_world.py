@@ -12,11 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from api_helpers import NAMES, Actor, Clock, World, _key, filing_payload, sha
 from eth_account import Account
-from evidence_helpers import upload_and_submit
 from fastapi.testclient import TestClient
-from judicial_tsa import LocalTSA
 from sqlmodel import select
 from web3 import Web3
 
@@ -31,6 +28,10 @@ from backend.settings import Settings
 from backend.worker.chain_sender import Web3AnchorSender
 from evidence.ipfs import LocalBlockstore
 from tests.keys import INSTITUTION_KEY
+from tests.support.clock import Clock
+from tests.support.evidence import upload_and_submit
+from tests.support.tsa import LocalTSA
+from tests.support.world import NAMES, Actor, World, _key, filing_payload, sha
 
 ETHER = 10**18
 
@@ -189,9 +190,8 @@ PANEL_DOC = AWARD_DOC.replace(b"# Award", b"# Panel award") + b"\nFinal: 1 ETH e
 def award_body(cw: ChainWorld, actor: Actor, to_buyer: int, to_seller: int, compensation: int,
                *, doc: bytes = AWARD_DOC, round_: int = 0) -> dict[str, Any]:
     """What an arbitrator's (or panelist's) front-end posts: Award + the step binding it."""
-    from api_helpers import b64
-
     from evidence.records import Award
+    from tests.support.world import b64
 
     w = cw.world
     a = Award(order_id=cw.order_id, case_id=w.case_id, to_buyer=to_buyer, to_seller=to_seller,

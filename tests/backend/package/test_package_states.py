@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import filing_payload
 from package_world import (
     ChainWorld,
     accept_body,
@@ -43,6 +42,7 @@ from backend.procedure._rules import COURT_READ_STAGES
 from evidence.judicial import _format as fmt
 from evidence.judicial.verify import CHECKS, Status, verify_package
 from evidence.records import CourtConfirmation
+from tests.support.world import filing_payload
 
 ETHER = 10**18
 ZERO32 = "0x" + "00" * 32

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -47,7 +48,8 @@ def test_silent_respondent_moves_case_to_facilitation() -> None:
     new, effects = p.advance(case, T0 + 10 * DAY)
     assert new.stage is S.FACILITATION
     assert new.stage_entered_at == T0 + 10 * DAY and new.deadline == T0 + 20 * DAY
-    assert new.next_sequence == case.next_sequence  # defaults are not signed steps
+    # the default is recorded as a step of the chain (the institution signs it)
+    assert new.next_sequence == case.next_sequence + 1
     assert effects[0] == p.AnchorStep(case_id=case.case_id, step="deadline_missed.filed",
                                       sequence=None, at=T0 + 10 * DAY)
     assert p.StageChanged(case_id=case.case_id, stage_from=S.FILED, stage_to=S.FACILITATION,
@@ -152,7 +154,9 @@ def test_a_late_command_sees_deadline_passed_until_advanced() -> None:
     with pytest.raises(p.DeadlinePassed):
         p.apply(case, cmd, late)
     advanced, _ = p.advance(case, late)
-    p.apply(advanced, cmd, late)  # facilitation admits it
+    with pytest.raises(p.StaleSequence):  # the default took the command's position
+        p.apply(advanced, cmd, late)
+    p.apply(advanced, replace(cmd, sequence=advanced.next_sequence), late)  # facilitation
 
 
 OFFSETS = st.integers(min_value=0, max_value=80 * 24 * 3600)
@@ -171,7 +175,8 @@ def test_advance_composes(stage, t1, t2) -> None:
     twice, _ = p.advance(p.advance(case, a)[0], b)
     assert once == twice
     assert p.next_deadline(once) is None or p.next_deadline(once) > b
-    assert once.next_sequence == case.next_sequence
+    missed = sum(1 for e in p.advance(case, b)[1] if isinstance(e, p.AnchorStep))
+    assert once.next_sequence == case.next_sequence + missed  # one position per default
 
 
 def test_answers_hash_is_normalised() -> None:

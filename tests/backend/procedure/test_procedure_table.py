@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from procedure_helpers import (
     ACTOR_OF_ROLE,
@@ -70,36 +72,96 @@ def _refusals():
                 yield stage, cls, role
 
 
-REFUSALS = list(_refusals())
+REFUSALS = list(_refusals())  # every (stage, command, role) the tables leave out
 
 
-def _expected_error(case: p.CaseState, cls, actor: str) -> type[p.ProcedureError]:
+def _may_ever(role: p.Role, cls) -> bool:
+    return any(cls in row for row in p.COMMAND_TRANSITIONS.get(role, {}).values())
+
+
+def _expected_error(case: p.CaseState, cls, actor: str) -> type[p.ProcedureError] | None:
+    """The refusal the tables call for, worked out independently of ``apply``'s code
+    (None: another role the actor holds admits the command, e.g. ANYONE)."""
     if case.stage in p.TERMINAL_STAGES:
         return p.CaseClosed
     roles = case.roles_of(actor)
-    may_ever = [r for r in roles if any(cls in row for row in p.COMMAND_TRANSITIONS.get(r, {})
-                                        .values())]
-    if not may_ever:
+    if not any(_may_ever(r, cls) for r in roles):
         return p.WrongActor
     if any(cls in p.COMMAND_TRANSITIONS.get(r, {}).get(case.stage, {}) for r in roles):
-        return type(None)  # another role of the actor admits it (e.g. ANYONE)
+        return None
     return p.WrongStage
 
 
-@pytest.mark.parametrize(("stage", "cls", "role"), REFUSALS,
-                         ids=[f"{s}-{c.__name__}-{r}" for s, c, r in REFUSALS])
-def test_every_missing_entry_is_refused_and_changes_nothing(stage, cls, role) -> None:
+def _behaviour(stage: p.Stage, cls, role: p.Role) -> str | None:
+    """The rule that refuses this missing entry: which check of ``apply`` answers, and for
+    the role checks which role's membership rule is consulted. Entries sharing a rule take
+    the same path through ``apply``; one of each is a test case of its own."""
     case = CASES[stage]
-    actor = ACTOR_OF_ROLE[role]
-    expected = _expected_error(case, cls, actor)
-    if expected is type(None):
-        return  # admitted through another role; covered by test_every_command_transition
-    cmd = command(case, cls, actor)
-    snapshot = case
-    with pytest.raises(expected) as info:
-        p.apply(case, cmd, now_of(case))
-    assert info.value.code == expected.code
-    assert case == snapshot and case is CASES[stage]
+    expected = _expected_error(case, cls, ACTOR_OF_ROLE[role])
+    if expected is None:
+        return None
+    if expected is p.CaseClosed:
+        elsewhere = "its-role-issues-elsewhere" if _may_ever(role, cls) else "never-its-role"
+        return f"CaseClosed-before-any-role-check-{elsewhere}"
+    return f"{expected.__name__}-{role}"
+
+
+def _one_per_behaviour() -> dict[str, tuple[p.Stage, type[p.Command], p.Role]]:
+    chosen: dict[str, tuple[p.Stage, type[p.Command], p.Role]] = {}
+    for entry in REFUSALS:
+        behaviour = _behaviour(*entry)
+        if behaviour is not None:
+            chosen.setdefault(behaviour, entry)
+    return chosen
+
+
+BEHAVIOURS = _one_per_behaviour()
+
+
+def _refuse(stage: p.Stage, cls, role: p.Role) -> p.ProcedureError | None:
+    """Apply the missing entry; the error it raised (None if it was admitted), after
+    checking the case it was applied to is unchanged (compared with a deep copy)."""
+    case = CASES[stage]
+    before = copy.deepcopy(case)
+    try:
+        p.apply(case, command(case, cls, ACTOR_OF_ROLE[role]), now_of(case))
+    except p.ProcedureError as e:
+        assert case == before, (stage, cls, role)
+        return e
+    return None
+
+
+@pytest.mark.parametrize(("stage", "cls", "role"), list(BEHAVIOURS.values()),
+                         ids=list(BEHAVIOURS))
+def test_each_refusal_rule_refuses_and_changes_nothing(stage, cls, role) -> None:
+    expected = _expected_error(CASES[stage], cls, ACTOR_OF_ROLE[role])
+    error = _refuse(stage, cls, role)
+    assert type(error) is expected
+    assert error.code == expected.code
+    assert cls.__name__ in str(error)
+
+
+def test_the_refusal_rules_cover_every_check_and_role() -> None:
+    """Each check of the tables refuses something, and each role is refused both for a
+    command it never issues and for one it issues only elsewhere (where the tables have
+    such a command)."""
+    assert {b.split("-")[0] for b in BEHAVIOURS} == {"CaseClosed", "WrongActor", "WrongStage"}
+    for role in ROLE_ORDER:
+        if any(not _may_ever(role, cls) for cls in p.COMMAND_TYPES):
+            assert f"WrongActor-{role}" in BEHAVIOURS, role
+
+
+def test_every_missing_entry_is_refused_by_its_rule() -> None:
+    """The whole table, in one test: every entry it leaves out is refused with the error
+    its rule names (or admitted through another role the actor holds)."""
+    wrong = []
+    for stage, cls, role in REFUSALS:
+        expected = _expected_error(CASES[stage], cls, ACTOR_OF_ROLE[role])
+        error = _refuse(stage, cls, role)
+        if type(error) is not (expected or type(None)):
+            wrong.append((stage, cls.__name__, role, expected, error))
+    assert wrong == []
+    assert len(REFUSALS) > 1000  # the sweep saw the table, not an empty product
 
 
 @pytest.mark.parametrize("stage", sorted(p.TERMINAL_STAGES))

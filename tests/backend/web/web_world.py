@@ -5,11 +5,10 @@ through the HTTP API by clients holding their own keys (``backend.demo.Client``)
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from backend.services.chain import FakeEscrowPort, OrderInfo
 from backend.settings import Settings
 from evidence.ipfs import MemoryBlockstore
 from tests.keys import INSTITUTION_KEY
+from tests.support.clock import Clock
 
 CHAIN_ID = 31_415_926
 ESCROW = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -33,26 +33,6 @@ AMOUNT = 480_000_000
 GUARANTEE = 200_000_000
 ROOT = "0x" + "ab" * 32
 TX = "0x" + "cd" * 32
-
-
-class MovableClock:
-    """The service's injected clock in these tests: the real time plus an offset the tests
-    move forward (deadlines of days pass at once; the demo itself moves no clock)."""
-
-    def __init__(self) -> None:
-        self._offset = timedelta(0)
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return datetime.now(UTC) + self._offset
-
-    def advance(self, seconds: float) -> datetime:
-        if seconds < 0:
-            raise ValueError(f"time only moves forward: expected seconds >= 0, found {seconds}")
-        with self._lock:
-            self._offset += timedelta(seconds=seconds)
-        return self()
 
 
 def key(name: str) -> Any:
@@ -66,7 +46,7 @@ class WebWorld:
     case_id: str
     clients: dict[str, Client]
     case2: str = ""
-    clock: Any = None  # the service's MovableClock (tests move it forward)
+    clock: Any = None  # the service's running Clock (tests move it forward)
     port: Any = None  # the in-memory escrow (FakeEscrowPort)
 
     def token(self, who: str) -> str:
@@ -109,7 +89,7 @@ def _uses_web_router(app: Any) -> bool:
 
 @contextmanager
 def web_world(tmp_path: Path) -> Iterator[WebWorld]:
-    clock = MovableClock()
+    clock = Clock.running()  # the browser signs with Date.now(): the service runs on real time
     institution = Account.from_key(INSTITUTION_KEY).address
     keys = {n: key(n) for n in ("buyer", "seller", "admin", "mediator", "stranger",
                                 "arbitrator", "court")}

@@ -4,8 +4,6 @@ RFC 3161 authority (`openssl ts`), interval 0 (the demo): leaves are anchored on
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import sys
 import time
 from pathlib import Path
 
@@ -29,24 +27,14 @@ from backend.settings import Settings
 from backend.worker import BackgroundAnchoring, enqueue_leaf
 from evidence.chain import lookup_anchor
 from evidence.timestamp import load_certificates, verify_token
+from tests.support.tsa import start_tsa
 
 pytestmark = pytest.mark.anvil
 
 CASE = "0x" + "c3" * 32
-_TSA_HELPER = Path(__file__).resolve().parents[2] / "judicial" / "judicial_tsa.py"
-
-
-def _tsa_module():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("judicial_tsa_for_worker", _TSA_HELPER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_background_anchoring_with_tsa_on_the_embedded_chain(tmp_path: Path) -> None:
-    with _tsa_module().start_tsa(tmp_path / "tsa") as tsa:
+    with start_tsa(tmp_path / "tsa") as tsa:
         settings = Settings(data_dir=tmp_path / "data", anchor_interval_seconds=0,
                             tsa_url=tsa.url, tsa_cert_file=tsa.ca_pem)
         upgrade_to_head(settings.database)

@@ -1,4 +1,4 @@
-"""Helpers of the evidence tests: a World on a disk blockstore, multipart uploads, signing.
+"""Evidence on a test world: a World on a disk blockstore, multipart uploads, signing.
 
 The client side is what a wallet front-end does: upload the file, check the commitment it
 is asked to sign against its own file, sign the typed data (eth_signTypedData_v4), post it.
@@ -10,56 +10,20 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from api_helpers import (
-    CHAIN_ID,
-    ESCROW,
-    GUARANTEE,
-    NAMES,
-    ORDER_ID,
-    Actor,
-    Clock,
-    World,
-    _key,
-    file_claim,
-)
-from eth_account import Account
-from fastapi.testclient import TestClient
-
-from backend.api.app import create_app
-from backend.services.chain import FakeEscrowPort, OrderInfo
 from backend.services.evidence import EvidenceService
-from backend.settings import Settings
 from evidence.commitment import commitment_of
-from evidence.ipfs import LocalBlockstore
 from evidence.records import SignedRecord
-from tests.keys import INSTITUTION_KEY
+from tests.support.world import ORDER_ID, Actor, World, file_claim, make_world
 
-AMOUNT = 1_000_000_000
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + b"0" * 2000 + b"\n%%EOF\n"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + b"\x00" * 300
 
 
 def make_evidence_world(db_url: str, tmp_path: Path) -> World:
-    clock = Clock()
-    institution = Account.from_key(INSTITUTION_KEY).address
-    port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution,
-                          clock=clock)
-    keys = {n: _key(n) for n in NAMES}
-    for order_id in (ORDER_ID, ORDER_ID + 1):
-        port.add_order(OrderInfo(order_id=order_id, buyer=keys["buyer"].address,
-                                 seller=keys["seller"].address, amount=AMOUNT,
-                                 token="0x" + "11" * 20, institution=institution,
-                                 status="Paid", case_id="0x" + "00" * 32, guarantee=GUARANTEE))
-    settings = Settings(data_dir=tmp_path / "data", database_url=db_url,
-                        institution_admins=keys["admin"].address,
-                        institution_key=INSTITUTION_KEY)
-    blockstore = LocalBlockstore(tmp_path / "blocks", fsync=False)
-    app = create_app(settings, clock=clock, port=port, blockstore=blockstore,  # type: ignore[arg-type]
-                     background=False)
-    world = World(client=TestClient(app), clock=clock, port=port,
-                  blockstore=blockstore)  # type: ignore[arg-type]
-    world.actors = {n: Actor(n, k, world) for n, k in keys.items()}
-    return world
+    """The API world with a second order of the same parties and a disk blockstore (the
+    evidence tests look at the blocks a file left behind)."""
+    orders = ((ORDER_ID, "buyer", "seller"), (ORDER_ID + 1, "buyer", "seller"))
+    return make_world(db_url, tmp_path, orders=orders, disk_blocks=True)
 
 
 def service(world: World) -> EvidenceService:

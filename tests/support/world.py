@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from backend.api.app import create_app
 from backend.services.chain import FakeEscrowPort, OrderInfo
 from backend.services.steps import payload_hash
 from backend.settings import Settings
-from evidence.ipfs import MemoryBlockstore
+from evidence.ipfs import Blockstore, LocalBlockstore, MemoryBlockstore
 from evidence.records import (
     Award,
     CourtConfirmation,
@@ -36,10 +36,11 @@ from evidence.records import (
     SignedRecord,
 )
 from tests.keys import INSTITUTION_KEY
+from tests.support.clock import Clock
+from tests.support.snapshots import StageSnapshots
 
 CHAIN_ID = 31_337
 ESCROW = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 AMOUNT = 1_000_000_000  # 1,000 USDC (6 decimals)
 GUARANTEE = 300_000_000
 ORDER_ID = 7
@@ -47,20 +48,6 @@ ORDER_ID = 7
 
 def _key(name: str) -> LocalAccount:
     return Account.from_key(hashlib.sha256(f"chainarb-api-test:{name}".encode()).digest())
-
-
-class Clock:
-    """The injected clock: tests move it; the service never reads the wall clock."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 def b64(data: bytes) -> str:
@@ -241,9 +228,13 @@ class World:
     client: TestClient
     clock: Clock
     port: FakeEscrowPort
-    blockstore: MemoryBlockstore
+    blockstore: Blockstore
     actors: dict[str, Actor] = field(default_factory=dict)
     case_id: str = ""
+    db_url: str = ""
+    recipe: tuple[Any, ...] = ()  # how make_world made it (snapshots of other worlds differ)
+    snapshots: StageSnapshots | None = None  # set: the drivers restore stages built once
+    touched: bool = False  # something was written through the API (no snapshot then)
 
     @property
     def domain(self) -> Domain:
@@ -286,32 +277,57 @@ class World:
 
 NAMES = ("buyer", "seller", "admin", "mediator", "arbitrator", "panel1", "panel2", "panel3",
          "court", "stranger")
+# An order of the in-memory escrow: (order id, buyer's name, seller's name).
+ORDERS = ((ORDER_ID, "buyer", "seller"),)
 
 
 def make_world(db_url: str, tmp_path: Path, *, smtp_port: int | None = None,
-               **settings: Any) -> World:
+               orders: tuple[tuple[int, str, str], ...] = ORDERS,
+               disk_blocks: bool = False, **settings: Any) -> World:
+    """The app on ``db_url`` (migrated already), an injected fixed clock at ``T0``, the
+    in-memory escrow holding ``orders`` (paid; their parties get keys too) and an IPFS
+    blockstore in memory, or on disk under ``tmp_path`` with ``disk_blocks``."""
     clock = Clock()
     institution = Account.from_key(INSTITUTION_KEY).address
     port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution,
                           clock=clock)
-    keys = {n: _key(n) for n in NAMES}
-    port.add_order(OrderInfo(order_id=ORDER_ID, buyer=keys["buyer"].address,
-                             seller=keys["seller"].address, amount=AMOUNT,
-                             token="0x" + "11" * 20, institution=institution, status="Paid",
-                             case_id="0x" + "00" * 32, guarantee=GUARANTEE))
+    names = dict.fromkeys([*NAMES, *(n for _, b, s in orders for n in (b, s))])
+    keys = {n: _key(n) for n in names}
+    for order_id, buyer, seller in orders:
+        port.add_order(OrderInfo(order_id=order_id, buyer=keys[buyer].address,
+                                 seller=keys[seller].address, amount=AMOUNT,
+                                 token="0x" + "11" * 20, institution=institution,
+                                 status="Paid", case_id="0x" + "00" * 32,
+                                 guarantee=GUARANTEE))
     env: dict[str, Any] = {"data_dir": tmp_path / "data", "database_url": db_url,
                            "institution_admins": keys["admin"].address,
                            "institution_key": INSTITUTION_KEY, **settings}
     if smtp_port is not None:
         env |= {"smtp_host": "127.0.0.1", "smtp_port": smtp_port}
-    settings = Settings(**env)
-    blockstore = MemoryBlockstore()
-    app = create_app(settings, clock=clock, port=port, blockstore=blockstore,
+    blockstore: Blockstore = (LocalBlockstore(tmp_path / "blocks", fsync=False) if disk_blocks
+                              else MemoryBlockstore())
+    app = create_app(Settings(**env), clock=clock, port=port, blockstore=blockstore,
                      background=False)
-    client = TestClient(app)
-    world = World(client=client, clock=clock, port=port, blockstore=blockstore)
+    client = _Client(app)
+    recipe = (orders, disk_blocks, smtp_port, tuple(sorted(map(repr, settings.items()))))
+    world = World(client=client, clock=clock, port=port, blockstore=blockstore, db_url=db_url,
+                  recipe=recipe)
+    client.world = world
     world.actors = {n: Actor(n, k, world) for n, k in keys.items()}
     return world
+
+
+class _Client(TestClient):
+    """The world's client: notes a write (signing in aside), after which the drivers replay
+    instead of restoring a snapshot over what the test wrote."""
+
+    world: World | None = None
+
+    def request(self, method: str, url: Any, *args: Any, **kw: Any) -> Any:  # type: ignore[override]
+        if (self.world is not None and method.upper() not in ("GET", "HEAD", "OPTIONS")
+                and not str(url).startswith("/auth/")):
+            self.world.touched = True
+        return super().request(method, url, *args, **kw)
 
 
 def filing_payload(world: World, *, claimant: str = "buyer", dispute: str = "not_as_described",
@@ -334,19 +350,34 @@ def file_claim(world: World, **kw: Any) -> dict[str, Any]:
 
 
 # -- bringing a case to a stage (each step through HTTP, signed by its actor) ----------------
+# Each driver is staged: on a fresh world with ``snapshots`` set it restores the stage built
+# once per session (tests/support/snapshots.py); otherwise it replays the steps.
+
+def _staged(stage: str, build: Callable[[World], Any]) -> Callable[[World], Any]:
+    def reach(w: World) -> Any:
+        if w.snapshots is None:
+            return build(w)
+        return w.snapshots.reach(stage, w, build)
+    reach.__name__ = reach.__qualname__ = f"to_{stage}"
+    reach.__doc__ = build.__doc__
+    return reach
+
 
 def ok(r: Any) -> dict[str, Any]:
     assert r.status_code in (200, 201), r.text
     return r.json()  # type: ignore[no-any-return]
 
 
-def to_filed(w: World) -> None:
+def _to_filed(w: World) -> None:
     w.open_case("buyer")
     file_claim(w)
     w.port.party_raises_dispute(ORDER_ID, w.case_id)
 
 
-def to_negotiation(w: World) -> None:
+to_filed: Callable[[World], None] = _staged("filed", _to_filed)
+
+
+def _to_negotiation(w: World) -> None:
     to_filed(w)
     ok(w.seller.post(f"/cases/{w.case_id}/arbitration-agreement",
                      json=w.seller.plain("arbitration.agreed")))
@@ -354,30 +385,42 @@ def to_negotiation(w: World) -> None:
                     json=w.buyer.plain("arbitration.agreed")))
 
 
-def to_facilitation(w: World) -> None:
+to_negotiation: Callable[[World], None] = _staged("negotiation", _to_negotiation)
+
+
+def _to_facilitation(w: World) -> None:
     to_negotiation(w)
     ok(w.buyer.post(f"/cases/{w.case_id}/facilitation",
                     json=w.buyer.plain("facilitation.requested")))
     ok(w.admin.post(f"/cases/{w.case_id}/mediator", json=w.admin.appoint("mediator", w.mediator)))
 
 
-def to_evidence(w: World) -> None:
+to_facilitation: Callable[[World], None] = _staged("facilitation", _to_facilitation)
+
+
+def _to_evidence(w: World) -> None:
     to_facilitation(w)
     ok(w.mediator.post(f"/cases/{w.case_id}/impasse", json=w.mediator.plain("impasse.declared")))
     ok(w.admin.post(f"/cases/{w.case_id}/arbitrator",
                     json=w.admin.appoint("arbitrator", w.arbitrator)))
 
 
+to_evidence: Callable[[World], None] = _staged("evidence", _to_evidence)
+
+
 AWARD_DOC = b"# Award\nThe goods were not as described. Buyer 600 + 50 compensation.\n"
 
 
-def to_awarded(w: World) -> dict[str, Any]:
+def _to_awarded(w: World) -> dict[str, Any]:
     to_evidence(w)
     ok(w.arbitrator.post(f"/cases/{w.case_id}/close-record",
                          json=w.arbitrator.plain("record.closed")))
     return ok(w.arbitrator.post(f"/cases/{w.case_id}/award",
                                 json=w.arbitrator.award(600_000_000, 400_000_000, 50_000_000,
                                                         AWARD_DOC)))
+
+
+to_awarded: Callable[[World], dict[str, Any]] = _staged("awarded", _to_awarded)
 
 
 def award_record_hash(w: World) -> str:

@@ -1,0 +1,204 @@
+"""The steps of a case, declared once: the table every other step table is generated from.
+
+Rule 1: a step is one row of ``STEPS``. The service's translation (backend/services/steps.py),
+its routes (backend/api/routes/cases.py), ``steps/prepare``, the web forms' list, the docs
+table (docs/api.md, drawn by scripts/steps_table.py) and the court's verifier (who may sign
+what, the appointments: evidence/judicial/verify.py) read this table; none keeps its own.
+Adding a step means one row here plus the procedure's command and handler.
+
+Rule 2: one vocabulary. ``action`` (``award.issued``) is the step's name everywhere: in the
+signed record, the timeline, ``allowedSteps``, ``steps/prepare`` and the docs. ``command``
+names the procedure core's command class; it is the core's implementation detail, mapped
+from this table at the service's edge and never shown to clients.
+
+This module is pure data (the evidence package never imports the backend, so the command is
+named by its class name, and roles by their ``Role`` values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = [
+    "ANYONE",
+    "APPOINTMENTS",
+    "PARTIES",
+    "STEPS",
+    "StepSpec",
+    "step_of_record",
+]
+
+PARTIES = frozenset({"claimant", "respondent"})
+ANYONE = "anyone"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepSpec:
+    """One step: what is signed, what the procedure makes of it, who may sign it, where it
+    is posted and what it is called.
+
+    ``payload``: the exact keys of the body's ``payload`` whose canonical JSON
+    ``payloadHash`` covers (``None``: the record carries no such payload). ``fields``: what
+    a caller gives ``steps/prepare`` (default: ``payload``). ``document``: the signed field
+    (payload key or record field) a document in the body must hash to. ``appointees``:
+    (role, count) an appointment names (count ``None``: every holder). ``confirmed``:
+    which ``CourtConfirmation``s the row takes. ``endpoint``: the path under
+    ``/cases/{id}/`` that takes it (``None``: only the service writes it). ``command``:
+    ``None`` for a service record the procedure does not apply (it changes no stage).
+    """
+
+    action: str
+    record: str
+    command: str | None
+    signers: frozenset[str]
+    endpoint: str | None
+    en: str
+    zh: str
+    payload: tuple[str, ...] | None = None
+    fields: tuple[str, ...] | None = None
+    document: str | None = None
+    attachments: tuple[str, ...] = ()
+    confidential: bool = False
+    appointees: tuple[str, int | None] | None = None
+    confirmed: bool | None = None  # a CourtConfirmation row: its ``confirmed`` flag
+
+    @property
+    def institution(self) -> bool:
+        """The institution's act: an admin signs the request, the institution key the record."""
+        return self.signers == {"institution"}
+
+    @property
+    def prepare_fields(self) -> tuple[str, ...]:
+        return self.fields if self.fields is not None else (self.payload or ())
+
+
+_ALLOCATION = ("toBuyer", "toSeller", "compensation")
+_APPOINTMENT = ("role", "appointees")
+
+STEPS: tuple[StepSpec, ...] = (
+    StepSpec(action="case.filed", record="ProceduralStep", command="FileClaim",
+             signers=frozenset({"claimant"}), endpoint="filing",
+             en="File the claim (dispute type, remedy)",
+             zh="提起申请（争议类型、请求事项）",
+             payload=("claimant", "respondent", "orderId", "disputeType", "remedy",
+                      "claimedAmount", "statementHash"), document="statementHash"),
+    StepSpec(action="offer.made", record="SettlementOffer", command="MakeOffer",
+             signers=PARTIES, endpoint="offers",
+             en="Make a signed settlement offer", zh="提出经签名的和解要约",
+             fields=(*_ALLOCATION, "expiresAt"), attachments=("Settlement",),
+             confidential=True),
+    StepSpec(action="offer.accepted", record="ProceduralStep", command="AcceptOffer",
+             signers=PARTIES, endpoint="offers/accept",
+             en="Accept an offer or proposal", zh="接受要约或和解建议",
+             payload=("offerId", "settlementHash"), fields=("offerId",),
+             attachments=("Settlement",), confidential=True),
+    StepSpec(action="offer.withdrawn", record="ProceduralStep", command="WithdrawOffer",
+             signers=PARTIES | {"mediator"}, endpoint="offers/withdraw",
+             en="Withdraw your offer", zh="撤回您的要约",
+             payload=("offerId",), confidential=True),
+    StepSpec(action="facilitation.requested", record="ProceduralStep",
+             command="RequestFacilitation", signers=PARTIES, endpoint="facilitation",
+             en="Ask for a mediator now", zh="立即请求调解员协助", payload=()),
+    StepSpec(action="appoint.mediator", record="ProceduralStep", command="AppointMediator",
+             signers=frozenset({"institution"}), endpoint="mediator",
+             en="Appoint the mediator (admin)", zh="指定调解员（管理员）",
+             payload=_APPOINTMENT, appointees=("mediator", 1)),
+    StepSpec(action="preevaluation.published", record="ProceduralStep",
+             command="PublishPreEvaluation", signers=frozenset({"mediator"}),
+             endpoint="pre-evaluation",
+             en="Publish the pre-evaluation report (mediator)",
+             zh="发布预评估报告（调解员）",
+             payload=("recommended", "reportHash"), document="reportHash"),
+    StepSpec(action="settlement.proposed", record="ProceduralStep",
+             command="ProposeSettlement", signers=frozenset({"mediator"}),
+             endpoint="proposals",
+             en="Propose a settlement (mediator)", zh="提出和解建议（调解员）",
+             payload=("offerId", *_ALLOCATION, "expiresAt"), confidential=True),
+    StepSpec(action="impasse.declared", record="ProceduralStep", command="DeclareImpasse",
+             signers=frozenset({"mediator"}), endpoint="impasse",
+             en="Declare an impasse (mediator)", zh="宣布调解僵局（调解员）", payload=()),
+    StepSpec(action="arbitration.agreed", record="ProceduralStep",
+             command="AgreeToArbitrate", signers=PARTIES,
+             endpoint="arbitration-agreement",
+             en="Agree to arbitrate", zh="同意提交仲裁", payload=()),
+    StepSpec(action="appoint.arbitrator", record="ProceduralStep",
+             command="AppointArbitrator", signers=frozenset({"institution"}),
+             endpoint="arbitrator",
+             en="Appoint the arbitrator, with conflict check (admin)",
+             zh="指定仲裁员并审查利益冲突（管理员）",
+             payload=_APPOINTMENT, appointees=("arbitrator", 1)),
+    StepSpec(action="evidence.submitted", record="EvidenceSubmission",
+             command="SubmitEvidence", signers=PARTIES, endpoint="evidence-submissions",
+             en="Record an evidence submission (see the evidence upload endpoints)",
+             zh="登记证据提交（参见证据上传接口）"),
+    StepSpec(action="answer.submitted", record="ProceduralStep", command="SubmitAnswer",
+             signers=frozenset({"respondent"}), endpoint="answer",
+             en="File the respondent's answer", zh="提交被申请人答辩",
+             payload=("answerHash",), document="answerHash"),
+    StepSpec(action="record.closed", record="ProceduralStep", command="CloseRecord",
+             signers=frozenset({"arbitrator"}), endpoint="close-record",
+             en="Close the record (arbitrator)", zh="结束举证（仲裁员）", payload=()),
+    StepSpec(action="award.issued", record="ProceduralStep", command="IssueAward",
+             signers=frozenset({"arbitrator"}), endpoint="award",
+             en="Issue the signed, reasoned award (arbitrator; document hashed)",
+             zh="作出经签名、附理由的裁决（仲裁员；文书取哈希）",
+             fields=(*_ALLOCATION, "awardHash"), document="awardHash",
+             attachments=("Award",)),
+    StepSpec(action="award.objected", record="Objection", command="Object",
+             signers=PARTIES, endpoint="objection",
+             en="Object to the award (once per case)", zh="对裁决提出异议（每案一次）",
+             fields=("reasonsHash",), document="reasonsHash"),
+    StepSpec(action="appoint.panel", record="ProceduralStep", command="AppointPanel",
+             signers=frozenset({"institution"}), endpoint="panel",
+             en="Appoint the panel of three (admin)", zh="指定三人仲裁庭（管理员）",
+             payload=_APPOINTMENT, appointees=("panelist", 3)),
+    StepSpec(action="award.panel_signed", record="ProceduralStep", command="IssuePanelAward",
+             signers=frozenset({"panelist"}), endpoint="panel-award",
+             en="Sign the panel award (panelist)", zh="签署仲裁庭裁决（仲裁庭成员）",
+             fields=(*_ALLOCATION, "awardHash"), document="awardHash",
+             attachments=("Award",)),
+    StepSpec(action="enforcement.requested", record="ProceduralStep", command="Enforce",
+             signers=frozenset({ANYONE}), endpoint="enforcement",
+             en="Submit the final award to the escrow (anyone)",
+             zh="将终局裁决提交托管合约执行（任何人）", payload=()),
+    StepSpec(action="enforcement.recorded", record="ProceduralStep",
+             command="RecordEnforcement", signers=frozenset({"institution"}), endpoint=None,
+             en="The escrow paid out the award (written by the service)",
+             zh="托管合约已按裁决付款（由服务记录）",
+             payload=("txHash", *_ALLOCATION, "compensationShortfall")),
+    StepSpec(action="court.confirmed", record="CourtConfirmation",
+             command="ConfirmJudicially", signers=frozenset({"court"}),
+             endpoint="court-decision",
+             en="Record the court's confirmation (court)", zh="登记法院的确认（法院）",
+             fields=("packageHash", "courtReference"), confirmed=True),
+    StepSpec(action="court.refused", record="CourtConfirmation",
+             command="RefuseConfirmation", signers=frozenset({"court"}),
+             endpoint="court-decision",
+             en="Record the court's refusal, with reasons (court)",
+             zh="登记法院的不予确认及理由（法院）",
+             fields=("packageHash", "courtReference", "reasons"), confirmed=False),
+    StepSpec(action="appoint.court", record="ProceduralStep", command=None,
+             signers=frozenset({"institution"}), endpoint=None,
+             en="Give a court access to the case (written by the service for an admin)",
+             zh="授予法院查阅本案的权限（由服务代管理员记录）",
+             payload=_APPOINTMENT, appointees=("court", None)),
+)
+
+_BY_ACTION: Mapping[str, StepSpec] = {s.action: s for s in STEPS}
+assert len(_BY_ACTION) == len(STEPS), "one row per action"
+
+# action -> the role its appointees hold (the verifier derives role holders from these).
+APPOINTMENTS: Mapping[str, str] = {s.action: s.appointees[0] for s in STEPS if s.appointees}
+
+
+def step_of_record(type_name: str, action: str | None, *, confirmed: bool | None = None
+                   ) -> StepSpec | None:
+    """The row a signed record is a step of: a ``ProceduralStep`` by its ``action``, any
+    other record type by its type (and ``confirmed``, when given: a court's decision);
+    None when the record is no step of this table."""
+    if type_name == "ProceduralStep":
+        return _BY_ACTION.get(action) if action is not None else None
+    rows = [s for s in STEPS if s.record == type_name
+            and (confirmed is None or s.confirmed in (None, confirmed))]
+    return rows[0] if rows else None

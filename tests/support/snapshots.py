@@ -1,0 +1,113 @@
+"""Stage snapshots: each stage of the API world's case is built through HTTP once per
+session, and every later test that asks for it gets its own copy.
+
+A driver of ``tests.support.world`` (``to_filed`` ... ``to_awarded``) called on a fresh
+world (no case yet, nothing written, the clock and the escrow as ``make_world`` left them)
+restores the snapshot of that stage instead of replaying the steps: the SQLite database
+(through SQLite's backup API, so the copy is consistent), the IPFS blocks, the in-memory
+escrow's state and the clock (the actors sign in again). The first test to reach a stage builds
+it (from the previous stage's snapshot) and stores it. A world on PostgreSQL, or one a
+test has already changed, replays as before, so a test never sees a state it did not ask for.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evidence.ipfs import LocalBlockstore, MemoryBlockstore
+
+if TYPE_CHECKING:
+    from tests.support.world import World
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    database: Path
+    blocks: Path | dict[bytes, bytes]
+    escrow: dict[str, Any]
+    now: datetime
+    case_id: str
+    result: Any  # what the driver returned
+
+
+def _sqlite_path(url: str) -> Path | None:
+    prefix = "sqlite:///"
+    return Path(url[len(prefix):]) if url.startswith(prefix) else None
+
+
+def _escrow_state(w: World) -> dict[str, Any]:
+    """The in-memory escrow's own state (it also holds the world's clock: not copied)."""
+    return copy.deepcopy({k: v for k, v in vars(w.port).items() if v is not w.clock})
+
+
+def _copy_database(src: Path, dst: Path) -> None:
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+    a.close()
+    b.close()
+
+
+class StageSnapshots:
+    """The session's snapshots, keyed by stage and by how the world was made."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._snapshots: dict[tuple[Any, ...], Snapshot] = {}
+
+    def _key(self, stage: str, w: World) -> tuple[Any, ...] | None:
+        """None when ``w`` cannot take a snapshot (not SQLite, or already changed)."""
+        if (w.case_id or w.touched or _sqlite_path(w.db_url) is None
+                or not isinstance(w.blockstore, LocalBlockstore | MemoryBlockstore)):
+            return None
+        try:
+            escrow = _escrow_state(w)
+        except TypeError:  # state that cannot be copied: replay instead
+            return None
+        return (stage, w.recipe, w.clock.now, repr(sorted(escrow.items(), key=str)))
+
+    def reach(self, stage: str, w: World, build: Callable[[World], Any]) -> Any:
+        key = self._key(stage, w)
+        if key is None:
+            return build(w)
+        snapshot = self._snapshots.get(key)
+        if snapshot is None:
+            result = build(w)
+            self._snapshots[key] = self._take(len(self._snapshots), w, result)
+            return result
+        self._restore(snapshot, w)
+        return copy.deepcopy(snapshot.result)
+
+    def _take(self, n: int, w: World, result: Any) -> Snapshot:
+        where = self.root / f"s{n}"
+        where.mkdir(parents=True)
+        database = where / "db.sqlite3"
+        _copy_database(_sqlite_path(w.db_url), database)  # type: ignore[arg-type]
+        blocks: Path | dict[bytes, bytes]
+        if isinstance(w.blockstore, LocalBlockstore):
+            blocks = where / "blocks"
+            shutil.copytree(w.blockstore.root, blocks)
+        else:
+            blocks = dict(w.blockstore.blocks)
+        return Snapshot(database=database, blocks=blocks, escrow=_escrow_state(w),
+                        now=w.clock.now, case_id=w.case_id,
+                        result=copy.deepcopy(result))
+
+    @staticmethod
+    def _restore(s: Snapshot, w: World) -> None:
+        _copy_database(s.database, _sqlite_path(w.db_url))  # type: ignore[arg-type]
+        if isinstance(s.blocks, Path):
+            shutil.copytree(s.blocks, w.blockstore.root, dirs_exist_ok=True)  # type: ignore[union-attr]
+        else:
+            w.blockstore.blocks = dict(s.blocks)  # type: ignore[union-attr]
+        vars(w.port).update(copy.deepcopy(s.escrow))
+        w.clock.now = s.now
+        w.case_id = s.case_id
+        for actor in w.actors.values():  # sessions are signed with this app's own secret
+            actor.token = None
