@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -24,10 +23,10 @@ def render_notice(kind: str, language: str, *, case_id: str, stage: str = "",
 
 def enqueue_notice(session: Session, *, case_id: str | None, recipient: str, kind: str,
                    now: datetime, stage: str = "", action: str = "", base_url: str = "",
-                   smtp_enabled: bool = False) -> Notice:
-    """One outbox row in the recipient's preferred language (caller commits)."""
+                   smtp_enabled: bool = False) -> int:
+    """One outbox row in the recipient's preferred language (caller commits); its id."""
     # Core statements (backend/db/rows.py): one per step on the write path
-    account = session.execute(_ACCOUNT, {"address": recipient}).first()
+    account = session.connection().execute(_ACCOUNT, {"address": recipient}).first()
     language = account.preferred_language if account is not None else "en"
     if language not in LANGUAGES:
         language = "en"
@@ -35,11 +34,12 @@ def enqueue_notice(session: Session, *, case_id: str | None, recipient: str, kin
     subject, body = render_notice(kind, language, case_id=case_id or "-", stage=stage,
                                   action=action, base_url=base_url)
     status = NoticeStatus.PENDING if (smtp_enabled and email) else NoticeStatus.OUTBOX_ONLY
-    values: dict[str, Any] = dict(  # the row's columns, of their several types
-        case_id=case_id, recipient=recipient, email=email, kind=kind, language=language,
-        subject=subject, body=body, status=status,
-        next_attempt_at=now if status is NoticeStatus.PENDING else None, created_at=now)
-    return Notice(id=insert_row(session, Notice, values), **values)
+    values = dict(case_id=case_id, recipient=recipient, email=email, kind=kind,
+                  language=language, subject=subject, body=body, status=status,
+                  next_attempt_at=now if status is NoticeStatus.PENDING else None,
+                  created_at=now)
+    notice_id: int = insert_row(session, Notice, values)
+    return notice_id
 
 
 _accounts = table_of(Account).c

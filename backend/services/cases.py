@@ -31,7 +31,6 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from backend import procedure as p
-from backend.db import Case
 from evidence.ipfs import Blockstore
 from evidence.records import Domain
 
@@ -43,7 +42,7 @@ from .escrow import UnknownOrder
 from .institution import Institution
 from .keys import ServiceKey
 from .pipeline import StepPipeline, StepResult, chain_action_view
-from .repository import CaseRepository, ChainHead
+from .repository import CaseRepository, CaseRow, ChainHead
 from .scheduler import Scheduler
 from .step_store import StepStore
 from .transactions import StepTransactions
@@ -124,11 +123,11 @@ class CaseService:
 
     # -- reading -------------------------------------------------------------------------
 
-    def load(self, case_id: str) -> tuple[Case, p.CaseState]:
+    def load(self, case_id: str) -> tuple[CaseRow, p.CaseState]:
         """A case row and its state, read in a session of its own (``NotFound``)."""
         return self.repository.read(case_id)
 
-    def load_in(self, session: Session, case_id: str) -> tuple[Case, p.CaseState]:
+    def load_in(self, session: Session, case_id: str) -> tuple[CaseRow, p.CaseState]:
         """A case row and its state in the caller's session, unlocked (``NotFound``)."""
         return self.repository.load(session, case_id)
 

@@ -36,7 +36,6 @@ from typing import Any, Protocol
 from sqlmodel import Session, col, select
 
 from backend import procedure as p
-from backend.db import Case
 from backend.db.service_models import ChainAction
 from evidence.errors import EvidenceError
 from evidence.records import (
@@ -54,7 +53,7 @@ from .errors import AccessDenied, BadSubmission, ServiceError, StaleStep
 from .evidence import bind_submission, require_staged
 from .institution import Institution
 from .keys import ServiceKey
-from .repository import CaseRepository, version_of
+from .repository import CaseRepository, CaseRow, version_of
 from .step_store import Prestored, StepStore, check_document, hex0x, signer_of
 from .steps import Translated, institution_actor, translate
 from .transactions import StepTransactions, after_commit
@@ -232,7 +231,7 @@ class StepPipeline:
         return replace(self.store.prestore(sub.signed, t, case, sub.authorization),
                        case=case, award_hash=award_hash, translated=t)
 
-    def locate(self, session: Session, row: Case, signed: SignedRecord, now: datetime) -> int:
+    def locate(self, session: Session, row: CaseRow, signed: SignedRecord, now: datetime) -> int:
         """Check the record's place in the step chain; returns the position it claims.
 
         A position other than the case's next one is the procedure's refusal
@@ -267,7 +266,7 @@ class StepPipeline:
                                 f"{prev_at}", code="clock_skew")
         return position
 
-    def translate(self, session: Session, row: Case, case: p.CaseState, sub: Submission,
+    def translate(self, session: Session, row: CaseRow, case: p.CaseState, sub: Submission,
                   now: datetime, prepared: Prestored | None = None) -> Translated:
         """Record -> command on the locked state, once the procedure admits its step now
         (``p.admit``: closed, who, the record's position, stage, deadline; before the
@@ -312,7 +311,7 @@ class StepPipeline:
             require_exported(session, case_id, signer_of(signed), hex0x(rec.package_hash))
         return None
 
-    def persist(self, session: Session, row: Case, before: p.CaseState, after: p.CaseState,
+    def persist(self, session: Session, row: CaseRow, before: p.CaseState, after: p.CaseState,
                 effects: Sequence[p.Effect], signed: SignedRecord, t: Translated,
                 now: datetime, *, authorization: SignedRecord | None = None,
                 document: Mapping[str, Any] | None = None, prepared: Prestored | None = None,
@@ -375,7 +374,7 @@ class StepPipeline:
                 return None
             return case, self.store.award_record_hash(session, row.id, case)
 
-    def _remember_after_commit(self, session: Session, row: Case, signed: SignedRecord,
+    def _remember_after_commit(self, session: Session, row: CaseRow, signed: SignedRecord,
                                case: p.CaseState) -> None:
         """Once committed, the repository's caches know this step (the values now: a later
         step of the same case in this group changes the row)."""

@@ -5,11 +5,12 @@ scheduler, court access and evidence uploads; the decoded states, the step-chain
 and the process's write lock must be shared by all of them, or a cache would go stale
 behind a writer that bypassed it.
 
-* ``load(session, case_id, lock=...)``: the row and its ``CaseState`` (``FOR UPDATE`` on
-  PostgreSQL when locking; on SQLite the write transaction itself is the lock).
+* ``load(session, case_id, lock=...)``: the row (``CaseRow``, plain columns) and its
+  ``CaseState`` (``FOR UPDATE`` on PostgreSQL when locking; on SQLite the write
+  transaction itself is the lock).
 * ``write_session()``: one write unit (issue 9's discipline): this process's writer queue
   on SQLite, a session, ``begin_exclusive`` first; the caller commits.
-* ``save(...)``: the case row and its participants after a change.
+* ``save(...)``: the case row (one UPDATE of the changed columns) and its participants.
 * ``chain_head(...)``: where the next step of a case goes.
 
 The caches are hints checked against the row a write locks: a step committed by another
@@ -18,25 +19,28 @@ process is simply a miss. ``CaseState`` is immutable, so cached objects are shar
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from backend import procedure as p
-from backend.db import Case, Participant, Step, begin_exclusive, is_postgres
+from backend.db import Case, Participant, Step, begin_exclusive
+from backend.db.rows import table_of
 from evidence.records import ZERO_HASH
 
 from .errors import NotFound
 
-__all__ = ["STATE_CACHE_SIZE", "CaseRepository", "ChainHead", "Version", "version_of"]
+__all__ = ["STATE_CACHE_SIZE", "CaseRepository", "CaseRow", "ChainHead", "Version", "version_of"]
 
 log = logging.getLogger(__name__)
 
@@ -44,33 +48,44 @@ STATE_CACHE_SIZE = 512
 
 ChainHead = tuple[int, bytes, int]
 """(next position, previous record hash, previous signedAt) of a case's step chain."""
-Version = tuple[Any, ...]
+Version = tuple[str, int, str]
 
 
-class CaseRow(Protocol):
-    """What the state cache reads of a case: a ``Case`` or a Core row of these columns."""
+@dataclass(slots=True)
+class CaseRow:
+    """The case row as a step reads and writes it: plain columns, the state as its stored
+    JSON text. Why not the ORM object (issue 10): loading it decoded the 10-15 KB state on
+    every read although the decoded state is cached, and saving it re-encoded the state
+    through the unit of work; here the text is the cache key and is decoded on a miss only,
+    and ``save`` is one UPDATE of the changed columns."""
 
-    @property
-    def id(self) -> str: ...
-    @property
-    def next_sequence(self) -> int: ...
-    @property
-    def updated_at(self) -> datetime: ...
-    @property
-    def stage(self) -> str: ...
-    @property
-    def state(self) -> dict[str, Any]: ...
+    id: str
+    order_id: str
+    claimant: str
+    respondent: str
+    stage: str
+    next_sequence: int
+    next_deadline: datetime | None
+    updated_at: datetime
+    state_text: str
 
 
-def version_of(row: CaseRow) -> Version | None:
-    """The key of a case row's state version: the step-chain position, the time of the
-    last save, the stage and the courts (the only change made without a step); None
-    when the stored state is malformed (the decoder then says why)."""
-    try:
-        courts = tuple(row.state["case"]["courts"])
-    except (KeyError, TypeError):
-        return None
-    return (row.id, row.next_sequence, row.updated_at, row.stage, courts)
+_CASES = table_of(Case)
+_C = _CASES.c
+_ROW = sa.select(_C.id, _C.order_id, _C.claimant, _C.respondent, _C.stage, _C.next_sequence,
+                 _C.next_deadline, _C.updated_at, sa.cast(_C.state, sa.Text)
+                 ).where(_C.id == sa.bindparam("case_id"))
+
+
+def version_of(row: CaseRow) -> Version:
+    """The key of a case row's state version: the state's stored text itself and the
+    chain position (the decoded state is a function of the two, whatever wrote them: a
+    step, the scheduler, a court grant; see ``decode``)."""
+    return (row.id, row.next_sequence, row.state_text)
+
+
+def _encode(case: p.CaseState) -> str:
+    return json.dumps(p.case_to_dict(case), separators=(",", ":"))
 
 
 class CaseRepository:
@@ -89,34 +104,33 @@ class CaseRepository:
         self._heads: dict[str, ChainHead] = {}
         # case id -> (next position, version, state) this process last committed (a hint
         # for the pipeline's prestore only; the locked section decides on the row it locks)
-        self._latest: dict[str, tuple[int, Version | None, p.CaseState]] = {}
+        self._latest: dict[str, tuple[int, Version, p.CaseState]] = {}
 
     # -- reading --------------------------------------------------------------------------
 
     def load(self, session: Session, case_id: str, *, lock: bool = False
-             ) -> tuple[Case, p.CaseState]:
-        """The case row and its state; ``NotFound`` when there is no such case."""
-        query = select(Case).where(col(Case.id) == case_id.lower())
-        if lock and is_postgres(session):
-            query = query.with_for_update()
-        row = session.exec(query).first()
-        if row is None:
+             ) -> tuple[CaseRow, p.CaseState]:
+        """The case row and its state; ``NotFound`` when there is no such case. One
+        SELECT of plain columns (``FOR UPDATE`` on PostgreSQL when locking)."""
+        query = _ROW.with_for_update() if lock and not self.sqlite else _ROW
+        found = session.connection().execute(query, {"case_id": case_id.lower()}).first()
+        if found is None:
             raise NotFound(f"case {case_id} does not exist")
+        row = CaseRow(*found)
         return row, self.decode(row)
 
-    def read(self, case_id: str) -> tuple[Case, p.CaseState]:
+    def read(self, case_id: str) -> tuple[CaseRow, p.CaseState]:
         """``load`` in a session of its own (a read, no lock)."""
         with self.sessions() as session:
             return self.load(session, case_id)
 
     def decode(self, row: CaseRow) -> p.CaseState:
-        """The row's CaseState, decoded once per version."""
+        """The row's CaseState, decoded once per version (a malformed state is never
+        cached: the decoder says why each time)."""
         key = version_of(row)
-        if key is None:
-            return p.case_from_dict(row.state)  # malformed: let the decoder say why
         found = self._states.get(key)
         if found is None:
-            found = p.case_from_dict(row.state)
+            found = p.case_from_dict(json.loads(row.state_text))
             if found.next_sequence != row.next_sequence:
                 # saved before the chain position became the procedure's counter (it then
                 # counted commands only): the chain's position is the one to check against
@@ -124,7 +138,7 @@ class CaseRepository:
             self._remember_state(key, found)
         return found
 
-    def latest(self, case_id: str) -> tuple[int, Version | None, p.CaseState] | None:
+    def latest(self, case_id: str) -> tuple[int, Version, p.CaseState] | None:
         """(next position, version, state) of this process's last commit on the case: a
         hint for work done before the write lock, never a decision."""
         return self._latest.get(case_id)
@@ -185,25 +199,33 @@ class CaseRepository:
             except IntegrityError:
                 session.rollback()
 
-    def save(self, session: Session, row: Case, case: p.CaseState, now: datetime, *,
+    def save(self, session: Session, row: CaseRow, case: p.CaseState, now: datetime, *,
              before: p.CaseState | None = None, next_sequence: int | None = None) -> None:
-        """Write ``case`` to its row (and new appointees as participants), flushed.
+        """Write ``case`` to its row (and new appointees as participants): one UPDATE of
+        the columns that changed; ``row`` is updated to what was written.
 
         ``next_sequence``: the chain's next position when the caller knows it (one step
         stored after a checked position), else read from the steps. ``before``: the
         state the change started from (no appointment since: participants untouched)."""
-        row.state = p.case_to_dict(case)
-        row.stage = case.stage.value
-        row.next_sequence = next_sequence if next_sequence is not None \
-            else self.chain_head(session, row.id)[0]
-        row.next_deadline = p.next_deadline(case)
+        new = {"state_text": _encode(case), "stage": case.stage.value,
+               "next_sequence": next_sequence if next_sequence is not None
+               else self.chain_head(session, row.id)[0],
+               "next_deadline": p.next_deadline(case), "updated_at": now}
         if case.claimant is not None and case.respondent is not None:
-            row.claimant, row.respondent = case.claimant, case.respondent
-        row.updated_at = now
-        session.add(row)
+            new["claimant"], new["respondent"] = case.claimant, case.respondent
+        changed = {k: v for k, v in new.items() if getattr(row, k) != v}
+        if changed:
+            values: dict[str, object] = {("state" if k == "state_text" else k): v
+                                         for k, v in changed.items()}
+            if "state" in values:  # the text as is, not re-encoded by the JSON type
+                text = sa.bindparam("state_text", values["state"], type_=sa.Text)
+                values["state"] = text if self.sqlite else sa.cast(text, sa.JSON)
+            session.connection().execute(sa.update(_CASES).where(_C.id == row.id)
+                                         .values(values))
+            for k, v in changed.items():
+                setattr(row, k, v)
         wanted = _appointees(case)
         if before is not None and _appointees(before) == wanted:
-            session.flush()
             return  # no appointment in this step: the participants are as they were
         have = {(x.address, x.role) for x in session.exec(
             select(Participant).where(col(Participant.case_id) == row.id)).all()}
@@ -215,13 +237,12 @@ class CaseRepository:
 
     # -- the caches -------------------------------------------------------------------------
 
-    def remember_step(self, case_id: str, version: Version | None, head: ChainHead,
+    def remember_step(self, case_id: str, version: Version, head: ChainHead,
                       state: p.CaseState) -> None:
         """After commit: the new version's decoded state (the next step of the case
         finds it instead of decoding the JSON it was just encoded to) and the chain head,
         so the next step of the case needs no select for it."""
-        if version is not None:
-            self._remember_state(version, state)
+        self._remember_state(version, state)
         with self._lock:
             self._heads[case_id] = head
             self._latest[case_id] = (head[0], version, state)

@@ -43,6 +43,7 @@ __all__ = [
     "CONFIDENTIAL_ACTIONS",
     "Prestored",
     "StepStore",
+    "StoredStep",
     "check_document",
     "hex0x",
     "signer_of",
@@ -63,6 +64,17 @@ def signer_of(signed: SignedRecord) -> str:
     field_name = signed.record.SIGNER_FIELD
     assert field_name is not None
     return str(signed.record.message()[field_name])
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStep:
+    """What a stored step's caller reads back (not an ORM ``Step``: building one cost
+    more than its INSERT, issue 10)."""
+
+    id: int
+    sequence: int
+    record_hash: str
+    cid: str | None
 
 
 @dataclass(frozen=True)
@@ -120,7 +132,7 @@ class StepStore:
                authorization: SignedRecord | None = None,
                command: dict[str, Any] | None = None,
                document: Mapping[str, Any] | None = None,
-               prepared: Prestored | None = None) -> Step:
+               prepared: Prestored | None = None) -> StoredStep:
         """Store one step of ``case`` (its state before the step) in the caller's
         transaction: the bundle in IPFS, the rows, the pending Merkle leaf; flushed."""
         rec = signed.record
@@ -142,8 +154,8 @@ class StepStore:
             record_hash=hex0x(signed.record_hash), prev_hash=hex0x(rec.prev_hash),
             cid=cid, created_at=now)
         # Core INSERTs (backend/db/rows.py): the step's rows cost a third of ORM flushes
-        step = Step(id=insert_row(session, Step, values), **values)
-        assert step.id is not None
+        step = StoredStep(id=insert_row(session, Step, values), sequence=values["sequence"],
+                          record_hash=values["record_hash"], cid=cid)
         insert_row(session, StepDetail, dict(
             step_id=step.id, case_id=case_id, action=action, command=command or {},
             payload=payload.decode() if payload is not None else None,

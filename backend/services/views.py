@@ -64,9 +64,6 @@ def _hidden_evidence(case: p.CaseState, viewer: str, roles: set[str]) -> set[str
 
 # The case view's reads as Core statements (rows, not ORM objects): the view is the most
 # frequent request, and the ORM's loading cost more than the rest of the view (issue 10).
-_CASES = table_of(Case).c
-_CASE_ROW = sa.select(_CASES.id, _CASES.next_sequence, _CASES.updated_at, _CASES.stage,
-                      _CASES.state).where(_CASES.id == sa.bindparam("id"))
 _ACTIONS = table_of(ChainAction).c
 _CHAIN_ACTIONS = sa.select(_ACTIONS.id, _ACTIONS.kind, _ACTIONS.status, _ACTIONS.attempts,
                            _ACTIONS.tx_hash, _ACTIONS.error).where(
@@ -75,10 +72,7 @@ _CHAIN_ACTIONS = sa.select(_ACTIONS.id, _ACTIONS.kind, _ACTIONS.status, _ACTIONS
 
 def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]:
     with service.sessions() as session:
-        row = session.execute(_CASE_ROW, {"id": case_id.lower()}).first()
-        if row is None:
-            raise NotFound(f"case {case_id} does not exist")
-        case = service.repository.decode(row)  # a Core row of the columns it reads
+        row, case = service.repository.load(session, case_id)  # plain columns, cached state
         roles = check_reader(service, session, case, viewer)
         # the row's position: this process's last commit on the case answers without a
         # query (CaseRepository.chain_head)
@@ -135,9 +129,29 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
         "chainActions": [chain_action_view(a) for a in actions],
     }
     if roles & OFFER_READERS:
-        view["offers"] = [{**p.to_jsonable(o), "settlementHash": _settlement_hash(
-            service, case, o)} for o in case.offers]
+        view["offers"] = [_offer_view(service, case, o) for o in case.offers]
         view["preEvaluation"] = p.to_jsonable(case.pre_evaluation)
+    return view
+
+
+OFFER_VIEW_CACHE_SIZE = 4096
+# id(offer) -> (offer, its case's (domain, order, case id), its view). Offers are
+# immutable and shared by the states that follow (and decoded states are cached), so a
+# case view lists its 30 offers without encoding each again per read (issue 10). Keyed
+# by identity (the offer is kept, so its id is not reused while the entry lives).
+_offer_views: dict[int, tuple[p.Offer, tuple[Any, ...], dict[str, Any]]] = {}
+
+
+def _offer_view(service: CaseService, case: p.CaseState, offer: p.Offer) -> dict[str, Any]:
+    """An offer as the case view lists it (read-only: shared between views)."""
+    context = (service.domain, case.order.order_id, case.case_id)
+    hit = _offer_views.get(id(offer))
+    if hit is not None and hit[0] is offer and hit[1] == context:
+        return hit[2]
+    view = {**p.to_jsonable(offer), "settlementHash": _settlement_hash(service, case, offer)}
+    if len(_offer_views) >= OFFER_VIEW_CACHE_SIZE:
+        _offer_views.clear()  # rare, and every entry is cheap to rebuild
+    _offer_views[id(offer)] = (offer, context, view)
     return view
 
 

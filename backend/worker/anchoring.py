@@ -56,6 +56,7 @@ from backend.db import (
     rows_changed,
     utcnow,
 )
+from backend.db.rows import insert_row
 from evidence.merkle import LEAF_ENCODING, StandardMerkleTree, leaf_hash
 
 __all__ = [
@@ -165,17 +166,21 @@ def _hex(b: bytes) -> str:
 
 def enqueue_leaf(
     session: Session, *, kind: LeafKind, ref_id: int, case_id: str, value: Sequence[str]
-) -> Leaf:
-    """Add a step's or evidence item's leaf to the anchoring queue (caller commits).
+) -> int:
+    """Add a step's or evidence item's leaf to the anchoring queue, in the caller's write
+    unit (``write_scope``; the caller commits).
 
     `value` is the StandardMerkleTree leaf (``evidence.merkle.record_leaf``). The unique
-    constraints refuse a second leaf for the same item or the same leaf twice.
+    constraints refuse a second leaf for the same item or the same leaf twice. Returns
+    the leaf's id.
     """
     values = [str(v) for v in value]
-    leaf = Leaf(kind=kind, ref_id=ref_id, case_id=case_id, value=values,
-                leaf_hash=_hex(leaf_hash(LEAF_ENCODING, values)))
-    session.add(leaf)
-    return leaf
+    row = dict(kind=kind, ref_id=ref_id, case_id=case_id, value=values,
+               leaf_hash=_hex(leaf_hash(LEAF_ENCODING, values)))
+    # a Core INSERT (backend/db/rows.py): one of a signed step's rows, in the caller's
+    # write unit, without the unit of work's flush (issue 10)
+    leaf_id: int = insert_row(session, Leaf, row)
+    return leaf_id
 
 
 def claim_pending_leaves(session: Session, limit: int) -> AnchorBatch | None:

@@ -146,7 +146,7 @@ def sessions(clean_db_url: str):  # type: ignore[no-untyped-def]
 
 
 def _add_leaves(factory, start: int, n: int) -> None:  # type: ignore[no-untyped-def]
-    with session_scope(factory) as s:
+    with write_scope(factory) as s:
         for i in range(start, start + n):
             enqueue_leaf(s, kind=LeafKind.STEP, ref_id=i, case_id=CASE, value=_leaf_value(i))
 
@@ -199,9 +199,9 @@ def test_claim_on_empty_queue_returns_none(sessions) -> None:  # type: ignore[no
 
 def test_duplicate_leaves_are_refused(sessions) -> None:  # type: ignore[no-untyped-def]
     _add_leaves(sessions, 0, 1)
-    with pytest.raises(IntegrityError), session_scope(sessions) as s:  # same item again
+    with pytest.raises(IntegrityError), write_scope(sessions) as s:  # same item again
         enqueue_leaf(s, kind=LeafKind.STEP, ref_id=0, case_id=CASE, value=_leaf_value(5))
-    with pytest.raises(IntegrityError), session_scope(sessions) as s:  # same leaf again
+    with pytest.raises(IntegrityError), write_scope(sessions) as s:  # same leaf again
         enqueue_leaf(s, kind=LeafKind.EVIDENCE, ref_id=9, case_id=CASE, value=_leaf_value(0))
 
 

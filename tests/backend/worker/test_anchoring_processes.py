@@ -26,8 +26,8 @@ from backend.db import (
     LeafKind,
     make_engine,
     make_session_factory,
-    session_scope,
     upgrade_to_head,
+    write_scope,
 )
 from backend.gateway import ChainHandle, open_chain
 from backend.settings import Settings
@@ -60,7 +60,7 @@ def chain(tmp_path: Path) -> Iterator[tuple[ChainHandle, str, Settings]]:
 def _prepare_db(url: str, n: int) -> None:
     upgrade_to_head(url)
     factory = make_session_factory(make_engine(url))
-    with session_scope(factory) as s:
+    with write_scope(factory) as s:
         s.add(Case(id=CASE, order_id="7", claimant="0x" + "aa" * 20,
                    respondent="0x" + "bb" * 20, stage="FILED"))
         s.flush()

@@ -19,8 +19,8 @@ from backend.db import (
     LeafKind,
     make_engine,
     make_session_factory,
-    session_scope,
     upgrade_to_head,
+    write_scope,
 )
 from backend.gateway import open_chain
 from backend.settings import Settings
@@ -46,7 +46,7 @@ def test_background_anchoring_with_tsa_on_the_embedded_chain(tmp_path: Path) -> 
             bg = BackgroundAnchoring.from_settings(settings, sessions, handle, anchor)
             bg.start()
             try:
-                with session_scope(sessions) as s:
+                with write_scope(sessions) as s:
                     s.add(Case(id=CASE, order_id="3", claimant="0x" + "aa" * 20,
                                respondent="0x" + "bb" * 20, stage="FILED"))
                     s.flush()
