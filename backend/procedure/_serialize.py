@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import types
 import typing
 from collections.abc import Mapping
@@ -30,6 +31,7 @@ __all__ = [
     "COMMANDS_BY_NAME",
     "case_from_dict",
     "case_to_dict",
+    "case_to_json",
     "command_from_dict",
     "command_to_dict",
     "to_jsonable",
@@ -156,6 +158,68 @@ def _decode_dataclass(cls: type[_T], data: Any, where: str) -> _T:
 def case_to_dict(case: CaseState) -> dict[str, Any]:
     """The case as one JSON document, version first."""
     return {"version": CASE_FORMAT_VERSION, "case": to_jsonable(case)}
+
+
+# id -> (value, its JSON text) for the immutable non-leaf values (frozen dataclasses,
+# frozensets, datetimes, enums): successive states share the parts a step did not touch
+# (offers, evidence, the rules), so the stored text of a case is built from their texts
+# instead of re-encoding it whole on every step. The value is held so its id cannot be
+# reused while its entry lives; the table is emptied when full (tuples and the case itself
+# change on most steps and are not kept).
+_TEXTS: dict[int, tuple[object, str]] = {}
+_TEXTS_MAX = 20_000
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+_quote = json.encoder.encode_basestring_ascii  # what json.dumps uses for strings
+
+
+@functools.cache
+def _frozen_fields(cls: type) -> tuple[tuple[str, str], ...] | None:
+    """(field, its JSON key text) of a frozen dataclass type, None for any other type."""
+    names = _field_names(cls)
+    if names is None or not cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+        return None
+    return tuple((name, _quote(name)) for name in names)
+
+
+def _object_json(value: Any, fields: tuple[tuple[str, str], ...]) -> str:
+    return "{" + ",".join(f"{key}:{_to_json(getattr(value, name))}" for name, key in fields) + "}"
+
+
+def _to_json(value: Any) -> str:
+    """``json.dumps(to_jsonable(value), separators=(",", ":"))``, reusing the text of each
+    immutable value already encoded (see ``_TEXTS``)."""
+    kind: type = type(value)
+    if kind is str:
+        return _quote(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if kind is tuple:
+        return "[" + ",".join([_to_json(v) for v in value]) + "]"
+    found = _TEXTS.get(id(value))
+    if found is not None and found[0] is value:
+        return found[1]
+    fields = _frozen_fields(kind)
+    if fields is not None:
+        text = _object_json(value, fields)
+    elif kind is frozenset or isinstance(value, Enum | datetime):
+        text = _dumps(to_jsonable(value))
+    else:
+        return _dumps(to_jsonable(value))  # booleans and anything mutable: never kept
+    if len(_TEXTS) >= _TEXTS_MAX:
+        _TEXTS.clear()
+    _TEXTS[id(value)] = (value, text)
+    return text
+
+
+def case_to_json(case: CaseState) -> str:
+    """The stored text of ``case``: exactly ``json.dumps(case_to_dict(case),
+    separators=(",", ":"))``, built from the kept texts of the parts that did not change
+    (the case is written on every step; encoding it whole was the step's largest cost)."""
+    fields = _frozen_fields(CaseState)
+    assert fields is not None
+    return f'{{"version":{CASE_FORMAT_VERSION},"case":{_object_json(case, fields)}}}'
 
 
 def case_from_dict(data: Mapping[str, Any]) -> CaseState:

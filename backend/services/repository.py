@@ -84,10 +84,6 @@ def version_of(row: CaseRow) -> Version:
     return (row.id, row.next_sequence, row.state_text)
 
 
-def _encode(case: p.CaseState) -> str:
-    return json.dumps(p.case_to_dict(case), separators=(",", ":"))
-
-
 class CaseRepository:
     """Loads, locks and saves cases; owns the decoded-state and chain-head caches."""
 
@@ -207,7 +203,7 @@ class CaseRepository:
         ``next_sequence``: the chain's next position when the caller knows it (one step
         stored after a checked position), else read from the steps. ``before``: the
         state the change started from (no appointment since: participants untouched)."""
-        new = {"state_text": _encode(case), "stage": case.stage.value,
+        new = {"state_text": p.case_to_json(case), "stage": case.stage.value,
                "next_sequence": next_sequence if next_sequence is not None
                else self.chain_head(session, row.id)[0],
                "next_deadline": p.next_deadline(case), "updated_at": now}

@@ -39,7 +39,7 @@ def test_public_api_is_re_exported() -> None:
 
 
 PURE = {"__future__", "collections", "dataclasses", "datetime", "enum", "re", "typing",
-        "types", "functools", "eth_utils"}
+        "types", "functools", "json", "eth_utils"}
 """What the core may import: the standard library it uses and eth_utils (checksums)."""
 SHARED_VALUES = "evidence.orders"
 """The one evidence module the core imports: the Allocation and order values it shares with

@@ -33,6 +33,11 @@ from tests.support.clock import Clock
 S = p.Stage
 
 
+def assert_stored_text_is_plain(case: p.CaseState) -> None:
+    """The stored text built from cached parts is byte for byte the plain encoding."""
+    assert p.case_to_json(case) == json.dumps(p.case_to_dict(case), separators=(",", ":"))
+
+
 def test_demo_case_from_filing_to_confirmation() -> None:
     clock = Clock(T0)
     case = blank(arbitration_agreed=True)
@@ -44,6 +49,7 @@ def test_demo_case_from_filing_to_confirmation() -> None:
         cmd = cls(actor=actor, sequence=case.next_sequence, **fields)
         case, effects = p.apply(case, cmd, clock.now)
         effects_seen.extend(effects)
+        assert_stored_text_is_plain(case)
         if case.stage != stages[-1]:
             stages.append(case.stage)
 
@@ -52,6 +58,7 @@ def test_demo_case_from_filing_to_confirmation() -> None:
         clock.now = p.next_deadline(case)
         case, effects = p.advance(case, clock.now)
         effects_seen.extend(effects)
+        assert_stored_text_is_plain(case)
         stages.append(case.stage)
 
     act(p.FileClaim, BUYER, dispute_type="not_as_described", remedy="compensation",

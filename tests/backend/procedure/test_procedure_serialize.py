@@ -104,3 +104,13 @@ def test_effects_are_jsonable() -> None:
                                            statement_hash=h(1)), T0)
     encoded = json.loads(json.dumps([p.to_jsonable(e) for e in effects]))
     assert encoded[0] == {"order_id": 7, "case_id": case.case_id}
+
+
+@pytest.mark.parametrize("stage", list(STAGE_BUILDERS))
+def test_stored_text_is_the_plain_encoding_also_when_parts_are_cached(stage) -> None:
+    case = STAGE_BUILDERS[stage]()
+    plain = json.dumps(p.case_to_dict(case), separators=(",", ":"))
+    assert p.case_to_json(case) == plain
+    assert p.case_to_json(case) == plain  # second time from the cached parts
+    back = p.case_from_dict(json.loads(plain))  # equal parts, other objects
+    assert p.case_to_json(back) == plain

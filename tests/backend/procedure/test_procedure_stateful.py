@@ -203,8 +203,9 @@ class ProcedureMachine(RuleBasedStateMachine):
             assert a.compensation <= case.order.guarantee
         assert case.next_sequence >= self.accepted
         if case is not getattr(self, "stored", None):  # only when the case changed
-            stored = json.loads(json.dumps(p.case_to_dict(case)))
-            assert p.case_from_dict(stored) == case  # the database form loses nothing
+            text = json.dumps(p.case_to_dict(case), separators=(",", ":"))
+            assert p.case_to_json(case) == text  # the cached encoding is the plain one
+            assert p.case_from_dict(json.loads(text)) == case  # the database form loses nothing
             self.stored = case
 
 
