@@ -22,11 +22,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_web_browser import _chromium
-from web_world import ORDER_ID, WebWorld, key, prepared_step, record_package_download
 
 from backend.services.steps import payload_hash
 from evidence.records import CourtConfirmation, Domain, ProceduralStep, SignedRecord
+from tests.backend.web.web_world import (
+    ORDER_ID,
+    WebWorld,
+    find_chromium,
+    key,
+    prepared_step,
+    record_package_download,
+)
 
 pytestmark = pytest.mark.node
 
@@ -40,7 +46,7 @@ def _act(world: WebWorld, case_id: str, who: str, lang: str, step: str, png: Pat
     done = subprocess.run(
         ["node", str(HERE / "act.cjs"), world.base, case_id, "0x" + bytes(key(who).key).hex(),
          lang, str(png), step, json.dumps(extra or {})],
-        cwd=ROOT, env={**os.environ, "CHROMIUM": _chromium()}, capture_output=True,
+        cwd=ROOT, env={**os.environ, "CHROMIUM": find_chromium()}, capture_output=True,
         text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])

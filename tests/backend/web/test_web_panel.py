@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 from test_web_neutrals import _act, _hash_of, _steps
-from web_world import ORDER_2, WebWorld, key, prepared_step
 
 from evidence.records import Award, Domain, ProceduralStep, SignedRecord
+from tests.backend.web.web_world import ORDER_2, WebWorld, key, prepared_step
 
 pytestmark = pytest.mark.node
 

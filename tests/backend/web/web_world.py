@@ -5,6 +5,8 @@ through the HTTP API by clients holding their own keys (``backend.demo.Client``)
 from __future__ import annotations
 
 import hashlib
+import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from eth_account import Account
 from sqlmodel import col, select
 
@@ -33,6 +36,20 @@ AMOUNT = 480_000_000
 GUARANTEE = 200_000_000
 ROOT = "0x" + "ab" * 32
 TX = "0x" + "cd" * 32
+
+
+def find_chromium() -> str:
+    """Debian's chromium for the browser tests, installed with apt when missing."""
+    found = shutil.which("chromium")
+    if found:
+        return found
+    done = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
+                          capture_output=True, text=True, timeout=600, check=False)
+    found = shutil.which("chromium")
+    if not found:
+        pytest.fail("chromium is missing and `apt-get install -y chromium` failed "
+                    f"({done.returncode}): {done.stderr[-500:]}; .ci/run installs it")
+    return found
 
 
 def key(name: str) -> Any:
