@@ -50,6 +50,7 @@ from evidence.errors import (
     UnsupportedVersion,
     WrongSigner,
 )
+from evidence.orders import Allocation
 
 __all__ = [
     "DOMAIN_NAME",
@@ -286,40 +287,6 @@ class Domain:
             + bytes(12)
             + bytes.fromhex(self.verifying_contract[2:])
         )
-
-
-# --- allocation -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Allocation:
-    """The split of an escrowed amount that a `Settlement` or an `Award` signs and the
-    escrow executes: exact integers in the token's smallest unit, each a uint256.
-
-    Declared here once for everything signed or sent: the escrow gateway passes
-    `as_tuple()` as the contract's `Allocation` struct. The procedure core keeps its own
-    command value (it imports only the stdlib and eth_utils, and refuses as
-    InvalidCommand); the escrow port converts at the edge."""
-
-    to_buyer: int
-    to_seller: int
-    compensation: int = 0
-
-    def __post_init__(self) -> None:
-        for name in ("to_buyer", "to_seller", "compensation"):
-            value = getattr(self, name)
-            if type(value) is not int or not 0 <= value < 1 << 256:
-                raise InvalidRecord(
-                    f"allocation.{name}: expected an integer in [0, 2**256), found {value!r}")
-
-    def as_tuple(self) -> tuple[int, int, int]:
-        """The ABI tuple (toBuyer, toSeller, compensation)."""
-        return (self.to_buyer, self.to_seller, self.compensation)
-
-    def fields(self) -> dict[str, int]:
-        """The record fields (`to_buyer`, `to_seller`, `compensation`) it fills."""
-        return {"to_buyer": self.to_buyer, "to_seller": self.to_seller,
-                "compensation": self.compensation}
 
 
 # --- records ----------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from backend.chain.typed_data import (
 )
 from evidence.chain import AnchorRecord, lookup_anchor
 from evidence.events import Event, EventSpec, abi_type, decode_log, normalize
+from evidence.orders import OrderTerms
 
 __all__ = [
     "ETH",
@@ -135,22 +136,16 @@ class Timeouts:
         )
 
 
-@dataclass(frozen=True)
-class Order:
-    """ArbitrationEscrow.Order as read from the chain."""
+@dataclass(frozen=True, kw_only=True)
+class Order(OrderTerms):
+    """ArbitrationEscrow.Order as read from the chain (``getOrder``): the terms the escrow
+    fixed on opening (`evidence.orders.OrderTerms`, declared once) and where the order
+    stands now."""
 
-    order_id: int
-    buyer: str
-    delivery_deadline: int
     status: Status
     resolution: Resolution
-    seller: str
-    deadline: int
-    token: str
-    institution: str
+    deadline: int  # the current waiting status's deadline (unix time)
     arbitrator: str
-    amount: int
-    rules_hash: bytes
     case_id: bytes
 
 

@@ -1,8 +1,8 @@
 """EIP-712 payloads of the escrow's Settlement and Award, for wallets (docs/eip712.md).
 
-The types, the domain and the allocation are declared once, in `evidence.records` (a
-court's verifier reads the same declarations); this module only builds the JSON a wallet
-signs with `eth_signTypedData_v4` from them, so eth-account here and MetaMask's
+The types and the domain are declared once, in `evidence.records`, the allocation in
+`evidence.orders` (a court's verifier reads the same declarations); this module only
+builds the JSON a wallet signs with `eth_signTypedData_v4` from them, so eth-account and MetaMask's
 `@metamask/eth-sig-util` sign the same bytes. The domain is read from the escrow
 (`eip712Domain()`, ERC-5267) by `EscrowContract.domain()`, never hard-coded.
 """
@@ -16,11 +16,11 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
+from evidence.orders import Allocation
 from evidence.records import (
     DOMAIN_NAME,
     DOMAIN_VERSION,
     ONCHAIN_TYPE_STRINGS,
-    Allocation,
     Award,
     Domain,
     Settlement,

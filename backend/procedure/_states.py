@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 from eth_utils import is_checksum_address
 
+from evidence.orders import Allocation
+
 from ._errors import InvalidCommand
 
 if TYPE_CHECKING:
@@ -177,24 +179,6 @@ def check_enum(name: str, enum: type[StrEnum], value: object) -> StrEnum:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Allocation:
-    """How the escrowed funds go: to_buyer + to_seller == escrowed amount, exactly.
-
-    ``compensation`` is paid to the buyer on top, from the seller's guarantee deposit,
-    never beyond it (Alibaba Trade Assurance); it matches the on-chain ``Award`` type.
-    """
-
-    to_buyer: int
-    to_seller: int
-    compensation: int = 0
-
-    def __post_init__(self) -> None:
-        check_amount("to_buyer", self.to_buyer)
-        check_amount("to_seller", self.to_seller)
-        check_amount("compensation", self.compensation)
-
-
-@dataclass(frozen=True, kw_only=True)
 class Relationship:
     """A relationship a neutral declared with a party (the conflict check refuses it)."""
 
@@ -209,7 +193,14 @@ class Relationship:
 
 @dataclass(frozen=True, kw_only=True)
 class Order:
-    """The escrowed order the case belongs to, as the escrow contract holds it."""
+    """The escrowed order as the case sees it: the facts the procedure's rules read.
+
+    Not `evidence.orders.OrderTerms` (what the escrow fixed on opening): the core needs
+    neither the token, the institution (the case's own) nor the rules hash, and it needs
+    two facts the order row does not hold: the seller's ``guarantee`` deposit (the cap on
+    compensation) and whether the terms carry an arbitration clause. Its checks refuse a
+    bad value as a command error (``InvalidCommand``) when a case is opened.
+    """
 
     order_id: int
     buyer: str

@@ -108,7 +108,7 @@ def _execute_settlement(run: _Run, e: p.ExecuteSettlement) -> None:
         if case.order.buyer in sigs and case.order.seller in sigs:
             break
     run.chain(x.ExecuteSettlement(
-        order_id=run.order_id, case_id=run.case_id, allocation=x.allocation_of(e.allocation),
+        order_id=run.order_id, case_id=run.case_id, allocation=e.allocation,
         buyer_signature=_bytes(sigs.get(case.order.buyer, "")),
         seller_signature=_bytes(sigs.get(case.order.seller, ""))))
 
@@ -118,13 +118,13 @@ def _submit_award(run: _Run, e: p.SubmitAwardToEscrow) -> None:
         if run.award is None:
             raise AssertionError("a round-0 award is submitted with its record")
         run.chain(x.SubmitAward(order_id=run.order_id, case_id=run.case_id,
-                                allocation=x.allocation_of(e.award.allocation),
+                                allocation=e.award.allocation,
                                 award_hash=e.award.award_hash,
                                 signature=bytes(run.award.signatures[0])))
     else:
         first, second, third = _panel_signatures(run, e)
         run.chain(x.SubmitPanelAward(order_id=run.order_id, case_id=run.case_id,
-                                     allocation=x.allocation_of(e.award.allocation),
+                                     allocation=e.award.allocation,
                                      award_hash=e.award.award_hash,
                                      signatures=(first, second, third)))
 
@@ -154,7 +154,7 @@ def _panel_signatures(run: _Run, e: p.SubmitAwardToEscrow) -> list[bytes | None]
 def _execute_award(run: _Run, _e: p.ExecuteAwardOnEscrow) -> None:
     terms = run.case.final_award
     run.chain(x.ExecuteAward(order_id=run.order_id, case_id=run.case_id,
-                             allocation=x.allocation_of(terms.allocation) if terms else None))
+                             allocation=terms.allocation if terms else None))
 
 
 def _object_on_chain(run: _Run, e: p.ObjectOnChain) -> None:

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from backend.chain.typed_data import Allocation
+from evidence.orders import Allocation
 from evidence.records import Domain
 
 __all__ = [
@@ -64,7 +64,6 @@ __all__ = [
     "UnknownOrder",
     "WrongSigner",
     "WrongStatus",
-    "allocation_of",
     "appointment",
     "decode_action",
     "perform",
@@ -82,7 +81,14 @@ OBJECTED_OR_LATER = frozenset({"Objected", "PanelAppointed", "Resolved"})
 
 @dataclass(frozen=True)
 class OrderInfo:
-    """What the service needs of an escrow order."""
+    """What the service reads of an escrow order through the port, from any implementation.
+
+    Not `backend.chain.contracts.Order` (the contract's row, web3 side) nor
+    `evidence.orders.OrderTerms` (what a verifier reads from ``OrderOpened``): the port
+    answers with the status by name, the case id as hex, and the seller's guarantee balance,
+    which no order row holds; the in-memory escrow builds it without a chain. The service
+    turns it into the procedure's `Order` when it opens a case.
+    """
 
     order_id: int
     buyer: str
@@ -279,12 +285,6 @@ def _bytes(value: str) -> bytes:
     return bytes.fromhex(value.removeprefix("0x"))
 
 
-class _Terms(Protocol):
-    to_buyer: int
-    to_seller: int
-    compensation: int
-
-
 def _allocation(obj: Mapping[str, Any]) -> Allocation:
     return Allocation(int(obj["to_buyer"]), int(obj["to_seller"]), int(obj["compensation"]))
 
@@ -464,11 +464,6 @@ ACTIONS: Mapping[str, type[ActionPayload]] = {
                         ExecuteSettlement, SubmitAward, ExecuteAward, SubmitPanelAward,
                         RefundOnTimeout)}
 """Every chain action kind, declared once: ``ChainAction.kind`` -> its payload type."""
-
-
-def allocation_of(terms: _Terms) -> Allocation:
-    """The escrow's Allocation of the procedure's (same three amounts)."""
-    return Allocation(terms.to_buyer, terms.to_seller, terms.compensation)
 
 
 def appointment(order_id: int, case_id: str, round_: int,

@@ -56,6 +56,7 @@ from evidence.judicial.errors import (
     UnsafeArchive,
 )
 from evidence.judicial.provenance import SignedProvenanceEntry, check_log
+from evidence.orders import OrderTerms
 from evidence.published_keys import published_key_source
 from evidence.records import (
     ZERO_HASH,
@@ -217,17 +218,6 @@ class _CheckSkippedError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class _Order:
-    order_id: int
-    buyer: str
-    seller: str
-    institution: str
-    rules_hash: bytes
-    amount: int
-    token: str
 
 
 class _Package:
@@ -402,7 +392,7 @@ class _Package:
         return receipt
 
     @cached_property
-    def order(self) -> _Order:
+    def order(self) -> OrderTerms:
         """The escrow order as opened on-chain: the source of buyer, seller, institution."""
         esc = self.escrow
         try:
@@ -432,16 +422,7 @@ class _Package:
                 f"transaction 0x{open_tx.hex()} has no OrderOpened event for order "
                 f"{order_id} from the escrow {escrow}"
             )
-        e = events[0].args
-        return _Order(
-            order_id=order_id,
-            buyer=e["buyer"],
-            seller=e["seller"],
-            institution=e["institution"],
-            rules_hash=e["rulesHash"],
-            amount=e["amount"],
-            token=e["token"],
-        )
+        return OrderTerms.from_event(events[0].args)
 
     # -- derived roles --
 

@@ -38,19 +38,45 @@ def test_public_api_is_re_exported() -> None:
     assert {"apply", "advance", "next_deadline", "new_case"} <= set(p.__all__)
 
 
+PURE = {"__future__", "collections", "dataclasses", "datetime", "enum", "re", "typing",
+        "types", "functools", "eth_utils"}
+"""What the core may import: the standard library it uses and eth_utils (checksums)."""
+SHARED_VALUES = "evidence.orders"
+"""The one evidence module the core imports: the Allocation and order values it shares with
+the signed records and the escrow, itself held to PURE (plus evidence's stdlib errors)."""
+
+
+def _imports(path: Path) -> list[str]:
+    """The absolute imports of a module's source."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.append(node.module or "")
+    return names
+
+
 def test_procedure_imports_nothing_with_io() -> None:
-    """Belt and braces next to the import-linter contract: only stdlib and eth_utils."""
-    allowed = {"__future__", "collections", "dataclasses", "datetime", "enum", "re", "typing",
-               "types", "functools",
-               "eth_utils"}
+    """Belt and braces next to the import-linter contract: only stdlib, eth_utils and the
+    shared value types."""
     for path in (ROOT / "backend" / "procedure").glob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                names = [node.module or ""]
-            else:
-                continue
-            for name in names:
-                assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
+        for name in _imports(path):
+            assert name == SHARED_VALUES or name.split(".")[0] in PURE, \
+                f"{path.name} imports {name}"
+
+
+def test_the_shared_value_types_import_nothing_with_io() -> None:
+    """evidence.orders imports only what the core may, and evidence.errors (stdlib only);
+    importing it (with evidence/__init__) loads no crypto, ABI, chain or network library."""
+    for module in ("orders", "errors"):
+        for name in _imports(ROOT / "evidence" / f"{module}.py"):
+            assert name == "evidence.errors" or name.split(".")[0] in PURE, \
+                f"evidence/{module}.py imports {name}"
+    heavy = ("eth_account", "eth_abi", "eth_keys", "coincurve", "cryptography", "web3",
+             "httpx", "sqlalchemy", "evidence.records")
+    code = ("import sys, evidence.orders; "
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, check=True)
+    assert result.stdout.strip() == "[]", result.stdout

@@ -12,6 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backend import procedure as p
+from evidence.errors import InvalidRecord
+from evidence.orders import Allocation
 from tests.backend.procedure.procedure_helpers import (
     ADMIN,
     AMOUNT,
@@ -296,7 +298,10 @@ def test_commands_are_frozen_and_keyword_only() -> None:
                                  dict(to_buyer=1, to_seller=0, compensation=-5),
                                  dict(to_buyer=False, to_seller=1)])
 def test_allocations_are_non_negative_integers(bad) -> None:
-    with pytest.raises(p.InvalidCommand):
+    """The core's Allocation is the signed records' (evidence.orders): a bad amount is the
+    record format's refusal, before any command is built."""
+    assert p.Allocation is Allocation
+    with pytest.raises(InvalidRecord, match=r"allocation\.(to_buyer|compensation)"):
         p.Allocation(**bad)
 
 
