@@ -43,8 +43,9 @@ The package, one module per job:
   ``Story``: what one act hands to the next).
 - ``clients``: a person at a wallet (``Client``) and ``upload_evidence``; ``serving``:
   uvicorn in a thread (``serve``, ``free_port``); ``chain``: the clock, gas, balances;
-  ``tsa``: the local RFC 3161 authority; ``files``: the generated evidence;
-  ``printing``: the step lines; ``common``: ``DemoError``, units, amounts.
+  ``files``: the generated evidence;
+  ``printing``: the step lines; ``common``: ``DemoError``, units, amounts. The local RFC 3161
+  authority is ``backend.local_tsa`` (the tests stamp with the same one).
 
 The page tests (tests/backend/web/web_world.py) reuse ``Client``, ``serve``, ``free_port``,
 ``upload_evidence`` and ``make_photo_jpeg``.
@@ -55,7 +56,7 @@ from backend.demo.common import DemoError, fmt_amount
 from backend.demo.files import make_chat_log, make_invoice_pdf, make_photo_jpeg
 from backend.demo.run import run_demo
 from backend.demo.serving import Running, free_port, serve
-from backend.demo.tsa import LocalTsa
+from backend.local_tsa import LocalTsa
 
 __all__ = ["Client", "DemoError", "LocalTsa", "Running", "document", "expect_ok",
            "fmt_amount", "free_port", "make_chat_log", "make_invoice_pdf", "make_photo_jpeg",

@@ -22,8 +22,8 @@ from backend.demo.clients import Client
 from backend.demo.common import DECIMALS, DemoError, decimal_units, short
 from backend.demo.printing import Printer
 from backend.demo.serving import free_port, serve
-from backend.demo.tsa import LocalTsa
 from backend.demo.world import Cast, Story, World
+from backend.local_tsa import LocalTsa, LocalTsaError
 from backend.settings import Settings
 
 if TYPE_CHECKING:  # the service is composed on demand
@@ -62,8 +62,12 @@ def run_demo(settings: Settings, *, console: Console | None = None,
                  "跨境电商争议：从付款到司法确认的完整流程")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     tsa = LocalTsa(settings.data_dir / "demo-tsa")
+    try:
+        tsa_url = tsa.start()
+    except LocalTsaError as exc:
+        raise DemoError(f"the local time-stamping authority: {exc}") from exc
     settings = settings.model_copy(update={
-        "anchor_interval_seconds": 0.0, "tsa_url": tsa.start(), "tsa_cert_file": tsa.chain_pem})
+        "anchor_interval_seconds": 0.0, "tsa_url": tsa_url, "tsa_cert_file": tsa.chain_pem})
     handle = open_chain(settings)
     try:
         # The demo deploys its contracts on any node it is pointed at (a dev node such as

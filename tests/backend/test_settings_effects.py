@@ -26,7 +26,7 @@ from backend.api.app import create_app
 from backend.services.chain import FakeEscrowPort, OrderInfo
 from backend.settings import Settings, load_settings
 from evidence.ipfs import MemoryBlockstore
-from tests.backend.worker.test_anchoring import FakeChain
+from tests.support.anchor_chain import FakeChain
 from tests.support.clock import T0, Clock
 from tests.support.world import (
     CHAIN_ID,

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fault_harness import Chain, Service, mount
 
 from backend.chain import Transactor, deploy_anchor
 from backend.chain.devchain import ETHER, AnvilNode, dev_accounts, fund
+from tests.faults.fault_harness import Chain, Service, mount
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from fault_harness import Chain, Service, check, parties, wait_all_anchored
 
 from evidence.chain import lookup_anchor
+from tests.faults.fault_harness import Chain, Service, check, parties, wait_all_anchored
 
 pytestmark = pytest.mark.anvil
 

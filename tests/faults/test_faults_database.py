@@ -18,7 +18,8 @@ from typing import Any
 
 import httpx
 import pytest
-from fault_harness import Party, Service, check, free_port, parties
+
+from tests.faults.fault_harness import Party, Service, check, free_port, parties
 
 pytestmark = [pytest.mark.anvil, pytest.mark.postgres]
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fault_harness import Service, check, mount, parties, pdf
+
+from tests.faults.fault_harness import Service, check, mount, parties, pdf
 
 pytestmark = pytest.mark.anvil
 

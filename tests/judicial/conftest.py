@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from judicial_world import Case, make_case
 
+from tests.judicial.judicial_world import Case, make_case
 from tests.support.tsa import LocalTSA, start_tsa
 
 

@@ -25,13 +25,9 @@ from eth_utils import keccak
 from web3 import Web3
 
 from backend.chain.contracts import (
-    AnchorContract,
-    EscrowContract,
     Timeouts,
-    Transactor,
-    deploy_contract,
 )
-from backend.chain.devchain import advance_time, chain_time, dev_accounts, fund, in_process_web3
+from backend.chain.devchain import advance_time, chain_time, dev_accounts, in_process_web3
 from evidence.commitment import commit, sha256_file
 from evidence.encryption import encrypt_stream, generate_data_key
 from evidence.ipfs import MemoryBlockstore, add_bytes
@@ -66,9 +62,9 @@ from evidence.records import (
     SignedRecord,
 )
 from evidence.timestamp import request_timestamp
+from tests.support.evm import ETHER, deploy_contracts
 from tests.support.tsa import LocalTSA
 
-ETHER = 10**18
 RULES = {
     "name": "chainarb ODR rules",
     "version": "1",
@@ -153,28 +149,15 @@ def make_case(
     accts = dev_accounts(10, seed="judicial")
     accts[1] = institution if institution is not None else Account.create()
     actors = Actors(*accts[:7], panel=(accts[7], accts[8], accts[9]))
-    fund(w3, [a.address for a in accts], 100 * ETHER)
-    tx = Transactor(w3)
-    anchor_addr = deploy_contract(tx, actors.admin, "EvidenceAnchor")
-    escrow_addr = deploy_contract(
-        tx, actors.admin, "ArbitrationEscrow", actors.admin.address, Timeouts().as_tuple()
-    )
-    escrow = EscrowContract(tx, escrow_addr)
-    anchor = AnchorContract(tx, anchor_addr)
-    escrow.grant_institution(actors.admin, actors.institution.address)
-
+    contracts = deploy_contracts(w3, actors.admin, institution=actors.institution.address,
+                                 funded=[a.address for a in accts])
+    escrow, anchor = contracts.escrow, contracts.anchor
+    escrow_addr, anchor_addr = escrow.address, anchor.address
     rules_hash = hashlib.sha256(canonical(RULES)).digest()
     amount = 2 * ETHER
-    now = chain_time(w3)
-    order_id, opened = escrow.open_order(
-        actors.buyer,
-        seller=actors.seller.address,
-        amount=amount,
-        delivery_deadline=now + 86_400,
-        institution=actors.institution.address,
-        rules_hash=rules_hash,
-    )
-    escrow.deposit_guarantee(actors.seller, "0x" + "00" * 20, 1 * ETHER)
+    order_id, opened = contracts.open_order(
+        actors.buyer, actors.seller, actors.institution.address, amount=amount,
+        guarantee=1 * ETHER, deliver_in=86_400, rules_hash=rules_hash)
     case_id = keccak(text=f"chainarb-case-{order_id}")
     escrow.raise_dispute(actors.buyer, order_id, case_id)
     escrow.appoint_arbitrator(actors.institution, order_id, actors.arbitrator.address)

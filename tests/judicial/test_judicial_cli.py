@@ -9,12 +9,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from judicial_world import make_case
 from typer.testing import CliRunner
 from web3 import Web3
 
 from evidence.cli import app
 from evidence.judicial import _format as fmt
+from tests.judicial.judicial_world import make_case
 from tests.support.tsa import LocalTSA
 
 BIN = Path(sys.executable).parent / "chainarb"

@@ -17,7 +17,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from judicial_world import Case
+
+from tests.judicial.judicial_world import Case
 
 BIN = Path(sys.executable).parent / "chainarb"
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -12,7 +12,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from judicial_world import Case
+
+from tests.judicial.judicial_world import Case
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from judicial_world import Case
 
 from evidence.judicial import _format as fmt
 from evidence.judicial import verify_package
+from tests.judicial.judicial_world import Case
 
 
 def _names(case: Case) -> list[str]:

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
-from judicial_world import Case
 
 from evidence.judicial import Status, build_package, verify_package
 from evidence.judicial import _format as fmt
 from evidence.judicial._zip import Limits
 from evidence.records import Award, SignedRecord
 from evidence.timestamp import request_timestamp
+from tests.judicial.judicial_world import Case
 
 # --- helpers ----------------------------------------------------------------------------
 
@@ -430,7 +430,7 @@ ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 def test_a_package_signed_with_a_published_key_fails_naming_why(local_tsa, tmp_path: Path
                                                                 ) -> None:
     """anvil's default account 0: anyone can sign appointments and the attestation with it."""
-    from judicial_world import make_case
+    from tests.judicial.judicial_world import make_case
 
     Account.enable_unaudited_hdwallet_features()
     published = Account.from_mnemonic(ANVIL_MNEMONIC, account_path="m/44'/60'/0'/0/0")
@@ -533,7 +533,7 @@ def test_not_a_zip(case: Case, tmp_path: Path) -> None:
 
 def test_objection_and_panel_award_verify(local_tsa, tmp_path: Path) -> None:
     """After an objection, two of three appointed panelists sign the final award."""
-    from judicial_world import make_case
+    from tests.judicial.judicial_world import make_case
 
     panel_case = make_case(tmp_path / "panel", local_tsa, objection=True)
     report = verify_package(panel_case.package, chain=panel_case.w3)
@@ -557,7 +557,7 @@ def test_objection_and_panel_award_verify(local_tsa, tmp_path: Path) -> None:
 
 def test_settlement_case_verifies(local_tsa, tmp_path: Path) -> None:
     """A case that ends in a Settlement signed by both parties and executed by the escrow."""
-    from judicial_world import make_case
+    from tests.judicial.judicial_world import make_case
 
     deal = make_case(tmp_path / "deal", local_tsa, settlement=True)
     report = verify_package(deal.package, chain=deal.w3)

@@ -10,7 +10,6 @@ import pytest
 from eth_utils import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from judicial_world import Case
 
 from evidence.events import ORDER_OPENED, ORDER_RESOLVED, RESOLUTIONS, ROOT_ANCHORED
 from evidence.judicial import PackageInputError, build_package
@@ -19,6 +18,7 @@ from evidence.judicial.errors import UnsafePath
 from evidence.judicial.provenance import check_log, sign_log
 from evidence.judicial.verify import allowed_roles
 from evidence.records import Domain
+from tests.judicial.judicial_world import Case
 
 ROOT = Path(__file__).resolve().parents[2]
 

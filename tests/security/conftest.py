@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from _world import Twin, make_twin
+
+from tests.security._world import Twin, make_twin
 
 
 @pytest.fixture(scope="module")

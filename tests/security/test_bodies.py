@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _world import Twin, expect
+
+from tests.security._world import Twin, expect
 
 JSON = {"Content-Type": "application/json"}
 

@@ -24,13 +24,13 @@ from typing import Any
 
 import httpx
 import pytest
-from _bounds_helpers import DEPTH, chainarb_serve, nested_body
 
 from backend.services.fields import MAX_UNIX_TIME
 from evidence import safejson
 from evidence.errors import FormatError
 from evidence.judicial import _format as package_format
 from evidence.records import SignedRecord
+from tests.security._bounds_helpers import DEPTH, chainarb_serve, nested_body
 from tests.support.world import (
     World,
     file_claim,

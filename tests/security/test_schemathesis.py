@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from _world import Twin, make_twin
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -32,6 +31,8 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from tests.security._world import Twin, make_twin
 
 MAX_EXAMPLES = 80
 NEGATIVE_EXAMPLES = 40

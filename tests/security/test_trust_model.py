@@ -15,7 +15,6 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from _world import ORDER_B, Twin, expect
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from sqlmodel import col, select
@@ -31,6 +30,7 @@ from evidence.records import (
     SettlementOffer,
     SignedRecord,
 )
+from tests.security._world import ORDER_B, Twin, expect
 from tests.support.world import AWARD_DOC, ORDER_ID, Actor, ok, sha
 
 # -- building records as an attacker would ---------------------------------------------------

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from anchoring_proc import AutoMiner
 from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
@@ -48,6 +47,7 @@ from backend.db.engine import (
 )
 from backend.worker.anchoring import AnchoringWorker, retry_failed
 from evidence.records import EvidenceSubmission, Settlement, SettlementOffer
+from tests.support.anchor_chain import FakeChain
 from tests.support.evidence import make_evidence_world
 from tests.support.world import AMOUNT, ORDER_ID, Actor, World, filing_payload
 
@@ -210,10 +210,10 @@ def test_uploads_offers_and_anchoring_at_once_lose_nothing(load_url: str,
         stop = threading.Event()
         stop_file = tmp_path / "stop"
         # a second process: another anchoring worker on the same database
-        proc = subprocess.Popen([sys.executable, str(Path(__file__).parent / "anchoring_proc.py"),
+        proc = subprocess.Popen([sys.executable, "-m", "tests.security.anchoring_proc",
                                  load_url, str(stop_file)], cwd=ROOT, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        worker = AnchoringWorker(ctx.sessions, AutoMiner(), batch_limit=5)
+        worker = AnchoringWorker(ctx.sessions, FakeChain(), batch_limit=5)
         worker_errors: list[str] = []
 
         def anchoring() -> None:

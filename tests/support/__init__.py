@@ -5,5 +5,9 @@
   and the drivers that bring its case to each stage; ``snapshots`` builds each stage once per
   session and hands every test its own copy.
 - ``evidence``: uploads and signed evidence submissions on a world.
-- ``tsa``: the one local RFC 3161 time-stamping authority (``openssl ts``).
+- ``tsa``: the one local RFC 3161 time-stamping authority (``openssl ts``): the product's
+  ``backend.local_tsa`` (the demo's) with a /reject endpoint and ``openssl ts -verify``.
+- ``evm``: the real contracts deployed, an order opened and guaranteed (the package and
+  judicial worlds' common setup).
+- ``anchor_chain``: ``FakeChain``, the anchoring worker's in-memory node.
 """

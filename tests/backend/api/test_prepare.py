@@ -16,19 +16,19 @@ from typing import Any
 
 import pytest
 from eth_account import Account
-from test_access import (
-    MATRIX,
-    ROLES,
-    _enforced,
-    _filing,
-    _grant_court,
-    _impasse,
-    _offer_id,
-)
 
 from backend.api.routes.cases import STEP_ENDPOINTS as ROUTES
 from backend.services.steps import COMMAND_OF_STEP, STEP_ENDPOINTS
 from evidence.records import SignedRecord
+from tests.backend.api.access_matrix import (
+    MATRIX,
+    ROLES,
+    enforced,
+    filing,
+    grant_court,
+    impasse,
+    offer_id,
+)
 from tests.support.world import AWARD_DOC, Actor, World, b64, ok, sha, to_awarded, to_facilitation
 
 
@@ -68,10 +68,10 @@ AWARD_EXTRA = {"document": {"filename": "award.md", "media_type": "text/markdown
 
 # endpoint -> (action, fields for the actor, extra body items)
 PREPARED: dict[str, tuple[str, Callable[[Actor], dict[str, Any] | None], dict[str, Any]]] = {
-    "filing": ("case.filed", _filing, {}),
+    "filing": ("case.filed", filing, {}),
     "offers": ("offer.made", _offer_fields, {}),
-    "offers/accept": ("offer.accepted", lambda a: {"offerId": _offer_id(a)}, {}),
-    "offers/withdraw": ("offer.withdrawn", lambda a: {"offerId": _offer_id(a)}, {}),
+    "offers/accept": ("offer.accepted", lambda a: {"offerId": offer_id(a)}, {}),
+    "offers/withdraw": ("offer.withdrawn", lambda a: {"offerId": offer_id(a)}, {}),
     "facilitation": ("facilitation.requested", lambda a: {}, {}),
     "mediator": ("appoint.mediator", lambda a: {"role": "mediator",
                                                 "appointees": [a.world.mediator.address]}, {}),
@@ -165,7 +165,7 @@ def test_prepare_for_every_role(endpoint: str, fresh_world: Callable[[], World])
 
 def test_court_refusal_and_award_hashes(fresh_world: Callable[[], World]) -> None:
     w = fresh_world()
-    _enforced(w)
+    enforced(w)
     view = w.court.case()
     assert view["allowedSteps"] == ["court.confirmed", "court.refused"]
     assert view["allowedEndpoints"] == {"court.confirmed": "court-decision",
@@ -188,7 +188,7 @@ def test_court_refusal_and_award_hashes(fresh_world: Callable[[], World]) -> Non
     assert w.court.case()["stage"] == "confirmation_refused"
     # empty reasons are refused before anything is signed
     w2 = fresh_world()
-    _enforced(w2)
+    enforced(w2)
     r = prepare(w2.court, "court.refused", {"packageHash": sha(b"pkg"),
                                             "courtReference": "x", "reasons": "  "})
     assert (r.status_code, r.json()["code"]) == (422, "bad_payload")
@@ -225,7 +225,7 @@ def test_offer_settlement_hashes_in_the_view(world: World) -> None:
 def test_prepare_refusals(world: World) -> None:
     w = world
     to_awarded(w)
-    _grant_court(w)
+    grant_court(w)
     before = w.admin.case()
     cases: list[tuple[Actor, str, Any, int, str]] = [
         (w.buyer, "award.vetoed", {}, 422, "unknown_action"),
@@ -281,7 +281,7 @@ def test_appointment_addresses_are_signed_in_eip55(fresh_world: Callable[[], Wor
     """An admin may type an address in lower case; the prepared payload names it in its
     EIP-55 form (what the judicial package's role check reads), and the step is accepted."""
     w = fresh_world()
-    _impasse(w)
+    impasse(w)
     # a mixed-case address with a wrong checksum is refused, not silently fixed
     bad = w.arbitrator.address[:2] + w.arbitrator.address[2:].swapcase()
     r = prepare(w.admin, "appoint.arbitrator", {"role": "arbitrator", "appointees": [bad]})

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 from eth_account import Account
-from test_access import MATRIX
 
 from evidence.records import SignedRecord
+from tests.backend.api.access_matrix import MATRIX
 from tests.support.world import World
 
 ENDPOINTS = list(MATRIX)

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from package_world import ChainWorld, make_chain_world
 
+from tests.backend.package.package_world import ChainWorld, make_chain_world
 from tests.support.tsa import LocalTSA, start_tsa
 
 

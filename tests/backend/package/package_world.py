@@ -18,8 +18,8 @@ from sqlmodel import select
 from web3 import Web3
 
 from backend.api.app import create_app
-from backend.chain.contracts import EscrowContract, Timeouts, Transactor, deploy_contract
-from backend.chain.devchain import advance_time, chain_time, fund, in_process_web3
+from backend.chain.contracts import EscrowContract, Timeouts
+from backend.chain.devchain import advance_time, in_process_web3
 from backend.db import Leaf
 from backend.gateway.escrow import Web3EscrowPort
 from backend.procedure import DEFAULT_RULES
@@ -30,11 +30,9 @@ from evidence.ipfs import LocalBlockstore
 from tests.keys import INSTITUTION_KEY
 from tests.support.clock import Clock
 from tests.support.evidence import upload_and_submit
+from tests.support.evm import ETHER, deploy_contracts
 from tests.support.tsa import LocalTSA
 from tests.support.world import NAMES, Actor, World, _key, filing_payload, sha
-
-ETHER = 10**18
-
 
 AMOUNT = 2 * ETHER
 GUARANTEE = 1 * ETHER
@@ -68,19 +66,13 @@ def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA) -> ChainWorld:
     w3 = in_process_web3()
     keys = {n: _key(n) for n in NAMES}
     institution = Account.from_key(INSTITUTION_KEY)
-    fund(w3, [k.address for k in keys.values()] + [institution.address], 100 * ETHER)
-    tx = Transactor(w3)
     deployer = keys["admin"]
-    anchor = deploy_contract(tx, deployer, "EvidenceAnchor")
-    escrow_addr = deploy_contract(tx, deployer, "ArbitrationEscrow", deployer.address,
-                                  Timeouts().as_tuple())
-    escrow = EscrowContract(tx, escrow_addr)
-    escrow.grant_institution(deployer, institution.address)
-    order_id, _opened = escrow.open_order(
-        keys["buyer"], seller=keys["seller"].address, amount=AMOUNT,
-        delivery_deadline=chain_time(w3) + 20 * 86_400, institution=institution.address,
-        rules_hash=rules_hash(DEFAULT_RULES))
-    escrow.deposit_guarantee(keys["seller"], "0x" + "00" * 20, GUARANTEE)
+    contracts = deploy_contracts(w3, deployer, institution=institution.address,
+                                 funded=[k.address for k in keys.values()] + [institution.address])
+    escrow, anchor = contracts.escrow, contracts.anchor.address
+    order_id, _opened = contracts.open_order(
+        keys["buyer"], keys["seller"], institution.address, amount=AMOUNT, guarantee=GUARANTEE,
+        deliver_in=20 * 86_400, rules_hash=rules_hash(DEFAULT_RULES))
 
     port = Web3EscrowPort(escrow, institution)
     sender = Web3AnchorSender(w3, anchor, INSTITUTION_KEY)

@@ -9,17 +9,16 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from package_world import (
+from backend.chain.contracts import Timeouts
+from backend.chain.devchain import advance_time
+from evidence.judicial.verify import verify_package
+from evidence.records import CourtConfirmation, SignedRecord
+from tests.backend.package.package_world import (
     ChainWorld,
     _enforced,
     award_record_hash,
     run_to_award,
 )
-
-from backend.chain.contracts import Timeouts
-from backend.chain.devchain import advance_time
-from evidence.judicial.verify import verify_package
-from evidence.records import CourtConfirmation, SignedRecord
 
 
 def _download(cw: ChainWorld, case_id: str, tmp_path: Path, name: str) -> tuple[Path, Any]:

@@ -9,7 +9,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from package_world import (
+
+from backend.services.errors import Conflict
+from evidence.judicial.verify import verify_package
+from evidence.records import CourtConfirmation
+from tests.backend.package.package_world import (
     AWARD_DOC,
     PANEL_DOC,
     ChainWorld,
@@ -18,10 +22,6 @@ from package_world import (
     run_to_enforcement,
     run_to_settlement,
 )
-
-from backend.services.errors import Conflict
-from evidence.judicial.verify import verify_package
-from evidence.records import CourtConfirmation
 
 
 def _grant_court(cw: ChainWorld) -> None:

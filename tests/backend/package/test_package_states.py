@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from package_world import (
+
+from backend.api.headers import DOWNLOAD_CSP
+from backend.chain.contracts import Timeouts
+from backend.chain.devchain import advance_time
+from backend.procedure._rules import COURT_READ_STAGES
+from evidence.judicial import _format as fmt
+from evidence.judicial.verify import CHECKS, Status, verify_package
+from evidence.records import CourtConfirmation
+from tests.backend.package.package_world import (
     ChainWorld,
     accept_body,
     award_body,
@@ -34,14 +42,6 @@ from package_world import (
     run_to_enforcement,
     run_to_settlement,
 )
-
-from backend.api.headers import DOWNLOAD_CSP
-from backend.chain.contracts import Timeouts
-from backend.chain.devchain import advance_time
-from backend.procedure._rules import COURT_READ_STAGES
-from evidence.judicial import _format as fmt
-from evidence.judicial.verify import CHECKS, Status, verify_package
-from evidence.records import CourtConfirmation
 from tests.support.world import filing_payload
 
 ETHER = 10**18

@@ -6,7 +6,9 @@ import copy
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from procedure_helpers import (
+
+from backend import procedure as p
+from tests.backend.procedure.procedure_helpers import (
     ADMIN,
     AMOUNT,
     ARBITRATOR,
@@ -40,8 +42,6 @@ from procedure_helpers import (
     to_record_closed,
     to_settled,
 )
-
-from backend import procedure as p
 
 
 def refused(case, cmd, now, error):

@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from procedure_helpers import (
+
+from backend import procedure as p
+from tests.backend.procedure.procedure_helpers import (
     ADMIN,
     ARBITRATOR,
     AWARD,
@@ -31,8 +33,6 @@ from procedure_helpers import (
     to_panel_appointment,
     to_record_closed,
 )
-
-from backend import procedure as p
 
 S = p.Stage
 SECOND = timedelta(seconds=1)

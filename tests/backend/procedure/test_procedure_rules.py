@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from procedure_helpers import (
+
+from backend import procedure as p
+from evidence.errors import InvalidRecord
+from evidence.orders import Allocation
+from tests.backend.procedure.procedure_helpers import (
     ADMIN,
     AMOUNT,
     ARBITRATOR,
@@ -33,10 +37,6 @@ from procedure_helpers import (
     to_panel,
     to_record_closed,
 )
-
-from backend import procedure as p
-from evidence.errors import InvalidRecord
-from evidence.orders import Allocation
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "procedure.md"
 

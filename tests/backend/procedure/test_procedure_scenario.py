@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from procedure_helpers import (
+from backend import procedure as p
+from tests.backend.procedure.procedure_helpers import (
     ADMIN,
     AMOUNT,
     ARBITRATOR,
@@ -26,8 +27,6 @@ from procedure_helpers import (
     blank,
     h,
 )
-
-from backend import procedure as p
 from tests.support.clock import Clock
 
 S = p.Stage

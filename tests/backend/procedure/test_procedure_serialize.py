@@ -6,9 +6,17 @@ import copy
 import json
 
 import pytest
-from procedure_helpers import AMOUNT, BUYER, PANEL, STAGE_BUILDERS, T0, alloc, h
 
 from backend import procedure as p
+from tests.backend.procedure.procedure_helpers import (
+    AMOUNT,
+    BUYER,
+    PANEL,
+    STAGE_BUILDERS,
+    T0,
+    alloc,
+    h,
+)
 
 
 @pytest.mark.parametrize("stage", list(STAGE_BUILDERS))

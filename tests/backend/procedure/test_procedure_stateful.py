@@ -16,10 +16,17 @@ from datetime import timedelta
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from procedure_helpers import ACTOR_OF_ROLE, SPARE, STRANGER, T0, blank, fields_for
 
 from backend import procedure as p
 from backend.procedure._machine import ROLE_ORDER
+from tests.backend.procedure.procedure_helpers import (
+    ACTOR_OF_ROLE,
+    SPARE,
+    STRANGER,
+    T0,
+    blank,
+    fields_for,
+)
 
 ACTORS = sorted({*ACTOR_OF_ROLE.values(), SPARE, STRANGER})
 REACHED: set[p.Stage] = set()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import copy
 
 import pytest
-from procedure_helpers import (
+
+from backend import procedure as p
+from backend.procedure._machine import ROLE_ORDER
+from tests.backend.procedure.procedure_helpers import (
     ACTOR_OF_ROLE,
     STAGE_BUILDERS,
     command,
@@ -13,9 +16,6 @@ from procedure_helpers import (
     prepare,
     to_facilitation,
 )
-
-from backend import procedure as p
-from backend.procedure._machine import ROLE_ORDER
 
 ENTRIES = [
     (role, stage, cls, target)

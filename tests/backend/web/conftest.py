@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from web_world import WebWorld, web_world
+
+from tests.backend.web.web_world import WebWorld, web_world
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_web_browser import _chromium
-from web_world import WebWorld, key
+
+from tests.backend.web.web_world import WebWorld, find_chromium, key
 
 pytestmark = pytest.mark.node
 
@@ -26,7 +26,7 @@ ROOT = HERE.parents[2]
 
 
 def test_parties_act_through_the_page(world: WebWorld, tmp_path: Path) -> None:
-    chromium = _chromium()
+    chromium = find_chromium()
     out_dir = HERE / "screenshots" if os.environ.get("CHAINARB_KEEP_SCREENSHOTS") else tmp_path
     out_dir.mkdir(exist_ok=True)
     done = subprocess.run(
@@ -98,7 +98,7 @@ def _act(world: WebWorld, who: str, lang: str, step: str, png: Path,
     done = subprocess.run(
         ["node", str(HERE / "act.cjs"), world.base, world.case_id,
          "0x" + bytes(key(who).key).hex(), lang, str(png), step, json.dumps(extra or {})],
-        cwd=ROOT, env={**os.environ, "CHROMIUM": _chromium()}, capture_output=True,
+        cwd=ROOT, env={**os.environ, "CHROMIUM": find_chromium()}, capture_output=True,
         text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     out: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])

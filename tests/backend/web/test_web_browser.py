@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from web_world import WebWorld, key
+
+from tests.backend.web.web_world import WebWorld, find_chromium, key
 
 pytestmark = pytest.mark.node
 
@@ -23,21 +23,8 @@ HERE = Path(__file__).parent
 ROOT = HERE.parents[2]
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium")
-    if found:
-        return found
-    done = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
-                          capture_output=True, text=True, timeout=600, check=False)
-    found = shutil.which("chromium")
-    if not found:
-        pytest.fail("chromium is missing and `apt-get install -y chromium` failed "
-                    f"({done.returncode}): {done.stderr[-500:]}; .ci/run installs it")
-    return found
-
-
 def test_sign_in_and_case_page_in_both_languages(world: WebWorld, tmp_path: Path) -> None:
-    chromium = _chromium()
+    chromium = find_chromium()
     out_dir = HERE / "screenshots" if os.environ.get("CHAINARB_KEEP_SCREENSHOTS") else tmp_path
     out_dir.mkdir(exist_ok=True)
     done = subprocess.run(

@@ -14,51 +14,30 @@ the record the service stored (page == server).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import subprocess
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_web_browser import _chromium
-from web_world import ORDER_ID, WebWorld, key, prepared_step, record_package_download
 
 from backend.services.steps import payload_hash
 from evidence.records import CourtConfirmation, Domain, ProceduralStep, SignedRecord
+from tests.backend.web.web_world import (
+    ORDER_ID,
+    WebWorld,
+    case_steps,
+    hash_of_typed,
+    key,
+    page_act,
+    prepared_step,
+    record_package_download,
+)
 
 pytestmark = pytest.mark.node
 
 HERE = Path(__file__).parent
-ROOT = HERE.parents[2]
 AWARD_DOC = "# Award\n\nThe panels were cracked in transit. Refund 100 tUSD plus 5 tUSD.\n"
-
-
-def _act(world: WebWorld, case_id: str, who: str, lang: str, step: str, png: Path,
-         extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    done = subprocess.run(
-        ["node", str(HERE / "act.cjs"), world.base, case_id, "0x" + bytes(key(who).key).hex(),
-         lang, str(png), step, json.dumps(extra or {})],
-        cwd=ROOT, env={**os.environ, "CHROMIUM": _chromium()}, capture_output=True,
-        text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
-    out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    assert not [m for m in out["console"] if "pageerror" in m], out
-    return out
-
-
-def _hash_of(typed: dict[str, Any]) -> str:
-    """The record hash of typed data a wallet signed (the service's own decoder)."""
-    rec = SignedRecord.from_json_obj({"format": "chainarb.record", "v": 1,
-                                      "type": typed["primaryType"], "domain": typed["domain"],
-                                      "message": typed["message"], "signatures": []})
-    return "0x" + rec.record_hash.hex()
-
-
-def _steps(world: WebWorld, case_id: str) -> list[dict[str, Any]]:
-    return [i for i in world.clients["admin"].get(f"/cases/{case_id}/timeline")
-            if i["type"] == "step"]
 
 
 def _own_record(world: WebWorld, who: str, case_id: str, build: Any) -> dict[str, Any]:
@@ -80,8 +59,8 @@ def test_neutrals_and_court_act_through_the_page(world: WebWorld, tmp_path: Path
                       c[party].plain(case, "arbitration.agreed"))
 
     # The mediator (中文): the rule-based pre-evaluation, for a parcel that arrived damaged.
-    pre = _act(world, case, "mediator", "zh-Hans", "preeval", out_dir / "preeval-zh.png",
-               {"fill": {}})
+    pre = page_act(world, case, "mediator", "zh-Hans", "preeval", out_dir / "preeval-zh.png",
+                   {"fill": {}})
     assert pre["forms"] == ["preeval", "propose", "impasse"], pre
     assert pre["headings"][0] == "发布预评估报告"
     assert "ok" in pre["result"]["cls"], pre
@@ -90,7 +69,7 @@ def test_neutrals_and_court_act_through_the_page(world: WebWorld, tmp_path: Path
     published = c["buyer"].get(f"/cases/{case}")["preEvaluation"]  # (outcome, report hash)
     assert published == [report["recommended"], report["sha256"]], published
     # The mediator (English) declares an impasse: on to the arbitrator's appointment.
-    imp = _act(world, case, "mediator", "en", "impasse", out_dir / "impasse-en.png")
+    imp = page_act(world, case, "mediator", "en", "impasse", out_dir / "impasse-en.png")
     assert "ok" in imp["result"]["cls"] and imp["stage"] == "arbitrator_appointment", imp
 
     # A party sees no appointment form; its page's script posting one anyway is refused.
@@ -98,7 +77,7 @@ def test_neutrals_and_court_act_through_the_page(world: WebWorld, tmp_path: Path
         case_id=case, sequence=seq, prev_hash=prev, actor=c["buyer"].address,
         action="appoint.arbitrator", payload_hash=payload_hash(
             {"role": "arbitrator", "appointees": [c["buyer"].address]}), signed_at=at))
-    nosy = _act(world, case, "buyer", "en", "none", out_dir / "buyer-no-appoint.png", {
+    nosy = page_act(world, case, "buyer", "en", "none", out_dir / "buyer-no-appoint.png", {
         "probe": [
             {"path": f"cases/{case}/steps/prepare", "body": {
                 "action": "appoint.arbitrator",
@@ -111,26 +90,26 @@ def test_neutrals_and_court_act_through_the_page(world: WebWorld, tmp_path: Path
     assert c["buyer"].get(f"/cases/{case}")["stage"] == "arbitrator_appointment"
 
     # The institution admin (中文) appoints the arbitrator by address.
-    bad = _act(world, case, "admin", "zh-Hans", "appoint_arbitrator", out_dir / "bad-zh.png",
-               {"fill": {"#step-appoint_arbitrator-appointee": "0x1234"}})
+    bad = page_act(world, case, "admin", "zh-Hans", "appoint_arbitrator", out_dir / "bad-zh.png",
+                   {"fill": {"#step-appoint_arbitrator-appointee": "0x1234"}})
     assert bad["result"]["text"].startswith("请输入钱包地址") and bad["signed"] == [], bad
-    appoint = _act(world, case, "admin", "zh-Hans", "appoint_arbitrator",
-                   out_dir / "appoint-zh.png",
-                   {"fill": {"#step-appoint_arbitrator-appointee": c["arbitrator"].address}})
+    appoint = page_act(world, case, "admin", "zh-Hans", "appoint_arbitrator",
+                       out_dir / "appoint-zh.png",
+                       {"fill": {"#step-appoint_arbitrator-appointee": c["arbitrator"].address}})
     assert appoint["forms"] == ["appoint_arbitrator"] and appoint["headings"] == ["指定仲裁员"]
     assert "ok" in appoint["result"]["cls"] and appoint["stage"] == "evidence", appoint
     view = c["admin"].get(f"/cases/{case}")
     assert view["arbitrator"] == c["arbitrator"].address
-    last = _steps(world, case)[-1]
+    last = case_steps(world, case)[-1]
     assert last["action"] == "appoint.arbitrator"
     auth = c["admin"].get(f"/cases/{case}/steps/{last['sequence']}")["authorization"]
-    assert _hash_of(appoint["typed"][0]) == \
+    assert hash_of_typed(appoint["typed"][0]) == \
         "0x" + SignedRecord.from_json_obj(auth).record_hash.hex()  # the admin's own record
 
     # The arbitrator (English) closes the record and issues the reasoned award.
-    close = _act(world, case, "arbitrator", "en", "close", out_dir / "close-en.png")
+    close = page_act(world, case, "arbitrator", "en", "close", out_dir / "close-en.png")
     assert close["forms"] == ["close"] and close["stage"] == "record_closed", close
-    award = _act(world, case, "arbitrator", "en", "award", out_dir / "award-en.png", {
+    award = page_act(world, case, "arbitrator", "en", "award", out_dir / "award-en.png", {
         "fill": {"#step-award-toBuyer": "100", "#step-award-compensation": "5"},
         "file": {"selector": "#step-award-document", "name": "award.md",
                  "mime": "text/markdown", "content": AWARD_DOC}})
@@ -141,13 +120,13 @@ def test_neutrals_and_court_act_through_the_page(world: WebWorld, tmp_path: Path
     assert {k: int(v) for k, v in view["award"]["allocation"].items()} == {
         "to_buyer": 100_000_000, "to_seller": 380_000_000, "compensation": 5_000_000}
     assert view["award"]["award_hash"] == "0x" + hashlib.sha256(AWARD_DOC.encode()).hexdigest()
-    step = _steps(world, case)[-1]
-    assert step["recordHash"] == _hash_of(award["typed"][0])  # page == server
-    assert view["awardRecordHash"] == _hash_of(award["typed"][1]) == \
+    step = case_steps(world, case)[-1]
+    assert step["recordHash"] == hash_of_typed(award["typed"][0])  # page == server
+    assert view["awardRecordHash"] == hash_of_typed(award["typed"][1]) == \
         award["typed"][0]["message"]["payloadHash"]
 
     # The seller (中文) may object, never award: no award form, the server refuses it.
-    seller = _act(world, case, "seller", "zh-Hans", "none", out_dir / "seller-awarded.png", {
+    seller = page_act(world, case, "seller", "zh-Hans", "none", out_dir / "seller-awarded.png", {
         "probe": [{"path": f"cases/{case}/steps/prepare", "body": {
             "action": "award.issued", "payload": {
                 "toBuyer": "0", "toSeller": "480000000", "compensation": "0",
@@ -161,12 +140,12 @@ def test_neutrals_and_court_act_through_the_page(world: WebWorld, tmp_path: Path
     world.port.fail_next.append("execute_award")
     c["admin"].post("/admin/tick")
     assert c["buyer"].get(f"/cases/{case}")["stage"] == "final"
-    enforce = _act(world, case, "buyer", "en", "enforce", out_dir / "enforce-en.png")
+    enforce = page_act(world, case, "buyer", "en", "enforce", out_dir / "enforce-en.png")
     assert "enforce" in enforce["forms"] and "ok" in enforce["result"]["cls"], enforce
-    assert _steps(world, case)[-1]["action"] == "enforcement.requested"
+    assert case_steps(world, case)[-1]["action"] == "enforcement.requested"
     c["admin"].post("/admin/tick")  # the payout is retried and recorded
     v = c["buyer"].get(f"/cases/{case}")
-    assert v["stage"] == "enforced", (v["chainActions"], _steps(world, case)[-3:])
+    assert v["stage"] == "enforced", (v["chainActions"], case_steps(world, case)[-3:])
     court = c["court"].address
     c["admin"].post("/admin/courts", {"address": court, "name": "Hangzhou Intermediate Court"})
     for cid in (case, world.case2):
@@ -174,7 +153,7 @@ def test_neutrals_and_court_act_through_the_page(world: WebWorld, tmp_path: Path
     package = "0x" + hashlib.sha256(b"judicial package manifest").hexdigest()
     for cid in (case, world.case2):  # the court downloaded the package it decides on
         record_package_download(world, court, cid, package)
-    confirm = _act(world, case, "court", "zh-Hans", "confirm", out_dir / "confirm-zh.png", {
+    confirm = page_act(world, case, "court", "zh-Hans", "confirm", out_dir / "confirm-zh.png", {
         "fill": {"#step-confirm-packageHash": package,
                  "#step-confirm-courtReference": "（2026）浙01民特17号"}})
     assert confirm["forms"] == ["confirm", "refuse"], confirm
@@ -182,7 +161,7 @@ def test_neutrals_and_court_act_through_the_page(world: WebWorld, tmp_path: Path
     assert "ok" in confirm["result"]["cls"] and confirm["stage"] == "judicially_confirmed", \
         confirm
     assert confirm["typed"][0]["message"]["awardRecordHash"] == view["awardRecordHash"]
-    assert _steps(world, case)[-1]["recordHash"] == _hash_of(confirm["typed"][0])
+    assert case_steps(world, case)[-1]["recordHash"] == hash_of_typed(confirm["typed"][0])
 
     # Case 2 settles through the API (prepared offer, prepared acceptance).
     offer = prepared_step(world, "seller", world.case2, "offer.made", {
@@ -195,7 +174,7 @@ def test_neutrals_and_court_act_through_the_page(world: WebWorld, tmp_path: Path
         case_id=world.case2, sequence=seq, prev_hash=prev, court=c["seller"].address,
         package_hash=package, award_record_hash="0x" + "00" * 32, confirmed=True,
         reasons_hash="0x" + "00" * 32, court_reference="self-made", signed_at=at))
-    party = _act(world, world.case2, "seller", "en", "none", out_dir / "seller-settled.png", {
+    party = page_act(world, world.case2, "seller", "en", "none", out_dir / "seller-settled.png", {
         "probe": [{"path": f"cases/{world.case2}/steps/prepare", "body": {
             "action": "court.confirmed",
             "payload": {"packageHash": package, "courtReference": "x"}}},
@@ -203,11 +182,11 @@ def test_neutrals_and_court_act_through_the_page(world: WebWorld, tmp_path: Path
     assert party["forms"] == [], party
     assert party["probes"] == [{"status": 403, "code": "wrong_actor"}] * 2, party
     # The court (English) refuses confirmation, with its reasons.
-    empty = _act(world, world.case2, "court", "en", "refuse", out_dir / "refuse-empty.png", {
+    empty = page_act(world, world.case2, "court", "en", "refuse", out_dir / "refuse-empty.png", {
         "fill": {"#step-refuse-packageHash": package, "#step-refuse-courtReference": "R-1"}})
     assert empty["result"]["text"] == "Give your reasons." and empty["signed"] == [], empty
     reasons = "The settlement was signed under a mistaken currency; not confirmed."
-    refuse = _act(world, world.case2, "court", "en", "refuse", out_dir / "refuse-en.png", {
+    refuse = page_act(world, world.case2, "court", "en", "refuse", out_dir / "refuse-en.png", {
         "fill": {"#step-refuse-packageHash": package,
                  "#step-refuse-courtReference": "(2026) Court 42",
                  "#step-refuse-reasons": reasons}})
@@ -216,7 +195,7 @@ def test_neutrals_and_court_act_through_the_page(world: WebWorld, tmp_path: Path
     msg = refuse["typed"][0]["message"]
     assert msg["confirmed"] is False
     assert msg["reasonsHash"] == "0x" + hashlib.sha256(reasons.encode()).hexdigest()
-    assert _steps(world, world.case2)[-1]["recordHash"] == _hash_of(refuse["typed"][0])
+    assert case_steps(world, world.case2)[-1]["recordHash"] == hash_of_typed(refuse["typed"][0])
     for name in ("preeval-zh.png", "appoint-zh.png", "award-en.png", "confirm-zh.png",
                  "refuse-en.png", "buyer-no-appoint.png"):
         assert (out_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

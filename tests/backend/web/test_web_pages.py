@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import httpx
-from web_world import ORDER_ID, ROOT, TX, WebWorld
 
 from backend.web import COOKIE
+from tests.backend.web.web_world import ORDER_ID, ROOT, TX, WebWorld
 
 
 def _get(world: WebWorld, path: str, who: str | None = None, **headers: str) -> httpx.Response:

@@ -23,10 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_web_neutrals import _act, _hash_of, _steps
-from web_world import ORDER_2, WebWorld, key, prepared_step
 
 from evidence.records import Award, Domain, ProceduralStep, SignedRecord
+from tests.backend.web.web_world import (
+    ORDER_2,
+    WebWorld,
+    case_steps,
+    hash_of_typed,
+    key,
+    page_act,
+    prepared_step,
+)
 
 pytestmark = pytest.mark.node
 
@@ -41,7 +48,7 @@ def _stored(world: WebWorld, case_id: str, typed: dict[str, Any], action: str,
     """The case's last step: its action, and that the record the wallet signed is the one
     stored, signed by ``signer`` (an appointment is stored signed by the institution key,
     with the admin's own record beside it as its ``authorization``)."""
-    last = _steps(world, case_id)[-1]
+    last = case_steps(world, case_id)[-1]
     detail = world.clients["admin"].get(f"/cases/{case_id}/steps/{last['sequence']}")
     assert last["action"] == action, last
     if action.startswith("appoint."):
@@ -52,7 +59,7 @@ def _stored(world: WebWorld, case_id: str, typed: dict[str, Any], action: str,
         assert detail["authorization"] is None
         own = SignedRecord.from_json_obj(detail["record"])
         assert last["recordHash"] == "0x" + own.record_hash.hex()
-    assert "0x" + own.record_hash.hex() == _hash_of(typed)  # page == server
+    assert "0x" + own.record_hash.hex() == hash_of_typed(typed)  # page == server
     assert own.signers() == (signer,)
     if detail["payload"] is not None:  # canonical JSON, the SHA-256 of which was signed
         assert "0x" + hashlib.sha256(detail["payload"].encode()).hexdigest() == \
@@ -92,8 +99,8 @@ def test_panel_steps_through_the_page(world: WebWorld, tmp_path: Path) -> None:
     assert c["admin"].get(f"/cases/{case}")["mediator"] is None
 
     # The admin (English) appoints the mediator by address.
-    med = _act(world, case, "admin", "en", "appoint_mediator", out_dir / "mediator-en.png",
-               {"fill": {"#step-appoint_mediator-appointee": mediator.lower()}})
+    med = page_act(world, case, "admin", "en", "appoint_mediator", out_dir / "mediator-en.png",
+                   {"fill": {"#step-appoint_mediator-appointee": mediator.lower()}})
     assert med["forms"] == ["appoint_mediator"], med
     assert med["headings"] == ["Appoint the mediator"]
     assert "ok" in med["result"]["cls"] and med["stage"] == "facilitation", med
@@ -104,7 +111,7 @@ def test_panel_steps_through_the_page(world: WebWorld, tmp_path: Path) -> None:
     assert c["buyer"].get(f"/cases/{case}")["mediator"] == mediator
 
     # The mediator (中文) proposes a settlement: 150 to the buyer, 10 compensation, 3 days.
-    prop = _act(world, case, "mediator", "zh-Hans", "propose", out_dir / "propose-zh.png", {
+    prop = page_act(world, case, "mediator", "zh-Hans", "propose", out_dir / "propose-zh.png", {
         "fill": {"#step-propose-toBuyer": "150", "#step-propose-compensation": "10",
                  "#step-propose-days": "3"}})
     assert prop["forms"] == ["preeval", "propose", "impasse"], prop
@@ -139,10 +146,10 @@ def test_panel_steps_through_the_page(world: WebWorld, tmp_path: Path) -> None:
     assert awarded["stage"] == "awarded"
 
     # The seller (English) objects, with reasons.
-    empty = _act(world, case, "seller", "en", "objection", out_dir / "objection-empty.png")
+    empty = page_act(world, case, "seller", "en", "objection", out_dir / "objection-empty.png")
     assert empty["result"]["text"] == "Give your reasons." and empty["signed"] == [], empty
-    obj = _act(world, case, "seller", "en", "objection", out_dir / "objection-en.png",
-               {"fill": {"#step-objection-reasons": OBJECTION}})
+    obj = page_act(world, case, "seller", "en", "objection", out_dir / "objection-en.png",
+                   {"fill": {"#step-objection-reasons": OBJECTION}})
     assert obj["forms"] == ["objection"] and obj["headings"] == ["Object to the award"]
     assert "ok" in obj["result"]["cls"] and obj["stage"] == "panel_appointment", obj
     assert obj["signed"] == ["Objection"]
@@ -156,17 +163,17 @@ def test_panel_steps_through_the_page(world: WebWorld, tmp_path: Path) -> None:
     # The admin (中文) names the sole arbitrator to the panel: refused, and told why.
     panel = [key(f"panelist{n}").address for n in (1, 2, 3)]
     sel = "#step-appoint_panel-appointee"
-    bad = _act(world, case, "admin", "zh-Hans", "appoint_panel", out_dir / "panel-bad-zh.png",
-               {"fill": {f"{sel}1": c["arbitrator"].address, f"{sel}2": panel[1],
-                         f"{sel}3": panel[2]}})
+    bad = page_act(world, case, "admin", "zh-Hans", "appoint_panel", out_dir / "panel-bad-zh.png",
+                   {"fill": {f"{sel}1": c["arbitrator"].address, f"{sel}2": panel[1],
+                             f"{sel}3": panel[2]}})
     assert bad["forms"] == ["appoint_panel"] and bad["headings"] == ["组成三人仲裁庭"], bad
     assert "error" in bad["result"]["cls"], bad
     assert bad["signed"] == [], bad  # refused when prepared: nothing was signed
     assert bad["result"]["text"].startswith("不能指定此人"), bad
     assert c["admin"].get(f"/cases/{case}")["stage"] == "panel_appointment"
     # ... then appoints three panelists.
-    app = _act(world, case, "admin", "zh-Hans", "appoint_panel", out_dir / "panel-zh.png",
-               {"fill": {f"{sel}{n}": a for n, a in enumerate(panel, 1)}})
+    app = page_act(world, case, "admin", "zh-Hans", "appoint_panel", out_dir / "panel-zh.png",
+                   {"fill": {f"{sel}{n}": a for n, a in enumerate(panel, 1)}})
     assert "ok" in app["result"]["cls"] and app["stage"] == "panel", app
     detail = _stored(world, case, app["typed"][-1], "appoint.panel", admin)
     assert c["buyer"].get(f"/cases/{case}")["panel"] == panel
@@ -175,7 +182,7 @@ def test_panel_steps_through_the_page(world: WebWorld, tmp_path: Path) -> None:
     # The sole arbitrator is not on the panel: no form; a posted panel award is refused.
     fields = {"toBuyer": "480000000", "toSeller": "0", "compensation": "0",
               "awardHash": "0x" + "22" * 32}
-    nosy = _act(world, case, "arbitrator", "en", "none", out_dir / "arbitrator-panel.png", {
+    nosy = page_act(world, case, "arbitrator", "en", "none", out_dir / "arbitrator-panel.png", {
         "probe": [{"path": f"cases/{case}/steps/prepare",
                    "body": {"action": "award.panel_signed", "payload": fields}},
                   {"path": f"cases/{case}/panel-award",
@@ -186,7 +193,7 @@ def test_panel_steps_through_the_page(world: WebWorld, tmp_path: Path) -> None:
         f"/cases/{case}/panel-award", json=_forged_panel_award(world, "stranger", case),
         headers={"Authorization": f"Bearer {world.token('stranger')}"})
     assert outsider.status_code == 403, outsider.text
-    assert [s["action"] for s in _steps(world, case)][-1] == "appoint.panel"
+    assert [s["action"] for s in case_steps(world, case)][-1] == "appoint.panel"
 
     # Two panelists sign the same panel award through the page (English, 中文).
     doc = {"selector": "#step-panel_award-document", "name": "panel-award.md",
@@ -195,8 +202,8 @@ def test_panel_steps_through_the_page(world: WebWorld, tmp_path: Path) -> None:
     records = []
     for who, lang, stage in (("panelist1", "en", "panel"),
                              ("panelist3", "zh-Hans", "awarded_by_panel")):
-        signed = _act(world, case, who, lang, "panel_award", out_dir / f"{who}-{lang}.png",
-                      {"fill": fill, "file": doc})
+        signed = page_act(world, case, who, lang, "panel_award", out_dir / f"{who}-{lang}.png",
+                          {"fill": fill, "file": doc})
         assert signed["forms"] == ["panel_award"], signed
         assert signed["headings"] == [{"en": "Sign the panel award",
                                        "zh-Hans": "签署合议庭裁决"}[lang]]
@@ -204,9 +211,9 @@ def test_panel_steps_through_the_page(world: WebWorld, tmp_path: Path) -> None:
         assert signed["signed"] == ["ProceduralStep", "Award"]
         assert "panel_award" not in signed["formsAfter"], signed  # one signature each
         _stored(world, case, signed["typed"][0], "award.panel_signed", key(who).address)
-        assert signed["typed"][0]["message"]["payloadHash"] == _hash_of(signed["typed"][1])
+        assert signed["typed"][0]["message"]["payloadHash"] == hash_of_typed(signed["typed"][1])
         assert int(signed["typed"][1]["message"]["round"]) == 1
-        records.append(_hash_of(signed["typed"][1]))
+        records.append(hash_of_typed(signed["typed"][1]))
     assert records[0] == records[1]  # both signed the same award
     view = c["buyer"].get(f"/cases/{case}")
     assert view["awardRecordHash"] == records[0]

@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-from web_world import WebWorld
 
 from evidence.records import (
     Award,
@@ -31,6 +30,7 @@ from evidence.records import (
     SettlementOffer,
     canonical_json,
 )
+from tests.backend.web.web_world import WebWorld
 
 pytestmark = pytest.mark.node
 

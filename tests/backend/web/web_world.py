@@ -5,6 +5,10 @@ through the HTTP API by clients holding their own keys (``backend.demo.Client``)
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from eth_account import Account
 from sqlmodel import col, select
 
@@ -22,9 +27,12 @@ from backend.demo import Client, free_port, make_photo_jpeg, serve, upload_evide
 from backend.services.chain import FakeEscrowPort, OrderInfo
 from backend.settings import Settings
 from evidence.ipfs import MemoryBlockstore
+from evidence.records import SignedRecord
 from tests.keys import INSTITUTION_KEY
 from tests.support.clock import Clock
 
+WEB_TESTS = Path(__file__).resolve().parent
+REPO = WEB_TESTS.parents[2]
 CHAIN_ID = 31_415_926
 ESCROW = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 ORDER_ID = 42
@@ -33,6 +41,20 @@ AMOUNT = 480_000_000
 GUARANTEE = 200_000_000
 ROOT = "0x" + "ab" * 32
 TX = "0x" + "cd" * 32
+
+
+def find_chromium() -> str:
+    """Debian's chromium for the browser tests, installed with apt when missing."""
+    found = shutil.which("chromium")
+    if found:
+        return found
+    done = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
+                          capture_output=True, text=True, timeout=600, check=False)
+    found = shutil.which("chromium")
+    if not found:
+        pytest.fail("chromium is missing and `apt-get install -y chromium` failed "
+                    f"({done.returncode}): {done.stderr[-500:]}; .ci/run installs it")
+    return found
 
 
 def key(name: str) -> Any:
@@ -154,3 +176,31 @@ def _anchor_everything(app: Any, case_id: str) -> None:
             leaf.batch_id = batch.id
             session.add(leaf)
         session.commit()
+
+
+def page_act(world: WebWorld, case_id: str, who: str, lang: str, step: str, png: Path,
+             extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One step taken through the case page in chromium by `who` (act.cjs); its output."""
+    done = subprocess.run(
+        ["node", str(WEB_TESTS / "act.cjs"), world.base, case_id, "0x" + bytes(key(who).key).hex(),
+         lang, str(png), step, json.dumps(extra or {})],
+        cwd=REPO, env={**os.environ, "CHROMIUM": find_chromium()}, capture_output=True,
+        text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not [m for m in out["console"] if "pageerror" in m], out
+    return out
+
+
+def hash_of_typed(typed: dict[str, Any]) -> str:
+    """The record hash of typed data a wallet signed (the service's own decoder)."""
+    rec = SignedRecord.from_json_obj({"format": "chainarb.record", "v": 1,
+                                      "type": typed["primaryType"], "domain": typed["domain"],
+                                      "message": typed["message"], "signatures": []})
+    return "0x" + rec.record_hash.hex()
+
+
+def case_steps(world: WebWorld, case_id: str) -> list[dict[str, Any]]:
+    """The steps of the case's timeline, as the institution reads them."""
+    return [i for i in world.clients["admin"].get(f"/cases/{case_id}/timeline")
+            if i["type"] == "step"]
