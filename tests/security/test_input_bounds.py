@@ -520,6 +520,7 @@ TRUSTED_JSON_READERS = {
     "backend/gateway/embedded.py": "the embedded node's files in the data dir",
     "backend/services/step_store.py": "a stored canonical payload (bounded when it came in)",
     "backend/services/package.py": "a stored canonical payload (bounded when it came in)",
+    "backend/services/repository.py": "the case state the service encoded and stored itself",
 }
 
 
