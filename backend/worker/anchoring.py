@@ -270,7 +270,7 @@ class RunReport:
         return not (self.claimed or self.sent or self.confirmed or self.stamped or self.errors)
 
 
-def _node_unreachable(exc: BaseException) -> bool:
+def node_unreachable(exc: BaseException) -> bool:
     """A refused, dropped or timed-out connection to the chain node (web3's HTTP provider
     raises requests' errors; the IPC and websocket providers raise the built-in ones)."""
     import requests
@@ -396,7 +396,7 @@ class AnchoringWorker:
             except BroadcastError as exc:
                 report.errors.append(f"inclusion {work.id} (chain {chain_id}): {exc}")
             except Exception as exc:  # a chain/DB hiccup must not stop the other inclusions
-                if _node_unreachable(exc):
+                if node_unreachable(exc):
                     # The node is down, not the batch wrong: no attempt is spent (a long
                     # outage must not fail every batch) and its other rows wait too.
                     log.warning("chain %s: chain node unreachable (%s); its anchoring resumes "

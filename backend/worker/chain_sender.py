@@ -20,7 +20,13 @@ from web3.exceptions import TransactionNotFound
 from web3.types import TxReceipt
 
 from backend.chain.artifacts import load_artifact
-from backend.worker.anchoring import BroadcastError, Inclusion, NonceConflictError, SignedTx
+from backend.worker.anchoring import (
+    BroadcastError,
+    Inclusion,
+    NonceConflictError,
+    SignedTx,
+    node_unreachable,
+)
 from evidence.chain import lookup_anchor
 
 __all__ = ["ANCHOR_GAS_LIMIT", "Web3AnchorSender"]
@@ -90,6 +96,8 @@ class Web3AnchorSender:
         try:
             self.w3.eth.send_raw_transaction(raw)
         except Exception as exc:
+            if node_unreachable(exc):
+                raise  # the node is down, the transaction not refused: no attempt spent
             message = str(exc).lower()
             if any(m in message for m in _KNOWN_MESSAGES):
                 return

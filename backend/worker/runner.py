@@ -58,8 +58,11 @@ def chain_labels(settings: Settings, service_chain_id: int) -> dict[int, ChainLa
 
 def extra_chain_web3(settings: Settings) -> dict[int, Web3]:
     """A Web3 per chain of ``CHAINARB_ANCHOR_CHAINS`` (no I/O: a node may be down now)."""
+    # no retries inside web3: the worker's next round is the retry, and a node that is down
+    # must not cost the other chains seconds of back-off each round
     return {c.chain_id: Web3(HTTPProvider(c.rpc_url,
-                                          request_kwargs={"timeout": RPC_TIMEOUT_SECONDS}))
+                                          request_kwargs={"timeout": RPC_TIMEOUT_SECONDS},
+                                          exception_retry_configuration=None))
             for c in settings.anchor_chains}
 
 

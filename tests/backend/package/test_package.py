@@ -93,7 +93,7 @@ def test_only_a_court_with_access_downloads_and_only_anchored_records(
         chain_world: ChainWorld) -> None:
     from sqlmodel import select
 
-    from backend.db import AnchorBatch, AnchorStatus
+    from backend.db import AnchorBatch, AnchorInclusion, AnchorStatus
 
     cw = chain_world
     w = cw.world
@@ -111,11 +111,15 @@ def test_only_a_court_with_access_downloads_and_only_anchored_records(
     # handed records without proof
     with w.app.state.ctx.sessions() as s:
         batch = s.exec(select(AnchorBatch)).all()[-1]
-        batch.status = AnchorStatus.SENT
+        inclusion = s.exec(select(AnchorInclusion).where(
+            AnchorInclusion.batch_id == batch.id)).one()
+        batch.status, inclusion.status = AnchorStatus.PENDING, AnchorStatus.SENT
         s.add(batch)
+        s.add(inclusion)
         s.commit()
     r = w.court.get(url)
     assert r.status_code == 409 and r.json()["code"] == "not_anchored_yet", r.text
+    assert f"chain {inclusion.chain_id}: sent" in r.json()["detail"]  # names the lagging chain
     cw.anchor_all()
     assert w.court.get(url).status_code == 200
 
