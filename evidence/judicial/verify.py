@@ -50,6 +50,7 @@ from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_digest, attestation_typed_data
 from evidence.judicial._onchain import connect
 from evidence.judicial._zip import DEFAULT_LIMITS, Limits, extract_zip
+from evidence.judicial.chains import chain_label, operator_only_note
 from evidence.judicial.errors import (
     ArchiveBomb,
     MissingPackageFile,
@@ -70,7 +71,7 @@ from evidence.records import (
     SignedRecord,
     recover_signer,
 )
-from evidence.report import CheckResult, Status
+from evidence.report import CheckResult, Note, Status
 from evidence.report import Report as BaseReport
 from evidence.steps import ANYONE, APPOINTMENTS, STEPS, step_of_record
 from evidence.timestamp import load_certificates, verify_token
@@ -87,6 +88,7 @@ __all__ = [
     "STATUS_WORDS",
     "Check",
     "CheckResult",
+    "Note",
     "Outcome",
     "Report",
     "Status",
@@ -182,6 +184,7 @@ class Report(BaseReport):
     package_digest: str | None = None
     chain_id: int | None = None
     unreadable: str | None = None  # why the file cannot be read as a ZIP archive
+    notes: tuple[Note, ...] = ()  # limits of what the checks prove (e.g. operator_only)
 
     @property
     def ok(self) -> bool:
@@ -204,6 +207,7 @@ class Report(BaseReport):
             "packageDigest": self.package_digest,
             "chainId": self.chain_id,
             "checks": [_check_json(c) for c in self.checks],
+            "notes": [n.to_json_obj() for n in self.notes],
         }
 
 
@@ -237,6 +241,7 @@ class _Package:
         self.w3 = w3
         self.tsa_trust = tsa_trust
         self.unreachable: str | None = None  # set once the node failed to answer
+        self.anchors_checked: list[dict[str, Any]] | None = None  # rows `anchors` verified
 
     # -- files --
 
@@ -746,7 +751,10 @@ def _hex_norm(value: object) -> str:
 def _check_provenance(p: _Package) -> str:
     subs = _submissions(p)
     service = p.order.institution
-    anchors_by_root = {str(a.get("root", "")).removeprefix("0x"): a for a in p.anchors}
+    txs_by_root: dict[str, set[str]] = {}  # a root has one row per chain it is anchored on
+    for a in p.anchors:
+        txs_by_root.setdefault(str(a.get("root", "")).removeprefix("0x"), set()).add(
+            _hex_norm(a.get("txHash")))
     roots = _proof_roots(p)
     problems = []
     for item in p.evidence_index:
@@ -772,13 +780,8 @@ def _check_provenance(p: _Package) -> str:
                 f"{item_id}: the log must begin with upload.received by the submitter {submitter}"
             )
         root = roots.get(sub.record_hash.hex())
-        anchor = anchors_by_root.get(root or "")
         tx = last.details.get("txHash") if isinstance(last.details, dict) else None
-        if (
-            last.action != "anchored"
-            or anchor is None
-            or _hex_norm(tx) != _hex_norm(anchor.get("txHash"))
-        ):
+        if last.action != "anchored" or _hex_norm(tx) not in txs_by_root.get(root or "", set()):
             problems.append(
                 f"{item_id}: the log must end with 'anchored' naming the transaction that "
                 "anchored its submission's Merkle root"
@@ -830,9 +833,15 @@ def _check_merkle(p: _Package) -> str:
 
 
 def _check_anchors(p: _Package) -> _Result:
+    """Each anchors.json row on the node's chain against the chain; a row on another chain
+    (a root is anchored once per chain) is listed as not checked here. Every root needs at
+    least one row checked. The rows checked are kept in `p.anchors_checked` (the verdict's
+    operator notice rests on them)."""
     reader = AnchorReader(p.chain())
     problems = []
     details = []
+    checked: list[dict[str, Any]] = []
+    elsewhere: dict[str, int] = {}
     for a in p.anchors:
         try:
             root = fmt.from_hex(a["root"], "root", 32)
@@ -846,11 +855,11 @@ def _check_anchors(p: _Package) -> _Result:
             problems.append(f"{fmt.ANCHORS}: malformed anchor ({exc})")
             continue
         where = f"root 0x{root.hex()[:16]}…"
+        if chain_id != p.chain_id:
+            label = chain_label(a)
+            elsewhere[label] = elsewhere.get(label, 0) + 1
+            continue
         try:
-            if chain_id != p.chain_id:
-                raise _CheckFailedError(
-                    f"anchored on chain {chain_id}, but the node serves chain {p.chain_id}"
-                )
             # The item verifier's own checks (root_anchored, tx_block), not a copy: the
             # contract's record of the root, the transaction's RootAnchored log, the
             # canonical block and its time.
@@ -878,11 +887,20 @@ def _check_anchors(p: _Package) -> _Result:
                 )
             details.append(f"{where}: block {number}, time {when}, "
                            f"{anchoring.confirmations} confirmation(s)")
+            checked.append(a)
         except _CheckFailedError as exc:
             problems.append(f"{where}: {exc.reason}")
+    proven = {str(a.get("root", "")).lower() for a in checked}
+    for root_hex in dict.fromkeys(str(a.get("root", "")).lower() for a in p.anchors):
+        if root_hex not in proven and not problems:
+            problems.append(f"root {root_hex[:18]}… has no anchor on chain {p.chain_id}, the "
+                            "node's: give a node of a chain it is anchored on")
     if problems:
         raise _CheckFailedError(problems[0], problems)
-    return f"{len(p.anchors)} root(s) anchored on chain {p.chain_id}", details
+    p.anchors_checked = checked
+    details += [f"{n} row(s) on {label} not checked: no node for that chain was given"
+                for label, n in elsewhere.items()]
+    return f"{len(checked)} root(s) anchored on chain {p.chain_id}", details
 
 
 def _check_timestamps(p: _Package) -> _Result:
@@ -1319,5 +1337,20 @@ def verify_package(
             chain_id: int | None = pkg.chain_id
         except (_CheckFailedError, _CheckSkippedError):
             chain_id = None
+        notes = _notes(pkg)
     return Report(checks=tuple(checks), package=str(path), package_digest=digest,
-                  chain_id=chain_id)
+                  chain_id=chain_id, notes=notes)
+
+
+def _notes(p: _Package) -> tuple[Note, ...]:
+    """What the verdict must say beside the checks: anchors only on chains the institution
+    runs (evidence.judicial.chains), judged on the rows the anchors check verified, else on
+    every row the package has."""
+    rows = p.anchors_checked
+    if rows is None:
+        try:
+            rows = p.anchors
+        except _CheckFailedError:
+            return ()
+    note = operator_only_note(rows)
+    return (note,) if note is not None else ()
