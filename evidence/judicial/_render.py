@@ -227,6 +227,18 @@ def _operator_notice_html(anchors: list[dict[str, str]]) -> str:
             f'<strong lang="zh-Hans">{escape(note.zh)}</strong></p>')
 
 
+def _wrap_width(text: str, font: str, size: float, width: float) -> list[str]:
+    """Lines of `text` no wider than `width` points, broken between any two characters
+    (Chinese has no spaces to break at)."""
+    lines, current = [], ""
+    for ch in text:
+        if current and pdfmetrics.stringWidth(current + ch, font, size) > width:
+            lines.append(current)
+            current = ""
+        current += ch
+    return [*lines, current] if current else lines
+
+
 def _qr(c: canvas.Canvas, text: str, x: float, y: float, size: float) -> None:
     """Draw a QR code from the qrcode package's module matrix (no image library)."""
     code = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
@@ -299,7 +311,7 @@ def render_certificate(
     if note is not None:  # the limit a court must read beside the digest
         for text in textwrap.wrap(note.en, 110):
             line(text, "Helvetica-Bold", 8, 4 * mm)
-        for text in textwrap.wrap(note.zh, 52):
+        for text in _wrap_width(note.zh, CJK_FONT, 8, width - 2 * left):
             line(text, CJK_FONT, 8, 4 * mm)
     y -= 2 * mm
     line("Package digest = SHA-256 of SHA256SUMS:", "Helvetica-Bold", 10)

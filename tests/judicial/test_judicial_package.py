@@ -688,7 +688,14 @@ def test_anchored_only_on_the_institution_s_chain_says_so_in_both_languages(
     assert report.to_json_obj()["notes"] == [note.to_json_obj()]
     with zipfile.ZipFile(case.package) as z:
         index = z.read(fmt.INDEX_HTML).decode()
+        (tmp_path / "certificate.pdf").write_bytes(z.read(fmt.CERTIFICATE))
     assert 'id="operator-only"' in index and "不能对抗运营方本身" in index
+    import subprocess
+
+    text = subprocess.run(["pdftotext", str(tmp_path / "certificate.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "third parties, not against the operator" in " ".join(text.split())
+    assert "不能对抗运营方本身" in "".join(text.split())  # a line may break anywhere in it
 
     def independent(files: dict[str, bytes]) -> None:
         edit_json(files, fmt.ANCHORS, lambda obj: [a.update(operator="independent")
