@@ -148,9 +148,12 @@ class PackageService:
                  clock: Callable[[], datetime],
                  tsa_url: str = "", tsa_certificates: bytes = b"",
                  institution_name: str = "chainarb ODR service", seat: str = "",
-                 website: str = "", chains: Mapping[int, ChainLabel] | None = None) -> None:
+                 website: str = "", chains: Mapping[int, ChainLabel] | None = None,
+                 anchor_w3: Mapping[int, Web3] | None = None) -> None:
         """`chains`: name and operator of each anchoring chain by id (``chain_labels``);
-        a chain not in it is named "chain <id>" and counted as the institution's."""
+        a chain not in it is named "chain <id>" and counted as the institution's.
+        `anchor_w3`: a node of each anchoring chain other than `w3`'s, by chain id
+        (``extra_chain_web3``), for what the package reads from those chains."""
         self.sessions = sessions
         self.cases = cases
         self.evidence = evidence
@@ -161,6 +164,7 @@ class PackageService:
         self.tsa_url = tsa_url
         self.tsa_certificates = tsa_certificates
         self.chains = dict(chains or {})
+        self.anchor_w3 = dict(anchor_w3 or {})
         self.institution = InstitutionInfo(
             name=institution_name, address=cases.institution_address, seat=seat,
             website=website, independence_en=INDEPENDENCE_EN, independence_zh=INDEPENDENCE_ZH,
@@ -301,6 +305,28 @@ class PackageService:
         """The chain the anchoring and escrow transactions are read from."""
         assert self.w3 is not None, "build refuses first when no chain is configured"
         return self.w3
+
+    def chain_w3(self, chain_id: int) -> Web3:
+        """A node of anchoring chain `chain_id` (the service's own, or a configured one)."""
+        if chain_id in self.anchor_w3:
+            return self.anchor_w3[chain_id]
+        if int(self._chain.eth.chain_id) == chain_id:
+            return self._chain
+        raise PackageUnavailable(f"chain {chain_id} anchored some of this case's records but "
+                                 "is no longer configured (CHAINARB_ANCHOR_CHAINS): add it "
+                                 "back with a node URL to build the package")
+
+    def _block(self, chain_id: int, number: int) -> Any:
+        """Block `number` read back from its chain (the package never states a block the
+        chain no longer has); a node that does not answer is a 503, retried later."""
+        try:
+            return self.chain_w3(chain_id).eth.get_block(number)
+        except PackageUnavailable:
+            raise
+        except Exception as exc:
+            raise PackageUnavailable(f"chain {chain_id}'s node does not answer "
+                                     f"({type(exc).__name__}); the package needs its block "
+                                     f"{number}: retry when it is back") from None
 
     def _steps(self, session: Session, case: p.CaseState, steps: list[Step]
                ) -> tuple[list[StepEntry], AwardDocument | None, dict[bytes, int]]:
@@ -462,13 +488,19 @@ class PackageService:
             col(AnchorInclusion.id))).all()
         for inc in inclusions:
             batch = batches[inc.batch_id]
-            assert inc.tx_hash and inc.block_number is not None and inc.block_hash \
-                and inc.block_time is not None  # CONFIRMED: the worker wrote them
+            assert inc.tx_hash and inc.block_number is not None and inc.block_hash
+            block = self._block(inc.chain_id, inc.block_number)
+            if _h(bytes(block["hash"])) != inc.block_hash:
+                raise PackageUnavailable(
+                    f"chain {inc.chain_id}'s block {inc.block_number} is no longer "
+                    f"{inc.block_hash} (reorganised after confirmation): the root "
+                    f"{batch.root} must be anchored again there (a higher "
+                    "CHAINARB_CONFIRMATIONS guards against this)")
             label = self.chains.get(inc.chain_id)
             anchors.append(AnchorInfo(
                 root=_b(batch.root), chain_id=inc.chain_id, contract=inc.contract,
                 tx_hash=_b(inc.tx_hash), block_number=inc.block_number,
-                block_hash=_b(inc.block_hash), block_time=int(inc.block_time.timestamp()),
+                block_hash=_b(inc.block_hash), block_time=int(block["timestamp"]),
                 count=batch.leaf_count,
                 chain_name=label.name if label else f"chain {inc.chain_id}",
                 operator=INDEPENDENT if label and not label.operated_by_institution

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.gateway.escrow import Web3EscrowPort
 from backend.services.package import PackageService
-from backend.worker import chain_labels
+from backend.worker import chain_labels, extra_chain_web3
 
 from ..deps import Ctx, CurrentUser
 from ..errors import errors
@@ -39,7 +39,8 @@ def get_packages(request: Request, ctx: Ctx) -> PackageService:
         svc = PackageService(ctx.sessions, ctx.service, get_evidence(request, ctx),
                              blockstore=ctx.service.blockstore, w3=w3,
                              out_dir=s.data_dir / "packages", clock=ctx.clock,
-                             tsa_url=s.tsa_url, tsa_certificates=certs, chains=chains)
+                             tsa_url=s.tsa_url, tsa_certificates=certs, chains=chains,
+                             anchor_w3=extra_chain_web3(s))
         request.app.state.packages = svc
     return svc
 

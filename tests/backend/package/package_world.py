@@ -72,10 +72,12 @@ class SecondChain:
     independent: bool = True
 
 
-def second_chain(institution_key: str = "") -> SecondChain:
-    """Start anvil (chain id 1002), give the institution gas, deploy EvidenceAnchor."""
-    node = AnvilNode(extra_args=("--chain-id", "1002")).start()
-    institution = Account.from_key(institution_key or INSTITUTION_KEY)
+def second_chain(state_dir: Path) -> SecondChain:
+    """Start anvil (chain id 1002, its state kept in `state_dir` across a restart), give the
+    institution gas, deploy EvidenceAnchor."""
+    node = AnvilNode(state_path=state_dir / "chain-1002.json",
+                     extra_args=("--chain-id", "1002")).start()
+    institution = Account.from_key(INSTITUTION_KEY)
     node.web3().provider.make_request("anvil_setBalance",  # type: ignore[arg-type]
                                       [institution.address, hex(10**20)])
     return SecondChain(node, deploy_anchor(Transactor(node.web3()), institution).address)

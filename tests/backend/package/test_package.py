@@ -185,7 +185,7 @@ def test_a_package_anchored_on_two_chains_names_both(tmp_path: Path, local_tsa) 
     from evidence.verify import AnchorClaim, AnchorReader, check_anchoring
     from tests.backend.package.package_world import make_chain_world, second_chain
 
-    second = second_chain()
+    second = second_chain(tmp_path)
     try:
         url = f"sqlite:///{tmp_path / 'package.sqlite3'}"
         upgrade_to_head(url)
@@ -196,7 +196,12 @@ def test_a_package_anchored_on_two_chains_names_both(tmp_path: Path, local_tsa) 
             cw.anchor_all()
             assert cw.world.court.get(f"/cases/{case_id}/judicial-package").status_code == 409
             cw.anchor_all()
-            r = cw.world.court.get(f"/cases/{case_id}/judicial-package")
+            url = f"/cases/{case_id}/judicial-package"
+            second.node.stop()  # the second chain's node is down: come back later, no 500
+            r = cw.world.court.get(url)
+            assert r.status_code == 503 and "chain 1002's node does not answer" in r.text
+            second.node.start()
+            r = cw.world.court.get(url)
             assert r.status_code == 200, r.text[:300]
         pkg = tmp_path / "package.zip"
         pkg.write_bytes(r.content)
