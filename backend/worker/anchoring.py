@@ -51,6 +51,7 @@ from datetime import datetime
 from typing import Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
@@ -375,17 +376,24 @@ class AnchoringWorker:
     def _assign_orphans(self) -> None:
         """Give this worker's chains to open batches that have no inclusion at all (claimed
         by `claim_pending_leaves` without chains, or migrated from before revision 0005)."""
+        has_rows = sa.exists().where(col(AnchorInclusion.batch_id) == AnchorBatch.id)
+        query = select(AnchorBatch.id).where(col(AnchorBatch.status) != AnchorStatus.CONFIRMED,
+                                             ~has_rows)
+        with self.sessions() as session:  # a read first: no write lock on a quiet round
+            if not session.exec(query.limit(1)).first():
+                return
         with self.sessions() as session:
-            begin_exclusive(session)
-            has_rows = sa.exists().where(col(AnchorInclusion.batch_id) == AnchorBatch.id)
-            orphans = session.exec(select(AnchorBatch.id).where(
-                col(AnchorBatch.status) != AnchorStatus.CONFIRMED, ~has_rows)).all()
+            begin_exclusive(session)  # SQLite: one adopter at a time
+            orphans = session.exec(query).all()
             for batch_id in orphans:
                 assert batch_id is not None
                 for chain_id, contract in self.chains:
                     session.add(AnchorInclusion(batch_id=batch_id, chain_id=chain_id,
                                                 contract=contract))
-            session.commit()
+            try:
+                session.commit()
+            except IntegrityError:  # PostgreSQL: another worker adopted them first
+                session.rollback()
 
     def _advance_chain(self, chain_id: int, sender: AnchorSender, report: RunReport) -> None:
         """Advance every open inclusion on one chain; a node that does not answer ends this
