@@ -34,6 +34,7 @@ from backend.db.models import AnchorBatch, AnchorInclusion, Leaf
 from backend.services import views
 from backend.services.auth import authenticate
 from backend.services.errors import ServiceError
+from backend.worker.runner import chain_labels
 
 from .actions import actions_section, case_data
 from .actions import router as actions_router
@@ -313,6 +314,13 @@ def _anchors(request: Request, case_id: str) -> list[tuple[AnchorBatch, AnchorIn
         return [(b, i) for b, i in rows]
 
 
+def _chain_names(request: Request) -> dict[int, str]:
+    """Each anchoring chain's configured name by id (the service's own chain first)."""
+    ctx = request.app.state.ctx
+    labels = chain_labels(ctx.settings, ctx.service.domain.chain_id)
+    return {chain_id: label.name for chain_id, label in labels.items()}
+
+
 def _parties(view: dict[str, Any], lang: str) -> str:
     rows = [("buyer", view.get("buyer")), ("seller", view.get("seller")),
             ("claimant", view.get("claimant")), ("respondent", view.get("respondent")),
@@ -394,12 +402,15 @@ def _award(view: dict[str, Any], lang: str) -> str:
     return f'<section id="award"><h2>{_e(text("award", lang))}</h2>{inner}</section>'
 
 
-def _anchor_table(rows: list[tuple[AnchorBatch, AnchorInclusion]], lang: str) -> str:
+def _anchor_table(rows: list[tuple[AnchorBatch, AnchorInclusion]], lang: str,
+                  names: dict[int, str]) -> str:
     if not rows:
         inner = f'<p>{_e(text("no_anchors", lang))}</p>'
     else:
         trs = "".join(
-            f'<tr><td>{_hash(b.root)}</td><td>{_e(i.chain_id)}</td><td>{_hash(i.tx_hash)}</td>'
+            f'<tr><td>{_hash(b.root)}</td>'
+            f'<td>{_e(names.get(i.chain_id, "chain"))} ({_e(i.chain_id)})</td>'
+            f'<td>{_hash(i.tx_hash)}</td>'
             f'<td>{_e(i.block_number if i.block_number is not None else "—")}</td>'
             f'<td>{_time(_iso(i.block_time))}</td><td>{_e(i.status)}</td></tr>'
             for b, i in rows)
@@ -442,7 +453,8 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
                if view.get("deadline") else "") + "</p></section>")
     actions = actions_section(case_data(request, view, viewer, lang), lang)
     body = (head + actions + _parties(view, lang) + _timeline(items, lang) + _evidence(view, lang)
-            + _award(view, lang) + _anchor_table(_anchors(request, case_id), lang))
+            + _award(view, lang)
+            + _anchor_table(_anchors(request, case_id), lang, _chain_names(request)))
     return _page(request, lang, f'{text("case", lang)} {_short(case_id)}', body, viewer)
 
 
