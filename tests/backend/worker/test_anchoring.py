@@ -461,3 +461,39 @@ def test_chains_must_be_distinct(sessions) -> None:  # type: ignore[no-untyped-d
         AnchoringWorker(sessions, [FakeChain(), FakeChain()])
     with pytest.raises(ValueError, match="at least one chain"):
         AnchoringWorker(sessions, [])
+
+
+def test_two_workers_adopting_the_same_orphan_give_it_one_row_per_chain(
+        sessions, clean_db_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Worker B adopts the orphan batch while A is between its look and its write. SQLite:
+    A's second look, under the write lock, finds nothing left. PostgreSQL (no such lock):
+    A's insert hits the (batch, chain) key and A yields. Either way one row per chain."""
+    a_chain, b_chain = _two_chains()
+    _add_leaves(sessions, 0, 3)
+    with session_scope(sessions) as s:
+        assert claim_pending_leaves(s, 10) is not None  # no chains: an orphan
+    b = AnchoringWorker(sessions, [a_chain, b_chain])
+    calls = 0
+
+    def a_sessions() -> Session:
+        nonlocal calls
+        calls += 1
+        if calls == 2 and not clean_db_url.startswith("postgresql"):
+            b._assign_orphans()  # before A's write unit
+        session = sessions()
+        if calls == 2 and clean_db_url.startswith("postgresql"):
+            commit = session.commit
+
+            def b_first() -> None:
+                b._assign_orphans()  # after A's look, before A's commit
+                commit()
+
+            session.commit = b_first  # type: ignore[method-assign]
+        return session
+
+    a = AnchoringWorker(a_sessions, [a_chain, b_chain])  # type: ignore[arg-type]
+    a._assign_orphans()
+    assert calls == 2
+    with sessions() as s:
+        rows = s.exec(select(AnchorInclusion)).all()
+    assert sorted(r.chain_id for r in rows) == [a_chain.chain_id, b_chain.chain_id]
