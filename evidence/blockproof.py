@@ -36,7 +36,9 @@ from evidence.errors import FormatError, ProofError
 __all__ = [
     "HEADER_FIELDS",
     "BlockHeader",
+    "ChainHeader",
     "Log",
+    "ProvenReceipt",
     "Receipt",
     "logs_bloom",
     "prove_receipt",
@@ -322,3 +324,23 @@ def verify_receipt(root: bytes, index: int, proof: Sequence[bytes]) -> Receipt:
     if not value:
         raise ProofError(f"receipt {index}: receiptsRoot 0x{root.hex()} holds no receipt there")
     return Receipt.decode(bytes(value))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChainHeader:
+    """A block header and the chain it belongs to (a header does not name its chain)."""
+
+    chain_id: int
+    header: BlockHeader
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProvenReceipt:
+    """A transaction's receipt with its inclusion proof in its block's receipts trie."""
+
+    chain_id: int
+    tx_hash: bytes
+    block_hash: bytes
+    index: int
+    receipt: bytes
+    proof: tuple[bytes, ...]

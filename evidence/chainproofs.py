@@ -11,30 +11,25 @@ receipt is read with `eth_getTransactionReceipt` (eth-tester, older nodes).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hexbytes import HexBytes
 
-from evidence.blockproof import BlockHeader, Receipt, prove_receipts, receipts_root
+from evidence.blockproof import (
+    BlockHeader,
+    ChainHeader,
+    ProvenReceipt,
+    Receipt,
+    prove_receipts,
+    receipts_root,
+)
 from evidence.errors import ProofError
+from evidence.events import ESCROW_ACTS, find_events
 
 if TYPE_CHECKING:
     from web3 import Web3
 
-__all__ = ["ProvenReceipt", "collect_proofs", "header_of"]
-
-
-@dataclass(frozen=True, kw_only=True)
-class ProvenReceipt:
-    """A transaction's receipt with its inclusion proof in its block's receipts trie."""
-
-    chain_id: int
-    tx_hash: bytes
-    block_hash: bytes
-    index: int
-    receipt: bytes
-    proof: tuple[bytes, ...]
+__all__ = ["collect_proofs", "escrow_acts", "header_of"]
 
 
 def _hex(value: Any) -> bytes:
@@ -78,7 +73,7 @@ def _block_receipts(w3: Web3, block: Mapping[str, Any]) -> list[Mapping[str, Any
 
 
 def collect_proofs(w3: Web3, tx_hashes: Iterable[bytes]
-                   ) -> tuple[list[BlockHeader], list[ProvenReceipt]]:
+                   ) -> tuple[list[ChainHeader], list[ProvenReceipt]]:
     """Headers of the blocks holding `tx_hashes` and each transaction's proven receipt.
 
     Raises ProofError when a node's block does not reproduce its hash or receiptsRoot."""
@@ -102,5 +97,16 @@ def collect_proofs(w3: Web3, tx_hashes: Iterable[bytes]
         encoded, proofs = trie_of[block_hash]
         out.append(ProvenReceipt(chain_id=chain_id, tx_hash=bytes(tx), block_hash=block_hash,
                                  index=index, receipt=encoded[index], proof=proofs[index]))
-    return list(headers.values()), out
+    return [ChainHeader(chain_id=chain_id, header=h) for h in headers.values()], out
+
+
+def escrow_acts(w3: Web3, escrow: str, order_id: int) -> list[tuple[str, bytes]]:
+    """Every act of the escrow for `order_id` (`evidence.events.ESCROW_ACTS`), found by its
+    event: (event name, transaction hash), in chain order."""
+    found = []
+    for spec in ESCROW_ACTS:
+        for event in find_events(w3, spec, escrow, orderId=order_id):
+            assert event.tx_hash is not None, "eth_getLogs names each log's transaction"
+            found.append((event.block_number or 0, event.log_index, spec.name, event.tx_hash))
+    return [(name, tx) for _, _, name, tx in sorted(found)]
 

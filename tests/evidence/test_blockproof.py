@@ -93,15 +93,15 @@ def test_anvil_block_headers_and_receipts_trie(busy_block: tuple[Web3, list[byte
     w3, txs = busy_block
     headers, proven = collect_proofs(w3, txs)
     assert len(headers) == 1 and len(proven) == 140
-    block = w3.eth.get_block(headers[0].number)
-    assert headers[0].hash == bytes(block["hash"])
-    assert headers[0].receipts_root == bytes(block["receiptsRoot"])
-    assert headers[0].timestamp == block["timestamp"]
-    assert headers[0].parent_hash == bytes(block["parentHash"])
-    assert {r["type"] for r in w3.eth.get_block_receipts(headers[0].number)} == {0, 1, 2}
+    block = w3.eth.get_block(headers[0].header.number)
+    assert headers[0].header.hash == bytes(block["hash"])
+    assert headers[0].header.receipts_root == bytes(block["receiptsRoot"])
+    assert headers[0].header.timestamp == block["timestamp"]
+    assert headers[0].header.parent_hash == bytes(block["parentHash"])
+    assert {r["type"] for r in w3.eth.get_block_receipts(headers[0].header.number)} == {0, 1, 2}
     for p in proven:
         node = w3.eth.get_transaction_receipt(p.tx_hash)  # type: ignore[arg-type]
-        got = verify_receipt(headers[0].receipts_root, p.index, p.proof)
+        got = verify_receipt(headers[0].header.receipts_root, p.index, p.proof)
         assert got.encode() == p.receipt
         assert got.type == node["type"] and got.status == node["status"] == 1
         assert got.cumulative_gas_used == node["cumulativeGasUsed"]
@@ -109,7 +109,7 @@ def test_anvil_block_headers_and_receipts_trie(busy_block: tuple[Web3, list[byte
         assert [(log.address, log.topics, log.data) for log in got.logs] == [
             (bytes.fromhex(n["address"][2:]), tuple(bytes(t) for t in n["topics"]),
              bytes(n["data"])) for n in node["logs"]]
-    assert sum(len(verify_receipt(headers[0].receipts_root, p.index, p.proof).logs)
+    assert sum(len(verify_receipt(headers[0].header.receipts_root, p.index, p.proof).logs)
                for p in proven) == 70
 
 
@@ -117,7 +117,7 @@ def test_ethereumjs_trie_agrees(busy_block: tuple[Web3, list[bytes]]) -> None:
     w3, txs = busy_block
     headers, proven = collect_proofs(w3, txs)
     values = [p.receipt for p in sorted(proven, key=lambda p: p.index)]
-    root = headers[0].receipts_root
+    root = headers[0].header.receipts_root
     theirs = _node_trie({
         "tries": [{"values": [_hex(v) for v in values]}],
         "verify": [{"root": _hex(root), "index": p.index, "proof": [_hex(n) for n in p.proof]}
@@ -149,10 +149,10 @@ def test_in_process_evm_header_with_padded_extra_data() -> None:
     tx = w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": w3.eth.accounts[1],
                                   "value": 5})
     headers, proven = collect_proofs(w3, [bytes(tx)])
-    block = w3.eth.get_block(headers[0].number)
+    block = w3.eth.get_block(headers[0].header.number)
     assert bytes(block["extraData"]) == bytes(32)
-    assert headers[0].hash == bytes(block["hash"])
-    assert verify_receipt(headers[0].receipts_root, 0, proven[0].proof).status == 1
+    assert headers[0].header.hash == bytes(block["hash"])
+    assert verify_receipt(headers[0].header.receipts_root, 0, proven[0].proof).status == 1
     forged = {**block, "timestamp": block["timestamp"] + 1}
     with pytest.raises(ProofError, match="do not hash to its hash"):
         header_of(forged)
@@ -160,7 +160,8 @@ def test_in_process_evm_header_with_padded_extra_data() -> None:
 
 def test_forged_header_and_proofs(busy_block: tuple[Web3, list[bytes]]) -> None:
     w3, txs = busy_block
-    (header,), proven = collect_proofs(w3, txs[:3])
+    (chained,), proven = collect_proofs(w3, txs[:3])
+    header = chained.header
     fields = list(rlp.decode(header.rlp))
     fields[11] = (header.timestamp - 86_400).to_bytes(4, "big")  # a day earlier
     moved = BlockHeader.from_rlp(rlp.encode(fields))
