@@ -29,6 +29,7 @@ from typing import Any
 import rlp
 from trie import HexaryTrie
 from trie.exceptions import BadTrieProof
+from trie.exceptions import ValidationError as TrieNodeInvalid
 
 from evidence._keccak import keccak256
 from evidence.errors import FormatError, ProofError
@@ -316,8 +317,8 @@ def verify_receipt(root: bytes, index: int, proof: Sequence[bytes]) -> Receipt:
     try:
         nodes = tuple(rlp.decode(n, strict=True) for n in proof)
         value = HexaryTrie.get_from_proof(root, _key(index), nodes)
-    except (BadTrieProof, rlp.exceptions.DecodingError, ValueError, TypeError,
-            KeyError, IndexError) as exc:
+    except (BadTrieProof, TrieNodeInvalid, rlp.exceptions.DecodingError, ValueError,
+            TypeError, KeyError, IndexError) as exc:
         raise ProofError(
             f"receipt {index}: the proof does not lead from receiptsRoot 0x{root.hex()} "
             f"({type(exc).__name__})") from exc
