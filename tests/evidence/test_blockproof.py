@@ -204,7 +204,7 @@ def test_receipt_codec_and_bounds() -> None:
     with pytest.raises(ProofError, match="more than"):
         verify_receipt(bytes(32), 0, [b"\xc0"] * 65)
     for junk in ([b"\xc0"], [b"\x80"], [rlp.encode([b"\x01"] * 3)], [b"\xff\xff"]):
-        with pytest.raises(ProofError, match="does not lead from|holds no receipt"):
+        with pytest.raises(ProofError, match=r"does not lead from|holds no receipt"):
             verify_receipt(keccak(junk[0]), 0, junk)
     legacy = Receipt(0, 1, 21_000, logs_bloom(()), ())
     assert Receipt.decode(legacy.encode()) == legacy and legacy.encode()[0] >= 0xC0
