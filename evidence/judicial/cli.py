@@ -19,6 +19,7 @@ verification run; and no message shows the content of a file the user named.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -146,10 +147,9 @@ t = Catalog("verify", {
         "未运行：没有可用的区块链（请提供 --rpc URL 或设置 CHAINARB_CHAIN_RPC_URL）",
     ),
     "skip_unconfirmed": (
-        "not confirmed: the verdict rests on these block hashes; confirm each with --rpc URL "
-        "(several allowed) or --checkpoint FILE: {blocks}",
-        "未确认：结论依据以下区块哈希，请用 --rpc URL（可多次）或 --checkpoint FILE "
-        "逐一确认：{blocks}",
+        "not confirmed: the {n} block hash(es) listed below remain to be confirmed; give "
+        "--rpc URL (several allowed) or --checkpoint FILE",
+        "未确认：下列 {n} 个区块哈希尚待确认；请提供 --rpc URL（可多次）或 --checkpoint FILE",
     ),
     "skip_node_down": (
         "could not run: the chain's node does not answer",
@@ -240,12 +240,13 @@ def exit_code(report: Report) -> int:
 def _reason(c: Check) -> str:
     """The check's reason in the user's language: fixed results are translated; a failure's
     reason names files, hashes and values and is shown as the verifier wrote it."""
+    if c.status is Status.SKIPPED and c.reason.startswith("not confirmed:"):
+        # The table gives the count; the blocks are listed under it (the JSON keeps them all).
+        return t("skip_unconfirmed", n=len(re.findall(r"chain \d+ block \d+ 0x", c.reason)))
     if lang() != "zh":
         return c.reason
     if c.status is Status.PASSED:
         return f"{t('pass_' + c.name)}（详情：{c.reason}）"
-    if c.status is Status.SKIPPED and c.reason.startswith("not confirmed:"):
-        return t("skip_unconfirmed", blocks=c.reason.rpartition(": ")[2])
     if c.status is Status.SKIPPED:
         for prefix, key in (("no chain", "skip_no_chain"), ("could not run", "skip_node_down"),
                             ("not run: the archive is unsafe", "skip_unsafe"),

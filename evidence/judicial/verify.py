@@ -1497,8 +1497,8 @@ def _check_institution_key(p: _Package) -> str:
     institution's name: its signatures prove nothing about who acted. The institution is the
     order's (on-chain) and the attestation's recovered signer, never the manifest's claim."""
     named: set[str] = set()
-    with contextlib.suppress(_CheckSkippedError):  # no chain: the attestation signer alone
-        named.add(p.order.institution)
+    with contextlib.suppress(_CheckSkippedError, _CheckFailedError):  # no proven order: the
+        named.add(p.order.institution)  # attestation's signer alone (other checks say why)
     try:  # missing or unreadable: the attestation check reports it
         data = p.json(fmt.ATTESTATION)
     except (_CheckFailedError, MissingPackageFile, OSError):
