@@ -1151,11 +1151,14 @@ def _check_block_confirmation(p: _Package) -> _Result:
             else:
                 problems.append(f"chain {chain_id} block {h.number} 0x{h.hash.hex()}: not in "
                                 "the checkpoint, which lists that chain's blocks")
+    served: dict[str, int] = {}
+    down: BaseException | None = None
     for name, w3 in p.sources:
         try:
-            served = int(w3.eth.chain_id)
+            served[name] = int(w3.eth.chain_id)
+            latest = int(w3.eth.block_number)
             for chain_id, h in blocks:
-                if chain_id != served:
+                if chain_id != served[name]:
                     continue
                 got = w3.eth.get_block(h.number)
                 if bytes(got["hash"]) != h.hash:
@@ -1163,23 +1166,29 @@ def _check_block_confirmation(p: _Package) -> _Result:
                         f"chain {chain_id} block {h.number}: {name} says 0x"
                         f"{bytes(got['hash']).hex()}, the package's header is 0x{h.hash.hex()}")
                 else:
-                    confirmed.setdefault((chain_id, h.hash), []).append(name)
+                    confirmed.setdefault((chain_id, h.hash), []).append(
+                        f"{name} ({latest - h.number + 1} confirmation(s))")
         except Exception as exc:  # a node down, or one that does not have the block
             if is_unreachable(exc):
-                raise p.node_down(exc) from exc
+                down = down or exc
+                continue
             problems.append(f"{name}: cannot confirm ({type(exc).__name__}: {exc})")
-    if problems:
+    if problems:  # a source that contradicts the package outweighs one that is silent
         raise _CheckFailedError(problems[0], problems)
+    if down is not None:
+        raise p.node_down(down)
     pending = [f"chain {c} block {h.number} 0x{h.hash.hex()}" for c, h in blocks
                if (c, h.hash) not in confirmed]
     if pending:
+        asked = "; ".join(f"{n} serves chain {c}" for n, c in served.items())
         raise _CheckSkippedError(
             "not confirmed: the verdict rests on these block hashes; confirm each on a node "
-            "or explorer you choose (--rpc URL, several allowed) or with --checkpoint FILE: "
-            + "; ".join(pending))
+            "or explorer you choose (--rpc URL, several allowed) or with --checkpoint FILE"
+            + (f" ({asked})" if asked else "") + ": " + "; ".join(pending))
     return (f"{len(blocks)} block hash(es) confirmed",
             [f"chain {c} block {h.number} 0x{h.hash.hex()}: "
              f"{', '.join(confirmed[(c, h.hash)])}" for c, h in blocks])
+
 
 def _check_timestamps(p: _Package) -> _Result:
     try:

@@ -191,3 +191,21 @@ def test_checkpoint_file_format() -> None:
             assert type(exc).__name__ in {"FormatError", "PackageFormatError", "JsonTooDeep"}
         else:
             raise AssertionError(f"accepted {bad!r}")
+
+
+def test_a_node_of_another_chain_confirms_nothing(case: Case, anvil_w3) -> None:  # type: ignore[no-untyped-def]
+    """anvil serves chain 31337, the package's blocks are on the in-process chain: nothing
+    is confirmed (not a failure of the package), and the reason says which chain it serves."""
+    report = verify_package(case.package, chain=[anvil_w3])
+    check = report.check("block_confirmation")
+    assert check.status is Status.SKIPPED
+    assert "serves chain 31337" in check.reason and report.failure is None
+
+
+def test_a_contradicting_node_outweighs_a_silent_one(case: Case) -> None:
+    report = verify_package(case.package, chain=["http://127.0.0.1:9", in_process_web3()])
+    assert set(_failed(report)) == {"block_confirmation"}
+    down = verify_package(case.package, chain=["http://127.0.0.1:9", case.w3])
+    check = down.check("block_confirmation")
+    assert check.status is Status.SKIPPED
+    assert check.reason.startswith("could not run: the chain's JSON-RPC node does not answer")

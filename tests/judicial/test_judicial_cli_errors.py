@@ -92,6 +92,8 @@ def test_an_rpc_that_is_not_a_url_is_a_usage_error(tmp_path: Path, data_dir: Pat
         (["--rpc", "not-a-url"], "zh", {},
          "--rpc：应为 http(s) JSON-RPC 地址，例如 http://127.0.0.1:8545，实际为 'not-a-url'。"),
         (["--rpc", "ftp://127.0.0.1:8545"], "en", {}, "--rpc: expected an http(s) JSON-RPC URL"),
+        (["--rpc", "http://127.0.0.1:8545", "--rpc", "127.0.0.1:8546"], "en", {},
+         "--rpc: expected an http(s) JSON-RPC URL"),
         ([], "en", {"CHAINARB_CHAIN_RPC_URL": "localhost:8545"},
          "CHAINARB_CHAIN_RPC_URL: expected an http(s) JSON-RPC URL"),
         ([], "zh", {"CHAINARB_CHAIN_RPC_URL": "localhost:8545"},
