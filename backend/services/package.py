@@ -29,7 +29,7 @@ import json
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -147,7 +147,7 @@ class PackageService:
                  clock: Callable[[], datetime],
                  tsa_url: str = "", tsa_certificates: bytes = b"",
                  institution_name: str = "chainarb ODR service", seat: str = "",
-                 website: str = "") -> None:
+                 website: str = "", anchor_chains: Mapping[int, Web3] | None = None) -> None:
         self.sessions = sessions
         self.cases = cases
         self.evidence = evidence
@@ -157,6 +157,9 @@ class PackageService:
         self.clock = clock
         self.tsa_url = tsa_url
         self.tsa_certificates = tsa_certificates
+        self.anchor_chains = dict(anchor_chains or {})
+        """Nodes of the anchoring chains other than the escrow's, by chain id, for block
+        proofs of the anchors there (the escrow's chain is ``w3``)."""
         self.institution = InstitutionInfo(
             name=institution_name, address=cases.institution_address, seat=seat,
             website=website, independence_en=INDEPENDENCE_EN, independence_zh=INDEPENDENCE_ZH,
@@ -503,18 +506,27 @@ class PackageService:
     def _block_proofs(self, anchors: list[AnchorInfo], enforcement: EnforcementInfo
                       ) -> tuple[list[ChainHeader], list[ProvenReceipt]]:
         """Headers and receipt proofs of every transaction the package relies on (each
-        anchoring, each escrow act), so a court checks them offline and confirms only the
-        block hashes (docs/judicial-package.md, "Block proofs")."""
-        chain_id = int(self._chain.eth.chain_id)
-        elsewhere = sorted({a.chain_id for a in anchors} - {chain_id})
-        if elsewhere:
-            raise PackageUnavailable(f"anchors on chain(s) {elsewhere}: this service reads "
-                                     f"only chain {chain_id} for their block proofs")
-        txs = [a.tx_hash for a in anchors] + [enforcement.open_tx]
-        txs += [tx for _, tx in enforcement.acts]
+        anchoring, on its own chain; each escrow act), so a court checks them offline and
+        confirms only the block hashes (docs/judicial-package.md §4a)."""
+        chains = {int(self._chain.eth.chain_id): self._chain, **self.anchor_chains}
+        txs: dict[int, list[bytes]] = {}
+        for a in anchors:
+            txs.setdefault(a.chain_id, []).append(a.tx_hash)
+        escrow_txs = [enforcement.open_tx, *(tx for _, tx in enforcement.acts)]
         if enforcement.enforcement_tx is not None:
-            txs.append(enforcement.enforcement_tx)
-        return collect_proofs(self._chain, txs)
+            escrow_txs.append(enforcement.enforcement_tx)
+        txs.setdefault(self.cases.domain.chain_id, []).extend(escrow_txs)
+        unknown = sorted(set(txs) - set(chains))
+        if unknown:
+            raise PackageUnavailable(f"no node of chain(s) {unknown} is configured to read the "
+                                     "block proofs of the anchors there")
+        headers: list[ChainHeader] = []
+        receipts: list[ProvenReceipt] = []
+        for chain_id, hashes in sorted(txs.items()):
+            h, r = collect_proofs(chains[chain_id], hashes)
+            headers += h
+            receipts += r
+        return headers, receipts
 
     def _case_info(self, case: p.CaseState, steps: list[Step]) -> CaseInfo:
         token = "0x" + "00" * 20
