@@ -85,43 +85,58 @@ class StepTransactions(Generic[R]):
 
     def _transaction(self, units: Sequence[Unit[R]]) -> list[Unit[R]]:
         """Run ``units`` in one transaction; returns those to run again (lock conflicts
-        in a group of several), every other unit settled."""
+        in a group of several), every other unit settled.
+
+        PostgreSQL unreachable (at BEGIN, inside a unit, at COMMIT): nothing of the group
+        is stored and each of its requests hears the database's own error (503
+        ``database_unavailable``), as with a transaction per step; the remaining units
+        of a group whose connection is lost are not tried on it."""
         done: list[tuple[Unit[R], R]] = []
         retry: list[Unit[R]] = []
         # a group of one needs no SAVEPOINT: its refusal rolls back the transaction itself
         # (two statements less per step when steps come one at a time, issue 10)
         alone = len(units) == 1
-        with self.repository.writer(), self.sessions() as session:
-            begin_exclusive(session)  # PostgreSQL: a marked write unit; units lock rows
-            hooks: list[Callable[[], None]] = session.info.setdefault(_HOOKS, [])
-            for u in units:
-                mark = len(hooks)
-                try:
-                    with nullcontext() if alone else session.begin_nested():
-                        done.append((u, u.fn(session)))
-                except IntegrityError:
-                    del hooks[mark:]
-                    u.fail(stale_step())
-                except DBAPIError as exc:
-                    del hooks[mark:]
-                    if not alone and _lock_conflict(exc):
-                        retry.append(u)
-                    else:
+        try:
+            with self.repository.writer(), self.sessions() as session:
+                begin_exclusive(session)  # PostgreSQL: a marked write unit; units lock rows
+                hooks: list[Callable[[], None]] = session.info.setdefault(_HOOKS, [])
+                for u in units:
+                    mark = len(hooks)
+                    try:
+                        with nullcontext() if alone else session.begin_nested():
+                            done.append((u, u.fn(session)))
+                    except IntegrityError:
+                        del hooks[mark:]
+                        u.fail(stale_step())
+                    except DBAPIError as exc:
+                        del hooks[mark:]
+                        if exc.connection_invalidated:
+                            raise  # the connection, and the group's work on it, is gone
+                        if not alone and _lock_conflict(exc):
+                            retry.append(u)
+                        else:
+                            u.fail(exc)
+                    except Exception as exc:  # the step's refusal: its own request hears it
+                        del hooks[mark:]
                         u.fail(exc)
-                except Exception as exc:  # the step's refusal: its own request hears it
-                    del hooks[mark:]
-                    u.fail(exc)
-            if alone and not done:
-                session.rollback()
-            elif alone:
-                try:
-                    session.commit()
-                except IntegrityError:  # a conflict found at commit: the step was stale
+                if alone and not done:
                     session.rollback()
-                    done[0][0].fail(stale_step())
-                    done = []
-            else:
-                session.commit()
+                elif alone:
+                    try:
+                        session.commit()
+                    except IntegrityError:  # a conflict found at commit: the step was stale
+                        session.rollback()
+                        done[0][0].fail(stale_step())
+                        done = []
+                else:
+                    session.commit()
+        except DBAPIError as exc:
+            if self.repository.sqlite:
+                raise  # the committer fails the group (503 commit_failed)
+            for u in units:
+                if not u.settled:
+                    u.fail(exc)
+            return []
         _run_hooks(hooks)
         for u, result in done:
             u.succeed(result)

@@ -156,3 +156,37 @@ def test_opposite_lock_orders_in_two_processes_lose_no_step(make_pg_database: An
     finally:
         for e in engines:
             e.dispose()
+
+
+@pytest.mark.postgres
+def test_a_lost_connection_fails_its_group_as_an_outage(make_pg_database: Any) -> None:
+    """PostgreSQL: the connection dies inside a group (the server ends the backend): every
+    request of the group hears the database's error (503 ``database_unavailable`` over
+    HTTP, as with a transaction per step), nothing of the group is stored, and the next
+    group works on a new connection."""
+    url = make_pg_database()
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    try:
+        with write_scope(make_session_factory(engine)) as s:
+            for address in (A, B):
+                s.add(Account(address=address, created_at=datetime.now(UTC)))
+            s.commit()
+        tx: StepTransactions[str] = StepTransactions(CaseRepository(make_session_factory(
+            engine)))
+
+        def cut(session: Session) -> str:
+            session.connection().exec_driver_sql("SELECT pg_terminate_backend(pg_backend_pid())")
+            return "never"
+
+        with ThreadPoolExecutor(4) as pool:
+            futures = _grouped(tx, pool, [_lock_and_write(A, "lost"), cut,
+                                          _lock_and_write(B, "not tried")])
+            for f in futures:
+                with pytest.raises(sa.exc.OperationalError):
+                    f.result(20)
+        assert _names(engine) == {A: "", B: ""}
+        assert tx.commit(_lock_and_write(B, "next")) == "next"
+        assert _names(engine) == {A: "", B: "next"}
+    finally:
+        engine.dispose()
