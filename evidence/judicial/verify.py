@@ -867,7 +867,11 @@ def _hex_norm(value: object) -> str:
 def _check_provenance(p: _Package) -> str:
     subs = _submissions(p)
     service = p.order.institution
-    anchors_by_root = {str(a.get("root", "")).removeprefix("0x"): a for a in p.anchors}
+    # One row per (root, chain): a root anchored on several chains has several transactions.
+    anchor_txs: dict[str, set[str]] = {}
+    for a in p.anchors:
+        anchor_txs.setdefault(str(a.get("root", "")).removeprefix("0x"), set()).add(
+            _hex_norm(a.get("txHash")))
     roots = _proof_roots(p)
     problems = []
     for item in p.evidence_index:
@@ -893,13 +897,9 @@ def _check_provenance(p: _Package) -> str:
                 f"{item_id}: the log must begin with upload.received by the submitter {submitter}"
             )
         root = roots.get(sub.record_hash.hex())
-        anchor = anchors_by_root.get(root or "")
         tx = last.details.get("txHash") if isinstance(last.details, dict) else None
-        if (
-            last.action != "anchored"
-            or anchor is None
-            or _hex_norm(tx) != _hex_norm(anchor.get("txHash"))
-        ):
+        if (last.action != "anchored" or not _hex_norm(tx)
+                or _hex_norm(tx) not in anchor_txs.get(root or "", set())):
             problems.append(
                 f"{item_id}: the log must end with 'anchored' naming the transaction that "
                 "anchored its submission's Merkle root"
