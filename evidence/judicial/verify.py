@@ -62,6 +62,7 @@ from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_digest, attestation_typed_data
 from evidence.judicial._onchain import connect
 from evidence.judicial._zip import DEFAULT_LIMITS, Limits, extract_zip
+from evidence.judicial.chains import operator_only_note
 from evidence.judicial.errors import (
     ArchiveBomb,
     MissingPackageFile,
@@ -82,7 +83,7 @@ from evidence.records import (
     SignedRecord,
     recover_signer,
 )
-from evidence.report import CheckResult, Status
+from evidence.report import CheckResult, Note, Status
 from evidence.report import Report as BaseReport
 from evidence.steps import ANYONE, APPOINTMENTS, STEPS, step_of_record
 from evidence.timestamp import load_certificates, verify_token
@@ -95,6 +96,7 @@ __all__ = [
     "Check",
     "CheckResult",
     "Checkpoint",
+    "Note",
     "Outcome",
     "Report",
     "Status",
@@ -219,6 +221,7 @@ class Report(BaseReport):
     package_digest: str | None = None
     chain_id: int | None = None
     unreadable: str | None = None  # why the file cannot be read as a ZIP archive
+    notes: tuple[Note, ...] = ()  # limits of what the checks prove (e.g. operator_only)
     blocks: tuple[BlockRef, ...] = ()
     """The blocks whose hashes the verdict rests on (`block_confirmation` confirms them)."""
 
@@ -244,6 +247,7 @@ class Report(BaseReport):
             "chainId": self.chain_id,
             "blocks": [b.to_json_obj() for b in self.blocks],
             "checks": [_check_json(c) for c in self.checks],
+            "notes": [n.to_json_obj() for n in self.notes],
         }
 
 
@@ -1659,5 +1663,18 @@ def verify_package(
         with contextlib.suppress(_CheckFailedError, _CheckSkippedError, EvidenceError):
             blocks = tuple(BlockRef(c, h.number, h.hash, h.timestamp)
                            for c, h in _relied_blocks(pkg))
+        notes = _notes(pkg)
     return Report(checks=tuple(checks), package=str(path), package_digest=digest,
-                  chain_id=chain_id, blocks=blocks)
+                  chain_id=chain_id, blocks=blocks, notes=notes)
+
+
+def _notes(p: _Package) -> tuple[Note, ...]:
+    """What the verdict must say beside the checks: anchors only on chains the institution
+    runs (evidence.judicial.chains). Every row is proven offline (`anchors`); which of
+    their blocks are confirmed, and where, `block_confirmation` says."""
+    try:
+        rows = p.anchors
+    except _CheckFailedError:
+        return ()
+    note = operator_only_note(rows)
+    return (note,) if note is not None else ()
