@@ -8,6 +8,7 @@ function of its inputs so the tests can hold it to the header grammar.
 from __future__ import annotations
 
 from evidence.steps import STEPS
+from evidence.words import STAGES as WORDS_STAGES
 
 __all__ = ["LANGS", "STAGES", "STEP_WORDS", "UI", "T", "negotiate", "step_word", "text", "ui"]
 
@@ -118,25 +119,9 @@ T: dict[str, dict[str, str]] = {
     "court": {"en": "Court decision", "zh-Hans": "法院决定"},
 }
 
-STAGES: dict[str, dict[str, str]] = {
-    "not_filed": {"en": "not filed", "zh-Hans": "未立案"},
-    "filed": {"en": "filed", "zh-Hans": "已立案"},
-    "negotiation": {"en": "negotiation", "zh-Hans": "协商"},
-    "facilitation": {"en": "facilitated settlement", "zh-Hans": "调解"},
-    "arbitrator_appointment": {"en": "arbitrator appointment", "zh-Hans": "指定仲裁员"},
-    "evidence": {"en": "evidence period", "zh-Hans": "举证期"},
-    "record_closed": {"en": "record closed", "zh-Hans": "审理终结"},
-    "awarded": {"en": "awarded (objection window)", "zh-Hans": "已裁决（异议期）"},
-    "panel_appointment": {"en": "panel appointment", "zh-Hans": "组成合议庭"},
-    "panel": {"en": "panel deliberating", "zh-Hans": "合议庭审理"},
-    "awarded_by_panel": {"en": "awarded by the panel", "zh-Hans": "合议庭已裁决"},
-    "final": {"en": "final award", "zh-Hans": "裁决生效"},
-    "enforced": {"en": "enforced on-chain", "zh-Hans": "已在链上执行"},
-    "settled": {"en": "settled", "zh-Hans": "已和解"},
-    "closed_for_litigation": {"en": "closed (courts open)", "zh-Hans": "终止（可诉讼）"},
-    "judicially_confirmed": {"en": "judicially confirmed", "zh-Hans": "已司法确认"},
-    "confirmation_refused": {"en": "confirmation refused", "zh-Hans": "不予确认"},
-}
+# Stage names: the case vocabulary's (evidence/words.py), shared with the judicial package.
+STAGES: dict[str, dict[str, str]] = {k: {"en": en, "zh-Hans": zh}
+                                     for k, (en, zh) in WORDS_STAGES.items()}
 
 
 def text(key: str, lang: str) -> str:

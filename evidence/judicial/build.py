@@ -30,10 +30,12 @@ from evidence.judicial.inputs import ROLES, PackageInputs, StepEntry
 from evidence.records import (
     Award,
     ChainedRecord,
+    CourtConfirmation,
     EvidenceSubmission,
     ProceduralStep,
     checksum_address,
 )
+from evidence.words import timeline_label
 
 __all__ = ["RENDER_EXTRA", "build_package", "package_digest"]
 
@@ -65,17 +67,29 @@ def _record_entry(entry: StepEntry) -> dict[str, Any]:
     rec = entry.record.record
     signed = entry.record
     link = rec if isinstance(rec, ChainedRecord) else None
+    action = getattr(rec, "action", _default_action(rec.TYPE_NAME))
     return {
         "sequence": str(link.sequence) if link else None,
         "type": rec.TYPE_NAME,
-        "action": getattr(rec, "action", _default_action(rec.TYPE_NAME)),
+        "action": action,
         "role": entry.role,
         "signers": list(signed.signers()),
         "signedAt": str(link.signed_at) if link else None,
         "recordHash": fmt.hex0x(signed.record_hash),
         "prevHash": fmt.hex0x(link.prev_hash) if link else None,
-        "label": {"en": entry.label_en, "zh": entry.label_zh},
+        "label": _label(entry, action),
     }
+
+
+def _label(entry: StepEntry, action: str) -> dict[str, str]:
+    """The step table's words for the record (evidence/words.py); the caller's own label
+    only for a record the table does not know."""
+    rec = entry.record.record
+    confirmed = rec.confirmed if isinstance(rec, CourtConfirmation) else None
+    en, zh = timeline_label(rec.TYPE_NAME, action, confirmed=confirmed)
+    if (en, zh) == (action, action) and entry.label_en:
+        en, zh = entry.label_en, entry.label_zh or entry.label_en
+    return {"en": en, "zh": zh}
 
 
 def _default_action(type_name: str) -> str:
