@@ -33,8 +33,14 @@ if TYPE_CHECKING:
     from web3.types import BlockIdentifier
 
 __all__ = [
+    "ARBITRATOR_APPOINTED",
+    "AWARD_OBJECTED",
+    "AWARD_SUBMITTED",
+    "DISPUTE_RAISED",
+    "ORDER_ACTS",
     "ORDER_OPENED",
     "ORDER_RESOLVED",
+    "PANEL_APPOINTED",
     "RESOLUTIONS",
     "ROOT_ANCHORED",
     "Event",
@@ -199,6 +205,28 @@ ORDER_RESOLVED = _spec(
     "OrderResolved(uint256 orderId,uint8 resolution,uint256 toBuyer,uint256 toSeller,"
     "uint256 compensationPaid,uint256 compensationShortfall)",
     ("orderId", "resolution"))  # resolution: enum Resolution
+
+# The escrow's other acts on an order (contracts/interfaces/IArbitrationEscrow.sol): a
+# package lists each with its block and time (evidence.judicial ChainAct).
+DISPUTE_RAISED = _spec(
+    "DisputeRaised(uint256 orderId,bytes32 caseId,address by,uint48 deadline)",
+    ("orderId", "caseId", "by"))
+ARBITRATOR_APPOINTED = _spec(
+    "ArbitratorAppointed(uint256 orderId,bytes32 caseId,address arbitrator,uint48 deadline)",
+    ("orderId", "caseId", "arbitrator"))
+AWARD_SUBMITTED = _spec(
+    "AwardSubmitted(uint256 orderId,bytes32 caseId,uint8 round,uint256 toBuyer,"
+    "uint256 toSeller,uint256 compensation,bytes32 awardHash,uint48 deadline)",
+    ("orderId", "caseId", "round"))
+AWARD_OBJECTED = _spec(
+    "AwardObjected(uint256 orderId,bytes32 caseId,address by,uint48 deadline)",
+    ("orderId", "caseId", "by"))
+PANEL_APPOINTED = _spec(
+    "PanelAppointed(uint256 orderId,bytes32 caseId,address[3] panel,uint48 deadline)",
+    ("orderId", "caseId"))
+ORDER_ACTS = (ORDER_OPENED, DISPUTE_RAISED, ARBITRATOR_APPOINTED, AWARD_SUBMITTED,
+              AWARD_OBJECTED, PANEL_APPOINTED, ORDER_RESOLVED)
+"""Every escrow event keyed by ``orderId``: an order's on-chain acts, in procedure order."""
 
 RESOLUTIONS = (
     "None",

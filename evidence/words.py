@@ -17,12 +17,14 @@ from collections.abc import Mapping
 from evidence.steps import step_of_record
 
 __all__ = [
+    "CHAIN_ACTS",
     "DISPUTE_TYPES",
     "REMEDIES",
     "ROLES",
     "SIDES",
     "STAGES",
     "Words",
+    "amount",
     "timeline_label",
     "word",
 ]
@@ -107,3 +109,27 @@ def timeline_label(type_name: str, action: str, *, confirmed: bool | None = None
         return (f"Deadline missed in stage “{en}”: the case moved on by default",
                 f"“{zh}”阶段期限届满，案件依规则继续进行")
     return action, action
+
+
+CHAIN_ACTS: Mapping[str, Words] = {
+    # On-chain acts by the event that shows them (anchor contract and escrow).
+    "RootAnchored": ("Merkle root of signed records anchored", "已签名记录的默克尔根上链存证"),
+    "OrderOpened": ("Escrow order opened: the buyer's payment held",
+                    "托管订单开立：买方货款由托管合约保管"),
+    "DisputeRaised": ("Dispute raised: the escrow froze the funds", "提出争议：托管资金冻结"),
+    "ArbitratorAppointed": ("Arbitrator registered on the escrow", "托管合约登记仲裁员"),
+    "AwardSubmitted": ("Award submitted to the escrow", "裁决提交托管合约"),
+    "AwardObjected": ("Objection registered on the escrow", "托管合约登记异议"),
+    "PanelAppointed": ("Panel registered on the escrow", "托管合约登记仲裁庭"),
+    "OrderResolved": ("Escrow paid out: order resolved", "托管合约付款：订单结清"),
+}
+
+
+def amount(units: int | str, decimals: int, currency: str) -> str:
+    """A token amount in its unit, exactly: 480000000 with 6 decimals is
+    ``480.000000 tUSD`` (integer arithmetic: no float, no decimal context rounding)."""
+    value = int(units)
+    sign = "-" if value < 0 else ""
+    whole, frac = divmod(abs(value), 10**decimals)
+    tail = f".{frac:0{decimals}d}" if decimals else ""
+    return f"{sign}{whole:,}{tail} {currency}".rstrip()

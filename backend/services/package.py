@@ -73,6 +73,7 @@ from evidence.judicial import (
     StepEntry,
     TimestampToken,
     build_package,
+    order_acts,
 )
 from evidence.judicial import EvidenceItem as PackageItem
 from evidence.judicial.provenance import SignedProvenanceEntry
@@ -145,7 +146,7 @@ class PackageService:
                  clock: Callable[[], datetime],
                  tsa_url: str = "", tsa_certificates: bytes = b"",
                  institution_name: str = "chainarb ODR service", seat: str = "",
-                 website: str = "") -> None:
+                 website: str = "", pdf_font: Path | None = None) -> None:
         self.sessions = sessions
         self.cases = cases
         self.evidence = evidence
@@ -155,6 +156,7 @@ class PackageService:
         self.clock = clock
         self.tsa_url = tsa_url
         self.tsa_certificates = tsa_certificates
+        self.pdf_font = pdf_font
         self.institution = InstitutionInfo(
             name=institution_name, address=cases.institution_address, seat=seat,
             website=website, independence_en=INDEPENDENCE_EN, independence_zh=INDEPENDENCE_ZH,
@@ -231,10 +233,12 @@ class PackageService:
                     tsa_certificates=self.tsa_certificates, award=award,
                     enforcement=self._enforcement(session, case),
                     created_at=max(int(s.record["message"].get("signedAt", 0)) for s in steps),
-                    neutrals=self._neutrals(case),
+                    neutrals=self._neutrals(case), chain_acts=order_acts(
+                        self._chain, self.cases.domain.verifying_contract, case.order.order_id),
                     verify_url_template=self._verify_url())
                 target.parent.mkdir(parents=True, exist_ok=True)
-                built = build_package(inputs, work / "package.zip", attest=self._attest)
+                built = build_package(inputs, work / "package.zip", attest=self._attest,
+                                      pdf_font=self.pdf_font)
                 shutil.move(str(built), target)
         if fetched:  # keep the tokens fetched on the way (a token already kept wins)
             with write_scope(self.sessions) as ws:
@@ -535,6 +539,7 @@ class PackageService:
             out.append(Neutral(role="arbitrator", name="arbitrator", address=case.arbitrator))
         out += [Neutral(role="panelist", name=f"panelist {i + 1}", address=m)
                 for i, m in enumerate(case.panel)]
+        out += [Neutral(role="court", name="court", address=c) for c in case.courts]
         return out
 
 

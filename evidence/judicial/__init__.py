@@ -6,6 +6,7 @@ evidence, proofs, anchors, timestamps and provenance as one deterministic ZIP, a
 time-stamping authority's certificate (docs/judicial-package.md).
 """
 
+from evidence.judicial._onchain import order_acts
 from evidence.judicial.build import build_package, package_digest
 from evidence.judicial.errors import (
     ArchiveBomb,
@@ -21,6 +22,7 @@ from evidence.judicial.inputs import (
     AnchorInfo,
     AwardDocument,
     CaseInfo,
+    ChainAct,
     EnforcementInfo,
     EvidenceItem,
     InstitutionInfo,
@@ -41,6 +43,7 @@ __all__ = [
     "ArchiveBomb",
     "AwardDocument",
     "CaseInfo",
+    "ChainAct",
     "Check",
     "CheckResult",
     "EnforcementInfo",
@@ -63,6 +66,7 @@ __all__ = [
     "UnsafeArchive",
     "UnsafePath",
     "build_package",
+    "order_acts",
     "package_digest",
     "sign_log",
     "verify_package",

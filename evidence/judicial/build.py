@@ -24,6 +24,7 @@ from evidence import __version__
 from evidence.commitment import commitment_of, sha256_file
 from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_typed_data
+from evidence.judicial._facts import signed_facts
 from evidence.judicial._zip import write_zip
 from evidence.judicial.errors import PackageInputError
 from evidence.judicial.inputs import ROLES, PackageInputs, StepEntry
@@ -148,6 +149,7 @@ def build_package(
     out_path: str | Path,
     *,
     attest: AttestationSigner | None = None,
+    pdf_font: Path | None = None,
 ) -> Path:
     """Write the judicial package of one case to `out_path` (a .zip) and return the path.
 
@@ -156,9 +158,12 @@ def build_package(
         out_path: where the ZIP goes; written to a temporary name and renamed at the end.
         attest: signs the institution's attestation over SHA256SUMS (EIP-712
             `JudicialPackage`); None leaves the package unattested (the verifier reports it).
+        pdf_font: a TrueType CJK font for certificate.pdf (None: an installed one; with
+            none installed the certificate leaves its Chinese half out and says so).
 
     Raises:
         PackageInputError: inputs that could not give a verifiable package.
+        FontError: ``pdf_font`` is not a usable CJK TrueType font (the message says why).
         ModuleNotFoundError: the `render` extra is not installed (the message says how).
     """
     render_index, render_certificate = _renderers()
@@ -327,7 +332,8 @@ def build_package(
 
     manifest = _manifest(inputs, chained + unchained, award_entry, index, fmt.CAR in files)
     put(fmt.MANIFEST, fmt.pretty(manifest))
-    put(fmt.INDEX_HTML, render_index(manifest, _anchor_rows(inputs)))
+    facts = signed_facts(chained + unchained)
+    put(fmt.INDEX_HTML, render_index(manifest, _anchor_rows(inputs), facts))
 
     checksums = fmt.checksums_text(digests)
     files[fmt.CHECKSUMS] = checksums
@@ -345,7 +351,8 @@ def build_package(
             }
         )
     url = inputs.verify_url_template.format(digest=digest)
-    files[fmt.CERTIFICATE] = render_certificate(manifest, digest, url, _anchor_rows(inputs))
+    files[fmt.CERTIFICATE] = render_certificate(manifest, digest, url, _anchor_rows(inputs),
+                                                facts, pdf_font=pdf_font)
     return write_zip(Path(out_path), files)
 
 
@@ -357,6 +364,7 @@ def _anchor_rows(inputs: PackageInputs) -> list[dict[str, str]]:
             "txHash": fmt.hex0x(a.tx_hash),
             "blockNumber": str(a.block_number),
             "blockTime": str(a.block_time),
+            "count": str(a.count),
         }
         for a in sorted(inputs.anchors, key=lambda a: (a.block_number, a.root))
     ]
@@ -429,6 +437,18 @@ def _manifest(
             {"itemId": i["itemId"], "file": i["file"], "sha256": i["sha256"]} for i in index
         ],
         "award": award,
+        "onchain": [
+            {
+                "event": a.event,
+                "chainId": str(a.chain_id),
+                "contract": checksum_address(a.contract),
+                "txHash": fmt.hex0x(a.tx_hash),
+                "blockNumber": str(a.block_number),
+                "blockHash": fmt.hex0x(a.block_hash),
+                "blockTime": str(a.block_time),
+            }
+            for a in sorted(inputs.chain_acts, key=lambda a: (a.block_number, a.tx_hash))
+        ],
         "files": {
             "steps": fmt.STEPS,
             "eip712Types": fmt.TYPES,

@@ -21,6 +21,7 @@ __all__ = [
     "AnchorInfo",
     "AwardDocument",
     "CaseInfo",
+    "ChainAct",
     "EnforcementInfo",
     "EvidenceItem",
     "InstitutionInfo",
@@ -196,6 +197,23 @@ class EnforcementInfo:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ChainAct:
+    """One on-chain act of the escrow for this order (opening, dispute, appointments, award
+    submission, objection, payout), named by the event that shows it, with its block: what
+    index.html and the certificate list with the anchors (manifest ``onchain``)."""
+
+    event: str
+    """The escrow event's name: ``OrderOpened``, ``DisputeRaised``, ``ArbitratorAppointed``,
+    ``AwardSubmitted``, ``AwardObjected``, ``PanelAppointed``, ``OrderResolved``."""
+    chain_id: int
+    contract: str
+    tx_hash: bytes
+    block_number: int
+    block_hash: bytes
+    block_time: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class PackageInputs:
     """Everything one case's judicial package holds. See docs/judicial-package.md."""
 
@@ -223,5 +241,7 @@ class PackageInputs:
     neutrals: Sequence[Neutral] = ()
     verify_url_template: str = "https://verify.chainarb.example/p/{digest}"
     """Where the certificate's QR code points; `{digest}` is the package digest."""
+    chain_acts: Sequence[ChainAct] = ()
+    """The escrow's acts for this order with their blocks (read from the chain's logs)."""
     extra_files: Mapping[str, bytes] = field(default_factory=dict)
     """Additional documents under `documents/` (statements, pre-evaluation report...)."""

@@ -46,6 +46,7 @@ from evidence.judicial import (
     StepEntry,
     TimestampToken,
     build_package,
+    order_acts,
     sign_log,
 )
 from evidence.judicial._format import canonical
@@ -434,7 +435,9 @@ def make_case(
                 award_hash,
                 [by_signer.get(m) for m in members],
             )
-    done = canonical({"txHash": "0x" + executed.tx_hash.hex()})
+    done = canonical({"txHash": "0x" + executed.tx_hash.hex(), "toBuyer": str(alloc.to_buyer),
+                      "toSeller": str(alloc.to_seller), "compensation": str(alloc.compensation),
+                      "compensationShortfall": "0"})  # as the service records a payout
     add(
         _step(
             actors.institution,
@@ -601,6 +604,7 @@ def make_case(
         ),
         created_at=chain_time(w3),
         neutrals=[Neutral(role="arbitrator", name="Dr. Chen", address=actors.arbitrator.address)],
+        chain_acts=order_acts(w3, escrow_addr, order_id),
     )
     package = build_package(inputs, workdir / "package.zip", attest=attester(actors.institution))
     return Case(

@@ -37,7 +37,7 @@ def get_packages(request: Request, ctx: Ctx) -> PackageService:
         svc = PackageService(ctx.sessions, ctx.service, get_evidence(request, ctx),
                              blockstore=ctx.service.blockstore, w3=w3,
                              out_dir=s.data_dir / "packages", clock=ctx.clock,
-                             tsa_url=s.tsa_url, tsa_certificates=certs)
+                             tsa_url=s.tsa_url, tsa_certificates=certs, pdf_font=s.pdf_font)
         request.app.state.packages = svc
     return svc
 
