@@ -262,7 +262,8 @@ class PackageService:
         with write_scope(self.sessions) as session:
             session.add(CaseEvent(case_id=out.case_id, at=self.clock(), kind=EXPORT_EVENT,
                                   data={"court": viewer, "digest": out.digest,
-                                        "manifestSha256": out.manifest_sha256}))
+                                        "manifestSha256": out.manifest_sha256,
+                                        "file": out.path.relative_to(self.out_dir).as_posix()}))
 
     def _verify_url(self) -> str:
         base = getattr(self.cases.config, "base_url", "") or "https://verify.chainarb.example"

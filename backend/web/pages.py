@@ -39,7 +39,7 @@ from .actions import actions_section, case_data
 from .actions import router as actions_router
 from .i18n import LANGS, STAGES, UI, negotiate, step_word, text
 
-__all__ = ["COOKIE", "router"]
+__all__ = ["COOKIE", "page", "router"]
 
 COOKIE = "chainarb_session"
 DECIMALS = 6  # the escrow's stablecoin (docs: amounts are shown exactly, 6 decimals)
@@ -143,8 +143,9 @@ def csp_nonce(request: Request) -> str:
     return str(getattr(request.state, "csp_nonce", ""))
 
 
-def _page(request: Request, lang: str, title: str, body: str, viewer: str | None,
-          status: int = 200) -> HTMLResponse:
+def page(request: Request, lang: str, title: str, body: str, viewer: str | None,
+         status: int = 200) -> HTMLResponse:
+    """A page of the service in ``lang``: header, language switch, the body, local times."""
     path = request.url.path
     switch = " · ".join(
         f'<a href="{_e(path)}?lang={code}" hreflang="{code}" lang="{code}"'
@@ -224,7 +225,7 @@ def sign_in_page(request: Request) -> HTMLResponse:
 <button id="sign-in" type="button">{_e(text("sign_in_button", lang))}</button>
 <p id="sign-in-status" role="status"></p></section>
 <script nonce="{csp_nonce(request)}">{consts}{_SIGN_IN_SCRIPT}</script>"""
-    return _page(request, lang, text("sign_in", lang), body, _viewer(request))
+    return page(request, lang, text("sign_in", lang), body, _viewer(request))
 
 
 class SessionIn(BaseModel):
@@ -271,7 +272,7 @@ def _need_sign_in(request: Request, lang: str) -> HTMLResponse:
     body = (f'<section><p>{_e(text("need_sign_in", lang))}</p>'
             f'<p><a href="/ui/sign-in?lang={lang}">{_e(text("sign_in", lang))}</a></p>'
             "</section>")
-    return _page(request, lang, text("sign_in", lang), body, None, status=401)
+    return page(request, lang, text("sign_in", lang), body, None, status=401)
 
 
 @router.get("/cases", response_class=HTMLResponse)
@@ -294,7 +295,7 @@ def case_list(request: Request) -> HTMLResponse:
     else:
         table = f'<p>{_e(text("no_cases", lang))}</p>'
     body = f'<section><h1>{_e(text("cases", lang))}</h1>{table}</section>'
-    return _page(request, lang, text("cases", lang), body, viewer)
+    return page(request, lang, text("cases", lang), body, viewer)
 
 
 def _anchors(request: Request, case_id: str) -> list[AnchorBatch]:
@@ -425,7 +426,7 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
     except ServiceError as exc:
         key = "denied" if exc.http_status == 403 else "not_found"
         body = f'<section><p class="error">{_e(text(key, lang))}</p></section>'
-        return _page(request, lang, text("case", lang), body, viewer,
+        return page(request, lang, text("case", lang), body, viewer,
                      status=exc.http_status if exc.http_status in (403, 404) else 400)
     head = (f'<section id="summary"><h1>{_e(text("case", lang))} '
             f'<code>{_e(_short(view["caseId"]))}</code></h1>'
@@ -437,7 +438,7 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
     actions = actions_section(case_data(request, view, viewer, lang), lang)
     body = (head + actions + _parties(view, lang) + _timeline(items, lang) + _evidence(view, lang)
             + _award(view, lang) + _anchor_table(_anchors(request, case_id), lang))
-    return _page(request, lang, f'{text("case", lang)} {_short(case_id)}', body, viewer)
+    return page(request, lang, f'{text("case", lang)} {_short(case_id)}', body, viewer)
 
 
 router.include_router(actions_router)
