@@ -26,6 +26,7 @@ from tests.backend.package.test_package_verify_page import (
     assert_public_record_after_decision,
     assert_public_record_before_decision,
 )
+from tests.judicial.test_judicial_docs import assert_provenance_keys_documented
 
 
 def _grant_court(cw: ChainWorld) -> None:
@@ -64,6 +65,7 @@ def test_enforced_case_package_verifies_and_court_confirms(chain_world_any_db: C
         award = [n for n in names if n.startswith("award/")]
         assert award and z.read(award[0]) == AWARD_DOC
     assert "0x" + hashlib.sha256(manifest).hexdigest() == r.headers["x-package-manifest-sha256"]
+    assert_provenance_keys_documented(pkg)
     assert_public_record_before_decision(cw, r.content, r.headers["x-package-digest"],
                                          r.headers["x-package-manifest-sha256"], tmp_path)
     # the same state gives the same package
