@@ -4,7 +4,7 @@ Why: a PDF that names a font without embedding it shows boxes wherever that font
 missing; reportlab never embeds its standard fonts (Helvetica, Courier) or its CID font
 STSong-Light. So the certificate uses TrueType fonts only, which reportlab embeds as
 subsets: Bitstream Vera (shipped inside reportlab, so always there) for the English text,
-and a CJK TrueType font with glyf outlines for the Chinese text and the hashes (CFF-based
+and a CJK TrueType font with glyf outlines for the Chinese text (CFF-based
 OpenType such as Noto CJK is refused by reportlab).
 
 Where the CJK font comes from, in order: the path the caller gives (the service's
@@ -46,7 +46,8 @@ class FontError(ValueError):
 @dataclass(frozen=True)
 class PdfFonts:
     """Registered font names: ``latin``/``bold`` for English, ``cjk`` for Chinese (None:
-    none available, the Chinese half is left out), ``mono`` for hashes and addresses."""
+    none available, the Chinese half is left out), ``mono`` for hashes and addresses (the
+    Latin font: the certificate's digest must be text the verifier finds in the PDF)."""
 
     latin: str
     bold: str
@@ -84,10 +85,9 @@ def pdf_fonts(cjk_font: Path | None = None) -> PdfFonts:
     path, index = chosen
     tag = "chainarb-cjk-" + hashlib.sha256(f"{path}#{index}".encode()).hexdigest()[:8]
     try:
+        # One face only: reportlab parses the whole collection per face (~2 s for
+        # wqy-zenhei.ttc, once per process); hashes are ASCII and take the Latin font.
         cjk = _register(tag, path, index)
-        mono = cjk
-        if path.suffix.lower() == ".ttc" and "zenhei" in path.name:
-            mono = _register(tag + "-mono", path, 1)  # WenQuanYi Zen Hei Mono
     except (TTFError, OSError) as exc:
         raise FontError(
             f"PDF font {path}: reportlab cannot embed it ({exc}). Give a TrueType font "
@@ -97,4 +97,4 @@ def pdf_fonts(cjk_font: Path | None = None) -> PdfFonts:
     if not isinstance(font, TTFont) or not font.face.charToGlyph.get(ord("证")):
         raise FontError(f"PDF font {path}: it has no Chinese glyphs (no 证); give a CJK font "
                         "such as Debian's fonts-wqy-zenhei")
-    return PdfFonts(latin=latin, bold=bold, cjk=cjk, mono=mono, cjk_source=path.name)
+    return PdfFonts(latin=latin, bold=bold, cjk=cjk, mono=latin, cjk_source=path.name)
