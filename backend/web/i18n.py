@@ -149,6 +149,7 @@ T: dict[str, dict[str, str]] = {
         "en": "An anchor is confirmed once its block is {n} block(s) deep on its chain.",
         "zh-Hans": "锚定交易所在区块在链上达到 {n} 个区块深度后即为已确认。"},
     "pkg_decision": {"en": "Court's decision on this package", "zh-Hans": "法院对本材料包的决定"},
+    "pkg_outcome": {"en": "Decision", "zh-Hans": "决定"},
     "pkg_no_decision": {"en": "No court decision on this package is recorded yet.",
                         "zh-Hans": "尚未登记法院对本材料包的决定。"},
     "pkg_confirmed": {"en": "confirmed", "zh-Hans": "确认"},

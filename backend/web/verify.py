@@ -112,7 +112,7 @@ def _status_html(status: dict[str, Any], lang: str) -> str:
     depth = text("pkg_confirmations", lang).format(n=status["confirmationsRequired"])
     if status["decisions"]:
         decisions = _grid(
-            [text("pkg_court", lang), text("pkg_decision", lang), text("pkg_reference", lang),
+            [text("pkg_court", lang), text("pkg_outcome", lang), text("pkg_reference", lang),
              text("time", lang)],
             [[(_e(d["courtName"]) + " " if d["courtName"] else "") + _code(d["court"]),
               _e(text("pkg_confirmed" if d["confirmed"] else "pkg_refused", lang)),
