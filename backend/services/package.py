@@ -54,7 +54,7 @@ from backend.db import (
     Step,
     write_scope,
 )
-from backend.db.service_models import CaseEvent, ChainAction, StepDetail
+from backend.db.service_models import CaseEvent, ChainAction, CourtAccount, StepDetail
 from backend.worker.anchoring import enqueue_leaf
 from evidence.encryption import iter_decrypt
 from evidence.events import ORDER_OPENED, ORDER_RESOLVED, find_events
@@ -233,7 +233,7 @@ class PackageService:
                     tsa_certificates=self.tsa_certificates, award=award,
                     enforcement=self._enforcement(session, case),
                     created_at=max(int(s.record["message"].get("signedAt", 0)) for s in steps),
-                    neutrals=self._neutrals(case), chain_acts=order_acts(
+                    neutrals=self._neutrals(session, case), chain_acts=order_acts(
                         self._chain, self.cases.domain.verifying_contract, case.order.order_id),
                     verify_url_template=self._verify_url())
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -532,7 +532,7 @@ class PackageService:
                              contact=(acct.email or "") if acct else ""))
         return out
 
-    def _neutrals(self, case: p.CaseState) -> list[Neutral]:
+    def _neutrals(self, session: Session, case: p.CaseState) -> list[Neutral]:
         out = []
         if case.mediator:
             out.append(Neutral(role="mediator", name="mediator", address=case.mediator))
@@ -540,7 +540,10 @@ class PackageService:
             out.append(Neutral(role="arbitrator", name="arbitrator", address=case.arbitrator))
         out += [Neutral(role="panelist", name=f"panelist {i + 1}", address=m)
                 for i, m in enumerate(case.panel)]
-        out += [Neutral(role="court", name="court", address=c) for c in case.courts]
+        # A court by the name an admin registered it under (CourtAccount).
+        for court in case.courts:
+            row = session.get(CourtAccount, court)
+            out.append(Neutral(role="court", name=row.name if row else "court", address=court))
         return out
 
 

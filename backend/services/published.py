@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 from backend import procedure as p
 from backend.db import Account as AccountRow
 from backend.db import AnchorBatch, Case, Leaf, Step
-from backend.db.service_models import CaseEvent
+from backend.db.service_models import CaseEvent, CourtAccount
 from evidence.judicial._format import MANIFEST, load_json
 
 from .errors import NotFound
@@ -91,8 +91,11 @@ def package_status(sessions: sessionmaker[Session], digest: str, *, out_dir: Pat
             .order_by(col(Step.sequence))).all()
             if str(s.record["message"].get("packageHash", "")).lower() == manifest_sha]
         courts = {e.data.get("court") for e in events} | {s.signer for s in decisions}
+        known = [c for c in courts if c]
         names = {a.address: a.display_name for a in session.exec(select(AccountRow).where(
-            col(AccountRow.address).in_([c for c in courts if c]))).all() if a.display_name}
+            col(AccountRow.address).in_(known))).all() if a.display_name}
+        names.update({c.address: c.name for c in session.exec(select(CourtAccount).where(
+            col(CourtAccount.address).in_(known))).all()})  # as an admin registered it
     from_file = _manifest_case(out_dir, events)
     case: dict[str, Any] = {
         "caseId": case_id, "orderId": str(state.order.order_id), "stage": state.stage.value,

@@ -41,7 +41,8 @@ def assert_public_record_before_decision(cw: ChainWorld, package: bytes, digest:
     assert record["digest"] == digest and record["manifestSha256"] == manifest_sha
     assert record["case"] | {"stage": "enforced", "caseId": w.case_id, "currency": "ETH",
                              "decimals": 18} == record["case"]
-    assert [e["court"] for e in record["exports"]] == [w.court.address]
+    assert [(e["court"], e["courtName"]) for e in record["exports"]] == [(w.court.address,
+                                                                           "Court")]
     assert record["anchors"] and all(a["status"] == "confirmed" and a["chainId"] == str(
         cw.w3.eth.chain_id) and a["blockNumber"] for a in record["anchors"])
     assert record["decisions"] == []
