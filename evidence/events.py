@@ -3,7 +3,7 @@
 Rules of this module:
 
 1. Every event a verifier, the anchoring worker, the package builder or the service reads
-   (`RootAnchored`, `OrderOpened`, `OrderResolved`) is declared here once, from the
+   (`RootAnchored` and the escrow's acts, `ESCROW_ACTS`) is declared here once, from the
    Solidity signatures in contracts/interfaces/IEvidenceAnchor.sol and
    IArbitrationEscrow.sol (topic 0 is the keccak-256 of the signature; enums are uint8),
    so a court needs no artifact of ours and an expert can recompute every topic with any
@@ -37,7 +37,7 @@ __all__ = [
     "AWARD_OBJECTED",
     "AWARD_SUBMITTED",
     "DISPUTE_RAISED",
-    "ORDER_ACTS",
+    "ESCROW_ACTS",
     "ORDER_OPENED",
     "ORDER_RESOLVED",
     "PANEL_APPOINTED",
@@ -206,8 +206,6 @@ ORDER_RESOLVED = _spec(
     "uint256 compensationPaid,uint256 compensationShortfall)",
     ("orderId", "resolution"))  # resolution: enum Resolution
 
-# The escrow's other acts on an order (contracts/interfaces/IArbitrationEscrow.sol): a
-# package lists each with its block and time (evidence.judicial ChainAct).
 DISPUTE_RAISED = _spec(
     "DisputeRaised(uint256 orderId,bytes32 caseId,address by,uint48 deadline)",
     ("orderId", "caseId", "by"))
@@ -224,9 +222,11 @@ AWARD_OBJECTED = _spec(
 PANEL_APPOINTED = _spec(
     "PanelAppointed(uint256 orderId,bytes32 caseId,address[3] panel,uint48 deadline)",
     ("orderId", "caseId"))
-ORDER_ACTS = (ORDER_OPENED, DISPUTE_RAISED, ARBITRATOR_APPOINTED, AWARD_SUBMITTED,
-              AWARD_OBJECTED, PANEL_APPOINTED, ORDER_RESOLVED)
-"""Every escrow event keyed by ``orderId``: an order's on-chain acts, in procedure order."""
+
+ESCROW_ACTS = (ORDER_OPENED, DISPUTE_RAISED, ARBITRATOR_APPOINTED, AWARD_SUBMITTED,
+               AWARD_OBJECTED, PANEL_APPOINTED, ORDER_RESOLVED)
+"""The escrow's events of one order's life, in the order its status machine allows them:
+the on-chain acts a judicial package proves (each with its receipt)."""
 
 RESOLUTIONS = (
     "None",

@@ -6,7 +6,6 @@ evidence, proofs, anchors, timestamps and provenance as one deterministic ZIP, a
 time-stamping authority's certificate (docs/judicial-package.md).
 """
 
-from evidence.judicial._onchain import order_acts
 from evidence.judicial.build import build_package, package_digest
 from evidence.judicial.errors import (
     ArchiveBomb,
@@ -22,7 +21,6 @@ from evidence.judicial.inputs import (
     AnchorInfo,
     AwardDocument,
     CaseInfo,
-    ChainAct,
     EnforcementInfo,
     EvidenceItem,
     InstitutionInfo,
@@ -43,7 +41,6 @@ __all__ = [
     "ArchiveBomb",
     "AwardDocument",
     "CaseInfo",
-    "ChainAct",
     "Check",
     "CheckResult",
     "EnforcementInfo",
@@ -66,7 +63,6 @@ __all__ = [
     "UnsafeArchive",
     "UnsafePath",
     "build_package",
-    "order_acts",
     "package_digest",
     "sign_log",
     "verify_package",

@@ -3,8 +3,9 @@
 index.html and certificate.pdf show the award's allocation, the settlement, the payout the
 service recorded and the court's decision. They take them from here, and this reads them
 only from signed records (the Award and Settlement the escrow executes, the institution's
-``enforcement.recorded`` step, the court's ``CourtConfirmation``), never from a value no
-signature covers: what the views print is what the verifier checks.
+``enforcement.recorded`` step, the court's ``CourtConfirmation``) and, for the escrow's
+acts, from the receipts and block headers the package proves (check ``block_proofs``),
+never from a value nothing covers: what the views print is what the verifier checks.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ class Facts:
     settlement: dict[str, str] | None = None  # toBuyer, toSeller, compensation
     payout: dict[str, str] | None = None  # enforcement.recorded's payload, as signed
     decisions: list[dict[str, Any]] = field(default_factory=list)  # CourtConfirmations
+    acts: list[dict[str, str]] = field(default_factory=list)
+    """The escrow's proven acts: event, chainId, txHash, blockNumber, blockTime (the
+    builder reads them from escrow.json's acts and the block proofs)."""
 
 
 def _payload(entry: StepEntry) -> dict[str, Any]:
@@ -41,8 +45,9 @@ def _payload(entry: StepEntry) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def signed_facts(entries: Sequence[StepEntry]) -> Facts:
-    """The facts of a case's records (chained and unchained, as the builder holds them)."""
+def signed_facts(entries: Sequence[StepEntry], acts: Sequence[dict[str, str]] = ()) -> Facts:
+    """The facts of a case's records (chained and unchained, as the builder holds them),
+    with the escrow's acts as the block proofs place them."""
     claimed = None
     award: dict[str, str] | None = None
     settlement = None
@@ -67,4 +72,4 @@ def signed_facts(entries: Sequence[StepEntry]) -> Facts:
                               "courtReference": rec.court_reference,
                               "signedAt": str(rec.signed_at)})
     return Facts(claimed=claimed, award=award, settlement=settlement, payout=payout,
-                 decisions=decisions)
+                 decisions=decisions, acts=list(acts))

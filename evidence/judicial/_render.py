@@ -119,8 +119,8 @@ def _allocation(manifest: dict[str, Any], terms: dict[str, str]) -> Words:
             f"退还买方 {buyer}；支付卖方 {seller}；以卖方保证金赔偿 {comp}")
 
 
-def _resolved(manifest: dict[str, Any]) -> dict[str, str] | None:
-    acts = [a for a in manifest.get("onchain", []) if a.get("event") == "OrderResolved"]
+def _resolved(facts: Facts) -> dict[str, str] | None:
+    acts = [a for a in facts.acts if a.get("event") == "OrderResolved" and a["blockNumber"]]
     return acts[-1] if acts else None
 
 
@@ -131,7 +131,7 @@ def _payout(manifest: dict[str, Any], facts: Facts) -> Words | None:
     paid = _allocation(manifest, pay) if "toBuyer" in pay else (
         "see the payout transaction", "见付款交易")
     short = pay.get("compensationShortfall", "0")
-    act = _resolved(manifest)
+    act = _resolved(facts)
     where_en = where_zh = f"tx {pay.get('txHash', '')}"
     if act:
         where_en += f", block {act['blockNumber']}, {_utc(act['blockTime'])}"
@@ -230,17 +230,18 @@ def summary_rows(manifest: dict[str, Any], facts: Facts, digest: str | None = No
     return rows
 
 
-def chain_acts(manifest: dict[str, Any], anchors: Sequence[dict[str, str]]) -> list[dict[str, Any]]:
-    """Every on-chain act the package names, anchors and escrow acts, in block order."""
+def chain_acts(facts: Facts, anchors: Sequence[dict[str, str]]) -> list[dict[str, Any]]:
+    """Every on-chain act the package names, anchors and escrow acts, in block order (an
+    act without its block proof last)."""
     acts: list[dict[str, Any]] = []
     for a in anchors:
         en, zh = CHAIN_ACTS["RootAnchored"]
         n = a.get("count", "")
         acts.append({**a, "event": "RootAnchored",
                      "words": (f"{en} ({n} record(s))", f"{zh}（{n} 条记录）")})
-    for a in manifest.get("onchain", []):
+    for a in facts.acts:
         acts.append({**a, "words": word(CHAIN_ACTS, a["event"])})
-    return sorted(acts, key=lambda a: (int(a["blockNumber"]), a["txHash"]))
+    return sorted(acts, key=lambda a: (int(a["blockNumber"] or 2**64), a["txHash"]))
 
 
 # --- index.html ------------------------------------------------------------------------------
@@ -310,7 +311,7 @@ def _index_award(manifest: dict[str, Any], facts: Facts) -> str:
             for label, k, p in lines]
     out = _table([("", ""), head_terms,
                   ("Paid by the escrow (recorded)", "托管合约已付（服务登记）")], rows)
-    act = _resolved(manifest)
+    act = _resolved(facts)
     if pay:
         out += (f"<p>Payout transaction / 付款交易 {_code(pay.get('txHash'))}"
                 + (f", block / 区块 {_e(act['blockNumber'])}, {_time(act['blockTime'])}" if act
@@ -343,7 +344,7 @@ def render_index(manifest: dict[str, Any], anchors: list[dict[str, str]],
         [[_e(a["blockNumber"]), _time(a["blockTime"]), _bi(a["words"]),
           _e(a.get("chainName") or a["chainId"]),
           _code(a["txHash"]) + (f"<br>root / 根 {_code(a['root'])}" if a.get("root") else "")]
-         for a in chain_acts(manifest, anchors)])
+         for a in chain_acts(facts, anchors)])
     timeline = _table(
         [("Seq.", "序号"), ("Time", "时间"), ("What happened", "事项"), ("Role", "角色"),
          ("Signed by", "签名人"), ("Record", "记录")],
@@ -527,7 +528,7 @@ def render_certificate(manifest: dict[str, Any], digest: str, url: str,
               st.para(_utc(a["blockTime"])), st.bi(a["words"]),
               [st.para(a["txHash"], st.mono)]
               + ([st.para(f"root {a['root']}", st.mono)] if a.get("root") else [])]
-             for a in chain_acts(manifest, anchors)]
+             for a in chain_acts(facts, anchors)]
     table = Table(acts, colWidths=[0.14 * usable, 0.17 * usable, 0.39 * usable, 0.30 * usable],
                   repeatRows=1)
     table.setStyle(_GRID)

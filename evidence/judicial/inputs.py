@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evidence.blockproof import ChainHeader, ProvenReceipt
 from evidence.judicial.provenance import SignedProvenanceEntry
 from evidence.merkle import StandardMerkleTree, record_leaf
 from evidence.records import Domain, SignedRecord
@@ -21,7 +22,6 @@ __all__ = [
     "AnchorInfo",
     "AwardDocument",
     "CaseInfo",
-    "ChainAct",
     "EnforcementInfo",
     "EvidenceItem",
     "InstitutionInfo",
@@ -194,23 +194,9 @@ class EnforcementInfo:
     """Transaction that emitted OrderOpened (buyer, seller, institution)."""
     enforcement_tx: bytes | None
     """Transaction that emitted OrderResolved (the payout); None if not yet enforced."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class ChainAct:
-    """One on-chain act of the escrow for this order (opening, dispute, appointments, award
-    submission, objection, payout), named by the event that shows it, with its block: what
-    index.html and the certificate list with the anchors (manifest ``onchain``)."""
-
-    event: str
-    """The escrow event's name: ``OrderOpened``, ``DisputeRaised``, ``ArbitratorAppointed``,
-    ``AwardSubmitted``, ``AwardObjected``, ``PanelAppointed``, ``OrderResolved``."""
-    chain_id: int
-    contract: str
-    tx_hash: bytes
-    block_number: int
-    block_hash: bytes
-    block_time: int
+    acts: Sequence[tuple[str, bytes]] = ()
+    """Every act of the escrow for the order: (event name, transaction), in chain order
+    (`evidence.chainproofs.escrow_acts`); each needs its proven receipt."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -241,7 +227,10 @@ class PackageInputs:
     neutrals: Sequence[Neutral] = ()
     verify_url_template: str = "https://verify.chainarb.example/p/{digest}"
     """Where the certificate's QR code points; `{digest}` is the package digest."""
-    chain_acts: Sequence[ChainAct] = ()
-    """The escrow's acts for this order with their blocks (read from the chain's logs)."""
     extra_files: Mapping[str, bytes] = field(default_factory=dict)
     """Additional documents under `documents/` (statements, pre-evaluation report...)."""
+    block_headers: Sequence[ChainHeader] = ()
+    """The header of every block holding a transaction the package relies on (anchors,
+    escrow acts), so a court checks them offline (`evidence.chainproofs.collect_proofs`)."""
+    receipts: Sequence[ProvenReceipt] = ()
+    """Each such transaction's receipt with its proof in its block's receipts trie."""

@@ -134,4 +134,3 @@ def test_the_top_level_shapes_name_every_key_of_the_package(extracted: Path) -> 
     manifest = json.loads((extracted / "manifest.json").read_text())
     section = text[text.index("## 2. manifest.json"):text.index("## 3.")]
     assert all(re.search(rf"\b{k}\b", section) for k in manifest), set(manifest)
-    assert all(re.search(rf"\b{k}\b", section) for k in manifest["onchain"][0])

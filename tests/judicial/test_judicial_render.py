@@ -75,15 +75,17 @@ def test_certificate_lists_every_on_chain_act_with_block_and_time(
         case: Case, tmp_path: Path) -> None:
     text = _text(_pdf(case.package, tmp_path))
     with zipfile.ZipFile(case.package) as z:
-        manifest = fmt.load_json(z.read(fmt.MANIFEST), "manifest")
+        acts = fmt.load_json(z.read(fmt.ESCROW), "escrow")["acts"]
         anchors = fmt.load_json(z.read(fmt.ANCHORS), "anchors")["anchors"]
-    events = [a["event"] for a in manifest["onchain"]]
+    events = [a["event"] for a in acts]
     assert events[:3] == ["OrderOpened", "DisputeRaised", "ArbitratorAppointed"]
     assert "OrderResolved" in events and "AwardSubmitted" in events
     flat = re.sub(r"\s+", "", text)
-    for act in manifest["onchain"] + anchors:
+    for act in acts + anchors:
         assert act["txHash"] in flat  # mono hashes may wrap: compare without whitespace
-    assert text.count(" UTC") >= len(manifest["onchain"]) + len(anchors)
+    # Each act with the block its receipt is proven in, and that block's time.
+    assert text.count(" UTC") >= len(acts) + len(anchors)
+    assert "Escrow order opened" in text and "托管订单开立" in text
 
 
 def test_without_a_cjk_font_the_certificate_says_so_and_still_embeds_everything(
