@@ -34,6 +34,7 @@ from backend.db.models import AnchorBatch, Leaf
 from backend.services import views
 from backend.services.auth import authenticate
 from backend.services.errors import ServiceError
+from evidence.words import timeline_label
 
 from .actions import actions_section, case_data
 from .actions import router as actions_router
@@ -330,7 +331,9 @@ def _timeline(items: list[dict[str, Any]], lang: str) -> str:
     trs = []
     for i in items:
         if i["type"] == "step":
+            en, zh = timeline_label("ProceduralStep", i["action"])  # the step, past tense
             trs.append(f'<tr class="step"><td>{_time(i["at"])}</td><td>#{_e(i["sequence"])} '
+                       f'{_e(zh if lang == "zh-Hans" else en)} '
                        f'<code title="{_e(step_word(i["action"], lang))}">{_e(i["action"])}</code>'
                        f'</td><td>{_hash(i["signer"])}</td>'
                        f'<td>{_hash(i["recordHash"])}</td><td>{_hash(i.get("cid"))}</td></tr>')
