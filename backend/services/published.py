@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,9 @@ from sqlmodel import Session, col, select
 from backend import procedure as p
 from backend.db import Account as AccountRow
 from backend.db import AnchorBatch, Case, Leaf, Step
+from backend.db.models import AnchorInclusion
 from backend.db.service_models import CaseEvent, CourtAccount
+from backend.worker.runner import ChainLabel
 from evidence.judicial._format import MANIFEST, load_json
 
 from .errors import NotFound
@@ -60,8 +63,10 @@ def _manifest_case(out_dir: Path, events: list[CaseEvent]) -> dict[str, Any] | N
 
 
 def package_status(sessions: sessionmaker[Session], digest: str, *, out_dir: Path,
-                   confirmations: int) -> dict[str, Any]:
+                   confirmations: int, chains: Mapping[int, ChainLabel]) -> dict[str, Any]:
     """The service's record of the package with this digest (JSON data, times ISO 8601 UTC).
+    ``chains``: name and operator of each configured anchoring chain (``chain_labels``); a
+    chain no longer configured is the institution's (independence is never assumed).
 
     Raises:
         NotFound: no package with this digest was ever exported (or the digest is not one).
@@ -83,8 +88,12 @@ def package_status(sessions: sessionmaker[Session], digest: str, *, out_dir: Pat
         state = p.case_from_dict(row.state)
         batch_ids = set(session.exec(select(Leaf.batch_id).where(
             col(Leaf.case_id) == case_id, col(Leaf.batch_id).is_not(None))).all())
-        batches = list(session.exec(select(AnchorBatch).where(col(AnchorBatch.id).in_(
-            batch_ids)).order_by(col(AnchorBatch.id))).all()) if batch_ids else []
+        # One row per (batch, chain): a root anchored on two chains is two anchors.
+        batches = [(b, i) for b, i in session.exec(
+            select(AnchorBatch, AnchorInclusion)
+            .join(AnchorInclusion, col(AnchorInclusion.batch_id) == col(AnchorBatch.id))
+            .where(col(AnchorBatch.id).in_(batch_ids))
+            .order_by(col(AnchorBatch.id), col(AnchorInclusion.id))).all()] if batch_ids else []
         decisions = [s for s in session.exec(select(Step).where(
             col(Step.case_id) == case_id, col(Step.kind).in_(("court.confirmed",
                                                               "court.refused")))
@@ -111,12 +120,15 @@ def package_status(sessions: sessionmaker[Session], digest: str, *, out_dir: Pat
         "case": case,
         "exports": [{"court": e.data.get("court"), "courtName": names.get(str(e.data.get("court"))),
                      "at": _iso(e.at)} for e in events],
-        "anchors": [{"root": b.root, "chainId": str(b.chain_id) if b.chain_id else None,
-                     "contract": b.contract, "txHash": b.tx_hash,
-                     "blockNumber": str(b.block_number) if b.block_number is not None else None,
-                     "blockHash": b.block_hash, "blockTime": _iso(b.block_time),
-                     "status": str(b.status)}
-                    for b in batches],
+        "anchors": [{"root": b.root, "chainId": str(i.chain_id),
+                     "chainName": chains[i.chain_id].name if i.chain_id in chains else None,
+                     "operatedByInstitution": chains[i.chain_id].operated_by_institution
+                     if i.chain_id in chains else True,
+                     "contract": i.contract, "txHash": i.tx_hash,
+                     "blockNumber": str(i.block_number) if i.block_number is not None else None,
+                     "blockHash": i.block_hash, "blockTime": _iso(i.block_time),
+                     "status": str(i.status)}
+                    for b, i in batches],
         "confirmationsRequired": confirmations,
         "decisions": [{"court": s.signer, "courtName": names.get(s.signer),
                        "confirmed": s.kind == "court.confirmed",

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from backend.services.errors import NotFound
 from backend.services.published import package_status
+from backend.worker.runner import chain_labels
 from evidence.words import DISPUTE_TYPES, REMEDIES, amount, word
 
 from .i18n import STAGES, negotiate, text
@@ -105,7 +106,8 @@ def _status_html(status: dict[str, Any], lang: str) -> str:
     anchors = _grid(
         [text("root", lang), text("pkg_chain", lang), text("tx", lang), text("block", lang),
          text("time", lang), text("status", lang)],
-        [[_code(a["root"]), _e(a["chainId"] or "—"), _code(a["txHash"]),
+        [[_code(a["root"]), _e(f'{a["chainName"]} ({a["chainId"]})' if a["chainName"]
+                               else a["chainId"]), _code(a["txHash"]),
           _e(a["blockNumber"] or "—"), _time(a["blockTime"]),
           _e(text(f"anchor_{a['status']}", lang) if f"anchor_{a['status']}" in _ANCHOR_KEYS
              else a["status"])] for a in status["anchors"]])
@@ -144,7 +146,8 @@ def package_record(request: Request, digest: str) -> Response:
     headers = {"Vary": "Accept, Accept-Language", "Cache-Control": "no-store"}
     try:
         status = package_status(ctx.sessions, digest, out_dir=settings.data_dir / "packages",
-                                confirmations=settings.confirmations)
+                                confirmations=settings.confirmations,
+                                chains=chain_labels(settings, ctx.service.domain.chain_id))
     except NotFound:
         if want_json:
             raise  # the API's error body: 404 {"code": "not_found", "detail": ...}

@@ -37,6 +37,7 @@ from reportlab.platypus import (
 from evidence.judicial._facts import Facts
 from evidence.judicial._fonts import LATIN as _LATIN
 from evidence.judicial._fonts import PdfFonts, pdf_fonts
+from evidence.judicial.chains import INDEPENDENT, INSTITUTION, chain_label, operator_only_note
 from evidence.words import (
     CHAIN_ACTS,
     DISPUTE_TYPES,
@@ -237,11 +238,23 @@ def chain_acts(facts: Facts, anchors: Sequence[dict[str, str]]) -> list[dict[str
     for a in anchors:
         en, zh = CHAIN_ACTS["RootAnchored"]
         n = a.get("count", "")
-        acts.append({**a, "event": "RootAnchored",
+        acts.append({**a, "event": "RootAnchored", "operatedBy": _OPERATED_BY.get(
+                         a.get("operator", ""), _OPERATED_BY[INSTITUTION]),
                      "words": (f"{en} ({n} record(s))", f"{zh}（{n} 条记录）")})
-    for a in facts.acts:
-        acts.append({**a, "words": word(CHAIN_ACTS, a["event"])})
+    for a in facts.acts:  # the escrow's chain: the institution's declaration does not apply
+        acts.append({**a, "operatedBy": None, "words": word(CHAIN_ACTS, a["event"])})
     return sorted(acts, key=lambda a: (int(a["blockNumber"] or 2**64), a["txHash"]))
+
+
+_OPERATED_BY: dict[str, Words] = {INSTITUTION: ("operated by the institution", "本机构运营"),
+                                  INDEPENDENT: ("independent", "独立第三方")}
+"""Who operates an anchor's chain, as its anchors.json row declares (evidence.judicial.chains)."""
+
+
+def _chain_words(a: dict[str, Any]) -> Words:
+    label = chain_label(a)
+    by = a.get("operatedBy")
+    return (f"{label}, {by[0]}", f"{label}，{by[1]}") if by else (label, label)
 
 
 # --- index.html ------------------------------------------------------------------------------
@@ -254,7 +267,8 @@ text-align:left}th{background:#eef1f5}td.num{text-align:right;font-variant-numer
 white-space:nowrap}code{word-break:break-all;font-size:.85em}.zh{color:#33415c}
 dl.summary{display:grid;grid-template-columns:max-content 1fr;gap:.25em 1em}
 dl.summary dt{font-weight:600}dl.summary dd{margin:0}h2{border-bottom:2px solid #17324d;
-padding-bottom:.15em;margin-top:1.6em}.muted{color:#5a6475;font-size:.9em}"""
+padding-bottom:.15em;margin-top:1.6em}.muted{color:#5a6475;font-size:.9em}
+.notice{border:2px solid #b60;background:#fff4e0;padding:.6em}"""
 
 _TIME_SCRIPT = """<script>document.querySelectorAll('time[datetime]').forEach(function(el){
 var d=new Date(el.getAttribute('datetime'));if(!isNaN(d)){el.title=el.textContent;
@@ -342,7 +356,7 @@ def render_index(manifest: dict[str, Any], anchors: list[dict[str, str]],
         [("Block", "区块"), ("Block time", "区块时间"), ("Act", "行为"), ("Chain", "链"),
          ("Transaction", "交易哈希")],
         [[_e(a["blockNumber"]), _time(a["blockTime"]), _bi(a["words"]),
-          _e(a.get("chainName") or a["chainId"]),
+          _bi(_chain_words(a)),
           _code(a["txHash"]) + (f"<br>root / 根 {_code(a['root'])}" if a.get("root") else "")]
          for a in chain_acts(facts, anchors)])
     timeline = _table(
@@ -364,6 +378,7 @@ def render_index(manifest: dict[str, Any], anchors: list[dict[str, str]],
         f"<p class='muted'>Format / 格式: {_e(manifest['format'])} v{_e(manifest['version'])} · "
         f"created / 生成时间: {_time(manifest['createdAt'])} · times in UTC, your local time "
         "beside them / 时间为 UTC，并显示本地时间</p>",
+        _operator_notice_html(anchors),
         _h("summary"), f"<dl class='summary'>{summary}</dl>",
         _h("parties"), people,
         _h("institution"),
@@ -401,6 +416,15 @@ def render_index(manifest: dict[str, Any], anchors: list[dict[str, str]],
         "</body></html>",
     ]
     return ("\n".join(parts) + "\n").encode()
+
+
+def _operator_notice_html(anchors: list[dict[str, str]]) -> str:
+    """The operator-only notice (evidence.judicial.chains) at the top, when it applies."""
+    note = operator_only_note(anchors)
+    if note is None:
+        return ""
+    return (f'<p class="notice" id="operator-only"><strong>{_e(note.en)}</strong><br>'
+            f'<strong lang="zh-Hans">{_e(note.zh)}</strong></p>')
 
 
 # --- certificate.pdf -------------------------------------------------------------------------
@@ -496,6 +520,9 @@ def render_certificate(manifest: dict[str, Any], digest: str, url: str,
             "The Chinese half of this certificate was left out: the machine that built it has "
             "no CJK TrueType font (install Debian's fonts-wqy-zenhei, or set CHAINARB_PDF_FONT, "
             "and rebuild). index.html in the package carries both languages.", st.label))
+    note = operator_only_note(anchors)
+    if note is not None:  # the limit a court must read beside the digest
+        story += [Spacer(1, 2 * mm), *st.bi((note.en, note.zh), label=True)]
     rows = [[st.bi(_cap(label), label=True), st.bi(value)]
             for label, value in summary_rows(manifest, facts, digest)]
     summary = Table(rows, colWidths=[0.27 * usable, 0.73 * usable])
@@ -524,7 +551,7 @@ def render_certificate(manifest: dict[str, Any], digest: str, url: str,
     heads: list[Words] = [("Block", "区块"), ("Block time", "区块时间"), ("Act", "行为"),
                           ("Transaction", "交易哈希")]
     acts: list[list[Any]] = [[st.bi(h, label=True) for h in heads]]
-    acts += [[st.para(f"{a['blockNumber']} (chain {a.get('chainName') or a['chainId']})"),
+    acts += [[[st.para(a["blockNumber"] or "—"), *st.bi(_chain_words(a))],
               st.para(_utc(a["blockTime"])), st.bi(a["words"]),
               [st.para(a["txHash"], st.mono)]
               + ([st.para(f"root {a['root']}", st.mono)] if a.get("root") else [])]

@@ -126,6 +126,7 @@ t = Catalog("verify", {
     "reason_verbatim": ("{reason}", "详情（英文原文）：{reason}"),
     "digest": ("Package digest: {digest}", "材料包摘要：{digest}"),
     "all_passed": ("All checks passed.", "全部核验通过。"),
+    "note": ("Note: {text}", "注意：{text}"),
     "failed": (
         "Not verified: these checks failed: {names}.",
         "核验未通过：以下检查项未通过：{names}。",
@@ -301,6 +302,9 @@ def print_report(report: Report, console: Console) -> None:
     else:
         console.print("[bold yellow]" + t("not_run", names=", ".join(report.failed())) + "[/]",
                       soft_wrap=True)
+    for note in report.notes:  # what the checks do not prove, beside the verdict
+        console.print("[bold yellow]" + escape(t("note", text=note.zh if zh else note.en))
+                      + "[/]", soft_wrap=True)
 
 
 def _usage(text: str) -> typer.Exit:
