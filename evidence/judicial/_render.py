@@ -467,16 +467,18 @@ class _Styles:
         self.mono = ParagraphStyle("m", fontName=fonts.mono, fontSize=7.2, leading=9,
                                    wordWrap="CJK")
         self.small = ParagraphStyle("s", fontName=fonts.latin, fontSize=6.8, leading=8.4)
+        self.small_zh = ParagraphStyle("sz", fontName=fonts.cjk or fonts.latin, fontSize=6.8,
+                                       leading=8.8, wordWrap="CJK")
 
     def para(self, text: str, style: ParagraphStyle | None = None) -> Paragraph:
         return Paragraph(escape(text, quote=False), style or self.text)
 
-    def bi(self, words: Words, *, label: bool = False) -> list[Paragraph]:
+    def bi(self, words: Words, *, label: bool = False, small: bool = False) -> list[Paragraph]:
         """English, then Chinese below it (left out when no CJK font is available)."""
         en, zh = words
-        out = [self.para(en, self.label if label else self.text)]
+        out = [self.para(en, self.small if small else self.label if label else self.text)]
         if self.fonts.cjk and zh != en:
-            out.append(self.para(zh, self.zh))
+            out.append(self.para(zh, self.small_zh if small else self.zh))
         return out
 
 
@@ -551,8 +553,8 @@ def render_certificate(manifest: dict[str, Any], digest: str, url: str,
     heads: list[Words] = [("Block", "区块"), ("Block time", "区块时间"), ("Act", "行为"),
                           ("Transaction", "交易哈希")]
     acts: list[list[Any]] = [[st.bi(h, label=True) for h in heads]]
-    acts += [[[st.para(a["blockNumber"] or "—"), *st.bi(_chain_words(a))],
-              st.para(_utc(a["blockTime"])), st.bi(a["words"]),
+    acts += [[st.para(a["blockNumber"] or "—"), st.para(_utc(a["blockTime"])),
+              [*st.bi(a["words"]), *st.bi(_chain_words(a), small=True)],
               [st.para(a["txHash"], st.mono)]
               + ([st.para(f"root {a['root']}", st.mono)] if a.get("root") else [])]
              for a in chain_acts(facts, anchors)]
