@@ -69,6 +69,10 @@ def test_certificate_embeds_every_font_and_reads_in_both_languages(
     assert "to the buyer 1.500000000000000000 ETH" in flat
     assert "compensation from the seller's guarantee 0.100000000000000000 ETH" in flat
     assert "Escrow paid out" in text and "托管合约付款" in text  # the OrderResolved act
+    # Anchored only on the institution's chain: page 1 says so, in both languages.
+    page1 = flat[:flat.index("Scan the QR code")]
+    assert "integrity against third parties, not against the operator" in page1
+    assert "不能对抗运营方本身" in "".join(page1.split())
 
 
 def test_certificate_lists_every_on_chain_act_with_block_and_time(
@@ -120,6 +124,7 @@ def test_index_shows_the_case_in_words_amounts_and_every_label_in_chinese(case: 
         html = z.read(fmt.INDEX_HTML).decode()
         manifest = fmt.load_json(z.read(fmt.MANIFEST), "manifest")
     assert "2.000000000000000000 ETH" in html and ">2000000000000000000<" not in html
+    assert 'id="operator-only"' in html  # the notice above the summary
     for words in ("goods not as described", "货物与描述不符", "部分退款", "Lumen GmbH",
                   "Dr. Chen", "仲裁员", "托管合约付款：订单结清"):
         assert words in html, words
