@@ -22,6 +22,11 @@ from tests.backend.package.package_world import (
     run_to_enforcement,
     run_to_settlement,
 )
+from tests.backend.package.test_package_verify_page import (
+    assert_public_record_after_decision,
+    assert_public_record_before_decision,
+)
+from tests.judicial.test_judicial_docs import assert_provenance_keys_documented
 
 
 def _grant_court(cw: ChainWorld) -> None:
@@ -60,6 +65,9 @@ def test_enforced_case_package_verifies_and_court_confirms(chain_world_any_db: C
         award = [n for n in names if n.startswith("award/")]
         assert award and z.read(award[0]) == AWARD_DOC
     assert "0x" + hashlib.sha256(manifest).hexdigest() == r.headers["x-package-manifest-sha256"]
+    assert_provenance_keys_documented(pkg)
+    assert_public_record_before_decision(cw, r.content, r.headers["x-package-digest"],
+                                         r.headers["x-package-manifest-sha256"], tmp_path)
     # the same state gives the same package
     again = w.court.get(url)
     assert again.content == r.content
@@ -87,6 +95,7 @@ def test_enforced_case_package_verifies_and_court_confirms(chain_world_any_db: C
     assert d.status_code == 201, d.text
     assert d.json()["stage"] == "judicially_confirmed"
     assert view["stage"] == "enforced"
+    assert_public_record_after_decision(cw, r.headers["x-package-digest"], signed.record)
 
 
 def test_only_a_court_with_access_downloads_and_only_anchored_records(
@@ -226,15 +235,19 @@ def test_a_package_anchored_on_two_chains_names_both(tmp_path: Path, local_tsa) 
             assert (anchoring.block_number, "0x" + anchoring.block_hash.hex(),
                     anchoring.timestamp) == (int(a["blockNumber"]), a["blockHash"],
                                              int(a["blockTime"]))
-        # both chains' blocks confirmed by a node of each: every check passes, and with an
-        # independent chain among the anchors there is no operator-only notice
-        both = verify_package(pkg, chain=[cw.w3, second.node.web3()],
-                              tsa_trust=cw.tsa.ca_pem.read_bytes())
-        assert {c.name: c.reason for c in both.checks if not c.passed} == {}
-        assert {b.chain_id for b in both.blocks} == {own, 1002} and both.notes == ()
-        # a node of the service chain only: the second chain's blocks remain to be confirmed
-        one = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
-        assert {c.name for c in one.checks if not c.passed} == {"block_confirmation"}
-        assert "1002" in one.check("block_confirmation").reason
+        # Every row is proven offline; each chain's node confirms its own blocks, and with
+        # an independent chain among them the verdict carries no operator-only notice.
+        report = verify_package(pkg, chain=[cw.w3, second.node.web3()],
+                                tsa_trust=cw.tsa.ca_pem.read_bytes())
+        assert {c.name: c.reason for c in report.checks if not c.passed} == {}
+        assert sum("chain 1002 block" in d for d in report.check("anchors").details) == \
+            len(by_chain[1002])
+        assert {b.chain_id for b in report.blocks} == {own, 1002}
+        assert report.notes == ()
+        # The service's chain alone leaves the second chain's blocks to confirm (exit 3).
+        alone = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
+        assert [c.name for c in alone.checks if not c.passed] == ["block_confirmation"]
+        assert alone.failure is None
+        assert "chain 1002 block" in alone.check("block_confirmation").reason
     finally:
         second.node.stop()
