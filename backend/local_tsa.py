@@ -89,8 +89,13 @@ class LocalTsa:
         self.url = ""
         self.reject_url = ""
 
+    def _environment(self) -> dict[str, str] | None:
+        """The environment openssl runs in (None: this process's)."""
+        return None
+
     def _openssl(self, *args: str) -> bytes:
-        done = subprocess.run(["openssl", *args], cwd=self.dir, capture_output=True, check=False)
+        done = subprocess.run(["openssl", *args], cwd=self.dir, capture_output=True,
+                              check=False, env=self._environment())
         if done.returncode != 0:
             raise LocalTsaError(
                 f"openssl {args[0]} failed: {done.stderr.decode(errors='replace')}")

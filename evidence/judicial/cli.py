@@ -172,6 +172,11 @@ t = Catalog("verify", {
         "every RFC 3161 timestamp token verifies",
         "每个 RFC 3161 时间戳均验证通过",
     ),
+    "pass_clocks": (
+        "every record was signed before the block that anchored it; each timestamp lies near "
+        "its anchoring block's time; block times never go back",
+        "每条记录均在锚定它的区块之前签名；每个时间戳均与其锚定区块时间相近；区块时间从不倒退",
+    ),
     "pass_car_blocks": (
         "every IPFS block matches its CID; every container is complete",
         "每个 IPFS 数据块均与其 CID 一致；每个容器完整",

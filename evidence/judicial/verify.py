@@ -42,6 +42,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.providers import BaseProvider
 
+from evidence import clocks
 from evidence.chain import is_unreachable
 from evidence.commitment import commitment_of, sha256_file
 from evidence.errors import EvidenceError
@@ -73,7 +74,7 @@ from evidence.records import (
 from evidence.report import CheckResult, Status
 from evidence.report import Report as BaseReport
 from evidence.steps import ANYONE, APPOINTMENTS, STEPS, step_of_record
-from evidence.timestamp import load_certificates, verify_token
+from evidence.timestamp import load_certificates, parse_response, verify_token
 from evidence.verify import (
     AnchorClaim,
     AnchorReader,
@@ -119,6 +120,11 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
     ("merkle_proofs", "Merkle proofs to the anchored roots", "默克尔证明"),
     ("anchors", "Anchors on the chain (tx, block, time)", "链上存证（交易、区块、时间）"),
     ("timestamps", "RFC 3161 trusted timestamps", "可信时间戳"),
+    (
+        "clocks",
+        "Signing times, block times and timestamps agree",
+        "签名时间、区块时间与时间戳时间相互一致",
+    ),
     ("car_blocks", "Encrypted IPFS blocks match their CIDs", "IPFS 加密数据块与内容标识一致"),
     (
         "award_payout",
@@ -231,11 +237,13 @@ class _Package:
         names: list[str],
         w3: Web3 | None,
         tsa_trust: list[x509.Certificate] | None,
+        tolerance: clocks.Tolerance = clocks.DEFAULT_TOLERANCE,
     ) -> None:
         self.root = root
         self.names = set(names)
         self.w3 = w3
         self.tsa_trust = tsa_trust
+        self.tolerance = tolerance
         self.unreachable: str | None = None  # set once the node failed to answer
 
     # -- files --
@@ -338,6 +346,27 @@ class _Package:
         if not isinstance(anchors, list) or not anchors:
             raise _CheckFailedError(f"{fmt.ANCHORS}: expected a non-empty 'anchors' list")
         return anchors
+
+    @cached_property
+    def anchorings(self) -> list[clocks.Anchoring]:
+        """Each anchors.json row as (root, the block it states); a malformed row fails."""
+        out = []
+        for n, a in enumerate(self.anchors, 1):
+            try:
+                block = clocks.Block(
+                    chain_id=int(a["chainId"]), number=int(a["blockNumber"]),
+                    block_hash=fmt.from_hex(a["blockHash"], "blockHash", 32),
+                    time=int(a["blockTime"]), source=f"{fmt.ANCHORS} row {n}")
+                out.append(clocks.Anchoring(fmt.from_hex(a["root"], "root", 32), block))
+            except (KeyError, TypeError, ValueError, EvidenceError) as exc:
+                raise _CheckFailedError(f"{fmt.ANCHORS} row {n}: malformed ({exc})") from exc
+        return out
+
+    @property
+    def blocks(self) -> list[clocks.Block]:
+        """Every block whose number, hash and time the package states (the anchors' rows;
+        block headers the package carries belong here too)."""
+        return [a.block for a in self.anchorings]
 
     @cached_property
     def escrow(self) -> dict[str, Any]:
@@ -917,6 +946,58 @@ def _check_timestamps(p: _Package) -> _Result:
     return f"{len(p.anchors)} token(s) over SHA-256(root) verify {note}", details
 
 
+def _proven_roots(p: _Package) -> dict[bytes, set[bytes]]:
+    """Record hash -> the roots merkle.json proves it into (as stated; `merkle_proofs`
+    checks the proofs)."""
+    data = p.json(fmt.MERKLE)
+    proofs = data.get("proofs") if isinstance(data, dict) else None
+    if not isinstance(proofs, list):
+        raise _CheckFailedError(f"{fmt.MERKLE}: expected a 'proofs' list")
+    out: dict[bytes, set[bytes]] = {}
+    for pr in proofs:
+        try:
+            out.setdefault(fmt.from_hex(pr["recordHash"], "recordHash", 32), set()).add(
+                fmt.from_hex(pr["root"], "root", 32))
+        except (KeyError, TypeError, EvidenceError) as exc:
+            raise _CheckFailedError(f"{fmt.MERKLE}: malformed proof ({exc})") from exc
+    return out
+
+
+def _check_clocks(p: _Package) -> _Result:
+    """The three clocks agree (evidence/clocks.py): signedAt, block times, genTime."""
+    anchorings = p.anchorings
+    roots_of = _proven_roots(p)
+    records = [
+        clocks.SignedTime(_record_name(s), s.record.signed_at,
+                          tuple(sorted(roots_of.get(s.record_hash, ()))))
+        for s in p.all_records if isinstance(s.record, ChainedRecord)
+    ]
+    problems: list[str] = []
+    gen_times = {}
+    for root in dict.fromkeys(a.root for a in anchorings):
+        name = f"{fmt.TIMESTAMPS_DIR}{root.hex()}.tsr"
+        try:
+            gen_times[root] = parse_response(p.read(name)).gen_time
+        except (_CheckFailedError, EvidenceError) as exc:
+            problems.append(f"{name}: no genTime to compare ({exc})")
+    tol = p.tolerance
+    problems += clocks.signed_before_anchored(records, anchorings, tol)
+    problems += clocks.stamped_near_anchor(gen_times, anchorings, tol)
+    problems += clocks.blocks_never_go_back(p.blocks)
+    if problems:
+        raise _CheckFailedError(problems[0], problems)
+    details = []
+    for a in anchorings:
+        gen = gen_times.get(a.root)
+        delta = f", genTime {int(gen.timestamp()) - a.block.time:+d} s" if gen else ""
+        details.append(f"root 0x{a.root.hex()[:16]}…: block {a.block.number} on chain "
+                       f"{a.block.chain_id} at {a.block.time}{delta}")
+    latest = max((r.signed_at for r in records), default=0)
+    return (f"{len(records)} signed record(s) dated before their anchoring blocks (latest "
+            f"signedAt {latest}); {len(gen_times)} genTime(s) within -{tol.tsa_early} s.."
+            f"+{tol.tsa_late} s of the block time; block times never go back"), details
+
+
 def _check_car(p: _Package) -> str:
     from evidence.ipfs import LocalBlockstore, cat
     from evidence.ipfs.car import CarReader
@@ -1237,6 +1318,7 @@ _RUNNERS: dict[str, Callable[[_Package], _Result]] = {
     "merkle_proofs": _check_merkle,
     "anchors": _check_anchors,
     "timestamps": _check_timestamps,
+    "clocks": _check_clocks,
     "car_blocks": _check_car,
     "award_payout": _check_award_payout,
     "attestation": _check_attestation,
@@ -1273,6 +1355,7 @@ def verify_package(
     chain: Web3 | BaseProvider | str | None,
     tsa_trust: bytes | Sequence[x509.Certificate] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    clock_tolerance: clocks.Tolerance = clocks.DEFAULT_TOLERANCE,
 ) -> Report:
     """Verify the judicial package at `path`; return a `Report` of named checks.
 
@@ -1286,6 +1369,8 @@ def verify_package(
         tsa_trust: certificates (PEM/DER bytes or loaded) the court trusts for timestamps;
             None trusts the package's own TSA certificates (and says so).
         limits: bounds on what extracting the archive may write.
+        clock_tolerance: how far the signers', the chains' and the TSAs' clocks may differ
+            (`evidence.clocks`; the defaults are documented).
     """
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="chainarb-verify-") as tmp:
@@ -1310,7 +1395,7 @@ def verify_package(
             w3 = connect(chain)
         except Exception:  # a bad URL is reported by the checks that need the chain
             w3 = None
-        pkg = _Package(dest, names, w3, trust)
+        pkg = _Package(dest, names, w3, trust, clock_tolerance)
         digest = None
         if fmt.CHECKSUMS in pkg.names:
             digest = hashlib.sha256((dest / fmt.CHECKSUMS).read_bytes()).hexdigest()

@@ -19,7 +19,7 @@ from web3 import Web3
 
 from backend.api.app import create_app
 from backend.chain.contracts import EscrowContract, Timeouts
-from backend.chain.devchain import advance_time, in_process_web3
+from backend.chain.devchain import advance_time, chain_time, in_process_web3
 from backend.db import Leaf
 from backend.gateway.escrow import Web3EscrowPort
 from backend.procedure import DEFAULT_RULES
@@ -49,6 +49,15 @@ class ChainWorld:
     @property
     def case_id(self) -> str:
         return self.world.case_id
+
+    def advance(self, **delta: float) -> None:
+        """Move the service's clock, and the chain's as far as needed to stay no earlier:
+        in the real world both read the one real time, so nothing is signed after the block
+        that anchors it (the verifier's `clocks` check)."""
+        now = int(self.world.clock.advance(**delta).timestamp())
+        behind = now - chain_time(self.w3)
+        if behind > 0:
+            advance_time(self.w3, behind)
 
     def anchor_all(self, rounds: int = 6) -> None:
         """Tick until every leaf of the case is in a confirmed batch."""
@@ -140,7 +149,7 @@ def run_to_enforcement(cw: ChainWorld) -> str:
     w = cw.world
     case_id = run_to_award(cw)
     advance_time(cw.w3, Timeouts().objection + 60)
-    w.clock.advance(days=10, seconds=1)
+    cw.advance(days=10, seconds=1)
     w.tick()
     post(w.buyer, f"/cases/{case_id}/enforcement", w.buyer.plain("enforcement.requested"))
     _enforced(cw)
