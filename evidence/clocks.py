@@ -42,6 +42,7 @@ __all__ = [
     "SignedTime",
     "Tolerance",
     "blocks_never_go_back",
+    "iso",
     "signed_before_anchored",
     "stamped_near_anchor",
 ]
@@ -99,7 +100,8 @@ class SignedTime:
     roots: tuple[bytes, ...]
 
 
-def _iso(t: int) -> str:
+def iso(t: int) -> str:
+    """Epoch seconds as UTC ISO 8601 (what the reasons print)."""
     return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -134,9 +136,9 @@ def signed_before_anchored(records: Iterable[SignedTime], anchorings: Sequence[A
                 late = rec.signed_at - a.block.time
                 if late > tolerance.signer_skew:
                     problems.append(
-                        f"{rec.name}: signedAt {_iso(rec.signed_at)} is {_span(late)} after "
+                        f"{rec.name}: signedAt {iso(rec.signed_at)} is {_span(late)} after "
                         f"block {a.block.number} on chain {a.block.chain_id} "
-                        f"({_iso(a.block.time)}, {a.block.source}) that anchored its "
+                        f"({iso(a.block.time)}, {a.block.source}) that anchored its "
                         f"{_root(root)}; a record cannot be signed after it was anchored "
                         f"(at most {tolerance.signer_skew} s of clock skew)")
     return problems
@@ -154,16 +156,16 @@ def stamped_near_anchor(gen_times: Mapping[bytes, datetime], anchorings: Sequenc
         delta = int(gen.timestamp()) - first.time
         if delta < -tolerance.tsa_early:
             problems.append(
-                f"{_root(root)}: the TSA's genTime {_iso(int(gen.timestamp()))} is "
+                f"{_root(root)}: the TSA's genTime {iso(int(gen.timestamp()))} is "
                 f"{_span(delta)} before block {first.number} on chain {first.chain_id} "
-                f"({_iso(first.time)}) that first anchored it; expected at most "
+                f"({iso(first.time)}) that first anchored it; expected at most "
                 f"{tolerance.tsa_early} s before (the block time is ahead of the authority's "
                 "clock)")
         elif delta > tolerance.tsa_late:
             problems.append(
-                f"{_root(root)}: the TSA's genTime {_iso(int(gen.timestamp()))} is "
+                f"{_root(root)}: the TSA's genTime {iso(int(gen.timestamp()))} is "
                 f"{_span(delta)} after block {first.number} on chain {first.chain_id} "
-                f"({_iso(first.time)}) that first anchored it; expected at most "
+                f"({iso(first.time)}) that first anchored it; expected at most "
                 f"{tolerance.tsa_late} s after (the block time is behind the authority's "
                 "clock)")
     return problems
@@ -181,15 +183,15 @@ def blocks_never_go_back(blocks: Iterable[Block]) -> list[str]:
         elif (other.block_hash, other.time) != (b.block_hash, b.time):
             problems.append(
                 f"chain {b.chain_id} block {b.number}: {other.source} says hash "
-                f"0x{other.block_hash.hex()} at {_iso(other.time)}, {b.source} says hash "
-                f"0x{b.block_hash.hex()} at {_iso(b.time)}; one height has one block")
+                f"0x{other.block_hash.hex()} at {iso(other.time)}, {b.source} says hash "
+                f"0x{b.block_hash.hex()} at {iso(b.time)}; one height has one block")
     for chain_id, seen in sorted(per_chain.items()):
         ordered = [seen[n] for n in sorted(seen)]
         for prev, cur in pairwise(ordered):
             if cur.time < prev.time:
                 problems.append(
                     f"chain {chain_id}: block {cur.number} ({cur.source}) is dated "
-                    f"{_iso(cur.time)}, {_span(prev.time - cur.time)} before block "
-                    f"{prev.number} ({prev.source}, {_iso(prev.time)}); block times never go "
+                    f"{iso(cur.time)}, {_span(prev.time - cur.time)} before block "
+                    f"{prev.number} ({prev.source}, {iso(prev.time)}); block times never go "
                     "back")
     return problems

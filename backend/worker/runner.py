@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from backend.gateway import ChainHandle
 from backend.settings import Settings
+from backend.timestamping import pool_from_settings
 from backend.worker.anchoring import AnchoringWorker, RunReport
 from backend.worker.chain_sender import Web3AnchorSender
 
@@ -28,20 +29,12 @@ __all__ = ["BackgroundAnchoring", "build_worker"]
 
 def build_worker(settings: Settings, sessions: sessionmaker[Session], handle: ChainHandle,
                  anchor_address: str) -> AnchoringWorker:
-    """An AnchoringWorker on the configured chain, key, limits and (optional) TSA."""
+    """An AnchoringWorker on the configured chain, key, limits and (optional) TSAs."""
     sender = Web3AnchorSender(handle.w3, anchor_address, settings.institution_private_key(),
                               durable=handle.flush)
-    timestamper = None
-    if settings.tsa_url:
-        from evidence.timestamp import request_timestamp
-
-        tsa_url = settings.tsa_url
-
-        def timestamper(digest: bytes) -> bytes:
-            return request_timestamp(tsa_url, digest)
-
     return AnchoringWorker(sessions, sender, batch_limit=settings.anchor_batch_limit,
-                           confirmations=settings.confirmations, timestamper=timestamper)
+                           confirmations=settings.confirmations,
+                           timestamper=pool_from_settings(settings))
 
 
 class BackgroundAnchoring:

@@ -991,11 +991,12 @@ def _check_clocks(p: _Package) -> _Result:
         gen = gen_times.get(a.root)
         delta = f", genTime {int(gen.timestamp()) - a.block.time:+d} s" if gen else ""
         details.append(f"root 0x{a.root.hex()[:16]}…: block {a.block.number} on chain "
-                       f"{a.block.chain_id} at {a.block.time}{delta}")
+                       f"{a.block.chain_id} at {clocks.iso(a.block.time)}{delta}")
     latest = max((r.signed_at for r in records), default=0)
     return (f"{len(records)} signed record(s) dated before their anchoring blocks (latest "
-            f"signedAt {latest}); {len(gen_times)} genTime(s) within -{tol.tsa_early} s.."
-            f"+{tol.tsa_late} s of the block time; block times never go back"), details
+            f"signedAt {clocks.iso(latest)}); {len(gen_times)} genTime(s) within "
+            f"-{tol.tsa_early} s..+{tol.tsa_late} s of the block time; block times never go "
+            "back"), details
 
 
 def _check_car(p: _Package) -> str:

@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
+from evidence.clocks import iso
 from evidence.judicial import Status, TimestampToken, build_package, verify_package
 from evidence.timestamp import parse_response, request_timestamp
 from tests.judicial.judicial_world import Case, attester, make_case
@@ -38,7 +39,8 @@ def test_the_clocks_of_the_good_package_agree(case: Case) -> None:
     anchors = case.inputs.anchors
     assert len(check.details) == len(anchors) == 2
     for a, line in zip(anchors, check.details, strict=True):
-        assert f"block {a.block_number} on chain {a.chain_id} at {a.block_time}" in line
+        when = iso(a.block_time)
+        assert f"block {a.block_number} on chain {a.chain_id} at {when}" in line
         token = next(t for t in case.inputs.timestamps if t.root == a.root).response
         delta = int(parse_response(token).gen_time.timestamp()) - a.block_time
         assert 0 <= delta <= 60 and f"genTime {delta:+d} s" in line

@@ -85,9 +85,9 @@ def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA) -> ChainWorld:
 
     port = Web3EscrowPort(escrow, institution)
     sender = Web3AnchorSender(w3, anchor, INSTITUTION_KEY)
-    settings = Settings(data_dir=tmp_path / "data", database_url=db_url, tsa_url=tsa.url,
+    settings = Settings(data_dir=tmp_path / "data", database_url=db_url, tsa_urls=[tsa.url],
                         institution_admins=keys["admin"].address,
-                        tsa_cert_file=tsa.tsa_pem, confirmations=1,
+                        tsa_cert_files=[tsa.tsa_pem], confirmations=1,
                         institution_key=INSTITUTION_KEY)
     clock = Clock()
     blockstore = LocalBlockstore(tmp_path / "blocks", fsync=False)
