@@ -1,4 +1,4 @@
-"""`chainarb verify PACKAGE [--rpc URL] [--json] [--tsa-cert PEM]`.
+"""`chainarb verify PACKAGE [--rpc URL] [--json] [--tsa-cert PEM ...]`.
 
 Exit codes (stable; scripts and courts' tooling rely on them; docs/judicial-package.md):
 
@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from evidence._i18n import CHAIN_MESSAGES, Catalog, bi, lang
-from evidence.judicial.verify import LABELS, Check, Outcome, Report, Status, verify_package
+from evidence.judicial.verify import (
+    LABELS,
+    NOTES,
+    Check,
+    Outcome,
+    Report,
+    Status,
+    verify_package,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -101,6 +109,7 @@ t = Catalog("verify", {
     "more": ("… {n} more", "……另有 {n} 项"),
     "reason_verbatim": ("{reason}", "详情（英文原文）：{reason}"),
     "digest": ("Package digest: {digest}", "材料包摘要：{digest}"),
+    "note": ("Note: {text}", "注意：{text}"),
     "all_passed": ("All checks passed.", "全部核验通过。"),
     "failed": (
         "Not verified: these checks failed: {names}.",
@@ -253,6 +262,9 @@ def print_report(report: Report, console: Console) -> None:
     else:
         console.print("[bold yellow]" + t("not_run", names=", ".join(report.failed())) + "[/]",
                       soft_wrap=True)
+    for key in report.notes:  # limits of what passed: said in every verdict, both languages
+        console.print("[yellow]" + escape(t("note", text=NOTES[key][1 if zh else 0])) + "[/]",
+                      soft_wrap=True)
 
 
 def _usage(text: str) -> typer.Exit:
@@ -343,12 +355,14 @@ def register_verify(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help=bi(
             "Print the report as JSON.", "以 JSON 输出报告。"))] = False,
         tsa_cert: Annotated[
-            Path | None,
+            list[Path] | None,
             typer.Option(
                 "--tsa-cert",
-                help=bi("PEM of the time-stamping authority (or its CA) you trust. Default: "
-                        "the package's own TSA certificates.",
-                        "您信任的时间戳机构（或其 CA）的 PEM 证书。默认：材料包自带的证书。"),
+                help=bi("PEM of a time-stamping authority (or its CA) you trust; give it once "
+                        "per authority. Default: the package's own TSA certificates (the "
+                        "verdict then says so).",
+                        "您信任的时间戳机构（或其 CA）的 PEM 证书；每个机构指定一次。默认：材料包"
+                        "自带的证书（核验结论会注明）。"),
             ),
         ] = None,
     ) -> None:
@@ -358,7 +372,8 @@ def register_verify(app: typer.Typer) -> None:
         2 usage error / 用法错误; 3 some checks could not run (no chain, node down) /
         部分检查无法运行（无链或节点无响应）; 4 the package cannot be read / 无法读取材料包.
         """
-        trust = _trusted_certificates(tsa_cert) if tsa_cert is not None else None
+        trust = [c for path in tsa_cert for c in _trusted_certificates(path)] \
+            if tsa_cert else None
         _check_rpc(rpc)
         if not package.exists():
             typer.echo(t("package_missing", path=package), err=True)

@@ -85,6 +85,7 @@ from evidence.verify import (
 
 __all__ = [
     "CHECKS",
+    "NOTES",
     "STATUS_WORDS",
     "Check",
     "CheckResult",
@@ -144,6 +145,17 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
 )
 LABELS = {name: (en, zh) for name, en, zh in CHECKS}
 
+NOTES: dict[str, tuple[str, str]] = {
+    "tsa_trust_from_package": (
+        "The timestamps were checked against the TSA certificates the package itself "
+        "carries: their trust comes from the package, not from you. Pin the time-stamping "
+        "authorities you trust with --tsa-cert (it may be given several times).",
+        "时间戳是依据材料包自带的时间戳机构证书核验的：其可信性来自材料包本身，而非您的判断。"
+        "请用 --tsa-cert 指定您信任的时间戳机构证书（可多次指定）。",
+    ),
+}
+"""What a verdict must say beside its checks (English, 简体中文): limits of what passed."""
+
 # Who may sign which step, and which steps appoint whom: the service's own step table
 # (evidence/steps.py), so the court's verifier and the service cannot disagree.
 
@@ -188,6 +200,7 @@ class Report(BaseReport):
     package_digest: str | None = None
     chain_id: int | None = None
     unreadable: str | None = None  # why the file cannot be read as a ZIP archive
+    notes: tuple[str, ...] = ()  # keys of NOTES, in order
 
     @property
     def ok(self) -> bool:
@@ -210,6 +223,7 @@ class Report(BaseReport):
             "packageDigest": self.package_digest,
             "chainId": self.chain_id,
             "checks": [_check_json(c) for c in self.checks],
+            "notes": [{"key": k, "en": NOTES[k][0], "zh": NOTES[k][1]} for k in self.notes],
         }
 
 
@@ -1367,8 +1381,9 @@ def verify_package(
             dir's embedded node or the `chainarb.chain` entry point); with no chain at all,
             or a node that does not answer, the on-chain checks are reported as skipped
             (could not run; not passed).
-        tsa_trust: certificates (PEM/DER bytes or loaded) the court trusts for timestamps;
-            None trusts the package's own TSA certificates (and says so).
+        tsa_trust: certificates (PEM/DER bytes or loaded) the court trusts for timestamps,
+            one or several authorities; None trusts the package's own TSA certificates, and
+            the report says so (`notes`: "tsa_trust_from_package").
         limits: bounds on what extracting the archive may write.
         clock_tolerance: how far the signers', the chains' and the TSAs' clocks may differ
             (`evidence.clocks`; the defaults are documented).
@@ -1405,5 +1420,6 @@ def verify_package(
             chain_id: int | None = pkg.chain_id
         except (_CheckFailedError, _CheckSkippedError):
             chain_id = None
+    notes = ("tsa_trust_from_package",) if trust is None else ()
     return Report(checks=tuple(checks), package=str(path), package_digest=digest,
-                  chain_id=chain_id)
+                  chain_id=chain_id, notes=notes)
