@@ -135,3 +135,22 @@ def test_the_court_chooses_the_tolerance(case: Case, tmp_path: Path) -> None:
     gen = int(parse_response(case.inputs.timestamps[0].response).gen_time.timestamp())
     outcome = verify_package(case.package, chain=None, clock_tolerance=strict).check("clocks")
     assert outcome.passed is (gen == first.block_time), (gen, first.block_time, outcome.reason)
+
+
+def test_the_documented_clock_recipe_runs_under_sh(case: Case, tmp_path: Path) -> None:
+    """docs/judicial-package.md §7 step 6's genTime command, run as written by `sh`."""
+    import re
+    import subprocess
+    import zipfile
+
+    doc = (Path(__file__).parents[2] / "docs" / "judicial-package.md").read_text()
+    [command] = re.findall(r"`(GEN=\$\(date .*? \+%s\))`", doc)
+    with zipfile.ZipFile(case.package) as zf:
+        zf.extractall(tmp_path)
+    for a, t in zip(case.inputs.anchors, case.inputs.timestamps, strict=True):
+        done = subprocess.run(["sh", "-c", command + '; echo "$GEN"'], cwd=tmp_path,
+                              env={"PATH": "/usr/bin:/bin", "ROOT": a.root.hex()},
+                              capture_output=True, text=True, check=True)
+        gen = int(parse_response(t.response).gen_time.timestamp())
+        assert int(done.stdout) == gen
+        assert a.block_time - 900 <= gen <= a.block_time + 86_400
