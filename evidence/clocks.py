@@ -101,8 +101,12 @@ class SignedTime:
 
 
 def iso(t: int) -> str:
-    """Epoch seconds as UTC ISO 8601 (what the reasons print)."""
-    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+    """Epoch seconds as UTC ISO 8601 (what the reasons print); a time no calendar holds
+    (a hostile package's) as its number."""
+    try:
+        return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+    except (OverflowError, OSError, ValueError):
+        return f"{t} (epoch seconds)"
 
 
 def _span(seconds: int) -> str:

@@ -89,3 +89,13 @@ def test_defaults_are_the_documented_numbers() -> None:
     doc = (Path(__file__).parents[2] / "docs" / "judicial-package.md").read_text()
     for n in ("300 s", "900 s", "86,400 s"):
         assert n in doc, n
+
+
+def test_times_no_calendar_holds_are_reported_not_raised() -> None:
+    """A hostile package's block time of 10**30 or -1 fails with a sentence."""
+    huge, negative = block(2, 10**30), block(3, -1)
+    [back] = blocks_never_go_back([huge, negative])
+    assert "1000000000000000000000000000000 (epoch seconds)" in back
+    rec = SignedTime("step 1", 10**30, (R1,))
+    [late] = signed_before_anchored([rec], [Anchoring(R1, block(1, T))])
+    assert "(epoch seconds)" in late
