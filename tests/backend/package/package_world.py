@@ -71,7 +71,10 @@ class ChainWorld:
         raise AssertionError("leaves still unanchored after several ticks")
 
 
-def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA) -> ChainWorld:
+def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA,
+                     *more: LocalTSA) -> ChainWorld:
+    """The world on a fresh py-evm chain; the service stamps with `tsa` (then `more`, in
+    that order of preference: CHAINARB_TSA_URLS)."""
     w3 = in_process_web3()
     keys = {n: _key(n) for n in NAMES}
     institution = Account.from_key(INSTITUTION_KEY)
@@ -85,9 +88,11 @@ def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA) -> ChainWorld:
 
     port = Web3EscrowPort(escrow, institution)
     sender = Web3AnchorSender(w3, anchor, INSTITUTION_KEY)
-    settings = Settings(data_dir=tmp_path / "data", database_url=db_url, tsa_urls=[tsa.url],
+    settings = Settings(data_dir=tmp_path / "data", database_url=db_url,
+                        tsa_urls=[t.url for t in (tsa, *more)],
                         institution_admins=keys["admin"].address,
-                        tsa_cert_files=[tsa.tsa_pem], confirmations=1,
+                        tsa_cert_files=[tsa.tsa_pem, *(t.chain_pem for t in more)],
+                        confirmations=1,
                         institution_key=INSTITUTION_KEY)
     clock = Clock()
     blockstore = LocalBlockstore(tmp_path / "blocks", fsync=False)
