@@ -65,6 +65,8 @@ SLOW_MODULES = {
     "tests/backend/api/test_serve.py": "starts `chainarb serve` processes",
     "tests/backend/package/test_package_two_tsas.py":
         "a whole case through the service with two TSAs, one down (about 12 s)",
+    "tests/judicial/test_judicial_block_route.py":
+        "two anvil nodes, a case run on anvil and seven `chainarb verify` processes",
 }
 
 
