@@ -28,7 +28,6 @@ import typer
 from evidence._i18n import CHAIN_MESSAGES, Catalog, bi, lang
 from evidence.judicial.verify import (
     LABELS,
-    NOTES,
     Check,
     Outcome,
     Report,
@@ -133,8 +132,8 @@ t = Catalog("verify", {
     "more": ("… {n} more", "……另有 {n} 项"),
     "reason_verbatim": ("{reason}", "详情（英文原文）：{reason}"),
     "digest": ("Package digest: {digest}", "材料包摘要：{digest}"),
-    "note": ("Note: {text}", "注意：{text}"),
     "all_passed": ("All checks passed.", "全部核验通过。"),
+    "note": ("Note: {text}", "注意：{text}"),
     "failed": (
         "Not verified: these checks failed: {names}.",
         "核验未通过：以下检查项未通过：{names}。",
@@ -315,9 +314,9 @@ def print_report(report: Report, console: Console) -> None:
     else:
         console.print("[bold yellow]" + t("not_run", names=", ".join(report.failed())) + "[/]",
                       soft_wrap=True)
-    for key in report.notes:  # limits of what passed: said in every verdict, both languages
-        console.print("[yellow]" + escape(t("note", text=NOTES[key][1 if zh else 0])) + "[/]",
-                      soft_wrap=True)
+    for note in report.notes:  # what the checks do not prove, beside the verdict
+        console.print("[bold yellow]" + escape(t("note", text=note.zh if zh else note.en))
+                      + "[/]", soft_wrap=True)
 
 
 def _usage(text: str) -> typer.Exit:

@@ -80,7 +80,7 @@ from evidence.records import (
     SignedRecord,
     recover_signer,
 )
-from evidence.report import CheckResult, Status
+from evidence.report import CheckResult, Note, Status
 from evidence.report import Report as BaseReport
 from evidence.steps import ANYONE, APPOINTMENTS, STEPS, step_of_record
 from evidence.timestamp import load_certificates, parse_response, verify_token
@@ -88,12 +88,13 @@ from evidence.verify import check_inclusion
 
 __all__ = [
     "CHECKS",
-    "NOTES",
     "STATUS_WORDS",
+    "TSA_TRUST_FROM_PACKAGE",
     "BlockRef",
     "Check",
     "CheckResult",
     "Checkpoint",
+    "Note",
     "Outcome",
     "Report",
     "Status",
@@ -166,16 +167,15 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
 )
 LABELS = {name: (en, zh) for name, en, zh in CHECKS}
 
-NOTES: dict[str, tuple[str, str]] = {
-    "tsa_trust_from_package": (
-        "The timestamps were checked against the TSA certificates the package itself "
-        "carries: their trust comes from the package, not from you. Pin the time-stamping "
-        "authorities you trust with --tsa-cert (it may be given several times).",
-        "时间戳是依据材料包自带的时间戳机构证书核验的：其可信性来自材料包本身，而非您的判断。"
-        "请用 --tsa-cert 指定您信任的时间戳机构证书（可多次指定）。",
-    ),
-}
-"""What a verdict must say beside its checks (English, 简体中文): limits of what passed."""
+TSA_TRUST_FROM_PACKAGE = Note(
+    "tsa_trust_from_package",
+    "The timestamps were checked against the TSA certificates the package itself carries: "
+    "their trust comes from the package, not from you. Pin the time-stamping authorities "
+    "you trust with --tsa-cert (it may be given several times).",
+    "时间戳是依据材料包自带的时间戳机构证书核验的：其可信性来自材料包本身，而非您的判断。"
+    "请用 --tsa-cert 指定您信任的时间戳机构证书（可多次指定）。",
+)
+"""Said beside the checks when the court pinned no TSA (`Report.notes`)."""
 
 # Who may sign which step, and which steps appoint whom: the service's own step table
 # (evidence/steps.py), so the court's verifier and the service cannot disagree.
@@ -236,7 +236,7 @@ class Report(BaseReport):
     unreadable: str | None = None  # why the file cannot be read as a ZIP archive
     blocks: tuple[BlockRef, ...] = ()
     """The blocks whose hashes the verdict rests on (`block_confirmation` confirms them)."""
-    notes: tuple[str, ...] = ()  # keys of NOTES, in order
+    notes: tuple[Note, ...] = ()  # limits of what the checks prove (e.g. operator_only)
 
     @property
     def ok(self) -> bool:
@@ -260,7 +260,7 @@ class Report(BaseReport):
             "chainId": self.chain_id,
             "blocks": [b.to_json_obj() for b in self.blocks],
             "checks": [_check_json(c) for c in self.checks],
-            "notes": [{"key": k, "en": NOTES[k][0], "zh": NOTES[k][1]} for k in self.notes],
+            "notes": [n.to_json_obj() for n in self.notes],
         }
 
 
@@ -1725,7 +1725,7 @@ def verify_package(
             that remain to be confirmed.
         tsa_trust: certificates (PEM/DER bytes or loaded) the court trusts for timestamps,
             one or several authorities; None trusts the package's own TSA certificates, and
-            the report says so (`notes`: "tsa_trust_from_package").
+            the report says so (`notes`: `TSA_TRUST_FROM_PACKAGE`).
         checkpoint: block hashes per chain id published elsewhere (`parse_checkpoint`).
         limits: bounds on what extracting the archive may write.
         clock_tolerance: how far the signers', the chains' and the TSAs' clocks may differ
@@ -1762,6 +1762,6 @@ def verify_package(
         with contextlib.suppress(_CheckFailedError, _CheckSkippedError, EvidenceError):
             blocks = tuple(BlockRef(c, h.number, h.hash, h.timestamp)
                            for c, h in _relied_blocks(pkg))
-    notes = ("tsa_trust_from_package",) if trust is None else ()
+    notes = (TSA_TRUST_FROM_PACKAGE,) if trust is None else ()
     return Report(checks=tuple(checks), package=str(path), package_digest=digest,
                   chain_id=chain_id, blocks=blocks, notes=notes)

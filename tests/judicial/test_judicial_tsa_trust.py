@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from backend.chain.devchain import chain_time
 from evidence.cli import app
 from evidence.judicial import TimestampToken, verify_package
-from evidence.judicial.verify import NOTES
+from evidence.judicial.verify import TSA_TRUST_FROM_PACKAGE
 from evidence.timestamp import request_timestamp
 from tests.judicial.judicial_world import Case
 from tests.judicial.test_judicial_clocks import rebuild
@@ -45,11 +45,11 @@ def swapped(case: Case, stranger: LocalTSA, tmp_path_factory: pytest.TempPathFac
 
 def test_unpinned_verdicts_say_where_the_trust_came_from(case: Case) -> None:
     unpinned = verify_package(case.package, chain=case.w3)
-    assert unpinned.ok and unpinned.notes == ("tsa_trust_from_package",)
+    assert unpinned.ok and unpinned.notes == (TSA_TRUST_FROM_PACKAGE,)
     [note] = unpinned.to_json_obj()["notes"]
-    assert note == {"key": "tsa_trust_from_package", "en": NOTES[note["key"]][0],
-                    "zh": NOTES[note["key"]][1]}
-    assert "--tsa-cert" in note["en"] and "--tsa-cert" in note["zh"]
+    assert note == {"name": "tsa_trust_from_package",
+                    "text": {"en": TSA_TRUST_FROM_PACKAGE.en, "zh": TSA_TRUST_FROM_PACKAGE.zh}}
+    assert "--tsa-cert" in note["text"]["en"] and "--tsa-cert" in note["text"]["zh"]
     pinned = verify_package(case.package, chain=case.w3, tsa_trust=case.tsa.ca_pem.read_bytes())
     assert pinned.ok and pinned.notes == () and pinned.to_json_obj()["notes"] == []
 
@@ -57,7 +57,7 @@ def test_unpinned_verdicts_say_where_the_trust_came_from(case: Case) -> None:
 def test_a_swapped_authority_passes_only_unpinned(case: Case, swapped: Path,
                                                   stranger: LocalTSA) -> None:
     unpinned = verify_package(swapped, chain=case.w3)
-    assert unpinned.ok and unpinned.notes == ("tsa_trust_from_package",)
+    assert unpinned.ok and unpinned.notes == (TSA_TRUST_FROM_PACKAGE,)
     pinned = verify_package(swapped, chain=case.w3, tsa_trust=case.tsa.ca_pem.read_bytes())
     assert pinned.failed() == ["timestamps"]
     assert "does not lead to a trusted authority certificate" in \
@@ -84,7 +84,7 @@ def test_cli_takes_several_tsa_certs_and_notes_an_unpinned_trust(
 
     code, out = _cli(str(swapped), "--json")
     report = json.loads(out)
-    assert code == 3 and [n["key"] for n in report["notes"]] == ["tsa_trust_from_package"]
+    assert code == 3 and [n["name"] for n in report["notes"]] == ["tsa_trust_from_package"]
     assert next(c for c in report["checks"] if c["name"] == "timestamps")["status"] == "pass"
 
     code, out = _cli(str(swapped), "--json", "--tsa-cert", ours)
