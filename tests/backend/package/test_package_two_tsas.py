@@ -23,7 +23,7 @@ def test_the_second_authority_stamps_while_the_first_is_down(tmp_path: Path) -> 
     with start_tsa(tmp_path / "a") as a, start_tsa(tmp_path / "b") as b:
         url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
         upgrade_to_head(url)
-        cw = make_chain_world(url, tmp_path, a, b)
+        cw = make_chain_world(url, tmp_path, a, more_tsas=[b])
         a.stop()  # down from the start
         with cw.world.client, b.following(lambda: chain_time(cw.w3)):
             case_id = run_to_settlement(cw)
