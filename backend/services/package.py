@@ -55,7 +55,7 @@ from backend.db import (
     Step,
     write_scope,
 )
-from backend.db.service_models import CaseEvent, ChainAction, StepDetail
+from backend.db.service_models import CaseEvent, ChainAction, CourtAccount, StepDetail
 from backend.worker.anchoring import enqueue_leaf
 from backend.worker.runner import ChainLabel
 from evidence.blockproof import ChainHeader, ProvenReceipt
@@ -152,11 +152,13 @@ class PackageService:
                  tsa_certificates: bytes = b"",
                  institution_name: str = "chainarb ODR service", seat: str = "",
                  website: str = "", chains: Mapping[int, ChainLabel] | None = None,
-                 anchor_chains: Mapping[int, Web3] | None = None) -> None:
+                 anchor_chains: Mapping[int, Web3] | None = None,
+                 pdf_font: Path | None = None) -> None:
         """`chains`: name and operator of each anchoring chain by id (``chain_labels``);
         a chain not in it is named "chain <id>" and counted as the institution's.
         `anchor_chains`: a node of each anchoring chain other than `w3`'s, by chain id
-        (``extra_chain_web3``), for its blocks and block proofs."""
+        (``extra_chain_web3``), for its blocks and block proofs. `pdf_font`: the CJK
+        TrueType font the certificate embeds (``CHAINARB_PDF_FONT``; None: an installed one)."""
         self.sessions = sessions
         self.cases = cases
         self.evidence = evidence
@@ -166,6 +168,7 @@ class PackageService:
         self.clock = clock
         self.timestamper = timestamper  # backend.timestamping.TsaPool: the configured TSAs
         self.tsa_certificates = tsa_certificates
+        self.pdf_font = pdf_font
         self.chains = dict(chains or {})
         self.anchor_chains = dict(anchor_chains or {})
         """Nodes of the anchoring chains other than the escrow's, by chain id, for block
@@ -248,10 +251,11 @@ class PackageService:
                     tsa_certificates=self.tsa_certificates, award=award,
                     enforcement=enforcement, block_headers=headers, receipts=receipts,
                     created_at=max(int(s.record["message"].get("signedAt", 0)) for s in steps),
-                    neutrals=self._neutrals(case),
+                    neutrals=self._neutrals(session, case),
                     verify_url_template=self._verify_url())
                 target.parent.mkdir(parents=True, exist_ok=True)
-                built = build_package(inputs, work / "package.zip", attest=self._attest)
+                built = build_package(inputs, work / "package.zip", attest=self._attest,
+                                      pdf_font=self.pdf_font)
                 shutil.move(str(built), target)
         if fetched:  # keep the tokens fetched on the way (a token already kept wins)
             with write_scope(self.sessions) as ws:
@@ -275,7 +279,8 @@ class PackageService:
         with write_scope(self.sessions) as session:
             session.add(CaseEvent(case_id=out.case_id, at=self.clock(), kind=EXPORT_EVENT,
                                   data={"court": viewer, "digest": out.digest,
-                                        "manifestSha256": out.manifest_sha256}))
+                                        "manifestSha256": out.manifest_sha256,
+                                        "file": out.path.relative_to(self.out_dir).as_posix()}))
 
     def _verify_url(self) -> str:
         base = getattr(self.cases.config, "base_url", "") or "https://verify.chainarb.example"
@@ -625,7 +630,7 @@ class PackageService:
                              contact=(acct.email or "") if acct else ""))
         return out
 
-    def _neutrals(self, case: p.CaseState) -> list[Neutral]:
+    def _neutrals(self, session: Session, case: p.CaseState) -> list[Neutral]:
         out = []
         if case.mediator:
             out.append(Neutral(role="mediator", name="mediator", address=case.mediator))
@@ -633,6 +638,10 @@ class PackageService:
             out.append(Neutral(role="arbitrator", name="arbitrator", address=case.arbitrator))
         out += [Neutral(role="panelist", name=f"panelist {i + 1}", address=m)
                 for i, m in enumerate(case.panel)]
+        # A court by the name an admin registered it under (CourtAccount).
+        for court in case.courts:
+            row = session.get(CourtAccount, court)
+            out.append(Neutral(role="court", name=row.name if row else "court", address=court))
         return out
 
 

@@ -439,7 +439,9 @@ def make_case(
                 award_hash,
                 [by_signer.get(m) for m in members],
             )
-    done = canonical({"txHash": "0x" + executed.tx_hash.hex()})
+    done = canonical({"txHash": "0x" + executed.tx_hash.hex(), "toBuyer": str(alloc.to_buyer),
+                      "toSeller": str(alloc.to_seller), "compensation": str(alloc.compensation),
+                      "compensationShortfall": "0"})  # as the service records a payout
     add(
         _step(
             actors.institution,

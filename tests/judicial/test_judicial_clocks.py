@@ -152,7 +152,7 @@ def test_the_documented_clock_recipe_runs_under_sh(case: Case, tmp_path: Path) -
         zf.extractall(tmp_path)
     for a, t in zip(case.inputs.anchors, case.inputs.timestamps, strict=True):
         done = subprocess.run(["sh", "-c", command + '; echo "$GEN"'], cwd=tmp_path,
-                              env={"PATH": "/usr/bin:/bin", "ROOT": a.root.hex()},
+                              env={"PATH": "/usr/bin:/bin", "R": a.root.hex()},
                               capture_output=True, text=True, check=True)
         gen = int(parse_response(t.response).gen_time.timestamp())
         assert int(done.stdout) == gen

@@ -41,7 +41,7 @@ def get_packages(request: Request, ctx: Ctx) -> PackageService:
                              out_dir=s.data_dir / "packages", clock=ctx.clock,
                              timestamper=pool_from_settings(s),
                              tsa_certificates=s.tsa_certificates(), chains=chains,
-                             anchor_chains=extra_chain_web3(s))
+                             anchor_chains=extra_chain_web3(s), pdf_font=s.pdf_font)
         request.app.state.packages = svc
     return svc
 
