@@ -225,6 +225,10 @@ def test_a_root_anchored_on_two_chains(case: Case, anvil_w3, tmp_path: Path) -> 
     contracts = deploy_contracts(anvil_w3, case.actors.admin, institution=institution.address,
                                  funded=[case.actors.admin.address, institution.address])
     first = case.inputs.anchors[0]
+    # the second chain's clock agrees with the world's, which ran 10 days ahead (`clocks`)
+    from backend.chain.devchain import chain_time, set_next_timestamp
+
+    set_next_timestamp(anvil_w3, max(chain_time(case.w3), chain_time(anvil_w3)) + 2)
     sent = contracts.anchor.anchor(institution, first.root, first.count)
     mined = anvil_w3.eth.get_transaction_receipt(sent.tx_hash)
     block = anvil_w3.eth.get_block(mined["blockNumber"])
