@@ -89,8 +89,13 @@ class LocalTsa:
         self.url = ""
         self.reject_url = ""
 
+    def _environment(self) -> dict[str, str] | None:
+        """The environment openssl runs in (None: this process's)."""
+        return None
+
     def _openssl(self, *args: str) -> bytes:
-        done = subprocess.run(["openssl", *args], cwd=self.dir, capture_output=True, check=False)
+        done = subprocess.run(["openssl", *args], cwd=self.dir, capture_output=True,
+                              check=False, env=self._environment())
         if done.returncode != 0:
             raise LocalTsaError(
                 f"openssl {args[0]} failed: {done.stderr.decode(errors='replace')}")
@@ -149,8 +154,9 @@ class LocalTsa:
             finally:
                 q.unlink(missing_ok=True)
 
-    def start(self) -> str:
-        """Make the authority if need be, serve it from a daemon thread; return its URL."""
+    def start(self, port: int = 0) -> str:
+        """Make the authority if need be, serve it from a daemon thread on ``port`` (0: any
+        free one; give the former port to bring a stopped authority back); return its URL."""
         self.ensure_authority()
         tsa, reject_path = self, self._reject_path
 
@@ -175,7 +181,7 @@ class LocalTsa:
             def log_message(self, *_args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         threading.Thread(target=self._server.serve_forever, name="local-tsa",
                          daemon=True).start()
         base = f"http://127.0.0.1:{self._server.server_address[1]}"

@@ -42,7 +42,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = [
     "EMBEDDED_CHAIN_ID",
@@ -101,6 +101,30 @@ def _check_http_url(value: str, name: str) -> str:
             f"{name}: expected an http(s) URL such as http://127.0.0.1:8545, found {value!r}"
         )
     return value
+
+
+def _comma_list(value: Any) -> list[str]:
+    """A comma-separated environment value (or a list given in code) as stripped items."""
+    if value is None:
+        return []
+    if isinstance(value, str | Path):
+        value = str(value).split(",")
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def _check_certificate_file(path: Path) -> None:
+    """A readable PEM/DER certificate file, or a ValueError naming it (never its content)."""
+    from evidence.errors import EvidenceError
+    from evidence.timestamp import load_certificates
+
+    if not path.is_file():
+        raise ValueError(f"CHAINARB_TSA_CERT_FILES: {path} does not exist")
+    try:
+        if not load_certificates(path.read_bytes()):
+            raise ValueError("no certificate")
+    except (OSError, ValueError, EvidenceError) as exc:
+        raise ValueError(f"CHAINARB_TSA_CERT_FILES: {path} is not a PEM or DER certificate "
+                         f"file ({type(exc).__name__})") from None
 
 
 PositiveDays = Annotated[int, Field(ge=1, le=365)]
@@ -218,9 +242,19 @@ class Settings(BaseSettings):
     smtp_from: str = "chainarb <noreply@chainarb.invalid>"
 
     # --- RFC 3161 time-stamping ----------------------------------------------------------
-    tsa_url: str = Field(default="", description="RFC 3161 authority; empty = no tokens.")
-    tsa_cert_file: Path | None = Field(
-        default=None, description="PEM certificate of the authority, to check its tokens."
+    tsa_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("CHAINARB_TSA_URLS", "CHAINARB_TSA_URL", "tsa_urls",
+                                      "tsa_url"),
+        description="RFC 3161 authorities, comma-separated, in order of preference (the first "
+        "that answers stamps; backend/timestamping.py); empty = no tokens.",
+    )
+    tsa_cert_files: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("CHAINARB_TSA_CERT_FILES", "CHAINARB_TSA_CERT_FILE",
+                                      "tsa_cert_files", "tsa_cert_file"),
+        description="PEM files (comma-separated) with the authorities' certificates and "
+        "their chains: tokens must lead to one; packages carry them all.",
     )
 
     # --- web ---------------------------------------------------------------------------
@@ -334,12 +368,26 @@ class Settings(BaseSettings):
             return value
         return _check_http_url(value, "CHAINARB_IPFS_API_URL")
 
-    @field_validator("tsa_url", "public_url")
+    @field_validator("public_url")
     @classmethod
     def _check_optional_url(cls, value: str, info: ValidationInfo) -> str:
         value = value.strip()
         name = f"CHAINARB_{str(info.field_name).upper()}"
         return _check_http_url(value, name) if value else value
+
+    @field_validator("tsa_urls", mode="before")
+    @classmethod
+    def _split_tsa_urls(cls, value: Any) -> list[str]:
+        items = _comma_list(value)
+        urls = [_check_http_url(u, "CHAINARB_TSA_URLS") for u in items]
+        if len(set(urls)) != len(urls):
+            raise ValueError(f"CHAINARB_TSA_URLS names an authority twice: {urls}")
+        return urls
+
+    @field_validator("tsa_cert_files", mode="before")
+    @classmethod
+    def _split_tsa_cert_files(cls, value: Any) -> list[Path]:
+        return [Path(p).expanduser() for p in _comma_list(value)]
 
     @field_validator("institution_admins")
     @classmethod
@@ -390,14 +438,15 @@ class Settings(BaseSettings):
                 f"{len(self.session_secret.get_secret_value())}; or leave it empty to use a "
                 "generated one in the data dir"
             )
-        if bool(self.tsa_url) != (self.tsa_cert_file is not None):
+        if bool(self.tsa_urls) != bool(self.tsa_cert_files):
             raise ValueError(
-                "CHAINARB_TSA_URL and CHAINARB_TSA_CERT_FILE go together (tokens are useless "
-                f"without the authority's certificate); found CHAINARB_TSA_URL={self.tsa_url!r}, "
-                f"CHAINARB_TSA_CERT_FILE={self.tsa_cert_file}"
+                "CHAINARB_TSA_URLS and CHAINARB_TSA_CERT_FILES go together (tokens are useless "
+                "without the authorities' certificates); found CHAINARB_TSA_URLS="
+                f"{','.join(self.tsa_urls)!r}, CHAINARB_TSA_CERT_FILES="
+                f"{','.join(map(str, self.tsa_cert_files))!r}"
             )
-        if self.tsa_cert_file is not None and not self.tsa_cert_file.is_file():
-            raise ValueError(f"CHAINARB_TSA_CERT_FILE {self.tsa_cert_file} does not exist")
+        for cert in self.tsa_cert_files:
+            _check_certificate_file(cert)
         if self.pdf_font is not None:
             from evidence.judicial._fonts import FontError, pdf_fonts
 
@@ -410,6 +459,11 @@ class Settings(BaseSettings):
         return self
 
     # --- derived values -----------------------------------------------------------------
+    def tsa_certificates(self) -> bytes:
+        """The authorities' certificate files, concatenated (a package's
+        timestamps/tsa-certificates.pem; tokens must lead to one of them)."""
+        return b"".join(p.read_bytes().rstrip(b"\n") + b"\n" for p in self.tsa_cert_files)
+
     @property
     def embedded_chain(self) -> bool:
         """True when the service runs its own chain in the data dir."""

@@ -176,13 +176,10 @@ def _fit_objection(rules: CaseRules, window_seconds: int) -> CaseRules:
 
 
 def _timestamper(settings: Settings) -> Callable[[bytes], bytes] | None:
-    """The settings' RFC 3161 authority as the worker's timestamper (None when unset)."""
-    if not settings.tsa_url:
-        return None
-    from evidence.timestamp import request_timestamp
+    """The settings' RFC 3161 authorities as the worker's timestamper (None when unset)."""
+    from backend.timestamping import pool_from_settings
 
-    url = settings.tsa_url
-    return lambda digest: request_timestamp(url, digest)
+    return pool_from_settings(settings)
 
 
 def _rules(settings: Settings) -> CaseRules:

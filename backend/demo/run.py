@@ -68,7 +68,7 @@ def run_demo(settings: Settings, *, console: Console | None = None,
     except LocalTsaError as exc:
         raise DemoError(f"the local time-stamping authority: {exc}") from exc
     settings = settings.model_copy(update={
-        "anchor_interval_seconds": 0.0, "tsa_url": tsa_url, "tsa_cert_file": tsa.chain_pem})
+        "anchor_interval_seconds": 0.0, "tsa_urls": [tsa_url], "tsa_cert_files": [tsa.chain_pem]})
     handle = open_chain(settings)
     try:
         # The demo deploys its contracts on any node it is pointed at (a dev node such as

@@ -84,7 +84,7 @@ from evidence.judicial.provenance import SignedProvenanceEntry
 from evidence.judicial.verify import OPEN_ACTIONS
 from evidence.merkle import LEAF_ENCODING, leaf_hash
 from evidence.records import Award, ChainedRecord, SignedRecord
-from evidence.timestamp import request_timestamp
+from evidence.timestamp import TimestampError
 
 from .errors import AccessDenied, Conflict, NotFound, ServiceError
 from .evidence import EvidenceService, _IterReader
@@ -148,7 +148,8 @@ class PackageService:
                  evidence: EvidenceService,
                  *, blockstore: Blockstore, w3: Web3 | None, out_dir: Path,
                  clock: Callable[[], datetime],
-                 tsa_url: str = "", tsa_certificates: bytes = b"",
+                 timestamper: Callable[[bytes], bytes] | None = None,
+                 tsa_certificates: bytes = b"",
                  institution_name: str = "chainarb ODR service", seat: str = "",
                  website: str = "", chains: Mapping[int, ChainLabel] | None = None,
                  anchor_chains: Mapping[int, Web3] | None = None,
@@ -165,7 +166,7 @@ class PackageService:
         self.w3 = w3
         self.out_dir = out_dir
         self.clock = clock
-        self.tsa_url = tsa_url
+        self.timestamper = timestamper  # backend.timestamping.TsaPool: the configured TSAs
         self.tsa_certificates = tsa_certificates
         self.pdf_font = pdf_font
         self.chains = dict(chains or {})
@@ -519,11 +520,16 @@ class PackageService:
         for batch in batches.values():
             token = batch.timestamp_token
             if token is None:
-                if not self.tsa_url:
+                if self.timestamper is None:
                     raise PackageUnavailable("no RFC 3161 authority configured "
-                                             "(CHAINARB_TSA_URL, CHAINARB_TSA_CERT_FILE): the "
+                                             "(CHAINARB_TSA_URLS, CHAINARB_TSA_CERT_FILES): the "
                                              "package needs a token for each anchored root")
-                token = request_timestamp(self.tsa_url, hashlib.sha256(_b(batch.root)).digest())
+                try:
+                    token = self.timestamper(hashlib.sha256(_b(batch.root)).digest())
+                except TimestampError as exc:
+                    raise PackageUnavailable(f"root {batch.root} has no RFC 3161 token yet and "
+                                             f"none could be fetched now ({exc}); retry once "
+                                             "an authority answers") from exc
                 fetched[batch.id or 0] = token
             stamps.append(TimestampToken(root=_b(batch.root), response=token))
         return anchors, proofs, stamps

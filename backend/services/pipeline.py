@@ -37,6 +37,7 @@ from sqlmodel import Session, col, select
 
 from backend import procedure as p
 from backend.db.service_models import ChainAction
+from evidence.clocks import SIGNER_SKEW
 from evidence.errors import EvidenceError
 from evidence.records import (
     ChainedRecord,
@@ -61,7 +62,7 @@ from .transactions import StepTransactions, after_commit
 __all__ = ["MAX_CLOCK_SKEW_SECONDS", "StepPipeline", "StepResult", "Submission",
            "chain_action_view"]
 
-MAX_CLOCK_SKEW_SECONDS = 300
+MAX_CLOCK_SKEW_SECONDS = SIGNER_SKEW  # the verifier's `clocks` check allows the same
 
 
 @dataclass(frozen=True)

@@ -310,7 +310,7 @@ class AnchoringWorker:
         hook: called with a point name ("claimed", "signed", "broadcast", "confirmed");
             tests use it to kill the process at the worst moments.
         timestamper: digest -> RFC 3161 TimeStampResp DER (e.g.
-            ``lambda d: evidence.timestamp.request_timestamp(settings.tsa_url, d)``).
+            ``backend.timestamping.TsaPool``: the configured authorities, first that answers).
     """
 
     def __init__(

@@ -24,6 +24,7 @@ from web3.providers.rpc import HTTPProvider
 
 from backend.gateway import ChainHandle
 from backend.settings import Settings
+from backend.timestamping import pool_from_settings
 from backend.worker.anchoring import AnchoringWorker, AnchorSender, RunReport
 from backend.worker.chain_sender import Web3AnchorSender
 
@@ -84,19 +85,11 @@ def anchor_senders(settings: Settings, handle: ChainHandle,
 
 def build_worker(settings: Settings, sessions: sessionmaker[Session], handle: ChainHandle,
                  anchor_address: str) -> AnchoringWorker:
-    """An AnchoringWorker on the configured chains, key, limits and (optional) TSA."""
+    """An AnchoringWorker on the configured chains, key, limits and (optional) TSAs."""
     sender = anchor_senders(settings, handle, anchor_address)
-    timestamper = None
-    if settings.tsa_url:
-        from evidence.timestamp import request_timestamp
-
-        tsa_url = settings.tsa_url
-
-        def timestamper(digest: bytes) -> bytes:
-            return request_timestamp(tsa_url, digest)
-
     return AnchoringWorker(sessions, sender, batch_limit=settings.anchor_batch_limit,
-                           confirmations=settings.confirmations, timestamper=timestamper)
+                           confirmations=settings.confirmations,
+                           timestamper=pool_from_settings(settings))
 
 
 class BackgroundAnchoring:

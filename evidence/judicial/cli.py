@@ -1,4 +1,4 @@
-"""`chainarb verify PACKAGE [--rpc URL]... [--checkpoint FILE] [--json] [--tsa-cert PEM]`.
+"""`chainarb verify PACKAGE [--rpc URL]... [--checkpoint FILE] [--json] [--tsa-cert PEM]...`.
 
 Exit codes (stable; scripts and courts' tooling rely on them; docs/judicial-package.md):
 
@@ -26,7 +26,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from evidence._i18n import CHAIN_MESSAGES, Catalog, bi, lang
-from evidence.judicial.verify import LABELS, Check, Outcome, Report, Status, verify_package
+from evidence.judicial.verify import (
+    LABELS,
+    Check,
+    Outcome,
+    Report,
+    Status,
+    verify_package,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -213,6 +220,11 @@ t = Catalog("verify", {
     "pass_timestamps": (
         "every RFC 3161 timestamp token verifies",
         "每个 RFC 3161 时间戳均验证通过",
+    ),
+    "pass_clocks": (
+        "every record was signed before the block that anchored it; each timestamp lies near "
+        "its anchoring block's time; block times never go back",
+        "每条记录均在锚定它的区块之前签名；每个时间戳均与其锚定区块时间相近；区块时间从不倒退",
     ),
     "pass_car_blocks": (
         "every IPFS block matches its CID; every container is complete",
@@ -427,12 +439,14 @@ def register_verify(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help=bi(
             "Print the report as JSON.", "以 JSON 输出报告。"))] = False,
         tsa_cert: Annotated[
-            Path | None,
+            list[Path] | None,
             typer.Option(
                 "--tsa-cert",
-                help=bi("PEM of the time-stamping authority (or its CA) you trust. Default: "
-                        "the package's own TSA certificates.",
-                        "您信任的时间戳机构（或其 CA）的 PEM 证书。默认：材料包自带的证书。"),
+                help=bi("PEM of a time-stamping authority (or its CA) you trust; give it once "
+                        "per authority. Default: the package's own TSA certificates (the "
+                        "verdict then says so).",
+                        "您信任的时间戳机构（或其 CA）的 PEM 证书；每个机构指定一次。默认：材料包"
+                        "自带的证书（核验结论会注明）。"),
             ),
         ] = None,
     ) -> None:
@@ -447,7 +461,8 @@ def register_verify(app: typer.Typer) -> None:
         --rpc or --checkpoint, node down) / 部分检查无法运行（区块哈希未确认：无 --rpc 或
         --checkpoint，或节点无响应）; 4 the package cannot be read / 无法读取材料包.
         """
-        trust = _trusted_certificates(tsa_cert) if tsa_cert is not None else None
+        trust = [c for path in tsa_cert for c in _trusted_certificates(path)] \
+            if tsa_cert else None
         rpcs = list(rpc or [])
         _check_rpc(rpcs)
         hashes = _checkpoint(checkpoint) if checkpoint is not None else None

@@ -44,6 +44,7 @@ from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.providers import BaseProvider
 
+from evidence import clocks
 from evidence.blockproof import BlockHeader, Receipt, verify_receipt
 from evidence.chain import is_unreachable
 from evidence.commitment import commitment_of, sha256_file
@@ -86,12 +87,13 @@ from evidence.records import (
 from evidence.report import CheckResult, Note, Status
 from evidence.report import Report as BaseReport
 from evidence.steps import ANYONE, APPOINTMENTS, STEPS, step_of_record
-from evidence.timestamp import load_certificates, verify_token
+from evidence.timestamp import load_certificates, parse_response, verify_token
 from evidence.verify import check_inclusion
 
 __all__ = [
     "CHECKS",
     "STATUS_WORDS",
+    "TSA_TRUST_FROM_PACKAGE",
     "BlockRef",
     "Check",
     "CheckResult",
@@ -135,6 +137,11 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
     ),
     ("anchors", "Anchors on the chain (tx, block, time)", "链上存证（交易、区块、时间）"),
     ("timestamps", "RFC 3161 trusted timestamps", "可信时间戳"),
+    (
+        "clocks",
+        "Signing times, block times and timestamps agree",
+        "签名时间、区块时间与时间戳时间相互一致",
+    ),
     ("car_blocks", "Encrypted IPFS blocks match their CIDs", "IPFS 加密数据块与内容标识一致"),
     (
         "award_payout",
@@ -163,6 +170,16 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
     ),
 )
 LABELS = {name: (en, zh) for name, en, zh in CHECKS}
+
+TSA_TRUST_FROM_PACKAGE = Note(
+    "tsa_trust_from_package",
+    "The timestamps were checked against the TSA certificates the package itself carries: "
+    "their trust comes from the package, not from you. Pin the time-stamping authorities "
+    "you trust with --tsa-cert (it may be given several times).",
+    "时间戳是依据材料包自带的时间戳机构证书核验的：其可信性来自材料包本身，而非您的判断。"
+    "请用 --tsa-cert 指定您信任的时间戳机构证书（可多次指定）。",
+)
+"""Said beside the checks when the court pinned no TSA (`Report.notes`)."""
 
 # Who may sign which step, and which steps appoint whom: the service's own step table
 # (evidence/steps.py), so the court's verifier and the service cannot disagree.
@@ -364,6 +381,7 @@ class _Package:
         sources: Sequence[tuple[str, Web3]],
         tsa_trust: list[x509.Certificate] | None,
         checkpoint: Checkpoint | None = None,
+        tolerance: clocks.Tolerance = clocks.DEFAULT_TOLERANCE,
     ) -> None:
         self.root = root
         self.names = set(names)
@@ -371,6 +389,7 @@ class _Package:
         self.w3 = self.sources[0][1] if self.sources else None
         self.tsa_trust = tsa_trust
         self.checkpoint = checkpoint
+        self.tolerance = tolerance
         self.unreachable: str | None = None  # set once the node failed to answer
 
     # -- files --
@@ -473,6 +492,32 @@ class _Package:
         if not isinstance(anchors, list) or not anchors:
             raise _CheckFailedError(f"{fmt.ANCHORS}: expected a non-empty 'anchors' list")
         return anchors
+
+    @cached_property
+    def anchorings(self) -> list[clocks.Anchoring]:
+        """Each anchors.json row as (root, the block it states); a malformed row fails."""
+        out = []
+        for n, a in enumerate(self.anchors, 1):
+            try:
+                block = clocks.Block(
+                    chain_id=int(a["chainId"]), number=int(a["blockNumber"]),
+                    block_hash=fmt.from_hex(a["blockHash"], "blockHash", 32),
+                    time=int(a["blockTime"]), source=f"{fmt.ANCHORS} row {n}")
+                out.append(clocks.Anchoring(fmt.from_hex(a["root"], "root", 32), block))
+            except (KeyError, TypeError, ValueError, EvidenceError) as exc:
+                raise _CheckFailedError(f"{fmt.ANCHORS} row {n}: malformed ({exc})") from exc
+        return out
+
+    @property
+    def blocks(self) -> list[clocks.Block]:
+        """Every block whose number, hash and time the package states: the anchors' rows
+        and each carried header that hashes to its block (proofs/blocks.json)."""
+        out = [a.block for a in self.anchorings]
+        with contextlib.suppress(_CheckFailedError):  # no headers: `block_proofs` says so
+            out += [clocks.Block(chain_id, h.number, h.hash, h.timestamp,
+                                 f"{fmt.BLOCKS} header 0x{h.hash.hex()[:16]}…")
+                    for (chain_id, _), h in sorted(self.block_proofs.headers.items())]
+        return out
 
     @cached_property
     def escrow(self) -> dict[str, Any]:
@@ -1229,6 +1274,59 @@ def _check_timestamps(p: _Package) -> _Result:
     return f"{len(p.anchors)} token(s) over SHA-256(root) verify {note}", details
 
 
+def _proven_roots(p: _Package) -> dict[bytes, set[bytes]]:
+    """Record hash -> the roots merkle.json proves it into (as stated; `merkle_proofs`
+    checks the proofs)."""
+    data = p.json(fmt.MERKLE)
+    proofs = data.get("proofs") if isinstance(data, dict) else None
+    if not isinstance(proofs, list):
+        raise _CheckFailedError(f"{fmt.MERKLE}: expected a 'proofs' list")
+    out: dict[bytes, set[bytes]] = {}
+    for pr in proofs:
+        try:
+            out.setdefault(fmt.from_hex(pr["recordHash"], "recordHash", 32), set()).add(
+                fmt.from_hex(pr["root"], "root", 32))
+        except (KeyError, TypeError, EvidenceError) as exc:
+            raise _CheckFailedError(f"{fmt.MERKLE}: malformed proof ({exc})") from exc
+    return out
+
+
+def _check_clocks(p: _Package) -> _Result:
+    """The three clocks agree (evidence/clocks.py): signedAt, block times, genTime."""
+    anchorings = p.anchorings
+    roots_of = _proven_roots(p)
+    records = [
+        clocks.SignedTime(_record_name(s), s.record.signed_at,
+                          tuple(sorted(roots_of.get(s.record_hash, ()))))
+        for s in p.all_records if isinstance(s.record, ChainedRecord)
+    ]
+    problems: list[str] = []
+    gen_times = {}
+    for root in dict.fromkeys(a.root for a in anchorings):
+        name = f"{fmt.TIMESTAMPS_DIR}{root.hex()}.tsr"
+        try:
+            gen_times[root] = parse_response(p.read(name)).gen_time
+        except (_CheckFailedError, EvidenceError) as exc:
+            problems.append(f"{name}: no genTime to compare ({exc})")
+    tol = p.tolerance
+    problems += clocks.signed_before_anchored(records, anchorings, tol)
+    problems += clocks.stamped_near_anchor(gen_times, anchorings, tol)
+    problems += clocks.blocks_never_go_back(p.blocks)
+    if problems:
+        raise _CheckFailedError(problems[0], problems)
+    details = []
+    for a in anchorings:
+        gen = gen_times.get(a.root)
+        delta = f", genTime {int(gen.timestamp()) - a.block.time:+d} s" if gen else ""
+        details.append(f"root 0x{a.root.hex()[:16]}…: block {a.block.number} on chain "
+                       f"{a.block.chain_id} at {clocks.iso(a.block.time)}{delta}")
+    latest = max((r.signed_at for r in records), default=0)
+    return (f"{len(records)} signed record(s) dated before their anchoring blocks (latest "
+            f"signedAt {clocks.iso(latest)}); {len(gen_times)} genTime(s) within "
+            f"-{tol.tsa_early} s..+{tol.tsa_late} s of the block time; block times never go "
+            "back"), details
+
+
 def _check_car(p: _Package) -> str:
     from evidence.ipfs import LocalBlockstore, cat
     from evidence.ipfs.car import CarReader
@@ -1550,6 +1648,7 @@ _RUNNERS: dict[str, Callable[[_Package], _Result]] = {
     "block_proofs": _check_block_proofs,
     "anchors": _check_anchors,
     "timestamps": _check_timestamps,
+    "clocks": _check_clocks,
     "car_blocks": _check_car,
     "award_payout": _check_award_payout,
     "onchain_acts": _check_onchain_acts,
@@ -1612,6 +1711,7 @@ def verify_package(
     tsa_trust: bytes | Sequence[x509.Certificate] | None = None,
     checkpoint: Checkpoint | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    clock_tolerance: clocks.Tolerance = clocks.DEFAULT_TOLERANCE,
 ) -> Report:
     """Verify the judicial package at `path`; return a `Report` of named checks.
 
@@ -1627,10 +1727,13 @@ def verify_package(
             (`evidence.chain.discover_chain`). With no source and no checkpoint, or a node
             that does not answer, `block_confirmation` is not run and names the hashes
             that remain to be confirmed.
-        tsa_trust: certificates (PEM/DER bytes or loaded) the court trusts for timestamps;
-            None trusts the package's own TSA certificates (and says so).
+        tsa_trust: certificates (PEM/DER bytes or loaded) the court trusts for timestamps,
+            one or several authorities; None trusts the package's own TSA certificates, and
+            the report says so (`notes`: `TSA_TRUST_FROM_PACKAGE`).
         checkpoint: block hashes per chain id published elsewhere (`parse_checkpoint`).
         limits: bounds on what extracting the archive may write.
+        clock_tolerance: how far the signers', the chains' and the TSAs' clocks may differ
+            (`evidence.clocks`; the defaults are documented).
     """
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="chainarb-verify-") as tmp:
@@ -1651,7 +1754,7 @@ def verify_package(
                 if isinstance(tsa_trust, bytes | bytearray)
                 else list(tsa_trust)
             )
-        pkg = _Package(dest, names, _sources(chain), trust, checkpoint)
+        pkg = _Package(dest, names, _sources(chain), trust, checkpoint, clock_tolerance)
         digest = None
         if fmt.CHECKSUMS in pkg.names:
             digest = hashlib.sha256((dest / fmt.CHECKSUMS).read_bytes()).hexdigest()
@@ -1664,6 +1767,8 @@ def verify_package(
             blocks = tuple(BlockRef(c, h.number, h.hash, h.timestamp)
                            for c, h in _relied_blocks(pkg))
         notes = _notes(pkg)
+        if trust is None:
+            notes += (TSA_TRUST_FROM_PACKAGE,)
     return Report(checks=tuple(checks), package=str(path), package_digest=digest,
                   chain_id=chain_id, blocks=blocks, notes=notes)
 

@@ -88,7 +88,7 @@ def test_external_chain_needs_its_own_key() -> None:
         ({"institution_key": "0x" + "ff" * 32}, "not a valid secp256k1"),
         ({"chain_id": 5}, "embedded chain's id"),
         ({"session_secret": "short"}, "at least 32"),
-        ({"tsa_url": "http://127.0.0.1:3180"}, "go together"),
+        ({"tsa_urls": "http://127.0.0.1:3180"}, "go together"),
         ({"smtp_user": "me"}, "SMTP_PASSWORD"),
         ({"confirmations": 0}, "CHAINARB_CONFIRMATIONS"),
         ({"evidence_days": 0}, "CHAINARB_EVIDENCE_DAYS"),
@@ -126,12 +126,37 @@ def test_every_field_error_names_its_environment_variable(
         "CHAINARB_PORT", "CHAINARB_TICK_SECONDS"]
 
 
-def test_tsa_cert_must_exist(tmp_path: Path) -> None:
+def test_tsa_cert_must_exist_and_be_a_certificate(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="does not exist"):
-        load_settings(tsa_url="http://127.0.0.1:3180", tsa_cert_file=tmp_path / "none.pem")
+        load_settings(tsa_urls="http://127.0.0.1:3180", tsa_cert_files=str(tmp_path / "x.pem"))
     pem = tmp_path / "tsa.pem"
     pem.write_text("-----BEGIN CERTIFICATE-----\n")
-    assert load_settings(tsa_url="http://127.0.0.1:3180", tsa_cert_file=pem).tsa_cert_file == pem
+    with pytest.raises(SettingsError, match=r"tsa.pem is not a PEM or DER certificate file"):
+        load_settings(tsa_urls="http://127.0.0.1:3180", tsa_cert_files=str(pem))
+
+
+def test_tsa_lists_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Comma-separated lists, in order of preference; the singular names still work."""
+    from tests.support.tsa import start_tsa
+
+    with start_tsa(tmp_path / "a") as a, start_tsa(tmp_path / "b") as b:
+        monkeypatch.setenv("CHAINARB_TSA_URLS", f" {a.url}, {b.url} ")
+        monkeypatch.setenv("CHAINARB_TSA_CERT_FILES", f"{a.chain_pem},{b.ca_pem}")
+        s = load_settings()
+        assert s.tsa_urls == [a.url, b.url]
+        assert s.tsa_cert_files == [a.chain_pem, b.ca_pem]
+        assert s.tsa_certificates() == a.chain_pem.read_bytes() + b.ca_pem.read_bytes()
+        monkeypatch.delenv("CHAINARB_TSA_URLS")
+        monkeypatch.delenv("CHAINARB_TSA_CERT_FILES")
+        monkeypatch.setenv("CHAINARB_TSA_URL", a.url)
+        monkeypatch.setenv("CHAINARB_TSA_CERT_FILE", str(a.ca_pem))
+        assert load_settings().tsa_urls == [a.url]
+        monkeypatch.setenv("CHAINARB_TSA_URL", f"{a.url},{a.url}")
+        with pytest.raises(SettingsError, match="names an authority twice"):
+            load_settings()
+        monkeypatch.setenv("CHAINARB_TSA_URL", "ftp://tsa.example")
+        with pytest.raises(SettingsError, match="CHAINARB_TSA_URLS: expected an http"):
+            load_settings()
 
 
 def test_ipfs_multiaddr_is_accepted() -> None:

@@ -75,10 +75,10 @@ EFFECTS: dict[str, str] = {
     "CHAINARB_SMTP_PASSWORD": f"{HERE}::test_smtp_login_and_sender",
     "CHAINARB_SMTP_FROM": f"{HERE}::test_smtp_login_and_sender",
     "CHAINARB_SMTP_STARTTLS": f"{HERE}::test_smtp_starttls",
-    "CHAINARB_TSA_URL": "tests/backend/api/test_app_settings.py::"
-                        "test_serve_worker_stamps_with_the_configured_authority",
-    "CHAINARB_TSA_CERT_FILE": "tests/backend/api/test_app_settings.py::"
-                              "test_serve_worker_stamps_with_the_configured_authority",
+    "CHAINARB_TSA_URLS": "tests/backend/api/test_app_settings.py::"
+                         "test_serve_worker_stamps_with_the_configured_authorities",
+    "CHAINARB_TSA_CERT_FILES": "tests/backend/api/test_app_settings.py::"
+                               "test_serve_worker_stamps_with_the_configured_authorities",
     "CHAINARB_HOST": f"{HERE}::test_host_port_and_public_url",
     "CHAINARB_PORT": f"{HERE}::test_host_port_and_public_url",
     "CHAINARB_PUBLIC_URL": f"{HERE}::test_host_port_and_public_url",

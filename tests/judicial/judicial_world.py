@@ -5,7 +5,8 @@ the real ArbitrationEscrow and EvidenceAnchor (committed artifacts, deployed thr
 backend's chain helpers, which tests may use); an ETH order opened by the buyer with the
 rules' hash; a dispute; the arbitrator's appointment; two evidence files encrypted,
 stored as UnixFS (CIDv1) and exported as a CAR; seven signed records and a signed Award;
-two Merkle batches anchored on-chain and timestamped by the local `openssl ts` authority;
+two Merkle batches anchored on-chain and timestamped by the local `openssl ts` authority
+(its clock follows the chain's, which the objection window moved days ahead);
 the award submitted and executed by the escrow after the objection window; then the
 package built with the institution's attestation.
 """
@@ -136,6 +137,7 @@ def make_case(
     objection: bool = False,
     settlement: bool = False,
     institution: LocalAccount | None = None,
+    signed_ahead: int = 0,
 ) -> Case:
     """Run the case on `w3` (default: a fresh in-process EVM) and build its package.
 
@@ -144,6 +146,8 @@ def make_case(
     With `settlement`, buyer and seller sign a Settlement that the escrow executes instead.
     The institution's key is fresh (``Account.create()``) unless `institution` is given: a
     key derivable from this source would be a published key (check ``institution_key``).
+    `signed_ahead` (seconds) dates the records that far after the chain's time: signers
+    whose clocks run ahead of the blocks that anchor their records (check ``clocks``).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     w3 = w3 if w3 is not None else in_process_web3()
@@ -178,7 +182,7 @@ def make_case(
             actors.seller,
         ),
     }
-    t0 = chain_time(w3)
+    t0 = chain_time(w3) + signed_ahead
     steps: list[StepEntry] = []
     prev = ZERO_HASH
     seq = 1
@@ -447,7 +451,7 @@ def make_case(
             prev=prev,
             action="enforcement.recorded",
             payload=done,
-            at=chain_time(w3),
+            at=max(chain_time(w3), t0 + 60),  # t0 is ahead with signed_ahead
         ),
         "institution",
         done,
@@ -482,12 +486,10 @@ def make_case(
         for r in batch:
             proofs.append(MerkleLeafProof.for_record(r, tree))
             root_of[r.record_hash] = (tree.root, res.tx_hash)
-        stamps.append(
-            TimestampToken(
-                root=tree.root,
-                response=request_timestamp(tsa.url, hashlib.sha256(tree.root).digest()),
-            )
-        )
+        # The world's chain ran days ahead (the objection window): its TSA's clock with it.
+        with tsa.following(lambda: chain_time(w3)):
+            token = request_timestamp(tsa.url, hashlib.sha256(tree.root).digest())
+        stamps.append(TimestampToken(root=tree.root, response=token))
 
     # -- provenance logs (signed by the service = institution key) -------------------------
     items_with_logs = []

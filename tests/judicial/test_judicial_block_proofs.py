@@ -90,7 +90,9 @@ def test_a_relinked_block_passes_offline_but_not_its_confirmation(case: Case,
                                                                   tmp_path: Path) -> None:
     """The operator's forgery: a header with a block time 10 days earlier, its new hash
     written everywhere, the package rebuilt and re-attested with the institution's key.
-    Everything recomputed offline is consistent; only the block hash betrays it."""
+    Every hash and proof recomputed offline is consistent; the block hash betrays it, and
+    so do the clocks (the TSA stamped that root 10 days after the forged block time, and
+    the records claim to be signed after it)."""
     anchor = case.inputs.anchors[0]
     old = next(h for h in case.inputs.block_headers if h.header.hash == anchor.block_hash)
     fields = rlp.decode(old.header.rlp)
@@ -108,11 +110,12 @@ def test_a_relinked_block_passes_offline_but_not_its_confirmation(case: Case,
     path = build_package(inputs, tmp_path / "relinked.zip",
                          attest=attester(case.actors.institution))
     against_chain = verify_package(path, chain=case.w3)
-    assert set(_failed(against_chain)) == {"block_confirmation"}
+    assert set(_failed(against_chain)) == {"block_confirmation", "clocks"}
+    assert "(10.0 days) after block" in _failed(against_chain)["clocks"]
     assert f"the package's header is 0x{forged.hash.hex()}" in _failed(against_chain)[
         "block_confirmation"]
     against_checkpoint = verify_package(path, chain=[], checkpoint=_checkpoint(case))
-    assert set(_failed(against_checkpoint)) == {"block_confirmation"}
+    assert set(_failed(against_checkpoint)) == {"block_confirmation", "clocks"}
     alone = verify_package(path, chain=[])
     assert f"0x{forged.hash.hex()}" in alone.check("block_confirmation").reason
     assert forged.hash in {b.hash for b in alone.blocks}
@@ -222,6 +225,10 @@ def test_a_root_anchored_on_two_chains(case: Case, anvil_w3, tmp_path: Path) -> 
     contracts = deploy_contracts(anvil_w3, case.actors.admin, institution=institution.address,
                                  funded=[case.actors.admin.address, institution.address])
     first = case.inputs.anchors[0]
+    # the second chain's clock agrees with the world's, which ran 10 days ahead (`clocks`)
+    from backend.chain.devchain import chain_time, set_next_timestamp
+
+    set_next_timestamp(anvil_w3, max(chain_time(case.w3), chain_time(anvil_w3)) + 2)
     sent = contracts.anchor.anchor(institution, first.root, first.count)
     mined = anvil_w3.eth.get_transaction_receipt(sent.tx_hash)
     block = anvil_w3.eth.get_block(mined["blockNumber"])

@@ -47,7 +47,7 @@ def test_cli_verifies_over_json_rpc_and_fails_a_tampered_copy(
     report = json.loads(as_json.stdout)
     assert as_json.exit_code == 0 and report["ok"] is True
     assert {c["status"] for c in report["checks"]} == {"pass"}
-    assert [n["name"] for n in report["notes"]] == ["operator_only"]
+    assert [n["name"] for n in report["notes"]] == ["operator_only", "tsa_trust_from_package"]
     zh = runner.invoke(app, ["verify", str(case.package), "--rpc", url],
                        env={"CHAINARB_LANG": "zh", "COLUMNS": "200"})
     assert zh.exit_code == 0 and "注意：仅锚定于本机构自行运营的链" in zh.stdout

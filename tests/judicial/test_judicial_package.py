@@ -86,6 +86,7 @@ def test_package_verifies_every_check(case: Case) -> None:
         "block_proofs",
         "anchors",
         "timestamps",
+        "clocks",
         "car_blocks",
         "award_payout",
         "onchain_acts",
@@ -98,7 +99,7 @@ def test_package_verifies_every_check(case: Case) -> None:
     digest = hashlib.sha256(entries(case.package)[fmt.CHECKSUMS]).hexdigest()
     assert report.package_digest == digest
     as_json = report.to_json_obj()
-    assert as_json["ok"] is True and len(as_json["checks"]) == 18
+    assert as_json["ok"] is True and len(as_json["checks"]) == 19
     assert all(c["label"]["zh"] for c in as_json["checks"])
     # The verdict names the blocks it rests on: every anchoring's and escrow act's block.
     anchored = {a.block_hash for a in case.inputs.anchors}
@@ -675,7 +676,8 @@ def test_anchored_only_on_the_institution_s_chain_says_so_in_both_languages(
     """The world's package declares no independent chain: every check passes and the
     verdict carries the operator-only notice (report, JSON, index.html); declared
     independent (on a chain other than the embedded one), the notice goes."""
-    report = verify_package(case.package, chain=case.w3)
+    report = verify_package(case.package, chain=case.w3,
+                            tsa_trust=case.tsa.ca_pem.read_bytes())  # the only other note
     assert report.ok
     (note,) = report.notes
     assert note.name == "operator_only"
@@ -698,7 +700,8 @@ def test_anchored_only_on_the_institution_s_chain_says_so_in_both_languages(
                                                    for a in obj["anchors"]])
 
     path = repack(case, tmp_path / "p.zip", independent)
-    assert verify_package(path, chain=case.w3).notes == ()
+    assert verify_package(path, chain=case.w3, tsa_trust=case.tsa.ca_pem.read_bytes()
+                          ).notes == ()
 
 
 def test_the_embedded_chain_is_the_institution_s_whatever_a_row_says() -> None:

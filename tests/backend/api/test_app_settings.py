@@ -1,5 +1,5 @@
 """The composition root builds from the one Settings object: the anchoring worker of
-`chainarb serve` (no injected chain) carries the configured RFC 3161 authority, and the
+`chainarb serve` (no injected chain) carries the configured RFC 3161 authorities, and the
 institution admins and tick interval come from Settings (CHAINARB_INSTITUTION_ADMINS,
 CHAINARB_TICK_SECONDS)."""
 
@@ -43,16 +43,26 @@ def _app(anvil_node: AnvilNode, w3: Web3, tmp_path: Path, **extra: object) -> tu
     return create_app(settings, background=False), admin.address
 
 
-def test_serve_worker_stamps_with_the_configured_authority(
+def test_serve_worker_stamps_with_the_configured_authorities(
         anvil_node: AnvilNode, anvil_w3: Web3, tmp_path: Path, tsa: LocalTSA) -> None:
-    app, admin = _app(anvil_node, anvil_w3, tmp_path, tsa_url=tsa.url,
-                      tsa_cert_file=tsa.ca_pem)
+    """Two authorities configured; the first is down (nothing listens on its port): the
+    worker's token comes from the second at once, and `openssl ts -verify` accepts it."""
+    from backend.demo.serving import free_port
+    from backend.timestamping import TsaPool
+
+    down = f"http://127.0.0.1:{free_port()}/"
+    app, admin = _app(anvil_node, anvil_w3, tmp_path, tsa_urls=f"{down},{tsa.url}",
+                      tsa_cert_files=str(tsa.ca_pem))
     ctx = app.state.ctx
     try:
         worker = ctx.anchoring
-        assert worker is not None and worker.timestamper is not None
+        assert worker is not None and isinstance(worker.timestamper, TsaPool)
+        assert [a.url for a in worker.timestamper.authorities] == [down, tsa.url]
         digest = hashlib.sha256(b"an anchored root").digest()
         token = worker.timestamper(digest)
+        first, second = worker.timestamper.authorities
+        assert first.failures == 1 and "could not be reached" in first.last_error
+        assert second.failures == 0
         tsr = tmp_path / "root.tsr"
         tsr.write_bytes(token)
         checked = tsa.openssl_verify(tsr, digest.hex())

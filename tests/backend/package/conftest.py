@@ -1,6 +1,7 @@
 """Fixtures of the package tests: a local RFC 3161 authority and a case on a real EVM.
 
-The TSA is the tests' ``openssl ts`` authority (tests/support/tsa.py); the clients are the
+The TSA is the tests' ``openssl ts`` authority (tests/support/tsa.py), its clock following the
+world's chain (which the tests move days ahead to pass the escrow's deadlines); the clients are the
 test world's (tests/support/world.py) and the evidence helpers tests/support/evidence.py.
 """
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from backend.chain.devchain import chain_time
 from tests.backend.package.package_world import ChainWorld, make_chain_world
 from tests.support.tsa import LocalTSA, start_tsa
 
@@ -28,7 +30,7 @@ def chain_world(tmp_path: Path, local_tsa: LocalTSA) -> Iterator[ChainWorld]:
     url = f"sqlite:///{tmp_path / 'package.sqlite3'}"
     upgrade_to_head(url)
     cw = make_chain_world(url, tmp_path, local_tsa)
-    with cw.world.client:
+    with cw.world.client, local_tsa.following(lambda: chain_time(cw.w3)):
         yield cw
 
 
@@ -37,5 +39,5 @@ def chain_world_any_db(clean_db_url: str, tmp_path: Path,
                        local_tsa: LocalTSA) -> Iterator[ChainWorld]:
     """``chain_world`` on SQLite and on PostgreSQL (``clean_db_url``)."""
     cw = make_chain_world(clean_db_url, tmp_path, local_tsa)
-    with cw.world.client:
+    with cw.world.client, local_tsa.following(lambda: chain_time(cw.w3)):
         yield cw

@@ -8,6 +8,7 @@ ts`` authority dates each anchored root.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from web3 import Web3
 
 from backend.api.app import create_app
 from backend.chain.contracts import EscrowContract, Timeouts, Transactor, deploy_anchor
-from backend.chain.devchain import AnvilNode, advance_time, in_process_web3
+from backend.chain.devchain import AnvilNode, advance_time, chain_time, in_process_web3
 from backend.db import Leaf
 from backend.gateway.escrow import Web3EscrowPort
 from backend.procedure import DEFAULT_RULES
@@ -49,6 +50,15 @@ class ChainWorld:
     @property
     def case_id(self) -> str:
         return self.world.case_id
+
+    def advance(self, **delta: float) -> None:
+        """Move the service's clock, and the chain's as far as needed to stay no earlier:
+        in the real world both read the one real time, so nothing is signed after the block
+        that anchors it (the verifier's `clocks` check)."""
+        now = int(self.world.clock.advance(**delta).timestamp())
+        behind = now - chain_time(self.w3)
+        if behind > 0:
+            advance_time(self.w3, behind)
 
     def anchor_all(self, rounds: int = 6) -> None:
         """Tick until every leaf of the case is in a confirmed batch."""
@@ -84,7 +94,10 @@ def second_chain(state_dir: Path) -> SecondChain:
 
 
 def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA,
-                     second: SecondChain | None = None) -> ChainWorld:
+                     second: SecondChain | None = None, *,
+                     more_tsas: Sequence[LocalTSA] = ()) -> ChainWorld:
+    """The world on a fresh py-evm chain (and `second`, anchoring beside it); the service
+    stamps with `tsa`, then `more_tsas`, in that order of preference (CHAINARB_TSA_URLS)."""
     w3 = in_process_web3()
     keys = {n: _key(n) for n in NAMES}
     institution = Account.from_key(INSTITUTION_KEY)
@@ -104,10 +117,11 @@ def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA,
         extra.append({"name": second.name, "chain_id": 1002, "rpc_url": second.node.url,
                       "contract": second.anchor,
                       "operated_by_institution": not second.independent})
-    settings = Settings(data_dir=tmp_path / "data", database_url=db_url, tsa_url=tsa.url,
+    settings = Settings(data_dir=tmp_path / "data", database_url=db_url,
+                        tsa_urls=[t.url for t in (tsa, *more_tsas)],
                         institution_admins=keys["admin"].address,
-                        tsa_cert_file=tsa.tsa_pem, confirmations=1,
-                        institution_key=INSTITUTION_KEY, anchor_chains=extra)
+                        tsa_cert_files=[tsa.tsa_pem, *(t.chain_pem for t in more_tsas)],
+                        confirmations=1, institution_key=INSTITUTION_KEY, anchor_chains=extra)
     clock = Clock()
     blockstore = LocalBlockstore(tmp_path / "blocks", fsync=False)
     app = create_app(settings, clock=clock, port=port, blockstore=blockstore,  # type: ignore[arg-type]
@@ -168,7 +182,7 @@ def run_to_enforcement(cw: ChainWorld) -> str:
     w = cw.world
     case_id = run_to_award(cw)
     advance_time(cw.w3, Timeouts().objection + 60)
-    w.clock.advance(days=10, seconds=1)
+    cw.advance(days=10, seconds=1)
     w.tick()
     post(w.buyer, f"/cases/{case_id}/enforcement", w.buyer.plain("enforcement.requested"))
     _enforced(cw)

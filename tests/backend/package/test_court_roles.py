@@ -53,7 +53,7 @@ def test_package_after_court_decision_with_enforcement_by_a_stranger_verifies(
     w = cw.world
     case_id = run_to_award(cw)
     advance_time(cw.w3, Timeouts().objection + 60)
-    w.clock.advance(days=10, seconds=1)
+    cw.advance(days=10, seconds=1)
     w.tick()
     # a stranger (neither party nor neutral) asks the escrow to execute the final award
     r = w.stranger.post(f"/cases/{case_id}/enforcement",

@@ -90,19 +90,19 @@ def _award_by_default(cw: ChainWorld) -> str:
         post(w.actors[who], f"/cases/{case_id}/arbitration-agreement",
              w.actors[who].plain("arbitration.agreed"))
     post(w.buyer, f"/cases/{case_id}/facilitation", w.buyer.plain("facilitation.requested"))
-    w.clock.advance(days=10, seconds=1)  # facilitation runs out: to arbitration (agreed)
+    cw.advance(days=10, seconds=1)  # facilitation runs out: to arbitration (agreed)
     w.tick()
     assert w.buyer.case()["stage"] == "arbitrator_appointment"
     post(w.admin, f"/cases/{case_id}/arbitrator", w.admin.appoint("arbitrator", w.arbitrator))
     w.tick()  # the executor appoints the arbitrator on the escrow
-    w.clock.advance(days=7, seconds=1)  # the evidence period ends with nothing filed
+    cw.advance(days=7, seconds=1)  # the evidence period ends with nothing filed
     w.tick()
     assert w.buyer.case()["stage"] == "record_closed"
     post(w.arbitrator, f"/cases/{case_id}/award",
          award_body(cw, w.arbitrator, 2 * ETHER, 0, 0))
     w.tick()  # the executor relays the award
     advance_time(cw.w3, Timeouts().objection + 60)
-    w.clock.advance(days=10, seconds=1)
+    cw.advance(days=10, seconds=1)
     w.tick()
     post(w.buyer, f"/cases/{case_id}/enforcement", w.buyer.plain("enforcement.requested"))
     w.tick()
@@ -248,7 +248,7 @@ def _to_litigation(cw: ChainWorld) -> None:
     """The respondent stays silent and nobody agreed to arbitrate: the courts are open."""
     w = cw.world
     for _ in range(2):
-        w.clock.advance(days=10, seconds=1)
+        cw.advance(days=10, seconds=1)
         w.tick()
     assert w.buyer.case()["stage"] == "closed_for_litigation"
 
@@ -257,7 +257,7 @@ def _final(cw: ChainWorld) -> str:
     w = cw.world
     case_id = run_to_award(cw)
     advance_time(cw.w3, Timeouts().objection + 60)
-    w.clock.advance(days=10, seconds=1)
+    cw.advance(days=10, seconds=1)
     w.tick()
     return case_id
 

@@ -36,7 +36,7 @@ CASE = "0x" + "c3" * 32
 def test_background_anchoring_with_tsa_on_the_embedded_chain(tmp_path: Path) -> None:
     with start_tsa(tmp_path / "tsa") as tsa:
         settings = Settings(data_dir=tmp_path / "data", anchor_interval_seconds=0,
-                            tsa_url=tsa.url, tsa_cert_file=tsa.ca_pem)
+                            tsa_urls=[tsa.url], tsa_cert_files=[tsa.ca_pem])
         upgrade_to_head(settings.database)
         engine = make_engine(settings.database)
         sessions = make_session_factory(engine)
