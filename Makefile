@@ -17,7 +17,7 @@ NODE_RUNTIME_STAMP := node_modules/.chainarb-runtime
 # true when stamp $(1) is newer than every file after it: that install already covers this one
 newer = [ $(1) -nt $(2) ] && [ $(1) -nt $(3) ]
 
-.PHONY: setup runtime demo test test-slow lint compile serve bench clean check-install
+.PHONY: system-packages setup runtime demo test test-slow lint compile serve bench clean check-install
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 runtime: $(PY_RUNTIME_STAMP) $(NODE_RUNTIME_STAMP)
@@ -54,11 +54,16 @@ demo: runtime
 # runs in one process: its real-process fault tests must not share the machine's cores.
 TEST_WORKERS ?= 2
 XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
-test: setup
+test: setup system-packages
 	$(BIN)/python -m pytest -m "not slow" $(XDIST)
 
-test-slow: setup
+test-slow: setup system-packages
 	$(BIN)/python -m pytest -m slow
+
+# The Debian packages the tests run (chromium, a CJK font, poppler-utils, libfaketime):
+# installed when missing and we are root, else named (scripts/system_packages.sh).
+system-packages:
+	@scripts/system_packages.sh
 
 lint: setup
 	$(BIN)/ruff check evidence backend tests scripts bench
