@@ -11,13 +11,13 @@ Theory of operation (docs/evidence-upload.md §Package, docs/judicial-package.md
   must trust): the signed step records in chain order with their payloads, the escrow
   records they bind (Award, Settlement), each evidence file decrypted with the service key
   beside its salt and the provenance log, a CAR of the encrypted containers, every leaf's
-  Merkle proof with the anchoring transaction read back from the chain (block number, hash
-  and time), an RFC 3161 token per anchored root (fetched now and kept on the batch when
-  the anchoring worker has none), the award document, and the escrow's opening and
-  enforcement transactions.
-* A package is only built when every record of the case is anchored and confirmed:
-  otherwise the court would receive records without proof (``NotAnchoredYet``, retry
-  after the next anchoring round).
+  Merkle proof, its root's anchoring on each chain as the worker confirmed it (chain, its
+  name and operator, transaction, block number, hash and time), an RFC 3161 token per
+  anchored root (fetched now and kept on the batch when the anchoring worker has none),
+  the award document, and the escrow's opening and enforcement transactions.
+* A package is only built when every record of the case is anchored and confirmed on
+  every chain its batch was sent to: otherwise the court would receive records without
+  proof (``NotAnchoredYet`` names the lagging chain; retry after the next anchoring round).
 * The same case state gives the same bytes (fixed ``created_at`` = the last step's time),
   so a repeated download is served from the cache under ``data_dir/packages``.
 """
@@ -29,7 +29,7 @@ import json
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +46,7 @@ from backend import procedure as p
 from backend.db import Account as AccountRow
 from backend.db import (
     AnchorBatch,
+    AnchorInclusion,
     AnchorStatus,
     Case,
     EvidenceItem,
@@ -54,8 +55,11 @@ from backend.db import (
     Step,
     write_scope,
 )
-from backend.db.service_models import CaseEvent, ChainAction, StepDetail
+from backend.db.service_models import CaseEvent, ChainAction, CourtAccount, StepDetail
 from backend.worker.anchoring import enqueue_leaf
+from backend.worker.runner import ChainLabel
+from evidence.blockproof import ChainHeader, ProvenReceipt
+from evidence.chainproofs import collect_proofs, escrow_acts
 from evidence.encryption import iter_decrypt
 from evidence.events import ORDER_OPENED, ORDER_RESOLVED, find_events
 from evidence.ipfs import Blockstore, cat
@@ -75,6 +79,7 @@ from evidence.judicial import (
     build_package,
 )
 from evidence.judicial import EvidenceItem as PackageItem
+from evidence.judicial.chains import INDEPENDENT, INSTITUTION
 from evidence.judicial.provenance import SignedProvenanceEntry
 from evidence.judicial.verify import OPEN_ACTIONS
 from evidence.merkle import LEAF_ENCODING, leaf_hash
@@ -145,7 +150,14 @@ class PackageService:
                  clock: Callable[[], datetime],
                  tsa_url: str = "", tsa_certificates: bytes = b"",
                  institution_name: str = "chainarb ODR service", seat: str = "",
-                 website: str = "") -> None:
+                 website: str = "", chains: Mapping[int, ChainLabel] | None = None,
+                 anchor_chains: Mapping[int, Web3] | None = None,
+                 pdf_font: Path | None = None) -> None:
+        """`chains`: name and operator of each anchoring chain by id (``chain_labels``);
+        a chain not in it is named "chain <id>" and counted as the institution's.
+        `anchor_chains`: a node of each anchoring chain other than `w3`'s, by chain id
+        (``extra_chain_web3``), for its blocks and block proofs. `pdf_font`: the CJK
+        TrueType font the certificate embeds (``CHAINARB_PDF_FONT``; None: an installed one)."""
         self.sessions = sessions
         self.cases = cases
         self.evidence = evidence
@@ -155,6 +167,11 @@ class PackageService:
         self.clock = clock
         self.tsa_url = tsa_url
         self.tsa_certificates = tsa_certificates
+        self.pdf_font = pdf_font
+        self.chains = dict(chains or {})
+        self.anchor_chains = dict(anchor_chains or {})
+        """Nodes of the anchoring chains other than the escrow's, by chain id, for block
+        proofs of the anchors there (the escrow's chain is ``w3``)."""
         self.institution = InstitutionInfo(
             name=institution_name, address=cases.institution_address, seat=seat,
             website=website, independence_en=INDEPENDENCE_EN, independence_zh=INDEPENDENCE_ZH,
@@ -223,18 +240,21 @@ class PackageService:
                     car = work / "evidence.car"
                     with car.open("wb") as out:
                         export_car(cids, self.blockstore, out)
+                enforcement = self._enforcement(session, case)
+                headers, receipts = self._block_proofs(anchors, enforcement)
                 inputs = PackageInputs(
                     domain=self.cases.domain, case=self._case_info(case, steps),
                     parties=self._parties(session, case), institution=self.institution,
                     rules=rules_document(case.rules), steps=entries, evidence=items, car_path=car,
                     anchors=anchors, proofs=proofs, timestamps=stamps,
                     tsa_certificates=self.tsa_certificates, award=award,
-                    enforcement=self._enforcement(session, case),
+                    enforcement=enforcement, block_headers=headers, receipts=receipts,
                     created_at=max(int(s.record["message"].get("signedAt", 0)) for s in steps),
-                    neutrals=self._neutrals(case),
+                    neutrals=self._neutrals(session, case),
                     verify_url_template=self._verify_url())
                 target.parent.mkdir(parents=True, exist_ok=True)
-                built = build_package(inputs, work / "package.zip", attest=self._attest)
+                built = build_package(inputs, work / "package.zip", attest=self._attest,
+                                      pdf_font=self.pdf_font)
                 shutil.move(str(built), target)
         if fetched:  # keep the tokens fetched on the way (a token already kept wins)
             with write_scope(self.sessions) as ws:
@@ -258,7 +278,8 @@ class PackageService:
         with write_scope(self.sessions) as session:
             session.add(CaseEvent(case_id=out.case_id, at=self.clock(), kind=EXPORT_EVENT,
                                   data={"court": viewer, "digest": out.digest,
-                                        "manifestSha256": out.manifest_sha256}))
+                                        "manifestSha256": out.manifest_sha256,
+                                        "file": out.path.relative_to(self.out_dir).as_posix()}))
 
     def _verify_url(self) -> str:
         base = getattr(self.cases.config, "base_url", "") or "https://verify.chainarb.example"
@@ -295,6 +316,28 @@ class PackageService:
         """The chain the anchoring and escrow transactions are read from."""
         assert self.w3 is not None, "build refuses first when no chain is configured"
         return self.w3
+
+    def chain_w3(self, chain_id: int) -> Web3:
+        """A node of anchoring chain `chain_id` (the service's own, or a configured one)."""
+        if chain_id in self.anchor_chains:
+            return self.anchor_chains[chain_id]
+        if int(self._chain.eth.chain_id) == chain_id:
+            return self._chain
+        raise PackageUnavailable(f"chain {chain_id} anchored some of this case's records but "
+                                 "is no longer configured (CHAINARB_ANCHOR_CHAINS): add it "
+                                 "back with a node URL to build the package")
+
+    def _block(self, chain_id: int, number: int) -> Any:
+        """Block `number` read back from its chain (the package never states a block the
+        chain no longer has); a node that does not answer is a 503, retried later."""
+        try:
+            return self.chain_w3(chain_id).eth.get_block(number)
+        except PackageUnavailable:
+            raise
+        except Exception as exc:
+            raise PackageUnavailable(f"chain {chain_id}'s node does not answer "
+                                     f"({type(exc).__name__}); the package needs its block "
+                                     f"{number}: retry when it is back") from None
 
     def _steps(self, session: Session, case: p.CaseState, steps: list[Step]
                ) -> tuple[list[StepEntry], AwardDocument | None, dict[bytes, int]]:
@@ -427,8 +470,8 @@ class PackageService:
 
     def _anchoring(self, session: Session, entries: list[StepEntry], fetched: dict[int, bytes]
                    ) -> tuple[list[AnchorInfo], list[MerkleLeafProof], list[TimestampToken]]:
-        """Anchors, proofs and a token per root; tokens fetched now go in ``fetched``
-        (the caller stores them in a write unit)."""
+        """Anchors (one per root and chain), proofs and a token per root; tokens fetched
+        now go in ``fetched`` (the caller stores them in a write unit)."""
         batches: dict[int, AnchorBatch] = {}
         proofs: list[MerkleLeafProof] = []
         for e in entries:
@@ -442,7 +485,8 @@ class PackageService:
                 where = f"step {rec.sequence}" if isinstance(rec, ChainedRecord) \
                     else rec.TYPE_NAME
                 raise NotAnchoredYet(f"{where} ({e.label_en}) is not anchored and confirmed "
-                                     "yet; the package is built once every record is: retry "
+                                     f"on every anchoring chain yet{self._lagging(session, batch)}"
+                                     "; the package is built once every record is: retry "
                                      "after the next anchoring round")
             batches[batch.id or 0] = batch
             proofs.append(MerkleLeafProof(record_hash=e.record.record_hash, root=_b(batch.root),
@@ -450,14 +494,29 @@ class PackageService:
                                           proof=[_b(x) for x in leaf.proof]))
         anchors: list[AnchorInfo] = []
         stamps: list[TimestampToken] = []
-        for batch in batches.values():
-            assert batch.tx_hash and batch.block_number is not None and batch.block_hash
-            block = self._chain.eth.get_block(batch.block_number)
+        inclusions = session.exec(select(AnchorInclusion).where(
+            col(AnchorInclusion.batch_id).in_(list(batches))).order_by(
+            col(AnchorInclusion.id))).all()
+        for inc in inclusions:
+            batch = batches[inc.batch_id]
+            assert inc.tx_hash and inc.block_number is not None and inc.block_hash
+            block = self._block(inc.chain_id, inc.block_number)
+            if _h(bytes(block["hash"])) != inc.block_hash:
+                raise PackageUnavailable(
+                    f"chain {inc.chain_id}'s block {inc.block_number} is no longer "
+                    f"{inc.block_hash} (reorganised after confirmation): the root "
+                    f"{batch.root} must be anchored again there (a higher "
+                    "CHAINARB_CONFIRMATIONS guards against this)")
+            label = self.chains.get(inc.chain_id)
             anchors.append(AnchorInfo(
-                root=_b(batch.root), chain_id=int(batch.chain_id or self._chain.eth.chain_id),
-                contract=str(batch.contract), tx_hash=_b(batch.tx_hash),
-                block_number=batch.block_number, block_hash=_b(batch.block_hash),
-                block_time=int(block["timestamp"]), count=batch.leaf_count))
+                root=_b(batch.root), chain_id=inc.chain_id, contract=inc.contract,
+                tx_hash=_b(inc.tx_hash), block_number=inc.block_number,
+                block_hash=_b(inc.block_hash), block_time=int(block["timestamp"]),
+                count=batch.leaf_count,
+                chain_name=label.name if label else f"chain {inc.chain_id}",
+                operator=INDEPENDENT if label and not label.operated_by_institution
+                else INSTITUTION))
+        for batch in batches.values():
             token = batch.timestamp_token
             if token is None:
                 if not self.tsa_url:
@@ -468,6 +527,18 @@ class PackageService:
                 fetched[batch.id or 0] = token
             stamps.append(TimestampToken(root=_b(batch.root), response=token))
         return anchors, proofs, stamps
+
+    @staticmethod
+    def _lagging(session: Session, batch: AnchorBatch | None) -> str:
+        """' (chain 11155111: sent)' for the chains a batch still waits for ('' if none)."""
+        if batch is None:
+            return ""
+        rows = session.exec(select(AnchorInclusion).where(
+            col(AnchorInclusion.batch_id) == batch.id,
+            col(AnchorInclusion.status) != AnchorStatus.CONFIRMED)).all()
+        if not rows:
+            return ""
+        return " (" + ", ".join(f"chain {r.chain_id}: {r.status}" for r in rows) + ")"
 
     def _enforcement(self, session: Session, case: p.CaseState) -> EnforcementInfo:
         escrow = self.cases.domain.verifying_contract
@@ -493,7 +564,33 @@ class PackageService:
                     "resolveByTimeout once the escrow's deadline passed): retry once it has")
             tx = "0x" + resolved[0].tx_hash.hex()
         return EnforcementInfo(escrow=escrow, open_tx=open_tx,
-                               enforcement_tx=_b(tx) if tx else None)
+                               enforcement_tx=_b(tx) if tx else None,
+                               acts=escrow_acts(self._chain, escrow, order_id))
+
+    def _block_proofs(self, anchors: list[AnchorInfo], enforcement: EnforcementInfo
+                      ) -> tuple[list[ChainHeader], list[ProvenReceipt]]:
+        """Headers and receipt proofs of every transaction the package relies on (each
+        anchoring, on its own chain; each escrow act), so a court checks them offline and
+        confirms only the block hashes (docs/judicial-package.md §4a)."""
+        chains = {int(self._chain.eth.chain_id): self._chain, **self.anchor_chains}
+        txs: dict[int, list[bytes]] = {}
+        for a in anchors:
+            txs.setdefault(a.chain_id, []).append(a.tx_hash)
+        escrow_txs = [enforcement.open_tx, *(tx for _, tx in enforcement.acts)]
+        if enforcement.enforcement_tx is not None:
+            escrow_txs.append(enforcement.enforcement_tx)
+        txs.setdefault(self.cases.domain.chain_id, []).extend(escrow_txs)
+        unknown = sorted(set(txs) - set(chains))
+        if unknown:
+            raise PackageUnavailable(f"no node of chain(s) {unknown} is configured to read the "
+                                     "block proofs of the anchors there")
+        headers: list[ChainHeader] = []
+        receipts: list[ProvenReceipt] = []
+        for chain_id, hashes in sorted(txs.items()):
+            h, r = collect_proofs(chains[chain_id], hashes)
+            headers += h
+            receipts += r
+        return headers, receipts
 
     def _case_info(self, case: p.CaseState, steps: list[Step]) -> CaseInfo:
         token = "0x" + "00" * 20
@@ -527,7 +624,7 @@ class PackageService:
                              contact=(acct.email or "") if acct else ""))
         return out
 
-    def _neutrals(self, case: p.CaseState) -> list[Neutral]:
+    def _neutrals(self, session: Session, case: p.CaseState) -> list[Neutral]:
         out = []
         if case.mediator:
             out.append(Neutral(role="mediator", name="mediator", address=case.mediator))
@@ -535,6 +632,10 @@ class PackageService:
             out.append(Neutral(role="arbitrator", name="arbitrator", address=case.arbitrator))
         out += [Neutral(role="panelist", name=f"panelist {i + 1}", address=m)
                 for i, m in enumerate(case.panel)]
+        # A court by the name an admin registered it under (CourtAccount).
+        for court in case.courts:
+            row = session.get(CourtAccount, court)
+            out.append(Neutral(role="court", name=row.name if row else "court", address=court))
         return out
 
 

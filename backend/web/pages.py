@@ -30,16 +30,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from backend.db.models import AnchorBatch, Leaf
+from backend.db.models import AnchorBatch, AnchorInclusion, Leaf
 from backend.services import views
 from backend.services.auth import authenticate
 from backend.services.errors import ServiceError
+from backend.worker.runner import chain_labels
+from evidence.words import timeline_label
 
 from .actions import actions_section, case_data
 from .actions import router as actions_router
 from .i18n import LANGS, STAGES, UI, negotiate, step_word, text
 
-__all__ = ["COOKIE", "router"]
+__all__ = ["COOKIE", "page", "router"]
 
 COOKIE = "chainarb_session"
 DECIMALS = 6  # the escrow's stablecoin (docs: amounts are shown exactly, 6 decimals)
@@ -124,7 +126,7 @@ button:disabled{opacity:.6;cursor:wait}.result{margin:.5rem 0 0;min-height:1.2em
 .result .refresh{margin-left:.5rem;background:#fff;color:#17324d;border:1px solid #17324d;
 padding:.2rem .6rem;font-size:.9rem}.countdown{color:#8a4b00;font-weight:600;
 margin-left:.4rem}.countdown.passed{color:#a40000}.offer-terms{margin:.2rem 0 .5rem}
-form.inline{display:inline}
+form.inline{display:inline}td code{word-break:break-all}
 """
 
 _TIME_SCRIPT = """
@@ -143,8 +145,9 @@ def csp_nonce(request: Request) -> str:
     return str(getattr(request.state, "csp_nonce", ""))
 
 
-def _page(request: Request, lang: str, title: str, body: str, viewer: str | None,
-          status: int = 200) -> HTMLResponse:
+def page(request: Request, lang: str, title: str, body: str, viewer: str | None,
+         status: int = 200) -> HTMLResponse:
+    """A page of the service in ``lang``: header, language switch, the body, local times."""
     path = request.url.path
     switch = " · ".join(
         f'<a href="{_e(path)}?lang={code}" hreflang="{code}" lang="{code}"'
@@ -224,7 +227,7 @@ def sign_in_page(request: Request) -> HTMLResponse:
 <button id="sign-in" type="button">{_e(text("sign_in_button", lang))}</button>
 <p id="sign-in-status" role="status"></p></section>
 <script nonce="{csp_nonce(request)}">{consts}{_SIGN_IN_SCRIPT}</script>"""
-    return _page(request, lang, text("sign_in", lang), body, _viewer(request))
+    return page(request, lang, text("sign_in", lang), body, _viewer(request))
 
 
 class SessionIn(BaseModel):
@@ -271,7 +274,7 @@ def _need_sign_in(request: Request, lang: str) -> HTMLResponse:
     body = (f'<section><p>{_e(text("need_sign_in", lang))}</p>'
             f'<p><a href="/ui/sign-in?lang={lang}">{_e(text("sign_in", lang))}</a></p>'
             "</section>")
-    return _page(request, lang, text("sign_in", lang), body, None, status=401)
+    return page(request, lang, text("sign_in", lang), body, None, status=401)
 
 
 @router.get("/cases", response_class=HTMLResponse)
@@ -294,18 +297,30 @@ def case_list(request: Request) -> HTMLResponse:
     else:
         table = f'<p>{_e(text("no_cases", lang))}</p>'
     body = f'<section><h1>{_e(text("cases", lang))}</h1>{table}</section>'
-    return _page(request, lang, text("cases", lang), body, viewer)
+    return page(request, lang, text("cases", lang), body, viewer)
 
 
-def _anchors(request: Request, case_id: str) -> list[AnchorBatch]:
+def _anchors(request: Request, case_id: str) -> list[tuple[AnchorBatch, AnchorInclusion]]:
+    """The case's batches with their inclusion on each chain (batch order, then chain)."""
     ctx = request.app.state.ctx
     with ctx.sessions() as session:
         ids = set(session.exec(select(Leaf.batch_id).where(
             col(Leaf.case_id) == case_id, col(Leaf.batch_id).is_not(None))).all())
         if not ids:
             return []
-        return list(session.exec(select(AnchorBatch).where(col(AnchorBatch.id).in_(ids))
-                                 .order_by(col(AnchorBatch.id))).all())
+        rows = session.exec(select(AnchorBatch, AnchorInclusion)
+                            .join(AnchorInclusion,
+                                  col(AnchorInclusion.batch_id) == col(AnchorBatch.id))
+                            .where(col(AnchorBatch.id).in_(ids))
+                            .order_by(col(AnchorBatch.id), col(AnchorInclusion.id))).all()
+        return [(b, i) for b, i in rows]
+
+
+def _chain_names(request: Request) -> dict[int, str]:
+    """Each anchoring chain's configured name by id (the service's own chain first)."""
+    ctx = request.app.state.ctx
+    labels = chain_labels(ctx.settings, ctx.service.domain.chain_id)
+    return {chain_id: label.name for chain_id, label in labels.items()}
 
 
 def _parties(view: dict[str, Any], lang: str) -> str:
@@ -329,7 +344,9 @@ def _timeline(items: list[dict[str, Any]], lang: str) -> str:
     trs = []
     for i in items:
         if i["type"] == "step":
+            en, zh = timeline_label("ProceduralStep", i["action"])  # the step, past tense
             trs.append(f'<tr class="step"><td>{_time(i["at"])}</td><td>#{_e(i["sequence"])} '
+                       f'{_e(zh if lang == "zh-Hans" else en)} '
                        f'<code title="{_e(step_word(i["action"], lang))}">{_e(i["action"])}</code>'
                        f'</td><td>{_hash(i["signer"])}</td>'
                        f'<td>{_hash(i["recordHash"])}</td><td>{_hash(i.get("cid"))}</td></tr>')
@@ -389,16 +406,20 @@ def _award(view: dict[str, Any], lang: str) -> str:
     return f'<section id="award"><h2>{_e(text("award", lang))}</h2>{inner}</section>'
 
 
-def _anchor_table(batches: list[AnchorBatch], lang: str) -> str:
-    if not batches:
+def _anchor_table(rows: list[tuple[AnchorBatch, AnchorInclusion]], lang: str,
+                  names: dict[int, str]) -> str:
+    if not rows:
         inner = f'<p>{_e(text("no_anchors", lang))}</p>'
     else:
         trs = "".join(
-            f'<tr><td>{_hash(b.root)}</td><td>{_hash(b.tx_hash)}</td>'
-            f'<td>{_e(b.block_number if b.block_number is not None else "—")}</td>'
-            f'<td>{_time(_iso(b.block_time))}</td><td>{_e(b.status)}</td></tr>'
-            for b in batches)
+            f'<tr><td>{_hash(b.root)}</td>'
+            f'<td>{_e(names.get(i.chain_id, "chain"))} ({_e(i.chain_id)})</td>'
+            f'<td>{_hash(i.tx_hash)}</td>'
+            f'<td>{_e(i.block_number if i.block_number is not None else "—")}</td>'
+            f'<td>{_time(_iso(i.block_time))}</td><td>{_e(i.status)}</td></tr>'
+            for b, i in rows)
         inner = (f'<table><thead><tr><th>{_e(text("root", lang))}</th>'
+                 f'<th>{_e(text("chain", lang))}</th>'
                  f'<th>{_e(text("tx", lang))}</th><th>{_e(text("block", lang))}</th>'
                  f'<th>{_e(text("time", lang))}</th><th>{_e(text("status", lang))}</th></tr>'
                  f"</thead><tbody>{trs}</tbody></table>")
@@ -425,7 +446,7 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
     except ServiceError as exc:
         key = "denied" if exc.http_status == 403 else "not_found"
         body = f'<section><p class="error">{_e(text(key, lang))}</p></section>'
-        return _page(request, lang, text("case", lang), body, viewer,
+        return page(request, lang, text("case", lang), body, viewer,
                      status=exc.http_status if exc.http_status in (403, 404) else 400)
     head = (f'<section id="summary"><h1>{_e(text("case", lang))} '
             f'<code>{_e(_short(view["caseId"]))}</code></h1>'
@@ -436,8 +457,9 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
                if view.get("deadline") else "") + "</p></section>")
     actions = actions_section(case_data(request, view, viewer, lang), lang)
     body = (head + actions + _parties(view, lang) + _timeline(items, lang) + _evidence(view, lang)
-            + _award(view, lang) + _anchor_table(_anchors(request, case_id), lang))
-    return _page(request, lang, f'{text("case", lang)} {_short(case_id)}', body, viewer)
+            + _award(view, lang)
+            + _anchor_table(_anchors(request, case_id), lang, _chain_names(request)))
+    return page(request, lang, f'{text("case", lang)} {_short(case_id)}', body, viewer)
 
 
 router.include_router(actions_router)

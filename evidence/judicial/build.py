@@ -21,19 +21,24 @@ from pathlib import Path
 from typing import Any
 
 from evidence import __version__
+from evidence.blockproof import verify_receipt
 from evidence.commitment import commitment_of, sha256_file
 from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_typed_data
+from evidence.judicial._facts import signed_facts
 from evidence.judicial._zip import write_zip
+from evidence.judicial.chains import OPERATORS
 from evidence.judicial.errors import PackageInputError
-from evidence.judicial.inputs import ROLES, PackageInputs, StepEntry
+from evidence.judicial.inputs import ROLES, AnchorInfo, PackageInputs, StepEntry
 from evidence.records import (
     Award,
     ChainedRecord,
+    CourtConfirmation,
     EvidenceSubmission,
     ProceduralStep,
     checksum_address,
 )
+from evidence.words import timeline_label
 
 __all__ = ["RENDER_EXTRA", "build_package", "package_digest"]
 
@@ -65,17 +70,29 @@ def _record_entry(entry: StepEntry) -> dict[str, Any]:
     rec = entry.record.record
     signed = entry.record
     link = rec if isinstance(rec, ChainedRecord) else None
+    action = getattr(rec, "action", _default_action(rec.TYPE_NAME))
     return {
         "sequence": str(link.sequence) if link else None,
         "type": rec.TYPE_NAME,
-        "action": getattr(rec, "action", _default_action(rec.TYPE_NAME)),
+        "action": action,
         "role": entry.role,
         "signers": list(signed.signers()),
         "signedAt": str(link.signed_at) if link else None,
         "recordHash": fmt.hex0x(signed.record_hash),
         "prevHash": fmt.hex0x(link.prev_hash) if link else None,
-        "label": {"en": entry.label_en, "zh": entry.label_zh},
+        "label": _label(entry, action),
     }
+
+
+def _label(entry: StepEntry, action: str) -> dict[str, str]:
+    """The step table's words for the record (evidence/words.py); the caller's own label
+    only for a record the table does not know."""
+    rec = entry.record.record
+    confirmed = rec.confirmed if isinstance(rec, CourtConfirmation) else None
+    en, zh = timeline_label(rec.TYPE_NAME, action, confirmed=confirmed)
+    if (en, zh) == (action, action) and entry.label_en:
+        en, zh = entry.label_en, entry.label_zh or entry.label_en
+    return {"en": en, "zh": zh}
 
 
 def _default_action(type_name: str) -> str:
@@ -104,6 +121,15 @@ def _check_inputs(inputs: PackageInputs) -> None:
                 "its payloadHash; pass the exact canonical bytes the actor signed over"
             )
     roots = {a.root for a in inputs.anchors}
+    seen: set[tuple[bytes, int]] = set()
+    for a in inputs.anchors:
+        if a.operator not in OPERATORS:
+            raise PackageInputError(f"anchor of root 0x{a.root.hex()}: operator {a.operator!r}, "
+                                    f"expected one of {OPERATORS}")
+        if (a.root, a.chain_id) in seen:
+            raise PackageInputError(f"root 0x{a.root.hex()} is given twice for chain "
+                                    f"{a.chain_id}: one anchor per (root, chain)")
+        seen.add((a.root, a.chain_id))
     for proof in inputs.proofs:
         if proof.root not in roots:
             raise PackageInputError(
@@ -113,6 +139,37 @@ def _check_inputs(inputs: PackageInputs) -> None:
     stamped = {t.root for t in inputs.timestamps}
     for root in roots - stamped:
         raise PackageInputError(f"anchored root 0x{root.hex()} has no RFC 3161 timestamp")
+    _check_chain_proofs(inputs)
+
+
+def _relied_on(inputs: PackageInputs) -> list[tuple[int, bytes, str]]:
+    """(chain id, tx hash, what) of every transaction the verdict relies on."""
+    chain = inputs.domain.chain_id
+    enf = inputs.enforcement
+    out = [(a.chain_id, a.tx_hash, f"the anchoring of root 0x{a.root.hex()}")
+           for a in inputs.anchors]
+    out.append((chain, enf.open_tx, "the order's opening"))
+    if enf.enforcement_tx is not None:
+        out.append((chain, enf.enforcement_tx, "the escrow's resolution"))
+    out += [(chain, tx, f"the escrow's {name}") for name, tx in enf.acts]
+    return out
+
+
+def _check_chain_proofs(inputs: PackageInputs) -> None:
+    """Every relied-on transaction has a receipt proven into a carried header."""
+    headers = {(h.chain_id, h.header.hash): h.header for h in inputs.block_headers}
+    proven = {(r.chain_id, r.tx_hash): r for r in inputs.receipts}
+    for chain_id, tx, what in _relied_on(inputs):
+        r = proven.get((chain_id, tx))
+        if r is None:
+            raise PackageInputError(
+                f"{what} (tx 0x{tx.hex()} on chain {chain_id}) has no proven receipt; "
+                "collect it with evidence.chainproofs.collect_proofs")
+        header = headers.get((chain_id, r.block_hash))
+        if header is None:
+            raise PackageInputError(f"{what}: no header of its block 0x{r.block_hash.hex()}")
+        if verify_receipt(header.receipts_root, r.index, r.proof).encode() != r.receipt:
+            raise PackageInputError(f"{what}: the receipt is not the one its proof holds")
 
 
 def _submissions(inputs: PackageInputs) -> dict[int, EvidenceSubmission]:
@@ -134,6 +191,7 @@ def build_package(
     out_path: str | Path,
     *,
     attest: AttestationSigner | None = None,
+    pdf_font: Path | None = None,
 ) -> Path:
     """Write the judicial package of one case to `out_path` (a .zip) and return the path.
 
@@ -142,9 +200,12 @@ def build_package(
         out_path: where the ZIP goes; written to a temporary name and renamed at the end.
         attest: signs the institution's attestation over SHA256SUMS (EIP-712
             `JudicialPackage`); None leaves the package unattested (the verifier reports it).
+        pdf_font: a TrueType CJK font for certificate.pdf (None: an installed one; with
+            none installed the certificate leaves its Chinese half out and says so).
 
     Raises:
         PackageInputError: inputs that could not give a verifiable package.
+        FontError: ``pdf_font`` is not a usable CJK TrueType font (the message says why).
         ModuleNotFoundError: the `render` extra is not installed (the message says how).
     """
     render_index, render_certificate = _renderers()
@@ -251,6 +312,8 @@ def build_package(
                     {
                         "root": fmt.hex0x(a.root),
                         "chainId": str(a.chain_id),
+                        "chainName": a.chain_name,
+                        "operator": a.operator,
                         "contract": checksum_address(a.contract),
                         "txHash": fmt.hex0x(a.tx_hash),
                         "blockNumber": str(a.block_number),
@@ -259,7 +322,7 @@ def build_package(
                         "count": str(a.count),
                         "timestamp": f"{fmt.TIMESTAMPS_DIR}{a.root.hex()}.tsr",
                     }
-                    for a in sorted(inputs.anchors, key=lambda a: (a.block_number, a.root))
+                    for a in _anchor_order(inputs)
                 ]
             }
         ),
@@ -292,6 +355,44 @@ def build_package(
                 "orderId": str(inputs.case.order_id),
                 "openTx": fmt.hex0x(enf.open_tx),
                 "enforcementTx": fmt.hex0x(enf.enforcement_tx) if enf.enforcement_tx else None,
+                "acts": [{"event": name, "txHash": fmt.hex0x(tx)} for name, tx in enf.acts],
+            }
+        ),
+    )
+    put(
+        fmt.BLOCKS,
+        fmt.pretty(
+            {
+                "headers": [
+                    {
+                        "chainId": str(h.chain_id),
+                        "number": str(h.header.number),
+                        "hash": fmt.hex0x(h.header.hash),
+                        "rlp": fmt.hex0x(h.header.rlp),
+                    }
+                    for h in sorted({(h.chain_id, h.header.hash): h
+                                     for h in inputs.block_headers}.values(),
+                                    key=lambda h: (h.chain_id, h.header.number))
+                ]
+            }
+        ),
+    )
+    put(
+        fmt.RECEIPTS,
+        fmt.pretty(
+            {
+                "receipts": [
+                    {
+                        "chainId": str(r.chain_id),
+                        "txHash": fmt.hex0x(r.tx_hash),
+                        "blockHash": fmt.hex0x(r.block_hash),
+                        "index": str(r.index),
+                        "receipt": fmt.hex0x(r.receipt),
+                        "proof": [fmt.hex0x(n) for n in r.proof],
+                    }
+                    for r in sorted({(r.chain_id, r.tx_hash): r for r in inputs.receipts}
+                                    .values(), key=lambda r: (r.chain_id, r.block_hash, r.index))
+                ]
             }
         ),
     )
@@ -313,7 +414,8 @@ def build_package(
 
     manifest = _manifest(inputs, chained + unchained, award_entry, index, fmt.CAR in files)
     put(fmt.MANIFEST, fmt.pretty(manifest))
-    put(fmt.INDEX_HTML, render_index(manifest, _anchor_rows(inputs)))
+    facts = signed_facts(chained + unchained, _chain_acts(inputs))
+    put(fmt.INDEX_HTML, render_index(manifest, _anchor_rows(inputs), facts))
 
     checksums = fmt.checksums_text(digests)
     files[fmt.CHECKSUMS] = checksums
@@ -331,8 +433,32 @@ def build_package(
             }
         )
     url = inputs.verify_url_template.format(digest=digest)
-    files[fmt.CERTIFICATE] = render_certificate(manifest, digest, url, _anchor_rows(inputs))
+    files[fmt.CERTIFICATE] = render_certificate(manifest, digest, url, _anchor_rows(inputs),
+                                                facts, pdf_font=pdf_font)
     return write_zip(Path(out_path), files)
+
+
+def _chain_acts(inputs: PackageInputs) -> list[dict[str, str]]:
+    """The escrow's acts (`escrow.json` `acts`) with the block each is proven in (its
+    receipt's block header): what the views list beside the anchors. An act whose proof
+    the inputs lack is still listed, without block or time."""
+    blocks = {(h.chain_id, h.header.hash): h.header for h in inputs.block_headers}
+    where = {r.tx_hash: (r.chain_id, r.block_hash) for r in inputs.receipts}
+    rows = []
+    for event, tx in inputs.enforcement.acts:
+        chain_id, block_hash = where.get(tx, (inputs.domain.chain_id, b""))
+        header = blocks.get((chain_id, block_hash))
+        rows.append({"event": event, "chainId": str(chain_id), "txHash": fmt.hex0x(tx),
+                     "blockNumber": str(header.number) if header else "",
+                     "blockTime": str(header.timestamp) if header else ""})
+    return rows
+
+
+def _anchor_order(inputs: PackageInputs) -> list[AnchorInfo]:
+    """Each chain's anchors together (chains in the order given), by block, then root."""
+    chains = list(dict.fromkeys(a.chain_id for a in inputs.anchors))
+    return sorted(inputs.anchors,
+                  key=lambda a: (chains.index(a.chain_id), a.block_number, a.root))
 
 
 def _anchor_rows(inputs: PackageInputs) -> list[dict[str, str]]:
@@ -340,11 +466,14 @@ def _anchor_rows(inputs: PackageInputs) -> list[dict[str, str]]:
         {
             "root": fmt.hex0x(a.root),
             "chainId": str(a.chain_id),
+            "chainName": a.chain_name,
+            "operator": a.operator,
             "txHash": fmt.hex0x(a.tx_hash),
             "blockNumber": str(a.block_number),
             "blockTime": str(a.block_time),
+            "count": str(a.count),
         }
-        for a in sorted(inputs.anchors, key=lambda a: (a.block_number, a.root))
+        for a in _anchor_order(inputs)
     ]
 
 
@@ -424,6 +553,8 @@ def _manifest(
             "anchors": fmt.ANCHORS,
             "merkle": fmt.MERKLE,
             "escrow": fmt.ESCROW,
+            "blocks": fmt.BLOCKS,
+            "receipts": fmt.RECEIPTS,
             "tsaCertificates": fmt.TSA_CERTS,
             "checksums": fmt.CHECKSUMS,
         },

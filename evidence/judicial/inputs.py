@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evidence.blockproof import ChainHeader, ProvenReceipt
 from evidence.judicial.provenance import SignedProvenanceEntry
 from evidence.merkle import StandardMerkleTree, record_leaf
 from evidence.records import Domain, SignedRecord
@@ -124,7 +125,8 @@ class EvidenceItem:
 
 @dataclass(frozen=True, kw_only=True)
 class AnchorInfo:
-    """An anchored Merkle root, as the anchoring worker confirmed it."""
+    """An anchored Merkle root on one chain, as the anchoring worker confirmed it (a root
+    anchored on several chains has one per chain)."""
 
     root: bytes
     chain_id: int
@@ -134,6 +136,9 @@ class AnchorInfo:
     block_hash: bytes
     block_time: int
     count: int
+    chain_name: str = ""
+    operator: str = "institution"
+    """Who runs the chain: "institution" or "independent" (evidence.judicial.chains)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -193,6 +198,9 @@ class EnforcementInfo:
     """Transaction that emitted OrderOpened (buyer, seller, institution)."""
     enforcement_tx: bytes | None
     """Transaction that emitted OrderResolved (the payout); None if not yet enforced."""
+    acts: Sequence[tuple[str, bytes]] = ()
+    """Every act of the escrow for the order: (event name, transaction), in chain order
+    (`evidence.chainproofs.escrow_acts`); each needs its proven receipt."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -225,3 +233,8 @@ class PackageInputs:
     """Where the certificate's QR code points; `{digest}` is the package digest."""
     extra_files: Mapping[str, bytes] = field(default_factory=dict)
     """Additional documents under `documents/` (statements, pre-evaluation report...)."""
+    block_headers: Sequence[ChainHeader] = ()
+    """The header of every block holding a transaction the package relies on (anchors,
+    escrow acts), so a court checks them offline (`evidence.chainproofs.collect_proofs`)."""
+    receipts: Sequence[ProvenReceipt] = ()
+    """Each such transaction's receipt with its proof in its block's receipts trie."""

@@ -28,6 +28,7 @@ from backend.chain.contracts import (
     Timeouts,
 )
 from backend.chain.devchain import advance_time, chain_time, dev_accounts, in_process_web3
+from evidence.chainproofs import collect_proofs, escrow_acts
 from evidence.commitment import commit, sha256_file
 from evidence.encryption import encrypt_stream, generate_data_key
 from evidence.ipfs import MemoryBlockstore, add_bytes
@@ -434,7 +435,9 @@ def make_case(
                 award_hash,
                 [by_signer.get(m) for m in members],
             )
-    done = canonical({"txHash": "0x" + executed.tx_hash.hex()})
+    done = canonical({"txHash": "0x" + executed.tx_hash.hex(), "toBuyer": str(alloc.to_buyer),
+                      "toSeller": str(alloc.to_seller), "compensation": str(alloc.compensation),
+                      "compensationShortfall": "0"})  # as the service records a payout
     add(
         _step(
             actors.institution,
@@ -541,6 +544,8 @@ def make_case(
         )
         items_with_logs.append(EvidenceItem(**{**item.__dict__, "provenance": tuple(log)}))
 
+    acts = escrow_acts(w3, escrow_addr, order_id)
+    headers, receipts = collect_proofs(w3, [a.tx_hash for a in anchors] + [tx for _, tx in acts])
     inputs = PackageInputs(
         domain=domain,
         case=CaseInfo(
@@ -597,8 +602,11 @@ def make_case(
             else None
         ),
         enforcement=EnforcementInfo(
-            escrow=escrow_addr, open_tx=opened.tx_hash, enforcement_tx=executed.tx_hash
+            escrow=escrow_addr, open_tx=opened.tx_hash, enforcement_tx=executed.tx_hash,
+            acts=acts,
         ),
+        block_headers=headers,
+        receipts=receipts,
         created_at=chain_time(w3),
         neutrals=[Neutral(role="arbitrator", name="Dr. Chen", address=actors.arbitrator.address)],
     )

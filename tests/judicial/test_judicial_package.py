@@ -83,10 +83,13 @@ def test_package_verifies_every_check(case: Case) -> None:
         "evidence",
         "provenance",
         "merkle_proofs",
+        "block_proofs",
         "anchors",
         "timestamps",
         "car_blocks",
         "award_payout",
+        "onchain_acts",
+        "block_confirmation",
         "attestation",
         "institution_key",
     ]
@@ -95,8 +98,14 @@ def test_package_verifies_every_check(case: Case) -> None:
     digest = hashlib.sha256(entries(case.package)[fmt.CHECKSUMS]).hexdigest()
     assert report.package_digest == digest
     as_json = report.to_json_obj()
-    assert as_json["ok"] is True and len(as_json["checks"]) == 15
+    assert as_json["ok"] is True and len(as_json["checks"]) == 18
     assert all(c["label"]["zh"] for c in as_json["checks"])
+    # The verdict names the blocks it rests on: every anchoring's and escrow act's block.
+    anchored = {a.block_hash for a in case.inputs.anchors}
+    assert anchored <= {b.hash for b in report.blocks}
+    assert {b["hash"] for b in as_json["blocks"]} == {"0x" + b.hash.hex() for b in report.blocks}
+    for b in report.blocks:
+        assert bytes(case.w3.eth.get_block(b.number)["hash"]) == b.hash
 
 
 def test_package_layout_and_determinism(case: Case, tmp_path: Path) -> None:
@@ -261,10 +270,12 @@ def test_altered_transaction_hash(case: Case, tmp_path: Path) -> None:
 
     failed, reasons = verify(case, repack(case, tmp_path / "p.zip", alter))
     assert failed & {"anchors"} == {"anchors"}
-    assert "transaction is not on this chain" in reasons["anchors"]
+    assert "has no receipt proven in a block header" in reasons["anchors"]
 
 
 def test_anchor_on_another_chain(case: Case, tmp_path: Path) -> None:
+    """A root's only anchor moved to a chain the court has no node for: that root is proven
+    on no chain the verifier checked."""
     def alter(files: dict[str, bytes]) -> None:
         def change(obj: dict) -> None:
             obj["anchors"][1]["chainId"] = "1"
@@ -273,7 +284,7 @@ def test_anchor_on_another_chain(case: Case, tmp_path: Path) -> None:
 
     failed, reasons = verify(case, repack(case, tmp_path / "p.zip", alter))
     assert "anchors" in failed
-    assert "anchored on chain 1" in reasons["anchors"]
+    assert "on chain 1 has no receipt proven" in reasons["anchors"]
 
 
 def test_verified_against_another_chain(case: Case) -> None:
@@ -281,8 +292,10 @@ def test_verified_against_another_chain(case: Case) -> None:
     from backend.chain.devchain import in_process_web3
 
     report = verify_package(case.package, chain=in_process_web3())
-    failed = set(report.failed())
-    assert {"anchors", "award_payout", "roles", "manifest"} <= failed
+    # Everything recomputed offline holds; the other chain's blocks are not the package's.
+    assert set(report.failed()) == {"block_confirmation"}
+    reason = report.check("block_confirmation").reason
+    assert "the package's header is 0x" in reason or "cannot confirm" in reason
     assert not report.ok
 
 
@@ -456,9 +469,14 @@ def test_without_a_chain_the_onchain_checks_do_not_pass(case: Case, monkeypatch)
     monkeypatch.setenv("CHAINARB_DATA_DIR", "/nonexistent/chainarb-data")
     monkeypatch.setattr("evidence.chain.entry_points", lambda group: [])
     report = verify_package(case.package, chain=None)
-    assert report.check("anchors").status is Status.SKIPPED
-    assert report.check("award_payout").status is Status.SKIPPED
+    # Offline, every check runs; only the block hashes remain to be confirmed (exit 3).
+    assert report.check("anchors").passed and report.check("award_payout").passed
     assert report.check("evidence").passed and report.check("step_chain").passed
+    pending = report.check("block_confirmation")
+    assert pending.status is Status.SKIPPED
+    assert set(report.failed()) == {"block_confirmation"} and report.failure is None
+    for b in report.blocks:
+        assert f"block {b.number} 0x{b.hash.hex()}" in pending.reason
     assert not report.ok
 
 
@@ -650,3 +668,49 @@ def test_cut_tail_of_the_chain(case: Case, tmp_path: Path) -> None:
 
     failed, _ = verify(case, repack(case, tmp_path / "q.zip", cut_all))
     assert failed == {"attestation"}
+
+
+def test_anchored_only_on_the_institution_s_chain_says_so_in_both_languages(
+        case: Case, tmp_path: Path) -> None:
+    """The world's package declares no independent chain: every check passes and the
+    verdict carries the operator-only notice (report, JSON, index.html); declared
+    independent (on a chain other than the embedded one), the notice goes."""
+    report = verify_package(case.package, chain=case.w3)
+    assert report.ok
+    (note,) = report.notes
+    assert note.name == "operator_only"
+    assert "integrity against third parties, not against the operator" in note.en
+    assert "不能对抗运营方本身" in note.zh
+    assert report.to_json_obj()["notes"] == [note.to_json_obj()]
+    with zipfile.ZipFile(case.package) as z:
+        index = z.read(fmt.INDEX_HTML).decode()
+        (tmp_path / "certificate.pdf").write_bytes(z.read(fmt.CERTIFICATE))
+    assert 'id="operator-only"' in index and "不能对抗运营方本身" in index
+    import subprocess
+
+    text = subprocess.run(["pdftotext", str(tmp_path / "certificate.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "third parties, not against the operator" in " ".join(text.split())
+    assert "不能对抗运营方本身" in "".join(text.split())  # a line may break anywhere in it
+
+    def independent(files: dict[str, bytes]) -> None:
+        edit_json(files, fmt.ANCHORS, lambda obj: [a.update(operator="independent")
+                                                   for a in obj["anchors"]])
+
+    path = repack(case, tmp_path / "p.zip", independent)
+    assert verify_package(path, chain=case.w3).notes == ()
+
+
+def test_the_embedded_chain_is_the_institution_s_whatever_a_row_says() -> None:
+    from evidence.judicial.chains import EMBEDDED_CHAIN_ID, operator_only_note
+
+    embedded = {"chainId": str(EMBEDDED_CHAIN_ID), "operator": "independent"}
+    other = {"chainId": "11155111", "chainName": "Sepolia", "operator": "independent"}
+    unknown = {"chainId": "11155111", "operator": "someone"}
+    note = operator_only_note([embedded, unknown])
+    assert note is not None and f"chain {EMBEDDED_CHAIN_ID}" in note.en
+    assert operator_only_note([embedded, other]) is None
+    assert operator_only_note([]) is None
+    from backend.settings import EMBEDDED_CHAIN_ID as SERVICE_EMBEDDED
+
+    assert SERVICE_EMBEDDED == EMBEDDED_CHAIN_ID  # one embedded chain id on both sides
