@@ -4,8 +4,9 @@ Why: on SQLite one writer writes at a time, so concurrent step submissions used 
 for the write lock and each paid its own ``BEGIN IMMEDIATE``, session, commit and WAL
 fsync inside the serialised section. With group commit the first waiting request becomes
 the *leader*: it takes every queued unit of work (its own first), runs them in one
-transaction, each inside its own SAVEPOINT (a refusal rolls back only its own work and
-is reported to its own request), commits once, and answers every request of the group.
+transaction (a refusal is reported to its own request and stores nothing of it:
+``StepTransactions`` rolls back and runs the others again), commits once, and answers
+every request of the group.
 Requests that arrive meanwhile queue for the next group; the leader hands leadership to
 the oldest of them, so nobody polls and every request is woken exactly once.
 
@@ -15,7 +16,7 @@ Guarantees (tests/backend/services/test_group_commit.py):
 * units run one after the other in arrival order, each seeing the flushed work of the
   units before it in the group (so two requests for one position: the first wins, the
   second is refused as stale, exactly as with separate transactions);
-* if the group fails (an exception outside a unit's savepoint, e.g. the commit itself),
+* if the group fails (an exception ``run_group`` does not settle, e.g. the commit itself),
   every unit of the group fails with ``GroupCommitFailed`` and nothing of it is stored;
   the next group starts afresh.
 

@@ -1,19 +1,21 @@
 """Step transactions: a step's locked part runs in a transaction that commits, or not at all.
 
 Why apart from the pipeline: how steps share transactions is a property of the database,
-not of a step. SQLite has one writer, so concurrent steps share one transaction
-(``group_commit``: a SAVEPOINT per step, one commit per group of up to ``GROUP_COMMIT_MAX``),
-each still accepted or refused on its own. PostgreSQL gives each step its own transaction
-under the case's row lock, so workers in several processes write different cases at once.
-Either way a unique ``(case_id, sequence)`` conflict is reported as a stale step, and the
-after-commit hooks (cache fills) run only once the step is durable.
+not of a step. Concurrent steps of one process share one transaction (``group_commit``:
+one commit per group of up to ``GROUP_COMMIT_MAX``), each still accepted or refused on its
+own. SQLite has one writer, so a group also holds this process's write lock. PostgreSQL
+locks each step's case row (``FOR UPDATE``) until the group commits, so workers in several
+processes still write different cases at once. Two processes' groups can lock two cases
+in opposite orders: PostgreSQL then aborts one lock wait as a deadlock (``40P01``), and
+that step runs again after its group, alone in a transaction of its own. Either way a
+unique ``(case_id, sequence)`` conflict is reported as a stale step, and the after-commit
+hooks (cache fills) run only once the step is durable.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from typing import Generic, TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -67,15 +69,12 @@ class StepTransactions(Generic[R]):
         return self.committer.submit(unit)
 
     def _run_group(self, units: Sequence[Unit[R]]) -> None:
-        """One transaction for a group of steps (``GroupCommitter``'s run_group).
-
-        Each unit of a group of several runs inside its own SAVEPOINT: a refusal (or a
-        unique-constraint conflict, reported as a stale step) rolls back that unit's rows
-        only; a group of one is rolled back whole instead. Results are settled after the
-        commit; if anything outside a savepoint fails, the committer fails the whole group
-        and the session's rollback stores none of it. A unit of a group of several whose
-        lock wait PostgreSQL aborted (a deadlock with another process's group) runs again
-        once the group is settled, in a transaction of its own."""
+        """One transaction for a group of steps (``GroupCommitter``'s run_group; see
+        ``_transaction``). Results are settled after the commit; if the transaction fails
+        outside a unit, the committer fails the whole group and the session's rollback
+        stores none of it. A unit of a group of several whose lock wait PostgreSQL aborted
+        (a deadlock with another process's group) runs again once the group is settled,
+        in a transaction of its own."""
         retry = self._transaction(units)
         for u in retry:  # alone now: nothing of this process holds a lock it waits for
             try:
@@ -87,49 +86,56 @@ class StepTransactions(Generic[R]):
         """Run ``units`` in one transaction; returns those to run again (lock conflicts
         in a group of several), every other unit settled.
 
+        No SAVEPOINT per unit (issue 10: two statements, on PostgreSQL two round trips, per
+        step): a unit that fails rolls the transaction back; it hears its own refusal and
+        the others run again, in a new transaction, on the state as it then is (a step
+        is decided on what is committed, so running it again is running it once).
         PostgreSQL unreachable (at BEGIN, inside a unit, at COMMIT): nothing of the group
         is stored and each of its requests hears the database's own error (503
-        ``database_unavailable``), as with a transaction per step; the remaining units
-        of a group whose connection is lost are not tried on it."""
-        done: list[tuple[Unit[R], R]] = []
+        ``database_unavailable``), as with a transaction per step."""
         retry: list[Unit[R]] = []
-        # a group of one needs no SAVEPOINT: its refusal rolls back the transaction itself
-        # (two statements less per step when steps come one at a time, issue 10)
-        alone = len(units) == 1
+        pending = list(units)
+        done: list[tuple[Unit[R], R]] = []
         try:
-            with self.repository.writer(), self.sessions() as session:
-                begin_exclusive(session)  # PostgreSQL: a marked write unit; units lock rows
-                hooks: list[Callable[[], None]] = session.info.setdefault(_HOOKS, [])
-                for u in units:
-                    mark = len(hooks)
-                    try:
-                        with nullcontext() if alone else session.begin_nested():
+            while pending:
+                with self.repository.writer(), self.sessions() as session:
+                    begin_exclusive(session)  # PostgreSQL: a marked write unit
+                    hooks: list[Callable[[], None]] = session.info.setdefault(_HOOKS, [])
+                    done = []
+                    failed: tuple[Unit[R], BaseException | None] | None = None
+                    for u in pending:
+                        try:
                             done.append((u, u.fn(session)))
-                    except IntegrityError:
-                        del hooks[mark:]
-                        u.fail(stale_step())
-                    except DBAPIError as exc:
-                        del hooks[mark:]
-                        if exc.connection_invalidated:
-                            raise  # the connection, and the group's work on it, is gone
-                        if not alone and _lock_conflict(exc):
-                            retry.append(u)
-                        else:
-                            u.fail(exc)
-                    except Exception as exc:  # the step's refusal: its own request hears it
-                        del hooks[mark:]
-                        u.fail(exc)
-                if alone and not done:
-                    session.rollback()
-                elif alone:
+                            continue
+                        except IntegrityError:
+                            failed = (u, stale_step())
+                        except DBAPIError as exc:
+                            if exc.connection_invalidated:
+                                raise  # the connection, and the group's work on it, is gone
+                            lock = len(pending) > 1 and _lock_conflict(exc)
+                            failed = (u, None if lock else exc)
+                            if lock:
+                                retry.append(u)
+                        except Exception as exc:  # the step's refusal: its request hears it
+                            failed = (u, exc)
+                        break
+                    if failed is not None:
+                        session.rollback()
+                        unit, error = failed
+                        if error is not None:
+                            unit.fail(error)
+                        pending = [x for x in pending if x is not unit]
+                        done = []
+                        continue  # the others again, in a new transaction
                     try:
                         session.commit()
-                    except IntegrityError:  # a conflict found at commit: the step was stale
+                    except IntegrityError:  # a conflict found at commit
+                        if len(pending) > 1:
+                            raise  # the committer fails the group: nothing of it stored
                         session.rollback()
-                        done[0][0].fail(stale_step())
+                        pending[0].fail(stale_step())
                         done = []
-                else:
-                    session.commit()
+                    pending = []
         except DBAPIError as exc:
             if self.repository.sqlite:
                 raise  # the committer fails the group (503 commit_failed)
@@ -137,7 +143,8 @@ class StepTransactions(Generic[R]):
                 if not u.settled:
                     u.fail(exc)
             return []
-        _run_hooks(hooks)
+        if done:
+            _run_hooks(hooks)
         for u, result in done:
             u.succeed(result)
         return retry

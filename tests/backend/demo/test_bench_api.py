@@ -27,3 +27,17 @@ def test_bench_api_prints_its_figures() -> None:
     assert [int(r[0]) for r in rows] == [3, 5]
     assert all(int(r[1]) > 0 and int(r[2]) == 0 for r in rows), rows  # accepted, none refused
     assert "coincurve" in done.stdout
+
+
+@pytest.mark.slow
+def test_bench_inprocess_prints_its_figures() -> None:
+    """bench/inprocess.py: every offer and case view answered, CPU per offer and per read."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "inprocess.py"), "--cases", "3",
+                           "--offers", "3", "--reads", "6", "--concurrency", "3"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.strip().splitlines()
+    assert lines[0] == ("SQLite: 9 offers (3 cases, 3 at a time), 6 case views; "
+                        "refused or failed: 0"), lines[0]
+    assert re.fullmatch(r"inprocess_cpu_ms_per_read=\d+\.\d{2}", lines[-2]), lines[-2]
+    assert re.fullmatch(r"inprocess_cpu_ms_per_offer=\d+\.\d{2}", lines[-1]), lines[-1]
