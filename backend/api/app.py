@@ -40,6 +40,7 @@ from backend.services.auth import SessionCache
 from backend.services.cases import CaseService, ServiceConfig
 from backend.services.chain import EscrowPort
 from backend.services.errors import ServiceError
+from backend.services.institution import InstitutionIdentity
 from backend.services.keys import seal_legacy_keys
 from backend.settings import Settings
 from backend.web import router as web_pages
@@ -174,6 +175,16 @@ def _fit_objection(rules: CaseRules, window_seconds: int) -> CaseRules:
     return fitted
 
 
+def institution_identity(settings: Settings) -> InstitutionIdentity:
+    """The institution's legal identity as configured (``CHAINARB_INSTITUTION_*``)."""
+    custody_en, custody_zh = settings.institution_key_held
+    return InstitutionIdentity(
+        name_en=settings.institution_name, name_zh=settings.institution_name_zh,
+        seat=settings.institution_seat, registration=settings.institution_registration,
+        website=settings.institution_website, key_custody_en=custody_en,
+        key_custody_zh=custody_zh)
+
+
 def _timestamper(settings: Settings) -> Callable[[bytes], bytes] | None:
     """The settings' RFC 3161 authority as the worker's timestamper (None when unset)."""
     if not settings.tsa_url:
@@ -225,7 +236,8 @@ def create_app(
     service = CaseService(
         sessions, port=port, blockstore=blockstore, clock=clock,
         config=ServiceConfig(admins=admins, institution_key=key, base_url=base_url,
-                             smtp_enabled=bool(settings.smtp_host), rules=rules),
+                             smtp_enabled=bool(settings.smtp_host), rules=rules,
+                             identity=institution_identity(settings)),
     )
     sealed = seal_legacy_keys(sessions, service.keys, blockstore)  # pre-0003 rows
     if sealed.sealed or sealed.failed:

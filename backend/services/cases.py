@@ -39,7 +39,7 @@ from .chain import ChainExecutor, EscrowPort
 from .effects import EffectInterpreter
 from .errors import AccessDenied, BadSubmission, NotFound
 from .escrow import UnknownOrder
-from .institution import Institution
+from .institution import Institution, InstitutionIdentity
 from .keys import ServiceKey
 from .pipeline import StepPipeline, StepResult, chain_action_view
 from .repository import CaseRepository, CaseRow, ChainHead
@@ -64,6 +64,7 @@ class ServiceConfig:
     rules: p.CaseRules = p.DEFAULT_RULES
     base_url: str = ""
     smtp_enabled: bool = False
+    identity: InstitutionIdentity = InstitutionIdentity()
 
 
 class CaseService:

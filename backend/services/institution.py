@@ -1,4 +1,5 @@
-"""The institution's signing key: the records the service signs in its own name.
+"""The institution: its signing key (the records the service signs in its own name) and
+its legal identity (what every judicial package states about who runs the procedure).
 
 Why a module: three parts of the service sign as the institution (the step pipeline
 countersigns an admin's authorised appointment, the scheduler records missed deadlines
@@ -10,7 +11,7 @@ institution, and the judicial package checks records signed by it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,23 @@ from evidence.records import Domain, ProceduralStep, SignedRecord, bytes32
 
 from .steps import payload_hash
 
-__all__ = ["Institution"]
+__all__ = ["Institution", "InstitutionIdentity"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstitutionIdentity:
+    """Who the institution is, from configuration (``CHAINARB_INSTITUTION_*``): a court
+    asks which legal entity runs the platform and how its key is held (SPC Online
+    Litigation Rules Arts. 16-18). The package's attestation, signed by the institution
+    key, covers the manifest that states it, so the key vouches for this identity."""
+
+    name_en: str = "chainarb ODR service"
+    name_zh: str = "chainarb 在线争议解决服务"
+    seat: str = ""
+    registration: str = ""
+    website: str = ""
+    key_custody_en: str = ""
+    key_custody_zh: str = ""
 
 
 class Institution:

@@ -143,9 +143,7 @@ class PackageService:
                  evidence: EvidenceService,
                  *, blockstore: Blockstore, w3: Web3 | None, out_dir: Path,
                  clock: Callable[[], datetime],
-                 tsa_url: str = "", tsa_certificates: bytes = b"",
-                 institution_name: str = "chainarb ODR service", seat: str = "",
-                 website: str = "") -> None:
+                 tsa_url: str = "", tsa_certificates: bytes = b"") -> None:
         self.sessions = sessions
         self.cases = cases
         self.evidence = evidence
@@ -155,9 +153,12 @@ class PackageService:
         self.clock = clock
         self.tsa_url = tsa_url
         self.tsa_certificates = tsa_certificates
+        who = cases.config.identity  # configured (CHAINARB_INSTITUTION_*), never here
         self.institution = InstitutionInfo(
-            name=institution_name, address=cases.institution_address, seat=seat,
-            website=website, independence_en=INDEPENDENCE_EN, independence_zh=INDEPENDENCE_ZH,
+            name=who.name_en, name_zh=who.name_zh, address=cases.institution_address,
+            seat=who.seat, registration=who.registration, website=who.website,
+            key_custody_en=who.key_custody_en, key_custody_zh=who.key_custody_zh,
+            independence_en=INDEPENDENCE_EN, independence_zh=INDEPENDENCE_ZH,
             security_en=SECURITY_EN, security_zh=SECURITY_ZH)
 
     def __repr__(self) -> str:

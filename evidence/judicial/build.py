@@ -16,6 +16,7 @@ Rules for this module:
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,14 @@ from evidence.judicial.inputs import ROLES, PackageInputs, StepEntry
 from evidence.records import (
     Award,
     ChainedRecord,
+    Disclosure,
     EvidenceSubmission,
     ProceduralStep,
+    Profile,
+    SignedRecord,
     checksum_address,
 )
+from evidence.steps import APPOINTMENTS
 
 __all__ = ["RENDER_EXTRA", "build_package", "package_digest"]
 
@@ -169,6 +174,7 @@ def build_package(
     unchained = [e for e in inputs.steps if not e.record.record.CHAINED]
     put(fmt.STEPS, b"".join(e.record.to_json() + b"\n" for e in chained))
     put(fmt.TYPES, fmt.pretty(fmt.eip712_types()))
+    put(fmt.IDENTITIES, b"".join(r.to_json() + b"\n" for r in _identity_records(inputs)))
     if unchained:
         put(fmt.UNCHAINED, b"".join(e.record.to_json() + b"\n" for e in unchained))
     for entry in inputs.steps:
@@ -335,6 +341,60 @@ def build_package(
     return write_zip(Path(out_path), files)
 
 
+def _profile_fields(profile: SignedRecord | None) -> dict[str, Any]:
+    """A person's words as their signed Profile states them; empty when none: the manifest
+    names nobody in words the person (or, for a neutral or court, the institution) did not
+    sign. `profile` names the record (records/identities.jsonl) by its record hash."""
+    rec = profile.record if profile is not None else None
+    if not isinstance(rec, Profile):
+        return {"name": "", "nameZh": "", "country": "", "language": "", "contact": "",
+                "profile": None}
+    assert profile is not None
+    return {"name": rec.name, "nameZh": rec.name_zh, "country": rec.country,
+            "language": rec.language, "contact": rec.contact,
+            "profile": {"recordHash": fmt.hex0x(profile.record_hash),
+                        "issuer": rec.issuer}}
+
+
+def _disclosure_fields(disclosure: SignedRecord | None) -> dict[str, Any] | None:
+    rec = disclosure.record if disclosure is not None else None
+    if not isinstance(rec, Disclosure):
+        return None
+    assert disclosure is not None
+    return {"recordHash": fmt.hex0x(disclosure.record_hash),
+            "independent": rec.independent, "conflicts": rec.conflicts,
+            "statement": rec.statement, "signedAt": str(rec.signed_at)}
+
+
+def _appointment_of(entries: list[StepEntry], role: str, address: str) -> str | None:
+    """The record hash of the last appointment step naming `address` as `role`."""
+    found = None
+    for e in entries:
+        rec = e.record.record
+        if not (isinstance(rec, ProceduralStep) and APPOINTMENTS.get(rec.action) == role
+                and e.payload is not None):
+            continue
+        try:
+            appointees = json.loads(e.payload).get("appointees", [])
+        except (ValueError, AttributeError):
+            continue
+        if any(isinstance(a, str) and a.lower() == address.lower() for a in appointees):
+            found = fmt.hex0x(e.record.record_hash)
+    return found
+
+
+def _identity_records(inputs: PackageInputs) -> list[SignedRecord]:
+    """Every Profile and Disclosure the manifest names, once, in a fixed order."""
+    found: dict[bytes, SignedRecord] = {}
+    for who in [*inputs.parties, *inputs.neutrals]:
+        if who.profile is not None:
+            found[who.profile.record_hash] = who.profile
+    for n in inputs.neutrals:
+        if n.disclosure is not None:
+            found[n.disclosure.record_hash] = n.disclosure
+    return [found[h] for h in sorted(found)]
+
+
 def _anchor_rows(inputs: PackageInputs) -> list[dict[str, str]]:
     return [
         {
@@ -386,26 +446,26 @@ def _manifest(
             "filedAt": str(case.filed_at),
         },
         "parties": [
-            {
-                "role": p.role,
-                "side": p.side,
-                "name": p.name,
-                "address": checksum_address(p.address),
-                "country": p.country,
-                "contact": p.contact,
-            }
+            {"role": p.role, "side": p.side, "address": checksum_address(p.address),
+             **_profile_fields(p.profile)}
             for p in inputs.parties
         ],
         "institution": {
             "name": inst.name,
+            "nameZh": inst.name_zh,
             "address": checksum_address(inst.address),
             "seat": inst.seat,
+            "registration": inst.registration,
             "website": inst.website,
+            "keyCustody": bilingual(inst.key_custody_en, inst.key_custody_zh),
             "independence": bilingual(inst.independence_en, inst.independence_zh),
             "security": bilingual(inst.security_en, inst.security_zh),
         },
         "neutrals": [
-            {"role": n.role, "name": n.name, "address": checksum_address(n.address)}
+            {"role": n.role, "address": checksum_address(n.address),
+             "appointment": _appointment_of(entries, n.role, n.address),
+             **_profile_fields(n.profile),
+             "disclosure": _disclosure_fields(n.disclosure)}
             for n in inputs.neutrals
         ],
         "rules": dict(inputs.rules),
@@ -418,6 +478,7 @@ def _manifest(
         "files": {
             "steps": fmt.STEPS,
             "eip712Types": fmt.TYPES,
+            "identities": fmt.IDENTITIES,
             "unchained": fmt.UNCHAINED,
             "evidenceIndex": fmt.EVIDENCE_INDEX,
             "car": fmt.CAR if has_car else None,

@@ -152,6 +152,10 @@ t = Catalog("verify", {
         "the procedural steps are linked in order",
         "程序步骤按顺序相互链接",
     ),
+    "pass_identities": (
+        "every name is signed by its key; every neutral signed a disclosure",
+        "每个名称均经其密钥签名；每位中立人员均已签署披露声明",
+    ),
     "pass_evidence": (
         "every evidence file opens its signed commitment",
         "每份证据文件均与其签名承诺值一致",

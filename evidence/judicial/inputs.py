@@ -43,19 +43,21 @@ class Party:
 
     role: str  # "claimant" or "respondent"
     side: str  # "buyer" or "seller" on the escrow order
-    name: str
     address: str
-    country: str = ""
-    contact: str = ""
+    profile: SignedRecord | None = None
+    """The party's own signed `Profile` (name, country, language, contact), if declared:
+    the package states nothing about a party that the party did not sign."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class Neutral:
-    """A mediator, arbitrator, panelist or court, as appointed (for display only)."""
+    """A mediator, arbitrator, panelist or court, as appointed: its `Profile` (its own, or
+    issued by the institution) and, for a neutral, its signed `Disclosure`."""
 
     role: str
-    name: str
     address: str
+    profile: SignedRecord | None = None
+    disclosure: SignedRecord | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,9 +66,16 @@ class InstitutionInfo:
     provenance entries, and must be the institution named on the escrow order."""
 
     name: str
+    """The legal name in English; `name_zh` in Chinese."""
     address: str
     seat: str = ""
     website: str = ""
+    name_zh: str = ""
+    registration: str = ""
+    """Register and number of the legal entity (e.g. a unified social credit code)."""
+    key_custody_en: str = ""
+    """How the key at `address` is held (an HSM, a file on the operator's machine...)."""
+    key_custody_zh: str = ""
     independence_en: str = ""
     independence_zh: str = ""
     security_en: str = ""

@@ -48,6 +48,7 @@ from evidence.errors import EvidenceError
 from evidence.events import ORDER_OPENED, ORDER_RESOLVED, RESOLUTIONS, decode_events
 from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_digest, attestation_typed_data
+from evidence.judicial._identity import check_identities
 from evidence.judicial._onchain import connect
 from evidence.judicial._zip import DEFAULT_LIMITS, Limits, extract_zip
 from evidence.judicial.errors import (
@@ -114,6 +115,11 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
     ("signatures", "Electronic signatures", "电子签名"),
     ("roles", "Each signer held the role it claims", "签名人具有其所称角色"),
     ("step_chain", "Hash chain of procedural steps", "程序步骤哈希链"),
+    (
+        "identities",
+        "Names of parties, neutrals and court, each signed by its key; neutrals' disclosures",
+        "当事人、中立人员及法院名称均经其密钥签名；中立人员的披露声明",
+    ),
     ("evidence", "Evidence files and salted commitments", "证据文件与加盐承诺值"),
     ("provenance", "Pre-chain provenance log (signed by the service)", "上链前来源记录"),
     ("merkle_proofs", "Merkle proofs to the anchored roots", "默克尔证明"),
@@ -306,6 +312,11 @@ class _Package:
     @cached_property
     def unchained(self) -> list[SignedRecord]:
         return self._records(fmt.UNCHAINED, False)
+
+    @cached_property
+    def identities(self) -> list[SignedRecord]:
+        """Profiles and disclosures (`records/identities.jsonl`), outside the step chain."""
+        return self._records(fmt.IDENTITIES, True)
 
     @property
     def all_records(self) -> list[SignedRecord]:
@@ -500,6 +511,18 @@ def _record_name(signed: SignedRecord) -> str:
 
 
 # --- the checks -------------------------------------------------------------------------
+
+
+def _check_identities(p: _Package) -> _Result:
+    """Names beside addresses, each bound to the key that signed it (`_identity`)."""
+    history, _ = p.roles
+    problems, details = check_identities(
+        p.identities, p.manifest, steps=p.steps, payload_of=p.payload,
+        holders=history[-1][1], institution=p.order.institution, case_id=p.case_id,
+        domain=p.domain)
+    if problems:
+        raise _CheckFailedError(problems[0], problems)
+    return f"{len(details)} people named, each name signed by its key", details
 
 
 def _check_files(p: _Package) -> str:
@@ -1232,6 +1255,7 @@ _RUNNERS: dict[str, Callable[[_Package], _Result]] = {
     "signatures": _check_signatures,
     "roles": _check_roles,
     "step_chain": _check_step_chain,
+    "identities": _check_identities,
     "evidence": _check_evidence,
     "provenance": _check_provenance,
     "merkle_proofs": _check_merkle,

@@ -54,10 +54,12 @@ from evidence.records import (
     ZERO_HASH,
     Allocation,
     Award,
+    Disclosure,
     Domain,
     EvidenceSubmission,
     Objection,
     ProceduralStep,
+    Profile,
     Settlement,
     SignedRecord,
 )
@@ -541,6 +543,20 @@ def make_case(
         )
         items_with_logs.append(EvidenceItem(**{**item.__dict__, "provenance": tuple(log)}))
 
+    appointments = [e.record for e in steps if isinstance(e.record.record, ProceduralStep)
+                    and e.record.record.action.startswith("appoint.")]
+    neutrals = [Neutral(
+        role="arbitrator", address=actors.arbitrator.address,
+        profile=profile(actors.arbitrator, domain, "Dr. Chen Wei", "陈伟博士", "SG", at=t0),
+        disclosure=disclose(actors.arbitrator, domain, case_id, "arbitrator", appointments[0],
+                            at=t0 + 11))]
+    for i, member in enumerate(actors.panel if objection else ()):
+        neutrals.append(Neutral(
+            role="panelist", address=member.address,
+            profile=profile(actors.institution, domain, f"Panelist {i + 1}", f"仲裁员{i + 1}",
+                            "HK", at=t0, subject=member.address),
+            disclosure=disclose(member, domain, case_id, "panelist", appointments[-1],
+                                at=chain_time(w3))))
     inputs = PackageInputs(
         domain=domain,
         case=CaseInfo(
@@ -556,20 +572,12 @@ def make_case(
             filed_at=t0,
         ),
         parties=[
-            Party(
-                role="claimant",
-                side="buyer",
-                name="Li Wei Trading",
-                address=actors.buyer.address,
-                country="CN",
-            ),
-            Party(
-                role="respondent",
-                side="seller",
-                name="Lumen GmbH",
-                address=actors.seller.address,
-                country="DE",
-            ),
+            Party(role="claimant", side="buyer", address=actors.buyer.address,
+                  profile=profile(actors.buyer, domain, "Li Wei Trading", "李伟贸易", "CN",
+                                  at=t0 - 100)),
+            Party(role="respondent", side="seller", address=actors.seller.address,
+                  profile=profile(actors.seller, domain, "Lumen GmbH", "", "DE",
+                                  at=t0 - 100)),
         ],
         institution=InstitutionInfo(
             name="chainarb ODR Centre",
@@ -600,7 +608,7 @@ def make_case(
             escrow=escrow_addr, open_tx=opened.tx_hash, enforcement_tx=executed.tx_hash
         ),
         created_at=chain_time(w3),
-        neutrals=[Neutral(role="arbitrator", name="Dr. Chen", address=actors.arbitrator.address)],
+        neutrals=neutrals,
     )
     package = build_package(inputs, workdir / "package.zip", attest=attester(actors.institution))
     return Case(
@@ -615,6 +623,25 @@ def make_case(
         order_id=order_id,
         case_id=case_id,
     )
+
+
+def profile(signer: LocalAccount, domain: Domain, name: str, name_zh: str, country: str, *,
+            at: int, subject: str | None = None) -> SignedRecord:
+    """A signed Profile: the signer's own, or (with `subject`) one it issues for another."""
+    return Profile(subject=subject or signer.address, issuer=signer.address, name=name,
+                   name_zh=name_zh, country=country, language="en",
+                   contact=f"{name.split()[0].lower()}@example.org", signed_at=at
+                   ).sign(signer.key, domain)
+
+
+def disclose(appointee: LocalAccount, domain: Domain, case_id: bytes, role: str,
+             appointment: SignedRecord, *, at: int) -> SignedRecord:
+    """The appointee's signed disclosure on the appointment step `appointment`."""
+    return Disclosure(case_id=case_id, appointee=appointee.address, role=role,
+                      appointment_hash=appointment.record_hash, independent=True,
+                      conflicts="", statement="I am impartial and independent of the parties "
+                      "and have no conflict to disclose.", signed_at=at
+                      ).sign(appointee.key, domain)
 
 
 def attester(account: LocalAccount) -> Callable[[dict[str, Any]], bytes]:

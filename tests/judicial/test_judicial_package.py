@@ -80,6 +80,7 @@ def test_package_verifies_every_check(case: Case) -> None:
         "signatures",
         "roles",
         "step_chain",
+        "identities",
         "evidence",
         "provenance",
         "merkle_proofs",
@@ -95,7 +96,7 @@ def test_package_verifies_every_check(case: Case) -> None:
     digest = hashlib.sha256(entries(case.package)[fmt.CHECKSUMS]).hexdigest()
     assert report.package_digest == digest
     as_json = report.to_json_obj()
-    assert as_json["ok"] is True and len(as_json["checks"]) == 15
+    assert as_json["ok"] is True and len(as_json["checks"]) == 16
     assert all(c["label"]["zh"] for c in as_json["checks"])
 
 
