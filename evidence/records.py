@@ -53,8 +53,10 @@ from evidence.errors import (
 from evidence.orders import Allocation
 
 __all__ = [
+    "DISCLOSING_ROLES",
     "DOMAIN_NAME",
     "DOMAIN_VERSION",
+    "IDENTITY_TYPES",
     "ONCHAIN_TYPE_STRINGS",
     "RECORD_FORMAT",
     "RECORD_FORMAT_VERSION",
@@ -64,12 +66,10 @@ __all__ = [
     "Award",
     "ChainedRecord",
     "CourtConfirmation",
-    "DISCLOSING_ROLES",
     "Disclosure",
     "Domain",
     "EvidenceSubmission",
     "Objection",
-    "IDENTITY_TYPES",
     "ProceduralStep",
     "Profile",
     "Record",
@@ -745,10 +745,9 @@ class Profile(Record):
     contact: str
     signed_at: int
 
-    @property
-    def case_id(self) -> bytes:  # type: ignore[override]  # bound to no case
-        """Zero: a profile belongs to no case (its Merkle leaf's caseId, if anchored)."""
-        return ZERO_HASH
+    # Bound to no case: zero, the caseId of its Merkle leaf if it is ever anchored. Not an
+    # EIP-712 field (not in FIELDS, not signed) and not an argument.
+    case_id: bytes = field(default=ZERO_HASH, init=False, repr=False, compare=False)
 
     @property
     def self_declared(self) -> bool:
@@ -896,7 +895,7 @@ def _check_type_table() -> None:
         if RECORD_TYPES[name].type_string() != spec:
             raise AssertionError(f"{name} type string drifted from docs/eip712.md")
     for cls in RECORD_TYPES.values():
-        if [f.name for f in fields(cls)] != [_snake(n) for n, _ in cls.FIELDS]:
+        if [f.name for f in fields(cls) if f.init] != [_snake(n) for n, _ in cls.FIELDS]:
             raise AssertionError(f"{cls.TYPE_NAME}: dataclass fields differ from FIELDS")
         if cls.SIGNER_FIELD is not None and dict(cls.FIELDS)[cls.SIGNER_FIELD] != "address":
             raise AssertionError(f"{cls.TYPE_NAME}: signer field is not an address")

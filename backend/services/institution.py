@@ -17,7 +17,7 @@ from typing import Any
 
 from eth_account import Account as EthAccount
 
-from evidence.records import Domain, ProceduralStep, SignedRecord, bytes32
+from evidence.records import Domain, ProceduralStep, Record, SignedRecord, bytes32
 
 from .steps import payload_hash
 
@@ -64,6 +64,10 @@ class Institution:
                              payload_hash=bytes32(payload_hash(payload)),
                              signed_at=max(int(now.timestamp()), prev_at))
         return rec.sign(self._account.key, self.domain)
+
+    def sign_record(self, record: Record) -> SignedRecord:
+        """Any record the institution signs in its own name (a court's profile it issues)."""
+        return record.sign(self._account.key, self.domain)
 
     def countersign(self, record: ProceduralStep) -> SignedRecord:
         """The same step with the institution as its actor (an admin authorised it)."""

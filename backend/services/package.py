@@ -43,7 +43,6 @@ from sqlmodel import Session, col, select
 from web3 import Web3
 
 from backend import procedure as p
-from backend.db import Account as AccountRow
 from backend.db import (
     AnchorBatch,
     AnchorStatus,
@@ -78,11 +77,13 @@ from evidence.judicial import EvidenceItem as PackageItem
 from evidence.judicial.provenance import SignedProvenanceEntry
 from evidence.judicial.verify import OPEN_ACTIONS
 from evidence.merkle import LEAF_ENCODING, leaf_hash
-from evidence.records import Award, ChainedRecord, SignedRecord
+from evidence.records import Award, ChainedRecord, ProceduralStep, SignedRecord
+from evidence.steps import APPOINTMENTS
 from evidence.timestamp import request_timestamp
 
 from .errors import AccessDenied, Conflict, NotFound, ServiceError
 from .evidence import EvidenceService, _IterReader
+from .identity import IdentityService
 
 if TYPE_CHECKING:
     from .cases import CaseService
@@ -153,6 +154,7 @@ class PackageService:
         self.clock = clock
         self.tsa_url = tsa_url
         self.tsa_certificates = tsa_certificates
+        self.identities = IdentityService(cases)
         who = cases.config.identity  # configured (CHAINARB_INSTITUTION_*), never here
         self.institution = InstitutionInfo(
             name=who.name_en, name_zh=who.name_zh, address=cases.institution_address,
@@ -232,7 +234,7 @@ class PackageService:
                     tsa_certificates=self.tsa_certificates, award=award,
                     enforcement=self._enforcement(session, case),
                     created_at=max(int(s.record["message"].get("signedAt", 0)) for s in steps),
-                    neutrals=self._neutrals(case),
+                    neutrals=self._neutrals(session, case, entries),
                     verify_url_template=self._verify_url())
                 target.parent.mkdir(parents=True, exist_ok=True)
                 built = build_package(inputs, work / "package.zip", attest=self._attest)
@@ -517,26 +519,45 @@ class PackageService:
                         decimals=decimals, filed_at=int(filed.timestamp()))
 
     def _parties(self, session: Session, case: p.CaseState) -> list[Party]:
+        """Each party with the profile it signed (none: the package names it by role)."""
         out = []
         for role, address in (("claimant", case.claimant), ("respondent", case.respondent)):
             if address is None:
                 continue
-            acct = session.get(AccountRow, address)
             side = "buyer" if address == case.order.buyer else "seller"
             out.append(Party(role=role, side=side, address=address,
-                             name=(acct.display_name if acct and acct.display_name else side),
-                             contact=(acct.email or "") if acct else ""))
+                             profile=self.identities.profile_of(session, address)))
         return out
 
-    def _neutrals(self, case: p.CaseState) -> list[Neutral]:
+    def _neutrals(self, session: Session, case: p.CaseState, entries: list[StepEntry]
+                  ) -> list[Neutral]:
+        """Every neutral and court the case appointed, with its profile and, for a neutral,
+        its disclosure on the appointment that named it (the verifier requires one)."""
+        held = [("mediator", case.mediator), ("arbitrator", case.arbitrator),
+                *(("panelist", m) for m in case.panel),
+                *(("court", c) for c in sorted(case.courts))]
         out = []
-        if case.mediator:
-            out.append(Neutral(role="mediator", name="mediator", address=case.mediator))
-        if case.arbitrator:
-            out.append(Neutral(role="arbitrator", name="arbitrator", address=case.arbitrator))
-        out += [Neutral(role="panelist", name=f"panelist {i + 1}", address=m)
-                for i, m in enumerate(case.panel)]
+        for role, address in held:
+            if address is None:
+                continue
+            appointment = _appointment(entries, role, address)
+            disclosure = None if role == "court" else self.identities.disclosure_of(
+                session, case.case_id, address, role, appointment)
+            out.append(Neutral(role=role, address=address,
+                               profile=self.identities.profile_of(session, address),
+                               disclosure=disclosure))
         return out
+
+
+def _appointment(entries: list[StepEntry], role: str, address: str) -> str | None:
+    """The record hash of the last step appointing `address` as `role`."""
+    found = None
+    for e in entries:
+        rec = e.record.record
+        if isinstance(rec, ProceduralStep) and APPOINTMENTS.get(rec.action) == role and \
+                e.payload is not None and address in json.loads(e.payload).get("appointees", []):
+            found = _h(e.record.record_hash)
+    return found
 
 
 def require_exported(session: Session, case_id: str, court: str, package_hash: str) -> None:

@@ -132,7 +132,7 @@ def _disclosure_binding(what: str, rec: Disclosure, steps: Sequence[SignedRecord
     try:
         payload = payload_of(appointment)
         appointees = {str(a).lower() for a in payload["appointees"]}
-    except Exception as exc:  # noqa: BLE001 - a hostile payload is a problem, not a crash
+    except Exception as exc:
         return [f"{what}: the appointment's payload is unreadable ({exc})"]
     if rec.appointee.lower() not in appointees:
         return [f"{what}: signed by {rec.appointee}, whom step {appointment.sequence} "

@@ -386,9 +386,10 @@ def _appointment_of(entries: list[StepEntry], role: str, address: str) -> str | 
 def _identity_records(inputs: PackageInputs) -> list[SignedRecord]:
     """Every Profile and Disclosure the manifest names, once, in a fixed order."""
     found: dict[bytes, SignedRecord] = {}
-    for who in [*inputs.parties, *inputs.neutrals]:
-        if who.profile is not None:
-            found[who.profile.record_hash] = who.profile
+    profiles = [p.profile for p in inputs.parties] + [n.profile for n in inputs.neutrals]
+    for profile in profiles:
+        if profile is not None:
+            found[profile.record_hash] = profile
     for n in inputs.neutrals:
         if n.disclosure is not None:
             found[n.disclosure.record_hash] = n.disclosure

@@ -22,6 +22,8 @@ router = APIRouter(tags=["institution"], responses=errors(403, 404, 409, 502, 50
 class CourtIn(StrictBody):
     address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
     name: str = Field(min_length=1, max_length=200)
+    nameZh: str = Field(default="", max_length=200)  # noqa: N815 - the API's JSON names
+    country: str = Field(default="", pattern=r"^([A-Z]{2})?$")
 
 
 class CourtAccessIn(StrictBody):
@@ -38,7 +40,8 @@ def _checksum(address: str) -> str:
 def register_court(ctx: Ctx, admin: AdminUser, body: CourtIn) -> dict[str, str]:
     """Register a court's wallet (courts sign in like anyone else)."""
     address = _checksum(body.address)
-    ctx.service.register_court(admin, address, body.name)
+    ctx.service.register_court(admin, address, body.name, name_zh=body.nameZh,
+                               country=body.country)
     return {"address": address, "name": body.name}
 
 
