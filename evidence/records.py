@@ -303,7 +303,7 @@ class Domain:
 # --- records ----------------------------------------------------------------------------
 
 _STRING_LIMITS = {"contentCid": 128, "action": 64, "courtReference": 256, "name": 200,
-                  "nameZh": 200, "country": 2, "language": 35, "contact": 320, "role": 32,
+                  "nameZh": 200, "country": 16, "language": 35, "contact": 320, "role": 32,
                   "conflicts": 4096, "statement": 4096}
 _COUNTRY = re.compile(r"[A-Z]{2}\Z")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
