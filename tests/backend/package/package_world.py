@@ -63,7 +63,8 @@ class ChainWorld:
         raise AssertionError("leaves still unanchored after several ticks")
 
 
-def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA) -> ChainWorld:
+def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA, **overrides: Any
+                     ) -> ChainWorld:
     w3 = in_process_web3()
     keys = {n: _key(n) for n in NAMES}
     institution = Account.from_key(INSTITUTION_KEY)
@@ -80,7 +81,7 @@ def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA) -> ChainWorld:
     settings = Settings(data_dir=tmp_path / "data", database_url=db_url, tsa_url=tsa.url,
                         institution_admins=keys["admin"].address,
                         tsa_cert_file=tsa.tsa_pem, confirmations=1,
-                        institution_key=INSTITUTION_KEY)
+                        institution_key=INSTITUTION_KEY, **overrides)
     clock = Clock()
     blockstore = LocalBlockstore(tmp_path / "blocks", fsync=False)
     app = create_app(settings, clock=clock, port=port, blockstore=blockstore,  # type: ignore[arg-type]
