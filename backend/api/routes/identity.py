@@ -39,6 +39,13 @@ def profile_view(signed: SignedRecord) -> dict[str, Any]:
             "recordHash": "0x" + signed.record_hash.hex(), "record": signed.to_json_obj()}
 
 
+@router.get("/eip712-domain")
+def eip712_domain(ctx: Ctx) -> dict[str, Any]:
+    """The EIP-712 domain every record of this deployment is signed under (no sign-in): a
+    wallet needs it to sign a profile before any case exists."""
+    return ctx.service.domain.to_json_obj()
+
+
 @router.put("/profile")
 async def declare_profile(ctx: Ctx, user: CurrentUser, body: SignedIn) -> dict[str, Any]:
     """Declare your own profile: a ``Profile`` record with you as subject and issuer."""
