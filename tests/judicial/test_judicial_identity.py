@@ -12,6 +12,7 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
 from eth_account import Account
 
 from evidence.judicial import _format as fmt
@@ -171,3 +172,24 @@ def test_a_neutral_profile_comes_from_itself_or_the_institution(
                      at=1, subject=case.actors.arbitrator.address)
     checks = _verify(case, tmp_path, _with_arbitrator(case, profile=issued))
     assert checks["identities"][0] == "passed", checks["identities"]
+
+
+def test_chainarb_verify_prints_names_beside_addresses(case: Case,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`chainarb verify`'s report (its printer, fed the report of this package on its
+    chain) lists who is who below the table, in the user's language."""
+    import io
+
+    from rich.console import Console
+
+    from evidence.judicial.cli import print_report
+
+    report = verify_package(case.package, chain=case.w3)
+    for lang, heading in (("en", "Who is who (each name signed by the key beside it):"),
+                          ("zh", "当事人、中立人员与法院（每个名称均经其旁所列密钥签名）：")):
+        monkeypatch.setenv("CHAINARB_LANG", lang)
+        out = io.StringIO()
+        print_report(report, Console(file=out, width=200))
+        text = out.getvalue()
+        assert heading in text, text
+        assert f"claimant: Li Wei Trading / 李伟贸易 (CN) {case.actors.buyer.address}" in text
