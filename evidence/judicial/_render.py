@@ -61,6 +61,13 @@ def _table(headers: list[tuple[str, str]], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _names(who: dict[str, Any]) -> str:
+    """A person's or the institution's names, English / Chinese, as signed or configured;
+    "(no signed profile)" rather than a name nobody signed."""
+    names = [n for n in (who.get("name"), who.get("nameZh")) if n]
+    return " / ".join(dict.fromkeys(names)) or "(no signed profile / 未签署身份信息)"
+
+
 def render_index(manifest: dict[str, Any], anchors: list[dict[str, str]]) -> bytes:
     """index.html: the whole package in one page a judge can read in a browser."""
     case = manifest["case"]
@@ -104,10 +111,11 @@ def render_index(manifest: dict[str, Any], anchors: list[dict[str, str]]) -> byt
                 ("Country", "国家/地区"),
             ],
             [
-                [p["role"], p["side"], p["name"], p["address"], p["country"]]
+                [p["role"], p["side"], _names(p), p["address"], p.get("country", "")]
                 for p in manifest["parties"]
             ]
-            + [[n["role"], "", n["name"], n["address"], ""] for n in manifest["neutrals"]],
+            + [[n["role"], "", _names(n), n["address"], n.get("country", "")]
+               for n in manifest["neutrals"]],
         ),
         _h("institution"),
         _table(
@@ -115,9 +123,13 @@ def render_index(manifest: dict[str, Any], anchors: list[dict[str, str]]) -> byt
                 ("Name", "名称"),
                 ("Service key", "服务签名地址"),
                 ("Seat", "所在地"),
+                ("Registration", "登记信息"),
                 ("Website", "网站"),
+                ("Key held", "密钥保管方式"),
             ],
-            [[inst["name"], inst["address"], inst["seat"], inst["website"]]],
+            [[_names(inst), inst["address"], inst["seat"], inst.get("registration", ""),
+              inst["website"], " / ".join(v for v in (inst.get("keyCustody") or {}).values()
+                                          if v)]],
         ),
         _h("independence"),
         f"<p>{escape(inst['independence']['en'])}</p>"
@@ -250,14 +262,15 @@ def render_certificate(
     roles_zh = {"claimant": "申请人", "respondent": "被申请人"}
     sides_zh = {"buyer": "买方", "seller": "卖方"}
     for p in manifest["parties"]:
-        line(f"{p['role'].capitalize()} ({p['side']}): {p['name']}  {p['address']}")
+        line(f"{p['role'].capitalize()} ({p['side']}): {p['name'] or '(no signed profile)'}"
+             f"  {p['address']}")
         zh(
             f"{roles_zh.get(p['role'], p['role'])}（{sides_zh.get(p['side'], p['side'])}）："
-            f"{p['name']}（签名钱包地址见上）"
+            f"{p.get('nameZh') or p['name'] or '未签署身份信息'}（签名钱包地址见上）"
         )
     inst = manifest["institution"]
     line(f"Institution: {inst['name']}  service key {inst['address']}")
-    zh(f"机构：{inst['name']}")
+    zh(f"机构：{inst.get('nameZh') or inst['name']}")
     award = manifest.get("award")
     if award:
         line(f"Award: {award['file']}  SHA-256 {award['sha256'][:34]}...")
