@@ -53,12 +53,13 @@ def check_identities(
     steps: Sequence[SignedRecord],
     payload_of: Callable[[ProceduralStep], Any],
     holders: Mapping[str, set[str]],
-    institution: str,
+    institution: Sequence[str],
     case_id: bytes,
     domain: Domain,
 ) -> IdentityFindings:
     """Check each binding of `records` (records/identities.jsonl) and the manifest's
-    parties and neutrals; `holders` are the role holders at the end of the step chain."""
+    parties and neutrals; `holders` are the role holders at the end of the step chain,
+    `institution` every key that held the institution's role."""
     problems: list[str] = []
     by_hash: dict[str, SignedRecord] = {}
     parties = set(holders.get("claimant", set())) | set(holders.get("respondent", set()))
@@ -105,16 +106,16 @@ def _entries(manifest: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
     return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
 
 
-def _profile_binding(what: str, rec: Profile, parties: set[str], institution: str
+def _profile_binding(what: str, rec: Profile, parties: set[str], institution: Sequence[str]
                      ) -> list[str]:
     if rec.self_declared:
         return []
     if rec.subject in parties:
         return [f"{what}: the profile of the party {rec.subject} is signed by {rec.issuer}; "
                 "a party's profile must be signed by the party"]
-    if rec.issuer != institution:
+    if rec.issuer not in institution:
         return [f"{what}: the profile of {rec.subject} is signed by {rec.issuer}, neither "
-                f"by {rec.subject} nor by the institution {institution}"]
+                f"by {rec.subject} nor by the institution {' or '.join(institution)}"]
     return []
 
 

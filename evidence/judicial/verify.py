@@ -477,7 +477,8 @@ class _Package:
                 if signer not in holders["institution"]:
                     problems.append(
                         f"step {rec.sequence} ({rec.action}) is signed by {signer}, not by the "
-                        f"institution {order.institution}: the appointment is void"
+                        f"institution {' or '.join(sorted(holders['institution']))}: the "
+                        "appointment is void"
                     )
                     continue
                 try:
@@ -491,6 +492,21 @@ class _Package:
                 holders[role] = appointees
         history.append(("end", {k: set(v) for k, v in holders.items()}))
         return history, problems
+
+
+    @cached_property
+    def institution_keys(self) -> list[str]:
+        """Every key that held the institution's role, in order: the order's, then each one
+        an `institution.key_rotated` step signed by the key before it handed over to."""
+        keys = [self.order.institution]
+        for _, holders in self.roles[0]:
+            keys += sorted(holders["institution"] - set(keys))
+        return keys
+
+    @property
+    def institution_now(self) -> set[str]:
+        """The key holding the institution's role at the end of the chain (it attests)."""
+        return self.roles[0][-1][1]["institution"]
 
 
 _Result = str | tuple[str, list[str]]
@@ -518,7 +534,7 @@ def _check_identities(p: _Package) -> _Result:
     history, _ = p.roles
     problems, details = check_identities(
         p.identities, p.manifest, steps=p.steps, payload_of=p.payload,
-        holders=history[-1][1], institution=p.order.institution, case_id=p.case_id,
+        holders=history[-1][1], institution=p.institution_keys, case_id=p.case_id,
         domain=p.domain)
     if problems:
         raise _CheckFailedError(problems[0], problems)
@@ -768,7 +784,7 @@ def _hex_norm(value: object) -> str:
 
 def _check_provenance(p: _Package) -> str:
     subs = _submissions(p)
-    service = p.order.institution
+    service = p.institution_keys
     anchors_by_root = {str(a.get("root", "")).removeprefix("0x"): a for a in p.anchors}
     roots = _proof_roots(p)
     problems = []
@@ -808,7 +824,8 @@ def _check_provenance(p: _Package) -> str:
             )
     if problems:
         raise _CheckFailedError(problems[0], problems)
-    return f"{len(p.evidence_index)} logs, every entry signed by the service {service}"
+    return (f"{len(p.evidence_index)} logs, every entry signed by the service "
+            f"{' or '.join(service)}")
 
 
 def _check_merkle(p: _Package) -> str:
@@ -1123,10 +1140,11 @@ def _check_manifest(p: _Package) -> str:
         if sides.get(str(pt.get("side"))) != pt.get("address"):
             problems.append(f"parties: the {role} is not the order's {pt.get('side')}")
     inst = m.get("institution", {})
-    if inst.get("address") != order.institution:
+    if inst.get("address") not in p.institution_now:
         problems.append(
-            f"institution.address {inst.get('address')} is not the order's institution "
-            f"{order.institution}"
+            f"institution.address {inst.get('address')} is not the institution's key "
+            f"{' or '.join(sorted(p.institution_now))} (the order's {order.institution}, or "
+            "the key it handed over to)"
         )
     for n in m.get("neutrals", []):
         if n.get("address") not in final.get(str(n.get("role")), set()):
@@ -1201,9 +1219,12 @@ def _check_attestation(p: _Package) -> str:
         signer = recover_signer(attestation_digest(typed), data.get("signature", ""))
     except EvidenceError as exc:
         raise _CheckFailedError(f"{fmt.ATTESTATION}: {exc}") from exc
-    institution = p.order.institution
-    if signer != institution:
-        raise _CheckFailedError(f"signed by {signer}, not by the order's institution {institution}")
+    current = p.institution_now
+    if signer not in current:
+        raise _CheckFailedError(
+            f"signed by {signer}, not by the institution's key {' or '.join(sorted(current))} "
+            f"(the order's {p.order.institution}, or the key it handed over to)")
+    institution = signer
     if set(data) != {"signer", "typedData", "signature"} or data.get("signer") != signer:
         raise _CheckFailedError(
             f"{fmt.ATTESTATION} names signer {data.get('signer')!r} with keys {sorted(data)}; "
@@ -1225,7 +1246,7 @@ def _check_institution_key(p: _Package) -> str:
     order's (on-chain) and the attestation's recovered signer, never the manifest's claim."""
     named: set[str] = set()
     with contextlib.suppress(_CheckSkippedError):  # no chain: the attestation signer alone
-        named.add(p.order.institution)
+        named.update(p.institution_keys)
     try:  # missing or unreadable: the attestation check reports it
         data = p.json(fmt.ATTESTATION)
     except (_CheckFailedError, MissingPackageFile, OSError):

@@ -137,6 +137,8 @@ def make_case(
     objection: bool = False,
     settlement: bool = False,
     institution: LocalAccount | None = None,
+    rotate_to: LocalAccount | None = None,
+    rotation_signer: LocalAccount | None = None,
 ) -> Case:
     """Run the case on `w3` (default: a fresh in-process EVM) and build its package.
 
@@ -145,6 +147,10 @@ def make_case(
     With `settlement`, buyer and seller sign a Settlement that the escrow executes instead.
     The institution's key is fresh (``Account.create()``) unless `institution` is given: a
     key derivable from this source would be a published key (check ``institution_key``).
+    With `rotate_to`, before the enforcement is recorded the institution hands its off-chain
+    signing over to that key (an ``institution.key_rotated`` step signed by
+    `rotation_signer`, by default the old key), which then signs the last step and the
+    attestation.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     w3 = w3 if w3 is not None else in_process_web3()
@@ -436,10 +442,17 @@ def make_case(
                 award_hash,
                 [by_signer.get(m) for m in members],
             )
+    signer = actors.institution  # the key signing in the institution's name off-chain
+    if rotate_to is not None:  # it hands over to a new key (signed by the old one)
+        handover = canonical({"role": "institution", "appointees": [rotate_to.address]})
+        add(_step(rotation_signer or actors.institution, domain, case_id=case_id, seq=seq,
+                  prev=prev, action="institution.key_rotated", payload=handover,
+                  at=chain_time(w3)), "institution", handover, "Institution key rotated")
+        signer = rotate_to
     done = canonical({"txHash": "0x" + executed.tx_hash.hex()})
     add(
         _step(
-            actors.institution,
+            signer,
             domain,
             case_id=case_id,
             seq=seq,
@@ -581,7 +594,7 @@ def make_case(
         ],
         institution=InstitutionInfo(
             name="chainarb ODR Centre",
-            address=actors.institution.address,
+            address=signer.address,
             seat="Hangzhou",
             website="https://chainarb.example",
             independence_en=(
@@ -610,7 +623,7 @@ def make_case(
         created_at=chain_time(w3),
         neutrals=neutrals,
     )
-    package = build_package(inputs, workdir / "package.zip", attest=attester(actors.institution))
+    package = build_package(inputs, workdir / "package.zip", attest=attester(signer))
     return Case(
         w3=w3,
         actors=actors,

@@ -19,7 +19,9 @@ from evidence.judicial import _format as fmt
 from evidence.judicial import build_package, verify_package
 from evidence.judicial.inputs import PackageInputs
 from evidence.records import Disclosure, Profile, SignedRecord
-from tests.judicial.judicial_world import Case, attester, disclose, profile
+from evidence.report import Status
+from tests.judicial.judicial_world import Case, attester, disclose, make_case, profile
+from tests.support.tsa import LocalTSA
 
 
 def _verify(case: Case, tmp_path: Path, inputs: PackageInputs) -> dict[str, tuple[str, str]]:
@@ -193,3 +195,43 @@ def test_chainarb_verify_prints_names_beside_addresses(case: Case,
         text = out.getvalue()
         assert heading in text, text
         assert f"claimant: Li Wei Trading / 李伟贸易 (CN) {case.actors.buyer.address}" in text
+
+
+# --- institution key rotation ------------------------------------------------------------
+
+
+def test_a_rotated_institution_key_is_followed(tmp_path: Path, local_tsa: LocalTSA) -> None:
+    """The old key signs the handover (an anchored step of the chain); the new key then
+    signs the institution's steps and the attestation; the verifier follows the chain."""
+    new = Account.create()
+    rotated = make_case(tmp_path / "rotated", local_tsa, rotate_to=new)
+    report = verify_package(rotated.package, chain=rotated.w3)
+    assert report.ok, [(c.name, c.reason) for c in report.checks if not c.passed]
+    with zipfile.ZipFile(rotated.package) as zf:
+        manifest = json.loads(zf.read(fmt.MANIFEST))
+    actions = [t["action"] for t in manifest["timeline"]]
+    assert "institution.key_rotated" in actions
+    assert manifest["institution"]["address"] == new.address
+    attestation = next(c for c in report.checks if c.name == "attestation")
+    assert attestation.reason.endswith(f"signed by the institution {new.address}")
+
+
+def test_a_rotation_not_signed_by_the_old_key_fails(tmp_path: Path, local_tsa: LocalTSA
+                                                    ) -> None:
+    """A stranger 'hands over' the institution to its own key: the handover is void, so the
+    new key's steps and attestation are not the institution's."""
+    thief = Account.create()
+    forged = make_case(tmp_path / "forged", local_tsa, rotate_to=thief, rotation_signer=thief)
+    report = verify_package(forged.package, chain=forged.w3)
+    checks = {c.name: c for c in report.checks}
+    assert not report.ok
+    roles = checks["roles"]
+    assert roles.status == Status.FAILED
+    assert any(f"(institution.key_rotated) is signed by {thief.address}, not by the "
+               f"institution {forged.actors.institution.address}: the appointment is void"
+               in d for d in roles.details), roles.details
+    assert any(f"(ProceduralStep enforcement.recorded): signed by {thief.address}, who did "
+               "not hold the role institution" in d for d in roles.details), roles.details
+    assert checks["attestation"].status == Status.FAILED
+    assert f"signed by {thief.address}, not by the institution's key " \
+        f"{forged.actors.institution.address}" in checks["attestation"].reason
