@@ -40,7 +40,6 @@ from backend.services.auth import SessionCache
 from backend.services.cases import CaseService, ServiceConfig
 from backend.services.chain import EscrowPort
 from backend.services.errors import ServiceError
-from backend.services.institution import InstitutionIdentity
 from backend.services.keys import seal_legacy_keys
 from backend.settings import Settings
 from backend.web import router as web_pages
@@ -175,14 +174,15 @@ def _fit_objection(rules: CaseRules, window_seconds: int) -> CaseRules:
     return fitted
 
 
-def institution_identity(settings: Settings) -> InstitutionIdentity:
-    """The institution's legal identity as configured (``CHAINARB_INSTITUTION_*``)."""
+def institution_identity(settings: Settings) -> dict[str, str]:
+    """The institution's legal identity as configured (``CHAINARB_INSTITUTION_*``), as
+    ``backend.services.institution.institution_info`` takes it."""
     custody_en, custody_zh = settings.institution_key_held
-    return InstitutionIdentity(
-        name_en=settings.institution_name, name_zh=settings.institution_name_zh,
-        seat=settings.institution_seat, registration=settings.institution_registration,
-        website=settings.institution_website, key_custody_en=custody_en,
-        key_custody_zh=custody_zh)
+    return {"name": settings.institution_name, "name_zh": settings.institution_name_zh,
+            "seat": settings.institution_seat,
+            "registration": settings.institution_registration,
+            "website": settings.institution_website, "key_custody_en": custody_en,
+            "key_custody_zh": custody_zh}
 
 
 def _timestamper(settings: Settings) -> Callable[[bytes], bytes] | None:

@@ -39,7 +39,7 @@ from .chain import ChainExecutor, EscrowPort
 from .effects import EffectInterpreter
 from .errors import AccessDenied, BadSubmission, NotFound
 from .escrow import UnknownOrder
-from .institution import Institution, InstitutionIdentity
+from .institution import Institution
 from .keys import ServiceKey
 from .pipeline import StepPipeline, StepResult, chain_action_view
 from .repository import CaseRepository, CaseRow, ChainHead
@@ -64,7 +64,7 @@ class ServiceConfig:
     rules: p.CaseRules = p.DEFAULT_RULES
     base_url: str = ""
     smtp_enabled: bool = False
-    identity: InstitutionIdentity = field(default_factory=InstitutionIdentity)
+    identity: Mapping[str, str] = field(default_factory=dict)  # institution_info's
 
 
 class CaseService:

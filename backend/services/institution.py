@@ -11,33 +11,48 @@ institution, and the judicial package checks records signed by it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from eth_account import Account as EthAccount
 
+from evidence.judicial.inputs import InstitutionInfo
 from evidence.records import Domain, ProceduralStep, Record, SignedRecord, bytes32
 
 from .steps import payload_hash
 
-__all__ = ["Institution", "InstitutionIdentity"]
+__all__ = ["Institution", "institution_info"]
 
 
-@dataclass(frozen=True, kw_only=True)
-class InstitutionIdentity:
-    """Who the institution is, from configuration (``CHAINARB_INSTITUTION_*``): a court
-    asks which legal entity runs the platform and how its key is held (SPC Online
-    Litigation Rules Arts. 16-18). The package's attestation, signed by the institution
-    key, covers the manifest that states it, so the key vouches for this identity."""
+INDEPENDENCE_EN = (
+    "The institution administers the procedure only: it has no interest in the outcome, "
+    "holds no stake in either party, and cannot alter a signed record or move escrowed funds "
+    "except as a signed award or settlement directs.")
+INDEPENDENCE_ZH = (
+    "本机构仅负责程序管理：与案件结果无利害关系，不持有任何一方的权益，"
+    "无法更改已签名记录，亦无法在裁决或和解之外动用托管资金。")
+SECURITY_EN = (
+    "Evidence is encrypted at upload (AES-256-GCM, per-item keys); every step and upload is "
+    "signed, logged with signed provenance entries and anchored in Merkle batches on-chain; "
+    "time-stamped by an RFC 3161 authority.")
+SECURITY_ZH = (
+    "证据上传即加密（AES-256-GCM，每件独立密钥）；每一步骤与上传均经签名并记录经签名的来源日志，"
+    "以默克尔批次上链存证，并由 RFC 3161 时间戳机构加盖时间戳。")
+"""What the software does, stated in every package (SPC Online Litigation Rules Arts. 17-18);
+the legal identity beside them is configuration (``CHAINARB_INSTITUTION_*``)."""
 
-    name_en: str = "chainarb ODR service"
-    name_zh: str = "chainarb 在线争议解决服务"
-    seat: str = ""
-    registration: str = ""
-    website: str = ""
-    key_custody_en: str = ""
-    key_custody_zh: str = ""
+
+def institution_info(address: str, **identity: str) -> InstitutionInfo:
+    """The institution as every package states it: its key's address, its legal identity
+    (the ``InstitutionInfo`` fields ``name``, ``name_zh``, ``seat``, ``registration``,
+    ``website``, ``key_custody_en``, ``key_custody_zh``; from the settings) and the
+    statements. A court asks which legal entity runs the platform and how its key is held;
+    the package's attestation, signed by that key, covers the manifest stating it."""
+    identity.setdefault("name", "chainarb ODR service")
+    return InstitutionInfo(address=address, independence_en=INDEPENDENCE_EN,
+                           independence_zh=INDEPENDENCE_ZH, security_en=SECURITY_EN,
+                           security_zh=SECURITY_ZH, **identity)
 
 
 class Institution:

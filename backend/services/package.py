@@ -64,7 +64,6 @@ from evidence.judicial import (
     AwardDocument,
     CaseInfo,
     EnforcementInfo,
-    InstitutionInfo,
     MerkleLeafProof,
     Neutral,
     PackageInputs,
@@ -74,16 +73,17 @@ from evidence.judicial import (
     build_package,
 )
 from evidence.judicial import EvidenceItem as PackageItem
+from evidence.judicial.inputs import appointment_of
 from evidence.judicial.provenance import SignedProvenanceEntry
 from evidence.judicial.verify import OPEN_ACTIONS
 from evidence.merkle import LEAF_ENCODING, leaf_hash
-from evidence.records import Award, ChainedRecord, ProceduralStep, SignedRecord
-from evidence.steps import APPOINTMENTS
+from evidence.records import Award, ChainedRecord, SignedRecord
 from evidence.timestamp import request_timestamp
 
 from .errors import AccessDenied, Conflict, NotFound, ServiceError
 from .evidence import EvidenceService, _IterReader
 from .identity import IdentityService
+from .institution import institution_info
 
 if TYPE_CHECKING:
     from .cases import CaseService
@@ -94,20 +94,6 @@ __all__ = ["EscrowNotResolved", "ExportedPackage", "NotAnchoredYet", "PackageSer
 EXPORT_EVENT = "package_exported"  # CaseEvent.kind: a court downloaded a package
 ENFORCEMENT_KINDS = ("execute_award", "submit_panel_award", "execute_settlement",
                      "resolve_by_timeout")
-INDEPENDENCE_EN = (
-    "The institution administers the procedure only: it has no interest in the outcome, "
-    "holds no stake in either party, and cannot alter a signed record or move escrowed funds "
-    "except as a signed award or settlement directs.")
-INDEPENDENCE_ZH = (
-    "本机构仅负责程序管理：与案件结果无利害关系，不持有任何一方的权益，"
-    "无法更改已签名记录，亦无法在裁决或和解之外动用托管资金。")
-SECURITY_EN = (
-    "Evidence is encrypted at upload (AES-256-GCM, per-item keys); every step and upload is "
-    "signed, logged with signed provenance entries and anchored in Merkle batches on-chain; "
-    "time-stamped by an RFC 3161 authority.")
-SECURITY_ZH = (
-    "证据上传即加密（AES-256-GCM，每件独立密钥）；每一步骤与上传均经签名并记录经签名的来源日志，"
-    "以默克尔批次上链存证，并由 RFC 3161 时间戳机构加盖时间戳。")
 
 
 class NotAnchoredYet(Conflict):
@@ -155,13 +141,8 @@ class PackageService:
         self.tsa_url = tsa_url
         self.tsa_certificates = tsa_certificates
         self.identities = IdentityService(cases)
-        who = cases.config.identity  # configured (CHAINARB_INSTITUTION_*), never here
-        self.institution = InstitutionInfo(
-            name=who.name_en, name_zh=who.name_zh, address=cases.institution_address,
-            seat=who.seat, registration=who.registration, website=who.website,
-            key_custody_en=who.key_custody_en, key_custody_zh=who.key_custody_zh,
-            independence_en=INDEPENDENCE_EN, independence_zh=INDEPENDENCE_ZH,
-            security_en=SECURITY_EN, security_zh=SECURITY_ZH)
+        # configured (CHAINARB_INSTITUTION_*), never written here
+        self.institution = institution_info(cases.institution_address, **cases.config.identity)
 
     def __repr__(self) -> str:
         return f"PackageService(out={self.out_dir})"
@@ -540,24 +521,14 @@ class PackageService:
         for role, address in held:
             if address is None:
                 continue
-            appointment = _appointment(entries, role, address)
+            appointed = appointment_of(entries, role, address)
+            appointment = _h(appointed) if appointed is not None else None
             disclosure = None if role == "court" else self.identities.disclosure_of(
                 session, case.case_id, address, role, appointment)
             out.append(Neutral(role=role, address=address,
                                profile=self.identities.profile_of(session, address),
                                disclosure=disclosure))
         return out
-
-
-def _appointment(entries: list[StepEntry], role: str, address: str) -> str | None:
-    """The record hash of the last step appointing `address` as `role`."""
-    found = None
-    for e in entries:
-        rec = e.record.record
-        if isinstance(rec, ProceduralStep) and APPOINTMENTS.get(rec.action) == role and \
-                e.payload is not None and address in json.loads(e.payload).get("appointees", []):
-            found = _h(e.record.record_hash)
-    return found
 
 
 def require_exported(session: Session, case_id: str, court: str, package_hash: str) -> None:

@@ -16,7 +16,6 @@ Rules for this module:
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_typed_data
 from evidence.judicial._zip import write_zip
 from evidence.judicial.errors import PackageInputError
-from evidence.judicial.inputs import ROLES, PackageInputs, StepEntry
+from evidence.judicial.inputs import ROLES, PackageInputs, StepEntry, appointment_of
 from evidence.records import (
     Award,
     ChainedRecord,
@@ -38,7 +37,6 @@ from evidence.records import (
     SignedRecord,
     checksum_address,
 )
-from evidence.steps import APPOINTMENTS
 
 __all__ = ["RENDER_EXTRA", "build_package", "package_digest"]
 
@@ -366,21 +364,8 @@ def _disclosure_fields(disclosure: SignedRecord | None) -> dict[str, Any] | None
             "statement": rec.statement, "signedAt": str(rec.signed_at)}
 
 
-def _appointment_of(entries: list[StepEntry], role: str, address: str) -> str | None:
-    """The record hash of the last appointment step naming `address` as `role`."""
-    found = None
-    for e in entries:
-        rec = e.record.record
-        if not (isinstance(rec, ProceduralStep) and APPOINTMENTS.get(rec.action) == role
-                and e.payload is not None):
-            continue
-        try:
-            appointees = json.loads(e.payload).get("appointees", [])
-        except (ValueError, AttributeError):
-            continue
-        if any(isinstance(a, str) and a.lower() == address.lower() for a in appointees):
-            found = fmt.hex0x(e.record.record_hash)
-    return found
+def _hex_or_none(value: bytes | None) -> str | None:
+    return fmt.hex0x(value) if value is not None else None
 
 
 def _identity_records(inputs: PackageInputs) -> list[SignedRecord]:
@@ -464,7 +449,7 @@ def _manifest(
         },
         "neutrals": [
             {"role": n.role, "address": checksum_address(n.address),
-             "appointment": _appointment_of(entries, n.role, n.address),
+             "appointment": _hex_or_none(appointment_of(entries, n.role, n.address)),
              **_profile_fields(n.profile),
              "disclosure": _disclosure_fields(n.disclosure)}
             for n in inputs.neutrals

@@ -7,6 +7,7 @@ certificate. Field docs say where each value comes from.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,8 @@ from typing import Any
 
 from evidence.judicial.provenance import SignedProvenanceEntry
 from evidence.merkle import StandardMerkleTree, record_leaf
-from evidence.records import Domain, SignedRecord
+from evidence.records import Domain, ProceduralStep, SignedRecord
+from evidence.steps import APPOINTMENTS
 
 __all__ = [
     "ROLES",
@@ -30,6 +32,7 @@ __all__ = [
     "Party",
     "StepEntry",
     "TimestampToken",
+    "appointment_of",
 ]
 
 ROLES = ("claimant", "respondent", "institution", "mediator", "arbitrator", "panelist", "court",
@@ -234,3 +237,21 @@ class PackageInputs:
     """Where the certificate's QR code points; `{digest}` is the package digest."""
     extra_files: Mapping[str, bytes] = field(default_factory=dict)
     """Additional documents under `documents/` (statements, pre-evaluation report...)."""
+
+
+def appointment_of(steps: Sequence[StepEntry], role: str, address: str) -> bytes | None:
+    """The record hash of the last step appointing `address` as `role` (its payload names
+    it), which a neutral's disclosure answers; None when no step does."""
+    found = None
+    for e in steps:
+        rec = e.record.record
+        if not (isinstance(rec, ProceduralStep) and APPOINTMENTS.get(rec.action) == role
+                and e.payload is not None):
+            continue
+        try:
+            appointees = json.loads(e.payload).get("appointees", [])
+        except (ValueError, AttributeError):
+            continue
+        if any(isinstance(a, str) and a.lower() == address.lower() for a in appointees):
+            found = e.record.record_hash
+    return found

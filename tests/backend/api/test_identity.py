@@ -34,6 +34,8 @@ def _put(w: World, who: str, body: dict[str, Any]) -> Any:
 
 def test_a_person_declares_and_reads_a_profile(sqlite_world: World) -> None:
     w = sqlite_world
+    # The domain to sign under, before any case exists (no sign-in needed).
+    assert w.client.get("/eip712-domain").json() == w.domain.to_json_obj()
     shown = declare_profile(w.buyer, "Lena Fischer", "莉娜·菲舍尔", "DE",
                             contact="lena@example.de")
     assert (shown["address"], shown["name"], shown["nameZh"], shown["country"]) == (
