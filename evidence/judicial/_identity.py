@@ -189,17 +189,27 @@ def _disclosed(entry: Mapping[str, Any], by_hash: Mapping[str, SignedRecord]) ->
     return out
 
 
+ROLE_WORDS = {"claimant": "申请人", "respondent": "被申请人", "mediator": "调解员",
+              "arbitrator": "仲裁员", "panelist": "仲裁庭成员", "court": "法院"}
+
+
 def _line(entry: Mapping[str, Any]) -> str:
-    """One detail line: role, name(s), country, address, and what vouches for them."""
-    names = " / ".join(n for n in (entry.get("name"), entry.get("nameZh")) if n) or "(no name)"
+    """One detail line, in both languages: role, name(s), country, address, and what
+    vouches for them."""
+    role = str(entry.get("role"))
+    names = " / ".join(n for n in (entry.get("name"), entry.get("nameZh")) if n) \
+        or "(no signed profile / 未签署身份信息)"
     country = f" ({entry['country']})" if entry.get("country") else ""
     cited = entry.get("profile")
-    vouch = "no signed profile"
+    vouch = "no signed profile / 无签名身份信息"
     if isinstance(cited, dict):
-        vouch = ("profile signed by itself" if cited.get("issuer") == entry.get("address")
-                 else f"profile issued by the institution {cited.get('issuer')}")
+        vouch = ("profile signed by itself / 本人签署身份信息"
+                 if cited.get("issuer") == entry.get("address")
+                 else f"profile issued by the institution / 机构签发身份信息 {cited.get('issuer')}")
     disclosure = entry.get("disclosure")
     if isinstance(disclosure, dict):
-        vouch += ("; disclosure: independent" if disclosure.get("independent")
-                  else "; disclosure: NOT independent, " + str(disclosure.get("conflicts")))
-    return f"{entry.get('role')}: {names}{country} {entry.get('address')} — {vouch}"
+        vouch += ("; disclosure: independent / 披露：独立" if disclosure.get("independent")
+                  else "; disclosure: NOT independent / 披露：存在利益冲突: "
+                  + str(disclosure.get("conflicts")))
+    return (f"{role} {ROLE_WORDS.get(role, role)}: {names}{country} {entry.get('address')} "
+            f"— {vouch}")

@@ -47,9 +47,10 @@ def test_names_are_shown_beside_addresses(case: Case) -> None:
     check = next(c for c in report.checks if c.name == "identities")
     assert check.passed, check.reason
     lines = "\n".join(check.details)
-    assert f"claimant: Li Wei Trading / 李伟贸易 (CN) {case.actors.buyer.address}" in lines
-    assert f"arbitrator: Dr. Chen Wei / 陈伟博士 (SG) {case.actors.arbitrator.address}" in lines
-    assert "disclosure: independent" in lines
+    assert f"claimant 申请人: Li Wei Trading / 李伟贸易 (CN) {case.actors.buyer.address}" in lines
+    arbitrator = case.actors.arbitrator.address
+    assert f"arbitrator 仲裁员: Dr. Chen Wei / 陈伟博士 (SG) {arbitrator}" in lines
+    assert "disclosure: independent / 披露：独立" in lines
     with zipfile.ZipFile(case.package) as zf:
         manifest = json.loads(zf.read(fmt.MANIFEST))
         identities = zf.read(fmt.IDENTITIES).decode().splitlines()
@@ -194,7 +195,8 @@ def test_chainarb_verify_prints_names_beside_addresses(case: Case,
         print_report(report, Console(file=out, width=200))
         text = out.getvalue()
         assert heading in text, text
-        assert f"claimant: Li Wei Trading / 李伟贸易 (CN) {case.actors.buyer.address}" in text
+        buyer = case.actors.buyer.address
+        assert f"claimant 申请人: Li Wei Trading / 李伟贸易 (CN) {buyer}" in text
 
 
 # --- institution key rotation ------------------------------------------------------------

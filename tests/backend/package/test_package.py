@@ -228,5 +228,5 @@ def test_the_package_names_everyone_in_signed_words(tmp_path: Path, local_tsa: L
     assert by_role["arbitrator"]["disclosure"]["independent"] is True
     assert by_role["mediator"]["disclosure"]["statement"].startswith("I am impartial")
     lines = next(c for c in report.checks if c.name == "identities").details
-    assert any(line.startswith("court: Hangzhou Internet Court / 杭州互联网法院 (CN)")
+    assert any(line.startswith("court 法院: Hangzhou Internet Court / 杭州互联网法院 (CN)")
                for line in lines), lines
