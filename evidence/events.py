@@ -3,7 +3,7 @@
 Rules of this module:
 
 1. Every event a verifier, the anchoring worker, the package builder or the service reads
-   (`RootAnchored`, `OrderOpened`, `OrderResolved`) is declared here once, from the
+   (`RootAnchored` and the escrow's acts, `ESCROW_ACTS`) is declared here once, from the
    Solidity signatures in contracts/interfaces/IEvidenceAnchor.sol and
    IArbitrationEscrow.sol (topic 0 is the keccak-256 of the signature; enums are uint8),
    so a court needs no artifact of ours and an expert can recompute every topic with any
@@ -33,8 +33,14 @@ if TYPE_CHECKING:
     from web3.types import BlockIdentifier
 
 __all__ = [
+    "ARBITRATOR_APPOINTED",
+    "AWARD_OBJECTED",
+    "AWARD_SUBMITTED",
+    "DISPUTE_RAISED",
+    "ESCROW_ACTS",
     "ORDER_OPENED",
     "ORDER_RESOLVED",
+    "PANEL_APPOINTED",
     "RESOLUTIONS",
     "ROOT_ANCHORED",
     "Event",
@@ -199,6 +205,28 @@ ORDER_RESOLVED = _spec(
     "OrderResolved(uint256 orderId,uint8 resolution,uint256 toBuyer,uint256 toSeller,"
     "uint256 compensationPaid,uint256 compensationShortfall)",
     ("orderId", "resolution"))  # resolution: enum Resolution
+
+DISPUTE_RAISED = _spec(
+    "DisputeRaised(uint256 orderId,bytes32 caseId,address by,uint48 deadline)",
+    ("orderId", "caseId", "by"))
+ARBITRATOR_APPOINTED = _spec(
+    "ArbitratorAppointed(uint256 orderId,bytes32 caseId,address arbitrator,uint48 deadline)",
+    ("orderId", "caseId", "arbitrator"))
+AWARD_SUBMITTED = _spec(
+    "AwardSubmitted(uint256 orderId,bytes32 caseId,uint8 round,uint256 toBuyer,"
+    "uint256 toSeller,uint256 compensation,bytes32 awardHash,uint48 deadline)",
+    ("orderId", "caseId", "round"))
+AWARD_OBJECTED = _spec(
+    "AwardObjected(uint256 orderId,bytes32 caseId,address by,uint48 deadline)",
+    ("orderId", "caseId", "by"))
+PANEL_APPOINTED = _spec(
+    "PanelAppointed(uint256 orderId,bytes32 caseId,address[3] panel,uint48 deadline)",
+    ("orderId", "caseId"))
+
+ESCROW_ACTS = (ORDER_OPENED, DISPUTE_RAISED, ARBITRATOR_APPOINTED, AWARD_SUBMITTED,
+               AWARD_OBJECTED, PANEL_APPOINTED, ORDER_RESOLVED)
+"""The escrow's events of one order's life, in the order its status machine allows them:
+the on-chain acts a judicial package proves (each with its receipt)."""
 
 RESOLUTIONS = (
     "None",

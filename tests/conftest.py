@@ -63,6 +63,8 @@ SLOW_MODULES = {
         "random command sequences; the tables themselves are swept in the fast set",
     "tests/backend/worker/test_anchoring_processes.py": "worker processes killed mid-batch",
     "tests/backend/api/test_serve.py": "starts `chainarb serve` processes",
+    "tests/judicial/test_judicial_block_route.py":
+        "two anvil nodes, a case run on anvil and seven `chainarb verify` processes",
 }
 
 

@@ -9,8 +9,9 @@
 * ``pipeline``: a signed step in stages (decode, authorize, locate, translate, apply,
   admit, persist, interpret effects, after commit)
 * ``repository``: load, lock and save cases; the state caches; the process's writer queue
-* ``transactions``: a step's transaction (group commit on SQLite, one per step on
-  PostgreSQL); ``group_commit``: concurrent units sharing one transaction and one commit
+* ``transactions``: a step's transaction (group commit on both databases; on PostgreSQL
+  under each case's row lock); ``group_commit``: concurrent units sharing one transaction
+  and one commit
 * ``step_store``: a step's rows, IPFS bundle (encrypted when confidential) and Merkle leaf
 * ``effects``: the procedure's effects by type, into chain actions, notices and events
 * ``scheduler``: defaults after missed deadlines, the enforcement record after a payout

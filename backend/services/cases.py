@@ -7,7 +7,7 @@ one job (docs/api.md has the HTTP view):
   process's write lock (every write goes through ``write_session``, issue 9).
 * ``pipeline`` (``StepPipeline``): a signed step in stages, decode -> authorize ->
   locate -> translate -> apply -> admit -> persist -> interpret -> after-commit, in one
-  transaction (``transactions``: group commit on SQLite, one per step on PostgreSQL).
+  transaction (``transactions``: concurrent steps share a group commit).
 * ``store`` (``StepStore``): a step's rows, IPFS bundle and Merkle leaf.
 * ``effects`` (``EffectInterpreter``): each procedure effect by its type, into chain
   actions, notices and timeline events.

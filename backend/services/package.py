@@ -29,7 +29,7 @@ import json
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,6 +55,8 @@ from backend.db import (
 )
 from backend.db.service_models import CaseEvent, ChainAction, StepDetail
 from backend.worker.anchoring import enqueue_leaf
+from evidence.blockproof import ChainHeader, ProvenReceipt
+from evidence.chainproofs import collect_proofs, escrow_acts
 from evidence.encryption import iter_decrypt
 from evidence.events import ORDER_OPENED, ORDER_RESOLVED, find_events
 from evidence.ipfs import Blockstore, cat
@@ -130,7 +132,8 @@ class PackageService:
                  evidence: EvidenceService,
                  *, blockstore: Blockstore, w3: Web3 | None, out_dir: Path,
                  clock: Callable[[], datetime],
-                 tsa_url: str = "", tsa_certificates: bytes = b"") -> None:
+                 tsa_url: str = "", tsa_certificates: bytes = b"",
+                 anchor_chains: Mapping[int, Web3] | None = None) -> None:
         self.sessions = sessions
         self.cases = cases
         self.evidence = evidence
@@ -140,6 +143,9 @@ class PackageService:
         self.clock = clock
         self.tsa_url = tsa_url
         self.tsa_certificates = tsa_certificates
+        self.anchor_chains = dict(anchor_chains or {})
+        """Nodes of the anchoring chains other than the escrow's, by chain id, for block
+        proofs of the anchors there (the escrow's chain is ``w3``)."""
         self.identities = IdentityService(cases)
         # configured (CHAINARB_INSTITUTION_*), never written here
         self.institution = institution_info(cases.institution_address, **cases.config.identity)
@@ -207,13 +213,15 @@ class PackageService:
                     car = work / "evidence.car"
                     with car.open("wb") as out:
                         export_car(cids, self.blockstore, out)
+                enforcement = self._enforcement(session, case)
+                headers, receipts = self._block_proofs(anchors, enforcement)
                 inputs = PackageInputs(
                     domain=self.cases.domain, case=self._case_info(case, steps),
                     parties=self._parties(session, case), institution=self.institution,
                     rules=rules_document(case.rules), steps=entries, evidence=items, car_path=car,
                     anchors=anchors, proofs=proofs, timestamps=stamps,
                     tsa_certificates=self.tsa_certificates, award=award,
-                    enforcement=self._enforcement(session, case),
+                    enforcement=enforcement, block_headers=headers, receipts=receipts,
                     created_at=max(int(s.record["message"].get("signedAt", 0)) for s in steps),
                     neutrals=self._neutrals(session, case, entries),
                     verify_url_template=self._verify_url())
@@ -477,7 +485,33 @@ class PackageService:
                     "resolveByTimeout once the escrow's deadline passed): retry once it has")
             tx = "0x" + resolved[0].tx_hash.hex()
         return EnforcementInfo(escrow=escrow, open_tx=open_tx,
-                               enforcement_tx=_b(tx) if tx else None)
+                               enforcement_tx=_b(tx) if tx else None,
+                               acts=escrow_acts(self._chain, escrow, order_id))
+
+    def _block_proofs(self, anchors: list[AnchorInfo], enforcement: EnforcementInfo
+                      ) -> tuple[list[ChainHeader], list[ProvenReceipt]]:
+        """Headers and receipt proofs of every transaction the package relies on (each
+        anchoring, on its own chain; each escrow act), so a court checks them offline and
+        confirms only the block hashes (docs/judicial-package.md §4a)."""
+        chains = {int(self._chain.eth.chain_id): self._chain, **self.anchor_chains}
+        txs: dict[int, list[bytes]] = {}
+        for a in anchors:
+            txs.setdefault(a.chain_id, []).append(a.tx_hash)
+        escrow_txs = [enforcement.open_tx, *(tx for _, tx in enforcement.acts)]
+        if enforcement.enforcement_tx is not None:
+            escrow_txs.append(enforcement.enforcement_tx)
+        txs.setdefault(self.cases.domain.chain_id, []).extend(escrow_txs)
+        unknown = sorted(set(txs) - set(chains))
+        if unknown:
+            raise PackageUnavailable(f"no node of chain(s) {unknown} is configured to read the "
+                                     "block proofs of the anchors there")
+        headers: list[ChainHeader] = []
+        receipts: list[ProvenReceipt] = []
+        for chain_id, hashes in sorted(txs.items()):
+            h, r = collect_proofs(chains[chain_id], hashes)
+            headers += h
+            receipts += r
+        return headers, receipts
 
     def _case_info(self, case: p.CaseState, steps: list[Step]) -> CaseInfo:
         token = "0x" + "00" * 20

@@ -75,6 +75,28 @@ _C = _CASES.c
 _ROW = sa.select(_C.id, _C.order_id, _C.claimant, _C.respondent, _C.stage, _C.next_sequence,
                  _C.next_deadline, _C.updated_at, sa.cast(_C.state, sa.Text)
                  ).where(_C.id == sa.bindparam("case_id"))
+_ROW_LOCKED = _ROW.with_for_update()  # built once: a new statement per call is a new cache key
+_UPDATES: dict[tuple[frozenset[str], bool], sa.Update] = {}
+
+
+def _update(columns: frozenset[str], sqlite: bool) -> sa.Update:
+    """The case UPDATE of these ``CaseRow`` fields, all values bound (``case_id`` the
+    row, ``new_<field>`` each value): built once per set of columns, so SQLAlchemy finds
+    it compiled (building it per step cost a cache-key walk and fresh bind parameters
+    each time, issue 10). The state is bound as its text, not re-encoded as JSON."""
+    key = (columns, sqlite)
+    found = _UPDATES.get(key)
+    if found is None:
+        values: dict[str, Any] = {}
+        for name in columns:
+            if name == "state_text":
+                text = sa.bindparam("new_state_text", type_=sa.Text)
+                values["state"] = text if sqlite else sa.cast(text, sa.JSON)
+            else:
+                values[name] = sa.bindparam(f"new_{name}", type_=_C[name].type)
+        found = sa.update(_CASES).where(_C.id == sa.bindparam("case_id")).values(values)
+        _UPDATES[key] = found
+    return found
 
 
 def version_of(row: CaseRow) -> Version:
@@ -108,7 +130,7 @@ class CaseRepository:
              ) -> tuple[CaseRow, p.CaseState]:
         """The case row and its state; ``NotFound`` when there is no such case. One
         SELECT of plain columns (``FOR UPDATE`` on PostgreSQL when locking)."""
-        query = _ROW.with_for_update() if lock and not self.sqlite else _ROW
+        query = _ROW_LOCKED if lock and not self.sqlite else _ROW
         found = session.connection().execute(query, {"case_id": case_id.lower()}).first()
         if found is None:
             raise NotFound(f"case {case_id} does not exist")
@@ -211,13 +233,9 @@ class CaseRepository:
             new["claimant"], new["respondent"] = case.claimant, case.respondent
         changed = {k: v for k, v in new.items() if getattr(row, k) != v}
         if changed:
-            values: dict[str, object] = {("state" if k == "state_text" else k): v
-                                         for k, v in changed.items()}
-            if "state" in values:  # the text as is, not re-encoded by the JSON type
-                text = sa.bindparam("state_text", values["state"], type_=sa.Text)
-                values["state"] = text if self.sqlite else sa.cast(text, sa.JSON)
-            session.connection().execute(sa.update(_CASES).where(_C.id == row.id)
-                                         .values(values))
+            params = {f"new_{k}": v for k, v in changed.items()}
+            session.connection().execute(_update(frozenset(changed), self.sqlite),
+                                         {**params, "case_id": row.id})
             for k, v in changed.items():
                 setattr(row, k, v)
         wanted = _appointees(case)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from typing import Generic, TypeVar
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from backend.db import begin_exclusive
@@ -29,13 +29,15 @@ __all__ = ["GROUP_COMMIT_MAX", "StepTransactions", "after_commit", "stale_step"]
 
 log = logging.getLogger(__name__)
 
-# Steps per group commit (SQLite). Measured with bench/api.py at 50 clients: 8 gave the
+# Steps per group commit. Measured with bench/api.py at 50 clients: 8 gave the
 # best rate and tail (p99 ~0.6 s); 32-64 made the tail 4x longer and the rate lower (a
 # step's answer waits for its whole group, and a long group holds the GIL in long runs).
 GROUP_COMMIT_MAX = 8
 
 R = TypeVar("R")
 _HOOKS = "after_commit"
+# PostgreSQL's SQLSTATEs of a lock wait it aborted: the step is run again on its own
+_LOCK_CONFLICTS = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
 
 
 def after_commit(session: Session, fn: Callable[[], None]) -> None:
@@ -56,61 +58,94 @@ class StepTransactions(Generic[R]):
                  ) -> None:
         self.repository = repository
         self.sessions = repository.sessions
-        # SQLite has one writer at a time: steps share transactions (group commit).
-        self.committer: GroupCommitter[R] | None = \
-            GroupCommitter(self._run_group, max_group=max_group) if repository.sqlite \
-            else None
+        self.committer: GroupCommitter[R] = GroupCommitter(self._run_group,
+                                                           max_group=max_group)
 
     def commit(self, unit: Callable[[Session], R]) -> R:
         """Run a step's locked part and commit it; returns its result once durable, or
         raises its refusal (``StaleStep`` for a position taken meanwhile)."""
-        if self.committer is not None:
-            return self.committer.submit(unit)
-        with self.sessions() as session:
-            begin_exclusive(session)  # PostgreSQL: a no-op; the unit locks the case row
-            result = unit(session)
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-                raise stale_step() from None
-            hooks = session.info.pop(_HOOKS, [])
-        _run_hooks(hooks)
-        return result
+        return self.committer.submit(unit)
 
     def _run_group(self, units: Sequence[Unit[R]]) -> None:
-        """One SQLite transaction for a group of steps (``GroupCommitter``'s run_group).
+        """One transaction for a group of steps (``GroupCommitter``'s run_group).
 
         Each unit of a group of several runs inside its own SAVEPOINT: a refusal (or a
         unique-constraint conflict, reported as a stale step) rolls back that unit's rows
-        only; a group of one is rolled back whole instead. Results are
-        settled after the commit; if anything outside a savepoint fails, the committer
-        fails the whole group and the session's rollback stores none of it."""
+        only; a group of one is rolled back whole instead. Results are settled after the
+        commit; if anything outside a savepoint fails, the committer fails the whole group
+        and the session's rollback stores none of it. A unit of a group of several whose
+        lock wait PostgreSQL aborted (a deadlock with another process's group) runs again
+        once the group is settled, in a transaction of its own."""
+        retry = self._transaction(units)
+        for u in retry:  # alone now: nothing of this process holds a lock it waits for
+            try:
+                self._transaction([u])
+            except Exception as exc:  # its own failure; the group's steps are committed
+                u.fail(exc)
+
+    def _transaction(self, units: Sequence[Unit[R]]) -> list[Unit[R]]:
+        """Run ``units`` in one transaction; returns those to run again (lock conflicts
+        in a group of several), every other unit settled.
+
+        PostgreSQL unreachable (at BEGIN, inside a unit, at COMMIT): nothing of the group
+        is stored and each of its requests hears the database's own error (503
+        ``database_unavailable``), as with a transaction per step; the remaining units
+        of a group whose connection is lost are not tried on it."""
         done: list[tuple[Unit[R], R]] = []
+        retry: list[Unit[R]] = []
         # a group of one needs no SAVEPOINT: its refusal rolls back the transaction itself
         # (two statements less per step when steps come one at a time, issue 10)
         alone = len(units) == 1
-        with self.repository.write_lock, self.sessions() as session:
-            begin_exclusive(session)
-            hooks: list[Callable[[], None]] = session.info.setdefault(_HOOKS, [])
+        try:
+            with self.repository.writer(), self.sessions() as session:
+                begin_exclusive(session)  # PostgreSQL: a marked write unit; units lock rows
+                hooks: list[Callable[[], None]] = session.info.setdefault(_HOOKS, [])
+                for u in units:
+                    mark = len(hooks)
+                    try:
+                        with nullcontext() if alone else session.begin_nested():
+                            done.append((u, u.fn(session)))
+                    except IntegrityError:
+                        del hooks[mark:]
+                        u.fail(stale_step())
+                    except DBAPIError as exc:
+                        del hooks[mark:]
+                        if exc.connection_invalidated:
+                            raise  # the connection, and the group's work on it, is gone
+                        if not alone and _lock_conflict(exc):
+                            retry.append(u)
+                        else:
+                            u.fail(exc)
+                    except Exception as exc:  # the step's refusal: its own request hears it
+                        del hooks[mark:]
+                        u.fail(exc)
+                if alone and not done:
+                    session.rollback()
+                elif alone:
+                    try:
+                        session.commit()
+                    except IntegrityError:  # a conflict found at commit: the step was stale
+                        session.rollback()
+                        done[0][0].fail(stale_step())
+                        done = []
+                else:
+                    session.commit()
+        except DBAPIError as exc:
+            if self.repository.sqlite:
+                raise  # the committer fails the group (503 commit_failed)
             for u in units:
-                mark = len(hooks)
-                try:
-                    with nullcontext() if alone else session.begin_nested():
-                        done.append((u, u.fn(session)))
-                except IntegrityError:
-                    del hooks[mark:]
-                    u.fail(stale_step())
-                except Exception as exc:  # the step's refusal: its own request hears it
-                    del hooks[mark:]
+                if not u.settled:
                     u.fail(exc)
-            if alone and not done:
-                session.rollback()
-            else:
-                session.commit()
+            return []
         _run_hooks(hooks)
         for u, result in done:
             u.succeed(result)
+        return retry
+
+
+def _lock_conflict(exc: DBAPIError) -> bool:
+    """PostgreSQL aborted this statement's lock wait (deadlock or serialization)."""
+    return getattr(exc.orig, "sqlstate", None) in _LOCK_CONFLICTS
 
 
 def _run_hooks(hooks: Sequence[Callable[[], None]]) -> None:

@@ -31,6 +31,8 @@ CAR = "blocks.car"
 ANCHORS = "proofs/anchors.json"
 MERKLE = "proofs/merkle.json"
 ESCROW = "proofs/escrow.json"
+BLOCKS = "proofs/blocks.json"
+RECEIPTS = "proofs/receipts.json"
 TIMESTAMPS_DIR = "timestamps/"
 TSA_CERTS = "timestamps/tsa-certificates.pem"
 PROVENANCE_DIR = "provenance/"
@@ -50,6 +52,8 @@ REQUIRED = (
     ANCHORS,
     MERKLE,
     ESCROW,
+    BLOCKS,
+    RECEIPTS,
     TSA_CERTS,
     INDEX_HTML,
 )

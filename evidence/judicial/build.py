@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence import __version__
+from evidence.blockproof import verify_receipt
 from evidence.commitment import commitment_of, sha256_file
 from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_typed_data
@@ -116,6 +117,37 @@ def _check_inputs(inputs: PackageInputs) -> None:
     stamped = {t.root for t in inputs.timestamps}
     for root in roots - stamped:
         raise PackageInputError(f"anchored root 0x{root.hex()} has no RFC 3161 timestamp")
+    _check_chain_proofs(inputs)
+
+
+def _relied_on(inputs: PackageInputs) -> list[tuple[int, bytes, str]]:
+    """(chain id, tx hash, what) of every transaction the verdict relies on."""
+    chain = inputs.domain.chain_id
+    enf = inputs.enforcement
+    out = [(a.chain_id, a.tx_hash, f"the anchoring of root 0x{a.root.hex()}")
+           for a in inputs.anchors]
+    out.append((chain, enf.open_tx, "the order's opening"))
+    if enf.enforcement_tx is not None:
+        out.append((chain, enf.enforcement_tx, "the escrow's resolution"))
+    out += [(chain, tx, f"the escrow's {name}") for name, tx in enf.acts]
+    return out
+
+
+def _check_chain_proofs(inputs: PackageInputs) -> None:
+    """Every relied-on transaction has a receipt proven into a carried header."""
+    headers = {(h.chain_id, h.header.hash): h.header for h in inputs.block_headers}
+    proven = {(r.chain_id, r.tx_hash): r for r in inputs.receipts}
+    for chain_id, tx, what in _relied_on(inputs):
+        r = proven.get((chain_id, tx))
+        if r is None:
+            raise PackageInputError(
+                f"{what} (tx 0x{tx.hex()} on chain {chain_id}) has no proven receipt; "
+                "collect it with evidence.chainproofs.collect_proofs")
+        header = headers.get((chain_id, r.block_hash))
+        if header is None:
+            raise PackageInputError(f"{what}: no header of its block 0x{r.block_hash.hex()}")
+        if verify_receipt(header.receipts_root, r.index, r.proof).encode() != r.receipt:
+            raise PackageInputError(f"{what}: the receipt is not the one its proof holds")
 
 
 def _submissions(inputs: PackageInputs) -> dict[int, EvidenceSubmission]:
@@ -296,6 +328,44 @@ def build_package(
                 "orderId": str(inputs.case.order_id),
                 "openTx": fmt.hex0x(enf.open_tx),
                 "enforcementTx": fmt.hex0x(enf.enforcement_tx) if enf.enforcement_tx else None,
+                "acts": [{"event": name, "txHash": fmt.hex0x(tx)} for name, tx in enf.acts],
+            }
+        ),
+    )
+    put(
+        fmt.BLOCKS,
+        fmt.pretty(
+            {
+                "headers": [
+                    {
+                        "chainId": str(h.chain_id),
+                        "number": str(h.header.number),
+                        "hash": fmt.hex0x(h.header.hash),
+                        "rlp": fmt.hex0x(h.header.rlp),
+                    }
+                    for h in sorted({(h.chain_id, h.header.hash): h
+                                     for h in inputs.block_headers}.values(),
+                                    key=lambda h: (h.chain_id, h.header.number))
+                ]
+            }
+        ),
+    )
+    put(
+        fmt.RECEIPTS,
+        fmt.pretty(
+            {
+                "receipts": [
+                    {
+                        "chainId": str(r.chain_id),
+                        "txHash": fmt.hex0x(r.tx_hash),
+                        "blockHash": fmt.hex0x(r.block_hash),
+                        "index": str(r.index),
+                        "receipt": fmt.hex0x(r.receipt),
+                        "proof": [fmt.hex0x(n) for n in r.proof],
+                    }
+                    for r in sorted({(r.chain_id, r.tx_hash): r for r in inputs.receipts}
+                                    .values(), key=lambda r: (r.chain_id, r.block_hash, r.index))
+                ]
             }
         ),
     )
@@ -471,6 +541,8 @@ def _manifest(
             "anchors": fmt.ANCHORS,
             "merkle": fmt.MERKLE,
             "escrow": fmt.ESCROW,
+            "blocks": fmt.BLOCKS,
+            "receipts": fmt.RECEIPTS,
             "tsaCertificates": fmt.TSA_CERTS,
             "checksums": fmt.CHECKSUMS,
         },

@@ -1,12 +1,15 @@
-"""`chainarb verify PACKAGE [--rpc URL] [--json] [--tsa-cert PEM]`.
+"""`chainarb verify PACKAGE [--rpc URL]... [--checkpoint FILE] [--json] [--tsa-cert PEM]`.
 
 Exit codes (stable; scripts and courts' tooling rely on them; docs/judicial-package.md):
 
     0  every check passed
     1  at least one check failed (the package is not what it claims)
     2  usage error: unknown option, missing argument, a --tsa-cert that is not a readable
-       certificate file, an --rpc (or $CHAINARB_CHAIN_RPC_URL) that is not an http(s) URL
-    3  nothing failed, but some checks could not run (no chain, or its node does not answer)
+       certificate file, an --rpc (or $CHAINARB_CHAIN_RPC_URL) that is not an http(s) URL,
+       a --checkpoint that is not a readable checkpoint file
+    3  nothing failed, but some checks could not run: the block hashes the verdict rests on
+       are not confirmed (no --rpc, no --checkpoint, no configured chain, or its node does
+       not answer); the report names them
     4  the package cannot be read: no such file, not a ZIP, truncated or corrupt
 
 Usage errors are found before the package is opened, so a mistyped option never costs a
@@ -16,6 +19,7 @@ verification run; and no message shows the content of a file the user named.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -49,6 +53,7 @@ _EXIT = {
     Outcome.UNREADABLE: EXIT_UNREADABLE,
 }
 MAX_TSA_CERT_BYTES = 1 << 20
+MAX_CHECKPOINT_BYTES = 16 << 20
 
 t = Catalog("verify", {
     "tsa_missing": (
@@ -72,6 +77,25 @@ t = Catalog("verify", {
         "--tsa-cert {path}: not an X.509 certificate (expected PEM or DER); its content is "
         "not shown.",
         "--tsa-cert {path}：不是 X.509 证书（应为 PEM 或 DER 格式）；不显示其内容。",
+    ),
+    "checkpoint_missing": (
+        "--checkpoint {path}: no such file. Give the JSON file of block hashes per chain id "
+        'you obtained elsewhere: {{"chains": {{"<chain id>": ["0x<block hash>", ...]}}}}.',
+        "--checkpoint {path}：文件不存在。请提供您从其他来源获得的按链编号列出区块哈希的 "
+        "JSON 文件："
+        '{{"chains": {{"<链编号>": ["0x<区块哈希>", ...]}}}}。',
+    ),
+    "checkpoint_bad": (
+        "--checkpoint {path}: not a checkpoint file ({err}); its content is not shown.",
+        "--checkpoint {path}：不是检查点文件（{err}）；不显示其内容。",
+    ),
+    "blocks": (
+        "The verdict rests on these blocks (confirm their hashes where you choose):",
+        "本结论所依据的区块（请在您选择的来源确认其哈希）：",
+    ),
+    "block_line": (
+        "  chain {chain} block {number} {hash} ({time})",
+        "  链 {chain} 区块 {number} {hash}（{time}）",
     ),
     "chain_from": (
         "Chain: {url} ({origin}).",
@@ -126,6 +150,11 @@ t = Catalog("verify", {
         "not run: no chain (give --rpc URL or set CHAINARB_CHAIN_RPC_URL)",
         "未运行：没有可用的区块链（请提供 --rpc URL 或设置 CHAINARB_CHAIN_RPC_URL）",
     ),
+    "skip_unconfirmed": (
+        "not confirmed: the {n} block hash(es) listed below remain to be confirmed; give "
+        "--rpc URL (several allowed) or --checkpoint FILE",
+        "未确认：下列 {n} 个区块哈希尚待确认；请提供 --rpc URL（可多次）或 --checkpoint FILE",
+    ),
     "skip_node_down": (
         "could not run: the chain's node does not answer",
         "无法运行：区块链节点无响应",
@@ -172,6 +201,18 @@ t = Catalog("verify", {
         "every record is proven into an anchored root",
         "每条记录均可证明包含于已锚定的根",
     ),
+    "pass_block_proofs": (
+        "every block header hashes to its block; every receipt is proven in its block",
+        "每个区块头均哈希为其区块；每张收据均证明包含于其区块",
+    ),
+    "pass_onchain_acts": (
+        "every on-chain act of the escrow is proven and matches the signed records",
+        "托管合约的每项链上行为均有证明，且与签名记录一致",
+    ),
+    "pass_block_confirmation": (
+        "every block hash is confirmed by the sources you chose",
+        "每个区块哈希均经您选择的来源确认",
+    ),
     "pass_anchors": (
         "every root is anchored on the chain at the stated block and time",
         "每个根均在所述区块和时间锚定于链上",
@@ -207,6 +248,9 @@ def exit_code(report: Report) -> int:
 def _reason(c: Check) -> str:
     """The check's reason in the user's language: fixed results are translated; a failure's
     reason names files, hashes and values and is shown as the verifier wrote it."""
+    if c.status is Status.SKIPPED and c.reason.startswith("not confirmed:"):
+        # The table gives the count; the blocks are listed under it (the JSON keeps them all).
+        return t("skip_unconfirmed", n=len(re.findall(r"chain \d+ block \d+ 0x", c.reason)))
     if lang() != "zh":
         return c.reason
     if c.status is Status.PASSED:
@@ -250,6 +294,15 @@ def print_report(report: Report, console: Console) -> None:
         console.print(t("people"), soft_wrap=True)
         for line in people.details:
             console.print("  " + escape(line), soft_wrap=True)
+    if report.blocks:
+        from datetime import UTC, datetime
+
+        console.print(t("blocks"), soft_wrap=True)
+        for b in report.blocks:
+            when = datetime.fromtimestamp(b.timestamp, UTC).astimezone()
+            console.print(t("block_line", chain=b.chain_id, number=b.number,
+                            hash="0x" + b.hash.hex(), time=when.isoformat(timespec="seconds")),
+                          soft_wrap=True, highlight=False)
     if report.package_digest:
         console.print(t("digest", digest=report.package_digest), soft_wrap=True)
     outcome = report.outcome
@@ -295,17 +348,38 @@ def _trusted_certificates(path: Path) -> list[Any]:
     return certs
 
 
-def _check_rpc(rpc: str | None) -> None:
+def _checkpoint(path: Path) -> Any:
+    """The block hashes of --checkpoint, or a usage error naming the option and what is
+    wrong (never the file's content)."""
+    from evidence.errors import EvidenceError
+    from evidence.judicial.verify import parse_checkpoint
+
+    if not path.is_file():
+        raise _usage(t("checkpoint_missing", path=path))
+    try:
+        if path.stat().st_size > MAX_CHECKPOINT_BYTES:
+            raise _usage(t("checkpoint_bad", path=path,
+                           err=f"more than {MAX_CHECKPOINT_BYTES} bytes"))
+        return parse_checkpoint(path.read_bytes())
+    except OSError as exc:
+        raise _usage(t("checkpoint_bad", path=path, err=exc.strerror or type(exc).__name__)) \
+            from None
+    except EvidenceError as exc:
+        raise _usage(t("checkpoint_bad", path=path, err=type(exc).__name__)) from None
+
+
+def _check_rpc(rpcs: list[str]) -> None:
     """A usage error for an --rpc (or $CHAINARB_CHAIN_RPC_URL) that is not an http(s) URL,
     before anything is opened or started."""
     import os
 
     from evidence.chain import LEGACY_RPC_ENV, RPC_ENV, InvalidRpcUrl, check_rpc_url
 
+    rpc = rpcs[0] if rpcs else None
     try:
-        if rpc is not None:
-            check_rpc_url(rpc, "--rpc")
-        elif os.environ.get(RPC_ENV, "").strip():
+        for url in rpcs:
+            check_rpc_url(url, "--rpc")
+        if rpc is None and os.environ.get(RPC_ENV, "").strip():
             check_rpc_url(os.environ[RPC_ENV], RPC_ENV)
     except InvalidRpcUrl as exc:
         raise _usage(t("rpc_invalid", source=exc.source, value=exc.value)) from None
@@ -339,13 +413,24 @@ def register_verify(app: typer.Typer) -> None:
         package: Annotated[Path, typer.Argument(help=bi(
             "The judicial package (.zip).", "司法确认材料包（.zip）。"))],
         rpc: Annotated[
-            str | None,
+            list[str] | None,
             typer.Option(
                 "--rpc",
-                help=bi("JSON-RPC URL of a node you trust. Default: $CHAINARB_CHAIN_RPC_URL, "
-                        "else the installation's configured chain.",
-                        "您信任的节点的 JSON-RPC 地址。默认：$CHAINARB_CHAIN_RPC_URL，否则为本安装"
-                        "配置的链。"),
+                help=bi("JSON-RPC URL of a node you choose to confirm the block hashes the "
+                        "verdict rests on; give it several times for independent nodes (all "
+                        "must agree). Default: $CHAINARB_CHAIN_RPC_URL, else the "
+                        "installation's configured chain.",
+                        "用于确认结论所依据区块哈希的节点 JSON-RPC 地址，可多次提供以使用多个独立"
+                        "节点（必须一致）。默认：$CHAINARB_CHAIN_RPC_URL，否则为本安装配置的链。"),
+            ),
+        ] = None,
+        checkpoint: Annotated[
+            Path | None,
+            typer.Option(
+                "--checkpoint",
+                help=bi("JSON file of block hashes per chain id, published elsewhere, that "
+                        "confirms the package's blocks (docs/judicial-package.md).",
+                        "在别处公布的按链编号列出区块哈希的 JSON 文件，用于确认材料包的区块。"),
             ),
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help=bi(
@@ -362,20 +447,32 @@ def register_verify(app: typer.Typer) -> None:
     ) -> None:
         """Verify a judicial package offline. / 离线核验司法确认材料包。
 
+        Everything is recomputed from the package; only the block hashes it rests on need a
+        source you choose (--rpc, --checkpoint). / 一切均由材料包重算，仅其所依据的区块哈希需要
+        您选择的来源确认（--rpc、--checkpoint）。
+
         Exit codes / 退出码: 0 all checks passed / 全部通过; 1 a check failed / 有检查项未通过;
-        2 usage error / 用法错误; 3 some checks could not run (no chain, node down) /
-        部分检查无法运行（无链或节点无响应）; 4 the package cannot be read / 无法读取材料包.
+        2 usage error / 用法错误; 3 some checks could not run (block hashes not confirmed: no
+        --rpc or --checkpoint, node down) / 部分检查无法运行（区块哈希未确认：无 --rpc 或
+        --checkpoint，或节点无响应）; 4 the package cannot be read / 无法读取材料包.
         """
         trust = _trusted_certificates(tsa_cert) if tsa_cert is not None else None
-        _check_rpc(rpc)
+        rpcs = list(rpc or [])
+        _check_rpc(rpcs)
+        hashes = _checkpoint(checkpoint) if checkpoint is not None else None
         if not package.exists():
             typer.echo(t("package_missing", path=package), err=True)
             raise typer.Exit(EXIT_UNREADABLE)
         if not package.is_file():
             typer.echo(t("package_not_file", path=package), err=True)
             raise typer.Exit(EXIT_UNREADABLE)
-        w3 = _chain(rpc, as_json)
-        report = verify_package(package, chain=w3, tsa_trust=trust)
+        if len(rpcs) > 1:
+            sources: Any = rpcs
+        elif hashes is not None and not rpcs:
+            sources = []  # the checkpoint alone: no configured chain is asked
+        else:
+            sources = _chain(rpcs[0] if rpcs else None, as_json)
+        report = verify_package(package, chain=sources, tsa_trust=trust, checkpoint=hashes)
         if as_json:
             typer.echo(json.dumps(report.to_json_obj(), ensure_ascii=False, indent=2))
         else:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evidence.blockproof import ChainHeader, ProvenReceipt
 from evidence.judicial.provenance import SignedProvenanceEntry
 from evidence.merkle import StandardMerkleTree, record_leaf
 from evidence.records import Domain, ProceduralStep, SignedRecord
@@ -205,6 +206,9 @@ class EnforcementInfo:
     """Transaction that emitted OrderOpened (buyer, seller, institution)."""
     enforcement_tx: bytes | None
     """Transaction that emitted OrderResolved (the payout); None if not yet enforced."""
+    acts: Sequence[tuple[str, bytes]] = ()
+    """Every act of the escrow for the order: (event name, transaction), in chain order
+    (`evidence.chainproofs.escrow_acts`); each needs its proven receipt."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -237,6 +241,11 @@ class PackageInputs:
     """Where the certificate's QR code points; `{digest}` is the package digest."""
     extra_files: Mapping[str, bytes] = field(default_factory=dict)
     """Additional documents under `documents/` (statements, pre-evaluation report...)."""
+    block_headers: Sequence[ChainHeader] = ()
+    """The header of every block holding a transaction the package relies on (anchors,
+    escrow acts), so a court checks them offline (`evidence.chainproofs.collect_proofs`)."""
+    receipts: Sequence[ProvenReceipt] = ()
+    """Each such transaction's receipt with its proof in its block's receipts trie."""
 
 
 def appointment_of(steps: Sequence[StepEntry], role: str, address: str) -> bytes | None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
@@ -38,14 +38,23 @@ from typing import Any, NamedTuple
 
 from cryptography import x509
 from eth_utils import to_checksum_address
-from hexbytes import HexBytes
 from web3 import Web3
 from web3.providers import BaseProvider
 
+from evidence.blockproof import BlockHeader, Receipt, verify_receipt
 from evidence.chain import is_unreachable
 from evidence.commitment import commitment_of, sha256_file
-from evidence.errors import EvidenceError
-from evidence.events import ORDER_OPENED, ORDER_RESOLVED, RESOLUTIONS, decode_events
+from evidence.errors import EvidenceError, FormatError
+from evidence.events import (
+    ESCROW_ACTS,
+    ORDER_OPENED,
+    ORDER_RESOLVED,
+    RESOLUTIONS,
+    ROOT_ANCHORED,
+    Event,
+    EventSpec,
+    decode_events,
+)
 from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_digest, attestation_typed_data
 from evidence.judicial._identity import check_identities
@@ -75,22 +84,19 @@ from evidence.report import CheckResult, Status
 from evidence.report import Report as BaseReport
 from evidence.steps import ANYONE, APPOINTMENTS, STEPS, step_of_record
 from evidence.timestamp import load_certificates, verify_token
-from evidence.verify import (
-    AnchorClaim,
-    AnchorReader,
-    ChainUnreachable,
-    check_anchoring,
-    check_inclusion,
-)
+from evidence.verify import check_inclusion
 
 __all__ = [
     "CHECKS",
     "STATUS_WORDS",
+    "BlockRef",
     "Check",
     "CheckResult",
+    "Checkpoint",
     "Outcome",
     "Report",
     "Status",
+    "parse_checkpoint",
     "verify_package",
 ]
 
@@ -123,6 +129,11 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
     ("evidence", "Evidence files and salted commitments", "证据文件与加盐承诺值"),
     ("provenance", "Pre-chain provenance log (signed by the service)", "上链前来源记录"),
     ("merkle_proofs", "Merkle proofs to the anchored roots", "默克尔证明"),
+    (
+        "block_proofs",
+        "Block headers and receipt proofs (recomputed offline)",
+        "区块头与收据证明（离线重算）",
+    ),
     ("anchors", "Anchors on the chain (tx, block, time)", "链上存证（交易、区块、时间）"),
     ("timestamps", "RFC 3161 trusted timestamps", "可信时间戳"),
     ("car_blocks", "Encrypted IPFS blocks match their CIDs", "IPFS 加密数据块与内容标识一致"),
@@ -130,6 +141,16 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
         "award_payout",
         "Award allocation equals the escrow's payout (or its refund by timeout)",
         "裁决分配与链上托管执行一致（或超时退款）",
+    ),
+    (
+        "onchain_acts",
+        "Every on-chain act of the escrow is proven (dispute, appointments, award, payout)",
+        "托管合约的每项链上行为均有证明（争议、指定、裁决、执行）",
+    ),
+    (
+        "block_confirmation",
+        "Block hashes confirmed by the court's own sources (--rpc, --checkpoint)",
+        "区块哈希经法院自选来源确认（--rpc、--checkpoint）",
     ),
     (
         "attestation",
@@ -180,6 +201,19 @@ def _check_json(c: CheckResult) -> dict[str, Any]:
     }
 
 
+class BlockRef(NamedTuple):
+    """A block the verdict rests on: its chain, number, hash and time (from its header)."""
+
+    chain_id: int
+    number: int
+    hash: bytes
+    timestamp: int
+
+    def to_json_obj(self) -> dict[str, str]:
+        return {"chainId": str(self.chain_id), "number": str(self.number),
+                "hash": fmt.hex0x(self.hash), "timestamp": str(self.timestamp)}
+
+
 @dataclass(frozen=True)
 class Report(BaseReport):
     """The package's checks (`CHECKS`, in order) and what the package is."""
@@ -188,6 +222,8 @@ class Report(BaseReport):
     package_digest: str | None = None
     chain_id: int | None = None
     unreadable: str | None = None  # why the file cannot be read as a ZIP archive
+    blocks: tuple[BlockRef, ...] = ()
+    """The blocks whose hashes the verdict rests on (`block_confirmation` confirms them)."""
 
     @property
     def ok(self) -> bool:
@@ -209,6 +245,7 @@ class Report(BaseReport):
             "unreadable": self.unreadable,
             "packageDigest": self.package_digest,
             "chainId": self.chain_id,
+            "blocks": [b.to_json_obj() for b in self.blocks],
             "checks": [_check_json(c) for c in self.checks],
         }
 
@@ -228,6 +265,94 @@ class _CheckSkippedError(Exception):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class _Proven:
+    """A transaction's receipt, proven by its inclusion proof in a carried block header."""
+
+    chain_id: int
+    tx_hash: bytes
+    header: BlockHeader
+    index: int
+    receipt: Receipt
+
+    def events(self, spec: EventSpec, address: str) -> list[Event]:
+        """The receipt's logs of `spec` emitted by `address`."""
+        return decode_events([log.as_rpc() for log in self.receipt.logs], spec, address=address)
+
+    @property
+    def where(self) -> str:
+        return f"block {self.header.number} 0x{self.header.hash.hex()}"
+
+
+@dataclass(frozen=True)
+class _BlockProofs:
+    headers: dict[tuple[int, bytes], BlockHeader]
+    receipts: dict[tuple[int, bytes], _Proven]
+    problems: list[str]
+
+
+def _read_block_proofs(p: _Package) -> _BlockProofs:
+    """Parse proofs/blocks.json and proofs/receipts.json; keep what checks out offline."""
+    headers: dict[tuple[int, bytes], BlockHeader] = {}
+    receipts: dict[tuple[int, bytes], _Proven] = {}
+    problems: list[str] = []
+    blocks = p.json(fmt.BLOCKS)
+    rows = blocks.get("headers") if isinstance(blocks, dict) else None
+    if not isinstance(rows, list):
+        raise _CheckFailedError(f"{fmt.BLOCKS}: expected {{'headers': [...]}}")
+    for row in rows:
+        try:
+            chain_id = int(row["chainId"])
+            claimed = fmt.from_hex(row["hash"], "hash", 32)
+            header = BlockHeader.from_rlp(fmt.from_hex(row["rlp"], "rlp"))
+            number = int(row["number"])
+        except (KeyError, TypeError, ValueError, EvidenceError) as exc:
+            problems.append(f"{fmt.BLOCKS}: malformed header ({exc})")
+            continue
+        if header.hash != claimed:
+            problems.append(
+                f"{fmt.BLOCKS}: the header given for block {number} 0x{claimed.hex()} hashes "
+                f"to 0x{header.hash.hex()}: it is not that block's header")
+            continue
+        if header.number != number:
+            problems.append(f"{fmt.BLOCKS}: block 0x{claimed.hex()} is number "
+                            f"{header.number}, not {number}")
+            continue
+        headers[(chain_id, claimed)] = header
+    data = p.json(fmt.RECEIPTS)
+    rows = data.get("receipts") if isinstance(data, dict) else None
+    if not isinstance(rows, list):
+        raise _CheckFailedError(f"{fmt.RECEIPTS}: expected {{'receipts': [...]}}")
+    for row in rows:
+        try:
+            chain_id = int(row["chainId"])
+            tx = fmt.from_hex(row["txHash"], "txHash", 32)
+            block_hash = fmt.from_hex(row["blockHash"], "blockHash", 32)
+            index = int(row["index"])
+            carried = fmt.from_hex(row["receipt"], "receipt")
+            proof = [fmt.from_hex(n, "proof") for n in row["proof"]]
+        except (KeyError, TypeError, ValueError, EvidenceError) as exc:
+            problems.append(f"{fmt.RECEIPTS}: malformed receipt ({exc})")
+            continue
+        what = f"receipt of tx 0x{tx.hex()}"
+        found = headers.get((chain_id, block_hash))
+        if found is None:
+            problems.append(f"{what}: no checked header of its block 0x{block_hash.hex()} "
+                            f"on chain {chain_id} in {fmt.BLOCKS}")
+            continue
+        try:
+            receipt = verify_receipt(found.receipts_root, index, proof)
+        except EvidenceError as exc:
+            problems.append(f"{what}: not in block {found.number}'s receipts trie ({exc})")
+            continue
+        if receipt.encode() != carried:
+            problems.append(f"{what}: the receipt shown differs from the one its proof holds "
+                            f"in block {found.number} (altered logs?)")
+            continue
+        receipts[(chain_id, tx)] = _Proven(chain_id, tx, found, index, receipt)
+    return _BlockProofs(headers, receipts, problems)
+
+
 class _Package:
     """The extracted package, parsed lazily; accessors raise _CheckFailedError with a reason."""
 
@@ -235,13 +360,16 @@ class _Package:
         self,
         root: Path,
         names: list[str],
-        w3: Web3 | None,
+        sources: Sequence[tuple[str, Web3]],
         tsa_trust: list[x509.Certificate] | None,
+        checkpoint: Checkpoint | None = None,
     ) -> None:
         self.root = root
         self.names = set(names)
-        self.w3 = w3
+        self.sources = list(sources)
+        self.w3 = self.sources[0][1] if self.sources else None
         self.tsa_trust = tsa_trust
+        self.checkpoint = checkpoint
         self.unreachable: str | None = None  # set once the node failed to answer
 
     # -- files --
@@ -357,21 +485,34 @@ class _Package:
             raise _CheckFailedError(f"{fmt.ESCROW}: expected an object")
         return data
 
-    # -- chain --
+    # -- blocks and receipts (proven offline; confirmed by the court's own sources) --
 
-    def chain(self) -> Web3:
-        if self.w3 is None:
-            raise _CheckSkippedError(
-                "no chain: pass --rpc URL (or set CHAINARB_CHAIN_RPC_URL, or configure "
-                "the installation's chain)"
-            )
-        if self.unreachable is not None:
-            raise _CheckSkippedError(self.unreachable)
-        return self.w3
+    @cached_property
+    def block_proofs(self) -> _BlockProofs:
+        """Every header that hashes to its block and every receipt proven in one; the
+        problems met on the way (the `block_proofs` check reports them)."""
+        return _read_block_proofs(self)
+
+    def block(self, chain_id: int, block_hash: bytes) -> BlockHeader | None:
+        """The package's header of that block, checked (keccak of its RLP is `block_hash`);
+        None when the package carries none. Other checks read block times through it."""
+        return self.block_proofs.headers.get((chain_id, block_hash))
+
+    def proven(self, chain_id: int, tx_hash: bytes, what: str) -> _Proven:
+        """The receipt of `tx_hash`, proven in a carried header's receipts trie, or a failure
+        naming `what` is not proven."""
+        found = self.block_proofs.receipts.get((chain_id, tx_hash))
+        if found is None:
+            raise _CheckFailedError(
+                f"{what}: transaction 0x{tx_hash.hex()} on chain {chain_id} has no receipt "
+                f"proven in a block header of the package ({fmt.RECEIPTS}, {fmt.BLOCKS})")
+        if found.receipt.status != 1:
+            raise _CheckFailedError(f"{what}: transaction 0x{tx_hash.hex()} reverted")
+        return found
 
     def node_down(self, exc: BaseException) -> _CheckSkippedError:
-        """Remember that the node does not answer (later checks skip at once, without
-        waiting for another timeout) and say so: the check could not run; it did not fail."""
+        """Remember that a node does not answer and say so: the confirmation could not run;
+        it did not fail."""
         if self.unreachable is None:
             self.unreachable = (
                 f"could not run: the chain's JSON-RPC node does not answer "
@@ -380,38 +521,15 @@ class _Package:
         return _CheckSkippedError(self.unreachable)
 
     @cached_property
-    def chain_id(self) -> int:
-        try:
-            return int(self.chain().eth.chain_id)
-        except _CheckSkippedError:
-            raise
-        except Exception as exc:  # a node that does not answer, or answers garbage
-            if is_unreachable(exc):
-                raise self.node_down(exc) from exc
-            raise _CheckFailedError(f"the chain's JSON-RPC node gives no chain id ({exc})") from exc
-
-    def receipt(self, tx_hash: bytes, what: str) -> Any:
-        w3 = self.chain()
-        try:
-            receipt = w3.eth.get_transaction_receipt(HexBytes(tx_hash))
-        except Exception as exc:  # web3 raises TransactionNotFound and transport errors
-            if is_unreachable(exc):
-                raise self.node_down(exc) from exc
-            raise _CheckFailedError(
-                f"{what}: transaction 0x{tx_hash.hex()} not found on chain {self.chain_id} ({exc})"
-            ) from exc
-        if receipt["status"] != 1:
-            raise _CheckFailedError(f"{what}: transaction 0x{tx_hash.hex()} reverted")
-        return receipt
-
-    @cached_property
     def order(self) -> OrderTerms:
-        """The escrow order as opened on-chain: the source of buyer, seller, institution."""
+        """The escrow order as opened on-chain (its OrderOpened log, in a receipt proven in
+        a carried block): the source of buyer, seller, institution."""
         esc = self.escrow
         try:
             escrow = to_checksum_address(esc["escrow"])
             open_tx = fmt.from_hex(esc["openTx"], "openTx", 32)
             order_id = int(esc["orderId"])
+            chain_id = int(esc["chainId"])
         except (KeyError, ValueError, TypeError, EvidenceError) as exc:
             raise _CheckFailedError(f"{fmt.ESCROW}: unreadable ({exc})") from exc
         if escrow != self.domain.verifying_contract:
@@ -419,15 +537,15 @@ class _Package:
                 f"{fmt.ESCROW}: escrow {escrow} is not the records' signing domain's "
                 f"contract {self.domain.verifying_contract}"
             )
-        if self.chain_id != self.domain.chain_id:
+        if chain_id != self.domain.chain_id:
             raise _CheckFailedError(
-                f"the records were signed for chain {self.domain.chain_id}, but the node "
-                f"serves chain {self.chain_id}"
+                f"the records were signed for chain {self.domain.chain_id}, but "
+                f"{fmt.ESCROW} names chain {chain_id}"
             )
-        receipt = self.receipt(open_tx, "the order's opening")
+        proven = self.proven(chain_id, open_tx, "the order's opening")
         events = [
             e
-            for e in decode_events(receipt["logs"], ORDER_OPENED, address=escrow)
+            for e in proven.events(ORDER_OPENED, escrow)
             if e.args["orderId"] == order_id
         ]
         if len(events) != 1:
@@ -870,7 +988,9 @@ def _check_merkle(p: _Package) -> str:
 
 
 def _check_anchors(p: _Package) -> _Result:
-    reader = AnchorReader(p.chain())
+    """Each root's RootAnchored log, in the receipt of the stated transaction, proven in
+    the stated block, whose header gives the stated number and time. Offline: the block
+    hashes are confirmed by `block_confirmation`."""
     problems = []
     details = []
     for a in p.anchors:
@@ -887,42 +1007,227 @@ def _check_anchors(p: _Package) -> _Result:
             continue
         where = f"root 0x{root.hex()[:16]}…"
         try:
-            if chain_id != p.chain_id:
-                raise _CheckFailedError(
-                    f"anchored on chain {chain_id}, but the node serves chain {p.chain_id}"
-                )
-            # The item verifier's own checks (root_anchored, tx_block), not a copy: the
-            # contract's record of the root, the transaction's RootAnchored log, the
-            # canonical block and its time.
-            try:
-                observed = reader.observe(contract, root, tx)
-            except ChainUnreachable as exc:
-                if is_unreachable(exc.__cause__ or exc.__context__ or exc):
-                    raise p.node_down(exc) from exc
-                raise _CheckFailedError(  # it answered, but not as an EvidenceAnchor does
-                    f"{contract} does not answer recordOf() as an EvidenceAnchor "
-                    f"({exc.__cause__})") from exc
-            claim = AnchorClaim(root, chain_id, contract, tx)
-            results, anchoring = check_anchoring(claim, observed)
-            failed = next((r for r in results if r.status is Status.FAILED), None)
-            if failed is not None:
-                raise _CheckFailedError(f"tx 0x{tx.hex()}: {failed.reason} (expected "
-                                        f"{failed.expected}, found {failed.found})")
-            assert anchoring is not None
-            found = (anchoring.block_number, anchoring.block_hash, anchoring.timestamp)
+            proven = p.proven(chain_id, tx, f"the anchoring of {where}")
+            header = proven.header
+            found = (header.number, header.hash, header.timestamp)
             if found != (number, block_hash, when):
                 raise _CheckFailedError(
-                    f"tx 0x{tx.hex()} anchored the root in block {found[0]} 0x{found[1].hex()} "
-                    f"at time {found[2]}, the package says block {number} 0x{block_hash.hex()} "
-                    f"at time {when}"
-                )
-            details.append(f"{where}: block {number}, time {when}, "
-                           f"{anchoring.confirmations} confirmation(s)")
+                    f"tx 0x{tx.hex()} is in block {found[0]} 0x{found[1].hex()} at time "
+                    f"{found[2]}, the package says block {number} 0x{block_hash.hex()} at "
+                    f"time {when}")
+            if not any(e.args["root"] == root for e in proven.events(ROOT_ANCHORED, contract)):
+                raise _CheckFailedError(
+                    f"tx 0x{tx.hex()} emitted no RootAnchored(0x{root.hex()}) from {contract}")
+            details.append(f"{where}: chain {chain_id} block {number} 0x{block_hash.hex()}, "
+                           f"time {when}")
         except _CheckFailedError as exc:
             problems.append(f"{where}: {exc.reason}")
     if problems:
         raise _CheckFailedError(problems[0], problems)
-    return f"{len(p.anchors)} root(s) anchored on chain {p.chain_id}", details
+    chains = sorted({str(a.get("chainId")) for a in p.anchors})
+    return (f"{len(p.anchors)} root(s) anchored in proven blocks of chain(s) "
+            f"{', '.join(chains)}", details)
+
+
+def _check_block_proofs(p: _Package) -> str:
+    bp = p.block_proofs
+    if bp.problems:
+        raise _CheckFailedError(bp.problems[0], bp.problems)
+    if not bp.receipts:
+        raise _CheckFailedError(f"{fmt.RECEIPTS} proves no receipt")
+    return (f"{len(bp.headers)} block header(s) hash to their blocks; {len(bp.receipts)} "
+            "receipt(s) proven in their blocks' receipts tries")
+
+
+ACT_PATHS: dict[str, tuple[tuple[str, int | None], ...]] = {
+    # The escrow's status machine (contracts/ArbitrationEscrow.sol): the acts that must
+    # have happened before each resolution. (event, round of AwardSubmitted or None)
+    "Settled": (("DisputeRaised", None),),
+    "AwardExecuted": (("DisputeRaised", None), ("ArbitratorAppointed", None),
+                      ("AwardSubmitted", 0)),
+    "PanelAwardExecuted": (("DisputeRaised", None), ("ArbitratorAppointed", None),
+                           ("AwardSubmitted", 0), ("AwardObjected", None),
+                           ("PanelAppointed", None), ("AwardSubmitted", 1)),
+    "TimeoutNoArbitrator": (("DisputeRaised", None),),
+    "TimeoutNoAward": (("DisputeRaised", None), ("ArbitratorAppointed", None)),
+    "TimeoutNoPanel": (("DisputeRaised", None), ("ArbitratorAppointed", None),
+                       ("AwardSubmitted", 0), ("AwardObjected", None)),
+    "TimeoutNoPanelAward": (("DisputeRaised", None), ("ArbitratorAppointed", None),
+                            ("AwardSubmitted", 0), ("AwardObjected", None),
+                            ("PanelAppointed", None)),
+}
+"""Which on-chain acts each resolution implies; one missing from the package is omitted."""
+
+_SPECS = {spec.name: spec for spec in ESCROW_ACTS}
+
+
+def _order_events(p: _Package) -> list[tuple[_Proven, Event]]:
+    """Every escrow event of the order in the package's proven receipts, in chain order."""
+    escrow, order_id, chain_id = p.domain.verifying_contract, p.order.order_id, p.domain.chain_id
+    found = []
+    for proven in p.block_proofs.receipts.values():
+        if proven.chain_id != chain_id or proven.receipt.status != 1:
+            continue
+        for spec in ESCROW_ACTS:
+            found += [(proven, e) for e in proven.events(spec, escrow)
+                      if e.args["orderId"] == order_id]
+    found.sort(key=lambda pe: (pe[0].header.number, pe[0].index, pe[1].log_index))
+    return found
+
+
+def _check_onchain_acts(p: _Package) -> _Result:
+    """The escrow's acts of this order, each proven: every act escrow.json lists is in its
+    receipt, every act the resolution implies is there, and their values match the
+    signed records (case, appointees, award hashes)."""
+    problems: list[str] = []
+    acts = p.escrow.get("acts")
+    if not isinstance(acts, list):
+        raise _CheckFailedError(f"{fmt.ESCROW}: expected an 'acts' list")
+    escrow, order_id = p.domain.verifying_contract, p.order.order_id
+    for act in acts:
+        try:
+            name, tx = str(act["event"]), fmt.from_hex(act["txHash"], "txHash", 32)
+            spec = _SPECS[name]
+            proven = p.proven(p.domain.chain_id, tx, f"the escrow's {name}")
+            if not any(e.args["orderId"] == order_id for e in proven.events(spec, escrow)):
+                problems.append(f"{name}: tx 0x{tx.hex()} holds no {name} of order {order_id} "
+                                f"from {escrow}")
+        except _CheckFailedError as exc:
+            problems.append(exc.reason)
+        except (KeyError, TypeError, EvidenceError) as exc:
+            problems.append(f"{fmt.ESCROW}: malformed act ({exc})")
+    events = _order_events(p)
+    seen = [(e.name, e.args.get("round")) for _, e in events]
+    opened = [e for _, e in events if e.name == "OrderOpened"]
+    if len(opened) != 1:
+        problems.append(f"{len(opened)} OrderOpened events for order {order_id}; expected one")
+    resolved = [e for _, e in events if e.name == "OrderResolved"]
+    resolution = None
+    if len(resolved) > 1:
+        problems.append(f"{len(resolved)} OrderResolved events for order {order_id}")
+    elif resolved:
+        code = resolved[0].args["resolution"]
+        resolution = RESOLUTIONS[code] if code < len(RESOLUTIONS) else "?"
+    present = set(seen)
+    for name, round_ in ACT_PATHS.get(resolution or "", ()):
+        if (name, round_) not in present:
+            label = f"{name} (round {round_})" if round_ is not None else name
+            problems.append(
+                f"omitted on-chain act: the escrow's {label}, which precedes a {resolution} "
+                f"resolution, is not proven in the package")
+    problems += _act_values(p, [e for _, e in events])
+    if problems:
+        raise _CheckFailedError(problems[0], problems)
+    details = [f"{e.name}: tx 0x{(e.tx_hash or b'').hex()} in {pr.where}" for pr, e in events]
+    return (f"{len(events)} escrow act(s) of order {order_id} proven, "
+            f"{resolution or 'no resolution'}", details)
+
+
+def _act_values(p: _Package, events: list[Event]) -> list[str]:
+    """The escrow's acts against the signed records: the case id, the appointees, the
+    award hashes."""
+    problems = []
+    history, _ = p.roles
+    final = history[-1][1]
+    for e in events:
+        if e.name in ("DisputeRaised", "ArbitratorAppointed", "AwardSubmitted",
+                      "AwardObjected", "PanelAppointed") and e.args["caseId"] != p.case_id:
+            problems.append(f"{e.name}: for case 0x{e.args['caseId'].hex()}, not the package's")
+    awards = {s.record.round: s.record for s in p.unchained if isinstance(s.record, Award)}
+    for e in events:
+        if (e.name == "AwardSubmitted" and e.args["round"] in awards
+                and e.args["awardHash"] != awards[e.args["round"]].award_hash):
+            problems.append(f"AwardSubmitted (round {e.args['round']}): awardHash differs "
+                            "from the signed Award's")
+        if e.name == "ArbitratorAppointed" and 0 in awards:
+            last = [x for x in events if x.name == "ArbitratorAppointed"][-1]
+            if e is last and last.args["arbitrator"] not in final["arbitrator"]:
+                problems.append(f"ArbitratorAppointed names {last.args['arbitrator']}, not the "
+                                "arbitrator the signed appointment names")
+        if e.name == "PanelAppointed" and set(e.args["panel"]) != final["panelist"]:
+            problems.append("PanelAppointed names another panel than the signed appointment")
+    return problems
+
+
+Checkpoint = Mapping[int, frozenset[bytes]]
+"""Block hashes published for each chain id (docs/judicial-package.md, checkpoint file)."""
+
+
+def parse_checkpoint(data: bytes) -> Checkpoint:
+    """A checkpoint file: `{"chains": {"<chain id>": ["0x<block hash>", ...]}}`.
+
+    Raises FormatError naming what is wrong."""
+    obj = fmt.load_json(data, "checkpoint")
+    chains = obj.get("chains") if isinstance(obj, dict) else None
+    if not isinstance(chains, dict):
+        raise FormatError('checkpoint: expected {"chains": {"<chain id>": ["0x<hash>", ...]}}')
+    out: dict[int, frozenset[bytes]] = {}
+    for key, hashes in chains.items():
+        if not str(key).isdigit() or not isinstance(hashes, list):
+            raise FormatError(f"checkpoint: chain {key!r}: expected a list of block hashes")
+        out[int(key)] = frozenset(fmt.from_hex(h, "block hash", 32) for h in hashes)
+    return out
+
+
+def _relied_blocks(p: _Package) -> list[tuple[int, BlockHeader]]:
+    """The blocks the verdict rests on: those holding a proven receipt, in order."""
+    seen = {(r.chain_id, r.header.hash): r.header for r in p.block_proofs.receipts.values()}
+    return sorted(((c, h) for (c, _), h in seen.items()), key=lambda ch: (ch[0], ch[1].number))
+
+
+def _check_block_confirmation(p: _Package) -> _Result:
+    """The block hashes the offline checks rest on, confirmed by the court's sources: every
+    --rpc node (all must agree; each answers for its own chain id) and the checkpoint."""
+    blocks = _relied_blocks(p)
+    if not blocks:
+        raise _CheckFailedError("the package proves no block to confirm")
+    confirmed: dict[tuple[int, bytes], list[str]] = {}
+    problems: list[str] = []
+    cp = p.checkpoint or {}
+    for chain_id, h in blocks:
+        if chain_id in cp:
+            if h.hash in cp[chain_id]:
+                confirmed.setdefault((chain_id, h.hash), []).append("checkpoint")
+            else:
+                problems.append(f"chain {chain_id} block {h.number} 0x{h.hash.hex()}: not in "
+                                "the checkpoint, which lists that chain's blocks")
+    served: dict[str, int] = {}
+    down: BaseException | None = None
+    for name, w3 in p.sources:
+        try:
+            served[name] = int(w3.eth.chain_id)
+            latest = int(w3.eth.block_number)
+            for chain_id, h in blocks:
+                if chain_id != served[name]:
+                    continue
+                got = w3.eth.get_block(h.number)
+                if bytes(got["hash"]) != h.hash:
+                    problems.append(
+                        f"chain {chain_id} block {h.number}: {name} says 0x"
+                        f"{bytes(got['hash']).hex()}, the package's header is 0x{h.hash.hex()}")
+                else:
+                    confirmed.setdefault((chain_id, h.hash), []).append(
+                        f"{name} ({latest - h.number + 1} confirmation(s))")
+        except Exception as exc:  # a node down, or one that does not have the block
+            if is_unreachable(exc):
+                down = down or exc
+                continue
+            problems.append(f"{name}: cannot confirm ({type(exc).__name__}: {exc})")
+    if problems:  # a source that contradicts the package outweighs one that is silent
+        raise _CheckFailedError(problems[0], problems)
+    if down is not None:
+        raise p.node_down(down)
+    pending = [f"chain {c} block {h.number} 0x{h.hash.hex()}" for c, h in blocks
+               if (c, h.hash) not in confirmed]
+    if pending:
+        asked = "; ".join(f"{n} serves chain {c}" for n, c in served.items())
+        raise _CheckSkippedError(
+            "not confirmed: the verdict rests on these block hashes; confirm each on a node "
+            "or explorer you choose (--rpc URL, several allowed) or with --checkpoint FILE"
+            + (f" ({asked})" if asked else "") + ": " + "; ".join(pending))
+    return (f"{len(blocks)} block hash(es) confirmed",
+            [f"chain {c} block {h.number} 0x{h.hash.hex()}: "
+             f"{', '.join(confirmed[(c, h.hash)])}" for c, h in blocks])
 
 
 def _check_timestamps(p: _Package) -> _Result:
@@ -1023,10 +1328,10 @@ def _order_resolved(p: _Package, what: str, missing: str) -> tuple[bytes, Any, s
     if not enf:
         raise _CheckFailedError(missing)
     tx = fmt.from_hex(enf, "enforcementTx", 32)
-    receipt = p.receipt(tx, what)
+    proven = p.proven(p.domain.chain_id, tx, what)
     events = [
         e
-        for e in decode_events(receipt["logs"], ORDER_RESOLVED, address=p.domain.verifying_contract)
+        for e in proven.events(ORDER_RESOLVED, p.domain.verifying_contract)
         if e.args["orderId"] == order.order_id
     ]
     if len(events) != 1:
@@ -1245,8 +1550,8 @@ def _check_institution_key(p: _Package) -> str:
     institution's name: its signatures prove nothing about who acted. The institution is the
     order's (on-chain) and the attestation's recovered signer, never the manifest's claim."""
     named: set[str] = set()
-    with contextlib.suppress(_CheckSkippedError):  # no chain: the attestation signer alone
-        named.update(p.institution_keys)
+    with contextlib.suppress(_CheckSkippedError, _CheckFailedError):  # no proven order: the
+        named.update(p.institution_keys)  # attestation's signer alone (other checks say why)
     try:  # missing or unreadable: the attestation check reports it
         data = p.json(fmt.ATTESTATION)
     except (_CheckFailedError, MissingPackageFile, OSError):
@@ -1280,10 +1585,13 @@ _RUNNERS: dict[str, Callable[[_Package], _Result]] = {
     "evidence": _check_evidence,
     "provenance": _check_provenance,
     "merkle_proofs": _check_merkle,
+    "block_proofs": _check_block_proofs,
     "anchors": _check_anchors,
     "timestamps": _check_timestamps,
     "car_blocks": _check_car,
     "award_payout": _check_award_payout,
+    "onchain_acts": _check_onchain_acts,
+    "block_confirmation": _check_block_confirmation,
     "attestation": _check_attestation,
     "institution_key": _check_institution_key,
 }
@@ -1312,24 +1620,54 @@ def _archive_refused(path: Path, reason: str, rest: str, unreadable: str | None)
     return Report(checks=tuple(checks), package=str(path), unreadable=unreadable)
 
 
+Source = Web3 | BaseProvider | str
+"""A chain source: a Web3, a provider or a JSON-RPC URL."""
+
+
+def _sources(chain: Source | Sequence[Source] | None) -> list[tuple[str, Web3]]:
+    """(name, Web3) of each source; None: the installation's configured chain, if any."""
+    given: list[Source | None] = (
+        list(chain) if isinstance(chain, Sequence) and not isinstance(chain, str)
+        else [chain])
+    out = []
+    for src in given:
+        try:
+            w3 = connect(src)
+        except Exception:  # a bad URL: that source confirms nothing (the CLI refuses it first)
+            continue
+        if w3 is None:
+            continue
+        name = src if isinstance(src, str) else str(
+            getattr(w3.provider, "endpoint_uri", None) or type(w3.provider).__name__)
+        out.append((name, w3))
+    return out
+
+
 def verify_package(
     path: str | Path,
     *,
-    chain: Web3 | BaseProvider | str | None,
+    chain: Source | Sequence[Source] | None,
     tsa_trust: bytes | Sequence[x509.Certificate] | None = None,
+    checkpoint: Checkpoint | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> Report:
     """Verify the judicial package at `path`; return a `Report` of named checks.
 
+    Every check but `block_confirmation` runs offline, on the package's bytes: headers
+    hash to their blocks, receipts are proven in their receipts tries, and the anchors,
+    the order and the payout are read from those receipts' logs.
+
     Args:
         path: the package ZIP.
-        chain: a Web3 instance, a JSON-RPC URL, or None for the installation's configured
-            chain (`evidence.chain.discover_chain`: `$CHAINARB_CHAIN_RPC_URL`, the data
-            dir's embedded node or the `chainarb.chain` entry point); with no chain at all,
-            or a node that does not answer, the on-chain checks are reported as skipped
-            (could not run; not passed).
+        chain: the sources that confirm the block hashes the verdict rests on: a Web3, a
+            provider or a JSON-RPC URL, or several (all must agree; a disagreement fails
+            `block_confirmation`); None for the installation's configured chain
+            (`evidence.chain.discover_chain`). With no source and no checkpoint, or a node
+            that does not answer, `block_confirmation` is not run and names the hashes
+            that remain to be confirmed.
         tsa_trust: certificates (PEM/DER bytes or loaded) the court trusts for timestamps;
             None trusts the package's own TSA certificates (and says so).
+        checkpoint: block hashes per chain id published elsewhere (`parse_checkpoint`).
         limits: bounds on what extracting the archive may write.
     """
     path = Path(path)
@@ -1351,18 +1689,17 @@ def verify_package(
                 if isinstance(tsa_trust, bytes | bytearray)
                 else list(tsa_trust)
             )
-        try:
-            w3 = connect(chain)
-        except Exception:  # a bad URL is reported by the checks that need the chain
-            w3 = None
-        pkg = _Package(dest, names, w3, trust)
+        pkg = _Package(dest, names, _sources(chain), trust, checkpoint)
         digest = None
         if fmt.CHECKSUMS in pkg.names:
             digest = hashlib.sha256((dest / fmt.CHECKSUMS).read_bytes()).hexdigest()
         checks += [_run(name, _RUNNERS[name], pkg) for name, _, _ in CHECKS[1:]]
-        try:
-            chain_id: int | None = pkg.chain_id
-        except (_CheckFailedError, _CheckSkippedError):
-            chain_id = None
+        chain_id: int | None = None
+        blocks: tuple[BlockRef, ...] = ()
+        with contextlib.suppress(_CheckFailedError, _CheckSkippedError, EvidenceError):
+            chain_id = pkg.domain.chain_id
+        with contextlib.suppress(_CheckFailedError, _CheckSkippedError, EvidenceError):
+            blocks = tuple(BlockRef(c, h.number, h.hash, h.timestamp)
+                           for c, h in _relied_blocks(pkg))
     return Report(checks=tuple(checks), package=str(path), package_digest=digest,
-                  chain_id=chain_id)
+                  chain_id=chain_id, blocks=blocks)

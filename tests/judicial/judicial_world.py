@@ -28,6 +28,7 @@ from backend.chain.contracts import (
     Timeouts,
 )
 from backend.chain.devchain import advance_time, chain_time, dev_accounts, in_process_web3
+from evidence.chainproofs import collect_proofs, escrow_acts
 from evidence.commitment import commit, sha256_file
 from evidence.encryption import encrypt_stream, generate_data_key
 from evidence.ipfs import MemoryBlockstore, add_bytes
@@ -570,6 +571,8 @@ def make_case(
                             "HK", at=t0, subject=member.address),
             disclosure=disclose(member, domain, case_id, "panelist", appointments[-1],
                                 at=chain_time(w3))))
+    acts = escrow_acts(w3, escrow_addr, order_id)
+    headers, receipts = collect_proofs(w3, [a.tx_hash for a in anchors] + [tx for _, tx in acts])
     inputs = PackageInputs(
         domain=domain,
         case=CaseInfo(
@@ -618,8 +621,11 @@ def make_case(
             else None
         ),
         enforcement=EnforcementInfo(
-            escrow=escrow_addr, open_tx=opened.tx_hash, enforcement_tx=executed.tx_hash
+            escrow=escrow_addr, open_tx=opened.tx_hash, enforcement_tx=executed.tx_hash,
+            acts=acts,
         ),
+        block_headers=headers,
+        receipts=receipts,
         created_at=chain_time(w3),
         neutrals=neutrals,
     )

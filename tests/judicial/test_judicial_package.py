@@ -84,10 +84,13 @@ def test_package_verifies_every_check(case: Case) -> None:
         "evidence",
         "provenance",
         "merkle_proofs",
+        "block_proofs",
         "anchors",
         "timestamps",
         "car_blocks",
         "award_payout",
+        "onchain_acts",
+        "block_confirmation",
         "attestation",
         "institution_key",
     ]
@@ -96,8 +99,14 @@ def test_package_verifies_every_check(case: Case) -> None:
     digest = hashlib.sha256(entries(case.package)[fmt.CHECKSUMS]).hexdigest()
     assert report.package_digest == digest
     as_json = report.to_json_obj()
-    assert as_json["ok"] is True and len(as_json["checks"]) == 16
+    assert as_json["ok"] is True and len(as_json["checks"]) == 19
     assert all(c["label"]["zh"] for c in as_json["checks"])
+    # The verdict names the blocks it rests on: every anchoring's and escrow act's block.
+    anchored = {a.block_hash for a in case.inputs.anchors}
+    assert anchored <= {b.hash for b in report.blocks}
+    assert {b["hash"] for b in as_json["blocks"]} == {"0x" + b.hash.hex() for b in report.blocks}
+    for b in report.blocks:
+        assert bytes(case.w3.eth.get_block(b.number)["hash"]) == b.hash
 
 
 def test_package_layout_and_determinism(case: Case, tmp_path: Path) -> None:
@@ -262,7 +271,7 @@ def test_altered_transaction_hash(case: Case, tmp_path: Path) -> None:
 
     failed, reasons = verify(case, repack(case, tmp_path / "p.zip", alter))
     assert failed & {"anchors"} == {"anchors"}
-    assert "transaction is not on this chain" in reasons["anchors"]
+    assert "has no receipt proven in a block header" in reasons["anchors"]
 
 
 def test_anchor_on_another_chain(case: Case, tmp_path: Path) -> None:
@@ -274,7 +283,7 @@ def test_anchor_on_another_chain(case: Case, tmp_path: Path) -> None:
 
     failed, reasons = verify(case, repack(case, tmp_path / "p.zip", alter))
     assert "anchors" in failed
-    assert "anchored on chain 1" in reasons["anchors"]
+    assert "on chain 1 has no receipt proven" in reasons["anchors"]
 
 
 def test_verified_against_another_chain(case: Case) -> None:
@@ -282,8 +291,10 @@ def test_verified_against_another_chain(case: Case) -> None:
     from backend.chain.devchain import in_process_web3
 
     report = verify_package(case.package, chain=in_process_web3())
-    failed = set(report.failed())
-    assert {"anchors", "award_payout", "roles", "manifest"} <= failed
+    # Everything recomputed offline holds; the other chain's blocks are not the package's.
+    assert set(report.failed()) == {"block_confirmation"}
+    reason = report.check("block_confirmation").reason
+    assert "the package's header is 0x" in reason or "cannot confirm" in reason
     assert not report.ok
 
 
@@ -457,9 +468,14 @@ def test_without_a_chain_the_onchain_checks_do_not_pass(case: Case, monkeypatch)
     monkeypatch.setenv("CHAINARB_DATA_DIR", "/nonexistent/chainarb-data")
     monkeypatch.setattr("evidence.chain.entry_points", lambda group: [])
     report = verify_package(case.package, chain=None)
-    assert report.check("anchors").status is Status.SKIPPED
-    assert report.check("award_payout").status is Status.SKIPPED
+    # Offline, every check runs; only the block hashes remain to be confirmed (exit 3).
+    assert report.check("anchors").passed and report.check("award_payout").passed
     assert report.check("evidence").passed and report.check("step_chain").passed
+    pending = report.check("block_confirmation")
+    assert pending.status is Status.SKIPPED
+    assert set(report.failed()) == {"block_confirmation"} and report.failure is None
+    for b in report.blocks:
+        assert f"block {b.number} 0x{b.hash.hex()}" in pending.reason
     assert not report.ok
 
 

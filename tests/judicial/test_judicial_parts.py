@@ -11,7 +11,11 @@ from eth_utils import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence.events import ORDER_OPENED, ORDER_RESOLVED, RESOLUTIONS, ROOT_ANCHORED
+from evidence.events import (
+    ESCROW_ACTS,
+    RESOLUTIONS,
+    ROOT_ANCHORED,
+)
 from evidence.judicial import PackageInputError, build_package
 from evidence.judicial._zip import DEFAULT_LIMITS, check_name, extract_zip, write_zip
 from evidence.judicial.errors import UnsafePath
@@ -34,10 +38,10 @@ def _abi_signature(artifact: str, event: str) -> tuple[str, list[bool]]:
 @pytest.mark.parametrize(
     ("artifact", "spec"),
     [
-        ("ArbitrationEscrow", ORDER_OPENED),
-        ("ArbitrationEscrow", ORDER_RESOLVED),
+        *(("ArbitrationEscrow", spec) for spec in ESCROW_ACTS),
         ("EvidenceAnchor", ROOT_ANCHORED),
     ],
+    ids=lambda v: getattr(v, "name", v),
 )
 def test_event_specs_match_the_compiled_contracts(artifact: str, spec) -> None:
     signature, indexed = _abi_signature(artifact, spec.name)

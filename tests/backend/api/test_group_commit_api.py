@@ -148,7 +148,6 @@ def _held_group(w: World) -> Iterator[Callable[[int], None]]:
     ``wait_queued(n)``."""
     service = w.app.state.ctx.service
     committer = service.transactions.committer
-    assert committer is not None, "SQLite uses group commit"
 
     def wait_queued(n: int) -> None:
         deadline = time.monotonic() + 20
@@ -263,12 +262,41 @@ def test_a_failed_group_commit_fails_its_requests_and_the_next_group_works(
     assert ok(w.seller.post(f"/cases/{w.case_id}/offers", json=second_a))["sequence"] == seq + 1
 
 
-def test_postgres_keeps_one_transaction_per_step(world: World) -> None:
-    """PostgreSQL: no in-process group (several worker processes write at once under
-    row locks); SQLite: the group committer."""
-    service = world.app.state.ctx.service
-    dialect = service.sessions.kw["bind"].dialect.name
-    assert (service.transactions.committer is None) == dialect.startswith("postgres")
+def test_concurrent_steps_share_groups_on_both_databases(world: World) -> None:
+    """SQLite and PostgreSQL: steps of different cases sent at once are committed in
+    shared groups (PostgreSQL under each case's row lock, issue 10), every one stored."""
+    w = world
+    to_filed(w)
+    cases = _open_more_cases(w, 6)
+    committer = w.app.state.ctx.service.transactions.committer
+    _ = w.seller.headers
+    hold, running = threading.Event(), threading.Event()
+
+    def gate(_session: Session) -> None:  # keeps the committer busy while the steps queue
+        running.set()
+        hold.wait(20)
+
+    with ThreadPoolExecutor(len(cases) + 1) as pool:
+        gated = pool.submit(committer.submit, gate)
+        assert running.wait(20)
+        groups = committer.groups
+        futures = []
+        for i, (order, case_id, prev) in enumerate(cases):
+            body, _ = _offer(w.seller, case_id, order, 1, prev, 2_000)
+            futures.append(pool.submit(w.seller.post, f"/cases/{case_id}/offers", json=body))
+            deadline = time.monotonic() + 20
+            while committer.pending < i + 1:
+                assert time.monotonic() < deadline, f"{committer.pending} of {i + 1} queued"
+                time.sleep(0.005)
+        hold.set()
+        gated.result(20)
+        answers = [f.result(30) for f in futures]
+    assert [r.status_code for r in answers] == [201] * len(cases), [r.text for r in answers]
+    assert committer.groups == groups + 2  # the gate's, then one group of all six steps
+    with w.app.state.ctx.sessions() as s:
+        for _order, case_id, _prev in cases:
+            assert s.exec(select(func.count()).select_from(Step).where(
+                col(Step.case_id) == case_id)).one() == 2  # filed, then the offer
 
 
 def test_same_case_racing_chains_stay_linked(world: World) -> None:
