@@ -103,12 +103,16 @@ class IdentityService:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def profile_of(self, session: Session, address: str) -> SignedRecord | None:
-        """The profile in effect for `address`: the newest signed, then the latest received."""
-        row = session.exec(select(IdentityRecord).where(
+    def profile_of(self, session: Session, address: str, *, own: bool = False
+                   ) -> SignedRecord | None:
+        """The profile in effect for `address`: the newest signed, then the latest received;
+        with `own`, only one the person signed (a party's: the institution names no party)."""
+        query = select(IdentityRecord).where(
             col(IdentityRecord.kind) == "Profile", col(IdentityRecord.subject) == address)
-            .order_by(col(IdentityRecord.signed_at).desc(), col(IdentityRecord.id).desc())
-        ).first()
+        if own:
+            query = query.where(col(IdentityRecord.issuer) == address)
+        row = session.exec(query.order_by(col(IdentityRecord.signed_at).desc(),
+                                          col(IdentityRecord.id).desc())).first()
         return SignedRecord.from_json_obj(row.record) if row is not None else None
 
     def disclosure_of(self, session: Session, case_id: str, address: str, role: str,

@@ -541,7 +541,8 @@ class PackageService:
                 continue
             side = "buyer" if address == case.order.buyer else "seller"
             out.append(Party(role=role, side=side, address=address,
-                             profile=self.identities.profile_of(session, address)))
+                             profile=self.identities.profile_of(session, address,
+                                                                 own=True)))
         return out
 
     def _neutrals(self, session: Session, case: p.CaseState, entries: list[StepEntry]

@@ -132,3 +132,27 @@ def test_a_registered_court_gets_the_institutions_profile(sqlite_world: World) -
     assert shown["issuer"] == institution != w.court.address
     signed = SignedRecord.from_json_obj(shown["record"])
     assert signed.verify() == (institution,)
+
+
+def test_the_institution_registers_a_neutral_never_names_a_party(sqlite_world: World
+                                                                  ) -> None:
+    """A neutral on the register gets the institution's profile; a party's own profile is
+    the one a package uses, even when the institution signed a newer one about it."""
+    w = sqlite_world
+    r = w.admin.post("/admin/neutrals", json={"address": w.arbitrator.address,
+                                              "name": "Dr. Chen Wei", "nameZh": "陈伟博士",
+                                              "country": "SG"})
+    assert r.status_code == 201, r.text
+    shown = w.buyer.get(f"/profiles/{w.arbitrator.address}").json()
+    assert shown["name"] == "Dr. Chen Wei" and shown["issuer"] != w.arbitrator.address
+    r = w.buyer.post("/admin/neutrals", json={"address": w.buyer.address, "name": "Me"})
+    assert r.status_code == 403 and r.json()["code"] == "access_denied", r.text
+    own = declare_profile(w.buyer, "Lena Fischer", country="DE")
+    w.clock.advance(seconds=60)
+    w.admin.post("/admin/neutrals", json={"address": w.buyer.address, "name": "Renamed"})
+    from backend.services.identity import IdentityService
+
+    service = w.app.state.ctx.service
+    with service.sessions() as session:
+        chosen = IdentityService(service).profile_of(session, w.buyer.address, own=True)
+    assert chosen is not None and "0x" + chosen.record_hash.hex() == own["recordHash"]
