@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from backend import procedure as p
 from backend.db import Step, write_scope
 from backend.db.service_models import IdentityRecord
+from evidence.errors import FormatError
 from evidence.records import Disclosure, Profile, SignedRecord
 from evidence.steps import APPOINTMENTS
 
@@ -133,7 +134,12 @@ class IdentityService:
     # -- parts -----------------------------------------------------------------------------
 
     def _checked(self, record: dict[str, Any], kind: type[Profile | Disclosure]) -> SignedRecord:
-        signed = SignedRecord.from_json_obj(record)
+        try:
+            signed = SignedRecord.from_json_obj(record)
+        except FormatError as exc:  # not a signed record at all: say so in the API's words
+            if exc.code != FormatError.code:
+                raise  # a documented refusal of its own (invalid_address, unsupported_version)
+            raise BadSubmission(f"record: {exc}", code="invalid_record") from exc
         if not isinstance(signed.record, kind):
             raise BadSubmission(f"expected a signed {kind.TYPE_NAME}, found "
                                 f"{signed.record.TYPE_NAME}", code="wrong_record_type")

@@ -90,6 +90,10 @@ def test_profile_refusals_name_what_to_fix(sqlite_world: World) -> None:
     r = _put(w, "buyer", {"record": bad})
     assert r.status_code == 422 and r.json()["code"] == "invalid_record", r.text
     assert "ISO 3166-1 alpha-2" in r.json()["detail"]
+    r = _put(w, "buyer", {"record": {"format": "something else"}})
+    assert r.status_code == 422 and r.json()["code"] == "invalid_record", r.text
+    r = w.buyer.post("/cases/0x" + "11" * 32 + "/disclosures", json={"record": {}})
+    assert r.status_code == 422 and r.json()["code"] == "invalid_record", r.text
 
 
 def test_an_appointee_discloses_a_stranger_may_not(sqlite_world: World) -> None:
