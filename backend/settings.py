@@ -33,6 +33,8 @@ from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
+    BaseModel,
+    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
@@ -45,6 +47,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = [
     "EMBEDDED_CHAIN_ID",
     "INSTITUTION_KEY_FILE",
+    "AnchorChain",
     "Settings",
     "SettingsError",
     "load_settings",
@@ -103,6 +106,34 @@ def _check_http_url(value: str, name: str) -> str:
 PositiveDays = Annotated[int, Field(ge=1, le=365)]
 
 
+class AnchorChain(BaseModel):
+    """One more chain every Merkle root is anchored on, beside the service's own chain
+    (an item of ``CHAINARB_ANCHOR_CHAINS``, a JSON list). EvidenceAnchor must already be
+    deployed there; the institution key signs the anchoring transactions, so its account
+    needs gas on that chain."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=100,
+                      description="Shown in packages and verdicts, e.g. 'Ethereum Sepolia'.")
+    chain_id: int = Field(gt=0, description="Checked against the node before it is used.")
+    rpc_url: str
+    contract: str = Field(description="The EvidenceAnchor contract on that chain.")
+    operated_by_institution: bool = Field(
+        description="True when the institution runs this chain (then it proves nothing "
+        "against the institution); required: independence is never assumed.")
+
+    @field_validator("rpc_url")
+    @classmethod
+    def _rpc(cls, value: str) -> str:
+        return _check_http_url(value.strip(), "CHAINARB_ANCHOR_CHAINS rpc_url")
+
+    @field_validator("contract")
+    @classmethod
+    def _contract(cls, value: str) -> str:
+        return _checksum(value.strip(), "CHAINARB_ANCHOR_CHAINS contract")
+
+
 class Settings(BaseSettings):
     """Everything the service can be configured with (see the README's settings table)."""
 
@@ -158,6 +189,18 @@ class Settings(BaseSettings):
         default=30.0, ge=0, le=86_400, description="0 = anchor immediately (the demo)."
     )
     anchor_batch_limit: int = Field(default=1000, ge=1, le=100_000)
+    chain_name: str = Field(
+        default="", max_length=100,
+        description="The service chain's name in packages; empty: 'embedded chain' or "
+        "'chain <id>'.")
+    chain_operated_by_institution: bool = Field(
+        default=True,
+        description="Whether the institution runs the service's chain (CHAINARB_CHAIN_RPC_URL). "
+        "Always true for the embedded chain; set false only for a chain it does not control.")
+    anchor_chains: list[AnchorChain] = Field(
+        default_factory=list,
+        description="More chains each root is anchored on: a JSON list of {name, chain_id, "
+        "rpc_url, contract, operated_by_institution}.")
 
     # --- IPFS --------------------------------------------------------------------------
     ipfs_api_url: str = Field(
@@ -362,6 +405,18 @@ class Settings(BaseSettings):
                     "CHAINARB_INSTITUTION_KEY is required when CHAINARB_CHAIN_RPC_URL is set "
                     "(a key is generated in the data dir only for the embedded chain)"
                 )
+        if embedded and not self.chain_operated_by_institution:
+            raise ValueError(
+                "CHAINARB_CHAIN_OPERATED_BY_INSTITUTION=false is not possible on the embedded "
+                "chain (it runs in the institution's own data dir); add a chain it does not "
+                "control to CHAINARB_ANCHOR_CHAINS instead")
+        ids = [c.chain_id for c in self.anchor_chains]
+        primary = self.expected_chain_id
+        if len(set(ids)) != len(ids) or (primary is not None and primary in ids):
+            raise ValueError(
+                f"CHAINARB_ANCHOR_CHAINS: each chain once, and not the service's own chain "
+                f"(which is always anchored on); found chain ids {ids}"
+                + (f" beside the service's {primary}" if primary is not None else ""))
         if self.session_secret is not None and \
                 len(self.session_secret.get_secret_value()) < _MIN_SECRET_CHARS:
             raise ValueError(

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-__all__ = ["CheckResult", "Report", "Status"]
+__all__ = ["CheckResult", "Note", "Report", "Status"]
 
 
 class Status(StrEnum):
@@ -58,6 +58,19 @@ class CheckResult:
     def not_run(self, reason: str) -> CheckResult:
         """This check as not run (an earlier one failed), keeping its name."""
         return CheckResult(self.name, Status.NOT_RUN, reason)
+
+
+@dataclass(frozen=True)
+class Note:
+    """What a court must know beside the checks: a limit of what they prove (e.g. anchors
+    only on the operator's own chains). Not a failure; stated in both languages."""
+
+    name: str
+    en: str
+    zh: str
+
+    def to_json_obj(self) -> dict[str, object]:
+        return {"name": self.name, "text": {"en": self.en, "zh": self.zh}}
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ really is missing; a stray ``KeyError`` (any ``LookupError``) is a bug, so a 500
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -209,7 +209,7 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
     port: EscrowPort | None = None,
     blockstore: Blockstore | None = None,
-    anchor_sender: AnchorSender | None = None,
+    anchor_sender: AnchorSender | Sequence[AnchorSender] | None = None,
     background: bool = True,
 ) -> FastAPI:
     """Build the service. Anything not injected is built from ``settings``."""
@@ -226,7 +226,8 @@ def create_app(
     if port is None:
         port, anchoring, objection_window = _chain(settings, key, sessions, closers)
         rules = _fit_objection(rules, objection_window)
-    if anchor_sender is not None:  # injected (tests): same limits and authority
+    if anchor_sender is not None:  # injected (tests): same limits and authority; one or a
+        # sender per anchoring chain
         anchoring = AnchoringWorker(sessions, anchor_sender,
                                     batch_limit=settings.anchor_batch_limit,
                                     confirmations=settings.confirmations,

@@ -70,7 +70,7 @@ class AppContext:
             if self.anchoring is not None and (force or due):
                 self._last_anchoring = time.monotonic()
                 run = self.anchoring.run_once()
-                report.anchored_batches = len(run.confirmed)
+                report.anchored_batches = len(run.completed)  # on every anchoring chain
             if self.smtp is not None:
                 report.notices_sent, report.notices_failed = self.smtp.deliver_pending()
         return report

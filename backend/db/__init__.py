@@ -7,7 +7,7 @@ Public API (see docs/persistence.md):
   command; on SQLite it takes the write lock first
 * `upgrade_to_head(url)`: run at service start
 * the tables: `Account`, `AuthNonce`, `AuthSession`, `Case`, `Participant`, `Step`,
-  `EvidenceItem`, `AnchorBatch`, `Leaf`, `Notice`, and their status enums
+  `EvidenceItem`, `AnchorBatch`, `AnchorInclusion`, `Leaf`, `Notice`, and their status enums
 """
 
 # The service's own tables (backend/services) register on the same metadata.
@@ -25,6 +25,7 @@ from backend.db.migrate import current_revision, head_revision, upgrade_to_head
 from backend.db.models import (
     Account,
     AnchorBatch,
+    AnchorInclusion,
     AnchorStatus,
     AuthNonce,
     AuthSession,
@@ -42,6 +43,7 @@ from backend.db.types import UTCDateTime, utcnow
 __all__ = [
     "Account",
     "AnchorBatch",
+    "AnchorInclusion",
     "AnchorStatus",
     "AuthNonce",
     "AuthSession",

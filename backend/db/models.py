@@ -31,6 +31,7 @@ from backend.db.types import UTCDateTime, utcnow
 __all__ = [
     "Account",
     "AnchorBatch",
+    "AnchorInclusion",
     "AnchorStatus",
     "AuthNonce",
     "AuthSession",
@@ -66,12 +67,13 @@ def _created() -> Any:
 
 
 class AnchorStatus(StrEnum):
-    """Life of an anchor batch (see docs/persistence.md for the transitions)."""
+    """Life of a root on one chain (`AnchorInclusion`; docs/persistence.md has the
+    transitions). A batch is PENDING or CONFIRMED (on every chain)."""
 
     PENDING = "pending"  # claimed, root computed, nothing sent yet
     SENT = "sent"  # raw transaction signed and recorded (tx_hash known), maybe broadcast
     CONFIRMED = "confirmed"  # receipt with status 1 and enough confirmations
-    FAILED = "failed"  # given up on; its leaves were released to a new batch
+    FAILED = "failed"  # attempts exhausted; kept, `retry_failed` requeues it
 
 
 class LeafKind(StrEnum):
@@ -208,7 +210,13 @@ class EvidenceItem(SQLModel, table=True):
 
 
 class AnchorBatch(SQLModel, table=True):
-    """One Merkle root sent to EvidenceAnchor; created before anything is sent."""
+    """One Merkle root, anchored on every configured chain (an `AnchorInclusion` per chain);
+    created, with its root, before anything is sent.
+
+    `status` is PENDING until every inclusion of the batch is CONFIRMED, then CONFIRMED
+    (the worker sets it in the transaction that confirms the last one): the package and
+    the pages need "anchored everywhere it was sent" in one column.
+    """
 
     __tablename__ = "anchor_batch"
 
@@ -218,15 +226,35 @@ class AnchorBatch(SQLModel, table=True):
     status: AnchorStatus = Field(
         default=AnchorStatus.PENDING, sa_type=sa.String(16), nullable=False, index=True
     )
-    chain_id: int | None = Field(default=None, sa_type=sa.BigInteger)
-    contract: str | None = Field(default=None, max_length=ADDRESS)
+    timestamp_token: bytes | None = Field(default=None, sa_type=sa.LargeBinary)  # RFC 3161
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class AnchorInclusion(SQLModel, table=True):
+    """A batch's root on one anchoring chain: its transaction, written ahead, and where it
+    landed. One row per (batch, chain); the anchoring worker's state machine runs per row,
+    so a chain that is down holds up only its own rows."""
+
+    __tablename__ = "anchor_inclusion"
+    __table_args__ = (
+        sa.UniqueConstraint("batch_id", "chain_id"),
+        sa.Index("ix_anchor_inclusion_chain_status", "chain_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="anchor_batch.id", nullable=False)
+    chain_id: int = Field(sa_type=sa.BigInteger, nullable=False)
+    contract: str = Field(max_length=ADDRESS)
+    status: AnchorStatus = Field(
+        default=AnchorStatus.PENDING, sa_type=sa.String(16), nullable=False
+    )
     nonce: int | None = Field(default=None, sa_type=sa.BigInteger)
     raw_tx: str | None = Field(default=None, sa_type=sa.Text)  # written before broadcast
     tx_hash: str | None = Field(default=None, max_length=HASH)
     block_number: int | None = Field(default=None, sa_type=sa.BigInteger)
     block_hash: str | None = Field(default=None, max_length=HASH)
     block_time: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    timestamp_token: bytes | None = Field(default=None, sa_type=sa.LargeBinary)  # RFC 3161
     attempts: int = Field(default=0, nullable=False)
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _created()

@@ -71,6 +71,9 @@ def verify_package(world: World, story: Story) -> None:
     pr.step("package", story.cast.court.label, "verifies the package against the chain and "
             f"the TSA's certificate: {'ALL CHECKS PASS' if report.ok else 'FAILED'} "
             f"(核验{'通过' if report.ok else '未通过'}); digest {report.package_digest}")
+    for note in report.notes:  # e.g. anchored only on the embedded chain: the operator's own
+        pr.console.print(f"      [bold yellow]Note: {escape(note.en)}[/]")
+        pr.console.print(f"      [bold yellow]注意：{escape(note.zh)}[/]")
 
 
 def confirm_judicially(world: World, story: Story) -> None:

@@ -71,14 +71,20 @@ class World:
         """Anchor batches confirmed since the last look (the operator's view, from the DB)."""
         from sqlmodel import col, select
 
-        from backend.db.models import AnchorBatch, AnchorStatus
+        from backend.db.models import AnchorBatch, AnchorInclusion, AnchorStatus
 
         with self.ctx.sessions() as session:
             rows = session.exec(select(AnchorBatch).where(
                 col(AnchorBatch.status) == AnchorStatus.CONFIRMED)).all()
-            fresh = [{"id": b.id, "root": b.root, "tx": b.tx_hash, "leaves": b.leaf_count,
-                      "block": b.block_number, "stamped": b.timestamp_token is not None}
-                     for b in rows if b.id not in self.seen_batches]
+            first: dict[int, AnchorInclusion] = {}
+            for inc in session.exec(select(AnchorInclusion).where(col(
+                    AnchorInclusion.batch_id).in_([b.id for b in rows])).order_by(
+                    col(AnchorInclusion.id))).all():
+                first.setdefault(inc.batch_id, inc)
+            fresh = [{"id": b.id, "root": b.root, "tx": first[b.id].tx_hash,
+                      "leaves": b.leaf_count, "block": first[b.id].block_number,
+                      "stamped": b.timestamp_token is not None}
+                     for b in rows if b.id not in self.seen_batches and b.id in first]
             self.seen_batches.update(b.id for b in rows if b.id is not None)
         return fresh
 

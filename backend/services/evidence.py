@@ -59,6 +59,7 @@ from sqlmodel import Session, col, select
 from backend import procedure as p
 from backend.db import (
     AnchorBatch,
+    AnchorInclusion,
     AnchorStatus,
     Case,
     EvidenceItem,
@@ -1075,7 +1076,12 @@ class EvidenceService:
         batch = session.get(AnchorBatch, leaf.batch_id)
         if batch is None or batch.status != AnchorStatus.CONFIRMED:
             return []
-        at = int((batch.block_time or batch.updated_at).timestamp())
+        # The service chain's inclusion (the first): the other chains' rows are in anchors.json
+        anchoring = session.exec(select(AnchorInclusion).where(
+            col(AnchorInclusion.batch_id) == batch.id).order_by(col(AnchorInclusion.id))).first()
+        if anchoring is None:
+            return []
+        at = int((anchoring.block_time or anchoring.updated_at).timestamp())
         session_ref = item.upload_session
         steps: list[provenance.ProvenanceStep] = []
         if "batch.included" not in actions:
@@ -1084,9 +1090,10 @@ class EvidenceService:
                               "leafHash": leaf.leaf_hash, "root": batch.root,
                               "leafCount": str(batch.leaf_count), "proof": leaf.proof or []}))
         steps.append(("anchored", "", "anchoring-worker", at, {
-            "root": batch.root, "chainId": str(batch.chain_id), "contract": batch.contract,
-            "txHash": batch.tx_hash, "blockNumber": str(batch.block_number),
-            "blockHash": batch.block_hash, "uploadSession": session_ref}))
+            "root": batch.root, "chainId": str(anchoring.chain_id),
+            "contract": anchoring.contract, "txHash": anchoring.tx_hash,
+            "blockNumber": str(anchoring.block_number), "blockHash": anchoring.block_hash,
+            "uploadSession": session_ref}))
         return steps
 
 

@@ -11,13 +11,13 @@ Theory of operation (docs/evidence-upload.md §Package, docs/judicial-package.md
   must trust): the signed step records in chain order with their payloads, the escrow
   records they bind (Award, Settlement), each evidence file decrypted with the service key
   beside its salt and the provenance log, a CAR of the encrypted containers, every leaf's
-  Merkle proof with the anchoring transaction read back from the chain (block number, hash
-  and time), an RFC 3161 token per anchored root (fetched now and kept on the batch when
-  the anchoring worker has none), the award document, and the escrow's opening and
-  enforcement transactions.
-* A package is only built when every record of the case is anchored and confirmed:
-  otherwise the court would receive records without proof (``NotAnchoredYet``, retry
-  after the next anchoring round).
+  Merkle proof, its root's anchoring on each chain as the worker confirmed it (chain, its
+  name and operator, transaction, block number, hash and time), an RFC 3161 token per
+  anchored root (fetched now and kept on the batch when the anchoring worker has none),
+  the award document, and the escrow's opening and enforcement transactions.
+* A package is only built when every record of the case is anchored and confirmed on
+  every chain its batch was sent to: otherwise the court would receive records without
+  proof (``NotAnchoredYet`` names the lagging chain; retry after the next anchoring round).
 * The same case state gives the same bytes (fixed ``created_at`` = the last step's time),
   so a repeated download is served from the cache under ``data_dir/packages``.
 """
@@ -45,6 +45,7 @@ from web3 import Web3
 from backend import procedure as p
 from backend.db import (
     AnchorBatch,
+    AnchorInclusion,
     AnchorStatus,
     Case,
     EvidenceItem,
@@ -55,6 +56,7 @@ from backend.db import (
 )
 from backend.db.service_models import CaseEvent, ChainAction, StepDetail
 from backend.worker.anchoring import enqueue_leaf
+from backend.worker.runner import ChainLabel
 from evidence.blockproof import ChainHeader, ProvenReceipt
 from evidence.chainproofs import collect_proofs, escrow_acts
 from evidence.encryption import iter_decrypt
@@ -75,6 +77,7 @@ from evidence.judicial import (
     build_package,
 )
 from evidence.judicial import EvidenceItem as PackageItem
+from evidence.judicial.chains import INDEPENDENT, INSTITUTION
 from evidence.judicial.inputs import appointment_of
 from evidence.judicial.provenance import SignedProvenanceEntry
 from evidence.judicial.verify import OPEN_ACTIONS
@@ -133,7 +136,12 @@ class PackageService:
                  *, blockstore: Blockstore, w3: Web3 | None, out_dir: Path,
                  clock: Callable[[], datetime],
                  tsa_url: str = "", tsa_certificates: bytes = b"",
+                 chains: Mapping[int, ChainLabel] | None = None,
                  anchor_chains: Mapping[int, Web3] | None = None) -> None:
+        """`chains`: name and operator of each anchoring chain by id (``chain_labels``);
+        a chain not in it is named "chain <id>" and counted as the institution's.
+        `anchor_chains`: a node of each anchoring chain other than `w3`'s, by chain id
+        (``extra_chain_web3``), for its blocks and block proofs."""
         self.sessions = sessions
         self.cases = cases
         self.evidence = evidence
@@ -143,6 +151,7 @@ class PackageService:
         self.clock = clock
         self.tsa_url = tsa_url
         self.tsa_certificates = tsa_certificates
+        self.chains = dict(chains or {})
         self.anchor_chains = dict(anchor_chains or {})
         """Nodes of the anchoring chains other than the escrow's, by chain id, for block
         proofs of the anchors there (the escrow's chain is ``w3``)."""
@@ -288,6 +297,28 @@ class PackageService:
         assert self.w3 is not None, "build refuses first when no chain is configured"
         return self.w3
 
+    def chain_w3(self, chain_id: int) -> Web3:
+        """A node of anchoring chain `chain_id` (the service's own, or a configured one)."""
+        if chain_id in self.anchor_chains:
+            return self.anchor_chains[chain_id]
+        if int(self._chain.eth.chain_id) == chain_id:
+            return self._chain
+        raise PackageUnavailable(f"chain {chain_id} anchored some of this case's records but "
+                                 "is no longer configured (CHAINARB_ANCHOR_CHAINS): add it "
+                                 "back with a node URL to build the package")
+
+    def _block(self, chain_id: int, number: int) -> Any:
+        """Block `number` read back from its chain (the package never states a block the
+        chain no longer has); a node that does not answer is a 503, retried later."""
+        try:
+            return self.chain_w3(chain_id).eth.get_block(number)
+        except PackageUnavailable:
+            raise
+        except Exception as exc:
+            raise PackageUnavailable(f"chain {chain_id}'s node does not answer "
+                                     f"({type(exc).__name__}); the package needs its block "
+                                     f"{number}: retry when it is back") from None
+
     def _steps(self, session: Session, case: p.CaseState, steps: list[Step]
                ) -> tuple[list[StepEntry], AwardDocument | None, dict[bytes, int]]:
         """Entries in chain order, then the escrow records they carry (signatures merged);
@@ -419,8 +450,8 @@ class PackageService:
 
     def _anchoring(self, session: Session, entries: list[StepEntry], fetched: dict[int, bytes]
                    ) -> tuple[list[AnchorInfo], list[MerkleLeafProof], list[TimestampToken]]:
-        """Anchors, proofs and a token per root; tokens fetched now go in ``fetched``
-        (the caller stores them in a write unit)."""
+        """Anchors (one per root and chain), proofs and a token per root; tokens fetched
+        now go in ``fetched`` (the caller stores them in a write unit)."""
         batches: dict[int, AnchorBatch] = {}
         proofs: list[MerkleLeafProof] = []
         for e in entries:
@@ -434,7 +465,8 @@ class PackageService:
                 where = f"step {rec.sequence}" if isinstance(rec, ChainedRecord) \
                     else rec.TYPE_NAME
                 raise NotAnchoredYet(f"{where} ({e.label_en}) is not anchored and confirmed "
-                                     "yet; the package is built once every record is: retry "
+                                     f"on every anchoring chain yet{self._lagging(session, batch)}"
+                                     "; the package is built once every record is: retry "
                                      "after the next anchoring round")
             batches[batch.id or 0] = batch
             proofs.append(MerkleLeafProof(record_hash=e.record.record_hash, root=_b(batch.root),
@@ -442,14 +474,29 @@ class PackageService:
                                           proof=[_b(x) for x in leaf.proof]))
         anchors: list[AnchorInfo] = []
         stamps: list[TimestampToken] = []
-        for batch in batches.values():
-            assert batch.tx_hash and batch.block_number is not None and batch.block_hash
-            block = self._chain.eth.get_block(batch.block_number)
+        inclusions = session.exec(select(AnchorInclusion).where(
+            col(AnchorInclusion.batch_id).in_(list(batches))).order_by(
+            col(AnchorInclusion.id))).all()
+        for inc in inclusions:
+            batch = batches[inc.batch_id]
+            assert inc.tx_hash and inc.block_number is not None and inc.block_hash
+            block = self._block(inc.chain_id, inc.block_number)
+            if _h(bytes(block["hash"])) != inc.block_hash:
+                raise PackageUnavailable(
+                    f"chain {inc.chain_id}'s block {inc.block_number} is no longer "
+                    f"{inc.block_hash} (reorganised after confirmation): the root "
+                    f"{batch.root} must be anchored again there (a higher "
+                    "CHAINARB_CONFIRMATIONS guards against this)")
+            label = self.chains.get(inc.chain_id)
             anchors.append(AnchorInfo(
-                root=_b(batch.root), chain_id=int(batch.chain_id or self._chain.eth.chain_id),
-                contract=str(batch.contract), tx_hash=_b(batch.tx_hash),
-                block_number=batch.block_number, block_hash=_b(batch.block_hash),
-                block_time=int(block["timestamp"]), count=batch.leaf_count))
+                root=_b(batch.root), chain_id=inc.chain_id, contract=inc.contract,
+                tx_hash=_b(inc.tx_hash), block_number=inc.block_number,
+                block_hash=_b(inc.block_hash), block_time=int(block["timestamp"]),
+                count=batch.leaf_count,
+                chain_name=label.name if label else f"chain {inc.chain_id}",
+                operator=INDEPENDENT if label and not label.operated_by_institution
+                else INSTITUTION))
+        for batch in batches.values():
             token = batch.timestamp_token
             if token is None:
                 if not self.tsa_url:
@@ -460,6 +507,18 @@ class PackageService:
                 fetched[batch.id or 0] = token
             stamps.append(TimestampToken(root=_b(batch.root), response=token))
         return anchors, proofs, stamps
+
+    @staticmethod
+    def _lagging(session: Session, batch: AnchorBatch | None) -> str:
+        """' (chain 11155111: sent)' for the chains a batch still waits for ('' if none)."""
+        if batch is None:
+            return ""
+        rows = session.exec(select(AnchorInclusion).where(
+            col(AnchorInclusion.batch_id) == batch.id,
+            col(AnchorInclusion.status) != AnchorStatus.CONFIRMED)).all()
+        if not rows:
+            return ""
+        return " (" + ", ".join(f"chain {r.chain_id}: {r.status}" for r in rows) + ")"
 
     def _enforcement(self, session: Session, case: p.CaseState) -> EnforcementInfo:
         escrow = self.cases.domain.verifying_contract

@@ -90,6 +90,7 @@ T: dict[str, dict[str, str]] = {
     "award_hash": {"en": "Award document SHA-256", "zh-Hans": "裁决书 SHA-256"},
     "anchors": {"en": "On-chain anchors", "zh-Hans": "链上存证"},
     "root": {"en": "Merkle root", "zh-Hans": "默克尔根"},
+    "chain": {"en": "Chain", "zh-Hans": "链"},
     "tx": {"en": "Transaction", "zh-Hans": "交易"},
     "block": {"en": "Block", "zh-Hans": "区块"},
     "status": {"en": "Status", "zh-Hans": "状态"},

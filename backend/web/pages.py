@@ -30,10 +30,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from backend.db.models import AnchorBatch, Leaf
+from backend.db.models import AnchorBatch, AnchorInclusion, Leaf
 from backend.services import views
 from backend.services.auth import authenticate
 from backend.services.errors import ServiceError
+from backend.worker.runner import chain_labels
 
 from .actions import actions_section, case_data
 from .actions import router as actions_router
@@ -297,15 +298,27 @@ def case_list(request: Request) -> HTMLResponse:
     return _page(request, lang, text("cases", lang), body, viewer)
 
 
-def _anchors(request: Request, case_id: str) -> list[AnchorBatch]:
+def _anchors(request: Request, case_id: str) -> list[tuple[AnchorBatch, AnchorInclusion]]:
+    """The case's batches with their inclusion on each chain (batch order, then chain)."""
     ctx = request.app.state.ctx
     with ctx.sessions() as session:
         ids = set(session.exec(select(Leaf.batch_id).where(
             col(Leaf.case_id) == case_id, col(Leaf.batch_id).is_not(None))).all())
         if not ids:
             return []
-        return list(session.exec(select(AnchorBatch).where(col(AnchorBatch.id).in_(ids))
-                                 .order_by(col(AnchorBatch.id))).all())
+        rows = session.exec(select(AnchorBatch, AnchorInclusion)
+                            .join(AnchorInclusion,
+                                  col(AnchorInclusion.batch_id) == col(AnchorBatch.id))
+                            .where(col(AnchorBatch.id).in_(ids))
+                            .order_by(col(AnchorBatch.id), col(AnchorInclusion.id))).all()
+        return [(b, i) for b, i in rows]
+
+
+def _chain_names(request: Request) -> dict[int, str]:
+    """Each anchoring chain's configured name by id (the service's own chain first)."""
+    ctx = request.app.state.ctx
+    labels = chain_labels(ctx.settings, ctx.service.domain.chain_id)
+    return {chain_id: label.name for chain_id, label in labels.items()}
 
 
 def _parties(view: dict[str, Any], lang: str) -> str:
@@ -389,16 +402,20 @@ def _award(view: dict[str, Any], lang: str) -> str:
     return f'<section id="award"><h2>{_e(text("award", lang))}</h2>{inner}</section>'
 
 
-def _anchor_table(batches: list[AnchorBatch], lang: str) -> str:
-    if not batches:
+def _anchor_table(rows: list[tuple[AnchorBatch, AnchorInclusion]], lang: str,
+                  names: dict[int, str]) -> str:
+    if not rows:
         inner = f'<p>{_e(text("no_anchors", lang))}</p>'
     else:
         trs = "".join(
-            f'<tr><td>{_hash(b.root)}</td><td>{_hash(b.tx_hash)}</td>'
-            f'<td>{_e(b.block_number if b.block_number is not None else "—")}</td>'
-            f'<td>{_time(_iso(b.block_time))}</td><td>{_e(b.status)}</td></tr>'
-            for b in batches)
+            f'<tr><td>{_hash(b.root)}</td>'
+            f'<td>{_e(names.get(i.chain_id, "chain"))} ({_e(i.chain_id)})</td>'
+            f'<td>{_hash(i.tx_hash)}</td>'
+            f'<td>{_e(i.block_number if i.block_number is not None else "—")}</td>'
+            f'<td>{_time(_iso(i.block_time))}</td><td>{_e(i.status)}</td></tr>'
+            for b, i in rows)
         inner = (f'<table><thead><tr><th>{_e(text("root", lang))}</th>'
+                 f'<th>{_e(text("chain", lang))}</th>'
                  f'<th>{_e(text("tx", lang))}</th><th>{_e(text("block", lang))}</th>'
                  f'<th>{_e(text("time", lang))}</th><th>{_e(text("status", lang))}</th></tr>'
                  f"</thead><tbody>{trs}</tbody></table>")
@@ -436,7 +453,8 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
                if view.get("deadline") else "") + "</p></section>")
     actions = actions_section(case_data(request, view, viewer, lang), lang)
     body = (head + actions + _parties(view, lang) + _timeline(items, lang) + _evidence(view, lang)
-            + _award(view, lang) + _anchor_table(_anchors(request, case_id), lang))
+            + _award(view, lang)
+            + _anchor_table(_anchors(request, case_id), lang, _chain_names(request)))
     return _page(request, lang, f'{text("case", lang)} {_short(case_id)}', body, viewer)
 
 

@@ -1,6 +1,13 @@
-"""The anchoring worker: pending leaves -> one Merkle root per batch -> EvidenceAnchor.
+"""The anchoring worker: pending leaves -> one Merkle root per batch -> EvidenceAnchor on
+every configured chain.
 
-Rules of this module (the theory is in docs/persistence.md, "Anchoring"):
+Rules of this module (the theory is in docs/persistence.md, "The anchoring worker"):
+
+0. **Every root to each chain.** The worker has one ``AnchorSender`` per anchoring chain.
+   A claimed batch gets an ``AnchorInclusion`` row per chain in the claim's transaction,
+   and rules 2-5 run per row: a chain that is down or refuses holds up only its own rows,
+   the other chains go on, and the lagging one catches up when it is back. A batch is
+   CONFIRMED once every inclusion is (set in the transaction confirming the last one).
 
 1. **A leaf is claimed once.** ``claim_pending_leaves`` takes unbatched leaves with
    ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL (a second worker skips the rows the
@@ -22,13 +29,14 @@ Rules of this module (the theory is in docs/persistence.md, "Anchoring"):
 5. **Errors retry, nothing is dropped.** Chain errors count ``attempts`` and keep
    ``last_error``; a nonce taken by another transaction sends the batch back to PENDING to
    be signed again; after ``max_attempts`` a batch is FAILED, keeps its leaves, and
-   ``retry_failed`` puts it back in the queue.
+   ``retry_failed`` puts it back in the queue. A node that cannot be reached spends no
+   attempt; the worker stops asking it for the rest of the round.
 
-6. **Second date.** With a ``timestamper`` (an RFC 3161 client), every confirmed batch gets
-   a token over SHA-256(root) in ``timestamp_token``; a failed request is retried next round
-   and never holds up anchoring.
+6. **Second date.** With a ``timestamper`` (an RFC 3161 client), every batch confirmed on
+   at least one chain gets a token over SHA-256(root) in ``timestamp_token``; a failed
+   request is retried next round and never holds up anchoring.
 
-The worker does I/O only through an ``AnchorSender`` (the chain) and the session factory
+The worker does I/O only through its ``AnchorSender`` per chain and the session factory
 (the database); the clock and a crash hook are injectable for tests.
 """
 
@@ -43,11 +51,13 @@ from datetime import datetime
 from typing import Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from backend.db import (
     AnchorBatch,
+    AnchorInclusion,
     AnchorStatus,
     Leaf,
     LeafKind,
@@ -183,8 +193,10 @@ def enqueue_leaf(
     return leaf_id
 
 
-def claim_pending_leaves(session: Session, limit: int) -> AnchorBatch | None:
-    """Claim up to `limit` unbatched leaves into a new PENDING batch (caller commits).
+def claim_pending_leaves(session: Session, limit: int,
+                         chains: Sequence[tuple[int, str]] = ()) -> AnchorBatch | None:
+    """Claim up to `limit` unbatched leaves into a new PENDING batch (caller commits), with
+    a PENDING inclusion on each of `chains` ((chain id, contract) pairs).
 
     Call it on a session with no open transaction; the claim (row locks on PostgreSQL,
     the write lock on SQLite) lasts until the caller commits or rolls back. Returns None
@@ -213,26 +225,29 @@ def claim_pending_leaves(session: Session, limit: int) -> AnchorBatch | None:
     batch = AnchorBatch(root=_hex(tree.root), leaf_count=len(leaves))
     session.add(batch)
     session.flush()
+    assert batch.id is not None
     for i, leaf in enumerate(leaves):
         leaf.batch_id = batch.id
         leaf.proof = [_hex(p) for p in tree.proof(i)]
         session.add(leaf)
+    for chain_id, contract in chains:
+        session.add(AnchorInclusion(batch_id=batch.id, chain_id=chain_id, contract=contract))
     session.flush()
     return batch
 
 
 def retry_failed(session: Session) -> int:
-    """Put FAILED batches back in the queue (operator action); returns how many (caller
+    """Put FAILED inclusions back in the queue (operator action); returns how many (caller
     commits; open `session` with `write_scope`).
 
-    A FAILED batch that had been SENT may still be mined from a node's pool; requeue it
+    A FAILED inclusion that had been SENT may still be mined from a node's pool; requeue it
     once its nonce is used by another transaction, or accept that EvidenceAnchor turns a
     second anchoring of the root into a cheap no-op (28,781 gas, no new record).
     """
     return rows_changed(
         session,
-        sa.update(AnchorBatch)
-        .where(col(AnchorBatch.status) == AnchorStatus.FAILED)
+        sa.update(AnchorInclusion)
+        .where(col(AnchorInclusion.status) == AnchorStatus.FAILED)
         .values(status=AnchorStatus.PENDING, raw_tx=None, tx_hash=None, nonce=None,
                 attempts=0, updated_at=utcnow()),
     )
@@ -240,20 +255,23 @@ def retry_failed(session: Session) -> int:
 
 @dataclass
 class RunReport:
-    """What one `run_once` did (ids of batches)."""
+    """What one `run_once` did: ids of batches claimed and stamped, ids of inclusions sent
+    and confirmed (one per batch and chain), ids of batches confirmed on every chain."""
 
     claimed: list[int] = field(default_factory=list)
     sent: list[int] = field(default_factory=list)
     confirmed: list[int] = field(default_factory=list)
+    completed: list[int] = field(default_factory=list)
     stamped: list[int] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    unreachable: list[int] = field(default_factory=list)  # chain ids that did not answer
 
     @property
     def idle(self) -> bool:
         return not (self.claimed or self.sent or self.confirmed or self.stamped or self.errors)
 
 
-def _node_unreachable(exc: BaseException) -> bool:
+def node_unreachable(exc: BaseException) -> bool:
     """A refused, dropped or timed-out connection to the chain node (web3's HTTP provider
     raises requests' errors; the IPC and websocket providers raise the built-in ones)."""
     import requests
@@ -262,15 +280,31 @@ def _node_unreachable(exc: BaseException) -> bool:
                             TimeoutError))
 
 
+@dataclass(frozen=True)
+class _Work:
+    """One inclusion to advance, with its batch's root and leaf count."""
+
+    inclusion: AnchorInclusion
+    root: bytes
+    leaf_count: int
+
+    @property
+    def id(self) -> int:
+        assert self.inclusion.id is not None  # a stored row has its key
+        return self.inclusion.id
+
+
 class AnchoringWorker:
-    """Claims, sends and confirms anchor batches; run it in as many processes as you like.
+    """Claims batches, then sends and confirms each batch's root on every chain; run it in as
+    many processes as you like.
 
     Args:
         sessions: session factory for the service's database.
-        sender: the chain side (``Web3AnchorSender`` or a fake).
+        sender: the chain side (``Web3AnchorSender`` or a fake), or one per anchoring chain
+            (distinct chain ids; the first is the service's own chain).
         batch_limit: most leaves per batch (one root per batch whatever its size).
         confirmations: blocks, counting the inclusion block, before CONFIRMED.
-        max_attempts: chain errors on one batch before it is FAILED.
+        max_attempts: chain errors on one inclusion before it is FAILED.
         hook: called with a point name ("claimed", "signed", "broadcast", "confirmed");
             tests use it to kill the process at the worst moments.
         timestamper: digest -> RFC 3161 TimeStampResp DER (e.g.
@@ -280,7 +314,7 @@ class AnchoringWorker:
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        sender: AnchorSender,
+        sender: AnchorSender | Sequence[AnchorSender],
         *,
         batch_limit: int = 1000,
         confirmations: int = 1,
@@ -291,8 +325,14 @@ class AnchoringWorker:
         if confirmations < 1:
             raise ValueError(f"confirmations counts the inclusion block: >= 1, found "
                              f"{confirmations}")
+        senders = list(sender) if isinstance(sender, Sequence) else [sender]
+        if not senders:
+            raise ValueError("the anchoring worker needs at least one chain")
+        ids = [s.chain_id for s in senders]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"anchoring chains must have distinct chain ids, found {ids}")
         self.sessions = sessions
-        self.sender = sender
+        self.senders: dict[int, AnchorSender] = {s.chain_id: s for s in senders}
         self.batch_limit = batch_limit
         self.confirmations = confirmations
         self.max_attempts = max_attempts
@@ -300,53 +340,91 @@ class AnchoringWorker:
         self.timestamper = timestamper
         self._local_lock = threading.Lock()
 
+    @property
+    def sender(self) -> AnchorSender:
+        """The first (the service's own) chain's sender."""
+        return next(iter(self.senders.values()))
+
+    @property
+    def chains(self) -> list[tuple[int, str]]:
+        """(chain id, contract) of every anchoring chain, in configuration order."""
+        return [(s.chain_id, s.contract) for s in self.senders.values()]
+
     # -- the loop ------------------------------------------------------------------------
     def run_once(self) -> RunReport:
-        """Claim every pending leaf into batches, then advance every open batch once."""
+        """Claim every pending leaf into batches, then advance every open inclusion once."""
         report = RunReport()
         while True:
             with self.sessions() as session:
-                batch = claim_pending_leaves(session, self.batch_limit)
+                batch = claim_pending_leaves(session, self.batch_limit, self.chains)
                 if batch is None:
                     session.rollback()
                     break
-                batch.chain_id = self.sender.chain_id
-                batch.contract = self.sender.contract
-                session.add(batch)
                 session.commit()
                 assert batch.id is not None
                 report.claimed.append(batch.id)
                 log.info("claimed batch %s: %s leaves, root %s", batch.id, batch.leaf_count,
                          batch.root)
             self._hook("claimed")
-        for batch_id in self._open_batch_ids():
-            try:
-                self._advance(batch_id, report)
-            except BroadcastError as exc:
-                report.errors.append(f"batch {batch_id}: {exc}")
-            except Exception as exc:  # a chain/DB hiccup must not stop the other batches
-                if _node_unreachable(exc):
-                    # The node is down, not the batch wrong: no attempt is spent (a long
-                    # outage must not fail every batch) and one line is logged per round.
-                    log.warning("batch %s: chain node unreachable (%s); retried next round",
-                                batch_id, type(exc).__name__)
-                    report.errors.append(f"batch {batch_id}: chain node unreachable")
-                    continue
-                log.exception("batch %s: unexpected error", batch_id)
-                self._record_error(batch_id, f"{type(exc).__name__}: {exc}")
-                report.errors.append(f"batch {batch_id}: {exc}")
+        self._assign_orphans()
+        for chain_id, sender in self.senders.items():
+            self._advance_chain(chain_id, sender, report)
         if self.timestamper is not None:
             self._stamp_confirmed(report)
         return report
 
+    def _assign_orphans(self) -> None:
+        """Give this worker's chains to open batches that have no inclusion at all (claimed
+        by `claim_pending_leaves` without chains, or migrated from before revision 0005)."""
+        has_rows = sa.exists().where(col(AnchorInclusion.batch_id) == AnchorBatch.id)
+        query = select(AnchorBatch.id).where(col(AnchorBatch.status) != AnchorStatus.CONFIRMED,
+                                             ~has_rows)
+        with self.sessions() as session:  # a read first: no write lock on a quiet round
+            if not session.exec(query.limit(1)).first():
+                return
+        with self.sessions() as session:
+            begin_exclusive(session)  # SQLite: one adopter at a time
+            orphans = session.exec(query).all()
+            for batch_id in orphans:
+                assert batch_id is not None
+                for chain_id, contract in self.chains:
+                    session.add(AnchorInclusion(batch_id=batch_id, chain_id=chain_id,
+                                                contract=contract))
+            try:
+                session.commit()
+            except IntegrityError:  # PostgreSQL: another worker adopted them first
+                session.rollback()
+
+    def _advance_chain(self, chain_id: int, sender: AnchorSender, report: RunReport) -> None:
+        """Advance every open inclusion on one chain; a node that does not answer ends this
+        chain's round (one warning line), the other chains go on."""
+        for work in self._open_work(chain_id):
+            try:
+                self._advance(sender, work, report)
+            except BroadcastError as exc:
+                report.errors.append(f"inclusion {work.id} (chain {chain_id}): {exc}")
+            except Exception as exc:  # a chain/DB hiccup must not stop the other inclusions
+                if node_unreachable(exc):
+                    # The node is down, not the batch wrong: no attempt is spent (a long
+                    # outage must not fail every batch) and its other rows wait too.
+                    log.warning("chain %s: chain node unreachable (%s); its anchoring resumes "
+                                "next round", chain_id, type(exc).__name__)
+                    report.errors.append(f"chain {chain_id}: chain node unreachable")
+                    report.unreachable.append(chain_id)
+                    return
+                log.exception("inclusion %s (chain %s): unexpected error", work.id, chain_id)
+                self._record_error(work.id, f"{type(exc).__name__}: {exc}")
+                report.errors.append(f"inclusion {work.id} (chain {chain_id}): {exc}")
+
     def _stamp_confirmed(self, report: RunReport) -> None:
-        """Fetch an RFC 3161 token for each confirmed batch that has none (rule 6)."""
+        """Fetch an RFC 3161 token for each batch anchored somewhere that has none (rule 6)."""
         assert self.timestamper is not None
         with self.sessions() as session:
+            anchored = sa.exists().where(col(AnchorInclusion.batch_id) == AnchorBatch.id,
+                                         col(AnchorInclusion.status) == AnchorStatus.CONFIRMED)
             todo = session.exec(
                 select(AnchorBatch.id, AnchorBatch.root)
-                .where(col(AnchorBatch.status) == AnchorStatus.CONFIRMED,
-                       col(AnchorBatch.timestamp_token).is_(None))
+                .where(col(AnchorBatch.timestamp_token).is_(None), anchored)
                 .order_by(col(AnchorBatch.id)).limit(100)
             ).all()
         for batch_id, root in todo:
@@ -395,164 +473,182 @@ class AnchoringWorker:
             if delay > 0 and not stop.is_set():
                 waiter.wait(delay)
 
-    # -- per batch -----------------------------------------------------------------------
-    def _open_batch_ids(self) -> list[int]:
+    # -- per inclusion -------------------------------------------------------------------
+    def _open_work(self, chain_id: int) -> list[_Work]:
         with self.sessions() as session:
             rows = session.exec(
-                select(AnchorBatch.id)
-                .where(col(AnchorBatch.status).in_([AnchorStatus.PENDING, AnchorStatus.SENT]))
-                .order_by(col(AnchorBatch.id))
+                select(AnchorInclusion, AnchorBatch.root, AnchorBatch.leaf_count)
+                .join(AnchorBatch, col(AnchorBatch.id) == col(AnchorInclusion.batch_id))
+                .where(col(AnchorInclusion.chain_id) == chain_id,
+                       col(AnchorInclusion.status).in_([AnchorStatus.PENDING,
+                                                        AnchorStatus.SENT]))
+                .order_by(col(AnchorInclusion.batch_id))
             ).all()
-        return [int(r) for r in rows if r is not None]
+        return [_Work(inc, bytes.fromhex(root[2:]), count) for inc, root, count in rows]
 
-    def _load(self, batch_id: int) -> AnchorBatch:
+    def _reload(self, work: _Work) -> _Work:
         with self.sessions() as session:
-            batch = session.get(AnchorBatch, batch_id)
-            assert batch is not None
-            return batch
+            inc = session.get(AnchorInclusion, work.id)
+            assert inc is not None
+            return _Work(inc, work.root, work.leaf_count)
 
-    def _advance(self, batch_id: int, report: RunReport) -> None:
-        batch = self._load(batch_id)
-        root = bytes.fromhex(batch.root[2:])
-        if batch.status == AnchorStatus.PENDING:
-            found = self.sender.find_anchor(root)  # rule 3: never anchor a root twice
+    def _advance(self, sender: AnchorSender, work: _Work, report: RunReport) -> None:
+        inc = work.inclusion
+        if inc.status == AnchorStatus.PENDING:
+            found = sender.find_anchor(work.root)  # rule 3: never anchor a root twice
             if found is not None:
-                self._try_confirm(batch, found, report)
+                self._try_confirm(sender, work, found, report)
                 return
-            if not self._sign_and_send(batch, report):
+            if not self._sign_and_send(sender, work, report):
                 return
-            batch = self._load(batch_id)  # just sent: on an automining node it is mined
+            work = self._reload(work)  # just sent: on an automining node it is mined
+            inc = work.inclusion
             just_sent = True
         else:
             just_sent = False
-        if batch.status != AnchorStatus.SENT or batch.tx_hash is None or batch.raw_tx is None:
+        if inc.status != AnchorStatus.SENT or inc.tx_hash is None or inc.raw_tx is None:
             return
-        inclusion = self.sender.receipt(batch.tx_hash)
+        inclusion = sender.receipt(inc.tx_hash)
         if inclusion is None:
-            inclusion = self.sender.find_anchor(root)
+            inclusion = sender.find_anchor(work.root)
         if inclusion is not None:
             if not inclusion.succeeded:
-                self._back_to_pending(batch, f"transaction {inclusion.tx_hash} reverted")
+                self._back_to_pending(inc, f"transaction {inclusion.tx_hash} reverted")
                 return
-            self._try_confirm(batch, inclusion, report)
+            self._try_confirm(sender, work, inclusion, report)
             return
         if just_sent:
             return
         # Not mined and root not anchored: the node lost it or never got it. Same bytes again.
         try:
-            self.sender.broadcast(bytes.fromhex(batch.raw_tx[2:]))
+            sender.broadcast(bytes.fromhex(inc.raw_tx[2:]))
         except NonceConflictError as exc:
-            self._back_to_pending(batch, str(exc))
+            self._back_to_pending(inc, str(exc))
             return
         except BroadcastError as exc:
-            self._record_error(batch_id, str(exc))
+            self._record_error(work.id, str(exc))
             raise
-        report.sent.append(batch_id)
-        inclusion = self.sender.receipt(batch.tx_hash)
+        report.sent.append(work.id)
+        inclusion = sender.receipt(inc.tx_hash)
         if inclusion is not None and inclusion.succeeded:
-            self._try_confirm(batch, inclusion, report)
+            self._try_confirm(sender, work, inclusion, report)
 
-    def _sign_and_send(self, batch: AnchorBatch, report: RunReport) -> bool:
+    def _sign_and_send(self, sender: AnchorSender, work: _Work, report: RunReport) -> bool:
         """Sign, record (write ahead), broadcast. True when this worker sent it."""
-        assert batch.id is not None
-        with self._signing_lock():
-            nonce = self.sender.next_nonce()
-            signed = self.sender.sign_anchor(bytes.fromhex(batch.root[2:]), batch.leaf_count,
-                                             nonce)
+        with self._signing_lock(sender.chain_id):
+            nonce = sender.next_nonce()
+            signed = sender.sign_anchor(work.root, work.leaf_count, nonce)
             with self.sessions() as session:
                 begin_exclusive(session)
                 won = rows_changed(
                     session,
-                    sa.update(AnchorBatch)
-                    .where(col(AnchorBatch.id) == batch.id,
-                           col(AnchorBatch.status) == AnchorStatus.PENDING,
-                           col(AnchorBatch.tx_hash).is_(None))
+                    sa.update(AnchorInclusion)
+                    .where(col(AnchorInclusion.id) == work.id,
+                           col(AnchorInclusion.status) == AnchorStatus.PENDING,
+                           col(AnchorInclusion.tx_hash).is_(None))
                     .values(status=AnchorStatus.SENT, raw_tx=_hex(signed.raw),
                             tx_hash=signed.tx_hash, nonce=signed.nonce,
-                            chain_id=self.sender.chain_id, contract=self.sender.contract,
-                            updated_at=utcnow()),
+                            contract=sender.contract, updated_at=utcnow()),
                 )
                 session.commit()
             if not won:
-                return False  # another worker signed this batch; it broadcasts
+                return False  # another worker signed this inclusion; it broadcasts
             self._hook("signed")
             try:
-                self.sender.broadcast(signed.raw)
+                sender.broadcast(signed.raw)
             except NonceConflictError as exc:
-                batch.status, batch.tx_hash = AnchorStatus.SENT, signed.tx_hash
-                self._back_to_pending(batch, str(exc))
+                sent = AnchorInclusion(id=work.id, batch_id=work.inclusion.batch_id,
+                                       chain_id=sender.chain_id, contract=sender.contract,
+                                       status=AnchorStatus.SENT, tx_hash=signed.tx_hash,
+                                       attempts=work.inclusion.attempts)
+                self._back_to_pending(sent, str(exc))
                 return False
             except BroadcastError as exc:
-                self._record_error(batch.id, str(exc))
+                self._record_error(work.id, str(exc))
                 raise
-        report.sent.append(batch.id)
-        log.info("batch %s sent: tx %s nonce %s", batch.id, signed.tx_hash, nonce)
+        report.sent.append(work.id)
+        log.info("batch %s sent on chain %s: tx %s nonce %s", work.inclusion.batch_id,
+                 sender.chain_id, signed.tx_hash, nonce)
         self._hook("broadcast")
         return True
 
-    def _try_confirm(self, batch: AnchorBatch, inc: Inclusion, report: RunReport) -> None:
-        assert batch.id is not None
-        if self.sender.head() - inc.block_number + 1 < self.confirmations:
+    def _try_confirm(self, sender: AnchorSender, work: _Work, inc: Inclusion,
+                     report: RunReport) -> None:
+        if sender.head() - inc.block_number + 1 < self.confirmations:
             return  # wait for more blocks
-        if self.sender.block_hash(inc.block_number) != inc.block_hash:
+        if sender.block_hash(inc.block_number) != inc.block_hash:
             return  # reorganised away: the next round sees the new inclusion (or none)
-        self.sender.make_durable()
+        sender.make_durable()
+        batch_id = work.inclusion.batch_id
         with self.sessions() as session:
             begin_exclusive(session)
             won = rows_changed(
                 session,
-                sa.update(AnchorBatch)
-                .where(col(AnchorBatch.id) == batch.id,
-                       col(AnchorBatch.status).in_([AnchorStatus.PENDING, AnchorStatus.SENT]))
+                sa.update(AnchorInclusion)
+                .where(col(AnchorInclusion.id) == work.id,
+                       col(AnchorInclusion.status).in_([AnchorStatus.PENDING,
+                                                        AnchorStatus.SENT]))
                 .values(status=AnchorStatus.CONFIRMED, tx_hash=inc.tx_hash,
                         block_number=inc.block_number, block_hash=inc.block_hash,
-                        block_time=inc.block_time, chain_id=self.sender.chain_id,
-                        contract=self.sender.contract, last_error=None, updated_at=utcnow()),
+                        block_time=inc.block_time, contract=sender.contract,
+                        last_error=None, updated_at=utcnow()),
+            )
+            open_rows = sa.exists().where(col(AnchorInclusion.batch_id) == batch_id,
+                                          col(AnchorInclusion.status) != AnchorStatus.CONFIRMED)
+            completed = won and rows_changed(
+                session,
+                sa.update(AnchorBatch)
+                .where(col(AnchorBatch.id) == batch_id,
+                       col(AnchorBatch.status) != AnchorStatus.CONFIRMED, ~open_rows)
+                .values(status=AnchorStatus.CONFIRMED, updated_at=utcnow()),
             )
             session.commit()
         if won:
-            report.confirmed.append(batch.id)
-            log.info("batch %s confirmed in block %s (tx %s)", batch.id, inc.block_number,
-                     inc.tx_hash)
+            report.confirmed.append(work.id)
+            if completed:
+                report.completed.append(batch_id)
+            log.info("batch %s confirmed on chain %s in block %s (tx %s)", batch_id,
+                     sender.chain_id, inc.block_number, inc.tx_hash)
             self._hook("confirmed")
 
-    def _back_to_pending(self, batch: AnchorBatch, why: str) -> None:
+    def _back_to_pending(self, inc: AnchorInclusion, why: str) -> None:
         """Forget a transaction that can never be mined (its nonce went to another)."""
         with self.sessions() as session:
             begin_exclusive(session)
             session.execute(
-                sa.update(AnchorBatch)
-                .where(col(AnchorBatch.id) == batch.id,
-                       col(AnchorBatch.status) == AnchorStatus.SENT,
-                       col(AnchorBatch.tx_hash) == batch.tx_hash)
-                .values(status=self._status_after_error(batch.attempts + 1), raw_tx=None,
-                        tx_hash=None, nonce=None, attempts=batch.attempts + 1,
+                sa.update(AnchorInclusion)
+                .where(col(AnchorInclusion.id) == inc.id,
+                       col(AnchorInclusion.status) == AnchorStatus.SENT,
+                       col(AnchorInclusion.tx_hash) == inc.tx_hash)
+                .values(status=self._status_after_error(inc.attempts + 1), raw_tx=None,
+                        tx_hash=None, nonce=None, attempts=inc.attempts + 1,
                         last_error=why[:2000], updated_at=utcnow())
             )
             session.commit()
-        log.warning("batch %s back to pending: %s", batch.id, why)
+        log.warning("batch %s on chain %s back to pending: %s", inc.batch_id, inc.chain_id, why)
 
     def _status_after_error(self, attempts: int) -> AnchorStatus:
         return AnchorStatus.FAILED if attempts >= self.max_attempts else AnchorStatus.PENDING
 
-    def _record_error(self, batch_id: int, why: str) -> None:
+    def _record_error(self, inclusion_id: int, why: str) -> None:
         with self.sessions() as session:
             begin_exclusive(session)
-            batch = session.get(AnchorBatch, batch_id)
-            if batch is None or batch.status not in (AnchorStatus.PENDING, AnchorStatus.SENT):
+            inc = session.get(AnchorInclusion, inclusion_id)
+            if inc is None or inc.status not in (AnchorStatus.PENDING, AnchorStatus.SENT):
                 return
-            batch.last_error = why[:2000]
-            batch.attempts += 1
-            if batch.attempts >= self.max_attempts:
-                batch.status = AnchorStatus.FAILED  # a SENT one keeps its bytes for the record
-            batch.updated_at = utcnow()
-            session.add(batch)
+            inc.last_error = why[:2000]
+            inc.attempts += 1
+            if inc.attempts >= self.max_attempts:
+                inc.status = AnchorStatus.FAILED  # a SENT one keeps its bytes for the record
+            inc.updated_at = utcnow()
+            session.add(inc)
             session.commit()
 
     # -- signing lock --------------------------------------------------------------------
     class _Lock:
-        def __init__(self, worker: AnchoringWorker) -> None:
+        def __init__(self, worker: AnchoringWorker, key: int) -> None:
             self.worker = worker
+            self.key = key
             self.session: Session | None = None
 
         def __enter__(self) -> None:
@@ -560,8 +656,7 @@ class AnchoringWorker:
             try:
                 session = self.worker.sessions()
                 if is_postgres(session):
-                    session.execute(sa.text("SELECT pg_advisory_lock(:k)"),
-                                    {"k": _SIGNING_LOCK_KEY})
+                    session.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": self.key})
                     self.session = session
                 else:
                     session.close()
@@ -573,13 +668,14 @@ class AnchoringWorker:
             try:
                 if self.session is not None:
                     self.session.execute(sa.text("SELECT pg_advisory_unlock(:k)"),
-                                         {"k": _SIGNING_LOCK_KEY})
+                                         {"k": self.key})
                     self.session.commit()
                     self.session.close()
             finally:
                 self.worker._local_lock.release()
 
-    def _signing_lock(self) -> AnchoringWorker._Lock:
-        """Serialise nonce choice + broadcast among workers (an optimisation: correctness
-        comes from rules 2 and 3; without it two workers would just retry a nonce)."""
-        return AnchoringWorker._Lock(self)
+    def _signing_lock(self, chain_id: int) -> AnchoringWorker._Lock:
+        """Serialise nonce choice + broadcast among workers, per chain (an optimisation:
+        correctness comes from rules 2 and 3; without it two workers would just retry a
+        nonce)."""
+        return AnchoringWorker._Lock(self, (_SIGNING_LOCK_KEY ^ chain_id) & 0x7FFF_FFFF_FFFF_FFFF)

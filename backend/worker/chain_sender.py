@@ -20,7 +20,13 @@ from web3.exceptions import TransactionNotFound
 from web3.types import TxReceipt
 
 from backend.chain.artifacts import load_artifact
-from backend.worker.anchoring import BroadcastError, Inclusion, NonceConflictError, SignedTx
+from backend.worker.anchoring import (
+    BroadcastError,
+    Inclusion,
+    NonceConflictError,
+    SignedTx,
+    node_unreachable,
+)
 from evidence.chain import lookup_anchor
 
 __all__ = ["ANCHOR_GAS_LIMIT", "Web3AnchorSender"]
@@ -38,9 +44,14 @@ class Web3AnchorSender:
     """Anchors roots from one account on one EvidenceAnchor contract."""
 
     def __init__(self, w3: Web3, contract: str, private_key: str, *,
-                 durable: Callable[[], None] | None = None) -> None:
+                 durable: Callable[[], None] | None = None, chain_id: int | None = None
+                 ) -> None:
+        """`chain_id`: the configured id of a chain that may be down at start (no I/O
+        here); the node's id is compared with it before the first signature. None: ask
+        the node now."""
         self.w3 = w3
-        self.chain_id = int(w3.eth.chain_id)
+        self._checked = chain_id is None
+        self.chain_id = int(w3.eth.chain_id) if chain_id is None else chain_id
         self.contract = to_checksum_address(contract)
         self._account: LocalAccount = Account.from_key(private_key)
         self._durable = durable or (lambda: None)
@@ -51,11 +62,20 @@ class Web3AnchorSender:
         return f"Web3AnchorSender(chain={self.chain_id}, contract={self.contract}, " \
                f"from={self._account.address})"
 
+    def _endpoint(self) -> str:
+        return str(getattr(self.w3.provider, "endpoint_uri", "") or "the configured node")
+
     @property
     def address(self) -> str:
         return self._account.address
 
     def next_nonce(self) -> int:
+        if not self._checked:  # before anything is signed for this chain
+            served = int(self.w3.eth.chain_id)
+            if served != self.chain_id:
+                raise BroadcastError(f"the node at {self._endpoint()} serves chain {served}, "
+                                     f"configured as chain {self.chain_id}: fix its rpc_url")
+            self._checked = True
         return int(self.w3.eth.get_transaction_count(self._account.address, "pending"))
 
     def sign_anchor(self, root: bytes, count: int, nonce: int) -> SignedTx:
@@ -76,6 +96,8 @@ class Web3AnchorSender:
         try:
             self.w3.eth.send_raw_transaction(raw)
         except Exception as exc:
+            if node_unreachable(exc):
+                raise  # the node is down, the transaction not refused: no attempt spent
             message = str(exc).lower()
             if any(m in message for m in _KNOWN_MESSAGES):
                 return

@@ -1,5 +1,6 @@
 """Run the anchoring worker in a background thread of the service (the composition root's
-helper): builds the real sender from the settings, the chain handle and the deployment.
+helper): builds the real senders from the settings (the service's chain handle and
+deployment, then each of ``CHAINARB_ANCHOR_CHAINS``).
 
     anchoring = BackgroundAnchoring.from_settings(settings, sessions, handle, deployment.anchor)
     anchoring.start()
@@ -14,23 +15,77 @@ Several service processes may each run one: workers coordinate through the datab
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
+from web3 import Web3
+from web3.providers.rpc import HTTPProvider
 
 from backend.gateway import ChainHandle
 from backend.settings import Settings
-from backend.worker.anchoring import AnchoringWorker, RunReport
+from backend.worker.anchoring import AnchoringWorker, AnchorSender, RunReport
 from backend.worker.chain_sender import Web3AnchorSender
 
-__all__ = ["BackgroundAnchoring", "build_worker"]
+__all__ = ["BackgroundAnchoring", "ChainLabel", "anchor_senders", "build_worker",
+           "chain_labels", "extra_chain_web3"]
+
+RPC_TIMEOUT_SECONDS = 10  # an anchoring chain that hangs holds up only its own round
+
+
+@dataclass(frozen=True)
+class ChainLabel:
+    """What a package says of an anchoring chain beside its id (anchors.json row)."""
+
+    name: str
+    operated_by_institution: bool
+
+
+def chain_labels(settings: Settings, service_chain_id: int) -> dict[int, ChainLabel]:
+    """Chain id -> name and operator of every configured anchoring chain, the service's own
+    chain first. A chain no longer configured has no label: a package then names it
+    "chain <id>" and counts it as the institution's (independence is never assumed)."""
+    if settings.embedded_chain:
+        own = ChainLabel(settings.chain_name or "embedded chain", True)
+    else:
+        own = ChainLabel(settings.chain_name or f"chain {service_chain_id}",
+                         settings.chain_operated_by_institution)
+    labels = {service_chain_id: own}
+    for c in settings.anchor_chains:
+        labels[c.chain_id] = ChainLabel(c.name, c.operated_by_institution)
+    return labels
+
+
+def extra_chain_web3(settings: Settings) -> dict[int, Web3]:
+    """A Web3 per chain of ``CHAINARB_ANCHOR_CHAINS`` (no I/O: a node may be down now)."""
+    # no retries inside web3: the worker's next round is the retry, and a node that is down
+    # must not cost the other chains seconds of back-off each round
+    return {c.chain_id: Web3(HTTPProvider(c.rpc_url,
+                                          request_kwargs={"timeout": RPC_TIMEOUT_SECONDS},
+                                          exception_retry_configuration=None))
+            for c in settings.anchor_chains}
+
+
+def anchor_senders(settings: Settings, handle: ChainHandle,
+                   anchor_address: str) -> list[AnchorSender]:
+    """The service chain's sender, then one per ``CHAINARB_ANCHOR_CHAINS`` entry."""
+    key = settings.institution_private_key()
+    senders: list[AnchorSender] = [Web3AnchorSender(handle.w3, anchor_address, key,
+                                                    durable=handle.flush)]
+    w3s = extra_chain_web3(settings)
+    for c in settings.anchor_chains:
+        if c.chain_id == handle.chain_id:
+            raise ValueError(f"CHAINARB_ANCHOR_CHAINS: {c.name} has the service chain's id "
+                             f"{c.chain_id}; the service's own chain is always anchored on")
+        senders.append(Web3AnchorSender(w3s[c.chain_id], c.contract, key,
+                                        chain_id=c.chain_id))
+    return senders
 
 
 def build_worker(settings: Settings, sessions: sessionmaker[Session], handle: ChainHandle,
                  anchor_address: str) -> AnchoringWorker:
-    """An AnchoringWorker on the configured chain, key, limits and (optional) TSA."""
-    sender = Web3AnchorSender(handle.w3, anchor_address, settings.institution_private_key(),
-                              durable=handle.flush)
+    """An AnchoringWorker on the configured chains, key, limits and (optional) TSA."""
+    sender = anchor_senders(settings, handle, anchor_address)
     timestamper = None
     if settings.tsa_url:
         from evidence.timestamp import request_timestamp

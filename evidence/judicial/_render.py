@@ -8,6 +8,7 @@ package can be rebuilt byte for byte.
 from __future__ import annotations
 
 import io
+import textwrap
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
@@ -18,6 +19,13 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
+
+from evidence.judicial.chains import (
+    INDEPENDENT,
+    INSTITUTION,
+    chain_label,
+    operator_only_note,
+)
 
 CJK_FONT = "STSong-Light"
 """reportlab's built-in CID font for Simplified Chinese: no font file is needed."""
@@ -79,10 +87,12 @@ def render_index(manifest: dict[str, Any], anchors: list[dict[str, str]]) -> byt
         "<style>body{font-family:sans-serif;max-width:70em;margin:auto;padding:1em}"
         "table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:.3em;"
         "font-size:.9em;word-break:break-all;vertical-align:top}th{background:#eee}"
-        "code{word-break:break-all}</style></head><body>",
+        "code{word-break:break-all}.notice{border:2px solid #b60;background:#fff4e0;"
+        "padding:.6em}</style></head><body>",
         "<h1>Judicial confirmation package / 司法确认材料包</h1>",
         f"<p>Format / 格式: {escape(manifest['format'])} v{manifest['version']} · "
         f"created / 生成时间: {escape(_time(manifest['createdAt']))}</p>",
+        _operator_notice_html(anchors),
         _h("case"),
         _table(
             [("Field", "项目"), ("Value", "内容")],
@@ -181,12 +191,15 @@ def render_index(manifest: dict[str, Any], anchors: list[dict[str, str]]) -> byt
             [
                 ("Merkle root", "默克尔根"),
                 ("Chain", "链"),
+                ("Operated by", "运营方"),
                 ("Transaction", "交易哈希"),
                 ("Block", "区块"),
                 ("Block time", "区块时间"),
             ],
             [
-                [a["root"], a["chainId"], a["txHash"], a["blockNumber"], _time(a["blockTime"])]
+                [a["root"], chain_label(a), _OPERATED_BY.get(a.get("operator", ""),
+                                                            _OPERATED_BY[INSTITUTION]),
+                 a["txHash"], a["blockNumber"], _time(a["blockTime"])]
                 for a in anchors
             ],
         ),
@@ -212,6 +225,30 @@ def render_index(manifest: dict[str, Any], anchors: list[dict[str, str]]) -> byt
         "</body></html>",
     ]
     return ("\n".join(parts) + "\n").encode()
+
+
+_OPERATED_BY = {INSTITUTION: "the institution / 本机构", INDEPENDENT: "independent / 独立第三方"}
+
+
+def _operator_notice_html(anchors: list[dict[str, str]]) -> str:
+    """The operator-only notice (evidence.judicial.chains) above the anchors, if it applies."""
+    note = operator_only_note(anchors)
+    if note is None:
+        return ""
+    return (f'<p class="notice" id="operator-only"><strong>{escape(note.en)}</strong><br>'
+            f'<strong lang="zh-Hans">{escape(note.zh)}</strong></p>')
+
+
+def _wrap_width(text: str, font: str, size: float, width: float) -> list[str]:
+    """Lines of `text` no wider than `width` points, broken between any two characters
+    (Chinese has no spaces to break at)."""
+    lines, current = [], ""
+    for ch in text:
+        if current and pdfmetrics.stringWidth(current + ch, font, size) > width:
+            lines.append(current)
+            current = ""
+        current += ch
+    return [*lines, current] if current else lines
 
 
 def _qr(c: canvas.Canvas, text: str, x: float, y: float, size: float) -> None:
@@ -279,9 +316,16 @@ def render_certificate(
     line("Anchors (Merkle roots on chain):", "Helvetica-Bold", 10)
     zh("区块链存证（默克尔根）：")
     for a in anchors[:8]:
-        line(f"block {a['blockNumber']}  {_time(a['blockTime'])}  tx {a['txHash'][:42]}...", size=8)
+        line(f"{chain_label(a)}  block {a['blockNumber']}  {_time(a['blockTime'])}  "
+             f"tx {a['txHash'][:42]}...", size=8)
     if len(anchors) > 8:
         line(f"... and {len(anchors) - 8} more (proofs/anchors.json)", size=8)
+    note = operator_only_note(anchors)
+    if note is not None:  # the limit a court must read beside the digest
+        for text in textwrap.wrap(note.en, 110):
+            line(text, "Helvetica-Bold", 8, 4 * mm)
+        for text in _wrap_width(note.zh, CJK_FONT, 8, width - 2 * left):
+            line(text, CJK_FONT, 8, 4 * mm)
     y -= 2 * mm
     line("Package digest = SHA-256 of SHA256SUMS:", "Helvetica-Bold", 10)
     zh("材料包摘要（SHA256SUMS 文件的 SHA-256）：")

@@ -26,8 +26,9 @@ from evidence.commitment import commitment_of, sha256_file
 from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_typed_data
 from evidence.judicial._zip import write_zip
+from evidence.judicial.chains import OPERATORS
 from evidence.judicial.errors import PackageInputError
-from evidence.judicial.inputs import ROLES, PackageInputs, StepEntry, appointment_of
+from evidence.judicial.inputs import ROLES, AnchorInfo, PackageInputs, StepEntry, appointment_of
 from evidence.records import (
     Award,
     ChainedRecord,
@@ -108,6 +109,15 @@ def _check_inputs(inputs: PackageInputs) -> None:
                 "its payloadHash; pass the exact canonical bytes the actor signed over"
             )
     roots = {a.root for a in inputs.anchors}
+    seen: set[tuple[bytes, int]] = set()
+    for a in inputs.anchors:
+        if a.operator not in OPERATORS:
+            raise PackageInputError(f"anchor of root 0x{a.root.hex()}: operator {a.operator!r}, "
+                                    f"expected one of {OPERATORS}")
+        if (a.root, a.chain_id) in seen:
+            raise PackageInputError(f"root 0x{a.root.hex()} is given twice for chain "
+                                    f"{a.chain_id}: one anchor per (root, chain)")
+        seen.add((a.root, a.chain_id))
     for proof in inputs.proofs:
         if proof.root not in roots:
             raise PackageInputError(
@@ -287,6 +297,8 @@ def build_package(
                     {
                         "root": fmt.hex0x(a.root),
                         "chainId": str(a.chain_id),
+                        "chainName": a.chain_name,
+                        "operator": a.operator,
                         "contract": checksum_address(a.contract),
                         "txHash": fmt.hex0x(a.tx_hash),
                         "blockNumber": str(a.block_number),
@@ -295,7 +307,7 @@ def build_package(
                         "count": str(a.count),
                         "timestamp": f"{fmt.TIMESTAMPS_DIR}{a.root.hex()}.tsr",
                     }
-                    for a in sorted(inputs.anchors, key=lambda a: (a.block_number, a.root))
+                    for a in _anchor_order(inputs)
                 ]
             }
         ),
@@ -451,16 +463,25 @@ def _identity_records(inputs: PackageInputs) -> list[SignedRecord]:
     return [found[h] for h in sorted(found)]
 
 
+def _anchor_order(inputs: PackageInputs) -> list[AnchorInfo]:
+    """Each chain's anchors together (chains in the order given), by block, then root."""
+    chains = list(dict.fromkeys(a.chain_id for a in inputs.anchors))
+    return sorted(inputs.anchors,
+                  key=lambda a: (chains.index(a.chain_id), a.block_number, a.root))
+
+
 def _anchor_rows(inputs: PackageInputs) -> list[dict[str, str]]:
     return [
         {
             "root": fmt.hex0x(a.root),
             "chainId": str(a.chain_id),
+            "chainName": a.chain_name,
+            "operator": a.operator,
             "txHash": fmt.hex0x(a.tx_hash),
             "blockNumber": str(a.block_number),
             "blockTime": str(a.block_time),
         }
-        for a in sorted(inputs.anchors, key=lambda a: (a.block_number, a.root))
+        for a in _anchor_order(inputs)
     ]
 
 

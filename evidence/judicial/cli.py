@@ -130,6 +130,7 @@ t = Catalog("verify", {
         "Who is who (each name signed by the key beside it):",
         "当事人、中立人员与法院（每个名称均经其旁所列密钥签名）：",
     ),
+    "note": ("Note: {text}", "注意：{text}"),
     "failed": (
         "Not verified: these checks failed: {names}.",
         "核验未通过：以下检查项未通过：{names}。",
@@ -314,6 +315,9 @@ def print_report(report: Report, console: Console) -> None:
     else:
         console.print("[bold yellow]" + t("not_run", names=", ".join(report.failed())) + "[/]",
                       soft_wrap=True)
+    for note in report.notes:  # what the checks do not prove, beside the verdict
+        console.print("[bold yellow]" + escape(t("note", text=note.zh if zh else note.en))
+                      + "[/]", soft_wrap=True)
 
 
 def _usage(text: str) -> typer.Exit:

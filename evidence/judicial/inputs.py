@@ -137,7 +137,8 @@ class EvidenceItem:
 
 @dataclass(frozen=True, kw_only=True)
 class AnchorInfo:
-    """An anchored Merkle root, as the anchoring worker confirmed it."""
+    """An anchored Merkle root on one chain, as the anchoring worker confirmed it (a root
+    anchored on several chains has one per chain)."""
 
     root: bytes
     chain_id: int
@@ -147,6 +148,9 @@ class AnchorInfo:
     block_hash: bytes
     block_time: int
     count: int
+    chain_name: str = ""
+    operator: str = "institution"
+    """Who runs the chain: "institution" or "independent" (evidence.judicial.chains)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -60,6 +60,7 @@ from evidence.judicial._attest import attestation_digest, attestation_typed_data
 from evidence.judicial._identity import check_identities
 from evidence.judicial._onchain import connect
 from evidence.judicial._zip import DEFAULT_LIMITS, Limits, extract_zip
+from evidence.judicial.chains import operator_only_note
 from evidence.judicial.errors import (
     ArchiveBomb,
     MissingPackageFile,
@@ -80,7 +81,7 @@ from evidence.records import (
     SignedRecord,
     recover_signer,
 )
-from evidence.report import CheckResult, Status
+from evidence.report import CheckResult, Note, Status
 from evidence.report import Report as BaseReport
 from evidence.steps import ANYONE, APPOINTMENTS, STEPS, step_of_record
 from evidence.timestamp import load_certificates, verify_token
@@ -93,6 +94,7 @@ __all__ = [
     "Check",
     "CheckResult",
     "Checkpoint",
+    "Note",
     "Outcome",
     "Report",
     "Status",
@@ -222,6 +224,7 @@ class Report(BaseReport):
     package_digest: str | None = None
     chain_id: int | None = None
     unreadable: str | None = None  # why the file cannot be read as a ZIP archive
+    notes: tuple[Note, ...] = ()  # limits of what the checks prove (e.g. operator_only)
     blocks: tuple[BlockRef, ...] = ()
     """The blocks whose hashes the verdict rests on (`block_confirmation` confirms them)."""
 
@@ -247,6 +250,7 @@ class Report(BaseReport):
             "chainId": self.chain_id,
             "blocks": [b.to_json_obj() for b in self.blocks],
             "checks": [_check_json(c) for c in self.checks],
+            "notes": [n.to_json_obj() for n in self.notes],
         }
 
 
@@ -903,7 +907,10 @@ def _hex_norm(value: object) -> str:
 def _check_provenance(p: _Package) -> str:
     subs = _submissions(p)
     service = p.institution_keys
-    anchors_by_root = {str(a.get("root", "")).removeprefix("0x"): a for a in p.anchors}
+    txs_by_root: dict[str, set[str]] = {}  # a root has one row per chain it is anchored on
+    for a in p.anchors:
+        txs_by_root.setdefault(str(a.get("root", "")).removeprefix("0x"), set()).add(
+            _hex_norm(a.get("txHash")))
     roots = _proof_roots(p)
     problems = []
     for item in p.evidence_index:
@@ -929,13 +936,8 @@ def _check_provenance(p: _Package) -> str:
                 f"{item_id}: the log must begin with upload.received by the submitter {submitter}"
             )
         root = roots.get(sub.record_hash.hex())
-        anchor = anchors_by_root.get(root or "")
         tx = last.details.get("txHash") if isinstance(last.details, dict) else None
-        if (
-            last.action != "anchored"
-            or anchor is None
-            or _hex_norm(tx) != _hex_norm(anchor.get("txHash"))
-        ):
+        if last.action != "anchored" or _hex_norm(tx) not in txs_by_root.get(root or "", set()):
             problems.append(
                 f"{item_id}: the log must end with 'anchored' naming the transaction that "
                 "anchored its submission's Merkle root"
@@ -1701,5 +1703,18 @@ def verify_package(
         with contextlib.suppress(_CheckFailedError, _CheckSkippedError, EvidenceError):
             blocks = tuple(BlockRef(c, h.number, h.hash, h.timestamp)
                            for c, h in _relied_blocks(pkg))
+        notes = _notes(pkg)
     return Report(checks=tuple(checks), package=str(path), package_digest=digest,
-                  chain_id=chain_id, blocks=blocks)
+                  chain_id=chain_id, blocks=blocks, notes=notes)
+
+
+def _notes(p: _Package) -> tuple[Note, ...]:
+    """What the verdict must say beside the checks: anchors only on chains the institution
+    runs (evidence.judicial.chains). Every row is proven offline (`anchors`); which of
+    their blocks are confirmed, and where, `block_confirmation` says."""
+    try:
+        rows = p.anchors
+    except _CheckFailedError:
+        return ()
+    note = operator_only_note(rows)
+    return (note,) if note is not None else ()

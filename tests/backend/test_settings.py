@@ -154,3 +154,50 @@ def test_import_builds_nothing() -> None:
 
     for module in (backend.settings, backend.db):
         assert not any(isinstance(v, Settings) for v in vars(module).values())
+
+
+SEPOLIA = {"name": "Ethereum Sepolia", "chain_id": 11155111, "rpc_url": "https://rpc.example",
+           "contract": "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+           "operated_by_institution": False}
+
+
+def test_anchor_chains_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    monkeypatch.setenv("CHAINARB_ANCHOR_CHAINS", json.dumps([SEPOLIA]))
+    (chain,) = load_settings().anchor_chains
+    assert (chain.name, chain.chain_id, chain.operated_by_institution) == \
+        ("Ethereum Sepolia", 11155111, False)
+    assert chain.contract == "0x5FbDB2315678afecb367f032d93F642f64180aa3"  # checksummed
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"anchor_chains": [SEPOLIA, SEPOLIA]}, "each chain once"),
+        ({"anchor_chains": [{**SEPOLIA, "chain_id": EMBEDDED_CHAIN_ID}]}, "each chain once"),
+        ({"anchor_chains": [{k: v for k, v in SEPOLIA.items()
+                             if k != "operated_by_institution"}]}, "Field required"),
+        ({"anchor_chains": [{**SEPOLIA, "rpc_url": "ws://x"}]}, "http\\(s\\) URL"),
+        ({"anchor_chains": [{**SEPOLIA, "contract": "0x12"}]}, "20-byte hex address"),
+        ({"chain_operated_by_institution": False}, "not possible on the embedded chain"),
+    ],
+)
+def test_anchoring_chain_refusals(overrides: dict, message: str) -> None:
+    with pytest.raises(SettingsError, match=message) as err:
+        load_settings(**overrides)
+    assert "CHAINARB_" in str(err.value)
+
+
+def test_chain_labels_name_each_anchoring_chain_and_its_operator() -> None:
+    from backend.worker import ChainLabel, chain_labels
+
+    embedded = load_settings(anchor_chains=[SEPOLIA])
+    assert chain_labels(embedded, EMBEDDED_CHAIN_ID) == {
+        EMBEDDED_CHAIN_ID: ChainLabel("embedded chain", True),
+        11155111: ChainLabel("Ethereum Sepolia", False)}
+    external = load_settings(chain_rpc_url=RPC, institution_key=REAL_KEY, chain_id=10,
+                             chain_name="OP Mainnet", chain_operated_by_institution=False)
+    assert chain_labels(external, 10) == {10: ChainLabel("OP Mainnet", False)}
+    unnamed = load_settings(chain_rpc_url=RPC, institution_key=REAL_KEY)
+    assert chain_labels(unnamed, 77) == {77: ChainLabel("chain 77", True)}  # never assumed

@@ -60,6 +60,12 @@ EFFECTS: dict[str, str] = {
     "CHAINARB_CONFIRMATIONS": f"{HERE}::test_confirmations",
     "CHAINARB_ANCHOR_INTERVAL_SECONDS": f"{HERE}::test_anchor_interval_seconds",
     "CHAINARB_ANCHOR_BATCH_LIMIT": f"{HERE}::test_anchor_batch_limit",
+    "CHAINARB_ANCHOR_CHAINS": "tests/backend/worker/test_anchoring_chains.py::"
+                              "test_a_chain_down_mid_round_catches_up_with_nothing_lost_or_doubled",
+    "CHAINARB_CHAIN_NAME": "tests/backend/test_settings.py::"
+                           "test_chain_labels_name_each_anchoring_chain_and_its_operator",
+    "CHAINARB_CHAIN_OPERATED_BY_INSTITUTION": "tests/backend/test_settings.py::"
+                                              "test_chain_labels_name_each_anchoring_chain_and_its_operator",
     "CHAINARB_IPFS_API_URL": "tests/backend/evidence/test_kubo_upload.py::test_upload_through_kubo",
     "CHAINARB_SMTP_HOST": "tests/backend/api/test_notices.py::"
                           "test_notices_in_each_language_reach_the_smtp_server",

@@ -346,4 +346,4 @@ def wait_all_anchored(svc: Service, timeout: float = 60) -> list[Any]:
                            "WHERE status = 'confirmed'")
         time.sleep(0.2)
     raise AssertionError("leaves not anchored: " + repr(svc.sql(
-        "SELECT id, status, attempts, last_error FROM anchor_batch")))
+        "SELECT batch_id, chain_id, status, attempts, last_error FROM anchor_inclusion")))

@@ -42,7 +42,7 @@ def test_chain_node_down_and_back(make_service: Any, chain: Chain) -> None:
         assert lookup_anchor(w3, chain.anchor, bytes.fromhex(root[2:])) is not None, root
     assert svc.proc is not None and svc.proc.poll() is None
     # the outage spent no attempt and failed no batch; it is logged one line per round
-    assert svc.sql("SELECT count(*) FROM anchor_batch WHERE status = 'failed' "
+    assert svc.sql("SELECT count(*) FROM anchor_inclusion WHERE status = 'failed' "
                    "OR attempts > 0")[0][0] == 0
     log = svc.server_log()
     assert "chain node unreachable" in log and "unexpected error" not in log

@@ -37,12 +37,20 @@ def test_cli_verifies_over_json_rpc_and_fails_a_tampered_copy(
     ok = _run(str(case.package), "--rpc", url)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "All checks passed" in ok.stdout and "Anchors on the chain" in ok.stdout
+    # the world declares no independent chain: the verdict says what that proves, a note
+    # beside the verdict (exit code still 0), in the reader's language
+    assert "Note: Anchored only on chains the institution operates" in ok.stdout
+    assert "not against the operator" in " ".join(ok.stdout.split())
 
     runner = CliRunner()  # in-process from here on: the same app, without start-up time
     as_json = runner.invoke(app, ["verify", str(case.package), "--rpc", url, "--json"])
     report = json.loads(as_json.stdout)
     assert as_json.exit_code == 0 and report["ok"] is True
     assert {c["status"] for c in report["checks"]} == {"pass"}
+    assert [n["name"] for n in report["notes"]] == ["operator_only"]
+    zh = runner.invoke(app, ["verify", str(case.package), "--rpc", url],
+                       env={"CHAINARB_LANG": "zh", "COLUMNS": "200"})
+    assert zh.exit_code == 0 and "注意：仅锚定于本机构自行运营的链" in zh.stdout
 
     # No --rpc: the configured chain ($CHAINARB_CHAIN_RPC_URL) is used, and named.
     configured = runner.invoke(app, ["verify", str(case.package)],

@@ -275,6 +275,8 @@ def test_altered_transaction_hash(case: Case, tmp_path: Path) -> None:
 
 
 def test_anchor_on_another_chain(case: Case, tmp_path: Path) -> None:
+    """A root's only anchor moved to a chain the court has no node for: that root is proven
+    on no chain the verifier checked."""
     def alter(files: dict[str, bytes]) -> None:
         def change(obj: dict) -> None:
             obj["anchors"][1]["chainId"] = "1"
@@ -667,3 +669,49 @@ def test_cut_tail_of_the_chain(case: Case, tmp_path: Path) -> None:
 
     failed, _ = verify(case, repack(case, tmp_path / "q.zip", cut_all))
     assert failed == {"attestation"}
+
+
+def test_anchored_only_on_the_institution_s_chain_says_so_in_both_languages(
+        case: Case, tmp_path: Path) -> None:
+    """The world's package declares no independent chain: every check passes and the
+    verdict carries the operator-only notice (report, JSON, index.html); declared
+    independent (on a chain other than the embedded one), the notice goes."""
+    report = verify_package(case.package, chain=case.w3)
+    assert report.ok
+    (note,) = report.notes
+    assert note.name == "operator_only"
+    assert "integrity against third parties, not against the operator" in note.en
+    assert "不能对抗运营方本身" in note.zh
+    assert report.to_json_obj()["notes"] == [note.to_json_obj()]
+    with zipfile.ZipFile(case.package) as z:
+        index = z.read(fmt.INDEX_HTML).decode()
+        (tmp_path / "certificate.pdf").write_bytes(z.read(fmt.CERTIFICATE))
+    assert 'id="operator-only"' in index and "不能对抗运营方本身" in index
+    import subprocess
+
+    text = subprocess.run(["pdftotext", str(tmp_path / "certificate.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "third parties, not against the operator" in " ".join(text.split())
+    assert "不能对抗运营方本身" in "".join(text.split())  # a line may break anywhere in it
+
+    def independent(files: dict[str, bytes]) -> None:
+        edit_json(files, fmt.ANCHORS, lambda obj: [a.update(operator="independent")
+                                                   for a in obj["anchors"]])
+
+    path = repack(case, tmp_path / "p.zip", independent)
+    assert verify_package(path, chain=case.w3).notes == ()
+
+
+def test_the_embedded_chain_is_the_institution_s_whatever_a_row_says() -> None:
+    from evidence.judicial.chains import EMBEDDED_CHAIN_ID, operator_only_note
+
+    embedded = {"chainId": str(EMBEDDED_CHAIN_ID), "operator": "independent"}
+    other = {"chainId": "11155111", "chainName": "Sepolia", "operator": "independent"}
+    unknown = {"chainId": "11155111", "operator": "someone"}
+    note = operator_only_note([embedded, unknown])
+    assert note is not None and f"chain {EMBEDDED_CHAIN_ID}" in note.en
+    assert operator_only_note([embedded, other]) is None
+    assert operator_only_note([]) is None
+    from backend.settings import EMBEDDED_CHAIN_ID as SERVICE_EMBEDDED
+
+    assert SERVICE_EMBEDDED == EMBEDDED_CHAIN_ID  # one embedded chain id on both sides

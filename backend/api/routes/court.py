@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.gateway.escrow import Web3EscrowPort
 from backend.services.package import PackageService
+from backend.worker import chain_labels, extra_chain_web3
 
 from ..deps import Ctx, CurrentUser
 from ..errors import errors
@@ -34,10 +35,12 @@ def get_packages(request: Request, ctx: Ctx) -> PackageService:
         port = ctx.service.port  # the deployed escrow's chain, when the port has one
         w3 = port.escrow.tx.w3 if isinstance(port, Web3EscrowPort) else None
         certs = s.tsa_cert_file.read_bytes() if s.tsa_cert_file is not None else b""
+        chains = chain_labels(s, int(w3.eth.chain_id)) if w3 is not None else {}
         svc = PackageService(ctx.sessions, ctx.service, get_evidence(request, ctx),
                              blockstore=ctx.service.blockstore, w3=w3,
                              out_dir=s.data_dir / "packages", clock=ctx.clock,
-                             tsa_url=s.tsa_url, tsa_certificates=certs)
+                             tsa_url=s.tsa_url, tsa_certificates=certs, chains=chains,
+                             anchor_chains=extra_chain_web3(s))
         request.app.state.packages = svc
     return svc
 

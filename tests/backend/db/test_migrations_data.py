@@ -1,4 +1,4 @@
-"""Revisions 0003 and 0004 move real rows, up and down, on SQLite and PostgreSQL.
+"""Revisions 0003, 0004 and 0005 move real rows, up and down, on SQLite and PostgreSQL.
 
 Rows are written with SQLAlchemy Core as the older revision's code wrote them (the models
 describe head only), then migrated, read back, and migrated back.
@@ -276,3 +276,73 @@ def test_0004_moves_upload_metadata_and_reader_keys_and_back(db_url: str) -> Non
     assert len(_rows(db_url, sa.text("SELECT id FROM reader_key"))) == 2
     assert _rows(db_url, sa.text("SELECT kind FROM evidence_item ORDER BY id")) == [
         ("photo",), ("other",)]
+
+
+# -- 0005: a batch's inclusion per chain ------------------------------------------------------
+
+_batch = sa.table("anchor_batch", *(sa.column(c) for c in (
+    "id", "root", "leaf_count", "status", "chain_id", "contract", "nonce", "raw_tx", "tx_hash",
+    "block_number", "block_hash", "attempts", "last_error")),
+    sa.column("timestamp_token", sa.LargeBinary()), sa.column("block_time", UTCDateTime()),
+    sa.column("created_at", UTCDateTime()), sa.column("updated_at", UTCDateTime()))
+ANCHOR = "0x" + "a0" * 20
+
+
+def _old_batch(i: int, status: str, **kw: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {"id": i, "root": "0x" + f"{i:02x}" * 32, "leaf_count": i,
+                           "status": status, "chain_id": None, "contract": None,
+                           "nonce": None, "raw_tx": None, "tx_hash": None,
+                           "block_number": None, "block_hash": None, "block_time": None,
+                           "attempts": 0, "last_error": None, "timestamp_token": None,
+                           "created_at": T0, "updated_at": T0}
+    return {**row, **kw}
+
+
+def test_0005_moves_each_batch_s_chain_to_an_inclusion_and_back(db_url: str) -> None:
+    _migrate(db_url, "downgrade", "0004")
+    confirmed = _old_batch(1, "confirmed", chain_id=31415926, contract=ANCHOR, nonce=3,
+                           raw_tx="0x01", tx_hash="0x" + "11" * 32, block_number=9,
+                           block_hash="0x" + "99" * 32, block_time=T0, attempts=1,
+                           timestamp_token=b"tsr")
+    sent = _old_batch(2, "sent", chain_id=31415926, contract=ANCHOR, nonce=4, raw_tx="0x02",
+                      tx_hash="0x" + "22" * 32)
+    failed = _old_batch(3, "failed", chain_id=31415926, contract=ANCHOR, attempts=20,
+                        last_error="node refused")
+    unassigned = _old_batch(4, "pending")  # claimed, never given a chain
+    _write(db_url, *(sa.insert(_batch).values(**b) for b in (confirmed, sent, failed,
+                                                             unassigned)))
+
+    _migrate(db_url, "upgrade", "head")
+    assert {"chain_id", "tx_hash", "attempts"}.isdisjoint(_columns(db_url, "anchor_batch"))
+    batches = dict(_rows(db_url, sa.text("SELECT id, status FROM anchor_batch")))
+    assert batches == {1: "confirmed", 2: "pending", 3: "pending", 4: "pending"}
+    rows = {r.batch_id: r for r in _rows(db_url, sa.text(
+        "SELECT batch_id, chain_id, contract, status, nonce, raw_tx, tx_hash, block_number, "
+        "block_hash, attempts, last_error FROM anchor_inclusion"))}
+    assert set(rows) == {1, 2, 3}  # the unassigned batch gets the worker's chains later
+    assert tuple(rows[1])[1:] == (31415926, ANCHOR, "confirmed", 3, "0x01", "0x" + "11" * 32,
+                                  9, "0x" + "99" * 32, 1, None)
+    assert (rows[2].status, rows[2].raw_tx, rows[2].nonce) == ("sent", "0x02", 4)
+    assert (rows[3].status, rows[3].attempts, rows[3].last_error) == \
+        ("failed", 20, "node refused")
+    token = _rows(db_url, sa.text("SELECT timestamp_token FROM anchor_batch WHERE id = 1"))
+    assert bytes(token[0][0]) == b"tsr"
+
+    # a second chain's row, then down again: each batch keeps its first (the service chain's)
+    _write(db_url, sa.text(
+        "INSERT INTO anchor_inclusion (batch_id, chain_id, contract, status, attempts, "
+        "created_at, updated_at) VALUES (1, 11155111, :c, 'pending', 0, :t, :t)").bindparams(
+        c=ANCHOR, t=T0))
+    with pytest.raises(sa.exc.IntegrityError):  # one row per (batch, chain)
+        _write(db_url, sa.text(
+            "INSERT INTO anchor_inclusion (batch_id, chain_id, contract, status, attempts, "
+            "created_at, updated_at) VALUES (1, 11155111, :c, 'pending', 0, :t, :t)")
+            .bindparams(c=ANCHOR, t=T0))
+    _migrate(db_url, "downgrade", "0004")
+    back = {r.id: r for r in _rows(db_url, sa.select(_batch))}
+    assert (back[1].status, back[1].chain_id, back[1].tx_hash, back[1].block_time) == \
+        ("confirmed", 31415926, "0x" + "11" * 32, T0)
+    assert (back[2].status, back[2].raw_tx) == ("sent", "0x02")
+    assert (back[3].status, back[3].attempts) == ("failed", 20)
+    assert (back[4].status, back[4].chain_id, back[4].attempts) == ("pending", None, 0)
+    _migrate(db_url, "upgrade", "head")

@@ -18,8 +18,8 @@ from sqlmodel import select
 from web3 import Web3
 
 from backend.api.app import create_app
-from backend.chain.contracts import EscrowContract, Timeouts
-from backend.chain.devchain import advance_time, in_process_web3
+from backend.chain.contracts import EscrowContract, Timeouts, Transactor, deploy_anchor
+from backend.chain.devchain import AnvilNode, advance_time, in_process_web3
 from backend.db import Leaf
 from backend.gateway.escrow import Web3EscrowPort
 from backend.procedure import DEFAULT_RULES
@@ -63,8 +63,29 @@ class ChainWorld:
         raise AssertionError("leaves still unanchored after several ticks")
 
 
-def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA, **overrides: Any
-                     ) -> ChainWorld:
+@dataclass(frozen=True)
+class SecondChain:
+    """An anvil node anchoring every root beside the service's chain (CHAINARB_ANCHOR_CHAINS)."""
+
+    node: AnvilNode
+    anchor: str
+    name: str = "Second chain"
+    independent: bool = True
+
+
+def second_chain(state_dir: Path) -> SecondChain:
+    """Start anvil (chain id 1002, its state kept in `state_dir` across a restart), give the
+    institution gas, deploy EvidenceAnchor."""
+    node = AnvilNode(state_path=state_dir / "chain-1002.json",
+                     extra_args=("--chain-id", "1002")).start()
+    institution = Account.from_key(INSTITUTION_KEY)
+    node.web3().provider.make_request("anvil_setBalance",  # type: ignore[arg-type]
+                                      [institution.address, hex(10**20)])
+    return SecondChain(node, deploy_anchor(Transactor(node.web3()), institution).address)
+
+
+def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA,
+                     second: SecondChain | None = None, **overrides: Any) -> ChainWorld:
     w3 = in_process_web3()
     keys = {n: _key(n) for n in NAMES}
     institution = Account.from_key(INSTITUTION_KEY)
@@ -77,15 +98,21 @@ def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA, **overrides: An
         deliver_in=20 * 86_400, rules_hash=rules_hash(DEFAULT_RULES))
 
     port = Web3EscrowPort(escrow, institution)
-    sender = Web3AnchorSender(w3, anchor, INSTITUTION_KEY)
+    senders = [Web3AnchorSender(w3, anchor, INSTITUTION_KEY)]
+    extra: list[dict[str, Any]] = []
+    if second is not None:
+        senders.append(Web3AnchorSender(second.node.web3(), second.anchor, INSTITUTION_KEY))
+        extra.append({"name": second.name, "chain_id": 1002, "rpc_url": second.node.url,
+                      "contract": second.anchor,
+                      "operated_by_institution": not second.independent})
     settings = Settings(data_dir=tmp_path / "data", database_url=db_url, tsa_url=tsa.url,
                         institution_admins=keys["admin"].address,
                         tsa_cert_file=tsa.tsa_pem, confirmations=1,
-                        institution_key=INSTITUTION_KEY, **overrides)
+                        institution_key=INSTITUTION_KEY, anchor_chains=extra, **overrides)
     clock = Clock()
     blockstore = LocalBlockstore(tmp_path / "blocks", fsync=False)
     app = create_app(settings, clock=clock, port=port, blockstore=blockstore,  # type: ignore[arg-type]
-                     anchor_sender=sender,
+                     anchor_sender=senders,
                      background=False)
     world = World(client=TestClient(app), clock=clock, port=port,  # type: ignore[arg-type]
                   blockstore=blockstore)  # type: ignore[arg-type]

@@ -94,7 +94,7 @@ def test_only_a_court_with_access_downloads_and_only_anchored_records(
         chain_world: ChainWorld) -> None:
     from sqlmodel import select
 
-    from backend.db import AnchorBatch, AnchorStatus
+    from backend.db import AnchorBatch, AnchorInclusion, AnchorStatus
 
     cw = chain_world
     w = cw.world
@@ -112,11 +112,15 @@ def test_only_a_court_with_access_downloads_and_only_anchored_records(
     # handed records without proof
     with w.app.state.ctx.sessions() as s:
         batch = s.exec(select(AnchorBatch)).all()[-1]
-        batch.status = AnchorStatus.SENT
+        inclusion = s.exec(select(AnchorInclusion).where(
+            AnchorInclusion.batch_id == batch.id)).one()
+        batch.status, inclusion.status = AnchorStatus.PENDING, AnchorStatus.SENT
         s.add(batch)
+        s.add(inclusion)
         s.commit()
     r = w.court.get(url)
     assert r.status_code == 409 and r.json()["code"] == "not_anchored_yet", r.text
+    assert f"chain {inclusion.chain_id}: sent" in r.json()["detail"]  # names the lagging chain
     cw.anchor_all()
     assert w.court.get(url).status_code == 200
 
@@ -230,3 +234,63 @@ def test_the_package_names_everyone_in_signed_words(tmp_path: Path, local_tsa: L
     lines = next(c for c in report.checks if c.name == "identities").details
     assert any(line.startswith("court 法院: Hangzhou Internet Court / 杭州互联网法院 (CN)")
                for line in lines), lines
+
+
+def test_a_package_anchored_on_two_chains_names_both(tmp_path: Path, local_tsa) -> None:  # type: ignore[no-untyped-def]
+    """The service's chain (the institution's own) and an independent one (anvil, chain id
+    1002): anchors.json has one row per root and chain, named with its operator; the rows
+    on the second chain are what that chain's EvidenceAnchor recorded; verified against
+    the service's chain, the verdict rests on the institution's chain and says so."""
+    from backend.db import upgrade_to_head
+    from evidence.judicial import _format as fmt
+    from evidence.verify import AnchorClaim, AnchorReader, check_anchoring
+    from tests.backend.package.package_world import make_chain_world, second_chain
+
+    second = second_chain(tmp_path)
+    try:
+        url = f"sqlite:///{tmp_path / 'package.sqlite3'}"
+        upgrade_to_head(url)
+        cw = make_chain_world(url, tmp_path, local_tsa, second)
+        with cw.world.client:
+            case_id = run_to_enforcement(cw)
+            _grant_court(cw)
+            cw.anchor_all()
+            assert cw.world.court.get(f"/cases/{case_id}/judicial-package").status_code == 409
+            cw.anchor_all()
+            url = f"/cases/{case_id}/judicial-package"
+            second.node.stop()  # the second chain's node is down: come back later, no 500
+            r = cw.world.court.get(url)
+            assert r.status_code == 503 and "chain 1002's node does not answer" in r.text
+            second.node.start()
+            r = cw.world.court.get(url)
+            assert r.status_code == 200, r.text[:300]
+        pkg = tmp_path / "package.zip"
+        pkg.write_bytes(r.content)
+        with zipfile.ZipFile(pkg) as z:
+            rows = json.loads(z.read(fmt.ANCHORS))["anchors"]
+        own = cw.w3.eth.chain_id
+        by_chain = {c: [a for a in rows if a["chainId"] == str(c)] for c in (own, 1002)}
+        assert len(rows) == len(by_chain[own]) + len(by_chain[1002])
+        assert sorted(a["root"] for a in by_chain[own]) == \
+            sorted(a["root"] for a in by_chain[1002])  # every root on each chain
+        assert {(a["chainName"], a["operator"]) for a in by_chain[own]} == \
+            {("embedded chain", "institution")}
+        assert {(a["chainName"], a["operator"]) for a in by_chain[1002]} == \
+            {("Second chain", "independent")}
+        reader = AnchorReader(second.node.web3())
+        for a in by_chain[1002]:  # what the second chain itself says
+            claim = AnchorClaim(bytes.fromhex(a["root"][2:]), 1002, a["contract"],
+                                bytes.fromhex(a["txHash"][2:]))
+            results, anchoring = check_anchoring(claim, reader.observe(
+                claim.contract, claim.root, claim.tx_hash))
+            assert anchoring is not None, results
+            assert (anchoring.block_number, "0x" + anchoring.block_hash.hex(),
+                    anchoring.timestamp) == (int(a["blockNumber"]), a["blockHash"],
+                                             int(a["blockTime"]))
+        report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
+        assert {c.name: c.reason for c in report.checks if not c.passed} == {}
+        assert any("Second chain (1002) not checked" in d
+                   for d in report.check("anchors").details)
+        assert [n.name for n in report.notes] == ["operator_only"]  # rests on its own chain
+    finally:
+        second.node.stop()

@@ -7,7 +7,7 @@ import re
 import httpx
 
 from backend.web import COOKIE
-from tests.backend.web.web_world import ORDER_ID, ROOT, TX, WebWorld
+from tests.backend.web.web_world import CHAIN_ID, ORDER_ID, ROOT, TX, WebWorld
 
 
 def _get(world: WebWorld, path: str, who: str | None = None, **headers: str) -> httpx.Response:
@@ -66,6 +66,7 @@ def test_case_page_shows_the_record(world: WebWorld) -> None:
     # times are UTC ISO in the data, for the script to show in local time
     assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z">', page)
     assert ROOT[:12] in page and TX[:12] in page
+    assert f"embedded chain ({CHAIN_ID})" in page  # each anchor's chain, by its name
     assert "No award yet." in page
 
 

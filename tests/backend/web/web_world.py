@@ -22,7 +22,7 @@ from eth_account import Account
 from sqlmodel import col, select
 
 from backend.api.app import create_app
-from backend.db.models import AnchorBatch, AnchorStatus, Leaf
+from backend.db.models import AnchorBatch, AnchorInclusion, AnchorStatus, Leaf
 from backend.demo import Client, free_port, make_photo_jpeg, serve, upload_evidence
 from backend.services.chain import FakeEscrowPort, OrderInfo
 from backend.settings import Settings
@@ -166,12 +166,14 @@ def _anchor_everything(app: Any, case_id: str) -> None:
     """Stand-in for the anchoring worker (no chain here): one confirmed batch."""
     with app.state.ctx.sessions() as session:
         leaves = session.exec(select(Leaf).where(col(Leaf.case_id) == case_id)).all()
-        batch = AnchorBatch(root=ROOT, leaf_count=len(leaves), status=AnchorStatus.CONFIRMED,
-                            chain_id=CHAIN_ID, contract=ESCROW, tx_hash=TX, block_number=7,
-                            block_hash="0x" + "ef" * 32,
-                            block_time=datetime(2026, 11, 24, 8, 30, tzinfo=UTC))
+        batch = AnchorBatch(root=ROOT, leaf_count=len(leaves), status=AnchorStatus.CONFIRMED)
         session.add(batch)
         session.flush()
+        assert batch.id is not None
+        session.add(AnchorInclusion(batch_id=batch.id, chain_id=CHAIN_ID, contract=ESCROW,
+                                    status=AnchorStatus.CONFIRMED, tx_hash=TX, block_number=7,
+                                    block_hash="0x" + "ef" * 32,
+                                    block_time=datetime(2026, 11, 24, 8, 30, tzinfo=UTC)))
         for leaf in leaves:
             leaf.batch_id = batch.id
             session.add(leaf)

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from backend.db import (
     AnchorBatch,
+    AnchorInclusion,
     AnchorStatus,
     Case,
     Leaf,
@@ -56,18 +57,32 @@ def _add_leaves(factory, start: int, n: int) -> None:  # type: ignore[no-untyped
             enqueue_leaf(s, kind=LeafKind.STEP, ref_id=i, case_id=CASE, value=_leaf_value(i))
 
 
+def _inclusion(factory, chain_id: int = FakeChain.chain_id) -> AnchorInclusion:  # type: ignore[no-untyped-def]
+    """The one batch's inclusion on `chain_id`."""
+    with factory() as s:
+        return s.exec(select(AnchorInclusion).where(
+            AnchorInclusion.chain_id == chain_id)).one()
+
+
 def _assert_all_anchored_once(factory, chain: FakeChain, total: int) -> None:  # type: ignore[no-untyped-def]
+    """Every leaf in one batch, every batch CONFIRMED, its root anchored once on `chain`
+    by the transaction its inclusion row records."""
     with factory() as s:
         leaves = s.exec(select(Leaf)).all()
         batches = {b.id: b for b in s.exec(select(AnchorBatch)).all()}
+        rows = {i.batch_id: i for i in s.exec(select(AnchorInclusion).where(
+            AnchorInclusion.chain_id == chain.chain_id)).all()}
     assert len(leaves) == total
     assert all(b.status == AnchorStatus.CONFIRMED for b in batches.values()), batches
+    assert set(rows) == set(batches)
     per_batch = Counter(leaf.batch_id for leaf in leaves)
     assert sum(b.leaf_count for b in batches.values()) == total
     for bid, b in batches.items():
-        assert per_batch[bid] == b.leaf_count
-        assert chain.anchors[b.root] == b.tx_hash  # recorded tx is the anchoring one
-        assert b.block_hash == chain.blocks[b.block_number]
+        inc = rows[bid]
+        assert per_batch[bid] == b.leaf_count and inc.status == AnchorStatus.CONFIRMED
+        assert chain.anchors[b.root] == inc.tx_hash  # recorded tx is the anchoring one
+        assert inc.block_hash == chain.blocks[inc.block_number]
+        assert inc.contract == chain.contract
     for leaf in leaves:
         verify(leaf.proof, batches[leaf.batch_id].root, leaf.leaf_hash)
     # no root was sent twice
@@ -127,8 +142,9 @@ def test_waits_for_confirmations(sessions) -> None:  # type: ignore[no-untyped-d
     _add_leaves(sessions, 0, 4)
     worker = AnchoringWorker(sessions, chain, confirmations=3)
     worker.run_once()
+    assert _inclusion(sessions).status == AnchorStatus.SENT
     with sessions() as s:
-        assert s.exec(select(AnchorBatch)).one().status == AnchorStatus.SENT
+        assert s.exec(select(AnchorBatch)).one().status == AnchorStatus.PENDING
     chain.empty_block()
     assert worker.run_once().confirmed == []
     chain.empty_block()
@@ -143,9 +159,8 @@ def test_chain_errors_are_retried_then_failed_then_requeued(sessions) -> None:  
     chain.fail_broadcasts = 100
     reports = [worker.run_once() for _ in range(4)]
     assert all(r.errors for r in reports[:3])
-    with sessions() as s:
-        batch = s.exec(select(AnchorBatch)).one()
-    assert batch.status == AnchorStatus.FAILED and "injected" in batch.last_error
+    inc = _inclusion(sessions)
+    assert inc.status == AnchorStatus.FAILED and "injected" in inc.last_error
     assert chain.anchors == {}
     chain.fail_broadcasts = 0
     assert worker.run_once().idle  # FAILED is left alone...
@@ -175,8 +190,7 @@ def test_nonce_taken_by_another_transaction_is_signed_again(sessions) -> None:  
     chain.other_tx_takes_nonce()  # ...and the service used nonce 0
     chain.automine = True
     worker.run_once()  # rebroadcast -> nonce too low -> back to pending
-    with sessions() as s:
-        b = s.exec(select(AnchorBatch)).one()
+    b = _inclusion(sessions)
     assert b.status == AnchorStatus.PENDING and "nonce" in b.last_error
     worker.run_once()
     _assert_all_anchored_once(sessions, chain, 5)
@@ -212,8 +226,7 @@ def test_signed_but_never_broadcast_is_rebroadcast_byte_for_byte(sessions) -> No
 
     with pytest.raises(Crash):
         AnchoringWorker(sessions, chain, hook=die).run_once()
-    with sessions() as s:
-        b = s.exec(select(AnchorBatch)).one()
+    b = _inclusion(sessions)
     assert b.status == AnchorStatus.SENT and chain.mined == {}
     AnchoringWorker(sessions, chain).run_once()
     assert list(chain.mined) == [b.tx_hash]  # the very transaction recorded before the crash
@@ -224,7 +237,7 @@ def test_root_already_on_chain_is_reconciled_not_resent(sessions) -> None:  # ty
     chain = FakeChain()
     _add_leaves(sessions, 0, 6)
     with session_scope(sessions) as s:
-        batch = claim_pending_leaves(s, 100)
+        batch = claim_pending_leaves(s, 100)  # no chains: the worker assigns its own
         root = bytes.fromhex(batch.root[2:])
     chain.broadcast(chain.sign_anchor(root, 6, 0).raw)  # sent by the "lost" worker
     report = AnchoringWorker(sessions, chain).run_once()
@@ -353,3 +366,134 @@ def test_run_forever_anchors_what_arrives_and_stops(sessions) -> None:  # type: 
         t.join(timeout=10)
     assert not t.is_alive()
     _assert_all_anchored_once(sessions, chain, 3)
+
+
+# -- several anchoring chains ----------------------------------------------------------------
+
+
+def _two_chains() -> tuple[FakeChain, FakeChain]:
+    a, b = FakeChain(), FakeChain()
+    b.chain_id = 4343
+    b.contract = "0x" + "b0" * 20
+    return a, b
+
+
+class _Down(FakeChain):
+    """A chain whose node refuses connections while `down` (what web3's HTTP provider raises
+    is a requests ConnectionError; the built-in one is what the worker also accepts)."""
+
+    down = False
+    calls = 0
+
+    def _refuse(self) -> None:
+        self.calls += 1
+        if self.down:
+            raise ConnectionRefusedError("connection refused (injected)")
+
+    def find_anchor(self, root: bytes):  # type: ignore[no-untyped-def]
+        self._refuse()
+        return super().find_anchor(root)
+
+    def receipt(self, tx_hash: str):  # type: ignore[no-untyped-def]
+        self._refuse()
+        return super().receipt(tx_hash)
+
+
+def test_every_root_goes_to_each_chain_once(sessions) -> None:  # type: ignore[no-untyped-def]
+    a, b = _two_chains()
+    _add_leaves(sessions, 0, 12)
+    report = AnchoringWorker(sessions, [a, b], batch_limit=5).run_once()
+    assert len(report.claimed) == 3 and len(report.confirmed) == 6
+    assert sorted(report.completed) == sorted(report.claimed)
+    _assert_all_anchored_once(sessions, a, 12)
+    _assert_all_anchored_once(sessions, b, 12)
+    assert set(a.anchors) == set(b.anchors)
+
+
+def test_a_chain_down_holds_up_only_its_own_rows_then_catches_up(sessions) -> None:  # type: ignore[no-untyped-def]
+    a = FakeChain()
+    b = _Down()
+    b.chain_id, b.contract = 4343, "0x" + "b0" * 20
+    b.down = True
+    worker = AnchoringWorker(sessions, [a, b], batch_limit=4, max_attempts=2)
+    _add_leaves(sessions, 0, 8)
+    for _ in range(3):  # more rounds than max_attempts: an outage spends no attempt
+        b.calls = 0
+        report = worker.run_once()
+        assert report.unreachable == [4343]
+        assert b.calls == 1  # the down node is asked once per round, not once per batch
+    with sessions() as s:
+        batches = s.exec(select(AnchorBatch)).all()
+        on_b = s.exec(select(AnchorInclusion).where(AnchorInclusion.chain_id == 4343)).all()
+    assert len(batches) == 2 and all(x.status == AnchorStatus.PENDING for x in batches)
+    assert len(a.anchors) == 2  # chain A went on
+    assert all(i.status == AnchorStatus.PENDING and i.attempts == 0 for i in on_b)
+    b.down = False
+    report = worker.run_once()
+    assert report.unreachable == [] and len(report.completed) == 2
+    _assert_all_anchored_once(sessions, a, 8)
+    _assert_all_anchored_once(sessions, b, 8)
+
+
+def test_a_batch_is_stamped_once_anchored_on_one_chain(sessions) -> None:  # type: ignore[no-untyped-def]
+    a = FakeChain()
+    b = _Down()
+    b.chain_id, b.contract = 4343, "0x" + "b0" * 20
+    b.down = True
+    _add_leaves(sessions, 0, 2)
+    report = AnchoringWorker(sessions, [a, b], timestamper=lambda d: b"T" + d).run_once()
+    assert len(report.stamped) == 1 and report.completed == []
+
+
+def test_orphan_batches_get_the_worker_s_chains(sessions) -> None:  # type: ignore[no-untyped-def]
+    """A batch claimed without chains (or migrated from before 0005 without one)."""
+    a, b = _two_chains()
+    _add_leaves(sessions, 0, 3)
+    with session_scope(sessions) as s:
+        assert claim_pending_leaves(s, 10) is not None
+    AnchoringWorker(sessions, [a, b]).run_once()
+    _assert_all_anchored_once(sessions, a, 3)
+    _assert_all_anchored_once(sessions, b, 3)
+
+
+def test_chains_must_be_distinct(sessions) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="distinct chain ids"):
+        AnchoringWorker(sessions, [FakeChain(), FakeChain()])
+    with pytest.raises(ValueError, match="at least one chain"):
+        AnchoringWorker(sessions, [])
+
+
+def test_two_workers_adopting_the_same_orphan_give_it_one_row_per_chain(
+        sessions, clean_db_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Worker B adopts the orphan batch while A is between its look and its write. SQLite:
+    A's second look, under the write lock, finds nothing left. PostgreSQL (no such lock):
+    A's insert hits the (batch, chain) key and A yields. Either way one row per chain."""
+    a_chain, b_chain = _two_chains()
+    _add_leaves(sessions, 0, 3)
+    with session_scope(sessions) as s:
+        assert claim_pending_leaves(s, 10) is not None  # no chains: an orphan
+    b = AnchoringWorker(sessions, [a_chain, b_chain])
+    calls = 0
+
+    def a_sessions() -> Session:
+        nonlocal calls
+        calls += 1
+        if calls == 2 and not clean_db_url.startswith("postgresql"):
+            b._assign_orphans()  # before A's write unit
+        session = sessions()
+        if calls == 2 and clean_db_url.startswith("postgresql"):
+            commit = session.commit
+
+            def b_first() -> None:
+                b._assign_orphans()  # after A's look, before A's commit
+                commit()
+
+            session.commit = b_first  # type: ignore[method-assign]
+        return session
+
+    a = AnchoringWorker(a_sessions, [a_chain, b_chain])  # type: ignore[arg-type]
+    a._assign_orphans()
+    assert calls == 2
+    with sessions() as s:
+        rows = s.exec(select(AnchorInclusion)).all()
+    assert sorted(r.chain_id for r in rows) == [a_chain.chain_id, b_chain.chain_id]

@@ -20,6 +20,7 @@ from sqlmodel import select
 from backend.chain.contracts import Transactor, deploy_anchor
 from backend.db import (
     AnchorBatch,
+    AnchorInclusion,
     AnchorStatus,
     Case,
     Leaf,
@@ -83,19 +84,21 @@ def _check_chain_and_db(url: str, handle: ChainHandle, anchor: str, settings: Se
     with factory() as s:
         leaves = s.exec(select(Leaf)).all()
         batches = s.exec(select(AnchorBatch)).all()
+        rows = {i.batch_id: i for i in s.exec(select(AnchorInclusion)).all()}
     assert len(leaves) == n and all(leaf.batch_id is not None for leaf in leaves)
     assert all(b.status == AnchorStatus.CONFIRMED for b in batches), \
-        [(b.id, b.status, b.last_error) for b in batches]
+        [(b.id, b.status, rows.get(b.id)) for b in batches]
     by_id = {b.id: b for b in batches}
     for b in batches:
+        inc = rows[b.id]  # one chain: one inclusion per batch
         assert sum(1 for leaf in leaves if leaf.batch_id == b.id) == b.leaf_count
         record = lookup_anchor(handle.w3, anchor, bytes.fromhex(b.root[2:]))
         assert record is not None and record.count == b.leaf_count
-        assert "0x" + record.tx_hash.hex() == b.tx_hash
-        assert record.block_number == b.block_number
-        block = handle.w3.eth.get_block(b.block_number)
-        assert block.hash.to_0x_hex() == b.block_hash
-        assert int(b.block_time.timestamp()) == block.timestamp
+        assert "0x" + record.tx_hash.hex() == inc.tx_hash
+        assert record.block_number == inc.block_number
+        block = handle.w3.eth.get_block(inc.block_number)
+        assert block.hash.to_0x_hex() == inc.block_hash
+        assert int(inc.block_time.timestamp()) == block.timestamp
     for leaf in leaves:
         verify(leaf.proof, by_id[leaf.batch_id].root, leaf.leaf_hash)
     # Nothing anchored twice: one RootAnchored event per batch, and the institution sent
