@@ -229,6 +229,10 @@ class Settings(BaseSettings):
     public_url: str = Field(
         default="", description="Base URL printed in QR codes; default http://<host>:<port>."
     )
+    pdf_font: Path | None = Field(
+        default=None, description="TrueType CJK font the judicial certificate embeds; "
+        "default: an installed one (fonts-wqy-zenhei), else the certificate leaves its "
+        "Chinese half out and says so.")
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1, le=2 * 1024**3)
     session_secret: SecretStr | None = Field(
         default=None,
@@ -432,6 +436,13 @@ class Settings(BaseSettings):
             )
         if self.tsa_cert_file is not None and not self.tsa_cert_file.is_file():
             raise ValueError(f"CHAINARB_TSA_CERT_FILE {self.tsa_cert_file} does not exist")
+        if self.pdf_font is not None:
+            from evidence.judicial._fonts import FontError, pdf_fonts
+
+            try:
+                pdf_fonts(self.pdf_font)
+            except FontError as exc:
+                raise ValueError(f"CHAINARB_PDF_FONT: {exc}") from None
         if self.smtp_user and self.smtp_password is None:
             raise ValueError("CHAINARB_SMTP_USER is set but CHAINARB_SMTP_PASSWORD is empty")
         return self

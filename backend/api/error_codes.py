@@ -76,7 +76,7 @@ ERROR_CODES = MappingProxyType({
                                    "form is accepted)"),
     "method_not_allowed": _E(405, "the route exists, not with this HTTP method"),
     "not_anchored_yet": _E(409, "the package waits for records to be anchored: retry later"),
-    "not_found": _E(404, "no such case, step, item, court or route"),
+    "not_found": _E(404, "no such case, step, item, court, judicial package or route"),
     "package_unavailable": _E(503, "a judicial package cannot be built here (no chain, "
                                    "no timestamp authority)"),
     "payload_mismatch": _E(422, "the payload's hash is not the record's payloadHash"),

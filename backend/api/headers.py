@@ -8,7 +8,8 @@ so no route can forget (docs/evidence-upload.md, "Serving content"):
   other sites' logs), ``X-Frame-Options: DENY`` with CSP ``frame-ancestors 'none'`` (no
   page of ours in someone else's frame), ``Cross-Origin-Resource-Policy: same-origin``
   (another site cannot embed an evidence file as an image or script);
-* the server-rendered pages (``text/html`` under ``/ui``): ``PAGE_CSP`` — scripts and
+* the server-rendered pages (``text/html`` under ``/ui``, and the public package record
+  ``/verify/{digest}``): ``PAGE_CSP`` — scripts and
   styles only from this origin or carrying the request's nonce (the pages' inline
   ``<script>``/``<style>`` read it from ``request.state.csp_nonce``), no plugins, no
   base-URI or form target elsewhere;
@@ -41,6 +42,7 @@ DOCS_CSP = ("default-src 'none'; script-src 'self' https://cdn.jsdelivr.net 'uns
             "font-src https://fonts.gstatic.com; worker-src blob:; connect-src 'self'; "
             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
+PAGE_PREFIXES = ("/ui/", "/verify/")  # where our own server-rendered pages live
 # Bodies a browser may show inline: JSON (never rendered as a page under nosniff), our
 # pages and our own script. Anything else is a download.
 _INLINE_TYPES = ("application/json", "text/html", "text/javascript")
@@ -108,7 +110,7 @@ def _apply(headers: MutableHeaders, path: str, nonce: str) -> None:
     headers["Referrer-Policy"] = "no-referrer"
     headers["X-Frame-Options"] = "DENY"
     headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    if ctype == "text/html" and (path == "/ui" or path.startswith("/ui/")):
+    if ctype == "text/html" and (path == "/ui" or path.startswith(PAGE_PREFIXES)):
         headers["Content-Security-Policy"] = page_csp(nonce)
     elif ctype == "text/html" and path in DOCS_PATHS:
         headers["Content-Security-Policy"] = DOCS_CSP

@@ -11,7 +11,8 @@ from backend.demo.identity import COURT
 from backend.demo.world import Story, World
 from evidence.records import CourtConfirmation, bytes32
 
-__all__ = ["confirm_judicially", "download_package", "give_court_access", "verify_package"]
+__all__ = ["confirm_judicially", "download_package", "give_court_access", "open_certificate_url",
+           "verify_package"]
 
 
 def give_court_access(world: World, story: Story) -> None:
@@ -90,3 +91,22 @@ def confirm_judicially(world: World, story: Story) -> None:
                      {"record": decision.sign(court.key.key, domain).to_json_obj()})
     world.shown(res["stage"], court, "confirms the award judicially (signed step; "
                 "司法确认)", res)
+
+
+def open_certificate_url(world: World, story: Story) -> None:
+    """Anyone holding the certificate opens its URL, ``/verify/{digest}``, without signing in:
+    the service's record of the package, now with the court's decision (JSON form). The URL
+    printed on the certificate is the configured public one; after the demo, ``chainarb
+    serve`` on this data dir answers it."""
+    assert story.report is not None and story.report.package_digest is not None
+    digest = story.report.package_digest
+    r = story.http.get(f"/verify/{digest}", headers={"Accept": "application/json"})
+    if r.status_code != 200:
+        raise DemoError(f"/verify/{digest}: expected 200, found {r.status_code}: {r.text[:300]}")
+    record = r.json()
+    decided = ", ".join(f"{'confirmed' if d['confirmed'] else 'refused'} ({d['courtReference']})"
+                        for d in record["decisions"]) or "none yet"
+    world.printer.step(record["case"]["stage"], "anyone 任何人",
+                       f"opens the certificate's URL {world.settings.base_url}/verify/"
+                       f"{digest[:16]}… (no sign-in; 扫码查验): stage {record['case']['stage']}, "
+                       f"{len(record['anchors'])} anchors, court decision {decided}")

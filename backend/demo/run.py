@@ -47,7 +47,8 @@ ACTS: tuple[Callable[[World, Story], None], ...] = (
     acts.appoint_mediator, acts.mediate, acts.agree_to_arbitrate, acts.appoint_arbitrator,
     acts.submit_evidence, acts.answer_and_close_record, acts.issue_award,
     acts.pass_objection_window, acts.enforce_award, court.give_court_access,
-    court.download_package, court.verify_package, court.confirm_judicially)
+    court.download_package, court.verify_package, court.confirm_judicially,
+    court.open_certificate_url)
 
 
 def run_demo(settings: Settings, *, console: Console | None = None,
@@ -123,7 +124,10 @@ def compose_service(world: World, port: int, demo_admin: str) -> FastAPI:
     settings, dep = world.settings, world.deployment
     # The demo's own admin joins the configured ones (validated like the environment's).
     admins = ",".join(a for a in (settings.institution_admins, demo_admin) if a)
+    # The certificate's URL is the configured public one; without it, the address that
+    # `chainarb serve` on this data dir answers (not the demo's throw-away port).
     settings = Settings.model_validate({**settings.model_dump(), "port": port,
+                                        "public_url": settings.base_url,
                                         "institution_admins": admins})
     app = create_app(settings, background=False)
     # The demo's composition: anchoring (with RFC 3161 stamps) at once after every step.

@@ -137,11 +137,13 @@ class PackageService:
                  clock: Callable[[], datetime],
                  tsa_url: str = "", tsa_certificates: bytes = b"",
                  chains: Mapping[int, ChainLabel] | None = None,
-                 anchor_chains: Mapping[int, Web3] | None = None) -> None:
+                 anchor_chains: Mapping[int, Web3] | None = None,
+                 pdf_font: Path | None = None) -> None:
         """`chains`: name and operator of each anchoring chain by id (``chain_labels``);
         a chain not in it is named "chain <id>" and counted as the institution's.
         `anchor_chains`: a node of each anchoring chain other than `w3`'s, by chain id
-        (``extra_chain_web3``), for its blocks and block proofs."""
+        (``extra_chain_web3``), for its blocks and block proofs. `pdf_font`: the CJK
+        TrueType font the certificate embeds (``CHAINARB_PDF_FONT``; None: an installed one)."""
         self.sessions = sessions
         self.cases = cases
         self.evidence = evidence
@@ -151,6 +153,7 @@ class PackageService:
         self.clock = clock
         self.tsa_url = tsa_url
         self.tsa_certificates = tsa_certificates
+        self.pdf_font = pdf_font
         self.chains = dict(chains or {})
         self.anchor_chains = dict(anchor_chains or {})
         """Nodes of the anchoring chains other than the escrow's, by chain id, for block
@@ -235,7 +238,8 @@ class PackageService:
                     neutrals=self._neutrals(session, case, entries),
                     verify_url_template=self._verify_url())
                 target.parent.mkdir(parents=True, exist_ok=True)
-                built = build_package(inputs, work / "package.zip", attest=self._attest)
+                built = build_package(inputs, work / "package.zip", attest=self._attest,
+                                      pdf_font=self.pdf_font)
                 shutil.move(str(built), target)
         if fetched:  # keep the tokens fetched on the way (a token already kept wins)
             with write_scope(self.sessions) as ws:
@@ -259,7 +263,8 @@ class PackageService:
         with write_scope(self.sessions) as session:
             session.add(CaseEvent(case_id=out.case_id, at=self.clock(), kind=EXPORT_EVENT,
                                   data={"court": viewer, "digest": out.digest,
-                                        "manifestSha256": out.manifest_sha256}))
+                                        "manifestSha256": out.manifest_sha256,
+                                        "file": out.path.relative_to(self.out_dir).as_posix()}))
 
     def _verify_url(self) -> str:
         base = getattr(self.cases.config, "base_url", "") or "https://verify.chainarb.example"

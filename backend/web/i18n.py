@@ -8,6 +8,7 @@ function of its inputs so the tests can hold it to the header grammar.
 from __future__ import annotations
 
 from evidence.steps import STEPS
+from evidence.words import STAGES as WORDS_STAGES
 
 __all__ = ["LANGS", "STAGES", "STEP_WORDS", "UI", "T", "negotiate", "step_word", "text", "ui"]
 
@@ -117,27 +118,56 @@ T: dict[str, dict[str, str]] = {
     "your_roles": {"en": "Your roles", "zh-Hans": "您的身份"},
     "cid": {"en": "IPFS CID", "zh-Hans": "IPFS 内容标识"},
     "court": {"en": "Court decision", "zh-Hans": "法院决定"},
+    # /verify/{digest}: the service's public record of a judicial package
+    "pkg_title": {"en": "Judicial package", "zh-Hans": "司法确认材料包"},
+    "pkg_digest": {"en": "Package digest (SHA-256 of SHA256SUMS)",
+                   "zh-Hans": "材料包摘要（SHA256SUMS 的 SHA-256）"},
+    "pkg_manifest": {"en": "SHA-256 of manifest.json (what a court decision names)",
+                     "zh-Hans": "manifest.json 的 SHA-256（法院决定所指向的值）"},
+    "pkg_notice": {
+        "en": "This page is the service's own record of the package: it confirms that the "
+              "service issued a package with this digest and shows what happened to it since. "
+              "It does not replace checking the package itself, offline and without trusting "
+              "the service: chainarb verify PACKAGE.zip, or the steps with public tools in "
+              "docs/judicial-package.md.",
+        "zh-Hans": "本页是服务方对该材料包的自身记录：它确认服务方签发过具有此摘要的材料包，并显示"
+                   "此后的情况。它不能代替对材料包本身的核验——请在不信任服务方的前提下离线运行 "
+                   "chainarb verify PACKAGE.zip，或按 docs/judicial-package.md "
+                   "以公开工具逐项核验。"},
+    "pkg_not_found": {
+        "en": "No judicial package with this digest was issued by this service. Check the "
+              "digest (sha256sum SHA256SUMS in the unpacked package: 64 hexadecimal digits) "
+              "and the address printed on the certificate.",
+        "zh-Hans": "本服务未签发具有此摘要的司法确认材料包。请核对摘要（在解压后的材料包中运行 "
+                   "sha256sum SHA256SUMS：64 位十六进制数字）及证书上印制的网址。"},
+    "pkg_case": {"en": "Case", "zh-Hans": "案件"},
+    "pkg_filed": {"en": "Filed", "zh-Hans": "申请时间"},
+    "pkg_exports": {"en": "Issued to", "zh-Hans": "签发对象"},
+    "pkg_exported_at": {"en": "Downloaded", "zh-Hans": "下载时间"},
+    "pkg_court": {"en": "Court", "zh-Hans": "法院"},
+    "pkg_chain": {"en": "Chain", "zh-Hans": "链"},
+    "pkg_confirmations": {
+        "en": "An anchor is confirmed once its block is {n} block(s) deep on its chain.",
+        "zh-Hans": "锚定交易所在区块在链上达到 {n} 个区块深度后即为已确认。"},
+    "pkg_decision": {"en": "Court's decision on this package", "zh-Hans": "法院对本材料包的决定"},
+    "pkg_outcome": {"en": "Decision", "zh-Hans": "决定"},
+    "pkg_no_decision": {"en": "No court decision on this package is recorded yet.",
+                        "zh-Hans": "尚未登记法院对本材料包的决定。"},
+    "pkg_confirmed": {"en": "confirmed", "zh-Hans": "确认"},
+    "pkg_refused": {"en": "confirmation refused", "zh-Hans": "不予确认"},
+    "pkg_reference": {"en": "Court reference", "zh-Hans": "法院案号"},
+    "pkg_units": {"en": "{amount} (smallest units of the token)",
+                  "zh-Hans": "{amount}（代币最小单位）"},
+    "anchor_confirmed": {"en": "confirmed", "zh-Hans": "已确认"},
+    "anchor_sent": {"en": "sent, not yet confirmed", "zh-Hans": "已发送，尚未确认"},
+    "anchor_pending": {"en": "pending", "zh-Hans": "待发送"},
+    "anchor_failed": {"en": "failed (its records went to a later batch)",
+                      "zh-Hans": "失败（其记录已转入后续批次）"},
 }
 
-STAGES: dict[str, dict[str, str]] = {
-    "not_filed": {"en": "not filed", "zh-Hans": "未立案"},
-    "filed": {"en": "filed", "zh-Hans": "已立案"},
-    "negotiation": {"en": "negotiation", "zh-Hans": "协商"},
-    "facilitation": {"en": "facilitated settlement", "zh-Hans": "调解"},
-    "arbitrator_appointment": {"en": "arbitrator appointment", "zh-Hans": "指定仲裁员"},
-    "evidence": {"en": "evidence period", "zh-Hans": "举证期"},
-    "record_closed": {"en": "record closed", "zh-Hans": "审理终结"},
-    "awarded": {"en": "awarded (objection window)", "zh-Hans": "已裁决（异议期）"},
-    "panel_appointment": {"en": "panel appointment", "zh-Hans": "组成合议庭"},
-    "panel": {"en": "panel deliberating", "zh-Hans": "合议庭审理"},
-    "awarded_by_panel": {"en": "awarded by the panel", "zh-Hans": "合议庭已裁决"},
-    "final": {"en": "final award", "zh-Hans": "裁决生效"},
-    "enforced": {"en": "enforced on-chain", "zh-Hans": "已在链上执行"},
-    "settled": {"en": "settled", "zh-Hans": "已和解"},
-    "closed_for_litigation": {"en": "closed (courts open)", "zh-Hans": "终止（可诉讼）"},
-    "judicially_confirmed": {"en": "judicially confirmed", "zh-Hans": "已司法确认"},
-    "confirmation_refused": {"en": "confirmation refused", "zh-Hans": "不予确认"},
-}
+# Stage names: the case vocabulary's (evidence/words.py), shared with the judicial package.
+STAGES: dict[str, dict[str, str]] = {k: {"en": en, "zh-Hans": zh}
+                                     for k, (en, zh) in WORDS_STAGES.items()}
 
 
 def text(key: str, lang: str) -> str:

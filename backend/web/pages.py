@@ -35,12 +35,13 @@ from backend.services import views
 from backend.services.auth import authenticate
 from backend.services.errors import ServiceError
 from backend.worker.runner import chain_labels
+from evidence.words import timeline_label
 
 from .actions import actions_section, case_data
 from .actions import router as actions_router
 from .i18n import LANGS, STAGES, UI, negotiate, step_word, text
 
-__all__ = ["COOKIE", "router"]
+__all__ = ["COOKIE", "page", "router"]
 
 COOKIE = "chainarb_session"
 DECIMALS = 6  # the escrow's stablecoin (docs: amounts are shown exactly, 6 decimals)
@@ -125,7 +126,7 @@ button:disabled{opacity:.6;cursor:wait}.result{margin:.5rem 0 0;min-height:1.2em
 .result .refresh{margin-left:.5rem;background:#fff;color:#17324d;border:1px solid #17324d;
 padding:.2rem .6rem;font-size:.9rem}.countdown{color:#8a4b00;font-weight:600;
 margin-left:.4rem}.countdown.passed{color:#a40000}.offer-terms{margin:.2rem 0 .5rem}
-form.inline{display:inline}
+form.inline{display:inline}td code{word-break:break-all}
 """
 
 _TIME_SCRIPT = """
@@ -144,8 +145,9 @@ def csp_nonce(request: Request) -> str:
     return str(getattr(request.state, "csp_nonce", ""))
 
 
-def _page(request: Request, lang: str, title: str, body: str, viewer: str | None,
-          status: int = 200) -> HTMLResponse:
+def page(request: Request, lang: str, title: str, body: str, viewer: str | None,
+         status: int = 200) -> HTMLResponse:
+    """A page of the service in ``lang``: header, language switch, the body, local times."""
     path = request.url.path
     switch = " · ".join(
         f'<a href="{_e(path)}?lang={code}" hreflang="{code}" lang="{code}"'
@@ -225,7 +227,7 @@ def sign_in_page(request: Request) -> HTMLResponse:
 <button id="sign-in" type="button">{_e(text("sign_in_button", lang))}</button>
 <p id="sign-in-status" role="status"></p></section>
 <script nonce="{csp_nonce(request)}">{consts}{_SIGN_IN_SCRIPT}</script>"""
-    return _page(request, lang, text("sign_in", lang), body, _viewer(request))
+    return page(request, lang, text("sign_in", lang), body, _viewer(request))
 
 
 class SessionIn(BaseModel):
@@ -272,7 +274,7 @@ def _need_sign_in(request: Request, lang: str) -> HTMLResponse:
     body = (f'<section><p>{_e(text("need_sign_in", lang))}</p>'
             f'<p><a href="/ui/sign-in?lang={lang}">{_e(text("sign_in", lang))}</a></p>'
             "</section>")
-    return _page(request, lang, text("sign_in", lang), body, None, status=401)
+    return page(request, lang, text("sign_in", lang), body, None, status=401)
 
 
 @router.get("/cases", response_class=HTMLResponse)
@@ -295,7 +297,7 @@ def case_list(request: Request) -> HTMLResponse:
     else:
         table = f'<p>{_e(text("no_cases", lang))}</p>'
     body = f'<section><h1>{_e(text("cases", lang))}</h1>{table}</section>'
-    return _page(request, lang, text("cases", lang), body, viewer)
+    return page(request, lang, text("cases", lang), body, viewer)
 
 
 def _anchors(request: Request, case_id: str) -> list[tuple[AnchorBatch, AnchorInclusion]]:
@@ -342,7 +344,9 @@ def _timeline(items: list[dict[str, Any]], lang: str) -> str:
     trs = []
     for i in items:
         if i["type"] == "step":
+            en, zh = timeline_label("ProceduralStep", i["action"])  # the step, past tense
             trs.append(f'<tr class="step"><td>{_time(i["at"])}</td><td>#{_e(i["sequence"])} '
+                       f'{_e(zh if lang == "zh-Hans" else en)} '
                        f'<code title="{_e(step_word(i["action"], lang))}">{_e(i["action"])}</code>'
                        f'</td><td>{_hash(i["signer"])}</td>'
                        f'<td>{_hash(i["recordHash"])}</td><td>{_hash(i.get("cid"))}</td></tr>')
@@ -442,7 +446,7 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
     except ServiceError as exc:
         key = "denied" if exc.http_status == 403 else "not_found"
         body = f'<section><p class="error">{_e(text(key, lang))}</p></section>'
-        return _page(request, lang, text("case", lang), body, viewer,
+        return page(request, lang, text("case", lang), body, viewer,
                      status=exc.http_status if exc.http_status in (403, 404) else 400)
     head = (f'<section id="summary"><h1>{_e(text("case", lang))} '
             f'<code>{_e(_short(view["caseId"]))}</code></h1>'
@@ -455,7 +459,7 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
     body = (head + actions + _parties(view, lang) + _timeline(items, lang) + _evidence(view, lang)
             + _award(view, lang)
             + _anchor_table(_anchors(request, case_id), lang, _chain_names(request)))
-    return _page(request, lang, f'{text("case", lang)} {_short(case_id)}', body, viewer)
+    return page(request, lang, f'{text("case", lang)} {_short(case_id)}', body, viewer)
 
 
 router.include_router(actions_router)

@@ -25,6 +25,7 @@ from evidence.blockproof import verify_receipt
 from evidence.commitment import commitment_of, sha256_file
 from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_typed_data
+from evidence.judicial._facts import signed_facts
 from evidence.judicial._zip import write_zip
 from evidence.judicial.chains import OPERATORS
 from evidence.judicial.errors import PackageInputError
@@ -32,6 +33,7 @@ from evidence.judicial.inputs import ROLES, AnchorInfo, PackageInputs, StepEntry
 from evidence.records import (
     Award,
     ChainedRecord,
+    CourtConfirmation,
     Disclosure,
     EvidenceSubmission,
     ProceduralStep,
@@ -39,6 +41,7 @@ from evidence.records import (
     SignedRecord,
     checksum_address,
 )
+from evidence.words import timeline_label
 
 __all__ = ["RENDER_EXTRA", "build_package", "package_digest"]
 
@@ -70,17 +73,29 @@ def _record_entry(entry: StepEntry) -> dict[str, Any]:
     rec = entry.record.record
     signed = entry.record
     link = rec if isinstance(rec, ChainedRecord) else None
+    action = getattr(rec, "action", _default_action(rec.TYPE_NAME))
     return {
         "sequence": str(link.sequence) if link else None,
         "type": rec.TYPE_NAME,
-        "action": getattr(rec, "action", _default_action(rec.TYPE_NAME)),
+        "action": action,
         "role": entry.role,
         "signers": list(signed.signers()),
         "signedAt": str(link.signed_at) if link else None,
         "recordHash": fmt.hex0x(signed.record_hash),
         "prevHash": fmt.hex0x(link.prev_hash) if link else None,
-        "label": {"en": entry.label_en, "zh": entry.label_zh},
+        "label": _label(entry, action),
     }
+
+
+def _label(entry: StepEntry, action: str) -> dict[str, str]:
+    """The step table's words for the record (evidence/words.py); the caller's own label
+    only for a record the table does not know."""
+    rec = entry.record.record
+    confirmed = rec.confirmed if isinstance(rec, CourtConfirmation) else None
+    en, zh = timeline_label(rec.TYPE_NAME, action, confirmed=confirmed)
+    if (en, zh) == (action, action) and entry.label_en:
+        en, zh = entry.label_en, entry.label_zh or entry.label_en
+    return {"en": en, "zh": zh}
 
 
 def _default_action(type_name: str) -> str:
@@ -179,6 +194,7 @@ def build_package(
     out_path: str | Path,
     *,
     attest: AttestationSigner | None = None,
+    pdf_font: Path | None = None,
 ) -> Path:
     """Write the judicial package of one case to `out_path` (a .zip) and return the path.
 
@@ -187,9 +203,12 @@ def build_package(
         out_path: where the ZIP goes; written to a temporary name and renamed at the end.
         attest: signs the institution's attestation over SHA256SUMS (EIP-712
             `JudicialPackage`); None leaves the package unattested (the verifier reports it).
+        pdf_font: a TrueType CJK font for certificate.pdf (None: an installed one; with
+            none installed the certificate leaves its Chinese half out and says so).
 
     Raises:
         PackageInputError: inputs that could not give a verifiable package.
+        FontError: ``pdf_font`` is not a usable CJK TrueType font (the message says why).
         ModuleNotFoundError: the `render` extra is not installed (the message says how).
     """
     render_index, render_certificate = _renderers()
@@ -399,7 +418,8 @@ def build_package(
 
     manifest = _manifest(inputs, chained + unchained, award_entry, index, fmt.CAR in files)
     put(fmt.MANIFEST, fmt.pretty(manifest))
-    put(fmt.INDEX_HTML, render_index(manifest, _anchor_rows(inputs)))
+    facts = signed_facts(chained + unchained, _chain_acts(inputs))
+    put(fmt.INDEX_HTML, render_index(manifest, _anchor_rows(inputs), facts))
 
     checksums = fmt.checksums_text(digests)
     files[fmt.CHECKSUMS] = checksums
@@ -417,7 +437,8 @@ def build_package(
             }
         )
     url = inputs.verify_url_template.format(digest=digest)
-    files[fmt.CERTIFICATE] = render_certificate(manifest, digest, url, _anchor_rows(inputs))
+    files[fmt.CERTIFICATE] = render_certificate(manifest, digest, url, _anchor_rows(inputs),
+                                                facts, pdf_font=pdf_font)
     return write_zip(Path(out_path), files)
 
 
@@ -463,6 +484,22 @@ def _identity_records(inputs: PackageInputs) -> list[SignedRecord]:
     return [found[h] for h in sorted(found)]
 
 
+def _chain_acts(inputs: PackageInputs) -> list[dict[str, str]]:
+    """The escrow's acts (`escrow.json` `acts`) with the block each is proven in (its
+    receipt's block header): what the views list beside the anchors. An act whose proof
+    the inputs lack is still listed, without block or time."""
+    blocks = {(h.chain_id, h.header.hash): h.header for h in inputs.block_headers}
+    where = {r.tx_hash: (r.chain_id, r.block_hash) for r in inputs.receipts}
+    rows = []
+    for event, tx in inputs.enforcement.acts:
+        chain_id, block_hash = where.get(tx, (inputs.domain.chain_id, b""))
+        header = blocks.get((chain_id, block_hash))
+        rows.append({"event": event, "chainId": str(chain_id), "txHash": fmt.hex0x(tx),
+                     "blockNumber": str(header.number) if header else "",
+                     "blockTime": str(header.timestamp) if header else ""})
+    return rows
+
+
 def _anchor_order(inputs: PackageInputs) -> list[AnchorInfo]:
     """Each chain's anchors together (chains in the order given), by block, then root."""
     chains = list(dict.fromkeys(a.chain_id for a in inputs.anchors))
@@ -480,6 +517,7 @@ def _anchor_rows(inputs: PackageInputs) -> list[dict[str, str]]:
             "txHash": fmt.hex0x(a.tx_hash),
             "blockNumber": str(a.block_number),
             "blockTime": str(a.block_time),
+            "count": str(a.count),
         }
         for a in _anchor_order(inputs)
     ]

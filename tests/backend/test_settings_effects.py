@@ -83,6 +83,7 @@ EFFECTS: dict[str, str] = {
     "CHAINARB_PORT": f"{HERE}::test_host_port_and_public_url",
     "CHAINARB_PUBLIC_URL": f"{HERE}::test_host_port_and_public_url",
     "CHAINARB_MAX_UPLOAD_BYTES": f"{HERE}::test_max_upload_bytes",
+    "CHAINARB_PDF_FONT": f"{HERE}::test_pdf_font",
     "CHAINARB_SESSION_SECRET": f"{HERE}::test_session_secret",
     "CHAINARB_SESSION_LIFETIME_SECONDS": f"{HERE}::test_session_lifetime_seconds",
     "CHAINARB_INSTITUTION_ADMINS": f"{HERE}::test_institution_admins",
@@ -383,6 +384,27 @@ def test_host_port_and_public_url(tmp_path: Path) -> None:
     with w.client:
         msg = w.client.get("/auth/nonce", params={"address": w.buyer.address}).json()["message"]
     assert "\nURI: https://odr.example\n" in msg
+
+
+def test_pdf_font(tmp_path: Path) -> None:
+    """The font the judicial certificate embeds for its Chinese text; one that cannot serve
+    stops the start with what to do."""
+    from types import SimpleNamespace
+
+    from backend.api.routes.court import get_packages
+    from backend.settings import SettingsError
+    from evidence.judicial import _fonts
+
+    with pytest.raises(SettingsError, match=r"CHAINARB_PDF_FONT: PDF font .* no such file"):
+        load_settings(data_dir=tmp_path, pdf_font=tmp_path / "none.ttc")
+    with pytest.raises(SettingsError, match="no Chinese glyphs"):
+        load_settings(data_dir=tmp_path, pdf_font=_fonts._VERA / "Vera.ttf")
+    font = next(p for p, _ in _fonts.CJK_FONT_CANDIDATES if p.is_file())
+    w = _world(tmp_path, pdf_font=font)
+    with w.client:
+        app = w.client.app
+        packages = get_packages(SimpleNamespace(app=app), app.state.ctx)  # type: ignore[arg-type]
+    assert packages.pdf_font == font  # what build_package embeds (tests/judicial/..._render)
 
 
 def test_max_upload_bytes(tmp_path: Path) -> None:

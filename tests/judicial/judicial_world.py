@@ -450,7 +450,9 @@ def make_case(
                   prev=prev, action="institution.key_rotated", payload=handover,
                   at=chain_time(w3)), "institution", handover, "Institution key rotated")
         signer = rotate_to
-    done = canonical({"txHash": "0x" + executed.tx_hash.hex()})
+    done = canonical({"txHash": "0x" + executed.tx_hash.hex(), "toBuyer": str(alloc.to_buyer),
+                      "toSeller": str(alloc.to_seller), "compensation": str(alloc.compensation),
+                      "compensationShortfall": "0"})  # as the service records a payout
     add(
         _step(
             signer,

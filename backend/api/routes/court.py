@@ -40,7 +40,7 @@ def get_packages(request: Request, ctx: Ctx) -> PackageService:
                              blockstore=ctx.service.blockstore, w3=w3,
                              out_dir=s.data_dir / "packages", clock=ctx.clock,
                              tsa_url=s.tsa_url, tsa_certificates=certs, chains=chains,
-                             anchor_chains=extra_chain_web3(s))
+                             anchor_chains=extra_chain_web3(s), pdf_font=s.pdf_font)
         request.app.state.packages = svc
     return svc
 

@@ -22,6 +22,11 @@ from tests.backend.package.package_world import (
     run_to_enforcement,
     run_to_settlement,
 )
+from tests.backend.package.test_package_verify_page import (
+    assert_public_record_after_decision,
+    assert_public_record_before_decision,
+)
+from tests.judicial.test_judicial_docs import assert_provenance_keys_documented
 from tests.support.tsa import LocalTSA
 
 
@@ -61,6 +66,9 @@ def test_enforced_case_package_verifies_and_court_confirms(chain_world_any_db: C
         award = [n for n in names if n.startswith("award/")]
         assert award and z.read(award[0]) == AWARD_DOC
     assert "0x" + hashlib.sha256(manifest).hexdigest() == r.headers["x-package-manifest-sha256"]
+    assert_provenance_keys_documented(pkg)
+    assert_public_record_before_decision(cw, r.content, r.headers["x-package-digest"],
+                                         r.headers["x-package-manifest-sha256"], tmp_path)
     # the same state gives the same package
     again = w.court.get(url)
     assert again.content == r.content
@@ -88,6 +96,7 @@ def test_enforced_case_package_verifies_and_court_confirms(chain_world_any_db: C
     assert d.status_code == 201, d.text
     assert d.json()["stage"] == "judicially_confirmed"
     assert view["stage"] == "enforced"
+    assert_public_record_after_decision(cw, r.headers["x-package-digest"], signed.record)
 
 
 def test_only_a_court_with_access_downloads_and_only_anchored_records(

@@ -1,7 +1,8 @@
 // Drives Debian's chromium through playwright-core against a live chainarb service:
 // a wallet stand-in (window.ethereum backed by @metamask/eth-sig-util with the test's key)
 // signs in through the sign-in page; the case list and the case page are then read in
-// English and in Simplified Chinese, with a screenshot of each. Prints one JSON object.
+// English and in Simplified Chinese, with a screenshot of each; and the public /verify page
+// of an unknown package. Prints one JSON object.
 //
 // usage: node browser.cjs BASE_URL CASE_ID PRIVATE_KEY_HEX OUT_DIR
 'use strict';
@@ -81,6 +82,21 @@ async function main() {
     await bare.evaluate(() => { delete window.ethereum; });
     await bare.click('#sign-in');
     out.noWallet = await bare.locator('#sign-in-status').innerText();
+
+    // 5. A certificate's URL with a digest the service never issued: the public page says
+    // so in both languages, styled (its inline style and script carry the CSP nonce).
+    const pub = await context.newPage();
+    const pubConsole = [];  // chromium logs the 404 itself as an error: kept apart
+    pub.on('console', (m) => pubConsole.push(m.type() + ': ' + m.text()));
+    const resp = await pub.goto(base + '/verify/' + 'ab'.repeat(32) + '?lang=zh-Hans');
+    out.verify = {
+      status: resp.status(),
+      heading: await pub.locator('h1').innerText(),
+      text: await pub.locator('main').innerText(),
+      headerColor: await pub.locator('header').evaluate((e) => getComputedStyle(e).backgroundColor),
+      console: pubConsole,
+    };
+    await pub.screenshot({ path: outDir + '/verify-404-zh.png', fullPage: true });
   } finally {
     await browser.close();
   }

@@ -49,6 +49,11 @@ def test_sign_in_and_case_page_in_both_languages(world: WebWorld, tmp_path: Path
     assert zh["headings"] == ["您现在可以办理的步骤", "当事人与中立人", "程序时间线", "证据",
                               "裁决", "链上存证"]
     assert "未发现钱包" in out["noWallet"]
+    verify = out["verify"]  # the certificate URL's page for a digest never issued
+    assert verify["status"] == 404 and verify["heading"] == "司法确认材料包"
+    assert "本服务未签发具有此摘要" in verify["text"] and "No judicial package" in verify["text"]
+    assert verify["headerColor"] == "rgb(23, 50, 77)"  # the page's nonce'd style applied
+    assert [m for m in verify["console"] if "404" not in m] == [], verify["console"]
     assert not [m for m in out["console"] if m.startswith(("error", "pageerror"))], out
     for name in ("case-en.png", "case-zh.png"):
         png = (out_dir / name).read_bytes()

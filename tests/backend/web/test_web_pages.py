@@ -63,6 +63,11 @@ def test_case_page_shows_the_record(world: WebWorld) -> None:
     steps = re.findall(r'<tr class="step">', page)
     assert len(steps) == 4  # filing, evidence, facilitation, mediator (caucus item hidden)
     assert "case.filed" in page and "appoint.mediator" in page
+    # each step in words (the step table's past tense), in the page's language
+    assert "Claim filed (dispute type and remedy stated)" in page
+    assert "Mediator appointed by the institution" in page
+    zh = _get(world, f"/ui/cases/{world.case_id}?lang=zh-Hans", "buyer").text
+    assert "提起申请（载明争议类型与请求事项）" in zh and "机构指定调解员" in zh
     # times are UTC ISO in the data, for the script to show in local time
     assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z">', page)
     assert ROOT[:12] in page and TX[:12] in page

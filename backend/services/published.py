@@ -1,0 +1,140 @@
+"""What the service knows of a judicial package, by its digest: the public ``/verify/{digest}``.
+
+The certificate's QR code and printed URL point here (``{public URL}/verify/{digest}``), so a
+court clerk, the other side's lawyer or a judge holding a printed certificate can see, with
+no account, that the service issued this package and what has happened to it since: the
+case (stage, dispute, remedy, escrowed amount), every anchor of the case's records with its
+chain, block and confirmation status, each export to a court, and the court's decision on
+this package once recorded. Nothing here replaces ``chainarb verify``: it is the service's
+own statement, and the page says so.
+
+Why it may be public: the digest is a SHA-256 only the package's holders know (it is not
+guessable), and the page shows no party's name, contact or evidence, only what the
+package's holder already has in hand. An unknown digest and a malformed one look the same
+(404), so the route tells nobody which packages exist.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, select
+
+from backend import procedure as p
+from backend.db import Account as AccountRow
+from backend.db import AnchorBatch, Case, Leaf, Step
+from backend.db.models import AnchorInclusion
+from backend.db.service_models import CaseEvent, CourtAccount
+from backend.worker.runner import ChainLabel
+from evidence.judicial._format import MANIFEST, load_json
+
+from .errors import NotFound
+from .package import EXPORT_EVENT
+
+__all__ = ["DIGEST", "package_status"]
+
+DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _iso(value: Any) -> str | None:
+    return p.to_jsonable(value) if value is not None else None
+
+
+def _manifest_case(out_dir: Path, events: list[CaseEvent]) -> dict[str, Any] | None:
+    """The manifest's ``case`` (with currency and decimals) from the exported file, when the
+    service still holds it; None when it was cleaned up (the database answers then)."""
+    for event in events:
+        name = event.data.get("file")
+        if not isinstance(name, str):
+            continue
+        path = (out_dir / name).resolve()
+        if out_dir.resolve() not in path.parents or not path.is_file():
+            continue
+        with zipfile.ZipFile(path) as z:
+            case = load_json(z.read(MANIFEST), MANIFEST).get("case")
+        return case if isinstance(case, dict) else None
+    return None
+
+
+def package_status(sessions: sessionmaker[Session], digest: str, *, out_dir: Path,
+                   confirmations: int, chains: Mapping[int, ChainLabel]) -> dict[str, Any]:
+    """The service's record of the package with this digest (JSON data, times ISO 8601 UTC).
+    ``chains``: name and operator of each configured anchoring chain (``chain_labels``); a
+    chain no longer configured is the institution's (independence is never assumed).
+
+    Raises:
+        NotFound: no package with this digest was ever exported (or the digest is not one).
+    """
+    digest = digest.lower()
+    if not DIGEST.fullmatch(digest):
+        raise NotFound("no judicial package has this digest")
+    with sessions() as session:
+        events = list(session.exec(
+            select(CaseEvent).where(col(CaseEvent.kind) == EXPORT_EVENT,
+                                    CaseEvent.data["digest"].as_string() == digest)
+            .order_by(col(CaseEvent.at))).all())
+        if not events:
+            raise NotFound("no judicial package has this digest")
+        case_id = events[0].case_id
+        manifest_sha = str(events[0].data.get("manifestSha256", ""))
+        row = session.get(Case, case_id)
+        assert row is not None, "an export names a case the service holds"
+        state = p.case_from_dict(row.state)
+        batch_ids = set(session.exec(select(Leaf.batch_id).where(
+            col(Leaf.case_id) == case_id, col(Leaf.batch_id).is_not(None))).all())
+        # One row per (batch, chain): a root anchored on two chains is two anchors.
+        batches = [(b, i) for b, i in session.exec(
+            select(AnchorBatch, AnchorInclusion)
+            .join(AnchorInclusion, col(AnchorInclusion.batch_id) == col(AnchorBatch.id))
+            .where(col(AnchorBatch.id).in_(batch_ids))
+            .order_by(col(AnchorBatch.id), col(AnchorInclusion.id))).all()] if batch_ids else []
+        decisions = [s for s in session.exec(select(Step).where(
+            col(Step.case_id) == case_id, col(Step.kind).in_(("court.confirmed",
+                                                              "court.refused")))
+            .order_by(col(Step.sequence))).all()
+            if str(s.record["message"].get("packageHash", "")).lower() == manifest_sha]
+        courts = {e.data.get("court") for e in events} | {s.signer for s in decisions}
+        known = [c for c in courts if c]
+        names = {a.address: a.display_name for a in session.exec(select(AccountRow).where(
+            col(AccountRow.address).in_(known))).all() if a.display_name}
+        names.update({c.address: c.name for c in session.exec(select(CourtAccount).where(
+            col(CourtAccount.address).in_(known))).all()})  # as an admin registered it
+    from_file = _manifest_case(out_dir, events)
+    case: dict[str, Any] = {
+        "caseId": case_id, "orderId": str(state.order.order_id), "stage": state.stage.value,
+        "disputeType": state.dispute_type.value if state.dispute_type else None,
+        "remedy": state.remedy.value if state.remedy else None,
+        "amount": str(state.order.amount),
+        "currency": from_file.get("currency") if from_file else None,
+        "decimals": from_file.get("decimals") if from_file else None,
+        "filedAt": _iso(state.filed_at)}
+    return {
+        "digest": digest,
+        "manifestSha256": manifest_sha,
+        "case": case,
+        "exports": [{"court": e.data.get("court"), "courtName": names.get(str(e.data.get("court"))),
+                     "at": _iso(e.at)} for e in events],
+        "anchors": [{"root": b.root, "chainId": str(i.chain_id),
+                     "chainName": chains[i.chain_id].name if i.chain_id in chains else None,
+                     "operatedByInstitution": chains[i.chain_id].operated_by_institution
+                     if i.chain_id in chains else True,
+                     "contract": i.contract, "txHash": i.tx_hash,
+                     "blockNumber": str(i.block_number) if i.block_number is not None else None,
+                     "blockHash": i.block_hash, "blockTime": _iso(i.block_time),
+                     "status": str(i.status)}
+                    for b, i in batches],
+        "confirmationsRequired": confirmations,
+        "decisions": [{"court": s.signer, "courtName": names.get(s.signer),
+                       "confirmed": s.kind == "court.confirmed",
+                       "courtReference": s.record["message"].get("courtReference"),
+                       "signedAt": _iso(datetime.fromtimestamp(
+                           int(s.record["message"]["signedAt"]), UTC)),
+                       "sequence": s.sequence, "recordHash": s.record_hash}
+                      for s in decisions],
+    }

@@ -1,0 +1,75 @@
+"""What the signed records of a package say, in the few numbers a judge reads first.
+
+index.html and certificate.pdf show the award's allocation, the settlement, the payout the
+service recorded and the court's decision. They take them from here, and this reads them
+only from signed records (the Award and Settlement the escrow executes, the institution's
+``enforcement.recorded`` step, the court's ``CourtConfirmation``) and, for the escrow's
+acts, from the receipts and block headers the package proves (check ``block_proofs``),
+never from a value nothing covers: what the views print is what the verifier checks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from evidence.judicial.inputs import StepEntry
+from evidence.records import Award, CourtConfirmation, ProceduralStep, Settlement
+
+__all__ = ["Facts", "signed_facts"]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Amounts are decimal strings in the token's smallest unit; times unix seconds."""
+
+    claimed: str | None = None  # case.filed: claimedAmount
+    award: dict[str, str] | None = None  # toBuyer, toSeller, compensation, round, awardHash
+    settlement: dict[str, str] | None = None  # toBuyer, toSeller, compensation
+    payout: dict[str, str] | None = None  # enforcement.recorded's payload, as signed
+    decisions: list[dict[str, Any]] = field(default_factory=list)  # CourtConfirmations
+    acts: list[dict[str, str]] = field(default_factory=list)
+    """The escrow's proven acts: event, chainId, txHash, blockNumber, blockTime (the
+    builder reads them from escrow.json's acts and the block proofs)."""
+
+
+def _payload(entry: StepEntry) -> dict[str, Any]:
+    if entry.payload is None:
+        return {}
+    try:
+        value = json.loads(entry.payload)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def signed_facts(entries: Sequence[StepEntry], acts: Sequence[dict[str, str]] = ()) -> Facts:
+    """The facts of a case's records (chained and unchained, as the builder holds them),
+    with the escrow's acts as the block proofs place them."""
+    claimed = None
+    award: dict[str, str] | None = None
+    settlement = None
+    payout = None
+    decisions: list[dict[str, Any]] = []
+    for e in entries:
+        rec = e.record.record
+        if isinstance(rec, ProceduralStep) and rec.action == "case.filed":
+            value = _payload(e).get("claimedAmount")
+            claimed = str(value) if value is not None else None
+        elif isinstance(rec, ProceduralStep) and rec.action == "enforcement.recorded":
+            payout = {k: str(v) for k, v in _payload(e).items()}
+        elif isinstance(rec, Award) and (award is None or rec.round >= int(award["round"])):
+            award = {"toBuyer": str(rec.to_buyer), "toSeller": str(rec.to_seller),
+                     "compensation": str(rec.compensation), "round": str(rec.round),
+                     "awardHash": "0x" + rec.award_hash.hex()}
+        elif isinstance(rec, Settlement):
+            settlement = {"toBuyer": str(rec.to_buyer), "toSeller": str(rec.to_seller),
+                          "compensation": str(rec.compensation)}
+        elif isinstance(rec, CourtConfirmation):
+            decisions.append({"court": rec.court, "confirmed": rec.confirmed,
+                              "courtReference": rec.court_reference,
+                              "signedAt": str(rec.signed_at)})
+    return Facts(claimed=claimed, award=award, settlement=settlement, payout=payout,
+                 decisions=decisions, acts=list(acts))

@@ -1,0 +1,135 @@
+"""The case's vocabulary in words, English and 简体中文: stages, dispute types, remedies,
+roles, and what each record of a timeline says happened.
+
+Declared once, as data: the judicial package's timeline labels, index.html and
+certificate.pdf (evidence.judicial) and the service's pages (backend/web/i18n.py) read these
+tables; none keeps its own. The keys are the procedure's enum values (backend/procedure),
+which this package cannot import: tests/evidence/test_words.py holds the two in step.
+
+A timeline label is generated from the step table (evidence/steps.py: ``done_en`` and
+``done_zh``, the past tense of the step) so that a step added there is labelled here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from evidence.steps import step_of_record
+
+__all__ = [
+    "CHAIN_ACTS",
+    "DISPUTE_TYPES",
+    "REMEDIES",
+    "ROLES",
+    "SIDES",
+    "STAGES",
+    "Words",
+    "amount",
+    "timeline_label",
+    "word",
+]
+
+Words = tuple[str, str]
+"""(English, 简体中文)."""
+
+STAGES: Mapping[str, Words] = {
+    "not_filed": ("not filed", "未立案"),
+    "filed": ("filed", "已立案"),
+    "negotiation": ("negotiation", "协商"),
+    "facilitation": ("facilitated settlement", "调解"),
+    "arbitrator_appointment": ("arbitrator appointment", "指定仲裁员"),
+    "evidence": ("evidence period", "举证期"),
+    "record_closed": ("record closed", "审理终结"),
+    "awarded": ("awarded (objection window)", "已裁决（异议期）"),
+    "panel_appointment": ("panel appointment", "组成合议庭"),
+    "panel": ("panel deliberating", "合议庭审理"),
+    "awarded_by_panel": ("awarded by the panel", "合议庭已裁决"),
+    "final": ("final award", "裁决生效"),
+    "enforced": ("enforced on-chain", "已在链上执行"),
+    "settled": ("settled", "已和解"),
+    "closed_for_litigation": ("closed (courts open)", "终止（可诉讼）"),
+    "judicially_confirmed": ("judicially confirmed", "已司法确认"),
+    "confirmation_refused": ("confirmation refused", "不予确认"),
+}
+
+DISPUTE_TYPES: Mapping[str, Words] = {
+    "goods_not_received": ("goods not received", "未收到货物"),
+    "not_as_described": ("goods not as described", "货物与描述不符"),
+    "logistics_loss_or_damage": ("loss or damage in transit", "物流丢失或损坏"),
+    "buyer_refuses_to_pay": ("buyer refuses to pay", "买方拒绝付款"),
+}
+
+REMEDIES: Mapping[str, Words] = {
+    "full_refund": ("full refund", "全额退款"),
+    "partial_refund": ("partial refund", "部分退款"),
+    "return_and_refund": ("return the goods and refund", "退货退款"),
+    "compensation": ("compensation", "赔偿"),
+    "release_payment": ("release the payment to the seller", "向卖方放款"),
+}
+
+ROLES: Mapping[str, Words] = {
+    "claimant": ("claimant", "申请人"),
+    "respondent": ("respondent", "被申请人"),
+    "institution": ("institution", "仲裁机构"),
+    "mediator": ("mediator", "调解员"),
+    "arbitrator": ("arbitrator", "仲裁员"),
+    "panelist": ("panel member", "仲裁庭成员"),
+    "court": ("court", "法院"),
+    "anyone": ("anyone", "任何人"),
+}
+
+SIDES: Mapping[str, Words] = {"buyer": ("buyer", "买方"), "seller": ("seller", "卖方")}
+
+_UNCHAINED: Mapping[str, Words] = {
+    # The escrow's own records (not steps of the table): what the escrow executes.
+    "Award": ("Award signed for the escrow (allocation of the funds)",
+              "供托管合约执行的裁决（资金分配）"),
+    "Settlement": ("Settlement signed by buyer and seller for the escrow",
+                   "买卖双方签署、供托管合约执行的和解协议"),
+}
+
+_DEFAULT = "deadline_missed."
+
+
+def word(table: Mapping[str, Words], key: str) -> Words:
+    """The words for ``key``; the key itself in both languages when the table lacks it
+    (a value from a newer version is shown as is, never hidden)."""
+    return table.get(key, (key, key))
+
+
+def timeline_label(type_name: str, action: str, *, confirmed: bool | None = None) -> Words:
+    """What a timeline entry says happened, from the step table (past tense)."""
+    spec = step_of_record(type_name, action, confirmed=confirmed)
+    if spec is not None:
+        return spec.done_en, spec.done_zh
+    if type_name in _UNCHAINED:
+        return _UNCHAINED[type_name]
+    if action.startswith(_DEFAULT):  # a default the institution records after a deadline
+        en, zh = word(STAGES, action[len(_DEFAULT):])
+        return (f"Deadline missed in stage “{en}”: the case moved on by default",
+                f"“{zh}”阶段期限届满，案件依规则继续进行")
+    return action, action
+
+
+CHAIN_ACTS: Mapping[str, Words] = {
+    # On-chain acts by the event that shows them (anchor contract and escrow).
+    "RootAnchored": ("Merkle root of signed records anchored", "已签名记录的默克尔根上链存证"),
+    "OrderOpened": ("Escrow order opened: the buyer's payment held",
+                    "托管订单开立：买方货款由托管合约保管"),
+    "DisputeRaised": ("Dispute raised: the escrow froze the funds", "提出争议：托管资金冻结"),
+    "ArbitratorAppointed": ("Arbitrator registered on the escrow", "托管合约登记仲裁员"),
+    "AwardSubmitted": ("Award submitted to the escrow", "裁决提交托管合约"),
+    "AwardObjected": ("Objection registered on the escrow", "托管合约登记异议"),
+    "PanelAppointed": ("Panel registered on the escrow", "托管合约登记仲裁庭"),
+    "OrderResolved": ("Escrow paid out: order resolved", "托管合约付款：订单结清"),
+}
+
+
+def amount(units: int | str, decimals: int, currency: str) -> str:
+    """A token amount in its unit, exactly: 480000000 with 6 decimals is
+    ``480.000000 tUSD`` (integer arithmetic: no float, no decimal context rounding)."""
+    value = int(units)
+    sign = "-" if value < 0 else ""
+    whole, frac = divmod(abs(value), 10**decimals)
+    tail = f".{frac:0{decimals}d}" if decimals else ""
+    return f"{sign}{whole:,}{tail} {currency}".rstrip()

@@ -1,0 +1,48 @@
+"""The case vocabulary (evidence/words.py) names every value the procedure can produce, in
+both languages, and every step of the table has its timeline label."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from backend.procedure import DisputeType, Remedy, Stage
+from evidence.judicial.inputs import ROLES as PACKAGE_ROLES
+from evidence.steps import STEPS
+from evidence.words import DISPUTE_TYPES, REMEDIES, ROLES, STAGES, timeline_label
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize(("table", "values"), [
+    (STAGES, {s.value for s in Stage}),
+    (DISPUTE_TYPES, {d.value for d in DisputeType}),
+    (REMEDIES, {r.value for r in Remedy}),
+    (ROLES, set(PACKAGE_ROLES)),
+], ids=["stages", "dispute types", "remedies", "roles"])
+def test_every_value_of_the_procedure_has_words_in_both_languages(
+        table: dict[str, tuple[str, str]], values: set[str]) -> None:
+    assert set(table) == values
+    for key, (en, zh) in table.items():
+        assert en and "_" not in en, key
+        assert CJK.search(zh), (key, zh)
+
+
+@pytest.mark.parametrize("spec", STEPS, ids=lambda s: s.action)
+def test_every_step_has_a_past_tense_label_in_both_languages(spec: object) -> None:
+    en, zh = timeline_label(spec.record, spec.action,  # type: ignore[attr-defined]
+                            confirmed=spec.confirmed)  # type: ignore[attr-defined]
+    assert (en, zh) == (spec.done_en, spec.done_zh)  # type: ignore[attr-defined]
+    assert en != spec.en and CJK.search(zh)  # type: ignore[attr-defined]
+
+
+def test_court_decisions_escrow_records_and_defaults_are_labelled() -> None:
+    assert timeline_label("CourtConfirmation", "court.decided", confirmed=True)[1] == "法院确认裁决"
+    assert "不予确认" in timeline_label("CourtConfirmation", "court.decided", confirmed=False)[1]
+    assert CJK.search(timeline_label("Award", "award.signed")[1])
+    assert CJK.search(timeline_label("Settlement", "settlement.signed")[1])
+    en, zh = timeline_label("ProceduralStep", "deadline_missed.awarded")
+    assert "awarded (objection window)" in en and "已裁决（异议期）" in zh
+    # A value from a newer version is shown as it is, never hidden.
+    assert timeline_label("ProceduralStep", "some.new_step") == ("some.new_step", "some.new_step")
