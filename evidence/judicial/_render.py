@@ -217,7 +217,9 @@ def summary_rows(manifest: dict[str, Any], facts: Facts, digest: str | None = No
     for p in _people(manifest):
         rows.append((word(ROLES, p["role"]), _person(p)))
     inst = manifest["institution"]
-    rows.append((word(ROLES, "institution"), _same(f"{inst['name']} {inst['address']}")))
+    rows.append((word(ROLES, "institution"), (
+        f"{inst['name']} {inst['address']}",
+        f"{inst.get('nameZh') or inst['name']} {inst['address']}")))
     if facts.award:
         who = ("the panel of three", "三人仲裁庭") if facts.award["round"] == "1" else \
             ("the sole arbitrator", "独任仲裁员")
