@@ -263,12 +263,14 @@ class RunReport:
     confirmed: list[int] = field(default_factory=list)
     completed: list[int] = field(default_factory=list)
     stamped: list[int] = field(default_factory=list)
+    requeued: list[int] = field(default_factory=list)  # inclusions back to PENDING: sign again
     errors: list[str] = field(default_factory=list)
     unreachable: list[int] = field(default_factory=list)  # chain ids that did not answer
 
     @property
     def idle(self) -> bool:
-        return not (self.claimed or self.sent or self.confirmed or self.stamped or self.errors)
+        return not (self.claimed or self.sent or self.confirmed or self.stamped
+                    or self.requeued or self.errors)
 
 
 def node_unreachable(exc: BaseException) -> bool:
@@ -513,7 +515,7 @@ class AnchoringWorker:
             inclusion = sender.find_anchor(work.root)
         if inclusion is not None:
             if not inclusion.succeeded:
-                self._back_to_pending(inc, f"transaction {inclusion.tx_hash} reverted")
+                self._back_to_pending(inc, f"transaction {inclusion.tx_hash} reverted", report)
                 return
             self._try_confirm(sender, work, inclusion, report)
             return
@@ -523,7 +525,7 @@ class AnchoringWorker:
         try:
             sender.broadcast(bytes.fromhex(inc.raw_tx[2:]))
         except NonceConflictError as exc:
-            self._back_to_pending(inc, str(exc))
+            self._back_to_pending(inc, str(exc), report)
             return
         except BroadcastError as exc:
             self._record_error(work.id, str(exc))
@@ -561,7 +563,7 @@ class AnchoringWorker:
                                        chain_id=sender.chain_id, contract=sender.contract,
                                        status=AnchorStatus.SENT, tx_hash=signed.tx_hash,
                                        attempts=work.inclusion.attempts)
-                self._back_to_pending(sent, str(exc))
+                self._back_to_pending(sent, str(exc), report)
                 return False
             except BroadcastError as exc:
                 self._record_error(work.id, str(exc))
@@ -611,8 +613,9 @@ class AnchoringWorker:
                      sender.chain_id, inc.block_number, inc.tx_hash)
             self._hook("confirmed")
 
-    def _back_to_pending(self, inc: AnchorInclusion, why: str) -> None:
-        """Forget a transaction that can never be mined (its nonce went to another)."""
+    def _back_to_pending(self, inc: AnchorInclusion, why: str, report: RunReport) -> None:
+        """Forget a transaction that can never be mined (its nonce went to another); the
+        round did work (`requeued`), so a caller looping until idle goes on."""
         with self.sessions() as session:
             begin_exclusive(session)
             session.execute(
@@ -625,6 +628,8 @@ class AnchoringWorker:
                         last_error=why[:2000], updated_at=utcnow())
             )
             session.commit()
+        assert inc.id is not None
+        report.requeued.append(inc.id)
         log.warning("batch %s on chain %s back to pending: %s", inc.batch_id, inc.chain_id, why)
 
     def _status_after_error(self, attempts: int) -> AnchorStatus:

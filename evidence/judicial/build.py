@@ -363,6 +363,7 @@ def build_package(
             }
         ),
     )
+    number_of = {(h.chain_id, h.header.hash): h.header.number for h in inputs.block_headers}
     put(
         fmt.BLOCKS,
         fmt.pretty(
@@ -395,7 +396,8 @@ def build_package(
                         "proof": [fmt.hex0x(n) for n in r.proof],
                     }
                     for r in sorted({(r.chain_id, r.tx_hash): r for r in inputs.receipts}
-                                    .values(), key=lambda r: (r.chain_id, r.block_hash, r.index))
+                                    .values(), key=lambda r: (r.chain_id, number_of.get(
+                                        (r.chain_id, r.block_hash), -1), r.index))
                 ]
             }
         ),

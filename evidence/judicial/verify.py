@@ -2,23 +2,26 @@
 
 Theory of operation:
 
-* Trust only three things: the package's bytes, the chain (a JSON-RPC node the court
-  chooses, or the installation's configured chain) and the time-stamping authority's
+* Trust only three things: the package's bytes, the hashes of the blocks it rests on
+  (confirmed by sources the court chooses: JSON-RPC nodes, which must all agree, or a
+  checkpoint file of hashes published elsewhere) and the time-stamping authority's
   certificate (the package's copy, or one the court pins with `tsa_trust`). Every claim
-  of the manifest is recomputed from the signed records and the chain; the manifest is
-  never the source of a role, an address, a hash or a time.
+  of the manifest is recomputed from the signed records and from the logs of receipts
+  proven, offline, into the carried block headers (`evidence.blockproof`); the manifest
+  is never the source of a role, an address, a hash or a time. Only
+  `block_confirmation` talks to a node.
 * The archive is opened under bounds first (`archive`): a path that escapes the
   extraction folder, a link, or a compression bomb stops everything, because nothing in
   such an archive may be written to disk.
 * Checks are independent: each reads what it needs and fails with a reason naming the
   file, record or item; a later check still runs after an earlier one failed, so one
-  report lists every problem. A check that cannot run (no chain given, or the chain's
-  node does not answer) is `skip`, which is not a pass; a file that cannot be read as a
-  ZIP at all (not a ZIP, truncated, corrupt bytes) is `Report.unreadable`, neither a
-  pass nor a failed check. `Report.outcome` names the class (`chainarb verify`'s exit
+  report lists every problem. A check that cannot run (no source confirms the block
+  hashes, or a node does not answer) is `skip`, which is not a pass; a file that cannot
+  be read as a ZIP at all (not a ZIP, truncated, corrupt bytes) is `Report.unreadable`,
+  neither a pass nor a failed check. `Report.outcome` names the class (`chainarb verify`'s exit
   code).
-* Who holds which role comes from (1) the escrow order on-chain (`OrderOpened`: buyer,
-  seller, institution), (2) the first chained record (its signer is the claimant, who
+* Who holds which role comes from (1) the escrow order on-chain (its proven `OrderOpened`:
+  buyer, seller, institution), (2) the first chained record (its signer is the claimant, who
   must be the buyer or the seller; the other is the respondent) and (3) appointment
   steps signed by the institution (`appoint.mediator`, `appoint.arbitrator`,
   `appoint.panel`, `appoint.court`) whose payload names the appointees.
@@ -907,9 +910,10 @@ def _hex_norm(value: object) -> str:
 def _check_provenance(p: _Package) -> str:
     subs = _submissions(p)
     service = p.institution_keys
-    txs_by_root: dict[str, set[str]] = {}  # a root has one row per chain it is anchored on
+    # One row per (root, chain): a root anchored on several chains has several transactions.
+    anchor_txs: dict[str, set[str]] = {}
     for a in p.anchors:
-        txs_by_root.setdefault(str(a.get("root", "")).removeprefix("0x"), set()).add(
+        anchor_txs.setdefault(str(a.get("root", "")).removeprefix("0x"), set()).add(
             _hex_norm(a.get("txHash")))
     roots = _proof_roots(p)
     problems = []
@@ -937,7 +941,8 @@ def _check_provenance(p: _Package) -> str:
             )
         root = roots.get(sub.record_hash.hex())
         tx = last.details.get("txHash") if isinstance(last.details, dict) else None
-        if last.action != "anchored" or _hex_norm(tx) not in txs_by_root.get(root or "", set()):
+        if (last.action != "anchored" or not _hex_norm(tx)
+                or _hex_norm(tx) not in anchor_txs.get(root or "", set())):
             problems.append(
                 f"{item_id}: the log must end with 'anchored' naming the transaction that "
                 "anchored its submission's Merkle root"

@@ -209,3 +209,41 @@ def test_a_contradicting_node_outweighs_a_silent_one(case: Case) -> None:
     check = down.check("block_confirmation")
     assert check.status is Status.SKIPPED
     assert check.reason.startswith("could not run: the chain's JSON-RPC node does not answer")
+
+
+def test_a_root_anchored_on_two_chains(case: Case, anvil_w3, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """One row per (root, chain): the first root anchored again on an anvil chain (31337).
+    Its block proofs come from that chain; each node confirms the blocks of its own chain;
+    one node alone leaves the other chain's blocks to confirm."""
+    from evidence.chainproofs import collect_proofs
+    from tests.support.evm import deploy_contracts
+
+    institution = case.actors.institution
+    contracts = deploy_contracts(anvil_w3, case.actors.admin, institution=institution.address,
+                                 funded=[case.actors.admin.address, institution.address])
+    first = case.inputs.anchors[0]
+    sent = contracts.anchor.anchor(institution, first.root, first.count)
+    mined = anvil_w3.eth.get_transaction_receipt(sent.tx_hash)
+    block = anvil_w3.eth.get_block(mined["blockNumber"])
+    row = dataclasses.replace(first, chain_id=31337, contract=contracts.anchor.address,
+                              tx_hash=bytes(sent.tx_hash), block_number=block["number"],
+                              block_hash=bytes(block["hash"]), block_time=block["timestamp"])
+    headers, receipts = collect_proofs(anvil_w3, [row.tx_hash])
+    inputs = dataclasses.replace(
+        case.inputs, anchors=[*case.inputs.anchors, row],
+        block_headers=[*case.inputs.block_headers, *headers],
+        receipts=[*case.inputs.receipts, *receipts])
+    path = build_package(inputs, tmp_path / "two-chains.zip",
+                         attest=attester(case.actors.institution))
+    rows = json.loads(entries(path)[fmt.ANCHORS])["anchors"]
+    assert sorted(r["chainId"] for r in rows if r["root"] == "0x" + first.root.hex()) == [
+        "131277322940537", "31337"]
+    both = verify_package(path, chain=[case.w3, anvil_w3])
+    assert both.ok, _failed(both)
+    assert {b.chain_id for b in both.blocks} == {case.domain.chain_id, 31337}
+    one = verify_package(path, chain=[case.w3])
+    pending = one.check("block_confirmation")
+    assert pending.status is Status.SKIPPED and one.failure is None
+    assert f"chain 31337 block {block['number']} 0x{bytes(block['hash']).hex()}" in pending.reason
+    mixed = verify_package(path, chain=[anvil_w3], checkpoint=_checkpoint(case))
+    assert mixed.ok, _failed(mixed)

@@ -29,6 +29,7 @@ from sqlmodel import col, select
 
 from backend.db import (
     AnchorBatch,
+    AnchorInclusion,
     AnchorStatus,
     EvidenceItem,
     Leaf,
@@ -309,7 +310,11 @@ def test_uploads_offers_and_anchoring_at_once_lose_nothing(load_url: str,
             assert {lf.ref_id for lf in leaves if lf.kind == "step"} == {st.id for st in steps}
             assert all(lf.batch_id is not None for lf in leaves)  # every leaf anchored
             batches = s.exec(select(AnchorBatch)).all()
-            assert {b.status for b in batches} == {AnchorStatus.CONFIRMED}
+            assert {b.status for b in batches} == {AnchorStatus.CONFIRMED}, [
+                (b.id, b.status, [(i.chain_id, i.status, i.attempts, i.last_error)
+                                  for i in s.exec(select(AnchorInclusion).where(
+                                      AnchorInclusion.batch_id == b.id)).all()])
+                for b in batches if b.status != AnchorStatus.CONFIRMED]
             assert sum(b.leaf_count for b in batches) == len(leaves)  # none twice
             assert s.exec(select(Leaf).where(col(Leaf.batch_id).is_(None))).first() is None
         assert second["rounds"] >= 1

@@ -126,6 +126,21 @@ def test_chainarb_verify_in_a_new_process(runs: tuple[Path, list[dict[str, Any]]
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     report = json.loads(done.stdout)
     assert report["ok"] is True
+    # From an empty folder, with no installation: the package and the hashes of the blocks
+    # it rests on, obtained elsewhere (here: the chain's answers above), are enough.
+    court = tmp_path / "court"
+    court.mkdir()
+    checkpoint = court / "checkpoint.json"
+    chains: dict[str, list[str]] = {}
+    for b in report["blocks"]:
+        chains.setdefault(b["chainId"], []).append(b["hash"])
+    checkpoint.write_text(json.dumps({"chains": chains}))
+    alone = subprocess.run([CHAINARB, "verify", result["package"], "--checkpoint",
+                            str(checkpoint)], cwd=court,
+                           env={**_env(court / "no-installation"), "CHAINARB_LANG": "en"},
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert alone.returncode == 0, alone.stdout[-3000:] + alone.stderr[-2000:]
+    assert "All checks passed." in alone.stdout
     # A tampered copy (one evidence byte changed) fails, and the failing check is named.
     bad = tmp_path / "tampered.zip"
     with zipfile.ZipFile(result["package"]) as src, zipfile.ZipFile(bad, "w") as dst:

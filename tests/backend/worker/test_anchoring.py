@@ -189,9 +189,11 @@ def test_nonce_taken_by_another_transaction_is_signed_again(sessions) -> None:  
     chain.pool.clear()  # the node dropped it...
     chain.other_tx_takes_nonce()  # ...and the service used nonce 0
     chain.automine = True
-    worker.run_once()  # rebroadcast -> nonce too low -> back to pending
+    report = worker.run_once()  # rebroadcast -> nonce too low -> back to pending
     b = _inclusion(sessions)
     assert b.status == AnchorStatus.PENDING and "nonce" in b.last_error
+    # that round did work: a caller looping `until idle` must not stop with the row pending
+    assert report.requeued == [b.id] and not report.idle
     worker.run_once()
     _assert_all_anchored_once(sessions, chain, 5)
 
