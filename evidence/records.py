@@ -53,8 +53,10 @@ from evidence.errors import (
 from evidence.orders import Allocation
 
 __all__ = [
+    "DISCLOSING_ROLES",
     "DOMAIN_NAME",
     "DOMAIN_VERSION",
+    "IDENTITY_TYPES",
     "ONCHAIN_TYPE_STRINGS",
     "RECORD_FORMAT",
     "RECORD_FORMAT_VERSION",
@@ -64,10 +66,12 @@ __all__ = [
     "Award",
     "ChainedRecord",
     "CourtConfirmation",
+    "Disclosure",
     "Domain",
     "EvidenceSubmission",
     "Objection",
     "ProceduralStep",
+    "Profile",
     "Record",
     "Settlement",
     "SettlementOffer",
@@ -298,7 +302,13 @@ class Domain:
 
 # --- records ----------------------------------------------------------------------------
 
-_STRING_LIMITS = {"contentCid": 128, "action": 64, "courtReference": 256}
+_STRING_LIMITS = {"contentCid": 128, "action": 64, "courtReference": 256, "name": 200,
+                  "nameZh": 200, "country": 16, "language": 35, "contact": 320, "role": 32,
+                  "conflicts": 4096, "statement": 4096}
+_COUNTRY = re.compile(r"[A-Z]{2}\Z")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
+DISCLOSING_ROLES = frozenset({"mediator", "arbitrator", "panelist"})
+"""Neutrals who disclose on appointment (the steps table's appointees but the court)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -309,6 +319,7 @@ class Record:
     FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
     SIGNER_FIELD: ClassVar[str | None] = None  # the field naming who must sign, if any
     CHAINED: ClassVar[bool] = True  # carries caseId/sequence/prevHash
+    CASE_BOUND: ClassVar[bool] = True  # carries caseId (all but Profile)
 
     if TYPE_CHECKING:  # every record has caseId; declared per subclass in FIELDS order
         case_id: bytes
@@ -702,6 +713,104 @@ class CourtConfirmation(ChainedRecord):
             )
 
 
+@dataclass(frozen=True, kw_only=True)
+class Profile(Record):
+    """Who an address is, in words: name (English and Chinese), country, language and
+    contact, signed by the `issuer`. A party or a neutral declares their own (issuer =
+    subject); the institution issues a court's or a neutral's from its register. Bound to
+    no case (one profile serves every case and the portal); a package carries the one in
+    effect for each person it names, and the verifier checks who signed it."""
+
+    TYPE_NAME: ClassVar[str] = "Profile"
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("subject", "address"),
+        ("issuer", "address"),
+        ("name", "string"),
+        ("nameZh", "string"),
+        ("country", "string"),
+        ("language", "string"),
+        ("contact", "string"),
+        ("signedAt", "uint64"),
+    )
+    SIGNER_FIELD: ClassVar[str | None] = "issuer"
+    CHAINED: ClassVar[bool] = False
+    CASE_BOUND: ClassVar[bool] = False
+
+    subject: str
+    issuer: str
+    name: str
+    name_zh: str
+    country: str
+    language: str
+    contact: str
+    signed_at: int
+
+    # Bound to no case: zero, the caseId of its Merkle leaf if it is ever anchored. Not an
+    # EIP-712 field (not in FIELDS, not signed) and not an argument.
+    case_id: bytes = field(default=ZERO_HASH, init=False, repr=False, compare=False)
+
+    @property
+    def self_declared(self) -> bool:
+        return self.subject == self.issuer
+
+    def _validate(self) -> None:
+        if not self.name.strip() and not self.name_zh.strip():
+            raise InvalidRecord("Profile: give a name (name or nameZh)")
+        if self.country and not _COUNTRY.match(self.country):
+            raise InvalidRecord(
+                f"Profile.country: expected an ISO 3166-1 alpha-2 code such as DE or CN, "
+                f"found {self.country!r}")
+        if self.language and not _LANGUAGE.match(self.language):
+            raise InvalidRecord(
+                f"Profile.language: expected a BCP 47 tag such as en or zh-Hans, "
+                f"found {self.language!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Disclosure(Record):
+    """A neutral's statement on an appointment (UNCITRAL Arbitration Rules Art. 11): that
+    they are impartial and independent, and any circumstances that could give rise to
+    doubts (`conflicts`, empty when there are none). Signed by the appointee; names the
+    appointment step it answers by that step's record hash."""
+
+    TYPE_NAME: ClassVar[str] = "Disclosure"
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("caseId", "bytes32"),
+        ("appointee", "address"),
+        ("role", "string"),
+        ("appointmentHash", "bytes32"),
+        ("independent", "bool"),
+        ("conflicts", "string"),
+        ("statement", "string"),
+        ("signedAt", "uint64"),
+    )
+    SIGNER_FIELD: ClassVar[str | None] = "appointee"
+    CHAINED: ClassVar[bool] = False
+
+    case_id: bytes
+    appointee: str
+    role: str
+    appointment_hash: bytes
+    independent: bool
+    conflicts: str
+    statement: str
+    signed_at: int
+
+    def _validate(self) -> None:
+        if self.role not in DISCLOSING_ROLES:
+            raise InvalidRecord(
+                f"Disclosure.role: expected one of {sorted(DISCLOSING_ROLES)}, "
+                f"found {self.role!r}")
+        if not self.statement.strip():
+            raise InvalidRecord("Disclosure.statement: state your independence in words")
+        if not self.independent and not self.conflicts.strip():
+            raise InvalidRecord("Disclosure: not independent, so name the circumstances in "
+                                "conflicts")
+
+
+IDENTITY_TYPES = ("Profile", "Disclosure")
+"""Record types that say who someone is; kept apart from the case's steps."""
+
 RECORD_TYPES: dict[str, type[Record]] = {
     cls.TYPE_NAME: cls
     for cls in (
@@ -712,6 +821,8 @@ RECORD_TYPES: dict[str, type[Record]] = {
         Award,
         Objection,
         CourtConfirmation,
+        Profile,
+        Disclosure,
     )
 }
 
@@ -784,7 +895,7 @@ def _check_type_table() -> None:
         if RECORD_TYPES[name].type_string() != spec:
             raise AssertionError(f"{name} type string drifted from docs/eip712.md")
     for cls in RECORD_TYPES.values():
-        if [f.name for f in fields(cls)] != [_snake(n) for n, _ in cls.FIELDS]:
+        if [f.name for f in fields(cls) if f.init] != [_snake(n) for n, _ in cls.FIELDS]:
             raise AssertionError(f"{cls.TYPE_NAME}: dataclass fields differ from FIELDS")
         if cls.SIGNER_FIELD is not None and dict(cls.FIELDS)[cls.SIGNER_FIELD] != "address":
             raise AssertionError(f"{cls.TYPE_NAME}: signer field is not an address")

@@ -234,6 +234,13 @@ STEPS: tuple[StepSpec, ...] = (
              en="Give a court access to the case (written by the service for an admin)",
              zh="授予法院查阅本案的权限（由服务代管理员记录）",
              payload=_APPOINTMENT, appointees=("court", None)),
+    StepSpec(action="institution.key_rotated", record="ProceduralStep", command=None,
+             signers=frozenset({"institution"}), endpoint=None,
+             done_en="Signing handed over by the institution to a new key",
+             done_zh="机构已将签名职能移交给新密钥",
+             en="The institution hands its signing over to a new key (signed by the old key)",
+             zh="机构将签名职能移交给新密钥（由原密钥签署）",
+             payload=_APPOINTMENT, appointees=("institution", 1)),
 )
 
 _BY_ACTION: Mapping[str, StepSpec] = {s.action: s for s in STEPS}

@@ -60,7 +60,7 @@ from .headers import SecurityHeaders
 from .limits import JsonBodyLimit
 from .outages import register as register_outage_handlers
 from .request_id import RequestIdMiddleware
-from .routes import admin, auth, cases, court, evidence
+from .routes import admin, auth, cases, court, evidence, identity
 from .schemas import HealthOut
 
 __all__ = ["create_app", "error_body"]
@@ -175,6 +175,17 @@ def _fit_objection(rules: CaseRules, window_seconds: int) -> CaseRules:
     return fitted
 
 
+def institution_identity(settings: Settings) -> dict[str, str]:
+    """The institution's legal identity as configured (``CHAINARB_INSTITUTION_*``), as
+    ``backend.services.institution.institution_info`` takes it."""
+    custody_en, custody_zh = settings.institution_key_held
+    return {"name": settings.institution_name, "name_zh": settings.institution_name_zh,
+            "seat": settings.institution_seat,
+            "registration": settings.institution_registration,
+            "website": settings.institution_website, "key_custody_en": custody_en,
+            "key_custody_zh": custody_zh}
+
+
 def _timestamper(settings: Settings) -> Callable[[bytes], bytes] | None:
     """The settings' RFC 3161 authorities as the worker's timestamper (None when unset)."""
     from backend.timestamping import pool_from_settings
@@ -224,7 +235,8 @@ def create_app(
     service = CaseService(
         sessions, port=port, blockstore=blockstore, clock=clock,
         config=ServiceConfig(admins=admins, institution_key=key, base_url=base_url,
-                             smtp_enabled=bool(settings.smtp_host), rules=rules),
+                             smtp_enabled=bool(settings.smtp_host), rules=rules,
+                             identity=institution_identity(settings)),
     )
     sealed = seal_legacy_keys(sessions, service.keys, blockstore)  # pre-0003 rows
     if sealed.sealed or sealed.failed:
@@ -288,6 +300,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(evidence.router)
     app.include_router(court.router)
+    app.include_router(identity.router)
     app.include_router(web_pages)  # server-rendered pages under /ui
     app.include_router(verify_router)  # /verify/{digest}: public, no sign-in (QR codes)
 

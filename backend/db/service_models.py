@@ -14,6 +14,10 @@ owned by Alembic (revision 0002); nothing here commits.
 * ``CaseEvent``: stage changes and deadlines for the timeline (defaults included).
 * ``OfferSignature``: each party's signature on the escrow's ``Settlement`` for an offer.
 * ``CourtAccount`` / ``CourtAccess``: courts registered by an admin and the cases they read.
+* ``IdentityRecord``: signed records saying who someone is, outside the step chain: a
+  person's ``Profile`` (their own, or issued by the institution for a court or neutral) and
+  a neutral's ``Disclosure`` on an appointment (with its case). Never changed; the newest
+  profile of a subject is the one in effect.
 * ``ReaderKey``: a case member's X25519 public key for offline decryption of evidence (one
   per member and case; registering again replaces it).
 """
@@ -36,6 +40,7 @@ __all__ = [
     "ChainActionStatus",
     "CourtAccess",
     "CourtAccount",
+    "IdentityRecord",
     "OfferSignature",
     "ReaderKey",
     "StepDetail",
@@ -160,3 +165,20 @@ class ReaderKey(SQLModel, table=True):
     address: str = Field(max_length=ADDRESS)
     public_key: str = Field(max_length=HASH)  # 0x + 32 bytes
     registered_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class IdentityRecord(SQLModel, table=True):
+    """A signed ``Profile`` or ``Disclosure`` (evidence/records.py), kept as received."""
+
+    __tablename__ = "identity_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # the record type: Profile or Disclosure
+    subject: str = Field(max_length=ADDRESS, index=True)  # profile's subject, appointee
+    issuer: str = Field(max_length=ADDRESS)  # who signed it
+    case_id: str | None = Field(default=None, foreign_key="arb_case.id", max_length=HASH,
+                                index=True)  # a disclosure's case; None for a profile
+    record_hash: str = Field(max_length=HASH, unique=True)
+    record: dict[str, Any] = Field(sa_type=sa.JSON, nullable=False)  # canonical JSON object
+    signed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    received_at: datetime = _created()

@@ -26,6 +26,7 @@ from backend.demo.files import (
     make_photo_jpeg,
     statement_of_claim,
 )
+from backend.demo.identity import disclose
 from backend.demo.world import Story, World
 from evidence.records import Award, SettlementOffer, bytes32, canonical_json
 
@@ -142,6 +143,7 @@ def appoint_mediator(world: World, story: Story) -> None:
         case_id, "appoint.mediator", {"role": "mediator", "appointees": [mediator.address]}))
     world.shown("facilitation", admin, f"appoints the mediator {short(mediator.address)}"
                 " (conflict check passed; 指定调解员)", res)
+    disclose(world, mediator, case_id, "mediator", res)
 
 
 def mediate(world: World, story: Story) -> None:
@@ -220,6 +222,7 @@ def appoint_arbitrator(world: World, story: Story) -> None:
         {"role": "arbitrator", "appointees": [arbitrator.address]}))
     world.shown(res["stage"], admin, f"appoints the arbitrator {short(arbitrator.address)}"
                 " (conflict check; on-chain appointArbitrator; 指定仲裁员)", res)
+    disclose(world, arbitrator, case_id, "arbitrator", res)
 
 
 def submit_evidence(world: World, story: Story) -> None:

@@ -7,6 +7,7 @@ from rich.markup import escape
 
 from backend.demo.clients import Client
 from backend.demo.common import ZERO32, DemoError, sha256_hex
+from backend.demo.identity import COURT
 from backend.demo.world import Story, World
 from evidence.records import CourtConfirmation, bytes32
 
@@ -17,7 +18,9 @@ __all__ = ["confirm_judicially", "download_package", "give_court_access", "open_
 def give_court_access(world: World, story: Story) -> None:
     """The case officer registers the court and gives it access to this case."""
     admin, court = story.cast.admin, story.cast.court
-    admin.post("/admin/courts", {"address": court.address, "name": court.label})
+    name, name_zh, country = COURT
+    admin.post("/admin/courts", {"address": court.address, "name": name, "nameZh": name_zh,
+                                 "country": country})
     admin.post(f"/cases/{story.case_id}/courts", {"court": court.address})
     world.printer.step("enforced", admin.label, f"gives {court.label} access to the case "
                        "(法院调取案卷)")

@@ -16,7 +16,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 
-from backend.demo import acts, court
+from backend.demo import acts, court, identity
 from backend.demo.chain import chain_label, check_real_time, deployed, wall_clock
 from backend.demo.clients import Client
 from backend.demo.common import DECIMALS, DemoError, decimal_units, short
@@ -42,7 +42,8 @@ PEOPLE = {
 
 # The story, act by act, once everyone has signed in.
 ACTS: tuple[Callable[[World, Story], None], ...] = (
-    acts.deposit_guarantee, acts.open_order, acts.file_claim, acts.negotiate,
+    identity.declare_profiles, acts.deposit_guarantee, acts.open_order, acts.file_claim,
+    acts.negotiate,
     acts.appoint_mediator, acts.mediate, acts.agree_to_arbitrate, acts.appoint_arbitrator,
     acts.submit_evidence, acts.answer_and_close_record, acts.issue_award,
     acts.pass_objection_window, acts.enforce_award, court.give_court_access,

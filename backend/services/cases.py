@@ -22,7 +22,7 @@ wall clock.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,6 +64,7 @@ class ServiceConfig:
     rules: p.CaseRules = p.DEFAULT_RULES
     base_url: str = ""
     smtp_enabled: bool = False
+    identity: Mapping[str, str] = field(default_factory=dict)  # institution_info's
 
 
 class CaseService:
@@ -180,5 +181,6 @@ class CaseService:
     def reconcile_enforcement(self) -> list[str]:
         return self.scheduler.reconcile_enforcement()
 
-    def register_court(self, admin: str, address: str, name: str) -> None:
-        courts.register_court(self, admin, address, name)
+    def register_court(self, admin: str, address: str, name: str, *, name_zh: str = "",
+                       country: str = "") -> None:
+        courts.register_court(self, admin, address, name, name_zh=name_zh, country=country)

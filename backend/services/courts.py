@@ -22,6 +22,7 @@ from backend.db.service_models import CourtAccess, CourtAccount
 from evidence.records import canonical_json
 
 from .errors import AccessDenied, BadSubmission, NotFound
+from .identity import IdentityService
 
 if TYPE_CHECKING:
     from .cases import CaseService
@@ -74,12 +75,17 @@ def grant_court(service: CaseService, admin: str, case_id: str, court: str) -> b
     return True
 
 
-def register_court(service: CaseService, admin: str, address: str, name: str) -> None:
-    """Register a court account (an admin asks; registering twice changes nothing)."""
+def register_court(service: CaseService, admin: str, address: str, name: str, *,
+                   name_zh: str = "", country: str = "") -> None:
+    """Register a court account (an admin asks; registering twice changes nothing). The
+    institution issues the court's signed profile with the register's name, so packages
+    name the court in words the institution's key vouches for."""
     if not service.is_admin(admin):
         raise AccessDenied("only an institution admin registers courts")
     with service.repository.write_session() as session:
-        if session.get(CourtAccount, address) is None:
-            session.add(CourtAccount(address=address, name=name, registered_by=admin,
-                                     created_at=service.now()))
-            session.commit()
+        if session.get(CourtAccount, address) is not None:
+            return
+        session.add(CourtAccount(address=address, name=name, registered_by=admin,
+                                 created_at=service.now()))
+        session.commit()
+    IdentityService(service).issue_profile(address, name, name_zh=name_zh, country=country)

@@ -43,7 +43,6 @@ from sqlmodel import Session, col, select
 from web3 import Web3
 
 from backend import procedure as p
-from backend.db import Account as AccountRow
 from backend.db import (
     AnchorBatch,
     AnchorInclusion,
@@ -55,7 +54,7 @@ from backend.db import (
     Step,
     write_scope,
 )
-from backend.db.service_models import CaseEvent, ChainAction, CourtAccount, StepDetail
+from backend.db.service_models import CaseEvent, ChainAction, StepDetail
 from backend.worker.anchoring import enqueue_leaf
 from backend.worker.runner import ChainLabel
 from evidence.blockproof import ChainHeader, ProvenReceipt
@@ -69,7 +68,6 @@ from evidence.judicial import (
     AwardDocument,
     CaseInfo,
     EnforcementInfo,
-    InstitutionInfo,
     MerkleLeafProof,
     Neutral,
     PackageInputs,
@@ -80,6 +78,7 @@ from evidence.judicial import (
 )
 from evidence.judicial import EvidenceItem as PackageItem
 from evidence.judicial.chains import INDEPENDENT, INSTITUTION
+from evidence.judicial.inputs import appointment_of
 from evidence.judicial.provenance import SignedProvenanceEntry
 from evidence.judicial.verify import OPEN_ACTIONS
 from evidence.merkle import LEAF_ENCODING, leaf_hash
@@ -88,6 +87,8 @@ from evidence.timestamp import TimestampError
 
 from .errors import AccessDenied, Conflict, NotFound, ServiceError
 from .evidence import EvidenceService, _IterReader
+from .identity import IdentityService
+from .institution import institution_info
 
 if TYPE_CHECKING:
     from .cases import CaseService
@@ -98,20 +99,6 @@ __all__ = ["EscrowNotResolved", "ExportedPackage", "NotAnchoredYet", "PackageSer
 EXPORT_EVENT = "package_exported"  # CaseEvent.kind: a court downloaded a package
 ENFORCEMENT_KINDS = ("execute_award", "submit_panel_award", "execute_settlement",
                      "resolve_by_timeout")
-INDEPENDENCE_EN = (
-    "The institution administers the procedure only: it has no interest in the outcome, "
-    "holds no stake in either party, and cannot alter a signed record or move escrowed funds "
-    "except as a signed award or settlement directs.")
-INDEPENDENCE_ZH = (
-    "本机构仅负责程序管理：与案件结果无利害关系，不持有任何一方的权益，"
-    "无法更改已签名记录，亦无法在裁决或和解之外动用托管资金。")
-SECURITY_EN = (
-    "Evidence is encrypted at upload (AES-256-GCM, per-item keys); every step and upload is "
-    "signed, logged with signed provenance entries and anchored in Merkle batches on-chain; "
-    "time-stamped by an RFC 3161 authority.")
-SECURITY_ZH = (
-    "证据上传即加密（AES-256-GCM，每件独立密钥）；每一步骤与上传均经签名并记录经签名的来源日志，"
-    "以默克尔批次上链存证，并由 RFC 3161 时间戳机构加盖时间戳。")
 
 
 class NotAnchoredYet(Conflict):
@@ -150,8 +137,7 @@ class PackageService:
                  clock: Callable[[], datetime],
                  timestamper: Callable[[bytes], bytes] | None = None,
                  tsa_certificates: bytes = b"",
-                 institution_name: str = "chainarb ODR service", seat: str = "",
-                 website: str = "", chains: Mapping[int, ChainLabel] | None = None,
+                 chains: Mapping[int, ChainLabel] | None = None,
                  anchor_chains: Mapping[int, Web3] | None = None,
                  pdf_font: Path | None = None) -> None:
         """`chains`: name and operator of each anchoring chain by id (``chain_labels``);
@@ -173,10 +159,9 @@ class PackageService:
         self.anchor_chains = dict(anchor_chains or {})
         """Nodes of the anchoring chains other than the escrow's, by chain id, for block
         proofs of the anchors there (the escrow's chain is ``w3``)."""
-        self.institution = InstitutionInfo(
-            name=institution_name, address=cases.institution_address, seat=seat,
-            website=website, independence_en=INDEPENDENCE_EN, independence_zh=INDEPENDENCE_ZH,
-            security_en=SECURITY_EN, security_zh=SECURITY_ZH)
+        self.identities = IdentityService(cases)
+        # configured (CHAINARB_INSTITUTION_*), never written here
+        self.institution = institution_info(cases.institution_address, **cases.config.identity)
 
     def __repr__(self) -> str:
         return f"PackageService(out={self.out_dir})"
@@ -251,7 +236,7 @@ class PackageService:
                     tsa_certificates=self.tsa_certificates, award=award,
                     enforcement=enforcement, block_headers=headers, receipts=receipts,
                     created_at=max(int(s.record["message"].get("signedAt", 0)) for s in steps),
-                    neutrals=self._neutrals(session, case),
+                    neutrals=self._neutrals(session, case, entries),
                     verify_url_template=self._verify_url())
                 target.parent.mkdir(parents=True, exist_ok=True)
                 built = build_package(inputs, work / "package.zip", attest=self._attest,
@@ -619,29 +604,35 @@ class PackageService:
                         decimals=decimals, filed_at=int(filed.timestamp()))
 
     def _parties(self, session: Session, case: p.CaseState) -> list[Party]:
+        """Each party with the profile it signed (none: the package names it by role)."""
         out = []
         for role, address in (("claimant", case.claimant), ("respondent", case.respondent)):
             if address is None:
                 continue
-            acct = session.get(AccountRow, address)
             side = "buyer" if address == case.order.buyer else "seller"
             out.append(Party(role=role, side=side, address=address,
-                             name=(acct.display_name if acct and acct.display_name else side),
-                             contact=(acct.email or "") if acct else ""))
+                             profile=self.identities.profile_of(session, address,
+                                                                 own=True)))
         return out
 
-    def _neutrals(self, session: Session, case: p.CaseState) -> list[Neutral]:
+    def _neutrals(self, session: Session, case: p.CaseState, entries: list[StepEntry]
+                  ) -> list[Neutral]:
+        """Every neutral and court the case appointed, with its profile and, for a neutral,
+        its disclosure on the appointment that named it (the verifier requires one)."""
+        held = [("mediator", case.mediator), ("arbitrator", case.arbitrator),
+                *(("panelist", m) for m in case.panel),
+                *(("court", c) for c in sorted(case.courts))]
         out = []
-        if case.mediator:
-            out.append(Neutral(role="mediator", name="mediator", address=case.mediator))
-        if case.arbitrator:
-            out.append(Neutral(role="arbitrator", name="arbitrator", address=case.arbitrator))
-        out += [Neutral(role="panelist", name=f"panelist {i + 1}", address=m)
-                for i, m in enumerate(case.panel)]
-        # A court by the name an admin registered it under (CourtAccount).
-        for court in case.courts:
-            row = session.get(CourtAccount, court)
-            out.append(Neutral(role="court", name=row.name if row else "court", address=court))
+        for role, address in held:
+            if address is None:
+                continue
+            appointed = appointment_of(entries, role, address)
+            appointment = _h(appointed) if appointed is not None else None
+            disclosure = None if role == "court" else self.identities.disclosure_of(
+                session, case.case_id, address, role, appointment)
+            out.append(Neutral(role=role, address=address,
+                               profile=self.identities.profile_of(session, address),
+                               disclosure=disclosure))
         return out
 
 

@@ -24,6 +24,7 @@ STEPS = "records/steps.jsonl"
 UNCHAINED = "records/unchained.jsonl"
 PAYLOADS_DIR = "records/payloads/"
 TYPES = "records/eip712-types.json"
+IDENTITIES = "records/identities.jsonl"
 EVIDENCE_INDEX = "evidence/index.json"
 EVIDENCE_DIR = "evidence/"
 CAR = "blocks.car"
@@ -46,6 +47,7 @@ REQUIRED = (
     MANIFEST,
     STEPS,
     TYPES,
+    IDENTITIES,
     EVIDENCE_INDEX,
     ANCHORS,
     MERKLE,

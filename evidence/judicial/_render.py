@@ -105,8 +105,8 @@ def _money(manifest: dict[str, Any], units: str | int | None) -> str:
 
 def _names(manifest: dict[str, Any]) -> dict[str, str]:
     """address -> display name, for every party, neutral and the institution."""
-    out = {n["address"]: n["name"] for n in manifest.get("neutrals", [])}
-    out.update({p["address"]: p["name"] for p in manifest.get("parties", [])})
+    out = {n["address"]: _display(n) for n in manifest.get("neutrals", [])}
+    out.update({p["address"]: _display(p) for p in manifest.get("parties", [])})
     inst = manifest.get("institution", {})
     out[inst.get("address", "")] = inst.get("name", "")
     return out
@@ -165,21 +165,27 @@ def _decisions(manifest: dict[str, Any], facts: Facts) -> Words | None:
 def _people(manifest: dict[str, Any]) -> list[dict[str, str]]:
     """Parties first, then neutrals (the court among them), in the manifest's order."""
     rows = []
-    for p in manifest.get("parties", []):
-        rows.append({"role": p["role"], "side": p.get("side", ""), "name": p.get("name", ""),
-                     "country": p.get("country", ""), "contact": p.get("contact", ""),
-                     "address": p["address"]})
-    for n in manifest.get("neutrals", []):
-        rows.append({"role": n["role"], "side": "", "name": n.get("name", ""),
-                     "country": n.get("country", ""), "contact": n.get("contact", ""),
-                     "address": n["address"]})
+    for p in [*manifest.get("parties", []), *manifest.get("neutrals", [])]:
+        rows.append({"role": p["role"], "side": p.get("side", ""), "name": _display(p),
+                     "nameZh": _display(p, zh=True), "country": p.get("country", ""),
+                     "contact": p.get("contact", ""), "address": p["address"]})
     return rows
+
+
+NO_PROFILE = ("(no signed profile)", "（未签署身份信息）")
+
+
+def _display(who: dict[str, Any], *, zh: bool = False) -> str:
+    """A person's name as they signed it (Chinese first in the Chinese view), or that no
+    signed profile names them: never a name nobody signed."""
+    names = (who.get("nameZh"), who.get("name")) if zh else (who.get("name"), who.get("nameZh"))
+    return next((str(n) for n in names if n), NO_PROFILE[1 if zh else 0])
 
 
 def _person(p: dict[str, str]) -> Words:
     side_en, side_zh = word(SIDES, p["side"]) if p["side"] else ("", "")
     en = p["name"] + (f" ({side_en})" if side_en else "")
-    zh = p["name"] + (f"（{side_zh}）" if side_zh else "")
+    zh = p.get("nameZh", p["name"]) + (f"（{side_zh}）" if side_zh else "")
     if p["country"]:
         en, zh = f"{en}, {p['country']}", f"{zh}，{p['country']}"
     return f"{en} {p['address']}", f"{zh} {p['address']}"
@@ -211,7 +217,9 @@ def summary_rows(manifest: dict[str, Any], facts: Facts, digest: str | None = No
     for p in _people(manifest):
         rows.append((word(ROLES, p["role"]), _person(p)))
     inst = manifest["institution"]
-    rows.append((word(ROLES, "institution"), _same(f"{inst['name']} {inst['address']}")))
+    rows.append((word(ROLES, "institution"), (
+        f"{inst['name']} {inst['address']}",
+        f"{inst.get('nameZh') or inst['name']} {inst['address']}")))
     if facts.award:
         who = ("the panel of three", "三人仲裁庭") if facts.award["round"] == "1" else \
             ("the sole arbitrator", "独任仲裁员")
@@ -349,7 +357,7 @@ def render_index(manifest: dict[str, Any], anchors: list[dict[str, str]],
     people = _table(
         [("Role", "角色"), ("Name", "名称"), ("Side", "买卖方"), ("Country / region", "国家/地区"),
          ("Contact", "联系方式"), ("Address (signing key)", "地址（签名密钥）")],
-        [[_bi(word(ROLES, p["role"])), _e(p["name"]),
+        [[_bi(word(ROLES, p["role"])), _bi((p["name"], p["nameZh"])),
           _bi(word(SIDES, p["side"])) if p["side"] else "", _e(p["country"]), _e(p["contact"]),
           _code(p["address"])] for p in _people(manifest)])
     acts = _table(
@@ -383,9 +391,14 @@ def render_index(manifest: dict[str, Any], anchors: list[dict[str, str]],
         _h("parties"), people,
         _h("institution"),
         _table([("Name", "名称"), ("Service key", "服务签名地址"), ("Seat", "所在地"),
-                ("Website", "网站")],
-               [[_e(inst["name"]), _code(inst["address"]), _e(inst.get("seat")),
-                 _e(inst.get("website"))]]),
+                ("Registration", "登记信息"), ("Website", "网站"),
+                ("Key held", "密钥保管方式")],
+               [[_e(" / ".join(dict.fromkeys(n for n in (inst["name"], inst.get("nameZh"))
+                                              if n))),
+                 _code(inst["address"]), _e(inst.get("seat")), _e(inst.get("registration")),
+                 _e(inst.get("website")),
+                 _e(" / ".join(dict.fromkeys(v for v in (inst.get("keyCustody") or {}).values()
+                                             if v)))]]),
         _h("independence"),
         f"<p>{_e(inst['independence']['en'])}</p>"
         f"<p lang='zh-Hans'>{_e(inst['independence']['zh'])}</p>",

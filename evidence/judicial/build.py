@@ -29,13 +29,16 @@ from evidence.judicial._facts import signed_facts
 from evidence.judicial._zip import write_zip
 from evidence.judicial.chains import OPERATORS
 from evidence.judicial.errors import PackageInputError
-from evidence.judicial.inputs import ROLES, AnchorInfo, PackageInputs, StepEntry
+from evidence.judicial.inputs import ROLES, AnchorInfo, PackageInputs, StepEntry, appointment_of
 from evidence.records import (
     Award,
     ChainedRecord,
     CourtConfirmation,
+    Disclosure,
     EvidenceSubmission,
     ProceduralStep,
+    Profile,
+    SignedRecord,
     checksum_address,
 )
 from evidence.words import timeline_label
@@ -230,6 +233,7 @@ def build_package(
     unchained = [e for e in inputs.steps if not e.record.record.CHAINED]
     put(fmt.STEPS, b"".join(e.record.to_json() + b"\n" for e in chained))
     put(fmt.TYPES, fmt.pretty(fmt.eip712_types()))
+    put(fmt.IDENTITIES, b"".join(r.to_json() + b"\n" for r in _identity_records(inputs)))
     if unchained:
         put(fmt.UNCHAINED, b"".join(e.record.to_json() + b"\n" for e in unchained))
     for entry in inputs.steps:
@@ -440,6 +444,48 @@ def build_package(
     return write_zip(Path(out_path), files)
 
 
+def _profile_fields(profile: SignedRecord | None) -> dict[str, Any]:
+    """A person's words as their signed Profile states them; empty when none: the manifest
+    names nobody in words the person (or, for a neutral or court, the institution) did not
+    sign. `profile` names the record (records/identities.jsonl) by its record hash."""
+    rec = profile.record if profile is not None else None
+    if not isinstance(rec, Profile):
+        return {"name": "", "nameZh": "", "country": "", "language": "", "contact": "",
+                "profile": None}
+    assert profile is not None
+    return {"name": rec.name, "nameZh": rec.name_zh, "country": rec.country,
+            "language": rec.language, "contact": rec.contact,
+            "profile": {"recordHash": fmt.hex0x(profile.record_hash),
+                        "issuer": rec.issuer}}
+
+
+def _disclosure_fields(disclosure: SignedRecord | None) -> dict[str, Any] | None:
+    rec = disclosure.record if disclosure is not None else None
+    if not isinstance(rec, Disclosure):
+        return None
+    assert disclosure is not None
+    return {"recordHash": fmt.hex0x(disclosure.record_hash),
+            "independent": rec.independent, "conflicts": rec.conflicts,
+            "statement": rec.statement, "signedAt": str(rec.signed_at)}
+
+
+def _hex_or_none(value: bytes | None) -> str | None:
+    return fmt.hex0x(value) if value is not None else None
+
+
+def _identity_records(inputs: PackageInputs) -> list[SignedRecord]:
+    """Every Profile and Disclosure the manifest names, once, in a fixed order."""
+    found: dict[bytes, SignedRecord] = {}
+    profiles = [p.profile for p in inputs.parties] + [n.profile for n in inputs.neutrals]
+    for profile in profiles:
+        if profile is not None:
+            found[profile.record_hash] = profile
+    for n in inputs.neutrals:
+        if n.disclosure is not None:
+            found[n.disclosure.record_hash] = n.disclosure
+    return [found[h] for h in sorted(found)]
+
+
 def _chain_acts(inputs: PackageInputs) -> list[dict[str, str]]:
     """The escrow's acts (`escrow.json` `acts`) with the block each is proven in (its
     receipt's block header): what the views list beside the anchors. An act whose proof
@@ -517,26 +563,26 @@ def _manifest(
             "filedAt": str(case.filed_at),
         },
         "parties": [
-            {
-                "role": p.role,
-                "side": p.side,
-                "name": p.name,
-                "address": checksum_address(p.address),
-                "country": p.country,
-                "contact": p.contact,
-            }
+            {"role": p.role, "side": p.side, "address": checksum_address(p.address),
+             **_profile_fields(p.profile)}
             for p in inputs.parties
         ],
         "institution": {
             "name": inst.name,
+            "nameZh": inst.name_zh,
             "address": checksum_address(inst.address),
             "seat": inst.seat,
+            "registration": inst.registration,
             "website": inst.website,
+            "keyCustody": bilingual(inst.key_custody_en, inst.key_custody_zh),
             "independence": bilingual(inst.independence_en, inst.independence_zh),
             "security": bilingual(inst.security_en, inst.security_zh),
         },
         "neutrals": [
-            {"role": n.role, "name": n.name, "address": checksum_address(n.address)}
+            {"role": n.role, "address": checksum_address(n.address),
+             "appointment": _hex_or_none(appointment_of(entries, n.role, n.address)),
+             **_profile_fields(n.profile),
+             "disclosure": _disclosure_fields(n.disclosure)}
             for n in inputs.neutrals
         ],
         "rules": dict(inputs.rules),
@@ -549,6 +595,7 @@ def _manifest(
         "files": {
             "steps": fmt.STEPS,
             "eip712Types": fmt.TYPES,
+            "identities": fmt.IDENTITIES,
             "unchained": fmt.UNCHAINED,
             "evidenceIndex": fmt.EVIDENCE_INDEX,
             "car": fmt.CAR if has_car else None,

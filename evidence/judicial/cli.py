@@ -133,6 +133,10 @@ t = Catalog("verify", {
     "reason_verbatim": ("{reason}", "详情（英文原文）：{reason}"),
     "digest": ("Package digest: {digest}", "材料包摘要：{digest}"),
     "all_passed": ("All checks passed.", "全部核验通过。"),
+    "people": (
+        "Who is who (each name signed by the key beside it):",
+        "当事人、中立人员与法院（每个名称均经其旁所列密钥签名）：",
+    ),
     "note": ("Note: {text}", "注意：{text}"),
     "failed": (
         "Not verified: these checks failed: {names}.",
@@ -188,6 +192,10 @@ t = Catalog("verify", {
     "pass_step_chain": (
         "the procedural steps are linked in order",
         "程序步骤按顺序相互链接",
+    ),
+    "pass_identities": (
+        "every name is signed by its key; every neutral signed a disclosure",
+        "每个名称均经其密钥签名；每位中立人员均已签署披露声明",
     ),
     "pass_evidence": (
         "every evidence file opens its signed commitment",
@@ -294,6 +302,11 @@ def print_report(report: Report, console: Console) -> None:
         mark = f"[{colours[c.status]}]{t(c.status.message_key)}[/]"
         table.add_row(LABELS[c.name][1 if zh else 0], mark, reason)
     console.print(table)
+    people = next((c for c in report.checks if c.name == "identities" and c.passed), None)
+    if people is not None and people.details:  # names beside the addresses that signed them
+        console.print(t("people"), soft_wrap=True)
+        for line in people.details:
+            console.print("  " + escape(line), soft_wrap=True)
     if report.blocks:
         from datetime import UTC, datetime
 

@@ -7,6 +7,7 @@ certificate. Field docs say where each value comes from.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import Any
 from evidence.blockproof import ChainHeader, ProvenReceipt
 from evidence.judicial.provenance import SignedProvenanceEntry
 from evidence.merkle import StandardMerkleTree, record_leaf
-from evidence.records import Domain, SignedRecord
+from evidence.records import Domain, ProceduralStep, SignedRecord
+from evidence.steps import APPOINTMENTS
 
 __all__ = [
     "ROLES",
@@ -31,6 +33,7 @@ __all__ = [
     "Party",
     "StepEntry",
     "TimestampToken",
+    "appointment_of",
 ]
 
 ROLES = ("claimant", "respondent", "institution", "mediator", "arbitrator", "panelist", "court",
@@ -44,19 +47,21 @@ class Party:
 
     role: str  # "claimant" or "respondent"
     side: str  # "buyer" or "seller" on the escrow order
-    name: str
     address: str
-    country: str = ""
-    contact: str = ""
+    profile: SignedRecord | None = None
+    """The party's own signed `Profile` (name, country, language, contact), if declared:
+    the package states nothing about a party that the party did not sign."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class Neutral:
-    """A mediator, arbitrator, panelist or court, as appointed (for display only)."""
+    """A mediator, arbitrator, panelist or court, as appointed: its `Profile` (its own, or
+    issued by the institution) and, for a neutral, its signed `Disclosure`."""
 
     role: str
-    name: str
     address: str
+    profile: SignedRecord | None = None
+    disclosure: SignedRecord | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,9 +70,16 @@ class InstitutionInfo:
     provenance entries, and must be the institution named on the escrow order."""
 
     name: str
+    """The legal name in English; `name_zh` in Chinese."""
     address: str
     seat: str = ""
     website: str = ""
+    name_zh: str = ""
+    registration: str = ""
+    """Register and number of the legal entity (e.g. a unified social credit code)."""
+    key_custody_en: str = ""
+    """How the key at `address` is held (an HSM, a file on the operator's machine...)."""
+    key_custody_zh: str = ""
     independence_en: str = ""
     independence_zh: str = ""
     security_en: str = ""
@@ -238,3 +250,21 @@ class PackageInputs:
     escrow acts), so a court checks them offline (`evidence.chainproofs.collect_proofs`)."""
     receipts: Sequence[ProvenReceipt] = ()
     """Each such transaction's receipt with its proof in its block's receipts trie."""
+
+
+def appointment_of(steps: Sequence[StepEntry], role: str, address: str) -> bytes | None:
+    """The record hash of the last step appointing `address` as `role` (its payload names
+    it), which a neutral's disclosure answers; None when no step does."""
+    found = None
+    for e in steps:
+        rec = e.record.record
+        if not (isinstance(rec, ProceduralStep) and APPOINTMENTS.get(rec.action) == role
+                and e.payload is not None):
+            continue
+        try:
+            appointees = json.loads(e.payload).get("appointees", [])
+        except (ValueError, AttributeError):
+            continue
+        if any(isinstance(a, str) and a.lower() == address.lower() for a in appointees):
+            found = e.record.record_hash
+    return found

@@ -26,7 +26,7 @@ zero address when there is none).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -233,9 +233,11 @@ def check_log(
     case_id: bytes,
     commitment: bytes,
     domain: Domain,
-    service: str,
+    service: str | Collection[str],
 ) -> list[str]:
-    """Every problem with an item's log (empty when it holds): signer, chain, binding."""
+    """Every problem with an item's log (empty when it holds): signer, chain, binding.
+    `service`: the service's key, or every key it held (an institution that rotated)."""
+    keys = {checksum_address(k) for k in ([service] if isinstance(service, str) else service)}
     problems: list[str] = []
     if not log:
         return ["the log is empty"]
@@ -259,7 +261,8 @@ def check_log(
         except EvidenceError as exc:
             problems.append(f"{where}: signature unreadable ({exc})")
         else:
-            if signer != checksum_address(service):
-                problems.append(f"{where}: signed by {signer}, expected the service {service}")
+            if signer not in keys:
+                problems.append(f"{where}: signed by {signer}, expected the service "
+                                f"{' or '.join(sorted(keys))}")
         prev = digest
     return problems

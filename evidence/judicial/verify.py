@@ -61,6 +61,7 @@ from evidence.events import (
 )
 from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_digest, attestation_typed_data
+from evidence.judicial._identity import check_identities
 from evidence.judicial._onchain import connect
 from evidence.judicial._zip import DEFAULT_LIMITS, Limits, extract_zip
 from evidence.judicial.chains import operator_only_note
@@ -127,6 +128,11 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
     ("signatures", "Electronic signatures", "电子签名"),
     ("roles", "Each signer held the role it claims", "签名人具有其所称角色"),
     ("step_chain", "Hash chain of procedural steps", "程序步骤哈希链"),
+    (
+        "identities",
+        "Names of parties, neutrals and court, each signed by its key; neutrals' disclosures",
+        "当事人、中立人员及法院名称均经其密钥签名；中立人员的披露声明",
+    ),
     ("evidence", "Evidence files and salted commitments", "证据文件与加盐承诺值"),
     ("provenance", "Pre-chain provenance log (signed by the service)", "上链前来源记录"),
     ("merkle_proofs", "Merkle proofs to the anchored roots", "默克尔证明"),
@@ -461,6 +467,11 @@ class _Package:
     def unchained(self) -> list[SignedRecord]:
         return self._records(fmt.UNCHAINED, False)
 
+    @cached_property
+    def identities(self) -> list[SignedRecord]:
+        """Profiles and disclosures (`records/identities.jsonl`), outside the step chain."""
+        return self._records(fmt.IDENTITIES, True)
+
     @property
     def all_records(self) -> list[SignedRecord]:
         return self.steps + self.unchained
@@ -636,7 +647,8 @@ class _Package:
                 if signer not in holders["institution"]:
                     problems.append(
                         f"step {rec.sequence} ({rec.action}) is signed by {signer}, not by the "
-                        f"institution {order.institution}: the appointment is void"
+                        f"institution {' or '.join(sorted(holders['institution']))}: the "
+                        "appointment is void"
                     )
                     continue
                 try:
@@ -650,6 +662,21 @@ class _Package:
                 holders[role] = appointees
         history.append(("end", {k: set(v) for k, v in holders.items()}))
         return history, problems
+
+
+    @cached_property
+    def institution_keys(self) -> list[str]:
+        """Every key that held the institution's role, in order: the order's, then each one
+        an `institution.key_rotated` step signed by the key before it handed over to."""
+        keys = [self.order.institution]
+        for _, holders in self.roles[0]:
+            keys += sorted(holders["institution"] - set(keys))
+        return keys
+
+    @property
+    def institution_now(self) -> set[str]:
+        """The key holding the institution's role at the end of the chain (it attests)."""
+        return self.roles[0][-1][1]["institution"]
 
 
 _Result = str | tuple[str, list[str]]
@@ -670,6 +697,18 @@ def _record_name(signed: SignedRecord) -> str:
 
 
 # --- the checks -------------------------------------------------------------------------
+
+
+def _check_identities(p: _Package) -> _Result:
+    """Names beside addresses, each bound to the key that signed it (`_identity`)."""
+    history, _ = p.roles
+    problems, details = check_identities(
+        p.identities, p.manifest, steps=p.steps, payload_of=p.payload,
+        holders=history[-1][1], institution=p.institution_keys, case_id=p.case_id,
+        domain=p.domain)
+    if problems:
+        raise _CheckFailedError(problems[0], problems)
+    return f"{len(details)} people named, each name signed by its key", details
 
 
 def _check_files(p: _Package) -> str:
@@ -915,7 +954,7 @@ def _hex_norm(value: object) -> str:
 
 def _check_provenance(p: _Package) -> str:
     subs = _submissions(p)
-    service = p.order.institution
+    service = p.institution_keys
     # One row per (root, chain): a root anchored on several chains has several transactions.
     anchor_txs: dict[str, set[str]] = {}
     for a in p.anchors:
@@ -955,7 +994,8 @@ def _check_provenance(p: _Package) -> str:
             )
     if problems:
         raise _CheckFailedError(problems[0], problems)
-    return f"{len(p.evidence_index)} logs, every entry signed by the service {service}"
+    return (f"{len(p.evidence_index)} logs, every entry signed by the service "
+            f"{' or '.join(service)}")
 
 
 def _check_merkle(p: _Package) -> str:
@@ -1510,10 +1550,11 @@ def _check_manifest(p: _Package) -> str:
         if sides.get(str(pt.get("side"))) != pt.get("address"):
             problems.append(f"parties: the {role} is not the order's {pt.get('side')}")
     inst = m.get("institution", {})
-    if inst.get("address") != order.institution:
+    if inst.get("address") not in p.institution_now:
         problems.append(
-            f"institution.address {inst.get('address')} is not the order's institution "
-            f"{order.institution}"
+            f"institution.address {inst.get('address')} is not the institution's key "
+            f"{' or '.join(sorted(p.institution_now))} (the order's {order.institution}, or "
+            "the key it handed over to)"
         )
     for n in m.get("neutrals", []):
         if n.get("address") not in final.get(str(n.get("role")), set()):
@@ -1588,9 +1629,12 @@ def _check_attestation(p: _Package) -> str:
         signer = recover_signer(attestation_digest(typed), data.get("signature", ""))
     except EvidenceError as exc:
         raise _CheckFailedError(f"{fmt.ATTESTATION}: {exc}") from exc
-    institution = p.order.institution
-    if signer != institution:
-        raise _CheckFailedError(f"signed by {signer}, not by the order's institution {institution}")
+    current = p.institution_now
+    if signer not in current:
+        raise _CheckFailedError(
+            f"signed by {signer}, not by the institution's key {' or '.join(sorted(current))} "
+            f"(the order's {p.order.institution}, or the key it handed over to)")
+    institution = signer
     if set(data) != {"signer", "typedData", "signature"} or data.get("signer") != signer:
         raise _CheckFailedError(
             f"{fmt.ATTESTATION} names signer {data.get('signer')!r} with keys {sorted(data)}; "
@@ -1612,7 +1656,7 @@ def _check_institution_key(p: _Package) -> str:
     order's (on-chain) and the attestation's recovered signer, never the manifest's claim."""
     named: set[str] = set()
     with contextlib.suppress(_CheckSkippedError, _CheckFailedError):  # no proven order: the
-        named.add(p.order.institution)  # attestation's signer alone (other checks say why)
+        named.update(p.institution_keys)  # attestation's signer alone (other checks say why)
     try:  # missing or unreadable: the attestation check reports it
         data = p.json(fmt.ATTESTATION)
     except (_CheckFailedError, MissingPackageFile, OSError):
@@ -1642,6 +1686,7 @@ _RUNNERS: dict[str, Callable[[_Package], _Result]] = {
     "signatures": _check_signatures,
     "roles": _check_roles,
     "step_chain": _check_step_chain,
+    "identities": _check_identities,
     "evidence": _check_evidence,
     "provenance": _check_provenance,
     "merkle_proofs": _check_merkle,

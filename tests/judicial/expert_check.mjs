@@ -24,11 +24,7 @@ const proofs = merkle.proofs.map((p) =>
   StandardMerkleTree.verify(p.root, p.leafEncoding, p.value, p.proof),
 );
 
-const lines = [read("records/steps.jsonl"), read("records/unchained.jsonl")]
-  .join("")
-  .split("\n")
-  .filter((l) => l.trim());
-const signers = lines.map((line) => {
+const recover = (line) => {
   const rec = JSON.parse(line);
   const data = {
     types: { EIP712Domain: types.EIP712Domain, [rec.type]: types[rec.type] },
@@ -46,5 +42,10 @@ const signers = lines.map((line) => {
       recoverTypedSignature({ data, signature, version: SignTypedDataVersion.V4 }),
     ),
   };
-});
-console.log(JSON.stringify({ proofs, signers }));
+};
+const jsonl = (...names) =>
+  names.map(read).join("").split("\n").filter((l) => l.trim());
+const signers = jsonl("records/steps.jsonl", "records/unchained.jsonl").map(recover);
+// Who is who: profiles and disclosures, outside the step chain.
+const identities = jsonl("records/identities.jsonl").map(recover);
+console.log(JSON.stringify({ proofs, signers, identities }));

@@ -56,10 +56,12 @@ from evidence.records import (
     ZERO_HASH,
     Allocation,
     Award,
+    Disclosure,
     Domain,
     EvidenceSubmission,
     Objection,
     ProceduralStep,
+    Profile,
     Settlement,
     SignedRecord,
 )
@@ -138,6 +140,8 @@ def make_case(
     settlement: bool = False,
     institution: LocalAccount | None = None,
     signed_ahead: int = 0,
+    rotate_to: LocalAccount | None = None,
+    rotation_signer: LocalAccount | None = None,
 ) -> Case:
     """Run the case on `w3` (default: a fresh in-process EVM) and build its package.
 
@@ -148,6 +152,10 @@ def make_case(
     key derivable from this source would be a published key (check ``institution_key``).
     `signed_ahead` (seconds) dates the records that far after the chain's time: signers
     whose clocks run ahead of the blocks that anchor their records (check ``clocks``).
+    With `rotate_to`, before the enforcement is recorded the institution hands its off-chain
+    signing over to that key (an ``institution.key_rotated`` step signed by
+    `rotation_signer`, by default the old key), which then signs the last step and the
+    attestation.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     w3 = w3 if w3 is not None else in_process_web3()
@@ -439,12 +447,19 @@ def make_case(
                 award_hash,
                 [by_signer.get(m) for m in members],
             )
+    signer = actors.institution  # the key signing in the institution's name off-chain
+    if rotate_to is not None:  # it hands over to a new key (signed by the old one)
+        handover = canonical({"role": "institution", "appointees": [rotate_to.address]})
+        add(_step(rotation_signer or actors.institution, domain, case_id=case_id, seq=seq,
+                  prev=prev, action="institution.key_rotated", payload=handover,
+                  at=chain_time(w3)), "institution", handover, "Institution key rotated")
+        signer = rotate_to
     done = canonical({"txHash": "0x" + executed.tx_hash.hex(), "toBuyer": str(alloc.to_buyer),
                       "toSeller": str(alloc.to_seller), "compensation": str(alloc.compensation),
                       "compensationShortfall": "0"})  # as the service records a payout
     add(
         _step(
-            actors.institution,
+            signer,
             domain,
             case_id=case_id,
             seq=seq,
@@ -546,6 +561,20 @@ def make_case(
         )
         items_with_logs.append(EvidenceItem(**{**item.__dict__, "provenance": tuple(log)}))
 
+    appointments = [e.record for e in steps if isinstance(e.record.record, ProceduralStep)
+                    and e.record.record.action.startswith("appoint.")]
+    neutrals = [Neutral(
+        role="arbitrator", address=actors.arbitrator.address,
+        profile=profile(actors.arbitrator, domain, "Dr. Chen Wei", "陈伟博士", "SG", at=t0),
+        disclosure=disclose(actors.arbitrator, domain, case_id, "arbitrator", appointments[0],
+                            at=t0 + 11))]
+    for i, member in enumerate(actors.panel if objection else ()):
+        neutrals.append(Neutral(
+            role="panelist", address=member.address,
+            profile=profile(actors.institution, domain, f"Panelist {i + 1}", f"仲裁员{i + 1}",
+                            "HK", at=t0, subject=member.address),
+            disclosure=disclose(member, domain, case_id, "panelist", appointments[-1],
+                                at=chain_time(w3))))
     acts = escrow_acts(w3, escrow_addr, order_id)
     headers, receipts = collect_proofs(w3, [a.tx_hash for a in anchors] + [tx for _, tx in acts])
     inputs = PackageInputs(
@@ -563,24 +592,16 @@ def make_case(
             filed_at=t0,
         ),
         parties=[
-            Party(
-                role="claimant",
-                side="buyer",
-                name="Li Wei Trading",
-                address=actors.buyer.address,
-                country="CN",
-            ),
-            Party(
-                role="respondent",
-                side="seller",
-                name="Lumen GmbH",
-                address=actors.seller.address,
-                country="DE",
-            ),
+            Party(role="claimant", side="buyer", address=actors.buyer.address,
+                  profile=profile(actors.buyer, domain, "Li Wei Trading", "李伟贸易", "CN",
+                                  at=t0 - 100)),
+            Party(role="respondent", side="seller", address=actors.seller.address,
+                  profile=profile(actors.seller, domain, "Lumen GmbH", "", "DE",
+                                  at=t0 - 100)),
         ],
         institution=InstitutionInfo(
             name="chainarb ODR Centre",
-            address=actors.institution.address,
+            address=signer.address,
             seat="Hangzhou",
             website="https://chainarb.example",
             independence_en=(
@@ -610,9 +631,9 @@ def make_case(
         block_headers=headers,
         receipts=receipts,
         created_at=chain_time(w3),
-        neutrals=[Neutral(role="arbitrator", name="Dr. Chen", address=actors.arbitrator.address)],
+        neutrals=neutrals,
     )
-    package = build_package(inputs, workdir / "package.zip", attest=attester(actors.institution))
+    package = build_package(inputs, workdir / "package.zip", attest=attester(signer))
     return Case(
         w3=w3,
         actors=actors,
@@ -625,6 +646,25 @@ def make_case(
         order_id=order_id,
         case_id=case_id,
     )
+
+
+def profile(signer: LocalAccount, domain: Domain, name: str, name_zh: str, country: str, *,
+            at: int, subject: str | None = None) -> SignedRecord:
+    """A signed Profile: the signer's own, or (with `subject`) one it issues for another."""
+    return Profile(subject=subject or signer.address, issuer=signer.address, name=name,
+                   name_zh=name_zh, country=country, language="en",
+                   contact=f"{name.split()[0].lower()}@example.org", signed_at=at
+                   ).sign(signer.key, domain)
+
+
+def disclose(appointee: LocalAccount, domain: Domain, case_id: bytes, role: str,
+             appointment: SignedRecord, *, at: int) -> SignedRecord:
+    """The appointee's signed disclosure on the appointment step `appointment`."""
+    return Disclosure(case_id=case_id, appointee=appointee.address, role=role,
+                      appointment_hash=appointment.record_hash, independent=True,
+                      conflicts="", statement="I am impartial and independent of the parties "
+                      "and have no conflict to disclose.", signed_at=at
+                      ).sign(appointee.key, domain)
 
 
 def attester(account: LocalAccount) -> Callable[[dict[str, Any]], bytes]:

@@ -82,3 +82,20 @@ def test_npm_merkle_tree_and_eth_sig_util_agree(case: Case, extracted: Path) -> 
     leaves = {tuple(p["value"]) for p in merkle["proofs"]}
     case_id = "0x" + case.case_id.hex()
     assert leaves == {(case_id, r["recordHash"], r["signaturesHash"]) for r in out["signers"]}
+    # Who is who: each profile recovers to its issuer, each disclosure to its appointee,
+    # and the manifest's words are the profile's it cites (by eth-sig-util's record hash).
+    manifest = json.loads((extracted / "manifest.json").read_text())
+    by_hash = {r["recordHash"]: r for r in out["identities"]}
+    assert len(by_hash) == len(out["identities"]) >= 4
+    for rec in out["identities"]:
+        signer = rec["message"]["issuer" if rec["type"] == "Profile" else "appointee"]
+        assert [s.lower() for s in rec["signers"]] == [signer.lower()], rec
+    for person in manifest["parties"] + manifest["neutrals"]:
+        profile = by_hash[person["profile"]["recordHash"]]["message"]
+        assert profile["subject"] == person["address"]
+        assert (profile["name"], profile["nameZh"]) == (person["name"], person["nameZh"])
+        if person["role"] == "arbitrator":
+            disclosure = by_hash[person["disclosure"]["recordHash"]]["message"]
+            assert disclosure["appointee"] == person["address"]
+            assert disclosure["appointmentHash"] == person["appointment"]
+            assert any(r["recordHash"] == person["appointment"] for r in out["signers"])

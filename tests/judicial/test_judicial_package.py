@@ -80,6 +80,7 @@ def test_package_verifies_every_check(case: Case) -> None:
         "signatures",
         "roles",
         "step_chain",
+        "identities",
         "evidence",
         "provenance",
         "merkle_proofs",

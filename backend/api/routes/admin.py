@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from backend.db.service_models import ChainAction, ChainActionStatus
 from backend.services.cases import chain_action_view
 from backend.services.courts import grant_court as grant_court_step
+from backend.services.identity import IdentityService
 
 from ..deps import AdminUser, Ctx, DbId
 from ..errors import StrictBody, errors
@@ -22,6 +23,17 @@ router = APIRouter(tags=["institution"], responses=errors(403, 404, 409, 502, 50
 class CourtIn(StrictBody):
     address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
     name: str = Field(min_length=1, max_length=200)
+    nameZh: str = Field(default="", max_length=200)  # noqa: N815 - the API's JSON names
+    country: str = Field(default="", pattern=r"^([A-Z]{2})?$")
+
+
+class NeutralIn(StrictBody):
+    address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    name: str = Field(min_length=1, max_length=200)
+    nameZh: str = Field(default="", max_length=200)  # noqa: N815 - the API's JSON names
+    country: str = Field(default="", pattern=r"^([A-Z]{2})?$")
+    language: str = Field(default="", max_length=35)
+    contact: str = Field(default="", max_length=320)
 
 
 class CourtAccessIn(StrictBody):
@@ -38,8 +50,20 @@ def _checksum(address: str) -> str:
 def register_court(ctx: Ctx, admin: AdminUser, body: CourtIn) -> dict[str, str]:
     """Register a court's wallet (courts sign in like anyone else)."""
     address = _checksum(body.address)
-    ctx.service.register_court(admin, address, body.name)
+    ctx.service.register_court(admin, address, body.name, name_zh=body.nameZh,
+                               country=body.country)
     return {"address": address, "name": body.name}
+
+
+@router.post("/admin/neutrals", status_code=201)
+def register_neutral(ctx: Ctx, _admin: AdminUser, body: NeutralIn) -> dict[str, str]:
+    """Put a mediator or arbitrator on the institution's register: the institution signs
+    the neutral's ``Profile`` (packages show it unless the neutral signed a newer one)."""
+    signed = IdentityService(ctx.service).issue_profile(
+        _checksum(body.address), body.name, name_zh=body.nameZh, country=body.country,
+        language=body.language, contact=body.contact)
+    return {"address": _checksum(body.address), "name": body.name,
+            "recordHash": "0x" + signed.record_hash.hex()}
 
 
 @router.post("/cases/{case_id}/courts", status_code=201, response_model=CourtAccessOut)

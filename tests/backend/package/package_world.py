@@ -32,6 +32,7 @@ from tests.keys import INSTITUTION_KEY
 from tests.support.clock import Clock
 from tests.support.evidence import upload_and_submit
 from tests.support.evm import ETHER, deploy_contracts
+from tests.support.identity import declare_profile, disclose
 from tests.support.tsa import LocalTSA
 from tests.support.world import NAMES, Actor, World, _key, filing_payload, sha
 
@@ -95,9 +96,10 @@ def second_chain(state_dir: Path) -> SecondChain:
 
 def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA,
                      second: SecondChain | None = None, *,
-                     more_tsas: Sequence[LocalTSA] = ()) -> ChainWorld:
+                     more_tsas: Sequence[LocalTSA] = (), **overrides: Any) -> ChainWorld:
     """The world on a fresh py-evm chain (and `second`, anchoring beside it); the service
-    stamps with `tsa`, then `more_tsas`, in that order of preference (CHAINARB_TSA_URLS)."""
+    stamps with `tsa`, then `more_tsas`, in that order of preference (CHAINARB_TSA_URLS);
+    `overrides` are further settings."""
     w3 = in_process_web3()
     keys = {n: _key(n) for n in NAMES}
     institution = Account.from_key(INSTITUTION_KEY)
@@ -121,7 +123,8 @@ def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA,
                         tsa_urls=[t.url for t in (tsa, *more_tsas)],
                         institution_admins=keys["admin"].address,
                         tsa_cert_files=[tsa.tsa_pem, *(t.chain_pem for t in more_tsas)],
-                        confirmations=1, institution_key=INSTITUTION_KEY, anchor_chains=extra)
+                        confirmations=1, institution_key=INSTITUTION_KEY, anchor_chains=extra,
+                        **overrides)
     clock = Clock()
     blockstore = LocalBlockstore(tmp_path / "blocks", fsync=False)
     app = create_app(settings, clock=clock, port=port, blockstore=blockstore,  # type: ignore[arg-type]
@@ -148,6 +151,9 @@ def run_to_award(cw: ChainWorld) -> str:
     """Filing, mediation, arbitration with evidence from both parties, the award."""
     w = cw.world
     case_id = w.open_case("buyer", cw.order_id)
+    declare_profile(w.buyer, "Lena Fischer", "莉娜·菲舍尔", "DE", contact="lena@example.de")
+    declare_profile(w.seller, "Shenzhen Brightway Lighting Co., Ltd.", "深圳明途照明有限公司",
+                    "CN", language="zh-Hans")
     payload = filing_payload(w, amount=ETHER) | {"orderId": str(cw.order_id)}
     post(w.buyer, f"/cases/{case_id}/filing", w.buyer.plain("case.filed", payload))
     cw.escrow.raise_dispute(w.buyer.key, cw.order_id, bytes.fromhex(case_id[2:]))
@@ -158,9 +164,13 @@ def run_to_award(cw: ChainWorld) -> str:
         post(w.actors[who], f"/cases/{case_id}/arbitration-agreement",
              w.actors[who].plain("arbitration.agreed"))
     post(w.buyer, f"/cases/{case_id}/facilitation", w.buyer.plain("facilitation.requested"))
-    post(w.admin, f"/cases/{case_id}/mediator", w.admin.appoint("mediator", w.mediator))
+    appointed = post(w.admin, f"/cases/{case_id}/mediator",
+                     w.admin.appoint("mediator", w.mediator))
+    disclose(w.mediator, case_id, "mediator", appointed)
     post(w.mediator, f"/cases/{case_id}/impasse", w.mediator.plain("impasse.declared"))
-    post(w.admin, f"/cases/{case_id}/arbitrator", w.admin.appoint("arbitrator", w.arbitrator))
+    appointed = post(w.admin, f"/cases/{case_id}/arbitrator",
+                     w.admin.appoint("arbitrator", w.arbitrator))
+    disclose(w.arbitrator, case_id, "arbitrator", appointed)
     w.tick()  # the executor appoints the arbitrator on the escrow
     photo = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + b"\x00cracked" * 500
     upload_and_submit(w.buyer, photo, filename="cracked.png", content_type="image/png",
@@ -199,8 +209,10 @@ def run_objection_to_enforcement(cw: ChainWorld) -> str:
     post(w.seller, f"/cases/{case_id}/objection", body)
     cw.escrow.object_to_award(w.seller.key, cw.order_id)
     w.tick()
-    post(w.admin, f"/cases/{case_id}/panel",
-         w.admin.appoint("panelist", w.panel1, w.panel2, w.panel3))
+    appointed = post(w.admin, f"/cases/{case_id}/panel",
+                     w.admin.appoint("panelist", w.panel1, w.panel2, w.panel3))
+    for who in ("panel1", "panel2", "panel3"):
+        disclose(w.actors[who], case_id, "panelist", appointed)
     w.tick()  # the executor appoints the panel on the escrow
     for who in ("panel1", "panel3"):
         post(w.actors[who], f"/cases/{case_id}/panel-award",

@@ -27,6 +27,7 @@ from tests.backend.package.test_package_verify_page import (
     assert_public_record_before_decision,
 )
 from tests.judicial.test_judicial_docs import assert_provenance_keys_documented
+from tests.support.tsa import LocalTSA
 
 
 def _grant_court(cw: ChainWorld) -> None:
@@ -182,6 +183,66 @@ def test_settled_case_package_verifies(chain_world: ChainWorld, tmp_path: Path) 
         unchained = [json.loads(x) for x in
                      z.read("records/unchained.jsonl").decode().splitlines()]
     assert [(u["type"], len(u["signatures"])) for u in unchained] == [("Settlement", 2)]
+
+
+IDENTITY = {"institution_name": "Hangzhou Cross-border E-commerce ODR Centre",
+            "institution_name_zh": "杭州跨境电商在线争议解决中心",
+            "institution_seat": "Hangzhou, CN",
+            "institution_registration": "Unified social credit code 12330100MB0000000X",
+            "institution_website": "https://odr.example.cn",
+            "institution_key_custody": "YubiHSM 2 in the operator's rack; two officers"}
+
+
+def test_the_package_names_everyone_in_signed_words(tmp_path: Path, local_tsa: LocalTSA
+                                                     ) -> None:
+    """The institution's legal identity as configured (CHAINARB_INSTITUTION_*), the parties'
+    own profiles, the neutrals' disclosures and the court's name the institution issued:
+    all in the manifest, every binding checked by the verifier (`identities`)."""
+    from backend.db import upgrade_to_head
+    from tests.backend.package.package_world import make_chain_world
+
+    url = f"sqlite:///{tmp_path / 'names.sqlite3'}"
+    upgrade_to_head(url)
+    cw = make_chain_world(url, tmp_path, local_tsa, **IDENTITY)
+    with cw.world.client:
+        w = cw.world
+        case_id = run_to_enforcement(cw)
+        r = w.admin.post("/admin/courts", json={"address": w.court.address,
+                                                "name": "Hangzhou Internet Court",
+                                                "nameZh": "杭州互联网法院", "country": "CN"})
+        assert r.status_code == 201, r.text
+        assert w.admin.post(f"/cases/{case_id}/courts",
+                            json={"court": w.court.address}).status_code == 201
+        cw.anchor_all()
+        w.court.get(f"/cases/{case_id}/judicial-package")  # queues the Award's leaf
+        cw.anchor_all()
+        r = w.court.get(f"/cases/{case_id}/judicial-package")
+        assert r.status_code == 200, r.text[:300]
+    pkg = tmp_path / "named.zip"
+    pkg.write_bytes(r.content)
+    report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
+    assert report.ok, [(c.name, c.reason) for c in report.checks if not c.passed]
+    with zipfile.ZipFile(pkg) as z:
+        m = json.loads(z.read("manifest.json"))
+    inst = m["institution"]
+    assert (inst["name"], inst["nameZh"], inst["seat"], inst["registration"],
+            inst["website"]) == (IDENTITY["institution_name"], IDENTITY["institution_name_zh"],
+                                 "Hangzhou, CN", IDENTITY["institution_registration"],
+                                 "https://odr.example.cn")
+    assert inst["keyCustody"] == {"en": IDENTITY["institution_key_custody"],
+                                  "zh": IDENTITY["institution_key_custody"]}
+    buyer = next(p for p in m["parties"] if p["side"] == "buyer")
+    assert (buyer["name"], buyer["nameZh"], buyer["country"], buyer["contact"]) == (
+        "Lena Fischer", "莉娜·菲舍尔", "DE", "lena@example.de")
+    by_role = {n["role"]: n for n in m["neutrals"]}
+    assert by_role["court"]["name"] == "Hangzhou Internet Court"
+    assert by_role["court"]["nameZh"] == "杭州互联网法院"
+    assert by_role["court"]["profile"]["issuer"] == inst["address"]
+    assert by_role["arbitrator"]["disclosure"]["independent"] is True
+    assert by_role["mediator"]["disclosure"]["statement"].startswith("I am impartial")
+    lines = next(c for c in report.checks if c.name == "identities").details
+    assert any(line.startswith("court 法院: Hangzhou Internet Court / 杭州互联网法院 (CN)")
+               for line in lines), lines
 
 
 def test_a_package_anchored_on_two_chains_names_both(tmp_path: Path, local_tsa) -> None:  # type: ignore[no-untyped-def]

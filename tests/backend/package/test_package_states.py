@@ -42,6 +42,7 @@ from tests.backend.package.package_world import (
     run_to_enforcement,
     run_to_settlement,
 )
+from tests.support.identity import disclose
 from tests.support.world import filing_payload
 
 ETHER = 10**18
@@ -93,7 +94,9 @@ def _award_by_default(cw: ChainWorld) -> str:
     cw.advance(days=10, seconds=1)  # facilitation runs out: to arbitration (agreed)
     w.tick()
     assert w.buyer.case()["stage"] == "arbitrator_appointment"
-    post(w.admin, f"/cases/{case_id}/arbitrator", w.admin.appoint("arbitrator", w.arbitrator))
+    appointed = post(w.admin, f"/cases/{case_id}/arbitrator",
+                     w.admin.appoint("arbitrator", w.arbitrator))
+    disclose(w.arbitrator, case_id, "arbitrator", appointed)
     w.tick()  # the executor appoints the arbitrator on the escrow
     cw.advance(days=7, seconds=1)  # the evidence period ends with nothing filed
     w.tick()

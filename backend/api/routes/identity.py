@@ -1,0 +1,79 @@
+"""Who is who: a person's signed profile, and a neutral's signed disclosure on a case.
+
+``PUT /profile`` takes the signed-in person's own ``Profile`` record (EIP-712, signed with
+their wallet); ``GET /profiles/{address}`` answers the profile in effect (any signed-in
+user: names are shown beside addresses in cases and packages). ``POST
+/cases/{id}/disclosures`` takes an appointed neutral's ``Disclosure`` on their appointment.
+The rules are ``backend/services/identity.py``'s; the formats docs/evidence.md's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import Field
+from starlette.concurrency import run_in_threadpool
+
+from backend.services.errors import NotFound
+from backend.services.identity import IdentityService
+from evidence.records import Disclosure, Profile, SignedRecord, checksum_address
+
+from ..deps import Ctx, CurrentUser
+from ..errors import StrictBody, errors
+
+router = APIRouter(tags=["identity"], responses=errors(403, 404, 409))
+
+
+class SignedIn(StrictBody):
+    record: dict[str, Any] = Field(description="canonical JSON of the signed record")
+
+
+def profile_view(signed: SignedRecord) -> dict[str, Any]:
+    """A profile as the API shows it: its words, who signed, and the record itself."""
+    rec = signed.record
+    assert isinstance(rec, Profile)
+    return {"address": rec.subject, "name": rec.name, "nameZh": rec.name_zh,
+            "country": rec.country, "language": rec.language, "contact": rec.contact,
+            "issuer": rec.issuer, "signedAt": str(rec.signed_at),
+            "recordHash": "0x" + signed.record_hash.hex(), "record": signed.to_json_obj()}
+
+
+@router.get("/eip712-domain")
+def eip712_domain(ctx: Ctx) -> dict[str, Any]:
+    """The EIP-712 domain every record of this deployment is signed under (no sign-in): a
+    wallet needs it to sign a profile before any case exists."""
+    return ctx.service.domain.to_json_obj()
+
+
+@router.put("/profile")
+async def declare_profile(ctx: Ctx, user: CurrentUser, body: SignedIn) -> dict[str, Any]:
+    """Declare your own profile: a ``Profile`` record with you as subject and issuer."""
+    signed = await run_in_threadpool(IdentityService(ctx.service).declare_profile, user,
+                                     body.record)
+    return profile_view(signed)
+
+
+@router.get("/profiles/{address}")
+def read_profile(ctx: Ctx, _user: CurrentUser, address: str) -> dict[str, Any]:
+    """The profile in effect for an address (its own, or the institution's for a court)."""
+    who = checksum_address(address)
+    with ctx.sessions() as session:
+        signed = IdentityService(ctx.service).profile_of(session, who)
+    if signed is None:
+        raise NotFound(f"{who} has declared no profile")
+    return profile_view(signed)
+
+
+@router.post("/cases/{case_id}/disclosures", status_code=201)
+async def disclose(ctx: Ctx, user: CurrentUser, case_id: str, body: SignedIn
+                   ) -> dict[str, Any]:
+    """An appointed neutral's signed disclosure (independence, conflicts)."""
+    signed = await run_in_threadpool(IdentityService(ctx.service).record_disclosure, user,
+                                     case_id, body.record)
+    rec = signed.record
+    assert isinstance(rec, Disclosure)
+    return {"caseId": case_id.lower(), "appointee": rec.appointee, "role": rec.role,
+            "appointmentHash": "0x" + rec.appointment_hash.hex(),
+            "independent": rec.independent, "conflicts": rec.conflicts,
+            "recordHash": "0x" + signed.record_hash.hex()}
