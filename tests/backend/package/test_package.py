@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from backend.chain.devchain import chain_time
 from backend.services.errors import Conflict
 from evidence.judicial.verify import verify_package
 from evidence.records import CourtConfirmation
@@ -204,7 +205,7 @@ def test_the_package_names_everyone_in_signed_words(tmp_path: Path, local_tsa: L
     url = f"sqlite:///{tmp_path / 'names.sqlite3'}"
     upgrade_to_head(url)
     cw = make_chain_world(url, tmp_path, local_tsa, **IDENTITY)
-    with cw.world.client:
+    with cw.world.client, local_tsa.following(lambda: chain_time(cw.w3)):
         w = cw.world
         case_id = run_to_enforcement(cw)
         r = w.admin.post("/admin/courts", json={"address": w.court.address,
