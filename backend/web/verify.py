@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from backend.api.errors import ErrorBody
 from backend.services.errors import NotFound
 from backend.services.published import package_status
 from backend.worker.runner import chain_labels
@@ -137,7 +138,9 @@ _ANCHOR_KEYS = frozenset({"anchor_confirmed", "anchor_sent", "anchor_pending", "
     200: {"description": "What the service knows of the package (HTML; JSON with "
                          "`Accept: application/json`): docs/api.md, Public package record",
           "content": {"text/html": {}, "application/json": {}}},
-    404: {"description": "No package with this digest (`not_found`)"}})
+    404: {"model": ErrorBody, "description": "No package with this digest (`not_found`)"},
+    422: {"model": ErrorBody, "description": "Never sent: any digest is looked up (FastAPI "
+                                             "declares a 422 for every path parameter)"}})
 def package_record(request: Request, digest: str) -> Response:
     """The service's public record of the judicial package with this digest (no sign-in)."""
     ctx = request.app.state.ctx

@@ -521,6 +521,10 @@ TRUSTED_JSON_READERS = {
     "backend/services/step_store.py": "a stored canonical payload (bounded when it came in)",
     "backend/services/package.py": "a stored canonical payload (bounded when it came in)",
     "backend/services/repository.py": "the case state the service encoded and stored itself",
+    "backend/services/identity.py": "a stored canonical payload (bounded when it came in)",
+    "evidence/judicial/_facts.py": "PackageInputs' payloads: the service's stored canonical "
+                                   "payloads, handed to the builder (bounded when they came in)",
+    "evidence/judicial/inputs.py": "the same PackageInputs payloads, for the appointees",
 }
 
 
