@@ -1040,8 +1040,9 @@ def _check_merkle(p: _Package) -> str:
 
 
 def _check_anchors(p: _Package) -> _Result:
-    """Each root's RootAnchored log, in the receipt of the stated transaction, proven in
-    the stated block, whose header gives the stated number and time. Offline: the block
+    """Each root's RootAnchored log, in the receipt of the stated transaction, sent by the
+    institution's key, proven in the stated block, whose header gives the stated number and
+    time. Offline: the block
     hashes are confirmed by `block_confirmation`."""
     problems = []
     details = []
@@ -1067,9 +1068,18 @@ def _check_anchors(p: _Package) -> _Result:
                     f"tx 0x{tx.hex()} is in block {found[0]} 0x{found[1].hex()} at time "
                     f"{found[2]}, the package says block {number} 0x{block_hash.hex()} at "
                     f"time {when}")
-            if not any(e.args["root"] == root for e in proven.events(ROOT_ANCHORED, contract)):
+            anchorers = {to_checksum_address(e.args["anchorer"])
+                         for e in proven.events(ROOT_ANCHORED, contract) if e.args["root"] == root}
+            if not anchorers:
                 raise _CheckFailedError(
                     f"tx 0x{tx.hex()} emitted no RootAnchored(0x{root.hex()}) from {contract}")
+            # Anyone may call anchor(root): only the institution's own anchoring dates its
+            # records (its worker sends from the institution's key, on every chain).
+            if not anchorers & set(p.institution_keys):
+                raise _CheckFailedError(
+                    f"tx 0x{tx.hex()} anchored 0x{root.hex()} from {', '.join(sorted(anchorers))},"
+                    f" not from the institution's key ({', '.join(p.institution_keys)}): anyone "
+                    "may anchor a root; only the institution's anchoring counts")
             details.append(f"{where}: chain {chain_id} block {number} 0x{block_hash.hex()}, "
                            f"time {when}")
         except _CheckFailedError as exc:

@@ -140,6 +140,7 @@ def make_case(
     settlement: bool = False,
     institution: LocalAccount | None = None,
     signed_ahead: int = 0,
+    anchored_by_stranger: bool = False,
     rotate_to: LocalAccount | None = None,
     rotation_signer: LocalAccount | None = None,
 ) -> Case:
@@ -152,6 +153,8 @@ def make_case(
     key derivable from this source would be a published key (check ``institution_key``).
     `signed_ahead` (seconds) dates the records that far after the chain's time: signers
     whose clocks run ahead of the blocks that anchor their records (check ``clocks``).
+    With `anchored_by_stranger`, a key other than the institution's anchors the roots (the
+    contract lets anyone anchor any root; check ``anchors``).
     With `rotate_to`, before the enforcement is recorded the institution hands its off-chain
     signing over to that key (an ``institution.key_rotated`` step signed by
     `rotation_signer`, by default the old key), which then signs the last step and the
@@ -483,7 +486,8 @@ def make_case(
     for batch in batches:
         values = [record_leaf(case_id, r.record_hash, r.signatures_hash) for r in batch]
         tree = StandardMerkleTree.of(values)
-        res = anchor.anchor(actors.institution, tree.root, len(values))
+        anchorer = actors.stranger if anchored_by_stranger else actors.institution
+        res = anchor.anchor(anchorer, tree.root, len(values))
         receipt = w3.eth.get_transaction_receipt(res.tx_hash)
         block = w3.eth.get_block(receipt["blockNumber"])
         anchors.append(

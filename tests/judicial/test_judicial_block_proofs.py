@@ -16,8 +16,9 @@ from evidence.blockproof import BlockHeader, ChainHeader
 from evidence.judicial import Status, build_package, verify_package
 from evidence.judicial import _format as fmt
 from evidence.judicial.verify import parse_checkpoint
-from tests.judicial.judicial_world import Case, attester
+from tests.judicial.judicial_world import Case, attester, make_case
 from tests.judicial.test_judicial_package import edit_json, entries, repack
+from tests.support.tsa import LocalTSA
 
 
 def _failed(report) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -254,3 +255,15 @@ def test_a_root_anchored_on_two_chains(case: Case, anvil_w3, tmp_path: Path) -> 
     assert f"chain 31337 block {block['number']} 0x{bytes(block['hash']).hex()}" in pending.reason
     mixed = verify_package(path, chain=[anvil_w3], checkpoint=_checkpoint(case))
     assert mixed.ok, _failed(mixed)
+
+
+def test_roots_anchored_by_a_stranger_fail(tmp_path: Path, local_tsa: LocalTSA) -> None:
+    """The anchor contract lets anyone anchor any root: a package whose roots a stranger
+    anchored (every proof genuine, every block confirmed) fails `anchors`, naming the key."""
+    case = make_case(tmp_path, local_tsa, anchored_by_stranger=True)
+    report = verify_package(case.package, chain=case.w3)
+    failed = _failed(report)
+    assert set(failed) == {"anchors"}, failed
+    assert f"from {case.actors.stranger.address}, not from the institution's key" in \
+        failed["anchors"]
+    assert report.check("block_confirmation").passed
