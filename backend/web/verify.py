@@ -138,7 +138,8 @@ _ANCHOR_KEYS = frozenset({"anchor_confirmed", "anchor_sent", "anchor_pending", "
     200: {"description": "What the service knows of the package (HTML; JSON with "
                          "`Accept: application/json`): docs/api.md, Public package record",
           "content": {"text/html": {}, "application/json": {}}},
-    404: {"model": ErrorBody, "description": "No package with this digest (`not_found`)"},
+    404: {"model": ErrorBody, "content": {"text/html": {}},
+          "description": "No package with this digest: `not_found` (JSON), or a bilingual page"},
     422: {"model": ErrorBody, "description": "Never sent: any digest is looked up (FastAPI "
                                              "declares a 422 for every path parameter)"}})
 def package_record(request: Request, digest: str) -> Response:
