@@ -22,7 +22,6 @@ viewer: evidence as the disclosure rules allow, offers only to those who may see
 from __future__ import annotations
 
 import html
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -35,7 +34,7 @@ from backend.services import views
 from backend.services.auth import authenticate
 from backend.services.errors import ServiceError
 from backend.worker.runner import chain_labels
-from evidence.words import timeline_label
+from evidence.words import amount, timeline_label
 
 from .actions import actions_section, case_data
 from .actions import router as actions_router
@@ -56,7 +55,7 @@ def _e(value: Any) -> str:
 def _amount(units: Any) -> str:
     if units in (None, ""):
         return "—"
-    return f"{Decimal(int(units)).scaleb(-DECIMALS):,.{DECIMALS}f}"
+    return amount(units, DECIMALS, "")
 
 
 def _short(value: str | None, keep: int = 10) -> str:
