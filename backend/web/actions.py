@@ -18,7 +18,6 @@ from __future__ import annotations
 import html
 import json
 from datetime import datetime
-from importlib import resources
 from typing import Any
 
 import httpx
@@ -32,18 +31,13 @@ from .i18n import STAGES, UI, step_word, ui
 __all__ = ["DECIMALS", "actions_section", "case_data", "router"]
 
 DECIMALS = 6
-# package data: read through importlib.resources so an installed wheel serves it too
-JS = resources.files("backend.web").joinpath("actions.js").read_text(encoding="utf-8")
+# The API paths the pages may call through the proxy (prefixes); a page that needs another
+# adds it here.
+PROXIED = ("cases/",)
 EVIDENCE_KINDS = ("photo", "video", "invoice", "contract", "communication", "tracking_record",
                   "delivery_confirmation", "inspection_report", "other")
 
 router = APIRouter(include_in_schema=False)  # mounted under /ui by pages.router
-
-
-@router.get("/static/actions.js")
-def actions_js() -> Response:
-    return Response(JS, media_type="text/javascript; charset=utf-8",
-                    headers={"Cache-Control": "no-cache"})
 
 
 @router.api_route("/api/{path:path}", methods=["GET", "POST"])
@@ -51,8 +45,9 @@ async def proxy(request: Request, path: str) -> Response:
     """Forward one API call of the page with the cookie's token (see the module doc)."""
     from .pages import COOKIE
 
-    if not path.startswith("cases/") or ".." in path:
-        return JSONResponse({"code": "not_found", "detail": "the page may call cases/… only"},
+    if not path.startswith(PROXIED) or ".." in path:
+        return JSONResponse({"code": "not_found",
+                             "detail": "the page may call " + ", ".join(PROXIED) + " only"},
                             status_code=404)
     if request.method != "GET" and request.headers.get("x-chainarb-ui") != "1":
         return JSONResponse({"code": "access_denied", "detail": "missing X-Chainarb-UI"},

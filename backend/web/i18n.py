@@ -10,7 +10,8 @@ from __future__ import annotations
 from evidence.steps import STEPS
 from evidence.words import STAGES as WORDS_STAGES
 
-__all__ = ["LANGS", "STAGES", "STEP_WORDS", "UI", "T", "negotiate", "step_word", "text", "ui"]
+__all__ = ["LANGS", "STAGES", "STEP_WORDS", "UI", "T", "negotiate", "register", "step_word",
+           "text", "ui"]
 
 LANGS = ("en", "zh-Hans")
 
@@ -384,6 +385,19 @@ UI: dict[str, dict[str, str]] = {
 
 def ui(key: str, lang: str) -> str:
     return UI[key][lang]
+
+
+def register(table: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Add a page module's own words to ``UI`` (so ``ui()`` finds them and the translation
+    tests see them), refusing at import a key already taken or a word missing a language."""
+    for key, words in table.items():
+        missing = [lang for lang in LANGS if not words.get(lang, "").strip()]
+        if missing:
+            raise ValueError(f"UI word {key!r} has no text in {', '.join(missing)}")
+        if key in UI and UI[key] != words:
+            raise ValueError(f"UI word {key!r} is declared twice")
+    UI.update(table)
+    return table
 
 
 # What each step is called, in both languages: the step table's (evidence/steps.py).

@@ -38,6 +38,7 @@ from evidence.words import amount, timeline_label
 
 from .actions import actions_section, case_data
 from .actions import router as actions_router
+from .assets import router as assets_router
 from .i18n import LANGS, STAGES, UI, negotiate, step_word, text
 
 __all__ = ["COOKIE", "page", "router"]
@@ -462,5 +463,6 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
 
 
 router.include_router(actions_router)
+router.include_router(assets_router)
 
 assert set(LANGS) == {"en", "zh-Hans"}

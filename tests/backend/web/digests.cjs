@@ -5,7 +5,7 @@
 'use strict';
 const path = require('path');
 const { TypedDataUtils, SignTypedDataVersion } = require('@metamask/eth-sig-util');
-const ui = require(path.join(__dirname, '../../../backend/web/actions.js'));
+const ui = require(path.join(__dirname, '../../../backend/web/static/actions.js'));
 
 let input = '';
 process.stdin.on('data', (d) => { input += d; });

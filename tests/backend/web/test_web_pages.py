@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
 from backend.web import COOKIE
 from tests.backend.web.web_world import CHAIN_ID, ORDER_ID, ROOT, TX, WebWorld
@@ -208,10 +209,18 @@ def test_proxy_refusals(world: WebWorld) -> None:
     assert r.status_code == 405
 
 
-def test_actions_script_is_served() -> None:
-    from backend.web.actions import JS
+def test_actions_script_is_served(world: WebWorld) -> None:
+    r = _get(world, "/ui/static/actions.js")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
+    js = r.text
+    assert "eth_signTypedData_v4" in js and "parseFloat" not in js and "Number(form" in js
 
-    assert "eth_signTypedData_v4" in JS and "parseFloat" not in JS and "Number(form" in JS
+
+@pytest.mark.parametrize("name", ["../pages.py", "pages.py", "nothing.js", ".hidden.js",
+                                  "actions", "%2e%2e%2fpages.py"])
+def test_static_route_serves_only_static_files(world: WebWorld, name: str) -> None:
+    r = _get(world, f"/ui/static/{name}")
+    assert r.status_code == 404
 
 
 def test_every_form_renders_in_both_languages() -> None:

@@ -1,4 +1,4 @@
-"""The page's actions (backend/web/actions.js) against the service's prepared records.
+"""The page's actions (backend/web/static/actions.js) against the service's prepared records.
 
 The page no longer builds records: it signs the typed data ``POST /cases/{id}/steps/prepare``
 returns. Here the digest a wallet computes of that typed data (@metamask/eth-sig-util)
