@@ -44,6 +44,7 @@ from backend.services.keys import seal_legacy_keys
 from backend.settings import Settings
 from backend.web import router as web_pages
 from backend.web import verify_router
+from backend.web.apidocs import router as apidocs_router
 from backend.worker.anchoring import AnchoringWorker, AnchorSender
 from evidence.errors import (
     EvidenceError,
@@ -275,6 +276,7 @@ def create_app(
         summary="Online dispute resolution for cross-border e-commerce: signed steps, "
                 "escrow on an EVM chain, evidence in IPFS.",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served offline by backend/web/apidocs.py
     )
     app.state.ctx = ctx
     app.add_middleware(JsonBodyLimit)
@@ -307,6 +309,7 @@ def create_app(
     app.include_router(identity.router)
     app.include_router(web_pages)  # server-rendered pages under /ui
     app.include_router(verify_router)  # /verify/{digest}: public, no sign-in (QR codes)
+    app.include_router(apidocs_router)  # /docs and /redoc from this origin (no CDN)
 
     @app.get("/health", tags=["service"], response_model=HealthOut)
     def health() -> dict[str, Any]:
