@@ -54,6 +54,8 @@ WORDS = register({
     "wallet_cancel": {"en": "Cancel", "zh-Hans": "取消"},
     "wallet_unlocking": {"en": "Unlocking…", "zh-Hans": "正在解锁…"},
     "wallet_message": {"en": "a message", "zh-Hans": "一条消息"},
+    "wallet_sign_in_message": {"en": "signing in to this service (EIP-4361 message)",
+                               "zh-Hans": "登录本服务（EIP-4361 消息）"},
     "wallet_transaction": {"en": "a transaction on the chain", "zh-Hans": "一笔链上交易"},
     "wallet_to": {"en": "to", "zh-Hans": "接收方"},
     "wallet_value": {"en": "value", "zh-Hans": "金额"},

@@ -10,7 +10,7 @@
 // given, the types reachable from primaryType), so both kinds sign the same digest.
 // Built by scripts/build_web_assets.mjs into backend/web/static/wallet.js (committed).
 import {
-  Transaction, TypedDataEncoder, Wallet, concat, getAddress, hexlify, keccak256,
+  Transaction, TypedDataEncoder, Wallet, concat, formatEther, getAddress, hexlify, keccak256,
   randomBytes,
 } from 'ethers';
 
@@ -302,14 +302,19 @@ export function describe(request) {
       ` · ${w('wallet_chain')} ${domain.chainId}`, JSON.stringify(domain)]);
     return { title: what, rows };
   }
-  if (request.kind === 'message') {
-    return { title: w('wallet_message'), rows: [], text: request.data };
+  if (request.kind === 'message') {  // the service's sign-in (EIP-4361) says so
+    const signIn = /wants you to sign in with your Ethereum account:/.test(request.data);
+    return { title: w(signIn ? 'wallet_sign_in_message' : 'wallet_message'), rows: [],
+      text: request.data };
   }
-  const tx = request.data;
-  return { title: w('wallet_transaction'), rows: [
-    [w('wallet_to'), tx.to, tx.to],
-    [w('wallet_value'), String(BigInt(tx.value || 0)) + ' wei', String(tx.value || 0)],
-    [w('wallet_data'), (tx.data || '0x').slice(0, 10) + '…', tx.data || '0x'],
+  const tx = request.data;  // the page may say what it is for (tx.description, its words)
+  const value = BigInt(tx.value || 0);
+  const data = tx.data || '0x';
+  return { title: tx.description || w('wallet_transaction'), rows: [
+    [w('wallet_to'), getAddress(tx.to), tx.to],
+    [w('wallet_value'), `${formatEther(value)} ETH`, value.toString()],
+    [w('wallet_data'), data === '0x' ? '—' : `${data.slice(0, 10)}… (${(data.length - 2) / 2} B)`,
+      data],
   ] };
 }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
+from backend.chain.devchain import AnvilNode
 from evidence.records import ProceduralStep
 from tests.backend.web.web_world import WebWorld, find_chromium
 
@@ -38,13 +40,24 @@ def _step_typed_data(world: WebWorld) -> dict[str, Any]:
     return step.typed_data_json(service.domain)
 
 
-def _run(world: WebWorld, tmp_path: Path) -> dict[str, Any]:
+@pytest.fixture
+def chain(world: WebWorld, anvil_node: AnvilNode) -> Iterator[AnvilNode]:
+    """The world's service relays to a real anvil (the in-memory escrow has no chain)."""
+    ctx = world.app.state.ctx
+    before, ctx.chain_rpc_url = ctx.chain_rpc_url, anvil_node.url
+    try:
+        yield anvil_node
+    finally:
+        ctx.chain_rpc_url = before
+
+
+def _run(world: WebWorld, tmp_path: Path, anvil: AnvilNode) -> dict[str, Any]:
     chromium = find_chromium()
     out_dir = HERE / "screenshots" if os.environ.get("CHAINARB_KEEP_SCREENSHOTS") else tmp_path
     out_dir.mkdir(exist_ok=True)
     done = subprocess.run(
         ["node", str(HERE / "wallet.cjs"), world.base, PASSPHRASE,
-         json.dumps(_step_typed_data(world)), str(out_dir)],
+         json.dumps(_step_typed_data(world)), str(out_dir), anvil.url],
         cwd=ROOT, env={**os.environ, "CHROMIUM": chromium}, capture_output=True, text=True,
         timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -54,8 +67,8 @@ def _run(world: WebWorld, tmp_path: Path) -> dict[str, Any]:
 
 
 def test_built_in_wallet_made_restored_and_signing_as_eth_sign_typed_data_v4(
-        world: WebWorld, tmp_path: Path) -> None:
-    out = _run(world, tmp_path)
+        world: WebWorld, tmp_path: Path, chain: AnvilNode) -> None:
+    out = _run(world, tmp_path, chain)
     assert out["kindBefore"] is None and out["unlockHiddenBefore"] is True
     # Refusals in words before anything is made.
     assert out["tooShort"] == "The passphrase needs at least 10 characters."
@@ -74,7 +87,7 @@ def test_built_in_wallet_made_restored_and_signing_as_eth_sign_typed_data_v4(
     assert out["storedKeys"] == ["chainarb.wallet.keystore", "chainarb.wallet.kind"]
     assert key.hex().removeprefix("0x") not in out["storedText"].lower()
     # Signed in through the prompt; the page shows the account.
-    assert out["signInPrompt"]["what"] == "a message"
+    assert out["signInPrompt"]["what"] == "signing in to this service (EIP-4361 message)"
     assert out["signInPrompt"]["hasPassphrase"] is False
     assert out["casesHeading"] == "Your cases"
     assert out["signedInAs"].lower() == (address[:6] + "…" + address[-6:]).lower()
@@ -96,6 +109,15 @@ def test_built_in_wallet_made_restored_and_signing_as_eth_sign_typed_data_v4(
     assert out["alias"] == "function"
     assert out["messageSignature"] == expected["message"] == "0x" + bytes(
         Account.sign_message(encode_defunct(text="hello 你好"), key).signature).hex()
+    # A transaction signed in the page, sent through the relay, mined on anvil.
+    assert out["txPrompt"]["what"] == "A test payment"
+    assert dict(out["txPrompt"]["rows"]) == {
+        "to": "0x4242424242424242424242424242424242424242", "value": "0.0012345 ETH",
+        "call": "0xc0ffee… (3 B)"}
+    receipt = chain.web3().eth.wait_for_transaction_receipt(out["txHash"], timeout=30)
+    tx = chain.web3().eth.get_transaction(out["txHash"])
+    assert receipt["status"] == 1 and receipt["from"] == address
+    assert tx["value"] == 1_234_500_000_000_000 and bytes(tx["input"]) == b"\xc0\xff\xee"
     assert out["cancelled"] == "rejected: You did not sign; nothing was sent."
     assert out["promptGone"] == 0
 
@@ -109,7 +131,8 @@ def test_built_in_wallet_made_restored_and_signing_as_eth_sign_typed_data_v4(
     assert out["noFile"] == "请先选择恢复文件。"
     assert out["wrongRestore"] == "密码错误。" and out["restoreInvalid"] == "true"
     assert out["restoredTooEarly"] is False
-    assert out["zhPrompt"]["heading"] == "用钱包签名" and out["zhPrompt"]["what"] == "一条消息"
+    assert out["zhPrompt"]["heading"] == "用钱包签名"
+    assert out["zhPrompt"]["what"] == "登录本服务（EIP-4361 消息）"
     assert out["unlockShown"] is True and out["unlockAddress"] == address
     assert not [m for m in out["console"] if m.split(": ")[0].endswith(("error", "pageerror"))], \
         out["console"]

@@ -8,7 +8,9 @@
 // the recovery file by ethers; the Python test checks them again with eth-account.
 // Prints one JSON object.
 //
-// usage: node wallet.cjs BASE_URL PASSPHRASE TYPED_DATA_JSON OUT_DIR
+// A also sends a transaction through the service's chain relay (funded on anvil first).
+//
+// usage: node wallet.cjs BASE_URL PASSPHRASE TYPED_DATA_JSON OUT_DIR ANVIL_URL
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -69,7 +71,7 @@ async function promptText(page) {
 }
 
 async function main() {
-  const [base, passphrase, typedJson, outDir] = process.argv.slice(2);
+  const [base, passphrase, typedJson, outDir, anvil] = process.argv.slice(2);
   const step = JSON.parse(typedJson);
   const out = { console: [] };
   const browser = await launch();
@@ -136,6 +138,17 @@ async function main() {
     await promptText(p);
     await p.click('#wallet-prompt-sign');
     out.messageSignature = await pendingMsg;
+    // A transaction: signed here, sent through POST /ui/chain/rpc.
+    await fetch(anvil, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_setBalance',
+        params: [out.address, '0xde0b6b3a7640000'] }) });
+    const pendingTx = p.evaluate(() => window.chainarbWallet.sendTransaction({
+      to: '0x4242424242424242424242424242424242424242', value: '1234500000000000',
+      data: '0xc0ffee', description: 'A test payment' }));
+    out.txPrompt = await promptText(p);
+    await p.screenshot({ path: path.join(outDir, 'prompt-transaction-en.png') });
+    await p.click('#wallet-prompt-sign');
+    out.txHash = await pendingTx;
     // Cancel: a refusal with its code, nothing signed.
     const refused = p.evaluate((t) => window.chainarbWallet.signTypedData(t)
       .then(() => 'signed', (e) => e.code + ': ' + e.message), step);
