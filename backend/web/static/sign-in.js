@@ -42,7 +42,7 @@
       if (info.icon && /^data:image\//.test(info.icon)) {
         var img = document.createElement('img');
         img.src = info.icon; img.alt = ''; img.width = 20; img.height = 20;
-        label.append(img, ' ');
+        label.append(img);
       }
       label.append(info.name + (info.rdns ? ' (' + info.rdns + ')' : ''));
       var row = document.createElement('div');

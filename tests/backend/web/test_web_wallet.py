@@ -21,7 +21,7 @@ from eth_account.messages import encode_defunct
 
 from backend.chain.devchain import AnvilNode
 from evidence.records import ProceduralStep
-from tests.backend.web.web_world import WebWorld, find_chromium
+from tests.backend.web.web_world import WebWorld, find_chromium, key
 
 pytestmark = pytest.mark.node
 
@@ -144,3 +144,32 @@ def test_built_in_wallet_made_restored_and_signing_as_eth_sign_typed_data_v4(
 
 def _sign(key: bytes, typed: dict[str, Any]) -> str:
     return "0x" + bytes(Account.sign_typed_data(key, full_message=typed).signature).hex()
+
+
+def test_extension_wallets_by_eip6963_with_a_chooser_and_plain_window_ethereum(
+        world: WebWorld, tmp_path: Path) -> None:
+    done = subprocess.run(
+        ["node", str(HERE / "extension.cjs"), world.base, "0x" + bytes(key("buyer").key).hex(),
+         str(tmp_path)],
+        cwd=ROOT, env={**os.environ, "CHROMIUM": find_chromium()}, capture_output=True,
+        text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["kind"] == "extension" and out["needsChoice"] is True
+    assert out["choiceShown"] is True
+    assert out["choices"] == ["Alpha Wallet (org.example.alpha)", "Beta Wallet (org.example.beta)"]
+    assert out["cases"] == 2  # signed in as the buyer
+    # Every request went to the wallet chosen; none to the other.
+    assert out["requests"][0] == "org.example.beta eth_requestAccounts"
+    assert "org.example.beta personal_sign" in out["requests"]
+    assert all(r.startswith(("org.example.beta ", "plain ")) for r in out["requests"])
+    assert "org.example.beta eth_signTypedData_v4" in out["requests"]
+    assert out["typedSignature"] == out["typedExpected"]
+    sent = out["sent"]
+    assert sent.pop("from").lower() == out["address"].lower()
+    assert sent == {"to": "0x4242424242424242424242424242424242424242", "data": "0x01",
+                    "value": "0x5"}
+    assert out["txHash"] == "0x" + "ab" * 32
+    assert out["plainKind"] == "extension" and out["plainChoiceShown"] is False
+    assert "plain personal_sign" in out["requests"] and out["plainSignedIn"] is True
+    assert not [m for m in out["console"] if m.startswith(("error", "pageerror"))], out
