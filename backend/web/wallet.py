@@ -298,10 +298,10 @@ def sign_in_body(lang: str) -> str:
 
 @router.get("/sign-in", response_class=HTMLResponse)
 def sign_in_page(request: Request) -> HTMLResponse:
-    from .pages import _lang, _viewer, page
+    from .pages import lang_of, page, viewer_of
 
-    lang = _lang(request)
-    return page(request, lang, ui("signin_title", lang), sign_in_body(lang), _viewer(request))
+    lang = lang_of(request)
+    return page(request, lang, ui("signin_title", lang), sign_in_body(lang), viewer_of(request))
 
 
 # --- the chain relay ----------------------------------------------------------------------
@@ -335,11 +335,11 @@ def relay_request(body: bytes) -> dict[str, Any] | JSONResponse:
 @router.post("/chain/rpc")
 async def chain_rpc(request: Request) -> Response:
     """Forward one allowed JSON-RPC call of a signed-in page to the service's chain."""
-    from .pages import _viewer
+    from .pages import viewer_of
 
     if request.headers.get("x-chainarb-ui") != "1":
         return _refuse(403, "access_denied", "missing X-Chainarb-UI")
-    if _viewer(request) is None:
+    if viewer_of(request) is None:
         return _refuse(401, "auth_required", "sign in first")
     url = getattr(request.app.state.ctx, "chain_rpc_url", None)
     if not url:
