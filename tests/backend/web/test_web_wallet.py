@@ -126,6 +126,7 @@ def test_built_in_wallet_made_restored_and_signing_as_eth_sign_typed_data_v4(
     assert out["wrongInPrompt"] == "Wrong passphrase."
     assert out["secondTabSignature"] == expected["step"]
     assert out["secondTabUnlockedAfter"] is True
+    assert out["afterSignOut"] == [False, True]
 
     # Restore in Chinese: refusals in words, then the same account.
     assert out["noFile"] == "请先选择恢复文件。"
