@@ -95,6 +95,19 @@ WORDS = register({
     "wallet_err_chain": {"en": "The chain refused the transaction.",
                          "zh-Hans": "区块链拒绝了该交易。"},
     "wallet_err_sign_in": {"en": "Sign-in failed.", "zh-Hans": "登录失败。"},
+    "wallet_passkey_too": {"en": "Your passkey will be asked for too.",
+                           "zh-Hans": "还需要验证您的通行密钥。"},
+    "wallet_err_passkey_refused": {"en": "The passkey was not used; nothing was unlocked.",
+                                   "zh-Hans": "未使用通行密钥；钱包未解锁。"},
+    "wallet_err_passkey_failed": {"en": "This passkey does not open this wallet.",
+                                  "zh-Hans": "此通行密钥无法打开该钱包。"},
+    "wallet_err_passkey_no_prf": {
+        "en": "This passkey cannot protect a wallet (it lacks the PRF extension).",
+        "zh-Hans": "此通行密钥无法保护钱包（不支持 PRF 扩展）。"},
+    "wallet_err_passkey_already": {"en": "The wallet is already protected by a passkey.",
+                                   "zh-Hans": "该钱包已受通行密钥保护。"},
+    "wallet_err_passphrase_first": {"en": "Type the wallet's passphrase first.",
+                                    "zh-Hans": "请先输入钱包密码。"},
     # The sign-in page.
     "signin_title": {"en": "Sign in", "zh-Hans": "登录"},
     "signin_intro": {
@@ -112,6 +125,21 @@ WORDS = register({
         "en": "Remove the wallet from this browser? Without its recovery file and "
               "passphrase you cannot sign as this account again.",
         "zh-Hans": "从此浏览器移除该钱包？没有恢复文件和密码，您将无法再以此账户签名。"},
+    "signin_passkey_on": {"en": "Protected by a passkey: unlocking needs the passkey and the "
+                                "passphrase.",
+                          "zh-Hans": "已受通行密钥保护：解锁需要通行密钥和密码。"},
+    "signin_passkey_off": {"en": "Optionally, a passkey (this device's screen lock or a "
+                                 "security key) can protect the wallet as well.",
+                           "zh-Hans": "您还可以选择用通行密钥（本设备的屏幕锁或安全密钥）"
+                                      "保护钱包。"},
+    "signin_passkey_protect": {"en": "Protect with a passkey", "zh-Hans": "用通行密钥保护"},
+    "signin_passkey_remove": {"en": "Stop using the passkey", "zh-Hans": "停止使用通行密钥"},
+    "signin_passkey_wait": {"en": "Follow your browser's passkey prompt…",
+                            "zh-Hans": "请按浏览器的通行密钥提示操作…"},
+    "signin_passkey_added": {"en": "The wallet is now protected by your passkey.",
+                             "zh-Hans": "钱包现已受您的通行密钥保护。"},
+    "signin_passkey_removed": {"en": "The wallet is protected by its passphrase alone again.",
+                               "zh-Hans": "钱包恢复为仅由密码保护。"},
     "signin_create_h": {"en": "New wallet in this browser", "zh-Hans": "在此浏览器中新建钱包"},
     "signin_create_text": {
         "en": "For people without a wallet. The key is made in this browser and kept here, "
@@ -226,6 +254,11 @@ def sign_in_body(lang: str) -> str:
         f'class="secondary">{u("signin_download")}</button> '
         f'<button id="forget-wallet" type="button" class="secondary" '
         f'data-confirm="{u("signin_forget_confirm")}">{u("signin_forget")}</button></p>'
+        f'<div id="passkey-controls" hidden><p id="passkey-state"></p>'
+        f'<button id="passkey-protect" type="button" class="secondary">'
+        f'{u("signin_passkey_protect")}</button>'
+        f'<button id="passkey-remove" type="button" class="secondary" hidden>'
+        f'{u("signin_passkey_remove")}</button></div>'
         "</section>")
     create = (
         f'<section id="create-section" aria-labelledby="create-h">'
@@ -265,10 +298,10 @@ def sign_in_body(lang: str) -> str:
 
 @router.get("/sign-in", response_class=HTMLResponse)
 def sign_in_page(request: Request) -> HTMLResponse:
-    from .pages import _lang, _viewer, page
+    from .pages import lang_of, page, viewer_of
 
-    lang = _lang(request)
-    return page(request, lang, ui("signin_title", lang), sign_in_body(lang), _viewer(request))
+    lang = lang_of(request)
+    return page(request, lang, ui("signin_title", lang), sign_in_body(lang), viewer_of(request))
 
 
 # --- the chain relay ----------------------------------------------------------------------
@@ -302,11 +335,11 @@ def relay_request(body: bytes) -> dict[str, Any] | JSONResponse:
 @router.post("/chain/rpc")
 async def chain_rpc(request: Request) -> Response:
     """Forward one allowed JSON-RPC call of a signed-in page to the service's chain."""
-    from .pages import _viewer
+    from .pages import viewer_of
 
     if request.headers.get("x-chainarb-ui") != "1":
         return _refuse(403, "access_denied", "missing X-Chainarb-UI")
-    if _viewer(request) is None:
+    if viewer_of(request) is None:
         return _refuse(401, "auth_required", "sign in first")
     url = getattr(request.app.state.ctx, "chain_rpc_url", None)
     if not url:

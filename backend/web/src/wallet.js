@@ -50,6 +50,88 @@ function keystore() {
 
 function keystoreAddress(ks) { return getAddress('0x' + String(ks.address).replace(/^0x/i, '')); }
 
+/** The passkey-sealed keystore ({address, credentialId, salt, iv, ciphertext}), or null. */
+function sealed() {
+  const raw = localStorage.getItem(PASSKEY);
+  if (!raw) { return null; }
+  try { return JSON.parse(raw); } catch (e) { return null; }
+}
+
+function storedAddress() {
+  const ks = keystore();
+  if (ks) { return keystoreAddress(ks); }
+  const s = sealed();
+  return s ? getAddress(s.address) : null;
+}
+
+// --- passkey protection (WebAuthn PRF) ----------------------------------------------------
+// Optional: the keystore is sealed (AES-GCM) under a secret only the person's passkey gives
+// (the PRF extension, evaluated on a salt kept here), so unlocking needs the passkey and the
+// passphrase. The passkey never authenticates to the service: its challenge is local.
+
+const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
+const unb64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+
+function passkeyError(e) {
+  if (e instanceof WalletError) { return e; }
+  return new WalletError(e && e.name === 'NotAllowedError' ? 'passkey_refused' : 'passkey_failed',
+    undefined);
+}
+
+async function prfSecret(credentialId, salt) {
+  let cred;
+  try {
+    cred = await navigator.credentials.get({ publicKey: {
+      challenge: randomBytes(32), rpId: location.hostname, userVerification: 'required',
+      timeout: 120000, allowCredentials: [{ type: 'public-key', id: unb64(credentialId) }],
+      extensions: { prf: { eval: { first: unb64(salt) } } } } });
+  } catch (e) { throw passkeyError(e); }
+  const prf = cred.getClientExtensionResults().prf;
+  if (!prf || !prf.results || !prf.results.first) { throw new WalletError('passkey_no_prf'); }
+  return new Uint8Array(prf.results.first);
+}
+
+async function aesKey(secret) {
+  return crypto.subtle.importKey('raw', secret, 'AES-GCM', false, ['encrypt', 'decrypt']);
+}
+
+async function seal(ks) {
+  const address = keystoreAddress(ks);
+  let cred;
+  try {
+    cred = await navigator.credentials.create({ publicKey: {
+      rp: { name: 'chainarb', id: location.hostname },
+      user: { id: randomBytes(16), name: address, displayName: 'chainarb ' + address },
+      challenge: randomBytes(32), timeout: 120000,
+      pubKeyCredParams: [{ type: 'public-key', alg: -7 }, { type: 'public-key', alg: -257 }],
+      authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
+      extensions: { prf: {} } } });
+  } catch (e) { throw passkeyError(e); }
+  const ext = cred.getClientExtensionResults();
+  if (!ext.prf || ext.prf.enabled === false) { throw new WalletError('passkey_no_prf'); }
+  const credentialId = b64(cred.rawId);
+  const salt = b64(randomBytes(32));
+  const iv = randomBytes(12);
+  const key = await aesKey(await prfSecret(credentialId, salt));
+  const ct = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData:
+    new TextEncoder().encode(address) }, key, new TextEncoder().encode(JSON.stringify(ks)));
+  return { address, credentialId, salt, iv: b64(iv), ciphertext: b64(ct) };
+}
+
+/** The keystore v3 object: as stored, or unsealed with the passkey when protected. */
+async function openKeystore() {
+  const ks = keystore();
+  if (ks) { return ks; }
+  const s = sealed();
+  if (!s) { throw new WalletError('none'); }
+  const key = await aesKey(await prfSecret(s.credentialId, s.salt));
+  try {
+    const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: unb64(s.iv),
+      additionalData: new TextEncoder().encode(getAddress(s.address)) }, key, unb64(s.ciphertext));
+    return JSON.parse(new TextDecoder().decode(plain));
+  } catch (e) { throw new WalletError('passkey_failed'); }
+}
+
 /** The keystore as geth writes it: ethers spells the section "Crypto", the v3 spec "crypto". */
 function standardKeystore(json) {
   const ks = JSON.parse(json);
@@ -58,11 +140,11 @@ function standardKeystore(json) {
 }
 
 function unlockedWallet() {
-  const ks = keystore();
+  const address = storedAddress();
   const key = sessionStorage.getItem(UNLOCKED);
-  if (!ks || !key) { return null; }
+  if (!address || !key) { return null; }
   const wallet = new Wallet(key);
-  if (wallet.address !== keystoreAddress(ks)) {  // another keystore since: forget it
+  if (wallet.address !== address) {  // another keystore since: forget it
     sessionStorage.removeItem(UNLOCKED);
     return null;
   }
@@ -91,15 +173,38 @@ async function decrypt(json, passphrase) {
 
 const builtin = {
   /** True when this browser keeps a built-in wallet. */
-  exists() { return keystore() !== null; },
+  exists() { return storedAddress() !== null; },
   /** Its address (no passphrase needed), or null. */
-  address() { const ks = keystore(); return ks ? keystoreAddress(ks) : null; },
+  address() { return storedAddress(); },
+  /** True when unlocking needs the passkey as well as the passphrase. */
+  passkeyProtected() { return keystore() === null && sealed() !== null; },
+  /** True when this browser offers passkeys (WebAuthn). */
+  passkeySupported() { return !!(window.PublicKeyCredential && navigator.credentials); },
+  /** Seal the keystore under a new passkey (the passphrase proves it is the owner). */
+  async protectWithPasskey(passphrase) {
+    const ks = keystore();
+    if (!ks) { throw new WalletError(sealed() ? 'passkey_already' : 'none'); }
+    await decrypt(ks, passphrase);
+    const record = await seal(ks);
+    localStorage.setItem(PASSKEY, JSON.stringify(record));
+    localStorage.removeItem(KEYSTORE);
+    return record.address;
+  },
+  /** Keep the keystore under the passphrase alone again (passkey and passphrase needed). */
+  async removePasskey(passphrase) {
+    if (keystore()) { return storedAddress(); }
+    const ks = await openKeystore();
+    await decrypt(ks, passphrase);
+    localStorage.setItem(KEYSTORE, JSON.stringify(ks));
+    localStorage.removeItem(PASSKEY);
+    return keystoreAddress(ks);
+  },
   /** True when this tab holds the unlocked key. */
   unlocked() { return unlockedWallet() !== null; },
   /** Make a key here, keep it encrypted under passphrase; returns the address. */
   async create(passphrase, { replace = false } = {}) {
     checkPassphrase(passphrase);
-    if (keystore() && !replace) { throw new WalletError('exists'); }
+    if (builtin.exists() && !replace) { throw new WalletError('exists'); }
     const wallet = new Wallet(hexlify(randomBytes(32)));
     const json = standardKeystore(await wallet.encrypt(passphrase));
     localStorage.setItem(KEYSTORE, json);
@@ -110,9 +215,7 @@ const builtin = {
   },
   /** Decrypt the keystore with passphrase and keep the key for this tab. */
   async unlock(passphrase) {
-    const ks = keystore();
-    if (!ks) { throw new WalletError('none'); }
-    const wallet = await decrypt(ks, passphrase);
+    const wallet = await decrypt(await openKeystore(), passphrase);
     remember(wallet);
     localStorage.setItem(KIND, 'builtin');
     return wallet.address;
@@ -134,17 +237,17 @@ const builtin = {
     remember(wallet);
     return wallet.address;
   },
-  /** The recovery file: {name, text} of the keystore v3 JSON (still encrypted). */
-  recoveryFile() {
-    const ks = keystore();
-    if (!ks) { throw new WalletError('none'); }
+  /** The recovery file: {name, text} of the keystore v3 JSON (still encrypted under the
+   * passphrase; never sealed by the passkey, so losing the passkey loses nothing). */
+  async recoveryFile() {
+    const ks = await openKeystore();
     const addr = keystoreAddress(ks);
     return { name: `chainarb-wallet-${addr.toLowerCase()}.json`,
       text: JSON.stringify(ks, null, 2) + '\n' };
   },
   /** Offer the recovery file as a download. */
-  downloadRecoveryFile() {
-    const { name, text } = builtin.recoveryFile();
+  async downloadRecoveryFile() {
+    const { name, text } = await builtin.recoveryFile();
     const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
     const a = document.createElement('a');
     a.href = url; a.download = name; a.hidden = true;
@@ -348,6 +451,8 @@ function prompt(request) {
       locked ? el('div', { class: 'field' },
         el('label', { for: 'wallet-prompt-passphrase', text: w('wallet_passphrase') }), pass)
         : null,
+      locked && builtin.passkeyProtected() ? el('p', { id: 'wallet-prompt-passkey',
+        class: 'muted', text: w('wallet_passkey_too') }) : null,
       status,
       el('div', { class: 'wallet-buttons' }, sign, cancel));
     const dialog = el('dialog', { id: 'wallet-prompt', 'aria-labelledby': 'wallet-prompt-title',
@@ -365,7 +470,7 @@ function prompt(request) {
         let wallet = unlockedWallet();
         if (!wallet) {
           status.className = 'muted'; status.textContent = w('wallet_unlocking');
-          wallet = await decrypt(keystore(), pass.value);
+          wallet = await decrypt(await openKeystore(), pass.value);
           remember(wallet);
         }
         close();

@@ -27,6 +27,11 @@
     var has = W.builtin.exists();
     $('unlock-section').hidden = !has;
     if (has) { $('builtin-address').textContent = W.builtin.address(); }
+    var prot = has && W.builtin.passkeyProtected();
+    $('passkey-controls').hidden = !has || !W.builtin.passkeySupported();
+    $('passkey-state').textContent = t(prot ? 'signin_passkey_on' : 'signin_passkey_off');
+    $('passkey-protect').hidden = prot;
+    $('passkey-remove').hidden = !prot;
     var list = W.extension.list();
     var box = $('extension-list');
     box.textContent = '';
@@ -81,13 +86,29 @@
     finally { busy(button, false); }
   });
 
-  $('download-recovery').addEventListener('click', function () {
-    W.builtin.downloadRecoveryFile();
+  $('download-recovery').addEventListener('click', async function () {
+    try { await W.builtin.downloadRecoveryFile(); } catch (err) { return fail(err); }
     $('continue-button').disabled = false;
     $('continue-button').focus();
   });
-  $('download-recovery-existing').addEventListener('click', function () {
-    W.builtin.downloadRecoveryFile();
+  $('download-recovery-existing').addEventListener('click', async function () {
+    try { await W.builtin.downloadRecoveryFile(); } catch (err) { fail(err); }
+  });
+  // Passkey protection: the passphrase typed in the unlock form proves the owner.
+  async function passkey(button, action, done) {
+    var field = $('unlock-passphrase');
+    field.removeAttribute('aria-invalid');
+    if (!field.value) { return fail({ message: t('wallet_err_passphrase_first') }, field); }
+    busy(button, true); say(t('signin_passkey_wait'), 'pending');
+    try { await action(field.value); say(t(done), 'ok'); render(); }
+    catch (err) { fail(err, err.code === 'wrong_passphrase' ? field : null); }
+    finally { busy(button, false); }
+  }
+  $('passkey-protect').addEventListener('click', function () {
+    passkey(this, W.builtin.protectWithPasskey, 'signin_passkey_added');
+  });
+  $('passkey-remove').addEventListener('click', function () {
+    passkey(this, W.builtin.removePasskey, 'signin_passkey_removed');
   });
   $('continue-button').addEventListener('click', async function () {
     var button = $('continue-button');

@@ -90,7 +90,7 @@ def test_built_in_wallet_made_restored_and_signing_as_eth_sign_typed_data_v4(
     assert out["signInPrompt"]["what"] == "signing in to this service (EIP-4361 message)"
     assert out["signInPrompt"]["hasPassphrase"] is False
     assert out["casesHeading"] == "Your cases"
-    assert out["signedInAs"].lower() == (address[:6] + "…" + address[-6:]).lower()
+    assert out["signedInAs"].lower() == address.lower()
 
     # EIP-712: the prompt says what is signed, in words.
     step = _step_typed_data(world)
@@ -173,3 +173,34 @@ def test_extension_wallets_by_eip6963_with_a_chooser_and_plain_window_ethereum(
     assert out["plainKind"] == "extension" and out["plainChoiceShown"] is False
     assert "plain personal_sign" in out["requests"] and out["plainSignedIn"] is True
     assert not [m for m in out["console"] if m.startswith(("error", "pageerror"))], out
+
+
+def test_a_passkey_protects_the_wallet(world: WebWorld, tmp_path: Path) -> None:
+    """Chromium's virtual authenticator (WebAuthn over CDP, PRF) plays the passkey."""
+    done = subprocess.run(
+        ["node", str(HERE / "passkey.cjs"), world.base, PASSPHRASE, str(tmp_path)],
+        cwd=ROOT, env={**os.environ, "CHROMIUM": find_chromium()}, capture_output=True,
+        text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["supported"] is True and out["controlsShown"] is True
+    assert out["stateBefore"].startswith("Optionally, a passkey")
+    assert out["noPassphrase"] == "Type the wallet's passphrase first."
+    assert out["added"] == "The wallet is now protected by your passkey."
+    assert out["stateAfter"].startswith("Protected by a passkey")
+    assert out["credentials"] == 1 and out["protected"] is True
+    # The keystore is only kept sealed under the passkey now.
+    assert out["storedKeys"] == ["chainarb.wallet.kind", "chainarb.wallet.passkey"]
+    sealed = json.loads(out["sealedText"])
+    assert set(sealed) == {"address", "credentialId", "salt", "iv", "ciphertext"}
+    assert "scrypt" not in out["sealedText"] and "ciphertext\":\"" in out["sealedText"]
+    # Locked, it signs after passphrase and passkey, with the recovery file's key.
+    assert out["promptPasskeyNote"] == "Your passkey will be asked for too."
+    key = Account.decrypt(out["recovery"], PASSPHRASE)
+    assert Account.from_key(key).address == out["address"] == sealed["address"]
+    assert out["recoverySame"] is True
+    assert out["signature"] == "0x" + bytes(
+        Account.unsafe_sign_hash(bytes.fromhex(out["digest"][2:]), key).signature).hex()
+    # Without the passkey the passphrase alone opens nothing.
+    assert out["withoutPasskey"] in ("passkey_refused", "passkey_failed")
+    assert out["unlockedAfter"] is False

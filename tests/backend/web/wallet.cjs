@@ -115,7 +115,7 @@ async function main() {
     await Promise.all([p.waitForURL('**/ui/cases?lang=en', { timeout: 30000 }),
       p.click('#wallet-prompt-sign')]);
     out.casesHeading = await p.locator('h1').innerText();
-    out.signedInAs = await p.locator('header nav code').innerText();
+    out.signedInAs = await p.locator('header .who a.person').getAttribute('data-address');
 
     // Typed data: the chainarb step, then the spec's nested example; the digest too.
     const sign = async (td) => {  // through the alias actions.js uses
