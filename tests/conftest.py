@@ -54,10 +54,10 @@ SLOW_MODULES = {
     "tests/backend/web/test_web_actions.py": "the parties' steps through the page in chromium",
     "tests/backend/web/test_web_neutrals.py": "the neutrals' steps through the page in chromium",
     "tests/backend/web/test_web_panel.py": "the panel's steps through the page in chromium",
-    "tests/backend/web/test_web_wallet.py": "the built-in wallet made, restored, signing",
-    "tests/backend/web/test_web_apidocs.py": "/docs and /redoc in chromium, network blocked",
     "tests/backend/web/test_web_people_browser.py":
         "a profile signed through the page, names and words read in chromium",
+    "tests/backend/web/test_web_wallet.py": "the built-in wallet made, restored, signing",
+    "tests/backend/web/test_web_apidocs.py": "/docs and /redoc in chromium, network blocked",
     "tests/evidence/test_cli_lang.py":
         "runs every command and error path again in Chinese, one process each",
     "tests/contracts/test_hardhat.py": "compiles and tests the contracts under hardhat",

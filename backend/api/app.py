@@ -42,9 +42,9 @@ from backend.services.chain import EscrowPort
 from backend.services.errors import ServiceError
 from backend.services.keys import seal_legacy_keys
 from backend.settings import Settings
+from backend.web import not_found_page, verify_router
 from backend.web import root_router as web_root
 from backend.web import router as web_pages
-from backend.web import verify_router
 from backend.web.apidocs import router as apidocs_router
 from backend.worker.anchoring import AnchoringWorker, AnchorSender
 from evidence.errors import (
@@ -57,7 +57,7 @@ from evidence.errors import (
 from evidence.ipfs import Blockstore
 
 from .context import AppContext
-from .errors import http_error, validation_error
+from .errors import validation_error
 from .headers import SecurityHeaders
 from .limits import JsonBodyLimit
 from .outages import register as register_outage_handlers
@@ -285,7 +285,8 @@ def create_app(
     app.add_middleware(SecurityHeaders)  # outermost: every response, errors included
     # The decorator form: Starlette types add_exception_handler for handlers of Exception.
     app.exception_handler(RequestValidationError)(validation_error)
-    app.exception_handler(StarletteHTTPException)(http_error)
+    # a browser's unknown page under /ui gets a page in words; the rest the JSON body
+    app.exception_handler(StarletteHTTPException)(not_found_page)
 
     @app.exception_handler(ProcedureError)
     async def _procedure(_r: Request, exc: ProcedureError) -> JSONResponse:

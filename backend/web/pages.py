@@ -46,8 +46,8 @@ from .timeline import timeline_people, timeline_section
 from .wallet import router as wallet_router
 from .wallet import wallet_head
 
-__all__ = ["COOKIE", "NAV", "NavItem", "csp_nonce", "lang_of", "nav_for", "need_sign_in", "page",
-           "root_router", "router", "time_html", "viewer_of"]
+__all__ = ["COOKIE", "NAV", "NavItem", "csp_nonce", "lang_of", "nav_for", "need_sign_in",
+           "not_found_page", "page", "root_router", "router", "time_html", "viewer_of"]
 
 COOKIE = "chainarb_session"
 DECIMALS = 6  # the escrow's stablecoin (docs: amounts are shown exactly, 6 decimals)
@@ -176,6 +176,10 @@ register({
     "list_parties": {"en": "Parties", "zh-Hans": "当事人"},
     "list_institution": {"en": "Institution: every case", "zh-Hans": "仲裁机构：全部案件"},
     "list_none_institution": {"en": "No other cases.", "zh-Hans": "没有其他案件。"},
+    "page_missing": {"en": "No such page", "zh-Hans": "页面不存在"},
+    "page_missing_help": {"en": "The address may be mistyped, or the page has moved.",
+                          "zh-Hans": "网址可能有误，或页面已移动。"},
+    "page_start": {"en": "Go to the start page", "zh-Hans": "前往首页"},
     "nav_cases": {"en": "Cases", "zh-Hans": "案件"},
     "nav_profile": {"en": "Your profile", "zh-Hans": "个人资料"},
     "nav_label": {"en": "Main", "zh-Hans": "主导航"},
@@ -568,6 +572,24 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
             + _evidence(view, lang, names) + _award(view, lang)
             + _anchor_table(_anchors(request, case_id), lang, _chain_names(request)))
     return page(request, lang, ui("order_n", lang).format(n=view["orderId"]), body, viewer)
+
+
+async def not_found_page(request: Request, exc: Any) -> Response:
+    """A page's 404 in words (an unknown page under ``/ui``, asked for by a browser); any
+    other refusal stays the API's JSON body (``backend.api.errors.http_error``)."""
+    from backend.api.errors import http_error
+
+    path = request.url.path
+    wants_page = (exc.status_code == 404 and request.method == "GET" and path.startswith("/ui")
+                  and not path.startswith(("/ui/api/", "/ui/static/"))
+                  and "text/html" in request.headers.get("accept", ""))
+    if not wants_page:
+        return await http_error(request, exc)
+    lang = _lang(request)
+    body = (f'<section id="not-found"><h1>{_e(ui("page_missing", lang))}</h1>'
+            f'<p>{_e(ui("page_missing_help", lang))}</p>'
+            f'<p><a href="/ui?lang={lang}">{_e(ui("page_start", lang))}</a></p></section>')
+    return page(request, lang, ui("page_missing", lang), body, _viewer(request), status=404)
 
 
 def lang_of(request: Request) -> str:
