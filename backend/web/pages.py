@@ -99,7 +99,8 @@ body{font-family:system-ui,-apple-system,"Segoe UI","PingFang SC","Noto Sans CJK
 header{background:#17324d;color:#fff;padding:.8rem 1.5rem;display:flex;gap:1rem;
 align-items:center;flex-wrap:wrap}
 header code{color:#17324d}
-header a{color:#cfe3ff}header .brand{font-weight:700;font-size:1.1rem;color:#fff;
+header a{color:#cfe3ff}header .muted{color:#c9d6e3}
+header .brand{font-weight:700;font-size:1.1rem;color:#fff;
 text-decoration:none}header nav{margin-left:auto;display:flex;gap:.8rem;align-items:center}
 main{max-width:72rem;margin:1.5rem auto;padding:0 1rem}
 section{background:#fff;border:1px solid #dde2ea;border-radius:8px;padding:1rem 1.2rem;

@@ -1,0 +1,50 @@
+// Every page each person reaches, in English and in Chinese, with an extension wallet
+// (injected EIP-1193): sign in through the sign-in page, the case list, each case the
+// person may open; plus what a visitor who is not signed in sees. Every page is checked by
+// the harness (axe-core, loopback only) and the main ones are screenshotted.
+//
+// config: {people: [{name, key, lang}], cases: [caseId], visitor: {paths: [...]}}
+'use strict';
+const { injectExtension } = require('../extension.cjs');
+const { signInExtension } = require('../steps.cjs');
+
+module.exports = async function pages(h, config) {
+  const out = { people: {}, visitor: {} };
+  for (const spec of config.people) {
+    const other = spec.lang === 'en' ? 'zh-Hans' : 'en';
+    const p = await h.person(spec.name + '-' + spec.lang, { lang: spec.lang });
+    const wallet = await injectExtension(p.context, spec.key, { id: spec.name });
+    const seen = { address: wallet.address };
+    seen.signIn = await signInExtension(p, { shot: `${spec.name}-sign-in-${spec.lang}` });
+    seen.listHeading = await p.text('h1');
+    await p.shot(`${spec.name}-cases-${spec.lang}`);
+    seen.cases = {};
+    for (const caseId of config.cases) {
+      const resp = await p.visit(`/ui/cases/${caseId}`);
+      const one = { status: resp.status() };
+      if (resp.status() === 200) {
+        one.stage = await p.page.locator('#summary .stage').getAttribute('data-stage');
+        one.forms = await p.page.locator('#actions form[data-step]').evaluateAll(
+          (fs) => fs.map((f) => f.dataset.step));
+        if (caseId === config.cases[0]) { await p.shot(`${spec.name}-case-${spec.lang}`); }
+      }
+      seen.cases[caseId] = one;
+    }
+    // The page's own language switch leads to the same page in the other language.
+    await p.clickTo(`.lang-switch a[hreflang="${other}"]`);
+    seen.switched = { lang: await p.page.locator('html').getAttribute('lang'),
+      url: p.page.url() };
+    await p.visit(`/ui/cases?lang=${other}`);
+    await p.shot(`${spec.name}-cases-${other}`);
+    seen.signed = wallet.log.map((l) => l.method);
+    out.people[spec.name + '-' + spec.lang] = seen;
+  }
+  // A visitor with no wallet and no session.
+  const v = await h.person('visitor', { lang: 'en' });
+  for (const path of config.visitor.paths) {
+    const resp = await v.visit(path);
+    out.visitor[path] = { status: resp.status(), heading: await v.page.locator('h1').first()
+      .innerText().catch(() => null), url: v.page.url() };
+  }
+  return out;
+};
