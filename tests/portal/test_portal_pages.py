@@ -19,14 +19,23 @@ pytestmark = pytest.mark.node
 PEOPLE = (("buyer", "en"), ("seller", "zh-Hans"), ("mediator", "en"), ("admin", "zh-Hans"),
           ("arbitrator", "en"), ("court", "zh-Hans"), ("stranger", "en"))
 UNKNOWN_DIGEST = "ab" * 32
+PROFILES = {
+    "buyer": {"name": "Lena Fischer", "nameZh": "莱娜·菲舍尔", "country": "DE",
+              "language": "en", "contact": "lena@example.de"},
+    "seller": {"name": "Shenzhen Brightway Lighting", "nameZh": "深圳明路照明",
+               "country": "CN", "language": "zh-Hans", "contact": "sales@example.cn"},
+    "mediator": {"name": "Maria Rossi", "nameZh": "玛丽亚·罗西", "country": "IT",
+                 "language": "en"},
+}
 
 
 def test_every_page_of_every_person(world: WebWorld, tmp_path: Path) -> None:
     config = {
-        "people": [{"name": n, "lang": lang, "key": "0x" + bytes(key(n).key).hex()}
+        "people": [{"name": n, "lang": lang, "key": "0x" + bytes(key(n).key).hex(),
+                    **({"profile": PROFILES[n]} if n in PROFILES else {})}
                    for n, lang in PEOPLE],
         "cases": [world.case_id, world.case2],
-        "visitor": {"paths": ["/ui/sign-in", "/ui/cases", f"/verify/{UNKNOWN_DIGEST}"]},
+        "visitor": {"paths": ["/", "/ui/sign-in", "/ui/cases", f"/verify/{UNKNOWN_DIGEST}"]},
     }
     out = run_scenario("pages", world.base, config, shots_dir(tmp_path))
     assert_clean(out)
@@ -34,7 +43,8 @@ def test_every_page_of_every_person(world: WebWorld, tmp_path: Path) -> None:
     buyer = seen["buyer-en"]
     assert buyer["address"].lower() == world.clients["buyer"].address.lower()
     assert buyer["signIn"]["title"] == "Sign in with your wallet"
-    assert buyer["signed"] == ["personal_sign"]  # signing in signs one EIP-4361 message
+    # Signing in signs one EIP-4361 message; the profile one EIP-712 record.
+    assert buyer["signed"] == ["personal_sign", "eth_signTypedData_v4"]
     assert buyer["cases"][world.case_id]["stage"] == "facilitation"
     assert seen["seller-zh-Hans"]["switched"]["lang"] == "en"
     # Who may open which case: the parties both, the mediator the one they mediate, a
@@ -42,8 +52,17 @@ def test_every_page_of_every_person(world: WebWorld, tmp_path: Path) -> None:
     assert all(c["status"] == 200 for c in buyer["cases"].values())
     assert seen["mediator-en"]["cases"][world.case_id]["status"] == 200
     assert {c["status"] for c in seen["stranger-en"]["cases"].values()} == {403}
+    # Profiles signed in the page are in effect, and the case shows names, not addresses.
+    assert buyer["profile"]["cls"] == "result ok", buyer["profile"]
+    assert "Lena Fischer" in buyer["profile"]["current"]
+    assert seen["seller-zh-Hans"]["profile"]["cls"] == "result ok"
+    again = out["result"]["again"]["text"]
+    for name in ("Lena Fischer", "Shenzhen Brightway Lighting", "Maria Rossi"):
+        assert name in again, again
+    assert world.clients["seller"].address not in again
     visitor = out["result"]["visitor"]
     assert visitor["/ui/cases"]["status"] == 401
+    assert visitor["/"]["status"] in (200, 401) and "/ui" in visitor["/"]["url"]
     assert visitor[f"/verify/{UNKNOWN_DIGEST}"]["status"] == 404
     # Every page each person reached was checked, in both languages.
     checked = {(c["who"], c["where"]) for c in out["checked"]}
@@ -55,7 +74,8 @@ def test_every_page_of_every_person(world: WebWorld, tmp_path: Path) -> None:
         assert (who, f"/ui/cases/{world.case_id}?lang={lang}") in checked
     assert_screenshots(out, *(f"{n}-cases-{lang}" for n, _ in PEOPLE
                               for lang in ("en", "zh-Hans")),
-                       "buyer-case-en", "seller-case-zh-Hans", "mediator-case-en")
+                       "buyer-case-en", "seller-case-zh-Hans", "mediator-case-en",
+                       "buyer-profile-en", "seller-profile-zh-Hans")
 
 
 def test_the_harness_reports_what_it_must(world: WebWorld, tmp_path: Path) -> None:

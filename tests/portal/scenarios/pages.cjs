@@ -3,10 +3,10 @@
 // person may open; plus what a visitor who is not signed in sees. Every page is checked by
 // the harness (axe-core, loopback only) and the main ones are screenshotted.
 //
-// config: {people: [{name, key, lang}], cases: [caseId], visitor: {paths: [...]}}
+// config: {people: [{name, key, lang, profile?}], cases: [caseId], visitor: {paths: [...]}}
 'use strict';
 const { injectExtension } = require('../extension.cjs');
-const { signInExtension } = require('../steps.cjs');
+const { signInExtension, signProfile } = require('../steps.cjs');
 
 module.exports = async function pages(h, config) {
   const out = { people: {}, visitor: {} };
@@ -16,7 +16,12 @@ module.exports = async function pages(h, config) {
     const wallet = await injectExtension(p.context, spec.key, { id: spec.name });
     const seen = { address: wallet.address };
     seen.signIn = await signInExtension(p, { shot: `${spec.name}-sign-in-${spec.lang}` });
+    if (spec.profile) {
+      seen.profile = await signProfile(p, spec.profile, { shot: `${spec.name}-profile-${spec.lang}` });
+      await p.visit('/ui/cases');
+    }
     seen.listHeading = await p.text('h1');
+    seen.listText = await p.text('main');
     await p.shot(`${spec.name}-cases-${spec.lang}`);
     seen.cases = {};
     for (const caseId of config.cases) {
@@ -39,6 +44,12 @@ module.exports = async function pages(h, config) {
     seen.signed = wallet.log.map((l) => l.method);
     out.people[spec.name + '-' + spec.lang] = seen;
   }
+  // The first person looks at the first case again: the others' names are there now.
+  const first = h.people[0];
+  await first.visit(`/ui/cases/${config.cases[0]}`);
+  out.again = { text: await first.text('main') };
+  await first.visit('/ui/cases');
+  out.again.list = await first.text('main');
   // A visitor with no wallet and no session.
   const v = await h.person('visitor', { lang: 'en' });
   for (const path of config.visitor.paths) {
