@@ -31,4 +31,60 @@ async function signProfile(p, profile, opts = {}) {
   return result;
 }
 
-module.exports = { signInExtension, signProfile };
+/**
+ * One step on the case page: open the case, fill the step's form (fields by selector,
+ * files by selector), submit it with the keyboard, wait for the page's verdict and, when
+ * it is done, for the page to reload. Returns {ok, text, stage, formsAfter}.
+ * opts.form: the form's selector when there are several of one step (accept-0 …).
+ */
+async function act(p, caseId, step, opts = {}) {
+  const page = p.page;
+  await p.visit(`/ui/cases/${caseId}`);  // afresh: the others have moved the case since
+  const form = opts.form || `form[data-step=${step}]`;
+  await page.waitForSelector(form, { timeout: 15000 });
+  for (const [sel, value] of Object.entries(opts.fill || {})) {
+    if ((await page.locator(sel).evaluate((e) => e.tagName)) === 'SELECT') {
+      await page.selectOption(sel, value);
+    } else {
+      await page.fill(sel, value);
+    }
+  }
+  for (const [sel, file] of Object.entries(opts.files || {})) {
+    await page.setInputFiles(sel, { name: file.name, mimeType: file.mime,
+      buffer: Buffer.from(file.content, file.base64 ? 'base64' : 'utf8') });
+  }
+  await page.focus(form + ' button[type=submit]');
+  const reloaded = page.waitForEvent('load', { timeout: 40000 }).catch(() => null);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(form + ' .result.ok, ' + form + ' .result.error', { timeout: 40000 });
+  const out = { step, ok: (await page.getAttribute(form + ' .result', 'class')).includes('ok'),
+    text: await page.locator(form + ' .result').innerText() };
+  if (opts.shot) { await p.shot(opts.shot); }
+  if (!out.ok) { throw new Error(`${p.name}: step ${step} refused: ${out.text}`); }
+  await reloaded;
+  await p.check();
+  out.stage = await page.locator('#summary .stage').getAttribute('data-stage');
+  out.formsAfter = await page.locator('#actions form[data-step]').evaluateAll(
+    (fs) => fs.map((f) => f.dataset.step));
+  return out;
+}
+
+/** The stage the case page shows now (reloaded). */
+async function stageOf(p, caseId) {
+  await p.visit(`/ui/cases/${caseId}`);
+  return p.page.locator('#summary .stage').getAttribute('data-stage');
+}
+
+/** Reload the case page until its stage is `want` (the service's ticks move it). */
+async function waitStage(p, caseId, want, timeoutMs = 60000) {
+  const until = Date.now() + timeoutMs;
+  let stage = null;
+  while (Date.now() < until) {
+    stage = await stageOf(p, caseId);
+    if (stage === want) { return stage; }
+    await p.page.waitForTimeout(1000);
+  }
+  throw new Error(`${p.name}: case stage ${stage}, waited for ${want}`);
+}
+
+module.exports = { act, signInExtension, signProfile, stageOf, waitStage };

@@ -1,0 +1,95 @@
+// One whole case carried through the pages, each person in their own browser context with
+// their own wallet, from the claim to the court's decision. The case page's forms do every
+// step; `config.phase` picks the part this run does when the pages for the parts between
+// are not there yet (the Python side does those between runs and lists them).
+//
+// config: {phase: "parties"|"court", caseId, rpcUrl, people: {name: {key, lang}},
+//          addresses: {mediator, arbitrator}, files: {...}, packageHash?, courtReference?}
+'use strict';
+const { injectExtension } = require('../extension.cjs');
+const { act, signInExtension, signProfile, waitStage } = require('../steps.cjs');
+
+async function enter(h, config, name) {
+  const spec = config.people[name];
+  const p = await h.person(name, { lang: spec.lang });
+  p.wallet = await injectExtension(p.context, spec.key, { id: name, rpcUrl: config.rpcUrl });
+  await signInExtension(p);
+  if (spec.profile) { await signProfile(p, spec.profile); }
+  return p;
+}
+
+function file(spec) { return { name: spec.name, mime: spec.mime, content: spec.content,
+  base64: spec.base64 }; }
+
+async function parties(h, config) {
+  const c = config.caseId;
+  const f = config.files;
+  const out = { steps: [] };
+  const step = async (p, name, opts = {}) => {
+    const r = await act(p, c, name, opts);
+    out.steps.push({ who: p.name, step: name, stage: r.stage, text: r.text });
+    return r;
+  };
+  const who = {};
+  for (const name of ['buyer', 'seller', 'admin', 'mediator', 'arbitrator']) {
+    who[name] = await enter(h, config, name);
+  }
+  const { buyer, seller, admin, mediator, arbitrator } = who;
+  await buyer.visit(`/ui/cases/${c}`, { shot: `case-filed-buyer-${buyer.lang}` });
+  // Negotiation: the seller offers 10 %; the buyer lets it lapse and asks for a mediator.
+  await step(seller, 'offer', { fill: { '#step-offer-toBuyer': '48', '#step-offer-days': '2' },
+    shot: `case-offer-seller-${seller.lang}` });
+  await step(buyer, 'facilitation');
+  // Facilitated settlement: the institution appoints the mediator, who publishes the
+  // pre-evaluation and proposes; nobody accepts; both parties agree to arbitrate.
+  await step(admin, 'appoint_mediator', { fill: {
+    '#step-appoint_mediator-appointee': config.addresses.mediator } });
+  await step(mediator, 'preeval', { fill: { '#step-preeval-tracking': 'delivered' } });
+  await step(mediator, 'propose', { fill: { '#step-propose-toBuyer': '150',
+    '#step-propose-days': '3' }, shot: `case-propose-mediator-${mediator.lang}` });
+  await step(seller, 'agree');
+  await step(buyer, 'agree');
+  await step(mediator, 'impasse');
+  // Arbitration.
+  await step(admin, 'appoint_arbitrator', { fill: {
+    '#step-appoint_arbitrator-appointee': config.addresses.arbitrator } });
+  await step(buyer, 'evidence', { fill: { '#step-evidence-kind': 'photo' },
+    files: { '#step-evidence-file': file(f.photo) } });
+  await step(seller, 'evidence', { fill: { '#step-evidence-kind': 'invoice' },
+    files: { '#step-evidence-file': file(f.invoice) } });
+  await step(seller, 'answer', { files: { '#step-answer-document': file(f.answer) } });
+  await step(arbitrator, 'close');
+  await arbitrator.visit(`/ui/cases/${c}`, { shot: `case-award-editor-arbitrator-${arbitrator.lang}` });
+  await step(arbitrator, 'award', { fill: { '#step-award-toBuyer': '180',
+    '#step-award-compensation': '42.5' }, files: { '#step-award-document': file(f.award) } });
+  // The objection window (the development escrow's, seconds long) passes; anyone may then
+  // ask for enforcement, and the service executes the award on-chain.
+  await waitStage(buyer, c, 'final', 90000);
+  await step(buyer, 'enforce');
+  out.finalStage = await waitStage(seller, c, 'enforced', 90000);
+  await seller.visit(`/ui/cases/${c}`, { shot: `case-enforced-seller-${seller.lang}` });
+  out.sentTransactions = Object.fromEntries(Object.entries(who).map(
+    ([n, p]) => [n, p.wallet.log.filter((l) => l.method === 'eth_sendTransaction')]));
+  out.typedSigned = Object.fromEntries(Object.entries(who).map(
+    ([n, p]) => [n, p.wallet.log.filter((l) => l.method === 'eth_signTypedData_v4')
+      .map((l) => l.primaryType)]));
+  return out;
+}
+
+async function court(h, config) {
+  const c = config.caseId;
+  const court = await enter(h, config, 'court');
+  await court.visit(`/ui/cases/${c}`, { shot: `case-court-${court.lang}` });
+  const r = await act(court, c, 'confirm', { fill: {
+    '#step-confirm-packageHash': config.packageHash,
+    '#step-confirm-courtReference': config.courtReference } });
+  await court.visit(`/ui/cases/${c}`, { shot: `case-confirmed-court-${court.lang}` });
+  return { steps: [{ who: 'court', step: 'confirm', stage: r.stage, text: r.text }],
+    finalStage: r.stage };
+}
+
+module.exports = async function wholeCase(h, config) {
+  if (config.phase === 'parties') { return parties(h, config); }
+  if (config.phase === 'court') { return court(h, config); }
+  throw new Error('unknown phase ' + config.phase);
+};
