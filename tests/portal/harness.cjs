@@ -64,8 +64,11 @@ class Harness {
       timezoneId: opts.timezoneId || (lang === 'en' ? 'Europe/Berlin' : 'Asia/Shanghai'),
       viewport: opts.viewport || { width: 1200, height: 900 },
       serviceWorkers: 'block', acceptDownloads: true,
+      // A person coming back: their cookies and the wallet kept in the browser's storage.
+      ...(opts.storageState ? { storageState: opts.storageState } : {}),
     });
     const p = new Person(this, name, lang, context);
+    p.passphrase = opts.passphrase || '';
     await context.route('**/*', (route) => {
       const url = route.request().url();
       if (isLoopback(url)) { return route.continue(); }
@@ -176,6 +179,9 @@ class Person {
   }
 
   text(selector) { return this.page.locator(selector).innerText(); }
+
+  /** Keep this person's cookies and storage (the built-in wallet) for a later run. */
+  async save(file) { await this.context.storageState({ path: file }); return file; }
 }
 
 module.exports = { Harness, Person, isLoopback, where };

@@ -12,6 +12,64 @@ async function signInExtension(p, opts = {}) {
   return { title };
 }
 
+// --- the built-in wallet (no extension: the page's own wallet, backend/web/wallet.py) ---
+
+/** The wallet prompt is open: approve it (typing the passphrase when this tab is locked);
+ * what it showed: {what, rows}. */
+async function approvePrompt(p, opts = {}) {
+  const page = p.page;
+  await page.waitForSelector('#wallet-prompt[open]', { timeout: opts.timeout || 30000 });
+  const shown = { what: await page.locator('#wallet-prompt-what').innerText(),
+    rows: await page.locator('#wallet-prompt table.wallet-fields tr').evaluateAll(
+      (trs) => trs.map((tr) => [tr.cells[0].innerText, tr.cells[1].innerText])) };
+  if (!p.promptChecked) {  // the prompt is a page state too: held to axe once per person
+    p.promptChecked = true;
+    await p.check({ shot: opts.shot });
+  }
+  if (await page.locator('#wallet-prompt-passphrase').count()) {
+    await page.fill('#wallet-prompt-passphrase', p.passphrase);
+  }
+  await page.click('#wallet-prompt-sign');
+  p.prompts = (p.prompts || 0) + 1;
+  return shown;
+}
+
+/** A new built-in wallet from the sign-in page: passphrase twice, the recovery file
+ * downloaded into outDir, then signing in (the prompt shows the message). */
+async function createWallet(p, outDir, opts = {}) {
+  const page = p.page;
+  await p.visit('/ui/sign-in', { shot: opts.shot });
+  await page.fill('#new-passphrase', p.passphrase);
+  await page.fill('#new-passphrase2', p.passphrase);
+  await page.click('#create-button');
+  await page.waitForSelector('#recovery-step:not([hidden])', { timeout: 60000 });
+  const [download] = await Promise.all([page.waitForEvent('download'),
+    page.click('#download-recovery')]);
+  const file = require('path').join(outDir, `recovery-${p.name}.json`);
+  await download.saveAs(file);
+  await page.click('#continue-button');
+  const landed = page.waitForURL('**/ui/cases?lang=' + p.lang, { timeout: 30000 });
+  const shown = await approvePrompt(p);
+  await landed;
+  await p.check();
+  return { address: await page.evaluate(() => window.chainarbWallet.address()),
+    recoveryFile: file, prompt: shown };
+}
+
+/** Restore the built-in wallet from a recovery file on the sign-in page and sign in. */
+async function restoreWallet(p, file, opts = {}) {
+  const page = p.page;
+  await p.visit('/ui/sign-in', { shot: opts.shot });
+  await page.setInputFiles('#restore-file', file);
+  await page.fill('#restore-passphrase', p.passphrase);
+  await page.click('#restore-button');
+  const landed = page.waitForURL('**/ui/cases?lang=' + p.lang, { timeout: 60000 });
+  await approvePrompt(p, { timeout: 60000 });
+  await landed;
+  await p.check();
+  return { address: await page.evaluate(() => window.chainarbWallet.address()) };
+}
+
 /** Fill in and sign one's profile on /ui/profile; the page's result line. */
 async function signProfile(p, profile, opts = {}) {
   await p.visit('/ui/profile');
@@ -21,14 +79,32 @@ async function signProfile(p, profile, opts = {}) {
     if (value !== undefined) { await p.page.fill(sel, value); }
   }
   if (profile.language) { await p.page.selectOption('#profile-language', profile.language); }
+  const reloaded = p.page.waitForEvent('load', { timeout: 60000 }).catch(() => null);
   await p.page.click('#profile-sign');
-  await p.page.waitForSelector('#profile-result.ok, #profile-result.error', { timeout: 30000 });
+  await settle(p, '#profile-result.ok, #profile-result.error');
   const result = { cls: await p.page.getAttribute('#profile-result', 'class'),
     text: await p.text('#profile-result') };
-  if (result.cls.includes('ok')) { await p.page.waitForEvent('load', { timeout: 10000 }); }
+  if (result.cls.includes('ok')) { await reloaded; }
   result.current = await p.text('#profile-current');
   await p.check({ shot: opts.shot });
   return result;
+}
+
+/** Wait for `done` to show, approving every wallet prompt on the way (a step may ask for
+ * two signatures: the record and the escrow's Settlement or Award it carries). */
+async function settle(p, done, timeoutMs = 60000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const which = await (await p.page.waitForFunction((sel) => {
+      if (document.querySelector(sel)) { return 'done'; }
+      return document.querySelector('#wallet-prompt[open]') ? 'prompt' : null;
+    }, done, { timeout: Math.max(1000, until - Date.now()) })).jsonValue();
+    if (which === 'done') { return; }
+    await approvePrompt(p);
+    await p.page.waitForSelector('#wallet-prompt[open]', { state: 'detached', timeout: 10000 })
+      .catch(() => p.page.waitForSelector('#wallet-prompt:not([open])', { timeout: 10000 }));
+    if (Date.now() > until) { throw new Error(`${p.name}: no verdict for ${done}`); }
+  }
 }
 
 /**
@@ -56,7 +132,7 @@ async function act(p, caseId, step, opts = {}) {
   await page.focus(form + ' button[type=submit]');
   const reloaded = page.waitForEvent('load', { timeout: 40000 }).catch(() => null);
   await page.keyboard.press('Enter');
-  await page.waitForSelector(form + ' .result.ok, ' + form + ' .result.error', { timeout: 40000 });
+  await settle(p, form + ' .result.ok, ' + form + ' .result.error');
   const out = { step, ok: (await page.getAttribute(form + ' .result', 'class')).includes('ok'),
     text: await page.locator(form + ' .result').innerText() };
   if (opts.shot) { await p.shot(opts.shot); }
@@ -87,4 +163,5 @@ async function waitStage(p, caseId, want, timeoutMs = 60000) {
   throw new Error(`${p.name}: case stage ${stage}, waited for ${want}`);
 }
 
-module.exports = { act, signInExtension, signProfile, stageOf, waitStage };
+module.exports = { act, approvePrompt, createWallet, restoreWallet, settle, signInExtension,
+  signProfile, stageOf, waitStage };

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,45 +124,119 @@ def files(order_id: int, case_id: str) -> dict[str, Any]:
                 order_id, case_id, 180 * UNIT, 300 * UNIT, 42_500_000))}
 
 
-LANGS = {"en-first": {"buyer": "en", "seller": "zh-Hans", "admin": "zh-Hans",
-                      "mediator": "en", "arbitrator": "en", "court": "zh-Hans"}}
+# Who reads the pages in which language: the parties across a border, in both orders.
+LANGS = {
+    "en-zh": {"buyer": "en", "seller": "zh-Hans", "admin": "zh-Hans", "mediator": "en",
+              "arbitrator": "en", "court": "zh-Hans"},
+    "zh-en": {"buyer": "zh-Hans", "seller": "en", "admin": "en", "mediator": "zh-Hans",
+              "arbitrator": "zh-Hans", "court": "en"},
+}
+PASSPHRASE = "correct horse battery staple {name}"
+PARTY_STEPS = ["offer", "facilitation", "appoint_mediator", "preeval", "propose", "agree",
+               "agree", "impasse", "appoint_arbitrator", "evidence", "evidence", "answer",
+               "close", "award", "enforce"]
 
 
-@pytest.mark.parametrize("langs", ["en-first"])
-def test_whole_case_through_the_pages(cw: ChainWorld, keys: dict[str, LocalAccount],
-                                      tmp_path: Path, langs: str) -> None:
+def keystore(key: LocalAccount, passphrase: str, path: Path) -> Path:
+    """A recovery file (keystore v3, scrypt) made outside the browser: the case officer's."""
+    path.write_text(json.dumps(Account.encrypt(key.key, passphrase, kdf="scrypt")))
+    return path
+
+
+def from_recovery(path: str, passphrase: str) -> LocalAccount:
+    """The key in a recovery file the browser made: a standard keystore v3."""
+    return Account.from_key(Account.decrypt(json.loads(Path(path).read_text()), passphrase))
+
+
+def carry_case(cw: ChainWorld, keys: dict[str, LocalAccount], tmp_path: Path, wallet: str,
+               langs: str) -> dict[str, Any]:
+    """The whole case (module doc) with ``wallet`` ("builtin" or "extension")."""
     lang = LANGS[langs]
+    shots = shots_dir(tmp_path)
+    state = tmp_path / "state"
+    state.mkdir()
+    people: dict[str, dict[str, Any]] = {
+        n: {"lang": lang[n], **({"profile": PROFILES[n]} if n in PROFILES else {})}
+        for n in NAMES}
+    base_cfg: dict[str, Any] = {"wallet": wallet, "rpcUrl": cw.rpc_url, "stateDir": str(state),
+                                "people": people}
+    made: dict[str, Any] = {}
+    if wallet == "extension":
+        for n in NAMES:
+            people[n]["key"] = "0x" + bytes(keys[n].key).hex()
+        addresses = {n: keys[n].address for n in NAMES}
+    else:
+        for n in NAMES:
+            people[n]["passphrase"] = PASSPHRASE.format(name=n)
+        people["admin"]["recoveryFile"] = str(keystore(
+            keys["admin"], people["admin"]["passphrase"], state / "admin-recovery.json"))
+        made = run_scenario("case", cw.base, {**base_cfg, "phase": "wallets"}, shots)
+        assert_clean(made)
+        made = made["result"]["people"]
+        addresses = {n: made[n]["address"] for n in NAMES}
+        assert addresses["admin"].lower() == keys["admin"].address.lower()
+        for n in NAMES:  # each recovery file is a keystore v3 Python opens too
+            assert from_recovery(made[n]["recoveryFile"], people[n]["passphrase"]).address \
+                .lower() == addresses[n].lower()
+            people[n]["recoveryFile"] = made[n]["recoveryFile"]
+        # The parties' keys from their recovery files: the trade in the shop uses them.
+        keys = {**keys, **{n: from_recovery(made[n]["recoveryFile"], people[n]["passphrase"])
+                           for n in ("buyer", "seller", "court")}}
+        people["buyer"]["restore"] = True  # a fresh browser: the wallet from its file
     order_id = cw.open_order(keys["buyer"], keys["seller"])
     for name in ("mediator", "arbitrator", "court", "admin"):
-        cw.fund(name and keys[name].address)
-    people = {n: {"key": "0x" + bytes(keys[n].key).hex(), "lang": lang[n],
-                  **({"profile": PROFILES[n]} if n in PROFILES else {})} for n in NAMES}
-    shots = shots_dir(tmp_path)
+        cw.fund(addresses[name])
+    result: dict[str, Any] = {"wallets": made}
     with httpx.Client(base_url=cw.base, timeout=60) as http:
         api = {n: api_client(cw, http, n, keys[n]) for n in ("buyer", "admin", "court")}
-        case_id = file_claim_through_api(cw, http, api["buyer"], keys["seller"].address,
-                                         order_id)
+        case_id = file_claim_through_api(cw, http, api["buyer"], addresses["seller"], order_id)
         out = run_scenario("case", cw.base, {
-            "phase": "parties", "caseId": case_id, "rpcUrl": cw.rpc_url, "people": people,
-            "addresses": {n: keys[n].address for n in ("mediator", "arbitrator")},
+            **base_cfg, "phase": "parties", "caseId": case_id,
+            "addresses": {n: addresses[n] for n in ("mediator", "arbitrator")},
             "files": files(order_id, case_id)}, shots, timeout=900)
         assert_clean(out)
-        res = out["result"]
-        assert res["finalStage"] == "enforced", res["steps"]
-        assert [s["step"] for s in res["steps"]] == [
-            "offer", "facilitation", "appoint_mediator", "preeval", "propose", "agree",
-            "agree", "impasse", "appoint_arbitrator", "evidence", "evidence", "answer",
-            "close", "award", "enforce"]
-        # The award executed on the chain: the buyer's refund and compensation paid.
-        order = cw.escrow.order(order_id)
-        assert order.status != 1, order
+        result["parties"] = out["result"]
+        result["shots"] = out["shots"]
         digest = court_package_through_api(cw, api["admin"], api["court"], case_id)
         court_out = run_scenario("case", cw.base, {
-            "phase": "court", "caseId": case_id, "rpcUrl": cw.rpc_url, "people": people,
-            "packageHash": digest, "courtReference": "(2026) 浙0192民特1号"}, shots)
+            **base_cfg, "phase": "court", "caseId": case_id, "packageHash": digest,
+            "courtReference": "(2026) 浙0192民特1号"}, shots)
         assert_clean(court_out)
-        assert court_out["result"]["finalStage"] == "judicially_confirmed"
+        result["court"] = court_out["result"]
+        result["shots"] += court_out["shots"]
+    result.update(order_id=order_id, case_id=case_id, lang=lang)
+    return result
+
+
+def check_case(cw: ChainWorld, res: dict[str, Any]) -> None:
+    parties, lang = res["parties"], res["lang"]
+    assert [s["step"] for s in parties["steps"]] == PARTY_STEPS
+    assert parties["finalStage"] == "enforced", parties["steps"]
+    assert res["court"]["finalStage"] == "judicially_confirmed"
+    # The award executed on the chain: the order is no longer held in escrow.
+    assert cw.escrow.order(res["order_id"]).status != 1
     assert NOT_IN_PAGES_YET  # shrinks as the pages land
-    assert_screenshots(out, f"case-offer-seller-{lang['seller']}",
-                       f"case-award-editor-arbitrator-{lang['arbitrator']}")
-    assert_screenshots(court_out, f"case-confirmed-court-{lang['court']}")
+    assert_screenshots({"shots": res["shots"]}, f"case-offer-seller-{lang['seller']}",
+                       f"case-award-editor-arbitrator-{lang['arbitrator']}",
+                       f"case-confirmed-court-{lang['court']}")
+
+
+@pytest.mark.parametrize("langs", ["en-zh", "zh-en"])
+def test_whole_case_with_the_built_in_wallet(cw: ChainWorld, keys: dict[str, LocalAccount],
+                                             tmp_path: Path, langs: str) -> None:
+    """Nobody has an extension: every person's key is made (or restored) in the page."""
+    res = carry_case(cw, keys, tmp_path, "builtin", langs)
+    check_case(cw, res)
+    assert set(res["parties"]["kinds"].values()) == {"builtin"}
+    # Every record was signed through the page's own prompt, by each of them.
+    assert all(n > 0 for n in res["parties"]["prompts"].values()), res["parties"]["prompts"]
+
+
+def test_whole_case_with_an_extension_wallet(cw: ChainWorld, keys: dict[str, LocalAccount],
+                                             tmp_path: Path) -> None:
+    """The same case with an injected EIP-1193 wallet (an extension) for everyone."""
+    res = carry_case(cw, keys, tmp_path, "extension", "en-zh")
+    check_case(cw, res)
+    typed = res["parties"]["typedSigned"]
+    assert typed["arbitrator"].count("Award") == 1, typed  # the award with its escrow record
+    assert "SettlementOffer" in typed["seller"] and "Settlement" in typed["seller"], typed

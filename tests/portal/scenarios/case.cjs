@@ -3,19 +3,56 @@
 // step; `config.phase` picks the part this run does when the pages for the parts between
 // are not there yet (the Python side does those between runs and lists them).
 //
-// config: {phase: "parties"|"court", caseId, rpcUrl, people: {name: {key, lang}},
+// Wallets (config.wallet): "extension", an injected EIP-1193 wallet holding a key the test
+// made; or "builtin", the page's own wallet: phase "wallets" makes each person's in their
+// browser (passphrase, recovery file downloaded; the case officer restores theirs from a
+// recovery file) and keeps each browser's storage for the later phases, where one person
+// restores from their recovery file in a fresh browser and the others come back and
+// unlock with their passphrase in the signing prompt.
+//
+// config: {phase: "wallets"|"parties"|"court", wallet, caseId, rpcUrl, stateDir,
+//          people: {name: {key?, lang, passphrase?, profile?, recoveryFile?, restore?}},
 //          addresses: {mediator, arbitrator}, files: {...}, packageHash?, courtReference?}
 'use strict';
+const path = require('path');
 const { injectExtension } = require('../extension.cjs');
-const { act, signInExtension, signProfile, waitStage } = require('../steps.cjs');
+const { act, createWallet, restoreWallet, signInExtension, signProfile,
+  waitStage } = require('../steps.cjs');
 
+function stateFile(config, name) { return path.join(config.stateDir, `state-${name}.json`); }
+
+/** A person enters for this phase, signed in, with their wallet. */
 async function enter(h, config, name) {
   const spec = config.people[name];
-  const p = await h.person(name, { lang: spec.lang });
-  p.wallet = await injectExtension(p.context, spec.key, { id: name, rpcUrl: config.rpcUrl });
-  await signInExtension(p);
-  if (spec.profile) { await signProfile(p, spec.profile); }
-  return p;
+  if (config.wallet === 'extension') {
+    const p = await h.person(name, { lang: spec.lang });
+    p.wallet = await injectExtension(p.context, spec.key, { id: name, rpcUrl: config.rpcUrl });
+    await signInExtension(p);
+    if (spec.profile) { await signProfile(p, spec.profile); }
+    return p;
+  }
+  if (spec.restore) {  // a fresh browser: the wallet comes back from the recovery file
+    const p = await h.person(name, { lang: spec.lang, passphrase: spec.passphrase });
+    await restoreWallet(p, spec.recoveryFile);
+    return p;
+  }
+  return h.person(name, { lang: spec.lang, passphrase: spec.passphrase,
+    storageState: stateFile(config, name) });
+}
+
+async function wallets(h, config) {
+  const out = { people: {} };
+  for (const [name, spec] of Object.entries(config.people)) {
+    const p = await h.person(name, { lang: spec.lang, passphrase: spec.passphrase });
+    const made = spec.recoveryFile
+      ? { ...(await restoreWallet(p, spec.recoveryFile, { shot: `sign-in-${name}-${p.lang}` })),
+        recoveryFile: spec.recoveryFile }
+      : await createWallet(p, config.stateDir, { shot: `sign-in-${name}-${p.lang}` });
+    if (spec.profile) { made.profile = await signProfile(p, spec.profile); }
+    await p.save(stateFile(config, name));
+    out.people[name] = made;
+  }
+  return out;
 }
 
 function file(spec) { return { name: spec.name, mime: spec.mime, content: spec.content,
@@ -35,6 +72,13 @@ async function parties(h, config) {
     who[name] = await enter(h, config, name);
   }
   const { buyer, seller, admin, mediator, arbitrator } = who;
+  if (config.wallet === 'builtin') {
+    out.kinds = {};
+    for (const [n, p] of Object.entries(who)) {
+      await p.visit('/ui/cases');
+      out.kinds[n] = await p.page.evaluate(() => window.chainarbWallet.kind());
+    }
+  }
   await buyer.visit(`/ui/cases/${c}`, { shot: `case-filed-buyer-${buyer.lang}` });
   // Negotiation: the seller offers 10 %; the buyer lets it lapse and asks for a mediator.
   await step(seller, 'offer', { fill: { '#step-offer-toBuyer': '48', '#step-offer-days': '2' },
@@ -68,11 +112,13 @@ async function parties(h, config) {
   await step(buyer, 'enforce');
   out.finalStage = await waitStage(seller, c, 'enforced', 90000);
   await seller.visit(`/ui/cases/${c}`, { shot: `case-enforced-seller-${seller.lang}` });
-  out.sentTransactions = Object.fromEntries(Object.entries(who).map(
-    ([n, p]) => [n, p.wallet.log.filter((l) => l.method === 'eth_sendTransaction')]));
-  out.typedSigned = Object.fromEntries(Object.entries(who).map(
-    ([n, p]) => [n, p.wallet.log.filter((l) => l.method === 'eth_signTypedData_v4')
-      .map((l) => l.primaryType)]));
+  if (config.wallet === 'extension') {
+    out.typedSigned = Object.fromEntries(Object.entries(who).map(
+      ([n, p]) => [n, p.wallet.log.filter((l) => l.method === 'eth_signTypedData_v4')
+        .map((l) => l.primaryType)]));
+  } else {
+    out.prompts = Object.fromEntries(Object.entries(who).map(([n, p]) => [n, p.prompts || 0]));
+  }
   return out;
 }
 
@@ -89,6 +135,7 @@ async function court(h, config) {
 }
 
 module.exports = async function wholeCase(h, config) {
+  if (config.phase === 'wallets') { return wallets(h, config); }
   if (config.phase === 'parties') { return parties(h, config); }
   if (config.phase === 'court') { return court(h, config); }
   throw new Error('unknown phase ' + config.phase);
