@@ -16,9 +16,11 @@ async function signInExtension(p, opts = {}) {
 
 /** The wallet prompt is open: approve it (typing the passphrase when this tab is locked);
  * what it showed: {what, rows}. */
+const PROMPT = '#wallet-prompt[open]:not([data-e2e-approved])';  // one not yet approved
+
 async function approvePrompt(p, opts = {}) {
   const page = p.page;
-  await page.waitForSelector('#wallet-prompt[open]', { timeout: opts.timeout || 30000 });
+  await page.waitForSelector(PROMPT, { timeout: opts.timeout || 30000 });
   const shown = { what: await page.locator('#wallet-prompt-what').innerText(),
     rows: await page.locator('#wallet-prompt table.wallet-fields tr').evaluateAll(
       (trs) => trs.map((tr) => [tr.cells[0].innerText, tr.cells[1].innerText])) };
@@ -29,7 +31,10 @@ async function approvePrompt(p, opts = {}) {
   if (await page.locator('#wallet-prompt-passphrase').count()) {
     await page.fill('#wallet-prompt-passphrase', p.passphrase);
   }
-  await page.click('#wallet-prompt-sign');
+  // Marked, not waited out: a locked tab decrypts the keystore (scrypt) before it closes,
+  // and the step's next signature opens a new prompt.
+  await page.locator(PROMPT).evaluate((d) => { d.dataset.e2eApproved = '1'; });
+  await page.click('#wallet-prompt[data-e2e-approved] #wallet-prompt-sign');
   p.prompts = (p.prompts || 0) + 1;
   return shown;
 }
@@ -95,14 +100,12 @@ async function signProfile(p, profile, opts = {}) {
 async function settle(p, done, timeoutMs = 60000) {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const which = await (await p.page.waitForFunction((sel) => {
+    const which = await (await p.page.waitForFunction(([sel, prompt]) => {
       if (document.querySelector(sel)) { return 'done'; }
-      return document.querySelector('#wallet-prompt[open]') ? 'prompt' : null;
-    }, done, { timeout: Math.max(1000, until - Date.now()) })).jsonValue();
+      return document.querySelector(prompt) ? 'prompt' : null;
+    }, [done, PROMPT], { timeout: Math.max(1000, until - Date.now()) })).jsonValue();
     if (which === 'done') { return; }
     await approvePrompt(p);
-    await p.page.waitForSelector('#wallet-prompt[open]', { state: 'detached', timeout: 10000 })
-      .catch(() => p.page.waitForSelector('#wallet-prompt:not([open])', { timeout: 10000 }));
     if (Date.now() > until) { throw new Error(`${p.name}: no verdict for ${done}`); }
   }
 }
