@@ -8,8 +8,8 @@
 //   (`check`), and a serious or critical violation is a failure; a page a person reached but
 //   never checked is a failure too, so no page slips past.
 // - Errors: an uncaught exception in a page is a failure.
-// Screenshots go to the run's out dir (docs/portal/screenshots when the Python side keeps
-// them). A scenario (tests/portal/scenarios/NAME.cjs) exports `async (harness, config) =>
+// Screenshots go to the run's out dir; the ones the docs show (`{keep: true}`) to the keep
+// dir (docs/portal/screenshots when the Python side keeps them). A scenario (tests/portal/scenarios/NAME.cjs) exports `async (harness, config) =>
 // result`; run.cjs runs it and prints {result, failures, checked, shots} as one JSON line.
 'use strict';
 const fs = require('fs');
@@ -35,9 +35,10 @@ function where(url) {
 }
 
 class Harness {
-  constructor({ base, outDir, chromium: exe }) {
+  constructor({ base, outDir, keepDir, chromium: exe }) {
     this.base = base.replace(/\/$/, '');
     this.outDir = outDir;
+    this.keepDir = keepDir || outDir;  // the screenshots the docs show (shot(…, {keep}))
     this.exe = exe || process.env.CHROMIUM || '/usr/bin/chromium';
     this.failures = [];   // {kind: blocked|csp|axe|unchecked|pageerror, who, where, detail}
     this.checked = [];    // {who, where, violations (all impacts, counted)}
@@ -165,8 +166,8 @@ class Person {
   }
 
   async shot(name, opts = {}) {
-    const file = path.join(this.h.outDir, name + '.png');
-    await (opts.page || this.page).screenshot({ path: file, fullPage: true });
+    const file = path.join(opts.keep ? this.h.keepDir : this.h.outDir, name + '.png');
+    await (opts.page || this.page).screenshot({ path: file, fullPage: opts.fullPage !== false });
     this.h.shots.push(file);
     return file;
   }

@@ -3,8 +3,9 @@ chromium (``run.cjs``) against a live service and hand back what the harness saw
 
 Every scenario is held to the harness's checks by ``assert_clean``: no request left
 loopback, no page with a serious or critical axe-core violation, no page reached and not
-checked, no uncaught script error. Screenshots are kept in ``docs/portal/screenshots/``
-when ``CHAINARB_KEEP_SCREENSHOTS=1``, else in the test's tmp dir.
+checked, no uncaught script error. Screenshots go to the test's tmp dir; the ones
+docs/portal.md shows (each role's main page in both languages, the case's steps) are
+written to ``docs/portal/screenshots/`` instead when ``CHAINARB_KEEP_SCREENSHOTS=1``.
 """
 
 from __future__ import annotations
@@ -25,10 +26,18 @@ KEPT = REPO / "docs" / "portal" / "screenshots"
 
 
 def shots_dir(tmp_path: Path) -> Path:
-    """Where a run's screenshots go (see the module doc)."""
-    out = KEPT if os.environ.get("CHAINARB_KEEP_SCREENSHOTS") == "1" else tmp_path / "shots"
+    """Where a run's screenshots go: the test's tmp dir (the docs' own go to ``keep_dir``)."""
+    out = tmp_path / "shots"
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def keep_dir() -> Path | None:
+    """Where the screenshots docs/portal.md shows are written, when kept (module doc)."""
+    if os.environ.get("CHAINARB_KEEP_SCREENSHOTS") != "1":
+        return None
+    KEPT.mkdir(parents=True, exist_ok=True)
+    return KEPT
 
 
 def ensure_cjk_font() -> None:
@@ -45,9 +54,11 @@ def run_scenario(name: str, base: str, config: dict[str, Any], out_dir: Path,
                  timeout: int = 600) -> dict[str, Any]:
     """Run ``scenarios/<name>.cjs`` in chromium; its JSON summary (fails on a crash)."""
     ensure_cjk_font()
+    keep = keep_dir()
     done = subprocess.run(
         ["node", str(HERE / "run.cjs"), name, base, str(out_dir), json.dumps(config)],
-        cwd=REPO, env={**os.environ, "CHROMIUM": find_chromium()}, capture_output=True,
+        cwd=REPO, env={**os.environ, "CHROMIUM": find_chromium(),
+                       "CHAINARB_PORTAL_KEEP_DIR": str(keep or out_dir)}, capture_output=True,
         text=True, timeout=timeout, check=False)
     lines = done.stdout.strip().splitlines()
     assert lines, f"no output (rc {done.returncode}): {done.stderr[-3000:]}"

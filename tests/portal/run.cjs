@@ -2,7 +2,7 @@
 // JSON line: {result, failures, checked, shots, moderate}. A scenario that throws still
 // prints what the harness saw, with the error, and exits 1.
 //
-// usage: node run.cjs NAME BASE_URL OUT_DIR CONFIG_JSON
+// usage: [CHAINARB_PORTAL_KEEP_DIR=DIR] node run.cjs NAME BASE_URL OUT_DIR CONFIG_JSON
 'use strict';
 const path = require('path');
 const { Harness } = require('./harness.cjs');
@@ -10,7 +10,7 @@ const { Harness } = require('./harness.cjs');
 async function main() {
   const [name, base, outDir, configJson] = process.argv.slice(2);
   const scenario = require(path.join(__dirname, 'scenarios', name + '.cjs'));
-  const h = new Harness({ base, outDir });
+  const h = new Harness({ base, outDir, keepDir: process.env.CHAINARB_PORTAL_KEEP_DIR });
   let result = null;
   let error = null;
   try {

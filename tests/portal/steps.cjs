@@ -26,8 +26,9 @@ async function approvePrompt(p, opts = {}) {
       (trs) => trs.map((tr) => [tr.cells[0].innerText, tr.cells[1].innerText])) };
   if (!p.promptChecked) {  // the prompt is a page state too: held to axe once per person
     p.promptChecked = true;
-    await p.check({ shot: opts.shot });
+    await p.check();
   }
+  if (opts.shot) { await p.shot(opts.shot, { keep: opts.keep, fullPage: false }); }
   if (await page.locator('#wallet-prompt-passphrase').count()) {
     await page.fill('#wallet-prompt-passphrase', p.passphrase);
   }
@@ -43,7 +44,8 @@ async function approvePrompt(p, opts = {}) {
  * downloaded into outDir, then signing in (the prompt shows the message). */
 async function createWallet(p, outDir, opts = {}) {
   const page = p.page;
-  await p.visit('/ui/sign-in', { shot: opts.shot });
+  await p.visit('/ui/sign-in');
+  if (opts.shot) { await p.shot(opts.shot, { keep: opts.keep }); }
   await page.fill('#new-passphrase', p.passphrase);
   await page.fill('#new-passphrase2', p.passphrase);
   await page.click('#create-button');
@@ -54,7 +56,7 @@ async function createWallet(p, outDir, opts = {}) {
   await download.saveAs(file);
   await page.click('#continue-button');
   const landed = page.waitForURL('**/ui/cases?lang=' + p.lang, { timeout: 30000 });
-  const shown = await approvePrompt(p);
+  const shown = await approvePrompt(p, { shot: opts.promptShot, keep: opts.keep });
   await landed;
   await p.check();
   return { address: await page.evaluate(() => window.chainarbWallet.address()),
@@ -96,16 +98,28 @@ async function signProfile(p, profile, opts = {}) {
 }
 
 /** Wait for `done` to show, approving every wallet prompt on the way (a step may ask for
- * two signatures: the record and the escrow's Settlement or Award it carries). */
-async function settle(p, done, timeoutMs = 60000) {
+ * two signatures: the record and the escrow's Settlement or Award it carries) and, in
+ * `form`, signing an upload's commitment once the page shows it (the page shows the
+ * commitment it recomputed from the file before anything is signed). */
+async function settle(p, done, timeoutMs = 60000, form = null) {
   const until = Date.now() + timeoutMs;
+  const commit = form ? form + ' .sign-commitment:not([data-e2e-clicked])' : null;
   for (;;) {
-    const which = await (await p.page.waitForFunction(([sel, prompt]) => {
+    const which = await (await p.page.waitForFunction(([sel, prompt, c]) => {
       if (document.querySelector(sel)) { return 'done'; }
-      return document.querySelector(prompt) ? 'prompt' : null;
-    }, [done, PROMPT], { timeout: Math.max(1000, until - Date.now()) })).jsonValue();
+      if (document.querySelector(prompt)) { return 'prompt'; }
+      const b = c && document.querySelector(c);
+      return b && b.offsetParent !== null && !b.disabled ? 'commitment' : null;
+    }, [done, PROMPT, commit], { timeout: Math.max(1000, until - Date.now()) })).jsonValue();
     if (which === 'done') { return; }
-    await approvePrompt(p);
+    if (which === 'prompt') {
+      await approvePrompt(p);
+    } else {
+      p.commitments = (p.commitments || []).concat(
+        [await p.page.locator(form + ' .commitment-value').innerText()]);
+      await p.page.locator(commit).evaluate((b) => { b.dataset.e2eClicked = '1'; });
+      await p.page.click(form + ' .sign-commitment[data-e2e-clicked]');
+    }
     if (Date.now() > until) { throw new Error(`${p.name}: no verdict for ${done}`); }
   }
 }
@@ -135,7 +149,7 @@ async function act(p, caseId, step, opts = {}) {
   await page.focus(form + ' button[type=submit]');
   const reloaded = page.waitForEvent('load', { timeout: 40000 }).catch(() => null);
   await page.keyboard.press('Enter');
-  await settle(p, form + ' .result.ok, ' + form + ' .result.error');
+  await settle(p, form + ' .result.ok, ' + form + ' .result.error', 90000, form);
   const out = { step, ok: (await page.getAttribute(form + ' .result', 'class')).includes('ok'),
     text: await page.locator(form + ' .result').innerText() };
   if (opts.shot) { await p.shot(opts.shot); }
@@ -166,5 +180,61 @@ async function waitStage(p, caseId, want, timeoutMs = 60000) {
   throw new Error(`${p.name}: case stage ${stage}, waited for ${want}`);
 }
 
-module.exports = { act, approvePrompt, createWallet, restoreWallet, settle, signInExtension,
+// --- the parties' pages (backend/web/party.py) ---
+
+/** From the orders page: file a claim for an order (dispute type and remedy in words,
+ * amount, statement, a first piece of evidence), signing the claim and the evidence's
+ * commitment; lands on the case page. */
+async function fileClaim(p, orderId, claim, opts = {}) {
+  const page = p.page;
+  await p.visit('/ui/orders');
+  if (opts.shot) { await p.shot(opts.shot, { keep: opts.keep }); }
+  await p.clickTo(`#claim-${orderId}`);
+  const form = 'form[data-step=file]';
+  await page.waitForSelector(form);
+  await page.selectOption('#step-file-disputeType', claim.disputeType);
+  await page.selectOption('#step-file-remedy', claim.remedy);
+  await page.fill('#step-file-claimedAmount', claim.amount);
+  await page.fill('#step-file-statement', claim.statement);
+  if (claim.file) {
+    await page.selectOption('#step-file-kind', claim.kind);
+    await page.setInputFiles('#step-file-file', { name: claim.file.name,
+      mimeType: claim.file.mime, buffer: Buffer.from(claim.file.content,
+        claim.file.base64 ? 'base64' : 'utf8') });
+  }
+  if (opts.formShot) { await p.shot(opts.formShot, { keep: opts.keep }); }
+  await p.check();
+  const caseUrl = page.url();
+  const reloaded = page.waitForEvent('load', { timeout: 90000 }).catch(() => null);
+  await page.focus(form + ' button[type=submit]');
+  await page.keyboard.press('Enter');
+  await settle(p, `${form} .result.error, #wallet-transactions`, 120000, form);
+  const err = await page.locator(`${form} .result.error`).count();
+  if (err) { throw new Error(`${p.name}: claim refused: ${await p.text(form + ' .result')}`); }
+  await reloaded;
+  await p.check();
+  const caseId = new URL(page.url()).pathname.split('/').pop();
+  return { caseId, caseUrl, stage: await page.locator('#summary .stage').getAttribute('data-stage') };
+}
+
+/** On the case page: send what the case waits for from this person's wallet (the escrow
+ * freeze, raiseDispute; or objectToAward); the transaction hash the page shows. */
+async function sendFromWallet(p, caseId, opts = {}) {
+  const page = p.page;
+  await p.visit(`/ui/cases/${caseId}`);
+  await page.waitForSelector('#wallet-transactions button.send-tx');
+  if (opts.shot) { await p.shot(opts.shot, { keep: opts.keep }); }
+  const what = await page.locator('#wallet-transactions li p').first().innerText();
+  await page.click('#wallet-transactions button.send-tx');
+  await settle(p, '#wallet-transactions .result.ok, #wallet-transactions .result.error', 90000);
+  const ok = await page.locator('#wallet-transactions .result.ok').count();
+  const text = await p.text('#wallet-transactions .result');
+  if (!ok) { throw new Error(`${p.name}: wallet transaction refused: ${text}`); }
+  const tx = await page.locator('#wallet-transactions [data-tx]').first().getAttribute('data-tx')
+    .catch(() => null);
+  await p.check();
+  return { what, text, tx };
+}
+
+module.exports = { act, fileClaim, sendFromWallet, approvePrompt, createWallet, restoreWallet, settle, signInExtension,
   signProfile, stageOf, waitStage };

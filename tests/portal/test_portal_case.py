@@ -159,8 +159,9 @@ def carry_case(cw: ChainWorld, keys: dict[str, LocalAccount], tmp_path: Path, wa
         n: {"lang": lang[n], **({"profile": PROFILES[n]} if n in PROFILES else {})}
         for n in NAMES}
     base_cfg: dict[str, Any] = {"wallet": wallet, "rpcUrl": cw.rpc_url, "stateDir": str(state),
-                                "people": people}
+                                "people": people, "keep": wallet == "builtin"}
     made: dict[str, Any] = {}
+    shots_taken: list[str] = []
     if wallet == "extension":
         for n in NAMES:
             people[n]["key"] = "0x" + bytes(keys[n].key).hex()
@@ -170,9 +171,9 @@ def carry_case(cw: ChainWorld, keys: dict[str, LocalAccount], tmp_path: Path, wa
             people[n]["passphrase"] = PASSPHRASE.format(name=n)
         people["admin"]["recoveryFile"] = str(keystore(
             keys["admin"], people["admin"]["passphrase"], state / "admin-recovery.json"))
-        made = run_scenario("case", cw.base, {**base_cfg, "phase": "wallets"}, shots)
-        assert_clean(made)
-        made = made["result"]["people"]
+        made_out = run_scenario("case", cw.base, {**base_cfg, "phase": "wallets"}, shots)
+        assert_clean(made_out)
+        made, shots_taken = made_out["result"]["people"], made_out["shots"]
         addresses = {n: made[n]["address"] for n in NAMES}
         assert addresses["admin"].lower() == keys["admin"].address.lower()
         for n in NAMES:  # each recovery file is a keystore v3 Python opens too
@@ -196,7 +197,7 @@ def carry_case(cw: ChainWorld, keys: dict[str, LocalAccount], tmp_path: Path, wa
             "files": files(order_id, case_id)}, shots, timeout=900)
         assert_clean(out)
         result["parties"] = out["result"]
-        result["shots"] = out["shots"]
+        result["shots"] = shots_taken + out["shots"]
         digest = court_package_through_api(cw, api["admin"], api["court"], case_id)
         court_out = run_scenario("case", cw.base, {
             **base_cfg, "phase": "court", "caseId": case_id, "packageHash": digest,
@@ -216,9 +217,8 @@ def check_case(cw: ChainWorld, res: dict[str, Any]) -> None:
     # The award executed on the chain: the order is no longer held in escrow.
     assert cw.escrow.order(res["order_id"]).status != 1
     assert NOT_IN_PAGES_YET  # shrinks as the pages land
-    assert_screenshots({"shots": res["shots"]}, f"case-offer-seller-{lang['seller']}",
-                       f"case-award-editor-arbitrator-{lang['arbitrator']}",
-                       f"case-confirmed-court-{lang['court']}")
+    assert_screenshots({"shots": res["shots"]}, *(f"main-{n}-{lang[n]}" for n in NAMES),
+                       f"flow-enforced-{lang['seller']}", f"flow-confirmed-{lang['court']}")
 
 
 @pytest.mark.parametrize("langs", ["en-zh", "zh-en"])
@@ -228,6 +228,8 @@ def test_whole_case_with_the_built_in_wallet(cw: ChainWorld, keys: dict[str, Loc
     res = carry_case(cw, keys, tmp_path, "builtin", langs)
     check_case(cw, res)
     assert set(res["parties"]["kinds"].values()) == {"builtin"}
+    lang = res["lang"]["buyer"]
+    assert_screenshots({"shots": res["shots"]}, f"flow-sign-in-{lang}", f"flow-prompt-{lang}")
     # Every record was signed through the page's own prompt, by each of them.
     assert all(n > 0 for n in res["parties"]["prompts"].values()), res["parties"]["prompts"]
 

@@ -35,7 +35,9 @@ def test_every_page_of_every_person(world: WebWorld, tmp_path: Path) -> None:
                     **({"profile": PROFILES[n]} if n in PROFILES else {})}
                    for n, lang in PEOPLE],
         "cases": [world.case_id, world.case2],
-        "visitor": {"paths": ["/", "/ui/sign-in", "/ui/cases", f"/verify/{UNKNOWN_DIGEST}"]},
+        "chooser": {"keys": ["0x" + bytes(key(n).key).hex() for n in ("stranger", "buyer")]},
+        "visitor": {"paths": ["/", "/ui/sign-in", "/ui/cases", f"/verify/{UNKNOWN_DIGEST}",
+                               "/docs", "/redoc"]},
     }
     out = run_scenario("pages", world.base, config, shots_dir(tmp_path))
     assert_clean(out)
@@ -60,6 +62,11 @@ def test_every_page_of_every_person(world: WebWorld, tmp_path: Path) -> None:
     for name in ("Lena Fischer", "Shenzhen Brightway Lighting", "Maria Rossi"):
         assert name in again, again
     assert world.clients["seller"].address not in again
+    # EIP-6963: both wallets listed by name; the one picked signs in, the other is not asked.
+    chooser = out["result"]["chooser"]
+    assert chooser["listed"] == ["Test Wallet 1", "Test Wallet 2"], chooser
+    assert chooser["signedInAs"].lower() == world.clients["buyer"].address.lower()
+    assert chooser["asked"] == [[], ["personal_sign"]], chooser
     visitor = out["result"]["visitor"]
     assert visitor["/ui/cases"]["status"] == 401
     assert visitor["/"]["status"] in (200, 401) and "/ui" in visitor["/"]["url"]

@@ -45,9 +45,10 @@ async function wallets(h, config) {
   for (const [name, spec] of Object.entries(config.people)) {
     const p = await h.person(name, { lang: spec.lang, passphrase: spec.passphrase });
     const made = spec.recoveryFile
-      ? { ...(await restoreWallet(p, spec.recoveryFile, { shot: `sign-in-${name}-${p.lang}` })),
+      ? { ...(await restoreWallet(p, spec.recoveryFile)),
         recoveryFile: spec.recoveryFile }
-      : await createWallet(p, config.stateDir, { shot: `sign-in-${name}-${p.lang}` });
+      : await createWallet(p, config.stateDir, { shot: name === 'buyer' && `flow-sign-in-${p.lang}`,
+        promptShot: name === 'buyer' && `flow-prompt-${p.lang}`, keep: config.keep });
     if (spec.profile) { made.profile = await signProfile(p, spec.profile); }
     await p.save(stateFile(config, name));
     out.people[name] = made;
@@ -79,18 +80,25 @@ async function parties(h, config) {
       out.kinds[n] = await p.page.evaluate(() => window.chainarbWallet.kind());
     }
   }
-  await buyer.visit(`/ui/cases/${c}`, { shot: `case-filed-buyer-${buyer.lang}` });
+  const keep = { keep: config.keep };
+  await buyer.visit('/ui/cases');
+  await buyer.shot(`main-buyer-${buyer.lang}`, keep);
+  await admin.visit('/ui/cases');
+  await admin.shot(`main-admin-${admin.lang}`, keep);
+  await seller.visit(`/ui/cases/${c}`);
+  await seller.shot(`main-seller-${seller.lang}`, keep);
   // Negotiation: the seller offers 10 %; the buyer lets it lapse and asks for a mediator.
-  await step(seller, 'offer', { fill: { '#step-offer-toBuyer': '48', '#step-offer-days': '2' },
-    shot: `case-offer-seller-${seller.lang}` });
+  await step(seller, 'offer', { fill: { '#step-offer-toBuyer': '48', '#step-offer-days': '2' } });
   await step(buyer, 'facilitation');
   // Facilitated settlement: the institution appoints the mediator, who publishes the
   // pre-evaluation and proposes; nobody accepts; both parties agree to arbitrate.
   await step(admin, 'appoint_mediator', { fill: {
     '#step-appoint_mediator-appointee': config.addresses.mediator } });
+  await mediator.visit(`/ui/cases/${c}`);
+  await mediator.shot(`main-mediator-${mediator.lang}`, keep);
   await step(mediator, 'preeval', { fill: { '#step-preeval-tracking': 'delivered' } });
   await step(mediator, 'propose', { fill: { '#step-propose-toBuyer': '150',
-    '#step-propose-days': '3' }, shot: `case-propose-mediator-${mediator.lang}` });
+    '#step-propose-days': '3' } });
   await step(seller, 'agree');
   await step(buyer, 'agree');
   await step(mediator, 'impasse');
@@ -103,7 +111,8 @@ async function parties(h, config) {
     files: { '#step-evidence-file': file(f.invoice) } });
   await step(seller, 'answer', { files: { '#step-answer-document': file(f.answer) } });
   await step(arbitrator, 'close');
-  await arbitrator.visit(`/ui/cases/${c}`, { shot: `case-award-editor-arbitrator-${arbitrator.lang}` });
+  await arbitrator.visit(`/ui/cases/${c}`);
+  await arbitrator.shot(`main-arbitrator-${arbitrator.lang}`, keep);
   await step(arbitrator, 'award', { fill: { '#step-award-toBuyer': '180',
     '#step-award-compensation': '42.5' }, files: { '#step-award-document': file(f.award) } });
   // The objection window (the development escrow's, seconds long) passes; anyone may then
@@ -111,7 +120,8 @@ async function parties(h, config) {
   await waitStage(buyer, c, 'final', 90000);
   await step(buyer, 'enforce');
   out.finalStage = await waitStage(seller, c, 'enforced', 90000);
-  await seller.visit(`/ui/cases/${c}`, { shot: `case-enforced-seller-${seller.lang}` });
+  await seller.visit(`/ui/cases/${c}`);
+  await seller.shot(`flow-enforced-${seller.lang}`, keep);
   if (config.wallet === 'extension') {
     out.typedSigned = Object.fromEntries(Object.entries(who).map(
       ([n, p]) => [n, p.wallet.log.filter((l) => l.method === 'eth_signTypedData_v4')
@@ -125,11 +135,13 @@ async function parties(h, config) {
 async function court(h, config) {
   const c = config.caseId;
   const court = await enter(h, config, 'court');
-  await court.visit(`/ui/cases/${c}`, { shot: `case-court-${court.lang}` });
+  await court.visit(`/ui/cases/${c}`);
+  await court.shot(`main-court-${court.lang}`, { keep: config.keep });
   const r = await act(court, c, 'confirm', { fill: {
     '#step-confirm-packageHash': config.packageHash,
     '#step-confirm-courtReference': config.courtReference } });
-  await court.visit(`/ui/cases/${c}`, { shot: `case-confirmed-court-${court.lang}` });
+  await court.visit(`/ui/cases/${c}`);
+  await court.shot(`flow-confirmed-${court.lang}`, { keep: config.keep });
   return { steps: [{ who: 'court', step: 'confirm', stage: r.stage, text: r.text }],
     finalStage: r.stage };
 }

@@ -50,6 +50,26 @@ module.exports = async function pages(h, config) {
   out.again = { text: await first.text('main') };
   await first.visit('/ui/cases');
   out.again.list = await first.text('main');
+  // Two extension wallets announced over EIP-6963 and no window.ethereum: the sign-in page
+  // lists both and the person picks the second; only that one is asked to sign.
+  if (config.chooser) {
+    const c = await h.person('chooser', { lang: 'zh-Hans' });
+    const wallets = [];
+    for (const [i, key] of config.chooser.keys.entries()) {
+      wallets.push(await injectExtension(c.context, key, { id: `pick${i}`,
+        name: `Test Wallet ${i + 1}`, plain: false }));
+    }
+    await c.visit('/ui/sign-in');
+    await c.page.waitForSelector('#extension-choice:not([hidden]) #extension-list input');
+    const listed = await c.page.locator('#extension-list label').allInnerTexts();
+    await c.page.check('#extension-list input[value="org.chainarb.test.pick1"]');
+    await c.shot('chooser-zh-Hans');
+    await Promise.all([c.page.waitForURL('**/ui/cases?lang=zh-Hans', { timeout: 30000 }),
+      c.page.click('#sign-in')]);
+    await c.check();
+    out.chooser = { listed, signedInAs: await c.page.evaluate(() => window.chainarbWallet.address()),
+      asked: wallets.map((w) => w.log.map((l) => l.method)) };
+  }
   // A visitor with no wallet and no session.
   const v = await h.person('visitor', { lang: 'en' });
   for (const path of config.visitor.paths) {
