@@ -89,6 +89,7 @@ from .errors import AccessDenied, Conflict, NotFound, ServiceError
 from .evidence import EvidenceService, _IterReader
 from .identity import IdentityService
 from .institution import institution_info
+from .rotation import KEY_ROTATED
 
 if TYPE_CHECKING:
     from .cases import CaseService
@@ -277,8 +278,12 @@ class PackageService:
 
     # -- parts ----------------------------------------------------------------------------------
 
-    def _role(self, case: p.CaseState, signer: str, action: str | None = None) -> str:
-        if signer == self.cases.institution_address:
+    def _role(self, case: p.CaseState, signer: str, action: str | None = None,
+              former: frozenset[str] = frozenset()) -> str:
+        """The role a record's signer holds; ``former``: institution keys that handed over
+        (the signers of the case's ``institution.key_rotated`` steps), whose earlier steps
+        are the institution's."""
+        if signer == self.cases.institution_address or signer in former:
             return "institution"
         if signer == case.claimant:
             return "claimant"
@@ -335,11 +340,13 @@ class PackageService:
         carriers: dict[bytes, int] = {}
         award: AwardDocument | None = None
         final = case.final_award
+        former = frozenset(s.signer for s in steps if s.kind == KEY_ROTATED)
         for step in steps:
             signed = SignedRecord.from_json_obj(step.record)
             detail = details.get(step.id or -1)
             payload = detail.payload.encode() if detail and detail.payload is not None else None
-            entries.append(StepEntry(record=signed, role=self._role(case, step.signer, step.kind),
+            entries.append(StepEntry(record=signed,
+                                     role=self._role(case, step.signer, step.kind, former),
                                      payload=payload, label_en=step.kind))
             for att in (detail.attachments if detail else []):
                 kind = att.get("type")
