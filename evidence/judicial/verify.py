@@ -699,16 +699,68 @@ def _record_name(signed: SignedRecord) -> str:
 # --- the checks -------------------------------------------------------------------------
 
 
+KEY_ROTATED = "institution.key_rotated"
+
+
+def _key_chain(p: _Package) -> tuple[list[str], list[str]]:
+    """The institution's keys as the case's chain hands them over: each
+    `institution.key_rotated` step must be signed by the key holding the role at that point
+    and be anchored (a Merkle proof of its record into a root the package lists as anchored;
+    the `merkle` and `anchors` checks prove those). Problems, and one detail line per key."""
+    history, _ = p.roles
+    before = dict(history)
+    merkle = p.json(fmt.MERKLE)
+    proofs = merkle.get("proofs", []) if isinstance(merkle, dict) else []
+    roots = {str(a.get("root", "")).removeprefix("0x").lower(): a for a in p.anchors}
+    rooted = {str(pr.get("recordHash", "")).removeprefix("0x").lower():
+              str(pr.get("root", "")).removeprefix("0x").lower()
+              for pr in proofs if isinstance(pr, dict)}
+    problems: list[str] = []
+    details = [f"institution key / 机构密钥: {p.order.institution} (the order's, on-chain)"]
+    for signed in p.steps:
+        rec = signed.record
+        if not isinstance(rec, ProceduralStep) or rec.action != KEY_ROTATED:
+            continue
+        signer = _single_signer(signed)
+        holders = before.get(signed.record_hash.hex(), {}).get("institution", set())
+        try:
+            new = ", ".join(to_checksum_address(a) for a in p.payload(rec)["appointees"])
+        except (_CheckFailedError, KeyError, TypeError, ValueError):
+            new = "?"
+        if signer not in holders:
+            problems.append(
+                f"step {rec.sequence} hands the institution to {new} but is signed by {signer}, "
+                f"not by the key holding the role ({' or '.join(sorted(holders))}): the "
+                "rotation is void")
+            continue
+        root = rooted.get(signed.record_hash.hex())
+        anchor = roots.get(root or "")
+        if anchor is None:
+            problems.append(
+                f"step {rec.sequence} hands the institution to {new} but is not anchored (no "
+                "Merkle proof into an anchored root): an unanchored rotation binds no one")
+            continue
+        details.append(f"institution key / 机构密钥: {new}, handed over by {signer} at step "
+                       f"{rec.sequence}, anchored in root 0x{str(root)[:16]}… on chain "
+                       f"{anchor.get('chainId')} block {anchor.get('blockNumber')}")
+    return problems, details
+
+
 def _check_identities(p: _Package) -> _Result:
-    """Names beside addresses, each bound to the key that signed it (`_identity`)."""
+    """Names beside addresses, each bound to the key that signed it (`_identity`), and the
+    institution's keys, each handed over by the one before (signed, anchored)."""
     history, _ = p.roles
     problems, details = check_identities(
         p.identities, p.manifest, steps=p.steps, payload_of=p.payload,
         holders=history[-1][1], institution=p.institution_keys, case_id=p.case_id,
         domain=p.domain)
+    chain_problems, chain_details = _key_chain(p)
+    problems, details = chain_problems + problems, details + chain_details
     if problems:
         raise _CheckFailedError(problems[0], problems)
-    return f"{len(details)} people named, each name signed by its key", details
+    keys = len(chain_details)
+    return (f"{len(details) - keys} people named, each name signed by its key; "
+            f"{keys} institution key(s), each handed over by the one before"), details
 
 
 def _check_files(p: _Package) -> str:

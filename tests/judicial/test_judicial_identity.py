@@ -8,6 +8,7 @@ the `identities` check must say which.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import zipfile
 from pathlib import Path
@@ -237,3 +238,57 @@ def test_a_rotation_not_signed_by_the_old_key_fails(tmp_path: Path, local_tsa: L
     assert checks["attestation"].status == Status.FAILED
     assert f"signed by {thief.address}, not by the institution's key " \
         f"{forged.actors.institution.address}" in checks["attestation"].reason
+
+
+def test_the_key_chain_is_named_by_identities(tmp_path: Path, local_tsa: LocalTSA) -> None:
+    """`identities` states each institution key and the anchored step that handed it over."""
+    new = Account.create()
+    rotated = make_case(tmp_path / "rotated", local_tsa, rotate_to=new)
+    report = verify_package(rotated.package, chain=rotated.w3)
+    identities = next(c for c in report.checks if c.name == "identities")
+    assert identities.status == Status.PASSED, identities.reason
+    assert identities.reason.endswith("2 institution key(s), each handed over by the one before")
+    old = rotated.actors.institution.address
+    assert f"institution key / 机构密钥: {old} (the order's, on-chain)" in identities.details
+    assert any(d.startswith(f"institution key / 机构密钥: {new.address}, handed over by {old} "
+                            "at step ") and " anchored in root 0x" in d
+               for d in identities.details), identities.details
+
+
+def test_a_rotation_not_signed_by_the_old_key_fails_identities(tmp_path: Path,
+                                                                local_tsa: LocalTSA) -> None:
+    thief = Account.create()
+    forged = make_case(tmp_path / "forged", local_tsa, rotate_to=thief, rotation_signer=thief)
+    report = verify_package(forged.package, chain=forged.w3)
+    identities = next(c for c in report.checks if c.name == "identities")
+    assert identities.status == Status.FAILED
+    assert identities.reason.endswith(
+        f"hands the institution to {thief.address} but is signed by {thief.address}, not by "
+        f"the key holding the role ({forged.actors.institution.address}): the rotation is void")
+
+
+def test_an_unanchored_rotation_fails_identities(tmp_path: Path, local_tsa: LocalTSA) -> None:
+    """The handover is genuinely signed by the old key, but no anchored root holds it: a
+    rotation nobody can date binds no one (the holder of the new key cannot backdate it)."""
+    new = Account.create()
+    rotated = make_case(tmp_path / "rotated", local_tsa, rotate_to=new)
+    with zipfile.ZipFile(rotated.package) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    steps = [json.loads(line) for line in files[fmt.STEPS].decode().splitlines() if line]
+    handover = next(SignedRecord.from_json_obj(s) for s in steps
+                    if s["message"].get("action") == "institution.key_rotated")
+    merkle = json.loads(files[fmt.MERKLE])
+    merkle["proofs"] = [pr for pr in merkle["proofs"]
+                        if pr["recordHash"] != "0x" + handover.record_hash.hex()]
+    files[fmt.MERKLE] = json.dumps(merkle).encode()
+    listed = {n: hashlib.sha256(b).hexdigest() for n, b in files.items()
+              if n not in fmt.OUTSIDE_CHECKSUMS}
+    files[fmt.CHECKSUMS] = fmt.checksums_text(listed)
+    out = tmp_path / "unanchored.zip"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(files):
+            zf.writestr(name, files[name])
+    report = verify_package(out, chain=rotated.w3)
+    identities = next(c for c in report.checks if c.name == "identities")
+    assert identities.status == Status.FAILED
+    assert f"hands the institution to {new.address} but is not anchored" in identities.reason
