@@ -87,9 +87,18 @@ def rotate_key(
     if new_key_file is None and configured:
         typer.echo(t("key_required"), err=True)
         raise typer.Exit(EXIT_USAGE)
+    # A generated key is kept beside the current one until the switch, so a run that stops
+    # part way is finished by the next with the same new key.
+    pending = settings.institution_key_path.with_name("institution.key.next")
     try:
-        new_key = read_key_file(new_key_file) if new_key_file is not None else \
-            "0x" + bytes(Account.create().key).hex()
+        if new_key_file is not None:
+            new_key = read_key_file(new_key_file)
+        elif pending.exists():
+            new_key = read_key_file(pending)
+        else:
+            new_key = "0x" + bytes(Account.create().key).hex()
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            replace_key_file(pending, new_key)
         old_key = settings.institution_private_key()
         app = create_app(settings, background=False)
     except (SettingsError, GatewayError) as exc:
@@ -103,6 +112,7 @@ def rotate_key(
                 ctx.anchoring.run_once()
         if not configured:
             replace_key_file(settings.institution_key_path, new_key)
+            pending.unlink(missing_ok=True)
         dropped = drop_old_wraps(ctx.sessions, ServiceKey.from_institution_key(new_key),
                                  [ServiceKey.from_institution_key(old_key).public])
     except Exception as exc:

@@ -38,16 +38,19 @@ from backend.db.service_models import StepDetail
 from evidence.encryption import KeyWraps
 from evidence.records import canonical_json
 
-from .errors import BadSubmission
 from .keys import ServiceKey
 
 if TYPE_CHECKING:
     from .cases import CaseService
 
-__all__ = ["KEY_ROTATED", "Rotation", "add_wraps", "drop_old_wraps", "handover_payload",
-           "rotate_institution_key"]
+__all__ = ["KEY_ROTATED", "Rotation", "RotationRefusedError", "add_wraps", "drop_old_wraps",
+           "handover_payload", "rotate_institution_key"]
 
 KEY_ROTATED = "institution.key_rotated"
+
+
+class RotationRefusedError(ValueError):
+    """The new key cannot take over (it is the current key, or takes part in a case)."""
 
 
 def handover_payload(new: str) -> dict[str, Any]:
@@ -76,7 +79,7 @@ def rotate_institution_key(service: CaseService, new_key: str) -> Rotation:
     new = str(EthAccount.from_key(new_key).address)
     old = service.institution_address
     if new == old:
-        raise BadSubmission("the new institution key is the current one", code="same_key")
+        raise RotationRefusedError("the new institution key is the current one")
     handed, unfiled = _hand_over_cases(service, old, new)
     tx_hash = None
     if service.port.institution_of(old) != new:
@@ -106,8 +109,8 @@ def _hand_over_cases(service: CaseService, old: str, new: str) -> tuple[list[str
                 continue
             takes_part = {case.order.buyer, case.order.seller, *case.neutrals, *case.courts}
             if new in takes_part:
-                raise BadSubmission(f"the new institution key {new} takes part in case "
-                                    f"{case_id}; use a fresh key", code="conflict_of_interest")
+                raise RotationRefusedError(f"the new institution key {new} takes part in case "
+                                      f"{case_id}; use a fresh key")
             head = repo.chain_head(session, row.id)
             new_case = replace(case, institution=(case.institution - {old}) | {new})
             if head[0] == 0:  # no chain yet: its first record is the claimant's filing
