@@ -58,7 +58,7 @@ from backend.db.service_models import CaseEvent, ChainAction, StepDetail
 from backend.worker.anchoring import enqueue_leaf
 from backend.worker.runner import ChainLabel
 from evidence.blockproof import ChainHeader, ProvenReceipt
-from evidence.chainproofs import collect_proofs, escrow_acts
+from evidence.chainproofs import collect_proofs, escrow_acts, institution_rotations
 from evidence.encryption import iter_decrypt
 from evidence.events import ORDER_OPENED, ORDER_RESOLVED, find_events
 from evidence.ipfs import Blockstore, cat
@@ -561,9 +561,12 @@ class PackageService:
                     f"yet refunded order {order_id} by timeout (anyone may call "
                     "resolveByTimeout once the escrow's deadline passed): retry once it has")
             tx = "0x" + resolved[0].tx_hash.hex()
+        # the escrow's handovers of the order's institution key (a court follows them)
+        rotations = institution_rotations(self._chain, escrow,
+                                          str(opened[0].args["institution"]))
         return EnforcementInfo(escrow=escrow, open_tx=open_tx,
                                enforcement_tx=_b(tx) if tx else None,
-                               acts=escrow_acts(self._chain, escrow, order_id))
+                               acts=[*escrow_acts(self._chain, escrow, order_id), *rotations])
 
     def _block_proofs(self, anchors: list[AnchorInfo], enforcement: EnforcementInfo
                       ) -> tuple[list[ChainHeader], list[ProvenReceipt]]:

@@ -51,6 +51,7 @@ from evidence.commitment import commitment_of, sha256_file
 from evidence.errors import EvidenceError, FormatError
 from evidence.events import (
     ESCROW_ACTS,
+    INSTITUTION_KEY_ROTATED,
     ORDER_OPENED,
     ORDER_RESOLVED,
     RESOLUTIONS,
@@ -641,6 +642,11 @@ class _Package:
                 else:
                     holders["claimant"] = {signer}
                     holders["respondent"] = {order.seller if signer == order.buyer else order.buyer}
+            if signer not in holders["institution"] and any(
+                    signer in self.successors_of(k) for k in holders["institution"]):
+                # the escrow proves the holder handed over to this key (on-chain, signed
+                # by the holder): from its first record on, the successor holds the role
+                holders["institution"] = {signer}
             history.append((signed.record_hash.hex(), {k: set(v) for k, v in holders.items()}))
             if isinstance(rec, ProceduralStep) and rec.action in APPOINTMENTS:
                 role = APPOINTMENTS[rec.action]
@@ -665,12 +671,41 @@ class _Package:
 
 
     @cached_property
+    def onchain_rotations(self) -> dict[str, tuple[str, _Proven]]:
+        """The escrow's `InstitutionKeyRotated(previous, successor)` in the package's proven
+        receipts (the records' chain, status 1, emitted by the escrow): previous ->
+        (successor, where it is proven). The escrow lets only the old key send it."""
+        out: dict[str, tuple[str, _Proven]] = {}
+        try:
+            receipts = list(self.block_proofs.receipts.values())
+        except _CheckFailedError:  # unreadable proofs: `block_proofs` fails and says why
+            return out
+        for proven in receipts:
+            if proven.chain_id != self.domain.chain_id or proven.receipt.status != 1:
+                continue
+            for e in proven.events(INSTITUTION_KEY_ROTATED, self.domain.verifying_contract):
+                out[to_checksum_address(e.args["previous"])] = (
+                    to_checksum_address(e.args["successor"]), proven)
+        return out
+
+    def successors_of(self, key: str) -> list[str]:
+        """The keys `key` handed over to on the escrow, one after the other (proven)."""
+        chain: list[str] = []
+        while key in self.onchain_rotations and len(chain) <= len(self.onchain_rotations):
+            key = self.onchain_rotations[key][0]
+            chain.append(key)
+        return chain
+
+    @cached_property
     def institution_keys(self) -> list[str]:
         """Every key that held the institution's role, in order: the order's, then each one
-        an `institution.key_rotated` step signed by the key before it handed over to."""
+        an `institution.key_rotated` step signed by the key before it handed over to, then
+        any the escrow proves the order's institution handed over to."""
         keys = [self.order.institution]
         for _, holders in self.roles[0]:
             keys += sorted(holders["institution"] - set(keys))
+        for key in list(keys):
+            keys += [k for k in self.successors_of(key) if k not in keys]
         return keys
 
     @property
@@ -743,6 +778,13 @@ def _key_chain(p: _Package) -> tuple[list[str], list[str]]:
         details.append(f"institution key / 机构密钥: {new}, handed over by {signer} at step "
                        f"{rec.sequence}, anchored in root 0x{str(root)[:16]}… on chain "
                        f"{anchor.get('chainId')} block {anchor.get('blockNumber')}")
+    previous = p.order.institution
+    for key in p.successors_of(previous):
+        proven = p.onchain_rotations[previous][1]
+        details.append(f"institution key / 机构密钥: {key}, handed over by {previous} on the "
+                       f"escrow (InstitutionKeyRotated, tx 0x{proven.tx_hash.hex()} in "
+                       f"{proven.where})")
+        previous = key
     return problems, details
 
 
@@ -755,12 +797,13 @@ def _check_identities(p: _Package) -> _Result:
         holders=history[-1][1], institution=p.institution_keys, case_id=p.case_id,
         domain=p.domain)
     chain_problems, chain_details = _key_chain(p)
+    people = len(details)
     problems, details = chain_problems + problems, details + chain_details
     if problems:
         raise _CheckFailedError(problems[0], problems)
-    keys = len(chain_details)
-    return (f"{len(details) - keys} people named, each name signed by its key; "
-            f"{keys} institution key(s), each handed over by the one before"), details
+    return (f"{people} people named, each name signed by its key; "
+            f"{len(p.institution_keys)} institution key(s), each handed over by the one "
+            "before"), details
 
 
 def _check_files(p: _Package) -> str:
@@ -1172,7 +1215,7 @@ ACT_PATHS: dict[str, tuple[tuple[str, int | None], ...]] = {
 }
 """Which on-chain acts each resolution implies; one missing from the package is omitted."""
 
-_SPECS = {spec.name: spec for spec in ESCROW_ACTS}
+_SPECS = {spec.name: spec for spec in (*ESCROW_ACTS, INSTITUTION_KEY_ROTATED)}
 
 
 def _order_events(p: _Package) -> list[tuple[_Proven, Event]]:
@@ -1203,6 +1246,12 @@ def _check_onchain_acts(p: _Package) -> _Result:
             name, tx = str(act["event"]), fmt.from_hex(act["txHash"], "txHash", 32)
             spec = _SPECS[name]
             proven = p.proven(p.domain.chain_id, tx, f"the escrow's {name}")
+            if spec is INSTITUTION_KEY_ROTATED:  # the institution's, not one order's
+                if not any(to_checksum_address(e.args["previous"]) in p.institution_keys
+                           for e in proven.events(spec, escrow)):
+                    problems.append(f"{name}: tx 0x{tx.hex()} holds no handover of the "
+                                    f"order's institution from {escrow}")
+                continue
             if not any(e.args["orderId"] == order_id for e in proven.events(spec, escrow)):
                 problems.append(f"{name}: tx 0x{tx.hex()} holds no {name} of order {order_id} "
                                 f"from {escrow}")

@@ -10,6 +10,7 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
 from eth_account import Account
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -58,9 +59,9 @@ def _switch(cw: ChainWorld, new_key: str) -> TestClient:
     return client
 
 
-def _filed(cw: ChainWorld) -> str:
+def _filed(cw: ChainWorld, case_id: str | None = None) -> str:
     w = cw.world
-    case_id = w.open_case("buyer", cw.order_id)
+    case_id = case_id or w.open_case("buyer", cw.order_id)
     declare_profile(w.buyer, "Lena Fischer", "莉娜·菲舍尔", "DE", contact="lena@example.de")
     declare_profile(w.seller, "Shenzhen Brightway Lighting Co., Ltd.", "深圳明途照明有限公司",
                     "CN", language="zh-Hans")
@@ -99,6 +100,24 @@ def _to_enforcement(cw: ChainWorld, case_id: str) -> None:
     w.tick()
     post(w.buyer, f"/cases/{case_id}/enforcement", w.buyer.plain("enforcement.requested"))
     _enforced(cw)
+
+
+def _package(cw: ChainWorld, case_id: str, tmp_path: Path) -> Path:
+    w = cw.world
+    r = w.admin.post("/admin/courts", json={"address": w.court.address, "name": "Court"})
+    assert r.status_code in (200, 201), r.text
+    r = w.admin.post(f"/cases/{case_id}/courts", json={"court": w.court.address})
+    assert r.status_code in (200, 201), r.text
+    cw.anchor_all()
+    url = f"/cases/{case_id}/judicial-package"
+    r = w.court.get(url)
+    if r.status_code == 409:
+        cw.anchor_all()
+        r = w.court.get(url)
+    assert r.status_code == 200, r.text[:300]
+    pkg = tmp_path / "package.zip"
+    pkg.write_bytes(r.content)
+    return pkg
 
 
 def test_a_case_spanning_a_rotation_runs_and_its_package_verifies(
@@ -142,19 +161,7 @@ def test_a_case_spanning_a_rotation_runs_and_its_package_verifies(
     _to_enforcement(cw, case_id)
     assert cw.escrow.order(cw.order_id).arbitrator == w.arbitrator.address
 
-    r = w.admin.post("/admin/courts", json={"address": w.court.address, "name": "Court"})
-    assert r.status_code in (200, 201), r.text
-    r = w.admin.post(f"/cases/{case_id}/courts", json={"court": w.court.address})
-    assert r.status_code in (200, 201), r.text
-    cw.anchor_all()
-    url = f"/cases/{case_id}/judicial-package"
-    r = w.court.get(url)
-    if r.status_code == 409:
-        cw.anchor_all()
-        r = w.court.get(url)
-    assert r.status_code == 200, r.text[:300]
-    pkg = tmp_path / "package.zip"
-    pkg.write_bytes(r.content)
+    pkg = _package(cw, case_id, tmp_path)
     report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
     assert report.ok, [(c.name, c.reason, c.details[:3]) for c in report.checks if not c.passed]
     with zipfile.ZipFile(pkg) as zf:
@@ -164,3 +171,45 @@ def test_a_case_spanning_a_rotation_runs_and_its_package_verifies(
     assert [t["role"] for t in rotated] == ["institution"]
     checks = {c.name: c for c in report.checks}
     assert checks["attestation"].reason.endswith(f"signed by the institution {new.address}")
+
+    identities = checks["identities"]
+    assert identities.reason.endswith("2 institution key(s), each handed over by the one before")
+    assert any(d.startswith(f"institution key / 机构密钥: {new.address}, handed over by "
+                            f"{old.address} at step ") for d in identities.details)
+
+
+@pytest.mark.parametrize("opened", ["before", "after"])
+def test_a_case_filed_after_the_rotation_follows_the_escrow(
+        chain_world: ChainWorld, tmp_path: Path, opened: str) -> None:
+    """A case with no chain at the rotation (opened but not filed, or not even opened: the
+    order was paid under the old key) gets no handover step; the package carries the
+    escrow's InstitutionKeyRotated, proven by its receipt, and the verifier follows it."""
+    cw = chain_world
+    w = cw.world
+    old = Account.from_key(INSTITUTION_KEY)
+    new = Account.create()
+    fund(cw.w3, [new.address], 10 * ETHER)
+    case_id = w.open_case("buyer", cw.order_id) if opened == "before" else None
+    rotation = rotate_institution_key(w.app.state.ctx.service, new.key.hex())
+    assert rotation.handed_over == ()
+    assert rotation.unfiled == ((case_id,) if case_id else ())
+    _switch(cw, new.key.hex())
+    if case_id is None:  # the order names the old key: the escrow says it is ours now
+        case_id = w.open_case("buyer", cw.order_id)
+    assert w.buyer.case(case_id)["institution"] == new.address
+    _filed(cw, case_id)
+    _to_enforcement(cw, case_id)
+
+    pkg = _package(cw, case_id, tmp_path)
+    report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
+    assert report.ok, [(c.name, c.reason, c.details[:3]) for c in report.checks if not c.passed]
+    with zipfile.ZipFile(pkg) as zf:
+        manifest = json.loads(zf.read(fmt.MANIFEST))
+        escrow = json.loads(zf.read(fmt.ESCROW))
+    assert manifest["institution"]["address"] == new.address
+    assert KEY_ROTATED not in [t["action"] for t in manifest["timeline"]]
+    assert "InstitutionKeyRotated" in [a["event"] for a in escrow["acts"]]
+    checks = {c.name: c for c in report.checks}
+    assert any(d.startswith(f"institution key / 机构密钥: {new.address}, handed over by "
+                            f"{old.address} on the escrow (InstitutionKeyRotated, tx 0x")
+               for d in checks["identities"].details), checks["identities"].details
