@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -292,3 +293,75 @@ def test_an_unanchored_rotation_fails_identities(tmp_path: Path, local_tsa: Loca
     identities = next(c for c in report.checks if c.name == "identities")
     assert identities.status == Status.FAILED
     assert f"hands the institution to {new.address} but is not anchored" in identities.reason
+
+
+def _rewrite(case: Case, out: Path, edit: Callable[[dict[str, bytes]], None]) -> Path:
+    """The case's package with `edit` applied and SHA256SUMS recomputed (as a forger would)."""
+    with zipfile.ZipFile(case.package) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    edit(files)
+    listed = {n: hashlib.sha256(b).hexdigest() for n, b in files.items()
+              if n not in fmt.OUTSIDE_CHECKSUMS}
+    files[fmt.CHECKSUMS] = fmt.checksums_text(listed)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(files):
+            zf.writestr(name, files[name])
+    return out
+
+
+def test_the_escrows_handover_is_followed_without_a_step(tmp_path: Path,
+                                                          local_tsa: LocalTSA) -> None:
+    """No `institution.key_rotated` step (the case had no chain at the rotation): the
+    package proves the escrow's InstitutionKeyRotated, and the verifier follows it."""
+    new = Account.create()
+    case = make_case(tmp_path / "onchain", local_tsa, rotate_to=new, rotate_on_chain=True)
+    report = verify_package(case.package, chain=case.w3)
+    assert report.ok, [(c.name, c.reason) for c in report.checks if not c.passed]
+    checks = {c.name: c for c in report.checks}
+    old = case.actors.institution.address
+    assert any(d.startswith(f"institution key / 机构密钥: {new.address}, handed over by {old} "
+                            "on the escrow (InstitutionKeyRotated, tx 0x")
+               for d in checks["identities"].details), checks["identities"].details
+    assert checks["attestation"].reason.endswith(f"signed by the institution {new.address}")
+
+
+def test_without_the_escrows_handover_the_successor_is_no_one(tmp_path: Path,
+                                                               local_tsa: LocalTSA) -> None:
+    """The handover's receipt left out of the package: the new key's step and attestation
+    are a stranger's."""
+    new = Account.create()
+    case = make_case(tmp_path / "onchain", local_tsa, rotate_to=new, rotate_on_chain=True)
+    escrow = json.loads(zipfile.ZipFile(case.package).read(fmt.ESCROW))
+    (rotation_tx,) = [a["txHash"] for a in escrow["acts"]
+                      if a["event"] == "InstitutionKeyRotated"]
+
+    def omit(files: dict[str, bytes]) -> None:
+        esc = json.loads(files[fmt.ESCROW])
+        esc["acts"] = [a for a in esc["acts"] if a["txHash"] != rotation_tx]
+        files[fmt.ESCROW] = json.dumps(esc).encode()
+        receipts = json.loads(files[fmt.RECEIPTS])
+        receipts["receipts"] = [r for r in receipts["receipts"] if r["txHash"] != rotation_tx]
+        files[fmt.RECEIPTS] = json.dumps(receipts).encode()
+
+    report = verify_package(_rewrite(case, tmp_path / "omitted.zip", omit), chain=case.w3)
+    checks = {c.name: c for c in report.checks}
+    assert checks["roles"].status == Status.FAILED
+    assert any(f"signed by {new.address}, who did not hold the role institution" in d
+               for d in checks["roles"].details), checks["roles"].details
+    assert checks["attestation"].status == Status.FAILED
+
+
+def test_a_listed_handover_that_is_no_handover_fails(tmp_path: Path,
+                                                     local_tsa: LocalTSA) -> None:
+    new = Account.create()
+    case = make_case(tmp_path / "onchain", local_tsa, rotate_to=new, rotate_on_chain=True)
+
+    def relabel(files: dict[str, bytes]) -> None:  # the order's opening called a handover
+        esc = json.loads(files[fmt.ESCROW])
+        esc["acts"].append({"event": "InstitutionKeyRotated", "txHash": esc["openTx"]})
+        files[fmt.ESCROW] = json.dumps(esc).encode()
+
+    report = verify_package(_rewrite(case, tmp_path / "relabelled.zip", relabel), chain=case.w3)
+    acts = next(c for c in report.checks if c.name == "onchain_acts")
+    assert acts.status == Status.FAILED
+    assert "InstitutionKeyRotated: tx 0x" in acts.reason and "holds no handover" in acts.reason
