@@ -141,15 +141,17 @@ class FakeEscrowPort:
         return current
 
     def rotate_institution_key(self, successor: str) -> str:
-        """As the contract: a fresh successor takes the role; the port then signs as it."""
+        """As the contract: a fresh successor takes the role and the orders. This port keeps
+        signing as the old key (as the web3 port): the service builds a new one."""
         self._transport("rotate_institution_key")
+        if self.institution_of(self.institution) != to_checksum_address(self.institution):
+            raise NotAuthorized(0, self.institution)  # a retired key rotates no more
         new = to_checksum_address(successor)
         known = {*self.successors, *self.successors.values(), self.institution}
         if int(new, 16) == 0 or new in known:
             raise ValueError(f"rotateInstitutionKey: {new} is no fresh key "
                              "(ArbitrationEscrowInvalidSuccessor)")
         self.successors[to_checksum_address(self.institution)] = new
-        self.institution = new
         self._tx += 1
         return "0x" + f"{self._tx:064x}"
 
