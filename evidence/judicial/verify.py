@@ -710,8 +710,10 @@ class _Package:
 
     @property
     def institution_now(self) -> set[str]:
-        """The key holding the institution's role at the end of the chain (it attests)."""
-        return self.roles[0][-1][1]["institution"]
+        """The key holding the institution's role at the end of the chain (it attests), or
+        the last key the escrow proves it handed over to since (a case whose chain no key
+        after the rotation signed: its package is attested by the new key)."""
+        return {([k, *self.successors_of(k)])[-1] for k in self.roles[0][-1][1]["institution"]}
 
 
 _Result = str | tuple[str, list[str]]

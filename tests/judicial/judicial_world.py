@@ -144,6 +144,7 @@ def make_case(
     rotate_to: LocalAccount | None = None,
     rotation_signer: LocalAccount | None = None,
     rotate_on_chain: bool = False,
+    rotate_late: bool = False,
 ) -> Case:
     """Run the case on `w3` (default: a fresh in-process EVM) and build its package.
 
@@ -161,7 +162,9 @@ def make_case(
     `rotation_signer`, by default the old key), which then signs the last step and the
     attestation. With `rotate_on_chain` as well, the handover is the escrow's instead
     (`rotateInstitutionKey`, sent by the old key; no step): the package lists it among the
-    escrow's acts, as for a case with no chain yet at the rotation.
+    escrow's acts, as for a case with no chain yet at the rotation. With `rotate_late`
+    too, the escrow's handover comes after the last step (the old key signed them all; only
+    the attestation is the new key's: a finished case exported after a rotation).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     w3 = w3 if w3 is not None else in_process_web3()
@@ -454,7 +457,7 @@ def make_case(
                 [by_signer.get(m) for m in members],
             )
     signer = actors.institution  # the key signing in the institution's name off-chain
-    if rotate_to is not None and rotate_on_chain:  # the escrow's handover, no step
+    if rotate_to is not None and rotate_on_chain and not rotate_late:  # escrow's, no step
         escrow.rotate_institution_key(actors.institution, rotate_to.address)
         signer = rotate_to
     elif rotate_to is not None:  # it hands over to a new key (signed by the old one)
@@ -481,6 +484,10 @@ def make_case(
         done,
         "Award executed by the escrow",
     )
+
+    if rotate_to is not None and rotate_late:  # after every step: only the attestation
+        escrow.rotate_institution_key(actors.institution, rotate_to.address)
+        signer = rotate_to
 
     # -- Merkle batches, anchors, timestamps ------------------------------------------------
     records = [s.record for s in steps]

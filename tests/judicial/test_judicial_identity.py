@@ -365,3 +365,16 @@ def test_a_listed_handover_that_is_no_handover_fails(tmp_path: Path,
     acts = next(c for c in report.checks if c.name == "onchain_acts")
     assert acts.status == Status.FAILED
     assert "InstitutionKeyRotated: tx 0x" in acts.reason and "holds no handover" in acts.reason
+
+
+def test_a_package_attested_after_a_late_handover(tmp_path: Path, local_tsa: LocalTSA) -> None:
+    """Every step was the old key's; the escrow's handover came afterwards, so the package
+    exported now is attested by the new key: the verifier follows the escrow to it, and the
+    old key may attest no more."""
+    new = Account.create()
+    case = make_case(tmp_path / "late", local_tsa, rotate_to=new, rotate_on_chain=True,
+                     rotate_late=True)
+    report = verify_package(case.package, chain=case.w3)
+    assert report.ok, [(c.name, c.reason) for c in report.checks if not c.passed]
+    checks = {c.name: c for c in report.checks}
+    assert checks["attestation"].reason.endswith(f"signed by the institution {new.address}")
