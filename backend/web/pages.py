@@ -465,4 +465,10 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
 router.include_router(actions_router)
 router.include_router(assets_router)
 
+from .institution import router as institution_router  # noqa: E402 - uses page()
+from .neutral import router as neutral_router  # noqa: E402 - uses page()
+
+router.include_router(institution_router)
+router.include_router(neutral_router)
+
 assert set(LANGS) == {"en", "zh-Hans"}

@@ -1,0 +1,240 @@
+"""The institution's page and the neutrals' pages over HTTP: who gets them, what they show,
+and the admin calls the institution page makes through the pages' proxy."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from eth_account import Account
+
+from backend.db import write_scope
+from backend.db.service_models import ChainAction, ChainActionStatus
+from backend.web import COOKIE
+from evidence.records import SignedRecord
+from tests.backend.web.web_world import ORDER_ID, WebWorld, key
+
+
+def _get(world: WebWorld, path: str, who: str | None = None) -> httpx.Response:
+    cookies = {COOKIE: world.token(who)} if who else {}
+    return httpx.get(world.base + path, cookies=cookies, timeout=30, follow_redirects=False)
+
+
+def _post(world: WebWorld, path: str, who: str, body: dict[str, Any] | None = None,
+          ui: bool = True) -> httpx.Response:
+    headers = {"X-Chainarb-UI": "1"} if ui else {}
+    return httpx.post(world.base + "/ui/api/" + path, json=body, headers=headers,
+                      cookies={COOKIE: world.token(who)}, timeout=30)
+
+
+def _desk_data(html: str) -> dict[str, Any]:
+    m = re.search(r'<script type="application/json" id="desk-data">(.*?)</script>', html, re.S)
+    assert m, "no desk data"
+    return json.loads(m.group(1))  # type: ignore[no-any-return]
+
+
+def _section(html: str, sid: str) -> str:
+    return html.split(f'id="{sid}"', 1)[1].split("</section>", 1)[0]
+
+
+# --- the institution's page ---------------------------------------------------------------
+
+def test_institution_page_is_for_admins(world: WebWorld) -> None:
+    r = _get(world, "/ui/institution")
+    assert r.status_code == 401 and "/ui/sign-in" in r.text
+    r = _get(world, "/ui/institution?lang=zh-Hans", "buyer")
+    assert r.status_code == 403 and "本页面仅供仲裁机构管理员使用" in r.text
+    assert world.case_id not in r.text
+    r = _get(world, "/ui/institution?lang=en", "admin")
+    assert r.status_code == 200
+    for sid in ("cases-all", "chain-actions", "register"):
+        assert f'id="{sid}"' in r.text, sid
+
+
+def test_every_case_under_its_own_heading(world: WebWorld) -> None:
+    page = _get(world, "/ui/institution?lang=en", "admin").text
+    for case_id in (world.case_id, world.case2):
+        assert f'<section class="case" id="case-{case_id}"' in page
+        assert f'id="case-{case_id}-h"' in page
+    one = _section(page, f"case-{world.case_id}")
+    assert f"escrow order {ORDER_ID}" in one and 'data-stage="facilitation"' in one
+    assert "goods not as described" in one and "partial refund" in one  # words, not enums
+    assert "not_as_described" not in one and "partial_refund" not in one
+    assert "480.000000 tUSD" in one and "200.000000 tUSD" in one
+    zh = _section(_get(world, "/ui/institution?lang=zh-Hans", "admin").text,
+                  f"case-{world.case_id}")
+    assert "货物与描述不符" in zh and "部分退款" in zh and "调解" in zh
+
+
+def test_register_a_neutral_and_a_court_from_the_page(world: WebWorld) -> None:
+    neutral = key("register-neutral").address
+    court = key("register-court").address
+    # without the page's header the proxy refuses a write (no cross-site form posts)
+    r = _post(world, "admin/neutrals", "admin", {"address": neutral, "name": "x"}, ui=False)
+    assert r.status_code == 403 and r.json()["code"] == "access_denied"
+    # a party may not register anyone: the API's own check, through the proxy
+    r = _post(world, "admin/neutrals", "buyer", {"address": neutral, "name": "x"})
+    assert r.status_code == 403
+    r = _post(world, "admin/neutrals", "admin", {
+        "address": neutral, "name": "Dr. Ana Costa", "nameZh": "安娜·科斯塔博士",
+        "country": "PT", "language": "en", "contact": "ana@example.org"})
+    assert r.status_code == 201, r.text
+    r = _post(world, "admin/courts", "admin", {"address": court, "name": "Hangzhou Internet "
+                                               "Court", "nameZh": "杭州互联网法院",
+                                               "country": "CN"})
+    assert r.status_code == 201, r.text
+    en = _section(_get(world, "/ui/institution?lang=en", "admin").text, "register")
+    assert "Dr. Ana Costa" in en and "Hangzhou Internet Court" in en
+    row = en.split(f'data-address="{neutral}"', 1)[1].split("</tr>", 1)[0]
+    assert "neutral (mediator or arbitrator)" in row and "PT" in row
+    row = en.split(f'data-address="{court}"', 1)[1].split("</tr>", 1)[0]
+    assert ">court<" in row
+    zh = _section(_get(world, "/ui/institution?lang=zh-Hans", "admin").text, "register")
+    assert "安娜·科斯塔博士" in zh and "杭州互联网法院" in zh and "法院" in zh
+    # the registered court is offered in each case's access form
+    page = _get(world, "/ui/institution?lang=en", "admin").text
+    grant = _section(page, f"case-{world.case_id}")
+    assert f'<option value="{court}">Hangzhou Internet Court</option>' in grant
+    # the profile the institution signed is the one in effect for the neutral
+    prof = world.clients["buyer"].get(f"/profiles/{neutral}")
+    assert prof["name"] == "Dr. Ana Costa" and prof["issuer"] != neutral
+
+
+def test_chain_actions_queue_with_retry(world: WebWorld) -> None:
+    now = datetime.now(UTC)
+    with write_scope(world.app.state.ctx.sessions) as s:
+        failed = ChainAction(case_id=world.case2, kind="appoint_arbitrator", payload={},
+                             status=ChainActionStatus.FAILED, attempts=5,
+                             error="node unreachable", created_at=now, updated_at=now)
+        done = ChainAction(case_id=world.case2, kind="freeze", payload={},
+                           status=ChainActionStatus.DONE, attempts=1, tx_hash="0x" + "ab" * 32,
+                           created_at=now, updated_at=now)
+        s.add(failed)
+        s.add(done)
+        s.flush()
+        failed_id, done_id = failed.id, done.id
+    page = _get(world, "/ui/institution?lang=en", "admin").text
+    table = _section(page, "chain-actions")
+    row = table.split(f'id="chain-action-{failed_id}"', 1)[1].split("</tr>", 1)[0]
+    assert "Register the arbitrator on the escrow" in row and ">failed<" in row
+    assert "node unreachable" in row and f'data-retry="{failed_id}"' in row
+    row = table.split(f'id="chain-action-{done_id}"', 1)[1].split("</tr>", 1)[0]
+    assert "data-retry" not in row and ">done<" in row  # only a failed one is retried
+    zh = _section(_get(world, "/ui/institution?lang=zh-Hans", "admin").text, "chain-actions")
+    assert "在托管合约登记仲裁员" in zh and "失败" in zh and "重试" in zh
+    # a done action cannot be retried (the API's 409 in the page's words)
+    r = _post(world, f"admin/chain-actions/{done_id}/retry", "admin")
+    assert r.status_code == 409 and r.json()["code"] == "conflict"
+    data = _desk_data(page)
+    assert data["messages"]["err_conflict"].startswith("This is no longer possible")
+    # retrying the failed one puts it back in the queue with its attempts counted afresh
+    r = _post(world, f"admin/chain-actions/{failed_id}/retry", "admin")
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == failed_id and r.json()["attempts"] < 5
+    after = _section(_get(world, "/ui/institution?lang=en", "admin").text, "chain-actions")
+    row = after.split(f'id="chain-action-{failed_id}"', 1)[1].split("</tr>", 1)[0]
+    assert "<td>5</td>" not in row
+
+
+# --- the neutrals' pages ------------------------------------------------------------------
+
+def test_queue_lists_the_cases_a_neutral_sits_in(world: WebWorld) -> None:
+    r = _get(world, "/ui/neutral?lang=en", "mediator")
+    assert r.status_code == 200
+    queue = _section(r.text, "neutral-queue")
+    assert f'data-case="{world.case_id}"' in queue and world.case2 not in queue
+    row = queue.split(f'data-case="{world.case_id}"', 1)[1].split("</tr>", 1)[0]
+    assert ">mediator<" in row and 'data-stage="facilitation"' in row
+    assert "your disclosure is due" in row
+    assert "Publish the pre-evaluation" in row or "pre-evaluation" in row.lower()
+    assert f"/ui/neutral/cases/{world.case_id}?lang=en" in row
+    zh = _section(_get(world, "/ui/neutral?lang=zh-Hans", "mediator").text, "neutral-queue")
+    assert ">调解员<" in zh and "待您提交独立性披露" in zh
+    # a party sits in no case as a neutral
+    r = _get(world, "/ui/neutral?lang=en", "buyer")
+    assert r.status_code == 200 and "You are not appointed in any case now." in r.text
+    assert _get(world, "/ui/neutral").status_code == 401
+
+
+def test_desk_is_for_the_case_neutrals(world: WebWorld) -> None:
+    r = _get(world, f"/ui/neutral/cases/{world.case_id}?lang=en", "buyer")
+    assert r.status_code == 403 and 'id="not-neutral"' in r.text
+    r = _get(world, f"/ui/neutral/cases/{world.case_id}?lang=en", "stranger")
+    assert r.status_code == 403 and "You take no part in this case." in r.text
+    r = _get(world, "/ui/neutral/cases/0x" + "00" * 32 + "?lang=zh-Hans", "mediator")
+    assert r.status_code == 404 and "案件不存在" in r.text
+
+
+def test_desk_shows_the_dispute_escrow_and_the_whole_record(world: WebWorld) -> None:
+    page = _get(world, f"/ui/neutral/cases/{world.case_id}?lang=en", "mediator").text
+    summary = _section(page, "summary")
+    assert "goods not as described" in summary and "partial refund" in summary
+    assert "120.000000 tUSD" in summary  # the amount claimed, exact
+    escrow = summary.split('id="escrow-now"', 1)[1]
+    assert "480.000000 tUSD" in escrow and "200.000000 tUSD" in escrow
+    assert "paid into escrow" in escrow  # the order's status on the escrow, in words
+    # the whole record: every step the mediator may know of, in words, each signed record
+    record = _section(page, "record")
+    assert "Claim filed (dispute type and remedy stated)" in record
+    assert "Mediator appointed by the institution" in record
+    assert record.count("/steps/") == 5  # filing, photo, facilitation, appointment, caucus
+    # every evidence item: the buyer's photo and the seller's caucus item (the mediator's)
+    ev = _section(page, "evidence-read")
+    assert ev.count('class="evidence-item"') == 2 and 'data-readable="false"' not in ev
+    assert "crack.jpg" in ev and "secret-terms.txt" in ev
+    links = re.findall(r'href="(/ui/api/cases/[^"]+/content)"', ev)
+    assert len(links) == 2
+    for link in links:
+        got = _get(world, link, "mediator")
+        assert got.status_code == 200 and got.headers["x-evidence-sha256"]
+    assert "Photo" in ev and "Invoice" in ev and 'data-open="' in ev
+    # the mediator's steps are the case page's forms
+    assert 'data-step="preeval"' in page and 'data-step="propose"' in page
+    data = json.loads(re.search(r'id="case-data">(.*?)</script>', page, re.S)
+                      .group(1))  # type: ignore[union-attr]
+    assert data["escrow"] == {"amount": "480000000", "guarantee": "200000000", "live": "true"}
+
+
+def test_disclosure_signed_from_the_desk(world: WebWorld) -> None:
+    path = f"/ui/neutral/cases/{world.case_id}?lang=en"
+    page = _get(world, path, "mediator").text
+    assert 'id="disclosure"' in page
+    data = _desk_data(page)
+    typed = data["disclosure"]["typedData"]
+    assert typed["primaryType"] == "Disclosure"
+    assert typed["message"]["role"] == "mediator"
+    assert typed["message"]["appointee"].lower() == world.clients["mediator"].address.lower()
+    # what desk.js does: fill, have the wallet sign, post the record
+    message = {**typed["message"], "independent": True, "conflicts": "",
+               "statement": "I am impartial.", "signedAt": str(int(datetime.now(UTC)
+                                                                    .timestamp()))}
+    typed = {**typed, "message": message}
+    sig = Account.sign_typed_data(key("mediator").key, full_message=json.loads(json.dumps(
+        {**typed, "message": {**message, "signedAt": int(message["signedAt"])},
+         "domain": {**typed["domain"], "chainId": int(typed["domain"]["chainId"])}})))
+    record = {"format": "chainarb.record", "v": 1, "type": "Disclosure",
+              "domain": data["disclosure"]["domain"], "message": message,
+              "signatures": ["0x" + bytes(sig.signature).hex()]}
+    SignedRecord.from_json_obj(record).verify()
+    r = _post(world, f"cases/{world.case_id}/disclosures", "mediator", {"record": record})
+    assert r.status_code == 201, r.text
+    page = _get(world, path, "mediator").text
+    assert 'id="disclosure"' not in page and 'id="disclosure-given"' in page
+    assert "Impartial and independent." in page and "I am impartial." in page
+    queue = _get(world, "/ui/neutral?lang=en", "mediator").text
+    assert "your disclosure is due" not in queue
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hans"])
+def test_desk_pages_have_words_for_everything(world: WebWorld, lang: str) -> None:
+    for who, path in (("mediator", f"/ui/neutral/cases/{world.case_id}"),
+                      ("mediator", "/ui/neutral"), ("admin", "/ui/institution")):
+        html = _get(world, f"{path}?lang={lang}", who).text
+        shown = re.sub(r"<script.*?</script>|<[^>]+>", " ", html, flags=re.S)
+        for token in ("not_as_described", "partial_refund", "facilitation_requested",
+                      "appoint_arbitrator", "case.filed", "awaiting_party"):
+            assert token not in shown, (path, token)
