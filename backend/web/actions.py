@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse, Response
 
 from evidence.steps import STEPS
 
+from . import award
 from .i18n import STAGES, UI, step_word, ui
 
 __all__ = ["DECIMALS", "actions_section", "case_data", "router"]
@@ -33,7 +34,7 @@ __all__ = ["DECIMALS", "actions_section", "case_data", "router"]
 DECIMALS = 6
 # The API paths the pages may call through the proxy (prefixes); a page that needs another
 # adds it here.
-PROXIED = ("cases/", "admin/")
+PROXIED = ("cases/", "admin/neutrals", "admin/courts", "admin/chain-actions/")
 EVIDENCE_KINDS = ("photo", "video", "invoice", "contract", "communication", "tracking_record",
                   "delivery_confirmation", "inspection_report", "other")
 
@@ -145,12 +146,14 @@ TRACKING = ("delivered", "delivered_signed", "in_transit", "no_tracking", "lost"
 
 
 def _allocation_fields(fid: str, data: dict[str, Any], lang: str) -> str:
+    held, guarantee, _live = award.limits(data)
     return (_field(fid, "toBuyer", ui("to_buyer_label", lang), _AMOUNT_INPUT,
-                   ui("amount_hint", lang).format(amount=_amount(data["amount"])))
+                   ui("amount_hint", lang).format(amount=_amount(str(held))))
             + _field(fid, "compensation", ui("compensation_label", lang),
                      '<input {id} type="text" inputmode="decimal" autocomplete="off" '
                      'value="0">',
-                     ui("compensation_hint", lang).format(amount=_amount(data["guarantee"]))))
+                     ui("compensation_hint", lang).format(amount=_amount(str(guarantee))))
+            + award.preview(fid, data, lang, DECIMALS))
 
 
 def _days_field(fid: str, lang: str) -> str:
@@ -259,9 +262,7 @@ def _neutral_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[s
             continue  # the tables leave it open until the panel decides; a second is refused
         if action in allowed:
             fid = f"step-{step}"
-            inner = (_allocation_fields(fid, data, lang)
-                     + _field(fid, "document", ui("award_doc_label", lang),
-                              '<input {id} type="file" required>', ui("award_doc_hint", lang)))
+            inner = _allocation_fields(fid, data, lang) + award.award_fields(fid, _field, lang)
             forms.append(_form(step, ui(f"{step}_title", lang), inner,
                                ui("sign_award", lang), lang))
     for action, step in (("court.confirmed", "confirm"), ("court.refused", "refuse")):

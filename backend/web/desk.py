@@ -17,12 +17,11 @@ from fastapi import Request
 from evidence.words import DISPUTE_TYPES, REMEDIES, ROLES, amount, word
 
 from .actions import DECIMALS
+from .award import CURRENCY
 from .i18n import STAGES
 
 __all__ = ["CURRENCY", "countdown", "data_script", "dispute_words", "e", "money",
            "person", "role_words", "stage", "when"]
-
-CURRENCY = "tUSD"  # the escrow's stablecoin, as the step forms' labels name it (i18n.UI)
 
 
 def e(value: Any) -> str:

@@ -238,3 +238,80 @@ def test_desk_pages_have_words_for_everything(world: WebWorld, lang: str) -> Non
         for token in ("not_as_described", "partial_refund", "facilitation_requested",
                       "appoint_arbitrator", "case.filed", "awaiting_party"):
             assert token not in shown, (path, token)
+
+
+# --- the allocation preview and the award document (actions.js in Node) --------------------
+
+def _node(script: str, request: dict[str, Any]) -> dict[str, Any]:
+    import subprocess
+    from pathlib import Path
+
+    done = subprocess.run(["node", str(Path(__file__).parent / script)],
+                          input=json.dumps(request), capture_output=True, text=True,
+                          timeout=60, check=True)
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+@pytest.mark.node
+def test_allocation_preview_adds_up_or_refuses() -> None:
+    held, guarantee = "480000000", "200000000"
+    out = _node("award_preview.cjs", {"previews": [
+        ["180", "42.5", held, guarantee, 6],
+        ["480.000000", "200", held, guarantee, 6],
+        ["480.000001", "0", held, guarantee, 6],
+        ["100", "200.000001", held, guarantee, 6],
+        ["1.0000001", "0", held, guarantee, 6],
+        ["1e3", "0", held, guarantee, 6],
+        ["", "0", held, guarantee, 6],
+        ["10", "", held, "0", 6],
+    ]})["previews"]
+    assert out[0] == {"values": {"escrow": held, "toBuyer": "180000000",
+                                 "toSeller": "300000000", "compensation": "42500000",
+                                 "buyerTotal": "222500000", "guaranteeLeft": "157500000"}}
+    assert out[1]["values"]["toSeller"] == "0" and out[1]["values"]["guaranteeLeft"] == "0"
+    assert out[2] == {"code": "amount_too_large", "field": "toBuyer"}
+    assert out[3] == {"code": "compensation_too_large", "field": "compensation"}
+    assert out[4] == {"code": "amount_decimals", "field": "toBuyer"}
+    assert out[5] == {"code": "amount_format", "field": "toBuyer"}
+    assert out[6] == {"code": "amount_required", "field": "toBuyer"}
+    assert out[7]["values"]["compensation"] == "0"  # empty compensation is none
+
+
+@pytest.mark.node
+def test_award_document_written_from_the_reasons() -> None:
+    from backend.web.i18n import UI
+
+    words = {k: v["zh-Hans"] for k, v in UI.items()}
+    doc = _node("award_preview.cjs", {"documents": [{
+        "words": words, "meta": {"caseId": "0x" + "ab" * 32, "orderId": "42",
+                                 "signer": "0x" + "cd" * 20, "amount": "480000000"},
+        "alloc": {"toBuyer": "180000000", "toSeller": "300000000", "compensation": "42500000"},
+        "reasons": "面板运输中破裂。\r\nRefund 180.", "decimals": 6, "currency": "tUSD"}]}
+    )["documents"][0]
+    assert doc.startswith("# 裁决书\n")
+    assert "- 退还买方: 180.000000 tUSD\n" in doc and "- 支付卖方: 300.000000 tUSD\n" in doc
+    assert "从卖方保证金向买方支付的赔偿: 42.500000 tUSD" in doc
+    assert doc.endswith("## 理由\n\n面板运输中破裂。\nRefund 180.\n")  # line ends as \n
+
+
+def test_allocation_forms_carry_the_preview(world: WebWorld) -> None:
+    from backend.web.actions import actions_section
+
+    data = {"caseId": "0x" + "11" * 32, "orderId": "1", "viewer": "0x" + "22" * 20,
+            "amount": "480000000", "guarantee": "200000000", "decimals": 6,
+            "nextSequence": 3, "prevHash": "0x" + "33" * 32, "domain": {},
+            "allowedSteps": ["award.issued", "offer.made"], "serverNow": 0, "offers": {},
+            "awardRecordHash": None, "mediator": None, "panelSignedBy": [],
+            "messages": {}, "escrow": {"amount": "480000000", "guarantee": "150000000",
+                                       "live": "true"}}
+    for lang, words in (("en", "Checked against the escrow as read now."),
+                        ("zh-Hans", "已按当前读取的托管合约状态核对。")):
+        html = actions_section(data, lang)
+        assert html.count('class="allocation-preview"') == 2 and words in html
+        # the guarantee the escrow holds now (lower than the order's) is the limit
+        assert html.count('data-guarantee="150000000"') == 2
+        award = html.split('data-step="award"', 1)[1].split("</form>", 1)[0]
+        assert 'name="reasons"' in award and 'name="document"' in award
+        assert 'type="file" required' not in award  # the reasons may stand for the file
+    html = actions_section({**data, "escrow": None}, "en")
+    assert 'data-guarantee="200000000"' in html and "as the case recorded it" in html
