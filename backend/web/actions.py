@@ -310,4 +310,5 @@ def actions_section(data: dict[str, Any], lang: str) -> str:
     return (f'<section id="actions" aria-labelledby="actions-h"><h2 id="actions-h">'
             f'{_e(ui("your_steps", lang))}</h2>{body}</section>'
             f'<script type="application/json" id="case-data">{blob}</script>'
+            '<link rel="stylesheet" href="/ui/static/desk.css">'  # the allocation preview
             '<script src="/ui/static/actions.js" defer></script>')

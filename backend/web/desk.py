@@ -20,7 +20,9 @@ from .actions import DECIMALS
 from .award import CURRENCY
 from .i18n import STAGES
 
-__all__ = ["CURRENCY", "countdown", "data_script", "dispute_words", "e", "money",
+STYLESHEET = '<link rel="stylesheet" href="/ui/static/desk.css">'
+
+__all__ = ["CURRENCY", "STYLESHEET", "countdown", "data_script", "dispute_words", "e", "money",
            "person", "role_words", "stage", "when"]
 
 
@@ -92,4 +94,4 @@ def data_script(element_id: str, data: dict[str, Any]) -> str:
     """Data for the page's script as inert JSON (``<`` escaped: no way out of the tag)."""
     blob = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
     return (f'<script type="application/json" id="{e(element_id)}">{blob}</script>'
-            '<script src="/ui/static/desk.js" defer></script>')
+            f'{STYLESHEET}<script src="/ui/static/desk.js" defer></script>')

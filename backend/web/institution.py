@@ -105,6 +105,7 @@ register({
     "inst_chain_what": {"en": "What", "zh-Hans": "事项"},
     "inst_chain_attempts": {"en": "Attempts", "zh-Hans": "尝试次数"},
     "inst_chain_error": {"en": "Why it failed", "zh-Hans": "失败原因"},
+    "inst_technical": {"en": "Technical detail", "zh-Hans": "技术详情"},
     "inst_retry": {"en": "Retry", "zh-Hans": "重试"},
     "inst_retried": {"en": "Sent again. Status:", "zh-Hans": "已重新发送。状态："},
     "inst_cases": {"en": "Cases", "zh-Hans": "案件"},
@@ -222,6 +223,15 @@ def _kind(kind: str, lang: str) -> str:
     return ui(key, lang) if key in UI else kind
 
 
+def _failure(error: str | None, status: ChainActionStatus, lang: str) -> str:
+    """Why a failed action failed: the node's or contract's own message, for the operator,
+    folded under words (other statuses' notes say what the status already says)."""
+    if status != ChainActionStatus.FAILED or not error:
+        return ""
+    return (f'<details class="technical"><summary>{e(ui("inst_technical", lang))}</summary>'
+            f"<code>{e(error)}</code></details>")
+
+
 def _chain_actions(request: Request, lang: str) -> str:
     ctx = request.app.state.ctx
     with ctx.sessions() as session:
@@ -243,7 +253,7 @@ def _chain_actions(request: Request, lang: str) -> str:
             f'<td>{e(_kind(a.kind, lang))}</td>'
             f'<td class="status">{e(ui("chain_status_" + status.value, lang))}</td>'
             f'<td>{e(a.attempts)}</td><td>{tx}</td>'
-            f'<td class="error-text">{e(a.error or "")}</td>'
+            f'<td class="error-text">{_failure(a.error, status, lang)}</td>'
             f'<td>{retry}<span class="result" role="status" aria-live="polite"></span></td></tr>')
     return (f'<table id="chain-table"><thead><tr><th>{e(text("case", lang))}</th>'
             f'<th>{e(ui("inst_chain_what", lang))}</th><th>{e(text("status", lang))}</th>'
