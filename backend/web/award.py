@@ -18,6 +18,7 @@ SHA-256 is the ``awardHash`` the award record signs. ``actions.js`` builds and c
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 from evidence.words import amount
@@ -101,7 +102,7 @@ def preview(fid: str, data: dict[str, Any], lang: str, decimals: int) -> str:
             f'<p class="refusal error" id="{fid}-refusal" role="alert" hidden></p></div>')
 
 
-def award_fields(fid: str, field: Any, lang: str) -> str:
+def award_fields(fid: str, field: Callable[..., str], lang: str) -> str:
     """The reasons and the optional document of the award editor (``field`` is
     ``actions._field``)."""
     return (field(fid, "reasons", ui("award_reasons_label", lang),

@@ -87,7 +87,7 @@ def money(units: int | str | None) -> str:
     """Exact, with all decimals and the currency (``evidence.words.amount``)."""
     if units in (None, ""):
         return "—"
-    return amount(units, DECIMALS, CURRENCY)  # type: ignore[arg-type]
+    return amount(units, DECIMALS, CURRENCY)
 
 
 def data_script(element_id: str, data: dict[str, Any]) -> str:

@@ -292,10 +292,10 @@ def _record(request: Request, case_id: str, viewer: str, lang: str) -> str:
     steps = [i for i in items if i["type"] == "step"]
     who = desk.names(request, [s["signer"] for s in steps])
     trs = []
-    for s in steps:
-        en, zh = timeline_label(s["recordType"], s["action"])
+    for n, s in enumerate(steps, 1):  # numbered as listed: a step kept from this neutral
+        en, zh = timeline_label(s["recordType"], s["action"])  # leaves no gap
         link = f'/ui/api/cases/{case_id}/steps/{s["sequence"]}'
-        trs.append(f'<tr><td>{e(s["sequence"] + 1)}</td><td>{desk.when(s["at"])}</td>'
+        trs.append(f'<tr><td>{n}</td><td>{desk.when(s["at"])}</td>'
                    f'<td>{e(zh if lang == "zh-Hans" else en)}</td>'
                    f'<td>{desk.person(s["signer"], lang, who)}</td>'
                    f'<td><a href="{e(link)}" download="step-{e(s["sequence"])}.json">'
