@@ -118,6 +118,29 @@ register({
                          "zh-Hans": "未向您披露（依规则不可查阅）"},
     "nd_submitted_in": {"en": "submitted during", "zh-Hans": "提交阶段"},
     "nd_no_evidence": {"en": "No evidence in this case yet.", "zh-Hans": "本案尚无证据。"},
+    "pe_title": {"en": "The rule-based pre-evaluation", "zh-Hans": "基于规则的预评估"},
+    "pe_intro": {"en": "What the report says for the tracking status chosen in the form "
+                       "above, before you sign it.",
+                 "zh-Hans": "发布前，依上方表单所选物流状态生成的报告内容。"},
+    "pe_published": {"en": "Published: the parties were recommended", "zh-Hans": "已发布，建议："},
+    "pe_for": {"en": "Carrier tracking status", "zh-Hans": "物流跟踪状态"},
+    "pe_outcome": {"en": "Recommendation", "zh-Hans": "建议"},
+    "pe_confidence": {"en": "Confidence", "zh-Hans": "可信度"},
+    "pe_reasons": {"en": "Reasons (rules applied)", "zh-Hans": "理由（所适用的规则）"},
+    "pe_conf_low": {"en": "low", "zh-Hans": "低"},
+    "pe_conf_medium": {"en": "medium", "zh-Hans": "中"},
+    "pe_conf_high": {"en": "high", "zh-Hans": "高"},
+    "pe_out_full_refund": {"en": "full refund", "zh-Hans": "全额退款"},
+    "pe_out_partial_refund": {"en": "partial refund", "zh-Hans": "部分退款"},
+    "pe_out_return_and_refund": {"en": "return the goods and refund", "zh-Hans": "退货退款"},
+    "pe_out_release_to_seller": {"en": "release the payment to the seller",
+                                 "zh-Hans": "向卖方放款"},
+    "of_title": {"en": "Offers and proposals", "zh-Hans": "和解要约与调解方案"},
+    "of_none": {"en": "No open offer or proposal.", "zh-Hans": "暂无有效的要约或方案。"},
+    "of_by": {"en": "Made by", "zh-Hans": "提出人"},
+    "of_terms": {"en": "Terms", "zh-Hans": "条件"},
+    "of_expires": {"en": "Open until", "zh-Hans": "有效期至"},
+    "of_accepted": {"en": "Accepted by", "zh-Hans": "已接受方"},
     "disclosed": {"en": "Disclosure signed and recorded.", "zh-Hans": "披露已签署并记录。"},
     "err_statement_required": {"en": "Write your statement.", "zh-Hans": "请填写您的声明。"},
     "err_conflicts_required": {"en": "Name the circumstances that could give rise to doubts.",
@@ -281,6 +304,75 @@ def _disclosure(request: Request, case_id: str, viewer: str, lang: str
     return head + form + "</section>", data
 
 
+def _preevaluation(case: p.CaseState, view: dict[str, Any], lang: str) -> str:
+    """The mediator's report, as the rules write it for each tracking status (the one the
+    form selects is shown: desk.js), or the recommendation already published."""
+    from .actions import TRACKING
+
+    i = 1 if lang == "zh-Hans" else 0
+    head = (f'<section id="preevaluation" aria-labelledby="pe-h"><h2 id="pe-h">'
+            f'{e(ui("pe_title", lang))}</h2>')
+    published = view.get("preEvaluation")
+    if published:
+        return (head + f'<p id="pe-published">{e(ui("pe_published", lang))} '
+                f'<strong>{e(ui("pe_out_" + str(published[0]), lang))}</strong> '
+                f'<code title="{e(published[1])}">{e(str(published[1])[:10])}…</code></p>'
+                "</section>")
+    if "preevaluation.published" not in (view.get("allowedSteps") or []):
+        return ""
+    blocks = []
+    for n, tracking in enumerate(TRACKING):
+        report = p.pre_evaluate(p.facts_from_case(case, p.TrackingStatus(tracking))).as_dict()
+        alloc = report["allocation"]
+        reasons = "".join(f'<li>{e(r["zh-Hans"] if i else r["en"])} '
+                          f'<span class="muted">({e(r["rule"])})</span></li>'
+                          for r in report["reasons"])
+        blocks.append(
+            f'<div class="preeval-report" data-tracking="{e(tracking)}"'
+            f'{"" if n == 0 else " hidden"}><dl class="facts">'
+            f'<dt>{e(ui("pe_for", lang))}</dt><dd>{e(ui("tracking_" + tracking, lang))}</dd>'
+            f'<dt>{e(ui("pe_outcome", lang))}</dt>'
+            f'<dd>{e(ui("pe_out_" + report["outcome"], lang))}</dd>'
+            f'<dt>{e(text("to_buyer", lang))}</dt><dd>{e(desk.money(alloc["to_buyer"]))}</dd>'
+            f'<dt>{e(text("to_seller", lang))}</dt><dd>{e(desk.money(alloc["to_seller"]))}</dd>'
+            f'<dt>{e(text("compensation", lang))}</dt>'
+            f'<dd>{e(desk.money(alloc["compensation"]))}</dd>'
+            f'<dt>{e(ui("pe_confidence", lang))}</dt>'
+            f'<dd>{e(ui("pe_conf_" + report["confidence"], lang))}</dd></dl>'
+            f'<p><strong>{e(ui("pe_reasons", lang))}</strong></p><ul>{reasons}</ul>'
+            f'<p class="muted">{e(report["disclaimer"][lang])}</p></div>')
+    return head + f'<p class="muted">{e(ui("pe_intro", lang))}</p>' + "".join(blocks) + \
+        "</section>"
+
+
+def _offers(request: Request, view: dict[str, Any], lang: str) -> str:
+    """Open offers and the mediator's proposals, in exact amounts (parties and mediator
+    only: the case view carries them to no one else)."""
+    if "offers" not in view:
+        return ""
+    open_ = [o for o in view["offers"] if not o.get("withdrawn")]
+    head = (f'<section id="offers" aria-labelledby="offers-h"><h2 id="offers-h">'
+            f'{e(ui("of_title", lang))}</h2>')
+    if not open_:
+        return head + f'<p class="muted">{e(ui("of_none", lang))}</p></section>'
+    who = desk.names(request, [o["made_by"] for o in open_]
+                     + [a for o in open_ for a in o.get("accepted_by") or []])
+    trs = []
+    for o in open_:
+        a = o["allocation"]
+        terms = (f'{text("to_buyer", lang)}: {desk.money(a["to_buyer"])} · '
+                 f'{text("to_seller", lang)}: {desk.money(a["to_seller"])} · '
+                 f'{text("compensation", lang)}: {desk.money(a["compensation"])}')
+        accepted = ", ".join(desk.person(x, lang, who) for x in o.get("accepted_by") or [])
+        trs.append(f'<tr><td>{desk.person(o["made_by"], lang, who)}</td><td>{e(terms)}</td>'
+                   f'<td>{desk.when(o.get("expires_at"))}{desk.countdown(o.get("expires_at"))}'
+                   f'</td><td>{accepted or "—"}</td></tr>')
+    return (head + f'<table><thead><tr><th>{e(ui("of_by", lang))}</th>'
+            f'<th>{e(ui("of_terms", lang))}</th><th>{e(ui("of_expires", lang))}</th>'
+            f'<th>{e(ui("of_accepted", lang))}</th></tr></thead>'
+            f'<tbody>{"".join(trs)}</tbody></table></section>')
+
+
 def _iso(epoch: int) -> str:
     from datetime import UTC, datetime
 
@@ -400,7 +492,8 @@ def desk_page(request: Request, case_id: str) -> HTMLResponse:
     data = case_data(request, view, viewer, lang)
     data["escrow"] = limits
     actions = actions_section(data, lang)
-    body = (summary + disclosure_html + actions + _evidence(request, case_id, viewer, lang)
+    body = (summary + disclosure_html + actions + _preevaluation(case, view, lang)
+            + _offers(request, view, lang) + _evidence(request, case_id, viewer, lang)
             + _record(request, case_id, viewer, lang)
             + desk.data_script("desk-data", {
                 "messages": _messages(lang), "lang": lang, "viewer": viewer,

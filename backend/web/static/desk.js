@@ -11,6 +11,7 @@
  *   never holds the neutral's key.
  * - evidence shown inline (button[data-open]): images and text read through the proxy;
  *   anything else is downloaded (the download link works without this script).
+ * - the mediator's pre-evaluation report for the tracking status the form selects.
  * - deadline countdowns ([data-countdown]).
  * Errors are shown in words (the API's code looked up in the page's messages).
  */
@@ -202,6 +203,15 @@
       button.disabled = false;
     });
   });
+
+  // ------------------------------------------------------------ the pre-evaluation shown
+  var tracking = document.getElementById('step-preeval-tracking');
+  function showReport() {
+    document.querySelectorAll('.preeval-report').forEach(function (div) {
+      div.hidden = div.dataset.tracking !== tracking.value;
+    });
+  }
+  if (tracking) { tracking.addEventListener('change', showReport); showReport(); }
 
   // ------------------------------------------------------------ countdowns
   function tick() {

@@ -3,6 +3,7 @@ and the admin calls the institution page makes through the pages' proxy."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import UTC, datetime
@@ -315,3 +316,23 @@ def test_allocation_forms_carry_the_preview(world: WebWorld) -> None:
         assert 'type="file" required' not in award  # the reasons may stand for the file
     html = actions_section({**data, "escrow": None}, "en")
     assert 'data-guarantee="200000000"' in html and "as the case recorded it" in html
+
+
+def test_mediator_sees_the_report_before_signing_and_the_offers(world: WebWorld) -> None:
+    page = _get(world, f"/ui/neutral/cases/{world.case_id}?lang=en", "mediator").text
+    pe = _section(page, "preevaluation")
+    reports = re.findall(r'<div class="preeval-report" data-tracking="([a-z_]+)"', pe)
+    assert reports == ["delivered", "delivered_signed", "in_transit", "no_tracking", "lost",
+                       "damaged", "returned_to_sender"]
+    damaged = pe.split('data-tracking="damaged"', 1)[1].split("</div>", 1)[0]
+    # what the API's report says, in words and exact amounts (the service's own rules)
+    api = world.clients["mediator"].get(f"/cases/{world.case_id}/pre-evaluation",
+                                        params={"tracking": "damaged"})["report"]
+    assert f'({api["reasons"][0]["rule"]})' in damaged
+    assert html.escape(api["reasons"][0]["en"]) in damaged
+    assert f'{api["allocation"]["to_buyer"] / 1e6:.6f} tUSD' in damaged
+    assert "Non-binding pre-evaluation" in damaged
+    zh = _section(_get(world, f"/ui/neutral/cases/{world.case_id}?lang=zh-Hans",
+                       "mediator").text, "preevaluation")
+    assert api["reasons"][0]["zh-Hans"] in zh and "可信度" in zh
+    assert "offers" in page and "No open offer or proposal." in _section(page, "offers")
