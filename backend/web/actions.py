@@ -34,14 +34,16 @@ __all__ = ["DECIMALS", "actions_section", "case_data", "router"]
 DECIMALS = 6
 # The API paths the pages may call through the proxy (prefixes); a page that needs another
 # adds it here.
-PROXIED = ("cases/", "admin/neutrals", "admin/courts", "admin/chain-actions/")
+# the case steps; PUT /profile (profile.js); the institution page's admin calls
+# (institution.py: register neutrals and courts, retry chain actions)
+PROXIED = ("cases/", "profile", "admin/neutrals", "admin/courts", "admin/chain-actions/")
 EVIDENCE_KINDS = ("photo", "video", "invoice", "contract", "communication", "tracking_record",
                   "delivery_confirmation", "inspection_report", "other")
 
 router = APIRouter(include_in_schema=False)  # mounted under /ui by pages.router
 
 
-@router.api_route("/api/{path:path}", methods=["GET", "POST"])
+@router.api_route("/api/{path:path}", methods=["GET", "POST", "PUT"])
 async def proxy(request: Request, path: str) -> Response:
     """Forward one API call of the page with the cookie's token (see the module doc)."""
     from .pages import COOKIE
