@@ -2,8 +2,8 @@
 amount and a deadline are shown, and the page's data for ``desk.js``.
 
 Why a module of its own: ``neutral.py`` and ``institution.py`` show the same things the same
-way; each keeps only its own page. Names come from ``people.py`` once it is there
-(``names_for``/``person_html``); until then an address is shown short, whole in its title.
+way; each keeps only its own page. Names are ``people.py``'s (``names_for``, one query a
+page; ``person_html``: the name, the address one click away).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from evidence.words import DISPUTE_TYPES, REMEDIES, ROLES, amount, word
 from .actions import DECIMALS
 from .award import CURRENCY
 from .i18n import STAGES
+from .people import Person, names_for, person_html
 
 STYLESHEET = '<link rel="stylesheet" href="/ui/static/desk.css">'
 
@@ -30,28 +31,14 @@ def e(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def person(address: str | None, lang: str, names: dict[str, Any] | None = None) -> str:
+def person(address: str | None, lang: str, names: dict[str, Person] | None = None) -> str:
     """A person in words: the display name when known, the address one click away."""
-    if not address:
-        return "—"
-    try:
-        from . import people  # type: ignore[attr-defined,unused-ignore]
-
-        return str(people.person_html(address, names or {}, lang))
-    except (ImportError, AttributeError):
-        short = f"{address[:8]}…{address[-4:]}"
-        return f'<code class="addr" title="{e(address)}">{e(short)}</code>'
+    return person_html(address, names or {}, lang)
 
 
-def names(request: Request, addresses: list[str | None]) -> dict[str, Any]:
-    """Everyone's names in one query (``people.names_for``), or none before it exists."""
-    try:
-        from . import people  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return {}
-    found: dict[str, Any] = people.names_for(request.app.state.ctx,
-                                             [a for a in addresses if a])
-    return found
+def names(request: Request, addresses: list[str | None]) -> dict[str, Person]:
+    """Everyone's names a page shows, in one query."""
+    return names_for(request.app.state.ctx, addresses)
 
 
 def stage(value: str | None, lang: str) -> str:

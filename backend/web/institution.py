@@ -28,6 +28,7 @@ from evidence.records import Profile
 from . import desk
 from .desk import e
 from .i18n import UI, register, step_word, text, ui
+from .people import profile_href
 
 __all__ = ["CASES_SHOWN", "router"]
 
@@ -67,6 +68,7 @@ register({
     **{f"chain_status_{k.value}": {"en": en, "zh-Hans": zh}
        for k, (en, zh) in _CHAIN_STATUS.items()},
     "inst_title": {"en": "Institution", "zh-Hans": "仲裁机构"},
+    "nav_institution": {"en": "Institution desk", "zh-Hans": "机构工作台"},
     "inst_intro": {"en": "The register of neutrals and courts, every case with what it awaits "
                          "from the institution, and the escrow transactions the service sends.",
                    "zh-Hans": "中立人与法院名册、各案件及其待仲裁机构办理的事项，以及服务发送的"
@@ -136,12 +138,6 @@ register({
 })
 
 
-def _lang(request: Request) -> str:
-    from .pages import _lang as lang_of
-
-    return lang_of(request)
-
-
 def _profile_rows(request: Request, lang: str) -> tuple[str, list[tuple[str, str]]]:
     """The register's table, and the registered courts (address, name) for the forms."""
     ctx = request.app.state.ctx
@@ -160,7 +156,8 @@ def _profile_rows(request: Request, lang: str) -> tuple[str, list[tuple[str, str
         shown = rec.name_zh if zh else rec.name
         trs.append(
             f'<tr data-address="{e(rec.subject)}"><td lang="{"zh-Hans" if zh else "en"}">'
-            f'{e(shown)}</td><td>{e(ui("inst_kind_" + kind, lang))}</td>'
+            f'<a href="{e(profile_href(rec.subject, lang))}">{e(shown)}</a></td>'
+            f'<td>{e(ui("inst_kind_" + kind, lang))}</td>'
             f'<td>{e(rec.country or "—")}</td><td><code>{e(rec.subject)}</code></td>'
             f'<td>{desk.when(_iso(rec.signed_at))}</td></tr>')
     table = (f'<table id="register-table"><thead><tr><th>{e(ui("inst_name", lang))}</th>'
@@ -330,12 +327,12 @@ def _messages(lang: str) -> dict[str, str]:
 
 @router.get("/institution", response_class=HTMLResponse)
 def institution_page(request: Request) -> HTMLResponse:
-    from .pages import _need_sign_in, _viewer, page
+    from .pages import lang_of, need_sign_in, page, viewer_of
 
-    lang = _lang(request)
-    viewer = _viewer(request)
+    lang = lang_of(request)
+    viewer = viewer_of(request)
     if viewer is None:
-        return _need_sign_in(request, lang)
+        return need_sign_in(request, lang)
     ctx = request.app.state.ctx
     title = ui("inst_title", lang)
     if not ctx.service.is_admin(viewer):

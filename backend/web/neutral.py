@@ -37,10 +37,9 @@ from . import desk
 from .actions import actions_section, case_data
 from .desk import e
 from .i18n import UI, register, step_word, text, ui
+from .people import NEUTRAL_ROLES
 
-__all__ = ["NEUTRAL_ROLES", "router"]
-
-NEUTRAL_ROLES = ("mediator", "arbitrator", "panelist")
+__all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)  # mounted under /ui by pages.router
 
@@ -58,6 +57,7 @@ _ESCROW_STATUS = {
 register({
     **{f"escrow_status_{k}": {"en": en, "zh-Hans": zh} for k, (en, zh) in _ESCROW_STATUS.items()},
     "nq_title": {"en": "Your appointments", "zh-Hans": "您的指定案件"},
+    "nav_neutral": {"en": "Appointments", "zh-Hans": "指定案件"},
     "nq_intro": {"en": "The cases in which you sit as mediator, arbitrator or panel member, "
                        "the most urgent deadline first.",
                  "zh-Hans": "您担任调解员、仲裁员或仲裁庭成员的案件，期限最近者在前。"},
@@ -130,10 +130,10 @@ register({
     "pe_conf_low": {"en": "low", "zh-Hans": "低"},
     "pe_conf_medium": {"en": "medium", "zh-Hans": "中"},
     "pe_conf_high": {"en": "high", "zh-Hans": "高"},
-    "pe_out_full_refund": {"en": "full refund", "zh-Hans": "全额退款"},
-    "pe_out_partial_refund": {"en": "partial refund", "zh-Hans": "部分退款"},
-    "pe_out_return_and_refund": {"en": "return the goods and refund", "zh-Hans": "退货退款"},
-    "pe_out_release_to_seller": {"en": "release the payment to the seller",
+    "pe_out_full": {"en": "full refund", "zh-Hans": "全额退款"},
+    "pe_out_partial": {"en": "partial refund", "zh-Hans": "部分退款"},
+    "pe_out_return": {"en": "return the goods and refund", "zh-Hans": "退货退款"},
+    "pe_out_release": {"en": "release the payment to the seller",
                                  "zh-Hans": "向卖方放款"},
     "of_title": {"en": "Offers and proposals", "zh-Hans": "和解要约与调解方案"},
     "of_none": {"en": "No open offer or proposal.", "zh-Hans": "暂无有效的要约或方案。"},
@@ -146,12 +146,6 @@ register({
     "err_conflicts_required": {"en": "Name the circumstances that could give rise to doubts.",
                                "zh-Hans": "请说明可能引起怀疑的情况。"},
 })
-
-
-def _lang(request: Request) -> str:
-    from .pages import _lang as lang_of
-
-    return lang_of(request)
 
 
 def _seats(case: Any, viewer: str) -> list[str]:
@@ -173,12 +167,12 @@ def _messages(lang: str) -> dict[str, str]:
 
 @router.get("/neutral", response_class=HTMLResponse)
 def queue_page(request: Request) -> HTMLResponse:
-    from .pages import _need_sign_in, _viewer, page
+    from .pages import lang_of, need_sign_in, page, viewer_of
 
-    lang = _lang(request)
-    viewer = _viewer(request)
+    lang = lang_of(request)
+    viewer = viewer_of(request)
     if viewer is None:
-        return _need_sign_in(request, lang)
+        return need_sign_in(request, lang)
     ctx = request.app.state.ctx
     service = ctx.service
     with ctx.sessions() as session:
@@ -304,6 +298,13 @@ def _disclosure(request: Request, case_id: str, viewer: str, lang: str
     return head + form + "</section>", data
 
 
+# The report's outcomes (``procedure.Outcome``) to their words' keys (no enum value in a key:
+# the page's data carries every key, and a page must show no internal token).
+_OUTCOME = {"full_refund": "pe_out_full", "partial_refund": "pe_out_partial",
+            "return_and_refund": "pe_out_return", "release_to_seller": "pe_out_release"}
+assert set(_OUTCOME) == {o.value for o in p.Outcome}
+
+
 def _preevaluation(case: p.CaseState, view: dict[str, Any], lang: str) -> str:
     """The mediator's report, as the rules write it for each tracking status (the one the
     form selects is shown: desk.js), or the recommendation already published."""
@@ -315,7 +316,7 @@ def _preevaluation(case: p.CaseState, view: dict[str, Any], lang: str) -> str:
     published = view.get("preEvaluation")
     if published:
         return (head + f'<p id="pe-published">{e(ui("pe_published", lang))} '
-                f'<strong>{e(ui("pe_out_" + str(published[0]), lang))}</strong> '
+                f'<strong>{e(ui(_OUTCOME[str(published[0])], lang))}</strong> '
                 f'<code title="{e(published[1])}">{e(str(published[1])[:10])}…</code></p>'
                 "</section>")
     if "preevaluation.published" not in (view.get("allowedSteps") or []):
@@ -332,7 +333,7 @@ def _preevaluation(case: p.CaseState, view: dict[str, Any], lang: str) -> str:
             f'{"" if n == 0 else " hidden"}><dl class="facts">'
             f'<dt>{e(ui("pe_for", lang))}</dt><dd>{e(ui("tracking_" + tracking, lang))}</dd>'
             f'<dt>{e(ui("pe_outcome", lang))}</dt>'
-            f'<dd>{e(ui("pe_out_" + report["outcome"], lang))}</dd>'
+            f'<dd>{e(ui(_OUTCOME[report["outcome"]], lang))}</dd>'
             f'<dt>{e(text("to_buyer", lang))}</dt><dd>{e(desk.money(alloc["to_buyer"]))}</dd>'
             f'<dt>{e(text("to_seller", lang))}</dt><dd>{e(desk.money(alloc["to_seller"]))}</dd>'
             f'<dt>{e(text("compensation", lang))}</dt>'
@@ -444,12 +445,12 @@ def _evidence(request: Request, case_id: str, viewer: str, lang: str) -> str:
 
 @router.get("/neutral/cases/{case_id}", response_class=HTMLResponse)
 def desk_page(request: Request, case_id: str) -> HTMLResponse:
-    from .pages import _need_sign_in, _viewer, page
+    from .pages import lang_of, need_sign_in, page, viewer_of
 
-    lang = _lang(request)
-    viewer = _viewer(request)
+    lang = lang_of(request)
+    viewer = viewer_of(request)
     if viewer is None:
-        return _need_sign_in(request, lang)
+        return need_sign_in(request, lang)
     service = request.app.state.ctx.service
     case_id = case_id.lower()
     title = ui("nd_title", lang)

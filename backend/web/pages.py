@@ -163,6 +163,8 @@ _PERSON = frozenset({"person"})
 NAV: list[NavItem] = [
     NavItem("nav_cases", "/ui/cases", _PERSON),
     NavItem("nav_profile", "/ui/profile", _PERSON),
+    NavItem("nav_neutral", "/ui/neutral", frozenset({"neutral"})),  # neutral.py
+    NavItem("nav_institution", "/ui/institution", frozenset({"admin"})),  # institution.py
 ]
 
 register({

@@ -12,7 +12,6 @@
  * - evidence shown inline (button[data-open]): images and text read through the proxy;
  *   anything else is downloaded (the download link works without this script).
  * - the mediator's pre-evaluation report for the tracking status the form selects.
- * - deadline countdowns ([data-countdown]).
  * Errors are shown in words (the API's code looked up in the page's messages).
  */
 (function (root) {
@@ -213,16 +212,4 @@
   }
   if (tracking) { tracking.addEventListener('change', showReport); showReport(); }
 
-  // ------------------------------------------------------------ countdowns
-  function tick() {
-    document.querySelectorAll('[data-countdown]').forEach(function (el) {
-      var left = Math.floor(Date.parse(el.dataset.countdown) / 1000) - now();
-      if (left <= 0) { el.textContent = MSG.passed || ''; el.className = 'countdown passed'; return; }
-      var d = Math.floor(left / 86400), h = Math.floor(left % 86400 / 3600);
-      var m = Math.floor(left % 3600 / 60), s = left % 60;
-      el.textContent = (MSG.left || '').replace('{d}', d).replace('{h}', String(h).padStart(2, '0'))
-        .replace('{m}', String(m).padStart(2, '0')).replace('{s}', String(s).padStart(2, '0'));
-    });
-  }
-  if (!document.getElementById('case-data')) { tick(); setInterval(tick, 1000); }
 })(window);
