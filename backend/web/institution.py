@@ -13,6 +13,8 @@ Nothing here reads evidence: admins see metadata only (``procedure.can_see``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import col, select
@@ -30,7 +32,7 @@ from .desk import e
 from .i18n import UI, register, step_word, text, ui
 from .people import profile_href
 
-__all__ = ["CASES_SHOWN", "router"]
+__all__ = ["CASES_SHOWN", "register_neutrals", "router"]
 
 CASES_SHOWN = 200  # newest first; older ones stay reachable from the case list
 ACTIONS_SHOWN = 200
@@ -165,6 +167,22 @@ def _profile_rows(request: Request, lang: str) -> tuple[str, list[tuple[str, str
              f'<th>{e(ui("inst_address", lang))}</th><th>{e(ui("inst_issued", lang))}</th>'
              f'</tr></thead><tbody>{"".join(trs)}</tbody></table>')
     return table, list(courts.items())
+
+
+def register_neutrals(ctx: Any) -> list[dict[str, str]]:
+    """The neutrals the institution registered (not its courts), for the appointment
+    forms' choice by name: ``{"address", "name"}`` with both languages' names."""
+    with ctx.sessions() as session:
+        issued = IdentityService(ctx.service).issued_profiles(session)
+        courts = set(session.exec(select(CourtAccount.address)).all())
+    out = []
+    for signed in issued:
+        rec = signed.record
+        assert isinstance(rec, Profile)
+        if rec.subject not in courts:
+            name = " / ".join(n for n in (rec.name, rec.name_zh) if n)
+            out.append({"address": rec.subject, "name": name})
+    return out
 
 
 def _iso(epoch: int) -> str:

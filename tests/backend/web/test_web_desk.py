@@ -338,3 +338,36 @@ def test_mediator_sees_the_report_before_signing_and_the_offers(world: WebWorld)
                        "mediator").text, "preevaluation")
     assert api["reasons"][0]["zh-Hans"] in zh and "可信度" in zh
     assert "offers" in page and "No open offer or proposal." in _section(page, "offers")
+
+
+def test_appointment_forms_offer_the_register_by_name(world: WebWorld) -> None:
+    """An admin appointing picks a neutral on the register by name (the address is what
+    is signed; the server still runs its conflict check)."""
+    from backend.web.actions import actions_section, case_data
+    from backend.web.institution import register_neutrals
+
+    ctx = world.app.state.ctx
+    neutral = key("register-neutral-2").address
+    from backend.services.identity import IdentityService
+
+    IdentityService(ctx.service).issue_profile(neutral, "Kenji Sato", name_zh="佐藤健二")
+    listed = register_neutrals(ctx)
+    assert {"address": neutral, "name": "Kenji Sato / 佐藤健二"} in listed
+    assert all(n["address"] != key("register-court").address for n in listed)  # no court
+
+    class _Req:
+        class app:  # noqa: N801 - stands in for request.app
+            class state:  # noqa: N801
+                pass
+
+    _Req.app.state.ctx = ctx
+    view = world.clients["admin"].get(f"/cases/{world.case2}")
+    view["allowedSteps"] = ["appoint.arbitrator"]
+    data = case_data(_Req(), view, world.clients["admin"].address, "en")  # type: ignore[arg-type]
+    html_ = actions_section(data, "en")
+    assert 'list="neutral-register"' in html_
+    assert f'<option value="{neutral}">Kenji Sato / 佐藤健二</option>' in html_
+    # a party's page carries no register
+    view["allowedSteps"] = ["offer.made"]
+    data = case_data(_Req(), view, world.clients["buyer"].address, "en")  # type: ignore[arg-type]
+    assert data["register"] == [] and "neutral-register" not in actions_section(data, "en")
