@@ -133,7 +133,7 @@ register({
     "inst_contents": {"en": "On this page", "zh-Hans": "本页内容"},
     "err_conflict": {"en": "This is no longer possible: the page is out of date.",
                      "zh-Hans": "该操作已不可行：页面内容已过期。"},
-    "err_validation_error": {"en": "Some fields are missing or malformed.",
+    "err_invalid_field": {"en": "Some fields are missing or malformed.",
                              "zh-Hans": "部分字段缺失或格式错误。"},
     "err_not_found": {"en": "Not found.", "zh-Hans": "未找到。"},
     "err_court_unknown": {"en": "That court is not registered.", "zh-Hans": "该法院尚未登记。"},

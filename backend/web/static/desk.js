@@ -74,7 +74,7 @@
       ev.preventDefault();
       var out = form.querySelector('.result');
       var button = form.querySelector('button[type=submit]');
-      if (markInvalid(form)) { show(out, 'error', words('validation_error')); return; }
+      if (markInvalid(form)) { show(out, 'error', words('invalid_field')); return; }
       button.disabled = true;
       show(out, 'pending', MSG.inst_working || '…');
       try {

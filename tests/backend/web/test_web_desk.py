@@ -371,3 +371,12 @@ def test_appointment_forms_offer_the_register_by_name(world: WebWorld) -> None:
     view["allowedSteps"] = ["offer.made"]
     data = case_data(_Req(), view, world.clients["buyer"].address, "en")  # type: ignore[arg-type]
     assert data["register"] == [] and "neutral-register" not in actions_section(data, "en")
+
+
+def test_a_malformed_registration_is_refused_in_words(world: WebWorld) -> None:
+    r = _post(world, "admin/neutrals", "admin", {"address": "0x1234", "name": "x"})
+    assert r.status_code == 422 and r.json()["code"] == "invalid_field"
+    for lang, words in (("en", "Some fields are missing or malformed."),
+                        ("zh-Hans", "部分字段缺失或格式错误。")):
+        data = _desk_data(_get(world, f"/ui/institution?lang={lang}", "admin").text)
+        assert data["messages"]["err_invalid_field"] == words
