@@ -106,19 +106,24 @@
   });
 
   // ------------------------------------------------------------ signing (disclosure)
+  // The wallet: window.chainarbWallet (wallet.js: built-in or extension), else a bare
+  // EIP-1193 window.ethereum. Either way it must be the signed-in account.
   async function signTyped(typed) {
-    if (root.chainarbWallet && root.chainarbWallet.signTypedData) {
-      return root.chainarbWallet.signTypedData(typed);
+    var wallet = root.chainarbWallet && root.chainarbWallet.kind() ? root.chainarbWallet : null;
+    var addr;
+    if (wallet) { addr = await wallet.address(); } else {
+      if (!root.ethereum) { throw new DeskError('no_wallet'); }
+      var accounts = await root.ethereum.request({ method: 'eth_requestAccounts' });
+      addr = accounts && accounts[0];
     }
-    if (!root.ethereum) { throw new DeskError('no_wallet'); }
-    var accounts = await root.ethereum.request({ method: 'eth_requestAccounts' });
-    if (!accounts || !accounts.length) { throw new DeskError('no_wallet'); }
-    if (accounts[0].toLowerCase() !== String(DATA.viewer).toLowerCase()) {
+    if (!addr) { throw new DeskError('no_wallet'); }
+    if (addr.toLowerCase() !== String(DATA.viewer).toLowerCase()) {
       throw new DeskError('other_account');
     }
     try {
+      if (wallet) { return await wallet.signTypedData(typed); }
       return await root.ethereum.request({ method: 'eth_signTypedData_v4',
-        params: [accounts[0], JSON.stringify(typed)] });
+        params: [addr, JSON.stringify(typed)] });
     } catch (e) { throw new DeskError('wallet_refused', e && e.message); }
   }
 
