@@ -434,7 +434,7 @@ def _evidence(request: Request, case_id: str, viewer: str, lang: str) -> str:
                     f'<p>{show}<a class="download" href="{e(url)}" '
                     f'download="{e(i["filename"])}">{e(ui("nd_download", lang))}</a></p>'
                     f'<div class="evidence-box" id="{box}" hidden></div>'
-                    f'<p class="muted">SHA-256 <code>{e(i["sha256"])}</code></p>')
+                    f'<p class="sha">SHA-256 <code>{e(i["sha256"])}</code></p>')
         else:
             body = f'<p class="muted">{e(ui("nd_not_disclosed", lang))}</p>'
         rows.append(f'<article class="evidence-item" id="evidence-{e(i["id"])}" '

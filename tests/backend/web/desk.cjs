@@ -5,11 +5,12 @@
 //
 // usage: node desk.cjs BASE_URL KEY LANG '[{"goto": "/ui/..."}, {"fill": [sel, text]},
 //   {"press": sel}, {"wait": sel}, {"text": sel}, {"attr": [sel, name]}, {"count": sel},
-//   {"shot": path}, {"reload": true}, {"file": [sel, name, mime, content]}]'
+//   {"shot": path}, {"axe": true}, {"file": [sel, name, mime, content]}]'
 'use strict';
 const { chromium } = require('playwright-core');
 const sigUtil = require('@metamask/eth-sig-util');
 const { privateToAddress } = require('@ethereumjs/util');
+const AXE = require('fs').readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 async function main() {
   const [base, keyHex, lang, actsJson] = process.argv.slice(2);
@@ -20,7 +21,7 @@ async function main() {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
   });
-  const out = { console: [], typed: [], reads: [], offsite: [] };
+  const out = { console: [], typed: [], reads: [], offsite: [], axe: [] };
   try {
     const context = await browser.newContext({ locale: lang === 'en' ? 'en-GB' : 'zh-CN',
       timezoneId: 'Asia/Shanghai', viewport: { width: 1200, height: 900 } });
@@ -66,6 +67,13 @@ async function main() {
       if (act.count) { out.reads.push(await page.locator(act.count).count()); }
       if (act.disabled) { out.reads.push(await page.locator(act.disabled).first().isDisabled()); }
       if (act.shot) { await page.screenshot({ path: act.shot, fullPage: true }); }
+      if (act.axe) {  // axe-core on the page as it is now: serious and critical violations
+        await page.evaluate(AXE);  // through the DevTools protocol: the page CSP stays as it is
+        const found = await page.evaluate(async () => (await window.axe.run(document))
+          .violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+          .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) })));
+        out.axe.push({ url: page.url(), violations: found });
+      }
     }
   } finally {
     await browser.close();

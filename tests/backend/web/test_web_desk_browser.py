@@ -50,6 +50,8 @@ def desk(world: WebWorld, who: str, lang: str, acts: list[dict[str, Any]]) -> di
     out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     assert not [m for m in out["console"] if "pageerror" in m or m.startswith("error")], out
     assert out["offsite"] == [], out["offsite"]  # nothing but the service itself
+    # axe-core: no serious or critical violation on any page looked at
+    assert [a for a in out["axe"] if a["violations"]] == [], out["axe"]
     return out
 
 
@@ -64,7 +66,7 @@ def test_institution_and_neutrals_in_the_browser(world: WebWorld, tmp_path: Path
     # The admin (中文) registers a neutral from the institution's page.
     admin = desk(world, "admin", "zh-Hans", [
         {"goto": "/ui/institution?lang=zh-Hans"},
-        {"shot": str(shots / "institution-zh.png")},
+        {"shot": str(shots / "institution-zh.png")}, {"axe": True},
         {"fill": ["#register-neutral-address", neutral]},
         {"fill": ["#register-neutral-name", "Prof. Mei Lin"]},
         {"fill": ["#register-neutral-nameZh", "林梅教授"]},
@@ -75,7 +77,7 @@ def test_institution_and_neutrals_in_the_browser(world: WebWorld, tmp_path: Path
         {"load": True},
         {"text": "#register-table"},
         {"goto": "/ui/institution?lang=en"},
-        {"shot": str(shots / "institution-en.png")},
+        {"shot": str(shots / "institution-en.png")}, {"axe": True},
         {"count": "section.case h3"},
     ])
     assert admin["reads"][0] == "已登记。"
@@ -92,14 +94,14 @@ def test_institution_and_neutrals_in_the_browser(world: WebWorld, tmp_path: Path
         {"press": "#evidence-read article:nth-of-type(2) button.open"},
         {"wait": "pre.evidence-text"},
         {"text": "pre.evidence-text"},
-        {"shot": str(shots / "desk-mediator-en.png")},
+        {"shot": str(shots / "desk-mediator-en.png")}, {"axe": True},
         {"fill": ["#disclosure-statement", "I am impartial and independent of both sides."]},
         {"press": "#disclosure button[type=submit]"},
         {"wait": "#disclosure .result.ok"},
         {"load": True},
         {"text": "#disclosure-given"},
         {"goto": f"/ui/neutral/cases/{case}?lang=zh-Hans"},
-        {"shot": str(shots / "desk-mediator-zh.png")},
+        {"shot": str(shots / "desk-mediator-zh.png")}, {"axe": True},
     ])
     assert "confidential price list" in med["reads"][0]
     assert med["reads"][1].startswith("You disclosed, signed")
@@ -124,14 +126,14 @@ def test_institution_and_neutrals_in_the_browser(world: WebWorld, tmp_path: Path
     arb = desk(world, "arbitrator", "zh-Hans", [
         {"goto": "/ui/neutral?lang=zh-Hans"},
         {"text": f'#queue tr[data-case="{case}"]'},
-        {"shot": str(shots / "queue-arbitrator-zh.png")},
+        {"shot": str(shots / "queue-arbitrator-zh.png")}, {"axe": True},
         {"goto": f"/ui/neutral/cases/{case}?lang=zh-Hans"},
         {"fill": ["#step-award-toBuyer", "100"]},
         {"fill": ["#step-award-compensation", "250"]},
         {"wait": "#step-award-refusal:not([hidden])"},
         {"text": "#step-award-refusal"},
         {"disabled": "#step-award button[type=submit]"},
-        {"shot": str(shots / "award-refused-zh.png")},
+        {"shot": str(shots / "award-refused-zh.png")}, {"axe": True},
         {"fill": ["#step-award-compensation", "5"]},
         {"text": "#step-award-preview"},
         {"disabled": "#step-award button[type=submit]"},
@@ -142,7 +144,7 @@ def test_institution_and_neutrals_in_the_browser(world: WebWorld, tmp_path: Path
         {"load": True},
         {"attr": ["#summary .stage", "data-stage"]},
         {"goto": f"/ui/neutral/cases/{case}?lang=en"},
-        {"shot": str(shots / "desk-arbitrator-en.png")},
+        {"shot": str(shots / "desk-arbitrator-en.png")}, {"axe": True},
     ])
     row, refusal, held, preview, free, stage = arb["reads"]
     assert "仲裁员" in row and "审理终结" in row
