@@ -197,6 +197,7 @@ def queue_page(request: Request) -> HTMLResponse:
         who = desk.names(request, [a for r in rows for a in (r[1].order.buyer,
                                                               r[1].order.seller)])
         trs = []
+        sep = "；" if lang == "zh-Hans" else "; "
         for case_id, case, seats, due in rows:
             waiting = [step_word(a, lang) for a in views.case_view(service, case_id, viewer)
                        .get("allowedSteps", []) if a != "enforcement.requested"]
@@ -214,7 +215,7 @@ def queue_page(request: Request) -> HTMLResponse:
                 f'{desk.person(case.order.seller, lang, who)}</td>'
                 f'<td>{desk.stage(case.stage.value, lang)}</td>'
                 f'<td>{desk.when(deadline)}{desk.countdown(deadline)}</td>'
-                f'<td class="waiting">{e("; ".join(waiting) or ui("nq_nothing", lang))}</td>'
+                f'<td class="waiting">{e(sep.join(waiting) or ui("nq_nothing", lang))}</td>'
                 "</tr>")
         inner = (f'<table id="queue"><thead><tr><th>{e(text("case", lang))}</th>'
                  f'<th>{e(ui("nq_seat", lang))}</th><th>{e(ui("nq_parties", lang))}</th>'
