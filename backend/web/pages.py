@@ -164,6 +164,8 @@ _PERSON = frozenset({"person"})
 NAV: list[NavItem] = [
     NavItem("nav_cases", "/ui/cases", _PERSON),
     NavItem("nav_profile", "/ui/profile", _PERSON),
+    NavItem("nav_neutral", "/ui/neutral", frozenset({"neutral"})),  # neutral.py
+    NavItem("nav_institution", "/ui/institution", frozenset({"admin"})),  # institution.py
 ]
 
 register({
@@ -616,5 +618,11 @@ router.include_router(actions_router)
 router.include_router(assets_router)
 router.include_router(profile_router)
 router.include_router(wallet_router)
+
+from .institution import router as institution_router  # noqa: E402 - uses page()
+from .neutral import router as neutral_router  # noqa: E402 - uses page()
+
+router.include_router(institution_router)
+router.include_router(neutral_router)
 
 assert set(LANGS) == {"en", "zh-Hans"}
