@@ -236,6 +236,43 @@ async function sendFromWallet(p, caseId, opts = {}) {
   return { what, text, tx };
 }
 
+// --- the institution's desk (backend/web/institution.py) ---
+
+/** Submit one of the desk's forms (nothing is signed by the admin's key) and wait for the
+ * page to reload after it. */
+async function deskForm(p, form) {
+  const page = p.page;
+  const reloaded = page.waitForEvent('load', { timeout: 60000 }).catch(() => null);
+  await page.focus(form + ' button[type=submit]');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`${form} .result.ok, ${form} .result.error`, { timeout: 60000 });
+  const text = await p.text(form + ' .result');
+  if (!(await page.getAttribute(form + ' .result', 'class')).includes('ok')) {
+    throw new Error(`${p.name}: ${form} refused: ${text}`);
+  }
+  await reloaded;
+  await p.check();
+  return text;
+}
+
+/** The case officer registers a court on the desk (its institution-issued profile) and
+ * gives it the case. */
+async function grantCourt(p, caseId, court, opts = {}) {
+  const page = p.page;
+  await p.visit('/ui/institution');
+  if (!(await page.locator(`#register-table tr[data-address="${court.address}"]`).count())) {
+    await page.fill('#register-court-address', court.address);
+    await page.fill('#register-court-name', court.name);
+    await page.fill('#register-court-nameZh', court.nameZh);
+    await page.fill('#register-court-country', court.country);
+    await deskForm(p, 'form#register-court');
+  }
+  const grant = `form[id="grant-${caseId}"]`;
+  await page.selectOption(`[id="grant-${caseId}-court"]`, court.address);
+  if (opts.shot) { await p.shot(opts.shot, { keep: opts.keep }); }
+  return deskForm(p, grant);
+}
+
 // --- the court's pages (backend/web/court.py) ---
 
 /** The court, from its list to its decision: the workspace, the package downloaded (its
@@ -302,5 +339,5 @@ async function courtDecides(p, caseId, decision, outDir, opts = {}) {
   return out;
 }
 
-module.exports = { act, courtDecides, fileClaim, sendFromWallet, approvePrompt, createWallet, restoreWallet, settle, signInExtension,
+module.exports = { act, courtDecides, grantCourt, fileClaim, sendFromWallet, approvePrompt, createWallet, restoreWallet, settle, signInExtension,
   signProfile, stageOf, waitStage };

@@ -70,7 +70,8 @@ def test_every_page_of_every_person(world: WebWorld, tmp_path: Path) -> None:
     assert world.clients["seller"].address not in again
     # EIP-6963: both wallets listed by name; the one picked signs in, the other is not asked.
     chooser = out["result"]["chooser"]
-    assert chooser["listed"] == ["Test Wallet 1", "Test Wallet 2"], chooser
+    assert chooser["listed"] == ["Test Wallet 1 (org.chainarb.test.pick0)",
+                                 "Test Wallet 2 (org.chainarb.test.pick1)"], chooser
     assert chooser["signedInAs"].lower() == world.clients["buyer"].address.lower()
     assert chooser["asked"] == [[], ["personal_sign"]], chooser
     visitor = out["result"]["visitor"]

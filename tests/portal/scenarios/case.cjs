@@ -20,7 +20,7 @@
 'use strict';
 const path = require('path');
 const { injectExtension } = require('../extension.cjs');
-const { act, courtDecides, createWallet, fileClaim, restoreWallet, sendFromWallet,
+const { act, courtDecides, grantCourt, createWallet, fileClaim, restoreWallet, sendFromWallet,
   signInExtension, signProfile, waitStage } = require('../steps.cjs');
 
 function stateFile(config, name) { return path.join(config.stateDir, `state-${name}.json`); }
@@ -152,6 +152,11 @@ async function parties(h, config) {
 
 async function court(h, config) {
   const c = config.caseId;
+  if (config.inPages.court_access) {  // the case officer gives the court the case
+    const admin = await enter(h, config, 'admin');
+    await grantCourt(admin, c, config.court, { shot: `flow-desk-${admin.lang}`,
+      keep: config.keep });
+  }
   const court = await enter(h, config, 'court');
   if (config.inPages.court) {
     const d = await courtDecides(court, c, { reference: config.courtReference },
