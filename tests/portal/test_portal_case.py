@@ -253,7 +253,13 @@ def check_case(cw: ChainWorld, res: dict[str, Any]) -> None:
         assert parties["freeze"]["text"], parties
     if pages["court"]:  # the service checked the package the court downloaded in the page
         court = res["court"]["court"]
-        assert court["check"]["yours"] and court["packageHash"] == court["download"]["manifest"]
+
+        def hex_of(value: str | None) -> str:
+            return (value or "").lower().removeprefix("0x")
+
+        assert court["check"]["outcome"] and court["check"]["rows"], court
+        assert hex_of(court["packageHash"]) == hex_of(court["download"]["manifest"]), court
+        assert court["formsLeft"] == 0 and court["decision"], court
     assert_screenshots({"shots": res["shots"]}, *(f"main-{n}-{lang[n]}" for n in NAMES),
                        f"flow-enforced-{lang['seller']}", f"flow-confirmed-{lang['court']}")
 
