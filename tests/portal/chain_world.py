@@ -94,10 +94,6 @@ class ChainWorld:
         raise AssertionError(f"timed out waiting for {what}")
 
 
-def _uses_web_router(app: Any) -> bool:
-    return any(getattr(r, "path", "") == "/ui/cases" for r in app.routes)
-
-
 @contextmanager
 def chain_world(tmp_path: Path, *, admins: list[str]) -> Iterator[ChainWorld]:
     """The composed service on the embedded chain, serving on loopback (see module doc),
@@ -123,11 +119,7 @@ def _serving(settings: Settings) -> Iterator[ChainWorld]:
     from backend.api.app import create_app
     from backend.chain import EscrowContract, TokenContract, Transactor
 
-    app = create_app(settings)  # background ticks on, as `chainarb serve`
-    if not _uses_web_router(app):
-        from backend.web import router
-
-        app.include_router(router)
+    app = create_app(settings)  # background ticks on, as `chainarb serve`; pages mounted
     deployment = json.loads(settings.deployment_path.read_text())
     escrow_port = app.state.ctx.service.port
     escrow = EscrowContract(escrow_port.escrow.tx, deployment["escrow"])

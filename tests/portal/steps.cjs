@@ -236,5 +236,108 @@ async function sendFromWallet(p, caseId, opts = {}) {
   return { what, text, tx };
 }
 
-module.exports = { act, fileClaim, sendFromWallet, approvePrompt, createWallet, restoreWallet, settle, signInExtension,
+// --- the institution's desk (backend/web/institution.py) ---
+
+/** Submit one of the desk's forms (nothing is signed by the admin's key) and wait for the
+ * page to reload after it. */
+async function deskForm(p, form) {
+  const page = p.page;
+  const reloaded = page.waitForEvent('load', { timeout: 60000 }).catch(() => null);
+  await page.focus(form + ' button[type=submit]');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`${form} .result.ok, ${form} .result.error`, { timeout: 60000 });
+  const text = await p.text(form + ' .result');
+  if (!(await page.getAttribute(form + ' .result', 'class')).includes('ok')) {
+    throw new Error(`${p.name}: ${form} refused: ${text}`);
+  }
+  await reloaded;
+  await p.check();
+  return text;
+}
+
+/** The case officer registers a court on the desk (its institution-issued profile) and
+ * gives it the case. */
+async function grantCourt(p, caseId, court, opts = {}) {
+  const page = p.page;
+  await p.visit('/ui/institution');
+  if (!(await page.locator(`#register-table tr[data-address="${court.address}"]`).count())) {
+    await page.fill('#register-court-address', court.address);
+    await page.fill('#register-court-name', court.name);
+    await page.fill('#register-court-nameZh', court.nameZh);
+    await page.fill('#register-court-country', court.country);
+    await deskForm(p, 'form#register-court');
+  }
+  const grant = `form[id="grant-${caseId}"]`;
+  await page.selectOption(`[id="grant-${caseId}-court"]`, court.address);
+  if (opts.shot) { await p.shot(opts.shot, { keep: opts.keep }); }
+  return deskForm(p, grant);
+}
+
+// --- the court's pages (backend/web/court.py) ---
+
+/** The court, from its list to its decision: the workspace, the package downloaded (its
+ * digest and manifest shown), the downloaded file checked by the service, the decision
+ * signed; the page after it. */
+async function courtDecides(p, caseId, decision, outDir, opts = {}) {
+  const page = p.page;
+  await p.visit('/ui/court');
+  const rows = await page.locator('#court-cases tbody tr').evaluateAll((rs) => rs.map(
+    (r) => ({ caseId: r.dataset.case, stage: r.querySelector('.stage').dataset.stage })));
+  if (opts.listShot) { await p.shot(opts.listShot, { keep: opts.keep }); }
+  await p.clickTo(`#court-cases a[href^="/ui/court/cases/${caseId}"]`);
+  const out = { rows };
+  // 1. The package, downloaded; retried while the last records are being anchored.
+  const file = require('path').join(outDir, `package-${caseId.slice(2, 10)}.zip`);
+  for (let i = 0; i < 6; i += 1) {
+    const saved = page.waitForEvent('download', { timeout: 90000 })
+      .then((d) => d.saveAs(file).then(() => d.suggestedFilename())).catch(() => null);
+    await page.click('#package-download');
+    await page.waitForSelector('#package-status.ok, #package-status.error', { timeout: 90000 });
+    if ((await page.getAttribute('#package-status', 'class')).includes('ok')) {
+      out.filename = await saved;
+      break;
+    }
+    await page.waitForTimeout(5000);
+  }
+  out.download = { text: await p.text('#package-status'),
+    digest: await page.getAttribute('#package-status', 'data-digest'),
+    manifest: await page.getAttribute('#package-status', 'data-manifest') };
+  if (!out.filename) { throw new Error(`court: no package: ${out.download.text}`); }
+  await p.check();
+  // 2. The service checks the file the court just saved.
+  await page.setInputFiles('#check-file', file);
+  await page.focus('#check-run');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#check-verdict, #check-status.error', { timeout: 180000 });
+  out.check = await page.evaluate(() => {
+    const q = (s) => document.querySelector(s);
+    return { outcome: q('#check-verdict') && q('#check-verdict').dataset.outcome,
+      runBy: q('#check-run-by') && q('#check-run-by').innerText,
+      yours: !!q('#check-yours'),
+      rows: Array.from(document.querySelectorAll('#check-table tbody tr')).map(
+        (r) => [r.dataset.check, r.dataset.status]) };
+  });
+  await p.check();
+  if (opts.checkShot) { await p.shot(opts.checkShot, { keep: opts.keep }); }
+  // 3. The decision, naming the package downloaded here.
+  const form = `form[data-step=${decision.step || 'confirm'}]`;
+  await page.fill(`${form} [name=courtReference]`, decision.reference);
+  out.packageHash = await page.locator(`${form} [name=packageHash]`).inputValue();
+  const reloaded = page.waitForEvent('load', { timeout: 90000 }).catch(() => null);
+  await page.focus(form + ' button[type=submit]');
+  await page.keyboard.press('Enter');
+  await settle(p, form + ' .result.ok, ' + form + ' .result.error', 90000);
+  const result = await p.text(form + ' .result');
+  if (!(await page.getAttribute(form + ' .result', 'class')).includes('ok')) {
+    throw new Error(`court: decision refused: ${result}`);
+  }
+  await reloaded;
+  await p.check();
+  out.stage = await page.locator('#summary .stage').getAttribute('data-stage');
+  out.decision = await p.text('#court-decision');
+  out.formsLeft = await page.locator('#actions form[data-step]').count();
+  return out;
+}
+
+module.exports = { act, courtDecides, grantCourt, fileClaim, sendFromWallet, approvePrompt, createWallet, restoreWallet, settle, signInExtension,
   signProfile, stageOf, waitStage };

@@ -19,6 +19,10 @@ pytestmark = pytest.mark.node
 PEOPLE = (("buyer", "en"), ("seller", "zh-Hans"), ("mediator", "en"), ("admin", "zh-Hans"),
           ("arbitrator", "en"), ("court", "zh-Hans"), ("stranger", "en"))
 UNKNOWN_DIGEST = "ab" * 32
+# Swagger UI 5.35.0 puts the operation's buttons inside its summary button; its markup, not
+# ours (its badge colours are ours: static/apidocs.css). The only serious axe finding let
+# through, on that one page.
+THIRD_PARTY = {"/docs": ["nested-interactive"]}
 PROFILES = {
     "buyer": {"name": "Lena Fischer", "nameZh": "莱娜·菲舍尔", "country": "DE",
               "language": "en", "contact": "lena@example.de"},
@@ -37,14 +41,16 @@ def test_every_page_of_every_person(world: WebWorld, tmp_path: Path) -> None:
         "cases": [world.case_id, world.case2],
         "chooser": {"keys": ["0x" + bytes(key(n).key).hex() for n in ("stranger", "buyer")]},
         "visitor": {"paths": ["/", "/ui/sign-in", "/ui/cases", f"/verify/{UNKNOWN_DIGEST}",
-                               "/docs", "/redoc"]},
+                               "/docs", "/redoc"], "allow": THIRD_PARTY},
     }
     out = run_scenario("pages", world.base, config, shots_dir(tmp_path))
     assert_clean(out)
+    assert {(a["where"], a["id"]) for a in out["allowed"]} <= {("/docs?lang=en",
+                                                               "nested-interactive")}
     seen = out["result"]["people"]
     buyer = seen["buyer-en"]
     assert buyer["address"].lower() == world.clients["buyer"].address.lower()
-    assert buyer["signIn"]["title"] == "Sign in with your wallet"
+    assert buyer["signIn"]["title"] == "Sign in"
     # Signing in signs one EIP-4361 message; the profile one EIP-712 record.
     assert buyer["signed"] == ["personal_sign", "eth_signTypedData_v4"]
     assert buyer["cases"][world.case_id]["stage"] == "facilitation"
@@ -64,13 +70,15 @@ def test_every_page_of_every_person(world: WebWorld, tmp_path: Path) -> None:
     assert world.clients["seller"].address not in again
     # EIP-6963: both wallets listed by name; the one picked signs in, the other is not asked.
     chooser = out["result"]["chooser"]
-    assert chooser["listed"] == ["Test Wallet 1", "Test Wallet 2"], chooser
+    assert chooser["listed"] == ["Test Wallet 1 (org.chainarb.test.pick0)",
+                                 "Test Wallet 2 (org.chainarb.test.pick1)"], chooser
     assert chooser["signedInAs"].lower() == world.clients["buyer"].address.lower()
     assert chooser["asked"] == [[], ["personal_sign"]], chooser
     visitor = out["result"]["visitor"]
     assert visitor["/ui/cases"]["status"] == 401
     assert visitor["/"]["status"] in (200, 401) and "/ui" in visitor["/"]["url"]
     assert visitor[f"/verify/{UNKNOWN_DIGEST}"]["status"] == 404
+    assert visitor["/docs"]["status"] == visitor["/redoc"]["status"] == 200
     # Every page each person reached was checked, in both languages.
     checked = {(c["who"], c["where"]) for c in out["checked"]}
     for name, lang in PEOPLE:

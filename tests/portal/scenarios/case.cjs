@@ -10,14 +10,18 @@
 // restores from their recovery file in a fresh browser and the others come back and
 // unlock with their passphrase in the signing prompt.
 //
-// config: {phase: "wallets"|"parties"|"court", wallet, caseId, rpcUrl, stateDir,
+// config.inPages says which parts have pages (filing, freeze, court); the others were
+// done by the Python side through the API.
+//
+// config: {phase: "wallets"|"parties"|"court", wallet, caseId, orderId, inPages, rpcUrl,
+//          stateDir,
 //          people: {name: {key?, lang, passphrase?, profile?, recoveryFile?, restore?}},
 //          addresses: {mediator, arbitrator}, files: {...}, packageHash?, courtReference?}
 'use strict';
 const path = require('path');
 const { injectExtension } = require('../extension.cjs');
-const { act, createWallet, restoreWallet, signInExtension, signProfile,
-  waitStage } = require('../steps.cjs');
+const { act, courtDecides, grantCourt, createWallet, fileClaim, restoreWallet, sendFromWallet,
+  signInExtension, signProfile, waitStage } = require('../steps.cjs');
 
 function stateFile(config, name) { return path.join(config.stateDir, `state-${name}.json`); }
 
@@ -60,7 +64,7 @@ function file(spec) { return { name: spec.name, mime: spec.mime, content: spec.c
   base64: spec.base64 }; }
 
 async function parties(h, config) {
-  const c = config.caseId;
+  let c = config.caseId;
   const f = config.files;
   const out = { steps: [] };
   const step = async (p, name, opts = {}) => {
@@ -73,6 +77,21 @@ async function parties(h, config) {
     who[name] = await enter(h, config, name);
   }
   const { buyer, seller, admin, mediator, arbitrator } = who;
+  const keep = { keep: config.keep };
+  if (config.inPages.filing) {  // the claim, from the buyer's orders page
+    const filed = await fileClaim(buyer, config.orderId, { disputeType: 'not_as_described',
+      remedy: 'partial_refund', amount: '240', kind: 'photo', file: file(f.photo),
+      statement: 'Twelve of the forty LED panels arrived cracked; photos attached.' },
+    { shot: `main-buyer-orders-${buyer.lang}`, formShot: `flow-claim-${buyer.lang}`,
+      keep: config.keep });
+    c = out.caseId = filed.caseId;
+    out.steps.push({ who: 'buyer', step: 'file', stage: filed.stage });
+  }
+  if (config.inPages.freeze) {  // the escrow freeze, from the buyer's own wallet
+    out.freeze = await sendFromWallet(buyer, c, { shot: `flow-freeze-${buyer.lang}`,
+      keep: config.keep });
+    out.steps.push({ who: 'buyer', step: 'freeze' });
+  }
   if (config.wallet === 'builtin') {
     out.kinds = {};
     for (const [n, p] of Object.entries(who)) {
@@ -80,7 +99,6 @@ async function parties(h, config) {
       out.kinds[n] = await p.page.evaluate(() => window.chainarbWallet.kind());
     }
   }
-  const keep = { keep: config.keep };
   await buyer.visit('/ui/cases');
   await buyer.shot(`main-buyer-${buyer.lang}`, keep);
   await admin.visit('/ui/cases');
@@ -134,7 +152,20 @@ async function parties(h, config) {
 
 async function court(h, config) {
   const c = config.caseId;
+  if (config.inPages.court_access) {  // the case officer gives the court the case
+    const admin = await enter(h, config, 'admin');
+    await grantCourt(admin, c, config.court, { shot: `flow-desk-${admin.lang}`,
+      keep: config.keep });
+  }
   const court = await enter(h, config, 'court');
+  if (config.inPages.court) {
+    const d = await courtDecides(court, c, { reference: config.courtReference },
+      config.stateDir, { listShot: `main-court-${court.lang}`,
+        checkShot: `flow-check-${court.lang}`, keep: config.keep });
+    await court.shot(`flow-confirmed-${court.lang}`, { keep: config.keep });
+    return { steps: [{ who: 'court', step: 'confirm', stage: d.stage }], finalStage: d.stage,
+      court: d };
+  }
   await court.visit(`/ui/cases/${c}`);
   await court.shot(`main-court-${court.lang}`, { keep: config.keep });
   const r = await act(court, c, 'confirm', { fill: {
