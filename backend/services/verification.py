@@ -14,7 +14,8 @@ package's own, as ``chainarb verify`` without ``--tsa-cert``; the notes say so.
 The upload is spooled to a temporary file (bounded by ``max_bytes``, counted as it
 arrives), checked, and deleted; nothing of it is stored. The answer names the packages this
 service gave the viewer with the same manifest SHA-256 (the ``packageHash`` a court decision
-signs), so the page can say "this is the package you downloaded on …".
+signs), so the page can say "this is the package you downloaded on …"; none when a check
+failed (a tampered copy keeps the manifest of the package it was made from).
 """
 
 from __future__ import annotations
@@ -26,21 +27,19 @@ import zipfile
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from sqlmodel import Session, col, select
 
-from backend import procedure as p
-from backend.db.service_models import CaseEvent, CourtAccess
+from backend.db.service_models import CourtAccess
 from evidence.judicial import _format as fmt
 from evidence.judicial.cli import reason_text
 from evidence.judicial.verify import LABELS, Outcome, Report, Status, verify_package
 
 from .errors import BadSubmission
 from .evidence import UploadTooLarge
-from .package import EXPORT_EVENT
+from .package import exports_to
 
 __all__ = ["MAX_PACKAGE_BYTES", "PackageCheck", "Spool", "verification_json"]
 
@@ -129,7 +128,8 @@ class PackageCheck:
             manifest = _manifest_sha256(spool.path) if report.unreadable is None else None
         finally:
             spool.abort()
-        yours = self.exports(viewer, manifest) if manifest else []
+        # a package whose checks fail is not the one given, whatever its manifest says
+        yours = self.exports(viewer, manifest) if manifest and report.failure is None else []
         return verification_json(report, name=filename, size=spool.size, sha256=spool.sha256,
                                  manifest_sha256=manifest, base_url=self.base_url,
                                  yours=yours)
@@ -139,19 +139,8 @@ class PackageCheck:
         with self.sessions() as session:
             cases = set(session.exec(select(CourtAccess.case_id).where(
                 col(CourtAccess.court) == viewer)).all())
-            if not cases:
-                return []
-            rows = session.exec(select(CaseEvent).where(
-                col(CaseEvent.kind) == EXPORT_EVENT, col(CaseEvent.case_id).in_(cases))
-                .order_by(col(CaseEvent.id))).all()
-        return [{"caseId": r.case_id, "at": _iso(r.at), "digest": r.data.get("digest") or None,
-                 "manifestSha256": r.data.get("manifestSha256")}
-                for r in rows if r.data.get("court") == viewer
-                and r.data.get("manifestSha256") == manifest_sha256]
-
-
-def _iso(value: datetime) -> Any:
-    return p.to_jsonable(value)
+            given = exports_to(session, viewer, cases) if cases else []
+        return [e for e in given if e["manifestSha256"] == manifest_sha256]
 
 
 def _manifest_sha256(path: Path) -> str | None:

@@ -39,7 +39,7 @@ from evidence.words import amount, timeline_label
 from .actions import actions_section, case_data
 from .actions import router as actions_router
 from .assets import router as assets_router
-from .i18n import LANGS, STAGES, UI, negotiate, step_word, text
+from .i18n import LANGS, STAGES, UI, negotiate, step_word, text, ui
 
 __all__ = ["COOKIE", "page", "router"]
 
@@ -454,7 +454,10 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
             f'{_e(text("order", lang))} {_e(view["orderId"])} · '
             f'{_e(text("deadline", lang))}: {_time(view.get("deadline"))}'
             + (f' <span class="countdown" data-countdown="{_e(view["deadline"])}"></span>'
-               if view.get("deadline") else "") + "</p></section>")
+               if view.get("deadline") else "") + "</p>"
+            + (f'<p><a id="court-workspace" href="/ui/court/cases/{_e(case_id)}?lang={lang}">'
+               f'{_e(ui("court_open_workspace", lang))}</a></p>'
+               if "court" in view["yourRoles"] else "") + "</section>")
     actions = actions_section(case_data(request, view, viewer, lang), lang)
     body = (head + actions + _parties(view, lang) + _timeline(items, lang) + _evidence(view, lang)
             + _award(view, lang)
@@ -464,5 +467,9 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
 
 router.include_router(actions_router)
 router.include_router(assets_router)
+
+from .court import router as court_router  # noqa: E402  (its pages use page() above)
+
+router.include_router(court_router)
 
 assert set(LANGS) == {"en", "zh-Hans"}

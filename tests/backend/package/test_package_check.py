@@ -93,6 +93,7 @@ def test_the_service_checks_an_uploaded_package_and_leaves_the_blocks_to_the_cou
     # a tampered copy: the files check fails and names the file
     bad = _upload(w.court, cw, _tampered(package)).json()
     assert bad["outcome"] == "failed" and "files" in bad["failed"], bad["failed"]
+    assert bad["manifestSha256"] == v["manifestSha256"] and bad["yourPackages"] == []
     files = next(c for c in bad["checks"] if c["name"] == "files")
     assert "evidence/" in files["reason"]["en"] and files["reason"]["zh"].startswith("详情")
     # no ZIP at all: nothing checked, said so (200: a verdict, not a refusal)
