@@ -159,6 +159,11 @@ WORDS = register({
     "court_err_escrow_not_resolved": {
         "en": "The escrow has not paid out yet; the package follows once it has.",
         "zh-Hans": "托管合约尚未执行；执行后即可生成材料包。"},
+    "court_err_wrong_stage": {
+        "en": "The case has no result to confirm yet (it is neither settled nor enforced, nor "
+              "closed for litigation): the package follows once it has one.",
+        "zh-Hans": "本案尚无可供确认的结果（既未和解或执行，也未转入诉讼）："
+                   "有结果后即可生成材料包。"},
     "court_err_network": {"en": "The service could not be reached. Try again.",
                     "zh-Hans": "无法连接服务方，请重试。"},
 })

@@ -77,10 +77,17 @@ def get_package_check(request: Request, ctx: Ctx) -> PackageCheck:
     return svc
 
 
-@router.post("/verify", response_model=PackageVerificationOut, responses={
-    **errors(413, 415, 422),
-    200: {"description": "The checks `chainarb verify` runs, run by the service on the "
-                         "uploaded file; block hashes left for the court to confirm"}})
+_PACKAGE_UPLOAD = {"requestBody": {"required": True, "content": {"multipart/form-data": {
+    "schema": {"type": "object", "required": ["file"], "additionalProperties": False,
+               "properties": {"file": {"type": "string", "format": "binary",
+                                       "description": "the judicial package (.zip)"}}}}}}}
+
+
+@router.post("/verify", response_model=PackageVerificationOut, openapi_extra=_PACKAGE_UPLOAD,
+             responses={**errors(413, 415, 422), 200: {
+                 "description": "The checks `chainarb verify` runs, run by the service on "
+                                "the uploaded file; block hashes left for the court to "
+                                "confirm"}})
 async def verify_uploaded_package(request: Request, user: CurrentUser,
                                   svc: Annotated[PackageCheck, Depends(get_package_check)]
                                   ) -> dict[str, Any]:
