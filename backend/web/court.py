@@ -36,6 +36,7 @@ from backend.services.verification import MAX_PACKAGE_BYTES
 
 from .actions import actions_section, case_data
 from .i18n import UI, register, text, ui
+from .people import names_for, person_html
 
 __all__ = ["WORDS", "router"]
 
@@ -55,7 +56,8 @@ WORDS = register({
     "court_undecided": {"en": "not decided yet", "zh-Hans": "尚未决定"},
     "court_confirmed": {"en": "confirmed", "zh-Hans": "已确认"},
     "court_refused": {"en": "confirmation refused", "zh-Hans": "不予确认"},
-    "court_workspace": {"en": "Judicial review of case", "zh-Hans": "司法审查：案件"},
+    "court_workspace": {"en": "Judicial review", "zh-Hans": "司法审查"},
+    "court_workspace_title": {"en": "Judicial review: {order}", "zh-Hans": "司法审查：{order}"},
     "court_open_workspace": {"en": "Open the court's workspace for this case",
                              "zh-Hans": "打开本案的法院审查页面"},
     "court_whole_record": {"en": "The whole record of the case (timeline, evidence, award)",
@@ -81,15 +83,17 @@ WORDS = register({
     "court_downloaded": {"en": "Downloaded", "zh-Hans": "下载时间"},
     "court_step2": {"en": "2. Check the package", "zh-Hans": "2. 核验材料包"},
     "court_step2_text": {
-        "en": "Choose a package file. The service runs on it the checks of chainarb verify "
+        "en": "Choose a package file. The service runs on it the checks of {tool} "
               "(signatures, hash chain, evidence, Merkle proofs, block headers and receipts, "
               "timestamps, the escrow's payout) and shows each result. The checks are run by "
-              "the service: to check without trusting it, run chainarb verify PACKAGE.zip "
-              "--rpc URL yourself with a node you choose.",
-        "zh-Hans": "请选择材料包文件。服务方将对其运行 chainarb verify 的各项检查（签名、哈希链、"
+              "the service: to check without trusting it, run {command} yourself with a node "
+              "you choose.",
+        "zh-Hans": "请选择材料包文件。服务方将对其运行 {tool} 的各项检查（签名、哈希链、"
                    "证据、默克尔证明、区块头与收据、时间戳、托管执行）并逐项显示结果。这些检查由"
                    "服务方运行：如需在不信任服务方的前提下核验，请使用您选择的节点自行运行 "
-                   "chainarb verify 材料包.zip --rpc URL。"},
+                   "{command}。"},
+    "court_command": {"en": "chainarb verify PACKAGE.zip --rpc URL",
+                      "zh-Hans": "chainarb verify 材料包.zip --rpc URL"},
     "court_file_label": {"en": "Package file (.zip)", "zh-Hans": "材料包文件（.zip）"},
     "court_file_hint": {"en": "At most {size}. Nothing of it is kept by the service.",
                         "zh-Hans": "不超过 {size}。服务方不保留该文件的任何内容。"},
@@ -173,8 +177,11 @@ def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _time(value: str | None) -> str:
-    return f'<time datetime="{_e(value)}">{_e(value)}</time>' if value else "—"
+def _step2_text(lang: str) -> str:
+    """What step 2 does, the commands set as code (a command is not a word to translate)."""
+    return _e(ui("court_step2_text", lang)).format(
+        tool="<code>chainarb verify</code>",
+        command=f'<code>{_e(ui("court_command", lang))}</code>')
 
 
 def _size(n: int) -> str:
@@ -197,6 +204,7 @@ def _court_cases(request: Request, viewer: str) -> tuple[bool, list[dict[str, An
         decision = state.court_decision if state.court_decision and \
             state.court_decision.court == viewer else None
         out.append({"caseId": case.id, "orderId": case.order_id, "stage": case.stage,
+                    "buyer": state.order.buyer, "seller": state.order.seller,
                     "given": p.to_jsonable(access.created_at),
                     "decision": None if decision is None else decision.confirmed})
     return registered, out
@@ -211,13 +219,14 @@ def _decision_word(confirmed: bool | None, lang: str) -> str:
 @router.get("/court", response_class=HTMLResponse)
 def court_cases(request: Request) -> HTMLResponse:
     """The cases given to the signed-in court, each with its stage and this court's decision."""
-    from .pages import _lang, _need_sign_in, _short, _stage, _viewer, page
+    from .pages import _stage, lang_of, need_sign_in, page, time_html, viewer_of
 
-    lang = _lang(request)
-    viewer = _viewer(request)
+    lang = lang_of(request)
+    viewer = viewer_of(request)
     if viewer is None:
-        return _need_sign_in(request, lang)
+        return need_sign_in(request, lang)
     registered, rows = _court_cases(request, viewer)
+    names = names_for(request.app.state.ctx, [a for r in rows for a in (r["buyer"], r["seller"])])
     if not registered:
         inner = f'<p id="court-not-registered">{_e(ui("court_not_registered", lang))}</p>'
     elif not rows:
@@ -225,12 +234,13 @@ def court_cases(request: Request) -> HTMLResponse:
     else:
         trs = "".join(
             f'<tr data-case="{_e(r["caseId"])}"><td><a href="/ui/court/cases/{_e(r["caseId"])}'
-            f'?lang={lang}"><code>{_e(_short(r["caseId"]))}</code></a></td>'
-            f'<td>{_e(r["orderId"])}</td><td>{_stage(r["stage"], lang)}</td>'
-            f'<td>{_time(r["given"])}</td><td class="decision">'
+            f'?lang={lang}">{_e(ui("order_n", lang).format(n=r["orderId"]))}</a></td>'
+            f'<td>{person_html(r["buyer"], names, lang)} · '
+            f'{person_html(r["seller"], names, lang)}</td><td>{_stage(r["stage"], lang)}</td>'
+            f'<td>{time_html(r["given"])}</td><td class="decision">'
             f'{_e(_decision_word(r["decision"], lang))}</td></tr>' for r in rows)
         inner = (f'<table id="court-cases"><thead><tr><th>{_e(text("case", lang))}</th>'
-                 f'<th>{_e(text("order", lang))}</th><th>{_e(text("stage", lang))}</th>'
+                 f'<th>{_e(ui("list_parties", lang))}</th><th>{_e(text("stage", lang))}</th>'
                  f'<th>{_e(ui("court_given", lang))}</th>'
                  f'<th>{_e(ui("court_your_decision", lang))}</th></tr></thead>'
                  f"<tbody>{trs}</tbody></table>")
@@ -239,8 +249,10 @@ def court_cases(request: Request) -> HTMLResponse:
 
 
 def _exports_table(packages: list[dict[str, Any]], lang: str) -> str:
+    from .pages import time_html
+
     rows = "".join(
-        f'<tr><td>{_time(x["at"])}</td><td><code>{_e(x["digest"] or "—")}</code></td>'
+        f'<tr><td>{time_html(x["at"])}</td><td><code>{_e(x["digest"] or "—")}</code></td>'
         f'<td><code>{_e(x["manifestSha256"])}</code></td></tr>' for x in reversed(packages))
     empty = (f'<p id="package-none" class="muted">{_e(ui("court_no_packages", lang))}</p>'
              if not packages else "")
@@ -268,12 +280,12 @@ def _decision(view: dict[str, Any], lang: str) -> str:
 @router.get("/court/cases/{case_id}", response_class=HTMLResponse)
 def court_workspace(request: Request, case_id: str) -> HTMLResponse:
     """One case for its court: the package, the service's checks, the signed decision."""
-    from .pages import _lang, _need_sign_in, _short, _stage, _viewer, csp_nonce, page
+    from .pages import _short, _stage, csp_nonce, lang_of, need_sign_in, page, viewer_of
 
-    lang = _lang(request)
-    viewer = _viewer(request)
+    lang = lang_of(request)
+    viewer = viewer_of(request)
     if viewer is None:
-        return _need_sign_in(request, lang)
+        return need_sign_in(request, lang)
     ctx = request.app.state.ctx
     case_id = case_id.lower()
     try:
@@ -289,10 +301,15 @@ def court_workspace(request: Request, case_id: str) -> HTMLResponse:
     with ctx.sessions() as session:
         packages = exports_to(session, viewer, {case_id})
     data = case_data(request, view, viewer, lang)
-    head = (f'<section id="summary"><h1>{_e(ui("court_workspace", lang))} '
-            f'<code>{_e(_short(view["caseId"]))}</code></h1>'
-            f'<p>{_e(text("stage", lang))}: {_stage(view["stage"], lang)} · '
-            f'{_e(text("order", lang))} {_e(view["orderId"])}</p>'
+    names = names_for(ctx, [view["buyer"], view["seller"]])
+    order = ui("order_n", lang).format(n=view["orderId"])
+    title = ui("court_workspace_title", lang).format(order=order)
+    head = (f'<section id="summary"><h1>{_e(title)}</h1>'
+            f'<p>{person_html(view["buyer"], names, lang)} · '
+            f'{person_html(view["seller"], names, lang)}</p>'
+            f'<p>{_e(text("stage", lang))}: {_stage(view["stage"], lang)}</p>'
+            f'<p class="muted">{_e(text("case", lang))} <code title="{_e(view["caseId"])}">'
+            f'{_e(_short(view["caseId"]))}</code></p>'
             f'<p><a id="whole-record" href="/ui/cases/{_e(case_id)}?lang={lang}">'
             f'{_e(ui("court_whole_record", lang))}</a></p></section>')
     package = (f'<section id="package" aria-labelledby="package-h"><h2 id="package-h">'
@@ -301,7 +318,7 @@ def court_workspace(request: Request, case_id: str) -> HTMLResponse:
                '</button><p id="package-status" class="result" role="status" '
                f'aria-live="polite"></p>{_exports_table(packages, lang)}</section>')
     check = (f'<section id="check" aria-labelledby="check-h"><h2 id="check-h">'
-             f'{_e(ui("court_step2", lang))}</h2><p>{_e(ui("court_step2_text", lang))}</p>'
+             f'{_e(ui("court_step2", lang))}</h2><p>{_step2_text(lang)}</p>'
              f'<form id="check-form" novalidate><div class="field">'
              f'<label for="check-file">{_e(ui("court_file_label", lang))}</label>'
              '<input id="check-file" name="file" type="file" accept=".zip,application/zip" '
@@ -325,4 +342,4 @@ def court_workspace(request: Request, case_id: str) -> HTMLResponse:
     script = (f'<script type="application/json" id="court-data">{blob}</script>'
               f'<script src="/ui/static/court.js" defer nonce="{csp_nonce(request)}"></script>')
     body = head + package + check + decision + script
-    return page(request, lang, f'{ui("court_workspace", lang)} {_short(case_id)}', body, viewer)
+    return page(request, lang, title, body, viewer)

@@ -123,7 +123,7 @@ def test_a_court_downloads_checks_and_confirms_through_its_pages(
     assert first["list"]["rows"] == [{"caseId": w.case_id, "stage": "enforced",
                                       "decision": "尚未决定"}]
     ws = first["workspace"]
-    assert ws["stage"] == "enforced" and ws["title"].startswith("司法审查：案件")
+    assert ws["stage"] == "enforced" and ws["title"] == "司法审查：订单 1"
     assert ws["headings"][:3] == ["1. 司法确认材料包", "2. 核验材料包", "3. 本院决定"]
     assert ws["forms"] == ["confirm", "refuse"] and ws["exports"] == 0 and ws["packageFirst"]
     assert "error" in first["download"]["cls"], first["download"]
