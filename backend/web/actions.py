@@ -240,7 +240,7 @@ def _package_field(fid: str, packages: list[dict[str, Any]], lang: str) -> str:
     options = "".join(
         f'<option value="{_e(x["manifestSha256"])}">'
         + _e(ui("court_package_option", lang).format(
-            at=str(x["at"])[:16].replace("T", " ") + " UTC", digest=(x["digest"] or "—")[:16]))
+            at=str(x["at"])[:16].replace("T", " ") + " UTC", digest=(x["digest"] or "—")[:8]))
         + "</option>" for x in reversed(packages))
     return _field(fid, "packageHash", ui("court_package_label", lang),
                   f"<select {{id}} required>{options}</select>", ui("court_package_hint", lang))

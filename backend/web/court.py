@@ -140,8 +140,8 @@ WORDS = register({
     "court_reference": {"en": "Court reference", "zh-Hans": "法院案号"},
     "court_package_named": {"en": "Package named (manifest SHA-256)",
                             "zh-Hans": "所指向的材料包（manifest SHA-256）"},
-    "court_package_option": {"en": "Package downloaded {at} (digest {digest}…)",
-                             "zh-Hans": "{at} 下载的材料包（摘要 {digest}…）"},
+    "court_package_option": {"en": "Downloaded {at} · digest {digest}…",
+                             "zh-Hans": "{at} 下载 · 摘要 {digest}…"},
     "court_package_label": {"en": "The package you decide on", "zh-Hans": "您所决定的材料包"},
     "court_package_hint": {"en": "Your signed decision names this package by the SHA-256 of "
                                  "its manifest.json.",
@@ -308,7 +308,7 @@ def court_workspace(request: Request, case_id: str) -> HTMLResponse:
             f'<p>{person_html(view["buyer"], names, lang)} · '
             f'{person_html(view["seller"], names, lang)}</p>'
             f'<p>{_e(text("stage", lang))}: {_stage(view["stage"], lang)}</p>'
-            f'<p class="muted">{_e(text("case", lang))} <code title="{_e(view["caseId"])}">'
+            f'<p>{_e(text("case", lang))} <code title="{_e(view["caseId"])}">'
             f'{_e(_short(view["caseId"]))}</code></p>'
             f'<p><a id="whole-record" href="/ui/cases/{_e(case_id)}?lang={lang}">'
             f'{_e(ui("court_whole_record", lang))}</a></p></section>')

@@ -67,7 +67,7 @@
         var exists = Array.prototype.some.call(field.options, function (o) { return o.value === manifest; });
         if (!exists) {
           field.insertBefore(el('option', { value: manifest, text: say('court_package_option',
-            { at: now.slice(0, 16).replace('T', ' ') + ' UTC', digest: digest.slice(0, 16) }) }),
+            { at: now.slice(0, 16).replace('T', ' ') + ' UTC', digest: digest.slice(0, 8) }) }),
           field.firstChild);
         }
         field.value = manifest;
@@ -154,7 +154,7 @@
           .map(function (k) { return el('th', { text: say(k) }); }))]),
         el('tbody', {}, rows)]));
     }
-    if (v.blocks.length) {
+    if (v.blocks.length && outcome !== 'failed') {  // a package that fails: nothing to confirm
       result.appendChild(el('h3', { text: say('court_blocks') }));
       result.appendChild(el('p', { id: 'check-confirm-how', text: label(v.confirmHow) }));
       result.appendChild(el('table', { id: 'check-blocks' }, [

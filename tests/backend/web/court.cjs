@@ -22,9 +22,10 @@ async function main() {
   const address = '0x' + Buffer.from(privateToAddress(key)).toString('hex');
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+      '--lang=' + (lang === 'en' ? 'en-GB' : 'zh-CN')],
   });
-  const out = { console: [], signed: [], typed: [], blocked: [] };
+  const out = { console: [], signed: [], typed: [], blocked: [], axe: [] };
   try {
     const context = await browser.newContext({ locale: lang === 'en' ? 'en-GB' : 'zh-CN',
       timezoneId: 'Asia/Shanghai', viewport: { width: 1200, height: 900 }, acceptDownloads: true });
@@ -64,9 +65,11 @@ async function main() {
         decision: r.querySelector('.decision').innerText }))),
     };
     await page.screenshot({ path: path.join(outDir, `court-list-${mode}-${lang}.png`), fullPage: true });
+    await axe(page, 'list', out);
     await Promise.all([page.waitForURL('**/ui/court/cases/' + caseId + '**'),
       page.click(`#court-cases a[href^="/ui/court/cases/${caseId}"]`)]);
     out.workspace = await workspace(page);
+    await axe(page, 'workspace', out);
     if (mode === 'look') {
       await page.screenshot({ path: path.join(outDir, `court-after-${lang}.png`), fullPage: true });
       return;
@@ -120,6 +123,7 @@ async function main() {
       }));
       await page.screenshot({ path: path.join(outDir, `court-check-${out.checks.length}-${lang}.png`),
         fullPage: true });
+      await axe(page, 'checked', out);
     }
 
     // 3. The decision, signed in the wallet, keyboard only.
@@ -135,12 +139,25 @@ async function main() {
     if (out.result.cls.includes('ok')) {
       await page.waitForEvent('load', { timeout: 15000 });
       out.after = await workspace(page);
+      await axe(page, 'decided', out);
       await page.screenshot({ path: path.join(outDir, `court-decided-${lang}.png`), fullPage: true });
     }
   } finally {
     await browser.close();
     process.stdout.write(JSON.stringify(out) + '\n');
   }
+}
+
+// axe-core 4.14 in the page: serious and critical violations, by rule and target.
+async function axe(page, where, out) {
+  // evaluated through the DevTools protocol: the page's CSP (nonces only) stays in force
+  await page.evaluate(fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.filter((v) => ['serious', 'critical'].includes(v.impact))
+      .map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+  out.axe.push(...found.map((v) => Object.assign({ where }, v)));
 }
 
 async function workspace(page) {

@@ -16,7 +16,9 @@ institution gives a court access. The court then, in its browser only:
   no form;
 * (中文) the list and the workspace show the decision (nothing stale).
 
-Every page load has all network but loopback blocked; screenshots are kept with
+Every page load has all network but loopback blocked, and axe-core finds no serious or
+critical accessibility fault on the list or the workspace (loaded, checked, decided);
+screenshots are kept with
 CHAINARB_KEEP_SCREENSHOTS=1.
 """
 
@@ -88,6 +90,7 @@ def _court(cw: ChainWorld, base: str, lang: str, out_dir: Path, mode: str,
     assert not [m for m in out["console"] if "pageerror" in m or (
         m.startswith("error") and "Failed to load resource" not in m)], out
     assert out["blocked"] == [], out["blocked"]
+    assert out["axe"] == [], out["axe"]  # no serious or critical accessibility fault
     return out
 
 
