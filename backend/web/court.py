@@ -248,11 +248,20 @@ def court_cases(request: Request) -> HTMLResponse:
     return page(request, lang, ui("court_cases", lang), body, viewer)
 
 
+def _digest_link(digest: str | None, lang: str) -> str:
+    """The digest, linking to the service's public record of the package (``/verify/{d}``,
+    what the certificate's QR code opens)."""
+    if not digest:
+        return "—"
+    return (f'<a href="/verify/{_e(digest)}?lang={lang}" class="digest">'
+            f"<code>{_e(digest)}</code></a>")
+
+
 def _exports_table(packages: list[dict[str, Any]], lang: str) -> str:
     from .pages import time_html
 
     rows = "".join(
-        f'<tr><td>{time_html(x["at"])}</td><td><code>{_e(x["digest"] or "—")}</code></td>'
+        f'<tr><td>{time_html(x["at"])}</td><td>{_digest_link(x["digest"], lang)}</td>'
         f'<td><code>{_e(x["manifestSha256"])}</code></td></tr>' for x in reversed(packages))
     empty = (f'<p id="package-none" class="muted">{_e(ui("court_no_packages", lang))}</p>'
              if not packages else "")

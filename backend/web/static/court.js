@@ -58,7 +58,8 @@
     table.hidden = false;
     var now = new Date().toISOString();
     var row = el('tr', {}, [el('td', {}, [localTime(now)]),
-      el('td', {}, [el('code', { text: digest })]), el('td', {}, [el('code', { text: manifest })])]);
+      el('td', {}, [el('a', { href: '/verify/' + digest + '?lang=' + DATA.lang, class: 'digest' },
+        [el('code', { text: digest })])]), el('td', {}, [el('code', { text: manifest })])]);
     table.tBodies[0].insertBefore(row, table.tBodies[0].firstChild);
     // The decision forms name this package now (a select when packages were listed at load;
     // a text field when this is the first one: fill it).

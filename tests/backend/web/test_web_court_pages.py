@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 
 from backend.web import COOKIE
-from tests.backend.web.web_world import WebWorld
+from tests.backend.web.web_world import WebWorld, record_package_download
 
 
 def _get(world: WebWorld, path: str, who: str | None = None) -> httpx.Response:
@@ -51,6 +51,14 @@ def test_the_court_list_and_workspace(world: WebWorld) -> None:
                       'id="package-exports"', 'src="/ui/static/court.js"',
                       'id="court-data"', 'id="whole-record"'):
             assert ident in page.text, ident
+    # once the court has a package of the case: listed with a link to its public record
+    # (the decision forms offering it are driven in test_web_court.py: no decision is open
+    # in this case's stage)
+    digest, manifest = "ab" * 32, "0x" + "cd" * 32
+    record_package_download(world, court, world.case2, manifest, digest)
+    page = _get(world, f"/ui/court/cases/{world.case2}?lang=zh-Hans", "court").text
+    assert f'href="/verify/{digest}?lang=zh-Hans"' in page and manifest in page
+    assert 'id="package-first"' not in page and 'id="package-none"' not in page
     # the case page leads the court to its workspace; a party sees no such link
     r = _get(world, f"/ui/cases/{world.case2}?lang=en", "court")
     assert f'href="/ui/court/cases/{world.case2}?lang=en"' in r.text
