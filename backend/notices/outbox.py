@@ -17,8 +17,20 @@ __all__ = ["enqueue_notice", "render_notice"]
 
 def render_notice(kind: str, language: str, *, case_id: str, stage: str = "",
                   action: str = "", base_url: str = "") -> tuple[str, str]:
-    url = f"{base_url.rstrip('/')}/cases/{case_id}" if base_url else f"/cases/{case_id}"
-    return render(kind, language, case=case_id[:10], stage=stage, action=action, url=url)
+    """A notice's (subject, body): the stage and the step in words of ``language`` (the
+    pages' vocabulary, evidence/words.py and evidence/steps.py), and the link to the case's
+    page in that language (a person reads a page, not the API's JSON)."""
+    from evidence.steps import STEPS
+    from evidence.words import STAGES, word
+
+    zh = language == "zh-Hans"
+    stage_words = word(STAGES, stage)[1 if zh else 0] if stage else ""
+    spec = next((s for s in STEPS if s.action == action), None)
+    action_words = (spec.done_zh if zh else spec.done_en) if spec is not None else action
+    path = f"/ui/cases/{case_id}?lang={language}"
+    url = f"{base_url.rstrip('/')}{path}" if base_url else path
+    return render(kind, language, case=case_id[:10], stage=stage_words, action=action_words,
+                  url=url)
 
 
 def enqueue_notice(session: Session, *, case_id: str | None, recipient: str, kind: str,

@@ -17,6 +17,7 @@ from eth_account import Account
 from backend.web import COOKIE
 from backend.web.people import Person, names_for, person_html, short_address, viewer_kinds
 from evidence.records import Domain, Profile
+from tests.backend.web.visible import problems
 from tests.backend.web.web_world import WebWorld, key
 
 
@@ -201,3 +202,33 @@ def test_the_way_in(named: WebWorld) -> None:
     r = httpx.get(named.base + "/", follow_redirects=True,
                   headers={"Accept-Language": "zh-CN"}, timeout=30)
     assert r.status_code == 200 and "使用钱包登录" in r.text
+
+
+def test_case_list_in_words_with_the_institutions_cases_apart(named: WebWorld) -> None:
+    page = _get(named, "/ui/cases?lang=en", "buyer").text
+    mine = page[page.index('id="your-cases"'):]
+    assert "institution-cases" not in page
+    row = mine[mine.index(f'data-case="{named.case_id}"'):]
+    row = row[:row.index("</tr>")]
+    assert ">Order 42</a>" in row and ">Shenzhen Brightway Lighting</a>" in row
+    assert ">Buyer<" in row and "Goods not as described" in row and "480.000000 tUSD" in row
+    assert 'data-countdown="' in row and 'data-stage="facilitation"' in row
+    admin = _get(named, "/ui/cases?lang=zh-Hans", "admin").text
+    assert 'id="your-cases"' not in admin  # no seat of their own: not "Your cases"
+    assert "<h1>仲裁机构：全部案件</h1>" in admin and admin.count("<tr data-case=") == 2
+    assert "买方：" in admin and ">深圳明途照明有限公司</a>" in admin
+    mediator = _get(named, "/ui/cases?lang=en", "mediator").text
+    assert ">Mediator<" in mediator and "Buyer: " in mediator
+
+
+def test_unknown_page_in_words_and_the_api_keeps_its_json(named: WebWorld) -> None:
+    html_accept = {"Accept": "text/html,application/xhtml+xml"}
+    r = httpx.get(named.base + "/ui/no-such-page?lang=zh-Hans", headers=html_accept)
+    assert r.status_code == 404 and "页面不存在" in r.text and 'href="/ui?lang=zh-Hans"' in r.text
+    assert not problems(r.text)
+    r = httpx.get(named.base + "/ui/no-such-page")  # not a browser: the API's body
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    r = httpx.get(named.base + "/no-such-route", headers=html_accept)
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    r = httpx.get(named.base + "/ui/static/nothing.js", headers=html_accept)
+    assert r.status_code == 404 and "<html" not in r.text
