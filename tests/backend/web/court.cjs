@@ -1,6 +1,7 @@
 // A court works through its pages in chromium: its cases, the judicial package downloaded
 // from the page, the package uploaded to the service's checks, the decision signed in the
-// wallet stand-in (window.ethereum backed by @metamask/eth-sig-util; the key stays in Node).
+// wallet: the built-in one restored from a recovery file (extra.builtin), or an extension
+// stand-in (window.ethereum backed by @metamask/eth-sig-util; the key stays in Node).
 // The session comes from the test (the court signed in through the API; sign-in has its own
 // tests): its token is set as the pages' cookie. Prints one JSON object.
 //
@@ -39,7 +40,9 @@ async function main() {
     });
     await context.addCookies([{ name: 'chainarb_session', value: token, url: base,
       httpOnly: true, sameSite: 'Strict' }]);
-    await context.exposeFunction('__walletRequest', async (method, params) => {
+    // extra.builtin {keystore, passphrase}: the built-in wallet, restored from the recovery
+    // file below; else an extension stand-in (window.ethereum)
+    if (!extra.builtin) { await context.exposeFunction('__walletRequest', async (method, params) => {
       if (method === 'eth_requestAccounts' || method === 'eth_accounts') { return [address]; }
       if (method === 'eth_signTypedData_v4') {
         const data = JSON.parse(params[1]);
@@ -51,13 +54,21 @@ async function main() {
     });
     await context.addInitScript(() => {
       window.ethereum = { request: ({ method, params }) => window.__walletRequest(method, params || []) };
-    });
+    }); }
     const page = await context.newPage();
     page.on('console', (m) => out.console.push(m.type() + ': ' + m.text()));
     page.on('pageerror', (e) => out.console.push('pageerror: ' + e.message));
 
     // The court's list of cases, then the case's workspace through its link.
     await page.goto(base + '/ui/court?lang=' + lang);
+    if (extra.builtin) {  // restore from the recovery file, then lock: signing asks again
+      out.restored = await page.evaluate(async ({ ks, pw }) => {
+        const a = await window.chainarbWallet.builtin.restore(ks, pw);
+        window.chainarbWallet.builtin.lock();
+        return a;
+      }, { ks: extra.builtin.keystore, pw: extra.builtin.passphrase });
+      out.kind = await page.evaluate(() => window.chainarbWallet.kind());
+    }
     out.list = {
       heading: await page.locator('h1').innerText(),
       rows: await page.locator('#court-cases tbody tr').evaluateAll((rs) => rs.map((r) => ({
@@ -133,6 +144,15 @@ async function main() {
     await page.focus(`form[data-step=${step}] button[type=submit]`);
     await page.keyboard.press('Enter');
     const form = `form[data-step=${step}]`;
+    if (extra.builtin) {  // the wallet's prompt says what is signed; the passphrase unlocks
+      await page.waitForSelector('#wallet-prompt[open]', { timeout: 30000 });
+      out.prompt = { what: await page.locator('#wallet-prompt-what').innerText(),
+        rows: await page.locator('#wallet-prompt table.wallet-fields tr').evaluateAll(
+          (trs) => trs.map((tr) => [tr.cells[0].innerText, tr.cells[1].innerText])) };
+      await page.screenshot({ path: path.join(outDir, `court-prompt-${lang}.png`) });
+      await page.fill('#wallet-prompt-passphrase', extra.builtin.passphrase);
+      await page.click('#wallet-prompt-sign');
+    }
     await page.waitForSelector(form + ' .result.ok, ' + form + ' .result.error', { timeout: 60000 });
     out.result = { cls: await page.getAttribute(form + ' .result', 'class'),
       text: await page.locator(form + ' .result').innerText() };

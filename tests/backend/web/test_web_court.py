@@ -36,12 +36,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_account import Account
 
 from backend.chain.devchain import chain_time
 from backend.demo import free_port, serve
 from evidence.judicial.verify import CHECKS
+from evidence.records import SignedRecord
 from tests.backend.package.package_world import ChainWorld, make_chain_world, run_to_enforcement
-from tests.backend.web.web_world import REPO, WEB_TESTS, find_chromium, hash_of_typed
+from tests.backend.web.web_world import REPO, WEB_TESTS, find_chromium
 from tests.support.tsa import start_tsa
 from tests.support.world import _key
 
@@ -141,8 +143,12 @@ def test_a_court_downloads_checks_and_confirms_through_its_pages(
     assert api.status_code == 200, api.text[:300]
     (tmp_path / "api.zip").write_bytes(api.content)
     _tampered(tmp_path / "api.zip", tampered)
+    passphrase = "court seal 2026 correct horse"
+    recovery = json.dumps(Account.encrypt(_key("court").key, passphrase))  # a keystore v3
     res = _court(cw, base, "en", out_dir, "decide", {
-        "upload": [str(tampered)], "fill": {"#step-confirm-courtReference": REFERENCE}})
+        "upload": [str(tampered)], "fill": {"#step-confirm-courtReference": REFERENCE},
+        "builtin": {"keystore": recovery, "passphrase": passphrase}})
+    assert res["kind"] == "builtin" and res["restored"] == w.court.address
     d = res["download"]
     assert "ok" in d["cls"], d
     saved = Path(d["path"]).read_bytes()
@@ -180,16 +186,20 @@ def test_a_court_downloads_checks_and_confirms_through_its_pages(
     assert good["yours"].startswith("This is the package the service gave you on"), good
     assert good["notYours"] is None
 
-    # The decision: the wallet signed a CourtConfirmation naming the downloaded package.
+    # The decision: the built-in wallet's prompt said what it signs, in words; the service
+    # stored a CourtConfirmation signed by the court, naming the downloaded package.
     assert res["decisionPackage"] == manifest
     assert "ok" in res["result"]["cls"], res["result"]
-    assert res["signed"] == ["CourtConfirmation"]
-    msg = res["typed"][0]["message"]
-    assert msg["packageHash"] == manifest and msg["confirmed"] is True
-    assert msg["courtReference"] == REFERENCE
+    shown = dict(res["prompt"]["rows"])
+    assert REFERENCE in shown.values() and manifest in " ".join(shown.values()), res["prompt"]
     steps = [i for i in w.admin.get(f"/cases/{w.case_id}/timeline").json()
              if i["type"] == "step"]
-    assert steps[-1]["recordHash"] == hash_of_typed(res["typed"][0])  # page == server
+    stored = w.admin.get(f"/cases/{w.case_id}/steps/{steps[-1]['sequence']}").json()
+    record = SignedRecord.from_json_obj(stored["record"])
+    msg = stored["record"]["message"]
+    assert stored["record"]["type"] == "CourtConfirmation" and msg["confirmed"] is True
+    assert msg["packageHash"] == manifest and msg["courtReference"] == REFERENCE
+    assert msg["court"] == w.court.address and record.signers() == (w.court.address,)
     after = res["after"]  # the reloaded page: the decision, and nothing left to sign
     assert after["stage"] == "judicially_confirmed" and after["forms"] == []
     assert "confirmed" in after["decision"] and REFERENCE in after["decision"]
