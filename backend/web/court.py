@@ -272,18 +272,22 @@ def _exports_table(packages: list[dict[str, Any]], lang: str) -> str:
             "</table>")
 
 
-def _decision(view: dict[str, Any], lang: str) -> str:
+def _decision(view: dict[str, Any], viewer: str, lang: str) -> str:
+    """The decision recorded on the case: this court's own, or (with several courts) the
+    one another court made, said as such."""
     d = view.get("courtDecision")
     if not d:
         return ""
-    rows = [(ui("court_your_decision", lang), _e(_decision_word(bool(d.get("confirmed")), lang))),
+    own = str(d.get("court", "")).lower() == viewer.lower()
+    rows = [(ui("court_your_decision", lang) if own else text("court", lang),
+             _e(_decision_word(bool(d.get("confirmed")), lang))),
             (ui("court_reference", lang), _e(d.get("court_reference"))),
             (ui("court_package_named", lang), f'<code>{_e(d.get("package_hash"))}</code>')]
     if d.get("reasons"):
         rows.append((ui("refusal_reasons_label", lang), _e(d["reasons"])))
     table = "".join(f"<tr><th>{_e(k)}</th><td>{v}</td></tr>" for k, v in rows)
-    return (f'<div id="court-decision"><p>{_e(ui("court_decided", lang))}</p>'
-            f"<table>{table}</table></div>")
+    intro = f'<p>{_e(ui("court_decided", lang))}</p>' if own else ""
+    return f'<div id="court-decision">{intro}<table>{table}</table></div>'
 
 
 @router.get("/court/cases/{case_id}", response_class=HTMLResponse)
@@ -339,7 +343,7 @@ def court_workspace(request: Request, case_id: str) -> HTMLResponse:
              f'aria-label="{_e(ui("court_uploading", lang))}"></progress></p>'
              '<p id="check-status" class="result" role="status" aria-live="polite"></p>'
              '</form><div id="check-result"></div></section>')
-    decided = _decision(view, lang)
+    decided = _decision(view, viewer, lang)
     first = ("" if decided or packages else
              f'<p id="package-first" class="muted">{_e(ui("court_package_first", lang))}</p>')
     decision = actions_section(data, lang, heading=ui("court_step3", lang),
