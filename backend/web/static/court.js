@@ -12,6 +12,7 @@
   var DATA = JSON.parse(document.getElementById('court-data').textContent);
   var W = DATA.words;
   var ZH = DATA.zh;
+  var COLON = ZH ? '：' : ': ';
 
   function say(key, values) {
     var s = W[key] || key;
@@ -100,7 +101,7 @@
       document.body.appendChild(a); a.click(); a.remove();
       setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
       status(dlStatus, 'ok', say('court_saved', { name: name }) + ' ' + say('court_digest') +
-        ': ' + digest);
+        COLON + digest);
       dlStatus.dataset.digest = digest;
       dlStatus.dataset.manifest = manifest;
       rememberPackage(digest, manifest);
@@ -134,9 +135,9 @@
       class: outcome === 'failed' || outcome === 'unreadable' ? 'error' : (outcome === 'verified'
         ? 'ok' : 'pending'), text: verdict }));
     result.appendChild(el('p', { id: 'check-run-by', class: 'muted', 'data-run-by': v.runBy,
-      text: say('court_run_by') + ': ' + label(v.statement) }));
+      text: say('court_run_by') + COLON + label(v.statement) }));
     if (v.packageDigest) {
-      result.appendChild(el('p', {}, [el('span', { text: say('court_digest') + ': ' }),
+      result.appendChild(el('p', {}, [el('span', { text: say('court_digest') + COLON }),
         el('code', { id: 'check-digest', text: v.packageDigest })]));
     }
     if (outcome !== 'unreadable') {

@@ -8,7 +8,7 @@
 // usage: node court.cjs BASE CASE_ID KEY TOKEN LANG OUT_DIR MODE '{"...": ...}'
 //   MODE "download": the list, the workspace, one click on download (its result)
 //   MODE "decide":   download, check the file (and extra.upload files), sign the decision
-//   MODE "look":     the list and the workspace as they are (after the decision)
+//   MODE "look":     the list and the workspace as they are (and extra.upload checked)
 'use strict';
 const path = require('path');
 const fs = require('fs');
@@ -82,6 +82,7 @@ async function main() {
     out.workspace = await workspace(page);
     await axe(page, 'workspace', out);
     if (mode === 'look') {
+      await checkFiles(page, extra.upload || [], lang, outDir, out);
       await page.screenshot({ path: path.join(outDir, `court-after-${lang}.png`), fullPage: true });
       return;
     }
@@ -107,35 +108,7 @@ async function main() {
     if (mode === 'download') { return; }
 
     // 2. The service's checks: each extra upload first (e.g. a tampered copy), then the file.
-    out.checks = [];
-    for (const file of [...(extra.upload || []), saved]) {
-      await page.setInputFiles('#check-file', file);
-      await page.focus('#check-run');
-      await page.keyboard.press('Enter');
-      await page.waitForSelector('#check-verdict, #check-status.error', { timeout: 120000 });
-      out.checks.push(await page.evaluate(() => {
-        const q = (s) => document.querySelector(s);
-        const verdict = q('#check-verdict');
-        return {
-          outcome: verdict && verdict.dataset.outcome, verdict: verdict && verdict.innerText,
-          status: q('#check-status').innerText, progress: q('#check-progress').value,
-          runBy: q('#check-run-by') && q('#check-run-by').innerText,
-          digest: q('#check-digest') && q('#check-digest').innerText,
-          rows: Array.from(document.querySelectorAll('#check-table tbody tr')).map((r) => ({
-            name: r.dataset.check, status: r.dataset.status, label: r.cells[0].innerText,
-            result: r.cells[1].innerText, reason: r.cells[2].innerText })),
-          blocks: Array.from(document.querySelectorAll('#check-blocks tbody tr')).map((r) => ({
-            chain: r.cells[0].innerText, number: r.cells[1].innerText, hash: r.cells[2].innerText,
-            time: r.cells[3].querySelector('time').getAttribute('datetime') })),
-          confirmHow: q('#check-confirm-how') && q('#check-confirm-how').innerText,
-          yours: q('#check-yours') && q('#check-yours').innerText,
-          notYours: q('#check-not-yours') && q('#check-not-yours').innerText,
-        };
-      }));
-      await page.screenshot({ path: path.join(outDir, `court-check-${out.checks.length}-${lang}.png`),
-        fullPage: true });
-      await axe(page, 'checked', out);
-    }
+    await checkFiles(page, [...(extra.upload || []), saved], lang, outDir, out);
 
     // 3. The decision, signed in the wallet, keyboard only.
     const step = extra.decision || 'confirm';
@@ -165,6 +138,39 @@ async function main() {
   } finally {
     await browser.close();
     process.stdout.write(JSON.stringify(out) + '\n');
+  }
+}
+
+// Upload each file to the service's checks through the page; what the page shows of each.
+async function checkFiles(page, files, lang, outDir, out) {
+  out.checks = [];
+  for (const file of files) {
+    await page.setInputFiles('#check-file', file);
+    await page.focus('#check-run');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#check-verdict, #check-status.error', { timeout: 120000 });
+    out.checks.push(await page.evaluate(() => {
+      const q = (s) => document.querySelector(s);
+      const verdict = q('#check-verdict');
+      return {
+        outcome: verdict && verdict.dataset.outcome, verdict: verdict && verdict.innerText,
+        status: q('#check-status').innerText, progress: q('#check-progress').value,
+        runBy: q('#check-run-by') && q('#check-run-by').innerText,
+        digest: q('#check-digest') && q('#check-digest').innerText,
+        rows: Array.from(document.querySelectorAll('#check-table tbody tr')).map((r) => ({
+          name: r.dataset.check, status: r.dataset.status, label: r.cells[0].innerText,
+          result: r.cells[1].innerText, reason: r.cells[2].innerText })),
+        blocks: Array.from(document.querySelectorAll('#check-blocks tbody tr')).map((r) => ({
+          chain: r.cells[0].innerText, number: r.cells[1].innerText, hash: r.cells[2].innerText,
+          time: r.cells[3].querySelector('time').getAttribute('datetime') })),
+        confirmHow: q('#check-confirm-how') && q('#check-confirm-how').innerText,
+        yours: q('#check-yours') && q('#check-yours').innerText,
+        notYours: q('#check-not-yours') && q('#check-not-yours').innerText,
+      };
+    }));
+    await page.screenshot({ path: path.join(outDir, `court-check-${out.checks.length}-${lang}.png`),
+      fullPage: true });
+    await axe(page, 'checked', out);
   }
 }
 

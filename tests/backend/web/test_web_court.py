@@ -14,7 +14,8 @@ institution gives a court access. The court then, in its browser only:
 * signs its confirmation in the wallet: the step the service stored is the record the
   wallet signed, naming the downloaded package; the page reloads with the decision and
   no form;
-* (中文) the list and the workspace show the decision (nothing stale).
+* (中文) the list and the workspace show the decision (nothing stale); the checks of the
+  same package read in Chinese.
 
 Every page load has all network but loopback blocked, and axe-core finds no serious or
 critical accessibility fault on the list or the workspace (loaded, checked, decided);
@@ -206,12 +207,20 @@ def test_a_court_downloads_checks_and_confirms_through_its_pages(
     assert manifest in after["decision"]
 
     # (中文) Later: the list and the workspace say what the court decided.
-    look = _court(cw, base, "zh-Hans", out_dir, "look")
+    look = _court(cw, base, "zh-Hans", out_dir, "look", {"upload": [str(tmp_path / "api.zip")]})
     assert look["list"]["rows"] == [{"caseId": w.case_id, "stage": "judicially_confirmed",
                                      "decision": "已确认"}]
     assert look["workspace"]["forms"] == [] and "本院决定已作为签名步骤记录" in \
         look["workspace"]["decision"]
     assert look["workspace"]["exports"] == 2  # the API's download and the page's
+    [zh] = look["checks"]  # the checks in Chinese: labels, results, reasons, the blocks
+    assert zh["outcome"] == "not_run" and zh["verdict"].startswith("没有未通过项，但部分检查未运行")
+    assert zh["runBy"].startswith("由服务方运行：以下检查由本 chainarb 服务对您上传的文件运行")
+    assert zh["rows"][3] == {"name": "signatures", "status": "passed", "label": "电子签名",
+                             "result": "通过", "reason": zh["rows"][3]["reason"]}
+    assert zh["rows"][3]["reason"].startswith("每个签名均恢复出其声明的签名人")
+    assert zh["confirmHow"].startswith("对每个区块") and zh["blocks"] == good["blocks"]
+    assert zh["yours"].startswith("这是服务方于")
     for name in ("court-list-download-zh-Hans.png", "court-download-zh-Hans.png",
                  "court-check-2-en.png", "court-decided-en.png", "court-after-zh-Hans.png"):
         assert (out_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
