@@ -60,6 +60,7 @@ SLOW_MODULES = {
         "a profile signed through the page, names and words read in chromium",
     "tests/backend/web/test_web_wallet.py": "the built-in wallet made, restored, signing",
     "tests/backend/web/test_web_apidocs.py": "/docs and /redoc in chromium, network blocked",
+    "tests/portal/": "people carry cases through the portal's pages in chromium",
     "tests/evidence/test_cli_lang.py":
         "runs every command and error path again in Chinese, one process each",
     "tests/contracts/test_hardhat.py": "compiles and tests the contracts under hardhat",
