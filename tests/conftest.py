@@ -56,6 +56,8 @@ SLOW_MODULES = {
     "tests/backend/web/test_web_panel.py": "the panel's steps through the page in chromium",
     "tests/backend/web/test_web_court.py":
         "a court's package, checks and decision through its pages in chromium, on a real EVM",
+    "tests/backend/web/test_web_desk_browser.py":
+        "the institution's page and the neutrals' desk in chromium",
     "tests/backend/web/test_web_people_browser.py":
         "a profile signed through the page, names and words read in chromium",
     "tests/backend/web/test_web_wallet.py": "the built-in wallet made, restored, signing",
@@ -74,6 +76,8 @@ SLOW_MODULES = {
         "a whole case through the service with two TSAs, one down (about 12 s)",
     "tests/judicial/test_judicial_block_route.py":
         "two anvil nodes, a case run on anvil and seven `chainarb verify` processes",
+    "tests/backend/test_institution_rotate_cli.py":
+        "`chainarb institution rotate-key` processes, each starting the embedded chain",
 }
 
 

@@ -164,6 +164,8 @@ _PERSON = frozenset({"person"})
 NAV: list[NavItem] = [
     NavItem("nav_cases", "/ui/cases", _PERSON),
     NavItem("nav_profile", "/ui/profile", _PERSON),
+    NavItem("nav_neutral", "/ui/neutral", frozenset({"neutral"})),  # neutral.py
+    NavItem("nav_institution", "/ui/institution", frozenset({"admin"})),  # institution.py
     NavItem("court_nav", "/ui/court", frozenset({"court"})),  # backend/web/court.py
 ]
 
@@ -622,7 +624,11 @@ router.include_router(profile_router)
 router.include_router(wallet_router)
 
 from .court import router as court_router  # noqa: E402  (its pages use page() above)
+from .institution import router as institution_router  # noqa: E402 - uses page()
+from .neutral import router as neutral_router  # noqa: E402 - uses page()
 
 router.include_router(court_router)
+router.include_router(institution_router)
+router.include_router(neutral_router)
 
 assert set(LANGS) == {"en", "zh-Hans"}
