@@ -54,6 +54,8 @@ SLOW_MODULES = {
     "tests/backend/web/test_web_actions.py": "the parties' steps through the page in chromium",
     "tests/backend/web/test_web_neutrals.py": "the neutrals' steps through the page in chromium",
     "tests/backend/web/test_web_panel.py": "the panel's steps through the page in chromium",
+    "tests/backend/web/test_web_court.py":
+        "a court's package, checks and decision through its pages in chromium, on a real EVM",
     "tests/backend/web/test_web_desk_browser.py":
         "the institution's page and the neutrals' desk in chromium",
     "tests/backend/web/test_web_people_browser.py":

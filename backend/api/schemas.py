@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "CaseOut", "CaseSummaryOut", "ChainActionOut", "CourtAccessOut", "CourtOut",
     "EvidenceItemOut", "EvidenceListOut", "HealthOut", "KeyOut", "KeyWrapsOut", "MeOut",
-    "NoticeOut", "PreEvaluationOut", "PreparedStepOut", "ProvenanceOut", "StagedEvidenceOut",
+    "NoticeOut", "PackageCheckOut", "PackageVerificationOut", "PreEvaluationOut",
+    "PreparedStepOut", "ProvenanceOut", "StagedEvidenceOut",
     "StepAcceptedOut", "StepOut", "TickOut", "TimelineItemOut", "TypedDataOut",
 ]
 
@@ -234,3 +235,36 @@ class KeyOut(Open):
     address: str
     publicKey: str
     itemsWrapped: Any
+
+
+class PackageCheckOut(Open):
+    """One check of ``POST /verify``: its label and reason in both languages; ``status`` is
+    ``passed``, ``failed`` or ``not_run``."""
+
+    name: str
+    label: dict[str, str]
+    status: str
+    reason: dict[str, str]
+    details: list[str]
+
+
+class PackageVerificationOut(Open):
+    """``POST /verify``: the checks ``chainarb verify`` runs, run by the service on the
+    uploaded file (``runBy`` is ``service``), and the blocks left for the court to confirm."""
+
+    runBy: str
+    statement: dict[str, str]
+    file: dict[str, Any]
+    outcome: str
+    ok: bool
+    failed: list[str]
+    unreadable: str | None
+    packageDigest: str | None
+    manifestSha256: str | None
+    chainId: int | None
+    checks: list[PackageCheckOut]
+    blocks: list[dict[str, str]]
+    blocksToConfirm: bool
+    confirmHow: dict[str, str]
+    notes: list[dict[str, str]]
+    yourPackages: list[dict[str, Any]]

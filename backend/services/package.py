@@ -95,7 +95,8 @@ if TYPE_CHECKING:
     from .cases import CaseService
 
 __all__ = ["EscrowNotResolved", "ExportedPackage", "NotAnchoredYet", "PackageService",
-           "PackageUnavailable", "require_exported", "rules_document", "rules_hash"]
+           "PackageUnavailable", "exports_to", "require_exported", "rules_document",
+           "rules_hash"]
 
 EXPORT_EVENT = "package_exported"  # CaseEvent.kind: a court downloaded a package
 ENFORCEMENT_KINDS = ("execute_award", "submit_panel_award", "execute_settlement",
@@ -644,6 +645,20 @@ class PackageService:
                                profile=self.identities.profile_of(session, address),
                                disclosure=disclosure))
         return out
+
+
+def exports_to(session: Session, court: str, case_ids: set[str] | None = None
+               ) -> list[dict[str, Any]]:
+    """The packages given to ``court`` (of ``case_ids``, or every case), oldest first: case,
+    time (UTC ISO 8601), digest and manifest SHA-256 (what a decision's ``packageHash``
+    names). The court's page lists them; its decision form offers them."""
+    query = select(CaseEvent).where(col(CaseEvent.kind) == EXPORT_EVENT)
+    if case_ids is not None:
+        query = query.where(col(CaseEvent.case_id).in_(case_ids))
+    rows = session.exec(query.order_by(col(CaseEvent.id))).all()
+    return [{"caseId": r.case_id, "at": p.to_jsonable(r.at),
+             "digest": r.data.get("digest") or None, "manifestSha256": r.data.get(
+                 "manifestSha256")} for r in rows if r.data.get("court") == court]
 
 
 def require_exported(session: Session, case_id: str, court: str, package_hash: str) -> None:

@@ -35,8 +35,9 @@ DECIMALS = 6
 # The API paths the pages may call through the proxy (prefixes); a page that needs another
 # adds it here.
 # the case steps; PUT /profile (profile.js); the institution page's admin calls
-# (institution.py: register neutrals and courts, retry chain actions)
-PROXIED = ("cases/", "profile", "admin/neutrals", "admin/courts", "admin/chain-actions/")
+# (institution.py: register neutrals and courts, retry chain actions); POST /verify (court.js)
+PROXIED = ("cases/", "profile", "admin/neutrals", "admin/courts", "admin/chain-actions/",
+           "verify")
 EVIDENCE_KINDS = ("photo", "video", "invoice", "contract", "communication", "tracking_record",
                   "delivery_confirmation", "inspection_report", "other")
 
@@ -72,7 +73,7 @@ async def proxy(request: Request, path: str) -> Response:
     # A download keeps its name and disposition; the browser headers are the middleware's.
     kept = {k: v for k, v in upstream.headers.items()
             if k.lower() in ("content-disposition", "cache-control") or
-            k.lower().startswith("x-evidence-")}
+            k.lower().startswith(("x-evidence-", "x-package-"))}
     return Response(upstream.content, status_code=upstream.status_code,
                     media_type=upstream.headers.get("content-type"), headers=kept)
 
@@ -98,6 +99,17 @@ def _offers(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _packages(request: Request, view: dict[str, Any], viewer: str) -> list[dict[str, Any]]:
+    """The judicial packages given to the viewer for this case (a court's decision names
+    one); none for anyone else."""
+    if "court" not in (view.get("yourRoles") or []):
+        return []
+    from backend.services.package import exports_to
+
+    with request.app.state.ctx.sessions() as session:
+        return exports_to(session, viewer, {view["caseId"]})
+
+
 def case_data(request: Request, view: dict[str, Any], viewer: str, lang: str) -> dict[str, Any]:
     """What the page's script needs to check and sign the next step (embedded as JSON).
     The records themselves come from ``POST /cases/{id}/steps/prepare``."""
@@ -113,6 +125,7 @@ def case_data(request: Request, view: dict[str, Any], viewer: str, lang: str) ->
         "awardRecordHash": view.get("awardRecordHash"),
         "mediator": view.get("mediator"),
         "panelSignedBy": view.get("panelSignedBy") or [],
+        "packages": _packages(request, view, viewer),
         "register": _register(request, allowed),
         "messages": {**{k: v[lang] for k, v in UI.items()},
                      "stages": {k: v[lang] for k, v in STAGES.items()}},
@@ -233,6 +246,22 @@ def _party_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[str
     return forms
 
 
+def _package_field(fid: str, packages: list[dict[str, Any]], lang: str) -> str:
+    """The package a court decides on: one of those given to it (newest first), else the
+    manifest SHA-256 typed in (the court downloaded it through the API)."""
+    if not packages:
+        return _field(fid, "packageHash", ui("package_hash_label", lang),
+                      '<input {id} type="text" autocomplete="off" spellcheck="false" required>',
+                      ui("package_hash_hint", lang))
+    options = "".join(
+        f'<option value="{_e(x["manifestSha256"])}">'
+        + _e(ui("court_package_option", lang).format(
+            at=str(x["at"])[:16].replace("T", " ") + " UTC", digest=(x["digest"] or "—")[:8]))
+        + "</option>" for x in reversed(packages))
+    return _field(fid, "packageHash", ui("court_package_label", lang),
+                  f"<select {{id}} required>{options}</select>", ui("court_package_hint", lang))
+
+
 def _neutral_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[str]:
     forms: list[str] = []
     if "preevaluation.published" in allowed:  # mediator
@@ -283,9 +312,7 @@ def _neutral_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[s
     for action, step in (("court.confirmed", "confirm"), ("court.refused", "refuse")):
         if action in allowed:  # court
             fid = f"step-{step}"
-            inner = (_field(fid, "packageHash", ui("package_hash_label", lang),
-                            '<input {id} type="text" autocomplete="off" spellcheck="false" '
-                            'required>', ui("package_hash_hint", lang))
+            inner = (_package_field(fid, data.get("packages") or [], lang)
                      + _field(fid, "courtReference", ui("court_reference_label", lang),
                               '<input {id} type="text" maxlength="200" required>'))
             if step == "refuse":
@@ -309,8 +336,11 @@ HANDLED = frozenset({
 assert not HANDLED - {s.action for s in STEPS if s.endpoint is not None}, "forms for steps only"
 
 
-def actions_section(data: dict[str, Any], lang: str) -> str:
-    """The forms for what the viewer may do now; nothing at all for a reader."""
+def actions_section(data: dict[str, Any], lang: str, *, heading: str | None = None,
+                    intro: str = "") -> str:
+    """The forms for what the viewer may do now; nothing at all for a reader. A page of
+    its own (the court's workspace) gives the section its ``heading`` and an ``intro``
+    (HTML) before the forms."""
     allowed = set(data["allowedSteps"])
     forms = _party_forms(data, allowed, lang) + _neutral_forms(data, allowed, lang)
     others = sorted(allowed - HANDLED)
@@ -327,7 +357,7 @@ def actions_section(data: dict[str, Any], lang: str) -> str:
             for n in data["register"]) + "</datalist>"
     blob = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
     return (f'<section id="actions" aria-labelledby="actions-h"><h2 id="actions-h">'
-            f'{_e(ui("your_steps", lang))}</h2>{body}</section>'
+            f'{_e(heading or ui("your_steps", lang))}</h2>{intro}{body}</section>'
             f'<script type="application/json" id="case-data">{blob}</script>'
             '<link rel="stylesheet" href="/ui/static/desk.css">'  # the allocation preview
             '<script src="/ui/static/actions.js" defer></script>')

@@ -166,6 +166,7 @@ NAV: list[NavItem] = [
     NavItem("nav_profile", "/ui/profile", _PERSON),
     NavItem("nav_neutral", "/ui/neutral", frozenset({"neutral"})),  # neutral.py
     NavItem("nav_institution", "/ui/institution", frozenset({"admin"})),  # institution.py
+    NavItem("court_nav", "/ui/court", frozenset({"court"})),  # backend/web/court.py
 ]
 
 register({
@@ -568,7 +569,10 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
             '</p>'
             f'<p class="muted">{_e(text("case", lang))} <code title="{_e(view["caseId"])}">'
             f'{_e(_short(view["caseId"]))}</code> · {_e(text("order", lang))} '
-            f'{_e(view["orderId"])}</p></section>')
+            f'{_e(view["orderId"])}</p>'
+            + (f'<p><a id="court-workspace" href="/ui/court/cases/{_e(case_id)}?lang={lang}">'
+               f'{_e(ui("court_open_workspace", lang))}</a></p>'
+               if "court" in view["yourRoles"] else "") + "</section>")
     actions = actions_section(case_data(request, view, viewer, lang), lang)
     body = (head + actions + _parties(view, lang, names) + timeline_section(items, names, lang)
             + _evidence(view, lang, names) + _award(view, lang)
@@ -619,9 +623,11 @@ router.include_router(assets_router)
 router.include_router(profile_router)
 router.include_router(wallet_router)
 
+from .court import router as court_router  # noqa: E402  (its pages use page() above)
 from .institution import router as institution_router  # noqa: E402 - uses page()
 from .neutral import router as neutral_router  # noqa: E402 - uses page()
 
+router.include_router(court_router)
 router.include_router(institution_router)
 router.include_router(neutral_router)
 

@@ -45,6 +45,7 @@ __all__ = [
     "EXIT_UNREADABLE",
     "EXIT_USAGE",
     "exit_code",
+    "reason_text",
     "register_verify",
 ]
 
@@ -258,23 +259,32 @@ def exit_code(report: Report) -> int:
     return _EXIT[report.outcome]
 
 
-def _reason(c: Check) -> str:
-    """The check's reason in the user's language: fixed results are translated; a failure's
-    reason names files, hashes and values and is shown as the verifier wrote it."""
+def reason_text(c: Check, zh: bool) -> str:
+    """The check's reason in English or Chinese (the CLI's table and the service's page say
+    the same): fixed results are translated; a failure's reason names files, hashes and
+    values and is shown as the verifier wrote it."""
+    def say(key: str, **values: Any) -> str:
+        return t.pair(key)[1 if zh else 0].format(**values)
+
     if c.status is Status.SKIPPED and c.reason.startswith("not confirmed:"):
         # The table gives the count; the blocks are listed under it (the JSON keeps them all).
-        return t("skip_unconfirmed", n=len(re.findall(r"chain \d+ block \d+ 0x", c.reason)))
-    if lang() != "zh":
+        return say("skip_unconfirmed", n=len(re.findall(r"chain \d+ block \d+ 0x", c.reason)))
+    if not zh:
         return c.reason
     if c.status is Status.PASSED:
-        return f"{t('pass_' + c.name)}（详情：{c.reason}）"
+        return f"{say('pass_' + c.name)}（详情：{c.reason}）"
     if c.status is Status.SKIPPED:
         for prefix, key in (("no chain", "skip_no_chain"), ("could not run", "skip_node_down"),
                             ("not run: the archive is unsafe", "skip_unsafe"),
                             ("not run: the file cannot be read", "skip_unreadable")):
             if c.reason.startswith(prefix):
-                return t(key)
-    return t("reason_verbatim", reason=c.reason)
+                return say(key)
+    return say("reason_verbatim", reason=c.reason)
+
+
+def _reason(c: Check) -> str:
+    """The check's reason in the user's language (`reason_text`)."""
+    return reason_text(c, lang() == "zh")
 
 
 def print_report(report: Report, console: Console) -> None:

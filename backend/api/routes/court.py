@@ -4,26 +4,30 @@
 given access to the case, once there is a result to confirm. The headers name what the
 court's signed ``CourtConfirmation`` refers to: ``X-Package-Manifest-Sha256`` is its
 ``packageHash``; ``X-Package-Digest`` is the digest the certificate prints. The court runs
-``chainarb verify PACKAGE`` first, then posts its decision to
+``chainarb verify PACKAGE`` first (or has the service run the same checks on the file:
+``POST /verify``, backend/services/verification.py), then posts its decision to
 ``POST /cases/{id}/court-decision`` (the case routes; a signed step like any other).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from backend.gateway.escrow import Web3EscrowPort
+from backend.services.evidence import UploadTooLarge
 from backend.services.package import PackageService
+from backend.services.verification import PackageCheck
 from backend.timestamping import pool_from_settings
 from backend.worker import chain_labels, extra_chain_web3
 
 from ..deps import Ctx, CurrentUser
 from ..errors import errors
-from .evidence import get_evidence
+from ..schemas import PackageVerificationOut
+from .evidence import MULTIPART_OVERHEAD, UploadForm, get_evidence, read_multipart
 
 router = APIRouter(tags=["court"], responses=errors(403, 404, 409, 502, 503))
 
@@ -62,3 +66,38 @@ async def judicial_package(case_id: str, user: CurrentUser, svc: Packages) -> Fi
                         headers={"X-Package-Digest": out.digest,
                                  "X-Package-Manifest-Sha256": out.manifest_sha256,
                                  "Cache-Control": "no-store"})
+
+
+def get_package_check(request: Request, ctx: Ctx) -> PackageCheck:
+    """One PackageCheck per app (``app.state.package_check``; a test may set its own)."""
+    svc = getattr(request.app.state, "package_check", None)
+    if svc is None:
+        svc = PackageCheck(ctx.sessions, base_url=ctx.settings.base_url)
+        request.app.state.package_check = svc
+    return svc
+
+
+_PACKAGE_UPLOAD = {"requestBody": {"required": True, "content": {"multipart/form-data": {
+    "schema": {"type": "object", "required": ["file"], "additionalProperties": False,
+               "properties": {"file": {"type": "string", "format": "binary",
+                                       "description": "the judicial package (.zip)"}}}}}}}
+
+
+@router.post("/verify", response_model=PackageVerificationOut, openapi_extra=_PACKAGE_UPLOAD,
+             responses={**errors(413, 415, 422), 200: {
+                 "description": "The checks `chainarb verify` runs, run by the service on "
+                                "the uploaded file; block hashes left for the court to "
+                                "confirm"}})
+async def verify_uploaded_package(request: Request, user: CurrentUser,
+                                  svc: Annotated[PackageCheck, Depends(get_package_check)]
+                                  ) -> dict[str, Any]:
+    """Check a judicial package the court uploads (multipart, one part ``file``)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and \
+            int(declared) > svc.max_bytes + MULTIPART_OVERHEAD:
+        raise UploadTooLarge(f"the request declares {declared} bytes; this service checks "
+                             f"packages of at most {svc.max_bytes} bytes; nothing was read")
+    spool = await run_in_threadpool(svc.start)
+    form = UploadForm(spool, allowed=())
+    await read_multipart(request, form)
+    return await run_in_threadpool(svc.check, user, spool, form.filename or "package.zip")

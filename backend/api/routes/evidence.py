@@ -15,7 +15,7 @@ container, which exists only once the server has encrypted the file
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
@@ -36,7 +36,6 @@ from backend.services.evidence import (
     EvidenceService,
     UnsupportedMediaType,
     UploadMeta,
-    UploadPipeline,
     UploadTooLarge,
 )
 from backend.services.fields import is_ascii_decimal
@@ -74,11 +73,21 @@ def get_evidence(request: Request, ctx: Ctx) -> EvidenceService:
 Evidence = Annotated[EvidenceService, Depends(get_evidence)]
 
 
-class _Form:
-    """Callbacks of the streaming multipart parser: fields kept, the file part piped."""
+class Sink(Protocol):
+    """Where the file part goes as it arrives (an upload pipeline, a spool)."""
 
-    def __init__(self, pipeline: UploadPipeline) -> None:
+    def feed(self, data: bytes) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+class UploadForm:
+    """Callbacks of the streaming multipart parser: fields kept, the file part piped into
+    ``pipeline``; ``allowed`` names the small fields the route takes beside ``file``."""
+
+    def __init__(self, pipeline: Sink, allowed: tuple[str, ...] = FIELDS) -> None:
         self.pipeline = pipeline
+        self.allowed = allowed
         self.fields: dict[str, str] = {}
         self.filename: str | None = None
         self.file_type = ""
@@ -128,9 +137,10 @@ class _Form:
             self._is_file = True
             self.filename = options.get(b"filename", b"").decode("utf-8", "replace")
             self.file_type = self._headers.get(b"content-type", b"").decode("latin-1")[:127]
-        elif self._name not in FIELDS:
-            raise BadSubmission(f"multipart: unknown part {self._name!r}; expected 'file' and "
-                                f"optionally {', '.join(FIELDS)}", code="malformed_multipart")
+        elif self._name not in self.allowed:
+            also = f" and optionally {', '.join(self.allowed)}" if self.allowed else " only"
+            raise BadSubmission(f"multipart: unknown part {self._name!r}; expected 'file'{also}",
+                                code="malformed_multipart")
 
     def part_data(self, data: bytes, start: int, end: int) -> None:
         if self._is_file:
@@ -153,6 +163,35 @@ class _Form:
         self.ended = True
 
 
+async def read_multipart(request: Request, form: UploadForm) -> None:
+    """Parse the request body as it arrives into ``form`` (the file part streams into its
+    sink, never held whole); on any refusal the sink is aborted and the error raised."""
+    try:
+        ctype, options = parse_options_header(request.headers.get("content-type", ""))
+        if ctype != b"multipart/form-data" or not options.get(b"boundary"):
+            raise UnsupportedMediaType("send the file as multipart/form-data with a boundary "
+                                       f"(found Content-Type {ctype.decode('latin-1')!r})",
+                                       code="expected_multipart")
+        parser = MultipartParser(options[b"boundary"], form.callbacks())
+        async for chunk in request.stream():
+            if chunk:
+                await run_in_threadpool(parser.write, chunk)
+        parser.finalize()
+        if not form.ended:
+            raise BadSubmission("multipart: the body ended before its closing boundary "
+                                "(truncated upload); nothing was stored",
+                                code="malformed_multipart")
+        if form.files != 1:
+            raise BadSubmission("multipart: no part named 'file'", code="malformed_multipart")
+    except MultipartParseError as exc:
+        form.pipeline.abort()
+        raise BadSubmission(f"multipart: malformed body ({exc}); nothing was stored",
+                            code="malformed_multipart") from None
+    except BaseException:
+        form.pipeline.abort()
+        raise
+
+
 def _session_ref(ctx: Ctx, token: str) -> str:
     with ctx.sessions() as session:
         row = session.exec(select(AuthSession).where(
@@ -173,33 +212,10 @@ async def upload_evidence(
             int(declared) > svc.max_upload_bytes + MULTIPART_OVERHEAD:
         raise UploadTooLarge(f"the request declares {declared} bytes; the upload limit is "
                              f"{svc.max_upload_bytes} bytes; nothing was read")
-    ctype, options = parse_options_header(request.headers.get("content-type", ""))
-    if ctype != b"multipart/form-data" or not options.get(b"boundary"):
-        raise UnsupportedMediaType("send the file as multipart/form-data with a boundary "
-                                   f"(found Content-Type {ctype.decode('latin-1')!r})",
-                                   code="expected_multipart")
-    pipeline = svc.start_upload()
-    form = _Form(pipeline)
-    parser = MultipartParser(options[b"boundary"], form.callbacks())
     session_ref = _session_ref(ctx, token)
-    try:
-        async for chunk in request.stream():
-            if chunk:
-                await run_in_threadpool(parser.write, chunk)
-        parser.finalize()
-        if not form.ended:
-            raise BadSubmission("multipart: the body ended before its closing boundary "
-                                "(truncated upload); nothing was stored",
-                                code="malformed_multipart")
-        if form.files != 1:
-            raise BadSubmission("multipart: no part named 'file'", code="malformed_multipart")
-    except MultipartParseError as exc:
-        pipeline.abort()
-        raise BadSubmission(f"multipart: malformed body ({exc}); nothing was stored",
-                            code="malformed_multipart") from None
-    except BaseException:
-        pipeline.abort()
-        raise
+    pipeline = svc.start_upload()
+    form = UploadForm(pipeline)
+    await read_multipart(request, form)
     meta = UploadMeta(kind=kind, claimed_media_type=form.file_type,
                       client_filename=form.filename or "", sha256=form.fields.get("sha256"),
                       salt=form.fields.get("salt"),

@@ -73,7 +73,10 @@ async function main() {
 async function submit(page, step, extra, png, out) {
   {
     const form = `form[data-step=${step}]`;
-    for (const [sel, value] of Object.entries(extra.fill || {})) { await page.fill(sel, value); }
+    for (const [sel, value] of Object.entries(extra.fill || {})) {
+      const tag = await page.$eval(sel, (e) => e.tagName);
+      if (tag === 'SELECT') { await page.selectOption(sel, value); } else { await page.fill(sel, value); }
+    }
     if (extra.file) {
       await page.setInputFiles(extra.file.selector, { name: extra.file.name,
         mimeType: extra.file.mime, buffer: Buffer.from(extra.file.content) });

@@ -76,7 +76,8 @@ class WebWorld:
 
 
 
-def record_package_download(world: WebWorld, court: str, case_id: str, manifest: str) -> None:
+def record_package_download(world: WebWorld, court: str, case_id: str, manifest: str,
+                            digest: str = "") -> None:
     """What ``PackageService.record_download`` stores when a court downloads a package
     (the in-memory escrow has no chain to build one)."""
     from backend.db import write_scope
@@ -85,7 +86,8 @@ def record_package_download(world: WebWorld, court: str, case_id: str, manifest:
 
     with write_scope(world.app.state.ctx.sessions) as s:
         s.add(CaseEvent(case_id=case_id.lower(), at=world.clock(), kind=EXPORT_EVENT,
-                        data={"court": court, "digest": "", "manifestSha256": manifest}))
+                        data={"court": court, "digest": digest,
+                              "manifestSha256": manifest}))
 
 
 def prepared_step(world: WebWorld, who: str, case_id: str, action: str,
