@@ -33,7 +33,7 @@ __all__ = ["DECIMALS", "actions_section", "case_data", "router"]
 DECIMALS = 6
 # The API paths the pages may call through the proxy (prefixes); a page that needs another
 # adds it here.
-PROXIED = ("cases/",)
+PROXIED = ("cases", "orders", "notices")
 EVIDENCE_KINDS = ("photo", "video", "invoice", "contract", "communication", "tracking_record",
                   "delivery_confirmation", "inspection_report", "other")
 
