@@ -42,6 +42,7 @@ from backend.services.chain import EscrowPort
 from backend.services.errors import ServiceError
 from backend.services.keys import seal_legacy_keys
 from backend.settings import Settings
+from backend.web import root_router as web_root
 from backend.web import router as web_pages
 from backend.web import verify_router
 from backend.worker.anchoring import AnchoringWorker, AnchorSender
@@ -303,6 +304,7 @@ def create_app(
     app.include_router(identity.router)
     app.include_router(party.router)  # a party's orders, wallet transactions, notices
     app.include_router(web_pages)  # server-rendered pages under /ui
+    app.include_router(web_root)  # GET / leads to the pages
     app.include_router(verify_router)  # /verify/{digest}: public, no sign-in (QR codes)
 
     @app.get("/health", tags=["service"], response_model=HealthOut)

@@ -33,14 +33,16 @@ __all__ = ["DECIMALS", "actions_section", "case_data", "router"]
 DECIMALS = 6
 # The API paths the pages may call through the proxy (prefixes); a page that needs another
 # adds it here.
-PROXIED = ("cases", "orders", "notices")
+# "cases": the case steps and opening a case (POST /cases); "orders", "notices": a party's
+# reads (party.py); "profile": PUT /profile (profile.js).
+PROXIED = ("cases", "orders", "notices", "profile")
 EVIDENCE_KINDS = ("photo", "video", "invoice", "contract", "communication", "tracking_record",
                   "delivery_confirmation", "inspection_report", "other")
 
 router = APIRouter(include_in_schema=False)  # mounted under /ui by pages.router
 
 
-@router.api_route("/api/{path:path}", methods=["GET", "POST"])
+@router.api_route("/api/{path:path}", methods=["GET", "POST", "PUT"])
 async def proxy(request: Request, path: str) -> Response:
     """Forward one API call of the page with the cookie's token (see the module doc)."""
     from .pages import COOKIE

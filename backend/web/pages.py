@@ -22,6 +22,7 @@ viewer: evidence as the disclosure rules allow, offers only to those who may see
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -39,9 +40,12 @@ from evidence.words import amount, timeline_label
 from .actions import actions_section, case_data
 from .actions import router as actions_router
 from .assets import router as assets_router
-from .i18n import LANGS, STAGES, UI, negotiate, step_word, text
+from .i18n import LANGS, STAGES, UI, negotiate, register, step_word, text, ui
+from .people import Person, names_for, person_html, viewer_kinds
+from .profile import router as profile_router
 
-__all__ = ["COOKIE", "page", "router"]
+__all__ = ["COOKIE", "NAV", "NavItem", "csp_nonce", "lang_of", "nav_for", "need_sign_in", "page",
+           "root_router", "router", "time_html", "viewer_of"]
 
 COOKIE = "chainarb_session"
 DECIMALS = 6  # the escrow's stablecoin (docs: amounts are shown exactly, 6 decimals)
@@ -98,9 +102,12 @@ body{font-family:system-ui,-apple-system,"Segoe UI","PingFang SC","Noto Sans CJK
 "Microsoft YaHei",sans-serif;margin:0;color:#1d2430;background:#f6f7f9}
 header{background:#17324d;color:#fff;padding:.8rem 1.5rem;display:flex;gap:1rem;
 align-items:center;flex-wrap:wrap}
-header code{color:#17324d}
+header code{color:#17324d}header .muted{color:#c9d3df}
 header a{color:#cfe3ff}header .brand{font-weight:700;font-size:1.1rem;color:#fff;
-text-decoration:none}header nav{margin-left:auto;display:flex;gap:.8rem;align-items:center}
+text-decoration:none}header .tagline{color:#c9d3df}header nav.main{display:flex;gap:.8rem;
+align-items:center}header nav.main a[aria-current=page]{color:#fff;font-weight:700;
+text-decoration-thickness:2px}header .account{margin-left:auto;display:flex;gap:.8rem;
+align-items:center;flex-wrap:wrap}header .who a.person{color:#fff}
 main{max-width:72rem;margin:1.5rem auto;padding:0 1rem}
 section{background:#fff;border:1px solid #dde2ea;border-radius:8px;padding:1rem 1.2rem;
 margin-bottom:1rem}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:0}
@@ -138,6 +145,47 @@ document.querySelectorAll('time[datetime]').forEach(function (el) {
 """
 
 
+@dataclass(frozen=True)
+class NavItem:
+    """One link of the header's navigation: its words (a ``UI`` key), where it goes, and
+    who sees it (``people.viewer_kinds``: ``guest``, ``person``, ``admin``, ``court``,
+    ``neutral``; a viewer sees an item when the two sets meet)."""
+
+    label: str
+    path: str
+    audience: frozenset[str]
+
+
+_PERSON = frozenset({"person"})
+
+# The navigation, in the order shown. A page module adds its own entry here (one line) and
+# its label's words with i18n.register; the crawl test visits every path for every kind.
+NAV: list[NavItem] = [
+    NavItem("nav_cases", "/ui/cases", _PERSON),
+    NavItem("nav_profile", "/ui/profile", _PERSON),
+]
+
+register({
+    "nav_cases": {"en": "Cases", "zh-Hans": "案件"},
+    "nav_profile": {"en": "Your profile", "zh-Hans": "个人资料"},
+    "nav_label": {"en": "Main", "zh-Hans": "主导航"},
+})
+
+
+def nav_for(kinds: frozenset[str]) -> list[NavItem]:
+    """The items a viewer of these kinds sees."""
+    return [item for item in NAV if item.audience & kinds]
+
+
+def _nav_html(request: Request, kinds: frozenset[str], lang: str) -> str:
+    here = request.url.path
+    links = "".join(
+        f'<a href="{_e(item.path)}?lang={lang}" data-nav="{_e(item.label)}"'
+        f'{" aria-current=page" if here == item.path else ""}>{_e(ui(item.label, lang))}</a>'
+        for item in nav_for(kinds))
+    return f'<nav class="main" aria-label="{_e(ui("nav_label", lang))}">{links}</nav>'
+
+
 def csp_nonce(request: Request) -> str:
     """This request's CSP nonce (``backend.api.headers.SecurityHeaders`` sets it and names
     it in the page's Content-Security-Policy): only inline scripts and styles carrying it
@@ -147,26 +195,30 @@ def csp_nonce(request: Request) -> str:
 
 def page(request: Request, lang: str, title: str, body: str, viewer: str | None,
          status: int = 200) -> HTMLResponse:
-    """A page of the service in ``lang``: header, language switch, the body, local times."""
+    """A page of the service in ``lang``: header with the nav (``NAV``) for this viewer,
+    who is signed in (by name), the language switch, the body, local times."""
     path = request.url.path
+    keep = "&".join(f"{_e(k)}={_e(v)}" for k, v in request.query_params.items() if k != "lang")
     switch = " · ".join(
-        f'<a href="{_e(path)}?lang={code}" hreflang="{code}" lang="{code}"'
-        f'{" aria-current=true" if code == lang else ""}>{name}</a>'
+        f'<a href="{_e(path)}?lang={code}{"&" + keep if keep else ""}" hreflang="{code}" '
+        f'lang="{code}"{" aria-current=true" if code == lang else ""}>{name}</a>'
         for code, name in (("en", "English"), ("zh-Hans", "简体中文")))
-    who = (f'<span class="muted">{_e(text("signed_in_as", lang))}</span> '
-           f'<code>{_e(_short(viewer, 6))}</code> '
+    ctx = request.app.state.ctx
+    who = (f'<span class="who"><span class="muted">{_e(text("signed_in_as", lang))}</span> '
+           f'{person_html(viewer, names_for(ctx, [viewer]), lang)}</span> '
            f'<form method="post" action="/ui/sign-out?lang={lang}" class="inline">'
-           f'<button type="submit">{_e(text("sign_out", lang))}</button></form>'
+           f'<button type="submit" id="sign-out">{_e(text("sign_out", lang))}</button></form>'
            if viewer else f'<a href="/ui/sign-in?lang={lang}">{_e(text("sign_in", lang))}</a>')
     nonce = csp_nonce(request)
     doc = f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <title>{_e(title)} — chainarb</title><style nonce="{nonce}">{_CSS}</style></head>
-<body><header><a class="brand" href="/ui/cases?lang={lang}">chainarb</a>
-<span class="muted">{_e(text("title", lang))}</span>
-<nav><a href="/ui/cases?lang={lang}">{_e(text("cases", lang))}</a>{who}
-<span class="lang-switch">{switch}</span></nav></header>
+<body><header><a class="brand" href="/ui?lang={lang}">chainarb</a>
+<span class="tagline">{_e(text("title", lang))}</span>
+{_nav_html(request, viewer_kinds(ctx, viewer), lang)}
+<div class="account">{who}
+<span class="lang-switch">{switch}</span></div></header>
 <main>{body}<p class="muted" id="tz-note">{_e(text("times_local", lang))}</p></main>
 <script nonce="{nonce}">{_TIME_SCRIPT}</script></body></html>"""
     return HTMLResponse(doc, status_code=status,
@@ -177,7 +229,18 @@ def page(request: Request, lang: str, title: str, body: str, viewer: str | None,
 @router.get("", include_in_schema=False)
 @router.get("/", include_in_schema=False)
 def home(request: Request) -> RedirectResponse:
-    return RedirectResponse(f"/ui/cases?lang={_lang(request)}", status_code=303)
+    """Where the pages start: a signed-in person's cases, else the sign-in page."""
+    where = "cases" if _viewer(request) else "sign-in"
+    return RedirectResponse(f"/ui/{where}?lang={_lang(request)}", status_code=303)
+
+
+root_router = APIRouter(include_in_schema=False)
+
+
+@root_router.get("/", include_in_schema=False)
+def root(request: Request) -> RedirectResponse:
+    """``GET /`` leads to the pages (a browser opening the service's address)."""
+    return RedirectResponse(f"/ui?lang={_lang(request)}", status_code=303)
 
 
 # --- sign-in ------------------------------------------------------------------------------
@@ -323,13 +386,19 @@ def _chain_names(request: Request) -> dict[int, str]:
     return {chain_id: label.name for chain_id, label in labels.items()}
 
 
-def _parties(view: dict[str, Any], lang: str) -> str:
+def _case_people(view: dict[str, Any]) -> list[str | None]:
+    """Every address a case page names (one ``names_for`` query for the lot)."""
+    return [view.get(k) for k in ("buyer", "seller", "claimant", "respondent", "mediator",
+                                  "arbitrator", "institution")] + list(view.get("panel") or [])
+
+
+def _parties(view: dict[str, Any], lang: str, names: dict[str, Person]) -> str:
     rows = [("buyer", view.get("buyer")), ("seller", view.get("seller")),
             ("claimant", view.get("claimant")), ("respondent", view.get("respondent")),
             ("mediator", view.get("mediator")), ("arbitrator", view.get("arbitrator")),
             ("institution", view.get("institution"))]
     rows += [("panel", m) for m in view.get("panel") or []]
-    trs = "".join(f'<tr><th>{_e(text(k, lang))}</th><td><code>{_e(v)}</code></td></tr>'
+    trs = "".join(f'<tr><th>{_e(text(k, lang))}</th><td>{person_html(v, names, lang)}</td></tr>'
                   for k, v in rows if v)
     facts = [("amount", _amount(view.get("amount"))),
              ("guarantee", _amount(view.get("guarantee"))),
@@ -456,13 +525,35 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
             + (f' <span class="countdown" data-countdown="{_e(view["deadline"])}"></span>'
                if view.get("deadline") else "") + "</p></section>")
     actions = actions_section(case_data(request, view, viewer, lang), lang)
-    body = (head + actions + _parties(view, lang) + _timeline(items, lang) + _evidence(view, lang)
-            + _award(view, lang)
+    names = names_for(request.app.state.ctx, _case_people(view))
+    body = (head + actions + _parties(view, lang, names) + _timeline(items, lang)
+            + _evidence(view, lang) + _award(view, lang)
             + _anchor_table(_anchors(request, case_id), lang, _chain_names(request)))
     return page(request, lang, f'{text("case", lang)} {_short(case_id)}', body, viewer)
 
 
+def lang_of(request: Request) -> str:
+    """The page language of this request (``?lang=``, else Accept-Language)."""
+    return _lang(request)
+
+
+def viewer_of(request: Request) -> str | None:
+    """The signed-in address of the page's session cookie, or None."""
+    return _viewer(request)
+
+
+def need_sign_in(request: Request, lang: str) -> HTMLResponse:
+    """The 401 page that leads to sign-in (for a page that needs a signed-in viewer)."""
+    return _need_sign_in(request, lang)
+
+
+def time_html(value: str | None) -> str:
+    """A UTC ISO 8601 time as ``<time datetime>`` (shown in the viewer's zone by script)."""
+    return _time(value)
+
+
 router.include_router(actions_router)
 router.include_router(assets_router)
+router.include_router(profile_router)
 
 assert set(LANGS) == {"en", "zh-Hans"}
