@@ -41,6 +41,8 @@ from .actions import actions_section, case_data
 from .actions import router as actions_router
 from .assets import router as assets_router
 from .i18n import LANGS, STAGES, UI, negotiate, register, step_word, text, ui
+from .party import router as party_router
+from .party import wallet_section
 from .people import Person, names_for, person_html, viewer_kinds
 from .profile import router as profile_router
 
@@ -163,6 +165,8 @@ _PERSON = frozenset({"person"})
 NAV: list[NavItem] = [
     NavItem("nav_cases", "/ui/cases", _PERSON),
     NavItem("nav_profile", "/ui/profile", _PERSON),
+    NavItem("nav_orders", "/ui/orders", _PERSON),  # party.py
+    NavItem("nav_notices", "/ui/notices", _PERSON),  # party.py
 ]
 
 register({
@@ -444,7 +448,7 @@ def _evidence(view: dict[str, Any], lang: str) -> str:
             f'<tr><td>{_e(_kind(i["kind"], lang))}</td><td>{_hash(i["submittedBy"])}</td>'
             f'<td>{_stage(i["stage"], lang)}</td><td>{_time(i["submittedAt"])}</td>'
             f'<td>{_hash(i["commitment"])}</td><td>{_hash(i.get("contentCid"))}</td>'
-            f'<td>{_e(text("yes" if i["readable"] else "no", lang))}</td></tr>'
+            f'<td>{_readable(view["caseId"], i, lang)}</td></tr>'
             for i in items)
         inner = (f'<table><thead><tr><th>{_e(text("kind", lang))}</th>'
                  f'<th>{_e(text("submitted_by", lang))}</th><th>{_e(text("stage", lang))}</th>'
@@ -452,6 +456,14 @@ def _evidence(view: dict[str, Any], lang: str) -> str:
                  f'<th>{_e(text("cid", lang))}</th><th>{_e(text("readable", lang))}</th></tr>'
                  f"</thead><tbody>{trs}</tbody></table>")
     return f'<section id="evidence"><h2>{_e(text("evidence", lang))}</h2>{inner}</section>'
+
+
+def _readable(case_id: str, item: dict[str, Any], lang: str) -> str:
+    """A link to the item's page (party.py: shown inline, checked, downloadable), or "no"."""
+    if not item["readable"]:
+        return _e(text("no", lang))
+    return (f'<a class="open-evidence" href="/ui/cases/{_e(case_id)}/evidence/'
+            f'{_e(item["commitment"])}?lang={lang}">{_e(ui("evidence_open", lang))}</a>')
 
 
 def _award(view: dict[str, Any], lang: str) -> str:
@@ -524,7 +536,8 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
             f'{_e(text("deadline", lang))}: {_time(view.get("deadline"))}'
             + (f' <span class="countdown" data-countdown="{_e(view["deadline"])}"></span>'
                if view.get("deadline") else "") + "</p></section>")
-    actions = actions_section(case_data(request, view, viewer, lang), lang)
+    actions = (wallet_section(request, case_id, viewer, lang)
+               + actions_section(case_data(request, view, viewer, lang), lang))
     names = names_for(request.app.state.ctx, _case_people(view))
     body = (head + actions + _parties(view, lang, names) + _timeline(items, lang)
             + _evidence(view, lang) + _award(view, lang)
@@ -555,5 +568,6 @@ def time_html(value: str | None) -> str:
 router.include_router(actions_router)
 router.include_router(assets_router)
 router.include_router(profile_router)
+router.include_router(party_router)
 
 assert set(LANGS) == {"en", "zh-Hans"}
