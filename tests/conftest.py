@@ -56,6 +56,8 @@ SLOW_MODULES = {
     "tests/backend/web/test_web_panel.py": "the panel's steps through the page in chromium",
     "tests/backend/web/test_web_party.py":
         "a buyer's orders, claim, wallet transaction and evidence through the pages in chromium",
+    "tests/backend/web/test_web_party_chain.py":
+        "the claim's freeze sent from the page to anvil by the buyer's wallet, in chromium",
     "tests/evidence/test_cli_lang.py":
         "runs every command and error path again in Chinese, one process each",
     "tests/contracts/test_hardhat.py": "compiles and tests the contracts under hardhat",

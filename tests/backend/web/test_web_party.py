@@ -50,6 +50,11 @@ def _drive(world: WebWorld, lang: str, order_id: int, text_ref: str, out: Path
     return result
 
 
+def _no_serious_axe(result: dict[str, Any]) -> None:
+    """axe-core found no serious or critical violation on any page the party visited."""
+    assert result["axe"] == [], result["axe"]
+
+
 def _new_order(world: WebWorld, order_id: int) -> str:
     buyer, seller = world.clients["buyer"], world.clients["seller"]
     world.port.add_order(OrderInfo(order_id=order_id, buyer=buyer.address, seller=seller.address,
@@ -73,6 +78,7 @@ def test_a_buyer_files_a_claim_from_an_order_and_freezes_the_escrow(
     out.mkdir(parents=True, exist_ok=True)
     r = _drive(world, lang, order_id, f"{world.case_id}/evidence/{chat['commitment']}", out)
 
+    _no_serious_axe(r)
     # The orders page: the new order in words (side, amount with currency, escrow status).
     rows = {row["order"]: row["cells"] for row in r["orders"]}
     zh = lang == "zh-Hans"
