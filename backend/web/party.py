@@ -115,6 +115,10 @@ WORDS = register({
     "wallet_refused": {"en": "Your wallet did not send the transaction; nothing happened.",
                        "zh-Hans": "钱包未发送交易；未做任何更改。"},
     "wallet_since": {"en": "waiting since", "zh-Hans": "等待自"},
+    "wallet_wrong_chain": {"en": "Your wallet is on another network; switch it to chain {chain} "
+                                 "and send again. Nothing was sent.",
+                           "zh-Hans": "您的钱包连接的是其他网络；请切换到链 {chain} 后重新发送。"
+                                      "未发送任何交易。"},
 })
 
 _TEXT = frozenset({"text/plain", "text/csv", "application/json"})
@@ -333,7 +337,8 @@ def wallet_section(request: Request, case_id: str, viewer: str, lang: str) -> st
         f'data-tx="{_e(_json({k: t[k] for k in ("to", "data", "value", "chainId")}))}">'
         f'{_e(ui("wallet_send", lang))}</button>'
         '<p class="result" role="status" aria-live="polite"></p></li>' for t in txs)
-    msgs = {k: ui(k, lang) for k in ("wallet_sending", "wallet_sent", "wallet_refused")}
+    msgs = {k: ui(k, lang) for k in ("wallet_sending", "wallet_sent", "wallet_refused",
+                                     "wallet_wrong_chain")}
     return (f'<section id="wallet-transactions" aria-labelledby="wallet-h">'
             f'<h2 id="wallet-h">{_e(ui("wallet_title", lang))}</h2>'
             f'<p class="muted">{_e(ui("wallet_intro", lang))}</p><ul class="plain">{items}</ul>'

@@ -16,6 +16,11 @@
       return w.sendTransaction({ to: tx.to, data: tx.data, value: value });
     }
     if (!window.ethereum) { throw new Error('no wallet'); }
+    // An extension may be on another network: the escrow's call would go nowhere useful.
+    var chain = await window.ethereum.request({ method: 'eth_chainId' });
+    if (BigInt(chain) !== BigInt(tx.chainId)) {
+      var err = new Error('wrong chain'); err.code = 'wrong_chain'; throw err;
+    }
     var accounts = await window.ethereum.request({ method: 'eth_requestAccounts' });
     return window.ethereum.request({ method: 'eth_sendTransaction',
       params: [{ from: accounts[0], to: tx.to, data: tx.data, value: value }] });
@@ -33,7 +38,9 @@
         out.dataset.tx = String(hash);
       } catch (e) {
         out.className = 'result error';
-        out.textContent = DATA.wallet_refused;
+        out.textContent = e && e.code === 'wrong_chain'
+          ? DATA.wallet_wrong_chain.replace('{chain}', JSON.parse(button.dataset.tx).chainId)
+          : DATA.wallet_refused;
         button.disabled = false;
       }
     });

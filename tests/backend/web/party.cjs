@@ -7,6 +7,7 @@
 //
 // usage: node party.cjs BASE_URL KEY LANG OUT_DIR ORDER_ID PHOTO_PATH CASE_ID/evidence/REF|-
 // With CHAIN_RPC set, eth_sendTransaction is signed and sent to that node for real.
+// WALLET_CHAIN: the chain id the wallet reports; OTHER_CHAIN: first report this one.
 'use strict';
 const fs = require('fs');
 const { chromium } = require('playwright-core');
@@ -54,6 +55,10 @@ async function main() {
         const data = JSON.parse(params[1]);
         out.signed.push(data.primaryType === 'ProceduralStep' ? data.message.action : data.primaryType);
         return sigUtil.signTypedData({ privateKey: key, data, version: sigUtil.SignTypedDataVersion.V4 });
+      }
+      if (method === 'eth_chainId') {  // WALLET_CHAIN: the network the wallet is on
+        out.chainAsked = true;
+        return '0x' + BigInt(process.env.WALLET_CHAIN).toString(16);
       }
       if (method === 'eth_sendTransaction') {
         out.sent.push(params[0]);
@@ -114,6 +119,15 @@ async function main() {
     await page.waitForSelector('#wallet-transactions');
     out.stage = await page.locator('#summary .stage').innerText();
     out.walletText = await page.locator('#wallet-transactions li p').first().innerText();
+    if (process.env.OTHER_CHAIN) {  // first on another network: refused, nothing sent
+      const real = process.env.WALLET_CHAIN;
+      process.env.WALLET_CHAIN = process.env.OTHER_CHAIN;
+      await page.click('#wallet-transactions button.send-tx');
+      await page.waitForSelector('#wallet-transactions .result.error');
+      out.wrongChain = await page.locator('#wallet-transactions .result.error').innerText();
+      out.sentOnWrongChain = out.sent.length;
+      process.env.WALLET_CHAIN = real;
+    }
     await page.click('#wallet-transactions button.send-tx');
     await page.waitForSelector('#wallet-transactions .result.ok');
     out.walletResult = await page.locator('#wallet-transactions .result.ok').innerText();

@@ -41,7 +41,9 @@ def _drive(world: WebWorld, lang: str, order_id: int, text_ref: str, out: Path
     done = subprocess.run(
         ["node", str(WEB_TESTS / "party.cjs"), world.base, "0x" + bytes(key("buyer").key).hex(),
          lang, str(out), str(order_id), str(photo), text_ref],
-        cwd=REPO, env={**os.environ, "CHROMIUM": find_chromium()}, capture_output=True,
+        cwd=REPO, env={**os.environ, "CHROMIUM": find_chromium(),
+                       "WALLET_CHAIN": str(world.port.domain().chain_id), "OTHER_CHAIN": "1"},
+        capture_output=True,
         text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -108,6 +110,8 @@ def test_a_buyer_files_a_claim_from_an_order_and_freezes_the_escrow(
         world.port.domain().verifying_contract.lower(), expected, 0)
     assert tx["from"].lower() == world.clients["buyer"].address.lower()
     assert ("0xabab" in r["walletResult"]) and r["openLinks"] == 1
+    # A wallet on another network is told to switch, and sends nothing there.
+    assert r["sentOnWrongChain"] == 0 and str(world.port.domain().chain_id) in r["wrongChain"]
     # Evidence read in the page, checked against its commitment, downloadable.
     assert r["photo"] == {"check": "yes", "shown": 1, "width": r["photo"]["width"],
                           "download": "crack.jpg"} and r["photo"]["width"] > 0

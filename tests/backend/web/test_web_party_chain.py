@@ -54,7 +54,8 @@ def test_the_freeze_sent_from_the_page_lands_on_anvil(anvil_node: AnvilNode,
                  "0x" + bytes(buyer.key).hex(), "en", str(tmp_path), str(order_id), str(photo),
                  "-"],
                 cwd=REPO, env={**os.environ, "CHROMIUM": find_chromium(),
-                               "CHAIN_RPC": anvil_node.url},
+                               "CHAIN_RPC": anvil_node.url,
+                               "WALLET_CHAIN": str(w3.eth.chain_id)},
                 capture_output=True, text=True, timeout=240, check=False)
             assert done.returncode == 0, done.stderr[-3000:]
             r = json.loads(done.stdout.strip().splitlines()[-1])
