@@ -125,6 +125,7 @@ _TEXT = frozenset({"text/plain", "text/csv", "application/json"})
 _IMAGE = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 _PDF = "application/pdf"
 _COMMITMENT = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_CSS_LINK = '<link rel="stylesheet" href="/ui/static/party.css">'
 
 
 def _e(value: Any) -> str:
@@ -227,7 +228,8 @@ def notices_page(request: Request) -> HTMLResponse:
         inner = f'<ol id="notices-list" class="notices">{items}</ol>'
     else:
         inner = f'<p id="notices-none">{_e(ui("notices_none", lang))}</p>'
-    body = f'<section id="notices"><h1>{_e(ui("notices_title", lang))}</h1>{inner}</section>'
+    body = (f'{_CSS_LINK}<section id="notices"><h1>{_e(ui("notices_title", lang))}</h1>'
+            f"{inner}</section>")
     return pg.page(request, lang, ui("notices_title", lang), body, viewer)
 
 
@@ -306,7 +308,7 @@ def evidence_page(request: Request, case_id: str, ref: str) -> HTMLResponse:
                 "evidence_checked", "evidence_mismatch", "evidence_no_preview",
                 "evidence_pdf_note", "evidence_failed")}}
     title = ui("evidence_item_title", lang).format(kind=_kind(item["kind"], lang))
-    body = (f'<section id="evidence-item"><h1>{_e(title)}</h1>{table}'
+    body = (f'{_CSS_LINK}<section id="evidence-item"><h1>{_e(title)}</h1>{table}'
             f'<p id="evidence-check" class="result pending" role="status" aria-live="polite">'
             f'{_e(ui("evidence_loading", lang))}</p>'
             f'<div id="evidence-view" data-show="{show}"></div>'
@@ -339,7 +341,7 @@ def wallet_section(request: Request, case_id: str, viewer: str, lang: str) -> st
         '<p class="result" role="status" aria-live="polite"></p></li>' for t in txs)
     msgs = {k: ui(k, lang) for k in ("wallet_sending", "wallet_sent", "wallet_refused",
                                      "wallet_wrong_chain")}
-    return (f'<section id="wallet-transactions" aria-labelledby="wallet-h">'
+    return (f'{_CSS_LINK}<section id="wallet-transactions" aria-labelledby="wallet-h">'
             f'<h2 id="wallet-h">{_e(ui("wallet_title", lang))}</h2>'
             f'<p class="muted">{_e(ui("wallet_intro", lang))}</p><ul class="plain">{items}</ul>'
             "</section>"

@@ -35,7 +35,6 @@
       });
       var img = document.createElement('img');
       img.src = url; img.alt = D.title + ' — ' + D.filename; img.id = 'evidence-image';
-      img.style.maxWidth = '100%';
       view.appendChild(img);
     } else if (D.show === 'text') {
       var pre = document.createElement('pre');
@@ -46,7 +45,6 @@
       var frame = document.createElement('iframe');
       frame.id = 'evidence-pdf'; frame.title = D.title + ' — ' + D.filename;
       frame.src = URL.createObjectURL(new Blob([bytes], { type: 'application/pdf' }));
-      frame.style.width = '100%'; frame.style.height = '70vh'; frame.style.border = '0';
       view.appendChild(frame);
       note(D.messages.evidence_pdf_note);
     } else {
