@@ -170,9 +170,8 @@ def test_answer_close_record_and_objection_through_the_page(world: WebWorld,
     assert steps[-1][1] == c["buyer"].address and "bject" in steps[-1][0], steps
     # The escrow takes the objection only from the buyer's own wallet: the case page asks
     # for it (objectToAward), the seller's does not.
-    (tx,) = [t for t in c["buyer"].get(f"/cases/{case}/wallet-transactions")
-             if t["kind"] == "object"]  # (the in-memory escrow never saw the freeze)
-    assert tx["function"] == "objectToAward"
+    (tx,) = c["buyer"].get(f"/cases/{case}/wallet-transactions")
+    assert (tx["kind"], tx["function"]) == ("object", "objectToAward")
     for who, shown in (("buyer", True), ("seller", False)):
         page = httpx.get(f"{world.base}/ui/cases/{case}?lang=zh-Hans",
                          cookies={"chainarb_session": world.token(who)}).text
