@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "CaseOut", "CaseSummaryOut", "ChainActionOut", "CourtAccessOut", "CourtOut",
@@ -48,6 +48,15 @@ class CaseSummaryOut(Open):
     orderId: str | int
     stage: str
     nextDeadline: str | None
+    buyer: str | None = None
+    seller: str | None = None
+    claimant: str | None = None
+    respondent: str | None = None
+    amount: str | None = Field(default=None, description="escrowed, in the token's units")
+    disputeType: str | None = None
+    remedy: str | None = None
+    yourRoles: list[str] = Field(default_factory=list,
+                                 description="your seats in the case (none: an admin's view)")
 
 
 class ChainActionOut(Open):

@@ -244,7 +244,16 @@ def step_view(service: CaseService, case_id: str, sequence: int, viewer: str
 
 
 def list_cases(service: CaseService, viewer: str) -> list[dict[str, Any]]:
+    """The viewer's cases (an admin's: every case), each with what a list shows: the
+    order and its amount, the parties, the dispute, the stage and the next deadline, and
+    the viewer's own seats in it (``yourRoles``; empty for a case an admin sees only as
+    the institution's)."""
     with service.sessions() as session:
+        seats = session.exec(select(Participant.case_id, Participant.role).where(
+            col(Participant.address) == viewer, col(Participant.removed_at).is_(None))).all()
+        mine: dict[str, set[str]] = {}
+        for case_id, role in seats:
+            mine.setdefault(case_id, set()).add(role)
         if service.is_admin(viewer):
             rows = session.exec(select(Case).order_by(col(Case.created_at))).all()
         else:
@@ -252,5 +261,16 @@ def list_cases(service: CaseService, viewer: str) -> list[dict[str, Any]]:
                 col(Participant.address) == viewer)).all()
             rows = session.exec(select(Case).where(col(Case.id).in_(set(ids)))
                                 .order_by(col(Case.created_at))).all()
-    return [{"caseId": r.id, "orderId": r.order_id, "stage": r.stage,
-             "nextDeadline": _iso(r.next_deadline)} for r in rows]
+    out = []
+    for r in rows:
+        case = p.case_from_dict(r.state)
+        out.append({
+            "caseId": r.id, "orderId": r.order_id, "stage": r.stage,
+            "nextDeadline": _iso(r.next_deadline),
+            "buyer": case.order.buyer, "seller": case.order.seller,
+            "claimant": case.claimant, "respondent": case.respondent,
+            "amount": str(case.order.amount),
+            "disputeType": case.dispute_type.value if case.dispute_type else None,
+            "remedy": case.remedy.value if case.remedy else None,
+            "yourRoles": sorted(mine.get(r.id, set()))})
+    return out

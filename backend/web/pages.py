@@ -35,22 +35,24 @@ from backend.services import views
 from backend.services.auth import authenticate
 from backend.services.errors import ServiceError
 from backend.worker.runner import chain_labels
-from evidence.words import amount, timeline_label
+from evidence.words import DISPUTE_TYPES, REMEDIES, ROLES, SIDES, amount, word
 
 from .actions import actions_section, case_data
 from .actions import router as actions_router
 from .assets import router as assets_router
-from .i18n import LANGS, STAGES, UI, negotiate, register, step_word, text, ui
+from .i18n import LANGS, STAGES, UI, T, negotiate, register, text, ui
 from .party import router as party_router
 from .party import wallet_section
 from .people import Person, names_for, person_html, viewer_kinds
 from .profile import router as profile_router
+from .timeline import timeline_people, timeline_section
 
 __all__ = ["COOKIE", "NAV", "NavItem", "csp_nonce", "lang_of", "nav_for", "need_sign_in", "page",
            "root_router", "router", "time_html", "viewer_of"]
 
 COOKIE = "chainarb_session"
 DECIMALS = 6  # the escrow's stablecoin (docs: amounts are shown exactly, 6 decimals)
+CURRENCY = "tUSD"  # its symbol (the test and demo token; the forms' words say tUSD too)
 
 router = APIRouter(prefix="/ui", tags=["web pages"], include_in_schema=False)
 
@@ -63,6 +65,13 @@ def _amount(units: Any) -> str:
     if units in (None, ""):
         return "—"
     return amount(units, DECIMALS, "")
+
+
+def _money(units: Any) -> str:
+    """An amount with its currency: ``480.000000 tUSD``."""
+    if units in (None, ""):
+        return "—"
+    return amount(units, DECIMALS, CURRENCY)
 
 
 def _short(value: str | None, keep: int = 10) -> str:
@@ -138,15 +147,6 @@ margin-left:.4rem}.countdown.passed{color:#a40000}.offer-terms{margin:.2rem 0 .5
 form.inline{display:inline}td code{word-break:break-all}
 """
 
-_TIME_SCRIPT = """
-document.querySelectorAll('time[datetime]').forEach(function (el) {
-  var d = new Date(el.getAttribute('datetime'));
-  if (!isNaN(d)) { el.title = el.getAttribute('datetime');
-    el.textContent = d.toLocaleString(document.documentElement.lang); }
-});
-"""
-
-
 @dataclass(frozen=True)
 class NavItem:
     """One link of the header's navigation: its words (a ``UI`` key), where it goes, and
@@ -170,6 +170,15 @@ NAV: list[NavItem] = [
 ]
 
 register({
+    "order_n": {"en": "Order {n}", "zh-Hans": "订单 {n}"},
+    "chain_embedded": {"en": "embedded chain", "zh-Hans": "内置链"},
+    "chain_n": {"en": "chain {n}", "zh-Hans": "链 {n}"},
+    "list_case": {"en": "Case", "zh-Hans": "案件"},
+    "list_your_role": {"en": "Your role", "zh-Hans": "您的身份"},
+    "list_other_side": {"en": "Other side", "zh-Hans": "对方"},
+    "list_parties": {"en": "Parties", "zh-Hans": "当事人"},
+    "list_institution": {"en": "Institution: every case", "zh-Hans": "仲裁机构：全部案件"},
+    "list_none_institution": {"en": "No other cases.", "zh-Hans": "没有其他案件。"},
     "nav_cases": {"en": "Cases", "zh-Hans": "案件"},
     "nav_profile": {"en": "Your profile", "zh-Hans": "个人资料"},
     "nav_label": {"en": "Main", "zh-Hans": "主导航"},
@@ -188,6 +197,15 @@ def _nav_html(request: Request, kinds: frozenset[str], lang: str) -> str:
         f'{" aria-current=page" if here == item.path else ""}>{_e(ui(item.label, lang))}</a>'
         for item in nav_for(kinds))
     return f'<nav class="main" aria-label="{_e(ui("nav_label", lang))}">{links}</nav>'
+
+
+def _layout_data(ctx: Any, lang: str) -> str:
+    """What layout.js needs: the service's clock now (countdowns) and its words."""
+    import json
+
+    data = {"serverNow": int(ctx.clock().timestamp()), "left": ui("left", lang),
+            "passed": ui("passed", lang)}
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
 
 
 def csp_nonce(request: Request) -> str:
@@ -224,7 +242,8 @@ def page(request: Request, lang: str, title: str, body: str, viewer: str | None,
 <div class="account">{who}
 <span class="lang-switch">{switch}</span></div></header>
 <main>{body}<p class="muted" id="tz-note">{_e(text("times_local", lang))}</p></main>
-<script nonce="{nonce}">{_TIME_SCRIPT}</script></body></html>"""
+<script type="application/json" id="layout-data">{_layout_data(ctx, lang)}</script>
+<script nonce="{nonce}" src="/ui/static/layout.js"></script></body></html>"""
     return HTMLResponse(doc, status_code=status,
                         headers={"Content-Language": lang, "Vary": "Accept-Language, Cookie",
                                  "Cache-Control": "no-store"})
@@ -344,26 +363,73 @@ def _need_sign_in(request: Request, lang: str) -> HTMLResponse:
     return page(request, lang, text("sign_in", lang), body, None, status=401)
 
 
+def _role_words(role: str, lang: str) -> str:
+    """A seat in a case in words (buyer and seller are the escrow's sides)."""
+    en, zh = word(SIDES, role) if role in SIDES else word(ROLES, role)
+    return zh if lang == "zh-Hans" else en[:1].upper() + en[1:]
+
+
+def _other_side(row: dict[str, Any], viewer: str, names: dict[str, Person], lang: str) -> str:
+    """Who the case is against, for a party; both sides, for anyone else."""
+    if viewer == row["buyer"]:
+        return person_html(row["seller"], names, lang)
+    if viewer == row["seller"]:
+        return person_html(row["buyer"], names, lang)
+    return (f'{_e(_role_words("buyer", lang))}: {person_html(row["buyer"], names, lang)}<br>'
+            f'{_e(_role_words("seller", lang))}: {person_html(row["seller"], names, lang)}')
+
+
+def _deadline_html(value: str | None) -> str:
+    if not value:
+        return "—"
+    return f'{_time(value)} <span class="countdown" data-countdown="{_e(value)}"></span>'
+
+
+def _case_rows(rows: list[dict[str, Any]], viewer: str, names: dict[str, Person], lang: str,
+               *, mine: bool) -> str:
+    """The table of cases: soonest deadline first, then the ones with none, oldest first."""
+    rows = sorted(rows, key=lambda r: (r["nextDeadline"] is None, r["nextDeadline"] or ""))
+    trs = []
+    for r in rows:
+        dispute = word(DISPUTE_TYPES, r["disputeType"]) if r.get("disputeType") else None
+        roles = ", ".join(_role_words(x, lang) for x in r.get("yourRoles") or [])
+        trs.append(
+            f'<tr data-case="{_e(r["caseId"])}"><td><a href="/ui/cases/{_e(r["caseId"])}'
+            f'?lang={lang}">{_e(ui("order_n", lang).format(n=r["orderId"]))}</a></td>'
+            + (f'<td>{_e(roles)}</td>' if mine else "")
+            + f'<td>{_other_side(r, viewer, names, lang)}</td>'
+            f'<td>{_e((dispute[1] if lang == "zh-Hans" else dispute[0]) if dispute else "—")}'
+            f'</td><td class="amount">{_e(_money(r.get("amount")))}</td>'
+            f'<td>{_stage(r["stage"], lang)}</td><td>{_deadline_html(r["nextDeadline"])}</td>'
+            "</tr>")
+    head = ([ui("list_case", lang)] + ([ui("list_your_role", lang)] if mine else [])
+            + [ui("list_other_side" if mine else "list_parties", lang), text("dispute", lang),
+               text("amount", lang), text("stage", lang), text("deadline", lang)])
+    ths = "".join(f'<th scope="col">{_e(h)}</th>' for h in head)
+    return f"<table><thead><tr>{ths}</tr></thead><tbody>{''.join(trs)}</tbody></table>"
+
+
 @router.get("/cases", response_class=HTMLResponse)
 def case_list(request: Request) -> HTMLResponse:
+    """The viewer's cases; an admin's institution cases under a heading of their own."""
     lang = _lang(request)
     viewer = _viewer(request)
     if viewer is None:
         return _need_sign_in(request, lang)
-    rows = views.list_cases(request.app.state.ctx.service, viewer)
-    if rows:
-        trs = "".join(
-            f'<tr><td><a href="/ui/cases/{_e(r["caseId"])}?lang={lang}">'
-            f'<code>{_e(_short(r["caseId"]))}</code></a></td><td>{_e(r["orderId"])}</td>'
-            f'<td>{_stage(r["stage"], lang)}</td><td>{_time(r["nextDeadline"])}</td></tr>'
-            for r in rows)
-        table = (f'<table id="cases"><thead><tr><th>{_e(text("case", lang))}</th>'
-                 f'<th>{_e(text("order", lang))}</th><th>{_e(text("stage", lang))}</th>'
-                 f'<th>{_e(text("deadline", lang))}</th></tr></thead><tbody>{trs}</tbody>'
-                 "</table>")
-    else:
-        table = f'<p>{_e(text("no_cases", lang))}</p>'
-    body = f'<section><h1>{_e(text("cases", lang))}</h1>{table}</section>'
+    ctx = request.app.state.ctx
+    rows = views.list_cases(ctx.service, viewer)
+    names = names_for(ctx, [a for r in rows for a in (r["buyer"], r["seller"])])
+    mine = [r for r in rows if r["yourRoles"]]
+    body = f'<section id="your-cases"><h1>{_e(text("cases", lang))}</h1>'
+    body += (f'<div id="cases">{_case_rows(mine, viewer, names, lang, mine=True)}</div>'
+             if mine else f'<p id="no-cases">{_e(text("no_cases", lang))}</p>')
+    body += "</section>"
+    if ctx.service.is_admin(viewer):
+        rest = [r for r in rows if not r["yourRoles"]]
+        inner = (_case_rows(rest, viewer, names, lang, mine=False) if rest
+                 else f'<p>{_e(ui("list_none_institution", lang))}</p>')
+        body += (f'<section id="institution-cases"><h2>{_e(ui("list_institution", lang))}'
+                 f"</h2>{inner}</section>")
     return page(request, lang, text("cases", lang), body, viewer)
 
 
@@ -404,34 +470,14 @@ def _parties(view: dict[str, Any], lang: str, names: dict[str, Person]) -> str:
     rows += [("panel", m) for m in view.get("panel") or []]
     trs = "".join(f'<tr><th>{_e(text(k, lang))}</th><td>{person_html(v, names, lang)}</td></tr>'
                   for k, v in rows if v)
-    facts = [("amount", _amount(view.get("amount"))),
-             ("guarantee", _amount(view.get("guarantee"))),
-             ("dispute", view.get("disputeType") or "—"), ("remedy", view.get("remedy") or "—"),
-             ("your_roles", ", ".join(view.get("yourRoles") or []))]
+    facts = [("amount", _money(view.get("amount"))),
+             ("guarantee", _money(view.get("guarantee"))),
+             ("dispute", _words(DISPUTE_TYPES, view.get("disputeType"), lang)),
+             ("remedy", _words(REMEDIES, view.get("remedy"), lang)),
+             ("your_roles", ", ".join(_role_words(r, lang) for r in view.get("yourRoles") or []))]
     trs += "".join(f'<tr><th>{_e(text(k, lang))}</th><td>{_e(v)}</td></tr>' for k, v in facts)
     return (f'<section id="parties"><h2>{_e(text("parties", lang))}</h2>'
             f"<table>{trs}</table></section>")
-
-
-def _timeline(items: list[dict[str, Any]], lang: str) -> str:
-    trs = []
-    for i in items:
-        if i["type"] == "step":
-            en, zh = timeline_label("ProceduralStep", i["action"])  # the step, past tense
-            trs.append(f'<tr class="step"><td>{_time(i["at"])}</td><td>#{_e(i["sequence"])} '
-                       f'{_e(zh if lang == "zh-Hans" else en)} '
-                       f'<code title="{_e(step_word(i["action"], lang))}">{_e(i["action"])}</code>'
-                       f'</td><td>{_hash(i["signer"])}</td>'
-                       f'<td>{_hash(i["recordHash"])}</td><td>{_hash(i.get("cid"))}</td></tr>')
-        else:
-            detail = ", ".join(f"{k}: {v}" for k, v in i.items() if k not in ("at", "type"))
-            trs.append(f'<tr class="event muted"><td>{_time(i["at"])}</td>'
-                       f'<td colspan="4">{_e(i["type"])} — {_e(detail)}</td></tr>')
-    return (f'<section id="timeline"><h2>{_e(text("timeline", lang))}</h2><table><thead><tr>'
-            f'<th>{_e(text("time", lang))}</th><th>{_e(text("action", lang))}</th>'
-            f'<th>{_e(text("signer", lang))}</th><th>{_e(text("record", lang))}</th>'
-            f'<th>{_e(text("cid", lang))}</th></tr></thead><tbody>{"".join(trs)}</tbody>'
-            "</table></section>")
 
 
 def _kind(kind: str, lang: str) -> str:
@@ -439,13 +485,14 @@ def _kind(kind: str, lang: str) -> str:
     return entry[lang] if entry else kind
 
 
-def _evidence(view: dict[str, Any], lang: str) -> str:
+def _evidence(view: dict[str, Any], lang: str, names: dict[str, Person]) -> str:
     items = view.get("evidence") or []
     if not items:
         inner = f'<p>{_e(text("no_evidence", lang))}</p>'
     else:
         trs = "".join(
-            f'<tr><td>{_e(_kind(i["kind"], lang))}</td><td>{_hash(i["submittedBy"])}</td>'
+            f'<tr><td>{_e(_kind(i["kind"], lang))}</td>'
+            f'<td>{person_html(i["submittedBy"], names, lang)}</td>'
             f'<td>{_stage(i["stage"], lang)}</td><td>{_time(i["submittedAt"])}</td>'
             f'<td>{_hash(i["commitment"])}</td><td>{_hash(i.get("contentCid"))}</td>'
             f'<td>{_readable(view["caseId"], i, lang)}</td></tr>'
@@ -472,18 +519,19 @@ def _award(view: dict[str, Any], lang: str) -> str:
         inner = f'<p>{_e(text("no_award", lang))}</p>'
     else:
         alloc = award.get("allocation") or {}
-        rows = [("to_buyer", _amount(alloc.get("to_buyer"))),
-                ("to_seller", _amount(alloc.get("to_seller"))),
-                ("compensation", _amount(alloc.get("compensation")))]
+        rows = [("to_buyer", _money(alloc.get("to_buyer"))),
+                ("to_seller", _money(alloc.get("to_seller"))),
+                ("compensation", _money(alloc.get("compensation")))]
         inner = "<table>" + "".join(
             f'<tr><th>{_e(text(k, lang))}</th><td class="amount">{_e(v)}</td></tr>'
             for k, v in rows) + (f'<tr><th>{_e(text("award_hash", lang))}</th>'
                                  f'<td>{_hash(award.get("award_hash"))}</td></tr></table>')
     court = view.get("courtDecision")
     if court:
-        inner += (f'<p><strong>{_e(text("court", lang))}:</strong> '
-                  f'{_e(court.get("court_reference") or "")} '
-                  f'{_e("✓" if court.get("confirmed", True) else "✗")}</p>')
+        outcome = "pkg_confirmed" if court.get("confirmed", True) else "pkg_refused"
+        inner += (f'<p id="court-decision"><strong>{_e(text("court", lang))}:</strong> '
+                  f'{_e(text(outcome, lang))} · {_e(text("pkg_reference", lang))} '
+                  f'{_e(court.get("court_reference") or "—")}</p>')
     return f'<section id="award"><h2>{_e(text("award", lang))}</h2>{inner}</section>'
 
 
@@ -494,10 +542,11 @@ def _anchor_table(rows: list[tuple[AnchorBatch, AnchorInclusion]], lang: str,
     else:
         trs = "".join(
             f'<tr><td>{_hash(b.root)}</td>'
-            f'<td>{_e(names.get(i.chain_id, "chain"))} ({_e(i.chain_id)})</td>'
+            f'<td>{_chain_name(names.get(i.chain_id), i.chain_id, lang)} ({_e(i.chain_id)})</td>'
             f'<td>{_hash(i.tx_hash)}</td>'
             f'<td>{_e(i.block_number if i.block_number is not None else "—")}</td>'
-            f'<td>{_time(_iso(i.block_time))}</td><td>{_e(i.status)}</td></tr>'
+            f'<td>{_time(_iso(i.block_time))}</td>'
+            f'<td>{_e(_anchor_status(i.status, lang))}</td></tr>'
             for b, i in rows)
         inner = (f'<table><thead><tr><th>{_e(text("root", lang))}</th>'
                  f'<th>{_e(text("chain", lang))}</th>'
@@ -505,6 +554,28 @@ def _anchor_table(rows: list[tuple[AnchorBatch, AnchorInclusion]], lang: str,
                  f'<th>{_e(text("time", lang))}</th><th>{_e(text("status", lang))}</th></tr>'
                  f"</thead><tbody>{trs}</tbody></table>")
     return f'<section id="anchors"><h2>{_e(text("anchors", lang))}</h2>{inner}</section>'
+
+
+def _chain_name(name: str | None, chain_id: int, lang: str) -> str:
+    """A chain's name: the operator's configured one as written; the defaults in words."""
+    if name in (None, "embedded chain", f"chain {chain_id}"):
+        key = "chain_embedded" if name == "embedded chain" else "chain_n"
+        return _e(ui(key, lang).format(n=chain_id))
+    return f'<span translate="no">{_e(name)}</span>'
+
+
+def _anchor_status(status: Any, lang: str) -> str:
+    """An anchor's state in words (the verify page's words)."""
+    key = f"anchor_{getattr(status, 'value', status)}"
+    return text(key, lang) if key in T else str(status)
+
+
+def _words(table: Any, key: str | None, lang: str) -> str:
+    """A case value (dispute type, remedy) in words; ``—`` when not stated."""
+    if not key:
+        return "—"
+    en, zh = word(table, key)
+    return zh if lang == "zh-Hans" else en[:1].upper() + en[1:]
 
 
 def _iso(value: Any) -> str | None:
@@ -529,20 +600,22 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
         body = f'<section><p class="error">{_e(text(key, lang))}</p></section>'
         return page(request, lang, text("case", lang), body, viewer,
                      status=exc.http_status if exc.http_status in (403, 404) else 400)
-    head = (f'<section id="summary"><h1>{_e(text("case", lang))} '
-            f'<code>{_e(_short(view["caseId"]))}</code></h1>'
+    names = names_for(request.app.state.ctx, _case_people(view) + timeline_people(items)
+                      + [i["submittedBy"] for i in view.get("evidence") or []])
+    head = (f'<section id="summary"><h1>{_e(ui("order_n", lang).format(n=view["orderId"]))}: '
+            f'{person_html(view["buyer"], names, lang)} · '
+            f'{person_html(view["seller"], names, lang)}</h1>'
             f'<p>{_e(text("stage", lang))}: {_stage(view["stage"], lang)} · '
-            f'{_e(text("order", lang))} {_e(view["orderId"])} · '
-            f'{_e(text("deadline", lang))}: {_time(view.get("deadline"))}'
-            + (f' <span class="countdown" data-countdown="{_e(view["deadline"])}"></span>'
-               if view.get("deadline") else "") + "</p></section>")
+            f'{_e(text("deadline", lang))}: {_deadline_html(view.get("deadline"))}</p>'
+            f'<p class="muted">{_e(text("case", lang))} <code title="{_e(view["caseId"])}">'
+            f'{_e(_short(view["caseId"]))}</code> · {_e(text("order", lang))} '
+            f'{_e(view["orderId"])}</p></section>')
     actions = (wallet_section(request, case_id, viewer, lang)
                + actions_section(case_data(request, view, viewer, lang), lang))
-    names = names_for(request.app.state.ctx, _case_people(view))
-    body = (head + actions + _parties(view, lang, names) + _timeline(items, lang)
-            + _evidence(view, lang) + _award(view, lang)
+    body = (head + actions + _parties(view, lang, names) + timeline_section(items, names, lang)
+            + _evidence(view, lang, names) + _award(view, lang)
             + _anchor_table(_anchors(request, case_id), lang, _chain_names(request)))
-    return page(request, lang, f'{text("case", lang)} {_short(case_id)}', body, viewer)
+    return page(request, lang, ui("order_n", lang).format(n=view["orderId"]), body, viewer)
 
 
 def lang_of(request: Request) -> str:

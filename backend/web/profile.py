@@ -77,6 +77,8 @@ WORDS = register({
 })
 
 LANGUAGES = ("en", "zh-Hans")  # the notices' languages (backend/notices/templates.py)
+_TYPED_FIELDS = ("profile_name", "profile_name_zh", "profile_country", "profile_contact")
+TYPED = ' translate="no"'  # what a person typed: shown as typed, in whatever language
 
 
 def _e(value: Any) -> str:
@@ -106,7 +108,8 @@ def _facts(person: Person, names: dict[str, Person], lang: str) -> str:
                                         if person.signed_at else None)),
             ("profile_record", f"<code>{_e(person.record_hash)}</code>")]
     return "<table class=\"profile\">" + "".join(
-        f'<tr><th scope="row">{_e(ui(k, lang))}</th><td data-field="{k}">{v}</td></tr>'
+        f'<tr><th scope="row">{_e(ui(k, lang))}</th><td data-field="{k}"'
+        f'{TYPED if k in _TYPED_FIELDS else ""}>{v}</td></tr>'
         for k, v in rows) + "</table>"
 
 

@@ -448,17 +448,6 @@
     });
   });
 
-  // Countdowns to deadlines (the <time> text is the local time; this adds what is left).
-  function tick() {
-    document.querySelectorAll('[data-countdown]').forEach(function (el) {
-      var left = Math.floor(Date.parse(el.dataset.countdown) / 1000) - now();
-      if (left <= 0) { el.textContent = MSG.passed; el.className = 'countdown passed'; return; }
-      var d = Math.floor(left / 86400), h = Math.floor(left % 86400 / 3600);
-      var m = Math.floor(left % 3600 / 60), s = left % 60;
-      el.textContent = MSG.left.replace('{d}', d).replace('{h}', String(h).padStart(2, '0'))
-        .replace('{m}', String(m).padStart(2, '0')).replace('{s}', String(s).padStart(2, '0'));
-    });
-  }
-  tick(); setInterval(tick, 1000);
+  // Countdowns to deadlines: layout.js (every page).
   root.chainarbActions = api;
 })(typeof window !== 'undefined' ? window : globalThis);

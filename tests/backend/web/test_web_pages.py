@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from backend.web import COOKIE
+from tests.backend.web.visible import problems
 from tests.backend.web.web_world import CHAIN_ID, ORDER_ID, ROOT, TX, WebWorld
 
 
@@ -61,9 +62,16 @@ def test_case_page_shows_the_record(world: WebWorld) -> None:
     assert f"Escrow order {ORDER_ID}" in page
     assert "480.000000" in page and "200.000000" in page  # exact amounts
     assert world.clients["buyer"].address in page and world.clients["seller"].address in page
-    steps = re.findall(r'<tr class="step">', page)
-    assert len(steps) == 4  # filing, evidence, facilitation, mediator (caucus item hidden)
-    assert "case.filed" in page and "appoint.mediator" in page
+    steps = re.findall(r'<tr class="step" data-action="([a-z_.]+)"', page)
+    # filing, evidence, facilitation, mediator (caucus item hidden)
+    assert steps == ["case.filed", "evidence.submitted", "facilitation.requested",
+                     "appoint.mediator"]
+    assert ">case.filed<" not in page and "#0 " not in page  # the step in words only
+    assert not problems(page), problems(page)
+    assert "The case moved from “filed” to “facilitated settlement”." in page
+    assert "Goods not as described" in page and "Partial refund" in page
+    assert "not_as_described" not in page and "partial_refund" not in page
+    assert "480.000000 tUSD" in page
     # each step in words (the step table's past tense), in the page's language
     assert "Claim filed (dispute type and remedy stated)" in page
     assert "Mediator appointed by the institution" in page

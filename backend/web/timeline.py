@@ -1,0 +1,132 @@
+"""A case's timeline in words: each signed step as what happened and who signed it, each
+service event (stage changes, deadlines, appointments asked for, packages downloaded,
+encryption keys) as a sentence in the viewer's language, never as its internal values.
+
+The steps' words are the step table's (``evidence.words.timeline_label``: the same past
+tense the judicial package uses); stages, roles and sides come from ``evidence.words``;
+only the sentences about the service's own events are declared here.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+from evidence.words import ROLES, STAGES, timeline_label, word
+
+from .i18n import register, ui
+from .people import Person, person_html
+
+__all__ = ["EVENT_SENTENCES", "timeline_people", "timeline_section"]
+
+register({
+    "tl_title": {"en": "Timeline", "zh-Hans": "程序时间线"},
+    "tl_time": {"en": "Time", "zh-Hans": "时间"},
+    "tl_what": {"en": "What happened", "zh-Hans": "事项"},
+    "tl_who": {"en": "Signed by", "zh-Hans": "签名人"},
+    "tl_record": {"en": "Signed record", "zh-Hans": "签名记录"},
+    "tl_service": {"en": "the service", "zh-Hans": "服务方"},
+    "tl_empty": {"en": "Nothing has happened in this case yet.",
+                 "zh-Hans": "本案尚无任何记录。"},
+    "ev_stage_changed": {"en": "The case moved from “{from}” to “{to}”.",
+                         "zh-Hans": "案件由“{from}”进入“{to}”阶段。"},
+    "ev_stage_changed_default": {
+        "en": "The case moved from “{from}” to “{to}” by default (a deadline passed).",
+        "zh-Hans": "期限届满，案件依规则由“{from}”进入“{to}”阶段。"},
+    "ev_deadline_set": {"en": "Deadline of the stage “{stage}”: {at}.",
+                        "zh-Hans": "“{stage}”阶段的期限：{at}。"},
+    "ev_appointment_requested": {"en": "Appointment of the {role} requested by {by}.",
+                                 "zh-Hans": "{by}申请指定{role}。"},
+    "ev_package_exported": {"en": "Judicial package downloaded by {court}.",
+                            "zh-Hans": "{court}下载了司法确认材料包。"},
+    "ev_encryption_key": {"en": "{who} registered a key for reading encrypted evidence.",
+                          "zh-Hans": "{who}登记了用于查阅加密证据的密钥。"},
+    "ev_other": {"en": "A service event was recorded.", "zh-Hans": "服务方记录了一项事件。"},
+})
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _stage(key: Any, lang: str) -> str:
+    en, zh = word(STAGES, str(key or ""))
+    return zh if lang == "zh-Hans" else en
+
+
+def _role(key: Any, lang: str) -> str:
+    en, zh = word(ROLES, str(key or ""))
+    return zh if lang == "zh-Hans" else en
+
+
+def _time(value: Any) -> str:
+    return f'<time datetime="{_e(value)}">{_e(value)}</time>' if value else "—"
+
+
+def _fill(key: str, lang: str, **parts: str) -> str:
+    """The sentence ``key`` with its parts put in (parts are HTML already)."""
+    out = _e(ui(key, lang))
+    for name, value in parts.items():
+        out = out.replace("{" + name + "}", value)
+    return out
+
+
+Sentence = Callable[[dict[str, Any], dict[str, Person], str], str]
+
+EVENT_SENTENCES: dict[str, Sentence] = {
+    "stage_changed": lambda i, n, lang: _fill(
+        "ev_stage_changed_default" if i.get("byDefault") else "ev_stage_changed", lang,
+        **{"from": _e(_stage(i.get("from"), lang)), "to": _e(_stage(i.get("to"), lang))}),
+    "deadline_set": lambda i, n, lang: _fill(
+        "ev_deadline_set", lang, stage=_e(_stage(i.get("stage"), lang)),
+        at=_time(i.get("at") if isinstance(i.get("at"), str) else None)),
+    "appointment_requested": lambda i, n, lang: _fill(
+        "ev_appointment_requested", lang, role=_e(_role(i.get("role"), lang)),
+        by=person_html(i.get("by"), n, lang)),
+    "package_exported": lambda i, n, lang: _fill(
+        "ev_package_exported", lang, court=person_html(i.get("court"), n, lang)),
+    "encryption_key": lambda i, n, lang: _fill(
+        "ev_encryption_key", lang, who=person_html(i.get("address"), n, lang)),
+}
+"""What each service event says, by its kind (``CaseEvent.kind``; ``encryption_key`` is a
+reader key's registration)."""
+
+_PEOPLE_FIELDS = ("signer", "by", "court", "address")
+
+
+def timeline_people(items: list[dict[str, Any]]) -> list[str]:
+    """Every address the timeline names (for the page's one ``names_for`` query)."""
+    return [i[k] for i in items for k in _PEOPLE_FIELDS if isinstance(i.get(k), str)]
+
+
+def _hash(value: str | None) -> str:
+    if not value:
+        return ""
+    return f'<code title="{_e(value)}">{_e(value[:10])}…</code>'
+
+
+def timeline_section(items: list[dict[str, Any]], names: dict[str, Person], lang: str) -> str:
+    """The ``#timeline`` section: one row per step or event, in time order."""
+    trs = []
+    for i in items:
+        if i["type"] == "step":
+            en, zh = timeline_label("ProceduralStep", i["action"])
+            trs.append(
+                f'<tr class="step" data-action="{_e(i["action"])}" '
+                f'data-sequence="{_e(i["sequence"])}"><td>{_time(i["at"])}</td>'
+                f'<td>{_e(zh if lang == "zh-Hans" else en)}</td>'
+                f'<td>{person_html(i["signer"], names, lang)}</td>'
+                f'<td>{_hash(i.get("recordHash"))}</td></tr>')
+        else:
+            sentence = EVENT_SENTENCES.get(i["type"])
+            said = sentence(i, names, lang) if sentence else _e(ui("ev_other", lang))
+            trs.append(f'<tr class="event" data-event="{_e(i["type"])}"><td>{_time(i["at"])}'
+                       f'</td><td colspan="2">{said}</td><td></td></tr>')
+    if not trs:
+        return (f'<section id="timeline"><h2>{_e(ui("tl_title", lang))}</h2>'
+                f'<p>{_e(ui("tl_empty", lang))}</p></section>')
+    head = "".join(f'<th scope="col">{_e(ui(k, lang))}</th>'
+                   for k in ("tl_time", "tl_what", "tl_who", "tl_record"))
+    return (f'<section id="timeline"><h2>{_e(ui("tl_title", lang))}</h2><table><thead><tr>'
+            f'{head}</tr></thead><tbody>{"".join(trs)}</tbody></table></section>')
