@@ -45,6 +45,21 @@ t = Catalog("service", {
         "本安装缺少已编译的合约（详情：{err}）。请重新安装：pip install --force-reinstall "
         "'chainarb[service]'",
     ),
+    "serving": ("chainarb is running. Stop it with Ctrl+C.",
+                "chainarb 已启动。按 Ctrl+C 停止。"),
+    "url_pages": ("  Pages (sign in here):  {url}/ui", "  网页（在此登录）：      {url}/ui"),
+    "url_docs": ("  API reference:         {url}/docs  ·  {url}/redoc",
+                 "  API 文档：             {url}/docs  ·  {url}/redoc"),
+    "url_health": ("  Health:                {url}/health",
+                   "  运行状态：             {url}/health"),
+    "listening_all": ("  Listening on {host}:{port} (every interface of this machine).",
+                      "  监听 {host}:{port}（本机所有网络接口）。"),
+    "public_url": ("  Public address:        {url}", "  公开地址：             {url}"),
+    "data_dir": ("  Data directory:        {path}", "  数据目录：             {path}"),
+    "chain_embedded": ("  Chain:                 embedded chain (id {chain_id}), escrow {escrow}",
+                       "  区块链：               内置链（链 ID {chain_id}），托管合约 {escrow}"),
+    "chain_external": ("  Chain:                 {rpc} (id {chain_id}), escrow {escrow}",
+                       "  区块链：               {rpc}（链 ID {chain_id}），托管合约 {escrow}"),
     "problem_var": ("{var}: {msg}", "变量 {var}：{msg}"),
     "problem": ("{msg}", "说明：{msg}"),
 })
@@ -139,9 +154,20 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(EXIT_FAILED) from None
 
     @app.command()
-    def serve() -> None:
-        """Run the HTTP service (settings from CHAINARB_* variables).
-        / 启动服务（由 CHAINARB_* 变量配置）。"""
+    def serve(
+        host: Annotated[str | None, typer.Option(
+            "--host", help=bi("Address to listen on (default CHAINARB_HOST, else 127.0.0.1; "
+                              "0.0.0.0 for every interface).",
+                              "监听地址（默认 CHAINARB_HOST，否则 127.0.0.1；"
+                              "0.0.0.0 为所有接口）。"))
+        ] = None,
+        port: Annotated[int | None, typer.Option(
+            "--port", min=1, max=65_535,
+            help=bi("Port to listen on (default CHAINARB_PORT, else 8000).",
+                    "监听端口（默认 CHAINARB_PORT，否则 8000）。"))] = None,
+    ) -> None:
+        """Run the HTTP service (settings from CHAINARB_* variables); prints where its
+        pages are. / 启动服务（由 CHAINARB_* 变量配置），并显示网页地址。"""
         with service_installed("serve"):
             import uvicorn
 
@@ -149,8 +175,9 @@ def register(app: typer.Typer) -> None:
             from backend.gateway import GatewayError
             from backend.settings import SettingsError, load_settings
 
+        overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
         try:
-            settings = load_settings()
+            settings = load_settings(**overrides)
         except SettingsError as exc:
             typer.echo(t("bad_settings", detail=settings_problems(exc)), err=True)
             raise typer.Exit(EXIT_USAGE) from None
@@ -161,4 +188,32 @@ def register(app: typer.Typer) -> None:
         except (SettingsError, GatewayError) as exc:
             typer.echo(t("serve_failed", err=exc), err=True)
             raise typer.Exit(EXIT_USAGE) from None
+        domain = app_.state.ctx.service.domain
+        typer.echo("\n".join(startup_lines(settings, domain.chain_id,
+                                            domain.verifying_contract)))
         uvicorn.run(app_, host=settings.host, port=settings.port, log_level="info")
+
+
+def startup_lines(settings: Any, chain_id: int, escrow: str) -> list[str]:
+    """What `chainarb serve` prints before it listens: where the pages, the API reference
+    and the health check are, the data directory, and the chain (an RPC URL without its
+    path, query or credentials: a provider's key must not reach a terminal log)."""
+    from urllib.parse import urlsplit
+
+    every = settings.host in ("0.0.0.0", "::", "")
+    shown = "127.0.0.1" if every else settings.host
+    url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{settings.port}"
+    lines = [t("serving"), t("url_pages", url=url), t("url_docs", url=url),
+             t("url_health", url=url)]
+    if every:
+        lines.append(t("listening_all", host=settings.host, port=settings.port))
+    if settings.public_url:
+        lines.append(t("public_url", url=settings.public_url))
+    lines.append(t("data_dir", path=settings.data_dir.resolve()))
+    if settings.embedded_chain:
+        lines.append(t("chain_embedded", chain_id=chain_id, escrow=escrow))
+    else:
+        rpc = urlsplit(settings.chain_rpc_url)
+        where = f"{rpc.scheme}://{rpc.hostname}" + (f":{rpc.port}" if rpc.port else "")
+        lines.append(t("chain_external", rpc=where, chain_id=chain_id, escrow=escrow))
+    return lines

@@ -58,6 +58,8 @@ SLOW_MODULES = {
         "a buyer's orders, claim, wallet transaction and evidence through the pages in chromium",
     "tests/backend/web/test_web_party_chain.py":
         "the claim's freeze sent from the page to anvil by the buyer's wallet, in chromium",
+    "tests/backend/web/test_web_people_browser.py":
+        "a profile signed through the page, names and words read in chromium",
     "tests/evidence/test_cli_lang.py":
         "runs every command and error path again in Chinese, one process each",
     "tests/contracts/test_hardhat.py": "compiles and tests the contracts under hardhat",

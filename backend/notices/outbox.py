@@ -9,29 +9,26 @@ from sqlmodel import Session
 
 from backend.db import Account, Notice, NoticeStatus
 from backend.db.rows import insert_row, table_of
-from evidence.steps import STEPS
-from evidence.words import STAGES, Words, word
 
 from .templates import LANGUAGES, render
 
 __all__ = ["enqueue_notice", "render_notice"]
 
 
-# A step as a fact, in words (the step table's past tense), for ``{action}``.
-_DONE: dict[str, Words] = {s.action: (s.done_en, s.done_zh) for s in STEPS}
-
-
-def _words(pair: Words, language: str) -> str:
-    return pair[1] if language == "zh-Hans" else pair[0]
-
-
 def render_notice(kind: str, language: str, *, case_id: str, stage: str = "",
                   action: str = "", base_url: str = "") -> tuple[str, str]:
-    """The notice's subject and body in ``language``; the stage and the step in words
-    (evidence/words.py, evidence/steps.py), never their internal names."""
-    url = f"{base_url.rstrip('/')}/cases/{case_id}" if base_url else f"/cases/{case_id}"
-    stage_words = _words(word(STAGES, stage), language) if stage else ""
-    action_words = _words(_DONE.get(action, (action, action)), language) if action else ""
+    """A notice's (subject, body): the stage and the step in words of ``language`` (the
+    pages' vocabulary, evidence/words.py and evidence/steps.py), and the link to the case's
+    page in that language (a person reads a page, not the API's JSON)."""
+    from evidence.steps import STEPS
+    from evidence.words import STAGES, word
+
+    zh = language == "zh-Hans"
+    stage_words = word(STAGES, stage)[1 if zh else 0] if stage else ""
+    spec = next((s for s in STEPS if s.action == action), None)
+    action_words = (spec.done_zh if zh else spec.done_en) if spec is not None else action
+    path = f"/ui/cases/{case_id}?lang={language}"
+    url = f"{base_url.rstrip('/')}{path}" if base_url else path
     return render(kind, language, case=case_id[:10], stage=stage_words, action=action_words,
                   url=url)
 

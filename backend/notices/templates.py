@@ -93,9 +93,8 @@ TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "zh-Hans": ("案件 {case}：法院查阅权限", "已授权法院查阅案件 {case} 以审查并确认其结果。{url}"),
     },
     "stage_changed": {
-        "en": ("Case {case}: now in the stage “{stage}”",
-               "Case {case} moved to the stage “{stage}”. {url}"),
-        "zh-Hans": ("案件 {case}：进入“{stage}”阶段", "案件 {case} 已进入“{stage}”阶段。{url}"),
+        "en": ("Case {case}: now in {stage}", "Case {case} moved to the stage {stage}. {url}"),
+        "zh-Hans": ("案件 {case}：进入 {stage} 阶段", "案件 {case} 已进入 {stage} 阶段。{url}"),
     },
     "step_recorded": {
         "en": ("Case {case}: {action}", "A signed step ({action}) was recorded in case {case}. "

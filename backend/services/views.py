@@ -210,8 +210,9 @@ def timeline(service: CaseService, case_id: str, viewer: str) -> list[dict[str, 
                       "action": step.kind, "signer": step.signer,
                       "recordType": step.record["type"], "recordHash": step.record_hash,
                       "cid": step.cid, "confidential": detail.confidential})
-    for e in events:
-        items.append({"at": _iso(e.at), "type": e.kind, **e.data})
+    for e in events:  # when it happened; a time the event names (a deadline) is its "due"
+        items.append({"at": _iso(e.at), "type": e.kind,
+                      **{("due" if k == "at" else k): v for k, v in e.data.items()}})
     for k in reader_keys:  # a member's current X25519 key (public; registered or replaced)
         items.append({"at": _iso(k.registered_at), "type": "encryption_key",
                       "address": k.address, "publicKey": k.public_key})

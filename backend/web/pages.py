@@ -127,7 +127,8 @@ th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #eef0f4;
 vertical-align:top}th{color:#5a6475;font-weight:600}
 code{font-size:.85rem;background:#f1f3f6;padding:0 .2rem;border-radius:3px}
 .stage{display:inline-block;background:#e6f0ff;color:#17324d;border-radius:999px;
-padding:.1rem .7rem;font-weight:600}.muted{color:#6b7280}.muted code{color:#3f4856}.amount{font-variant-numeric:
+padding:.1rem .7rem;font-weight:600}.muted{color:#6b7280}
+.muted code{color:#3f4856}.amount{font-variant-numeric:
 tabular-nums;text-align:right}button{background:#17324d;color:#fff;border:0;
 border-radius:6px;padding:.5rem 1rem;font-size:1rem;cursor:pointer}
 .error{color:#a40000}
@@ -375,8 +376,15 @@ def _other_side(row: dict[str, Any], viewer: str, names: dict[str, Person], lang
         return person_html(row["seller"], names, lang)
     if viewer == row["seller"]:
         return person_html(row["buyer"], names, lang)
-    return (f'{_e(_role_words("buyer", lang))}: {person_html(row["buyer"], names, lang)}<br>'
-            f'{_e(_role_words("seller", lang))}: {person_html(row["seller"], names, lang)}')
+    return (f'{_e(_role_words("buyer", lang))}{_colon(lang)}'
+            f'{person_html(row["buyer"], names, lang)}<br>'
+            f'{_e(_role_words("seller", lang))}{_colon(lang)}'
+            f'{person_html(row["seller"], names, lang)}')
+
+
+def _colon(lang: str) -> str:
+    """A label's colon in the page's language (full-width in Chinese)."""
+    return "：" if lang == "zh-Hans" else ": "
 
 
 def _deadline_html(value: str | None) -> str:
@@ -391,15 +399,14 @@ def _case_rows(rows: list[dict[str, Any]], viewer: str, names: dict[str, Person]
     rows = sorted(rows, key=lambda r: (r["nextDeadline"] is None, r["nextDeadline"] or ""))
     trs = []
     for r in rows:
-        dispute = word(DISPUTE_TYPES, r["disputeType"]) if r.get("disputeType") else None
         roles = ", ".join(_role_words(x, lang) for x in r.get("yourRoles") or [])
         trs.append(
             f'<tr data-case="{_e(r["caseId"])}"><td><a href="/ui/cases/{_e(r["caseId"])}'
             f'?lang={lang}">{_e(ui("order_n", lang).format(n=r["orderId"]))}</a></td>'
             + (f'<td>{_e(roles)}</td>' if mine else "")
             + f'<td>{_other_side(r, viewer, names, lang)}</td>'
-            f'<td>{_e((dispute[1] if lang == "zh-Hans" else dispute[0]) if dispute else "—")}'
-            f'</td><td class="amount">{_e(_money(r.get("amount")))}</td>'
+            f'<td>{_e(_words(DISPUTE_TYPES, r.get("disputeType"), lang))}</td>'
+            f'<td class="amount">{_e(_money(r.get("amount")))}</td>'
             f'<td>{_stage(r["stage"], lang)}</td><td>{_deadline_html(r["nextDeadline"])}</td>'
             "</tr>")
     head = ([ui("list_case", lang)] + ([ui("list_your_role", lang)] if mine else [])
@@ -420,16 +427,20 @@ def case_list(request: Request) -> HTMLResponse:
     rows = views.list_cases(ctx.service, viewer)
     names = names_for(ctx, [a for r in rows for a in (r["buyer"], r["seller"])])
     mine = [r for r in rows if r["yourRoles"]]
-    body = f'<section id="your-cases"><h1>{_e(text("cases", lang))}</h1>'
-    body += (f'<div id="cases">{_case_rows(mine, viewer, names, lang, mine=True)}</div>'
-             if mine else f'<p id="no-cases">{_e(text("no_cases", lang))}</p>')
-    body += "</section>"
-    if ctx.service.is_admin(viewer):
+    admin = ctx.service.is_admin(viewer)
+    body = ""
+    if mine or not admin:  # an admin without a seat of their own sees only the institution's
+        body = f'<section id="your-cases"><h1>{_e(text("cases", lang))}</h1>'
+        body += (f'<div id="cases">{_case_rows(mine, viewer, names, lang, mine=True)}</div>'
+                 if mine else f'<p id="no-cases">{_e(text("no_cases", lang))}</p>')
+        body += "</section>"
+    if admin:
         rest = [r for r in rows if not r["yourRoles"]]
         inner = (_case_rows(rest, viewer, names, lang, mine=False) if rest
                  else f'<p>{_e(ui("list_none_institution", lang))}</p>')
-        body += (f'<section id="institution-cases"><h2>{_e(ui("list_institution", lang))}'
-                 f"</h2>{inner}</section>")
+        h = "h2" if body else "h1"
+        body += (f'<section id="institution-cases"><{h}>{_e(ui("list_institution", lang))}'
+                 f"</{h}>{inner}</section>")
     return page(request, lang, text("cases", lang), body, viewer)
 
 
@@ -605,8 +616,9 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
     head = (f'<section id="summary"><h1>{_e(ui("order_n", lang).format(n=view["orderId"]))}: '
             f'{person_html(view["buyer"], names, lang)} · '
             f'{person_html(view["seller"], names, lang)}</h1>'
-            f'<p>{_e(text("stage", lang))}: {_stage(view["stage"], lang)} · '
-            f'{_e(text("deadline", lang))}: {_deadline_html(view.get("deadline"))}</p>'
+            f'<p>{_e(text("stage", lang))}{_colon(lang)}{_stage(view["stage"], lang)} · '
+            f'{_e(text("deadline", lang))}{_colon(lang)}{_deadline_html(view.get("deadline"))}'
+            '</p>'
             f'<p class="muted">{_e(text("case", lang))} <code title="{_e(view["caseId"])}">'
             f'{_e(_short(view["caseId"]))}</code> · {_e(text("order", lang))} '
             f'{_e(view["orderId"])}</p></section>')

@@ -36,8 +36,10 @@ register({
         "zh-Hans": "期限届满，案件依规则由“{from}”进入“{to}”阶段。"},
     "ev_deadline_set": {"en": "Deadline of the stage “{stage}”: {at}.",
                         "zh-Hans": "“{stage}”阶段的期限：{at}。"},
-    "ev_appointment_requested": {"en": "Appointment of the {role} requested by {by}.",
-                                 "zh-Hans": "{by}申请指定{role}。"},
+    "ev_appointment_requested": {"en": "The institution is to appoint the {role}, by {by}.",
+                                 "zh-Hans": "仲裁机构须于{by}前指定{role}。"},
+    "ev_appointment_requested_now": {"en": "The institution is to appoint the {role}.",
+                                     "zh-Hans": "仲裁机构须指定{role}。"},
     "ev_package_exported": {"en": "Judicial package downloaded by {court}.",
                             "zh-Hans": "{court}下载了司法确认材料包。"},
     "ev_encryption_key": {"en": "{who} registered a key for reading encrypted evidence.",
@@ -80,10 +82,11 @@ EVENT_SENTENCES: dict[str, Sentence] = {
         **{"from": _e(_stage(i.get("from"), lang)), "to": _e(_stage(i.get("to"), lang))}),
     "deadline_set": lambda i, n, lang: _fill(
         "ev_deadline_set", lang, stage=_e(_stage(i.get("stage"), lang)),
-        at=_time(i.get("at") if isinstance(i.get("at"), str) else None)),
+        at=_time(i.get("due") if isinstance(i.get("due"), str) else None)),
     "appointment_requested": lambda i, n, lang: _fill(
-        "ev_appointment_requested", lang, role=_e(_role(i.get("role"), lang)),
-        by=person_html(i.get("by"), n, lang)),
+        "ev_appointment_requested" if isinstance(i.get("by"), str)
+        else "ev_appointment_requested_now", lang, role=_e(_role(i.get("role"), lang)),
+        by=_time(i.get("by"))),
     "package_exported": lambda i, n, lang: _fill(
         "ev_package_exported", lang, court=person_html(i.get("court"), n, lang)),
     "encryption_key": lambda i, n, lang: _fill(
@@ -92,12 +95,13 @@ EVENT_SENTENCES: dict[str, Sentence] = {
 """What each service event says, by its kind (``CaseEvent.kind``; ``encryption_key`` is a
 reader key's registration)."""
 
-_PEOPLE_FIELDS = ("signer", "by", "court", "address")
+_PEOPLE_FIELDS = ("signer", "court", "address")
 
 
 def timeline_people(items: list[dict[str, Any]]) -> list[str]:
     """Every address the timeline names (for the page's one ``names_for`` query)."""
-    return [i[k] for i in items for k in _PEOPLE_FIELDS if isinstance(i.get(k), str)]
+    return [i[k] for i in items for k in _PEOPLE_FIELDS
+            if isinstance(i.get(k), str) and i[k].startswith("0x")]
 
 
 def _hash(value: str | None) -> str:

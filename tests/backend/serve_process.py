@@ -51,12 +51,14 @@ def serve_env(data_dir: Path, port: int, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def running_serve(env: dict[str, str], cwd: Path, *, timeout: float = 120) -> Iterator[Served]:
-    """Start `chainarb serve`, wait for /health, stop it (SIGTERM) afterwards; the combined
-    stdout/stderr is in ``Served.output`` after the block."""
-    port = env["CHAINARB_PORT"]
-    proc = subprocess.Popen([CHAINARB, "serve"], env=env, cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+def running_serve(env: dict[str, str], cwd: Path, *, timeout: float = 120,
+                  args: tuple[str, ...] = (), port: int | None = None) -> Iterator[Served]:
+    """Start `chainarb serve` (with ``args``; listening on ``port``, else CHAINARB_PORT's),
+    wait for /health, stop it (SIGTERM) afterwards; the combined stdout/stderr is in
+    ``Served.output`` after the block."""
+    port = port or int(env["CHAINARB_PORT"])
+    proc = subprocess.Popen([CHAINARB, "serve", *args], env=env, cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     served: Served | None = None
     try:

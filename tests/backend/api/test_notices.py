@@ -136,16 +136,3 @@ def test_without_email_the_notice_stays_in_the_outbox(mail_world: World) -> None
     assert {n["status"] for n in notices} == {"outbox_only"}
     assert {n["kind"] for n in notices} == {"claim_filed", "stage_changed"}
     assert w.tick()["notices_sent"] == 0
-
-
-def test_a_notice_names_the_stage_and_the_step_in_words() -> None:
-    from backend.notices.outbox import render_notice
-
-    case = "0x" + "ab" * 32
-    assert render_notice("stage_changed", "en", case_id=case, stage="facilitation") == (
-        "Case 0xabababab: now in the stage “facilitated settlement”",
-        f"Case 0xabababab moved to the stage “facilitated settlement”. /cases/{case}")
-    subject, body = render_notice("stage_changed", "zh-Hans", case_id=case, stage="not_filed")
-    assert subject == "案件 0xabababab：进入“未立案”阶段" and "not_filed" not in body
-    subject, _ = render_notice("step_recorded", "en", case_id=case, action="case.filed")
-    assert subject == "Case 0xabababab: Claim filed (dispute type and remedy stated)"

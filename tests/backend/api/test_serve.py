@@ -107,6 +107,31 @@ def test_serve_on_an_empty_data_dir_deploys_once_and_starts(tmp_path: Path) -> N
         assert escrow.is_institution(institution)
 
 
+def test_serve_takes_host_and_port_and_says_where_it_is(tmp_path: Path) -> None:
+    """`--host`/`--port` win over CHAINARB_HOST/CHAINARB_PORT; the process prints its
+    pages' URL, the API reference, the data dir and the chain; `GET /` leads to the pages."""
+    from tests.backend.serve_process import free_port, running_serve, serve_env
+
+    data_dir = tmp_path / "data"
+    port, unused = free_port(), free_port()
+    env = serve_env(data_dir, unused, CHAINARB_HOST="192.0.2.1", CHAINARB_LANG="en")
+    with running_serve(env, tmp_path, args=("--host", "127.0.0.1", "--port", str(port)),
+                       port=port) as served:
+        r = httpx.get(f"{served.base}/", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/ui?lang=en"
+        r = httpx.get(f"{served.base}/", follow_redirects=True,
+                      headers={"Accept-Language": "zh-CN"})
+        assert r.status_code == 200 and "使用钱包登录" in r.text
+    out = served.output[0]
+    assert f"http://127.0.0.1:{port}/ui" in out and f"http://127.0.0.1:{port}/docs" in out
+    assert str(data_dir.resolve()) in out
+    assert f"embedded chain (id 31415926), escrow {served.health['escrow']}" in out
+    env = serve_env(data_dir, port, CHAINARB_LANG="zh_CN.UTF-8")
+    with running_serve(env, tmp_path) as again:
+        assert again.health == served.health
+    assert "网页（在此登录）" in again.output[0] and "内置链" in again.output[0]
+
+
 def _serve_fails(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     from tests.backend.serve_process import CHAINARB
 

@@ -201,3 +201,20 @@ def test_the_way_in(named: WebWorld) -> None:
     r = httpx.get(named.base + "/", follow_redirects=True,
                   headers={"Accept-Language": "zh-CN"}, timeout=30)
     assert r.status_code == 200 and "使用钱包登录" in r.text
+
+
+def test_case_list_in_words_with_the_institutions_cases_apart(named: WebWorld) -> None:
+    page = _get(named, "/ui/cases?lang=en", "buyer").text
+    mine = page[page.index('id="your-cases"'):]
+    assert "institution-cases" not in page
+    row = mine[mine.index(f'data-case="{named.case_id}"'):]
+    row = row[:row.index("</tr>")]
+    assert ">Order 42</a>" in row and ">Shenzhen Brightway Lighting</a>" in row
+    assert ">Buyer<" in row and "Goods not as described" in row and "480.000000 tUSD" in row
+    assert 'data-countdown="' in row and 'data-stage="facilitation"' in row
+    admin = _get(named, "/ui/cases?lang=zh-Hans", "admin").text
+    assert 'id="your-cases"' not in admin  # no seat of their own: not "Your cases"
+    assert "<h1>仲裁机构：全部案件</h1>" in admin and admin.count("<tr data-case=") == 2
+    assert "买方：" in admin and ">深圳明途照明有限公司</a>" in admin
+    mediator = _get(named, "/ui/cases?lang=en", "mediator").text
+    assert ">Mediator<" in mediator and "Buyer: " in mediator
