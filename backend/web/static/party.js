@@ -11,15 +11,21 @@
 
   async function sendTransaction(tx) {
     var w = window.chainarbWallet;
+    var kind = w && typeof w.kind === 'function' ? w.kind() : null;
     var value = '0x' + BigInt(tx.value || '0').toString(16);
-    if (w && typeof w.kind === 'function' && w.kind()) {
+    if (kind === 'builtin') {  // signs locally, sends through the service's own chain
       return w.sendTransaction({ to: tx.to, data: tx.data, value: value });
     }
-    if (!window.ethereum) { throw new Error('no wallet'); }
-    // An extension may be on another network: the escrow's call would go nowhere useful.
-    var chain = await window.ethereum.request({ method: 'eth_chainId' });
-    if (BigInt(chain) !== BigInt(tx.chainId)) {
-      var err = new Error('wrong chain'); err.code = 'wrong_chain'; throw err;
+    if (!window.ethereum && !kind) { throw new Error('no wallet'); }
+    if (window.ethereum) {
+      // An extension may be on another network: the escrow's call would go nowhere useful.
+      var chain = await window.ethereum.request({ method: 'eth_chainId' });
+      if (BigInt(chain) !== BigInt(tx.chainId)) {
+        var err = new Error('wrong chain'); err.code = 'wrong_chain'; throw err;
+      }
+    }
+    if (kind) {  // the extension the wallet script chose (EIP-6963)
+      return w.sendTransaction({ to: tx.to, data: tx.data, value: value });
     }
     var accounts = await window.ethereum.request({ method: 'eth_requestAccounts' });
     return window.ethereum.request({ method: 'eth_sendTransaction',
