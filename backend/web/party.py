@@ -139,7 +139,9 @@ def _w(pair: tuple[str, str], lang: str) -> str:
 def _deadline(deadline: str | None) -> str:
     if not deadline:
         return ""
-    return pg.time_html(deadline)  # the countdown itself runs on the case page
+    # layout.js (every page) counts down from the service's time
+    return (f'{pg.time_html(deadline)} <span class="countdown" '
+            f'data-countdown="{_e(deadline)}"></span>')
 
 
 # --- orders -------------------------------------------------------------------------------

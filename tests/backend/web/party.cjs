@@ -90,6 +90,7 @@ async function main() {
     out.orders = await page.locator('#orders-table tbody tr').evaluateAll((rows) =>
       rows.map((r) => ({ order: r.dataset.order,
         cells: Array.from(r.querySelectorAll('td')).map((c) => c.innerText.trim()) })));
+    out.countdowns = await page.locator('#orders-table .countdown').allInnerTexts();
     await page.screenshot({ path: `${outDir}/orders-${lang}.png`, fullPage: true });
     await axe(page, 'orders', out);
 

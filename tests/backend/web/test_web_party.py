@@ -89,6 +89,8 @@ def test_a_buyer_files_a_claim_from_an_order_and_freezes_the_escrow(
                                        "480.000000 tUSD",
                                        "货款已托管" if zh else "paid into escrow"]
     assert str(42) in rows  # the orders with cases are listed too
+    # Each open case's deadline counts down (layout.js, from the service's time).
+    assert r["countdowns"] and all(("剩余" if zh else "left") in c for c in r["countdowns"])
     # The form offers dispute types and remedies in words, never their internal values.
     assert ("货物与描述不符" if zh else "goods not as described") in r["disputeOptions"]
     assert ("部分退款" if zh else "partial refund") in r["remedyOptions"]
