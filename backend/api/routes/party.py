@@ -8,6 +8,9 @@ notices they received (backend/services/party.py says why the server never sends
   signed-in party's own wallet (``raiseDispute`` after filing, ``objectToAward`` after a
   signed objection): ``to``, ``data``, ``value`` to hand the wallet as they are.
 * ``GET /notices``: every notice sent to the signed-in address, newest first.
+* ``GET /cases/{id}/documents`` and ``GET /cases/{id}/steps/{sequence}/document``: the
+  documents steps carry (statement, answer, pre-evaluation report, reasoned award,
+  objection), for whoever may read the step (backend/services/documents.py).
 """
 
 from __future__ import annotations
@@ -15,16 +18,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from backend.services import party
+from backend.services import documents, party
 from backend.services.errors import ChainUnavailable
 from backend.services.escrow import EscrowRefusal
 
-from ..deps import Ctx, CurrentUser
+from ..deps import Ctx, CurrentUser, DbId
 from ..errors import errors
+from ..headers import attachment
+from .evidence import get_evidence
 
 __all__ = ["router"]
 
@@ -107,3 +113,39 @@ def notices(ctx: Ctx, user: CurrentUser) -> list[dict[str, Any]]:
     """The notices sent to you in every case, newest first (at most 200)."""
     with ctx.sessions() as session:
         return party.my_notices(session, user)
+
+
+class DocumentOut(BaseModel):
+    sequence: int
+    action: str
+    signer: str
+    recordedAt: str | None  # noqa: N815
+    filename: str
+    mediaType: str  # noqa: N815
+    sha256: str
+    cid: str
+
+
+@router.get("/cases/{case_id}/documents", response_model=list[DocumentOut],
+            responses=errors(403, 404))
+def case_documents(ctx: Ctx, user: CurrentUser, case_id: str) -> list[dict[str, Any]]:
+    """The documents of the steps you may read, in step order."""
+    return documents.list_documents(ctx.service, case_id, user)
+
+
+@router.get("/cases/{case_id}/steps/{sequence}/document", response_class=Response,
+            responses={**errors(403, 404),
+                       200: {"description": "The step's document, checked against the "
+                                            "SHA-256 its step signed",
+                             "content": {"*/*": {"schema": {"type": "string",
+                                                            "format": "binary"}}}}})
+def step_document(request: Request, ctx: Ctx, user: CurrentUser, case_id: str,
+                  sequence: DbId) -> Response:
+    """The document step ``sequence`` carries (a download: never shown as a page)."""
+    meta, content = documents.read_document(ctx.service, get_evidence(request, ctx), case_id,
+                                            sequence, user)
+    media = meta["mediaType"] + ("; charset=utf-8" if meta["mediaType"].startswith("text/")
+                                 else "")
+    return Response(content, media_type=media, headers={
+        "Content-Disposition": attachment(meta["filename"], f"document-{sequence}"),
+        "Cache-Control": "no-store", "X-Document-Sha256": meta["sha256"]})

@@ -133,3 +133,28 @@ def w3_escrow(address: str) -> Any:
     """The compiled escrow's ABI, to encode calls independently of ``calldata``."""
     return Web3().eth.contract(address=Web3.to_checksum_address(address),
                                abi=list(load_artifact("ArbitrationEscrow").abi))
+
+
+def test_the_reasoned_award_is_read_by_whoever_may_read_its_step(sqlite_world: World) -> None:
+    from tests.support.world import AWARD_DOC
+
+    w = sqlite_world
+    to_awarded(w)
+    docs = ok(w.buyer.get(f"/cases/{w.case_id}/documents"))
+    (award,) = [d for d in docs if d["action"] == "award.issued"]
+    assert award["signer"] == w.arbitrator.address and award["sha256"].startswith("0x")
+    path = f"/cases/{w.case_id}/steps/{award['sequence']}/document"
+    for who in ("buyer", "seller", "arbitrator"):
+        r = w.actors[who].get(path)
+        assert r.status_code == 200 and r.content == AWARD_DOC, (who, r.text)
+        assert r.headers["x-document-sha256"] == award["sha256"]
+        assert r.headers["content-disposition"].startswith("attachment")
+    for who, status, code in (("stranger", 403, "access_denied"),):
+        r = w.actors[who].get(path)
+        assert (r.status_code, r.json()["code"]) == (status, code)
+        r = w.actors[who].get(f"/cases/{w.case_id}/documents")
+        assert (r.status_code, r.json()["code"]) == (status, code)
+    r = w.buyer.get(f"/cases/{w.case_id}/steps/0/document")  # the filing carried none here
+    assert (r.status_code, r.json()["code"]) == (404, "not_found")
+    r = w.buyer.get(f"/cases/{w.case_id}/steps/999/document")
+    assert (r.status_code, r.json()["code"]) == (404, "not_found")
