@@ -50,9 +50,10 @@ _INLINE_TYPES = ("application/json", "text/html", "text/javascript")
 _FALLBACK_BAD = frozenset('"\\%;')
 
 
-# The evidence viewer (backend/web/party.py) shows a PDF in a frame of a ``blob:`` URL it
-# made from the checked bytes, typed application/pdf; no other page may frame anything.
-_BLOB_FRAME_PAGE = re.compile(r"^/ui/cases/[^/]+/evidence/[^/]+$")
+# The evidence and document viewer (backend/web/party.py) shows a PDF in a frame of a
+# ``blob:`` URL it made from the checked bytes, typed application/pdf; no other page may
+# frame anything.
+_BLOB_FRAME_PAGE = re.compile(r"^/ui/cases/[^/]+/(evidence|documents)/[^/]+$")
 
 
 def page_csp(nonce: str, *, blob_frames: bool = False) -> str:

@@ -41,8 +41,8 @@ from .actions import actions_section, case_data
 from .actions import router as actions_router
 from .assets import router as assets_router
 from .i18n import LANGS, STAGES, UI, T, negotiate, register, text, ui
+from .party import documents_section, wallet_section
 from .party import router as party_router
-from .party import wallet_section
 from .people import Person, names_for, person_html, viewer_kinds
 from .profile import router as profile_router
 from .timeline import timeline_people, timeline_section
@@ -625,7 +625,8 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
     actions = (wallet_section(request, case_id, viewer, lang)
                + actions_section(case_data(request, view, viewer, lang), lang))
     body = (head + actions + _parties(view, lang, names) + timeline_section(items, names, lang)
-            + _evidence(view, lang, names) + _award(view, lang)
+            + _evidence(view, lang, names) + documents_section(request, case_id, viewer, lang)
+            + _award(view, lang)
             + _anchor_table(_anchors(request, case_id), lang, _chain_names(request)))
     return page(request, lang, ui("order_n", lang).format(n=view["orderId"]), body, viewer)
 

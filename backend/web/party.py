@@ -27,16 +27,16 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from backend.services import party
+from backend.services import documents, party
 from backend.services.errors import ServiceError
-from evidence.words import ORDER_STATUSES, SIDES, amount, word
+from evidence.words import ORDER_STATUSES, SIDES, amount, timeline_label, word
 
 from . import pages as pg  # pages imports this module first: its names are read at call time
-from .i18n import STAGES, UI, register, text, ui
+from .i18n import STAGES, UI, register, step_word, text, ui
 from .people import names_for, person_html
 from .people import short_address as _short
 
-__all__ = ["router", "wallet_section"]
+__all__ = ["documents_section", "router", "wallet_section"]
 
 router = APIRouter(include_in_schema=False)  # mounted under /ui by pages.router
 
@@ -94,6 +94,19 @@ WORDS = register({
     "evidence_not_readable": {"en": "You may not read this item, or there is no such item.",
                               "zh-Hans": "您无权阅读此证据，或该证据不存在。"},
     "evidence_open": {"en": "Open", "zh-Hans": "打开"},
+    "evidence_doc_checked": {"en": "Checked: this file's SHA-256 is the one its step signed.",
+                             "zh-Hans": "已核对：此文件的 SHA-256 与其程序步骤所签署的一致。"},
+    "evidence_doc_mismatch": {"en": "Warning: this file's SHA-256 is not the one its step "
+                                    "signed; do not rely on it.",
+                              "zh-Hans": "警告：此文件的 SHA-256 与其程序步骤所签署的不一致，"
+                                         "请勿采信。"},
+    "documents_title": {"en": "Documents", "zh-Hans": "文书"},
+    "document_title": {"en": "Document: {step}", "zh-Hans": "文书：{step}"},
+    "document_of": {"en": "Step", "zh-Hans": "所属步骤"},
+    "document_signer": {"en": "Signed by", "zh-Hans": "签署人"},
+    "document_when": {"en": "Recorded", "zh-Hans": "记录时间"},
+    "document_sha256": {"en": "Signed SHA-256", "zh-Hans": "已签署的 SHA-256"},
+    "document_open": {"en": "Open {name}", "zh-Hans": "打开 {name}"},
     "wallet_title": {"en": "Waiting for your wallet", "zh-Hans": "等待您的钱包操作"},
     "wallet_intro": {"en": "The escrow contract accepts these only from your own wallet; the "
                            "service never sends them for you.",
@@ -273,6 +286,49 @@ def _kind(kind: str, lang: str) -> str:
     return words[lang] if words else kind
 
 
+def _show(media: str) -> str:
+    """How the page shows a file of this type (``none``: download only)."""
+    return ("image" if media in _IMAGE else "pdf" if media == _PDF
+            else "text" if media in _TEXT or media.startswith("text/") else "none")
+
+
+def _not_readable(request: Request, lang: str, viewer: str, case_id: str) -> HTMLResponse:
+    body = (f'<section id="evidence-item"><h1>{_e(text("evidence", lang))}</h1>'
+            f'<p class="error">{_e(ui("evidence_not_readable", lang))}</p>'
+            f"{_back(case_id, lang)}</section>")
+    return pg.page(request, lang, text("evidence", lang), body, viewer, status=404)
+
+
+def _back(case_id: str, lang: str) -> str:
+    return (f'<p><a href="/ui/cases/{_e(case_id)}?lang={lang}" id="evidence-back">'
+            f'{_e(ui("evidence_back", lang))}</a></p>')
+
+
+def _viewer_page(request: Request, lang: str, viewer: str, case_id: str, title: str,
+                 facts: list[tuple[str, str]], data: dict[str, Any]) -> HTMLResponse:
+    """A file of the case in the page: its facts, the check, the file, the download
+    (``evidence_view.js`` fetches ``data["content"]``, checks it, shows it)."""
+    checks = ("checked", "mismatch") if data.get("salt") else ("doc_checked", "doc_mismatch")
+    data = {**data, "title": title, "messages": {
+        "evidence_checked": ui(f"evidence_{checks[0]}", lang),
+        "evidence_mismatch": ui(f"evidence_{checks[1]}", lang),
+        **{k: ui(k, lang) for k in ("evidence_no_preview", "evidence_pdf_note",
+                                    "evidence_failed")}}}
+    table = "<table>" + "".join(f'<tr><th scope="row">{_e(ui(k, lang))}</th><td>{v}</td></tr>'
+                                for k, v in facts) + "</table>"
+    name = data["filename"]
+    body = (f'{_CSS_LINK}<section id="evidence-item"><h1>{_e(title)}</h1>{table}'
+            f'<p id="evidence-check" class="result pending" role="status" aria-live="polite">'
+            f'{_e(ui("evidence_loading", lang))}</p>'
+            f'<div id="evidence-view" data-show="{_e(data["show"])}"></div>'
+            f'<p><a id="evidence-download" href="{_e(data["content"])}" download="{_e(name)}">'
+            f'{_e(ui("evidence_download", lang).format(name=name))}</a></p>'
+            f"{_back(case_id, lang)}</section>"
+            f'<script type="application/json" id="evidence-data">{_json(data)}</script>'
+            '<script src="/ui/static/evidence_view.js" defer></script>')
+    return pg.page(request, lang, title, body, viewer)
+
+
 @router.get("/cases/{case_id}/evidence/{ref}", response_class=HTMLResponse)
 def evidence_page(request: Request, case_id: str, ref: str) -> HTMLResponse:
     lang = pg.lang_of(request)
@@ -281,17 +337,10 @@ def evidence_page(request: Request, case_id: str, ref: str) -> HTMLResponse:
         return pg.need_sign_in(request, lang)
     case_id = case_id.lower()
     item = _item(request, viewer, case_id, ref[:80])
-    back = (f'<p><a href="/ui/cases/{_e(case_id)}?lang={lang}" id="evidence-back">'
-            f'{_e(ui("evidence_back", lang))}</a></p>')
     if item is None:
-        body = (f'<section id="evidence-item"><h1>{_e(text("evidence", lang))}</h1>'
-                f'<p class="error">{_e(ui("evidence_not_readable", lang))}</p>{back}</section>')
-        return pg.page(request, lang, text("evidence", lang), body, viewer, status=404)
+        return _not_readable(request, lang, viewer, case_id)
     names = names_for(request.app.state.ctx, [item["submitter"]])
     media = str(item["mediaType"])
-    show = ("image" if media in _IMAGE else "pdf" if media == _PDF
-            else "text" if media in _TEXT or media.startswith("text/") else "none")
-    content = f'/ui/api/cases/{case_id}/evidence/{item["id"]}/content'
     facts = [
         ("evidence_file", _e(item["filename"])),
         ("evidence_type", f'<code>{_e(media)}</code>'),
@@ -300,26 +349,73 @@ def evidence_page(request: Request, case_id: str, ref: str) -> HTMLResponse:
         ("evidence_commitment", f'<code title="{_e(item["commitment"])}">'
                                 f'{_e(_short(item["commitment"]))}</code>'),
     ]
-    table = "<table>" + "".join(f'<tr><th scope="row">{_e(ui(k, lang))}</th><td>{v}</td></tr>'
-                                for k, v in facts) + "</table>"
-    data = {"content": content, "show": show, "mediaType": media, "sha256": item["sha256"],
+    data = {"content": f'/ui/api/cases/{case_id}/evidence/{item["id"]}/content',
+            "show": _show(media), "mediaType": media, "sha256": item["sha256"],
             "salt": item["salt"], "commitment": item["commitment"],
-            "filename": item["filename"], "title": ui("evidence_item_title", lang).format(
-                kind=_kind(item["kind"], lang)),
-            "messages": {k: ui(k, lang) for k in (
-                "evidence_checked", "evidence_mismatch", "evidence_no_preview",
-                "evidence_pdf_note", "evidence_failed")}}
+            "filename": item["filename"]}
     title = ui("evidence_item_title", lang).format(kind=_kind(item["kind"], lang))
-    body = (f'{_CSS_LINK}<section id="evidence-item"><h1>{_e(title)}</h1>{table}'
-            f'<p id="evidence-check" class="result pending" role="status" aria-live="polite">'
-            f'{_e(ui("evidence_loading", lang))}</p>'
-            f'<div id="evidence-view" data-show="{show}"></div>'
-            f'<p><a id="evidence-download" href="{_e(content)}" download="{_e(item["filename"])}">'
-            f'{_e(ui("evidence_download", lang).format(name=item["filename"]))}</a></p>'
-            f"{back}</section>"
-            f'<script type="application/json" id="evidence-data">{_json(data)}</script>'
-            '<script src="/ui/static/evidence_view.js" defer></script>')
-    return pg.page(request, lang, title, body, viewer)
+    return _viewer_page(request, lang, viewer, case_id, title, facts, data)
+
+
+# --- the documents steps carry ------------------------------------------------------------
+
+def _documents(request: Request, case_id: str, viewer: str) -> list[dict[str, Any]]:
+    try:
+        return documents.list_documents(request.app.state.ctx.service, case_id, viewer)
+    except ServiceError:
+        return []
+
+
+@router.get("/cases/{case_id}/documents/{sequence}", response_class=HTMLResponse)
+def document_page(request: Request, case_id: str, sequence: int) -> HTMLResponse:
+    lang = pg.lang_of(request)
+    viewer = pg.viewer_of(request)
+    if viewer is None:
+        return pg.need_sign_in(request, lang)
+    case_id = case_id.lower()
+    doc = next((d for d in _documents(request, case_id, viewer)
+                if d["sequence"] == sequence), None)
+    if doc is None:
+        return _not_readable(request, lang, viewer, case_id)
+    names = names_for(request.app.state.ctx, [doc["signer"]])
+    media = doc["mediaType"]
+    facts = [
+        ("document_of", _e(step_word(doc["action"], lang))),
+        ("evidence_file", _e(doc["filename"])),
+        ("evidence_type", f'<code>{_e(media)}</code>'),
+        ("document_signer", person_html(doc["signer"], names, lang)),
+        ("document_sha256", f'<code title="{_e(doc["sha256"])}">'
+                            f'{_e(_short(doc["sha256"]))}</code>'),
+    ]
+    data = {"content": f"/ui/api/cases/{case_id}/steps/{sequence}/document",
+            "show": _show(media), "mediaType": media, "sha256": doc["sha256"], "salt": None,
+            "commitment": None, "filename": doc["filename"]}
+    title = ui("document_title", lang).format(step=_done(doc["action"], lang))
+    return _viewer_page(request, lang, viewer, case_id, title, facts, data)
+
+
+def _done(action: str, lang: str) -> str:
+    en, zh = timeline_label("ProceduralStep", action)
+    return zh if lang == "zh-Hans" else en
+
+
+def documents_section(request: Request, case_id: str, viewer: str, lang: str) -> str:
+    """The case page's list of the documents the viewer may read ('' for none)."""
+    docs = _documents(request, case_id, viewer)
+    if not docs:
+        return ""
+    names = names_for(request.app.state.ctx, [d["signer"] for d in docs])
+    rows = "".join(
+        f'<tr data-sequence="{d["sequence"]}"><td>{_e(_done(d["action"], lang))}</td>'
+        f'<td>{person_html(d["signer"], names, lang)}</td><td>{pg.time_html(d["recordedAt"])}</td>'
+        f'<td><a class="open-document" href="/ui/cases/{_e(case_id)}/documents/'
+        f'{d["sequence"]}?lang={lang}">{_e(ui("document_open", lang).format(name=d["filename"]))}'
+        "</a></td></tr>" for d in docs)
+    heads = "".join(f'<th scope="col">{_e(ui(k, lang))}</th>' for k in (
+        "document_of", "document_signer", "document_when", "evidence_file"))
+    return (f'<section id="documents" aria-labelledby="documents-h">'
+            f'<h2 id="documents-h">{_e(ui("documents_title", lang))}</h2>'
+            f"<table><thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table></section>")
 
 
 # --- the case page's wallet transactions --------------------------------------------------

@@ -1,5 +1,6 @@
 /* chainarb evidence page: fetch the item the viewer may read, check that it opens the
- * signed commitment (SHA-256 of "chainarb.commitment.v1" ‖ salt ‖ SHA-256(file)), then show
+ * signed commitment (SHA-256 of "chainarb.commitment.v1" ‖ salt ‖ SHA-256(file)); a step's
+ * document, that its SHA-256 is the one its step signed; then show
  * it in the page: an image as a data: URL, text as text (never as markup), a PDF in a frame
  * of a blob: URL typed application/pdf (the only frame this page's CSP allows). A file that
  * does not open its commitment is not shown.
@@ -58,12 +59,14 @@
       if (!r.ok) { throw new Error('HTTP ' + r.status); }
       var bytes = new Uint8Array(await r.arrayBuffer());
       var fileSha = await sha256(bytes);
-      var tag = new TextEncoder().encode('chainarb.commitment.v1');
-      var buf = new Uint8Array(tag.length + 64);
-      buf.set(tag); buf.set(fromHex(D.salt), tag.length);
-      buf.set(fromHex(fileSha), tag.length + 32);
-      var ok = fileSha === D.sha256.toLowerCase() &&
-        (await sha256(buf)) === D.commitment.toLowerCase();
+      var ok = fileSha === D.sha256.toLowerCase();
+      if (ok && D.salt) {  // evidence: the file opens its salted commitment too
+        var tag = new TextEncoder().encode('chainarb.commitment.v1');
+        var buf = new Uint8Array(tag.length + 64);
+        buf.set(tag); buf.set(fromHex(D.salt), tag.length);
+        buf.set(fromHex(fileSha), tag.length + 32);
+        ok = (await sha256(buf)) === D.commitment.toLowerCase();
+      }
       out.className = 'result ' + (ok ? 'ok' : 'error');
       out.textContent = ok ? D.messages.evidence_checked : D.messages.evidence_mismatch;
       out.dataset.checked = ok ? 'yes' : 'no';

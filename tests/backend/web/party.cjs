@@ -146,6 +146,18 @@ async function main() {
       download: await page.locator('#evidence-download').getAttribute('download') };
     await page.screenshot({ path: `${outDir}/evidence-photo-${lang}.png`, fullPage: true });
     await axe(page, 'evidence-photo', out);
+    // The statement of claim is the filing's document: listed on the case page, read here.
+    await Promise.all([page.waitForURL('**/ui/cases/*'), page.click('#evidence-back')]);
+    out.documents = await page.locator('#documents tbody tr td:first-child').allInnerTexts();
+    await Promise.all([page.waitForURL('**/documents/**'),
+      page.click('#documents a.open-document >> nth=0')]);
+    await page.waitForSelector('#evidence-check.ok, #evidence-check.error', { timeout: 20000 });
+    out.statement = { check: await page.locator('#evidence-check').getAttribute('data-checked'),
+      text: await page.locator('#evidence-check').innerText(),
+      body: await page.locator('#evidence-text').innerText(),
+      title: await page.locator('h1').innerText() };
+    await page.screenshot({ path: `${outDir}/document-statement-${lang}.png`, fullPage: true });
+    await axe(page, 'document', out);
     if (textRef !== '-') {  // '-': no text item to read in this world
       await page.goto(`${base}/ui/cases/${textRef}?lang=${lang}`);
       await page.waitForSelector('#evidence-check.ok, #evidence-check.error', { timeout: 20000 });

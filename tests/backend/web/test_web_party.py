@@ -119,6 +119,11 @@ def test_a_buyer_files_a_claim_from_an_order_and_freezes_the_escrow(
                           "download": "crack.jpg"} and r["photo"]["width"] > 0
     assert r["text"]["check"] == "yes" and r["text"]["body"].strip() == CHAT.strip()
     assert r["text"]["downloaded"] == CHAT
+    # The statement of claim is a document of the filing step, read and checked in the page.
+    assert r["documents"] == ["提起申请（载明争议类型与请求事项）" if zh
+                              else "Claim filed (dispute type and remedy stated)"]
+    assert r["statement"]["check"] == "yes"
+    assert r["statement"]["body"].strip() == "The LED panels arrived cracked; 12 of 40 unusable."
     assert r["notices"], "the buyer received notices"
     # Once the chain shows the freeze, the case stops asking the wallet for it.
     world.port.party_raises_dispute(order_id, case_id)
