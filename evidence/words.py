@@ -20,6 +20,8 @@ __all__ = [
     "CHAIN_ACTS",
     "DISPUTE_TYPES",
     "ORDER_STATUSES",
+    "RECORD_FIELDS",
+    "RECORD_TYPES",
     "REMEDIES",
     "ROLES",
     "SIDES",
@@ -147,3 +149,62 @@ def amount(units: int | str, decimals: int, currency: str) -> str:
     whole, frac = divmod(abs(value), 10**decimals)
     tail = f".{frac:0{decimals}d}" if decimals else ""
     return f"{sign}{whole:,}{tail} {currency}".rstrip()
+
+
+# What a signer is asked to sign, in words (the built-in wallet's prompt, backend/web/wallet.py):
+# each record type (evidence/records.py ``TYPE_NAME``) and each of its EIP-712 fields.
+RECORD_TYPES: Mapping[str, Words] = {
+    "EvidenceSubmission": ("an item of evidence", "一项证据"),
+    "ProceduralStep": ("a step of the procedure", "一个程序步骤"),
+    "SettlementOffer": ("a settlement offer", "和解要约"),
+    "Settlement": ("a settlement for the escrow", "供托管合约执行的和解协议"),
+    "Award": ("an award for the escrow", "供托管合约执行的裁决"),
+    "Objection": ("an objection to the award", "对裁决的异议"),
+    "CourtConfirmation": ("the court's decision on the award", "法院对裁决的决定"),
+    "Profile": ("a profile (name and contact)", "个人资料（姓名与联系方式）"),
+    "Disclosure": ("a neutral's disclosure", "中立人的披露声明"),
+    "KeyDerivation": ("the key that opens your encrypted evidence", "打开加密证据的密钥"),
+}
+
+RECORD_FIELDS: Mapping[str, Words] = {
+    "caseId": ("case", "案件"),
+    "orderId": ("order number", "订单号"),
+    "sequence": ("number in the case record", "在案件记录中的序号"),
+    "prevHash": ("previous record", "前一条记录"),
+    "actor": ("signed by", "签署人"),
+    "action": ("step", "步骤"),
+    "payloadHash": ("content digest", "内容摘要"),
+    "signedAt": ("signed at", "签署时间"),
+    "submitter": ("submitted by", "提交人"),
+    "commitment": ("commitment to the file", "文件承诺值"),
+    "contentCid": ("IPFS content identifier", "IPFS 内容标识"),
+    "offeror": ("offered by", "要约人"),
+    "toBuyer": ("to the buyer", "付给买方"),
+    "toSeller": ("to the seller", "付给卖方"),
+    "compensation": ("compensation from the guarantee", "从保证金中支付的赔偿"),
+    "expiresAt": ("expires at", "失效时间"),
+    "awardHash": ("award document digest", "裁决书摘要"),
+    "round": ("award round", "裁决轮次"),
+    "objector": ("objection by", "异议人"),
+    "awardRecordHash": ("award record", "裁决记录"),
+    "reasonsHash": ("reasons document digest", "理由文件摘要"),
+    "court": ("court", "法院"),
+    "packageHash": ("judicial package digest", "司法确认材料包摘要"),
+    "confirmed": ("confirmed", "予以确认"),
+    "courtReference": ("court reference", "法院案号"),
+    "subject": ("person", "本人"),
+    "issuer": ("issued by", "签发人"),
+    "name": ("name", "姓名"),
+    "nameZh": ("name in Chinese", "中文姓名"),
+    "country": ("country", "国家或地区"),
+    "language": ("language", "语言"),
+    "contact": ("contact address", "联系地址"),
+    "appointee": ("appointee", "被指定人"),
+    "role": ("role", "身份"),
+    "appointmentHash": ("appointment record", "指定记录"),
+    "independent": ("independent", "具有独立性"),
+    "conflicts": ("conflicts of interest", "利益冲突"),
+    "statement": ("statement", "声明"),
+    "purpose": ("purpose", "用途"),
+    "account": ("account", "账户"),
+}

@@ -60,6 +60,8 @@ SLOW_MODULES = {
         "the claim's freeze sent from the page to anvil by the buyer's wallet, in chromium",
     "tests/backend/web/test_web_people_browser.py":
         "a profile signed through the page, names and words read in chromium",
+    "tests/backend/web/test_web_wallet.py": "the built-in wallet made, restored, signing",
+    "tests/backend/web/test_web_apidocs.py": "/docs and /redoc in chromium, network blocked",
     "tests/evidence/test_cli_lang.py":
         "runs every command and error path again in Chinese, one process each",
     "tests/contracts/test_hardhat.py": "compiles and tests the contracts under hardhat",

@@ -42,9 +42,10 @@ from backend.services.chain import EscrowPort
 from backend.services.errors import ServiceError
 from backend.services.keys import seal_legacy_keys
 from backend.settings import Settings
+from backend.web import not_found_page, verify_router
 from backend.web import root_router as web_root
 from backend.web import router as web_pages
-from backend.web import verify_router
+from backend.web.apidocs import router as apidocs_router
 from backend.worker.anchoring import AnchoringWorker, AnchorSender
 from evidence.errors import (
     EvidenceError,
@@ -56,7 +57,7 @@ from evidence.errors import (
 from evidence.ipfs import Blockstore
 
 from .context import AppContext
-from .errors import http_error, validation_error
+from .errors import validation_error
 from .headers import SecurityHeaders
 from .limits import JsonBodyLimit
 from .outages import register as register_outage_handlers
@@ -97,10 +98,10 @@ def _blockstore(settings: Settings) -> Blockstore:
 
 
 def _chain(settings: Settings, key: str, sessions: sessionmaker[Session],
-           closers: list[Callable[[], None]]) -> tuple[EscrowPort, AnchoringWorker, int]:
+           closers: list[Callable[[], None]]) -> tuple[EscrowPort, AnchoringWorker, int, str]:
     """The escrow port, the anchoring worker (with the settings' RFC 3161 authority, so
-    each anchored root is stamped when it is anchored) and the escrow's objection window
-    (seconds) on the configured chain.
+    each anchored root is stamped when it is anchored), the escrow's objection window
+    (seconds) on the configured chain and its node's URL (the pages' chain relay).
 
     On the embedded chain the contracts are deployed once per data dir (``ensure_deployment``
     with the development timeouts, docs/chain.md), whichever of ``serve`` and ``demo`` runs
@@ -136,7 +137,8 @@ def _chain(settings: Settings, key: str, sessions: sessionmaker[Session],
         raise
     closers.append(handle.close)
     port = Web3EscrowPort(escrow, Account.from_key(key), flush=handle.flush)
-    return port, build_worker(settings, sessions, handle, deployment.anchor), objection
+    return (port, build_worker(settings, sessions, handle, deployment.anchor), objection,
+            handle.rpc_url)
 
 
 def _foreign_deployer(settings: Settings, deployer: str, institution: str) -> str:
@@ -222,8 +224,10 @@ def create_app(
     key = settings.institution_private_key()
     anchoring: AnchoringWorker | None = None
     rules = _rules(settings)
+    chain_rpc_url = settings.chain_rpc_url or None  # an injected port: the configured node
     if port is None:
-        port, anchoring, objection_window = _chain(settings, key, sessions, closers)
+        port, anchoring, objection_window, chain_rpc_url = _chain(settings, key, sessions,
+                                                                  closers)
         rules = _fit_objection(rules, objection_window)
     if anchor_sender is not None:  # injected (tests): same limits and authority; one or a
         # sender per anchoring chain
@@ -255,7 +259,8 @@ def create_app(
                      clock=clock, auth_cache=SessionCache(secret=settings.session_secret_bytes()),
                      smtp=smtp, anchoring=anchoring,
                      tick_seconds=tick_seconds,
-                     anchor_interval=settings.anchor_interval_seconds, closers=closers)
+                     anchor_interval=settings.anchor_interval_seconds, closers=closers,
+                     chain_rpc_url=chain_rpc_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -272,6 +277,7 @@ def create_app(
         summary="Online dispute resolution for cross-border e-commerce: signed steps, "
                 "escrow on an EVM chain, evidence in IPFS.",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served offline by backend/web/apidocs.py
     )
     app.state.ctx = ctx
     app.add_middleware(JsonBodyLimit)
@@ -279,7 +285,8 @@ def create_app(
     app.add_middleware(SecurityHeaders)  # outermost: every response, errors included
     # The decorator form: Starlette types add_exception_handler for handlers of Exception.
     app.exception_handler(RequestValidationError)(validation_error)
-    app.exception_handler(StarletteHTTPException)(http_error)
+    # a browser's unknown page under /ui gets a page in words; the rest the JSON body
+    app.exception_handler(StarletteHTTPException)(not_found_page)
 
     @app.exception_handler(ProcedureError)
     async def _procedure(_r: Request, exc: ProcedureError) -> JSONResponse:
@@ -306,6 +313,7 @@ def create_app(
     app.include_router(web_pages)  # server-rendered pages under /ui
     app.include_router(web_root)  # GET / leads to the pages
     app.include_router(verify_router)  # /verify/{digest}: public, no sign-in (QR codes)
+    app.include_router(apidocs_router)  # /docs and /redoc from this origin (no CDN)
 
     @app.get("/health", tags=["service"], response_model=HealthOut)
     def health() -> dict[str, Any]:

@@ -50,6 +50,7 @@ class AppContext:
     anchoring: AnchoringWorker | None = None  # when a chain is configured
     tick_seconds: float = 5.0
     anchor_interval: float = 30.0  # seconds between anchoring runs (0: every tick)
+    chain_rpc_url: str | None = None  # the service's chain node (the pages' relay, web/wallet.py)
     closers: list[Callable[[], None]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None

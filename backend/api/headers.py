@@ -13,9 +13,9 @@ so no route can forget (docs/evidence-upload.md, "Serving content"):
   styles only from this origin or carrying the request's nonce (the pages' inline
   ``<script>``/``<style>`` read it from ``request.state.csp_nonce``), no plugins, no
   base-URI or form target elsewhere;
-* the OpenAPI viewers (``/docs``, ``/redoc``): FastAPI's pages load Swagger UI/ReDoc
-  from jsDelivr with a small inline script; ``DOCS_CSP`` allows exactly that and they
-  show no case data;
+* the OpenAPI viewers (``/docs``, ``/redoc``): Swagger UI and ReDoc from this origin
+  (backend/web/apidocs.py) with a nonce'd inline script; ``docs_csp`` allows exactly that
+  and they show no case data;
 * everything else — JSON, evidence content, the judicial package, the pages' script —
   ``DOWNLOAD_CSP`` (``default-src 'none'; sandbox``: a document opened from it runs
   nothing and has no origin), and any body that is not JSON, a page or our own script is
@@ -33,15 +33,21 @@ from typing import Any
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["DOCS_CSP", "DOWNLOAD_CSP", "SecurityHeaders", "attachment", "page_csp"]
+__all__ = ["DOWNLOAD_CSP", "SecurityHeaders", "attachment", "docs_csp", "page_csp"]
 
 DOWNLOAD_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
-DOCS_CSP = ("default-src 'none'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
-            "style-src 'self' https://cdn.jsdelivr.net https://fonts.googleapis.com "
-            "'unsafe-inline'; "
-            "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.jsdelivr.net; "
-            "font-src https://fonts.gstatic.com; worker-src blob:; connect-src 'self'; "
-            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+def docs_csp(nonce: str) -> str:
+    """The CSP of ``/docs`` and ``/redoc`` (backend/web/apidocs.py): scripts from this origin
+    plus the page's inline one with ``nonce``; styles inline too (Swagger UI and ReDoc add
+    theirs at run time), ReDoc's search worker from a blob; nothing from anywhere else."""
+    return (f"default-src 'none'; script-src 'self' 'nonce-{nonce}'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+            "worker-src blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+            "frame-ancestors 'none'")
+
+
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 PAGE_PREFIXES = ("/ui/", "/verify/")  # where our own server-rendered pages live
 # Bodies a browser may show inline: JSON (never rendered as a page under nosniff), our
@@ -122,7 +128,7 @@ def _apply(headers: MutableHeaders, path: str, nonce: str) -> None:
         headers["Content-Security-Policy"] = page_csp(
             nonce, blob_frames=bool(_BLOB_FRAME_PAGE.match(path)))
     elif ctype == "text/html" and path in DOCS_PATHS:
-        headers["Content-Security-Policy"] = DOCS_CSP
+        headers["Content-Security-Policy"] = docs_csp(nonce)
     else:
         headers["Content-Security-Policy"] = DOWNLOAD_CSP
     if ctype and not ctype.startswith(_INLINE_TYPES) and \

@@ -5,7 +5,7 @@
 ``verify_router`` serves the public ``/verify/{digest}`` a certificate's QR code opens.
 """
 
-from backend.web.pages import COOKIE, root_router, router
+from backend.web.pages import COOKIE, not_found_page, root_router, router
 from backend.web.verify import router as verify_router
 
-__all__ = ["COOKIE", "root_router", "router", "verify_router"]
+__all__ = ["COOKIE", "not_found_page", "root_router", "router", "verify_router"]

@@ -5,12 +5,11 @@ in one place (``_e``), no new dependency. The pages read through the same servic
 the API (``backend.services.views``), so a page shows exactly what the API would give the
 viewer: evidence as the disclosure rules allow, offers only to those who may see them.
 
-* Sign-in: ``/ui/sign-in`` uses the browser wallet (``window.ethereum``): it asks the API
-  for the EIP-4361 message, has the wallet sign it with ``personal_sign``, exchanges it
-  for a session token (``POST /auth/sign-in``) and hands the token to ``POST
-  /ui/session``, which keeps it in an HttpOnly, SameSite=Strict cookie. The pages never
-  see a private key; the script also exposes ``chainarbSignTypedData`` (the wallet's
-  ``eth_signTypedData_v4``) for signing steps.
+* Sign-in: ``/ui/sign-in`` (``wallet.py``) uses ``window.chainarbWallet`` — the wallet built
+  into the page (key made and kept encrypted in the browser) or an extension: it signs the
+  API's EIP-4361 message, exchanges it for a session token (``POST /auth/sign-in``) and
+  hands the token to ``POST /ui/session``, which keeps it in an HttpOnly, SameSite=Strict
+  cookie. Every page loads the wallet (``wallet_head``); the server never sees a key.
 * Language: ``?lang=en|zh-Hans``, else Accept-Language (``i18n.negotiate``).
 * Times: UTC ISO 8601 in ``<time datetime>``; a small script shows them in the browser's
   time zone (the text before it runs is the UTC value); deadlines carry a countdown.
@@ -46,9 +45,11 @@ from .party import router as party_router
 from .people import Person, names_for, person_html, viewer_kinds
 from .profile import router as profile_router
 from .timeline import timeline_people, timeline_section
+from .wallet import router as wallet_router
+from .wallet import wallet_head
 
-__all__ = ["COOKIE", "NAV", "NavItem", "csp_nonce", "lang_of", "nav_for", "need_sign_in", "page",
-           "root_router", "router", "time_html", "viewer_of"]
+__all__ = ["COOKIE", "NAV", "NavItem", "csp_nonce", "lang_of", "nav_for", "need_sign_in",
+           "not_found_page", "page", "root_router", "router", "time_html", "viewer_of"]
 
 COOKIE = "chainarb_session"
 DECIMALS = 6  # the escrow's stablecoin (docs: amounts are shown exactly, 6 decimals)
@@ -180,6 +181,10 @@ register({
     "list_parties": {"en": "Parties", "zh-Hans": "当事人"},
     "list_institution": {"en": "Institution: every case", "zh-Hans": "仲裁机构：全部案件"},
     "list_none_institution": {"en": "No other cases.", "zh-Hans": "没有其他案件。"},
+    "page_missing": {"en": "No such page", "zh-Hans": "页面不存在"},
+    "page_missing_help": {"en": "The address may be mistyped, or the page has moved.",
+                          "zh-Hans": "网址可能有误，或页面已移动。"},
+    "page_start": {"en": "Go to the start page", "zh-Hans": "前往首页"},
     "nav_cases": {"en": "Cases", "zh-Hans": "案件"},
     "nav_profile": {"en": "Your profile", "zh-Hans": "个人资料"},
     "nav_label": {"en": "Main", "zh-Hans": "主导航"},
@@ -236,7 +241,8 @@ def page(request: Request, lang: str, title: str, body: str, viewer: str | None,
     doc = f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
-<title>{_e(title)} — chainarb</title><style nonce="{nonce}">{_CSS}</style></head>
+<title>{_e(title)} — chainarb</title><style nonce="{nonce}">{_CSS}</style>
+{wallet_head(lang)}</head>
 <body><header><a class="brand" href="/ui?lang={lang}">chainarb</a>
 <span class="tagline">{_e(text("title", lang))}</span>
 {_nav_html(request, viewer_kinds(ctx, viewer), lang)}
@@ -268,54 +274,6 @@ def root(request: Request) -> RedirectResponse:
 
 
 # --- sign-in ------------------------------------------------------------------------------
-
-_SIGN_IN_SCRIPT = """
-function hexUtf8(s) { return '0x' + Array.from(new TextEncoder().encode(s))
-  .map(function (b) { return b.toString(16).padStart(2, '0'); }).join(''); }
-async function chainarbSignTypedData(typedData) {
-  var accounts = await window.ethereum.request({method: 'eth_requestAccounts'});
-  return window.ethereum.request({method: 'eth_signTypedData_v4',
-    params: [accounts[0], JSON.stringify(typedData)]});
-}
-window.chainarbSignTypedData = chainarbSignTypedData;
-async function chainarbSignIn() {
-  var out = document.getElementById('sign-in-status');
-  if (!window.ethereum) { out.textContent = MSG.noWallet; out.className = 'error'; return; }
-  try {
-    var accounts = await window.ethereum.request({method: 'eth_requestAccounts'});
-    var address = accounts[0];
-    var ch = await (await fetch('/auth/nonce?address=' + encodeURIComponent(address))).json();
-    var sig = await window.ethereum.request({method: 'personal_sign',
-      params: [hexUtf8(ch.message), address]});
-    var r = await fetch('/auth/sign-in', {method: 'POST',
-      headers: {'Content-Type': 'application/json'},
-      body: JSON.stringify({message: ch.message, signature: sig})});
-    var body = await r.json();
-    if (!r.ok) { throw new Error(body.detail || r.status); }
-    var s = await fetch('/ui/session', {method: 'POST',
-      headers: {'Content-Type': 'application/json'}, body: JSON.stringify({token: body.token})});
-    if (!s.ok) { throw new Error('session ' + s.status); }
-    location.href = '/ui/cases?lang=' + LANG;
-  } catch (e) { out.textContent = String(e.message || e); out.className = 'error'; }
-}
-document.getElementById('sign-in').addEventListener('click', chainarbSignIn);
-"""
-
-
-@router.get("/sign-in", response_class=HTMLResponse)
-def sign_in_page(request: Request) -> HTMLResponse:
-    import json
-
-    lang = _lang(request)
-    consts = (f"var LANG = {json.dumps(lang)}; "
-              f"var MSG = {{noWallet: {json.dumps(text('no_wallet', lang))}}};")
-    body = f"""<section><h1>{_e(text("sign_in", lang))}</h1>
-<p>{_e(text("sign_in_help", lang))}</p>
-<button id="sign-in" type="button">{_e(text("sign_in_button", lang))}</button>
-<p id="sign-in-status" role="status"></p></section>
-<script nonce="{csp_nonce(request)}">{consts}{_SIGN_IN_SCRIPT}</script>"""
-    return page(request, lang, text("sign_in", lang), body, _viewer(request))
-
 
 class SessionIn(BaseModel):
     token: str = Field(min_length=16, max_length=256)
@@ -631,6 +589,24 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
     return page(request, lang, ui("order_n", lang).format(n=view["orderId"]), body, viewer)
 
 
+async def not_found_page(request: Request, exc: Any) -> Response:
+    """A page's 404 in words (an unknown page under ``/ui``, asked for by a browser); any
+    other refusal stays the API's JSON body (``backend.api.errors.http_error``)."""
+    from backend.api.errors import http_error
+
+    path = request.url.path
+    wants_page = (exc.status_code == 404 and request.method == "GET" and path.startswith("/ui")
+                  and not path.startswith(("/ui/api/", "/ui/static/"))
+                  and "text/html" in request.headers.get("accept", ""))
+    if not wants_page:
+        return await http_error(request, exc)
+    lang = _lang(request)
+    body = (f'<section id="not-found"><h1>{_e(ui("page_missing", lang))}</h1>'
+            f'<p>{_e(ui("page_missing_help", lang))}</p>'
+            f'<p><a href="/ui?lang={lang}">{_e(ui("page_start", lang))}</a></p></section>')
+    return page(request, lang, ui("page_missing", lang), body, _viewer(request), status=404)
+
+
 def lang_of(request: Request) -> str:
     """The page language of this request (``?lang=``, else Accept-Language)."""
     return _lang(request)
@@ -655,5 +631,6 @@ router.include_router(actions_router)
 router.include_router(assets_router)
 router.include_router(profile_router)
 router.include_router(party_router)
+router.include_router(wallet_router)
 
 assert set(LANGS) == {"en", "zh-Hans"}

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from backend.api.headers import DOCS_CSP, DOWNLOAD_CSP, attachment
+from backend.api.headers import DOWNLOAD_CSP, attachment, docs_csp
 from tests.support.evidence import make_evidence_world, upload
 from tests.support.world import World, file_claim
 
@@ -230,6 +230,17 @@ def test_static_script_and_docs_headers(world: World) -> None:
     assert js.headers["content-type"].startswith("text/javascript")
     assert js.headers["content-security-policy"] == DOWNLOAD_CSP
     assert "content-disposition" not in js.headers
-    docs = world.client.get("/docs")
-    _assert_base(docs)
-    assert docs.headers["content-security-policy"] == DOCS_CSP
+    for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):  # offline: nothing elsewhere
+        docs = world.client.get(path)
+        _assert_base(docs)
+        nonce = re.search(r'<script nonce="([^"]+)"', docs.text)
+        assert nonce is not None or path == "/redoc", path
+        if nonce:
+            assert docs.headers["content-security-policy"] == docs_csp(nonce.group(1))
+        assert "http" not in docs.headers["content-security-policy"]
+        assert not re.search(r"(src|href)=\"https?:", docs.text), path
+        assert "cdn.jsdelivr" not in docs.text and "googleapis" not in docs.text
+    redoc = world.client.get("/redoc").text
+    assert '<script src="/ui/static/redoc.standalone.js">' in redoc
+    assert world.client.get("/ui/static/redoc.standalone.js").status_code == 200
+    assert world.client.get("/ui/static/swagger-ui-bundle.js").status_code == 200

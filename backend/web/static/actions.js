@@ -134,19 +134,30 @@
     }
   }
 
+  // The wallet: window.chainarbWallet (wallet.js: built-in or extension), else a bare
+  // EIP-1193 window.ethereum.
   async function account() {
-    if (!root.ethereum) { throw new UiError('no_wallet'); }
-    var accounts = await root.ethereum.request({ method: 'eth_requestAccounts' });
-    if (!accounts || !accounts.length) { throw new UiError('no_wallet'); }
-    if (accounts[0].toLowerCase() !== CASE.viewer.toLowerCase()) {
+    var addr;
+    if (root.chainarbWallet && root.chainarbWallet.kind()) {
+      addr = await root.chainarbWallet.address();
+    } else {
+      if (!root.ethereum) { throw new UiError('no_wallet'); }
+      var accounts = await root.ethereum.request({ method: 'eth_requestAccounts' });
+      addr = accounts && accounts[0];
+    }
+    if (!addr) { throw new UiError('no_wallet'); }
+    if (addr.toLowerCase() !== CASE.viewer.toLowerCase()) {
       throw new UiError('other_account');
     }
-    return accounts[0];
+    return addr;
   }
 
   async function signTyped(typed) {
     var from = await account();
     try {
+      if (root.chainarbWallet && root.chainarbWallet.kind()) {
+        return await root.chainarbWallet.signTypedData(typed);
+      }
       return await root.ethereum.request({ method: 'eth_signTypedData_v4',
         params: [from, JSON.stringify(typed)] });
     } catch (e) { throw new UiError('wallet_refused', e && e.message); }

@@ -118,9 +118,12 @@ def test_values_are_escaped(world: WebWorld) -> None:
 
 def test_sign_in_page_and_sign_out(world: WebWorld) -> None:
     r = _get(world, "/ui/sign-in?lang=zh-Hans")
-    assert r.status_code == 200 and "使用钱包登录" in r.text
-    assert "window.ethereum" in r.text and "personal_sign" in r.text
-    assert "eth_signTypedData_v4" in r.text
+    assert r.status_code == 200 and "<h1>登录</h1>" in r.text
+    # the four ways in (web/wallet.py), the wallet and the page's script from this origin
+    for section in ("unlock-section", "create-section", "restore-section", "extension-section"):
+        assert f'id="{section}"' in r.text
+    assert '<script src="/ui/static/wallet.js" defer></script>' in r.text
+    assert '<script src="/ui/static/sign-in.js" defer></script>' in r.text
     # sign-out revokes the session the cookie held
     token = world.clients["stranger"].token
     r = httpx.post(world.base + "/ui/sign-out", cookies={COOKIE: token}, timeout=30,

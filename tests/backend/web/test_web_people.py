@@ -17,6 +17,7 @@ from eth_account import Account
 from backend.web import COOKIE
 from backend.web.people import Person, names_for, person_html, short_address, viewer_kinds
 from evidence.records import Domain, Profile
+from tests.backend.web.visible import problems
 from tests.backend.web.web_world import WebWorld, key
 
 
@@ -218,3 +219,16 @@ def test_case_list_in_words_with_the_institutions_cases_apart(named: WebWorld) -
     assert "买方：" in admin and ">深圳明途照明有限公司</a>" in admin
     mediator = _get(named, "/ui/cases?lang=en", "mediator").text
     assert ">Mediator<" in mediator and "Buyer: " in mediator
+
+
+def test_unknown_page_in_words_and_the_api_keeps_its_json(named: WebWorld) -> None:
+    html_accept = {"Accept": "text/html,application/xhtml+xml"}
+    r = httpx.get(named.base + "/ui/no-such-page?lang=zh-Hans", headers=html_accept)
+    assert r.status_code == 404 and "页面不存在" in r.text and 'href="/ui?lang=zh-Hans"' in r.text
+    assert not problems(r.text)
+    r = httpx.get(named.base + "/ui/no-such-page")  # not a browser: the API's body
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    r = httpx.get(named.base + "/no-such-route", headers=html_accept)
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    r = httpx.get(named.base + "/ui/static/nothing.js", headers=html_accept)
+    assert r.status_code == 404 and "<html" not in r.text

@@ -1,0 +1,45 @@
+// /docs (Swagger UI) and /redoc (ReDoc) in chromium with every request not to loopback
+// aborted and counted: both render the service's OpenAPI from files it serves itself.
+// Prints one JSON object.
+//
+// usage: node apidocs.cjs BASE_URL OUT_DIR
+'use strict';
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+async function main() {
+  const [base, outDir] = process.argv.slice(2);
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  const out = { blocked: [], console: [] };
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      if (['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) || url.protocol === 'data:' ||
+          url.protocol === 'blob:') {
+        return route.continue();
+      }
+      out.blocked.push(route.request().url());
+      return route.abort();
+    });
+    const page = await context.newPage();
+    page.on('console', (m) => out.console.push(m.type() + ': ' + m.text()));
+    page.on('pageerror', (e) => out.console.push('pageerror: ' + e.message));
+    await page.goto(base + '/docs');
+    await page.waitForSelector('.opblock', { timeout: 30000 });
+    out.swagger = { title: await page.locator('.info .title').first().innerText(),
+      operations: await page.locator('.opblock').count() };
+    await page.screenshot({ path: path.join(outDir, 'docs.png') });
+    await page.goto(base + '/redoc');
+    await page.waitForSelector('.api-content h1', { timeout: 30000 });
+    out.redoc = { title: await page.locator('.api-content h1').first().innerText(),
+      operations: await page.locator('[data-section-id^="operation/"]').count() };
+    await page.screenshot({ path: path.join(outDir, 'redoc.png') });
+  } finally {
+    await browser.close();
+  }
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
