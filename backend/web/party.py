@@ -420,6 +420,13 @@ def documents_section(request: Request, case_id: str, viewer: str, lang: str) ->
 
 # --- the case page's wallet transactions --------------------------------------------------
 
+def _tx(t: dict[str, Any], lang: str) -> dict[str, Any]:
+    """What the page hands the wallet: the call, and what it is for in words (the built-in
+    wallet's prompt shows it)."""
+    return {**{k: t[k] for k in ("to", "data", "value", "chainId")},
+            "description": ui("wallet_" + t["kind"], lang).format(n=t["orderId"])}
+
+
 def wallet_section(request: Request, case_id: str, viewer: str, lang: str) -> str:
     """The escrow calls this case waits for from the viewer's own wallet ('' for none)."""
     try:
@@ -434,7 +441,7 @@ def wallet_section(request: Request, case_id: str, viewer: str, lang: str) -> st
         f'<span class="muted">{_e(ui("wallet_since", lang))} '
         f'{pg.time_html(t["since"])}</span></p>'
         f'<button type="button" class="send-tx" id="send-tx-{_e(t["id"])}" '
-        f'data-tx="{_e(_json({k: t[k] for k in ("to", "data", "value", "chainId")}))}">'
+        f'data-tx="{_e(_json(_tx(t, lang)))}">'
         f'{_e(ui("wallet_send", lang))}</button>'
         '<p class="result" role="status" aria-live="polite"></p></li>' for t in txs)
     msgs = {k: ui(k, lang) for k in ("wallet_sending", "wallet_sent", "wallet_refused",

@@ -14,7 +14,8 @@
     var kind = w && typeof w.kind === 'function' ? w.kind() : null;
     var value = '0x' + BigInt(tx.value || '0').toString(16);
     if (kind === 'builtin') {  // signs locally, sends through the service's own chain
-      return w.sendTransaction({ to: tx.to, data: tx.data, value: value });
+      return w.sendTransaction({ to: tx.to, data: tx.data, value: value,
+        description: tx.description });
     }
     if (!window.ethereum && !kind) { throw new Error('no wallet'); }
     if (window.ethereum) {
