@@ -441,7 +441,7 @@ def wallet_section(request: Request, case_id: str, viewer: str, lang: str) -> st
         f'<span class="muted">{_e(ui("wallet_since", lang))} '
         f'{pg.time_html(t["since"])}</span></p>'
         f'<button type="button" class="send-tx" id="send-tx-{_e(t["id"])}" '
-        f'data-tx="{_e(_json(_tx(t, lang)))}">'
+        f'data-call="{_e(_json(_tx(t, lang)))}">'
         f'{_e(ui("wallet_send", lang))}</button>'
         '<p class="result" role="status" aria-live="polite"></p></li>' for t in txs)
     msgs = {k: ui(k, lang) for k in ("wallet_sending", "wallet_sent", "wallet_refused",

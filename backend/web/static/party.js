@@ -39,14 +39,14 @@
       button.disabled = true;
       out.className = 'result pending'; out.textContent = DATA.wallet_sending;
       try {
-        var hash = await sendTransaction(JSON.parse(button.dataset.tx));
+        var hash = await sendTransaction(JSON.parse(button.dataset.call));
         out.className = 'result ok';
         out.textContent = DATA.wallet_sent.replace('{tx}', String(hash));
         out.dataset.tx = String(hash);
       } catch (e) {
         out.className = 'result error';
         out.textContent = e && e.code === 'wrong_chain'
-          ? DATA.wallet_wrong_chain.replace('{chain}', JSON.parse(button.dataset.tx).chainId)
+          ? DATA.wallet_wrong_chain.replace('{chain}', JSON.parse(button.dataset.call).chainId)
           : DATA.wallet_refused;
         button.disabled = false;
       }
