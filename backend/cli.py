@@ -114,6 +114,10 @@ def configured_chain() -> Any:
 
 
 def register(app: typer.Typer) -> None:
+    from backend.institution_cli import institution_app
+
+    app.add_typer(institution_app, name="institution")
+
     @app.command()
     def demo(
         contracts_only: Annotated[bool, typer.Option(

@@ -51,6 +51,8 @@ __all__ = [
     "Settings",
     "SettingsError",
     "load_settings",
+    "read_key_file",
+    "replace_key_file",
 ]
 
 # The embedded chain's id. Not anvil's/Hardhat's 31337 on purpose: contract addresses are
@@ -686,6 +688,28 @@ def _generated_key(path: Path) -> str:
     finally:
         tmp.unlink(missing_ok=True)
     return _read_key_file(path)
+
+
+def read_key_file(path: Path) -> str:
+    """An institution key from a file (owner-only mode, a valid unpublished key), as the
+    data dir's own is read: ``chainarb institution rotate-key --new-key-file``."""
+    return _read_key_file(path)
+
+
+def replace_key_file(path: Path, key: str) -> None:
+    """Put ``key`` in ``path`` in one step (a 0600 temp file, fsynced, renamed over it): a
+    crash leaves the old key or the new one, never half of either. The old key is gone."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}-{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(key + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _read_key_file(path)  # what the next start reads is a usable key
 
 
 def _mask_url(url: str) -> str:

@@ -59,6 +59,7 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
     mapping(uint256 orderId => address[3]) private _panels;
     mapping(address seller => mapping(address token => Guarantee)) private _guarantees;
     mapping(address account => mapping(address token => uint256)) private _owed;
+    mapping(address institution => address successor) private _successors;
 
     /// @param admin receives DEFAULT_ADMIN_ROLE (grants and revokes INSTITUTION_ROLE)
     /// @param timeouts_ durations of every waiting state, fixed for the life of this deployment so
@@ -109,7 +110,9 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         if (deliveryDeadline <= block.timestamp || deliveryDeadline > latest) {
             revert ArbitrationEscrowInvalidDeliveryDeadline(deliveryDeadline, latest);
         }
-        if (!hasRole(INSTITUTION_ROLE, institution)) revert ArbitrationEscrowUnknownInstitution(institution);
+        if (!hasRole(INSTITUTION_ROLE, institution) || _successors[institution] != address(0)) {
+            revert ArbitrationEscrowUnknownInstitution(institution);
+        }
 
         orderId = ++_orderCount;
         // Written field by field through the mapping: a struct literal would also store the zero
@@ -347,6 +350,28 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
     }
 
     // ------------------------------------------------------------------------------------------
+    // Institution key rotation
+    // ------------------------------------------------------------------------------------------
+
+    /// @notice The calling institution hands its role, and every open order that names it or a
+    /// key it succeeded, over to `successor` (a fresh key). Signed by the old key itself (it is
+    /// the sender), so no one else can redirect an institution's orders; the admin can still
+    /// revoke the successor's role like any institution's.
+    function rotateInstitutionKey(address successor) external nonReentrant {
+        if (!hasRole(INSTITUTION_ROLE, msg.sender) || _successors[msg.sender] != address(0)) {
+            revert ArbitrationEscrowUnauthorizedCaller(0, msg.sender);
+        }
+        if (
+            successor == address(0) || successor == msg.sender || hasRole(INSTITUTION_ROLE, successor)
+                || _successors[successor] != address(0)
+        ) revert ArbitrationEscrowInvalidSuccessor(successor);
+        _successors[msg.sender] = successor;
+        _revokeRole(INSTITUTION_ROLE, msg.sender);
+        _grantRole(INSTITUTION_ROLE, successor);
+        emit InstitutionKeyRotated(msg.sender, successor);
+    }
+
+    // ------------------------------------------------------------------------------------------
     // Guarantees and withdrawals
     // ------------------------------------------------------------------------------------------
 
@@ -420,6 +445,21 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         return _owed[account][token];
     }
 
+    /// @notice The key that acts today for orders naming `institution`: `institution` itself, or
+    /// the last key of the rotations that started from it.
+    function institutionOf(address institution) public view returns (address current) {
+        current = institution;
+        // Ends: a successor never had a successor when it was named, and a key gets one once.
+        for (address next = _successors[current]; next != address(0); next = _successors[current]) {
+            current = next;
+        }
+    }
+
+    /// @notice The key `institution` rotated to (zero when it did not rotate).
+    function successorOf(address institution) external view returns (address) {
+        return _successors[institution];
+    }
+
     /// @notice The durations fixed at deployment.
     function timeouts() external view returns (Timeouts memory) {
         return Timeouts(
@@ -486,7 +526,8 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
 
     function _requireInstitution(uint256 orderId, Order storage order) private view {
         // The role is checked again so that revoking a rogue institution stops its appointments.
-        if (msg.sender != order.institution || !hasRole(INSTITUTION_ROLE, msg.sender)) {
+        // A rotated institution acts through its current key (the old one holds no role).
+        if (msg.sender != institutionOf(order.institution) || !hasRole(INSTITUTION_ROLE, msg.sender)) {
             revert ArbitrationEscrowUnauthorizedCaller(orderId, msg.sender);
         }
     }

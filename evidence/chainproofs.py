@@ -24,12 +24,12 @@ from evidence.blockproof import (
     receipts_root,
 )
 from evidence.errors import ProofError
-from evidence.events import ESCROW_ACTS, find_events
+from evidence.events import ESCROW_ACTS, INSTITUTION_KEY_ROTATED, find_events
 
 if TYPE_CHECKING:
     from web3 import Web3
 
-__all__ = ["collect_proofs", "escrow_acts", "header_of"]
+__all__ = ["collect_proofs", "escrow_acts", "header_of", "institution_rotations"]
 
 
 def _hex(value: Any) -> bytes:
@@ -110,3 +110,22 @@ def escrow_acts(w3: Web3, escrow: str, order_id: int) -> list[tuple[str, bytes]]
             found.append((event.block_number or 0, event.log_index, spec.name, event.tx_hash))
     return [(name, tx) for _, _, name, tx in sorted(found)]
 
+
+
+def institution_rotations(w3: Web3, escrow: str, institution: str) -> list[tuple[str, bytes]]:
+    """The escrow's `InstitutionKeyRotated` handovers from `institution` on, one key after
+    the other: (event name, transaction hash), in order. The escrow names a key once as a
+    successor and lets a key hand over once, so the walk ends."""
+    found: list[tuple[str, bytes]] = []
+    current, seen = institution, {institution.lower()}
+    while True:
+        events = find_events(w3, INSTITUTION_KEY_ROTATED, escrow, previous=current)
+        if not events:
+            return found
+        event = events[0]
+        assert event.tx_hash is not None, "eth_getLogs names each log's transaction"
+        found.append((INSTITUTION_KEY_ROTATED.name, event.tx_hash))
+        current = str(event.args["successor"])
+        if current.lower() in seen:  # not possible on the escrow; never loop on a node's word
+            return found
+        seen.add(current.lower())

@@ -38,6 +38,7 @@ __all__ = [
     "AWARD_SUBMITTED",
     "DISPUTE_RAISED",
     "ESCROW_ACTS",
+    "INSTITUTION_KEY_ROTATED",
     "ORDER_OPENED",
     "ORDER_RESOLVED",
     "PANEL_APPOINTED",
@@ -222,6 +223,11 @@ AWARD_OBJECTED = _spec(
 PANEL_APPOINTED = _spec(
     "PanelAppointed(uint256 orderId,bytes32 caseId,address[3] panel,uint48 deadline)",
     ("orderId", "caseId"))
+
+INSTITUTION_KEY_ROTATED = _spec(
+    "InstitutionKeyRotated(address previous,address successor)", ("previous", "successor"))
+"""The escrow's record of an institution handing its role and orders to a new key (signed
+by the old key: it is the sender); not an act of one order."""
 
 ESCROW_ACTS = (ORDER_OPENED, DISPUTE_RAISED, ARBITRATOR_APPOINTED, AWARD_SUBMITTED,
                AWARD_OBJECTED, PANEL_APPOINTED, ORDER_RESOLVED)

@@ -138,6 +138,8 @@ CHAIN_ACTS: Mapping[str, Words] = {
     "AwardObjected": ("Objection registered on the escrow", "托管合约登记异议"),
     "PanelAppointed": ("Panel registered on the escrow", "托管合约登记仲裁庭"),
     "OrderResolved": ("Escrow paid out: order resolved", "托管合约付款：订单结清"),
+    "InstitutionKeyRotated": ("Institution's key handed over on the escrow",
+                              "托管合约登记机构密钥移交"),
 }
 
 

@@ -63,6 +63,7 @@ SLOW_MODULES = {
         "a profile signed through the page, names and words read in chromium",
     "tests/backend/web/test_web_wallet.py": "the built-in wallet made, restored, signing",
     "tests/backend/web/test_web_apidocs.py": "/docs and /redoc in chromium, network blocked",
+    "tests/portal/": "people carry cases through the portal's pages in chromium",
     "tests/evidence/test_cli_lang.py":
         "runs every command and error path again in Chinese, one process each",
     "tests/contracts/test_hardhat.py": "compiles and tests the contracts under hardhat",
@@ -76,6 +77,8 @@ SLOW_MODULES = {
         "a whole case through the service with two TSAs, one down (about 12 s)",
     "tests/judicial/test_judicial_block_route.py":
         "two anvil nodes, a case run on anvil and seven `chainarb verify` processes",
+    "tests/backend/test_institution_rotate_cli.py":
+        "`chainarb institution rotate-key` processes, each starting the embedded chain",
 }
 
 

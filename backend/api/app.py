@@ -127,10 +127,17 @@ def _chain(settings: Settings, key: str, sessions: sessionmaker[Session],
                 f"no escrow or anchor contract known for chain {handle.chain_id}: set "
                 "CHAINARB_ESCROW_ADDRESS and CHAINARB_ANCHOR_ADDRESS")
         institution = Account.from_key(key).address
-        if handle.embedded and deployment.deployer and deployment.deployer != institution:
+        escrow = EscrowContract(Transactor(handle.w3), deployment.escrow)
+        retired_to = escrow.successor_of(institution)
+        if int(retired_to, 16):  # a rotated key: it can act for no order any more
+            raise DeploymentMismatchError(
+                f"the institution key {institution} was rotated to {retired_to} "
+                "(`chainarb institution rotate-key`); configure that key "
+                "(CHAINARB_INSTITUTION_KEY, or the data dir's institution.key)")
+        if handle.embedded and deployment.deployer and deployment.deployer != institution \
+                and escrow.institution_of(deployment.deployer) != institution:
             raise DeploymentMismatchError(_foreign_deployer(settings, deployment.deployer,
                                                             institution))
-        escrow = EscrowContract(Transactor(handle.w3), deployment.escrow)
         objection = escrow.timeouts().objection
     except BaseException:
         handle.close()

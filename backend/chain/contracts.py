@@ -636,6 +636,19 @@ class EscrowContract(_Bound):
     def withdraw(self, account: LocalAccount, token: str) -> TxResult:
         return self._send(account, "withdraw", checksum(token))
 
+    def rotate_institution_key(self, institution: LocalAccount, successor: str) -> TxResult:
+        """The institution (its current key signs) hands its role and orders to `successor`."""
+        return self._send(institution, "rotateInstitutionKey", checksum(successor))
+
+    def is_admin(self, account: str) -> bool:
+        """Whether `account` holds DEFAULT_ADMIN_ROLE (grants and revokes institutions)."""
+        return bool(self._call("hasRole", ZERO_BYTES32, checksum(account)))
+
+    def hand_over_admin(self, admin: LocalAccount, successor: str) -> tuple[TxResult, TxResult]:
+        """DEFAULT_ADMIN_ROLE from `admin` to `successor`: granted, then renounced."""
+        granted = self._send(admin, "grantRole", ZERO_BYTES32, checksum(successor))
+        return granted, self._send(admin, "renounceRole", ZERO_BYTES32, admin.address)
+
     def grant_institution(self, admin: LocalAccount, institution: str) -> TxResult:
         role = self._call("INSTITUTION_ROLE")
         return self._send(admin, "grantRole", role, checksum(institution))
@@ -685,6 +698,14 @@ class EscrowContract(_Bound):
 
     def is_institution(self, account: str) -> bool:
         return bool(self._call("hasRole", self._call("INSTITUTION_ROLE"), checksum(account)))
+
+    def institution_of(self, institution: str) -> str:
+        """The key acting today for orders naming `institution` (after its rotations)."""
+        return checksum(self._call("institutionOf", checksum(institution)))
+
+    def successor_of(self, institution: str) -> str:
+        """The key `institution` rotated to (ZERO_ADDRESS when it did not rotate)."""
+        return checksum(self._call("successorOf", checksum(institution)))
 
     def domain(self) -> Domain:
         """The EIP-712 domain as the contract reports it (ERC-5267 `eip712Domain()`)."""

@@ -27,6 +27,7 @@ __all__ = [
     "ArbitrationEscrowInvalidSeller",
     "ArbitrationEscrowInvalidSignature",
     "ArbitrationEscrowInvalidStatus",
+    "ArbitrationEscrowInvalidSuccessor",
     "ArbitrationEscrowInvalidTimeouts",
     "ArbitrationEscrowInvalidToken",
     "ArbitrationEscrowNothingToWithdraw",
@@ -206,6 +207,10 @@ class ArbitrationEscrowNothingToWithdraw(RevertError):
 
 class ArbitrationEscrowTransferFailed(RevertError):
     hint = "the receiver or token refused the transfer; fix the receiver and retry"
+
+
+class ArbitrationEscrowInvalidSuccessor(RevertError):
+    hint = "rotate to a fresh key: not zero, not an institution, never rotated away from"
 
 
 # --- OpenZeppelin errors the escrow can raise -------------------------------------------

@@ -149,6 +149,22 @@ class Web3EscrowPort:
             self._domain = Domain(chain_id=d.chain_id, verifying_contract=d.verifying_contract)
         return self._domain
 
+    def institution_of(self, institution: str) -> str:
+        return self.escrow.institution_of(institution)
+
+    def rotate_institution_key(self, successor: str) -> str:
+        """``rotateInstitutionKey``; then, when this key is also the escrow's admin (the
+        embedded deployment), the admin role moves too (granted, then renounced), so the
+        retired key cannot revoke its successor."""
+        result = self._send(0, lambda: self.escrow.rotate_institution_key(self.account,
+                                                                           successor))
+        _one(result, "InstitutionKeyRotated")
+        if self.escrow.is_admin(self.account.address):
+            with _refusals(0):
+                self.escrow.hand_over_admin(self.account, successor)
+            self._flush()
+        return "0x" + bytes(result.tx_hash).hex()
+
     def read_order(self, order_id: int) -> OrderInfo:
         o = self.escrow.order(order_id)
         if o.status == Status.NONE:

@@ -17,6 +17,8 @@
 * ``scheduler``: defaults after missed deadlines, the enforcement record after a payout
 * ``courts``: court registration and access (the ``appoint.court`` step)
 * ``institution``: the institution key that signs the service's own records
+* ``rotation``: handing the institution over to a new key (a signed, anchored step in every
+  case; the escrow's rotation; data keys rewrapped)
 * ``views``: what each role may read
 * ``keys``: ``ServiceKey``, the service's X25519 key; every data key at rest is wrapped
   for it (evidence, confidential step bundles, documents)

@@ -514,6 +514,15 @@ class EscrowPort(Protocol):
 
     def domain(self) -> Domain: ...
 
+    def institution_of(self, institution: str) -> str:
+        """The key acting today for orders naming ``institution`` (after its rotations)."""
+        ...
+
+    def rotate_institution_key(self, successor: str) -> str:
+        """Hand the institution's role and orders to ``successor`` (signed by the port's
+        key); returns the transaction hash. Raises ``EscrowRefusal`` when refused."""
+        ...
+
     def read_order(self, order_id: int) -> OrderInfo:
         """Raises UnknownOrder when there is no such order."""
         ...

@@ -127,6 +127,7 @@ class FakeEscrowPort:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # kind, row payload
     fail_next: list[str] = field(default_factory=list)  # kinds whose next call raises
     tokens: dict[str, TokenMeta] = field(default_factory=dict)  # by lower-case address
+    successors: dict[str, str] = field(default_factory=dict)  # rotated key -> its successor
     _tx: int = 0
 
     @property
@@ -135,6 +136,27 @@ class FakeEscrowPort:
 
     def domain(self) -> Domain:
         return Domain(chain_id=self.chain_id, verifying_contract=self.escrow)
+
+    def institution_of(self, institution: str) -> str:
+        current: str = to_checksum_address(institution)
+        while current in self.successors:
+            current = self.successors[current]
+        return current
+
+    def rotate_institution_key(self, successor: str) -> str:
+        """As the contract: a fresh successor takes the role and the orders. This port keeps
+        signing as the old key (as the web3 port): the service builds a new one."""
+        self._transport("rotate_institution_key")
+        if self.institution_of(self.institution) != to_checksum_address(self.institution):
+            raise NotAuthorized(0, self.institution)  # a retired key rotates no more
+        new = to_checksum_address(successor)
+        known = {*self.successors, *self.successors.values(), self.institution}
+        if int(new, 16) == 0 or new in known:
+            raise ValueError(f"rotateInstitutionKey: {new} is no fresh key "
+                             "(ArbitrationEscrowInvalidSuccessor)")
+        self.successors[to_checksum_address(self.institution)] = new
+        self._tx += 1
+        return "0x" + f"{self._tx:064x}"
 
     @property
     def orders(self) -> dict[int, OrderInfo]:
@@ -335,7 +357,7 @@ class FakeEscrowPort:
         return o
 
     def _institution_only(self, o: _Order) -> None:
-        if not _same(self.institution, o.info.institution):
+        if not _same(self.institution, self.institution_of(o.info.institution)):
             raise NotAuthorized(o.info.order_id, self.institution)
 
     def _before(self, o: _Order) -> None:

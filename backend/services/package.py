@@ -58,7 +58,7 @@ from backend.db.service_models import CaseEvent, ChainAction, StepDetail
 from backend.worker.anchoring import enqueue_leaf
 from backend.worker.runner import ChainLabel
 from evidence.blockproof import ChainHeader, ProvenReceipt
-from evidence.chainproofs import collect_proofs, escrow_acts
+from evidence.chainproofs import collect_proofs, escrow_acts, institution_rotations
 from evidence.encryption import iter_decrypt
 from evidence.events import ORDER_OPENED, ORDER_RESOLVED, find_events
 from evidence.ipfs import Blockstore, cat
@@ -89,6 +89,7 @@ from .errors import AccessDenied, Conflict, NotFound, ServiceError
 from .evidence import EvidenceService, _IterReader
 from .identity import IdentityService
 from .institution import institution_info
+from .rotation import KEY_ROTATED
 
 if TYPE_CHECKING:
     from .cases import CaseService
@@ -277,8 +278,12 @@ class PackageService:
 
     # -- parts ----------------------------------------------------------------------------------
 
-    def _role(self, case: p.CaseState, signer: str, action: str | None = None) -> str:
-        if signer == self.cases.institution_address:
+    def _role(self, case: p.CaseState, signer: str, action: str | None = None,
+              former: frozenset[str] = frozenset()) -> str:
+        """The role a record's signer holds; ``former``: institution keys that handed over
+        (the signers of the case's ``institution.key_rotated`` steps), whose earlier steps
+        are the institution's."""
+        if signer == self.cases.institution_address or signer in former:
             return "institution"
         if signer == case.claimant:
             return "claimant"
@@ -335,11 +340,13 @@ class PackageService:
         carriers: dict[bytes, int] = {}
         award: AwardDocument | None = None
         final = case.final_award
+        former = frozenset(s.signer for s in steps if s.kind == KEY_ROTATED)
         for step in steps:
             signed = SignedRecord.from_json_obj(step.record)
             detail = details.get(step.id or -1)
             payload = detail.payload.encode() if detail and detail.payload is not None else None
-            entries.append(StepEntry(record=signed, role=self._role(case, step.signer, step.kind),
+            entries.append(StepEntry(record=signed,
+                                     role=self._role(case, step.signer, step.kind, former),
                                      payload=payload, label_en=step.kind))
             for att in (detail.attachments if detail else []):
                 kind = att.get("type")
@@ -554,9 +561,12 @@ class PackageService:
                     f"yet refunded order {order_id} by timeout (anyone may call "
                     "resolveByTimeout once the escrow's deadline passed): retry once it has")
             tx = "0x" + resolved[0].tx_hash.hex()
+        # the escrow's handovers of the order's institution key (a court follows them)
+        rotations = institution_rotations(self._chain, escrow,
+                                          str(opened[0].args["institution"]))
         return EnforcementInfo(escrow=escrow, open_tx=open_tx,
                                enforcement_tx=_b(tx) if tx else None,
-                               acts=escrow_acts(self._chain, escrow, order_id))
+                               acts=[*escrow_acts(self._chain, escrow, order_id), *rotations])
 
     def _block_proofs(self, anchors: list[AnchorInfo], enforcement: EnforcementInfo
                       ) -> tuple[list[ChainHeader], list[ProvenReceipt]]:

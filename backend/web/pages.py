@@ -128,7 +128,7 @@ th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #eef0f4;
 vertical-align:top}th{color:#5a6475;font-weight:600}
 code{font-size:.85rem;background:#f1f3f6;padding:0 .2rem;border-radius:3px}
 .stage{display:inline-block;background:#e6f0ff;color:#17324d;border-radius:999px;
-padding:.1rem .7rem;font-weight:600}.muted{color:#6b7280}
+padding:.1rem .7rem;font-weight:600}.muted{color:#5f6675}
 .muted code{color:#3f4856}.amount{font-variant-numeric:
 tabular-nums;text-align:right}button{background:#17324d;color:#fff;border:0;
 border-radius:6px;padding:.5rem 1rem;font-size:1rem;cursor:pointer}

@@ -150,6 +150,10 @@ interface IArbitrationEscrow {
     /// @notice `account` withdrew its credited balance in `token`.
     event Withdrawn(address indexed account, address indexed token, uint256 amount);
 
+    /// @notice The institution key `previous` handed INSTITUTION_ROLE and every order naming it
+    /// (or a key before it) over to `successor`; `previous` can act for no order any more.
+    event InstitutionKeyRotated(address indexed previous, address indexed successor);
+
     // ------------------------------------------------------------------------------------------
     // Errors
     // ------------------------------------------------------------------------------------------
@@ -198,4 +202,7 @@ interface IArbitrationEscrow {
     error ArbitrationEscrowNothingToWithdraw(address account, address token);
     /// @notice A withdrawal the caller asked for could not be sent.
     error ArbitrationEscrowTransferFailed(address account, address token, uint256 amount);
+    /// @notice A rotation's successor is zero, the caller, already an institution, or a key that
+    /// was rotated away from (a key holds the role once: no cycles, no merging of two chains).
+    error ArbitrationEscrowInvalidSuccessor(address successor);
 }

@@ -51,6 +51,7 @@ from evidence.commitment import commitment_of, sha256_file
 from evidence.errors import EvidenceError, FormatError
 from evidence.events import (
     ESCROW_ACTS,
+    INSTITUTION_KEY_ROTATED,
     ORDER_OPENED,
     ORDER_RESOLVED,
     RESOLUTIONS,
@@ -641,6 +642,11 @@ class _Package:
                 else:
                     holders["claimant"] = {signer}
                     holders["respondent"] = {order.seller if signer == order.buyer else order.buyer}
+            if signer not in holders["institution"] and any(
+                    signer in self.successors_of(k) for k in holders["institution"]):
+                # the escrow proves the holder handed over to this key (on-chain, signed
+                # by the holder): from its first record on, the successor holds the role
+                holders["institution"] = {signer}
             history.append((signed.record_hash.hex(), {k: set(v) for k, v in holders.items()}))
             if isinstance(rec, ProceduralStep) and rec.action in APPOINTMENTS:
                 role = APPOINTMENTS[rec.action]
@@ -665,18 +671,49 @@ class _Package:
 
 
     @cached_property
+    def onchain_rotations(self) -> dict[str, tuple[str, _Proven]]:
+        """The escrow's `InstitutionKeyRotated(previous, successor)` in the package's proven
+        receipts (the records' chain, status 1, emitted by the escrow): previous ->
+        (successor, where it is proven). The escrow lets only the old key send it."""
+        out: dict[str, tuple[str, _Proven]] = {}
+        try:
+            receipts = list(self.block_proofs.receipts.values())
+        except _CheckFailedError:  # unreadable proofs: `block_proofs` fails and says why
+            return out
+        for proven in receipts:
+            if proven.chain_id != self.domain.chain_id or proven.receipt.status != 1:
+                continue
+            for e in proven.events(INSTITUTION_KEY_ROTATED, self.domain.verifying_contract):
+                out[to_checksum_address(e.args["previous"])] = (
+                    to_checksum_address(e.args["successor"]), proven)
+        return out
+
+    def successors_of(self, key: str) -> list[str]:
+        """The keys `key` handed over to on the escrow, one after the other (proven)."""
+        chain: list[str] = []
+        while key in self.onchain_rotations and len(chain) <= len(self.onchain_rotations):
+            key = self.onchain_rotations[key][0]
+            chain.append(key)
+        return chain
+
+    @cached_property
     def institution_keys(self) -> list[str]:
         """Every key that held the institution's role, in order: the order's, then each one
-        an `institution.key_rotated` step signed by the key before it handed over to."""
+        an `institution.key_rotated` step signed by the key before it handed over to, then
+        any the escrow proves the order's institution handed over to."""
         keys = [self.order.institution]
         for _, holders in self.roles[0]:
             keys += sorted(holders["institution"] - set(keys))
+        for key in list(keys):
+            keys += [k for k in self.successors_of(key) if k not in keys]
         return keys
 
     @property
     def institution_now(self) -> set[str]:
-        """The key holding the institution's role at the end of the chain (it attests)."""
-        return self.roles[0][-1][1]["institution"]
+        """The key holding the institution's role at the end of the chain (it attests), or
+        the last key the escrow proves it handed over to since (a case whose chain no key
+        after the rotation signed: its package is attested by the new key)."""
+        return {([k, *self.successors_of(k)])[-1] for k in self.roles[0][-1][1]["institution"]}
 
 
 _Result = str | tuple[str, list[str]]
@@ -699,16 +736,76 @@ def _record_name(signed: SignedRecord) -> str:
 # --- the checks -------------------------------------------------------------------------
 
 
+KEY_ROTATED = "institution.key_rotated"
+
+
+def _key_chain(p: _Package) -> tuple[list[str], list[str]]:
+    """The institution's keys as the case's chain hands them over: each
+    `institution.key_rotated` step must be signed by the key holding the role at that point
+    and be anchored (a Merkle proof of its record into a root the package lists as anchored;
+    the `merkle` and `anchors` checks prove those). Problems, and one detail line per key."""
+    history, _ = p.roles
+    before = dict(history)
+    merkle = p.json(fmt.MERKLE)
+    proofs = merkle.get("proofs", []) if isinstance(merkle, dict) else []
+    roots = {str(a.get("root", "")).removeprefix("0x").lower(): a for a in p.anchors}
+    rooted = {str(pr.get("recordHash", "")).removeprefix("0x").lower():
+              str(pr.get("root", "")).removeprefix("0x").lower()
+              for pr in proofs if isinstance(pr, dict)}
+    problems: list[str] = []
+    details = [f"institution key / 机构密钥: {p.order.institution} (the order's, on-chain)"]
+    for signed in p.steps:
+        rec = signed.record
+        if not isinstance(rec, ProceduralStep) or rec.action != KEY_ROTATED:
+            continue
+        signer = _single_signer(signed)
+        holders = before.get(signed.record_hash.hex(), {}).get("institution", set())
+        try:
+            new = ", ".join(to_checksum_address(a) for a in p.payload(rec)["appointees"])
+        except (_CheckFailedError, KeyError, TypeError, ValueError):
+            new = "?"
+        if signer not in holders:
+            problems.append(
+                f"step {rec.sequence} hands the institution to {new} but is signed by {signer}, "
+                f"not by the key holding the role ({' or '.join(sorted(holders))}): the "
+                "rotation is void")
+            continue
+        root = rooted.get(signed.record_hash.hex())
+        anchor = roots.get(root or "")
+        if anchor is None:
+            problems.append(
+                f"step {rec.sequence} hands the institution to {new} but is not anchored (no "
+                "Merkle proof into an anchored root): an unanchored rotation binds no one")
+            continue
+        details.append(f"institution key / 机构密钥: {new}, handed over by {signer} at step "
+                       f"{rec.sequence}, anchored in root 0x{str(root)[:16]}… on chain "
+                       f"{anchor.get('chainId')} block {anchor.get('blockNumber')}")
+    previous = p.order.institution
+    for key in p.successors_of(previous):
+        proven = p.onchain_rotations[previous][1]
+        details.append(f"institution key / 机构密钥: {key}, handed over by {previous} on the "
+                       f"escrow (InstitutionKeyRotated, tx 0x{proven.tx_hash.hex()} in "
+                       f"{proven.where})")
+        previous = key
+    return problems, details
+
+
 def _check_identities(p: _Package) -> _Result:
-    """Names beside addresses, each bound to the key that signed it (`_identity`)."""
+    """Names beside addresses, each bound to the key that signed it (`_identity`), and the
+    institution's keys, each handed over by the one before (signed, anchored)."""
     history, _ = p.roles
     problems, details = check_identities(
         p.identities, p.manifest, steps=p.steps, payload_of=p.payload,
         holders=history[-1][1], institution=p.institution_keys, case_id=p.case_id,
         domain=p.domain)
+    chain_problems, chain_details = _key_chain(p)
+    people = len(details)
+    problems, details = chain_problems + problems, details + chain_details
     if problems:
         raise _CheckFailedError(problems[0], problems)
-    return f"{len(details)} people named, each name signed by its key", details
+    return (f"{people} people named, each name signed by its key; "
+            f"{len(p.institution_keys)} institution key(s), each handed over by the one "
+            "before"), details
 
 
 def _check_files(p: _Package) -> str:
@@ -1120,7 +1217,7 @@ ACT_PATHS: dict[str, tuple[tuple[str, int | None], ...]] = {
 }
 """Which on-chain acts each resolution implies; one missing from the package is omitted."""
 
-_SPECS = {spec.name: spec for spec in ESCROW_ACTS}
+_SPECS = {spec.name: spec for spec in (*ESCROW_ACTS, INSTITUTION_KEY_ROTATED)}
 
 
 def _order_events(p: _Package) -> list[tuple[_Proven, Event]]:
@@ -1151,6 +1248,12 @@ def _check_onchain_acts(p: _Package) -> _Result:
             name, tx = str(act["event"]), fmt.from_hex(act["txHash"], "txHash", 32)
             spec = _SPECS[name]
             proven = p.proven(p.domain.chain_id, tx, f"the escrow's {name}")
+            if spec is INSTITUTION_KEY_ROTATED:  # the institution's, not one order's
+                if not any(to_checksum_address(e.args["previous"]) in p.institution_keys
+                           for e in proven.events(spec, escrow)):
+                    problems.append(f"{name}: tx 0x{tx.hex()} holds no handover of the "
+                                    f"order's institution from {escrow}")
+                continue
             if not any(e.args["orderId"] == order_id for e in proven.events(spec, escrow)):
                 problems.append(f"{name}: tx 0x{tx.hex()} holds no {name} of order {order_id} "
                                 f"from {escrow}")

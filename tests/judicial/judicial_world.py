@@ -29,7 +29,7 @@ from backend.chain.contracts import (
     Timeouts,
 )
 from backend.chain.devchain import advance_time, chain_time, dev_accounts, in_process_web3
-from evidence.chainproofs import collect_proofs, escrow_acts
+from evidence.chainproofs import collect_proofs, escrow_acts, institution_rotations
 from evidence.commitment import commit, sha256_file
 from evidence.encryption import encrypt_stream, generate_data_key
 from evidence.ipfs import MemoryBlockstore, add_bytes
@@ -143,6 +143,8 @@ def make_case(
     anchored_by_stranger: bool = False,
     rotate_to: LocalAccount | None = None,
     rotation_signer: LocalAccount | None = None,
+    rotate_on_chain: bool = False,
+    rotate_late: bool = False,
 ) -> Case:
     """Run the case on `w3` (default: a fresh in-process EVM) and build its package.
 
@@ -158,7 +160,11 @@ def make_case(
     With `rotate_to`, before the enforcement is recorded the institution hands its off-chain
     signing over to that key (an ``institution.key_rotated`` step signed by
     `rotation_signer`, by default the old key), which then signs the last step and the
-    attestation.
+    attestation. With `rotate_on_chain` as well, the handover is the escrow's instead
+    (`rotateInstitutionKey`, sent by the old key; no step): the package lists it among the
+    escrow's acts, as for a case with no chain yet at the rotation. With `rotate_late`
+    too, the escrow's handover comes after the last step (the old key signed them all; only
+    the attestation is the new key's: a finished case exported after a rotation).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     w3 = w3 if w3 is not None else in_process_web3()
@@ -451,7 +457,10 @@ def make_case(
                 [by_signer.get(m) for m in members],
             )
     signer = actors.institution  # the key signing in the institution's name off-chain
-    if rotate_to is not None:  # it hands over to a new key (signed by the old one)
+    if rotate_to is not None and rotate_on_chain and not rotate_late:  # escrow's, no step
+        escrow.rotate_institution_key(actors.institution, rotate_to.address)
+        signer = rotate_to
+    elif rotate_to is not None:  # it hands over to a new key (signed by the old one)
         handover = canonical({"role": "institution", "appointees": [rotate_to.address]})
         add(_step(rotation_signer or actors.institution, domain, case_id=case_id, seq=seq,
                   prev=prev, action="institution.key_rotated", payload=handover,
@@ -475,6 +484,10 @@ def make_case(
         done,
         "Award executed by the escrow",
     )
+
+    if rotate_to is not None and rotate_late:  # after every step: only the attestation
+        escrow.rotate_institution_key(actors.institution, rotate_to.address)
+        signer = rotate_to
 
     # -- Merkle batches, anchors, timestamps ------------------------------------------------
     records = [s.record for s in steps]
@@ -579,7 +592,8 @@ def make_case(
                             "HK", at=t0, subject=member.address),
             disclosure=disclose(member, domain, case_id, "panelist", appointments[-1],
                                 at=chain_time(w3))))
-    acts = escrow_acts(w3, escrow_addr, order_id)
+    acts = [*escrow_acts(w3, escrow_addr, order_id),
+            *institution_rotations(w3, escrow_addr, actors.institution.address)]
     headers, receipts = collect_proofs(w3, [a.tx_hash for a in anchors] + [tx for _, tx in acts])
     inputs = PackageInputs(
         domain=domain,

@@ -8,8 +8,10 @@ the `identities` check must say which.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -237,3 +239,142 @@ def test_a_rotation_not_signed_by_the_old_key_fails(tmp_path: Path, local_tsa: L
     assert checks["attestation"].status == Status.FAILED
     assert f"signed by {thief.address}, not by the institution's key " \
         f"{forged.actors.institution.address}" in checks["attestation"].reason
+
+
+def test_the_key_chain_is_named_by_identities(tmp_path: Path, local_tsa: LocalTSA) -> None:
+    """`identities` states each institution key and the anchored step that handed it over."""
+    new = Account.create()
+    rotated = make_case(tmp_path / "rotated", local_tsa, rotate_to=new)
+    report = verify_package(rotated.package, chain=rotated.w3)
+    identities = next(c for c in report.checks if c.name == "identities")
+    assert identities.status == Status.PASSED, identities.reason
+    assert identities.reason.endswith("2 institution key(s), each handed over by the one before")
+    old = rotated.actors.institution.address
+    assert f"institution key / 机构密钥: {old} (the order's, on-chain)" in identities.details
+    assert any(d.startswith(f"institution key / 机构密钥: {new.address}, handed over by {old} "
+                            "at step ") and " anchored in root 0x" in d
+               for d in identities.details), identities.details
+
+
+def test_a_rotation_not_signed_by_the_old_key_fails_identities(tmp_path: Path,
+                                                                local_tsa: LocalTSA) -> None:
+    thief = Account.create()
+    forged = make_case(tmp_path / "forged", local_tsa, rotate_to=thief, rotation_signer=thief)
+    report = verify_package(forged.package, chain=forged.w3)
+    identities = next(c for c in report.checks if c.name == "identities")
+    assert identities.status == Status.FAILED
+    assert identities.reason.endswith(
+        f"hands the institution to {thief.address} but is signed by {thief.address}, not by "
+        f"the key holding the role ({forged.actors.institution.address}): the rotation is void")
+
+
+def test_an_unanchored_rotation_fails_identities(tmp_path: Path, local_tsa: LocalTSA) -> None:
+    """The handover is genuinely signed by the old key, but no anchored root holds it: a
+    rotation nobody can date binds no one (the holder of the new key cannot backdate it)."""
+    new = Account.create()
+    rotated = make_case(tmp_path / "rotated", local_tsa, rotate_to=new)
+    with zipfile.ZipFile(rotated.package) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    steps = [json.loads(line) for line in files[fmt.STEPS].decode().splitlines() if line]
+    handover = next(SignedRecord.from_json_obj(s) for s in steps
+                    if s["message"].get("action") == "institution.key_rotated")
+    merkle = json.loads(files[fmt.MERKLE])
+    merkle["proofs"] = [pr for pr in merkle["proofs"]
+                        if pr["recordHash"] != "0x" + handover.record_hash.hex()]
+    files[fmt.MERKLE] = json.dumps(merkle).encode()
+    listed = {n: hashlib.sha256(b).hexdigest() for n, b in files.items()
+              if n not in fmt.OUTSIDE_CHECKSUMS}
+    files[fmt.CHECKSUMS] = fmt.checksums_text(listed)
+    out = tmp_path / "unanchored.zip"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(files):
+            zf.writestr(name, files[name])
+    report = verify_package(out, chain=rotated.w3)
+    identities = next(c for c in report.checks if c.name == "identities")
+    assert identities.status == Status.FAILED
+    assert f"hands the institution to {new.address} but is not anchored" in identities.reason
+
+
+def _rewrite(case: Case, out: Path, edit: Callable[[dict[str, bytes]], None]) -> Path:
+    """The case's package with `edit` applied and SHA256SUMS recomputed (as a forger would)."""
+    with zipfile.ZipFile(case.package) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    edit(files)
+    listed = {n: hashlib.sha256(b).hexdigest() for n, b in files.items()
+              if n not in fmt.OUTSIDE_CHECKSUMS}
+    files[fmt.CHECKSUMS] = fmt.checksums_text(listed)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(files):
+            zf.writestr(name, files[name])
+    return out
+
+
+def test_the_escrows_handover_is_followed_without_a_step(tmp_path: Path,
+                                                          local_tsa: LocalTSA) -> None:
+    """No `institution.key_rotated` step (the case had no chain at the rotation): the
+    package proves the escrow's InstitutionKeyRotated, and the verifier follows it."""
+    new = Account.create()
+    case = make_case(tmp_path / "onchain", local_tsa, rotate_to=new, rotate_on_chain=True)
+    report = verify_package(case.package, chain=case.w3)
+    assert report.ok, [(c.name, c.reason) for c in report.checks if not c.passed]
+    checks = {c.name: c for c in report.checks}
+    old = case.actors.institution.address
+    assert any(d.startswith(f"institution key / 机构密钥: {new.address}, handed over by {old} "
+                            "on the escrow (InstitutionKeyRotated, tx 0x")
+               for d in checks["identities"].details), checks["identities"].details
+    assert checks["attestation"].reason.endswith(f"signed by the institution {new.address}")
+
+
+def test_without_the_escrows_handover_the_successor_is_no_one(tmp_path: Path,
+                                                               local_tsa: LocalTSA) -> None:
+    """The handover's receipt left out of the package: the new key's step and attestation
+    are a stranger's."""
+    new = Account.create()
+    case = make_case(tmp_path / "onchain", local_tsa, rotate_to=new, rotate_on_chain=True)
+    escrow = json.loads(zipfile.ZipFile(case.package).read(fmt.ESCROW))
+    (rotation_tx,) = [a["txHash"] for a in escrow["acts"]
+                      if a["event"] == "InstitutionKeyRotated"]
+
+    def omit(files: dict[str, bytes]) -> None:
+        esc = json.loads(files[fmt.ESCROW])
+        esc["acts"] = [a for a in esc["acts"] if a["txHash"] != rotation_tx]
+        files[fmt.ESCROW] = json.dumps(esc).encode()
+        receipts = json.loads(files[fmt.RECEIPTS])
+        receipts["receipts"] = [r for r in receipts["receipts"] if r["txHash"] != rotation_tx]
+        files[fmt.RECEIPTS] = json.dumps(receipts).encode()
+
+    report = verify_package(_rewrite(case, tmp_path / "omitted.zip", omit), chain=case.w3)
+    checks = {c.name: c for c in report.checks}
+    assert checks["roles"].status == Status.FAILED
+    assert any(f"signed by {new.address}, who did not hold the role institution" in d
+               for d in checks["roles"].details), checks["roles"].details
+    assert checks["attestation"].status == Status.FAILED
+
+
+def test_a_listed_handover_that_is_no_handover_fails(tmp_path: Path,
+                                                     local_tsa: LocalTSA) -> None:
+    new = Account.create()
+    case = make_case(tmp_path / "onchain", local_tsa, rotate_to=new, rotate_on_chain=True)
+
+    def relabel(files: dict[str, bytes]) -> None:  # the order's opening called a handover
+        esc = json.loads(files[fmt.ESCROW])
+        esc["acts"].append({"event": "InstitutionKeyRotated", "txHash": esc["openTx"]})
+        files[fmt.ESCROW] = json.dumps(esc).encode()
+
+    report = verify_package(_rewrite(case, tmp_path / "relabelled.zip", relabel), chain=case.w3)
+    acts = next(c for c in report.checks if c.name == "onchain_acts")
+    assert acts.status == Status.FAILED
+    assert "InstitutionKeyRotated: tx 0x" in acts.reason and "holds no handover" in acts.reason
+
+
+def test_a_package_attested_after_a_late_handover(tmp_path: Path, local_tsa: LocalTSA) -> None:
+    """Every step was the old key's; the escrow's handover came afterwards, so the package
+    exported now is attested by the new key: the verifier follows the escrow to it, and the
+    old key may attest no more."""
+    new = Account.create()
+    case = make_case(tmp_path / "late", local_tsa, rotate_to=new, rotate_on_chain=True,
+                     rotate_late=True)
+    report = verify_package(case.package, chain=case.w3)
+    assert report.ok, [(c.name, c.reason) for c in report.checks if not c.passed]
+    checks = {c.name: c for c in report.checks}
+    assert checks["attestation"].reason.endswith(f"signed by the institution {new.address}")

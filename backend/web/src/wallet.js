@@ -606,5 +606,13 @@ const api = {
   },
 };
 
+// Signing out of the pages locks the built-in wallet in this tab too.
+document.addEventListener('submit', (event) => {
+  const form = event.target;
+  if (form instanceof HTMLFormElement && /\/ui\/sign-out/.test(form.getAttribute('action') || '')) {
+    builtin.lock();
+  }
+}, true);
+
 window.chainarbWallet = api;
 window.chainarbSignTypedData = (typedData) => api.signTypedData(typedData);

@@ -420,3 +420,34 @@ def test_an_appointment_by_another_than_the_orders_institution_is_refused(
     assert (refused.value.order_id, refused.value.caller) == (order_id,
                                                               world.who.stranger.address)
     assert world.port.read_order(order_id).status == "Disputed"
+
+
+# --- the institution's key rotation -------------------------------------------------------
+
+
+def test_a_rotated_institution_acts_with_its_new_key(world: EscrowWorld) -> None:
+    """The old key hands over; orders naming it follow to the new key, which appoints; the
+    old key appoints and rotates no more."""
+    from eth_account import Account
+
+    from backend.chain.devchain import fund
+
+    order_id = disputed(world)
+    new = Account.create()
+    if isinstance(world, ChainWorld):
+        fund(world.w3, [new.address], ETHER)
+    old = world.who.institution.address
+    assert world.port.institution_of(old) == old
+    tx = world.port.rotate_institution_key(new.address)
+    assert tx.startswith("0x") and len(tx) == 66
+    assert world.port.institution_of(old) == new.address
+    act = AppointArbitrator(order_id=order_id, case_id=CASE,
+                            arbitrator=world.who.arbitrator.address)
+    with pytest.raises(NotAuthorized) as info:
+        world.port.appoint_arbitrator(act)
+    assert (info.value.order_id, info.value.caller) == (order_id, old)
+    with pytest.raises(NotAuthorized):
+        world.port.rotate_institution_key(world.who.stranger.address)
+    sent = world.port_as(new).appoint_arbitrator(act)
+    assert sent.event == ArbitratorAppointed(order_id, CASE, world.who.arbitrator.address,
+                                             world.mined_at(sent) + TIMEOUTS.award)

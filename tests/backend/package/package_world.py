@@ -47,6 +47,7 @@ class ChainWorld:
     escrow: EscrowContract
     order_id: int
     tsa: LocalTSA
+    anchor: str = ""  # the EvidenceAnchor the service anchors on
 
     @property
     def case_id(self) -> str:
@@ -133,7 +134,8 @@ def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA,
     world = World(client=TestClient(app), clock=clock, port=port,  # type: ignore[arg-type]
                   blockstore=blockstore)  # type: ignore[arg-type]
     world.actors = {n: Actor(n, k, world) for n, k in keys.items()}
-    return ChainWorld(world=world, w3=w3, escrow=escrow, order_id=order_id, tsa=tsa)
+    return ChainWorld(world=world, w3=w3, escrow=escrow, order_id=order_id, tsa=tsa,
+                      anchor=anchor)
 
 
 def post(actor: Actor, path: str, body: Any) -> dict[str, Any]:

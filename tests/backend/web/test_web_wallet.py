@@ -126,6 +126,7 @@ def test_built_in_wallet_made_restored_and_signing_as_eth_sign_typed_data_v4(
     assert out["wrongInPrompt"] == "Wrong passphrase."
     assert out["secondTabSignature"] == expected["step"]
     assert out["secondTabUnlockedAfter"] is True
+    assert out["afterSignOut"] == [False, True]
 
     # Restore in Chinese: refusals in words, then the same account.
     assert out["noFile"] == "请先选择恢复文件。"
@@ -204,3 +205,26 @@ def test_a_passkey_protects_the_wallet(world: WebWorld, tmp_path: Path) -> None:
     # Without the passkey the passphrase alone opens nothing.
     assert out["withoutPasskey"] in ("passkey_refused", "passkey_failed")
     assert out["unlockedAfter"] is False
+
+
+def test_a_case_step_signed_with_the_built_in_wallet(world: WebWorld, tmp_path: Path) -> None:
+    """The buyer restores a keystore made by eth-account and makes an offer on the case
+    page; the prompt shows it in words; the service accepts the signed record."""
+    keystore = tmp_path / "buyer.json"
+    keystore.write_text(json.dumps(Account.encrypt(key("buyer").key, PASSPHRASE,
+                                                   kdf="scrypt", iterations=2**14)))
+    done = subprocess.run(
+        ["node", str(HERE / "builtin_step.cjs"), world.base, world.case2, str(keystore),
+         PASSPHRASE, str(tmp_path)],
+        cwd=ROOT, env={**os.environ, "CHROMIUM": find_chromium()}, capture_output=True,
+        text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["result"]["cls"] == "result ok", out
+    # The offer, then the escrow's settlement it becomes when accepted: each in words.
+    assert [x["what"] for x in out["prompts"]] == ["和解要约", "供托管合约执行的和解协议"]
+    shown = dict(out["prompts"][0]["rows"])
+    assert shown["付给买方"] == "100.500000" and shown["从保证金中支付的赔偿"] == "0.000000"
+    offers = world.clients["buyer"].get(f"/cases/{world.case2}")["offers"]
+    assert [int(o["allocation"]["to_buyer"]) for o in offers] == [100_500_000]
+    assert not [m for m in out["console"] if m.startswith(("error", "pageerror"))], out

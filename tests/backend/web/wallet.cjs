@@ -175,6 +175,10 @@ async function main() {
     await p2.click('#wallet-prompt-sign');
     out.secondTabSignature = await pending2;
     out.secondTabUnlockedAfter = await p2.evaluate(() => window.chainarbWallet.builtin.unlocked());
+    // Signing out locks the wallet in that tab (the keystore stays).
+    await Promise.all([p2.waitForURL('**/ui/sign-in**'), p2.click('#sign-out')]);
+    out.afterSignOut = await p2.evaluate(() => [window.chainarbWallet.builtin.unlocked(),
+      window.chainarbWallet.builtin.exists()]);
 
     // --- B: restore from the recovery file (简体中文) ---
     const b = await person(browser, 'zh-Hans', out);
