@@ -59,6 +59,8 @@ SLOW_MODULES = {
     "tests/backend/web/test_web_party_chain.py":
         "the claim's freeze sent from the page to anvil by the buyer's wallet (an extension, "
         "then the built-in wallet through the relay), in chromium",
+    "tests/backend/web/test_web_desk_browser.py":
+        "the institution's page and the neutrals' desk in chromium",
     "tests/backend/web/test_web_people_browser.py":
         "a profile signed through the page, names and words read in chromium",
     "tests/backend/web/test_web_wallet.py": "the built-in wallet made, restored, signing",

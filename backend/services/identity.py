@@ -116,6 +116,36 @@ class IdentityService:
                                           col(IdentityRecord.id).desc())).first()
         return SignedRecord.from_json_obj(row.record) if row is not None else None
 
+    def issued_profiles(self, session: Session, limit: int = 500) -> list[SignedRecord]:
+        """The institution's register: the newest profile it signed for each person
+        (neutrals and courts it registered), newest first, at most `limit`."""
+        rows = session.exec(select(IdentityRecord).where(
+            col(IdentityRecord.kind) == "Profile",
+            col(IdentityRecord.issuer) == self.cases.institution_address)
+            .order_by(col(IdentityRecord.signed_at).desc(), col(IdentityRecord.id).desc())
+            .limit(limit * 4)).all()
+        seen: dict[str, SignedRecord] = {}
+        for row in rows:
+            if row.subject not in seen and len(seen) < limit:
+                seen[row.subject] = SignedRecord.from_json_obj(row.record)
+        return list(seen.values())
+
+    def appointment_of(self, session: Session, case_id: str, address: str
+                       ) -> tuple[str, str] | None:
+        """The latest step of the case appointing `address` as a neutral who discloses:
+        (role, the step's record hash), which a ``Disclosure`` names; None if none."""
+        from evidence.records import DISCLOSING_ROLES
+
+        kinds = [k for k, role in APPOINTMENTS.items() if role in DISCLOSING_ROLES]
+        steps = session.exec(select(Step).where(
+            col(Step.case_id) == case_id, col(Step.kind).in_(kinds))
+            .order_by(col(Step.sequence).desc())).all()
+        for step in steps:
+            payload = _payload(session, step.id) if step.id else None
+            if payload is not None and address in payload.get("appointees", []):
+                return APPOINTMENTS[step.kind], step.record_hash
+        return None
+
     def disclosure_of(self, session: Session, case_id: str, address: str, role: str,
                       appointment: str | None) -> SignedRecord | None:
         """The appointee's newest disclosure on `appointment` (a record hash) in the case."""

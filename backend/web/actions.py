@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse, Response
 from evidence.steps import STEPS
 from evidence.words import DISPUTE_TYPES, REMEDIES
 
+from . import award
 from .i18n import STAGES, UI, register, step_word, ui
 
 __all__ = ["DECIMALS", "actions_section", "case_data", "router"]
@@ -34,9 +35,11 @@ __all__ = ["DECIMALS", "actions_section", "case_data", "router"]
 DECIMALS = 6
 # The API paths the pages may call through the proxy (prefixes); a page that needs another
 # adds it here.
-# "cases": the case steps and opening a case (POST /cases); "orders", "notices": a party's
-# reads (party.py); "profile": PUT /profile (profile.js).
-PROXIED = ("cases", "orders", "notices", "profile")
+# "cases": the case steps and opening a case (POST /cases); "orders", "notices": a
+# party's reads (party.py); "profile": PUT /profile (profile.js); the institution
+# page's admin calls (institution.py: register neutrals and courts, retry chain actions)
+PROXIED = ("cases", "orders", "notices", "profile", "admin/neutrals", "admin/courts",
+           "admin/chain-actions/")
 EVIDENCE_KINDS = ("photo", "video", "invoice", "contract", "communication", "tracking_record",
                   "delivery_confirmation", "inspection_report", "other")
 
@@ -141,9 +144,20 @@ def case_data(request: Request, view: dict[str, Any], viewer: str, lang: str) ->
         "awardRecordHash": view.get("awardRecordHash"),
         "mediator": view.get("mediator"),
         "panelSignedBy": view.get("panelSignedBy") or [],
+        "register": _register(request, allowed),
         "messages": {**{k: v[lang] for k, v in UI.items()},
                      "stages": {k: v[lang] for k, v in STAGES.items()}},
     }
+
+
+def _register(request: Request, allowed: list[str]) -> list[dict[str, str]]:
+    """The neutrals on the institution's register, offered by name in the appointment
+    forms (only when the viewer may appoint; the server still checks conflicts)."""
+    if not any(a.startswith("appoint.") for a in allowed):
+        return []
+    from .institution import register_neutrals
+
+    return register_neutrals(request.app.state.ctx)
 
 
 def _amount(units: str) -> str:
@@ -176,12 +190,14 @@ TRACKING = ("delivered", "delivered_signed", "in_transit", "no_tracking", "lost"
 
 
 def _allocation_fields(fid: str, data: dict[str, Any], lang: str) -> str:
+    held, guarantee, _live = award.limits(data)
     return (_field(fid, "toBuyer", ui("to_buyer_label", lang), _AMOUNT_INPUT,
-                   ui("amount_hint", lang).format(amount=_amount(data["amount"])))
+                   ui("amount_hint", lang).format(amount=_amount(str(held))))
             + _field(fid, "compensation", ui("compensation_label", lang),
                      '<input {id} type="text" inputmode="decimal" autocomplete="off" '
                      'value="0">',
-                     ui("compensation_hint", lang).format(amount=_amount(data["guarantee"]))))
+                     ui("compensation_hint", lang).format(amount=_amount(str(guarantee))))
+            + award.preview(fid, data, lang, DECIMALS))
 
 
 def _days_field(fid: str, lang: str) -> str:
@@ -305,6 +321,8 @@ def _neutral_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[s
                            ui("sign_propose", lang), lang))
     if "impasse.declared" in allowed:
         forms.append(_simple("impasse", "impasse", lang))
+    picker = (_ADDRESS_INPUT.replace(" required>", ' list="neutral-register" required>')
+              if data.get("register") else _ADDRESS_INPUT)
     for action, step in (("appoint.mediator", "appoint_mediator"),
                          ("appoint.arbitrator", "appoint_arbitrator")):
         if action == "appoint.mediator" and data.get("mediator"):
@@ -312,13 +330,13 @@ def _neutral_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[s
         if action in allowed:  # institution admin
             inner = (f'<p>{_e(ui("appoint_text", lang))}</p>'
                      + _field(f"step-{step}", "appointee", ui(f"{step}_label", lang),
-                              _ADDRESS_INPUT, ui("address_hint", lang)))
+                              picker, ui("address_hint", lang)))
             forms.append(_form(step, ui(f"{step}_title", lang), inner,
                                ui("sign_appoint", lang), lang))
     if "appoint.panel" in allowed:
         inner = f'<p>{_e(ui("appoint_text", lang))}</p>' + "".join(
             _field("step-appoint_panel", f"appointee{n}",
-                   ui("panelist_label", lang).format(n=n), _ADDRESS_INPUT,
+                   ui("panelist_label", lang).format(n=n), picker,
                    ui("address_hint", lang) if n == 1 else "") for n in (1, 2, 3))
         forms.append(_form("appoint_panel", ui("appoint_panel_title", lang), inner,
                            ui("sign_appoint", lang), lang))
@@ -330,9 +348,7 @@ def _neutral_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[s
             continue  # the tables leave it open until the panel decides; a second is refused
         if action in allowed:
             fid = f"step-{step}"
-            inner = (_allocation_fields(fid, data, lang)
-                     + _field(fid, "document", ui("award_doc_label", lang),
-                              '<input {id} type="file" required>', ui("award_doc_hint", lang)))
+            inner = _allocation_fields(fid, data, lang) + award.award_fields(fid, _field, lang)
             forms.append(_form(step, ui(f"{step}_title", lang), inner,
                                ui("sign_award", lang), lang))
     for action, step in (("court.confirmed", "confirm"), ("court.refused", "refuse")):
@@ -376,8 +392,13 @@ def actions_section(data: dict[str, Any], lang: str) -> str:
         body = f'<p class="muted">{_e(ui("nothing_now", lang))}</p>'
     else:
         body = "".join(forms) + note
+    if data.get("register") and any('data-step="appoint' in f for f in forms):
+        body += '<datalist id="neutral-register" translate="no">' + "".join(
+            f'<option value="{_e(n["address"])}">{_e(n["name"])}</option>'
+            for n in data["register"]) + "</datalist>"
     blob = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
     return (f'<section id="actions" aria-labelledby="actions-h"><h2 id="actions-h">'
             f'{_e(ui("your_steps", lang))}</h2>{body}</section>'
             f'<script type="application/json" id="case-data">{blob}</script>'
+            '<link rel="stylesheet" href="/ui/static/desk.css">'  # the allocation preview
             '<script src="/ui/static/actions.js" defer></script>')

@@ -169,6 +169,8 @@ NAV: list[NavItem] = [
     NavItem("nav_profile", "/ui/profile", _PERSON),
     NavItem("nav_orders", "/ui/orders", _PERSON),  # party.py
     NavItem("nav_notices", "/ui/notices", _PERSON),  # party.py
+    NavItem("nav_neutral", "/ui/neutral", frozenset({"neutral"})),  # neutral.py
+    NavItem("nav_institution", "/ui/institution", frozenset({"admin"})),  # institution.py
 ]
 
 register({
@@ -632,5 +634,11 @@ router.include_router(assets_router)
 router.include_router(profile_router)
 router.include_router(party_router)
 router.include_router(wallet_router)
+
+from .institution import router as institution_router  # noqa: E402 - uses page()
+from .neutral import router as neutral_router  # noqa: E402 - uses page()
+
+router.include_router(institution_router)
+router.include_router(neutral_router)
 
 assert set(LANGS) == {"en", "zh-Hans"}

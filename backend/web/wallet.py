@@ -95,6 +95,11 @@ WORDS = register({
     "wallet_err_chain": {"en": "The chain refused the transaction.",
                          "zh-Hans": "区块链拒绝了该交易。"},
     "wallet_err_sign_in": {"en": "Sign-in failed.", "zh-Hans": "登录失败。"},
+    "wallet_err_wrong_chain": {"en": "Your wallet is on another chain than this service's "
+                                     "and did not switch.",
+                               "zh-Hans": "您的钱包所在的链与本服务不同，且未能切换。"},
+    "wallet_err_timeout": {"en": "The transaction was not mined in time; look again later.",
+                           "zh-Hans": "交易未能及时上链；请稍后再查看。"},
     "wallet_passkey_too": {"en": "Your passkey will be asked for too.",
                            "zh-Hans": "还需要验证您的通行密钥。"},
     "wallet_err_passkey_refused": {"en": "The passkey was not used; nothing was unlocked.",

@@ -525,6 +525,21 @@ async function builtinSend(wallet, tx) {
   return rpc('eth_sendRawTransaction', [raw]);
 }
 
+/** An extension must send on the service's chain: ask it to switch when it is elsewhere. */
+async function sameChain() {
+  let want;
+  try { want = BigInt(await rpc('eth_chainId')); } catch (e) { return; }  // no relay: as is
+  const p = provider();
+  if (BigInt(await p.request({ method: 'eth_chainId' })) === want) { return; }
+  try {
+    await p.request({ method: 'wallet_switchEthereumChain',
+      params: [{ chainId: '0x' + want.toString(16) }] });
+  } catch (e) { /* refused or unknown chain: checked below */ }
+  if (BigInt(await p.request({ method: 'eth_chainId' })) !== want) {
+    throw new WalletError('wrong_chain');
+  }
+}
+
 // --- the API every page uses --------------------------------------------------------------
 
 function kind() {
@@ -585,9 +600,20 @@ const api = {
       return builtinSend(wallet, tx);
     }
     const from = await extensionAccount();
+    await sameChain();
     const value = '0x' + BigInt(tx.value || 0).toString(16);
     return provider().request({ method: 'eth_sendTransaction',
       params: [{ from, to: tx.to, data: tx.data || '0x', value }] });
+  },
+  /** The receipt of txHash once mined (polled through the relay), or a timeout error. */
+  async waitForTransaction(txHash, { timeoutMs = 120000, everyMs = 1000 } = {}) {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const receipt = await rpc('eth_getTransactionReceipt', [txHash]);
+      if (receipt) { return receipt; }
+      if (Date.now() > until) { throw new WalletError('timeout'); }
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
   },
   /** Sign the service's EIP-4361 message and open a page session; resolves to the address. */
   async signIn() {

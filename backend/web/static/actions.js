@@ -104,8 +104,40 @@
     return '';
   }
 
+  /** What an allocation pays, or the refusal: toBuyer and compensation as typed, checked
+   * against the escrowed amount and the guarantee available (base units). Never throws. */
+  function allocationPreview(toBuyerText, compText, held, guarantee, decimals) {
+    var toBuyer, comp;
+    try { toBuyer = parseUnits(toBuyerText, decimals); } catch (e) {
+      return { code: e.code, field: 'toBuyer' }; }
+    try { comp = parseUnits(compText === '' ? '0' : compText, decimals); } catch (e) {
+      return { code: e.code, field: 'compensation' }; }
+    held = BigInt(held); guarantee = BigInt(guarantee);
+    if (toBuyer > held) { return { code: 'amount_too_large', field: 'toBuyer' }; }
+    if (comp > guarantee) { return { code: 'compensation_too_large', field: 'compensation' }; }
+    return { code: '', values: { escrow: held, toBuyer: toBuyer, toSeller: held - toBuyer,
+      compensation: comp, buyerTotal: toBuyer + comp, guaranteeLeft: guarantee - comp } };
+  }
+
+  /** The award document the editor writes from the allocation and the reasons (Markdown,
+   * in the page's words); its SHA-256 is the awardHash the arbitrator signs. */
+  function awardDocument(words, meta, alloc, reasons, decimals, currency) {
+    var money = function (v) { return formatUnits(v, decimals) + ' ' + currency; };
+    return '# ' + words.award_doc_title + '\n\n' +
+      '- ' + words.award_doc_case + ': ' + meta.caseId + '\n' +
+      '- ' + words.award_doc_order + ': ' + meta.orderId + '\n' +
+      '- ' + words.award_doc_by + ': ' + meta.signer + '\n\n' +
+      '## ' + words.award_doc_allocation + '\n\n' +
+      '- ' + words.pv_escrow + ': ' + money(meta.amount) + '\n' +
+      '- ' + words.pv_to_buyer + ': ' + money(alloc.toBuyer) + '\n' +
+      '- ' + words.pv_to_seller + ': ' + money(alloc.toSeller) + '\n' +
+      '- ' + words.pv_compensation + ': ' + money(alloc.compensation) + '\n\n' +
+      '## ' + words.award_doc_reasons + '\n\n' + reasons.replace(/\r\n?/g, '\n') + '\n';
+  }
+
   var api = { parseUnits: parseUnits, formatUnits: formatUnits, canonicalJson: canonicalJson,
-    mismatch: mismatch, UiError: UiError };
+    mismatch: mismatch, UiError: UiError, allocationPreview: allocationPreview,
+    awardDocument: awardDocument };
   if (typeof module !== 'undefined' && module.exports) { module.exports = api; return; }
 
   // ---------------------------------------------------------------- the page ----------
@@ -217,15 +249,56 @@
     try { return parseUnits(value, CASE.decimals); } catch (e) { e.field = name; throw e; }
   }
 
+  /** The limits an allocation is checked against: the form's preview's (the escrow as
+   * read now on the desk), else the case's order. */
+  function limitsOf(form) {
+    var pv = form.querySelector('.allocation-preview');
+    return { held: pv ? pv.dataset.amount : CASE.amount,
+      guarantee: pv ? pv.dataset.guarantee : CASE.guarantee,
+      currency: pv ? pv.dataset.currency : '' };
+  }
+
   /** Refund to the buyer and compensation from the guarantee; the rest to the seller. */
   function allocation(form) {
     var amount = BigInt(CASE.amount);
+    var lim = limitsOf(form);
     var toBuyer = parseField(form, 'toBuyer', form.elements.toBuyer.value);
     var comp = parseField(form, 'compensation', form.elements.compensation.value || '0');
-    if (toBuyer > amount) { throw new UiError('amount_too_large'); }
-    if (comp > BigInt(CASE.guarantee)) { throw new UiError('compensation_too_large'); }
+    if (toBuyer > amount || toBuyer > BigInt(lim.held)) { throw new UiError('amount_too_large'); }
+    if (comp > BigInt(lim.guarantee)) { throw new UiError('compensation_too_large'); }
     return { toBuyer: toBuyer.toString(), toSeller: (amount - toBuyer).toString(),
       compensation: comp.toString() };
+  }
+
+  /** Fill the form's preview from what is typed; show the refusal and hold the submit
+   * button while the allocation does not add up (nothing is signed then). */
+  function updatePreview(form) {
+    var pv = form.querySelector('.allocation-preview');
+    if (!pv) { return; }
+    var lim = limitsOf(form);
+    var typed = form.elements.toBuyer.value;
+    var res = allocationPreview(typed, form.elements.compensation.value, lim.held,
+      lim.guarantee, CASE.decimals);
+    var refusal = pv.querySelector('.refusal');
+    var button = form.querySelector('button[type=submit]');
+    ['toBuyer', 'compensation'].forEach(function (n) {
+      form.elements[n].removeAttribute('aria-invalid'); });
+    if (res.code && String(typed).trim() === '' && res.code === 'amount_required') {
+      refusal.hidden = true; button.disabled = false; return;  // nothing typed yet
+    }
+    if (res.code) {
+      refusal.textContent = MSG.pv_refused + ' ' + message(res.code);
+      refusal.hidden = false;
+      form.elements[res.field].setAttribute('aria-invalid', 'true');
+      button.disabled = true;
+      pv.querySelectorAll('[data-pv]').forEach(function (td) {
+        if (td.dataset.pv !== 'escrow') { td.textContent = '—'; } });
+      return;
+    }
+    refusal.hidden = true; button.disabled = false;
+    pv.querySelectorAll('[data-pv]').forEach(function (td) {
+      td.textContent = formatUnits(res.values[td.dataset.pv], CASE.decimals) + ' ' + lim.currency;
+    });
   }
 
   function days(form) {
@@ -254,11 +327,25 @@
     return v;
   }
 
+  /** The award: the allocation, and as its document either the file attached or the
+   * Markdown the page writes from the reasons typed (exactly one of the two). */
   async function award(form, action) {
     var alloc = allocation(form);
-    var f = await readFile(form.elements.document, true);
-    return run(action, Object.assign(alloc, { awardHash: await sha256(f.bytes) }),
-      { document: docOf(f) });
+    var reasons = form.elements.reasons ? String(form.elements.reasons.value || '').trim() : '';
+    var f = await readFile(form.elements.document, false);
+    if (f && reasons) { var both = new UiError('reasons_or_document'); both.field = 'reasons'; throw both; }
+    if (!f && !reasons) {
+      var none = new UiError('reasons_or_document_missing'); none.field = 'reasons'; throw none;
+    }
+    var doc, bytes;
+    if (f) { doc = docOf(f); bytes = f.bytes; } else {
+      var lim = limitsOf(form);
+      var md = awardDocument(MSG, { caseId: CASE.caseId, orderId: CASE.orderId,
+        signer: CASE.viewer, amount: CASE.amount }, alloc, reasons, CASE.decimals, lim.currency);
+      bytes = new TextEncoder().encode(md);
+      doc = { filename: 'award.md', media_type: 'text/markdown', content_base64: b64(bytes) };
+    }
+    return run(action, Object.assign(alloc, { awardHash: await sha256(bytes) }), { document: doc });
   }
 
   function appoint(action, role, names) {
@@ -433,6 +520,12 @@
     statement_required: 'statement', claim_too_large: 'claimedAmount' };
 
   document.querySelectorAll('form[data-step]').forEach(function (form) {
+    if (form.querySelector('.allocation-preview')) {
+      ['toBuyer', 'compensation'].forEach(function (n) {
+        form.elements[n].addEventListener('input', function () { updatePreview(form); });
+      });
+      updatePreview(form);
+    }
     form.addEventListener('submit', async function (ev) {
       ev.preventDefault();
       var button = form.querySelector('button[type=submit]');

@@ -15,7 +15,8 @@ async function main() {
   const [base, keyHex, outDir] = process.argv.slice(2);
   const key = Buffer.from(keyHex.replace(/^0x/, ''), 'hex');
   const address = '0x' + Buffer.from(privateToAddress(key)).toString('hex');
-  const out = { console: [], requests: [] };
+  const out = { console: [], requests: [], switches: [] };
+  const state = { chainId: '0x1', refuseSwitch: false };
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
   try {
@@ -29,6 +30,13 @@ async function main() {
           version: sigUtil.SignTypedDataVersion.V4 });
       }
       if (method === 'eth_sendTransaction') { out.sent = params[0]; return '0x' + 'ab'.repeat(32); }
+      if (method === 'eth_chainId') { return state.chainId; }
+      if (method === 'wallet_switchEthereumChain') {
+        out.switches.push(params[0].chainId);
+        if (state.refuseSwitch) { throw new Error('User rejected the request.'); }
+        state.chainId = params[0].chainId;
+        return null;
+      }
       throw new Error('unsupported ' + method);
     });
     await context.addInitScript(() => {
@@ -66,6 +74,9 @@ async function main() {
     out.txHash = await page.evaluate(() => window.chainarbWallet.sendTransaction(
       { to: '0x4242424242424242424242424242424242424242', data: '0x01', value: 5 }));
     out.address = address;
+    state.chainId = '0x5'; state.refuseSwitch = true;
+    out.wrongChain = await page.evaluate(() => window.chainarbWallet.sendTransaction(
+      { to: '0x4242424242424242424242424242424242424242' }).then(() => 'sent', (e) => e.code));
 
     // A plain window.ethereum and nothing announced: still works.
     const plain = await browser.newContext({ locale: 'en-GB' });

@@ -260,7 +260,7 @@ def test_every_form_renders_in_both_languages() -> None:
         "propose", "impasse", "appoint_mediator", "appoint_arbitrator", "appoint_panel",
         "close", "award", "panel_award", "confirm", "refuse", "enforce"]
     zh = actions_section(data, "zh-Hans")
-    for key in ("appoint_panel_title", "award_doc_label", "refusal_reasons_label",
+    for key in ("appoint_panel_title", "award_file_label", "refusal_reasons_label",
                 "tracking_damaged", "sign_enforce"):
         assert UI[key]["zh-Hans"].split("{")[0] in zh and UI[key]["en"] not in zh, key
 

@@ -114,6 +114,7 @@ def test_built_in_wallet_made_restored_and_signing_as_eth_sign_typed_data_v4(
     assert dict(out["txPrompt"]["rows"]) == {
         "to": "0x4242424242424242424242424242424242424242", "value": "0.0012345 ETH",
         "call": "0xc0ffee… (3 B)"}
+    assert out["txReceiptStatus"] == "0x1"  # waitForTransaction, through the relay
     receipt = chain.web3().eth.wait_for_transaction_receipt(out["txHash"], timeout=30)
     tx = chain.web3().eth.get_transaction(out["txHash"])
     assert receipt["status"] == 1 and receipt["from"] == address
@@ -148,7 +149,7 @@ def _sign(key: bytes, typed: dict[str, Any]) -> str:
 
 
 def test_extension_wallets_by_eip6963_with_a_chooser_and_plain_window_ethereum(
-        world: WebWorld, tmp_path: Path) -> None:
+        world: WebWorld, tmp_path: Path, chain: AnvilNode) -> None:
     done = subprocess.run(
         ["node", str(HERE / "extension.cjs"), world.base, "0x" + bytes(key("buyer").key).hex(),
          str(tmp_path)],
@@ -171,6 +172,9 @@ def test_extension_wallets_by_eip6963_with_a_chooser_and_plain_window_ethereum(
     assert sent == {"to": "0x4242424242424242424242424242424242424242", "data": "0x01",
                     "value": "0x5"}
     assert out["txHash"] == "0x" + "ab" * 32
+    # It was on chain 1: asked to switch to the service's chain first; a refusal is said.
+    want = hex(chain.web3().eth.chain_id)
+    assert out["switches"] == [want, want] and out["wrongChain"] == "wrong_chain"
     assert out["plainKind"] == "extension" and out["plainChoiceShown"] is False
     assert "plain personal_sign" in out["requests"] and out["plainSignedIn"] is True
     assert not [m for m in out["console"] if m.startswith(("error", "pageerror"))], out

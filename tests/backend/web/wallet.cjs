@@ -149,6 +149,8 @@ async function main() {
     await p.screenshot({ path: path.join(outDir, 'prompt-transaction-en.png') });
     await p.click('#wallet-prompt-sign');
     out.txHash = await pendingTx;
+    out.txReceiptStatus = await p.evaluate((h) => window.chainarbWallet.waitForTransaction(h)
+      .then((r) => r.status), out.txHash);
     // Cancel: a refusal with its code, nothing signed.
     const refused = p.evaluate((t) => window.chainarbWallet.signTypedData(t)
       .then(() => 'signed', (e) => e.code + ': ' + e.message), step);
