@@ -67,7 +67,8 @@ register({  # the claim form and the upload's progress (the party's part of the 
                          "zh-Hans": "文件已加密存储。其承诺值（标签、您的盐值与文件 SHA-256 的 "
                                     "SHA-256）已在本页核对，接下来由您的钱包签署："},
     "sign_commitment": {"en": "Sign this commitment", "zh-Hans": "签署此承诺值"},
-    "err_statement_required": {"en": "Write your statement.", "zh-Hans": "请填写申请陈述。"},
+    "err_claim_statement_required": {"en": "Write your statement.",
+                                     "zh-Hans": "请填写申请陈述。"},
     "err_claim_too_large": {"en": "The claim cannot exceed the escrowed amount.",
                             "zh-Hans": "请求金额不能超过托管金额。"},
 })

@@ -424,7 +424,7 @@
       if (claimed > BigInt(CASE.amount)) {
         var big = new UiError('claim_too_large'); big.field = 'claimedAmount'; throw big;
       }
-      var statement = text(form, 'statement', 'statement_required');
+      var statement = text(form, 'statement', 'claim_statement_required');
       var first = await readFile(form.elements.file, false);
       var bytes = new TextEncoder().encode(statement);
       var viewer = CASE.viewer.toLowerCase();
@@ -517,7 +517,7 @@
   var FIELD_OF = { amount_required: 'toBuyer', amount_format: 'toBuyer',
     amount_decimals: 'toBuyer', amount_too_large: 'toBuyer', compensation_too_large:
     'compensation', days_range: 'days', file_required: 'file', reasons_required: 'reasons',
-    statement_required: 'statement', claim_too_large: 'claimedAmount' };
+    claim_statement_required: 'statement', claim_too_large: 'claimedAmount' };
 
   document.querySelectorAll('form[data-step]').forEach(function (form) {
     if (form.querySelector('.allocation-preview')) {
