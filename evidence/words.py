@@ -19,6 +19,7 @@ from evidence.steps import step_of_record
 __all__ = [
     "CHAIN_ACTS",
     "DISPUTE_TYPES",
+    "ORDER_STATUSES",
     "RECORD_FIELDS",
     "RECORD_TYPES",
     "REMEDIES",
@@ -78,6 +79,19 @@ ROLES: Mapping[str, Words] = {
     "panelist": ("panel member", "仲裁庭成员"),
     "court": ("court", "法院"),
     "anyone": ("anyone", "任何人"),
+}
+
+ORDER_STATUSES: Mapping[str, Words] = {
+    # The escrow's Status of an order (contracts/interfaces/IArbitrationEscrow.sol), as a
+    # party reads it on their orders page.
+    "None": ("no such order", "无此订单"),
+    "Paid": ("paid into escrow", "货款已托管"),
+    "Disputed": ("disputed: funds frozen", "争议中：资金已冻结"),
+    "ArbitratorAppointed": ("arbitrator appointed", "已指定仲裁员"),
+    "AwardSubmitted": ("award submitted (objection window)", "裁决已提交（异议期）"),
+    "Objected": ("award objected to", "裁决已被提出异议"),
+    "PanelAppointed": ("panel appointed", "已组成合议庭"),
+    "Resolved": ("paid out: resolved", "已付款：订单结清"),
 }
 
 SIDES: Mapping[str, Words] = {"buyer": ("buyer", "买方"), "seller": ("seller", "卖方")}

@@ -56,6 +56,11 @@ SLOW_MODULES = {
     "tests/backend/web/test_web_panel.py": "the panel's steps through the page in chromium",
     "tests/backend/web/test_web_court.py":
         "a court's package, checks and decision through its pages in chromium, on a real EVM",
+    "tests/backend/web/test_web_party.py":
+        "a buyer's orders, claim, wallet transaction and evidence through the pages in chromium",
+    "tests/backend/web/test_web_party_chain.py":
+        "the claim's freeze sent from the page to anvil by the buyer's wallet (an extension, "
+        "then the built-in wallet through the relay), in chromium",
     "tests/backend/web/test_web_desk_browser.py":
         "the institution's page and the neutrals' desk in chromium",
     "tests/backend/web/test_web_people_browser.py":

@@ -41,6 +41,8 @@ ERROR_CODES = MappingProxyType({
                              "parsing)"),
     "body_too_large": _E(413, "a request body over the limit (JSON bodies: 16 MiB)"),
     "case_closed": _E(409, "the case is closed: no further step"),
+    "chain_unavailable": _E(503, "the chain node did not answer a read (a party's orders); "
+                                 "nothing changed: retry"),
     "clock_skew": _E(422, "signedAt in the future, or before the previous step's"),
     "commit_failed": _E(503, "the shared transaction of a group of steps failed; nothing of "
                              "it stored: send the same record again"),

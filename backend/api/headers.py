@@ -24,6 +24,7 @@ so no route can forget (docs/evidence-upload.md, "Serving content"):
 
 from __future__ import annotations
 
+import re
 import secrets
 import unicodedata
 import urllib.parse
@@ -55,11 +56,18 @@ _INLINE_TYPES = ("application/json", "text/html", "text/javascript")
 _FALLBACK_BAD = frozenset('"\\%;')
 
 
-def page_csp(nonce: str) -> str:
+# The evidence and document viewer (backend/web/party.py) shows a PDF in a frame of a
+# ``blob:`` URL it made from the checked bytes, typed application/pdf; no other page may
+# frame anything.
+_BLOB_FRAME_PAGE = re.compile(r"^/ui/cases/[^/]+/(evidence|documents)/[^/]+$")
+
+
+def page_csp(nonce: str, *, blob_frames: bool = False) -> str:
     """The CSP of a /ui page: this origin's script plus the inline ones with ``nonce``."""
+    frames = "frame-src blob:; " if blob_frames else ""
     return (f"default-src 'none'; script-src 'self' 'nonce-{nonce}'; "
             f"style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; connect-src 'self'; "
-            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+            f"{frames}form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 
 
 def attachment(filename: str, fallback: str = "download") -> str:
@@ -117,7 +125,8 @@ def _apply(headers: MutableHeaders, path: str, nonce: str) -> None:
     headers["X-Frame-Options"] = "DENY"
     headers["Cross-Origin-Resource-Policy"] = "same-origin"
     if ctype == "text/html" and (path == "/ui" or path.startswith(PAGE_PREFIXES)):
-        headers["Content-Security-Policy"] = page_csp(nonce)
+        headers["Content-Security-Policy"] = page_csp(
+            nonce, blob_frames=bool(_BLOB_FRAME_PAGE.match(path)))
     elif ctype == "text/html" and path in DOCS_PATHS:
         headers["Content-Security-Policy"] = docs_csp(nonce)
     else:

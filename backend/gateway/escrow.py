@@ -14,11 +14,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
 
 from backend.chain import EscrowContract, Event, Status, TxResult
 from backend.chain import errors as chain_errors
 from backend.services.escrow import (
     DISPUTED_OR_LATER,
+    ETH_META,
     OBJECTED_OR_LATER,
     STATUSES,
     AllocationMismatch,
@@ -46,11 +48,13 @@ from backend.services.escrow import (
     Sent,
     SubmitAward,
     SubmitPanelAward,
+    TokenMeta,
     TooLate,
     UnknownOrder,
     WrongSigner,
     WrongStatus,
 )
+from evidence.events import ORDER_OPENED, find_events
 from evidence.records import Domain
 
 __all__ = ["Web3EscrowPort"]
@@ -134,6 +138,7 @@ class Web3EscrowPort:
         self.institution_address = institution.address
         self._flush = flush or (lambda: None)
         self._domain: Domain | None = None
+        self._tokens: dict[str, TokenMeta] = {}  # a token's symbol never changes
 
     def __repr__(self) -> str:
         return f"Web3EscrowPort({self.escrow.address}, institution={self.institution_address})"
@@ -169,6 +174,29 @@ class Web3EscrowPort:
                          token=o.token, institution=o.institution,
                          status=_status_name(o.status), case_id="0x" + o.case_id.hex(),
                          guarantee=g.balance)
+
+    def orders_of(self, account: str) -> list[OrderInfo]:
+        w3, escrow = self.escrow.tx.w3, self.escrow.address
+        ids = {int(e.args["orderId"])
+               for e in (*find_events(w3, ORDER_OPENED, escrow, buyer=account),
+                         *find_events(w3, ORDER_OPENED, escrow, seller=account))}
+        return [self.read_order(i) for i in sorted(ids, reverse=True)]
+
+    def token_meta(self, token: str) -> TokenMeta:
+        if int(token, 16) == 0:
+            return ETH_META
+        if token.lower() not in self._tokens:
+            abi = [{"name": n, "type": "function", "inputs": [], "stateMutability": "view",
+                    "outputs": [{"type": t}]} for n, t in (("symbol", "string"),
+                                                           ("decimals", "uint8"))]
+            c = self.escrow.tx.w3.eth.contract(address=to_checksum_address(token), abi=abi)
+            try:
+                meta = TokenMeta(str(c.functions.symbol().call()),
+                                 int(c.functions.decimals().call()))
+            except Exception:  # a token without metadata: its address, 18 decimals
+                meta = TokenMeta(to_checksum_address(token), 18)
+            self._tokens[token.lower()] = meta
+        return self._tokens[token.lower()]
 
     # -- party acts, observed ----------------------------------------------------------
 

@@ -15,6 +15,7 @@ __all__ = [
     "AuthRequired",
     "BadSubmission",
     "ChainActionError",
+    "ChainUnavailable",
     "Conflict",
     "GroupCommitFailed",
     "NotFound",
@@ -93,6 +94,13 @@ class ChainActionError(ServiceError):
 
     code = "chain_action_failed"
     http_status = 502
+
+
+class ChainUnavailable(ServiceError):
+    """The chain node did not answer a read the answer needs (nothing was changed)."""
+
+    code = "chain_unavailable"
+    http_status = 503
 
 
 class GroupCommitFailed(ServiceError):

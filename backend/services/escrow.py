@@ -60,6 +60,7 @@ __all__ = [
     "Sent",
     "SubmitAward",
     "SubmitPanelAward",
+    "TokenMeta",
     "TooLate",
     "UnknownOrder",
     "WrongSigner",
@@ -99,6 +100,18 @@ class OrderInfo:
     status: str  # one of STATUSES
     case_id: str  # 0x-hex bytes32 (zero before a dispute)
     guarantee: int  # the seller's guarantee balance in the order's token
+
+
+@dataclass(frozen=True)
+class TokenMeta:
+    """How an order's token is written: its symbol and decimals (ETH for the zero address;
+    a token that does not say is shown by its address, 18 decimals)."""
+
+    symbol: str
+    decimals: int
+
+
+ETH_META = TokenMeta("ETH", 18)
 
 
 # --- refusals: the contract's custom errors, one type per rule ----------------------------
@@ -512,6 +525,15 @@ class EscrowPort(Protocol):
 
     def read_order(self, order_id: int) -> OrderInfo:
         """Raises UnknownOrder when there is no such order."""
+        ...
+
+    def orders_of(self, account: str) -> list[OrderInfo]:
+        """The orders whose buyer or seller is ``account`` (each once), newest first: what a
+        party's page lists. Read from the escrow's ``OrderOpened`` events."""
+        ...
+
+    def token_meta(self, token: str) -> TokenMeta:
+        """The token's symbol and decimals (``ETH_META`` for the zero address)."""
         ...
 
     def confirm_dispute(self, act: ConfirmDispute) -> Observed:

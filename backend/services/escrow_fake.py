@@ -37,6 +37,7 @@ from evidence.records import Domain
 
 from .escrow import (
     DISPUTED_OR_LATER,
+    ETH_META,
     OBJECTED_OR_LATER,
     ActionPayload,
     AllocationMismatch,
@@ -63,6 +64,7 @@ from .escrow import (
     Sent,
     SubmitAward,
     SubmitPanelAward,
+    TokenMeta,
     TooLate,
     UnknownOrder,
     WrongSigner,
@@ -124,6 +126,7 @@ class FakeEscrowPort:
     guarantees: dict[tuple[str, str], _Guarantee] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # kind, row payload
     fail_next: list[str] = field(default_factory=list)  # kinds whose next call raises
+    tokens: dict[str, TokenMeta] = field(default_factory=dict)  # by lower-case address
     successors: dict[str, str] = field(default_factory=dict)  # rotated key -> its successor
     _tx: int = 0
 
@@ -201,6 +204,17 @@ class FakeEscrowPort:
             raise UnknownOrder(order_id)
         o = self._orders[order_id]
         return replace(o.info, guarantee=self._guarantee(o).balance)
+
+    def orders_of(self, account: str) -> list[OrderInfo]:
+        self._transport("orders_of")
+        return [self.read_order(i) for i in sorted(self._orders, reverse=True)
+                if account.lower() in (self._orders[i].info.buyer.lower(),
+                                       self._orders[i].info.seller.lower())]
+
+    def token_meta(self, token: str) -> TokenMeta:
+        if int(token, 16) == 0:
+            return ETH_META
+        return self.tokens.get(token.lower(), TokenMeta(to_checksum_address(token), 18))
 
     # -- party acts, observed -----------------------------------------------------------
 

@@ -25,23 +25,54 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from evidence.steps import STEPS
+from evidence.words import DISPUTE_TYPES, REMEDIES
 
 from . import award
-from .i18n import STAGES, UI, step_word, ui
+from .i18n import STAGES, UI, register, step_word, ui
 
 __all__ = ["DECIMALS", "actions_section", "case_data", "router"]
 
 DECIMALS = 6
 # The API paths the pages may call through the proxy (prefixes); a page that needs another
 # adds it here.
-# the case steps; PUT /profile (profile.js); the institution page's admin calls
-# (institution.py: register neutrals and courts, retry chain actions); POST /verify (court.js)
-PROXIED = ("cases/", "profile", "admin/neutrals", "admin/courts", "admin/chain-actions/",
-           "verify")
+# "cases": the case steps and opening a case (POST /cases); "orders", "notices": a
+# party's reads (party.py); "profile": PUT /profile (profile.js); the institution
+# page's admin calls (institution.py: register neutrals and courts, retry chain actions);
+# "verify": POST /verify (court.js)
+PROXIED = ("cases", "orders", "notices", "profile", "admin/neutrals", "admin/courts",
+           "admin/chain-actions/", "verify")
 EVIDENCE_KINDS = ("photo", "video", "invoice", "contract", "communication", "tracking_record",
                   "delivery_confirmation", "inspection_report", "other")
 
 router = APIRouter(include_in_schema=False)  # mounted under /ui by pages.router
+
+register({  # the claim form and the upload's progress (the party's part of the case page)
+    "file_title": {"en": "File your claim", "zh-Hans": "提出仲裁申请"},
+    "file_text": {"en": "Say what went wrong and what you ask for. You sign the claim with "
+                        "your wallet; afterwards your wallet freezes the escrow.",
+                  "zh-Hans": "请说明发生了什么问题以及您的请求。您用钱包签署申请；"
+                             "随后由您的钱包冻结托管资金。"},
+    "dispute_label": {"en": "What went wrong", "zh-Hans": "争议类型"},
+    "remedy_label": {"en": "What you ask for", "zh-Hans": "请求事项"},
+    "claimed_label": {"en": "Amount you claim", "zh-Hans": "请求金额"},
+    "statement_label": {"en": "Your statement", "zh-Hans": "申请陈述"},
+    "statement_hint": {"en": "Kept with the case as a document; its SHA-256 is signed in the "
+                             "claim.",
+                       "zh-Hans": "作为文件随案件保存；其 SHA-256 将在申请中签署。"},
+    "first_evidence": {"en": "First evidence (optional)", "zh-Hans": "首份证据（可选）"},
+    "sign_file": {"en": "Sign and file the claim", "zh-Hans": "签署并提出申请"},
+    "upload_progress": {"en": "Upload", "zh-Hans": "上传进度"},
+    "commitment_shown": {"en": "The file is stored encrypted. Its commitment, which your "
+                               "wallet signs next (SHA-256 of the tag, your salt and the "
+                               "file's SHA-256), checked in this page:",
+                         "zh-Hans": "文件已加密存储。其承诺值（标签、您的盐值与文件 SHA-256 的 "
+                                    "SHA-256）已在本页核对，接下来由您的钱包签署："},
+    "sign_commitment": {"en": "Sign this commitment", "zh-Hans": "签署此承诺值"},
+    "err_claim_statement_required": {"en": "Write your statement.",
+                                     "zh-Hans": "请填写申请陈述。"},
+    "err_claim_too_large": {"en": "The claim cannot exceed the escrowed amount.",
+                            "zh-Hans": "请求金额不能超过托管金额。"},
+})
 
 
 @router.api_route("/api/{path:path}", methods=["GET", "POST", "PUT"])
@@ -117,6 +148,7 @@ def case_data(request: Request, view: dict[str, Any], viewer: str, lang: str) ->
     now = datetime.fromisoformat(view["now"].replace("Z", "+00:00"))
     return {
         "caseId": view["caseId"], "orderId": view["orderId"], "viewer": viewer,
+        "buyer": view.get("buyer"), "seller": view.get("seller"),
         "amount": view["amount"], "guarantee": view["guarantee"], "decimals": DECIMALS,
         "nextSequence": view["nextSequence"], "prevHash": view["prevHash"],
         "domain": view["domain"], "allowedSteps": allowed,
@@ -193,6 +225,48 @@ def _simple(step: str, key: str, lang: str) -> str:
                  ui(f"sign_{key}", lang), lang)
 
 
+def _evidence_fields(fid: str, lang: str, *, required: bool) -> str:
+    """Kind and file of an evidence upload, with where its progress and commitment show
+    (actions.js fills them in: the commitment is shown before the wallet signs it)."""
+    options = "".join(f'<option value="{k}">{_e(ui("kind_" + k, lang))}</option>'
+                      for k in EVIDENCE_KINDS)
+    return (_field(fid, "kind", ui("kind_label", lang), f"<select {{id}}>{options}</select>")
+            + _field(fid, "file", ui("file_label", lang),
+                     f'<input {{id}} type="file"{" required" if required else ""}>',
+                     ui("file_hint", lang))
+            + f'<div class="upload" id="{fid}-upload" hidden>'
+            f'<label for="{fid}-progress">{_e(ui("upload_progress", lang))}</label> '
+            f'<progress id="{fid}-progress" max="100" value="0"></progress> '
+            f'<span class="upload-percent" aria-live="polite"></span>'
+            f'<div class="commitment" hidden><p>{_e(ui("commitment_shown", lang))}</p>'
+            f'<p><code class="commitment-value"></code></p>'
+            f'<button type="button" class="sign-commitment">{_e(ui("sign_commitment", lang))}'
+            "</button></div></div>")
+
+
+def _filing_form(data: dict[str, Any], lang: str) -> str:
+    """The claim: dispute type and remedy in words, the amount claimed, the statement (a
+    document whose SHA-256 the filing signs) and, optionally, a first piece of evidence."""
+    fid = "step-file"
+    disputes = "".join(f'<option value="{k}">{_e(w[1] if lang == "zh-Hans" else w[0])}'
+                       "</option>" for k, w in DISPUTE_TYPES.items())
+    remedies = "".join(f'<option value="{k}">{_e(w[1] if lang == "zh-Hans" else w[0])}'
+                       "</option>" for k, w in REMEDIES.items())
+    inner = (f'<p>{_e(ui("file_text", lang))}</p>'
+             + _field(fid, "disputeType", ui("dispute_label", lang),
+                      f"<select {{id}}>{disputes}</select>")
+             + _field(fid, "remedy", ui("remedy_label", lang),
+                      f"<select {{id}}>{remedies}</select>")
+             + _field(fid, "claimedAmount", ui("claimed_label", lang), _AMOUNT_INPUT,
+                      ui("amount_hint", lang).format(amount=_amount(data["amount"])))
+             + _field(fid, "statement", ui("statement_label", lang),
+                      '<textarea {id} rows="6" maxlength="20000" required></textarea>',
+                      ui("statement_hint", lang))
+             + f'<h4>{_e(ui("first_evidence", lang))}</h4>'
+             + _evidence_fields(fid, lang, required=False))
+    return _form("file", ui("file_title", lang), inner, ui("sign_file", lang), lang)
+
+
 def _party_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[str]:
     viewer = data["viewer"].lower()
     forms: list[str] = []
@@ -220,13 +294,11 @@ def _party_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[str
                 and "offer.accepted" in allowed:
             forms.append(_form("accept", ui("offer_to_you", lang), summary,
                                ui("accept_offer", lang), lang, f"-{i}"))
+    if "case.filed" in allowed:
+        forms.append(_filing_form(data, lang))
     if "evidence.submitted" in allowed:
         fid = "step-evidence"
-        options = "".join(f'<option value="{k}">{_e(ui("kind_" + k, lang))}</option>'
-                          for k in EVIDENCE_KINDS)
-        inner = (_field(fid, "kind", ui("kind_label", lang), f"<select {{id}}>{options}</select>")
-                 + _field(fid, "file", ui("file_label", lang), '<input {id} type="file" required>',
-                          ui("file_hint", lang)))
+        inner = _evidence_fields(fid, lang, required=True)
         forms.append(_form("evidence", ui("upload_evidence", lang), inner,
                            ui("sign_upload", lang), lang))
     if "facilitation.requested" in allowed:
@@ -328,7 +400,7 @@ def _neutral_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[s
 # The steps the page has a form for (each a row of evidence/steps.py); any other allowed
 # step is listed as API-only, with its name from the step table.
 HANDLED = frozenset({
-    "offer.made", "offer.accepted", "offer.withdrawn", "evidence.submitted",
+    "case.filed", "offer.made", "offer.accepted", "offer.withdrawn", "evidence.submitted",
     "facilitation.requested", "arbitration.agreed", "answer.submitted", "award.objected",
     "preevaluation.published", "settlement.proposed", "impasse.declared", "appoint.mediator",
     "appoint.arbitrator", "appoint.panel", "record.closed", "award.issued",

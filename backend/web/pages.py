@@ -40,6 +40,8 @@ from .actions import actions_section, case_data
 from .actions import router as actions_router
 from .assets import router as assets_router
 from .i18n import LANGS, STAGES, UI, T, negotiate, register, text, ui
+from .party import documents_section, wallet_section
+from .party import router as party_router
 from .people import Person, names_for, person_html, viewer_kinds
 from .profile import router as profile_router
 from .timeline import timeline_people, timeline_section
@@ -126,7 +128,8 @@ th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #eef0f4;
 vertical-align:top}th{color:#5a6475;font-weight:600}
 code{font-size:.85rem;background:#f1f3f6;padding:0 .2rem;border-radius:3px}
 .stage{display:inline-block;background:#e6f0ff;color:#17324d;border-radius:999px;
-padding:.1rem .7rem;font-weight:600}.muted{color:#5f6675}.amount{font-variant-numeric:
+padding:.1rem .7rem;font-weight:600}.muted{color:#5f6675}
+.muted code{color:#3f4856}.amount{font-variant-numeric:
 tabular-nums;text-align:right}button{background:#17324d;color:#fff;border:0;
 border-radius:6px;padding:.5rem 1rem;font-size:1rem;cursor:pointer}
 .error{color:#a40000}
@@ -164,6 +167,8 @@ _PERSON = frozenset({"person"})
 NAV: list[NavItem] = [
     NavItem("nav_cases", "/ui/cases", _PERSON),
     NavItem("nav_profile", "/ui/profile", _PERSON),
+    NavItem("nav_orders", "/ui/orders", _PERSON),  # party.py
+    NavItem("nav_notices", "/ui/notices", _PERSON),  # party.py
     NavItem("nav_neutral", "/ui/neutral", frozenset({"neutral"})),  # neutral.py
     NavItem("nav_institution", "/ui/institution", frozenset({"admin"})),  # institution.py
     NavItem("court_nav", "/ui/court", frozenset({"court"})),  # backend/web/court.py
@@ -462,7 +467,7 @@ def _evidence(view: dict[str, Any], lang: str, names: dict[str, Person]) -> str:
             f'<td>{person_html(i["submittedBy"], names, lang)}</td>'
             f'<td>{_stage(i["stage"], lang)}</td><td>{_time(i["submittedAt"])}</td>'
             f'<td>{_hash(i["commitment"])}</td><td>{_hash(i.get("contentCid"))}</td>'
-            f'<td>{_e(text("yes" if i["readable"] else "no", lang))}</td></tr>'
+            f'<td>{_readable(view["caseId"], i, lang)}</td></tr>'
             for i in items)
         inner = (f'<table><thead><tr><th>{_e(text("kind", lang))}</th>'
                  f'<th>{_e(text("submitted_by", lang))}</th><th>{_e(text("stage", lang))}</th>'
@@ -470,6 +475,14 @@ def _evidence(view: dict[str, Any], lang: str, names: dict[str, Person]) -> str:
                  f'<th>{_e(text("cid", lang))}</th><th>{_e(text("readable", lang))}</th></tr>'
                  f"</thead><tbody>{trs}</tbody></table>")
     return f'<section id="evidence"><h2>{_e(text("evidence", lang))}</h2>{inner}</section>'
+
+
+def _readable(case_id: str, item: dict[str, Any], lang: str) -> str:
+    """A link to the item's page (party.py: shown inline, checked, downloadable), or "no"."""
+    if not item["readable"]:
+        return _e(text("no", lang))
+    return (f'<a class="open-evidence" href="/ui/cases/{_e(case_id)}/evidence/'
+            f'{_e(item["commitment"])}?lang={lang}">{_e(ui("evidence_open", lang))}</a>')
 
 
 def _award(view: dict[str, Any], lang: str) -> str:
@@ -573,9 +586,11 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
             + (f'<p><a id="court-workspace" href="/ui/court/cases/{_e(case_id)}?lang={lang}">'
                f'{_e(ui("court_open_workspace", lang))}</a></p>'
                if "court" in view["yourRoles"] else "") + "</section>")
-    actions = actions_section(case_data(request, view, viewer, lang), lang)
+    actions = (wallet_section(request, case_id, viewer, lang)
+               + actions_section(case_data(request, view, viewer, lang), lang))
     body = (head + actions + _parties(view, lang, names) + timeline_section(items, names, lang)
-            + _evidence(view, lang, names) + _award(view, lang)
+            + _evidence(view, lang, names) + documents_section(request, case_id, viewer, lang)
+            + _award(view, lang)
             + _anchor_table(_anchors(request, case_id), lang, _chain_names(request)))
     return page(request, lang, ui("order_n", lang).format(n=view["orderId"]), body, viewer)
 
@@ -621,6 +636,7 @@ def time_html(value: str | None) -> str:
 router.include_router(actions_router)
 router.include_router(assets_router)
 router.include_router(profile_router)
+router.include_router(party_router)
 router.include_router(wallet_router)
 
 from .court import router as court_router  # noqa: E402  (its pages use page() above)

@@ -46,3 +46,11 @@ def test_court_decisions_escrow_records_and_defaults_are_labelled() -> None:
     assert "awarded (objection window)" in en and "已裁决（异议期）" in zh
     # A value from a newer version is shown as it is, never hidden.
     assert timeline_label("ProceduralStep", "some.new_step") == ("some.new_step", "some.new_step")
+
+
+def test_every_escrow_status_has_words_in_both_languages() -> None:
+    from backend.services.escrow import STATUSES
+    from evidence.words import ORDER_STATUSES
+
+    assert set(ORDER_STATUSES) == set(STATUSES)
+    assert all(en and zh and en != zh for en, zh in ORDER_STATUSES.values())

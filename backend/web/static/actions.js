@@ -417,29 +417,96 @@
     },
     evidence: async function (form) {
       var f = await readFile(form.elements.file, true);
-      var kind = form.elements.kind.value;
-      var salt = new Uint8Array(32); root.crypto.getRandomValues(salt);
-      var fileSha = await sha256(f.bytes);
-      var fd = new FormData();
-      fd.append('sha256', fileSha); fd.append('salt', hex(salt));
-      fd.append('file', f.file, f.file.name);
-      var staged = await call('POST', 'cases/' + CASE.caseId + '/evidence?kind=' +
-        encodeURIComponent(kind), fd, true);
-      // The commitment we sign must be of our own file: SHA-256(tag ‖ salt ‖ sha256(file)).
-      var tag = new TextEncoder().encode('chainarb.commitment.v1');
-      var buf = new Uint8Array(tag.length + 64);
-      buf.set(tag); buf.set(salt, tag.length);
-      buf.set(fromHex(fileSha), tag.length + 32);
-      var expected = await sha256(buf);
-      if (staged.sha256 !== fileSha || staged.typedData.message.commitment !== expected) {
-        throw new UiError('commitment_mismatch');
+      return uploadEvidence(form, f, form.elements.kind.value);
+    },
+    file: async function (form) {
+      var claimed = parseField(form, 'claimedAmount', form.elements.claimedAmount.value);
+      if (claimed > BigInt(CASE.amount)) {
+        var big = new UiError('claim_too_large'); big.field = 'claimedAmount'; throw big;
       }
-      var sig = await signTyped(staged.typedData);
-      var record = Object.assign({}, staged.unsignedRecord, { signatures: [sig] });
-      return call('POST', 'cases/' + CASE.caseId + '/evidence/' + staged.id + '/submit',
-        { record: record });
+      var statement = text(form, 'statement', 'claim_statement_required');
+      var first = await readFile(form.elements.file, false);
+      var bytes = new TextEncoder().encode(statement);
+      var viewer = CASE.viewer.toLowerCase();
+      var other = viewer === String(CASE.buyer).toLowerCase() ? CASE.seller : CASE.buyer;
+      var res = await run('case.filed', { claimant: CASE.viewer, respondent: other,
+        orderId: String(CASE.orderId), disputeType: form.elements.disputeType.value,
+        remedy: form.elements.remedy.value, claimedAmount: claimed.toString(),
+        statementHash: await sha256(bytes) }, { document: { filename: 'statement.txt',
+        media_type: 'text/plain', content_base64: b64(bytes) } });
+      if (first) { await uploadEvidence(form, first, form.elements.kind.value); }
+      return res;
     },
   };
+
+  /** Upload one file (progress shown), check the commitment the service offers against
+   * our own file and salt, show it, and sign it once the person says so. */
+  async function uploadEvidence(form, f, kind) {
+    var salt = new Uint8Array(32); root.crypto.getRandomValues(salt);
+    var fileSha = await sha256(f.bytes);
+    var fd = new FormData();
+    fd.append('sha256', fileSha); fd.append('salt', hex(salt));
+    fd.append('file', f.file, f.file.name);
+    var box = form.querySelector('.upload');
+    var staged = await upload('cases/' + CASE.caseId + '/evidence?kind=' +
+      encodeURIComponent(kind), fd, box);
+    // The commitment we sign must be of our own file: SHA-256(tag ‖ salt ‖ sha256(file)).
+    var tag = new TextEncoder().encode('chainarb.commitment.v1');
+    var buf = new Uint8Array(tag.length + 64);
+    buf.set(tag); buf.set(salt, tag.length);
+    buf.set(fromHex(fileSha), tag.length + 32);
+    var expected = await sha256(buf);
+    if (staged.sha256 !== fileSha || staged.typedData.message.commitment !== expected) {
+      throw new UiError('commitment_mismatch');
+    }
+    if (box) { await confirmCommitment(box, expected); }
+    var sig = await signTyped(staged.typedData);
+    var record = Object.assign({}, staged.unsignedRecord, { signatures: [sig] });
+    return call('POST', 'cases/' + CASE.caseId + '/evidence/' + staged.id + '/submit',
+      { record: record });
+  }
+
+  /** POST a multipart body through the proxy with the upload's progress in ``box``. */
+  function upload(path, fd, box) {
+    var bar = box && box.querySelector('progress');
+    var pct = box && box.querySelector('.upload-percent');
+    if (box) { box.hidden = false; }
+    return new Promise(function (resolve, reject) {
+      var xhr = new XMLHttpRequest();
+      xhr.open('POST', '/ui/api/' + path);
+      xhr.setRequestHeader('X-Chainarb-UI', '1');
+      xhr.upload.onprogress = function (e) {
+        if (!e.lengthComputable || !bar) { return; }
+        var v = Math.round(100 * e.loaded / e.total);
+        bar.value = v; pct.textContent = v + ' %';
+      };
+      xhr.onload = function () {
+        var data = null;
+        try { data = JSON.parse(xhr.responseText); } catch (e) { data = null; }
+        if (xhr.status >= 200 && xhr.status < 300) {
+          if (bar) { bar.value = 100; pct.textContent = '100 %'; }
+          resolve(data);
+        } else {
+          reject(new UiError((data && data.code) || ('http_' + xhr.status), data && data.detail));
+        }
+      };
+      xhr.onerror = function () { reject(new UiError('http_0')); };
+      xhr.send(fd);
+    });
+  }
+
+  /** Show the commitment and wait for the person's click before the wallet signs it. */
+  function confirmCommitment(box, commitment) {
+    var part = box.querySelector('.commitment');
+    part.querySelector('.commitment-value').textContent = commitment;
+    part.hidden = false;
+    var button = part.querySelector('.sign-commitment');
+    button.focus();
+    return new Promise(function (resolve) {
+      button.addEventListener('click', function () { button.disabled = true; resolve(); },
+        { once: true });
+    });
+  }
 
   function fromHex(h) {
     var out = new Uint8Array((h.length - 2) / 2);
@@ -449,7 +516,8 @@
 
   var FIELD_OF = { amount_required: 'toBuyer', amount_format: 'toBuyer',
     amount_decimals: 'toBuyer', amount_too_large: 'toBuyer', compensation_too_large:
-    'compensation', days_range: 'days', file_required: 'file', reasons_required: 'reasons' };
+    'compensation', days_range: 'days', file_required: 'file', reasons_required: 'reasons',
+    claim_statement_required: 'statement', claim_too_large: 'claimedAmount' };
 
   document.querySelectorAll('form[data-step]').forEach(function (form) {
     if (form.querySelector('.allocation-preview')) {

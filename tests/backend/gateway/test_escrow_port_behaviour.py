@@ -17,6 +17,7 @@ import pytest
 from backend.chain import Allocation
 from backend.chain.devchain import AnvilNode, in_process_web3, revert_to, snapshot
 from backend.services.escrow import (
+    ETH_META,
     AllocationMismatch,
     AppointArbitrator,
     AppointPanel,
@@ -135,6 +136,22 @@ def test_read_order_shows_the_paid_order_and_its_guarantee(world: EscrowWorld) -
         world.who.buyer.address, world.who.seller.address, AMOUNT, "Paid", GUARANTEE)
     assert order.institution == world.who.institution.address
     assert order.case_id == "0x" + "00" * 32
+
+
+def test_orders_of_lists_each_partys_orders_newest_first(world: EscrowWorld) -> None:
+    first = world.open_order(AMOUNT, GUARANTEE)
+    second = disputed(world)
+    for party in (world.who.buyer, world.who.seller):
+        orders = world.port.orders_of(party.address)
+        assert [(o.order_id, o.status) for o in orders] == [(second, "Disputed"),
+                                                             (first, "Paid")]
+        assert orders[0].case_id == CASE and orders[1].amount == AMOUNT
+    assert world.port.orders_of(world.who.stranger.address) == []
+    assert world.port.orders_of(world.who.buyer.address.lower())[0].order_id == second
+
+
+def test_token_meta_of_ether_is_eth_with_18_decimals(world: EscrowWorld) -> None:
+    assert world.port.token_meta("0x" + "00" * 20) == ETH_META
 
 
 def test_read_order_of_an_unknown_order_is_refused(world: EscrowWorld) -> None:

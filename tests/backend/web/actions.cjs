@@ -54,8 +54,13 @@ async function signIn(w, base, lang) {
 
 async function submitAndWait(page, formSel) {
   await page.click(formSel + ' button[type=submit]');
-  await page.waitForSelector(formSel + ' .result.ok, ' + formSel + ' .result.error',
-    { timeout: 30000 });
+  const done = formSel + ' .result.ok, ' + formSel + ' .result.error';
+  const confirm = formSel + ' .commitment:not([hidden]) .sign-commitment';
+  await page.waitForSelector(done + ', ' + confirm, { timeout: 30000 });
+  if (await page.locator(confirm).count()) {  // an upload: the commitment is shown first
+    await page.click(confirm);
+    await page.waitForSelector(done, { timeout: 30000 });
+  }
   return { cls: await page.getAttribute(formSel + ' .result', 'class'),
     text: await page.locator(formSel + ' .result').innerText() };
 }

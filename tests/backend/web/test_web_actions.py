@@ -15,6 +15,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.backend.web.web_world import WebWorld, find_chromium, key
@@ -167,3 +168,11 @@ def test_answer_close_record_and_objection_through_the_page(world: WebWorld,
     assert ("answer.submitted", c["seller"].address) in steps
     assert ("record.closed", c["arbitrator"].address) in steps
     assert steps[-1][1] == c["buyer"].address and "bject" in steps[-1][0], steps
+    # The escrow takes the objection only from the buyer's own wallet: the case page asks
+    # for it (objectToAward), the seller's does not.
+    (tx,) = c["buyer"].get(f"/cases/{case}/wallet-transactions")
+    assert (tx["kind"], tx["function"]) == ("object", "objectToAward")
+    for who, shown in (("buyer", True), ("seller", False)):
+        page = httpx.get(f"{world.base}/ui/cases/{case}?lang=zh-Hans",
+                         cookies={"chainarb_session": world.token(who)}).text
+        assert ('id="wallet-transactions"' in page and "objectToAward" in page) is shown, who

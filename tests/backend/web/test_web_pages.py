@@ -256,7 +256,7 @@ def test_every_form_renders_in_both_languages() -> None:
         assert ids and all(f'<label for="{i}">' in html for i in ids), lang
         assert 'id="other-steps"' not in html
     assert forms["en"] == forms["zh-Hans"] == [
-        "offer", "evidence", "facilitation", "agree", "answer", "objection", "preeval",
+        "offer", "file", "evidence", "facilitation", "agree", "answer", "objection", "preeval",
         "propose", "impasse", "appoint_mediator", "appoint_arbitrator", "appoint_panel",
         "close", "award", "panel_award", "confirm", "refuse", "enforce"]
     zh = actions_section(data, "zh-Hans")

@@ -149,6 +149,7 @@ def web_world(tmp_path: Path) -> Iterator[WebWorld]:
                   "remedy": "partial_refund", "claimedAmount": str(120_000_000),
                   "statementHash": "0x" + hashlib.sha256(b"<b>cracked</b>").hexdigest()}
         buyer.post(f"/cases/{case_id}/filing", buyer.plain(case_id, "case.filed", filing))
+        fake.party_raises_dispute(ORDER_ID, case_id)  # the buyer's wallet freezes the escrow
         upload_evidence(buyer, case_id, "photo", "crack.jpg", "image/jpeg", make_photo_jpeg())
         buyer.post(f"/cases/{case_id}/facilitation",
                    buyer.plain(case_id, "facilitation.requested"))
@@ -161,6 +162,8 @@ def web_world(tmp_path: Path) -> Iterator[WebWorld]:
         case2 = buyer.post("/cases", {"orderId": str(ORDER_2)})["caseId"]
         buyer.post(f"/cases/{case2}/filing", buyer.plain(case2, "case.filed", {
             **filing, "orderId": str(ORDER_2)}))
+        fake.party_raises_dispute(ORDER_2, case2)
+        app.state.ctx.service.executor.run()  # the service sees both freezes on the "chain"
         yield WebWorld(running.base_url, app, case_id, c, case2, clock, fake)
 
 
