@@ -270,8 +270,9 @@
       compensation: comp.toString() };
   }
 
-  /** Fill the form's preview from what is typed; show the refusal and hold the submit
-   * button while the allocation does not add up (nothing is signed then). */
+  /** Fill the form's preview from what is typed; show the refusal while the allocation
+   * does not add up. The submit button stays usable (a disabled button explains nothing
+   * to a screen reader): submitting re-checks and refuses, in words, before any signing. */
   function updatePreview(form) {
     var pv = form.querySelector('.allocation-preview');
     if (!pv) { return; }
@@ -280,22 +281,20 @@
     var res = allocationPreview(typed, form.elements.compensation.value, lim.held,
       lim.guarantee, CASE.decimals);
     var refusal = pv.querySelector('.refusal');
-    var button = form.querySelector('button[type=submit]');
     ['toBuyer', 'compensation'].forEach(function (n) {
       form.elements[n].removeAttribute('aria-invalid'); });
     if (res.code && String(typed).trim() === '' && res.code === 'amount_required') {
-      refusal.hidden = true; button.disabled = false; return;  // nothing typed yet
+      refusal.hidden = true; return;  // nothing typed yet
     }
     if (res.code) {
       refusal.textContent = MSG.pv_refused + ' ' + message(res.code);
       refusal.hidden = false;
       form.elements[res.field].setAttribute('aria-invalid', 'true');
-      button.disabled = true;
       pv.querySelectorAll('[data-pv]').forEach(function (td) {
         if (td.dataset.pv !== 'escrow') { td.textContent = '—'; } });
       return;
     }
-    refusal.hidden = true; button.disabled = false;
+    refusal.hidden = true;
     pv.querySelectorAll('[data-pv]').forEach(function (td) {
       td.textContent = formatUnits(res.values[td.dataset.pv], CASE.decimals) + ' ' + lim.currency;
     });

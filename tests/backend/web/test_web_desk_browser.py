@@ -5,9 +5,10 @@ wallet stand-in and every request but loopback aborted (and counted):
 * the mediator (English) reads the evidence inline (the buyer's photo, the seller's caucus
   text) and signs their disclosure from the desk;
 * the arbitrator (中文) finds the case in their queue, types an allocation the guarantee
-  cannot pay (the refusal is shown, the button held, nothing signed), corrects it, writes
-  the reasons and signs the award: the award document is the page's Markdown of the
-  allocation and the reasons, and its SHA-256 is the awardHash the service stored.
+  cannot pay (the refusal is shown as it is typed; submitting anyway is refused in words,
+  nothing signed), corrects it, writes the reasons and signs the award: the award
+  document is the page's Markdown of the allocation and the reasons, and its SHA-256
+  is the awardHash the service stored.
 
 Screenshots of each page in both languages are kept under ``screenshots/`` with
 ``CHAINARB_KEEP_SCREENSHOTS=1``.
@@ -109,8 +110,8 @@ def test_institution_and_neutrals_in_the_browser(world: WebWorld, tmp_path: Path
     assert med["typed"][0]["message"]["statement"] == \
         "I am impartial and independent of both sides."
 
-    # On to the arbitrator: both agree, impasse, appointment, the record closes (API).
-    world.port.party_raises_dispute(ORDER_ID, case)
+    # On to the arbitrator: both agree, impasse, appointment, the record closes (API). The
+    # world's buyer froze the escrow when filing.
     for party in ("buyer", "seller"):
         c[party].post(f"/cases/{case}/arbitration-agreement",
                       c[party].plain(case, "arbitration.agreed"))
@@ -132,7 +133,9 @@ def test_institution_and_neutrals_in_the_browser(world: WebWorld, tmp_path: Path
         {"fill": ["#step-award-compensation", "250"]},
         {"wait": "#step-award-refusal:not([hidden])"},
         {"text": "#step-award-refusal"},
-        {"disabled": "#step-award button[type=submit]"},
+        {"press": "#step-award button[type=submit]"},  # submitting anyway: refused in words
+        {"wait": "#step-award .result.error"},
+        {"text": "#step-award .result.error"},
         {"shot": str(shots / "award-refused-zh.png")}, {"axe": True},
         {"fill": ["#step-award-compensation", "5"]},
         {"text": "#step-award-preview"},
@@ -146,10 +149,10 @@ def test_institution_and_neutrals_in_the_browser(world: WebWorld, tmp_path: Path
         {"goto": f"/ui/neutral/cases/{case}?lang=en"},
         {"shot": str(shots / "desk-arbitrator-en.png")}, {"axe": True},
     ])
-    row, refusal, held, preview, free, stage = arb["reads"]
+    row, refusal, refused, preview, free, stage = arb["reads"]
     assert "仲裁员" in row and "审理终结" in row
     assert refusal == "无法签署： 赔偿金额不能超过保证金。" or refusal.startswith("无法签署：")
-    assert "保证金" in refusal and held is True  # refused before signing: the button held
+    assert "保证金" in refusal and "保证金" in refused  # refused before signing, in words
     assert "100.000000 tUSD" in preview and "380.000000 tUSD" in preview
     assert "5.000000 tUSD" in preview and "105.000000 tUSD" in preview  # buyer in all
     assert "195.000000 tUSD" in preview  # left of the guarantee
