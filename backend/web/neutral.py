@@ -31,7 +31,7 @@ from backend.services import views
 from backend.services.errors import ServiceError
 from backend.services.identity import IdentityService
 from evidence.records import Disclosure, SignedRecord, bytes32
-from evidence.words import timeline_label
+from evidence.words import ORDER_STATUSES, timeline_label
 
 from . import desk
 from .actions import actions_section, case_data
@@ -43,19 +43,9 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)  # mounted under /ui by pages.router
 
-_ESCROW_STATUS = {
-    "None": ("no such order", "无此订单"),
-    "Paid": ("paid into escrow", "已付款至托管"),
-    "Disputed": ("frozen by the dispute", "因争议冻结"),
-    "ArbitratorAppointed": ("frozen, arbitrator registered", "冻结，已登记仲裁员"),
-    "AwardSubmitted": ("award submitted, objection window open", "裁决已提交，异议期中"),
-    "Objected": ("award objected to", "裁决已被提出异议"),
-    "PanelAppointed": ("frozen, panel registered", "冻结，已登记仲裁庭"),
-    "Resolved": ("paid out (resolved)", "已付款（已结清）"),
-}
-
 register({
-    **{f"escrow_status_{k}": {"en": en, "zh-Hans": zh} for k, (en, zh) in _ESCROW_STATUS.items()},
+    # the escrow's order status: the one vocabulary (evidence/words.py ORDER_STATUSES)
+    **{f"escrow_status_{k}": {"en": en, "zh-Hans": zh} for k, (en, zh) in ORDER_STATUSES.items()},
     "nq_title": {"en": "Your appointments", "zh-Hans": "您的指定案件"},
     "nav_neutral": {"en": "Appointments", "zh-Hans": "指定案件"},
     "nq_intro": {"en": "The cases in which you sit as mediator, arbitrator or panel member, "

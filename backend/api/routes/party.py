@@ -108,7 +108,7 @@ def wallet_transactions(ctx: Ctx, user: CurrentUser, case_id: str) -> list[dict[
     return party.wallet_transactions(ctx.service, case_id, user)
 
 
-@router.get("/notices", response_model=list[MyNoticeOut])
+@router.get("/notices", response_model=list[MyNoticeOut], responses=errors())
 def notices(ctx: Ctx, user: CurrentUser) -> list[dict[str, Any]]:
     """The notices sent to you in every case, newest first (at most 200)."""
     with ctx.sessions() as session:

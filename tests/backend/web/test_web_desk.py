@@ -177,7 +177,7 @@ def test_desk_shows_the_dispute_escrow_and_the_whole_record(world: WebWorld) -> 
     assert "120.000000 tUSD" in summary  # the amount claimed, exact
     escrow = summary.split('id="escrow-now"', 1)[1]
     assert "480.000000 tUSD" in escrow and "200.000000 tUSD" in escrow
-    assert "paid into escrow" in escrow  # the order's status on the escrow, in words
+    assert "disputed: funds frozen" in escrow  # the escrow's order status, in words
     # the whole record: every step the mediator may know of, in words, each signed record
     record = _section(page, "record")
     assert "Claim filed (dispute type and remedy stated)" in record
