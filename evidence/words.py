@@ -79,6 +79,9 @@ ROLES: Mapping[str, Words] = {
     "panelist": ("panel member", "仲裁庭成员"),
     "court": ("court", "法院"),
     "anyone": ("anyone", "任何人"),
+    # seats the service adds for access (backend/services/cases.py viewer_roles)
+    "party": ("party to the order", "订单当事人"),
+    "admin": ("institution staff", "仲裁机构工作人员"),
 }
 
 ORDER_STATUSES: Mapping[str, Words] = {

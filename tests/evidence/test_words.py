@@ -19,7 +19,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
     (STAGES, {s.value for s in Stage}),
     (DISPUTE_TYPES, {d.value for d in DisputeType}),
     (REMEDIES, {r.value for r in Remedy}),
-    (ROLES, set(PACKAGE_ROLES)),
+    (ROLES, set(PACKAGE_ROLES) | {"party", "admin"}),  # + the seats the service adds
 ], ids=["stages", "dispute types", "remedies", "roles"])
 def test_every_value_of_the_procedure_has_words_in_both_languages(
         table: dict[str, tuple[str, str]], values: set[str]) -> None:
@@ -54,3 +54,15 @@ def test_every_escrow_status_has_words_in_both_languages() -> None:
 
     assert set(ORDER_STATUSES) == set(STATUSES)
     assert all(en and zh and en != zh for en, zh in ORDER_STATUSES.values())
+
+
+def test_every_seat_a_viewer_can_hold_has_words() -> None:
+    """The case page names the viewer's seats: the procedure's roles and the ones the service
+    adds for access (a party before filing, institution staff). None may fall back to its key."""
+    from backend.procedure import Role
+    from evidence.words import ROLES
+
+    seats = {r.value for r in Role} | {"party", "admin"}
+    assert seats <= set(ROLES), seats - set(ROLES)
+    for en, zh in ROLES.values():
+        assert en and zh and en != zh
