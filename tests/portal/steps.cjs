@@ -273,6 +273,23 @@ async function grantCourt(p, caseId, court, opts = {}) {
   return deskForm(p, grant);
 }
 
+/** A neutral, on their desk, signs their disclosure on the appointment (impartial and
+ * independent, nothing to disclose): the package's `identities` check needs it. */
+async function disclose(p, caseId, statement) {
+  const page = p.page;
+  await p.visit(`/ui/neutral/cases/${caseId}`);
+  await page.fill('#disclosure-statement', statement);
+  await page.click('#disclosure button[type=submit]');
+  await settle(p, '#disclosure .result.ok, #disclosure .result.error');
+  const text = await p.text('#disclosure .result');
+  if (!(await page.getAttribute('#disclosure .result', 'class')).includes('ok')) {
+    throw new Error(`${p.name}: disclosure refused: ${text}`);
+  }
+  await page.waitForSelector('#disclosure-given', { timeout: 60000 });
+  await p.check();
+  return p.text('#disclosure-given');
+}
+
 // --- the court's pages (backend/web/court.py) ---
 
 /** The court, from its list to its decision: the workspace, the package downloaded (its
@@ -339,5 +356,5 @@ async function courtDecides(p, caseId, decision, outDir, opts = {}) {
   return out;
 }
 
-module.exports = { act, courtDecides, grantCourt, fileClaim, sendFromWallet, approvePrompt, createWallet, restoreWallet, settle, signInExtension,
+module.exports = { act, courtDecides, disclose, grantCourt, fileClaim, sendFromWallet, approvePrompt, createWallet, restoreWallet, settle, signInExtension,
   signProfile, stageOf, waitStage };

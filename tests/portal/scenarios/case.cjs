@@ -21,7 +21,7 @@
 const path = require('path');
 const { injectExtension } = require('../extension.cjs');
 const { act, courtDecides, grantCourt, createWallet, fileClaim, restoreWallet, sendFromWallet,
-  signInExtension, signProfile, waitStage } = require('../steps.cjs');
+  signInExtension, signProfile, waitStage, disclose } = require('../steps.cjs');
 
 function stateFile(config, name) { return path.join(config.stateDir, `state-${name}.json`); }
 
@@ -112,6 +112,8 @@ async function parties(h, config) {
   // pre-evaluation and proposes; nobody accepts; both parties agree to arbitrate.
   await step(admin, 'appoint_mediator', { fill: {
     '#step-appoint_mediator-appointee': config.addresses.mediator } });
+  out.disclosures = [await disclose(mediator, c, 'I am impartial and independent of both sides.')];
+  out.steps.push({ who: 'mediator', step: 'disclose' });
   await mediator.visit(`/ui/cases/${c}`);
   await mediator.shot(`main-mediator-${mediator.lang}`, keep);
   await step(mediator, 'preeval', { fill: { '#step-preeval-tracking': 'delivered' } });
@@ -123,6 +125,9 @@ async function parties(h, config) {
   // Arbitration.
   await step(admin, 'appoint_arbitrator', { fill: {
     '#step-appoint_arbitrator-appointee': config.addresses.arbitrator } });
+  out.disclosures.push(await disclose(arbitrator, c,
+    'I am impartial and independent of both sides.'));
+  out.steps.push({ who: 'arbitrator', step: 'disclose' });
   await step(buyer, 'evidence', { fill: { '#step-evidence-kind': 'photo' },
     files: { '#step-evidence-file': file(f.photo) } });
   await step(seller, 'evidence', { fill: { '#step-evidence-kind': 'invoice' },
