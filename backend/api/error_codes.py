@@ -36,6 +36,8 @@ ERROR_CODES = MappingProxyType({
     "bad_json": _E(422, "the body is not JSON (truncated, trailing bytes, not UTF-8)"),
     "bad_payload": _E(422, "the payload of a step to prepare does not fit its action"),
     "bad_submission": _E(422, "well-formed JSON that does not fit the request"),
+    "batch_refused": _E(400, "a JSON-RPC batch sent to the pages' chain relay (one call per "
+                             "request)"),
     "block_not_found": _E(503, "a block the database names is missing from the blockstore"),
     "body_too_deep": _E(422, "a JSON body nested deeper than 64 levels (refused before "
                              "parsing)"),
@@ -43,6 +45,8 @@ ERROR_CODES = MappingProxyType({
     "case_closed": _E(409, "the case is closed: no further step"),
     "chain_unavailable": _E(503, "the chain node did not answer a read (a party's orders); "
                                  "nothing changed: retry"),
+    "chain_unreachable": _E(502, "the chain relay's node did not answer, or gave no JSON-RPC "
+                                 "answer"),
     "clock_skew": _E(422, "signedAt in the future, or before the previous step's"),
     "commit_failed": _E(503, "the shared transaction of a group of steps failed; nothing of "
                              "it stored: send the same record again"),
@@ -70,6 +74,7 @@ ERROR_CODES = MappingProxyType({
     "invalid_command": _E(422, "a step the procedure cannot take as given"),
     "invalid_field": _E(422, "a field missing, extra, of the wrong type or past its bound; "
                              "detail names each field, never echoing the input"),
+    "invalid_json": _E(400, "a body to the chain relay that is not one JSON-RPC 2.0 call object"),
     "invalid_record": _E(422, "a signed record that does not parse as its type"),
     "invalid_signature": _E(400, "a signature that does not verify"),
     "malformed_multipart": _E(422, "a multipart body that is malformed, truncated or has "
@@ -77,6 +82,9 @@ ERROR_CODES = MappingProxyType({
     "malleable_signature": _E(400, "a signature with a high s value (EIP-2: only the low "
                                    "form is accepted)"),
     "method_not_allowed": _E(405, "the route exists, not with this HTTP method"),
+    "method_refused": _E(403, "a JSON-RPC method the chain relay does not forward (it forwards "
+                              "reads and signed raw transactions only)"),
+    "no_chain": _E(503, "the service has no chain for the pages' relay to forward to"),
     "not_anchored_yet": _E(409, "the package waits for records to be anchored: retry later"),
     "not_found": _E(404, "no such case, step, item, court, judicial package or route"),
     "package_unavailable": _E(503, "a judicial package cannot be built here (no chain, "
