@@ -24,7 +24,6 @@ import pytest
 from backend.services.steps import payload_hash
 from evidence.records import CourtConfirmation, Domain, ProceduralStep, SignedRecord
 from tests.backend.web.web_world import (
-    ORDER_ID,
     WebWorld,
     case_steps,
     hash_of_typed,
@@ -53,7 +52,7 @@ def test_neutrals_and_court_act_through_the_page(world: WebWorld, tmp_path: Path
     out_dir.mkdir(exist_ok=True)
     c = world.clients
     case = world.case_id
-    world.port.party_raises_dispute(ORDER_ID, case)  # the buyer's own raiseDispute
+    # the buyer froze the escrow when filing (web_world)
     for party in ("buyer", "seller"):
         c[party].post(f"/cases/{case}/arbitration-agreement",
                       c[party].plain(case, "arbitration.agreed"))

@@ -93,7 +93,7 @@ def test_panel_steps_through_the_page(world: WebWorld, tmp_path: Path) -> None:
     c = world.clients
     case = world.case2
     admin, mediator = c["admin"].address, c["mediator"].address
-    world.port.party_raises_dispute(ORDER_2, case)
+    # the buyer froze the escrow when filing (web_world)
     c["buyer"].post(f"/cases/{case}/facilitation",
                     c["buyer"].plain(case, "facilitation.requested"))
     assert c["admin"].get(f"/cases/{case}")["mediator"] is None
