@@ -33,6 +33,7 @@ MERKLE = "proofs/merkle.json"
 ESCROW = "proofs/escrow.json"
 BLOCKS = "proofs/blocks.json"
 RECEIPTS = "proofs/receipts.json"
+LOG = "proofs/log.json"
 TIMESTAMPS_DIR = "timestamps/"
 TSA_CERTS = "timestamps/tsa-certificates.pem"
 PROVENANCE_DIR = "provenance/"
@@ -54,6 +55,7 @@ REQUIRED = (
     ESCROW,
     BLOCKS,
     RECEIPTS,
+    LOG,
     TSA_CERTS,
     INDEX_HTML,
 )

@@ -26,6 +26,7 @@ from evidence.commitment import commitment_of, sha256_file
 from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_typed_data
 from evidence.judicial._facts import signed_facts
+from evidence.judicial._log import log_json
 from evidence.judicial._zip import write_zip
 from evidence.judicial.chains import OPERATORS
 from evidence.judicial.errors import PackageInputError
@@ -143,6 +144,20 @@ def _check_inputs(inputs: PackageInputs) -> None:
     for root in roots - stamped:
         raise PackageInputError(f"anchored root 0x{root.hex()} has no RFC 3161 timestamp")
     _check_chain_proofs(inputs)
+    _check_log(inputs)
+
+
+def _check_log(inputs: PackageInputs) -> None:
+    """Every cited checkpoint's anchoring leaf is in an anchored root (the verifier's
+    `log_checkpoints` would fail otherwise)."""
+    if inputs.log is None:
+        return
+    roots = {a.root for a in inputs.anchors}
+    for c in inputs.log.checkpoints:
+        if c.anchor.root not in roots:
+            raise PackageInputError(
+                f"log checkpoint {c.note.splitlines()[:2]!r} is anchored in root "
+                f"0x{c.anchor.root.hex()}, which is not among the anchors")
 
 
 def _relied_on(inputs: PackageInputs) -> list[tuple[int, bytes, str]]:
@@ -402,6 +417,8 @@ def build_package(
             }
         ),
     )
+    if inputs.log is not None:
+        put(fmt.LOG, fmt.pretty(log_json(inputs.log)))
     for ts in sorted(inputs.timestamps, key=lambda t: t.root):
         put(f"{fmt.TIMESTAMPS_DIR}{ts.root.hex()}.tsr", ts.response)
     put(fmt.TSA_CERTS, inputs.tsa_certificates)
@@ -604,6 +621,7 @@ def _manifest(
             "escrow": fmt.ESCROW,
             "blocks": fmt.BLOCKS,
             "receipts": fmt.RECEIPTS,
+            "log": fmt.LOG if inputs.log is not None else None,
             "tsaCertificates": fmt.TSA_CERTS,
             "checksums": fmt.CHECKSUMS,
         },

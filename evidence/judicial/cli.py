@@ -247,6 +247,36 @@ t = Catalog("verify", {
         "the institution signed the package digest",
         "机构已对材料包摘要签名",
     ),
+    "pass_log_checkpoints": (
+        "every cited log checkpoint is signed by the institution and anchored",
+        "所引用的每个日志检查点均经机构签名并已锚定",
+    ),
+    "pass_log_consistency": (
+        "each cited checkpoint is consistent with the one before: the log only grew",
+        "所引用的每个检查点均与前一个一致：日志只增不改",
+    ),
+    "pass_log_inclusion": (
+        "every record is in the log at its index, in the order it was accepted",
+        "每条记录均按受理顺序位于日志中的相应位置",
+    ),
+    "pass_log_completeness": (
+        "the log holds no record of this case that the package leaves out",
+        "日志中没有材料包遗漏的本案记录",
+    ),
+    "pass_receipts": (
+        "every receipt you gave names a record the package carries, unaltered",
+        "您提供的每张回执所载记录均在材料包中且未被篡改",
+    ),
+    "receipts_missing": (
+        "--receipts {path}: no such directory. Give the folder where your receipts are kept "
+        "(chainarb keeps them under <data dir>/receipts).",
+        "--receipts {path}：目录不存在。请提供保存回执的文件夹（chainarb 默认保存在 "
+        "<数据目录>/receipts）。",
+    ),
+    "receipts_bad": (
+        "--receipts {path}: {name} is not a receipt ({err}); its content is not shown.",
+        "--receipts {path}：{name} 不是回执（{err}）；不显示其内容。",
+    ),
     "pass_institution_key": (
         "the institution's key is not one whose private half is published",
         "机构密钥不是私钥已公开的密钥",
@@ -394,6 +424,21 @@ def _checkpoint(path: Path) -> Any:
         raise _usage(t("checkpoint_bad", path=path, err=type(exc).__name__)) from None
 
 
+def _held_receipts(folder: Path) -> list[Any]:
+    """Every `*.json` of the receipts folder (sorted), or a usage error naming the file that
+    is not JSON (never its content). Whether each is a valid receipt the check says."""
+    from evidence.errors import EvidenceError
+    from evidence.receipts import load_receipts
+
+    if not folder.is_dir():
+        raise _usage(t("receipts_missing", path=folder))
+    try:
+        return list(load_receipts(folder))
+    except EvidenceError as exc:
+        raise _usage(t("receipts_bad", path=folder, name=getattr(exc, "name", "?"),
+                       err=type(exc).__name__)) from None
+
+
 def _check_rpc(rpcs: list[str]) -> None:
     """A usage error for an --rpc (or $CHAINARB_CHAIN_RPC_URL) that is not an http(s) URL,
     before anything is opened or started."""
@@ -461,6 +506,17 @@ def register_verify(app: typer.Typer) -> None:
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help=bi(
             "Print the report as JSON.", "以 JSON 输出报告。"))] = False,
+        receipts_dir: Annotated[
+            Path | None,
+            typer.Option(
+                "--receipts",
+                help=bi("Folder of receipts you hold (one JSON file each, as chainarb keeps "
+                        "them): the verdict fails, naming the record, if the package omits or "
+                        "alters a record a receipt proves was accepted.",
+                        "您所持回执的文件夹（每张一个 JSON 文件，与 chainarb 保存的格式相同）："
+                        "若材料包遗漏或篡改了回执证明已受理的记录，核验不通过并指明该记录。"),
+            ),
+        ] = None,
         tsa_cert: Annotated[
             list[Path] | None,
             typer.Option(
@@ -489,6 +545,7 @@ def register_verify(app: typer.Typer) -> None:
         rpcs = list(rpc or [])
         _check_rpc(rpcs)
         hashes = _checkpoint(checkpoint) if checkpoint is not None else None
+        held = _held_receipts(receipts_dir) if receipts_dir is not None else None
         if not package.exists():
             typer.echo(t("package_missing", path=package), err=True)
             raise typer.Exit(EXIT_UNREADABLE)
@@ -501,7 +558,8 @@ def register_verify(app: typer.Typer) -> None:
             sources = []  # the checkpoint alone: no configured chain is asked
         else:
             sources = _chain(rpcs[0] if rpcs else None, as_json)
-        report = verify_package(package, chain=sources, tsa_trust=trust, checkpoint=hashes)
+        report = verify_package(package, chain=sources, tsa_trust=trust, checkpoint=hashes,
+                                receipts=held)
         if as_json:
             typer.echo(json.dumps(report.to_json_obj(), ensure_ascii=False, indent=2))
         else:

@@ -27,6 +27,11 @@ __all__ = [
     "EnforcementInfo",
     "EvidenceItem",
     "InstitutionInfo",
+    "LogCheckpoint",
+    "LogConsistency",
+    "LogInclusion",
+    "LogInputs",
+    "LogRange",
     "MerkleLeafProof",
     "Neutral",
     "PackageInputs",
@@ -250,6 +255,67 @@ class PackageInputs:
     escrow acts), so a court checks them offline (`evidence.chainproofs.collect_proofs`)."""
     receipts: Sequence[ProvenReceipt] = ()
     """Each such transaction's receipt with its proof in its block's receipts trie."""
+    log: LogInputs | None = None
+    """The institution's log (docs/log.md): each record's inclusion proof to an anchored
+    checkpoint, the cited checkpoints with their anchoring, the consistency proofs between
+    them and the case's completeness range (`proofs/log.json`). Required by the verifier
+    (check ``log_*``); None only for test inputs that predate the log."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogCheckpoint:
+    """A signed checkpoint of the log (C2SP signed note, as the institution signed it) and
+    its anchoring: the checkpoint rode in an anchored batch as one StandardMerkleTree leaf
+    (docs/log.md); `anchor` proves that leaf into the batch's root, which
+    `proofs/anchors.json` lists (its `record_hash` is SHA-256 of the note)."""
+
+    note: bytes
+    anchor: MerkleLeafProof
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogInclusion:
+    """One record's log entry (`entry`, the LogEntry bytes) at `index`, proven into the
+    cited checkpoint of tree size `size` (RFC 9162 inclusion proof)."""
+
+    record_hash: bytes
+    index: int
+    entry: bytes
+    size: int
+    proof: Sequence[bytes]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogConsistency:
+    """RFC 9162 consistency proof from the cited checkpoint of size `old` to that of `new`."""
+
+    old: int
+    new: int
+    proof: Sequence[bytes]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogRange:
+    """Every entry of the log from checkpoint size `start` to `end` (two cited checkpoints,
+    `start` at or before the case's first entry, `end` the last anchored one at export),
+    with the compact range (`frontier`) of the tree at `start`: the verifier recomputes
+    `end`'s root from them and so knows every entry of the case up to `end`."""
+
+    start: int
+    end: int
+    frontier: Sequence[bytes]
+    entries: Sequence[bytes]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogInputs:
+    """The package's log section (`proofs/log.json`)."""
+
+    origin: str
+    checkpoints: Sequence[LogCheckpoint]
+    inclusions: Sequence[LogInclusion]
+    consistency: Sequence[LogConsistency]
+    range: LogRange
 
 
 def appointment_of(steps: Sequence[StepEntry], role: str, address: str) -> bytes | None:

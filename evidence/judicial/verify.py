@@ -63,6 +63,18 @@ from evidence.events import (
 from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_digest, attestation_typed_data
 from evidence.judicial._identity import check_identities
+from evidence.judicial._log import (
+    HeldReceipt,
+    LogSection,
+    check_checkpoints,
+    check_completeness,
+    check_consistency,
+    check_receipts,
+    read_section,
+)
+from evidence.judicial._log import (
+    check_inclusion as check_log_inclusion,
+)
 from evidence.judicial._onchain import connect
 from evidence.judicial._zip import DEFAULT_LIMITS, Limits, extract_zip
 from evidence.judicial.chains import operator_only_note
@@ -94,6 +106,7 @@ from evidence.verify import check_inclusion
 
 __all__ = [
     "CHECKS",
+    "OPTIONAL_CHECKS",
     "STATUS_WORDS",
     "TSA_TRUST_FROM_PACKAGE",
     "BlockRef",
@@ -143,6 +156,26 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
         "区块头与收据证明（离线重算）",
     ),
     ("anchors", "Anchors on the chain (tx, block, time)", "链上存证（交易、区块、时间）"),
+    (
+        "log_checkpoints",
+        "Log checkpoints signed by the institution and anchored",
+        "日志检查点经机构签名并已锚定",
+    ),
+    (
+        "log_consistency",
+        "Log checkpoints consistent with each other (the log only grew)",
+        "日志检查点前后一致（日志只增不改）",
+    ),
+    (
+        "log_inclusion",
+        "Each record is in the institution's log at its index",
+        "每条记录均在机构日志中的相应位置",
+    ),
+    (
+        "log_completeness",
+        "The log holds no record of the case the package leaves out",
+        "日志中没有材料包遗漏的本案记录",
+    ),
     ("timestamps", "RFC 3161 trusted timestamps", "可信时间戳"),
     (
         "clocks",
@@ -175,7 +208,14 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
         "Institution key is not a published test key",
         "机构密钥不是公开的测试密钥",
     ),
+    (
+        "receipts",
+        "Receipts held by a party: every receipted record is in the package, unaltered",
+        "当事人所持回执：每条有回执的记录均在材料包中且未被篡改",
+    ),
 )
+OPTIONAL_CHECKS = frozenset({"receipts"})
+"""Checks that run only when asked for (`receipts`: `--receipts DIR`); absent otherwise."""
 LABELS = {name: (en, zh) for name, en, zh in CHECKS}
 
 TSA_TRUST_FROM_PACKAGE = Note(
@@ -398,6 +438,7 @@ class _Package:
         self.checkpoint = checkpoint
         self.tolerance = tolerance
         self.unreachable: str | None = None  # set once the node failed to answer
+        self.held_receipts: list[HeldReceipt] = []  # --receipts DIR: a party's receipts
 
     # -- files --
 
@@ -530,6 +571,15 @@ class _Package:
                                  f"{fmt.BLOCKS} header 0x{h.hash.hex()[:16]}…")
                     for (chain_id, _), h in sorted(self.block_proofs.headers.items())]
         return out
+
+    @cached_property
+    def log(self) -> LogSection:
+        """The log section (`proofs/log.json`); a package without one fails every `log_*`
+        check: without it nothing shows that no accepted record was left out."""
+        try:
+            return read_section(self.json(fmt.LOG))
+        except EvidenceError as exc:
+            raise _CheckFailedError(str(exc)) from exc
 
     @cached_property
     def escrow(self) -> dict[str, Any]:
@@ -1793,7 +1843,60 @@ def _check_institution_key(p: _Package) -> str:
     return f"institution {', '.join(sorted(named))}: not a published test key"
 
 
+def _anchored_roots(p: _Package) -> set[bytes]:
+    """The roots `proofs/anchors.json` lists (the `anchors` check proves each on-chain)."""
+    out = set()
+    for a in p.anchors:
+        with contextlib.suppress(EvidenceError, TypeError):
+            out.add(fmt.from_hex(a.get("root"), "root", 32))
+    return out
+
+
+def _fail_on(problems: list[str]) -> None:
+    if problems:
+        raise _CheckFailedError(problems[0], problems)
+
+
+def _check_log_checkpoints(p: _Package) -> _Result:
+    problems, details = check_checkpoints(p.log, p.institution_keys, _anchored_roots(p))
+    _fail_on(problems)
+    return (f"{len(details)} checkpoint(s) of log {p.log.origin!r}, each signed by the "
+            "institution and anchored", details)
+
+
+def _check_log_consistency(p: _Package) -> _Result:
+    problems, details = check_consistency(p.log, p.institution_keys)
+    _fail_on(problems)
+    return f"{len(details)} consistency proof(s) between consecutive checkpoints", details
+
+
+def _check_log_inclusion(p: _Package) -> str:
+    problems, proven = check_log_inclusion(p.log, p.institution_keys, p.case_id, p.steps,
+                                       p.unchained)
+    _fail_on(problems)
+    return f"{proven} record(s) proven in the log, in the order the service accepted them"
+
+
+def _check_log_completeness(p: _Package) -> str:
+    problems, summary = check_completeness(p.log, p.institution_keys, p.case_id, p.steps,
+                                           p.unchained)
+    _fail_on(problems)
+    return summary
+
+
+def _check_receipts(p: _Package) -> _Result:
+    problems, details = check_receipts(p.log, p.institution_keys, p.case_id, p.all_records,
+                                       p.held_receipts)
+    _fail_on(problems)
+    return f"{len(p.held_receipts)} receipt(s) given, none contradicts the package", details
+
+
 _RUNNERS: dict[str, Callable[[_Package], _Result]] = {
+    "log_checkpoints": _check_log_checkpoints,
+    "log_consistency": _check_log_consistency,
+    "log_inclusion": _check_log_inclusion,
+    "log_completeness": _check_log_completeness,
+    "receipts": _check_receipts,
     "files": _check_files,
     "manifest": _check_manifest,
     "signatures": _check_signatures,
@@ -1835,7 +1938,8 @@ def _run(name: str, fn: Callable[[_Package], _Result], p: _Package) -> CheckResu
 def _archive_refused(path: Path, reason: str, rest: str, unreadable: str | None) -> Report:
     """The report of an archive that cannot be opened: `archive` failed, the rest not run."""
     checks = [CheckResult("archive", Status.FAILED, reason)]
-    checks += [CheckResult(name, Status.SKIPPED, rest) for name, _, _ in CHECKS[1:]]
+    checks += [CheckResult(name, Status.SKIPPED, rest) for name, _, _ in CHECKS[1:]
+               if name not in OPTIONAL_CHECKS]
     return Report(checks=tuple(checks), package=str(path), unreadable=unreadable)
 
 
@@ -1870,6 +1974,7 @@ def verify_package(
     checkpoint: Checkpoint | None = None,
     limits: Limits = DEFAULT_LIMITS,
     clock_tolerance: clocks.Tolerance = clocks.DEFAULT_TOLERANCE,
+    receipts: Sequence[HeldReceipt] | None = None,
 ) -> Report:
     """Verify the judicial package at `path`; return a `Report` of named checks.
 
@@ -1892,6 +1997,9 @@ def verify_package(
         limits: bounds on what extracting the archive may write.
         clock_tolerance: how far the signers', the chains' and the TSAs' clocks may differ
             (`evidence.clocks`; the defaults are documented).
+        receipts: receipts a party holds (`evidence.log` receipts, as read from its
+            receipts directory); given, the `receipts` check runs: it fails, naming the
+            record, when the package omits or alters a record a receipt proves accepted.
     """
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="chainarb-verify-") as tmp:
@@ -1916,7 +2024,9 @@ def verify_package(
         digest = None
         if fmt.CHECKSUMS in pkg.names:
             digest = hashlib.sha256((dest / fmt.CHECKSUMS).read_bytes()).hexdigest()
-        checks += [_run(name, _RUNNERS[name], pkg) for name, _, _ in CHECKS[1:]]
+        pkg.held_receipts = list(receipts or ())
+        checks += [_run(name, _RUNNERS[name], pkg) for name, _, _ in CHECKS[1:]
+                   if name not in OPTIONAL_CHECKS or (name == "receipts" and receipts is not None)]
         chain_id: int | None = None
         blocks: tuple[BlockRef, ...] = ()
         with contextlib.suppress(_CheckFailedError, _CheckSkippedError, EvidenceError):
