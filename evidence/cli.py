@@ -34,6 +34,10 @@ from evidence.judicial.cli import register_verify  # noqa: E402
 
 register_verify(app)
 
+from evidence._log_cli import register_log_commands  # noqa: E402
+
+register_log_commands(app)
+
 
 def _load_plugins() -> None:
     """Let installed components (the backend) add their commands."""

@@ -1,0 +1,312 @@
+"""`chainarb monitor` and `chainarb verify-absence`: the log's commands (docs/log.md).
+
+Exit codes, as `chainarb verify`'s: 0 all good; 1 an inconsistency (a forged or
+inconsistent checkpoint, a receipt not included, a proof of absence that does not hold);
+2 usage error; 3 could not run (the service or the chain does not answer).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from evidence._i18n import Catalog, bi
+from evidence.errors import EvidenceError
+
+__all__ = ["register_log_commands"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SKIPPED = 0, 1, 2, 3
+TOKEN_ENV = "CHAINARB_TOKEN"
+SERVICE_ENV = "CHAINARB_SERVICE_URL"
+MAX_ABSENCE_BYTES = 64 << 20
+
+t = Catalog("log", {
+    # monitor findings (evidence.monitor.Finding keys)
+    "first_run": ("First run: log {origin!r} has {size} entries; this checkpoint is now the "
+                  "reference.",
+                  "首次运行：日志 {origin!r} 共 {size} 条；此检查点即为此后比对的基准。"),
+    "grew": ("The log grew from {old} to {new} entries, consistently.",
+             "日志由 {old} 条增长到 {new} 条，前后一致。"),
+    "same": ("The log still has {size} entries.", "日志仍为 {size} 条。"),
+    "anchored": ("Checkpoint of {size} entries anchored and consistent.",
+                 "{size} 条的检查点已锚定且前后一致。"),
+    "no_chain": ("Anchors not confirmed on a chain (give --rpc URL to check them).",
+                 "未在链上确认锚定（请提供 --rpc URL 以核对）。"),
+    "receipt_pending": ("Receipt {name}: index {index} is not in the log's checkpoint yet.",
+                        "回执 {name}：位置 {index} 尚未进入日志检查点。"),
+    "new_record": ("New record of the case at log index {index}: {kind} {record}.",
+                   "本案新记录，日志位置 {index}：{kind} {record}。"),
+    "no_case_view": ("Deadlines not checked (give --token or set CHAINARB_TOKEN to read the "
+                     "case).",
+                     "未检查期限（请提供 --token 或设置 CHAINARB_TOKEN 以读取案件）。"),
+    "no_deadline": ("Stage {stage}: no deadline running.", "阶段 {stage}：无进行中的期限。"),
+    "deadline_far": ("Stage {stage}: deadline {deadline} (in {hours} h).",
+                     "阶段 {stage}：期限 {deadline}（还有 {hours} 小时）。"),
+    "deadline_near": ("DEADLINE APPROACHING: stage {stage} ends {deadline} (in {hours} h).",
+                      "期限将至：阶段 {stage} 于 {deadline} 截止（还有 {hours} 小时）。"),
+    "deadline_passed": ("DEADLINE PASSED: stage {stage} ended {deadline}.",
+                        "期限已过：阶段 {stage} 已于 {deadline} 截止。"),
+    "no_institution": (
+        "INCONSISTENT? Cannot tell: no institution key to check signatures with. Give "
+        "--institution ADDRESS (the institution's key, from the escrow order).",
+        "无法判断：没有用于核对签名的机构密钥。请提供 --institution 地址"
+        "（托管订单中的机构密钥）。"),
+    "checkpoint_forged": (
+        "INCONSISTENT: a checkpoint is not signed by the institution ({err}).",
+        "不一致：检查点并非机构签名（{err}）。"),
+    "origin_changed": (
+        "INCONSISTENT: the log was {was!r} and is now {now!r}.",
+        "不一致：日志原为 {was!r}，现为 {now!r}。"),
+    "inconsistent": (
+        "INCONSISTENT: the checkpoint of {new} entries does not extend the one of {old} "
+        "entries seen before ({why}). The service rewrote its log or shows different logs to "
+        "different people (split view). Keep the state file: it is evidence.",
+        "不一致：{new} 条的检查点并未延续此前所见 {old} 条的检查点（{why}）。服务改写了日志，或向"
+        "不同的人展示不同的日志（分裂视图）。请保留状态文件：它是证据。"),
+    "anchored_ahead": (
+        "INCONSISTENT: an anchored checkpoint of {anchored} entries is ahead of the latest "
+        "checkpoint shown ({size}).",
+        "不一致：已锚定的检查点（{anchored} 条）超前于所示最新检查点（{size} 条）。"),
+    "anchored_inconsistent": (
+        "INCONSISTENT: the log shown ({size} entries) does not extend the anchored checkpoint "
+        "of {anchored} entries ({why}): the service shows you another log than the one it "
+        "anchored (split view).",
+        "不一致：所示日志（{size} 条）并未延续已锚定的 {anchored} 条检查点（{why}）：服务向您"
+        "展示的日志不是其锚定的那一个（分裂视图）。"),
+    "not_anchored": (
+        "INCONSISTENT: the checkpoint of {size} entries said to be anchored is not ({why}).",
+        "不一致：声称已锚定的 {size} 条检查点实际未锚定（{why}）。"),
+    "receipt_refused": (
+        "INCONSISTENT: receipt {name} is not the institution's ({err}).",
+        "不一致：回执 {name} 并非机构所签（{err}）。"),
+    "receipt_other_log": (
+        "INCONSISTENT: receipt {name} is for log {origin!r}, the service now shows {log!r}.",
+        "不一致：回执 {name} 属于日志 {origin!r}，但服务现在展示的是 {log!r}。"),
+    "receipt_missing": (
+        "INCONSISTENT: receipt {name} promises record {record} at index {index}, but the log "
+        "of {size} entries does not hold it there: the record was dropped or replaced.",
+        "不一致：回执 {name} 承诺记录 {record} 位于位置 {index}，但 {size} 条的日志中该位置并非"
+        "此记录：记录被删除或替换。"),
+    "entry_unproven": (
+        "INCONSISTENT: the service listed an entry at index {index} it cannot prove.",
+        "不一致：服务列出的位置 {index} 的条目无法证明。"),
+    # verdicts and usage
+    "ok": ("Monitor: no inconsistency. State kept in {path}.",
+           "监控：未发现不一致。状态保存在 {path}。"),
+    "alarm": ("Monitor: INCONSISTENCY FOUND (exit 1). The state file {path} keeps the last "
+              "good view.",
+              "监控：发现不一致（退出码 1）。状态文件 {path} 保留最后一次正常的视图。"),
+    "unreachable": ("Monitor could not run: {err}.", "监控无法运行：{err}。"),
+    "state_bad": ("--state {path}: {err}.", "--state {path}：{err}。"),
+    "no_service": ("Give --service URL (or set CHAINARB_SERVICE_URL).",
+                   "请提供 --service URL（或设置 CHAINARB_SERVICE_URL）。"),
+    "bad_case": ("--case {case}: expected the case id, 0x and 64 hex digits.",
+                 "--case {case}：应为案件编号，0x 加 64 位十六进制。"),
+    "receipts_bad": ("--receipts {path}: {err}; its content is not shown.",
+                     "--receipts {path}：{err}；不显示其内容。"),
+    "absence_missing": ("{path}: no such file. Give the proof of absence (JSON) the service "
+                        "issued (GET /log/absence).",
+                        "{path}：文件不存在。请提供服务出具的不存在证明"
+                        "（JSON，GET /log/absence）。"),
+    "absence_bad": ("{path}: not a proof of absence ({err}); its content is not shown.",
+                    "{path}：不是不存在证明（{err}）；不显示其内容。"),
+    "absence_ok": (
+        "Proof of absence holds: no record of case {case} entered log {origin!r} between its "
+        "checkpoints of {start} and {end} entries ({n} entries checked, none of this case).",
+        "不存在证明成立：在日志 {origin!r} 的 {start} 条与 {end} 条检查点之间，案件 {case} 没有任何"
+        "记录进入（已核对 {n} 条，均不属于本案）。"),
+    "absence_failed": ("Proof of absence REFUSED: {err}.", "不存在证明不成立：{err}。"),
+    "absence_case": ("Proof of absence REFUSED: it is about case {found}, not {case}.",
+                     "不存在证明不成立：其所涉案件为 {found}，而非 {case}。"),
+    "absence_keys": ("Give --institution ADDRESS (the institution's key, from the escrow order "
+                     "or the judicial package) to check the signatures.",
+                     "请提供 --institution 地址（托管订单或司法材料包中的机构密钥）以核对签名。"),
+    "absence_anchor": (
+        "Note: the two checkpoints are the institution's signed statements; that they were "
+        "anchored, the package's log_checkpoints check (or the monitor with --rpc) shows.",
+        "注意：两个检查点是机构签名的声明；其是否已锚定，由材料包的 log_checkpoints 检查（或带 "
+        "--rpc 的监控）证明。"),
+})
+
+
+def _say(level: str, text: str) -> None:
+    typer.echo(text, err=level == "alarm")
+
+
+def _case_ok(case: str) -> bool:
+    c = case.lower()
+    return c.startswith("0x") and len(c) == 66 and all(ch in "0123456789abcdef" for ch in c[2:])
+
+
+def register_log_commands(app: typer.Typer) -> None:
+    """Add `monitor` and `verify-absence` to the `chainarb` app."""
+
+    @app.command("monitor")
+    def monitor(
+        case: Annotated[str, typer.Option("--case", help=bi(
+            "The case id (0x + 64 hex digits).", "案件编号（0x 加 64 位十六进制）。"))],
+        service: Annotated[str | None, typer.Option("--service", help=bi(
+            "The service's URL (default $CHAINARB_SERVICE_URL).",
+            "服务地址（默认 $CHAINARB_SERVICE_URL）。"))] = None,
+        state: Annotated[Path | None, typer.Option("--state", help=bi(
+            "The monitor's state file (default ./chainarb-monitor-<case>.json); keep it: "
+            "each run compares with it.",
+            "监控状态文件（默认 ./chainarb-monitor-<案件>.json）；请保留：每次运行都与之比对。"))
+        ] = None,
+        institution: Annotated[list[str] | None, typer.Option("--institution", help=bi(
+            "The institution's key (address) that signs the log; several after a key "
+            "rotation. Remembered in the state file after the first run.",
+            "签署日志的机构密钥（地址）；密钥轮换后可多个。首次运行后记入状态文件。"))] = None,
+        receipts: Annotated[Path | None, typer.Option("--receipts", help=bi(
+            "Folder of your receipts (default $CHAINARB_RECEIPTS_DIR, else "
+            "<data dir>/receipts): each must be in the log.",
+            "您的回执文件夹（默认 $CHAINARB_RECEIPTS_DIR，否则 <数据目录>/receipts）：每张都必须在"
+            "日志中。"))] = None,
+        rpc: Annotated[str | None, typer.Option("--rpc", help=bi(
+            "JSON-RPC URL of a chain node you choose: confirms each anchored checkpoint there.",
+            "您选择的链节点 JSON-RPC 地址：在链上确认每个已锚定的检查点。"))] = None,
+        token: Annotated[str | None, typer.Option("--token", help=bi(
+            "Your session token (default $CHAINARB_TOKEN) to read the case's deadlines.",
+            "您的会话令牌（默认 $CHAINARB_TOKEN），用于读取案件期限。"))] = None,
+        warn_hours: Annotated[int, typer.Option("--warn-hours", min=1, help=bi(
+            "Warn this many hours before a deadline.", "在期限前多少小时提醒。"))] = 48,
+        as_json: Annotated[bool, typer.Option("--json", help=bi(
+            "Print the findings as JSON.", "以 JSON 输出结果。"))] = False,
+    ) -> None:
+        """Follow the institution's log for a case; alarm on any inconsistency. /
+        跟踪机构日志中的案件；发现任何不一致即报警。
+
+        Exit codes / 退出码: 0 no inconsistency / 未发现不一致; 1 inconsistency / 发现不一致;
+        2 usage error / 用法错误; 3 could not run (service or chain down) / 无法运行.
+        """
+        from evidence._monitor_http import HttpLogService, ServiceUnreachable, chain_anchor_check
+        from evidence.monitor import Level, load_state, run_once, save_state
+        from evidence.receipts import default_folder, load_receipts
+
+        url = service or os.environ.get(SERVICE_ENV, "").strip()
+        if not url:
+            typer.echo(t("no_service"), err=True)
+            raise typer.Exit(EXIT_USAGE)
+        if not _case_ok(case):
+            typer.echo(t("bad_case", case=case), err=True)
+            raise typer.Exit(EXIT_USAGE)
+        case = case.lower()
+        path = state or Path(f"chainarb-monitor-{case[2:18]}.json")
+        try:
+            current = load_state(path, service=url, case_id=case)
+        except (EvidenceError, OSError) as exc:
+            typer.echo(t("state_bad", path=path, err=exc), err=True)
+            raise typer.Exit(EXIT_USAGE) from None
+        folder = receipts or default_folder()
+        try:
+            held = load_receipts(folder) if folder.is_dir() else []
+        except EvidenceError as exc:
+            typer.echo(t("receipts_bad", path=folder, err=exc), err=True)
+            raise typer.Exit(EXIT_USAGE) from None
+        check = None
+        if rpc:
+            from evidence.chain import InvalidRpcUrl, check_rpc_url, discover_chain
+
+            try:
+                check_rpc_url(rpc, "--rpc")
+                found = discover_chain(rpc)
+            except (InvalidRpcUrl, EvidenceError) as exc:
+                typer.echo(t("unreachable", err=exc), err=True)
+                raise typer.Exit(EXIT_USAGE) from None
+            check = chain_anchor_check(found.w3) if found is not None else None
+        src = HttpLogService(url, token=token or os.environ.get(TOKEN_ENV) or None)
+        try:
+            new, findings = run_once(current, src, now=datetime.now(UTC),
+                                     institution=[_addr(a) for a in institution or []],
+                                     receipts=held, anchor_check=check,
+                                     warn_seconds=warn_hours * 3600)
+        except (ServiceUnreachable, EvidenceError) as exc:
+            typer.echo(t("unreachable", err=exc), err=True)
+            raise typer.Exit(EXIT_SKIPPED) from None
+        except Exception as exc:  # a chain node that went away mid-check
+            from evidence.chain import is_unreachable
+
+            if not is_unreachable(exc):
+                raise
+            typer.echo(t("unreachable", err=type(exc).__name__), err=True)
+            raise typer.Exit(EXIT_SKIPPED) from None
+        save_state(path, new)
+        alarm = any(f.level is Level.ALARM for f in findings)
+        if as_json:
+            typer.echo(json.dumps({"ok": not alarm, "state": str(path), "findings": [
+                {"level": str(f.level), "key": f.key, "values": f.values,
+                 "text": {"en": t.pair(f.key)[0].format(**f.values),
+                          "zh": t.pair(f.key)[1].format(**f.values)}} for f in findings]},
+                ensure_ascii=False, indent=2, default=str))
+        else:
+            for f in findings:
+                _say(str(f.level), t(f.key, **f.values))
+            _say("alarm" if alarm else "ok", t("alarm" if alarm else "ok", path=path))
+        raise typer.Exit(EXIT_FAILED if alarm else EXIT_OK)
+
+    @app.command("verify-absence")
+    def verify_absence(
+        proof: Annotated[Path, typer.Argument(help=bi(
+            "The proof of absence (JSON, from GET /log/absence).",
+            "不存在证明（JSON，来自 GET /log/absence）。"))],
+        institution: Annotated[list[str] | None, typer.Option("--institution", help=bi(
+            "The institution's key (address); several after a key rotation.",
+            "机构密钥（地址）；密钥轮换后可多个。"))] = None,
+        case: Annotated[str | None, typer.Option("--case", help=bi(
+            "The case it must be about (0x + 64 hex digits).",
+            "证明所涉的案件编号（0x 加 64 位十六进制）。"))] = None,
+    ) -> None:
+        """Check a proof that no record of a case entered the log between two checkpoints.
+        / 核验案件在两个检查点之间没有记录进入日志的签名证明。
+
+        Exit codes / 退出码: 0 it holds / 成立; 1 refused / 不成立; 2 usage error / 用法错误.
+        """
+        from evidence import safejson
+        from evidence.judicial import _logapi as api
+
+        keys = [_addr(a) for a in institution or []]
+        if not keys:
+            typer.echo(t("absence_keys"), err=True)
+            raise typer.Exit(EXIT_USAGE)
+        if case is not None and not _case_ok(case):
+            typer.echo(t("bad_case", case=case), err=True)
+            raise typer.Exit(EXIT_USAGE)
+        if not proof.is_file():
+            typer.echo(t("absence_missing", path=proof), err=True)
+            raise typer.Exit(EXIT_USAGE)
+        try:
+            if proof.stat().st_size > MAX_ABSENCE_BYTES:
+                raise EvidenceError(f"more than {MAX_ABSENCE_BYTES} bytes")
+            obj: Any = safejson.loads(proof.read_bytes(), what=proof.name,
+                                      max_bytes=MAX_ABSENCE_BYTES)
+        except (EvidenceError, ValueError, OSError) as exc:
+            typer.echo(t("absence_bad", path=proof, err=type(exc).__name__), err=True)
+            raise typer.Exit(EXIT_USAGE) from None
+        try:
+            result = api.open_absence(obj, keys)
+        except EvidenceError as exc:
+            typer.echo(t("absence_failed", err=exc), err=True)
+            raise typer.Exit(EXIT_FAILED) from None
+        found = "0x" + result.case_id.hex()
+        if case is not None and found != case.lower():
+            typer.echo(t("absence_case", found=found, case=case.lower()), err=True)
+            raise typer.Exit(EXIT_FAILED)
+        typer.echo(t("absence_ok", case=found, origin=result.origin, start=result.start.size,
+                     end=result.end.size, n=result.entries))
+        typer.echo(t("absence_anchor"))
+        raise typer.Exit(EXIT_OK)
+
+
+def _addr(value: str) -> str:
+    """An address as given, checksummed when it is one (else left for the check to refuse)."""
+    try:
+        from eth_utils import to_checksum_address
+
+        return str(to_checksum_address(value))
+    except (ValueError, TypeError):
+        return value

@@ -1,0 +1,142 @@
+"""The monitor's edge: the service's public log API over HTTP, and the chain's anchors.
+
+`HttpLogService` answers the `evidence.monitor.LogService` port with GET requests to
+`/log/...` (docs/api.md); `chain_anchor_check` confirms on a chain the monitor's user
+chooses that a checkpoint's batch root was anchored by the institution's key and that the
+checkpoint is a leaf of that batch. Every answer is read through the bounded JSON reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from evidence import safejson
+from evidence.errors import EvidenceError
+from evidence.judicial import _logapi as api
+from evidence.monitor import AnchoredCheckpoint
+
+__all__ = ["HttpLogService", "ServiceUnreachable", "chain_anchor_check"]
+
+MAX_ANSWER = 64 << 20
+
+
+class ServiceUnreachable(EvidenceError):  # noqa: N818 - names the situation
+    """The service did not answer (or answered an error): the run could not complete."""
+
+
+def _hexes(value: Any) -> list[bytes]:
+    if not isinstance(value, list):
+        raise EvidenceError("expected a list of 0x-hex strings")
+    return [bytes.fromhex(str(v).removeprefix("0x")) for v in value]
+
+
+class HttpLogService:
+    """GET /log/... of one service (and GET /cases/{id} with a bearer token, if given)."""
+
+    def __init__(self, base_url: str, *, token: str | None = None,
+                 client: httpx.Client | None = None, timeout: float = 20.0) -> None:
+        self.base = base_url.rstrip("/")
+        self.token = token
+        self.http = client or httpx.Client(timeout=timeout)
+
+    def _get(self, path: str, **params: Any) -> Any:
+        headers = {"Accept": "application/json"}
+        if self.token and path.startswith("/cases/"):
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            r = self.http.get(self.base + path, params=params or None, headers=headers)
+        except httpx.HTTPError as exc:
+            raise ServiceUnreachable(f"GET {path}: {type(exc).__name__}") from None
+        if r.status_code != 200:
+            raise ServiceUnreachable(f"GET {path}: HTTP {r.status_code}")
+        if "json" not in r.headers.get("content-type", ""):
+            return r.text
+        return safejson.loads(r.content, what=path, max_bytes=MAX_ANSWER)
+
+    @staticmethod
+    def _note(obj: Any) -> bytes:
+        if isinstance(obj, str):
+            return obj.encode()
+        if isinstance(obj, dict):
+            for key in ("checkpoint", "note", "signedNote"):
+                if isinstance(obj.get(key), str):
+                    return str(obj[key]).encode()
+        raise EvidenceError("the answer holds no signed checkpoint")
+
+    def checkpoint(self) -> bytes:
+        return self._note(self._get("/log/checkpoint"))
+
+    def anchored(self) -> list[AnchoredCheckpoint]:
+        data = self._get("/log/checkpoints")
+        rows = data.get("checkpoints", []) if isinstance(data, dict) else data
+        out = []
+        for row in rows if isinstance(rows, list) else []:
+            anchors = row.get("anchors", []) if isinstance(row, dict) else []
+            out.append(AnchoredCheckpoint(self._note(row), tuple(
+                a for a in anchors if isinstance(a, dict))))
+        return out
+
+    def _proof(self, path: str, **params: Any) -> list[bytes]:
+        data = self._get(path, **params)
+        if not isinstance(data, dict):
+            raise EvidenceError(f"{path}: expected an object")
+        return _hexes(data.get("proof"))
+
+    def consistency(self, old: int, new: int) -> list[bytes]:
+        return self._proof("/log/proof/consistency", **{"from": old, "to": new})
+
+    def inclusion(self, index: int, size: int) -> list[bytes]:
+        return self._proof("/log/proof/inclusion", index=index, size=size)
+
+    def entries(self, start: int, end: int) -> list[bytes]:
+        data = self._get("/log/entries", start=start, end=end)
+        rows = data.get("entries", []) if isinstance(data, dict) else []
+        return [bytes.fromhex(str(r.get("entry", r) if isinstance(r, dict) else r)
+                              .removeprefix("0x")) for r in rows]
+
+    def case_view(self, case_id: str) -> dict[str, Any] | None:
+        if not self.token:
+            return None
+        data = self._get(f"/cases/{case_id}")
+        return data if isinstance(data, dict) else None
+
+
+def chain_anchor_check(w3: Any) -> Any:
+    """An `AnchorCheck` over `w3`: for each anchor row of the checkpoint on `w3`'s chain,
+    the transaction's receipt holds `RootAnchored(root)` sent by an institution key, and
+    the checkpoint's leaf is proven into that root. Rows of other chains are not judged;
+    a checkpoint with no row on this chain is "not anchored here"."""
+    from eth_utils import to_checksum_address
+
+    from evidence.events import ROOT_ANCHORED, decode_events
+
+    chain_id = int(w3.eth.chain_id)
+
+    def check(a: AnchoredCheckpoint, keys: Sequence[str]) -> str | None:
+        rows = [r for r in a.anchors if str(r.get("chainId")) == str(chain_id)]
+        if not rows:
+            return f"no anchoring on chain {chain_id}"
+        encoding, value = api.checkpoint_leaf(a.note)
+        for row in rows:
+            try:
+                root = bytes.fromhex(str(row["root"]).removeprefix("0x"))
+                proof = _hexes(row.get("proof", []))
+                receipt = w3.eth.get_transaction_receipt(row["txHash"])
+                contract = to_checksum_address(row["contract"])
+            except Exception as exc:  # a node error or a malformed row: not confirmed
+                return f"anchor row unreadable or unknown to the chain ({type(exc).__name__})"
+            if not api.oz_leaf_proven(encoding, value, proof, root):
+                return f"the checkpoint is not a leaf of root 0x{root.hex()}"
+            logs = [dict(log) for log in receipt["logs"]]
+            events = decode_events(logs, ROOT_ANCHORED, address=contract)
+            anchorers = {to_checksum_address(e.args["anchorer"]) for e in events
+                         if e.args["root"] == root}
+            if int(receipt["status"]) != 1 or not anchorers & set(keys):
+                return (f"transaction {row['txHash']} did not anchor root 0x{root.hex()} from "
+                        "the institution's key")
+        return None
+
+    return check

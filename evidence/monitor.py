@@ -1,0 +1,361 @@
+"""`chainarb monitor`: follow the institution's log for one case and raise the alarm.
+
+Theory of operation (docs/log.md, "The monitor"):
+
+* A log only protects those who look. The monitor is what a party (or anyone) runs: it
+  fetches the log's latest signed checkpoint and its anchored checkpoints, checks that
+  each new one is consistent with the last one it saw (a consistency proof, RFC 9162), and
+  that the anchored ones are anchored (on the chain, by the institution's key, when it is
+  given a chain). A service that shows two parties two different logs (a split view) can
+  keep each view consistent on its own, but not with the checkpoints it anchored on a
+  public chain, nor with the receipts it signed for the other view: the monitor checks
+  both, and every receipt it holds must be included under the latest checkpoint.
+* It remembers only a small JSON state (last checkpoint, last anchored checkpoint, the
+  case's records seen, the receipts proven), so it runs from cron: each run reads the
+  state, fetches, checks, reports, writes the new state — and writes nothing new when it
+  found an inconsistency, so the next run alarms again.
+* Core and edge: `run_once` takes the service as a `LogService` port (the HTTP client is
+  `evidence._monitor_http`; tests give an in-memory one) and the time as an argument.
+  Findings are data (a key and values); the CLI words them in English or Chinese.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+from evidence import safejson
+from evidence.errors import EvidenceError, FormatError
+from evidence.judicial import _logapi as api
+from evidence.receipts import HeldReceipt
+
+__all__ = [
+    "STATE_FORMAT",
+    "AnchoredCheckpoint",
+    "Finding",
+    "Level",
+    "LogService",
+    "MonitorState",
+    "load_state",
+    "run_once",
+    "save_state",
+]
+
+STATE_FORMAT = "chainarb.monitor-state"
+STATE_VERSION = 1
+MAX_STATE_BYTES = 4 << 20
+DEFAULT_WARN_SECONDS = 48 * 3600
+
+
+class Level(StrEnum):
+    OK = "ok"
+    INFO = "info"
+    WARN = "warn"  # a deadline approaches
+    ALARM = "alarm"  # an inconsistency: exit non-zero
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the run found: `key` names its message (the CLI's catalog), `values` fill
+    it."""
+
+    level: Level
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AnchoredCheckpoint:
+    """A checkpoint the service says it anchored: the note and where (chain, tx)."""
+
+    note: bytes
+    anchors: tuple[dict[str, Any], ...] = ()
+
+
+class LogService(Protocol):
+    """What the monitor asks the service (GET /log/...; docs/api.md)."""
+
+    def checkpoint(self) -> bytes: ...
+
+    def anchored(self) -> list[AnchoredCheckpoint]: ...
+
+    def consistency(self, old: int, new: int) -> list[bytes]: ...
+
+    def inclusion(self, index: int, size: int) -> list[bytes]: ...
+
+    def entries(self, start: int, end: int) -> list[bytes]: ...
+
+    def case_view(self, case_id: str) -> dict[str, Any] | None: ...
+
+
+AnchorCheck = Callable[[AnchoredCheckpoint, Sequence[str]], str | None]
+"""Confirms on a chain that a checkpoint was anchored by the institution: None when it
+was, else why not (`evidence._monitor_http.chain_anchor_check`)."""
+
+
+@dataclass(frozen=True)
+class MonitorState:
+    """What the monitor remembers between runs (the state file)."""
+
+    service: str
+    case_id: str
+    origin: str | None = None
+    institution: tuple[str, ...] = ()
+    size: int | None = None
+    root: bytes | None = None
+    note: bytes | None = None
+    anchored_size: int | None = None
+    anchored_root: bytes | None = None
+    records: tuple[tuple[int, str], ...] = ()  # (log index, record hash hex) of the case
+    receipts: tuple[str, ...] = ()  # receipt files proven included
+    checked_at: str | None = None
+
+    def to_json_obj(self) -> dict[str, Any]:
+        def hx(b: bytes | None) -> str | None:
+            return "0x" + b.hex() if b is not None else None
+
+        return {
+            "format": STATE_FORMAT, "version": STATE_VERSION, "service": self.service,
+            "case": self.case_id, "origin": self.origin,
+            "institution": list(self.institution),
+            "checkpoint": None if self.size is None else {
+                "size": str(self.size), "root": hx(self.root),
+                "note": self.note.decode() if self.note else None},
+            "anchored": None if self.anchored_size is None else {
+                "size": str(self.anchored_size), "root": hx(self.anchored_root)},
+            "records": [{"index": str(i), "recordHash": h} for i, h in self.records],
+            "receipts": list(self.receipts),
+            "checkedAt": self.checked_at,
+        }
+
+    @classmethod
+    def from_json_obj(cls, obj: Any) -> MonitorState:
+        if not isinstance(obj, dict) or obj.get("format") != STATE_FORMAT:
+            raise FormatError(f"not a monitor state file (format {STATE_FORMAT!r})")
+        if obj.get("version") != STATE_VERSION:
+            raise FormatError(f"monitor state version {obj.get('version')!r}; this monitor "
+                              f"reads version {STATE_VERSION}")
+        try:
+            cp = obj.get("checkpoint")
+            an = obj.get("anchored")
+            return cls(
+                service=str(obj["service"]), case_id=str(obj["case"]).lower(),
+                origin=obj.get("origin"),
+                institution=tuple(str(a) for a in obj.get("institution", [])),
+                size=int(cp["size"]) if cp else None,
+                root=bytes.fromhex(cp["root"][2:]) if cp else None,
+                note=cp["note"].encode() if cp and cp.get("note") else None,
+                anchored_size=int(an["size"]) if an else None,
+                anchored_root=bytes.fromhex(an["root"][2:]) if an else None,
+                records=tuple((int(r["index"]), str(r["recordHash"]))
+                              for r in obj.get("records", [])),
+                receipts=tuple(str(r) for r in obj.get("receipts", [])),
+                checked_at=obj.get("checkedAt"))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise FormatError(f"monitor state malformed ({type(exc).__name__})") from None
+
+
+def load_state(path: Path, *, service: str, case_id: str) -> MonitorState:
+    """The state file, or a fresh state when it does not exist yet. A state kept for
+    another service or case is refused (FormatError): one file per (service, case)."""
+    if not path.exists():
+        return MonitorState(service=service, case_id=case_id.lower())
+    if path.stat().st_size > MAX_STATE_BYTES:
+        raise FormatError(f"more than {MAX_STATE_BYTES} bytes")
+    state = MonitorState.from_json_obj(
+        safejson.loads(path.read_bytes(), what=path.name, max_bytes=MAX_STATE_BYTES))
+    if state.service.rstrip("/") != service.rstrip("/") or state.case_id != case_id.lower():
+        raise FormatError(f"kept for case {state.case_id} at {state.service}, not this one")
+    return state
+
+
+def save_state(path: Path, state: MonitorState) -> None:
+    """Write the state atomically (a crash leaves the old file or the new one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(state.to_json_obj(), indent=2, sort_keys=True,
+                              ensure_ascii=False) + "\n")
+    tmp.replace(path)
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _keys(state: MonitorState, institution: Sequence[str]) -> list[str]:
+    return list(institution) or list(state.institution)
+
+
+def run_once(state: MonitorState, service: LogService, *, now: datetime,
+             institution: Sequence[str] = (), receipts: Sequence[HeldReceipt] = (),
+             anchor_check: AnchorCheck | None = None,
+             warn_seconds: int = DEFAULT_WARN_SECONDS) -> tuple[MonitorState, list[Finding]]:
+    """One round: fetch, check, report. Returns the state to keep (unchanged but for the
+    time when an alarm was raised: the next run starts from the last good view) and the
+    findings, alarms first."""
+    findings: list[Finding] = []
+    alarm = findings.append
+    keys = _keys(state, institution)
+    if not keys:
+        return state, [Finding(Level.ALARM, "no_institution")]
+
+    # 1. the latest checkpoint: signed by the institution, consistent with the last seen
+    note = service.checkpoint()
+    try:
+        cp = api.open_checkpoint(note, keys)
+    except EvidenceError as exc:
+        return state, [Finding(Level.ALARM, "checkpoint_forged", {"err": str(exc)})]
+    if state.origin is not None and cp.origin != state.origin:
+        return state, [Finding(Level.ALARM, "origin_changed",
+                               {"was": state.origin, "now": cp.origin})]
+    bad = _consistent(service, state.size, state.root, cp)
+    if bad is not None:
+        return state, [Finding(Level.ALARM, "inconsistent", {
+            "old": state.size, "new": cp.size, "why": bad})]
+    if state.size is None:
+        findings.append(Finding(Level.INFO, "first_run", {"size": cp.size, "origin": cp.origin}))
+    elif cp.size > state.size:
+        findings.append(Finding(Level.OK, "grew", {"old": state.size, "new": cp.size}))
+    else:
+        findings.append(Finding(Level.OK, "same", {"size": cp.size}))
+
+    # 2. anchored checkpoints: signed, anchored on the chain, consistent with the latest
+    anchored_size, anchored_root = state.anchored_size, state.anchored_root
+    opened = []
+    for a in service.anchored():
+        try:
+            opened.append((api.open_checkpoint(a.note, keys), a))
+        except EvidenceError as exc:
+            alarm(Finding(Level.ALARM, "checkpoint_forged", {"err": str(exc)}))
+    for acp, a in sorted(opened, key=lambda pair: pair[0].size):
+        if anchored_size is not None and acp.size <= anchored_size and \
+                not (acp.size == anchored_size and acp.root != anchored_root):
+            continue  # seen before
+        if acp.size > cp.size:
+            alarm(Finding(Level.ALARM, "anchored_ahead", {"anchored": acp.size, "size": cp.size}))
+            continue
+        why = _consistent(service, acp.size, acp.root, cp)
+        if why is not None:
+            alarm(Finding(Level.ALARM, "anchored_inconsistent",
+                          {"anchored": acp.size, "size": cp.size, "why": why}))
+            continue
+        if anchor_check is not None:
+            problem = anchor_check(a, keys)
+            if problem is not None:
+                alarm(Finding(Level.ALARM, "not_anchored", {"size": acp.size, "why": problem}))
+                continue
+        anchored_size, anchored_root = acp.size, acp.root
+        findings.append(Finding(Level.OK, "anchored", {"size": acp.size}))
+    if anchor_check is None:
+        findings.append(Finding(Level.INFO, "no_chain"))
+
+    # 3. receipts held: each of this case included under the latest checkpoint
+    proven = set(state.receipts)
+    for held in receipts:
+        try:
+            r = api.open_receipt(held.obj, keys)
+        except EvidenceError as exc:
+            alarm(Finding(Level.ALARM, "receipt_refused", {"name": held.name, "err": str(exc)}))
+            continue
+        if "0x" + r.entry.case_id.hex() != state.case_id:
+            continue
+        if r.origin != cp.origin:
+            alarm(Finding(Level.ALARM, "receipt_other_log",
+                          {"name": held.name, "origin": r.origin, "log": cp.origin}))
+            continue
+        if r.index >= cp.size:
+            if held.name not in proven:
+                findings.append(Finding(Level.INFO, "receipt_pending",
+                                        {"name": held.name, "index": r.index}))
+            continue
+        try:
+            proof = service.inclusion(r.index, cp.size)
+            ok = api.inclusion_ok(r.entry_bytes, r.index, cp.size, proof, cp.root)
+        except EvidenceError:
+            ok = False
+        if not ok:
+            alarm(Finding(Level.ALARM, "receipt_missing", {
+                "name": held.name, "index": r.index, "record": "0x" + r.entry.record_hash.hex(),
+                "size": cp.size}))
+            continue
+        proven.add(held.name)
+
+    # 4. the case's new records since the last run (each proven by the entries' root)
+    records = list(state.records)
+    if state.size is not None and cp.size > state.size:
+        try:
+            new = service.entries(state.size, cp.size)
+        except EvidenceError:
+            new = []
+        for n, raw in enumerate(new):
+            try:
+                entry = api.decode_entry(raw)
+            except EvidenceError:
+                continue
+            if "0x" + entry.case_id.hex() == state.case_id:
+                index = state.size + n
+                proof = service.inclusion(index, cp.size)
+                if not api.inclusion_ok(raw, index, cp.size, proof, cp.root):
+                    alarm(Finding(Level.ALARM, "entry_unproven", {"index": index}))
+                    continue
+                records.append((index, "0x" + entry.record_hash.hex()))
+                findings.append(Finding(Level.INFO, "new_record", {
+                    "index": index, "kind": entry.kind,
+                    "record": "0x" + entry.record_hash.hex()}))
+
+    # 5. deadlines (from the case as the service shows it to a signed-in party)
+    view = service.case_view(state.case_id)
+    if view is None:
+        findings.append(Finding(Level.INFO, "no_case_view"))
+    else:
+        findings += _deadline(view, now, warn_seconds)
+
+    if any(f.level is Level.ALARM for f in findings):
+        findings.sort(key=lambda f: f.level is not Level.ALARM)
+        return replace(state, checked_at=_iso(now)), findings
+    kept = replace(state, origin=cp.origin, institution=tuple(keys), size=cp.size,
+                   root=cp.root, note=note, anchored_size=anchored_size,
+                   anchored_root=anchored_root, records=tuple(records),
+                   receipts=tuple(sorted(proven)), checked_at=_iso(now))
+    return kept, findings
+
+
+def _consistent(service: LogService, size: int | None, root: bytes | None,
+                cp: api.Note) -> str | None:
+    """None when the checkpoint `cp` extends the tree (size, root); else why not."""
+    if size is None or root is None:
+        return None
+    if cp.size < size:
+        return f"the log shrank from {size} to {cp.size} entries"
+    if cp.size == size:
+        return None if cp.root == root else "same size, another root"
+    try:
+        proof = service.consistency(size, cp.size)
+    except EvidenceError as exc:
+        return f"no consistency proof ({exc})"
+    if not api.consistency_ok(size, cp.size, proof, root, cp.root):
+        return "the consistency proof fails"
+    return None
+
+
+def _deadline(view: dict[str, Any], now: datetime, warn_seconds: int) -> list[Finding]:
+    deadline = view.get("deadline")
+    stage = str(view.get("stage", ""))
+    if not deadline:
+        return [Finding(Level.INFO, "no_deadline", {"stage": stage})]
+    try:
+        due = datetime.fromisoformat(str(deadline).replace("Z", "+00:00"))
+    except ValueError:
+        return [Finding(Level.INFO, "no_deadline", {"stage": stage})]
+    left = int((due - now).total_seconds())
+    when = {"stage": stage, "deadline": _iso(due), "hours": max(left, 0) // 3600}
+    if left < 0:
+        return [Finding(Level.WARN, "deadline_passed", when)]
+    if left <= warn_seconds:
+        return [Finding(Level.WARN, "deadline_near", when)]
+    return [Finding(Level.OK, "deadline_far", when)]
