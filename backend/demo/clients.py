@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ from eth_account.signers.local import LocalAccount
 
 from backend.demo.common import DemoError, sha256_hex
 from evidence.commitment import commitment_of
+from evidence.receipts import save_receipt
 from evidence.records import Domain, ProceduralStep, SignedRecord, bytes32, canonical_json
 
 __all__ = ["Client", "document", "expect_ok", "upload_evidence"]
@@ -36,6 +38,9 @@ class Client:
     http: httpx.Client
     clock: Callable[[], datetime]  # the wallet's clock, for signedAt
     token: str = ""
+    receipts: Path | None = None
+    """Where this person keeps the institution's receipts (docs/log.md): every accepted
+    step or upload answers with one, saved here as evidence (None: not kept)."""
 
     @property
     def address(self) -> str:
@@ -72,7 +77,16 @@ class Client:
     def post(self, path: str, body: Any = None, **kw: Any) -> Any:
         if body is not None:
             kw["json"] = body
-        return expect_ok(self.send("POST", path, **kw), f"{self.label}: POST {path}")
+        res = expect_ok(self.send("POST", path, **kw), f"{self.label}: POST {path}")
+        self.keep_receipt(res)
+        return res
+
+    def keep_receipt(self, answer: Any) -> Path | None:
+        """Save the answer's ``receipt`` (an accepted step or upload) in ``receipts``."""
+        receipt = answer.get("receipt") if isinstance(answer, dict) else None
+        if self.receipts is None or not isinstance(receipt, dict):
+            return None
+        return save_receipt(self.receipts, receipt)
 
     def at(self) -> int:
         return int(self.clock().timestamp())

@@ -60,11 +60,15 @@ def verify_package(world: World, story: Story) -> None:
     authority's ``ca.pem``, not the package's copy), and prints every check."""
     from evidence.judicial import verify_package as verify
     from evidence.judicial.verify import STATUS_WORDS
+    from evidence.receipts import load_receipts
 
     assert story.package_path is not None and world.tsa_root is not None
     pr = world.printer
+    held = [r for cl in (story.cast.buyer, story.cast.seller) if cl.receipts is not None
+            and cl.receipts.is_dir() for r in load_receipts(cl.receipts)]
     report = story.report = verify(story.package_path, chain=world.handle.w3,
-                                   tsa_trust=world.tsa_root.read_bytes())
+                                   tsa_trust=world.tsa_root.read_bytes(),
+                                   receipts=held or None)
     for check in report.checks:
         mark = "pass 通过" if check.passed else STATUS_WORDS[check.status].upper()
         console_line = f"{check.name:<14} {mark}: {check.reason}"

@@ -160,7 +160,8 @@ def show_contracts(world: World) -> dict[str, Any]:
 def sign_in_everyone(world: World, http: httpx.Client,
                      keys: dict[str, LocalAccount]) -> Cast:
     """Each person signs in with their wallet (EIP-4361 message, ``personal_sign``)."""
-    cast = Cast(**{n: Client(PEOPLE[n][0], PEOPLE[n][1], k, http, world.clock)
+    cast = Cast(**{n: Client(PEOPLE[n][0], PEOPLE[n][1], k, http, world.clock,
+                             receipts=world.settings.data_dir / "receipts" / k.address)
                    for n, k in keys.items()})
     world.admin = cast.admin
     for cl in cast.everyone():
