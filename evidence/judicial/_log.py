@@ -31,9 +31,8 @@ from typing import Any
 from evidence.errors import EvidenceError
 from evidence.judicial import _format as fmt
 from evidence.judicial import _logapi as api
-from evidence.merkle import LEAF_ENCODING, leaf_hash
 from evidence.receipts import HeldReceipt
-from evidence.records import ChainedRecord, EvidenceSubmission, SignedRecord
+from evidence.records import ChainedRecord, SignedRecord
 
 __all__ = [
     "Cited",
@@ -170,14 +169,9 @@ def log_json(log: Any) -> dict[str, Any]:
 
 
 def entry_names(signed: SignedRecord) -> set[bytes]:
-    """The 32-byte values a log entry may carry for this record: its record hash, its
-    anchored leaf hash, and for evidence its salted commitment (docs/log.md, LogEntry)."""
-    rec = signed.record
-    names = {signed.record_hash,
-             leaf_hash(LEAF_ENCODING, list(signed.merkle_leaf()))}
-    if isinstance(rec, EvidenceSubmission):
-        names.add(rec.commitment)
-    return names
+    """The record hashes a log entry may carry for this record: its EIP-712 digest (a
+    LogEntry holds the values of the record's anchored leaf, docs/log.md)."""
+    return {signed.record_hash}
 
 
 def record_name(signed: SignedRecord) -> str:

@@ -70,36 +70,61 @@ class Absence:
     entries: int
 
 
-def _log() -> Any:
-    import evidence.log as log
-
-    return log
-
-
 def decode_entry(raw: bytes) -> Entry:
-    raise NotImplementedError
+    """The entry's kind, case and record hash (`evidence.log.LogEntry`)."""
+    from evidence.log import LogEntry
+
+    e = LogEntry.decode(raw)
+    return Entry(e.kind.label, e.case_id, e.record_hash)
 
 
 def inclusion_ok(entry: bytes, index: int, size: int, proof: Sequence[bytes],
                  root: bytes) -> bool:
-    raise NotImplementedError
+    """Whether `entry` (encoded) is at `index` of the tree of `size` with `root`."""
+    from evidence.log import leaf_hash, verify_inclusion
+
+    try:
+        verify_inclusion(index, size, leaf_hash(entry), list(proof), root)
+    except (EvidenceError, ValueError):
+        return False
+    return True
 
 
 def consistency_ok(old: int, new: int, proof: Sequence[bytes], old_root: bytes,
                    new_root: bytes) -> bool:
-    raise NotImplementedError
+    """Whether the tree (new, new_root) extends (old, old_root) by `proof` (RFC 9162)."""
+    from evidence.log import verify_consistency
+
+    try:
+        verify_consistency(old, new, old_root, new_root, list(proof))
+    except (EvidenceError, ValueError):
+        return False
+    return True
 
 
 def frontier_root(frontier: Sequence[bytes], size: int) -> bytes:
-    raise NotImplementedError
+    """The root of the tree of `size` whose compact range is `frontier`."""
+    from evidence.log import root_from_frontier
+
+    return root_from_frontier(size, list(frontier))
 
 
 def root_after(frontier: Sequence[bytes], size: int, entries: Sequence[bytes]) -> bytes:
-    raise NotImplementedError
+    """The root after appending the encoded `entries` to the tree (size, frontier)."""
+    from evidence.log import root_after as after
+
+    return after(size, list(frontier), list(entries))[1]
 
 
 def open_checkpoint(note: bytes, keys: Sequence[str]) -> Note:
-    raise NotImplementedError
+    """The checkpoint of a signed note, verified against the institution's `keys`."""
+    from evidence.log import verify_checkpoint
+
+    try:
+        cp = verify_checkpoint(note, list(keys))
+    except UnicodeDecodeError as exc:
+        raise LogApiError(f"not UTF-8 text ({exc.reason})") from None
+    return Note(cp.origin, cp.size, cp.root, cp.signers[0] if cp.signers else "")
 
 
 def note_headline(note: bytes) -> str:
@@ -109,7 +134,16 @@ def note_headline(note: bytes) -> str:
 
 
 def checkpoint_leaf(note: bytes) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    raise NotImplementedError
+    """(encoding, values) of the StandardMerkleTree leaf that anchors this signed note in a
+    round's batch (`evidence.log_leaf`, docs/log.md)."""
+    from evidence.log import Checkpoint
+    from evidence.log.note import Note as SignedNote
+    from evidence.log_leaf import checkpoint_leaf as leaf
+    from evidence.merkle import LEAF_ENCODING
+
+    text = note.decode()
+    cp = Checkpoint.parse_body(SignedNote.parse(text).text)
+    return tuple(LEAF_ENCODING), tuple(leaf(text, cp.root))
 
 
 def oz_leaf_proven(encoding: Sequence[str], value: Sequence[Any], proof: Sequence[bytes],
@@ -124,8 +158,25 @@ def oz_leaf_proven(encoding: Sequence[str], value: Sequence[Any], proof: Sequenc
 
 
 def open_receipt(obj: Any, keys: Sequence[str]) -> Receipt:
-    raise NotImplementedError
+    """A receipt verified against the institution's `keys` (its inclusion proof too, when it
+    carries one)."""
+    from evidence.log import verify_receipt
+
+    v = verify_receipt(obj, list(keys))
+    r = v.receipt
+    cp = (v.checkpoint.size, v.checkpoint.root) if v.checkpoint is not None else None
+    return Receipt(r.origin, r.index, Entry(r.entry.kind.label, r.entry.case_id,
+                                            r.entry.record_hash),
+                   r.entry.encode(), r.accepted_at.isoformat().replace("+00:00", "Z"), cp)
 
 
 def open_absence(obj: Any, keys: Sequence[str]) -> Absence:
-    raise NotImplementedError
+    """A proof of absence verified end to end against the institution's `keys`."""
+    from evidence.log import verify_absence
+
+    v = verify_absence(obj, list(keys))
+    a, b = v.first, v.second
+    return Absence(v.proof.origin, v.proof.case_id,
+                   Note(a.origin, a.size, a.root, a.signers[0] if a.signers else ""),
+                   Note(b.origin, b.size, b.root, b.signers[0] if b.signers else ""),
+                   len(v.proof.entries))
