@@ -26,7 +26,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from evidence.errors import EvidenceError
 from evidence.judicial import _format as fmt
@@ -44,6 +44,7 @@ __all__ = [
     "check_inclusion",
     "check_receipts",
     "entry_names",
+    "gather",
     "log_json",
     "read_section",
 ]
@@ -326,6 +327,8 @@ def check_completeness(section: LogSection, keys: Sequence[str], case_id: bytes,
     the case's entries in it are exactly the package's records at their indices."""
     cited, problems = cited_checkpoints(section, keys)
     start, end = cited.get(section.start), cited.get(section.end)
+    if start is None and section.start == 0:  # the empty tree: nothing to sign or anchor
+        start = Cited(b"", section.origin, 0, api.frontier_root((), 0), "", {})
     if start is None or end is None:
         return [*problems, f"the completeness range {section.start}..{section.end} does not "
                            "run between two cited checkpoints"], ""
@@ -391,7 +394,7 @@ def check_receipts(section: LogSection, keys: Sequence[str], case_id: bytes,
     for signed in records:
         for value in entry_names(signed):
             names[value] = signed
-    start = cited.get(section.start)
+    ranged = section.start == 0 or section.start in cited  # the range recomputes roots
     for held in receipts:
         try:
             r = api.open_receipt(held.obj, keys)
@@ -408,28 +411,32 @@ def check_receipts(section: LogSection, keys: Sequence[str], case_id: bytes,
             problems.append(f"{what}: in log {r.origin!r}, but the package's log is "
                             f"{section.origin!r} (the case was shown two logs)")
             continue
-        signed = names.get(r.entry.record_hash)
+        carried = names.get(r.entry.record_hash)
         inc = included.get(r.index)
-        if signed is None:
-            problems.append(f"{what}: the package does not carry this record (omitted)")
+        if carried is None:
+            instead = ("" if inc is None else f"; at that index it cites record 0x"
+                       f"{api.decode_entry(inc.entry).record_hash.hex()} instead (altered "
+                       "or replaced)")
+            problems.append(f"{what}: the package does not carry this record (omitted)"
+                            f"{instead}")
             continue
         if inc is None or inc.entry != r.entry_bytes:
             found = (f"holds 0x{api.decode_entry(inc.entry).record_hash.hex()}"
                      if inc is not None else "cites nothing")
             problems.append(f"{what}: the package's log {found} at index {r.index} "
-                            f"({record_name(signed)} altered or moved)")
+                            f"({record_name(carried)} altered or moved)")
             continue
-        if r.checkpoint is not None and start is not None:
+        if r.checkpoint is not None and ranged:
             size, root = r.checkpoint
             if size in cited and cited[size].root != root:
                 problems.append(f"{what}: its checkpoint of size {size} has root "
                                 f"0x{root.hex()[:16]}…, the package's 0x"
                                 f"{cited[size].root.hex()[:16]}… (split view)")
                 continue
-            if start.size <= size <= section.end:
+            if section.start <= size <= section.end:
                 try:
-                    want = api.root_after(section.frontier, start.size,
-                                          section.entries[:size - start.size])
+                    want = api.root_after(section.frontier, section.start,
+                                          section.entries[:size - section.start])
                 except EvidenceError:
                     want = root
                 if want != root:
@@ -437,6 +444,65 @@ def check_receipts(section: LogSection, keys: Sequence[str], case_id: bytes,
                                     f"0x{root.hex()[:16]}…, but the package's log gives "
                                     f"0x{want.hex()[:16]}… at that size (split view)")
                     continue
-        details.append(f"{what}: carried ({record_name(signed)})")
+        details.append(f"{what}: carried ({record_name(carried)})")
     return problems, details
 
+
+
+# -- what the service (or a test) gathers for the builder -------------------------------------
+
+
+class LogTree(Protocol):
+    """The proofs the builder asks of the log (`evidence.log.MerkleLog` answers them)."""
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]: ...
+
+    def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]: ...
+
+    def frontier(self, size: int | None = None) -> list[bytes]: ...
+
+
+def note_size(note: bytes) -> int:
+    """The tree size a signed checkpoint note states (no signature check: the builder's
+    notes are the institution's own)."""
+    from evidence.log import Checkpoint
+    from evidence.log.note import Note
+
+    return Checkpoint.parse_body(Note.parse(note).text).size
+
+
+def gather(tree: LogTree, *, origin: str, checkpoints: Sequence[Any],
+           records: Mapping[bytes, tuple[int, bytes]], start: int,
+           entries: Sequence[bytes]) -> Any:
+    """`inputs.LogInputs` for a package: each record (record hash -> (index, encoded entry))
+    proven to the first cited checkpoint covering it, consistency proofs between
+    consecutive cited checkpoints, and the range from `start` (0 or a cited checkpoint's
+    size, at or before the case's first entry) to the last cited checkpoint with its
+    `entries` (the log's entries start..end-1, in order).
+
+    Raises ValueError when a record lies beyond every checkpoint or the range is short.
+    """
+    from evidence.judicial.inputs import LogConsistency, LogInclusion, LogInputs, LogRange
+
+    by_size = sorted(((note_size(c.note), c) for c in checkpoints), key=lambda p: p[0])
+    sizes = [s for s, _ in by_size]
+    if not sizes:
+        raise ValueError("a package's log cites at least one anchored checkpoint")
+    inclusions = []
+    for record_hash, (index, entry) in records.items():
+        size = next((s for s in sizes if s > index), None)
+        if size is None:
+            raise ValueError(f"record 0x{record_hash.hex()} (log index {index}) is in no "
+                             "anchored checkpoint yet")
+        inclusions.append(LogInclusion(record_hash=record_hash, index=index, entry=entry,
+                                       size=size, proof=tree.inclusion_proof(index, size)))
+    consistency = [LogConsistency(old=a, new=b, proof=tree.consistency_proof(a, b))
+                   for a, b in itertools.pairwise(sizes) if a != b]
+    end = sizes[-1]
+    if len(entries) != end - start:
+        raise ValueError(f"the range {start}..{end} needs {end - start} entries, "
+                         f"{len(entries)} given")
+    return LogInputs(origin=origin, checkpoints=[c for _, c in by_size], inclusions=inclusions,
+                     consistency=consistency,
+                     range=LogRange(start=start, end=end, frontier=tree.frontier(start),
+                                    entries=list(entries)))

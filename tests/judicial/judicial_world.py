@@ -50,7 +50,11 @@ from evidence.judicial import (
     build_package,
     sign_log,
 )
+from evidence.judicial import LogCheckpoint, LogInputs
 from evidence.judicial._format import canonical
+from evidence.judicial._log import gather
+from evidence.log import Checkpoint, EntryKind, LogEntry, MerkleLog, NoteSigner, sign_checkpoint
+from evidence.log_leaf import checkpoint_leaf
 from evidence.merkle import StandardMerkleTree, record_leaf
 from evidence.records import (
     ZERO_HASH,
@@ -106,6 +110,47 @@ class Case:
     tsa: LocalTSA
     order_id: int
     case_id: bytes
+    log: CaseLog | None = None
+
+
+LOG_ORIGIN = "chainarb.test/log"
+OTHER_CASE = keccak(text="chainarb-case-of-someone-else")
+
+
+@dataclass
+class CaseLog:
+    """The institution's log as the world built it: every entry (this case's records among
+    other cases'), the tree, the signed checkpoints and what the package cites."""
+
+    tree: MerkleLog
+    entries: list[bytes]
+    signer: NoteSigner
+    checkpoints: list[LogCheckpoint]
+    records: dict[bytes, tuple[int, bytes]]
+    inputs: LogInputs
+
+    def append(self, entry: bytes) -> int:
+        self.entries.append(entry)
+        return self.tree.append(entry)
+
+    def noise(self, n: int) -> None:
+        """`n` entries of another case (a busy institution's log)."""
+        for _ in range(n):
+            k = len(self.entries).to_bytes(32, "big")
+            self.append(LogEntry(EntryKind.STEP, OTHER_CASE, hashlib.sha256(k).digest(),
+                                 hashlib.sha256(b"sig" + k).digest()).encode())
+
+    def sign(self) -> str:
+        """The institution's signed checkpoint of the log as it is now."""
+        return sign_checkpoint(Checkpoint(LOG_ORIGIN, self.tree.size, self.tree.root()),
+                               self.signer)
+
+
+def entry_of(case_id: bytes, signed: SignedRecord) -> bytes:
+    """The log entry the service appends for a record (its kind by record type)."""
+    kind = {"EvidenceSubmission": EntryKind.EVIDENCE, "Award": EntryKind.ATTACHMENT,
+            "Settlement": EntryKind.ATTACHMENT}.get(signed.record.TYPE_NAME, EntryKind.STEP)
+    return LogEntry(kind, case_id, signed.record_hash, signed.signatures_hash).encode()
 
 
 def _step(
@@ -496,11 +541,26 @@ def make_case(
     proofs: list[MerkleLeafProof] = []
     stamps: list[TimestampToken] = []
     root_of: dict[bytes, tuple[bytes, bytes]] = {}
+    # The institution's log: other cases' entries, this case's records in the order the
+    # service accepted them, and a signed checkpoint riding in each anchored batch.
+    caselog = CaseLog(MerkleLog(), [], NoteSigner.from_private_key(actors.institution.key),
+                      [], {}, None)  # type: ignore[arg-type]
+    caselog.noise(3)
     for batch in batches:
+        for r in batch:
+            entry = entry_of(case_id, r)
+            caselog.records[r.record_hash] = (caselog.append(entry), entry)
+        caselog.noise(2)
+        note = caselog.sign()
+        cp_leaf = checkpoint_leaf(note, caselog.tree.root())
         values = [record_leaf(case_id, r.record_hash, r.signatures_hash) for r in batch]
-        tree = StandardMerkleTree.of(values)
+        tree = StandardMerkleTree.of([*values, cp_leaf])
+        caselog.checkpoints.append(LogCheckpoint(note=note.encode(), anchor=MerkleLeafProof(
+            record_hash=hashlib.sha256(note.encode()).digest(), root=tree.root,
+            encoding=tree.leaf_encoding, value=cp_leaf,
+            proof=tree.proof(tree.index_of(cp_leaf)))))
         anchorer = actors.stranger if anchored_by_stranger else actors.institution
-        res = anchor.anchor(anchorer, tree.root, len(values))
+        res = anchor.anchor(anchorer, tree.root, len(values) + 1)
         receipt = w3.eth.get_transaction_receipt(res.tx_hash)
         block = w3.eth.get_block(receipt["blockNumber"])
         anchors.append(
@@ -512,7 +572,7 @@ def make_case(
                 block_number=receipt["blockNumber"],
                 block_hash=bytes(receipt["blockHash"]),
                 block_time=int(block["timestamp"]),
-                count=len(values),
+                count=len(values) + 1,
             )
         )
         for r in batch:
@@ -592,6 +652,9 @@ def make_case(
                             "HK", at=t0, subject=member.address),
             disclosure=disclose(member, domain, case_id, "panelist", appointments[-1],
                                 at=chain_time(w3))))
+    caselog.inputs = gather(caselog.tree, origin=LOG_ORIGIN, checkpoints=caselog.checkpoints,
+                            records=caselog.records, start=0,
+                            entries=caselog.entries[:caselog.tree.size])
     acts = [*escrow_acts(w3, escrow_addr, order_id),
             *institution_rotations(w3, escrow_addr, actors.institution.address)]
     headers, receipts = collect_proofs(w3, [a.tx_hash for a in anchors] + [tx for _, tx in acts])
@@ -650,6 +713,7 @@ def make_case(
         receipts=receipts,
         created_at=chain_time(w3),
         neutrals=neutrals,
+        log=caselog.inputs,
     )
     package = build_package(inputs, workdir / "package.zip", attest=attester(signer))
     return Case(
@@ -663,6 +727,7 @@ def make_case(
         tsa=tsa,
         order_id=order_id,
         case_id=case_id,
+        log=caselog,
     )
 
 

@@ -14,7 +14,7 @@ from eth_account import Account
 from evidence.judicial import Status, build_package, verify_package
 from evidence.judicial import _format as fmt
 from evidence.judicial._zip import Limits
-from evidence.judicial.verify import CHECKS
+from evidence.judicial.verify import CHECKS, OPTIONAL_CHECKS
 from evidence.records import Award, SignedRecord
 from evidence.timestamp import request_timestamp
 from tests.judicial.judicial_world import Case
@@ -87,6 +87,10 @@ def test_package_verifies_every_check(case: Case) -> None:
         "merkle_proofs",
         "block_proofs",
         "anchors",
+        "log_checkpoints",
+        "log_consistency",
+        "log_inclusion",
+        "log_completeness",
         "timestamps",
         "clocks",
         "car_blocks",
@@ -102,7 +106,8 @@ def test_package_verifies_every_check(case: Case) -> None:
     assert report.package_digest == digest
     as_json = report.to_json_obj()
     assert as_json["ok"] is True
-    assert [c["name"] for c in as_json["checks"]] == [name for name, _en, _zh in CHECKS]
+    assert [c["name"] for c in as_json["checks"]] == [name for name, _en, _zh in CHECKS
+                                                      if name not in OPTIONAL_CHECKS]
     assert all(c["label"]["zh"] for c in as_json["checks"])
     # The verdict names the blocks it rests on: every anchoring's and escrow act's block.
     anchored = {a.block_hash for a in case.inputs.anchors}
@@ -646,7 +651,8 @@ def test_appointment_by_someone_other_than_the_institution(case: Case, tmp_path:
 
 def test_cut_tail_of_the_chain(case: Case, tmp_path: Path) -> None:
     """Dropping the last step is caught by its orphaned proof; a forger who also drops
-    the proof and the timeline entry is left with an unattested package."""
+    the proof and the timeline entry is left with an unattested package, and the log
+    (issue 15) still holds the dropped step: `log_completeness` names it."""
 
     def cut(files: dict[str, bytes]) -> None:
         lines = _lines(files)
@@ -670,8 +676,9 @@ def test_cut_tail_of_the_chain(case: Case, tmp_path: Path) -> None:
             lambda o: o.update(timeline=[t for t in o["timeline"] if t["recordHash"] != drop]),
         )
 
-    failed, _ = verify(case, repack(case, tmp_path / "q.zip", cut_all))
-    assert failed == {"attestation"}
+    failed, reasons = verify(case, repack(case, tmp_path / "q.zip", cut_all))
+    assert failed == {"attestation", "log_completeness"}
+    assert "a record was left out" in reasons["log_completeness"]
 
 
 def test_anchored_only_on_the_institution_s_chain_says_so_in_both_languages(
