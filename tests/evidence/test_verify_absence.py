@@ -1,0 +1,92 @@
+"""`chainarb verify-absence`: a court checks the institution's signed statement that no
+record of a case entered the log between two checkpoints (a deadline passed unanswered)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from eth_account import Account
+from typer.testing import CliRunner
+
+from evidence.cli import app
+from evidence.log import LogEntry, MerkleLog, NoteSigner, issue_absence
+from evidence.log.absence import AbsenceProof
+from evidence.log.checkpoint import Checkpoint, sign_checkpoint
+from tests.evidence.test_monitor import CASE, INSTITUTION, ORIGIN, SIGNER, entries, entry
+
+NOW = datetime(2026, 12, 6, 5, 0, tzinfo=UTC)
+
+
+def _statement(log: list[bytes], start: int, end: int, signer: NoteSigner = SIGNER,
+               case: str = CASE) -> dict[str, object]:
+    tree = MerkleLog.of(log)
+
+    def note(size: int) -> str:
+        return sign_checkpoint(Checkpoint(ORIGIN, size, tree.root(size)), signer)
+
+    proof = issue_absence(origin=ORIGIN, case_id=bytes.fromhex(case[2:]), first=note(start),
+                          second=note(end), frontier=tree.frontier(start),
+                          entries=[LogEntry.decode(e) for e in log[start:end]],
+                          issued_at=NOW, signer=signer)
+    return proof.to_json()
+
+
+def _run(tmp_path: Path, statement: object, *extra: str, lang: str = "en") -> object:
+    path = tmp_path / "absence.json"
+    path.write_text(json.dumps(statement))
+    return CliRunner().invoke(app, ["verify-absence", str(path), *extra],
+                              env={"CHAINARB_LANG": lang, "COLUMNS": "200"})
+
+
+def test_a_true_statement_holds(tmp_path: Path) -> None:
+    log = entries("xoooox")
+    ok = _run(tmp_path, _statement(log, 1, 5), "--institution", INSTITUTION.address,
+              "--case", CASE)
+    assert ok.exit_code == 0, ok.output
+    assert "Proof of absence holds" in ok.stdout and "4 entries checked" in ok.stdout
+    zh = _run(tmp_path, _statement(log, 1, 5), "--institution", INSTITUTION.address,
+              lang="zh")
+    assert zh.exit_code == 0 and "不存在证明成立" in zh.stdout
+
+
+def test_forged_or_false_statements_are_refused(tmp_path: Path) -> None:
+    log = entries("xoooox")
+    keys = ("--institution", INSTITUTION.address)
+    stranger = NoteSigner.from_private_key(Account.create().key)
+    forged = _run(tmp_path, _statement(log, 1, 5, signer=stranger), *keys)
+    assert forged.exit_code == 1 and "REFUSED" in forged.stderr
+    # the institution's statement about another case is not about this one
+    other = _run(tmp_path, _statement(log, 1, 5, case="0x" + "ef" * 32), *keys, "--case", CASE)
+    assert other.exit_code == 1 and "not " + CASE in other.stderr
+    # a statement whose entries are swapped for the other case's after signing
+    good = _statement(log, 1, 5)
+    tampered = dict(good)
+    tampered["entries"] = ["0x" + entry(CASE, 2).hex(), *list(good["entries"])[1:]]  # type: ignore[call-overload]
+    bad = _run(tmp_path, tampered, *keys)
+    assert bad.exit_code == 1 and "REFUSED" in bad.stderr
+    # an institution that signs a false statement (its entries hold the case) is caught:
+    # the checker recomputes the root and finds the case's entry
+    log2 = entries("xoxox")
+    tree = MerkleLog.of(log2)
+    notes = [sign_checkpoint(Checkpoint(ORIGIN, s, tree.root(s)), SIGNER) for s in (1, 4)]
+    false = AbsenceProof(ORIGIN, bytes.fromhex(CASE[2:]), notes[0], notes[1],
+                         tuple(tree.frontier(1)), tuple(LogEntry.decode(e) for e in log2[1:4]),
+                         NOW, SIGNER.address, b"")
+    from evidence.log import _statement as st
+
+    signed = AbsenceProof(**{**false.__dict__, "signature": st.sign(false.body(), SIGNER)})
+    lie = _run(tmp_path, signed.to_json(), *keys)
+    assert lie.exit_code == 1 and "belongs to case" in lie.stderr
+
+
+def test_usage_errors(tmp_path: Path) -> None:
+    nokey = _run(tmp_path, {}, lang="en")
+    assert nokey.exit_code == 2 and "--institution" in nokey.stderr
+    junk = tmp_path / "junk.json"
+    junk.write_text("not json at all, maybe a key")
+    bad = CliRunner().invoke(app, ["verify-absence", str(junk), "--institution",
+                                   INSTITUTION.address], env={"CHAINARB_LANG": "en"})
+    assert bad.exit_code == 2 and "not a proof of absence" in bad.stderr
+    assert "maybe a key" not in bad.output
