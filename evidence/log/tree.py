@@ -66,14 +66,14 @@ class MemoryNodeStore:
     with another hash."""
 
     def __init__(self) -> None:
-        self.levels: list[list[bytes]] = []
+        self._levels: list[list[bytes]] = []
         self._journal: list[tuple[int, int, bytes]] = []
 
     def put_nodes(self, nodes: Sequence[tuple[int, int, bytes]]) -> None:
         self._journal.extend(nodes)
 
     def _file(self) -> None:
-        journal, levels = self._journal, self.levels
+        journal, levels = self._journal, self._levels
         for level, index, h in journal:
             if level >= len(levels):
                 levels.extend([] for _ in range(level + 1 - len(levels)))
@@ -92,17 +92,23 @@ class MemoryNodeStore:
         if self._journal:
             self._file()
         out: dict[NodeKey, bytes] = {}
-        levels = self.levels
+        levels = self._levels
         for level, index in keys:
             if level < len(levels) and 0 <= index < len(levels[level]):
                 out[(level, index)] = levels[level][index]
         return out
 
-    def leaf_count(self) -> int:
-        """The number of leaf hashes stored (the size of the tree they make)."""
+    @property
+    def levels(self) -> list[list[bytes]]:
+        """The stored hashes, one list per level (read-only use)."""
         if self._journal:
             self._file()
-        return len(self.levels[0]) if self.levels else 0
+        return self._levels
+
+    def leaf_count(self) -> int:
+        """The number of leaf hashes stored (the size of the tree they make)."""
+        levels = self.levels
+        return len(levels[0]) if levels else 0
 
 
 def _largest_power_below(n: int) -> int:
