@@ -291,33 +291,39 @@ def check_inclusion(section: LogSection, keys: Sequence[str], case_id: bytes,
             if required:
                 problems.append(f"{name}: no inclusion proof in the log")
             continue
-        inc = incs[0]
-        try:
-            entry = api.decode_entry(inc.entry)
-        except EvidenceError as exc:
-            problems.append(f"{name}: its log entry at index {inc.index} is unreadable ({exc})")
-            continue
-        if entry.case_id != case_id or entry.record_hash not in entry_names(signed):
-            problems.append(f"{name}: the log entry at index {inc.index} names case "
-                            f"0x{entry.case_id.hex()[:16]}… record 0x{entry.record_hash.hex()}, "
-                            "not this record (altered?)")
-            continue
-        cp = cited.get(inc.size)
-        if cp is None:
-            problems.append(f"{name}: its proof leads to a checkpoint of size {inc.size} the "
-                            "package does not cite")
-            continue
-        if not api.inclusion_ok(inc.entry, inc.index, inc.size, inc.proof, cp.root):
-            problems.append(f"{name}: not the entry at index {inc.index} of the log of size "
-                            f"{inc.size} (the inclusion proof fails)")
+        bad = [p for inc in incs if (p := _included(inc, signed, name, case_id, cited))]
+        problems += bad
+        if bad:
             continue
         proven += 1
+        inc = min(incs, key=lambda i: i.index)  # where the service first accepted it
         if required:
             if inc.index <= last_index:
                 problems.append(f"{name}: at log index {inc.index}, not after {last_name} "
                                 f"(index {last_index}): reordered")
             last_index, last_name = inc.index, name
     return problems, proven
+
+
+def _included(inc: Inclusion, signed: SignedRecord, name: str, case_id: bytes,
+              cited: Mapping[int, Cited]) -> str | None:
+    """Why `inc` does not prove `signed` in the log (None when it does)."""
+    try:
+        entry = api.decode_entry(inc.entry)
+    except EvidenceError as exc:
+        return f"{name}: its log entry at index {inc.index} is unreadable ({exc})"
+    if entry.case_id != case_id or entry.record_hash not in entry_names(signed):
+        return (f"{name}: the log entry at index {inc.index} names case "
+                f"0x{entry.case_id.hex()[:16]}… record 0x{entry.record_hash.hex()}, not this "
+                "record (altered?)")
+    cp = cited.get(inc.size)
+    if cp is None:
+        return (f"{name}: its proof leads to a checkpoint of size {inc.size} the package does "
+                "not cite")
+    if not api.inclusion_ok(inc.entry, inc.index, inc.size, inc.proof, cp.root):
+        return (f"{name}: not the entry at index {inc.index} of the log of size {inc.size} "
+                "(the inclusion proof fails)")
+    return None
 
 
 def check_completeness(section: LogSection, keys: Sequence[str], case_id: bytes,
@@ -472,10 +478,11 @@ def note_size(note: bytes) -> int:
 
 
 def gather(tree: LogTree, *, origin: str, checkpoints: Sequence[Any],
-           records: Mapping[bytes, tuple[int, bytes]], start: int,
+           records: Sequence[tuple[bytes, int, bytes]], start: int,
            entries: Sequence[bytes]) -> Any:
-    """`inputs.LogInputs` for a package: each record (record hash -> (index, encoded entry))
-    proven to the first cited checkpoint covering it, consistency proofs between
+    """`inputs.LogInputs` for a package: each entry of the case's records (record hash,
+    index, encoded entry: a record appended twice, e.g. a Settlement that gained a
+    signature, has two) proven to the first cited checkpoint covering it, consistency proofs between
     consecutive cited checkpoints, and the range from `start` (0 or a cited checkpoint's
     size, at or before the case's first entry) to the last cited checkpoint with its
     `entries` (the log's entries start..end-1, in order).
@@ -489,7 +496,7 @@ def gather(tree: LogTree, *, origin: str, checkpoints: Sequence[Any],
     if not sizes:
         raise ValueError("a package's log cites at least one anchored checkpoint")
     inclusions = []
-    for record_hash, (index, entry) in records.items():
+    for record_hash, index, entry in records:
         size = next((s for s in sizes if s > index), None)
         if size is None:
             raise ValueError(f"record 0x{record_hash.hex()} (log index {index}) is in no "

@@ -41,6 +41,8 @@ from evidence.judicial import (
     EnforcementInfo,
     EvidenceItem,
     InstitutionInfo,
+    LogCheckpoint,
+    LogInputs,
     MerkleLeafProof,
     Neutral,
     PackageInputs,
@@ -50,7 +52,6 @@ from evidence.judicial import (
     build_package,
     sign_log,
 )
-from evidence.judicial import LogCheckpoint, LogInputs
 from evidence.judicial._format import canonical
 from evidence.judicial._log import gather
 from evidence.log import Checkpoint, EntryKind, LogEntry, MerkleLog, NoteSigner, sign_checkpoint
@@ -653,7 +654,8 @@ def make_case(
             disclosure=disclose(member, domain, case_id, "panelist", appointments[-1],
                                 at=chain_time(w3))))
     caselog.inputs = gather(caselog.tree, origin=LOG_ORIGIN, checkpoints=caselog.checkpoints,
-                            records=caselog.records, start=0,
+                            records=[(h, i, e) for h, (i, e) in caselog.records.items()],
+                            start=0,
                             entries=caselog.entries[:caselog.tree.size])
     acts = [*escrow_acts(w3, escrow_addr, order_id),
             *institution_rotations(w3, escrow_addr, actors.institution.address)]

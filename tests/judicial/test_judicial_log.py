@@ -169,7 +169,8 @@ def test_a_reordered_log_is_caught(case: Case, tmp_path: Path) -> None:
         size = note_size(c.note)
         note = sign_checkpoint(Checkpoint(LOG_ORIGIN, size, tree.root(size)), log.signer)
         notes.append(LogCheckpoint(note=note.encode(), anchor=c.anchor))
-    forged = gather(tree, origin=LOG_ORIGIN, checkpoints=notes, records=records, start=0,
+    forged = gather(tree, origin=LOG_ORIGIN, checkpoints=notes, start=0,
+                    records=[(h, i, e) for h, (i, e) in records.items()],
                     entries=entries[:tree.size])
     failed, reasons = _verify(case, _rebuild(case, tmp_path / "p.zip", forged))
     assert "log_inclusion" in failed and "reordered" in reasons["log_inclusion"]
