@@ -31,6 +31,13 @@ from typing import Any, Protocol
 from evidence.errors import EvidenceError
 from evidence.judicial import _format as fmt
 from evidence.judicial import _logapi as api
+from evidence.judicial.inputs import (
+    LogCheckpoint,
+    LogConsistency,
+    LogInclusion,
+    LogInputs,
+    LogRange,
+)
 from evidence.receipts import HeldReceipt
 from evidence.records import ChainedRecord, SignedRecord
 
@@ -140,7 +147,7 @@ def read_section(data: Any) -> LogSection:
 # -- what the builder writes ---------------------------------------------------------------
 
 
-def log_json(log: Any) -> dict[str, Any]:
+def log_json(log: LogInputs) -> dict[str, Any]:
     """`proofs/log.json` from `inputs.LogInputs` (sorted, so the bytes are deterministic)."""
     return {
         "origin": log.origin,
@@ -477,9 +484,9 @@ def note_size(note: bytes) -> int:
     return Checkpoint.parse_body(Note.parse(note).text).size
 
 
-def gather(tree: LogTree, *, origin: str, checkpoints: Sequence[Any],
+def gather(tree: LogTree, *, origin: str, checkpoints: Sequence[LogCheckpoint],
            records: Sequence[tuple[bytes, int, bytes]], start: int,
-           entries: Sequence[bytes]) -> Any:
+           entries: Sequence[bytes]) -> LogInputs:
     """`inputs.LogInputs` for a package: each entry of the case's records (record hash,
     index, encoded entry: a record appended twice, e.g. a Settlement that gained a
     signature, has two) proven to the first cited checkpoint covering it, consistency proofs between
@@ -489,8 +496,6 @@ def gather(tree: LogTree, *, origin: str, checkpoints: Sequence[Any],
 
     Raises ValueError when a record lies beyond every checkpoint or the range is short.
     """
-    from evidence.judicial.inputs import LogConsistency, LogInclusion, LogInputs, LogRange
-
     by_size = sorted(((note_size(c.note), c) for c in checkpoints), key=lambda p: p[0])
     sizes = [s for s, _ in by_size]
     if not sizes:

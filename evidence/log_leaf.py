@@ -1,0 +1,1 @@
+/work/wt/logservice/evidence/log_leaf.py
