@@ -117,6 +117,12 @@ def test_error_paths_in_chinese_have_no_english_only_line(tmp_path: Path) -> Non
         (["verify", str(f), "--rpc", "nope"], {}),
         (["verify", str(tmp_path / "none.zip")], {}),
         (["verify", str(f)], {}),
+        (["verify", str(f), "--receipts", str(tmp_path / "no-receipts")], {}),
+        (["monitor", "--case", "42", "--service", "http://127.0.0.1:9"], {}),
+        (["monitor", "--case", "0x" + "ab" * 32, "--service", "http://127.0.0.1:9",
+          "--state", str(tmp_path / "monitor.json")], {}),
+        (["verify-absence", str(f)], {}),
+        (["verify-absence", str(f), "--institution", "0x" + "11" * 20], {}),
         (["serve"], {"DATABASE_URL": "mysql://db", "CHAINARB_PORT": "0"}),
         (["demo"], {"CHAINARB_CHAIN_ID": "5"}),
     ]
