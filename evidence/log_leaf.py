@@ -1,1 +1,0 @@
-/work/wt/logservice/evidence/log_leaf.py
