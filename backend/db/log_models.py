@@ -54,14 +54,20 @@ class LogEntry(SQLModel, table=True):
     """An appended item: index, encoded entry, and what it names (hashes only)."""
 
     __tablename__ = "log_entry"
-    __table_args__ = (sa.Index("ix_log_entry_case_idx", "case_id", "idx"),)
+    __table_args__ = (
+        sa.Index("ix_log_entry_case_idx", "case_id", "idx"),
+        sa.Index("ix_log_entry_record_hash", "record_hash"),
+    )
 
     idx: int = Field(sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={
         "autoincrement": False})
     kind: str = Field(max_length=16)
     case_id: str = Field(max_length=HASH)
-    record_hash: str = Field(max_length=HASH, unique=True)
-    entry: str = Field(max_length=256)  # 0x-hex of the encoded LogEntry
+    # not unique: a carried record (a Settlement) is appended again when it gains a
+    # signature (its signaturesHash changes); the encoded entry itself is unique
+    record_hash: str = Field(max_length=HASH)
+    signatures_hash: str = Field(max_length=HASH)
+    entry: str = Field(max_length=256, unique=True)  # 0x-hex of the encoded LogEntry
     ref_id: int | None = Field(default=None)  # Step.id / EvidenceItem.id / carrier Step.id
     accepted_at: datetime = _created()
 

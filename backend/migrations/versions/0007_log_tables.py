@@ -36,14 +36,16 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("case_id", sa.String(length=66), nullable=False),
         sa.Column("record_hash", sa.String(length=66), nullable=False),
+        sa.Column("signatures_hash", sa.String(length=66), nullable=False),
         sa.Column("entry", sa.String(length=256), nullable=False),
         sa.Column("ref_id", sa.Integer(), nullable=True),
         sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("idx", name=op.f("pk_log_entry")),
-        sa.UniqueConstraint("record_hash", name=op.f("uq_log_entry_record_hash")),
+        sa.UniqueConstraint("entry", name=op.f("uq_log_entry_entry")),
     )
     with op.batch_alter_table("log_entry", schema=None) as batch_op:
         batch_op.create_index("ix_log_entry_case_idx", ["case_id", "idx"], unique=False)
+        batch_op.create_index("ix_log_entry_record_hash", ["record_hash"], unique=False)
     op.create_table(
         "log_node",
         sa.Column("level", sa.Integer(), autoincrement=False, nullable=False),
@@ -78,6 +80,7 @@ def downgrade() -> None:
     op.drop_table("log_checkpoint")
     op.drop_table("log_node")
     with op.batch_alter_table("log_entry", schema=None) as batch_op:
+        batch_op.drop_index("ix_log_entry_record_hash")
         batch_op.drop_index("ix_log_entry_case_idx")
     op.drop_table("log_entry")
     op.drop_table("log_head")
