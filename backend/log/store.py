@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from backend.db.log_models import LOG_HEAD_ID, LogEntry, LogHead, LogNode
 from backend.db.rows import table_of
@@ -190,10 +190,12 @@ def rebuild(session: Session, *, repair: bool = False) -> RebuildReport:
     except Exception as exc:  # MissingNode: the store lost nodes
         problems.append(f"stored nodes: {exc}")
         stored = None
-    stored_nodes = session.exec(select(func.count()).select_from(LogNode)).one()
-    want = sum(len(level) for level in memory.levels)
-    if stored_nodes != want:
-        problems.append(f"log_node holds {stored_nodes} nodes, the entries make {want}")
+    want = {(level, i): h for level, row in enumerate(memory.levels) for i, h in enumerate(row)}
+    have = nodes_of(session)
+    differ = sorted(k for k in want.keys() | have.keys() if want.get(k) != have.get(k))
+    if differ:
+        problems.append(f"{len(differ)} stored node(s) differ from the entries' (the first: "
+                        f"level {differ[0][0]}, index {differ[0][1]})")
     repaired = False
     if repair and (problems or stored != root):
         session.execute(sa.delete(LogNode))
