@@ -87,12 +87,12 @@ class DbNodeStore:
                 out[(int(level), int(idx))] = bytes.fromhex(h[2:])
         return out
 
-    def put_nodes(self, nodes: Sequence[tuple[NodeKey, bytes]]) -> None:
+    def put_nodes(self, nodes: Sequence[tuple[int, int, bytes]]) -> None:
         if not nodes:
             return
         self.session.connection().execute(
             sa.insert(table_of(LogNode)),
-            [{"level": level, "idx": idx, "hash": _h(h)} for (level, idx), h in nodes])
+            [{"level": level, "idx": idx, "hash": _h(h)} for level, idx, h in nodes])
 
 
 def log_size(session: Session) -> int:
@@ -199,7 +199,7 @@ def rebuild(session: Session, *, repair: bool = False) -> RebuildReport:
     repaired = False
     if repair and (problems or stored != root):
         session.execute(sa.delete(LogNode))
-        DbNodeStore(session).put_nodes([((level, i), h) for level, row in
+        DbNodeStore(session).put_nodes([(level, i, h) for level, row in
                                         enumerate(memory.levels) for i, h in enumerate(row)])
         session.connection().execute(_SET_SIZE, {"id": LOG_HEAD_ID, "size": len(entries)})
         repaired = True
