@@ -110,7 +110,7 @@ def test_concurrent_writers_get_distinct_contiguous_indices(sessions) -> None:  
                 out = _append(sessions, base, 2, CASES[t % 3])
                 with lock:
                     got.extend(out)
-        except BaseException as exc:  # noqa: BLE001 -- reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=writer, args=(t,)) for t in range(8)]
