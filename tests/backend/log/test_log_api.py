@@ -12,6 +12,7 @@ import pytest
 from eth_account import Account
 
 from backend.log import checkpointer_from_settings
+from backend.services.errors import Conflict
 from backend.worker import AnchoringWorker
 from evidence.log import (
     LogEntry,
@@ -178,3 +179,36 @@ def test_every_step_answer_carries_a_receipt_in_acceptance_order(w: World) -> No
     assert [r.index for r in receipts] == [0, 1, 2]
     assert ["0x" + r.entry.record_hash.hex() for r in receipts] == \
         [a["recordHash"] for a in answers]
+
+
+def test_case_proofs_for_the_package(w: World) -> None:
+    """What a judicial package carries: every entry of the case with its inclusion proof to
+    one anchored checkpoint covering them all, and consistency between the anchored
+    checkpoints up to it."""
+    from evidence.log import verify_inclusion
+
+    svc = w.app.state.ctx.log
+    other = w.open_case("buyer", order_id=OTHER_ORDER)
+    case = w.open_case("buyer")
+    file_claim(w)
+    _anchor(w)
+    _filed_to_evidence(w)
+    _anchor(w)
+    with pytest.raises(Conflict, match="does not cover"):
+        svc.case_proofs(case, size=1)
+    proofs = svc.case_proofs(case)
+    cp = verify_checkpoint(proofs["checkpoint"], [INSTITUTION], _origin(w))
+    assert cp.size == proofs["size"] == len(proofs["entries"])  # only this case wrote
+    for e in proofs["entries"]:
+        entry = LogEntry.from_json({k: e[k] for k in ("kind", "caseId", "recordHash",
+                                                      "signaturesHash")})
+        assert "0x" + entry.case_id.hex() == case
+        verify_inclusion(e["index"], cp.size, entry.leaf_hash(),
+                         [bytes.fromhex(p[2:]) for p in e["proof"]], cp.root)
+    assert [c["size"] for c in proofs["checkpoints"]] == [1, cp.size]
+    (step,) = proofs["consistency"]
+    verify_checkpoints_consistent(
+        verify_checkpoint(proofs["checkpoints"][0]["checkpoint"], [INSTITUTION]), cp,
+        [bytes.fromhex(p[2:]) for p in step["proof"]])
+    empty = svc.case_proofs(other)  # no entries: the smallest anchored checkpoint
+    assert empty["entries"] == [] and empty["size"] == 1
