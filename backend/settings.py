@@ -265,6 +265,11 @@ class Settings(BaseSettings):
     public_url: str = Field(
         default="", description="Base URL printed in QR codes; default http://<host>:<port>."
     )
+    log_origin: str = Field(
+        default="", max_length=255,
+        description="The institution log's origin (its checkpoints' first line and key "
+        "name, docs/log.md); default <host of the public URL>/log. Never change it once "
+        "a checkpoint is anchored: the worker refuses another origin.")
     pdf_font: Path | None = Field(
         default=None, description="TrueType CJK font the judicial certificate embeds; "
         "default: an installed one (fonts-wqy-zenhei), else the certificate leaves its "
@@ -539,6 +544,15 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def log_origin_value(self) -> str:
+        """The log's origin: the configured one, else the public URL's host and path + /log
+        (``chainarb.example/log`` for https://chainarb.example)."""
+        if self.log_origin:
+            return self.log_origin
+        parsed = urlsplit(self.base_url)
+        return (parsed.netloc + parsed.path.rstrip("/") + "/log").replace("+", "-")
 
     @property
     def default_rule_days(self) -> dict[str, int]:

@@ -82,6 +82,7 @@ SLOW_MODULES = {
     "tests/backend/procedure/test_procedure_stateful.py":
         "random command sequences; the tables themselves are swept in the fast set",
     "tests/backend/worker/test_anchoring_processes.py": "worker processes killed mid-batch",
+    "tests/backend/log/test_log_crash.py": "appending processes killed (SIGKILL) at each point",
     "tests/backend/api/test_serve.py": "starts `chainarb serve` processes",
     "tests/backend/package/test_package_two_tsas.py":
         "a whole case through the service with two TSAs, one down (about 12 s)",

@@ -34,6 +34,7 @@ from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.db import make_engine, make_session_factory, upgrade_to_head
+from backend.log import checkpointer_from_settings, log_service_from_settings
 from backend.notices.smtp import SmtpSender
 from backend.procedure import CaseRules, ProcedureError
 from backend.services.auth import SessionCache
@@ -63,6 +64,7 @@ from .limits import JsonBodyLimit
 from .outages import register as register_outage_handlers
 from .request_id import RequestIdMiddleware
 from .routes import admin, auth, cases, court, evidence, identity, party
+from .routes import log as log_routes
 from .schemas import HealthOut
 
 __all__ = ["create_app", "error_body"]
@@ -241,7 +243,8 @@ def create_app(
         anchoring = AnchoringWorker(sessions, anchor_sender,
                                     batch_limit=settings.anchor_batch_limit,
                                     confirmations=settings.confirmations,
-                                    timestamper=_timestamper(settings))
+                                    timestamper=_timestamper(settings),
+                                    checkpointer=checkpointer_from_settings(settings))
     blockstore = blockstore or _blockstore(settings)
     base_url = settings.public_url or f"http://{settings.host}:{settings.port}"
     service = CaseService(
@@ -267,7 +270,8 @@ def create_app(
                      smtp=smtp, anchoring=anchoring,
                      tick_seconds=tick_seconds,
                      anchor_interval=settings.anchor_interval_seconds, closers=closers,
-                     chain_rpc_url=chain_rpc_url)
+                     chain_rpc_url=chain_rpc_url,
+                     log=log_service_from_settings(settings, sessions, clock))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -317,6 +321,7 @@ def create_app(
     app.include_router(court.router)
     app.include_router(identity.router)
     app.include_router(party.router)  # a party's orders, wallet transactions, notices
+    app.include_router(log_routes.router)  # the institution's log, public (issue 15)
     app.include_router(web_pages)  # server-rendered pages under /ui
     app.include_router(web_root)  # GET / leads to the pages
     app.include_router(verify_router)  # /verify/{digest}: public, no sign-in (QR codes)

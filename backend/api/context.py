@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from backend.log import LogService
 from backend.notices.smtp import SmtpSender
 from backend.services.auth import SessionCache
 from backend.services.cases import CaseService
@@ -51,6 +52,7 @@ class AppContext:
     tick_seconds: float = 5.0
     anchor_interval: float = 30.0  # seconds between anchoring runs (0: every tick)
     chain_rpc_url: str | None = None  # the service's chain node (the pages' relay, web/wallet.py)
+    log: LogService | None = None  # the institution's log: receipts, checkpoints, proofs
     closers: list[Callable[[], None]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None

@@ -27,6 +27,8 @@ class ErrorCode:
 _E = ErrorCode
 
 ERROR_CODES = MappingProxyType({
+    "absence_range_too_large": _E(422, "a proof of absence over more than 100,000 log entries: "
+                                       "split the range"),
     "access_denied": _E(403, "signed in, but this role may not do or see this"),
     "active_content": _E(415, "an evidence upload whose bytes are markup or script a browser "
                               "could run (HTML, SVG, XML, JavaScript)"),
@@ -36,6 +38,7 @@ ERROR_CODES = MappingProxyType({
     "bad_json": _E(422, "the body is not JSON (truncated, trailing bytes, not UTF-8)"),
     "bad_payload": _E(422, "the payload of a step to prepare does not fit its action"),
     "bad_submission": _E(422, "well-formed JSON that does not fit the request"),
+    "bad_tree_sizes": _E(422, "a log proof from a larger tree size to a smaller one"),
     "batch_refused": _E(400, "a JSON-RPC batch sent to the pages' chain relay (one call per "
                              "request)"),
     "block_not_found": _E(503, "a block the database names is missing from the blockstore"),
@@ -43,6 +46,8 @@ ERROR_CODES = MappingProxyType({
                              "parsing)"),
     "body_too_large": _E(413, "a request body over the limit (JSON bodies: 16 MiB)"),
     "case_closed": _E(409, "the case is closed: no further step"),
+    "case_not_absent": _E(409, "a proof of absence asked for a case that has log entries "
+                               "between the two checkpoints"),
     "chain_unavailable": _E(503, "the chain node did not answer a read (a party's orders); "
                                  "nothing changed: retry"),
     "chain_unreachable": _E(502, "the chain relay's node did not answer, or gave no JSON-RPC "
@@ -85,7 +90,10 @@ ERROR_CODES = MappingProxyType({
     "method_refused": _E(403, "a JSON-RPC method the chain relay does not forward (it forwards "
                               "reads and signed raw transactions only)"),
     "no_chain": _E(503, "the service has no chain for the pages' relay to forward to"),
-    "not_anchored_yet": _E(409, "the package waits for records to be anchored: retry later"),
+    "no_checkpoint_yet": _E(404, "the log has no signed checkpoint yet (one is signed at the "
+                                 "next anchoring round)"),
+    "not_anchored_yet": _E(409, "the package waits for records to be anchored, or no anchored "
+                                "log checkpoint covers the entry yet: retry later"),
     "not_found": _E(404, "no such case, step, item, court, judicial package or route"),
     "package_unavailable": _E(503, "a judicial package cannot be built here (no chain, "
                                    "no timestamp authority)"),
@@ -104,9 +112,12 @@ ERROR_CODES = MappingProxyType({
     "storage_unavailable": _E(503, "another I/O error of the blockstore; the kubo node does "
                                    "not answer"),
     "unknown_action": _E(422, "an action the service does not know"),
+    "unknown_log_entry": _E(404, "no log entry at that index (or in that tree), or none names "
+                                 "that record hash"),
     "unknown_offer": _E(404, "no such offer (or withdrawn, or expired)"),
     "unknown_package": _E(409, "a court decision naming a package never exported to that "
                                "court for this case"),
+    "unknown_tree_size": _E(404, "no signed checkpoint of the log has that tree size"),
     "unsupported_media_type": _E(415, "a file type evidence may not have (archives, HTML, "
                                       "executables, ...)"),
     "unsupported_version": _E(422, "a record signed under another version of the signing "

@@ -15,11 +15,37 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "CaseOut", "CaseSummaryOut", "ChainActionOut", "CourtAccessOut", "CourtOut",
-    "EvidenceItemOut", "EvidenceListOut", "HealthOut", "KeyOut", "KeyWrapsOut", "MeOut",
-    "NoticeOut", "PackageCheckOut", "PackageVerificationOut", "PreEvaluationOut",
-    "PreparedStepOut", "ProvenanceOut", "StagedEvidenceOut",
-    "StepAcceptedOut", "StepOut", "TickOut", "TimelineItemOut", "TypedDataOut",
+    "CaseOut",
+    "CaseSummaryOut",
+    "ChainActionOut",
+    "CourtAccessOut",
+    "CourtOut",
+    "EvidenceItemOut",
+    "EvidenceListOut",
+    "EvidenceSubmittedOut",
+    "HealthOut",
+    "KeyOut",
+    "KeyWrapsOut",
+    "LogAbsenceOut",
+    "LogCheckpointOut",
+    "LogCheckpointsOut",
+    "LogConsistencyOut",
+    "LogInclusionOut",
+    "LogLeafOut",
+    "MeOut",
+    "NoticeOut",
+    "PackageCheckOut",
+    "PackageVerificationOut",
+    "PreEvaluationOut",
+    "PreparedStepOut",
+    "ProvenanceOut",
+    "ReceiptOut",
+    "StagedEvidenceOut",
+    "StepAcceptedOut",
+    "StepOut",
+    "TickOut",
+    "TimelineItemOut",
+    "TypedDataOut",
 ]
 
 
@@ -126,6 +152,20 @@ class StepOut(Open):
     authorization: Any
 
 
+class ReceiptOut(Open):
+    """The institution's signed promise that the record is in its log at ``index``
+    (``chainarb.log-receipt``, docs/log.md); keep it: it is evidence."""
+
+    format: str
+    version: int
+    origin: str
+    index: int
+    entry: dict[str, str]
+    acceptedAt: str
+    signer: str
+    signature: str
+
+
 class StepAcceptedOut(Open):
     caseId: str
     sequence: int
@@ -134,6 +174,7 @@ class StepAcceptedOut(Open):
     stage: str
     cid: str | None
     chainActions: list[Any]
+    receipt: ReceiptOut
 
 
 class PreparedStepOut(Open):
@@ -268,3 +309,74 @@ class PackageVerificationOut(Open):
     confirmHow: dict[str, str]
     notes: list[dict[str, str]]
     yourPackages: list[dict[str, Any]]
+
+
+class EvidenceSubmittedOut(EvidenceItemOut):
+    """A submitted item, with the receipt of its ``EvidenceSubmission`` in the log."""
+
+    receipt: ReceiptOut
+
+
+class LogCheckpointOut(Open):
+    """A signed checkpoint (C2SP signed note), the batch leaf carrying it, its anchors."""
+
+    size: int
+    root: str
+    checkpoint: str
+    anchored: bool
+    batch: dict[str, Any]
+    anchors: list[dict[str, Any]]
+
+
+class LogCheckpointsOut(Open):
+    origin: str
+    checkpoints: list[LogCheckpointOut]
+
+
+class LogEntryOut(Open):
+    kind: str
+    caseId: str
+    recordHash: str
+    signaturesHash: str
+    leafHash: str
+    acceptedAt: str
+
+
+class LogInclusionOut(Open):
+    index: int
+    size: int
+    entry: LogEntryOut
+    inclusion: dict[str, Any]
+    """``{"checkpoint": note, "proof": [hash, ...]}``: a receipt's ``inclusion``."""
+    anchored: bool
+
+
+class LogConsistencyOut(Open):
+    from_: dict[str, Any] = Field(alias="from")
+    to: dict[str, Any]
+    proof: list[str]
+
+
+class LogLeafEntryOut(LogEntryOut):
+    index: int
+
+
+class LogLeafOut(Open):
+    recordHash: str
+    entries: list[LogLeafEntryOut]
+
+
+class LogAbsenceOut(Open):
+    """A signed ``chainarb.log-absence`` statement (docs/log.md)."""
+
+    format: str
+    version: int
+    origin: str
+    caseId: str
+    from_: str = Field(alias="from")
+    to: str
+    frontier: list[str]
+    entries: list[str]
+    issuedAt: str
+    signer: str
+    signature: str

@@ -89,6 +89,7 @@ from .keys import ServiceKey, service_x25519_key
 
 if TYPE_CHECKING:  # the case service composes this one
     from .cases import CaseService
+    from .pipeline import StepResult
 
 __all__ = [
     "ALLOWED_MEDIA_TYPES",
@@ -766,6 +767,11 @@ class EvidenceService:
     def submit(self, user: str, case_id: str, item_id: int, record: Mapping[str, Any]
                ) -> dict[str, Any]:
         """Bind the party's signed EvidenceSubmission to the staged item, as a case step."""
+        return self.submit_step(user, case_id, item_id, record)[0]
+
+    def submit_step(self, user: str, case_id: str, item_id: int, record: Mapping[str, Any]
+                    ) -> tuple[dict[str, Any], StepResult]:
+        """``submit``, also returning the step's result (its log entry: the receipt)."""
         signed = SignedRecord.from_json_obj(dict(record))
         rec = signed.record
         if not isinstance(rec, EvidenceSubmission):
@@ -799,7 +805,7 @@ class EvidenceService:
             item = self._item(session, case_id, item_id)
             return {**self._metadata(item, content=True), "status": "submitted",
                     "sequence": result.sequence, "recordHash": result.record_hash,
-                    "stepCid": result.cid, "stage": result.stage}
+                    "stepCid": result.cid, "stage": result.stage}, result
 
     def _bind(self, session: Session, item: EvidenceItem, signed: SignedRecord, sequence: int,
               record_hash: str) -> None:

@@ -37,6 +37,7 @@ from sqlmodel import Session, col, select
 
 from backend import procedure as p
 from backend.db.service_models import ChainAction
+from backend.log.store import Appended
 from evidence.clocks import SIGNER_SKEW
 from evidence.errors import EvidenceError
 from evidence.records import (
@@ -74,6 +75,7 @@ class StepResult:
     stage: str
     cid: str | None
     chain_actions: list[dict[str, Any]]
+    log: Appended | None = None  # the step's entry in the institution's log (its receipt)
 
 
 @dataclass(frozen=True)
@@ -332,7 +334,7 @@ class StepPipeline:
                              next_sequence=next_sequence)
         return StepResult(case_id=row.id, sequence=step.sequence, record_hash=step.record_hash,
                           action=t.action, stage=after.stage.value, cid=step.cid,
-                          chain_actions=[{"kind": k} for k in queued])
+                          chain_actions=[{"kind": k} for k in queued], log=step.log)
 
     def after_commit(self, result: StepResult) -> StepResult:
         """The step is durable: send the chain work it queued and list the case's actions."""

@@ -28,10 +28,17 @@ from backend import procedure as p
 from backend.db import LeafKind, Step
 from backend.db.rows import insert_row
 from backend.db.service_models import OfferSignature, StepDetail
-from backend.worker.anchoring import enqueue_leaf
+from backend.log.store import Appended
+from backend.worker.anchoring import enqueue_and_log
 from evidence.encryption import Header, encrypt_stream, generate_data_key
 from evidence.ipfs import Blockstore, add_bytes_text
-from evidence.records import Award, ChainedRecord, SignedRecord, canonical_json
+from evidence.records import (
+    Award,
+    ChainedRecord,
+    EvidenceSubmission,
+    SignedRecord,
+    canonical_json,
+)
 
 from .errors import BadSubmission
 from .keys import ServiceKey
@@ -75,6 +82,7 @@ class StoredStep:
     sequence: int
     record_hash: str
     cid: str | None
+    log: Appended | None = None  # its entry in the institution's log (the receipt's index)
 
 
 @dataclass(frozen=True)
@@ -154,10 +162,9 @@ class StepStore:
             record_hash=hex0x(signed.record_hash), prev_hash=hex0x(rec.prev_hash),
             cid=cid, created_at=now)
         # Core INSERTs (backend/db/rows.py): the step's rows cost a third of ORM flushes
-        step = StoredStep(id=insert_row(session, Step, values), sequence=values["sequence"],
-                          record_hash=values["record_hash"], cid=cid)
+        step_id = insert_row(session, Step, values)
         insert_row(session, StepDetail, dict(
-            step_id=step.id, case_id=case_id, action=action, command=command or {},
+            step_id=step_id, case_id=case_id, action=action, command=command or {},
             payload=payload.decode() if payload is not None else None,
             attachments=stored_attachments,
             authorization=authorization.to_json_obj() if authorization else None,
@@ -165,9 +172,12 @@ class StepStore:
             bundle_cid=cid,
             signed_at=datetime.fromtimestamp(rec.signed_at, UTC),
             created_at=now))
-        enqueue_leaf(session, kind=LeafKind.STEP, ref_id=step.id, case_id=case_id,
-                     value=signed.merkle_leaf())
-        return step
+        _leaf, appended = enqueue_and_log(
+            session, kind=LeafKind.STEP, ref_id=step_id, case_id=case_id,
+            value=signed.merkle_leaf(), now=now,
+            log_kind="evidence" if isinstance(rec, EvidenceSubmission) else "step")
+        return StoredStep(id=step_id, sequence=values["sequence"],
+                          record_hash=values["record_hash"], cid=cid, log=appended)
 
     @staticmethod
     def record_offer_signature(session: Session, case_id: str, t: Translated,

@@ -36,6 +36,13 @@ Rules of this module (the theory is in docs/persistence.md, "The anchoring worke
    at least one chain gets a token over SHA-256(root) in ``timestamp_token``; a failed
    request is retried next round and never holds up anchoring.
 
+7. **The log's checkpoint rides in every batch.** With a ``checkpointer`` the claim signs
+   the institution log's checkpoint (``backend.log.checkpoints``) and adds it as the
+   batch's last StandardMerkleTree leaf, so the anchored root commits to the log's signed
+   state too. A log not consistent with the last anchored checkpoint is refused: the
+   worker claims nothing, records the refusal and logs it at CRITICAL (loudly, each round)
+   until the log is repaired.
+
 The worker does I/O only through its ``AnchorSender`` per chain and the session factory
 (the database); the clock and a crash hook are injectable for tests.
 """
@@ -66,7 +73,10 @@ from backend.db import (
     rows_changed,
     utcnow,
 )
+from backend.db.log_models import LogCheckpoint
 from backend.db.rows import insert_row
+from backend.log.checkpoints import Checkpointer, CheckpointRefused
+from backend.log.store import Appended, append_entry
 from evidence.merkle import LEAF_ENCODING, StandardMerkleTree, leaf_hash
 
 __all__ = [
@@ -80,6 +90,7 @@ __all__ = [
     "RunReport",
     "SignedTx",
     "claim_pending_leaves",
+    "enqueue_and_log",
     "enqueue_leaf",
     "retry_failed",
 ]
@@ -175,28 +186,46 @@ def _hex(b: bytes) -> str:
 
 
 def enqueue_leaf(
-    session: Session, *, kind: LeafKind, ref_id: int, case_id: str, value: Sequence[str]
+    session: Session, *, kind: LeafKind, ref_id: int, case_id: str, value: Sequence[str],
+    log_kind: str | None = None, now: datetime | None = None,
 ) -> int:
-    """Add a step's or evidence item's leaf to the anchoring queue, in the caller's write
-    unit (``write_scope``; the caller commits).
+    """Add a step's or evidence item's leaf to the anchoring queue and its entry to the
+    institution's log, in the caller's write unit (``write_scope``; the caller commits).
 
     `value` is the StandardMerkleTree leaf (``evidence.merkle.record_leaf``). The unique
     constraints refuse a second leaf for the same item or the same leaf twice. Returns
-    the leaf's id.
+    the leaf's id (``enqueue_and_log`` also returns the log position).
     """
+    return enqueue_and_log(session, kind=kind, ref_id=ref_id, case_id=case_id, value=value,
+                           log_kind=log_kind, now=now)[0]
+
+
+def enqueue_and_log(
+    session: Session, *, kind: LeafKind, ref_id: int, case_id: str, value: Sequence[str],
+    log_kind: str | None = None, now: datetime | None = None,
+) -> tuple[int, Appended]:
+    """``enqueue_leaf``, returning the leaf's id and where its log entry went (the
+    receipt's index). `log_kind` names the entry's kind when it is not the leaf's (an
+    ``EvidenceSubmission`` step is a "step" leaf and an "evidence" entry)."""
     values = [str(v) for v in value]
     row = dict(kind=kind, ref_id=ref_id, case_id=case_id, value=values,
                leaf_hash=_hex(leaf_hash(LEAF_ENCODING, values)))
     # a Core INSERT (backend/db/rows.py): one of a signed step's rows, in the caller's
     # write unit, without the unit of work's flush (issue 10)
     leaf_id: int = insert_row(session, Leaf, row)
-    return leaf_id
+    # every anchored leaf is in the log, appended in the same transaction (issue 15)
+    appended = append_entry(session, kind=log_kind or str(kind), case_id=case_id,
+                            value=values, ref_id=ref_id, now=now or utcnow())
+    return leaf_id, appended
 
 
 def claim_pending_leaves(session: Session, limit: int,
-                         chains: Sequence[tuple[int, str]] = ()) -> AnchorBatch | None:
+                         chains: Sequence[tuple[int, str]] = (),
+                         checkpointer: Checkpointer | None = None) -> AnchorBatch | None:
     """Claim up to `limit` unbatched leaves into a new PENDING batch (caller commits), with
-    a PENDING inclusion on each of `chains` ((chain id, contract) pairs).
+    a PENDING inclusion on each of `chains` ((chain id, contract) pairs). With a
+    `checkpointer`, the batch also carries the log's checkpoint, signed now, as its last
+    leaf (rule 7).
 
     Call it on a session with no open transaction; the claim (row locks on PostgreSQL,
     the write lock on SQLite) lasts until the caller commits or rolls back. Returns None
@@ -204,6 +233,7 @@ def claim_pending_leaves(session: Session, limit: int,
 
     Raises:
         LeafMismatchError: a leaf's stored hash is not the hash of its values.
+        CheckpointRefused: the log is not consistent with the last anchored checkpoint.
     """
     if limit < 1:
         raise ValueError(f"limit must be >= 1, found {limit}")
@@ -214,7 +244,11 @@ def claim_pending_leaves(session: Session, limit: int,
     leaves = list(session.exec(query).all())
     if not leaves:
         return None
-    tree = StandardMerkleTree.of([leaf.value for leaf in leaves], LEAF_ENCODING)
+    checkpoint = checkpointer.prepare(session) if checkpointer is not None else None
+    values = [leaf.value for leaf in leaves]
+    if checkpoint is not None:
+        values.append(list(checkpoint.leaf))  # after the records: index len(leaves)
+    tree = StandardMerkleTree.of(values, LEAF_ENCODING)
     for i, leaf in enumerate(leaves):
         if _hex(tree.leaf_hash_at(i)) != leaf.leaf_hash:
             raise LeafMismatchError(
@@ -222,10 +256,17 @@ def claim_pending_leaves(session: Session, limit: int,
                 f"its values hash to {_hex(tree.leaf_hash_at(i))}; the row was altered, "
                 "investigate before anchoring"
             )
-    batch = AnchorBatch(root=_hex(tree.root), leaf_count=len(leaves))
+    batch = AnchorBatch(root=_hex(tree.root), leaf_count=len(values))
     session.add(batch)
     session.flush()
     assert batch.id is not None
+    if checkpoint is not None:
+        n = len(leaves)
+        session.add(LogCheckpoint(size=checkpoint.size, root=_hex(checkpoint.root),
+                                  note=checkpoint.note, batch_id=batch.id,
+                                  leaf_value=list(checkpoint.leaf),
+                                  leaf_hash=_hex(tree.leaf_hash_at(n)),
+                                  proof=[_hex(p) for p in tree.proof(n)]))
     for i, leaf in enumerate(leaves):
         leaf.batch_id = batch.id
         leaf.proof = [_hex(p) for p in tree.proof(i)]
@@ -266,6 +307,7 @@ class RunReport:
     requeued: list[int] = field(default_factory=list)  # inclusions back to PENDING: sign again
     errors: list[str] = field(default_factory=list)
     unreachable: list[int] = field(default_factory=list)  # chain ids that did not answer
+    refused: str | None = None  # why the log's checkpoint was refused (rule 7)
 
     @property
     def idle(self) -> bool:
@@ -311,6 +353,8 @@ class AnchoringWorker:
             tests use it to kill the process at the worst moments.
         timestamper: digest -> RFC 3161 TimeStampResp DER (e.g.
             ``backend.timestamping.TsaPool``: the configured authorities, first that answers).
+        checkpointer: signs the institution log's checkpoint that each batch carries
+            (rule 7; ``backend.log.Checkpointer``). The service always passes one.
     """
 
     def __init__(
@@ -323,6 +367,7 @@ class AnchoringWorker:
         max_attempts: int = 20,
         hook: Callable[[str], None] | None = None,
         timestamper: Callable[[bytes], bytes] | None = None,
+        checkpointer: Checkpointer | None = None,
     ) -> None:
         if confirmations < 1:
             raise ValueError(f"confirmations counts the inclusion block: >= 1, found "
@@ -340,6 +385,7 @@ class AnchoringWorker:
         self.max_attempts = max_attempts
         self._hook = hook or (lambda _point: None)
         self.timestamper = timestamper
+        self.checkpointer = checkpointer
         self._local_lock = threading.Lock()
 
     @property
@@ -358,7 +404,13 @@ class AnchoringWorker:
         report = RunReport()
         while True:
             with self.sessions() as session:
-                batch = claim_pending_leaves(session, self.batch_limit, self.chains)
+                try:
+                    batch = claim_pending_leaves(session, self.batch_limit, self.chains,
+                                                 self.checkpointer)
+                except CheckpointRefused as exc:
+                    session.rollback()
+                    self._refuse_checkpoint(exc, report)
+                    break
                 if batch is None:
                     session.rollback()
                     break
@@ -374,6 +426,20 @@ class AnchoringWorker:
         if self.timestamper is not None:
             self._stamp_confirmed(report)
         return report
+
+    def _refuse_checkpoint(self, refusal: CheckpointRefused, report: RunReport) -> None:
+        """Rule 7: nothing claimed; the refusal is recorded (a ``log_checkpoint`` row with
+        ``refused``, not carried by any batch) and logged at CRITICAL, every round until
+        the log is repaired."""
+        why = str(refusal)
+        log.critical("log checkpoint refused, nothing anchored this round: %s", why)
+        report.errors.append(f"log checkpoint refused: {why}")
+        report.refused = why
+        with self.sessions() as session:  # never signed: the note stays empty
+            begin_exclusive(session)
+            session.add(LogCheckpoint(size=refusal.size, note="", refused=why[:4000],
+                                      root=_hex(refusal.root) if refusal.root else ""))
+            session.commit()
 
     def _assign_orphans(self) -> None:
         """Give this worker's chains to open batches that have no inclusion at all (claimed

@@ -23,6 +23,7 @@ from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 
 from backend.gateway import ChainHandle
+from backend.log import checkpointer_from_settings
 from backend.settings import Settings
 from backend.timestamping import pool_from_settings
 from backend.worker.anchoring import AnchoringWorker, AnchorSender, RunReport
@@ -87,9 +88,11 @@ def build_worker(settings: Settings, sessions: sessionmaker[Session], handle: Ch
                  anchor_address: str) -> AnchoringWorker:
     """An AnchoringWorker on the configured chains, key, limits and (optional) TSAs."""
     sender = anchor_senders(settings, handle, anchor_address)
+    checkpointer = checkpointer_from_settings(settings)
     return AnchoringWorker(sessions, sender, batch_limit=settings.anchor_batch_limit,
                            confirmations=settings.confirmations,
-                           timestamper=pool_from_settings(settings))
+                           timestamper=pool_from_settings(settings),
+                           checkpointer=checkpointer)
 
 
 class BackgroundAnchoring:

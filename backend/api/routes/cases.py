@@ -45,6 +45,7 @@ from ..schemas import (
     StepOut,
     TimelineItemOut,
 )
+from .log import get_log
 
 router = APIRouter(tags=["cases"], responses=errors(403, 404, 409, 502, 503))
 
@@ -107,10 +108,12 @@ async def _submit(ctx: Ctx, user: str, case_id: str, body: StepIn,
             "reasons": body.reasons,
             "document": body.document.model_dump() if body.document is not None else None}
     result = await run_in_threadpool(ctx.service.submit_step, user, case_id, data)
+    assert result.log is not None  # every stored step is appended to the log
     return JSONResponse({"caseId": result.case_id, "sequence": result.sequence,
                          "recordHash": result.record_hash, "action": result.action,
                          "stage": result.stage, "cid": result.cid,
-                         "chainActions": result.chain_actions}, status_code=201)
+                         "chainActions": result.chain_actions,
+                         "receipt": get_log(ctx).receipt(result.log)}, status_code=201)
 
 
 @router.get("/cases", response_model=list[CaseSummaryOut])

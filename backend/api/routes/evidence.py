@@ -46,12 +46,14 @@ from ..headers import attachment
 from ..schemas import (
     EvidenceItemOut,
     EvidenceListOut,
+    EvidenceSubmittedOut,
     KeyOut,
     KeyWrapsOut,
     ProvenanceOut,
     StagedEvidenceOut,
     TypedDataOut,
 )
+from .log import get_log
 
 router = APIRouter(tags=["evidence"], responses=errors(403, 404, 409, 502, 503))
 
@@ -250,10 +252,14 @@ def evidence_typed_data(case_id: str, item_id: DbId, user: CurrentUser, svc: Evi
 
 
 @router.post("/cases/{case_id}/evidence/{item_id}/submit", status_code=201,
-             response_model=EvidenceItemOut)
+             response_model=EvidenceSubmittedOut)
 def submit_evidence(case_id: str, item_id: DbId, body: SubmitIn, user: CurrentUser,
-                    svc: Evidence) -> dict[str, Any]:
-    return svc.submit(user, case_id.lower(), item_id, body.record)
+                    svc: Evidence, ctx: Ctx) -> dict[str, Any]:
+    """Sign the staged item in: a step of the case; answers the item and the receipt of
+    its ``EvidenceSubmission`` in the institution's log."""
+    out, result = svc.submit_step(user, case_id.lower(), item_id, body.record)
+    assert result.log is not None  # every stored step is appended to the log
+    return {**out, "receipt": get_log(ctx).receipt(result.log)}
 
 
 @router.get("/cases/{case_id}/evidence/{item_id}/content", response_class=StreamingResponse,

@@ -1,0 +1,104 @@
+"""The institution's log, public and read-only (docs/api.md, "The institution's log").
+
+No sign-in: a monitor, a party or a court asks these. Everything answered is a hash, a
+signed checkpoint, a proof or a signed statement; a leaf shows its entry (kind, case id,
+record hash, signatures hash), never a record's content.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from starlette.concurrency import run_in_threadpool
+
+from backend.log import LogService, log_service_from_settings
+
+from ..deps import Ctx
+from ..errors import errors
+from ..schemas import (
+    LogAbsenceOut,
+    LogCheckpointOut,
+    LogCheckpointsOut,
+    LogConsistencyOut,
+    LogInclusionOut,
+    LogLeafOut,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/log", tags=["log"], responses=errors(404, 409))
+
+MAX_SIZE = (1 << 63) - 1
+HASH_PATTERN = r"^0x[0-9a-fA-F]{64}$"
+
+
+def get_log(ctx: Ctx) -> LogService:
+    """The app's LogService (``ctx.log``; built from the settings if the context has none)."""
+    if ctx.log is None:
+        ctx.log = log_service_from_settings(ctx.settings, ctx.sessions, ctx.clock)
+    return ctx.log
+
+
+@router.get("/checkpoint", response_model=LogCheckpointOut)
+async def checkpoint(ctx: Ctx) -> dict[str, Any]:
+    """The newest signed checkpoint (a C2SP ``tlog-checkpoint`` signed note), the batch
+    leaf that carries it and where that batch is anchored (``anchored`` once confirmed on
+    every chain)."""
+    svc = get_log(ctx)
+    return await run_in_threadpool(svc.latest)
+
+
+@router.get("/checkpoints", response_model=LogCheckpointsOut)
+async def checkpoints(ctx: Ctx,
+                      after: Annotated[int, Query(ge=-1, le=MAX_SIZE)] = -1,
+                      limit: Annotated[int, Query(ge=1, le=100)] = 100) -> dict[str, Any]:
+    """Anchored checkpoints of size greater than ``after``, smallest first, each with its
+    anchors (chain, contract, transaction, block)."""
+    svc = get_log(ctx)
+    found = await run_in_threadpool(svc.anchored_checkpoints, after, limit)
+    return {"origin": svc.origin, "checkpoints": [c.as_dict() for c in found]}
+
+
+@router.get("/proof/inclusion", response_model=LogInclusionOut)
+async def inclusion(ctx: Ctx,
+                    index: Annotated[int, Query(ge=0, le=MAX_SIZE - 1)],
+                    size: Annotated[int | None, Query(ge=1, le=MAX_SIZE)] = None
+                    ) -> dict[str, Any]:
+    """Entry ``index`` and its RFC 9162 inclusion proof to the checkpoint of ``size``
+    (default: the first anchored checkpoint that covers it). ``inclusion`` completes a
+    receipt."""
+    svc = get_log(ctx)
+    return await run_in_threadpool(svc.inclusion, index, size)
+
+
+@router.get("/proof/consistency", response_model=LogConsistencyOut)
+async def consistency(ctx: Ctx,
+                      first: Annotated[int, Query(alias="from", ge=0, le=MAX_SIZE)],
+                      second: Annotated[int, Query(alias="to", ge=0, le=MAX_SIZE)]
+                      ) -> dict[str, Any]:
+    """The RFC 9162 consistency proof between the signed checkpoints of sizes ``from`` and
+    ``to`` (both notes included)."""
+    svc = get_log(ctx)
+    return await run_in_threadpool(svc.consistency, first, second)
+
+
+@router.get("/leaf/{record_hash}", response_model=LogLeafOut)
+async def leaf(ctx: Ctx,
+               record_hash: Annotated[str, Path(pattern=HASH_PATTERN)]) -> dict[str, Any]:
+    """The log entries naming a record hash (hashes only), with their indices."""
+    svc = get_log(ctx)
+    return await run_in_threadpool(svc.leaf, record_hash)
+
+
+@router.get("/absence", response_model=LogAbsenceOut)
+async def absence(ctx: Ctx,
+                  case: Annotated[str, Query(pattern=HASH_PATTERN)],
+                  first: Annotated[int, Query(alias="from", ge=0, le=MAX_SIZE)],
+                  second: Annotated[int, Query(alias="to", ge=0, le=MAX_SIZE)]
+                  ) -> dict[str, Any]:
+    """A signed proof that no record of ``case`` entered the log between the anchored
+    checkpoints of sizes ``from`` and ``to`` (``chainarb.log-absence``: both notes, the
+    first's frontier and the entries between, checked by the service before it signs)."""
+    svc = get_log(ctx)
+    return await run_in_threadpool(svc.absence, case.lower(), first, second)

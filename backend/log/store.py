@@ -1,0 +1,217 @@
+"""The log in the database: its node store, the append point, and the rebuild.
+
+Rules of this module (docs/log.md, "Service"):
+
+1. **Append in the record's transaction.** ``append_entry`` runs in the caller's write
+   unit, the one that stores the record: the record and its entry commit together or not
+   at all. A record is never accepted without its entry, and an entry never names a
+   record that was rolled back.
+2. **One counter row numbers the entries.** The first statement of an append is an upsert
+   of ``log_head`` that adds one and returns the new size. On PostgreSQL the row lock it
+   takes is held until the transaction ends, so a second appender waits there and then
+   reads the tree the first one committed (READ COMMITTED: a new snapshot per
+   statement): indices follow commit order, with no gap and no duplicate. On SQLite the
+   write lock (``BEGIN IMMEDIATE``, every write unit) already serialises writers.
+3. **Nodes are written once.** Only complete nodes are stored (``evidence.log`` tree), as
+   plain INSERTs in the same transaction; a crash (kill -9 at any point) loses the
+   unfinished transaction, entry and nodes together, and nothing else.
+4. **The entries are the log; the nodes are derived.** ``rebuild`` recomputes every node
+   from the entries alone and compares (or, with ``repair``, rewrites) the stored ones.
+
+No Merkle arithmetic lives here: the tree is ``evidence.log.MerkleLog`` over
+``DbNodeStore``. The clock is the caller's (``now``); ``hook`` lets the crash tests kill
+the process between the statements of an append.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from backend.db.log_models import LOG_HEAD_ID, LogEntry, LogHead, LogNode
+from backend.db.rows import table_of
+from evidence.log.entry import LogEntry as EncodedEntry
+from evidence.log.tree import MemoryNodeStore, MerkleLog, NodeKey
+
+__all__ = [
+    "Appended",
+    "DbNodeStore",
+    "RebuildReport",
+    "append_entry",
+    "log_size",
+    "open_log",
+    "rebuild",
+]
+
+# the crash tests' hook: called with "counted", "entry", "nodes" during an append
+_hook: Callable[[str], None] = lambda _point: None  # noqa: E731
+
+_UPSERT = sa.text(
+    "INSERT INTO log_head (id, size) VALUES (:id, 1) "
+    "ON CONFLICT (id) DO UPDATE SET size = log_head.size + 1 RETURNING size")
+
+
+def set_hook(hook: Callable[[str], None] | None) -> None:
+    """Install the crash tests' hook (None: none)."""
+    global _hook
+    _hook = hook or (lambda _point: None)
+
+
+def _h(b: bytes) -> str:
+    return "0x" + b.hex()
+
+
+class DbNodeStore:
+    """``evidence.log.NodeStore`` on the ``log_node`` table, in the caller's session (and
+    transaction): one SELECT per batch of keys, one multi-row INSERT per append."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_nodes(self, keys: Sequence[NodeKey]) -> dict[NodeKey, bytes]:
+        if not keys:
+            return {}
+        out: dict[NodeKey, bytes] = {}
+        t = table_of(LogNode)
+        conn = self.session.connection()
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):  # bound the statement's parameters
+            chunk = unique[start:start + 500]
+            rows = conn.execute(sa.select(t.c.level, t.c.idx, t.c.hash).where(
+                sa.tuple_(t.c.level, t.c.idx).in_(chunk)))
+            for level, idx, h in rows:
+                out[(int(level), int(idx))] = bytes.fromhex(h[2:])
+        return out
+
+    def put_nodes(self, nodes: Sequence[tuple[int, int, bytes]]) -> None:
+        if not nodes:
+            return
+        self.session.connection().execute(
+            sa.insert(table_of(LogNode)),
+            [{"level": level, "idx": idx, "hash": _h(h)} for level, idx, h in nodes])
+
+
+def log_size(session: Session) -> int:
+    """The log's committed size as this session sees it (0 before the first append)."""
+    size = session.exec(select(LogHead.size).where(col(LogHead.id) == LOG_HEAD_ID)).first()
+    return int(size or 0)
+
+
+def open_log(session: Session, size: int | None = None) -> MerkleLog:
+    """The log's tree at its current size (or at `size`, no larger), over the database."""
+    current = log_size(session)
+    return MerkleLog.open(DbNodeStore(session), current if size is None else min(size, current))
+
+
+@dataclass(frozen=True)
+class Appended:
+    """Where an entry went: its index, the encoded entry and its leaf hash."""
+
+    index: int
+    entry: EncodedEntry
+    accepted_at: datetime
+
+    @property
+    def leaf_hash(self) -> bytes:
+        return self.entry.leaf_hash()
+
+
+def append_entry(session: Session, *, kind: str, case_id: str, value: Sequence[str],
+                 ref_id: int | None, now: datetime) -> Appended:
+    """Append one accepted record to the log, in the caller's write unit (rule 1).
+
+    `value` is the record's StandardMerkleTree leaf (caseId, recordHash, signaturesHash),
+    which is also what the log entry holds; `kind` is "step", "evidence" or "attachment".
+    """
+    entry = EncodedEntry.of(kind, value[0], value[1], value[2])
+    if _h(entry.case_id) != case_id.lower():
+        raise ValueError(f"log entry: the leaf names case {_h(entry.case_id)}, not {case_id}")
+    size = int(session.connection().execute(_UPSERT, {"id": LOG_HEAD_ID}).scalar_one())
+    index = size - 1  # rule 2: ours alone until commit
+    _hook("counted")
+    session.connection().execute(sa.insert(table_of(LogEntry)), {
+        "idx": index, "kind": entry.kind.label, "case_id": _h(entry.case_id),
+        "record_hash": _h(entry.record_hash), "signatures_hash": _h(entry.signatures_hash),
+        "entry": _h(entry.encode()), "ref_id": ref_id, "accepted_at": now})
+    _hook("entry")
+    tree = MerkleLog.open(DbNodeStore(session), index)
+    got = tree.append(entry.encode())
+    assert got == index, (got, index)
+    _hook("nodes")
+    return Appended(index, entry, now)
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    """What ``rebuild`` found: the size, the root recomputed from the entries, the root the
+    stored nodes give (None if they are missing), and whether they were rewritten."""
+
+    size: int
+    root: bytes
+    stored_root: bytes | None
+    repaired: bool
+    problems: tuple[str, ...] = ()
+
+    @property
+    def consistent(self) -> bool:
+        return not self.problems and self.stored_root == self.root
+
+
+def entries_in_order(session: Session) -> list[bytes]:
+    """The encoded entries, index 0 first."""
+    rows = session.exec(select(LogEntry.idx, LogEntry.entry).order_by(col(LogEntry.idx))).all()
+    out = []
+    for i, (idx, entry) in enumerate(rows):
+        if idx != i:
+            raise ValueError(f"log_entry: index {i} is missing (the next is {idx})")
+        out.append(bytes.fromhex(entry[2:]))
+    return out
+
+
+def rebuild(session: Session, *, repair: bool = False) -> RebuildReport:
+    """Recompute the tree from the entries alone (rule 4) and compare its root with the
+    stored nodes'. With `repair` (in a write unit), replace the stored nodes by the
+    recomputed ones when they differ or are missing."""
+    problems: list[str] = []
+    entries = entries_in_order(session)
+    size = log_size(session)
+    if size != len(entries):
+        problems.append(f"log_head says {size} entries, log_entry holds {len(entries)}")
+    memory = MemoryNodeStore()
+    tree = MerkleLog.of(entries, memory)
+    root = tree.root()
+    stored: bytes | None
+    try:
+        stored = MerkleLog.open(DbNodeStore(session), len(entries)).root()
+    except Exception as exc:  # MissingNode: the store lost nodes
+        problems.append(f"stored nodes: {exc}")
+        stored = None
+    want = {(level, i): h for level, row in enumerate(memory.levels) for i, h in enumerate(row)}
+    have = nodes_of(session)
+    differ = sorted(k for k in want.keys() | have.keys() if want.get(k) != have.get(k))
+    if differ:
+        problems.append(f"{len(differ)} stored node(s) differ from the entries' (the first: "
+                        f"level {differ[0][0]}, index {differ[0][1]})")
+    repaired = False
+    if repair and (problems or stored != root):
+        session.execute(sa.delete(LogNode))
+        DbNodeStore(session).put_nodes([(level, i, h) for level, row in
+                                        enumerate(memory.levels) for i, h in enumerate(row)])
+        session.connection().execute(_SET_SIZE, {"id": LOG_HEAD_ID, "size": len(entries)})
+        repaired = True
+    return RebuildReport(len(entries), root, stored, repaired, tuple(problems))
+
+
+_SET_SIZE = sa.text(
+    "INSERT INTO log_head (id, size) VALUES (:id, :size) "
+    "ON CONFLICT (id) DO UPDATE SET size = :size")
+
+
+def nodes_of(session: Session) -> Mapping[NodeKey, bytes]:
+    """Every stored node (tests and the rebuild's comparison)."""
+    rows = session.exec(select(LogNode.level, LogNode.idx, LogNode.hash)).all()
+    return {(int(lv), int(i)): bytes.fromhex(h[2:]) for lv, i, h in rows}

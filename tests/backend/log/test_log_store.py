@@ -1,0 +1,168 @@
+"""The log in the database (backend.log.store), on SQLite and PostgreSQL: appends in the
+record's transaction, numbered in commit order under concurrent writers, a node store
+that gives the roots and proofs of an in-memory tree, and the rebuild from the entries."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from backend.db import make_engine, make_session_factory, session_scope, write_scope
+from backend.db.log_models import LogEntry, LogHead, LogNode
+from backend.log import append_entry, log_size, open_log, rebuild
+from evidence.log import LogEntry as EncodedEntry
+from evidence.log import MerkleLog, verify_consistency, verify_inclusion
+
+NOW = datetime(2026, 12, 6, 4, 0, tzinfo=UTC)
+CASES = ["0x" + f"{c:02x}" * 32 for c in (0xC1, 0xC2, 0xC3)]
+
+
+def value(i: int, case: str = CASES[0]) -> list[str]:
+    return [case, "0x" + hashlib.sha256(f"record{i}".encode()).hexdigest(),
+            "0x" + hashlib.sha256(f"sigs{i}".encode()).hexdigest()]
+
+
+def encoded(i: int, case: str = CASES[0], kind: str = "step") -> bytes:
+    v = value(i, case)
+    return EncodedEntry.of(kind, v[0], v[1], v[2]).encode()
+
+
+@pytest.fixture
+def sessions(clean_db_url: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(clean_db_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def _append(sessions, start: int, n: int, case: str = CASES[0]) -> list[int]:  # type: ignore[no-untyped-def]
+    out = []
+    with write_scope(sessions) as s:
+        for i in range(start, start + n):
+            out.append(append_entry(s, kind="step", case_id=case, value=value(i, case),
+                                    ref_id=i, now=NOW).index)
+    return out
+
+
+def test_appends_give_the_roots_and_proofs_of_the_same_tree_in_memory(sessions) -> None:  # type: ignore[no-untyped-def]
+    indices = []
+    for start in range(0, 21, 3):  # several transactions, several appends each
+        indices += _append(sessions, start, 3)
+    assert indices == list(range(21))
+    memory = MerkleLog.of(encoded(i) for i in range(21))
+    with sessions() as s:
+        assert log_size(s) == 21
+        tree = open_log(s)
+        for size in (1, 2, 7, 8, 13, 21):
+            assert tree.root(size) == memory.root(size)
+        for index in (0, 5, 20):
+            proof = tree.inclusion_proof(index, 21)
+            assert proof == memory.inclusion_proof(index, 21)
+            verify_inclusion(index, 21, memory.leaf_hash(index), proof, memory.root())
+        proof = tree.consistency_proof(7, 21)
+        verify_consistency(7, 21, memory.root(7), memory.root(), proof)
+        report = rebuild(s)
+    assert report.consistent and report.size == 21 and report.root == memory.root()
+
+
+def test_a_rolled_back_record_leaves_no_entry_and_no_index_used(sessions) -> None:  # type: ignore[no-untyped-def]
+    _append(sessions, 0, 2)
+    with pytest.raises(RuntimeError), write_scope(sessions) as s:
+        append_entry(s, kind="step", case_id=CASES[0], value=value(2), ref_id=2, now=NOW)
+        raise RuntimeError("the record's transaction failed after the append")
+    assert _append(sessions, 3, 1) == [2]  # the index was not consumed
+    with sessions() as s:
+        assert [e.record_hash for e in s.exec(select(LogEntry).order_by(col(LogEntry.idx)))] \
+            == [value(i)[1] for i in (0, 1, 3)]
+        assert rebuild(s).consistent
+
+
+def test_the_same_entry_twice_is_refused(sessions) -> None:  # type: ignore[no-untyped-def]
+    _append(sessions, 0, 1)
+    with pytest.raises(sa.exc.IntegrityError), write_scope(sessions) as s:
+        append_entry(s, kind="step", case_id=CASES[0], value=value(0), ref_id=0, now=NOW)
+    with sessions() as s:
+        assert log_size(s) == 1 and rebuild(s).consistent
+
+
+def test_an_entry_must_name_its_case(sessions) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="names case"), write_scope(sessions) as s:
+        append_entry(s, kind="step", case_id=CASES[1], value=value(0), ref_id=0, now=NOW)
+
+
+def test_concurrent_writers_get_distinct_contiguous_indices(sessions) -> None:  # type: ignore[no-untyped-def]
+    """8 threads, each with its own connection, 6 transactions of 2 appends: every index
+    once, no gap, and the stored tree is the tree of the entries in index order."""
+    errors: list[BaseException] = []
+    got: list[int] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def writer(t: int) -> None:
+        try:
+            barrier.wait()
+            for k in range(6):
+                base = 1000 * t + 2 * k
+                out = _append(sessions, base, 2, CASES[t % 3])
+                with lock:
+                    got.extend(out)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors
+    assert sorted(got) == list(range(96))
+    with sessions() as s:
+        rows = s.exec(select(LogEntry).order_by(col(LogEntry.idx))).all()
+        assert [r.idx for r in rows] == list(range(96))
+        memory = MerkleLog.of(bytes.fromhex(r.entry[2:]) for r in rows)
+        assert open_log(s).root() == memory.root()
+        assert rebuild(s).consistent
+
+
+def test_rebuild_finds_an_altered_node_and_repairs_it(sessions) -> None:  # type: ignore[no-untyped-def]
+    _append(sessions, 0, 11)
+    with sessions() as s:
+        good = open_log(s).root()
+    with session_scope(sessions) as s:  # the operator's (or an attacker's) edit
+        s.execute(sa.update(LogNode).where(col(LogNode.level) == 1, col(LogNode.idx) == 2)
+                  .values(hash="0x" + "ee" * 32))
+    with sessions() as s:  # not on the right edge: the root holds, a proof would not
+        assert open_log(s).root() == good
+        report = rebuild(s)
+    assert not report.consistent and "level 1, index 2" in report.problems[0]
+    with session_scope(sessions) as s:  # (3, 0) is on the right edge of 11 leaves
+        s.execute(sa.update(LogNode).where(col(LogNode.level) == 3, col(LogNode.idx) == 0)
+                  .values(hash="0x" + "ee" * 32))
+    with sessions() as s:
+        assert open_log(s).root() != good
+        report = rebuild(s)
+    assert not report.consistent and report.root == good and report.stored_root != good
+    with write_scope(sessions) as s:
+        assert rebuild(s, repair=True).repaired
+    with sessions() as s:
+        assert open_log(s).root() == good and rebuild(s).consistent
+
+
+def test_rebuild_restores_lost_nodes_and_size(sessions) -> None:  # type: ignore[no-untyped-def]
+    _append(sessions, 0, 6)
+    with sessions() as s:
+        good = open_log(s).root()
+    with session_scope(sessions) as s:
+        s.execute(sa.delete(LogNode))
+        s.execute(sa.delete(LogHead))
+    with sessions() as s:
+        report = rebuild(s)
+    assert not report.consistent and report.stored_root is None and report.root == good
+    with write_scope(sessions) as s:
+        rebuild(s, repair=True)
+    with sessions() as s:
+        assert log_size(s) == 6 and open_log(s).root() == good
