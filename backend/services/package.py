@@ -54,7 +54,10 @@ from backend.db import (
     Step,
     write_scope,
 )
+from backend.db.log_models import LogCheckpoint as CheckpointRow
+from backend.db.log_models import LogEntry as EntryRow
 from backend.db.service_models import CaseEvent, ChainAction, StepDetail
+from backend.log.store import open_log
 from backend.worker.anchoring import enqueue_leaf
 from backend.worker.runner import ChainLabel
 from evidence.blockproof import ChainHeader, ProvenReceipt
@@ -539,10 +542,6 @@ class PackageService:
         the range from the last anchored checkpoint before the case's first entry (its
         batch joins ``batches``: the court checks its anchoring too), or from the empty
         tree, to the last of them."""
-        from backend.db.log_models import LogCheckpoint as CheckpointRow
-        from backend.db.log_models import LogEntry as EntryRow
-        from backend.log.store import open_log
-
         case_id = _h(entries[0].record.record.case_id) if entries else ""
         rows = list(session.exec(select(EntryRow).where(col(EntryRow.case_id) == case_id)
                                  .order_by(col(EntryRow.idx))).all())
