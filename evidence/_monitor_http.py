@@ -21,6 +21,10 @@ from evidence.monitor import AnchoredCheckpoint
 __all__ = ["HttpLogService", "ServiceUnreachable", "chain_anchor_check"]
 
 MAX_ANSWER = 64 << 20
+PAGE = 100
+MAX_PAGES = 10_000
+MAX_SCAN = 20_000
+"""Most new entries one run reads (one request each); the next run goes on from there."""
 
 
 class ServiceUnreachable(EvidenceError):  # noqa: N818 - names the situation
@@ -70,13 +74,26 @@ class HttpLogService:
         return self._note(self._get("/log/checkpoint"))
 
     def anchored(self) -> list[AnchoredCheckpoint]:
-        data = self._get("/log/checkpoints")
-        rows = data.get("checkpoints", []) if isinstance(data, dict) else data
-        out = []
-        for row in rows if isinstance(rows, list) else []:
-            anchors = row.get("anchors", []) if isinstance(row, dict) else []
-            out.append(AnchoredCheckpoint(self._note(row), tuple(
-                a for a in anchors if isinstance(a, dict))))
+        """Every anchored checkpoint, page by page (`after` = the last size seen)."""
+        out: list[AnchoredCheckpoint] = []
+        after = -1
+        for _ in range(MAX_PAGES):
+            data = self._get("/log/checkpoints", after=after, limit=PAGE)
+            rows = data.get("checkpoints", []) if isinstance(data, dict) else []
+            if not isinstance(rows, list):
+                raise EvidenceError("/log/checkpoints: expected a list of checkpoints")
+            for row in rows:
+                if not isinstance(row, dict):
+                    continue
+                anchors = row.get("anchors", [])
+                batch = row.get("batch")
+                out.append(AnchoredCheckpoint(
+                    self._note(row), tuple(a for a in anchors if isinstance(a, dict))
+                    if isinstance(anchors, list) else (),
+                    batch if isinstance(batch, dict) else {}))
+                after = max(after, int(row.get("size", after)))
+            if len(rows) < PAGE:
+                break
         return out
 
     def _proof(self, path: str, **params: Any) -> list[bytes]:
@@ -88,14 +105,29 @@ class HttpLogService:
     def consistency(self, old: int, new: int) -> list[bytes]:
         return self._proof("/log/proof/consistency", **{"from": old, "to": new})
 
+    def _inclusion(self, index: int, size: int) -> dict[str, Any]:
+        data = self._get("/log/proof/inclusion", index=index, size=size)
+        if not isinstance(data, dict) or not isinstance(data.get("inclusion"), dict):
+            raise EvidenceError("/log/proof/inclusion: expected {entry, inclusion}")
+        return data
+
     def inclusion(self, index: int, size: int) -> list[bytes]:
-        return self._proof("/log/proof/inclusion", index=index, size=size)
+        return _hexes(self._inclusion(index, size)["inclusion"].get("proof"))
 
     def entries(self, start: int, end: int) -> list[bytes]:
-        data = self._get("/log/entries", start=start, end=end)
-        rows = data.get("entries", []) if isinstance(data, dict) else []
-        return [bytes.fromhex(str(r.get("entry", r) if isinstance(r, dict) else r)
-                              .removeprefix("0x")) for r in rows]
+        """The entries start..end-1, each as the service states it with its proof (the
+        monitor checks each case entry's proof itself); at most MAX_SCAN per run."""
+        from evidence.log import LogEntry
+
+        out = []
+        for index in range(start, min(end, start + MAX_SCAN)):
+            e = self._inclusion(index, end).get("entry")
+            if not isinstance(e, dict):
+                raise EvidenceError(f"/log/proof/inclusion: entry {index} missing")
+            out.append(LogEntry.from_json({k: e.get(k) for k in
+                                           ("kind", "caseId", "recordHash", "signaturesHash")}
+                                          ).encode())
+        return out
 
     def case_view(self, case_id: str) -> dict[str, Any] | None:
         if not self.token:
@@ -106,9 +138,10 @@ class HttpLogService:
 
 def chain_anchor_check(w3: Any) -> Any:
     """An `AnchorCheck` over `w3`: for each anchor row of the checkpoint on `w3`'s chain,
-    the transaction's receipt holds `RootAnchored(root)` sent by an institution key, and
-    the checkpoint's leaf is proven into that root. Rows of other chains are not judged;
-    a checkpoint with no row on this chain is "not anchored here"."""
+    the transaction's receipt holds `RootAnchored(batch root)` sent by an institution key,
+    and the checkpoint's leaf is proven into that root (the batch's `proof`). Rows of
+    other chains are not judged; a checkpoint with no row on this chain is "not anchored
+    here"."""
     from eth_utils import to_checksum_address
 
     from evidence.events import ROOT_ANCHORED, decode_events
@@ -122,8 +155,8 @@ def chain_anchor_check(w3: Any) -> Any:
         encoding, value = api.checkpoint_leaf(a.note)
         for row in rows:
             try:
-                root = bytes.fromhex(str(row["root"]).removeprefix("0x"))
-                proof = _hexes(row.get("proof", []))
+                root = bytes.fromhex(str(a.batch["root"]).removeprefix("0x"))
+                proof = _hexes(a.batch.get("proof", []))
                 receipt = w3.eth.get_transaction_receipt(row["txHash"])
                 contract = to_checksum_address(row["contract"])
             except Exception as exc:  # a node error or a malformed row: not confirmed

@@ -71,10 +71,12 @@ class Finding:
 
 @dataclass(frozen=True)
 class AnchoredCheckpoint:
-    """A checkpoint the service says it anchored: the note and where (chain, tx)."""
+    """A checkpoint the service says it anchored: the note, the batch that carries it
+    (`root`, and `proof` of its leaf) and where that batch was anchored (chain, tx)."""
 
     note: bytes
     anchors: tuple[dict[str, Any], ...] = ()
+    batch: dict[str, Any] = field(default_factory=dict)
 
 
 class LogService(Protocol):

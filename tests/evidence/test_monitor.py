@@ -273,14 +273,19 @@ def serving(svc: FakeService) -> Iterator[str]:
             if url.path == "/log/checkpoint":
                 body: Any = {"checkpoint": svc.checkpoint().decode()}
             elif url.path == "/log/checkpoints":
-                body = {"checkpoints": [{"checkpoint": a.note.decode(), "anchors": []}
-                                        for a in svc.anchored()]}
+                body = {"checkpoints": [{"checkpoint": a.note.decode(), "anchors": [],
+                                         "size": s, "batch": {}}
+                                        for s, a in zip(svc.anchored_sizes, svc.anchored(),
+                                                        strict=True)
+                                        if s > q.get("after", -1)][:q.get("limit", 100)]}
             elif url.path == "/log/proof/consistency":
                 body = {"proof": hx(svc.consistency(q["from"], q["to"]))}
-            elif url.path == "/log/proof/inclusion":
-                body = {"proof": hx(svc.inclusion(q["index"], q["size"]))}
-            elif url.path == "/log/entries":
-                body = {"entries": hx(svc.entries(q["start"], q["end"]))}
+            elif url.path == "/log/proof/inclusion":  # the service's shape (docs/api.md)
+                raw = svc.log[q["index"]]
+                body = {"index": q["index"], "size": q["size"],
+                        "entry": LogEntry.decode(raw).to_json(),
+                        "inclusion": {"checkpoint": svc.note(q["size"]).decode(),
+                                      "proof": hx(svc.inclusion(q["index"], q["size"]))}}
             else:
                 self.send_response(404)
                 self.end_headers()

@@ -1,0 +1,85 @@
+"""Receipts end to end (issue 15): a party's client keeps the receipt of every step and
+upload the service accepts; a court checks the package against them (`--receipts`), and a
+package that leaves out a record a receipt covers fails, naming it. Then the monitor,
+over the service's public log API, finds every receipt included and the case's records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evidence._monitor_http import HttpLogService
+from evidence.judicial.verify import Status, verify_package
+from evidence.monitor import Level, MonitorState, run_once
+from evidence.receipts import load_receipts, save_receipt
+from evidence.records import CourtConfirmation
+from tests.backend.package.package_world import ChainWorld, award_record_hash, run_to_enforcement
+from tests.backend.package.test_package import _grant_court
+
+
+def test_receipts_the_client_kept_check_the_package_and_the_log(
+        chain_world: ChainWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cw = chain_world
+    w = cw.world
+    folder = tmp_path / "receipts"
+    sent = w.client.request
+
+    def keeping(method: str, url: Any, *args: Any, **kw: Any) -> Any:
+        """What `chainarb`'s client does (backend.demo.clients.Client.keep_receipt)."""
+        r = sent(method, url, *args, **kw)
+        if method.upper() == "POST" and "json" in r.headers.get("content-type", ""):
+            body = r.json()
+            if isinstance(body, dict) and isinstance(body.get("receipt"), dict):
+                save_receipt(folder, body["receipt"])
+        return r
+
+    monkeypatch.setattr(w.client, "request", keeping)
+    case_id = run_to_enforcement(cw)
+    _grant_court(cw)
+    url = f"/cases/{case_id}/judicial-package"
+    cw.anchor_all()
+    assert w.court.get(url).status_code == 409  # the carried Award is queued first
+    cw.anchor_all()
+    r = w.court.get(url)
+    assert r.status_code == 200, r.text[:300]
+    pkg = tmp_path / "package.zip"
+    pkg.write_bytes(r.content)
+    held = load_receipts(folder)
+    assert len(held) >= 8  # every step and the evidence the drivers posted
+    report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes(),
+                            receipts=held)
+    failed = {c.name: (c.reason, c.details) for c in report.checks if not c.passed}
+    assert failed == {}, failed
+    (check,) = [c for c in report.checks if c.name == "receipts"]
+    assert len(check.details) == len(held) and all("carried" in d for d in check.details)
+
+    # the court's decision is a record after the export: its receipt names a record the
+    # package (exported before it) does not carry
+    body = w.court.court_decision(award_record_hash(cw), confirmed=True)
+    rec = body["record"]
+    rec["message"]["packageHash"] = r.headers["x-package-manifest-sha256"]
+    signed = CourtConfirmation.from_json_obj(rec["message"]).sign(w.court.key.key, w.domain)
+    d = w.court.post(f"/cases/{case_id}/court-decision", json={"record": signed.to_json_obj()})
+    assert d.status_code == 201, d.text
+    later = load_receipts(folder)
+    assert len(later) == len(held) + 1
+    report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes(),
+                            receipts=later)
+    bad = {c.name: c for c in report.checks if c.status is Status.FAILED}
+    assert set(bad) == {"receipts"}
+    assert "0x" + signed.record_hash.hex() in bad["receipts"].reason
+    assert "omitted" in bad["receipts"].reason
+
+    # the monitor, over the public log API, before and after the decision is anchored
+    cw.anchor_all()
+    service = HttpLogService("http://testserver", client=w.client)
+    institution = w.app.state.ctx.service.institution_address
+    state, found = run_once(MonitorState(service="http://testserver", case_id=case_id),
+                            service, now=datetime.now(UTC), institution=[institution],
+                            receipts=later)
+    assert [f.key for f in found if f.level is Level.ALARM] == [], found
+    assert set(state.receipts) == {h.name for h in later}
+    assert state.anchored_size == state.size  # the latest checkpoint is the anchored one
