@@ -299,3 +299,48 @@ def test_cli_verify_with_receipts_names_the_omitted_record(case: Case, tmp_path:
                             env=env)
     assert refused.exit_code == 2 and "x.json is not a receipt" in refused.stderr
     assert "secret-key-material" not in refused.output
+
+
+def test_completeness_from_a_checkpoint_before_the_case(case: Case) -> None:
+    """The service starts the range at the last anchored checkpoint before the case's first
+    entry (not at the empty tree): the checks hold from there, and a range that starts
+    after the case's first entry, or whose entries are not the log's, is refused."""
+    from evidence.judicial._log import (
+        LogSection,
+        check_completeness,
+        check_inclusion,
+        log_json,
+        read_section,
+    )
+
+    log = _log(case)
+    records = [e.record for e in case.inputs.steps]
+    chained = [r for r in records if r.record.CHAINED]
+    unchained = [r for r in records if not r.record.CHAINED]
+    world = CaseLog(MerkleLog(), [], log.signer, [], {}, log.inputs)
+    world.noise(4)
+    before = world.sign()
+    for r in records:
+        entry = log.records[r.record_hash][1]
+        world.records[r.record_hash] = (world.append(entry), entry)
+    world.noise(1)
+    after = world.sign()
+    anchor = log.checkpoints[0].anchor  # not judged here (log_checkpoints is)
+    notes = [LogCheckpoint(note=n.encode(), anchor=anchor) for n in (before, after)]
+    keys = [case.actors.institution.address]
+
+    def section(start: int) -> LogSection:
+        return read_section(json.loads(json.dumps(log_json(gather(
+            world.tree, origin=LOG_ORIGIN, checkpoints=notes, start=start,
+            records=[(h, i, e) for h, (i, e) in world.records.items()],
+            entries=world.entries[start:world.tree.size])))))
+
+    good = section(4)
+    assert good.start == 4 and len(good.entries) == len(records) + 1
+    problems, summary = check_completeness(good, keys, case.case_id, chained, unchained)
+    assert problems == [] and f"from size 4 to {world.tree.size}" in summary
+    problems, proven = check_inclusion(good, keys, case.case_id, chained, unchained)
+    assert problems == [] and proven == len(records)
+    # a range from the empty tree holds too; a package without the first step does not
+    problems, _ = check_completeness(section(0), keys, case.case_id, chained[1:], unchained)
+    assert problems and "a record was left out" in problems[0] and "at index 4" in problems[0]
