@@ -253,3 +253,16 @@ def test_consistency_between_checkpoints(log: MerkleLog) -> None:
     with pytest.raises(OriginMismatch):
         verify_checkpoints_consistent(a, Checkpoint("elsewhere", 50, log.root()),
                                       log.consistency_proof(13, 50))
+
+
+def test_the_docs_example_checkpoint_verifies() -> None:
+    """docs/log.md §6 shows a real signed checkpoint; it must stay one."""
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[3] / "docs/log.md").read_text()
+    section = page.split("## 6. Checkpoints")[1]
+    example = section.split("```\n")[1]
+    signed = verify_checkpoint(example, ["0xdB00079cad3e665853Bf766eFe26F4C38cdbdCDA"],
+                               "chainarb.example/log")
+    tree = MerkleLog.of(i.to_bytes(8, "big") for i in range(1024))
+    assert (signed.size, signed.root) == (1024, tree.root())
