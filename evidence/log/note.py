@@ -58,7 +58,7 @@ SIGNATURE_TYPE = b"\xff" + b"chainarb/eip191-secp256k1"
 MAX_NOTE_BYTES = 1 << 16
 MAX_NOTE_SIGNATURES = 64  # the spec: accept at least 16
 EM_DASH = "\u2014"
-_KEY_NAME = re.compile(r"[^\s+]+\Z")
+_KEY_NAME = re.compile(r"[^\s+\x00-\x1f]+\Z")
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
 _SIGNATURE_LINE = re.compile(EM_DASH + r" ([^\s+]+) ([A-Za-z0-9+/=]+)\Z")
 
