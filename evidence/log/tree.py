@@ -99,6 +99,12 @@ class MemoryNodeStore:
                 out[(level, index)] = bytes(levels[level][index << 5:(index + 1) << 5])
         return out
 
+    @property
+    def levels(self) -> list[list[bytes]]:
+        """Every stored hash, one list per non-empty level, in index order (a copy: what a
+        rebuild compares with or writes to another store)."""
+        return [self.level(k) for k, row in enumerate(self._levels) if row]
+
     def level(self, level: int) -> list[bytes]:
         """The hashes stored at `level`, in index order (tests, debugging)."""
         row = self._levels[level]

@@ -377,6 +377,7 @@ def test_append_paths_agree() -> None:
     assert one.root() == two.root() == reopened.root()
     assert isinstance(one.store, MemoryNodeStore) and isinstance(reopened.store, MemoryNodeStore)
     assert all(one.store.level(k) == reopened.store.level(k) for k in range(11))
+    assert one.store.levels == reopened.store.levels and len(one.store.levels) == 10
     assert [len(one.store.level(k)) for k in range(11)] == [1000 >> k for k in range(11)]
     assert one.store.leaf_count() == 1000
     assert one.leaf_hash(999) == leaf_hash(entries[999])
