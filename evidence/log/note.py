@@ -17,8 +17,8 @@ longer identifier (docs/log.md, "Signed notes"):
                       len(text) ‖ text), what `personal_sign` and eth-account's
                       `sign_message(encode_defunct(...))` sign
 
-So any wallet or HSM holding the institution key can sign a checkpoint, and OpenZeppelin's
-`ECDSA.recover(MessageHashUtils.toEthSignedMessageHash(text), sig)` checks it on-chain.
+So any wallet or HSM holding the institution key can sign a checkpoint (eth-account's
+`sign_message(encode_defunct(primitive=text))` gives the same bytes, tested).
 Verification follows the spec's rules: signatures by unknown (name, key ID) pairs are
 ignored; a signature that claims an accepted key and fails rejects the whole note; a note
 with no verified signature by an accepted key is rejected.
