@@ -376,7 +376,9 @@ def test_append_paths_agree() -> None:
     assert reopened.extend_leaf_hashes(leaf_hash(e) for e in entries[700:]) == range(700, 1000)
     assert one.root() == two.root() == reopened.root()
     assert isinstance(one.store, MemoryNodeStore) and isinstance(reopened.store, MemoryNodeStore)
-    assert one.store.levels == reopened.store.levels
+    assert all(one.store.level(k) == reopened.store.level(k) for k in range(11))
+    assert one.store.levels == reopened.store.levels and len(one.store.levels) == 10
+    assert [len(one.store.level(k)) for k in range(11)] == [1000 >> k for k in range(11)]
     assert one.store.leaf_count() == 1000
     assert one.leaf_hash(999) == leaf_hash(entries[999])
 
@@ -385,14 +387,11 @@ def test_the_store_is_append_only() -> None:
     store = MemoryNodeStore()
     log = MerkleLog.of([b"a", b"b", b"c"], store)
     store.put_nodes([(0, 1, leaf_hash(b"b"))])  # the same node again: no change
-    log.root(2)
-    store.put_nodes([(0, 1, leaf_hash(b"x"))])
+    assert log.root(2) == MerkleLog.of([b"a", b"b"]).root()
     with pytest.raises(ValueError, match="already stored with another hash"):
-        log.root(2)
-    gap = MemoryNodeStore()
-    gap.put_nodes([(0, 5, SOME_HASH)])
+        store.put_nodes([(0, 1, leaf_hash(b"x"))])
     with pytest.raises(ValueError, match="arrive in order"):
-        gap.leaf_count()
+        MemoryNodeStore().put_nodes([(0, 5, SOME_HASH)])
 
 
 def test_a_damaged_store_is_named() -> None:
@@ -417,3 +416,38 @@ def test_ranges_are_refused() -> None:
         log.append_leaf_hash(b"short")
     with pytest.raises(InclusionProofError, match="one per set bit"):
         root_from_frontier(3, [SOME_HASH])
+
+
+class _FailingStore(MemoryNodeStore):
+    """Refuses every write once `fail` is set (a database that lost its connection)."""
+
+    fail = False
+
+    def put_nodes(self, nodes: object) -> None:  # type: ignore[override]
+        if self.fail:
+            raise ConnectionError("database gone")
+        super().put_nodes(nodes)  # type: ignore[arg-type]
+
+
+def test_a_refused_write_leaves_the_tree_as_it_was() -> None:
+    """Every append path: even index, one node completed, several completed, batches."""
+    store = _FailingStore()
+    log = MerkleLog(store)
+    ref = MerkleLog()
+    for i in range(40):
+        before = (log.size, log.root(), log.frontier())
+        store.fail = True
+        entry = bytes([i])
+        with pytest.raises(ConnectionError):
+            log.append(entry)
+        assert (log.size, log.root(), log.frontier()) == before
+        with pytest.raises(ConnectionError):
+            log.append_leaf_hash(leaf_hash(entry))
+        assert (log.size, log.root(), log.frontier()) == before
+        with pytest.raises(ConnectionError):
+            log.extend([entry, b"more"])
+        assert (log.size, log.root(), log.frontier()) == before
+        store.fail = False
+        log.append(bytes([i]))
+        ref.append(bytes([i]))
+        assert log.root() == ref.root()
