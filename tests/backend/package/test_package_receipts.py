@@ -5,15 +5,16 @@ over the service's public log API, finds every receipt included and the case's r
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from evidence._monitor_http import HttpLogService
+from evidence._monitor_http import HttpLogService, chain_anchor_check
 from evidence.judicial.verify import Status, verify_package
-from evidence.monitor import Level, MonitorState, run_once
+from evidence.monitor import AnchoredCheckpoint, Level, MonitorState, run_once
 from evidence.receipts import load_receipts, save_receipt
 from evidence.records import CourtConfirmation
 from tests.backend.package.package_world import ChainWorld, award_record_hash, run_to_enforcement
@@ -77,9 +78,24 @@ def test_receipts_the_client_kept_check_the_package_and_the_log(
     cw.anchor_all()
     service = HttpLogService("http://testserver", client=w.client)
     institution = w.app.state.ctx.service.institution_address
+    on_chain = chain_anchor_check(cw.w3)  # each anchored checkpoint confirmed on the chain
     state, found = run_once(MonitorState(service="http://testserver", case_id=case_id),
                             service, now=datetime.now(UTC), institution=[institution],
-                            receipts=later)
+                            receipts=later, anchor_check=on_chain)
     assert [f.key for f in found if f.level is Level.ALARM] == [], found
     assert set(state.receipts) == {h.name for h in later}
     assert state.anchored_size == state.size  # the latest checkpoint is the anchored one
+    assert sum(f.key == "anchored" for f in found) >= 2
+
+    # a checkpoint the service calls anchored, with a batch root the chain never saw
+    forged = [replace(a, batch={**a.batch, "root": "0x" + "00" * 32})
+              for a in service.anchored()]
+    assert on_chain(forged[-1], [institution]) is not None
+    class Lying(HttpLogService):
+        def anchored(self) -> list[AnchoredCheckpoint]:
+            return forged
+
+    _, found = run_once(MonitorState(service="http://testserver", case_id=case_id),
+                        Lying("http://testserver", client=w.client), now=datetime.now(UTC),
+                        institution=[institution], anchor_check=on_chain)
+    assert "not_anchored" in [f.key for f in found if f.level is Level.ALARM]
