@@ -88,6 +88,9 @@ SLOW_MODULES = {
         "a whole case through the service with two TSAs, one down (about 12 s)",
     "tests/judicial/test_judicial_block_route.py":
         "two anvil nodes, a case run on anvil and seven `chainarb verify` processes",
+    "tests/backend/package/test_package_receipts.py":
+        "a whole case through the service, its package checked against the parties' receipts "
+        "and the monitor following the log (about 20 s)",
     "tests/backend/test_institution_rotate_cli.py":
         "`chainarb institution rotate-key` processes, each starting the embedded chain",
 }

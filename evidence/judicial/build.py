@@ -26,7 +26,7 @@ from evidence.commitment import commitment_of, sha256_file
 from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_typed_data
 from evidence.judicial._facts import signed_facts
-from evidence.judicial._log import log_json
+from evidence.judicial._log import MAX_RANGE, log_json
 from evidence.judicial._zip import write_zip
 from evidence.judicial.chains import OPERATORS
 from evidence.judicial.errors import PackageInputError
@@ -152,6 +152,10 @@ def _check_log(inputs: PackageInputs) -> None:
     `log_checkpoints` would fail otherwise)."""
     if inputs.log is None:
         return
+    if len(inputs.log.range.entries) > MAX_RANGE:
+        raise PackageInputError(
+            f"the log range holds {len(inputs.log.range.entries)} entries, more than the "
+            f"{MAX_RANGE} a verifier reads (docs/log.md §12: a per-case index is needed)")
     roots = {a.root for a in inputs.anchors}
     for c in inputs.log.checkpoints:
         if c.anchor.root not in roots:
