@@ -430,8 +430,11 @@ def check_receipts(section: LogSection, keys: Sequence[str], case_id: bytes,
             instead = ("" if inc is None else f"; at that index it cites record 0x"
                        f"{api.decode_entry(inc.entry).record_hash.hex()} instead (altered "
                        "or replaced)")
+            later = ("" if r.index < section.end else f"; the package's log ends at size "
+                     f"{section.end}: it was exported before this record was accepted (ask "
+                     "for a package exported since)")
             problems.append(f"{what}: the package does not carry this record (omitted)"
-                            f"{instead}")
+                            f"{instead}{later}")
             continue
         if inc is None or inc.entry != r.entry_bytes:
             found = (f"holds 0x{api.decode_entry(inc.entry).record_hash.hex()}"
