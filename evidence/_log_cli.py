@@ -39,6 +39,11 @@ t = Catalog("log", {
                  "未在链上确认锚定（请提供 --rpc URL 以核对）。"),
     "receipt_pending": ("Receipt {name}: index {index} is not in the log's checkpoint yet.",
                         "回执 {name}：位置 {index} 尚未进入日志检查点。"),
+    "receipt_overdue": (
+        "WARNING: receipt {name} (index {index}) was accepted {hours} h ago and is still in "
+        "no checkpoint of the log: the service may be withholding it.",
+        "警告：回执 {name}（位置 {index}）已于 {hours} 小时前受理，但仍未进入日志的任何检查点："
+        "服务可能在扣留该记录。"),
     "new_record": ("New record of the case at log index {index}: {kind} {record}.",
                    "本案新记录，日志位置 {index}：{kind} {record}。"),
     "no_case_view": ("Deadlines not checked (give --token or set CHAINARB_TOKEN to read the "

@@ -50,6 +50,9 @@ STATE_FORMAT = "chainarb.monitor-state"
 STATE_VERSION = 1
 MAX_STATE_BYTES = 4 << 20
 DEFAULT_WARN_SECONDS = 48 * 3600
+OVERDUE_SECONDS = 24 * 3600
+"""A receipt not yet under any checkpoint this long after acceptance is reported: the
+service anchors every round (minutes), so a day means it withholds the record's checkpoint."""
 
 
 class Level(StrEnum):
@@ -271,9 +274,12 @@ def run_once(state: MonitorState, service: LogService, *, now: datetime,
                           {"name": held.name, "origin": r.origin, "log": cp.origin}))
             continue
         if r.index >= cp.size:
-            if held.name not in proven:
-                findings.append(Finding(Level.INFO, "receipt_pending",
-                                        {"name": held.name, "index": r.index}))
+            waited = now - datetime.fromisoformat(r.accepted_at.replace("Z", "+00:00"))
+            late = waited.total_seconds() > OVERDUE_SECONDS
+            findings.append(Finding(Level.WARN if late else Level.INFO,
+                                    "receipt_overdue" if late else "receipt_pending",
+                                    {"name": held.name, "index": r.index,
+                                     "hours": int(waited.total_seconds()) // 3600}))
             continue
         try:
             proof = service.inclusion(r.index, cp.size)

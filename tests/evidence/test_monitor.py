@@ -141,6 +141,11 @@ def test_a_receipt_beyond_the_log_is_pending_not_an_alarm() -> None:
     _, found = run_once(fresh(), FakeService(log[:2]), now=NOW, institution=KEYS,
                         receipts=[receipt(2, log[2])])
     assert alarms(found) == [] and "receipt_pending" in keys(found)
+    # a day later, still in no checkpoint: a warning (the service anchors every round)
+    _, found = run_once(fresh(), FakeService(log[:2]), now=NOW + timedelta(hours=30),
+                        institution=KEYS, receipts=[receipt(2, log[2])])
+    (late,) = [f for f in found if f.key == "receipt_overdue"]
+    assert late.level is Level.WARN and late.values["hours"] == 30
 
 
 def test_deadlines_near_and_passed_warn() -> None:
