@@ -44,6 +44,10 @@ t = Catalog("log", {
         "no checkpoint of the log: the service may be withholding it.",
         "警告：回执 {name}（位置 {index}）已于 {hours} 小时前受理，但仍未进入日志的任何检查点："
         "服务可能在扣留该记录。"),
+    "entries_unread": (
+        "WARNING: {n} new entries of the log ({start}..{end}) were not read for this case's "
+        "records (too many for one run).",
+        "警告：日志中 {n} 条新条目（{start}..{end}）未读取以查找本案记录（单次运行过多）。"),
     "new_record": ("New record of the case at log index {index}: {kind} {record}.",
                    "本案新记录，日志位置 {index}：{kind} {record}。"),
     "no_case_view": ("Deadlines not checked (give --token or set CHAINARB_TOKEN to read the "

@@ -24,7 +24,7 @@ MAX_ANSWER = 64 << 20
 PAGE = 100
 MAX_PAGES = 10_000
 MAX_SCAN = 20_000
-"""Most new entries one run reads (one request each); the next run goes on from there."""
+"""Most new entries one run reads (one request each); the rest are reported unread."""
 
 
 class ServiceUnreachable(EvidenceError):  # noqa: N818 - names the situation

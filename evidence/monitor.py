@@ -300,6 +300,10 @@ def run_once(state: MonitorState, service: LogService, *, now: datetime,
             new = service.entries(state.size, cp.size)
         except EvidenceError:
             new = []
+        if len(new) < cp.size - state.size:
+            findings.append(Finding(Level.WARN, "entries_unread", {
+                "n": cp.size - state.size - len(new), "start": state.size + len(new),
+                "end": cp.size}))
         for n, raw in enumerate(new):
             try:
                 entry = api.decode_entry(raw)
