@@ -340,3 +340,16 @@ def test_cli_monitor_exit_codes_and_both_languages(tmp_path: Path) -> None:
     assert down.exit_code == 3 and "could not run" in down.stderr
     usage = runner.invoke(app, ["monitor", "--case", "42", "--service", url], env=env)
     assert usage.exit_code == 2 and "expected the case id" in usage.stderr
+
+
+def test_entries_the_service_does_not_list_are_reported_unread() -> None:
+    log = entries("oxoxox")
+    state, _ = run_once(fresh(), FakeService(log[:2]), now=NOW, institution=KEYS)
+
+    class Short(FakeService):
+        def entries(self, start: int, end: int) -> list[bytes]:
+            return self.log[start:start + 1]
+
+    _, found = run_once(state, Short(log), now=NOW)
+    (unread,) = [f for f in found if f.key == "entries_unread"]
+    assert unread.level is Level.WARN and unread.values == {"n": 3, "start": 3, "end": 6}
