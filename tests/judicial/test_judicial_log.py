@@ -344,3 +344,19 @@ def test_completeness_from_a_checkpoint_before_the_case(case: Case) -> None:
     # a range from the empty tree holds too; a package without the first step does not
     problems, _ = check_completeness(section(0), keys, case.case_id, chained[1:], unchained)
     assert problems and "a record was left out" in problems[0] and "at index 4" in problems[0]
+
+
+def test_two_checkpoints_of_one_size_are_a_split_view(case: Case, tmp_path: Path) -> None:
+    """A package citing two institution-signed checkpoints of the same size with different
+    roots is the institution's own proof of equivocation: log_checkpoints says so."""
+    log = _log(case)
+    first = log.checkpoints[0]
+    size = note_size(first.note)
+    other = MerkleLog.of([*log.entries[:size - 1], log.entries[0]])
+    twin = sign_checkpoint(Checkpoint(LOG_ORIGIN, size, other.root()), log.signer)
+    forged = replace(log.inputs, checkpoints=[
+        *log.inputs.checkpoints, LogCheckpoint(note=twin.encode(), anchor=first.anchor)])
+    failed, reasons = _verify(case, _rebuild(case, tmp_path / "p.zip", forged))
+    assert "log_checkpoints" in failed
+    assert f"two checkpoints of size {size}" in reasons["log_checkpoints"]
+    assert "split view" in reasons["log_checkpoints"]
