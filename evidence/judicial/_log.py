@@ -61,6 +61,10 @@ MAX_RANGE = 500_000
 what a court's verifier reads; a busier log needs the per-case index of docs/log.md."""
 
 
+MAX_CHECKPOINTS = 4096
+"""Most checkpoints a package may cite (each costs a signature recovery per check)."""
+
+
 class SectionError(EvidenceError):
     """`proofs/log.json` is malformed (the message names the member)."""
 
@@ -119,6 +123,8 @@ def read_section(data: Any) -> LogSection:
         if not isinstance(origin, str) or not origin:
             raise SectionError(f"{fmt.LOG}: origin: expected a non-empty string")
         notes = []
+        if len(data["checkpoints"]) > MAX_CHECKPOINTS:
+            raise SectionError(f"{fmt.LOG}: more than {MAX_CHECKPOINTS} checkpoints")
         for n, c in enumerate(data["checkpoints"], 1):
             if not isinstance(c, dict) or not isinstance(c.get("note"), str) \
                     or not isinstance(c.get("anchor"), dict):
