@@ -548,13 +548,24 @@ class PackageService:
         carried = list(session.exec(select(CheckpointRow).where(
             col(CheckpointRow.batch_id).in_(list(batches)),
             col(CheckpointRow.refused).is_(None))).all())
-        if not rows or not carried:
-            raise NotAnchoredYet("the case's records are not yet in an anchored checkpoint of "
-                                 "the institution's log; retry after the next anchoring round")
+        if not rows:
+            raise NotAnchoredYet("the case's records are not yet in the institution's log; "
+                                 "retry after the next anchoring round")
+        if not carried or max(c.size for c in carried) <= rows[-1].idx:
+            # the case's own batches carry no checkpoint covering its last entry (batches
+            # anchored before the log existed): the first later anchored one covers it
+            cover = session.exec(select(CheckpointRow).where(
+                col(CheckpointRow.batch_id).is_not(None), col(CheckpointRow.refused).is_(None),
+                col(CheckpointRow.size) > rows[-1].idx).order_by(
+                col(CheckpointRow.size)).limit(1)).first()
+            batch = session.get(AnchorBatch, cover.batch_id) if cover and cover.batch_id \
+                else None
+            if cover is None or batch is None or batch.status != AnchorStatus.CONFIRMED:
+                raise NotAnchoredYet(f"log entry {rows[-1].idx} of the case is in no anchored "
+                                     "checkpoint yet; retry after the next anchoring round")
+            batches[batch.id or 0] = batch
+            carried.append(cover)
         end = max(c.size for c in carried)
-        if rows[-1].idx >= end:
-            raise NotAnchoredYet(f"log entry {rows[-1].idx} of the case is in no anchored "
-                                 "checkpoint yet; retry after the next anchoring round")
         before = session.exec(select(CheckpointRow).where(
             col(CheckpointRow.batch_id).is_not(None), col(CheckpointRow.refused).is_(None),
             col(CheckpointRow.size) <= rows[0].idx).order_by(

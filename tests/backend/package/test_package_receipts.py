@@ -107,3 +107,44 @@ def test_receipts_the_client_kept_check_the_package_and_the_log(
                         Lying("http://testserver", client=w.client), now=datetime.now(UTC),
                         institution=[institution], anchor_check=on_chain)
     assert "not_anchored" in [f.key for f in found if f.level is Level.ALARM]
+
+
+def test_a_case_whose_batches_carry_no_checkpoint_cites_a_later_one(
+        chain_world: ChainWorld, tmp_path: Path) -> None:
+    """Batches anchored before the log existed carry no checkpoint: the package cites the
+    first later anchored checkpoint that covers the case (its batch joins the anchors),
+    and verifies."""
+    import sqlalchemy as sa
+
+    from backend.db import Case, LeafKind, write_scope
+    from backend.db.log_models import LogCheckpoint
+    from backend.worker.anchoring import enqueue_leaf
+    from evidence.merkle import record_leaf
+
+    cw = chain_world
+    w = cw.world
+    case_id = run_to_enforcement(cw)
+    _grant_court(cw)
+    url = f"/cases/{case_id}/judicial-package"
+    cw.anchor_all()
+    assert w.court.get(url).status_code == 409  # the carried Award is queued first
+    cw.anchor_all()
+    ctx = w.app.state.ctx
+    with write_scope(ctx.sessions) as s:  # as if the case's batches predated the log
+        s.execute(sa.delete(LogCheckpoint))
+    assert w.court.get(url).status_code == 409  # no checkpoint covers the case yet
+    other = "0x" + "5a" * 32
+    with write_scope(ctx.sessions) as s:  # another case's record, in a batch of its own
+        s.add(Case(id=other, order_id="999999", claimant=w.buyer.address,
+                   respondent=w.seller.address, stage="filed"))
+        s.flush()
+        enqueue_leaf(s, kind=LeafKind.STEP, ref_id=987_654, case_id=other,
+                     value=record_leaf(bytes.fromhex(other[2:]), b"\x01" * 32, b"\x02" * 32))
+    cw.anchor_all()
+    r = w.court.get(url)
+    assert r.status_code == 200, r.text[:300]
+    pkg = tmp_path / "package.zip"
+    pkg.write_bytes(r.content)
+    report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
+    failed = {c.name: (c.reason, c.details) for c in report.checks if not c.passed}
+    assert failed == {}, failed
