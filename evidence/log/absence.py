@@ -44,6 +44,7 @@ from evidence.log.errors import (
     ConsistencyProofError,
     InclusionProofError,
     LogEntryError,
+    NoteFormatError,
     OriginMismatch,
     StatementFormatError,
     WrongCase,
@@ -117,6 +118,10 @@ class AbsenceProof:
         for key in ("origin", "from", "to", "signer"):
             if not isinstance(obj[key], str):
                 raise StatementFormatError(f"absence proof {key}: expected a string")
+        try:
+            check_origin(obj["origin"])
+        except NoteFormatError as exc:
+            raise StatementFormatError(f"absence proof {exc}") from None
         frontier, entries = obj["frontier"], obj["entries"]
         if not isinstance(frontier, list) or len(frontier) > 63:
             raise StatementFormatError("absence proof frontier: expected a list of at most 63 "
@@ -200,6 +205,7 @@ def issue_absence(*, origin: str, case_id: bytes, first: str, second: str,
         raise StatementFormatError(f"{len(entries)} entries: split the range (at most "
                                    f"{MAX_ABSENCE_ENTRIES} per statement)")
     check_absence(case_id, a, b, frontier, entries)
+    issued_at = st.parse_time(st.iso_time(issued_at), "issuedAt")  # to the second, as signed
     unsigned = AbsenceProof(origin, bytes(case_id), first, second, tuple(frontier),
                             tuple(entries), issued_at, signer.address, b"")
     return replace(unsigned, signature=st.sign(unsigned.body(), signer))

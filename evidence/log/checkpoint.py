@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 MAX_EXTENSION_LINES = 16
-_ORIGIN = re.compile(r"[A-Za-z0-9][^\s+]{0,254}\Z")
+_ORIGIN = re.compile(r"[A-Za-z0-9][^\s+\x00-\x1f]{0,254}\Z")
 _SIZE = re.compile(r"(0|[1-9][0-9]{0,18})\Z")
 
 
@@ -49,7 +49,7 @@ def check_origin(origin: object) -> str:
     if not isinstance(origin, str) or not _ORIGIN.match(origin):
         raise NoteFormatError(
             f"origin {origin!r}: expected a letter or digit, then up to 254 characters "
-            "without spaces or '+' (e.g. chainarb.example/log)"
+            "without spaces, control characters or '+' (e.g. chainarb.example/log)"
         )
     return origin
 

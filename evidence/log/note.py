@@ -17,8 +17,8 @@ longer identifier (docs/log.md, "Signed notes"):
                       len(text) ‖ text), what `personal_sign` and eth-account's
                       `sign_message(encode_defunct(...))` sign
 
-So any wallet or HSM holding the institution key can sign a checkpoint, and OpenZeppelin's
-`ECDSA.recover(MessageHashUtils.toEthSignedMessageHash(text), sig)` checks it on-chain.
+So any wallet or HSM holding the institution key can sign a checkpoint (eth-account's
+`sign_message(encode_defunct(primitive=text))` gives the same bytes, tested).
 Verification follows the spec's rules: signatures by unknown (name, key ID) pairs are
 ignored; a signature that claims an accepted key and fails rejects the whole note; a note
 with no verified signature by an accepted key is rejected.
@@ -58,7 +58,7 @@ SIGNATURE_TYPE = b"\xff" + b"chainarb/eip191-secp256k1"
 MAX_NOTE_BYTES = 1 << 16
 MAX_NOTE_SIGNATURES = 64  # the spec: accept at least 16
 EM_DASH = "\u2014"
-_KEY_NAME = re.compile(r"[^\s+]+\Z")
+_KEY_NAME = re.compile(r"[^\s+\x00-\x1f]+\Z")
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
 _SIGNATURE_LINE = re.compile(EM_DASH + r" ([^\s+]+) ([A-Za-z0-9+/=]+)\Z")
 

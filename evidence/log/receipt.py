@@ -36,6 +36,7 @@ from evidence.log.errors import (
     CheckpointMismatch,
     InclusionProofError,
     LogEntryError,
+    NoteFormatError,
     OriginMismatch,
     StatementFormatError,
 )
@@ -129,8 +130,10 @@ class Receipt:
         except LogEntryError as exc:
             raise StatementFormatError(f"receipt entry: {exc}") from None
         origin = obj["origin"]
-        if not isinstance(origin, str):
-            raise StatementFormatError("receipt origin: expected a string")
+        try:
+            check_origin(origin)
+        except NoteFormatError as exc:
+            raise StatementFormatError(f"receipt {exc}") from None
         signer = obj["signer"]
         if not isinstance(signer, str):
             raise StatementFormatError("receipt signer: expected an address")
@@ -155,6 +158,8 @@ def issue_receipt(*, origin: str, index: int, entry: LogEntry, accepted_at: date
     """Sign a receipt for `entry` at `index` of log `origin` (the service, at acceptance)."""
     check_origin(origin)
     st.integer(index, "receipt index", MAX_TREE_SIZE - 1)
+    # to the second, as signed: the receipt equals what its JSON reads back as
+    accepted_at = st.parse_time(st.iso_time(accepted_at), "acceptedAt")
     unsigned = Receipt(origin, index, entry, accepted_at, signer.address, b"")
     return replace(unsigned, signature=st.sign(unsigned.body(), signer))
 

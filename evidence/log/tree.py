@@ -99,6 +99,12 @@ class MemoryNodeStore:
                 out[(level, index)] = bytes(levels[level][index << 5:(index + 1) << 5])
         return out
 
+    @property
+    def levels(self) -> list[list[bytes]]:
+        """Every stored hash, one list per non-empty level, in index order (a copy: what a
+        rebuild compares with or writes to another store)."""
+        return [self.level(k) for k, row in enumerate(self._levels) if row]
+
     def level(self, level: int) -> list[bytes]:
         """The hashes stored at `level`, in index order (tests, debugging)."""
         row = self._levels[level]
@@ -210,21 +216,23 @@ class MerkleLog:
 
     def append(self, entry: bytes) -> int:
         """Append an encoded entry (hashed with the 0x00 prefix); returns its index. Stores
-        the leaf and each node it completes (one `put_nodes` call)."""
-        # The benchmark's hot path (bench/log.py), kept flat: no call but the store's. The
-        # frontier holds its hashes with the node prefix already in front (0x01 ‖ hash), so
-        # a node hash is one concatenation. An even index completes no node (half of all
-        # appends); an odd one completes one node per trailing 1-bit (one on average).
+        the leaf and each node it completes (one `put_nodes` call); if the store refuses,
+        the tree is left as it was."""
+        # The benchmark's hot path (bench/log.py), kept flat: no call but the store's, and
+        # the frontier changed only after the store took the nodes. The frontier holds its
+        # hashes with the node prefix already in front (0x01 ‖ hash), so a node hash is one
+        # concatenation. An even index completes no node (half of all appends); an odd one
+        # completes one node per trailing 1-bit (one on average).
         n = self._size
         leaf = sha256(b"\x00" + entry).digest()
         frontier = self._frontier
         if not n & 1:
-            frontier.append(b"\x01" + leaf)
             self._put(((0, n, leaf),))
+            frontier.append(b"\x01" + leaf)
         elif not n & 2:  # exactly one node completed (half of the odd appends)
-            h = sha256(frontier.pop() + leaf).digest()
-            frontier.append(b"\x01" + h)
+            h = sha256(frontier[-1] + leaf).digest()
             self._put(((0, n, leaf), (1, n >> 1, h)))
+            frontier[-1] = b"\x01" + h
         else:
             return self._push_odd(n, leaf)
         self._size = n + 1
@@ -235,32 +243,29 @@ class MerkleLog:
         if len(leaf) != HASH_SIZE:
             raise ValueError(f"leaf hash: expected {HASH_SIZE} bytes, found {len(leaf)}")
         n = self._size
-        if not n & 1:
-            self._frontier.append(b"\x01" + leaf)
-            self._put(((0, n, leaf),))
-            self._size = n + 1
-            return n
-        return self._push_odd(n, leaf)
+        if n & 1:
+            return self._push_odd(n, leaf)
+        self._put(((0, n, leaf),))
+        self._frontier.append(b"\x01" + leaf)
+        self._size = n + 1
+        return n
 
     def _push_odd(self, n: int, leaf: bytes) -> int:
         if n >= MAX_TREE_SIZE:  # 2**63 - 1 is odd: an even size is always below it
             raise LogRangeError("the log is full (2**63 - 1 leaves)")
         frontier = self._frontier
-        h = sha256(frontier.pop() + leaf).digest()
-        if not n & 2:  # exactly one node completed (half of the odd appends)
-            frontier.append(b"\x01" + h)
-            self._put(((0, n, leaf), (1, n >> 1, h)))
-            self._size = n + 1
-            return n
-        nodes = [(0, n, leaf), (1, n >> 1, h)]
-        level, index = 1, n >> 1
+        nodes = [(0, n, leaf)]
+        h = leaf
+        level, index, i = 0, n, len(frontier)
         while index & 1:
-            h = sha256(frontier.pop() + h).digest()
+            i -= 1
+            h = sha256(frontier[i] + h).digest()
             level += 1
             index >>= 1
             nodes.append((level, index, h))
-        frontier.append(b"\x01" + h)
         self._put(nodes)
+        del frontier[i:]
+        frontier.append(b"\x01" + h)
         self._size = n + 1
         return n
 

@@ -213,6 +213,7 @@ def test_not_utf8() -> None:
     (f" o\n1\n{ROOT_B64}\n", "origin"),
     (f"{{o\n1\n{ROOT_B64}\n", "origin"),
     (f"a+b\n1\n{ROOT_B64}\n", "origin"),
+    (f"o\x1b\n1\n{ROOT_B64}\n", "origin"),  # found by test_log_fuzz: a control character
 ])
 def test_malformed_checkpoint_bodies(body: str, message: str) -> None:
     with pytest.raises(NoteFormatError, match=message):

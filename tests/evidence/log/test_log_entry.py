@@ -87,3 +87,28 @@ def test_malformed_fields() -> None:
         LogEntry.from_json({"kind": "step", "caseId": "0x" + CASE.hex()})
     with pytest.raises(LogEntryError, match="expected bytes"):
         LogEntry.decode("01")  # type: ignore[arg-type]
+
+
+def test_the_logs_refusals_have_distinct_documented_codes() -> None:
+    """Each error class of evidence.log has its own code, no other evidence error uses it,
+    and docs/log.md §9 lists it."""
+    from pathlib import Path
+
+    import evidence.log.errors as log_errors
+    from evidence.errors import EvidenceError
+
+    def subclasses(cls: type) -> set[type]:
+        out = set(cls.__subclasses__())
+        for sub in list(out):
+            out |= subclasses(sub)
+        return out
+
+    ours = [getattr(log_errors, name) for name in log_errors.__all__]
+    codes = {cls.code for cls in ours}
+    assert len(codes) == len(ours)
+    others = {cls.code for cls in subclasses(EvidenceError) if cls not in ours}
+    assert not codes & others
+    page = (Path(__file__).resolve().parents[3] / "docs/log.md").read_text()
+    table = page.split("## 9. Refusals")[1].split("## 10.")[0]
+    for cls in ours:
+        assert f"| `{cls.code}` | `{cls.__name__}`" in table, cls

@@ -179,6 +179,8 @@ def test_a_receipts_inclusion_must_hold(log: MerkleLog, notes: dict[int, str]) -
     (lambda o: o["inclusion"].update(proof=["0x00"]), "64 lower-case hex"),
     (lambda o: o["inclusion"].update(proof=["0x" + "00" * 32] * 65), "at most 64"),
     (lambda o: o.update(inclusion={"checkpoint": 1, "proof": []}), "note's text"),
+    (lambda o: o.update(origin="{not an origin"), "receipt origin"),
+    (lambda o: o.update(origin=7), "receipt origin"),
 ])
 def test_malformed_receipts(log: MerkleLog, notes: dict[int, str], mutate: Any,
                             message: str) -> None:
@@ -198,6 +200,12 @@ def test_receipt_json_reader_limits(log: MerkleLog, notes: dict[int, str]) -> No
         Receipt.from_json(b"x" * 70000)
     with pytest.raises(StatementFormatError, match="a JSON object"):
         Receipt.from_json("[]")
+
+
+def test_a_receipt_reads_back_equal_whatever_the_clocks_precision() -> None:
+    r = issue_receipt(origin=ORIGIN, index=0, entry=ENTRIES[0], signer=SIGNER,
+                      accepted_at=WHEN.replace(microsecond=999_999))
+    assert r.accepted_at == WHEN and Receipt.from_json(r.dumps()) == r
 
 
 def test_times_are_utc_to_the_second() -> None:
@@ -333,6 +341,7 @@ def test_a_receipt_signature_is_not_an_absence_signature(log: MerkleLog,
     (lambda o: o.update(frontier=["0x" + "00" * 32] * 64), "at most 63"),
     (lambda o: o.update(caseId="0xAB"), "caseId"),
     (lambda o: o.update({"from": 5}), "from: expected a string"),
+    (lambda o: o.update(origin="two words"), "absence proof origin"),
 ])
 def test_malformed_absence_statements(log: MerkleLog, notes: dict[int, str], mutate: Any,
                                       message: str) -> None:

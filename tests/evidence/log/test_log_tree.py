@@ -377,6 +377,7 @@ def test_append_paths_agree() -> None:
     assert one.root() == two.root() == reopened.root()
     assert isinstance(one.store, MemoryNodeStore) and isinstance(reopened.store, MemoryNodeStore)
     assert all(one.store.level(k) == reopened.store.level(k) for k in range(11))
+    assert one.store.levels == reopened.store.levels and len(one.store.levels) == 10
     assert [len(one.store.level(k)) for k in range(11)] == [1000 >> k for k in range(11)]
     assert one.store.leaf_count() == 1000
     assert one.leaf_hash(999) == leaf_hash(entries[999])
@@ -415,3 +416,38 @@ def test_ranges_are_refused() -> None:
         log.append_leaf_hash(b"short")
     with pytest.raises(InclusionProofError, match="one per set bit"):
         root_from_frontier(3, [SOME_HASH])
+
+
+class _FailingStore(MemoryNodeStore):
+    """Refuses every write once `fail` is set (a database that lost its connection)."""
+
+    fail = False
+
+    def put_nodes(self, nodes: object) -> None:  # type: ignore[override]
+        if self.fail:
+            raise ConnectionError("database gone")
+        super().put_nodes(nodes)  # type: ignore[arg-type]
+
+
+def test_a_refused_write_leaves_the_tree_as_it_was() -> None:
+    """Every append path: even index, one node completed, several completed, batches."""
+    store = _FailingStore()
+    log = MerkleLog(store)
+    ref = MerkleLog()
+    for i in range(40):
+        before = (log.size, log.root(), log.frontier())
+        store.fail = True
+        entry = bytes([i])
+        with pytest.raises(ConnectionError):
+            log.append(entry)
+        assert (log.size, log.root(), log.frontier()) == before
+        with pytest.raises(ConnectionError):
+            log.append_leaf_hash(leaf_hash(entry))
+        assert (log.size, log.root(), log.frontier()) == before
+        with pytest.raises(ConnectionError):
+            log.extend([entry, b"more"])
+        assert (log.size, log.root(), log.frontier()) == before
+        store.fail = False
+        log.append(bytes([i]))
+        ref.append(bytes([i]))
+        assert log.root() == ref.root()
