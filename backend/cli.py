@@ -115,8 +115,10 @@ def configured_chain() -> Any:
 
 def register(app: typer.Typer) -> None:
     from backend.institution_cli import institution_app
+    from backend.log_cli import log_app
 
     app.add_typer(institution_app, name="institution")
+    app.add_typer(log_app, name="log")
 
     @app.command()
     def demo(

@@ -14,7 +14,7 @@ Leaves expose hashes only: the entry (kind, case id, record hash, signatures has
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
@@ -279,7 +279,3 @@ class LogService:
                                   entries=entries, issued_at=self.clock(), signer=self.signer)
         return statement.to_json()
 
-
-def receipts_for(service: LogService, appended: Sequence[Appended]) -> list[dict[str, Any]]:
-    """Receipts for several entries (a step and what it carried)."""
-    return [service.receipt(a) for a in appended]

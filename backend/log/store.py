@@ -35,7 +35,7 @@ from sqlmodel import Session, col, select
 from backend.db.log_models import LOG_HEAD_ID, LogEntry, LogHead, LogNode
 from backend.db.rows import table_of
 from evidence.log.entry import LogEntry as EncodedEntry
-from evidence.log.tree import MemoryNodeStore, MerkleLog, NodeKey
+from evidence.log.tree import MerkleLog, NodeKey
 
 __all__ = [
     "Appended",
@@ -145,6 +145,20 @@ def append_entry(session: Session, *, kind: str, case_id: str, value: Sequence[s
     return Appended(index, entry, now)
 
 
+class _DictNodeStore:
+    """The rebuild's in-memory store: every node by its key, to compare with the table."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[NodeKey, bytes] = {}
+
+    def get_nodes(self, keys: Sequence[NodeKey]) -> dict[NodeKey, bytes]:
+        return {k: self.nodes[k] for k in keys if k in self.nodes}
+
+    def put_nodes(self, nodes: Sequence[tuple[int, int, bytes]]) -> None:
+        for level, index, h in nodes:
+            self.nodes[(level, index)] = h
+
+
 @dataclass(frozen=True)
 class RebuildReport:
     """What ``rebuild`` found: the size, the root recomputed from the entries, the root the
@@ -181,7 +195,7 @@ def rebuild(session: Session, *, repair: bool = False) -> RebuildReport:
     size = log_size(session)
     if size != len(entries):
         problems.append(f"log_head says {size} entries, log_entry holds {len(entries)}")
-    memory = MemoryNodeStore()
+    memory = _DictNodeStore()
     tree = MerkleLog.of(entries, memory)
     root = tree.root()
     stored: bytes | None
@@ -190,7 +204,7 @@ def rebuild(session: Session, *, repair: bool = False) -> RebuildReport:
     except Exception as exc:  # MissingNode: the store lost nodes
         problems.append(f"stored nodes: {exc}")
         stored = None
-    want = {(level, i): h for level, row in enumerate(memory.levels) for i, h in enumerate(row)}
+    want = memory.nodes
     have = nodes_of(session)
     differ = sorted(k for k in want.keys() | have.keys() if want.get(k) != have.get(k))
     if differ:
@@ -199,8 +213,7 @@ def rebuild(session: Session, *, repair: bool = False) -> RebuildReport:
     repaired = False
     if repair and (problems or stored != root):
         session.execute(sa.delete(LogNode))
-        DbNodeStore(session).put_nodes([(level, i, h) for level, row in
-                                        enumerate(memory.levels) for i, h in enumerate(row)])
+        DbNodeStore(session).put_nodes([(level, i, h) for (level, i), h in want.items()])
         session.connection().execute(_SET_SIZE, {"id": LOG_HEAD_ID, "size": len(entries)})
         repaired = True
     return RebuildReport(len(entries), root, stored, repaired, tuple(problems))

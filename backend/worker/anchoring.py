@@ -429,16 +429,23 @@ class AnchoringWorker:
 
     def _refuse_checkpoint(self, refusal: CheckpointRefused, report: RunReport) -> None:
         """Rule 7: nothing claimed; the refusal is recorded (a ``log_checkpoint`` row with
-        ``refused``, not carried by any batch) and logged at CRITICAL, every round until
-        the log is repaired."""
+        ``refused``, not carried by any batch, once per distinct refusal) and logged at
+        CRITICAL, every round until the log is repaired."""
         why = str(refusal)
         log.critical("log checkpoint refused, nothing anchored this round: %s", why)
         report.errors.append(f"log checkpoint refused: {why}")
         report.refused = why
+        root = _hex(refusal.root) if refusal.root else ""
         with self.sessions() as session:  # never signed: the note stays empty
             begin_exclusive(session)
-            session.add(LogCheckpoint(size=refusal.size, note="", refused=why[:4000],
-                                      root=_hex(refusal.root) if refusal.root else ""))
+            # one row per distinct refusal (the same one every round would fill the table)
+            known = session.exec(select(LogCheckpoint.id).where(
+                col(LogCheckpoint.batch_id).is_(None), col(LogCheckpoint.size) == refusal.size,
+                col(LogCheckpoint.root) == root, col(LogCheckpoint.refused) == why[:4000])
+            ).first()
+            if known is None:
+                session.add(LogCheckpoint(size=refusal.size, note="", refused=why[:4000],
+                                          root=root))
             session.commit()
 
     def _assign_orphans(self) -> None:

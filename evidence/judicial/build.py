@@ -155,7 +155,7 @@ def _check_log(inputs: PackageInputs) -> None:
     if len(inputs.log.range.entries) > MAX_RANGE:
         raise PackageInputError(
             f"the log range holds {len(inputs.log.range.entries)} entries, more than the "
-            f"{MAX_RANGE} a verifier reads (docs/log.md §12: a per-case index is needed)")
+            f"{MAX_RANGE} a verifier reads (docs/log.md §13: a per-case index is needed)")
     roots = {a.root for a in inputs.anchors}
     for c in inputs.log.checkpoints:
         if c.anchor.root not in roots:

@@ -121,8 +121,11 @@ def test_a_checkpoint_inconsistent_with_the_last_anchored_one_is_refused(  # typ
                          ).all()
         assert len(refused) == 1 and refused[0].batch_id is None and refused[0].size == 7
         assert refused[0].note == ""  # never signed
-    # every round refuses again until the log is repaired from its entries
+    # every round refuses again (one row for the same refusal) until the log is repaired
     assert worker.run_once().refused is not None
+    with sessions() as s:
+        assert len(s.exec(select(LogCheckpoint).where(
+            col(LogCheckpoint.refused).is_not(None))).all()) == 1
     with write_scope(sessions) as s:
         assert rebuild(s, repair=True).repaired
     report = worker.run_once()

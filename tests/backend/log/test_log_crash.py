@@ -62,3 +62,26 @@ def test_kill_9_at_each_point_of_an_append(clean_db_url: str, point: str) -> Non
     assert again.returncode == 0, again.stderr
     leaves, entries, size, _root = _state(clean_db_url)
     assert leaves == entries == size == committed + 4
+
+
+def test_three_processes_append_at_once(clean_db_url: str) -> None:
+    """Writers in separate processes (separate connections, PostgreSQL row lock or SQLite
+    write lock): every append once, indices contiguous, the tree equals its rebuild."""
+    engine = make_engine(clean_db_url)
+    with session_scope(make_session_factory(engine)) as s:
+        s.add(Case(id=CASE, order_id="7", claimant="0x" + "aa" * 20,
+                   respondent="0x" + "bb" * 20, stage="FILED"))
+    engine.dispose()
+    procs = [subprocess.Popen([sys.executable, str(PROC), clean_db_url, CASE, str(1000 * k),
+                               "15"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, cwd=ROOT) for k in range(3)]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        assert len(out.split()) == 15
+    leaves, entries, size, _root = _state(clean_db_url)
+    assert leaves == entries == size == 45
+    engine = make_engine(clean_db_url)
+    with make_session_factory(engine)() as s:
+        assert sorted(s.exec(select(LogEntry.idx)).all()) == list(range(45))
+    engine.dispose()

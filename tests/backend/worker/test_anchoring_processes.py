@@ -30,11 +30,14 @@ from backend.db import (
     upgrade_to_head,
     write_scope,
 )
+from backend.db.log_models import LogCheckpoint
 from backend.gateway import ChainHandle, open_chain
+from backend.log import rebuild
 from backend.settings import Settings
 from backend.worker import enqueue_leaf
 from evidence.chain import lookup_anchor
 from evidence.events import ROOT_ANCHORED, find_events
+from evidence.log import verify_checkpoint
 from evidence.merkle import verify
 
 pytestmark = pytest.mark.anvil
@@ -85,13 +88,21 @@ def _check_chain_and_db(url: str, handle: ChainHandle, anchor: str, settings: Se
         leaves = s.exec(select(Leaf)).all()
         batches = s.exec(select(AnchorBatch)).all()
         rows = {i.batch_id: i for i in s.exec(select(AnchorInclusion)).all()}
+        carried = {c.batch_id: c for c in s.exec(select(LogCheckpoint)).all()}
+        assert rebuild(s).consistent  # the log the killed workers left equals its rebuild
+    assert len(carried) == len(batches)
     assert len(leaves) == n and all(leaf.batch_id is not None for leaf in leaves)
     assert all(b.status == AnchorStatus.CONFIRMED for b in batches), \
         [(b.id, b.status, rows.get(b.id)) for b in batches]
     by_id = {b.id: b for b in batches}
     for b in batches:
         inc = rows[b.id]  # one chain: one inclusion per batch
-        assert sum(1 for leaf in leaves if leaf.batch_id == b.id) == b.leaf_count
+        # the records and the log's checkpoint, signed at the claim in the same transaction
+        cp = carried[b.id]
+        assert sum(1 for leaf in leaves if leaf.batch_id == b.id) + 1 == b.leaf_count
+        verify(cp.proof, b.root, cp.leaf_hash)
+        assert verify_checkpoint(cp.note, [Account.from_key(
+            settings.institution_private_key()).address]).size == cp.size
         record = lookup_anchor(handle.w3, anchor, bytes.fromhex(b.root[2:]))
         assert record is not None and record.count == b.leaf_count
         assert "0x" + record.tx_hash.hex() == inc.tx_hash

@@ -22,6 +22,7 @@ from backend.db import (
     upgrade_to_head,
     write_scope,
 )
+from backend.db.log_models import LogCheckpoint
 from backend.gateway import open_chain
 from backend.settings import Settings
 from backend.worker import BackgroundAnchoring, enqueue_leaf
@@ -68,7 +69,11 @@ def test_background_anchoring_with_tsa_on_the_embedded_chain(tmp_path: Path) -> 
             assert batch is not None and batch.status == AnchorStatus.CONFIRMED
             root = bytes.fromhex(batch.root[2:])
             record = lookup_anchor(handle.w3, anchor, root)
-            assert record is not None and record.count == 3
+            # three records and the log's checkpoint, which every batch carries (rule 7)
+            assert record is not None and record.count == 4
+            with sessions() as s:
+                carried = s.exec(select(LogCheckpoint)).one()
+            assert carried.batch_id == batch.id and carried.size == 3
         engine.dispose()
         assert batch.timestamp_token is not None
         info = verify_token(batch.timestamp_token, hashlib.sha256(root).digest(),

@@ -21,6 +21,7 @@ from sqlmodel import col, select
 
 from backend.db import AnchorBatch, AnchorStatus, Leaf, make_engine, make_session_factory
 from backend.gateway import open_chain
+from backend.log import checkpointer_from_settings
 from backend.settings import Settings
 from backend.worker import AnchoringWorker, Web3AnchorSender
 
@@ -45,7 +46,8 @@ def main() -> None:
         if point == args.die_at:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    worker = AnchoringWorker(sessions, sender, batch_limit=args.limit, hook=hook)
+    worker = AnchoringWorker(sessions, sender, batch_limit=args.limit, hook=hook,
+                             checkpointer=checkpointer_from_settings(settings))
     if args.barrier:
         folder, name, count = Path(args.barrier[0]), args.barrier[1], int(args.barrier[2])
         (folder / f"ready-{name}").touch()
