@@ -83,26 +83,29 @@ def save_receipt(folder: Path, receipt: Mapping[str, Any]) -> Path:
 
 
 def _files(folder: Path) -> Iterator[Path]:
-    for n, path in enumerate(sorted(folder.glob("*.json"))):
+    """Every `*.json` under `folder`, its subfolders too (the demo keeps one per address)."""
+    for n, path in enumerate(sorted(folder.rglob("*.json"))):
         if n >= MAX_RECEIPTS:
             raise ReceiptFileError(path.name, f"more than {MAX_RECEIPTS} receipts in the folder")
         yield path
 
 
 def load_receipts(folder: Path) -> list[HeldReceipt]:
-    """Every `*.json` in `folder`, sorted by name, parsed (bounded); a file that is not a
-    JSON object raises ReceiptFileError naming it (never showing its content)."""
+    """Every `*.json` under `folder` (subfolders too; symbolic links skipped), sorted by
+    path, parsed (bounded); a file that is not a JSON object raises ReceiptFileError
+    naming it (never showing its content). Each is named by its path in the folder."""
     out = []
     for path in _files(folder):
-        if not path.is_file():
+        if not path.is_file() or path.is_symlink():
             continue
+        name = path.relative_to(folder).as_posix()
         if path.stat().st_size > MAX_RECEIPT_BYTES:
-            raise ReceiptFileError(path.name, f"more than {MAX_RECEIPT_BYTES} bytes")
+            raise ReceiptFileError(name, f"more than {MAX_RECEIPT_BYTES} bytes")
         try:
-            obj = safejson.loads(path.read_bytes(), what=path.name, max_bytes=MAX_RECEIPT_BYTES)
+            obj = safejson.loads(path.read_bytes(), what=name, max_bytes=MAX_RECEIPT_BYTES)
         except (FormatError, ValueError, UnicodeDecodeError) as exc:
-            raise ReceiptFileError(path.name, f"not JSON ({type(exc).__name__})") from None
+            raise ReceiptFileError(name, f"not JSON ({type(exc).__name__})") from None
         if not isinstance(obj, dict):
-            raise ReceiptFileError(path.name, "not a JSON object")
-        out.append(HeldReceipt(path.name, obj))
+            raise ReceiptFileError(name, "not a JSON object")
+        out.append(HeldReceipt(name, obj))
     return out

@@ -59,3 +59,12 @@ def test_a_file_that_is_not_a_receipt_is_named(tmp_path: Path) -> None:
     (tmp_path / "b.json").write_text("not json")
     with pytest.raises(ReceiptFileError, match=r"b\.json: not JSON"):
         load_receipts(tmp_path)
+
+
+def test_a_folder_of_folders_is_read_whole(tmp_path: Path) -> None:
+    """The demo keeps one folder per address under <data dir>/receipts: the default folder
+    of `chainarb verify --receipts` and `chainarb monitor` reads them all."""
+    for who in ("0xbuyer", "0xseller"):
+        _client(tmp_path / who).post("/cases/x/steps", {"record": {}})
+    held = load_receipts(tmp_path)
+    assert sorted(h.name.split("/")[0] for h in held) == ["0xbuyer", "0xseller"]
