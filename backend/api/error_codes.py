@@ -54,6 +54,21 @@ ERROR_CODES = MappingProxyType({
                                    "the upload"),
     "conflict": _E(409, "the request conflicts with the current state"),
     "conflict_of_interest": _E(422, "the appointee or court takes part in the case"),
+    "contract_no_order": _E(409, "no escrow order binds this contract of sale yet (the buyer "
+                                 "opens it with openOrderWithContract)"),
+    "contract_offer_expired": _E(409, "the contract of sale's offer expired (offerExpiresAt): "
+                                      "propose a new one"),
+    "contract_one_sided": _E(409, "only one of the buyer and the seller signed the contract of "
+                                  "sale"),
+    "contract_price_mismatch": _E(409, "the escrow order's amount or token differs from the "
+                                       "contract of sale's price"),
+    "contract_terms_mismatch": _E(409, "the escrow order's buyer, seller, institution, delivery "
+                                       "deadline or rules differ from the contract of sale's"),
+    "contract_unsigned": _E(409, "neither the buyer nor the seller signed the contract of sale"),
+    "contract_wrong_domain": _E(422, "the contract of sale is signed for another chain or escrow "
+                                     "(EIP-712 domain)"),
+    "contract_wrong_signer": _E(403, "a signature on the contract of sale by someone other than "
+                                     "its buyer or seller"),
     "corrupt_block": _E(503, "a stored block no longer hashes to its CID"),
     "database_unavailable": _E(503, "the database connection dropped or was refused"),
     "deadline_passed": _E(409, "the step's deadline has passed"),
