@@ -130,7 +130,7 @@ class Checkout:
         the clause's agreement to arbitrate; queue the contract's leaf. Idempotent."""
         key = self._key(contract_hash)
         row = self._load(key)
-        if row.status is SaleContractStatus.BOUND:
+        if row.status == SaleContractStatus.BOUND:
             return self._view(row, full=False)
         self._require_both(row)
         order_id = self.cases.port.order_of_contract(key)
@@ -179,7 +179,7 @@ class Checkout:
                                      seller=order.seller, now=now)
         with self.cases.repository.write_session() as session:
             row = self._row(session, key)
-            if row.status is not SaleContractStatus.BOUND:
+            if row.status != SaleContractStatus.BOUND:
                 row.status = SaleContractStatus.BOUND
                 row.order_id = order.order_id
                 row.case_id = case_id
@@ -217,9 +217,12 @@ class Checkout:
     # -- checks ------------------------------------------------------------------------
 
     def _checked(self, record: Any) -> SignedRecord:
-        if not isinstance(record, dict):
-            raise FormatError("record: expected the signed record's JSON object")
-        signed = SignedRecord.from_json_obj(record)
+        try:
+            signed = SignedRecord.from_json_obj(record)
+        except FormatError as exc:  # not a signed record at all: say so in the API's words
+            if exc.code != FormatError.code:
+                raise  # a documented refusal of its own (invalid_address, unsupported_version)
+            raise BadSubmission(f"record: {exc}", code="invalid_record") from exc
         if not isinstance(signed.record, ContractOfSale):
             raise BadSubmission(f"expected a ContractOfSale record, found "
                                 f"{signed.record.TYPE_NAME}", code="wrong_record_type")
@@ -269,7 +272,7 @@ class Checkout:
         full = SignedRecord(signed.domain, signed.record, tuple(merged.values()))
         row.record = full.to_json_obj()
         row.updated_at = now
-        if len(merged) == 2 and row.status is SaleContractStatus.PROPOSED:
+        if len(merged) == 2 and row.status == SaleContractStatus.PROPOSED:
             row.status = SaleContractStatus.SIGNED
 
     def _require_both(self, row: SaleContract) -> None:
@@ -330,7 +333,7 @@ class Checkout:
         contract = signed.record
         assert isinstance(contract, ContractOfSale)
         signers = {recover_signer(signed.record_hash, s) for s in signed.signatures}
-        if row.status is SaleContractStatus.SIGNED and row.cid is None:
+        if row.status == SaleContractStatus.SIGNED and row.cid is None:
             self._store(row, signed)
         clause = contract.clause
         summary = {
