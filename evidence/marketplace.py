@@ -15,7 +15,7 @@ needs ``evidence`` and ``httpx`` only) and:
 5. :meth:`MarketplaceClient.bind` ties the contract to that order: the order's case then
    starts with the dispute clause's agreement to arbitrate in place.
 
-Refusals come back as :class:`CheckoutRefused` with the API's error ``code`` (docs/api.md).
+Refusals come back as :class:`CheckoutRefusedError` with the API's error ``code`` (docs/api.md).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import httpx
 from evidence.records import ContractOfSale, Domain, SignedRecord
 from evidence.sale_terms import DISPUTE_CLAUSES, RETURN_POLICIES, RULES_VERSIONS
 
-__all__ = ["CheckoutRefused", "MarketplaceClient", "contract_of_sale"]
+__all__ = ["CheckoutRefusedError", "MarketplaceClient", "contract_of_sale"]
 
 
 def _unix(value: datetime | int) -> int:
@@ -82,7 +82,7 @@ def contract_of_sale(
         offer_expires_at=_unix(offer_expires_at))
 
 
-class CheckoutRefused(Exception):
+class CheckoutRefusedError(Exception):
     """The service refused a request: ``code`` (docs/api.md's table), HTTP ``status`` and
     the ``detail`` that says what to fix."""
 
@@ -106,10 +106,10 @@ class MarketplaceClient:
     def _answer(self, response: httpx.Response) -> dict[str, Any]:
         body: Any = response.json() if response.content else {}
         if response.is_error:
-            raise CheckoutRefused(response.status_code, str(body.get("code", "")),
+            raise CheckoutRefusedError(response.status_code, str(body.get("code", "")),
                                   str(body.get("detail", response.text)))
         if not isinstance(body, dict):
-            raise CheckoutRefused(response.status_code, "bad_answer", "expected a JSON object")
+            raise CheckoutRefusedError(response.status_code, "bad_answer", "expected a JSON object")
         return body
 
     def domain(self) -> Domain:

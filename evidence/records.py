@@ -305,7 +305,8 @@ class Domain:
 # --- records ----------------------------------------------------------------------------
 
 _STRING_LIMITS = {"goods": 2048, "deliveryTerms": 1024, "returnPolicy": 64,
-                  "rulesVersion": 64, "disputeClause": 64, "contentCid": 128, "action": 64, "courtReference": 256, "name": 200,
+                  "rulesVersion": 64, "disputeClause": 64, "contentCid": 128, "action": 64,
+                  "courtReference": 256, "name": 200,
                   "nameZh": 200, "country": 16, "language": 35, "contact": 320, "role": 32,
                   "conflicts": 4096, "statement": 4096}
 _COUNTRY = re.compile(r"[A-Z]{2}\Z")

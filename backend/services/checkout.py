@@ -48,7 +48,7 @@ from evidence.records import (
 from evidence.sale_terms import DISPUTE_CLAUSES, RETURN_POLICIES, RULES_VERSIONS
 
 from .errors import AccessDenied, BadSubmission, Conflict, NotFound
-from .escrow import OrderInfo, UnknownOrder
+from .escrow import OrderInfo
 
 if TYPE_CHECKING:
     from .cases import CaseService

@@ -31,7 +31,6 @@ from evidence.errors import (
     UnsupportedVersion,
     WrongSigner,
 )
-from evidence.sale_terms import DISPUTE_CLAUSES, RETURN_POLICIES, RULES_VERSIONS
 from evidence.records import (
     ONCHAIN_TYPE_STRINGS,
     RECORD_TYPES,
@@ -54,6 +53,7 @@ from evidence.records import (
     records_from_json_lines,
     recover_signer,
 )
+from evidence.sale_terms import DISPUTE_CLAUSES, RETURN_POLICIES, RULES_VERSIONS
 from tests.evidence._evidence_onchain import deployed
 
 ROOT = Path(__file__).resolve().parents[2]

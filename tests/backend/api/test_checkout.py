@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from backend.db import Leaf, LeafKind
 from backend.services.chain import OrderInfo
 from evidence.ipfs import cat
-from evidence.marketplace import CheckoutRefused, MarketplaceClient, contract_of_sale
+from evidence.marketplace import CheckoutRefusedError, MarketplaceClient, contract_of_sale
 from evidence.records import ContractOfSale, Domain, SignedRecord
 from evidence.sale_terms import DISPUTE_CLAUSES
 from tests.support.world import GUARANTEE, World, filing_payload, ok
@@ -61,8 +61,8 @@ def _open_escrow(w: World, contract: ContractOfSale, order_id: int = 8,
     return order_id
 
 
-def _refused(code: str, call: Any, *args: Any) -> CheckoutRefused:
-    with pytest.raises(CheckoutRefused) as caught:
+def _refused(code: str, call: Any, *args: Any) -> CheckoutRefusedError:
+    with pytest.raises(CheckoutRefusedError) as caught:
         call(*args)
     assert caught.value.code == code, caught.value
     return caught.value

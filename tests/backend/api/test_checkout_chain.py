@@ -25,7 +25,7 @@ from backend.gateway.escrow import Web3EscrowPort
 from backend.settings import Settings
 from backend.worker.chain_sender import Web3AnchorSender
 from evidence.ipfs import MemoryBlockstore
-from evidence.marketplace import CheckoutRefused, MarketplaceClient, contract_of_sale
+from evidence.marketplace import CheckoutRefusedError, MarketplaceClient, contract_of_sale
 from tests.keys import INSTITUTION_KEY
 from tests.support.clock import Clock
 from tests.support.world import Actor, World, ok
@@ -113,7 +113,7 @@ def test_checkout_binds_the_order_opened_on_chain(
                           delivery_deadline=now + 20 * DAY, institution=institution.address,
                           rules_hash=short.rules_hash,  # type: ignore[attr-defined]
                           contract_hash=bytes.fromhex(short_key[2:]))
-        with pytest.raises(CheckoutRefused) as caught:
+        with pytest.raises(CheckoutRefusedError) as caught:
             market.bind(short_key)
         assert caught.value.code == "contract_price_mismatch"
 
