@@ -26,7 +26,6 @@ Nothing here reads the wall clock: the case service's injected clock is the time
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -358,7 +357,7 @@ class Checkout:
         """Both signed: the bundle goes to IPFS (encrypted) and the row keeps its CID."""
         bundle = canonical_json({"format": CONTRACT_BUNDLE_FORMAT, "v": 1,
                                  "record": signed.to_json_obj(),
-                                 "terms": json.loads(canonical_json(self._terms(signed)))})
+                                 "terms": self._terms(signed)})
         cid, wraps = self.cases.store.put_bundle(bundle, confidential=True)
         with self.cases.repository.write_session() as session:
             stored = self._row(session, row.record_hash)
