@@ -101,7 +101,7 @@ _ARBITRATION_EN = (
     "This agreement to arbitrate is made now: neither party need agree again after a "
     "dispute arises.")
 _ARBITRATION_ZH = (
-    "未能和解的，争议提交该机构管理的仲裁终局解决；裁决对双方具有约束力，并在托管价款的"
+    "仍未和解的，争议提交该机构管理的仲裁终局解决；裁决对双方具有约束力，并在托管价款的"
     "合约上执行。任何一方可在异议期（10日）内对独任仲裁员的裁决提出一次异议，由三人仲裁庭"
     "作出终局裁决。本仲裁协议于订立本合同时成立，争议发生后无需双方再次同意。")
 
@@ -122,7 +122,7 @@ DISPUTE_CLAUSES: Mapping[str, DisputeClause] = MappingProxyType({c.id: c for c i
             "panel of three arbitrators then decides finally. This agreement to arbitrate is "
             "made now: neither party need agree again after a dispute arises."),
         zh=_NEGOTIATION_ZH + (
-            "未能和解的，属于规则所定小额范围内的请求，由机构随机抽取的大众评审团裁决，其裁决"
+            "仍未和解的，属于规则所定小额范围内的请求，由机构随机抽取的大众评审团裁决，其裁决"
             "如同仲裁裁决在托管合约上执行；任何一方可在异议期（10日）内提出一次异议，争议随后"
             "提交该机构管理的仲裁终局解决。超出小额范围的请求直接提交该仲裁；对独任仲裁员的"
             "裁决可提出一次异议，由三人仲裁庭作出终局裁决。本仲裁协议于订立本合同时成立，"
