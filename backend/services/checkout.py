@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend import procedure as p
@@ -92,18 +93,27 @@ class Checkout:
         self._require_open(contract, now)
         signers = self._signers(signed)
         key = _hex(signed.record_hash)
-        with self.cases.repository.write_session() as session:
-            row = self._row(session, key, missing_ok=True)
-            if row is None:
-                row = SaleContract(
-                    record_hash=key, buyer=contract.buyer, seller=contract.seller,
-                    status=SaleContractStatus.PROPOSED,
-                    record=SignedRecord(signed.domain, contract).to_json_obj(),
-                    offer_expires_at=datetime.fromtimestamp(contract.offer_expires_at, UTC),
-                    created_at=now, updated_at=now)
-            self._add_signatures(row, signers, now)
-            session.add(row)
-            session.commit()
+        for attempt in (1, 2):  # a concurrent first proposal of the same contract: merge
+            with self.cases.repository.write_session() as session:
+                row = self._row(session, key, missing_ok=True)
+                if row is None:
+                    row = SaleContract(
+                        record_hash=key, buyer=contract.buyer, seller=contract.seller,
+                        status=SaleContractStatus.PROPOSED,
+                        record=SignedRecord(signed.domain, contract).to_json_obj(),
+                        offer_expires_at=datetime.fromtimestamp(contract.offer_expires_at,
+                                                                UTC),
+                        created_at=now, updated_at=now)
+                self._add_signatures(row, signers, now)
+                session.add(row)
+                try:
+                    session.commit()
+                except IntegrityError:
+                    session.rollback()
+                    if attempt == 2:
+                        raise
+                    continue
+            break
         return self.read(key)
 
     def sign(self, contract_hash: str, signature: str) -> dict[str, Any]:

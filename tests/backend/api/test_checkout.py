@@ -222,3 +222,24 @@ def test_a_contract_with_a_tampered_clause_is_refused(world: World) -> None:
     assert r.status_code == 422, r.text
     r = w.client.post("/contracts", json={"record": {"type": "Profile"}})
     assert r.status_code == 422 and r.json()["code"] == "invalid_record", r.text
+
+
+def test_concurrent_first_proposals_of_one_contract_merge(world: World) -> None:
+    """The buyer's and the seller's signed copies arrive at once: one row, both signatures
+    (on PostgreSQL the second insert loses the unique race and merges)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from backend.services.checkout import Checkout
+
+    w = world
+    contract = _contract(w)
+    checkout = Checkout(w.app.state.ctx.service)
+    bodies = [SignedRecord(w.domain, contract).with_signature(_sig(w, who, contract))
+              .to_json_obj() for who in ("buyer", "seller")]
+    for _ in range(3):
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(checkout.propose, bodies))
+    shown = checkout.read("0x" + contract.digest(w.domain).hex())
+    assert shown["status"] == "signed", shown["signedBy"]
+    assert shown["signedBy"] == {"buyer": True, "seller": True}
+    assert len(shown["record"]["signatures"]) == 2
