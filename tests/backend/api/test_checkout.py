@@ -243,3 +243,20 @@ def test_concurrent_first_proposals_of_one_contract_merge(world: World) -> None:
     assert shown["status"] == "signed", shown["signedBy"]
     assert shown["signedBy"] == {"buyer": True, "seller": True}
     assert len(shown["record"]["signatures"]) == 2
+
+
+def test_malformed_hashes_and_signatures_are_refused_not_crashed(world: World) -> None:
+    w = world
+    contract = _contract(w)
+    key = MarketplaceClient(client=w.client).propose(contract)["contractHash"]
+    for bad in ("0x1234", "zz" * 65, "0x" + "00" * 65, "0x" + "ff" * 65):
+        r = w.client.post(f"/contracts/{key}/signatures", json={"signature": bad})
+        assert 400 <= r.status_code < 500, (bad, r.text)
+        assert r.json()["code"] in ("invalid_signature", "malleable_signature"), r.text
+    for path in ("abc", "0x" + "g" * 64, "0x" + "00" * 31):
+        r = w.client.post(f"/contracts/{path}/order")
+        assert r.status_code == 404 and r.json()["code"] == "not_found", r.text
+    r = w.client.post("/contracts", json={"record": []})
+    assert r.status_code == 422, r.text
+    r = w.client.post("/contracts", json={})
+    assert r.status_code == 422, r.text
