@@ -61,6 +61,14 @@ def _open_escrow(w: World, contract: ContractOfSale, order_id: int = 8,
     return order_id
 
 
+def _to_impasse(w: World) -> str:
+    """Facilitation asked for, a mediator appointed, an impasse declared: the next stage."""
+    ok(w.buyer.post(f"/cases/{w.case_id}/steps", json=w.buyer.plain("facilitation.requested")))
+    ok(w.admin.post(f"/cases/{w.case_id}/mediator", json=w.admin.appoint("mediator", w.mediator)))
+    ok(w.mediator.post(f"/cases/{w.case_id}/impasse", json=w.mediator.plain("impasse.declared")))
+    return str(w.admin.case()["stage"])
+
+
 def _refused(code: str, call: Any, *args: Any) -> CheckoutRefusedError:
     with pytest.raises(CheckoutRefusedError) as caught:
         call(*args)
@@ -112,6 +120,8 @@ def test_checkout_signs_binds_and_opens_the_case_with_arbitration_agreed(world: 
     ok(w.buyer.post(f"/cases/{case_id}/filing", json=w.buyer.plain("case.filed", payload)))
     r = w.seller.post(f"/cases/{case_id}/steps", json=w.seller.plain("arbitration.agreed"))
     assert r.status_code == 409 and r.json()["code"] == "duplicate_action", r.text
+    # and when mediation fails the case goes to arbitration, though the seller never agreed
+    assert _to_impasse(w) == "arbitrator_appointment"
 
     # reading the terms: the parties, not a stranger
     assert ok(w.seller.get(f"/contracts/{key}"))["record"]["message"]["goods"].startswith("LED")
@@ -132,6 +142,9 @@ def test_a_mediation_only_clause_opens_the_case_without_the_agreement(world: Wor
     # the party opens the case itself: the contract is bound on the way
     case_id = w.open_case("seller", order_id)
     assert w.seller.case(case_id)["arbitrationAgreed"] is False
+    payload = {**filing_payload(w), "orderId": str(order_id)}
+    ok(w.buyer.post(f"/cases/{case_id}/filing", json=w.buyer.plain("case.filed", payload)))
+    assert _to_impasse(w) == "closed_for_litigation"  # no agreement: the courts are open
     shown = ok(w.buyer.get("/contracts/0x" + contract.digest(w.domain).hex()))
     assert (shown["status"], shown["caseId"]) == ("bound", case_id)
 
