@@ -23,6 +23,7 @@ from evidence.log.checkpoint import (
 )
 from evidence.log.entry import ENTRY_SIZE, ENTRY_VERSION, EntryKind, LogEntry
 from evidence.log.errors import (
+    REFUSALS,
     AbsenceDisproved,
     CheckpointMismatch,
     ConsistencyProofError,
@@ -73,6 +74,7 @@ __all__ = [
     "ENTRY_SIZE",
     "ENTRY_VERSION",
     "RECEIPT_FORMAT",
+    "REFUSALS",
     "SIGNATURE_TYPE",
     "AbsenceDisproved",
     "AbsenceProof",

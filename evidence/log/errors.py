@@ -18,6 +18,7 @@ from evidence.errors import (
 )
 
 __all__ = [
+    "REFUSALS",
     "AbsenceDisproved",
     "CheckpointMismatch",
     "ConsistencyProofError",
@@ -121,3 +122,29 @@ class WrongCase(EvidenceError):
     """A proof of absence about another case than the one the verifier asked about."""
 
     code = "log_wrong_case"
+
+
+# What each refusal means, in English and Simplified Chinese, by code: the one table a CLI,
+# a monitor or a page shows beside the error's own (English, detailed) message.
+REFUSALS: dict[str, tuple[str, str]] = {
+    LogEntryError.code: ("malformed log entry", "日志条目格式错误"),
+    LogRangeError.code: ("index or tree size outside the log", "索引或树大小超出日志范围"),
+    MissingNode.code: ("the log's node store is damaged", "日志节点存储已损坏"),
+    InclusionProofError.code: ("the record is not proven to be in the log",
+                               "无法证明该记录在日志中"),
+    ConsistencyProofError.code: ("the log was rewritten: two states do not extend each other",
+                                 "日志被改写：两个状态互不延续"),
+    NoteFormatError.code: ("malformed checkpoint or signed note", "检查点或签名注记格式错误"),
+    NoteForged.code: ("forged or altered checkpoint signature", "检查点签名被伪造或内容被篡改"),
+    NoteUnsigned.code: ("checkpoint not signed by the institution", "检查点未经本机构签名"),
+    OriginMismatch.code: ("belongs to another log", "属于另一份日志"),
+    CheckpointMismatch.code: ("cites another checkpoint than the trusted one",
+                              "引用的检查点与可信检查点不同"),
+    StatementFormatError.code: ("malformed receipt or proof of absence",
+                                "回执或不存在证明格式错误"),
+    StatementForged.code: ("forged or altered receipt or proof of absence",
+                           "回执或不存在证明被伪造或篡改"),
+    AbsenceDisproved.code: ("the case has a record in that range: not absent",
+                            "该案件在此区间内有记录：并非不存在"),
+    WrongCase.code: ("proof of absence about another case", "不存在证明针对的是另一案件"),
+}

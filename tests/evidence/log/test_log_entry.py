@@ -103,7 +103,9 @@ def test_the_logs_refusals_have_distinct_documented_codes() -> None:
             out |= subclasses(sub)
         return out
 
-    ours = [getattr(log_errors, name) for name in log_errors.__all__]
+    ours = [getattr(log_errors, name) for name in log_errors.__all__ if name != "REFUSALS"]
+    assert set(log_errors.REFUSALS) == {cls.code for cls in ours}
+    assert all(en and zh and en != zh for en, zh in log_errors.REFUSALS.values())
     codes = {cls.code for cls in ours}
     assert len(codes) == len(ours)
     others = {cls.code for cls in subclasses(EvidenceError) if cls not in ours}

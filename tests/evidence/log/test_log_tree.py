@@ -451,3 +451,28 @@ def test_a_refused_write_leaves_the_tree_as_it_was() -> None:
         log.append(bytes([i]))
         ref.append(bytes([i]))
         assert log.root() == ref.root()
+
+
+def test_the_owned_memory_path_writes_what_put_nodes_writes() -> None:
+    """A tree given no store writes its own memory directly; one given a MemoryNodeStore
+    goes through put_nodes: the same nodes, level by level, for every size."""
+    owned, checked = MerkleLog(), MerkleLog(MemoryNodeStore())
+    for i in range(1100):
+        e = i.to_bytes(4, "big")
+        assert owned.append(e) == checked.append(e) == i
+        if i % 97 == 0:
+            assert owned.root() == checked.root()
+    assert isinstance(owned.store, MemoryNodeStore) and isinstance(checked.store, MemoryNodeStore)
+    assert owned.store.levels == checked.store.levels
+    assert owned.store.leaf_count() == 1100
+
+
+def test_a_foreign_write_to_an_owned_store_is_caught() -> None:
+    """Another tree opened on a store a tree owns and appending there: the owner notices
+    (its leaf level grew behind its back) and its next write is checked and refused."""
+    owner = MerkleLog.of([b"a", b"b", b"c"])
+    intruder = MerkleLog.open(owner.store, 3)
+    intruder.append(b"d")
+    with pytest.raises(ValueError, match="already stored with another hash"):
+        owner.append(b"x")
+    assert owner.size == 3 and owner.root() == MerkleLog.of([b"a", b"b", b"c"]).root()
