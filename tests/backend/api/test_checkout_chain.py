@@ -24,6 +24,7 @@ from backend.db import AnchorBatch, AnchorStatus, Leaf, LeafKind, upgrade_to_hea
 from backend.gateway.escrow import Web3EscrowPort
 from backend.settings import Settings
 from backend.worker.chain_sender import Web3AnchorSender
+from evidence.events import CONTRACT_OF_SALE_BOUND, find_events
 from evidence.ipfs import MemoryBlockstore
 from evidence.marketplace import CheckoutRefusedError, MarketplaceClient, contract_of_sale
 from tests.keys import INSTITUTION_KEY
@@ -93,6 +94,10 @@ def test_checkout_binds_the_order_opened_on_chain(
             contract_hash=bytes.fromhex(key[2:]))
         assert [e.name for e in opened.events] == ["OrderOpened", "ContractOfSaleBound"]
         assert escrow.order(order_id).contract_hash.hex() == key[2:]
+        # a verifier finds the binding with evidence alone (no artifact of ours)
+        found = find_events(w3, CONTRACT_OF_SALE_BOUND, escrow.address,
+                            contractHash=bytes.fromhex(key[2:]))
+        assert [e.args["orderId"] for e in found] == [order_id]
         bound = market.bind(key)
         assert (bound["status"], bound["orderId"], bound["arbitrationAgreed"]) == (
             "bound", str(order_id), True)
