@@ -108,6 +108,9 @@ def test_checkout_signs_binds_and_opens_the_case_with_arbitration_agreed(world: 
     assert "record" not in bound and "typedData" not in bound  # the goods stay private
     assert market.bind(key) == bound  # idempotent
     case_id = w.case_id = bound["caseId"]
+    listed = {o["orderId"]: o for o in ok(w.buyer.get("/orders"))}
+    assert listed[str(order_id)]["contractHash"] == key  # the party's order list shows it
+    assert listed["7"]["contractHash"] is None  # the world's plain order binds none
     view = w.buyer.case(case_id)
     assert view["arbitrationAgreed"] is True and view["orderId"] == str(order_id)
     # the contract's leaf waits for the next anchoring round, in its case
