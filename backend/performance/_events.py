@@ -7,12 +7,14 @@ the first field that does not fit, so a refusal says exactly what to fix.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+from evidence.errors import FormatError
+from evidence.safejson import loads
 
 __all__ = ["EVENT_TYPES", "EventType", "MalformedEvent", "PerformanceEvent", "parse_event"]
 
@@ -49,6 +51,7 @@ EVENT_TYPES: dict[EventType, tuple[str, str]] = {
 }
 assert set(EVENT_TYPES) == set(EventType)
 
+MAX_EVENT_BYTES = 16 * 1024  # one event is a few hundred bytes
 _ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 _SHIPMENT = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
 _ORDER = re.compile(r"[0-9]{1,78}")
@@ -99,8 +102,8 @@ def parse_event(body: bytes | dict[str, Any]) -> PerformanceEvent:
     obj: Any = body
     if isinstance(body, bytes):
         try:
-            obj = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+            obj = loads(body, what="webhook body", max_bytes=MAX_EVENT_BYTES, max_depth=4)
+        except (FormatError, UnicodeDecodeError, ValueError) as exc:
             raise MalformedEvent(f"the body is not UTF-8 JSON ({exc})") from None
     if not isinstance(obj, dict):
         raise MalformedEvent("the body must be a JSON object")

@@ -30,7 +30,6 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
@@ -67,9 +66,10 @@ from evidence.judicial.provenance import ORIGIN_LABELS, ORIGIN_VERIFIED, PARTY_S
 
 from . import provenance
 from .cases import CaseService, case_id_for_order
-from .errors import AccessDenied, BadSubmission, NotFound, ServiceError
+from .errors import AccessDenied, BadSubmission, NotFound, ServiceError, StaleStep
 from .escrow import UnknownOrder
 from .keys import ServiceKey
+from .transactions import StepTransactions
 
 __all__ = ["MAX_WEBHOOK_BYTES", "PerformanceService", "WebhookError"]
 
@@ -111,6 +111,10 @@ class PerformanceService:
         self.senders = senders_by_id(senders)
         self.clock = clock
         self.keys: ServiceKey = cases.keys
+        # Group commit, as the steps (backend/services/group_commit.py): concurrent
+        # webhooks share one transaction and one commit, each refused on its own.
+        self.transactions: StepTransactions[dict[str, Any]] = StepTransactions(
+            cases.repository)
         self._service_key = cases.config.institution_key
 
     def __repr__(self) -> str:
@@ -233,38 +237,43 @@ class PerformanceService:
             ("party.submitted" if submitter else "origin.verified", submitter, session_ref,
              at, origin)]
         with self.sessions() as session:
-            filed = session.get(Case, case_id) is not None
+            filed = session.exec(select(Case.id).where(col(Case.id) == case_id)).first() \
+                is not None
         if filed:
             steps.append(("case.attached", "", "performance-capture", at,
                           {"caseId": case_id, "filedBeforeCapture": True}))
         log = provenance.sign_steps(steps, case_id=bytes.fromhex(case_id[2:]),
                                     commitment=commitment, domain=self.cases.domain,
                                     service_key=self._service_key)
-        item = PerformanceItem(
+        fields = dict(
             order_id=str(event.order_id), case_id=case_id, attached_at=now if filed else None,
             origin=label, source=source, submitter=submitter, event_id=event.event_id,
             shipment=event.shipment, sequence=event.sequence, event_type=event.type.value,
             occurred_at=event.occurred_at, captured_at=now, signed_timestamp=signed_at,
             signature=signature, size=len(body), sha256=_h(sha), salt=_h(salt),
             commitment=_h(commitment), cid=cid, wrapped_keys=wrapped, provenance=log)
+
+        def unit(session: Session) -> dict[str, Any]:
+            item = PerformanceItem(**fields)  # a fresh row each run (a group may rerun it)
+            cursor = self._check_new(session, item)
+            session.add(item)
+            session.flush()
+            self._advance_cursor(session, item, cursor)
+            return self._view(item)
+
         for attempt in (1, 2, 3):
             try:
-                with self.cases.repository.write_session() as session:
-                    self._check_new(session, item)
-                    session.add(item)
-                    session.flush()
-                    self._advance_cursor(session, item)
-                    session.commit()
-                    return self._view(item)
-            except IntegrityError:
-                # A concurrent twin (same event id, or the shipment's first cursor row)
+                return self.transactions.commit(unit)
+            except StaleStep:
+                # A concurrent twin (the same event id, or the shipment's first cursor row)
                 # committed first: check again against what it wrote.
-                item = PerformanceItem.model_validate(item.model_dump(exclude={"id"}))
                 if attempt == 3:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _check_new(self, session: Session, item: PerformanceItem) -> None:
+    def _check_new(self, session: Session, item: PerformanceItem
+                   ) -> PerformanceCursor | None:
+        """Refuse a replay or an event out of order; the shipment's cursor (locked)."""
         seen = session.exec(select(PerformanceItem.id).where(
             col(PerformanceItem.source) == item.source,
             col(PerformanceItem.event_id) == item.event_id)).first()
@@ -278,6 +287,7 @@ class PerformanceService:
                                  f"{item.sequence} arrives after {cursor.last_sequence} "
                                  f"(item {cursor.last_item}); send a shipment's events in "
                                  "order, each with a higher sequence")
+        return cursor
 
     def _cursor(self, session: Session, item: PerformanceItem) -> PerformanceCursor | None:
         return session.exec(select(PerformanceCursor).where(
@@ -285,9 +295,9 @@ class PerformanceService:
             col(PerformanceCursor.order_id) == item.order_id,
             col(PerformanceCursor.shipment) == item.shipment).with_for_update()).first()
 
-    def _advance_cursor(self, session: Session, item: PerformanceItem) -> None:
+    def _advance_cursor(self, session: Session, item: PerformanceItem,
+                        cursor: PerformanceCursor | None) -> None:
         assert item.id is not None
-        cursor = self._cursor(session, item)
         if cursor is None:
             cursor = PerformanceCursor(source=item.source, order_id=item.order_id,
                                        shipment=item.shipment, last_sequence=item.sequence,
