@@ -40,6 +40,10 @@ from ._webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, Scheme, SenderConfig, 
 __all__ = ["CarrierSimulator", "main"]
 
 
+def _now() -> float:
+    return time.time()
+
+
 class Poster(Protocol):
     """What sends the request: an ``httpx.Client`` or a FastAPI ``TestClient``."""
 
@@ -53,12 +57,12 @@ class CarrierSimulator:
     sender_id: str
     scheme: Scheme
     key: bytes  # HMAC secret (ASCII), Ed25519 seed or secp256k1 private key
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = _now
     _sequences: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def new(cls, sender_id: str, scheme: Scheme | str,
-            clock: Callable[[], float] = time.time) -> CarrierSimulator:
+            clock: Callable[[], float] = _now) -> CarrierSimulator:
         """A simulator with a fresh key of its scheme."""
         scheme = Scheme(scheme)
         key = secrets.token_hex(32).encode() if scheme is Scheme.HMAC_SHA256 \
