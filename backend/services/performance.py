@@ -22,6 +22,7 @@ Theory of operation (docs/performance-evidence.md has the wire format and the de
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -443,3 +444,44 @@ class PerformanceService:
                 "origin": self._origin(item), "sha256": item.sha256,
                 "commitment": item.commitment, "cid": item.cid, "size": item.size,
                 "mediaType": MEDIA_TYPE}
+
+    # -- the judicial package ------------------------------------------------------------
+
+    def package_document(self, case: p.CaseState) -> bytes | None:
+        """``documents/performance-evidence.json`` of the case's judicial package: every
+        item of its order with its origin label (both languages), the body as captured, the
+        salt and the signed provenance log, so a court recomputes the hash, the commitment
+        and every signature (docs/performance-evidence.md, "In the judicial package");
+        None when the order has none."""
+        self.attach(case.case_id)
+        with self.sessions() as session:
+            items = self._items(session, str(case.order.order_id))
+        if not items:
+            return None
+        out = []
+        for item in items:
+            key = self.keys.unwrap(item.wrapped_keys["keywraps"])
+            container = b"".join(cat(item.cid, self.blockstore))
+            body = b"".join(iter_decrypt(io.BytesIO(container), key))
+            out.append(self._view(item) | {
+                "salt": item.salt, "bodyBase64": base64.b64encode(body).decode(),
+                "signature": item.signature, "signedTimestamp": item.signed_timestamp,
+                "provenance": item.provenance})
+        doc = {"caseId": case.case_id, "orderId": str(case.order.order_id),
+               "labels": ORIGIN_LABELS, "howToCheck": HOW_TO_CHECK, "items": out}
+        return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False).encode()
+
+
+HOW_TO_CHECK = {
+    "en": "For each item: SHA-256 of the base64-decoded body equals sha256; commitment = "
+          "SHA-256(tag || salt || sha256) as for every evidence item (evidence.commitment); "
+          "each provenance entry is signed by the institution key under the case's EIP-712 "
+          "domain and bound to caseId and commitment (evidence.judicial.provenance.check_log). "
+          "An origin-verified item's origin.verified entry names the sender and its key; "
+          "the webhook's own signature and signedTimestamp are given to check it again with "
+          "the sender's key.",
+    "zh-Hans": "逐项核验：正文（base64 解码后）的 SHA-256 等于 sha256；commitment = "
+               "SHA-256(tag || salt || sha256)，与所有证据相同；每条来源记录均由机构密钥按本案 "
+               "EIP-712 域签名，并绑定 caseId 与 commitment。来源已验证的条目在 origin.verified "
+               "中写明发送方及其密钥，并附回调原签名及签名时间，可用发送方密钥再次核验。",
+}
