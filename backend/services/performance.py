@@ -246,7 +246,7 @@ class PerformanceService:
         log = provenance.sign_steps(steps, case_id=bytes.fromhex(case_id[2:]),
                                     commitment=commitment, domain=self.cases.domain,
                                     service_key=self._service_key)
-        fields = dict(
+        fields: dict[str, Any] = dict(
             order_id=str(event.order_id), case_id=case_id, attached_at=now if filed else None,
             origin=label, source=source, submitter=submitter, event_id=event.event_id,
             shipment=event.shipment, sequence=event.sequence, event_type=event.type.value,

@@ -168,7 +168,7 @@ def test_forged_webhooks_are_refused_and_logged(
     _refused(k1_forger.send(w.client, k1_forger.event(ORDER, "F1", "delivered")), 401,
              "webhook_forged")
     # one sender's valid signature presented as another sender's (the id is signed)
-    p2, h2, b2 = sims["tight"].request(sims["tight"].event(ORDER, "F1", "delivered"))
+    _p2, h2, b2 = sims["tight"].request(sims["tight"].event(ORDER, "F1", "delivered"))
     _refused(w.client.post(path, content=b2, headers=h2), 401, "webhook_forged")
     # no signature, no timestamp, garbage
     _refused(w.client.post(path, content=body, headers={"Chainarb-Timestamp":
