@@ -194,6 +194,8 @@ class PerformanceService:
 
     def _order(self, order_id: int, *, refusal: bool = False) -> Any:
         try:
+            if not 0 <= order_id < 2**256:
+                raise UnknownOrder(order_id)
             return self.cases.port.read_order(order_id)
         except UnknownOrder:
             if refusal:
@@ -370,11 +372,19 @@ class PerformanceService:
         return body
 
     def _readable(self, user: str, item_id: int) -> PerformanceItem:
+        """The item, for the order's parties and admins, and, once a case is open for the
+        order, for whoever reads the case (its neutrals, a court given access)."""
+        from .views import check_reader
+
         with self.sessions() as session:
             item = session.get(PerformanceItem, item_id)
-        if item is None:
-            raise NotFound(f"no performance item {item_id}")
-        self.for_order(user, int(item.order_id))  # the same rule as the list
+            if item is None:
+                raise NotFound(f"no performance item {item_id}")
+            if session.get(Case, item.case_id) is not None:
+                _row, case = self.cases.load_in(session, item.case_id)
+                check_reader(self.cases, session, case, user)
+                return item
+        self.for_order(user, int(item.order_id))  # no case yet: the order's parties
         return item
 
     def attach(self, case_id: str) -> int:

@@ -258,6 +258,7 @@ def test_other_refusals_have_their_codes(carrier: World,
              "webhook_unknown_sender")
     sim = sims["hmac"]
     _refused(sim.send(w.client, sim.event(999_999, "U1", "lost")), 404, "webhook_unknown_order")
+    _refused(sim.send(w.client, sim.event(2**256, "U1", "lost")), 404, "webhook_unknown_order")
     # malformed bodies, signed: not JSON, missing field, a signed delivery naming nobody
     for bad in (b"not json", b'{"eventId": "x"}',
                 sim.body(sim.event(ORDER, "M1", "delivered"))
@@ -267,7 +268,7 @@ def test_other_refusals_have_their_codes(carrier: World,
     _refused(sim.send(w.client, b" " * 20_000), 413, "webhook_too_large")
     assert [r["code"] for r in _refusals(w)] == [
         "webhook_event_refused", "webhook_unknown_sender", "webhook_unknown_order",
-        "webhook_malformed", "webhook_malformed", "webhook_malformed", "webhook_too_large"]
+        "webhook_unknown_order", "webhook_malformed", "webhook_malformed", "webhook_malformed", "webhook_too_large"]
 
 
 def test_a_partys_own_record_stays_party_submitted(carrier: World) -> None:
@@ -291,6 +292,8 @@ def test_a_partys_own_record_stays_party_submitted(carrier: World) -> None:
     _refused(w.stranger.post(f"/orders/{ORDER}/performance", json=body), 403, "access_denied")
     _refused(w.stranger.get(f"/orders/{ORDER}/performance"), 403, "access_denied")
     _refused(w.seller.post("/orders/999999/performance", json=body), 404, "not_found")
+    _refused(w.seller.post(f"/orders/{2**256}/performance", json=body), 404, "not_found")
+    _refused(w.seller.get("/performance/999999/provenance"), 404, "not_found")
     _refused(w.seller.post(f"/orders/{ORDER}/performance",
                            json=body | {"occurredAt": "yesterday"}), 422, "bad_submission")
     assert len(ok(w.admin.get(f"/orders/{ORDER}/performance"))["items"]) == 2
@@ -366,6 +369,11 @@ def test_the_pre_evaluation_reads_the_tracking_evidence(
         "trackingItem": signed["id"],
         "partyRecords": {"buyer": [], "seller": ["delivery_confirmation"]}}
     assert [r["rule"] for r in report["report"]["reasons"]] == ["PE-GNR-2"]
+    # the mediator reads the evidence the report rests on; a stranger does not
+    assert ok(w.mediator.get(f"/performance/{signed['id']}/provenance"))["origin"]["label"] \
+        == "origin-verified"
+    assert w.mediator.get(f"/performance/{signed['id']}/content").status_code == 200
+    _refused(w.stranger.get(f"/performance/{signed['id']}/provenance"), 403, "access_denied")
     assert report["recommended"] == "release_to_seller" and report["report"]["confidence"] == \
         "high"
     # the published hash covers the basis: the canonical text holds it
