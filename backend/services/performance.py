@@ -29,7 +29,7 @@ import json
 import secrets
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
@@ -69,6 +69,7 @@ from . import provenance
 from .cases import CaseService, case_id_for_order
 from .errors import AccessDenied, BadSubmission, NotFound, ServiceError, StaleStep
 from .escrow import UnknownOrder
+from .evidence import _TrackingBlockstore
 from .keys import ServiceKey
 from .transactions import StepTransactions
 
@@ -76,6 +77,7 @@ __all__ = ["MAX_WEBHOOK_BYTES", "PerformanceService", "WebhookError"]
 
 MAX_WEBHOOK_BYTES = 16 * 1024  # one event is a few hundred bytes
 MEDIA_TYPE = "application/json"
+PARTY_CLOCK_SKEW = 300  # seconds a party's occurredAt may be ahead of the service's clock
 
 # Each refusal's HTTP status (the codes are in backend/api/error_codes.py).
 REFUSAL_STATUS: Mapping[str, int] = {
@@ -84,6 +86,16 @@ REFUSAL_STATUS: Mapping[str, int] = {
     "webhook_event_refused": 403, "webhook_unknown_order": 404, "webhook_replayed": 409,
     "webhook_out_of_order": 409,
 }
+
+
+class _Key(NamedTuple):
+    """What the replay and order checks read of an event."""
+
+    source: str
+    event_id: str
+    order_id: str
+    shipment: str
+    sequence: int
 
 
 class WebhookError(ServiceError):
@@ -150,6 +162,7 @@ class PerformanceService:
                                      f"{sender.name} is not configured to send "
                                      f"{event.type.value} events (it may send "
                                      f"{', '.join(t.value for t in sender.events)})")
+            self._not_future(event, sender.window_seconds)
             self._order(event.order_id, refusal=True)
             origin = {"sender": public_view(sender), "signedTimestamp": str(signed_at),
                       "signature": (signature or "")[:200],
@@ -180,7 +193,8 @@ class PerformanceService:
                          "sequence": (seq or 0) + 1})
         try:
             event = parse_event(body_obj)
-        except MalformedEvent as exc:
+            self._not_future(event, PARTY_CLOCK_SKEW)
+        except (MalformedEvent, WebhookRefused) as exc:
             raise BadSubmission(str(exc), code="bad_submission") from None
         body = json.dumps(event.to_json_obj(), sort_keys=True, separators=(",", ":"),
                           ensure_ascii=False).encode()
@@ -191,6 +205,13 @@ class PerformanceService:
                                signed_at=None, signature="")
         except WebhookRefused as refused:  # two records of one party racing on a shipment
             raise WebhookError(refused) from None
+
+    def _not_future(self, event: PerformanceEvent, skew: int) -> None:
+        """An event cannot have happened after it was captured (beyond the clocks' skew)."""
+        now = self.now()
+        if (event.occurred_at - now).total_seconds() > skew:
+            raise WebhookRefused("webhook_malformed", f"occurredAt {_iso(event.occurred_at)} "
+                                 f"is after the capture ({_iso(now)})")
 
     def _order(self, order_id: int, *, refusal: bool = False) -> Any:
         try:
@@ -203,17 +224,14 @@ class PerformanceService:
                                      f"{order_id}") from None
             raise NotFound(f"the escrow has no order {order_id}") from None
 
-    def _encrypt(self, body: bytes) -> tuple[str, dict[str, Any]]:
+    def _encrypt(self, body: bytes, store: Blockstore) -> tuple[str, dict[str, Any]]:
         """The body into IPFS, encrypted: (CID, the key wraps for the service key)."""
         data_key = generate_data_key()
         enc = Encryptor(data_key, DEFAULT_CHUNK_SIZE)
-        importer = FileImporter(cid_version=1, blockstore=self.blockstore)
+        importer = FileImporter(cid_version=1, blockstore=store)
         importer.write(enc.header_bytes)
         importer.write(enc.seal(body, final=True))
         cid = str(importer.finish())
-        pin = getattr(self.blockstore, "pin", None)
-        if pin is not None:  # kubo: keep the container from garbage collection
-            pin(cid)
         wraps = KeyWraps.create(data_key, enc.header, [self.keys.public])
         return cid, {"keywraps": wraps.to_json().decode(), "service": _h(self.keys.public),
                      "recipients": {}}
@@ -226,7 +244,11 @@ class PerformanceService:
         sha = hashlib.sha256(body).digest()
         salt = secrets.token_bytes(32)
         commitment = commitment_of(sha, salt)
-        cid, wrapped = self._encrypt(body)
+        with self.sessions() as session:  # cheap refusals first (the unit checks again)
+            self._check_new(session, _Key(source, event.event_id, str(event.order_id),
+                                          event.shipment, event.sequence), lock=False)
+        store = _TrackingBlockstore(self.blockstore)
+        cid, wrapped = self._encrypt(body, store)
         label = PARTY_SUBMITTED if submitter else ORIGIN_VERIFIED
         at = int(now.timestamp())
         steps: list[provenance.ProvenanceStep] = [
@@ -258,23 +280,32 @@ class PerformanceService:
 
         def unit(session: Session) -> dict[str, Any]:
             item = PerformanceItem(**fields)  # a fresh row each run (a group may rerun it)
-            cursor = self._check_new(session, item)
+            cursor = self._check_new(session, _Key(item.source, item.event_id, item.order_id,
+                                                   item.shipment, item.sequence))
             session.add(item)
             session.flush()
             self._advance_cursor(session, item, cursor)
             return self._view(item)
 
-        for attempt in (1, 2, 3):
-            try:
-                return self.transactions.commit(unit)
-            except StaleStep:
-                # A concurrent twin (the same event id, or the shipment's first cursor row)
-                # committed first: check again against what it wrote.
-                if attempt == 3:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        try:
+            for attempt in (1, 2, 3):
+                try:
+                    view = self.transactions.commit(unit)
+                    break
+                except StaleStep:
+                    # A concurrent twin (the same event id, or the shipment's first cursor
+                    # row) committed first: check again against what it wrote.
+                    if attempt == 3:
+                        raise
+        except BaseException:
+            store.discard()  # nothing of a refused event stays in the blockstore
+            raise
+        pin = getattr(self.blockstore, "pin", None)
+        if pin is not None:  # kubo: keep the container from garbage collection
+            pin(cid)
+        return view
 
-    def _check_new(self, session: Session, item: PerformanceItem
+    def _check_new(self, session: Session, item: _Key, *, lock: bool = True
                    ) -> PerformanceCursor | None:
         """Refuse a replay or an event out of order; the shipment's cursor (locked)."""
         seen = session.exec(select(PerformanceItem.id).where(
@@ -284,7 +315,7 @@ class PerformanceService:
             raise WebhookRefused("webhook_replayed", f"event {item.event_id} from "
                                  f"{item.source} is already recorded (item {seen}); a "
                                  "replay is never recorded twice")
-        cursor = self._cursor(session, item)
+        cursor = self._cursor(session, item, lock=lock)
         if cursor is not None and item.sequence <= cursor.last_sequence:
             raise WebhookRefused("webhook_out_of_order", f"shipment {item.shipment}: sequence "
                                  f"{item.sequence} arrives after {cursor.last_sequence} "
@@ -292,11 +323,13 @@ class PerformanceService:
                                  "order, each with a higher sequence")
         return cursor
 
-    def _cursor(self, session: Session, item: PerformanceItem) -> PerformanceCursor | None:
-        return session.exec(select(PerformanceCursor).where(
+    def _cursor(self, session: Session, item: _Key, *, lock: bool = True
+                ) -> PerformanceCursor | None:
+        query = select(PerformanceCursor).where(
             col(PerformanceCursor.source) == item.source,
             col(PerformanceCursor.order_id) == item.order_id,
-            col(PerformanceCursor.shipment) == item.shipment).with_for_update()).first()
+            col(PerformanceCursor.shipment) == item.shipment)
+        return session.exec(query.with_for_update() if lock else query).first()
 
     def _advance_cursor(self, session: Session, item: PerformanceItem,
                         cursor: PerformanceCursor | None) -> None:

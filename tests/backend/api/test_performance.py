@@ -199,6 +199,7 @@ def test_replayed_and_stale_webhooks_are_refused(
     event = sim.event(ORDER, "R1", "shipped")
     path, headers, body = sim.request(event)
     assert w.client.post(path, content=body, headers=headers).status_code == 201
+    blocks = len(w.blockstore.blocks)  # type: ignore[attr-defined]
     # the same request again (a captured copy, or the carrier retrying)
     r = _refused(w.client.post(path, content=body, headers=headers), 409, "webhook_replayed")
     assert "already recorded" in r["detail"]
@@ -214,6 +215,7 @@ def test_replayed_and_stale_webhooks_are_refused(
              401, "webhook_stale")
     items = ok(w.buyer.get(f"/orders/{ORDER}/performance"))["items"]
     assert [i["eventId"] for i in items] == [event.event_id]  # recorded once, never twice
+    assert len(w.blockstore.blocks) == blocks  # type: ignore[attr-defined]  # nothing stored
     assert [r["code"] for r in _refusals(w)] == ["webhook_replayed", "webhook_replayed",
                                                  "webhook_stale", "webhook_stale"]
 
@@ -266,9 +268,14 @@ def test_other_refusals_have_their_codes(carrier: World,
         r = _refused(sim.send(w.client, bad), 422, "webhook_malformed")
     assert "signedBy" in r["detail"]
     _refused(sim.send(w.client, b" " * 20_000), 413, "webhook_too_large")
+    # an event that happened after its capture (beyond the sender's window)
+    late = sim.event(ORDER, "M2", "delivered", occurred_at=w.clock() + timedelta(seconds=301))
+    assert "after the capture" in _refused(sim.send(w.client, late), 422,
+                                           "webhook_malformed")["detail"]
     assert [r["code"] for r in _refusals(w)] == [
         "webhook_event_refused", "webhook_unknown_sender", "webhook_unknown_order",
-        "webhook_unknown_order", "webhook_malformed", "webhook_malformed", "webhook_malformed", "webhook_too_large"]
+        "webhook_unknown_order", "webhook_malformed", "webhook_malformed", "webhook_malformed",
+        "webhook_too_large", "webhook_malformed"]
 
 
 def test_a_partys_own_record_stays_party_submitted(carrier: World) -> None:
@@ -296,6 +303,9 @@ def test_a_partys_own_record_stays_party_submitted(carrier: World) -> None:
     _refused(w.seller.get("/performance/999999/provenance"), 404, "not_found")
     _refused(w.seller.post(f"/orders/{ORDER}/performance",
                            json=body | {"occurredAt": "yesterday"}), 422, "bad_submission")
+    _refused(w.seller.post(f"/orders/{ORDER}/performance",
+                           json=body | {"occurredAt": "2026-11-25T08:00:00Z"}), 422,
+             "bad_submission")  # tomorrow: not yet happened
     assert len(ok(w.admin.get(f"/orders/{ORDER}/performance"))["items"]) == 2
 
 
