@@ -226,3 +226,37 @@ def test_the_simulator_command_line(tmp_path: Path, capsys: pytest.CaptureFixtur
                      str(ORDER_ID), "--shipment", "CLI1", "shipped"])
         out = capsys.readouterr().out
         assert code == 1 and "webhook_replayed" in out and "被拒绝 1" in out
+
+
+def test_the_cid_hash_stays_cached_for_concurrent_builders() -> None:
+    """multiformats reads its weak cache of Multihash objects with a check-then-get; an
+    entry collected between the two made a concurrent CID build fail with KeyError (the
+    load test found it). evidence.ipfs holds sha2-256 so its entry never dies."""
+    import gc
+    import threading
+
+    from multiformats.multihash import Multihash
+
+    from evidence.ipfs import FileImporter, MemoryBlockstore
+
+    gc.collect()
+    assert "sha2-256" in Multihash._cache
+    errors: list[BaseException] = []
+
+    def build(n: int) -> None:
+        try:
+            for i in range(200):
+                importer = FileImporter(cid_version=1, blockstore=MemoryBlockstore())
+                importer.write(f"{n}:{i}".encode())
+                importer.finish()
+                if i % 50 == 0:
+                    gc.collect()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

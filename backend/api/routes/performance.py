@@ -63,7 +63,8 @@ class PartyEventIn(StrictBody):
     type: EventType
     shipment: str = Field(pattern=r"^[A-Za-z0-9._:\-]{1,64}$",
                           description="the tracking number (or any shipment reference)")
-    occurredAt: str = Field(description="UTC ISO 8601, e.g. 2026-12-01T08:00:00Z")  # noqa: N815
+    occurredAt: str = Field(max_length=32,  # noqa: N815
+                            description="UTC ISO 8601, e.g. 2026-12-01T08:00:00Z")
     location: str = Field(default="", max_length=200)
     signedBy: str = Field(default="", max_length=200)  # noqa: N815
     note: str = Field(default="", max_length=500)
