@@ -1,14 +1,13 @@
 """sale_contract table
 
-Revision ID: 0007s
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-06
 
 Contracts of sale proposed at checkout (backend/db/service_models.py ``SaleContract``,
 docs/contract-of-sale.md): the signed ``ContractOfSale`` record, its status, its IPFS bundle
 and the escrow order and case that bind it. A new table, nothing to copy; downgrade drops
-it. The revision id carries a suffix because other branches of the same session add their
-own 0007: the merge chains them one after another.
+it.
 """
 
 from collections.abc import Sequence
@@ -16,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007s"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
