@@ -38,7 +38,7 @@ from . import courts
 from .chain import ChainExecutor, EscrowPort
 from .effects import EffectInterpreter
 from .errors import AccessDenied, BadSubmission, NotFound
-from .escrow import UnknownOrder
+from .escrow import ETH_META, TokenMeta, UnknownOrder
 from .institution import Institution
 from .keys import ServiceKey
 from .pipeline import StepPipeline, StepResult, chain_action_view
@@ -95,6 +95,7 @@ class CaseService:
             keys=self.keys, service_key=config.institution_key, is_admin=self.is_admin,
             clock=clock)
         self.scheduler = Scheduler(pipeline=self.pipeline, port=port, clock=clock)
+        self._order_tokens: dict[int, tuple[str, TokenMeta]] = {}  # an order's token is fixed
 
     def __repr__(self) -> str:
         return f"CaseService(institution={self.institution_address})"
@@ -105,6 +106,19 @@ class CaseService:
 
     def now(self) -> datetime:
         return self.clock().astimezone(UTC)
+
+    def order_token(self, order_id: int) -> tuple[str, TokenMeta] | None:
+        """The order's token and how it is written (symbol, decimals), read once from the
+        escrow and its ERC-20 (an order's token never changes); None while the escrow cannot
+        be read (a view then gives amounts in the token's smallest unit, never a guess)."""
+        if order_id not in self._order_tokens:
+            try:
+                token = self.port.read_order(order_id).token
+                meta = ETH_META if int(token, 16) == 0 else self.port.token_meta(token)
+            except Exception:  # noqa: BLE001 - the chain unreachable or the order unknown
+                return None
+            self._order_tokens[order_id] = (token, meta)
+        return self._order_tokens[order_id]
 
     # -- roles ---------------------------------------------------------------------------
 

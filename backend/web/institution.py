@@ -297,8 +297,8 @@ def _case_section(request: Request, case_id: str, admin: str, courts: list[tuple
                     for k, a in people if a)
     facts += (f'<dt>{e(text("dispute", lang))}</dt><dd>{e(dispute)}</dd>'
               f'<dt>{e(text("remedy", lang))}</dt><dd>{e(remedy)}</dd>'
-              f'<dt>{e(text("amount", lang))}</dt><dd>{e(desk.money(view["amount"]))}</dd>'
-              f'<dt>{e(text("guarantee", lang))}</dt><dd>{e(desk.money(view["guarantee"]))}</dd>'
+              f'<dt>{e(text("amount", lang))}</dt><dd>{e(desk.money(view["amount"], view))}</dd>'
+              f'<dt>{e(text("guarantee", lang))}</dt><dd>{e(desk.money(view["guarantee"], view))}</dd>'
               f'<dt>{e(text("deadline", lang))}</dt><dd>{desk.when(view.get("deadline"))}'
               f'{desk.countdown(view.get("deadline"))}</dd>')
     if given:

@@ -233,8 +233,8 @@ def _escrow(request: Request, view: dict[str, Any], lang: str) -> tuple[str, dic
     status = ui(status_key, lang) if status_key in UI else order.status
     limits = {"amount": str(order.amount) if order.status != "Resolved" else view["amount"],
               "guarantee": str(min(order.guarantee, int(view["guarantee"]))), "live": "true"}
-    rows = [("nd_escrow_status", status), ("nd_escrow_amount", desk.money(order.amount)),
-            ("nd_guarantee_now", desk.money(order.guarantee))]
+    rows = [("nd_escrow_status", status), ("nd_escrow_amount", desk.money(order.amount, view)),
+            ("nd_guarantee_now", desk.money(order.guarantee, view))]
     return ('<dl class="facts" id="escrow-now">' + "".join(
         f'<dt>{e(ui(k, lang))}</dt><dd data-field="{e(k)}">{e(v)}</dd>' for k, v in rows)
         + "</dl>"), limits
@@ -325,10 +325,10 @@ def _preevaluation(case: p.CaseState, view: dict[str, Any], lang: str) -> str:
             f'<dt>{e(ui("pe_for", lang))}</dt><dd>{e(ui("tracking_" + tracking, lang))}</dd>'
             f'<dt>{e(ui("pe_outcome", lang))}</dt>'
             f'<dd>{e(ui(_OUTCOME[report["outcome"]], lang))}</dd>'
-            f'<dt>{e(text("to_buyer", lang))}</dt><dd>{e(desk.money(alloc["to_buyer"]))}</dd>'
-            f'<dt>{e(text("to_seller", lang))}</dt><dd>{e(desk.money(alloc["to_seller"]))}</dd>'
+            f'<dt>{e(text("to_buyer", lang))}</dt><dd>{e(desk.money(alloc["to_buyer"], view))}</dd>'
+            f'<dt>{e(text("to_seller", lang))}</dt><dd>{e(desk.money(alloc["to_seller"], view))}</dd>'
             f'<dt>{e(text("compensation", lang))}</dt>'
-            f'<dd>{e(desk.money(alloc["compensation"]))}</dd>'
+            f'<dd>{e(desk.money(alloc["compensation"], view))}</dd>'
             f'<dt>{e(ui("pe_confidence", lang))}</dt>'
             f'<dd>{e(ui("pe_conf_" + report["confidence"], lang))}</dd></dl>'
             f'<p><strong>{e(ui("pe_reasons", lang))}</strong></p><ul>{reasons}</ul>'
@@ -352,9 +352,9 @@ def _offers(request: Request, view: dict[str, Any], lang: str) -> str:
     trs = []
     for o in open_:
         a = o["allocation"]
-        terms = (f'{text("to_buyer", lang)}: {desk.money(a["to_buyer"])} · '
-                 f'{text("to_seller", lang)}: {desk.money(a["to_seller"])} · '
-                 f'{text("compensation", lang)}: {desk.money(a["compensation"])}')
+        terms = (f'{text("to_buyer", lang)}: {desk.money(a["to_buyer"], view)} · '
+                 f'{text("to_seller", lang)}: {desk.money(a["to_seller"], view)} · '
+                 f'{text("compensation", lang)}: {desk.money(a["compensation"], view)}')
         accepted = ", ".join(desk.person(x, lang, who) for x in o.get("accepted_by") or [])
         trs.append(f'<tr><td>{desk.person(o["made_by"], lang, who)}</td><td>{e(terms)}</td>'
                    f'<td>{desk.when(o.get("expires_at"))}{desk.countdown(o.get("expires_at"))}'
@@ -466,9 +466,9 @@ def desk_page(request: Request, case_id: str) -> HTMLResponse:
     facts = [(text("claimant", lang), desk.person(view.get("claimant"), lang, who)),
              (text("respondent", lang), desk.person(view.get("respondent"), lang, who)),
              (text("dispute", lang), e(dispute)), (text("remedy", lang), e(remedy)),
-             (ui("nd_claimed", lang), e(desk.money(view.get("claimedAmount")))),
-             (text("amount", lang), e(desk.money(view["amount"]))),
-             (text("guarantee", lang), e(desk.money(view["guarantee"]))),
+             (ui("nd_claimed", lang), e(desk.money(view.get("claimedAmount"), view))),
+             (text("amount", lang), e(desk.money(view["amount"], view))),
+             (text("guarantee", lang), e(desk.money(view["guarantee"], view))),
              (text("deadline", lang), desk.when(view.get("deadline"))
               + desk.countdown(view.get("deadline")))]
     escrow_html, limits = _escrow(request, view, lang)
@@ -491,4 +491,4 @@ def desk_page(request: Request, case_id: str) -> HTMLResponse:
                 "messages": _messages(lang), "lang": lang, "viewer": viewer,
                 "caseId": case_id, "serverNow": data["serverNow"],
                 "disclosure": disclosure}))
-    return page(request, lang, f"{title} {case_id[:10]}…", body, viewer)
+    return page(request, lang, f"{title} {case_id[:10]}…", body, viewer, case=view)

@@ -43,7 +43,20 @@ async function main() {
           (trs) => trs.map((tr) => [tr.cells[0].innerText, tr.cells[1].innerText])),
       });
       if (out.prompts.length === 1) {
+        // Names, not addresses: each address the page knows is shown as the person's name
+        // and seats, the address one click away (a disclosure).
+        const first = out.prompts[0];
+        first.named = await p.locator('#wallet-prompt details.wallet-address summary').allInnerTexts();
+        first.addressHiddenBefore = await p.locator('#wallet-prompt details.wallet-address code')
+          .first().isHidden();
+        first.signer = await p.locator('#wallet-prompt-signer summary').innerText();
         await p.screenshot({ path: path.join(outDir, 'prompt-offer-zh.png') });
+        await p.click('#wallet-prompt table.wallet-fields details.wallet-address summary');
+        first.addressShown = await p.locator(
+          '#wallet-prompt table.wallet-fields details.wallet-address code').innerText();
+        await p.click('#wallet-prompt-signer summary');
+        first.signerAddress = await p.locator('#wallet-prompt-signer code').innerText();
+        await p.screenshot({ path: path.join(outDir, 'prompt-offer-address-zh.png') });
       }
       const dialog = await p.$('#wallet-prompt');
       await p.click('#wallet-prompt-sign');

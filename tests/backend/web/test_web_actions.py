@@ -50,7 +50,7 @@ def test_parties_act_through_the_page(world: WebWorld, tmp_path: Path) -> None:
     assert out["badCompensation"]["text"].startswith("Enter the amount as digits")
     assert out["badCompensationFocus"] == "step-offer-compensation"
     assert out["tooLargeEn"]["text"] == "The refund cannot exceed the escrowed amount."
-    assert out["invalidZh"]["text"] == "最多 6 位小数（代币的最小单位）。"
+    assert out["invalidZh"]["text"] == "最多 6 位小数：tUSD 的最小单位是 0.000001。"
     assert out["invalidSent"] == 0 and out["invalidSigned"] == 0
     # Evidence.
     assert "ok" in out["upload"]["cls"], out["upload"]
