@@ -7,7 +7,9 @@
 //
 // usage: node party.cjs BASE_URL KEY LANG OUT_DIR ORDER_ID PHOTO_PATH CASE_ID/evidence/REF|-
 // With CHAIN_RPC set, eth_sendTransaction is signed and sent to that node for real.
-// WALLET_CHAIN: the chain id the wallet reports; OTHER_CHAIN: first report this one.
+// WALLET_CHAIN: the chain id the wallet reports; OTHER_CHAIN: first report this one (the
+// page must ask the wallet to switch: refused once, then accepted). EIP6963=1: the wallet is
+// only announced by EIP-6963 (no window.ethereum), as most extensions are now.
 'use strict';
 const fs = require('fs');
 const { chromium } = require('playwright-core');
@@ -36,7 +38,7 @@ async function main() {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
   });
-  const out = { console: [], signed: [], sent: [], external: [], axe: [] };
+  const out = { console: [], signed: [], sent: [], external: [], axe: [], switches: [] };
   try {
     const context = await browser.newContext({ locale: lang === 'en' ? 'en-US' : 'zh-CN',
       timezoneId: 'Asia/Shanghai', viewport: { width: 1200, height: 900 } });
@@ -60,6 +62,14 @@ async function main() {
         out.chainAsked = true;
         return '0x' + BigInt(process.env.WALLET_CHAIN).toString(16);
       }
+      if (method === 'wallet_switchEthereumChain') {
+        out.switches.push(params[0].chainId);
+        if (process.env.SWITCH_REFUSE === '1') {
+          const e = new Error('User rejected the request.'); e.code = 4001; throw e;
+        }
+        process.env.WALLET_CHAIN = BigInt(params[0].chainId).toString();
+        return null;
+      }
       if (method === 'eth_sendTransaction') {
         out.sent.push(params[0]);
         if (!process.env.CHAIN_RPC) { return '0x' + 'ab'.repeat(32); }
@@ -74,9 +84,18 @@ async function main() {
       }
       throw new Error('unsupported ' + method);
     });
-    await context.addInitScript(() => {
-      window.ethereum = { request: ({ method, params }) => window.__walletRequest(method, params || []) };
-    });
+    await context.addInitScript((eip6963) => {
+      const provider = { request: ({ method, params }) => window.__walletRequest(method, params || []) };
+      if (!eip6963) { window.ethereum = provider; return; }
+      delete window.ethereum;
+      const announce = () => window.dispatchEvent(new CustomEvent('eip6963:announceProvider', {
+        detail: Object.freeze({ info: { uuid: '00000000-0000-4000-8000-000000006963',
+          name: 'Test Wallet', rdns: 'org.example.test',
+          icon: 'data:image/svg+xml,<svg xmlns="http://www.w3.org/2000/svg"/>' }, provider }) }));
+      window.addEventListener('eip6963:requestProvider', announce);
+      announce();
+    }, process.env.EIP6963 === '1');
+    out.eip6963 = process.env.EIP6963 === '1';
     const page = await context.newPage();
     page.on('console', (m) => out.console.push(m.type() + ': ' + m.text()));
     page.on('pageerror', (e) => out.console.push('pageerror: ' + e.message));
@@ -120,14 +139,17 @@ async function main() {
     await page.waitForSelector('#wallet-transactions');
     out.stage = await page.locator('#summary .stage').innerText();
     out.walletText = await page.locator('#wallet-transactions li p').first().innerText();
-    if (process.env.OTHER_CHAIN) {  // first on another network: refused, nothing sent
-      const real = process.env.WALLET_CHAIN;
+    if (process.env.OTHER_CHAIN) {
+      // On another network, the switch refused: refused in words, nothing sent.
       process.env.WALLET_CHAIN = process.env.OTHER_CHAIN;
+      process.env.SWITCH_REFUSE = '1';
       await page.click('#wallet-transactions button.send-tx');
       await page.waitForSelector('#wallet-transactions .result.error');
       out.wrongChain = await page.locator('#wallet-transactions .result.error').innerText();
       out.sentOnWrongChain = out.sent.length;
-      process.env.WALLET_CHAIN = real;
+      await page.screenshot({ path: `${outDir}/case-wrong-chain-${lang}.png`, fullPage: true });
+      // Still there, the switch accepted: the call goes out on the escrow's chain.
+      process.env.SWITCH_REFUSE = '0';
     }
     await page.click('#wallet-transactions button.send-tx');
     await page.waitForSelector('#wallet-transactions .result.ok');

@@ -92,6 +92,29 @@ def record_package_download(world: WebWorld, court: str, case_id: str, manifest:
                               "manifestSha256": manifest}))
 
 
+def token_case(world: WebWorld, order_id: int, token: str, meta: TokenMeta | None,
+               amount: int, guarantee: int) -> str:
+    """A case filed and frozen on an order paid in ``token`` (``meta``: what its ERC-20
+    ``symbol()`` and ``decimals()`` answer; None for ether, the zero address)."""
+    buyer, seller = world.clients["buyer"], world.clients["seller"]
+    institution = world.port.institution_address
+    if meta is not None:
+        world.port.tokens[token.lower()] = meta
+    world.port.add_order(OrderInfo(order_id=order_id, buyer=buyer.address, seller=seller.address,
+                                   amount=amount, token=token, institution=institution,
+                                   status="Paid", case_id="0x" + "00" * 32,
+                                   guarantee=guarantee))
+    case_id: str = buyer.post("/cases", {"orderId": str(order_id)})["caseId"]
+    buyer.post(f"/cases/{case_id}/filing", buyer.plain(case_id, "case.filed", {
+        "claimant": buyer.address, "respondent": seller.address, "orderId": str(order_id),
+        "disputeType": "not_as_described", "remedy": "partial_refund",
+        "claimedAmount": str(amount // 2),
+        "statementHash": "0x" + hashlib.sha256(b"cracked").hexdigest()}))
+    world.port.party_raises_dispute(order_id, case_id)
+    world.app.state.ctx.service.executor.run(case_id)
+    return case_id
+
+
 def declare_profile(world: WebWorld, who: str, name: str, name_zh: str, **more: Any
                     ) -> httpx.Response:
     """``who`` signs a Profile with their key and sends it through /ui/api/profile."""
