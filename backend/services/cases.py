@@ -115,7 +115,7 @@ class CaseService:
             try:
                 token = self.port.read_order(order_id).token
                 meta = ETH_META if int(token, 16) == 0 else self.port.token_meta(token)
-            except Exception:  # noqa: BLE001 - the chain unreachable or the order unknown
+            except Exception:
                 return None
             self._order_tokens[order_id] = (token, meta)
         return self._order_tokens[order_id]

@@ -28,8 +28,9 @@ from evidence.steps import STEPS
 from evidence.words import DISPUTE_TYPES, REMEDIES
 
 from . import award
-from .money import token_of
+from .fields import field as _field
 from .i18n import STAGES, UI, register, step_word, ui
+from .money import token_of
 
 __all__ = ["actions_section", "case_data", "router"]
 # The API paths the pages may call through the proxy (prefixes); a page that needs another
@@ -183,15 +184,6 @@ def _form(step: str, title: str, inner: str, button: str, lang: str, idx: str = 
             f'aria-labelledby="{fid}-h"><h3 id="{fid}-h">{_e(title)}</h3>{inner}'
             f'<button type="submit">{_e(button)}</button>'
             f'<p class="result" role="status" aria-live="polite"></p></form>')
-
-
-def _field(fid: str, name: str, label: str, control: str, hint: str = "") -> str:
-    hint_html = (f'<small id="{fid}-{name}-hint" class="muted">{_e(hint)}</small>'
-                 if hint else "")
-    described = f' aria-describedby="{fid}-{name}-hint"' if hint else ""
-    return (f'<div class="field"><label for="{fid}-{name}">{_e(label)}</label>'
-            + control.replace("{id}", f'id="{fid}-{name}" name="{name}"{described}')
-            + hint_html + "</div>")
 
 
 _AMOUNT_INPUT = '<input {id} type="text" inputmode="decimal" autocomplete="off" required>'
@@ -379,7 +371,7 @@ def _neutral_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[s
             continue  # the tables leave it open until the panel decides; a second is refused
         if action in allowed:
             fid = f"step-{step}"
-            inner = _allocation_fields(fid, data, lang) + award.award_fields(fid, _field, lang)
+            inner = _allocation_fields(fid, data, lang) + award.award_fields(fid, lang)
             forms.append(_form(step, ui(f"{step}_title", lang), inner,
                                ui("sign_award", lang), lang))
     for action, step in (("court.confirmed", "confirm"), ("court.refused", "refuse")):

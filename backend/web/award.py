@@ -18,9 +18,9 @@ SHA-256 is the ``awardHash`` the award record signs. ``actions.js`` builds and c
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
 from typing import Any
 
+from .fields import field
 from .i18n import register, ui
 from .money import token_of
 
@@ -100,9 +100,8 @@ def preview(fid: str, data: dict[str, Any], lang: str) -> str:
             f'<p class="refusal error" id="{fid}-refusal" role="alert" hidden></p></div>')
 
 
-def award_fields(fid: str, field: Callable[..., str], lang: str) -> str:
-    """The reasons and the optional document of the award editor (``field`` is
-    ``actions._field``)."""
+def award_fields(fid: str, lang: str) -> str:
+    """The reasons and the optional document of the award editor."""
     return (field(fid, "reasons", ui("award_reasons_label", lang),
                   '<textarea {id} rows="6" maxlength="20000"></textarea>',
                   ui("award_reasons_hint", lang))

@@ -36,6 +36,7 @@ from evidence.words import ORDER_STATUSES, timeline_label
 from . import desk
 from .actions import actions_section, case_data
 from .desk import e
+from .fields import field
 from .i18n import UI, register, step_word, text, ui
 from .people import NEUTRAL_ROLES
 
@@ -233,7 +234,8 @@ def _escrow(request: Request, view: dict[str, Any], lang: str) -> tuple[str, dic
     status = ui(status_key, lang) if status_key in UI else order.status
     limits = {"amount": str(order.amount) if order.status != "Resolved" else view["amount"],
               "guarantee": str(min(order.guarantee, int(view["guarantee"]))), "live": "true"}
-    rows = [("nd_escrow_status", status), ("nd_escrow_amount", desk.money(order.amount, view)),
+    rows = [("nd_escrow_status", status),
+            ("nd_escrow_amount", desk.money(order.amount, view)),
             ("nd_guarantee_now", desk.money(order.guarantee, view))]
     return ('<dl class="facts" id="escrow-now">' + "".join(
         f'<dt>{e(ui(k, lang))}</dt><dd data-field="{e(k)}">{e(v)}</dd>' for k, v in rows)
@@ -278,13 +280,12 @@ def _disclosure(request: Request, case_id: str, viewer: str, lang: str
             f'{e(ui("nd_yes", lang))}</label> '
             f'<label><input type="radio" name="independent" value="no"> '
             f'{e(ui("nd_no", lang))}</label></fieldset>'
-            f'<div class="field"><label for="{fid}-conflicts">{e(ui("nd_conflicts", lang))}'
-            f'</label><textarea id="{fid}-conflicts" name="conflicts" rows="3" maxlength="4000">'
-            '</textarea></div>'
-            f'<div class="field"><label for="{fid}-statement">{e(ui("nd_statement", lang))}'
-            f'</label><textarea id="{fid}-statement" name="statement" rows="3" maxlength="4000" '
-            f'required>{e(ui("nd_statement_default", lang))}</textarea></div>'
-            f'<button type="submit">{e(ui("nd_sign_disclosure", lang))}</button>'
+            + field(fid, "conflicts", ui("nd_conflicts", lang),
+                    '<textarea {id} rows="3" maxlength="4000"></textarea>')
+            + field(fid, "statement", ui("nd_statement", lang),
+                    '<textarea {id} rows="3" maxlength="4000" required>'
+                    f'{e(ui("nd_statement_default", lang))}</textarea>')
+            + f'<button type="submit">{e(ui("nd_sign_disclosure", lang))}</button>'
             '<p class="result" role="status" aria-live="polite"></p></form>')
     return head + form + "</section>", data
 
@@ -325,8 +326,10 @@ def _preevaluation(case: p.CaseState, view: dict[str, Any], lang: str) -> str:
             f'<dt>{e(ui("pe_for", lang))}</dt><dd>{e(ui("tracking_" + tracking, lang))}</dd>'
             f'<dt>{e(ui("pe_outcome", lang))}</dt>'
             f'<dd>{e(ui(_OUTCOME[report["outcome"]], lang))}</dd>'
-            f'<dt>{e(text("to_buyer", lang))}</dt><dd>{e(desk.money(alloc["to_buyer"], view))}</dd>'
-            f'<dt>{e(text("to_seller", lang))}</dt><dd>{e(desk.money(alloc["to_seller"], view))}</dd>'
+            f'<dt>{e(text("to_buyer", lang))}</dt>'
+            f'<dd>{e(desk.money(alloc["to_buyer"], view))}</dd>'
+            f'<dt>{e(text("to_seller", lang))}</dt>'
+            f'<dd>{e(desk.money(alloc["to_seller"], view))}</dd>'
             f'<dt>{e(text("compensation", lang))}</dt>'
             f'<dd>{e(desk.money(alloc["compensation"], view))}</dd>'
             f'<dt>{e(ui("pe_confidence", lang))}</dt>'

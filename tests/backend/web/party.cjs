@@ -12,52 +12,25 @@
 // only announced by EIP-6963 (no window.ethereum), as most extensions are now.
 'use strict';
 const fs = require('fs');
-const { chromium } = require('playwright-core');
-const sigUtil = require('@metamask/eth-sig-util');
-const { privateToAddress } = require('@ethereumjs/util');
-
-const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const { account, axe: axeFindings, collectConsole, context, injectWallet, launch, loopbackOnly,
+  signIn } = require('./driver.cjs');
 
 /** axe-core's serious and critical violations on the page as it is now. */
 async function axe(page, name, out) {
-  await page.evaluate(AXE);
-  const found = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => ({ id: v.id, impact: v.impact,
-        nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
-  });
-  for (const v of found) { out.axe.push(Object.assign({ page: name }, v)); }
+  for (const v of await axeFindings(page)) {
+    out.axe.push({ page: name, id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 5) });
+  }
 }
 
 async function main() {
   const [base, keyHex, lang, outDir, orderId, photoPath, textRef] = process.argv.slice(2);
-  const key = Buffer.from(keyHex.replace(/^0x/, ''), 'hex');
-  const address = '0x' + Buffer.from(privateToAddress(key)).toString('hex');
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  const { key } = account(keyHex);
+  const browser = await launch();
   const out = { console: [], signed: [], sent: [], external: [], axe: [], switches: [] };
   try {
-    const context = await browser.newContext({ locale: lang === 'en' ? 'en-US' : 'zh-CN',
-      timezoneId: 'Asia/Shanghai', viewport: { width: 1200, height: 900 } });
-    await context.route('**/*', (route) => {
-      const u = new URL(route.request().url());
-      if (u.hostname === '127.0.0.1' || u.protocol === 'data:' || u.protocol === 'blob:') {
-        return route.continue();
-      }
-      out.external.push(route.request().url());
-      return route.abort();
-    });
-    await context.exposeFunction('__walletRequest', async (method, params) => {
-      if (method === 'eth_requestAccounts' || method === 'eth_accounts') { return [address]; }
-      if (method === 'personal_sign') { return sigUtil.personalSign({ privateKey: key, data: params[0] }); }
-      if (method === 'eth_signTypedData_v4') {
-        const data = JSON.parse(params[1]);
-        out.signed.push(data.primaryType === 'ProceduralStep' ? data.message.action : data.primaryType);
-        return sigUtil.signTypedData({ privateKey: key, data, version: sigUtil.SignTypedDataVersion.V4 });
-      }
+    const ctx = await context(browser, lang, { locale: lang === 'en' ? 'en-US' : 'zh-CN' });
+    await loopbackOnly(ctx, out.external);
+    const other = async (method, params) => {
       if (method === 'eth_chainId') {  // WALLET_CHAIN: the network the wallet is on
         out.chainAsked = true;
         return '0x' + BigInt(process.env.WALLET_CHAIN).toString(16);
@@ -83,25 +56,13 @@ async function main() {
         return sent.hash;
       }
       throw new Error('unsupported ' + method);
-    });
-    await context.addInitScript((eip6963) => {
-      const provider = { request: ({ method, params }) => window.__walletRequest(method, params || []) };
-      if (!eip6963) { window.ethereum = provider; return; }
-      delete window.ethereum;
-      const announce = () => window.dispatchEvent(new CustomEvent('eip6963:announceProvider', {
-        detail: Object.freeze({ info: { uuid: '00000000-0000-4000-8000-000000006963',
-          name: 'Test Wallet', rdns: 'org.example.test',
-          icon: 'data:image/svg+xml,<svg xmlns="http://www.w3.org/2000/svg"/>' }, provider }) }));
-      window.addEventListener('eip6963:requestProvider', announce);
-      announce();
-    }, process.env.EIP6963 === '1');
+    };
+    await injectWallet(ctx, key, { other, eip6963: process.env.EIP6963 === '1',
+      onTyped: (data) => out.signed.push(data.primaryType === 'ProceduralStep'
+        ? data.message.action : data.primaryType) });
     out.eip6963 = process.env.EIP6963 === '1';
-    const page = await context.newPage();
-    page.on('console', (m) => out.console.push(m.type() + ': ' + m.text()));
-    page.on('pageerror', (e) => out.console.push('pageerror: ' + e.message));
-    await page.goto(base + '/ui/sign-in?lang=' + lang);
-    await Promise.all([page.waitForURL('**/ui/cases?lang=' + lang, { timeout: 20000 }),
-      page.click('#sign-in')]);
+    const page = collectConsole(await ctx.newPage(), out.console);
+    await signIn(page, base, lang);
 
     // 1. The orders page, reached through the nav.
     await page.click('a[data-nav="nav_orders"]');

@@ -7,9 +7,9 @@ import re
 import httpx
 import pytest
 
+from backend.services.escrow import TokenMeta
 from backend.web import COOKIE
 from tests.backend.web.visible import problems
-from backend.services.escrow import TokenMeta
 from tests.backend.web.web_world import CHAIN_ID, ORDER_ID, ROOT, TX, WebWorld, token_case
 
 DAI = "0x" + "d1" * 20  # an 18-decimal token

@@ -121,7 +121,8 @@ def test_a_buyer_files_a_claim_from_an_order_and_freezes_the_escrow(
     want = hex(world.port.domain().chain_id)
     assert r["switches"] == [want, want]
     assert r["sentOnWrongChain"] == 0 and str(world.port.domain().chain_id) in r["wrongChain"]
-    assert r["wrongChain"].startswith("您的钱包连接的是其他网络" if zh else "Your wallet is on another")
+    assert r["wrongChain"].startswith(
+        "您的钱包连接的是其他网络" if zh else "Your wallet is on another")
     # Evidence read in the page, checked against its commitment, downloadable.
     assert r["photo"] == {"check": "yes", "shown": 1, "width": r["photo"]["width"],
                           "download": "crack.jpg"} and r["photo"]["width"] > 0

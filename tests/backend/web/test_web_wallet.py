@@ -233,7 +233,8 @@ def test_a_case_step_signed_with_the_built_in_wallet(world: WebWorld, tmp_path: 
     first = out["prompts"][0]
     shown = dict(first["rows"])
     # Amounts in the case's token (its symbol and decimals, from the escrow's ERC-20).
-    assert shown["付给买方"] == "100.500000 tUSD" and shown["从保证金中支付的赔偿"] == "0.000000 tUSD"
+    assert shown["付给买方"] == "100.500000 tUSD"
+    assert shown["从保证金中支付的赔偿"] == "0.000000 tUSD"
     # Names, not addresses: the offeror and the signer are the buyer's name and seats in
     # the case, the address one click away.
     buyer = world.clients["buyer"].address
