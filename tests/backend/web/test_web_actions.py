@@ -67,7 +67,8 @@ def test_parties_act_through_the_page(world: WebWorld, tmp_path: Path) -> None:
                                   "ProceduralStep", "ProceduralStep"]
     # The seller accepts in Chinese.
     assert "accept" in out["sellerForms"]
-    assert out["offerTerms"].startswith("买方 48.500000 · 卖方 431.500000 · 赔偿 10.000000")
+    assert out["offerTerms"].startswith(
+        "买方 48.500000 tUSD · 卖方 431.500000 tUSD · 赔偿 10.000000 tUSD")
     assert "ok" in out["accept"]["cls"], out["accept"]
     assert out["sellerStage"] == "已和解"
     assert out["sellerSigned"] == ["ProceduralStep", "Settlement"]
