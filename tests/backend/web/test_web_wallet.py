@@ -98,6 +98,10 @@ def test_built_in_wallet_made_restored_and_signing_as_eth_sign_typed_data_v4(
     assert out["stepPrompt"]["what"] == "Agree to arbitrate"
     assert shown["step"] == "Agree to arbitrate" and shown["number in the case record"] == "7"
     assert shown["signed at"] != "1790000000"  # a local time, not the number
+    # Signed in, the page names the signer ("you"; the address one click away); before the
+    # session it knew no one and showed the address.
+    assert " ".join(out["stepPrompt"]["signer"].split()) == "Signing as you"
+    assert " ".join(out["signInPrompt"]["signer"].split()) == f"Signing as {address}"
     # ... and signs the same digest and signature as MetaMask's library and eth-account.
     expected = out["expected"]
     assert out["stepDigest"] == expected["stepDigest"]

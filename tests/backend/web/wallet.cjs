@@ -67,6 +67,7 @@ async function promptText(page) {
     rows: await page.locator('#wallet-prompt table.wallet-fields tr').evaluateAll(
       (trs) => trs.map((tr) => [tr.cells[0].innerText, tr.cells[1].innerText])),
     hasPassphrase: await page.locator('#wallet-prompt-passphrase').count() === 1,
+    signer: await page.locator('#wallet-prompt-signer').innerText(),
   };
 }
 
