@@ -6,13 +6,12 @@
 // usage: node builtin_step.cjs BASE_URL CASE_ID KEYSTORE_PATH PASSPHRASE OUT_DIR
 'use strict';
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { launch } = require('./driver.cjs');
 
 async function main() {
   const [base, caseId, keystorePath, passphrase, outDir] = process.argv.slice(2);
   const out = { console: [] };
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  const browser = await launch();
   try {
     const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
       viewport: { width: 1100, height: 900 } });

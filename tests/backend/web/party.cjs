@@ -7,6 +7,7 @@
 //
 // usage: node party.cjs BASE_URL KEY LANG OUT_DIR ORDER_ID PHOTO_PATH CASE_ID/evidence/REF|-
 // With CHAIN_RPC set, eth_sendTransaction is signed and sent to that node for real.
+// CLAIM: the amount claimed as typed (default 120.5, of a 480 tUSD order).
 // WALLET_CHAIN: the chain id the wallet reports; OTHER_CHAIN: first report this one (the
 // page must ask the wallet to switch: refused once, then accepted). EIP6963=1: the wallet is
 // only announced by EIP-6963 (no window.ethereum), as most extensions are now.
@@ -83,7 +84,7 @@ async function main() {
     out.remedyOptions = await page.locator('#step-file-remedy option').allInnerTexts();
     await page.selectOption('#step-file-disputeType', 'not_as_described');
     await page.selectOption('#step-file-remedy', 'partial_refund');
-    await page.fill('#step-file-claimedAmount', '120.5');
+    await page.fill('#step-file-claimedAmount', process.env.CLAIM || '120.5');
     await page.fill('#step-file-statement', 'The LED panels arrived cracked; 12 of 40 unusable.');
     await page.selectOption('#step-file-kind', 'photo');
     await page.setInputFiles('#step-file-file', photoPath);

@@ -14,7 +14,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { launch } = require('./driver.cjs');
 const sigUtil = require('@metamask/eth-sig-util');
 const { Wallet } = require('ethers');
 
@@ -38,11 +38,6 @@ const MAIL = {  // EIP-712's example (nested structs, arrays), as eth_signTypedD
     contents: 'Hello, Bob!',
   },
 };
-
-async function launch() {
-  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-}
 
 async function person(browser, lang, out) {
   const context = await browser.newContext({ locale: lang === 'en' ? 'en-GB' : 'zh-CN',
