@@ -21,6 +21,7 @@ wall clock.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -67,6 +68,12 @@ class ServiceConfig:
     identity: Mapping[str, str] = field(default_factory=dict)  # institution_info's
 
 
+# After the escrow could not be read for an order's token, views go without it (amounts in
+# the smallest unit) for this long before asking the chain again: a chain outage must not
+# cost every case view a failed call.
+ORDER_TOKEN_RETRY_S = 30.0
+
+
 class CaseService:
     def __init__(self, sessions: sessionmaker[Session], *, port: EscrowPort,
                  blockstore: Blockstore, clock: Callable[[], datetime],
@@ -96,6 +103,7 @@ class CaseService:
             clock=clock)
         self.scheduler = Scheduler(pipeline=self.pipeline, port=port, clock=clock)
         self._order_tokens: dict[int, tuple[str, TokenMeta]] = {}  # an order's token is fixed
+        self._order_token_misses: dict[int, float] = {}  # order -> monotonic time of a miss
 
     def __repr__(self) -> str:
         return f"CaseService(institution={self.institution_address})"
@@ -112,12 +120,17 @@ class CaseService:
         escrow and its ERC-20 (an order's token never changes); None while the escrow cannot
         be read (a view then gives amounts in the token's smallest unit, never a guess)."""
         if order_id not in self._order_tokens:
+            missed = self._order_token_misses.get(order_id)
+            if missed is not None and time.monotonic() - missed < ORDER_TOKEN_RETRY_S:
+                return None  # a chain that just failed is not asked again on every read
             try:
                 token = self.port.read_order(order_id).token
                 meta = ETH_META if int(token, 16) == 0 else self.port.token_meta(token)
-            except Exception:
+            except Exception:  # the chain unreachable, or no such order
+                self._order_token_misses[order_id] = time.monotonic()
                 return None
             self._order_tokens[order_id] = (token, meta)
+            self._order_token_misses.pop(order_id, None)
         return self._order_tokens[order_id]
 
     # -- roles ---------------------------------------------------------------------------

@@ -359,6 +359,22 @@ def test_amounts_in_units_while_the_escrow_cannot_be_read(world: WebWorld) -> No
     service = world.app.state.ctx.service
     assert service.order_token(999_999) is None  # no such order: nothing cached, no guess
     assert 999_999 not in service._order_tokens
+    # A miss is not retried on every read (a chain outage would cost each view a call)...
+    asked: list[int] = []
+    real = service.port.read_order
+
+    def counting(order_id: int) -> object:
+        asked.append(order_id)
+        return real(order_id)
+
+    service.port.read_order = counting
+    try:
+        assert service.order_token(999_999) is None and asked == []
+        # ...but is once the retry time has passed.
+        service._order_token_misses[999_999] -= 60
+        assert service.order_token(999_999) is None and asked == [999_999]
+    finally:
+        service.port.read_order = real
 
 
 def test_the_web_router_is_mounted_once(world: WebWorld) -> None:
