@@ -63,7 +63,7 @@ from .headers import SecurityHeaders
 from .limits import JsonBodyLimit
 from .outages import register as register_outage_handlers
 from .request_id import RequestIdMiddleware
-from .routes import admin, auth, cases, court, evidence, identity, party
+from .routes import admin, auth, cases, checkout, court, evidence, identity, party, performance
 from .routes import log as log_routes
 from .schemas import HealthOut
 
@@ -320,7 +320,9 @@ def create_app(
     app.include_router(evidence.router)
     app.include_router(court.router)
     app.include_router(identity.router)
+    app.include_router(checkout.router)  # marketplaces: contracts of sale
     app.include_router(party.router)  # a party's orders, wallet transactions, notices
+    app.include_router(performance.router)  # webhooks and records of an order's performance
     app.include_router(log_routes.router)  # the institution's log, public (issue 15)
     app.include_router(web_pages)  # server-rendered pages under /ui
     app.include_router(web_root)  # GET / leads to the pages

@@ -2,7 +2,7 @@
 acceptance order, the complete nodes of its Merkle tree, its size, and its checkpoints.
 
 Rules (as in backend/db/models.py): portable types only, hashes 0x-hex, the schema is
-owned by Alembic (revision 0007), nothing here commits.
+owned by Alembic (revision 0009), nothing here commits.
 
 * ``LogHead``: one row (id 1), the log's size. Every append runs an upsert of this row in
   the appending transaction (``INSERT ... ON CONFLICT (id) DO UPDATE SET size = size + 1
