@@ -322,8 +322,8 @@ def create_app(
     app.include_router(identity.router)
     app.include_router(checkout.router)  # marketplaces: contracts of sale
     app.include_router(party.router)  # a party's orders, wallet transactions, notices
-    app.include_router(log_routes.router)  # the institution's log, public (issue 15)
     app.include_router(performance.router)  # webhooks and records of an order's performance
+    app.include_router(log_routes.router)  # the institution's log, public (issue 15)
     app.include_router(web_pages)  # server-rendered pages under /ui
     app.include_router(web_root)  # GET / leads to the pages
     app.include_router(verify_router)  # /verify/{digest}: public, no sign-in (QR codes)

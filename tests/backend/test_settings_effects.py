@@ -60,6 +60,7 @@ EFFECTS: dict[str, str] = {
     "CHAINARB_CONFIRMATIONS": f"{HERE}::test_confirmations",
     "CHAINARB_ANCHOR_INTERVAL_SECONDS": f"{HERE}::test_anchor_interval_seconds",
     "CHAINARB_ANCHOR_BATCH_LIMIT": f"{HERE}::test_anchor_batch_limit",
+    "CHAINARB_LOG_ORIGIN": f"{HERE}::test_log_origin",
     "CHAINARB_ANCHOR_CHAINS": "tests/backend/worker/test_anchoring_chains.py::"
                               "test_a_chain_down_mid_round_catches_up_with_nothing_lost_or_doubled",
     "CHAINARB_CHAIN_NAME": "tests/backend/test_settings.py::"
@@ -246,9 +247,26 @@ def test_anchor_batch_limit(tmp_path: Path, limit: int) -> None:
     with w.client:
         to_negotiation(w)  # several signed steps: each is a leaf to anchor
         _anchor_all(w)
-    counts = [tx["count"] for tx in chain.mined_tx.values()]
+    # the limit counts records; each root also carries the log's checkpoint (one more leaf)
+    counts = [tx["count"] - 1 for tx in chain.mined_tx.values()]
     assert sum(counts) >= 3, counts
     assert max(counts) == min(limit, sum(counts)), counts
+
+
+@pytest.mark.parametrize("origin", ["", "odr.example.org/log"])
+def test_log_origin(tmp_path: Path, origin: str) -> None:
+    """The origin names the log in every checkpoint the worker signs and every receipt;
+    unset, it is the public URL's host and path + /log."""
+    chain = FakeChain()
+    w = _anchoring_world(tmp_path, chain, log_origin=origin,
+                         public_url="https://arb.example.com/odr")
+    with w.client:
+        to_filed(w)
+        _anchor_all(w, runs=2)
+        cp = ok(w.stranger.get("/log/checkpoint"))
+    want = origin or "arb.example.com/odr/log"
+    assert cp["checkpoint"].splitlines()[0] == want
+    assert w.app.state.ctx.log.origin == want
 
 
 @pytest.mark.parametrize("confirmations", [1, 3])
