@@ -89,6 +89,8 @@ SLOW_MODULES = {
         "two anvil nodes, a case run on anvil and seven `chainarb verify` processes",
     "tests/backend/test_institution_rotate_cli.py":
         "`chainarb institution rotate-key` processes, each starting the embedded chain",
+    "tests/backend/api/test_performance_load.py":
+        "the carrier simulator's webhooks at 100 events/s for a minute, on both databases",
 }
 
 

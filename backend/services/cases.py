@@ -36,6 +36,7 @@ from evidence.records import Domain
 
 from . import courts
 from .chain import ChainExecutor, EscrowPort
+from .checkout import Checkout
 from .effects import EffectInterpreter
 from .errors import AccessDenied, BadSubmission, NotFound
 from .escrow import UnknownOrder
@@ -160,6 +161,10 @@ class CaseService:
                                 f"not this one ({self.institution_address})",
                                 code="wrong_institution")
         case_id = case_id_for_order(self.domain, order_id)
+        # An order opened under a signed contract of sale starts its case with the
+        # contract's dispute clause in place (backend/services/checkout.py).
+        if Checkout(self).bind_on_open(order):
+            return case_id
         state = p.new_case(
             case_id=case_id,
             order=p.Order(order_id=order_id, buyer=order.buyer, seller=order.seller,
