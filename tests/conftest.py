@@ -73,6 +73,8 @@ SLOW_MODULES = {
         "a profile signed through the page, names and words read in chromium",
     "tests/backend/web/test_web_wallet.py": "the built-in wallet made, restored, signing",
     "tests/backend/web/test_web_apidocs.py": "/docs and /redoc in chromium, network blocked",
+    "tests/backend/web/test_web_screens.py":
+        "a case in an 18-decimal token and the prompt's names, in chromium, both languages",
     "tests/portal/": "people carry cases through the portal's pages in chromium",
     "tests/evidence/test_cli_lang.py":
         "runs every command and error path again in Chinese, one process each",

@@ -76,6 +76,9 @@ class CaseSummaryOut(Open):
     claimant: str | None = None
     respondent: str | None = None
     amount: str | None = Field(default=None, description="escrowed, in the token's units")
+    token: str | None = None
+    currency: str | None = Field(default=None, description="the token's symbol (ETH: ether)")
+    decimals: int | None = Field(default=None, description="the token's decimals")
     disputeType: str | None = None
     remedy: str | None = None
     yourRoles: list[str] = Field(default_factory=list,
@@ -104,6 +107,9 @@ class CaseOut(Open):
     seller: str
     amount: str
     guarantee: str
+    token: str | None  # the order's token (0x0…0 for ether); None: the escrow unreadable
+    currency: str | None  # its ERC-20 symbol(), "ETH" for ether
+    decimals: int | None  # its ERC-20 decimals(), 18 for ether
     claimant: str | None
     respondent: str | None
     disputeType: str | None
