@@ -4,7 +4,7 @@ store), then inclusion and consistency proofs at that size.
 Setup (not timed): N encoded 98-byte log entries (evidence.log.LogEntry, cases and kinds
 varied).
 
-Timed, in the same run and interleaved chunk by chunk (`--chunk`), so both see the same
+Timed, in the same run and interleaved chunk by chunk (`--chunk`), so all see the same
 machine:
 - bare SHA-256: `hashlib.sha256(entry).digest()` over the same entries, the machine's rate
   for the one hash an append cannot avoid;
@@ -14,7 +14,7 @@ machine:
 - the same on a tree given a `MemoryNodeStore` (`MerkleLog(MemoryNodeStore())`): every
   append goes through the `NodeStore` protocol's `put_nodes` call with its checks, as the
   service's database store is written.
-Both are timed on the process's CPU clock (`time.process_time`): the machine is shared,
+All three are timed on the process's CPU clock (`time.process_time`): the machine is shared,
 and time spent waiting for a core is not the log's. Wall-clock rates are printed beside.
 Then `extend` (a batch in one call), proofs at size N (`--proofs` random leaves and
 random earlier sizes): their size and the time to make and to verify one, and the

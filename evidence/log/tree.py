@@ -68,8 +68,13 @@ class MemoryNodeStore:
     def __init__(self) -> None:
         # 64 levels: a tree of at most 2**63 leaves is 64 levels high
         self._levels: list[bytearray] = [bytearray() for _ in range(64)]
+        self._owned = False
 
     def put_nodes(self, nodes: Sequence[tuple[int, int, bytes]]) -> None:
+        if self._owned:
+            raise ValueError("this node store belongs to the tree that made it (MerkleLog() "
+                             "without a store) and only that tree writes to it; open other "
+                             "trees on it to read, or give each writer its own store")
         levels = self._levels
         for level, index, h in nodes:
             row = levels[level]
@@ -110,12 +115,10 @@ class MemoryNodeStore:
         row = self._levels[level]
         return [bytes(row[i:i + HASH_SIZE]) for i in range(0, len(row), HASH_SIZE)]
 
-    def leaves(self) -> bytearray:
-        """The leaf level itself (its length tells a tree whether anyone else wrote)."""
-        return self._levels[0]
-
     def appenders(self) -> list[Callable[[bytes], None]]:
-        """Each level's append, unchecked (for the one tree that owns this store)."""
+        """Each level's append, unchecked, for the one tree that made this store: from then
+        on the store is that tree's alone (`put_nodes` refuses anyone else's writes)."""
+        self._owned = True
         return [row.extend for row in self._levels]
 
     def leaf_count(self) -> int:
@@ -196,11 +199,9 @@ class MerkleLog:
         # levels' own C-level appenders, without a Python call per append (the benchmark's
         # configuration). Any store given goes through `put_nodes`, which checks each write.
         self._sinks: list[Callable[[bytes], None]] | None = None
-        self._leaves = bytearray()  # the owned store's leaf level (its length is checked)
         if store is None:
             memory = MemoryNodeStore()
             self._sinks = memory.appenders()
-            self._leaves = memory.leaves()
             store = memory
         self.store: NodeStore = store
         self._put = store.put_nodes
@@ -246,10 +247,6 @@ class MerkleLog:
         leaf = sha256(b"\x00" + entry).digest()
         frontier = self._frontier
         sinks = self._sinks
-        if sinks is not None and len(self._leaves) != n << 5:
-            # another tree wrote to the store this one owns: from now on every write goes
-            # through `put_nodes`, which checks it
-            self._sinks = sinks = None
         if not n & 1:
             if sinks is None:
                 self._put(((0, n, leaf),))
@@ -276,7 +273,7 @@ class MerkleLog:
         n = self._size
         if n & 1:
             return self._push_odd(n, leaf)
-        self._put(((0, n, leaf),))
+        self._write(((0, n, leaf),))
         self._frontier.append(b"\x01" + leaf)
         self._size = n + 1
         return n
@@ -286,10 +283,6 @@ class MerkleLog:
             raise LogRangeError("the log is full (2**63 - 1 leaves)")
         frontier = self._frontier
         sinks = self._sinks
-        if sinks is not None and len(self._leaves) != n << 5:
-            # another tree wrote to the store this one owns: from now on every write goes
-            # through `put_nodes`, which checks it
-            self._sinks = sinks = None
         if sinks is not None:  # the tree's own memory: nothing can refuse the writes
             sinks[0](leaf)
             h, level, index, i = leaf, 0, n, len(frontier)
@@ -344,10 +337,18 @@ class MerkleLog:
             frontier.append(b"\x01" + h)
             n += 1
         if nodes:
-            self._put(nodes)
+            self._write(nodes)
         self._frontier = frontier
         self._size = n
         return range(start, n)
+
+    def _write(self, nodes: Sequence[tuple[int, int, bytes]]) -> None:
+        sinks = self._sinks
+        if sinks is None:
+            self._put(nodes)
+        else:
+            for level, _, h in nodes:
+                sinks[level](h)
 
     # -- reading --
 
