@@ -58,6 +58,7 @@ SLOW_MODULES = {
     "tests/security/test_schemathesis.py": "fuzzes every route from the OpenAPI document",
     "tests/backend/web/test_web_browser.py": "drives chromium through every page",
     "tests/backend/web/test_web_actions.py": "the parties' steps through the page in chromium",
+    "tests/backend/web/test_web_receipts.py": "the page keeps and downloads receipts, chromium",
     "tests/backend/web/test_web_neutrals.py": "the neutrals' steps through the page in chromium",
     "tests/backend/web/test_web_panel.py": "the panel's steps through the page in chromium",
     "tests/backend/web/test_web_court.py":

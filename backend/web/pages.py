@@ -45,6 +45,7 @@ from .party import documents_section, wallet_section
 from .party import router as party_router
 from .people import Person, names_for, person_html, viewer_kinds
 from .profile import router as profile_router
+from .receipts import receipts_section
 from .timeline import timeline_people, timeline_section
 from .wallet import router as wallet_router
 from .wallet import wallet_context, wallet_head
@@ -577,7 +578,7 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
                + actions_section(case_data(request, view, viewer, lang), lang))
     body = (head + actions + _parties(view, lang, names) + timeline_section(items, names, lang)
             + _evidence(view, lang, names) + documents_section(request, case_id, viewer, lang)
-            + _award(view, lang)
+            + receipts_section(view["caseId"], viewer, lang) + _award(view, lang)
             + _anchor_table(_anchors(request, case_id), lang, _chain_names(request)))
     return page(request, lang, ui("order_n", lang).format(n=view["orderId"]), body, viewer,
                 case=view)

@@ -238,7 +238,15 @@
     var body = Object.assign({ record: record, payload: prep.payload,
       attachments: attachments }, extra || {});
     if (prep.reasons) { body.reasons = prep.reasons; }
-    return call('POST', prep.endpoint.replace(/^\//, ''), body);
+    return kept(await call('POST', prep.endpoint.replace(/^\//, ''), body), action);
+  }
+
+  /** Keep the answer's receipt in this browser (receipts.js), before the page reloads. */
+  async function kept(res, action) {
+    if (res && res.receipt && root.chainarbReceipts) {
+      await root.chainarbReceipts.keep(CASE.viewer, CASE.caseId, res.receipt, action);
+    }
+    return res;
   }
 
   async function readFile(input, required) {
@@ -469,8 +477,8 @@
     if (box) { await confirmCommitment(box, expected); }
     var sig = await signTyped(staged.typedData);
     var record = Object.assign({}, staged.unsignedRecord, { signatures: [sig] });
-    return call('POST', 'cases/' + CASE.caseId + '/evidence/' + staged.id + '/submit',
-      { record: record });
+    return kept(await call('POST', 'cases/' + CASE.caseId + '/evidence/' + staged.id +
+      '/submit', { record: record }), 'evidence.submitted');
   }
 
   /** POST a multipart body through the proxy with the upload's progress in ``box``. */

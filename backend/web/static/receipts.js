@@ -1,0 +1,131 @@
+/* chainarb: the receipts this browser keeps for the signed-in person (docs/portal/party.md).
+ *
+ * Every accepted step and upload answers with the institution's signed `receipt`; the
+ * case page's script (actions.js) hands it to keep(), which stores it in localStorage
+ * under the signed-in address and the case. It is never sent anywhere: it is the party's
+ * own evidence. The "Your receipts" section lists them and downloads each as the file
+ * `chainarb verify --receipts DIR` reads, named and written exactly as
+ * evidence.receipts.save_receipt does: canonical JSON (sorted keys, no whitespace) and a
+ * newline, named by the first 32 hex digits of the SHA-256 of that JSON.
+ * Loadable in Node too (module.exports) so the tests can hold the naming to Python's.
+ */
+(function (root) {
+  'use strict';
+
+  var PREFIX = 'chainarb.receipts:';
+
+  /** Canonical JSON as evidence.receipts._canonical (json.dumps sort_keys, compact). */
+  function canonical(v) {
+    if (Array.isArray(v)) { return '[' + v.map(canonical).join(',') + ']'; }
+    if (v && typeof v === 'object') {
+      return '{' + Object.keys(v).sort().map(function (k) {
+        return JSON.stringify(k) + ':' + canonical(v[k]);
+      }).join(',') + '}';
+    }
+    return JSON.stringify(v);
+  }
+
+  async function sha256hex(text) {
+    var digest = await root.crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+    return Array.from(new Uint8Array(digest)).map(function (b) {
+      return b.toString(16).padStart(2, '0'); }).join('');
+  }
+
+  /** The receipt's file: {name, text}, as save_receipt writes it. */
+  async function fileOf(receipt) {
+    var json = canonical(receipt);
+    return { name: (await sha256hex(json)).slice(0, 32) + '.json', text: json + '\n' };
+  }
+
+  function storeKey(address, caseId) {
+    return PREFIX + String(address).toLowerCase() + ':' + String(caseId).toLowerCase();
+  }
+
+  /** What this browser holds for (address, case): [{name, action, receipt}], oldest first. */
+  function list(address, caseId) {
+    try {
+      var v = JSON.parse(root.localStorage.getItem(storeKey(address, caseId)) || '[]');
+      return Array.isArray(v) ? v : [];
+    } catch (e) { return []; }
+  }
+
+  /** Keep `receipt` (the answer's) for (address, case); the same receipt twice is one. */
+  async function keep(address, caseId, receipt, action) {
+    if (!receipt || typeof receipt !== 'object') { return null; }
+    var file = await fileOf(receipt);
+    var held = list(address, caseId);
+    if (!held.some(function (h) { return h.name === file.name; })) {
+      held.push({ name: file.name, action: action || '', receipt: receipt });
+      root.localStorage.setItem(storeKey(address, caseId), JSON.stringify(held));
+    }
+    if (root.document && root.document.getElementById('receipts-data')) { render(); }
+    return file.name;
+  }
+
+  var api = { canonical: canonical, fileOf: fileOf, list: list, keep: keep };
+  if (typeof module !== 'undefined' && module.exports) { module.exports = api; return; }
+  root.chainarbReceipts = api;
+
+  function words() { return JSON.parse(document.getElementById('receipts-data').textContent); }
+
+  function what(d, h) {
+    var entry = (h.receipt && h.receipt.entry) || {};
+    if (h.action && d.steps[h.action]) { return d.steps[h.action]; }
+    return entry.kind === 'evidence' ? d.words.rc_evidence : d.words.rc_step;
+  }
+
+  function cell(tr, text, title) {
+    var td = document.createElement('td');
+    td.textContent = text;
+    if (title) { td.title = title; }
+    tr.appendChild(td);
+    return td;
+  }
+
+  async function render() {
+    var d = words();
+    var held = list(d.viewer, d.caseId).slice().sort(function (a, b) {
+      return Number(a.receipt.index) - Number(b.receipt.index); });
+    var table = document.getElementById('receipts-table');
+    var body = table.querySelector('tbody');
+    var all = document.getElementById('receipts-download-all');
+    body.textContent = '';
+    document.getElementById('receipts-none').hidden = held.length > 0;
+    table.hidden = all.hidden = held.length === 0;
+    for (var i = 0; i < held.length; i++) {
+      var h = held[i];
+      var file = await fileOf(h.receipt);
+      var tr = document.createElement('tr');
+      tr.dataset.index = String(h.receipt.index);
+      cell(tr, String(h.receipt.index));
+      cell(tr, what(d, h), h.receipt.entry && h.receipt.entry.recordHash);
+      var at = new Date(h.receipt.acceptedAt);
+      cell(tr, isNaN(at) ? String(h.receipt.acceptedAt) : at.toLocaleString(d.lang),
+        h.receipt.acceptedAt);
+      var a = document.createElement('a');
+      a.className = 'receipt-download';
+      a.download = file.name;
+      a.href = URL.createObjectURL(new Blob([file.text], { type: 'application/json' }));
+      a.textContent = d.words.rc_download;
+      a.setAttribute('aria-label', d.words.rc_download + ' ' + file.name);
+      var td = cell(tr, '');
+      td.appendChild(a);
+      var code = document.createElement('code');
+      code.textContent = ' ' + file.name;
+      code.setAttribute('translate', 'no');
+      td.appendChild(code);
+      body.appendChild(tr);
+    }
+  }
+
+  function start() {
+    document.getElementById('receipts-download-all').addEventListener('click', function () {
+      document.querySelectorAll('#receipts-table a.receipt-download').forEach(function (a) {
+        a.click(); });
+    });
+    render();
+  }
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start);
+  } else { start(); }
+})(typeof window !== 'undefined' ? window : globalThis);
