@@ -21,13 +21,15 @@ from .i18n import register, ui
 
 __all__ = ["WORDS", "receipts_section"]
 
+COMMAND = '<code translate="no">chainarb verify --receipts DIR</code>'
+
 WORDS = register({
     "rc_title": {"en": "Your receipts", "zh-Hans": "您的回执"},
     "rc_what": {"en": "A receipt is the institution's signed promise that it accepted your "
                       "step into its log at the index shown: keep the files, and a court can "
-                      "check the case's package against them (chainarb verify --receipts).",
+                      "check the case's package against them ({command}).",
                 "zh-Hans": "回执是仲裁机构签名的承诺：您的步骤已按所示序号记入其日志。请保存这些"
-                           "文件，法院可据此核对案件材料包（chainarb verify --receipts）。"},
+                           "文件，法院可据此核对案件材料包（{command}）。"},
     "rc_where": {"en": "Kept in this browser only, for the address you signed in with; "
                        "nothing here is sent anywhere.",
                  "zh-Hans": "仅保存在本浏览器中，对应您登录的地址；不会发送到任何地方。"},
@@ -58,7 +60,7 @@ def receipts_section(case_id: str, viewer: str, lang: str) -> str:
     blob = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
     return (f'<section id="receipts" aria-labelledby="receipts-h">'
             f'<h2 id="receipts-h">{_e(ui("rc_title", lang))}</h2>'
-            f'<p id="receipts-what">{_e(ui("rc_what", lang))}</p>'
+            f'<p id="receipts-what">{_e(ui("rc_what", lang)).format(command=COMMAND)}</p>'
             f'<p class="muted">{_e(ui("rc_where", lang))}</p>'
             f'<p id="receipts-none" class="muted">{_e(ui("rc_none", lang))}</p>'
             f'<table id="receipts-table" hidden><thead><tr>'

@@ -39,13 +39,14 @@ async function main() {
   const [base, caseId, keyHex, outDir] = process.argv.slice(2);
   const { key, address } = account(keyHex);
   const browser = await launch();
-  const out = { console: [], blocked: [], signed: [] };
+  const out = { console: [], blocked: [], signed: [], typed: [] };
   const downloads = path.join(outDir, 'downloads');
   fs.mkdirSync(downloads, { recursive: true });
   try {
     const ctx = await context(browser, 'en', { timezoneId: 'America/New_York' });
     await loopbackOnly(ctx, out.blocked);
-    await injectWallet(ctx, key, { onTyped: (d) => out.signed.push(d.primaryType) });
+    await injectWallet(ctx, key, { onTyped: (d) => { out.signed.push(d.primaryType);
+      out.typed.push(d); } });
     const sent = [];
     ctx.on('request', (r) => { if (r.postData() && r.postData().includes('chainarb.log-receipt')) {
       sent.push(r.method() + ' ' + r.url()); } });

@@ -7,7 +7,10 @@ words, local time). "Download all" saves one file per receipt: the same name and
 `evidence.receipts.save_receipt` writes, read by `load_receipts` (what `chainarb verify
 --receipts DIR` reads), each opening under the institution's key with the function the
 package's `receipts` check uses (`_logapi.open_receipt`), naming the record the service
-logged at that index. A downloaded receipt altered (index or record) is refused.
+logged at that index. The package's `receipts` check itself (`check_receipts`, what
+`chainarb verify --receipts DIR` runs) over the case's log section as a package carries it
+passes with the downloaded folder, refuses a file altered after download, and catches a
+package that leaves out the record a receipt proves accepted.
 """
 
 from __future__ import annotations
@@ -16,13 +19,18 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import col, select
 
 from evidence.errors import EvidenceError
+from evidence.judicial._log import LogSection, check_receipts, gather, log_json, read_section
 from evidence.judicial._logapi import open_receipt
+from evidence.judicial.inputs import LogCheckpoint, MerkleLeafProof
 from evidence.receipts import load_receipts, save_receipt
+from evidence.records import SignedRecord
 from tests.backend.web.web_world import REPO, WEB_TESTS, WebWorld, find_chromium, key
 
 pytestmark = pytest.mark.node
@@ -79,6 +87,31 @@ def test_the_page_keeps_lists_and_downloads_receipts(world: WebWorld, tmp_path: 
         leaf = httpx.get(f"{world.base}/log/leaf/0x{r.entry.record_hash.hex()}").json()
         assert [e["index"] for e in leaf["entries"]] == [r.index]
 
+    # The package's check (`receipts`, evidence.judicial._log.check_receipts) over the
+    # case's log section as a package carries it (signed checkpoint, inclusion proofs, the
+    # range): the downloaded folder passes; a file altered after download is refused; a
+    # package leaving out the agreement is caught, naming it.
+    section, records = _package_log(world, case, out["typed"])
+    case_b = bytes.fromhex(case[2:])
+    problems, details = check_receipts(section, [institution], case_b, records, held)
+    assert problems == [] and len(details) == 2, (problems, details)
+    assert all("carried" in d for d in details), details
+    agreed = next(h for h in held if h.obj["entry"]["recordHash"] == _hash(records[1]))
+    altered = tmp_path / "altered"
+    altered.mkdir()
+    for h in held:
+        obj = dict(h.obj)
+        if h is agreed:
+            obj["index"] = obj["index"] - 1  # as if the step had come earlier
+        (altered / h.name).write_text(json.dumps(obj))
+    problems, _ = check_receipts(section, [institution], case_b, records,
+                                 load_receipts(altered))
+    assert len(problems) == 1 and "refused, not the institution's" in problems[0], problems
+    assert agreed.name in problems[0]
+    problems, _ = check_receipts(section, [institution], case_b, records[:1], held)
+    assert len(problems) == 1 and "omitted" in problems[0], problems
+    assert _hash(records[1]) in problems[0]
+
     # Altered after download: refused (it proves nothing).
     for field, value in (("index", log[0]["index"] + 1),
                          ("entry", {**log[0]["entry"], "recordHash": "0x" + "ab" * 32})):
@@ -92,3 +125,38 @@ def test_the_page_keeps_lists_and_downloads_receipts(world: WebWorld, tmp_path: 
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         if os.environ.get("CHAINARB_KEEP_SCREENSHOTS"):
             (DOCS_SHOTS / f"receipts-{lang}.png").write_bytes(png)
+
+
+def _hash(signed: SignedRecord) -> str:
+    return "0x" + signed.record_hash.hex()
+
+
+def _package_log(world: WebWorld, case: str, typed: list[dict[str, Any]]
+                 ) -> tuple[LogSection, list[SignedRecord]]:
+    """`proofs/log.json` as the package builder gathers it (evidence.judicial._log.gather),
+    for a checkpoint the institution signs now (this world has no anchoring worker: the
+    anchor proof is a placeholder; the `anchors` check is not what this test is about),
+    read back as the verifier reads it; and the records the page signed, as carried."""
+    from backend.api.routes.log import get_log
+    from backend.db.log_models import LogEntry
+    from backend.log.checkpoints import Checkpointer
+    from backend.log.store import entries_in_order, open_log
+
+    svc = get_log(world.app.state.ctx)
+    with world.app.state.ctx.sessions() as session:
+        cp = Checkpointer(svc.origin, svc.signer).prepare(session)
+        tree = open_log(session, cp.size)
+        rows = session.exec(select(LogEntry).where(col(LogEntry.case_id) == case.lower())
+                            .order_by(col(LogEntry.idx))).all()
+        own = [(bytes.fromhex(r.record_hash[2:]), r.idx, bytes.fromhex(r.entry[2:]))
+               for r in rows]
+        everything = entries_in_order(session)[:cp.size]
+    placeholder = MerkleLeafProof(record_hash=b"\0" * 32, root=b"\0" * 32,
+                                  encoding=["bytes32"], value=["0x" + "00" * 32], proof=[])
+    inputs = gather(tree, origin=svc.origin,
+                    checkpoints=[LogCheckpoint(note=cp.note.encode(), anchor=placeholder)],
+                    records=own, start=0, entries=everything)
+    records = [SignedRecord.from_json_obj({
+        "format": "chainarb.record", "v": 1, "type": t["primaryType"], "domain": t["domain"],
+        "message": t["message"], "signatures": []}) for t in typed]
+    return read_section(json.loads(json.dumps(log_json(inputs)))), records
