@@ -104,6 +104,15 @@ t = Catalog("log", {
     "entry_unproven": (
         "INCONSISTENT: the service listed an entry at index {index} it cannot prove.",
         "不一致：服务列出的位置 {index} 的条目无法证明。"),
+    "case_unlisted": (
+        "WARNING: the service no longer lists this case for your key (access ended, or it "
+        "is hidden); its state is kept.",
+        "警告：服务不再为您的密钥列出此案件（访问已结束或被隐藏）；其状态已保留。"),
+    "case_header": ("Case {case}:", "案件 {case}："),
+    "all_cases": ("Monitor: {n} cases visible to your key.", "监控：您的密钥可见 {n} 个案件。"),
+    "case_or_all": ("Give --case ID, or --all with --token (every case your key may see).",
+                    "请提供 --case 案件编号，或同时提供 --all 与 --token"
+                    "（您的密钥可见的全部案件）。"),
     # verdicts and usage
     "ok": ("Monitor: no inconsistency. State kept in {path}.",
            "监控：未发现不一致。状态保存在 {path}。"),
@@ -144,6 +153,87 @@ t = Catalog("log", {
 })
 
 
+def _finding_json(f: Any) -> dict[str, Any]:
+    return {"level": str(f.level), "key": f.key, "values": f.values,
+            "text": {"en": t.pair(f.key)[0].format(**f.values),
+                     "zh": t.pair(f.key)[1].format(**f.values)}}
+
+
+def _held(receipts: Path | None) -> list[Any]:
+    """The receipts folder's receipts (none when it does not exist); exit 2 on a bad file."""
+    from evidence.receipts import default_folder, load_receipts
+
+    folder = receipts or default_folder()
+    try:
+        return load_receipts(folder) if folder.is_dir() else []
+    except EvidenceError as exc:
+        typer.echo(t("receipts_bad", path=folder, err=exc), err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def _chain_check(rpc: str | None) -> Any:
+    """The anchor check on the chain node `rpc` names (None without one); exit 2 if it
+    cannot be used."""
+    if not rpc:
+        return None
+    from evidence._monitor_http import chain_anchor_check
+    from evidence.chain import InvalidRpcUrl, check_rpc_url, discover_chain
+
+    try:
+        check_rpc_url(rpc, "--rpc")
+        found = discover_chain(rpc)
+    except (InvalidRpcUrl, EvidenceError) as exc:
+        typer.echo(t("unreachable", err=exc), err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    return chain_anchor_check(found.w3) if found is not None else None
+
+
+def _monitor_all(url: str, state: Path | None, institution: list[str] | None,
+                 receipts: Path | None, rpc: str | None, token: str, warn_hours: int,
+                 as_json: bool) -> None:
+    """`chainarb monitor --all`: every case the token's key may see, one state file."""
+    from evidence._monitor_http import HttpLogService, ServiceUnreachable
+    from evidence.chain import is_unreachable
+    from evidence.monitor import Level, load_all, run_all, save_all
+
+    path = state or Path("chainarb-monitor-all.json")
+    try:
+        current = load_all(path, service=url)
+    except (EvidenceError, OSError) as exc:
+        typer.echo(t("state_bad", path=path, err=exc), err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    held = _held(receipts)
+    check = _chain_check(rpc)
+    src = HttpLogService(url, token=token)
+    try:
+        new, results = run_all(current, src, src.cases(), now=datetime.now(UTC),
+                               institution=[_addr(a) for a in institution or []],
+                               receipts=held, anchor_check=check,
+                               warn_seconds=warn_hours * 3600)
+    except (ServiceUnreachable, EvidenceError) as exc:
+        typer.echo(t("unreachable", err=exc), err=True)
+        raise typer.Exit(EXIT_SKIPPED) from None
+    except Exception as exc:  # a chain node that went away mid-check
+        if not is_unreachable(exc):
+            raise
+        typer.echo(t("unreachable", err=type(exc).__name__), err=True)
+        raise typer.Exit(EXIT_SKIPPED) from None
+    save_all(path, new)
+    bad = {case for case, found in results if any(f.level is Level.ALARM for f in found)}
+    if as_json:
+        typer.echo(json.dumps({"ok": not bad, "state": str(path), "cases": [
+            {"case": case, "ok": case not in bad, "findings": [_finding_json(f) for f in found]}
+            for case, found in results]}, ensure_ascii=False, indent=2, default=str))
+    else:
+        _say("ok", t("all_cases", n=len(results)))
+        for case, found in results:
+            _say("alarm" if case in bad else "ok", t("case_header", case=case))
+            for f in found:
+                _say(str(f.level), "  " + t(f.key, **f.values))
+        _say("alarm" if bad else "ok", t("alarm" if bad else "ok", path=path))
+    raise typer.Exit(EXIT_FAILED if bad else EXIT_OK)
+
+
 def _say(level: str, text: str) -> None:
     typer.echo(text, err=level == "alarm")
 
@@ -158,8 +248,13 @@ def register_log_commands(app: typer.Typer) -> None:
 
     @app.command("monitor")
     def monitor(
-        case: Annotated[str, typer.Option("--case", help=bi(
-            "The case id (0x + 64 hex digits).", "案件编号（0x 加 64 位十六进制）。"))],
+        case: Annotated[str | None, typer.Option("--case", help=bi(
+            "The case id (0x + 64 hex digits).", "案件编号（0x 加 64 位十六进制）。"))] = None,
+        all_cases: Annotated[bool, typer.Option("--all", help=bi(
+            "Every case your key may see (needs --token); one state file for all "
+            "(default ./chainarb-monitor-all.json).",
+            "您的密钥可见的全部案件（需 --token）；所有案件共用一个状态文件"
+            "（默认 ./chainarb-monitor-all.json）。"))] = False,
         service: Annotated[str | None, typer.Option("--service", help=bi(
             "The service's URL (default $CHAINARB_SERVICE_URL).",
             "服务地址（默认 $CHAINARB_SERVICE_URL）。"))] = None,
@@ -194,15 +289,21 @@ def register_log_commands(app: typer.Typer) -> None:
         Exit codes / 退出码: 0 no inconsistency / 未发现不一致; 1 inconsistency / 发现不一致;
         2 usage error / 用法错误; 3 could not run (service or chain down) / 无法运行.
         """
-        from evidence._monitor_http import HttpLogService, ServiceUnreachable, chain_anchor_check
+        from evidence._monitor_http import HttpLogService, ServiceUnreachable
         from evidence.monitor import Level, load_state, run_once, save_state
-        from evidence.receipts import default_folder, load_receipts
 
         url = service or os.environ.get(SERVICE_ENV, "").strip()
         if not url:
             typer.echo(t("no_service"), err=True)
             raise typer.Exit(EXIT_USAGE)
-        if not _case_ok(case):
+        token = token or os.environ.get(TOKEN_ENV) or None
+        if (case is None) == (not all_cases) or (all_cases and not token):
+            typer.echo(t("case_or_all"), err=True)
+            raise typer.Exit(EXIT_USAGE)
+        if case is None and token:
+            _monitor_all(url, state, institution, receipts, rpc, token, warn_hours, as_json)
+            return
+        if case is None or not _case_ok(case):
             typer.echo(t("bad_case", case=case), err=True)
             raise typer.Exit(EXIT_USAGE)
         case = case.lower()
@@ -212,24 +313,9 @@ def register_log_commands(app: typer.Typer) -> None:
         except (EvidenceError, OSError) as exc:
             typer.echo(t("state_bad", path=path, err=exc), err=True)
             raise typer.Exit(EXIT_USAGE) from None
-        folder = receipts or default_folder()
-        try:
-            held = load_receipts(folder) if folder.is_dir() else []
-        except EvidenceError as exc:
-            typer.echo(t("receipts_bad", path=folder, err=exc), err=True)
-            raise typer.Exit(EXIT_USAGE) from None
-        check = None
-        if rpc:
-            from evidence.chain import InvalidRpcUrl, check_rpc_url, discover_chain
-
-            try:
-                check_rpc_url(rpc, "--rpc")
-                found = discover_chain(rpc)
-            except (InvalidRpcUrl, EvidenceError) as exc:
-                typer.echo(t("unreachable", err=exc), err=True)
-                raise typer.Exit(EXIT_USAGE) from None
-            check = chain_anchor_check(found.w3) if found is not None else None
-        src = HttpLogService(url, token=token or os.environ.get(TOKEN_ENV) or None)
+        held = _held(receipts)
+        check = _chain_check(rpc)
+        src = HttpLogService(url, token=token)
         try:
             new, findings = run_once(current, src, now=datetime.now(UTC),
                                      institution=[_addr(a) for a in institution or []],
@@ -248,11 +334,9 @@ def register_log_commands(app: typer.Typer) -> None:
         save_state(path, new)
         alarm = any(f.level is Level.ALARM for f in findings)
         if as_json:
-            typer.echo(json.dumps({"ok": not alarm, "state": str(path), "findings": [
-                {"level": str(f.level), "key": f.key, "values": f.values,
-                 "text": {"en": t.pair(f.key)[0].format(**f.values),
-                          "zh": t.pair(f.key)[1].format(**f.values)}} for f in findings]},
-                ensure_ascii=False, indent=2, default=str))
+            typer.echo(json.dumps({"ok": not alarm, "state": str(path),
+                                   "findings": [_finding_json(f) for f in findings]},
+                                  ensure_ascii=False, indent=2, default=str))
         else:
             for f in findings:
                 _say(str(f.level), t(f.key, **f.values))

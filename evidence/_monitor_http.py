@@ -48,7 +48,7 @@ class HttpLogService:
 
     def _get(self, path: str, **params: Any) -> Any:
         headers = {"Accept": "application/json"}
-        if self.token and path.startswith("/cases/"):
+        if self.token and (path == "/cases" or path.startswith("/cases/")):
             headers["Authorization"] = f"Bearer {self.token}"
         try:
             r = self.http.get(self.base + path, params=params or None, headers=headers)
@@ -127,6 +127,22 @@ class HttpLogService:
             out.append(LogEntry.from_json({k: e.get(k) for k in
                                            ("kind", "caseId", "recordHash", "signaturesHash")}
                                           ).encode())
+        return out
+
+    def cases(self) -> list[str]:
+        """The cases the token's key may see (GET /cases): their ids, checked in shape."""
+        if not self.token:
+            raise EvidenceError("listing the cases needs a session token")
+        rows = self._get("/cases")
+        if not isinstance(rows, list):
+            raise EvidenceError("GET /cases: expected a list")
+        out = []
+        for row in rows:
+            case = row.get("caseId") if isinstance(row, dict) else None
+            if not isinstance(case, str) or len(case) != 66 or not case.startswith("0x") \
+                    or any(ch not in "0123456789abcdef" for ch in case[2:].lower()):
+                raise EvidenceError("GET /cases: a row without a case id")
+            out.append(case.lower())
         return out
 
     def case_view(self, case_id: str) -> dict[str, Any] | None:

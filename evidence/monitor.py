@@ -14,6 +14,10 @@ Theory of operation (docs/log.md, "The monitor"):
   case's records seen, the receipts proven), so it runs from cron: each run reads the
   state, fetches, checks, reports, writes the new state — and writes nothing new when it
   found an inconsistency, so the next run alarms again.
+* Every case a key may see (`--all`): `run_all` runs `run_once` for each case the service
+  lists for the signed-in key, all kept in one state file (`MonitorAll`); a case seen
+  before that the service no longer lists is kept and reported, never dropped (its state
+  is evidence).
 * Core and edge: `run_once` takes the service as a `LogService` port (the HTTP client is
   `evidence._monitor_http`; tests give an in-memory one) and the time as an argument.
   Findings are data (a key and values); the CLI words them in English or Chinese.
@@ -35,19 +39,27 @@ from evidence.judicial import _logapi as api
 from evidence.receipts import HeldReceipt
 
 __all__ = [
+    "ALL_FORMAT",
     "STATE_FORMAT",
     "AnchoredCheckpoint",
     "Finding",
     "Level",
     "LogService",
+    "MonitorAll",
     "MonitorState",
+    "load_all",
     "load_state",
+    "run_all",
     "run_once",
+    "save_all",
     "save_state",
 ]
 
 STATE_FORMAT = "chainarb.monitor-state"
 STATE_VERSION = 1
+ALL_FORMAT = "chainarb.monitor-all"
+ALL_VERSION = 1
+MAX_CASES = 10_000
 MAX_STATE_BYTES = 4 << 20
 DEFAULT_WARN_SECONDS = 48 * 3600
 OVERDUE_SECONDS = 24 * 3600
@@ -181,11 +193,93 @@ def load_state(path: Path, *, service: str, case_id: str) -> MonitorState:
 
 def save_state(path: Path, state: MonitorState) -> None:
     """Write the state atomically (a crash leaves the old file or the new one)."""
+    _write(path, state.to_json_obj())
+
+
+def _write(path: Path, obj: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(state.to_json_obj(), indent=2, sort_keys=True,
-                              ensure_ascii=False) + "\n")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     tmp.replace(path)
+
+
+@dataclass(frozen=True)
+class MonitorAll:
+    """What `monitor --all` remembers: one `MonitorState` per case, in one file, sorted by
+    case."""
+
+    service: str
+    cases: tuple[MonitorState, ...] = ()
+
+    def to_json_obj(self) -> dict[str, Any]:
+        return {"format": ALL_FORMAT, "version": ALL_VERSION, "service": self.service,
+                "cases": [c.to_json_obj() for c in self.cases]}
+
+    @classmethod
+    def from_json_obj(cls, obj: Any) -> MonitorAll:
+        if not isinstance(obj, dict) or obj.get("format") != ALL_FORMAT:
+            raise FormatError(f"not a monitor state file for every case (format "
+                              f"{ALL_FORMAT!r})")
+        if obj.get("version") != ALL_VERSION:
+            raise FormatError(f"monitor state version {obj.get('version')!r}; this monitor "
+                              f"reads version {ALL_VERSION}")
+        rows = obj.get("cases")
+        if not isinstance(rows, list) or len(rows) > MAX_CASES:
+            raise FormatError(f"monitor state: cases must be a list of at most {MAX_CASES}")
+        service = str(obj.get("service"))
+        cases = tuple(MonitorState.from_json_obj(r) for r in rows)
+        ids = [c.case_id for c in cases]
+        if len(set(ids)) != len(ids) or any(c.service != service for c in cases):
+            raise FormatError("monitor state malformed (a case twice, or another service)")
+        return cls(service, tuple(sorted(cases, key=lambda c: c.case_id)))
+
+
+def load_all(path: Path, *, service: str) -> MonitorAll:
+    """The `--all` state file, or an empty one when it does not exist yet; one kept for
+    another service is refused (FormatError)."""
+    if not path.exists():
+        return MonitorAll(service=service)
+    if path.stat().st_size > MAX_STATE_BYTES * 16:
+        raise FormatError(f"more than {MAX_STATE_BYTES * 16} bytes")
+    state = MonitorAll.from_json_obj(
+        safejson.loads(path.read_bytes(), what=path.name, max_bytes=MAX_STATE_BYTES * 16))
+    if state.service.rstrip("/") != service.rstrip("/"):
+        raise FormatError(f"kept for {state.service}, not this service")
+    return state
+
+
+def save_all(path: Path, state: MonitorAll) -> None:
+    """Write the `--all` state atomically."""
+    _write(path, state.to_json_obj())
+
+
+def run_all(state: MonitorAll, service: LogService, case_ids: Sequence[str], *,
+            now: datetime, institution: Sequence[str] = (),
+            receipts: Sequence[HeldReceipt] = (), anchor_check: AnchorCheck | None = None,
+            warn_seconds: int = DEFAULT_WARN_SECONDS,
+            ) -> tuple[MonitorAll, list[tuple[str, list[Finding]]]]:
+    """`run_once` for each case in `case_ids` (those the service lists for the key), each
+    from its own state (a new case starts fresh with the institution's key the others
+    learnt). A case of the state the service no longer lists is kept and reported
+    (`case_unlisted`): access may have ended, or the service hides it. Findings per case,
+    in case order."""
+    keys = list(institution) or next((list(c.institution) for c in state.cases
+                                      if c.institution), [])
+    kept = {c.case_id: c for c in state.cases}
+    wanted = sorted({c.lower() for c in case_ids})
+    if len(wanted) > MAX_CASES:
+        raise FormatError(f"the service lists more than {MAX_CASES} cases")
+    results: list[tuple[str, list[Finding]]] = []
+    for case in wanted:
+        before = kept.get(case) or MonitorState(service=state.service, case_id=case)
+        kept[case], found = run_once(before, service, now=now, institution=keys,
+                                     receipts=receipts, anchor_check=anchor_check,
+                                     warn_seconds=warn_seconds)
+        results.append((case, found))
+    for case in sorted(set(kept) - set(wanted)):
+        results.append((case, [Finding(Level.WARN, "case_unlisted")]))
+    results.sort(key=lambda r: r[0])
+    return MonitorAll(state.service, tuple(kept[c] for c in sorted(kept))), results
 
 
 def _iso(t: datetime) -> str:

@@ -34,9 +34,13 @@ from evidence.log import (
 from evidence.monitor import (
     AnchoredCheckpoint,
     Level,
+    MonitorAll,
     MonitorState,
+    load_all,
     load_state,
+    run_all,
     run_once,
+    save_all,
     save_state,
 )
 from evidence.receipts import HeldReceipt
@@ -45,6 +49,8 @@ ORIGIN = "chainarb.test/log"
 CASE = "0x" + "ab" * 32
 OTHER = "0x" + "cd" * 32
 NOW = datetime(2026, 12, 6, 5, 0, tzinfo=UTC)
+THIRD = "0x" + "ef" * 32
+TOKEN = "session-token"
 INSTITUTION = Account.create()
 SIGNER = NoteSigner.from_private_key(INSTITUTION.key)
 KEYS = [INSTITUTION.address]
@@ -72,6 +78,7 @@ class FakeService:
         self.signer = signer
         self.anchored_sizes = anchored_sizes
         self.view = view
+        self.listed: list[str] = []  # GET /cases for the signed-in key
 
     def note(self, size: int | None = None) -> bytes:
         size = self.tree.size if size is None else size
@@ -283,6 +290,16 @@ def serving(svc: FakeService) -> Iterator[str]:
                                         for s, a in zip(svc.anchored_sizes, svc.anchored(),
                                                         strict=True)
                                         if s > q.get("after", -1)][:q.get("limit", 100)]}
+            elif url.path.startswith("/cases"):  # the signed-in key's cases, and one case
+                case = url.path.removeprefix("/cases").strip("/")
+                if self.headers.get("Authorization") != f"Bearer {TOKEN}" or \
+                        (case and case not in svc.listed):
+                    self.send_response(401 if not case else 403)
+                    self.end_headers()
+                    return
+                body = {"caseId": case, "stage": "negotiation", "deadline": None} if case \
+                    else [{"caseId": c, "orderId": "1", "stage": "negotiation",
+                           "nextDeadline": None} for c in svc.listed]
             elif url.path == "/log/proof/consistency":
                 body = {"proof": hx(svc.consistency(q["from"], q["to"]))}
             elif url.path == "/log/proof/inclusion":  # the service's shape (docs/api.md)
@@ -353,3 +370,80 @@ def test_entries_the_service_does_not_list_are_reported_unread() -> None:
     _, found = run_once(state, Short(log), now=NOW)
     (unread,) = [f for f in found if f.key == "entries_unread"]
     assert unread.level is Level.WARN and unread.values == {"n": 3, "start": 3, "end": 6}
+
+
+# --- every case a key may see (--all) ----------------------------------------------------------
+
+
+def test_run_all_checks_each_listed_case_in_one_state(tmp_path: Path) -> None:
+    log = entries("xoxo")  # CASE at 0 and 2, OTHER at 1 and 3
+    start = MonitorAll(service="http://service")
+    state, results = run_all(start, FakeService(log[:2], anchored_sizes=(2,)), [CASE, OTHER],
+                             now=NOW, institution=KEYS, receipts=[receipt(0, log[0])])
+    assert [c for c, _ in results] == sorted([CASE, OTHER])
+    assert all(alarms(found) == [] for _, found in results)
+    by_case = {c.case_id: c for c in state.cases}
+    assert by_case[CASE].receipts == ("r0.json",) and by_case[OTHER].receipts == ()
+    assert by_case[CASE].size == by_case[OTHER].size == 2
+    path = tmp_path / "all.json"
+    save_all(path, state)
+    assert load_all(path, service="http://service") == state  # one file, round trip
+
+    # the log grows: each case sees its own new record; a third case appears (it learns the
+    # institution's key from the others); OTHER is no longer listed: kept and reported
+    state, results = run_all(load_all(path, service="http://service"),
+                             FakeService(log, anchored_sizes=(2, 4)), [CASE, THIRD], now=NOW,
+                             receipts=[receipt(0, log[0]), receipt(2, log[2])])
+    found = dict(results)
+    assert [f.values["index"] for f in found[CASE] if f.key == "new_record"] == [2]
+    assert alarms(found[THIRD]) == [] and "first_run" in keys(found[THIRD])
+    assert keys(found[OTHER]) == ["case_unlisted"]
+    assert {c.case_id for c in state.cases} == {CASE, OTHER, THIRD}
+    assert {c.case_id: c.receipts for c in state.cases}[CASE] == ("r0.json", "r2.json")
+
+    # the service rewrites its log: every case it lists alarms; the good states are kept
+    forged = FakeService([*log[:1], entry(OTHER, 99), *log[2:]])
+    bad, results = run_all(state, forged, [CASE, THIRD], now=NOW)
+    assert {c for c, f in results if "inconsistent" in alarms(f)} == {CASE, THIRD}
+    assert [(c.size, c.root) for c in bad.cases] == [(c.size, c.root) for c in state.cases]
+
+    # a state file for another service is refused
+    with pytest.raises(FormatError, match="not this service"):
+        load_all(path, service="http://elsewhere")
+    path.write_text(json.dumps({"format": "chainarb.monitor-all", "version": 1,
+                                "service": "s", "cases": [fresh().to_json_obj()] * 2}))
+    with pytest.raises(FormatError):
+        load_all(path, service="s")
+
+
+def test_cli_monitor_all_lists_the_keys_cases(tmp_path: Path) -> None:
+    log = entries("xoxo")
+    svc = FakeService(log, anchored_sizes=(4,))
+    svc.listed = [CASE, OTHER]
+    state = tmp_path / "all.json"
+    runner = CliRunner()
+    env = {"CHAINARB_LANG": "en", "COLUMNS": "200"}
+    with serving(svc) as url:
+        base = ["monitor", "--all", "--service", url, "--state", str(state), "--receipts",
+                str(tmp_path / "receipts")]
+        first = runner.invoke(app, [*base, "--token", TOKEN, "--institution",
+                                    INSTITUTION.address, "--json"], env=env)
+        assert first.exit_code == 0, first.output
+        out = json.loads(first.stdout)
+        assert out["ok"] is True and [c["case"] for c in out["cases"]] == sorted([CASE, OTHER])
+        saved = json.loads(state.read_text())
+        assert saved["format"] == "chainarb.monitor-all"
+        assert sorted(c["case"] for c in saved["cases"]) == sorted([CASE, OTHER])
+        svc.__init__([*log[:1], entry(OTHER, 77), *log[2:]])  # type: ignore[misc]
+        svc.listed = [CASE]
+        bad = runner.invoke(app, [*base, "--token", TOKEN], env={**env, "CHAINARB_LANG": "zh"})
+        assert bad.exit_code == 1, bad.output
+        assert "不一致" in bad.stderr and "监控：您的密钥可见 2 个案件" in bad.stdout
+        assert "服务不再为您的密钥列出此案件" in bad.stdout
+        wrong = runner.invoke(app, [*base, "--token", "not-the-token"], env=env)
+        assert wrong.exit_code == 3 and "could not run" in wrong.stderr
+    no_token = runner.invoke(app, ["monitor", "--all", "--service", url], env=env)
+    assert no_token.exit_code == 2 and "--all with --token" in no_token.stderr
+    both = runner.invoke(app, ["monitor", "--all", "--case", CASE, "--token", TOKEN,
+                               "--service", url], env=env)
+    assert both.exit_code == 2 and "Give --case ID" in both.stderr
