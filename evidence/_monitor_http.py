@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from evidence import safejson
-from evidence.errors import EvidenceError
+from evidence.errors import EvidenceError, FormatError
 from evidence.judicial import _logapi as api
 from evidence.monitor import AnchoredCheckpoint
 
@@ -33,7 +33,7 @@ class ServiceUnreachable(EvidenceError):  # noqa: N818 - names the situation
 
 def _hexes(value: Any) -> list[bytes]:
     if not isinstance(value, list):
-        raise EvidenceError("expected a list of 0x-hex strings")
+        raise FormatError("expected a list of 0x-hex strings")
     return [bytes.fromhex(str(v).removeprefix("0x")) for v in value]
 
 
@@ -68,7 +68,7 @@ class HttpLogService:
             for key in ("checkpoint", "note", "signedNote"):
                 if isinstance(obj.get(key), str):
                     return str(obj[key]).encode()
-        raise EvidenceError("the answer holds no signed checkpoint")
+        raise FormatError("the answer holds no signed checkpoint")
 
     def checkpoint(self) -> bytes:
         return self._note(self._get("/log/checkpoint"))
@@ -81,7 +81,7 @@ class HttpLogService:
             data = self._get("/log/checkpoints", after=after, limit=PAGE)
             rows = data.get("checkpoints", []) if isinstance(data, dict) else []
             if not isinstance(rows, list):
-                raise EvidenceError("/log/checkpoints: expected a list of checkpoints")
+                raise FormatError("/log/checkpoints: expected a list of checkpoints")
             for row in rows:
                 if not isinstance(row, dict):
                     continue
@@ -99,7 +99,7 @@ class HttpLogService:
     def _proof(self, path: str, **params: Any) -> list[bytes]:
         data = self._get(path, **params)
         if not isinstance(data, dict):
-            raise EvidenceError(f"{path}: expected an object")
+            raise FormatError(f"{path}: expected an object")
         return _hexes(data.get("proof"))
 
     def consistency(self, old: int, new: int) -> list[bytes]:
@@ -108,7 +108,7 @@ class HttpLogService:
     def _inclusion(self, index: int, size: int) -> dict[str, Any]:
         data = self._get("/log/proof/inclusion", index=index, size=size)
         if not isinstance(data, dict) or not isinstance(data.get("inclusion"), dict):
-            raise EvidenceError("/log/proof/inclusion: expected {entry, inclusion}")
+            raise FormatError("/log/proof/inclusion: expected {entry, inclusion}")
         return data
 
     def inclusion(self, index: int, size: int) -> list[bytes]:
@@ -123,7 +123,7 @@ class HttpLogService:
         for index in range(start, min(end, start + MAX_SCAN)):
             e = self._inclusion(index, end).get("entry")
             if not isinstance(e, dict):
-                raise EvidenceError(f"/log/proof/inclusion: entry {index} missing")
+                raise FormatError(f"/log/proof/inclusion: entry {index} missing")
             out.append(LogEntry.from_json({k: e.get(k) for k in
                                            ("kind", "caseId", "recordHash", "signaturesHash")}
                                           ).encode())
@@ -132,16 +132,16 @@ class HttpLogService:
     def cases(self) -> list[str]:
         """The cases the token's key may see (GET /cases): their ids, checked in shape."""
         if not self.token:
-            raise EvidenceError("listing the cases needs a session token")
+            raise ServiceUnreachable("listing the cases needs a session token")
         rows = self._get("/cases")
         if not isinstance(rows, list):
-            raise EvidenceError("GET /cases: expected a list")
+            raise FormatError("GET /cases: expected a list")
         out = []
         for row in rows:
             case = row.get("caseId") if isinstance(row, dict) else None
             if not isinstance(case, str) or len(case) != 66 or not case.startswith("0x") \
                     or any(ch not in "0123456789abcdef" for ch in case[2:].lower()):
-                raise EvidenceError("GET /cases: a row without a case id")
+                raise FormatError("GET /cases: a row without a case id")
             out.append(case.lower())
         return out
 

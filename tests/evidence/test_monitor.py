@@ -300,6 +300,8 @@ def serving(svc: FakeService) -> Iterator[str]:
                 body = {"caseId": case, "stage": "negotiation", "deadline": None} if case \
                     else [{"caseId": c, "orderId": "1", "stage": "negotiation",
                            "nextDeadline": None} for c in svc.listed]
+                if svc.listed == ["garbled"]:
+                    body = {"cases": "not a list"}
             elif url.path == "/log/proof/consistency":
                 body = {"proof": hx(svc.consistency(q["from"], q["to"]))}
             elif url.path == "/log/proof/inclusion":  # the service's shape (docs/api.md)
@@ -442,6 +444,9 @@ def test_cli_monitor_all_lists_the_keys_cases(tmp_path: Path) -> None:
         assert "服务不再为您的密钥列出此案件" in bad.stdout
         wrong = runner.invoke(app, [*base, "--token", "not-the-token"], env=env)
         assert wrong.exit_code == 3 and "could not run" in wrong.stderr
+        svc.listed = ["garbled"]  # an answer of another shape: could not run, no traceback
+        garbled = runner.invoke(app, [*base, "--token", TOKEN], env=env)
+        assert garbled.exit_code == 3 and "expected a list" in garbled.stderr
     no_token = runner.invoke(app, ["monitor", "--all", "--service", url], env=env)
     assert no_token.exit_code == 2 and "--all with --token" in no_token.stderr
     both = runner.invoke(app, ["monitor", "--all", "--case", CASE, "--token", TOKEN,

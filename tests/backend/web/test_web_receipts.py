@@ -160,3 +160,15 @@ def _package_log(world: WebWorld, case: str, typed: list[dict[str, Any]]
         "format": "chainarb.record", "v": 1, "type": t["primaryType"], "domain": t["domain"],
         "message": t["message"], "signatures": []}) for t in typed]
     return read_section(json.loads(json.dumps(log_json(inputs)))), records
+
+
+def test_the_monitor_lists_the_cases_a_key_may_see(world: WebWorld) -> None:
+    """`chainarb monitor --all`'s list (evidence._monitor_http.HttpLogService.cases) from
+    the real service: the buyer's two cases; a stranger's none; no token, no list."""
+    from evidence._monitor_http import HttpLogService
+
+    buyer = HttpLogService(world.base, token=world.token("buyer")).cases()
+    assert sorted(buyer) == sorted([world.case_id.lower(), world.case2.lower()])
+    assert HttpLogService(world.base, token=world.token("stranger")).cases() == []
+    with pytest.raises(EvidenceError, match="needs a session token"):
+        HttpLogService(world.base).cases()
