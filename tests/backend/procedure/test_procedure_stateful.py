@@ -49,6 +49,13 @@ FORWARD = {
     S.AWARDED_BY_PANEL: [(R.ANYONE, p.Enforce), (R.INSTITUTION, p.RecordEnforcement)],
     S.SETTLED: [(R.COURT, p.ConfirmJudicially), (R.COURT, p.RefuseConfirmation)],
     S.ENFORCED: [(R.COURT, p.ConfirmJudicially), (R.COURT, p.RefuseConfirmation)],
+    S.JURY_DRAW: [(R.INSTITUTION, p.CommitJurySeed), (R.INSTITUTION, p.DrawJury)],
+    S.JURY_ACCEPTANCE: [(R.JUROR, p.AcceptJuryDuty)],
+    S.JURY_VOTING: [(R.JUROR, p.CommitVote)],
+    S.JURY_REVEAL: [(R.JUROR, p.RevealVote)],
+    S.JURY_TALLY: [(R.INSTITUTION, p.RecordTally)],
+    S.JURY_DECIDED: [(R.CLAIMANT, p.Object), (R.RESPONDENT, p.Object)],
+    S.JURY_FINAL: [(R.INSTITUTION, p.RecordEnforcement)],
 }
 MAX_STEP = 6 * 3600  # small steps: most commands arrive within their stage
 
@@ -75,14 +82,14 @@ def target_of(case, cmd):
         if role in case.roles_of(cmd.actor):
             entry = p.COMMAND_TRANSITIONS.get(role, {}).get(case.stage, {}).get(type(cmd))
             if entry is not None:
-                return {entry.if_true, entry.if_false} if isinstance(entry, p.Choice) else {entry}
+                return set(p.outcomes(entry))
     raise AssertionError("accepted without a table entry")
 
 
 class ProcedureMachine(RuleBasedStateMachine):
-    @initialize(agreed=st.booleans())
-    def start(self, agreed: bool) -> None:
-        self.case = blank(arbitration_agreed=agreed)
+    @initialize(agreed=st.booleans(), jury=st.booleans())
+    def start(self, agreed: bool, jury: bool) -> None:
+        self.case = blank(arbitration_agreed=agreed, jury=jury)
         self.now = T0
         self.accepted = 0
         REACHED.add(self.case.stage)
@@ -120,6 +127,14 @@ class ProcedureMachine(RuleBasedStateMachine):
             return
         self._table_command(data, *data.draw(st.sampled_from(options)))
 
+    def _jurors_to_act(self, cls) -> list[str]:
+        """Jurors who have not yet taken step ``cls`` (all of them when none is left)."""
+        j = self.case.jury
+        done = {p.AcceptJuryDuty: set(j.accepted),
+                p.CommitVote: {v.juror for v in j.votes},
+                p.RevealVote: {v.juror for v in j.votes if v.choice is not None}}.get(cls, set())
+        return sorted(set(j.jurors) - done) or sorted(j.jurors)
+
     def _table_command(self, data, role, cls) -> None:
         actor = ACTOR_OF_ROLE[role]
         if role is p.Role.CLAIMANT and self.case.claimant is None:
@@ -128,6 +143,8 @@ class ProcedureMachine(RuleBasedStateMachine):
             actor = data.draw(st.sampled_from(sorted(self.case.panel)))
         if role is p.Role.ARBITRATOR and self.case.arbitrator:
             actor = self.case.arbitrator
+        if role is p.Role.JUROR and self.case.jury.jurors:
+            actor = data.draw(st.sampled_from(self._jurors_to_act(cls)))
         try:
             cmd = cls(actor=actor, sequence=self.case.next_sequence,
                       **fields_for(self.case, cls, actor))
@@ -138,7 +155,8 @@ class ProcedureMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def forward_command(self, data) -> None:
         """A step along the main line (no settlement shortcut), so deep stages get visited."""
-        if self.case.stage is S.AWARDED and data.draw(st.integers(0, 2)) == 0:
+        if self.case.stage in (S.AWARDED, S.JURY_DECIDED, S.JURY_VOTING) \
+                and data.draw(st.integers(0, 2)) == 0:
             self.scheduler_fires_at_next_deadline()  # the main line: nobody objects in time
             return
         options = [(r, c) for r, c in FORWARD.get(self.case.stage, ())
