@@ -38,12 +38,14 @@ __all__ = [
     "POOL_TAG",
     "REASON_CODES",
     "SEED_TAG",
+    "TALLY_TAG",
     "Tally",
     "draw",
     "draw_randomness",
     "pool_snapshot_hash",
     "seed_commitment",
     "tally",
+    "tally_hash",
     "uniform",
     "vote_commitment",
 ]
@@ -56,6 +58,7 @@ MAX_REASON_CODE = 0xFFFF
 SEED_TAG = keccak256(b"chainarb.jury.seed.v1")
 DRAW_TAG = keccak256(b"chainarb.jury.draw.v1")
 POOL_TAG = keccak256(b"chainarb.jury.pool.v1")
+TALLY_TAG = keccak256(b"chainarb.jury.tally.v1")
 JURY_VOTE_TYPE = ("JuryVote(bytes32 caseId,address juror,uint8 choice,uint16 reasonCode,"
                   "bytes32 salt)")
 _JURY_VOTE_TYPEHASH = keccak256(JURY_VOTE_TYPE.encode())
@@ -234,3 +237,14 @@ def tally(jury_size: int, options: int, reveals: Iterable[tuple[int, int]]) -> T
             winner = best
     return Tally(jury_size=jury_size, counts=tuple(counts),
                  reasons=tuple(sorted(reasons.items())), revealed=revealed, winner=winner)
+
+
+def tally_hash(case_id: bytes | str, counts: Sequence[int], winner: int | None) -> bytes:
+    """``keccak256(abi.encode(TALLY_TAG, caseId, n, count_0, …, count_{n-1}, winner + 1))``
+    (``winner + 1`` is 0 for no verdict): the document hash a jury verdict carries as an
+    award."""
+    if not 1 <= len(counts) <= MAX_OPTIONS:
+        raise InvalidRecord(f"counts: expected 1..{MAX_OPTIONS}, found {len(counts)}")
+    return keccak256(TALLY_TAG + _b32(case_id, "caseId") + _word(len(counts))
+                     + b"".join(_word(n) for n in counts)
+                     + _word(0 if winner is None else winner + 1))

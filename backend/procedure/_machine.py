@@ -47,7 +47,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from evidence import jury as public_jury
+import evidence.jury as public_jury
 from evidence.errors import EvidenceError
 
 from . import _commands as c

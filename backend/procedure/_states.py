@@ -11,7 +11,6 @@ is ``NOT_FILED`` and either side of the order may file; the filer becomes the cl
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from eth_utils import is_checksum_address
 
+from evidence.jury import tally_hash
 from evidence.orders import Allocation
 
 from ._errors import InvalidCommand
@@ -410,9 +410,8 @@ class CaseState:
 
     @property
     def jury_tally_hash(self) -> str:
-        """A 32-byte digest of the tally: counts and winner (the award hash of a verdict)."""
-        text = f"{self.case_id}:{','.join(map(str, self.jury.counts))}:{self.jury.winner}"
-        return "0x" + hashlib.sha256(text.encode()).hexdigest()
+        """The tally's hash (evidence.jury.tally_hash): the award hash of a jury verdict."""
+        return "0x" + tally_hash(self.case_id, self.jury.counts, self.jury.winner).hex()
 
     @property
     def neutrals(self) -> tuple[str, ...]:
