@@ -208,7 +208,8 @@ def _rules(settings: Settings) -> CaseRules:
     return CaseRules(negotiation_days=settings.negotiation_days,
                      facilitation_days=settings.facilitation_days,
                      evidence_days=settings.evidence_days, award_days=settings.award_days,
-                     objection_days=settings.objection_days)
+                     objection_days=settings.objection_days,
+                     jury_max_amount=settings.jury_max_amount, jury_size=settings.jury_size)
 
 
 def create_app(

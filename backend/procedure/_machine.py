@@ -859,6 +859,10 @@ def _object(case: CaseState, cmd: c.Object, now: datetime) -> Changes:
     if case.objection_by is not None:
         raise DuplicateAction(f"{case.objection_by} already objected in this case; an "
                               "objection is allowed once")
+    if case.stage is S.JURY_DECIDED:  # the escrow holds no award of the jury's to object to
+        return {"objection_by": cmd.actor, "objection_hash": cmd.reasons_hash}, [
+            NotifyParties(kind="jury_verdict_objected", recipients=_everyone(case)),
+        ]
     return {"objection_by": cmd.actor, "objection_hash": cmd.reasons_hash}, [
         ObjectOnChain(order_id=case.order.order_id, case_id=case.case_id, party=cmd.actor),
         NotifyParties(kind="objection_filed", recipients=_everyone(case)),

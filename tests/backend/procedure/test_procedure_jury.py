@@ -91,7 +91,7 @@ def test_above_the_limit_the_jury_track_is_refused() -> None:
 def test_the_order_clause_chooses_the_track_and_facilitation_deadline_leads_to_the_draw() -> None:
     case = to_facilitation(agreed=False, jury=True)
     assert case.jury_track
-    case, effects = p.advance(case, case.deadline)
+    case, _ = p.advance(case, case.deadline)
     assert case.stage is S.JURY_DRAW
     assert case.deadline == case.stage_entered_at + 3 * DAY
     _refused(case, p.ChooseJuryTrack, BUYER, p.WrongStage)
