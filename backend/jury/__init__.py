@@ -21,6 +21,7 @@ from ._pool import (
     pool_from_records,
     snapshot,
 )
+from ._redact import Identity, redact
 
 __all__ = [
     "DEFAULT_CRITERIA",
@@ -29,6 +30,7 @@ __all__ = [
     "AdmissionCriteria",
     "Assessor",
     "AssessorStatus",
+    "Identity",
     "Pool",
     "PoolStepSpec",
     "apply_pool",
@@ -36,5 +38,6 @@ __all__ = [
     "eligible",
     "new_pool",
     "pool_from_records",
+    "redact",
     "snapshot",
 ]

@@ -170,3 +170,101 @@ def test_without_the_setting_there_is_no_jury_track(tmp_path: Path) -> None:
         r = _post(w, w.seller, "jury/choice", "jury.chosen")
         _refused(r, 422, "invalid_command")
         assert "at most 0" in r.text
+
+
+# -- what a juror reads: the dispute, never the parties -------------------------------------
+
+BUYER_NAME, BUYER_ZH, BUYER_CONTACT = "Lena Fischer", "莉娜·菲舍尔", "lena.fischer@example.de"
+SELLER_NAME, SELLER_ZH, SELLER_CONTACT = "Wang Jianguo", "王建国", "+86 138 0013 8000"
+
+
+def _statement(w: World) -> bytes:
+    return (f"Claim of {BUYER_NAME} ({BUYER_ZH}), wallet {w.buyer.address}, against "
+            f"{SELLER_NAME} of Shenzhen ({SELLER_ZH}, seller wallet "
+            f"{w.seller.address.lower()[2:]}). Write to {BUYER_CONTACT} or call "
+            f"+49 30 1234 5678. The seller answered from {SELLER_CONTACT} and "
+            "jianguo.wang@shop.example.cn; see https://shop.example.cn/order/77. "
+            "The 40 LED panels arrived cracked; photos were taken on delivery.").encode()
+
+
+def _identity_strings(w: World) -> list[str]:
+    out = [BUYER_NAME, BUYER_ZH, BUYER_CONTACT, SELLER_NAME, SELLER_ZH, SELLER_CONTACT,
+           "Fischer", "Jianguo", "jianguo.wang@shop.example.cn", "+49 30 1234 5678",
+           "shop.example.cn"]
+    for a in (w.buyer.address, w.seller.address):
+        out += [a, a.lower(), a.lower()[2:]]
+    return out
+
+
+class Recorder:
+    """Every answer a juror's requests got, to scan them all."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def keep(self, r: Any) -> Any:
+        self.texts.append(r.text)
+        return r
+
+
+def test_no_juror_visible_response_names_a_party(jury_world: World) -> None:
+    from backend.services.steps import payload_hash
+    from tests.support.identity import declare_profile
+    from tests.support.world import b64, filing_payload, sha
+
+    w = jury_world
+    declare_profile(w.buyer, BUYER_NAME, BUYER_ZH, "DE", contact=BUYER_CONTACT)
+    declare_profile(w.seller, SELLER_NAME, SELLER_ZH, "CN", contact=SELLER_CONTACT)
+    w.open_case("buyer")
+    statement = _statement(w)
+    payload = filing_payload(w, statement=statement)
+    body = {"record": w.buyer.step("case.filed", payload), "payload": payload,
+            "document": {"filename": "claim.txt", "media_type": "text/plain",
+                         "content_base64": b64(statement)}}
+    assert payload["statementHash"] == sha(statement) and payload_hash(payload)
+    ok(w.buyer.post(f"/cases/{w.case_id}/filing", json=body))
+    w.port.party_raises_dispute(ORDER_ID, w.case_id)
+    ok(_post(w, w.seller, "jury/choice", "jury.chosen"))
+    ok(_post(w, w.buyer, "jury/choice", "jury.chosen"))
+    ok(_post(w, w.buyer, "facilitation", "facilitation.requested"))
+    ok(w.admin.post(f"/cases/{w.case_id}/mediator", json=w.admin.appoint("mediator", w.mediator)))
+    ok(_post(w, w.mediator, "impasse", "impasse.declared"))
+    jurors, outsider = _draw(w)
+
+    seen = Recorder()
+    for juror in jurors:
+        view = seen.keep(juror.get(f"/cases/{w.case_id}/jury/view")).json()
+        assert view["claim"]["disputeType"] == "not_as_described"
+        assert "LED panels arrived cracked" in view["claim"]["text"]
+        assert "[claimant]" in view["claim"]["text"] and "[respondent]" in view["claim"]["text"]
+        assert len(view["options"]) == 3 and view["myVote"]["accepted"] is False
+        seen.keep(juror.get(f"/cases/{w.case_id}"))  # refused
+        seen.keep(juror.get(f"/cases/{w.case_id}/timeline"))  # refused
+        seen.keep(juror.get(f"/cases/{w.case_id}/documents"))  # refused
+        seen.keep(juror.get(f"/cases/{w.case_id}/steps/0"))  # refused
+        seen.keep(juror.get(f"/cases/{w.case_id}/steps/0/document"))  # refused
+        seen.keep(juror.get(f"/cases/{w.case_id}/evidence"))
+        seen.keep(juror.get("/cases"))
+        seen.keep(juror.get("/notices"))
+        seen.keep(juror.post(f"/cases/{w.case_id}/steps/prepare",
+                             json={"action": "jury.accepted", "payload": {}}))
+        seen.keep(_post(w, juror, "jury/acceptance", "jury.accepted"))
+        seen.keep(juror.post(f"/cases/{w.case_id}/steps/prepare", json={
+            "action": "jury.vote_committed",
+            "payload": {"commitment": _commitment(w, juror, 1, 2)}}))
+        seen.keep(_post(w, juror, "jury/votes", "jury.vote_committed",
+                        {"commitment": _commitment(w, juror, 1, 2)}))
+        seen.keep(_post(w, juror, "jury/votes", "jury.vote_committed",  # refused: twice
+                        {"commitment": _commitment(w, juror, 1, 2)}))
+    # the one not drawn reads nothing either
+    _refused(seen.keep(outsider.get(f"/cases/{w.case_id}/jury/view")), 403, "access_denied")
+
+    forbidden = _identity_strings(w)
+    for text in seen.texts:
+        lowered = text.lower()
+        for s in forbidden:
+            assert s.lower() not in lowered, (s, text[:300])
+    # each read of the juror view is logged (the institution sees who read when)
+    logged = [i for i in ok(w.admin.get(f"/cases/{w.case_id}/timeline"))
+              if i["type"] == "jury_view"]
+    assert sorted(i["juror"] for i in logged) == sorted(j.address for j in jurors)
