@@ -993,7 +993,10 @@ def _draw_jury(case: CaseState, cmd: c.DrawJury, now: datetime) -> Changes:
     randomness = public_jury.draw_randomness(case.case_id, j.round, cmd.seed, cmd.block_hash,
                                              cmd.prevrandao, j.pool_hash)
     needed = case.rules.jury_size - len(j.jurors)
-    drawn = public_jury.draw(j.pool, needed, randomness)
+    try:
+        drawn = public_jury.draw(j.pool, needed, randomness)
+    except EvidenceError as exc:  # pragma: no cover - the commit checked the snapshot
+        raise InvalidCommand(f"the draw: {exc}") from None
     if cmd.jurors != drawn:
         raise InvalidCommand(f"jurors: the draw from the revealed seed selects "
                              f"{', '.join(drawn)}; found {', '.join(cmd.jurors)}")

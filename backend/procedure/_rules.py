@@ -143,6 +143,17 @@ class CaseRules:
         if self.period("award_days") >= panel_award:
             problems.append(f"panel award {self.period('award_days')}; the escrow's timeout is "
                             f"{panel_award}")
+        if self.jury_max_amount > 0:
+            # the escrow knows no jury (docs/jury.md "not yet"): until it does, the whole
+            # jury path runs under the escrow's appointment timeout
+            draws = 1 + self.max_jury_redraws
+            jury = before_appointment - self.period("appointment_days") + draws * (
+                self.period("jury_draw_days") + self.period("jury_accept_days")) + \
+                self.period("jury_vote_days") + self.period("jury_reveal_days") + \
+                self.period("appointment_days") + self.period("objection_days")
+            if jury >= appointment:
+                problems.append(f"the jury track (to the verdict's end of objections) = {jury}; "
+                                f"the escrow's appointment timeout is {appointment}")
         return tuple(problems)
 
 
