@@ -43,6 +43,7 @@ __all__ = [
     "draw",
     "draw_randomness",
     "pool_snapshot_hash",
+    "recompute_draw",
     "seed_commitment",
     "tally",
     "tally_hash",
@@ -179,6 +180,21 @@ def draw(eligible: Sequence[str], size: int, randomness: bytes | str) -> tuple[s
         j = i + uniform(stream, len(ordered) - i)
         ordered[i], ordered[j] = ordered[j], ordered[i]
     return tuple(ordered[:size])
+
+
+def recompute_draw(*, case_id: bytes | str, round_: int, seed_hash: bytes | str,
+                   seed: bytes | str, block_hash: bytes | str, prevrandao: bytes | str,
+                   pool: Sequence[str], pool_hash: bytes | str, size: int) -> tuple[str, ...]:
+    """The jury a case's public records fix, for a verifier holding only those records:
+    the seed step's ``seedHash``, ``pool`` and ``poolHash``, the draw step's ``seed``,
+    ``blockHash`` and ``prevrandao``. Refuses (``InvalidRecord``) a seed that does not open
+    the commitment and a snapshot that does not hash to the committed hash."""
+    if seed_commitment(case_id, round_, seed) != _b32(seed_hash, "seedHash"):
+        raise InvalidRecord("seed: the revealed seed does not open the committed seedHash")
+    if pool_snapshot_hash(pool) != _b32(pool_hash, "poolHash"):
+        raise InvalidRecord("pool: the snapshot does not hash to the committed poolHash")
+    randomness = draw_randomness(case_id, round_, seed, block_hash, prevrandao, pool_hash)
+    return draw(pool, size, randomness)
 
 
 def vote_commitment(case_id: bytes | str, juror: str, choice: int, reason_code: int,

@@ -11,6 +11,8 @@ from collections import Counter
 import pytest
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
+from hypothesis import given
+from hypothesis import strategies as st
 
 from evidence import jury
 from evidence.errors import InvalidRecord
@@ -167,3 +169,38 @@ def test_tally_hash_is_abi_encoded() -> None:
                              [keccak(b"chainarb.jury.tally.v1"), b(CASE), 2, 3, 1, 1]))
     assert jury.tally_hash(CASE, (3, 1), 0) == expected
     assert jury.tally_hash(CASE, (3, 1), None) != expected
+
+
+def _committed(seed: str = SEED, pool: list[str] = POOL) -> dict[str, object]:
+    return dict(case_id=CASE, round_=0, seed_hash=jury.seed_commitment(CASE, 0, SEED),
+                seed=seed, block_hash=BLOCK, prevrandao=RANDAO, pool=pool,
+                pool_hash=jury.pool_snapshot_hash(POOL), size=7)
+
+
+def test_a_verifier_recomputes_the_draw_from_the_public_records() -> None:
+    assert jury.recompute_draw(**_committed()) == _draw()
+
+
+def test_a_wrong_reveal_or_another_snapshot_is_refused() -> None:
+    with pytest.raises(InvalidRecord, match="seed"):
+        jury.recompute_draw(**_committed(seed="0x" + "5f" * 32))
+    with pytest.raises(InvalidRecord, match="poolHash"):
+        jury.recompute_draw(**_committed(pool=POOL[:-1]))
+
+
+@given(n=st.integers(1, 60), k=st.integers(1, 31), salt=st.binary(min_size=1, max_size=8))
+def test_draw_properties(n: int, k: int, salt: bytes) -> None:
+    """Any pool and size: distinct members of the pool, the same for the same inputs, and
+    the first k-1 of a draw of k equal a draw of k-1 (the jury is a prefix of one order)."""
+    pool = POOL[:n] if n <= len(POOL) else POOL + [
+        to_checksum_address(f"0x{0x9000 + i:040x}") for i in range(n - len(POOL))]
+    randomness = keccak(salt)
+    if k > n:
+        with pytest.raises(InvalidRecord):
+            jury.draw(pool, k, randomness)
+        return
+    drawn = jury.draw(pool, k, randomness)
+    assert len(set(drawn)) == k and set(drawn) <= set(pool)
+    assert drawn == jury.draw(list(reversed(pool)), k, randomness)
+    if k > 1:
+        assert jury.draw(pool, k - 1, randomness) == drawn[:-1]
