@@ -93,6 +93,11 @@ TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
                "case {case}. Accept before the deadline to take part. {url}"),
         "zh-Hans": ("您被抽选为评审员", "您被随机抽选为案件 {case} 的评审员。请在期限内接受以参与评审。{url}"),
     },
+    "evidence_marked_for_jury": {
+        "en": ("Case {case}: evidence put before the jury", "The other party put one of its "
+               "evidence items before the jury in case {case}. {url}"),
+        "zh-Hans": ("案件 {case}：证据已提交评审团", "案件 {case} 中对方当事人将其一项证据提交评审团审阅。{url}"),
+    },
     "jury_tallied": {
         "en": ("Case {case}: the jury's votes were counted", "The revealed votes of the jury "
                "in case {case} were counted. {url}"),

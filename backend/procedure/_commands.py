@@ -48,6 +48,7 @@ __all__ = [
     "IssueAward",
     "IssuePanelAward",
     "MakeOffer",
+    "MarkForJury",
     "Object",
     "ProposeSettlement",
     "PublishPreEvaluation",
@@ -431,6 +432,16 @@ class DrawJury(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MarkForJury(Command):
+    """A party puts one of its own evidence items before the jury (never a caucus item)."""
+
+    evidence_id: str
+
+    def _check(self) -> None:
+        check_id("evidence_id", self.evidence_id)
+
+
+@dataclass(frozen=True, kw_only=True)
 class AcceptJuryDuty(Command):
     """A drawn juror accepts to sit (and declares no tie to either party)."""
 
@@ -506,6 +517,7 @@ COMMAND_TYPES: tuple[type[Command], ...] = (
     ChooseJuryTrack,
     CommitJurySeed,
     DrawJury,
+    MarkForJury,
     AcceptJuryDuty,
     CommitVote,
     RevealVote,

@@ -81,7 +81,7 @@ from ._errors import (
     WrongReveal,
     WrongStage,
 )
-from ._rules import DEFAULT_RULES, CaseRules, can_see
+from ._rules import CAUCUS_STAGES, DEFAULT_RULES, CaseRules, can_see
 from ._states import (
     TERMINAL_STAGES,
     Allocation,
@@ -208,6 +208,11 @@ def _party_stages(*, respondent: bool) -> dict[Stage, dict[type[c.Command], Targ
         # An objection to the jury's verdict sends the case to a sole arbitrator, who sees
         # the tally (the party's one objection: none lies against that arbitrator's award).
         S.JURY_DECIDED: {c.Object: S.ARBITRATOR_APPOINTMENT},
+        # the jury's record: until the vote opens, parties add evidence and mark their own
+        # items for the jury; the respondent answers (below)
+        S.JURY_DRAW: {c.SubmitEvidence: S.JURY_DRAW, c.MarkForJury: S.JURY_DRAW},
+        S.JURY_ACCEPTANCE: {c.SubmitEvidence: S.JURY_ACCEPTANCE,
+                            c.MarkForJury: S.JURY_ACCEPTANCE},
     }
     if respondent:
         # The respondent's first engagement ends the wait for its response.
@@ -220,6 +225,8 @@ def _party_stages(*, respondent: bool) -> dict[Stage, dict[type[c.Command], Targ
             c.RequestFacilitation: S.FACILITATION,
         }
         table[S.EVIDENCE] = {**table[S.EVIDENCE], c.SubmitAnswer: S.EVIDENCE}
+        for stage in (S.JURY_DRAW, S.JURY_ACCEPTANCE):
+            table[stage] = {**table[stage], c.SubmitAnswer: stage}
     else:
         table[S.NOT_FILED] = {c.FileClaim: S.FILED}
         table[S.FILED] = {
@@ -1017,6 +1024,27 @@ def _draw_jury(case: CaseState, cmd: c.DrawJury, now: datetime) -> Changes:
     return {"jury": jury}, [NotifyParties(kind="jury_drawn", recipients=drawn)]
 
 
+MAX_MARKED = 20  # items a jury is asked to read (ours: a small claim's record)
+
+
+def _mark_for_jury(case: CaseState, cmd: c.MarkForJury, now: datetime) -> Changes:
+    item = next((e for e in case.evidence if e.evidence_id == cmd.evidence_id), None)
+    if item is None or item.submitted_by != cmd.actor:
+        raise InvalidCommand(f"evidence_id {cmd.evidence_id!r}: no item of yours in this case")
+    if item.stage in CAUCUS_STAGES:
+        raise InvalidCommand(f"evidence_id {cmd.evidence_id!r} was given to the mediator in "
+                             "caucus; it is never relied on later")
+    j = case.jury
+    if cmd.evidence_id in j.marked:
+        raise DuplicateAction(f"evidence_id {cmd.evidence_id!r} is already before the jury")
+    if len(j.marked) >= MAX_MARKED:
+        raise InvalidCommand(f"at most {MAX_MARKED} items go before the jury; found "
+                             f"{len(j.marked)} already")
+    return {"jury": replace(j, marked=(*j.marked, cmd.evidence_id))}, [
+        NotifyParties(kind="evidence_marked_for_jury", recipients=_other_party(case, cmd.actor))
+    ]
+
+
 def _accept_jury_duty(case: CaseState, cmd: c.AcceptJuryDuty, now: datetime) -> Changes:
     j = case.jury
     if cmd.actor in j.accepted:
@@ -1096,6 +1124,7 @@ _HANDLERS: Mapping[type[c.Command], Callable[[CaseState, Any, datetime], Changes
     c.ChooseJuryTrack: _choose_jury_track,
     c.CommitJurySeed: _commit_jury_seed,
     c.DrawJury: _draw_jury,
+    c.MarkForJury: _mark_for_jury,
     c.AcceptJuryDuty: _accept_jury_duty,
     c.CommitVote: _commit_vote,
     c.RevealVote: _reveal_vote,

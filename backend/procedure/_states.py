@@ -307,6 +307,7 @@ class Jury:
     accepted: frozenset[str] = frozenset()
     former_jurors: tuple[str, ...] = ()  # drawn, did not accept in time: never redrawn
     options: tuple[Allocation, ...] = ()  # fixed at the first draw
+    marked: tuple[str, ...] = ()  # evidence ids the parties put before the jury
     votes: tuple[JuryVote, ...] = ()
     counts: tuple[int, ...] = ()  # the tally, once recorded (or applied by default)
     winner: int | None = None

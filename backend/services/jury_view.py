@@ -2,10 +2,11 @@
 
 Why a module of its own: a juror is never a reader of the case record (views.check_reader
 refuses a juror), so nothing the parties' pages show may reach one by accident. This view
-is built from an allow-list of facts — the claim's type, remedy and amounts, the
-allocation options, the reason codes, the juror's own vote — plus the texts of the claim
-and the answer passed through the redaction rule (backend/jury: names, addresses and
-contacts masked). Every read is logged as a case event (``jury_view``).
+is built from an allow-list of facts — the claim's type, remedy and amounts, the items the
+parties put before the jury (side, kind, time), the allocation options, the reason codes,
+the juror's own vote — plus the texts of the claim and the answer passed through the
+redaction rule (backend/jury: names, addresses and contacts masked). Every read is logged
+as a case event (``jury_view``).
 """
 
 from __future__ import annotations
@@ -70,6 +71,14 @@ def _texts(service: CaseService, evidence: EvidenceService, case_id: str,
     return out
 
 
+def _item(case: p.CaseState, e: p.EvidenceItem) -> dict[str, str]:
+    """A marked item as a juror sees it: which side gave it, its kind and when; its content
+    (a file: photos, PDFs) is not shown until files can be redacted (docs/jury.md)."""
+    return {"evidenceId": e.evidence_id, "kind": e.kind.value,
+            "by": "claimant" if e.submitted_by == case.claimant else "respondent",
+            "submittedAt": str(p.to_jsonable(e.submitted_at))}
+
+
 def _alloc(a: p.Allocation) -> dict[str, str]:
     return {"toBuyer": str(a.to_buyer), "toSeller": str(a.to_seller),
             "compensation": str(a.compensation)}
@@ -103,7 +112,7 @@ def juror_view(service: CaseService, evidence: EvidenceService, case_id: str, vi
             "text": texts.get("claim"),
         },
         "answer": {"text": texts.get("answer")},
-        "evidence": [],  # items the parties mark for the jury: not yet (docs/jury.md)
+        "evidence": [_item(case, e) for e in case.evidence if e.evidence_id in case.jury.marked],
         "options": [_alloc(o) for o in case.jury.options],
         "reasonCodes": [{"code": code, "en": en, "zh": zh}
                         for code, (en, zh) in sorted(REASON_CODES.items())],

@@ -229,6 +229,13 @@ def test_no_juror_visible_response_names_a_party(jury_world: World) -> None:
     ok(_post(w, w.buyer, "facilitation", "facilitation.requested"))
     ok(w.admin.post(f"/cases/{w.case_id}/mediator", json=w.admin.appoint("mediator", w.mediator)))
     ok(_post(w, w.mediator, "impasse", "impasse.declared"))
+    # the jury's record: the buyer submits a photo now and puts it before the jury
+    ok(w.buyer.post(f"/cases/{w.case_id}/evidence-submissions",
+                    json=w.buyer.evidence_step(b"photo of the cracked panels")))
+    item = w.buyer.case()["evidence"][-1]["evidenceId"]
+    ok(_post(w, w.buyer, "jury/evidence", "jury.evidence_marked", {"evidenceId": item}))
+    _refused(_post(w, w.seller, "jury/evidence", "jury.evidence_marked", {"evidenceId": item}),
+             422, "invalid_command")  # not the seller's item
     jurors, outsider = _draw(w)
 
     seen = Recorder()
@@ -238,6 +245,8 @@ def test_no_juror_visible_response_names_a_party(jury_world: World) -> None:
         assert "LED panels arrived cracked" in view["claim"]["text"]
         assert "[claimant]" in view["claim"]["text"] and "[respondent]" in view["claim"]["text"]
         assert len(view["options"]) == 3 and view["myVote"]["accepted"] is False
+        assert [(e["evidenceId"], e["by"], e["kind"]) for e in view["evidence"]] == [
+            (item, "claimant", "photo")]
         seen.keep(juror.get(f"/cases/{w.case_id}"))  # refused
         seen.keep(juror.get(f"/cases/{w.case_id}/timeline"))  # refused
         seen.keep(juror.get(f"/cases/{w.case_id}/documents"))  # refused

@@ -343,6 +343,11 @@ def fields_for(case: p.CaseState, cls: type[p.Command], actor: str) -> dict:
             return dict(seed=seed, block_hash=h(0xB10C), prevrandao=h(0x4A4D),
                         jurors=drawn_jurors(case, seed),
                         options=JURY_OPTIONS if case.jury.round == 0 else ())
+        case p.MarkForJury:
+            mine = [e.evidence_id for e in case.evidence if e.submitted_by == actor
+                    and e.stage is not p.Stage.FACILITATION
+                    and e.evidence_id not in case.jury.marked]
+            return dict(evidence_id=mine[-1] if mine else "none")
         case p.CommitVote:
             commitment = public_jury.vote_commitment(CASE_ID, actor, 1, 2, salt_of(actor))
             return dict(commitment="0x" + commitment.hex())
@@ -364,6 +369,10 @@ def prepare(case: p.CaseState, cls: type[p.Command], actor: str) -> p.CaseState:
         maker = other_party(case, actor)
         return step(case, p.MakeOffer, maker, case.stage_entered_at or T0,
                     **fields_for(case, p.MakeOffer, maker))
+    if cls is p.MarkForJury and fields_for(case, cls, actor)["evidence_id"] == "none" and \
+            case.stage in (p.Stage.JURY_DRAW, p.Stage.JURY_ACCEPTANCE):
+        return step(case, p.SubmitEvidence, actor, case.stage_entered_at or T0,
+                    **fields_for(case, p.SubmitEvidence, actor))
     if cls is p.DrawJury and case.jury.seed_hash is None and case.stage is p.Stage.JURY_DRAW:
         return step(case, p.CommitJurySeed, ADMIN, case.stage_entered_at or T0,
                     **fields_for(case, p.CommitJurySeed, ADMIN))

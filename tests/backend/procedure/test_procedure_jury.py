@@ -378,3 +378,33 @@ def test_strangers_and_spare_neutrals_hold_no_juror_role() -> None:
     for who in (STRANGER, SPARE, BUYER):
         assert p.Role.JUROR not in case.roles_of(who)
     assert blank().jury == p.Jury()
+
+
+def test_parties_put_their_own_non_caucus_items_before_the_jury() -> None:
+    case = to_negotiation(jury=True)
+    case = step(case, p.SubmitEvidence, BUYER, evidence_id="open1", kind=p.EvidenceKind.PHOTO,
+                commitment=h(0xE1))
+    case = step(case, p.RequestFacilitation, BUYER)
+    case = step(case, p.AppointMediator, ADMIN, mediator=MEDIATOR)
+    case = step(case, p.SubmitEvidence, BUYER, evidence_id="caucus1",
+                kind=p.EvidenceKind.PHOTO, commitment=h(0xE2))
+    case = step(case, p.DeclareImpasse, MEDIATOR)
+    assert case.stage is S.JURY_DRAW
+    err = _refused(case, p.MarkForJury, BUYER, p.InvalidCommand, evidence_id="caucus1")
+    assert "caucus" in str(err)
+    _refused(case, p.MarkForJury, SELLER, p.InvalidCommand, evidence_id="open1")
+    case = step(case, p.MarkForJury, BUYER, case.stage_entered_at, evidence_id="open1")
+    _refused(case, p.MarkForJury, BUYER, p.DuplicateAction, evidence_id="open1")
+    case = step(case, p.SubmitEvidence, SELLER, case.stage_entered_at, evidence_id="s1",
+                kind=p.EvidenceKind.TRACKING_RECORD, commitment=h(0xE3))
+    case = step(case, p.MarkForJury, SELLER, case.stage_entered_at, evidence_id="s1")
+    assert case.jury.marked == ("open1", "s1")
+    # the respondent answers once before the vote
+    case = step(case, p.SubmitAnswer, SELLER, case.stage_entered_at, answer_hash=h(0xA5))
+    _refused(case, p.SubmitAnswer, SELLER, p.DuplicateAction, answer_hash=h(0xA6))
+    _refused(case, p.SubmitAnswer, BUYER, p.WrongActor, answer_hash=h(0xA6))
+
+
+def test_no_marking_once_the_vote_is_open() -> None:
+    case = to_jury_voting()
+    _refused(case, p.MarkForJury, BUYER, p.WrongStage, evidence_id="x")
