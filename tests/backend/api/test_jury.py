@@ -142,6 +142,8 @@ def test_a_jury_decides_through_the_api(jury_world: World) -> None:
     ok(_post(w, w.admin, "jury/tally", "jury.tallied", {"counts": ["1", "2", "0"], "winner": "1"}))
     view = w.admin.case()
     assert view["stage"] == "jury_decided"
+    tally_hash = "0x" + public_jury.tally_hash(w.case_id, (1, 2, 0), 1).hex()
+    assert view["awardRecordHash"] == tally_hash  # what an objection names
     steps = [i["action"] for i in ok(w.admin.get(f"/cases/{w.case_id}/timeline"))
              if i["type"] == "step"]
     for action in ("jury.chosen", "jury.seed_committed", "jury.drawn", "jury.accepted",
@@ -277,3 +279,32 @@ def test_no_juror_visible_response_names_a_party(jury_world: World) -> None:
     logged = [i for i in ok(w.admin.get(f"/cases/{w.case_id}/timeline"))
               if i["type"] == "jury_view"]
     assert sorted(i["juror"] for i in logged) == sorted(j.address for j in jurors)
+
+
+def test_an_objection_to_the_verdict_goes_to_a_sole_arbitrator(jury_world: World) -> None:
+    w = jury_world
+    _to_jury_draw(w)
+    jurors, _ = _draw(w)
+    for juror in jurors:
+        ok(_post(w, juror, "jury/acceptance", "jury.accepted"))
+    for juror in jurors:
+        ok(_post(w, juror, "jury/votes", "jury.vote_committed",
+                 {"commitment": _commitment(w, juror, 2, 4)}))
+    w.clock.advance(days=5)
+    w.tick()
+    for juror in jurors:
+        ok(_post(w, juror, "jury/reveals", "jury.vote_revealed",
+                 {"choice": "2", "reasonCode": "4", "salt": _salt(juror)}))
+    ok(_post(w, w.admin, "jury/tally", "jury.tallied", {"counts": ["0", "0", "3"], "winner": "2"}))
+    tally_hash = w.admin.case()["awardRecordHash"]
+    ok(w.buyer.post(f"/cases/{w.case_id}/objection",
+                    json=w.buyer.objection(tally_hash, b"The panels were cracked.")))
+    view = w.admin.case()
+    assert view["stage"] == "arbitrator_appointment"
+    # a juror may not be the arbitrator
+    _refused(w.admin.post(f"/cases/{w.case_id}/arbitrator",
+                          json=w.admin.appoint("arbitrator", jurors[0])),
+             422, "conflict_of_interest")
+    ok(w.admin.post(f"/cases/{w.case_id}/arbitrator",
+                    json=w.admin.appoint("arbitrator", w.arbitrator)))
+    assert w.admin.case()["stage"] == "evidence"
