@@ -57,6 +57,14 @@ FORWARD = {
     S.JURY_DECIDED: [(R.CLAIMANT, p.Object), (R.RESPONDENT, p.Object)],
     S.JURY_FINAL: [(R.INSTITUTION, p.RecordEnforcement)],
 }
+TO_THE_JURY = {  # the way from filing to the draw on a case with the order's jury clause
+    S.NOT_FILED: (R.CLAIMANT, p.FileClaim),
+    S.FILED: (R.RESPONDENT, p.MakeOffer),
+    S.NEGOTIATION: (R.RESPONDENT, p.RequestFacilitation),
+    S.FACILITATION: (R.MEDIATOR, p.DeclareImpasse),
+}
+JURY_STEPS = {S.JURY_ACCEPTANCE: p.AcceptJuryDuty, S.JURY_VOTING: p.CommitVote,
+              S.JURY_REVEAL: p.RevealVote}
 MAX_STEP = 6 * 3600  # small steps: most commands arrive within their stage
 
 
@@ -163,6 +171,53 @@ class ProcedureMachine(RuleBasedStateMachine):
                    if c in p.COMMAND_TRANSITIONS[r].get(self.case.stage, {})]
         if options:
             self._table_command(data, *data.draw(st.sampled_from(options)))
+
+    @rule()
+    def the_jury_acts(self) -> None:
+        """Take the jury track's next steps until its stage stops changing (bounded)."""
+        for _ in range(12):
+            before = (self.case.stage, self.case.next_sequence)
+            self._jury_step()
+            if (self.case.stage, self.case.next_sequence) == before:
+                return
+
+    def _jury_step(self) -> None:
+        """The jury track's next steps at once: the institution commits and draws, every
+        juror who has not yet done so takes the stage's own step (accept, commit, reveal),
+        the institution tallies, and the vote and objection windows run out. The jury's path
+        is long; this keeps its deep stages visited by the random runs."""
+        stage = self.case.stage
+        admin = ACTOR_OF_ROLE[R.INSTITUTION]
+        if self.case.order.jury_agreed and stage in TO_THE_JURY:
+            role, cls = TO_THE_JURY[stage]
+            if cls is p.DeclareImpasse and self.case.mediator is None:
+                role, cls = R.INSTITUTION, p.AppointMediator
+            actor = self.case.order.buyer if role is R.CLAIMANT and self.case.claimant is None \
+                else ACTOR_OF_ROLE[role]
+            if role is R.RESPONDENT and self.case.respondent is not None:
+                actor = self.case.respondent
+            try:
+                cmd = cls(actor=actor, sequence=self.case.next_sequence,
+                          **fields_for(self.case, cls, actor))
+            except p.InvalidCommand:
+                return
+            self._try(cmd)
+        elif stage is S.JURY_DRAW:
+            for cls in (p.CommitJurySeed, p.DrawJury):
+                self._try(cls(actor=admin, sequence=self.case.next_sequence,
+                              **fields_for(self.case, cls, admin)))
+        elif stage is S.JURY_TALLY:
+            self._try(p.RecordTally(actor=admin, sequence=self.case.next_sequence,
+                                    **fields_for(self.case, p.RecordTally, admin)))
+        elif stage in JURY_STEPS:
+            cls = JURY_STEPS[stage]
+            for juror in self._jurors_to_act(cls):
+                if self.case.stage is not stage:
+                    break
+                self._try(cls(actor=juror, sequence=self.case.next_sequence,
+                              **fields_for(self.case, cls, juror)))
+        if stage in (S.JURY_VOTING, S.JURY_REVEAL, S.JURY_DECIDED) and self.case.stage is stage:
+            self.scheduler_fires_at_next_deadline()  # the jurors have acted: the window ends
 
     @rule(cls=st.sampled_from(p.COMMAND_TYPES), actor=st.sampled_from(ACTORS),
           seq_offset=st.sampled_from([0, 0, 0, -1, 1, 7]))
