@@ -44,6 +44,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from backend.performance._webhook import SenderConfig, senders_by_id
+
 __all__ = [
     "EMBEDDED_CHAIN_ID",
     "INSTITUTION_KEY_FILE",
@@ -227,6 +229,13 @@ class Settings(BaseSettings):
         default_factory=list,
         description="More chains each root is anchored on: a JSON list of {name, chain_id, "
         "rpc_url, contract, operated_by_institution}.")
+
+    # --- performance evidence (docs/performance-evidence.md) ---------------------------
+    webhook_senders: list[SenderConfig] = Field(
+        default_factory=list,
+        description="Carriers and marketplaces whose signed webhooks record performance "
+        "evidence: a JSON list of {id, name, name_zh, scheme (hmac-sha256 | ed25519 | "
+        "secp256k1), secret | public_key | address, window_seconds, events}.")
 
     # --- IPFS --------------------------------------------------------------------------
     ipfs_api_url: str = Field(
@@ -458,6 +467,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
+        senders_by_id(self.webhook_senders)  # each sender id once
         embedded = not self.chain_rpc_url
         if embedded:
             if self.chain_id is not None and self.chain_id != EMBEDDED_CHAIN_ID:

@@ -96,7 +96,8 @@ class Bench:
     def now(self) -> int:
         return chain_time(self.tx.w3)
 
-    def open(self, token: str = ETH, amount: int = ETHER, label: str | None = None) -> int:
+    def open(self, token: str = ETH, amount: int = ETHER, label: str | None = None,
+             contract_hash: bytes | None = None) -> int:
         order_id, result = self.escrow.open_order(
             self.buyer,
             seller=self.seller.address,
@@ -105,6 +106,7 @@ class Bench:
             institution=self.institution.address,
             token=token,
             rules_hash=b"\x01" * 32,
+            contract_hash=contract_hash,
         )
         if label:
             self.record(label, result)
@@ -147,6 +149,8 @@ def escrow_operations(b: Bench) -> None:
     b.record("confirm delivery (ETH payout)", e.confirm_delivery(b.buyer, order))
     order = b.open(usdc, 250 * USDC, "open + pay order (stablecoin)")
     b.record("confirm delivery (stablecoin payout)", e.confirm_delivery(b.buyer, order))
+    b.open(usdc, 250 * USDC, "open + pay order under a contract of sale",
+           contract_hash=b"\xc0" * 32)
 
     # Settlement: both parties sign, anyone submits; compensation from the guarantee.
     order = b.open(usdc, 250 * USDC)

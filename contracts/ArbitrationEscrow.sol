@@ -60,6 +60,7 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
     mapping(address seller => mapping(address token => Guarantee)) private _guarantees;
     mapping(address account => mapping(address token => uint256)) private _owed;
     mapping(address institution => address successor) private _successors;
+    mapping(bytes32 contractHash => uint256 orderId) private _contractOrders;
 
     /// @param admin receives DEFAULT_ADMIN_ROLE (grants and revokes INSTITUTION_ROLE)
     /// @param timeouts_ durations of every waiting state, fixed for the life of this deployment so
@@ -103,30 +104,35 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         address institution,
         bytes32 rulesHash
     ) external payable nonReentrant returns (uint256 orderId) {
-        if (seller == address(0) || seller == msg.sender) revert ArbitrationEscrowInvalidSeller(seller);
-        if (token != address(0) && token.code.length == 0) revert ArbitrationEscrowInvalidToken(token);
-        if (amount == 0) revert ArbitrationEscrowZeroAmount();
-        uint256 latest = block.timestamp + _maxDeliveryPeriod;
-        if (deliveryDeadline <= block.timestamp || deliveryDeadline > latest) {
-            revert ArbitrationEscrowInvalidDeliveryDeadline(deliveryDeadline, latest);
-        }
-        if (!hasRole(INSTITUTION_ROLE, institution) || _successors[institution] != address(0)) {
-            revert ArbitrationEscrowUnknownInstitution(institution);
-        }
+        orderId = _open(seller, token, amount, deliveryDeadline, institution, rulesHash);
+        _pullExact(token, amount, msg.value);
+    }
 
-        orderId = ++_orderCount;
-        // Written field by field through the mapping: a struct literal would also store the zero
-        // fields (arbitrator, caseId) and cost two more cold slots (~5,000 gas per order).
-        _orders[orderId].buyer = msg.sender;
-        _orders[orderId].deliveryDeadline = deliveryDeadline;
-        _orders[orderId].status = Status.Paid;
-        _orders[orderId].seller = seller;
-        _orders[orderId].token = token;
-        _orders[orderId].institution = institution;
-        _orders[orderId].amount = amount;
-        _orders[orderId].rulesHash = rulesHash;
-        emit OrderOpened(orderId, msg.sender, seller, token, amount, deliveryDeadline, institution, rulesHash);
-
+    /// @notice Opens an order like {openOrder} under a contract of sale both parties signed
+    /// off-chain (EIP-712 `ContractOfSale` under this contract's domain, docs/contract-of-sale.md)
+    /// and binds its digest to the order: `getOrder(id).contractHash`, {orderOfContract} and
+    /// {ContractOfSaleBound}. The escrow does not read the contract's terms: the service checks
+    /// that the order's seller, token, amount, deadline and institution are the contract's and
+    /// that buyer and seller signed it, before it lets the order's case rely on the contract.
+    /// What the escrow guarantees is that one signed contract escrows one order only.
+    /// @param contractHash the signed contract's EIP-712 digest (its record hash); not zero
+    /// @return orderId the new order's id
+    function openOrderWithContract(
+        address seller,
+        address token,
+        uint256 amount,
+        uint48 deliveryDeadline,
+        address institution,
+        bytes32 rulesHash,
+        bytes32 contractHash
+    ) external payable nonReentrant returns (uint256 orderId) {
+        if (contractHash == bytes32(0)) revert ArbitrationEscrowInvalidContractHash();
+        uint256 bound = _contractOrders[contractHash];
+        if (bound != 0) revert ArbitrationEscrowContractAlreadyBound(contractHash, bound);
+        orderId = _open(seller, token, amount, deliveryDeadline, institution, rulesHash);
+        _orders[orderId].contractHash = contractHash;
+        _contractOrders[contractHash] = orderId;
+        emit ContractOfSaleBound(orderId, contractHash);
         _pullExact(token, amount, msg.value);
     }
 
@@ -415,6 +421,11 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         return _orders[orderId];
     }
 
+    /// @notice The order that the contract of sale `contractHash` binds (0 when none).
+    function orderOfContract(bytes32 contractHash) external view returns (uint256) {
+        return _contractOrders[contractHash];
+    }
+
     /// @notice Number of orders opened so far (ids are 1..orderCount).
     function orderCount() external view returns (uint256) {
         return _orderCount;
@@ -518,6 +529,41 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
     // ------------------------------------------------------------------------------------------
     // Internals
     // ------------------------------------------------------------------------------------------
+
+    /// @dev The checks and effects of opening an order (status Paid, {OrderOpened}); the caller
+    /// pulls the funds last.
+    function _open(
+        address seller,
+        address token,
+        uint256 amount,
+        uint48 deliveryDeadline,
+        address institution,
+        bytes32 rulesHash
+    ) private returns (uint256 orderId) {
+        if (seller == address(0) || seller == msg.sender) revert ArbitrationEscrowInvalidSeller(seller);
+        if (token != address(0) && token.code.length == 0) revert ArbitrationEscrowInvalidToken(token);
+        if (amount == 0) revert ArbitrationEscrowZeroAmount();
+        uint256 latest = block.timestamp + _maxDeliveryPeriod;
+        if (deliveryDeadline <= block.timestamp || deliveryDeadline > latest) {
+            revert ArbitrationEscrowInvalidDeliveryDeadline(deliveryDeadline, latest);
+        }
+        if (!hasRole(INSTITUTION_ROLE, institution) || _successors[institution] != address(0)) {
+            revert ArbitrationEscrowUnknownInstitution(institution);
+        }
+
+        orderId = ++_orderCount;
+        // Written field by field through the mapping: a struct literal would also store the zero
+        // fields (arbitrator, caseId, contractHash) and cost more cold slots (~5,000 gas each).
+        _orders[orderId].buyer = msg.sender;
+        _orders[orderId].deliveryDeadline = deliveryDeadline;
+        _orders[orderId].status = Status.Paid;
+        _orders[orderId].seller = seller;
+        _orders[orderId].token = token;
+        _orders[orderId].institution = institution;
+        _orders[orderId].amount = amount;
+        _orders[orderId].rulesHash = rulesHash;
+        emit OrderOpened(orderId, msg.sender, seller, token, amount, deliveryDeadline, institution, rulesHash);
+    }
 
     function _requireStatus(uint256 orderId, Status expected) private view returns (Order storage order) {
         order = _orders[orderId];

@@ -36,6 +36,7 @@ __all__ = [
     "ARBITRATOR_APPOINTED",
     "AWARD_OBJECTED",
     "AWARD_SUBMITTED",
+    "CONTRACT_OF_SALE_BOUND",
     "DISPUTE_RAISED",
     "ESCROW_ACTS",
     "INSTITUTION_KEY_ROTATED",
@@ -228,6 +229,11 @@ INSTITUTION_KEY_ROTATED = _spec(
     "InstitutionKeyRotated(address previous,address successor)", ("previous", "successor"))
 """The escrow's record of an institution handing its role and orders to a new key (signed
 by the old key: it is the sender); not an act of one order."""
+
+CONTRACT_OF_SALE_BOUND = _spec(
+    "ContractOfSaleBound(uint256 orderId,bytes32 contractHash)", ("orderId", "contractHash"))
+"""``openOrderWithContract``: the order binds the signed contract of sale with this EIP-712
+digest (docs/contract-of-sale.md); emitted right after its ``OrderOpened``."""
 
 ESCROW_ACTS = (ORDER_OPENED, DISPUTE_RAISED, ARBITRATOR_APPOINTED, AWARD_SUBMITTED,
                AWARD_OBJECTED, PANEL_APPOINTED, ORDER_RESOLVED)

@@ -51,6 +51,7 @@ from evidence.errors import (
     WrongSigner,
 )
 from evidence.orders import Allocation
+from evidence.sale_terms import DISPUTE_CLAUSES, RETURN_POLICIES, RULES_VERSIONS, DisputeClause
 
 __all__ = [
     "DISCLOSING_ROLES",
@@ -65,6 +66,7 @@ __all__ = [
     "Allocation",
     "Award",
     "ChainedRecord",
+    "ContractOfSale",
     "CourtConfirmation",
     "Disclosure",
     "Domain",
@@ -302,7 +304,9 @@ class Domain:
 
 # --- records ----------------------------------------------------------------------------
 
-_STRING_LIMITS = {"contentCid": 128, "action": 64, "courtReference": 256, "name": 200,
+_STRING_LIMITS = {"goods": 2048, "deliveryTerms": 1024, "returnPolicy": 64,
+                  "rulesVersion": 64, "disputeClause": 64, "contentCid": 128, "action": 64,
+                  "courtReference": 256, "name": 200,
                   "nameZh": 200, "country": 16, "language": 35, "contact": 320, "role": 32,
                   "conflicts": 4096, "statement": 4096}
 _COUNTRY = re.compile(r"[A-Z]{2}\Z")
@@ -808,6 +812,93 @@ class Disclosure(Record):
                                 "conflicts")
 
 
+@dataclass(frozen=True, kw_only=True)
+class ContractOfSale(Record):
+    """The contract of sale agreed at checkout (docs/contract-of-sale.md), signed by buyer
+    and seller under the deployment's domain (the escrow that will hold the price).
+
+    Goods, quantity and delivery terms are the marketplace's words; the price is ``token``
+    and ``amount`` in the token's smallest unit (never a float); the return policy, the
+    rules version and the dispute clause are standard texts (evidence.sale_terms) named by
+    id and signed by text hash. ``offerId`` is the proposer's fresh random value: two
+    orders with the same terms are two contracts. Bound to no case when signed (zero
+    ``caseId``, like a Profile); the escrow order that binds its record hash
+    (``openOrderWithContract``) gives it its case.
+    """
+
+    TYPE_NAME: ClassVar[str] = "ContractOfSale"
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("offerId", "bytes32"),
+        ("buyer", "address"),
+        ("seller", "address"),
+        ("institution", "address"),
+        ("token", "address"),
+        ("amount", "uint256"),
+        ("goods", "string"),
+        ("quantity", "uint256"),
+        ("deliveryTerms", "string"),
+        ("deliveryDeadline", "uint64"),
+        ("returnPolicy", "string"),
+        ("returnPolicyHash", "bytes32"),
+        ("rulesVersion", "string"),
+        ("rulesHash", "bytes32"),
+        ("disputeClause", "string"),
+        ("clauseHash", "bytes32"),
+        ("offerExpiresAt", "uint64"),
+    )
+    CHAINED: ClassVar[bool] = False
+    CASE_BOUND: ClassVar[bool] = False
+
+    offer_id: bytes
+    buyer: str
+    seller: str
+    institution: str
+    token: str
+    amount: int
+    goods: str
+    quantity: int
+    delivery_terms: str
+    delivery_deadline: int
+    return_policy: str
+    return_policy_hash: bytes
+    rules_version: str
+    rules_hash: bytes
+    dispute_clause: str
+    clause_hash: bytes
+    offer_expires_at: int
+
+    case_id: bytes = field(default=ZERO_HASH, init=False, repr=False, compare=False)
+
+    def _validate(self) -> None:
+        if self.buyer == self.seller:
+            raise InvalidRecord(f"ContractOfSale: buyer and seller must differ, found "
+                                f"{self.buyer} for both")
+        if self.amount == 0 or self.quantity == 0:
+            raise InvalidRecord("ContractOfSale: amount and quantity must be positive")
+        if not self.goods.strip() or not self.delivery_terms.strip():
+            raise InvalidRecord("ContractOfSale: describe the goods and the delivery terms")
+        if self.offer_expires_at >= self.delivery_deadline:
+            raise InvalidRecord("ContractOfSale: the offer must expire before the delivery "
+                                "deadline")
+        for what, table, text_id, signed_hash in (
+                ("returnPolicy", RETURN_POLICIES, self.return_policy, self.return_policy_hash),
+                ("rulesVersion", RULES_VERSIONS, self.rules_version, self.rules_hash),
+                ("disputeClause", DISPUTE_CLAUSES, self.dispute_clause, self.clause_hash)):
+            text = table.get(text_id)
+            if text is None:
+                raise InvalidRecord(f"ContractOfSale.{what}: unknown {text_id!r}, expected one "
+                                    f"of {sorted(table)}")
+            if text.hash != signed_hash:
+                raise InvalidRecord(
+                    f"ContractOfSale.{what}: {text_id} has text hash 0x{text.hash.hex()}, the "
+                    f"record signs 0x{signed_hash.hex()} (another wording)")
+
+    @property
+    def clause(self) -> DisputeClause:
+        """The dispute clause's declared text (evidence.sale_terms)."""
+        return DISPUTE_CLAUSES[self.dispute_clause]
+
+
 IDENTITY_TYPES = ("Profile", "Disclosure")
 """Record types that say who someone is; kept apart from the case's steps."""
 
@@ -823,6 +914,7 @@ RECORD_TYPES: dict[str, type[Record]] = {
         CourtConfirmation,
         Profile,
         Disclosure,
+        ContractOfSale,
     )
 }
 

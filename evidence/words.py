@@ -177,6 +177,7 @@ RECORD_TYPES: Mapping[str, Words] = {
     "Profile": ("a profile (name and contact)", "个人资料（姓名与联系方式）"),
     "Disclosure": ("a neutral's disclosure", "中立人的披露声明"),
     "KeyDerivation": ("the key that opens your encrypted evidence", "打开加密证据的密钥"),
+    "ContractOfSale": ("a contract of sale with its dispute clause", "含争议解决条款的买卖合同"),
 }
 
 RECORD_FIELDS: Mapping[str, Words] = {
@@ -221,4 +222,21 @@ RECORD_FIELDS: Mapping[str, Words] = {
     "statement": ("statement", "声明"),
     "purpose": ("purpose", "用途"),
     "account": ("account", "账户"),
+    "offerId": ("offer number", "要约编号"),
+    "buyer": ("buyer", "买方"),
+    "seller": ("seller", "卖方"),
+    "institution": ("institution", "机构"),
+    "token": ("currency (token contract)", "币种（代币合约）"),
+    "amount": ("price (smallest unit)", "价款（最小单位）"),
+    "goods": ("goods", "货物"),
+    "quantity": ("quantity", "数量"),
+    "deliveryTerms": ("delivery terms", "交付条件"),
+    "deliveryDeadline": ("delivery deadline", "交付期限"),
+    "returnPolicy": ("return policy", "退货政策"),
+    "returnPolicyHash": ("return policy text digest", "退货政策文本摘要"),
+    "rulesVersion": ("rules version", "规则版本"),
+    "rulesHash": ("rules text digest", "规则文本摘要"),
+    "disputeClause": ("dispute clause", "争议解决条款"),
+    "clauseHash": ("dispute clause text digest", "争议解决条款文本摘要"),
+    "offerExpiresAt": ("offer expires at", "要约失效时间"),
 }

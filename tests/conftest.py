@@ -73,6 +73,8 @@ SLOW_MODULES = {
         "a profile signed through the page, names and words read in chromium",
     "tests/backend/web/test_web_wallet.py": "the built-in wallet made, restored, signing",
     "tests/backend/web/test_web_apidocs.py": "/docs and /redoc in chromium, network blocked",
+    "tests/backend/web/test_web_screens.py":
+        "a case in an 18-decimal token and the prompt's names, in chromium, both languages",
     "tests/portal/": "people carry cases through the portal's pages in chromium",
     "tests/evidence/test_cli_lang.py":
         "runs every command and error path again in Chinese, one process each",
@@ -89,6 +91,8 @@ SLOW_MODULES = {
         "two anvil nodes, a case run on anvil and seven `chainarb verify` processes",
     "tests/backend/test_institution_rotate_cli.py":
         "`chainarb institution rotate-key` processes, each starting the embedded chain",
+    "tests/backend/api/test_performance_load.py":
+        "the carrier simulator's webhooks at 100 events/s for a minute, on both databases",
 }
 
 

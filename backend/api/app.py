@@ -62,7 +62,18 @@ from .headers import SecurityHeaders
 from .limits import JsonBodyLimit
 from .outages import register as register_outage_handlers
 from .request_id import RequestIdMiddleware
-from .routes import admin, auth, cases, court, evidence, identity, jury, party
+from .routes import (
+    admin,
+    auth,
+    cases,
+    checkout,
+    court,
+    evidence,
+    identity,
+    jury,
+    party,
+    performance,
+)
 from .schemas import HealthOut
 
 __all__ = ["create_app", "error_body"]
@@ -317,7 +328,9 @@ def create_app(
     app.include_router(evidence.router)
     app.include_router(court.router)
     app.include_router(identity.router)
+    app.include_router(checkout.router)  # marketplaces: contracts of sale
     app.include_router(party.router)  # a party's orders, wallet transactions, notices
+    app.include_router(performance.router)  # webhooks and records of an order's performance
     app.include_router(jury.router)  # a juror's redacted view of a case (docs/jury.md)
     app.include_router(web_pages)  # server-rendered pages under /ui
     app.include_router(web_root)  # GET / leads to the pages

@@ -54,6 +54,21 @@ ERROR_CODES = MappingProxyType({
                                    "the upload"),
     "conflict": _E(409, "the request conflicts with the current state"),
     "conflict_of_interest": _E(422, "the appointee or court takes part in the case"),
+    "contract_no_order": _E(409, "no escrow order binds this contract of sale yet (the buyer "
+                                 "opens it with openOrderWithContract)"),
+    "contract_offer_expired": _E(409, "the contract of sale's offer expired (offerExpiresAt): "
+                                      "propose a new one"),
+    "contract_one_sided": _E(409, "only one of the buyer and the seller signed the contract of "
+                                  "sale"),
+    "contract_price_mismatch": _E(409, "the escrow order's amount or token differs from the "
+                                       "contract of sale's price"),
+    "contract_terms_mismatch": _E(409, "the escrow order's buyer, seller, institution, delivery "
+                                       "deadline or rules differ from the contract of sale's"),
+    "contract_unsigned": _E(409, "neither the buyer nor the seller signed the contract of sale"),
+    "contract_wrong_domain": _E(422, "the contract of sale is signed for another chain or escrow "
+                                     "(EIP-712 domain)"),
+    "contract_wrong_signer": _E(403, "a signature on the contract of sale by someone other than "
+                                     "its buyer or seller"),
     "corrupt_block": _E(503, "a stored block no longer hashes to its CID"),
     "database_unavailable": _E(503, "the database connection dropped or was refused"),
     "deadline_passed": _E(409, "the step's deadline has passed"),
@@ -114,6 +129,25 @@ ERROR_CODES = MappingProxyType({
     "upload_too_large": _E(413, "an upload over CHAINARB_MAX_UPLOAD_BYTES; nothing stored"),
     "use_evidence_upload": _E(422, "evidence is prepared by uploading it, not by "
                                    "/steps/prepare"),
+    "webhook_event_refused": _E(403, "a webhook whose event type its sender is not configured "
+                                     "to send (CHAINARB_WEBHOOK_SENDERS events); logged"),
+    "webhook_forged": _E(401, "a webhook whose signature is not its sender's over this "
+                              "timestamp and body (or is not hex); logged"),
+    "webhook_malformed": _E(422, "a correctly signed webhook whose body is not an event "
+                                 "(docs/performance-evidence.md); logged"),
+    "webhook_out_of_order": _E(409, "a webhook whose sequence is not above its shipment's last "
+                                    "accepted one; logged"),
+    "webhook_replayed": _E(409, "a webhook whose event id its sender already had recorded; "
+                                "never recorded twice; logged"),
+    "webhook_stale": _E(401, "a webhook signed outside its sender's timestamp window "
+                             "(window_seconds); logged"),
+    "webhook_too_large": _E(413, "a webhook body over 16 KiB (one event); logged"),
+    "webhook_unknown_order": _E(404, "a signed webhook naming an order the escrow does not "
+                                     "hold; logged"),
+    "webhook_unknown_sender": _E(401, "POST /webhooks/{sender} for a sender not configured in "
+                                      "CHAINARB_WEBHOOK_SENDERS; logged"),
+    "webhook_unsigned": _E(401, "a webhook without its Chainarb-Timestamp or Chainarb-Signature "
+                                "header; logged"),
     "wrong_actor": _E(403, "this signer may not take this step"),
     "wrong_award": _E(422, "the record names another award than the case's"),
     "wrong_endpoint": _E(422, "a record posted to the route of another act"),

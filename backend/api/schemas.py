@@ -15,11 +15,33 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "CaseOut", "CaseSummaryOut", "ChainActionOut", "CourtAccessOut", "CourtOut",
-    "EvidenceItemOut", "EvidenceListOut", "HealthOut", "KeyOut", "KeyWrapsOut", "MeOut",
-    "NoticeOut", "PackageCheckOut", "PackageVerificationOut", "PreEvaluationOut",
-    "PreparedStepOut", "ProvenanceOut", "StagedEvidenceOut",
-    "StepAcceptedOut", "StepOut", "TickOut", "TimelineItemOut", "TypedDataOut",
+    "CaseOut",
+    "CaseSummaryOut",
+    "ChainActionOut",
+    "CourtAccessOut",
+    "CourtOut",
+    "EvidenceItemOut",
+    "EvidenceListOut",
+    "HealthOut",
+    "KeyOut",
+    "KeyWrapsOut",
+    "MeOut",
+    "NoticeOut",
+    "OriginOut",
+    "PackageCheckOut",
+    "PackageVerificationOut",
+    "PerformanceItemOut",
+    "PerformanceListOut",
+    "PreEvaluationOut",
+    "PreparedStepOut",
+    "ProvenanceOut",
+    "StagedEvidenceOut",
+    "StepAcceptedOut",
+    "StepOut",
+    "TickOut",
+    "TimelineItemOut",
+    "TypedDataOut",
+    "WebhookRefusalOut",
 ]
 
 
@@ -54,6 +76,9 @@ class CaseSummaryOut(Open):
     claimant: str | None = None
     respondent: str | None = None
     amount: str | None = Field(default=None, description="escrowed, in the token's units")
+    token: str | None = None
+    currency: str | None = Field(default=None, description="the token's symbol (ETH: ether)")
+    decimals: int | None = Field(default=None, description="the token's decimals")
     disputeType: str | None = None
     remedy: str | None = None
     yourRoles: list[str] = Field(default_factory=list,
@@ -82,6 +107,9 @@ class CaseOut(Open):
     seller: str
     amount: str
     guarantee: str
+    token: str | None  # the order's token (0x0…0 for ether); None: the escrow unreadable
+    currency: str | None  # its ERC-20 symbol(), "ETH" for ether
+    decimals: int | None  # its ERC-20 decimals(), 18 for ether
     claimant: str | None
     respondent: str | None
     disputeType: str | None
@@ -225,10 +253,57 @@ class KeyWrapsOut(Open):
     cid: str
 
 
+class OriginOut(Open):
+    """Where an item came from, in both languages (docs/performance-evidence.md)."""
+
+    label: str = Field(description="origin-verified | party-submitted")
+    en: str
+    zh_Hans: str = Field(alias="zh-Hans")
+    sender: dict[str, Any] | None = Field(default=None, description="origin-verified: the "
+                                          "sender's id, names, scheme and key id")
+
+
 class ProvenanceOut(Open):
     itemId: int
     commitment: str
+    origin: OriginOut
     entries: list[Any]
+
+
+class PerformanceItemOut(Open):
+    id: int
+    orderId: str
+    caseId: str
+    attached: bool
+    eventId: str
+    type: str
+    typeLabel: dict[str, str]
+    shipment: str
+    sequence: int
+    occurredAt: str
+    capturedAt: str
+    origin: OriginOut
+    sha256: str
+    commitment: str
+    cid: str
+    size: int
+
+
+class PerformanceListOut(Open):
+    items: list[PerformanceItemOut]
+
+
+class WebhookRefusalOut(Open):
+    id: int
+    at: str
+    sender: str
+    code: str
+    detail: str
+    eventId: str
+    orderId: str
+    bodySha256: str
+    signedTimestamp: str
+    remote: str
 
 
 class KeyOut(Open):

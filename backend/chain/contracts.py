@@ -147,6 +147,7 @@ class Order(OrderTerms):
     deadline: int  # the current waiting status's deadline (unix time)
     arbitrator: str
     case_id: bytes
+    contract_hash: bytes = ZERO_BYTES32  # the signed contract of sale it binds (zero: none)
 
 
 @dataclass(frozen=True)
@@ -514,23 +515,21 @@ class EscrowContract(_Bound):
         institution: str,
         token: str = ETH,
         rules_hash: bytes = ZERO_BYTES32,
+        contract_hash: bytes | None = None,
     ) -> tuple[int, TxResult]:
         """Open and pay an order (ETH: value is sent; token: approve the escrow first).
 
-        Returns the new order id and the transaction result.
+        With ``contract_hash`` (a signed contract of sale's record hash) the order binds it
+        (``openOrderWithContract``). Returns the new order id and the transaction result.
         """
         value = amount if _is_eth(token) else 0
-        result = self._send(
-            buyer,
-            "openOrder",
-            checksum(seller),
-            checksum(token),
-            amount,
-            delivery_deadline,
-            checksum(institution),
-            _b32(rules_hash, "rules_hash"),
-            value=value,
-        )
+        args: list[Any] = [checksum(seller), checksum(token), amount, delivery_deadline,
+                           checksum(institution), _b32(rules_hash, "rules_hash")]
+        fn = "openOrder"
+        if contract_hash is not None:
+            fn = "openOrderWithContract"
+            args.append(_b32(contract_hash, "contract_hash"))
+        result = self._send(buyer, fn, *args, value=value)
         return int(result.named("OrderOpened")[0].args["orderId"]), result
 
     def confirm_delivery(self, buyer: LocalAccount, order_id: int) -> TxResult:
@@ -671,7 +670,12 @@ class EscrowContract(_Bound):
             amount=int(raw[9]),
             rules_hash=bytes(raw[10]),
             case_id=bytes(raw[11]),
+            contract_hash=bytes(raw[12]),
         )
+
+    def order_of_contract(self, contract_hash: bytes) -> int:
+        """The order the contract of sale ``contract_hash`` binds (0 when none)."""
+        return int(self._call("orderOfContract", _b32(contract_hash, "contract_hash")))
 
     def order_count(self) -> int:
         return int(self._call("orderCount"))

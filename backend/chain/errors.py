@@ -19,9 +19,11 @@ __all__ = [
     "AccessControlUnauthorizedAccount",
     "ArbitrationEscrowAllocationMismatch",
     "ArbitrationEscrowCompensationAboveCap",
+    "ArbitrationEscrowContractAlreadyBound",
     "ArbitrationEscrowGuaranteeLocked",
     "ArbitrationEscrowInsufficientGuarantee",
     "ArbitrationEscrowInvalidCaseId",
+    "ArbitrationEscrowInvalidContractHash",
     "ArbitrationEscrowInvalidDeliveryDeadline",
     "ArbitrationEscrowInvalidNeutral",
     "ArbitrationEscrowInvalidSeller",
@@ -211,6 +213,14 @@ class ArbitrationEscrowTransferFailed(RevertError):
 
 class ArbitrationEscrowInvalidSuccessor(RevertError):
     hint = "rotate to a fresh key: not zero, not an institution, never rotated away from"
+
+
+class ArbitrationEscrowInvalidContractHash(RevertError):
+    hint = "give the signed contract of sale's EIP-712 digest (docs/contract-of-sale.md), not zero"
+
+
+class ArbitrationEscrowContractAlreadyBound(RevertError):
+    hint = "this contract of sale already escrows an order (orderOfContract); sign a new one"
 
 
 # --- OpenZeppelin errors the escrow can raise -------------------------------------------

@@ -80,6 +80,7 @@ class LeafKind(StrEnum):
     STEP = "step"
     EVIDENCE = "evidence"
     ATTACHMENT = "attachment"  # an escrow record (Award, Settlement) a step carries
+    CONTRACT = "contract"  # the signed contract of sale the case's order binds (SaleContract)
 
 
 class NoticeStatus(StrEnum):

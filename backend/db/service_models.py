@@ -18,6 +18,9 @@ owned by Alembic (revision 0002); nothing here commits.
   person's ``Profile`` (their own, or issued by the institution for a court or neutral) and
   a neutral's ``Disclosure`` on an appointment (with its case). Never changed; the newest
   profile of a subject is the one in effect.
+* ``SaleContract``: a contract of sale proposed at checkout (docs/contract-of-sale.md), its
+  buyer's and seller's signatures as they arrive, the IPFS bundle once both signed, and the
+  escrow order (and so the case) that binds it.
 * ``ReaderKey``: a case member's X25519 public key for offline decryption of evidence (one
   per member and case; registering again replaces it).
 """
@@ -43,6 +46,8 @@ __all__ = [
     "IdentityRecord",
     "OfferSignature",
     "ReaderKey",
+    "SaleContract",
+    "SaleContractStatus",
     "StepDetail",
 ]
 
@@ -182,3 +187,29 @@ class IdentityRecord(SQLModel, table=True):
     record: dict[str, Any] = Field(sa_type=sa.JSON, nullable=False)  # canonical JSON object
     signed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     received_at: datetime = _created()
+
+
+class SaleContractStatus(StrEnum):
+    PROPOSED = "proposed"  # stored; one or no party has signed
+    SIGNED = "signed"  # buyer and seller signed; stored in IPFS
+    BOUND = "bound"  # an escrow order binds it; its case exists and its leaf is queued
+
+
+class SaleContract(SQLModel, table=True):
+    """A ``ContractOfSale`` record (evidence/records.py) and its signatures so far."""
+
+    __tablename__ = "sale_contract"
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_hash: str = Field(max_length=HASH, unique=True)
+    buyer: str = Field(max_length=ADDRESS, index=True)
+    seller: str = Field(max_length=ADDRESS, index=True)
+    status: SaleContractStatus = Field(sa_type=sa.String(16), nullable=False)
+    record: dict[str, Any] = Field(sa_type=sa.JSON, nullable=False)  # SignedRecord JSON
+    offer_expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    cid: str | None = Field(default=None, max_length=CID)  # the bundle, once signed
+    data_key_wraps: str | None = Field(default=None, sa_type=sa.Text)
+    order_id: int | None = Field(default=None, unique=True)
+    case_id: str | None = Field(default=None, foreign_key="arb_case.id", max_length=HASH)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()

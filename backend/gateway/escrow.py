@@ -173,7 +173,12 @@ class Web3EscrowPort:
         return OrderInfo(order_id=order_id, buyer=o.buyer, seller=o.seller, amount=o.amount,
                          token=o.token, institution=o.institution,
                          status=_status_name(o.status), case_id="0x" + o.case_id.hex(),
-                         guarantee=g.balance)
+                         guarantee=g.balance, delivery_deadline=o.delivery_deadline,
+                         rules_hash="0x" + o.rules_hash.hex(),
+                         contract_hash="0x" + o.contract_hash.hex())
+
+    def order_of_contract(self, contract_hash: str) -> int:
+        return self.escrow.order_of_contract(bytes.fromhex(contract_hash.removeprefix("0x")))
 
     def orders_of(self, account: str) -> list[OrderInfo]:
         w3, escrow = self.escrow.tx.w3, self.escrow.address

@@ -21,6 +21,7 @@ wall clock.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,9 +37,10 @@ from evidence.records import Domain
 
 from . import courts
 from .chain import ChainExecutor, EscrowPort
+from .checkout import Checkout
 from .effects import EffectInterpreter
 from .errors import AccessDenied, BadSubmission, NotFound
-from .escrow import UnknownOrder
+from .escrow import ETH_META, TokenMeta, UnknownOrder
 from .institution import Institution
 from .keys import ServiceKey
 from .pipeline import StepPipeline, StepResult, chain_action_view
@@ -65,6 +67,12 @@ class ServiceConfig:
     base_url: str = ""
     smtp_enabled: bool = False
     identity: Mapping[str, str] = field(default_factory=dict)  # institution_info's
+
+
+# After the escrow could not be read for an order's token, views go without it (amounts in
+# the smallest unit) for this long before asking the chain again: a chain outage must not
+# cost every case view a failed call.
+ORDER_TOKEN_RETRY_S = 30.0
 
 
 class CaseService:
@@ -95,6 +103,8 @@ class CaseService:
             keys=self.keys, service_key=config.institution_key, is_admin=self.is_admin,
             clock=clock)
         self.scheduler = Scheduler(pipeline=self.pipeline, port=port, clock=clock)
+        self._order_tokens: dict[int, tuple[str, TokenMeta]] = {}  # an order's token is fixed
+        self._order_token_misses: dict[int, float] = {}  # order -> monotonic time of a miss
 
     def __repr__(self) -> str:
         return f"CaseService(institution={self.institution_address})"
@@ -105,6 +115,24 @@ class CaseService:
 
     def now(self) -> datetime:
         return self.clock().astimezone(UTC)
+
+    def order_token(self, order_id: int) -> tuple[str, TokenMeta] | None:
+        """The order's token and how it is written (symbol, decimals), read once from the
+        escrow and its ERC-20 (an order's token never changes); None while the escrow cannot
+        be read (a view then gives amounts in the token's smallest unit, never a guess)."""
+        if order_id not in self._order_tokens:
+            missed = self._order_token_misses.get(order_id)
+            if missed is not None and time.monotonic() - missed < ORDER_TOKEN_RETRY_S:
+                return None  # a chain that just failed is not asked again on every read
+            try:
+                token = self.port.read_order(order_id).token
+                meta = ETH_META if int(token, 16) == 0 else self.port.token_meta(token)
+            except Exception:  # the chain unreachable, or no such order
+                self._order_token_misses[order_id] = time.monotonic()
+                return None
+            self._order_tokens[order_id] = (token, meta)
+            self._order_token_misses.pop(order_id, None)
+        return self._order_tokens[order_id]
 
     # -- roles ---------------------------------------------------------------------------
 
@@ -160,6 +188,10 @@ class CaseService:
                                 f"not this one ({self.institution_address})",
                                 code="wrong_institution")
         case_id = case_id_for_order(self.domain, order_id)
+        # An order opened under a signed contract of sale starts its case with the
+        # contract's dispute clause in place (backend/services/checkout.py).
+        if Checkout(self).bind_on_open(order):
+            return case_id
         state = p.new_case(
             case_id=case_id,
             order=p.Order(order_id=order_id, buyer=order.buyer, seller=order.seller,

@@ -100,6 +100,9 @@ class OrderInfo:
     status: str  # one of STATUSES
     case_id: str  # 0x-hex bytes32 (zero before a dispute)
     guarantee: int  # the seller's guarantee balance in the order's token
+    delivery_deadline: int = 0  # unix time
+    rules_hash: str = "0x" + "00" * 32  # 0x-hex bytes32
+    contract_hash: str = "0x" + "00" * 32  # the contract of sale it binds (zero: none)
 
 
 @dataclass(frozen=True)
@@ -525,6 +528,10 @@ class EscrowPort(Protocol):
 
     def read_order(self, order_id: int) -> OrderInfo:
         """Raises UnknownOrder when there is no such order."""
+        ...
+
+    def order_of_contract(self, contract_hash: str) -> int:
+        """The order that binds the contract of sale ``contract_hash`` (0 when none)."""
         ...
 
     def orders_of(self, account: str) -> list[OrderInfo]:

@@ -172,7 +172,12 @@ class FakeEscrowPort:
     # -- what tests and the parties' wallets do ----------------------------------------
 
     def add_order(self, info: OrderInfo) -> None:
-        """An order opened and paid (``info.guarantee``: the seller's guarantee balance)."""
+        """An order opened and paid (``info.guarantee``: the seller's guarantee balance).
+        A non-zero ``info.contract_hash`` binds a contract of sale, once, as
+        ``openOrderWithContract`` does."""
+        if int(info.contract_hash, 16) and self.order_of_contract(info.contract_hash):
+            raise ValueError("this contract of sale already binds an order "
+                             "(ArbitrationEscrowContractAlreadyBound)")
         self._orders[info.order_id] = _Order(info)
         g = self.guarantees.setdefault((info.seller.lower(), info.token.lower()), _Guarantee())
         g.balance = info.guarantee
@@ -204,6 +209,11 @@ class FakeEscrowPort:
             raise UnknownOrder(order_id)
         o = self._orders[order_id]
         return replace(o.info, guarantee=self._guarantee(o).balance)
+
+    def order_of_contract(self, contract_hash: str) -> int:
+        wanted = contract_hash.lower()
+        return next((i for i, o in self._orders.items()
+                     if int(wanted, 16) and o.info.contract_hash.lower() == wanted), 0)
 
     def orders_of(self, account: str) -> list[OrderInfo]:
         self._transport("orders_of")

@@ -81,6 +81,7 @@ from evidence.encryption import (
 )
 from evidence.errors import EvidenceError, ReplayError, WrongSigner
 from evidence.ipfs import Blockstore, CidLike, FileImporter, cat
+from evidence.judicial.provenance import origin_of
 from evidence.records import Domain, EvidenceSubmission, SignedRecord
 
 from . import provenance
@@ -971,7 +972,8 @@ class EvidenceService:
                 session.rollback()
                 self.settle_provenance(case_id, item_id)
                 session.refresh(item)
-            return {"itemId": item.id, "commitment": item.commitment, "entries": item.provenance}
+            return {"itemId": item.id, "commitment": item.commitment,
+                    "origin": origin_of(item.provenance), "entries": item.provenance}
 
     def settle_provenance(self, case_id: str, item_id: int | None = None) -> None:
         """Bind and complete the provenance of the case's submitted items (or one), each in

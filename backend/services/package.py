@@ -89,10 +89,13 @@ from .errors import AccessDenied, Conflict, NotFound, ServiceError
 from .evidence import EvidenceService, _IterReader
 from .identity import IdentityService
 from .institution import institution_info
+from .performance import PerformanceService
 from .rotation import KEY_ROTATED
 
 if TYPE_CHECKING:
     from .cases import CaseService
+
+PERFORMANCE_DOCUMENT = "performance-evidence.json"  # under documents/
 
 __all__ = ["EscrowNotResolved", "ExportedPackage", "NotAnchoredYet", "PackageService",
            "PackageUnavailable", "exports_to", "require_exported", "rules_document",
@@ -162,6 +165,9 @@ class PackageService:
         """Nodes of the anchoring chains other than the escrow's, by chain id, for block
         proofs of the anchors there (the escrow's chain is ``w3``)."""
         self.identities = IdentityService(cases)
+        # the order's performance evidence (its intake's senders do not matter here)
+        self.performance = PerformanceService(sessions, cases, blockstore=blockstore,
+                                              senders=[], clock=clock)
         # configured (CHAINARB_INSTITUTION_*), never written here
         self.institution = institution_info(cases.institution_address, **cases.config.identity)
 
@@ -193,6 +199,8 @@ class PackageService:
                 raise NotFound(f"case {case_id} does not exist")
             self.check_access(viewer, p.case_from_dict(row.state))
         self.evidence.settle_provenance(case_id)
+        performance = self.performance.package_document(p.case_from_dict(row.state))
+        extra = {PERFORMANCE_DOCUMENT: performance} if performance else {}
         fetched: dict[int, bytes] = {}  # batch id -> RFC 3161 token fetched now
         with self.sessions() as session:
             row = session.get(Case, case_id)
@@ -216,7 +224,8 @@ class PackageService:
                                      "once they are anchored: retry after the next round")
             anchors, proofs, stamps = self._anchoring(session, entries, fetched)
             key = hashlib.sha256(json.dumps([s.record_hash for s in steps]).encode()
-                                 + b"".join(s.root for s in anchors)).hexdigest()[:32]
+                                 + b"".join(s.root for s in anchors)
+                                 + (performance or b"")).hexdigest()[:32]
             target = self.out_dir / case_id / f"{key}.zip"
             if target.is_file():
                 return self._exported(target, case_id)
@@ -239,7 +248,7 @@ class PackageService:
                     enforcement=enforcement, block_headers=headers, receipts=receipts,
                     created_at=max(int(s.record["message"].get("signedAt", 0)) for s in steps),
                     neutrals=self._neutrals(session, case, entries),
-                    verify_url_template=self._verify_url())
+                    verify_url_template=self._verify_url(), extra_files=extra)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 built = build_package(inputs, work / "package.zip", attest=self._attest,
                                       pdf_font=self.pdf_font)

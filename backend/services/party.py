@@ -70,6 +70,7 @@ def my_orders(service: CaseService, viewer: str) -> list[dict[str, Any]]:
             "caseId": ids[o.order_id],
             "case": None if row is None else {
                 "stage": row.stage, "nextDeadline": p.to_jsonable(row.next_deadline)},
+            "contractHash": o.contract_hash.lower() if int(o.contract_hash, 16) else None,
         })
     return out
 

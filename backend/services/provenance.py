@@ -70,9 +70,10 @@ def append(
             at=max(at, last_at),
             details=details,
         )
-        sig = Account.sign_typed_data(service_key, full_message=entry.typed_data(domain))
+        digest = entry.digest(domain)  # the EIP-712 digest eth_signTypedData_v4 signs
+        sig = Account.unsafe_sign_hash(digest, service_key)
         out.append(SignedProvenanceEntry(entry, bytes(sig.signature)).to_json_obj())
-        prev = entry.digest(domain)
+        prev = digest
         last_at = entry.at
     return out
 

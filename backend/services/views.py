@@ -36,7 +36,7 @@ from .errors import AccessDenied, NotFound
 from .keys import public_attachment
 from .steps import CONFIDENTIAL_ACTIONS, STEP_ENDPOINTS
 
-__all__ = ["case_view", "check_reader", "list_cases", "step_view", "timeline"]
+__all__ = ["case_view", "check_reader", "list_cases", "step_view", "timeline", "token_fields"]
 
 OFFER_READERS = frozenset({"claimant", "respondent", "party", "mediator"})
 
@@ -107,6 +107,7 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
         "seller": case.order.seller,
         "amount": str(case.order.amount),
         "guarantee": str(case.order.guarantee),
+        **token_fields(service, case.order.order_id),
         "claimant": case.claimant,
         "respondent": case.respondent,
         "disputeType": case.dispute_type.value if case.dispute_type else None,
@@ -135,6 +136,17 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
         view["offers"] = [_offer_view(service, case, o) for o in case.offers]
         view["preEvaluation"] = p.to_jsonable(case.pre_evaluation)
     return view
+
+
+def token_fields(service: CaseService, order_id: int) -> dict[str, Any]:
+    """How the case's amounts are written: the order's ``token``, its ``currency`` (ERC-20
+    ``symbol()``, "ETH" for ether) and ``decimals``. While the escrow cannot be read these
+    are None: amounts are then integers in the token's smallest unit, never a guess."""
+    found = service.order_token(order_id)
+    if found is None:
+        return {"token": None, "currency": None, "decimals": None}
+    token, meta = found
+    return {"token": token, "currency": meta.symbol, "decimals": meta.decimals}
 
 
 OFFER_VIEW_CACHE_SIZE = 4096
@@ -274,6 +286,7 @@ def list_cases(service: CaseService, viewer: str) -> list[dict[str, Any]]:
             "buyer": case.order.buyer, "seller": case.order.seller,
             "claimant": case.claimant, "respondent": case.respondent,
             "amount": str(case.order.amount),
+            **token_fields(service, case.order.order_id),
             "disputeType": case.dispute_type.value if case.dispute_type else None,
             "remedy": case.remedy.value if case.remedy else None,
             "yourRoles": sorted(mine.get(r.id, set()))})

@@ -28,11 +28,11 @@ from evidence.steps import STEPS
 from evidence.words import DISPUTE_TYPES, REMEDIES
 
 from . import award
+from .fields import field as _field
 from .i18n import STAGES, UI, register, step_word, ui
+from .money import token_of
 
-__all__ = ["DECIMALS", "actions_section", "case_data", "router"]
-
-DECIMALS = 6
+__all__ = ["actions_section", "case_data", "router"]
 # The API paths the pages may call through the proxy (prefixes); a page that needs another
 # adds it here.
 # "cases": the case steps and opening a case (POST /cases); "orders", "notices": a
@@ -146,10 +146,14 @@ def case_data(request: Request, view: dict[str, Any], viewer: str, lang: str) ->
     The records themselves come from ``POST /cases/{id}/steps/prepare``."""
     allowed = view.get("allowedSteps") or []
     now = datetime.fromisoformat(view["now"].replace("Z", "+00:00"))
+    token = token_of(view)
     return {
         "caseId": view["caseId"], "orderId": view["orderId"], "viewer": viewer,
         "buyer": view.get("buyer"), "seller": view.get("seller"),
-        "amount": view["amount"], "guarantee": view["guarantee"], "decimals": DECIMALS,
+        "amount": view["amount"], "guarantee": view["guarantee"],
+        # the order's token: what amounts are typed and shown in (0 decimals when the
+        # escrow could not be read: amounts are then entered in the smallest unit)
+        "decimals": token.decimals or 0, "currency": token.currency,
         "nextSequence": view["nextSequence"], "prevHash": view["prevHash"],
         "domain": view["domain"], "allowedSteps": allowed,
         "serverNow": int(now.timestamp()),
@@ -159,7 +163,7 @@ def case_data(request: Request, view: dict[str, Any], viewer: str, lang: str) ->
         "panelSignedBy": view.get("panelSignedBy") or [],
         "packages": _packages(request, view, viewer),
         "register": _register(request, allowed),
-        "messages": {**{k: v[lang] for k, v in UI.items()},
+        "messages": {**{k: token.words(v[lang]) for k, v in UI.items()},
                      "stages": {k: v[lang] for k, v in STAGES.items()}},
     }
 
@@ -174,26 +178,12 @@ def _register(request: Request, allowed: list[str]) -> list[dict[str, str]]:
     return register_neutrals(request.app.state.ctx)
 
 
-def _amount(units: str) -> str:
-    v = int(units)
-    return f"{v // 10**DECIMALS}.{v % 10**DECIMALS:0{DECIMALS}d}"
-
-
 def _form(step: str, title: str, inner: str, button: str, lang: str, idx: str = "") -> str:
     fid = f"step-{step}{idx}"
     return (f'<form class="step" data-step="{step}" id="{fid}" novalidate '
             f'aria-labelledby="{fid}-h"><h3 id="{fid}-h">{_e(title)}</h3>{inner}'
             f'<button type="submit">{_e(button)}</button>'
             f'<p class="result" role="status" aria-live="polite"></p></form>')
-
-
-def _field(fid: str, name: str, label: str, control: str, hint: str = "") -> str:
-    hint_html = (f'<small id="{fid}-{name}-hint" class="muted">{_e(hint)}</small>'
-                 if hint else "")
-    described = f' aria-describedby="{fid}-{name}-hint"' if hint else ""
-    return (f'<div class="field"><label for="{fid}-{name}">{_e(label)}</label>'
-            + control.replace("{id}", f'id="{fid}-{name}" name="{name}"{described}')
-            + hint_html + "</div>")
 
 
 _AMOUNT_INPUT = '<input {id} type="text" inputmode="decimal" autocomplete="off" required>'
@@ -205,13 +195,14 @@ TRACKING = ("delivered", "delivered_signed", "in_transit", "no_tracking", "lost"
 
 def _allocation_fields(fid: str, data: dict[str, Any], lang: str) -> str:
     held, guarantee, _live = award.limits(data)
-    return (_field(fid, "toBuyer", ui("to_buyer_label", lang), _AMOUNT_INPUT,
-                   ui("amount_hint", lang).format(amount=_amount(str(held))))
-            + _field(fid, "compensation", ui("compensation_label", lang),
+    token = token_of(data)
+    return (_field(fid, "toBuyer", token.words(ui("to_buyer_label", lang)), _AMOUNT_INPUT,
+                   token.words(ui("amount_hint", lang)).format(amount=token.money(held)))
+            + _field(fid, "compensation", token.words(ui("compensation_label", lang)),
                      '<input {id} type="text" inputmode="decimal" autocomplete="off" '
                      'value="0">',
-                     ui("compensation_hint", lang).format(amount=_amount(str(guarantee))))
-            + award.preview(fid, data, lang, DECIMALS))
+                     ui("compensation_hint", lang).format(amount=token.money(guarantee)))
+            + award.preview(fid, data, lang))
 
 
 def _days_field(fid: str, lang: str) -> str:
@@ -258,7 +249,8 @@ def _filing_form(data: dict[str, Any], lang: str) -> str:
              + _field(fid, "remedy", ui("remedy_label", lang),
                       f"<select {{id}}>{remedies}</select>")
              + _field(fid, "claimedAmount", ui("claimed_label", lang), _AMOUNT_INPUT,
-                      ui("amount_hint", lang).format(amount=_amount(data["amount"])))
+                      token_of(data).words(ui("amount_hint", lang)).format(
+                          amount=token_of(data).money(data["amount"])))
              + _field(fid, "statement", ui("statement_label", lang),
                       '<textarea {id} rows="6" maxlength="20000" required></textarea>',
                       ui("statement_hint", lang))
@@ -277,9 +269,10 @@ def _party_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[str
                            ui("sign_offer", lang), lang))
     for i, (oid, o) in enumerate(data["offers"].items()):
         a = o["allocation"]
-        terms = ui("offer_terms", lang).format(buyer=_amount(a["toBuyer"]),
-                                               seller=_amount(a["toSeller"]),
-                                               comp=_amount(a["compensation"]))
+        token = token_of(data)
+        terms = ui("offer_terms", lang).format(buyer=token.money(a["toBuyer"]),
+                                               seller=token.money(a["toSeller"]),
+                                               comp=token.money(a["compensation"]))
         summary = (f'<p class="offer-terms">{_e(terms)}'
                    + (f' · {_e(ui("expires", lang))} <time datetime="{_e(o["expiresAt"])}">'
                       f'{_e(o["expiresAt"])}</time> <span class="countdown" '
@@ -378,7 +371,7 @@ def _neutral_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[s
             continue  # the tables leave it open until the panel decides; a second is refused
         if action in allowed:
             fid = f"step-{step}"
-            inner = _allocation_fields(fid, data, lang) + award.award_fields(fid, _field, lang)
+            inner = _allocation_fields(fid, data, lang) + award.award_fields(fid, lang)
             forms.append(_form(step, ui(f"{step}_title", lang), inner,
                                ui("sign_award", lang), lang))
     for action, step in (("court.confirmed", "confirm"), ("court.refused", "refuse")):

@@ -18,16 +18,13 @@ SHA-256 is the ``awardHash`` the award record signs. ``actions.js`` builds and c
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
 from typing import Any
 
-from evidence.words import amount
-
+from .fields import field
 from .i18n import register, ui
+from .money import token_of
 
-__all__ = ["CURRENCY", "award_fields", "limits", "preview"]
-
-CURRENCY = "tUSD"  # the escrow's stablecoin, as the forms' labels name it
+__all__ = ["award_fields", "limits", "preview"]
 
 register({
     "pv_title": {"en": "What this allocation pays", "zh-Hans": "本分配方案的支付结果"},
@@ -82,29 +79,29 @@ def limits(data: dict[str, Any]) -> tuple[int, int, bool]:
     return int(data["amount"]), guarantee, live
 
 
-def preview(fid: str, data: dict[str, Any], lang: str, decimals: int) -> str:
-    """The preview block (filled in by ``actions.js`` as the amounts are typed)."""
+def preview(fid: str, data: dict[str, Any], lang: str) -> str:
+    """The preview block (filled in by ``actions.js`` as the amounts are typed), in the
+    case's token (``data["decimals"]``, ``data["currency"]``)."""
     held, guarantee, live = limits(data)
+    token = token_of(data)
     rows = "".join(
         f'<tr><th scope="row">{_e(ui(key, lang))}</th>'
         f'<td class="amount" data-pv="{name}">{value}</td></tr>'
         for key, name, value in (
-            ("pv_escrow", "escrow", _e(amount(held, decimals, CURRENCY))),
+            ("pv_escrow", "escrow", _e(token.money(held))),
             ("pv_to_buyer", "toBuyer", "—"), ("pv_to_seller", "toSeller", "—"),
             ("pv_compensation", "compensation", "—"), ("pv_buyer_total", "buyerTotal", "—"),
-            ("pv_guarantee_left", "guaranteeLeft", _e(amount(guarantee, decimals,
-                                                               CURRENCY)))))
+            ("pv_guarantee_left", "guaranteeLeft", _e(token.money(guarantee)))))
     return (f'<div class="allocation-preview" id="{fid}-preview" data-amount="{held}" '
-            f'data-guarantee="{guarantee}" data-currency="{CURRENCY}">'
+            f'data-guarantee="{guarantee}" data-currency="{_e(token.currency)}">'
             f'<table aria-labelledby="{fid}-preview-h"><caption id="{fid}-preview-h">'
             f'{_e(ui("pv_title", lang))}</caption>{rows}</table>'
             f'<p class="muted">{_e(ui("pv_live" if live else "pv_case", lang))}</p>'
             f'<p class="refusal error" id="{fid}-refusal" role="alert" hidden></p></div>')
 
 
-def award_fields(fid: str, field: Callable[..., str], lang: str) -> str:
-    """The reasons and the optional document of the award editor (``field`` is
-    ``actions._field``)."""
+def award_fields(fid: str, lang: str) -> str:
+    """The reasons and the optional document of the award editor."""
     return (field(fid, "reasons", ui("award_reasons_label", lang),
                   '<textarea {id} rows="6" maxlength="20000"></textarea>',
                   ui("award_reasons_hint", lang))

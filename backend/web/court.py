@@ -355,4 +355,4 @@ def court_workspace(request: Request, case_id: str) -> HTMLResponse:
     script = (f'<script type="application/json" id="court-data">{blob}</script>'
               f'<script src="/ui/static/court.js" defer nonce="{csp_nonce(request)}"></script>')
     body = head + package + check + decision + script
-    return page(request, lang, title, body, viewer)
+    return page(request, lang, title, body, viewer, case=view)

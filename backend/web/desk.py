@@ -14,16 +14,15 @@ from typing import Any
 
 from fastapi import Request
 
-from evidence.words import DISPUTE_TYPES, REMEDIES, ROLES, amount, word
+from evidence.words import DISPUTE_TYPES, REMEDIES, ROLES, word
 
-from .actions import DECIMALS
-from .award import CURRENCY
 from .i18n import STAGES
+from .money import token_of
 from .people import Person, names_for, person_html
 
 STYLESHEET = '<link rel="stylesheet" href="/ui/static/desk.css">'
 
-__all__ = ["CURRENCY", "STYLESHEET", "countdown", "data_script", "dispute_words", "e", "money",
+__all__ = ["STYLESHEET", "countdown", "data_script", "dispute_words", "e", "money",
            "person", "role_words", "stage", "when"]
 
 
@@ -70,11 +69,9 @@ def countdown(deadline: str | None) -> str:
     return f' <span class="countdown" data-countdown="{e(deadline)}"></span>'
 
 
-def money(units: int | str | None) -> str:
-    """Exact, with all decimals and the currency (``evidence.words.amount``)."""
-    if units in (None, ""):
-        return "—"
-    return amount(units, DECIMALS, CURRENCY)
+def money(units: int | str | None, view: dict[str, Any]) -> str:
+    """Exact, with all decimals and the case's currency (``money.py``)."""
+    return token_of(view).money(units)
 
 
 def data_script(element_id: str, data: dict[str, Any]) -> str:

@@ -29,6 +29,7 @@ from evidence.records import Profile
 
 from . import desk
 from .desk import e
+from .fields import field as _field
 from .i18n import UI, register, step_word, text, ui
 from .people import profile_href
 
@@ -191,12 +192,6 @@ def _iso(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
 
 
-def _field(form: str, name: str, label: str, control: str) -> str:
-    fid = f"{form}-{name}"
-    return (f'<div class="field"><label for="{fid}">{e(label)}</label>'
-            + control.replace("{id}", f'id="{fid}" name="{name}"') + "</div>")
-
-
 _ADDRESS = ('<input {id} type="text" autocomplete="off" spellcheck="false" '
             'pattern="0x[0-9a-fA-F]{40}" required>')
 
@@ -297,8 +292,9 @@ def _case_section(request: Request, case_id: str, admin: str, courts: list[tuple
                     for k, a in people if a)
     facts += (f'<dt>{e(text("dispute", lang))}</dt><dd>{e(dispute)}</dd>'
               f'<dt>{e(text("remedy", lang))}</dt><dd>{e(remedy)}</dd>'
-              f'<dt>{e(text("amount", lang))}</dt><dd>{e(desk.money(view["amount"]))}</dd>'
-              f'<dt>{e(text("guarantee", lang))}</dt><dd>{e(desk.money(view["guarantee"]))}</dd>'
+              f'<dt>{e(text("amount", lang))}</dt><dd>{e(desk.money(view["amount"], view))}</dd>'
+              f'<dt>{e(text("guarantee", lang))}</dt>'
+              f'<dd>{e(desk.money(view["guarantee"], view))}</dd>'
               f'<dt>{e(text("deadline", lang))}</dt><dd>{desk.when(view.get("deadline"))}'
               f'{desk.countdown(view.get("deadline"))}</dd>')
     if given:

@@ -36,6 +36,7 @@ from evidence.words import ORDER_STATUSES, timeline_label
 from . import desk
 from .actions import actions_section, case_data
 from .desk import e
+from .fields import field
 from .i18n import UI, register, step_word, text, ui
 from .people import NEUTRAL_ROLES
 
@@ -233,8 +234,9 @@ def _escrow(request: Request, view: dict[str, Any], lang: str) -> tuple[str, dic
     status = ui(status_key, lang) if status_key in UI else order.status
     limits = {"amount": str(order.amount) if order.status != "Resolved" else view["amount"],
               "guarantee": str(min(order.guarantee, int(view["guarantee"]))), "live": "true"}
-    rows = [("nd_escrow_status", status), ("nd_escrow_amount", desk.money(order.amount)),
-            ("nd_guarantee_now", desk.money(order.guarantee))]
+    rows = [("nd_escrow_status", status),
+            ("nd_escrow_amount", desk.money(order.amount, view)),
+            ("nd_guarantee_now", desk.money(order.guarantee, view))]
     return ('<dl class="facts" id="escrow-now">' + "".join(
         f'<dt>{e(ui(k, lang))}</dt><dd data-field="{e(k)}">{e(v)}</dd>' for k, v in rows)
         + "</dl>"), limits
@@ -278,13 +280,12 @@ def _disclosure(request: Request, case_id: str, viewer: str, lang: str
             f'{e(ui("nd_yes", lang))}</label> '
             f'<label><input type="radio" name="independent" value="no"> '
             f'{e(ui("nd_no", lang))}</label></fieldset>'
-            f'<div class="field"><label for="{fid}-conflicts">{e(ui("nd_conflicts", lang))}'
-            f'</label><textarea id="{fid}-conflicts" name="conflicts" rows="3" maxlength="4000">'
-            '</textarea></div>'
-            f'<div class="field"><label for="{fid}-statement">{e(ui("nd_statement", lang))}'
-            f'</label><textarea id="{fid}-statement" name="statement" rows="3" maxlength="4000" '
-            f'required>{e(ui("nd_statement_default", lang))}</textarea></div>'
-            f'<button type="submit">{e(ui("nd_sign_disclosure", lang))}</button>'
+            + field(fid, "conflicts", ui("nd_conflicts", lang),
+                    '<textarea {id} rows="3" maxlength="4000"></textarea>')
+            + field(fid, "statement", ui("nd_statement", lang),
+                    '<textarea {id} rows="3" maxlength="4000" required>'
+                    f'{e(ui("nd_statement_default", lang))}</textarea>')
+            + f'<button type="submit">{e(ui("nd_sign_disclosure", lang))}</button>'
             '<p class="result" role="status" aria-live="polite"></p></form>')
     return head + form + "</section>", data
 
@@ -325,10 +326,12 @@ def _preevaluation(case: p.CaseState, view: dict[str, Any], lang: str) -> str:
             f'<dt>{e(ui("pe_for", lang))}</dt><dd>{e(ui("tracking_" + tracking, lang))}</dd>'
             f'<dt>{e(ui("pe_outcome", lang))}</dt>'
             f'<dd>{e(ui(_OUTCOME[report["outcome"]], lang))}</dd>'
-            f'<dt>{e(text("to_buyer", lang))}</dt><dd>{e(desk.money(alloc["to_buyer"]))}</dd>'
-            f'<dt>{e(text("to_seller", lang))}</dt><dd>{e(desk.money(alloc["to_seller"]))}</dd>'
+            f'<dt>{e(text("to_buyer", lang))}</dt>'
+            f'<dd>{e(desk.money(alloc["to_buyer"], view))}</dd>'
+            f'<dt>{e(text("to_seller", lang))}</dt>'
+            f'<dd>{e(desk.money(alloc["to_seller"], view))}</dd>'
             f'<dt>{e(text("compensation", lang))}</dt>'
-            f'<dd>{e(desk.money(alloc["compensation"]))}</dd>'
+            f'<dd>{e(desk.money(alloc["compensation"], view))}</dd>'
             f'<dt>{e(ui("pe_confidence", lang))}</dt>'
             f'<dd>{e(ui("pe_conf_" + report["confidence"], lang))}</dd></dl>'
             f'<p><strong>{e(ui("pe_reasons", lang))}</strong></p><ul>{reasons}</ul>'
@@ -352,9 +355,9 @@ def _offers(request: Request, view: dict[str, Any], lang: str) -> str:
     trs = []
     for o in open_:
         a = o["allocation"]
-        terms = (f'{text("to_buyer", lang)}: {desk.money(a["to_buyer"])} · '
-                 f'{text("to_seller", lang)}: {desk.money(a["to_seller"])} · '
-                 f'{text("compensation", lang)}: {desk.money(a["compensation"])}')
+        terms = (f'{text("to_buyer", lang)}: {desk.money(a["to_buyer"], view)} · '
+                 f'{text("to_seller", lang)}: {desk.money(a["to_seller"], view)} · '
+                 f'{text("compensation", lang)}: {desk.money(a["compensation"], view)}')
         accepted = ", ".join(desk.person(x, lang, who) for x in o.get("accepted_by") or [])
         trs.append(f'<tr><td>{desk.person(o["made_by"], lang, who)}</td><td>{e(terms)}</td>'
                    f'<td>{desk.when(o.get("expires_at"))}{desk.countdown(o.get("expires_at"))}'
@@ -466,9 +469,9 @@ def desk_page(request: Request, case_id: str) -> HTMLResponse:
     facts = [(text("claimant", lang), desk.person(view.get("claimant"), lang, who)),
              (text("respondent", lang), desk.person(view.get("respondent"), lang, who)),
              (text("dispute", lang), e(dispute)), (text("remedy", lang), e(remedy)),
-             (ui("nd_claimed", lang), e(desk.money(view.get("claimedAmount")))),
-             (text("amount", lang), e(desk.money(view["amount"]))),
-             (text("guarantee", lang), e(desk.money(view["guarantee"]))),
+             (ui("nd_claimed", lang), e(desk.money(view.get("claimedAmount"), view))),
+             (text("amount", lang), e(desk.money(view["amount"], view))),
+             (text("guarantee", lang), e(desk.money(view["guarantee"], view))),
              (text("deadline", lang), desk.when(view.get("deadline"))
               + desk.countdown(view.get("deadline")))]
     escrow_html, limits = _escrow(request, view, lang)
@@ -491,4 +494,4 @@ def desk_page(request: Request, case_id: str) -> HTMLResponse:
                 "messages": _messages(lang), "lang": lang, "viewer": viewer,
                 "caseId": case_id, "serverNow": data["serverNow"],
                 "disclosure": disclosure}))
-    return page(request, lang, f"{title} {case_id[:10]}…", body, viewer)
+    return page(request, lang, f"{title} {case_id[:10]}…", body, viewer, case=view)

@@ -34,45 +34,31 @@ from backend.services import views
 from backend.services.auth import authenticate
 from backend.services.errors import ServiceError
 from backend.worker.runner import chain_labels
-from evidence.words import DISPUTE_TYPES, REMEDIES, ROLES, SIDES, amount, word
+from evidence.words import DISPUTE_TYPES, REMEDIES, ROLES, SIDES, word
 
 from .actions import actions_section, case_data
 from .actions import router as actions_router
 from .assets import router as assets_router
 from .i18n import LANGS, STAGES, UI, T, negotiate, register, text, ui
+from .money import money
 from .party import documents_section, wallet_section
 from .party import router as party_router
 from .people import Person, names_for, person_html, viewer_kinds
 from .profile import router as profile_router
 from .timeline import timeline_people, timeline_section
 from .wallet import router as wallet_router
-from .wallet import wallet_head
+from .wallet import wallet_context, wallet_head
 
 __all__ = ["COOKIE", "NAV", "NavItem", "csp_nonce", "lang_of", "nav_for", "need_sign_in",
            "not_found_page", "page", "root_router", "router", "time_html", "viewer_of"]
 
 COOKIE = "chainarb_session"
-DECIMALS = 6  # the escrow's stablecoin (docs: amounts are shown exactly, 6 decimals)
-CURRENCY = "tUSD"  # its symbol (the test and demo token; the forms' words say tUSD too)
 
 router = APIRouter(prefix="/ui", tags=["web pages"], include_in_schema=False)
 
 
 def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
-
-
-def _amount(units: Any) -> str:
-    if units in (None, ""):
-        return "—"
-    return amount(units, DECIMALS, "")
-
-
-def _money(units: Any) -> str:
-    """An amount with its currency: ``480.000000 tUSD``."""
-    if units in (None, ""):
-        return "—"
-    return amount(units, DECIMALS, CURRENCY)
 
 
 def _short(value: str | None, keep: int = 10) -> str:
@@ -225,9 +211,10 @@ def csp_nonce(request: Request) -> str:
 
 
 def page(request: Request, lang: str, title: str, body: str, viewer: str | None,
-         status: int = 200) -> HTMLResponse:
+         status: int = 200, *, case: dict[str, Any] | None = None) -> HTMLResponse:
     """A page of the service in ``lang``: header with the nav (``NAV``) for this viewer,
-    who is signed in (by name), the language switch, the body, local times."""
+    who is signed in (by name), the language switch, the body, local times. ``case``: the
+    case view the page is about (its token and people, for the wallet's signing prompt)."""
     path = request.url.path
     keep = "&".join(f"{_e(k)}={_e(v)}" for k, v in request.query_params.items() if k != "lang")
     switch = " · ".join(
@@ -245,7 +232,7 @@ def page(request: Request, lang: str, title: str, body: str, viewer: str | None,
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <title>{_e(title)} — chainarb</title><style nonce="{nonce}">{_CSS}</style>
-{wallet_head(lang)}</head>
+{wallet_head(lang, wallet_context(ctx, lang, viewer, case))}</head>
 <body><header><a class="brand" href="/ui?lang={lang}">chainarb</a>
 <span class="tagline">{_e(text("title", lang))}</span>
 {_nav_html(request, viewer_kinds(ctx, viewer), lang)}
@@ -367,7 +354,7 @@ def _case_rows(rows: list[dict[str, Any]], viewer: str, names: dict[str, Person]
             + (f'<td>{_e(roles)}</td>' if mine else "")
             + f'<td>{_other_side(r, viewer, names, lang)}</td>'
             f'<td>{_e(_words(DISPUTE_TYPES, r.get("disputeType"), lang))}</td>'
-            f'<td class="amount">{_e(_money(r.get("amount")))}</td>'
+            f'<td class="amount">{_e(money(r.get("amount"), r))}</td>'
             f'<td>{_stage(r["stage"], lang)}</td><td>{_deadline_html(r["nextDeadline"])}</td>'
             "</tr>")
     head = ([ui("list_case", lang)] + ([ui("list_your_role", lang)] if mine else [])
@@ -442,8 +429,8 @@ def _parties(view: dict[str, Any], lang: str, names: dict[str, Person]) -> str:
     rows += [("panel", m) for m in view.get("panel") or []]
     trs = "".join(f'<tr><th>{_e(text(k, lang))}</th><td>{person_html(v, names, lang)}</td></tr>'
                   for k, v in rows if v)
-    facts = [("amount", _money(view.get("amount"))),
-             ("guarantee", _money(view.get("guarantee"))),
+    facts = [("amount", money(view.get("amount"), view)),
+             ("guarantee", money(view.get("guarantee"), view)),
              ("dispute", _words(DISPUTE_TYPES, view.get("disputeType"), lang)),
              ("remedy", _words(REMEDIES, view.get("remedy"), lang)),
              ("your_roles", ", ".join(_role_words(r, lang) for r in view.get("yourRoles") or []))]
@@ -491,9 +478,9 @@ def _award(view: dict[str, Any], lang: str) -> str:
         inner = f'<p>{_e(text("no_award", lang))}</p>'
     else:
         alloc = award.get("allocation") or {}
-        rows = [("to_buyer", _money(alloc.get("to_buyer"))),
-                ("to_seller", _money(alloc.get("to_seller"))),
-                ("compensation", _money(alloc.get("compensation")))]
+        rows = [("to_buyer", money(alloc.get("to_buyer"), view)),
+                ("to_seller", money(alloc.get("to_seller"), view)),
+                ("compensation", money(alloc.get("compensation"), view))]
         inner = "<table>" + "".join(
             f'<tr><th>{_e(text(k, lang))}</th><td class="amount">{_e(v)}</td></tr>'
             for k, v in rows) + (f'<tr><th>{_e(text("award_hash", lang))}</th>'
@@ -592,7 +579,8 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
             + _evidence(view, lang, names) + documents_section(request, case_id, viewer, lang)
             + _award(view, lang)
             + _anchor_table(_anchors(request, case_id), lang, _chain_names(request)))
-    return page(request, lang, ui("order_n", lang).format(n=view["orderId"]), body, viewer)
+    return page(request, lang, ui("order_n", lang).format(n=view["orderId"]), body, viewer,
+                case=view)
 
 
 async def not_found_page(request: Request, exc: Any) -> Response:

@@ -128,10 +128,11 @@ WORDS = register({
     "wallet_refused": {"en": "Your wallet did not send the transaction; nothing happened.",
                        "zh-Hans": "钱包未发送交易；未做任何更改。"},
     "wallet_since": {"en": "waiting since", "zh-Hans": "等待自"},
-    "wallet_wrong_chain": {"en": "Your wallet is on another network; switch it to chain {chain} "
-                                 "and send again. Nothing was sent.",
-                           "zh-Hans": "您的钱包连接的是其他网络；请切换到链 {chain} 后重新发送。"
-                                      "未发送任何交易。"},
+    "wallet_wrong_chain": {"en": "Your wallet is on another network and did not switch to "
+                                 "chain {chain} (the escrow's). Switch it and send again. "
+                                 "Nothing was sent.",
+                           "zh-Hans": "您的钱包连接的是其他网络，且未切换到链 {chain}（托管合约"
+                                      "所在的链）。请切换后重新发送。未发送任何交易。"},
 })
 
 _TEXT = frozenset({"text/plain", "text/csv", "application/json"})

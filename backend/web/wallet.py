@@ -6,8 +6,10 @@ makes the key in the browser and keeps it there as a keystore v3 (scrypt) under 
 person's passphrase; the server never holds it. Extension wallets keep working (EIP-6963,
 else ``window.ethereum``). Both sit behind one ``window.chainarbWallet`` (docs/portal/wallet.md).
 
-* ``wallet_head(lang)``: the tags ``page()`` puts on every page — the script, its style and
-  the words its signing prompt shows, in the page's language (a JSON block, no inline code).
+* ``wallet_head(lang, context)``: the tags ``page()`` puts on every page — the script, its
+  style, the words its signing prompt shows, in the page's language, and the page's context
+  (``wallet_context``: the service's chain, the case's token, the names of the people the
+  page knows), each a JSON block, no inline code.
 * ``GET /ui/sign-in``: new wallet / unlock / restore from the recovery file / extension.
 * ``POST /ui/chain/rpc``: the built-in wallet's way to the service's chain — an allow-list of
   JSON-RPC reads plus ``eth_sendRawTransaction`` (signed in the browser), one call per
@@ -26,15 +28,16 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from evidence import safejson
 from evidence.errors import FormatError
 from evidence.records import Award
-from evidence.words import RECORD_FIELDS, RECORD_TYPES
+from evidence.words import RECORD_FIELDS, RECORD_TYPES, ROLES, SIDES, word
 
 from .i18n import LANGS, STEP_WORDS, register, ui
+from .people import names_for
 
-__all__ = ["MAX_RPC_BYTES", "RELAY_METHODS", "router", "wallet_head", "wallet_words"]
+__all__ = ["MAX_RPC_BYTES", "RELAY_METHODS", "router", "wallet_context", "wallet_head",
+           "wallet_words"]
 
 router = APIRouter(include_in_schema=False)  # mounted under /ui by pages.router
 
-DECIMALS = 6  # the escrow's stablecoin (as pages.py)
 MAX_RPC_BYTES = 128 * 1024  # a raw transaction with a large calldata fits; nothing else needs more
 # What the page may ask the chain through the relay: reads a wallet needs to build and follow
 # a transaction, and sending one it signed itself. No account, signing or node-admin method.
@@ -47,6 +50,9 @@ RELAY_METHODS = frozenset({
 
 WORDS = register({
     "wallet_prompt_title": {"en": "Sign with your wallet", "zh-Hans": "用钱包签名"},
+    "wallet_show_address": {"en": "Show the address", "zh-Hans": "显示地址"},
+    "wallet_you": {"en": "you", "zh-Hans": "您"},
+    "wallet_escrow": {"en": "the escrow contract", "zh-Hans": "托管合约"},
     "wallet_what": {"en": "You are asked to sign:", "zh-Hans": "请求您签署："},
     "wallet_signer": {"en": "Signing as", "zh-Hans": "签署账户"},
     "wallet_passphrase": {"en": "Passphrase of your wallet", "zh-Hans": "钱包密码"},
@@ -200,7 +206,8 @@ def wallet_words(lang: str) -> dict[str, Any]:
         "types": _types_words(lang),
         "fields": {k: v[i] for k, v in RECORD_FIELDS.items()},
         "steps": {k: v[lang] for k, v in STEP_WORDS.items()},
-        "decimals": DECIMALS, "currency": "",
+        # no case on the page: an amount is shown as the integer it is (smallest unit)
+        "decimals": None, "currency": "",
         "amountFields": [n for n, t in Award.FIELDS if n in ("toBuyer", "toSeller",
                                                                "compensation")],
         "timeFields": ["signedAt", "expiresAt"],
@@ -212,12 +219,73 @@ def _json_block(element_id: str, data: Any) -> str:
     return f'<script type="application/json" id="{element_id}">{blob}</script>'
 
 
-def wallet_head(lang: str) -> str:
+def wallet_head(lang: str, context: dict[str, Any] | None = None) -> str:
     """The tags every page carries so ``window.chainarbWallet`` is there (docs/portal/wallet.md):
-    the wallet's style, its words (data, not code) and its script (this origin, deferred)."""
+    the wallet's style, its words and the page's context (data, not code) and its script
+    (this origin, deferred)."""
     return ('<link rel="stylesheet" href="/ui/static/wallet.css">'
             + _json_block("chainarb-wallet-words", wallet_words(lang))
+            + (_json_block("chainarb-wallet-context", context) if context is not None else "")
             + '<script src="/ui/static/wallet.js" defer></script>')
+
+
+# The seats of a case view the prompt names, in the order a label lists them.
+_SEATS = ("buyer", "seller", "claimant", "respondent", "mediator", "arbitrator", "institution")
+
+
+def _seat_words(seat: str, lang: str) -> str:
+    table = SIDES if seat in SIDES else ROLES
+    en, zh = word(table, seat)
+    return zh if lang == "zh-Hans" else en
+
+
+def wallet_context(ctx: Any, lang: str, viewer: str | None,
+                   view: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the signing prompt needs from the page: the service's chain (an extension is
+    asked to switch to it before it sends), the case's token (its amounts in words) and a
+    label for each address the page knows — the person's name and their seats in the case
+    ("Li Wei (you, buyer, claimant)"); the prompt shows it with the address one click away."""
+    seats: dict[str, list[str]] = {}
+
+    def seat(address: Any, label: str) -> None:
+        if isinstance(address, str) and address.startswith("0x") and len(address) == 42:
+            seats.setdefault(address, [])
+            if label and label not in seats[address]:
+                seats[address].append(label)
+
+    if viewer:
+        seat(viewer, ui("wallet_you", lang))
+    out: dict[str, Any] = {"chainId": str(ctx.service.domain.chain_id)}
+    if view is not None:
+        for key in _SEATS:
+            seat(view.get(key), _seat_words(key, lang))
+        for member in view.get("panel") or []:
+            seat(member, _seat_words("panelist", lang))
+        seat((view.get("domain") or {}).get("verifyingContract"), ui("wallet_escrow", lang))
+        out.update(decimals=view.get("decimals"), currency=view.get("currency") or "")
+    people = names_for(ctx, list(seats))
+    labels: dict[str, str] = {}
+    for address, roles in seats.items():
+        person = people.get(address) or people.get(_checksum_or_same(address))
+        name = person.display(lang) if person else ""
+        if not name and not roles:
+            continue
+        comma = "，" if lang == "zh-Hans" else ", "
+        what = comma.join(roles)
+        label = (f"{name}（{what}）" if lang == "zh-Hans" else f"{name} ({what})") \
+            if name and what else (name or what)
+        labels[address.lower()] = label
+    out["names"] = labels
+    return out
+
+
+def _checksum_or_same(address: str) -> str:
+    from eth_utils import to_checksum_address
+
+    try:
+        return str(to_checksum_address(address))
+    except ValueError:
+        return address
 
 
 # --- the sign-in page ---------------------------------------------------------------------

@@ -59,6 +59,7 @@ interface IArbitrationEscrow {
         uint256 amount;
         bytes32 rulesHash;
         bytes32 caseId;
+        bytes32 contractHash; // EIP-712 digest of the signed contract of sale (zero: none bound)
     }
 
     /// @notice How the escrowed amount is split, plus extra paid to the buyer from the seller's
@@ -99,6 +100,11 @@ interface IArbitrationEscrow {
         address institution,
         bytes32 rulesHash
     );
+
+    /// @notice The order opened just before (same transaction) binds the contract of sale whose
+    /// EIP-712 digest is `contractHash` (docs/contract-of-sale.md). Emitted right after
+    /// {OrderOpened}; a contract binds at most one order.
+    event ContractOfSaleBound(uint256 indexed orderId, bytes32 indexed contractHash);
 
     /// @notice A party froze the order under `caseId` (status Disputed). The seller's guarantee in
     /// the order's token is locked by `amount` until the order is resolved.
@@ -202,6 +208,11 @@ interface IArbitrationEscrow {
     error ArbitrationEscrowNothingToWithdraw(address account, address token);
     /// @notice A withdrawal the caller asked for could not be sent.
     error ArbitrationEscrowTransferFailed(address account, address token, uint256 amount);
+    /// @notice The contract-of-sale hash given to {openOrderWithContract} is zero.
+    error ArbitrationEscrowInvalidContractHash();
+    /// @notice The contract of sale `contractHash` already binds order `orderId`: a signed
+    /// contract escrows its price once.
+    error ArbitrationEscrowContractAlreadyBound(bytes32 contractHash, uint256 orderId);
     /// @notice A rotation's successor is zero, the caller, already an institution, or a key that
     /// was rotated away from (a key holds the role once: no cycles, no merging of two chains).
     error ArbitrationEscrowInvalidSuccessor(address successor);

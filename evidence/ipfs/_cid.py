@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from multiformats import CID
+from multiformats import CID, multihash
 
 from evidence.ipfs._dagpb import split_cid_bytes
 from evidence.ipfs.errors import CorruptBlockError, MalformedCidError, UnsupportedCidError
@@ -39,6 +39,13 @@ CidLike = CID | str | bytes
 _V1_PREFIX = {CODEC_DAG_PB: b"\x01\x70\x12\x20", CODEC_RAW: b"\x01\x55\x12\x20"}
 _MAX_CID_STRING = 512
 
+
+# multiformats keeps its Multihash objects in a WeakValueDictionary and reads it with a
+# check-then-get (``Multihash.__new__``): when the last reference to an entry dies between
+# the two, a thread building a CID gets ``KeyError: 'sha2-256'`` (found by 100 concurrent
+# webhooks a second, tests/backend/api/test_performance_load.py). Holding the one hash we
+# build CIDs with keeps its entry alive for the life of the process.
+_SHA2_256 = multihash.get("sha2-256")
 
 def binary_cid(version: int, codec: int, digest: bytes) -> bytes:
     """Binary CID of a sha2-256 digest (CIDv0 is the bare multihash)."""

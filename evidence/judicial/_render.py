@@ -38,6 +38,7 @@ from evidence.judicial._facts import Facts
 from evidence.judicial._fonts import LATIN as _LATIN
 from evidence.judicial._fonts import PdfFonts, pdf_fonts
 from evidence.judicial.chains import INDEPENDENT, INSTITUTION, chain_label, operator_only_note
+from evidence.judicial.provenance import ORIGIN_LABELS
 from evidence.words import (
     CHAIN_ACTS,
     DISPUTE_TYPES,
@@ -71,6 +72,15 @@ _SECTIONS: dict[str, Words] = {
 
 # --- shared facts, both views ---------------------------------------------------------------
 
+
+
+def _origin(label: object) -> str:
+    """An item's origin label in both languages (evidence.judicial.provenance)."""
+    words = ORIGIN_LABELS.get(str(label))
+    if words is None:
+        return ""
+    return (f"{_e(str(label))}<br><span lang='zh-Hans'>{_e(words['zh-Hans'].split('：')[0])}"
+            "</span>")
 
 def _utc(value: str | int | None) -> str:
     if value in (None, ""):
@@ -408,9 +418,11 @@ def render_index(manifest: dict[str, Any], anchors: list[dict[str, str]],
         _h("onchain"), acts,
         _h("timeline"), timeline,
         _h("evidence"),
-        _table([("Item", "证据"), ("File", "文件"), ("SHA-256", "SHA-256")],
+        _table([("Item", "证据"), ("File", "文件"), ("SHA-256", "SHA-256"),
+                ("Origin", "来源")],
                [[_e(e["itemId"]), f"<a href='{_e(e['file'])}'>{_e(e['file'])}</a>",
-                 _code(e["sha256"])] for e in manifest["evidence"]]),
+                 _code(e["sha256"]), _origin(e.get("origin"))]
+                for e in manifest["evidence"]]),
         "<p>Salts, commitments and IPFS CIDs: <a href='evidence/index.json'>evidence/index.json"
         "</a>; provenance before anchoring / 上链前来源记录: <code>provenance/</code>.</p>",
         _h("rules"),

@@ -30,6 +30,7 @@ from evidence.judicial._zip import write_zip
 from evidence.judicial.chains import OPERATORS
 from evidence.judicial.errors import PackageInputError
 from evidence.judicial.inputs import ROLES, AnchorInfo, PackageInputs, StepEntry, appointment_of
+from evidence.judicial.provenance import origin_of
 from evidence.records import (
     Award,
     ChainedRecord,
@@ -268,13 +269,16 @@ def build_package(
                 f"0x{sub.commitment.hex()}"
             )
         prov_name = f"{fmt.PROVENANCE_DIR}{safe_id}.json"
+        entries = [e.to_json_obj() for e in item.provenance]
+        origin = origin_of(entries)  # the label shown with the log, in both languages
         put(
             prov_name,
             fmt.pretty(
                 {
                     "itemId": item.item_id,
                     "commitment": fmt.hex0x(commitment),
-                    "entries": [e.to_json_obj() for e in item.provenance],
+                    "origin": origin,
+                    "entries": entries,
                 }
             ),
         )
@@ -292,6 +296,7 @@ def build_package(
                 "submissionSequence": str(item.submission_sequence),
                 "contentCid": sub.content_cid,
                 "provenance": prov_name,
+                "origin": {k: origin[k] for k in ("label", "en", "zh-Hans")},
             }
         )
     put(fmt.EVIDENCE_INDEX, fmt.pretty({"items": index}))
@@ -589,7 +594,9 @@ def _manifest(
         "rulesSha256": fmt.hex0x(hashlib.sha256(fmt.canonical(dict(inputs.rules))).digest()),
         "timeline": [_record_entry(e) for e in entries],
         "evidence": [
-            {"itemId": i["itemId"], "file": i["file"], "sha256": i["sha256"]} for i in index
+            {"itemId": i["itemId"], "file": i["file"], "sha256": i["sha256"],
+             "origin": i["origin"]["label"]}
+            for i in index
         ],
         "award": award,
         "files": {

@@ -33,15 +33,20 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
 
+from evidence._keccak import keccak256
 from evidence.errors import EvidenceError, FormatError, InvalidRecord
 from evidence.records import Domain, canonical_json, checksum_address, recover_signer
 
 __all__ = [
+    "ORIGIN_LABELS",
+    "ORIGIN_VERIFIED",
+    "PARTY_SUBMITTED",
     "PROVENANCE_ACTIONS",
     "PROVENANCE_TYPE",
     "ProvenanceEntry",
     "SignedProvenanceEntry",
     "check_log",
+    "origin_of",
     "sign_log",
 ]
 
@@ -67,11 +72,46 @@ PROVENANCE_ACTIONS = (
     "record.signed",  # the party's EvidenceSubmission record hash
     "batch.included",  # Merkle leaf in a batch, its root
     "anchored",  # the batch's anchoring transaction
+    # performance evidence (docs/performance-evidence.md), recorded during the order:
+    "performance.captured",  # the event as received: hashes, commitment, CID, capture time
+    "origin.verified",  # a sender's webhook signature checked at capture: who, which key
+    "party.submitted",  # a party's own record of an event (its session, not a third party)
+    "case.attached",  # the order's case now holds the item
 )
 """Known actions, in the order the service performs them; others are accepted as is."""
 
 ZERO32 = b"\x00" * 32
 ZERO_ADDRESS = "0x" + "00" * 20
+_TYPE_HASH = keccak256(
+    ("ProvenanceEntry(" + ",".join(f"{f['type']} {f['name']}" for f in PROVENANCE_TYPE) + ")")
+    .encode())
+
+# Where an item came from, in the words shown wherever its provenance is shown (API, the
+# judicial package's provenance files and report). Decision (docs/performance-evidence.md):
+# an item is "origin-verified" only when its log holds an ``origin.verified`` entry, i.e.
+# the service checked a third party's signature at capture; everything else, a party's
+# upload included, is "party-submitted".
+ORIGIN_VERIFIED = "origin-verified"
+PARTY_SUBMITTED = "party-submitted"
+ORIGIN_LABELS: dict[str, dict[str, str]] = {
+    ORIGIN_VERIFIED: {"en": "origin-verified: the sender's signature was checked at capture",
+                      "zh-Hans": "来源已验证：采集时已核验发送方签名"},
+    PARTY_SUBMITTED: {"en": "party-submitted: provided by a party of the case",
+                      "zh-Hans": "当事人提交：由案件当事人提供"},
+}
+
+
+def origin_of(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The origin label of a stored log (``SignedProvenanceEntry`` JSON objects): the label,
+    its words in both languages, and the sender's identity when origin-verified."""
+    for e in entries:
+        entry = e.get("entry", {}) if isinstance(e, Mapping) else {}
+        if isinstance(entry, Mapping) and entry.get("action") == "origin.verified":
+            details = entry.get("details", {})
+            sender = details.get("sender", {}) if isinstance(details, Mapping) else {}
+            return {"label": ORIGIN_VERIFIED, **ORIGIN_LABELS[ORIGIN_VERIFIED],
+                    "sender": dict(sender) if isinstance(sender, Mapping) else {}}
+    return {"label": PARTY_SUBMITTED, **ORIGIN_LABELS[PARTY_SUBMITTED]}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -128,7 +168,21 @@ class ProvenanceEntry:
             },
         }
 
+    def struct_hash(self) -> bytes:
+        """EIP-712 ``hashStruct(message)``, encoded here for speed (every field is atomic);
+        the tests hold ``digest`` equal to eth-account's encoder (``digest_eth_account``)."""
+        return keccak256(b"".join((
+            _TYPE_HASH, self.case_id, self.commitment, self.index.to_bytes(32, "big"),
+            self.prev_entry_hash, keccak256(self.action.encode()),
+            bytes(12) + bytes.fromhex(self.subject[2:]), keccak256(self.session.encode()),
+            self.at.to_bytes(32, "big"), self.details_hash)))
+
     def digest(self, domain: Domain) -> bytes:
+        """``keccak256(0x1901 ‖ domainSeparator ‖ hashStruct)``: what the service signs."""
+        return keccak256(b"\x19\x01" + domain.separator() + self.struct_hash())
+
+    def digest_eth_account(self, domain: Domain) -> bytes:
+        """The same digest by eth-account's general encoder (a cross-check)."""
         return bytes(_hash_eip191_message(encode_typed_data(full_message=self.typed_data(domain))))
 
     def to_json_obj(self) -> dict[str, Any]:

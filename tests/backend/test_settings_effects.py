@@ -83,6 +83,8 @@ EFFECTS: dict[str, str] = {
     "CHAINARB_PORT": f"{HERE}::test_host_port_and_public_url",
     "CHAINARB_PUBLIC_URL": f"{HERE}::test_host_port_and_public_url",
     "CHAINARB_MAX_UPLOAD_BYTES": f"{HERE}::test_max_upload_bytes",
+    "CHAINARB_WEBHOOK_SENDERS":
+        "tests/backend/test_performance_config.py::test_webhook_senders_from_the_environment",
     "CHAINARB_PDF_FONT": f"{HERE}::test_pdf_font",
     "CHAINARB_SESSION_SECRET": f"{HERE}::test_session_secret",
     "CHAINARB_SESSION_LIFETIME_SECONDS": f"{HERE}::test_session_lifetime_seconds",

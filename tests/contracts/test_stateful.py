@@ -11,7 +11,9 @@ custom error it must revert with, and what moves where.
 Invariant after every step: what the escrow holds of each token equals what it owes, i.e.
 escrowed orders + guarantee deposits + credited withdrawable balances (nothing created,
 nothing lost). At the end of every example: every account's balance of every token, every
-order, guarantee and credit on chain equals the model.
+order (with the contract of sale it binds, if any), guarantee and credit on chain equals the
+model. Orders open with ``openOrder`` or, bound to a contract-of-sale hash,
+``openOrderWithContract`` (a zero or already bound hash is refused).
 
 Tokens: ETH, a 6-decimal stablecoin, and a token that returns false while switched to
 "failing", which makes payouts be credited (PayoutDeferred) and withdrawn later.
@@ -219,6 +221,7 @@ class Order:
     arbitrator: str = ZERO_ADDR
     panel: tuple[str, str, str] | None = None
     pending: tuple[int, int, int] | None = None
+    contract: bytes = ZERO32  # the contract of sale it binds (openOrderWithContract)
 
 
 def _nonexistent(order_id: int) -> Order:
@@ -351,9 +354,13 @@ class EscrowMachine(RuleBasedStateMachine):
           frac=st.integers(min_value=1, max_value=1000),
           offset=st.sampled_from([1, DAY, 3 * DAY, 10 * DAY, 30 * DAY]),
           flaw=flaws("self_seller", "zero_seller", "eoa_token", "zero_amount", "past",
-                     "too_far", "institution", "value"))
+                     "too_far", "institution", "value", "zero_contract", "bound_contract"),
+          contract=st.sampled_from([None, None, 0, 1, 2, 3]))
     def open_order(self, buyer: int, seller: int, token: int, frac: int, offset: int,
-                   flaw: str | None) -> None:
+                   flaw: str | None, contract: int | None = None) -> None:
+        """``contract``: None opens with ``openOrder``; a number opens with
+        ``openOrderWithContract`` under contract hash ``keccak(number, opened so far)`` (fresh),
+        or a zero or already bound hash (the flaws)."""
         c = self.c
         buyer_addr, seller_addr, token_addr = c.accounts[buyer], c.accounts[seller], c.tokens[token]
         amount = self._amount_for(token_addr, frac)
@@ -378,12 +385,25 @@ class EscrowMachine(RuleBasedStateMachine):
             error = "ArbitrationEscrowWrongValue"
         else:
             error = self._token_error(token_addr)
+        bound = [o.contract for o in self.orders if o.contract != ZERO32]
+        contract_hash = ZERO32
+        if flaw in ("zero_contract", "bound_contract") or contract is not None:
+            contract_hash = keccak(f"contract {contract} {len(self.orders)}".encode())
+            if flaw == "zero_contract":
+                contract_hash, error = ZERO32, "ArbitrationEscrowInvalidContractHash"
+            elif flaw == "bound_contract" and bound:
+                contract_hash, error = bound[0], "ArbitrationEscrowContractAlreadyBound"
         value = (amount if token_addr == ETH else 0) + (1 if flaw == "value" else 0)
         args = [seller_addr, token_addr, amount, delivery, institution, keccak(b"rules")]
-        self._act(buyer_addr, c.escrow, "openOrder", args, error, value, token_addr)
+        fn = "openOrder"
+        if contract_hash != ZERO32 or flaw == "zero_contract":
+            fn = "openOrderWithContract"
+            args.append(contract_hash)
+        self._act(buyer_addr, c.escrow, fn, args, error, value, token_addr)
         if error is None:
             self.orders.append(
-                Order(len(self.orders) + 1, buyer_addr, seller_addr, token_addr, amount, delivery)
+                Order(len(self.orders) + 1, buyer_addr, seller_addr, token_addr, amount, delivery,
+                      contract=contract_hash)
             )
             self.held[(buyer_addr, token_addr)] -= amount
 
@@ -712,6 +732,7 @@ class EscrowMachine(RuleBasedStateMachine):
                 frac=data.draw(st.integers(min_value=1, max_value=1000)),
                 offset=data.draw(st.sampled_from([3 * DAY, 10 * DAY, 20 * DAY])),
                 flaw=None,
+                contract=data.draw(st.sampled_from([None, 1])),
             )
             return
         # Half the time push the most advanced order on, so that some get to the panel.
@@ -865,6 +886,9 @@ class EscrowMachine(RuleBasedStateMachine):
             assert on_chain[5] == order.deadline
             assert on_chain[11] == order.case
             assert on_chain[8] == order.arbitrator
+            assert on_chain[12] == order.contract
+            if order.contract != ZERO32:
+                assert c.escrow.functions.orderOfContract(order.contract).call() == order.id
         for (seller, token), (balance, locked) in self.guarantees.items():
             assert tuple(c.escrow.functions.guaranteeOf(seller, token).call()) == (balance, locked)
         for (account, token), owed in self.owed.items():

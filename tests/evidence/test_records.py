@@ -38,6 +38,7 @@ from evidence.records import (
     ZERO_HASH,
     Allocation,
     Award,
+    ContractOfSale,
     CourtConfirmation,
     Domain,
     EvidenceSubmission,
@@ -52,6 +53,7 @@ from evidence.records import (
     records_from_json_lines,
     recover_signer,
 )
+from evidence.sale_terms import DISPUTE_CLAUSES, RETURN_POLICIES, RULES_VERSIONS
 from tests.evidence._evidence_onchain import deployed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -223,6 +225,17 @@ def _random_value(rng: random.Random, name: str, sol_type: str) -> Any:
     return "".join(rng.choices("aé中 🙂Zz09-/()（）", k=rng.randrange(0, 40)))
 
 
+def _standard_terms(pick: int) -> dict[str, Any]:
+    """A ContractOfSale's standard texts (declared ids with their hashes): random text there
+    is refused by design, so the random records name declared ones."""
+    clause = sorted(DISPUTE_CLAUSES)[pick % len(DISPUTE_CLAUSES)]
+    policy = sorted(RETURN_POLICIES)[pick % len(RETURN_POLICIES)]
+    rules = sorted(RULES_VERSIONS)[0]
+    return {"disputeClause": clause, "clauseHash": DISPUTE_CLAUSES[clause].hash,
+            "returnPolicy": policy, "returnPolicyHash": RETURN_POLICIES[policy].hash,
+            "rulesVersion": rules, "rulesHash": RULES_VERSIONS[rules].hash}
+
+
 def _random_record(rng: random.Random, cls: type[Record], signer: str | None) -> Record:
     while True:
         values = {n: _random_value(rng, n, t) for n, t in cls.FIELDS}
@@ -230,6 +243,8 @@ def _random_record(rng: random.Random, cls: type[Record], signer: str | None) ->
             values[cls.SIGNER_FIELD] = signer
         if cls is Award:
             values["round"] = rng.randrange(2)
+        if cls is ContractOfSale:
+            values.update(_standard_terms(rng.randrange(3)))
         try:
             return record_from_mapping(cls.TYPE_NAME, values)
         except InvalidRecord:
@@ -330,6 +345,8 @@ def records(draw: st.DrawFn) -> Record:
     values = {n: draw(_strategy_for(n, t)) for n, t in cls.FIELDS}
     if cls is Award:
         values["round"] = draw(st.integers(0, 1))
+    if cls is ContractOfSale:
+        values.update(_standard_terms(draw(st.integers(0, 2))))
     try:
         return record_from_mapping(cls.TYPE_NAME, values)
     except InvalidRecord:

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidence.events import (
+    CONTRACT_OF_SALE_BOUND,
     ESCROW_ACTS,
     RESOLUTIONS,
     ROOT_ANCHORED,
@@ -39,6 +40,7 @@ def _abi_signature(artifact: str, event: str) -> tuple[str, list[bool]]:
     ("artifact", "spec"),
     [
         *(("ArbitrationEscrow", spec) for spec in ESCROW_ACTS),
+        ("ArbitrationEscrow", CONTRACT_OF_SALE_BOUND),
         ("EvidenceAnchor", ROOT_ANCHORED),
     ],
     ids=lambda v: getattr(v, "name", v),

@@ -19,10 +19,10 @@ pytestmark = pytest.mark.node
 PEOPLE = (("buyer", "en"), ("seller", "zh-Hans"), ("mediator", "en"), ("admin", "zh-Hans"),
           ("arbitrator", "en"), ("court", "zh-Hans"), ("stranger", "en"))
 UNKNOWN_DIGEST = "ab" * 32
-# Swagger UI 5.35.0 puts the operation's buttons inside its summary button; its markup, not
-# ours (its badge colours are ours: static/apidocs.css). The only serious axe finding let
-# through, on that one page.
-THIRD_PARTY = {"/docs": ["nested-interactive"]}
+# The viewers build their pages after load: each is checked once its operations are shown.
+# Nothing is let through on them (backend/web/apidocs.py: Swagger UI without deep links, so
+# no link inside its toggle buttons; static/apidocs.css: its colours).
+RENDERED = {"/docs": ".opblock", "/redoc": ".api-content h1"}
 PROFILES = {
     "buyer": {"name": "Lena Fischer", "nameZh": "莱娜·菲舍尔", "country": "DE",
               "language": "en", "contact": "lena@example.de"},
@@ -41,12 +41,11 @@ def test_every_page_of_every_person(world: WebWorld, tmp_path: Path) -> None:
         "cases": [world.case_id, world.case2],
         "chooser": {"keys": ["0x" + bytes(key(n).key).hex() for n in ("stranger", "buyer")]},
         "visitor": {"paths": ["/", "/ui/sign-in", "/ui/cases", f"/verify/{UNKNOWN_DIGEST}",
-                               "/docs", "/redoc"], "allow": THIRD_PARTY},
+                               "/docs", "/redoc"], "waitFor": RENDERED},
     }
     out = run_scenario("pages", world.base, config, shots_dir(tmp_path))
     assert_clean(out)
-    assert {(a["where"], a["id"]) for a in out["allowed"]} <= {("/docs?lang=en",
-                                                               "nested-interactive")}
+    assert "allowed" not in out  # the harness lets no axe-core finding through, /docs included
     seen = out["result"]["people"]
     buyer = seen["buyer-en"]
     assert buyer["address"].lower() == world.clients["buyer"].address.lower()

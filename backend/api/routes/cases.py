@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backend import procedure as p
 from backend.db import Notice
+from backend.performance import evidence_facts
 from backend.services import prepare, views
 from backend.services.errors import AccessDenied, BadSubmission
 from backend.services.fields import is_ascii_decimal
@@ -45,6 +46,7 @@ from ..schemas import (
     StepOut,
     TimelineItemOut,
 )
+from .performance import Performance
 
 router = APIRouter(tags=["cases"], responses=errors(403, 404, 409, 502, 503))
 
@@ -163,14 +165,19 @@ def prepare_step(ctx: Ctx, user: CurrentUser, case_id: str, body: PrepareIn) -> 
 
 
 @router.get("/cases/{case_id}/pre-evaluation", response_model=PreEvaluationOut)
-def pre_evaluation(ctx: Ctx, user: CurrentUser, case_id: str,
-                   tracking: p.TrackingStatus) -> dict[str, Any]:
+def pre_evaluation(ctx: Ctx, user: CurrentUser, case_id: str, perf: Performance,
+                   tracking: p.TrackingStatus | None = None) -> dict[str, Any]:
     """The rule-based pre-evaluation report (docs/procedure.md) for the mediator to sign:
-    publish it with ``preevaluation.published`` and ``reportHash`` = ``sha256``."""
+    publish it with ``preevaluation.published`` and ``reportHash`` = ``sha256``.
+
+    The tracking status and the parties' delivery records are read from the order's
+    performance evidence (docs/performance-evidence.md); ``tracking`` asks "what if" instead,
+    and the report then says its tracking is the mediator's hypothesis, not evidence."""
     _row, case = ctx.service.load(case_id)
     if user != case.mediator:
         raise AccessDenied("the pre-evaluation is prepared for the case's mediator")
-    report = p.pre_evaluate(p.facts_from_case(case, tracking)).as_dict()
+    facts, basis = evidence_facts(case, perf.facts(case), hypothesis=tracking)
+    report = p.pre_evaluate(facts).as_dict() | {"basis": basis}
     raw = canonical_json(report)
     return {"report": report, "canonical": raw.decode(),
             "sha256": "0x" + hashlib.sha256(raw).hexdigest(), "recommended": report["outcome"]}

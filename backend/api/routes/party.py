@@ -60,6 +60,8 @@ class OrderOut(BaseModel):
     ours: bool  # the order names this service's institution (its case can be opened here)
     caseId: str  # noqa: N815
     case: OrderCaseOut | None
+    # the signed contract of sale the order binds (openOrderWithContract), None without one
+    contractHash: str | None = None  # noqa: N815
 
 
 class WalletTxOut(BaseModel):

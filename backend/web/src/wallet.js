@@ -33,6 +33,25 @@ function words() {
 }
 function w(key) { return words().ui[key] || key; }
 
+// --- the page's context (embedded by page() as JSON): the service's chain, the case's
+// token (decimals, currency) and the names of the people the page knows, by address -------
+
+let contextCache = null;
+function context() {
+  if (contextCache) { return contextCache; }
+  const el = document.getElementById('chainarb-wallet-context');
+  contextCache = el ? JSON.parse(el.textContent) : {};
+  contextCache.names = contextCache.names || {};
+  return contextCache;
+}
+
+/** The name the page gives an address (a person and their role), or null. */
+export function nameOf(address) {
+  try { return context().names[getAddress(String(address)).toLowerCase()] || null; } catch (e) {
+    return null;
+  }
+}
+
 export class WalletError extends Error {
   constructor(code, detail) {
     super(detail || w('wallet_err_' + code));
@@ -368,10 +387,12 @@ function el(tag, attrs, ...children) {
 }
 
 function amountWords(units) {
-  const d = Number(words().decimals || 0);
+  const c = context();  // the case's token when the page has one
+  const d = Number((c.decimals ?? words().decimals) || 0);
   const s = BigInt(units).toString().padStart(d + 1, '0');
   const whole = s.slice(0, s.length - d).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  const cur = words().currency ? ' ' + words().currency : '';
+  const currency = c.currency ?? words().currency;
+  const cur = currency ? ' ' + currency : '';
   return (d ? `${whole}.${s.slice(s.length - d)}` : whole) + cur;
 }
 
@@ -387,7 +408,14 @@ function valueWords(name, type, value) {
   if (name === 'action' && words().steps[value]) { return words().steps[value]; }
   if (type === 'bool') { return w(value ? 'wallet_yes' : 'wallet_no'); }
   if (type === 'bytes32' && /^0x0{64}$/.test(String(value))) { return '—'; }
+  if (type === 'address' && nameOf(value)) { return nameOf(value); }
   return String(value);
+}
+
+/** A row of the prompt: [label, shown, raw, address]; the address when a name stands for it
+ * (the prompt shows the name and the address one click away). */
+function row(label, shown, raw, address) {
+  return [label, shown, raw, address && nameOf(address) ? getAddress(address) : null];
 }
 
 /** What the prompt shows for a request: a title and rows of [label, value, raw]. */
@@ -396,13 +424,14 @@ export function describe(request) {
   if (request.kind === 'typed') {
     const td = typeof request.data === 'string' ? JSON.parse(request.data) : request.data;
     const fields = (td.types && td.types[td.primaryType]) || [];
-    const rows = fields.map((f) => [W.fields[f.name] || f.name,
-      valueWords(f.name, f.type, td.message[f.name]), String(td.message[f.name])]);
+    const rows = fields.map((f) => row(W.fields[f.name] || f.name,
+      valueWords(f.name, f.type, td.message[f.name]), String(td.message[f.name]),
+      f.type === 'address' ? td.message[f.name] : null));
     const what = (td.message && td.message.action && W.steps[td.message.action]) ||
       W.types[td.primaryType] || td.primaryType;
     const domain = td.domain || {};
-    rows.push([w('wallet_domain'), `${domain.name || ''} ${domain.version || ''}`.trim() +
-      ` · ${w('wallet_chain')} ${domain.chainId}`, JSON.stringify(domain)]);
+    rows.push(row(w('wallet_domain'), `${domain.name || ''} ${domain.version || ''}`.trim() +
+      ` · ${w('wallet_chain')} ${domain.chainId}`, JSON.stringify(domain)));
     return { title: what, rows };
   }
   if (request.kind === 'message') {  // the service's sign-in (EIP-4361) says so
@@ -414,14 +443,21 @@ export function describe(request) {
   const value = BigInt(tx.value || 0);
   const data = tx.data || '0x';
   return { title: tx.description || w('wallet_transaction'), rows: [
-    [w('wallet_to'), getAddress(tx.to), tx.to],
-    [w('wallet_value'), `${formatEther(value)} ETH`, value.toString()],
-    [w('wallet_data'), data === '0x' ? '—' : `${data.slice(0, 10)}… (${(data.length - 2) / 2} B)`,
-      data],
+    row(w('wallet_to'), nameOf(tx.to) || getAddress(tx.to), tx.to, tx.to),
+    row(w('wallet_value'), `${formatEther(value)} ETH`, value.toString()),
+    row(w('wallet_data'), data === '0x' ? '—' : `${data.slice(0, 10)}… (${(data.length - 2) / 2} B)`,
+      data),
   ] };
 }
 
 let promptOpen = null;
+
+/** A name with its address one click away (a disclosure: keyboard and screen readers too). */
+function named(name, address) {
+  return el('details', { class: 'wallet-address' },
+    el('summary', { text: name, title: w('wallet_show_address') }),
+    el('code', { text: getAddress(address) }));
+}
 
 /** Show what is asked to be signed; resolve with the unlocked wallet when the person agrees. */
 function prompt(request) {
@@ -430,9 +466,9 @@ function prompt(request) {
     const locked = !unlockedWallet();
     const d = describe(request);
     const table = el('table', { class: 'wallet-fields' });
-    for (const [label, value, raw] of d.rows) {
+    for (const [label, value, raw, address] of d.rows) {
       table.append(el('tr', {}, el('th', { scope: 'row', text: label }),
-        el('td', { title: raw, text: value })));
+        address ? el('td', {}, named(value, address)) : el('td', { title: raw, text: value })));
     }
     const pass = locked ? el('input', { id: 'wallet-prompt-passphrase', type: 'password',
       autocomplete: 'current-password', required: true }) : null;
@@ -447,7 +483,9 @@ function prompt(request) {
       d.text !== undefined ? el('pre', { id: 'wallet-prompt-text', class: 'wallet-text',
         text: d.text }) : null,
       d.rows.length ? table : null,
-      el('p', { class: 'muted', text: w('wallet_signer') + ' ' + builtin.address() }),
+      el('p', { class: 'muted wallet-signer', id: 'wallet-prompt-signer' },
+        w('wallet_signer') + ' ', nameOf(builtin.address())
+          ? named(nameOf(builtin.address()), builtin.address()) : builtin.address()),
       locked ? el('div', { class: 'field' },
         el('label', { for: 'wallet-prompt-passphrase', text: w('wallet_passphrase') }), pass)
         : null,
@@ -525,10 +563,24 @@ async function builtinSend(wallet, tx) {
   return rpc('eth_sendRawTransaction', [raw]);
 }
 
-/** An extension must send on the service's chain: ask it to switch when it is elsewhere. */
-async function sameChain() {
+/** The chain the service's escrow is on: the one the page names (the service's own domain),
+ * else the relay's. */
+async function serviceChain(asked) {
+  if (asked !== undefined && asked !== null && asked !== '') { return BigInt(asked); }
+  if (context().chainId !== undefined && context().chainId !== null) {
+    return BigInt(context().chainId);
+  }
+  return BigInt(await rpc('eth_chainId'));
+}
+
+/** An extension must send on the service's chain: it is asked which chain it is on
+ * (eth_chainId) and, when elsewhere, to switch (wallet_switchEthereumChain); if it is still
+ * elsewhere the send is refused ('wrong_chain') and nothing reaches the wallet. */
+async function sameChain(asked) {
   let want;
-  try { want = BigInt(await rpc('eth_chainId')); } catch (e) { return; }  // no relay: as is
+  try { want = await serviceChain(asked); } catch (e) {
+    throw new WalletError('wrong_chain');  // no chain to compare with: never send blind
+  }
   const p = provider();
   if (BigInt(await p.request({ method: 'eth_chainId' })) === want) { return; }
   try {
@@ -596,11 +648,15 @@ const api = {
   async sendTransaction(tx) {
     if (!tx || !tx.to) { throw new WalletError('bad_request'); }
     if (need(kind()) === 'builtin') {
+      if (tx.chainId !== undefined && tx.chainId !== null &&
+          BigInt(tx.chainId) !== BigInt(await rpc('eth_chainId'))) {
+        throw new WalletError('wrong_chain');  // the relay's chain is not the one asked for
+      }
       const wallet = await prompt({ kind: 'transaction', data: tx });
       return builtinSend(wallet, tx);
     }
     const from = await extensionAccount();
-    await sameChain();
+    await sameChain(tx.chainId);
     const value = '0x' + BigInt(tx.value || 0).toString(16);
     return provider().request({ method: 'eth_sendTransaction',
       params: [{ from, to: tx.to, data: tx.data || '0x', value }] });

@@ -25,6 +25,13 @@
     return BigInt(m[1]) * (10n ** BigInt(decimals)) + BigInt(frac || '0');
   }
 
+  /** An exact decimal string written as the server writes amounts (evidence.words.amount):
+   * the whole part in groups of three ("1,234.500000"); for the eye, never parsed back. */
+  function grouped(text) {
+    var parts = text.split('.');
+    return parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (parts.length > 1 ? '.' + parts[1] : '');
+  }
+
   /** Base units (BigInt or decimal string) to an exact decimal string with all decimals. */
   function formatUnits(units, decimals) {
     var v = BigInt(units);
@@ -296,7 +303,8 @@
     }
     refusal.hidden = true;
     pv.querySelectorAll('[data-pv]').forEach(function (td) {
-      td.textContent = formatUnits(res.values[td.dataset.pv], CASE.decimals) + ' ' + lim.currency;
+      td.textContent = grouped(formatUnits(res.values[td.dataset.pv], CASE.decimals)) + ' ' +
+        lim.currency;
     });
   }
 

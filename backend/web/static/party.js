@@ -13,20 +13,27 @@
     var w = window.chainarbWallet;
     var kind = w && typeof w.kind === 'function' ? w.kind() : null;
     var value = '0x' + BigInt(tx.value || '0').toString(16);
-    if (kind === 'builtin') {  // signs locally, sends through the service's own chain
-      return w.sendTransaction({ to: tx.to, data: tx.data, value: value,
+    if (kind) {
+      // The built-in wallet signs here and sends through the service's own chain; an
+      // extension (EIP-6963's chosen one, or window.ethereum) is first asked its chain
+      // (eth_chainId) and to switch to the escrow's (wallet_switchEthereumChain): on another
+      // chain the call is refused with code 'wrong_chain' and nothing is sent.
+      return w.sendTransaction({ to: tx.to, data: tx.data, value: value, chainId: tx.chainId,
         description: tx.description });
     }
-    if (!window.ethereum && !kind) { throw new Error('no wallet'); }
-    if (window.ethereum) {
-      // An extension may be on another network: the escrow's call would go nowhere useful.
-      var chain = await window.ethereum.request({ method: 'eth_chainId' });
-      if (BigInt(chain) !== BigInt(tx.chainId)) {
+    if (!window.ethereum) { throw new Error('no wallet'); }
+    // No wallet script (a bare EIP-1193 provider): the same check, here.
+    var want = '0x' + BigInt(tx.chainId).toString(16);
+    var chain = await window.ethereum.request({ method: 'eth_chainId' });
+    if (BigInt(chain) !== BigInt(want)) {
+      try {
+        await window.ethereum.request({ method: 'wallet_switchEthereumChain',
+          params: [{ chainId: want }] });
+      } catch (e) { /* refused or unknown: checked below */ }
+      chain = await window.ethereum.request({ method: 'eth_chainId' });
+      if (BigInt(chain) !== BigInt(want)) {
         var err = new Error('wrong chain'); err.code = 'wrong_chain'; throw err;
       }
-    }
-    if (kind) {  // the extension the wallet script chose (EIP-6963)
-      return w.sendTransaction({ to: tx.to, data: tx.data, value: value });
     }
     var accounts = await window.ethereum.request({ method: 'eth_requestAccounts' });
     return window.ethereum.request({ method: 'eth_sendTransaction',

@@ -311,3 +311,19 @@ def run_to_settlement(cw: ChainWorld) -> str:
     assert done["stage"] == "settled", done
     w.tick()  # the executor executes the settlement on the escrow
     return case_id
+
+
+def enforced_for_court(cw: ChainWorld, name: str = "Court", name_zh: str = "") -> str:
+    """What a court's tests start from (test_package_check, the court's pages): the case run
+    to enforcement, the court registered (``name``/``name_zh``) and given the case, every
+    record anchored. The award's own leaf is queued on the first package download, so that
+    first download is refused ``not_anchored_yet`` until the next ``anchor_all``."""
+    w = cw.world
+    case_id = run_to_enforcement(cw)
+    court = {"address": w.court.address, "name": name} | ({"nameZh": name_zh} if name_zh else {})
+    r = w.admin.post("/admin/courts", json=court)
+    assert r.status_code in (200, 201), r.text
+    r = w.admin.post(f"/cases/{case_id}/courts", json={"court": w.court.address})
+    assert r.status_code in (200, 201), r.text
+    cw.anchor_all()
+    return case_id

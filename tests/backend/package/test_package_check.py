@@ -16,8 +16,7 @@ import pytest
 
 from backend.services.evidence import UploadTooLarge
 from backend.services.verification import PackageCheck
-from tests.backend.package.package_world import ChainWorld, run_to_enforcement
-from tests.backend.package.test_package import _grant_court
+from tests.backend.package.package_world import ChainWorld, enforced_for_court
 from tests.support.world import Actor
 
 
@@ -49,9 +48,7 @@ def test_the_service_checks_an_uploaded_package_and_leaves_the_blocks_to_the_cou
         chain_world: ChainWorld) -> None:
     cw = chain_world
     w = cw.world
-    case_id = run_to_enforcement(cw)
-    _grant_court(cw)
-    cw.anchor_all()
+    case_id = enforced_for_court(cw)
     url = f"/cases/{case_id}/judicial-package"
     assert w.court.get(url).status_code == 409  # the Award's own leaf is queued first
     cw.anchor_all()

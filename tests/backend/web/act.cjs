@@ -7,43 +7,21 @@
 //
 // usage: node act.cjs BASE_URL CASE_ID KEY LANG OUT_PNG STEP '{"fill": {...}, "file": {...}}'
 'use strict';
-const { chromium } = require('playwright-core');
-const sigUtil = require('@metamask/eth-sig-util');
-const { privateToAddress } = require('@ethereumjs/util');
+const { account, collectConsole, context, injectWallet, launch, run, signIn } = require('./driver.cjs');
 
 async function main() {
   const [base, caseId, keyHex, lang, png, step, extraJson] = process.argv.slice(2);
   const extra = JSON.parse(extraJson || '{}');
-  const key = Buffer.from(keyHex.replace(/^0x/, ''), 'hex');
-  const address = '0x' + Buffer.from(privateToAddress(key)).toString('hex');
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  const { key } = account(keyHex);
+  const browser = await launch();
   const out = { console: [], signed: [], typed: [] };
   try {
-    const context = await browser.newContext({ locale: lang === 'en' ? 'en-US' : 'zh-CN',
+    const ctx = await context(browser, lang, { locale: lang === 'en' ? 'en-US' : 'zh-CN',
       timezoneId: 'America/New_York', viewport: { width: 1100, height: 900 } });
-    await context.exposeFunction('__walletRequest', async (method, params) => {
-      if (method === 'eth_requestAccounts' || method === 'eth_accounts') { return [address]; }
-      if (method === 'personal_sign') { return sigUtil.personalSign({ privateKey: key, data: params[0] }); }
-      if (method === 'eth_signTypedData_v4') {
-        const data = JSON.parse(params[1]);
-        out.signed.push(data.primaryType);
-        out.typed.push(data);
-        return sigUtil.signTypedData({ privateKey: key, data, version: sigUtil.SignTypedDataVersion.V4 });
-      }
-      throw new Error('unsupported ' + method);
-    });
-    await context.addInitScript(() => {
-      window.ethereum = { request: ({ method, params }) => window.__walletRequest(method, params || []) };
-    });
-    const page = await context.newPage();
-    page.on('console', (m) => out.console.push(m.type() + ': ' + m.text()));
-    page.on('pageerror', (e) => out.console.push('pageerror: ' + e.message));
-    await page.goto(base + '/ui/sign-in?lang=' + lang);
-    await Promise.all([page.waitForURL('**/ui/cases?lang=' + lang, { timeout: 20000 }),
-      page.click('#sign-in')]);
+    await injectWallet(ctx, key, { onTyped: (data) => { out.signed.push(data.primaryType);
+      out.typed.push(data); } });
+    const page = collectConsole(await ctx.newPage(), out.console);
+    await signIn(page, base, lang);
     await page.goto(base + '/ui/cases/' + caseId + '?lang=' + lang);
     out.forms = await page.locator('#actions form[data-step]').evaluateAll(
       (fs) => fs.map((f) => f.dataset.step));
@@ -67,7 +45,7 @@ async function main() {
   } finally {
     await browser.close();
   }
-  process.stdout.write(JSON.stringify(out) + '\n');
+  return out;
 }
 
 async function submit(page, step, extra, png, out) {
@@ -97,4 +75,4 @@ async function submit(page, step, extra, png, out) {
   }
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+run(main);

@@ -6,7 +6,7 @@
 //
 // usage: node actions.cjs BASE_URL CASE_ID BUYER_KEY SELLER_KEY OUT_DIR
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch } = require('./driver.cjs');
 const sigUtil = require('@metamask/eth-sig-util');
 const { privateToAddress } = require('@ethereumjs/util');
 
@@ -67,10 +67,7 @@ async function submitAndWait(page, formSel) {
 
 async function main() {
   const [base, caseId, buyerKey, sellerKey, outDir] = process.argv.slice(2);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  const browser = await launch();
   const out = { console: [] };
   try {
     const buyer = await wallet(browser, buyerKey, 'en', out);

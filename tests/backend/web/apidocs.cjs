@@ -4,13 +4,23 @@
 //
 // usage: node apidocs.cjs BASE_URL OUT_DIR
 'use strict';
+const fs = require('fs');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { launch } = require('./driver.cjs');
+
+const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical findings on the page as it is now (none let through). */
+async function axe(page) {
+  await page.evaluate(AXE + '\n;undefined');
+  return page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] }))
+    .violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`));
+}
 
 async function main() {
   const [base, outDir] = process.argv.slice(2);
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  const browser = await launch();
   const out = { blocked: [], console: [] };
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -29,12 +39,22 @@ async function main() {
     await page.goto(base + '/docs');
     await page.waitForSelector('.opblock', { timeout: 30000 });
     out.swagger = { title: await page.locator('.info .title').first().innerText(),
-      operations: await page.locator('.opblock').count() };
+      operations: await page.locator('.opblock').count(),
+      linksInToggles: await page.evaluate(() => Array.from(document.querySelectorAll(
+        '.opblock-summary-control')).filter((b) => b.querySelector('a[href], button, input, select, textarea, [tabindex]'))
+        .length),
+      axe: await axe(page) };
     await page.screenshot({ path: path.join(outDir, 'docs.png') });
+    // One operation opened (parameters, responses, the schemas): still clean.
+    await page.locator('.opblock-summary-control').nth(2).click();
+    await page.waitForSelector('.opblock.is-open .responses-wrapper', { timeout: 30000 });
+    out.swagger.axeOpen = await axe(page);
+    await page.screenshot({ path: path.join(outDir, 'docs-open.png'), fullPage: false });
     await page.goto(base + '/redoc');
     await page.waitForSelector('.api-content h1', { timeout: 30000 });
     out.redoc = { title: await page.locator('.api-content h1').first().innerText(),
-      operations: await page.locator('[data-section-id^="operation/"]').count() };
+      operations: await page.locator('[data-section-id^="operation/"]').count(),
+      axe: await axe(page) };
     await page.screenshot({ path: path.join(outDir, 'redoc.png') });
   } finally {
     await browser.close();

@@ -6,16 +6,13 @@
 //
 // usage: node browser.cjs BASE_URL CASE_ID PRIVATE_KEY_HEX OUT_DIR
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch } = require('./driver.cjs');
 const sigUtil = require('@metamask/eth-sig-util');
 
 async function main() {
   const [base, caseId, keyHex, outDir] = process.argv.slice(2);
   const key = Buffer.from(keyHex.replace(/^0x/, ''), 'hex');
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  const browser = await launch();
   const out = { console: [] };
   try {
     const context = await browser.newContext({ locale: 'de-DE', timezoneId: 'Europe/Berlin',

@@ -6,13 +6,12 @@
 // usage: node builtin_step.cjs BASE_URL CASE_ID KEYSTORE_PATH PASSPHRASE OUT_DIR
 'use strict';
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { launch } = require('./driver.cjs');
 
 async function main() {
   const [base, caseId, keystorePath, passphrase, outDir] = process.argv.slice(2);
   const out = { console: [] };
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  const browser = await launch();
   try {
     const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
       viewport: { width: 1100, height: 900 } });
@@ -43,7 +42,20 @@ async function main() {
           (trs) => trs.map((tr) => [tr.cells[0].innerText, tr.cells[1].innerText])),
       });
       if (out.prompts.length === 1) {
+        // Names, not addresses: each address the page knows is shown as the person's name
+        // and seats, the address one click away (a disclosure).
+        const first = out.prompts[0];
+        first.named = await p.locator('#wallet-prompt details.wallet-address summary').allInnerTexts();
+        first.addressHiddenBefore = await p.locator('#wallet-prompt details.wallet-address code')
+          .first().isHidden();
+        first.signer = await p.locator('#wallet-prompt-signer summary').innerText();
         await p.screenshot({ path: path.join(outDir, 'prompt-offer-zh.png') });
+        await p.click('#wallet-prompt table.wallet-fields details.wallet-address summary');
+        first.addressShown = await p.locator(
+          '#wallet-prompt table.wallet-fields details.wallet-address code').innerText();
+        await p.click('#wallet-prompt-signer summary');
+        first.signerAddress = await p.locator('#wallet-prompt-signer code').innerText();
+        await p.screenshot({ path: path.join(outDir, 'prompt-offer-address-zh.png') });
       }
       const dialog = await p.$('#wallet-prompt');
       await p.click('#wallet-prompt-sign');

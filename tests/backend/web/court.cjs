@@ -12,52 +12,27 @@
 'use strict';
 const path = require('path');
 const fs = require('fs');
-const { chromium } = require('playwright-core');
-const sigUtil = require('@metamask/eth-sig-util');
-const { privateToAddress } = require('@ethereumjs/util');
+const { account, axe: axeFindings, collectConsole, context, injectWallet, launch, loopbackOnly }
+  = require('./driver.cjs');
 
 async function main() {
   const [base, caseId, keyHex, token, lang, outDir, mode, extraJson] = process.argv.slice(2);
   const extra = JSON.parse(extraJson || '{}');
-  const key = Buffer.from(keyHex.replace(/^0x/, ''), 'hex');
-  const address = '0x' + Buffer.from(privateToAddress(key)).toString('hex');
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-      '--lang=' + (lang === 'en' ? 'en-GB' : 'zh-CN')],
-  });
+  const { key } = account(keyHex);
+  const browser = await launch(['--lang=' + (lang === 'en' ? 'en-GB' : 'zh-CN')]);
   const out = { console: [], signed: [], typed: [], blocked: [], axe: [] };
   try {
-    const context = await browser.newContext({ locale: lang === 'en' ? 'en-GB' : 'zh-CN',
-      timezoneId: 'Asia/Shanghai', viewport: { width: 1200, height: 900 }, acceptDownloads: true });
-    // Loopback only: any other request is aborted and reported.
-    await context.route('**/*', (route) => {
-      const u = new URL(route.request().url());
-      if (['127.0.0.1', 'localhost'].includes(u.hostname) || u.protocol === 'blob:' ||
-          u.protocol === 'data:') { return route.continue(); }
-      out.blocked.push(route.request().url());
-      return route.abort();
-    });
-    await context.addCookies([{ name: 'chainarb_session', value: token, url: base,
+    const ctx = await context(browser, lang);
+    await loopbackOnly(ctx, out.blocked);  // loopback only: any other request is reported
+    await ctx.addCookies([{ name: 'chainarb_session', value: token, url: base,
       httpOnly: true, sameSite: 'Strict' }]);
     // extra.builtin {keystore, passphrase}: the built-in wallet, restored from the recovery
     // file below; else an extension stand-in (window.ethereum)
-    if (!extra.builtin) { await context.exposeFunction('__walletRequest', async (method, params) => {
-      if (method === 'eth_requestAccounts' || method === 'eth_accounts') { return [address]; }
-      if (method === 'eth_signTypedData_v4') {
-        const data = JSON.parse(params[1]);
-        out.signed.push(data.primaryType);
-        out.typed.push(data);
-        return sigUtil.signTypedData({ privateKey: key, data, version: sigUtil.SignTypedDataVersion.V4 });
-      }
-      throw new Error('unsupported ' + method);
-    });
-    await context.addInitScript(() => {
-      window.ethereum = { request: ({ method, params }) => window.__walletRequest(method, params || []) };
-    }); }
-    const page = await context.newPage();
-    page.on('console', (m) => out.console.push(m.type() + ': ' + m.text()));
-    page.on('pageerror', (e) => out.console.push('pageerror: ' + e.message));
+    if (!extra.builtin) {
+      await injectWallet(ctx, key, { onTyped: (data) => { out.signed.push(data.primaryType);
+        out.typed.push(data); } });
+    }
+    const page = collectConsole(await ctx.newPage(), out.console);
 
     // The court's list of cases, then the case's workspace through its link.
     await page.goto(base + '/ui/court?lang=' + lang);
@@ -176,14 +151,8 @@ async function checkFiles(page, files, lang, outDir, out) {
 
 // axe-core 4.14 in the page: serious and critical violations, by rule and target.
 async function axe(page, where, out) {
-  // evaluated through the DevTools protocol: the page's CSP (nonces only) stays in force
-  await page.evaluate(fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
-  const found = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.filter((v) => ['serious', 'critical'].includes(v.impact))
-      .map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-  out.axe.push(...found.map((v) => Object.assign({ where }, v)));
+  const found = await axeFindings(page);
+  out.axe.push(...found.map((v) => ({ where, id: v.id, impact: v.impact, targets: v.nodes })));
 }
 
 async function workspace(page) {

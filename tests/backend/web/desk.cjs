@@ -7,50 +7,21 @@
 //   {"press": sel}, {"wait": sel}, {"text": sel}, {"attr": [sel, name]}, {"count": sel},
 //   {"shot": path}, {"axe": true}, {"file": [sel, name, mime, content]}]'
 'use strict';
-const { chromium } = require('playwright-core');
-const sigUtil = require('@metamask/eth-sig-util');
-const { privateToAddress } = require('@ethereumjs/util');
-const AXE = require('fs').readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const { account, axe, collectConsole, context, injectWallet, launch, loopbackOnly, run, signIn } =
+  require('./driver.cjs');
 
 async function main() {
   const [base, keyHex, lang, actsJson] = process.argv.slice(2);
   const acts = JSON.parse(actsJson);
-  const key = Buffer.from(keyHex.replace(/^0x/, ''), 'hex');
-  const address = '0x' + Buffer.from(privateToAddress(key)).toString('hex');
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  const { key } = account(keyHex);
+  const browser = await launch();
   const out = { console: [], typed: [], reads: [], offsite: [], axe: [] };
   try {
-    const context = await browser.newContext({ locale: lang === 'en' ? 'en-GB' : 'zh-CN',
-      timezoneId: 'Asia/Shanghai', viewport: { width: 1200, height: 900 } });
-    // Every request but loopback is aborted and counted (the pages need no other host).
-    await context.route('**/*', (route) => {
-      const u = new URL(route.request().url());
-      if (u.hostname === '127.0.0.1' || u.protocol === 'data:') { return route.continue(); }
-      out.offsite.push(route.request().url());
-      return route.abort();
-    });
-    await context.exposeFunction('__walletRequest', async (method, params) => {
-      if (method === 'eth_requestAccounts' || method === 'eth_accounts') { return [address]; }
-      if (method === 'personal_sign') { return sigUtil.personalSign({ privateKey: key, data: params[0] }); }
-      if (method === 'eth_signTypedData_v4') {
-        const data = JSON.parse(params[1]);
-        out.typed.push(data);
-        return sigUtil.signTypedData({ privateKey: key, data, version: sigUtil.SignTypedDataVersion.V4 });
-      }
-      throw new Error('unsupported ' + method);
-    });
-    await context.addInitScript(() => {
-      window.ethereum = { request: ({ method, params }) => window.__walletRequest(method, params || []) };
-    });
-    const page = await context.newPage();
-    page.on('console', (m) => out.console.push(m.type() + ': ' + m.text()));
-    page.on('pageerror', (e) => out.console.push('pageerror: ' + e.message));
-    await page.goto(base + '/ui/sign-in?lang=' + lang);
-    await Promise.all([page.waitForURL('**/ui/cases?lang=' + lang, { timeout: 20000 }),
-      page.click('#sign-in')]);
+    const ctx = await context(browser, lang);
+    await loopbackOnly(ctx, out.offsite);  // the pages need no other host
+    await injectWallet(ctx, key, { onTyped: (data) => out.typed.push(data) });
+    const page = collectConsole(await ctx.newPage(), out.console);
+    await signIn(page, base, lang);
     for (const act of acts) {
       if (act.goto) { await page.goto(base + act.goto); }
       if (act.fill) { await page.fill(act.fill[0], act.fill[1]); }
@@ -67,18 +38,12 @@ async function main() {
       if (act.count) { out.reads.push(await page.locator(act.count).count()); }
       if (act.disabled) { out.reads.push(await page.locator(act.disabled).first().isDisabled()); }
       if (act.shot) { await page.screenshot({ path: act.shot, fullPage: true }); }
-      if (act.axe) {  // axe-core on the page as it is now: serious and critical violations
-        await page.evaluate(AXE);  // through the DevTools protocol: the page CSP stays as it is
-        const found = await page.evaluate(async () => (await window.axe.run(document))
-          .violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-          .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) })));
-        out.axe.push({ url: page.url(), violations: found });
-      }
+      if (act.axe) { out.axe.push({ url: page.url(), violations: await axe(page) }); }
     }
   } finally {
     await browser.close();
   }
-  process.stdout.write(JSON.stringify(out) + '\n');
+  return out;
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+run(main);

@@ -7,7 +7,7 @@
 // usage: node extension.cjs BASE_URL KEY_HEX OUT_DIR
 'use strict';
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { launch } = require('./driver.cjs');
 const sigUtil = require('@metamask/eth-sig-util');
 const { privateToAddress } = require('@ethereumjs/util');
 
@@ -17,8 +17,7 @@ async function main() {
   const address = '0x' + Buffer.from(privateToAddress(key)).toString('hex');
   const out = { console: [], requests: [], switches: [] };
   const state = { chainId: '0x1', refuseSwitch: false };
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  const browser = await launch();
   try {
     const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1100, height: 900 } });
     await context.exposeFunction('__walletRequest', async (which, method, params) => {

@@ -7,58 +7,42 @@
 //
 // usage: node party.cjs BASE_URL KEY LANG OUT_DIR ORDER_ID PHOTO_PATH CASE_ID/evidence/REF|-
 // With CHAIN_RPC set, eth_sendTransaction is signed and sent to that node for real.
-// WALLET_CHAIN: the chain id the wallet reports; OTHER_CHAIN: first report this one.
+// CLAIM: the amount claimed as typed (default 120.5, of a 480 tUSD order).
+// WALLET_CHAIN: the chain id the wallet reports; OTHER_CHAIN: first report this one (the
+// page must ask the wallet to switch: refused once, then accepted). EIP6963=1: the wallet is
+// only announced by EIP-6963 (no window.ethereum), as most extensions are now.
 'use strict';
 const fs = require('fs');
-const { chromium } = require('playwright-core');
-const sigUtil = require('@metamask/eth-sig-util');
-const { privateToAddress } = require('@ethereumjs/util');
-
-const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const { account, axe: axeFindings, collectConsole, context, injectWallet, launch, loopbackOnly,
+  signIn } = require('./driver.cjs');
 
 /** axe-core's serious and critical violations on the page as it is now. */
 async function axe(page, name, out) {
-  await page.evaluate(AXE);
-  const found = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => ({ id: v.id, impact: v.impact,
-        nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
-  });
-  for (const v of found) { out.axe.push(Object.assign({ page: name }, v)); }
+  for (const v of await axeFindings(page)) {
+    out.axe.push({ page: name, id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 5) });
+  }
 }
 
 async function main() {
   const [base, keyHex, lang, outDir, orderId, photoPath, textRef] = process.argv.slice(2);
-  const key = Buffer.from(keyHex.replace(/^0x/, ''), 'hex');
-  const address = '0x' + Buffer.from(privateToAddress(key)).toString('hex');
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
-  const out = { console: [], signed: [], sent: [], external: [], axe: [] };
+  const { key } = account(keyHex);
+  const browser = await launch();
+  const out = { console: [], signed: [], sent: [], external: [], axe: [], switches: [] };
   try {
-    const context = await browser.newContext({ locale: lang === 'en' ? 'en-US' : 'zh-CN',
-      timezoneId: 'Asia/Shanghai', viewport: { width: 1200, height: 900 } });
-    await context.route('**/*', (route) => {
-      const u = new URL(route.request().url());
-      if (u.hostname === '127.0.0.1' || u.protocol === 'data:' || u.protocol === 'blob:') {
-        return route.continue();
-      }
-      out.external.push(route.request().url());
-      return route.abort();
-    });
-    await context.exposeFunction('__walletRequest', async (method, params) => {
-      if (method === 'eth_requestAccounts' || method === 'eth_accounts') { return [address]; }
-      if (method === 'personal_sign') { return sigUtil.personalSign({ privateKey: key, data: params[0] }); }
-      if (method === 'eth_signTypedData_v4') {
-        const data = JSON.parse(params[1]);
-        out.signed.push(data.primaryType === 'ProceduralStep' ? data.message.action : data.primaryType);
-        return sigUtil.signTypedData({ privateKey: key, data, version: sigUtil.SignTypedDataVersion.V4 });
-      }
+    const ctx = await context(browser, lang, { locale: lang === 'en' ? 'en-US' : 'zh-CN' });
+    await loopbackOnly(ctx, out.external);
+    const other = async (method, params) => {
       if (method === 'eth_chainId') {  // WALLET_CHAIN: the network the wallet is on
         out.chainAsked = true;
         return '0x' + BigInt(process.env.WALLET_CHAIN).toString(16);
+      }
+      if (method === 'wallet_switchEthereumChain') {
+        out.switches.push(params[0].chainId);
+        if (process.env.SWITCH_REFUSE === '1') {
+          const e = new Error('User rejected the request.'); e.code = 4001; throw e;
+        }
+        process.env.WALLET_CHAIN = BigInt(params[0].chainId).toString();
+        return null;
       }
       if (method === 'eth_sendTransaction') {
         out.sent.push(params[0]);
@@ -73,16 +57,13 @@ async function main() {
         return sent.hash;
       }
       throw new Error('unsupported ' + method);
-    });
-    await context.addInitScript(() => {
-      window.ethereum = { request: ({ method, params }) => window.__walletRequest(method, params || []) };
-    });
-    const page = await context.newPage();
-    page.on('console', (m) => out.console.push(m.type() + ': ' + m.text()));
-    page.on('pageerror', (e) => out.console.push('pageerror: ' + e.message));
-    await page.goto(base + '/ui/sign-in?lang=' + lang);
-    await Promise.all([page.waitForURL('**/ui/cases?lang=' + lang, { timeout: 20000 }),
-      page.click('#sign-in')]);
+    };
+    await injectWallet(ctx, key, { other, eip6963: process.env.EIP6963 === '1',
+      onTyped: (data) => out.signed.push(data.primaryType === 'ProceduralStep'
+        ? data.message.action : data.primaryType) });
+    out.eip6963 = process.env.EIP6963 === '1';
+    const page = collectConsole(await ctx.newPage(), out.console);
+    await signIn(page, base, lang);
 
     // 1. The orders page, reached through the nav.
     await page.click('a[data-nav="nav_orders"]');
@@ -103,7 +84,7 @@ async function main() {
     out.remedyOptions = await page.locator('#step-file-remedy option').allInnerTexts();
     await page.selectOption('#step-file-disputeType', 'not_as_described');
     await page.selectOption('#step-file-remedy', 'partial_refund');
-    await page.fill('#step-file-claimedAmount', '120.5');
+    await page.fill('#step-file-claimedAmount', process.env.CLAIM || '120.5');
     await page.fill('#step-file-statement', 'The LED panels arrived cracked; 12 of 40 unusable.');
     await page.selectOption('#step-file-kind', 'photo');
     await page.setInputFiles('#step-file-file', photoPath);
@@ -120,14 +101,17 @@ async function main() {
     await page.waitForSelector('#wallet-transactions');
     out.stage = await page.locator('#summary .stage').innerText();
     out.walletText = await page.locator('#wallet-transactions li p').first().innerText();
-    if (process.env.OTHER_CHAIN) {  // first on another network: refused, nothing sent
-      const real = process.env.WALLET_CHAIN;
+    if (process.env.OTHER_CHAIN) {
+      // On another network, the switch refused: refused in words, nothing sent.
       process.env.WALLET_CHAIN = process.env.OTHER_CHAIN;
+      process.env.SWITCH_REFUSE = '1';
       await page.click('#wallet-transactions button.send-tx');
       await page.waitForSelector('#wallet-transactions .result.error');
       out.wrongChain = await page.locator('#wallet-transactions .result.error').innerText();
       out.sentOnWrongChain = out.sent.length;
-      process.env.WALLET_CHAIN = real;
+      await page.screenshot({ path: `${outDir}/case-wrong-chain-${lang}.png`, fullPage: true });
+      // Still there, the switch accepted: the call goes out on the escrow's chain.
+      process.env.SWITCH_REFUSE = '0';
     }
     await page.click('#wallet-transactions button.send-tx');
     await page.waitForSelector('#wallet-transactions .result.ok');

@@ -8,7 +8,7 @@
 // usage: node party_builtin.cjs BASE_URL ANVIL_URL ESCROW OPEN_ORDER_DATA AMOUNT_WEI OUT_DIR
 'use strict';
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { launch } = require('./driver.cjs');
 
 async function rpc(url, method, params) {
   const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' },
@@ -30,8 +30,7 @@ async function mined(url, hash) {
 async function main() {
   const [base, anvil, escrow, openData, amount, outDir] = process.argv.slice(2);
   const out = { console: [], external: [] };
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  const browser = await launch();
   try {
     const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
       viewport: { width: 1200, height: 900 }, acceptDownloads: true });
@@ -85,7 +84,7 @@ async function main() {
     await p.waitForSelector('form[data-step=file]');
     await p.selectOption('#step-file-disputeType', 'not_as_described');
     await p.selectOption('#step-file-remedy', 'partial_refund');
-    await p.fill('#step-file-claimedAmount', '1');
+    await p.fill('#step-file-claimedAmount', '0.25');  // of the 1 ETH escrowed (18 decimals)
     await p.fill('#step-file-statement', '货物破损。The goods arrived broken.');
     await p.click('form[data-step=file] button[type=submit]');
     try {

@@ -10,14 +10,13 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { launch } = require('./driver.cjs');
 
 async function main() {
   const [base0, passphrase, outDir] = process.argv.slice(2);
   const base = base0.replace('127.0.0.1', 'localhost');
   const out = { console: [] };
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  const browser = await launch();
   try {
     const context = await browser.newContext({ locale: 'en-GB', acceptDownloads: true,
       viewport: { width: 1100, height: 900 } });

@@ -6,41 +6,20 @@
 //
 // usage: node people.cjs BASE_URL CASE_ID OUT_DIR '{"who": {"key": "0x..", "token": ".."}}'
 'use strict';
-const { chromium } = require('playwright-core');
-const sigUtil = require('@metamask/eth-sig-util');
-const { privateToAddress } = require('@ethereumjs/util');
+const { account, collectConsole, context, injectWallet, launch, run } = require('./driver.cjs');
 
+/** A person's own browser: their session cookie and their wallet (the key stays here). */
 async function person(browser, base, who, lang, out) {
-  const key = Buffer.from(who.key.replace(/^0x/, ''), 'hex');
-  const address = '0x' + Buffer.from(privateToAddress(key)).toString('hex');
-  const context = await browser.newContext({ locale: lang === 'en' ? 'en-GB' : 'zh-CN',
-    timezoneId: 'Asia/Shanghai', viewport: { width: 1200, height: 900 } });
-  await context.addCookies([{ name: 'chainarb_session', value: who.token, url: base }]);
-  await context.exposeFunction('__walletRequest', async (method, params) => {
-    if (method === 'eth_requestAccounts' || method === 'eth_accounts') { return [address]; }
-    if (method === 'eth_signTypedData_v4') {
-      const data = JSON.parse(params[1]);
-      out.typed.push(data);
-      return sigUtil.signTypedData({ privateKey: key, data, version: sigUtil.SignTypedDataVersion.V4 });
-    }
-    throw new Error('unsupported ' + method);
-  });
-  await context.addInitScript(() => {
-    window.ethereum = { request: ({ method, params }) => window.__walletRequest(method, params || []) };
-  });
-  const page = await context.newPage();
-  page.on('console', (m) => out.console.push(m.type() + ': ' + m.text()));
-  page.on('pageerror', (e) => out.console.push('pageerror: ' + e.message));
-  return page;
+  const ctx = await context(browser, lang);
+  await ctx.addCookies([{ name: 'chainarb_session', value: who.token, url: base }]);
+  await injectWallet(ctx, account(who.key).key, { onTyped: (data) => out.typed.push(data) });
+  return collectConsole(await ctx.newPage(), out.console);
 }
 
 async function main() {
   const [base, caseId, outDir, peopleJson] = process.argv.slice(2);
   const people = JSON.parse(peopleJson);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  const browser = await launch();
   const out = { console: [], typed: [] };
   try {
     // 1. A newcomer's profile: refused without a name, then signed and saved.
@@ -96,7 +75,7 @@ async function main() {
   } finally {
     await browser.close();
   }
-  process.stdout.write(JSON.stringify(out) + '\n');
+  return out;
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+run(main);

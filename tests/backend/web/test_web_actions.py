@@ -50,7 +50,7 @@ def test_parties_act_through_the_page(world: WebWorld, tmp_path: Path) -> None:
     assert out["badCompensation"]["text"].startswith("Enter the amount as digits")
     assert out["badCompensationFocus"] == "step-offer-compensation"
     assert out["tooLargeEn"]["text"] == "The refund cannot exceed the escrowed amount."
-    assert out["invalidZh"]["text"] == "最多 6 位小数（代币的最小单位）。"
+    assert out["invalidZh"]["text"] == "最多 6 位小数：tUSD 的最小单位是 0.000001。"
     assert out["invalidSent"] == 0 and out["invalidSigned"] == 0
     # Evidence.
     assert "ok" in out["upload"]["cls"], out["upload"]
@@ -67,7 +67,8 @@ def test_parties_act_through_the_page(world: WebWorld, tmp_path: Path) -> None:
                                   "ProceduralStep", "ProceduralStep"]
     # The seller accepts in Chinese.
     assert "accept" in out["sellerForms"]
-    assert out["offerTerms"].startswith("买方 48.500000 · 卖方 431.500000 · 赔偿 10.000000")
+    assert out["offerTerms"].startswith(
+        "买方 48.500000 tUSD · 卖方 431.500000 tUSD · 赔偿 10.000000 tUSD")
     assert "ok" in out["accept"]["cls"], out["accept"]
     assert out["sellerStage"] == "已和解"
     assert out["sellerSigned"] == ["ProceduralStep", "Settlement"]
@@ -176,3 +177,27 @@ def test_answer_close_record_and_objection_through_the_page(world: WebWorld,
         page = httpx.get(f"{world.base}/ui/cases/{case}?lang=zh-Hans",
                          cookies={"chainarb_session": world.token(who)}).text
         assert ('id="wallet-transactions"' in page and "objectToAward" in page) is shown, who
+
+
+def test_an_offer_in_an_18_decimal_token_keeps_every_unit(world: WebWorld,
+                                                           tmp_path: Path) -> None:
+    """An order paid in an 18-decimal token: an amount with more decimals than the token has
+    is refused in words (Chinese here), nothing signed; an exact one to the last unit is
+    signed as the integer it is (no float anywhere between the field and the record)."""
+    from backend.services.escrow import TokenMeta
+    from tests.backend.web.web_world import page_act, token_case
+
+    amount = 1_234_567_890_123_456_789_012
+    case = token_case(world, 81, "0x" + "d2" * 20, TokenMeta("DAI", 18), amount, 10**18)
+    bad = page_act(world, case, "buyer", "zh-Hans", "offer", tmp_path / "dai-bad-zh.png", {
+        "fill": {"#step-offer-toBuyer": "0.0000000000000000001",
+                 "#step-offer-compensation": "0"}})
+    assert "error" in bad["result"]["cls"] and bad["typed"] == []
+    assert bad["result"]["text"] == "最多 18 位小数：DAI 的最小单位是 0.000000000000000001。"
+    ok = page_act(world, case, "buyer", "en", "offer", tmp_path / "dai-ok-en.png", {
+        "fill": {"#step-offer-toBuyer": "1234.567890123456789011",
+                 "#step-offer-compensation": "0.000000000000000001"}})
+    assert "ok" in ok["result"]["cls"], ok["result"]
+    (offer,) = world.clients["buyer"].get(f"/cases/{case}")["offers"]
+    assert {k: int(v) for k, v in offer["allocation"].items()} == {
+        "to_buyer": amount - 1, "to_seller": 1, "compensation": 1}

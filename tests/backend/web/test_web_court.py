@@ -43,7 +43,7 @@ from backend.chain.devchain import chain_time
 from backend.demo import free_port, serve
 from evidence.judicial.verify import CHECKS
 from evidence.records import SignedRecord
-from tests.backend.package.package_world import ChainWorld, make_chain_world, run_to_enforcement
+from tests.backend.package.package_world import ChainWorld, enforced_for_court, make_chain_world
 from tests.backend.web.web_world import REPO, WEB_TESTS, find_chromium
 from tests.support.tsa import start_tsa
 from tests.support.world import _key
@@ -62,17 +62,9 @@ def served(tmp_path: Path) -> Iterator[tuple[ChainWorld, str]]:
     with start_tsa(tmp_path / "tsa") as tsa:
         cw = make_chain_world(url, tmp_path, tsa)
         with tsa.following(lambda: chain_time(cw.w3)):
-            run_to_enforcement(cw)
-            w = cw.world
-            r = w.admin.post("/admin/courts", json={"address": w.court.address,
-                                                    "name": "Hangzhou Internet Court",
-                                                    "nameZh": "杭州互联网法院"})
-            assert r.status_code in (200, 201), r.text
-            r = w.admin.post(f"/cases/{w.case_id}/courts", json={"court": w.court.address})
-            assert r.status_code == 201, r.text
-            cw.anchor_all()
+            enforced_for_court(cw, "Hangzhou Internet Court", "杭州互联网法院")
             port = free_port()
-            with serve(w.app, port) as running:
+            with serve(cw.world.app, port) as running:
                 yield cw, running.base_url
 
 

@@ -7,9 +7,14 @@ import re
 import httpx
 import pytest
 
+from backend.services.escrow import TokenMeta
 from backend.web import COOKIE
 from tests.backend.web.visible import problems
-from tests.backend.web.web_world import CHAIN_ID, ORDER_ID, ROOT, TX, WebWorld
+from tests.backend.web.web_world import CHAIN_ID, ORDER_ID, ROOT, TX, WebWorld, token_case
+
+DAI = "0x" + "d1" * 20  # an 18-decimal token
+DAI_AMOUNT = 1_234_567_890_123_456_789_012  # 1,234.567890123456789012 DAI
+DAI_GUARANTEE = 5 * 10**18 + 1  # 5.000000000000000001 DAI
 
 
 def _get(world: WebWorld, path: str, who: str | None = None, **headers: str) -> httpx.Response:
@@ -281,3 +286,99 @@ def test_no_second_panel_award_form_for_a_panelist_who_signed() -> None:
                              (["0x" + "cd" * 20, me.lower()], ["enforce"])):
         for lang in ("en", "zh-Hans"):
             assert _forms(actions_section({**data, "panelSignedBy": signed_by}, lang)) == forms
+
+
+def _wallet_context(page: str) -> dict[str, object]:
+    import json
+
+    m = re.search(r'<script type="application/json" id="chainarb-wallet-context">(.*?)</script>',
+                  page)
+    assert m, "no wallet context on the page"
+    out: dict[str, object] = json.loads(m.group(1))
+    return out
+
+
+def _case_data(page: str) -> dict[str, object]:
+    import json
+
+    m = re.search(r'<script type="application/json" id="case-data">(.*?)</script>', page)
+    assert m, "no case data on the page"
+    out: dict[str, object] = json.loads(m.group(1))
+    return out
+
+
+def test_amounts_in_the_orders_own_token(world: WebWorld) -> None:
+    """The case view carries the order's token, symbol and decimals (read from the escrow
+    and its ERC-20); every amount a page shows or a form takes uses them, exactly."""
+    dai = token_case(world, 71, DAI, TokenMeta("DAI", 18), DAI_AMOUNT, DAI_GUARANTEE)
+    eth = token_case(world, 72, "0x" + "00" * 20, None, 10**18, 0)
+    buyer = world.clients["buyer"]
+    view = buyer.get(f"/cases/{dai}")
+    assert (view["token"], view["currency"], view["decimals"]) == (DAI, "DAI", 18)
+    six = buyer.get(f"/cases/{world.case_id}")
+    assert (six["currency"], six["decimals"]) == ("tUSD", 6)
+    assert (buyer.get(f"/cases/{eth}")["currency"], buyer.get(f"/cases/{eth}")["decimals"]) \
+        == ("ETH", 18)
+    listed = {c["caseId"]: (c["currency"], c["decimals"]) for c in buyer.get("/cases")}
+    assert listed[dai] == ("DAI", 18) and listed[world.case_id] == ("tUSD", 6)
+
+    en = _get(world, f"/ui/cases/{dai}?lang=en", "buyer").text
+    assert "1,234.567890123456789012 DAI" in en and "5.000000000000000001 DAI" in en
+    assert "Refund to the buyer (DAI)" in en and "Compensation from the guarantee (DAI)" in en
+    assert "Up to 1,234.567890123456789012 DAI, at most 18 decimals" in en
+    assert 'data-currency="DAI"' in en and "tUSD" not in en
+    data = _case_data(en)
+    assert (data["decimals"], data["currency"]) == (18, "DAI")
+    assert data["messages"]["err_amount_decimals"] == (  # type: ignore[index]
+        "At most 18 decimals: DAI's smallest unit is 0.000000000000000001.")
+    ctx = _wallet_context(en)
+    assert (ctx["decimals"], ctx["currency"], ctx["chainId"]) == (18, "DAI", str(CHAIN_ID))
+    zh = _get(world, f"/ui/cases/{dai}?lang=zh-Hans", "buyer").text
+    assert "退还买方金额（DAI）" in zh and "最多 18 位小数" in zh and "tUSD" not in zh
+    assert _case_data(zh)["messages"]["err_amount_decimals"] == (  # type: ignore[index]
+        "最多 18 位小数：DAI 的最小单位是 0.000000000000000001。")
+    # The 6-decimal case keeps its own.
+    en6 = _get(world, f"/ui/cases/{world.case_id}?lang=en", "buyer").text
+    assert "480.000000 tUSD" in en6 and "DAI" not in en6
+    assert _wallet_context(en6)["decimals"] == 6
+    eth_page = _get(world, f"/ui/cases/{eth}?lang=en", "buyer").text
+    assert "1.000000000000000000 ETH" in eth_page
+    # The case list: each case in its own token.
+    cases = _get(world, "/ui/cases?lang=en", "buyer").text
+    assert "1,234.567890123456789012 DAI" in cases and "480.000000 tUSD" in cases
+
+
+def test_amounts_in_units_while_the_escrow_cannot_be_read(world: WebWorld) -> None:
+    """No guess: without the token's decimals an amount is the integer it is."""
+    from backend.web.money import money, token_of
+
+    assert money("480000000", {"decimals": None, "currency": None}) == "480000000"
+    assert money("480000000", {"decimals": 6, "currency": "tUSD"}) == "480.000000 tUSD"
+    assert token_of({"decimals": 18, "currency": "DAI"}).unit() == "0.000000000000000001"
+    assert token_of({"decimals": 0, "currency": "PTS"}).unit() == "1"
+    service = world.app.state.ctx.service
+    assert service.order_token(999_999) is None  # no such order: nothing cached, no guess
+    assert 999_999 not in service._order_tokens
+    # A miss is not retried on every read (a chain outage would cost each view a call)...
+    asked: list[int] = []
+    real = service.port.read_order
+
+    def counting(order_id: int) -> object:
+        asked.append(order_id)
+        return real(order_id)
+
+    service.port.read_order = counting
+    try:
+        assert service.order_token(999_999) is None and asked == []
+        # ...but is once the retry time has passed.
+        service._order_token_misses[999_999] -= 60
+        assert service.order_token(999_999) is None and asked == [999_999]
+    finally:
+        service.port.read_order = real
+
+
+def test_the_web_router_is_mounted_once(world: WebWorld) -> None:
+    from backend.web import router
+
+    mounted = [r for r in world.app.routes if getattr(r, "original_router", None) is router]
+    assert len(mounted) == 1

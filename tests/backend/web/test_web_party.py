@@ -18,7 +18,6 @@ from eth_utils import keccak
 from backend.demo import make_photo_jpeg, upload_evidence
 from backend.services.cases import case_id_for_order
 from backend.services.chain import OrderInfo
-from backend.services.escrow import TokenMeta
 from evidence.records import Domain
 from tests.backend.web.web_world import (
     AMOUNT,
@@ -34,15 +33,16 @@ TOKEN = "0x" + "11" * 20
 CHAT = "Seller: the panels were fine when shipped.\n买方：到货时已破裂。\n"
 
 
-def _drive(world: WebWorld, lang: str, order_id: int, text_ref: str, out: Path
-           ) -> dict[str, Any]:
+def _drive(world: WebWorld, lang: str, order_id: int, text_ref: str, out: Path,
+           eip6963: bool = False) -> dict[str, Any]:
     photo = out / "crack.jpg"
     photo.write_bytes(make_photo_jpeg())
     done = subprocess.run(
         ["node", str(WEB_TESTS / "party.cjs"), world.base, "0x" + bytes(key("buyer").key).hex(),
          lang, str(out), str(order_id), str(photo), text_ref],
         cwd=REPO, env={**os.environ, "CHROMIUM": find_chromium(),
-                       "WALLET_CHAIN": str(world.port.domain().chain_id), "OTHER_CHAIN": "1"},
+                       "WALLET_CHAIN": str(world.port.domain().chain_id), "OTHER_CHAIN": "1",
+                       "EIP6963": "1" if eip6963 else "0"},
         capture_output=True,
         text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -63,22 +63,26 @@ def _new_order(world: WebWorld, order_id: int) -> str:
                                    amount=AMOUNT, token=TOKEN,
                                    institution=world.port.institution_address, status="Paid",
                                    case_id="0x" + "00" * 32, guarantee=GUARANTEE))
-    world.port.tokens[TOKEN] = TokenMeta("tUSD", 6)
     d = world.port.domain()
     return case_id_for_order(Domain(chain_id=d.chain_id, verifying_contract=d.verifying_contract),
                              order_id)
 
 
-@pytest.mark.parametrize(("lang", "order_id"), [("en", 61), ("zh-Hans", 62)])
+@pytest.mark.parametrize(("lang", "order_id", "eip6963"),
+                         [("en", 61, False), ("zh-Hans", 62, True)])
 def test_a_buyer_files_a_claim_from_an_order_and_freezes_the_escrow(
-        world: WebWorld, tmp_path: Path, lang: str, order_id: int) -> None:
+        world: WebWorld, tmp_path: Path, lang: str, order_id: int, eip6963: bool) -> None:
+    """In English with a plain window.ethereum; in Chinese with a wallet announced only by
+    EIP-6963. Either is on the wrong chain when asked to send the freeze."""
     case_id = _new_order(world, order_id)
     chat = upload_evidence(world.clients["buyer"], world.case_id, "communication", "chat.txt",
                            "text/plain", CHAT.encode())
     keep = os.environ.get("CHAINARB_KEEP_SCREENSHOTS") == "1"
     out = REPO / "docs/portal/screenshots" if keep else tmp_path
     out.mkdir(parents=True, exist_ok=True)
-    r = _drive(world, lang, order_id, f"{world.case_id}/evidence/{chat['commitment']}", out)
+    r = _drive(world, lang, order_id, f"{world.case_id}/evidence/{chat['commitment']}", out,
+               eip6963)
+    assert r["eip6963"] is eip6963
 
     _no_serious_axe(r)
     # The orders page: the new order in words (side, amount with currency, escrow status).
@@ -112,8 +116,13 @@ def test_a_buyer_files_a_claim_from_an_order_and_freezes_the_escrow(
         world.port.domain().verifying_contract.lower(), expected, 0)
     assert tx["from"].lower() == world.clients["buyer"].address.lower()
     assert ("0xabab" in r["walletResult"]) and r["openLinks"] == 1
-    # A wallet on another network is told to switch, and sends nothing there.
+    # A wallet on another network is asked to switch to the escrow's chain before anything is
+    # sent: refused, the page says so in words and sends nothing; accepted, the call goes out.
+    want = hex(world.port.domain().chain_id)
+    assert r["switches"] == [want, want]
     assert r["sentOnWrongChain"] == 0 and str(world.port.domain().chain_id) in r["wrongChain"]
+    assert r["wrongChain"].startswith(
+        "您的钱包连接的是其他网络" if zh else "Your wallet is on another")
     # Evidence read in the page, checked against its commitment, downloadable.
     assert r["photo"] == {"check": "yes", "shown": 1, "width": r["photo"]["width"],
                           "download": "crack.jpg"} and r["photo"]["width"] > 0

@@ -56,7 +56,8 @@ def test_the_freeze_sent_from_the_page_lands_on_anvil(anvil_node: AnvilNode,
                  "-"],
                 cwd=REPO, env={**os.environ, "CHROMIUM": find_chromium(),
                                "CHAIN_RPC": anvil_node.url,
-                               "WALLET_CHAIN": str(w3.eth.chain_id)},
+                               "WALLET_CHAIN": str(w3.eth.chain_id),
+                               "CLAIM": "0.5"},  # of the 1 ETH escrowed (18 decimals)
                 capture_output=True, text=True, timeout=240, check=False)
             assert done.returncode == 0, done.stderr[-3000:]
             r = json.loads(done.stdout.strip().splitlines()[-1])
@@ -65,6 +66,13 @@ def test_the_freeze_sent_from_the_page_lands_on_anvil(anvil_node: AnvilNode,
             row = next(o for o in r["orders"] if o["order"] == str(order_id))
             assert row["cells"][3] == "1.000000000000000000 ETH"
             case_id = case_id_for_order(app.state.ctx.service.domain, order_id)
+            # The claim typed as 0.5 is half an ether in wei: the page wrote the order's
+            # token (ETH, 18 decimals), not a stablecoin's 6.
+            from backend.services import views
+
+            view = views.case_view(app.state.ctx.service, case_id, buyer.address)
+            assert (view["claimedAmount"], view["currency"], view["decimals"]) == (
+                str(ETHER // 2), "ETH", 18)
             # The wallet sent raiseDispute to the escrow itself, and it was mined.
             (tx,) = r["sent"]
             assert tx["to"].lower() == contracts.escrow.address.lower()

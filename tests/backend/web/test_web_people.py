@@ -18,7 +18,7 @@ from backend.web import COOKIE
 from backend.web.people import Person, names_for, person_html, short_address, viewer_kinds
 from evidence.records import Domain, Profile
 from tests.backend.web.visible import problems
-from tests.backend.web.web_world import WebWorld, key
+from tests.backend.web.web_world import WebWorld, declare_profile, key
 
 
 def _get(world: WebWorld, path: str, who: str | None = None) -> httpx.Response:
@@ -27,17 +27,7 @@ def _get(world: WebWorld, path: str, who: str | None = None) -> httpx.Response:
 
 
 def _declare(world: WebWorld, who: str, name: str, name_zh: str, **more: Any) -> httpx.Response:
-    """``who`` signs a Profile with their key and sends it through /ui/api/profile."""
-    domain = Domain.from_json_obj(httpx.get(world.base + "/eip712-domain").json())
-    address = world.clients[who].address
-    rec = Profile(subject=address, issuer=address, name=name, name_zh=name_zh,
-                  country=more.get("country", ""), language=more.get("language", ""),
-                  contact=more.get("contact", ""),
-                  signed_at=more.get("signed_at", int(world.clock().timestamp())))
-    return httpx.put(world.base + "/ui/api/profile",
-                     json={"record": rec.sign(key(who).key, domain).to_json_obj()},
-                     cookies={COOKIE: world.token(who)}, headers={"X-Chainarb-UI": "1"},
-                     timeout=30)
+    return declare_profile(world, who, name, name_zh, **more)
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from eth_account.messages import encode_defunct
 
 from backend.chain.devchain import AnvilNode
 from evidence.records import ProceduralStep
-from tests.backend.web.web_world import WebWorld, find_chromium, key
+from tests.backend.web.web_world import WebWorld, declare_profile, find_chromium, key
 
 pytestmark = pytest.mark.node
 
@@ -98,6 +98,10 @@ def test_built_in_wallet_made_restored_and_signing_as_eth_sign_typed_data_v4(
     assert out["stepPrompt"]["what"] == "Agree to arbitrate"
     assert shown["step"] == "Agree to arbitrate" and shown["number in the case record"] == "7"
     assert shown["signed at"] != "1790000000"  # a local time, not the number
+    # Signed in, the page names the signer ("you"; the address one click away); before the
+    # session it knew no one and showed the address.
+    assert " ".join(out["stepPrompt"]["signer"].split()) == "Signing as you"
+    assert " ".join(out["signInPrompt"]["signer"].split()) == f"Signing as {address}"
     # ... and signs the same digest and signature as MetaMask's library and eth-account.
     expected = out["expected"]
     assert out["stepDigest"] == expected["stepDigest"]
@@ -172,8 +176,9 @@ def test_extension_wallets_by_eip6963_with_a_chooser_and_plain_window_ethereum(
     assert sent == {"to": "0x4242424242424242424242424242424242424242", "data": "0x01",
                     "value": "0x5"}
     assert out["txHash"] == "0x" + "ab" * 32
-    # It was on chain 1: asked to switch to the service's chain first; a refusal is said.
-    want = hex(chain.web3().eth.chain_id)
+    # It was on chain 1: asked to switch to the service's chain (its escrow's, named by the
+    # page) first; a refusal is said.
+    want = hex(world.port.domain().chain_id)
     assert out["switches"] == [want, want] and out["wrongChain"] == "wrong_chain"
     assert out["plainKind"] == "extension" and out["plainChoiceShown"] is False
     assert "plain personal_sign" in out["requests"] and out["plainSignedIn"] is True
@@ -214,6 +219,8 @@ def test_a_passkey_protects_the_wallet(world: WebWorld, tmp_path: Path) -> None:
 def test_a_case_step_signed_with_the_built_in_wallet(world: WebWorld, tmp_path: Path) -> None:
     """The buyer restores a keystore made by eth-account and makes an offer on the case
     page; the prompt shows it in words; the service accepts the signed record."""
+    r = declare_profile(world, "buyer", "Li Wei", "李伟", country="CN", language="zh-Hans")
+    assert r.status_code == 200, r.text
     keystore = tmp_path / "buyer.json"
     keystore.write_text(json.dumps(Account.encrypt(key("buyer").key, PASSPHRASE,
                                                    kdf="scrypt", iterations=2**14)))
@@ -227,8 +234,20 @@ def test_a_case_step_signed_with_the_built_in_wallet(world: WebWorld, tmp_path: 
     assert out["result"]["cls"] == "result ok", out
     # The offer, then the escrow's settlement it becomes when accepted: each in words.
     assert [x["what"] for x in out["prompts"]] == ["和解要约", "供托管合约执行的和解协议"]
-    shown = dict(out["prompts"][0]["rows"])
-    assert shown["付给买方"] == "100.500000" and shown["从保证金中支付的赔偿"] == "0.000000"
+    first = out["prompts"][0]
+    shown = dict(first["rows"])
+    # Amounts in the case's token (its symbol and decimals, from the escrow's ERC-20).
+    assert shown["付给买方"] == "100.500000 tUSD"
+    assert shown["从保证金中支付的赔偿"] == "0.000000 tUSD"
+    # Names, not addresses: the offeror and the signer are the buyer's name and seats in
+    # the case, the address one click away.
+    buyer = world.clients["buyer"].address
+    assert shown["要约人"] == "李伟（您，买方，申请人）"
+    assert first["named"] == ["李伟（您，买方，申请人）", "李伟（您，买方，申请人）"]
+    assert first["signer"] == "李伟（您，买方，申请人）"
+    assert first["addressHiddenBefore"] is True
+    assert first["addressShown"] == buyer and first["signerAddress"] == buyer
+    assert buyer not in json.dumps(first["rows"])  # the rows show the name, not the address
     offers = world.clients["buyer"].get(f"/cases/{world.case2}")["offers"]
     assert [int(o["allocation"]["to_buyer"]) for o in offers] == [100_500_000]
     assert not [m for m in out["console"] if m.startswith(("error", "pageerror"))], out

@@ -14,7 +14,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { launch } = require('./driver.cjs');
 const sigUtil = require('@metamask/eth-sig-util');
 const { Wallet } = require('ethers');
 
@@ -39,11 +39,6 @@ const MAIL = {  // EIP-712's example (nested structs, arrays), as eth_signTypedD
   },
 };
 
-async function launch() {
-  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-}
-
 async function person(browser, lang, out) {
   const context = await browser.newContext({ locale: lang === 'en' ? 'en-GB' : 'zh-CN',
     timezoneId: 'Asia/Shanghai', viewport: { width: 1100, height: 900 }, acceptDownloads: true });
@@ -67,6 +62,7 @@ async function promptText(page) {
     rows: await page.locator('#wallet-prompt table.wallet-fields tr').evaluateAll(
       (trs) => trs.map((tr) => [tr.cells[0].innerText, tr.cells[1].innerText])),
     hasPassphrase: await page.locator('#wallet-prompt-passphrase').count() === 1,
+    signer: await page.locator('#wallet-prompt-signer').innerText(),
   };
 }
 

@@ -25,6 +25,7 @@ from backend.api.app import create_app
 from backend.db.models import AnchorBatch, AnchorInclusion, AnchorStatus, Leaf
 from backend.demo import Client, free_port, make_photo_jpeg, serve, upload_evidence
 from backend.services.chain import FakeEscrowPort, OrderInfo
+from backend.services.escrow import TokenMeta
 from backend.settings import Settings
 from evidence.ipfs import MemoryBlockstore
 from evidence.records import SignedRecord
@@ -39,6 +40,7 @@ ORDER_ID = 42
 ORDER_2 = 43  # a second case, left in negotiation for the action tests
 AMOUNT = 480_000_000
 GUARANTEE = 200_000_000
+TOKEN = "0x" + "11" * 20  # the orders' token: a 6-decimal stablecoin, "tUSD"
 ROOT = "0x" + "ab" * 32
 TX = "0x" + "cd" * 32
 
@@ -90,6 +92,47 @@ def record_package_download(world: WebWorld, court: str, case_id: str, manifest:
                               "manifestSha256": manifest}))
 
 
+def token_case(world: WebWorld, order_id: int, token: str, meta: TokenMeta | None,
+               amount: int, guarantee: int) -> str:
+    """A case filed and frozen on an order paid in ``token`` (``meta``: what its ERC-20
+    ``symbol()`` and ``decimals()`` answer; None for ether, the zero address)."""
+    buyer, seller = world.clients["buyer"], world.clients["seller"]
+    institution = world.port.institution_address
+    if meta is not None:
+        world.port.tokens[token.lower()] = meta
+    world.port.add_order(OrderInfo(order_id=order_id, buyer=buyer.address, seller=seller.address,
+                                   amount=amount, token=token, institution=institution,
+                                   status="Paid", case_id="0x" + "00" * 32,
+                                   guarantee=guarantee))
+    case_id: str = buyer.post("/cases", {"orderId": str(order_id)})["caseId"]
+    buyer.post(f"/cases/{case_id}/filing", buyer.plain(case_id, "case.filed", {
+        "claimant": buyer.address, "respondent": seller.address, "orderId": str(order_id),
+        "disputeType": "not_as_described", "remedy": "partial_refund",
+        "claimedAmount": str(amount // 2),
+        "statementHash": "0x" + hashlib.sha256(b"cracked").hexdigest()}))
+    world.port.party_raises_dispute(order_id, case_id)
+    world.app.state.ctx.service.executor.run(case_id)
+    return case_id
+
+
+def declare_profile(world: WebWorld, who: str, name: str, name_zh: str, **more: Any
+                    ) -> httpx.Response:
+    """``who`` signs a Profile with their key and sends it through /ui/api/profile."""
+    from backend.web import COOKIE
+    from evidence.records import Domain, Profile
+
+    domain = Domain.from_json_obj(httpx.get(world.base + "/eip712-domain").json())
+    address = world.clients[who].address
+    rec = Profile(subject=address, issuer=address, name=name, name_zh=name_zh,
+                  country=more.get("country", ""), language=more.get("language", ""),
+                  contact=more.get("contact", ""),
+                  signed_at=more.get("signed_at", int(world.clock().timestamp())))
+    return httpx.put(world.base + "/ui/api/profile",
+                     json={"record": rec.sign(key(who).key, domain).to_json_obj()},
+                     cookies={COOKIE: world.token(who)}, headers={"X-Chainarb-UI": "1"},
+                     timeout=30)
+
+
 def prepared_step(world: WebWorld, who: str, case_id: str, action: str,
                   fields: dict[str, Any], **extra: Any) -> Any:
     """A step through the API, not the page: prepared by the service and signed with
@@ -107,10 +150,6 @@ def prepared_step(world: WebWorld, who: str, case_id: str, action: str,
         "attachments": [{**a["unsignedRecord"], "signatures": [sign(a["typedData"])]}
                         for a in prep["attachments"]]})
 
-def _uses_web_router(app: Any) -> bool:
-    return any(getattr(r, "path", "") == "/ui/cases" for r in app.routes)
-
-
 @contextmanager
 def web_world(tmp_path: Path) -> Iterator[WebWorld]:
     clock = Clock.running()  # the browser signs with Date.now(): the service runs on real time
@@ -119,13 +158,14 @@ def web_world(tmp_path: Path) -> Iterator[WebWorld]:
                                 "arbitrator", "court")}
     fake = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution,
                           clock=clock)
+    fake.tokens[TOKEN] = TokenMeta("tUSD", 6)  # what its symbol() and decimals() answer
     fake.add_order(OrderInfo(order_id=ORDER_ID, buyer=keys["buyer"].address,
                              seller=keys["seller"].address, amount=AMOUNT,
-                             token="0x" + "11" * 20, institution=institution, status="Paid",
+                             token=TOKEN, institution=institution, status="Paid",
                              case_id="0x" + "00" * 32, guarantee=GUARANTEE))
     fake.add_order(OrderInfo(order_id=ORDER_2, buyer=keys["buyer"].address,
                              seller=keys["seller"].address, amount=AMOUNT,
-                             token="0x" + "11" * 20, institution=institution, status="Paid",
+                             token=TOKEN, institution=institution, status="Paid",
                              case_id="0x" + "00" * 32, guarantee=GUARANTEE))
     port = free_port()
     settings = Settings(data_dir=tmp_path / "data", port=port,
@@ -133,10 +173,6 @@ def web_world(tmp_path: Path) -> Iterator[WebWorld]:
                         institution_key=INSTITUTION_KEY)
     app = create_app(settings, clock=clock, port=fake, blockstore=MemoryBlockstore(),
                      background=False)
-    if not _uses_web_router(app):  # until the composition root mounts the pages itself
-        from backend.web import router
-
-        app.include_router(router)
     with serve(app, port) as running, httpx.Client(base_url=running.base_url,
                                                     timeout=30) as http:
         c = {n: Client(n, n, k, http, clock) for n, k in keys.items()}

@@ -73,7 +73,7 @@ module.exports = async function pages(h, config) {
   // A visitor with no wallet and no session.
   const v = await h.person('visitor', { lang: 'en' });
   for (const path of config.visitor.paths) {
-    const resp = await v.visit(path, { allow: (config.visitor.allow || {})[path] });
+    const resp = await v.visit(path, { waitFor: (config.visitor.waitFor || {})[path] });
     out.visitor[path] = { status: resp.status(), heading: await v.page.locator('h1').first()
       .innerText().catch(() => null), url: v.page.url() };
   }

@@ -1,0 +1,153 @@
+"""A marketplace's client for checkout with a signed contract of sale (docs/contract-of-sale.md).
+
+A marketplace, or a seller's own shop, installs ``chainarb`` without extras (this module
+needs ``evidence`` and ``httpx`` only) and:
+
+1. builds the contract with :func:`contract_of_sale` (standard texts named by id; their
+   hashes filled in from evidence.sale_terms; the price an exact integer in the token's
+   smallest unit);
+2. :meth:`MarketplaceClient.propose` stores it and answers its ``typedData``, which the
+   buyer's and the seller's wallets sign (``eth_signTypedData_v4``);
+3. :meth:`MarketplaceClient.add_signature` hands each signature in (or ``propose`` carries
+   them);
+4. the buyer opens the escrow with ``openOrderWithContract(seller, token, amount,
+   deliveryDeadline, institution, rulesHash, contractHash)`` from their wallet;
+5. :meth:`MarketplaceClient.bind` ties the contract to that order: the order's case then
+   starts with the dispute clause's agreement to arbitrate in place.
+
+Refusals come back as :class:`CheckoutRefusedError` with the API's error ``code`` (docs/api.md).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from evidence.records import ContractOfSale, Domain, SignedRecord
+from evidence.sale_terms import DISPUTE_CLAUSES, RETURN_POLICIES, RULES_VERSIONS
+
+__all__ = ["CheckoutRefusedError", "MarketplaceClient", "contract_of_sale"]
+
+
+def _unix(value: datetime | int) -> int:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("give an aware datetime (UTC): a naive one has no instant")
+        return int(value.timestamp())
+    return value
+
+
+def contract_of_sale(
+    *,
+    buyer: str,
+    seller: str,
+    institution: str,
+    token: str,
+    amount: int,
+    goods: str,
+    quantity: int,
+    delivery_terms: str,
+    delivery_deadline: datetime | int,
+    offer_expires_at: datetime | int,
+    return_policy: str = "return-7-days-1",
+    rules_version: str = "chainarb-rules-1",
+    dispute_clause: str = "chainarb-arbitration-1",
+    offer_id: bytes | None = None,
+) -> ContractOfSale:
+    """A contract of sale with the standard texts' hashes filled in.
+
+    ``amount`` is the price in the token's smallest unit (an ``int``: 12.50 USDC with 6
+    decimals is ``12_500_000``); ``token`` the ERC-20 address or the zero address for ETH.
+    ``offer_id`` defaults to 32 fresh random bytes, so equal terms make distinct contracts.
+    Raises ``evidence.errors.InvalidRecord`` for an unknown text id or a bad value.
+    """
+    def text_hash(table: Mapping[str, Any], text_id: str) -> bytes:
+        text = table.get(text_id)
+        return text.hash if text is not None else b"\x00" * 32  # refused when built
+
+    return ContractOfSale(
+        offer_id=offer_id if offer_id is not None else secrets.token_bytes(32),
+        buyer=buyer, seller=seller, institution=institution, token=token, amount=amount,
+        goods=goods, quantity=quantity, delivery_terms=delivery_terms,
+        delivery_deadline=_unix(delivery_deadline),
+        return_policy=return_policy,
+        return_policy_hash=text_hash(RETURN_POLICIES, return_policy),
+        rules_version=rules_version, rules_hash=text_hash(RULES_VERSIONS, rules_version),
+        dispute_clause=dispute_clause,
+        clause_hash=text_hash(DISPUTE_CLAUSES, dispute_clause),
+        offer_expires_at=_unix(offer_expires_at))
+
+
+class CheckoutRefusedError(Exception):
+    """The service refused a request: ``code`` (docs/api.md's table), HTTP ``status`` and
+    the ``detail`` that says what to fix."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(f"{code} ({status}): {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+class MarketplaceClient:
+    """The checkout API of one chainarb deployment, over HTTP (``httpx``)."""
+
+    def __init__(self, base_url: str = "", *, client: httpx.Client | None = None,
+                 timeout: float = 30.0) -> None:
+        """``client``: an ``httpx.Client`` to use (its base URL, proxies, TLS); otherwise
+        one is made for ``base_url``."""
+        self._http = client if client is not None else httpx.Client(base_url=base_url,
+                                                                    timeout=timeout)
+
+    def _answer(self, response: httpx.Response) -> dict[str, Any]:
+        body: Any = response.json() if response.content else {}
+        if response.is_error:
+            raise CheckoutRefusedError(response.status_code, str(body.get("code", "")),
+                                  str(body.get("detail", response.text)))
+        if not isinstance(body, dict):
+            raise CheckoutRefusedError(response.status_code, "bad_answer", "expected a JSON object")
+        return body
+
+    def domain(self) -> Domain:
+        """The deployment's EIP-712 domain (chain id and escrow): contracts are signed
+        under it, so a signature made for another chain or escrow is refused."""
+        return Domain.from_json_obj(self._answer(self._http.get("/eip712-domain")))
+
+    def terms(self) -> dict[str, Any]:
+        """The standard texts (dispute clauses, return policies, rules versions), each with
+        its id, text hash and English and Chinese words."""
+        return self._answer(self._http.get("/contract-terms"))
+
+    def propose(self, contract: ContractOfSale, signatures: Iterable[bytes | str] = (),
+                domain: Domain | None = None) -> dict[str, Any]:
+        """Store the contract (adding ``signatures`` if any). The answer has its
+        ``contractHash``, ``status`` (proposed, signed, bound), ``signedBy`` and the
+        ``typedData`` for the parties' wallets."""
+        dom = domain if domain is not None else self.domain()
+        signed = SignedRecord(dom, contract)
+        for signature in signatures:
+            signed = signed.with_signature(signature)
+        return self._answer(self._http.post("/contracts",
+                                            json={"record": signed.to_json_obj()}))
+
+    def add_signature(self, contract_hash: str, signature: bytes | str) -> dict[str, Any]:
+        """Hand in the buyer's or the seller's signature (65 bytes or 0x-hex)."""
+        sig = signature if isinstance(signature, str) else "0x" + signature.hex()
+        return self._answer(self._http.post(f"/contracts/{contract_hash}/signatures",
+                                            json={"signature": sig}))
+
+    def bind(self, contract_hash: str) -> dict[str, Any]:
+        """Bind the contract to the escrow order the buyer opened with its hash; the
+        answer names the ``orderId``, the ``caseId`` and whether arbitration is agreed."""
+        return self._answer(self._http.post(f"/contracts/{contract_hash}/order"))
+
+    def read(self, contract_hash: str, session_token: str) -> dict[str, Any]:
+        """The contract with its record and typed data, for its buyer, its seller or an
+        admin signed in with ``session_token`` (POST /auth/...)."""
+        return self._answer(self._http.get(
+            f"/contracts/{contract_hash}",
+            headers={"Authorization": f"Bearer {session_token}"}))

@@ -1,0 +1,103 @@
+"""Performance evidence in the judicial package: a carrier's webhook recorded during the order
+(the local carrier simulator stands in for the carrier), a party's own record, both in
+``documents/performance-evidence.json`` with their origin labels, bodies and signed logs;
+every uploaded item labelled in the index, the manifest, its provenance file and index.html.
+The package still verifies (docs/performance-evidence.md, "In the judicial package")."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from backend.chain.devchain import chain_time
+from backend.performance import Scheme
+from backend.performance.simulator import CarrierSimulator
+from evidence.commitment import commitment_of
+from evidence.judicial.provenance import SignedProvenanceEntry, check_log
+from evidence.judicial.verify import verify_package
+from tests.backend.package.package_world import ChainWorld, make_chain_world, run_to_settlement
+from tests.support.tsa import LocalTSA
+from tests.support.world import INSTITUTION_KEY
+
+SIM = CarrierSimulator.new("sim-express", Scheme.SECP256K1)
+
+
+@pytest.fixture
+def perf_world(tmp_path: Path, local_tsa: LocalTSA) -> Iterator[ChainWorld]:
+    from backend.db import upgrade_to_head
+
+    url = f"sqlite:///{tmp_path / 'package.sqlite3'}"
+    upgrade_to_head(url)
+    cw = make_chain_world(url, tmp_path, local_tsa, webhook_senders=[SIM.config(
+        name="Simulated Express", name_zh="模拟快递")])
+    SIM.clock = lambda: cw.world.clock().timestamp()
+    with cw.world.client, local_tsa.following(lambda: chain_time(cw.w3)):
+        yield cw
+
+
+def test_the_package_carries_the_performance_evidence_with_its_labels(
+        perf_world: ChainWorld, tmp_path: Path) -> None:
+    cw = perf_world
+    w = cw.world
+    event = SIM.event(cw.order_id, "SIMX1", "delivered_signed", signed_by="Lena Fischer")
+    r = SIM.send(w.client, event)
+    assert r.status_code == 201, r.text
+    own = w.seller.post(f"/orders/{cw.order_id}/performance", json={
+        "type": "shipped", "shipment": "SIMX1", "occurredAt": "2026-11-20T09:00:00Z"})
+    assert own.status_code == 201, own.text
+    case_id = run_to_settlement(cw)
+    r = w.admin.post("/admin/courts", json={"address": w.court.address, "name": "Court"})
+    assert r.status_code in (200, 201), r.text
+    r = w.admin.post(f"/cases/{case_id}/courts", json={"court": w.court.address})
+    assert r.status_code in (200, 201), r.text
+    url = f"/cases/{case_id}/judicial-package"
+    cw.anchor_all()
+    w.court.get(url)  # queues the Settlement's leaf
+    cw.anchor_all()
+    r = w.court.get(url)
+    assert r.status_code == 200, r.text[:300]
+    pkg = tmp_path / "perf.zip"
+    pkg.write_bytes(r.content)
+    report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
+    assert {c.name: c.reason for c in report.checks if not c.passed} == {}
+
+    with zipfile.ZipFile(pkg) as z:
+        doc = json.loads(z.read("documents/performance-evidence.json"))
+        index = json.loads(z.read("evidence/index.json"))["items"]
+        manifest = json.loads(z.read("manifest.json"))
+        provs = [json.loads(z.read(n)) for n in z.namelist() if n.startswith("provenance/")]
+        html = z.read("index.html").decode()
+        sums = z.read("SHA256SUMS").decode()
+    assert "documents/performance-evidence.json" in sums  # the digest covers it
+    carrier, party = doc["items"]
+    assert carrier["origin"]["label"] == "origin-verified"
+    assert carrier["origin"]["sender"]["name"] == "Simulated Express"
+    assert carrier["origin"]["sender"]["keyId"] == SIM.config().address
+    assert party["origin"]["label"] == "party-submitted"
+    assert party["origin"]["submitter"] == w.seller.address
+    assert doc["howToCheck"]["zh-Hans"] and doc["labels"]["origin-verified"]["zh-Hans"]
+    # what the court recomputes: the body's hash, the commitment, every signature
+    body = base64.b64decode(carrier["bodyBase64"])
+    assert body == SIM.body(event)
+    sha = hashlib.sha256(body).digest()
+    assert "0x" + sha.hex() == carrier["sha256"]
+    assert "0x" + commitment_of(sha, bytes.fromhex(carrier["salt"][2:])).hex() == \
+        carrier["commitment"]
+    for item in doc["items"]:
+        log = [SignedProvenanceEntry.from_json_obj(e) for e in item["provenance"]]
+        assert log[-1].entry.action == "case.attached"
+        assert check_log(log, case_id=bytes.fromhex(case_id[2:]),
+                         commitment=bytes.fromhex(item["commitment"][2:]), domain=w.domain,
+                         service=Account.from_key(INSTITUTION_KEY).address) == []
+    # the uploaded items: party-submitted, in every place the package shows provenance
+    assert index and {i["origin"]["label"] for i in index} == {"party-submitted"}
+    assert {e["origin"] for e in manifest["evidence"]} == {"party-submitted"}
+    assert {p["origin"]["label"] for p in provs} == {"party-submitted"}
+    assert "当事人提交" in html and "Origin" in html
