@@ -198,9 +198,10 @@ def enqueue_leaf(
     """
     if not logged:  # anchored only (a contract of sale: see enqueue_and_log)
         values = [str(v) for v in value]
-        return insert_row(session, Leaf, dict(
+        anchored_only: int = insert_row(session, Leaf, dict(
             kind=kind, ref_id=ref_id, case_id=case_id, value=values,
             leaf_hash=_hex(leaf_hash(LEAF_ENCODING, values))))
+        return anchored_only
     return enqueue_and_log(session, kind=kind, ref_id=ref_id, case_id=case_id, value=value,
                            log_kind=log_kind, now=now)[0]
 
