@@ -328,8 +328,22 @@ class Settings(BaseSettings):
     evidence_days: PositiveDays = 7
     award_days: PositiveDays = 10
     objection_days: PositiveDays = 10
+    # the jury track (docs/jury.md): off unless a largest order amount is set
+    jury_max_amount: int = Field(
+        default=0, ge=0, le=2**256 - 1,
+        description="The largest order amount (token units) a jury of public assessors may "
+        "decide when both parties or the order's clause choose it; 0: no jury track.")
+    jury_size: int = Field(
+        default=7, ge=3, le=31, description="The number of jurors drawn (odd).")
 
     # ------------------------------------------------------------------------------------
+    @field_validator("jury_size")
+    @classmethod
+    def _jury_size_is_odd(cls, value: int) -> int:
+        if value % 2 == 0:
+            raise ValueError(f"jury_size must be odd (a majority always exists), found {value}")
+        return value
+
     @field_validator("data_dir")
     @classmethod
     def _data_dir_is_not_a_file(cls, value: Path) -> Path:

@@ -53,6 +53,13 @@ STAGES: Mapping[str, Words] = {
     "closed_for_litigation": ("closed (courts open)", "终止（可诉讼）"),
     "judicially_confirmed": ("judicially confirmed", "已司法确认"),
     "confirmation_refused": ("confirmation refused", "不予确认"),
+    "jury_draw": ("jury draw", "抽选评审团"),
+    "jury_acceptance": ("jurors accepting", "评审员接受任务"),
+    "jury_voting": ("jury voting (hidden votes)", "评审团投票（密封）"),
+    "jury_reveal": ("jurors revealing votes", "评审员公开投票"),
+    "jury_tally": ("tally of the jury's votes", "统计评审团投票"),
+    "jury_decided": ("jury verdict (objection window)", "评审团已裁决（异议期）"),
+    "jury_final": ("jury verdict final", "评审团裁决生效"),
 }
 
 DISPUTE_TYPES: Mapping[str, Words] = {
@@ -78,6 +85,7 @@ ROLES: Mapping[str, Words] = {
     "arbitrator": ("arbitrator", "仲裁员"),
     "panelist": ("panel member", "仲裁庭成员"),
     "court": ("court", "法院"),
+    "juror": ("juror (public assessor)", "大众评审员"),
     "anyone": ("anyone", "任何人"),
     # seats the service adds for access (backend/services/cases.py viewer_roles)
     "party": ("party to the order", "订单当事人"),

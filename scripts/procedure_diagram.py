@@ -23,10 +23,14 @@ from backend.procedure import (
 OUT = Path(__file__).resolve().parents[1] / "docs" / "procedure-diagram.md"
 
 
-def _branches(target: Stage | Choice) -> list[tuple[Stage, str]]:
+def _branches(target: Stage | Choice, outer: str = "") -> list[tuple[Stage, str]]:
+    """Each stage a target leads to, with the guards on the way (a Choice's ``if_false``
+    may be another Choice)."""
     if isinstance(target, Choice):
-        return [(target.if_true, f"[{target.guard}]"), (target.if_false, f"[not {target.guard}]")]
-    return [(target, "")]
+        yes = f"{outer}[{target.guard}]"
+        no = f"{outer}[not {target.guard}]"
+        return [(target.if_true, yes), *_branches(target.if_false, no)]
+    return [(target, outer)]
 
 
 def render() -> str:

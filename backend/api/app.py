@@ -63,7 +63,18 @@ from .headers import SecurityHeaders
 from .limits import JsonBodyLimit
 from .outages import register as register_outage_handlers
 from .request_id import RequestIdMiddleware
-from .routes import admin, auth, cases, checkout, court, evidence, identity, party, performance
+from .routes import (
+    admin,
+    auth,
+    cases,
+    checkout,
+    court,
+    evidence,
+    identity,
+    jury,
+    party,
+    performance,
+)
 from .routes import log as log_routes
 from .schemas import HealthOut
 
@@ -210,7 +221,8 @@ def _rules(settings: Settings) -> CaseRules:
     return CaseRules(negotiation_days=settings.negotiation_days,
                      facilitation_days=settings.facilitation_days,
                      evidence_days=settings.evidence_days, award_days=settings.award_days,
-                     objection_days=settings.objection_days)
+                     objection_days=settings.objection_days,
+                     jury_max_amount=settings.jury_max_amount, jury_size=settings.jury_size)
 
 
 def create_app(
@@ -324,6 +336,7 @@ def create_app(
     app.include_router(party.router)  # a party's orders, wallet transactions, notices
     app.include_router(performance.router)  # webhooks and records of an order's performance
     app.include_router(log_routes.router)  # the institution's log, public (issue 15)
+    app.include_router(jury.router)  # a juror's redacted view of a case (docs/jury.md)
     app.include_router(web_pages)  # server-rendered pages under /ui
     app.include_router(web_root)  # GET / leads to the pages
     app.include_router(verify_router)  # /verify/{digest}: public, no sign-in (QR codes)

@@ -164,6 +164,8 @@ ERROR_CODES = MappingProxyType({
     "wrong_endpoint": _E(422, "a record posted to the route of another act"),
     "wrong_institution": _E(422, "the escrow order names another institution"),
     "wrong_record_type": _E(422, "a record type that cannot be posted here"),
+    "wrong_reveal": _E(422, "a reveal that does not open its commitment: the jury draw's "
+                            "seed, or a juror's vote (choice, reason code, salt)"),
     "wrong_signer": _E(403, "the record is signed by someone else than its signer field or "
                             "the user"),
     "wrong_stage": _E(409, "the case is not in a stage that takes this step"),

@@ -82,6 +82,33 @@ TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
                "{case}. {url}"),
         "zh-Hans": ("案件 {case}：已组成仲裁庭", "案件 {case} 已组成三人仲裁庭。{url}"),
     },
+    "jury_track_chosen": {
+        "en": ("Case {case}: a jury was proposed", "A party chose decision by a jury of "
+               "public assessors in case {case}; the jury decides if you choose it too. {url}"),
+        "zh-Hans": ("案件 {case}：对方选择大众评审", "案件 {case} 中一方当事人选择由大众评审团裁决；"
+                    "如您也选择，则由评审团裁决。{url}"),
+    },
+    "jury_drawn": {
+        "en": ("A case needs you as a juror", "You were drawn at random to sit on the jury of "
+               "case {case}. Accept before the deadline to take part. {url}"),
+        "zh-Hans": ("您被抽选为评审员", "您被随机抽选为案件 {case} 的评审员。请在期限内接受以参与评审。{url}"),
+    },
+    "evidence_marked_for_jury": {
+        "en": ("Case {case}: evidence put before the jury", "The other party put one of its "
+               "evidence items before the jury in case {case}. {url}"),
+        "zh-Hans": ("案件 {case}：证据已提交评审团", "案件 {case} 中对方当事人将其一项证据提交评审团审阅。{url}"),
+    },
+    "jury_tallied": {
+        "en": ("Case {case}: the jury's votes were counted", "The revealed votes of the jury "
+               "in case {case} were counted. {url}"),
+        "zh-Hans": ("案件 {case}：评审团投票已统计", "案件 {case} 中评审团已公开的投票已完成统计。{url}"),
+    },
+    "jury_verdict_objected": {
+        "en": ("Case {case}: objection to the jury's verdict", "A party objected to the "
+               "jury's verdict in case {case}; a sole arbitrator will decide. {url}"),
+        "zh-Hans": ("案件 {case}：对评审团裁决提出异议", "案件 {case} 中有当事人对评审团裁决提出异议，"
+                    "将由独任仲裁员裁决。{url}"),
+    },
     "court_decision": {
         "en": ("Case {case}: court decision", "The court recorded its decision on the result "
                "of case {case}. {url}"),

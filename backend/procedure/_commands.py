@@ -29,26 +29,34 @@ from ._states import (
 
 __all__ = [
     "COMMAND_TYPES",
+    "AcceptJuryDuty",
     "AcceptOffer",
     "AgreeToArbitrate",
     "AppointArbitrator",
     "AppointMediator",
     "AppointPanel",
+    "ChooseJuryTrack",
     "CloseRecord",
     "Command",
+    "CommitJurySeed",
+    "CommitVote",
     "ConfirmJudicially",
     "DeclareImpasse",
+    "DrawJury",
     "Enforce",
     "FileClaim",
     "IssueAward",
     "IssuePanelAward",
     "MakeOffer",
+    "MarkForJury",
     "Object",
     "ProposeSettlement",
     "PublishPreEvaluation",
     "RecordEnforcement",
+    "RecordTally",
     "RefuseConfirmation",
     "RequestFacilitation",
+    "RevealVote",
     "SubmitAnswer",
     "SubmitEvidence",
     "WithdrawOffer",
@@ -358,6 +366,131 @@ class RefuseConfirmation(Command):
             )
 
 
+# -- the jury track (docs/jury.md) --------------------------------------------------------
+
+MAX_POOL = 10_000  # evidence.jury.MAX_POOL: a snapshot's bound
+MAX_OPTIONS = 4
+
+
+def _check_addresses(name: str, value: object, *, low: int, high: int) -> tuple[str, ...]:
+    if not isinstance(value, tuple) or not low <= len(value) <= high:
+        raise InvalidCommand(f"{name}: expected a tuple of {low}..{high} addresses, "
+                             f"found {value!r:.200}")
+    for i, a in enumerate(value):
+        check_address(f"{name}[{i}]", a)
+    if len(set(value)) != len(value):
+        raise InvalidCommand(f"{name}: an address appears twice")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChooseJuryTrack(Command):
+    """A party agrees that a jury of public assessors decides (both must sign, unless the
+    order's terms carry a jury clause)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommitJurySeed(Command):
+    """The institution commits to a secret seed for this round's draw, names the future
+    block whose randomness it will be mixed with, and fixes the eligible pool snapshot."""
+
+    seed_hash: str
+    draw_block: int
+    pool: tuple[str, ...]
+    pool_hash: str
+
+    def _check(self) -> None:
+        _set(self, "seed_hash", check_hash("seed_hash", self.seed_hash))
+        check_amount("draw_block", self.draw_block, positive=True)
+        _set(self, "pool", tuple(sorted(_check_addresses("pool", self.pool, low=1,
+                                                          high=MAX_POOL),
+                                        key=lambda a: bytes.fromhex(a[2:]))))
+        _set(self, "pool_hash", check_hash("pool_hash", self.pool_hash))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DrawJury(Command):
+    """The reveal and the draw: the seed, the draw block's hash and prevrandao, the jurors
+    it selects (recomputed by the core) and, at the first draw, the allocation options."""
+
+    seed: str
+    block_hash: str
+    prevrandao: str
+    jurors: tuple[str, ...]
+    options: tuple[Allocation, ...] = ()
+
+    def _check(self) -> None:
+        _set(self, "seed", check_hash("seed", self.seed))
+        _set(self, "block_hash", check_hash("block_hash", self.block_hash))
+        _set(self, "prevrandao", check_hash("prevrandao", self.prevrandao))
+        _check_addresses("jurors", self.jurors, low=1, high=31)
+        if not isinstance(self.options, tuple) or len(self.options) > MAX_OPTIONS:
+            raise InvalidCommand(f"options: expected a tuple of at most {MAX_OPTIONS} "
+                                 f"allocations, found {self.options!r}")
+        for o in self.options:
+            _check_allocation(o)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarkForJury(Command):
+    """A party puts one of its own evidence items before the jury (never a caucus item)."""
+
+    evidence_id: str
+
+    def _check(self) -> None:
+        check_id("evidence_id", self.evidence_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AcceptJuryDuty(Command):
+    """A drawn juror accepts to sit (and declares no tie to either party)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommitVote(Command):
+    """A juror's hidden vote: the ``JuryVote`` hash (evidence.jury.vote_commitment)."""
+
+    commitment: str
+
+    def _check(self) -> None:
+        _set(self, "commitment", check_hash("commitment", self.commitment))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevealVote(Command):
+    """A juror opens the commitment after the vote deadline."""
+
+    choice: int
+    reason_code: int
+    salt: str
+
+    def _check(self) -> None:
+        check_amount("choice", self.choice)
+        if self.choice >= MAX_OPTIONS:
+            raise InvalidCommand(f"choice: expected 0..{MAX_OPTIONS - 1}, found {self.choice}")
+        check_amount("reason_code", self.reason_code)
+        if self.reason_code > 0xFFFF:
+            raise InvalidCommand(f"reason_code: expected 0..65535, found {self.reason_code}")
+        _set(self, "salt", check_hash("salt", self.salt))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordTally(Command):
+    """The institution signs the tally the core computed (counts per option, winner)."""
+
+    counts: tuple[int, ...]
+    winner: int | None
+
+    def _check(self) -> None:
+        if not isinstance(self.counts, tuple) or not 1 <= len(self.counts) <= MAX_OPTIONS:
+            raise InvalidCommand(f"counts: expected 1..{MAX_OPTIONS} counts, found "
+                                 f"{self.counts!r}")
+        for i, n in enumerate(self.counts):
+            check_amount(f"counts[{i}]", n)
+        if self.winner is not None:
+            check_amount("winner", self.winner)
+
+
 COMMAND_TYPES: tuple[type[Command], ...] = (
     FileClaim,
     MakeOffer,
@@ -381,6 +514,14 @@ COMMAND_TYPES: tuple[type[Command], ...] = (
     RecordEnforcement,
     ConfirmJudicially,
     RefuseConfirmation,
+    ChooseJuryTrack,
+    CommitJurySeed,
+    DrawJury,
+    MarkForJury,
+    AcceptJuryDuty,
+    CommitVote,
+    RevealVote,
+    RecordTally,
 )
 _NAMES = {cls.action() for cls in COMMAND_TYPES}
 assert len(_NAMES) == len(COMMAND_TYPES) and all(_ACTION_RE.match(a) for a in _NAMES), \

@@ -26,6 +26,7 @@ __all__ = [
     "StaleSequence",
     "UnknownOffer",
     "WrongActor",
+    "WrongReveal",
     "WrongStage",
 ]
 
@@ -116,3 +117,9 @@ class DuplicateAction(InvalidCommand):
 
     code = "duplicate_action"
     http_status_hint = 409
+
+
+class WrongReveal(InvalidCommand):
+    """A reveal does not open its commitment: the jury seed's or a juror's vote."""
+
+    code = "wrong_reveal"

@@ -31,6 +31,11 @@ Theory of operation:
 * ``apply`` never fires deadlines itself; a command that arrives after its stage's
   deadline is refused with ``DeadlinePassed`` until the scheduler has advanced the case.
 
+The jury track (docs/jury.md) is more rows of the same tables: a small claim whose parties
+chose it (or whose order carries the clause) goes from facilitation to ``JURY_DRAW``
+instead of arbitration; the draw and every vote are recomputed here from the public
+arithmetic of ``evidence.jury`` (the court's verifier runs the same functions).
+
 WARNING: scripts/procedure_diagram.py draws docs/procedure-diagram.md from these tables;
 rerun it after any change (a test checks the committed diagram is current).
 """
@@ -41,6 +46,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
+
+import evidence.jury as public_jury
+from evidence.errors import EvidenceError
 
 from . import _commands as c
 from ._effects import (
@@ -70,9 +78,10 @@ from ._errors import (
     StaleSequence,
     UnknownOffer,
     WrongActor,
+    WrongReveal,
     WrongStage,
 )
-from ._rules import DEFAULT_RULES, CaseRules, can_see
+from ._rules import CAUCUS_STAGES, DEFAULT_RULES, CaseRules, can_see
 from ._states import (
     TERMINAL_STAGES,
     Allocation,
@@ -81,6 +90,7 @@ from ._states import (
     CourtDecision,
     DisputeType,
     EvidenceItem,
+    JuryVote,
     Offer,
     Order,
     Relationship,
@@ -104,6 +114,7 @@ __all__ = [
     "apply",
     "new_case",
     "next_deadline",
+    "outcomes",
 ]
 
 S = Stage
@@ -111,14 +122,22 @@ S = Stage
 
 @dataclass(frozen=True)
 class Choice:
-    """Go to ``if_true`` when ``GUARDS[guard](case)`` holds, else to ``if_false``."""
+    """Go to ``if_true`` when ``GUARDS[guard](case)`` holds, else to ``if_false`` (which may
+    itself be a Choice: the jury track is tried before arbitration)."""
 
     guard: str
     if_true: Stage
-    if_false: Stage
+    if_false: Stage | Choice
 
 
 Target = Stage | Choice
+
+
+def outcomes(target: Target) -> frozenset[Stage]:
+    """Every stage a table entry may lead to (all branches of a Choice)."""
+    if isinstance(target, Choice):
+        return frozenset({target.if_true}) | outcomes(target.if_false)
+    return frozenset({target})
 
 GUARDS: Mapping[str, Callable[[CaseState], bool]] = {
     "settled": lambda case: case.settlement is not None,
@@ -126,6 +145,13 @@ GUARDS: Mapping[str, Callable[[CaseState], bool]] = {
     "record_closed": lambda case: case.record_closed_at is not None,
     "may_reappoint": lambda case: case.reappointments <= case.rules.max_reappointments,
     "panel_decided": lambda case: case.panel_award is not None,
+    "jury_track": lambda case: case.jury_track,
+    "jury_complete": lambda case: bool(case.jury.jurors)
+    and set(case.jury.jurors) <= case.jury.accepted,
+    "may_redraw": lambda case: case.jury.round <= case.rules.max_jury_redraws,
+    "all_revealed": lambda case: all(v.choice is not None for v in case.jury.votes)
+    and len(case.jury.votes) == len(case.jury.jurors),
+    "jury_majority": lambda case: case.jury_verdict is not None,
 }
 
 
@@ -135,6 +161,10 @@ def _settle_or(stay: Stage) -> Choice:
 
 _TO_ARBITRATION_OR_COURT = Choice("arbitration_agreed", S.ARBITRATOR_APPOINTMENT,
                                   S.CLOSED_FOR_LITIGATION)
+# After facilitation: the jury track when it applies, else arbitration or the courts.
+_TO_JURY_ARBITRATION_OR_COURT = Choice("jury_track", S.JURY_DRAW, _TO_ARBITRATION_OR_COURT)
+# The jury track's fallback is the sole arbitrator (agreed with the track: docs/jury.md).
+_VERDICT_OR_ARBITRATOR = Choice("jury_majority", S.JURY_DECIDED, S.ARBITRATOR_APPOINTMENT)
 
 
 def _party_stages(*, respondent: bool) -> dict[Stage, dict[type[c.Command], Target]]:
@@ -146,6 +176,7 @@ def _party_stages(*, respondent: bool) -> dict[Stage, dict[type[c.Command], Targ
             c.WithdrawOffer: S.NEGOTIATION,
             c.SubmitEvidence: S.NEGOTIATION,
             c.AgreeToArbitrate: S.NEGOTIATION,
+            c.ChooseJuryTrack: S.NEGOTIATION,
             c.RequestFacilitation: S.FACILITATION,
         },
         S.FACILITATION: {
@@ -154,6 +185,7 @@ def _party_stages(*, respondent: bool) -> dict[Stage, dict[type[c.Command], Targ
             c.WithdrawOffer: S.FACILITATION,
             c.SubmitEvidence: S.FACILITATION,
             c.AgreeToArbitrate: S.FACILITATION,
+            c.ChooseJuryTrack: S.FACILITATION,
         },
         S.ARBITRATOR_APPOINTMENT: {
             c.MakeOffer: S.ARBITRATOR_APPOINTMENT,
@@ -173,6 +205,14 @@ def _party_stages(*, respondent: bool) -> dict[Stage, dict[type[c.Command], Targ
             c.WithdrawOffer: S.RECORD_CLOSED,
         },
         S.AWARDED: {c.Object: S.PANEL_APPOINTMENT},
+        # An objection to the jury's verdict sends the case to a sole arbitrator, who sees
+        # the tally (the party's one objection: none lies against that arbitrator's award).
+        S.JURY_DECIDED: {c.Object: S.ARBITRATOR_APPOINTMENT},
+        # the jury's record: until the vote opens, parties add evidence and mark their own
+        # items for the jury; the respondent answers (below)
+        S.JURY_DRAW: {c.SubmitEvidence: S.JURY_DRAW, c.MarkForJury: S.JURY_DRAW},
+        S.JURY_ACCEPTANCE: {c.SubmitEvidence: S.JURY_ACCEPTANCE,
+                            c.MarkForJury: S.JURY_ACCEPTANCE},
     }
     if respondent:
         # The respondent's first engagement ends the wait for its response.
@@ -181,9 +221,12 @@ def _party_stages(*, respondent: bool) -> dict[Stage, dict[type[c.Command], Targ
             c.AcceptOffer: _settle_or(S.NEGOTIATION),
             c.SubmitEvidence: S.NEGOTIATION,
             c.AgreeToArbitrate: S.NEGOTIATION,
+            c.ChooseJuryTrack: S.NEGOTIATION,
             c.RequestFacilitation: S.FACILITATION,
         }
         table[S.EVIDENCE] = {**table[S.EVIDENCE], c.SubmitAnswer: S.EVIDENCE}
+        for stage in (S.JURY_DRAW, S.JURY_ACCEPTANCE):
+            table[stage] = {**table[stage], c.SubmitAnswer: stage}
     else:
         table[S.NOT_FILED] = {c.FileClaim: S.FILED}
         table[S.FILED] = {
@@ -191,6 +234,7 @@ def _party_stages(*, respondent: bool) -> dict[Stage, dict[type[c.Command], Targ
             c.WithdrawOffer: S.FILED,
             c.SubmitEvidence: S.FILED,
             c.AgreeToArbitrate: S.FILED,
+            c.ChooseJuryTrack: S.FILED,
             c.RequestFacilitation: S.FACILITATION,
         }
     return table
@@ -204,7 +248,7 @@ COMMAND_TRANSITIONS: Mapping[Role, Mapping[Stage, Mapping[type[c.Command], Targe
             c.PublishPreEvaluation: S.FACILITATION,
             c.ProposeSettlement: S.FACILITATION,
             c.WithdrawOffer: S.FACILITATION,
-            c.DeclareImpasse: _TO_ARBITRATION_OR_COURT,
+            c.DeclareImpasse: _TO_JURY_ARBITRATION_OR_COURT,
         },
     },
     Role.INSTITUTION: {
@@ -215,6 +259,19 @@ COMMAND_TRANSITIONS: Mapping[Role, Mapping[Stage, Mapping[type[c.Command], Targe
         S.PANEL_APPOINTMENT: {c.AppointPanel: S.PANEL},
         S.FINAL: {c.RecordEnforcement: S.ENFORCED},
         S.AWARDED_BY_PANEL: {c.RecordEnforcement: S.ENFORCED},
+        S.JURY_DRAW: {
+            c.CommitJurySeed: S.JURY_DRAW,
+            c.DrawJury: S.JURY_ACCEPTANCE,
+        },
+        S.JURY_TALLY: {c.RecordTally: _VERDICT_OR_ARBITRATOR},
+        S.JURY_FINAL: {c.RecordEnforcement: S.ENFORCED},
+    },
+    Role.JUROR: {
+        S.JURY_ACCEPTANCE: {
+            c.AcceptJuryDuty: Choice("jury_complete", S.JURY_VOTING, S.JURY_ACCEPTANCE),
+        },
+        S.JURY_VOTING: {c.CommitVote: S.JURY_VOTING},
+        S.JURY_REVEAL: {c.RevealVote: Choice("all_revealed", S.JURY_TALLY, S.JURY_REVEAL)},
     },
     Role.ARBITRATOR: {
         S.EVIDENCE: {c.CloseRecord: S.RECORD_CLOSED},
@@ -243,7 +300,7 @@ COMMAND_TRANSITIONS: Mapping[Role, Mapping[Stage, Mapping[type[c.Command], Targe
 DEADLINE_TRANSITIONS: Mapping[Stage, Target] = {
     S.FILED: S.FACILITATION,  # the respondent stayed silent
     S.NEGOTIATION: S.FACILITATION,  # no settlement in time
-    S.FACILITATION: _TO_ARBITRATION_OR_COURT,
+    S.FACILITATION: _TO_JURY_ARBITRATION_OR_COURT,
     S.ARBITRATOR_APPOINTMENT: S.CLOSED_FOR_LITIGATION,  # no tribunal: the courts are open
     S.EVIDENCE: S.RECORD_CLOSED,  # the record closes by itself
     S.RECORD_CLOSED: Choice("may_reappoint", S.ARBITRATOR_APPOINTMENT,
@@ -251,6 +308,13 @@ DEADLINE_TRANSITIONS: Mapping[Stage, Target] = {
     S.AWARDED: S.FINAL,  # no objection in the window
     S.PANEL_APPOINTMENT: S.CLOSED_FOR_LITIGATION,  # objection stands, no panel: litigation
     S.PANEL: S.CLOSED_FOR_LITIGATION,  # no majority in time: litigation
+    S.JURY_DRAW: S.ARBITRATOR_APPOINTMENT,  # no jury drawn in time: the sole arbitrator
+    # jurors who did not accept are replaced by a new draw (bounded), else the arbitrator
+    S.JURY_ACCEPTANCE: Choice("may_redraw", S.JURY_DRAW, S.ARBITRATOR_APPOINTMENT),
+    S.JURY_VOTING: S.JURY_REVEAL,  # the vote deadline: reveals open
+    S.JURY_REVEAL: S.JURY_TALLY,  # unrevealed commitments count as absent
+    S.JURY_TALLY: _VERDICT_OR_ARBITRATOR,  # the core's own tally applies
+    S.JURY_DECIDED: S.JURY_FINAL,  # no objection in the window
 }
 
 # The period a stage's deadline is measured with: a CaseRules field, KEEP (the deadline of
@@ -266,6 +330,12 @@ STAGE_CLOCKS: Mapping[Stage, str] = {
     S.AWARDED: "objection_days",
     S.PANEL_APPOINTMENT: "appointment_days",
     S.PANEL: "award_days",
+    S.JURY_DRAW: "jury_draw_days",
+    S.JURY_ACCEPTANCE: "jury_accept_days",
+    S.JURY_VOTING: "jury_vote_days",
+    S.JURY_REVEAL: "jury_reveal_days",
+    S.JURY_TALLY: "appointment_days",
+    S.JURY_DECIDED: "objection_days",
 }
 
 # Stages where the institution must appoint someone, and whom.
@@ -282,6 +352,7 @@ ROLE_ORDER: tuple[Role, ...] = (
     Role.MEDIATOR,
     Role.ARBITRATOR,
     Role.PANELIST,
+    Role.JUROR,
     Role.INSTITUTION,
     Role.COURT,
     Role.ANYONE,
@@ -481,8 +552,8 @@ def _stages_for(role: Role, command_type: type[c.Command]) -> list[Stage]:
 
 
 def _resolve(target: Target, case: CaseState) -> Stage:
-    if isinstance(target, Choice):
-        return target.if_true if GUARDS[target.guard](case) else target.if_false
+    while isinstance(target, Choice):
+        target = target.if_true if GUARDS[target.guard](case) else target.if_false
     return target
 
 
@@ -521,6 +592,11 @@ def _everyone(case: CaseState) -> tuple[str, ...]:
     return tuple(dict.fromkeys(people))
 
 
+def _jurors(case: CaseState) -> tuple[str, ...]:
+    """The sitting jurors: told of their own steps, never of the parties' (docs/jury.md)."""
+    return case.jury.jurors
+
+
 def _other_party(case: CaseState, actor: str) -> tuple[str, ...]:
     return tuple(p for p in case.parties if p != actor)
 
@@ -540,8 +616,29 @@ def _arbitrator_missed_award(case: CaseState) -> CaseState:
     )
 
 
+def _jurors_missed_acceptance(case: CaseState) -> CaseState:
+    """Jurors who did not accept in time leave (never to be redrawn in this case); the next
+    round draws their replacements by the same procedure."""
+    j = case.jury
+    gone = tuple(a for a in j.jurors if a not in j.accepted)
+    kept = tuple(a for a in j.jurors if a in j.accepted)
+    return replace(case, jury=replace(j, round=j.round + 1, jurors=kept,
+                                      former_jurors=(*j.former_jurors, *gone),
+                                      seed_hash=None, draw_block=None, pool=(),
+                                      pool_hash=None))
+
+
+def _tally_by_default(case: CaseState) -> CaseState:
+    """The tally deadline passed unsigned: the core's own count applies (never stalls)."""
+    t = _count(case)
+    return replace(case, jury=replace(case.jury, counts=t.counts, winner=t.winner,
+                                      tallied=True))
+
+
 _ON_DEADLINE_MISSED: Mapping[Stage, Callable[[CaseState], CaseState]] = {
     S.RECORD_CLOSED: _arbitrator_missed_award,
+    S.JURY_ACCEPTANCE: _jurors_missed_acceptance,
+    S.JURY_TALLY: _tally_by_default,
 }
 
 
@@ -718,7 +815,8 @@ def _agree_to_arbitrate(case: CaseState, cmd: c.AgreeToArbitrate, now: datetime)
 def _appoint_arbitrator(case: CaseState, cmd: c.AppointArbitrator, now: datetime) -> Changes:
     # A mediator who heard private caucus material may not then decide (no med-arb), and an
     # arbitrator replaced for missing the award deadline may not come back.
-    barred = (*(a for a in (case.mediator,) if a), *case.former_arbitrators)
+    barred = (*(a for a in (case.mediator,) if a), *case.former_arbitrators,
+              *case.jury.jurors, *case.jury.former_jurors)
     _check_neutral(case, cmd.arbitrator, "arbitrator", also_barred=barred)
     return {"arbitrator": cmd.arbitrator}, [
         AppointOnChain(order_id=case.order.order_id, case_id=case.case_id,
@@ -765,6 +863,13 @@ def _issue_award(case: CaseState, cmd: c.IssueAward, now: datetime) -> Changes:
 
 
 def _object(case: CaseState, cmd: c.Object, now: datetime) -> Changes:
+    if case.objection_by is not None:
+        raise DuplicateAction(f"{case.objection_by} already objected in this case; an "
+                              "objection is allowed once")
+    if case.stage is S.JURY_DECIDED:  # the escrow holds no award of the jury's to object to
+        return {"objection_by": cmd.actor, "objection_hash": cmd.reasons_hash}, [
+            NotifyParties(kind="jury_verdict_objected", recipients=_everyone(case)),
+        ]
     return {"objection_by": cmd.actor, "objection_hash": cmd.reasons_hash}, [
         ObjectOnChain(order_id=case.order.order_id, case_id=case.case_id, party=cmd.actor),
         NotifyParties(kind="objection_filed", recipients=_everyone(case)),
@@ -835,6 +940,164 @@ def _court_decision(case: CaseState, cmd: c.ConfirmJudicially | c.RefuseConfirma
     ]
 
 
+# -- the jury track ----------------------------------------------------------------------
+
+
+def _choose_jury_track(case: CaseState, cmd: c.ChooseJuryTrack, now: datetime) -> Changes:
+    if case.order.jury_agreed:
+        raise DuplicateAction("the jury track is already chosen in the order's terms")
+    if cmd.actor in case.jury_chosen_by:
+        raise DuplicateAction(f"{cmd.actor} already chose the jury track")
+    if case.order.amount > case.rules.jury_max_amount:
+        raise InvalidCommand(
+            f"the jury track decides orders of at most {case.rules.jury_max_amount}; "
+            f"this order's amount is {case.order.amount}")
+    return {"jury_chosen_by": case.jury_chosen_by | {cmd.actor}}, [
+        NotifyParties(kind="jury_track_chosen", recipients=_other_party(case, cmd.actor))
+    ]
+
+
+def _check_pool_member(case: CaseState, assessor: str) -> None:
+    """The core's share of the conflict check: what the case itself knows (the service's
+    pool rules add the assessors' standing and history: backend/jury)."""
+    j = case.jury
+    if assessor in j.jurors or assessor in j.former_jurors:
+        raise ConflictOfInterest(f"pool: {assessor} was already drawn in this case")
+    if assessor in case.neutrals:
+        raise ConflictOfInterest(f"pool: {assessor} is a neutral of this case")
+    _check_neutral(case, assessor, "pool member", also_barred=())
+
+
+def _commit_jury_seed(case: CaseState, cmd: c.CommitJurySeed, now: datetime) -> Changes:
+    j = case.jury
+    if j.seed_hash is not None:
+        raise DuplicateAction(f"the seed of draw round {j.round} is already committed")
+    for a in cmd.pool:
+        _check_pool_member(case, a)
+    try:
+        computed = "0x" + public_jury.pool_snapshot_hash(cmd.pool).hex()
+    except EvidenceError as exc:
+        raise InvalidCommand(f"pool: {exc}") from None
+    if computed != cmd.pool_hash:
+        raise InvalidCommand(f"pool_hash: the pool snapshot hashes to {computed}; found "
+                             f"{cmd.pool_hash}")
+    needed = case.rules.jury_size - len(j.jurors)
+    if len(cmd.pool) < needed:
+        raise InvalidCommand(f"pool: {needed} juror(s) to draw; the snapshot holds "
+                             f"{len(cmd.pool)}")
+    return {"jury": replace(j, seed_hash=cmd.seed_hash, draw_block=cmd.draw_block,
+                            pool=cmd.pool, pool_hash=cmd.pool_hash)}, []
+
+
+def _draw_jury(case: CaseState, cmd: c.DrawJury, now: datetime) -> Changes:
+    j = case.jury
+    if j.seed_hash is None or j.pool_hash is None:
+        raise InvalidCommand(f"commit the seed of draw round {j.round} before drawing")
+    committed = "0x" + public_jury.seed_commitment(case.case_id, j.round, cmd.seed).hex()
+    if committed != j.seed_hash:
+        raise WrongReveal(f"seed: it hashes to {committed}; the committed seed hash is "
+                          f"{j.seed_hash}")
+    randomness = public_jury.draw_randomness(case.case_id, j.round, cmd.seed, cmd.block_hash,
+                                             cmd.prevrandao, j.pool_hash)
+    needed = case.rules.jury_size - len(j.jurors)
+    try:
+        drawn = public_jury.draw(j.pool, needed, randomness)
+    except EvidenceError as exc:  # pragma: no cover - the commit checked the snapshot
+        raise InvalidCommand(f"the draw: {exc}") from None
+    if cmd.jurors != drawn:
+        raise InvalidCommand(f"jurors: the draw from the revealed seed selects "
+                             f"{', '.join(drawn)}; found {', '.join(cmd.jurors)}")
+    options = j.options
+    if j.round == 0:
+        if not cmd.options:
+            raise InvalidCommand("options: the first draw fixes 1..4 allocation options")
+        for i, o in enumerate(cmd.options):
+            _check_allocation(case, o, f"options[{i}]")
+        if len(set(cmd.options)) != len(cmd.options):
+            raise InvalidCommand("options: two options are the same allocation")
+        options = cmd.options
+    elif cmd.options and cmd.options != j.options:
+        raise InvalidCommand("options: fixed at the first draw; a replacement draw repeats "
+                             "them or gives none")
+    jury = replace(j, jurors=(*j.jurors, *drawn), options=options,
+                   seeds=(*j.seeds, (j.round, cmd.seed, cmd.block_hash, cmd.prevrandao)))
+    return {"jury": jury}, [NotifyParties(kind="jury_drawn", recipients=drawn)]
+
+
+MAX_MARKED = 20  # items a jury is asked to read (ours: a small claim's record)
+
+
+def _mark_for_jury(case: CaseState, cmd: c.MarkForJury, now: datetime) -> Changes:
+    item = next((e for e in case.evidence if e.evidence_id == cmd.evidence_id), None)
+    if item is None or item.submitted_by != cmd.actor:
+        raise InvalidCommand(f"evidence_id {cmd.evidence_id!r}: no item of yours in this case")
+    if item.stage in CAUCUS_STAGES:
+        raise InvalidCommand(f"evidence_id {cmd.evidence_id!r} was given to the mediator in "
+                             "caucus; it is never relied on later")
+    j = case.jury
+    if cmd.evidence_id in j.marked:
+        raise DuplicateAction(f"evidence_id {cmd.evidence_id!r} is already before the jury")
+    if len(j.marked) >= MAX_MARKED:
+        raise InvalidCommand(f"at most {MAX_MARKED} items go before the jury; found "
+                             f"{len(j.marked)} already")
+    return {"jury": replace(j, marked=(*j.marked, cmd.evidence_id))}, [
+        NotifyParties(kind="evidence_marked_for_jury", recipients=_other_party(case, cmd.actor))
+    ]
+
+
+def _accept_jury_duty(case: CaseState, cmd: c.AcceptJuryDuty, now: datetime) -> Changes:
+    j = case.jury
+    if cmd.actor in j.accepted:
+        raise DuplicateAction(f"juror {cmd.actor} already accepted")
+    return {"jury": replace(j, accepted=j.accepted | {cmd.actor})}, []
+
+
+def _commit_vote(case: CaseState, cmd: c.CommitVote, now: datetime) -> Changes:
+    j = case.jury
+    if j.vote_of(cmd.actor) is not None:
+        raise DuplicateAction(f"juror {cmd.actor} already committed a vote; a vote is final")
+    vote = JuryVote(juror=cmd.actor, commitment=cmd.commitment)
+    return {"jury": replace(j, votes=(*j.votes, vote))}, []
+
+
+def _reveal_vote(case: CaseState, cmd: c.RevealVote, now: datetime) -> Changes:
+    j = case.jury
+    vote = j.vote_of(cmd.actor)
+    if vote is None:
+        raise InvalidCommand(f"juror {cmd.actor} committed no vote before the deadline; "
+                             "nothing to reveal (the vote counts as absent)")
+    if vote.choice is not None:
+        raise DuplicateAction(f"juror {cmd.actor} already revealed")
+    if cmd.choice >= len(j.options):
+        raise InvalidCommand(f"choice: expected an option 0..{len(j.options) - 1}, found "
+                             f"{cmd.choice}")
+    opened = "0x" + public_jury.vote_commitment(case.case_id, cmd.actor, cmd.choice,
+                                                cmd.reason_code, cmd.salt).hex()
+    if opened != vote.commitment:
+        raise WrongReveal(f"the reveal hashes to {opened}; juror {cmd.actor} committed "
+                          f"{vote.commitment}")
+    opened_vote = replace(vote, choice=cmd.choice, reason_code=cmd.reason_code)
+    votes = tuple(opened_vote if v.juror == cmd.actor else v for v in j.votes)
+    return {"jury": replace(j, votes=votes)}, []
+
+
+def _count(case: CaseState) -> public_jury.Tally:
+    j = case.jury
+    return public_jury.tally(len(j.jurors), len(j.options),
+                             ((v.choice, v.reason_code or 0) for v in j.votes
+                              if v.choice is not None))
+
+
+def _record_tally(case: CaseState, cmd: c.RecordTally, now: datetime) -> Changes:
+    t = _count(case)
+    if (cmd.counts, cmd.winner) != (t.counts, t.winner):
+        raise InvalidCommand(f"tally: the reveals count {list(t.counts)} (winner "
+                             f"{t.winner}); found {list(cmd.counts)} (winner {cmd.winner})")
+    return {"jury": replace(case.jury, counts=t.counts, winner=t.winner, tallied=True)}, [
+        NotifyParties(kind="jury_tallied", recipients=(*case.parties, *_jurors(case)))
+    ]
+
+
 _HANDLERS: Mapping[type[c.Command], Callable[[CaseState, Any, datetime], Changes]] = {
     c.FileClaim: _file_claim,
     c.MakeOffer: _make_offer,
@@ -858,5 +1121,13 @@ _HANDLERS: Mapping[type[c.Command], Callable[[CaseState, Any, datetime], Changes
     c.RecordEnforcement: _record_enforcement,
     c.ConfirmJudicially: _court_decision,
     c.RefuseConfirmation: _court_decision,
+    c.ChooseJuryTrack: _choose_jury_track,
+    c.CommitJurySeed: _commit_jury_seed,
+    c.DrawJury: _draw_jury,
+    c.MarkForJury: _mark_for_jury,
+    c.AcceptJuryDuty: _accept_jury_duty,
+    c.CommitVote: _commit_vote,
+    c.RevealVote: _reveal_vote,
+    c.RecordTally: _record_tally,
 }
 assert set(_HANDLERS) == set(c.COMMAND_TYPES), "every command type needs a handler"

@@ -51,6 +51,15 @@ class CaseRules:
     # escrow whose own (binding: objectToAward reverts after it) window is that short, as on
     # the embedded development chain, where the demo waits it out in real time.
     objection_seconds: int | None = None
+    # the jury track (docs/jury.md): the largest order amount it may decide (0: none), the
+    # jury's odd size, its stages' periods and how often non-accepting jurors are replaced
+    jury_max_amount: int = 0
+    jury_size: int = 7
+    jury_draw_days: int = 3
+    jury_accept_days: int = 2
+    jury_vote_days: int = 5
+    jury_reveal_days: int = 2
+    max_jury_redraws: int = 2
 
     def __post_init__(self) -> None:
         for name in (
@@ -60,6 +69,10 @@ class CaseRules:
             "award_days",
             "objection_days",
             "appointment_days",
+            "jury_draw_days",
+            "jury_accept_days",
+            "jury_vote_days",
+            "jury_reveal_days",
         ):
             value = getattr(self, name)
             if type(value) is not int or not 1 <= value <= MAX_DAYS:
@@ -73,6 +86,16 @@ class CaseRules:
                 or not 1 <= self.objection_seconds < 86_400):
             raise InvalidCommand(f"objection_seconds: expected None or 1..86399 (under a day; "
                                  f"else objection_days), found {self.objection_seconds!r}")
+        if type(self.jury_max_amount) is not int or self.jury_max_amount < 0:
+            raise InvalidCommand(f"jury_max_amount: expected a non-negative integer, found "
+                                 f"{self.jury_max_amount!r}")
+        if type(self.jury_size) is not int or not 3 <= self.jury_size <= 31 \
+                or self.jury_size % 2 == 0:
+            raise InvalidCommand(f"jury_size: expected an odd number 3..31, found "
+                                 f"{self.jury_size!r}")
+        if type(self.max_jury_redraws) is not int or not 0 <= self.max_jury_redraws <= 5:
+            raise InvalidCommand(
+                f"max_jury_redraws: expected 0..5, found {self.max_jury_redraws!r}")
         if type(self.max_evidence_items) is not int or not 1 <= self.max_evidence_items <= 10_000:
             raise InvalidCommand(
                 f"max_evidence_items: expected 1..10000, found {self.max_evidence_items!r}"
@@ -120,6 +143,17 @@ class CaseRules:
         if self.period("award_days") >= panel_award:
             problems.append(f"panel award {self.period('award_days')}; the escrow's timeout is "
                             f"{panel_award}")
+        if self.jury_max_amount > 0:
+            # the escrow knows no jury (docs/jury.md "not yet"): until it does, the whole
+            # jury path runs under the escrow's appointment timeout
+            draws = 1 + self.max_jury_redraws
+            jury = before_appointment - self.period("appointment_days") + draws * (
+                self.period("jury_draw_days") + self.period("jury_accept_days")) + \
+                self.period("jury_vote_days") + self.period("jury_reveal_days") + \
+                self.period("appointment_days") + self.period("objection_days")
+            if jury >= appointment:
+                problems.append(f"the jury track (to the verdict's end of objections) = {jury}; "
+                                f"the escrow's appointment timeout is {appointment}")
         return tuple(problems)
 
 

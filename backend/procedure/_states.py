@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from eth_utils import is_checksum_address
 
+from evidence.jury import tally_hash
 from evidence.orders import Allocation
 
 from ._errors import InvalidCommand
@@ -36,6 +37,8 @@ __all__ = [
     "DisputeType",
     "EvidenceItem",
     "EvidenceKind",
+    "Jury",
+    "JuryVote",
     "Offer",
     "Order",
     "Outcome",
@@ -67,6 +70,14 @@ class Stage(StrEnum):
     CLOSED_FOR_LITIGATION = "closed_for_litigation"
     JUDICIALLY_CONFIRMED = "judicially_confirmed"
     CONFIRMATION_REFUSED = "confirmation_refused"
+    # the jury track (docs/jury.md): small claims decided by drawn public assessors
+    JURY_DRAW = "jury_draw"  # the institution commits a seed, then draws after its block
+    JURY_ACCEPTANCE = "jury_acceptance"  # drawn jurors accept; non-accepters are replaced
+    JURY_VOTING = "jury_voting"  # hidden votes: commitments only
+    JURY_REVEAL = "jury_reveal"  # after the vote deadline: reveals
+    JURY_TALLY = "jury_tally"  # the institution signs the tally (or it applies by default)
+    JURY_DECIDED = "jury_decided"  # the objection window runs on the jury's verdict
+    JURY_FINAL = "jury_final"  # binding; waits for the escrow's execution of the tally
 
 
 TERMINAL_STAGES: frozenset[Stage] = frozenset(
@@ -85,6 +96,7 @@ class Role(StrEnum):
     PANELIST = "panelist"
     INSTITUTION = "institution"
     COURT = "court"
+    JUROR = "juror"  # drawn for the case's current jury (docs/jury.md)
     ANYONE = "anyone"
 
 
@@ -213,6 +225,7 @@ class Order:
     amount: int
     guarantee: int = 0
     arbitration_agreed: bool = False  # an arbitration clause in the order's terms
+    jury_agreed: bool = False  # a jury clause in the order's terms (small claims)
 
     def __post_init__(self) -> None:
         check_amount("order_id", self.order_id)
@@ -270,6 +283,44 @@ class CourtDecision:
 
 
 @dataclass(frozen=True, kw_only=True)
+class JuryVote:
+    """One juror's hidden vote: the commitment, then (after the deadline) what it opened to."""
+
+    juror: str
+    commitment: str
+    choice: int | None = None
+    reason_code: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Jury:
+    """The jury track's record in the case (docs/jury.md). ``round`` counts draws: a round
+    after the first replaces jurors who did not accept in time, by the same procedure."""
+
+    round: int = 0
+    seed_hash: str | None = None  # committed for this round, before ``draw_block``
+    draw_block: int | None = None
+    pool: tuple[str, ...] = ()  # this round's eligible pool snapshot (sorted)
+    pool_hash: str | None = None
+    seeds: tuple[tuple[int, str, str, str], ...] = ()  # (round, seed, blockHash, prevrandao)
+    jurors: tuple[str, ...] = ()  # the sitting jury, in draw order
+    accepted: frozenset[str] = frozenset()
+    former_jurors: tuple[str, ...] = ()  # drawn, did not accept in time: never redrawn
+    options: tuple[Allocation, ...] = ()  # fixed at the first draw
+    marked: tuple[str, ...] = ()  # evidence ids the parties put before the jury
+    votes: tuple[JuryVote, ...] = ()
+    counts: tuple[int, ...] = ()  # the tally, once recorded (or applied by default)
+    winner: int | None = None
+    tallied: bool = False
+
+    def vote_of(self, juror: str) -> JuryVote | None:
+        for v in self.votes:
+            if v.juror == juror:
+                return v
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
 class CaseState:
     """The whole state of one case. Build it with :func:`new_case`; change it with apply()."""
 
@@ -316,6 +367,9 @@ class CaseState:
     enforcement_tx: str | None = None
     compensation_shortfall: int = 0
     court_decision: CourtDecision | None = None
+    # the jury track
+    jury_chosen_by: frozenset[str] = frozenset()
+    jury: Jury = Jury()
 
     # -- derived facts the rules and guards read ---------------------------------------
     @property
@@ -332,8 +386,33 @@ class CaseState:
 
     @property
     def final_award(self) -> AwardTerms | None:
-        """The award that binds (the panel's if there was an objection)."""
-        return self.panel_award if self.panel_award is not None else self.award
+        """The award that binds (the panel's if there was an objection; the jury's verdict
+        as an award whose document hash is the tally's, when no arbitrator decided)."""
+        if self.panel_award is not None:
+            return self.panel_award
+        if self.award is None and self.jury_verdict is not None:
+            return AwardTerms(allocation=self.jury_verdict, award_hash=self.jury_tally_hash)
+        return self.award
+
+    @property
+    def jury_track(self) -> bool:
+        """The jury track applies: chosen by the order's clause or by both parties, and the
+        order's amount is at most the rules' limit (0: no jury track)."""
+        chosen = self.order.jury_agreed or set(self.parties) <= self.jury_chosen_by
+        return chosen and self.order.amount <= self.rules.jury_max_amount
+
+    @property
+    def jury_verdict(self) -> Allocation | None:
+        """The allocation option the tallied majority chose (None: no verdict)."""
+        j = self.jury
+        if not j.tallied or j.winner is None:
+            return None
+        return j.options[j.winner]
+
+    @property
+    def jury_tally_hash(self) -> str:
+        """The tally's hash (evidence.jury.tally_hash): the award hash of a jury verdict."""
+        return "0x" + tally_hash(self.case_id, self.jury.counts, self.jury.winner).hex()
 
     @property
     def neutrals(self) -> tuple[str, ...]:
@@ -373,4 +452,6 @@ class CaseState:
             roles.add(Role.INSTITUTION)
         if address in self.courts:
             roles.add(Role.COURT)
+        if address in self.jury.jurors:
+            roles.add(Role.JUROR)
         return frozenset(roles)

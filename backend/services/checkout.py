@@ -199,7 +199,8 @@ class Checkout:
                 full = SignedRecord.from_json_obj(row.record)
                 enqueue_leaf(session, kind=LeafKind.CONTRACT, ref_id=row.id, case_id=case_id,
                              value=(case_id, _hex(full.record_hash),
-                                    _hex(full.signatures_hash)))
+                                    _hex(full.signatures_hash)),
+                             logged=False)  # anchored, not yet logged: enqueue_leaf says why
                 session.commit()
         return self._view(self._load(key), full=False)
 

@@ -98,9 +98,52 @@ def _time_or_zero(value: object, field: str) -> None:
     unix_time(decimal_uint(value, field, bits=64), field)
 
 
+def _address_list(high: int) -> Callable[[object, str], None]:
+    def check(value: object, field: str) -> None:
+        if not isinstance(value, list) or not 1 <= len(value) <= high:
+            raise BadSubmission(f"{field}: expected a list of 1 to {high} addresses",
+                                code="bad_payload")
+        for i, a in enumerate(value):
+            _pattern(_ADDRESS, "an address (0x + 40 hex digits)")(a, f"{field}[{i}]")
+    return check
+
+
+def _options(value: object, field: str) -> None:
+    """A jury's allocation options: 1 to 4 objects of three uint256 decimal strings."""
+    keys = {"toBuyer", "toSeller", "compensation"}
+    if not isinstance(value, list) or not 0 <= len(value) <= 4:
+        raise BadSubmission(f"{field}: expected a list of at most 4 allocations",
+                            code="bad_payload")
+    for i, o in enumerate(value):
+        if not isinstance(o, dict) or set(o) != keys:
+            raise BadSubmission(f"{field}[{i}]: expected an object with keys {sorted(keys)}",
+                                code="bad_payload")
+        for k in sorted(keys):
+            decimal_uint(o[k], f"{field}[{i}].{k}")
+
+
+def _uint_of(bits: int) -> Callable[[object, str], None]:
+    def check(value: object, field: str) -> None:
+        decimal_uint(value, field, bits=bits)
+    return check
+
+
+def _counts(value: object, field: str) -> None:
+    if not isinstance(value, list) or not 1 <= len(value) <= 4:
+        raise BadSubmission(f"{field}: expected a list of 1 to 4 counts", code="bad_payload")
+    for i, n in enumerate(value):
+        decimal_uint(n, f"{field}[{i}]", bits=16)
+
+
+def _winner(value: object, field: str) -> None:
+    if value != "none":
+        decimal_uint(value, field, bits=8)
+
+
 def _addresses(value: object, field: str) -> None:
-    if not isinstance(value, list) or not 1 <= len(value) <= 3:
-        raise BadSubmission(f"{field}: expected a list of 1 to 3 addresses",
+    # up to a jury of 31 (jury.drawn); each appointment checks its own count (steps.py)
+    if not isinstance(value, list) or not 1 <= len(value) <= 31:
+        raise BadSubmission(f"{field}: expected a list of 1 to 31 addresses",
                             code="bad_payload")
     for i, a in enumerate(value):
         _pattern(_ADDRESS, "an address (0x + 40 hex digits)")(a, f"{field}[{i}]")
@@ -133,6 +176,21 @@ PAYLOAD_FIELD_KINDS: Mapping[str, Callable[[object, str], None]] = {
     "offerId": _string(100),  # an offer's record hash, or the mediator's proposal id
     "kind": _string(32),  # an EvidenceSubmission's payload
     "evidenceId": _string(100),
+    # the jury track (docs/jury.md)
+    "seedHash": _pattern(_HEX32, "0x + 64 hex digits"),
+    "poolHash": _pattern(_HEX32, "0x + 64 hex digits"),
+    "seed": _pattern(_HEX32, "0x + 64 hex digits"),
+    "blockHash": _pattern(_HEX32, "0x + 64 hex digits"),
+    "prevrandao": _pattern(_HEX32, "0x + 64 hex digits"),
+    "commitment": _pattern(_HEX32, "0x + 64 hex digits"),
+    "salt": _pattern(_HEX32, "0x + 64 hex digits"),
+    "drawBlock": _uint_of(64),
+    "pool": _address_list(10_000),
+    "options": _options,
+    "choice": _uint_of(8),
+    "reasonCode": _uint_of(16),
+    "counts": _counts,
+    "winner": _winner,
 }
 
 

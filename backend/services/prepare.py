@@ -62,6 +62,8 @@ __all__ = ["OPEN_TO_ANYONE", "PREPARE_FIELDS", "prepare_step"]
 # Steps anyone may take (the escrow executes a final award for whoever asks), so anyone
 # may have them prepared; every other preparation is for the case's readers only.
 OPEN_TO_ANYONE = frozenset(s.action for s in STEPS if s.signers == {ANYONE})
+# A juror's own steps: a juror reads no case record, but may have these prepared.
+JUROR_ACTIONS = frozenset(s.action for s in STEPS if s.signers == {"juror"})
 
 # The fields a caller gives per action (the table's ``fields``, else its payload keys;
 # what the service fills in itself is not asked for).
@@ -96,8 +98,9 @@ def prepare_step(service: CaseService, case_id: str, viewer: str, action: str,
     """
     with service.sessions() as session:
         row, case = service.load_in(session, case_id)
-        if action not in OPEN_TO_ANYONE:
-            check_reader(service, session, case, viewer)
+        if action not in OPEN_TO_ANYONE and not (
+                action in JUROR_ACTIONS and viewer in case.jury.jurors):
+            check_reader(service, session, case, viewer)  # a juror prepares only its own
         position, prev, prev_at = service.chain_head(session, row.id)
         award_hash = service.award_record_hash(session, row.id, case)
     if action == "evidence.submitted":

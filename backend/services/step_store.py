@@ -193,9 +193,12 @@ class StepStore:
 
     @staticmethod
     def award_record_hash(session: Session, case_id: str, case: p.CaseState) -> str | None:
-        """Record hash of the binding award's Award record (panel's if any), or None."""
+        """Record hash of the binding award's Award record (panel's if any), or None; for a
+        jury's verdict (no Award record exists) the tally's hash (docs/jury.md)."""
         if case.final_award is None:
             return None
+        if case.award is None and case.panel_award is None and case.jury_verdict is not None:
+            return case.jury_tally_hash
         action = "award.panel_signed" if case.panel_award is not None else "award.issued"
         details = session.exec(select(StepDetail).where(col(StepDetail.case_id) == case_id,
                                                         col(StepDetail.action) == action)

@@ -375,6 +375,63 @@ def _procedural(case: p.CaseState, signed: SignedRecord, rec: ProceduralStep, ac
                       settlement=settlement, offer_id=offer_id)
 
 
+def _addresses(value: object, field: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise BadSubmission(f"{field}: expected a list of addresses", code="bad_payload")
+    try:
+        return tuple(checksum_address(a) for a in value)
+    except EvidenceError as exc:
+        raise BadSubmission(f"{field}: {exc}", code="bad_payload") from None
+
+
+def _jury_command(case: p.CaseState, action: str, actor: str, seq: int,
+                  payload: Mapping[str, Any]) -> p.Command:
+    """The jury track's steps (docs/jury.md): lists and numbers in their JSON forms."""
+    if action == "jury.seed_committed":
+        return p.CommitJurySeed(actor=actor, sequence=seq, seed_hash=payload["seedHash"],
+                                draw_block=decimal_uint(payload["drawBlock"],
+                                                        "payload.drawBlock", bits=64),
+                                pool=_addresses(payload["pool"], "payload.pool"),
+                                pool_hash=payload["poolHash"])
+    if action == "jury.drawn":
+        if payload["role"] != "juror":
+            raise BadSubmission(f"payload.role: expected 'juror', found {payload['role']!r}",
+                                code="bad_payload")
+        sitting = _addresses(payload["appointees"], "payload.appointees")
+        kept = case.jury.jurors
+        if sitting[:len(kept)] != kept:
+            raise BadSubmission("payload.appointees: the sitting jurors first, in draw order "
+                                f"({', '.join(kept) or 'none'}), then those drawn now",
+                                code="bad_payload")
+        options = payload["options"]
+        if not isinstance(options, list):
+            raise BadSubmission("payload.options: expected a list of allocations",
+                                code="bad_payload")
+        return p.DrawJury(actor=actor, sequence=seq, seed=payload["seed"],
+                          block_hash=payload["blockHash"], prevrandao=payload["prevrandao"],
+                          jurors=sitting[len(kept):],
+                          options=tuple(_alloc(o) for o in options))
+    if action == "jury.vote_revealed":
+        return p.RevealVote(actor=actor, sequence=seq,
+                            choice=decimal_uint(payload["choice"], "payload.choice", bits=8),
+                            reason_code=decimal_uint(payload["reasonCode"],
+                                                     "payload.reasonCode", bits=16),
+                            salt=payload["salt"])
+    if action == "jury.tallied":
+        counts = payload["counts"]
+        if not isinstance(counts, list):
+            raise BadSubmission("payload.counts: expected a list of decimal strings",
+                                code="bad_payload")
+        winner = payload["winner"]
+        return p.RecordTally(actor=actor, sequence=seq,
+                             counts=tuple(decimal_uint(n, f"payload.counts[{i}]", bits=16)
+                                          for i, n in enumerate(counts)),
+                             winner=None if winner == "none" else
+                             decimal_uint(winner, "payload.winner", bits=8))
+    cls = ACTIONS[action]  # the rest take their payload as it is
+    return cls(actor=actor, sequence=seq, **{_snake(k): v for k, v in payload.items()})
+
+
 def _command(case: p.CaseState, action: str, actor: str, seq: int,
              payload: Mapping[str, Any]) -> p.Command:
     cls = ACTIONS[action]
@@ -393,6 +450,8 @@ def _command(case: p.CaseState, action: str, actor: str, seq: int,
                            statement_hash=payload["statementHash"])
     if action == "offer.accepted":  # settlementHash binds the attached Settlement only
         return p.AcceptOffer(actor=actor, sequence=seq, offer_id=payload["offerId"])
+    if action.startswith("jury."):
+        return _jury_command(case, action, actor, seq, payload)
     if action in APPOINTEE_ROLES:
         role, count = APPOINTEE_ROLES[action]
         people = payload["appointees"]

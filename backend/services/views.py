@@ -51,6 +51,9 @@ def check_reader(service: CaseService, session: Session, case: p.CaseState, view
     roles = service.viewer_roles(case, viewer, session)
     if not roles:
         raise AccessDenied(f"{viewer} takes no part in case {case.case_id}")
+    if roles == {"juror"}:  # never the parties' identities (docs/jury.md)
+        raise AccessDenied(f"{viewer} is a juror of case {case.case_id}: jurors read the "
+                           "redacted juror view only, never the case's record")
     return roles
 
 

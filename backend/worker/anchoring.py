@@ -187,7 +187,7 @@ def _hex(b: bytes) -> str:
 
 def enqueue_leaf(
     session: Session, *, kind: LeafKind, ref_id: int, case_id: str, value: Sequence[str],
-    log_kind: str | None = None, now: datetime | None = None,
+    log_kind: str | None = None, now: datetime | None = None, logged: bool = True,
 ) -> int:
     """Add a step's or evidence item's leaf to the anchoring queue and its entry to the
     institution's log, in the caller's write unit (``write_scope``; the caller commits).
@@ -196,6 +196,12 @@ def enqueue_leaf(
     constraints refuse a second leaf for the same item or the same leaf twice. Returns
     the leaf's id (``enqueue_and_log`` also returns the log position).
     """
+    if not logged:  # anchored only (a contract of sale: see enqueue_and_log)
+        values = [str(v) for v in value]
+        anchored_only: int = insert_row(session, Leaf, dict(
+            kind=kind, ref_id=ref_id, case_id=case_id, value=values,
+            leaf_hash=_hex(leaf_hash(LEAF_ENCODING, values))))
+        return anchored_only
     return enqueue_and_log(session, kind=kind, ref_id=ref_id, case_id=case_id, value=value,
                            log_kind=log_kind, now=now)[0]
 
@@ -206,7 +212,12 @@ def enqueue_and_log(
 ) -> tuple[int, Appended]:
     """``enqueue_leaf``, returning the leaf's id and where its log entry went (the
     receipt's index). `log_kind` names the entry's kind when it is not the leaf's (an
-    ``EvidenceSubmission`` step is a "step" leaf and an "evidence" entry)."""
+    ``EvidenceSubmission`` step is a "step" leaf and an "evidence" entry).
+
+    A contract of sale is anchored but not yet logged (``logged=False``): the judicial
+    package does not carry it yet, and the verifier's completeness check would rightly call
+    a logged record of the case that the package lacks a dropped record. Both come together
+    (docs/log.md, "What the log holds")."""
     values = [str(v) for v in value]
     row = dict(kind=kind, ref_id=ref_id, case_id=case_id, value=values,
                leaf_hash=_hex(leaf_hash(LEAF_ENCODING, values)))

@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 ROLES = ("claimant", "respondent", "institution", "mediator", "arbitrator", "panelist", "court",
-         "anyone")  # "anyone": a step any signer may make (enforcement.requested)
+         "juror", "anyone")  # "anyone": a step any signer may make (enforcement.requested)
 """The roles a signer may claim. Who holds which is derived by the verifier (docs)."""
 
 

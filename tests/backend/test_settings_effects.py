@@ -92,6 +92,9 @@ EFFECTS: dict[str, str] = {
     "CHAINARB_INSTITUTION_ADMINS": f"{HERE}::test_institution_admins",
     "CHAINARB_TICK_SECONDS": f"{HERE}::test_tick_seconds",
     **dict.fromkeys(
+        ("CHAINARB_JURY_MAX_AMOUNT", "CHAINARB_JURY_SIZE"),
+        "tests/backend/api/test_jury_api.py::test_the_settings_make_the_jury_track_and_its_size"),
+    **dict.fromkeys(
         ("CHAINARB_INSTITUTION_NAME", "CHAINARB_INSTITUTION_NAME_ZH", "CHAINARB_INSTITUTION_SEAT",
          "CHAINARB_INSTITUTION_REGISTRATION", "CHAINARB_INSTITUTION_WEBSITE",
          "CHAINARB_INSTITUTION_KEY_CUSTODY"),

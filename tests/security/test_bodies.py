@@ -118,7 +118,7 @@ BODIES: list[tuple[str, str, str, dict[str, Any], int, str]] = [
     # -- query parameters ------------------------------------------------------------------
     ("tracking-not-an-enum", "GET", "{a}/pre-evaluation?tracking=teleported", {}, 422,
      "invalid_field"),
-    ("tracking-missing", "GET", "{a}/pre-evaluation", {}, 422, "invalid_field"),
+    # (no `tracking`: the pre-evaluation reads it from the order's performance evidence)
     ("upload-kind-over-32", "POST", "{a}/evidence?kind=" + "k" * 33,
      {"files": {"file": ("a.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")}}, 422,
      "invalid_field"),

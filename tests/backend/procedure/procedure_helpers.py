@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from eth_utils import to_checksum_address
 
 from backend import procedure as p
+from evidence import jury as public_jury
 
 
 def addr(n: int) -> str:
@@ -28,18 +29,24 @@ AMOUNT, GUARANTEE = 1_000_000_000, 300_000_000
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 CASE_ID = h(0xCA5E)
+# the jury track: a pool of assessors (sorted), rules that let this order go to a jury of 3
+JURY_POOL = tuple(sorted((addr(0x1001 + i) for i in range(9)), key=lambda a: a.lower()))
+JURY_RULES = p.CaseRules(jury_max_amount=AMOUNT, jury_size=3)
+DRAW_BLOCK = 1_000
 
 
-def order(*, arbitration_agreed: bool = False) -> p.Order:
+def order(*, arbitration_agreed: bool = False, jury: bool = False) -> p.Order:
     return p.Order(order_id=7, buyer=BUYER, seller=SELLER, amount=AMOUNT, guarantee=GUARANTEE,
-                   arbitration_agreed=arbitration_agreed)
+                   arbitration_agreed=arbitration_agreed, jury_agreed=jury)
 
 
-def blank(*, arbitration_agreed: bool = False, rules: p.CaseRules = p.DEFAULT_RULES
-          ) -> p.CaseState:
+def blank(*, arbitration_agreed: bool = False, rules: p.CaseRules | None = None,
+          jury: bool = False) -> p.CaseState:
+    if rules is None:
+        rules = JURY_RULES if jury else p.DEFAULT_RULES
     return p.new_case(
         case_id=CASE_ID,
-        order=order(arbitration_agreed=arbitration_agreed),
+        order=order(arbitration_agreed=arbitration_agreed, jury=jury),
         institution={ADMIN},
         courts={COURT},
         relationships={p.Relationship(neutral=CONFLICTED, party=SELLER, nature="employee")},
@@ -154,6 +161,86 @@ def to_refused(**kw) -> p.CaseState:
                 reasons="the settlement exceeds the escrow's terms")
 
 
+# -- the jury track ----------------------------------------------------------------------
+
+
+def seed_of(round_: int) -> str:
+    return h(0x5EED00 + round_)
+
+
+def salt_of(juror: str) -> str:
+    return "0x" + public_jury.keccak256(bytes.fromhex(juror[2:])).hex()
+
+
+def pool_for(case: p.CaseState) -> tuple[str, ...]:
+    """The next draw's snapshot: exactly the missing number of assessors never drawn here
+    (so the builders' drawn jurors are known: JURY_POOL's first three)."""
+    j = case.jury
+    needed = case.rules.jury_size - len(j.jurors)
+    fresh = [a for a in JURY_POOL if a not in j.jurors and a not in j.former_jurors]
+    return tuple(fresh[:max(needed, 1)])
+
+
+JURY_OPTIONS = (alloc(AMOUNT), alloc(AMOUNT // 2), alloc(0))
+
+
+def drawn_jurors(case: p.CaseState, seed: str) -> tuple[str, ...]:
+    j = case.jury
+    if j.pool_hash is None or len(j.jurors) >= case.rules.jury_size:
+        return (JURY_POOL[0],)
+    randomness = public_jury.draw_randomness(CASE_ID, j.round, seed, h(0xB10C), h(0x4A4D),
+                                             j.pool_hash)
+    return public_jury.draw(j.pool, case.rules.jury_size - len(j.jurors), randomness)
+
+
+def to_jury_draw(**kw) -> p.CaseState:
+    case = to_negotiation(jury=True, **kw)
+    case = step(case, p.RequestFacilitation, BUYER)
+    case = step(case, p.AppointMediator, ADMIN, mediator=MEDIATOR)
+    return step(case, p.DeclareImpasse, MEDIATOR)
+
+
+def to_jury_acceptance(**kw) -> p.CaseState:
+    case = to_jury_draw(**kw)
+    case = step(case, p.CommitJurySeed, ADMIN, **fields_for(case, p.CommitJurySeed, ADMIN))
+    return step(case, p.DrawJury, ADMIN, **fields_for(case, p.DrawJury, ADMIN))
+
+
+def to_jury_voting(**kw) -> p.CaseState:
+    case = to_jury_acceptance(**kw)
+    for juror in case.jury.jurors:
+        case = step(case, p.AcceptJuryDuty, juror)
+    return case
+
+
+def to_jury_reveal(**kw) -> p.CaseState:
+    case = to_jury_voting(**kw)
+    for juror in case.jury.jurors:
+        case = step(case, p.CommitVote, juror, **fields_for(case, p.CommitVote, juror))
+    case, _ = p.advance(case, case.deadline)
+    return case
+
+
+def to_jury_tally(**kw) -> p.CaseState:
+    case = to_jury_reveal(**kw)
+    for juror in case.jury.jurors:
+        case = step(case, p.RevealVote, juror, case.stage_entered_at,
+                    **fields_for(case, p.RevealVote, juror))
+    return case
+
+
+def to_jury_decided(**kw) -> p.CaseState:
+    case = to_jury_tally(**kw)
+    return step(case, p.RecordTally, ADMIN, case.stage_entered_at,
+                **fields_for(case, p.RecordTally, ADMIN))
+
+
+def to_jury_final(**kw) -> p.CaseState:
+    case = to_jury_decided(**kw)
+    case, _ = p.advance(case, case.deadline)
+    return case
+
+
 STAGE_BUILDERS = {
     p.Stage.NOT_FILED: blank,
     p.Stage.FILED: file_claim,
@@ -172,6 +259,13 @@ STAGE_BUILDERS = {
     p.Stage.CLOSED_FOR_LITIGATION: to_litigation,
     p.Stage.JUDICIALLY_CONFIRMED: to_confirmed,
     p.Stage.CONFIRMATION_REFUSED: to_refused,
+    p.Stage.JURY_DRAW: to_jury_draw,
+    p.Stage.JURY_ACCEPTANCE: to_jury_acceptance,
+    p.Stage.JURY_VOTING: to_jury_voting,
+    p.Stage.JURY_REVEAL: to_jury_reveal,
+    p.Stage.JURY_TALLY: to_jury_tally,
+    p.Stage.JURY_DECIDED: to_jury_decided,
+    p.Stage.JURY_FINAL: to_jury_final,
 }
 
 ACTOR_OF_ROLE = {
@@ -182,6 +276,7 @@ ACTOR_OF_ROLE = {
     p.Role.PANELIST: PANEL[1],
     p.Role.INSTITUTION: ADMIN,
     p.Role.COURT: COURT,
+    p.Role.JUROR: JURY_POOL[0],
     p.Role.ANYONE: STRANGER,
 }
 
@@ -237,6 +332,33 @@ def fields_for(case: p.CaseState, cls: type[p.Command], actor: str) -> dict:
         case p.RefuseConfirmation:
             return dict(package_hash=h(n + 1), court_reference=f"ref-{n}",
                         reasons_hash=h(n + 2), reasons="not verifiable")
+        case p.CommitJurySeed:
+            r = case.jury.round
+            pool = pool_for(case)
+            return dict(seed_hash="0x" + public_jury.seed_commitment(CASE_ID, r, seed_of(r)).hex(),
+                        draw_block=DRAW_BLOCK + r, pool=pool,
+                        pool_hash="0x" + public_jury.pool_snapshot_hash(pool).hex())
+        case p.DrawJury:
+            seed = seed_of(case.jury.round)
+            return dict(seed=seed, block_hash=h(0xB10C), prevrandao=h(0x4A4D),
+                        jurors=drawn_jurors(case, seed),
+                        options=JURY_OPTIONS if case.jury.round == 0 else ())
+        case p.MarkForJury:
+            mine = [e.evidence_id for e in case.evidence if e.submitted_by == actor
+                    and e.stage is not p.Stage.FACILITATION
+                    and e.evidence_id not in case.jury.marked]
+            return dict(evidence_id=mine[-1] if mine else "none")
+        case p.CommitVote:
+            commitment = public_jury.vote_commitment(CASE_ID, actor, 1, 2, salt_of(actor))
+            return dict(commitment="0x" + commitment.hex())
+        case p.RevealVote:
+            return dict(choice=1, reason_code=2, salt=salt_of(actor))
+        case p.RecordTally:
+            j = case.jury
+            t = public_jury.tally(len(j.jurors), max(len(j.options), 1),
+                                  [(v.choice, v.reason_code or 0) for v in j.votes
+                                   if v.choice is not None])
+            return dict(counts=t.counts, winner=t.winner)
     return {}
 
 
@@ -247,6 +369,13 @@ def prepare(case: p.CaseState, cls: type[p.Command], actor: str) -> p.CaseState:
         maker = other_party(case, actor)
         return step(case, p.MakeOffer, maker, case.stage_entered_at or T0,
                     **fields_for(case, p.MakeOffer, maker))
+    if cls is p.MarkForJury and fields_for(case, cls, actor)["evidence_id"] == "none" and \
+            case.stage in (p.Stage.JURY_DRAW, p.Stage.JURY_ACCEPTANCE):
+        return step(case, p.SubmitEvidence, actor, case.stage_entered_at or T0,
+                    **fields_for(case, p.SubmitEvidence, actor))
+    if cls is p.DrawJury and case.jury.seed_hash is None and case.stage is p.Stage.JURY_DRAW:
+        return step(case, p.CommitJurySeed, ADMIN, case.stage_entered_at or T0,
+                    **fields_for(case, p.CommitJurySeed, ADMIN))
     if cls is p.WithdrawOffer and not any(o.made_by == actor for o in live):
         make = p.ProposeSettlement if actor == MEDIATOR else p.MakeOffer
         return step(case, make, actor, case.stage_entered_at or T0, **fields_for(case, make, actor))

@@ -201,6 +201,7 @@ def test_default_rules_fit_the_escrows_default_timeouts() -> None:
         (p.CaseRules(objection_days=11), "objection window"),
         (p.CaseRules(appointment_days=10), "panel appointment"),
         (p.CaseRules(award_days=30), "panel award"),
+        (p.CaseRules(jury_max_amount=100), "jury track"),
     ],
 )
 def test_rules_that_the_escrow_would_overtake_are_reported(rules, fragment) -> None:

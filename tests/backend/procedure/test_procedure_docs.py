@@ -41,9 +41,10 @@ def test_public_api_is_re_exported() -> None:
 PURE = {"__future__", "collections", "dataclasses", "datetime", "enum", "re", "typing",
         "types", "functools", "json", "eth_utils"}
 """What the core may import: the standard library it uses and eth_utils (checksums)."""
-SHARED_VALUES = "evidence.orders"
-"""The one evidence module the core imports: the Allocation and order values it shares with
-the signed records and the escrow, itself held to PURE (plus evidence's stdlib errors)."""
+SHARED_VALUES = ("evidence.orders", "evidence.jury", "evidence.errors")
+"""The evidence modules the core imports: the Allocation and order values it shares with
+the signed records and the escrow, and the jury's public arithmetic (the draw and the vote
+commitments the court's verifier recomputes), each held to PURE (plus keccak)."""
 
 
 def _imports(path: Path) -> list[str]:
@@ -62,20 +63,20 @@ def test_procedure_imports_nothing_with_io() -> None:
     shared value types."""
     for path in (ROOT / "backend" / "procedure").glob("*.py"):
         for name in _imports(path):
-            assert name == SHARED_VALUES or name.split(".")[0] in PURE, \
+            assert name in SHARED_VALUES or name.split(".")[0] in PURE, \
                 f"{path.name} imports {name}"
 
 
 def test_the_shared_value_types_import_nothing_with_io() -> None:
     """evidence.orders imports only what the core may, and evidence.errors (stdlib only);
     importing it (with evidence/__init__) loads no crypto, ABI, chain or network library."""
-    for module in ("orders", "errors"):
+    for module in ("orders", "errors", "jury"):
         for name in _imports(ROOT / "evidence" / f"{module}.py"):
-            assert name == "evidence.errors" or name.split(".")[0] in PURE, \
-                f"evidence/{module}.py imports {name}"
+            assert name in ("evidence.errors", "evidence._keccak") \
+                or name.split(".")[0] in PURE, f"evidence/{module}.py imports {name}"
     heavy = ("eth_account", "eth_abi", "eth_keys", "coincurve", "cryptography", "web3",
              "httpx", "sqlalchemy", "evidence.records")
-    code = ("import sys, evidence.orders; "
+    code = ("import sys, evidence.orders, evidence.jury; "
             f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT, check=True)

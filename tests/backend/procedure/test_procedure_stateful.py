@@ -15,7 +15,13 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from backend import procedure as p
 from backend.procedure._machine import ROLE_ORDER
@@ -49,7 +55,22 @@ FORWARD = {
     S.AWARDED_BY_PANEL: [(R.ANYONE, p.Enforce), (R.INSTITUTION, p.RecordEnforcement)],
     S.SETTLED: [(R.COURT, p.ConfirmJudicially), (R.COURT, p.RefuseConfirmation)],
     S.ENFORCED: [(R.COURT, p.ConfirmJudicially), (R.COURT, p.RefuseConfirmation)],
+    S.JURY_DRAW: [(R.INSTITUTION, p.CommitJurySeed), (R.INSTITUTION, p.DrawJury)],
+    S.JURY_ACCEPTANCE: [(R.JUROR, p.AcceptJuryDuty)],
+    S.JURY_VOTING: [(R.JUROR, p.CommitVote)],
+    S.JURY_REVEAL: [(R.JUROR, p.RevealVote)],
+    S.JURY_TALLY: [(R.INSTITUTION, p.RecordTally)],
+    S.JURY_DECIDED: [(R.CLAIMANT, p.Object), (R.RESPONDENT, p.Object)],
+    S.JURY_FINAL: [(R.INSTITUTION, p.RecordEnforcement)],
 }
+TO_THE_JURY = {  # the way from filing to the draw on a case with the order's jury clause
+    S.NOT_FILED: (R.CLAIMANT, p.FileClaim),
+    S.FILED: (R.RESPONDENT, p.MakeOffer),
+    S.NEGOTIATION: (R.RESPONDENT, p.RequestFacilitation),
+    S.FACILITATION: (R.MEDIATOR, p.DeclareImpasse),
+}
+JURY_STEPS = {S.JURY_ACCEPTANCE: p.AcceptJuryDuty, S.JURY_VOTING: p.CommitVote,
+              S.JURY_REVEAL: p.RevealVote}
 MAX_STEP = 6 * 3600  # small steps: most commands arrive within their stage
 
 
@@ -75,14 +96,16 @@ def target_of(case, cmd):
         if role in case.roles_of(cmd.actor):
             entry = p.COMMAND_TRANSITIONS.get(role, {}).get(case.stage, {}).get(type(cmd))
             if entry is not None:
-                return {entry.if_true, entry.if_false} if isinstance(entry, p.Choice) else {entry}
+                return set(p.outcomes(entry))
     raise AssertionError("accepted without a table entry")
 
 
 class ProcedureMachine(RuleBasedStateMachine):
-    @initialize(agreed=st.booleans())
-    def start(self, agreed: bool) -> None:
-        self.case = blank(arbitration_agreed=agreed)
+    # a quarter of the runs on the jury track (its own rule walks it quickly); the rest
+    # keep the main line's deep stages visited
+    @initialize(agreed=st.booleans(), jury=st.sampled_from([False, False, False, True]))
+    def start(self, agreed: bool, jury: bool) -> None:
+        self.case = blank(arbitration_agreed=agreed, jury=jury)
         self.now = T0
         self.accepted = 0
         REACHED.add(self.case.stage)
@@ -120,6 +143,14 @@ class ProcedureMachine(RuleBasedStateMachine):
             return
         self._table_command(data, *data.draw(st.sampled_from(options)))
 
+    def _jurors_to_act(self, cls) -> list[str]:
+        """Jurors who have not yet taken step ``cls`` (all of them when none is left)."""
+        j = self.case.jury
+        done = {p.AcceptJuryDuty: set(j.accepted),
+                p.CommitVote: {v.juror for v in j.votes},
+                p.RevealVote: {v.juror for v in j.votes if v.choice is not None}}.get(cls, set())
+        return sorted(set(j.jurors) - done) or sorted(j.jurors)
+
     def _table_command(self, data, role, cls) -> None:
         actor = ACTOR_OF_ROLE[role]
         if role is p.Role.CLAIMANT and self.case.claimant is None:
@@ -128,6 +159,8 @@ class ProcedureMachine(RuleBasedStateMachine):
             actor = data.draw(st.sampled_from(sorted(self.case.panel)))
         if role is p.Role.ARBITRATOR and self.case.arbitrator:
             actor = self.case.arbitrator
+        if role is p.Role.JUROR and self.case.jury.jurors:
+            actor = data.draw(st.sampled_from(self._jurors_to_act(cls)))
         try:
             cmd = cls(actor=actor, sequence=self.case.next_sequence,
                       **fields_for(self.case, cls, actor))
@@ -138,13 +171,62 @@ class ProcedureMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def forward_command(self, data) -> None:
         """A step along the main line (no settlement shortcut), so deep stages get visited."""
-        if self.case.stage is S.AWARDED and data.draw(st.integers(0, 2)) == 0:
+        if self.case.stage in (S.AWARDED, S.JURY_DECIDED, S.JURY_VOTING) \
+                and data.draw(st.integers(0, 2)) == 0:
             self.scheduler_fires_at_next_deadline()  # the main line: nobody objects in time
             return
         options = [(r, c) for r, c in FORWARD.get(self.case.stage, ())
                    if c in p.COMMAND_TRANSITIONS[r].get(self.case.stage, {})]
         if options:
             self._table_command(data, *data.draw(st.sampled_from(options)))
+
+    @precondition(lambda self: self.case.order.jury_agreed)
+    @rule()
+    def the_jury_acts(self) -> None:
+        """Take the jury track's next steps until its stage stops changing (bounded)."""
+        for _ in range(12):
+            before = (self.case.stage, self.case.next_sequence)
+            self._jury_step()
+            if (self.case.stage, self.case.next_sequence) == before:
+                return
+
+    def _jury_step(self) -> None:
+        """The jury track's next steps at once: the institution commits and draws, every
+        juror who has not yet done so takes the stage's own step (accept, commit, reveal),
+        the institution tallies, and the vote and objection windows run out. The jury's path
+        is long; this keeps its deep stages visited by the random runs."""
+        stage = self.case.stage
+        admin = ACTOR_OF_ROLE[R.INSTITUTION]
+        if self.case.order.jury_agreed and stage in TO_THE_JURY:
+            role, cls = TO_THE_JURY[stage]
+            if cls is p.DeclareImpasse and self.case.mediator is None:
+                role, cls = R.INSTITUTION, p.AppointMediator
+            actor = self.case.order.buyer if role is R.CLAIMANT and self.case.claimant is None \
+                else ACTOR_OF_ROLE[role]
+            if role is R.RESPONDENT and self.case.respondent is not None:
+                actor = self.case.respondent
+            try:
+                cmd = cls(actor=actor, sequence=self.case.next_sequence,
+                          **fields_for(self.case, cls, actor))
+            except p.InvalidCommand:
+                return
+            self._try(cmd)
+        elif stage is S.JURY_DRAW:
+            for cls in (p.CommitJurySeed, p.DrawJury):
+                self._try(cls(actor=admin, sequence=self.case.next_sequence,
+                              **fields_for(self.case, cls, admin)))
+        elif stage is S.JURY_TALLY:
+            self._try(p.RecordTally(actor=admin, sequence=self.case.next_sequence,
+                                    **fields_for(self.case, p.RecordTally, admin)))
+        elif stage in JURY_STEPS:
+            cls = JURY_STEPS[stage]
+            for juror in self._jurors_to_act(cls):
+                if self.case.stage is not stage:
+                    break
+                self._try(cls(actor=juror, sequence=self.case.next_sequence,
+                              **fields_for(self.case, cls, juror)))
+        if stage in (S.JURY_VOTING, S.JURY_REVEAL, S.JURY_DECIDED) and self.case.stage is stage:
+            self.scheduler_fires_at_next_deadline()  # the jurors have acted: the window ends
 
     @rule(cls=st.sampled_from(p.COMMAND_TYPES), actor=st.sampled_from(ACTORS),
           seq_offset=st.sampled_from([0, 0, 0, -1, 1, 7]))

@@ -10,6 +10,7 @@ from backend import procedure as p
 from backend.procedure._machine import ROLE_ORDER
 from tests.backend.procedure.procedure_helpers import (
     ACTOR_OF_ROLE,
+    JURY_RULES,
     STAGE_BUILDERS,
     command,
     now_of,
@@ -44,11 +45,13 @@ def test_every_command_transition(role, stage, cls, target) -> None:
         base = to_facilitation(agreed=False)
     if cls is p.AppointMediator:
         base = to_facilitation(mediator=False)
+    if cls is p.ChooseJuryTrack:  # a small claim without the order's jury clause
+        base = STAGE_BUILDERS[stage](rules=JURY_RULES)
     case = prepare(base, cls, actor)
     assert case.stage is stage
     before_seq = case.next_sequence
     new, effects = p.apply(case, command(case, cls, actor), now_of(case))
-    allowed = {target.if_true, target.if_false} if isinstance(target, p.Choice) else {target}
+    allowed = set(p.outcomes(target))
     assert new.stage in allowed
     assert new.next_sequence == before_seq + 1
     anchors = [e for e in effects if isinstance(e, p.AnchorStep)]
@@ -175,7 +178,7 @@ def test_terminal_stages_have_no_exits(stage) -> None:
 
 
 def _targets(target) -> set[p.Stage]:
-    return {target.if_true, target.if_false} if isinstance(target, p.Choice) else {target}
+    return set(p.outcomes(target))
 
 
 def test_every_stage_is_reachable_in_the_tables() -> None:
@@ -206,9 +209,15 @@ def test_stages_with_deadlines_have_deadline_transitions() -> None:
     assert set(p.STAGE_CLOCKS) == set(p.DEADLINE_TRANSITIONS)
 
 
+def _guards(target) -> set[str]:
+    if isinstance(target, p.Choice):
+        return {target.guard} | _guards(target.if_false)
+    return set()
+
+
 def test_guards_named_in_tables_exist() -> None:
-    named = {t.guard for *_, t in ENTRIES if isinstance(t, p.Choice)}
-    named |= {t.guard for t in p.DEADLINE_TRANSITIONS.values() if isinstance(t, p.Choice)}
+    named = {g for *_, t in ENTRIES for g in _guards(t)}
+    named |= {g for t in p.DEADLINE_TRANSITIONS.values() for g in _guards(t)}
     assert named == set(p.GUARDS)
 
 

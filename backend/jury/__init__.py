@@ -1,0 +1,43 @@
+"""chainarb's jury track outside the procedure core: the assessor pool (pure).
+
+The case's jury stages live in backend/procedure (the tables); the draw and vote
+arithmetic anyone recomputes lives in evidence/jury.py; this package holds who may be
+drawn (docs/jury.md).
+"""
+
+from ._pool import (
+    DEFAULT_CRITERIA,
+    POOL_ID,
+    POOL_STEPS,
+    AdmissionCriteria,
+    Assessor,
+    AssessorStatus,
+    Pool,
+    PoolStepSpec,
+    apply_pool,
+    conflicts,
+    eligible,
+    new_pool,
+    pool_from_records,
+    snapshot,
+)
+from ._redact import Identity, redact
+
+__all__ = [
+    "DEFAULT_CRITERIA",
+    "POOL_ID",
+    "POOL_STEPS",
+    "AdmissionCriteria",
+    "Assessor",
+    "AssessorStatus",
+    "Identity",
+    "Pool",
+    "PoolStepSpec",
+    "apply_pool",
+    "conflicts",
+    "eligible",
+    "new_pool",
+    "pool_from_records",
+    "redact",
+    "snapshot",
+]

@@ -1,0 +1,310 @@
+"""The jury track through HTTP: every step declared once in evidence/steps.py reaches its
+generated route, each juror signs with their own key, and the refusals of issue 14 come
+back with their documented codes (docs/jury.md, docs/api.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evidence import jury as public_jury
+from tests.support.world import AMOUNT, ORDER_ID, Actor, World, file_claim, make_world, ok
+
+SEED = "0x" + "5e" * 32
+BLOCK = "0x" + "b1" * 32
+RANDAO = "0x" + "4a" * 32
+OPTIONS = [{"toBuyer": str(AMOUNT), "toSeller": "0", "compensation": "0"},
+           {"toBuyer": str(AMOUNT // 2), "toSeller": str(AMOUNT // 2), "compensation": "0"},
+           {"toBuyer": "0", "toSeller": str(AMOUNT), "compensation": "0"}]
+ASSESSORS = ("panel1", "panel2", "panel3", "stranger")
+
+
+@pytest.fixture
+def jury_world(tmp_path: Path) -> Iterator[World]:
+    from backend.db import upgrade_to_head
+
+    url = f"sqlite:///{tmp_path / 'jury.sqlite3'}"
+    upgrade_to_head(url)
+    w = make_world(url, tmp_path, jury_max_amount=AMOUNT, jury_size=3)
+    with w.client:
+        yield w
+
+
+def _post(w: World, who: Actor, path: str, action: str, payload: dict[str, Any] | None = None
+          ) -> Any:
+    return who.post(f"/cases/{w.case_id}/{path}", json=who.plain(action, payload))
+
+
+def _refused(r: Any, status: int, code: str) -> None:
+    assert (r.status_code, r.json().get("code")) == (status, code), r.text
+
+
+def _to_jury_draw(w: World) -> None:
+    w.open_case("buyer")
+    file_claim(w)
+    w.port.party_raises_dispute(ORDER_ID, w.case_id)
+    ok(_post(w, w.seller, "jury/choice", "jury.chosen"))
+    ok(_post(w, w.buyer, "jury/choice", "jury.chosen"))
+    ok(_post(w, w.buyer, "facilitation", "facilitation.requested"))
+    ok(w.admin.post(f"/cases/{w.case_id}/mediator", json=w.admin.appoint("mediator", w.mediator)))
+    ok(_post(w, w.mediator, "impasse", "impasse.declared"))
+    assert w.admin.case()["stage"] == "jury_draw"
+
+
+def _pool(w: World) -> list[str]:
+    return [w.actors[n].address for n in ASSESSORS]
+
+
+def _draw(w: World) -> tuple[list[Actor], Actor]:
+    """Commit the seed, reveal it (a wrong reveal first), draw; (jurors, the one not drawn)."""
+    pool = _pool(w)
+    pool_hash = "0x" + public_jury.pool_snapshot_hash(pool).hex()
+    seed_hash = "0x" + public_jury.seed_commitment(w.case_id, 0, SEED).hex()
+    ok(_post(w, w.admin, "jury/seed", "jury.seed_committed",
+             {"seedHash": seed_hash, "drawBlock": "100", "pool": pool, "poolHash": pool_hash}))
+    randomness = public_jury.draw_randomness(w.case_id, 0, SEED, BLOCK, RANDAO, pool_hash)
+    drawn = public_jury.draw(pool, 3, randomness)
+    draw = {"role": "juror", "appointees": list(drawn), "seed": SEED, "blockHash": BLOCK,
+            "prevrandao": RANDAO, "options": OPTIONS}
+    _refused(_post(w, w.admin, "jury/draw", "jury.drawn", {**draw, "seed": "0x" + "00" * 32}),
+             422, "wrong_reveal")
+    ok(_post(w, w.admin, "jury/draw", "jury.drawn", draw))
+    by_address = {w.actors[n].address: w.actors[n] for n in ASSESSORS}
+    outsider = next(a for a in pool if a not in drawn)
+    return [by_address[a] for a in drawn], by_address[outsider]
+
+
+def _salt(juror: Actor) -> str:
+    return "0x" + public_jury.keccak256(juror.address.encode()).hex()
+
+
+def _commitment(w: World, juror: Actor, choice: int, reason: int) -> str:
+    return "0x" + public_jury.vote_commitment(w.case_id, juror.address, choice, reason,
+                                              _salt(juror)).hex()
+
+
+def test_a_jury_decides_through_the_api(jury_world: World) -> None:
+    w = jury_world
+    _to_jury_draw(w)
+    jurors, outsider = _draw(w)
+    view = w.admin.case()
+    assert view["stage"] == "jury_acceptance"
+
+    # someone not drawn cannot act in the case
+    _refused(_post(w, outsider, "jury/acceptance", "jury.accepted"), 403, "wrong_actor")
+    for juror in jurors:
+        ok(_post(w, juror, "jury/acceptance", "jury.accepted"))
+    assert w.admin.case()["stage"] == "jury_voting"
+
+    # a juror never reads the case's record (the parties' identities)
+    r = jurors[0].get(f"/cases/{w.case_id}")
+    _refused(r, 403, "access_denied")
+    assert w.buyer.address not in r.text and w.seller.address not in r.text
+    # but may have its own step prepared
+    prepared = ok(jurors[0].post(f"/cases/{w.case_id}/steps/prepare", json={
+        "action": "jury.vote_committed",
+        "payload": {"commitment": _commitment(w, jurors[0], 1, 2)}}))
+    assert prepared["action"] == "jury.vote_committed"
+    assert w.buyer.address not in str(prepared) and w.seller.address not in str(prepared)
+
+    votes = [(jurors[0], 1, 2), (jurors[1], 1, 6), (jurors[2], 0, 1)]
+    for juror, choice, reason in votes:
+        ok(_post(w, juror, "jury/votes", "jury.vote_committed",
+                 {"commitment": _commitment(w, juror, choice, reason)}))
+    # a juror cannot vote twice
+    _refused(_post(w, jurors[0], "jury/votes", "jury.vote_committed",
+                   {"commitment": _commitment(w, jurors[0], 0, 1)}), 409, "duplicate_action")
+    # nor reveal before the vote deadline
+    _refused(_post(w, jurors[0], "jury/reveals", "jury.vote_revealed",
+                   {"choice": "1", "reasonCode": "2", "salt": _salt(jurors[0])}),
+             409, "wrong_stage")
+
+    w.clock.advance(days=5)
+    w.tick()
+    assert w.admin.case()["stage"] == "jury_reveal"
+    # nor vote after it
+    _refused(_post(w, jurors[2], "jury/votes", "jury.vote_committed",
+                   {"commitment": _commitment(w, jurors[2], 1, 2)}), 409, "wrong_stage")
+    # nor reveal a different choice
+    _refused(_post(w, jurors[2], "jury/reveals", "jury.vote_revealed",
+                   {"choice": "1", "reasonCode": "1", "salt": _salt(jurors[2])}),
+             422, "wrong_reveal")
+    for juror, choice, reason in votes:
+        ok(_post(w, juror, "jury/reveals", "jury.vote_revealed",
+                 {"choice": str(choice), "reasonCode": str(reason), "salt": _salt(juror)}))
+    assert w.admin.case()["stage"] == "jury_tally"
+
+    _refused(_post(w, w.admin, "jury/tally", "jury.tallied",
+                   {"counts": ["2", "1", "0"], "winner": "0"}), 422, "invalid_command")
+    ok(_post(w, w.admin, "jury/tally", "jury.tallied", {"counts": ["1", "2", "0"], "winner": "1"}))
+    view = w.admin.case()
+    assert view["stage"] == "jury_decided"
+    tally_hash = "0x" + public_jury.tally_hash(w.case_id, (1, 2, 0), 1).hex()
+    assert view["awardRecordHash"] == tally_hash  # what an objection names
+    steps = [i["action"] for i in ok(w.admin.get(f"/cases/{w.case_id}/timeline"))
+             if i["type"] == "step"]
+    for action in ("jury.chosen", "jury.seed_committed", "jury.drawn", "jury.accepted",
+                   "jury.vote_committed", "jury.vote_revealed", "jury.tallied"):
+        assert action in steps, action
+
+
+def test_the_settings_make_the_jury_track_and_its_size(jury_world: World) -> None:
+    """CHAINARB_JURY_MAX_AMOUNT opens the track for this order; CHAINARB_JURY_SIZE = 3 is
+    the number of jurors drawn (a draw of another size is refused)."""
+    w = jury_world
+    _to_jury_draw(w)
+    jurors, _ = _draw(w)
+    assert len(jurors) == 3
+
+
+def test_without_the_setting_there_is_no_jury_track(tmp_path: Path) -> None:
+    from backend.db import upgrade_to_head
+
+    url = f"sqlite:///{tmp_path / 'nojury.sqlite3'}"
+    upgrade_to_head(url)
+    w = make_world(url, tmp_path)
+    with w.client:
+        w.open_case("buyer")
+        file_claim(w)
+        r = _post(w, w.seller, "jury/choice", "jury.chosen")
+        _refused(r, 422, "invalid_command")
+        assert "at most 0" in r.text
+
+
+# -- what a juror reads: the dispute, never the parties -------------------------------------
+
+BUYER_NAME, BUYER_ZH, BUYER_CONTACT = "Lena Fischer", "莉娜·菲舍尔", "lena.fischer@example.de"
+SELLER_NAME, SELLER_ZH, SELLER_CONTACT = "Wang Jianguo", "王建国", "+86 138 0013 8000"
+
+
+def _statement(w: World) -> bytes:
+    return (f"Claim of {BUYER_NAME} ({BUYER_ZH}), wallet {w.buyer.address}, against "
+            f"{SELLER_NAME} of Shenzhen ({SELLER_ZH}, seller wallet "
+            f"{w.seller.address.lower()[2:]}). Write to {BUYER_CONTACT} or call "
+            f"+49 30 1234 5678. The seller answered from {SELLER_CONTACT} and "
+            "jianguo.wang@shop.example.cn; see https://shop.example.cn/order/77. "
+            "The 40 LED panels arrived cracked; photos were taken on delivery.").encode()
+
+
+def _identity_strings(w: World) -> list[str]:
+    out = [BUYER_NAME, BUYER_ZH, BUYER_CONTACT, SELLER_NAME, SELLER_ZH, SELLER_CONTACT,
+           "Fischer", "Jianguo", "jianguo.wang@shop.example.cn", "+49 30 1234 5678",
+           "shop.example.cn"]
+    for a in (w.buyer.address, w.seller.address):
+        out += [a, a.lower(), a.lower()[2:]]
+    return out
+
+
+class Recorder:
+    """Every answer a juror's requests got, to scan them all."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def keep(self, r: Any) -> Any:
+        self.texts.append(r.text)
+        return r
+
+
+def test_no_juror_visible_response_names_a_party(jury_world: World) -> None:
+    from backend.services.steps import payload_hash
+    from tests.support.identity import declare_profile
+    from tests.support.world import b64, filing_payload, sha
+
+    w = jury_world
+    declare_profile(w.buyer, BUYER_NAME, BUYER_ZH, "DE", contact=BUYER_CONTACT)
+    declare_profile(w.seller, SELLER_NAME, SELLER_ZH, "CN", contact=SELLER_CONTACT)
+    w.open_case("buyer")
+    statement = _statement(w)
+    payload = filing_payload(w, statement=statement)
+    body = {"record": w.buyer.step("case.filed", payload), "payload": payload,
+            "document": {"filename": "claim.txt", "media_type": "text/plain",
+                         "content_base64": b64(statement)}}
+    assert payload["statementHash"] == sha(statement) and payload_hash(payload)
+    ok(w.buyer.post(f"/cases/{w.case_id}/filing", json=body))
+    w.port.party_raises_dispute(ORDER_ID, w.case_id)
+    ok(_post(w, w.seller, "jury/choice", "jury.chosen"))
+    ok(_post(w, w.buyer, "jury/choice", "jury.chosen"))
+    ok(_post(w, w.buyer, "facilitation", "facilitation.requested"))
+    ok(w.admin.post(f"/cases/{w.case_id}/mediator", json=w.admin.appoint("mediator", w.mediator)))
+    ok(_post(w, w.mediator, "impasse", "impasse.declared"))
+    # the jury's record: the buyer submits a photo now and puts it before the jury
+    ok(w.buyer.post(f"/cases/{w.case_id}/evidence-submissions",
+                    json=w.buyer.evidence_step(b"photo of the cracked panels")))
+    item = w.buyer.case()["evidence"][-1]["evidenceId"]
+    ok(_post(w, w.buyer, "jury/evidence", "jury.evidence_marked", {"evidenceId": item}))
+    _refused(_post(w, w.seller, "jury/evidence", "jury.evidence_marked", {"evidenceId": item}),
+             422, "invalid_command")  # not the seller's item
+    jurors, outsider = _draw(w)
+
+    seen = Recorder()
+    for juror in jurors:
+        view = seen.keep(juror.get(f"/cases/{w.case_id}/jury/view")).json()
+        assert view["claim"]["disputeType"] == "not_as_described"
+        assert "LED panels arrived cracked" in view["claim"]["text"]
+        assert "[claimant]" in view["claim"]["text"] and "[respondent]" in view["claim"]["text"]
+        assert len(view["options"]) == 3 and view["myVote"]["accepted"] is False
+        assert [(e["evidenceId"], e["by"], e["kind"]) for e in view["evidence"]] == [
+            (item, "claimant", "photo")]
+        seen.keep(juror.get(f"/cases/{w.case_id}"))  # refused
+        seen.keep(juror.get(f"/cases/{w.case_id}/timeline"))  # refused
+        seen.keep(juror.get(f"/cases/{w.case_id}/documents"))  # refused
+        seen.keep(juror.get(f"/cases/{w.case_id}/steps/0"))  # refused
+        seen.keep(juror.get(f"/cases/{w.case_id}/steps/0/document"))  # refused
+        seen.keep(juror.get(f"/cases/{w.case_id}/evidence"))
+        seen.keep(juror.get("/cases"))
+        seen.keep(juror.get("/notices"))
+        seen.keep(juror.post(f"/cases/{w.case_id}/steps/prepare",
+                             json={"action": "jury.accepted", "payload": {}}))
+        seen.keep(_post(w, juror, "jury/acceptance", "jury.accepted"))
+        seen.keep(juror.post(f"/cases/{w.case_id}/steps/prepare", json={
+            "action": "jury.vote_committed",
+            "payload": {"commitment": _commitment(w, juror, 1, 2)}}))
+        seen.keep(_post(w, juror, "jury/votes", "jury.vote_committed",
+                        {"commitment": _commitment(w, juror, 1, 2)}))
+        seen.keep(_post(w, juror, "jury/votes", "jury.vote_committed",  # refused: twice
+                        {"commitment": _commitment(w, juror, 1, 2)}))
+    # the one not drawn reads nothing either
+    _refused(seen.keep(outsider.get(f"/cases/{w.case_id}/jury/view")), 403, "access_denied")
+
+    forbidden = _identity_strings(w)
+    for text in seen.texts:
+        lowered = text.lower()
+        for s in forbidden:
+            assert s.lower() not in lowered, (s, text[:300])
+    # each read of the juror view is logged (the institution sees who read when)
+    logged = [i for i in ok(w.admin.get(f"/cases/{w.case_id}/timeline"))
+              if i["type"] == "jury_view"]
+    assert sorted(i["juror"] for i in logged) == sorted(j.address for j in jurors)
+
+
+def test_an_objection_to_the_verdict_goes_to_a_sole_arbitrator(jury_world: World) -> None:
+    w = jury_world
+    _to_jury_draw(w)
+    jurors, _ = _draw(w)
+    for juror in jurors:
+        ok(_post(w, juror, "jury/acceptance", "jury.accepted"))
+    for juror in jurors:
+        ok(_post(w, juror, "jury/votes", "jury.vote_committed",
+                 {"commitment": _commitment(w, juror, 2, 4)}))
+    w.clock.advance(days=5)
+    w.tick()
+    for juror in jurors:
+        ok(_post(w, juror, "jury/reveals", "jury.vote_revealed",
+                 {"choice": "2", "reasonCode": "4", "salt": _salt(juror)}))
+    ok(_post(w, w.admin, "jury/tally", "jury.tallied", {"counts": ["0", "0", "3"], "winner": "2"}))
+    tally_hash = w.admin.case()["awardRecordHash"]
+    ok(w.buyer.post(f"/cases/{w.case_id}/objection",
+                    json=w.buyer.objection(tally_hash, b"The panels were cracked.")))
+    view = w.admin.case()
+    assert view["stage"] == "arbitrator_appointment"
+    # a juror may not be the arbitrator
+    _refused(w.admin.post(f"/cases/{w.case_id}/arbitrator",
+                          json=w.admin.appoint("arbitrator", jurors[0])),
+             422, "conflict_of_interest")
+    ok(w.admin.post(f"/cases/{w.case_id}/arbitrator",
+                    json=w.admin.appoint("arbitrator", w.arbitrator)))
+    assert w.admin.case()["stage"] == "evidence"
