@@ -61,9 +61,9 @@ t = Catalog("log", {
     "deadline_passed": ("DEADLINE PASSED: stage {stage} ended {deadline}.",
                         "期限已过：阶段 {stage} 已于 {deadline} 截止。"),
     "no_institution": (
-        "INCONSISTENT? Cannot tell: no institution key to check signatures with. Give "
+        "Cannot check: no institution key to check signatures with. Give "
         "--institution ADDRESS (the institution's key, from the escrow order).",
-        "无法判断：没有用于核对签名的机构密钥。请提供 --institution 地址"
+        "无法核对：没有用于核对签名的机构密钥。请提供 --institution 地址"
         "（托管订单中的机构密钥）。"),
     "checkpoint_forged": (
         "INCONSISTENT: a checkpoint is not signed by the institution ({err}).",
@@ -313,6 +313,9 @@ def register_log_commands(app: typer.Typer) -> None:
         except (EvidenceError, OSError) as exc:
             typer.echo(t("state_bad", path=path, err=exc), err=True)
             raise typer.Exit(EXIT_USAGE) from None
+        if not institution and not current.institution:  # nothing to check signatures with
+            typer.echo(t("no_institution"), err=True)
+            raise typer.Exit(EXIT_USAGE)
         held = _held(receipts)
         check = _chain_check(rpc)
         src = HttpLogService(url, token=token)

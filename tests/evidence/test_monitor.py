@@ -340,6 +340,10 @@ def test_cli_monitor_exit_codes_and_both_languages(tmp_path: Path) -> None:
             str(tmp_path / "receipts")]
     env = {"CHAINARB_LANG": "en", "COLUMNS": "200"}
     with serving(svc) as url:
+        keyless = runner.invoke(app, [*base, "--service", url],
+                                env={**env, "CHAINARB_LANG": "zh"})
+        assert keyless.exit_code == 2 and "--institution" in keyless.stderr  # not an alarm
+        assert "无法核对" in keyless.stderr and not state.exists()
         ok = runner.invoke(app, [*base, "--service", url, "--institution", INSTITUTION.address],
                            env=env)
         assert ok.exit_code == 0, ok.output
