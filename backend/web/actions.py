@@ -330,8 +330,13 @@ def _package_field(fid: str, packages: list[dict[str, Any]], lang: str) -> str:
 def _neutral_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[str]:
     forms: list[str] = []
     if "preevaluation.published" in allowed:  # mediator
-        options = "".join(f'<option value="{k}">{_e(ui("tracking_" + k, lang))}</option>'
-                          for k in TRACKING)
+        # the report reads the order's performance evidence (docs/performance-evidence.md);
+        # a chosen status is a what-if, and the published report says it is a hypothesis
+        options = (f'<option value="" selected>{_e(ui("tracking_from_evidence", lang))}</option>'
+                   f'<optgroup label="{_e(ui("tracking_whatif", lang))}">'
+                   + "".join(f'<option value="{k}">{_e(ui("tracking_" + k, lang))}</option>'
+                             for k in TRACKING)
+                   + "</optgroup>")
         inner = (f'<p>{_e(ui("preeval_text", lang))}</p>'
                  + _field("step-preeval", "tracking", ui("tracking_label", lang),
                           f"<select {{id}}>{options}</select>"))

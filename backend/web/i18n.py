@@ -240,10 +240,15 @@ UI: dict[str, dict[str, str]] = {
     "sign_enforce": {"en": "Sign and request enforcement", "zh-Hans": "签署并申请执行"},
     "preeval_title": {"en": "Publish the pre-evaluation report",
                       "zh-Hans": "发布预评估报告"},
-    "preeval_text": {"en": "The service's rule-based report for the carrier's tracking status "
-                           "below is published as the case's non-binding pre-evaluation.",
-                     "zh-Hans": "服务将根据下列物流跟踪状态生成基于规则的报告，"
+    "preeval_text": {"en": "The service's rule-based report, which reads the carrier's "
+                           "tracking from the order's performance evidence, is published as "
+                           "the case's non-binding pre-evaluation.",
+                     "zh-Hans": "服务根据订单履约证据中的物流跟踪生成基于规则的报告，"
                                 "并作为本案不具约束力的预评估发布。"},
+    "tracking_from_evidence": {"en": "As the order's performance evidence shows (recommended)",
+                               "zh-Hans": "以订单履约证据为准（推荐）"},
+    "tracking_whatif": {"en": "What if the status were … (the report is marked a hypothesis)",
+                        "zh-Hans": "假设物流状态为……（报告将注明为假设）"},
     "tracking_label": {"en": "Carrier tracking status", "zh-Hans": "物流跟踪状态"},
     "tracking_delivered": {"en": "Delivered", "zh-Hans": "已送达"},
     "tracking_delivered_signed": {"en": "Delivered and signed for", "zh-Hans": "已签收"},

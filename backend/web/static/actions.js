@@ -399,8 +399,9 @@
     },
     preeval: async function (form) {
       var tracking = form.elements.tracking.value;
-      var report = await call('GET', 'cases/' + CASE.caseId + '/pre-evaluation?tracking=' +
-        encodeURIComponent(tracking));
+      // no status chosen: the report reads the order's performance evidence
+      var report = await call('GET', 'cases/' + CASE.caseId + '/pre-evaluation' +
+        (tracking ? '?tracking=' + encodeURIComponent(tracking) : ''));
       if (await sha256(report.canonical) !== report.sha256) {
         throw new UiError('prepared_mismatch', 'report');
       }

@@ -57,14 +57,14 @@ def test_neutrals_and_court_act_through_the_page(world: WebWorld, tmp_path: Path
         c[party].post(f"/cases/{case}/arbitration-agreement",
                       c[party].plain(case, "arbitration.agreed"))
 
-    # The mediator (中文): the rule-based pre-evaluation, for a parcel that arrived damaged.
+    # The mediator (中文): the rule-based pre-evaluation; the form's default reads the
+    # tracking from the order's performance evidence (no what-if status chosen).
     pre = page_act(world, case, "mediator", "zh-Hans", "preeval", out_dir / "preeval-zh.png",
                    {"fill": {}})
     assert pre["forms"] == ["preeval", "propose", "impasse"], pre
     assert pre["headings"][0] == "发布预评估报告"
     assert "ok" in pre["result"]["cls"], pre
-    report = c["mediator"].get(f"/cases/{case}/pre-evaluation", params={"tracking":
-                                                                         "delivered"})
+    report = c["mediator"].get(f"/cases/{case}/pre-evaluation")
     published = c["buyer"].get(f"/cases/{case}")["preEvaluation"]  # (outcome, report hash)
     assert published == [report["recommended"], report["sha256"]], published
     # The mediator (English) declares an impasse: on to the arbitrator's appointment.

@@ -382,3 +382,26 @@ def test_the_web_router_is_mounted_once(world: WebWorld) -> None:
 
     mounted = [r for r in world.app.routes if getattr(r, "original_router", None) is router]
     assert len(mounted) == 1
+
+
+def test_the_mediators_report_reads_the_evidence_unless_a_what_if_is_chosen() -> None:
+    """The pre-evaluation form's default asks for the report the order's performance
+    evidence gives; the tracking statuses are offered only as a labelled what-if."""
+    from html import escape
+
+    from backend.web.actions import TRACKING, actions_section
+    from backend.web.i18n import UI
+
+    data = {"caseId": "0x" + "11" * 32, "orderId": "1", "viewer": "0x" + "22" * 20,
+            "amount": "480000000", "guarantee": "200000000", "decimals": 6,
+            "nextSequence": 3, "prevHash": "0x" + "33" * 32, "domain": {},
+            "allowedSteps": ["preevaluation.published"], "serverNow": 0, "offers": {},
+            "mediator": None, "messages": {}}
+    for lang in ("en", "zh-Hans"):
+        html = actions_section(data, lang)
+        select = html.split('id="step-preeval-tracking"', 1)[1].split("</select>", 1)[0]
+        values = re.findall(r'<option value="([a-z_]*)"', select)
+        assert values == ["", *TRACKING]  # the evidence first, then every what-if
+        assert re.search(r'<option value="" selected>', select)
+        assert f'<optgroup label="{escape(UI["tracking_whatif"][lang])}">' in select
+        assert escape(UI["tracking_from_evidence"][lang]) in select
