@@ -40,14 +40,14 @@ def test_sign_in_and_case_page_in_both_languages(world: WebWorld, tmp_path: Path
     en = out["en"]
     assert en["stage"] == "facilitated settlement"
     assert en["headings"] == ["What you can do now", "Parties and neutrals", "Timeline",
-                              "Evidence", "Award", "On-chain anchors"]
+                              "Evidence", "Your receipts", "Award", "On-chain anchors"]
     assert en["steps"] == 4 and en["evidenceRows"] == 1
     # The page shows times in the browser's zone (de-DE, Europe/Berlin), not the UTC text.
     assert en["firstTimeIso"].endswith("Z") and en["firstTime"] != en["firstTimeIso"]
     zh = out["zh"]
     assert zh["lang"] == "zh-Hans" and zh["stage"] == "调解"
     assert zh["headings"] == ["您现在可以办理的步骤", "当事人与中立人", "程序时间线", "证据",
-                              "裁决", "链上存证"]
+                              "您的回执", "裁决", "链上存证"]
     assert out["noWallet"] == "此浏览器中未发现扩展钱包。"
     verify = out["verify"]  # the certificate URL's page for a digest never issued
     assert verify["status"] == 404 and verify["heading"] == "司法确认材料包"
