@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -159,6 +160,34 @@ def _finding_json(f: Any) -> dict[str, Any]:
                      "zh": t.pair(f.key)[1].format(**f.values)}}
 
 
+_R = TypeVar("_R")
+
+
+def _require_keys(given: list[str] | None, stored: bool) -> None:
+    """Exit 2 when there is no institution key to check signatures with: the monitor could
+    tell nothing, which is a usage error, not an inconsistency."""
+    if not given and not stored:
+        typer.echo(t("no_institution"), err=True)
+        raise typer.Exit(EXIT_USAGE)
+
+
+def _or_skip(run: Callable[[], _R]) -> _R:
+    """`run()`, or exit 3 when the service or a chain node could not be reached."""
+    from evidence._monitor_http import ServiceUnreachable
+    from evidence.chain import is_unreachable
+
+    try:
+        return run()
+    except (ServiceUnreachable, EvidenceError) as exc:
+        typer.echo(t("unreachable", err=exc), err=True)
+        raise typer.Exit(EXIT_SKIPPED) from None
+    except Exception as exc:  # a chain node that went away mid-check
+        if not is_unreachable(exc):
+            raise
+        typer.echo(t("unreachable", err=type(exc).__name__), err=True)
+        raise typer.Exit(EXIT_SKIPPED) from None
+
+
 def _held(receipts: Path | None) -> list[Any]:
     """The receipts folder's receipts (none when it does not exist); exit 2 on a bad file."""
     from evidence.receipts import default_folder, load_receipts
@@ -192,8 +221,7 @@ def _monitor_all(url: str, state: Path | None, institution: list[str] | None,
                  receipts: Path | None, rpc: str | None, token: str, warn_hours: int,
                  as_json: bool) -> None:
     """`chainarb monitor --all`: every case the token's key may see, one state file."""
-    from evidence._monitor_http import HttpLogService, ServiceUnreachable
-    from evidence.chain import is_unreachable
+    from evidence._monitor_http import HttpLogService
     from evidence.monitor import Level, load_all, run_all, save_all
 
     path = state or Path("chainarb-monitor-all.json")
@@ -202,22 +230,14 @@ def _monitor_all(url: str, state: Path | None, institution: list[str] | None,
     except (EvidenceError, OSError) as exc:
         typer.echo(t("state_bad", path=path, err=exc), err=True)
         raise typer.Exit(EXIT_USAGE) from None
+    _require_keys(institution, any(c.institution for c in current.cases))
     held = _held(receipts)
     check = _chain_check(rpc)
     src = HttpLogService(url, token=token)
-    try:
-        new, results = run_all(current, src, src.cases(), now=datetime.now(UTC),
-                               institution=[_addr(a) for a in institution or []],
-                               receipts=held, anchor_check=check,
-                               warn_seconds=warn_hours * 3600)
-    except (ServiceUnreachable, EvidenceError) as exc:
-        typer.echo(t("unreachable", err=exc), err=True)
-        raise typer.Exit(EXIT_SKIPPED) from None
-    except Exception as exc:  # a chain node that went away mid-check
-        if not is_unreachable(exc):
-            raise
-        typer.echo(t("unreachable", err=type(exc).__name__), err=True)
-        raise typer.Exit(EXIT_SKIPPED) from None
+    new, results = _or_skip(lambda: run_all(
+        current, src, src.cases(), now=datetime.now(UTC),
+        institution=[_addr(a) for a in institution or []], receipts=held,
+        anchor_check=check, warn_seconds=warn_hours * 3600))
     save_all(path, new)
     bad = {case for case, found in results if any(f.level is Level.ALARM for f in found)}
     if as_json:
@@ -289,7 +309,7 @@ def register_log_commands(app: typer.Typer) -> None:
         Exit codes / 退出码: 0 no inconsistency / 未发现不一致; 1 inconsistency / 发现不一致;
         2 usage error / 用法错误; 3 could not run (service or chain down) / 无法运行.
         """
-        from evidence._monitor_http import HttpLogService, ServiceUnreachable
+        from evidence._monitor_http import HttpLogService
         from evidence.monitor import Level, load_state, run_once, save_state
 
         url = service or os.environ.get(SERVICE_ENV, "").strip()
@@ -313,27 +333,14 @@ def register_log_commands(app: typer.Typer) -> None:
         except (EvidenceError, OSError) as exc:
             typer.echo(t("state_bad", path=path, err=exc), err=True)
             raise typer.Exit(EXIT_USAGE) from None
-        if not institution and not current.institution:  # nothing to check signatures with
-            typer.echo(t("no_institution"), err=True)
-            raise typer.Exit(EXIT_USAGE)
+        _require_keys(institution, bool(current.institution))
         held = _held(receipts)
         check = _chain_check(rpc)
         src = HttpLogService(url, token=token)
-        try:
-            new, findings = run_once(current, src, now=datetime.now(UTC),
-                                     institution=[_addr(a) for a in institution or []],
-                                     receipts=held, anchor_check=check,
-                                     warn_seconds=warn_hours * 3600)
-        except (ServiceUnreachable, EvidenceError) as exc:
-            typer.echo(t("unreachable", err=exc), err=True)
-            raise typer.Exit(EXIT_SKIPPED) from None
-        except Exception as exc:  # a chain node that went away mid-check
-            from evidence.chain import is_unreachable
-
-            if not is_unreachable(exc):
-                raise
-            typer.echo(t("unreachable", err=type(exc).__name__), err=True)
-            raise typer.Exit(EXIT_SKIPPED) from None
+        new, findings = _or_skip(lambda: run_once(
+            current, src, now=datetime.now(UTC),
+            institution=[_addr(a) for a in institution or []], receipts=held,
+            anchor_check=check, warn_seconds=warn_hours * 3600))
         save_state(path, new)
         alarm = any(f.level is Level.ALARM for f in findings)
         if as_json:

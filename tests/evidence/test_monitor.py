@@ -432,6 +432,9 @@ def test_cli_monitor_all_lists_the_keys_cases(tmp_path: Path) -> None:
     with serving(svc) as url:
         base = ["monitor", "--all", "--service", url, "--state", str(state), "--receipts",
                 str(tmp_path / "receipts")]
+        keyless = runner.invoke(app, [*base, "--token", TOKEN], env=env)
+        assert keyless.exit_code == 2 and "--institution" in keyless.stderr  # not an alarm
+        assert not state.exists()
         first = runner.invoke(app, [*base, "--token", TOKEN, "--institution",
                                     INSTITUTION.address, "--json"], env=env)
         assert first.exit_code == 0, first.output
