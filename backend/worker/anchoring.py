@@ -197,13 +197,19 @@ def enqueue_leaf(
     the leaf's id (``enqueue_and_log`` also returns the log position).
     """
     if not logged:  # anchored only (a contract of sale: see enqueue_and_log)
-        values = [str(v) for v in value]
-        anchored_only: int = insert_row(session, Leaf, dict(
-            kind=kind, ref_id=ref_id, case_id=case_id, value=values,
-            leaf_hash=_hex(leaf_hash(LEAF_ENCODING, values))))
-        return anchored_only
+        return _insert_leaf(session, kind, ref_id, case_id, [str(v) for v in value])
     return enqueue_and_log(session, kind=kind, ref_id=ref_id, case_id=case_id, value=value,
                            log_kind=log_kind, now=now)[0]
+
+
+def _insert_leaf(session: Session, kind: LeafKind, ref_id: int, case_id: str,
+                 values: list[str]) -> int:
+    """The queue's `leaf` row. A Core INSERT (backend/db/rows.py): one of a signed step's
+    rows, in the caller's write unit, without the unit of work's flush (issue 10)."""
+    leaf_id: int = insert_row(session, Leaf, dict(
+        kind=kind, ref_id=ref_id, case_id=case_id, value=values,
+        leaf_hash=_hex(leaf_hash(LEAF_ENCODING, values))))
+    return leaf_id
 
 
 def enqueue_and_log(
@@ -219,11 +225,7 @@ def enqueue_and_log(
     a logged record of the case that the package lacks a dropped record. Both come together
     (docs/log.md, "What the log holds")."""
     values = [str(v) for v in value]
-    row = dict(kind=kind, ref_id=ref_id, case_id=case_id, value=values,
-               leaf_hash=_hex(leaf_hash(LEAF_ENCODING, values)))
-    # a Core INSERT (backend/db/rows.py): one of a signed step's rows, in the caller's
-    # write unit, without the unit of work's flush (issue 10)
-    leaf_id: int = insert_row(session, Leaf, row)
+    leaf_id = _insert_leaf(session, kind, ref_id, case_id, values)
     # every anchored leaf is in the log, appended in the same transaction (issue 15)
     appended = append_entry(session, kind=log_kind or str(kind), case_id=case_id,
                             value=values, ref_id=ref_id, now=now or utcnow())
