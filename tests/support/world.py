@@ -152,6 +152,21 @@ class Actor:
                 "attachments": [self.settlement(to_buyer, to_seller, compensation)
                                 .to_json_obj()]}
 
+    def offer_at(self, case_id: str, order_id: int, seq: int, prev: str,
+                 to_buyer: int) -> tuple[dict[str, Any], str]:
+        """A signed offer (of ``AMOUNT``, no compensation) for an explicit position of any
+        case, as concurrent submitters race for it; returns the body and its record hash."""
+        rec = SettlementOffer(case_id=bytes32(case_id), sequence=seq, prev_hash=bytes32(prev),
+                              offeror=self.address, order_id=order_id, to_buyer=to_buyer,
+                              to_seller=AMOUNT - to_buyer, compensation=0,
+                              expires_at=self.at() + 86_400, signed_at=self.at())
+        signed = rec.sign(self.key.key, self.world.domain)
+        settlement = Settlement(order_id=order_id, case_id=bytes32(case_id), to_buyer=to_buyer,
+                                to_seller=AMOUNT - to_buyer, compensation=0
+                                ).sign(self.key.key, self.world.domain)
+        return ({"record": signed.to_json_obj(), "attachments": [settlement.to_json_obj()]},
+                "0x" + signed.record_hash.hex())
+
     def accept(self, offer_id: str, to_buyer: int, to_seller: int, compensation: int = 0
                ) -> dict[str, Any]:
         s = self.settlement(to_buyer, to_seller, compensation)

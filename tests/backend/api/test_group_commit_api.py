@@ -21,7 +21,7 @@ from backend.db import Leaf, Notice, Step
 from backend.db.service_models import OfferSignature, StepDetail
 from backend.services.chain import OrderInfo
 from backend.services.steps import payload_hash
-from evidence.records import ProceduralStep, Settlement, SettlementOffer
+from evidence.records import ProceduralStep
 from tests.support.world import AMOUNT, GUARANTEE, Actor, World, ok, sha, to_filed
 
 TABLES = (Step, StepDetail, Leaf, OfferSignature, Notice)
@@ -31,21 +31,6 @@ def _counts(w: World) -> dict[str, int]:
     with w.app.state.ctx.sessions() as s:
         return {t.__tablename__: s.exec(select(func.count()).select_from(t)).one()
                 for t in TABLES}
-
-
-def _offer(who: Actor, case_id: str, order_id: int, seq: int, prev: str,
-           to_buyer: int) -> tuple[dict[str, Any], str]:
-    """A signed offer for an explicit position; returns the body and its record hash."""
-    w = who.world
-    rec = SettlementOffer(case_id=case_id, sequence=seq, prev_hash=prev, offeror=who.address,
-                          order_id=order_id, to_buyer=to_buyer, to_seller=AMOUNT - to_buyer,
-                          compensation=0, expires_at=who.at() + 86_400, signed_at=who.at())
-    signed = rec.sign(who.key.key, w.domain)
-    settlement = Settlement(order_id=order_id, case_id=case_id, to_buyer=to_buyer,
-                            to_seller=AMOUNT - to_buyer, compensation=0
-                            ).sign(who.key.key, w.domain)
-    return ({"record": signed.to_json_obj(), "attachments": [settlement.to_json_obj()]},
-            "0x" + signed.record_hash.hex())
 
 
 def _post_all(w: World, calls: list[tuple[Actor, str, dict[str, Any]]]) -> list[Any]:
@@ -87,7 +72,7 @@ def test_one_position_many_claims_exactly_one_wins(world: World) -> None:
     calls = []
     for i in range(8):
         who = w.buyer if i % 2 == 0 else w.seller
-        body, _ = _offer(who, w.case_id, 7, seq, prev, 1_000 * (i + 1))
+        body, _ = who.offer_at(w.case_id, 7, seq, prev, 1_000 * (i + 1))
         calls.append((who, f"/cases/{w.case_id}/offers", body))
     results = _post_all(w, calls)
     statuses = sorted(r.status_code for r in results)
@@ -112,7 +97,7 @@ def test_chains_in_many_cases_at_once(world: World) -> None:
         seqs = []
         for j in range(steps_per_case):
             who = w.buyer if j % 2 == 0 else w.seller
-            body, prev = _offer(who, case_id, order_id, 1 + j, prev, 1_000 * (j + 1))
+            body, prev = who.offer_at(case_id, order_id, 1 + j, prev, 1_000 * (j + 1))
             r = who.post(f"/cases/{case_id}/offers", json=body)
             if r.status_code != 201:
                 failures.append(r.text)
@@ -192,8 +177,8 @@ def test_a_refusal_inside_a_group_touches_only_its_own_request(sqlite_world: Wor
     to_filed(w)
     (order_b, case_b, prev_b), = _open_more_cases(w, 1)
     seq, prev = w.buyer.head()
-    blocker, prev_b1 = _offer(w.seller, case_b, order_b, 1, prev_b, 5_000)
-    won, won_hash = _offer(w.buyer, w.case_id, 7, seq, prev, 1_000)
+    blocker, prev_b1 = w.seller.offer_at(case_b, order_b, 1, prev_b, 5_000)
+    won, won_hash = w.buyer.offer_at(w.case_id, 7, seq, prev, 1_000)
     # the claimant never answers: refused by the procedure after its savepoint began
     answer_payload = {"answerHash": sha(b"a")}
     refused = {"record": ProceduralStep(
@@ -201,9 +186,9 @@ def test_a_refusal_inside_a_group_touches_only_its_own_request(sqlite_world: Wor
         action="answer.submitted", payload_hash=payload_hash(answer_payload),
         signed_at=w.buyer.at()).sign(w.buyer.key.key, w.domain).to_json_obj(),
         "payload": answer_payload}
-    after_refusal, _ = _offer(w.seller, w.case_id, 7, seq + 1, won_hash, 2_000)
-    stale, _ = _offer(w.seller, w.case_id, 7, seq, prev, 3_000)
-    other_case, _ = _offer(w.buyer, case_b, order_b, 2, prev_b1, 6_000)
+    after_refusal, _ = w.seller.offer_at(w.case_id, 7, seq + 1, won_hash, 2_000)
+    stale, _ = w.seller.offer_at(w.case_id, 7, seq, prev, 3_000)
+    other_case, _ = w.buyer.offer_at(case_b, order_b, 2, prev_b1, 6_000)
     before = _counts(w)
     first, answers = _grouped(w, (w.seller, f"/cases/{case_b}/offers", blocker), [
         (w.buyer, f"/cases/{w.case_id}/offers", won),
@@ -228,9 +213,9 @@ def test_a_failed_group_commit_fails_its_requests_and_the_next_group_works(
     to_filed(w)
     (order_b, case_b, prev_b), = _open_more_cases(w, 1)
     seq, prev = w.buyer.head()
-    blocker, _ = _offer(w.seller, case_b, order_b, 1, prev_b, 5_000)
-    first_a, hash_a = _offer(w.buyer, w.case_id, 7, seq, prev, 1_000)
-    second_a, _ = _offer(w.seller, w.case_id, 7, seq + 1, hash_a, 2_000)
+    blocker, _ = w.seller.offer_at(case_b, order_b, 1, prev_b, 5_000)
+    first_a, hash_a = w.buyer.offer_at(w.case_id, 7, seq, prev, 1_000)
+    second_a, _ = w.seller.offer_at(w.case_id, 7, seq + 1, hash_a, 2_000)
     sessions = w.app.state.ctx.sessions
     failed: list[int] = []
 
@@ -282,7 +267,7 @@ def test_concurrent_steps_share_groups_on_both_databases(world: World) -> None:
         groups = committer.groups
         futures = []
         for i, (order, case_id, prev) in enumerate(cases):
-            body, _ = _offer(w.seller, case_id, order, 1, prev, 2_000)
+            body, _ = w.seller.offer_at(case_id, order, 1, prev, 2_000)
             futures.append(pool.submit(w.seller.post, f"/cases/{case_id}/offers", json=body))
             deadline = time.monotonic() + 20
             while committer.pending < i + 1:
@@ -314,7 +299,7 @@ def test_same_case_racing_chains_stay_linked(world: World) -> None:
                 if len(accepted) >= n:
                     return
             seq, prev = who.head()
-            body, _ = _offer(who, w.case_id, 7, seq, prev, 1_000 + seq)
+            body, _ = who.offer_at(w.case_id, 7, seq, prev, 1_000 + seq)
             r = who.post(f"/cases/{w.case_id}/offers", json=body)
             if r.status_code == 201:
                 with lock:

@@ -4,7 +4,6 @@ consistent with the last anchored checkpoint (SQLite and PostgreSQL, fake chain)
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 import pytest
@@ -14,47 +13,27 @@ from sqlmodel import col, select
 from backend.db import (
     AnchorBatch,
     AnchorStatus,
-    Case,
-    LeafKind,
-    make_engine,
-    make_session_factory,
     session_scope,
     write_scope,
 )
 from backend.db.log_models import LogCheckpoint, LogNode
 from backend.log import Checkpointer, open_log, rebuild
-from backend.worker import AnchoringWorker, enqueue_leaf
+from backend.worker import AnchoringWorker
 from evidence.log import NoteSigner, verify_checkpoint, verify_consistency
 from evidence.log_leaf import CHECKPOINT_LEAF_TAG, checkpoint_leaf
 from evidence.merkle import LEAF_ENCODING, leaf_hash, verify
 from tests.support.anchor_chain import FakeChain
+from tests.support.leaves import add_leaves, case_sessions
 
-CASE = "0x" + "c1" * 32
 KEY = "0x" + "4c" * 32
 SIGNER = NoteSigner.from_private_key(KEY)
 ORIGIN = "chainarb.test/log"
 
 
-def _leaf_value(i: int) -> list[str]:
-    return [CASE, "0x" + hashlib.sha256(f"record{i}".encode()).hexdigest(),
-            "0x" + hashlib.sha256(f"sigs{i}".encode()).hexdigest()]
-
-
 @pytest.fixture
 def sessions(clean_db_url: str):  # type: ignore[no-untyped-def]
-    engine = make_engine(clean_db_url)
-    factory = make_session_factory(engine)
-    with session_scope(factory) as s:
-        s.add(Case(id=CASE, order_id="1", claimant="0x" + "aa" * 20,
-                   respondent="0x" + "bb" * 20, stage="FILED"))
-    yield factory
-    engine.dispose()
-
-
-def _add(factory, start: int, n: int) -> None:  # type: ignore[no-untyped-def]
-    with write_scope(factory) as s:
-        for i in range(start, start + n):
-            enqueue_leaf(s, kind=LeafKind.STEP, ref_id=i, case_id=CASE, value=_leaf_value(i))
+    with case_sessions(clean_db_url) as factory:
+        yield factory
 
 
 def _worker(factory, chain: FakeChain, limit: int = 100) -> AnchoringWorker:  # type: ignore[no-untyped-def]
@@ -72,9 +51,9 @@ def _carried(factory) -> list[tuple[LogCheckpoint, AnchorBatch]]:  # type: ignor
 def test_each_batch_carries_a_signed_checkpoint_of_the_log(sessions) -> None:  # type: ignore[no-untyped-def]
     chain = FakeChain()
     worker = _worker(sessions, chain)
-    _add(sessions, 0, 5)
+    add_leaves(sessions, 0, 5)
     worker.run_once()
-    _add(sessions, 5, 3)
+    add_leaves(sessions, 5, 3)
     worker.run_once()
     carried = _carried(sessions)
     assert [cp.size for cp, _b in carried] == [5, 8]
@@ -102,13 +81,13 @@ def test_a_checkpoint_inconsistent_with_the_last_anchored_one_is_refused(  # typ
         sessions, caplog: pytest.LogCaptureFixture) -> None:
     chain = FakeChain()
     worker = _worker(sessions, chain)
-    _add(sessions, 0, 4)
+    add_leaves(sessions, 0, 4)
     worker.run_once()
     # rewrite history: the node over leaves 0..3 (the whole first checkpoint) is replaced
     with session_scope(sessions) as s:
         s.execute(sa.update(LogNode).where(col(LogNode.level) == 2, col(LogNode.idx) == 0)
                   .values(hash="0x" + "66" * 32))
-    _add(sessions, 4, 3)
+    add_leaves(sessions, 4, 3)
     batches_before = len(chain.anchors)
     with caplog.at_level(logging.CRITICAL, logger="backend.worker.anchoring"):
         report = worker.run_once()
@@ -136,13 +115,13 @@ def test_a_checkpoint_inconsistent_with_the_last_anchored_one_is_refused(  # typ
 def test_a_log_that_lost_entries_is_refused(sessions) -> None:  # type: ignore[no-untyped-def]
     chain = FakeChain()
     worker = _worker(sessions, chain)
-    _add(sessions, 0, 3)
+    add_leaves(sessions, 0, 3)
     worker.run_once()
     with session_scope(sessions) as s:  # two entries dropped, nodes and size made to fit
         s.execute(sa.text("DELETE FROM log_entry WHERE idx >= 1"))
     with write_scope(sessions) as s:
         rebuild(s, repair=True)
-    _add(sessions, 3, 1)  # size 2 now: smaller than the anchored 3
+    add_leaves(sessions, 3, 1)  # size 2 now: smaller than the anchored 3
     report = worker.run_once()
     assert report.refused is not None and "fewer than" in report.refused
 
@@ -150,9 +129,9 @@ def test_a_log_that_lost_entries_is_refused(sessions) -> None:  # type: ignore[n
 def test_another_origin_is_refused(sessions) -> None:  # type: ignore[no-untyped-def]
     chain = FakeChain()
     _worker(sessions, chain).run_once()
-    _add(sessions, 0, 1)
+    add_leaves(sessions, 0, 1)
     _worker(sessions, chain).run_once()
-    _add(sessions, 1, 1)
+    add_leaves(sessions, 1, 1)
     other = AnchoringWorker(sessions, chain, checkpointer=Checkpointer("other.test/log", SIGNER))
     report = other.run_once()
     assert report.refused is not None and "origin never changes" in report.refused

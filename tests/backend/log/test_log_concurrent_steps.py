@@ -16,12 +16,10 @@ from backend.db.log_models import LogEntry
 from backend.log import rebuild
 from backend.services.chain import OrderInfo
 from evidence.log import verify_receipt
-from evidence.records import Settlement, SettlementOffer
 from tests.support.world import (
     AMOUNT,
     GUARANTEE,
     INSTITUTION_KEY,
-    Actor,
     World,
     make_world,
     ok,
@@ -29,20 +27,6 @@ from tests.support.world import (
 )
 
 INSTITUTION = Account.from_key(INSTITUTION_KEY).address
-
-
-def _offer(who: Actor, case_id: str, order_id: int, seq: int, prev: str,
-           to_buyer: int) -> tuple[dict[str, Any], str]:
-    w = who.world
-    rec = SettlementOffer(case_id=case_id, sequence=seq, prev_hash=prev, offeror=who.address,
-                          order_id=order_id, to_buyer=to_buyer, to_seller=AMOUNT - to_buyer,
-                          compensation=0, expires_at=who.at() + 86_400, signed_at=who.at())
-    signed = rec.sign(who.key.key, w.domain)
-    settlement = Settlement(order_id=order_id, case_id=case_id, to_buyer=to_buyer,
-                            to_seller=AMOUNT - to_buyer, compensation=0
-                            ).sign(who.key.key, w.domain)
-    return ({"record": signed.to_json_obj(), "attachments": [settlement.to_json_obj()]},
-            "0x" + signed.record_hash.hex())
 
 
 def test_concurrent_steps_in_several_cases(clean_db_url: str, tmp_path: Path) -> None:
@@ -71,9 +55,9 @@ def test_concurrent_steps_in_several_cases(clean_db_url: str, tmp_path: Path) ->
             got, stale = [], 0
             for j in range(5):
                 who = w.buyer if j % 2 == 0 else w.seller
-                body, _ = _offer(who, case_id, order_id, 1 + j, prev, 1_000 * (j + 1))
+                body, _ = who.offer_at(case_id, order_id, 1 + j, prev, 1_000 * (j + 1))
                 # the same position twice at once: one wins, the other is refused
-                twin, _ = _offer(who, case_id, order_id, 1 + j, prev, 2_000 * (j + 1))
+                twin, _ = who.offer_at(case_id, order_id, 1 + j, prev, 2_000 * (j + 1))
                 path = f"/cases/{case_id}/offers"
                 with ThreadPoolExecutor(2) as pool:
                     answers = list(pool.map(who.post, [path, path], [body, twin]))

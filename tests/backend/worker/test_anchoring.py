@@ -14,11 +14,8 @@ from backend.db import (
     AnchorBatch,
     AnchorInclusion,
     AnchorStatus,
-    Case,
     Leaf,
     LeafKind,
-    make_engine,
-    make_session_factory,
     session_scope,
     write_scope,
 )
@@ -31,30 +28,13 @@ from backend.worker import (
 )
 from evidence.merkle import verify
 from tests.support.anchor_chain import FakeChain
-
-CASE = "0x" + "c1" * 32
-
-
-def _leaf_value(i: int) -> list[str]:
-    return [CASE, "0x" + hashlib.sha256(f"record{i}".encode()).hexdigest(),
-            "0x" + hashlib.sha256(f"sigs{i}".encode()).hexdigest()]
+from tests.support.leaves import CASE, add_leaves, case_sessions, leaf_value
 
 
 @pytest.fixture
 def sessions(clean_db_url: str):  # type: ignore[no-untyped-def]
-    engine = make_engine(clean_db_url)
-    factory = make_session_factory(engine)
-    with session_scope(factory) as s:
-        s.add(Case(id=CASE, order_id="1", claimant="0x" + "aa" * 20,
-                   respondent="0x" + "bb" * 20, stage="FILED"))
-    yield factory
-    engine.dispose()
-
-
-def _add_leaves(factory, start: int, n: int) -> None:  # type: ignore[no-untyped-def]
-    with write_scope(factory) as s:
-        for i in range(start, start + n):
-            enqueue_leaf(s, kind=LeafKind.STEP, ref_id=i, case_id=CASE, value=_leaf_value(i))
+    with case_sessions(clean_db_url) as factory:
+        yield factory
 
 
 def _inclusion(factory, chain_id: int = FakeChain.chain_id) -> AnchorInclusion:  # type: ignore[no-untyped-def]
@@ -91,7 +71,7 @@ def _assert_all_anchored_once(factory, chain: FakeChain, total: int) -> None:  #
 
 def test_batches_every_pending_leaf_with_proofs(sessions) -> None:  # type: ignore[no-untyped-def]
     chain = FakeChain()
-    _add_leaves(sessions, 0, 25)
+    add_leaves(sessions, 0, 25)
     report = AnchoringWorker(sessions, chain, batch_limit=10).run_once()
     assert len(report.claimed) == 3 and len(report.confirmed) == 3 and not report.errors
     _assert_all_anchored_once(sessions, chain, 25)
@@ -101,7 +81,7 @@ def test_batches_every_pending_leaf_with_proofs(sessions) -> None:  # type: igno
 
 def test_single_leaf_batch(sessions) -> None:  # type: ignore[no-untyped-def]
     chain = FakeChain()
-    _add_leaves(sessions, 0, 1)
+    add_leaves(sessions, 0, 1)
     AnchoringWorker(sessions, chain).run_once()
     with sessions() as s:
         leaf = s.exec(select(Leaf)).one()
@@ -118,18 +98,18 @@ def test_claim_on_empty_queue_returns_none(sessions) -> None:  # type: ignore[no
 
 
 def test_duplicate_leaves_are_refused(sessions) -> None:  # type: ignore[no-untyped-def]
-    _add_leaves(sessions, 0, 1)
+    add_leaves(sessions, 0, 1)
     with pytest.raises(IntegrityError), write_scope(sessions) as s:  # same item again
-        enqueue_leaf(s, kind=LeafKind.STEP, ref_id=0, case_id=CASE, value=_leaf_value(5))
+        enqueue_leaf(s, kind=LeafKind.STEP, ref_id=0, case_id=CASE, value=leaf_value(5))
     with pytest.raises(IntegrityError), write_scope(sessions) as s:  # same leaf again
-        enqueue_leaf(s, kind=LeafKind.EVIDENCE, ref_id=9, case_id=CASE, value=_leaf_value(0))
+        enqueue_leaf(s, kind=LeafKind.EVIDENCE, ref_id=9, case_id=CASE, value=leaf_value(0))
 
 
 def test_an_altered_leaf_row_stops_the_claim(sessions) -> None:  # type: ignore[no-untyped-def]
-    _add_leaves(sessions, 0, 3)
+    add_leaves(sessions, 0, 3)
     with session_scope(sessions) as s:
         leaf = s.exec(select(Leaf).order_by(col(Leaf.id))).first()
-        leaf.value = _leaf_value(99)  # values changed, stored hash not
+        leaf.value = leaf_value(99)  # values changed, stored hash not
         s.add(leaf)
     with sessions() as s, pytest.raises(LeafMismatchError, match="row was altered"):
         claim_pending_leaves(s, 10)
@@ -139,7 +119,7 @@ def test_an_altered_leaf_row_stops_the_claim(sessions) -> None:  # type: ignore[
 
 def test_waits_for_confirmations(sessions) -> None:  # type: ignore[no-untyped-def]
     chain = FakeChain()
-    _add_leaves(sessions, 0, 4)
+    add_leaves(sessions, 0, 4)
     worker = AnchoringWorker(sessions, chain, confirmations=3)
     worker.run_once()
     assert _inclusion(sessions).status == AnchorStatus.SENT
@@ -154,7 +134,7 @@ def test_waits_for_confirmations(sessions) -> None:  # type: ignore[no-untyped-d
 
 def test_chain_errors_are_retried_then_failed_then_requeued(sessions) -> None:  # type: ignore[no-untyped-def]
     chain = FakeChain()
-    _add_leaves(sessions, 0, 5)
+    add_leaves(sessions, 0, 5)
     worker = AnchoringWorker(sessions, chain, max_attempts=3)
     chain.fail_broadcasts = 100
     reports = [worker.run_once() for _ in range(4)]
@@ -172,7 +152,7 @@ def test_chain_errors_are_retried_then_failed_then_requeued(sessions) -> None:  
 
 def test_transient_error_then_success(sessions) -> None:  # type: ignore[no-untyped-def]
     chain = FakeChain()
-    _add_leaves(sessions, 0, 5)
+    add_leaves(sessions, 0, 5)
     worker = AnchoringWorker(sessions, chain)
     chain.fail_broadcasts = 1
     assert worker.run_once().errors
@@ -183,7 +163,7 @@ def test_transient_error_then_success(sessions) -> None:  # type: ignore[no-unty
 def test_nonce_taken_by_another_transaction_is_signed_again(sessions) -> None:  # type: ignore[no-untyped-def]
     chain = FakeChain()
     chain.automine = False
-    _add_leaves(sessions, 0, 5)
+    add_leaves(sessions, 0, 5)
     worker = AnchoringWorker(sessions, chain)
     worker.run_once()  # signed with nonce 0, in the pool
     chain.pool.clear()  # the node dropped it...
@@ -205,7 +185,7 @@ class Crash(BaseException):
 @pytest.mark.parametrize("point", ["claimed", "signed", "broadcast", "confirmed"])
 def test_crash_at_any_point_loses_nothing_and_sends_nothing_twice(sessions, point: str) -> None:  # type: ignore[no-untyped-def]
     chain = FakeChain()
-    _add_leaves(sessions, 0, 12)
+    add_leaves(sessions, 0, 12)
 
     def die(p: str) -> None:
         if p == point:
@@ -220,7 +200,7 @@ def test_crash_at_any_point_loses_nothing_and_sends_nothing_twice(sessions, poin
 
 def test_signed_but_never_broadcast_is_rebroadcast_byte_for_byte(sessions) -> None:  # type: ignore[no-untyped-def]
     chain = FakeChain()
-    _add_leaves(sessions, 0, 3)
+    add_leaves(sessions, 0, 3)
 
     def die(p: str) -> None:
         if p == "signed":
@@ -237,7 +217,7 @@ def test_signed_but_never_broadcast_is_rebroadcast_byte_for_byte(sessions) -> No
 def test_root_already_on_chain_is_reconciled_not_resent(sessions) -> None:  # type: ignore[no-untyped-def]
     """The database lost the SENT record (e.g. SQLite's last commit) but the tx went out."""
     chain = FakeChain()
-    _add_leaves(sessions, 0, 6)
+    add_leaves(sessions, 0, 6)
     with session_scope(sessions) as s:
         batch = claim_pending_leaves(s, 100)  # no chains: the worker assigns its own
         root = bytes.fromhex(batch.root[2:])
@@ -250,7 +230,7 @@ def test_root_already_on_chain_is_reconciled_not_resent(sessions) -> None:  # ty
 def test_two_workers_in_one_round_race_safely(sessions) -> None:  # type: ignore[no-untyped-def]
     """Worker B sees A's PENDING batch at the same time; the CAS lets one sign it."""
     chain = FakeChain()
-    _add_leaves(sessions, 0, 8)
+    add_leaves(sessions, 0, 8)
     a = AnchoringWorker(sessions, chain, batch_limit=3)
     b = AnchoringWorker(sessions, chain, batch_limit=3)
 
@@ -267,9 +247,9 @@ def test_two_workers_in_one_round_race_safely(sessions) -> None:  # type: ignore
 def test_leaves_added_later_go_to_a_new_batch(sessions) -> None:  # type: ignore[no-untyped-def]
     chain = FakeChain()
     worker = AnchoringWorker(sessions, chain)
-    _add_leaves(sessions, 0, 3)
+    add_leaves(sessions, 0, 3)
     worker.run_once()
-    _add_leaves(sessions, 3, 2)
+    add_leaves(sessions, 3, 2)
     worker.run_once()
     _assert_all_anchored_once(sessions, chain, 5)
     with sessions() as s:
@@ -287,7 +267,7 @@ def test_a_second_claimer_takes_other_leaves_or_waits(sessions, clean_db_url: st
     import threading
     import time
 
-    _add_leaves(sessions, 0, 10)
+    add_leaves(sessions, 0, 10)
     a = sessions()
     batch_a = claim_pending_leaves(a, 4)
     assert batch_a is not None
@@ -331,7 +311,7 @@ def test_confirmed_batches_get_a_timestamp_token_retrying_a_failed_tsa(sessions)
             raise ConnectionError("TSA unreachable (injected)")
         return b"TOKEN:" + digest
 
-    _add_leaves(sessions, 0, 4)
+    add_leaves(sessions, 0, 4)
     worker = AnchoringWorker(sessions, chain, timestamper=tsa)
     report = worker.run_once()
     assert len(report.confirmed) == 1 and any("timestamp" in e for e in report.errors)
@@ -354,7 +334,7 @@ def test_run_forever_anchors_what_arrives_and_stops(sessions) -> None:  # type: 
     t = threading.Thread(target=worker.run_forever, args=(0.05, stop))
     t.start()
     try:
-        _add_leaves(sessions, 0, 3)
+        add_leaves(sessions, 0, 3)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             with sessions() as s:
@@ -403,7 +383,7 @@ class _Down(FakeChain):
 
 def test_every_root_goes_to_each_chain_once(sessions) -> None:  # type: ignore[no-untyped-def]
     a, b = _two_chains()
-    _add_leaves(sessions, 0, 12)
+    add_leaves(sessions, 0, 12)
     report = AnchoringWorker(sessions, [a, b], batch_limit=5).run_once()
     assert len(report.claimed) == 3 and len(report.confirmed) == 6
     assert sorted(report.completed) == sorted(report.claimed)
@@ -418,7 +398,7 @@ def test_a_chain_down_holds_up_only_its_own_rows_then_catches_up(sessions) -> No
     b.chain_id, b.contract = 4343, "0x" + "b0" * 20
     b.down = True
     worker = AnchoringWorker(sessions, [a, b], batch_limit=4, max_attempts=2)
-    _add_leaves(sessions, 0, 8)
+    add_leaves(sessions, 0, 8)
     for _ in range(3):  # more rounds than max_attempts: an outage spends no attempt
         b.calls = 0
         report = worker.run_once()
@@ -442,7 +422,7 @@ def test_a_batch_is_stamped_once_anchored_on_one_chain(sessions) -> None:  # typ
     b = _Down()
     b.chain_id, b.contract = 4343, "0x" + "b0" * 20
     b.down = True
-    _add_leaves(sessions, 0, 2)
+    add_leaves(sessions, 0, 2)
     report = AnchoringWorker(sessions, [a, b], timestamper=lambda d: b"T" + d).run_once()
     assert len(report.stamped) == 1 and report.completed == []
 
@@ -450,7 +430,7 @@ def test_a_batch_is_stamped_once_anchored_on_one_chain(sessions) -> None:  # typ
 def test_orphan_batches_get_the_worker_s_chains(sessions) -> None:  # type: ignore[no-untyped-def]
     """A batch claimed without chains (or migrated from before 0005 without one)."""
     a, b = _two_chains()
-    _add_leaves(sessions, 0, 3)
+    add_leaves(sessions, 0, 3)
     with session_scope(sessions) as s:
         assert claim_pending_leaves(s, 10) is not None
     AnchoringWorker(sessions, [a, b]).run_once()
@@ -471,7 +451,7 @@ def test_two_workers_adopting_the_same_orphan_give_it_one_row_per_chain(
     A's second look, under the write lock, finds nothing left. PostgreSQL (no such lock):
     A's insert hits the (batch, chain) key and A yields. Either way one row per chain."""
     a_chain, b_chain = _two_chains()
-    _add_leaves(sessions, 0, 3)
+    add_leaves(sessions, 0, 3)
     with session_scope(sessions) as s:
         assert claim_pending_leaves(s, 10) is not None  # no chains: an orphan
     b = AnchoringWorker(sessions, [a_chain, b_chain])
