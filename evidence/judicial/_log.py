@@ -61,6 +61,10 @@ MAX_RANGE = 500_000
 what a court's verifier reads; a busier log needs the per-case index of docs/log.md."""
 
 
+BACKFILL = "backfill"
+"""The entry kind of a record accepted before the log began, appended by the backfill."""
+
+
 MAX_CHECKPOINTS = 4096
 """Most checkpoints a package may cite (each costs a signature recovery per check)."""
 
@@ -292,7 +296,8 @@ def check_inclusion(section: LogSection, keys: Sequence[str], case_id: bytes,
                     unchained: Sequence[SignedRecord]) -> tuple[Problems, int]:
     """Each chained record (and each escrow record the log holds) is the entry at its index
     under a cited checkpoint; the chained records' indices rise with their sequence (the
-    log's order is the order the service accepted them)."""
+    log's order is the order the service accepted them), except a record the backfill
+    appended late (kind ``backfill``: accepted before the log began, docs/log.md §12)."""
     cited, problems = cited_checkpoints(section, keys)
     by_record = _inclusions_by_record(section)
     last_index, last_name = -1, ""
@@ -310,6 +315,8 @@ def check_inclusion(section: LogSection, keys: Sequence[str], case_id: bytes,
             continue
         proven += 1
         inc = min(incs, key=lambda i: i.index)  # where the service first accepted it
+        if required and api.decode_entry(inc.entry).kind == BACKFILL:
+            continue  # accepted before the log began: its batch's anchor dates it
         if required:
             if inc.index <= last_index:
                 problems.append(f"{name}: at log index {inc.index}, not after {last_name} "

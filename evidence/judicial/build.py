@@ -256,6 +256,8 @@ def build_package(
     put(fmt.IDENTITIES, b"".join(r.to_json() + b"\n" for r in _identity_records(inputs)))
     if unchained:
         put(fmt.UNCHAINED, b"".join(e.record.to_json() + b"\n" for e in unchained))
+    if inputs.contract is not None:
+        put(fmt.CONTRACT, inputs.contract.to_json() + b"\n")
     for entry in inputs.steps:
         if entry.payload is not None:
             name = f"{fmt.PAYLOADS_DIR}{fmt.sha256_hex(entry.payload)}.json"
@@ -509,6 +511,8 @@ def _identity_records(inputs: PackageInputs) -> list[SignedRecord]:
     for n in inputs.neutrals:
         if n.disclosure is not None:
             found[n.disclosure.record_hash] = n.disclosure
+    for d in inputs.disclosures:  # every one the log holds under the case
+        found[d.record_hash] = d
     return [found[h] for h in sorted(found)]
 
 
@@ -625,6 +629,7 @@ def _manifest(
             "eip712Types": fmt.TYPES,
             "identities": fmt.IDENTITIES,
             "unchained": fmt.UNCHAINED,
+            "contractOfSale": fmt.CONTRACT if inputs.contract is not None else None,
             "evidenceIndex": fmt.EVIDENCE_INDEX,
             "car": fmt.CAR if has_car else None,
             "anchors": fmt.ANCHORS,

@@ -255,6 +255,13 @@ class PackageInputs:
     escrow acts), so a court checks them offline (`evidence.chainproofs.collect_proofs`)."""
     receipts: Sequence[ProvenReceipt] = ()
     """Each such transaction's receipt with its proof in its block's receipts trie."""
+    contract: SignedRecord | None = None
+    """The contract of sale the order binds (`records/contract-of-sale.jsonl`), signed by
+    buyer and seller; its log entry names the case, so a package of a case whose order has
+    one carries it (docs/contract-of-sale.md)."""
+    disclosures: Sequence[SignedRecord] = ()
+    """Every Disclosure of the case, beyond those the neutrals cite (each is in the log
+    under the case: the package carries them all; records/identities.jsonl)."""
     log: LogInputs | None = None
     """The institution's log (docs/log.md): each record's inclusion proof to an anchored
     checkpoint, the cited checkpoints with their anchoring, the consistency proofs between
