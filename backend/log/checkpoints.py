@@ -14,7 +14,10 @@ Rules of this module (docs/log.md, "Service"):
    then claims nothing, records the refusal (a ``log_checkpoint`` row with ``refused``)
    and logs it at CRITICAL. Nothing is anchored until someone repairs the log
    (``backend.log.store.rebuild``) and the check passes.
-3. **One leaf, same encoding.** The checkpoint rides as ``evidence.log_leaf.checkpoint_leaf``
+3. **The per-case index rides in the note.** The checkpoint's one extension line names
+   the index tree of every case's head in the log of that size (``chainarb-case-index
+   <count> <base64 root>``, evidence.log.caseindex), signed with the rest.
+4. **One leaf, same encoding.** The checkpoint rides as ``evidence.log_leaf.checkpoint_leaf``
    (bytes32 x 3, like every record's leaf), so the anchored root still follows
    OpenZeppelin's StandardMerkleTree and the contract is unchanged.
 """
@@ -26,11 +29,13 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from backend.db.log_models import LogCheckpoint
+from evidence.log.caseindex import index_extension, index_tree
 from evidence.log.checkpoint import Checkpoint, sign_checkpoint
 from evidence.log.note import Note, NoteSigner
 from evidence.log.proofs import verify_consistency
 from evidence.log_leaf import checkpoint_leaf
 
+from .caseindex import heads_at
 from .store import log_size, open_log
 
 __all__ = ["CheckpointRefused", "Checkpointer", "PreparedCheckpoint", "last_carried"]
@@ -112,5 +117,7 @@ class Checkpointer:
             raise CheckpointRefused(
                 f"the log of {size} entries is not consistent with the last anchored "
                 f"checkpoint: {type(exc).__name__}: {exc}", size, root) from exc
-        note = sign_checkpoint(Checkpoint(self.origin, size, root), self.signer)
+        heads = heads_at(session, size)  # the per-case index (docs/log.md §14)
+        line = index_extension(len(heads), index_tree(heads).root())
+        note = sign_checkpoint(Checkpoint(self.origin, size, root, (line,)), self.signer)
         return PreparedCheckpoint(size, root, note)

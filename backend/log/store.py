@@ -17,6 +17,9 @@ Rules of this module (docs/log.md, "Service"):
    unfinished transaction, entry and nodes together, and nothing else.
 4. **The entries are the log; the nodes are derived.** ``rebuild`` recomputes every node
    from the entries alone and compares (or, with ``repair``, rewrites) the stored ones.
+5. **The per-case index follows each append.** ``index_case`` updates the case's head
+   (``log_case``: size, last index, root, frontier) in the same transaction; ``rebuild``
+   recomputes the heads from the entries too (docs/log.md §14).
 
 No Merkle arithmetic lives here: the tree is ``evidence.log.MerkleLog`` over
 ``DbNodeStore``. The clock is the caller's (``now``); ``hook`` lets the crash tests kill
@@ -32,9 +35,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from backend.db.log_models import LOG_HEAD_ID, LogEntry, LogHead, LogNode
+from backend.db.log_models import LOG_HEAD_ID, LogCase, LogEntry, LogHead, LogNode
 from backend.db.rows import table_of
+from evidence.log.caseindex import case_leaf
 from evidence.log.entry import LogEntry as EncodedEntry
+from evidence.log.hashing import leaf_hash
+from evidence.log.proofs import extend_frontier, root_from_frontier
 from evidence.log.tree import MerkleLog, NodeKey
 
 __all__ = [
@@ -142,7 +148,25 @@ def append_entry(session: Session, *, kind: str, case_id: str, value: Sequence[s
     got = tree.append(entry.encode())
     assert got == index, (got, index)
     _hook("nodes")
+    index_case(session, _h(entry.case_id), index, entry.encode())
     return Appended(index, entry, now)
+
+
+def index_case(session: Session, case_id: str, index: int, entry: bytes) -> None:
+    """Append entry `index` to its case's log in the per-case index (rule 5): the case's
+    row holds its size, last index, root and frontier, so an append reads and writes one
+    row (serialised by the log's counter row, as the append itself)."""
+    t = table_of(LogCase)
+    conn = session.connection()
+    row = conn.execute(sa.select(t.c.size, t.c.frontier).where(t.c.case_id == case_id)).first()
+    size, frontier = (int(row[0]), [bytes.fromhex(h[2:]) for h in row[1]]) if row else (0, [])
+    size, frontier = extend_frontier(size, frontier, [leaf_hash(case_leaf(index, entry))])
+    values = {"size": size, "last_idx": index, "root": _h(root_from_frontier(size, frontier)),
+              "frontier": [_h(h) for h in frontier]}
+    if row is None:
+        conn.execute(sa.insert(t), {"case_id": case_id, **values})
+    else:
+        conn.execute(sa.update(t).where(t.c.case_id == case_id).values(**values))
 
 
 class _DictNodeStore:
@@ -210,13 +234,40 @@ def rebuild(session: Session, *, repair: bool = False) -> RebuildReport:
     if differ:
         problems.append(f"{len(differ)} stored node(s) differ from the entries' (the first: "
                         f"level {differ[0][0]}, index {differ[0][1]})")
+    heads = case_heads(entries)
+    have_heads = {c: (int(n), int(last), r, [str(h) for h in f]) for c, n, last, r, f in
+                  session.exec(select(LogCase.case_id, LogCase.size, LogCase.last_idx,
+                                      LogCase.root, LogCase.frontier)).all()}
+    bad_heads = sorted(c for c in heads.keys() | have_heads.keys()
+                       if heads.get(c) != have_heads.get(c))
+    if bad_heads:
+        problems.append(f"{len(bad_heads)} case head(s) of the per-case index differ from the "
+                        f"entries' (the first: case {bad_heads[0]})")
     repaired = False
     if repair and (problems or stored != root):
         session.execute(sa.delete(LogNode))
         DbNodeStore(session).put_nodes([(level, i, h) for (level, i), h in want.items()])
         session.connection().execute(_SET_SIZE, {"id": LOG_HEAD_ID, "size": len(entries)})
+        session.execute(sa.delete(LogCase))
+        if heads:
+            session.connection().execute(sa.insert(table_of(LogCase)), [
+                {"case_id": c, "size": n, "last_idx": last, "root": r, "frontier": f}
+                for c, (n, last, r, f) in heads.items()])
         repaired = True
     return RebuildReport(len(entries), root, stored, repaired, tuple(problems))
+
+
+def case_heads(entries: Sequence[bytes]) -> dict[str, tuple[int, int, str, list[str]]]:
+    """Each case's head (size, last index, root, frontier; 0x-hex) recomputed from the
+    encoded entries in index order: what ``log_case`` must hold."""
+    acc: dict[str, tuple[int, int, list[bytes]]] = {}
+    for idx, entry in enumerate(entries):
+        case = _h(entry[2:34])
+        size, _, frontier = acc.get(case, (0, 0, []))
+        size, frontier = extend_frontier(size, frontier, [leaf_hash(case_leaf(idx, entry))])
+        acc[case] = (size, idx, frontier)
+    return {c: (n, last, _h(root_from_frontier(n, f)), [_h(h) for h in f])
+            for c, (n, last, f) in acc.items()}
 
 
 _SET_SIZE = sa.text(

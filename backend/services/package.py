@@ -64,6 +64,7 @@ from backend.db.service_models import (
     SaleContractStatus,
     StepDetail,
 )
+from backend.log.caseindex import case_index_proof
 from backend.log.store import open_log
 from backend.worker.anchoring import enqueue_leaf
 from backend.worker.runner import ChainLabel
@@ -89,10 +90,11 @@ from evidence.judicial import (
 from evidence.judicial import EvidenceItem as PackageItem
 from evidence.judicial._log import gather
 from evidence.judicial.chains import INDEPENDENT, INSTITUTION
-from evidence.judicial.inputs import LogCheckpoint, LogInputs, appointment_of
+from evidence.judicial.inputs import LogCaseIndex, LogCheckpoint, LogInputs, appointment_of
 from evidence.judicial.provenance import SignedProvenanceEntry
 from evidence.judicial.verify import OPEN_ACTIONS
 from evidence.log import Checkpoint
+from evidence.log.caseindex import index_of
 from evidence.log.note import Note
 from evidence.merkle import LEAF_ENCODING, leaf_hash
 from evidence.records import Award, ChainedRecord, SignedRecord
@@ -627,12 +629,27 @@ class PackageService:
         held = {e.record.record_hash for e in entries} | logged
         records = [(_b(r.record_hash), r.idx, _b(r.entry)) for r in rows
                    if _b(r.record_hash) in held]
-        between = session.exec(select(EntryRow.entry).where(
+        last = next(c for c in cited if c.size == end)
+        signed = Checkpoint.parse_body(Note.parse(last.note).text)
+        index = self._case_index(session, case_id, end) if index_of(signed.extensions) \
+            else None
+        between = [] if index is not None else session.exec(select(EntryRow.entry).where(
             col(EntryRow.idx) >= start, col(EntryRow.idx) < end).order_by(
             col(EntryRow.idx))).all()
         origin = Checkpoint.parse_body(Note.parse(cited[0].note).text).origin
         return gather(open_log(session, end), origin=origin, checkpoints=checkpoints,
-                      records=records, start=start, entries=[_b(x) for x in between])
+                      records=records, start=start, entries=[_b(x) for x in between],
+                      case_index=index)
+
+    @staticmethod
+    def _case_index(session: Session, case_id: str, size: int) -> LogCaseIndex | None:
+        """The case's head in the signed per-case index of the checkpoint of `size`, with
+        its proof (docs/log.md §14): completeness without a range of other cases' entries."""
+        found = case_index_proof(session, case_id, size)
+        if found is None:
+            return None
+        return LogCaseIndex(size=size, count=found.count, position=found.position,
+                            head=found.head.encode(), proof=found.proof)
 
     @staticmethod
     def _lagging(session: Session, batch: AnchorBatch | None) -> str:

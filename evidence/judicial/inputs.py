@@ -315,6 +315,20 @@ class LogRange:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LogCaseIndex:
+    """The case's head in the per-case index of the last cited checkpoint (docs/log.md
+    §14): `head` (80 bytes) is leaf `position` of the index tree of `count` heads whose
+    root that checkpoint's note names; `proof` its inclusion proof. With it the range is
+    empty (start = end): the head says how many entries the case has, and which."""
+
+    size: int
+    count: int
+    position: int
+    head: bytes
+    proof: Sequence[bytes]
+
+
+@dataclass(frozen=True, kw_only=True)
 class LogInputs:
     """The package's log section (`proofs/log.json`)."""
 
@@ -323,6 +337,7 @@ class LogInputs:
     inclusions: Sequence[LogInclusion]
     consistency: Sequence[LogConsistency]
     range: LogRange
+    case_index: LogCaseIndex | None = None
 
 
 def appointment_of(steps: Sequence[StepEntry], role: str, address: str) -> bytes | None:
