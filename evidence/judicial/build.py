@@ -449,7 +449,8 @@ def build_package(
     manifest = _manifest(inputs, chained + unchained, award_entry, index, fmt.CAR in files)
     put(fmt.MANIFEST, fmt.pretty(manifest))
     facts = signed_facts(chained + unchained, _chain_acts(inputs))
-    put(fmt.INDEX_HTML, render_index(manifest, _anchor_rows(inputs), facts))
+    log_doc = log_json(inputs.log) if inputs.log is not None else None
+    put(fmt.INDEX_HTML, render_index(manifest, _anchor_rows(inputs), facts, log_doc))
 
     checksums = fmt.checksums_text(digests)
     files[fmt.CHECKSUMS] = checksums
@@ -468,7 +469,7 @@ def build_package(
         )
     url = inputs.verify_url_template.format(digest=digest)
     files[fmt.CERTIFICATE] = render_certificate(manifest, digest, url, _anchor_rows(inputs),
-                                                facts, pdf_font=pdf_font)
+                                                facts, pdf_font=pdf_font, log=log_doc)
     return write_zip(Path(out_path), files)
 
 
