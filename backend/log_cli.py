@@ -40,7 +40,8 @@ t = Catalog("log", {
                  "`chainarb log check --repair` 补录（类型 backfill）。"),
     "backfilled": ("{count} record(s) accepted before the log began were appended (kind "
                    "backfill); the log now has {size} entries.",
-                   "已补录 {count} 条在日志启用前受理的记录（类型 backfill）；日志现有 {size} 条记录。"),
+                   "已补录 {count} 条在日志启用前受理的记录（类型 backfill）；"
+                   "日志现有 {size} 条记录。"),
 })
 
 log_app = typer.Typer(help=bi("The institution's log.", "机构日志。"), no_args_is_help=True)

@@ -35,10 +35,10 @@ from backend.services.package import exports_to
 from backend.services.verification import MAX_PACKAGE_BYTES
 
 from .actions import actions_section, case_data
-from .logview import log_section
-from .receipts import receipts_section
 from .i18n import UI, register, text, ui
+from .logview import log_section
 from .people import names_for, person_html
+from .receipts import receipts_section
 
 __all__ = ["WORDS", "router"]
 

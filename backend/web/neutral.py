@@ -35,12 +35,12 @@ from evidence.words import ORDER_STATUSES, timeline_label
 
 from . import desk
 from .actions import actions_section, case_data
-from .logview import log_section
-from .receipts import receipts_section
 from .desk import e
 from .fields import field
 from .i18n import UI, register, step_word, text, ui
+from .logview import log_section
 from .people import NEUTRAL_ROLES
+from .receipts import receipts_section
 
 __all__ = ["router"]
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -106,7 +107,7 @@ def heads_of(entries: Iterable[tuple[int, bytes]]) -> list[CaseHead]:
 def index_tree(heads: Sequence[CaseHead]) -> MerkleLog:
     """The index tree over `heads` (sorted by case id; refused otherwise)."""
     ids = [h.case_id for h in heads]
-    if any(a >= b for a, b in zip(ids, ids[1:], strict=False)):
+    if any(a >= b for a, b in itertools.pairwise(ids)):
         raise ValueError("case heads must be sorted by case id, one per case")
     return MerkleLog.of(h.encode() for h in heads)
 

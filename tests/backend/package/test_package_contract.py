@@ -150,5 +150,5 @@ def test_the_contract_and_the_disclosures_are_logged_and_carried(
     report = verify_package(_rewrite(r.content, tmp_path / "swapped.zip", swap), chain=cw.w3,
                             tsa_trust=trust)
     bad = {c.name: c for c in report.checks if c.status is Status.FAILED}
-    assert "does not bind it" in " ".join(bad["roles"].details + (bad["roles"].reason,))
+    assert "does not bind it" in " ".join((*bad["roles"].details, bad["roles"].reason))
     assert "log_completeness" in bad  # the logged contract is not the one carried

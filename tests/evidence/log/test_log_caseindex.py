@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evidence.errors import EvidenceError
 from evidence.log import Checkpoint, EntryKind, LogEntry, MerkleLog, NoteFormatError
 from evidence.log.caseindex import (
     CaseHead,
@@ -20,7 +21,6 @@ from evidence.log.caseindex import (
     index_tree,
     verify_case_head,
 )
-from evidence.errors import EvidenceError
 
 
 def _entry(case: int, n: int) -> bytes:
