@@ -45,6 +45,10 @@ def test_desk_and_court_list_the_log_positions_and_receipts(world: WebWorld) -> 
     court = c["court"].address
     c["admin"].post("/admin/courts", {"address": court, "name": "Hangzhou Internet Court"})
     c["admin"].post(f"/cases/{world.case_id}/courts", {"court": court})
+    with world.app.state.ctx.sessions() as s:  # the court's access is a step too
+        now = [str(i) for (i,) in s.execute(select(LogEntry.idx).where(
+            col(LogEntry.case_id) == world.case_id).order_by(col(LogEntry.idx)))]
+    assert now[:len(want)] == want and len(now) > len(want)
     page = _get(world, f"/ui/court/cases/{world.case_id}?lang=zh-Hans", "court")
-    assert page.status_code == 200 and _rows(page.text) == want
+    assert page.status_code == 200 and _rows(page.text) == now
     assert "机构日志中的记录" in page.text and 'id="receipts"' in page.text
