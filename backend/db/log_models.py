@@ -32,7 +32,7 @@ from sqlmodel import Field, SQLModel
 from backend.db.models import HASH
 from backend.db.types import UTCDateTime, utcnow
 
-__all__ = ["LogCase", "LogCheckpoint", "LogEntry", "LogHead", "LogNode"]
+__all__ = ["LogCase", "LogCheckpoint", "LogEntry", "LogHead", "LogIndexHead", "LogNode"]
 
 LOG_HEAD_ID = 1
 
@@ -103,7 +103,7 @@ class LogCheckpoint(SQLModel, table=True):
 
 class LogCase(SQLModel, table=True):
     """A case's head in the per-case index (revision 0014, docs/log.md §14): its case log's
-    size, last entry index, root and frontier, updated by every append of the case's."""
+    size, last entry index, root and frontier over the entries ``LogIndexHead`` covers."""
 
     __tablename__ = "log_case"
 
@@ -112,3 +112,13 @@ class LogCase(SQLModel, table=True):
     last_idx: int = Field(sa_type=sa.BigInteger, nullable=False)
     root: str = Field(max_length=HASH)
     frontier: list[str] = Field(sa_type=sa.JSON, nullable=False)
+
+
+class LogIndexHead(SQLModel, table=True):
+    """How many entries the per-case index covers (one row, id 1): the checkpointer
+    extends the heads from there to the size it signs, under this row's lock."""
+
+    __tablename__ = "log_index_head"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    size: int = Field(sa_type=sa.BigInteger, nullable=False)

@@ -35,7 +35,7 @@ from evidence.log.note import Note, NoteSigner
 from evidence.log.proofs import verify_consistency
 from evidence.log_leaf import checkpoint_leaf
 
-from .caseindex import heads_at
+from .caseindex import extend_index, heads_at
 from .store import log_size, open_log
 
 __all__ = ["CheckpointRefused", "Checkpointer", "PreparedCheckpoint", "last_carried"]
@@ -117,7 +117,8 @@ class Checkpointer:
             raise CheckpointRefused(
                 f"the log of {size} entries is not consistent with the last anchored "
                 f"checkpoint: {type(exc).__name__}: {exc}", size, root) from exc
-        heads = heads_at(session, size)  # the per-case index (docs/log.md §14)
+        extend_index(session, size)  # the per-case index (docs/log.md §14)
+        heads = heads_at(session, size)
         line = index_extension(len(heads), index_tree(heads).root())
         note = sign_checkpoint(Checkpoint(self.origin, size, root, (line,)), self.signer)
         return PreparedCheckpoint(size, root, note)

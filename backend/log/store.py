@@ -17,9 +17,10 @@ Rules of this module (docs/log.md, "Service"):
    unfinished transaction, entry and nodes together, and nothing else.
 4. **The entries are the log; the nodes are derived.** ``rebuild`` recomputes every node
    from the entries alone and compares (or, with ``repair``, rewrites) the stored ones.
-5. **The per-case index follows each append.** ``index_case`` updates the case's head
-   (``log_case``: size, last index, root, frontier) in the same transaction; ``rebuild``
-   recomputes the heads from the entries too (docs/log.md §14).
+5. **The per-case index is derived too, at checkpoint time.** An append does nothing for
+   it (no cost on a signed action); the checkpointer extends each touched case's head
+   (``log_case``) up to the size it signs (``backend.log.caseindex.extend_index``);
+   ``rebuild`` recomputes the heads from the entries too (docs/log.md §14).
 
 No Merkle arithmetic lives here: the tree is ``evidence.log.MerkleLog`` over
 ``DbNodeStore``. The clock is the caller's (``now``); ``hook`` lets the crash tests kill
@@ -35,7 +36,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from backend.db.log_models import LOG_HEAD_ID, LogCase, LogEntry, LogHead, LogNode
+from backend.db.log_models import LOG_HEAD_ID, LogCase, LogEntry, LogHead, LogIndexHead, LogNode
 from backend.db.rows import table_of
 from evidence.log.caseindex import case_leaf
 from evidence.log.entry import LogEntry as EncodedEntry
@@ -148,25 +149,7 @@ def append_entry(session: Session, *, kind: str, case_id: str, value: Sequence[s
     got = tree.append(entry.encode())
     assert got == index, (got, index)
     _hook("nodes")
-    index_case(session, _h(entry.case_id), index, entry.encode())
     return Appended(index, entry, now)
-
-
-def index_case(session: Session, case_id: str, index: int, entry: bytes) -> None:
-    """Append entry `index` to its case's log in the per-case index (rule 5): the case's
-    row holds its size, last index, root and frontier, so an append reads and writes one
-    row (serialised by the log's counter row, as the append itself)."""
-    t = table_of(LogCase)
-    conn = session.connection()
-    row = conn.execute(sa.select(t.c.size, t.c.frontier).where(t.c.case_id == case_id)).first()
-    size, frontier = (int(row[0]), [bytes.fromhex(h[2:]) for h in row[1]]) if row else (0, [])
-    size, frontier = extend_frontier(size, frontier, [leaf_hash(case_leaf(index, entry))])
-    values = {"size": size, "last_idx": index, "root": _h(root_from_frontier(size, frontier)),
-              "frontier": [_h(h) for h in frontier]}
-    if row is None:
-        conn.execute(sa.insert(t), {"case_id": case_id, **values})
-    else:
-        conn.execute(sa.update(t).where(t.c.case_id == case_id).values(**values))
 
 
 class _DictNodeStore:
@@ -234,7 +217,8 @@ def rebuild(session: Session, *, repair: bool = False) -> RebuildReport:
     if differ:
         problems.append(f"{len(differ)} stored node(s) differ from the entries' (the first: "
                         f"level {differ[0][0]}, index {differ[0][1]})")
-    heads = case_heads(entries)
+    upto = min(index_size(session), len(entries))
+    heads = case_heads(entries[:upto])
     have_heads = {c: (int(n), int(last), r, [str(h) for h in f]) for c, n, last, r, f in
                   session.exec(select(LogCase.case_id, LogCase.size, LogCase.last_idx,
                                       LogCase.root, LogCase.frontier)).all()}
@@ -249,6 +233,8 @@ def rebuild(session: Session, *, repair: bool = False) -> RebuildReport:
         DbNodeStore(session).put_nodes([(level, i, h) for (level, i), h in want.items()])
         session.connection().execute(_SET_SIZE, {"id": LOG_HEAD_ID, "size": len(entries)})
         session.execute(sa.delete(LogCase))
+        heads = case_heads(entries)
+        session.connection().execute(_SET_INDEXED, {"id": LOG_HEAD_ID, "size": len(entries)})
         if heads:
             session.connection().execute(sa.insert(table_of(LogCase)), [
                 {"case_id": c, "size": n, "last_idx": last, "root": r, "frontier": f}
@@ -268,6 +254,19 @@ def case_heads(entries: Sequence[bytes]) -> dict[str, tuple[int, int, str, list[
         acc[case] = (size, idx, frontier)
     return {c: (n, last, _h(root_from_frontier(n, f)), [_h(h) for h in f])
             for c, (n, last, f) in acc.items()}
+
+
+_SET_INDEXED = sa.text(
+    "INSERT INTO log_index_head (id, size) VALUES (:id, :size) "
+    "ON CONFLICT (id) DO UPDATE SET size = :size")
+
+
+def index_size(session: Session) -> int:
+    """How many entries the per-case index covers (``log_index_head``; 0 before any)."""
+    size = session.connection().execute(
+        sa.select(table_of(LogIndexHead).c.size).where(
+            table_of(LogIndexHead).c.id == LOG_HEAD_ID)).scalar()
+    return int(size or 0)
 
 
 _SET_SIZE = sa.text(

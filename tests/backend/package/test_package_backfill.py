@@ -16,7 +16,14 @@ from typer.testing import CliRunner
 from backend.chain.contracts import Timeouts
 from backend.chain.devchain import advance_time
 from backend.db import write_scope
-from backend.db.log_models import LogCase, LogCheckpoint, LogEntry, LogHead, LogNode
+from backend.db.log_models import (
+    LogCase,
+    LogCheckpoint,
+    LogEntry,
+    LogHead,
+    LogIndexHead,
+    LogNode,
+)
 from evidence.cli import _load_plugins, app
 from evidence.judicial.verify import verify_package
 from tests.backend.package.package_world import ChainWorld, _enforced, post, run_to_award
@@ -38,7 +45,7 @@ def test_records_from_before_the_log_are_backfilled_and_the_package_verifies(
     ctx = w.app.state.ctx
     case_id = run_to_award(cw)
     with write_scope(ctx.sessions) as s:  # the log begins now: what came before is not in it
-        for table in (LogCheckpoint, LogEntry, LogNode, LogHead, LogCase):
+        for table in (LogCheckpoint, LogEntry, LogNode, LogHead, LogCase, LogIndexHead):
             s.execute(sa.delete(table))
     advance_time(cw.w3, Timeouts().objection + 60)
     cw.advance(days=10, seconds=1)
