@@ -219,9 +219,10 @@ def rebuild(session: Session, *, repair: bool = False) -> RebuildReport:
                         f"level {differ[0][0]}, index {differ[0][1]})")
     upto = min(index_size(session), len(entries))
     heads = case_heads(entries[:upto])
-    have_heads = {c: (int(n), int(last), r, [str(h) for h in f]) for c, n, last, r, f in
-                  session.exec(select(LogCase.case_id, LogCase.size, LogCase.last_idx,
-                                      LogCase.root, LogCase.frontier)).all()}
+    have_heads = {str(c): (int(n), int(last), str(r), [str(h) for h in f])
+                  for c, n, last, r, f in session.connection().execute(sa.select(
+                      _CASE.c.case_id, _CASE.c.size, _CASE.c.last_idx, _CASE.c.root,
+                      _CASE.c.frontier))}
     bad_heads = sorted(c for c in heads.keys() | have_heads.keys()
                        if heads.get(c) != have_heads.get(c))
     if bad_heads:
@@ -255,6 +256,8 @@ def case_heads(entries: Sequence[bytes]) -> dict[str, tuple[int, int, str, list[
     return {c: (n, last, _h(root_from_frontier(n, f)), [_h(h) for h in f])
             for c, (n, last, f) in acc.items()}
 
+
+_CASE = table_of(LogCase)
 
 _SET_INDEXED = sa.text(
     "INSERT INTO log_index_head (id, size) VALUES (:id, :size) "
