@@ -318,7 +318,7 @@ def log_view(log: Mapping[str, Any] | None, manifest: dict[str, Any]
             kind = _ENTRY_KINDS[int(entry[4:6], 16)]
         except (ValueError, IndexError):
             kind = "?"
-        what = labels.get(r.get("recordHash", ""), word(LOG_KINDS, kind))
+        what = labels.get(r.get("recordHash", ""), _LOG_WHAT.get(kind, word(LOG_KINDS, kind)))
         records.append({"index": str(r.get("index")), "kind": word(LOG_KINDS, kind),
                         "what": what, "recordHash": str(r.get("recordHash")),
                         "size": str(r.get("size"))})
@@ -352,6 +352,14 @@ def log_view(log: Mapping[str, Any] | None, manifest: dict[str, Any]
     ]
     return rows, records
 
+
+_LOG_WHAT: dict[str, Words] = {
+    # records the timeline does not list: what they are, in words
+    "contract": ("Contract of sale signed by buyer and seller at checkout",
+                 "买卖双方在结账时签署的买卖合同"),
+    "identity": ("Disclosure by an appointed neutral (independence, conflicts)",
+                 "被指定中立人员的披露声明（独立性、利益冲突）"),
+}
 
 _ENTRY_KINDS = {1: "step", 2: "evidence", 3: "attachment", 4: "contract", 5: "identity",
                 6: "backfill"}
