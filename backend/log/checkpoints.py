@@ -87,7 +87,8 @@ class Checkpointer:
         return f"Checkpointer({self.origin!r}, {self.signer.address})"
 
     def prepare(self, session: Session) -> PreparedCheckpoint:
-        """Check and sign the log as `session` sees it (rules 1-2).
+        """Check and sign the log as `session` sees it (rules 1-3), in a write unit (the
+        claim's): it extends the per-case index to the size it signs.
 
         Raises:
             CheckpointRefused: the stored tree does not extend the last anchored checkpoint.
