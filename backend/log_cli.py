@@ -5,8 +5,12 @@ extend the last anchored checkpoint (docs/log.md, "Service"); the way out is to 
 the tree from the entries alone and compare, then, once the cause is understood, to
 replace the stored nodes by the recomputed ones. Reads only the database.
 
-Exit codes: 0 the stored tree is the tree of the entries (or was repaired); 1 it is not
-(run with --repair); 2 unusable settings; 3 the service is not installed.
+It also finds the records accepted before the log began (revision 0009) that have no entry;
+``--repair`` appends them, kind ``backfill`` (backend/log/backfill.py says why).
+
+Exit codes: 0 the stored tree is the tree of the entries (or was repaired) and every record
+is in the log (or was appended); 1 it is not, or records are missing (run with --repair);
+2 unusable settings; 3 the service is not installed.
 """
 
 from __future__ import annotations
@@ -30,6 +34,14 @@ t = Catalog("log", {
                      "查明原因后请运行 `chainarb log check --repair`。"),
     "repaired": ("The stored tree was rebuilt from the log's {size} entries: root {root}.",
                  "已依日志的 {size} 条记录重建所存的树：根哈希 {root}。"),
+    "unlogged": ("{count} record(s) accepted before the log began are not in it. Run "
+                 "`chainarb log check --repair` to append them (kind backfill).",
+                 "有 {count} 条在日志启用前受理的记录不在日志中。请运行 "
+                 "`chainarb log check --repair` 补录（类型 backfill）。"),
+    "backfilled": ("{count} record(s) accepted before the log began were appended (kind "
+                   "backfill); the log now has {size} entries.",
+                   "已补录 {count} 条在日志启用前受理的记录（类型 backfill）；"
+                   "日志现有 {size} 条记录。"),
 })
 
 log_app = typer.Typer(help=bi("The institution's log.", "机构日志。"), no_args_is_help=True)
@@ -41,14 +53,18 @@ def check(
         "--repair", help=bi("Replace the stored tree by the one the entries give.",
                             "以记录重建的树替换所存的树。"))] = False,
 ) -> None:
-    """Recompute the log's tree from its entries and compare it with the stored one.
-    / 依日志记录重新计算默克尔树，并与所存的树比对。"""
+    """Recompute the log's tree from its entries and compare it with the stored one; count
+    the records accepted before the log began that are not in it (--repair appends them).
+    / 依日志记录重新计算默克尔树并与所存的树比对；统计日志启用前受理而未入日志的记录
+    （--repair 予以补录）。"""
     from backend.cli import EXIT_FAILED, EXIT_USAGE, service_installed, settings_problems
     from backend.cli import t as service_t
 
     with service_installed("log check"):
         from backend.db import make_engine, make_session_factory, write_scope
+        from backend.db.types import utcnow
         from backend.log import rebuild
+        from backend.log.backfill import backfill, unlogged
         from backend.settings import SettingsError, load_settings
 
     try:
@@ -62,14 +78,19 @@ def check(
         if repair:
             with write_scope(sessions) as session:
                 report = rebuild(session, repair=True)
+                added = len(backfill(session, utcnow()))
+                missing = 0
         else:
             with sessions() as session:
                 report = rebuild(session)
+                added, missing = 0, len(unlogged(session))
     finally:
         engine.dispose()
     root = "0x" + report.root.hex()
-    typer.echo(json.dumps({"size": report.size, "root": root, "consistent": report.consistent,
-                           "repaired": report.repaired, "problems": list(report.problems)}))
+    typer.echo(json.dumps({"size": report.size + added, "root": root,
+                           "consistent": report.consistent, "repaired": report.repaired,
+                           "problems": list(report.problems), "unlogged": missing,
+                           "backfilled": added}))
     if report.repaired:
         typer.echo(t("repaired", size=report.size, root=root))
     elif report.consistent:
@@ -77,4 +98,9 @@ def check(
     else:
         typer.echo(t("inconsistent", size=report.size, root=root,
                      problems="; ".join(report.problems) or "-"), err=True)
+        raise typer.Exit(EXIT_FAILED)
+    if added:
+        typer.echo(t("backfilled", count=added, size=report.size + added))
+    if missing:
+        typer.echo(t("unlogged", count=missing), err=True)
         raise typer.Exit(EXIT_FAILED)

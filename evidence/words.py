@@ -19,6 +19,7 @@ from evidence.steps import step_of_record
 __all__ = [
     "CHAIN_ACTS",
     "DISPUTE_TYPES",
+    "LOG_KINDS",
     "ORDER_STATUSES",
     "RECORD_FIELDS",
     "RECORD_TYPES",
@@ -113,6 +114,16 @@ _UNCHAINED: Mapping[str, Words] = {
               "供托管合约执行的裁决（资金分配）"),
     "Settlement": ("Settlement signed by buyer and seller for the escrow",
                    "买卖双方签署、供托管合约执行的和解协议"),
+}
+
+LOG_KINDS: Mapping[str, Words] = {
+    # The kinds of the institution's log entries (docs/log.md §1), as a reader sees them.
+    "step": ("signed step", "已签名程序步骤"),
+    "evidence": ("evidence submission", "证据提交"),
+    "attachment": ("record carried by a step", "程序步骤所附记录"),
+    "contract": ("contract of sale", "买卖合同"),
+    "identity": ("profile or disclosure", "身份资料或披露声明"),
+    "backfill": ("record from before the log, appended late", "日志启用前的记录（补录）"),
 }
 
 _DEFAULT = "deadline_missed."

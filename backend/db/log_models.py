@@ -32,7 +32,7 @@ from sqlmodel import Field, SQLModel
 from backend.db.models import HASH
 from backend.db.types import UTCDateTime, utcnow
 
-__all__ = ["LogCheckpoint", "LogEntry", "LogHead", "LogNode"]
+__all__ = ["LogCase", "LogCheckpoint", "LogEntry", "LogHead", "LogIndexHead", "LogNode"]
 
 LOG_HEAD_ID = 1
 
@@ -99,3 +99,26 @@ class LogCheckpoint(SQLModel, table=True):
     proof: list[str] | None = Field(default=None, sa_type=sa.JSON)
     refused: str | None = Field(default=None, sa_type=sa.Text)  # why it was not anchored
     created_at: datetime = _created()
+
+
+class LogCase(SQLModel, table=True):
+    """A case's head in the per-case index (revision 0014, docs/log.md §14): its case log's
+    size, last entry index, root and frontier over the entries ``LogIndexHead`` covers."""
+
+    __tablename__ = "log_case"
+
+    case_id: str = Field(primary_key=True, max_length=HASH)
+    size: int = Field(sa_type=sa.BigInteger, nullable=False)
+    last_idx: int = Field(sa_type=sa.BigInteger, nullable=False)
+    root: str = Field(max_length=HASH)
+    frontier: list[str] = Field(sa_type=sa.JSON, nullable=False)
+
+
+class LogIndexHead(SQLModel, table=True):
+    """How many entries the per-case index covers (one row, id 1): the checkpointer
+    extends the heads from there to the size it signs, under this row's lock."""
+
+    __tablename__ = "log_index_head"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    size: int = Field(sa_type=sa.BigInteger, nullable=False)

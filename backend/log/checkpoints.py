@@ -14,7 +14,10 @@ Rules of this module (docs/log.md, "Service"):
    then claims nothing, records the refusal (a ``log_checkpoint`` row with ``refused``)
    and logs it at CRITICAL. Nothing is anchored until someone repairs the log
    (``backend.log.store.rebuild``) and the check passes.
-3. **One leaf, same encoding.** The checkpoint rides as ``evidence.log_leaf.checkpoint_leaf``
+3. **The per-case index rides in the note.** The checkpoint's one extension line names
+   the index tree of every case's head in the log of that size (``chainarb-case-index
+   <count> <base64 root>``, evidence.log.caseindex), signed with the rest.
+4. **One leaf, same encoding.** The checkpoint rides as ``evidence.log_leaf.checkpoint_leaf``
    (bytes32 x 3, like every record's leaf), so the anchored root still follows
    OpenZeppelin's StandardMerkleTree and the contract is unchanged.
 """
@@ -26,11 +29,13 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from backend.db.log_models import LogCheckpoint
+from evidence.log.caseindex import index_extension, index_tree
 from evidence.log.checkpoint import Checkpoint, sign_checkpoint
 from evidence.log.note import Note, NoteSigner
 from evidence.log.proofs import verify_consistency
 from evidence.log_leaf import checkpoint_leaf
 
+from .caseindex import extend_index, heads_at
 from .store import log_size, open_log
 
 __all__ = ["CheckpointRefused", "Checkpointer", "PreparedCheckpoint", "last_carried"]
@@ -82,7 +87,8 @@ class Checkpointer:
         return f"Checkpointer({self.origin!r}, {self.signer.address})"
 
     def prepare(self, session: Session) -> PreparedCheckpoint:
-        """Check and sign the log as `session` sees it (rules 1-2).
+        """Check and sign the log as `session` sees it (rules 1-3), in a write unit (the
+        claim's): it extends the per-case index to the size it signs.
 
         Raises:
             CheckpointRefused: the stored tree does not extend the last anchored checkpoint.
@@ -112,5 +118,8 @@ class Checkpointer:
             raise CheckpointRefused(
                 f"the log of {size} entries is not consistent with the last anchored "
                 f"checkpoint: {type(exc).__name__}: {exc}", size, root) from exc
-        note = sign_checkpoint(Checkpoint(self.origin, size, root), self.signer)
+        extend_index(session, size)  # the per-case index (docs/log.md §14)
+        heads = heads_at(session, size)
+        line = index_extension(len(heads), index_tree(heads).root())
+        note = sign_checkpoint(Checkpoint(self.origin, size, root, (line,)), self.signer)
         return PreparedCheckpoint(size, root, note)

@@ -17,6 +17,10 @@ Rules of this module (docs/log.md, "Service"):
    unfinished transaction, entry and nodes together, and nothing else.
 4. **The entries are the log; the nodes are derived.** ``rebuild`` recomputes every node
    from the entries alone and compares (or, with ``repair``, rewrites) the stored ones.
+5. **The per-case index is derived too, at checkpoint time.** An append does nothing for
+   it (no cost on a signed action); the checkpointer extends each touched case's head
+   (``log_case``) up to the size it signs (``backend.log.caseindex.extend_index``);
+   ``rebuild`` recomputes the heads from the entries too (docs/log.md §14).
 
 No Merkle arithmetic lives here: the tree is ``evidence.log.MerkleLog`` over
 ``DbNodeStore``. The clock is the caller's (``now``); ``hook`` lets the crash tests kill
@@ -32,9 +36,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from backend.db.log_models import LOG_HEAD_ID, LogEntry, LogHead, LogNode
+from backend.db.log_models import LOG_HEAD_ID, LogCase, LogEntry, LogHead, LogIndexHead, LogNode
 from backend.db.rows import table_of
+from evidence.log.caseindex import case_leaf
 from evidence.log.entry import LogEntry as EncodedEntry
+from evidence.log.hashing import leaf_hash
+from evidence.log.proofs import extend_frontier, root_from_frontier
 from evidence.log.tree import MerkleLog, NodeKey
 
 __all__ = [
@@ -210,13 +217,59 @@ def rebuild(session: Session, *, repair: bool = False) -> RebuildReport:
     if differ:
         problems.append(f"{len(differ)} stored node(s) differ from the entries' (the first: "
                         f"level {differ[0][0]}, index {differ[0][1]})")
+    upto = min(index_size(session), len(entries))
+    heads = case_heads(entries[:upto])
+    have_heads = {str(c): (int(n), int(last), str(r), [str(h) for h in f])
+                  for c, n, last, r, f in session.connection().execute(sa.select(
+                      _CASE.c.case_id, _CASE.c.size, _CASE.c.last_idx, _CASE.c.root,
+                      _CASE.c.frontier))}
+    bad_heads = sorted(c for c in heads.keys() | have_heads.keys()
+                       if heads.get(c) != have_heads.get(c))
+    if bad_heads:
+        problems.append(f"{len(bad_heads)} case head(s) of the per-case index differ from the "
+                        f"entries' (the first: case {bad_heads[0]})")
     repaired = False
     if repair and (problems or stored != root):
         session.execute(sa.delete(LogNode))
         DbNodeStore(session).put_nodes([(level, i, h) for (level, i), h in want.items()])
         session.connection().execute(_SET_SIZE, {"id": LOG_HEAD_ID, "size": len(entries)})
+        session.execute(sa.delete(LogCase))
+        heads = case_heads(entries)
+        session.connection().execute(_SET_INDEXED, {"id": LOG_HEAD_ID, "size": len(entries)})
+        if heads:
+            session.connection().execute(sa.insert(table_of(LogCase)), [
+                {"case_id": c, "size": n, "last_idx": last, "root": r, "frontier": f}
+                for c, (n, last, r, f) in heads.items()])
         repaired = True
     return RebuildReport(len(entries), root, stored, repaired, tuple(problems))
+
+
+def case_heads(entries: Sequence[bytes]) -> dict[str, tuple[int, int, str, list[str]]]:
+    """Each case's head (size, last index, root, frontier; 0x-hex) recomputed from the
+    encoded entries in index order: what ``log_case`` must hold."""
+    acc: dict[str, tuple[int, int, list[bytes]]] = {}
+    for idx, entry in enumerate(entries):
+        case = _h(entry[2:34])
+        size, _, frontier = acc.get(case, (0, 0, []))
+        size, frontier = extend_frontier(size, frontier, [leaf_hash(case_leaf(idx, entry))])
+        acc[case] = (size, idx, frontier)
+    return {c: (n, last, _h(root_from_frontier(n, f)), [_h(h) for h in f])
+            for c, (n, last, f) in acc.items()}
+
+
+_CASE = table_of(LogCase)
+
+_SET_INDEXED = sa.text(
+    "INSERT INTO log_index_head (id, size) VALUES (:id, :size) "
+    "ON CONFLICT (id) DO UPDATE SET size = :size")
+
+
+def index_size(session: Session) -> int:
+    """How many entries the per-case index covers (``log_index_head``; 0 before any)."""
+    size = session.connection().execute(
+        sa.select(table_of(LogIndexHead).c.size).where(
+            table_of(LogIndexHead).c.id == LOG_HEAD_ID)).scalar()
+    return int(size or 0)
 
 
 _SET_SIZE = sa.text(

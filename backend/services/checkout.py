@@ -199,8 +199,7 @@ class Checkout:
                 full = SignedRecord.from_json_obj(row.record)
                 enqueue_leaf(session, kind=LeafKind.CONTRACT, ref_id=row.id, case_id=case_id,
                              value=(case_id, _hex(full.record_hash),
-                                    _hex(full.signatures_hash)),
-                             logged=False)  # anchored, not yet logged: enqueue_leaf says why
+                                    _hex(full.signatures_hash)))  # anchored and logged
                 session.commit()
         return self._view(self._load(key), full=False)
 

@@ -19,7 +19,7 @@ Rules:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from backend import procedure as p
 from backend.db import Step, write_scope
 from backend.db.service_models import IdentityRecord
+from backend.log.store import Appended, append_entry
 from evidence.errors import FormatError
 from evidence.records import Disclosure, Profile, SignedRecord
 from evidence.steps import APPOINTMENTS
@@ -43,11 +44,13 @@ MAX_CLOCK_SKEW = timedelta(minutes=5)
 """How far in the future a signedAt may be (a wallet's clock runs a little fast)."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class IdentityService:
     """Receives and looks up profiles and disclosures of one deployment."""
 
     cases: CaseService
+    appended: Appended | None = field(default=None, init=False, compare=False)
+    """Where the last record this object stored went in the log (None: already held)."""
 
     # -- receiving -------------------------------------------------------------------------
 
@@ -188,16 +191,41 @@ class IdentityService:
 
     def _store(self, signed: SignedRecord, *, subject: str, issuer: str,
                case_id: str | None) -> None:
+        """Keep the record and append its ``identity`` entry to the institution's log in the
+        same write unit (docs/log.md §12): a Disclosure under its case, a Profile under the
+        zero case id (it is bound to no case). ``self.appended`` says where it went."""
         record_hash = "0x" + signed.record_hash.hex()
+        self.appended = None
         with write_scope(self.cases.sessions) as session:
             if session.exec(select(IdentityRecord).where(
                     col(IdentityRecord.record_hash) == record_hash)).first() is not None:
-                return  # the same signed record twice: kept once
-            session.add(IdentityRecord(
+                return  # the same signed record twice: kept once (and logged once)
+            now = self.cases.now()
+            row = IdentityRecord(
                 kind=signed.record.TYPE_NAME, subject=subject, issuer=issuer, case_id=case_id,
                 record_hash=record_hash, record=signed.to_json_obj(),
-                signed_at=datetime.fromtimestamp(_signed_at(signed), UTC),
-                received_at=self.cases.now()))
+                signed_at=datetime.fromtimestamp(_signed_at(signed), UTC), received_at=now)
+            session.add(row)
+            session.flush()
+            self.appended = append_entry(session, kind="identity",
+                                         case_id=identity_case(signed), value=identity_leaf(
+                                             signed), ref_id=row.id, now=now)
+
+
+ZERO_CASE = "0x" + "00" * 32
+"""The case id of a Profile's log entry: a profile is bound to no case."""
+
+
+def identity_case(signed: SignedRecord) -> str:
+    """The case a Profile's or Disclosure's log entry names (zero for a profile)."""
+    rec = signed.record
+    return "0x" + rec.case_id.hex() if isinstance(rec, Disclosure) else ZERO_CASE
+
+
+def identity_leaf(signed: SignedRecord) -> tuple[str, str, str]:
+    """(caseId, recordHash, signaturesHash) of an identity record's log entry."""
+    return (identity_case(signed), "0x" + signed.record_hash.hex(),
+            "0x" + signed.signatures_hash.hex())
 
 
 def _holders(case: p.CaseState, role: str) -> set[str]:

@@ -56,7 +56,15 @@ from backend.db import (
 )
 from backend.db.log_models import LogCheckpoint as CheckpointRow
 from backend.db.log_models import LogEntry as EntryRow
-from backend.db.service_models import CaseEvent, ChainAction, StepDetail
+from backend.db.service_models import (
+    CaseEvent,
+    ChainAction,
+    IdentityRecord,
+    SaleContract,
+    SaleContractStatus,
+    StepDetail,
+)
+from backend.log.caseindex import case_index_proof
 from backend.log.store import open_log
 from backend.worker.anchoring import enqueue_leaf
 from backend.worker.runner import ChainLabel
@@ -82,10 +90,11 @@ from evidence.judicial import (
 from evidence.judicial import EvidenceItem as PackageItem
 from evidence.judicial._log import gather
 from evidence.judicial.chains import INDEPENDENT, INSTITUTION
-from evidence.judicial.inputs import LogCheckpoint, LogInputs, appointment_of
+from evidence.judicial.inputs import LogCaseIndex, LogCheckpoint, LogInputs, appointment_of
 from evidence.judicial.provenance import SignedProvenanceEntry
 from evidence.judicial.verify import OPEN_ACTIONS
 from evidence.log import Checkpoint
+from evidence.log.caseindex import index_of
 from evidence.log.note import Note
 from evidence.merkle import LEAF_ENCODING, leaf_hash
 from evidence.records import Award, ChainedRecord, SignedRecord
@@ -228,8 +237,11 @@ class PackageService:
                 raise NotAnchoredYet("the escrow records the steps carry (award, settlement) "
                                      "were queued for anchoring now; the package is built "
                                      "once they are anchored: retry after the next round")
-            anchors, proofs, stamps, log = self._anchoring(session, entries, fetched)
+            contract, disclosures = self._log_only(session, case_id)
+            logged = {r.record_hash for r in [*contract, *disclosures]}
+            anchors, proofs, stamps, log = self._anchoring(session, entries, fetched, logged)
             key = hashlib.sha256(json.dumps([s.record_hash for s in steps]).encode()
+                                 + b"".join(sorted(logged))
                                  + b"".join(s.root for s in anchors)
                                  + (performance or b"")).hexdigest()[:32]
             target = self.out_dir / case_id / f"{key}.zip"
@@ -255,6 +267,7 @@ class PackageService:
                     created_at=max(int(s.record["message"].get("signedAt", 0)) for s in steps),
                     neutrals=self._neutrals(session, case, entries),
                     verify_url_template=self._verify_url(), extra_files=extra,
+                    contract=contract[0] if contract else None, disclosures=disclosures,
                     log=log)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 built = build_package(inputs, work / "package.zip", attest=self._attest,
@@ -478,7 +491,23 @@ class PackageService:
             cids.append(item.cid)
         return out, cids
 
-    def _anchoring(self, session: Session, entries: list[StepEntry], fetched: dict[int, bytes]
+    @staticmethod
+    def _log_only(session: Session, case_id: str
+                  ) -> tuple[list[SignedRecord], list[SignedRecord]]:
+        """The case's records the log holds beside its steps (docs/log.md §12): the contract
+        of sale its order binds, and every disclosure posted in it."""
+        contract = [SignedRecord.from_json_obj(r.record) for r in session.exec(
+            select(SaleContract).where(col(SaleContract.case_id) == case_id,
+                                       col(SaleContract.status) == SaleContractStatus.BOUND)
+            .order_by(col(SaleContract.id))).all()]
+        disclosures = [SignedRecord.from_json_obj(r.record) for r in session.exec(
+            select(IdentityRecord).where(col(IdentityRecord.case_id) == case_id,
+                                         col(IdentityRecord.kind) == "Disclosure")
+            .order_by(col(IdentityRecord.id))).all()]
+        return contract, disclosures
+
+    def _anchoring(self, session: Session, entries: list[StepEntry], fetched: dict[int, bytes],
+                   logged: set[bytes]
                    ) -> tuple[list[AnchorInfo], list[MerkleLeafProof], list[TimestampToken],
                               LogInputs]:
         """Anchors (one per root and chain), proofs, a token per root and the log section;
@@ -503,7 +532,7 @@ class PackageService:
             proofs.append(MerkleLeafProof(record_hash=e.record.record_hash, root=_b(batch.root),
                                           encoding=list(LEAF_ENCODING), value=list(leaf.value),
                                           proof=[_b(x) for x in leaf.proof]))
-        log = self._log_section(session, entries, batches)  # may cite one batch more
+        log = self._log_section(session, entries, batches, logged)  # may cite one batch more
         anchors: list[AnchorInfo] = []
         stamps: list[TimestampToken] = []
         inclusions = session.exec(select(AnchorInclusion).where(
@@ -546,7 +575,7 @@ class PackageService:
         return anchors, proofs, stamps, log
 
     def _log_section(self, session: Session, entries: list[StepEntry],
-                     batches: dict[int, AnchorBatch]) -> LogInputs:
+                     batches: dict[int, AnchorBatch], logged: set[bytes]) -> LogInputs:
         """The package's log section (docs/judicial-package.md §4b): the checkpoints the
         batches of the case's records carry, each record's entries proven into them, and
         the range from the last anchored checkpoint before the case's first entry (its
@@ -597,15 +626,30 @@ class PackageService:
                 record_hash=hashlib.sha256(c.note.encode()).digest(), root=_b(batch.root),
                 encoding=list(LEAF_ENCODING), value=list(c.leaf_value),
                 proof=[_b(x) for x in c.proof])))
-        held = {e.record.record_hash for e in entries}
+        held = {e.record.record_hash for e in entries} | logged
         records = [(_b(r.record_hash), r.idx, _b(r.entry)) for r in rows
                    if _b(r.record_hash) in held]
-        between = session.exec(select(EntryRow.entry).where(
+        last = next(c for c in cited if c.size == end)
+        signed = Checkpoint.parse_body(Note.parse(last.note).text)
+        index = self._case_index(session, case_id, end) if index_of(signed.extensions) \
+            else None
+        between = [] if index is not None else session.exec(select(EntryRow.entry).where(
             col(EntryRow.idx) >= start, col(EntryRow.idx) < end).order_by(
             col(EntryRow.idx))).all()
         origin = Checkpoint.parse_body(Note.parse(cited[0].note).text).origin
         return gather(open_log(session, end), origin=origin, checkpoints=checkpoints,
-                      records=records, start=start, entries=[_b(x) for x in between])
+                      records=records, start=start, entries=[_b(x) for x in between],
+                      case_index=index)
+
+    @staticmethod
+    def _case_index(session: Session, case_id: str, size: int) -> LogCaseIndex | None:
+        """The case's head in the signed per-case index of the checkpoint of `size`, with
+        its proof (docs/log.md §14): completeness without a range of other cases' entries."""
+        found = case_index_proof(session, case_id, size)
+        if found is None:
+            return None
+        return LogCaseIndex(size=size, count=found.count, position=found.position,
+                            head=found.head.encode(), proof=found.proof)
 
     @staticmethod
     def _lagging(session: Session, batch: AnchorBatch | None) -> str:

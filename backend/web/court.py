@@ -36,7 +36,9 @@ from backend.services.verification import MAX_PACKAGE_BYTES
 
 from .actions import actions_section, case_data
 from .i18n import UI, register, text, ui
+from .logview import log_section
 from .people import names_for, person_html
+from .receipts import receipts_section
 
 __all__ = ["WORDS", "router"]
 
@@ -354,5 +356,6 @@ def court_workspace(request: Request, case_id: str) -> HTMLResponse:
                        "zh": lang == "zh-Hans"}, ensure_ascii=False).replace("<", "\\u003c")
     script = (f'<script type="application/json" id="court-data">{blob}</script>'
               f'<script src="/ui/static/court.js" defer nonce="{csp_nonce(request)}"></script>')
-    body = head + package + check + decision + script
+    body = (head + package + check + decision + log_section(request, case_id, viewer, lang)
+            + receipts_section(case_id, viewer, lang) + script)
     return page(request, lang, title, body, viewer, case=view)

@@ -38,7 +38,9 @@ from .actions import actions_section, case_data
 from .desk import e
 from .fields import field
 from .i18n import UI, register, step_word, text, ui
+from .logview import log_section
 from .people import NEUTRAL_ROLES
+from .receipts import receipts_section
 
 __all__ = ["router"]
 
@@ -490,6 +492,8 @@ def desk_page(request: Request, case_id: str) -> HTMLResponse:
     body = (summary + disclosure_html + actions + _preevaluation(case, view, lang)
             + _offers(request, view, lang) + _evidence(request, case_id, viewer, lang)
             + _record(request, case_id, viewer, lang)
+            + log_section(request, case_id, viewer, lang)
+            + receipts_section(case_id, viewer, lang)
             + desk.data_script("desk-data", {
                 "messages": _messages(lang), "lang": lang, "viewer": viewer,
                 "caseId": case_id, "serverNow": data["serverNow"],

@@ -187,7 +187,7 @@ def _hex(b: bytes) -> str:
 
 def enqueue_leaf(
     session: Session, *, kind: LeafKind, ref_id: int, case_id: str, value: Sequence[str],
-    log_kind: str | None = None, now: datetime | None = None, logged: bool = True,
+    log_kind: str | None = None, now: datetime | None = None,
 ) -> int:
     """Add a step's or evidence item's leaf to the anchoring queue and its entry to the
     institution's log, in the caller's write unit (``write_scope``; the caller commits).
@@ -196,8 +196,6 @@ def enqueue_leaf(
     constraints refuse a second leaf for the same item or the same leaf twice. Returns
     the leaf's id (``enqueue_and_log`` also returns the log position).
     """
-    if not logged:  # anchored only (a contract of sale: see enqueue_and_log)
-        return _insert_leaf(session, kind, ref_id, case_id, [str(v) for v in value])
     return enqueue_and_log(session, kind=kind, ref_id=ref_id, case_id=case_id, value=value,
                            log_kind=log_kind, now=now)[0]
 
@@ -218,12 +216,9 @@ def enqueue_and_log(
 ) -> tuple[int, Appended]:
     """``enqueue_leaf``, returning the leaf's id and where its log entry went (the
     receipt's index). `log_kind` names the entry's kind when it is not the leaf's (an
-    ``EvidenceSubmission`` step is a "step" leaf and an "evidence" entry).
-
-    A contract of sale is anchored but not yet logged (``logged=False``): the judicial
-    package does not carry it yet, and the verifier's completeness check would rightly call
-    a logged record of the case that the package lacks a dropped record. Both come together
-    (docs/log.md, "What the log holds")."""
+    ``EvidenceSubmission`` step is a "step" leaf and an "evidence" entry). A contract of
+    sale bound to its order is a "contract" leaf and entry: the judicial package carries
+    it (``records/contract-of-sale.jsonl``), so the completeness check finds it."""
     values = [str(v) for v in value]
     leaf_id = _insert_leaf(session, kind, ref_id, case_id, values)
     # every anchored leaf is in the log, appended in the same transaction (issue 15)

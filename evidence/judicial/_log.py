@@ -32,6 +32,7 @@ from evidence.errors import EvidenceError
 from evidence.judicial import _format as fmt
 from evidence.judicial import _logapi as api
 from evidence.judicial.inputs import (
+    LogCaseIndex,
     LogCheckpoint,
     LogConsistency,
     LogInclusion,
@@ -59,6 +60,10 @@ __all__ = [
 MAX_RANGE = 500_000
 """Most entries a package's completeness range may list (about 33 MB of hex): a bound on
 what a court's verifier reads; a busier log needs the per-case index of docs/log.md."""
+
+
+BACKFILL = "backfill"
+"""The entry kind of a record accepted before the log began, appended by the backfill."""
 
 
 MAX_CHECKPOINTS = 4096
@@ -100,6 +105,18 @@ class LogSection:
     end: int
     frontier: tuple[bytes, ...]
     entries: tuple[bytes, ...]
+    case_index: CaseIndexSection | None = None
+
+
+@dataclass(frozen=True)
+class CaseIndexSection:
+    """`proofs/log.json` "caseIndex": the case's head in the index of checkpoint `size`."""
+
+    size: int
+    count: int
+    position: int
+    head: bytes
+    proof: tuple[bytes, ...]
 
 
 def _int(v: object, what: str) -> int:
@@ -142,10 +159,20 @@ def read_section(data: Any) -> LogSection:
         if not isinstance(entries, list) or len(entries) > MAX_RANGE:
             raise SectionError(f"{fmt.LOG}: range.entries: expected a list of at most "
                                f"{MAX_RANGE}")
+        index = data.get("caseIndex")
+        case_index = None
+        if index is not None:
+            if not isinstance(index, dict):
+                raise SectionError(f"{fmt.LOG}: caseIndex: expected an object")
+            case_index = CaseIndexSection(
+                _int(index["size"], "caseIndex.size"), _int(index["count"], "caseIndex.count"),
+                _int(index["position"], "caseIndex.position"),
+                fmt.from_hex(index["head"], "caseIndex.head", 80),
+                _hexes(index["proof"], "caseIndex.proof"))
         return LogSection(origin, tuple(notes), inclusions, consistency,
                           _int(rng["from"], "range.from"), _int(rng["to"], "range.to"),
                           _hexes(rng["frontier"], "range.frontier"),
-                          _hexes(entries, "range.entries", None))
+                          _hexes(entries, "range.entries", None), case_index)
     except (KeyError, TypeError) as exc:
         raise SectionError(f"{fmt.LOG}: malformed ({type(exc).__name__}: {exc})") from exc
 
@@ -176,6 +203,11 @@ def log_json(log: LogInputs) -> dict[str, Any]:
         "range": {"from": str(log.range.start), "to": str(log.range.end),
                   "frontier": [fmt.hex0x(n) for n in log.range.frontier],
                   "entries": [fmt.hex0x(e) for e in log.range.entries]},
+        **({} if log.case_index is None else {"caseIndex": {
+            "size": str(log.case_index.size), "count": str(log.case_index.count),
+            "position": str(log.case_index.position),
+            "head": fmt.hex0x(log.case_index.head),
+            "proof": [fmt.hex0x(n) for n in log.case_index.proof]}}),
     }
 
 
@@ -292,7 +324,8 @@ def check_inclusion(section: LogSection, keys: Sequence[str], case_id: bytes,
                     unchained: Sequence[SignedRecord]) -> tuple[Problems, int]:
     """Each chained record (and each escrow record the log holds) is the entry at its index
     under a cited checkpoint; the chained records' indices rise with their sequence (the
-    log's order is the order the service accepted them)."""
+    log's order is the order the service accepted them), except a record the backfill
+    appended late (kind ``backfill``: accepted before the log began, docs/log.md §12)."""
     cited, problems = cited_checkpoints(section, keys)
     by_record = _inclusions_by_record(section)
     last_index, last_name = -1, ""
@@ -310,6 +343,8 @@ def check_inclusion(section: LogSection, keys: Sequence[str], case_id: bytes,
             continue
         proven += 1
         inc = min(incs, key=lambda i: i.index)  # where the service first accepted it
+        if required and api.decode_entry(inc.entry).kind == BACKFILL:
+            continue  # accepted before the log began: its batch's anchor dates it
         if required:
             if inc.index <= last_index:
                 problems.append(f"{name}: at log index {inc.index}, not after {last_name} "
@@ -343,8 +378,12 @@ def check_completeness(section: LogSection, keys: Sequence[str], case_id: bytes,
                        chained: Sequence[SignedRecord],
                        unchained: Sequence[SignedRecord]) -> tuple[Problems, str]:
     """The range recomputes its end checkpoint's root from its start's compact range, and
-    the case's entries in it are exactly the package's records at their indices."""
+    the case's entries in it are exactly the package's records at their indices. With a
+    case index (docs/log.md §14) the last cited checkpoint's signed index names the case's
+    head instead, and the package's entries of the case must recompute it."""
     cited, problems = cited_checkpoints(section, keys)
+    if section.case_index is not None:
+        return _complete_by_index(section, cited, problems, case_id, [*chained, *unchained])
     start, end = cited.get(section.start), cited.get(section.end)
     if start is None and section.start == 0:  # the empty tree: nothing to sign or anchor
         start = Cited(b"", section.origin, 0, api.frontier_root((), 0), "", {})
@@ -396,6 +435,60 @@ def check_completeness(section: LogSection, keys: Sequence[str], case_id: bytes,
                             "range shows holds no entry of this case")
     return problems, (f"{len(ours)} entries of the case among {len(section.entries)} from size "
                       f"{start.size} to {end.size}, each a record of the package")
+
+
+def _complete_by_index(section: LogSection, cited: Mapping[int, Cited], problems: Problems,
+                       case_id: bytes, records: Sequence[SignedRecord]) -> tuple[Problems, str]:
+    """Completeness from the case's head in the signed index of the last cited checkpoint:
+    the package's entries of the case below that size recompute the head's case log."""
+    ci = section.case_index
+    assert ci is not None
+    end = cited.get(ci.size)
+    if end is None or ci.size != max(cited, default=-1):
+        return [*problems, f"the case index is of size {ci.size}, not the last cited "
+                           "checkpoint's"], ""
+    try:
+        line = api.index_line(end.note)
+        if line is None:
+            return [*problems, f"the checkpoint of size {ci.size} names no case index"], ""
+        count, root = line
+        if ci.count != count:
+            return [*problems, f"the case index has {count} heads, the package says "
+                               f"{ci.count}"], ""
+        head = api.case_head(ci.head, ci.position, count, ci.proof, root)
+    except EvidenceError as exc:
+        return [*problems, f"the case's head is not in the checkpoint's signed case index "
+                           f"({exc})"], ""
+    if head.case_id != case_id:
+        return [*problems, f"the case index head names case 0x{head.case_id.hex()[:16]}…, "
+                           "not this case"], ""
+    names: dict[bytes, str] = {}
+    for signed in records:
+        for value in entry_names(signed):
+            names[value] = record_name(signed)
+    ours: dict[int, bytes] = {}
+    for inc in section.inclusions:
+        try:
+            entry = api.decode_entry(inc.entry)
+        except EvidenceError:
+            continue
+        if entry.case_id == case_id and inc.index < ci.size:
+            ours[inc.index] = inc.entry
+            if entry.record_hash not in names:
+                problems.append(f"the log holds an entry of this case at index {inc.index} "
+                                f"(record 0x{entry.record_hash.hex()}, kind {entry.kind}) "
+                                "that the package does not carry")
+    carried = sorted(ours.items())
+    last = carried[-1][0] if carried else -1
+    if len(carried) != head.size or last != head.last_index or \
+            api.case_log_root(carried) != head.root:
+        problems.append(
+            f"the signed case index gives this case {head.size} entries up to index "
+            f"{head.last_index} in the log of {ci.size}; the package's {len(carried)} entries "
+            f"(up to index {last}) do not recompute its case log: a record was left out, "
+            "added or moved")
+    return problems, (f"{len(carried)} entries of the case in the log of {ci.size}, exactly "
+                      f"those of its signed case index (head {ci.position + 1} of {ci.count})")
 
 
 def check_receipts(section: LogSection, keys: Sequence[str], case_id: bytes,
@@ -495,7 +588,7 @@ def note_size(note: bytes) -> int:
 
 def gather(tree: LogTree, *, origin: str, checkpoints: Sequence[LogCheckpoint],
            records: Sequence[tuple[bytes, int, bytes]], start: int,
-           entries: Sequence[bytes]) -> LogInputs:
+           entries: Sequence[bytes], case_index: LogCaseIndex | None = None) -> LogInputs:
     """`inputs.LogInputs` for a package: each entry of the case's records (record hash,
     index, encoded entry: a record appended twice, e.g. a Settlement that gained a
     signature, has two) proven to the first cited checkpoint covering it, consistency proofs between
@@ -520,10 +613,12 @@ def gather(tree: LogTree, *, origin: str, checkpoints: Sequence[LogCheckpoint],
     consistency = [LogConsistency(old=a, new=b, proof=tree.consistency_proof(a, b))
                    for a, b in itertools.pairwise(sizes) if a != b]
     end = sizes[-1]
+    if case_index is not None:  # the signed index proves completeness: an empty range
+        start, entries = end, []
     if len(entries) != end - start:
         raise ValueError(f"the range {start}..{end} needs {end - start} entries, "
                          f"{len(entries)} given")
     return LogInputs(origin=origin, checkpoints=[c for _, c in by_size], inclusions=inclusions,
                      consistency=consistency,
                      range=LogRange(start=start, end=end, frontier=tree.frontier(start),
-                                    entries=list(entries)))
+                                    entries=list(entries)), case_index=case_index)

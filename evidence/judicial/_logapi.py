@@ -180,3 +180,38 @@ def open_absence(obj: Any, keys: Sequence[str]) -> Absence:
                    Note(a.origin, a.size, a.root, a.signers[0] if a.signers else ""),
                    Note(b.origin, b.size, b.root, b.signers[0] if b.signers else ""),
                    len(v.proof.entries))
+
+
+@dataclass(frozen=True)
+class CaseHeadView:
+    case_id: bytes
+    size: int
+    last_index: int
+    root: bytes
+
+
+def index_line(note: bytes) -> tuple[int, bytes] | None:
+    """(count, root) of the per-case index a signed checkpoint names (None: it names none)."""
+    from evidence.log import Checkpoint
+    from evidence.log.caseindex import index_of
+    from evidence.log.note import Note as SignedNote
+
+    cp = Checkpoint.parse_body(SignedNote.parse(note.decode()).text)
+    return index_of(cp.extensions)
+
+
+def case_head(head: bytes, position: int, count: int, proof: Sequence[bytes],
+              root: bytes) -> CaseHeadView:
+    """The case head proven at `position` of the index (count, root); raises otherwise."""
+    from evidence.log.caseindex import CaseHead, verify_case_head
+
+    h = CaseHead.decode(head)
+    verify_case_head(h, position, count, list(proof), root)
+    return CaseHeadView(h.case_id, h.size, h.last_index, h.root)
+
+
+def case_log_root(entries: Sequence[tuple[int, bytes]]) -> bytes:
+    """The case log's root over (index, entry) pairs in index order."""
+    from evidence.log.caseindex import case_root
+
+    return case_root(list(entries))

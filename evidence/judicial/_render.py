@@ -12,7 +12,7 @@ reportlab's invariant mode) so a package can be rebuilt byte for byte.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
@@ -42,6 +42,7 @@ from evidence.judicial.provenance import ORIGIN_LABELS
 from evidence.words import (
     CHAIN_ACTS,
     DISPUTE_TYPES,
+    LOG_KINDS,
     REMEDIES,
     ROLES,
     SIDES,
@@ -50,7 +51,7 @@ from evidence.words import (
     word,
 )
 
-__all__ = ["render_certificate", "render_index"]
+__all__ = ["log_view", "render_certificate", "render_index"]
 
 Row = tuple[Words, Words]
 """(label, value), each (English, 简体中文); a value the same in both languages repeats."""
@@ -66,6 +67,7 @@ _SECTIONS: dict[str, Words] = {
     "rules": ("Rules applied", "适用规则"),
     "timeline": ("Timeline of signed steps", "已签名程序步骤时间线"),
     "evidence": ("Evidence", "证据"),
+    "log": ("The institution's log", "机构日志"),
     "verify": ("How to verify", "如何核验"),
 }
 
@@ -293,6 +295,76 @@ var d=new Date(el.getAttribute('datetime'));if(!isNaN(d)){el.title=el.textConten
 el.textContent=d.toLocaleString()+' ('+el.textContent+')';}});</script>"""
 
 
+def log_view(log: Mapping[str, Any] | None, manifest: dict[str, Any]
+             ) -> tuple[list[Row], list[dict[str, Any]]]:
+    """The log section in words (docs/log.md): summary rows (the log, the checkpoints the
+    package cites, how completeness is proven) and one row per record's log position:
+    index, kind, what it is, its record hash and the checkpoint it is proven into. A
+    rendering of `proofs/log.json`; the verifier's log_* checks judge it."""
+    if not log:
+        return [], []
+    labels: dict[str, Words] = {t["recordHash"]: (t["label"]["en"], t["label"]["zh"]
+                                                  or t["label"]["en"])
+                                for t in manifest.get("timeline", [])}
+    sizes = []
+    for c in log.get("checkpoints", []):
+        lines = str(c.get("note", "")).split("\n")
+        if len(lines) > 1 and lines[1].isdigit():
+            sizes.append(int(lines[1]))
+    records = []
+    for r in log.get("records", []):
+        entry = str(r.get("entry", ""))
+        try:
+            kind = _ENTRY_KINDS[int(entry[4:6], 16)]
+        except (ValueError, IndexError):
+            kind = "?"
+        what = labels.get(r.get("recordHash", ""), _LOG_WHAT.get(kind, word(LOG_KINDS, kind)))
+        records.append({"index": str(r.get("index")), "kind": word(LOG_KINDS, kind),
+                        "what": what, "recordHash": str(r.get("recordHash")),
+                        "size": str(r.get("size"))})
+    index = log.get("caseIndex")
+    rng = log.get("range", {})
+    if index:
+        head = bytes.fromhex(str(index["head"])[2:])
+        count = int.from_bytes(head[32:40], "big")
+        complete: Words = (
+            f"by the institution's signed per-case index: {count} entries of this case in the "
+            f"log of {index['size']} (head {int(index['position']) + 1} of {index['count']}), "
+            "each carried here",
+            f"依机构签名的案件索引：在 {index['size']} 条日志记录中本案共 {count} 条"
+            f"（索引第 {int(index['position']) + 1}/{index['count']} 项），均在本材料包中")
+    else:
+        n = len(rng.get("entries", []))
+        complete = (f"by the range of all {n} entries from log size {rng.get('from')} to "
+                    f"{rng.get('to')}: this case's among them are exactly these records",
+                    f"依日志第 {rng.get('from')} 至 {rng.get('to')} 条之间全部 {n} 条记录："
+                    "其中属于本案的恰为本材料包所载记录")
+    cited = ", ".join(str(x) for x in sorted(sizes))
+    rows: list[Row] = [
+        (("log", "日志"), _same(str(log.get("origin", "")))),
+        (("checkpoints cited", "引用的检查点"),
+         (f"tree sizes {cited}: each signed by the institution and anchored on-chain, each "
+          "consistent with the one before",
+          f"树大小 {cited}：均经机构签名并已上链锚定，且前后一致")),
+        (("records in the log", "日志中的记录"),
+         (f"{len(records)}, each proven at its position", f"{len(records)} 条，均已证明其位置")),
+        (("nothing left out", "无遗漏"), complete),
+    ]
+    return rows, records
+
+
+_LOG_WHAT: dict[str, Words] = {
+    # records the timeline does not list: what they are, in words
+    "contract": ("Contract of sale signed by buyer and seller at checkout",
+                 "买卖双方在结账时签署的买卖合同"),
+    "identity": ("Disclosure by an appointed neutral (independence, conflicts)",
+                 "被指定中立人员的披露声明（独立性、利益冲突）"),
+}
+
+_ENTRY_KINDS = {1: "step", 2: "evidence", 3: "attachment", 4: "contract", 5: "identity",
+                6: "backfill"}
+
+
 def _e(value: Any) -> str:
     return escape("" if value is None else str(value), quote=True)
 
@@ -356,9 +428,20 @@ def _index_award(manifest: dict[str, Any], facts: Facts) -> str:
 
 
 def render_index(manifest: dict[str, Any], anchors: list[dict[str, str]],
-                 facts: Facts | None = None) -> bytes:
+                 facts: Facts | None = None, log: Mapping[str, Any] | None = None) -> bytes:
     """index.html: the whole package in one page a judge can read in a browser."""
     facts = facts or Facts()
+    log_rows, log_records = log_view(log, manifest)
+    log_part = ("" if not log_rows else _h("log")
+                + "<dl class='summary'>" + "".join(
+                    f"<dt>{_bi(_cap(label))}</dt><dd>{_bi(value)}</dd>"
+                    for label, value in log_rows) + "</dl>"
+                + _table([("Log position", "日志位置"), ("Kind", "类型"), ("What", "内容"),
+                          ("Record", "记录"), ("Proven in checkpoint", "证明所用检查点")],
+                         [[_e(r["index"]), _bi(r["kind"]), _bi(r["what"]),
+                           _code(r["recordHash"]), _e(r["size"])] for r in log_records])
+                + "<p>Proofs / 证明: <a href='proofs/log.json'>proofs/log.json</a> "
+                  "(docs/log.md).</p>")
     case = manifest["case"]
     inst = manifest["institution"]
     names = _names(manifest)
@@ -425,6 +508,7 @@ def render_index(manifest: dict[str, Any], anchors: list[dict[str, str]],
                 for e in manifest["evidence"]]),
         "<p>Salts, commitments and IPFS CIDs: <a href='evidence/index.json'>evidence/index.json"
         "</a>; provenance before anchoring / 上链前来源记录: <code>provenance/</code>.</p>",
+        log_part,
         _h("rules"),
         _table([("Rule", "规则"), ("Value", "值")],
                [[_e(k), _e(v)] for k, v in sorted(manifest["rules"].items())]
@@ -520,7 +604,8 @@ _HEADER = TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8ecf2")
 
 def render_certificate(manifest: dict[str, Any], digest: str, url: str,
                        anchors: list[dict[str, str]], facts: Facts | None = None, *,
-                       pdf_font: Path | None = None) -> bytes:
+                       pdf_font: Path | None = None,
+                       log: Mapping[str, Any] | None = None) -> bytes:
     """certificate.pdf: the verification certificate in English and Chinese, every font
     embedded (evidence/judicial/_fonts.py): the case in words on the first page with the
     QR code, then every on-chain act with its block and time."""
@@ -588,6 +673,24 @@ def render_certificate(manifest: dict[str, Any], digest: str, url: str,
     table.setStyle(_GRID)
     table.setStyle(_HEADER)
     story.append(table)
+    log_rows, log_records = log_view(log, manifest)
+    if log_rows:
+        story += [Spacer(1, 4 * mm), *st.bi(_SECTIONS["log"], label=True)]
+        summary_log = Table([[st.bi(_cap(label), label=True), st.bi(value)]
+                             for label, value in log_rows],
+                            colWidths=[0.27 * usable, 0.73 * usable])
+        summary_log.setStyle(_GRID)
+        heads = [("Log position", "日志位置"), ("What", "内容"), ("Record", "记录"),
+                 ("Checkpoint", "检查点")]
+        positions: list[list[Any]] = [[st.bi(h, label=True) for h in heads]]
+        positions += [[st.para(r["index"]), [*st.bi(r["what"]), *st.bi(r["kind"], small=True)],
+                       [st.para(r["recordHash"], st.mono)], st.para(r["size"])]
+                      for r in log_records]
+        listing = Table(positions, colWidths=[0.13 * usable, 0.40 * usable, 0.34 * usable,
+                                              0.13 * usable], repeatRows=1)
+        listing.setStyle(_GRID)
+        listing.setStyle(_HEADER)
+        story += [summary_log, Spacer(1, 2 * mm), listing]
     footer = (f"{manifest['format']} v{manifest['version']} · created "
               f"{_utc(manifest['createdAt'])} · {manifest['generator']} · fonts embedded: "
               f"Bitstream Vera{', ' + fonts.cjk_source if fonts.cjk_source else ''}")

@@ -256,6 +256,8 @@ def build_package(
     put(fmt.IDENTITIES, b"".join(r.to_json() + b"\n" for r in _identity_records(inputs)))
     if unchained:
         put(fmt.UNCHAINED, b"".join(e.record.to_json() + b"\n" for e in unchained))
+    if inputs.contract is not None:
+        put(fmt.CONTRACT, inputs.contract.to_json() + b"\n")
     for entry in inputs.steps:
         if entry.payload is not None:
             name = f"{fmt.PAYLOADS_DIR}{fmt.sha256_hex(entry.payload)}.json"
@@ -447,7 +449,8 @@ def build_package(
     manifest = _manifest(inputs, chained + unchained, award_entry, index, fmt.CAR in files)
     put(fmt.MANIFEST, fmt.pretty(manifest))
     facts = signed_facts(chained + unchained, _chain_acts(inputs))
-    put(fmt.INDEX_HTML, render_index(manifest, _anchor_rows(inputs), facts))
+    log_doc = log_json(inputs.log) if inputs.log is not None else None
+    put(fmt.INDEX_HTML, render_index(manifest, _anchor_rows(inputs), facts, log_doc))
 
     checksums = fmt.checksums_text(digests)
     files[fmt.CHECKSUMS] = checksums
@@ -466,7 +469,7 @@ def build_package(
         )
     url = inputs.verify_url_template.format(digest=digest)
     files[fmt.CERTIFICATE] = render_certificate(manifest, digest, url, _anchor_rows(inputs),
-                                                facts, pdf_font=pdf_font)
+                                                facts, pdf_font=pdf_font, log=log_doc)
     return write_zip(Path(out_path), files)
 
 
@@ -509,6 +512,8 @@ def _identity_records(inputs: PackageInputs) -> list[SignedRecord]:
     for n in inputs.neutrals:
         if n.disclosure is not None:
             found[n.disclosure.record_hash] = n.disclosure
+    for d in inputs.disclosures:  # every one the log holds under the case
+        found[d.record_hash] = d
     return [found[h] for h in sorted(found)]
 
 
@@ -625,6 +630,7 @@ def _manifest(
             "eip712Types": fmt.TYPES,
             "identities": fmt.IDENTITIES,
             "unchained": fmt.UNCHAINED,
+            "contractOfSale": fmt.CONTRACT if inputs.contract is not None else None,
             "evidenceIndex": fmt.EVIDENCE_INDEX,
             "car": fmt.CAR if has_car else None,
             "anchors": fmt.ANCHORS,

@@ -255,6 +255,13 @@ class PackageInputs:
     escrow acts), so a court checks them offline (`evidence.chainproofs.collect_proofs`)."""
     receipts: Sequence[ProvenReceipt] = ()
     """Each such transaction's receipt with its proof in its block's receipts trie."""
+    contract: SignedRecord | None = None
+    """The contract of sale the order binds (`records/contract-of-sale.jsonl`), signed by
+    buyer and seller; its log entry names the case, so a package of a case whose order has
+    one carries it (docs/contract-of-sale.md)."""
+    disclosures: Sequence[SignedRecord] = ()
+    """Every Disclosure of the case, beyond those the neutrals cite (each is in the log
+    under the case: the package carries them all; records/identities.jsonl)."""
     log: LogInputs | None = None
     """The institution's log (docs/log.md): each record's inclusion proof to an anchored
     checkpoint, the cited checkpoints with their anchoring, the consistency proofs between
@@ -308,6 +315,20 @@ class LogRange:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LogCaseIndex:
+    """The case's head in the per-case index of the last cited checkpoint (docs/log.md
+    §14): `head` (80 bytes) is leaf `position` of the index tree of `count` heads whose
+    root that checkpoint's note names; `proof` its inclusion proof. With it the range is
+    empty (start = end): the head says how many entries the case has, and which."""
+
+    size: int
+    count: int
+    position: int
+    head: bytes
+    proof: Sequence[bytes]
+
+
+@dataclass(frozen=True, kw_only=True)
 class LogInputs:
     """The package's log section (`proofs/log.json`)."""
 
@@ -316,6 +337,7 @@ class LogInputs:
     inclusions: Sequence[LogInclusion]
     consistency: Sequence[LogConsistency]
     range: LogRange
+    case_index: LogCaseIndex | None = None
 
 
 def appointment_of(steps: Sequence[StepEntry], role: str, address: str) -> bytes | None:

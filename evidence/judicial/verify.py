@@ -50,6 +50,7 @@ from evidence.chain import is_unreachable
 from evidence.commitment import commitment_of, sha256_file
 from evidence.errors import EvidenceError, FormatError
 from evidence.events import (
+    CONTRACT_OF_SALE_BOUND,
     ESCROW_ACTS,
     INSTITUTION_KEY_ROTATED,
     ORDER_OPENED,
@@ -62,6 +63,7 @@ from evidence.events import (
 )
 from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_digest, attestation_typed_data
+from evidence.judicial._contract import check_contract
 from evidence.judicial._identity import check_identities
 from evidence.judicial._log import (
     HeldReceipt,
@@ -91,6 +93,8 @@ from evidence.records import (
     ZERO_HASH,
     Award,
     ChainedRecord,
+    ContractOfSale,
+    Disclosure,
     Domain,
     EvidenceSubmission,
     ProceduralStep,
@@ -100,6 +104,7 @@ from evidence.records import (
 )
 from evidence.report import CheckResult, Note, Status
 from evidence.report import Report as BaseReport
+from evidence.sale_terms import RULES_VERSIONS
 from evidence.steps import ANYONE, APPOINTMENTS, STEPS, step_of_record
 from evidence.timestamp import load_certificates, parse_response, verify_token
 from evidence.verify import check_inclusion
@@ -514,9 +519,35 @@ class _Package:
         """Profiles and disclosures (`records/identities.jsonl`), outside the step chain."""
         return self._records(fmt.IDENTITIES, True)
 
+    @cached_property
+    def contract(self) -> list[SignedRecord]:
+        """The contract of sale its order binds (`records/contract-of-sale.jsonl`), if any."""
+        return self._records(fmt.CONTRACT, False)
+
     @property
     def all_records(self) -> list[SignedRecord]:
         return self.steps + self.unchained
+
+    @property
+    def log_only(self) -> list[SignedRecord]:
+        """Records the log proves but no anchored item proof does: the contract of sale and
+        the case's disclosures (their entries name the case; docs/log.md §12)."""
+        disclosures = [s for s in self.identities if isinstance(s.record, Disclosure)
+                       and s.record.case_id == self.case_id]
+        return self.contract + disclosures
+
+    def contract_bound(self) -> list[bytes]:
+        """Contract hashes the order's opening transaction binds (ContractOfSaleBound)."""
+        esc = self.escrow
+        try:
+            open_tx = fmt.from_hex(esc["openTx"], "openTx", 32)
+            chain_id = int(esc["chainId"])
+        except (KeyError, ValueError, TypeError, EvidenceError) as exc:
+            raise _CheckFailedError(f"{fmt.ESCROW}: unreadable ({exc})") from exc
+        proven = self.proven(chain_id, open_tx, "the order's opening")
+        return [bytes(e.args["contractHash"]) for e in proven.events(
+            CONTRACT_OF_SALE_BOUND, self.domain.verifying_contract)
+            if e.args["orderId"] == self.order.order_id]
 
     def payload(self, step: ProceduralStep) -> Any:
         name = f"{fmt.PAYLOADS_DIR}{step.payload_hash.hex()}.json"
@@ -906,6 +937,9 @@ def _claims(p: _Package) -> dict[str, str]:
 
 def _check_roles(p: _Package) -> str:
     history, problems = p.roles
+    problems = list(problems)
+    if p.contract:
+        problems += check_contract(p.contract, p.order, p.domain, p.contract_bound())[0]
     claims = _claims(p)
     for signed, (_, holders) in zip(p.steps, history, strict=False):
         rec = signed.record
@@ -949,7 +983,26 @@ def _check_roles(p: _Package) -> str:
             problems.append(f"{name}: signed by {sorted(signers)}, expected buyer and seller")
     if problems:
         raise _CheckFailedError(problems[0], problems)
-    return "every signer held the role it claims, by the order and signed appointments"
+    bound = (", and the contract of sale is the order's buyer's and seller's, bound by the "
+             "escrow") if p.contract else ""
+    return ("every signer held the role it claims, by the order and signed appointments"
+            + bound)
+
+
+def _rules_by_contract(p: _Package, order: OrderTerms) -> bool:
+    """An order opened with a contract of sale fixes the rules by the contract's rules
+    version (its standard text's hash, docs/contract-of-sale.md) rather than by the rules
+    document's SHA-256: true when the package carries that contract, the escrow bound it,
+    and the order's rulesHash is the hash of the standard text the contract names."""
+    for signed in p.contract:
+        rec = signed.record
+        if not isinstance(rec, ContractOfSale):
+            continue
+        text = RULES_VERSIONS.get(rec.rules_version)
+        if text is not None and text.hash == rec.rules_hash == order.rules_hash \
+                and signed.record_hash in p.contract_bound():
+            return True
+    return False
 
 
 def _bound_hashes(p: _Package) -> set[bytes]:
@@ -1725,7 +1778,7 @@ def _check_manifest(p: _Package) -> str:
     rules_hash = hashlib.sha256(fmt.canonical(m.get("rules", {}))).digest()
     if fmt.hex0x(rules_hash) != m.get("rulesSha256"):
         problems.append("rulesSha256 is not the SHA-256 of the rules' canonical JSON")
-    if rules_hash != order.rules_hash:
+    if rules_hash != order.rules_hash and not _rules_by_contract(p, order):
         problems.append(
             f"the rules hash to 0x{rules_hash.hex()}, the order fixed 0x{order.rules_hash.hex()}"
         )
@@ -1872,21 +1925,21 @@ def _check_log_consistency(p: _Package) -> _Result:
 
 def _check_log_inclusion(p: _Package) -> str:
     problems, proven = check_log_inclusion(p.log, p.institution_keys, p.case_id, p.steps,
-                                       p.unchained)
+                                           p.unchained + p.log_only)
     _fail_on(problems)
     return f"{proven} record(s) proven in the log, in the order the service accepted them"
 
 
 def _check_log_completeness(p: _Package) -> str:
     problems, summary = check_completeness(p.log, p.institution_keys, p.case_id, p.steps,
-                                           p.unchained)
+                                           p.unchained + p.log_only)
     _fail_on(problems)
     return summary
 
 
 def _check_receipts(p: _Package) -> _Result:
-    problems, details = check_receipts(p.log, p.institution_keys, p.case_id, p.all_records,
-                                       p.held_receipts)
+    problems, details = check_receipts(p.log, p.institution_keys, p.case_id,
+                                       p.all_records + p.log_only, p.held_receipts)
     _fail_on(problems)
     return f"{len(p.held_receipts)} receipt(s) given, none contradicts the package", details
 

@@ -5,7 +5,8 @@ entry shows its case and three hashes, nothing a reader could invert). 98 bytes:
 
     offset  size  field
     0       1     version          0x01
-    1       1     kind             0x01 step, 0x02 evidence, 0x03 attachment
+    1       1     kind             0x01 step, 0x02 evidence, 0x03 attachment, 0x04 contract,
+                                   0x05 identity, 0x06 backfill
     2       32    caseId           the case (bytes32, as in every record)
     34      32    recordHash       the record's EIP-712 digest (evidence.records)
     66      32    signaturesHash   keccak256 of its sorted signatures (SignedRecord)
@@ -39,10 +40,13 @@ class EntryKind(IntEnum):
     STEP = 1  # a signed procedural record (ProceduralStep, Objection, Settlement offer, ...)
     EVIDENCE = 2  # an EvidenceSubmission
     ATTACHMENT = 3  # an escrow record (Award, Settlement) a step carries
+    CONTRACT = 4  # the contract of sale its order binds, under that order's case
+    IDENTITY = 5  # a Profile (caseId zero: bound to no case) or a neutral's Disclosure
+    BACKFILL = 6  # a record accepted before the log began, appended late (docs/log.md §12)
 
     @classmethod
     def named(cls, name: str) -> EntryKind:
-        """The kind called `name` ("step", "evidence", "attachment")."""
+        """The kind called `name` ("step", "evidence", "attachment", "contract", ...)."""
         try:
             return cls[name.upper()]
         except KeyError:

@@ -55,6 +55,7 @@ from evidence.judicial import (
 from evidence.judicial._format import canonical
 from evidence.judicial._log import gather
 from evidence.log import Checkpoint, EntryKind, LogEntry, MerkleLog, NoteSigner, sign_checkpoint
+from evidence.log.caseindex import heads_of, index_extension, index_tree
 from evidence.log_leaf import checkpoint_leaf
 from evidence.merkle import StandardMerkleTree, record_leaf
 from evidence.records import (
@@ -142,9 +143,12 @@ class CaseLog:
                                  hashlib.sha256(b"sig" + k).digest()).encode())
 
     def sign(self) -> str:
-        """The institution's signed checkpoint of the log as it is now."""
-        return sign_checkpoint(Checkpoint(LOG_ORIGIN, self.tree.size, self.tree.root()),
-                               self.signer)
+        """The institution's signed checkpoint of the log as it is now, naming its per-case
+        index as the service's do (docs/log.md §14)."""
+        heads = heads_of(enumerate(self.entries[:self.tree.size]))
+        line = index_extension(len(heads), index_tree(heads).root())
+        return sign_checkpoint(Checkpoint(LOG_ORIGIN, self.tree.size, self.tree.root(),
+                                          (line,)), self.signer)
 
 
 def entry_of(case_id: bytes, signed: SignedRecord) -> bytes:

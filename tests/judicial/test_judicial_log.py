@@ -18,6 +18,7 @@ from evidence.cli import app
 from evidence.judicial import LogCheckpoint, build_package, verify_package
 from evidence.judicial import _format as fmt
 from evidence.judicial._log import gather, note_size
+from evidence.judicial.inputs import LogCaseIndex, LogInputs
 from evidence.judicial.verify import Status
 from evidence.log import (
     Checkpoint,
@@ -27,9 +28,10 @@ from evidence.log import (
     issue_receipt,
     sign_checkpoint,
 )
+from evidence.log.caseindex import heads_of, index_tree
 from evidence.receipts import HeldReceipt, load_receipts, save_receipt
 from evidence.records import SignedRecord
-from tests.judicial.judicial_world import LOG_ORIGIN, Case, CaseLog, attester
+from tests.judicial.judicial_world import LOG_ORIGIN, OTHER_CASE, Case, CaseLog, attester
 from tests.judicial.test_judicial_package import edit_json, repack
 
 NOW = datetime(2026, 12, 6, 5, 0, tzinfo=UTC)
@@ -360,3 +362,70 @@ def test_two_checkpoints_of_one_size_are_a_split_view(case: Case, tmp_path: Path
     assert "log_checkpoints" in failed
     assert f"two checkpoints of size {size}" in reasons["log_checkpoints"]
     assert "split view" in reasons["log_checkpoints"]
+
+
+# --- completeness by the per-case index (docs/log.md §14) ----------------------------------
+
+
+def _indexed(case: Case, *, case_id: bytes | None = None) -> LogInputs:
+    """The case's log section proving completeness by its head in the last checkpoint's
+    signed index (an empty range), as the service builds it from a checkpoint with one."""
+    log = _log(case)
+    end = note_size(log.checkpoints[-1].note)
+    heads = heads_of(enumerate(log.entries[:end]))
+    want = case.case_id if case_id is None else case_id
+    pos = next(i for i, h in enumerate(heads) if h.case_id == want)
+    tree = index_tree(heads)
+    index = LogCaseIndex(size=end, count=len(heads), position=pos, head=heads[pos].encode(),
+                         proof=tree.inclusion_proof(pos))
+    return gather(log.tree, origin=LOG_ORIGIN, checkpoints=log.checkpoints,
+                  records=[(h, i, e) for h, (i, e) in log.records.items()], start=0,
+                  entries=[], case_index=index)
+
+
+def test_completeness_by_the_case_index_needs_no_range(case: Case, tmp_path: Path) -> None:
+    path = _rebuild(case, tmp_path / "indexed.zip", _indexed(case))
+    failed, reasons = _verify(case, path)
+    assert failed == set(), reasons
+    assert "exactly those of its signed case index" in reasons["log_completeness"]
+    with zipfile.ZipFile(path) as z:
+        section = json.loads(z.read(fmt.LOG))
+    assert section["range"]["entries"] == [] and section["caseIndex"]["count"] == "2"
+    assert section["range"]["from"] == section["range"]["to"]
+
+
+def test_a_record_dropped_under_the_case_index_is_caught(case: Case, tmp_path: Path) -> None:
+    """The forger drops the last step and its inclusion: the case's signed head still counts
+    it, so the package's entries do not recompute the case log."""
+    path = _rebuild(case, tmp_path / "indexed.zip", _indexed(case))
+    with zipfile.ZipFile(path) as z:
+        last = SignedRecord.from_json(z.read(fmt.STEPS).splitlines()[-1])
+    drop = "0x" + last.record_hash.hex()
+
+    def cut(files: dict[str, bytes]) -> None:
+        files[fmt.STEPS] = b"".join(files[fmt.STEPS].splitlines(keepends=True)[:-1])
+        edit_json(files, fmt.MERKLE, lambda o: o.update(
+            proofs=[p for p in o["proofs"] if p["recordHash"] != drop]))
+        edit_json(files, fmt.MANIFEST, lambda o: o.update(
+            timeline=[t for t in o["timeline"] if t["recordHash"] != drop]))
+        edit_json(files, fmt.LOG, lambda o: o.update(
+            records=[r for r in o["records"] if r["recordHash"] != drop]))
+
+    forged = replace(case, package=path)
+    failed, reasons = _verify(case, repack(forged, tmp_path / "cut.zip", cut))
+    assert "log_completeness" in failed
+    assert "do not recompute its case log" in reasons["log_completeness"]
+
+
+def test_another_cases_head_or_a_forged_head_is_refused(case: Case, tmp_path: Path) -> None:
+    other = _indexed(case, case_id=OTHER_CASE)
+    failed, reasons = _verify(case, _rebuild(case, tmp_path / "other.zip", other))
+    assert "log_completeness" in failed and "not this case" in reasons["log_completeness"]
+    good = _indexed(case)
+    assert good.case_index is not None
+    head = bytearray(good.case_index.head)
+    head[39] ^= 1  # claim one entry fewer or more
+    forged = replace(good, case_index=replace(good.case_index, head=bytes(head)))
+    failed, reasons = _verify(case, _rebuild(case, tmp_path / "forged.zip", forged))
+    assert "log_completeness" in failed
+    assert "not in the checkpoint's signed case index" in reasons["log_completeness"]

@@ -139,3 +139,22 @@ def test_the_rendering_is_deterministic(case: Case, tmp_path: Path) -> None:
     again = build_package(case.inputs, tmp_path / "again.zip",
                           attest=attester(case.actors.institution))
     assert again.read_bytes() == case.package.read_bytes()
+
+
+def test_index_and_certificate_show_the_log_and_each_records_position(
+        case: Case, tmp_path: Path) -> None:
+    """The institution's log in words (docs/log.md): the log, the checkpoints cited, how
+    nothing was left out, and each record's log position in both views, both languages."""
+    with zipfile.ZipFile(case.package) as z:
+        html = z.read(fmt.INDEX_HTML).decode()
+        log = fmt.load_json(z.read(fmt.LOG), "log")
+    assert '<h2 id="log">' in html and "机构日志" in html
+    for words in ("Log position", "日志位置", "Nothing left out", "无遗漏", "chainarb.test/log",
+                  "each signed by the institution and anchored", "均经机构签名并已上链锚定"):
+        assert words in html, words
+    for r in log["records"]:
+        assert f"<td>{r['index']}</td>" in html and r["recordHash"] in html
+    flat = re.sub(r"\s+", "", _text(_pdf(case.package, tmp_path)))
+    assert "Theinstitution'slog" in flat and "机构日志" in flat and "日志位置" in flat
+    for r in log["records"]:
+        assert r["recordHash"] in flat

@@ -21,6 +21,7 @@ from evidence.records import Disclosure, Profile, SignedRecord, checksum_address
 
 from ..deps import Ctx, CurrentUser
 from ..errors import StrictBody, errors
+from .log import get_log
 
 router = APIRouter(tags=["identity"], responses=errors(403, 404, 409))
 
@@ -49,9 +50,16 @@ def eip712_domain(ctx: Ctx) -> dict[str, Any]:
 @router.put("/profile")
 async def declare_profile(ctx: Ctx, user: CurrentUser, body: SignedIn) -> dict[str, Any]:
     """Declare your own profile: a ``Profile`` record with you as subject and issuer."""
-    signed = await run_in_threadpool(IdentityService(ctx.service).declare_profile, user,
-                                     body.record)
-    return profile_view(signed)
+    identities = IdentityService(ctx.service)
+    signed = await run_in_threadpool(identities.declare_profile, user, body.record)
+    return {**profile_view(signed), **_receipt(ctx, identities)}
+
+
+def _receipt(ctx: Ctx, identities: IdentityService) -> dict[str, Any]:
+    """The log receipt of the record just stored (none when the same record was held)."""
+    if identities.appended is None:
+        return {}
+    return {"receipt": get_log(ctx).receipt(identities.appended)}
 
 
 @router.get("/profiles/{address}")
@@ -69,11 +77,11 @@ def read_profile(ctx: Ctx, _user: CurrentUser, address: str) -> dict[str, Any]:
 async def disclose(ctx: Ctx, user: CurrentUser, case_id: str, body: SignedIn
                    ) -> dict[str, Any]:
     """An appointed neutral's signed disclosure (independence, conflicts)."""
-    signed = await run_in_threadpool(IdentityService(ctx.service).record_disclosure, user,
-                                     case_id, body.record)
+    identities = IdentityService(ctx.service)
+    signed = await run_in_threadpool(identities.record_disclosure, user, case_id, body.record)
     rec = signed.record
     assert isinstance(rec, Disclosure)
     return {"caseId": case_id.lower(), "appointee": rec.appointee, "role": rec.role,
             "appointmentHash": "0x" + rec.appointment_hash.hex(),
             "independent": rec.independent, "conflicts": rec.conflicts,
-            "recordHash": "0x" + signed.record_hash.hex()}
+            "recordHash": "0x" + signed.record_hash.hex(), **_receipt(ctx, identities)}

@@ -142,8 +142,10 @@ def _package_log(world: WebWorld, case: str, typed: list[dict[str, Any]]
     from backend.log.checkpoints import Checkpointer
     from backend.log.store import entries_in_order, open_log
 
+    from backend.db import write_scope
+
     svc = get_log(world.app.state.ctx)
-    with world.app.state.ctx.sessions() as session:
+    with write_scope(world.app.state.ctx.sessions) as session:  # it extends the case index
         cp = Checkpointer(svc.origin, svc.signer).prepare(session)
         tree = open_log(session, cp.size)
         rows = session.exec(select(LogEntry).where(col(LogEntry.case_id) == case.lower())
