@@ -6,6 +6,9 @@ evidence, proofs, anchors, timestamps and provenance as one deterministic ZIP, a
 time-stamping authority's certificate (docs/judicial-package.md).
 """
 
+from evidence.judicial._jury import JuryStep
+from evidence.judicial._jury import recompute as recompute_jury
+from evidence.judicial._jury import section as jury_section
 from evidence.judicial.build import build_package, package_digest
 from evidence.judicial.errors import (
     ArchiveBomb,
@@ -40,6 +43,8 @@ from evidence.judicial.provenance import ProvenanceEntry, SignedProvenanceEntry,
 from evidence.judicial.verify import CHECKS, Check, CheckResult, Report, Status, verify_package
 
 __all__ = [
+    "jury_section",
+    "recompute_jury",
     "CHECKS",
     "ROLES",
     "AnchorInfo",
@@ -52,6 +57,7 @@ __all__ = [
     "EvidenceItem",
     "InstitutionInfo",
     "JudicialError",
+    "JuryStep",
     "LogCheckpoint",
     "LogConsistency",
     "LogInclusion",
