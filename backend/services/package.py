@@ -692,7 +692,7 @@ class PackageService:
         """A jury case's documents (the draw, votes and tally recomputed from the steps as
         the verifier does; the redaction rule), and each draw block's header appended to
         ``headers`` so the court recomputes the draw and confirms the block (docs/jury.md
-        §7). Nothing for a case without a jury."""
+        §6). Nothing for a case without a jury."""
         steps = [JuryStep(sequence=e.record.record.sequence, action=e.record.record.action,
                           signer=e.record.verify()[0], payload=json.loads(e.payload or b"{}"),
                           record_hash=e.record.record_hash)

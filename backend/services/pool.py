@@ -1,5 +1,5 @@
 """The assessor pool in the service: its signed steps stored, each case's snapshot and the
-assessors' standing computed here (docs/jury.md §1 and §6; issue 14 items 1 and 7).
+assessors' standing computed here (docs/jury.md §1 and §5; issue 14 items 1 and 7).
 
 Theory of operation:
 

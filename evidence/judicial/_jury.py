@@ -1,6 +1,6 @@
 """A jury case in the judicial package: the draw recomputed, every vote checked (pure).
 
-Issue 14 item 8 (docs/jury.md §7). The verifier reads the jury only from the signed steps
+Issue 14 item 8 (docs/jury.md §6). The verifier reads the jury only from the signed steps
 and their payloads (never from the package's summary, which it recomputes and compares):
 
 1. Each ``jury.seed_committed`` opens a draw round (the i-th commitment is round i): its

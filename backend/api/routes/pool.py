@@ -1,4 +1,4 @@
-"""The assessor pool's routes (docs/jury.md §1 and §6; backend/services/pool.py).
+"""The assessor pool's routes (docs/jury.md §1 and §5; backend/services/pool.py).
 
 One route per pool step, as for case steps: ``POST /pool/{apply,admit,suspend,reinstate,
 relationships}`` with ``{"record": <signed ProceduralStep>, "payload": {...}}``;
