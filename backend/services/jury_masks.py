@@ -16,6 +16,7 @@ can be matched against the pool by anyone holding the pool; a position leaks not
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -59,10 +60,16 @@ def mask_step(view: dict[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
     withheld, every juror address a pseudonym."""
     out = dict(view)
     payload = out.get("payload")
-    if out.get("action") == "jury.seed_committed" and isinstance(payload, Mapping):
-        pool = payload.get("pool")
-        out["payload"] = {**payload, "pool": None,
-                          "poolSize": len(pool) if isinstance(pool, list) else None}
+    if out.get("action") == "jury.seed_committed" and isinstance(payload, str | Mapping):
+        data = json.loads(payload) if isinstance(payload, str) else payload
+        pool = data.get("pool") if isinstance(data, Mapping) else None
+        if isinstance(data, Mapping):
+            data = {**data, "pool": None,
+                    "poolSize": len(pool) if isinstance(pool, list) else None}
+            # the payload is served as the text it was stored as (it no longer hashes to
+            # payloadHash: the pool is withheld)
+            out["payload"] = json.dumps(data, separators=(",", ":"), sort_keys=True) \
+                if isinstance(payload, str) else data
     record = out.get("record")
     if out.get("action") in JUROR_ACTIONS and isinstance(record, Mapping):
         out["record"] = {**record, "signatures": []}

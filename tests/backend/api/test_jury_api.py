@@ -69,7 +69,8 @@ def _pool(w: World) -> list[str]:
 def _draw(w: World, round_: int = 0, seed: str = SEED, kept: tuple[str, ...] = ()
           ) -> tuple[list[Actor], Actor]:
     """Commit the seed on the service's snapshot, anchor it, mine the draw block, reveal
-    (a wrong reveal first), draw; (the jurors drawn now, one assessor not drawn)."""
+    (a wrong reveal first), draw; (the jurors drawn now, one assessor not drawn — or the
+    court, never an assessor, when the snapshot was drawn whole)."""
     chain = chain_of(w)
     snap = ok(w.admin.get(f"/cases/{w.case_id}/jury/snapshot"))
     assert snap["round"] == round_
@@ -92,8 +93,8 @@ def _draw(w: World, round_: int = 0, seed: str = SEED, kept: tuple[str, ...] = (
              422, "wrong_reveal")
     ok(_post(w, w.admin, "jury/draw", "jury.drawn", draw))
     by_address = {w.actors[n].address: w.actors[n] for n in ASSESSORS}
-    outsider = next(a for a in pool if a not in drawn)
-    return [by_address[a] for a in drawn], by_address[outsider]
+    outsider = next((a for a in pool if a not in drawn), None)  # none when all are drawn
+    return [by_address[a] for a in drawn], by_address.get(outsider or "", w.actors["court"])
 
 
 def _salt(juror: Actor) -> str:
