@@ -24,12 +24,21 @@ from tests.backend.api.test_jury_api import (
     _salt,
     _to_jury_draw,
     chain_of,
-    jury_world,
 )
 from tests.support.jury import GOOD, DrawChain, admit, pool_step, seed_hash
 from tests.support.world import AMOUNT, ORDER_ID, World, make_world, ok
 
-__all__ = ["jury_world"]  # the fixture, shared with test_jury_api
+
+
+@pytest.fixture
+def jury_world(clean_db_url: str, tmp_path: Path) -> Iterator[World]:
+    """test_jury_api's world (4 admitted assessors, a jury of 3, a draw chain) on SQLite
+    and PostgreSQL: the pool's reads (a text search of the cases' state) on both."""
+    w = make_world(clean_db_url, tmp_path, jury_max_amount=AMOUNT, jury_size=3,
+                   anchor_sender=DrawChain(), anchor_interval_seconds=0)
+    with w.client:
+        admit(w, *ASSESSORS)
+        yield w
 
 
 def _commit(w: World, pool: list[str], pool_hash: str, draw_block: int) -> Any:
@@ -132,12 +141,8 @@ def test_the_snapshot_is_the_services_not_the_admins(jury_world: World) -> None:
 
 
 @pytest.fixture
-def two_case_world(tmp_path: Path) -> Iterator[World]:
-    from backend.db import upgrade_to_head
-
-    url = f"sqlite:///{tmp_path / 'jury2.sqlite3'}"
-    upgrade_to_head(url)
-    w = make_world(url, tmp_path, jury_max_amount=AMOUNT, jury_size=3,
+def two_case_world(clean_db_url: str, tmp_path: Path) -> Iterator[World]:
+    w = make_world(clean_db_url, tmp_path, jury_max_amount=AMOUNT, jury_size=3,
                    orders=((ORDER_ID, "buyer", "seller"), (ORDER_ID + 1, "buyer", "panel3")),
                    anchor_sender=DrawChain(), anchor_interval_seconds=0)
     with w.client:
