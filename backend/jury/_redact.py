@@ -84,12 +84,14 @@ REDACTION_RULE: dict[str, object] = {
               "the evidence items the parties put before the jury (side, kind, time)",
               "the allocation options", "the reason codes", "the juror's own vote status"],
     "shownZh": ["申请方身份（买方或卖方）、争议类型、请求事项、请求金额与托管金额",
-                "经遮蔽处理的仲裁申请书与答辩书文本", "当事人提交陪审团的证据项（提交方、类型、时间）",
+                "经遮蔽处理的仲裁申请书与答辩书文本",
+                "当事人提交陪审团的证据项（提交方、类型、时间）",
                 "可选分配方案", "理由代码", "评审员本人的投票状态"],
     "masked": [
         {"what": "each party's wallet address (any case, with or without 0x), declared names "
                  "(English and Chinese) and the words of those names, declared contact",
-         "zh": "各当事人的钱包地址（不论大小写、是否带 0x）、申报的中英文姓名及其中的词、申报的联系方式",
+         "zh": "各当事人的钱包地址（不论大小写、是否带 0x）、申报的中英文姓名及其中的词、"
+               "申报的联系方式",
          "becomes": "[claimant] / [respondent]"},
         {"what": "any other e-mail address, web address or telephone number",
          "zh": "其他任何电子邮箱、网址或电话号码", "becomes": "[contact]"},

@@ -43,7 +43,6 @@ from sqlmodel import Session, col, select
 from web3 import Web3
 
 from backend import procedure as p
-from backend.jury import REDACTION_RULE
 from backend.db import (
     AnchorBatch,
     AnchorInclusion,
@@ -58,6 +57,7 @@ from backend.db import (
 from backend.db.log_models import LogCheckpoint as CheckpointRow
 from backend.db.log_models import LogEntry as EntryRow
 from backend.db.service_models import CaseEvent, ChainAction, StepDetail
+from backend.jury import REDACTION_RULE
 from backend.log.store import open_log
 from backend.worker.anchoring import enqueue_leaf
 from backend.worker.runner import ChainLabel

@@ -43,8 +43,6 @@ from evidence.judicial.provenance import ProvenanceEntry, SignedProvenanceEntry,
 from evidence.judicial.verify import CHECKS, Check, CheckResult, Report, Status, verify_package
 
 __all__ = [
-    "jury_section",
-    "recompute_jury",
     "CHECKS",
     "ROLES",
     "AnchorInfo",
@@ -79,7 +77,9 @@ __all__ = [
     "UnsafeArchive",
     "UnsafePath",
     "build_package",
+    "jury_section",
     "package_digest",
+    "recompute_jury",
     "sign_log",
     "verify_package",
 ]

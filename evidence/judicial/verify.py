@@ -1922,10 +1922,10 @@ def _check_jury(p: _Package) -> _Result:
                           if _hex_norm(a.get("root")) == root
                           and int(a.get("chainId", -1)) == chain_id)
         if not anchored or anchored[0] >= d.draw_block:
+            state = f"anchored in block {anchored[0]}" if anchored else "not anchored"
             problems.append(f"{where}: the seed commitment (step {d.seed_step.sequence}) is "
-                            f"{'not anchored' if not anchored else f'anchored in block {anchored[0]}'}"
-                            f" on chain {chain_id}; it must be anchored before the draw block "
-                            f"{d.draw_block}")
+                            f"{state} on chain {chain_id}; it must be anchored before the "
+                            f"draw block {d.draw_block}")
             continue
         details.append(f"{where}: seed anchored in block {anchored[0]}, drawn with block "
                        f"{d.draw_block} of chain {chain_id}: {len(d.drawn)} of {len(d.pool)} "

@@ -29,7 +29,6 @@ from tests.support.jury import GOOD, DrawChain, admit, pool_step, seed_hash
 from tests.support.world import AMOUNT, ORDER_ID, World, make_world, ok
 
 
-
 @pytest.fixture
 def jury_world(clean_db_url: str, tmp_path: Path) -> Iterator[World]:
     """test_jury_api's world (4 admitted assessors, a jury of 3, a draw chain) on SQLite
@@ -95,9 +94,9 @@ def test_pool_refusals(jury_world: World) -> None:
     assert "qualification test score 40 < 80" in r.text
     # a step of another route, and a stale link
     head = ok(w.admin.get("/pool/head"))
-    from evidence.records import ProceduralStep, bytes32
-    from backend.services.steps import payload_hash
     from backend.jury import POOL_ID
+    from backend.services.steps import payload_hash
+    from evidence.records import ProceduralStep, bytes32
 
     payload = {"assessor": court.address, "party": w.buyer.address, "nature": "brother"}
     rec = ProceduralStep(case_id=bytes32(POOL_ID), sequence=head["nextSequence"],
