@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from evidence.steps import step_of_record
 
 __all__ = [
+    "ASSESSOR_STATUSES",
     "CHAIN_ACTS",
     "DISPUTE_TYPES",
     "LOG_KINDS",
@@ -27,6 +28,7 @@ __all__ = [
     "ROLES",
     "SIDES",
     "STAGES",
+    "STANDING_FIELDS",
     "Words",
     "amount",
     "timeline_label",
@@ -107,6 +109,27 @@ ORDER_STATUSES: Mapping[str, Words] = {
 }
 
 SIDES: Mapping[str, Words] = {"buyer": ("buyer", "买方"), "seller": ("seller", "卖方")}
+
+ASSESSOR_STATUSES: Mapping[str, Words] = {
+    # An assessor's status in the pool (backend/jury/_pool.py AssessorStatus).
+    "applied": ("applied, awaiting admission", "已申请，待审核"),
+    "admitted": ("admitted to the pool", "已获准进入评审员库"),
+    "suspended": ("suspended", "已暂停资格"),
+}
+
+STANDING_FIELDS: Mapping[str, Words] = {
+    # A juror's standing (backend/jury/_standing.py), as the assessor and the institution
+    # read it.
+    "drawn": ("seats drawn", "被抽中次数"),
+    "accepted": ("seats accepted", "接受任务次数"),
+    "finished": ("seats finished", "已结束的任务"),
+    "revealed": ("votes revealed", "已公开的投票"),
+    "decided": ("votes in cases with a final outcome", "案件已有最终结果的投票"),
+    "agreed": ("votes agreeing with the final outcome", "与最终结果一致的投票"),
+    "participation": ("participation (%)", "参与率（%）"),
+    "agreement": ("agreement with the final outcome (%)", "与最终结果一致率（%）"),
+    "eligible": ("eligible to be drawn", "可被抽选"),
+}
 
 _UNCHAINED: Mapping[str, Words] = {
     # The escrow's own records (not steps of the table): what the escrow executes.

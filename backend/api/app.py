@@ -41,6 +41,7 @@ from backend.services.auth import SessionCache
 from backend.services.cases import CaseService, ServiceConfig
 from backend.services.chain import EscrowPort
 from backend.services.errors import ServiceError
+from backend.services.jury_draw import BlockSource, JuryDrawGate, draw_blocks
 from backend.services.keys import seal_legacy_keys
 from backend.settings import Settings
 from backend.web import not_found_page, verify_router
@@ -76,6 +77,7 @@ from .routes import (
     performance,
 )
 from .routes import log as log_routes
+from .routes import pool as pool_routes
 from .schemas import HealthOut
 
 __all__ = ["create_app", "error_body"]
@@ -232,6 +234,7 @@ def create_app(
     port: EscrowPort | None = None,
     blockstore: Blockstore | None = None,
     anchor_sender: AnchorSender | Sequence[AnchorSender] | None = None,
+    block_source: BlockSource | None = None,
     background: bool = True,
 ) -> FastAPI:
     """Build the service. Anything not injected is built from ``settings``."""
@@ -265,6 +268,9 @@ def create_app(
                              smtp_enabled=bool(settings.smtp_host), rules=rules,
                              identity=institution_identity(settings)),
     )
+    # the jury draw: the service's snapshot and the anchoring chain's draw block (jury_draw)
+    blocks = block_source if block_source is not None else draw_blocks(anchoring)
+    service.pipeline.gates.append(JuryDrawGate(service.pool, blocks).check)
     sealed = seal_legacy_keys(sessions, service.keys, blockstore)  # pre-0003 rows
     if sealed.sealed or sealed.failed:
         log.warning("data keys at rest: %d plaintext key(s) wrapped for the service key; "
@@ -337,6 +343,7 @@ def create_app(
     app.include_router(performance.router)  # webhooks and records of an order's performance
     app.include_router(log_routes.router)  # the institution's log, public (issue 15)
     app.include_router(jury.router)  # a juror's redacted view of a case (docs/jury.md)
+    app.include_router(pool_routes.router)  # the assessor pool (docs/jury.md §1)
     app.include_router(web_pages)  # server-rendered pages under /ui
     app.include_router(web_root)  # GET / leads to the pages
     app.include_router(verify_router)  # /verify/{digest}: public, no sign-in (QR codes)

@@ -78,6 +78,12 @@ ERROR_CODES = MappingProxyType({
     "database_unavailable": _E(503, "the database connection dropped or was refused"),
     "deadline_passed": _E(409, "the step's deadline has passed"),
     "document_mismatch": _E(422, "the document's SHA-256 is not the one the record signs"),
+    "draw_block_mismatch": _E(422, "a jury draw naming a blockHash or prevrandao other than the "
+                                   "anchoring chain's for its drawBlock"),
+    "draw_block_not_future": _E(422, "a jury seed commitment whose drawBlock is not in the "
+                                     "anchoring chain's future"),
+    "draw_block_pending": _E(409, "a jury draw before its drawBlock exists on the anchoring "
+                                  "chain: draw after it"),
     "duplicate_action": _E(409, "this act was already taken (an offer id used twice, ...)"),
     "empty_file": _E(422, "an empty upload (0 bytes); nothing stored"),
     "escrow_not_resolved": _E(409, "a package of a case closed for litigation whose escrow "
@@ -114,9 +120,13 @@ ERROR_CODES = MappingProxyType({
                                    "no timestamp authority)"),
     "payload_mismatch": _E(422, "the payload's hash is not the record's payloadHash"),
     "payload_missing": _E(422, "a step whose payload is required was sent without it"),
+    "pool_snapshot_mismatch": _E(422, "a jury seed commitment whose pool snapshot is not the one "
+                                      "the service computes (GET /cases/{id}/jury/snapshot)"),
     "reasons_mismatch": _E(422, "the reasons' SHA-256 is not the record's reasonsHash"),
     "replay": _E(409, "a record or attachment signed for another case, order or "
                       "deployment"),
+    "seed_not_anchored": _E(409, "a jury draw whose seed commitment is not anchored on the "
+                                 "anchoring chain before the drawBlock"),
     "settlement_signature_missing": _E(422, "an offer without the offeror's signed "
                                             "Settlement"),
     "sign_in_refused": _E(401, "a sign-in message or signature that does not prove the "

@@ -11,6 +11,7 @@ Public API (see docs/persistence.md):
 """
 
 # The service's own tables (backend/services) register on the same metadata.
+from backend.db import jury_models as _jury_models  # noqa: F401  (the assessor pool, issue 14)
 from backend.db import log_models as _log_models  # noqa: F401  (the log's tables, issue 15)
 from backend.db import performance_models as _performance_models  # noqa: F401
 from backend.db import service_models as _service_models  # noqa: F401

@@ -21,23 +21,38 @@ from ._pool import (
     pool_from_records,
     snapshot,
 )
-from ._redact import Identity, redact
+from ._redact import REDACTION_RULE, Identity, redact
+from ._standing import (
+    DEFAULT_STANDING_RULE,
+    Seat,
+    Standing,
+    StandingRule,
+    seats_of,
+    standing,
+)
 
 __all__ = [
     "DEFAULT_CRITERIA",
+    "DEFAULT_STANDING_RULE",
     "POOL_ID",
     "POOL_STEPS",
+    "REDACTION_RULE",
     "AdmissionCriteria",
     "Assessor",
     "AssessorStatus",
     "Identity",
     "Pool",
     "PoolStepSpec",
+    "Seat",
+    "Standing",
+    "StandingRule",
     "apply_pool",
     "conflicts",
     "eligible",
     "new_pool",
     "pool_from_records",
     "redact",
+    "seats_of",
     "snapshot",
+    "standing",
 ]

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Identity", "redact"]
+__all__ = ["REDACTION_RULE", "Identity", "redact"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,3 +75,35 @@ def redact(text: str, identities: Iterable[Identity]) -> str:
                     text = _literal(text, part, label)
     text = _WALLET.sub("[address]", text)
     return _PHONE.sub(_phone, text)
+
+
+REDACTION_RULE: dict[str, object] = {
+    "version": 1,
+    "shown": ["the claim's side (buyer or seller), dispute type, remedy, claimed and escrowed "
+              "amounts", "the texts of the statement of claim and the answer, redacted",
+              "the evidence items the parties put before the jury (side, kind, time)",
+              "the allocation options", "the reason codes", "the juror's own vote status"],
+    "shownZh": ["申请方身份（买方或卖方）、争议类型、请求事项、请求金额与托管金额",
+                "经遮蔽处理的仲裁申请书与答辩书文本",
+                "当事人提交陪审团的证据项（提交方、类型、时间）",
+                "可选分配方案", "理由代码", "评审员本人的投票状态"],
+    "masked": [
+        {"what": "each party's wallet address (any case, with or without 0x), declared names "
+                 "(English and Chinese) and the words of those names, declared contact",
+         "zh": "各当事人的钱包地址（不论大小写、是否带 0x）、申报的中英文姓名及其中的词、"
+               "申报的联系方式",
+         "becomes": "[claimant] / [respondent]"},
+        {"what": "any other e-mail address, web address or telephone number",
+         "zh": "其他任何电子邮箱、网址或电话号码", "becomes": "[contact]"},
+        {"what": "any other wallet address", "zh": "其他任何钱包地址", "becomes": "[address]"},
+    ],
+    "never": "the parties' identities; the case record itself (a juror reads only this view)",
+    "neverZh": "当事人的身份；案件记录本身（评审员只能阅读本视图）",
+    "jurorsToParties": "the parties see each juror as juror-1, juror-2, … in draw order; the "
+                       "institution and the court see the addresses",
+    "jurorsToPartiesZh": "当事人只能看到评审员的化名（按抽选顺序为 juror-1、juror-2……）；"
+                         "机构与法院可见其地址",
+}
+"""The redaction rule as data: what the judicial package of a jury case carries
+(``documents/jury-redaction.json``), so a court reads what the jurors were and were not
+shown."""

@@ -21,11 +21,12 @@ wall clock.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak
 from sqlalchemy.orm import sessionmaker
@@ -48,6 +49,9 @@ from .repository import CaseRepository, CaseRow, ChainHead
 from .scheduler import Scheduler
 from .step_store import StepStore
 from .transactions import StepTransactions
+
+if TYPE_CHECKING:
+    from .pool import PoolService
 
 __all__ = ["CaseService", "ServiceConfig", "StepResult", "case_id_for_order",
            "chain_action_view"]
@@ -108,6 +112,13 @@ class CaseService:
 
     def __repr__(self) -> str:
         return f"CaseService(institution={self.institution_address})"
+
+    @functools.cached_property
+    def pool(self) -> PoolService:
+        """The assessor pool (backend/services/pool.py): its steps, snapshots, standing."""
+        from .pool import PoolService  # the pool service reads cases through this one
+
+        return PoolService(self)
 
     @property
     def institution_address(self) -> str:

@@ -64,12 +64,13 @@ from backend.db.service_models import (
     SaleContractStatus,
     StepDetail,
 )
+from backend.jury import REDACTION_RULE
 from backend.log.caseindex import case_index_proof
 from backend.log.store import open_log
 from backend.worker.anchoring import enqueue_leaf
 from backend.worker.runner import ChainLabel
 from evidence.blockproof import ChainHeader, ProvenReceipt
-from evidence.chainproofs import collect_proofs, escrow_acts, institution_rotations
+from evidence.chainproofs import collect_proofs, escrow_acts, header_of, institution_rotations
 from evidence.encryption import iter_decrypt
 from evidence.events import ORDER_OPENED, ORDER_RESOLVED, find_events
 from evidence.ipfs import Blockstore, cat
@@ -79,6 +80,7 @@ from evidence.judicial import (
     AwardDocument,
     CaseInfo,
     EnforcementInfo,
+    JuryStep,
     MerkleLeafProof,
     Neutral,
     PackageInputs,
@@ -86,6 +88,8 @@ from evidence.judicial import (
     StepEntry,
     TimestampToken,
     build_package,
+    jury_section,
+    recompute_jury,
 )
 from evidence.judicial import EvidenceItem as PackageItem
 from evidence.judicial._log import gather
@@ -97,7 +101,7 @@ from evidence.log import Checkpoint
 from evidence.log.caseindex import index_of
 from evidence.log.note import Note
 from evidence.merkle import LEAF_ENCODING, leaf_hash
-from evidence.records import Award, ChainedRecord, SignedRecord
+from evidence.records import Award, ChainedRecord, ProceduralStep, SignedRecord
 from evidence.timestamp import TimestampError
 
 from .errors import AccessDenied, Conflict, NotFound, ServiceError
@@ -111,6 +115,13 @@ if TYPE_CHECKING:
     from .cases import CaseService
 
 PERFORMANCE_DOCUMENT = "performance-evidence.json"  # under documents/
+JURY_DOCUMENT = "jury.json"  # under documents/: evidence.judicial._format.JURY
+JURY_REDACTION_DOCUMENT = "jury-redaction.json"  # under documents/
+
+
+def fmt_pretty(value: Any) -> bytes:
+    """JSON as the package writes its documents (sorted keys, indented, UTF-8)."""
+    return (json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
 
 __all__ = ["EscrowNotResolved", "ExportedPackage", "NotAnchoredYet", "PackageService",
            "PackageUnavailable", "exports_to", "require_exported", "rules_document",
@@ -257,6 +268,8 @@ class PackageService:
                         export_car(cids, self.blockstore, out)
                 enforcement = self._enforcement(session, case)
                 headers, receipts = self._block_proofs(anchors, enforcement)
+                jury = self._jury(case, entries, headers)
+                extra = {**extra, **jury}
                 inputs = PackageInputs(
                     domain=self.cases.domain, case=self._case_info(case, steps),
                     parties=self._parties(session, case), institution=self.institution,
@@ -717,6 +730,40 @@ class PackageService:
             headers += h
             receipts += r
         return headers, receipts
+
+    def _jury(self, case: p.CaseState, entries: list[StepEntry], headers: list[ChainHeader]
+              ) -> dict[str, bytes]:
+        """A jury case's documents (the draw, votes and tally recomputed from the steps as
+        the verifier does; the redaction rule), and each draw block's header appended to
+        ``headers`` so the court recomputes the draw and confirms the block (docs/jury.md
+        §6). Nothing for a case without a jury."""
+        steps = [JuryStep(sequence=e.record.record.sequence, action=e.record.record.action,
+                          signer=e.record.verify()[0], payload=json.loads(e.payload or b"{}"),
+                          record_hash=e.record.record_hash)
+                 for e in entries if isinstance(e.record.record, ProceduralStep)
+                 and e.record.record.action.startswith("jury.")]
+        if not steps:
+            return {}
+        recomputed = recompute_jury(_b(case.case_id), steps,
+                                    (case.order.buyer, case.order.seller))
+        have = {(h.chain_id, h.header.hash) for h in headers}
+        chains = {int(self._chain.eth.chain_id): self._chain, **self.anchor_chains}
+        for d in recomputed.draws:
+            if d.block_hash is None:
+                continue
+            for chain_id, w3 in sorted(chains.items()):
+                try:
+                    block = w3.eth.get_block(d.draw_block)
+                except Exception:  # not on this chain (or its node is down): the next
+                    continue
+                if "0x" + bytes(block["hash"]).hex() == d.block_hash.lower():
+                    header = header_of(block)
+                    if (chain_id, header.hash) not in have:
+                        headers.append(ChainHeader(chain_id=chain_id, header=header))
+                        have.add((chain_id, header.hash))
+                    break
+        return {JURY_DOCUMENT: fmt_pretty(jury_section(_b(case.case_id), recomputed)),
+                JURY_REDACTION_DOCUMENT: fmt_pretty(REDACTION_RULE)}
 
     def _case_info(self, case: p.CaseState, steps: list[Step]) -> CaseInfo:
         token = "0x" + "00" * 20

@@ -132,6 +132,9 @@ class StepPipeline:
         self._service_key = service_key  # binds evidence to its submission (never logged)
         self.is_admin = is_admin
         self.clock = clock
+        # The service's own checks of a step the core accepted, in the step's transaction
+        # (the jury draw's chain and snapshot checks: backend/services/jury_draw.py).
+        self.gates: list[Callable[[Session, p.CaseState, p.Command], None]] = []
 
     @property
     def domain(self) -> Domain:
@@ -166,6 +169,8 @@ class StepPipeline:
             t = self.translate(session, row, case, step, now,
                                None if step is not sub else prepared)
             new_case, effects = p.apply(case, t.command, now)
+            for gate in self.gates:
+                gate(session, case, t.command)
             bind = self.admit(session, row.id, sub.signed)  # who, when, then: backed by what
             stored = self.persist(session, row, case, new_case, effects, sub.signed, t, now,
                                   authorization=sub.authorization, document=sub.document,

@@ -33,6 +33,7 @@ from evidence.records import Domain, Settlement, bytes32
 
 from .cases import CaseService, chain_action_view
 from .errors import AccessDenied, NotFound
+from .jury_masks import mask, mask_step, pseudonyms, sees_jurors
 from .keys import public_attachment
 from .steps import CONFIDENTIAL_ACTIONS, STEP_ENDPOINTS
 
@@ -135,6 +136,11 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
     if roles & OFFER_READERS:
         view["offers"] = [_offer_view(service, case, o) for o in case.offers]
         view["preEvaluation"] = p.to_jsonable(case.pre_evaluation)
+    if case.jury.jurors or case.jury.former_jurors:  # jurors are pseudonyms to the parties
+        view["jurors"] = (list(case.jury.jurors) if sees_jurors(roles) else
+                          [f"juror-{i + 1}" for i in range(len(case.jury.jurors))])
+        if not sees_jurors(roles):
+            view = mask(view, pseudonyms(case))
     return view
 
 
@@ -232,6 +238,9 @@ def timeline(service: CaseService, case_id: str, viewer: str) -> list[dict[str, 
         items.append({"at": _iso(k.registered_at), "type": "encryption_key",
                       "address": k.address, "publicKey": k.public_key})
     items.sort(key=lambda i: (i["at"], 0 if i["type"] == "step" else 1))
+    if not sees_jurors(roles):  # jurors are pseudonyms to the parties (jury_masks)
+        names = pseudonyms(case)
+        return [mask(i, names) for i in items] if names else items
     return items
 
 
@@ -252,11 +261,14 @@ def step_view(service: CaseService, case_id: str, sequence: int, viewer: str
         raise NotFound(f"case {case_id} has no step {sequence}")
     if detail.action in CONFIDENTIAL_ACTIONS and not roles & (OFFER_READERS | {"admin"}):
         raise AccessDenied("offers are for the parties and the mediator")
-    return {"sequence": step.sequence, "action": step.kind, "record": step.record,
+    view = {"sequence": step.sequence, "action": step.kind, "record": step.record,
             "recordHash": step.record_hash, "cid": step.cid,
             "payload": detail.payload,
             "attachments": [public_attachment(a) for a in detail.attachments],
             "authorization": detail.authorization}
+    if not sees_jurors(roles) and step.kind.startswith("jury."):
+        return mask_step(view, pseudonyms(case))
+    return view
 
 
 def list_cases(service: CaseService, viewer: str) -> list[dict[str, Any]]:

@@ -6,6 +6,9 @@ evidence, proofs, anchors, timestamps and provenance as one deterministic ZIP, a
 time-stamping authority's certificate (docs/judicial-package.md).
 """
 
+from evidence.judicial._jury import JuryStep
+from evidence.judicial._jury import recompute as recompute_jury
+from evidence.judicial._jury import section as jury_section
 from evidence.judicial.build import build_package, package_digest
 from evidence.judicial.errors import (
     ArchiveBomb,
@@ -52,6 +55,7 @@ __all__ = [
     "EvidenceItem",
     "InstitutionInfo",
     "JudicialError",
+    "JuryStep",
     "LogCheckpoint",
     "LogConsistency",
     "LogInclusion",
@@ -73,7 +77,9 @@ __all__ = [
     "UnsafeArchive",
     "UnsafePath",
     "build_package",
+    "jury_section",
     "package_digest",
+    "recompute_jury",
     "sign_log",
     "verify_package",
 ]

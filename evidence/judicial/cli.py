@@ -194,6 +194,10 @@ t = Catalog("verify", {
         "the procedural steps are linked in order",
         "程序步骤按顺序相互链接",
     ),
+    "pass_jury": (
+        "no jury, or the jury's draw recomputes and every vote opens its commitment",
+        "无陪审团，或陪审团抽选可重算且每张投票均与其承诺一致",
+    ),
     "pass_identities": (
         "every name is signed by its key; every neutral signed a disclosure",
         "每个名称均经其密钥签名；每位中立人员均已签署披露声明",

@@ -45,6 +45,7 @@ from web3 import Web3
 from web3.providers import BaseProvider
 
 from evidence import clocks
+from evidence import jury as public_jury
 from evidence.blockproof import BlockHeader, Receipt, verify_receipt
 from evidence.chain import is_unreachable
 from evidence.commitment import commitment_of, sha256_file
@@ -65,6 +66,9 @@ from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_digest, attestation_typed_data
 from evidence.judicial._contract import check_contract
 from evidence.judicial._identity import check_identities
+from evidence.judicial._jury import JuryStep
+from evidence.judicial._jury import recompute as recompute_jury
+from evidence.judicial._jury import section as section_of_jury
 from evidence.judicial._log import (
     HeldReceipt,
     LogSection,
@@ -147,6 +151,11 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
     ("signatures", "Electronic signatures", "电子签名"),
     ("roles", "Each signer held the role it claims", "签名人具有其所称角色"),
     ("step_chain", "Hash chain of procedural steps", "程序步骤哈希链"),
+    (
+        "jury",
+        "Jury drawn as the public data fix it; every vote opens its commitment; the tally",
+        "陪审团抽选可由公开数据重算；每张投票与其承诺一致；计票结果",
+    ),
     (
         "identities",
         "Names of parties, neutrals and court, each signed by its key; neutrals' disclosures",
@@ -1438,8 +1447,12 @@ def parse_checkpoint(data: bytes) -> Checkpoint:
 
 
 def _relied_blocks(p: _Package) -> list[tuple[int, BlockHeader]]:
-    """The blocks the verdict rests on: those holding a proven receipt, in order."""
+    """The blocks the verdict rests on: those holding a proven receipt, and a jury's draw
+    blocks (their hash and prevrandao chose the jury), in order."""
     seen = {(r.chain_id, r.header.hash): r.header for r in p.block_proofs.receipts.values()}
+    with contextlib.suppress(_CheckFailedError):
+        seen |= {key: h for key, h in p.block_proofs.headers.items()
+                 if "0x" + key[1].hex() in _draw_block_hashes(p)}
     return sorted(((c, h) for (c, _), h in seen.items()), key=lambda ch: (ch[0], ch[1].number))
 
 
@@ -1905,6 +1918,90 @@ def _anchored_roots(p: _Package) -> set[bytes]:
     return out
 
 
+def _jury_steps(p: _Package) -> list[JuryStep]:
+    out = []
+    for signed in p.steps:
+        rec = signed.record
+        if isinstance(rec, ProceduralStep) and rec.action.startswith("jury."):
+            out.append(JuryStep(sequence=rec.sequence, action=rec.action,
+                                signer=_single_signer(signed), payload=p.payload(rec),
+                                record_hash=signed.record_hash))
+    return out
+
+
+def _draw_block_hashes(p: _Package) -> set[str]:
+    """The block hashes a jury's draw steps name (lower-case 0x-hex)."""
+    try:
+        steps = _jury_steps(p)
+    except _CheckFailedError:
+        return set()
+    return {str(s.payload.get("blockHash", "")).lower() for s in steps
+            if s.action == "jury.drawn" and isinstance(s.payload, Mapping)}
+
+
+def _check_jury(p: _Package) -> _Result:
+    """A jury case: the draw recomputed from the signed steps, its block's hash and
+    prevrandao read from the carried header, the seed anchored before that block, every
+    vote opening its commitment, the tally recomputed (evidence/judicial/_jury.py); the
+    package's summary (documents/jury.json) must be what they give."""
+    steps = _jury_steps(p)
+    if not steps:
+        return "no jury in this case"
+    order = p.order
+    r = recompute_jury(p.case_id, steps, (order.buyer, order.seller))
+    problems = list(r.problems)
+    details = []
+    roots = _proof_roots(p)
+    for d in r.draws:
+        where = f"draw round {d.round}"
+        if d.block_hash is None:
+            details.append(f"{where}: seed committed (step {d.seed_step.sequence}), not drawn")
+            continue
+        want = fmt.from_hex(d.block_hash, "blockHash", 32)
+        found = [(c, h) for (c, bh), h in p.block_proofs.headers.items() if bh == want]
+        if not found:
+            problems.append(f"{where}: the header of draw block {d.draw_block} "
+                            f"({d.block_hash}) is not in {fmt.BLOCKS}")
+            continue
+        chain_id, header = found[0]
+        mix = header.fields[13] if len(header.fields) > 13 else b""
+        if header.number != d.draw_block or "0x" + mix.hex() != str(d.prevrandao).lower():
+            problems.append(f"{where}: block {d.block_hash} is number {header.number} with "
+                            f"prevrandao 0x{mix.hex()}; the draw names block {d.draw_block} "
+                            f"with {d.prevrandao}")
+            continue
+        root = roots.get(d.seed_step.record_hash.hex())
+        anchored = sorted(int(a["blockNumber"]) for a in p.anchors
+                          if _hex_norm(a.get("root")) == root
+                          and int(a.get("chainId", -1)) == chain_id)
+        if not anchored or anchored[0] >= d.draw_block:
+            state = f"anchored in block {anchored[0]}" if anchored else "not anchored"
+            problems.append(f"{where}: the seed commitment (step {d.seed_step.sequence}) is "
+                            f"{state} on chain {chain_id}; it must be anchored before the "
+                            f"draw block {d.draw_block}")
+            continue
+        details.append(f"{where}: seed anchored in block {anchored[0]}, drawn with block "
+                       f"{d.draw_block} of chain {chain_id}: {len(d.drawn)} of {len(d.pool)} "
+                       f"assessor(s), recomputed")
+    t = r.tally
+    if t is not None:
+        winner = "no majority" if t.winner is None else f"option {t.winner}"
+        details.append(f"tally: {t.revealed} of {t.jury_size} revealed, counts "
+                       f"{list(t.counts)}: {winner}")
+        details += [f"reason {c} ({public_jury.REASON_CODES.get(c, ('?', '?'))[0]}): {n} vote(s)"
+                    for c, n in t.reasons]
+    if fmt.JURY not in p.names:
+        problems.append(f"{fmt.JURY}: missing (a jury case carries its draw, votes and tally)")
+    elif p.json(fmt.JURY) != section_of_jury(p.case_id, r):
+        problems.append(f"{fmt.JURY}: differs from the draw, votes and tally the signed steps "
+                        "give")
+    if fmt.JURY_REDACTION not in p.names:
+        problems.append(f"{fmt.JURY_REDACTION}: missing (the rule of what jurors were shown)")
+    _fail_on(problems)
+    return (f"{len(r.draws)} draw round(s) recomputed; {len(r.reveals)} of "
+            f"{len(r.commitments)} committed vote(s) open their commitments", details)
+
+
 def _fail_on(problems: list[str]) -> None:
     if problems:
         raise _CheckFailedError(problems[0], problems)
@@ -1955,6 +2052,7 @@ _RUNNERS: dict[str, Callable[[_Package], _Result]] = {
     "signatures": _check_signatures,
     "roles": _check_roles,
     "step_chain": _check_step_chain,
+    "jury": _check_jury,
     "identities": _check_identities,
     "evidence": _check_evidence,
     "provenance": _check_provenance,

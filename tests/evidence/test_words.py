@@ -66,3 +66,16 @@ def test_every_seat_a_viewer_can_hold_has_words() -> None:
     assert seats <= set(ROLES), seats - set(ROLES)
     for en, zh in ROLES.values():
         assert en and zh and en != zh
+
+
+def test_every_assessor_status_and_standing_figure_has_words() -> None:
+    """The pool's statuses and the standing's figures, as the assessor and the institution
+    read them (docs/jury.md §1 and §5), in both languages."""
+    from backend.jury import AssessorStatus, Standing
+    from evidence.words import ASSESSOR_STATUSES, STANDING_FIELDS
+
+    assert set(ASSESSOR_STATUSES) == {s.value for s in AssessorStatus}
+    figures = set(Standing.__dataclass_fields__) - {"reasons"}
+    assert set(STANDING_FIELDS) == figures
+    for en, zh in (*ASSESSOR_STATUSES.values(), *STANDING_FIELDS.values()):
+        assert en and zh and en != zh

@@ -81,6 +81,7 @@ def test_package_verifies_every_check(case: Case) -> None:
         "signatures",
         "roles",
         "step_chain",
+        "jury",
         "identities",
         "evidence",
         "provenance",

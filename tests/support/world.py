@@ -308,7 +308,8 @@ ORDERS = ((ORDER_ID, "buyer", "seller"),)
 
 def make_world(db_url: str, tmp_path: Path, *, smtp_port: int | None = None,
                orders: tuple[tuple[int, str, str], ...] = ORDERS,
-               disk_blocks: bool = False, **settings: Any) -> World:
+               disk_blocks: bool = False, anchor_sender: Any = None,
+               **settings: Any) -> World:
     """The app on ``db_url`` (migrated already), an injected fixed clock at ``T0``, the
     in-memory escrow holding ``orders`` (paid; their parties get keys too) and an IPFS
     blockstore in memory, or on disk under ``tmp_path`` with ``disk_blocks``."""
@@ -332,9 +333,10 @@ def make_world(db_url: str, tmp_path: Path, *, smtp_port: int | None = None,
     blockstore: Blockstore = (LocalBlockstore(tmp_path / "blocks", fsync=False) if disk_blocks
                               else MemoryBlockstore())
     app = create_app(Settings(**env), clock=clock, port=port, blockstore=blockstore,
-                     background=False)
+                     anchor_sender=anchor_sender, background=False)
     client = _Client(app)
-    recipe = (orders, disk_blocks, smtp_port, tuple(sorted(map(repr, settings.items()))))
+    recipe = (orders, disk_blocks, smtp_port, type(anchor_sender).__name__,
+              tuple(sorted(map(repr, settings.items()))))
     world = World(client=client, clock=clock, port=port, blockstore=blockstore, db_url=db_url,
                   recipe=recipe)
     client.world = world

@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 
 from evidence import jury as public_jury
+from tests.support.jury import DrawChain, admit, seed_hash
 from tests.support.world import AMOUNT, ORDER_ID, Actor, World, file_claim, make_world, ok
 
 SEED = "0x" + "5e" * 32
-BLOCK = "0x" + "b1" * 32
-RANDAO = "0x" + "4a" * 32
 OPTIONS = [{"toBuyer": str(AMOUNT), "toSeller": "0", "compensation": "0"},
            {"toBuyer": str(AMOUNT // 2), "toSeller": str(AMOUNT // 2), "compensation": "0"},
            {"toBuyer": "0", "toSeller": str(AMOUNT), "compensation": "0"}]
@@ -28,9 +27,18 @@ def jury_world(tmp_path: Path) -> Iterator[World]:
 
     url = f"sqlite:///{tmp_path / 'jury.sqlite3'}"
     upgrade_to_head(url)
-    w = make_world(url, tmp_path, jury_max_amount=AMOUNT, jury_size=3)
+    w = make_world(url, tmp_path, jury_max_amount=AMOUNT, jury_size=3,
+                   anchor_sender=DrawChain(), anchor_interval_seconds=0)
     with w.client:
+        admit(w, *ASSESSORS)
         yield w
+
+
+def chain_of(w: World) -> DrawChain:
+    """The world's anchoring chain (the draw block's source)."""
+    sender = w.client.app.state.ctx.anchoring.sender
+    assert isinstance(sender, DrawChain)
+    return sender
 
 
 def _post(w: World, who: Actor, path: str, action: str, payload: dict[str, Any] | None = None
@@ -58,23 +66,35 @@ def _pool(w: World) -> list[str]:
     return [w.actors[n].address for n in ASSESSORS]
 
 
-def _draw(w: World) -> tuple[list[Actor], Actor]:
-    """Commit the seed, reveal it (a wrong reveal first), draw; (jurors, the one not drawn)."""
-    pool = _pool(w)
-    pool_hash = "0x" + public_jury.pool_snapshot_hash(pool).hex()
-    seed_hash = "0x" + public_jury.seed_commitment(w.case_id, 0, SEED).hex()
+def _draw(w: World, round_: int = 0, seed: str = SEED, kept: tuple[str, ...] = ()
+          ) -> tuple[list[Actor], Actor]:
+    """Commit the seed on the service's snapshot, anchor it, mine the draw block, reveal
+    (a wrong reveal first), draw; (the jurors drawn now, one assessor not drawn — or the
+    court, never an assessor, when the snapshot was drawn whole)."""
+    chain = chain_of(w)
+    snap = ok(w.admin.get(f"/cases/{w.case_id}/jury/snapshot"))
+    assert snap["round"] == round_
+    pool, pool_hash = snap["pool"], snap["poolHash"]
+    draw_block = chain.head() + 3
     ok(_post(w, w.admin, "jury/seed", "jury.seed_committed",
-             {"seedHash": seed_hash, "drawBlock": "100", "pool": pool, "poolHash": pool_hash}))
-    randomness = public_jury.draw_randomness(w.case_id, 0, SEED, BLOCK, RANDAO, pool_hash)
-    drawn = public_jury.draw(pool, 3, randomness)
-    draw = {"role": "juror", "appointees": list(drawn), "seed": SEED, "blockHash": BLOCK,
-            "prevrandao": RANDAO, "options": OPTIONS}
+             {"seedHash": seed_hash(w, round_, seed), "drawBlock": str(draw_block),
+              "pool": pool, "poolHash": pool_hash}))
+    w.tick()  # the anchoring worker anchors the commitment (a block before the draw block)
+    chain.mine_to(draw_block)
+    header = chain.draw_header(draw_block)
+    assert header is not None
+    randomness = public_jury.draw_randomness(w.case_id, round_, seed, header.block_hash,
+                                             header.prevrandao, pool_hash)
+    drawn = public_jury.draw(pool, 3 - len(kept), randomness)
+    draw = {"role": "juror", "appointees": [*kept, *drawn], "seed": seed,
+            "blockHash": header.block_hash, "prevrandao": header.prevrandao,
+            "options": OPTIONS if round_ == 0 else []}
     _refused(_post(w, w.admin, "jury/draw", "jury.drawn", {**draw, "seed": "0x" + "00" * 32}),
              422, "wrong_reveal")
     ok(_post(w, w.admin, "jury/draw", "jury.drawn", draw))
     by_address = {w.actors[n].address: w.actors[n] for n in ASSESSORS}
-    outsider = next(a for a in pool if a not in drawn)
-    return [by_address[a] for a in drawn], by_address[outsider]
+    outsider = next((a for a in pool if a not in drawn), None)  # none when all are drawn
+    return [by_address[a] for a in drawn], by_address.get(outsider or "", w.actors["court"])
 
 
 def _salt(juror: Actor) -> str:

@@ -1,0 +1,76 @@
+"""Jurors' anonymity towards the parties (docs/jury.md §4; issue 14 item 3).
+
+Rule: a reader of a case record who is not the institution (an admin) or a court — the
+parties, and a neutral such as the sole arbitrator after an objection — sees each juror as
+a pseudonym (``juror-1``, ``juror-2``, … in draw order, then the replaced ones), never
+the address. The masking is applied to what the service answers (case view, timeline,
+one step): every juror address in it becomes the pseudonym; the draw's pool snapshot is
+shown by its size and hash only (with the seed and the block it would let anyone recompute
+who was drawn), and a juror's own signed record is shown without its signature (from which
+the signer's address could be recovered). The institution and the court see everything:
+the judicial package carries the whole draw, so a court recomputes it.
+
+Why pseudonyms by draw order and not a hash of the address: a hash of a public address
+can be matched against the pool by anyone holding the pool; a position leaks nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from backend import procedure as p
+
+__all__ = ["SEES_JURORS", "mask", "mask_step", "pseudonyms", "sees_jurors"]
+
+SEES_JURORS = frozenset({"admin", "court"})
+_ADDRESS = re.compile(r"(?<![0-9a-fA-Fx])0x[0-9a-fA-F]{40}(?![0-9a-fA-F])")
+JUROR_ACTIONS = frozenset({"jury.accepted", "jury.vote_committed", "jury.vote_revealed"})
+
+
+def sees_jurors(roles: set[str]) -> bool:
+    return bool(roles & SEES_JURORS)
+
+
+def pseudonyms(case: p.CaseState) -> dict[str, str]:
+    """Lower-case juror address -> its pseudonym in this case."""
+    j = case.jury
+    return {a.lower(): f"juror-{i + 1}" for i, a in enumerate((*j.jurors, *j.former_jurors))}
+
+
+def mask(value: Any, names: Mapping[str, str]) -> Any:
+    """``value`` (JSON) with every juror address in ``names`` replaced by its pseudonym."""
+    if not names:
+        return value
+    if isinstance(value, str):
+        if "0x" not in value:
+            return value
+        return _ADDRESS.sub(lambda m: names.get(m.group(0).lower(), m.group(0)), value)
+    if isinstance(value, Mapping):
+        return {k: mask(v, names) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask(v, names) for v in value]
+    return value
+
+
+def mask_step(view: dict[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """One step as a party sees it: the pool snapshot by size, a juror's signatures
+    withheld, every juror address a pseudonym."""
+    out = dict(view)
+    payload = out.get("payload")
+    if out.get("action") == "jury.seed_committed" and isinstance(payload, str | Mapping):
+        data = json.loads(payload) if isinstance(payload, str) else payload
+        pool = data.get("pool") if isinstance(data, Mapping) else None
+        if isinstance(data, Mapping):
+            data = {**data, "pool": None,
+                    "poolSize": len(pool) if isinstance(pool, list) else None}
+            # the payload is served as the text it was stored as (it no longer hashes to
+            # payloadHash: the pool is withheld)
+            out["payload"] = json.dumps(data, separators=(",", ":"), sort_keys=True) \
+                if isinstance(payload, str) else data
+    record = out.get("record")
+    if out.get("action") in JUROR_ACTIONS and isinstance(record, Mapping):
+        out["record"] = {**record, "signatures": []}
+    return dict(mask(out, names))
