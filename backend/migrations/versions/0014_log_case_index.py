@@ -1,7 +1,7 @@
 """the log's per-case index: log_case (each case's heads), log_index_head (entries covered)
 
 Revision ID: 0014
-Revises: 0009 (on the logrest branch; 0013 once the session's migrations are merged)
+Revises: 0012
 Create Date: 2026-12-06
 
 Issue 15 (docs/log.md §14; backend/db/log_models.py): one row per case with entries in the
