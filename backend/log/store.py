@@ -90,10 +90,10 @@ def _select_row(n: int) -> sa.Select[Any]:
     found = _SELECT_ROWS.get(n)
     if found is None:
         c = _NODES.c
-        found = sa.select(c.level, c.idx, c.hash).where(sa.or_(*(
+        built: sa.Select[Any] = sa.select(c.level, c.idx, c.hash).where(sa.or_(*(
             sa.and_(c.level == sa.bindparam(f"l{k}"), c.idx == sa.bindparam(f"i{k}"))
             for k in range(n))))
-        _SELECT_ROWS[n] = found
+        _SELECT_ROWS[n] = found = built
     return found
 
 

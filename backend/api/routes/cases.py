@@ -132,11 +132,11 @@ def open_case(ctx: Ctx, user: CurrentUser, body: OpenCaseIn) -> dict[str, Any]:
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
-async def get_case(ctx: Ctx, user: CurrentUser, case_id: str) -> JSONResponse:
+async def get_case(ctx: Ctx, user: CurrentUser, case_id: str) -> Response:
     """The case as you may see it, with ``nextSequence``/``prevHash``/``domain`` to sign."""
     # One thread-pool trip and the view as built (CaseOut documents it): re-validating
-    # the dict against the model cost about a third of a read (issue 10)
-    # the JSON text as JSONResponse would render it, each offer's kept (views.case_view_json)
+    # the dict against the model cost about a third of a read (issue 10); its JSON text
+    # as JSONResponse renders it, each listed offer's text kept (views.case_view_json)
     body = await run_in_threadpool(views.case_view_json, ctx.service, case_id, user)
     return Response(body, media_type="application/json")
 
