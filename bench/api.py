@@ -402,7 +402,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_up(base: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def _wait_up(base: str, proc: subprocess.Popen[bytes],
+             timeout: float = float(os.environ.get("BENCH_API_STARTUP_S", "60"))) -> None:
     import httpx
 
     deadline = time.monotonic() + timeout

@@ -12,7 +12,8 @@ clients at a time (1: one after the other; more: concurrent requests share group
 on SQLite, as at 50 clients over HTTP), then ``--reads`` case views one after the other.
 Process CPU (user + system, ``os.times``) per offer and per read; ``--profile FILE`` writes a
 cProfile of the offer phase (the service's thread-pool trips then run inline on the event
-loop, so use it with ``--concurrency 1``). Last line: ``inprocess_cpu_ms_per_offer=<ms>``.
+loop, so use it with ``--concurrency 1``) and of the read phase in FILE.reads. Last line:
+``inprocess_cpu_ms_per_offer=<ms>``.
 """
 
 from __future__ import annotations
@@ -119,12 +120,18 @@ async def run(args: argparse.Namespace, work: Path) -> tuple[float, float, int, 
         system_share = (t1.system - t0.system) / offer_cpu if offer_cpu else 0.0
 
         reads = 0
+        read_profile = cProfile.Profile() if args.profile else None
         cpu0 = time.process_time()
+        if read_profile is not None:
+            read_profile.enable()
         for i in range(args.reads):
             p = parties[i % len(parties)]
             status, _ = await call(app, "GET", f"/cases/{p.case_id}", p.token)
             bad += status != 200
             reads += 1
+        if read_profile is not None:
+            read_profile.disable()
+            read_profile.dump_stats(args.profile + ".reads")
         read_cpu = time.process_time() - cpu0
     return 1000 * offer_cpu / offers, 1000 * read_cpu / max(1, reads), offers, bad, system_share
 
@@ -140,7 +147,8 @@ def main() -> None:
     ap.add_argument("--postgres-url", default=os.environ.get(
         "CHAINARB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
         help="a local PostgreSQL server (the bench creates and drops its own database)")
-    ap.add_argument("--profile", default="", help="write a cProfile of the offers here")
+    ap.add_argument("--profile", default="",
+                    help="write a cProfile of the offers here (of the reads in FILE.reads)")
     args = ap.parse_args()
     args.concurrency = max(1, min(args.concurrency, args.cases))
     work = Path(tempfile.mkdtemp(prefix="chainarb-bench-inprocess-"))

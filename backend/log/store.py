@@ -21,6 +21,14 @@ Rules of this module (docs/log.md, "Service"):
    it (no cost on a signed action); the checkpointer extends each touched case's head
    (``log_case``) up to the size it signs (``backend.log.caseindex.extend_index``);
    ``rebuild`` recomputes the heads from the entries too (docs/log.md §14).
+6. **The frontier is remembered, never trusted beyond its size.** An append needs the
+   tree's frontier at its index. After a commit, this process keeps the frontier its own
+   last append left (per engine), and a transaction keeps the one its previous append
+   left; an append whose index (from the counter row) is that frontier's size uses it
+   instead of reading the nodes back (issue 10: one SELECT less per record). Entries
+   never change once committed, so the frontier of a size is the same for every writer;
+   another process's append is a different size, hence a read. A transaction that rolls
+   back publishes nothing; ``rebuild(repair=True)`` forgets what was kept.
 
 No Merkle arithmetic lives here: the tree is ``evidence.log.MerkleLog`` over
 ``DbNodeStore``. The clock is the caller's (``now``); ``hook`` lets the crash tests kill
@@ -29,11 +37,15 @@ the process between the statements of an append.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from backend.db.log_models import LOG_HEAD_ID, LogCase, LogEntry, LogHead, LogIndexHead, LogNode
@@ -72,6 +84,26 @@ def _h(b: bytes) -> str:
     return "0x" + b.hex()
 
 
+_NODES = table_of(LogNode)
+_INSERT_NODES = sa.insert(_NODES)  # statements built once: SQLAlchemy finds them compiled
+_INSERT_ENTRY = sa.insert(table_of(LogEntry))
+_SELECT_ROWS: dict[int, sa.Select[Any]] = {}
+
+
+def _select_row(n: int) -> sa.Select[Any]:
+    """SELECT of `n` nodes by (level, idx), bound as ``l0, i0, ...``: built once per `n`
+    (a frontier has one node per set bit of the size, so few shapes), where a tuple IN
+    built per call was a new statement to compile each time."""
+    found = _SELECT_ROWS.get(n)
+    if found is None:
+        c = _NODES.c
+        built: sa.Select[Any] = sa.select(c.level, c.idx, c.hash).where(sa.or_(*(
+            sa.and_(c.level == sa.bindparam(f"l{k}"), c.idx == sa.bindparam(f"i{k}"))
+            for k in range(n))))
+        _SELECT_ROWS[n] = found = built
+    return found
+
+
 class DbNodeStore:
     """``evidence.log.NodeStore`` on the ``log_node`` table, in the caller's session (and
     transaction): one SELECT per batch of keys, one multi-row INSERT per append."""
@@ -83,14 +115,14 @@ class DbNodeStore:
         if not keys:
             return {}
         out: dict[NodeKey, bytes] = {}
-        t = table_of(LogNode)
         conn = self.session.connection()
         unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), 500):  # bound the statement's parameters
-            chunk = unique[start:start + 500]
-            rows = conn.execute(sa.select(t.c.level, t.c.idx, t.c.hash).where(
-                sa.tuple_(t.c.level, t.c.idx).in_(chunk)))
-            for level, idx, h in rows:
+        for start in range(0, len(unique), 64):  # bound the statement's parameters
+            chunk = unique[start:start + 64]
+            params: dict[str, int] = {}
+            for k, (level, idx) in enumerate(chunk):
+                params[f"l{k}"], params[f"i{k}"] = level, idx
+            for level, idx, h in conn.execute(_select_row(len(chunk)), params):
                 out[(int(level), int(idx))] = bytes.fromhex(h[2:])
         return out
 
@@ -98,8 +130,45 @@ class DbNodeStore:
         if not nodes:
             return
         self.session.connection().execute(
-            sa.insert(table_of(LogNode)),
+            _INSERT_NODES,
             [{"level": level, "idx": idx, "hash": _h(h)} for level, idx, h in nodes])
+
+
+# Rule 5: the frontier after this process's last committed append, per engine (size,
+# frontier hashes), and the pending one of the session's open transaction.
+_committed: weakref.WeakKeyDictionary[Any, tuple[int, tuple[bytes, ...]]] = \
+    weakref.WeakKeyDictionary()
+_committed_lock = threading.Lock()
+_PENDING = "log.frontier"  # session.info key: (transaction, engine, size, frontier)
+
+
+def _frontier_at(session: Session, index: int) -> tuple[Any, tuple[bytes, ...] | None]:
+    """(the session's engine, the frontier of size `index` if kept), without a read."""
+    engine = session.get_bind()
+    pending = session.info.get(_PENDING)
+    if pending is not None and pending[0] is session.get_transaction() \
+            and pending[1] is engine and pending[2] == index:
+        return engine, pending[3]
+    kept = _committed.get(engine)
+    if kept is not None and kept[0] == index:
+        return engine, kept[1]
+    return engine, None
+
+
+@event.listens_for(Session, "after_commit")
+def _publish(session: Session) -> None:
+    """The transaction committed: its last append's frontier becomes this process's."""
+    pending = session.info.pop(_PENDING, None)
+    if pending is not None and pending[0] is session.get_transaction():
+        with _committed_lock:  # the latest commit's (any size is right for its size)
+            _committed[pending[1]] = (pending[2], pending[3])
+
+
+def forget_frontier(session: Session) -> None:
+    """Drop the kept frontier of the session's engine (after the nodes were rewritten)."""
+    session.info.pop(_PENDING, None)
+    with _committed_lock:
+        _committed.pop(session.get_bind(), None)
 
 
 def log_size(session: Session) -> int:
@@ -140,14 +209,20 @@ def append_entry(session: Session, *, kind: str, case_id: str, value: Sequence[s
     size = int(session.connection().execute(_UPSERT, {"id": LOG_HEAD_ID}).scalar_one())
     index = size - 1  # rule 2: ours alone until commit
     _hook("counted")
-    session.connection().execute(sa.insert(table_of(LogEntry)), {
+    encoded = entry.encode()
+    session.connection().execute(_INSERT_ENTRY, {
         "idx": index, "kind": entry.kind.label, "case_id": _h(entry.case_id),
         "record_hash": _h(entry.record_hash), "signatures_hash": _h(entry.signatures_hash),
-        "entry": _h(entry.encode()), "ref_id": ref_id, "accepted_at": now})
+        "entry": _h(encoded), "ref_id": ref_id, "accepted_at": now})
     _hook("entry")
-    tree = MerkleLog.open(DbNodeStore(session), index)
-    got = tree.append(entry.encode())
+    store = DbNodeStore(session)
+    engine, frontier = _frontier_at(session, index)  # rule 6
+    tree = MerkleLog.open(store, index) if frontier is None else \
+        MerkleLog.resume(store, index, frontier)
+    got = tree.append(encoded)
     assert got == index, (got, index)
+    session.info[_PENDING] = (session.get_transaction(), engine, index + 1,
+                              tuple(tree.frontier()))
     _hook("nodes")
     return Appended(index, entry, now)
 
@@ -230,6 +305,7 @@ def rebuild(session: Session, *, repair: bool = False) -> RebuildReport:
                         f"entries' (the first: case {bad_heads[0]})")
     repaired = False
     if repair and (problems or stored != root):
+        forget_frontier(session)
         session.execute(sa.delete(LogNode))
         DbNodeStore(session).put_nodes([(level, i, h) for (level, i), h in want.items()])
         session.connection().execute(_SET_SIZE, {"id": LOG_HEAD_ID, "size": len(entries)})

@@ -219,6 +219,22 @@ class MerkleLog:
         return log
 
     @classmethod
+    def resume(cls, store: NodeStore, size: int, frontier: Sequence[bytes]) -> MerkleLog:
+        """The tree of `size` leaves kept in `store`, given its frontier (``frontier()`` of
+        that size, which the caller kept from its own last append): nothing is read. Why:
+        a service appending one entry per request would otherwise read the same frontier
+        back from its database each time (issue 10)."""
+        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_TREE_SIZE:
+            raise LogRangeError(f"tree size: expected an integer in [0, 2**63), found {size!r}")
+        if len(frontier) != size.bit_count() or any(len(h) != HASH_SIZE for h in frontier):
+            raise ValueError(f"frontier of a tree of {size} leaves: expected {size.bit_count()} "
+                             f"hashes of {HASH_SIZE} bytes")
+        log = cls(store)
+        log._frontier = [b"\x01" + h for h in frontier]
+        log._size = size
+        return log
+
+    @classmethod
     def of(cls, entries: Iterable[bytes], store: NodeStore | None = None) -> MerkleLog:
         """A tree rebuilt from encoded entries, in order (into `store`, or in memory)."""
         log = cls(store)

@@ -166,3 +166,31 @@ def test_rebuild_restores_lost_nodes_and_size(sessions) -> None:  # type: ignore
         rebuild(s, repair=True)
     with sessions() as s:
         assert log_size(s) == 6 and open_log(s).root() == good
+
+
+def test_the_kept_frontier_follows_commits_only(clean_db_url: str) -> None:
+    """Rule 5: a rolled-back append publishes no frontier, another engine's appends
+    (another process) are a different size, and every append still gives the tree of the
+    committed entries; the nodes read back are the entries' own."""
+    from backend.log import store
+
+    engines = [make_engine(clean_db_url), make_engine(clean_db_url)]
+    try:
+        first, second = (make_session_factory(e) for e in engines)
+        _append(first, 0, 3)  # kept: the frontier of size 3
+        with write_scope(first) as s:  # rolled back: size 4 and 5 never existed
+            append_entry(s, kind="step", case_id=CASES[0], value=value(900), ref_id=0, now=NOW)
+            append_entry(s, kind="step", case_id=CASES[0], value=value(901), ref_id=0, now=NOW)
+            s.rollback()
+        assert store._committed[engines[0]][0] == 3
+        _append(first, 3, 2)  # indices 3, 4 with the entries 3, 4 (not 900, 901)
+        _append(second, 5, 3)  # the other engine: the first's kept size (5) is now stale
+        _append(first, 8, 2)  # a read of the frontier at 8, then the kept one at 9
+        assert store._committed[engines[0]][0] == 10
+        memory = MerkleLog.of(encoded(i) for i in range(10))
+        with first() as s:
+            assert open_log(s).root() == memory.root()
+            assert rebuild(s).consistent
+    finally:
+        for e in engines:
+            e.dispose()

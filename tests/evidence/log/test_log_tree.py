@@ -480,3 +480,22 @@ def test_a_store_a_tree_made_is_that_trees_alone() -> None:
     owner.append_leaf_hash(leaf_hash(b"f"))
     assert owner.root() == MerkleLog.of([b"a", b"b", b"c", b"d", b"e", b"f"],
                                         MemoryNodeStore()).root()
+
+
+def test_resume_from_a_kept_frontier_appends_as_open_does() -> None:
+    """``MerkleLog.resume`` (the service's kept frontier) continues the tree exactly as
+    ``open`` (which reads the frontier back) does; a frontier of the wrong shape is refused."""
+    from evidence.log import MemoryNodeStore
+
+    for size in (0, 1, 2, 5, 8, 13):
+        a, b = MemoryNodeStore(), MemoryNodeStore()
+        MerkleLog.of((bytes([i]) * 98 for i in range(size)), a)
+        MerkleLog.of((bytes([i]) * 98 for i in range(size)), b)
+        opened = MerkleLog.open(a, size)
+        resumed = MerkleLog.resume(b, size, opened.frontier())
+        for i in range(size, size + 7):
+            assert opened.append(bytes([i]) * 98) == resumed.append(bytes([i]) * 98)
+            assert opened.root() == resumed.root()
+        assert a.levels == b.levels
+    with pytest.raises(ValueError, match="frontier"):
+        MerkleLog.resume(MemoryNodeStore(), 3, [b"\x00" * 32])
