@@ -767,8 +767,6 @@ class EscrowMachine(RuleBasedStateMachine):
         elif flaw in ("outsider", "options") and tuple(named) + tuple(given) != (
                 tuple(jurors) + tuple(options)):
             error = "ArbitrationEscrowJuryMismatch"
-        elif any(v is not None and v >= len(options) for v in revealed):
-            error = "ArbitrationEscrowJuryMismatch"
         elif flaw == "forged" and votes[0] is not None:
             error = "ArbitrationEscrowInvalidSignature"
         elif 2 * len(revealed) <= 3 or 2 * revealed.count(winner) <= len(revealed):
