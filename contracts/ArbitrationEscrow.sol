@@ -351,18 +351,23 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
     // ------------------------------------------------------------------------------------------
 
     /// @notice The order's institution fixes the jury it drew (docs/jury.md) before the
-    /// appointment deadline, once per order:
-    /// `juryHash = keccak256(abi.encodePacked(jurors.length, jurors, options))` (32-byte words),
-    /// the jurors in ascending address order and the allocation options they vote on, three
-    /// words each (evidence/jury.py `jury_hash`). The verdict is due before the award deadline
-    /// that starts now.
+    /// deadline: `juryHash = keccak256(abi.encodePacked(jurors.length, jurors, options))`
+    /// (32-byte words), the jurors in ascending address order and the allocation options they
+    /// vote on, three words each (evidence/jury.py `jury_hash`). The first appointment (from
+    /// Disputed, once per order) starts the verdict's deadline (the award timeout); while the
+    /// jury sits, the institution may name it again (jurors who did not accept replaced by a
+    /// new draw) under the same deadline.
     function appointJury(uint256 orderId, bytes32 juryHash) external nonReentrant {
-        Order storage order = _requireStatus(orderId, Status.Disputed);
+        Order storage order = _orders[orderId];
+        bool again = order.status == Status.JuryAppointed;
+        if (!again) _requireStatus(orderId, Status.Disputed);
         _requireInstitution(orderId, order);
         _requireBefore(orderId, order.deadline);
-        if (juryHash == bytes32(0) || _juries[orderId] != bytes32(0)) revert ArbitrationEscrowInvalidJury(orderId);
+        if (juryHash == bytes32(0) || (!again && _juries[orderId] != bytes32(0))) {
+            revert ArbitrationEscrowInvalidJury(orderId);
+        }
 
-        uint48 deadline = _deadlineFromNow(_awardTimeout);
+        uint48 deadline = again ? order.deadline : _deadlineFromNow(_awardTimeout);
         order.status = Status.JuryAppointed;
         order.deadline = deadline;
         _juries[orderId] = juryHash;

@@ -47,6 +47,7 @@ from ._commands import (
 from ._effects import (
     EFFECT_TYPES,
     AnchorStep,
+    AppointJuryOnChain,
     AppointmentRequested,
     AppointOnChain,
     DeadlineSet,
@@ -59,6 +60,7 @@ from ._effects import (
     ResolveEscrowByTimeout,
     StageChanged,
     SubmitAwardToEscrow,
+    SubmitVerdictToEscrow,
 )
 from ._errors import (
     CaseClosed,
@@ -150,6 +152,7 @@ __all__ = [
     "AnchorStep",
     "AppointArbitrator",
     "AppointMediator",
+    "AppointJuryOnChain",
     "AppointOnChain",
     "AppointPanel",
     "AppointmentRequested",
@@ -217,6 +220,7 @@ __all__ = [
     "StaleSequence",
     "SubmitAnswer",
     "SubmitAwardToEscrow",
+    "SubmitVerdictToEscrow",
     "SubmitEvidence",
     "TrackingStatus",
     "UnknownOffer",

@@ -327,13 +327,15 @@ class FakeEscrowPort:
 
     def appoint_jury(self, act: AppointJury) -> Sent[JuryAppointed]:
         self._transport(act.KIND)
-        o = self._order(act.order_id, "Disputed")
+        again = self._known(act.order_id).info.status == "JuryAppointed"
+        o = self._order(act.order_id, "JuryAppointed" if again else "Disputed")
         self._institution_only(o)
         self._before(o)
         digest = "0x" + jury_hash(act.jurors, [a.as_tuple() for a in act.options]).hex()
-        if int(o.jury, 16):
+        if int(o.jury, 16) and not again:
             raise InvalidJury(act.order_id)
-        o.deadline = self._now() + self.timeouts.award
+        if not again:  # a replacement keeps the verdict's deadline
+            o.deadline = self._now() + self.timeouts.award
         o.jury = digest
         self._set(o, status="JuryAppointed")
         return self._sent(act, JuryAppointed(act.order_id, o.info.case_id, digest, o.deadline))

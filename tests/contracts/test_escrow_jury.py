@@ -156,8 +156,18 @@ def test_appoint_jury_refusals(env: Env) -> None:
     with pytest.raises(errors.ArbitrationEscrowInvalidJury):
         env.escrow._send(env.institution, "appointJury", order_id, bytes(32))
     env.escrow.appoint_jury(env.institution, order_id, jurors, OPTIONS)
-    with pytest.raises(errors.ArbitrationEscrowInvalidStatus):  # no second jury
-        env.escrow.appoint_jury(env.institution, order_id, jurors, OPTIONS)
+    deadline = env.escrow.order(order_id).deadline
+    # a replacement draw names the jury again under the same deadline; only it then counts
+    env.wait(60)
+    replaced = [*jurors[:6], OUTSIDER.address]
+    result = env.escrow.appoint_jury(env.institution, order_id, replaced, OPTIONS)
+    assert result.named("JuryAppointed")[0].args["deadline"] == deadline
+    assert env.escrow.order(order_id).deadline == deadline
+    with pytest.raises(errors.ArbitrationEscrowUnauthorizedCaller):
+        env.escrow.appoint_jury(env.buyer, order_id, jurors, OPTIONS)
+    with pytest.raises(errors.ArbitrationEscrowJuryMismatch):  # the replaced jury
+        submit(env, order_id, MAJORITY, 0)
+    submit(env, order_id, MAJORITY, 0, jurors=(*JURORS[:6], OUTSIDER))
     late = env.disputed("usdc", AMOUNT)
     env.wait(TIMEOUTS.appointment)
     with pytest.raises(errors.ArbitrationEscrowTooLate):

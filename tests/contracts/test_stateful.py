@@ -694,24 +694,26 @@ class EscrowMachine(RuleBasedStateMachine):
     def appoint_jury(self, pick: int, fit: bool, caller: int | str, rotate: int, split: int,
                      comp_frac: int, flaw: str | None) -> None:
         c = self.c
-        order = self._pick(pick, fit, (St.DISPUTED,))
+        order = self._pick(pick, fit, (St.DISPUTED, St.JURY))
         sender = self._caller(caller, c.institution)
         jurors, options = self._jury_of(rotate), self._options(order, split, comp_frac)
         digest = ZERO32 if flaw == "zero" else jury_hash(jurors, options)
+        again = order.status == St.JURY  # a replacement: the same deadline
         now = c.now()
         error = None
-        if order.status != St.DISPUTED:
+        if order.status not in (St.DISPUTED, St.JURY):
             error = "ArbitrationEscrowInvalidStatus"
         elif sender != c.institution:
             error = "ArbitrationEscrowUnauthorizedCaller"
         elif now >= order.deadline:
             error = "ArbitrationEscrowTooLate"
-        elif flaw == "zero" or order.jury:
+        elif flaw == "zero" or (order.jury and not again):
             error = "ArbitrationEscrowInvalidJury"
         self._act(sender, c.escrow, "appointJury", [order.id, digest], error)
         if error is None:
             order.status, order.jury, order.options = St.JURY, jurors, options
-            order.deadline = now + TIMEOUTS["award"]
+            if not again:
+                order.deadline = now + TIMEOUTS["award"]
 
     def _typed_sign(self, key: bytes, typed: dict[str, Any]) -> bytes:
         return bytes(Account.sign_message(encode_typed_data(full_message=typed), key).signature)

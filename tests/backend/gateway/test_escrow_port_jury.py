@@ -147,10 +147,18 @@ def test_objection_to_the_verdict_leads_to_a_final_sole_arbitrator(
 def test_no_majority_falls_back_to_the_arbitrator_and_appointments_are_checked(
         world: EscrowWorld) -> None:  # noqa: F811
     order_id = jury_sits(world)
+    first = world.port.read_order(order_id)
+    again = world.port.appoint_jury(AppointJury(  # a replacement draw: the same deadline
+        order_id=order_id, case_id=CASE, jurors=tuple(j.address for j in JURORS[1:]),
+        options=OPTIONS))
+    assert world.port.read_order(order_id).status == first.status == "JuryAppointed"
+    with pytest.raises(JuryMismatch):  # the replaced jury no longer counts
+        world.port.submit_jury_verdict(_verdict(world, order_id))
     with pytest.raises(WrongStatus):
-        world.port.appoint_jury(AppointJury(order_id=order_id, case_id=CASE,
+        world.port.appoint_jury(AppointJury(order_id=order_id + 1, case_id=CASE,
                                             jurors=tuple(j.address for j in JURORS),
                                             options=OPTIONS))
+    assert again.event.deadline > 0
     sent = world.port.appoint_arbitrator(AppointArbitrator(
         order_id=order_id, case_id=CASE, arbitrator=world.who.arbitrator.address))
     assert sent.event.deadline == world.mined_at(sent) + TIMEOUTS.award
