@@ -151,6 +151,7 @@ GUARDS: Mapping[str, Callable[[CaseState], bool]] = {
     "jury_complete": lambda case: bool(case.jury.jurors)
     and set(case.jury.jurors) <= case.jury.accepted,
     "may_redraw": lambda case: case.jury.round <= case.rules.max_jury_redraws,
+    "all_committed": lambda case: len(case.jury.votes) == len(case.jury.jurors),
     "all_revealed": lambda case: all(v.choice is not None for v in case.jury.votes)
     and len(case.jury.votes) == len(case.jury.jurors),
     "jury_majority": lambda case: case.jury_verdict is not None,
@@ -272,7 +273,8 @@ COMMAND_TRANSITIONS: Mapping[Role, Mapping[Stage, Mapping[type[c.Command], Targe
         S.JURY_ACCEPTANCE: {
             c.AcceptJuryDuty: Choice("jury_complete", S.JURY_VOTING, S.JURY_ACCEPTANCE),
         },
-        S.JURY_VOTING: {c.CommitVote: S.JURY_VOTING},
+        # every juror committed: nobody is left to vote, the reveals open at once
+        S.JURY_VOTING: {c.CommitVote: Choice("all_committed", S.JURY_REVEAL, S.JURY_VOTING)},
         S.JURY_REVEAL: {c.RevealVote: Choice("all_revealed", S.JURY_TALLY, S.JURY_REVEAL)},
     },
     Role.ARBITRATOR: {

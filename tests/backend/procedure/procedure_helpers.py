@@ -218,7 +218,7 @@ def to_jury_reveal(**kw) -> p.CaseState:
     case = to_jury_voting(**kw)
     for juror in case.jury.jurors:
         case = step(case, p.CommitVote, juror, **fields_for(case, p.CommitVote, juror))
-    case, _ = p.advance(case, case.deadline)
+    assert case.stage is p.Stage.JURY_REVEAL  # every juror committed: the reveals open at once
     return case
 
 

@@ -289,8 +289,9 @@ def test_the_majority_decides_among_the_fixed_options() -> None:
     a, b, c = case.jury.jurors
     case = _commit(case, a, 2, reason=4)
     case = _commit(case, b, 2, reason=4)
+    assert case.stage is S.JURY_VOTING  # one juror has not voted: the vote stays open
     case = _commit(case, c, 0, reason=1)
-    case, _ = p.advance(case, case.deadline)
+    assert case.stage is S.JURY_REVEAL  # every juror committed: the reveals open at once
     for juror, choice, reason in ((a, 2, 4), (b, 2, 4), (c, 0, 1)):
         case = step(case, p.RevealVote, juror, case.stage_entered_at, choice=choice,
                     reason_code=reason, salt=salt_of(juror))
