@@ -416,3 +416,33 @@ def test_the_jury_path_costs(env: Env) -> None:
     assert appoint.gas_used < 80_000
     assert verdict.gas_used < 250_000
     assert execute.gas_used < 120_000
+
+
+def test_reentry_while_a_verdict_pays_out_is_refused(env: Env) -> None:
+    """A buyer contract that, paid by a jury verdict, re-enters to execute its other order's
+    verdict: the guard refuses it (executeAward, submitJuryVerdict and appointJury are all
+    nonReentrant); outside the payout the same call works."""
+    from backend.chain import ETH, BoundContract
+    from tests.contracts.helpers import DAY, ETHER
+
+    attacker = BoundContract(env.tx, env.extra["attacker"], "ReentrancyAttacker")
+    options = (Allocation(ETHER, 0, 0), Allocation(0, ETHER, 0))
+    orders = []
+    for _ in range(2):
+        result = attacker.send(env.admin, "openOrder", env.seller.address, ETH, ETHER,
+                               env.now() + 10 * DAY, env.institution.address, value=ETHER)
+        order_id = int(result.named("OrderOpened")[0].args["orderId"])
+        attacker.send(env.admin, "raiseDispute", order_id, CASE)
+        env.escrow.appoint_jury(env.institution, order_id, [j.address for j in JURORS], options)
+        submit(env, order_id, [0, 0, 0, 0, 1, 1, None], 0, options=options)
+        orders.append(order_id)
+    env.wait(TIMEOUTS.objection)
+    reentry = env.escrow.contract.encode_abi("executeAward", args=[orders[1]])
+    attacker.send(env.admin, "setReentryCall", reentry)
+    env.escrow.execute_award(env.other, orders[0])
+    assert attacker.call("attempts") == 1 and attacker.call("reentrySucceeded") is False
+    assert bytes(attacker.call("lastError")) == keccak(text="ReentrancyGuardReentrantCall()")[:4]
+    assert env.escrow.order(orders[1]).status == Status.DECISION_PENDING
+    attacker.send(env.admin, "setReentryCall", b"")
+    env.escrow.execute_award(env.other, orders[1])
+    assert env.escrow.order(orders[1]).resolution == Resolution.JURY_VERDICT_EXECUTED
