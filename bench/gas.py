@@ -27,7 +27,9 @@ from eth_account.signers.local import LocalAccount
 from backend.chain import (
     ETH,
     Allocation,
+    DecisionKind,
     EscrowContract,
+    JurorBallot,
     Timeouts,
     Transactor,
     TxResult,
@@ -36,6 +38,7 @@ from backend.chain import (
     deploy_token,
 )
 from backend.chain.devchain import AnvilNode, advance_time, chain_time, dev_accounts, fund
+from evidence.jury import vote_commitment, votes_hash
 from evidence.merkle import StandardMerkleTree, record_leaf
 
 DAY = 86_400
@@ -186,6 +189,33 @@ def escrow_operations(b: Bench) -> None:
     ]
     b.record("panel award (2 of 3 signatures, executes)",
              e.submit_panel_award(b.relayer, order, allocation, panel_hash, psigs))
+
+    # A jury of 7 (docs/jury.md): appointed, 6 signed votes counted on chain, executed.
+    order = b.open(usdc, 250 * USDC)
+    case = b.dispute(order)
+    jurors = dev_accounts(7, seed="chainarb-bench-jurors")
+    options = (Allocation(250 * USDC, 0, 0), Allocation(0, 250 * USDC, 0))
+    b.record("appoint jury of 7", e.appoint_jury(b.institution, order,
+                                                 [j.address for j in jurors], options))
+    choices = (0, 0, 1, 0, None, 0, 0)
+    ballots = []
+    for i, (juror, choice) in enumerate(zip(jurors, choices, strict=True)):
+        if choice is None:
+            ballots.append(JurorBallot(juror.address))
+            continue
+        salt = i.to_bytes(32, "big")
+        ballots.append(JurorBallot(juror.address, choice, 1, salt,
+                                   e.sign_jury_vote(juror, case, choice, 1, salt)))
+    commitments = [None if bl.signature is None else
+                   vote_commitment(case, bl.juror, bl.choice, bl.reason_code, bl.salt)
+                   for bl in sorted(ballots, key=lambda bl: bytes.fromhex(bl.juror[2:]))]
+    decision = e.sign_decision(b.institution, order, DecisionKind.JURY_VERDICT, options[0],
+                               votes_hash(commitments))
+    b.record("submit jury verdict (7 jurors, 6 signed votes)", e.submit_jury_verdict(
+        b.relayer, order, jurors=[j.address for j in jurors], options=options, winner=0,
+        ballots=ballots, signature=decision))
+    advance_time(b.tx.w3, TIMEOUTS.objection + 1)
+    b.record("execute jury verdict (after objection window)", e.execute_award(b.relayer, order))
 
     # Timeout: the institution never appoints; anyone refunds the buyer.
     order = b.open(usdc, 250 * USDC)

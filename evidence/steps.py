@@ -266,7 +266,7 @@ STEPS: tuple[StepSpec, ...] = (
              done_en="Hidden vote committed by a juror",
              done_zh="评审员提交密封投票",
              en="Commit your hidden vote (juror)", zh="提交密封投票（评审员）",
-             payload=("commitment",)),
+             payload=("commitment", "signature")),
     StepSpec(action="jury.vote_revealed", record="ProceduralStep", command="RevealVote",
              signers=frozenset({"juror"}), endpoint="jury/reveals",
              done_en="Vote revealed by a juror (choice and reason code)",

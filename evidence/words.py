@@ -106,6 +106,8 @@ ORDER_STATUSES: Mapping[str, Words] = {
     "Objected": ("award objected to", "裁决已被提出异议"),
     "PanelAppointed": ("panel appointed", "已组成合议庭"),
     "Resolved": ("paid out: resolved", "已付款：订单结清"),
+    "JuryAppointed": ("jury appointed: awaiting its verdict", "评审团已登记：等待裁决"),
+    "DecisionPending": ("decision pending (objection window)", "裁定待生效（异议期）"),
 }
 
 SIDES: Mapping[str, Words] = {"buyer": ("buyer", "买方"), "seller": ("seller", "卖方")}

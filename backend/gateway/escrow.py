@@ -16,7 +16,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
-from backend.chain import EscrowContract, Event, Status, TxResult
+from backend.chain import DecisionKind, EscrowContract, Event, JurorBallot, Status, TxResult
 from backend.chain import errors as chain_errors
 from backend.services.escrow import (
     DISPUTED_OR_LATER,
@@ -25,18 +25,25 @@ from backend.services.escrow import (
     STATUSES,
     AllocationMismatch,
     AppointArbitrator,
+    AppointJury,
     AppointPanel,
     ArbitratorAppointed,
     AwaitingParty,
     AwardSubmitted,
+    Ballot,
     CompensationAboveCap,
     ConfirmDispute,
     ConfirmObjection,
+    DecisionSubmitted,
     EscrowRefusal,
     ExecuteAward,
     ExecuteSettlement,
     InsufficientGuarantee,
+    InvalidJury,
     InvalidNeutral,
+    JuryAppointed,
+    JuryMismatch,
+    NoJuryMajority,
     NotAuthorized,
     NotYet,
     Observed,
@@ -47,6 +54,7 @@ from backend.services.escrow import (
     RefundOnTimeout,
     Sent,
     SubmitAward,
+    SubmitJuryVerdict,
     SubmitPanelAward,
     TokenMeta,
     TooLate,
@@ -55,13 +63,15 @@ from backend.services.escrow import (
     WrongStatus,
 )
 from evidence.events import ORDER_OPENED, find_events
+from evidence.jury import jury_order, vote_commitment, votes_hash
 from evidence.records import Domain
 
 __all__ = ["Web3EscrowPort"]
 
 _RESOLUTIONS = ("None", "DeliveryConfirmed", "ReleasedAfterDeadline", "RefundedBySeller",
                 "Settled", "AwardExecuted", "PanelAwardExecuted", "TimeoutNoArbitrator",
-                "TimeoutNoAward", "TimeoutNoPanel", "TimeoutNoPanelAward")
+                "TimeoutNoAward", "TimeoutNoPanel", "TimeoutNoPanelAward", "JuryVerdictExecuted",
+                "FastTrackExecuted", "TimeoutNoJuryVerdict")
 
 
 def _status_name(status: Status) -> str:
@@ -92,6 +102,12 @@ def _refusal(order_id: int, exc: chain_errors.RevertError) -> EscrowRefusal | No
             return InvalidNeutral(order_id, str(v["neutral"]))
         case chain_errors.ArbitrationEscrowPanelQuorumNotReached():
             return QuorumNotReached(order_id, int(v["validSignatures"]))
+        case chain_errors.ArbitrationEscrowInvalidJury():
+            return InvalidJury(order_id)
+        case chain_errors.ArbitrationEscrowJuryMismatch():
+            return JuryMismatch(order_id)
+        case chain_errors.ArbitrationEscrowNoJuryMajority():
+            return NoJuryMajority(order_id, int(v["revealed"]), int(v["topVotes"]))
     return None
 
 
@@ -214,7 +230,9 @@ class Web3EscrowPort:
 
     def confirm_objection(self, act: ConfirmObjection) -> Observed:
         order = self.read_order(act.order_id)
-        if order.status not in OBJECTED_OR_LATER:
+        if act.decision and order.status not in ("JuryAppointed", "DecisionPending"):
+            return Observed(order)  # an objection to a decision: the order left it
+        if act.decision or order.status not in OBJECTED_OR_LATER:
             raise AwaitingParty(f"order {act.order_id} is {order.status}; the party's wallet "
                                 f"must call objectToAward(orderId)")
         return Observed(order)
@@ -267,6 +285,44 @@ class Web3EscrowPort:
         result = self._send(act.order_id, lambda: self.escrow.resolve_by_timeout(
             self.account, act.order_id))
         return self._sent(result, _resolved(result))
+
+    def appoint_jury(self, act: AppointJury) -> Sent[JuryAppointed]:
+        result = self._send(act.order_id, lambda: self.escrow.appoint_jury(
+            self.account, act.order_id, act.jurors, act.options))
+        a = _one(result, "JuryAppointed").args
+        return self._sent(result, JuryAppointed(
+            act.order_id, "0x" + bytes(a["caseId"]).hex(), "0x" + bytes(a["juryHash"]).hex(),
+            int(a["deadline"])))
+
+    def submit_jury_verdict(self, act: SubmitJuryVerdict) -> Sent[DecisionSubmitted]:
+        """The institution signs the ``Decision`` over the votes' hash (the ballots'
+        commitments in the escrow's juror order) and the winning option, then submits."""
+        case = bytes.fromhex(act.case_id.removeprefix("0x"))
+        by_juror: dict[str, Ballot] = {str(to_checksum_address(b.juror)): b for b in act.ballots}
+        commitments: list[bytes | None] = []
+        for juror in jury_order([str(to_checksum_address(j)) for j in act.jurors]):
+            b = by_juror.get(juror)
+            commitments.append(None if b is None or b.signature is None else vote_commitment(
+                case, juror, b.choice, b.reason_code, b.salt))
+        allocation = act.options[act.winner] if act.winner < len(act.options) \
+            else act.options[0]
+        decision_hash = votes_hash(commitments)
+        signature = self.escrow.sign_decision(self.account, act.order_id,
+                                              DecisionKind.JURY_VERDICT, allocation,
+                                              decision_hash, case_id=case)
+        ballots = [JurorBallot(b.juror, b.choice, b.reason_code,
+                               bytes.fromhex(b.salt.removeprefix("0x")), b.signature)
+                   for b in act.ballots]
+        result = self._send(act.order_id, lambda: self.escrow.submit_jury_verdict(
+            self.account, act.order_id, jurors=act.jurors, options=act.options,
+            winner=act.winner, ballots=ballots, signature=signature))
+        a = _one(result, "DecisionSubmitted").args
+        from backend.chain import Allocation
+
+        return self._sent(result, DecisionSubmitted(
+            act.order_id, "0x" + bytes(a["caseId"]).hex(), int(a["kind"]),
+            Allocation(int(a["toBuyer"]), int(a["toSeller"]), int(a["compensation"])),
+            "0x" + bytes(a["decisionHash"]).hex(), int(a["deadline"])))
 
     def _send(self, order_id: int, send: Callable[[], TxResult]) -> TxResult:
         with _refusals(order_id):

@@ -47,6 +47,7 @@ from ._commands import (
 from ._effects import (
     EFFECT_TYPES,
     AnchorStep,
+    AppointJuryOnChain,
     AppointmentRequested,
     AppointOnChain,
     DeadlineSet,
@@ -59,6 +60,7 @@ from ._effects import (
     ResolveEscrowByTimeout,
     StageChanged,
     SubmitAwardToEscrow,
+    SubmitVerdictToEscrow,
 )
 from ._errors import (
     CaseClosed,
@@ -149,6 +151,7 @@ __all__ = [
     "Allocation",
     "AnchorStep",
     "AppointArbitrator",
+    "AppointJuryOnChain",
     "AppointMediator",
     "AppointOnChain",
     "AppointPanel",
@@ -218,6 +221,7 @@ __all__ = [
     "SubmitAnswer",
     "SubmitAwardToEscrow",
     "SubmitEvidence",
+    "SubmitVerdictToEscrow",
     "TrackingStatus",
     "UnknownOffer",
     "WithdrawOffer",

@@ -448,12 +448,20 @@ class AcceptJuryDuty(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class CommitVote(Command):
-    """A juror's hidden vote: the ``JuryVote`` hash (evidence.jury.vote_commitment)."""
+    """A juror's hidden vote: the ``JuryVote`` hash (evidence.jury.vote_commitment) and the
+    juror's EIP-712 signature of it under the deployment's domain (the edge checks that it
+    is the juror's; the escrow counts it with the reveal: docs/jury.md §6)."""
 
     commitment: str
+    signature: str
 
     def _check(self) -> None:
         _set(self, "commitment", check_hash("commitment", self.commitment))
+        sig = self.signature
+        if not isinstance(sig, str) or len(sig) != 132 or not sig.startswith("0x") \
+                or any(ch not in "0123456789abcdefABCDEF" for ch in sig[2:]):
+            raise InvalidCommand(f"signature: expected 65 bytes (0x + 130 hex), found {sig!r}")
+        _set(self, "signature", sig.lower())
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,6 +15,7 @@ from ._states import Allocation, AwardTerms, Role, Stage
 __all__ = [
     "EFFECT_TYPES",
     "AnchorStep",
+    "AppointJuryOnChain",
     "AppointOnChain",
     "AppointmentRequested",
     "DeadlineSet",
@@ -27,6 +28,7 @@ __all__ = [
     "ResolveEscrowByTimeout",
     "StageChanged",
     "SubmitAwardToEscrow",
+    "SubmitVerdictToEscrow",
 ]
 
 
@@ -110,6 +112,7 @@ class ObjectOnChain(Effect):
     order_id: int
     case_id: str
     party: str
+    decision: bool = False  # to the jury's verdict pending on the escrow (not an award)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,8 +160,31 @@ class DeadlineSet(Effect):
 
 # Every effect the core returns, declared once: the edge's interpreter must handle each
 # (backend/services/effects.py checks its table against this at import).
+@dataclass(frozen=True, kw_only=True)
+class AppointJuryOnChain(Effect):
+    """A jury was drawn (or completed by a replacement draw): the institution fixes the
+    sitting jury and its options on the escrow (``appointJury``), so the verdict can only
+    name these jurors (docs/jury.md §6)."""
+
+    order_id: int
+    case_id: str
+    jurors: tuple[str, ...]
+    options: tuple[Allocation, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubmitVerdictToEscrow(Effect):
+    """The jury decided: the edge submits its verdict (every juror's signed and revealed
+    vote, the institution's signature of the tally) to the escrow."""
+
+    order_id: int
+    case_id: str
+
+
 EFFECT_TYPES: tuple[type[Effect], ...] = (
     NotifyParties,
+    AppointJuryOnChain,
+    SubmitVerdictToEscrow,
     FreezeEscrow,
     ExecuteSettlement,
     AppointOnChain,

@@ -53,6 +53,7 @@ from evidence.errors import EvidenceError
 from . import _commands as c
 from ._effects import (
     AnchorStep,
+    AppointJuryOnChain,
     AppointmentRequested,
     AppointOnChain,
     DeadlineSet,
@@ -65,6 +66,7 @@ from ._effects import (
     ResolveEscrowByTimeout,
     StageChanged,
     SubmitAwardToEscrow,
+    SubmitVerdictToEscrow,
 )
 from ._errors import (
     CaseClosed,
@@ -149,6 +151,7 @@ GUARDS: Mapping[str, Callable[[CaseState], bool]] = {
     "jury_complete": lambda case: bool(case.jury.jurors)
     and set(case.jury.jurors) <= case.jury.accepted,
     "may_redraw": lambda case: case.jury.round <= case.rules.max_jury_redraws,
+    "all_committed": lambda case: len(case.jury.votes) == len(case.jury.jurors),
     "all_revealed": lambda case: all(v.choice is not None for v in case.jury.votes)
     and len(case.jury.votes) == len(case.jury.jurors),
     "jury_majority": lambda case: case.jury_verdict is not None,
@@ -270,7 +273,8 @@ COMMAND_TRANSITIONS: Mapping[Role, Mapping[Stage, Mapping[type[c.Command], Targe
         S.JURY_ACCEPTANCE: {
             c.AcceptJuryDuty: Choice("jury_complete", S.JURY_VOTING, S.JURY_ACCEPTANCE),
         },
-        S.JURY_VOTING: {c.CommitVote: S.JURY_VOTING},
+        # every juror committed: nobody is left to vote, the reveals open at once
+        S.JURY_VOTING: {c.CommitVote: Choice("all_committed", S.JURY_REVEAL, S.JURY_VOTING)},
         S.JURY_REVEAL: {c.RevealVote: Choice("all_revealed", S.JURY_TALLY, S.JURY_REVEAL)},
     },
     Role.ARBITRATOR: {
@@ -283,6 +287,7 @@ COMMAND_TRANSITIONS: Mapping[Role, Mapping[Stage, Mapping[type[c.Command], Targe
     Role.ANYONE: {
         S.FINAL: {c.Enforce: S.FINAL},
         S.AWARDED_BY_PANEL: {c.Enforce: S.AWARDED_BY_PANEL},
+        S.JURY_FINAL: {c.Enforce: S.JURY_FINAL},
     },
     Role.COURT: {
         S.SETTLED: {
@@ -580,6 +585,12 @@ def _enter(
         effects.append(DeadlineSet(case_id=case.case_id, stage=stage, at=deadline))
     if stage is S.CLOSED_FOR_LITIGATION:
         effects.append(ResolveEscrowByTimeout(order_id=case.order.order_id, case_id=case.case_id))
+    if stage is S.JURY_ACCEPTANCE:  # each draw fixes the sitting jury on the escrow
+        effects.append(AppointJuryOnChain(order_id=case.order.order_id, case_id=case.case_id,
+                                          jurors=case.jury.jurors, options=case.jury.options))
+    if stage is S.JURY_DECIDED:  # the verdict goes to the escrow; its window runs there too
+        effects.append(SubmitVerdictToEscrow(order_id=case.order.order_id,
+                                             case_id=case.case_id))
     needed = APPOINTMENTS.get(stage)
     if needed is not None and not (needed is Role.MEDIATOR and case.mediator is not None):
         effects.append(AppointmentRequested(role=needed, by=deadline))
@@ -866,8 +877,10 @@ def _object(case: CaseState, cmd: c.Object, now: datetime) -> Changes:
     if case.objection_by is not None:
         raise DuplicateAction(f"{case.objection_by} already objected in this case; an "
                               "objection is allowed once")
-    if case.stage is S.JURY_DECIDED:  # the escrow holds no award of the jury's to object to
+    if case.stage is S.JURY_DECIDED:  # the party's wallet objects to the escrow's decision
         return {"objection_by": cmd.actor, "objection_hash": cmd.reasons_hash}, [
+            ObjectOnChain(order_id=case.order.order_id, case_id=case.case_id, party=cmd.actor,
+                          decision=True),
             NotifyParties(kind="jury_verdict_objected", recipients=_everyone(case)),
         ]
     return {"objection_by": cmd.actor, "objection_hash": cmd.reasons_hash}, [
@@ -1056,7 +1069,7 @@ def _commit_vote(case: CaseState, cmd: c.CommitVote, now: datetime) -> Changes:
     j = case.jury
     if j.vote_of(cmd.actor) is not None:
         raise DuplicateAction(f"juror {cmd.actor} already committed a vote; a vote is final")
-    vote = JuryVote(juror=cmd.actor, commitment=cmd.commitment)
+    vote = JuryVote(juror=cmd.actor, commitment=cmd.commitment, signature=cmd.signature)
     return {"jury": replace(j, votes=(*j.votes, vote))}, []
 
 
@@ -1076,7 +1089,7 @@ def _reveal_vote(case: CaseState, cmd: c.RevealVote, now: datetime) -> Changes:
     if opened != vote.commitment:
         raise WrongReveal(f"the reveal hashes to {opened}; juror {cmd.actor} committed "
                           f"{vote.commitment}")
-    opened_vote = replace(vote, choice=cmd.choice, reason_code=cmd.reason_code)
+    opened_vote = replace(vote, choice=cmd.choice, reason_code=cmd.reason_code, salt=cmd.salt)
     votes = tuple(opened_vote if v.juror == cmd.actor else v for v in j.votes)
     return {"jury": replace(j, votes=votes)}, []
 

@@ -144,16 +144,22 @@ class CaseRules:
             problems.append(f"panel award {self.period('award_days')}; the escrow's timeout is "
                             f"{panel_award}")
         if self.jury_max_amount > 0:
-            # the escrow knows no jury (docs/jury.md "not yet"): until it does, the whole
-            # jury path runs under the escrow's appointment timeout
-            draws = 1 + self.max_jury_redraws
-            jury = before_appointment - self.period("appointment_days") + draws * (
-                self.period("jury_draw_days") + self.period("jury_accept_days")) + \
+            # the jury track on the escrow (docs/jury.md §6): the first draw is fixed on it
+            # (appointJury) under the appointment timeout; the jury then sits under the award
+            # timeout (replacement draws, the vote, the reveals, the tally); its verdict's
+            # window is the objection window checked above
+            to_draw = before_appointment - self.period("appointment_days") + \
+                self.period("jury_draw_days")
+            if to_draw >= appointment:
+                problems.append(f"the jury track (negotiation + facilitation + the draw) = "
+                                f"{to_draw}; the escrow's appointment timeout is {appointment}")
+            sitting = (1 + self.max_jury_redraws) * self.period("jury_accept_days") + \
+                self.max_jury_redraws * self.period("jury_draw_days") + \
                 self.period("jury_vote_days") + self.period("jury_reveal_days") + \
-                self.period("appointment_days") + self.period("objection_days")
-            if jury >= appointment:
-                problems.append(f"the jury track (to the verdict's end of objections) = {jury}; "
-                                f"the escrow's appointment timeout is {appointment}")
+                self.period("appointment_days")
+            if sitting >= award:
+                problems.append(f"the jury track (acceptances and redraws, vote, reveals, "
+                                f"tally) = {sitting}; the escrow's award timeout is {award}")
         return tuple(problems)
 
 

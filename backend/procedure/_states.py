@@ -83,7 +83,8 @@ class Stage(StrEnum):
 TERMINAL_STAGES: frozenset[Stage] = frozenset(
     {Stage.CLOSED_FOR_LITIGATION, Stage.JUDICIALLY_CONFIRMED, Stage.CONFIRMATION_REFUSED}
 )
-ENFORCEABLE_STAGES: frozenset[Stage] = frozenset({Stage.FINAL, Stage.AWARDED_BY_PANEL})
+ENFORCEABLE_STAGES: frozenset[Stage] = frozenset({Stage.FINAL, Stage.AWARDED_BY_PANEL,
+                                                  Stage.JURY_FINAL})
 
 
 class Role(StrEnum):
@@ -288,8 +289,10 @@ class JuryVote:
 
     juror: str
     commitment: str
+    signature: str = ""  # the juror's EIP-712 JuryVote signature (what the escrow counts)
     choice: int | None = None
     reason_code: int | None = None
+    salt: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -159,8 +159,32 @@ def _execute_award(run: _Run, _e: p.ExecuteAwardOnEscrow) -> None:
 
 
 def _object_on_chain(run: _Run, e: p.ObjectOnChain) -> None:
-    run.chain(x.ConfirmObjection(order_id=run.order_id, case_id=run.case_id, party=e.party),
+    run.chain(x.ConfirmObjection(order_id=run.order_id, case_id=run.case_id, party=e.party,
+                                 decision=e.decision),
               status=ChainActionStatus.AWAITING_PARTY)
+
+
+def _appoint_jury(run: _Run, e: p.AppointJuryOnChain) -> None:
+    run.chain(x.AppointJury(order_id=run.order_id, case_id=run.case_id, jurors=e.jurors,
+                            options=e.options))
+
+
+def _submit_verdict(run: _Run, _e: p.SubmitVerdictToEscrow) -> None:
+    """Every juror's ballot as the case recorded it: the signed commitment and, once
+    revealed, its choice, reason code and salt (unrevealed: absent, as the tally counts)."""
+    jury = run.case.jury
+    ballots = []
+    for juror in jury.jurors:
+        v = jury.vote_of(juror)
+        if v is None or v.choice is None or v.salt is None:
+            ballots.append(x.Ballot(juror))
+            continue
+        ballots.append(x.Ballot(juror, v.choice, v.reason_code or 0, v.salt,
+                                _bytes(v.signature)))
+    assert jury.winner is not None, "a verdict is submitted only when the jury decided"
+    run.chain(x.SubmitJuryVerdict(order_id=run.order_id, case_id=run.case_id,
+                                  jurors=jury.jurors, options=jury.options, winner=jury.winner,
+                                  ballots=tuple(ballots)))
 
 
 def _resolve_by_timeout(run: _Run, _e: p.ResolveEscrowByTimeout) -> None:
@@ -200,6 +224,8 @@ HANDLERS: Mapping[type[p.Effect], Handler] = {
     p.SubmitAwardToEscrow: _submit_award,
     p.ExecuteAwardOnEscrow: _execute_award,
     p.ObjectOnChain: _object_on_chain,
+    p.AppointJuryOnChain: _appoint_jury,
+    p.SubmitVerdictToEscrow: _submit_verdict,
     p.ResolveEscrowByTimeout: _resolve_by_timeout,
     p.AnchorStep: _anchor_step,
     p.StageChanged: _stage_changed,

@@ -34,20 +34,27 @@ __all__ = [
     "ActionPayload",
     "AllocationMismatch",
     "AppointArbitrator",
+    "AppointJury",
     "AppointPanel",
     "ArbitratorAppointed",
     "AwaitingParty",
     "AwardSubmitted",
+    "Ballot",
     "CompensationAboveCap",
     "ConfirmDispute",
     "ConfirmObjection",
+    "DecisionSubmitted",
     "EscrowEvent",
     "EscrowPort",
     "EscrowRefusal",
     "ExecuteAward",
     "ExecuteSettlement",
     "InsufficientGuarantee",
+    "InvalidJury",
     "InvalidNeutral",
+    "JuryAppointed",
+    "JuryMismatch",
+    "NoJuryMajority",
     "NotAuthorized",
     "NotYet",
     "Observed",
@@ -59,6 +66,7 @@ __all__ = [
     "RefundOnTimeout",
     "Sent",
     "SubmitAward",
+    "SubmitJuryVerdict",
     "SubmitPanelAward",
     "TokenMeta",
     "TooLate",
@@ -72,7 +80,7 @@ __all__ = [
 
 # The escrow's Status enum names (contracts/ArbitrationEscrow.sol), as OrderInfo.status holds them.
 STATUSES = ("None", "Paid", "Disputed", "ArbitratorAppointed", "AwardSubmitted", "Objected",
-            "PanelAppointed", "Resolved")
+            "PanelAppointed", "Resolved", "JuryAppointed", "DecisionPending")
 DISPUTED_OR_LATER = frozenset(STATUSES[2:])
 OBJECTED_OR_LATER = frozenset({"Objected", "PanelAppointed", "Resolved"})
 
@@ -231,6 +239,32 @@ class QuorumNotReached(EscrowRefusal):
         self.valid = valid
 
 
+class InvalidJury(EscrowRefusal):
+    """ArbitrationEscrowInvalidJury: a zero jury hash, or the order already had a jury."""
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(order_id, "a jury hash must be non-zero, and an order has one jury")
+
+
+class JuryMismatch(EscrowRefusal):
+    """ArbitrationEscrowJuryMismatch: not the appointed jurors and options, or a choice
+    outside the options."""
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(order_id, "not the appointed jury and options, or a choice outside "
+                                   "the options")
+
+
+class NoJuryMajority(EscrowRefusal):
+    """ArbitrationEscrowNoJuryMajority: no quorum, or no option holds more than half."""
+
+    def __init__(self, order_id: int, revealed: int, top: int) -> None:
+        super().__init__(order_id, f"{revealed} vote(s) revealed, {top} for the winner: no "
+                                   "majority of a quorum")
+        self.revealed = revealed
+        self.top = top
+
+
 # --- what the escrow reports back ---------------------------------------------------------
 
 
@@ -270,8 +304,30 @@ class OrderResolved:
     shortfall: int  # awarded compensation the guarantee could not cover
 
 
-EscrowEvent = ArbitratorAppointed | PanelAppointed | AwardSubmitted | OrderResolved
-E = TypeVar("E", ArbitratorAppointed, PanelAppointed, AwardSubmitted, OrderResolved)
+@dataclass(frozen=True)
+class JuryAppointed:
+    order_id: int
+    case_id: str
+    jury_hash: str
+    deadline: int  # the verdict is due before it
+
+
+@dataclass(frozen=True)
+class DecisionSubmitted:
+    """An institution-signed decision (kind 0: a jury's verdict) waits for its window."""
+
+    order_id: int
+    case_id: str
+    kind: int
+    allocation: Allocation
+    decision_hash: str
+    deadline: int  # end of the objection window (the block time when the objection is spent)
+
+
+EscrowEvent = (ArbitratorAppointed | PanelAppointed | AwardSubmitted | OrderResolved
+               | JuryAppointed | DecisionSubmitted)
+E = TypeVar("E", ArbitratorAppointed, PanelAppointed, AwardSubmitted, OrderResolved,
+            JuryAppointed, DecisionSubmitted)
 
 
 @dataclass(frozen=True)
@@ -341,17 +397,21 @@ class ConfirmDispute(_Act):
 
 @dataclass(frozen=True, kw_only=True)
 class ConfirmObjection(_Act):
-    """A party's wallet objected to the round-0 award (objectToAward)."""
+    """A party's wallet objected to the round-0 award, or (``decision``) to the pending
+    jury verdict (objectToAward)."""
 
     KIND: ClassVar[str] = "object"
     party: str | None = None
+    decision: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {**self._json(), "party": self.party}
+        return {**self._json(), "party": self.party,
+                **({"decision": True} if self.decision else {})}
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> ConfirmObjection:
-        return cls(**cls._ids(obj), party=obj.get("party"))
+        return cls(**cls._ids(obj), party=obj.get("party"),
+                   decision=bool(obj.get("decision", False)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -471,14 +531,79 @@ class RefundOnTimeout(_Act):
         return cls(**cls._ids(obj))
 
 
+@dataclass(frozen=True)
+class Ballot:
+    """One juror's vote as the escrow counts it: the revealed choice, reason code and salt
+    and the juror's EIP-712 ``JuryVote`` signature (None: absent)."""
+
+    juror: str
+    choice: int = 0
+    reason_code: int = 0
+    salt: str = "0x" + "00" * 32
+    signature: bytes | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"juror": self.juror, "choice": self.choice, "reasonCode": self.reason_code,
+                "salt": self.salt,
+                "signature": None if self.signature is None else _hex(self.signature)}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> Ballot:
+        sig = obj.get("signature")
+        return cls(str(obj["juror"]), int(obj["choice"]), int(obj["reasonCode"]),
+                   str(obj["salt"]), None if sig is None else _bytes(sig))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppointJury(_Act):
+    """Fix the drawn jury and its allocation options on the escrow (appointJury)."""
+
+    KIND: ClassVar[str] = "appoint_jury"
+    jurors: tuple[str, ...]
+    options: tuple[Allocation, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "jurors": list(self.jurors),
+                "options": [_allocation_json(o) for o in self.options]}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> AppointJury:
+        return cls(**cls._ids(obj), jurors=tuple(str(j) for j in obj["jurors"]),
+                   options=tuple(_allocation(o) for o in obj["options"]))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubmitJuryVerdict(_Act):
+    """The jury's verdict: the appointed jury and options, the winning option and every
+    juror's ballot; the port signs the ``Decision`` as the institution (docs/jury.md)."""
+
+    KIND: ClassVar[str] = "submit_jury_verdict"
+    jurors: tuple[str, ...]
+    options: tuple[Allocation, ...]
+    winner: int
+    ballots: tuple[Ballot, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "jurors": list(self.jurors),
+                "options": [_allocation_json(o) for o in self.options], "winner": self.winner,
+                "ballots": [b.to_json() for b in self.ballots]}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> SubmitJuryVerdict:
+        return cls(**cls._ids(obj), jurors=tuple(str(j) for j in obj["jurors"]),
+                   options=tuple(_allocation(o) for o in obj["options"]),
+                   winner=int(obj["winner"]),
+                   ballots=tuple(Ballot.from_json(b) for b in obj["ballots"]))
+
+
 ActionPayload = (ConfirmDispute | ConfirmObjection | AppointArbitrator | AppointPanel
                  | ExecuteSettlement | SubmitAward | ExecuteAward | SubmitPanelAward
-                 | RefundOnTimeout)
+                 | RefundOnTimeout | AppointJury | SubmitJuryVerdict)
 
 ACTIONS: Mapping[str, type[ActionPayload]] = {
     t.KIND: t for t in (ConfirmDispute, ConfirmObjection, AppointArbitrator, AppointPanel,
                         ExecuteSettlement, SubmitAward, ExecuteAward, SubmitPanelAward,
-                        RefundOnTimeout)}
+                        RefundOnTimeout, AppointJury, SubmitJuryVerdict)}
 """Every chain action kind, declared once: ``ChainAction.kind`` -> its payload type."""
 
 
@@ -565,6 +690,10 @@ class EscrowPort(Protocol):
 
     def refund_on_timeout(self, act: RefundOnTimeout) -> Sent[OrderResolved]: ...
 
+    def appoint_jury(self, act: AppointJury) -> Sent[JuryAppointed]: ...
+
+    def submit_jury_verdict(self, act: SubmitJuryVerdict) -> Sent[DecisionSubmitted]: ...
+
 
 Outcome = Sent[Any] | Observed
 
@@ -590,3 +719,7 @@ def perform(port: EscrowPort, act: ActionPayload) -> Outcome:
             return port.execute_settlement(act)
         case RefundOnTimeout():
             return port.refund_on_timeout(act)
+        case AppointJury():
+            return port.appoint_jury(act)
+        case SubmitJuryVerdict():
+            return port.submit_jury_verdict(act)

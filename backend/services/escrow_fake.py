@@ -29,10 +29,12 @@ from backend.chain.contracts import Timeouts
 from backend.chain.typed_data import (
     Allocation,
     award_typed_data,
+    jury_vote_typed_data,
     settlement_typed_data,
     typed_data_digest,
 )
 from backend.chain.typed_data import Domain as TypedDomain
+from evidence.jury import jury_hash, jury_order
 from evidence.records import Domain
 
 from .escrow import (
@@ -42,6 +44,7 @@ from .escrow import (
     ActionPayload,
     AllocationMismatch,
     AppointArbitrator,
+    AppointJury,
     AppointPanel,
     ArbitratorAppointed,
     AwaitingParty,
@@ -49,10 +52,15 @@ from .escrow import (
     CompensationAboveCap,
     ConfirmDispute,
     ConfirmObjection,
+    DecisionSubmitted,
     ExecuteAward,
     ExecuteSettlement,
     InsufficientGuarantee,
+    InvalidJury,
     InvalidNeutral,
+    JuryAppointed,
+    JuryMismatch,
+    NoJuryMajority,
     NotAuthorized,
     NotYet,
     Observed,
@@ -63,6 +71,7 @@ from .escrow import (
     RefundOnTimeout,
     Sent,
     SubmitAward,
+    SubmitJuryVerdict,
     SubmitPanelAward,
     TokenMeta,
     TooLate,
@@ -76,9 +85,11 @@ __all__ = ["FakeEscrowPort"]
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO_CASE = "0x" + "00" * 32
 _HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
-_FROZEN = ("Disputed", "ArbitratorAppointed", "AwardSubmitted", "Objected", "PanelAppointed")
+_FROZEN = ("Disputed", "ArbitratorAppointed", "AwardSubmitted", "Objected", "PanelAppointed",
+           "JuryAppointed", "DecisionPending")
 _TIMEOUT_RESOLUTIONS = {"Disputed": "TimeoutNoArbitrator", "ArbitratorAppointed": "TimeoutNoAward",
-                        "Objected": "TimeoutNoPanel", "PanelAppointed": "TimeoutNoPanelAward"}
+                        "Objected": "TimeoutNoPanel", "PanelAppointed": "TimeoutNoPanelAward",
+                        "JuryAppointed": "TimeoutNoJuryVerdict"}
 
 
 @dataclass
@@ -89,6 +100,8 @@ class _Order:
     panel: tuple[str, str, str] = (ZERO_ADDRESS, ZERO_ADDRESS, ZERO_ADDRESS)
     award: tuple[Allocation, str] | None = None
     resolution: str = "None"
+    jury: str = ZERO_CASE  # the appointed jury's hash
+    objection_spent: bool = False  # a party objected to a decision: no later window
 
 
 @dataclass
@@ -192,11 +205,18 @@ class FakeEscrowPort:
         self._set(o, status="Disputed", case_id=case_id.lower())
 
     def party_objects(self, order_id: int) -> None:
-        """What a party's wallet does on-chain within the objection window (objectToAward)."""
-        o = self._order(order_id, "AwardSubmitted")
+        """What a party's wallet does on-chain within the objection window (objectToAward):
+        to an award (the panel follows) or to a pending decision (Disputed again)."""
+        decision = self._known(order_id).info.status == "DecisionPending"
+        o = self._order(order_id, "DecisionPending" if decision else "AwardSubmitted")
         self._before(o)
-        o.deadline = self._now() + self.timeouts.panel_appointment
         o.award = None
+        if decision:
+            o.deadline = self._now() + self.timeouts.appointment
+            o.objection_spent = True
+            self._set(o, status="Disputed")
+            return
+        o.deadline = self._now() + self.timeouts.panel_appointment
         self._set(o, status="Objected")
 
     def advance(self, seconds: int) -> None:
@@ -240,7 +260,8 @@ class FakeEscrowPort:
     def confirm_objection(self, act: ConfirmObjection) -> Observed:
         self._transport(act.KIND)
         order = self.read_order(act.order_id)
-        if order.status not in OBJECTED_OR_LATER:
+        left_decision = act.decision and order.status not in ("JuryAppointed", "DecisionPending")
+        if not left_decision and (act.decision or order.status not in OBJECTED_OR_LATER):
             raise AwaitingParty(f"order {order.order_id} is {order.status}; the objecting "
                                 f"party's wallet must call objectToAward(orderId)")
         self.calls.append((act.KIND, act.to_json()))
@@ -250,7 +271,8 @@ class FakeEscrowPort:
 
     def appoint_arbitrator(self, act: AppointArbitrator) -> Sent[ArbitratorAppointed]:
         self._transport(act.KIND)
-        o = self._order(act.order_id, "Disputed")
+        jury_sits = self._known(act.order_id).info.status == "JuryAppointed"
+        o = self._order(act.order_id, "JuryAppointed" if jury_sits else "Disputed")
         self._institution_only(o)
         self._before(o)
         self._neutral(o, act.arbitrator)
@@ -287,7 +309,7 @@ class FakeEscrowPort:
         digest = self._award_digest(o, act.allocation, act.award_hash, 0)
         if not _same(_recover(digest, act.signature) or "", o.arbitrator):
             raise WrongSigner(act.order_id, o.arbitrator)
-        o.deadline = self._now() + self.timeouts.objection
+        o.deadline = self._objection_deadline(o)
         o.award = (act.allocation, act.award_hash.lower())
         self._set(o, status="AwardSubmitted")
         return self._sent(act, AwardSubmitted(act.order_id, o.info.case_id, 0, act.allocation,
@@ -295,11 +317,77 @@ class FakeEscrowPort:
 
     def execute_award(self, act: ExecuteAward) -> Sent[OrderResolved]:
         self._transport(act.KIND)
-        o = self._order(act.order_id, "AwardSubmitted")
+        decision = self._known(act.order_id).info.status == "DecisionPending"
+        o = self._order(act.order_id, "DecisionPending" if decision else "AwardSubmitted")
         if self._now() < o.deadline:
             raise NotYet(act.order_id, o.deadline)
         assert o.award is not None
-        return self._sent(act, self._resolve_capped(o, "AwardExecuted", o.award[0]))
+        resolution = "JuryVerdictExecuted" if decision else "AwardExecuted"
+        return self._sent(act, self._resolve_capped(o, resolution, o.award[0]))
+
+    def appoint_jury(self, act: AppointJury) -> Sent[JuryAppointed]:
+        self._transport(act.KIND)
+        again = self._known(act.order_id).info.status == "JuryAppointed"
+        o = self._order(act.order_id, "JuryAppointed" if again else "Disputed")
+        self._institution_only(o)
+        self._before(o)
+        digest = "0x" + jury_hash(act.jurors, [a.as_tuple() for a in act.options]).hex()
+        if int(o.jury, 16) and not again:
+            raise InvalidJury(act.order_id)
+        if not again:  # a replacement keeps the verdict's deadline
+            o.deadline = self._now() + self.timeouts.award
+        o.jury = digest
+        self._set(o, status="JuryAppointed")
+        return self._sent(act, JuryAppointed(act.order_id, o.info.case_id, digest, o.deadline))
+
+    def submit_jury_verdict(self, act: SubmitJuryVerdict) -> Sent[DecisionSubmitted]:
+        """As the contract: the appointed jury, each vote signed by its juror, a majority
+        of a quorum for the winner, an award's allocation, the institution's signature."""
+        from evidence.jury import vote_commitment, votes_hash
+
+        self._transport(act.KIND)
+        o = self._order(act.order_id, "JuryAppointed")
+        self._before(o)
+        try:
+            ordered = jury_order(act.jurors)
+            given = "0x" + jury_hash(ordered, [a.as_tuple() for a in act.options]).hex()
+        except Exception:  # a duplicate or zero juror: the contract's ascending check
+            raise InvalidNeutral(act.order_id, act.jurors[0]) from None
+        if not act.options or given != o.jury:
+            raise JuryMismatch(act.order_id)
+        by_juror = {to_checksum_address(b.juror): b for b in act.ballots}
+        case = self._case(o)
+        revealed = majority = 0
+        commitments: list[bytes | None] = []
+        for juror in ordered:
+            self._neutral(o, juror)
+            b = by_juror.get(to_checksum_address(juror))
+            if b is None or b.signature is None:
+                commitments.append(None)
+                continue
+            salt = bytes.fromhex(b.salt.removeprefix("0x"))
+            typed = jury_vote_typed_data(self._typed_domain(), case, juror, b.choice,
+                                         b.reason_code, salt)
+            if not _same(_recover(typed_data_digest(typed), b.signature) or "", juror):
+                raise WrongSigner(act.order_id, juror)
+            if b.choice >= len(act.options):
+                raise JuryMismatch(act.order_id)
+            commitments.append(vote_commitment(case, juror, b.choice, b.reason_code, salt))
+            revealed += 1
+            majority += b.choice == act.winner
+        if 2 * revealed <= len(ordered) or 2 * majority <= revealed:
+            raise NoJuryMajority(act.order_id, revealed, majority)
+        allocation = act.options[act.winner]
+        self._award_allocation(o, allocation)
+        current = self.institution_of(o.info.institution)
+        if not _same(self.institution, current):  # the Decision is signed by this port's key
+            raise WrongSigner(act.order_id, current)
+        decision_hash = "0x" + votes_hash(commitments).hex()
+        o.deadline = self._objection_deadline(o)
+        o.award = (allocation, decision_hash)
+        self._set(o, status="DecisionPending")
+        return self._sent(act, DecisionSubmitted(act.order_id, o.info.case_id, 0, allocation,
+                                                 decision_hash, o.deadline))
 
     def submit_panel_award(self, act: SubmitPanelAward) -> Sent[OrderResolved]:
         self._transport(act.KIND)
@@ -396,6 +484,9 @@ class FakeEscrowPort:
         typed = award_typed_data(self._typed_domain(), o.info.order_id, self._case(o), allocation,
                                  bytes.fromhex(award_hash.removeprefix("0x")), round_)
         return typed_data_digest(typed)
+
+    def _objection_deadline(self, o: _Order) -> int:
+        return self._now() if o.objection_spent else self._now() + self.timeouts.objection
 
     def _guarantee(self, o: _Order) -> _Guarantee:
         return self.guarantees.setdefault((o.info.seller.lower(), o.info.token.lower()),

@@ -42,6 +42,7 @@ MAX_DECIMAL_DIGITS = 78  # len(str(2**256 - 1))
 _DECIMAL = re.compile(r"(?:0|[1-9][0-9]{0,77})\Z")  # [0-9] is ASCII only in Python's re
 _HEX32 = re.compile(r"0x[0-9a-fA-F]{64}\Z")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}\Z")
+_SIG65 = re.compile(r"0x[0-9a-fA-F]{130}\Z")
 
 
 def is_ascii_decimal(value: object) -> TypeGuard[str]:
@@ -183,6 +184,8 @@ PAYLOAD_FIELD_KINDS: Mapping[str, Callable[[object, str], None]] = {
     "blockHash": _pattern(_HEX32, "0x + 64 hex digits"),
     "prevrandao": _pattern(_HEX32, "0x + 64 hex digits"),
     "commitment": _pattern(_HEX32, "0x + 64 hex digits"),
+    # a juror's EIP-712 JuryVote signature of the commitment (r || s || v)
+    "signature": _pattern(_SIG65, "65 bytes: 0x + 130 hex digits"),
     "salt": _pattern(_HEX32, "0x + 64 hex digits"),
     "drawBlock": _uint_of(64),
     "pool": _address_list(10_000),

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from eth_utils import keccak as keccak256
+
 from backend import procedure as p
 from evidence.errors import EvidenceError
 from evidence.records import (
@@ -53,10 +55,11 @@ from evidence.records import (
     SignedRecord,
     canonical_json,
     checksum_address,
+    recover_signer,
 )
 from evidence.steps import STEPS, StepSpec, step_of_record
 
-from .errors import BadSubmission, Conflict
+from .errors import AccessDenied, BadSubmission, Conflict
 from .fields import check_payload, decimal_uint, unix_time
 
 __all__ = [
@@ -359,6 +362,8 @@ def _procedural(case: p.CaseState, signed: SignedRecord, rec: ProceduralStep, ac
     if hashlib.sha256(raw).digest() != rec.payload_hash:
         raise BadSubmission(f"payloadHash {_h(rec.payload_hash)}: the payload's canonical JSON "
                             f"hashes to {payload_hash(payload)}", code="payload_mismatch")
+    if action == "jury.vote_committed":
+        _check_vote_signature(signed, actor, payload)
     cmd = _command(case, action, actor, seq, payload)
     settlement = None
     offer_id = None
@@ -382,6 +387,23 @@ def _addresses(value: object, field: str) -> tuple[str, ...]:
         return tuple(checksum_address(a) for a in value)
     except EvidenceError as exc:
         raise BadSubmission(f"{field}: {exc}", code="bad_payload") from None
+
+
+def _check_vote_signature(signed: SignedRecord, actor: str,
+                          payload: Mapping[str, Any]) -> None:
+    """A juror's commitment carries the juror's own EIP-712 signature of it (a ``JuryVote``
+    under this deployment's domain): the escrow counts the vote by it (docs/jury.md §6),
+    so a signature by anyone else is refused here, not when the verdict is executed."""
+    digest = keccak256(b"\x19\x01" + signed.domain.separator()
+                       + bytes.fromhex(payload["commitment"][2:]))
+    try:
+        signer = recover_signer(digest, payload["signature"])
+    except EvidenceError:
+        signer = None
+    if signer != actor:
+        raise AccessDenied(f"payload.signature: the JuryVote signature of the commitment is "
+                           f"{signer or 'no valid signature'}'s, not the juror {actor}'s",
+                           code="wrong_signer")
 
 
 def _jury_command(case: p.CaseState, action: str, actor: str, seq: int,

@@ -55,6 +55,9 @@ _CHAIN_KINDS = {
     "execute_award": ("Pay out the final award", "执行终局裁决付款"),
     "submit_panel_award": ("Submit the panel's award and pay out", "提交合议庭裁决并付款"),
     "resolve_by_timeout": ("Refund on the escrow's timeout", "托管超时退款"),
+    "appoint_jury": ("Register the drawn jury on the escrow", "在托管合约登记抽选的评审团"),
+    "submit_jury_verdict": ("Submit the jury's verdict to the escrow",
+                            "向托管合约提交评审团裁决"),
 }
 assert set(_CHAIN_KINDS) == set(ACTIONS), "words for every chain action kind"
 _CHAIN_STATUS = {

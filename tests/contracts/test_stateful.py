@@ -15,6 +15,12 @@ order (with the contract of sale it binds, if any), guarantee and credit on chai
 model. Orders open with ``openOrder`` or, bound to a contract-of-sale hash,
 ``openOrderWithContract`` (a zero or already bound hash is refused).
 
+Jury verdicts (docs/jury.md): the institution appoints a jury of three (its hash), anyone
+submits the verdict with each juror's signed vote and the institution's Decision signature
+(flaws: a juror outside the draw, a forged vote, a minority-only tally, a wrong winner, a
+signature by another key); a verdict waits for the objection window like an award, an
+objection sends the order back to Disputed and spends the order's one objection.
+
 Tokens: ETH, a 6-decimal stablecoin, and a token that returns false while switched to
 "failing", which makes payouts be credited (PayoutDeferred) and withdrawn later.
 
@@ -44,6 +50,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from web3 import EthereumTesterProvider, Web3
 
 from backend.chain.artifacts import load_artifact
+from backend.chain.typed_data import decision_typed_data, jury_vote_typed_data
+from evidence.jury import jury_hash, jury_order, vote_commitment, votes_hash
+from evidence.orders import Allocation
 from evidence.records import RECORD_TYPES, Domain
 
 DAY = 86_400
@@ -74,10 +83,18 @@ class St(IntEnum):
     OBJECTED = 5
     PANEL = 6
     RESOLVED = 7
+    JURY = 8
+    DECISION = 9
 
 
-FROZEN = (St.DISPUTED, St.APPOINTED, St.AWARD_SUBMITTED, St.OBJECTED, St.PANEL)
-TIMEOUT_STATES = (St.DISPUTED, St.APPOINTED, St.OBJECTED, St.PANEL)
+FROZEN = (St.DISPUTED, St.APPOINTED, St.AWARD_SUBMITTED, St.OBJECTED, St.PANEL, St.JURY,
+          St.DECISION)
+TIMEOUT_STATES = (St.DISPUTED, St.APPOINTED, St.OBJECTED, St.PANEL, St.JURY)
+LIVE = (St.PAID, *FROZEN)
+# Jurors sign only (they send no transaction): keys of their own, four of them, juries of three.
+JUROR_KEYS = [keccak(b"stateful juror %d" % i) for i in range(4)]
+JUROR_ADDRS = [Account.from_key(k).address for k in JUROR_KEYS]
+OUTSIDER_KEY = keccak(b"stateful outsider")
 
 def _revert_data(exc: TransactionFailed) -> bytes:
     """eth-tester hands the revert data over as the repr of a bytes object."""
@@ -192,6 +209,11 @@ class Chain:
         out = self.tester.call(tx, "latest")
         return int(out, 16) if isinstance(out, str) else int.from_bytes(out, "big")
 
+    def sign_digest_typed(self, signer: str, typed: dict[str, Any]) -> bytes:
+        """Sign a full typed-data payload with a chain account's key."""
+        signable = encode_typed_data(full_message=typed)
+        return bytes(Account.sign_message(signable, self.keys[signer]).signature)
+
     def sign(self, signer: str, primary: str, message: dict[str, Any]) -> bytes:
         fields = [{"name": n, "type": t} for n, t in RECORD_TYPES[primary].FIELDS]
         domain = Domain(chain_id=self.chain_id, verifying_contract=self.escrow.address)
@@ -222,6 +244,9 @@ class Order:
     panel: tuple[str, str, str] | None = None
     pending: tuple[int, int, int] | None = None
     contract: bytes = ZERO32  # the contract of sale it binds (openOrderWithContract)
+    jury: tuple[str, ...] = ()  # the appointed jury (ascending), once appointed
+    options: tuple[tuple[int, int, int], ...] = ()
+    spent: bool = False  # a party objected to a decision: later awards have no window
 
 
 def _nonexistent(order_id: int) -> Order:
@@ -476,14 +501,14 @@ class EscrowMachine(RuleBasedStateMachine):
     def appoint_arbitrator(self, pick: int, fit: bool, caller: int | str, choice: int,
                            flaw: str | None) -> None:
         c = self.c
-        order = self._pick(pick, fit, (St.DISPUTED,))
+        order = self._pick(pick, fit, (St.DISPUTED, St.JURY))
         sender = self._caller(caller, c.institution)
         arbitrator = {"zero": ZERO_ADDR, "buyer": order.buyer, "seller": order.seller}.get(
             flaw or "", c.neutrals[choice]
         )
         now = c.now()
         error = None
-        if order.status != St.DISPUTED:
+        if order.status not in (St.DISPUTED, St.JURY):
             error = "ArbitrationEscrowInvalidStatus"
         elif sender != c.institution:
             error = "ArbitrationEscrowUnauthorizedCaller"
@@ -545,31 +570,34 @@ class EscrowMachine(RuleBasedStateMachine):
         self._act(sender, c.escrow, "submitAward", args, error)
         if error is None:
             order.status, order.pending = St.AWARD_SUBMITTED, allocation
-            order.deadline = now + TIMEOUTS["objection"]
+            order.deadline = now if order.spent else now + TIMEOUTS["objection"]
 
     @rule(pick=picks, fit=fit, caller=callers, by_seller=st.booleans())
     def object_to_award(self, pick: int, fit: bool, caller: int | str, by_seller: bool) -> None:
-        order = self._pick(pick, fit, (St.AWARD_SUBMITTED,))
+        order = self._pick(pick, fit, (St.AWARD_SUBMITTED, St.DECISION))
         sender = self._caller(caller, order.seller if by_seller else order.buyer)
         now = self.c.now()
         error = None
-        if order.status != St.AWARD_SUBMITTED:
+        if order.status not in (St.AWARD_SUBMITTED, St.DECISION):
             error = "ArbitrationEscrowInvalidStatus"
         elif sender not in (order.buyer, order.seller):
             error = "ArbitrationEscrowUnauthorizedCaller"
         elif now >= order.deadline:
             error = "ArbitrationEscrowTooLate"
         self._act(sender, self.c.escrow, "objectToAward", [order.id], error)
-        if error is None:
+        if error is None and order.status == St.DECISION:
+            order.status, order.pending, order.spent = St.DISPUTED, None, True
+            order.deadline = now + TIMEOUTS["appointment"]
+        elif error is None:
             order.status, order.pending = St.OBJECTED, None
             order.deadline = now + TIMEOUTS["panelAppointment"]
 
     @rule(pick=picks, fit=fit, caller=st.integers(min_value=0, max_value=9))
     def execute_award(self, pick: int, fit: bool, caller: int) -> None:
-        order = self._pick(pick, fit, (St.AWARD_SUBMITTED,))
+        order = self._pick(pick, fit, (St.AWARD_SUBMITTED, St.DECISION))
         sender = self.c.accounts[caller]
         error = None
-        if order.status != St.AWARD_SUBMITTED:
+        if order.status not in (St.AWARD_SUBMITTED, St.DECISION):
             error = "ArbitrationEscrowInvalidStatus"
         elif self.c.now() < order.deadline:
             error = "ArbitrationEscrowTooEarly"
@@ -650,6 +678,112 @@ class EscrowMachine(RuleBasedStateMachine):
         if error is None:
             self._capped_finish(order, allocation)
 
+    # -- rules: the jury ----------------------------------------------------------------------
+
+    @staticmethod
+    def _jury_of(rotate: int) -> tuple[str, ...]:
+        return jury_order([JUROR_ADDRS[(rotate + i) % 4] for i in range(3)])
+
+    def _options(self, order: Order, split: int, comp_frac: int) -> tuple[tuple[int, int, int],
+                                                                            ...]:
+        first = self._allocation(order, split, comp_frac, order.amount, None)
+        return (first, (order.amount, 0, 0), (0, order.amount, 0))
+
+    @rule(pick=picks, fit=fit, caller=callers, rotate=st.integers(min_value=0, max_value=3),
+          split=fractions, comp_frac=fractions, flaw=flaws("zero"))
+    def appoint_jury(self, pick: int, fit: bool, caller: int | str, rotate: int, split: int,
+                     comp_frac: int, flaw: str | None) -> None:
+        c = self.c
+        order = self._pick(pick, fit, (St.DISPUTED, St.JURY))
+        sender = self._caller(caller, c.institution)
+        jurors, options = self._jury_of(rotate), self._options(order, split, comp_frac)
+        digest = ZERO32 if flaw == "zero" else jury_hash(jurors, options)
+        again = order.status == St.JURY  # a replacement: the same deadline
+        now = c.now()
+        error = None
+        if order.status not in (St.DISPUTED, St.JURY):
+            error = "ArbitrationEscrowInvalidStatus"
+        elif sender != c.institution:
+            error = "ArbitrationEscrowUnauthorizedCaller"
+        elif now >= order.deadline:
+            error = "ArbitrationEscrowTooLate"
+        elif flaw == "zero" or (order.jury and not again):
+            error = "ArbitrationEscrowInvalidJury"
+        self._act(sender, c.escrow, "appointJury", [order.id, digest], error)
+        if error is None:
+            order.status, order.jury, order.options = St.JURY, jurors, options
+            if not again:
+                order.deadline = now + TIMEOUTS["award"]
+
+    def _typed_sign(self, key: bytes, typed: dict[str, Any]) -> bytes:
+        return bytes(Account.sign_message(encode_typed_data(full_message=typed), key).signature)
+
+    @rule(pick=picks, fit=fit, caller=st.integers(min_value=0, max_value=9),
+          votes=st.lists(st.sampled_from([None, 0, 0, 1, 2]), min_size=3, max_size=3),
+          winner=st.integers(min_value=0, max_value=2),
+          flaw=flaws("outsider", "forged", "institution_key", "options"))
+    def submit_jury_verdict(self, pick: int, fit: bool, caller: int, votes: list[int | None],
+                            winner: int, flaw: str | None) -> None:
+        c = self.c
+        order = self._pick(pick, fit, (St.JURY,))
+        sender = c.accounts[caller]
+        jurors = order.jury or self._jury_of(0)
+        options = order.options or ((order.amount, 0, 0),)
+        domain = Domain(chain_id=c.chain_id, verifying_contract=c.escrow.address)
+        keys = {Account.from_key(k).address: k for k in JUROR_KEYS}
+        named = list(jurors)
+        if flaw == "outsider":  # a juror not in the draw takes a seat, signing its own vote
+            outsider = Account.from_key(OUTSIDER_KEY).address
+            keys[outsider] = OUTSIDER_KEY
+            named = list(jury_order([*jurors[:2], outsider]))
+        words: list[bytes] = []
+        commitments: list[bytes | None] = []
+        for i, juror in enumerate(named):
+            choice = votes[i]
+            if choice is None:
+                words += [ZERO32] * 4
+                commitments.append(None)
+                continue
+            salt = keccak(b"salt %d %d" % (order.id, i))
+            sig = self._typed_sign(keys[juror], jury_vote_typed_data(
+                domain, order.case, juror, choice, 7, salt))
+            signed_choice = choice
+            if flaw == "forged" and i == 0:  # the vote is changed after the juror signed it
+                signed_choice, choice = choice, (choice + 1) % 3
+            packed = (sig[64] << 24) | (choice << 16) | 7
+            words += [salt, sig[:32], sig[32:64], packed.to_bytes(32, "big")]
+            commitments.append(vote_commitment(order.case, juror, signed_choice, 7, salt))
+        given = list(options) if flaw != "options" else [options[-1], *options[:-1]]
+        revealed = [v for v in votes if v is not None]
+        allocation = options[winner] if winner < len(options) else options[0]
+        signer = c.sellers[0] if flaw == "institution_key" else c.institution
+        decision = decision_typed_data(domain, order.id, order.case, 0,
+                                       Allocation(*allocation), votes_hash(commitments))
+        signature = c.sign_digest_typed(signer, decision)
+        now = c.now()
+        error = None
+        if order.status != St.JURY:
+            error = "ArbitrationEscrowInvalidStatus"
+        elif now >= order.deadline:
+            error = "ArbitrationEscrowTooLate"
+        elif flaw in ("outsider", "options") and tuple(named) + tuple(given) != (
+                tuple(jurors) + tuple(options)):
+            error = "ArbitrationEscrowJuryMismatch"
+        elif flaw == "forged" and votes[0] is not None:
+            error = "ArbitrationEscrowInvalidSignature"
+        elif 2 * len(revealed) <= 3 or 2 * revealed.count(winner) <= len(revealed):
+            error = "ArbitrationEscrowNoJuryMajority"
+        elif flaw == "institution_key":
+            error = "ArbitrationEscrowInvalidSignature"
+        if error == "ArbitrationEscrowJuryMismatch" and flaw == "forged":
+            pass
+        flat = [v for o in given for v in o]
+        args = [order.id, named, flat, winner, words, signature]
+        self._act(sender, c.escrow, "submitJuryVerdict", args, error)
+        if error is None:
+            order.status, order.pending = St.DECISION, options[winner]
+            order.deadline = now if order.spent else now + TIMEOUTS["objection"]
+
     # -- rules: settlement and timeouts -----------------------------------------------------------
 
     @rule(pick=picks, fit=fit, caller=st.integers(min_value=0, max_value=9), split=fractions,
@@ -723,7 +857,7 @@ class EscrowMachine(RuleBasedStateMachine):
             account, token = credits[pick % len(credits)]
             self.withdraw_credit(c.accounts.index(account), c.tokens.index(token))
             return
-        live = [o for o in self.orders if St.PAID <= o.status <= St.PANEL]
+        live = [o for o in self.orders if o.status in LIVE]
         if not live:
             self.open_order(
                 buyer=data.draw(st.sampled_from([2, 3])),
@@ -767,14 +901,35 @@ class EscrowMachine(RuleBasedStateMachine):
             if branch % 3 == 0:  # the seller tops up the guarantee that awards draw on
                 self.deposit_guarantee(c.accounts.index(order.seller), c.tokens.index(order.token),
                                        data.draw(st.integers(min_value=1, max_value=2000)), None)
+            if not order.jury and branch % 2:  # the jury track
+                self.appoint_jury(self._index_in(order, (St.DISPUTED,)), True, "right",
+                                  branch % 4, split, comp, None)
+                return
             self.appoint_arbitrator(
-                self._index_in(order, (St.DISPUTED,)), True, "right", branch % 4, None
+                self._index_in(order, (St.DISPUTED, St.JURY)), True, "right", branch % 4, None
             )
+        elif order.status == St.JURY:
+            if branch < 10:  # no majority: the sole arbitrator
+                self.appoint_arbitrator(self._index_in(order, (St.DISPUTED, St.JURY)), True,
+                                        "right", branch % 4, None)
+                return
+            votes = data.draw(st.sampled_from([[0, 0, 1], [1, 1, None], [2, None, 2],
+                                               [0, 0, 0], [0, 1, 2]]))
+            top = max(range(3), key=votes.count)
+            self.submit_jury_verdict(self._index_in(order, (St.JURY,)), True, anyone, votes,
+                                     top, None)
+        elif order.status == St.DECISION:
+            index = self._index_in(order, (St.AWARD_SUBMITTED, St.DECISION))
+            if branch < 45:
+                self.object_to_award(index, True, "right", branch % 2 == 0)
+            else:
+                past(order.deadline)
+                self.execute_award(index, True, anyone)
         elif order.status == St.APPOINTED:
             self.submit_award(self._index_in(order, (St.APPOINTED,)), True, anyone, split, comp,
                               None)
         elif order.status == St.AWARD_SUBMITTED:
-            index = self._index_in(order, (St.AWARD_SUBMITTED,))
+            index = self._index_in(order, (St.AWARD_SUBMITTED, St.DECISION))
             if branch < 45:
                 self.object_to_award(index, True, "right", branch % 2 == 0)
             else:
@@ -859,7 +1014,7 @@ class EscrowMachine(RuleBasedStateMachine):
 
     def _owes(self, token: str) -> int:
         escrowed = sum(
-            o.amount for o in self.orders if o.token == token and St.PAID <= o.status <= St.PANEL
+            o.amount for o in self.orders if o.token == token and o.status in LIVE
         )
         deposits = sum(g[0] for (_, t), g in self.guarantees.items() if t == token)
         credits = sum(v for (_, t), v in self.owed.items() if t == token)

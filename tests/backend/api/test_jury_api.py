@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from backend.chain import jury_vote_typed_data, sign_typed_data
 from evidence import jury as public_jury
 from tests.support.jury import DrawChain, admit, seed_hash
 from tests.support.world import AMOUNT, ORDER_ID, Actor, World, file_claim, make_world, ok
@@ -106,6 +107,16 @@ def _commitment(w: World, juror: Actor, choice: int, reason: int) -> str:
                                               _salt(juror)).hex()
 
 
+def _vote(w: World, juror: Actor, choice: int, reason: int,
+          signer: Actor | None = None) -> dict[str, str]:
+    """The commit step's payload: the commitment and the juror's EIP-712 JuryVote signature
+    of it (what the escrow counts; ``signer`` signs in the juror's name: an attack)."""
+    typed = jury_vote_typed_data(w.domain, bytes.fromhex(w.case_id[2:]), juror.address,
+                                 choice, reason, bytes.fromhex(_salt(juror)[2:]))
+    sig = sign_typed_data((signer or juror).key, typed)
+    return {"commitment": _commitment(w, juror, choice, reason), "signature": "0x" + sig.hex()}
+
+
 def test_a_jury_decides_through_the_api(jury_world: World) -> None:
     w = jury_world
     _to_jury_draw(w)
@@ -126,28 +137,30 @@ def test_a_jury_decides_through_the_api(jury_world: World) -> None:
     # but may have its own step prepared
     prepared = ok(jurors[0].post(f"/cases/{w.case_id}/steps/prepare", json={
         "action": "jury.vote_committed",
-        "payload": {"commitment": _commitment(w, jurors[0], 1, 2)}}))
+        "payload": _vote(w, jurors[0], 1, 2)}))
     assert prepared["action"] == "jury.vote_committed"
     assert w.buyer.address not in str(prepared) and w.seller.address not in str(prepared)
 
     votes = [(jurors[0], 1, 2), (jurors[1], 1, 6), (jurors[2], 0, 1)]
-    for juror, choice, reason in votes:
+    for juror, choice, reason in votes[:2]:
         ok(_post(w, juror, "jury/votes", "jury.vote_committed",
-                 {"commitment": _commitment(w, juror, choice, reason)}))
+                 _vote(w, juror, choice, reason)))
+    # a vote whose JuryVote signature is not the juror's own (the escrow would not count it)
+    _refused(_post(w, jurors[2], "jury/votes", "jury.vote_committed",
+                   _vote(w, jurors[2], 0, 1, signer=outsider)), 403, "wrong_signer")
     # a juror cannot vote twice
     _refused(_post(w, jurors[0], "jury/votes", "jury.vote_committed",
-                   {"commitment": _commitment(w, jurors[0], 0, 1)}), 409, "duplicate_action")
-    # nor reveal before the vote deadline
+                   _vote(w, jurors[0], 0, 1)), 409, "duplicate_action")
+    # nor reveal before the vote ends
     _refused(_post(w, jurors[0], "jury/reveals", "jury.vote_revealed",
                    {"choice": "1", "reasonCode": "2", "salt": _salt(jurors[0])}),
              409, "wrong_stage")
-
-    w.clock.advance(days=5)
-    w.tick()
+    ok(_post(w, jurors[2], "jury/votes", "jury.vote_committed", _vote(w, jurors[2], 0, 1)))
+    # every juror committed: the reveals open at once
     assert w.admin.case()["stage"] == "jury_reveal"
     # nor vote after it
     _refused(_post(w, jurors[2], "jury/votes", "jury.vote_committed",
-                   {"commitment": _commitment(w, jurors[2], 1, 2)}), 409, "wrong_stage")
+                   _vote(w, jurors[2], 1, 2)), 409, "wrong_stage")
     # nor reveal a different choice
     _refused(_post(w, jurors[2], "jury/reveals", "jury.vote_revealed",
                    {"choice": "1", "reasonCode": "1", "salt": _salt(jurors[2])}),
@@ -169,6 +182,22 @@ def test_a_jury_decides_through_the_api(jury_world: World) -> None:
     for action in ("jury.chosen", "jury.seed_committed", "jury.drawn", "jury.accepted",
                    "jury.vote_committed", "jury.vote_revealed", "jury.tallied"):
         assert action in steps, action
+
+    # the escrow holds the jury (fixed when the vote opened) and its verdict, counted anew
+    kinds = {a["kind"]: a["status"] for a in view["chainActions"]}
+    assert (kinds["appoint_jury"], kinds["submit_jury_verdict"]) == ("done", "done"), kinds
+    assert w.port.read_order(ORDER_ID).status == "DecisionPending"
+    # no objection in the window: the verdict binds and anyone has the escrow pay it
+    w.clock.advance(days=10, seconds=60)
+    w.tick()
+    assert w.admin.case()["stage"] == "jury_final"
+    ok(w.stranger.post(f"/cases/{w.case_id}/enforcement",
+                       json=w.stranger.plain("enforcement.requested")))
+    view = w.admin.case()
+    assert view["stage"] == "enforced", view["chainActions"]
+    order = w.port.read_order(ORDER_ID)
+    assert order.status == "Resolved"
+    assert w.port._orders[ORDER_ID].resolution == "JuryVerdictExecuted"
 
 
 def test_the_settings_make_the_jury_track_and_its_size(jury_world: World) -> None:
@@ -282,11 +311,11 @@ def test_no_juror_visible_response_names_a_party(jury_world: World) -> None:
         seen.keep(_post(w, juror, "jury/acceptance", "jury.accepted"))
         seen.keep(juror.post(f"/cases/{w.case_id}/steps/prepare", json={
             "action": "jury.vote_committed",
-            "payload": {"commitment": _commitment(w, juror, 1, 2)}}))
+            "payload": _vote(w, juror, 1, 2)}))
         seen.keep(_post(w, juror, "jury/votes", "jury.vote_committed",
-                        {"commitment": _commitment(w, juror, 1, 2)}))
+                        _vote(w, juror, 1, 2)))
         seen.keep(_post(w, juror, "jury/votes", "jury.vote_committed",  # refused: twice
-                        {"commitment": _commitment(w, juror, 1, 2)}))
+                        _vote(w, juror, 1, 2)))
     # the one not drawn reads nothing either
     _refused(seen.keep(outsider.get(f"/cases/{w.case_id}/jury/view")), 403, "access_denied")
 
@@ -309,18 +338,21 @@ def test_an_objection_to_the_verdict_goes_to_a_sole_arbitrator(jury_world: World
         ok(_post(w, juror, "jury/acceptance", "jury.accepted"))
     for juror in jurors:
         ok(_post(w, juror, "jury/votes", "jury.vote_committed",
-                 {"commitment": _commitment(w, juror, 2, 4)}))
-    w.clock.advance(days=5)
-    w.tick()
+                 _vote(w, juror, 2, 4)))
     for juror in jurors:
         ok(_post(w, juror, "jury/reveals", "jury.vote_revealed",
                  {"choice": "2", "reasonCode": "4", "salt": _salt(juror)}))
     ok(_post(w, w.admin, "jury/tally", "jury.tallied", {"counts": ["0", "0", "3"], "winner": "2"}))
     tally_hash = w.admin.case()["awardRecordHash"]
+    assert w.port.read_order(ORDER_ID).status == "DecisionPending"
     ok(w.buyer.post(f"/cases/{w.case_id}/objection",
                     json=w.buyer.objection(tally_hash, b"The panels were cracked.")))
     view = w.admin.case()
     assert view["stage"] == "arbitrator_appointment"
+    # the party's wallet objects on the escrow too: the order waits for the arbitrator
+    w.port.party_objects(ORDER_ID)
+    w.tick()
+    assert w.port.read_order(ORDER_ID).status == "Disputed"
     # a juror may not be the arbitrator
     _refused(w.admin.post(f"/cases/{w.case_id}/arbitrator",
                           json=w.admin.appoint("arbitrator", jurors[0])),

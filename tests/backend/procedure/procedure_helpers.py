@@ -28,6 +28,7 @@ STRANGER = addr(0x999)
 AMOUNT, GUARANTEE = 1_000_000_000, 300_000_000
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
+VOTE_SIGNATURE = "0x" + "1b" * 65  # a juror's JuryVote signature (not checked by the core)
 CASE_ID = h(0xCA5E)
 # the jury track: a pool of assessors (sorted), rules that let this order go to a jury of 3
 JURY_POOL = tuple(sorted((addr(0x1001 + i) for i in range(9)), key=lambda a: a.lower()))
@@ -217,7 +218,7 @@ def to_jury_reveal(**kw) -> p.CaseState:
     case = to_jury_voting(**kw)
     for juror in case.jury.jurors:
         case = step(case, p.CommitVote, juror, **fields_for(case, p.CommitVote, juror))
-    case, _ = p.advance(case, case.deadline)
+    assert case.stage is p.Stage.JURY_REVEAL  # every juror committed: the reveals open at once
     return case
 
 
@@ -350,7 +351,8 @@ def fields_for(case: p.CaseState, cls: type[p.Command], actor: str) -> dict:
             return dict(evidence_id=mine[-1] if mine else "none")
         case p.CommitVote:
             commitment = public_jury.vote_commitment(CASE_ID, actor, 1, 2, salt_of(actor))
-            return dict(commitment="0x" + commitment.hex())
+            # the core stores the juror's JuryVote signature; the edge checks whose it is
+            return dict(commitment="0x" + commitment.hex(), signature=VOTE_SIGNATURE)
         case p.RevealVote:
             return dict(choice=1, reason_code=2, salt=salt_of(actor))
         case p.RecordTally:

@@ -191,6 +191,8 @@ ESCROW_DEFAULTS = dict(appointment=30 * DAY, award=30 * DAY, objection=10 * DAY,
 
 def test_default_rules_fit_the_escrows_default_timeouts() -> None:
     assert p.DEFAULT_RULES.escrow_conflicts(**ESCROW_DEFAULTS) == ()
+    # the escrow executes jury verdicts: the default jury track fits its timeouts too
+    assert p.CaseRules(jury_max_amount=100).escrow_conflicts(**ESCROW_DEFAULTS) == ()
 
 
 @pytest.mark.parametrize(
@@ -201,7 +203,9 @@ def test_default_rules_fit_the_escrows_default_timeouts() -> None:
         (p.CaseRules(objection_days=11), "objection window"),
         (p.CaseRules(appointment_days=10), "panel appointment"),
         (p.CaseRules(award_days=30), "panel award"),
-        (p.CaseRules(jury_max_amount=100), "jury track"),
+        (p.CaseRules(jury_max_amount=100, negotiation_days=12, facilitation_days=15),
+         "jury track (negotiation"),
+        (p.CaseRules(jury_max_amount=100, jury_vote_days=14), "jury track (acceptances"),
     ],
 )
 def test_rules_that_the_escrow_would_overtake_are_reported(rules, fragment) -> None:

@@ -28,6 +28,7 @@ from tests.backend.procedure.procedure_helpers import (
     SELLER,
     SPARE,
     STRANGER,
+    VOTE_SIGNATURE,
     alloc,
     blank,
     drawn_jurors,
@@ -61,7 +62,8 @@ def _refused(case: p.CaseState, cls: type[p.Command], actor: str, error, now=Non
 
 def _commit(case: p.CaseState, juror: str, choice: int, reason: int = 2) -> p.CaseState:
     c = public_jury.vote_commitment(CASE_ID, juror, choice, reason, salt_of(juror))
-    return step(case, p.CommitVote, juror, case.stage_entered_at, commitment="0x" + c.hex())
+    return step(case, p.CommitVote, juror, case.stage_entered_at, commitment="0x" + c.hex(),
+                signature=VOTE_SIGNATURE)
 
 
 # -- choosing the track ---------------------------------------------------------------------
@@ -239,7 +241,7 @@ def test_a_vote_in_a_case_not_drawn_for_is_refused() -> None:
     other = public_jury.vote_commitment(h(0xD1FF), case.jury.jurors[0], 1, 2,
                                         salt_of(case.jury.jurors[0]))
     case = step(case, p.CommitVote, case.jury.jurors[0], case.stage_entered_at,
-                commitment="0x" + other.hex())
+                commitment="0x" + other.hex(), signature=VOTE_SIGNATURE)
     case, _ = p.advance(case, case.deadline)
     _refused(case, p.RevealVote, case.jury.jurors[0], p.WrongReveal)
 
@@ -287,8 +289,9 @@ def test_the_majority_decides_among_the_fixed_options() -> None:
     a, b, c = case.jury.jurors
     case = _commit(case, a, 2, reason=4)
     case = _commit(case, b, 2, reason=4)
+    assert case.stage is S.JURY_VOTING  # one juror has not voted: the vote stays open
     case = _commit(case, c, 0, reason=1)
-    case, _ = p.advance(case, case.deadline)
+    assert case.stage is S.JURY_REVEAL  # every juror committed: the reveals open at once
     for juror, choice, reason in ((a, 2, 4), (b, 2, 4), (c, 0, 1)):
         case = step(case, p.RevealVote, juror, case.stage_entered_at, choice=choice,
                     reason_code=reason, salt=salt_of(juror))
@@ -315,7 +318,8 @@ def test_a_choice_outside_the_options_is_refused() -> None:
     case = to_jury_voting()
     juror = case.jury.jurors[0]
     c = public_jury.vote_commitment(CASE_ID, juror, 3, 2, salt_of(juror))
-    case = step(case, p.CommitVote, juror, case.stage_entered_at, commitment="0x" + c.hex())
+    case = step(case, p.CommitVote, juror, case.stage_entered_at, commitment="0x" + c.hex(),
+                signature=VOTE_SIGNATURE)
     case, _ = p.advance(case, case.deadline)
     err = _refused(case, p.RevealVote, juror, p.InvalidCommand, choice=3)
     assert "option" in str(err)
@@ -353,7 +357,8 @@ def test_jurors_are_not_told_of_the_parties_steps() -> None:
     case = to_jury_voting()
     jurors = set(case.jury.jurors)
     _, effects = p.apply(case, p.CommitVote(actor=case.jury.jurors[0],
-                                            sequence=case.next_sequence, commitment=h(1)),
+                                            sequence=case.next_sequence, commitment=h(1),
+                                            signature=VOTE_SIGNATURE),
                          case.stage_entered_at)
     for e in effects:
         if isinstance(e, p.NotifyParties):
