@@ -58,13 +58,16 @@ from ._effects import (
     DeadlineSet,
     Effect,
     ExecuteAwardOnEscrow,
+    ExecuteFastTrackOnEscrow,
     ExecuteSettlement,
+    FastTrackObjectedOnChain,
     FreezeEscrow,
     NotifyParties,
     ObjectOnChain,
     ResolveEscrowByTimeout,
     StageChanged,
     SubmitAwardToEscrow,
+    SubmitFastTrackToEscrow,
 )
 from ._errors import (
     CaseClosed,
@@ -90,9 +93,11 @@ from ._states import (
     CourtDecision,
     DisputeType,
     EvidenceItem,
+    FastTrack,
     JuryVote,
     Offer,
     Order,
+    Outcome,
     Relationship,
     Remedy,
     Role,
@@ -163,6 +168,9 @@ _TO_ARBITRATION_OR_COURT = Choice("arbitration_agreed", S.ARBITRATOR_APPOINTMENT
                                   S.CLOSED_FOR_LITIGATION)
 # After facilitation: the jury track when it applies, else arbitration or the courts.
 _TO_JURY_ARBITRATION_OR_COURT = Choice("jury_track", S.JURY_DRAW, _TO_ARBITRATION_OR_COURT)
+# An objection to the fast track's proposal: the jury when its track applies, else the sole
+# arbitrator (the fast track is open only under a binding agreement: CaseState.fast_track_open).
+_JURY_OR_ARBITRATOR = Choice("jury_track", S.JURY_DRAW, S.ARBITRATOR_APPOINTMENT)
 # The jury track's fallback is the sole arbitrator (agreed with the track: docs/jury.md).
 _VERDICT_OR_ARBITRATOR = Choice("jury_majority", S.JURY_DECIDED, S.ARBITRATOR_APPOINTMENT)
 
@@ -213,6 +221,8 @@ def _party_stages(*, respondent: bool) -> dict[Stage, dict[type[c.Command], Targ
         S.JURY_DRAW: {c.SubmitEvidence: S.JURY_DRAW, c.MarkForJury: S.JURY_DRAW},
         S.JURY_ACCEPTANCE: {c.SubmitEvidence: S.JURY_ACCEPTANCE,
                             c.MarkForJury: S.JURY_ACCEPTANCE},
+        # the fast track's proposal binds unless a party objects within its short window
+        S.FAST_TRACK_PROPOSED: {c.ObjectToFastTrack: _JURY_OR_ARBITRATOR},
     }
     if respondent:
         # The respondent's first engagement ends the wait for its response.
@@ -249,6 +259,7 @@ COMMAND_TRANSITIONS: Mapping[Role, Mapping[Stage, Mapping[type[c.Command], Targe
             c.ProposeSettlement: S.FACILITATION,
             c.WithdrawOffer: S.FACILITATION,
             c.DeclareImpasse: _TO_JURY_ARBITRATION_OR_COURT,
+            c.ProposeFastTrack: S.FAST_TRACK_PROPOSED,
         },
     },
     Role.INSTITUTION: {
@@ -265,6 +276,7 @@ COMMAND_TRANSITIONS: Mapping[Role, Mapping[Stage, Mapping[type[c.Command], Targe
         },
         S.JURY_TALLY: {c.RecordTally: _VERDICT_OR_ARBITRATOR},
         S.JURY_FINAL: {c.RecordEnforcement: S.ENFORCED},
+        S.FAST_TRACK_FINAL: {c.RecordEnforcement: S.ENFORCED},
     },
     Role.JUROR: {
         S.JURY_ACCEPTANCE: {
@@ -315,6 +327,7 @@ DEADLINE_TRANSITIONS: Mapping[Stage, Target] = {
     S.JURY_REVEAL: S.JURY_TALLY,  # unrevealed commitments count as absent
     S.JURY_TALLY: _VERDICT_OR_ARBITRATOR,  # the core's own tally applies
     S.JURY_DECIDED: S.JURY_FINAL,  # no objection in the window
+    S.FAST_TRACK_PROPOSED: S.FAST_TRACK_FINAL,  # no objection in the window: it binds
 }
 
 # The period a stage's deadline is measured with: a CaseRules field, KEEP (the deadline of
@@ -336,6 +349,7 @@ STAGE_CLOCKS: Mapping[Stage, str] = {
     S.JURY_REVEAL: "jury_reveal_days",
     S.JURY_TALLY: "appointment_days",
     S.JURY_DECIDED: "objection_days",
+    S.FAST_TRACK_PROPOSED: "fast_track_days",
 }
 
 # Stages where the institution must appoint someone, and whom.
@@ -580,6 +594,10 @@ def _enter(
         effects.append(DeadlineSet(case_id=case.case_id, stage=stage, at=deadline))
     if stage is S.CLOSED_FOR_LITIGATION:
         effects.append(ResolveEscrowByTimeout(order_id=case.order.order_id, case_id=case.case_id))
+    if stage is S.FAST_TRACK_FINAL and case.fast_track is not None:
+        effects.append(ExecuteFastTrackOnEscrow(order_id=case.order.order_id,
+                                                case_id=case.case_id,
+                                                allocation=case.fast_track.allocation))
     needed = APPOINTMENTS.get(stage)
     if needed is not None and not (needed is Role.MEDIATOR and case.mediator is not None):
         effects.append(AppointmentRequested(role=needed, by=deadline))
@@ -635,7 +653,14 @@ def _tally_by_default(case: CaseState) -> CaseState:
                                       tallied=True))
 
 
+def _fast_track_binds(case: CaseState) -> CaseState:
+    """Nobody objected within the window: the proposal binds (``final_award``)."""
+    assert case.fast_track is not None
+    return replace(case, fast_track=replace(case.fast_track, bound=True))
+
+
 _ON_DEADLINE_MISSED: Mapping[Stage, Callable[[CaseState], CaseState]] = {
+    S.FAST_TRACK_PROPOSED: _fast_track_binds,
     S.RECORD_CLOSED: _arbitrator_missed_award,
     S.JURY_ACCEPTANCE: _jurors_missed_acceptance,
     S.JURY_TALLY: _tally_by_default,
@@ -1098,6 +1123,59 @@ def _record_tally(case: CaseState, cmd: c.RecordTally, now: datetime) -> Changes
     ]
 
 
+# -- the fast track ----------------------------------------------------------------------
+
+
+def _check_outcome(case: CaseState, outcome: Outcome, allocation: Allocation) -> None:
+    """The proposal's outcome must describe its allocation (a refund refunds, a release
+    releases), so the words the parties read and the money the escrow moves agree."""
+    amount, to_buyer = case.order.amount, allocation.to_buyer
+    fits = {
+        Outcome.FULL_REFUND: to_buyer == amount,
+        Outcome.RETURN_AND_REFUND: to_buyer == amount,
+        Outcome.RELEASE_TO_SELLER: to_buyer == 0,
+        Outcome.PARTIAL_REFUND: 0 < to_buyer < amount,
+    }[outcome]
+    if not fits:
+        raise InvalidAllocation(f"recommended {outcome}: the allocation gives the buyer "
+                                f"{to_buyer} of {amount}, which is not a {outcome}")
+
+
+def _propose_fast_track(case: CaseState, cmd: c.ProposeFastTrack, now: datetime) -> Changes:
+    limit = case.rules.fast_track_max_amount
+    if limit == 0:
+        raise InvalidCommand("the fast track is off under these rules "
+                             "(fast_track_max_amount 0)")
+    if case.order.amount > limit:
+        raise InvalidCommand(f"the fast track resolves orders of at most {limit}; this "
+                             f"order's amount is {case.order.amount}")
+    if not case.fast_track_open:
+        raise InvalidCommand("the fast track binds only where the parties agreed to a binding "
+                             "decision (arbitration or the jury track), whose decider hears "
+                             "an objection; neither is agreed in this case")
+    _check_allocation(case, cmd.allocation, "fast-track proposal")
+    _check_outcome(case, cmd.recommended, cmd.allocation)
+    proposal = FastTrack(recommended=cmd.recommended, allocation=cmd.allocation,
+                         report_hash=cmd.report_hash, proposed_at=now)
+    window = int(case.rules.period("fast_track_days").total_seconds())
+    return {"fast_track": proposal, "pre_evaluation": (cmd.recommended, cmd.report_hash)}, [
+        SubmitFastTrackToEscrow(order_id=case.order.order_id, case_id=case.case_id,
+                                allocation=cmd.allocation, report_hash=cmd.report_hash,
+                                window_seconds=window),
+        NotifyParties(kind="fast_track_proposed", recipients=case.parties),
+    ]
+
+
+def _object_to_fast_track(case: CaseState, cmd: c.ObjectToFastTrack, now: datetime
+                          ) -> Changes:
+    assert case.fast_track is not None  # the stage exists only with a proposal
+    return {"fast_track": replace(case.fast_track, objected_by=cmd.actor)}, [
+        FastTrackObjectedOnChain(order_id=case.order.order_id, case_id=case.case_id,
+                                 party=cmd.actor),
+        NotifyParties(kind="fast_track_objected", recipients=_everyone(case)),
+    ]
+
+
 _HANDLERS: Mapping[type[c.Command], Callable[[CaseState, Any, datetime], Changes]] = {
     c.FileClaim: _file_claim,
     c.MakeOffer: _make_offer,
@@ -1129,5 +1207,7 @@ _HANDLERS: Mapping[type[c.Command], Callable[[CaseState, Any, datetime], Changes
     c.CommitVote: _commit_vote,
     c.RevealVote: _reveal_vote,
     c.RecordTally: _record_tally,
+    c.ProposeFastTrack: _propose_fast_track,
+    c.ObjectToFastTrack: _object_to_fast_track,
 }
 assert set(_HANDLERS) == set(c.COMMAND_TYPES), "every command type needs a handler"

@@ -39,12 +39,15 @@ __all__ = [
     "AwaitingParty",
     "AwardSubmitted",
     "CompensationAboveCap",
+    "DecisionSubmitted",
+    "ConfirmDecisionObjection",
     "ConfirmDispute",
     "ConfirmObjection",
     "EscrowEvent",
     "EscrowPort",
     "EscrowRefusal",
     "ExecuteAward",
+    "ExecuteDecision",
     "ExecuteSettlement",
     "InsufficientGuarantee",
     "InvalidNeutral",
@@ -59,6 +62,7 @@ __all__ = [
     "RefundOnTimeout",
     "Sent",
     "SubmitAward",
+    "SubmitFastTrack",
     "SubmitPanelAward",
     "TokenMeta",
     "TooLate",
@@ -261,6 +265,19 @@ class AwardSubmitted:
 
 
 @dataclass(frozen=True)
+class DecisionSubmitted:
+    """An institution-signed decision is pending (``kind``: JuryVerdict or FastTrack); the
+    parties may object until ``deadline``."""
+
+    order_id: int
+    case_id: str
+    kind: str
+    allocation: Allocation
+    decision_hash: str
+    deadline: int
+
+
+@dataclass(frozen=True)
 class OrderResolved:
     """The order paid out; ``resolution`` is the contract's Resolution name."""
 
@@ -270,8 +287,10 @@ class OrderResolved:
     shortfall: int  # awarded compensation the guarantee could not cover
 
 
-EscrowEvent = ArbitratorAppointed | PanelAppointed | AwardSubmitted | OrderResolved
-E = TypeVar("E", ArbitratorAppointed, PanelAppointed, AwardSubmitted, OrderResolved)
+EscrowEvent = (ArbitratorAppointed | PanelAppointed | AwardSubmitted | DecisionSubmitted
+               | OrderResolved)
+E = TypeVar("E", ArbitratorAppointed, PanelAppointed, AwardSubmitted, DecisionSubmitted,
+            OrderResolved)
 
 
 @dataclass(frozen=True)
@@ -471,14 +490,72 @@ class RefundOnTimeout(_Act):
         return cls(**cls._ids(obj))
 
 
+# -- the fast track (docs/jury.md "Fast track") ------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubmitFastTrack(_Act):
+    """The fast track's proposal as the escrow's pending decision (``submitFastTrack``): its
+    allocation, the report's hash and the window, signed by the institution (EIP-712
+    ``Decision`` of kind FastTrack; the port signs with the institution key)."""
+
+    KIND: ClassVar[str] = "submit_fast_track"
+    allocation: Allocation
+    report_hash: str
+    window_seconds: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "allocation": _allocation_json(self.allocation),
+                "reportHash": self.report_hash, "windowSeconds": self.window_seconds}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> SubmitFastTrack:
+        return cls(**cls._ids(obj), allocation=_allocation(obj["allocation"]),
+                   report_hash=str(obj["reportHash"]),
+                   window_seconds=int(obj["windowSeconds"]))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmDecisionObjection(_Act):
+    """A party's wallet objected to the pending decision (``objectToDecision``)."""
+
+    KIND: ClassVar[str] = "object_decision"
+    party: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "party": self.party}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> ConfirmDecisionObjection:
+        return cls(**cls._ids(obj), party=obj.get("party"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExecuteDecision(_Act):
+    """Execute the pending decision once its window has passed (``executeDecision``);
+    ``allocation`` is the decision's (what the service records)."""
+
+    KIND: ClassVar[str] = "execute_decision"
+    allocation: Allocation
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "allocation": _allocation_json(self.allocation)}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> ExecuteDecision:
+        return cls(**cls._ids(obj), allocation=_allocation(obj["allocation"]))
+
+
 ActionPayload = (ConfirmDispute | ConfirmObjection | AppointArbitrator | AppointPanel
                  | ExecuteSettlement | SubmitAward | ExecuteAward | SubmitPanelAward
-                 | RefundOnTimeout)
+                 | RefundOnTimeout | SubmitFastTrack | ConfirmDecisionObjection
+                 | ExecuteDecision)
 
 ACTIONS: Mapping[str, type[ActionPayload]] = {
     t.KIND: t for t in (ConfirmDispute, ConfirmObjection, AppointArbitrator, AppointPanel,
                         ExecuteSettlement, SubmitAward, ExecuteAward, SubmitPanelAward,
-                        RefundOnTimeout)}
+                        RefundOnTimeout, SubmitFastTrack, ConfirmDecisionObjection,
+                        ExecuteDecision)}
 """Every chain action kind, declared once: ``ChainAction.kind`` -> its payload type."""
 
 
@@ -565,6 +642,16 @@ class EscrowPort(Protocol):
 
     def refund_on_timeout(self, act: RefundOnTimeout) -> Sent[OrderResolved]: ...
 
+    def submit_fast_track(self, act: SubmitFastTrack) -> Sent[DecisionSubmitted]:
+        """Sign the fast track's ``Decision`` with the institution key and submit it."""
+        ...
+
+    def confirm_decision_objection(self, act: ConfirmDecisionObjection) -> Observed:
+        """Raises AwaitingParty until a party has objected to the pending decision."""
+        ...
+
+    def execute_decision(self, act: ExecuteDecision) -> Sent[OrderResolved]: ...
+
 
 Outcome = Sent[Any] | Observed
 
@@ -590,3 +677,9 @@ def perform(port: EscrowPort, act: ActionPayload) -> Outcome:
             return port.execute_settlement(act)
         case RefundOnTimeout():
             return port.refund_on_timeout(act)
+        case SubmitFastTrack():
+            return port.submit_fast_track(act)
+        case ConfirmDecisionObjection():
+            return port.confirm_decision_objection(act)
+        case ExecuteDecision():
+            return port.execute_decision(act)
