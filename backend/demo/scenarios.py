@@ -7,6 +7,7 @@ choices and its help come from this table alone.
 
 from __future__ import annotations
 
+from backend.demo.scenario_fast_track import FAST_TRACK
 from backend.demo.scenario_main import MAIN
 from backend.demo.world import Scenario
 
@@ -14,6 +15,7 @@ __all__ = ["DEFAULT_SCENARIO", "SCENARIOS", "scenario_named"]
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     MAIN,
+    FAST_TRACK,
 )}
 DEFAULT_SCENARIO = MAIN.name
 
