@@ -31,6 +31,11 @@ Theory of operation:
 * ``apply`` never fires deadlines itself; a command that arrives after its stage's
   deadline is refused with ``DeadlinePassed`` until the scheduler has advanced the case.
 
+The fast track (docs/jury.md "Fast track") is two more stages: the mediator proposes the
+pre-evaluation of a small claim (``ProposeFastTrack``), which binds when its short window
+passes with no objection (``fast_track_final``, executed on the escrow) or goes to the jury
+or a sole arbitrator on a party's objection.
+
 The jury track (docs/jury.md) is more rows of the same tables: a small claim whose parties
 chose it (or whose order carries the clause) goes from facilitation to ``JURY_DRAW``
 instead of arbitration; the draw and every vote are recomputed here from the public
@@ -1134,7 +1139,7 @@ def _check_outcome(case: CaseState, outcome: Outcome, allocation: Allocation) ->
         Outcome.FULL_REFUND: to_buyer == amount,
         Outcome.RETURN_AND_REFUND: to_buyer == amount,
         Outcome.RELEASE_TO_SELLER: to_buyer == 0,
-        Outcome.PARTIAL_REFUND: 0 < to_buyer < amount,
+        Outcome.PARTIAL_REFUND: to_buyer < amount,  # half of 1 unit is 0 (PE-NAD-3)
     }[outcome]
     if not fits:
         raise InvalidAllocation(f"recommended {outcome}: the allocation gives the buyer "
@@ -1169,7 +1174,10 @@ def _propose_fast_track(case: CaseState, cmd: c.ProposeFastTrack, now: datetime)
 def _object_to_fast_track(case: CaseState, cmd: c.ObjectToFastTrack, now: datetime
                           ) -> Changes:
     assert case.fast_track is not None  # the stage exists only with a proposal
-    return {"fast_track": replace(case.fast_track, objected_by=cmd.actor)}, [
+    # the party's one objection, as against a jury's verdict (and on the escrow: its
+    # objectToDecision spends the order's objection)
+    return {"fast_track": replace(case.fast_track, objected_by=cmd.actor),
+            "objection_by": cmd.actor}, [
         FastTrackObjectedOnChain(order_id=case.order.order_id, case_id=case.case_id,
                                  party=cmd.actor),
         NotifyParties(kind="fast_track_objected", recipients=_everyone(case)),

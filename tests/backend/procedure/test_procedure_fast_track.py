@@ -180,7 +180,6 @@ def test_without_a_binding_agreement_it_is_refused() -> None:
     (p.Outcome.RETURN_AND_REFUND, 0),
     (p.Outcome.RELEASE_TO_SELLER, AMOUNT),
     (p.Outcome.PARTIAL_REFUND, AMOUNT),
-    (p.Outcome.PARTIAL_REFUND, 0),
 ])
 def test_the_outcome_must_describe_the_allocation(recommended, to_buyer) -> None:
     with pytest.raises(p.InvalidAllocation, match="not a"):
