@@ -55,6 +55,11 @@ _CHAIN_KINDS = {
     "execute_award": ("Pay out the final award", "执行终局裁决付款"),
     "submit_panel_award": ("Submit the panel's award and pay out", "提交合议庭裁决并付款"),
     "resolve_by_timeout": ("Refund on the escrow's timeout", "托管超时退款"),
+    "submit_fast_track": ("Submit the fast-track proposal to the escrow",
+                          "向托管合约提交快速程序处理建议"),
+    "object_decision": ("Confirm a party's objection to the pending decision",
+                        "确认当事人对待定决定的异议"),
+    "execute_decision": ("Pay out the binding decision", "执行已生效决定的付款"),
 }
 assert set(_CHAIN_KINDS) == set(ACTIONS), "words for every chain action kind"
 _CHAIN_STATUS = {

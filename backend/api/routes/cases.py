@@ -109,6 +109,10 @@ async def _submit(ctx: Ctx, user: str, case_id: str, body: StepIn,
         raise BadSubmission(f"this endpoint takes {', '.join(sorted(allowed))}; found {kind!r}",
                             code="wrong_endpoint")
     if kind == "fasttrack.proposed":  # the proposal must be the pre-evaluation (below)
+        if body.document is None:
+            raise BadSubmission("document: a fast-track proposal carries its report (the "
+                                "reasons) as its document; GET /cases/{id}/fast-track gives "
+                                "it as `canonical`")
         await run_in_threadpool(_check_fast_track, ctx, perf, case_id, body.payload)
     # the validated fields as they are (model_dump would copy the record's JSON again)
     data = {"record": body.record, "payload": body.payload, "attachments": body.attachments,
