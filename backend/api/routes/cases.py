@@ -30,8 +30,8 @@ from backend.performance import evidence_facts
 from backend.services import prepare, views
 from backend.services.errors import AccessDenied, BadSubmission, NotFound
 from backend.services.fast_track import check_proposal, proposal
-from backend.services.performance import PerformanceService
 from backend.services.fields import is_ascii_decimal
+from backend.services.performance import PerformanceService
 from evidence.errors import InvalidRecord
 from evidence.records import canonical_json
 from evidence.steps import STEPS, StepSpec
@@ -41,8 +41,8 @@ from ..errors import StrictBody, errors
 from ..schemas import (
     CaseOut,
     CaseSummaryOut,
-    NoticeOut,
     FastTrackOut,
+    NoticeOut,
     PreEvaluationOut,
     PreparedStepOut,
     StepAcceptedOut,
