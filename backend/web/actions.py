@@ -349,7 +349,8 @@ def _neutral_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[s
         forms.append(_form("propose", ui("propose_title", lang),
                            _allocation_fields(fid, data, lang) + _days_field(fid, lang),
                            ui("sign_propose", lang), lang))
-    if "fasttrack.proposed" in allowed:  # mediator, when the rules open the fast track
+    if "fasttrack.proposed" in allowed and (data.get("fastTrack") or {}).get("open"):
+        # mediator, when the rules open the fast track to this order
         forms.append(_simple("fast_track", "fast_track", lang))
     if "impasse.declared" in allowed:
         forms.append(_simple("impasse", "impasse", lang))
