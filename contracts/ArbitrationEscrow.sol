@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -41,6 +42,17 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         "Award(uint256 orderId,bytes32 caseId,uint256 toBuyer,uint256 toSeller,uint256 compensation,bytes32 awardHash,uint8 round)"
     );
 
+    /// @notice EIP-712 type of a decision the order's institution signs: a jury's verdict or a
+    /// fast-track proposal (`kind`), executed after the objection window (docs/eip712.md).
+    bytes32 public constant DECISION_TYPEHASH = keccak256(
+        "Decision(uint256 orderId,bytes32 caseId,uint8 kind,uint256 toBuyer,uint256 toSeller,uint256 compensation,bytes32 decisionHash)"
+    );
+
+    /// @notice EIP-712 type of a juror's hidden vote; its struct hash is the vote's commitment
+    /// (evidence/jury.py `vote_commitment`), the juror's signature of it the vote.
+    bytes32 public constant JURY_VOTE_TYPEHASH =
+        keccak256("JuryVote(bytes32 caseId,address juror,uint8 choice,uint16 reasonCode,bytes32 salt)");
+
     /// @notice Gas forwarded with an ETH payout. Enough for a smart wallet's receive hook; a
     /// receiver that needs more (or reverts) is credited and withdraws with {withdraw}.
     uint256 public constant ETH_PAYOUT_GAS = 60_000;
@@ -61,6 +73,9 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
     mapping(address account => mapping(address token => uint256)) private _owed;
     mapping(address institution => address successor) private _successors;
     mapping(bytes32 contractHash => uint256 orderId) private _contractOrders;
+    mapping(uint256 orderId => bytes32 juryHash) private _juries;
+    mapping(uint256 orderId => DecisionKind) private _decisionKinds;
+    mapping(uint256 orderId => bool) private _objectionSpent;
 
     /// @param admin receives DEFAULT_ADMIN_ROLE (grants and revokes INSTITUTION_ROLE)
     /// @param timeouts_ durations of every waiting state, fixed for the life of this deployment so
@@ -186,9 +201,11 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
     }
 
     /// @notice The order's institution appoints the sole arbitrator before the appointment
-    /// deadline.
+    /// deadline; also while a jury sits (its draw failed, or it reached no majority: the sole
+    /// arbitrator is the jury track's fallback).
     function appointArbitrator(uint256 orderId, address arbitrator) external nonReentrant {
-        Order storage order = _requireStatus(orderId, Status.Disputed);
+        Status from = _orders[orderId].status == Status.JuryAppointed ? Status.JuryAppointed : Status.Disputed;
+        Order storage order = _requireStatus(orderId, from);
         _requireInstitution(orderId, order);
         _requireBefore(orderId, order.deadline);
         _requireNeutral(orderId, order, arbitrator);
@@ -215,7 +232,7 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
             revert ArbitrationEscrowInvalidSignature(orderId, order.arbitrator);
         }
 
-        uint48 deadline = _deadlineFromNow(_objectionWindow);
+        uint48 deadline = _objectionDeadline(orderId);
         order.status = Status.AwardSubmitted;
         order.deadline = deadline;
         _awards[orderId] = PendingAward(allocation, awardHash);
@@ -231,15 +248,28 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         );
     }
 
-    /// @notice Buyer or seller objects to the round-0 award within the objection window. This
-    /// can happen once per order: the panel's award that follows is final.
+    /// @notice Buyer or seller objects, within the objection window, to the round-0 award (the
+    /// order waits for the panel: the panel's award that follows is final) or to a pending
+    /// decision (the order is Disputed again and waits for the sole arbitrator, whose award is
+    /// then final). A party objects once per order.
     function objectToAward(uint256 orderId) external nonReentrant {
-        Order storage order = _requireStatus(orderId, Status.AwardSubmitted);
+        Order storage order = _orders[orderId];
+        bool decision = order.status == Status.DecisionPending;
+        if (!decision) _requireStatus(orderId, Status.AwardSubmitted);
         if (msg.sender != order.buyer && msg.sender != order.seller) {
             revert ArbitrationEscrowUnauthorizedCaller(orderId, msg.sender);
         }
         _requireBefore(orderId, order.deadline);
 
+        if (decision) {
+            uint48 reopened = _deadlineFromNow(_appointmentTimeout);
+            order.status = Status.Disputed;
+            order.deadline = reopened;
+            _objectionSpent[orderId] = true;
+            delete _awards[orderId];
+            emit DecisionObjected(orderId, order.caseId, msg.sender, reopened);
+            return;
+        }
         uint48 deadline = _deadlineFromNow(_panelAppointmentTimeout);
         order.status = Status.Objected;
         order.deadline = deadline;
@@ -247,14 +277,21 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         emit AwardObjected(orderId, order.caseId, msg.sender, deadline);
     }
 
-    /// @notice Anyone executes the round-0 award once its objection window has passed. Pays the
-    /// awarded compensation from the seller's guarantee up to its balance; the rest is reported as
-    /// `compensationShortfall` in {OrderResolved}.
+    /// @notice Anyone executes the round-0 award, or the pending decision, once its objection
+    /// window has passed. Pays the awarded compensation from the seller's guarantee up to its
+    /// balance; the rest is reported as `compensationShortfall` in {OrderResolved}.
     function executeAward(uint256 orderId) external nonReentrant {
-        Order storage order = _requireStatus(orderId, Status.AwardSubmitted);
+        Order storage order = _orders[orderId];
+        Resolution resolution = Resolution.AwardExecuted;
+        if (order.status == Status.DecisionPending) {
+            resolution = _decisionKinds[orderId] == DecisionKind.JuryVerdict
+                ? Resolution.JuryVerdictExecuted
+                : Resolution.FastTrackExecuted;
+        } else {
+            _requireStatus(orderId, Status.AwardSubmitted);
+        }
         if (block.timestamp < order.deadline) revert ArbitrationEscrowTooEarly(orderId, order.deadline);
-        Allocation memory allocation = _awards[orderId].allocation;
-        _resolveCapped(orderId, order, Resolution.AwardExecuted, allocation);
+        _resolveCapped(orderId, order, resolution, _awards[orderId].allocation);
     }
 
     /// @notice The order's institution appoints a panel of three distinct neutrals, other than the
@@ -310,6 +347,66 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
     }
 
     // ------------------------------------------------------------------------------------------
+    // Institution-signed decisions: the jury's verdict (and the fast track's proposal)
+    // ------------------------------------------------------------------------------------------
+
+    /// @notice The order's institution fixes the jury it drew (docs/jury.md) before the
+    /// appointment deadline, once per order:
+    /// `juryHash = keccak256(abi.encodePacked(jurors.length, jurors, options))` (32-byte words),
+    /// the jurors in ascending address order and the allocation options they vote on, three
+    /// words each (evidence/jury.py `jury_hash`). The verdict is due before the award deadline
+    /// that starts now.
+    function appointJury(uint256 orderId, bytes32 juryHash) external nonReentrant {
+        Order storage order = _requireStatus(orderId, Status.Disputed);
+        _requireInstitution(orderId, order);
+        _requireBefore(orderId, order.deadline);
+        if (juryHash == bytes32(0) || _juries[orderId] != bytes32(0)) revert ArbitrationEscrowInvalidJury(orderId);
+
+        uint48 deadline = _deadlineFromNow(_awardTimeout);
+        order.status = Status.JuryAppointed;
+        order.deadline = deadline;
+        _juries[orderId] = juryHash;
+        emit JuryAppointed(orderId, order.caseId, juryHash, deadline);
+    }
+
+    /// @notice Anyone submits the jury's verdict before the deadline: the appointed jurors and
+    /// options, each juror's signed and revealed vote, and the institution's `Decision` signature
+    /// over the tally. The contract counts the votes itself: a verdict needs more than half the
+    /// jury to have revealed and more than half of the revealed votes on the winning option,
+    /// whose allocation then waits for the objection window like an award (docs/jury.md).
+    /// @param jurors the appointed jury, in ascending address order; none a party
+    /// @param options the allocation options fixed at the draw, three words each
+    /// (toBuyer, toSeller, compensation)
+    /// @param winner the option the majority chose (an index into `options`)
+    /// @param votes four words per juror in the jurors' order: `salt`, the juror's ECDSA `r`, `s`
+    /// and `v << 24 | choice << 16 | reasonCode` over `JuryVote` (v zero: absent)
+    /// @param signature the institution's EIP-712 `Decision` (kind JuryVerdict) over the winning
+    /// option with `decisionHash` the votes hash ({_countJury}; docs/eip712.md)
+    function submitJuryVerdict(
+        uint256 orderId,
+        address[] calldata jurors,
+        uint256[] calldata options,
+        uint256 winner,
+        bytes32[] calldata votes,
+        bytes calldata signature
+    ) external nonReentrant {
+        Order storage order = _requireStatus(orderId, Status.JuryAppointed);
+        _requireBefore(orderId, order.deadline);
+        if (
+            options.length == 0 || options.length % 3 != 0 || votes.length != 4 * jurors.length
+                || keccak256(abi.encodePacked(jurors.length, jurors, options)) != _juries[orderId]
+        ) revert ArbitrationEscrowJuryMismatch(orderId);
+        bytes32 decisionHash = _countJury(orderId, order, jurors, options.length / 3, winner, votes);
+        Allocation calldata allocation;
+        assembly ("memory-safe") {
+            // options[3w : 3w + 3] read as an Allocation (three static words in calldata)
+            allocation := add(options.offset, mul(winner, 96))
+        }
+        _requireAwardAllocation(orderId, order, allocation);
+        _submitDecision(orderId, order, DecisionKind.JuryVerdict, allocation, decisionHash, signature);
+    }
+
+    // ------------------------------------------------------------------------------------------
     // Settlement and timeouts
     // ------------------------------------------------------------------------------------------
 
@@ -350,6 +447,7 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         else if (status == Status.ArbitratorAppointed) resolution = Resolution.TimeoutNoAward;
         else if (status == Status.Objected) resolution = Resolution.TimeoutNoPanel;
         else if (status == Status.PanelAppointed) resolution = Resolution.TimeoutNoPanelAward;
+        else if (status == Status.JuryAppointed) resolution = Resolution.TimeoutNoJuryVerdict;
         else revert ArbitrationEscrowInvalidStatus(orderId, status);
         if (block.timestamp < order.deadline) revert ArbitrationEscrowTooEarly(orderId, order.deadline);
         _resolve(orderId, order, resolution, Allocation(order.amount, 0, 0));
@@ -526,6 +624,31 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         );
     }
 
+    /// @dev EIP-712 digest of a `Decision` under this contract's domain (docs/eip712.md; not
+    /// public: bytecode is scarce, and any EIP-712 library computes it).
+    function hashDecision(
+        uint256 orderId,
+        bytes32 caseId,
+        DecisionKind kind,
+        Allocation calldata allocation,
+        bytes32 decisionHash
+    ) internal view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    DECISION_TYPEHASH,
+                    orderId,
+                    caseId,
+                    kind,
+                    allocation.toBuyer,
+                    allocation.toSeller,
+                    allocation.compensation,
+                    decisionHash
+                )
+            )
+        );
+    }
+
     // ------------------------------------------------------------------------------------------
     // Internals
     // ------------------------------------------------------------------------------------------
@@ -606,8 +729,102 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         }
     }
 
+    /// @dev Every status between a dispute and its resolution (the guarantee is locked).
     function _isFrozen(Status status) private pure returns (bool) {
-        return status >= Status.Disputed && status <= Status.PanelAppointed;
+        return status != Status.None && status != Status.Paid && status != Status.Resolved;
+    }
+
+    /// @dev End of the objection window a decision or round-0 award opens now: none (now) once a
+    /// party objected to a decision of the order, whose next decision is final.
+    function _objectionDeadline(uint256 orderId) private view returns (uint48) {
+        return _objectionSpent[orderId] ? uint48(block.timestamp) : _deadlineFromNow(_objectionWindow);
+    }
+
+    /// @dev The shared decision path (jury verdict, fast track): the order's institution (its
+    /// current key, still holding the role) signed it; the objection window starts.
+    function _submitDecision(
+        uint256 orderId,
+        Order storage order,
+        DecisionKind kind,
+        Allocation calldata allocation,
+        bytes32 decisionHash,
+        bytes calldata signature
+    ) private {
+        address institution = institutionOf(order.institution);
+        bytes32 digest = hashDecision(orderId, order.caseId, kind, allocation, decisionHash);
+        if (
+            !hasRole(INSTITUTION_ROLE, institution)
+                || !SignatureChecker.isValidSignatureNow(institution, digest, signature)
+        ) revert ArbitrationEscrowInvalidSignature(orderId, institution);
+
+        uint48 deadline = _objectionDeadline(orderId);
+        order.status = Status.DecisionPending;
+        order.deadline = deadline;
+        _awards[orderId] = PendingAward(allocation, decisionHash);
+        _decisionKinds[orderId] = kind;
+        emit DecisionSubmitted(
+            orderId,
+            order.caseId,
+            kind,
+            allocation.toBuyer,
+            allocation.toSeller,
+            allocation.compensation,
+            decisionHash,
+            deadline
+        );
+    }
+
+    /// @dev Checks every juror and vote and counts the votes for `winner`: jurors strictly
+    /// ascending (distinct) and not parties; each present vote a valid option signed by its
+    /// juror. A verdict needs more than half the jury revealed and more than half of the revealed
+    /// votes for `winner`. Returns the votes hash the institution signs as the decision hash:
+    /// `h = 0; h = keccak256(abi.encode(h, commitment_i))` over the jury in order, a zero
+    /// commitment for an absent juror (evidence/jury.py `votes_hash`).
+    function _countJury(
+        uint256 orderId,
+        Order storage order,
+        address[] calldata jurors,
+        uint256 optionCount,
+        uint256 winner,
+        bytes32[] calldata votes
+    ) private view returns (bytes32 votesHash) {
+        uint256 revealed = 0;
+        uint256 majority = 0;
+        for (uint256 i = 0; i < jurors.length; ++i) {
+            (bytes32 commitment, uint256 choice) = _jurorVote(orderId, order, jurors, i, votes[4 * i:4 * i + 4]);
+            votesHash = keccak256(abi.encode(votesHash, commitment));
+            if (commitment == bytes32(0)) continue; // absent
+            if (choice >= optionCount) revert ArbitrationEscrowJuryMismatch(orderId);
+            ++revealed;
+            if (choice == winner) ++majority;
+        }
+        if (2 * revealed <= jurors.length || 2 * majority <= revealed) {
+            revert ArbitrationEscrowNoJuryMajority(orderId, revealed, majority);
+        }
+    }
+
+    /// @dev Juror `i` (ascending after the one before, not a party) and its vote (four words, see
+    /// {submitJuryVerdict}): the commitment, i.e. the `JuryVote` struct hash the juror signed,
+    /// and the choice; a zero commitment when absent.
+    function _jurorVote(
+        uint256 orderId,
+        Order storage order,
+        address[] calldata jurors,
+        uint256 i,
+        bytes32[] calldata vote
+    ) private view returns (bytes32 commitment, uint256 choice) {
+        address juror = jurors[i];
+        if (i > 0 && juror <= jurors[i - 1]) revert ArbitrationEscrowInvalidNeutral(orderId, juror);
+        _requireNeutral(orderId, order, juror);
+        uint256 packed = uint256(vote[3]);
+        if (packed >> 24 == 0) return (bytes32(0), 0);
+        choice = uint8(packed >> 16);
+        commitment = keccak256(abi.encode(JURY_VOTE_TYPEHASH, order.caseId, juror, choice, uint16(packed), vote[0]));
+        (address signer, ECDSA.RecoverError error,) =
+            ECDSA.tryRecover(_hashTypedDataV4(commitment), uint8(packed >> 24), vote[1], vote[2]);
+        if (error != ECDSA.RecoverError.NoError || signer != juror) {
+            revert ArbitrationEscrowInvalidSignature(orderId, juror);
+        }
     }
 
     function _deadlineFromNow(uint32 duration) private view returns (uint48) {
@@ -652,7 +869,7 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
             guarantee.locked -= order.amount;
             guarantee.balance -= allocation.compensation;
         }
-        if (order.status == Status.AwardSubmitted) delete _awards[orderId];
+        if (order.status == Status.AwardSubmitted || order.status == Status.DecisionPending) delete _awards[orderId];
         order.status = Status.Resolved;
         order.resolution = resolution;
         order.deadline = 0;

@@ -16,7 +16,10 @@ interface IArbitrationEscrow {
         AwardSubmitted, // round-0 award on record; objection window open until `deadline`
         Objected, // a party objected; waiting for the panel's appointment (or a settlement)
         PanelAppointed, // waiting for a round-1 award signed by two of three panelists
-        Resolved // paid out; terminal
+        Resolved, // paid out; terminal
+        JuryAppointed, // the drawn jury is fixed (its hash); waiting for its verdict (or a settlement)
+        DecisionPending // an institution-signed decision (a jury's verdict, a fast-track proposal)
+        // is on record; objection window open until `deadline`
     }
 
     /// @notice How an order ended (set together with `Status.Resolved`).
@@ -31,7 +34,16 @@ interface IArbitrationEscrow {
         TimeoutNoArbitrator, // institution did not appoint an arbitrator in time: refund
         TimeoutNoAward, // arbitrator did not submit an award in time: refund
         TimeoutNoPanel, // institution did not appoint a panel in time: refund
-        TimeoutNoPanelAward // panel did not submit an award in time: refund
+        TimeoutNoPanelAward, // panel did not submit an award in time: refund
+        JuryVerdictExecuted, // a jury's verdict, after the objection window
+        FastTrackExecuted, // a fast-track proposal, after the objection window
+        TimeoutNoJuryVerdict // the jury's verdict was not submitted in time: refund
+    }
+
+    /// @notice What kind of institution-signed decision waits for its objection window.
+    enum DecisionKind {
+        JuryVerdict, // the majority of a drawn jury, counted by the contract (submitJuryVerdict)
+        FastTrack // the mediator's pre-evaluation proposed as binding unless a party objects
     }
 
     /// @notice Durations in seconds, fixed at deployment, that bound every waiting state.
@@ -70,7 +82,8 @@ interface IArbitrationEscrow {
         uint256 compensation;
     }
 
-    /// @notice The round-0 award waiting for its objection window to close.
+    /// @notice The round-0 award, or the institution-signed decision (`awardHash`: its decision
+    /// hash), waiting for its objection window to close.
     struct PendingAward {
         Allocation allocation;
         bytes32 awardHash;
@@ -128,6 +141,30 @@ interface IArbitrationEscrow {
 
     /// @notice A party objected to the round-0 award (status Objected).
     event AwardObjected(uint256 indexed orderId, bytes32 indexed caseId, address indexed by, uint48 deadline);
+
+    /// @notice The institution fixed the drawn jury: `juryHash` is
+    /// `keccak256(abi.encodePacked(jurors.length, jurors, options))` (jurors in ascending
+    /// address order, the allocation options the jury votes on, three words each). Status
+    /// JuryAppointed until `deadline`.
+    event JuryAppointed(uint256 indexed orderId, bytes32 indexed caseId, bytes32 juryHash, uint48 deadline);
+
+    /// @notice An institution-signed decision of `kind` was accepted (status DecisionPending);
+    /// the parties may object until `deadline` (equal to the block time when the order's one
+    /// objection is spent: the decision is final).
+    event DecisionSubmitted(
+        uint256 indexed orderId,
+        bytes32 indexed caseId,
+        DecisionKind indexed kind,
+        uint256 toBuyer,
+        uint256 toSeller,
+        uint256 compensation,
+        bytes32 decisionHash,
+        uint48 deadline
+    );
+
+    /// @notice A party objected to the pending decision: the order is Disputed again, waiting for
+    /// the sole arbitrator's appointment until `deadline`.
+    event DecisionObjected(uint256 indexed orderId, bytes32 indexed caseId, address indexed by, uint48 deadline);
 
     /// @notice The institution appointed the panel of three (status PanelAppointed).
     event PanelAppointed(uint256 indexed orderId, bytes32 indexed caseId, address[3] panel, uint48 deadline);
@@ -213,6 +250,14 @@ interface IArbitrationEscrow {
     /// @notice The contract of sale `contractHash` already binds order `orderId`: a signed
     /// contract escrows its price once.
     error ArbitrationEscrowContractAlreadyBound(bytes32 contractHash, uint256 orderId);
+    /// @notice A jury hash is zero, or the order already had a jury.
+    error ArbitrationEscrowInvalidJury(uint256 orderId);
+    /// @notice The jurors and options given are not the ones the appointed jury hash names, the
+    /// votes are not one per juror, or a revealed choice is not one of the options.
+    error ArbitrationEscrowJuryMismatch(uint256 orderId);
+    /// @notice No verdict: fewer than half the jury revealed, or no option holds more than half
+    /// of the revealed votes (`topVotes`).
+    error ArbitrationEscrowNoJuryMajority(uint256 orderId, uint256 revealed, uint256 topVotes);
     /// @notice A rotation's successor is zero, the caller, already an institution, or a key that
     /// was rotated away from (a key holds the role once: no cycles, no merging of two chains).
     error ArbitrationEscrowInvalidSuccessor(address successor);
