@@ -30,6 +30,9 @@ from evidence._keccak import keccak256
 from evidence.errors import InvalidRecord
 
 __all__ = [
+    "DECISION_FAST_TRACK",
+    "DECISION_JURY_VERDICT",
+    "DECISION_TYPE",
     "DRAW_TAG",
     "JURY_VOTE_TYPE",
     "MAX_JURY_SIZE",
@@ -40,8 +43,11 @@ __all__ = [
     "SEED_TAG",
     "TALLY_TAG",
     "Tally",
+    "decision_struct_hash",
     "draw",
     "draw_randomness",
+    "jury_hash",
+    "jury_order",
     "pool_snapshot_hash",
     "recompute_draw",
     "seed_commitment",
@@ -49,6 +55,7 @@ __all__ = [
     "tally_hash",
     "uniform",
     "vote_commitment",
+    "votes_hash",
 ]
 
 MAX_POOL = 10_000  # bounds a snapshot (and a step's payload) — STYLE §4
@@ -63,6 +70,13 @@ TALLY_TAG = keccak256(b"chainarb.jury.tally.v1")
 JURY_VOTE_TYPE = ("JuryVote(bytes32 caseId,address juror,uint8 choice,uint16 reasonCode,"
                   "bytes32 salt)")
 _JURY_VOTE_TYPEHASH = keccak256(JURY_VOTE_TYPE.encode())
+# The escrow's institution-signed decision (docs/eip712.md): a jury's verdict (kind 0) or a
+# fast-track proposal (kind 1), executed after the objection window.
+DECISION_TYPE = ("Decision(uint256 orderId,bytes32 caseId,uint8 kind,uint256 toBuyer,"
+                 "uint256 toSeller,uint256 compensation,bytes32 decisionHash)")
+DECISION_JURY_VERDICT = 0
+DECISION_FAST_TRACK = 1
+_DECISION_TYPEHASH = keccak256(DECISION_TYPE.encode())
 _TWO_256 = 1 << 256
 
 # The short reason a juror gives with a vote (code -> (English, 简体中文)). The court sees
@@ -264,3 +278,53 @@ def tally_hash(case_id: bytes | str, counts: Sequence[int], winner: int | None) 
     return keccak256(TALLY_TAG + _b32(case_id, "caseId") + _word(len(counts))
                      + b"".join(_word(n) for n in counts)
                      + _word(0 if winner is None else winner + 1))
+
+
+# -- what the escrow checks (ArbitrationEscrow.appointJury / submitJuryVerdict) ----------
+
+
+def jury_order(jurors: Iterable[str]) -> tuple[str, ...]:
+    """The jurors in ascending order of their 20 address bytes: the order the escrow reads
+    them in (distinct, none zero). Addresses are returned as given."""
+    listed = list(jurors)
+    ordered = sorted(listed, key=lambda a: _addr(a, "juror"))
+    raw = [_addr(a, "juror") for a in ordered]
+    if len(set(raw)) != len(raw) or any(r == bytes(20) for r in raw):
+        raise InvalidRecord("jurors: an address appears twice or is zero")
+    return tuple(ordered)
+
+
+def jury_hash(jurors: Iterable[str], options: Sequence[tuple[int, int, int]]) -> bytes:
+    """``keccak256(abi.encodePacked(n, jurors, options))``: the jury the institution fixes
+    on the escrow (``appointJury``). ``jurors`` in ascending address order (``jury_order``),
+    each a 32-byte word; each option three words (toBuyer, toSeller, compensation)."""
+    ordered = jury_order(jurors)
+    if not 1 <= len(options) <= MAX_OPTIONS:
+        raise InvalidRecord(f"options: expected 1..{MAX_OPTIONS}, found {len(options)}")
+    words = [_word(len(ordered))] + [bytes(12) + _addr(a, "juror") for a in ordered]
+    for option in options:
+        if len(option) != 3 or any(type(v) is not int or not 0 <= v < _TWO_256
+                                   for v in option):
+            raise InvalidRecord(f"options: expected three uint256 words, found {option!r}")
+        words.extend(_word(v) for v in option)
+    return keccak256(b"".join(words))
+
+
+def votes_hash(commitments: Sequence[bytes | str | None]) -> bytes:
+    """The hash of the jury's votes as the escrow rolls it: ``h = 0``, then for each juror
+    in ``jury_order`` ``h = keccak256(abi.encode(h, commitment))``, a zero commitment for an
+    absent juror (None). The institution signs it as a jury verdict's ``decisionHash``."""
+    h = bytes(32)
+    for c in commitments:
+        h = keccak256(h + (bytes(32) if c is None else _b32(c, "commitment")))
+    return h
+
+
+def decision_struct_hash(order_id: int, case_id: bytes | str, kind: int,
+                         allocation: tuple[int, int, int], decision_hash: bytes | str) -> bytes:
+    """The EIP-712 ``hashStruct`` of a ``Decision`` (``DECISION_TYPE``)."""
+    if kind not in (DECISION_JURY_VERDICT, DECISION_FAST_TRACK):
+        raise InvalidRecord(f"kind: expected 0 (jury verdict) or 1 (fast track), found {kind!r}")
+    return keccak256(_DECISION_TYPEHASH + _word(order_id) + _b32(case_id, "caseId")
+                     + _word(kind) + b"".join(_word(v) for v in allocation)
+                     + _b32(decision_hash, "decisionHash"))

@@ -40,11 +40,14 @@ from backend.chain.typed_data import (
     Allocation,
     Domain,
     award_typed_data,
+    decision_typed_data,
+    jury_vote_typed_data,
     settlement_typed_data,
     sign_typed_data,
 )
 from evidence.chain import AnchorRecord, lookup_anchor
 from evidence.events import Event, EventSpec, abi_type, decode_log, normalize
+from evidence.jury import jury_hash, jury_order
 from evidence.orders import OrderTerms
 
 __all__ = [
@@ -53,9 +56,11 @@ __all__ = [
     "ZERO_BYTES32",
     "AnchorContract",
     "BoundContract",
+    "DecisionKind",
     "EscrowContract",
     "Event",
     "Guarantee",
+    "JurorBallot",
     "Order",
     "PendingAward",
     "Resolution",
@@ -94,6 +99,8 @@ class Status(IntEnum):
     OBJECTED = 5
     PANEL_APPOINTED = 6
     RESOLVED = 7
+    JURY_APPOINTED = 8
+    DECISION_PENDING = 9
 
 
 class Resolution(IntEnum):
@@ -110,6 +117,41 @@ class Resolution(IntEnum):
     TIMEOUT_NO_AWARD = 8
     TIMEOUT_NO_PANEL = 9
     TIMEOUT_NO_PANEL_AWARD = 10
+    JURY_VERDICT_EXECUTED = 11
+    FAST_TRACK_EXECUTED = 12
+    TIMEOUT_NO_JURY_VERDICT = 13
+
+
+class DecisionKind(IntEnum):
+    """ArbitrationEscrow.DecisionKind: what an institution-signed decision is."""
+
+    JURY_VERDICT = 0
+    FAST_TRACK = 1
+
+
+@dataclass(frozen=True)
+class JurorBallot:
+    """One juror's vote as the escrow reads it (``submitJuryVerdict``): the revealed choice,
+    reason code and salt, and the juror's EIP-712 ``JuryVote`` signature (None: absent, the
+    juror did not commit or did not reveal)."""
+
+    juror: str
+    choice: int = 0
+    reason_code: int = 0
+    salt: bytes = ZERO_BYTES32
+    signature: bytes | None = None
+
+    def words(self) -> list[bytes]:
+        """Four words: salt, r, s, ``v << 24 | choice << 16 | reasonCode`` (all zero when
+        absent)."""
+        if self.signature is None:
+            return [ZERO_BYTES32] * 4
+        sig = bytes(self.signature)
+        if len(sig) != 65:
+            raise ValueError(f"a juror's signature is 65 bytes, found {len(sig)}")
+        v = sig[64] if sig[64] >= 27 else sig[64] + 27
+        packed = (v << 24) | (self.choice << 16) | self.reason_code
+        return [_b32(self.salt, "salt"), sig[:32], sig[32:64], packed.to_bytes(32, "big")]
 
 
 @dataclass(frozen=True)
@@ -603,6 +645,35 @@ class EscrowContract(_Bound):
             sigs,
         )
 
+    def appoint_jury(self, institution: LocalAccount, order_id: int, jurors: Sequence[str],
+                     options: Sequence[Allocation]) -> TxResult:
+        """Fix the drawn jury and its options on the escrow (``appointJury``)."""
+        digest = jury_hash(jurors, [o.as_tuple() for o in options])
+        return self._send(institution, "appointJury", order_id, digest)
+
+    def submit_jury_verdict(
+        self,
+        account: LocalAccount,
+        order_id: int,
+        *,
+        jurors: Sequence[str],
+        options: Sequence[Allocation],
+        winner: int,
+        ballots: Sequence[JurorBallot],
+        signature: bytes,
+    ) -> TxResult:
+        """Submit the jury's verdict (anyone may relay it): the appointed jurors (put in
+        ascending order here, their ballots with them), the options, the winning option, and
+        the institution's ``Decision`` signature over it."""
+        by_juror = {checksum(b.juror): b for b in ballots}
+        ordered = jury_order([checksum(j) for j in jurors])
+        words: list[bytes] = []
+        for juror in ordered:
+            words.extend(by_juror.get(juror, JurorBallot(juror)).words())
+        flat = [v for o in options for v in o.as_tuple()]
+        return self._send(account, "submitJuryVerdict", order_id, list(ordered), flat, winner,
+                          words, bytes(signature))
+
     def execute_settlement(
         self,
         account: LocalAccount,
@@ -766,6 +837,28 @@ class EscrowContract(_Bound):
     ) -> bytes:
         """Sign a Settlement with a local key (demo and tests; parties sign in their wallets)."""
         return sign_typed_data(account, self.settlement_typed_data(order_id, allocation, case_id))
+
+    def decision_typed_data(self, order_id: int, kind: DecisionKind, allocation: Allocation,
+                            decision_hash: bytes, case_id: bytes | None = None
+                            ) -> dict[str, Any]:
+        """`eth_signTypedData_v4` payload of a ``Decision`` (signed by the institution)."""
+        case = case_id if case_id is not None else self.order(order_id).case_id
+        return decision_typed_data(self.domain(), order_id, case, int(kind), allocation,
+                                   decision_hash)
+
+    def sign_decision(self, account: LocalAccount, order_id: int, kind: DecisionKind,
+                      allocation: Allocation, decision_hash: bytes,
+                      case_id: bytes | None = None) -> bytes:
+        """Sign a Decision with a local key (the institution's, or a test's)."""
+        typed = self.decision_typed_data(order_id, kind, allocation, decision_hash, case_id)
+        return sign_typed_data(account, typed)
+
+    def sign_jury_vote(self, juror: LocalAccount, case_id: bytes, choice: int,
+                       reason_code: int, salt: bytes) -> bytes:
+        """A juror's ``JuryVote`` signature (demo and tests; jurors sign in their wallets)."""
+        typed = jury_vote_typed_data(self.domain(), case_id, juror.address, choice,
+                                     reason_code, salt)
+        return sign_typed_data(juror, typed)
 
     def sign_award(
         self,

@@ -25,12 +25,15 @@ __all__ = [
     "ArbitrationEscrowInvalidCaseId",
     "ArbitrationEscrowInvalidContractHash",
     "ArbitrationEscrowInvalidDeliveryDeadline",
+    "ArbitrationEscrowInvalidJury",
     "ArbitrationEscrowInvalidNeutral",
     "ArbitrationEscrowInvalidSeller",
     "ArbitrationEscrowInvalidSignature",
     "ArbitrationEscrowInvalidStatus",
     "ArbitrationEscrowInvalidSuccessor",
     "ArbitrationEscrowInvalidTimeouts",
+    "ArbitrationEscrowJuryMismatch",
+    "ArbitrationEscrowNoJuryMajority",
     "ArbitrationEscrowInvalidToken",
     "ArbitrationEscrowNothingToWithdraw",
     "ArbitrationEscrowPanelQuorumNotReached",
@@ -221,6 +224,20 @@ class ArbitrationEscrowInvalidContractHash(RevertError):
 
 class ArbitrationEscrowContractAlreadyBound(RevertError):
     hint = "this contract of sale already escrows an order (orderOfContract); sign a new one"
+
+
+class ArbitrationEscrowInvalidJury(RevertError):
+    hint = "a jury hash must be non-zero, and an order has one jury"
+
+
+class ArbitrationEscrowJuryMismatch(RevertError):
+    hint = ("give the appointed jury's jurors (ascending) and options, four vote words per "
+            "juror, each revealed choice one of the options")
+
+
+class ArbitrationEscrowNoJuryMajority(RevertError):
+    hint = ("a verdict needs more than half the jury revealed and more than half of the "
+            "revealed votes for the winning option")
 
 
 # --- OpenZeppelin errors the escrow can raise -------------------------------------------

@@ -16,6 +16,7 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
+from evidence.jury import DECISION_TYPE, JURY_VOTE_TYPE
 from evidence.orders import Allocation
 from evidence.records import (
     DOMAIN_NAME,
@@ -34,6 +35,8 @@ __all__ = [
     "Allocation",
     "Domain",
     "award_typed_data",
+    "decision_typed_data",
+    "jury_vote_typed_data",
     "settlement_typed_data",
     "sign_typed_data",
     "typed_data_digest",
@@ -64,6 +67,34 @@ def award_typed_data(
     record = Award(order_id=order_id, case_id=case_id, award_hash=award_hash, round=round_,
                    **allocation.fields())
     return record.typed_data(domain)
+
+
+def _typed(domain: Domain, primary: str, type_string: str,
+           message: dict[str, Any]) -> dict[str, Any]:
+    """A payload from a type string `Name(type name,...)` (one struct, no nested types)."""
+    inner = type_string[type_string.index("(") + 1:-1]
+    fields = [{"name": f.split(" ")[1], "type": f.split(" ")[0]} for f in inner.split(",")]
+    return {"types": {"EIP712Domain": list(Domain.TYPE), primary: fields},
+            "primaryType": primary, "domain": domain.as_dict(), "message": message}
+
+
+def decision_typed_data(domain: Domain, order_id: int, case_id: bytes, kind: int,
+                        allocation: Allocation, decision_hash: bytes) -> dict[str, Any]:
+    """`eth_signTypedData_v4` payload of a Decision (signed by the order's institution):
+    a jury's verdict (kind 0) or a fast-track proposal (kind 1)."""
+    return _typed(domain, "Decision", DECISION_TYPE, {
+        "orderId": order_id, "caseId": bytes(case_id), "kind": kind,
+        "toBuyer": allocation.to_buyer, "toSeller": allocation.to_seller,
+        "compensation": allocation.compensation, "decisionHash": bytes(decision_hash)})
+
+
+def jury_vote_typed_data(domain: Domain, case_id: bytes, juror: str, choice: int,
+                         reason_code: int, salt: bytes) -> dict[str, Any]:
+    """`eth_signTypedData_v4` payload of a juror's JuryVote: its struct hash is the vote's
+    commitment (evidence.jury.vote_commitment), its signature what the escrow counts."""
+    return _typed(domain, "JuryVote", JURY_VOTE_TYPE, {
+        "caseId": bytes(case_id), "juror": juror, "choice": choice,
+        "reasonCode": reason_code, "salt": bytes(salt)})
 
 
 def typed_data_json(typed: dict[str, Any]) -> str:
