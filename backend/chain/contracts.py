@@ -665,8 +665,8 @@ class EscrowContract(_Bound):
         """Submit the jury's verdict (anyone may relay it): the appointed jurors (put in
         ascending order here, their ballots with them), the options, the winning option, and
         the institution's ``Decision`` signature over it."""
-        by_juror = {checksum(b.juror): b for b in ballots}
-        ordered = jury_order([checksum(j) for j in jurors])
+        by_juror: dict[str, JurorBallot] = {str(checksum(b.juror)): b for b in ballots}
+        ordered = jury_order([str(checksum(j)) for j in jurors])
         words: list[bytes] = []
         for juror in ordered:
             words.extend(by_juror.get(juror, JurorBallot(juror)).words())

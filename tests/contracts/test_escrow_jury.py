@@ -20,6 +20,7 @@ from backend.chain import (
     JurorBallot,
     Resolution,
     Status,
+    TxResult,
     errors,
     jury_vote_typed_data,
     typed_data_digest,
@@ -85,7 +86,7 @@ def submit(env: Env, order_id: int, choices: list[int | None], winner: int, *,
            options: tuple[Allocation, ...] = OPTIONS,
            signer: LocalAccount | None = None,
            signed_allocation: Allocation | None = None,
-           signed_hash: bytes | None = None):
+           signed_hash: bytes | None = None) -> TxResult:
     """Submit a verdict; by default every part honest (the institution signs the tally)."""
     ballot_list = ballots(env, choices, jurors) if ballot_list is None else ballot_list
     decision_hash = votes_hash(commitments(ballot_list)) if signed_hash is None else signed_hash
