@@ -105,6 +105,8 @@ ORDER_STATUSES: Mapping[str, Words] = {
     "Objected": ("award objected to", "裁决已被提出异议"),
     "PanelAppointed": ("panel appointed", "已组成合议庭"),
     "Resolved": ("paid out: resolved", "已付款：订单结清"),
+    "JuryAppointed": ("jury appointed", "已组成评审团"),
+    "DecisionPending": ("decision pending (objection window)", "待定决定（异议期）"),
 }
 
 SIDES: Mapping[str, Words] = {"buyer": ("buyer", "买方"), "seller": ("seller", "卖方")}

@@ -51,6 +51,7 @@ __all__ = [
     "ExecuteSettlement",
     "InsufficientGuarantee",
     "InvalidNeutral",
+    "InvalidTimeouts",
     "NotAuthorized",
     "NotYet",
     "Observed",
@@ -76,7 +77,7 @@ __all__ = [
 
 # The escrow's Status enum names (contracts/ArbitrationEscrow.sol), as OrderInfo.status holds them.
 STATUSES = ("None", "Paid", "Disputed", "ArbitratorAppointed", "AwardSubmitted", "Objected",
-            "PanelAppointed", "Resolved")
+            "PanelAppointed", "Resolved", "JuryAppointed", "DecisionPending")
 DISPUTED_OR_LATER = frozenset(STATUSES[2:])
 OBJECTED_OR_LATER = frozenset({"Objected", "PanelAppointed", "Resolved"})
 
@@ -225,6 +226,15 @@ class InvalidNeutral(EscrowRefusal):
     def __init__(self, order_id: int, neutral: str) -> None:
         super().__init__(order_id, f"{neutral} cannot be appointed")
         self.neutral = neutral
+
+
+class InvalidTimeouts(EscrowRefusal):
+    """``ArbitrationEscrowInvalidTimeouts``: a fast track's window of 0 or longer than the
+    escrow's objection window."""
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(order_id, "the window is 0 or longer than the escrow's objection "
+                                   "window")
 
 
 class QuorumNotReached(EscrowRefusal):
@@ -517,7 +527,8 @@ class SubmitFastTrack(_Act):
 
 @dataclass(frozen=True, kw_only=True)
 class ConfirmDecisionObjection(_Act):
-    """A party's wallet objected to the pending decision (``objectToDecision``)."""
+    """A party's wallet objected to the pending decision (``objectToAward`` on a
+    ``DecisionPending`` order: it is ``Disputed`` again)."""
 
     KIND: ClassVar[str] = "object_decision"
     party: str | None = None
@@ -532,7 +543,8 @@ class ConfirmDecisionObjection(_Act):
 
 @dataclass(frozen=True, kw_only=True)
 class ExecuteDecision(_Act):
-    """Execute the pending decision once its window has passed (``executeDecision``);
+    """Execute the pending decision once its window has passed (``executeAward`` on a
+    ``DecisionPending`` order);
     ``allocation`` is the decision's (what the service records)."""
 
     KIND: ClassVar[str] = "execute_decision"

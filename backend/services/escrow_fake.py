@@ -25,7 +25,7 @@ from typing import Any
 from eth_account import Account
 from eth_utils import to_checksum_address
 
-from backend.chain.contracts import Timeouts
+from backend.chain.contracts import Timeouts, fast_track_decision_hash
 from backend.chain.typed_data import (
     Allocation,
     award_typed_data,
@@ -47,12 +47,16 @@ from .escrow import (
     AwaitingParty,
     AwardSubmitted,
     CompensationAboveCap,
+    ConfirmDecisionObjection,
     ConfirmDispute,
     ConfirmObjection,
+    DecisionSubmitted,
     ExecuteAward,
+    ExecuteDecision,
     ExecuteSettlement,
     InsufficientGuarantee,
     InvalidNeutral,
+    InvalidTimeouts,
     NotAuthorized,
     NotYet,
     Observed,
@@ -63,6 +67,7 @@ from .escrow import (
     RefundOnTimeout,
     Sent,
     SubmitAward,
+    SubmitFastTrack,
     SubmitPanelAward,
     TokenMeta,
     TooLate,
@@ -76,9 +81,12 @@ __all__ = ["FakeEscrowPort"]
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO_CASE = "0x" + "00" * 32
 _HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
-_FROZEN = ("Disputed", "ArbitratorAppointed", "AwardSubmitted", "Objected", "PanelAppointed")
+_FROZEN = ("Disputed", "ArbitratorAppointed", "AwardSubmitted", "Objected", "PanelAppointed",
+           "JuryAppointed", "DecisionPending")
 _TIMEOUT_RESOLUTIONS = {"Disputed": "TimeoutNoArbitrator", "ArbitratorAppointed": "TimeoutNoAward",
-                        "Objected": "TimeoutNoPanel", "PanelAppointed": "TimeoutNoPanelAward"}
+                        "Objected": "TimeoutNoPanel", "PanelAppointed": "TimeoutNoPanelAward",
+                        "JuryAppointed": "TimeoutNoJuryVerdict"}
+_DECISION_RESOLUTIONS = {"JuryVerdict": "JuryVerdictExecuted", "FastTrack": "FastTrackExecuted"}
 
 
 @dataclass
@@ -89,6 +97,8 @@ class _Order:
     panel: tuple[str, str, str] = (ZERO_ADDRESS, ZERO_ADDRESS, ZERO_ADDRESS)
     award: tuple[Allocation, str] | None = None
     resolution: str = "None"
+    decision_kind: str | None = None  # of the pending decision (DecisionPending)
+    objection_spent: bool = False  # a party objected to a decision: the next one is final
 
 
 @dataclass
@@ -192,7 +202,15 @@ class FakeEscrowPort:
         self._set(o, status="Disputed", case_id=case_id.lower())
 
     def party_objects(self, order_id: int) -> None:
-        """What a party's wallet does on-chain within the objection window (objectToAward)."""
+        """What a party's wallet does on-chain within the objection window (objectToAward);
+        against a pending decision the order is Disputed again and its objection spent."""
+        o = self._known(order_id)
+        if o.info.status == "DecisionPending":
+            self._before(o)
+            o.deadline = self._now() + self.timeouts.appointment
+            o.award, o.decision_kind, o.objection_spent = None, None, True
+            self._set(o, status="Disputed")
+            return
         o = self._order(order_id, "AwardSubmitted")
         self._before(o)
         o.deadline = self._now() + self.timeouts.panel_appointment
@@ -287,19 +305,66 @@ class FakeEscrowPort:
         digest = self._award_digest(o, act.allocation, act.award_hash, 0)
         if not _same(_recover(digest, act.signature) or "", o.arbitrator):
             raise WrongSigner(act.order_id, o.arbitrator)
-        o.deadline = self._now() + self.timeouts.objection
+        o.deadline = self._objection_deadline(o)
         o.award = (act.allocation, act.award_hash.lower())
         self._set(o, status="AwardSubmitted")
         return self._sent(act, AwardSubmitted(act.order_id, o.info.case_id, 0, act.allocation,
                                               act.award_hash.lower(), o.deadline))
 
-    def execute_award(self, act: ExecuteAward) -> Sent[OrderResolved]:
+    def execute_award(self, act: ExecuteAward | ExecuteDecision) -> Sent[OrderResolved]:
+        """``executeAward``: the round-0 award, or the pending decision (by its kind)."""
         self._transport(act.KIND)
-        o = self._order(act.order_id, "AwardSubmitted")
+        o = self._known(act.order_id)
+        resolution = "AwardExecuted"
+        if o.info.status == "DecisionPending":
+            resolution = _DECISION_RESOLUTIONS[o.decision_kind or "FastTrack"]
+        else:
+            o = self._order(act.order_id, "AwardSubmitted")
         if self._now() < o.deadline:
             raise NotYet(act.order_id, o.deadline)
         assert o.award is not None
-        return self._sent(act, self._resolve_capped(o, "AwardExecuted", o.award[0]))
+        return self._sent(act, self._resolve_capped(o, resolution, o.award[0]))
+
+    # -- the fast track (docs/jury.md "Fast track") -------------------------------------
+
+    def submit_fast_track(self, act: SubmitFastTrack) -> Sent[DecisionSubmitted]:
+        """``submitFastTrack``; the port signs the institution's ``Decision`` itself, so a
+        port whose key is not the order's institution is refused as the contract refuses
+        its signature (``WrongSigner``)."""
+        self._transport(act.KIND)
+        o = self._order(act.order_id, "Disputed")
+        self._before(o)
+        if not 0 < act.window_seconds <= self.timeouts.objection:
+            raise InvalidTimeouts(act.order_id)
+        self._award_allocation(o, act.allocation)
+        current = self.institution_of(o.info.institution)
+        if not _same(self.institution, current):
+            raise WrongSigner(act.order_id, current)
+        now = self._now()
+        o.deadline = min(self._objection_deadline(o), now + act.window_seconds)
+        o.award = (act.allocation, act.report_hash.lower())
+        o.decision_kind = "FastTrack"
+        self._set(o, status="DecisionPending")
+        return self._sent(act, DecisionSubmitted(
+            act.order_id, o.info.case_id, "FastTrack", act.allocation,
+            "0x" + fast_track_decision_hash(bytes.fromhex(act.report_hash[2:]),
+                                            act.window_seconds).hex(), o.deadline))
+
+    def confirm_decision_objection(self, act: ConfirmDecisionObjection) -> Observed:
+        self._transport(act.KIND)
+        order = self.read_order(act.order_id)
+        if order.status == "DecisionPending":
+            raise AwaitingParty(f"order {order.order_id} is {order.status}; the objecting "
+                                f"party's wallet must call objectToAward(orderId)")
+        self.calls.append((act.KIND, act.to_json()))
+        return Observed(order)
+
+    def execute_decision(self, act: ExecuteDecision) -> Sent[OrderResolved]:
+        o = self._known(act.order_id)
+        if o.info.status != "DecisionPending":
+            self._transport(act.KIND)
+            raise WrongStatus(act.order_id, o.info.status)
+        return self.execute_award(act)
 
     def submit_panel_award(self, act: SubmitPanelAward) -> Sent[OrderResolved]:
         self._transport(act.KIND)
@@ -397,6 +462,11 @@ class FakeEscrowPort:
                                  bytes.fromhex(award_hash.removeprefix("0x")), round_)
         return typed_data_digest(typed)
 
+    def _objection_deadline(self, o: _Order) -> int:
+        """The contract's ``_objectionDeadline``: none once the order's objection is spent."""
+        now = self._now()
+        return now if o.objection_spent else now + self.timeouts.objection
+
     def _guarantee(self, o: _Order) -> _Guarantee:
         return self.guarantees.setdefault((o.info.seller.lower(), o.info.token.lower()),
                                           _Guarantee())
@@ -419,6 +489,7 @@ class FakeEscrowPort:
             g.locked -= o.info.amount
             g.balance -= allocation.compensation
         o.award = None
+        o.decision_kind = None
         o.deadline = 0
         o.resolution = resolution
         self._set(o, status="Resolved")
