@@ -112,12 +112,20 @@ def pass_window(world: World, story: Story) -> None:
     waited = wait_until(ends + 1)
     world.tick()
     view = buyer.get(f"/cases/{case_id}")
-    world.note_stage(view["stage"])
+    _note_stages(world, story)
     world.printer.step(view["stage"], "time 时间", "the fast track's objection window passes "
                        f"without an objection (waited {waited:.1f} s in real time; 异议期届满): "
                        "the proposal binds")
     if view["stage"] not in ("fast_track_final", "enforced"):
         raise DemoError(f"after the window the case should be binding, found {view['stage']}")
+
+
+def _note_stages(world: World, story: Story) -> None:
+    """Note the stages the case went through in one tick (the timeline's stage changes)."""
+    timeline = story.cast.buyer.get(f"/cases/{story.case_id}/timeline")
+    for item in timeline:
+        if item["type"] == "stage_changed" and item["to"] not in world.stages:
+            world.note_stage(item["to"])
 
 
 def executed(world: World, story: Story) -> None:
@@ -132,7 +140,7 @@ def executed(world: World, story: Story) -> None:
                                      and a["status"] == "done"), None) or ""
         if view["stage"] == "enforced" and story.enforcement_tx:
             break
-    world.note_stage(view["stage"])
+    _note_stages(world, story)
     if view["stage"] != "enforced" or not story.enforcement_tx:
         raise DemoError(f"the fast track was not executed: stage {view['stage']}, chain "
                         f"actions {view['chainActions']}")
