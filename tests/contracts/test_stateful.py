@@ -74,9 +74,12 @@ class St(IntEnum):
     OBJECTED = 5
     PANEL = 6
     RESOLVED = 7
+    JURY_APPOINTED = 8  # not reached here (tests/contracts/test_escrow_jury.py)
+    DECISION_PENDING = 9  # the fast track's proposal (submitFastTrack)
 
 
-FROZEN = (St.DISPUTED, St.APPOINTED, St.AWARD_SUBMITTED, St.OBJECTED, St.PANEL)
+FROZEN = (St.DISPUTED, St.APPOINTED, St.AWARD_SUBMITTED, St.OBJECTED, St.PANEL,
+          St.DECISION_PENDING)
 TIMEOUT_STATES = (St.DISPUTED, St.APPOINTED, St.OBJECTED, St.PANEL)
 
 def _revert_data(exc: TransactionFailed) -> bytes:
@@ -222,6 +225,7 @@ class Order:
     panel: tuple[str, str, str] | None = None
     pending: tuple[int, int, int] | None = None
     contract: bytes = ZERO32  # the contract of sale it binds (openOrderWithContract)
+    spent: bool = False  # a party objected to a pending decision: no later window
 
 
 def _nonexistent(order_id: int) -> Order:
@@ -545,31 +549,82 @@ class EscrowMachine(RuleBasedStateMachine):
         self._act(sender, c.escrow, "submitAward", args, error)
         if error is None:
             order.status, order.pending = St.AWARD_SUBMITTED, allocation
-            order.deadline = now + TIMEOUTS["objection"]
+            order.deadline = now if order.spent else now + TIMEOUTS["objection"]
+
+    @rule(pick=picks, fit=fit, caller=st.integers(min_value=0, max_value=9), split=fractions,
+          comp_frac=fractions, window=st.sampled_from([60, DAY, 3 * DAY, TIMEOUTS["objection"]]),
+          flaw=flaws(*allocation_flaws, "comp_over", "key", "zero_window", "long_window",
+                     "unsigned_window"))
+    def submit_fast_track(self, pick: int, fit: bool, caller: int, split: int, comp_frac: int,
+                          window: int, flaw: str | None) -> None:
+        """The fast track's proposal: the institution's Decision over (report, window)."""
+        from backend.chain import Allocation
+        from backend.chain.contracts import DecisionKind, fast_track_decision_hash
+        from backend.chain.typed_data import decision_typed_data
+
+        c = self.c
+        order = self._pick(pick, fit, (St.DISPUTED,))
+        sender = c.accounts[caller]
+        allocation = self._allocation(order, split, comp_frac, order.amount, flaw)
+        sent_window = {"zero_window": 0, "long_window": TIMEOUTS["objection"] + 1}.get(
+            flaw or "", window)
+        signed_window = window + 1 if flaw == "unsigned_window" else sent_window
+        report = keccak(b"report-%d" % order.id)
+        domain = Domain(chain_id=c.chain_id, verifying_contract=c.escrow.address)
+        typed = decision_typed_data(domain, order.id,
+                                    order.case, int(DecisionKind.FAST_TRACK),
+                                    Allocation(*allocation),
+                                    fast_track_decision_hash(report, signed_window))
+        signer = c.sellers[0] if flaw == "key" else c.institution
+        signature = bytes(Account.sign_message(encode_typed_data(full_message=typed),
+                                               c.keys[signer]).signature)
+        now = c.now()
+        error = None
+        if order.status != St.DISPUTED:
+            error = "ArbitrationEscrowInvalidStatus"
+        elif now >= order.deadline:
+            error = "ArbitrationEscrowTooLate"
+        elif not 0 < sent_window <= TIMEOUTS["objection"]:
+            error = "ArbitrationEscrowInvalidTimeouts"
+        elif allocation[0] + allocation[1] != order.amount:
+            error = "ArbitrationEscrowAllocationMismatch"
+        elif allocation[2] > order.amount:
+            error = "ArbitrationEscrowCompensationAboveCap"
+        elif flaw in ("key", "unsigned_window"):
+            error = "ArbitrationEscrowInvalidSignature"
+        args = [order.id, allocation, report, sent_window, signature]
+        self._act(sender, c.escrow, "submitFastTrack", args, error)
+        if error is None:
+            order.status, order.pending = St.DECISION_PENDING, allocation
+            order.deadline = min(now if order.spent else now + TIMEOUTS["objection"],
+                                 now + sent_window)
 
     @rule(pick=picks, fit=fit, caller=callers, by_seller=st.booleans())
     def object_to_award(self, pick: int, fit: bool, caller: int | str, by_seller: bool) -> None:
-        order = self._pick(pick, fit, (St.AWARD_SUBMITTED,))
+        order = self._pick(pick, fit, (St.AWARD_SUBMITTED, St.DECISION_PENDING))
         sender = self._caller(caller, order.seller if by_seller else order.buyer)
         now = self.c.now()
         error = None
-        if order.status != St.AWARD_SUBMITTED:
+        if order.status not in (St.AWARD_SUBMITTED, St.DECISION_PENDING):
             error = "ArbitrationEscrowInvalidStatus"
         elif sender not in (order.buyer, order.seller):
             error = "ArbitrationEscrowUnauthorizedCaller"
         elif now >= order.deadline:
             error = "ArbitrationEscrowTooLate"
         self._act(sender, self.c.escrow, "objectToAward", [order.id], error)
-        if error is None:
+        if error is None and order.status == St.DECISION_PENDING:  # back to Disputed
+            order.status, order.pending, order.spent = St.DISPUTED, None, True
+            order.deadline = now + TIMEOUTS["appointment"]
+        elif error is None:
             order.status, order.pending = St.OBJECTED, None
             order.deadline = now + TIMEOUTS["panelAppointment"]
 
     @rule(pick=picks, fit=fit, caller=st.integers(min_value=0, max_value=9))
     def execute_award(self, pick: int, fit: bool, caller: int) -> None:
-        order = self._pick(pick, fit, (St.AWARD_SUBMITTED,))
+        order = self._pick(pick, fit, (St.AWARD_SUBMITTED, St.DECISION_PENDING))
         sender = self.c.accounts[caller]
         error = None
-        if order.status != St.AWARD_SUBMITTED:
+        if order.status not in (St.AWARD_SUBMITTED, St.DECISION_PENDING):
             error = "ArbitrationEscrowInvalidStatus"
         elif self.c.now() < order.deadline:
             error = "ArbitrationEscrowTooEarly"
@@ -723,7 +778,7 @@ class EscrowMachine(RuleBasedStateMachine):
             account, token = credits[pick % len(credits)]
             self.withdraw_credit(c.accounts.index(account), c.tokens.index(token))
             return
-        live = [o for o in self.orders if St.PAID <= o.status <= St.PANEL]
+        live = [o for o in self.orders if o.status not in (St.NONE, St.RESOLVED)]
         if not live:
             self.open_order(
                 buyer=data.draw(st.sampled_from([2, 3])),
@@ -763,7 +818,18 @@ class EscrowMachine(RuleBasedStateMachine):
             past(order.deadline)
             self.resolve_by_timeout(self._index_in(order, TIMEOUT_STATES), True, anyone)
             return
-        if order.status == St.DISPUTED:
+        if order.status == St.DISPUTED and branch % 5 == 1 and not order.spent:
+            window = data.draw(st.sampled_from([60, DAY, 3 * DAY]))
+            self.submit_fast_track(self._index_in(order, (St.DISPUTED,)), True, anyone, split,
+                                   comp, window, None)
+        elif order.status == St.DECISION_PENDING:
+            index = self._index_in(order, (St.AWARD_SUBMITTED, St.DECISION_PENDING))
+            if branch < 45:
+                self.object_to_award(index, True, "right", branch % 2 == 0)
+            else:
+                past(order.deadline)
+                self.execute_award(index, True, anyone)
+        elif order.status == St.DISPUTED:
             if branch % 3 == 0:  # the seller tops up the guarantee that awards draw on
                 self.deposit_guarantee(c.accounts.index(order.seller), c.tokens.index(order.token),
                                        data.draw(st.integers(min_value=1, max_value=2000)), None)
@@ -774,7 +840,7 @@ class EscrowMachine(RuleBasedStateMachine):
             self.submit_award(self._index_in(order, (St.APPOINTED,)), True, anyone, split, comp,
                               None)
         elif order.status == St.AWARD_SUBMITTED:
-            index = self._index_in(order, (St.AWARD_SUBMITTED,))
+            index = self._index_in(order, (St.AWARD_SUBMITTED, St.DECISION_PENDING))
             if branch < 45:
                 self.object_to_award(index, True, "right", branch % 2 == 0)
             else:
