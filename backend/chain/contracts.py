@@ -57,7 +57,6 @@ __all__ = [
     "AnchorContract",
     "BoundContract",
     "DecisionKind",
-    "fast_track_decision_hash",
     "EscrowContract",
     "Event",
     "Guarantee",
@@ -76,6 +75,7 @@ __all__ = [
     "deploy_contract",
     "deploy_escrow",
     "deploy_token",
+    "fast_track_decision_hash",
     "revert_data",
 ]
 

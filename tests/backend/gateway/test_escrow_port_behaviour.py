@@ -472,7 +472,7 @@ def fast_track(order_id: int, allocation: Allocation = SPLIT, window: int = WIND
 
 
 def test_fast_track_waits_its_own_window_then_pays(world: EscrowWorld) -> None:
-    assert WINDOW < TIMEOUTS.objection
+    assert TIMEOUTS.objection > WINDOW
     order_id = disputed(world)
     sent = world.port.submit_fast_track(fast_track(order_id))
     ends = world.mined_at(sent) + WINDOW
