@@ -169,3 +169,29 @@ def test_above_the_threshold_the_track_is_closed(clean_db_url: str, tmp_path: Pa
                  422, "invalid_command")
         steps = w.mediator.case()["allowedSteps"]
         assert "fasttrack.proposed" in steps  # the table admits it; the content refuses it
+
+
+def test_the_settings_open_the_track_and_set_its_window(clean_db_url: str, tmp_path: Path
+                                                         ) -> None:
+    """CHAINARB_FAST_TRACK_MAX_AMOUNT opens the track to orders up to it (0, the default:
+    closed); CHAINARB_FAST_TRACK_DAYS is the window a proposal opens."""
+    from backend.db import upgrade_to_head
+
+    closed = f"sqlite:///{tmp_path / 'closed.sqlite3'}"
+    upgrade_to_head(closed)
+    for url, settings, is_open, window in (
+            (closed, {}, False, 3),
+            (clean_db_url, {"fast_track_max_amount": AMOUNT, "fast_track_days": 2}, True, 2)):
+        w = make_world(url, tmp_path / str(window), **settings)
+        with w.client:
+            _to_facilitation(w)
+            fast = w.mediator.case()["fastTrack"]
+            assert (fast["open"], fast["windowSeconds"]) == (is_open, window * 86_400)
+            if is_open:
+                _propose(w)
+                view = w.buyer.case()
+                assert view["fastTrack"]["proposal"]["report_hash"] == view["preEvaluation"][1]
+                deadline, entered = view["deadline"], view["stageEnteredAt"]
+                from datetime import datetime
+                span = datetime.fromisoformat(deadline) - datetime.fromisoformat(entered)
+                assert span.total_seconds() == window * 86_400
