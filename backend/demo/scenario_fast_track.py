@@ -10,7 +10,7 @@ performance evidence (``GET /cases/{id}/fast-track``: its reasons, by rule, in E
 and Chinese) and signs it as ``fasttrack.proposed``; the service submits it to the escrow
 as a pending decision signed by the institution; the window (capped by this development
 escrow's objection window: seconds, waited out in real time) passes; the escrow executes
-it (``executeDecision``) and the service records the payout (``enforcement.recorded``).
+it (``executeAward``) and the service records the payout (``enforcement.recorded``).
 
 The demo's composition opens the fast track for orders up to 500 USDC (the service's
 ``CHAINARB_FAST_TRACK_MAX_AMOUNT`` would, in ``chainarb serve``), before the order commits

@@ -1175,7 +1175,7 @@ def _object_to_fast_track(case: CaseState, cmd: c.ObjectToFastTrack, now: dateti
                           ) -> Changes:
     assert case.fast_track is not None  # the stage exists only with a proposal
     # the party's one objection, as against a jury's verdict (and on the escrow: its
-    # objectToDecision spends the order's objection)
+    # objectToAward on the pending decision spends the order's objection)
     return {"fast_track": replace(case.fast_track, objected_by=cmd.actor),
             "objection_by": cmd.actor}, [
         FastTrackObjectedOnChain(order_id=case.order.order_id, case_id=case.case_id,

@@ -925,7 +925,7 @@ class EscrowMachine(RuleBasedStateMachine):
 
     def _owes(self, token: str) -> int:
         escrowed = sum(
-            o.amount for o in self.orders if o.token == token and St.PAID <= o.status <= St.PANEL
+            o.amount for o in self.orders if o.token == token and o.status in (St.PAID, *FROZEN)
         )
         deposits = sum(g[0] for (_, t), g in self.guarantees.items() if t == token)
         credits = sum(v for (_, t), v in self.owed.items() if t == token)
