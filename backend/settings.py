@@ -335,6 +335,14 @@ class Settings(BaseSettings):
         "decide when both parties or the order's clause choose it; 0: no jury track.")
     jury_size: int = Field(
         default=7, ge=3, le=31, description="The number of jurors drawn (odd).")
+    # the fast track (docs/jury.md "Fast track"): off unless a largest order amount is set
+    fast_track_max_amount: int = Field(
+        default=0, ge=0, le=2**256 - 1,
+        description="The largest order amount (token units) whose rule-based pre-evaluation "
+        "the mediator may propose as a resolution that binds unless a party objects; 0: no "
+        "fast track.")
+    # its objection window (never longer than the escrow's objection window, which caps it)
+    fast_track_days: PositiveDays = 3
 
     # ------------------------------------------------------------------------------------
     @field_validator("jury_size")

@@ -217,6 +217,16 @@ def escrow_operations(b: Bench) -> None:
     advance_time(b.tx.w3, TIMEOUTS.objection + 1)
     b.record("execute jury verdict (after objection window)", e.execute_award(b.relayer, order))
 
+    # The fast track: the institution's signed proposal, executed after its own window.
+    order = b.open(usdc, 40 * USDC)
+    b.dispute(order)
+    proposal, report, window = Allocation(20 * USDC, 20 * USDC, 0), b"\xfa" * 32, 3 * DAY
+    sig = e.sign_fast_track(b.institution, order, proposal, report, window)
+    b.record("submit fast-track proposal (institution signature)",
+             e.submit_fast_track(b.relayer, order, proposal, report, window, sig))
+    advance_time(b.tx.w3, window + 1)
+    b.record("execute fast track (after its window)", e.execute_award(b.relayer, order))
+
     # Timeout: the institution never appoints; anyone refunds the buyer.
     order = b.open(usdc, 250 * USDC)
     b.dispute(order)

@@ -411,6 +411,31 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         _submitDecision(orderId, order, DecisionKind.JuryVerdict, allocation, decisionHash, signature);
     }
 
+    /// @notice Anyone submits the fast track's proposal of a disputed order (docs/jury.md "Fast
+    /// track"): the mediator's rule-based pre-evaluation of a small claim, which binds unless a party
+    /// objects (objectToAward) within `window` seconds, then executes with {executeAward}. The
+    /// institution signs a `Decision` of kind FastTrack with
+    /// `decisionHash = keccak256(abi.encode(reportHash, window))`, so the window is its own; it is
+    /// never longer than the objection window (0 < window <= objection, else InvalidTimeouts).
+    function submitFastTrack(
+        uint256 orderId,
+        Allocation calldata allocation,
+        bytes32 reportHash,
+        uint32 window,
+        bytes calldata signature
+    ) external nonReentrant {
+        Order storage order = _requireStatus(orderId, Status.Disputed);
+        _requireBefore(orderId, order.deadline);
+        if (window == 0 || window > _objectionWindow) revert ArbitrationEscrowInvalidTimeouts();
+        _requireAwardAllocation(orderId, order, allocation);
+        _submitDecision(
+            orderId, order, DecisionKind.FastTrack, allocation, keccak256(abi.encode(reportHash, window)), signature
+        );
+        uint48 deadline = _deadlineFromNow(window);
+        if (deadline < order.deadline) order.deadline = deadline;
+        emit FastTrackSubmitted(orderId, reportHash, order.deadline);
+    }
+
     // ------------------------------------------------------------------------------------------
     // Settlement and timeouts
     // ------------------------------------------------------------------------------------------

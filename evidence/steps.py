@@ -281,6 +281,23 @@ STEPS: tuple[StepSpec, ...] = (
              en="Sign the tally of the revealed votes (admin)",
              zh="签署已公开投票的统计结果（管理员）",
              payload=("counts", "winner")),
+    # the fast track (docs/jury.md "Fast track")
+    StepSpec(action="fasttrack.proposed", record="ProceduralStep",
+             command="ProposeFastTrack", signers=frozenset({"mediator"}),
+             endpoint="fast-track",
+             done_en="Fast-track resolution proposed by the mediator (the pre-evaluation, "
+                     "with its reasons)",
+             done_zh="调解员提出快速程序处理建议（即附理由的预评估）",
+             en="Propose the pre-evaluation as the fast-track resolution (mediator; binds "
+                "unless a party objects)",
+             zh="将预评估作为快速程序处理建议提出（调解员；当事人未异议即生效）",
+             payload=("recommended", *_ALLOCATION, "reportHash"), document="reportHash"),
+    StepSpec(action="fasttrack.objected", record="ProceduralStep",
+             command="ObjectToFastTrack", signers=PARTIES, endpoint="fast-track/objection",
+             done_en="Objection to the fast-track proposal lodged",
+             done_zh="对快速程序处理建议提出异议",
+             en="Object to the fast-track proposal (the jury or an arbitrator decides)",
+             zh="对快速程序处理建议提出异议（由评审团或仲裁员裁决）", payload=()),
     StepSpec(action="appoint.court", record="ProceduralStep", command=None,
              signers=frozenset({"institution"}), endpoint=None,
              done_en="Court given access to the case by the institution",

@@ -63,6 +63,8 @@ STAGES: Mapping[str, Words] = {
     "jury_tally": ("tally of the jury's votes", "统计评审团投票"),
     "jury_decided": ("jury verdict (objection window)", "评审团已裁决（异议期）"),
     "jury_final": ("jury verdict final", "评审团裁决生效"),
+    "fast_track_proposed": ("fast-track proposal (objection window)", "快速程序建议（异议期）"),
+    "fast_track_final": ("fast-track resolution binding", "快速程序处理结果生效"),
 }
 
 DISPUTE_TYPES: Mapping[str, Words] = {

@@ -224,7 +224,9 @@ def _rules(settings: Settings) -> CaseRules:
                      facilitation_days=settings.facilitation_days,
                      evidence_days=settings.evidence_days, award_days=settings.award_days,
                      objection_days=settings.objection_days,
-                     jury_max_amount=settings.jury_max_amount, jury_size=settings.jury_size)
+                     jury_max_amount=settings.jury_max_amount, jury_size=settings.jury_size,
+                     fast_track_max_amount=settings.fast_track_max_amount,
+                     fast_track_days=settings.fast_track_days)
 
 
 def create_app(

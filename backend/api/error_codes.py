@@ -116,6 +116,8 @@ ERROR_CODES = MappingProxyType({
     "not_anchored_yet": _E(409, "the package waits for records to be anchored, or no anchored "
                                 "log checkpoint covers the entry yet: retry later"),
     "not_found": _E(404, "no such case, step, item, court, judicial package or route"),
+    "not_the_pre_evaluation": _E(422, "a fast-track proposal other than the rule-based "
+                                       "pre-evaluation of the evidence as recorded now"),
     "package_unavailable": _E(503, "a judicial package cannot be built here (no chain, "
                                    "no timestamp authority)"),
     "payload_mismatch": _E(422, "the payload's hash is not the record's payloadHash"),

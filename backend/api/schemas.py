@@ -23,6 +23,7 @@ __all__ = [
     "EvidenceItemOut",
     "EvidenceListOut",
     "EvidenceSubmittedOut",
+    "FastTrackOut",
     "HealthOut",
     "KeyOut",
     "KeyWrapsOut",
@@ -208,6 +209,14 @@ class PreEvaluationOut(Open):
     canonical: str
     sha256: str
     recommended: str
+
+
+class FastTrackOut(Open):
+    report: dict[str, Any]
+    canonical: str
+    sha256: str
+    recommended: str
+    payload: dict[str, str]
 
 
 class NoticeOut(Open):

@@ -75,6 +75,7 @@ __all__ = [
     "deploy_contract",
     "deploy_escrow",
     "deploy_token",
+    "fast_track_decision_hash",
     "revert_data",
 ]
 
@@ -120,6 +121,16 @@ class Resolution(IntEnum):
     JURY_VERDICT_EXECUTED = 11
     FAST_TRACK_EXECUTED = 12
     TIMEOUT_NO_JURY_VERDICT = 13
+
+
+def fast_track_decision_hash(report_hash: bytes, window: int) -> bytes:
+    """``keccak256(abi.encode(reportHash, uint256(window)))``: what the institution signs as a
+    fast-track proposal's ``decisionHash``, binding the report and the window together."""
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    return bytes(keccak(encode(["bytes32", "uint256"], [_b32(report_hash, "report_hash"),
+                                                       int(window)])))
 
 
 class DecisionKind(IntEnum):
@@ -645,6 +656,14 @@ class EscrowContract(_Bound):
             sigs,
         )
 
+    def submit_fast_track(self, account: LocalAccount, order_id: int, allocation: Allocation,
+                          report_hash: bytes, window: int, signature: bytes) -> TxResult:
+        """Submit the fast track's proposal (anyone may relay it): the institution's
+        ``Decision`` of kind FastTrack over ``fast_track_decision_hash(report_hash, window)``
+        (docs/jury.md "Fast track"); it binds unless a party objects within ``window`` s."""
+        return self._send(account, "submitFastTrack", order_id, allocation.as_tuple(),
+                          _b32(report_hash, "report_hash"), int(window), bytes(signature))
+
     def appoint_jury(self, institution: LocalAccount, order_id: int, jurors: Sequence[str],
                      options: Sequence[Allocation]) -> TxResult:
         """Fix the drawn jury and its options on the escrow (``appointJury``)."""
@@ -845,6 +864,12 @@ class EscrowContract(_Bound):
         case = case_id if case_id is not None else self.order(order_id).case_id
         return decision_typed_data(self.domain(), order_id, case, int(kind), allocation,
                                    decision_hash)
+
+    def sign_fast_track(self, account: LocalAccount, order_id: int, allocation: Allocation,
+                        report_hash: bytes, window: int, case_id: bytes | None = None) -> bytes:
+        """The institution's ``Decision`` (kind FastTrack) over a fast-track proposal."""
+        return self.sign_decision(account, order_id, DecisionKind.FAST_TRACK, allocation,
+                                  fast_track_decision_hash(report_hash, window), case_id)
 
     def sign_decision(self, account: LocalAccount, order_id: int, kind: DecisionKind,
                       allocation: Allocation, decision_hash: bytes,

@@ -7,6 +7,7 @@ choices and its help come from this table alone.
 
 from __future__ import annotations
 
+from backend.demo.scenario_fast_track import FAST_TRACK
 from backend.demo.scenario_jury import JURY
 from backend.demo.scenario_main import MAIN
 from backend.demo.world import Scenario
@@ -16,6 +17,7 @@ __all__ = ["DEFAULT_SCENARIO", "SCENARIOS", "scenario_named"]
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     MAIN,
     JURY,
+    FAST_TRACK,
 )}
 DEFAULT_SCENARIO = MAIN.name
 

@@ -32,15 +32,18 @@ from backend.services.escrow import (
     AwardSubmitted,
     Ballot,
     CompensationAboveCap,
+    ConfirmDecisionObjection,
     ConfirmDispute,
     ConfirmObjection,
     DecisionSubmitted,
     EscrowRefusal,
     ExecuteAward,
+    ExecuteDecision,
     ExecuteSettlement,
     InsufficientGuarantee,
     InvalidJury,
     InvalidNeutral,
+    InvalidTimeouts,
     JuryAppointed,
     JuryMismatch,
     NoJuryMajority,
@@ -54,6 +57,7 @@ from backend.services.escrow import (
     RefundOnTimeout,
     Sent,
     SubmitAward,
+    SubmitFastTrack,
     SubmitJuryVerdict,
     SubmitPanelAward,
     TokenMeta,
@@ -70,8 +74,9 @@ __all__ = ["Web3EscrowPort"]
 
 _RESOLUTIONS = ("None", "DeliveryConfirmed", "ReleasedAfterDeadline", "RefundedBySeller",
                 "Settled", "AwardExecuted", "PanelAwardExecuted", "TimeoutNoArbitrator",
-                "TimeoutNoAward", "TimeoutNoPanel", "TimeoutNoPanelAward", "JuryVerdictExecuted",
-                "FastTrackExecuted", "TimeoutNoJuryVerdict")
+                "TimeoutNoAward", "TimeoutNoPanel", "TimeoutNoPanelAward",
+                "JuryVerdictExecuted", "FastTrackExecuted", "TimeoutNoJuryVerdict")
+_DECISION_KINDS = ("JuryVerdict", "FastTrack")
 
 
 def _status_name(status: Status) -> str:
@@ -108,6 +113,8 @@ def _refusal(order_id: int, exc: chain_errors.RevertError) -> EscrowRefusal | No
             return JuryMismatch(order_id)
         case chain_errors.ArbitrationEscrowNoJuryMajority():
             return NoJuryMajority(order_id, int(v["revealed"]), int(v["topVotes"]))
+        case chain_errors.ArbitrationEscrowInvalidTimeouts():
+            return InvalidTimeouts(order_id)
     return None
 
 
@@ -320,9 +327,42 @@ class Web3EscrowPort:
         from backend.chain import Allocation
 
         return self._sent(result, DecisionSubmitted(
-            act.order_id, "0x" + bytes(a["caseId"]).hex(), int(a["kind"]),
+            act.order_id, "0x" + bytes(a["caseId"]).hex(), _DECISION_KINDS[int(a["kind"])],
             Allocation(int(a["toBuyer"]), int(a["toSeller"]), int(a["compensation"])),
             "0x" + bytes(a["decisionHash"]).hex(), int(a["deadline"])))
+    # -- the fast track (docs/jury.md "Fast track") ---------------------------------------
+
+    def submit_fast_track(self, act: SubmitFastTrack) -> Sent[DecisionSubmitted]:
+        """Sign the institution's ``Decision`` (kind FastTrack, over the report and the
+        window) with the port's key and submit it; the deadline is the fast track's own
+        (``FastTrackSubmitted``)."""
+        report = bytes.fromhex(act.report_hash.removeprefix("0x"))
+        signature = self.escrow.sign_fast_track(self.account, act.order_id, act.allocation,
+                                                report, act.window_seconds)
+        result = self._send(act.order_id, lambda: self.escrow.submit_fast_track(
+            self.account, act.order_id, act.allocation, report, act.window_seconds,
+            signature))
+        a = _one(result, "DecisionSubmitted").args
+        deadline = int(_one(result, "FastTrackSubmitted").args["deadline"])
+        return self._sent(result, DecisionSubmitted(
+            act.order_id, "0x" + bytes(a["caseId"]).hex(), _DECISION_KINDS[int(a["kind"])],
+            act.allocation, "0x" + bytes(a["decisionHash"]).hex(), deadline))
+
+    def confirm_decision_objection(self, act: ConfirmDecisionObjection) -> Observed:
+        order = self.read_order(act.order_id)
+        if order.status == "DecisionPending":
+            raise AwaitingParty(f"order {act.order_id} is {order.status}; the party's wallet "
+                                f"must call objectToAward(orderId)")
+        return Observed(order)
+
+    def execute_decision(self, act: ExecuteDecision) -> Sent[OrderResolved]:
+        """``executeAward`` on a pending decision (refused unless the order holds one)."""
+        status = self.read_order(act.order_id).status
+        if status != "DecisionPending":
+            raise WrongStatus(act.order_id, status)
+        result = self._send(act.order_id, lambda: self.escrow.execute_award(
+            self.account, act.order_id))
+        return self._sent(result, _resolved(result))
 
     def _send(self, order_id: int, send: Callable[[], TxResult]) -> TxResult:
         with _refusals(order_id):

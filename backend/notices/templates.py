@@ -109,6 +109,21 @@ TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "zh-Hans": ("案件 {case}：对评审团裁决提出异议", "案件 {case} 中有当事人对评审团裁决提出异议，"
                     "将由独任仲裁员裁决。{url}"),
     },
+    "fast_track_proposed": {
+        "en": ("Case {case}: a fast-track resolution is proposed", "The mediator proposed the "
+               "rule-based pre-evaluation as the resolution of case {case}, with its reasons. "
+               "It binds and the escrow pays it out unless you object within the short window "
+               "(3 days by default). {url}"),
+        "zh-Hans": ("案件 {case}：快速程序建议处理结果", "调解员将基于规则的预评估（附理由）作为案件 {case} 的处理建议。"
+                    "如您未在较短的异议期（默认 3 天）内提出异议，该建议即具有约束力并由托管合约执行付款。{url}"),
+    },
+    "fast_track_objected": {
+        "en": ("Case {case}: objection to the fast-track proposal", "A party objected to the "
+               "fast-track proposal in case {case}; the jury or a sole arbitrator will decide. "
+               "{url}"),
+        "zh-Hans": ("案件 {case}：对快速程序建议提出异议", "案件 {case} 中有当事人对快速程序的处理建议提出异议，"
+                    "将由评审团或独任仲裁员裁决。{url}"),
+    },
     "court_decision": {
         "en": ("Case {case}: court decision", "The court recorded its decision on the result "
                "of case {case}. {url}"),

@@ -50,6 +50,8 @@ __all__ = [
     "MakeOffer",
     "MarkForJury",
     "Object",
+    "ObjectToFastTrack",
+    "ProposeFastTrack",
     "ProposeSettlement",
     "PublishPreEvaluation",
     "RecordEnforcement",
@@ -499,6 +501,30 @@ class RecordTally(Command):
             check_amount("winner", self.winner)
 
 
+# -- the fast track (docs/jury.md "Fast track") -----------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProposeFastTrack(Command):
+    """The mediator proposes the rule-based pre-evaluation (its outcome, its allocation, its
+    report's hash: the reasons) as the resolution; it binds unless a party objects."""
+
+    recommended: Outcome
+    allocation: Allocation
+    report_hash: str
+
+    def _check(self) -> None:
+        _set(self, "recommended", check_enum("recommended", Outcome, self.recommended))
+        _check_allocation(self.allocation)
+        _set(self, "report_hash", check_hash("report_hash", self.report_hash))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectToFastTrack(Command):
+    """A party objects to the fast track's proposal within its window (no reasons needed:
+    the proposal binds only by silence)."""
+
+
 COMMAND_TYPES: tuple[type[Command], ...] = (
     FileClaim,
     MakeOffer,
@@ -530,6 +556,8 @@ COMMAND_TYPES: tuple[type[Command], ...] = (
     CommitVote,
     RevealVote,
     RecordTally,
+    ProposeFastTrack,
+    ObjectToFastTrack,
 )
 _NAMES = {cls.action() for cls in COMMAND_TYPES}
 assert len(_NAMES) == len(COMMAND_TYPES) and all(_ACTION_RE.match(a) for a in _NAMES), \

@@ -21,13 +21,16 @@ __all__ = [
     "DeadlineSet",
     "Effect",
     "ExecuteAwardOnEscrow",
+    "ExecuteFastTrackOnEscrow",
     "ExecuteSettlement",
+    "FastTrackObjectedOnChain",
     "FreezeEscrow",
     "NotifyParties",
     "ObjectOnChain",
     "ResolveEscrowByTimeout",
     "StageChanged",
     "SubmitAwardToEscrow",
+    "SubmitFastTrackToEscrow",
     "SubmitVerdictToEscrow",
 ]
 
@@ -126,6 +129,39 @@ class ResolveEscrowByTimeout(Effect):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SubmitFastTrackToEscrow(Effect):
+    """The institution submits the fast track's proposal to the escrow as a pending
+    decision whose objection window is ``window_seconds`` (the case's), so the escrow's
+    window runs alongside the case's and the escrow executes it after."""
+
+    order_id: int
+    case_id: str
+    allocation: Allocation
+    report_hash: str
+    window_seconds: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class FastTrackObjectedOnChain(Effect):
+    """The objecting party's wallet must object to the pending fast-track decision on the
+    escrow (which returns the order to ``Disputed``); the edge waits to see it."""
+
+    order_id: int
+    case_id: str
+    party: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExecuteFastTrackOnEscrow(Effect):
+    """The fast track's proposal binds: execute the escrow's pending decision (anyone may,
+    once its window closed; a call that is too early is retried)."""
+
+    order_id: int
+    case_id: str
+    allocation: Allocation
+
+
+@dataclass(frozen=True, kw_only=True)
 class AnchorStep(Effect):
     """Store and anchor this step: a signed command (sequence set) or a default (None).
 
@@ -193,6 +229,9 @@ EFFECT_TYPES: tuple[type[Effect], ...] = (
     ExecuteAwardOnEscrow,
     ObjectOnChain,
     ResolveEscrowByTimeout,
+    SubmitFastTrackToEscrow,
+    FastTrackObjectedOnChain,
+    ExecuteFastTrackOnEscrow,
     AnchorStep,
     StageChanged,
     DeadlineSet,

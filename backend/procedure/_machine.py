@@ -31,6 +31,11 @@ Theory of operation:
 * ``apply`` never fires deadlines itself; a command that arrives after its stage's
   deadline is refused with ``DeadlinePassed`` until the scheduler has advanced the case.
 
+The fast track (docs/jury.md "Fast track") is two more stages: the mediator proposes the
+pre-evaluation of a small claim (``ProposeFastTrack``), which binds when its short window
+passes with no objection (``fast_track_final``, executed on the escrow) or goes to the jury
+or a sole arbitrator on a party's objection.
+
 The jury track (docs/jury.md) is more rows of the same tables: a small claim whose parties
 chose it (or whose order carries the clause) goes from facilitation to ``JURY_DRAW``
 instead of arbitration; the draw and every vote are recomputed here from the public
@@ -59,13 +64,16 @@ from ._effects import (
     DeadlineSet,
     Effect,
     ExecuteAwardOnEscrow,
+    ExecuteFastTrackOnEscrow,
     ExecuteSettlement,
+    FastTrackObjectedOnChain,
     FreezeEscrow,
     NotifyParties,
     ObjectOnChain,
     ResolveEscrowByTimeout,
     StageChanged,
     SubmitAwardToEscrow,
+    SubmitFastTrackToEscrow,
     SubmitVerdictToEscrow,
 )
 from ._errors import (
@@ -92,9 +100,11 @@ from ._states import (
     CourtDecision,
     DisputeType,
     EvidenceItem,
+    FastTrack,
     JuryVote,
     Offer,
     Order,
+    Outcome,
     Relationship,
     Remedy,
     Role,
@@ -166,6 +176,9 @@ _TO_ARBITRATION_OR_COURT = Choice("arbitration_agreed", S.ARBITRATOR_APPOINTMENT
                                   S.CLOSED_FOR_LITIGATION)
 # After facilitation: the jury track when it applies, else arbitration or the courts.
 _TO_JURY_ARBITRATION_OR_COURT = Choice("jury_track", S.JURY_DRAW, _TO_ARBITRATION_OR_COURT)
+# An objection to the fast track's proposal: the jury when its track applies, else the sole
+# arbitrator (the fast track is open only under a binding agreement: CaseState.fast_track_open).
+_JURY_OR_ARBITRATOR = Choice("jury_track", S.JURY_DRAW, S.ARBITRATOR_APPOINTMENT)
 # The jury track's fallback is the sole arbitrator (agreed with the track: docs/jury.md).
 _VERDICT_OR_ARBITRATOR = Choice("jury_majority", S.JURY_DECIDED, S.ARBITRATOR_APPOINTMENT)
 
@@ -216,6 +229,8 @@ def _party_stages(*, respondent: bool) -> dict[Stage, dict[type[c.Command], Targ
         S.JURY_DRAW: {c.SubmitEvidence: S.JURY_DRAW, c.MarkForJury: S.JURY_DRAW},
         S.JURY_ACCEPTANCE: {c.SubmitEvidence: S.JURY_ACCEPTANCE,
                             c.MarkForJury: S.JURY_ACCEPTANCE},
+        # the fast track's proposal binds unless a party objects within its short window
+        S.FAST_TRACK_PROPOSED: {c.ObjectToFastTrack: _JURY_OR_ARBITRATOR},
     }
     if respondent:
         # The respondent's first engagement ends the wait for its response.
@@ -252,6 +267,7 @@ COMMAND_TRANSITIONS: Mapping[Role, Mapping[Stage, Mapping[type[c.Command], Targe
             c.ProposeSettlement: S.FACILITATION,
             c.WithdrawOffer: S.FACILITATION,
             c.DeclareImpasse: _TO_JURY_ARBITRATION_OR_COURT,
+            c.ProposeFastTrack: S.FAST_TRACK_PROPOSED,
         },
     },
     Role.INSTITUTION: {
@@ -268,6 +284,7 @@ COMMAND_TRANSITIONS: Mapping[Role, Mapping[Stage, Mapping[type[c.Command], Targe
         },
         S.JURY_TALLY: {c.RecordTally: _VERDICT_OR_ARBITRATOR},
         S.JURY_FINAL: {c.RecordEnforcement: S.ENFORCED},
+        S.FAST_TRACK_FINAL: {c.RecordEnforcement: S.ENFORCED},
     },
     Role.JUROR: {
         S.JURY_ACCEPTANCE: {
@@ -320,6 +337,7 @@ DEADLINE_TRANSITIONS: Mapping[Stage, Target] = {
     S.JURY_REVEAL: S.JURY_TALLY,  # unrevealed commitments count as absent
     S.JURY_TALLY: _VERDICT_OR_ARBITRATOR,  # the core's own tally applies
     S.JURY_DECIDED: S.JURY_FINAL,  # no objection in the window
+    S.FAST_TRACK_PROPOSED: S.FAST_TRACK_FINAL,  # no objection in the window: it binds
 }
 
 # The period a stage's deadline is measured with: a CaseRules field, KEEP (the deadline of
@@ -341,6 +359,7 @@ STAGE_CLOCKS: Mapping[Stage, str] = {
     S.JURY_REVEAL: "jury_reveal_days",
     S.JURY_TALLY: "appointment_days",
     S.JURY_DECIDED: "objection_days",
+    S.FAST_TRACK_PROPOSED: "fast_track_days",
 }
 
 # Stages where the institution must appoint someone, and whom.
@@ -591,6 +610,10 @@ def _enter(
     if stage is S.JURY_DECIDED:  # the verdict goes to the escrow; its window runs there too
         effects.append(SubmitVerdictToEscrow(order_id=case.order.order_id,
                                              case_id=case.case_id))
+    if stage is S.FAST_TRACK_FINAL and case.fast_track is not None:
+        effects.append(ExecuteFastTrackOnEscrow(order_id=case.order.order_id,
+                                                case_id=case.case_id,
+                                                allocation=case.fast_track.allocation))
     needed = APPOINTMENTS.get(stage)
     if needed is not None and not (needed is Role.MEDIATOR and case.mediator is not None):
         effects.append(AppointmentRequested(role=needed, by=deadline))
@@ -646,7 +669,14 @@ def _tally_by_default(case: CaseState) -> CaseState:
                                       tallied=True))
 
 
+def _fast_track_binds(case: CaseState) -> CaseState:
+    """Nobody objected within the window: the proposal binds (``final_award``)."""
+    assert case.fast_track is not None
+    return replace(case, fast_track=replace(case.fast_track, bound=True))
+
+
 _ON_DEADLINE_MISSED: Mapping[Stage, Callable[[CaseState], CaseState]] = {
+    S.FAST_TRACK_PROPOSED: _fast_track_binds,
     S.RECORD_CLOSED: _arbitrator_missed_award,
     S.JURY_ACCEPTANCE: _jurors_missed_acceptance,
     S.JURY_TALLY: _tally_by_default,
@@ -1111,6 +1141,62 @@ def _record_tally(case: CaseState, cmd: c.RecordTally, now: datetime) -> Changes
     ]
 
 
+# -- the fast track ----------------------------------------------------------------------
+
+
+def _check_outcome(case: CaseState, outcome: Outcome, allocation: Allocation) -> None:
+    """The proposal's outcome must describe its allocation (a refund refunds, a release
+    releases), so the words the parties read and the money the escrow moves agree."""
+    amount, to_buyer = case.order.amount, allocation.to_buyer
+    fits = {
+        Outcome.FULL_REFUND: to_buyer == amount,
+        Outcome.RETURN_AND_REFUND: to_buyer == amount,
+        Outcome.RELEASE_TO_SELLER: to_buyer == 0,
+        Outcome.PARTIAL_REFUND: to_buyer < amount,  # half of 1 unit is 0 (PE-NAD-3)
+    }[outcome]
+    if not fits:
+        raise InvalidAllocation(f"recommended {outcome}: the allocation gives the buyer "
+                                f"{to_buyer} of {amount}, which is not a {outcome}")
+
+
+def _propose_fast_track(case: CaseState, cmd: c.ProposeFastTrack, now: datetime) -> Changes:
+    limit = case.rules.fast_track_max_amount
+    if limit == 0:
+        raise InvalidCommand("the fast track is off under these rules "
+                             "(fast_track_max_amount 0)")
+    if case.order.amount > limit:
+        raise InvalidCommand(f"the fast track resolves orders of at most {limit}; this "
+                             f"order's amount is {case.order.amount}")
+    if not case.fast_track_open:
+        raise InvalidCommand("the fast track binds only where the parties agreed to a binding "
+                             "decision (arbitration or the jury track), whose decider hears "
+                             "an objection; neither is agreed in this case")
+    _check_allocation(case, cmd.allocation, "fast-track proposal")
+    _check_outcome(case, cmd.recommended, cmd.allocation)
+    proposal = FastTrack(recommended=cmd.recommended, allocation=cmd.allocation,
+                         report_hash=cmd.report_hash, proposed_at=now)
+    window = int(case.rules.period("fast_track_days").total_seconds())
+    return {"fast_track": proposal, "pre_evaluation": (cmd.recommended, cmd.report_hash)}, [
+        SubmitFastTrackToEscrow(order_id=case.order.order_id, case_id=case.case_id,
+                                allocation=cmd.allocation, report_hash=cmd.report_hash,
+                                window_seconds=window),
+        NotifyParties(kind="fast_track_proposed", recipients=case.parties),
+    ]
+
+
+def _object_to_fast_track(case: CaseState, cmd: c.ObjectToFastTrack, now: datetime
+                          ) -> Changes:
+    assert case.fast_track is not None  # the stage exists only with a proposal
+    # the party's one objection, as against a jury's verdict (and on the escrow: its
+    # objectToAward on the pending decision spends the order's objection)
+    return {"fast_track": replace(case.fast_track, objected_by=cmd.actor),
+            "objection_by": cmd.actor}, [
+        FastTrackObjectedOnChain(order_id=case.order.order_id, case_id=case.case_id,
+                                 party=cmd.actor),
+        NotifyParties(kind="fast_track_objected", recipients=_everyone(case)),
+    ]
+
+
 _HANDLERS: Mapping[type[c.Command], Callable[[CaseState, Any, datetime], Changes]] = {
     c.FileClaim: _file_claim,
     c.MakeOffer: _make_offer,
@@ -1142,5 +1228,7 @@ _HANDLERS: Mapping[type[c.Command], Callable[[CaseState, Any, datetime], Changes
     c.CommitVote: _commit_vote,
     c.RevealVote: _reveal_vote,
     c.RecordTally: _record_tally,
+    c.ProposeFastTrack: _propose_fast_track,
+    c.ObjectToFastTrack: _object_to_fast_track,
 }
 assert set(_HANDLERS) == set(c.COMMAND_TYPES), "every command type needs a handler"

@@ -135,6 +135,18 @@ DISCLAIMER = {
     "且仅基于所列事实。",
 }
 
+# What a fast-track proposal's report says instead (docs/jury.md "Fast track"); {window} is
+# the objection window in words.
+FAST_TRACK_NOTICE = {
+    "en": "Proposed by the mediator as the fast-track resolution of this small claim, by "
+    "fixed rules and only on the facts listed: it binds the parties, and the escrow pays it "
+    "out, unless a party objects within {window}; an objection sends the case to the jury or "
+    "a sole arbitrator, who are not bound by it.",
+    "zh-Hans": "本报告由调解员依据固定规则、仅基于所列事实，作为本小额争议的快速程序处理建议提出："
+    "如任何一方当事人未在{window}内提出异议，即对双方具有约束力，并由托管合约执行付款；"
+    "一方提出异议的，案件交由评审团或独任仲裁员裁决，其不受本建议约束。",
+}
+
 
 @dataclass(frozen=True, kw_only=True)
 class PreEvaluationFacts:
@@ -174,11 +186,20 @@ class PreEvaluation:
     confidence: Confidence
     reasons: tuple[Reason, ...]
 
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready report: the edge stores it, hashes it and the mediator publishes it."""
+    def as_dict(self, *, fast_track_window: tuple[str, str] | None = None) -> dict[str, Any]:
+        """A JSON-ready report: the edge stores it, hashes it and the mediator publishes it.
+        With ``fast_track_window`` (the objection window in English and Chinese words) it
+        is the report of a fast-track proposal: binding unless a party objects in time."""
+        disclaimer = dict(DISCLAIMER)
+        binding: bool | str = False
+        if fast_track_window is not None:
+            en, zh = fast_track_window
+            binding = "unless_objected"
+            disclaimer = {"en": FAST_TRACK_NOTICE["en"].format(window=en),
+                          "zh-Hans": FAST_TRACK_NOTICE["zh-Hans"].format(window=zh)}
         return {
             "version": PRE_EVALUATION_VERSION,
-            "binding": False,
+            "binding": binding,
             "outcome": self.outcome.value,
             "allocation": {
                 "to_buyer": self.allocation.to_buyer,
@@ -187,7 +208,7 @@ class PreEvaluation:
             },
             "confidence": self.confidence.value,
             "reasons": [{"rule": r.rule, "en": r.en, "zh-Hans": r.zh} for r in self.reasons],
-            "disclaimer": dict(DISCLAIMER),
+            "disclaimer": disclaimer,
         }
 
 

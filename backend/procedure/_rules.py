@@ -60,6 +60,11 @@ class CaseRules:
     jury_vote_days: int = 5
     jury_reveal_days: int = 2
     max_jury_redraws: int = 2
+    # the fast track (docs/jury.md "Fast track"): the largest order amount whose
+    # pre-evaluation the mediator may propose as a resolution that binds unless a party
+    # objects (0: none), and that objection window (never longer than the objection window)
+    fast_track_max_amount: int = 0
+    fast_track_days: int = 3
 
     def __post_init__(self) -> None:
         for name in (
@@ -73,6 +78,7 @@ class CaseRules:
             "jury_accept_days",
             "jury_vote_days",
             "jury_reveal_days",
+            "fast_track_days",
         ):
             value = getattr(self, name)
             if type(value) is not int or not 1 <= value <= MAX_DAYS:
@@ -89,6 +95,9 @@ class CaseRules:
         if type(self.jury_max_amount) is not int or self.jury_max_amount < 0:
             raise InvalidCommand(f"jury_max_amount: expected a non-negative integer, found "
                                  f"{self.jury_max_amount!r}")
+        if type(self.fast_track_max_amount) is not int or self.fast_track_max_amount < 0:
+            raise InvalidCommand(f"fast_track_max_amount: expected a non-negative integer, "
+                                 f"found {self.fast_track_max_amount!r}")
         if type(self.jury_size) is not int or not 3 <= self.jury_size <= 31 \
                 or self.jury_size % 2 == 0:
             raise InvalidCommand(f"jury_size: expected an odd number 3..31, found "
@@ -103,9 +112,12 @@ class CaseRules:
 
     def period(self, field_name: str) -> timedelta:
         """The length of the period named by a ``*_days`` field (``objection_seconds``, when
-        set, is the objection window)."""
+        set, is the objection window; the fast track's window is never longer than the
+        objection window, as the escrow caps it so: docs/jury.md "Fast track")."""
         if field_name == "objection_days" and self.objection_seconds is not None:
             return timedelta(seconds=self.objection_seconds)
+        if field_name == "fast_track_days":
+            return min(timedelta(days=self.fast_track_days), self.period("objection_days"))
         return timedelta(days=getattr(self, field_name))
 
     def escrow_conflicts(

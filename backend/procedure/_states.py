@@ -37,6 +37,7 @@ __all__ = [
     "DisputeType",
     "EvidenceItem",
     "EvidenceKind",
+    "FastTrack",
     "Jury",
     "JuryVote",
     "Offer",
@@ -78,13 +79,17 @@ class Stage(StrEnum):
     JURY_TALLY = "jury_tally"  # the institution signs the tally (or it applies by default)
     JURY_DECIDED = "jury_decided"  # the objection window runs on the jury's verdict
     JURY_FINAL = "jury_final"  # binding; waits for the escrow's execution of the tally
+    # the fast track (docs/jury.md "Fast track"): the mediator's rule-based pre-evaluation of
+    # a small claim, proposed as the resolution; it binds unless a party objects in time
+    FAST_TRACK_PROPOSED = "fast_track_proposed"  # the short objection window runs
+    FAST_TRACK_FINAL = "fast_track_final"  # binding; waits for the escrow's execution
 
 
 TERMINAL_STAGES: frozenset[Stage] = frozenset(
     {Stage.CLOSED_FOR_LITIGATION, Stage.JUDICIALLY_CONFIRMED, Stage.CONFIRMATION_REFUSED}
 )
-ENFORCEABLE_STAGES: frozenset[Stage] = frozenset({Stage.FINAL, Stage.AWARDED_BY_PANEL,
-                                                  Stage.JURY_FINAL})
+ENFORCEABLE_STAGES: frozenset[Stage] = frozenset({
+    Stage.FINAL, Stage.AWARDED_BY_PANEL, Stage.JURY_FINAL, Stage.FAST_TRACK_FINAL})
 
 
 class Role(StrEnum):
@@ -324,6 +329,20 @@ class Jury:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FastTrack:
+    """The fast track's proposed resolution: the pre-evaluation's outcome and allocation,
+    and the hash of its report (the reasons, by rule). ``bound`` once the window passed
+    with no objection; ``objected_by`` the party whose objection ended it."""
+
+    recommended: Outcome
+    allocation: Allocation
+    report_hash: str
+    proposed_at: datetime
+    objected_by: str | None = None
+    bound: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class CaseState:
     """The whole state of one case. Build it with :func:`new_case`; change it with apply()."""
 
@@ -373,6 +392,8 @@ class CaseState:
     # the jury track
     jury_chosen_by: frozenset[str] = frozenset()
     jury: Jury = Jury()
+    # the fast track
+    fast_track: FastTrack | None = None
 
     # -- derived facts the rules and guards read ---------------------------------------
     @property
@@ -389,10 +410,14 @@ class CaseState:
 
     @property
     def final_award(self) -> AwardTerms | None:
-        """The award that binds (the panel's if there was an objection; the jury's verdict
-        as an award whose document hash is the tally's, when no arbitrator decided)."""
+        """The award that binds (the panel's if there was an objection; the fast track's
+        proposal once bound, its document hash the report's; the jury's verdict as an award
+        whose document hash is the tally's, when no arbitrator decided)."""
         if self.panel_award is not None:
             return self.panel_award
+        if self.award is None and self.fast_track is not None and self.fast_track.bound:
+            return AwardTerms(allocation=self.fast_track.allocation,
+                              award_hash=self.fast_track.report_hash)
         if self.award is None and self.jury_verdict is not None:
             return AwardTerms(allocation=self.jury_verdict, award_hash=self.jury_tally_hash)
         return self.award
@@ -403,6 +428,14 @@ class CaseState:
         order's amount is at most the rules' limit (0: no jury track)."""
         chosen = self.order.jury_agreed or set(self.parties) <= self.jury_chosen_by
         return chosen and self.order.amount <= self.rules.jury_max_amount
+
+    @property
+    def fast_track_open(self) -> bool:
+        """The fast track may be proposed: the order's amount is at most the rules' limit
+        (0: no fast track) and the parties agreed to a binding decision (an arbitration
+        clause or signatures, or the jury track), whose decider hears an objection."""
+        limit = self.rules.fast_track_max_amount
+        return 0 < self.order.amount <= limit and (self.arbitration_agreed or self.jury_track)
 
     @property
     def jury_verdict(self) -> Allocation | None:

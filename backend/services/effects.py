@@ -191,6 +191,23 @@ def _resolve_by_timeout(run: _Run, _e: p.ResolveEscrowByTimeout) -> None:
     run.chain(x.RefundOnTimeout(order_id=run.order_id, case_id=run.case_id))
 
 
+def _submit_fast_track(run: _Run, e: p.SubmitFastTrackToEscrow) -> None:
+    run.chain(x.SubmitFastTrack(order_id=run.order_id, case_id=run.case_id,
+                                allocation=e.allocation, report_hash=e.report_hash,
+                                window_seconds=e.window_seconds))
+
+
+def _fast_track_objected(run: _Run, e: p.FastTrackObjectedOnChain) -> None:
+    run.chain(x.ConfirmDecisionObjection(order_id=run.order_id, case_id=run.case_id,
+                                         party=e.party),
+              status=ChainActionStatus.AWAITING_PARTY)
+
+
+def _execute_fast_track(run: _Run, e: p.ExecuteFastTrackOnEscrow) -> None:
+    run.chain(x.ExecuteDecision(order_id=run.order_id, case_id=run.case_id,
+                                allocation=e.allocation))
+
+
 def _bytes(hex_: str) -> bytes:
     return bytes.fromhex(hex_.removeprefix("0x"))
 
@@ -227,6 +244,9 @@ HANDLERS: Mapping[type[p.Effect], Handler] = {
     p.AppointJuryOnChain: _appoint_jury,
     p.SubmitVerdictToEscrow: _submit_verdict,
     p.ResolveEscrowByTimeout: _resolve_by_timeout,
+    p.SubmitFastTrackToEscrow: _submit_fast_track,
+    p.FastTrackObjectedOnChain: _fast_track_objected,
+    p.ExecuteFastTrackOnEscrow: _execute_fast_track,
     p.AnchorStep: _anchor_step,
     p.StageChanged: _stage_changed,
     p.DeadlineSet: _deadline_set,

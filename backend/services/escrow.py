@@ -41,6 +41,7 @@ __all__ = [
     "AwardSubmitted",
     "Ballot",
     "CompensationAboveCap",
+    "ConfirmDecisionObjection",
     "ConfirmDispute",
     "ConfirmObjection",
     "DecisionSubmitted",
@@ -48,10 +49,12 @@ __all__ = [
     "EscrowPort",
     "EscrowRefusal",
     "ExecuteAward",
+    "ExecuteDecision",
     "ExecuteSettlement",
     "InsufficientGuarantee",
     "InvalidJury",
     "InvalidNeutral",
+    "InvalidTimeouts",
     "JuryAppointed",
     "JuryMismatch",
     "NoJuryMajority",
@@ -66,6 +69,7 @@ __all__ = [
     "RefundOnTimeout",
     "Sent",
     "SubmitAward",
+    "SubmitFastTrack",
     "SubmitJuryVerdict",
     "SubmitPanelAward",
     "TokenMeta",
@@ -231,6 +235,15 @@ class InvalidNeutral(EscrowRefusal):
         self.neutral = neutral
 
 
+class InvalidTimeouts(EscrowRefusal):
+    """``ArbitrationEscrowInvalidTimeouts``: a fast track's window of 0 or longer than the
+    escrow's objection window."""
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(order_id, "the window is 0 or longer than the escrow's objection "
+                                   "window")
+
+
 class QuorumNotReached(EscrowRefusal):
     """``ArbitrationEscrowPanelQuorumNotReached``: fewer than two panelists signed."""
 
@@ -295,6 +308,19 @@ class AwardSubmitted:
 
 
 @dataclass(frozen=True)
+class DecisionSubmitted:
+    """An institution-signed decision is pending (``kind``: JuryVerdict or FastTrack); the
+    parties may object until ``deadline``."""
+
+    order_id: int
+    case_id: str
+    kind: str
+    allocation: Allocation
+    decision_hash: str
+    deadline: int
+
+
+@dataclass(frozen=True)
 class OrderResolved:
     """The order paid out; ``resolution`` is the contract's Resolution name."""
 
@@ -310,18 +336,6 @@ class JuryAppointed:
     case_id: str
     jury_hash: str
     deadline: int  # the verdict is due before it
-
-
-@dataclass(frozen=True)
-class DecisionSubmitted:
-    """An institution-signed decision (kind 0: a jury's verdict) waits for its window."""
-
-    order_id: int
-    case_id: str
-    kind: int
-    allocation: Allocation
-    decision_hash: str
-    deadline: int  # end of the objection window (the block time when the objection is spent)
 
 
 EscrowEvent = (ArbitratorAppointed | PanelAppointed | AwardSubmitted | OrderResolved
@@ -594,16 +608,73 @@ class SubmitJuryVerdict(_Act):
                    options=tuple(_allocation(o) for o in obj["options"]),
                    winner=int(obj["winner"]),
                    ballots=tuple(Ballot.from_json(b) for b in obj["ballots"]))
+# -- the fast track (docs/jury.md "Fast track") ------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubmitFastTrack(_Act):
+    """The fast track's proposal as the escrow's pending decision (``submitFastTrack``): its
+    allocation, the report's hash and the window, signed by the institution (EIP-712
+    ``Decision`` of kind FastTrack; the port signs with the institution key)."""
+
+    KIND: ClassVar[str] = "submit_fast_track"
+    allocation: Allocation
+    report_hash: str
+    window_seconds: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "allocation": _allocation_json(self.allocation),
+                "reportHash": self.report_hash, "windowSeconds": self.window_seconds}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> SubmitFastTrack:
+        return cls(**cls._ids(obj), allocation=_allocation(obj["allocation"]),
+                   report_hash=str(obj["reportHash"]),
+                   window_seconds=int(obj["windowSeconds"]))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmDecisionObjection(_Act):
+    """A party's wallet objected to the pending decision (``objectToAward`` on a
+    ``DecisionPending`` order: it is ``Disputed`` again)."""
+
+    KIND: ClassVar[str] = "object_decision"
+    party: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "party": self.party}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> ConfirmDecisionObjection:
+        return cls(**cls._ids(obj), party=obj.get("party"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExecuteDecision(_Act):
+    """Execute the pending decision once its window has passed (``executeAward`` on a
+    ``DecisionPending`` order);
+    ``allocation`` is the decision's (what the service records)."""
+
+    KIND: ClassVar[str] = "execute_decision"
+    allocation: Allocation
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "allocation": _allocation_json(self.allocation)}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> ExecuteDecision:
+        return cls(**cls._ids(obj), allocation=_allocation(obj["allocation"]))
 
 
 ActionPayload = (ConfirmDispute | ConfirmObjection | AppointArbitrator | AppointPanel
                  | ExecuteSettlement | SubmitAward | ExecuteAward | SubmitPanelAward
-                 | RefundOnTimeout | AppointJury | SubmitJuryVerdict)
-
+                 | RefundOnTimeout | AppointJury | SubmitJuryVerdict | SubmitFastTrack
+                 | ConfirmDecisionObjection | ExecuteDecision)
 ACTIONS: Mapping[str, type[ActionPayload]] = {
     t.KIND: t for t in (ConfirmDispute, ConfirmObjection, AppointArbitrator, AppointPanel,
                         ExecuteSettlement, SubmitAward, ExecuteAward, SubmitPanelAward,
-                        RefundOnTimeout, AppointJury, SubmitJuryVerdict)}
+                        RefundOnTimeout, AppointJury, SubmitJuryVerdict, SubmitFastTrack,
+                        ConfirmDecisionObjection, ExecuteDecision)}
 """Every chain action kind, declared once: ``ChainAction.kind`` -> its payload type."""
 
 
@@ -693,6 +764,15 @@ class EscrowPort(Protocol):
     def appoint_jury(self, act: AppointJury) -> Sent[JuryAppointed]: ...
 
     def submit_jury_verdict(self, act: SubmitJuryVerdict) -> Sent[DecisionSubmitted]: ...
+    def submit_fast_track(self, act: SubmitFastTrack) -> Sent[DecisionSubmitted]:
+        """Sign the fast track's ``Decision`` with the institution key and submit it."""
+        ...
+
+    def confirm_decision_objection(self, act: ConfirmDecisionObjection) -> Observed:
+        """Raises AwaitingParty until a party has objected to the pending decision."""
+        ...
+
+    def execute_decision(self, act: ExecuteDecision) -> Sent[OrderResolved]: ...
 
 
 Outcome = Sent[Any] | Observed
@@ -723,3 +803,9 @@ def perform(port: EscrowPort, act: ActionPayload) -> Outcome:
             return port.appoint_jury(act)
         case SubmitJuryVerdict():
             return port.submit_jury_verdict(act)
+        case SubmitFastTrack():
+            return port.submit_fast_track(act)
+        case ConfirmDecisionObjection():
+            return port.confirm_decision_objection(act)
+        case ExecuteDecision():
+            return port.execute_decision(act)

@@ -25,7 +25,7 @@ from typing import Any
 from eth_account import Account
 from eth_utils import to_checksum_address
 
-from backend.chain.contracts import Timeouts
+from backend.chain.contracts import Timeouts, fast_track_decision_hash
 from backend.chain.typed_data import (
     Allocation,
     award_typed_data,
@@ -50,14 +50,17 @@ from .escrow import (
     AwaitingParty,
     AwardSubmitted,
     CompensationAboveCap,
+    ConfirmDecisionObjection,
     ConfirmDispute,
     ConfirmObjection,
     DecisionSubmitted,
     ExecuteAward,
+    ExecuteDecision,
     ExecuteSettlement,
     InsufficientGuarantee,
     InvalidJury,
     InvalidNeutral,
+    InvalidTimeouts,
     JuryAppointed,
     JuryMismatch,
     NoJuryMajority,
@@ -71,6 +74,7 @@ from .escrow import (
     RefundOnTimeout,
     Sent,
     SubmitAward,
+    SubmitFastTrack,
     SubmitJuryVerdict,
     SubmitPanelAward,
     TokenMeta,
@@ -90,6 +94,7 @@ _FROZEN = ("Disputed", "ArbitratorAppointed", "AwardSubmitted", "Objected", "Pan
 _TIMEOUT_RESOLUTIONS = {"Disputed": "TimeoutNoArbitrator", "ArbitratorAppointed": "TimeoutNoAward",
                         "Objected": "TimeoutNoPanel", "PanelAppointed": "TimeoutNoPanelAward",
                         "JuryAppointed": "TimeoutNoJuryVerdict"}
+_DECISION_RESOLUTIONS = {"JuryVerdict": "JuryVerdictExecuted", "FastTrack": "FastTrackExecuted"}
 
 
 @dataclass
@@ -102,6 +107,7 @@ class _Order:
     resolution: str = "None"
     jury: str = ZERO_CASE  # the appointed jury's hash
     objection_spent: bool = False  # a party objected to a decision: no later window
+    decision_kind: str | None = None  # of the pending decision (DecisionPending)
 
 
 @dataclass
@@ -315,14 +321,16 @@ class FakeEscrowPort:
         return self._sent(act, AwardSubmitted(act.order_id, o.info.case_id, 0, act.allocation,
                                               act.award_hash.lower(), o.deadline))
 
-    def execute_award(self, act: ExecuteAward) -> Sent[OrderResolved]:
+    def execute_award(self, act: ExecuteAward | ExecuteDecision) -> Sent[OrderResolved]:
+        """``executeAward``: the round-0 award, or the pending decision (by its kind)."""
         self._transport(act.KIND)
         decision = self._known(act.order_id).info.status == "DecisionPending"
         o = self._order(act.order_id, "DecisionPending" if decision else "AwardSubmitted")
         if self._now() < o.deadline:
             raise NotYet(act.order_id, o.deadline)
         assert o.award is not None
-        resolution = "JuryVerdictExecuted" if decision else "AwardExecuted"
+        resolution = _DECISION_RESOLUTIONS[o.decision_kind or "JuryVerdict"] if decision \
+            else "AwardExecuted"
         return self._sent(act, self._resolve_capped(o, resolution, o.award[0]))
 
     def appoint_jury(self, act: AppointJury) -> Sent[JuryAppointed]:
@@ -385,9 +393,52 @@ class FakeEscrowPort:
         decision_hash = "0x" + votes_hash(commitments).hex()
         o.deadline = self._objection_deadline(o)
         o.award = (allocation, decision_hash)
+        o.decision_kind = "JuryVerdict"
         self._set(o, status="DecisionPending")
-        return self._sent(act, DecisionSubmitted(act.order_id, o.info.case_id, 0, allocation,
+        return self._sent(act, DecisionSubmitted(act.order_id, o.info.case_id, "JuryVerdict",
+                                                 allocation,
                                                  decision_hash, o.deadline))
+
+    # -- the fast track (docs/jury.md "Fast track") -------------------------------------
+
+    def submit_fast_track(self, act: SubmitFastTrack) -> Sent[DecisionSubmitted]:
+        """``submitFastTrack``; the port signs the institution's ``Decision`` itself, so a
+        port whose key is not the order's institution is refused as the contract refuses
+        its signature (``WrongSigner``)."""
+        self._transport(act.KIND)
+        o = self._order(act.order_id, "Disputed")
+        self._before(o)
+        if not 0 < act.window_seconds <= self.timeouts.objection:
+            raise InvalidTimeouts(act.order_id)
+        self._award_allocation(o, act.allocation)
+        current = self.institution_of(o.info.institution)
+        if not _same(self.institution, current):
+            raise WrongSigner(act.order_id, current)
+        now = self._now()
+        o.deadline = min(self._objection_deadline(o), now + act.window_seconds)
+        o.award = (act.allocation, act.report_hash.lower())
+        o.decision_kind = "FastTrack"
+        self._set(o, status="DecisionPending")
+        return self._sent(act, DecisionSubmitted(
+            act.order_id, o.info.case_id, "FastTrack", act.allocation,
+            "0x" + fast_track_decision_hash(bytes.fromhex(act.report_hash[2:]),
+                                            act.window_seconds).hex(), o.deadline))
+
+    def confirm_decision_objection(self, act: ConfirmDecisionObjection) -> Observed:
+        self._transport(act.KIND)
+        order = self.read_order(act.order_id)
+        if order.status == "DecisionPending":
+            raise AwaitingParty(f"order {order.order_id} is {order.status}; the objecting "
+                                f"party's wallet must call objectToAward(orderId)")
+        self.calls.append((act.KIND, act.to_json()))
+        return Observed(order)
+
+    def execute_decision(self, act: ExecuteDecision) -> Sent[OrderResolved]:
+        o = self._known(act.order_id)
+        if o.info.status != "DecisionPending":
+            self._transport(act.KIND)
+            raise WrongStatus(act.order_id, o.info.status)
+        return self.execute_award(act)
 
     def submit_panel_award(self, act: SubmitPanelAward) -> Sent[OrderResolved]:
         self._transport(act.KIND)
@@ -486,7 +537,9 @@ class FakeEscrowPort:
         return typed_data_digest(typed)
 
     def _objection_deadline(self, o: _Order) -> int:
-        return self._now() if o.objection_spent else self._now() + self.timeouts.objection
+        """The contract's ``_objectionDeadline``: none once the order's objection is spent."""
+        now = self._now()
+        return now if o.objection_spent else now + self.timeouts.objection
 
     def _guarantee(self, o: _Order) -> _Guarantee:
         return self.guarantees.setdefault((o.info.seller.lower(), o.info.token.lower()),
@@ -510,6 +563,7 @@ class FakeEscrowPort:
             g.locked -= o.info.amount
             g.balance -= allocation.compensation
         o.award = None
+        o.decision_kind = None
         o.deadline = 0
         o.resolution = resolution
         self._set(o, status="Resolved")

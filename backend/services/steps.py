@@ -495,6 +495,9 @@ def _command(case: p.CaseState, action: str, actor: str, seq: int,
             actor=actor, sequence=seq, offer_id=payload["offerId"], allocation=_alloc(payload),
             expires_at=None if expires == "0" else unix_time(
                 _uint(payload, "expiresAt"), "payload.expiresAt"))
+    if action == "fasttrack.proposed":
+        return p.ProposeFastTrack(actor=actor, sequence=seq, recommended=payload["recommended"],
+                                  allocation=_alloc(payload), report_hash=payload["reportHash"])
     if action == "enforcement.recorded":
         return p.RecordEnforcement(actor=actor, sequence=seq, tx_hash=payload["txHash"],
                                    allocation=_alloc(payload),

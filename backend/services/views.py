@@ -122,6 +122,13 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
         # who has signed a panel award (the timeline shows these steps to readers anyway)
         "panelSignedBy": [member for member, _ in case.panel_signatures],
         "arbitrationAgreed": case.arbitration_agreed,
+        # the fast track (docs/jury.md "Fast track"): open to this order under its rules,
+        # its window, and the proposal once made (its report's hash: the reasons)
+        "fastTrack": {"open": case.fast_track_open,
+                      "maxAmount": str(case.rules.fast_track_max_amount),
+                      "windowSeconds": int(case.rules.period("fast_track_days")
+                                           .total_seconds()),
+                      "proposal": p.to_jsonable(case.fast_track)},
         "award": p.to_jsonable(case.final_award),
         "awardRecordHash": award_hash,
         "courtDecision": p.to_jsonable(case.court_decision),

@@ -303,6 +303,8 @@ def _party_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[str
                        '<input {id} type="file" required>')
         forms.append(_form("answer", ui("answer_title", lang), inner, ui("sign_answer", lang),
                            lang))
+    if "fasttrack.objected" in allowed:
+        forms.append(_simple("fast_track_objection", "fast_track_objection", lang))
     if "award.objected" in allowed and data.get("awardRecordHash"):
         inner = _field("step-objection", "reasons", ui("reasons_label", lang),
                        '<textarea {id} rows="4" required></textarea>')
@@ -347,6 +349,9 @@ def _neutral_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[s
         forms.append(_form("propose", ui("propose_title", lang),
                            _allocation_fields(fid, data, lang) + _days_field(fid, lang),
                            ui("sign_propose", lang), lang))
+    if "fasttrack.proposed" in allowed and (data.get("fastTrack") or {}).get("open"):
+        # mediator, when the rules open the fast track to this order
+        forms.append(_simple("fast_track", "fast_track", lang))
     if "impasse.declared" in allowed:
         forms.append(_simple("impasse", "impasse", lang))
     picker = (_ADDRESS_INPUT.replace(" required>", ' list="neutral-register" required>')
@@ -402,7 +407,8 @@ HANDLED = frozenset({
     "facilitation.requested", "arbitration.agreed", "answer.submitted", "award.objected",
     "preevaluation.published", "settlement.proposed", "impasse.declared", "appoint.mediator",
     "appoint.arbitrator", "appoint.panel", "record.closed", "award.issued",
-    "award.panel_signed", "court.confirmed", "court.refused", "enforcement.requested"})
+    "award.panel_signed", "court.confirmed", "court.refused", "enforcement.requested",
+    "fasttrack.proposed", "fasttrack.objected"})
 assert not HANDLED - {s.action for s in STEPS if s.endpoint is not None}, "forms for steps only"
 
 

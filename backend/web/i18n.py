@@ -260,6 +260,26 @@ UI: dict[str, dict[str, str]] = {
     "sign_preeval": {"en": "Sign and publish report", "zh-Hans": "签署并发布报告"},
     "propose_title": {"en": "Propose a settlement", "zh-Hans": "提出调解方案"},
     "sign_propose": {"en": "Sign and propose", "zh-Hans": "签署并提出方案"},
+    "fast_track_title": {"en": "Propose the fast-track resolution",
+                         "zh-Hans": "提出快速程序处理建议"},
+    "fast_track_text": {"en": "The rule-based pre-evaluation of the order's performance "
+                              "evidence, with its reasons, is proposed as the resolution of "
+                              "this small claim: it binds and the escrow pays it out unless a "
+                              "party objects within the short window.",
+                        "zh-Hans": "基于订单履约证据的规则化预评估（附理由）"
+                                   "将作为本小额争议的处理建议："
+                                   "如当事人未在较短的异议期内提出异议，"
+                                   "即具有约束力并由托管合约执行付款。"},
+    "sign_fast_track": {"en": "Sign and propose", "zh-Hans": "签署并提出建议"},
+    "fast_track_objection_title": {"en": "Object to the fast-track proposal",
+                                   "zh-Hans": "对快速程序处理建议提出异议"},
+    "fast_track_objection_text": {"en": "The proposal will not bind you: the jury or a sole "
+                                        "arbitrator decides instead, and their decision is "
+                                        "final (this is your one objection).",
+                                  "zh-Hans": "该建议将不对您产生约束力："
+                                             "改由评审团或独任仲裁员裁决，"
+                                             "其裁决为终局（这是您唯一的一次异议）。"},
+    "sign_fast_track_objection": {"en": "Sign the objection", "zh-Hans": "签署异议"},
     "impasse_title": {"en": "Declare an impasse", "zh-Hans": "宣布调解不成"},
     "impasse_text": {"en": "Mediation ends without settlement; the case moves to "
                            "arbitration if the parties agreed to it, else to the courts.",

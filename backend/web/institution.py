@@ -58,6 +58,11 @@ _CHAIN_KINDS = {
     "appoint_jury": ("Register the drawn jury on the escrow", "在托管合约登记抽选的评审团"),
     "submit_jury_verdict": ("Submit the jury's verdict to the escrow",
                             "向托管合约提交评审团裁决"),
+    "submit_fast_track": ("Submit the fast-track proposal to the escrow",
+                          "向托管合约提交快速程序处理建议"),
+    "object_decision": ("Confirm a party's objection to the pending decision",
+                        "确认当事人对待定决定的异议"),
+    "execute_decision": ("Pay out the binding decision", "执行已生效决定的付款"),
 }
 assert set(_CHAIN_KINDS) == set(ACTIONS), "words for every chain action kind"
 _CHAIN_STATUS = {

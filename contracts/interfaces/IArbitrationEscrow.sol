@@ -162,6 +162,11 @@ interface IArbitrationEscrow {
         uint48 deadline
     );
 
+    /// @notice The pending decision is the fast track's proposal (after its DecisionSubmitted):
+    /// `reportHash` names the pre-evaluation report with its reasons, and the parties may object
+    /// until `deadline`, the fast track's own window (shorter than the one DecisionSubmitted states).
+    event FastTrackSubmitted(uint256 indexed orderId, bytes32 reportHash, uint48 deadline);
+
     /// @notice A party objected to the pending decision: the order is Disputed again, waiting for
     /// the sole arbitrator's appointment until `deadline`.
     event DecisionObjected(uint256 indexed orderId, bytes32 indexed caseId, address indexed by, uint48 deadline);

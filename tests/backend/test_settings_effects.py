@@ -95,6 +95,10 @@ EFFECTS: dict[str, str] = {
         ("CHAINARB_JURY_MAX_AMOUNT", "CHAINARB_JURY_SIZE"),
         "tests/backend/api/test_jury_api.py::test_the_settings_make_the_jury_track_and_its_size"),
     **dict.fromkeys(
+        ("CHAINARB_FAST_TRACK_MAX_AMOUNT", "CHAINARB_FAST_TRACK_DAYS"),
+        "tests/backend/api/test_fast_track_api.py::"
+        "test_the_settings_open_the_track_and_set_its_window"),
+    **dict.fromkeys(
         ("CHAINARB_INSTITUTION_NAME", "CHAINARB_INSTITUTION_NAME_ZH", "CHAINARB_INSTITUTION_SEAT",
          "CHAINARB_INSTITUTION_REGISTRATION", "CHAINARB_INSTITUTION_WEBSITE",
          "CHAINARB_INSTITUTION_KEY_CUSTODY"),

@@ -572,6 +572,54 @@ class EscrowMachine(RuleBasedStateMachine):
             order.status, order.pending = St.AWARD_SUBMITTED, allocation
             order.deadline = now if order.spent else now + TIMEOUTS["objection"]
 
+    @rule(pick=picks, fit=fit, caller=st.integers(min_value=0, max_value=9), split=fractions,
+          comp_frac=fractions, window=st.sampled_from([60, DAY, 3 * DAY, TIMEOUTS["objection"]]),
+          flaw=flaws(*allocation_flaws, "comp_over", "key", "zero_window", "long_window",
+                     "unsigned_window"))
+    def submit_fast_track(self, pick: int, fit: bool, caller: int, split: int, comp_frac: int,
+                          window: int, flaw: str | None) -> None:
+        """The fast track's proposal: the institution's Decision over (report, window)."""
+        from backend.chain import Allocation
+        from backend.chain.contracts import DecisionKind, fast_track_decision_hash
+        from backend.chain.typed_data import decision_typed_data
+
+        c = self.c
+        order = self._pick(pick, fit, (St.DISPUTED,))
+        sender = c.accounts[caller]
+        allocation = self._allocation(order, split, comp_frac, order.amount, flaw)
+        sent_window = {"zero_window": 0, "long_window": TIMEOUTS["objection"] + 1}.get(
+            flaw or "", window)
+        signed_window = window + 1 if flaw == "unsigned_window" else sent_window
+        report = keccak(b"report-%d" % order.id)
+        domain = Domain(chain_id=c.chain_id, verifying_contract=c.escrow.address)
+        typed = decision_typed_data(domain, order.id,
+                                    order.case, int(DecisionKind.FAST_TRACK),
+                                    Allocation(*allocation),
+                                    fast_track_decision_hash(report, signed_window))
+        signer = c.sellers[0] if flaw == "key" else c.institution
+        signature = bytes(Account.sign_message(encode_typed_data(full_message=typed),
+                                               c.keys[signer]).signature)
+        now = c.now()
+        error = None
+        if order.status != St.DISPUTED:
+            error = "ArbitrationEscrowInvalidStatus"
+        elif now >= order.deadline:
+            error = "ArbitrationEscrowTooLate"
+        elif not 0 < sent_window <= TIMEOUTS["objection"]:
+            error = "ArbitrationEscrowInvalidTimeouts"
+        elif allocation[0] + allocation[1] != order.amount:
+            error = "ArbitrationEscrowAllocationMismatch"
+        elif allocation[2] > order.amount:
+            error = "ArbitrationEscrowCompensationAboveCap"
+        elif flaw in ("key", "unsigned_window"):
+            error = "ArbitrationEscrowInvalidSignature"
+        args = [order.id, allocation, report, sent_window, signature]
+        self._act(sender, c.escrow, "submitFastTrack", args, error)
+        if error is None:
+            order.status, order.pending = St.DECISION, allocation
+            order.deadline = min(now if order.spent else now + TIMEOUTS["objection"],
+                                 now + sent_window)
+
     @rule(pick=picks, fit=fit, caller=callers, by_seller=st.booleans())
     def object_to_award(self, pick: int, fit: bool, caller: int | str, by_seller: bool) -> None:
         order = self._pick(pick, fit, (St.AWARD_SUBMITTED, St.DECISION))
@@ -897,7 +945,18 @@ class EscrowMachine(RuleBasedStateMachine):
             past(order.deadline)
             self.resolve_by_timeout(self._index_in(order, TIMEOUT_STATES), True, anyone)
             return
-        if order.status == St.DISPUTED:
+        if order.status == St.DISPUTED and branch % 5 == 1 and not order.spent:
+            window = data.draw(st.sampled_from([60, DAY, 3 * DAY]))
+            self.submit_fast_track(self._index_in(order, (St.DISPUTED,)), True, anyone, split,
+                                   comp, window, None)
+        elif order.status == St.DECISION:
+            index = self._index_in(order, (St.AWARD_SUBMITTED, St.DECISION))
+            if branch < 45:
+                self.object_to_award(index, True, "right", branch % 2 == 0)
+            else:
+                past(order.deadline)
+                self.execute_award(index, True, anyone)
+        elif order.status == St.DISPUTED:
             if branch % 3 == 0:  # the seller tops up the guarantee that awards draw on
                 self.deposit_guarantee(c.accounts.index(order.seller), c.tokens.index(order.token),
                                        data.draw(st.integers(min_value=1, max_value=2000)), None)

@@ -28,8 +28,10 @@ from backend import procedure as p
 from backend.db import Notice
 from backend.performance import evidence_facts
 from backend.services import prepare, views
-from backend.services.errors import AccessDenied, BadSubmission
+from backend.services.errors import AccessDenied, BadSubmission, NotFound
+from backend.services.fast_track import check_proposal, proposal
 from backend.services.fields import is_ascii_decimal
+from backend.services.performance import PerformanceService
 from evidence.errors import InvalidRecord
 from evidence.records import canonical_json
 from evidence.steps import STEPS, StepSpec
@@ -39,6 +41,7 @@ from ..errors import StrictBody, errors
 from ..schemas import (
     CaseOut,
     CaseSummaryOut,
+    FastTrackOut,
     NoticeOut,
     PreEvaluationOut,
     PreparedStepOut,
@@ -85,7 +88,7 @@ class OpenCaseIn(StrictBody):
 
 
 async def _submit(ctx: Ctx, user: str, case_id: str, body: StepIn,
-                  allowed: frozenset[str] | None) -> JSONResponse:
+                  allowed: frozenset[str] | None, perf: PerformanceService) -> JSONResponse:
     """``async`` with one explicit trip to the thread pool for the service: a sync
     endpoint costs FastAPI a second trip to validate the returned dict, and the event
     loop's share of a step was mostly such trips."""
@@ -105,6 +108,12 @@ async def _submit(ctx: Ctx, user: str, case_id: str, body: StepIn,
     if allowed is not None and kind not in allowed:
         raise BadSubmission(f"this endpoint takes {', '.join(sorted(allowed))}; found {kind!r}",
                             code="wrong_endpoint")
+    if kind == "fasttrack.proposed":  # the proposal must be the pre-evaluation (below)
+        if body.document is None:
+            raise BadSubmission("document: a fast-track proposal carries its report (the "
+                                "reasons) as its document; GET /cases/{id}/fast-track gives "
+                                "it as `canonical`")
+        await run_in_threadpool(_check_fast_track, ctx, perf, case_id, body.payload)
     # the validated fields as they are (model_dump would copy the record's JSON again)
     data = {"record": body.record, "payload": body.payload, "attachments": body.attachments,
             "reasons": body.reasons,
@@ -152,11 +161,20 @@ def get_step(ctx: Ctx, user: CurrentUser, case_id: str, sequence: DbId) -> dict[
     return views.step_view(ctx.service, case_id, sequence, user)
 
 
+def _check_fast_track(ctx: Ctx, perf: PerformanceService, case_id: str,
+                      payload: dict[str, Any] | None) -> None:
+    """``fasttrack.proposed`` proposes the pre-evaluation of the evidence as recorded now
+    (backend/services/fast_track.py); a case the caller may not act in is left to the
+    pipeline's own refusals."""
+    _row, case = ctx.service.load(case_id)
+    check_proposal(case, perf.facts(case), payload)
+
+
 @router.post("/cases/{case_id}/steps", status_code=201, response_model=StepAcceptedOut)
-async def post_step(ctx: Ctx, user: CurrentUser, case_id: str, body: StepIn
-                    ) -> JSONResponse:  # documented by response_model
+async def post_step(ctx: Ctx, user: CurrentUser, case_id: str, body: StepIn,
+                    perf: Performance) -> JSONResponse:  # documented by response_model
     """Any signed step (the typed endpoints below accept one action each)."""
-    return await _submit(ctx, user, case_id, body, None)
+    return await _submit(ctx, user, case_id, body, None, perf)
 
 
 @router.post("/cases/{case_id}/steps/prepare", response_model=PreparedStepOut)
@@ -185,6 +203,20 @@ def pre_evaluation(ctx: Ctx, user: CurrentUser, case_id: str, perf: Performance,
     raw = canonical_json(report)
     return {"report": report, "canonical": raw.decode(),
             "sha256": "0x" + hashlib.sha256(raw).hexdigest(), "recommended": report["outcome"]}
+
+
+@router.get("/cases/{case_id}/fast-track", response_model=FastTrackOut)
+def fast_track(ctx: Ctx, user: CurrentUser, case_id: str, perf: Performance) -> dict[str, Any]:
+    """The fast track's proposal for the mediator to sign (docs/jury.md "Fast track"): the
+    rule-based pre-evaluation of the order's performance evidence as recorded now, its
+    reasons in both languages, and the ``payload`` of ``fasttrack.proposed`` (post it with
+    the report as its document). No what-if: the proposal binds unless a party objects."""
+    _row, case = ctx.service.load(case_id)
+    if user != case.mediator:
+        raise AccessDenied("the fast-track proposal is prepared for the case's mediator")
+    if case.dispute_type is None:
+        raise NotFound("the case has no claim yet")
+    return proposal(case, perf.facts(case))
 
 
 @router.get("/cases/{case_id}/notices", response_model=list[NoticeOut])
@@ -218,9 +250,9 @@ STEP_ENDPOINTS = _endpoints()
 
 
 def _make_endpoint(allowed: frozenset[str]) -> Any:
-    async def endpoint(ctx: Ctx, user: CurrentUser, case_id: str, body: StepIn
-                       ) -> JSONResponse:  # documented by response_model
-        return await _submit(ctx, user, case_id, body, allowed)
+    async def endpoint(ctx: Ctx, user: CurrentUser, case_id: str, body: StepIn,
+                       perf: Performance) -> JSONResponse:  # documented by response_model
+        return await _submit(ctx, user, case_id, body, allowed, perf)
 
     return endpoint
 

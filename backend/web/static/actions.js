@@ -410,6 +410,17 @@
         media_type: 'application/json',
         content_base64: b64(new TextEncoder().encode(report.canonical)) } });
     },
+    fast_track: async function () {
+      // the proposal is the pre-evaluation of the evidence as recorded now (no what-if)
+      var prop = await call('GET', 'cases/' + CASE.caseId + '/fast-track');
+      if (await sha256(prop.canonical) !== prop.sha256) {
+        throw new UiError('prepared_mismatch', 'report');
+      }
+      return run('fasttrack.proposed', prop.payload, { document: {
+        filename: 'fast-track-proposal.json', media_type: 'application/json',
+        content_base64: b64(new TextEncoder().encode(prop.canonical)) } });
+    },
+    fast_track_objection: function () { return run('fasttrack.objected', {}); },
     propose: function (form) {
       var alloc = allocation(form);
       var id = new Uint8Array(8); root.crypto.getRandomValues(id);

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from backend.chain import Allocation
+from backend.chain.contracts import fast_track_decision_hash
 from backend.chain.devchain import AnvilNode, in_process_web3, revert_to, snapshot
 from backend.services.escrow import (
     ETH_META,
@@ -25,12 +26,16 @@ from backend.services.escrow import (
     AwaitingParty,
     AwardSubmitted,
     CompensationAboveCap,
+    ConfirmDecisionObjection,
     ConfirmDispute,
     ConfirmObjection,
+    DecisionSubmitted,
     ExecuteAward,
+    ExecuteDecision,
     ExecuteSettlement,
     InsufficientGuarantee,
     InvalidNeutral,
+    InvalidTimeouts,
     NotAuthorized,
     NotYet,
     OrderResolved,
@@ -38,6 +43,7 @@ from backend.services.escrow import (
     QuorumNotReached,
     RefundOnTimeout,
     SubmitAward,
+    SubmitFastTrack,
     SubmitPanelAward,
     TooLate,
     UnknownOrder,
@@ -451,3 +457,73 @@ def test_a_rotated_institution_acts_with_its_new_key(world: EscrowWorld) -> None
     sent = world.port_as(new).appoint_arbitrator(act)
     assert sent.event == ArbitratorAppointed(order_id, CASE, world.who.arbitrator.address,
                                              world.mined_at(sent) + TIMEOUTS.award)
+
+
+# --- the fast track (docs/jury.md "Fast track") ---------------------------------------------
+
+REPORT = "0x" + "fa" * 32
+WINDOW = 86_400  # shorter than this suite's 2-day objection window
+
+
+def fast_track(order_id: int, allocation: Allocation = SPLIT, window: int = WINDOW
+               ) -> SubmitFastTrack:
+    return SubmitFastTrack(order_id=order_id, case_id=CASE, allocation=allocation,
+                           report_hash=REPORT, window_seconds=window)
+
+
+def test_fast_track_waits_its_own_window_then_pays(world: EscrowWorld) -> None:
+    assert TIMEOUTS.objection > WINDOW
+    order_id = disputed(world)
+    sent = world.port.submit_fast_track(fast_track(order_id))
+    ends = world.mined_at(sent) + WINDOW
+    assert sent.event == DecisionSubmitted(
+        order_id, CASE, "FastTrack", SPLIT,
+        "0x" + fast_track_decision_hash(bytes.fromhex(REPORT[2:]), WINDOW).hex(), ends)
+    assert world.port.read_order(order_id).status == "DecisionPending"
+    execute = ExecuteDecision(order_id=order_id, case_id=CASE, allocation=SPLIT)
+    with pytest.raises(NotYet) as early:
+        world.port.execute_decision(execute)
+    assert early.value.not_before == ends
+    with pytest.raises(WrongStatus):  # one pending decision
+        world.port.submit_fast_track(fast_track(order_id))
+    world.advance(WINDOW + 1)
+    done = world.port.execute_decision(execute)
+    assert done.event == OrderResolved(order_id, "FastTrackExecuted", SPLIT, 0)
+    assert world.port.read_order(order_id).guarantee == GUARANTEE - SPLIT.compensation
+    with pytest.raises(WrongStatus) as twice:  # paying twice
+        world.port.execute_decision(execute)
+    assert twice.value.status == "Resolved"
+
+
+def test_fast_track_objection_is_awaited_then_the_order_is_disputed(world: EscrowWorld
+                                                                     ) -> None:
+    order_id = disputed(world)
+    world.port.submit_fast_track(fast_track(order_id))
+    act = ConfirmDecisionObjection(order_id=order_id, case_id=CASE)
+    with pytest.raises(AwaitingParty):
+        world.port.confirm_decision_objection(act)
+    world.object(order_id)
+    assert world.port.confirm_decision_objection(act).order.status == "Disputed"
+    with pytest.raises(WrongStatus):
+        world.port.execute_decision(ExecuteDecision(order_id=order_id, case_id=CASE,
+                                                    allocation=SPLIT))
+
+
+def test_fast_track_refusals(world: EscrowWorld) -> None:
+    order_id = disputed(world)
+    for window in (0, TIMEOUTS.objection + 1):
+        with pytest.raises(InvalidTimeouts):
+            world.port.submit_fast_track(fast_track(order_id, window=window))
+    with pytest.raises(AllocationMismatch):
+        world.port.submit_fast_track(fast_track(order_id, Allocation(AMOUNT, 1, 0)))
+    with pytest.raises(CompensationAboveCap):
+        world.port.submit_fast_track(fast_track(order_id, Allocation(AMOUNT, 0, AMOUNT + 1)))
+    other = world.port_as(world.who.stranger)  # not the order's institution: its signature
+    with pytest.raises(WrongSigner):
+        other.submit_fast_track(fast_track(order_id))
+    with pytest.raises(WrongStatus):  # an arbitrator sits already
+        world.port.submit_fast_track(fast_track(appointed(world)))
+    world.advance(TIMEOUTS.appointment + 1)
+    with pytest.raises(TooLate):
+        world.port.submit_fast_track(fast_track(order_id))
+    assert world.port.read_order(order_id).status == "Disputed"

@@ -83,7 +83,7 @@ def test_a_verdict_waits_for_its_window_then_executes(world: EscrowWorld) -> Non
     assert world.port.read_order(order_id).status == "JuryAppointed"
     sent = world.port.submit_jury_verdict(_verdict(world, order_id))
     assert isinstance(sent.event, DecisionSubmitted)
-    assert (sent.event.kind, sent.event.allocation) == (0, OPTIONS[0])
+    assert (sent.event.kind, sent.event.allocation) == ("JuryVerdict", OPTIONS[0])
     assert sent.event.deadline == world.mined_at(sent) + TIMEOUTS.objection
     assert world.port.read_order(order_id).status == "DecisionPending"
     with pytest.raises(NotYet):

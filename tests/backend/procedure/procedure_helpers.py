@@ -242,6 +242,26 @@ def to_jury_final(**kw) -> p.CaseState:
     return case
 
 
+# -- the fast track ----------------------------------------------------------------------
+
+FAST_RULES = p.CaseRules(fast_track_max_amount=AMOUNT)
+# the pre-evaluation of the claim to_negotiation files (not as described, partial refund)
+FAST_PROPOSAL = dict(recommended=p.Outcome.PARTIAL_REFUND, allocation=alloc(AMOUNT // 2),
+                     report_hash=h(0xFA57))
+
+
+def to_fast_track_proposed(**kw) -> p.CaseState:
+    kw.setdefault("rules", FAST_RULES)
+    case = to_facilitation(**kw)
+    return step(case, p.ProposeFastTrack, MEDIATOR, case.stage_entered_at, **FAST_PROPOSAL)
+
+
+def to_fast_track_final(**kw) -> p.CaseState:
+    case = to_fast_track_proposed(**kw)
+    case, _ = p.advance(case, case.deadline)
+    return case
+
+
 STAGE_BUILDERS = {
     p.Stage.NOT_FILED: blank,
     p.Stage.FILED: file_claim,
@@ -267,6 +287,8 @@ STAGE_BUILDERS = {
     p.Stage.JURY_TALLY: to_jury_tally,
     p.Stage.JURY_DECIDED: to_jury_decided,
     p.Stage.JURY_FINAL: to_jury_final,
+    p.Stage.FAST_TRACK_PROPOSED: to_fast_track_proposed,
+    p.Stage.FAST_TRACK_FINAL: to_fast_track_final,
 }
 
 ACTOR_OF_ROLE = {
@@ -355,6 +377,8 @@ def fields_for(case: p.CaseState, cls: type[p.Command], actor: str) -> dict:
             return dict(commitment="0x" + commitment.hex(), signature=VOTE_SIGNATURE)
         case p.RevealVote:
             return dict(choice=1, reason_code=2, salt=salt_of(actor))
+        case p.ProposeFastTrack:
+            return dict(FAST_PROPOSAL)
         case p.RecordTally:
             j = case.jury
             t = public_jury.tally(len(j.jurors), max(len(j.options), 1),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 from hypothesis import HealthCheck, settings
@@ -27,6 +28,8 @@ from backend import procedure as p
 from backend.procedure._machine import ROLE_ORDER
 from tests.backend.procedure.procedure_helpers import (
     ACTOR_OF_ROLE,
+    AMOUNT,
+    JURY_RULES,
     SPARE,
     STRANGER,
     T0,
@@ -43,7 +46,8 @@ FORWARD = {
     S.NEGOTIATION: [(R.CLAIMANT, p.AgreeToArbitrate), (R.RESPONDENT, p.AgreeToArbitrate),
                     (R.RESPONDENT, p.RequestFacilitation)],
     S.FACILITATION: [(R.INSTITUTION, p.AppointMediator), (R.CLAIMANT, p.AgreeToArbitrate),
-                     (R.RESPONDENT, p.AgreeToArbitrate), (R.MEDIATOR, p.DeclareImpasse)],
+                     (R.RESPONDENT, p.AgreeToArbitrate), (R.MEDIATOR, p.DeclareImpasse),
+                     (R.MEDIATOR, p.ProposeFastTrack)],
     S.ARBITRATOR_APPOINTMENT: [(R.INSTITUTION, p.AppointArbitrator)],
     S.EVIDENCE: [(R.CLAIMANT, p.SubmitEvidence), (R.RESPONDENT, p.SubmitAnswer),
                  (R.ARBITRATOR, p.CloseRecord)],
@@ -103,9 +107,14 @@ def target_of(case, cmd):
 class ProcedureMachine(RuleBasedStateMachine):
     # a quarter of the runs on the jury track (its own rule walks it quickly); the rest
     # keep the main line's deep stages visited
-    @initialize(agreed=st.booleans(), jury=st.sampled_from([False, False, False, True]))
-    def start(self, agreed: bool, jury: bool) -> None:
-        self.case = blank(arbitration_agreed=agreed, jury=jury)
+    # an eighth of the runs under rules that open the fast track to this order (docs/jury.md)
+    @initialize(agreed=st.booleans(), jury=st.sampled_from([False, False, False, True]),
+                fast=st.sampled_from([False] * 7 + [True]))
+    def start(self, agreed: bool, jury: bool, fast: bool) -> None:
+        rules = JURY_RULES if jury else p.DEFAULT_RULES
+        if fast:
+            rules = replace(rules, fast_track_max_amount=AMOUNT)
+        self.case = blank(arbitration_agreed=agreed, jury=jury, rules=rules)
         self.now = T0
         self.accepted = 0
         REACHED.add(self.case.stage)
@@ -171,7 +180,8 @@ class ProcedureMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def forward_command(self, data) -> None:
         """A step along the main line (no settlement shortcut), so deep stages get visited."""
-        if self.case.stage in (S.AWARDED, S.JURY_DECIDED, S.JURY_VOTING) \
+        if self.case.stage in (S.AWARDED, S.JURY_DECIDED, S.JURY_VOTING,
+                               S.FAST_TRACK_PROPOSED) \
                 and data.draw(st.integers(0, 2)) == 0:
             self.scheduler_fires_at_next_deadline()  # the main line: nobody objects in time
             return

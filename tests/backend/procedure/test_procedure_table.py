@@ -10,6 +10,7 @@ from backend import procedure as p
 from backend.procedure._machine import ROLE_ORDER
 from tests.backend.procedure.procedure_helpers import (
     ACTOR_OF_ROLE,
+    FAST_RULES,
     JURY_RULES,
     STAGE_BUILDERS,
     command,
@@ -47,6 +48,8 @@ def test_every_command_transition(role, stage, cls, target) -> None:
         base = to_facilitation(mediator=False)
     if cls is p.ChooseJuryTrack:  # a small claim without the order's jury clause
         base = STAGE_BUILDERS[stage](rules=JURY_RULES)
+    if cls is p.ProposeFastTrack:  # a small claim under rules that open the fast track
+        base = STAGE_BUILDERS[stage](rules=FAST_RULES)
     case = prepare(base, cls, actor)
     assert case.stage is stage
     before_seq = case.next_sequence

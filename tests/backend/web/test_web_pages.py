@@ -252,7 +252,8 @@ def test_every_form_renders_in_both_languages() -> None:
             "amount": "480000000", "guarantee": "200000000", "decimals": 6,
             "nextSequence": 3, "prevHash": "0x" + "33" * 32, "domain": {},
             "allowedSteps": sorted(HANDLED), "serverNow": 0, "offers": {},
-            "awardRecordHash": "0x" + "44" * 32, "mediator": None, "messages": {}}
+            "awardRecordHash": "0x" + "44" * 32, "mediator": None, "messages": {},
+            "fastTrack": {"open": True}}
     forms = {}
     for lang in LANGS:
         html = actions_section(data, lang)
@@ -261,13 +262,42 @@ def test_every_form_renders_in_both_languages() -> None:
         assert ids and all(f'<label for="{i}">' in html for i in ids), lang
         assert 'id="other-steps"' not in html
     assert forms["en"] == forms["zh-Hans"] == [
-        "offer", "file", "evidence", "facilitation", "agree", "answer", "objection", "preeval",
-        "propose", "impasse", "appoint_mediator", "appoint_arbitrator", "appoint_panel",
+        "offer", "file", "evidence", "facilitation", "agree", "answer",
+        "fast_track_objection", "objection", "preeval", "propose", "fast_track", "impasse",
+        "appoint_mediator", "appoint_arbitrator", "appoint_panel",
         "close", "award", "panel_award", "confirm", "refuse", "enforce"]
     zh = actions_section(data, "zh-Hans")
     for key in ("appoint_panel_title", "award_file_label", "refusal_reasons_label",
                 "tracking_damaged", "sign_enforce"):
         assert UI[key]["zh-Hans"].split("{")[0] in zh and UI[key]["en"] not in zh, key
+
+
+def test_the_fast_track_forms_show_while_their_steps_are_allowed() -> None:
+    """The mediator's proposal and a party's objection (docs/jury.md "Fast track"): each form
+    only while the procedure allows its step, in both languages, with its handler."""
+    from pathlib import Path
+
+    from backend.web.actions import actions_section
+    from backend.web.i18n import UI
+
+    data = {"caseId": "0x" + "11" * 32, "orderId": "1", "viewer": "0x" + "22" * 20,
+            "amount": "480000000", "guarantee": "200000000", "decimals": 6,
+            "nextSequence": 3, "prevHash": "0x" + "33" * 32, "domain": {}, "serverNow": 0,
+            "offers": {}, "awardRecordHash": None, "mediator": None, "messages": {},
+            "fastTrack": {"open": True}}
+    for lang in ("en", "zh-Hans"):
+        closed = {**data, "fastTrack": {"open": False}, "allowedSteps": ["fasttrack.proposed"]}
+        assert _forms(actions_section(closed, lang)) == []  # the rules keep it closed
+        for allowed, forms in ((["fasttrack.proposed"], ["fast_track"]),
+                               (["fasttrack.objected"], ["fast_track_objection"]),
+                               (["impasse.declared"], ["impasse"])):
+            html = actions_section({**data, "allowedSteps": allowed}, lang)
+            assert _forms(html) == forms
+        html = actions_section({**data, "allowedSteps": ["fasttrack.objected"]}, lang)
+        assert UI["fast_track_objection_text"][lang] in html
+    js = (Path(__file__).parents[3] / "backend/web/static/actions.js").read_text()
+    assert "fast_track: async function" in js and "'fasttrack.proposed'" in js
+    assert "fast_track_objection: function" in js and "'fasttrack.objected'" in js
 
 
 def test_no_second_panel_award_form_for_a_panelist_who_signed() -> None:
