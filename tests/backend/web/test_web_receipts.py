@@ -138,11 +138,10 @@ def _package_log(world: WebWorld, case: str, typed: list[dict[str, Any]]
     anchor proof is a placeholder; the `anchors` check is not what this test is about),
     read back as the verifier reads it; and the records the page signed, as carried."""
     from backend.api.routes.log import get_log
+    from backend.db import write_scope
     from backend.db.log_models import LogEntry
     from backend.log.checkpoints import Checkpointer
     from backend.log.store import entries_in_order, open_log
-
-    from backend.db import write_scope
 
     svc = get_log(world.app.state.ctx)
     with write_scope(world.app.state.ctx.sessions) as session:  # it extends the case index
