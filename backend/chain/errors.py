@@ -26,6 +26,7 @@ __all__ = [
     "ArbitrationEscrowInvalidContractHash",
     "ArbitrationEscrowInvalidDeliveryDeadline",
     "ArbitrationEscrowInvalidNeutral",
+    "ArbitrationEscrowInvalidReturn",
     "ArbitrationEscrowInvalidSeller",
     "ArbitrationEscrowInvalidSignature",
     "ArbitrationEscrowInvalidStatus",
@@ -209,6 +210,11 @@ class ArbitrationEscrowNothingToWithdraw(RevertError):
 
 class ArbitrationEscrowTransferFailed(RevertError):
     hint = "the receiver or token refused the transfer; fix the receiver and retry"
+
+
+class ArbitrationEscrowInvalidReturn(RevertError):
+    hint = "a return award's refund must pay the buyer more than its no-return allocation, and "\
+        "the return shipment's tracking commitment must not be zero"
 
 
 class ArbitrationEscrowInvalidSuccessor(RevertError):

@@ -23,17 +23,20 @@ from evidence.records import (
     ONCHAIN_TYPE_STRINGS,
     Award,
     Domain,
+    ReturnAward,
     Settlement,
 )
 
 __all__ = [
     "AWARD_TYPE",
+    "RETURN_AWARD_TYPE",
     "DOMAIN_NAME",
     "DOMAIN_VERSION",
     "SETTLEMENT_TYPE",
     "Allocation",
     "Domain",
     "award_typed_data",
+    "return_award_typed_data",
     "settlement_typed_data",
     "sign_typed_data",
     "typed_data_digest",
@@ -42,6 +45,7 @@ __all__ = [
 
 SETTLEMENT_TYPE = ONCHAIN_TYPE_STRINGS["Settlement"]
 AWARD_TYPE = ONCHAIN_TYPE_STRINGS["Award"]
+RETURN_AWARD_TYPE = ONCHAIN_TYPE_STRINGS["ReturnAward"]
 
 
 def settlement_typed_data(
@@ -63,6 +67,24 @@ def award_typed_data(
     """`eth_signTypedData_v4` payload of an Award (round 0: sole arbitrator; 1: panel)."""
     record = Award(order_id=order_id, case_id=case_id, award_hash=award_hash, round=round_,
                    **allocation.fields())
+    return record.typed_data(domain)
+
+
+def return_award_typed_data(
+    domain: Domain,
+    order_id: int,
+    case_id: bytes,
+    refund: Allocation,
+    no_return: Allocation,
+    award_hash: bytes,
+) -> dict[str, Any]:
+    """`eth_signTypedData_v4` payload of a ReturnAward (round 0, the sole arbitrator): `refund`
+    once the goods are back, `no_return` (the award's fallback) if the buyer misses the window."""
+    record = ReturnAward(order_id=order_id, case_id=case_id, award_hash=award_hash, round=0,
+                         no_return_to_buyer=no_return.to_buyer,
+                         no_return_to_seller=no_return.to_seller,
+                         no_return_compensation=no_return.compensation,
+                         **refund.fields())
     return record.typed_data(domain)
 
 
