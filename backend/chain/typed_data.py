@@ -29,9 +29,9 @@ from evidence.records import (
 
 __all__ = [
     "AWARD_TYPE",
-    "RETURN_AWARD_TYPE",
     "DOMAIN_NAME",
     "DOMAIN_VERSION",
+    "RETURN_AWARD_TYPE",
     "SETTLEMENT_TYPE",
     "Allocation",
     "Domain",

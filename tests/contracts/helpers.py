@@ -143,7 +143,9 @@ class Env:
     ) -> int:
         """An order whose sole arbitrator's return-and-refund award is in its objection window."""
         order_id = self.appointed(token, amount)
-        sig = self.escrow.sign_return_award(self.arbitrator, order_id, refund, no_return, AWARD_HASH)
+        sig = self.escrow.sign_return_award(
+            self.arbitrator, order_id, refund, no_return, AWARD_HASH
+        )
         self.escrow.submit_return_award(self.other, order_id, refund, no_return, AWARD_HASH, sig)
         return order_id
 
