@@ -103,6 +103,8 @@ ORDER_STATUSES: Mapping[str, Words] = {
     "Objected": ("award objected to", "裁决已被提出异议"),
     "PanelAppointed": ("panel appointed", "已组成合议庭"),
     "Resolved": ("paid out: resolved", "已付款：订单结清"),
+    "ReturnPending": ("return and refund: buyer to ship the goods back", "退货退款：待买方退货"),
+    "ReturnShipped": ("return shipped: seller to confirm receipt", "已退货：待卖方确认收货"),
 }
 
 SIDES: Mapping[str, Words] = {"buyer": ("buyer", "买方"), "seller": ("seller", "卖方")}

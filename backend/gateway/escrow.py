@@ -61,7 +61,8 @@ __all__ = ["Web3EscrowPort"]
 
 _RESOLUTIONS = ("None", "DeliveryConfirmed", "ReleasedAfterDeadline", "RefundedBySeller",
                 "Settled", "AwardExecuted", "PanelAwardExecuted", "TimeoutNoArbitrator",
-                "TimeoutNoAward", "TimeoutNoPanel", "TimeoutNoPanelAward")
+                "TimeoutNoAward", "TimeoutNoPanel", "TimeoutNoPanelAward", "ReturnReceived",
+                "ReturnDeemedReceived", "ReturnNotShipped")
 
 
 def _status_name(status: Status) -> str:

@@ -321,3 +321,17 @@ def test_reentry_during_a_return_stage_payout_is_refused(env: Env) -> None:
     assert env.w3.eth.get_balance(attacker.address) == ETHER // 2
     assert env.escrow.order(order_id).resolution == Resolution.RETURN_NOT_SHIPPED
     assert env.escrow.order(second).status == Status.PAID
+
+
+def test_return_event_specs_decode_the_contracts_logs(env: Env) -> None:
+    """evidence.events declares the return stage's events as the compiled ABI emits them."""
+    from evidence.events import RETURN_REQUESTED, RETURN_SHIPPED, decode_log
+
+    order_id = env.return_award_submitted(REFUND, NO_RETURN)
+    env.wait(TIMEOUTS.objection)
+    requested = env.escrow.execute_award(env.other, order_id)
+    shipped = env.escrow.record_return_shipment(env.buyer, order_id, TRACKING)
+    for result, spec in ((requested, RETURN_REQUESTED), (shipped, RETURN_SHIPPED)):
+        receipt = env.w3.eth.get_transaction_receipt(result.tx_hash)
+        decoded = [e for e in (decode_log(spec, log) for log in receipt["logs"]) if e]
+        assert [e.args for e in decoded] == [result.named(spec.name)[0].args]
