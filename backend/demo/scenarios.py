@@ -8,12 +8,14 @@ choices and its help come from this table alone.
 from __future__ import annotations
 
 from backend.demo.scenario_main import MAIN
+from backend.demo.scenario_return import RETURN
 from backend.demo.world import Scenario
 
 __all__ = ["DEFAULT_SCENARIO", "SCENARIOS", "scenario_named"]
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     MAIN,
+    RETURN,
 )}
 DEFAULT_SCENARIO = MAIN.name
 
