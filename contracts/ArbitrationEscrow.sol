@@ -256,7 +256,9 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         order.status = Status.Objected;
         order.deadline = deadline;
         delete _awards[orderId];
-        delete _returns[orderId];
+        // A return award's fallback stays behind unread: an objected order never reaches
+        // executeAward again (the panel's award is final), and deleting it costs every
+        // objection ~6,700 gas.
         emit AwardObjected(orderId, order.caseId, msg.sender, deadline);
     }
 

@@ -212,7 +212,7 @@ def test_receipt_dispute_after_the_window_is_refused(env: Env) -> None:
     assert info.value.values == {"orderId": order_id, "deadline": deadline}
 
 
-def test_objection_drops_the_return_terms(env: Env) -> None:
+def test_an_objected_return_award_gives_way_to_the_panels_award(env: Env) -> None:
     order_id = env.return_award_submitted(REFUND, NO_RETURN)
     env.escrow.object_to_award(env.seller, order_id)
     env.escrow.appoint_panel(env.institution, order_id, [p.address for p in env.panel])
