@@ -387,7 +387,7 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         emit AwardSubmitted(
             orderId, order.caseId, 0, refund.toBuyer, refund.toSeller, refund.compensation, awardHash, deadline
         );
-        _recordReturn(orderId, order, refund, noReturn);
+        _recordReturn(orderId, order, noReturn);
     }
 
     /// @notice The buyer records the return shipment (a salted commitment to its tracking record)
@@ -717,20 +717,15 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
     }
 
     function _isFrozen(Status status) private pure returns (bool) {
-        return (status >= Status.Disputed && status <= Status.PanelAppointed) || status == Status.ReturnPending
-            || status == Status.ReturnShipped;
+        return (status >= Status.Disputed && status <= Status.PanelAppointed) || _isReturn(status);
     }
 
-    /// @dev Stores a return decision's terms. A refund must pay the buyer more than not returning.
-    function _recordReturn(
-        uint256 orderId,
-        Order storage order,
-        Allocation calldata refund,
-        Allocation calldata noReturn
-    ) private {
-        if (refund.toBuyer + refund.compensation <= noReturn.toBuyer + noReturn.compensation) {
-            revert ArbitrationEscrowInvalidReturn(orderId);
-        }
+    function _isReturn(Status status) private pure returns (bool) {
+        return status == Status.ReturnPending || status == Status.ReturnShipped;
+    }
+
+    /// @dev Stores a return award's fallback (its refund is the pending award).
+    function _recordReturn(uint256 orderId, Order storage order, Allocation calldata noReturn) private {
         _returns[orderId] = noReturn;
         emit ReturnTermsRecorded(orderId, order.caseId, noReturn);
     }
@@ -794,9 +789,7 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         }
         Status status = order.status;
         // The refund of a return decision waits in _awards through the return stage.
-        if (status == Status.AwardSubmitted || status == Status.ReturnPending || status == Status.ReturnShipped) {
-            delete _awards[orderId];
-        }
+        if (status == Status.AwardSubmitted || _isReturn(status)) delete _awards[orderId];
         order.status = Status.Resolved;
         order.resolution = resolution;
         order.deadline = 0;

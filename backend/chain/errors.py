@@ -213,8 +213,7 @@ class ArbitrationEscrowTransferFailed(RevertError):
 
 
 class ArbitrationEscrowInvalidReturn(RevertError):
-    hint = "a return award's refund must pay the buyer more than its no-return allocation, and "\
-        "the return shipment's tracking commitment must not be zero"
+    hint = "the return shipment's tracking commitment must not be zero"
 
 
 class ArbitrationEscrowInvalidSuccessor(RevertError):

@@ -236,8 +236,7 @@ interface IArbitrationEscrow {
     /// @notice The contract of sale `contractHash` already binds order `orderId`: a signed
     /// contract escrows its price once.
     error ArbitrationEscrowContractAlreadyBound(bytes32 contractHash, uint256 orderId);
-    /// @notice A return decision's refund does not pay the buyer more than its no-return allocation,
-    /// or the tracking commitment is zero.
+    /// @notice The return shipment's tracking commitment is zero.
     error ArbitrationEscrowInvalidReturn(uint256 orderId);
     /// @notice A rotation's successor is zero, the caller, already an institution, or a key that
     /// was rotated away from (a key holds the role once: no cycles, no merging of two chains).

@@ -724,19 +724,16 @@ class EscrowMachine(RuleBasedStateMachine):
 
     @rule(pick=picks, fit=fit, caller=st.integers(min_value=0, max_value=9), split=fractions,
           comp_frac=fractions, fallback_split=fractions,
-          flaw=flaws(*allocation_flaws, "comp_over", "no_better", "order", "case", "hash",
-                     "key", "fallback"))
+          flaw=flaws(*allocation_flaws, "comp_over", "order", "case", "hash", "key",
+                     "fallback"))
     def submit_return_award(self, pick: int, fit: bool, caller: int, split: int,
                             comp_frac: int, fallback_split: int, flaw: str | None) -> None:
         c = self.c
         order = self._pick(pick, fit, (St.APPOINTED,))
         sender = c.accounts[caller]
-        refund = self._allocation(order, max(split, 1), comp_frac, order.amount, flaw)
-        # The fallback pays the buyer strictly less than the refund, unless "no_better".
-        to_buyer = min(order.amount * fallback_split // 1000, max(refund[0] - 1, 0))
+        refund = self._allocation(order, split, comp_frac, order.amount, flaw)
+        to_buyer = order.amount * fallback_split // 1000
         no_return = (to_buyer, order.amount - to_buyer, 0)
-        if flaw == "no_better":
-            no_return = refund if refund[2] <= order.amount else no_return
         award_hash = keccak(b"return-award-%d" % order.id)
         appointed = order.arbitrator if order.arbitrator != ZERO_ADDR else c.neutrals[0]
         signer = c.sellers[0] if flaw == "key" else appointed
@@ -755,8 +752,6 @@ class EscrowMachine(RuleBasedStateMachine):
         error = self._award_error(order, St.APPOINTED, now, refund)
         if error is None and flaw in ("order", "case", "hash", "key", "fallback"):
             error = "ArbitrationEscrowInvalidSignature"
-        elif error is None and refund[0] + refund[2] <= no_return[0] + no_return[2]:
-            error = "ArbitrationEscrowInvalidReturn"
         args = [order.id, refund, no_return, award_hash, signature]
         self._act(sender, c.escrow, "submitReturnAward", args, error)
         if error is None:
