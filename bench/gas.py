@@ -54,6 +54,8 @@ TIMEOUTS = Timeouts(
     objection=4 * DAY,
     panel_appointment=3 * DAY,
     panel_award=5 * DAY,
+    return_shipment=6 * DAY,
+    return_receipt=4 * DAY,
 )
 
 
@@ -226,6 +228,33 @@ def escrow_operations(b: Bench) -> None:
              e.submit_fast_track(b.relayer, order, proposal, report, window, sig))
     advance_time(b.tx.w3, window + 1)
     b.record("execute fast track (after its window)", e.execute_award(b.relayer, order))
+
+    # Return and refund: a return award, the return stage, the seller confirms receipt.
+    refund, fallback = Allocation(250 * USDC, 0, 5 * USDC), Allocation(0, 250 * USDC, 0)
+    returned = []
+    for _ in range(3):
+        order = b.open(usdc, 250 * USDC)
+        b.dispute(order)
+        b.appoint(order)
+        sig = e.sign_return_award(b.arbitrator, order, refund, fallback, b"\xaa" * 32)
+        result = e.submit_return_award(b.relayer, order, refund, fallback, b"\xaa" * 32, sig)
+        returned.append(order)
+    b.record("submit return award (1 signature)", result)
+    advance_time(b.tx.w3, TIMEOUTS.objection + 1)
+    b.record("execute return award (starts the return stage)",
+             e.execute_award(b.relayer, returned[0]))
+    e.execute_award(b.relayer, returned[1])
+    e.execute_award(b.relayer, returned[2])
+    b.record("record return shipment",
+             e.record_return_shipment(b.buyer, returned[0], b"\x7e" * 32))
+    e.record_return_shipment(b.buyer, returned[1], b"\x7e" * 32)
+    b.record("confirm return received (refund)", e.confirm_return_received(b.seller, returned[0]))
+    advance_time(b.tx.w3, TIMEOUTS.return_receipt + 1)
+    b.record("return deemed received by timeout (refund)",
+             e.resolve_by_timeout(b.relayer, returned[1]))
+    advance_time(b.tx.w3, TIMEOUTS.return_shipment)
+    b.record("return window missed by timeout (fallback)",
+             e.resolve_by_timeout(b.relayer, returned[2]))
 
     # Timeout: the institution never appoints; anyone refunds the buyer.
     order = b.open(usdc, 250 * USDC)

@@ -53,6 +53,13 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
     bytes32 public constant JURY_VOTE_TYPEHASH =
         keccak256("JuryVote(bytes32 caseId,address juror,uint8 choice,uint16 reasonCode,bytes32 salt)");
 
+    /// @notice EIP-712 type of a return-and-refund award: `refund` (toBuyer, toSeller,
+    /// compensation) is paid once the goods are back, the `noReturn*` allocation if the buyer does
+    /// not ship them back within the return window. Round 0 only (sole arbitrator).
+    bytes32 public constant RETURN_AWARD_TYPEHASH = keccak256(
+        "ReturnAward(uint256 orderId,bytes32 caseId,uint256 toBuyer,uint256 toSeller,uint256 compensation,uint256 noReturnToBuyer,uint256 noReturnToSeller,uint256 noReturnCompensation,bytes32 awardHash,uint8 round)"
+    );
+
     /// @notice Gas forwarded with an ETH payout. Enough for a smart wallet's receive hook; a
     /// receiver that needs more (or reverts) is credited and withdraws with {withdraw}.
     uint256 public constant ETH_PAYOUT_GAS = 60_000;
@@ -64,6 +71,8 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
     uint32 private immutable _objectionWindow;
     uint32 private immutable _panelAppointmentTimeout;
     uint32 private immutable _panelAwardTimeout;
+    uint32 private immutable _returnShipmentTimeout;
+    uint32 private immutable _returnReceiptTimeout;
 
     uint256 private _orderCount;
     mapping(uint256 orderId => Order) private _orders;
@@ -76,6 +85,7 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
     mapping(uint256 orderId => bytes32 juryHash) private _juries;
     mapping(uint256 orderId => DecisionKind) private _decisionKinds;
     mapping(uint256 orderId => bool) private _objectionSpent;
+    mapping(uint256 orderId => Allocation noReturn) private _returns;
 
     /// @param admin receives DEFAULT_ADMIN_ROLE (grants and revokes INSTITUTION_ROLE)
     /// @param timeouts_ durations of every waiting state, fixed for the life of this deployment so
@@ -84,7 +94,7 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         if (
             timeouts_.maxDeliveryPeriod == 0 || timeouts_.releaseGrace == 0 || timeouts_.appointment == 0
                 || timeouts_.award == 0 || timeouts_.objection == 0 || timeouts_.panelAppointment == 0
-                || timeouts_.panelAward == 0
+                || timeouts_.panelAward == 0 || timeouts_.returnShipment == 0 || timeouts_.returnReceipt == 0
         ) revert ArbitrationEscrowInvalidTimeouts();
         _maxDeliveryPeriod = timeouts_.maxDeliveryPeriod;
         _releaseGrace = timeouts_.releaseGrace;
@@ -93,6 +103,8 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         _objectionWindow = timeouts_.objection;
         _panelAppointmentTimeout = timeouts_.panelAppointment;
         _panelAwardTimeout = timeouts_.panelAward;
+        _returnShipmentTimeout = timeouts_.returnShipment;
+        _returnReceiptTimeout = timeouts_.returnReceipt;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         emit TimeoutsConfigured(timeouts_);
     }
@@ -274,6 +286,9 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         order.status = Status.Objected;
         order.deadline = deadline;
         delete _awards[orderId];
+        // A return award's fallback stays behind unread: an objected order never reaches
+        // executeAward again (the panel's award is final), and deleting it costs every
+        // objection ~6,700 gas.
         emit AwardObjected(orderId, order.caseId, msg.sender, deadline);
     }
 
@@ -291,6 +306,7 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
             _requireStatus(orderId, Status.AwardSubmitted);
         }
         if (block.timestamp < order.deadline) revert ArbitrationEscrowTooEarly(orderId, order.deadline);
+        if (_hasReturn(orderId)) return _requestReturn(orderId, order);
         _resolveCapped(orderId, order, resolution, _awards[orderId].allocation);
     }
 
@@ -466,6 +482,79 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         _resolve(orderId, order, Resolution.Settled, allocation);
     }
 
+    // ------------------------------------------------------------------------------------------
+    // Return and refund
+    // ------------------------------------------------------------------------------------------
+
+    /// @notice Anyone submits the sole arbitrator's signed round-0 return-and-refund award before
+    /// the award deadline. Like {submitAward} it opens the objection window; {executeAward} after
+    /// it starts the return stage instead of paying out.
+    /// @param refund paid once the goods are back (or deemed back)
+    /// @param noReturn paid if the buyer misses the return window (the award's fallback)
+    function submitReturnAward(
+        uint256 orderId,
+        Allocation calldata refund,
+        Allocation calldata noReturn,
+        bytes32 awardHash,
+        bytes calldata signature
+    ) external nonReentrant {
+        Order storage order = _requireStatus(orderId, Status.ArbitratorAppointed);
+        _requireBefore(orderId, order.deadline);
+        _requireAwardAllocation(orderId, order, refund);
+        _requireAwardAllocation(orderId, order, noReturn);
+        bytes32 digest = hashReturnAward(orderId, order.caseId, refund, noReturn, awardHash);
+        if (!SignatureChecker.isValidSignatureNow(order.arbitrator, digest, signature)) {
+            revert ArbitrationEscrowInvalidSignature(orderId, order.arbitrator);
+        }
+
+        uint48 deadline = _deadlineFromNow(_objectionWindow);
+        order.status = Status.AwardSubmitted;
+        order.deadline = deadline;
+        _awards[orderId] = PendingAward(refund, awardHash);
+        emit AwardSubmitted(
+            orderId, order.caseId, 0, refund.toBuyer, refund.toSeller, refund.compensation, awardHash, deadline
+        );
+        _recordReturn(orderId, order, noReturn);
+    }
+
+    /// @notice The buyer records the return shipment (a salted commitment to its tracking record)
+    /// before the return window closes; the receipt window opens.
+    function recordReturnShipment(uint256 orderId, bytes32 tracking) external nonReentrant {
+        Order storage order = _requireStatus(orderId, Status.ReturnPending);
+        if (msg.sender != order.buyer) revert ArbitrationEscrowUnauthorizedCaller(orderId, msg.sender);
+        _requireBefore(orderId, order.deadline);
+        if (tracking == bytes32(0)) revert ArbitrationEscrowInvalidReturn(orderId);
+
+        uint48 deadline = _deadlineFromNow(_returnReceiptTimeout);
+        order.status = Status.ReturnShipped;
+        order.deadline = deadline;
+        emit ReturnShipped(orderId, order.caseId, tracking, deadline);
+    }
+
+    /// @notice The seller confirms the returned goods arrived, or the order's institution does on
+    /// the carrier's origin-verified delivered event for the return shipment; the refund is paid.
+    function confirmReturnReceived(uint256 orderId) external nonReentrant {
+        Order storage order = _requireStatus(orderId, Status.ReturnShipped);
+        if (msg.sender != order.seller) _requireInstitution(orderId, order);
+        _resolveCapped(orderId, order, Resolution.ReturnReceived, _awards[orderId].allocation);
+    }
+
+    /// @notice The seller disputes the return's receipt before the receipt window closes (nothing
+    /// arrived, or not the goods): the order is Disputed again and the institution appoints an
+    /// arbitrator (the same or another) to decide the return; the return terms are dropped.
+    function disputeReturnReceipt(uint256 orderId) external nonReentrant {
+        Order storage order = _requireStatus(orderId, Status.ReturnShipped);
+        if (msg.sender != order.seller) revert ArbitrationEscrowUnauthorizedCaller(orderId, msg.sender);
+        _requireBefore(orderId, order.deadline);
+
+        uint48 deadline = _deadlineFromNow(_appointmentTimeout);
+        order.status = Status.Disputed;
+        order.deadline = deadline;
+        delete _awards[orderId];
+        delete _returns[orderId];
+        emit ReturnReceiptDisputed(orderId, order.caseId, deadline);
+    }
+
     /// @notice Anyone refunds the buyer in full when a neutral's appointment or award is overdue:
     /// the institution or tribunal failed to act, so the funds go back to where they came from and
     /// the dispute continues outside the escrow (e.g. in court).
@@ -473,14 +562,19 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         Order storage order = _orders[orderId];
         Status status = order.status;
         Resolution resolution = Resolution.None;
+        Allocation memory allocation = Allocation(order.amount, 0, 0);
         if (status == Status.Disputed) resolution = Resolution.TimeoutNoArbitrator;
         else if (status == Status.ArbitratorAppointed) resolution = Resolution.TimeoutNoAward;
         else if (status == Status.Objected) resolution = Resolution.TimeoutNoPanel;
         else if (status == Status.PanelAppointed) resolution = Resolution.TimeoutNoPanelAward;
         else if (status == Status.JuryAppointed) resolution = Resolution.TimeoutNoJuryVerdict;
+        // The return stage ends as its decision said: the refund once the goods are deemed back,
+        // the no-return allocation when the buyer never shipped them.
+        else if (status == Status.ReturnShipped) (resolution, allocation) = (Resolution.ReturnDeemedReceived, _awards[orderId].allocation);
+        else if (status == Status.ReturnPending) (resolution, allocation) = (Resolution.ReturnNotShipped, _returns[orderId]);
         else revert ArbitrationEscrowInvalidStatus(orderId, status);
         if (block.timestamp < order.deadline) revert ArbitrationEscrowTooEarly(orderId, order.deadline);
-        _resolve(orderId, order, resolution, Allocation(order.amount, 0, 0));
+        _resolveCapped(orderId, order, resolution, allocation);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -559,7 +653,8 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         return _orderCount;
     }
 
-    /// @notice The round-0 award waiting for its objection window (zero when none).
+    /// @notice The round-0 award waiting for its objection window; for a return-and-refund award,
+    /// also through the return stage (its allocation is the refund). Zero when none.
     function pendingAward(uint256 orderId) external view returns (PendingAward memory) {
         return _awards[orderId];
     }
@@ -608,7 +703,9 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
             _awardTimeout,
             _objectionWindow,
             _panelAppointmentTimeout,
-            _panelAwardTimeout
+            _panelAwardTimeout,
+            _returnShipmentTimeout,
+            _returnReceiptTimeout
         );
     }
 
@@ -676,6 +773,19 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
                     decisionHash
                 )
             )
+        );
+    }
+
+    /// @dev EIP-712 digest of a `ReturnAward` (round 0) under this contract's domain.
+    function hashReturnAward(
+        uint256 orderId,
+        bytes32 caseId,
+        Allocation calldata refund,
+        Allocation calldata noReturn,
+        bytes32 awardHash
+    ) private view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(abi.encode(RETURN_AWARD_TYPEHASH, orderId, caseId, refund, noReturn, awardHash, uint8(0)))
         );
     }
 
@@ -857,6 +967,31 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         }
     }
 
+    function _isReturn(Status status) private pure returns (bool) {
+        return status == Status.ReturnPending || status == Status.ReturnShipped;
+    }
+
+    /// @dev Stores a return award's fallback (its refund is the pending award).
+    function _recordReturn(uint256 orderId, Order storage order, Allocation calldata noReturn) private {
+        _returns[orderId] = noReturn;
+        emit ReturnTermsRecorded(orderId, order.caseId, noReturn);
+    }
+
+    /// @dev Starts the return stage: the buyer's return window opens now.
+    function _requestReturn(uint256 orderId, Order storage order) private {
+        uint48 deadline = _deadlineFromNow(_returnShipmentTimeout);
+        order.status = Status.ReturnPending;
+        order.deadline = deadline;
+        emit ReturnRequested(orderId, order.caseId, deadline);
+    }
+
+    /// @dev Whether the pending round-0 award is a return-and-refund award (its no-return
+    /// allocation sums to the order's amount, which is never zero).
+    function _hasReturn(uint256 orderId) private view returns (bool) {
+        Allocation storage noReturn = _returns[orderId];
+        return noReturn.toBuyer != 0 || noReturn.toSeller != 0;
+    }
+
     function _deadlineFromNow(uint32 duration) private view returns (uint48) {
         return uint48(block.timestamp + duration);
     }
@@ -899,7 +1034,11 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
             guarantee.locked -= order.amount;
             guarantee.balance -= allocation.compensation;
         }
-        if (order.status == Status.AwardSubmitted || order.status == Status.DecisionPending) delete _awards[orderId];
+        Status status = order.status;
+        // The refund of a return decision waits in _awards through the return stage.
+        if (status == Status.AwardSubmitted || status == Status.DecisionPending || _isReturn(status)) {
+            delete _awards[orderId];
+        }
         order.status = Status.Resolved;
         order.resolution = resolution;
         order.deadline = 0;

@@ -44,6 +44,9 @@ __all__ = [
     "ORDER_RESOLVED",
     "PANEL_APPOINTED",
     "RESOLUTIONS",
+    "RETURN_RECEIPT_DISPUTED",
+    "RETURN_REQUESTED",
+    "RETURN_SHIPPED",
     "ROOT_ANCHORED",
     "Event",
     "EventSpec",
@@ -235,6 +238,20 @@ CONTRACT_OF_SALE_BOUND = _spec(
 """``openOrderWithContract``: the order binds the signed contract of sale with this EIP-712
 digest (docs/contract-of-sale.md); emitted right after its ``OrderOpened``."""
 
+RETURN_REQUESTED = _spec(
+    "ReturnRequested(uint256 orderId,bytes32 caseId,uint48 deadline)", ("orderId", "caseId"))
+"""The return stage began (status ReturnPending): the buyer ships back by ``deadline``."""
+
+RETURN_SHIPPED = _spec(
+    "ReturnShipped(uint256 orderId,bytes32 caseId,bytes32 tracking,uint48 deadline)",
+    ("orderId", "caseId"))
+"""The buyer recorded the return shipment's tracking commitment (status ReturnShipped)."""
+
+RETURN_RECEIPT_DISPUTED = _spec(
+    "ReturnReceiptDisputed(uint256 orderId,bytes32 caseId,uint48 deadline)",
+    ("orderId", "caseId"))
+"""The seller disputed the return's receipt: the order is Disputed again."""
+
 ESCROW_ACTS = (ORDER_OPENED, DISPUTE_RAISED, ARBITRATOR_APPOINTED, AWARD_SUBMITTED,
                AWARD_OBJECTED, PANEL_APPOINTED, ORDER_RESOLVED)
 """The escrow's events of one order's life, in the order its status machine allows them:
@@ -252,5 +269,11 @@ RESOLUTIONS = (
     "TimeoutNoAward",
     "TimeoutNoPanel",
     "TimeoutNoPanelAward",
+    "JuryVerdictExecuted",
+    "FastTrackExecuted",
+    "TimeoutNoJuryVerdict",
+    "ReturnReceived",
+    "ReturnDeemedReceived",
+    "ReturnNotShipped",
 )
 """IArbitrationEscrow.Resolution, by value."""

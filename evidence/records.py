@@ -75,6 +75,7 @@ __all__ = [
     "ProceduralStep",
     "Profile",
     "Record",
+    "ReturnAward",
     "Settlement",
     "SettlementOffer",
     "SignedRecord",
@@ -655,6 +656,45 @@ class Award(Record):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReturnAward(Record):
+    """The escrow's ReturnAward type (docs/eip712.md): a sole arbitrator's return-and-refund
+    award. Its allocation is paid once the goods are back (or deemed back); the `noReturn*`
+    allocation, the award's fallback, if the buyer misses the return window."""
+
+    TYPE_NAME: ClassVar[str] = "ReturnAward"
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("orderId", "uint256"),
+        ("caseId", "bytes32"),
+        ("toBuyer", "uint256"),
+        ("toSeller", "uint256"),
+        ("compensation", "uint256"),
+        ("noReturnToBuyer", "uint256"),
+        ("noReturnToSeller", "uint256"),
+        ("noReturnCompensation", "uint256"),
+        ("awardHash", "bytes32"),
+        ("round", "uint8"),
+    )
+    CHAINED: ClassVar[bool] = False
+
+    order_id: int
+    case_id: bytes
+    to_buyer: int
+    to_seller: int
+    compensation: int
+    no_return_to_buyer: int
+    no_return_to_seller: int
+    no_return_compensation: int
+    award_hash: bytes
+    round: int
+
+    def _validate(self) -> None:
+        if self.round != 0:
+            raise InvalidRecord(
+                f"ReturnAward.round: expected 0 (sole arbitrator), found {self.round}"
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Objection(ChainedRecord):
     """A party objects to a round-0 award (named by its record hash) once."""
 
@@ -910,6 +950,7 @@ RECORD_TYPES: dict[str, type[Record]] = {
         SettlementOffer,
         Settlement,
         Award,
+        ReturnAward,
         Objection,
         CourtConfirmation,
         Profile,
@@ -972,12 +1013,15 @@ def _type_hash(cls: type[Record]) -> bytes:
     return keccak256(cls.type_string().encode())
 
 # The type strings are part of the signed format: a change must bump DOMAIN_VERSION.
-# The escrow's two types must stay exactly as docs/eip712.md states them.
+# The escrow's three types must stay exactly as docs/eip712.md states them.
 ONCHAIN_TYPE_STRINGS = {
     "Settlement": "Settlement(uint256 orderId,bytes32 caseId,uint256 toBuyer,uint256 toSeller,"
     "uint256 compensation)",
     "Award": "Award(uint256 orderId,bytes32 caseId,uint256 toBuyer,uint256 toSeller,"
     "uint256 compensation,bytes32 awardHash,uint8 round)",
+    "ReturnAward": "ReturnAward(uint256 orderId,bytes32 caseId,uint256 toBuyer,uint256 toSeller,"
+    "uint256 compensation,uint256 noReturnToBuyer,uint256 noReturnToSeller,"
+    "uint256 noReturnCompensation,bytes32 awardHash,uint8 round)",
 }
 
 

@@ -110,6 +110,8 @@ ORDER_STATUSES: Mapping[str, Words] = {
     "Resolved": ("paid out: resolved", "已付款：订单结清"),
     "JuryAppointed": ("jury appointed: awaiting its verdict", "评审团已登记：等待裁决"),
     "DecisionPending": ("decision pending (objection window)", "裁定待生效（异议期）"),
+    "ReturnPending": ("return and refund: buyer to ship the goods back", "退货退款：待买方退货"),
+    "ReturnShipped": ("return shipped: seller to confirm receipt", "已退货：待卖方确认收货"),
 }
 
 SIDES: Mapping[str, Words] = {"buyer": ("buyer", "买方"), "seller": ("seller", "卖方")}
@@ -141,6 +143,9 @@ _UNCHAINED: Mapping[str, Words] = {
               "供托管合约执行的裁决（资金分配）"),
     "Settlement": ("Settlement signed by buyer and seller for the escrow",
                    "买卖双方签署、供托管合约执行的和解协议"),
+    "ReturnAward": ("Return-and-refund award signed for the escrow (refund once the goods are "
+                    "back, the fallback if not)",
+                    "供托管合约执行的退货退款裁决（退货后退款，否则按备选分配）"),
 }
 
 LOG_KINDS: Mapping[str, Words] = {
@@ -210,6 +215,7 @@ RECORD_TYPES: Mapping[str, Words] = {
     "SettlementOffer": ("a settlement offer", "和解要约"),
     "Settlement": ("a settlement for the escrow", "供托管合约执行的和解协议"),
     "Award": ("an award for the escrow", "供托管合约执行的裁决"),
+    "ReturnAward": ("a return-and-refund award for the escrow", "供托管合约执行的退货退款裁决"),
     "Objection": ("an objection to the award", "对裁决的异议"),
     "CourtConfirmation": ("the court's decision on the award", "法院对裁决的决定"),
     "Profile": ("a profile (name and contact)", "个人资料（姓名与联系方式）"),

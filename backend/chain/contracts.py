@@ -42,6 +42,7 @@ from backend.chain.typed_data import (
     award_typed_data,
     decision_typed_data,
     jury_vote_typed_data,
+    return_award_typed_data,
     settlement_typed_data,
     sign_typed_data,
 )
@@ -102,6 +103,8 @@ class Status(IntEnum):
     RESOLVED = 7
     JURY_APPOINTED = 8
     DECISION_PENDING = 9
+    RETURN_PENDING = 10
+    RETURN_SHIPPED = 11
 
 
 class Resolution(IntEnum):
@@ -121,6 +124,9 @@ class Resolution(IntEnum):
     JURY_VERDICT_EXECUTED = 11
     FAST_TRACK_EXECUTED = 12
     TIMEOUT_NO_JURY_VERDICT = 13
+    RETURN_RECEIVED = 14
+    RETURN_DEEMED_RECEIVED = 15
+    RETURN_NOT_SHIPPED = 16
 
 
 def fast_track_decision_hash(report_hash: bytes, window: int) -> bytes:
@@ -176,6 +182,8 @@ class Timeouts:
     objection: int = 10 * DAY
     panel_appointment: int = 10 * DAY
     panel_award: int = 30 * DAY
+    return_shipment: int = 15 * DAY
+    return_receipt: int = 10 * DAY
 
     def as_tuple(self) -> tuple[int, ...]:
         return (
@@ -186,6 +194,8 @@ class Timeouts:
             self.objection,
             self.panel_appointment,
             self.panel_award,
+            self.return_shipment,
+            self.return_receipt,
         )
 
 
@@ -711,7 +721,47 @@ class EscrowContract(_Bound):
         )
 
     def resolve_by_timeout(self, account: LocalAccount, order_id: int) -> TxResult:
+        """Anyone moves an order whose deadline passed: a refund when a neutral is overdue; in
+        the return stage the award's fallback (not shipped) or its refund (deemed received)."""
         return self._send(account, "resolveByTimeout", order_id)
+
+    # --- return and refund ----------------------------------------------------------------
+
+    def submit_return_award(
+        self,
+        account: LocalAccount,
+        order_id: int,
+        refund: Allocation,
+        no_return: Allocation,
+        award_hash: bytes,
+        signature: bytes,
+    ) -> TxResult:
+        """Submit the sole arbitrator's round-0 return-and-refund award (anyone may relay it);
+        after the objection window `execute_award` starts the return stage."""
+        return self._send(
+            account,
+            "submitReturnAward",
+            order_id,
+            refund.as_tuple(),
+            no_return.as_tuple(),
+            _b32(award_hash, "award_hash"),
+            bytes(signature),
+        )
+
+    def record_return_shipment(
+        self, buyer: LocalAccount, order_id: int, tracking: bytes
+    ) -> TxResult:
+        """The buyer records the return shipment (a salted commitment to its tracking record)."""
+        return self._send(buyer, "recordReturnShipment", order_id, _b32(tracking, "tracking"))
+
+    def confirm_return_received(self, account: LocalAccount, order_id: int) -> TxResult:
+        """The seller, or the order's institution on the carrier's delivered event, confirms
+        the returned goods arrived: the refund is paid."""
+        return self._send(account, "confirmReturnReceived", order_id)
+
+    def dispute_return_receipt(self, seller: LocalAccount, order_id: int) -> TxResult:
+        """The seller disputes the return's receipt: the order is Disputed again."""
+        return self._send(seller, "disputeReturnReceipt", order_id)
 
     # --- guarantees and withdrawals -----------------------------------------------------
 
@@ -884,6 +934,31 @@ class EscrowContract(_Bound):
         typed = jury_vote_typed_data(self.domain(), case_id, juror.address, choice,
                                      reason_code, salt)
         return sign_typed_data(juror, typed)
+
+    def return_award_typed_data(
+        self,
+        order_id: int,
+        refund: Allocation,
+        no_return: Allocation,
+        award_hash: bytes,
+        case_id: bytes | None = None,
+    ) -> dict[str, Any]:
+        """`eth_signTypedData_v4` payload of a ReturnAward; `case_id` defaults to the order's."""
+        case = case_id if case_id is not None else self.order(order_id).case_id
+        return return_award_typed_data(self.domain(), order_id, case, refund, no_return, award_hash)
+
+    def sign_return_award(
+        self,
+        account: LocalAccount,
+        order_id: int,
+        refund: Allocation,
+        no_return: Allocation,
+        award_hash: bytes,
+        case_id: bytes | None = None,
+    ) -> bytes:
+        """Sign a ReturnAward with a local key (demo and tests)."""
+        typed = self.return_award_typed_data(order_id, refund, no_return, award_hash, case_id)
+        return sign_typed_data(account, typed)
 
     def sign_award(
         self,

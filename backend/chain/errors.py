@@ -27,6 +27,7 @@ __all__ = [
     "ArbitrationEscrowInvalidDeliveryDeadline",
     "ArbitrationEscrowInvalidJury",
     "ArbitrationEscrowInvalidNeutral",
+    "ArbitrationEscrowInvalidReturn",
     "ArbitrationEscrowInvalidSeller",
     "ArbitrationEscrowInvalidSignature",
     "ArbitrationEscrowInvalidStatus",
@@ -212,6 +213,10 @@ class ArbitrationEscrowNothingToWithdraw(RevertError):
 
 class ArbitrationEscrowTransferFailed(RevertError):
     hint = "the receiver or token refused the transfer; fix the receiver and retry"
+
+
+class ArbitrationEscrowInvalidReturn(RevertError):
+    hint = "the return shipment's tracking commitment must not be zero"
 
 
 class ArbitrationEscrowInvalidSuccessor(RevertError):

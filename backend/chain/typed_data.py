@@ -24,6 +24,7 @@ from evidence.records import (
     ONCHAIN_TYPE_STRINGS,
     Award,
     Domain,
+    ReturnAward,
     Settlement,
 )
 
@@ -31,12 +32,14 @@ __all__ = [
     "AWARD_TYPE",
     "DOMAIN_NAME",
     "DOMAIN_VERSION",
+    "RETURN_AWARD_TYPE",
     "SETTLEMENT_TYPE",
     "Allocation",
     "Domain",
     "award_typed_data",
     "decision_typed_data",
     "jury_vote_typed_data",
+    "return_award_typed_data",
     "settlement_typed_data",
     "sign_typed_data",
     "typed_data_digest",
@@ -45,6 +48,7 @@ __all__ = [
 
 SETTLEMENT_TYPE = ONCHAIN_TYPE_STRINGS["Settlement"]
 AWARD_TYPE = ONCHAIN_TYPE_STRINGS["Award"]
+RETURN_AWARD_TYPE = ONCHAIN_TYPE_STRINGS["ReturnAward"]
 
 
 def settlement_typed_data(
@@ -95,6 +99,24 @@ def jury_vote_typed_data(domain: Domain, case_id: bytes, juror: str, choice: int
     return _typed(domain, "JuryVote", JURY_VOTE_TYPE, {
         "caseId": bytes(case_id), "juror": juror, "choice": choice,
         "reasonCode": reason_code, "salt": bytes(salt)})
+
+
+def return_award_typed_data(
+    domain: Domain,
+    order_id: int,
+    case_id: bytes,
+    refund: Allocation,
+    no_return: Allocation,
+    award_hash: bytes,
+) -> dict[str, Any]:
+    """`eth_signTypedData_v4` payload of a ReturnAward (round 0, the sole arbitrator): `refund`
+    once the goods are back, `no_return` (the award's fallback) if the buyer misses the window."""
+    record = ReturnAward(order_id=order_id, case_id=case_id, award_hash=award_hash, round=0,
+                         no_return_to_buyer=no_return.to_buyer,
+                         no_return_to_seller=no_return.to_seller,
+                         no_return_compensation=no_return.compensation,
+                         **refund.fields())
+    return record.typed_data(domain)
 
 
 def typed_data_json(typed: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from backend.demo.scenario_fast_track import FAST_TRACK
 from backend.demo.scenario_jury import JURY
 from backend.demo.scenario_main import MAIN
+from backend.demo.scenario_return import RETURN
 from backend.demo.world import Scenario
 
 __all__ = ["DEFAULT_SCENARIO", "SCENARIOS", "scenario_named"]
@@ -18,6 +19,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     MAIN,
     JURY,
     FAST_TRACK,
+    RETURN,
 )}
 DEFAULT_SCENARIO = MAIN.name
 

@@ -75,7 +75,8 @@ __all__ = ["Web3EscrowPort"]
 _RESOLUTIONS = ("None", "DeliveryConfirmed", "ReleasedAfterDeadline", "RefundedBySeller",
                 "Settled", "AwardExecuted", "PanelAwardExecuted", "TimeoutNoArbitrator",
                 "TimeoutNoAward", "TimeoutNoPanel", "TimeoutNoPanelAward",
-                "JuryVerdictExecuted", "FastTrackExecuted", "TimeoutNoJuryVerdict")
+                "JuryVerdictExecuted", "FastTrackExecuted", "TimeoutNoJuryVerdict",
+                "ReturnReceived", "ReturnDeemedReceived", "ReturnNotShipped")
 _DECISION_KINDS = ("JuryVerdict", "FastTrack")
 
 

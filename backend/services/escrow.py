@@ -84,9 +84,12 @@ __all__ = [
 
 # The escrow's Status enum names (contracts/ArbitrationEscrow.sol), as OrderInfo.status holds them.
 STATUSES = ("None", "Paid", "Disputed", "ArbitratorAppointed", "AwardSubmitted", "Objected",
-            "PanelAppointed", "Resolved", "JuryAppointed", "DecisionPending")
+            "PanelAppointed", "Resolved", "JuryAppointed", "DecisionPending",
+            "ReturnPending", "ReturnShipped")
 DISPUTED_OR_LATER = frozenset(STATUSES[2:])
 OBJECTED_OR_LATER = frozenset({"Objected", "PanelAppointed", "Resolved"})
+# The return stage of a return-and-refund award (docs/contracts.md "Return and refund").
+RETURN_STATUSES = frozenset({"ReturnPending", "ReturnShipped"})
 
 
 # --- what the service reads --------------------------------------------------------------

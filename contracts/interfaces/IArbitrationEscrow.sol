@@ -18,8 +18,10 @@ interface IArbitrationEscrow {
         PanelAppointed, // waiting for a round-1 award signed by two of three panelists
         Resolved, // paid out; terminal
         JuryAppointed, // the drawn jury is fixed (its hash); waiting for its verdict (or a settlement)
-        DecisionPending // an institution-signed decision (a jury's verdict, a fast-track proposal)
+        DecisionPending, // an institution-signed decision (a jury's verdict, a fast-track proposal)
         // is on record; objection window open until `deadline`
+        ReturnPending, // a return-and-refund decision: the buyer ships the goods back by `deadline`
+        ReturnShipped // the buyer recorded the return shipment; receipt is confirmed or deemed by `deadline`
     }
 
     /// @notice How an order ended (set together with `Status.Resolved`).
@@ -37,7 +39,10 @@ interface IArbitrationEscrow {
         TimeoutNoPanelAward, // panel did not submit an award in time: refund
         JuryVerdictExecuted, // a jury's verdict, after the objection window
         FastTrackExecuted, // a fast-track proposal, after the objection window
-        TimeoutNoJuryVerdict // the jury's verdict was not submitted in time: refund
+        TimeoutNoJuryVerdict, // the jury's verdict was not submitted in time: refund
+        ReturnReceived, // seller (or the institution on the carrier's delivered event) confirmed the return
+        ReturnDeemedReceived, // nobody confirmed or disputed the return's receipt in time: refund
+        ReturnNotShipped // buyer missed the return window: the decision's no-return allocation
     }
 
     /// @notice What kind of institution-signed decision waits for its objection window.
@@ -55,6 +60,8 @@ interface IArbitrationEscrow {
         uint32 objection; // from the award's submission: a party may object
         uint32 panelAppointment; // from the objection: institution appoints the panel
         uint32 panelAward; // from the panel's appointment: panel award is submitted
+        uint32 returnShipment; // from a return-and-refund decision: buyer ships back, records tracking
+        uint32 returnReceipt; // from the return shipment: seller confirms or disputes receipt
     }
 
     /// @notice One order. `deadline` is the end of the current waiting state (0 when none).
@@ -174,6 +181,22 @@ interface IArbitrationEscrow {
     /// @notice The institution appointed the panel of three (status PanelAppointed).
     event PanelAppointed(uint256 indexed orderId, bytes32 indexed caseId, address[3] panel, uint48 deadline);
 
+    /// @notice The round-0 award submitted with it ({AwardSubmitted}, same transaction) is a
+    /// return-and-refund award: its allocation is paid once the goods are back, `noReturn` if the
+    /// buyer does not ship them back in time.
+    event ReturnTermsRecorded(uint256 indexed orderId, bytes32 indexed caseId, Allocation noReturn);
+
+    /// @notice The return stage began (status ReturnPending): the buyer ships back by `deadline`.
+    event ReturnRequested(uint256 indexed orderId, bytes32 indexed caseId, uint48 deadline);
+
+    /// @notice The buyer recorded the return shipment (status ReturnShipped); receipt is confirmed,
+    /// disputed or deemed by `deadline`.
+    event ReturnShipped(uint256 indexed orderId, bytes32 indexed caseId, bytes32 tracking, uint48 deadline);
+
+    /// @notice The seller disputed the return's receipt (status Disputed): the institution appoints
+    /// an arbitrator by `deadline` to decide the return.
+    event ReturnReceiptDisputed(uint256 indexed orderId, bytes32 indexed caseId, uint48 deadline);
+
     /// @notice The order was paid out (status Resolved). `compensationShortfall` is the part of an
     /// awarded compensation that the seller's guarantee could not cover.
     event OrderResolved(
@@ -263,6 +286,8 @@ interface IArbitrationEscrow {
     /// @notice No verdict: fewer than half the jury revealed, or no option holds more than half
     /// of the revealed votes (`topVotes`).
     error ArbitrationEscrowNoJuryMajority(uint256 orderId, uint256 revealed, uint256 topVotes);
+    /// @notice The return shipment's tracking commitment is zero.
+    error ArbitrationEscrowInvalidReturn(uint256 orderId);
     /// @notice A rotation's successor is zero, the caller, already an institution, or a key that
     /// was rotated away from (a key holds the role once: no cycles, no merging of two chains).
     error ArbitrationEscrowInvalidSuccessor(address successor);

@@ -42,10 +42,13 @@ TIMEOUTS = Timeouts(
     objection=4 * DAY,
     panel_appointment=3 * DAY,
     panel_award=6 * DAY,
+    return_shipment=5 * DAY,
+    return_receipt=4 * DAY,
 )
 CASE = b"\xca" * 32
 OTHER_CASE = b"\xcb" * 32
 AWARD_HASH = bytes.fromhex("aa" * 32)
+TRACKING = bytes.fromhex("7e" * 32)  # a return shipment's tracking commitment
 MINT = 1_000_000 * USDC
 
 
@@ -131,6 +134,35 @@ class Env:
         self.escrow.appoint_panel(self.institution, order_id, [p.address for p in self.panel])
         return order_id
 
+    def return_award_submitted(
+        self,
+        refund: Allocation,
+        no_return: Allocation,
+        token: str = "usdc",
+        amount: int = 250 * USDC,
+    ) -> int:
+        """An order whose sole arbitrator's return-and-refund award is in its objection window."""
+        order_id = self.appointed(token, amount)
+        sig = self.escrow.sign_return_award(
+            self.arbitrator, order_id, refund, no_return, AWARD_HASH
+        )
+        self.escrow.submit_return_award(self.other, order_id, refund, no_return, AWARD_HASH, sig)
+        return order_id
+
+    def return_pending(self, token: str = "usdc", amount: int = 250 * USDC) -> int:
+        """An order in the return stage: full refund on return, the seller paid if not."""
+        order_id = self.return_award_submitted(
+            Allocation(amount, 0, 0), Allocation(0, amount, 0), token, amount
+        )
+        self.wait(TIMEOUTS.objection)
+        self.escrow.execute_award(self.other, order_id)
+        return order_id
+
+    def return_shipped(self, token: str = "usdc", amount: int = 250 * USDC) -> int:
+        order_id = self.return_pending(token, amount)
+        self.escrow.record_return_shipment(self.buyer, order_id, TRACKING)
+        return order_id
+
     def reach(self, status: str, token: str = "usdc", amount: int = 250 * USDC) -> int:
         """An order in `status` (by the Status member name)."""
         if status == "PAID":
@@ -147,6 +179,10 @@ class Env:
             return self.objected(token, amount)
         if status == "PANEL_APPOINTED":
             return self.panel_appointed(token, amount)
+        if status == "RETURN_PENDING":
+            return self.return_pending(token, amount)
+        if status == "RETURN_SHIPPED":
+            return self.return_shipped(token, amount)
         raise ValueError(status)
 
     # --- reading ------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from web3 import HTTPProvider, Web3
 
+from backend.chain import Timeouts
 from backend.chain.artifacts import artifact_names, load_artifact
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,7 +202,7 @@ def test_hardhat_node_runs_the_committed_contracts(hardhat_node: Web3) -> None:
     assert (block_number, anchorer) == (receipt["blockNumber"], admin)
     assert timestamp == w3.eth.get_block(receipt["blockNumber"])["timestamp"]
 
-    escrow = deploy("ArbitrationEscrow", admin, (86_400,) * 7)
+    escrow = deploy("ArbitrationEscrow", admin, Timeouts(*(86_400,) * 9).as_tuple())
     _fields, name, version, chain_id, verifying, *_ = escrow.functions.eip712Domain().call()
     assert (name, version, chain_id, verifying) == ("chainarb", "1", 31337, escrow.address)
     # nonReentrant uses transient storage (EIP-1153): this only runs on a cancun chain.

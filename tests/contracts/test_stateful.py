@@ -33,6 +33,7 @@ reverts on chain too (its gas is charged in the model).
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum
@@ -66,6 +67,8 @@ TIMEOUTS = {
     "objection": 4 * DAY,
     "panelAppointment": 10 * DAY,
     "panelAward": 10 * DAY,
+    "returnShipment": 6 * DAY,
+    "returnReceipt": 5 * DAY,
 }
 ETH = "0x0000000000000000000000000000000000000000"
 ZERO_ADDR = ETH
@@ -85,11 +88,14 @@ class St(IntEnum):
     RESOLVED = 7
     JURY = 8
     DECISION = 9
+    RETURN_PENDING = 10
+    RETURN_SHIPPED = 11
 
 
+RETURN = (St.RETURN_PENDING, St.RETURN_SHIPPED)
 FROZEN = (St.DISPUTED, St.APPOINTED, St.AWARD_SUBMITTED, St.OBJECTED, St.PANEL, St.JURY,
-          St.DECISION)
-TIMEOUT_STATES = (St.DISPUTED, St.APPOINTED, St.OBJECTED, St.PANEL, St.JURY)
+          St.DECISION, *RETURN)
+TIMEOUT_STATES = (St.DISPUTED, St.APPOINTED, St.OBJECTED, St.PANEL, St.JURY, *RETURN)
 LIVE = (St.PAID, *FROZEN)
 # Jurors sign only (they send no transaction): keys of their own, four of them, juries of three.
 JUROR_KEYS = [keccak(b"stateful juror %d" % i) for i in range(4)]
@@ -242,7 +248,8 @@ class Order:
     case: bytes = ZERO32
     arbitrator: str = ZERO_ADDR
     panel: tuple[str, str, str] | None = None
-    pending: tuple[int, int, int] | None = None
+    pending: tuple[int, int, int] | None = None  # a round-0 award's (or a return's refund)
+    no_return: tuple[int, int, int] | None = None  # a return award's fallback
     contract: bytes = ZERO32  # the contract of sale it binds (openOrderWithContract)
     jury: tuple[str, ...] = ()  # the appointed jury (ascending), once appointed
     options: tuple[tuple[int, int, int], ...] = ()
@@ -340,6 +347,7 @@ class EscrowMachine(RuleBasedStateMachine):
             guarantee[1] -= order.amount
             guarantee[0] -= compensation
         order.status, order.deadline, order.pending = St.RESOLVED, 0, None
+        order.no_return = None
         self._pay(order.token, order.buyer, to_buyer + compensation)
         self._pay(order.token, order.seller, to_seller)
 
@@ -637,20 +645,24 @@ class EscrowMachine(RuleBasedStateMachine):
             order.status, order.pending, order.spent = St.DISPUTED, None, True
             order.deadline = now + TIMEOUTS["appointment"]
         elif error is None:
-            order.status, order.pending = St.OBJECTED, None
+            order.status, order.pending, order.no_return = St.OBJECTED, None, None
             order.deadline = now + TIMEOUTS["panelAppointment"]
 
     @rule(pick=picks, fit=fit, caller=st.integers(min_value=0, max_value=9))
     def execute_award(self, pick: int, fit: bool, caller: int) -> None:
         order = self._pick(pick, fit, (St.AWARD_SUBMITTED, St.DECISION))
         sender = self.c.accounts[caller]
+        now = self.c.now()
         error = None
         if order.status not in (St.AWARD_SUBMITTED, St.DECISION):
             error = "ArbitrationEscrowInvalidStatus"
-        elif self.c.now() < order.deadline:
+        elif now < order.deadline:
             error = "ArbitrationEscrowTooEarly"
         self._act(sender, self.c.escrow, "executeAward", [order.id], error, 0, order.token)
-        if error is None:
+        if error is None and order.no_return is not None:  # a return award: the return stage
+            order.status = St.RETURN_PENDING
+            order.deadline = now + TIMEOUTS["returnShipment"]
+        elif error is None:
             assert order.pending is not None
             self._capped_finish(order, order.pending)
 
@@ -880,8 +892,105 @@ class EscrowMachine(RuleBasedStateMachine):
         elif self.c.now() < order.deadline:
             error = "ArbitrationEscrowTooEarly"
         self._act(sender, self.c.escrow, "resolveByTimeout", [order.id], error, 0, order.token)
-        if error is None:
+        if error is None and order.status == St.RETURN_SHIPPED:  # deemed received: the refund
+            assert order.pending is not None
+            self._capped_finish(order, order.pending)
+        elif error is None and order.status == St.RETURN_PENDING:  # not shipped: the fallback
+            assert order.no_return is not None
+            self._capped_finish(order, order.no_return)
+        elif error is None:
             self._finish(order, order.amount, 0, 0)
+
+    # -- rules: return and refund ---------------------------------------------------------------
+
+    @rule(pick=picks, fit=fit, caller=st.integers(min_value=0, max_value=9), split=fractions,
+          comp_frac=fractions, fallback_split=fractions,
+          flaw=flaws(*allocation_flaws, "comp_over", "order", "case", "hash", "key",
+                     "fallback"))
+    def submit_return_award(self, pick: int, fit: bool, caller: int, split: int,
+                            comp_frac: int, fallback_split: int, flaw: str | None) -> None:
+        c = self.c
+        order = self._pick(pick, fit, (St.APPOINTED,))
+        sender = c.accounts[caller]
+        refund = self._allocation(order, split, comp_frac, order.amount, flaw)
+        to_buyer = order.amount * fallback_split // 1000
+        no_return = (to_buyer, order.amount - to_buyer, 0)
+        award_hash = keccak(b"return-award-%d" % order.id)
+        appointed = order.arbitrator if order.arbitrator != ZERO_ADDR else c.neutrals[0]
+        signer = c.sellers[0] if flaw == "key" else appointed
+        signed_fallback = (no_return[0], no_return[1] + 1, 0) if flaw == "fallback" else no_return
+        message = {
+            "orderId": order.id + (1 if flaw == "order" else 0),
+            "caseId": keccak(b"other case") if flaw == "case" else order.case,
+            "toBuyer": refund[0], "toSeller": refund[1], "compensation": refund[2],
+            "noReturnToBuyer": signed_fallback[0], "noReturnToSeller": signed_fallback[1],
+            "noReturnCompensation": signed_fallback[2],
+            "awardHash": keccak(b"other award") if flaw == "hash" else award_hash,
+            "round": 0,
+        }
+        signature = c.sign(signer, "ReturnAward", message)
+        now = c.now()
+        error = self._award_error(order, St.APPOINTED, now, refund)
+        if error is None and flaw in ("order", "case", "hash", "key", "fallback"):
+            error = "ArbitrationEscrowInvalidSignature"
+        args = [order.id, refund, no_return, award_hash, signature]
+        self._act(sender, c.escrow, "submitReturnAward", args, error)
+        if error is None:
+            order.status, order.pending, order.no_return = St.AWARD_SUBMITTED, refund, no_return
+            order.deadline = now + TIMEOUTS["objection"]
+
+    @rule(pick=picks, fit=fit, caller=callers, flaw=flaws("zero_tracking"))
+    def record_return_shipment(self, pick: int, fit: bool, caller: int | str,
+                               flaw: str | None) -> None:
+        order = self._pick(pick, fit, (St.RETURN_PENDING,))
+        sender = self._caller(caller, order.buyer)
+        tracking = ZERO32 if flaw == "zero_tracking" else keccak(b"tracking-%d" % order.id)
+        now = self.c.now()
+        error = None
+        if order.status != St.RETURN_PENDING:
+            error = "ArbitrationEscrowInvalidStatus"
+        elif sender != order.buyer:
+            error = "ArbitrationEscrowUnauthorizedCaller"
+        elif now >= order.deadline:
+            error = "ArbitrationEscrowTooLate"
+        elif flaw == "zero_tracking":
+            error = "ArbitrationEscrowInvalidReturn"
+        self._act(sender, self.c.escrow, "recordReturnShipment", [order.id, tracking], error)
+        if error is None:
+            order.status, order.deadline = St.RETURN_SHIPPED, now + TIMEOUTS["returnReceipt"]
+
+    @rule(pick=picks, fit=fit, caller=callers, by_institution=st.booleans())
+    def confirm_return_received(self, pick: int, fit: bool, caller: int | str,
+                                by_institution: bool) -> None:
+        c = self.c
+        order = self._pick(pick, fit, (St.RETURN_SHIPPED,))
+        sender = self._caller(caller, c.institution if by_institution else order.seller)
+        error = None
+        if order.status != St.RETURN_SHIPPED:
+            error = "ArbitrationEscrowInvalidStatus"
+        elif sender not in (order.seller, c.institution):
+            error = "ArbitrationEscrowUnauthorizedCaller"
+        self._act(sender, c.escrow, "confirmReturnReceived", [order.id], error, 0, order.token)
+        if error is None:
+            assert order.pending is not None
+            self._capped_finish(order, order.pending)
+
+    @rule(pick=picks, fit=fit, caller=callers)
+    def dispute_return_receipt(self, pick: int, fit: bool, caller: int | str) -> None:
+        order = self._pick(pick, fit, (St.RETURN_SHIPPED,))
+        sender = self._caller(caller, order.seller)
+        now = self.c.now()
+        error = None
+        if order.status != St.RETURN_SHIPPED:
+            error = "ArbitrationEscrowInvalidStatus"
+        elif sender != order.seller:
+            error = "ArbitrationEscrowUnauthorizedCaller"
+        elif now >= order.deadline:
+            error = "ArbitrationEscrowTooLate"
+        self._act(sender, self.c.escrow, "disputeReturnReceipt", [order.id], error)
+        if error is None:
+            order.status, order.pending, order.no_return = St.DISPUTED, None, None
+            order.deadline = now + TIMEOUTS["appointment"]
 
     @rule(seconds=st.sampled_from([60, 3600, 3600, DAY, DAY, 2 * DAY, 3 * DAY, 6 * DAY, 11 * DAY]))
     def advance_time(self, seconds: int) -> None:
@@ -984,9 +1093,21 @@ class EscrowMachine(RuleBasedStateMachine):
             else:
                 past(order.deadline)
                 self.execute_award(index, True, anyone)
+        elif order.status == St.APPOINTED and branch % 3 == 0:
+            self.submit_return_award(self._index_in(order, (St.APPOINTED,)), True, anyone,
+                                     split, comp, data.draw(fractions), None)
         elif order.status == St.APPOINTED:
             self.submit_award(self._index_in(order, (St.APPOINTED,)), True, anyone, split, comp,
                               None)
+        elif order.status == St.RETURN_PENDING:
+            self.record_return_shipment(self._index_in(order, (St.RETURN_PENDING,)), True,
+                                        "right", None)
+        elif order.status == St.RETURN_SHIPPED:
+            index = self._index_in(order, (St.RETURN_SHIPPED,))
+            if branch < 30:
+                self.dispute_return_receipt(index, True, "right")
+            else:
+                self.confirm_return_received(index, True, "right", branch % 2 == 0)
         elif order.status == St.AWARD_SUBMITTED:
             index = self._index_in(order, (St.AWARD_SUBMITTED, St.DECISION))
             if branch < 45:
@@ -1132,7 +1253,7 @@ for _i in range(PROGRESS_WEIGHT):
     )
 
 EscrowMachine.TestCase.settings = settings(
-    max_examples=30,
+    max_examples=int(os.environ.get("CHAINARB_STATEFUL_EXAMPLES", "30")),  # more: a deeper run
     stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

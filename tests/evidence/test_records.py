@@ -44,6 +44,7 @@ from evidence.records import (
     EvidenceSubmission,
     ProceduralStep,
     Record,
+    ReturnAward,
     Settlement,
     SignedRecord,
     canonical_json,
@@ -147,6 +148,7 @@ def test_onchain_type_strings_are_the_escrows() -> None:
     assert {
         "Settlement": Settlement.type_string(),
         "Award": Award.type_string(),
+        "ReturnAward": ReturnAward.type_string(),
     } == ONCHAIN_TYPE_STRINGS
 
 

@@ -15,6 +15,9 @@ from evidence.events import (
     CONTRACT_OF_SALE_BOUND,
     ESCROW_ACTS,
     RESOLUTIONS,
+    RETURN_RECEIPT_DISPUTED,
+    RETURN_REQUESTED,
+    RETURN_SHIPPED,
     ROOT_ANCHORED,
 )
 from evidence.judicial import PackageInputError, build_package
@@ -41,6 +44,9 @@ def _abi_signature(artifact: str, event: str) -> tuple[str, list[bool]]:
     [
         *(("ArbitrationEscrow", spec) for spec in ESCROW_ACTS),
         ("ArbitrationEscrow", CONTRACT_OF_SALE_BOUND),
+        ("ArbitrationEscrow", RETURN_REQUESTED),
+        ("ArbitrationEscrow", RETURN_SHIPPED),
+        ("ArbitrationEscrow", RETURN_RECEIPT_DISPUTED),
         ("EvidenceAnchor", ROOT_ANCHORED),
     ],
     ids=lambda v: getattr(v, "name", v),
