@@ -623,6 +623,13 @@ class EscrowContract(_Bound):
     def resolve_by_timeout(self, account: LocalAccount, order_id: int) -> TxResult:
         return self._send(account, "resolveByTimeout", order_id)
 
+    def advance_refund(
+        self, institution: LocalAccount, order_id: int, token: str, amount: int
+    ) -> TxResult:
+        """The institution pays the buyer an advance refund from the seller's guarantee
+        (``advanceRefund``; `token` must be the order's)."""
+        return self._send(institution, "advanceRefund", order_id, checksum(token), amount)
+
     # --- guarantees and withdrawals -----------------------------------------------------
 
     def deposit_guarantee(self, seller: LocalAccount, token: str, amount: int) -> TxResult:
@@ -676,6 +683,10 @@ class EscrowContract(_Bound):
     def order_of_contract(self, contract_hash: bytes) -> int:
         """The order the contract of sale ``contract_hash`` binds (0 when none)."""
         return int(self._call("orderOfContract", _b32(contract_hash, "contract_hash")))
+
+    def advanced(self, order_id: int) -> int:
+        """What advance refunds paid the order's buyer from the seller's guarantee."""
+        return int(self._call("advancedOf", order_id))
 
     def order_count(self) -> int:
         return int(self._call("orderCount"))

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 __all__ = [
     "AccessControlBadConfirmation",
     "AccessControlUnauthorizedAccount",
+    "ArbitrationEscrowAdvanceAboveCap",
     "ArbitrationEscrowAllocationMismatch",
     "ArbitrationEscrowCompensationAboveCap",
     "ArbitrationEscrowContractAlreadyBound",
@@ -221,6 +222,11 @@ class ArbitrationEscrowInvalidContractHash(RevertError):
 
 class ArbitrationEscrowContractAlreadyBound(RevertError):
     hint = "this contract of sale already escrows an order (orderOfContract); sign a new one"
+
+
+class ArbitrationEscrowAdvanceAboveCap(RevertError):
+    hint = ("an order's advance refunds total at most its amount, each at most the seller's "
+            "guarantee balance; advance at most cap")
 
 
 # --- OpenZeppelin errors the escrow can raise -------------------------------------------
