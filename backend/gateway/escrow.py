@@ -20,12 +20,12 @@ from backend.chain import EscrowContract, Event, Status, TxResult
 from backend.chain import errors as chain_errors
 from backend.services.escrow import (
     DISPUTED_OR_LATER,
-    AdvanceAboveCap,
-    AdvanceRefund,
-    AdvanceRefunded,
     ETH_META,
     OBJECTED_OR_LATER,
     STATUSES,
+    AdvanceAboveCap,
+    AdvanceRefund,
+    AdvanceRefunded,
     AllocationMismatch,
     AppointArbitrator,
     AppointPanel,

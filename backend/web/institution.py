@@ -55,6 +55,8 @@ _CHAIN_KINDS = {
     "execute_award": ("Pay out the final award", "执行终局裁决付款"),
     "submit_panel_award": ("Submit the panel's award and pay out", "提交合议庭裁决并付款"),
     "resolve_by_timeout": ("Refund on the escrow's timeout", "托管超时退款"),
+    "advance_refund": ("Pay the buyer an advance refund from the seller's guarantee",
+                       "从卖方保证金向买方先行退款"),
 }
 assert set(_CHAIN_KINDS) == set(ACTIONS), "words for every chain action kind"
 _CHAIN_STATUS = {
