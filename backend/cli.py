@@ -37,6 +37,11 @@ t = Catalog("service", {
         "配置无法使用（详情如下，变量名与英文说明）：\n  {detail}",
     ),
     "demo_failed": ("The demo failed: {err}", "演示失败（详情：{err}）"),
+    "no_scenario": ("There is no demo scenario {name!r}. Choose one of: {choices}",
+                    "没有名为 {name!r} 的演示场景。可选：{choices}"),
+    "contracts_only_scenario": (
+        "--contracts-only plays the contract-level loop alone; it takes no --scenario.",
+        "--contracts-only 只运行合约层流程，不能与 --scenario 同用。"),
     "serve_failed": ("chainarb serve cannot start: {err}",
                      "chainarb serve 无法启动（详情：{err}）"),
     "no_artifacts": (
@@ -126,8 +131,16 @@ def register(app: typer.Typer) -> None:
             "--contracts-only",
             help=bi("Only the contract-level loop on a throw-away in-process chain.",
                     "仅在临时的进程内链上运行合约层流程。"))] = False,
+        scenario: Annotated[str | None, typer.Option(
+            "--scenario", metavar="NAME",
+            help=bi("Which story to play (default: main, the whole loop); an unknown name "
+                    "lists the choices.",
+                    "要运行的场景（默认 main：完整流程）；名称无效时列出可选场景。"))] = None,
     ) -> None:
         """Run the whole closed loop on the embedded default. / 在内置默认环境中运行完整流程。"""
+        if contracts_only and scenario is not None:
+            typer.echo(t("contracts_only_scenario"), err=True)
+            raise typer.Exit(EXIT_USAGE)
         if contracts_only:
             with service_installed("demo"):
                 from backend.chain.errors import ArtifactMissingError
@@ -141,8 +154,14 @@ def register(app: typer.Typer) -> None:
             return
         with service_installed("demo"):
             from backend.demo import DemoError, run_demo
+            from backend.demo.scenarios import DEFAULT_SCENARIO, SCENARIOS
             from backend.gateway import GatewayError
             from backend.settings import SettingsError, load_settings
+
+        name = DEFAULT_SCENARIO if scenario is None else scenario
+        if name not in SCENARIOS:
+            typer.echo(t("no_scenario", name=name, choices=", ".join(SCENARIOS)), err=True)
+            raise typer.Exit(EXIT_USAGE)
 
         try:
             settings = load_settings()
@@ -151,7 +170,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(EXIT_USAGE) from None
         try:
             with service_installed("demo"):
-                run_demo(settings)
+                run_demo(settings, scenario=name)
         except (SettingsError, GatewayError) as exc:  # e.g. an unusable institution key file
             typer.echo(t("demo_failed", err=exc), err=True)
             raise typer.Exit(EXIT_USAGE) from None

@@ -33,8 +33,11 @@ message. The last line of stdout is one JSON object (keys in README "The main jo
 
 The package, one module per job:
 
-- ``run``: ``run_demo`` composes and serves the service and plays ``ACTS`` in order;
-  ``result_line`` is the last stdout line.
+- ``run``: ``run_demo`` composes and serves the service and plays one scenario's acts in
+  order; ``scenarios``: the registry behind ``chainarb demo --scenario NAME`` (each scenario a
+  ``world.Scenario``: title, acts, result line); ``scenario_main``: the ``main`` story
+  (``ACTS``; ``result_line`` is its last stdout line); other scenarios in
+  ``scenario_<name>.py``.
 - ``acts``: the story up to the execution of the award, one small function per act
   (guarantee, order, filing, negotiation, mediation, arbitration agreement, appointment,
   evidence, answer, award, objection window, enforcement); ``court``: access, package,

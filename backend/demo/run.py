@@ -8,7 +8,6 @@ import json
 import secrets
 import sys
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -16,20 +15,20 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 
-from backend.demo import acts, court, identity
 from backend.demo.chain import chain_label, check_real_time, deployed, wall_clock
 from backend.demo.clients import Client
-from backend.demo.common import DECIMALS, DemoError, decimal_units, short
+from backend.demo.common import DemoError, short
 from backend.demo.printing import Printer
+from backend.demo.scenarios import DEFAULT_SCENARIO, scenario_named
 from backend.demo.serving import free_port, serve
-from backend.demo.world import Cast, Story, World
+from backend.demo.world import Cast, Scenario, Story, World
 from backend.local_tsa import LocalTsa, LocalTsaError
 from backend.settings import Settings
 
 if TYPE_CHECKING:  # the service is composed on demand
     from fastapi import FastAPI
 
-__all__ = ["ACTS", "run_demo"]
+__all__ = ["PEOPLE", "run_demo"]
 
 PEOPLE = {
     "buyer": ("Lena Fischer (buyer, Hamburg, DE)", "买方 · 德国汉堡"),
@@ -40,28 +39,18 @@ PEOPLE = {
     "court": ("Hangzhou Internet Court", "杭州互联网法院"),
 }
 
-# The story, act by act, once everyone has signed in.
-ACTS: tuple[Callable[[World, Story], None], ...] = (
-    identity.declare_profiles, acts.deposit_guarantee, acts.open_order, acts.file_claim,
-    acts.negotiate,
-    acts.appoint_mediator, acts.mediate, acts.agree_to_arbitrate, acts.appoint_arbitrator,
-    acts.submit_evidence, acts.answer_and_close_record, acts.issue_award,
-    acts.pass_objection_window, acts.enforce_award, court.give_court_access,
-    court.download_package, court.verify_package, court.confirm_judicially,
-    court.open_certificate_url)
-
-
-def run_demo(settings: Settings, *, console: Console | None = None,
-             out: Any = None) -> dict[str, Any]:
-    """Run the whole loop; print each step; print the result as the last line; return it."""
+def run_demo(settings: Settings, *, scenario: str = DEFAULT_SCENARIO,
+             console: Console | None = None, out: Any = None) -> dict[str, Any]:
+    """Run one scenario (``main``: the whole loop); print each step; print the result as the
+    last line; return it. An unknown scenario is a ``KeyError`` naming the choices."""
     from backend.gateway import contracts_deployer, ensure_deployment, open_chain
 
+    story_of = scenario_named(scenario)
     started = time.monotonic()
     stdout = out or sys.stdout
     console = console or Console(file=stdout, highlight=False, soft_wrap=True)
     printer = Printer(console)
-    printer.rule("chainarb — the main job: one cross-border case, end to end",
-                 "跨境电商争议：从付款到司法确认的完整流程")
+    printer.rule(*story_of.title)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     tsa = LocalTsa(settings.data_dir / "demo-tsa")
     try:
@@ -80,7 +69,7 @@ def run_demo(settings: Settings, *, console: Console | None = None,
         check_real_time(handle, deployment)
         world = World(settings=settings, handle=handle, deployment=deployment,
                       clock=wall_clock(handle), printer=printer, tsa_root=tsa.dir / "ca.pem")
-        result = play(world, tsa)
+        result = play(world, tsa, story_of)
     finally:
         handle.close()
         tsa.stop()
@@ -91,8 +80,9 @@ def run_demo(settings: Settings, *, console: Console | None = None,
     return result
 
 
-def play(world: World, tsa: LocalTsa) -> dict[str, Any]:
-    """Compose and serve the service, then play every act against it; returns the result."""
+def play(world: World, tsa: LocalTsa, scenario: Scenario) -> dict[str, Any]:
+    """Compose and serve the service, then play the scenario's acts against it; returns its
+    result."""
     # Fresh people each run (so a fresh order and case whatever the data dir holds).
     keys = {n: Account.from_key(secrets.token_bytes(32)) for n in PEOPLE}
     port = free_port()
@@ -104,15 +94,9 @@ def play(world: World, tsa: LocalTsa) -> dict[str, Any]:
                            f"service on {running.base_url} (OpenAPI {running.base_url}/docs)"
                            f"; time-stamping authority {tsa.url}")
         story = Story(cast=sign_in_everyone(world, http, keys), http=http, **contracts)
-        for act in ACTS:
+        for act in scenario.acts:
             act(world, story)
-        anchored, total = world.anchored_items(story.case_id)
-        timeline = story.cast.buyer.get(f"/cases/{story.case_id}/timeline")
-    if story.report is None or not story.report.ok:
-        failed = story.report.failed() if story.report else "the court verified no package"
-        raise DemoError(f"the judicial package did not verify: {failed}")
-    steps = sum(1 for i in timeline if i["type"] == "step")
-    return result_line(world, story, anchored=anchored, leaves=total, steps=steps)
+        return scenario.result(world, story)
 
 
 def compose_service(world: World, port: int, demo_admin: str) -> FastAPI:
@@ -171,39 +155,3 @@ def sign_in_everyone(world: World, http: httpx.Client,
                        + ", ".join(f"{cl.label.split(' (')[0]} {short(cl.address, 6)}"
                                    for cl in cast.everyone()))
     return cast
-
-
-def result_line(world: World, story: Story, *, anchored: int, leaves: int,
-                steps: int) -> dict[str, Any]:
-    """The JSON object of the last stdout line (README, "The main job")."""
-    before, after, dep = story.before, story.after, world.deployment
-    assert story.report is not None  # play() refused a run without a verified package
-    to_buyer, to_seller, compensation = story.award
-    refund = after["buyer"] - before["buyer"] - story.compensation_paid
-    assert story.package_path is not None
-    return {
-        "case": story.case_id,
-        "order": story.order_id,
-        "stages": world.stages,
-        "token": {"symbol": story.symbol, "address": dep.token, "decimals": DECIMALS},
-        "buyer_refund": decimal_units(refund),
-        "seller_payout": decimal_units(after["seller"] - before["seller"]),
-        "compensation": decimal_units(story.compensation_paid),
-        "award": {"to_buyer": decimal_units(to_buyer), "to_seller": decimal_units(to_seller),
-                  "compensation": decimal_units(compensation)},
-        "guarantee_left": decimal_units(after["guarantee"]),
-        "anchored_items": anchored,
-        "leaves": leaves,
-        "steps": steps,
-        "package": str(story.package_path.resolve()),
-        "package_verified": story.report.ok,
-        "package_digest": story.report.package_digest,
-        "enforcement_tx": story.enforcement_tx,
-        "open_order_tx": story.open_tx,
-        "evidence_cids": story.evidence_cids,
-        "chain_id": world.handle.chain_id,
-        "escrow": dep.escrow,
-        "buyer": story.cast.buyer.address,
-        "seller": story.cast.seller.address,
-        "data_dir": str(world.settings.data_dir.resolve()),
-    }

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # the demo imports the service's parts when it composes them
     from backend.gateway import ChainHandle, Deployment
     from evidence.judicial import Report
 
-__all__ = ["CHAIN_KIND", "Cast", "Story", "World"]
+__all__ = ["CHAIN_KIND", "Act", "Cast", "Scenario", "Story", "World"]
 
 # The chain action a step's response lists, shown as that step's tx.
 CHAIN_KIND = {"appoint.arbitrator": "appoint_arbitrator", "award.issued": "submit_award"}
@@ -166,3 +166,18 @@ class Story:
     package_bytes: bytes = b""
     manifest_sha: str | None = None
     report: Report | None = None  # the court's verification report
+
+
+Act = Callable[[World, Story], None]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One story the demo tells (``scenarios.SCENARIOS``): the title it prints first (English,
+    Simplified Chinese), its acts in order once everyone has signed in, and the function that
+    reads the finished story into the JSON object of the last stdout line."""
+
+    name: str
+    title: tuple[str, str]
+    acts: tuple[Act, ...]
+    result: Callable[[World, Story], dict[str, Any]]
