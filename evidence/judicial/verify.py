@@ -50,6 +50,7 @@ from evidence.chain import is_unreachable
 from evidence.commitment import commitment_of, sha256_file
 from evidence.errors import EvidenceError, FormatError
 from evidence.events import (
+    CONTRACT_OF_SALE_BOUND,
     ESCROW_ACTS,
     INSTITUTION_KEY_ROTATED,
     ORDER_OPENED,
@@ -100,6 +101,7 @@ from evidence.records import (
 )
 from evidence.report import CheckResult, Note, Status
 from evidence.report import Report as BaseReport
+from evidence.sale_terms import RULES_VERSIONS
 from evidence.steps import ANYONE, APPOINTMENTS, STEPS, step_of_record
 from evidence.timestamp import load_certificates, parse_response, verify_token
 from evidence.verify import check_inclusion
@@ -657,6 +659,18 @@ class _Package:
                 f"{order_id} from the escrow {escrow}"
             )
         return OrderTerms.from_event(events[0].args)
+
+    @cached_property
+    def contract_bound(self) -> bool:
+        """Whether the order's opening bound a contract of sale (``ContractOfSaleBound`` in
+        the same proven receipt as its ``OrderOpened``)."""
+        esc = self.escrow
+        order_id = self.order.order_id
+        proven = self.proven(int(esc["chainId"]), fmt.from_hex(esc["openTx"], "openTx", 32),
+                             "the order's opening")
+        escrow = to_checksum_address(esc["escrow"])
+        return any(e.args["orderId"] == order_id
+                   for e in proven.events(CONTRACT_OF_SALE_BOUND, escrow))
 
     # -- derived roles --
 
@@ -1682,6 +1696,9 @@ def _check_award_payout(p: _Package) -> str:
     )
 
 
+_STANDARD_RULES = frozenset(v.hash for v in RULES_VERSIONS.values())
+
+
 def _check_manifest(p: _Package) -> str:
     m = p.manifest
     problems = []
@@ -1725,7 +1742,10 @@ def _check_manifest(p: _Package) -> str:
     rules_hash = hashlib.sha256(fmt.canonical(m.get("rules", {}))).digest()
     if fmt.hex0x(rules_hash) != m.get("rulesSha256"):
         problems.append("rulesSha256 is not the SHA-256 of the rules' canonical JSON")
-    if rules_hash != order.rules_hash:
+    if rules_hash != order.rules_hash and not (
+            p.contract_bound and order.rules_hash in _STANDARD_RULES):
+        # An order opened under a signed contract of sale fixes the text hash of the rules
+        # version the contract names (docs/contract-of-sale.md), not this document's.
         problems.append(
             f"the rules hash to 0x{rules_hash.hex()}, the order fixed 0x{order.rules_hash.hex()}"
         )
