@@ -216,7 +216,9 @@ def test_timestamp_tokens_are_dated_with_the_blocks_they_stamp(
     _data_dir, (result, _), _ = runs
     with zipfile.ZipFile(result["package"]) as z:
         anchors = json.loads(z.read("proofs/anchors.json"))["anchors"]
-        assert len(anchors) >= 19
+        # one root per anchored step round: 18 since the arbitration agreement is made at
+        # checkout (the contract's clause), not by two steps of the parties mid-case
+        assert len(anchors) >= 18
         for anchor in anchors:
             token = parse_response(z.read(anchor["timestamp"]))
             lag = token.gen_time.timestamp() - int(anchor["blockTime"])
