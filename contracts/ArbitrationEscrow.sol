@@ -693,8 +693,8 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
     ) private {
         address token = order.token;
         address seller = order.seller;
-        uint256 fromBuyer;
-        uint256 fromSeller;
+        uint256 fromBuyer = 0; // what the advances take back from each share (none outside
+        uint256 fromSeller = 0; // a dispute: only a disputed order can have advances)
         if (_isFrozen(order.status)) {
             // Advances are paid in dispute only, and an order leaves dispute only here: orders
             // released from Paid skip the lookup (a cold slot, 2,100 gas).
