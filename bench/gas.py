@@ -102,12 +102,12 @@ class Bench:
         return chain_time(self.tx.w3)
 
     def open(self, token: str = ETH, amount: int = ETHER, label: str | None = None,
-             contract_hash: bytes | None = None) -> int:
+             contract_hash: bytes | None = None, deadline_in: int = 10 * DAY) -> int:
         order_id, result = self.escrow.open_order(
             self.buyer,
             seller=self.seller.address,
             amount=amount,
-            delivery_deadline=self.now() + 10 * DAY,
+            delivery_deadline=self.now() + deadline_in,
             institution=self.institution.address,
             token=token,
             rules_hash=b"\x01" * 32,
@@ -173,6 +173,18 @@ def escrow_operations(b: Bench) -> None:
                    "submit award (1 signature)")
     advance_time(b.tx.w3, TIMEOUTS.objection + 1)
     b.record("execute award (after objection window)", e.execute_award(b.relayer, order))
+
+    # Advance refund: the seller missed the delivery deadline of a disputed order; the
+    # institution pays the buyer from the guarantee; the award for the seller repays it.
+    order = b.open(usdc, 250 * USDC, deadline_in=DAY)
+    b.dispute(order)
+    advance_time(b.tx.w3, DAY + 1)
+    b.appoint(order)
+    b.record("advance refund (from the guarantee)",
+             e.advance_refund(b.institution, order, usdc, 60 * USDC))
+    b.submit_award(order, Allocation(0, 250 * USDC, 0))
+    advance_time(b.tx.w3, TIMEOUTS.objection + 1)
+    b.record("execute award repaying an advance", e.execute_award(b.relayer, order))
 
     # Objection, panel of three, panel award signed by two.
     order = b.open(usdc, 250 * USDC)

@@ -86,6 +86,7 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
     mapping(uint256 orderId => DecisionKind) private _decisionKinds;
     mapping(uint256 orderId => bool) private _objectionSpent;
     mapping(uint256 orderId => Allocation noReturn) private _returns;
+    mapping(uint256 orderId => uint256 amount) private _advanced;
 
     /// @param admin receives DEFAULT_ADMIN_ROLE (grants and revokes INSTITUTION_ROLE)
     /// @param timeouts_ durations of every waiting state, fixed for the life of this deployment so
@@ -468,7 +469,7 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         Order storage order = _orders[orderId];
         if (!_isFrozen(order.status)) revert ArbitrationEscrowInvalidStatus(orderId, order.status);
         _requireSum(orderId, order, allocation);
-        uint256 available = _guarantees[order.seller][order.token].balance;
+        uint256 available = _available(orderId, order);
         if (allocation.compensation > available) {
             revert ArbitrationEscrowInsufficientGuarantee(order.seller, order.token, available, allocation.compensation);
         }
@@ -578,6 +579,40 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
     }
 
     // ------------------------------------------------------------------------------------------
+    // Advance refund (Trade Assurance)
+    // ------------------------------------------------------------------------------------------
+
+    /// @notice The order's institution pays the buyer an advance refund of `amount` from the
+    /// seller's guarantee once the seller has missed the delivery deadline, while the order is
+    /// in dispute. The advances of an order total at most its amount, and each at most what the
+    /// guarantee holds. The escrowed amount repays them to the guarantee when the order is
+    /// resolved: from the buyer's share first, then from the seller's ({AdvanceRepaid}), so an
+    /// award in the seller's favour recovers the advance. Whether the order's terms allow an
+    /// advance is the institution's to check (docs/contracts.md): the escrow does not read them.
+    /// @param token the order's token, named again so that an amount meant in another unit is
+    /// refused rather than paid
+    function advanceRefund(uint256 orderId, address token, uint256 amount) external nonReentrant {
+        Order storage order = _orders[orderId];
+        if (!_isFrozen(order.status)) revert ArbitrationEscrowInvalidStatus(orderId, order.status);
+        _requireInstitution(orderId, order);
+        if (block.timestamp < order.deliveryDeadline) {
+            revert ArbitrationEscrowTooEarly(orderId, order.deliveryDeadline);
+        }
+        if (token != order.token) revert ArbitrationEscrowInvalidToken(token);
+        if (amount == 0) revert ArbitrationEscrowZeroAmount();
+        Guarantee storage guarantee = _guarantees[order.seller][token];
+        uint256 advanced = _advanced[orderId];
+        uint256 cap = order.amount - advanced;
+        if (guarantee.balance < cap) cap = guarantee.balance;
+        if (amount > cap) revert ArbitrationEscrowAdvanceAboveCap(orderId, cap, amount);
+
+        guarantee.balance -= amount;
+        _advanced[orderId] = advanced + amount;
+        emit AdvanceRefunded(orderId, order.caseId, amount, advanced + amount);
+        _payOrCredit(token, order.buyer, amount);
+    }
+
+    // ------------------------------------------------------------------------------------------
     // Institution key rotation
     // ------------------------------------------------------------------------------------------
 
@@ -646,6 +681,11 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
     /// @notice The order that the contract of sale `contractHash` binds (0 when none).
     function orderOfContract(bytes32 contractHash) external view returns (uint256) {
         return _contractOrders[contractHash];
+    }
+
+    /// @notice What advance refunds paid the buyer of `orderId` from the seller's guarantee.
+    function advancedOf(uint256 orderId) external view returns (uint256) {
+        return _advanced[orderId];
     }
 
     /// @notice Number of orders opened so far (ids are 1..orderCount).
@@ -1002,11 +1042,17 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         return balance > locked ? balance - locked : 0;
     }
 
+    /// @dev What the seller's guarantee can pay as this order's compensation: its balance plus
+    /// the order's advances, which the resolution repays to it first.
+    function _available(uint256 orderId, Order storage order) private view returns (uint256) {
+        return _guarantees[order.seller][order.token].balance + _advanced[orderId];
+    }
+
     /// @dev Awards pay what the guarantee holds, up to the awarded compensation.
     function _resolveCapped(uint256 orderId, Order storage order, Resolution resolution, Allocation memory allocation)
         private
     {
-        uint256 available = _guarantees[order.seller][order.token].balance;
+        uint256 available = _available(orderId, order);
         uint256 awarded = allocation.compensation;
         uint256 paid = awarded < available ? awarded : available;
         allocation.compensation = paid;
@@ -1029,7 +1075,12 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
     ) private {
         address token = order.token;
         address seller = order.seller;
+        uint256 fromBuyer = 0; // what the advances take back from each share (none outside
+        uint256 fromSeller = 0; // a dispute: only a disputed order can have advances)
         if (_isFrozen(order.status)) {
+            // Advances are paid in dispute only, and an order leaves dispute only here: orders
+            // released from Paid skip the lookup (a cold slot, 2,100 gas).
+            (fromBuyer, fromSeller) = _repayAdvance(orderId, seller, token, allocation.toBuyer);
             Guarantee storage guarantee = _guarantees[seller][token];
             guarantee.locked -= order.amount;
             guarantee.balance -= allocation.compensation;
@@ -1045,8 +1096,23 @@ contract ArbitrationEscrow is IArbitrationEscrow, AccessControl, EIP712, Reentra
         emit OrderResolved(
             orderId, resolution, allocation.toBuyer, allocation.toSeller, allocation.compensation, shortfall
         );
-        _payOrCredit(token, order.buyer, allocation.toBuyer + allocation.compensation);
-        _payOrCredit(token, seller, allocation.toSeller);
+        _payOrCredit(token, order.buyer, allocation.toBuyer - fromBuyer + allocation.compensation);
+        _payOrCredit(token, seller, allocation.toSeller - fromSeller);
+    }
+
+    /// @dev The escrowed amount repays the order's advances to the guarantee they came from:
+    /// the buyer's share first (the advance was paid on account of it), the seller's for the
+    /// rest. Advances total at most the amount, so the two shares always cover them.
+    function _repayAdvance(uint256 orderId, address seller, address token, uint256 toBuyer)
+        private
+        returns (uint256 fromBuyer, uint256 fromSeller)
+    {
+        uint256 advanced = _advanced[orderId];
+        if (advanced == 0) return (0, 0);
+        fromBuyer = advanced < toBuyer ? advanced : toBuyer;
+        fromSeller = advanced - fromBuyer;
+        _guarantees[seller][token].balance += advanced;
+        emit AdvanceRepaid(orderId, fromBuyer, fromSeller);
     }
 
     /// @dev Escrows exactly `amount`: `value` (the payable caller's msg.value) for ETH, or a

@@ -11,7 +11,8 @@ contract-of-sale.md prints these texts; a test holds the page to this table).
   ``arbitration_agreed`` says whether the clause is itself the agreement to arbitrate, so
   that a case filed on the order starts with it in place (the respondent cannot refuse).
 * ``RETURN_POLICIES``: the buyer's right to send the goods back, and within how many days.
-* ``RULES_VERSIONS``: the procedural rules a case follows (stage deadlines, objection).
+* ``RULES_VERSIONS``: the procedural rules a case follows (stage deadlines, objection), and
+  whether the institution may advance a refund from the seller's guarantee.
 
 The text hash is ``keccak256(canonical JSON of {"id", "en", "zh"})``: the same bytes
 whatever language the reader picks, recomputable with any keccak tool.
@@ -80,7 +81,11 @@ class ReturnPolicy(StandardText):
 
 @dataclass(frozen=True, kw_only=True)
 class RulesVersion(StandardText):
-    """The rules a case under this contract follows (docs/procedure.md)."""
+    """The rules a case under this contract follows (docs/procedure.md). ``advance_refund``:
+    the institution may pay the buyer an advance refund from the seller's guarantee once the
+    seller has missed the delivery deadline (Trade Assurance; docs/contract-of-sale.md)."""
+
+    advance_refund: bool = False
 
 
 _NEGOTIATION_EN = (
@@ -160,12 +165,28 @@ RETURN_POLICIES: Mapping[str, ReturnPolicy] = MappingProxyType({r.id: r for r in
            "收到退货后，价款从托管中退还。"),
 )})
 
+_RULES_1_EN = (
+    "chainarb ODR rules, version 1: negotiation 10 days, facilitated settlement 10 "
+    "days, evidence 7 days, award 10 days after the record closes, objection 10 "
+    "days; missed deadlines advance the case (docs/procedure.md).")
+_RULES_1_ZH = (
+    "chainarb 在线争议解决规则第1版：协商10日，协助和解10日，举证7日，结束举证后10日"
+    "内作出裁决，异议期10日；逾期即推进程序（docs/procedure.md）。")
+
 RULES_VERSIONS: Mapping[str, RulesVersion] = MappingProxyType({v.id: v for v in (
+    RulesVersion(id="chainarb-rules-1", en=_RULES_1_EN, zh=_RULES_1_ZH),
     RulesVersion(
-        id="chainarb-rules-1",
-        en="chainarb ODR rules, version 1: negotiation 10 days, facilitated settlement 10 "
-           "days, evidence 7 days, award 10 days after the record closes, objection 10 "
-           "days; missed deadlines advance the case (docs/procedure.md).",
-        zh="chainarb 在线争议解决规则第1版：协商10日，协助和解10日，举证7日，结束举证后10日"
-           "内作出裁决，异议期10日；逾期即推进程序（docs/procedure.md）。"),
+        id="chainarb-rules-1-advance-refund-1", advance_refund=True,
+        en=_RULES_1_EN + (
+            " Advance refund: if the seller has not delivered by the delivery deadline and a "
+            "dispute about the order is open, the institution may pay the buyer an advance "
+            "refund from the seller's guarantee held by the escrow, in total at most the price "
+            "and at most what the guarantee holds. When the dispute ends, the escrowed price "
+            "first gives the advance back to the guarantee, out of the buyer's share and then "
+            "out of the seller's, so that an award in the seller's favour restores it."),
+        zh=_RULES_1_ZH + (
+            "先行退款：卖方未在交付期限内交货且就该订单的争议已经提起的，机构可从托管合约中卖方"
+            "的保证金向买方先行退款，累计不超过价款，且不超过保证金余额。争议终结时，托管价款先"
+            "从买方应得部分、再从卖方应得部分向保证金返还该先行退款，裁决支持卖方的，保证金由此"
+            "恢复。")),
 )})

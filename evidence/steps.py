@@ -305,6 +305,16 @@ STEPS: tuple[StepSpec, ...] = (
              en="Give a court access to the case (written by the service for an admin)",
              zh="授予法院查阅本案的权限（由服务代管理员记录）",
              payload=_APPOINTMENT, appointees=("court", None)),
+    StepSpec(action="advance.refunded", record="ProceduralStep", command=None,
+             signers=frozenset({"institution"}), endpoint=None,
+             done_en="Advance refund paid to the buyer from the seller's guarantee "
+                     "(delivery deadline missed)",
+             done_zh="卖方逾期未交货，机构从卖方保证金向买方先行退款",
+             en="Release an advance refund from the seller's guarantee (admin; the seller "
+                "missed the delivery deadline, the contract's rules provide for it)",
+             zh="从卖方保证金中先行退款（管理员；卖方逾期未交货且合同所选规则允许）",
+             payload=("orderId", "token", "amount", "totalAdvanced", "deliveryDeadline",
+                      "rulesVersion")),
     StepSpec(action="institution.key_rotated", record="ProceduralStep", command=None,
              signers=frozenset({"institution"}), endpoint=None,
              done_en="Signing handed over by the institution to a new key",

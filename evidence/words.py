@@ -194,6 +194,10 @@ CHAIN_ACTS: Mapping[str, Words] = {
     "OrderResolved": ("Escrow paid out: order resolved", "托管合约付款：订单结清"),
     "InstitutionKeyRotated": ("Institution's key handed over on the escrow",
                               "托管合约登记机构密钥移交"),
+    "AdvanceRefunded": ("Advance refund paid to the buyer from the seller's guarantee",
+                        "托管合约从卖方保证金向买方先行退款"),
+    "AdvanceRepaid": ("Advance refund returned to the seller's guarantee from the escrowed "
+                      "price", "托管价款向卖方保证金返还先行退款"),
 }
 
 
@@ -283,4 +287,5 @@ RECORD_FIELDS: Mapping[str, Words] = {
     "disputeClause": ("dispute clause", "争议解决条款"),
     "clauseHash": ("dispute clause text digest", "争议解决条款文本摘要"),
     "offerExpiresAt": ("offer expires at", "要约失效时间"),
+    "totalAdvanced": ("advance refunds so far", "累计先行退款"),
 }

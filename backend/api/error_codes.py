@@ -32,6 +32,17 @@ ERROR_CODES = MappingProxyType({
     "access_denied": _E(403, "signed in, but this role may not do or see this"),
     "active_content": _E(415, "an evidence upload whose bytes are markup or script a browser "
                               "could run (HTML, SVG, XML, JavaScript)"),
+    "advance_above_cap": _E(409, "an advance refund above the cap: what the order's amount "
+                                 "leaves after earlier advances, or what the seller's guarantee "
+                                 "holds, whichever is less"),
+    "advance_deadline_not_missed": _E(409, "an advance refund before the seller has missed the "
+                                           "order's delivery deadline"),
+    "advance_not_in_dispute": _E(409, "an advance refund for an order that is not in dispute on "
+                                      "the escrow (not yet disputed, or resolved)"),
+    "advance_not_in_terms": _E(409, "an advance refund the order's contract of sale does not "
+                                    "provide for (no bound contract, or its rules version has "
+                                    "no advance refund)"),
+    "advance_wrong_token": _E(422, "an advance refund naming another token than the order's"),
     "already_submitted": _E(409, "this evidence upload is already submitted as a step"),
     "auth_required": _E(401, "no session token, or an unknown, expired or revoked one"),
     "award_missing": _E(422, "an award step without its signed Award attachment"),

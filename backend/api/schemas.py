@@ -242,6 +242,17 @@ class CourtAccessOut(Open):
     court: str
 
 
+class AdvanceRefundOut(Open):
+    """An advance refund signed on the case's hash chain and sent to the escrow."""
+
+    caseId: str
+    orderId: int
+    token: str
+    amount: str  # integer of the token's smallest unit, as a string
+    totalAdvanced: str
+    recordHash: str
+
+
 class TickOut(Open):
     """What one run of the background work did (counts by kind)."""
 

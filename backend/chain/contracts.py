@@ -762,6 +762,12 @@ class EscrowContract(_Bound):
     def dispute_return_receipt(self, seller: LocalAccount, order_id: int) -> TxResult:
         """The seller disputes the return's receipt: the order is Disputed again."""
         return self._send(seller, "disputeReturnReceipt", order_id)
+    def advance_refund(
+        self, institution: LocalAccount, order_id: int, token: str, amount: int
+    ) -> TxResult:
+        """The institution pays the buyer an advance refund from the seller's guarantee
+        (``advanceRefund``; `token` must be the order's)."""
+        return self._send(institution, "advanceRefund", order_id, checksum(token), amount)
 
     # --- guarantees and withdrawals -----------------------------------------------------
 
@@ -816,6 +822,10 @@ class EscrowContract(_Bound):
     def order_of_contract(self, contract_hash: bytes) -> int:
         """The order the contract of sale ``contract_hash`` binds (0 when none)."""
         return int(self._call("orderOfContract", _b32(contract_hash, "contract_hash")))
+
+    def advanced(self, order_id: int) -> int:
+        """What advance refunds paid the order's buyer from the seller's guarantee."""
+        return int(self._call("advancedOf", order_id))
 
     def order_count(self) -> int:
         return int(self._call("orderCount"))

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 __all__ = [
     "AccessControlBadConfirmation",
     "AccessControlUnauthorizedAccount",
+    "ArbitrationEscrowAdvanceAboveCap",
     "ArbitrationEscrowAllocationMismatch",
     "ArbitrationEscrowCompensationAboveCap",
     "ArbitrationEscrowContractAlreadyBound",
@@ -243,6 +244,10 @@ class ArbitrationEscrowJuryMismatch(RevertError):
 class ArbitrationEscrowNoJuryMajority(RevertError):
     hint = ("a verdict needs more than half the jury revealed and more than half of the "
             "revealed votes for the winning option")
+
+class ArbitrationEscrowAdvanceAboveCap(RevertError):
+    hint = ("an order's advance refunds total at most its amount, each at most the seller's "
+            "guarantee balance; advance at most cap")
 
 
 # --- OpenZeppelin errors the escrow can raise -------------------------------------------

@@ -31,9 +31,9 @@ from backend.demo.world import Story, World
 from evidence.records import Award, SettlementOffer, bytes32, canonical_json
 
 __all__ = ["agree_to_arbitrate", "answer_and_close_record", "appoint_arbitrator",
-           "appoint_mediator", "deposit_guarantee", "enforce_award", "file_claim",
+           "appoint_mediator", "checkout", "deposit_guarantee", "enforce_award", "file_claim",
            "issue_award", "mediate", "negotiate", "open_order", "pass_objection_window",
-           "pre_evaluation", "rules_hash", "submit_evidence"]
+           "pre_evaluation", "rules_hash", "ship_goods", "submit_evidence"]
 
 PRICE, GUARANTEE = 480 * UNIT, 200 * UNIT
 CLAIMED = 240 * UNIT
@@ -73,6 +73,84 @@ def open_order(world: World, story: Story) -> None:
     story.before = balances(usdc, escrow, buyer.address, story.cast.seller.address)
 
 
+def checkout(world: World, story: Story) -> None:
+    """At checkout the marketplace proposes the contract of sale (goods, price, delivery
+    deadline, return policy, rules, dispute clause: EIP-712 ``ContractOfSale``, English and
+    Chinese texts); buyer and seller sign it in their wallets; the buyer pays into escrow
+    under its hash (``openOrderWithContract``); the marketplace binds it, and the order's
+    case exists at once with the clause's agreement to arbitrate in place."""
+    from evidence.marketplace import MarketplaceClient, contract_of_sale
+
+    buyer, seller, usdc, escrow = story.cast.buyer, story.cast.seller, story.token, story.escrow
+    world.new_batches()  # batches of earlier runs on this data dir are not this story's
+    market = MarketplaceClient(client=story.http)
+    domain = market.domain()
+    now = int(world.clock().timestamp())
+    contract = contract_of_sale(
+        buyer=buyer.address, seller=seller.address, institution=story.institution.address,
+        token=usdc.address, amount=PRICE, quantity=40,
+        goods="LED panel 60x60 cm, 4000 K / LED 面板 60x60 厘米，4000 K",
+        delivery_terms="DAP Hamburg (Incoterms 2020), tracked carrier / 汉堡目的地交货"
+                       "（2020 年国际贸易术语解释通则），可追踪承运",
+        delivery_deadline=int(chain_now(world.handle).timestamp()) + 30 * DAY,
+        offer_expires_at=now + DAY, return_policy="return-7-days-1",
+        rules_version="chainarb-rules-1", dispute_clause="chainarb-arbitration-1")
+    key = story.contract_hash = "0x" + contract.digest(domain).hex()
+    shown = market.propose(contract, [contract.sign(buyer.key.key, domain).signatures[0]])
+    world.printer.step("setup", "marketplace 交易平台", "proposes the contract of sale at "
+                       f"checkout: 40 LED panels, {fmt_amount(PRICE, story.symbol)}, DAP "
+                       "Hamburg, deliver within 30 days, 7-day returns, arbitration clause "
+                       f"chainarb-arbitration-1 (买卖合同，含仲裁条款) — contract {short(key)}")
+    world.printer.step("setup", buyer.label, "signs the contract in the wallet (EIP-712 "
+                       "ContractOfSale; 买方签署合同)", cid=shown.get("cid"))
+    shown = market.add_signature(key, contract.sign(seller.key.key, domain).signatures[0])
+    world.printer.step("setup", seller.label, "signs the same contract: both have signed; "
+                       "stored encrypted in IPFS (卖方签署合同)", cid=shown.get("cid"))
+    usdc.approve(buyer.key, escrow.address, PRICE)
+    story.order_id, r = escrow.open_order(
+        buyer.key, seller=seller.address, amount=PRICE,
+        delivery_deadline=contract.delivery_deadline, institution=story.institution.address,
+        token=usdc.address, rules_hash=contract.rules_hash, contract_hash=bytes32(key))
+    story.open_tx, story.price = hex_hash(r.tx_hash), PRICE
+    world.printer.step("setup", buyer.label, f"pays {fmt_amount(PRICE, story.symbol)} into "
+                       f"escrow under the contract's hash: order {story.order_id} "
+                       "(openOrderWithContract; 按合同付款至托管)", tx=story.open_tx)
+    bound = market.bind(key)
+    story.case_id = str(bound["caseId"])
+    if not bound.get("arbitrationAgreed"):
+        raise DemoError(f"the bound contract should carry the agreement to arbitrate: {bound}")
+    world.printer.step("setup", "marketplace 交易平台", f"binds the contract to order "
+                       f"{story.order_id}: its case {short(story.case_id)} exists with the "
+                       "arbitration agreement already in place (仲裁协议于下单时成立)")
+    world.anchor()  # the contract's leaf (case id, record hash, signatures hash)
+    story.before = balances(usdc, escrow, buyer.address, seller.address)
+
+
+def ship_goods(world: World, story: Story) -> None:
+    """The seller ships; the carrier's signed webhooks record each tracking event as it
+    happens, before any dispute: origin-verified evidence of the order (the pre-evaluation
+    reads it later instead of a status typed in by the mediator)."""
+    carrier = world.carrier
+    if carrier is None:
+        raise DemoError("the demo's carrier is configured when the service is composed")
+    shipment = f"DEX{story.order_id:06d}"
+    legs = (("shipped", "Shenzhen, CN 深圳", ""), ("in_transit", "Frankfurt hub, DE 法兰克福", ""),
+            ("out_for_delivery", "Hamburg, DE 汉堡", ""),
+            ("delivered_signed", "Hamburg, DE 汉堡", "L. Fischer"))
+    for kind, where, signer in legs:
+        event = carrier.event(story.order_id, shipment, kind, location=where, signed_by=signer)
+        r = carrier.send(story.http, event)
+        item = expect_ok(r, f"carrier webhook {event.event_id}")
+        story.shipment_items.append(int(item["id"]))
+        origin = item["origin"]
+        world.printer.step("setup", f"carrier 承运人 {carrier.sender_id}",
+                           f"{item['typeLabel'].get('en', kind)} at {where} "
+                           f"({item['typeLabel'].get('zh-Hans', '')}): signed webhook, "
+                           f"{origin['label']} ({origin['zh-Hans']}), item {item['id']}",
+                           cid=item.get("cid"))
+    world.anchor()
+
+
 def rules_hash(http: httpx.Client, case_rules: Any) -> bytes:
     """The rules the order commits to (``rulesHash`` of ``openOrder``).
 
@@ -93,7 +171,7 @@ def rules_hash(http: httpx.Client, case_rules: Any) -> bytes:
 def file_claim(world: World, story: Story) -> None:
     """The buyer opens the case, files the claim, and freezes the escrow from their wallet."""
     buyer, order_id = story.cast.buyer, story.order_id
-    view = buyer.post("/cases", {"orderId": str(order_id)})
+    view = buyer.post("/cases", {"orderId": str(order_id)})  # the checkout's case, if bound
     case_id = story.case_id = view["caseId"]
     world.note_stage(view["stage"])
     filing = {"claimant": buyer.address, "respondent": story.cast.seller.address,
@@ -176,8 +254,8 @@ def pre_evaluation(mediator: Client, case_id: str) -> dict[str, Any]:
     applies the same published rules (``procedure.pre_evaluate``) to the facts the case
     page shows them: dispute type, remedy, amounts and evidence kinds, never content.
     """
-    r = mediator.send("GET", f"/cases/{case_id}/pre-evaluation",
-                      params={"tracking": "delivered"})
+    # No tracking status typed in: the report reads the carrier's origin-verified events.
+    r = mediator.send("GET", f"/cases/{case_id}/pre-evaluation")
     if r.status_code == 200:
         return dict(r.json())
     if r.status_code < 500:
@@ -201,9 +279,15 @@ def pre_evaluation(mediator: Client, case_id: str) -> dict[str, Any]:
 
 
 def agree_to_arbitrate(world: World, story: Story) -> None:
-    """Both parties sign the arbitration agreement; the mediator declares an impasse."""
+    """Both parties sign the arbitration agreement, unless the contract of sale's clause made
+    it at checkout; the mediator declares an impasse."""
     mediator, case_id = story.cast.mediator, story.case_id
-    for party in (story.cast.seller, story.cast.buyer):
+    agreed = bool(story.cast.buyer.get(f"/cases/{case_id}").get("arbitrationAgreed"))
+    if agreed:
+        world.printer.step("facilitation", "case 案件", "the arbitration agreement is in place "
+                           "since checkout (the contract's dispute clause): no party is asked "
+                           "to agree again, none can refuse (仲裁协议已于下单时成立)")
+    for party in () if agreed else (story.cast.seller, story.cast.buyer):
         res = party.post(f"/cases/{case_id}/arbitration-agreement",
                          party.plain(case_id, "arbitration.agreed"))
         world.shown(res["stage"], party, "signs the arbitration agreement (同意仲裁)", res)

@@ -113,6 +113,15 @@ def compose_service(world: World, port: int, demo_admin: str) -> FastAPI:
     settings = Settings.model_validate({**settings.model_dump(), "port": port,
                                         "public_url": settings.base_url,
                                         "institution_admins": admins})
+    # A carrier that signs its webhooks (its own Ed25519 key): the institution enters its
+    # configuration as it would a real carrier's (CHAINARB_WEBHOOK_SENDERS).
+    from backend.performance.simulator import CarrierSimulator
+
+    world.carrier = CarrierSimulator.new("demo-express", "ed25519")
+    settings = settings.model_copy(update={"webhook_senders": [
+        *settings.webhook_senders,
+        world.carrier.config(name="Demo Express (simulated carrier)",
+                             name_zh="演示快递（模拟承运人）")]})
     app = create_app(settings, background=False)
     # The demo's composition: anchoring (with RFC 3161 stamps) at once after every step.
     anchor, _escrow, _token = deployed(dep)

@@ -1,6 +1,7 @@
-"""The ``main`` scenario: one cross-border case from the guarantee and the order, through
-negotiation, mediation, arbitration and the award's execution, to the court's confirmation
-of the verified package (README, "The main job")."""
+"""The ``main`` scenario: one cross-border case from the guarantee and the contract of sale
+signed at checkout (its dispute clause the agreement to arbitrate), the carrier's events
+recorded as the goods travel, through negotiation, mediation, arbitration and the award's
+execution, to the court's confirmation of the verified package (README, "The main job")."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ __all__ = ["ACTS", "MAIN", "result_line"]
 
 # The story, act by act, once everyone has signed in.
 ACTS: tuple[Act, ...] = (
-    identity.declare_profiles, acts.deposit_guarantee, acts.open_order, acts.file_claim,
-    acts.negotiate,
+    identity.declare_profiles, acts.deposit_guarantee, acts.checkout, acts.ship_goods,
+    acts.file_claim, acts.negotiate,
     acts.appoint_mediator, acts.mediate, acts.agree_to_arbitrate, acts.appoint_arbitrator,
     acts.submit_evidence, acts.answer_and_close_record, acts.issue_award,
     acts.pass_objection_window, acts.enforce_award, court.give_court_access,
@@ -61,6 +62,8 @@ def result_line(world: World, story: Story, *, anchored: int, leaves: int,
         "package_digest": story.report.package_digest,
         "enforcement_tx": story.enforcement_tx,
         "open_order_tx": story.open_tx,
+        "contract_of_sale": story.contract_hash,
+        "carrier_events": len(story.shipment_items),
         "evidence_cids": story.evidence_cids,
         "chain_id": world.handle.chain_id,
         "escrow": dep.escrow,

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the demo imports the service's parts when it composes them
     from backend.api.context import AppContext
     from backend.chain import EscrowContract, TokenContract
     from backend.gateway import ChainHandle, Deployment
+    from backend.performance.simulator import CarrierSimulator
     from evidence.judicial import Report
 
 __all__ = ["CHAIN_KIND", "Act", "Cast", "Scenario", "Story", "World"]
@@ -46,6 +47,7 @@ class World:
     printer: Printer
     tsa_root: Path | None = None  # the local TSA's root certificate, which the court pins
     app: FastAPI | None = None
+    carrier: CarrierSimulator | None = None  # a configured webhook sender (run.compose_service)
     admin: Client | None = None
     seen_batches: set[int] = field(default_factory=set)
     stages: list[str] = field(default_factory=list)
@@ -154,6 +156,8 @@ class Story:
     order_id: int = 0
     case_id: str = ""
     open_tx: str = ""
+    contract_hash: str = ""  # the contract of sale signed at checkout (its EIP-712 digest)
+    shipment_items: list[int] = field(default_factory=list)  # the carrier's recorded events
     price: int = 0
     before: dict[str, int] = field(default_factory=dict)
     after: dict[str, int] = field(default_factory=dict)

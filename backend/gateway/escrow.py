@@ -23,6 +23,9 @@ from backend.services.escrow import (
     ETH_META,
     OBJECTED_OR_LATER,
     STATUSES,
+    AdvanceAboveCap,
+    AdvanceRefund,
+    AdvanceRefunded,
     AllocationMismatch,
     AppointArbitrator,
     AppointJury,
@@ -65,6 +68,8 @@ from backend.services.escrow import (
     UnknownOrder,
     WrongSigner,
     WrongStatus,
+    WrongToken,
+    ZeroAmount,
 )
 from evidence.events import ORDER_OPENED, find_events
 from evidence.jury import jury_order, vote_commitment, votes_hash
@@ -116,6 +121,12 @@ def _refusal(order_id: int, exc: chain_errors.RevertError) -> EscrowRefusal | No
             return NoJuryMajority(order_id, int(v["revealed"]), int(v["topVotes"]))
         case chain_errors.ArbitrationEscrowInvalidTimeouts():
             return InvalidTimeouts(order_id)
+        case chain_errors.ArbitrationEscrowAdvanceAboveCap():
+            return AdvanceAboveCap(order_id, int(v["cap"]), int(v["requested"]))
+        case chain_errors.ArbitrationEscrowInvalidToken():
+            return WrongToken(order_id, str(v["token"]))
+        case chain_errors.ArbitrationEscrowZeroAmount():
+            return ZeroAmount(order_id)
     return None
 
 
@@ -194,12 +205,14 @@ class Web3EscrowPort:
         if o.status == Status.NONE:
             raise UnknownOrder(order_id)
         g = self.escrow.guarantee(o.seller, o.token)
+        # only an order in dispute can have advances (and a resolved one that had them)
+        advanced = self.escrow.advanced(order_id) if o.status >= Status.DISPUTED else 0
         return OrderInfo(order_id=order_id, buyer=o.buyer, seller=o.seller, amount=o.amount,
                          token=o.token, institution=o.institution,
                          status=_status_name(o.status), case_id="0x" + o.case_id.hex(),
                          guarantee=g.balance, delivery_deadline=o.delivery_deadline,
                          rules_hash="0x" + o.rules_hash.hex(),
-                         contract_hash="0x" + o.contract_hash.hex())
+                         contract_hash="0x" + o.contract_hash.hex(), advanced=advanced)
 
     def order_of_contract(self, contract_hash: str) -> int:
         return self.escrow.order_of_contract(bytes.fromhex(contract_hash.removeprefix("0x")))
@@ -364,6 +377,14 @@ class Web3EscrowPort:
         result = self._send(act.order_id, lambda: self.escrow.execute_award(
             self.account, act.order_id))
         return self._sent(result, _resolved(result))
+
+    def advance_refund(self, act: AdvanceRefund) -> Sent[AdvanceRefunded]:
+        result = self._send(act.order_id, lambda: self.escrow.advance_refund(
+            self.account, act.order_id, act.token, act.amount))
+        a = _one(result, "AdvanceRefunded").args
+        return self._sent(result, AdvanceRefunded(
+            act.order_id, "0x" + bytes(a["caseId"]).hex(), int(a["amount"]),
+            int(a["totalAdvanced"])))
 
     def _send(self, order_id: int, send: Callable[[], TxResult]) -> TxResult:
         with _refusals(order_id):

@@ -72,7 +72,8 @@ def standard_terms() -> dict[str, Any]:
                     jurySmallClaims=DISPUTE_CLAUSES[c["id"]].jury_small_claims)
                for c in texts(DISPUTE_CLAUSES)]
     return {"disputeClauses": clauses, "returnPolicies": texts(RETURN_POLICIES, "days"),
-            "rulesVersions": texts(RULES_VERSIONS)}
+            "rulesVersions": [dict(v, advanceRefund=RULES_VERSIONS[v["id"]].advance_refund)
+                              for v in texts(RULES_VERSIONS)]}
 
 
 @dataclass(frozen=True)

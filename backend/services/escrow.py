@@ -32,6 +32,9 @@ from evidence.records import Domain
 __all__ = [
     "ACTIONS",
     "ActionPayload",
+    "AdvanceAboveCap",
+    "AdvanceRefund",
+    "AdvanceRefunded",
     "AllocationMismatch",
     "AppointArbitrator",
     "AppointJury",
@@ -77,6 +80,8 @@ __all__ = [
     "UnknownOrder",
     "WrongSigner",
     "WrongStatus",
+    "WrongToken",
+    "ZeroAmount",
     "appointment",
     "decode_action",
     "perform",
@@ -118,6 +123,7 @@ class OrderInfo:
     delivery_deadline: int = 0  # unix time
     rules_hash: str = "0x" + "00" * 32  # 0x-hex bytes32
     contract_hash: str = "0x" + "00" * 32  # the contract of sale it binds (zero: none)
+    advanced: int = 0  # advance refunds paid to the buyer from the seller's guarantee
 
 
 @dataclass(frozen=True)
@@ -281,6 +287,30 @@ class NoJuryMajority(EscrowRefusal):
         self.top = top
 
 
+class AdvanceAboveCap(EscrowRefusal):
+    """``ArbitrationEscrowAdvanceAboveCap``: an advance refund above what the order's amount
+    leaves after earlier advances, or above the seller's guarantee balance."""
+
+    def __init__(self, order_id: int, cap: int, requested: int) -> None:
+        super().__init__(order_id, f"advance refund {requested} is above the cap {cap}")
+        self.cap, self.requested = cap, requested
+
+
+class WrongToken(EscrowRefusal):
+    """``ArbitrationEscrowInvalidToken``: the act names another token than the order's."""
+
+    def __init__(self, order_id: int, token: str) -> None:
+        super().__init__(order_id, f"{token} is not the order's token")
+        self.token = token
+
+
+class ZeroAmount(EscrowRefusal):
+    """``ArbitrationEscrowZeroAmount``: an amount of zero."""
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(order_id, "the amount must be positive")
+
+
 # --- what the escrow reports back ---------------------------------------------------------
 
 
@@ -341,10 +371,21 @@ class JuryAppointed:
     deadline: int  # the verdict is due before it
 
 
+@dataclass(frozen=True)
+class AdvanceRefunded:
+    """The buyer was paid ``amount`` in advance from the seller's guarantee; the order's
+    advances now total ``total``."""
+
+    order_id: int
+    case_id: str
+    amount: int
+    total: int
+
+
 EscrowEvent = (ArbitratorAppointed | PanelAppointed | AwardSubmitted | OrderResolved
-               | JuryAppointed | DecisionSubmitted)
+               | JuryAppointed | DecisionSubmitted | AdvanceRefunded)
 E = TypeVar("E", ArbitratorAppointed, PanelAppointed, AwardSubmitted, OrderResolved,
-            JuryAppointed, DecisionSubmitted)
+            JuryAppointed, DecisionSubmitted, AdvanceRefunded)
 
 
 @dataclass(frozen=True)
@@ -669,15 +710,32 @@ class ExecuteDecision(_Act):
         return cls(**cls._ids(obj), allocation=_allocation(obj["allocation"]))
 
 
+@dataclass(frozen=True, kw_only=True)
+class AdvanceRefund(_Act):
+    """Pay the buyer ``amount`` of ``token`` (the order's, named again) in advance from the
+    seller's guarantee: the seller missed the delivery deadline (advanceRefund)."""
+
+    KIND: ClassVar[str] = "advance_refund"
+    token: str
+    amount: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "token": self.token, "amount": str(self.amount)}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> AdvanceRefund:
+        return cls(**cls._ids(obj), token=str(obj["token"]), amount=int(obj["amount"]))
+
+
 ActionPayload = (ConfirmDispute | ConfirmObjection | AppointArbitrator | AppointPanel
                  | ExecuteSettlement | SubmitAward | ExecuteAward | SubmitPanelAward
                  | RefundOnTimeout | AppointJury | SubmitJuryVerdict | SubmitFastTrack
-                 | ConfirmDecisionObjection | ExecuteDecision)
+                 | ConfirmDecisionObjection | ExecuteDecision | AdvanceRefund)
 ACTIONS: Mapping[str, type[ActionPayload]] = {
     t.KIND: t for t in (ConfirmDispute, ConfirmObjection, AppointArbitrator, AppointPanel,
                         ExecuteSettlement, SubmitAward, ExecuteAward, SubmitPanelAward,
                         RefundOnTimeout, AppointJury, SubmitJuryVerdict, SubmitFastTrack,
-                        ConfirmDecisionObjection, ExecuteDecision)}
+                        ConfirmDecisionObjection, ExecuteDecision, AdvanceRefund)}
 """Every chain action kind, declared once: ``ChainAction.kind`` -> its payload type."""
 
 
@@ -777,6 +835,8 @@ class EscrowPort(Protocol):
 
     def execute_decision(self, act: ExecuteDecision) -> Sent[OrderResolved]: ...
 
+    def advance_refund(self, act: AdvanceRefund) -> Sent[AdvanceRefunded]: ...
+
 
 Outcome = Sent[Any] | Observed
 
@@ -812,3 +872,5 @@ def perform(port: EscrowPort, act: ActionPayload) -> Outcome:
             return port.confirm_decision_objection(act)
         case ExecuteDecision():
             return port.execute_decision(act)
+        case AdvanceRefund():
+            return port.advance_refund(act)

@@ -42,6 +42,9 @@ from .escrow import (
     ETH_META,
     OBJECTED_OR_LATER,
     ActionPayload,
+    AdvanceAboveCap,
+    AdvanceRefund,
+    AdvanceRefunded,
     AllocationMismatch,
     AppointArbitrator,
     AppointJury,
@@ -82,6 +85,8 @@ from .escrow import (
     UnknownOrder,
     WrongSigner,
     WrongStatus,
+    WrongToken,
+    ZeroAmount,
 )
 
 __all__ = ["FakeEscrowPort"]
@@ -108,6 +113,7 @@ class _Order:
     jury: str = ZERO_CASE  # the appointed jury's hash
     objection_spent: bool = False  # a party objected to a decision: no later window
     decision_kind: str | None = None  # of the pending decision (DecisionPending)
+    advanced: int = 0  # advance refunds paid from the seller's guarantee
 
 
 @dataclass
@@ -234,7 +240,7 @@ class FakeEscrowPort:
         if order_id not in self._orders:
             raise UnknownOrder(order_id)
         o = self._orders[order_id]
-        return replace(o.info, guarantee=self._guarantee(o).balance)
+        return replace(o.info, guarantee=self._guarantee(o).balance, advanced=o.advanced)
 
     def order_of_contract(self, contract_hash: str) -> int:
         wanted = contract_hash.lower()
@@ -463,7 +469,7 @@ class FakeEscrowPort:
         if o.info.status not in _FROZEN:
             raise WrongStatus(act.order_id, o.info.status)
         self._sum(o, act.allocation)
-        available = self._guarantee(o).balance
+        available = self._guarantee(o).balance + o.advanced
         if act.allocation.compensation > available:
             raise InsufficientGuarantee(act.order_id, available, act.allocation.compensation)
         typed = settlement_typed_data(self._typed_domain(), act.order_id, self._case(o),
@@ -484,6 +490,30 @@ class FakeEscrowPort:
         if self._now() < o.deadline:
             raise NotYet(act.order_id, o.deadline)
         return self._sent(act, self._finish(o, resolution, Allocation(o.info.amount, 0, 0), 0))
+
+    def advance_refund(self, act: AdvanceRefund) -> Sent[AdvanceRefunded]:
+        """As ``advanceRefund``: in dispute, by the order's institution, once the delivery
+        deadline has come, in the order's token, at most the amount less earlier advances
+        and at most the guarantee's balance."""
+        self._transport(act.KIND)
+        o = self._known(act.order_id)
+        if o.info.status not in _FROZEN:
+            raise WrongStatus(act.order_id, o.info.status)
+        self._institution_only(o)
+        if self._now() < o.info.delivery_deadline:
+            raise NotYet(act.order_id, o.info.delivery_deadline)
+        if not _same(act.token, o.info.token):
+            raise WrongToken(act.order_id, to_checksum_address(act.token))
+        if act.amount == 0:
+            raise ZeroAmount(act.order_id)
+        g = self._guarantee(o)
+        cap = min(o.info.amount - o.advanced, g.balance)
+        if act.amount > cap:
+            raise AdvanceAboveCap(act.order_id, cap, act.amount)
+        g.balance -= act.amount
+        o.advanced += act.amount
+        return self._sent(act, AdvanceRefunded(act.order_id, o.info.case_id, act.amount,
+                                               o.advanced))
 
     # -- the contract's checks and effects --------------------------------------------
 
@@ -551,7 +581,7 @@ class FakeEscrowPort:
 
     def _resolve_capped(self, o: _Order, resolution: str, allocation: Allocation
                         ) -> OrderResolved:
-        available = self._guarantee(o).balance
+        available = self._guarantee(o).balance + o.advanced
         paid = min(allocation.compensation, available)
         return self._finish(o, resolution, replace(allocation, compensation=paid),
                             allocation.compensation - paid)
@@ -560,6 +590,7 @@ class FakeEscrowPort:
                 shortfall: int) -> OrderResolved:
         if o.info.status in _FROZEN:
             g = self._guarantee(o)
+            g.balance += o.advanced  # the escrowed amount repays the advances first
             g.locked -= o.info.amount
             g.balance -= allocation.compensation
         o.award = None

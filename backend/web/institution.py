@@ -63,6 +63,8 @@ _CHAIN_KINDS = {
     "object_decision": ("Confirm a party's objection to the pending decision",
                         "确认当事人对待定决定的异议"),
     "execute_decision": ("Pay out the binding decision", "执行已生效决定的付款"),
+    "advance_refund": ("Pay the buyer an advance refund from the seller's guarantee",
+                       "从卖方保证金向买方先行退款"),
 }
 assert set(_CHAIN_KINDS) == set(ACTIONS), "words for every chain action kind"
 _CHAIN_STATUS = {

@@ -208,6 +208,17 @@ interface IArbitrationEscrow {
         uint256 compensationShortfall
     );
 
+    /// @notice The institution paid the buyer an advance refund of `amount` from the seller's
+    /// guarantee in the order's token (the seller missed the delivery deadline);
+    /// `totalAdvanced` is what the order's advances now total.
+    event AdvanceRefunded(uint256 indexed orderId, bytes32 indexed caseId, uint256 amount, uint256 totalAdvanced);
+
+    /// @notice On resolution, the escrowed amount gave the order's advances back to the seller's
+    /// guarantee: `fromBuyerShare` from the buyer's allocated share, `fromSellerShare` from the
+    /// seller's. Emitted just before {OrderResolved}, whose shares are the decided ones: the
+    /// parties receive them less these.
+    event AdvanceRepaid(uint256 indexed orderId, uint256 fromBuyerShare, uint256 fromSellerShare);
+
     /// @notice A seller added to their guarantee deposit in `token`.
     event GuaranteeDeposited(address indexed seller, address indexed token, uint256 amount);
 
@@ -288,6 +299,9 @@ interface IArbitrationEscrow {
     error ArbitrationEscrowNoJuryMajority(uint256 orderId, uint256 revealed, uint256 topVotes);
     /// @notice The return shipment's tracking commitment is zero.
     error ArbitrationEscrowInvalidReturn(uint256 orderId);
+    /// @notice An advance refund above `cap`: what the order's amount leaves after its earlier
+    /// advances, or what the seller's guarantee holds, whichever is less.
+    error ArbitrationEscrowAdvanceAboveCap(uint256 orderId, uint256 cap, uint256 requested);
     /// @notice A rotation's successor is zero, the caller, already an institution, or a key that
     /// was rotated away from (a key holds the role once: no cycles, no merging of two chains).
     error ArbitrationEscrowInvalidSuccessor(address successor);

@@ -1748,6 +1748,9 @@ def _check_award_payout(p: _Package) -> str:
     )
 
 
+_STANDARD_RULES = frozenset(v.hash for v in RULES_VERSIONS.values())
+
+
 def _check_manifest(p: _Package) -> str:
     m = p.manifest
     problems = []

@@ -61,7 +61,7 @@ def test_artifacts_record_the_compiler_settings(name: str) -> None:
     metadata = json.loads(artifact.metadata)
     assert metadata["compiler"]["version"].startswith("0.8.30+")
     assert metadata["settings"]["evmVersion"] == "cancun"
-    assert metadata["settings"]["optimizer"] == {"enabled": True, "runs": 200}
+    assert metadata["settings"]["optimizer"] == {"enabled": True, "runs": 50}
     assert artifact.deployable and artifact.deployed_bytecode.startswith("0x6080")
 
 
@@ -98,3 +98,14 @@ def test_error_bases_are_abstract_and_missing_artifacts_say_what_to_do() -> None
     with pytest.raises(ArtifactMissingError) as info:
         load_artifact("NoSuchContract")
     assert "scripts/compile.py" in str(info.value)
+
+
+# EIP-170: a contract's runtime code is at most 24,576 bytes, or no chain deploys it.
+MAX_RUNTIME_BYTES = 24_576
+
+
+@pytest.mark.parametrize("name", ["ArbitrationEscrow", "EvidenceAnchor"])
+def test_each_deployed_contract_fits_the_eip170_code_size_limit(name: str) -> None:
+    runtime = load_artifact(name).deployed_bytecode
+    size = len(bytes.fromhex(runtime.removeprefix("0x")))
+    assert 0 < size <= MAX_RUNTIME_BYTES, f"{name}: {size} bytes of runtime code"

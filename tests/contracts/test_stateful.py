@@ -254,6 +254,7 @@ class Order:
     jury: tuple[str, ...] = ()  # the appointed jury (ascending), once appointed
     options: tuple[tuple[int, int, int], ...] = ()
     spent: bool = False  # a party objected to a decision: later awards have no window
+    advanced: int = 0  # advance refunds paid from the seller's guarantee (advanceRefund)
 
 
 def _nonexistent(order_id: int) -> Order:
@@ -342,6 +343,10 @@ class EscrowMachine(RuleBasedStateMachine):
             self.held[(to, token)] += amount
 
     def _finish(self, order: Order, to_buyer: int, to_seller: int, compensation: int) -> None:
+        # The escrowed amount repays the advances to the guarantee: buyer's share first.
+        from_buyer = min(order.advanced, to_buyer)
+        to_buyer, to_seller = to_buyer - from_buyer, to_seller - (order.advanced - from_buyer)
+        self._guarantee(order.seller, order.token)[0] += order.advanced
         if order.status in FROZEN:
             guarantee = self._guarantee(order.seller, order.token)
             guarantee[1] -= order.amount
@@ -353,7 +358,7 @@ class EscrowMachine(RuleBasedStateMachine):
 
     def _capped_finish(self, order: Order, allocation: tuple[int, int, int]) -> None:
         to_buyer, to_seller, awarded = allocation
-        available = self._guarantee(order.seller, order.token)[0]
+        available = self._guarantee(order.seller, order.token)[0] + order.advanced
         self._finish(order, to_buyer, to_seller, min(awarded, available))
 
     @staticmethod
@@ -854,7 +859,7 @@ class EscrowMachine(RuleBasedStateMachine):
         c = self.c
         order = self._pick(pick, fit, FROZEN)
         sender = c.accounts[caller]
-        available = self.guarantees.get((order.seller, order.token), [0, 0])[0]
+        available = self.guarantees.get((order.seller, order.token), [0, 0])[0] + order.advanced
         allocation = self._allocation(order, split, comp_frac, available, flaw)
         message = {
             "orderId": order.id + (1 if flaw == "order" else 0),
@@ -992,6 +997,40 @@ class EscrowMachine(RuleBasedStateMachine):
             order.status, order.pending, order.no_return = St.DISPUTED, None, None
             order.deadline = now + TIMEOUTS["appointment"]
 
+    @rule(pick=picks, fit=fit, caller=callers, frac=fractions,
+          flaw=flaws("token", "zero", "over"))
+    def advance_refund(self, pick: int, fit: bool, caller: int | str, frac: int,
+                       flaw: str | None) -> None:
+        """The institution's advance refund from the seller's guarantee once the delivery
+        deadline has passed; capped at the amount less earlier advances and at the balance."""
+        c = self.c
+        order = self._pick(pick, fit, FROZEN)
+        sender = self._caller(caller, c.institution)
+        balance = self.guarantees.get((order.seller, order.token), [0, 0])[0]
+        cap = min(order.amount - order.advanced, balance)
+        amount = {"zero": 0, "over": cap + 1}.get(flaw or "", cap * frac // 1000)
+        token = c.tokens[(c.tokens.index(order.token) + 1) % 3] if flaw == "token" \
+            else order.token
+        error = None
+        if order.status not in FROZEN:
+            error = "ArbitrationEscrowInvalidStatus"
+        elif sender != c.institution:
+            error = "ArbitrationEscrowUnauthorizedCaller"
+        elif c.now() < order.delivery:
+            error = "ArbitrationEscrowTooEarly"
+        elif token != order.token:
+            error = "ArbitrationEscrowInvalidToken"
+        elif amount == 0:
+            error = "ArbitrationEscrowZeroAmount"
+        elif amount > cap:
+            error = "ArbitrationEscrowAdvanceAboveCap"
+        self._act(sender, c.escrow, "advanceRefund", [order.id, token, amount], error, 0,
+                  order.token)
+        if error is None:
+            order.advanced += amount
+            self._guarantee(order.seller, order.token)[0] -= amount
+            self._pay(order.token, order.buyer, amount)
+
     @rule(seconds=st.sampled_from([60, 3600, 3600, DAY, DAY, 2 * DAY, 3 * DAY, 6 * DAY, 11 * DAY]))
     def advance_time(self, seconds: int) -> None:
         self.c.travel(seconds)
@@ -1053,6 +1092,15 @@ class EscrowMachine(RuleBasedStateMachine):
         if branch >= 75 and order.status in TIMEOUT_STATES:
             past(order.deadline)
             self.resolve_by_timeout(self._index_in(order, TIMEOUT_STATES), True, anyone)
+            return
+        if branch % 7 == 2:  # now and then the institution advances a refund (once late)
+            if not self.guarantees.get((order.seller, order.token), [0, 0])[0]:
+                self.deposit_guarantee(c.accounts.index(order.seller),
+                                       c.tokens.index(order.token),
+                                       data.draw(st.integers(min_value=1, max_value=2000)), None)
+            past(order.delivery)
+            if order.status in FROZEN:
+                self.advance_refund(self._index_in(order, FROZEN), True, "right", comp, None)
             return
         if order.status == St.DISPUTED and branch % 5 == 1 and not order.spent:
             window = data.draw(st.sampled_from([60, DAY, 3 * DAY]))
@@ -1222,6 +1270,7 @@ class EscrowMachine(RuleBasedStateMachine):
             assert on_chain[11] == order.case
             assert on_chain[8] == order.arbitrator
             assert on_chain[12] == order.contract
+            assert c.escrow.functions.advancedOf(order.id).call() == order.advanced
             if order.contract != ZERO32:
                 assert c.escrow.functions.orderOfContract(order.contract).call() == order.id
         for (seller, token), (balance, locked) in self.guarantees.items():

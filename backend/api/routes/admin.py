@@ -9,13 +9,14 @@ from pydantic import Field
 from sqlmodel import col, select
 
 from backend.db.service_models import ChainAction, ChainActionStatus
+from backend.services.advance import release_advance_refund
 from backend.services.cases import chain_action_view
 from backend.services.courts import grant_court as grant_court_step
 from backend.services.identity import IdentityService
 
 from ..deps import AdminUser, Ctx, DbId
 from ..errors import StrictBody, errors
-from ..schemas import ChainActionOut, CourtAccessOut, CourtOut, TickOut
+from ..schemas import AdvanceRefundOut, ChainActionOut, CourtAccessOut, CourtOut, TickOut
 
 router = APIRouter(tags=["institution"], responses=errors(403, 404, 409, 502, 503))
 
@@ -38,6 +39,12 @@ class NeutralIn(StrictBody):
 
 class CourtAccessIn(StrictBody):
     court: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+
+
+class AdvanceRefundIn(StrictBody):
+    # integer of the token's smallest unit, as a string (amounts exceed JSON's safe integers)
+    amount: str = Field(pattern=r"^[1-9][0-9]{0,77}$")
+    token: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")  # the order's, named again
 
 
 def _checksum(address: str) -> str:
@@ -74,6 +81,18 @@ def grant_court(ctx: Ctx, admin: AdminUser, case_id: str, body: CourtAccessIn
     court = _checksum(body.court)
     grant_court_step(ctx.service, admin, case_id, court)
     return {"caseId": case_id, "court": court}
+
+
+@router.post("/cases/{case_id}/advance-refund", status_code=201,
+             response_model=AdvanceRefundOut, responses=errors(422))
+def advance_refund(ctx: Ctx, admin: AdminUser, case_id: str, body: AdvanceRefundIn
+                   ) -> dict[str, Any]:
+    """Release an advance refund to the buyer from the seller's guarantee (Trade Assurance):
+    the seller missed the delivery deadline of an order in dispute whose contract of sale's
+    rules provide for it. An institution-signed ``advance.refunded`` step records it; the
+    escrow's ``advanceRefund`` pays it, capped at the amount and the guarantee."""
+    return release_advance_refund(ctx.service, admin, case_id, int(body.amount),
+                                  _checksum(body.token))
 
 
 @router.post("/admin/tick", response_model=TickOut)

@@ -120,7 +120,8 @@ class FakeWorld:
         self.fake.add_order(OrderInfo(
             order_id=self._next, buyer=self.who.buyer.address, seller=self.who.seller.address,
             amount=amount, token=ETH, institution=self.who.institution.address, status="Paid",
-            case_id="0x" + "00" * 32, guarantee=guarantee))
+            case_id="0x" + "00" * 32, guarantee=guarantee,
+            delivery_deadline=self.now() + 30 * DAY))
         return self._next
 
     def raise_dispute(self, order_id: int, case_id: str) -> None:

@@ -14,11 +14,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from backend.chain import Allocation
+from backend.chain import ETH, Allocation
 from backend.chain.contracts import fast_track_decision_hash
 from backend.chain.devchain import AnvilNode, in_process_web3, revert_to, snapshot
 from backend.services.escrow import (
     ETH_META,
+    AdvanceAboveCap,
+    AdvanceRefund,
+    AdvanceRefunded,
     AllocationMismatch,
     AppointArbitrator,
     AppointPanel,
@@ -49,8 +52,11 @@ from backend.services.escrow import (
     UnknownOrder,
     WrongSigner,
     WrongStatus,
+    WrongToken,
+    ZeroAmount,
 )
 from tests.backend.gateway.escrow_worlds import (
+    DAY,
     ETHER,
     TIMEOUTS,
     ChainWorld,
@@ -426,6 +432,60 @@ def test_an_appointment_by_another_than_the_orders_institution_is_refused(
     assert (refused.value.order_id, refused.value.caller) == (order_id,
                                                               world.who.stranger.address)
     assert world.port.read_order(order_id).status == "Disputed"
+
+
+# --- advance refunds (Trade Assurance) -------------------------------------------------------
+
+
+def test_advance_refund_after_the_missed_deadline_and_its_repayment(world: EscrowWorld) -> None:
+    order_id = disputed(world)
+    deadline = world.port.read_order(order_id).delivery_deadline
+    part = ETHER // 5
+    act = AdvanceRefund(order_id=order_id, case_id=CASE, token=ETH, amount=part)
+    with pytest.raises(NotYet) as early:  # the seller has not missed the deadline yet
+        world.port.advance_refund(act)
+    assert early.value.not_before == deadline
+    world.advance(deadline - world.now() + 1)
+    with pytest.raises(NotAuthorized) as refused:
+        world.port_as(world.who.stranger).advance_refund(act)
+    assert refused.value.caller == world.who.stranger.address
+    other_token = "0x" + "11" * 20
+    with pytest.raises(WrongToken) as wrong:
+        world.port.advance_refund(AdvanceRefund(order_id=order_id, case_id=CASE,
+                                                token=other_token, amount=part))
+    assert wrong.value.token.lower() == other_token
+    with pytest.raises(ZeroAmount):
+        world.port.advance_refund(AdvanceRefund(order_id=order_id, case_id=CASE, token=ETH,
+                                                amount=0))
+    with pytest.raises(AdvanceAboveCap) as over:
+        world.port.advance_refund(AdvanceRefund(order_id=order_id, case_id=CASE, token=ETH,
+                                                amount=GUARANTEE + 1))
+    assert (over.value.cap, over.value.requested) == (GUARANTEE, GUARANTEE + 1)
+    sent = world.port.advance_refund(act)
+    assert sent.event == AdvanceRefunded(order_id, CASE, part, part)
+    order = world.port.read_order(order_id)
+    assert (order.advanced, order.guarantee) == (part, GUARANTEE - part)
+    with pytest.raises(AdvanceAboveCap) as twice:  # the second stops at what is left
+        world.port.advance_refund(AdvanceRefund(order_id=order_id, case_id=CASE, token=ETH,
+                                                amount=GUARANTEE - part + 1))
+    assert twice.value.cap == GUARANTEE - part
+    # the refund on timeout repays the guarantee from the escrowed amount
+    done = world.port.refund_on_timeout(RefundOnTimeout(order_id=order_id, case_id=CASE))
+    assert done.event == OrderResolved(order_id, "TimeoutNoArbitrator", Allocation(AMOUNT, 0, 0),
+                                       0)
+    order = world.port.read_order(order_id)
+    assert (order.status, order.advanced, order.guarantee) == ("Resolved", part, GUARANTEE)
+    with pytest.raises(WrongStatus):
+        world.port.advance_refund(act)
+
+
+def test_advance_refund_before_a_dispute_is_refused(world: EscrowWorld) -> None:
+    order_id = world.open_order(AMOUNT, GUARANTEE)
+    world.advance(30 * DAY + 1)
+    with pytest.raises(WrongStatus) as refused:
+        world.port.advance_refund(AdvanceRefund(order_id=order_id, case_id=CASE, token=ETH,
+                                                amount=1))
+    assert refused.value.status == "Paid"
 
 
 # --- the institution's key rotation -------------------------------------------------------
