@@ -97,8 +97,22 @@ SLOW_MODULES = {
     "tests/backend/test_institution_rotate_cli.py":
         "`chainarb institution rotate-key` processes, each starting the embedded chain",
     "tests/backend/api/test_performance_load.py":
-        "the carrier simulator's webhooks at 100 events/s for a minute, on both databases",
+        "the carrier simulator's webhooks at 100 events/s for 20 s, on both databases",
 }
+
+
+# The part of the slow set that runs alone: ``make test-slow`` runs the rest of it in
+# pytest-xdist processes, a file per process at a time (``-m "slow and not serial"``), then
+# these in one process (``-m "slow and serial"``). They kill real processes at chosen points
+# and wait for what comes back within bounds: they must not share the cores with another
+# test file.
+SERIAL_MODULES = {
+    "tests/faults/": "kills the service, the chain node and a database under traffic",
+    "tests/backend/log/test_log_crash.py": "SIGKILLs appending processes at each point",
+    "tests/backend/worker/test_anchoring_processes.py":
+        "worker processes racing on PostgreSQL, killed mid-batch and restarted",
+}
+assert all(m.startswith(tuple(SLOW_MODULES)) for m in SERIAL_MODULES)
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects
@@ -107,6 +121,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         postgres_run = "postgres" in item.keywords and "backend/db/" not in item.nodeid
         if postgres_run or item.nodeid.startswith(tuple(SLOW_MODULES)):
             item.add_marker(pytest.mark.slow)
+        if item.nodeid.startswith(tuple(SERIAL_MODULES)):
+            item.add_marker(pytest.mark.serial)
 
 
 @pytest.fixture(autouse=True)
