@@ -55,7 +55,8 @@ settings.load_profile("chainarb")
 
 SLOW_MODULES = {
     "tests/faults/": "kills and restarts the service, the chain node and the database",
-    "tests/security/test_schemathesis.py": "fuzzes every route from the OpenAPI document",
+    "tests/security/test_schemathesis": "fuzzes every route from the OpenAPI document (a "
+        "module per role: test_schemathesis.py, test_schemathesis_admin.py)",
     "tests/backend/web/test_web_browser.py": "drives chromium through every page",
     "tests/backend/web/test_web_actions.py": "the parties' steps through the page in chromium",
     "tests/backend/web/test_web_receipts.py": "the page keeps and downloads receipts, chromium",
