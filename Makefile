@@ -56,12 +56,14 @@ demo: runtime
 # when either did.
 TEST_WORKERS ?= 2
 XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+# the slow set's files in collection order, its longest first (tests/conftest.py HEAVY_FIRST)
+SLOW_ORDER = $(if $(filter 0,$(TEST_WORKERS)),,--no-loadscope-reorder)
 test: setup system-packages
 	$(BIN)/python -m pytest -m "not slow" $(XDIST)
 
 test-slow: setup system-packages
 	rc=0; \
-	$(BIN)/python -m pytest -m "slow and not serial" $(XDIST) || rc=$$?; \
+	$(BIN)/python -m pytest -m "slow and not serial" $(XDIST) $(SLOW_ORDER) || rc=$$?; \
 	$(BIN)/python -m pytest -m "slow and serial" || rc=$$?; \
 	exit $$rc
 

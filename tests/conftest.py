@@ -115,6 +115,18 @@ SERIAL_MODULES = {
 }
 assert all(m.startswith(tuple(SLOW_MODULES)) for m in SERIAL_MODULES)
 
+# The slow set's longest modules, longest first (measured, ``make test-slow`` durations in
+# README): collected first, so that with ``--no-loadscope-reorder`` (the Makefile) the xdist
+# processes start on them and the short files fill in at the end, instead of a long file
+# starting last (xdist would otherwise order files by their number of tests).
+HEAVY_FIRST = [
+    "tests/portal/test_portal_case.py",
+    "tests/portal/test_portal_case_zh.py",
+    "tests/portal/test_portal_case_extension.py",
+    "tests/security/test_schemathesis.py",
+    "tests/security/test_schemathesis_admin.py",
+]
+
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -124,6 +136,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
         if item.nodeid.startswith(tuple(SERIAL_MODULES)):
             item.add_marker(pytest.mark.serial)
+    rank = {m: i for i, m in enumerate(HEAVY_FIRST)}
+    items.sort(key=lambda i: rank.get(i.nodeid.split("::", 1)[0], len(rank)))  # stable
 
 
 @pytest.fixture(autouse=True)
