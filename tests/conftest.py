@@ -41,11 +41,12 @@ from tests.support.snapshots import StageSnapshots
 
 os.environ.setdefault(WRITE_GUARD_ENV, "raise")
 
-# The slow set: ``make test`` runs ``-m "not slow"``, ``make test-slow`` runs ``-m slow`` and
-# CI (.ci/run) runs both. A module is here when it costs minutes for checks the fast set
-# already makes on a cheaper path, or drives an outside tool (a browser, a fuzzer, hardhat,
-# slither, killed processes); the fast set keeps the pages' server-side tests and the
-# English CLI; one test is slow by its own ``@pytest.mark.slow``. The
+# The slow set: ``make test`` runs ``-m "not slow"``, ``make test-slow`` runs ``-m slow`` (in
+# two runs, ``SERIAL_MODULES`` below) and CI (.ci/run) runs both. A module is here when it
+# costs minutes for checks the fast set already makes on a cheaper path, or drives an
+# outside tool (a browser, a fuzzer, hardhat, slither, killed processes); the fast set
+# keeps the pages' server-side tests and the English CLI; one test is slow by its own
+# ``@pytest.mark.slow``. The
 # PostgreSQL runs of the tests parametrised over both databases are slow too: the fast set
 # runs each on SQLite, and the database layer's own tests (tests/backend/db) run on both.
 # Property tests fail on what they find, never on how long an example took: a loaded machine
