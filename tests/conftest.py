@@ -126,6 +126,10 @@ HEAVY_FIRST = [
     "tests/portal/test_portal_case_extension.py",
     "tests/security/test_schemathesis.py",
     "tests/security/test_schemathesis_admin.py",
+    "tests/backend/demo/test_demo.py",
+    "tests/backend/test_institution_rotate_cli.py",
+    "tests/backend/api/test_serve.py",
+    "tests/backend/procedure/test_procedure_stateful.py",
 ]
 
 
