@@ -48,17 +48,24 @@ demo: runtime
 	$(BIN)/chainarb demo
 
 # The fast set (minutes); the slow set (faults, fuzzing, browser, hardhat, slither, the
-# PostgreSQL runs: tests/conftest.py's SLOW_MODULES) runs after it in CI (.ci/run). The fast
-# set spreads over TEST_WORKERS pytest-xdist processes, a test file per process at a time (a
-# file's module fixtures are built once); TEST_WORKERS=0 runs it in this process. The slow set
-# runs in one process: its real-process fault tests must not share the machine's cores.
+# PostgreSQL runs: tests/conftest.py's SLOW_MODULES) runs after it in CI (.ci/run). Both
+# spread over TEST_WORKERS pytest-xdist processes, a test file per process at a time (a
+# file's module fixtures are built once); TEST_WORKERS=0 runs them in this process. The slow
+# set's real-process fault and crash tests (SERIAL_MODULES) then run alone, in one process:
+# they must not share the machine's cores. Both runs of the slow set always run; it fails
+# when either did.
 TEST_WORKERS ?= 2
 XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+# the slow set's files in collection order, its longest first (tests/conftest.py HEAVY_FIRST)
+SLOW_ORDER = $(if $(filter 0,$(TEST_WORKERS)),,--no-loadscope-reorder)
 test: setup system-packages
 	$(BIN)/python -m pytest -m "not slow" $(XDIST)
 
 test-slow: setup system-packages
-	$(BIN)/python -m pytest -m slow
+	rc=0; \
+	$(BIN)/python -m pytest -m "slow and not serial" $(XDIST) $(SLOW_ORDER) || rc=$$?; \
+	$(BIN)/python -m pytest -m "slow and serial" || rc=$$?; \
+	exit $$rc
 
 # The Debian packages the tests run (chromium, a CJK font, poppler-utils, libfaketime):
 # installed when missing and we are root, else named (scripts/system_packages.sh).

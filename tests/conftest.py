@@ -41,11 +41,12 @@ from tests.support.snapshots import StageSnapshots
 
 os.environ.setdefault(WRITE_GUARD_ENV, "raise")
 
-# The slow set: ``make test`` runs ``-m "not slow"``, ``make test-slow`` runs ``-m slow`` and
-# CI (.ci/run) runs both. A module is here when it costs minutes for checks the fast set
-# already makes on a cheaper path, or drives an outside tool (a browser, a fuzzer, hardhat,
-# slither, killed processes); the fast set keeps the pages' server-side tests and the
-# English CLI; one test is slow by its own ``@pytest.mark.slow``. The
+# The slow set: ``make test`` runs ``-m "not slow"``, ``make test-slow`` runs ``-m slow`` (in
+# two runs, ``SERIAL_MODULES`` below) and CI (.ci/run) runs both. A module is here when it
+# costs minutes for checks the fast set already makes on a cheaper path, or drives an
+# outside tool (a browser, a fuzzer, hardhat, slither, killed processes); the fast set
+# keeps the pages' server-side tests and the English CLI; one test is slow by its own
+# ``@pytest.mark.slow``. The
 # PostgreSQL runs of the tests parametrised over both databases are slow too: the fast set
 # runs each on SQLite, and the database layer's own tests (tests/backend/db) run on both.
 # Property tests fail on what they find, never on how long an example took: a loaded machine
@@ -55,7 +56,8 @@ settings.load_profile("chainarb")
 
 SLOW_MODULES = {
     "tests/faults/": "kills and restarts the service, the chain node and the database",
-    "tests/security/test_schemathesis.py": "fuzzes every route from the OpenAPI document",
+    "tests/security/test_schemathesis": "fuzzes every route from the OpenAPI document (a "
+        "module per role: test_schemathesis.py, test_schemathesis_admin.py)",
     "tests/backend/web/test_web_browser.py": "drives chromium through every page",
     "tests/backend/web/test_web_actions.py": "the parties' steps through the page in chromium",
     "tests/backend/web/test_web_receipts.py": "the page keeps and downloads receipts, chromium",
@@ -97,8 +99,38 @@ SLOW_MODULES = {
     "tests/backend/test_institution_rotate_cli.py":
         "`chainarb institution rotate-key` processes, each starting the embedded chain",
     "tests/backend/api/test_performance_load.py":
-        "the carrier simulator's webhooks at 100 events/s for a minute, on both databases",
+        "the carrier simulator's webhooks at 100 events/s for 20 s, on both databases",
 }
+
+
+# The part of the slow set that runs alone: ``make test-slow`` runs the rest of it in
+# pytest-xdist processes, a file per process at a time (``-m "slow and not serial"``), then
+# these in one process (``-m "slow and serial"``). They kill real processes at chosen points
+# and wait for what comes back within bounds: they must not share the cores with another
+# test file.
+SERIAL_MODULES = {
+    "tests/faults/": "kills the service, the chain node and a database under traffic",
+    "tests/backend/log/test_log_crash.py": "SIGKILLs appending processes at each point",
+    "tests/backend/worker/test_anchoring_processes.py":
+        "worker processes racing on PostgreSQL, killed mid-batch and restarted",
+}
+assert all(m.startswith(tuple(SLOW_MODULES)) for m in SERIAL_MODULES)
+
+# The slow set's longest modules, longest first (measured, ``make test-slow`` durations in
+# README): collected first, so that with ``--no-loadscope-reorder`` (the Makefile) the xdist
+# processes start on them and the short files fill in at the end, instead of a long file
+# starting last (xdist would otherwise order files by their number of tests).
+HEAVY_FIRST = [
+    "tests/portal/test_portal_case.py",
+    "tests/portal/test_portal_case_zh.py",
+    "tests/portal/test_portal_case_extension.py",
+    "tests/security/test_schemathesis.py",
+    "tests/security/test_schemathesis_admin.py",
+    "tests/backend/demo/test_demo.py",
+    "tests/backend/test_institution_rotate_cli.py",
+    "tests/backend/api/test_serve.py",
+    "tests/backend/procedure/test_procedure_stateful.py",
+]
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects
@@ -107,6 +139,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         postgres_run = "postgres" in item.keywords and "backend/db/" not in item.nodeid
         if postgres_run or item.nodeid.startswith(tuple(SLOW_MODULES)):
             item.add_marker(pytest.mark.slow)
+        if item.nodeid.startswith(tuple(SERIAL_MODULES)):
+            item.add_marker(pytest.mark.serial)
+    rank = {m: i for i, m in enumerate(HEAVY_FIRST)}
+    items.sort(key=lambda i: rank.get(i.nodeid.split("::", 1)[0], len(rank)))  # stable
 
 
 @pytest.fixture(autouse=True)

@@ -9,12 +9,15 @@ At the end of a run that collected every test module under tests/, deselected no
 failed no test, the recorded set is compared with ``backend.api.error_codes.ERROR_CODES``
 (= the docs/api.md "Errors" table): a documented code no test produced, a code produced
 with another status than documented, or a produced code (or codeless error) that is not
-documented fails the run, naming each. The suite also runs in two halves, ``make test``
-(``-m "not slow"``) and ``make test-slow`` (``-m slow``): a half that passed writes what it
-saw to ``.chainarb/error-codes-<half>.json``, fails at once on a code that is not
-documented, and once both halves' files exist checks their union like a whole run. Any
-other partial run (one file, ``-k``, another ``-m``, ``-x`` stopped early) only writes
-what it saw to ``CHAINARB_ERROR_CODES_OUT`` when that is set, and checks nothing, unless
+documented fails the run, naming each. The suite also runs in parts: ``make test``
+(``-m "not slow"``) and ``make test-slow``, which runs the slow set as ``-m "slow and not
+serial"`` (in parallel) and then ``-m "slow and serial"`` (alone), or in one run
+(``-m slow``). A part that passed writes what it saw to ``.chainarb/error-codes-<part>.json``
+(removing the file of any part it overlaps, so a slow set run one way never mixes with one
+run the other way), fails at once on a code that is not documented, and once every part of
+a whole (``WHOLES``) has its file checks their union like a whole run. Any other partial
+run (one file, ``-k``, another ``-m``, ``-x`` stopped early) only writes what it saw to
+``CHAINARB_ERROR_CODES_OUT`` when that is set, and checks nothing, unless
 ``CHAINARB_ERROR_CODES_CHECK=1`` asks for the check anyway.
 """
 
@@ -90,11 +93,16 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     _state["modules"] = {Path(str(i.path)).resolve() for i in session.items}
 
 
-HALVES = {"not slow": "fast", "slow": "slow"}  # the -m of make test and make test-slow
+# The -m of each part: make test's, make test-slow's two runs, the slow set in one run.
+PARTS = {"not slow": "fast", "slow and not serial": "slow-shared",
+         "slow and serial": "slow-serial", "slow": "slow"}
+# The ways parts make up the whole suite.
+WHOLES = (("fast", "slow"), ("fast", "slow-shared", "slow-serial"))
 
 
 def _run_kind(session: pytest.Session) -> str | None:
-    """"whole", "fast" or "slow" for a run that saw every module and passed; else None."""
+    """"whole" or a part's name (``PARTS``) for a run that saw every module and passed;
+    else None."""
     wanted = {p.resolve() for p in TESTS.rglob("test_*.py")
               if "node_modules" not in p.parts}
     config = session.config
@@ -105,7 +113,7 @@ def _run_kind(session: pytest.Session) -> str | None:
         return "whole"
     if config.option.keyword:
         return None
-    return HALVES.get(config.option.markexpr.strip())
+    return PARTS.get(" ".join(config.option.markexpr.split()))
 
 
 def check(seen: dict[tuple[str, int], str]) -> list[str]:
@@ -126,16 +134,23 @@ def check(seen: dict[tuple[str, int], str]) -> list[str]:
     return problems
 
 
-def _halves(session: pytest.Session, half: str) -> dict[tuple[str, int], str] | None:
-    """Store this half's codes; the union of both halves once the other one has run."""
+def _parts(session: pytest.Session, part: str) -> dict[tuple[str, int], str] | None:
+    """Store this part's codes; the union of a whole's parts once all of them have run."""
     store = Path(str(session.config.rootpath)) / ".chainarb"
     store.mkdir(exist_ok=True)
-    (store / f"error-codes-{half}.json").write_text(
+    mine = [w for w in WHOLES if part in w]
+    for other in {p for w in WHOLES if w not in mine for p in w} - {p for w in mine for p in w}:
+        (store / f"error-codes-{other}.json").unlink(missing_ok=True)  # overlaps this part
+    (store / f"error-codes-{part}.json").write_text(
         json.dumps(sorted([c, s, t] for (c, s), t in _seen.items()), indent=1))
-    other = store / f"error-codes-{'slow' if half == 'fast' else 'fast'}.json"
-    if not other.exists():
-        return None
-    return {(c, s): t for c, s, t in json.loads(other.read_text())} | _seen
+    for whole in mine:
+        files = [store / f"error-codes-{p}.json" for p in whole if p != part]
+        if all(f.exists() for f in files):
+            union = dict(_seen)
+            for f in files:
+                union |= {(c, s): t for c, s, t in json.loads(f.read_text())}
+            return union
+    return None
 
 
 def _share_with_controller(config: pytest.Config) -> bool:
@@ -179,14 +194,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     forced = os.environ.get("CHAINARB_ERROR_CODES_CHECK") == "1"
     kind = _run_kind(session)
     seen: dict[tuple[str, int], str] | None = _seen
-    if kind in ("fast", "slow") and not forced:
-        seen = _halves(session, kind)  # None until the other half has run too
+    if kind in PARTS.values() and not forced:
+        seen = _parts(session, kind)  # None until the whole's other parts have run too
     elif not (forced or kind == "whole"):
         return
     if seen is None:
         problems = [p for p in check(_seen) if p.startswith("produced but not documented")]
-        summary = f"every code the {kind} half produced is documented (the other half's " \
-                  "run checks that every documented code was produced)"
+        summary = f"every code the {kind} part produced is documented (the run that " \
+                  "completes the whole checks that every documented code was produced)"
     else:
         problems = check(seen)
         summary = (f"all {len(seen)} (code, status) pairs produced are documented, and "

@@ -70,17 +70,30 @@ def test_only_a_whole_or_half_passing_run_is_checked(monkeypatch) -> None:  # ty
     monkeypatch.setitem(recorder._state, "deselected", 3)
     assert recorder._run_kind(_session(markexpr="not slow")) == "fast"  # type: ignore[arg-type]
     assert recorder._run_kind(_session(markexpr="slow")) == "slow"  # type: ignore[arg-type]
+    # make test-slow's two runs
+    assert recorder._run_kind(_session(  # type: ignore[arg-type]
+        markexpr="slow and not serial")) == "slow-shared"
+    assert recorder._run_kind(_session(  # type: ignore[arg-type]
+        markexpr="slow and serial")) == "slow-serial"
     assert recorder._run_kind(_session(markexpr="anvil")) is None  # type: ignore[arg-type]
     assert recorder._run_kind(_session(markexpr="slow", keyword="x")) is None  # type: ignore[arg-type]
 
 
-def test_the_halves_are_checked_together(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """The fast half alone checks only what it produced; the slow half then checks the
-    union of both."""
+def test_the_parts_are_checked_together(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The fast part alone checks only what it produced; the part that completes a whole
+    (the slow set in one run, or make test-slow's shared and serial runs) checks the union;
+    a slow set run one way drops the files of the other way."""
     config = SimpleNamespace(rootpath=tmp_path)
     session = SimpleNamespace(config=config)
-    monkeypatch.setattr(recorder, "_seen", {("wrong_stage", 409): "tests/a.py::t"})
-    assert recorder._halves(session, "fast") is None  # type: ignore[arg-type]
-    monkeypatch.setattr(recorder, "_seen", {("replay", 409): "tests/b.py::u"})
-    assert recorder._halves(session, "slow") == {  # type: ignore[arg-type]
-        ("wrong_stage", 409): "tests/a.py::t", ("replay", 409): "tests/b.py::u"}
+    a, b, c = ("wrong_stage", 409), ("replay", 409), ("not_found", 404)
+    monkeypatch.setattr(recorder, "_seen", {a: "tests/a.py::t"})
+    assert recorder._parts(session, "fast") is None  # type: ignore[arg-type]
+    monkeypatch.setattr(recorder, "_seen", {b: "tests/b.py::u"})
+    assert recorder._parts(session, "slow") == {  # type: ignore[arg-type]
+        a: "tests/a.py::t", b: "tests/b.py::u"}
+    monkeypatch.setattr(recorder, "_seen", {c: "tests/c.py::v"})
+    assert recorder._parts(session, "slow-shared") is None  # type: ignore[arg-type]
+    assert not (tmp_path / ".chainarb" / "error-codes-slow.json").exists()
+    monkeypatch.setattr(recorder, "_seen", {b: "tests/d.py::w"})
+    assert recorder._parts(session, "slow-serial") == {  # type: ignore[arg-type]
+        a: "tests/a.py::t", b: "tests/d.py::w", c: "tests/c.py::v"}

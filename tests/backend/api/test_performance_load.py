@@ -1,4 +1,4 @@
-"""The carrier simulator's webhooks at 100 events/s for a minute: none lost, none doubled.
+"""The carrier simulator's webhooks at 100 events/s for 20 s: none lost, none doubled.
 
 The simulator stands in for a real carrier (``backend.performance.simulator``): it signs
 each webhook with its HMAC secret. Four sender threads share 100 shipments (each shipment
@@ -6,6 +6,8 @@ stays on one thread, so its events leave in order, as a carrier sends them) and 
 schedule: event k is due at k/100 s. Every 50th event is sent a second time at once, as a
 carrier retrying a delivery whose answer it missed: the service must refuse each such
 replay (``webhook_replayed``) and record the event exactly once. On SQLite and PostgreSQL.
+2,000 events (20 per shipment, 40 retries) at the full rate prove what a minute's 6,000
+did, in a third of the time.
 
 Figures (printed, never asserted: a shared machine's timing is not a property): the rate
 achieved, the lag behind the schedule, the answer times.
@@ -30,7 +32,7 @@ from backend.performance.simulator import CarrierSimulator
 from tests.support.world import ORDER_ID, World, make_world
 
 RATE = 100  # events per second
-SECONDS = 60
+SECONDS = 20
 SHIPMENTS = 100
 THREADS = 4
 RETRY_EVERY = 50

@@ -53,7 +53,7 @@ def test_chainarb_serve_from_environment(anvil_node: AnvilNode, anvil_w3: Web3,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # as serve_process.running_serve: a loaded machine
         health = None
         while time.monotonic() < deadline:
             if proc.poll() is not None:
