@@ -77,9 +77,10 @@ def choose_jury(world: World, story: Story) -> None:
 # The public assessors (each at a wallet of its own): English and Chinese names.
 ASSESSORS = (("assessor Ana Souza", "评审员 安娜·索萨"), ("assessor Li Na", "评审员 李娜"),
              ("assessor Tomasz Nowak", "评审员 托马什·诺瓦克"),
-             ("assessor Wang Fang", "评审员 王芳"), ("assessor Priya Nair", "评审员 普丽娅·奈尔"),
-             ("assessor Zhao Lei", "评审员 赵磊"), ("assessor Jonas Berg", "评审员 约纳斯·伯格"),
-             ("assessor Chen Jing", "评审员 陈静"), ("assessor Amira Haddad", "评审员 阿米拉·哈达德"))
+             ("assessor Wang Fang", "评审员 王芳"),
+             ("assessor Priya Nair", "评审员 普丽娅·奈尔"), ("assessor Zhao Lei", "评审员 赵磊"),
+             ("assessor Jonas Berg", "评审员 约纳斯·伯格"), ("assessor Chen Jing", "评审员 陈静"),
+             ("assessor Amira Haddad", "评审员 阿米拉·哈达德"))
 
 
 def _pool_step(who: Client, domain: Domain, action: str, route: str,
@@ -108,7 +109,8 @@ def build_pool(world: World, story: Story) -> None:
         a.sign_in()
         res = _pool_step(a, domain, "pool.applied", "apply", {"assessor": a.address})
         world.printer.step("jury_draw", f"{a.label} {a.label_zh}", "applies to the pool of "
-                           "public assessors (申请加入评审员库)", seq=res.get("sequence"))
+                           f"public assessors (pool record #{res.get('sequence')}; "
+                           "申请加入评审员库)")
         facts = {"accountAgeDays": 120 + 37 * i, "identityVerified": True,
                  "standing": 70 + 3 * i, "testScore": 82 + 2 * i}
         res = _pool_step(admin, domain, "pool.admitted", "admit", {
@@ -118,9 +120,8 @@ def build_pool(world: World, story: Story) -> None:
                            f"{criteria['minAccountAgeDays']}), identity verified, standing "
                            f"{facts['standing']} (≥ {criteria['minStanding']}), test "
                            f"{facts['testScore']} (≥ {criteria['minTestScore']}) under the "
-                           f"criteria {short(criteria['hash'], 8)} (准入评审员库)",
-                           seq=res.get("sequence"))
-    world.anchor()
+                           f"criteria {short(criteria['hash'], 8)} (pool record "
+                           f"#{res.get('sequence')}; 准入评审员库)")
     _assessors[case_id] = assessors
 
 
