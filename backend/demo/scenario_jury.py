@@ -1,8 +1,10 @@
 """The ``jury`` scenario: a small claim from filing through a 7-person jury's verdict to the
 payment on chain (issue 14; docs/jury.md).
 
-The parties choose the jury track, facilitation fails, the institution commits a seed and
-draws seven jurors from a pool of public assessors with the block's randomness; each juror,
+The parties choose the jury track, facilitation fails; nine people apply to the pool of
+public assessors and the case officer admits them; the institution reads the service's
+snapshot of the eligible, commits a seed naming a future block, waits for the commitment's
+anchor and that block, and draws seven jurors with the block's randomness; each juror,
 at their own wallet, accepts, commits a hidden vote with its EIP-712 ``JuryVote``
 signature, and reveals it; the institution tallies; the escrow checks the appointed jury,
 every juror's signature and the majority itself, waits out the objection window, and pays.
@@ -37,6 +39,7 @@ VOTES = ((1, 6), (1, 6), (0, 2), (1, 2), (1, 6), (2, 4), (1, 6))
 
 _jurors: dict[str, list[Client]] = {}  # by case id: the drawn jurors, in draw order
 _assessors: dict[str, list[Client]] = {}  # by case id: the pool's assessors
+_draws: dict[str, dict[str, Any]] = {}  # by case id: the draw's public facts
 
 
 def _options(price: int) -> list[dict[str, str]]:
@@ -189,6 +192,9 @@ def draw_jury(world: World, story: Story) -> None:
         case_id, "jury.drawn", {"role": "juror", "appointees": list(drawn), "seed": seed,
                                 "blockHash": block_hash, "prevrandao": prevrandao,
                                 "options": _options(story.price)}))
+    _draws[case_id] = {"pool": pool, "pool_hash": pool_hash, "seed": seed,
+                       "seed_anchor_block": anchored, "draw_block": draw_block,
+                       "block_hash": block_hash, "prevrandao": prevrandao}
     by_address = {a.address.lower(): a for a in _assessors[case_id]}
     _jurors[case_id] = [by_address[a.lower()] for a in drawn]
     world.shown(res["stage"], admin, f"reveals the seed; block {draw_block} (hash "
@@ -318,6 +324,7 @@ def result(world: World, story: Story) -> dict[str, Any]:
         "order": story.order_id,
         "stages": world.stages,
         "jurors": [j.address for j in jurors],
+        "draw": _draws.get(story.case_id, {}),
         "counts": counts,
         "verdict": {"to_buyer": decimal_units(story.award[0]),
                     "to_seller": decimal_units(story.award[1])},
