@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.markup import escape
 
+from evidence.words import STAGES
+
 __all__ = ["STAGE_ZH", "Printer"]
 
 STAGE_ZH = {
@@ -32,7 +34,9 @@ class Printer:
     def step(self, stage: str, actor: str, text: str, *, tx: str | None = None,
              cid: str | None = None, root: str | None = None, seq: int | None = None) -> None:
         self.count += 1
-        zh = STAGE_ZH.get(stage, "")
+        # the demo's short words, else the stage's words of the pages (the jury's, the
+        # fast track's)
+        zh = STAGE_ZH.get(stage) or STAGES.get(stage, ("", ""))[1]
         pos = f"#{seq}" if seq is not None else "  "
         self.console.print(f"[cyan]{self.count:>2}[/] [bold]{stage}[/] {zh} {pos} "
                            f"[magenta]{escape(actor)}[/]: {escape(text)}")

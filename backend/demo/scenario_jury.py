@@ -1,8 +1,10 @@
 """The ``jury`` scenario: a small claim from filing through a 7-person jury's verdict to the
 payment on chain (issue 14; docs/jury.md).
 
-The parties choose the jury track, facilitation fails, the institution commits a seed and
-draws seven jurors from a pool of public assessors with the block's randomness; each juror,
+The parties choose the jury track, facilitation fails; nine people apply to the pool of
+public assessors and the case officer admits them; the institution reads the service's
+snapshot of the eligible, commits a seed naming a future block, waits for the commitment's
+anchor and that block, and draws seven jurors with the block's randomness; each juror,
 at their own wallet, accepts, commits a hidden vote with its EIP-712 ``JuryVote``
 signature, and reveals it; the institution tallies; the escrow checks the appointed jury,
 every juror's signature and the majority itself, waits out the objection window, and pays.
@@ -21,10 +23,10 @@ from eth_utils import keccak
 from backend.demo import acts
 from backend.demo.chain import chain_now, send_eth, wait_until
 from backend.demo.clients import Client
-from backend.demo.common import DemoError, decimal_units, short
+from backend.demo.common import DemoError, decimal_units, sha256_hex, short
 from backend.demo.world import Act, Scenario, Story, World
 from evidence import jury as public_jury
-from evidence.records import SignedRecord
+from evidence.records import Domain, ProceduralStep, SignedRecord, bytes32, canonical_json
 
 __all__ = ["JURY"]
 
@@ -36,6 +38,8 @@ OPTION_NAMES = ("full refund 全额退款", "half refunded 退还一半",
 VOTES = ((1, 6), (1, 6), (0, 2), (1, 2), (1, 6), (2, 4), (1, 6))
 
 _jurors: dict[str, list[Client]] = {}  # by case id: the drawn jurors, in draw order
+_assessors: dict[str, list[Client]] = {}  # by case id: the pool's assessors
+_draws: dict[str, dict[str, Any]] = {}  # by case id: the draw's public facts
 
 
 def _options(price: int) -> list[dict[str, str]]:
@@ -73,27 +77,111 @@ def choose_jury(world: World, story: Story) -> None:
         raise DemoError(f"the case should go to the jury's draw, found {res['stage']}")
 
 
-def draw_jury(world: World, story: Story) -> None:
-    """Assessors sign in; the institution commits a seed naming a future block, then reveals
-    it: the seed, the block's hash and prevrandao and the pool's hash pick the jury."""
-    admin, case_id, w3 = story.cast.admin, story.case_id, world.handle.w3
-    assessors = [Client(f"assessor {i + 1}", f"评审员{i + 1}",
-                        Account.from_key(secrets.token_bytes(32)), story.http, world.clock)
-                 for i in range(POOL_SIZE)]
-    for a in assessors:
+# The public assessors (each at a wallet of its own): English and Chinese names.
+ASSESSORS = (("assessor Ana Souza", "评审员 安娜·索萨"), ("assessor Li Na", "评审员 李娜"),
+             ("assessor Tomasz Nowak", "评审员 托马什·诺瓦克"),
+             ("assessor Wang Fang", "评审员 王芳"),
+             ("assessor Priya Nair", "评审员 普丽娅·奈尔"), ("assessor Zhao Lei", "评审员 赵磊"),
+             ("assessor Jonas Berg", "评审员 约纳斯·伯格"), ("assessor Chen Jing", "评审员 陈静"),
+             ("assessor Amira Haddad", "评审员 阿米拉·哈达德"))
+
+
+def _pool_step(who: Client, domain: Domain, action: str, route: str,
+               payload: dict[str, Any]) -> Any:
+    """One signed step of the assessor pool (its own chain of records: ``GET /pool/head``
+    gives the pool's id, the next sequence and the previous record's hash)."""
+    head = who.get("/pool/head")
+    rec = ProceduralStep(case_id=bytes32(head["poolId"]), sequence=head["nextSequence"],
+                         prev_hash=bytes32(head["prevHash"]), actor=who.address,
+                         action=action, payload_hash=bytes32(sha256_hex(canonical_json(
+                             payload))), signed_at=who.at())
+    return who.post(f"/pool/{route}", {"record": rec.sign(who.key.key, domain).to_json_obj(),
+                                       "payload": payload})
+
+
+def build_pool(world: World, story: Story) -> None:
+    """Nine people apply to the institution's pool of public assessors, each signing
+    ``pool.applied`` with its own key; the case officer checks each against the published
+    criteria (account age, identity, standing, qualification test) and admits them."""
+    admin, case_id = story.cast.admin, story.case_id
+    assessors = [Client(en, zh, Account.from_key(secrets.token_bytes(32)), story.http,
+                        world.clock) for en, zh in ASSESSORS[:POOL_SIZE]]
+    _, _, domain = admin.head(case_id)
+    criteria = admin.get("/pool/head")["criteria"]
+    for i, a in enumerate(assessors):
         a.sign_in()
-    pool = [a.address for a in assessors]
+        res = _pool_step(a, domain, "pool.applied", "apply", {"assessor": a.address})
+        world.printer.step("jury_draw", f"{a.label} {a.label_zh}", "applies to the pool of "
+                           f"public assessors (pool record #{res.get('sequence')}; "
+                           "申请加入评审员库)")
+        facts = {"accountAgeDays": 120 + 37 * i, "identityVerified": True,
+                 "standing": 70 + 3 * i, "testScore": 82 + 2 * i}
+        res = _pool_step(admin, domain, "pool.admitted", "admit", {
+            "assessor": a.address, "criteriaHash": criteria["hash"], **facts})
+        world.printer.step("jury_draw", f"{admin.label} {admin.label_zh}", f"admits {a.label}"
+                           f": account {facts['accountAgeDays']} days (≥ "
+                           f"{criteria['minAccountAgeDays']}), identity verified, standing "
+                           f"{facts['standing']} (≥ {criteria['minStanding']}), test "
+                           f"{facts['testScore']} (≥ {criteria['minTestScore']}) under the "
+                           f"criteria {short(criteria['hash'], 8)} (pool record "
+                           f"#{res.get('sequence')}; 准入评审员库)")
+    _assessors[case_id] = assessors
+
+
+def _seed_anchored(world: World, case_id: str) -> int | None:
+    """The block of the anchoring chain holding the seed commitment (the operator's view of
+    the service's database, as ``World.new_batches``), None before it is confirmed."""
+    from backend.services.jury_draw import seed_anchor
+
+    with world.ctx.sessions() as session:
+        return seed_anchor(session, case_id, world.handle.chain_id)
+
+
+def _mine(world: World, story: Story, blocks: int) -> int:
+    """Make ``blocks`` blocks appear: the embedded chain mines only on transactions, so the
+    institution sends itself a zero-value transfer per block (it changes no state)."""
+    for _ in range(blocks):
+        send_eth(world.handle.w3, story.institution, story.institution.address, 0)
+    return blocks
+
+
+def draw_jury(world: World, story: Story) -> None:
+    """The institution reads the service's snapshot of eligible assessors, commits a seed
+    naming a future block of the anchoring chain, waits for the commitment's anchor and for
+    that block, then reveals: the seed, the block's hash and prevrandao and the pool's hash
+    pick the jury."""
+    admin, case_id, w3 = story.cast.admin, story.case_id, world.handle.w3
+    snap = admin.get(f"/cases/{case_id}/jury/snapshot")
+    pool, pool_hash = list(snap["pool"]), snap["poolHash"]
+    left_out = len(snap.get("excluded", []))
+    world.printer.step("jury_draw", f"{admin.label} {admin.label_zh}", "reads the service's "
+                       f"snapshot: {len(pool)} eligible assessors, {left_out} left out, pool "
+                       f"hash {short(pool_hash, 8)} (评审员库快照)")
     seed = "0x" + secrets.token_bytes(32).hex()
     seed_hash = "0x" + public_jury.seed_commitment(case_id, 0, seed).hex()
-    pool_hash = "0x" + public_jury.pool_snapshot_hash(pool).hex()
-    draw_block = int(w3.eth.block_number) + 2
+    # room for the commitment's anchoring transaction and its confirmations before the block
+    confirmations = world.settings.confirmations
+    draw_block = int(w3.eth.block_number) + confirmations + 2
     res = admin.post(f"/cases/{case_id}/jury/seed", admin.plain(
         case_id, "jury.seed_committed", {"seedHash": seed_hash, "drawBlock": str(draw_block),
                                          "pool": pool, "poolHash": pool_hash}))
-    world.shown("jury_draw", admin, f"commits a secret seed and block {draw_block} for the "
-                f"draw from {POOL_SIZE} eligible assessors (承诺随机种子)", res)
-    while int(w3.eth.block_number) < draw_block:  # the block the draw waits for
-        send_eth(w3, story.institution, story.institution.address, 0)
+    world.shown("jury_draw", admin, f"commits a secret seed and the future block {draw_block} "
+                f"for the draw from {len(pool)} eligible assessors (承诺随机种子)", res)
+    mined = 0
+    while (anchored := _seed_anchored(world, case_id)) is None:
+        if int(w3.eth.block_number) >= draw_block - 1 or mined > confirmations + 2:
+            raise DemoError(f"the seed commitment was not anchored before block {draw_block}")
+        mined += _mine(world, story, 1)  # a confirmation block for the anchor
+        world.anchor()
+    if anchored >= draw_block:
+        raise DemoError(f"the seed commitment was anchored in block {anchored}, not before "
+                        f"the draw block {draw_block}")
+    head = int(w3.eth.block_number)
+    mined += _mine(world, story, max(0, draw_block - head))
+    world.printer.step("jury_draw", "institution 机构", f"the commitment is anchored in block "
+                       f"{anchored}; {mined} zero-value transfer(s) to itself make the embedded "
+                       f"chain (which mines only on transactions) reach block {draw_block} "
+                       "(等待抽选区块)")
     block = w3.eth.get_block(draw_block)
     block_hash = "0x" + bytes(block["hash"]).hex()
     prevrandao = "0x" + bytes(block["mixHash"]).hex()
@@ -104,10 +192,15 @@ def draw_jury(world: World, story: Story) -> None:
         case_id, "jury.drawn", {"role": "juror", "appointees": list(drawn), "seed": seed,
                                 "blockHash": block_hash, "prevrandao": prevrandao,
                                 "options": _options(story.price)}))
-    by_address = {a.address: a for a in assessors}
-    _jurors[case_id] = [by_address[a] for a in drawn]
-    world.shown(res["stage"], admin, f"reveals the seed; block {draw_block}'s randomness "
-                f"draws {JURY_SIZE} jurors: " + ", ".join(short(a, 6) for a in drawn)
+    _draws[case_id] = {"pool": pool, "pool_hash": pool_hash, "seed": seed,
+                       "seed_anchor_block": anchored, "draw_block": draw_block,
+                       "block_hash": block_hash, "prevrandao": prevrandao}
+    by_address = {a.address.lower(): a for a in _assessors[case_id]}
+    _jurors[case_id] = [by_address[a.lower()] for a in drawn]
+    world.shown(res["stage"], admin, f"reveals the seed; block {draw_block} (hash "
+                f"{short(block_hash, 8)}, prevrandao {short(prevrandao, 8)}) draws "
+                f"{JURY_SIZE} jurors: " + ", ".join(j.label.removeprefix("assessor ")
+                                                    for j in _jurors[case_id])
                 + " (公开抽选评审员)", res)
 
 
@@ -231,6 +324,7 @@ def result(world: World, story: Story) -> dict[str, Any]:
         "order": story.order_id,
         "stages": world.stages,
         "jurors": [j.address for j in jurors],
+        "draw": _draws.get(story.case_id, {}),
         "counts": counts,
         "verdict": {"to_buyer": decimal_units(story.award[0]),
                     "to_seller": decimal_units(story.award[1])},
@@ -247,7 +341,7 @@ def result(world: World, story: Story) -> dict[str, Any]:
 
 ACTS: tuple[Act, ...] = (
     jury_rules, acts.deposit_guarantee, acts.open_order, acts.file_claim, choose_jury,
-    draw_jury, jurors_accept, jurors_vote, jurors_reveal, tally, pass_window,
+    build_pool, draw_jury, jurors_accept, jurors_vote, jurors_reveal, tally, pass_window,
     acts.enforce_award)
 
 JURY = Scenario(
