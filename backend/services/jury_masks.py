@@ -22,10 +22,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from backend import procedure as p
+from evidence import safejson
 
 __all__ = ["SEES_JURORS", "mask", "mask_step", "pseudonyms", "sees_jurors"]
 
 SEES_JURORS = frozenset({"admin", "court"})
+# A stored payload came in through a step request, whose JSON body is bounded the same way
+# (backend.api.limits.DEFAULT_MAX_JSON_BYTES).
+MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
 _ADDRESS = re.compile(r"(?<![0-9a-fA-Fx])0x[0-9a-fA-F]{40}(?![0-9a-fA-F])")
 JUROR_ACTIONS = frozenset({"jury.accepted", "jury.vote_committed", "jury.vote_revealed"})
 
@@ -61,7 +65,9 @@ def mask_step(view: dict[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
     out = dict(view)
     payload = out.get("payload")
     if out.get("action") == "jury.seed_committed" and isinstance(payload, str | Mapping):
-        data = json.loads(payload) if isinstance(payload, str) else payload
+        data = safejson.loads(payload, what="a stored step payload",
+                              max_bytes=MAX_PAYLOAD_BYTES) \
+            if isinstance(payload, str) else payload
         pool = data.get("pool") if isinstance(data, Mapping) else None
         if isinstance(data, Mapping):
             data = {**data, "pool": None,

@@ -48,13 +48,13 @@ for _name, _action in POOL_ROUTES.items():
     _route(_name, _action)
 
 
-@router.get("/pool/head")
+@router.get("/pool/head", responses=errors(422))
 def pool_head(ctx: Ctx, _user: CurrentUser) -> dict[str, Any]:
     """The next pool step's sequence and previous hash; the published criteria and rule."""
     return ctx.service.pool.head()
 
 
-@router.get("/pool/me")
+@router.get("/pool/me", responses=errors(422))
 def pool_me(ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
     """Your own status in the pool and your standing (participation, agreement)."""
     return ctx.service.pool.mine(user)

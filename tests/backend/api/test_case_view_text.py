@@ -5,7 +5,6 @@ reader of offers (spliced) and for one who sees none (encoded whole), read after
 from __future__ import annotations
 
 from starlette.responses import JSONResponse
-from test_group_commit_api import _offer
 
 from backend.services import views
 from tests.support.world import AMOUNT, ORDER_ID, World, ok, to_filed
@@ -17,7 +16,7 @@ def test_the_view_text_is_jsonresponse_of_the_view(world: World) -> None:
     to_filed(w)
     seq, prev = w.buyer.head()
     for j, who in enumerate((w.buyer, w.seller, w.buyer)):
-        body, prev = _offer(who, w.case_id, ORDER_ID, seq + j, prev, 1_000 * (j + 1) + AMOUNT // 4)
+        body, prev = who.offer_at(w.case_id, ORDER_ID, seq + j, prev, 1_000 * (j + 1) + AMOUNT // 4)
         ok(who.post(f"/cases/{w.case_id}/offers", json=body))
     for reader in (w.buyer, w.seller, w.buyer):  # the second read of each uses kept texts
         r = reader.get(f"/cases/{w.case_id}")

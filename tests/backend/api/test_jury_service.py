@@ -17,12 +17,12 @@ from evidence import jury as public_jury
 from tests.backend.api.test_jury_api import (
     ASSESSORS,
     SEED,
-    _commitment,
     _draw,
     _post,
     _refused,
     _salt,
     _to_jury_draw,
+    _vote,
     chain_of,
 )
 from tests.support.jury import GOOD, DrawChain, admit, pool_step, seed_hash
@@ -269,9 +269,8 @@ def _decide(w: World, votes: list[tuple[int, int]]) -> list[Any]:
         ok(_post(w, juror, "jury/acceptance", "jury.accepted"))
     for juror, (choice, reason) in zip(jurors, votes, strict=True):
         ok(_post(w, juror, "jury/votes", "jury.vote_committed",
-                 {"commitment": _commitment(w, juror, choice, reason)}))
-    w.clock.advance(days=5)
-    w.tick()
+                 _vote(w, juror, choice, reason)))
+    assert w.admin.case()["stage"] == "jury_reveal"  # every juror committed: reveals open
     for juror, (choice, reason) in zip(jurors, votes, strict=True):
         ok(_post(w, juror, "jury/reveals", "jury.vote_revealed",
                  {"choice": str(choice), "reasonCode": str(reason), "salt": _salt(juror)}))
