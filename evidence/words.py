@@ -156,6 +156,8 @@ LOG_KINDS: Mapping[str, Words] = {
     "contract": ("contract of sale", "买卖合同"),
     "identity": ("profile or disclosure", "身份资料或披露声明"),
     "backfill": ("record from before the log, appended late", "日志启用前的记录（补录）"),
+    "performance": ("performance evidence (carrier or party event)",
+                    "履约证据（承运人或当事人记录的事件）"),
 }
 
 _DEFAULT = "deadline_missed."

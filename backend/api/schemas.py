@@ -38,6 +38,7 @@ __all__ = [
     "OriginOut",
     "PackageCheckOut",
     "PackageVerificationOut",
+    "PerformanceCapturedOut",
     "PerformanceItemOut",
     "PerformanceListOut",
     "PreEvaluationOut",
@@ -330,6 +331,12 @@ class PerformanceItemOut(Open):
     commitment: str
     cid: str
     size: int
+
+
+class PerformanceCapturedOut(PerformanceItemOut):
+    """A recorded item, with the receipt of its ``performance`` entry in the log."""
+
+    receipt: ReceiptOut
 
 
 class PerformanceListOut(Open):

@@ -95,7 +95,7 @@ from evidence.judicial import EvidenceItem as PackageItem
 from evidence.judicial._log import gather
 from evidence.judicial.chains import INDEPENDENT, INSTITUTION
 from evidence.judicial.inputs import LogCaseIndex, LogCheckpoint, LogInputs, appointment_of
-from evidence.judicial.provenance import SignedProvenanceEntry
+from evidence.judicial.provenance import SignedProvenanceEntry, performance_entry_values
 from evidence.judicial.verify import OPEN_ACTIONS
 from evidence.log import Checkpoint
 from evidence.log.caseindex import index_of
@@ -250,6 +250,7 @@ class PackageService:
                                      "once they are anchored: retry after the next round")
             contract, disclosures = self._log_only(session, case_id)
             logged = {r.record_hash for r in [*contract, *disclosures]}
+            logged |= self._performance_logged(performance)
             anchors, proofs, stamps, log = self._anchoring(session, entries, fetched, logged)
             key = hashlib.sha256(json.dumps([s.record_hash for s in steps]).encode()
                                  + b"".join(sorted(logged))
@@ -503,6 +504,16 @@ class PackageService:
                 description=item.kind))
             cids.append(item.cid)
         return out, cids
+
+    def _performance_logged(self, document: bytes | None) -> set[bytes]:
+        """The record hashes of the ``performance`` entries of the items the package's
+        document carries (docs/log.md §12): exactly those, so the package's log section
+        proves what its document holds, even if an item was captured since it was read."""
+        if document is None:
+            return set()
+        items = json.loads(document)["items"]
+        return {performance_entry_values(i["provenance"], self.cases.domain)[0]
+                for i in items}
 
     @staticmethod
     def _log_only(session: Session, case_id: str

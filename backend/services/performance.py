@@ -12,7 +12,9 @@ Theory of operation (docs/performance-evidence.md has the wire format and the de
    the service *at capture*: ``performance.captured`` then ``origin.verified`` (the
    sender's identity and key) or ``party.submitted``. The log is bound to the order's case
    id (``case_id_for_order``), which exists before any case: when the case is filed the
-   same log continues with ``case.attached``.
+   same log continues with ``case.attached``. The item is appended to the institution's
+   log (kind ``performance``, under that case id) in the same write unit as its row, and
+   its receipt answers the capture (docs/log.md §12).
 3. **Refuse.** In one write unit the event id is checked unseen for its source (a replay)
    and its sequence above the shipment's last accepted one (out of order); every refusal
    of a webhook is written to ``webhook_refusal`` (``refusals`` reads it, for admins).
@@ -37,6 +39,7 @@ from sqlmodel import Session, col, select
 from backend import procedure as p
 from backend.db import Case
 from backend.db.performance_models import PerformanceCursor, PerformanceItem, WebhookRefusal
+from backend.log.store import Appended, append_entry
 from backend.performance import (
     EVENT_TYPES,
     EventType,
@@ -63,7 +66,13 @@ from evidence.encryption import (
 )
 from evidence.errors import EvidenceError
 from evidence.ipfs import Blockstore, FileImporter, cat
-from evidence.judicial.provenance import ORIGIN_LABELS, ORIGIN_VERIFIED, PARTY_SUBMITTED
+from evidence.judicial.provenance import (
+    ORIGIN_LABELS,
+    ORIGIN_VERIFIED,
+    PARTY_SUBMITTED,
+    performance_entry_values,
+)
+from evidence.records import Domain
 
 from . import provenance
 from .cases import CaseService, case_id_for_order
@@ -73,7 +82,8 @@ from .evidence import _TrackingBlockstore
 from .keys import ServiceKey
 from .transactions import StepTransactions
 
-__all__ = ["MAX_WEBHOOK_BYTES", "PerformanceService", "WebhookError"]
+__all__ = ["MAX_WEBHOOK_BYTES", "Captured", "PerformanceService", "WebhookError",
+           "performance_leaf"]
 
 MAX_WEBHOOK_BYTES = 16 * 1024  # one event is a few hundred bytes
 MEDIA_TYPE = "application/json"
@@ -96,6 +106,22 @@ class _Key(NamedTuple):
     order_id: str
     shipment: str
     sequence: int
+
+
+class Captured(NamedTuple):
+    """A recorded item's view and where its entry went in the institution's log."""
+
+    view: dict[str, Any]
+    appended: Appended
+
+
+def performance_leaf(case_id: str, provenance: list[dict[str, Any]],
+                     domain: Domain) -> tuple[str, str, str]:
+    """(caseId, recordHash, signaturesHash) of a performance item's log entry: its case
+    (the order's, ``case_id_for_order``) and its capture entry's digest and signature hash
+    (``performance_entry_values``)."""
+    record_hash, signatures_hash = performance_entry_values(provenance, domain)
+    return case_id, _h(record_hash), _h(signatures_hash)
 
 
 class WebhookError(ServiceError):
@@ -126,7 +152,7 @@ class PerformanceService:
         self.keys: ServiceKey = cases.keys
         # Group commit, as the steps (backend/services/group_commit.py): concurrent
         # webhooks share one transaction and one commit, each refused on its own.
-        self.transactions: StepTransactions[dict[str, Any]] = StepTransactions(
+        self.transactions: StepTransactions[Captured] = StepTransactions(
             cases.repository)
         self._service_key = cases.config.institution_key
 
@@ -139,7 +165,7 @@ class PerformanceService:
     # -- capture -----------------------------------------------------------------------
 
     def receive_webhook(self, sender_id: str, timestamp: str, signature: str | None,
-                        body: bytes, remote: str = "") -> dict[str, Any]:
+                        body: bytes, remote: str = "") -> Captured:
         """Verify and record one webhook; a refusal is logged, then raised (``WebhookError``)."""
         event: PerformanceEvent | None = None
         try:
@@ -176,7 +202,7 @@ class PerformanceService:
             raise WebhookError(refused) from None
 
     def record_party(self, user: str, order_id: int, fields: Mapping[str, Any],
-                     session_ref: str) -> dict[str, Any]:
+                     session_ref: str) -> Captured:
         """A party's own record of an event of its order: labelled party-submitted."""
         order = self._order(order_id)
         if user not in (order.buyer, order.seller):
@@ -238,7 +264,7 @@ class PerformanceService:
 
     def _store(self, event: PerformanceEvent, body: bytes, *, source: str, submitter: str,
                session_ref: str, origin: dict[str, Any], signed_at: int | None,
-               signature: str) -> dict[str, Any]:
+               signature: str) -> Captured:
         now = self.now()
         case_id = case_id_for_order(self.cases.domain, event.order_id)
         sha = hashlib.sha256(body).digest()
@@ -278,19 +304,24 @@ class PerformanceService:
             signature=signature, size=len(body), sha256=_h(sha), salt=_h(salt),
             commitment=_h(commitment), cid=cid, wrapped_keys=wrapped, provenance=log)
 
-        def unit(session: Session) -> dict[str, Any]:
+        leaf = performance_leaf(case_id, log, self.cases.domain)
+
+        def unit(session: Session) -> Captured:
             item = PerformanceItem(**fields)  # a fresh row each run (a group may rerun it)
             cursor = self._check_new(session, _Key(item.source, item.event_id, item.order_id,
                                                    item.shipment, item.sequence))
             session.add(item)
             session.flush()
             self._advance_cursor(session, item, cursor)
-            return self._view(item)
+            # logged with its row: both commit, or neither (docs/log.md §12)
+            appended = append_entry(session, kind="performance", case_id=case_id, value=leaf,
+                                    ref_id=item.id, now=now)
+            return Captured(self._view(item), appended)
 
         try:
             for attempt in (1, 2, 3):
                 try:
-                    view = self.transactions.commit(unit)
+                    captured = self.transactions.commit(unit)
                     break
                 except StaleStep:
                     # A concurrent twin (the same event id, or the shipment's first cursor
@@ -303,7 +334,7 @@ class PerformanceService:
         pin = getattr(self.blockstore, "pin", None)
         if pin is not None:  # kubo: keep the container from garbage collection
             pin(cid)
-        return view
+        return captured
 
     def _check_new(self, session: Session, item: _Key, *, lock: bool = True
                    ) -> PerformanceCursor | None:

@@ -40,6 +40,7 @@ TSA_CERTS = "timestamps/tsa-certificates.pem"
 PROVENANCE_DIR = "provenance/"
 AWARD_DIR = "award/"
 DOCUMENTS_DIR = "documents/"
+PERFORMANCE = "documents/performance-evidence.json"  # the order's performance evidence
 JURY = "documents/jury.json"  # a jury case: the draw, votes and tally (recomputed by verify)
 JURY_REDACTION = "documents/jury-redaction.json"  # what the jurors were not shown
 INDEX_HTML = "index.html"

@@ -24,7 +24,7 @@ Theory of operation (docs/log.md, docs/judicial-package.md §4b):
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -321,11 +321,15 @@ def _inclusions_by_record(section: LogSection) -> dict[bytes, list[Inclusion]]:
 
 def check_inclusion(section: LogSection, keys: Sequence[str], case_id: bytes,
                     chained: Sequence[SignedRecord],
-                    unchained: Sequence[SignedRecord]) -> tuple[Problems, int]:
+                    unchained: Sequence[SignedRecord],
+                    extra: Mapping[bytes, str] | None = None) -> tuple[Problems, int]:
     """Each chained record (and each escrow record the log holds) is the entry at its index
     under a cited checkpoint; the chained records' indices rise with their sequence (the
     log's order is the order the service accepted them), except a record the backfill
-    appended late (kind ``backfill``: accepted before the log began, docs/log.md §12)."""
+    appended late (kind ``backfill``: accepted before the log began, docs/log.md §12).
+    `extra` names records carried outside the record files by their entry's record hash
+    (performance evidence: ``performance_names``); each entry the log holds for one is
+    checked like an escrow record's."""
     cited, problems = cited_checkpoints(section, keys)
     by_record = _inclusions_by_record(section)
     last_index, last_name = -1, ""
@@ -337,7 +341,8 @@ def check_inclusion(section: LogSection, keys: Sequence[str], case_id: bytes,
             if required:
                 problems.append(f"{name}: no inclusion proof in the log")
             continue
-        bad = [p for inc in incs if (p := _included(inc, signed, name, case_id, cited))]
+        bad = [p for inc in incs
+               if (p := _included(inc, entry_names(signed), name, case_id, cited))]
         problems += bad
         if bad:
             continue
@@ -350,17 +355,22 @@ def check_inclusion(section: LogSection, keys: Sequence[str], case_id: bytes,
                 problems.append(f"{name}: at log index {inc.index}, not after {last_name} "
                                 f"(index {last_index}): reordered")
             last_index, last_name = inc.index, name
+    for value, name in (extra or {}).items():
+        bad = [p for inc in by_record.get(value, [])
+               if (p := _included(inc, {value}, name, case_id, cited))]
+        problems += bad
+        proven += bool(by_record.get(value)) and not bad
     return problems, proven
 
 
-def _included(inc: Inclusion, signed: SignedRecord, name: str, case_id: bytes,
+def _included(inc: Inclusion, names: Collection[bytes], name: str, case_id: bytes,
               cited: Mapping[int, Cited]) -> str | None:
     """Why `inc` does not prove `signed` in the log (None when it does)."""
     try:
         entry = api.decode_entry(inc.entry)
     except EvidenceError as exc:
         return f"{name}: its log entry at index {inc.index} is unreadable ({exc})"
-    if entry.case_id != case_id or entry.record_hash not in entry_names(signed):
+    if entry.case_id != case_id or entry.record_hash not in names:
         return (f"{name}: the log entry at index {inc.index} names case "
                 f"0x{entry.case_id.hex()[:16]}… record 0x{entry.record_hash.hex()}, not this "
                 "record (altered?)")
@@ -376,14 +386,17 @@ def _included(inc: Inclusion, signed: SignedRecord, name: str, case_id: bytes,
 
 def check_completeness(section: LogSection, keys: Sequence[str], case_id: bytes,
                        chained: Sequence[SignedRecord],
-                       unchained: Sequence[SignedRecord]) -> tuple[Problems, str]:
+                       unchained: Sequence[SignedRecord],
+                       extra: Mapping[bytes, str] | None = None) -> tuple[Problems, str]:
     """The range recomputes its end checkpoint's root from its start's compact range, and
     the case's entries in it are exactly the package's records at their indices. With a
     case index (docs/log.md §14) the last cited checkpoint's signed index names the case's
-    head instead, and the package's entries of the case must recompute it."""
+    head instead, and the package's entries of the case must recompute it. `extra` names
+    the records carried outside the record files (``check_inclusion``)."""
     cited, problems = cited_checkpoints(section, keys)
     if section.case_index is not None:
-        return _complete_by_index(section, cited, problems, case_id, [*chained, *unchained])
+        return _complete_by_index(section, cited, problems, case_id, [*chained, *unchained],
+                                  extra or {})
     start, end = cited.get(section.start), cited.get(section.end)
     if start is None and section.start == 0:  # the empty tree: nothing to sign or anchor
         start = Cited(b"", section.origin, 0, api.frontier_root((), 0), "", {})
@@ -413,7 +426,7 @@ def check_completeness(section: LogSection, keys: Sequence[str], case_id: bytes,
         if entry.case_id == case_id:
             ours[start.size + n] = raw
     included = {inc.index: inc for inc in section.inclusions}
-    names: dict[bytes, str] = {}
+    names: dict[bytes, str] = dict(extra or {})
     for signed in [*chained, *unchained]:
         for value in entry_names(signed):
             names[value] = record_name(signed)
@@ -438,7 +451,8 @@ def check_completeness(section: LogSection, keys: Sequence[str], case_id: bytes,
 
 
 def _complete_by_index(section: LogSection, cited: Mapping[int, Cited], problems: Problems,
-                       case_id: bytes, records: Sequence[SignedRecord]) -> tuple[Problems, str]:
+                       case_id: bytes, records: Sequence[SignedRecord],
+                       extra: Mapping[bytes, str]) -> tuple[Problems, str]:
     """Completeness from the case's head in the signed index of the last cited checkpoint:
     the package's entries of the case below that size recompute the head's case log."""
     ci = section.case_index
@@ -462,7 +476,7 @@ def _complete_by_index(section: LogSection, cited: Mapping[int, Cited], problems
     if head.case_id != case_id:
         return [*problems, f"the case index head names case 0x{head.case_id.hex()[:16]}…, "
                            "not this case"], ""
-    names: dict[bytes, str] = {}
+    names: dict[bytes, str] = dict(extra)
     for signed in records:
         for value in entry_names(signed):
             names[value] = record_name(signed)
@@ -493,7 +507,7 @@ def _complete_by_index(section: LogSection, cited: Mapping[int, Cited], problems
 
 def check_receipts(section: LogSection, keys: Sequence[str], case_id: bytes,
                    records: Sequence[SignedRecord], receipts: Sequence[HeldReceipt],
-                   ) -> tuple[Problems, list[str]]:
+                   extra: Mapping[bytes, str] | None = None) -> tuple[Problems, list[str]]:
     """Each receipt of this case, signed by the institution, names a record the package
     carries at the receipt's index of the same log; a receipt's checkpoint inside the
     package's range has the root the range recomputes. Receipts of other cases are listed,
@@ -502,10 +516,10 @@ def check_receipts(section: LogSection, keys: Sequence[str], case_id: bytes,
     details: list[str] = []
     cited, _ = cited_checkpoints(section, keys)
     included = {inc.index: inc for inc in section.inclusions}
-    names: dict[bytes, SignedRecord] = {}
+    names: dict[bytes, str] = dict(extra or {})
     for signed in records:
         for value in entry_names(signed):
-            names[value] = signed
+            names[value] = record_name(signed)
     ranged = section.start == 0 or section.start in cited  # the range recomputes roots
     for held in receipts:
         try:
@@ -539,7 +553,7 @@ def check_receipts(section: LogSection, keys: Sequence[str], case_id: bytes,
             found = (f"holds 0x{api.decode_entry(inc.entry).record_hash.hex()}"
                      if inc is not None else "cites nothing")
             problems.append(f"{what}: the package's log {found} at index {r.index} "
-                            f"({record_name(carried)} altered or moved)")
+                            f"({carried} altered or moved)")
             continue
         if r.checkpoint is not None and ranged:
             size, root = r.checkpoint
@@ -559,7 +573,7 @@ def check_receipts(section: LogSection, keys: Sequence[str], case_id: bytes,
                                     f"0x{root.hex()[:16]}…, but the package's log gives "
                                     f"0x{want.hex()[:16]}… at that size (split view)")
                     continue
-        details.append(f"{what}: carried ({record_name(carried)})")
+        details.append(f"{what}: carried ({carried})")
     return problems, details
 
 

@@ -316,7 +316,7 @@ def log_view(log: Mapping[str, Any] | None, manifest: dict[str, Any]
         entry = str(r.get("entry", ""))
         try:
             kind = _ENTRY_KINDS[int(entry[4:6], 16)]
-        except (ValueError, IndexError):
+        except (ValueError, IndexError, KeyError):
             kind = "?"
         what = labels.get(r.get("recordHash", ""), _LOG_WHAT.get(kind, word(LOG_KINDS, kind)))
         records.append({"index": str(r.get("index")), "kind": word(LOG_KINDS, kind),
@@ -362,7 +362,7 @@ _LOG_WHAT: dict[str, Words] = {
 }
 
 _ENTRY_KINDS = {1: "step", 2: "evidence", 3: "attachment", 4: "contract", 5: "identity",
-                6: "backfill"}
+                6: "backfill", 7: "performance"}
 
 
 def _e(value: Any) -> str:

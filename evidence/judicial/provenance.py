@@ -47,6 +47,7 @@ __all__ = [
     "SignedProvenanceEntry",
     "check_log",
     "origin_of",
+    "performance_entry_values",
     "sign_log",
 ]
 
@@ -320,3 +321,19 @@ def check_log(
                                 f"{' or '.join(sorted(keys))}")
         prev = digest
     return problems
+
+
+def performance_entry_values(provenance: Sequence[Mapping[str, Any]],
+                             domain: Domain) -> tuple[bytes, bytes]:
+    """(recordHash, signaturesHash) of a performance item's log entry (kind ``performance``,
+    docs/log.md): the EIP-712 digest of its first provenance entry, ``performance.captured``,
+    which the institution signs at capture, and keccak256 of that entry's signature. The
+    entries appended later (``case.attached``) leave both unchanged, so the package's
+    document recomputes the logged values whenever it is built."""
+    if not provenance:
+        raise FormatError("performance item: the provenance log is empty")
+    first = SignedProvenanceEntry.from_json_obj(provenance[0])
+    if first.entry.action != "performance.captured" or first.entry.index != 0:
+        raise FormatError("performance item: the first provenance entry is not "
+                          f"performance.captured (found {first.entry.action!r})")
+    return first.entry.digest(domain), keccak256(first.signature)

@@ -90,7 +90,11 @@ from evidence.judicial.errors import (
     UnreadableArchive,
     UnsafeArchive,
 )
-from evidence.judicial.provenance import SignedProvenanceEntry, check_log
+from evidence.judicial.provenance import (
+    SignedProvenanceEntry,
+    check_log,
+    performance_entry_values,
+)
 from evidence.orders import OrderTerms
 from evidence.published_keys import published_key_source
 from evidence.records import (
@@ -544,6 +548,30 @@ class _Package:
         disclosures = [s for s in self.identities if isinstance(s.record, Disclosure)
                        and s.record.case_id == self.case_id]
         return self.contract + disclosures
+
+    @cached_property
+    def performance_names(self) -> dict[bytes, str]:
+        """The log entries' record hashes of the performance evidence the package carries
+        (`documents/performance-evidence.json`; docs/log.md §12, kind ``performance``), each
+        with a name for the report; none when the order has no performance evidence."""
+        name = fmt.PERFORMANCE
+        if name not in self.names:
+            return {}
+        doc = self.json(name)
+        items = doc.get("items") if isinstance(doc, dict) else None
+        if not isinstance(items, list):
+            raise _CheckFailedError(f"{name}: expected an object with a list of items")
+        out: dict[bytes, str] = {}
+        for n, item in enumerate(items, 1):
+            try:
+                if not isinstance(item, dict) or not isinstance(item.get("provenance"), list):
+                    raise FormatError("expected an item with its provenance log")
+                value, _ = performance_entry_values(item["provenance"], self.domain)
+            except EvidenceError as exc:
+                raise _CheckFailedError(f"{name} item {n}: {exc}") from exc
+            out[value] = (f"performance evidence {item.get('eventId', n)!s:.80} "
+                          f"({item.get('type', '?')!s:.40}, 0x{value.hex()[:16]}…)")
+        return out
 
     def contract_bound(self) -> list[bytes]:
         """Contract hashes the order's opening transaction binds (ContractOfSaleBound)."""
@@ -2025,21 +2053,22 @@ def _check_log_consistency(p: _Package) -> _Result:
 
 def _check_log_inclusion(p: _Package) -> str:
     problems, proven = check_log_inclusion(p.log, p.institution_keys, p.case_id, p.steps,
-                                           p.unchained + p.log_only)
+                                           p.unchained + p.log_only, p.performance_names)
     _fail_on(problems)
     return f"{proven} record(s) proven in the log, in the order the service accepted them"
 
 
 def _check_log_completeness(p: _Package) -> str:
     problems, summary = check_completeness(p.log, p.institution_keys, p.case_id, p.steps,
-                                           p.unchained + p.log_only)
+                                           p.unchained + p.log_only, p.performance_names)
     _fail_on(problems)
     return summary
 
 
 def _check_receipts(p: _Package) -> _Result:
     problems, details = check_receipts(p.log, p.institution_keys, p.case_id,
-                                       p.all_records + p.log_only, p.held_receipts)
+                                       p.all_records + p.log_only, p.held_receipts,
+                                       p.performance_names)
     _fail_on(problems)
     return f"{len(p.held_receipts)} receipt(s) given, none contradicts the package", details
 

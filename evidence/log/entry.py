@@ -6,7 +6,7 @@ entry shows its case and three hashes, nothing a reader could invert). 98 bytes:
     offset  size  field
     0       1     version          0x01
     1       1     kind             0x01 step, 0x02 evidence, 0x03 attachment, 0x04 contract,
-                                   0x05 identity, 0x06 backfill
+                                   0x05 identity, 0x06 backfill, 0x07 performance
     2       32    caseId           the case (bytes32, as in every record)
     34      32    recordHash       the record's EIP-712 digest (evidence.records)
     66      32    signaturesHash   keccak256 of its sorted signatures (SignedRecord)
@@ -43,6 +43,7 @@ class EntryKind(IntEnum):
     CONTRACT = 4  # the contract of sale its order binds, under that order's case
     IDENTITY = 5  # a Profile (caseId zero: bound to no case) or a neutral's Disclosure
     BACKFILL = 6  # a record accepted before the log began, appended late (docs/log.md §12)
+    PERFORMANCE = 7  # a carrier's, marketplace's or party's event captured during an order
 
     @classmethod
     def named(cls, name: str) -> EntryKind:

@@ -14,12 +14,18 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from backend.performance import EventType
-from backend.services.performance import MAX_WEBHOOK_BYTES, PerformanceService
+from backend.services.performance import MAX_WEBHOOK_BYTES, Captured, PerformanceService
 
 from ..deps import AdminUser, Ctx, CurrentUser, DbId, Token
 from ..errors import StrictBody, errors
-from ..schemas import PerformanceItemOut, PerformanceListOut, ProvenanceOut, WebhookRefusalOut
+from ..schemas import (
+    PerformanceCapturedOut,
+    PerformanceListOut,
+    ProvenanceOut,
+    WebhookRefusalOut,
+)
 from .evidence import _session_ref
+from .log import get_log
 
 router = APIRouter(tags=["performance evidence"])
 
@@ -39,10 +45,11 @@ def get_performance(request: Request, ctx: Ctx) -> PerformanceService:
 Performance = Annotated[PerformanceService, Depends(get_performance)]
 
 
-@router.post("/webhooks/{sender}", status_code=201, response_model=PerformanceItemOut,
+@router.post("/webhooks/{sender}", status_code=201, response_model=PerformanceCapturedOut,
              responses=errors(403, 404, 409))
 async def receive_webhook(
     sender: Annotated[str, Path(max_length=64)], request: Request, svc: Performance,
+    ctx: Ctx,
     chainarb_timestamp: Annotated[str | None, Header(max_length=20)] = None,
     chainarb_signature: Annotated[str | None, Header(max_length=200)] = None,
 ) -> dict[str, Any]:
@@ -55,8 +62,14 @@ async def receive_webhook(
         if len(body) > MAX_WEBHOOK_BYTES:
             break
     remote = request.client.host if request.client else ""
-    return await run_in_threadpool(svc.receive_webhook, sender, chainarb_timestamp or "",
-                                   chainarb_signature, bytes(body), remote)
+    captured = await run_in_threadpool(svc.receive_webhook, sender, chainarb_timestamp or "",
+                                       chainarb_signature, bytes(body), remote)
+    return _with_receipt(ctx, captured)
+
+
+def _with_receipt(ctx: Ctx, captured: Captured) -> dict[str, Any]:
+    """The item's view and the log receipt of its ``performance`` entry (docs/log.md)."""
+    return {**captured.view, "receipt": get_log(ctx).receipt(captured.appended)}
 
 
 class PartyEventIn(StrictBody):
@@ -71,12 +84,13 @@ class PartyEventIn(StrictBody):
 
 
 @router.post("/orders/{order_id}/performance", status_code=201,
-             response_model=PerformanceItemOut, responses=errors(403, 404, 409))
+             response_model=PerformanceCapturedOut, responses=errors(403, 404, 409))
 def record_party_event(order_id: OrderId, body: PartyEventIn, ctx: Ctx, user: CurrentUser,
                        token: Token, svc: Performance) -> dict[str, Any]:
     """A party's own record of an event of its order (labelled party-submitted)."""
     fields = {k: v for k, v in body.model_dump(mode="json").items() if v != ""}
-    return svc.record_party(user, int(order_id), fields, _session_ref(ctx, token))
+    return _with_receipt(ctx, svc.record_party(user, int(order_id), fields,
+                                               _session_ref(ctx, token)))
 
 
 @router.get("/orders/{order_id}/performance", response_model=PerformanceListOut,

@@ -2,7 +2,10 @@
 (the local carrier simulator stands in for the carrier), a party's own record, both in
 ``documents/performance-evidence.json`` with their origin labels, bodies and signed logs;
 every uploaded item labelled in the index, the manifest, its provenance file and index.html.
-The package still verifies (docs/performance-evidence.md, "In the judicial package")."""
+The package still verifies (docs/performance-evidence.md, "In the judicial package"). Each
+item is an entry of kind ``performance`` in the institution's log, answered with its receipt;
+the package proves each, and a package that drops one the log holds fails
+``log_completeness`` (docs/log.md §12)."""
 
 from __future__ import annotations
 
@@ -20,9 +23,15 @@ from backend.chain.devchain import chain_time
 from backend.performance import Scheme
 from backend.performance.simulator import CarrierSimulator
 from evidence.commitment import commitment_of
-from evidence.judicial.provenance import SignedProvenanceEntry, check_log
-from evidence.judicial.verify import verify_package
+from evidence.judicial import _format as fmt
+from evidence.judicial.provenance import (
+    SignedProvenanceEntry,
+    check_log,
+    performance_entry_values,
+)
+from evidence.judicial.verify import Status, verify_package
 from tests.backend.package.package_world import ChainWorld, make_chain_world, run_to_settlement
+from tests.backend.package.test_package_contract import _rewrite
 from tests.support.tsa import LocalTSA
 from tests.support.world import INSTITUTION_KEY
 
@@ -52,6 +61,13 @@ def test_the_package_carries_the_performance_evidence_with_its_labels(
     own = w.seller.post(f"/orders/{cw.order_id}/performance", json={
         "type": "shipped", "shipment": "SIMX1", "occurredAt": "2026-11-20T09:00:00Z"})
     assert own.status_code == 201, own.text
+    # each capture is logged with its row, under the order's case id, and answered with
+    # its receipt (before any case exists)
+    receipts = [r.json()["receipt"], own.json()["receipt"]]
+    assert [x["entry"]["kind"] for x in receipts] == ["performance", "performance"]
+    assert {x["entry"]["caseId"] for x in receipts} == {r.json()["caseId"]}
+    assert receipts[1]["index"] > receipts[0]["index"]
+    logged = {x["entry"]["recordHash"] for x in receipts}
     case_id = run_to_settlement(cw)
     r = w.admin.post("/admin/courts", json={"address": w.court.address, "name": "Court"})
     assert r.status_code in (200, 201), r.text
@@ -65,7 +81,8 @@ def test_the_package_carries_the_performance_evidence_with_its_labels(
     assert r.status_code == 200, r.text[:300]
     pkg = tmp_path / "perf.zip"
     pkg.write_bytes(r.content)
-    report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
+    trust = cw.tsa.ca_pem.read_bytes()
+    report = verify_package(pkg, chain=cw.w3, tsa_trust=trust)
     assert {c.name: c.reason for c in report.checks if not c.passed} == {}
 
     with zipfile.ZipFile(pkg) as z:
@@ -101,3 +118,25 @@ def test_the_package_carries_the_performance_evidence_with_its_labels(
     assert {e["origin"] for e in manifest["evidence"]} == {"party-submitted"}
     assert {p["origin"]["label"] for p in provs} == {"party-submitted"}
     assert "当事人提交" in html and "Origin" in html
+    # the package's log section proves both items' entries, named by their capture entry
+    with zipfile.ZipFile(pkg) as z:
+        section = json.loads(z.read(fmt.LOG))
+    carried = {"0x" + performance_entry_values(i["provenance"], w.domain)[0].hex()
+               for i in doc["items"]}
+    assert carried == logged
+    proven = {x["recordHash"] for x in section["records"]}
+    assert logged <= proven
+
+    # one item dropped from the document: the log still holds its entry, so the package
+    # no longer accounts for every record of the case
+    def drop(files: dict[str, bytes]) -> None:
+        kept = json.loads(files[fmt.PERFORMANCE])
+        kept["items"] = kept["items"][:1]
+        files[fmt.PERFORMANCE] = json.dumps(kept).encode()
+
+    report = verify_package(_rewrite(r.content, tmp_path / "dropped.zip", drop), chain=cw.w3,
+                            tsa_trust=trust)
+    bad = {c.name: c for c in report.checks if c.status is Status.FAILED}
+    assert "log_completeness" in bad, {c.name: c.reason for c in report.checks}
+    assert "kind performance" in bad["log_completeness"].reason
+    assert receipts[1]["entry"]["recordHash"] in bad["log_completeness"].reason
