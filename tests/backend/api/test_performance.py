@@ -127,6 +127,48 @@ def test_each_scheme_records_an_origin_verified_item_stamped_at_capture(
                      domain=w.domain, service=Account.from_key(INSTITUTION_KEY).address) == []
 
 
+def test_each_capture_is_a_log_entry_answered_with_its_receipt(
+        carrier: World, sims: dict[str, CarrierSimulator]) -> None:
+    """docs/log.md §12, kind ``performance``: the item's entry is appended in its row's write
+    unit, under the order's case id (before any case exists), named by the EIP-712 digest
+    of its capture entry; a refused event appends nothing."""
+    from eth_account import Account
+
+    from evidence.judicial.provenance import performance_entry_values
+    from evidence.log import verify_receipt
+
+    w, sim = carrier, sims["hmac"]
+    event = sim.event(ORDER, "L1", "shipped")
+    path, headers, body = sim.request(event)
+    r = w.client.post(path, content=body, headers=headers)
+    assert r.status_code == 201, r.text
+    item = r.json()
+    receipt = verify_receipt(item["receipt"], [Account.from_key(INSTITUTION_KEY).address]
+                             ).receipt
+    assert receipt.entry.kind.label == "performance"
+    case_id = case_id_for_order(Domain(chain_id=CHAIN_ID, verifying_contract=ESCROW), ORDER)
+    assert "0x" + receipt.entry.case_id.hex() == case_id == item["caseId"]
+    prov = ok(w.buyer.get(f"/performance/{item['id']}/provenance"))["entries"]
+    record, sigs = performance_entry_values(prov, w.domain)
+    assert (receipt.entry.record_hash, receipt.entry.signatures_hash) == (record, sigs)
+    leaf = ok(w.stranger.get(f"/log/leaf/0x{record.hex()}"))  # hashes only, to anyone
+    assert [e["index"] for e in leaf["entries"]] == [receipt.index]
+    # the replay is refused and logs nothing; a party's own record is the next entry
+    _refused(w.client.post(path, content=body, headers=headers), 409, "webhook_replayed")
+    own = w.seller.post(f"/orders/{ORDER}/performance", json={
+        "type": "in_transit", "shipment": "L1", "occurredAt": "2026-11-24T07:00:00Z"})
+    assert own.status_code == 201, own.text
+    assert own.json()["receipt"]["index"] == receipt.index + 1
+    assert own.json()["receipt"]["entry"]["kind"] == "performance"
+    # the log's entries and the items agree once the case is filed (its id is the same)
+    to_facilitation(w)
+    items = ok(w.buyer.get(f"/cases/{case_id}/performance"))["items"]
+    assert {i["id"] for i in items} == {item["id"], own.json()["id"]}
+    prov = ok(w.buyer.get(f"/performance/{item['id']}/provenance"))["entries"]
+    assert prov[-1]["entry"]["action"] == "case.attached"  # appended after capture:
+    assert performance_entry_values(prov, w.domain) == (record, sigs)  # the entry still names it
+
+
 def test_sender_names_and_key_ids_are_the_configured_ones(
         carrier: World, sims: dict[str, CarrierSimulator]) -> None:
     w = carrier
