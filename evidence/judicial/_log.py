@@ -356,10 +356,11 @@ def check_inclusion(section: LogSection, keys: Sequence[str], case_id: bytes,
                                 f"(index {last_index}): reordered")
             last_index, last_name = inc.index, name
     for value, name in (extra or {}).items():
-        bad = [p for inc in by_record.get(value, [])
-               if (p := _included(inc, {value}, name, case_id, cited))]
+        incs = by_record.get(value, [])
+        bad = [p for inc in incs if (p := _included(inc, {value}, name, case_id, cited))]
         problems += bad
-        proven += bool(by_record.get(value)) and not bad
+        if incs and not bad:
+            proven += 1
     return problems, proven
 
 
