@@ -30,6 +30,7 @@ from evidence.judicial.provenance import (
     performance_entry_values,
 )
 from evidence.judicial.verify import Status, verify_package
+from evidence.receipts import load_receipts, save_receipt
 from tests.backend.package.package_world import ChainWorld, make_chain_world, run_to_settlement
 from tests.backend.package.test_package_contract import _rewrite
 from tests.support.tsa import LocalTSA
@@ -82,8 +83,15 @@ def test_the_package_carries_the_performance_evidence_with_its_labels(
     pkg = tmp_path / "perf.zip"
     pkg.write_bytes(r.content)
     trust = cw.tsa.ca_pem.read_bytes()
-    report = verify_package(pkg, chain=cw.w3, tsa_trust=trust)
+    folder = tmp_path / "receipts"  # what the carrier and the seller kept
+    for receipt in receipts:
+        save_receipt(folder, receipt)
+    held = load_receipts(folder)
+    report = verify_package(pkg, chain=cw.w3, tsa_trust=trust, receipts=held)
     assert {c.name: c.reason for c in report.checks if not c.passed} == {}
+    (check,) = [c for c in report.checks if c.name == "receipts"]
+    assert len(check.details) == 2 and all("carried (performance evidence" in d
+                                           for d in check.details), check.details
 
     with zipfile.ZipFile(pkg) as z:
         doc = json.loads(z.read("documents/performance-evidence.json"))
@@ -135,8 +143,11 @@ def test_the_package_carries_the_performance_evidence_with_its_labels(
         files[fmt.PERFORMANCE] = json.dumps(kept).encode()
 
     report = verify_package(_rewrite(r.content, tmp_path / "dropped.zip", drop), chain=cw.w3,
-                            tsa_trust=trust)
+                            tsa_trust=trust, receipts=held)
     bad = {c.name: c for c in report.checks if c.status is Status.FAILED}
     assert "log_completeness" in bad, {c.name: c.reason for c in report.checks}
     assert "kind performance" in bad["log_completeness"].reason
     assert receipts[1]["entry"]["recordHash"] in bad["log_completeness"].reason
+    # the seller's receipt names the dropped item: omitted
+    problems = " ".join((bad["receipts"].reason, *bad["receipts"].details))
+    assert "omitted" in problems and receipts[1]["entry"]["recordHash"] in problems
