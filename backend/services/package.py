@@ -250,8 +250,10 @@ class PackageService:
                                      "once they are anchored: retry after the next round")
             contract, disclosures = self._log_only(session, case_id)
             logged = {r.record_hash for r in [*contract, *disclosures]}
-            logged |= self._performance_logged(performance)
+            carried = self._performance_logged(performance)
+            logged |= carried
             anchors, proofs, stamps, log = self._anchoring(session, entries, fetched, logged)
+            self._no_performance_missing(session, case_id, carried, log.range.end)
             key = hashlib.sha256(json.dumps([s.record_hash for s in steps]).encode()
                                  + b"".join(sorted(logged))
                                  + b"".join(s.root for s in anchors)
@@ -514,6 +516,19 @@ class PackageService:
         items = json.loads(document)["items"]
         return {performance_entry_values(i["provenance"], self.cases.domain)[0]
                 for i in items}
+
+    @staticmethod
+    def _no_performance_missing(session: Session, case_id: str, carried: set[bytes],
+                                size: int) -> None:
+        """Refuse (retry) when the log the package cites holds a performance item the
+        document read a moment earlier lacks (captured meanwhile): such a package would
+        fail its own ``log_completeness`` (docs/log.md §12, "Known gap")."""
+        hashes = session.exec(select(EntryRow.record_hash).where(
+            col(EntryRow.case_id) == case_id, col(EntryRow.kind) == "performance",
+            col(EntryRow.idx) < size)).all()
+        if any(_b(h) not in carried for h in hashes):
+            raise NotAnchoredYet("a performance event of the order was recorded while the "
+                                 "package was being built; retry to carry it")
 
     @staticmethod
     def _log_only(session: Session, case_id: str

@@ -151,3 +151,41 @@ def test_the_package_carries_the_performance_evidence_with_its_labels(
     # the seller's receipt names the dropped item: omitted
     problems = " ".join((bad["receipts"].reason, *bad["receipts"].details))
     assert "omitted" in problems and receipts[1]["entry"]["recordHash"] in problems
+
+
+def test_an_item_captured_while_the_package_is_built_is_a_retry_not_a_broken_package(
+        perf_world: ChainWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The document is read before the log section: an item the log (up to the cited
+    checkpoint) holds but the document lacks means it was captured meanwhile; the export
+    answers 409 not_anchored_yet (retry) instead of a package failing log_completeness."""
+    cw = perf_world
+    w = cw.world
+    for kind in ("shipped", "delivered"):
+        r = SIM.send(w.client, SIM.event(cw.order_id, "SIMX2", kind))
+        assert r.status_code == 201, r.text
+    case_id = run_to_settlement(cw)
+    r = w.admin.post("/admin/courts", json={"address": w.court.address, "name": "Court"})
+    assert r.status_code in (200, 201), r.text
+    r = w.admin.post(f"/cases/{case_id}/courts", json={"court": w.court.address})
+    assert r.status_code in (200, 201), r.text
+    url = f"/cases/{case_id}/judicial-package"
+    cw.anchor_all()
+    w.court.get(url)  # queues the Settlement's leaf
+    cw.anchor_all()
+    from backend.services.performance import PerformanceService
+
+    real = PerformanceService.package_document
+
+    def as_read_earlier(self: PerformanceService, case: object) -> bytes | None:
+        doc = real(self, case)  # type: ignore[arg-type]
+        assert doc is not None
+        obj = json.loads(doc)
+        obj["items"] = obj["items"][:1]  # the second not yet captured when read
+        return json.dumps(obj).encode()
+
+    monkeypatch.setattr(PerformanceService, "package_document", as_read_earlier)
+    r = w.court.get(url)
+    assert r.status_code == 409 and r.json()["code"] == "not_anchored_yet", r.text[:300]
+    assert "retry" in r.json()["detail"]
+    monkeypatch.setattr(PerformanceService, "package_document", real)
+    assert w.court.get(url).status_code == 200
