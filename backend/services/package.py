@@ -522,7 +522,7 @@ class PackageService:
                                 size: int) -> None:
         """Refuse (retry) when the log the package cites holds a performance item the
         document read a moment earlier lacks (captured meanwhile): such a package would
-        fail its own ``log_completeness`` (docs/log.md §12, "Known gap")."""
+        fail its own ``log_completeness`` (docs/log.md §12, "A capture during the export")."""
         hashes = session.exec(select(EntryRow.record_hash).where(
             col(EntryRow.case_id) == case_id, col(EntryRow.kind) == "performance",
             col(EntryRow.idx) < size)).all()
