@@ -114,6 +114,7 @@ class ProcedureMachine(RuleBasedStateMachine):
         rules = JURY_RULES if jury else p.DEFAULT_RULES
         if fast:
             rules = replace(rules, fast_track_max_amount=AMOUNT)
+        self.fast = fast
         self.case = blank(arbitration_agreed=agreed, jury=jury, rules=rules)
         self.now = T0
         self.accepted = 0
@@ -189,6 +190,26 @@ class ProcedureMachine(RuleBasedStateMachine):
                    if c in p.COMMAND_TRANSITIONS[r].get(self.case.stage, {})]
         if options:
             self._table_command(data, *data.draw(st.sampled_from(options)))
+
+    @precondition(lambda self: self.fast)
+    @rule()
+    def the_fast_track_acts(self) -> None:
+        """The fast track's own way once the case is in facilitation: the mediator appointed,
+        the pre-evaluation proposed (refused, as the table says, without a binding agreement),
+        and the objection window running out with nobody objecting. Its stages are otherwise
+        one command among many in one run of eight, too rare for the random walk alone."""
+        admin, mediator = ACTOR_OF_ROLE[R.INSTITUTION], ACTOR_OF_ROLE[R.MEDIATOR]
+        if self.case.stage is S.FACILITATION:
+            steps = [(admin, p.AppointMediator)] if self.case.mediator is None else []
+            for actor, cls in [*steps, (mediator, p.ProposeFastTrack)]:
+                try:
+                    cmd = cls(actor=actor, sequence=self.case.next_sequence,
+                              **fields_for(self.case, cls, actor))
+                except p.InvalidCommand:
+                    return
+                self._try(cmd)
+        elif self.case.stage is S.FAST_TRACK_PROPOSED:
+            self.scheduler_fires_at_next_deadline()
 
     @precondition(lambda self: self.case.order.jury_agreed)
     @rule()
