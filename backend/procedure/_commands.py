@@ -452,7 +452,7 @@ class AcceptJuryDuty(Command):
 class CommitVote(Command):
     """A juror's hidden vote: the ``JuryVote`` hash (evidence.jury.vote_commitment) and the
     juror's EIP-712 signature of it under the deployment's domain (the edge checks that it
-    is the juror's; the escrow counts it with the reveal: docs/jury.md §6)."""
+    is the juror's; the escrow counts it with the reveal: docs/jury.md §7)."""
 
     commitment: str
     signature: str

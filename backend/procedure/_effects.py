@@ -200,7 +200,7 @@ class DeadlineSet(Effect):
 class AppointJuryOnChain(Effect):
     """A jury was drawn (or completed by a replacement draw): the institution fixes the
     sitting jury and its options on the escrow (``appointJury``), so the verdict can only
-    name these jurors (docs/jury.md §6)."""
+    name these jurors (docs/jury.md §7)."""
 
     order_id: int
     case_id: str

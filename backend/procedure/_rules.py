@@ -156,7 +156,7 @@ class CaseRules:
             problems.append(f"panel award {self.period('award_days')}; the escrow's timeout is "
                             f"{panel_award}")
         if self.jury_max_amount > 0:
-            # the jury track on the escrow (docs/jury.md §6): the first draw is fixed on it
+            # the jury track on the escrow (docs/jury.md §7): the first draw is fixed on it
             # (appointJury) under the appointment timeout; the jury then sits under the award
             # timeout (replacement draws, the vote, the reveals, the tally); its verdict's
             # window is the objection window checked above

@@ -392,7 +392,7 @@ def _addresses(value: object, field: str) -> tuple[str, ...]:
 def _check_vote_signature(signed: SignedRecord, actor: str,
                           payload: Mapping[str, Any]) -> None:
     """A juror's commitment carries the juror's own EIP-712 signature of it (a ``JuryVote``
-    under this deployment's domain): the escrow counts the vote by it (docs/jury.md §6),
+    under this deployment's domain): the escrow counts the vote by it (docs/jury.md §7),
     so a signature by anyone else is refused here, not when the verdict is executed."""
     digest = keccak256(b"\x19\x01" + signed.domain.separator()
                        + bytes.fromhex(payload["commitment"][2:]))

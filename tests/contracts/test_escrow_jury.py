@@ -1,6 +1,6 @@
 """ArbitrationEscrow: the jury's verdict and the shared institution-signed decision path.
 
-The escrow checks a jury verdict itself (docs/jury.md §6, docs/contracts.md): the jurors and
+The escrow checks a jury verdict itself (docs/jury.md §7, docs/contracts.md): the jurors and
 options must be the ones the institution appointed (their hash), each counted vote must carry
 its juror's EIP-712 ``JuryVote`` signature, the majority is counted on chain, and the
 institution signs the decision over the votes' hash. Attacks are tests: forged tallies,

@@ -1,4 +1,4 @@
-"""`chainarb demo --scenario jury` end to end in a fresh process (issue 14; docs/jury.md §6).
+"""`chainarb demo --scenario jury` end to end in a fresh process (issue 14; docs/jury.md §7).
 
 A small claim goes from filing through a 7-person jury's verdict to the payment on chain;
 the last stdout line's JSON is checked against the embedded chain read back here: the

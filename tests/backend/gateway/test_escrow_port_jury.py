@@ -1,4 +1,4 @@
-"""The escrow port's jury acts, the same on every implementation (docs/jury.md §6).
+"""The escrow port's jury acts, the same on every implementation (docs/jury.md §7).
 
 The in-memory model, the contract on the in-process EVM and on anvil must accept the same
 verdict and refuse the same attacks with the same refusal: a juror outside the draw, a vote
