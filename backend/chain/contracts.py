@@ -892,8 +892,12 @@ class EscrowContract(_Bound):
         self, order_id: int, allocation: Allocation, case_id: bytes | None = None
     ) -> dict[str, Any]:
         """`eth_signTypedData_v4` payload; `case_id` defaults to the order's bound case."""
-        case = case_id if case_id is not None else self.order(order_id).case_id
+        case = self._case_of(order_id, case_id)
         return settlement_typed_data(self.domain(), order_id, case, allocation)
+
+    def _case_of(self, order_id: int, case_id: bytes | None) -> bytes:
+        """The case id a typed record names: the one given, else the order's bound case."""
+        return case_id if case_id is not None else self.order(order_id).case_id
 
     def award_typed_data(
         self,
@@ -904,7 +908,7 @@ class EscrowContract(_Bound):
         case_id: bytes | None = None,
     ) -> dict[str, Any]:
         """`eth_signTypedData_v4` payload; `case_id` defaults to the order's bound case."""
-        case = case_id if case_id is not None else self.order(order_id).case_id
+        case = self._case_of(order_id, case_id)
         return award_typed_data(self.domain(), order_id, case, allocation, award_hash, round_)
 
     def sign_settlement(
@@ -921,7 +925,7 @@ class EscrowContract(_Bound):
                             decision_hash: bytes, case_id: bytes | None = None
                             ) -> dict[str, Any]:
         """`eth_signTypedData_v4` payload of a ``Decision`` (signed by the institution)."""
-        case = case_id if case_id is not None else self.order(order_id).case_id
+        case = self._case_of(order_id, case_id)
         return decision_typed_data(self.domain(), order_id, case, int(kind), allocation,
                                    decision_hash)
 
@@ -954,7 +958,7 @@ class EscrowContract(_Bound):
         case_id: bytes | None = None,
     ) -> dict[str, Any]:
         """`eth_signTypedData_v4` payload of a ReturnAward; `case_id` defaults to the order's."""
-        case = case_id if case_id is not None else self.order(order_id).case_id
+        case = self._case_of(order_id, case_id)
         return return_award_typed_data(self.domain(), order_id, case, refund, no_return, award_hash)
 
     def sign_return_award(
