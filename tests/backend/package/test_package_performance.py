@@ -52,6 +52,20 @@ def perf_world(tmp_path: Path, local_tsa: LocalTSA) -> Iterator[ChainWorld]:
         yield cw
 
 
+
+def _court_ready(cw: ChainWorld, case_id: str) -> str:
+    """Give the court the case and anchor everything its package needs; the package's URL."""
+    w = cw.world
+    r = w.admin.post("/admin/courts", json={"address": w.court.address, "name": "Court"})
+    assert r.status_code in (200, 201), r.text
+    r = w.admin.post(f"/cases/{case_id}/courts", json={"court": w.court.address})
+    assert r.status_code in (200, 201), r.text
+    url = f"/cases/{case_id}/judicial-package"
+    cw.anchor_all()
+    w.court.get(url)  # queues the Settlement's leaf
+    cw.anchor_all()
+    return url
+
 def test_the_package_carries_the_performance_evidence_with_its_labels(
         perf_world: ChainWorld, tmp_path: Path) -> None:
     cw = perf_world
@@ -70,14 +84,7 @@ def test_the_package_carries_the_performance_evidence_with_its_labels(
     assert receipts[1]["index"] > receipts[0]["index"]
     logged = {x["entry"]["recordHash"] for x in receipts}
     case_id = run_to_settlement(cw)
-    r = w.admin.post("/admin/courts", json={"address": w.court.address, "name": "Court"})
-    assert r.status_code in (200, 201), r.text
-    r = w.admin.post(f"/cases/{case_id}/courts", json={"court": w.court.address})
-    assert r.status_code in (200, 201), r.text
-    url = f"/cases/{case_id}/judicial-package"
-    cw.anchor_all()
-    w.court.get(url)  # queues the Settlement's leaf
-    cw.anchor_all()
+    url = _court_ready(cw, case_id)
     r = w.court.get(url)
     assert r.status_code == 200, r.text[:300]
     pkg = tmp_path / "perf.zip"
@@ -164,14 +171,7 @@ def test_an_item_captured_while_the_package_is_built_is_a_retry_not_a_broken_pac
         r = SIM.send(w.client, SIM.event(cw.order_id, "SIMX2", kind))
         assert r.status_code == 201, r.text
     case_id = run_to_settlement(cw)
-    r = w.admin.post("/admin/courts", json={"address": w.court.address, "name": "Court"})
-    assert r.status_code in (200, 201), r.text
-    r = w.admin.post(f"/cases/{case_id}/courts", json={"court": w.court.address})
-    assert r.status_code in (200, 201), r.text
-    url = f"/cases/{case_id}/judicial-package"
-    cw.anchor_all()
-    w.court.get(url)  # queues the Settlement's leaf
-    cw.anchor_all()
+    url = _court_ready(cw, case_id)
     from backend.services.performance import PerformanceService
 
     real = PerformanceService.package_document
