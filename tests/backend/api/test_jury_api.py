@@ -4,6 +4,8 @@ back with their documented codes (docs/jury.md, docs/api.md)."""
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -360,3 +362,45 @@ def test_an_objection_to_the_verdict_goes_to_a_sole_arbitrator(jury_world: World
     ok(w.admin.post(f"/cases/{w.case_id}/arbitrator",
                     json=w.admin.appoint("arbitrator", w.arbitrator)))
     assert w.admin.case()["stage"] == "evidence"
+
+
+def test_a_party_holding_every_bundle_finds_no_juror(jury_world: World) -> None:
+    """The IPFS bundles of a jury case (issue 14 item 3): a party that fetches the bundle of
+    every step it knows the CID of (its timeline) reads no juror's or pool member's
+    address; the sealed bundles open with the institution's key (the court reads them in
+    the judicial package)."""
+    from sqlmodel import select
+
+    from backend.db.service_models import StepDetail
+    from evidence.encryption import iter_decrypt
+    from evidence.ipfs import cat
+
+    w = jury_world
+    _to_jury_draw(w)
+    jurors, _ = _draw(w)
+    for juror in jurors:
+        ok(_post(w, juror, "jury/acceptance", "jury.accepted"))
+    for juror in jurors:
+        ok(_post(w, juror, "jury/votes", "jury.vote_committed", _vote(w, juror, 0, 1)))
+    for juror in jurors:
+        ok(_post(w, juror, "jury/reveals", "jury.vote_revealed",
+                 {"choice": "0", "reasonCode": "1", "salt": _salt(juror)}))
+    ok(_post(w, w.admin, "jury/tally", "jury.tallied", {"counts": ["3", "0", "0"], "winner": "0"}))
+    secret = {a.lower().removeprefix("0x") for a in _pool(w)}
+    for party in (w.buyer, w.seller):
+        steps = [i for i in ok(party.get(f"/cases/{w.case_id}/timeline")) if i["type"] == "step"]
+        assert {s["action"] for s in steps} >= {"jury.drawn", "jury.vote_revealed"}
+        for s in steps:
+            raw = b"".join(cat(s["cid"], w.blockstore)).decode("latin-1").lower()
+            assert not [a for a in secret if a in raw], (s["action"], s["sequence"])
+            sealed = s["action"] in ("jury.seed_committed", "jury.drawn", "jury.accepted",
+                                     "jury.vote_committed", "jury.vote_revealed")
+            assert s["confidential"] or not sealed, s
+    # the institution opens a sealed bundle: the juror's signed record is in it
+    keys = w.client.app.state.ctx.service.store.keys
+    with w.client.app.state.ctx.sessions() as session:
+        details = session.exec(select(StepDetail).where(
+            StepDetail.case_id == w.case_id, StepDetail.action == "jury.vote_revealed")).all()
+    opened = b"".join(iter_decrypt(io.BytesIO(b"".join(cat(details[0].bundle_cid, w.blockstore))),
+                                   keys.step_data_key(details[0])))
+    assert json.loads(opened)["record"]["message"]["actor"].lower()[2:] in secret
