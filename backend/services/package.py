@@ -771,7 +771,7 @@ class PackageService:
         if not steps:
             return {}
         recomputed = recompute_jury(_b(case.case_id), steps,
-                                    (case.order.buyer, case.order.seller))
+                                    (case.order.buyer, case.order.seller), self.cases.domain)
         have = {(h.chain_id, h.header.hash) for h in headers}
         chains = {int(self._chain.eth.chain_id): self._chain, **self.anchor_chains}
         for d in recomputed.draws:

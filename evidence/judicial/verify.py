@@ -1979,7 +1979,7 @@ def _check_jury(p: _Package) -> _Result:
     if not steps:
         return "no jury in this case"
     order = p.order
-    r = recompute_jury(p.case_id, steps, (order.buyer, order.seller))
+    r = recompute_jury(p.case_id, steps, (order.buyer, order.seller), p.domain)
     problems = list(r.problems)
     details = []
     roots = _proof_roots(p)
