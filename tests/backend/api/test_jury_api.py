@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from backend.chain import jury_vote_typed_data, sign_typed_data
 from evidence import jury as public_jury
 from tests.support.jury import DrawChain, admit, seed_hash
+from tests.support.jury import vote_payload as _vote
+from tests.support.jury import vote_salt as _salt
 from tests.support.world import AMOUNT, ORDER_ID, Actor, World, file_claim, make_world, ok
 
 SEED = "0x" + "5e" * 32
@@ -98,25 +99,6 @@ def _draw(w: World, round_: int = 0, seed: str = SEED, kept: tuple[str, ...] = (
     by_address = {w.actors[n].address: w.actors[n] for n in ASSESSORS}
     outsider = next((a for a in pool if a not in drawn), None)  # none when all are drawn
     return [by_address[a] for a in drawn], by_address.get(outsider or "", w.actors["court"])
-
-
-def _salt(juror: Actor) -> str:
-    return "0x" + public_jury.keccak256(juror.address.encode()).hex()
-
-
-def _commitment(w: World, juror: Actor, choice: int, reason: int) -> str:
-    return "0x" + public_jury.vote_commitment(w.case_id, juror.address, choice, reason,
-                                              _salt(juror)).hex()
-
-
-def _vote(w: World, juror: Actor, choice: int, reason: int,
-          signer: Actor | None = None) -> dict[str, str]:
-    """The commit step's payload: the commitment and the juror's EIP-712 JuryVote signature
-    of it (what the escrow counts; ``signer`` signs in the juror's name: an attack)."""
-    typed = jury_vote_typed_data(w.domain, bytes.fromhex(w.case_id[2:]), juror.address,
-                                 choice, reason, bytes.fromhex(_salt(juror)[2:]))
-    sig = sign_typed_data((signer or juror).key, typed)
-    return {"commitment": _commitment(w, juror, choice, reason), "signature": "0x" + sig.hex()}
 
 
 def test_a_jury_decides_through_the_api(jury_world: World) -> None:
