@@ -1,0 +1,156 @@
+"""The redaction rule for files put before the jury (backend/jury/_files.py): what a party
+may hide in a photo's or a PDF's metadata never reaches a juror, and a PDF whose text names
+a party is withheld with a reason."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+from pypdf import PdfReader, PdfWriter
+from pypdf.annotations import FreeText
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, TextStringObject
+
+from backend.jury import Identity, redact_file
+
+BUYER = Identity(label="claimant", address="0x" + "ab" * 20, names=("Lena Fischer",),
+                 contacts=("lena.fischer@example.de",))
+SELLER = Identity(label="respondent", address="0x" + "cd" * 20, names=("Wang Jianguo",),
+                  contacts=("+86 138 0013 8000",))
+PEOPLE = (BUYER, SELLER)
+SECRETS = ("Lena Fischer", "lena.fischer@example.de", "Wang Jianguo", "abababab",
+           "52.5200", "Canon", "Brightway")
+
+
+def readable(data: bytes) -> list[str]:
+    """``data`` as text every way a reader could find a name in it: as Latin-1 and UTF-16,
+    and for a PDF every object with its strings decoded and its streams inflated."""
+    texts = [data.decode("latin-1"), data.decode("utf-16-be", errors="ignore")]
+    if data.startswith(b"%PDF"):
+        from pypdf.generic import IndirectObject, StreamObject
+
+        reader = PdfReader(io.BytesIO(data))
+        for num in range(1, int(reader.trailer["/Size"])):
+            obj = reader.get_object(IndirectObject(num, 0, reader))
+            texts.append(str(obj))
+            if isinstance(obj, StreamObject):
+                texts.append(obj.get_data().decode("latin-1"))
+        texts.append(str(reader.trailer))
+    return [t.lower() for t in texts]
+
+
+def _scan(data: bytes) -> list[str]:
+    """Every secret found in ``data``."""
+    texts = readable(data)
+    return [s for s in SECRETS if any(s.lower() in t for t in texts)]
+
+
+def photo_with_metadata(fmt: str = "JPEG") -> bytes:
+    """A photo whose EXIF names the owner and camera and holds GPS, with an XMP packet and a
+    comment naming the seller."""
+    img = Image.new("RGB", (64, 48), (200, 40, 40))
+    exif = Image.Exif()
+    exif[0x013B] = "Lena Fischer"  # Artist
+    exif[0x010F] = "Canon"  # Make
+    exif[0x8298] = "lena.fischer@example.de"  # Copyright
+    exif[0x0112] = 6  # Orientation: rotate 90° to show upright
+    exif.get_ifd(0x8825)[2] = (52.0, 31.0, 12.0)  # GPSLatitude
+    exif.get_ifd(0x8825)[1] = "N"
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:creator>Wang Jianguo, Brightway '
+           b'52.5200</dc:creator></x:xmpmeta>')
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        img.save(out, "JPEG", exif=exif, xmp=xmp, comment=b"Wang Jianguo's shop")
+    else:
+        from PIL.PngImagePlugin import PngInfo
+
+        info = PngInfo()
+        info.add_text("Author", "Lena Fischer, lena.fischer@example.de")
+        info.add_itxt("XML:com.adobe.xmp", xmp.decode())
+        img.save(out, "PNG", exif=exif, pnginfo=info)
+    return out.getvalue()
+
+
+def pdf_with_metadata(text: str) -> bytes:
+    """A one-page PDF (reportlab) showing ``text``, whose metadata, XMP, attachment, link and
+    comment name the parties."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.setAuthor("Lena Fischer")
+    c.setSubject("lena.fischer@example.de")
+    c.drawString(72, 720, text)
+    c.drawImage(ImageReader(io.BytesIO(photo_with_metadata())), 72, 400, 96, 128)
+    c.linkURL("mailto:lena.fischer@example.de", (72, 700, 200, 712))
+    c.showPage()
+    c.save()
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(buf.getvalue())))
+    writer.add_metadata({"/Creator": "Wang Jianguo Brightway"})
+    writer.add_attachment("contacts.txt", b"Wang Jianguo +86 138 0013 8000")
+    writer.root_object[NameObject("/OpenAction")] = DictionaryObject({
+        NameObject("/S"): NameObject("/JavaScript"),
+        NameObject("/JS"): TextStringObject("app.alert('Lena Fischer');")})
+    writer.add_annotation(0, FreeText(text="call Wang Jianguo", rect=(50, 550, 200, 650)))
+    xmp = DecodedStreamObject()
+    xmp.set_data(b"<x:xmpmeta><dc:creator>Wang Jianguo, Brightway</dc:creator></x:xmpmeta>")
+    writer.root_object[NameObject("/Metadata")] = writer._add_object(xmp)
+    out = io.BytesIO()
+    writer.write(out)
+    data = out.getvalue()
+    assert "Canon" in _scan(data), "the fixture hides the parties in its metadata"
+    return data
+
+
+def test_a_jpeg_keeps_its_pixels_and_loses_every_tag() -> None:
+    original = photo_with_metadata()
+    assert _scan(original)
+    got = redact_file(original, "image/jpeg", PEOPLE)
+    assert got.shown and got.media_type == "image/jpeg" and got.content is not None
+    assert _scan(got.content) == []
+    with Image.open(io.BytesIO(got.content)) as img:
+        assert img.size == (48, 64)  # turned upright by its orientation, then the tag dropped
+        assert not img.getexif() and "comment" not in img.info and "xmp" not in img.info
+        r, g, b = img.convert("RGB").getpixel((10, 10))
+        assert r > 150 and g < 90 and b < 90
+
+
+def test_a_png_loses_its_text_chunks() -> None:
+    got = redact_file(photo_with_metadata("PNG"), "image/png", PEOPLE)
+    assert got.shown and got.media_type == "image/png" and got.content is not None
+    assert _scan(got.content) == []
+    with Image.open(io.BytesIO(got.content)) as img:
+        assert not img.getexif() and not getattr(img, "text", {})
+
+
+def test_a_pdf_is_rebuilt_without_metadata_attachments_or_annotations() -> None:
+    original = pdf_with_metadata("The 40 LED panels arrived cracked on 2026-11-02.")
+    got = redact_file(original, "application/pdf", PEOPLE)
+    assert got.shown and got.media_type == "application/pdf" and got.content is not None
+    assert _scan(got.content) == []
+    reader = PdfReader(io.BytesIO(got.content))
+    assert "LED panels arrived cracked" in reader.pages[0].extract_text()
+    [picture] = reader.pages[0].images  # the photo is kept, re-encoded without its EXIF
+    assert picture.image is not None and not picture.image.getexif()
+    assert not reader.metadata and "/Metadata" not in reader.trailer["/Root"]
+    assert "/Names" not in reader.trailer["/Root"] and "/Annots" not in reader.pages[0]
+    assert "/OpenAction" not in reader.trailer["/Root"]
+
+
+def test_a_pdf_whose_text_names_a_party_is_withheld_with_a_reason() -> None:
+    for text in ("Invoice to Lena Fischer", "Reply to lena.fischer@example.de",
+                 "Seller wallet 0x" + "cd" * 20, "Call +49 30 1234 5678"):
+        got = redact_file(pdf_with_metadata(text), "application/pdf", PEOPLE)
+        assert not got.shown and got.content is None and got.reason is not None, text
+        assert "names a party" in got.reason[0] and "当事人" in got.reason[1]
+
+
+def test_other_files_are_withheld_and_text_is_masked() -> None:
+    got = redact_file(b"PK\x03\x04 an archive", "application/zip", PEOPLE)
+    assert not got.shown and got.reason is not None and "not shown" in got.reason[0]
+    broken = redact_file(b"\xff\xd8\xff not really a jpeg", "image/jpeg", PEOPLE)
+    assert not broken.shown and broken.reason is not None
+    assert "could not be read" in broken.reason[0]
+    text = redact_file(b"Lena Fischer wrote to Wang Jianguo", "text/plain", PEOPLE)
+    assert text.content == b"[claimant] wrote to [respondent]"
