@@ -16,6 +16,7 @@ from evidence import jury as public_jury
 from tests.support.jury import DrawChain, admit, seed_hash
 from tests.support.jury import vote_payload as _vote
 from tests.support.jury import vote_salt as _salt
+from tests.support.jury_files import pdf_with_metadata, photo_with_metadata, readable
 from tests.support.world import AMOUNT, ORDER_ID, Actor, World, file_claim, make_world, ok
 
 SEED = "0x" + "5e" * 32
@@ -232,13 +233,15 @@ def _identity_strings(w: World) -> list[str]:
 
 
 class Recorder:
-    """Every answer a juror's requests got, to scan them all."""
+    """Every answer a juror's requests got, to scan them all (a file's bytes read every way
+    a reader could find a name in them: tests/support/jury_files.readable)."""
 
     def __init__(self) -> None:
         self.texts: list[str] = []
 
     def keep(self, r: Any) -> Any:
         self.texts.append(r.text)
+        self.texts += readable(r.content)
         return r
 
 
@@ -264,11 +267,22 @@ def test_no_juror_visible_response_names_a_party(jury_world: World) -> None:
     ok(_post(w, w.buyer, "facilitation", "facilitation.requested"))
     ok(w.admin.post(f"/cases/{w.case_id}/mediator", json=w.admin.appoint("mediator", w.mediator)))
     ok(_post(w, w.mediator, "impasse", "impasse.declared"))
-    # the jury's record: the buyer submits a photo now and puts it before the jury
-    ok(w.buyer.post(f"/cases/{w.case_id}/evidence-submissions",
-                    json=w.buyer.evidence_step(b"photo of the cracked panels")))
-    item = w.buyer.case()["evidence"][-1]["evidenceId"]
-    ok(_post(w, w.buyer, "jury/evidence", "jury.evidence_marked", {"evidenceId": item}))
+    # the jury's record: the buyer submits a note, a photo and two PDFs (their metadata
+    # and file names naming the parties) and puts them before the jury
+    files = [(b"photo of the cracked panels, sent by Lena Fischer", "photo", "note.txt"),
+             (photo_with_metadata(), "photo", "Lena Fischer cracked.jpg"),
+             (pdf_with_metadata("The 40 LED panels arrived cracked."), "inspection_report",
+              "Wang Jianguo inspection.pdf"),
+             (pdf_with_metadata("Invoice from Wang Jianguo, Shenzhen"), "contract",
+              "invoice.pdf")]
+    items = []
+    for content, kind, filename in files:
+        ok(w.buyer.post(f"/cases/{w.case_id}/evidence-submissions",
+                        json=w.buyer.evidence_step(content, kind=kind, filename=filename)))
+        items.append(w.buyer.case()["evidence"][-1]["evidenceId"])
+        ok(_post(w, w.buyer, "jury/evidence", "jury.evidence_marked",
+                 {"evidenceId": items[-1]}))
+    item = items[0]
     _refused(_post(w, w.seller, "jury/evidence", "jury.evidence_marked", {"evidenceId": item}),
              422, "invalid_command")  # not the seller's item
     jurors, outsider = _draw(w)
@@ -281,7 +295,25 @@ def test_no_juror_visible_response_names_a_party(jury_world: World) -> None:
         assert "[claimant]" in view["claim"]["text"] and "[respondent]" in view["claim"]["text"]
         assert len(view["options"]) == 3 and view["myVote"]["accepted"] is False
         assert [(e["evidenceId"], e["by"], e["kind"]) for e in view["evidence"]] == [
-            (item, "claimant", "photo")]
+            (items[0], "claimant", "photo"), (items[1], "claimant", "photo"),
+            (items[2], "claimant", "inspection_report"), (items[3], "claimant", "contract")]
+        shown = [(e["file"]["shown"], e["file"]["mediaType"]) for e in view["evidence"]]
+        assert shown == [(True, "text/plain"), (True, "image/jpeg"),
+                         (True, "application/pdf"), (False, None)], shown
+        assert "names a party" in view["evidence"][3]["file"]["reason"]
+        for e, (_content, _kind, filename) in zip(view["evidence"], files, strict=True):
+            r = seen.keep(juror.get(f"/cases/{w.case_id}/jury/files/{e['evidenceId']}"))
+            if e["file"]["shown"]:
+                assert r.status_code == 200 and filename not in r.headers[
+                    "content-disposition"], r.headers
+                assert r.headers["content-type"].startswith(e["file"]["mediaType"])
+            else:
+                _refused(r, 403, "file_withheld")
+        note = seen.keep(juror.get(view["evidence"][0]["file"]["href"]))
+        assert note.text == "photo of the cracked panels, sent by [claimant]"
+        # an item not before the jury has no file for it
+        _refused(seen.keep(juror.get(f"/cases/{w.case_id}/jury/files/0x{'00' * 32}")),
+                 404, "not_found")
         seen.keep(juror.get(f"/cases/{w.case_id}"))  # refused
         seen.keep(juror.get(f"/cases/{w.case_id}/timeline"))  # refused
         seen.keep(juror.get(f"/cases/{w.case_id}/documents"))  # refused
@@ -302,6 +334,8 @@ def test_no_juror_visible_response_names_a_party(jury_world: World) -> None:
                         _vote(w, juror, 1, 2)))
     # the one not drawn reads nothing either
     _refused(seen.keep(outsider.get(f"/cases/{w.case_id}/jury/view")), 403, "access_denied")
+    _refused(seen.keep(outsider.get(f"/cases/{w.case_id}/jury/files/{items[1]}")), 403,
+             "access_denied")
 
     forbidden = _identity_strings(w)
     for text in seen.texts:
@@ -312,6 +346,15 @@ def test_no_juror_visible_response_names_a_party(jury_world: World) -> None:
     logged = [i for i in ok(w.admin.get(f"/cases/{w.case_id}/timeline"))
               if i["type"] == "jury_view"]
     assert sorted(i["juror"] for i in logged) == sorted(j.address for j in jurors)
+    reads = [i for i in ok(w.admin.get(f"/cases/{w.case_id}/timeline"))
+             if i["type"] == "jury_file"]  # each file read too, shown or withheld
+    assert len(reads) == len(jurors) * (len(files) + 1)
+    assert {(i["evidenceId"], i["shown"]) for i in reads} == {
+        *((x, True) for x in items[:3]), (items[3], False)}
+    # the parties read the same entries with pseudonyms
+    party_reads = [i for i in ok(w.buyer.get(f"/cases/{w.case_id}/timeline"))
+                   if i["type"] == "jury_file"]
+    assert {i["juror"] for i in party_reads} == {"juror-1", "juror-2", "juror-3"}
 
 
 def test_an_objection_to_the_verdict_goes_to_a_sole_arbitrator(jury_world: World) -> None:
