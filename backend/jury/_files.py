@@ -17,7 +17,7 @@ Rule (docs/jury.md §4, ``FILE_RULE``): a juror never receives a party's origina
 
 A withheld file is never sent; the juror reads why (``reason`` in English and Chinese), and
 the party may put a redacted copy before the jury instead. What a picture shows (a label
-photographed with a name on it) cannot be read here: the marking form tells the party so.
+photographed with a name on it) cannot be read here: the rule says so (``notRead``).
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ from sqlmodel import col, select
 
 from backend import procedure as p
 from backend.db import EvidenceItem, Step, write_scope
-
 from backend.db.service_models import CaseEvent, StepDetail
 from backend.jury import Identity, JurorFile, redact, redact_file
 from evidence.jury import REASON_CODES

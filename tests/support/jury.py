@@ -11,6 +11,7 @@ from backend.jury import DEFAULT_CRITERIA, POOL_ID
 from backend.services.jury_draw import DrawHeader
 from backend.services.steps import payload_hash
 from evidence import jury as public_jury
+from evidence._keccak import keccak256
 from evidence.records import ProceduralStep, bytes32
 from tests.support.anchor_chain import FakeChain
 from tests.support.world import Actor, World
@@ -63,7 +64,7 @@ def seed_hash(w: World, round_: int, seed: str) -> str:
 
 def vote_salt(juror: Actor) -> str:
     """A juror's salt in tests (derived from its address)."""
-    return "0x" + public_jury.keccak256(juror.address.encode()).hex()
+    return "0x" + keccak256(juror.address.encode()).hex()
 
 
 def vote_payload(w: World, juror: Actor, choice: int, reason: int,

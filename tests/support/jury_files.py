@@ -22,7 +22,7 @@ def readable(data: bytes) -> list[str]:
         from pypdf.generic import IndirectObject, StreamObject
 
         reader = PdfReader(io.BytesIO(data))
-        for num in range(1, int(reader.trailer["/Size"])):
+        for num in range(1, int(reader.trailer["/Size"])):  # type: ignore[call-overload]
             obj = reader.get_object(IndirectObject(num, 0, reader))
             texts.append(str(obj))
             if isinstance(obj, StreamObject):
