@@ -80,6 +80,7 @@ def _texts(service: CaseService, evidence: EvidenceService, case_id: str,
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf",
                "text/plain": "txt"}
 _CACHE_SIZE = 16
+_CACHE_MAX_BYTES = 4 * 1024 * 1024  # a larger file is cleaned again on each read
 _cache: OrderedDict[tuple[str, str, tuple[Identity, ...]], JurorFile] = OrderedDict()
 _cache_lock = threading.Lock()
 
@@ -104,6 +105,8 @@ def _redacted(evidence: EvidenceService, item: EvidenceItem,
             return _cache[key]
     content = b"".join(evidence.decrypt_iter(item.cid, evidence.data_key(item), item.sha256))
     done = redact_file(content, item.media_type, identities)
+    if item.size > _CACHE_MAX_BYTES:
+        return done
     with _cache_lock:
         _cache[key] = done
         while len(_cache) > _CACHE_SIZE:
