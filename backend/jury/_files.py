@@ -131,7 +131,8 @@ def _pdf(content: bytes, identities: Sequence[Identity]) -> JurorFile:
         writer.compress_identical_objects(remove_unreferenced=True)  # nothing unreferenced left
         out = io.BytesIO()
         writer.write(out)
-    except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError,
+            IndexError, RecursionError, ZeroDivisionError):  # a hostile PDF: withheld
         return _withheld(*UNREADABLE)
     joined = "\n".join(text)
     if redact(joined, identities) != joined:

@@ -76,3 +76,11 @@ def test_other_files_are_withheld_and_text_is_masked() -> None:
     assert "could not be read" in broken.reason[0]
     text = redact_file(b"Lena Fischer wrote to Wang Jianguo", "text/plain", PEOPLE)
     assert text.content == b"[claimant] wrote to [respondent]"
+
+
+def test_a_broken_pdf_is_withheld_never_an_error() -> None:
+    original = pdf_with_metadata("The 40 LED panels arrived cracked.")
+    for broken in (original[:len(original) // 2], b"%PDF-1.7\n" + b"\x00" * 64,
+                   original.replace(b"/Pages", b"/Pagez")):
+        got = redact_file(broken, "application/pdf", PEOPLE)
+        assert not got.shown and got.reason is not None
