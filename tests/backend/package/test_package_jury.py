@@ -38,18 +38,13 @@ OPTIONS = [{"toBuyer": str(AMOUNT), "toSeller": "0", "compensation": "0"},
 VOTES = ((1, 2), (1, 6), (0, 1))  # (option, reason code) of each juror in draw order
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres",
-                                               marks=[pytest.mark.postgres, pytest.mark.slow])])
-def jury_chain_world(request: pytest.FixtureRequest, tmp_path: Path,
+@pytest.fixture
+def jury_chain_world(clean_db_url: str, tmp_path: Path,
                      local_tsa: LocalTSA) -> Iterator[ChainWorld]:
-    """A chain world whose order a jury of three may decide, on SQLite and PostgreSQL."""
-    from backend.db import upgrade_to_head
-
-    url = request.getfixturevalue("make_pg_database")() if request.param == "postgres" \
-        else f"sqlite:///{tmp_path / 'jury.sqlite3'}"
-    upgrade_to_head(url)
-    cw = make_chain_world(url, tmp_path, local_tsa, jury_max_amount=AMOUNT, jury_size=3,
-                          anchor_interval_seconds=0)
+    """A chain world whose order a jury of three may decide, on SQLite and PostgreSQL (the
+    PostgreSQL run is in the slow set)."""
+    cw = make_chain_world(clean_db_url, tmp_path, local_tsa, jury_max_amount=AMOUNT,
+                          jury_size=3, anchor_interval_seconds=0)
     with cw.world.client, local_tsa.following(lambda: chain_time(cw.w3)):
         admit(cw.world, *ASSESSORS)
         yield cw
