@@ -103,6 +103,9 @@ ERROR_CODES = MappingProxyType({
                                      "case backs"),
     "expected_json": _E(415, "a JSON route was sent another Content-Type"),
     "expected_multipart": _E(415, "an evidence upload not sent as multipart/form-data"),
+    "file_withheld": _E(403, "a file put before the jury that the rule for files withholds "
+                         "from jurors (it names a party, or is of a kind not shown): the "
+                         "juror view gives the reason"),
     "hash_mismatch": _E(409, "the client's SHA-256 differs from the bytes received"),
     "internal_error": _E(500, "anything unexpected; the answer and the log line carry one "
                               "request id"),

@@ -5,6 +5,7 @@ arithmetic anyone recomputes lives in evidence/jury.py; this package holds who m
 drawn (docs/jury.md).
 """
 
+from ._files import JurorFile, redact_file
 from ._pool import (
     DEFAULT_CRITERIA,
     POOL_ID,
@@ -21,7 +22,7 @@ from ._pool import (
     pool_from_records,
     snapshot,
 )
-from ._redact import REDACTION_RULE, Identity, redact
+from ._redact import FILE_RULE, REDACTION_RULE, Identity, redact
 from ._standing import (
     DEFAULT_STANDING_RULE,
     Seat,
@@ -34,6 +35,7 @@ from ._standing import (
 __all__ = [
     "DEFAULT_CRITERIA",
     "DEFAULT_STANDING_RULE",
+    "FILE_RULE",
     "POOL_ID",
     "POOL_STEPS",
     "REDACTION_RULE",
@@ -41,6 +43,7 @@ __all__ = [
     "Assessor",
     "AssessorStatus",
     "Identity",
+    "JurorFile",
     "Pool",
     "PoolStepSpec",
     "Seat",
@@ -52,6 +55,7 @@ __all__ = [
     "new_pool",
     "pool_from_records",
     "redact",
+    "redact_file",
     "seats_of",
     "snapshot",
     "standing",

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["REDACTION_RULE", "Identity", "redact"]
+__all__ = ["FILE_RULE", "REDACTION_RULE", "Identity", "redact"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,15 +77,40 @@ def redact(text: str, identities: Iterable[Identity]) -> str:
     return _PHONE.sub(_phone, text)
 
 
-REDACTION_RULE: dict[str, object] = {
+FILE_RULE: dict[str, object] = {
     "version": 1,
+    "photos": "decoded and re-encoded from the pixels alone, turned upright: no EXIF (camera, "
+              "owner, GPS), XMP, IPTC, ICC profile, comment or text chunk; JPEG stays JPEG, "
+              "PNG, WebP and GIF become PNG",
+    "photosZh": "照片按像素重新编码并按方向转正：不保留 EXIF（相机、所有者、GPS）、XMP、IPTC、"
+                "ICC 配置、注释或文本块",
+    "pdfs": "rebuilt page by page without document information, XMP metadata, embedded files, "
+            "JavaScript, actions, forms, annotations or page metadata; pictures re-encoded; "
+            "withheld when its text still names a party, a contact or an address",
+    "pdfsZh": "PDF 逐页重建，去除文档信息、XMP 元数据、附件、脚本、动作、表单、批注与页面元数据，"
+              "图片重新编码；文本中仍含当事人姓名、联系方式或地址的不予展示",
+    "text": "masked like the statement of claim", "textZh": "与仲裁申请书相同方式遮蔽",
+    "other": "withheld (only photos, PDFs and text are shown)",
+    "otherZh": "其他类型文件不予展示",
+    "withheld": "a withheld file is never sent; the juror reads the reason; the party may put "
+                "a redacted copy before the jury",
+    "withheldZh": "不予展示的文件不会发送；评审员可见原因；当事人可提交经遮蔽的副本",
+    "notRead": "what a picture shows (a label with a name on it) and text drawn as pictures",
+    "notReadZh": "图片所显示的内容（如印有姓名的标签）及以图片形式呈现的文字无法识别",
+}
+"""The redaction rule for files as data (backend/jury/_files.py applies it)."""
+
+
+REDACTION_RULE: dict[str, object] = {
+    "version": 2,
     "shown": ["the claim's side (buyer or seller), dispute type, remedy, claimed and escrowed "
               "amounts", "the texts of the statement of claim and the answer, redacted",
-              "the evidence items the parties put before the jury (side, kind, time)",
+              "the evidence items the parties put before the jury (side, kind, time) and "
+              "their files under the rule for files",
               "the allocation options", "the reason codes", "the juror's own vote status"],
     "shownZh": ["申请方身份（买方或卖方）、争议类型、请求事项、请求金额与托管金额",
                 "经遮蔽处理的仲裁申请书与答辩书文本",
-                "当事人提交陪审团的证据项（提交方、类型、时间）",
+                "当事人提交陪审团的证据项（提交方、类型、时间）及按文件规则处理后的文件",
                 "可选分配方案", "理由代码", "评审员本人的投票状态"],
     "masked": [
         {"what": "each party's wallet address (any case, with or without 0x), declared names "
@@ -97,6 +122,7 @@ REDACTION_RULE: dict[str, object] = {
          "zh": "其他任何电子邮箱、网址或电话号码", "becomes": "[contact]"},
         {"what": "any other wallet address", "zh": "其他任何钱包地址", "becomes": "[address]"},
     ],
+    "files": FILE_RULE,
     "never": "the parties' identities; the case record itself (a juror reads only this view)",
     "neverZh": "当事人的身份；案件记录本身（评审员只能阅读本视图）",
     "jurorsToParties": "the parties see each juror as juror-1, juror-2, … in draw order; the "

@@ -24,7 +24,8 @@ from typing import Any
 from backend import procedure as p
 from evidence import safejson
 
-__all__ = ["SEES_JURORS", "mask", "mask_step", "pseudonyms", "sees_jurors"]
+__all__ = ["JURY_SEALED_ACTIONS", "SEES_JURORS", "mask", "mask_step", "names_a_juror",
+           "pseudonyms", "sees_jurors"]
 
 SEES_JURORS = frozenset({"admin", "court"})
 # A stored payload came in through a step request, whose JSON body is bounded the same way
@@ -32,6 +33,11 @@ SEES_JURORS = frozenset({"admin", "court"})
 MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
 _ADDRESS = re.compile(r"(?<![0-9a-fA-Fx])0x[0-9a-fA-F]{40}(?![0-9a-fA-F])")
 JUROR_ACTIONS = frozenset({"jury.accepted", "jury.vote_committed", "jury.vote_revealed"})
+# The steps whose IPFS bundle is sealed (encrypted for the institution; the court reads
+# them in the judicial package): the pool snapshot, the draw, and each juror's own signed
+# records. A party holding the CID reads ciphertext; the service's routes give it the
+# pseudonymous view (mask_step).
+JURY_SEALED_ACTIONS = frozenset({"jury.seed_committed", "jury.drawn", *JUROR_ACTIONS})
 
 
 def sees_jurors(roles: set[str]) -> bool:
@@ -42,6 +48,18 @@ def pseudonyms(case: p.CaseState) -> dict[str, str]:
     """Lower-case juror address -> its pseudonym in this case."""
     j = case.jury
     return {a.lower(): f"juror-{i + 1}" for i, a in enumerate((*j.jurors, *j.former_jurors))}
+
+
+def names_a_juror(bundle: bytes, case: p.CaseState) -> bool:
+    """Whether a step bundle names anyone of the case's jury or pool snapshot (any case,
+    with or without 0x): the safety net behind ``JURY_SEALED_ACTIONS`` for a step of
+    another kind that names a juror (a conflict found, a replacement)."""
+    j = case.jury
+    people = {a.lower()[2:] for a in (*j.jurors, *j.former_jurors, *j.pool)}
+    if not people:
+        return False
+    text = bundle.decode("utf-8", errors="replace").lower()
+    return any(a in text for a in people)
 
 
 def mask(value: Any, names: Mapping[str, str]) -> Any:

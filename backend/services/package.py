@@ -343,6 +343,8 @@ class PackageService:
             return "mediator"
         if signer in case.courts:
             return "court"
+        if signer in case.jury.jurors:
+            return "juror"  # a sitting juror's own steps (accepted, vote, reveal)
         if action in OPEN_ACTIONS:
             return "anyone"  # e.g. enforcement requested by a stranger (the escrow allows it)
         raise Conflict(f"signer {signer} holds no role in case {case.case_id}",
@@ -422,7 +424,9 @@ class PackageService:
                     award = AwardDocument(filename=str(att.get("filename", "award")),
                                           content=content,
                                           media_type=str(att.get("mediaType", "text/plain")))
-        if final is not None and award is None:
+        verdict = case.award is None and case.panel_award is None \
+            and case.jury_verdict is not None  # the tally decided: no award document
+        if final is not None and award is None and not verdict:
             raise PackageUnavailable("the award document is not stored with the award step; "
                                      "the package needs it (award.issued carries it)")
         # Only the carried records a step binds (as the verifier reads it): an Award by its
@@ -771,7 +775,7 @@ class PackageService:
         if not steps:
             return {}
         recomputed = recompute_jury(_b(case.case_id), steps,
-                                    (case.order.buyer, case.order.seller))
+                                    (case.order.buyer, case.order.seller), self.cases.domain)
         have = {(h.chain_id, h.header.hash) for h in headers}
         chains = {int(self._chain.eth.chain_id): self._chain, **self.anchor_chains}
         for d in recomputed.draws:

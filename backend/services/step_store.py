@@ -41,6 +41,7 @@ from evidence.records import (
 )
 
 from .errors import BadSubmission
+from .jury_masks import JURY_SEALED_ACTIONS, names_a_juror
 from .keys import ServiceKey
 from .steps import CONFIDENTIAL_ACTIONS, DOCUMENT_FIELDS, Translated
 
@@ -108,9 +109,12 @@ class StepStore:
         self.keys = keys
 
     @staticmethod
-    def is_confidential(action: str, case: p.CaseState) -> bool:
-        """Offers and anything said in facilitation are kept encrypted at rest."""
-        return action in CONFIDENTIAL_ACTIONS or case.stage in (p.Stage.FACILITATION,)
+    def is_confidential(action: str, case: p.CaseState, bundle: bytes = b"") -> bool:
+        """Offers and anything said in facilitation are kept encrypted at rest; so is a
+        jury step that names a juror or the pool (docs/jury.md §4: jurors are pseudonyms
+        to the parties, who may hold a step's CID)."""
+        return action in CONFIDENTIAL_ACTIONS or case.stage in (p.Stage.FACILITATION,) \
+            or action in JURY_SEALED_ACTIONS or names_a_juror(bundle, case)
 
     @staticmethod
     def bundle(signed: SignedRecord, action: str, payload: bytes | None,
@@ -130,7 +134,7 @@ class StepStore:
         """Write the bundle of a step translated on the last committed state; ``insert``
         reuses it only if its bytes and confidentiality come out the same under the lock."""
         bundle = self.bundle(signed, t.action, t.payload, t.attachments, authorization)
-        confidential = self.is_confidential(t.action, case)
+        confidential = self.is_confidential(t.action, case, bundle)
         cid, wraps = self.put_bundle(bundle, confidential)
         return Prestored(bundle, confidential, wraps, cid)
 
@@ -145,8 +149,8 @@ class StepStore:
         transaction: the bundle in IPFS, the rows, the pending Merkle leaf; flushed."""
         rec = signed.record
         assert isinstance(rec, ChainedRecord), "the pipeline locates a step first"
-        confidential = self.is_confidential(action, case)
         bundle = self.bundle(signed, action, payload, attachments, authorization)
+        confidential = self.is_confidential(action, case, bundle)
         wraps: str | None
         if prepared is not None and prepared.bundle == bundle \
                 and prepared.confidential == confidential:

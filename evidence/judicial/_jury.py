@@ -12,7 +12,9 @@ and their payloads (never from the package's summary, which it recomputes and co
    of the last round who accepted, in order, then exactly the recomputed draw.
 3. Each ``jury.vote_committed`` is by a sitting juror, once; each ``jury.vote_revealed``
    by a juror who committed, once, and its (choice, reason code, salt) must hash to the
-   commitment (``evidence.jury.vote_commitment``).
+   commitment (``evidence.jury.vote_commitment``); given the deployment's EIP-712 domain,
+   the commit's ``signature`` (the juror's ``JuryVote`` signature the escrow counted) must
+   recover to the juror over that commitment: each vote signature is checked.
 4. The tally is recomputed from the reveals (``evidence.jury.tally``); a recorded
    ``jury.tallied`` must name the same counts and winner.
 
@@ -30,7 +32,9 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from evidence import jury as public_jury
+from evidence._keccak import keccak256
 from evidence.errors import EvidenceError
+from evidence.records import Domain, recover_signer
 
 __all__ = ["JuryRecomputed", "JuryStep", "recompute", "section"]
 
@@ -67,6 +71,7 @@ class JuryRecomputed:
     jurors: tuple[str, ...] = ()
     options: list[Mapping[str, Any]] = field(default_factory=list)
     commitments: dict[str, str] = field(default_factory=dict)
+    signatures: dict[str, str] = field(default_factory=dict)  # juror -> JuryVote signature
     reveals: dict[str, tuple[int, int]] = field(default_factory=dict)
     tally: public_jury.Tally | None = None
     recorded: tuple[tuple[int, ...], int | None] | None = None
@@ -111,9 +116,20 @@ def _draw(r: JuryRecomputed, case_id: bytes, draw: Draw, step: JuryStep,
     r.jurors = appointees
 
 
-def recompute(case_id: bytes, steps: Sequence[JuryStep], parties: Sequence[str]
-              ) -> JuryRecomputed:
-    """The jury of a case recomputed from its jury steps, and every problem found."""
+def _vote_signed(domain: Domain, juror: str, commitment: str, signature: str) -> bool:
+    """Whether ``signature`` is the juror's EIP-712 signature of the ``JuryVote`` whose
+    ``hashStruct`` is ``commitment`` under ``domain``."""
+    digest = keccak256(b"\x19\x01" + domain.separator() + bytes.fromhex(commitment[2:]))
+    try:
+        return recover_signer(digest, signature) == juror
+    except EvidenceError:
+        return False
+
+
+def recompute(case_id: bytes, steps: Sequence[JuryStep], parties: Sequence[str],
+              domain: Domain | None = None) -> JuryRecomputed:
+    """The jury of a case recomputed from its jury steps, and every problem found (with
+    ``domain``: each opened vote's ``JuryVote`` signature too)."""
     r = JuryRecomputed()
     pending: Draw | None = None
     accepted: set[str] = set()
@@ -152,6 +168,7 @@ def recompute(case_id: bytes, steps: Sequence[JuryStep], parties: Sequence[str]
                     r.problems.append(f"step {step.sequence}: {signer} committed twice")
                 else:
                     r.commitments[signer] = str(pl["commitment"]).lower()
+                    r.signatures[signer] = str(pl.get("signature", ""))
             elif step.action == "jury.vote_revealed":
                 choice = _uint(pl["choice"], "choice")
                 reason = _uint(pl["reasonCode"], "reasonCode")
@@ -168,6 +185,11 @@ def recompute(case_id: bytes, steps: Sequence[JuryStep], parties: Sequence[str]
                         r.problems.append(f"step {step.sequence}: {signer}'s reveal (choice "
                                           f"{choice}, reason {reason}) does not open the "
                                           f"commitment {committed}")
+                    elif domain is not None and not _vote_signed(
+                            domain, signer, committed, r.signatures.get(signer, "")):
+                        r.problems.append(f"step {step.sequence}: {signer}'s vote (choice "
+                                          f"{choice}, reason {reason}) does not carry the "
+                                          "juror's JuryVote signature of its commitment")
                     else:
                         r.reveals[signer] = (choice, reason)
             elif step.action == "jury.tallied":

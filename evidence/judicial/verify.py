@@ -1728,10 +1728,44 @@ def _check_timeout_refund(p: _Package) -> str:
     )
 
 
+def _check_jury_payout(p: _Package) -> str | None:
+    """A jury's verdict (no Award record: the tally is the decision): the escrow's payout
+    must be the winning option of the recomputed tally (``JuryVerdictExecuted``); None when
+    the jury reached no verdict (then the escrow's own end is checked)."""
+    steps = _jury_steps(p)
+    if not steps:
+        return None
+    order = p.order
+    r = recompute_jury(p.case_id, steps, (order.buyer, order.seller), p.domain)
+    if r.tally is None or r.tally.winner is None or r.tally.winner >= len(r.options):
+        return None
+    option = r.options[r.tally.winner]
+    try:
+        wanted = (int(option["toBuyer"]), int(option["toSeller"]), int(option["compensation"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _CheckFailedError(f"the jury's option {r.tally.winner} is unusable ({exc})") \
+            from None
+    tx, e, got = _order_resolved(p, "the enforcement",
+                                 "the jury's verdict was not enforced on-chain (no "
+                                 "enforcementTx)")
+    problems = []
+    if got != "JuryVerdictExecuted":
+        problems.append(f"resolution {got}, expected JuryVerdictExecuted")
+    paid = (e["toBuyer"], e["toSeller"], e["compensationPaid"] + e["compensationShortfall"])
+    if paid != wanted:
+        problems.append(f"the escrow paid toBuyer={paid[0]} toSeller={paid[1]} compensation="
+                        f"{paid[2]}; the jury's verdict (option {r.tally.winner}) allocates "
+                        f"{wanted[0]}/{wanted[1]}/{wanted[2]}")
+    if problems:
+        raise _CheckFailedError(problems[0], problems)
+    return (f"the jury's verdict (option {r.tally.winner}) {wanted[0]}/{wanted[1]}/"
+            f"{wanted[2]} equals the payout of tx 0x{tx.hex()[:16]}… ({got})")
+
+
 def _check_award_payout(p: _Package) -> str:
     finals = [s.record for s in p.unchained if isinstance(s.record, Award | Settlement)]
     if not finals:
-        return _check_timeout_refund(p)
+        return _check_jury_payout(p) or _check_timeout_refund(p)
     awards = [r for r in finals if isinstance(r, Award)]
     rec = max(awards, key=lambda r: r.round) if awards else finals[-1]
     order = p.order
@@ -1954,9 +1988,14 @@ def _jury_steps(p: _Package) -> list[JuryStep]:
     for signed in p.steps:
         rec = signed.record
         if isinstance(rec, ProceduralStep) and rec.action.startswith("jury."):
-            out.append(JuryStep(sequence=rec.sequence, action=rec.action,
-                                signer=_single_signer(signed), payload=p.payload(rec),
-                                record_hash=signed.record_hash))
+            signer = _single_signer(signed)
+            try:
+                payload = p.payload(rec)
+            except _CheckFailedError as exc:  # name the vote (or draw) it is about
+                raise _CheckFailedError(f"step {rec.sequence} ({rec.action} signed by "
+                                        f"{signer}): {exc.reason}", exc.details) from None
+            out.append(JuryStep(sequence=rec.sequence, action=rec.action, signer=signer,
+                                payload=payload, record_hash=signed.record_hash))
     return out
 
 
@@ -1979,7 +2018,7 @@ def _check_jury(p: _Package) -> _Result:
     if not steps:
         return "no jury in this case"
     order = p.order
-    r = recompute_jury(p.case_id, steps, (order.buyer, order.seller))
+    r = recompute_jury(p.case_id, steps, (order.buyer, order.seller), p.domain)
     problems = list(r.problems)
     details = []
     roots = _proof_roots(p)

@@ -14,6 +14,7 @@ from typing import Any
 
 from eth_account import Account
 
+from backend.chain import jury_vote_typed_data, sign_typed_data
 from evidence import jury as public_jury
 from evidence.blockproof import BlockHeader
 from evidence.chainproofs import header_of
@@ -28,6 +29,13 @@ POOL = sorted((k.address for k in JURORS_KEYS), key=lambda a: bytes.fromhex(a[2:
 SEED = "0x" + "5e" * 32
 OPTIONS = [{"toBuyer": "2000000000000000000", "toSeller": "0", "compensation": "0"},
            {"toBuyer": "0", "toSeller": "2000000000000000000", "compensation": "0"}]
+
+
+def _vote_signature(case: Case, juror: Any, vote: tuple[int, int], salt: str) -> str:
+    """The juror's EIP-712 JuryVote signature (what the escrow counts, the verifier checks)."""
+    typed = jury_vote_typed_data(case.domain, case.case_id, juror.address,
+                                 vote[0], vote[1], bytes.fromhex(salt[2:]))
+    return "0x" + sign_typed_data(juror, typed).hex()
 
 
 def _anchor_of_first_batch(files: dict[str, bytes]) -> tuple[str, int, int]:
@@ -65,7 +73,9 @@ def jury_edit(case: Case, *, forge: Callable[[list[dict[str, Any]]], None] | Non
             *({"key": keys[j], "action": "jury.accepted", "payload": {}} for j in jurors),
             *({"key": keys[j], "action": "jury.vote_committed", "payload": {
                 "commitment": "0x" + public_jury.vote_commitment(
-                    case_id, j, *votes[j], salt[j]).hex()}} for j in jurors),
+                    case_id, j, *votes[j], salt[j]).hex(),
+                "signature": _vote_signature(case, keys[j], votes[j], salt[j])}}
+              for j in jurors),
             *({"key": keys[j], "action": "jury.vote_revealed", "payload": {
                 "choice": str(votes[j][0]), "reasonCode": str(votes[j][1]),
                 "salt": salt[j]}} for j in jurors),
@@ -170,6 +180,16 @@ def test_a_reveal_that_does_not_open_its_commitment_fails(case: Case,
         plan[8]["payload"]["reasonCode"] = "7"
 
     _fails(case, tmp_path, "does not open the commitment", forge=forge, summary=False)
+
+
+def test_a_vote_signed_by_another_key_fails(case: Case, tmp_path: Path) -> None:
+    """Every vote signature is checked: a commit whose JuryVote signature is another
+    juror's (the escrow would not count it) fails, naming the vote's step and juror."""
+    def forge(plan: list[dict[str, Any]]) -> None:
+        plan[5]["payload"]["signature"] = plan[6]["payload"]["signature"]
+
+    _fails(case, tmp_path, "does not carry the juror's JuryVote signature", forge=forge,
+           summary=False)
 
 
 def test_a_forged_tally_fails(case: Case, tmp_path: Path) -> None:

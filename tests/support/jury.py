@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from backend.chain import jury_vote_typed_data, sign_typed_data
 from backend.jury import DEFAULT_CRITERIA, POOL_ID
 from backend.services.jury_draw import DrawHeader
 from backend.services.steps import payload_hash
 from evidence import jury as public_jury
+from evidence._keccak import keccak256
 from evidence.records import ProceduralStep, bytes32
 from tests.support.anchor_chain import FakeChain
 from tests.support.world import Actor, World
@@ -58,3 +60,20 @@ def admit(w: World, *names: str) -> None:
 
 def seed_hash(w: World, round_: int, seed: str) -> str:
     return "0x" + public_jury.seed_commitment(w.case_id, round_, seed).hex()
+
+
+def vote_salt(juror: Actor) -> str:
+    """A juror's salt in tests (derived from its address)."""
+    return "0x" + keccak256(juror.address.encode()).hex()
+
+
+def vote_payload(w: World, juror: Actor, choice: int, reason: int,
+                 signer: Actor | None = None) -> dict[str, str]:
+    """The commit step's payload: the commitment and the juror's EIP-712 JuryVote signature
+    of it (what the escrow counts; ``signer`` signs in the juror's name: an attack)."""
+    salt = vote_salt(juror)
+    typed = jury_vote_typed_data(w.domain, bytes.fromhex(w.case_id[2:]), juror.address,
+                                 choice, reason, bytes.fromhex(salt[2:]))
+    sig = sign_typed_data((signer or juror).key, typed)
+    commitment = public_jury.vote_commitment(w.case_id, juror.address, choice, reason, salt)
+    return {"commitment": "0x" + commitment.hex(), "signature": "0x" + sig.hex()}

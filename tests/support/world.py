@@ -229,10 +229,11 @@ class Actor:
         return SignedRecord.from_json_obj(staged["unsignedRecord"]).with_signature(
             bytes(sig)).to_json_obj()
 
-    def evidence_step(self, content: bytes, *, kind: str = "photo") -> dict[str, Any]:
+    def evidence_step(self, content: bytes, *, kind: str = "photo",
+                      filename: str = "note.txt") -> dict[str, Any]:
         """Upload ``content`` and return the step body of its signed EvidenceSubmission,
         for ``POST /cases/{id}/evidence-submissions`` (the step route)."""
-        r = self.upload(content, kind=kind)
+        r = self.upload(content, kind=kind, filename=filename)
         assert r.status_code == 201, r.text
         return {"record": self.sign_staged(r.json()), "payload": {"kind": kind}}
 

@@ -1,4 +1,5 @@
-"""The juror's own read: ``GET /cases/{id}/jury/view`` (backend/services/jury_view.py).
+"""The juror's own reads: ``GET /cases/{id}/jury/view`` and the files of the items put
+before the jury, ``GET /cases/{id}/jury/files/{evidenceId}`` (backend/services/jury_view.py).
 
 The jury's steps themselves are routes generated from the step table (``jury/*`` under
 ``/cases/{id}/``, backend/api/routes/cases.py); this is the one read a juror has, since a
@@ -10,12 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from backend.services import jury_view
 
 from ..deps import Ctx, CurrentUser
 from ..errors import errors
+from ..headers import attachment
 from .evidence import Evidence
 
 __all__ = ["router"]
@@ -54,13 +57,29 @@ class MyVoteOut(BaseModel):
     revealed: bool
 
 
+class JuryFileOut(BaseModel):
+    shown: bool  # the file is shown under the rule for files (else withheld: ``reason``)
+    mediaType: str | None  # noqa: N815  # of the cleaned file
+    href: str | None  # GET it (a sitting juror only; logged)
+    reason: str | None  # why it is withheld
+    reasonZh: str | None  # noqa: N815
+
+
+class JuryEvidenceOut(BaseModel):
+    evidenceId: str  # noqa: N815
+    kind: str
+    by: str  # claimant | respondent
+    submittedAt: str  # noqa: N815
+    file: JuryFileOut
+
+
 class JuryViewOut(BaseModel):
     caseId: str  # noqa: N815
     stage: str
     deadline: str | None
     claim: JuryClaimOut
     answer: JuryAnswerOut
-    evidence: list[dict[str, str]]
+    evidence: list[JuryEvidenceOut]
     options: list[JuryOptionOut]
     reasonCodes: list[ReasonCodeOut]  # noqa: N815
     myVote: MyVoteOut  # noqa: N815
@@ -71,3 +90,18 @@ class JuryViewOut(BaseModel):
 def juror_view(ctx: Ctx, user: CurrentUser, case_id: str, svc: Evidence) -> dict[str, Any]:
     """The case as a juror sees it: the dispute, never the parties (logged)."""
     return jury_view.juror_view(ctx.service, svc, case_id, user)
+
+
+@router.get("/cases/{case_id}/jury/files/{evidence_id}", response_class=Response,
+            responses={**errors(403, 404),
+                       200: {"description": "The file cleaned under the rule for files",
+                             "content": {"*/*": {"schema": {"type": "string",
+                                                            "format": "binary"}}}}})
+def juror_file(ctx: Ctx, user: CurrentUser, case_id: str, evidence_id: str, svc: Evidence
+               ) -> Response:
+    """A file put before the jury as a sitting juror may read it: metadata stripped (or
+    withheld, 403 ``file_withheld``), under a neutral name; logged (docs/jury.md §4)."""
+    out = jury_view.juror_file(ctx.service, svc, case_id, evidence_id, user)
+    media = out.media_type + ("; charset=utf-8" if out.media_type == "text/plain" else "")
+    return Response(out.content, media_type=media, headers={
+        "Content-Disposition": attachment(out.filename), "Cache-Control": "no-store"})

@@ -4,15 +4,19 @@ back with their documented codes (docs/jury.md, docs/api.md)."""
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from backend.chain import jury_vote_typed_data, sign_typed_data
 from evidence import jury as public_jury
 from tests.support.jury import DrawChain, admit, seed_hash
+from tests.support.jury import vote_payload as _vote
+from tests.support.jury import vote_salt as _salt
+from tests.support.jury_files import pdf_with_metadata, photo_with_metadata, readable
 from tests.support.world import AMOUNT, ORDER_ID, Actor, World, file_claim, make_world, ok
 
 SEED = "0x" + "5e" * 32
@@ -96,25 +100,6 @@ def _draw(w: World, round_: int = 0, seed: str = SEED, kept: tuple[str, ...] = (
     by_address = {w.actors[n].address: w.actors[n] for n in ASSESSORS}
     outsider = next((a for a in pool if a not in drawn), None)  # none when all are drawn
     return [by_address[a] for a in drawn], by_address.get(outsider or "", w.actors["court"])
-
-
-def _salt(juror: Actor) -> str:
-    return "0x" + public_jury.keccak256(juror.address.encode()).hex()
-
-
-def _commitment(w: World, juror: Actor, choice: int, reason: int) -> str:
-    return "0x" + public_jury.vote_commitment(w.case_id, juror.address, choice, reason,
-                                              _salt(juror)).hex()
-
-
-def _vote(w: World, juror: Actor, choice: int, reason: int,
-          signer: Actor | None = None) -> dict[str, str]:
-    """The commit step's payload: the commitment and the juror's EIP-712 JuryVote signature
-    of it (what the escrow counts; ``signer`` signs in the juror's name: an attack)."""
-    typed = jury_vote_typed_data(w.domain, bytes.fromhex(w.case_id[2:]), juror.address,
-                                 choice, reason, bytes.fromhex(_salt(juror)[2:]))
-    sig = sign_typed_data((signer or juror).key, typed)
-    return {"commitment": _commitment(w, juror, choice, reason), "signature": "0x" + sig.hex()}
 
 
 def test_a_jury_decides_through_the_api(jury_world: World) -> None:
@@ -248,13 +233,15 @@ def _identity_strings(w: World) -> list[str]:
 
 
 class Recorder:
-    """Every answer a juror's requests got, to scan them all."""
+    """Every answer a juror's requests got, to scan them all (a file's bytes read every way
+    a reader could find a name in them: tests/support/jury_files.readable)."""
 
     def __init__(self) -> None:
         self.texts: list[str] = []
 
     def keep(self, r: Any) -> Any:
         self.texts.append(r.text)
+        self.texts += readable(r.content)
         return r
 
 
@@ -280,11 +267,22 @@ def test_no_juror_visible_response_names_a_party(jury_world: World) -> None:
     ok(_post(w, w.buyer, "facilitation", "facilitation.requested"))
     ok(w.admin.post(f"/cases/{w.case_id}/mediator", json=w.admin.appoint("mediator", w.mediator)))
     ok(_post(w, w.mediator, "impasse", "impasse.declared"))
-    # the jury's record: the buyer submits a photo now and puts it before the jury
-    ok(w.buyer.post(f"/cases/{w.case_id}/evidence-submissions",
-                    json=w.buyer.evidence_step(b"photo of the cracked panels")))
-    item = w.buyer.case()["evidence"][-1]["evidenceId"]
-    ok(_post(w, w.buyer, "jury/evidence", "jury.evidence_marked", {"evidenceId": item}))
+    # the jury's record: the buyer submits a note, a photo and two PDFs (their metadata
+    # and file names naming the parties) and puts them before the jury
+    files = [(b"photo of the cracked panels, sent by Lena Fischer", "photo", "note.txt"),
+             (photo_with_metadata(), "photo", "Lena Fischer cracked.jpg"),
+             (pdf_with_metadata("The 40 LED panels arrived cracked."), "inspection_report",
+              "Wang Jianguo inspection.pdf"),
+             (pdf_with_metadata("Invoice from Wang Jianguo, Shenzhen"), "contract",
+              "invoice.pdf")]
+    items = []
+    for content, kind, filename in files:
+        ok(w.buyer.post(f"/cases/{w.case_id}/evidence-submissions",
+                        json=w.buyer.evidence_step(content, kind=kind, filename=filename)))
+        items.append(w.buyer.case()["evidence"][-1]["evidenceId"])
+        ok(_post(w, w.buyer, "jury/evidence", "jury.evidence_marked",
+                 {"evidenceId": items[-1]}))
+    item = items[0]
     _refused(_post(w, w.seller, "jury/evidence", "jury.evidence_marked", {"evidenceId": item}),
              422, "invalid_command")  # not the seller's item
     jurors, outsider = _draw(w)
@@ -297,7 +295,25 @@ def test_no_juror_visible_response_names_a_party(jury_world: World) -> None:
         assert "[claimant]" in view["claim"]["text"] and "[respondent]" in view["claim"]["text"]
         assert len(view["options"]) == 3 and view["myVote"]["accepted"] is False
         assert [(e["evidenceId"], e["by"], e["kind"]) for e in view["evidence"]] == [
-            (item, "claimant", "photo")]
+            (items[0], "claimant", "photo"), (items[1], "claimant", "photo"),
+            (items[2], "claimant", "inspection_report"), (items[3], "claimant", "contract")]
+        shown = [(e["file"]["shown"], e["file"]["mediaType"]) for e in view["evidence"]]
+        assert shown == [(True, "text/plain"), (True, "image/jpeg"),
+                         (True, "application/pdf"), (False, None)], shown
+        assert "names a party" in view["evidence"][3]["file"]["reason"]
+        for e, (_content, _kind, filename) in zip(view["evidence"], files, strict=True):
+            r = seen.keep(juror.get(f"/cases/{w.case_id}/jury/files/{e['evidenceId']}"))
+            if e["file"]["shown"]:
+                assert r.status_code == 200 and filename not in r.headers[
+                    "content-disposition"], r.headers
+                assert r.headers["content-type"].startswith(e["file"]["mediaType"])
+            else:
+                _refused(r, 403, "file_withheld")
+        note = seen.keep(juror.get(view["evidence"][0]["file"]["href"]))
+        assert note.text == "photo of the cracked panels, sent by [claimant]"
+        # an item not before the jury has no file for it
+        _refused(seen.keep(juror.get(f"/cases/{w.case_id}/jury/files/0x{'00' * 32}")),
+                 404, "not_found")
         seen.keep(juror.get(f"/cases/{w.case_id}"))  # refused
         seen.keep(juror.get(f"/cases/{w.case_id}/timeline"))  # refused
         seen.keep(juror.get(f"/cases/{w.case_id}/documents"))  # refused
@@ -318,6 +334,8 @@ def test_no_juror_visible_response_names_a_party(jury_world: World) -> None:
                         _vote(w, juror, 1, 2)))
     # the one not drawn reads nothing either
     _refused(seen.keep(outsider.get(f"/cases/{w.case_id}/jury/view")), 403, "access_denied")
+    _refused(seen.keep(outsider.get(f"/cases/{w.case_id}/jury/files/{items[1]}")), 403,
+             "access_denied")
 
     forbidden = _identity_strings(w)
     for text in seen.texts:
@@ -328,6 +346,15 @@ def test_no_juror_visible_response_names_a_party(jury_world: World) -> None:
     logged = [i for i in ok(w.admin.get(f"/cases/{w.case_id}/timeline"))
               if i["type"] == "jury_view"]
     assert sorted(i["juror"] for i in logged) == sorted(j.address for j in jurors)
+    reads = [i for i in ok(w.admin.get(f"/cases/{w.case_id}/timeline"))
+             if i["type"] == "jury_file"]  # each file read too, shown or withheld
+    assert len(reads) == len(jurors) * (len(files) + 1)
+    assert {(i["evidenceId"], i["shown"]) for i in reads} == {
+        *((x, True) for x in items[:3]), (items[3], False)}
+    # the parties read the same entries with pseudonyms
+    party_reads = [i for i in ok(w.buyer.get(f"/cases/{w.case_id}/timeline"))
+                   if i["type"] == "jury_file"]
+    assert {i["juror"] for i in party_reads} == {"juror-1", "juror-2", "juror-3"}
 
 
 def test_an_objection_to_the_verdict_goes_to_a_sole_arbitrator(jury_world: World) -> None:
@@ -360,3 +387,45 @@ def test_an_objection_to_the_verdict_goes_to_a_sole_arbitrator(jury_world: World
     ok(w.admin.post(f"/cases/{w.case_id}/arbitrator",
                     json=w.admin.appoint("arbitrator", w.arbitrator)))
     assert w.admin.case()["stage"] == "evidence"
+
+
+def test_a_party_holding_every_bundle_finds_no_juror(jury_world: World) -> None:
+    """The IPFS bundles of a jury case (issue 14 item 3): a party that fetches the bundle of
+    every step it knows the CID of (its timeline) reads no juror's or pool member's
+    address; the sealed bundles open with the institution's key (the court reads them in
+    the judicial package)."""
+    from sqlmodel import select
+
+    from backend.db.service_models import StepDetail
+    from evidence.encryption import iter_decrypt
+    from evidence.ipfs import cat
+
+    w = jury_world
+    _to_jury_draw(w)
+    jurors, _ = _draw(w)
+    for juror in jurors:
+        ok(_post(w, juror, "jury/acceptance", "jury.accepted"))
+    for juror in jurors:
+        ok(_post(w, juror, "jury/votes", "jury.vote_committed", _vote(w, juror, 0, 1)))
+    for juror in jurors:
+        ok(_post(w, juror, "jury/reveals", "jury.vote_revealed",
+                 {"choice": "0", "reasonCode": "1", "salt": _salt(juror)}))
+    ok(_post(w, w.admin, "jury/tally", "jury.tallied", {"counts": ["3", "0", "0"], "winner": "0"}))
+    secret = {a.lower().removeprefix("0x") for a in _pool(w)}
+    for party in (w.buyer, w.seller):
+        steps = [i for i in ok(party.get(f"/cases/{w.case_id}/timeline")) if i["type"] == "step"]
+        assert {s["action"] for s in steps} >= {"jury.drawn", "jury.vote_revealed"}
+        for s in steps:
+            raw = b"".join(cat(s["cid"], w.blockstore)).decode("latin-1").lower()
+            assert not [a for a in secret if a in raw], (s["action"], s["sequence"])
+            sealed = s["action"] in ("jury.seed_committed", "jury.drawn", "jury.accepted",
+                                     "jury.vote_committed", "jury.vote_revealed")
+            assert s["confidential"] or not sealed, s
+    # the institution opens a sealed bundle: the juror's signed record is in it
+    keys = w.client.app.state.ctx.service.store.keys
+    with w.client.app.state.ctx.sessions() as session:
+        details = session.exec(select(StepDetail).where(
+            StepDetail.case_id == w.case_id, StepDetail.action == "jury.vote_revealed")).all()
+    opened = b"".join(iter_decrypt(io.BytesIO(b"".join(cat(details[0].bundle_cid, w.blockstore))),
+                                   keys.step_data_key(details[0])))
+    assert json.loads(opened)["record"]["message"]["actor"].lower()[2:] in secret
