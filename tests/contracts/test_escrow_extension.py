@@ -8,8 +8,11 @@ refuses (no order, no role). On the in-process EVM and on anvil.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import rlp
+from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from backend.chain import Allocation, BoundContract, Status, errors, load_artifact
@@ -22,11 +25,11 @@ FORWARDED = {
 }
 
 
-def _functions(name: str) -> dict[str, dict]:
+def _functions(name: str) -> dict[str, dict[str, Any]]:
     return {f["name"]: f for f in load_artifact(name).abi if f["type"] == "function"}
 
 
-def _extension_of(env: Env) -> str:
+def _extension_of(env: Env) -> ChecksumAddress:
     """The contract the escrow's constructor created: its CREATE address at nonce 1."""
     sender = to_canonical_address(env.escrow.address)
     return to_checksum_address(keccak(rlp.encode([sender, 1]))[12:])
