@@ -4,7 +4,7 @@
 // Why the subtask override: Hardhat normally downloads a native solc build list and binary;
 // these machines reach only the npm and PyPI registries, so we hand it the solcjs module
 // that `npm ci` installed. The compiler settings mirror scripts/compile.py (solc 0.8.30,
-// cancun, optimizer 50 runs) and both name OpenZeppelin's files @openzeppelin/... (compile.py
+// cancun, optimizer 200 runs) and both name OpenZeppelin's files @openzeppelin/... (compile.py
 // finds them with --include-path node_modules, no remapping), so both produce byte-identical
 // bytecode, metadata hash included (tests/contracts/test_hardhat.py).
 "use strict";
@@ -35,7 +35,7 @@ module.exports = {
     version: SOLC_VERSION,
     settings: {
       evmVersion: "cancun",
-      optimizer: { enabled: true, runs: 50 },
+      optimizer: { enabled: true, runs: 200 },
     },
   },
   paths: {

@@ -18,6 +18,7 @@ Timing is printed for information only; nothing here fails on time.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -37,6 +38,7 @@ from backend.chain import (
     deploy_escrow,
     deploy_token,
 )
+from backend.chain.artifacts import load_artifact
 from backend.chain.devchain import AnvilNode, advance_time, chain_time, dev_accounts, fund
 from evidence.jury import vote_commitment, votes_hash
 from evidence.merkle import StandardMerkleTree, record_leaf
@@ -302,7 +304,9 @@ def main() -> int:
     with AnvilNode() as node:
         w3 = node.web3()
         tx = Transactor(w3)
-        print(f"anvil {node.url} chain {w3.eth.chain_id} (cancun), solc 0.8.30 optimizer 200")
+        optimizer = json.loads(load_artifact("ArbitrationEscrow").metadata)["settings"]["optimizer"]
+        print(f"anvil {node.url} chain {w3.eth.chain_id} (cancun), solc 0.8.30 optimizer "
+              f"{optimizer['runs']} runs")
         b = Bench(tx)
         escrow_operations(b)
         batch_gas, singles, _repeat = anchoring(b)

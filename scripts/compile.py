@@ -37,7 +37,7 @@ NODE_MODULES = ROOT / "node_modules"
 
 SETTINGS: dict[str, Any] = {
     "evmVersion": "cancun",
-    "optimizer": {"enabled": True, "runs": 50},
+    "optimizer": {"enabled": True, "runs": 200},
     "metadata": {"bytecodeHash": "ipfs"},
     "outputSelection": {
         "contracts/**": {

@@ -136,7 +136,7 @@ def executed(world: World, story: Story) -> None:
         world.tick()
         view = buyer.get(f"/cases/{case_id}")
         story.enforcement_tx = next((a.get("txHash") for a in view["chainActions"]
-                                     if a["kind"] == "execute_decision"
+                                     if a["kind"] == "execute_award"
                                      and a["status"] == "done"), None) or ""
         if view["stage"] == "enforced" and story.enforcement_tx:
             break

@@ -35,13 +35,11 @@ from backend.services.escrow import (
     AwardSubmitted,
     Ballot,
     CompensationAboveCap,
-    ConfirmDecisionObjection,
     ConfirmDispute,
     ConfirmObjection,
     DecisionSubmitted,
     EscrowRefusal,
     ExecuteAward,
-    ExecuteDecision,
     ExecuteSettlement,
     InsufficientGuarantee,
     InvalidJury,
@@ -286,6 +284,11 @@ class Web3EscrowPort:
             "0x" + bytes(a["awardHash"]).hex(), int(a["deadline"])))
 
     def execute_award(self, act: ExecuteAward) -> Sent[OrderResolved]:
+        """``executeAward``; a decision's is refused unless the order holds one."""
+        if act.decision:
+            status = self.read_order(act.order_id).status
+            if status != "DecisionPending":
+                raise WrongStatus(act.order_id, status)
         result = self._send(act.order_id, lambda: self.escrow.execute_award(
             self.account, act.order_id))
         return self._sent(result, _resolved(result))
@@ -361,22 +364,6 @@ class Web3EscrowPort:
         return self._sent(result, DecisionSubmitted(
             act.order_id, "0x" + bytes(a["caseId"]).hex(), _DECISION_KINDS[int(a["kind"])],
             act.allocation, "0x" + bytes(a["decisionHash"]).hex(), deadline))
-
-    def confirm_decision_objection(self, act: ConfirmDecisionObjection) -> Observed:
-        order = self.read_order(act.order_id)
-        if order.status == "DecisionPending":
-            raise AwaitingParty(f"order {act.order_id} is {order.status}; the party's wallet "
-                                f"must call objectToAward(orderId)")
-        return Observed(order)
-
-    def execute_decision(self, act: ExecuteDecision) -> Sent[OrderResolved]:
-        """``executeAward`` on a pending decision (refused unless the order holds one)."""
-        status = self.read_order(act.order_id).status
-        if status != "DecisionPending":
-            raise WrongStatus(act.order_id, status)
-        result = self._send(act.order_id, lambda: self.escrow.execute_award(
-            self.account, act.order_id))
-        return self._sent(result, _resolved(result))
 
     def advance_refund(self, act: AdvanceRefund) -> Sent[AdvanceRefunded]:
         result = self._send(act.order_id, lambda: self.escrow.advance_refund(

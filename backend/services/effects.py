@@ -198,14 +198,14 @@ def _submit_fast_track(run: _Run, e: p.SubmitFastTrackToEscrow) -> None:
 
 
 def _fast_track_objected(run: _Run, e: p.FastTrackObjectedOnChain) -> None:
-    run.chain(x.ConfirmDecisionObjection(order_id=run.order_id, case_id=run.case_id,
-                                         party=e.party),
+    run.chain(x.ConfirmObjection(order_id=run.order_id, case_id=run.case_id, party=e.party,
+                                 decision=True),
               status=ChainActionStatus.AWAITING_PARTY)
 
 
 def _execute_fast_track(run: _Run, e: p.ExecuteFastTrackOnEscrow) -> None:
-    run.chain(x.ExecuteDecision(order_id=run.order_id, case_id=run.case_id,
-                                allocation=e.allocation))
+    run.chain(x.ExecuteAward(order_id=run.order_id, case_id=run.case_id,
+                             allocation=e.allocation, decision=True))
 
 
 def _bytes(hex_: str) -> bytes:

@@ -44,7 +44,6 @@ __all__ = [
     "AwardSubmitted",
     "Ballot",
     "CompensationAboveCap",
-    "ConfirmDecisionObjection",
     "ConfirmDispute",
     "ConfirmObjection",
     "DecisionSubmitted",
@@ -52,7 +51,6 @@ __all__ = [
     "EscrowPort",
     "EscrowRefusal",
     "ExecuteAward",
-    "ExecuteDecision",
     "ExecuteSettlement",
     "InsufficientGuarantee",
     "InvalidJury",
@@ -456,7 +454,7 @@ class ConfirmDispute(_Act):
 @dataclass(frozen=True, kw_only=True)
 class ConfirmObjection(_Act):
     """A party's wallet objected to the round-0 award, or (``decision``) to the pending
-    jury verdict (objectToAward)."""
+    decision: a jury's verdict or a fast-track proposal (objectToAward)."""
 
     KIND: ClassVar[str] = "object"
     party: str | None = None
@@ -541,20 +539,25 @@ class SubmitAward(_Act):
 
 @dataclass(frozen=True, kw_only=True)
 class ExecuteAward(_Act):
-    """Execute the round-0 award once its objection window has passed; ``allocation`` is the
-    award's (what the service records; the escrow pays what it stored)."""
+    """Execute the round-0 award, or (``decision``) the pending decision (a jury's verdict, a
+    fast-track proposal), once its objection window has passed (executeAward); ``allocation``
+    is the award's or decision's (what the service records; the escrow pays what it stored).
+    A decision's execution is refused unless the order holds a pending decision."""
 
     KIND: ClassVar[str] = "execute_award"
     allocation: Allocation | None = None
+    decision: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {**self._json(), "allocation": None if self.allocation is None
-                else _allocation_json(self.allocation)}
+                else _allocation_json(self.allocation),
+                **({"decision": True} if self.decision else {})}
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> ExecuteAward:
         raw = obj.get("allocation")
-        return cls(**cls._ids(obj), allocation=None if raw is None else _allocation(raw))
+        return cls(**cls._ids(obj), allocation=None if raw is None else _allocation(raw),
+                   decision=bool(obj.get("decision", False)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -678,39 +681,6 @@ class SubmitFastTrack(_Act):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ConfirmDecisionObjection(_Act):
-    """A party's wallet objected to the pending decision (``objectToAward`` on a
-    ``DecisionPending`` order: it is ``Disputed`` again)."""
-
-    KIND: ClassVar[str] = "object_decision"
-    party: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {**self._json(), "party": self.party}
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> ConfirmDecisionObjection:
-        return cls(**cls._ids(obj), party=obj.get("party"))
-
-
-@dataclass(frozen=True, kw_only=True)
-class ExecuteDecision(_Act):
-    """Execute the pending decision once its window has passed (``executeAward`` on a
-    ``DecisionPending`` order);
-    ``allocation`` is the decision's (what the service records)."""
-
-    KIND: ClassVar[str] = "execute_decision"
-    allocation: Allocation
-
-    def to_json(self) -> dict[str, Any]:
-        return {**self._json(), "allocation": _allocation_json(self.allocation)}
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> ExecuteDecision:
-        return cls(**cls._ids(obj), allocation=_allocation(obj["allocation"]))
-
-
-@dataclass(frozen=True, kw_only=True)
 class AdvanceRefund(_Act):
     """Pay the buyer ``amount`` of ``token`` (the order's, named again) in advance from the
     seller's guarantee: the seller missed the delivery deadline (advanceRefund)."""
@@ -730,12 +700,12 @@ class AdvanceRefund(_Act):
 ActionPayload = (ConfirmDispute | ConfirmObjection | AppointArbitrator | AppointPanel
                  | ExecuteSettlement | SubmitAward | ExecuteAward | SubmitPanelAward
                  | RefundOnTimeout | AppointJury | SubmitJuryVerdict | SubmitFastTrack
-                 | ConfirmDecisionObjection | ExecuteDecision | AdvanceRefund)
+                 | AdvanceRefund)
 ACTIONS: Mapping[str, type[ActionPayload]] = {
     t.KIND: t for t in (ConfirmDispute, ConfirmObjection, AppointArbitrator, AppointPanel,
                         ExecuteSettlement, SubmitAward, ExecuteAward, SubmitPanelAward,
                         RefundOnTimeout, AppointJury, SubmitJuryVerdict, SubmitFastTrack,
-                        ConfirmDecisionObjection, ExecuteDecision, AdvanceRefund)}
+                        AdvanceRefund)}
 """Every chain action kind, declared once: ``ChainAction.kind`` -> its payload type."""
 
 
@@ -829,12 +799,6 @@ class EscrowPort(Protocol):
         """Sign the fast track's ``Decision`` with the institution key and submit it."""
         ...
 
-    def confirm_decision_objection(self, act: ConfirmDecisionObjection) -> Observed:
-        """Raises AwaitingParty until a party has objected to the pending decision."""
-        ...
-
-    def execute_decision(self, act: ExecuteDecision) -> Sent[OrderResolved]: ...
-
     def advance_refund(self, act: AdvanceRefund) -> Sent[AdvanceRefunded]: ...
 
 
@@ -868,9 +832,5 @@ def perform(port: EscrowPort, act: ActionPayload) -> Outcome:
             return port.submit_jury_verdict(act)
         case SubmitFastTrack():
             return port.submit_fast_track(act)
-        case ConfirmDecisionObjection():
-            return port.confirm_decision_objection(act)
-        case ExecuteDecision():
-            return port.execute_decision(act)
         case AdvanceRefund():
             return port.advance_refund(act)

@@ -53,12 +53,10 @@ from .escrow import (
     AwaitingParty,
     AwardSubmitted,
     CompensationAboveCap,
-    ConfirmDecisionObjection,
     ConfirmDispute,
     ConfirmObjection,
     DecisionSubmitted,
     ExecuteAward,
-    ExecuteDecision,
     ExecuteSettlement,
     InsufficientGuarantee,
     InvalidJury,
@@ -327,10 +325,13 @@ class FakeEscrowPort:
         return self._sent(act, AwardSubmitted(act.order_id, o.info.case_id, 0, act.allocation,
                                               act.award_hash.lower(), o.deadline))
 
-    def execute_award(self, act: ExecuteAward | ExecuteDecision) -> Sent[OrderResolved]:
-        """``executeAward``: the round-0 award, or the pending decision (by its kind)."""
+    def execute_award(self, act: ExecuteAward) -> Sent[OrderResolved]:
+        """``executeAward``: the round-0 award, or the pending decision (by its kind); a
+        decision's execution is refused unless the order holds one."""
         self._transport(act.KIND)
         decision = self._known(act.order_id).info.status == "DecisionPending"
+        if act.decision and not decision:
+            raise WrongStatus(act.order_id, self._known(act.order_id).info.status)
         o = self._order(act.order_id, "DecisionPending" if decision else "AwardSubmitted")
         if self._now() < o.deadline:
             raise NotYet(act.order_id, o.deadline)
@@ -429,22 +430,6 @@ class FakeEscrowPort:
             act.order_id, o.info.case_id, "FastTrack", act.allocation,
             "0x" + fast_track_decision_hash(bytes.fromhex(act.report_hash[2:]),
                                             act.window_seconds).hex(), o.deadline))
-
-    def confirm_decision_objection(self, act: ConfirmDecisionObjection) -> Observed:
-        self._transport(act.KIND)
-        order = self.read_order(act.order_id)
-        if order.status == "DecisionPending":
-            raise AwaitingParty(f"order {order.order_id} is {order.status}; the objecting "
-                                f"party's wallet must call objectToAward(orderId)")
-        self.calls.append((act.KIND, act.to_json()))
-        return Observed(order)
-
-    def execute_decision(self, act: ExecuteDecision) -> Sent[OrderResolved]:
-        o = self._known(act.order_id)
-        if o.info.status != "DecisionPending":
-            self._transport(act.KIND)
-            raise WrongStatus(act.order_id, o.info.status)
-        return self.execute_award(act)
 
     def submit_panel_award(self, act: SubmitPanelAward) -> Sent[OrderResolved]:
         self._transport(act.KIND)

@@ -34,7 +34,7 @@ from .steps import translate
 
 __all__ = ["ENFORCING_ACTIONS", "Scheduler"]
 
-ENFORCING_ACTIONS = ("execute_award", "submit_panel_award", "execute_decision")
+ENFORCING_ACTIONS = ("execute_award", "submit_panel_award")
 
 
 class Scheduler:

@@ -60,13 +60,18 @@ _CHAIN_KINDS = {
                             "向托管合约提交评审团裁决"),
     "submit_fast_track": ("Submit the fast-track proposal to the escrow",
                           "向托管合约提交快速程序处理建议"),
-    "object_decision": ("Confirm a party's objection to the pending decision",
-                        "确认当事人对待定决定的异议"),
-    "execute_decision": ("Pay out the binding decision", "执行已生效决定的付款"),
     "advance_refund": ("Pay the buyer an advance refund from the seller's guarantee",
                        "从卖方保证金向买方先行退款"),
 }
 assert set(_CHAIN_KINDS) == set(ACTIONS), "words for every chain action kind"
+# The same acts on a pending decision (a jury's verdict, a fast-track proposal; the
+# payload's ``decision``) have words of their own.
+_CHAIN_DECISION_KINDS = {
+    "object": ("Confirm a party's objection to the pending decision",
+               "确认当事人对待定决定的异议"),
+    "execute_award": ("Pay out the binding decision", "执行已生效决定的付款"),
+}
+assert all(ACTIONS[k].__dataclass_fields__.get("decision") for k in _CHAIN_DECISION_KINDS)
 _CHAIN_STATUS = {
     ChainActionStatus.PENDING: ("waiting to be sent", "等待发送"),
     ChainActionStatus.AWAITING_PARTY: ("waiting for the party's own transaction",
@@ -78,6 +83,8 @@ assert set(_CHAIN_STATUS) == set(ChainActionStatus)
 
 register({
     **{f"chain_kind_{k}": {"en": en, "zh-Hans": zh} for k, (en, zh) in _CHAIN_KINDS.items()},
+    **{f"chain_kind_{k}_decision": {"en": en, "zh-Hans": zh}
+       for k, (en, zh) in _CHAIN_DECISION_KINDS.items()},
     **{f"chain_status_{k.value}": {"en": en, "zh-Hans": zh}
        for k, (en, zh) in _CHAIN_STATUS.items()},
     "inst_title": {"en": "Institution", "zh-Hans": "仲裁机构"},
@@ -238,8 +245,8 @@ def _register_forms(lang: str) -> str:
         '<p class="result" role="status" aria-live="polite"></p></form>')
 
 
-def _kind(kind: str, lang: str) -> str:
-    key = f"chain_kind_{kind}"
+def _kind(kind: str, payload: dict[str, Any], lang: str) -> str:
+    key = f"chain_kind_{kind}" + ("_decision" if payload.get("decision") else "")
     return ui(key, lang) if key in UI else kind
 
 
@@ -270,7 +277,7 @@ def _chain_actions(request: Request, lang: str) -> str:
         trs.append(
             f'<tr id="chain-action-{e(a.id)}" data-status="{e(status.value)}">'
             f'<td><a href="#case-{e(a.case_id)}">{e(a.case_id[:10])}…</a></td>'
-            f'<td>{e(_kind(a.kind, lang))}</td>'
+            f'<td>{e(_kind(a.kind, a.payload, lang))}</td>'
             f'<td class="status">{e(ui("chain_status_" + status.value, lang))}</td>'
             f'<td>{e(a.attempts)}</td><td>{tx}</td>'
             f'<td class="error-text">{_failure(a.error, status, lang)}</td>'

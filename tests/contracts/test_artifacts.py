@@ -61,7 +61,7 @@ def test_artifacts_record_the_compiler_settings(name: str) -> None:
     metadata = json.loads(artifact.metadata)
     assert metadata["compiler"]["version"].startswith("0.8.30+")
     assert metadata["settings"]["evmVersion"] == "cancun"
-    assert metadata["settings"]["optimizer"] == {"enabled": True, "runs": 50}
+    assert metadata["settings"]["optimizer"] == {"enabled": True, "runs": 200}
     assert artifact.deployable and artifact.deployed_bytecode.startswith("0x6080")
 
 

@@ -38,6 +38,7 @@ ALLOWED: dict[str, set[Status]] = {
     "record_return_shipment": {Status.RETURN_PENDING},
     "confirm_return_received": {Status.RETURN_SHIPPED},
     "dispute_return_receipt": {Status.RETURN_SHIPPED},
+    "submit_return_settlement": FROZEN,
 }
 SIG = b"\x11" * 65
 
@@ -68,6 +69,8 @@ def calls(env: Env) -> dict[str, Callable[[int], Any]]:
         "record_return_shipment": lambda i: esc.record_return_shipment(env.buyer, i, b"\x7e" * 32),
         "confirm_return_received": lambda i: esc.confirm_return_received(env.seller, i),
         "dispute_return_receipt": lambda i: esc.dispute_return_receipt(env.seller, i),
+        "submit_return_settlement": lambda i: esc.submit_return_settlement(
+            env.other, i, alloc, alloc, SIG, SIG),
     }
 
 

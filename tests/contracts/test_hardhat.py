@@ -108,7 +108,7 @@ def test_same_metadata_as_compile_py(hardhat_out: Path) -> None:
         theirs = json.loads(output[load_artifact(name).source_name][name]["metadata"])
         assert ours["compiler"]["version"].startswith("0.8.30+commit.73712a01")
         assert ours["settings"]["evmVersion"] == "cancun"
-        assert ours["settings"]["optimizer"] == {"enabled": True, "runs": 50}
+        assert ours["settings"]["optimizer"] == {"enabled": True, "runs": 200}
         assert ours["settings"].get("remappings", []) == []
         if name == "ArbitrationEscrow":  # EvidenceAnchor imports no OpenZeppelin
             assert "@openzeppelin/contracts/access/AccessControl.sol" in ours["sources"]

@@ -95,6 +95,7 @@ class St(IntEnum):
 RETURN = (St.RETURN_PENDING, St.RETURN_SHIPPED)
 FROZEN = (St.DISPUTED, St.APPOINTED, St.AWARD_SUBMITTED, St.OBJECTED, St.PANEL, St.JURY,
           St.DECISION, *RETURN)
+BEFORE_RETURN = tuple(s for s in FROZEN if s not in RETURN)  # a return settlement's statuses
 TIMEOUT_STATES = (St.DISPUTED, St.APPOINTED, St.OBJECTED, St.PANEL, St.JURY, *RETURN)
 LIVE = (St.PAID, *FROZEN)
 # Jurors sign only (they send no transaction): keys of their own, four of them, juries of three.
@@ -296,6 +297,7 @@ class EscrowMachine(RuleBasedStateMachine):
         self.cases = 0
         self.steps = 0
         self.touched: set[str] = set(self.c.tokens)  # tokens the invariant checks next
+        self.return_settlements: set[tuple[Any, ...]] = set()  # the terms that started a return
 
     # -- model helpers -----------------------------------------------------------------------
 
@@ -944,6 +946,52 @@ class EscrowMachine(RuleBasedStateMachine):
             order.status, order.pending, order.no_return = St.AWARD_SUBMITTED, refund, no_return
             order.deadline = now + TIMEOUTS["objection"]
 
+    @rule(pick=picks, fit=fit, caller=st.integers(min_value=0, max_value=9), split=fractions,
+          comp_frac=fractions, fallback_split=fractions,
+          flaw=flaws(*allocation_flaws, "comp_over", "order", "case", "buyer_key", "seller_key",
+                     "fallback"))
+    def submit_return_settlement(self, pick: int, fit: bool, caller: int, split: int,
+                                 comp_frac: int, fallback_split: int, flaw: str | None) -> None:
+        """Both parties' return-and-refund settlement: the return stage starts at once; the
+        same signed terms start it once (after a disputed receipt they are refused)."""
+        c = self.c
+        order = self._pick(pick, fit, BEFORE_RETURN)
+        sender = c.accounts[caller]
+        refund = self._allocation(order, split, comp_frac, order.amount, flaw)
+        to_buyer = order.amount * fallback_split // 1000
+        no_return = (to_buyer, order.amount - to_buyer, 0)
+        signed_fallback = (no_return[0], no_return[1] + 1, 0) if flaw == "fallback" else no_return
+        message = {
+            "orderId": order.id + (1 if flaw == "order" else 0),
+            "caseId": keccak(b"other case") if flaw == "case" else order.case,
+            "toBuyer": refund[0], "toSeller": refund[1], "compensation": refund[2],
+            "noReturnToBuyer": signed_fallback[0], "noReturnToSeller": signed_fallback[1],
+            "noReturnCompensation": signed_fallback[2],
+        }
+        buyer = order.buyer if order.buyer != ZERO_ADDR else c.buyers[0]
+        seller = order.seller if order.seller != ZERO_ADDR else c.sellers[0]
+        buyer_sig = c.sign(seller if flaw == "buyer_key" else buyer, "ReturnSettlement", message)
+        seller_sig = c.sign(buyer if flaw == "seller_key" else seller, "ReturnSettlement", message)
+        terms = (order.id, order.case, refund, no_return)
+        error = None
+        if order.status not in BEFORE_RETURN:
+            error = "ArbitrationEscrowInvalidStatus"
+        elif refund[0] + refund[1] != order.amount:
+            error = "ArbitrationEscrowAllocationMismatch"
+        elif refund[2] > order.amount:
+            error = "ArbitrationEscrowCompensationAboveCap"
+        elif flaw in ("buyer_key", "seller_key", "order", "case", "fallback"):
+            error = "ArbitrationEscrowInvalidSignature"
+        elif terms in self.return_settlements:
+            error = "ArbitrationEscrowReturnSettlementUsed"
+        now = c.now()
+        args = [order.id, refund, no_return, buyer_sig, seller_sig]
+        self._act(sender, c.escrow, "submitReturnSettlement", args, error)
+        if error is None:
+            self.return_settlements.add(terms)
+            order.status, order.pending, order.no_return = St.RETURN_PENDING, refund, no_return
+            order.deadline = now + TIMEOUTS["returnShipment"]
+
     @rule(pick=picks, fit=fit, caller=callers, flaw=flaws("zero_tracking"))
     def record_return_shipment(self, pick: int, fit: bool, caller: int | str,
                                flaw: str | None) -> None:
@@ -1088,6 +1136,10 @@ class EscrowMachine(RuleBasedStateMachine):
             return
         if branch >= 85:
             self.execute_settlement(self._index_in(order, FROZEN), True, anyone, split, comp, None)
+            return
+        if 70 <= branch < 75 and order.status in BEFORE_RETURN:
+            self.submit_return_settlement(self._index_in(order, BEFORE_RETURN), True, anyone,
+                                          split, comp, data.draw(fractions), None)
             return
         if branch >= 75 and order.status in TIMEOUT_STATES:
             past(order.deadline)

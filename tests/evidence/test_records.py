@@ -45,6 +45,7 @@ from evidence.records import (
     ProceduralStep,
     Record,
     ReturnAward,
+    ReturnSettlement,
     Settlement,
     SignedRecord,
     canonical_json,
@@ -149,6 +150,7 @@ def test_onchain_type_strings_are_the_escrows() -> None:
         "Settlement": Settlement.type_string(),
         "Award": Award.type_string(),
         "ReturnAward": ReturnAward.type_string(),
+        "ReturnSettlement": ReturnSettlement.type_string(),
     } == ONCHAIN_TYPE_STRINGS
 
 

@@ -120,9 +120,9 @@ def test_no_objection_binds_and_the_escrow_executes_it(fast_world: World) -> Non
     view = w.buyer.case()
     assert view["stage"] == "enforced", view["chainActions"]
     kinds = {a["kind"]: a["status"] for a in view["chainActions"]}
-    assert kinds["submit_fast_track"] == "done" and kinds["execute_decision"] == "done"
+    assert kinds["submit_fast_track"] == "done" and kinds["execute_award"] == "done"
     assert w.port.read_order(ORDER_ID).status == "Resolved"
-    paid = [c for kind, c in w.port.calls if kind == "execute_decision"]
+    paid = [c for kind, c in w.port.calls if kind == "execute_award"]
     assert paid and paid[0]["allocation"] == {"to_buyer": 400_000_000,
                                               "to_seller": AMOUNT - 400_000_000,
                                               "compensation": 0}
@@ -145,11 +145,11 @@ def test_an_objection_goes_to_a_sole_arbitrator(fast_world: World) -> None:
     _refused(w.buyer.post(path, json=w.buyer.plain("fasttrack.objected")), 409, "wrong_stage")
     # the escrow waits for the seller's own wallet (objectToDecision)
     w.tick()
-    waiting = [a for a in w.buyer.case()["chainActions"] if a["kind"] == "object_decision"]
+    waiting = [a for a in w.buyer.case()["chainActions"] if a["kind"] == "object"]
     assert waiting and waiting[0]["status"] == "awaiting_party"
     w.port.party_objects(ORDER_ID)
     w.tick()
-    done = [a for a in w.buyer.case()["chainActions"] if a["kind"] == "object_decision"]
+    done = [a for a in w.buyer.case()["chainActions"] if a["kind"] == "object"]
     assert done[0]["status"] == "done"
     assert w.port.read_order(ORDER_ID).status == "Disputed"
     ok(w.admin.post(f"/cases/{w.case_id}/arbitrator",

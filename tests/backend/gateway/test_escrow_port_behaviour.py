@@ -29,12 +29,10 @@ from backend.services.escrow import (
     AwaitingParty,
     AwardSubmitted,
     CompensationAboveCap,
-    ConfirmDecisionObjection,
     ConfirmDispute,
     ConfirmObjection,
     DecisionSubmitted,
     ExecuteAward,
-    ExecuteDecision,
     ExecuteSettlement,
     InsufficientGuarantee,
     InvalidNeutral,
@@ -540,18 +538,18 @@ def test_fast_track_waits_its_own_window_then_pays(world: EscrowWorld) -> None:
         order_id, CASE, "FastTrack", SPLIT,
         "0x" + fast_track_decision_hash(bytes.fromhex(REPORT[2:]), WINDOW).hex(), ends)
     assert world.port.read_order(order_id).status == "DecisionPending"
-    execute = ExecuteDecision(order_id=order_id, case_id=CASE, allocation=SPLIT)
+    execute = ExecuteAward(order_id=order_id, case_id=CASE, allocation=SPLIT, decision=True)
     with pytest.raises(NotYet) as early:
-        world.port.execute_decision(execute)
+        world.port.execute_award(execute)
     assert early.value.not_before == ends
     with pytest.raises(WrongStatus):  # one pending decision
         world.port.submit_fast_track(fast_track(order_id))
     world.advance(WINDOW + 1)
-    done = world.port.execute_decision(execute)
+    done = world.port.execute_award(execute)
     assert done.event == OrderResolved(order_id, "FastTrackExecuted", SPLIT, 0)
     assert world.port.read_order(order_id).guarantee == GUARANTEE - SPLIT.compensation
     with pytest.raises(WrongStatus) as twice:  # paying twice
-        world.port.execute_decision(execute)
+        world.port.execute_award(execute)
     assert twice.value.status == "Resolved"
 
 
@@ -559,14 +557,14 @@ def test_fast_track_objection_is_awaited_then_the_order_is_disputed(world: Escro
                                                                      ) -> None:
     order_id = disputed(world)
     world.port.submit_fast_track(fast_track(order_id))
-    act = ConfirmDecisionObjection(order_id=order_id, case_id=CASE)
+    act = ConfirmObjection(order_id=order_id, case_id=CASE, decision=True)
     with pytest.raises(AwaitingParty):
-        world.port.confirm_decision_objection(act)
+        world.port.confirm_objection(act)
     world.object(order_id)
-    assert world.port.confirm_decision_objection(act).order.status == "Disputed"
+    assert world.port.confirm_objection(act).order.status == "Disputed"
     with pytest.raises(WrongStatus):
-        world.port.execute_decision(ExecuteDecision(order_id=order_id, case_id=CASE,
-                                                    allocation=SPLIT))
+        world.port.execute_award(ExecuteAward(order_id=order_id, case_id=CASE,
+                                              allocation=SPLIT, decision=True))
 
 
 def test_fast_track_refusals(world: EscrowWorld) -> None:

@@ -141,6 +141,37 @@ def test_chain_actions_queue_with_retry(world: WebWorld) -> None:
     assert "<td>5</td>" not in row
 
 
+def test_chain_actions_on_a_pending_decision_have_their_own_words(world: WebWorld) -> None:
+    """The objection and payout of a pending decision (a fast-track proposal, a jury's
+    verdict) are the award's acts with ``decision`` set, named as the decision's."""
+    now = datetime.now(UTC)
+    rows = {}
+    with write_scope(world.app.state.ctx.sessions) as s:
+        for name, kind, payload in (("object", "object", {"decision": True}),
+                                    ("execute", "execute_award", {"decision": True}),
+                                    ("award", "execute_award", {})):
+            action = ChainAction(case_id=world.case2, kind=kind, payload=payload,
+                                 status=ChainActionStatus.PENDING, created_at=now,
+                                 updated_at=now)
+            s.add(action)
+            s.flush()
+            rows[name] = action.id
+
+    def row(page: str, name: str) -> str:
+        table = _section(page, "chain-actions")
+        return html.unescape(
+            table.split(f'id="chain-action-{rows[name]}"', 1)[1].split("</tr>", 1)[0])
+
+    en = _get(world, "/ui/institution?lang=en", "admin").text
+    assert "Confirm a party's objection to the pending decision" in row(en, "object")
+    assert "Pay out the binding decision" in row(en, "execute")
+    assert "Pay out the final award" in row(en, "award")
+    zh = _get(world, "/ui/institution?lang=zh-Hans", "admin").text
+    assert "确认当事人对待定决定的异议" in row(zh, "object")
+    assert "执行已生效决定的付款" in row(zh, "execute")
+    assert "执行终局裁决付款" in row(zh, "award")
+
+
 # --- the neutrals' pages ------------------------------------------------------------------
 
 def test_queue_lists_the_cases_a_neutral_sits_in(world: WebWorld) -> None:
