@@ -99,7 +99,7 @@ async def run(args: argparse.Namespace, work: Path) -> tuple[float, float, int, 
         for p_index, p in enumerate(parties):
             lane = lanes[p_index % args.concurrency]
             lane.extend((q, b) for q, b in queue if q is p)
-        profile = cProfile.Profile() if args.profile else None
+        profile = cProfile.Profile(time.process_time) if args.profile else None
         if profile is not None:  # the thread-pool trips inline, so the profile sees them
             import backend.api.routes.cases as routes
 
@@ -120,7 +120,7 @@ async def run(args: argparse.Namespace, work: Path) -> tuple[float, float, int, 
         system_share = (t1.system - t0.system) / offer_cpu if offer_cpu else 0.0
 
         reads = 0
-        read_profile = cProfile.Profile() if args.profile else None
+        read_profile = cProfile.Profile(time.process_time) if args.profile else None
         cpu0 = time.process_time()
         if read_profile is not None:
             read_profile.enable()

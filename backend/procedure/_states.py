@@ -17,10 +17,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
-from eth_utils import is_checksum_address
-
 from evidence.jury import tally_hash
 from evidence.orders import Allocation
+from evidence.records import is_checksummed
 
 from ._errors import InvalidCommand
 
@@ -157,7 +156,7 @@ _ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
 
 def check_address(name: str, value: object) -> str:
     """Accept only EIP-55 checksummed addresses: a wrong-case typo must not pass as a party."""
-    if not isinstance(value, str) or not is_checksum_address(value):
+    if not is_checksummed(value):
         raise InvalidCommand(
             f"{name}: expected an EIP-55 checksummed address (0x + 40 hex), found {value!r}"
         )
