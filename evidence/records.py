@@ -82,7 +82,6 @@ __all__ = [
     "bytes32",
     "canonical_json",
     "checksum_address",
-    "is_checksummed",
     "normalize_signature",
     "record_from_mapping",
     "records_from_json_lines",
@@ -123,14 +122,6 @@ def checksum_address(value: object, what: str = "address") -> str:
             f"{_eip55(value)}); copy the address again from its source"
         )
     return checksummed
-
-
-def is_checksummed(value: object) -> bool:
-    """Whether ``value`` is an address written exactly in its EIP-55 form: what
-    ``eth_utils.is_checksum_address`` answers (tested), at a cached check (the procedure
-    checks the actor of every command: ~0.1 ms each through eth_utils, issue 10)."""
-    return isinstance(value, str) and _HEX40.match(value) is not None \
-        and _checksum(value) == value
 
 
 def _eip55(address: bytes | str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from eth_abi import encode as abi_encode
-from eth_utils import is_checksum_address, keccak, to_checksum_address
+from eth_utils import keccak, to_checksum_address
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +18,7 @@ from evidence._keccak import keccak256
 from evidence.errors import FormatError, InvalidAddress, InvalidRecord
 from evidence.ipfs.unixfs import CHUNK_SIZE, FileImporter, add_bytes
 from evidence.merkle import leaf_hash
-from evidence.records import Domain, _eip55, checksum_address, is_checksummed
+from evidence.records import Domain, _eip55, checksum_address
 from evidence.verify import hash_file
 
 
@@ -44,23 +44,6 @@ def test_eip55_is_eth_utils_checksum(raw: bytes) -> None:
     assert _eip55("0x" + raw.hex()) == want
     assert _eip55("0x" + raw.hex().upper()) == want
     assert checksum_address(raw) == want
-
-
-@settings(max_examples=300, deadline=None)
-@given(raw=st.binary(min_size=20, max_size=20), flip=st.integers(min_value=2, max_value=41))
-def test_is_checksummed_is_eth_utils_is_checksum_address(raw: bytes, flip: int) -> None:
-    good = to_checksum_address(raw)
-    other = good[:flip] + good[flip].swapcase() + good[flip + 1:]
-    for value in (good, good.lower(), "0x" + good[2:].upper(), other, good[2:],
-                  "0X" + good[2:], good + "0", good[:-1], " " + good, good + "\n"):
-        assert is_checksummed(value) is is_checksum_address(value), value
-
-
-def test_is_checksummed_refuses_what_is_not_an_address_string() -> None:
-    for value in (None, 1, b"\x00" * 20, "0x" + "g" * 40, "0x", "",
-                  "0x" + "\u0661" * 40):  # Arabic-Indic digits: not hex
-        assert is_checksummed(value) is False
-        assert is_checksum_address(value) is False
 
 
 def test_checksum_address_still_refuses_bad_mixed_case() -> None:
