@@ -11,9 +11,9 @@ ASGI transport), and pre-sign ``--offers`` offers each. Timed: the offers, ``--c
 clients at a time (1: one after the other; more: concurrent requests share group commits
 on SQLite, as at 50 clients over HTTP), then ``--reads`` case views one after the other.
 Process CPU (user + system, ``os.times``) per offer and per read; ``--profile FILE`` writes a
-cProfile of the offer phase (the service's thread-pool trips then run inline on the event
-loop, so use it with ``--concurrency 1``) and of the read phase in FILE.reads. Last line:
-``inprocess_cpu_ms_per_offer=<ms>``.
+cProfile (on the process CPU clock, not wall time) of the offer phase (the service's
+thread-pool trips then run inline on the event loop, so use it with ``--concurrency 1``)
+and of the read phase in FILE.reads. Last line: ``inprocess_cpu_ms_per_offer=<ms>``.
 """
 
 from __future__ import annotations
