@@ -11,9 +11,9 @@ ASGI transport), and pre-sign ``--offers`` offers each. Timed: the offers, ``--c
 clients at a time (1: one after the other; more: concurrent requests share group commits
 on SQLite, as at 50 clients over HTTP), then ``--reads`` case views one after the other.
 Process CPU (user + system, ``os.times``) per offer and per read; ``--profile FILE`` writes a
-cProfile of the offer phase (the service's thread-pool trips then run inline on the event
-loop, so use it with ``--concurrency 1``) and of the read phase in FILE.reads. Last line:
-``inprocess_cpu_ms_per_offer=<ms>``.
+cProfile (on the process CPU clock, not wall time) of the offer phase (the service's
+thread-pool trips then run inline on the event loop, so use it with ``--concurrency 1``)
+and of the read phase in FILE.reads. Last line: ``inprocess_cpu_ms_per_offer=<ms>``.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ async def run(args: argparse.Namespace, work: Path) -> tuple[float, float, int, 
         for p_index, p in enumerate(parties):
             lane = lanes[p_index % args.concurrency]
             lane.extend((q, b) for q, b in queue if q is p)
-        profile = cProfile.Profile() if args.profile else None
+        profile = cProfile.Profile(time.process_time) if args.profile else None
         if profile is not None:  # the thread-pool trips inline, so the profile sees them
             import backend.api.routes.cases as routes
 
@@ -120,7 +120,7 @@ async def run(args: argparse.Namespace, work: Path) -> tuple[float, float, int, 
         system_share = (t1.system - t0.system) / offer_cpu if offer_cpu else 0.0
 
         reads = 0
-        read_profile = cProfile.Profile() if args.profile else None
+        read_profile = cProfile.Profile(time.process_time) if args.profile else None
         cpu0 = time.process_time()
         if read_profile is not None:
             read_profile.enable()

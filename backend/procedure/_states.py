@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import TYPE_CHECKING, TypeVar
 
 from eth_utils import is_checksum_address
@@ -155,9 +156,16 @@ _HASH_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
 
 
+@lru_cache(maxsize=4096)
+def _is_checksummed(value: str) -> bool:
+    """Remembered: every command checks its actor, and a case has a few addresses (through
+    eth_utils ~0.1 ms each, issue 10)."""
+    return bool(is_checksum_address(value))
+
+
 def check_address(name: str, value: object) -> str:
     """Accept only EIP-55 checksummed addresses: a wrong-case typo must not pass as a party."""
-    if not isinstance(value, str) or not is_checksum_address(value):
+    if not isinstance(value, str) or not _is_checksummed(value):
         raise InvalidCommand(
             f"{name}: expected an EIP-55 checksummed address (0x + 40 hex), found {value!r}"
         )

@@ -84,7 +84,7 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
         # query (CaseRepository.chain_head)
         position, prev, _ = service.repository.chain_head(session, row.id,
                                                           next_sequence=row.next_sequence)
-        actions = session.execute(_CHAIN_ACTIONS, {"case_id": row.id}).all()
+        actions = session.connection().execute(_CHAIN_ACTIONS, {"case_id": row.id}).all()
         award_hash = service.award_record_hash(session, row.id, case)
     allowed = _allowed(service, case, viewer)
     hidden = _hidden_evidence(case, viewer, roles)
@@ -143,7 +143,7 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
         "chainActions": [chain_action_view(a) for a in actions],
     }
     if roles & OFFER_READERS:
-        view["offers"] = [_offer_view(service, case, o) for o in case.offers]
+        view["offers"] = _offer_list(service, case)
         view["preEvaluation"] = p.to_jsonable(case.pre_evaluation)
     if case.jury.jurors or case.jury.former_jurors:  # jurors are pseudonyms to the parties
         view["jurors"] = (list(case.jury.jurors) if sees_jurors(roles) else
@@ -163,8 +163,7 @@ def case_view_json(service: CaseService, case_id: str, viewer: str) -> bytes:
     if offers is None or list(view)[-2:] != ["offers", "preEvaluation"]:
         return _dumps(view)
     head = {k: v for k, v in view.items() if k not in ("offers", "preEvaluation")}
-    texts = [_offer_text(o) for o in offers]
-    return b"".join((_dumps(head)[:-1], b',"offers":[', b",".join(texts),
+    return b"".join((_dumps(head)[:-1], b',"offers":[', _offers_text(offers),
                      b'],"preEvaluation":', _dumps(view["preEvaluation"]), b"}"))
 
 
@@ -189,6 +188,23 @@ def _offer_text(view: dict[str, Any]) -> bytes:
     return text
 
 
+# id(offer list) -> (the list, its offers' JSON texts joined): a case view lists the
+# same list object for every read of a state (``_offer_list``), so one lookup per read
+_offer_list_texts: dict[int, tuple[list[dict[str, Any]], bytes]] = {}
+
+
+def _offers_text(offers: list[dict[str, Any]]) -> bytes:
+    """The offers' JSON texts, comma-joined (a masked view's new list misses, rightly)."""
+    hit = _offer_list_texts.get(id(offers))
+    if hit is not None and hit[0] is offers:
+        return hit[1]
+    text = b",".join([_offer_text(o) for o in offers])
+    if len(_offer_list_texts) >= OFFER_LIST_CACHE_SIZE:
+        _offer_list_texts.clear()
+    _offer_list_texts[id(offers)] = (offers, text)
+    return text
+
+
 def token_fields(service: CaseService, order_id: int) -> dict[str, Any]:
     """How the case's amounts are written: the order's ``token``, its ``currency`` (ERC-20
     ``symbol()``, "ETH" for ether) and ``decimals``. While the escrow cannot be read these
@@ -206,6 +222,26 @@ OFFER_VIEW_CACHE_SIZE = 4096
 # case view lists its 30 offers without encoding each again per read (issue 10). Keyed
 # by identity (the offer is kept, so its id is not reused while the entry lives).
 _offer_views: dict[int, tuple[p.Offer, tuple[Any, ...], dict[str, Any]]] = {}
+
+
+OFFER_LIST_CACHE_SIZE = 1024
+# id(case.offers) -> (that tuple, its case's (domain, order, case id), the offers' views).
+# A decoded state is cached and its offers tuple shared by the states a step leaves it
+# unchanged in: a read lists the offers with one lookup instead of one per offer.
+_offer_lists: dict[int, tuple[tuple[p.Offer, ...], tuple[Any, ...], list[dict[str, Any]]]] = {}
+
+
+def _offer_list(service: CaseService, case: p.CaseState) -> list[dict[str, Any]]:
+    """The case's offers as the view lists them (read-only: shared between views)."""
+    context = (service.domain, case.order.order_id, case.case_id)
+    hit = _offer_lists.get(id(case.offers))
+    if hit is not None and hit[0] is case.offers and hit[1] == context:
+        return hit[2]
+    views = [_offer_view(service, case, o) for o in case.offers]
+    if len(_offer_lists) >= OFFER_LIST_CACHE_SIZE:
+        _offer_lists.clear()
+    _offer_lists[id(case.offers)] = (case.offers, context, views)
+    return views
 
 
 def _offer_view(service: CaseService, case: p.CaseState, offer: p.Offer) -> dict[str, Any]:

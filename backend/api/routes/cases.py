@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field, field_validator
 from sqlmodel import col, select
@@ -50,7 +50,7 @@ from ..schemas import (
     TimelineItemOut,
 )
 from .log import get_log
-from .performance import Performance
+from .performance import Performance, get_performance
 
 router = APIRouter(tags=["cases"], responses=errors(403, 404, 409, 502, 503))
 
@@ -87,11 +87,12 @@ class OpenCaseIn(StrictBody):
         return value
 
 
-async def _submit(ctx: Ctx, user: str, case_id: str, body: StepIn,
-                  allowed: frozenset[str] | None, perf: PerformanceService) -> JSONResponse:
+async def _submit(request: Request, ctx: Ctx, user: str, case_id: str, body: StepIn,
+                  allowed: frozenset[str] | None) -> JSONResponse:
     """``async`` with one explicit trip to the thread pool for the service: a sync
     endpoint costs FastAPI a second trip to validate the returned dict, and the event
-    loop's share of a step was mostly such trips."""
+    loop's share of a step was mostly such trips. The performance service is looked up
+    only for the one step that reads it (a dependency costs every step its solving)."""
     record = body.record
     kind = record.get("type")
     message = record.get("message")
@@ -113,6 +114,7 @@ async def _submit(ctx: Ctx, user: str, case_id: str, body: StepIn,
             raise BadSubmission("document: a fast-track proposal carries its report (the "
                                 "reasons) as its document; GET /cases/{id}/fast-track gives "
                                 "it as `canonical`")
+        perf = await get_performance(request, ctx)
         await run_in_threadpool(_check_fast_track, ctx, perf, case_id, body.payload)
     # the validated fields as they are (model_dump would copy the record's JSON again)
     data = {"record": body.record, "payload": body.payload, "attachments": body.attachments,
@@ -171,10 +173,10 @@ def _check_fast_track(ctx: Ctx, perf: PerformanceService, case_id: str,
 
 
 @router.post("/cases/{case_id}/steps", status_code=201, response_model=StepAcceptedOut)
-async def post_step(ctx: Ctx, user: CurrentUser, case_id: str, body: StepIn,
-                    perf: Performance) -> JSONResponse:  # documented by response_model
+async def post_step(request: Request, ctx: Ctx, user: CurrentUser, case_id: str,
+                    body: StepIn) -> JSONResponse:  # documented by response_model
     """Any signed step (the typed endpoints below accept one action each)."""
-    return await _submit(ctx, user, case_id, body, None, perf)
+    return await _submit(request, ctx, user, case_id, body, None)
 
 
 @router.post("/cases/{case_id}/steps/prepare", response_model=PreparedStepOut)
@@ -250,9 +252,9 @@ STEP_ENDPOINTS = _endpoints()
 
 
 def _make_endpoint(allowed: frozenset[str]) -> Any:
-    async def endpoint(ctx: Ctx, user: CurrentUser, case_id: str, body: StepIn,
-                       perf: Performance) -> JSONResponse:  # documented by response_model
-        return await _submit(ctx, user, case_id, body, allowed, perf)
+    async def endpoint(request: Request, ctx: Ctx, user: CurrentUser, case_id: str,
+                       body: StepIn) -> JSONResponse:  # documented by response_model
+        return await _submit(request, ctx, user, case_id, body, allowed)
 
     return endpoint
 

@@ -24,6 +24,14 @@ def test_the_view_text_is_jsonresponse_of_the_view(world: World) -> None:
         expected = JSONResponse(views.case_view(service, w.case_id, reader.address)).body
         assert r.content == expected
         assert len(r.json()["offers"]) == 3
+    # a new offer: a new list of offers (the kept list and its text are the old state's)
+    body, prev = w.seller.offer_at(w.case_id, ORDER_ID, seq + 3, prev, 9_000 + AMOUNT // 4)
+    ok(w.seller.post(f"/cases/{w.case_id}/offers", json=body))
+    for reader in (w.buyer, w.buyer):
+        r = reader.get(f"/cases/{w.case_id}")
+        assert r.content == JSONResponse(views.case_view(service, w.case_id,
+                                                         reader.address)).body
+        assert len(r.json()["offers"]) == 4
     admin = views.case_view(service, w.case_id, service.institution_address)
     assert "offers" not in admin  # an admin sees no offers: the view is encoded whole
     assert views.case_view_json(service, w.case_id, service.institution_address) == \
