@@ -334,9 +334,11 @@ class PerformanceItemOut(Open):
 
 
 class PerformanceCapturedOut(PerformanceItemOut):
-    """A recorded item, with the receipt of its ``performance`` entry in the log."""
+    """A recorded item, with the receipt of its ``performance`` entry in the log and one
+    for each of its other provenance entries (kind ``provenance``)."""
 
     receipt: ReceiptOut
+    provenanceReceipts: list[ReceiptOut]  # noqa: N815
 
 
 class PerformanceListOut(Open):
@@ -396,9 +398,11 @@ class PackageVerificationOut(Open):
 
 
 class EvidenceSubmittedOut(EvidenceItemOut):
-    """A submitted item, with the receipt of its ``EvidenceSubmission`` in the log."""
+    """A submitted item, with the receipt of its ``EvidenceSubmission`` in the log and one
+    for each provenance entry the submission logged (kind ``provenance``)."""
 
     receipt: ReceiptOut
+    provenanceReceipts: list[ReceiptOut]  # noqa: N815
 
 
 class LogCheckpointOut(Open):

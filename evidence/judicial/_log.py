@@ -550,6 +550,10 @@ def check_receipts(section: LogSection, keys: Sequence[str], case_id: bytes,
             problems.append(f"{what}: the package does not carry this record (omitted)"
                             f"{instead}{later}")
             continue
+        if inc is None and r.index >= section.end:
+            details.append(f"{what}: carried ({carried}); accepted after the package's last "
+                           f"checkpoint (size {section.end}), so not proven in its log")
+            continue
         if inc is None or inc.entry != r.entry_bytes:
             found = (f"holds 0x{api.decode_entry(inc.entry).record_hash.hex()}"
                      if inc is not None else "cites nothing")
