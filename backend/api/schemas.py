@@ -338,7 +338,7 @@ class PerformanceCapturedOut(PerformanceItemOut):
     for each of its other provenance entries (kind ``provenance``)."""
 
     receipt: ReceiptOut
-    provenanceReceipts: list[ReceiptOut]  # noqa: N815
+    provenanceReceipts: list[ReceiptOut]
 
 
 class PerformanceListOut(Open):
@@ -402,7 +402,7 @@ class EvidenceSubmittedOut(EvidenceItemOut):
     for each provenance entry the submission logged (kind ``provenance``)."""
 
     receipt: ReceiptOut
-    provenanceReceipts: list[ReceiptOut]  # noqa: N815
+    provenanceReceipts: list[ReceiptOut]
 
 
 class LogCheckpointOut(Open):

@@ -8,7 +8,7 @@ ts`` authority dates each anchored root.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -327,3 +327,72 @@ def enforced_for_court(cw: ChainWorld, name: str = "Court", name_zh: str = "") -
     assert r.status_code in (200, 201), r.text
     cw.anchor_all()
     return case_id
+
+
+# -- the court's package, shared by the log's package tests (backfill, receipts, contract,
+# performance, provenance): access, anchoring, download, verification, a forger's edit
+
+
+def grant_court(cw: ChainWorld, name: str = "Court") -> None:
+    """Register the court and give it the case."""
+    w = cw.world
+    r = w.admin.post("/admin/courts", json={"address": w.court.address, "name": name})
+    assert r.status_code in (200, 201), r.text
+    r = w.admin.post(f"/cases/{w.case_id}/courts", json={"court": w.court.address})
+    assert r.status_code in (200, 201), r.text
+
+
+def court_package(cw: ChainWorld, case_id: str, out: Path) -> tuple[Path, Any]:
+    """The court's package of the case, saved to ``out``, and the answer: access given,
+    every record anchored; the first download queues the carried escrow record (Award or
+    Settlement) and is refused ``not_anchored_yet`` until the next round."""
+    w = cw.world
+    grant_court(cw)
+    url = f"/cases/{case_id}/judicial-package"
+    cw.anchor_all()
+    assert w.court.get(url).status_code == 409  # the carried record is queued first
+    cw.anchor_all()
+    r = w.court.get(url)
+    assert r.status_code == 200, r.text[:300]
+    out.write_bytes(r.content)
+    return out, r
+
+
+def verified(cw: ChainWorld, pkg: Path, **kw: Any) -> Any:
+    """The package's verification report, asserting every check passed."""
+    from evidence.judicial.verify import verify_package
+
+    report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes(), **kw)
+    failed = {c.name: (c.reason, c.details) for c in report.checks if not c.passed}
+    assert failed == {}, failed
+    return report
+
+
+def failed_checks(cw: ChainWorld, pkg: Path, **kw: Any) -> dict[str, Any]:
+    """The failed checks of the package's verification, by name."""
+    from evidence.judicial.verify import Status, verify_package
+
+    report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes(), **kw)
+    return {c.name: c for c in report.checks if c.status is Status.FAILED}
+
+
+def rewrite_package(package: bytes, out: Path, edit: Callable[[dict[str, bytes]], None]
+                    ) -> Path:
+    """The package with ``edit`` applied to its members and SHA256SUMS recomputed, as a
+    forger would (the attestation then fails too; the log checks are what a test reads)."""
+    import hashlib
+    import io
+    import zipfile
+
+    from evidence.judicial import _format as fmt
+
+    with zipfile.ZipFile(io.BytesIO(package)) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    edit(files)
+    listed = {n: hashlib.sha256(b).hexdigest() for n, b in files.items()
+              if n not in fmt.OUTSIDE_CHECKSUMS}
+    files[fmt.CHECKSUMS] = fmt.checksums_text(listed)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(files):
+            zf.writestr(name, files[name])
+    return out

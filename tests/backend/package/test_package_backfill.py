@@ -25,9 +25,14 @@ from backend.db.log_models import (
     LogNode,
 )
 from evidence.cli import _load_plugins, app
-from evidence.judicial.verify import verify_package
-from tests.backend.package.package_world import ChainWorld, _enforced, post, run_to_award
-from tests.backend.package.test_package import _grant_court
+from tests.backend.package.package_world import (
+    ChainWorld,
+    _enforced,
+    court_package,
+    post,
+    run_to_award,
+    verified,
+)
 
 
 def _check(url: str, tmp_path: Path, *args: str) -> tuple[int, dict[str, object], str]:
@@ -68,15 +73,5 @@ def test_records_from_before_the_log_are_backfilled_and_the_package_verifies(
             col(LogEntry.case_id) == case_id).order_by(col(LogEntry.idx)))]
     assert kinds[0] != "backfill" and "backfill" in kinds  # late: after the later records
 
-    _grant_court(cw)
-    page = f"/cases/{case_id}/judicial-package"
-    cw.anchor_all()
-    assert w.court.get(page).status_code == 409  # the carried Award is queued first
-    cw.anchor_all()
-    r = w.court.get(page)
-    assert r.status_code == 200, r.text[:300]
-    pkg = tmp_path / "package.zip"
-    pkg.write_bytes(r.content)
-    report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
-    failed = {c.name: (c.reason, c.details) for c in report.checks if not c.passed}
-    assert failed == {}, failed
+    court_package(cw, case_id, tmp_path / "package.zip")
+    verified(cw, tmp_path / "package.zip")
