@@ -650,19 +650,18 @@ class PackageService:
         # a provenance entry appended since the last checkpoint (an item's ``anchored``,
         # written by this export) needs no later one: the package proves it when a
         # checkpoint it cites covers it, and carries it either way
-        last = next(r for r in reversed(rows) if r.kind != PROVENANCE_KIND) \
-            if any(r.kind != PROVENANCE_KIND for r in rows) else rows[-1]
-        if not carried or max(c.size for c in carried) <= last.idx:
+        tail = next((r for r in reversed(rows) if r.kind != PROVENANCE_KIND), rows[-1])
+        if not carried or max(c.size for c in carried) <= tail.idx:
             # the case's own batches carry no checkpoint covering its last entry (batches
             # anchored before the log existed): the first later anchored one covers it
             cover = session.exec(select(CheckpointRow).where(
                 col(CheckpointRow.batch_id).is_not(None), col(CheckpointRow.refused).is_(None),
-                col(CheckpointRow.size) > last.idx).order_by(
+                col(CheckpointRow.size) > tail.idx).order_by(
                 col(CheckpointRow.size)).limit(1)).first()
             batch = session.get(AnchorBatch, cover.batch_id) if cover and cover.batch_id \
                 else None
             if cover is None or batch is None or batch.status != AnchorStatus.CONFIRMED:
-                raise NotAnchoredYet(f"log entry {last.idx} of the case is in no anchored "
+                raise NotAnchoredYet(f"log entry {tail.idx} of the case is in no anchored "
                                      "checkpoint yet; retry after the next anchoring round")
             batches[batch.id or 0] = batch
             carried.append(cover)

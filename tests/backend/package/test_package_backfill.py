@@ -35,12 +35,15 @@ from tests.backend.package.package_world import (
 )
 
 
-def _check(url: str, tmp_path: Path, *args: str) -> tuple[int, dict[str, object], str]:
+def _check(url: str, tmp_path: Path, *args: str, json_line: bool = True, lang: str = "en"
+           ) -> tuple[int, dict[str, object], str]:
+    """`chainarb log check ARGS` on the database: exit code, its JSON line, all it said."""
     _load_plugins()
     r = CliRunner().invoke(app, ["log", "check", *args], env={
         "CHAINARB_DATABASE_URL": url, "CHAINARB_DATA_DIR": str(tmp_path / "cli-data"),
-        "CHAINARB_LANG": "en"})
-    return r.exit_code, json.loads(r.stdout.splitlines()[0]), r.stdout + r.stderr
+        "CHAINARB_LANG": lang})
+    found = json.loads(r.stdout.splitlines()[0]) if json_line else {}
+    return r.exit_code, found, r.stdout + r.stderr
 
 
 def test_records_from_before_the_log_are_backfilled_and_the_package_verifies(
