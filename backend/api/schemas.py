@@ -455,7 +455,9 @@ class LogLeafOut(Open):
 
 
 class LogAbsenceOut(Open):
-    """A signed ``chainarb.log-absence`` statement (docs/log.md)."""
+    """A signed ``chainarb.log-absence`` statement (docs/log.md §8): version 1 lists the
+    entries between the checkpoints (``frontier``, ``entries``), version 2 the case's heads
+    in their signed per-case indexes (``consistency``, ``heads``)."""
 
     format: str
     version: int
@@ -463,8 +465,10 @@ class LogAbsenceOut(Open):
     caseId: str
     from_: str = Field(alias="from")
     to: str
-    frontier: list[str]
-    entries: list[str]
+    frontier: list[str] | None = None
+    entries: list[str] | None = None
+    consistency: list[str] | None = None
+    heads: dict[str, list[dict[str, Any]]] | None = None
     issuedAt: str
     signer: str
     signature: str

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evidence.log import _statement as st
 from evidence.log.checkpoint import (
@@ -52,6 +52,9 @@ from evidence.log.errors import (
 from evidence.log.note import Note, NoteSigner
 from evidence.log.proofs import extend_frontier, root_from_frontier
 from evidence.records import canonical_json
+
+if TYPE_CHECKING:
+    from evidence.log.absence_index import IndexAbsenceProof
 
 __all__ = [
     "ABSENCE_FORMAT",
@@ -215,7 +218,7 @@ def issue_absence(*, origin: str, case_id: bytes, first: str, second: str,
 class VerifiedAbsence:
     """A proof of absence that verified: the case, and the two checkpoints it spans."""
 
-    proof: AbsenceProof
+    proof: AbsenceProof | IndexAbsenceProof
     signer: str
     first: SignedCheckpoint
     second: SignedCheckpoint
@@ -233,7 +236,19 @@ def verify_absence(proof: AbsenceProof | bytes | str | Mapping[str, Any],
     NoteForged, NoteUnsigned, CheckpointMismatch, InclusionProofError,
     ConsistencyProofError, AbsenceDisproved, WrongCase.
     """
-    p = proof if isinstance(proof, AbsenceProof) else AbsenceProof.from_json(proof)
+    from evidence.log.absence_index import (
+        INDEX_ABSENCE_VERSION,
+        IndexAbsenceProof,
+        check_index_absence,
+    )
+
+    p: AbsenceProof | IndexAbsenceProof
+    if isinstance(proof, AbsenceProof | IndexAbsenceProof):
+        p = proof
+    elif _version(proof) == INDEX_ABSENCE_VERSION:
+        p = IndexAbsenceProof.from_json(proof)
+    else:
+        p = AbsenceProof.from_json(proof)
     if origin is not None and p.origin != origin:
         raise OriginMismatch(f"absence proof of log {p.origin!r}, expected {origin!r}")
     if case_id is not None and p.case_id != case_id:
@@ -249,5 +264,15 @@ def verify_absence(proof: AbsenceProof | bytes | str | Mapping[str, Any],
                 f"absence proof's {name} checkpoint (size {got.size}, root {got.root.hex()}) "
                 f"is not the expected one (size {want.size}, root {want.root.hex()})"
             )
-    check_absence(p.case_id, a.checkpoint, b.checkpoint, p.frontier, p.entries)
+    if isinstance(p, IndexAbsenceProof):
+        check_index_absence(p.case_id, a.checkpoint, b.checkpoint, p.consistency,
+                            p.heads_first, p.heads_second)
+    else:
+        check_absence(p.case_id, a.checkpoint, b.checkpoint, p.frontier, p.entries)
     return VerifiedAbsence(p, signer, a, b)
+
+
+def _version(data: bytes | str | Mapping[str, Any]) -> object:
+    """The statement's version (1: a range of entries; 2: the per-case index)."""
+    obj = st.load(data, "absence proof", MAX_ABSENCE_JSON)
+    return obj.get("version")

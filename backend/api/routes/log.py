@@ -7,7 +7,7 @@ record hash, signatures hash), never a record's content.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from starlette.concurrency import run_in_threadpool
@@ -91,14 +91,17 @@ async def leaf(ctx: Ctx,
     return await run_in_threadpool(svc.leaf, record_hash)
 
 
-@router.get("/absence", response_model=LogAbsenceOut)
+@router.get("/absence", response_model=LogAbsenceOut, response_model_exclude_none=True)
 async def absence(ctx: Ctx,
                   case: Annotated[str, Query(pattern=HASH_PATTERN)],
                   first: Annotated[int, Query(alias="from", ge=0, le=MAX_SIZE)],
-                  second: Annotated[int, Query(alias="to", ge=0, le=MAX_SIZE)]
+                  second: Annotated[int, Query(alias="to", ge=0, le=MAX_SIZE)],
+                  by: Annotated[Literal["index", "range"], Query()] = "index",
                   ) -> dict[str, Any]:
     """A signed proof that no record of ``case`` entered the log between the anchored
-    checkpoints of sizes ``from`` and ``to`` (``chainarb.log-absence``: both notes, the
-    first's frontier and the entries between, checked by the service before it signs)."""
+    checkpoints of sizes ``from`` and ``to`` (``chainarb.log-absence``, checked by the
+    service before it signs): by the case's heads in both checkpoints' signed per-case
+    indexes (version 2, the default when both sign one), or by the entries between them
+    (version 1, ``by=range``, and for checkpoints signed before the index)."""
     svc = get_log(ctx)
-    return await run_in_threadpool(svc.absence, case.lower(), first, second)
+    return await run_in_threadpool(svc.absence, case.lower(), first, second, by)
