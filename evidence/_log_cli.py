@@ -140,6 +140,12 @@ t = Catalog("log", {
         "checkpoints of {start} and {end} entries ({n} entries checked, none of this case).",
         "不存在证明成立：在日志 {origin!r} 的 {start} 条与 {end} 条检查点之间，案件 {case} 没有任何"
         "记录进入（已核对 {n} 条，均不属于本案）。"),
+    "absence_ok_index": (
+        "Proof of absence holds: no record of case {case} entered log {origin!r} between its "
+        "checkpoints of {start} and {end} entries (by the per-case index both checkpoints "
+        "sign: the case's entries are the same at both, or it has none).",
+        "不存在证明成立：在日志 {origin!r} 的 {start} 条与 {end} 条检查点之间，案件 {case} 没有任何"
+        "记录进入（依两个检查点所签的分案索引：本案记录在两处相同，或均无记录）。"),
     "absence_failed": ("Proof of absence REFUSED: {err}.", "不存在证明不成立：{err}。"),
     "absence_case": ("Proof of absence REFUSED: it is about case {found}, not {case}.",
                      "不存在证明不成立：其所涉案件为 {found}，而非 {case}。"),
@@ -400,8 +406,9 @@ def register_log_commands(app: typer.Typer) -> None:
         if case is not None and found != case.lower():
             typer.echo(t("absence_case", found=found, case=case.lower()), err=True)
             raise typer.Exit(EXIT_FAILED)
-        typer.echo(t("absence_ok", case=found, origin=result.origin, start=result.start.size,
-                     end=result.end.size, n=result.entries))
+        typer.echo(t("absence_ok_index" if result.by_index else "absence_ok", case=found,
+                     origin=result.origin, start=result.start.size, end=result.end.size,
+                     n=result.entries))
         typer.echo(t("absence_anchor"))
         raise typer.Exit(EXIT_OK)
 

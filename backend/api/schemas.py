@@ -454,6 +454,17 @@ class LogLeafOut(Open):
     entries: list[LogLeafEntryOut]
 
 
+class LogCaseOut(Open):
+    """A case's entries below a checkpoint's size and its place in that checkpoint's signed
+    per-case index (docs/log.md §14)."""
+
+    caseId: str
+    size: int
+    checkpoint: str
+    heads: list[dict[str, Any]]
+    entries: list[dict[str, Any]]
+
+
 class LogAbsenceOut(Open):
     """A signed ``chainarb.log-absence`` statement (docs/log.md §8): version 1 lists the
     entries between the checkpoints (``frontier``, ``entries``), version 2 the case's heads

@@ -295,6 +295,27 @@ class LogService:
                                   entries=entries, issued_at=self.clock(), signer=self.signer)
         return statement.to_json()
 
+    def case_log(self, case_id: str, size: int) -> dict[str, Any]:
+        """The case's entries in the log of `size` (a signed checkpoint's) and its head in
+        that checkpoint's signed per-case index (or its neighbours when it has none): a
+        monitor follows the case with O(k + log C) data, not every entry of the log."""
+        with self.sessions() as session:
+            cp = self._checkpoint_of_size(session, size)
+            if index_of(Checkpoint.parse_body(Note.parse(cp.row.note).text).extensions) \
+                    is None:
+                raise Conflict(f"the checkpoint of size {size} signs no per-case index "
+                               "(signed before it existed): read its entries instead",
+                               code="no_case_index")
+            heads = heads_at(session, size)
+            tree = index_tree(heads)
+            placed = placed_heads(heads, tree.inclusion_proof, bytes.fromhex(case_id[2:]))
+            rows = session.exec(select(LogEntry.idx, LogEntry.entry).where(
+                col(LogEntry.case_id) == case_id, col(LogEntry.idx) < size)
+                .order_by(col(LogEntry.idx))).all()
+        return {"caseId": case_id, "size": size, "checkpoint": cp.row.note,
+                "heads": [p.to_json() for p in placed],
+                "entries": [{"index": int(i), "entry": e} for i, e in rows]}
+
     def _absence_by_index(self, session: Session, case_id: str, first_note: str,
                           second_note: str, first: int, second: int) -> dict[str, Any]:
         """Version 2: the case's head (or its neighbours) in each checkpoint's index and

@@ -49,7 +49,7 @@ from evidence.log.note import Note, NoteSigner
 from evidence.log.proofs import verify_consistency
 
 __all__ = ["INDEX_ABSENCE_VERSION", "IndexAbsenceProof", "PlacedHead", "check_index_absence",
-           "issue_index_absence", "placed_heads"]
+           "head_at", "issue_index_absence", "placed_heads"]
 
 INDEX_ABSENCE_VERSION = 2
 MAX_INDEX_ABSENCE_JSON = 1 << 20  # two notes and a few dozen hashes
@@ -169,12 +169,12 @@ def _index(cp: Checkpoint, name: str) -> tuple[int, bytes]:
     found = index_of(cp.extensions)
     if found is None:
         raise StatementFormatError(f"the {name} checkpoint (size {cp.size}) signs no case "
-                                   "index: use a range statement (version 1)")
+                                   "index: use a range of entries (version 1)")
     return found
 
 
-def _head_at(cp: Checkpoint, placed: Sequence[PlacedHead], case_id: bytes, name: str
-             ) -> CaseHead | None:
+def head_at(cp: Checkpoint, placed: Sequence[PlacedHead], case_id: bytes,
+            name: str = "checkpoint's") -> CaseHead | None:
     """The case's head in `cp`'s signed index, or None when the neighbours prove it has
     none (InclusionProofError, LogRangeError, ConsistencyProofError otherwise)."""
     count, root = _index(cp, name)
@@ -211,8 +211,8 @@ def check_index_absence(case_id: bytes, first: Checkpoint, second: Checkpoint,
         raise ConsistencyProofError(f"second checkpoint (size {second.size}) is older than "
                                     f"the first (size {first.size})")
     verify_consistency(first.size, second.size, first.root, second.root, consistency)
-    a = _head_at(first, heads_first, case_id, "first")
-    b = _head_at(second, heads_second, case_id, "second")
+    a = head_at(first, heads_first, case_id, "first")
+    b = head_at(second, heads_second, case_id, "second")
     if b is not None and a != b:
         at = f"up to index {b.last_index}" if a is None else \
             f"{b.size - a.size} more, the last at index {b.last_index}"

@@ -18,6 +18,7 @@ from ..deps import Ctx
 from ..errors import errors
 from ..schemas import (
     LogAbsenceOut,
+    LogCaseOut,
     LogCheckpointOut,
     LogCheckpointsOut,
     LogConsistencyOut,
@@ -105,3 +106,13 @@ async def absence(ctx: Ctx,
     (version 1, ``by=range``, and for checkpoints signed before the index)."""
     svc = get_log(ctx)
     return await run_in_threadpool(svc.absence, case.lower(), first, second, by)
+
+
+@router.get("/case/{case_id}", response_model=LogCaseOut)
+async def case_log(ctx: Ctx, case_id: Annotated[str, Path(pattern=HASH_PATTERN)],
+                   size: Annotated[int, Query(ge=0, le=MAX_SIZE)]) -> dict[str, Any]:
+    """The case's entries in the log of ``size`` (a signed checkpoint's, hashes only) and its
+    head in that checkpoint's signed per-case index, with the proof (or its neighbours' when
+    it has none): what ``chainarb monitor --case`` follows (docs/log.md §14)."""
+    svc = get_log(ctx)
+    return await run_in_threadpool(svc.case_log, case_id.lower(), size)
