@@ -102,6 +102,20 @@ t = Catalog("log", {
         "of {size} entries does not hold it there: the record was dropped or replaced.",
         "不一致：回执 {name} 承诺记录 {record} 位于位置 {index}，但 {size} 条的日志中该位置并非"
         "此记录：记录被删除或替换。"),
+    "case_index": (
+        "The case has {n} entries in the log of {size}, exactly those its head in the "
+        "checkpoint's signed per-case index counts.",
+        "本案在 {size} 条的日志中有 {n} 条记录，与检查点所签分案索引中的本案摘要完全一致。"),
+    "case_index_refused": (
+        "INCONSISTENT: the case's place in the signed per-case index of the checkpoint of "
+        "{size} does not verify ({err}).",
+        "不一致：本案在 {size} 条检查点所签分案索引中的位置无法核验（{err}）。"),
+    "case_index_mismatch": (
+        "INCONSISTENT: the service lists {n} entries of the case in the log of {size}, but "
+        "the checkpoint's signed per-case index gives it {want} (up to index {last}), or a "
+        "record seen before is gone: a record was dropped, added or moved.",
+        "不一致：服务列出本案在 {size} 条的日志中有 {n} 条记录，但检查点所签分案索引记为 {want}"
+        " 条（至位置 {last}），或此前见过的记录已不见：有记录被删除、增加或移动。"),
     "entry_unproven": (
         "INCONSISTENT: the service listed an entry at index {index} it cannot prove.",
         "不一致：服务列出的位置 {index} 的条目无法证明。"),

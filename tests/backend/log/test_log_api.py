@@ -298,3 +298,63 @@ def test_case_proofs_for_the_package(w: World) -> None:
         [bytes.fromhex(p[2:]) for p in step["proof"]])
     empty = svc.case_proofs(other)  # no entries: the smallest anchored checkpoint
     assert empty["entries"] == [] and empty["size"] == 1
+
+
+def test_the_monitor_follows_a_case_through_the_per_case_index(w: World) -> None:
+    """docs/log.md §13, the monitor's step 4 by the index: the service lists the case's own
+    entries and its head in the checkpoint's signed index; the monitor reads no other
+    entry, and a list that leaves one out, or a head that is not in the index, alarms."""
+    from datetime import UTC, datetime
+
+    from evidence._monitor_http import HttpLogService
+    from evidence.monitor import Level, MonitorState, run_once
+
+    case = w.open_case("buyer")
+    file_claim(w)
+    _anchor(w)
+
+    class Counting(HttpLogService):
+        scanned = 0
+        proofs = 0
+
+        def entries(self, start: int, end: int) -> list[bytes]:
+            Counting.scanned += end - start
+            return super().entries(start, end)
+
+        def inclusion(self, index: int, size: int) -> list[bytes]:
+            Counting.proofs += 1
+            return super().inclusion(index, size)
+
+    service = Counting("http://testserver", client=w.client)
+    now = datetime.now(UTC)
+    state, _ = run_once(MonitorState(service="http://testserver", case_id=case), service,
+                        now=now, institution=[INSTITUTION])
+    # the other order's events (entries of its case), then one step of this case
+    for n in range(3):
+        ok(w.buyer.post(f"/orders/{OTHER_ORDER}/performance", json={
+            "type": "in_transit", "shipment": f"S{n}", "occurredAt": "2026-11-24T07:00:00Z"}))
+    ok(w.seller.post(f"/cases/{case}/arbitration-agreement",
+                     json=w.seller.plain("arbitration.agreed")))
+    _anchor(w)
+    later, found = run_once(state, service, now=now)
+    assert [f.key for f in found if f.level is Level.ALARM] == [], found
+    keys = [f.key for f in found]
+    assert "case_index" in keys and keys.count("new_record") == 1
+    assert Counting.scanned == 0 and Counting.proofs == 1  # its own new entry only
+    assert len(later.records) == 1
+
+    class Dropping(HttpLogService):
+        def case_log(self, case_id: str, size: int) -> Any:
+            heads, entries = super().case_log(case_id, size)
+            return heads, entries[:-1]
+
+    class Misplaced(HttpLogService):
+        def case_log(self, case_id: str, size: int) -> Any:
+            heads, entries = super().case_log(case_id, size)
+            return [{**heads[0], "position": heads[0]["position"] + 1}], entries
+
+    for lying, key in ((Dropping, "case_index_mismatch"), (Misplaced, "case_index_refused")):
+        _, found = run_once(state, lying("http://testserver", client=w.client), now=now)
+        assert key in [f.key for f in found if f.level is Level.ALARM], (key, found)
+    # a checkpoint size the index does not cover: the documented refusal
+    _code(w.stranger.get(f"/log/case/{case}", params={"size": 999}), 404, "unknown_tree_size")
