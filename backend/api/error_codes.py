@@ -122,8 +122,6 @@ ERROR_CODES = MappingProxyType({
     "method_refused": _E(403, "a JSON-RPC method the chain relay does not forward (it forwards "
                               "reads and signed raw transactions only)"),
     "no_chain": _E(503, "the service has no chain for the pages' relay to forward to"),
-    "no_case_index": _E(409, "the checkpoint of that size was signed before the per-case "
-                             "index existed: read its entries instead"),
     "no_checkpoint_yet": _E(404, "the log has no signed checkpoint yet (one is signed at the "
                                  "next anchoring round)"),
     "not_anchored_yet": _E(409, "the package waits for records to be anchored, or no anchored "

@@ -461,7 +461,7 @@ class LogCaseOut(Open):
     caseId: str
     size: int
     checkpoint: str
-    heads: list[dict[str, Any]]
+    heads: list[dict[str, Any]] | None  # None: the checkpoint signs no per-case index
     entries: list[dict[str, Any]]
 
 
