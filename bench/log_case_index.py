@@ -53,14 +53,20 @@ def _cpu(fn: Callable[[], Any]) -> tuple[float, Any]:
     return (time.process_time() - t) * 1000, out
 
 
-def pure(entries_n: int, cases: int, k: int, seed: int) -> dict[str, float]:
+def _log(entries_n: int, cases: int, k: int, seed: int
+         ) -> tuple[bytes, list[int], list[bytes], MerkleLog]:
+    """The benchmark's log: the case's id, its entries' indices, every entry, the tree."""
     rng = random.Random(seed)
     ours = hashlib.sha256(b"the case").digest()
     at = sorted(rng.sample(range(entries_n // 20, entries_n * 19 // 20), k))
     others = [hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(cases)]
     chosen = set(at)
     entries = [_entry(ours if i in chosen else rng.choice(others), i) for i in range(entries_n)]
-    tree = MerkleLog.of(entries)
+    return ours, at, entries, MerkleLog.of(entries)
+
+
+def pure(entries_n: int, cases: int, k: int, seed: int) -> dict[str, float]:
+    ours, at, entries, tree = _log(entries_n, cases, k, seed)
     end = tree.size
     # before: the range from the empty tree (the checkpoint before the first entry is at
     # most as good as that in the worst case; take the first entry's position, generous)
@@ -100,13 +106,7 @@ def absence(entries_n: int, cases: int, k: int, seed: int) -> dict[str, float]:
     from evidence.log.caseindex import index_extension
     from evidence.log.checkpoint import sign_checkpoint
 
-    rng = random.Random(seed)
-    ours = hashlib.sha256(b"the case").digest()
-    at = sorted(rng.sample(range(entries_n // 20, entries_n * 19 // 20), k))
-    others = [hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(cases)]
-    chosen = set(at)
-    entries = [_entry(ours if i in chosen else rng.choice(others), i) for i in range(entries_n)]
-    tree = MerkleLog.of(entries)
+    ours, at, entries, tree = _log(entries_n, cases, k, seed)
     gap = max(range(k - 1), key=lambda i: at[i + 1] - at[i])
     a, b = at[gap] + 1, at[gap + 1]  # no entry of the case in [a, b)
     signer = NoteSigner.from_private_key(b"\x4c" * 32)  # the published test key of §6

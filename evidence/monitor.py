@@ -390,9 +390,11 @@ def run_once(state: MonitorState, service: LogService, *, now: datetime,
     # 4. the case's new records since the last run: through the checkpoint's signed
     # per-case index when it signs one (the case's own entries only), else every entry
     records = list(state.records)
-    followed = _by_index(service, note, cp.size, state, alarm, findings.append) \
-        if state.size is not None and cp.size > state.size else None
-    for index, raw in followed or []:
+    grew = state.size is not None and cp.size > state.size
+    found = _by_index(service, note, cp.size, state, alarm, findings.append) if grew else []
+    if found is None:
+        found = _by_scan(service, cp.size, state, findings.append)
+    for index, raw in found:
         entry = api.decode_entry(raw)
         proof = service.inclusion(index, cp.size)
         if not api.inclusion_ok(raw, index, cp.size, proof, cp.root):
@@ -401,30 +403,6 @@ def run_once(state: MonitorState, service: LogService, *, now: datetime,
         records.append((index, "0x" + entry.record_hash.hex()))
         findings.append(Finding(Level.INFO, "new_record", {
             "index": index, "kind": entry.kind, "record": "0x" + entry.record_hash.hex()}))
-    if followed is None and state.size is not None and cp.size > state.size:
-        try:
-            new = service.entries(state.size, cp.size)
-        except EvidenceError:
-            new = []
-        if len(new) < cp.size - state.size:
-            findings.append(Finding(Level.WARN, "entries_unread", {
-                "n": cp.size - state.size - len(new), "start": state.size + len(new),
-                "end": cp.size}))
-        for n, raw in enumerate(new):
-            try:
-                entry = api.decode_entry(raw)
-            except EvidenceError:
-                continue
-            if "0x" + entry.case_id.hex() == state.case_id:
-                index = state.size + n
-                proof = service.inclusion(index, cp.size)
-                if not api.inclusion_ok(raw, index, cp.size, proof, cp.root):
-                    alarm(Finding(Level.ALARM, "entry_unproven", {"index": index}))
-                    continue
-                records.append((index, "0x" + entry.record_hash.hex()))
-                findings.append(Finding(Level.INFO, "new_record", {
-                    "index": index, "kind": entry.kind,
-                    "record": "0x" + entry.record_hash.hex()}))
 
     # 5. deadlines (from the case as the service shows it to a signed-in party)
     view = service.case_view(state.case_id)
@@ -441,6 +419,29 @@ def run_once(state: MonitorState, service: LogService, *, now: datetime,
                    anchored_root=anchored_root, records=tuple(records),
                    receipts=tuple(sorted(proven)), checked_at=_iso(now))
     return kept, findings
+
+
+def _by_scan(service: LogService, size: int, state: MonitorState,
+             report: Callable[[Finding], None]) -> list[tuple[int, bytes]]:
+    """The case's entries appended since the last run, found by reading every entry of the
+    log since then (a checkpoint without the per-case index)."""
+    start = state.size or 0
+    try:
+        new = service.entries(start, size)
+    except EvidenceError:
+        new = []
+    if len(new) < size - start:
+        report(Finding(Level.WARN, "entries_unread", {
+            "n": size - start - len(new), "start": start + len(new), "end": size}))
+    out = []
+    for n, raw in enumerate(new):
+        try:
+            entry = api.decode_entry(raw)
+        except EvidenceError:
+            continue
+        if "0x" + entry.case_id.hex() == state.case_id:
+            out.append((start + n, raw))
+    return out
 
 
 def _by_index(service: LogService, note: bytes, size: int, state: MonitorState,

@@ -115,16 +115,7 @@ class AbsenceProof:
     @classmethod
     def from_json(cls, data: bytes | str | Mapping[str, Any]) -> AbsenceProof:
         """Read a statement (no check: `verify_absence` does that)."""
-        obj = st.load(data, "absence proof", MAX_ABSENCE_JSON)
-        st.check_format(obj, ABSENCE_FORMAT, ABSENCE_VERSION, "absence proof",
-                        (*_SIGNED, "signature"))
-        for key in ("origin", "from", "to", "signer"):
-            if not isinstance(obj[key], str):
-                raise StatementFormatError(f"absence proof {key}: expected a string")
-        try:
-            check_origin(obj["origin"])
-        except NoteFormatError as exc:
-            raise StatementFormatError(f"absence proof {exc}") from None
+        obj = read_statement(data, ABSENCE_VERSION, _SIGNED, MAX_ABSENCE_JSON)
         frontier, entries = obj["frontier"], obj["entries"]
         if not isinstance(frontier, list) or len(frontier) > 63:
             raise StatementFormatError("absence proof frontier: expected a list of at most 63 "
@@ -144,6 +135,22 @@ class AbsenceProof:
             signer=obj["signer"],
             signature=st.signature_hex(obj["signature"], "absence proof signature"),
         )
+
+
+def read_statement(data: bytes | str | Mapping[str, Any], version: int,
+                   signed: Sequence[str], max_bytes: int) -> dict[str, Any]:
+    """A proof-of-absence statement's JSON object of `version`: its fields (`signed` and
+    the signature) and their common part checked (the strings, the origin)."""
+    obj = st.load(data, "absence proof", max_bytes)
+    st.check_format(obj, ABSENCE_FORMAT, version, "absence proof", (*signed, "signature"))
+    for key in ("origin", "from", "to", "signer"):
+        if not isinstance(obj[key], str):
+            raise StatementFormatError(f"absence proof {key}: expected a string")
+    try:
+        check_origin(obj["origin"])
+    except NoteFormatError as exc:
+        raise StatementFormatError(f"absence proof {exc}") from None
+    return obj
 
 
 def _entry(value: object, i: int) -> LogEntry:

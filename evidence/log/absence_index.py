@@ -41,7 +41,6 @@ from evidence.log.errors import (
     ConsistencyProofError,
     LogEntryError,
     LogRangeError,
-    NoteFormatError,
     OriginMismatch,
     StatementFormatError,
 )
@@ -135,16 +134,9 @@ class IndexAbsenceProof:
 
     @classmethod
     def from_json(cls, data: bytes | str | Mapping[str, Any]) -> IndexAbsenceProof:
-        obj = st.load(data, "absence proof", MAX_INDEX_ABSENCE_JSON)
-        st.check_format(obj, "chainarb.log-absence", INDEX_ABSENCE_VERSION, "absence proof",
-                        (*_SIGNED, "signature"))
-        for key in ("origin", "from", "to", "signer"):
-            if not isinstance(obj[key], str):
-                raise StatementFormatError(f"absence proof {key}: expected a string")
-        try:
-            check_origin(obj["origin"])
-        except NoteFormatError as exc:
-            raise StatementFormatError(f"absence proof {exc}") from None
+        from evidence.log.absence import read_statement
+
+        obj = read_statement(data, INDEX_ABSENCE_VERSION, _SIGNED, MAX_INDEX_ABSENCE_JSON)
         heads, consistency = obj["heads"], obj["consistency"]
         if not isinstance(consistency, list) or len(consistency) > 64:
             raise StatementFormatError("absence proof consistency: expected at most 64 hashes")

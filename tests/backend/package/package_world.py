@@ -8,7 +8,7 @@ ts`` authority dates each anchored root.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -374,25 +374,3 @@ def failed_checks(cw: ChainWorld, pkg: Path, **kw: Any) -> dict[str, Any]:
 
     report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes(), **kw)
     return {c.name: c for c in report.checks if c.status is Status.FAILED}
-
-
-def rewrite_package(package: bytes, out: Path, edit: Callable[[dict[str, bytes]], None]
-                    ) -> Path:
-    """The package with ``edit`` applied to its members and SHA256SUMS recomputed, as a
-    forger would (the attestation then fails too; the log checks are what a test reads)."""
-    import hashlib
-    import io
-    import zipfile
-
-    from evidence.judicial import _format as fmt
-
-    with zipfile.ZipFile(io.BytesIO(package)) as zf:
-        files = {n: zf.read(n) for n in zf.namelist()}
-    edit(files)
-    listed = {n: hashlib.sha256(b).hexdigest() for n, b in files.items()
-              if n not in fmt.OUTSIDE_CHECKSUMS}
-    files[fmt.CHECKSUMS] = fmt.checksums_text(listed)
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in sorted(files):
-            zf.writestr(name, files[name])
-    return out
