@@ -42,11 +42,15 @@ def log_provenance(session: Session, *, case_id: str, entries: Sequence[Mapping[
                    logged: int, domain: Domain, ref_id: int | None,
                    now: datetime) -> list[Appended]:
     """Append the item's provenance entries from position ``logged`` on (those before are
-    in the log already), in the caller's write unit."""
-    values = provenance_entry_values(entries[logged:], domain)
+    in the log already; one the log holds anyway, e.g. a binding redone for a row of an
+    older version, is not appended twice), in the caller's write unit."""
+    values = [(_h(r), _h(g)) for r, g in provenance_entry_values(entries[logged:], domain)]
+    have = set(session.exec(select(LogEntry.record_hash).where(
+        col(LogEntry.case_id) == case_id,
+        col(LogEntry.record_hash).in_([r for r, _ in values]))).all()) if values else set()
     return [append_entry(session, kind=PROVENANCE_KIND, case_id=case_id,
-                         value=(case_id, _h(record_hash), _h(signatures_hash)),
-                         ref_id=ref_id, now=now) for record_hash, signatures_hash in values]
+                         value=(case_id, record_hash, signatures_hash), ref_id=ref_id, now=now)
+            for record_hash, signatures_hash in values if record_hash not in have]
 
 
 def logged_entries(session: Session, case_id: str, entries: Sequence[Mapping[str, Any]],

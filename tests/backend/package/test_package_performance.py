@@ -34,9 +34,9 @@ from evidence.receipts import load_receipts, save_receipt
 from tests.backend.package.package_world import (
     ChainWorld,
     make_chain_world,
-    rewrite_package,
     run_to_settlement,
 )
+from tests.support.packages import rewrite_package
 from tests.support.tsa import LocalTSA
 from tests.support.world import INSTITUTION_KEY
 

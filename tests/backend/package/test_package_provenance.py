@@ -24,10 +24,10 @@ from tests.backend.package.package_world import (
     ChainWorld,
     court_package,
     failed_checks,
-    rewrite_package,
     run_to_enforcement,
     verified,
 )
+from tests.support.packages import rewrite_package
 
 
 def _h(b: bytes) -> str:
