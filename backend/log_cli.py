@@ -16,7 +16,7 @@ is in the log (or was appended); 1 it is not, or records are missing (run with -
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -42,6 +42,17 @@ t = Catalog("log", {
                    "backfill); the log now has {size} entries.",
                    "已补录 {count} 条在日志启用前受理的记录（类型 backfill）；"
                    "日志现有 {size} 条记录。"),
+    "domain_needed": ("{count} performance item(s) or evidence provenance log(s) are signed "
+                      "under the escrow's EIP-712 domain, and neither the settings nor the "
+                      "stored records give one that fits them{tried}. Pass the deployment "
+                      "the service uses: `chainarb log check --repair --chain-id ID --escrow "
+                      "ADDRESS` (the chain id and the ArbitrationEscrow contract's address).",
+                      "有 {count} 条履约证据或证据来源记录是按托管合约的 EIP-712 域签名的，"
+                      "而配置与已存记录均未给出与之相符的域{tried}。请指明服务所用的部署："
+                      "`chainarb log check --repair --chain-id 链编号 --escrow 地址`"
+                      "（链编号及 ArbitrationEscrow 合约地址）。"),
+    "domain_half": ("--chain-id and --escrow go together: pass both.",
+                    "--chain-id 与 --escrow 须同时给出。"),
 })
 
 log_app = typer.Typer(help=bi("The institution's log.", "机构日志。"), no_args_is_help=True)
@@ -52,6 +63,14 @@ def check(
     repair: Annotated[bool, typer.Option(
         "--repair", help=bi("Replace the stored tree by the one the entries give.",
                             "以记录重建的树替换所存的树。"))] = False,
+    chain_id: Annotated[int | None, typer.Option(
+        "--chain-id", min=1, help=bi("The escrow's chain id (EIP-712 domain), when neither "
+                                     "the settings nor the stored records give it.",
+                                     "托管合约所在链的编号（EIP-712 域），配置与已存记录均未"
+                                     "给出时使用。"))] = None,
+    escrow: Annotated[str | None, typer.Option(
+        "--escrow", help=bi("The ArbitrationEscrow contract's address (EIP-712 domain).",
+                            "ArbitrationEscrow 合约地址（EIP-712 域）。"))] = None,
 ) -> None:
     """Recompute the log's tree from its entries and compare it with the stored one; count
     the records accepted before the log began that are not in it (--repair appends them).
@@ -64,26 +83,37 @@ def check(
         from backend.db import make_engine, make_session_factory, write_scope
         from backend.db.types import utcnow
         from backend.log import rebuild
-        from backend.log.backfill import backfill, unlogged
+        from backend.log.backfill import DomainNeededError, backfill, domain_for, unlogged
         from backend.settings import SettingsError, load_settings
 
     try:
         settings = load_settings()
+        given = _domain(chain_id, escrow, settings)
     except SettingsError as exc:
         typer.echo(service_t("bad_settings", detail=settings_problems(exc)), err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    except _DomainHalfError:
+        typer.echo(t("domain_half"), err=True)
         raise typer.Exit(EXIT_USAGE) from None
     engine = make_engine(settings.database)
     try:
         sessions = make_session_factory(engine)
         if repair:
             with write_scope(sessions) as session:
+                domain = domain_for(session, given)
                 report = rebuild(session, repair=True)
-                added = len(backfill(session, utcnow()))
+                added = len(backfill(session, utcnow(), domain))
                 missing = 0
         else:
             with sessions() as session:
+                domain = domain_for(session, given)
                 report = rebuild(session)
-                added, missing = 0, len(unlogged(session))
+                added, missing = 0, len(unlogged(session, domain))
+    except DomainNeededError as exc:
+        tried = "".join(f" ({d.chain_id}, {d.verifying_contract})" for d in exc.tried)
+        typer.echo(t("domain_needed", count=exc.count, tried=tried and ";" + tried),
+                   err=True)
+        raise typer.Exit(EXIT_USAGE) from None
     finally:
         engine.dispose()
     root = "0x" + report.root.hex()
@@ -104,3 +134,25 @@ def check(
     if missing:
         typer.echo(t("unlogged", count=missing), err=True)
         raise typer.Exit(EXIT_FAILED)
+
+
+class _DomainHalfError(Exception):
+    """--chain-id without --escrow, or the reverse."""
+
+
+def _domain(chain_id: int | None, escrow: str | None, settings: Any) -> list[Any]:
+    """The escrow domains to try, the operator's first, then the settings'."""
+    from evidence.records import Domain
+
+    if (chain_id is None) != (escrow is None):
+        raise _DomainHalfError
+    out: list[Any] = []
+    if chain_id is not None and escrow is not None:
+        try:
+            out.append(Domain(chain_id=chain_id, verifying_contract=escrow))
+        except Exception as exc:  # an address that is not one: a usage error
+            raise _DomainHalfError from exc
+    if settings.expected_chain_id and settings.escrow_address:
+        out.append(Domain(chain_id=settings.expected_chain_id,
+                          verifying_contract=settings.escrow_address))
+    return out

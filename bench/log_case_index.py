@@ -18,6 +18,12 @@ Measured, each on the process CPU clock (the machine is shared):
   append (`backend.log.append_entry`, which leaves the index alone) per call, and the
   checkpointer's `extend_index` over each block of `--appends` new entries.
 
+- proof of absence over the case's longest silence (checkpoints at both ends): the range
+  statement (version 1: every entry between) against the index statement (version 2: a
+  consistency proof and the case's heads), bytes and verification; and the monitor
+  following the case across that span: requests and bytes by reading every entry, and by
+  ``GET /log/case`` (its own entries and head) plus one proof for its new entry.
+
 Last line: `case_index_proof_vs_range=<bytes after / bytes before>`. Never fails on timing.
 """
 
@@ -47,14 +53,20 @@ def _cpu(fn: Callable[[], Any]) -> tuple[float, Any]:
     return (time.process_time() - t) * 1000, out
 
 
-def pure(entries_n: int, cases: int, k: int, seed: int) -> dict[str, float]:
+def _log(entries_n: int, cases: int, k: int, seed: int
+         ) -> tuple[bytes, list[int], list[bytes], MerkleLog]:
+    """The benchmark's log: the case's id, its entries' indices, every entry, the tree."""
     rng = random.Random(seed)
     ours = hashlib.sha256(b"the case").digest()
     at = sorted(rng.sample(range(entries_n // 20, entries_n * 19 // 20), k))
     others = [hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(cases)]
     chosen = set(at)
     entries = [_entry(ours if i in chosen else rng.choice(others), i) for i in range(entries_n)]
-    tree = MerkleLog.of(entries)
+    return ours, at, entries, MerkleLog.of(entries)
+
+
+def pure(entries_n: int, cases: int, k: int, seed: int) -> dict[str, float]:
+    ours, at, entries, tree = _log(entries_n, cases, k, seed)
     end = tree.size
     # before: the range from the empty tree (the checkpoint before the first entry is at
     # most as good as that in the worst case; take the first entry's position, generous)
@@ -83,6 +95,55 @@ def pure(entries_n: int, cases: int, k: int, seed: int) -> dict[str, float]:
             "range_verify_ms": ms_range, "index_json_bytes": index_json,
             "index_verify_ms": ms_verify, "index_tree_ms_per_checkpoint": ms_index,
             "heads_recomputed_ms": ms_heads}
+
+
+def absence(entries_n: int, cases: int, k: int, seed: int) -> dict[str, float]:
+    """Proof of absence and the monitor, before (a range of entries) and after (the
+    per-case index): the case is silent over the largest gap between two of its entries,
+    checkpoints A and B at the gap's ends; the monitor's new checkpoint is B, its last A."""
+    from evidence.log import Checkpoint, NoteSigner, issue_absence, verify_absence
+    from evidence.log.absence_index import issue_index_absence, placed_heads
+    from evidence.log.caseindex import index_extension
+    from evidence.log.checkpoint import sign_checkpoint
+
+    ours, at, entries, tree = _log(entries_n, cases, k, seed)
+    gap = max(range(k - 1), key=lambda i: at[i + 1] - at[i])
+    a, b = at[gap] + 1, at[gap + 1]  # no entry of the case in [a, b)
+    signer = NoteSigner.from_private_key(b"\x4c" * 32)  # the published test key of §6
+    origin, now = "chainarb.example/log", datetime(2026, 12, 6, tzinfo=UTC)
+    sides = {}
+    for size in (a, b):
+        heads = heads_of(enumerate(entries[:size]))
+        index = index_tree(heads)
+        note = sign_checkpoint(Checkpoint(origin, size, tree.root(size),
+                                          (index_extension(len(heads), index.root()),)), signer)
+        sides[size] = (note, placed_heads(heads, index.inclusion_proof, ours))
+    v1 = issue_absence(origin=origin, case_id=ours, first=sides[a][0], second=sides[b][0],
+                       frontier=tree.frontier(a),
+                       entries=[LogEntry.decode(e) for e in entries[a:b]], issued_at=now,
+                       signer=signer).to_json()
+    v2 = issue_index_absence(origin=origin, case_id=ours, first=sides[a][0],
+                             second=sides[b][0], consistency=tree.consistency_proof(a, b),
+                             heads_first=sides[a][1], heads_second=sides[b][1], issued_at=now,
+                             signer=signer).to_json()
+    ms_v1, _ = _cpu(lambda: verify_absence(v1, [signer.address]))
+    ms_v2, _ = _cpu(lambda: verify_absence(v2, [signer.address]))
+    # the monitor from checkpoint A to B: before, every entry of the log in between (one
+    # GET /log/proof/inclusion each: the entry and its proof); after, one GET /log/case
+    # (the case's entries below B and its head with the proof; it has no new entry)
+    per_entry = len(json.dumps({"entry": {"kind": "step", "caseId": "0x" + ours.hex(),
+                                          "recordHash": "0x" + ours.hex(),
+                                          "signaturesHash": "0x" + ours.hex()},
+                                "inclusion": {"proof": ["0x" + ours.hex()] *
+                                              len(tree.inclusion_proof(a, b))}}))
+    mine = [{"index": i, "entry": "0x" + entries[i].hex()} for i in at if i < b]
+    case_log = len(json.dumps({"heads": [h.to_json() for h in sides[b][1]],
+                               "entries": mine}))
+    return {"absence_span_entries": b - a,
+            "absence_v1_json_bytes": len(json.dumps(v1)), "absence_v1_verify_ms": ms_v1,
+            "absence_v2_json_bytes": len(json.dumps(v2)), "absence_v2_verify_ms": ms_v2,
+            "monitor_requests_before": b - a, "monitor_bytes_before": (b - a) * per_entry,
+            "monitor_requests_after": 1, "monitor_bytes_after": case_log}
 
 
 def db(url: str, appends: int, rounds: int) -> dict[str, float]:
@@ -128,6 +189,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     a = ap.parse_args()
     out: dict[str, float] = pure(a.entries, a.cases, a.case_entries, a.seed)
+    out |= absence(a.entries, a.cases, a.case_entries, a.seed)
     if a.db:
         out |= db(a.db, a.appends, a.rounds)
     for key, value in out.items():

@@ -102,6 +102,20 @@ t = Catalog("log", {
         "of {size} entries does not hold it there: the record was dropped or replaced.",
         "不一致：回执 {name} 承诺记录 {record} 位于位置 {index}，但 {size} 条的日志中该位置并非"
         "此记录：记录被删除或替换。"),
+    "case_index": (
+        "The case has {n} entries in the log of {size}, exactly those its head in the "
+        "checkpoint's signed per-case index counts.",
+        "本案在 {size} 条的日志中有 {n} 条记录，与检查点所签分案索引中的本案摘要完全一致。"),
+    "case_index_refused": (
+        "INCONSISTENT: the case's place in the signed per-case index of the checkpoint of "
+        "{size} does not verify ({err}).",
+        "不一致：本案在 {size} 条检查点所签分案索引中的位置无法核验（{err}）。"),
+    "case_index_mismatch": (
+        "INCONSISTENT: the service lists {n} entries of the case in the log of {size}, but "
+        "the checkpoint's signed per-case index gives it {want} (up to index {last}), or a "
+        "record seen before is gone: a record was dropped, added or moved.",
+        "不一致：服务列出本案在 {size} 条的日志中有 {n} 条记录，但检查点所签分案索引记为 {want}"
+        " 条（至位置 {last}），或此前见过的记录已不见：有记录被删除、增加或移动。"),
     "entry_unproven": (
         "INCONSISTENT: the service listed an entry at index {index} it cannot prove.",
         "不一致：服务列出的位置 {index} 的条目无法证明。"),
@@ -140,6 +154,12 @@ t = Catalog("log", {
         "checkpoints of {start} and {end} entries ({n} entries checked, none of this case).",
         "不存在证明成立：在日志 {origin!r} 的 {start} 条与 {end} 条检查点之间，案件 {case} 没有任何"
         "记录进入（已核对 {n} 条，均不属于本案）。"),
+    "absence_ok_index": (
+        "Proof of absence holds: no record of case {case} entered log {origin!r} between its "
+        "checkpoints of {start} and {end} entries (by the per-case index both checkpoints "
+        "sign: the case's entries are the same at both, or it has none).",
+        "不存在证明成立：在日志 {origin!r} 的 {start} 条与 {end} 条检查点之间，案件 {case} 没有任何"
+        "记录进入（依两个检查点所签的分案索引：本案记录在两处相同，或均无记录）。"),
     "absence_failed": ("Proof of absence REFUSED: {err}.", "不存在证明不成立：{err}。"),
     "absence_case": ("Proof of absence REFUSED: it is about case {found}, not {case}.",
                      "不存在证明不成立：其所涉案件为 {found}，而非 {case}。"),
@@ -400,8 +420,9 @@ def register_log_commands(app: typer.Typer) -> None:
         if case is not None and found != case.lower():
             typer.echo(t("absence_case", found=found, case=case.lower()), err=True)
             raise typer.Exit(EXIT_FAILED)
-        typer.echo(t("absence_ok", case=found, origin=result.origin, start=result.start.size,
-                     end=result.end.size, n=result.entries))
+        typer.echo(t("absence_ok_index" if result.by_index else "absence_ok", case=found,
+                     origin=result.origin, start=result.start.size, end=result.end.size,
+                     n=result.entries))
         typer.echo(t("absence_anchor"))
         raise typer.Exit(EXIT_OK)
 

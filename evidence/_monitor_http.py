@@ -129,6 +129,20 @@ class HttpLogService:
                                           ).encode())
         return out
 
+    def case_log(self, case_id: str, size: int) -> tuple[list[Any], list[tuple[int, bytes]]]:
+        """The case's place in the signed per-case index of the checkpoint of `size` (its
+        head, or its neighbours) and its entries below `size` (GET /log/case/{case})."""
+        data = self._get(f"/log/case/{case_id}", size=size)
+        if not isinstance(data, dict) or not isinstance(data.get("heads"), list) or \
+                not isinstance(data.get("entries"), list):
+            raise FormatError("/log/case: expected {heads, entries}")
+        out = []
+        for e in data["entries"]:
+            if not isinstance(e, dict) or not isinstance(e.get("index"), int):
+                raise FormatError("/log/case: an entry without its index")
+            out.append((e["index"], _hexes([e.get("entry")])[0]))
+        return data["heads"], out
+
     def cases(self) -> list[str]:
         """The cases the token's key may see (GET /cases): their ids, checked in shape."""
         if not self.token:

@@ -387,32 +387,22 @@ def run_once(state: MonitorState, service: LogService, *, now: datetime,
             continue
         proven.add(held.name)
 
-    # 4. the case's new records since the last run (each proven by the entries' root)
+    # 4. the case's new records since the last run: through the checkpoint's signed
+    # per-case index when it signs one (the case's own entries only), else every entry
     records = list(state.records)
-    if state.size is not None and cp.size > state.size:
-        try:
-            new = service.entries(state.size, cp.size)
-        except EvidenceError:
-            new = []
-        if len(new) < cp.size - state.size:
-            findings.append(Finding(Level.WARN, "entries_unread", {
-                "n": cp.size - state.size - len(new), "start": state.size + len(new),
-                "end": cp.size}))
-        for n, raw in enumerate(new):
-            try:
-                entry = api.decode_entry(raw)
-            except EvidenceError:
-                continue
-            if "0x" + entry.case_id.hex() == state.case_id:
-                index = state.size + n
-                proof = service.inclusion(index, cp.size)
-                if not api.inclusion_ok(raw, index, cp.size, proof, cp.root):
-                    alarm(Finding(Level.ALARM, "entry_unproven", {"index": index}))
-                    continue
-                records.append((index, "0x" + entry.record_hash.hex()))
-                findings.append(Finding(Level.INFO, "new_record", {
-                    "index": index, "kind": entry.kind,
-                    "record": "0x" + entry.record_hash.hex()}))
+    grew = state.size is not None and cp.size > state.size
+    found = _by_index(service, note, cp.size, state, alarm, findings.append) if grew else []
+    if found is None:
+        found = _by_scan(service, cp.size, state, findings.append)
+    for index, raw in found:
+        entry = api.decode_entry(raw)
+        proof = service.inclusion(index, cp.size)
+        if not api.inclusion_ok(raw, index, cp.size, proof, cp.root):
+            alarm(Finding(Level.ALARM, "entry_unproven", {"index": index}))
+            continue
+        records.append((index, "0x" + entry.record_hash.hex()))
+        findings.append(Finding(Level.INFO, "new_record", {
+            "index": index, "kind": entry.kind, "record": "0x" + entry.record_hash.hex()}))
 
     # 5. deadlines (from the case as the service shows it to a signed-in party)
     view = service.case_view(state.case_id)
@@ -429,6 +419,63 @@ def run_once(state: MonitorState, service: LogService, *, now: datetime,
                    anchored_root=anchored_root, records=tuple(records),
                    receipts=tuple(sorted(proven)), checked_at=_iso(now))
     return kept, findings
+
+
+def _by_scan(service: LogService, size: int, state: MonitorState,
+             report: Callable[[Finding], None]) -> list[tuple[int, bytes]]:
+    """The case's entries appended since the last run, found by reading every entry of the
+    log since then (a checkpoint without the per-case index)."""
+    start = state.size or 0
+    try:
+        new = service.entries(start, size)
+    except EvidenceError:
+        new = []
+    if len(new) < size - start:
+        report(Finding(Level.WARN, "entries_unread", {
+            "n": size - start - len(new), "start": start + len(new), "end": size}))
+    out = []
+    for n, raw in enumerate(new):
+        try:
+            entry = api.decode_entry(raw)
+        except EvidenceError:
+            continue
+        if "0x" + entry.case_id.hex() == state.case_id:
+            out.append((start + n, raw))
+    return out
+
+
+def _by_index(service: LogService, note: bytes, size: int, state: MonitorState,
+              alarm: Callable[[Finding], None], report: Callable[[Finding], None]
+              ) -> list[tuple[int, bytes]] | None:
+    """The case's entries appended since the last run, read through the per-case index of
+    the checkpoint of `size` (docs/log.md §14): the service lists the case's entries and its
+    head (or neighbours) in the signed index; the entries must recompute the head, and
+    every record seen before must still be among them. None when the checkpoint signs no
+    index or the service does not answer this (the caller reads every entry instead); []
+    after an alarm."""
+    case_log = getattr(service, "case_log", None)
+    if case_log is None or api.index_line(note) is None:
+        return None
+    case = bytes.fromhex(state.case_id[2:])
+    heads, listed = case_log(state.case_id, size)  # unreachable: the run cannot complete
+    try:
+        head = api.case_in_index(note, heads, case)
+        entries = sorted(listed)
+        ours = all(api.decode_entry(raw).case_id == case and i < size for i, raw in entries)
+    except EvidenceError as exc:
+        alarm(Finding(Level.ALARM, "case_index_refused", {"size": size, "err": str(exc)}))
+        return []
+    want, last = (0, -1) if head is None else (head.size, head.last_index)
+    seen = {i: api.decode_entry(raw).record_hash.hex() for i, raw in entries}
+    kept = all(seen.get(i) == h.removeprefix("0x") for i, h in state.records)
+    if not ours or not kept or len(entries) != want or \
+            (entries[-1][0] if entries else -1) != last or \
+            (head is not None and api.case_log_root(entries) != head.root):
+        alarm(Finding(Level.ALARM, "case_index_mismatch", {
+            "size": size, "n": len(entries), "want": want, "last": last}))
+        return []
+    report(Finding(Level.OK, "case_index", {"n": len(entries), "size": size}))
+    return [(i, raw) for i, raw in entries if i >= (state.size or 0)]
 
 
 def _consistent(service: LogService, size: int | None, root: bytes | None,

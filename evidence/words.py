@@ -161,6 +161,8 @@ LOG_KINDS: Mapping[str, Words] = {
     "backfill": ("record from before the log, appended late", "日志启用前的记录（补录）"),
     "performance": ("performance evidence (carrier or party event)",
                     "履约证据（承运人或当事人记录的事件）"),
+    "provenance": ("provenance entry of an evidence item (signed by the institution)",
+                   "证据来源记录条目（机构签名）"),
 }
 
 _DEFAULT = "deadline_missed."

@@ -334,9 +334,11 @@ class PerformanceItemOut(Open):
 
 
 class PerformanceCapturedOut(PerformanceItemOut):
-    """A recorded item, with the receipt of its ``performance`` entry in the log."""
+    """A recorded item, with the receipt of its ``performance`` entry in the log and one
+    for each of its other provenance entries (kind ``provenance``)."""
 
     receipt: ReceiptOut
+    provenanceReceipts: list[ReceiptOut]
 
 
 class PerformanceListOut(Open):
@@ -396,9 +398,11 @@ class PackageVerificationOut(Open):
 
 
 class EvidenceSubmittedOut(EvidenceItemOut):
-    """A submitted item, with the receipt of its ``EvidenceSubmission`` in the log."""
+    """A submitted item, with the receipt of its ``EvidenceSubmission`` in the log and one
+    for each provenance entry the submission logged (kind ``provenance``)."""
 
     receipt: ReceiptOut
+    provenanceReceipts: list[ReceiptOut]
 
 
 class LogCheckpointOut(Open):
@@ -450,8 +454,21 @@ class LogLeafOut(Open):
     entries: list[LogLeafEntryOut]
 
 
+class LogCaseOut(Open):
+    """A case's entries below a checkpoint's size and its place in that checkpoint's signed
+    per-case index (docs/log.md §14)."""
+
+    caseId: str
+    size: int
+    checkpoint: str
+    heads: list[dict[str, Any]] | None  # None: the checkpoint signs no per-case index
+    entries: list[dict[str, Any]]
+
+
 class LogAbsenceOut(Open):
-    """A signed ``chainarb.log-absence`` statement (docs/log.md)."""
+    """A signed ``chainarb.log-absence`` statement (docs/log.md §8): version 1 lists the
+    entries between the checkpoints (``frontier``, ``entries``), version 2 the case's heads
+    in their signed per-case indexes (``consistency``, ``heads``)."""
 
     format: str
     version: int
@@ -459,8 +476,10 @@ class LogAbsenceOut(Open):
     caseId: str
     from_: str = Field(alias="from")
     to: str
-    frontier: list[str]
-    entries: list[str]
+    frontier: list[str] | None = None
+    entries: list[str] | None = None
+    consistency: list[str] | None = None
+    heads: dict[str, list[dict[str, Any]]] | None = None
     issuedAt: str
     signer: str
     signature: str

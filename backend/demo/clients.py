@@ -82,11 +82,16 @@ class Client:
         return res
 
     def keep_receipt(self, answer: Any) -> Path | None:
-        """Save the answer's ``receipt`` (an accepted step or upload) in ``receipts``."""
-        receipt = answer.get("receipt") if isinstance(answer, dict) else None
-        if self.receipts is None or not isinstance(receipt, dict):
+        """Save the answer's ``receipt`` (an accepted step or upload) in ``receipts``, and
+        those of the provenance entries it logged (``provenanceReceipts``); the first's path."""
+        if self.receipts is None or not isinstance(answer, dict):
             return None
-        return save_receipt(self.receipts, receipt)
+        receipt = answer.get("receipt")
+        more = answer.get("provenanceReceipts")
+        for extra in more if isinstance(more, list) else []:
+            if isinstance(extra, dict):
+                save_receipt(self.receipts, extra)
+        return save_receipt(self.receipts, receipt) if isinstance(receipt, dict) else None
 
     def at(self) -> int:
         return int(self.clock().timestamp())

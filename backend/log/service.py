@@ -27,10 +27,14 @@ from backend.db import AnchorBatch, AnchorInclusion, AnchorStatus
 from backend.db.log_models import LogCheckpoint, LogEntry
 from backend.services.errors import BadSubmission, Conflict, NotFound
 from evidence.log.absence import MAX_ABSENCE_ENTRIES, issue_absence
+from evidence.log.absence_index import issue_index_absence, placed_heads
+from evidence.log.caseindex import index_of, index_tree
+from evidence.log.checkpoint import Checkpoint
 from evidence.log.entry import LogEntry as EncodedEntry
-from evidence.log.note import NoteSigner
+from evidence.log.note import Note, NoteSigner
 from evidence.log.receipt import issue_receipt
 
+from .caseindex import heads_at
 from .store import Appended, open_log
 
 __all__ = ["AnchoredCheckpoint", "LogService"]
@@ -251,12 +255,24 @@ class LogService:
 
     # -- absence ------------------------------------------------------------------------
 
-    def absence(self, case_id: str, first: int, second: int) -> dict[str, Any]:
+    def absence(self, case_id: str, first: int, second: int, by: str = "index"
+                ) -> dict[str, Any]:
         """A signed statement that no entry of `case_id` entered the log between the
-        anchored checkpoints of sizes `first` and `second` (checked before signing)."""
+        anchored checkpoints of sizes `first` and `second` (checked before signing): by the
+        per-case index when both checkpoints sign one (docs/log.md §8b) and `by` is
+        "index", else by the entries between them (§8)."""
         if first > second:
             raise BadSubmission(f"from {first} is larger than to {second}: a log only grows",
                                 code="bad_tree_sizes")
+        if by == "index":
+            with self.sessions() as session:
+                a = self._checkpoint_of_size(session, first, anchored_only=True)
+                b = self._checkpoint_of_size(session, second, anchored_only=True)
+                indexed = all(index_of(Checkpoint.parse_body(Note.parse(c.row.note).text)
+                                       .extensions) for c in (a, b))
+                if indexed:
+                    return self._absence_by_index(session, case_id, a.row.note, b.row.note,
+                                                  first, second)
         if second - first > MAX_ABSENCE_ENTRIES:
             raise BadSubmission(f"{second - first} entries between the two checkpoints: at most "
                                 f"{MAX_ABSENCE_ENTRIES} per statement; split the range",
@@ -277,5 +293,47 @@ class LogService:
         statement = issue_absence(origin=self.origin, case_id=bytes.fromhex(case_id[2:]),
                                   first=a.row.note, second=b.row.note, frontier=frontier,
                                   entries=entries, issued_at=self.clock(), signer=self.signer)
+        return statement.to_json()
+
+    def case_log(self, case_id: str, size: int) -> dict[str, Any]:
+        """The case's entries in the log of `size` (a signed checkpoint's) and its head in
+        that checkpoint's signed per-case index (or its neighbours when it has none): a
+        monitor follows the case with O(k + log C) data, not every entry of the log."""
+        with self.sessions() as session:
+            cp = self._checkpoint_of_size(session, size)
+            placed = None  # a checkpoint signed before the index: the entries alone
+            if index_of(Checkpoint.parse_body(Note.parse(cp.row.note).text).extensions):
+                heads = heads_at(session, size)
+                tree = index_tree(heads)
+                placed = [p.to_json() for p in placed_heads(heads, tree.inclusion_proof,
+                                                            bytes.fromhex(case_id[2:]))]
+            rows = session.exec(select(LogEntry.idx, LogEntry.entry).where(
+                col(LogEntry.case_id) == case_id, col(LogEntry.idx) < size)
+                .order_by(col(LogEntry.idx))).all()
+        return {"caseId": case_id, "size": size, "checkpoint": cp.row.note,
+                "heads": placed,
+                "entries": [{"index": int(i), "entry": e} for i, e in rows]}
+
+    def _absence_by_index(self, session: Session, case_id: str, first_note: str,
+                          second_note: str, first: int, second: int) -> dict[str, Any]:
+        """Version 2: the case's head (or its neighbours) in each checkpoint's index and
+        the consistency proof between them: O(log n + log C) hashes."""
+        want = bytes.fromhex(case_id[2:])
+        sides = []
+        for size in (first, second):
+            heads = heads_at(session, size)
+            tree = index_tree(heads)
+            sides.append(placed_heads(heads, tree.inclusion_proof, want))
+        own = [[p.head for p in side if p.head.case_id == want] for side in sides]
+        if own[1] and own[0] != own[1]:
+            n = own[1][0].size - (own[0][0].size if own[0] else 0)
+            raise Conflict(f"case {case_id} has {n} entries between sizes {first} and "
+                           f"{second} (the last at index {own[1][0].last_index}): it is not "
+                           "absent", code="case_not_absent")
+        consistency = open_log(session, second).consistency_proof(first, second)
+        statement = issue_index_absence(
+            origin=self.origin, case_id=want, first=first_note, second=second_note,
+            consistency=consistency, heads_first=sides[0], heads_second=sides[1],
+            issued_at=self.clock(), signer=self.signer)
         return statement.to_json()
 

@@ -70,6 +70,8 @@ from backend.db import (
     write_scope,
 )
 from backend.db.service_models import ReaderKey
+from backend.log.provenance import log_provenance, logged_entries
+from backend.log.store import Appended
 from evidence.commitment import commitment_of
 from evidence.encryption import (
     DEFAULT_CHUNK_SIZE,
@@ -213,6 +215,10 @@ def bind_submission(session: Session, item: EvidenceItem, signed: SignedRecord, 
         case_id=bytes.fromhex(item.case_id[2:]), commitment=bytes.fromhex(
             item.commitment[2:]), domain=domain, service_key=service_key)
     session.add(item)
+    # the item enters the record now: its whole provenance log so far enters the log, in
+    # the step's transaction (docs/log.md §12, kind provenance)
+    log_provenance(session, case_id=item.case_id, entries=item.provenance, logged=0,
+                   domain=domain, ref_id=item.id, now=now)
     wrap_for_readers(session, item, keys)
 
 
@@ -808,6 +814,13 @@ class EvidenceService:
                     "sequence": result.sequence, "recordHash": result.record_hash,
                     "stepCid": result.cid, "stage": result.stage}, result
 
+    def provenance_logged(self, case_id: str, item_id: int) -> list[Appended]:
+        """Where the item's provenance entries are in the institution's log (their
+        receipts answer the submission)."""
+        with self.sessions() as session:
+            item = self._item(session, case_id, item_id)
+            return logged_entries(session, item.case_id, item.provenance, self.domain)
+
     def _bind(self, session: Session, item: EvidenceItem, signed: SignedRecord, sequence: int,
               record_hash: str) -> None:
         bind_submission(session, item, signed, sequence, record_hash, keys=self.keys,
@@ -1058,11 +1071,14 @@ class EvidenceService:
         steps = self._anchoring_entries(session, item)
         if not steps:
             return
+        logged = len(item.provenance)
         item.provenance = provenance.append(
             item.provenance, steps, case_id=bytes.fromhex(item.case_id[2:]),
             commitment=bytes.fromhex(item.commitment[2:]), domain=self.domain,
             service_key=self._service_key)
         session.add(item)
+        log_provenance(session, case_id=item.case_id, entries=item.provenance, logged=logged,
+                       domain=self.domain, ref_id=item.id, now=self.now())
 
     def _anchoring_entries(self, session: Session, item: EvidenceItem
                            ) -> list[provenance.ProvenanceStep]:

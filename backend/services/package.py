@@ -66,6 +66,7 @@ from backend.db.service_models import (
 )
 from backend.jury import REDACTION_RULE
 from backend.log.caseindex import case_index_proof
+from backend.log.provenance import PROVENANCE_KIND
 from backend.log.store import open_log
 from backend.worker.anchoring import enqueue_leaf
 from backend.worker.runner import ChainLabel
@@ -95,7 +96,11 @@ from evidence.judicial import EvidenceItem as PackageItem
 from evidence.judicial._log import gather
 from evidence.judicial.chains import INDEPENDENT, INSTITUTION
 from evidence.judicial.inputs import LogCaseIndex, LogCheckpoint, LogInputs, appointment_of
-from evidence.judicial.provenance import SignedProvenanceEntry, performance_entry_values
+from evidence.judicial.provenance import (
+    SignedProvenanceEntry,
+    performance_entry_values,
+    provenance_entry_values,
+)
 from evidence.judicial.verify import OPEN_ACTIONS
 from evidence.log import Checkpoint
 from evidence.log.caseindex import index_of
@@ -251,7 +256,7 @@ class PackageService:
             contract, disclosures = self._log_only(session, case_id)
             logged = {r.record_hash for r in [*contract, *disclosures]}
             carried = self._performance_logged(performance)
-            logged |= carried
+            logged |= carried | self._provenance_logged(session, case_id, performance)
             anchors, proofs, stamps, log = self._anchoring(session, entries, fetched, logged)
             self._no_performance_missing(session, case_id, carried, log.range.end)
             key = hashlib.sha256(json.dumps([s.record_hash for s in steps]).encode()
@@ -521,6 +526,19 @@ class PackageService:
         return {performance_entry_values(i["provenance"], self.cases.domain)[0]
                 for i in items}
 
+    def _provenance_logged(self, session: Session, case_id: str,
+                           document: bytes | None) -> set[bytes]:
+        """The record hashes of the ``provenance`` entries of the items the package carries:
+        every entry of each submitted evidence item's log and each performance item's
+        entries after its first (docs/log.md §12)."""
+        out = {value for item in session.exec(select(EvidenceItem).where(
+            col(EvidenceItem.case_id) == case_id, col(EvidenceItem.record).is_not(None))).all()
+            for value, _ in provenance_entry_values(item.provenance, self.cases.domain)}
+        for item in json.loads(document)["items"] if document else []:
+            out |= {value for value, _ in provenance_entry_values(
+                item["provenance"], self.cases.domain, performance=True)}
+        return out
+
     @staticmethod
     def _no_performance_missing(session: Session, case_id: str, carried: set[bytes],
                                 size: int) -> None:
@@ -633,17 +651,21 @@ class PackageService:
         if not rows:
             raise NotAnchoredYet("the case's records are not yet in the institution's log; "
                                  "retry after the next anchoring round")
-        if not carried or max(c.size for c in carried) <= rows[-1].idx:
+        # a provenance entry appended since the last checkpoint (an item's ``anchored``,
+        # written by this export) needs no later one: the package proves it when a
+        # checkpoint it cites covers it, and carries it either way
+        tail = next((r for r in reversed(rows) if r.kind != PROVENANCE_KIND), rows[-1])
+        if not carried or max(c.size for c in carried) <= tail.idx:
             # the case's own batches carry no checkpoint covering its last entry (batches
             # anchored before the log existed): the first later anchored one covers it
             cover = session.exec(select(CheckpointRow).where(
                 col(CheckpointRow.batch_id).is_not(None), col(CheckpointRow.refused).is_(None),
-                col(CheckpointRow.size) > rows[-1].idx).order_by(
+                col(CheckpointRow.size) > tail.idx).order_by(
                 col(CheckpointRow.size)).limit(1)).first()
             batch = session.get(AnchorBatch, cover.batch_id) if cover and cover.batch_id \
                 else None
             if cover is None or batch is None or batch.status != AnchorStatus.CONFIRMED:
-                raise NotAnchoredYet(f"log entry {rows[-1].idx} of the case is in no anchored "
+                raise NotAnchoredYet(f"log entry {tail.idx} of the case is in no anchored "
                                      "checkpoint yet; retry after the next anchoring round")
             batches[batch.id or 0] = batch
             carried.append(cover)
@@ -671,7 +693,7 @@ class PackageService:
                 proof=[_b(x) for x in c.proof])))
         held = {e.record.record_hash for e in entries} | logged
         records = [(_b(r.record_hash), r.idx, _b(r.entry)) for r in rows
-                   if _b(r.record_hash) in held]
+                   if _b(r.record_hash) in held and r.idx < end]
         last = next(c for c in cited if c.size == end)
         signed = Checkpoint.parse_body(Note.parse(last.note).text)
         index = self._case_index(session, case_id, end) if index_of(signed.extensions) \

@@ -39,6 +39,7 @@ from sqlmodel import Session, col, select
 from backend import procedure as p
 from backend.db import Case
 from backend.db.performance_models import PerformanceCursor, PerformanceItem, WebhookRefusal
+from backend.log.provenance import log_provenance
 from backend.log.store import Appended, append_entry
 from backend.performance import (
     EVENT_TYPES,
@@ -109,10 +110,12 @@ class _Key(NamedTuple):
 
 
 class Captured(NamedTuple):
-    """A recorded item's view and where its entry went in the institution's log."""
+    """A recorded item's view and where its entries went in the institution's log: its
+    ``performance`` entry and its other provenance entries (kind ``provenance``)."""
 
     view: dict[str, Any]
     appended: Appended
+    provenance: tuple[Appended, ...] = ()
 
 
 def performance_leaf(case_id: str, provenance: list[dict[str, Any]],
@@ -316,7 +319,9 @@ class PerformanceService:
             # logged with its row: both commit, or neither (docs/log.md §12)
             appended = append_entry(session, kind="performance", case_id=case_id, value=leaf,
                                     ref_id=item.id, now=now)
-            return Captured(self._view(item), appended)
+            rest = log_provenance(session, case_id=case_id, entries=log, logged=1,
+                                  domain=self.cases.domain, ref_id=item.id, now=now)
+            return Captured(self._view(item), appended, tuple(rest))
 
         try:
             for attempt in (1, 2, 3):
@@ -469,6 +474,7 @@ class PerformanceService:
                 col(PerformanceItem.attached_at).is_(None))
                 .order_by(col(PerformanceItem.id))).all()
             for item in items:
+                logged = len(item.provenance)
                 item.provenance = provenance.append(
                     item.provenance, [("case.attached", "", "case-filed", int(now.timestamp()),
                                        {"caseId": case_id, "filedBeforeCapture": False})],
@@ -477,6 +483,9 @@ class PerformanceService:
                     service_key=self._service_key)
                 item.attached_at = now
                 session.add(item)
+                log_provenance(session, case_id=case_id, entries=item.provenance,
+                               logged=logged, domain=self.cases.domain, ref_id=item.id,
+                               now=now)
             session.commit()
             return len(items)
 

@@ -522,6 +522,7 @@ def check_receipts(section: LogSection, keys: Sequence[str], case_id: bytes,
         for value in entry_names(signed):
             names[value] = record_name(signed)
     ranged = section.start == 0 or section.start in cited  # the range recomputes roots
+    proven = {inc.record_hash for inc in section.inclusions}
     for held in receipts:
         try:
             r = api.open_receipt(held.obj, keys)
@@ -549,6 +550,10 @@ def check_receipts(section: LogSection, keys: Sequence[str], case_id: bytes,
                      "for a package exported since)")
             problems.append(f"{what}: the package does not carry this record (omitted)"
                             f"{instead}{later}")
+            continue
+        if inc is None and r.index >= section.end and r.entry.record_hash not in proven:
+            details.append(f"{what}: carried ({carried}); accepted after the package's last "
+                           f"checkpoint (size {section.end}), so not proven in its log")
             continue
         if inc is None or inc.entry != r.entry_bytes:
             found = (f"holds 0x{api.decode_entry(inc.entry).record_hash.hex()}"

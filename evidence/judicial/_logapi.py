@@ -68,6 +68,7 @@ class Absence:
     start: Note
     end: Note
     entries: int
+    by_index: bool = False  # version 2: the case's heads in the signed per-case indexes
 
 
 def decode_entry(raw: bytes) -> Entry:
@@ -179,7 +180,7 @@ def open_absence(obj: Any, keys: Sequence[str]) -> Absence:
     return Absence(v.proof.origin, v.proof.case_id,
                    Note(a.origin, a.size, a.root, a.signers[0] if a.signers else ""),
                    Note(b.origin, b.size, b.root, b.signers[0] if b.signers else ""),
-                   len(v.proof.entries))
+                   len(v.proof.entries), by_index=v.proof.body()["version"] == 2)
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,20 @@ def case_head(head: bytes, position: int, count: int, proof: Sequence[bytes],
     h = CaseHead.decode(head)
     verify_case_head(h, position, count, list(proof), root)
     return CaseHeadView(h.case_id, h.size, h.last_index, h.root)
+
+
+def case_in_index(note: bytes, placed: Sequence[Any], case_id: bytes) -> CaseHeadView | None:
+    """The case's head in the signed per-case index of checkpoint `note`, from the heads a
+    service lists for it (JSON: its own, or its neighbours when it has none); None when the
+    neighbours prove it has none. Raises when they prove neither."""
+    from evidence.log import Checkpoint
+    from evidence.log.absence_index import PlacedHead, head_at
+    from evidence.log.note import Note as SignedNote
+
+    cp = Checkpoint.parse_body(SignedNote.parse(note.decode()).text)
+    heads = [PlacedHead.from_json(h, f"head {n}") for n, h in enumerate(placed)]
+    h = head_at(cp, heads, case_id)
+    return None if h is None else CaseHeadView(h.case_id, h.size, h.last_index, h.root)
 
 
 def case_log_root(entries: Sequence[tuple[int, bytes]]) -> bytes:

@@ -48,6 +48,7 @@ __all__ = [
     "check_log",
     "origin_of",
     "performance_entry_values",
+    "provenance_entry_values",
     "sign_log",
 ]
 
@@ -337,3 +338,16 @@ def performance_entry_values(provenance: Sequence[Mapping[str, Any]],
         raise FormatError("performance item: the first provenance entry is not "
                           f"performance.captured (found {first.entry.action!r})")
     return first.entry.digest(domain), keccak256(first.signature)
+
+
+def provenance_entry_values(provenance: Sequence[Mapping[str, Any]], domain: Domain, *,
+                            performance: bool = False) -> list[tuple[bytes, bytes]]:
+    """(recordHash, signaturesHash) of the log entry of kind ``provenance`` of each signed
+    entry (docs/log.md §1): its EIP-712 digest and keccak256 of its signature, in log order.
+    A performance item's first entry is its ``performance`` entry already
+    (``performance_entry_values``), so with ``performance`` the list starts at the second."""
+    out = []
+    for obj in provenance[1 if performance else 0:]:
+        signed = SignedProvenanceEntry.from_json_obj(dict(obj))
+        out.append((signed.entry.digest(domain), keccak256(signed.signature)))
+    return out

@@ -94,6 +94,7 @@ from evidence.judicial.provenance import (
     SignedProvenanceEntry,
     check_log,
     performance_entry_values,
+    provenance_entry_values,
 )
 from evidence.orders import OrderTerms
 from evidence.published_keys import published_key_source
@@ -572,6 +573,46 @@ class _Package:
             out[value] = (f"performance evidence {item.get('eventId', n)!s:.80} "
                           f"({item.get('type', '?')!s:.40}, 0x{value.hex()[:16]}…)")
         return out
+
+    @cached_property
+    def provenance_names(self) -> dict[bytes, str]:
+        """The log entries' record hashes of the provenance entries the package carries
+        (docs/log.md §12, kind ``provenance``): every entry of each evidence item's log and
+        each performance item's entries after its first, each named for the report."""
+        out: dict[bytes, str] = {}
+        logs: list[tuple[str, Any, bool]] = []
+        for item in self.evidence_index:
+            try:
+                logs.append((f"evidence item {item.get('itemId')!s:.40}",
+                             self.json(item["provenance"])["entries"], False))
+            except (KeyError, TypeError) as exc:
+                raise _CheckFailedError(f"{item.get('itemId')!s:.40}: provenance log "
+                                        f"unreadable ({exc})") from exc
+        if fmt.PERFORMANCE in self.names:
+            doc = self.json(fmt.PERFORMANCE)
+            for n, item in enumerate(doc.get("items", []) if isinstance(doc, dict) else [], 1):
+                if isinstance(item, dict):
+                    logs.append((f"performance evidence {item.get('eventId', n)!s:.80}",
+                                 item.get("provenance"), True))
+        for owner, entries, performance in logs:
+            try:
+                if not isinstance(entries, list):
+                    raise FormatError("expected a list of signed entries")
+                values = provenance_entry_values(entries, self.domain, performance=performance)
+            except EvidenceError as exc:
+                raise _CheckFailedError(f"{owner}: provenance log unreadable ({exc})") from exc
+            first = 1 if performance else 0
+            for n, (value, _) in enumerate(values, first):
+                action = entries[n].get("entry", {}).get("action", "?")
+                out[value] = (f"provenance entry {n} ({action!s:.40}) of {owner} "
+                              f"(0x{value.hex()[:16]}…)")
+        return out
+
+    @property
+    def log_names(self) -> dict[bytes, str]:
+        """Records carried outside the record files, by their log entries' record hashes:
+        performance evidence and provenance entries."""
+        return {**self.provenance_names, **self.performance_names}
 
     def contract_bound(self) -> list[bytes]:
         """Contract hashes the order's opening transaction binds (ContractOfSaleBound)."""
@@ -2092,14 +2133,14 @@ def _check_log_consistency(p: _Package) -> _Result:
 
 def _check_log_inclusion(p: _Package) -> str:
     problems, proven = check_log_inclusion(p.log, p.institution_keys, p.case_id, p.steps,
-                                           p.unchained + p.log_only, p.performance_names)
+                                           p.unchained + p.log_only, p.log_names)
     _fail_on(problems)
     return f"{proven} record(s) proven in the log, in the order the service accepted them"
 
 
 def _check_log_completeness(p: _Package) -> str:
     problems, summary = check_completeness(p.log, p.institution_keys, p.case_id, p.steps,
-                                           p.unchained + p.log_only, p.performance_names)
+                                           p.unchained + p.log_only, p.log_names)
     _fail_on(problems)
     return summary
 
@@ -2107,7 +2148,7 @@ def _check_log_completeness(p: _Package) -> str:
 def _check_receipts(p: _Package) -> _Result:
     problems, details = check_receipts(p.log, p.institution_keys, p.case_id,
                                        p.all_records + p.log_only, p.held_receipts,
-                                       p.performance_names)
+                                       p.log_names)
     _fail_on(problems)
     return f"{len(p.held_receipts)} receipt(s) given, none contradicts the package", details
 

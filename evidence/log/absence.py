@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evidence.log import _statement as st
 from evidence.log.checkpoint import (
@@ -52,6 +52,9 @@ from evidence.log.errors import (
 from evidence.log.note import Note, NoteSigner
 from evidence.log.proofs import extend_frontier, root_from_frontier
 from evidence.records import canonical_json
+
+if TYPE_CHECKING:
+    from evidence.log.absence_index import IndexAbsenceProof
 
 __all__ = [
     "ABSENCE_FORMAT",
@@ -112,16 +115,7 @@ class AbsenceProof:
     @classmethod
     def from_json(cls, data: bytes | str | Mapping[str, Any]) -> AbsenceProof:
         """Read a statement (no check: `verify_absence` does that)."""
-        obj = st.load(data, "absence proof", MAX_ABSENCE_JSON)
-        st.check_format(obj, ABSENCE_FORMAT, ABSENCE_VERSION, "absence proof",
-                        (*_SIGNED, "signature"))
-        for key in ("origin", "from", "to", "signer"):
-            if not isinstance(obj[key], str):
-                raise StatementFormatError(f"absence proof {key}: expected a string")
-        try:
-            check_origin(obj["origin"])
-        except NoteFormatError as exc:
-            raise StatementFormatError(f"absence proof {exc}") from None
+        obj = read_statement(data, ABSENCE_VERSION, _SIGNED, MAX_ABSENCE_JSON)
         frontier, entries = obj["frontier"], obj["entries"]
         if not isinstance(frontier, list) or len(frontier) > 63:
             raise StatementFormatError("absence proof frontier: expected a list of at most 63 "
@@ -141,6 +135,22 @@ class AbsenceProof:
             signer=obj["signer"],
             signature=st.signature_hex(obj["signature"], "absence proof signature"),
         )
+
+
+def read_statement(data: bytes | str | Mapping[str, Any], version: int,
+                   signed: Sequence[str], max_bytes: int) -> dict[str, Any]:
+    """A proof-of-absence statement's JSON object of `version`: its fields (`signed` and
+    the signature) and their common part checked (the strings, the origin)."""
+    obj = st.load(data, "absence proof", max_bytes)
+    st.check_format(obj, ABSENCE_FORMAT, version, "absence proof", (*signed, "signature"))
+    for key in ("origin", "from", "to", "signer"):
+        if not isinstance(obj[key], str):
+            raise StatementFormatError(f"absence proof {key}: expected a string")
+    try:
+        check_origin(obj["origin"])
+    except NoteFormatError as exc:
+        raise StatementFormatError(f"absence proof {exc}") from None
+    return obj
 
 
 def _entry(value: object, i: int) -> LogEntry:
@@ -215,7 +225,7 @@ def issue_absence(*, origin: str, case_id: bytes, first: str, second: str,
 class VerifiedAbsence:
     """A proof of absence that verified: the case, and the two checkpoints it spans."""
 
-    proof: AbsenceProof
+    proof: AbsenceProof | IndexAbsenceProof
     signer: str
     first: SignedCheckpoint
     second: SignedCheckpoint
@@ -233,7 +243,19 @@ def verify_absence(proof: AbsenceProof | bytes | str | Mapping[str, Any],
     NoteForged, NoteUnsigned, CheckpointMismatch, InclusionProofError,
     ConsistencyProofError, AbsenceDisproved, WrongCase.
     """
-    p = proof if isinstance(proof, AbsenceProof) else AbsenceProof.from_json(proof)
+    from evidence.log.absence_index import (
+        INDEX_ABSENCE_VERSION,
+        IndexAbsenceProof,
+        check_index_absence,
+    )
+
+    p: AbsenceProof | IndexAbsenceProof
+    if isinstance(proof, AbsenceProof | IndexAbsenceProof):
+        p = proof
+    elif _version(proof) == INDEX_ABSENCE_VERSION:
+        p = IndexAbsenceProof.from_json(proof)
+    else:
+        p = AbsenceProof.from_json(proof)
     if origin is not None and p.origin != origin:
         raise OriginMismatch(f"absence proof of log {p.origin!r}, expected {origin!r}")
     if case_id is not None and p.case_id != case_id:
@@ -249,5 +271,15 @@ def verify_absence(proof: AbsenceProof | bytes | str | Mapping[str, Any],
                 f"absence proof's {name} checkpoint (size {got.size}, root {got.root.hex()}) "
                 f"is not the expected one (size {want.size}, root {want.root.hex()})"
             )
-    check_absence(p.case_id, a.checkpoint, b.checkpoint, p.frontier, p.entries)
+    if isinstance(p, IndexAbsenceProof):
+        check_index_absence(p.case_id, a.checkpoint, b.checkpoint, p.consistency,
+                            p.heads_first, p.heads_second)
+    else:
+        check_absence(p.case_id, a.checkpoint, b.checkpoint, p.frontier, p.entries)
     return VerifiedAbsence(p, signer, a, b)
+
+
+def _version(data: bytes | str | Mapping[str, Any]) -> object:
+    """The statement's version (1: a range of entries; 2: the per-case index)."""
+    obj = st.load(data, "absence proof", MAX_ABSENCE_JSON)
+    return obj.get("version")

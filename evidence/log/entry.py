@@ -6,7 +6,8 @@ entry shows its case and three hashes, nothing a reader could invert). 98 bytes:
     offset  size  field
     0       1     version          0x01
     1       1     kind             0x01 step, 0x02 evidence, 0x03 attachment, 0x04 contract,
-                                   0x05 identity, 0x06 backfill, 0x07 performance
+                                   0x05 identity, 0x06 backfill, 0x07 performance,
+                                   0x08 provenance
     2       32    caseId           the case (bytes32, as in every record)
     34      32    recordHash       the record's EIP-712 digest (evidence.records)
     66      32    signaturesHash   keccak256 of its sorted signatures (SignedRecord)
@@ -44,6 +45,7 @@ class EntryKind(IntEnum):
     IDENTITY = 5  # a Profile (caseId zero: bound to no case) or a neutral's Disclosure
     BACKFILL = 6  # a record accepted before the log began, appended late (docs/log.md §12)
     PERFORMANCE = 7  # a carrier's, marketplace's or party's event captured during an order
+    PROVENANCE = 8  # an entry of an item's provenance log, signed by the service
 
     @classmethod
     def named(cls, name: str) -> EntryKind:

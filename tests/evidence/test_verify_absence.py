@@ -90,3 +90,54 @@ def test_usage_errors(tmp_path: Path) -> None:
                                    INSTITUTION.address], env={"CHAINARB_LANG": "en"})
     assert bad.exit_code == 2 and "not a proof of absence" in bad.stderr
     assert "maybe a key" not in bad.output
+
+
+def _index_statement(log: list[bytes], start: int, end: int, case: str = CASE
+                     ) -> dict[str, object]:
+    """A version 2 statement (docs/log.md §8b): checkpoints signing the per-case index of
+    the log's entries, the case's heads (or neighbours) in both."""
+    from evidence.log.absence_index import issue_index_absence, placed_heads
+    from evidence.log.caseindex import heads_of, index_extension, index_tree
+
+    tree = MerkleLog.of(log)
+    want = bytes.fromhex(case[2:])
+
+    def side(size: int) -> tuple[str, object]:
+        heads = heads_of(enumerate(log[:size]))
+        index = index_tree(heads)
+        cp = Checkpoint(ORIGIN, size, tree.root(size),
+                        (index_extension(len(heads), index.root()),))
+        return sign_checkpoint(cp, SIGNER), placed_heads(heads, index.inclusion_proof, want)
+
+    (a, ha), (b, hb) = side(start), side(end)
+    return issue_index_absence(origin=ORIGIN, case_id=want, first=a, second=b,
+                               consistency=tree.consistency_proof(start, end),
+                               heads_first=ha, heads_second=hb,  # type: ignore[arg-type]
+                               issued_at=NOW, signer=SIGNER).to_json()
+
+
+def test_a_statement_by_the_per_case_index_holds_in_both_languages(tmp_path: Path) -> None:
+    log = entries("xoooooooox")  # the case has entry 0 and entry 9
+    keys = ("--institution", INSTITUTION.address)
+    stmt = _index_statement(log, 1, 9)
+    assert "entries" not in stmt and len(json.dumps(stmt)) < 4000
+    ok = _run(tmp_path, stmt, *keys, "--case", CASE)
+    assert ok.exit_code == 0, ok.output
+    assert "by the per-case index" in ok.stdout
+    zh = _run(tmp_path, stmt, *keys, lang="zh")
+    assert zh.exit_code == 0 and "分案索引" in zh.stdout
+    # a case with no entry at all: its neighbours show it (here the log's only other case)
+    third = _run(tmp_path, _index_statement(log, 1, 10, case="0x" + "ef" * 32), *keys)
+    assert third.exit_code == 0, third.output
+    # entry 9 is the case's: the institution refuses to sign that it is absent up to 10
+    import pytest
+
+    from evidence.log.errors import AbsenceDisproved
+
+    with pytest.raises(AbsenceDisproved):
+        _index_statement(log, 1, 10)
+    # an altered head: the institution's signature no longer covers it
+    bad = json.loads(json.dumps(stmt))
+    bad["heads"]["to"][0]["position"] += 1
+    refused = _run(tmp_path, bad, *keys)
+    assert refused.exit_code == 1 and "REFUSED" in refused.stderr

@@ -23,6 +23,7 @@ from evidence.judicial.inputs import PackageInputs
 from evidence.records import Disclosure, Profile, SignedRecord
 from evidence.report import Status
 from tests.judicial.judicial_world import Case, attester, disclose, make_case, profile
+from tests.support.packages import rewrite_package
 from tests.support.tsa import LocalTSA
 
 
@@ -297,16 +298,7 @@ def test_an_unanchored_rotation_fails_identities(tmp_path: Path, local_tsa: Loca
 
 def _rewrite(case: Case, out: Path, edit: Callable[[dict[str, bytes]], None]) -> Path:
     """The case's package with `edit` applied and SHA256SUMS recomputed (as a forger would)."""
-    with zipfile.ZipFile(case.package) as zf:
-        files = {n: zf.read(n) for n in zf.namelist()}
-    edit(files)
-    listed = {n: hashlib.sha256(b).hexdigest() for n, b in files.items()
-              if n not in fmt.OUTSIDE_CHECKSUMS}
-    files[fmt.CHECKSUMS] = fmt.checksums_text(listed)
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in sorted(files):
-            zf.writestr(name, files[name])
-    return out
+    return rewrite_package(case.package.read_bytes(), out, edit)
 
 
 def test_the_escrows_handover_is_followed_without_a_step(tmp_path: Path,

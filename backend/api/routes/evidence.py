@@ -255,11 +255,14 @@ def evidence_typed_data(case_id: str, item_id: DbId, user: CurrentUser, svc: Evi
              response_model=EvidenceSubmittedOut)
 def submit_evidence(case_id: str, item_id: DbId, body: SubmitIn, user: CurrentUser,
                     svc: Evidence, ctx: Ctx) -> dict[str, Any]:
-    """Sign the staged item in: a step of the case; answers the item and the receipt of
-    its ``EvidenceSubmission`` in the institution's log."""
+    """Sign the staged item in: a step of the case; answers the item and the receipts of
+    its ``EvidenceSubmission`` and of the provenance entries it logged."""
     out, result = svc.submit_step(user, case_id.lower(), item_id, body.record)
     assert result.log is not None  # every stored step is appended to the log
-    return {**out, "receipt": get_log(ctx).receipt(result.log)}
+    log = get_log(ctx)
+    return {**out, "receipt": log.receipt(result.log),
+            "provenanceReceipts": [log.receipt(a) for a in
+                                   svc.provenance_logged(case_id.lower(), item_id)]}
 
 
 @router.get("/cases/{case_id}/evidence/{item_id}/content", response_class=StreamingResponse,

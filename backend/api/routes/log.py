@@ -7,7 +7,7 @@ record hash, signatures hash), never a record's content.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +18,7 @@ from ..deps import Ctx
 from ..errors import errors
 from ..schemas import (
     LogAbsenceOut,
+    LogCaseOut,
     LogCheckpointOut,
     LogCheckpointsOut,
     LogConsistencyOut,
@@ -91,14 +92,27 @@ async def leaf(ctx: Ctx,
     return await run_in_threadpool(svc.leaf, record_hash)
 
 
-@router.get("/absence", response_model=LogAbsenceOut)
+@router.get("/absence", response_model=LogAbsenceOut, response_model_exclude_none=True)
 async def absence(ctx: Ctx,
                   case: Annotated[str, Query(pattern=HASH_PATTERN)],
                   first: Annotated[int, Query(alias="from", ge=0, le=MAX_SIZE)],
-                  second: Annotated[int, Query(alias="to", ge=0, le=MAX_SIZE)]
+                  second: Annotated[int, Query(alias="to", ge=0, le=MAX_SIZE)],
+                  by: Annotated[Literal["index", "range"], Query()] = "index",
                   ) -> dict[str, Any]:
     """A signed proof that no record of ``case`` entered the log between the anchored
-    checkpoints of sizes ``from`` and ``to`` (``chainarb.log-absence``: both notes, the
-    first's frontier and the entries between, checked by the service before it signs)."""
+    checkpoints of sizes ``from`` and ``to`` (``chainarb.log-absence``, checked by the
+    service before it signs): by the case's heads in both checkpoints' signed per-case
+    indexes (version 2, the default when both sign one), or by the entries between them
+    (version 1, ``by=range``, and for checkpoints signed before the index)."""
     svc = get_log(ctx)
-    return await run_in_threadpool(svc.absence, case.lower(), first, second)
+    return await run_in_threadpool(svc.absence, case.lower(), first, second, by)
+
+
+@router.get("/case/{case_id}", response_model=LogCaseOut)
+async def case_log(ctx: Ctx, case_id: Annotated[str, Path(pattern=HASH_PATTERN)],
+                   size: Annotated[int, Query(ge=0, le=MAX_SIZE)]) -> dict[str, Any]:
+    """The case's entries in the log of ``size`` (a signed checkpoint's, hashes only) and its
+    head in that checkpoint's signed per-case index, with the proof (or its neighbours' when
+    it has none): what ``chainarb monitor --case`` follows (docs/log.md §14)."""
+    svc = get_log(ctx)
+    return await run_in_threadpool(svc.case_log, case_id.lower(), size)

@@ -69,8 +69,11 @@ async def receive_webhook(
 
 
 def _with_receipt(ctx: Ctx, captured: Captured) -> dict[str, Any]:
-    """The item's view and the log receipt of its ``performance`` entry (docs/log.md)."""
-    return {**captured.view, "receipt": get_log(ctx).receipt(captured.appended)}
+    """The item's view and the log receipts of its ``performance`` entry and of its other
+    provenance entries (docs/log.md §12)."""
+    log = get_log(ctx)
+    return {**captured.view, "receipt": log.receipt(captured.appended),
+            "provenanceReceipts": [log.receipt(a) for a in captured.provenance]}
 
 
 class PartyEventIn(StrictBody):

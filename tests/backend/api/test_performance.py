@@ -23,7 +23,7 @@ import pytest
 from backend.performance import EventType, Scheme
 from backend.performance.simulator import CarrierSimulator
 from backend.services.cases import case_id_for_order
-from evidence.judicial.provenance import SignedProvenanceEntry, check_log
+from evidence.judicial.provenance import SignedProvenanceEntry, check_log, provenance_entry_values
 from evidence.records import Domain
 from tests.support.snapshots import StageSnapshots
 from tests.support.world import (
@@ -134,7 +134,7 @@ def test_each_capture_is_a_log_entry_answered_with_its_receipt(
     of its capture entry; a refused event appends nothing."""
     from eth_account import Account
 
-    from evidence.judicial.provenance import performance_entry_values
+    from evidence.judicial.provenance import performance_entry_values, provenance_entry_values
     from evidence.log import verify_receipt
 
     w, sim = carrier, sims["hmac"]
@@ -158,8 +158,14 @@ def test_each_capture_is_a_log_entry_answered_with_its_receipt(
     own = w.seller.post(f"/orders/{ORDER}/performance", json={
         "type": "in_transit", "shipment": "L1", "occurredAt": "2026-11-24T07:00:00Z"})
     assert own.status_code == 201, own.text
-    assert own.json()["receipt"]["index"] == receipt.index + 1
+    # the item's other provenance entry (origin.verified) is the entry after its own
+    (extra,) = item["provenanceReceipts"]
+    assert extra["index"] == receipt.index + 1 and extra["entry"]["kind"] == "provenance"
+    assert extra["entry"]["recordHash"] == "0x" + provenance_entry_values(
+        prov, w.domain, performance=True)[0][0].hex()
+    assert own.json()["receipt"]["index"] == receipt.index + 2
     assert own.json()["receipt"]["entry"]["kind"] == "performance"
+    assert [r["entry"]["kind"] for r in own.json()["provenanceReceipts"]] == ["provenance"]
     # the log's entries and the items agree once the case is filed (its id is the same)
     to_facilitation(w)
     items = ok(w.buyer.get(f"/cases/{case_id}/performance"))["items"]
@@ -167,6 +173,69 @@ def test_each_capture_is_a_log_entry_answered_with_its_receipt(
     prov = ok(w.buyer.get(f"/performance/{item['id']}/provenance"))["entries"]
     assert prov[-1]["entry"]["action"] == "case.attached"  # appended after capture:
     assert performance_entry_values(prov, w.domain) == (record, sigs)  # the entry still names it
+    attached = "0x" + provenance_entry_values(prov, w.domain)[-1][0].hex()
+    logged = ok(w.stranger.get(f"/log/leaf/{attached}"))["entries"]  # and is logged itself
+    assert [e["kind"] for e in logged] == ["provenance"]
+
+
+def test_a_performance_item_from_before_the_log_is_backfilled(
+        carrier: World, sims: dict[str, CarrierSimulator], tmp_path: Path) -> None:
+    """docs/log.md §12, "Records from before the log": items captured before performance
+    and provenance entries existed are appended by ``chainarb log check --repair``; their
+    record hashes need the escrow's EIP-712 domain, which the command takes from the stored
+    records, the settings or the operator (``--chain-id``/``--escrow``), and asks for in
+    both languages when none fits."""
+    import sqlalchemy as sa
+
+    from backend.db import write_scope
+    from backend.db.log_models import LogCase, LogEntry, LogHead, LogIndexHead, LogNode
+    from backend.log.store import forget_frontier
+    from backend.services.performance import performance_leaf
+    from tests.backend.package.test_package_backfill import _check
+
+    w, sim = carrier, sims["k1"]
+    ctx = w.app.state.ctx
+    ok(sim.send(w.client, sim.event(ORDER, "L9", "shipped")))
+    ok(w.buyer.post(f"/orders/{ORDER}/performance", json={
+        "type": "delivered", "shipment": "L9", "occurredAt": "2026-11-24T07:00:00Z"}))
+    with write_scope(ctx.sessions) as s:  # the log begins now: the items are not in it
+        for table in (LogEntry, LogNode, LogHead, LogCase, LogIndexHead):
+            s.execute(sa.delete(table))
+        forget_frontier(s)  # the service's kept frontier was of the log just emptied
+    url = str(ctx.settings.database_url)
+    # no case yet: no stored signed record names the escrow's domain, nor do the settings
+    code, _, text = _check(url, tmp_path, "--repair", json_line=False)
+    assert code == 2 and "--chain-id ID --escrow ADDRESS" in text, text
+    code, _, text = _check(url, tmp_path, "--repair", json_line=False, lang="zh-Hans")
+    assert code == 2 and "托管合约的 EIP-712 域" in text and "--chain-id" in text, text
+    code, _, text = _check(url, tmp_path, "--chain-id", "1", json_line=False)
+    assert code == 2 and "go together" in text  # half a domain is a usage error
+    wrong = ["--chain-id", str(CHAIN_ID), "--escrow", "0x" + "11" * 20]
+    code, _, text = _check(url, tmp_path, *wrong, json_line=False)
+    assert code == 2 and f"({CHAIN_ID}, " in text  # a domain that does not fit: named
+    domain = ["--chain-id", str(CHAIN_ID), "--escrow", ESCROW]
+    code, found, text = _check(url, tmp_path, *domain)
+    assert code == 1 and found["unlogged"] == 4, text  # 2 items: performance + provenance
+    code, done, text = _check(url, tmp_path, "--repair", *domain)
+    assert code == 0 and done["backfilled"] == 4, text
+    code, again, _ = _check(url, tmp_path, "--repair", *domain)  # idempotent
+    assert code == 0 and again["backfilled"] == 0 and again["unlogged"] == 0
+    with ctx.sessions() as s:
+        rows = s.exec(sa.select(LogEntry.kind, LogEntry.case_id, LogEntry.record_hash,
+                                LogEntry.signatures_hash).order_by(LogEntry.idx)).all()
+    items = ok(w.buyer.get(f"/orders/{ORDER}/performance"))["items"]
+    want = []
+    for it in items:
+        prov = ok(w.buyer.get(f"/performance/{it['id']}/provenance"))["entries"]
+        want.append(performance_leaf(it["caseId"], prov, w.domain))
+        want += [(it["caseId"], "0x" + r.hex(), "0x" + g.hex())
+                 for r, g in provenance_entry_values(prov, w.domain, performance=True)]
+    assert [tuple(r[1:]) for r in rows] == want and {r[0] for r in rows} == {"backfill"}
+    # once the case is filed its steps name the domain: no flag needed, nothing missing
+    to_facilitation(w)
+    ok(w.buyer.get(f"/orders/{ORDER}/performance"))
+    code, found, text = _check(url, tmp_path)
+    assert code == 0 and found["unlogged"] == 0, text
 
 
 def test_sender_names_and_key_ids_are_the_configured_ones(

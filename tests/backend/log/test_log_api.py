@@ -111,7 +111,9 @@ def test_receipts_proofs_checkpoints_and_absence(w: World) -> None:
     listed = ok(anyone.get("/log/checkpoints"))
     assert listed["origin"] == _origin(w)
     sizes = [c["size"] for c in listed["checkpoints"]]
-    assert sizes[0] == 1 and sizes[-1] == ev.index + 1
+    # the item's provenance entries follow its submission (kind provenance, docs/log.md §12)
+    assert len(submitted["provenanceReceipts"]) == 7
+    assert sizes[0] == 1 and sizes[-1] == ev.index + 1 + 7
     last = sizes[-1]
     cons = ok(anyone.get("/log/proof/consistency", params={"from": 1, "to": last}))
     verify_checkpoints_consistent(
@@ -164,8 +166,92 @@ def test_an_absence_over_too_many_entries_is_refused(w: World,
     _anchor(w)
     monkeypatch.setattr(service, "MAX_ABSENCE_ENTRIES", 1)
     _code(w.stranger.get("/log/absence", params={"case": "0x" + "00" * 32, "from": 1,
-                                                 "to": 3}),
+                                                 "to": 3, "by": "range"}),
           422, "absence_range_too_large")
+    # by the per-case index (the default) the size does not matter
+    stmt = ok(w.stranger.get("/log/absence", params={"case": "0x" + "00" * 32, "from": 1,
+                                                     "to": 3}))
+    assert stmt["version"] == 2 and "entries" not in stmt
+
+
+def test_absence_by_the_per_case_index(w: World) -> None:
+    """docs/log.md §8b: the case's head is the same in both checkpoints' signed indexes
+    (it had entries before, none between), or it has none in either (its neighbours are
+    listed); a false or altered statement is refused, each with its code."""
+    from dataclasses import replace
+
+    from evidence.log import NoteSigner
+    from evidence.log.absence_index import IndexAbsenceProof
+    from evidence.log.errors import (
+        AbsenceDisproved,
+        InclusionProofError,
+        LogRangeError,
+        StatementForged,
+        StatementFormatError,
+    )
+    from evidence.records import canonical_json
+
+    anyone = w.stranger
+    other = w.open_case("buyer", order_id=OTHER_ORDER)
+    case = w.open_case("buyer")
+    file_claim(w)
+    _anchor(w)
+    a = ok(anyone.get("/log/checkpoint"))["size"]
+    ok(w.seller.post(f"/cases/{case}/arbitration-agreement",
+                     json=w.seller.plain("arbitration.agreed")))
+    _anchor(w)
+    b = ok(anyone.get("/log/checkpoint"))["size"]
+    assert b > a
+    # the case had entries before a and more between: not absent; nothing from b to b
+    _code(anyone.get("/log/absence", params={"case": case, "from": a, "to": b}), 409,
+          "case_not_absent")
+    same = ok(anyone.get("/log/absence", params={"case": case, "from": b, "to": b}))
+    assert len(same["heads"]["from"]) == 1  # its own head, at both
+    verify_absence(same, [INSTITUTION], origin=_origin(w), case_id=bytes.fromhex(case[2:]))
+    # a case with no entry at all: its neighbours in both indexes
+    none = ok(anyone.get("/log/absence", params={"case": other, "from": a, "to": b}))
+    assert none["version"] == 2 and "entries" not in none
+    v = verify_absence(none, [INSTITUTION], origin=_origin(w))
+    assert (v.first.size, v.second.size) == (a, b)
+    assert all(h["head"][2:66] != other[2:] for h in none["heads"]["to"])
+    # the ranges agree: the version 1 statement of the same span holds too
+    assert ok(anyone.get("/log/absence", params={"case": other, "from": a, "to": b,
+                                                 "by": "range"}))["version"] == 1
+
+    # tampering: an edited head breaks the institution's signature
+    edited = {**none, "heads": {**none["heads"], "to": none["heads"]["from"]}}
+    with pytest.raises(StatementForged):
+        verify_absence(edited, [INSTITUTION])
+    # a false statement signed with the institution key (as a lying service would): the
+    # case's later head listed as its head at a, or neighbours that are not adjacent
+    signer = NoteSigner.from_private_key(INSTITUTION_KEY)
+    p = IndexAbsenceProof.from_json(ok(anyone.get(
+        "/log/absence", params={"case": case, "from": b, "to": b})))
+    later = IndexAbsenceProof.from_json(same)
+    honest_a = IndexAbsenceProof.from_json(ok(anyone.get(
+        "/log/absence", params={"case": other, "from": a, "to": a})))
+
+    def resigned(proof: IndexAbsenceProof) -> dict[str, Any]:
+        return replace(proof, signature=signer.sign(canonical_json(proof.body()))).to_json()
+
+    gap = IndexAbsenceProof.from_json(none)  # a to b
+    # the head at b claimed at a (whose index does not hold it): its proof fails there
+    with pytest.raises(InclusionProofError):
+        verify_absence(resigned(replace(p, first=honest_a.first, consistency=gap.consistency)),
+                       [INSTITUTION])
+    assert later.heads_first == later.heads_second
+    # one neighbour dropped: what is left does not show the case has no head
+    assert len(gap.heads_first) == 1  # the one case of the index, beside it
+    with pytest.raises(LogRangeError):
+        verify_absence(resigned(replace(gap, heads_first=())), [INSTITUTION])
+    # a case's later head listed at b while its earlier one is listed at a: disproved
+    with pytest.raises(AbsenceDisproved):
+        check = IndexAbsenceProof.from_json(ok(anyone.get(
+            "/log/absence", params={"case": case, "from": a, "to": a})))
+        verify_absence(resigned(replace(check, second=p.second, consistency=gap.consistency,
+                                        heads_second=p.heads_second)), [INSTITUTION])
+    with pytest.raises(StatementFormatError):
+        verify_absence({**none, "heads": {"from": [], "to": [{}, {}, {}]}}, [INSTITUTION])
 
 
 def test_every_step_answer_carries_a_receipt_in_acceptance_order(w: World) -> None:
@@ -212,3 +298,63 @@ def test_case_proofs_for_the_package(w: World) -> None:
         [bytes.fromhex(p[2:]) for p in step["proof"]])
     empty = svc.case_proofs(other)  # no entries: the smallest anchored checkpoint
     assert empty["entries"] == [] and empty["size"] == 1
+
+
+def test_the_monitor_follows_a_case_through_the_per_case_index(w: World) -> None:
+    """docs/log.md §13, the monitor's step 4 by the index: the service lists the case's own
+    entries and its head in the checkpoint's signed index; the monitor reads no other
+    entry, and a list that leaves one out, or a head that is not in the index, alarms."""
+    from datetime import UTC, datetime
+
+    from evidence._monitor_http import HttpLogService
+    from evidence.monitor import Level, MonitorState, run_once
+
+    case = w.open_case("buyer")
+    file_claim(w)
+    _anchor(w)
+
+    class Counting(HttpLogService):
+        scanned = 0
+        proofs = 0
+
+        def entries(self, start: int, end: int) -> list[bytes]:
+            Counting.scanned += end - start
+            return super().entries(start, end)
+
+        def inclusion(self, index: int, size: int) -> list[bytes]:
+            Counting.proofs += 1
+            return super().inclusion(index, size)
+
+    service = Counting("http://testserver", client=w.client)
+    now = datetime.now(UTC)
+    state, _ = run_once(MonitorState(service="http://testserver", case_id=case), service,
+                        now=now, institution=[INSTITUTION])
+    # the other order's events (entries of its case), then one step of this case
+    for n in range(3):
+        ok(w.buyer.post(f"/orders/{OTHER_ORDER}/performance", json={
+            "type": "in_transit", "shipment": f"S{n}", "occurredAt": "2026-11-24T07:00:00Z"}))
+    ok(w.seller.post(f"/cases/{case}/arbitration-agreement",
+                     json=w.seller.plain("arbitration.agreed")))
+    _anchor(w)
+    later, found = run_once(state, service, now=now)
+    assert [f.key for f in found if f.level is Level.ALARM] == [], found
+    keys = [f.key for f in found]
+    assert "case_index" in keys and keys.count("new_record") == 1
+    assert Counting.scanned == 0 and Counting.proofs == 1  # its own new entry only
+    assert len(later.records) == 1
+
+    class Dropping(HttpLogService):
+        def case_log(self, case_id: str, size: int) -> Any:
+            heads, entries = super().case_log(case_id, size)
+            return heads, entries[:-1]
+
+    class Misplaced(HttpLogService):
+        def case_log(self, case_id: str, size: int) -> Any:
+            heads, entries = super().case_log(case_id, size)
+            return [{**heads[0], "position": heads[0]["position"] + 1}], entries
+
+    for lying, key in ((Dropping, "case_index_mismatch"), (Misplaced, "case_index_refused")):
+        _, found = run_once(state, lying("http://testserver", client=w.client), now=now)
+        assert key in [f.key for f in found if f.level is Level.ALARM], (key, found)
+    # a checkpoint size the index does not cover: the documented refusal
+    _code(w.stranger.get(f"/log/case/{case}", params={"size": 999}), 404, "unknown_tree_size")

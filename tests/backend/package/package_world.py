@@ -327,3 +327,50 @@ def enforced_for_court(cw: ChainWorld, name: str = "Court", name_zh: str = "") -
     assert r.status_code in (200, 201), r.text
     cw.anchor_all()
     return case_id
+
+
+# -- the court's package, shared by the log's package tests (backfill, receipts, contract,
+# performance, provenance): access, anchoring, download, verification, a forger's edit
+
+
+def grant_court(cw: ChainWorld, name: str = "Court") -> None:
+    """Register the court and give it the case."""
+    w = cw.world
+    r = w.admin.post("/admin/courts", json={"address": w.court.address, "name": name})
+    assert r.status_code in (200, 201), r.text
+    r = w.admin.post(f"/cases/{w.case_id}/courts", json={"court": w.court.address})
+    assert r.status_code in (200, 201), r.text
+
+
+def court_package(cw: ChainWorld, case_id: str, out: Path) -> tuple[Path, Any]:
+    """The court's package of the case, saved to ``out``, and the answer: access given,
+    every record anchored; the first download queues the carried escrow record (Award or
+    Settlement) and is refused ``not_anchored_yet`` until the next round."""
+    w = cw.world
+    grant_court(cw)
+    url = f"/cases/{case_id}/judicial-package"
+    cw.anchor_all()
+    assert w.court.get(url).status_code == 409  # the carried record is queued first
+    cw.anchor_all()
+    r = w.court.get(url)
+    assert r.status_code == 200, r.text[:300]
+    out.write_bytes(r.content)
+    return out, r
+
+
+def verified(cw: ChainWorld, pkg: Path, **kw: Any) -> Any:
+    """The package's verification report, asserting every check passed."""
+    from evidence.judicial.verify import verify_package
+
+    report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes(), **kw)
+    failed = {c.name: (c.reason, c.details) for c in report.checks if not c.passed}
+    assert failed == {}, failed
+    return report
+
+
+def failed_checks(cw: ChainWorld, pkg: Path, **kw: Any) -> dict[str, Any]:
+    """The failed checks of the package's verification, by name."""
+    from evidence.judicial.verify import Status, verify_package
+
+    report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes(), **kw)
+    return {c.name: c for c in report.checks if c.status is Status.FAILED}

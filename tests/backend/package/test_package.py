@@ -19,6 +19,7 @@ from tests.backend.package.package_world import (
     PANEL_DOC,
     ChainWorld,
     award_record_hash,
+    grant_court,
     run_objection_to_enforcement,
     run_to_enforcement,
     run_to_settlement,
@@ -30,13 +31,7 @@ from tests.backend.package.test_package_verify_page import (
 from tests.judicial.test_judicial_docs import assert_provenance_keys_documented
 from tests.support.tsa import LocalTSA
 
-
-def _grant_court(cw: ChainWorld) -> None:
-    w = cw.world
-    r = w.admin.post("/admin/courts", json={"address": w.court.address, "name": "Court"})
-    assert r.status_code in (200, 201), r.text
-    r = w.admin.post(f"/cases/{w.case_id}/courts", json={"court": w.court.address})
-    assert r.status_code in (200, 201), r.text
+_grant_court = grant_court  # the name the other package tests import
 
 
 def test_enforced_case_package_verifies_and_court_confirms(chain_world_any_db: ChainWorld,

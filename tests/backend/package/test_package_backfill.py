@@ -25,17 +25,25 @@ from backend.db.log_models import (
     LogNode,
 )
 from evidence.cli import _load_plugins, app
-from evidence.judicial.verify import verify_package
-from tests.backend.package.package_world import ChainWorld, _enforced, post, run_to_award
-from tests.backend.package.test_package import _grant_court
+from tests.backend.package.package_world import (
+    ChainWorld,
+    _enforced,
+    court_package,
+    post,
+    run_to_award,
+    verified,
+)
 
 
-def _check(url: str, tmp_path: Path, *args: str) -> tuple[int, dict[str, object], str]:
+def _check(url: str, tmp_path: Path, *args: str, json_line: bool = True, lang: str = "en"
+           ) -> tuple[int, dict[str, object], str]:
+    """`chainarb log check ARGS` on the database: exit code, its JSON line, all it said."""
     _load_plugins()
     r = CliRunner().invoke(app, ["log", "check", *args], env={
         "CHAINARB_DATABASE_URL": url, "CHAINARB_DATA_DIR": str(tmp_path / "cli-data"),
-        "CHAINARB_LANG": "en"})
-    return r.exit_code, json.loads(r.stdout.splitlines()[0]), r.stdout + r.stderr
+        "CHAINARB_LANG": lang})
+    found = json.loads(r.stdout.splitlines()[0]) if json_line else {}
+    return r.exit_code, found, r.stdout + r.stderr
 
 
 def test_records_from_before_the_log_are_backfilled_and_the_package_verifies(
@@ -68,15 +76,5 @@ def test_records_from_before_the_log_are_backfilled_and_the_package_verifies(
             col(LogEntry.case_id) == case_id).order_by(col(LogEntry.idx)))]
     assert kinds[0] != "backfill" and "backfill" in kinds  # late: after the later records
 
-    _grant_court(cw)
-    page = f"/cases/{case_id}/judicial-package"
-    cw.anchor_all()
-    assert w.court.get(page).status_code == 409  # the carried Award is queued first
-    cw.anchor_all()
-    r = w.court.get(page)
-    assert r.status_code == 200, r.text[:300]
-    pkg = tmp_path / "package.zip"
-    pkg.write_bytes(r.content)
-    report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
-    failed = {c.name: (c.reason, c.details) for c in report.checks if not c.passed}
-    assert failed == {}, failed
+    court_package(cw, case_id, tmp_path / "package.zip")
+    verified(cw, tmp_path / "package.zip")

@@ -7,8 +7,6 @@ carries one the escrow did not bind, fails, naming it."""
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import zipfile
 from pathlib import Path
@@ -19,11 +17,17 @@ from backend.chain import ETH
 from backend.chain.devchain import chain_time
 from backend.db.log_models import LogEntry
 from evidence.judicial import _format as fmt
-from evidence.judicial.verify import Status, verify_package
 from evidence.marketplace import MarketplaceClient, contract_of_sale
 from evidence.records import SignedRecord
-from tests.backend.package.package_world import AMOUNT, ChainWorld, run_to_enforcement
-from tests.backend.package.test_package import _grant_court
+from tests.backend.package.package_world import (
+    AMOUNT,
+    ChainWorld,
+    court_package,
+    failed_checks,
+    run_to_enforcement,
+    verified,
+)
+from tests.support.packages import rewrite_package
 
 DAY = 86_400
 
@@ -55,28 +59,12 @@ def _open_with_contract(cw: ChainWorld, offer: int = 7) -> str:
     return key
 
 
-def _rewrite(package: bytes, out: Path, edit: object) -> Path:
-    """The package with `edit` applied to its members and SHA256SUMS recomputed, as a
-    forger would (the attestation then fails too; the log checks are what we read)."""
-    with zipfile.ZipFile(io.BytesIO(package)) as zf:
-        files = {n: zf.read(n) for n in zf.namelist()}
-    edit(files)  # type: ignore[operator]
-    listed = {n: hashlib.sha256(b).hexdigest() for n, b in files.items()
-              if n not in fmt.OUTSIDE_CHECKSUMS}
-    files[fmt.CHECKSUMS] = fmt.checksums_text(listed)
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in sorted(files):
-            zf.writestr(name, files[name])
-    return out
-
-
 def test_the_contract_and_the_disclosures_are_logged_and_carried(
         chain_world_any_db: ChainWorld, tmp_path: Path) -> None:
     cw = chain_world_any_db
     w = cw.world
     key = _open_with_contract(cw)
     case_id = run_to_enforcement(cw)  # opening the case binds the contract on the way
-    _grant_court(cw)
     with w.app.state.ctx.sessions() as s:
         kinds = {(r.kind, r.record_hash) for r in s.exec(
             select(LogEntry).where(col(LogEntry.case_id) == case_id)).all()}
@@ -87,14 +75,7 @@ def test_the_contract_and_the_disclosures_are_logged_and_carried(
     assert sum(k == "identity" for k, _ in kinds) == 2  # the mediator's and arbitrator's
     assert len(profiles) >= 2  # buyer's, seller's (and any other), under the zero case
 
-    url = f"/cases/{case_id}/judicial-package"
-    cw.anchor_all()
-    assert w.court.get(url).status_code == 409  # the carried Award is queued first
-    cw.anchor_all()
-    r = w.court.get(url)
-    assert r.status_code == 200, r.text[:300]
-    pkg = tmp_path / "package.zip"
-    pkg.write_bytes(r.content)
+    pkg, r = court_package(cw, case_id, tmp_path / "package.zip")
     with zipfile.ZipFile(pkg) as zf:
         (line,) = zf.read(fmt.CONTRACT).splitlines()
         manifest = json.loads(zf.read(fmt.MANIFEST))
@@ -106,10 +87,7 @@ def test_the_contract_and_the_disclosures_are_logged_and_carried(
     assert manifest["files"]["contractOfSale"] == fmt.CONTRACT
     kinds_carried = [SignedRecord.from_json(x).record.TYPE_NAME for x in identities]
     assert kinds_carried.count("Disclosure") == 2  # every disclosure of the case
-    trust = cw.tsa.ca_pem.read_bytes()
-    report = verify_package(pkg, chain=cw.w3, tsa_trust=trust)
-    failed = {c.name: (c.reason, c.details) for c in report.checks if not c.passed}
-    assert failed == {}, failed
+    report = verified(cw, pkg)
     checks = {c.name: c for c in report.checks}
     assert "contract of sale" in checks["roles"].reason
     assert "signed case index" in checks["log_completeness"].reason
@@ -118,9 +96,7 @@ def test_the_contract_and_the_disclosures_are_logged_and_carried(
     def drop(files: dict[str, bytes]) -> None:
         del files[fmt.CONTRACT]
 
-    report = verify_package(_rewrite(r.content, tmp_path / "dropped.zip", drop), chain=cw.w3,
-                            tsa_trust=trust)
-    bad = {c.name: c for c in report.checks if c.status is Status.FAILED}
+    bad = failed_checks(cw, rewrite_package(r.content, tmp_path / "dropped.zip", drop))
     assert "log_completeness" in bad and key in bad["log_completeness"].reason
     assert "kind contract" in bad["log_completeness"].reason
     assert "manifest" in bad  # and the order's rules are then unexplained
@@ -132,9 +108,7 @@ def test_the_contract_and_the_disclosures_are_logged_and_carried(
                 or b"arbitrator" not in ln]
         files[fmt.IDENTITIES] = b"".join(ln + b"\n" for ln in kept)
 
-    report = verify_package(_rewrite(r.content, tmp_path / "nodisc.zip", no_disclosure),
-                            chain=cw.w3, tsa_trust=trust)
-    bad = {c.name: c for c in report.checks if c.status is Status.FAILED}
+    bad = failed_checks(cw, rewrite_package(r.content, tmp_path / "nodisc.zip", no_disclosure))
     assert "log_completeness" in bad and "kind identity" in bad["log_completeness"].reason
 
     # another contract, signed by the same parties but never bound by the escrow
@@ -152,8 +126,6 @@ def test_the_contract_and_the_disclosures_are_logged_and_carried(
     def swap(files: dict[str, bytes]) -> None:
         files[fmt.CONTRACT] = signed.to_json() + b"\n"
 
-    report = verify_package(_rewrite(r.content, tmp_path / "swapped.zip", swap), chain=cw.w3,
-                            tsa_trust=trust)
-    bad = {c.name: c for c in report.checks if c.status is Status.FAILED}
+    bad = failed_checks(cw, rewrite_package(r.content, tmp_path / "swapped.zip", swap))
     assert "does not bind it" in " ".join((*bad["roles"].details, bad["roles"].reason))
     assert "log_completeness" in bad  # the logged contract is not the one carried

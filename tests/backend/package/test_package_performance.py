@@ -31,8 +31,12 @@ from evidence.judicial.provenance import (
 )
 from evidence.judicial.verify import Status, verify_package
 from evidence.receipts import load_receipts, save_receipt
-from tests.backend.package.package_world import ChainWorld, make_chain_world, run_to_settlement
-from tests.backend.package.test_package_contract import _rewrite
+from tests.backend.package.package_world import (
+    ChainWorld,
+    make_chain_world,
+    run_to_settlement,
+)
+from tests.support.packages import rewrite_package
 from tests.support.tsa import LocalTSA
 from tests.support.world import INSTITUTION_KEY
 
@@ -149,7 +153,7 @@ def test_the_package_carries_the_performance_evidence_with_its_labels(
         kept["items"] = kept["items"][:1]
         files[fmt.PERFORMANCE] = json.dumps(kept).encode()
 
-    report = verify_package(_rewrite(r.content, tmp_path / "dropped.zip", drop), chain=cw.w3,
+    report = verify_package(rewrite_package(r.content, tmp_path / "dropped.zip", drop), chain=cw.w3,
                             tsa_trust=trust, receipts=held)
     bad = {c.name: c for c in report.checks if c.status is Status.FAILED}
     assert "log_completeness" in bad, {c.name: c.reason for c in report.checks}

@@ -13,12 +13,18 @@ from typing import Any
 import pytest
 
 from evidence._monitor_http import HttpLogService, chain_anchor_check
-from evidence.judicial.verify import Status, verify_package
 from evidence.monitor import AnchoredCheckpoint, Level, MonitorState, run_once
 from evidence.receipts import load_receipts, save_receipt
 from evidence.records import CourtConfirmation
-from tests.backend.package.package_world import ChainWorld, award_record_hash, run_to_enforcement
-from tests.backend.package.test_package import _grant_court
+from tests.backend.package.package_world import (
+    ChainWorld,
+    award_record_hash,
+    court_package,
+    failed_checks,
+    grant_court,
+    run_to_enforcement,
+    verified,
+)
 
 
 def test_receipts_the_client_kept_check_the_package_and_the_log(
@@ -39,21 +45,10 @@ def test_receipts_the_client_kept_check_the_package_and_the_log(
 
     monkeypatch.setattr(w.client, "request", keeping)
     case_id = run_to_enforcement(cw)
-    _grant_court(cw)
-    url = f"/cases/{case_id}/judicial-package"
-    cw.anchor_all()
-    assert w.court.get(url).status_code == 409  # the carried Award is queued first
-    cw.anchor_all()
-    r = w.court.get(url)
-    assert r.status_code == 200, r.text[:300]
-    pkg = tmp_path / "package.zip"
-    pkg.write_bytes(r.content)
+    pkg, r = court_package(cw, case_id, tmp_path / "package.zip")
     held = load_receipts(folder)
     assert len(held) >= 8  # every step and the evidence the drivers posted
-    report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes(),
-                            receipts=held)
-    failed = {c.name: (c.reason, c.details) for c in report.checks if not c.passed}
-    assert failed == {}, failed
+    report = verified(cw, pkg, receipts=held)
     (check,) = [c for c in report.checks if c.name == "receipts"]
     assert len(check.details) == len(held) and all("carried" in d for d in check.details)
 
@@ -75,9 +70,7 @@ def test_receipts_the_client_kept_check_the_package_and_the_log(
     assert d.status_code == 201, d.text
     later = load_receipts(folder)
     assert len(later) == len(held) + 1
-    report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes(),
-                            receipts=later)
-    bad = {c.name: c for c in report.checks if c.status is Status.FAILED}
+    bad = failed_checks(cw, pkg, receipts=later)
     assert set(bad) == {"receipts"}
     assert "0x" + signed.record_hash.hex() in bad["receipts"].reason
     assert "omitted" in bad["receipts"].reason and "exported before" in bad["receipts"].reason
@@ -124,7 +117,7 @@ def test_a_case_whose_batches_carry_no_checkpoint_cites_a_later_one(
     cw = chain_world
     w = cw.world
     case_id = run_to_enforcement(cw)
-    _grant_court(cw)
+    grant_court(cw)
     url = f"/cases/{case_id}/judicial-package"
     cw.anchor_all()
     assert w.court.get(url).status_code == 409  # the carried Award is queued first
@@ -145,6 +138,4 @@ def test_a_case_whose_batches_carry_no_checkpoint_cites_a_later_one(
     assert r.status_code == 200, r.text[:300]
     pkg = tmp_path / "package.zip"
     pkg.write_bytes(r.content)
-    report = verify_package(pkg, chain=cw.w3, tsa_trust=cw.tsa.ca_pem.read_bytes())
-    failed = {c.name: (c.reason, c.details) for c in report.checks if not c.passed}
-    assert failed == {}, failed
+    verified(cw, pkg)

@@ -64,7 +64,7 @@ def test_round_trip(kind: EntryKind, case: bytes, record: bytes, sigs: bytes) ->
     (VECTOR[:-1], "expected 98 bytes, found 97"),
     (VECTOR + b"\x00", "expected 98 bytes, found 99"),
     (b"\x02" + VECTOR[1:], "version 2"),
-    (VECTOR[:1] + b"\x08" + VECTOR[2:], "unknown kind 8"),
+    (VECTOR[:1] + b"\x09" + VECTOR[2:], "unknown kind 9"),
     (VECTOR[:1] + b"\x00" + VECTOR[2:], "unknown kind 0"),
 ])
 def test_malformed_encodings(data: bytes, message: str) -> None:
