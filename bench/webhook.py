@@ -100,7 +100,7 @@ def _profile_threads(app: Any, path: str) -> None:
     inner = PerformanceService.receive_webhook
 
     def profiled(self: Any, *a: Any, **kw: Any) -> Any:
-        prof = profs.setdefault(threading.get_ident(), cProfile.Profile())
+        prof = profs.setdefault(threading.get_ident(), cProfile.Profile(time.thread_time))
         return prof.runcall(inner, self, *a, **kw)
 
     def dump() -> None:
