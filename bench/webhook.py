@@ -20,13 +20,15 @@ beside it. Every event must be answered 201 once (a lost or doubled one is print
 
 Printed last: ``webhook_cpu_vs_baseline=<baseline CPU ms/event over this tree's>`` and
 ``webhook_cpu_ms_per_event=<this tree's>``. Never fails on timing. ``--quick`` for a smoke
-run; ``--profile FILE`` writes a cProfile of this tree's server (one profiler per request thread, merged).
+run; ``--profile FILE`` writes a cProfile (thread CPU time) of this tree's captures, one
+profiler per request thread, merged; ``--spy PY_SPY`` samples the server with py-spy.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -40,7 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import api  # noqa: E402 - the sibling benchmark's server helpers
+import api  # the sibling benchmark's server helpers
 
 ROOT = Path(__file__).resolve().parent.parent
 ESCROW = api.ESCROW
@@ -61,7 +63,9 @@ def _sender_json() -> dict[str, Any]:
 
 def serve(data_dir: Path, port: int, profile: str) -> None:
     """uvicorn on the embedded default's blockstore (the database from ``BENCH_API_DB``
-    when set), an in-memory escrow with ``ORDERS`` orders, one HMAC sender."""
+    when set), an in-memory escrow with orders 1..``ORDERS``, the senders of
+    ``BENCH_WEBHOOK_SENDERS`` (a JSON list; else the bench's HMAC sender). The load test
+    (tests/backend/api/webhook_load.py) runs this server too."""
     import uvicorn
     from eth_account import Account
 
@@ -71,8 +75,8 @@ def serve(data_dir: Path, port: int, profile: str) -> None:
 
     db = os.environ.get("BENCH_API_DB")
     extra: dict[str, Any] = {"database_url": db} if db else {}
-    settings = Settings(data_dir=data_dir, port=port, webhook_senders=[_sender_json()],
-                        **extra)
+    senders = json.loads(os.environ.get("BENCH_WEBHOOK_SENDERS", "null")) or [_sender_json()]
+    settings = Settings(data_dir=data_dir, port=port, webhook_senders=senders, **extra)
     institution = Account.from_key(settings.institution_private_key()).address
     fake = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
     for i in range(ORDERS):
@@ -210,9 +214,17 @@ def run_one(label: str, pythonpath: Path, args: argparse.Namespace, profile: str
         warm = _requests(f"warm{label}", max(20, args.events // 10), args.concurrency)
         asyncio.run(_post_all(base, warm))
         reqs = _requests(f"run{label}", args.events, args.concurrency)
+        spy = subprocess.Popen([args.spy, "record", "--pid", str(proc.pid), "--format", "raw",
+                                "--rate", "250", "--gil", "-o", f"{args.spy_out}.{label}"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) \
+            if args.spy else None
+        time.sleep(1.0 if spy else 0.0)
         cpu0 = api.server_cpu_seconds(proc.pid) or 0.0
         phase = asyncio.run(_post_all(base, reqs))
         phase.server_cpu = (api.server_cpu_seconds(proc.pid) or 0.0) - cpu0
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(timeout=60)
         return phase
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -246,6 +258,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=1,
                     help="alternate baseline and this tree this many times (medians)")
     ap.add_argument("--profile", default="", help="cProfile of this tree's captures to FILE")
+    ap.add_argument("--spy", default="", help="a py-spy binary: sample the server's threads "
+                    "during each timed phase (collapsed stacks to --spy-out.LABEL)")
+    ap.add_argument("--spy-out", default="webhook-spy.txt")
     ap.add_argument("--quick", action="store_true", help="small smoke run (tests)")
     args = ap.parse_args()
     if args.serve:

@@ -32,8 +32,9 @@ router = APIRouter(tags=["performance evidence"])
 OrderId = Annotated[str, Path(pattern=r"^[0-9]{1,78}$", description="the escrow's order id")]
 
 
-def get_performance(request: Request, ctx: Ctx) -> PerformanceService:
-    """One PerformanceService per app, built from the app's context on first use."""
+async def get_performance(request: Request, ctx: Ctx) -> PerformanceService:
+    """One PerformanceService per app, built from the app's context on first use.
+    ``async`` (no I/O): a sync dependency is a thread-pool trip on every step (issue 10)."""
     svc = getattr(request.app.state, "performance", None)
     if svc is None:
         svc = PerformanceService(ctx.sessions, ctx.service, blockstore=ctx.service.blockstore,
