@@ -50,7 +50,8 @@ ROOT = Path(__file__).resolve().parents[3]
 RATE = 100  # events per second
 SECONDS = int(os.environ.get("CHAINARB_LOAD_SECONDS", "60"))  # a minute (shorter by hand)
 SHIPMENTS = 100
-SENDERS = 10  # threads; SHIPMENTS % SENDERS == 0: a shipment stays on one thread
+SENDERS = 20  # threads (a carrier posts concurrently); SHIPMENTS % SENDERS == 0: a
+# shipment stays on one thread, so its events leave in order
 ORDERS = 10  # the served escrow's orders 1..ORDERS (bench/webhook.py)
 RETRY_EVERY = 50
 TYPES = [EventType.SHIPPED, EventType.IN_TRANSIT, EventType.OUT_FOR_DELIVERY]
