@@ -19,10 +19,11 @@ Rules of this module:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
-from eth_account import Account
+from coincurve import PrivateKey
 
 from evidence.judicial.provenance import ProvenanceEntry, SignedProvenanceEntry
 from evidence.records import Domain
@@ -34,6 +35,22 @@ ZERO_ADDRESS = "0x" + "00" * 20
 
 ProvenanceStep = tuple[str, str, str, int, Mapping[str, Any]]
 """(action, subject address or "", session reference, unix time, details)."""
+
+
+@lru_cache(maxsize=8)
+def _signer(service_key: str | bytes) -> Callable[[bytes], bytes]:
+    """Signs a 32-byte digest with the service key as eth-account's ``unsafe_sign_hash``
+    does, byte for byte (libsecp256k1, RFC 6979, low s, v = recid + 27), without deriving
+    the key again for every entry (issue 13: two entries per carrier event)."""
+    raw = bytes.fromhex(service_key.removeprefix("0x")) if isinstance(service_key, str) \
+        else bytes(service_key)
+    key = PrivateKey(raw)
+
+    def sign(digest: bytes) -> bytes:
+        rsv = key.sign_recoverable(digest, hasher=None)
+        return rsv[:64] + bytes([rsv[64] + 27])
+
+    return sign
 
 
 def load(stored: Sequence[Mapping[str, Any]]) -> list[SignedProvenanceEntry]:
@@ -58,6 +75,7 @@ def append(
         last = SignedProvenanceEntry.from_json_obj(dict(stored[-1])).entry
         prev = last.digest(domain)
         last_at = last.at
+    sign = _signer(service_key)
     for action, subject, session, at, details in steps:
         entry = ProvenanceEntry(
             case_id=case_id,
@@ -71,8 +89,7 @@ def append(
             details=details,
         )
         digest = entry.digest(domain)  # the EIP-712 digest eth_signTypedData_v4 signs
-        sig = Account.unsafe_sign_hash(digest, service_key)
-        out.append(SignedProvenanceEntry(entry, bytes(sig.signature)).to_json_obj())
+        out.append(SignedProvenanceEntry(entry, sign(digest)).to_json_obj())
         prev = digest
         last_at = entry.at
     return out
