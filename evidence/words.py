@@ -65,6 +65,9 @@ STAGES: Mapping[str, Words] = {
     "jury_final": ("jury verdict final", "评审团裁决生效"),
     "fast_track_proposed": ("fast-track proposal (objection window)", "快速程序建议（异议期）"),
     "fast_track_final": ("fast-track resolution binding", "快速程序处理结果生效"),
+    "return_pending": ("return and refund: buyer to ship the goods back",
+                       "退货退款：待买方退货"),
+    "return_shipped": ("return shipped: seller to confirm receipt", "已退货：待卖方确认收货"),
 }
 
 DISPUTE_TYPES: Mapping[str, Words] = {
