@@ -5,9 +5,16 @@ escrow (tests/backend/gateway holds it to the contract)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from tests.support.world import ORDER_ID, World, ok, sha, to_evidence
+import pytest
+
+from backend.performance import Scheme
+from backend.performance.simulator import CarrierSimulator
+from tests.support.snapshots import StageSnapshots
+from tests.support.world import ORDER_ID, World, make_world, ok, sha, to_evidence
 
 REFUND = (1_000_000_000, 0, 0)  # the whole price back once the goods are back
 FALLBACK = (200_000_000, 800_000_000, 0)  # if the buyer never ships them
@@ -128,3 +135,35 @@ def test_return_refusals(world: World) -> None:
     _ship(w)
     r = w.buyer.post(f"/cases/{w.case_id}/return/receipt", json=w.buyer.plain("return.received"))
     assert r.status_code == 403 and r.json()["code"] == "wrong_actor", r.text
+
+
+@pytest.fixture
+def carrier_world(clean_db_url: str, tmp_path: Path, stage_snapshots: StageSnapshots
+                  ) -> Iterator[tuple[World, CarrierSimulator]]:
+    sim = CarrierSimulator.new("sim-post", Scheme.HMAC_SHA256)
+    w = make_world(clean_db_url, tmp_path, webhook_senders=[
+        sim.config(name="Simulated Post", name_zh="模拟邮政")])
+    w.snapshots = stage_snapshots
+    sim.clock = lambda: w.clock().timestamp()
+    with w.client:
+        yield w, sim
+
+
+def test_the_carriers_delivered_event_of_the_return_pays_the_refund(
+        carrier_world: tuple[World, CarrierSimulator]) -> None:
+    """The carrier's origin-verified ``return_delivered`` webhook for the buyer's return
+    shipment writes ``return.delivered`` (the institution's step) and the escrow refunds;
+    another shipment's delivery writes nothing."""
+    w, sim = carrier_world
+    _to_return_pending(w)
+    _ship(w)
+    other = sim.send(w.client, sim.event(ORDER_ID, "RT-9999", "return_delivered"))
+    assert other.status_code == 201, other.text
+    assert w.buyer.case()["stage"] == "return_shipped"
+    r = sim.send(w.client, sim.event(ORDER_ID, SHIPMENT["trackingNumber"], "return_delivered"))
+    assert r.status_code == 201, r.text
+    view = w.buyer.case()
+    assert view["stage"] == "enforced"
+    assert w.port.read_order(ORDER_ID).status == "Resolved"
+    steps = [i for i in ok(w.buyer.get(f"/cases/{w.case_id}/timeline")) if i["type"] == "step"]
+    assert steps[-1]["action"] == "return.delivered"
