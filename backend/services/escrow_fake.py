@@ -529,7 +529,9 @@ class FakeEscrowPort:
         if o.info.status != "DecisionPending":
             self._transport(act.KIND)
             raise WrongStatus(act.order_id, o.info.status)
-        return self.execute_award(act)
+        sent = self.execute_award(act)
+        assert isinstance(sent.event, OrderResolved)  # a decision is never a return award
+        return sent
 
     def submit_panel_award(self, act: SubmitPanelAward) -> Sent[OrderResolved]:
         self._transport(act.KIND)
