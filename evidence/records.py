@@ -76,6 +76,7 @@ __all__ = [
     "Profile",
     "Record",
     "ReturnAward",
+    "ReturnSettlement",
     "Settlement",
     "SettlementOffer",
     "SignedRecord",
@@ -695,6 +696,35 @@ class ReturnAward(Record):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReturnSettlement(Record):
+    """The escrow's ReturnSettlement type (docs/eip712.md), signed by buyer and seller: a
+    settlement that says "return and refund". Its allocation is the refund paid once the goods
+    are back; the `noReturn*` allocation, its fallback, if the buyer does not ship them back."""
+
+    TYPE_NAME: ClassVar[str] = "ReturnSettlement"
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("orderId", "uint256"),
+        ("caseId", "bytes32"),
+        ("toBuyer", "uint256"),
+        ("toSeller", "uint256"),
+        ("compensation", "uint256"),
+        ("noReturnToBuyer", "uint256"),
+        ("noReturnToSeller", "uint256"),
+        ("noReturnCompensation", "uint256"),
+    )
+    CHAINED: ClassVar[bool] = False
+
+    order_id: int
+    case_id: bytes
+    to_buyer: int
+    to_seller: int
+    compensation: int
+    no_return_to_buyer: int
+    no_return_to_seller: int
+    no_return_compensation: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class Objection(ChainedRecord):
     """A party objects to a round-0 award (named by its record hash) once."""
 
@@ -951,6 +981,7 @@ RECORD_TYPES: dict[str, type[Record]] = {
         Settlement,
         Award,
         ReturnAward,
+        ReturnSettlement,
         Objection,
         CourtConfirmation,
         Profile,
@@ -1013,7 +1044,7 @@ def _type_hash(cls: type[Record]) -> bytes:
     return keccak256(cls.type_string().encode())
 
 # The type strings are part of the signed format: a change must bump DOMAIN_VERSION.
-# The escrow's three types must stay exactly as docs/eip712.md states them.
+# The escrow's four types must stay exactly as docs/eip712.md states them.
 ONCHAIN_TYPE_STRINGS = {
     "Settlement": "Settlement(uint256 orderId,bytes32 caseId,uint256 toBuyer,uint256 toSeller,"
     "uint256 compensation)",
@@ -1022,6 +1053,9 @@ ONCHAIN_TYPE_STRINGS = {
     "ReturnAward": "ReturnAward(uint256 orderId,bytes32 caseId,uint256 toBuyer,uint256 toSeller,"
     "uint256 compensation,uint256 noReturnToBuyer,uint256 noReturnToSeller,"
     "uint256 noReturnCompensation,bytes32 awardHash,uint8 round)",
+    "ReturnSettlement": "ReturnSettlement(uint256 orderId,bytes32 caseId,uint256 toBuyer,"
+    "uint256 toSeller,uint256 compensation,uint256 noReturnToBuyer,uint256 noReturnToSeller,"
+    "uint256 noReturnCompensation)",
 }
 
 

@@ -149,6 +149,9 @@ _UNCHAINED: Mapping[str, Words] = {
     "ReturnAward": ("Return-and-refund award signed for the escrow (refund once the goods are "
                     "back, the fallback if not)",
                     "供托管合约执行的退货退款裁决（退货后退款，否则按备选分配）"),
+    "ReturnSettlement": ("Return-and-refund settlement signed by buyer and seller for the escrow "
+                         "(refund once the goods are back, the fallback if not)",
+                         "买卖双方签署、供托管合约执行的退货退款和解协议（退货后退款，否则按备选分配）"),
 }
 
 LOG_KINDS: Mapping[str, Words] = {
@@ -231,6 +234,8 @@ RECORD_TYPES: Mapping[str, Words] = {
     "Settlement": ("a settlement for the escrow", "供托管合约执行的和解协议"),
     "Award": ("an award for the escrow", "供托管合约执行的裁决"),
     "ReturnAward": ("a return-and-refund award for the escrow", "供托管合约执行的退货退款裁决"),
+    "ReturnSettlement": ("a return-and-refund settlement for the escrow",
+                         "供托管合约执行的退货退款和解协议"),
     "Objection": ("an objection to the award", "对裁决的异议"),
     "CourtConfirmation": ("the court's decision on the award", "法院对裁决的决定"),
     "Profile": ("a profile (name and contact)", "个人资料（姓名与联系方式）"),

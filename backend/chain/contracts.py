@@ -43,6 +43,7 @@ from backend.chain.typed_data import (
     decision_typed_data,
     jury_vote_typed_data,
     return_award_typed_data,
+    return_settlement_typed_data,
     settlement_typed_data,
     sign_typed_data,
 )
@@ -748,6 +749,28 @@ class EscrowContract(_Bound):
             bytes(signature),
         )
 
+    def submit_return_settlement(
+        self,
+        account: LocalAccount,
+        order_id: int,
+        refund: Allocation,
+        no_return: Allocation,
+        buyer_signature: bytes,
+        seller_signature: bytes,
+    ) -> TxResult:
+        """Submit a return-and-refund settlement both parties signed (anyone may relay it): the
+        return stage starts at once, ending in `refund` or, if the buyer does not ship the
+        goods back in time, `no_return`."""
+        return self._send(
+            account,
+            "submitReturnSettlement",
+            order_id,
+            refund.as_tuple(),
+            no_return.as_tuple(),
+            bytes(buyer_signature),
+            bytes(seller_signature),
+        )
+
     def record_return_shipment(
         self, buyer: LocalAccount, order_id: int, tracking: bytes
     ) -> TxResult:
@@ -972,6 +995,30 @@ class EscrowContract(_Bound):
     ) -> bytes:
         """Sign a ReturnAward with a local key (demo and tests)."""
         typed = self.return_award_typed_data(order_id, refund, no_return, award_hash, case_id)
+        return sign_typed_data(account, typed)
+
+    def return_settlement_typed_data(
+        self,
+        order_id: int,
+        refund: Allocation,
+        no_return: Allocation,
+        case_id: bytes | None = None,
+    ) -> dict[str, Any]:
+        """`eth_signTypedData_v4` payload of a ReturnSettlement; `case_id` defaults to the
+        order's."""
+        case = self._case_of(order_id, case_id)
+        return return_settlement_typed_data(self.domain(), order_id, case, refund, no_return)
+
+    def sign_return_settlement(
+        self,
+        account: LocalAccount,
+        order_id: int,
+        refund: Allocation,
+        no_return: Allocation,
+        case_id: bytes | None = None,
+    ) -> bytes:
+        """Sign a ReturnSettlement with a local key (demo and tests; parties sign in wallets)."""
+        typed = self.return_settlement_typed_data(order_id, refund, no_return, case_id)
         return sign_typed_data(account, typed)
 
     def sign_award(

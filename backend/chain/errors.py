@@ -39,6 +39,7 @@ __all__ = [
     "ArbitrationEscrowNoJuryMajority",
     "ArbitrationEscrowNothingToWithdraw",
     "ArbitrationEscrowPanelQuorumNotReached",
+    "ArbitrationEscrowReturnSettlementUsed",
     "ArbitrationEscrowTooEarly",
     "ArbitrationEscrowTooLate",
     "ArbitrationEscrowTransferAmountMismatch",
@@ -244,6 +245,11 @@ class ArbitrationEscrowJuryMismatch(RevertError):
 class ArbitrationEscrowNoJuryMajority(RevertError):
     hint = ("a verdict needs more than half the jury revealed and more than half of the "
             "revealed votes for the winning option")
+
+class ArbitrationEscrowReturnSettlementUsed(RevertError):
+    hint = ("this return settlement already started the order's return stage once; sign "
+            "another one, or settle")
+
 
 class ArbitrationEscrowAdvanceAboveCap(RevertError):
     hint = ("an order's advance refunds total at most its amount, each at most the seller's "

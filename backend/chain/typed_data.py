@@ -25,6 +25,7 @@ from evidence.records import (
     Award,
     Domain,
     ReturnAward,
+    ReturnSettlement,
     Settlement,
 )
 
@@ -33,6 +34,7 @@ __all__ = [
     "DOMAIN_NAME",
     "DOMAIN_VERSION",
     "RETURN_AWARD_TYPE",
+    "RETURN_SETTLEMENT_TYPE",
     "SETTLEMENT_TYPE",
     "Allocation",
     "Domain",
@@ -40,6 +42,7 @@ __all__ = [
     "decision_typed_data",
     "jury_vote_typed_data",
     "return_award_typed_data",
+    "return_settlement_typed_data",
     "settlement_typed_data",
     "sign_typed_data",
     "typed_data_digest",
@@ -49,6 +52,7 @@ __all__ = [
 SETTLEMENT_TYPE = ONCHAIN_TYPE_STRINGS["Settlement"]
 AWARD_TYPE = ONCHAIN_TYPE_STRINGS["Award"]
 RETURN_AWARD_TYPE = ONCHAIN_TYPE_STRINGS["ReturnAward"]
+RETURN_SETTLEMENT_TYPE = ONCHAIN_TYPE_STRINGS["ReturnSettlement"]
 
 
 def settlement_typed_data(
@@ -116,6 +120,19 @@ def return_award_typed_data(
                          no_return_to_seller=no_return.to_seller,
                          no_return_compensation=no_return.compensation,
                          **refund.fields())
+    return record.typed_data(domain)
+
+
+def return_settlement_typed_data(
+    domain: Domain, order_id: int, case_id: bytes, refund: Allocation, no_return: Allocation
+) -> dict[str, Any]:
+    """`eth_signTypedData_v4` payload of a ReturnSettlement (signed by buyer and seller):
+    `refund` once the goods are back, `no_return` if the buyer does not ship them back."""
+    record = ReturnSettlement(order_id=order_id, case_id=case_id,
+                              no_return_to_buyer=no_return.to_buyer,
+                              no_return_to_seller=no_return.to_seller,
+                              no_return_compensation=no_return.compensation,
+                              **refund.fields())
     return record.typed_data(domain)
 
 

@@ -181,8 +181,15 @@ interface IArbitrationEscrow {
     /// @notice The institution appointed the panel of three (status PanelAppointed).
     event PanelAppointed(uint256 indexed orderId, bytes32 indexed caseId, address[3] panel, uint48 deadline);
 
+    /// @notice Buyer and seller settled on a return and refund (`settlementHash`: the digest they
+    /// signed): `refund` is paid once the goods are back; {ReturnTermsRecorded} (the fallback)
+    /// and {ReturnRequested} follow in the same transaction.
+    event ReturnSettlementAgreed(
+        uint256 indexed orderId, bytes32 indexed caseId, Allocation refund, bytes32 settlementHash
+    );
+
     /// @notice The round-0 award submitted with it ({AwardSubmitted}, same transaction) is a
-    /// return-and-refund award: its allocation is paid once the goods are back, `noReturn` if the
+    /// return-and-refund award (or the return settlement, {ReturnSettlementAgreed}): its allocation is paid once the goods are back, `noReturn` if the
     /// buyer does not ship them back in time.
     event ReturnTermsRecorded(uint256 indexed orderId, bytes32 indexed caseId, Allocation noReturn);
 
@@ -299,6 +306,9 @@ interface IArbitrationEscrow {
     error ArbitrationEscrowNoJuryMajority(uint256 orderId, uint256 revealed, uint256 topVotes);
     /// @notice The return shipment's tracking commitment is zero.
     error ArbitrationEscrowInvalidReturn(uint256 orderId);
+    /// @notice The return settlement `settlementHash` already started the order's return stage
+    /// once (its receipt was then disputed): a settlement starts a return once.
+    error ArbitrationEscrowReturnSettlementUsed(uint256 orderId, bytes32 settlementHash);
     /// @notice An advance refund above `cap`: what the order's amount leaves after its earlier
     /// advances, or what the seller's guarantee holds, whichever is less.
     error ArbitrationEscrowAdvanceAboveCap(uint256 orderId, uint256 cap, uint256 requested);

@@ -32,6 +32,12 @@ contract ReentrancyAttacker {
         reentryCall = data;
     }
 
+    /// @notice EIP-1271: accepts every signature, so that the attacker (a buyer) can be a party
+    /// to a settlement in a test.
+    function isValidSignature(bytes32, bytes calldata) external pure returns (bytes4) {
+        return this.isValidSignature.selector;
+    }
+
     function setRejectPayments(bool value) external {
         rejectPayments = value;
     }
