@@ -50,6 +50,11 @@ def _ship(w: World) -> dict[str, Any]:
     # the buyer's wallet records the commitment on the escrow; the service waits to see it
     assert [a["status"] for a in r["chainActions"] if a["kind"] == "return_shipped"] == [
         "awaiting_party"]
+    # the buyer's page asks the buyer's wallet for it (the seller's for nothing)
+    (tx,) = ok(w.buyer.get(f"/cases/{w.case_id}/wallet-transactions"))
+    assert (tx["kind"], tx["function"]) == ("return_shipped", "recordReturnShipment")
+    assert tx["data"].endswith(SHIPMENT["tracking"][2:])
+    assert ok(w.seller.get(f"/cases/{w.case_id}/wallet-transactions")) == []
     w.port.party_ships_return(ORDER_ID, SHIPMENT["tracking"], w.buyer.address)
     w.tick()
     return r
@@ -106,6 +111,8 @@ def test_the_seller_disputes_the_receipt_and_an_arbitrator_decides(world: World)
     r = ok(w.seller.post(f"/cases/{w.case_id}/return/dispute",
                          json=w.seller.plain("return.disputed")))
     assert r["stage"] == "arbitrator_appointment"
+    (tx,) = ok(w.seller.get(f"/cases/{w.case_id}/wallet-transactions"))
+    assert (tx["kind"], tx["function"]) == ("return_disputed", "disputeReturnReceipt")
     w.port.party_disputes_return(ORDER_ID, w.seller.address)
     w.tick()
     assert w.port.read_order(ORDER_ID).status == "Disputed"
