@@ -288,9 +288,9 @@ UI: dict[str, dict[str, str]] = {
                                    "to them; your wallet records it on the escrow. The "
                                    "carrier's delivery event, or the seller, confirms the "
                                    "receipt: then the escrow refunds you.",
-                             "zh-Hans": "请将货物退回并填写承运人与运单号。浏览器据此生成加盐承诺值，"
-                                        "由您的钱包在托管合约登记。承运人的签收事件或卖方确认收货后，"
-                                        "托管合约向您退款。"},
+                             "zh-Hans": "请将货物退回并填写承运人与运单号。"
+                                        "浏览器据此生成加盐承诺值，由您的钱包在托管合约登记。"
+                                        "承运人的签收事件或卖方确认收货后，托管合约向您退款。"},
     "carrier_label": {"en": "Carrier", "zh-Hans": "承运人"},
     "tracking_number_label": {"en": "Tracking number", "zh-Hans": "运单号"},
     "sign_return_shipment": {"en": "Sign the return shipment", "zh-Hans": "签署退货运单"},
