@@ -253,7 +253,8 @@ RETURN_RECEIPT_DISPUTED = _spec(
 """The seller disputed the return's receipt: the order is Disputed again."""
 
 ESCROW_ACTS = (ORDER_OPENED, DISPUTE_RAISED, ARBITRATOR_APPOINTED, AWARD_SUBMITTED,
-               AWARD_OBJECTED, PANEL_APPOINTED, ORDER_RESOLVED)
+               AWARD_OBJECTED, PANEL_APPOINTED, RETURN_REQUESTED, RETURN_SHIPPED,
+               RETURN_RECEIPT_DISPUTED, ORDER_RESOLVED)
 """The escrow's events of one order's life, in the order its status machine allows them:
 the on-chain acts a judicial package proves (each with its receipt)."""
 

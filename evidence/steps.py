@@ -49,6 +49,8 @@ class StepSpec:
     which ``CourtConfirmation``s the row takes. ``endpoint``: the path under
     ``/cases/{id}/`` that takes it (``None``: only the service writes it). ``command``:
     ``None`` for a service record the procedure does not apply (it changes no stage).
+    ``optional``: ``steps/prepare`` fields a caller may add (``award.issued``'s fallback
+    ``noReturn*`` makes it a return-and-refund award, signed as the escrow's ReturnAward).
     """
 
     action: str
@@ -67,6 +69,7 @@ class StepSpec:
     confidential: bool = False
     appointees: tuple[str, int | None] | None = None
     confirmed: bool | None = None  # a CourtConfirmation row: its ``confirmed`` flag
+    optional: tuple[str, ...] = ()  # fields a caller may add (a return award's fallback)
 
     @property
     def institution(self) -> bool:
@@ -79,6 +82,7 @@ class StepSpec:
 
 
 _ALLOCATION = ("toBuyer", "toSeller", "compensation")
+_NO_RETURN = ("noReturnToBuyer", "noReturnToSeller", "noReturnCompensation")
 _APPOINTMENT = ("role", "appointees")
 
 STEPS: tuple[StepSpec, ...] = (
@@ -179,7 +183,7 @@ STEPS: tuple[StepSpec, ...] = (
              en="Issue the signed, reasoned award (arbitrator; document hashed)",
              zh="作出经签名、附理由的裁决（仲裁员；文书取哈希）",
              fields=(*_ALLOCATION, "awardHash"), document="awardHash",
-             attachments=("Award",)),
+             attachments=("Award", "ReturnAward"), optional=_NO_RETURN),
     StepSpec(action="award.objected", record="Objection", command="Object",
              signers=PARTIES, endpoint="objection",
              done_en="Objection to the award lodged",
@@ -298,6 +302,37 @@ STEPS: tuple[StepSpec, ...] = (
              done_zh="对快速程序处理建议提出异议",
              en="Object to the fast-track proposal (the jury or an arbitrator decides)",
              zh="对快速程序处理建议提出异议（由评审团或仲裁员裁决）", payload=()),
+    # the return stage of a return-and-refund award (docs/procedure.md "Return and refund")
+    StepSpec(action="return.shipped", record="ProceduralStep", command="ShipReturn",
+             signers=PARTIES, endpoint="return/shipment",
+             done_en="Goods shipped back by the buyer (return tracking recorded)",
+             done_zh="买方已退货（登记退货运单）",
+             en="Record the return shipment: carrier, tracking number and its salted "
+                "commitment (buyer; your wallet records the commitment on the escrow)",
+             zh="登记退货运单：承运人、运单号及其加盐承诺值（买方；由您的钱包在托管合约登记承诺值）",
+             payload=("carrier", "trackingNumber", "tracking")),
+    StepSpec(action="return.received", record="ProceduralStep",
+             command="ConfirmReturnReceipt", signers=PARTIES, endpoint="return/receipt",
+             done_en="Returned goods received, confirmed by the seller: refund paid",
+             done_zh="卖方确认收到退货：已退款",
+             en="Confirm the returned goods arrived (seller; the escrow refunds the buyer)",
+             zh="确认收到退货（卖方；托管合约向买方退款）", payload=()),
+    StepSpec(action="return.delivered", record="ProceduralStep",
+             command="RecordReturnDelivery", signers=frozenset({"institution"}),
+             endpoint=None,
+             done_en="Return delivered, by the carrier's origin-verified event: refund paid",
+             done_zh="承运人经来源验证的签收事件表明退货已送达：已退款",
+             en="The carrier delivered the return shipment (written by the service on the "
+                "carrier's origin-verified delivered event)",
+             zh="承运人已送达退货（由服务依承运人经来源验证的签收事件记录）",
+             payload=("trackingNumber",)),
+    StepSpec(action="return.disputed", record="ProceduralStep",
+             command="DisputeReturnReceipt", signers=PARTIES, endpoint="return/dispute",
+             done_en="Receipt of the return disputed by the seller: an arbitrator decides",
+             done_zh="卖方对退货签收提出争议：由仲裁员裁决",
+             en="Dispute the return's receipt: nothing arrived, or not the goods (seller; an "
+                "arbitrator decides)",
+             zh="对退货签收提出争议：未收到或非原货物（卖方；由仲裁员裁决）", payload=()),
     StepSpec(action="appoint.court", record="ProceduralStep", command=None,
              signers=frozenset({"institution"}), endpoint=None,
              done_en="Court given access to the case by the institution",

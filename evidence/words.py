@@ -65,6 +65,9 @@ STAGES: Mapping[str, Words] = {
     "jury_final": ("jury verdict final", "评审团裁决生效"),
     "fast_track_proposed": ("fast-track proposal (objection window)", "快速程序建议（异议期）"),
     "fast_track_final": ("fast-track resolution binding", "快速程序处理结果生效"),
+    "return_pending": ("return and refund: buyer to ship the goods back",
+                       "退货退款：待买方退货"),
+    "return_shipped": ("return shipped: seller to confirm receipt", "已退货：待卖方确认收货"),
 }
 
 DISPUTE_TYPES: Mapping[str, Words] = {
@@ -198,6 +201,12 @@ CHAIN_ACTS: Mapping[str, Words] = {
     "AwardSubmitted": ("Award submitted to the escrow", "裁决提交托管合约"),
     "AwardObjected": ("Objection registered on the escrow", "托管合约登记异议"),
     "PanelAppointed": ("Panel registered on the escrow", "托管合约登记仲裁庭"),
+    "ReturnRequested": ("Return stage opened on the escrow: the buyer ships the goods back",
+                        "托管合约开启退货阶段：待买方退货"),
+    "ReturnShipped": ("Return shipment's tracking commitment recorded on the escrow",
+                      "托管合约登记退货运单承诺值"),
+    "ReturnReceiptDisputed": ("Return's receipt disputed on the escrow: funds frozen again",
+                              "托管合约登记退货签收争议：资金再次冻结"),
     "OrderResolved": ("Escrow paid out: order resolved", "托管合约付款：订单结清"),
     "InstitutionKeyRotated": ("Institution's key handed over on the escrow",
                               "托管合约登记机构密钥移交"),

@@ -62,6 +62,8 @@ SLOW_MODULES = {
     "tests/backend/web/test_web_actions.py": "the parties' steps through the page in chromium",
     "tests/backend/web/test_web_receipts.py": "the page keeps and downloads receipts, chromium",
     "tests/backend/web/test_web_neutrals.py": "the neutrals' steps through the page in chromium",
+    "tests/backend/web/test_web_return.py": "the return stage's steps through the page in "
+                                            "chromium",
     "tests/backend/web/test_web_panel.py": "the panel's steps through the page in chromium",
     "tests/backend/web/test_web_court.py":
         "a court's package, checks and decision through its pages in chromium, on a real EVM",

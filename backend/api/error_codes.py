@@ -87,7 +87,8 @@ ERROR_CODES = MappingProxyType({
                                      "its buyer or seller"),
     "corrupt_block": _E(503, "a stored block no longer hashes to its CID"),
     "database_unavailable": _E(503, "the database connection dropped or was refused"),
-    "deadline_passed": _E(409, "the step's deadline has passed"),
+    "deadline_passed": _E(409, "the step's deadline has passed (e.g. the seller's receipt "
+                               "after the return's receipt window)"),
     "document_mismatch": _E(422, "the document's SHA-256 is not the one the record signs"),
     "draw_block_mismatch": _E(422, "a jury draw naming a blockHash or prevrandao other than the "
                                    "anchoring chain's for its drawBlock"),
@@ -127,6 +128,9 @@ ERROR_CODES = MappingProxyType({
     "no_chain": _E(503, "the service has no chain for the pages' relay to forward to"),
     "no_checkpoint_yet": _E(404, "the log has no signed checkpoint yet (one is signed at the "
                                  "next anchoring round)"),
+    "not_a_return_award": _E(422, "an award with a fallback (a ReturnAward) that is no return "
+                                  "award: its refund gives the buyer nothing, or its fallback "
+                                  "equals the refund"),
     "not_anchored_yet": _E(409, "the package waits for records to be anchored, or no anchored "
                                 "log checkpoint covers the entry yet: retry later"),
     "not_found": _E(404, "no such case, step, item, court, judicial package or route"),
@@ -185,7 +189,9 @@ ERROR_CODES = MappingProxyType({
                                       "CHAINARB_WEBHOOK_SENDERS; logged"),
     "webhook_unsigned": _E(401, "a webhook without its Chainarb-Timestamp or Chainarb-Signature "
                                 "header; logged"),
-    "wrong_actor": _E(403, "this signer may not take this step"),
+    "wrong_actor": _E(403, "this signer may not take this step (the return steps: the order's "
+                           "buyer ships back, its seller confirms or disputes the receipt, "
+                           "whichever party claimed)"),
     "wrong_award": _E(422, "the record names another award than the case's"),
     "wrong_endpoint": _E(422, "a record posted to the route of another act"),
     "wrong_institution": _E(422, "the escrow order names another institution"),

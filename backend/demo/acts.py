@@ -31,7 +31,8 @@ from backend.demo.world import Story, World
 from evidence.records import Award, SettlementOffer, bytes32, canonical_json
 
 __all__ = ["agree_to_arbitrate", "answer_and_close_record", "appoint_arbitrator",
-           "appoint_mediator", "checkout", "deposit_guarantee", "enforce_award", "file_claim",
+           "appoint_mediator", "chain_keys", "checkout", "deposit_guarantee", "enforce_award",
+           "file_as", "file_claim",
            "issue_award", "mediate", "negotiate", "open_order", "pass_objection_window",
            "pre_evaluation", "rules_hash", "ship_goods", "submit_evidence"]
 
@@ -170,21 +171,33 @@ def rules_hash(http: httpx.Client, case_rules: Any) -> bytes:
 
 def file_claim(world: World, story: Story) -> None:
     """The buyer opens the case, files the claim, and freezes the escrow from their wallet."""
+    file_as(world, story, remedy="partial_refund", claimed=CLAIMED,
+            words=f"partial refund {fmt_amount(CLAIMED, story.symbol)} (提出仲裁申请)")
+
+
+def file_as(world: World, story: Story, *, remedy: str, claimed: int, words: str) -> None:
+    """Filing (goods not as described) with ``remedy`` for ``claimed``: the buyer opens the
+    case, signs the claim and freezes the escrow from their wallet (every scenario's)."""
     buyer, order_id = story.cast.buyer, story.order_id
     view = buyer.post("/cases", {"orderId": str(order_id)})  # the checkout's case, if bound
     case_id = story.case_id = view["caseId"]
     world.note_stage(view["stage"])
     filing = {"claimant": buyer.address, "respondent": story.cast.seller.address,
               "orderId": str(order_id), "disputeType": "not_as_described",
-              "remedy": "partial_refund", "claimedAmount": str(CLAIMED),
+              "remedy": remedy, "claimedAmount": str(claimed),
               "statementHash": sha256_hex(statement_of_claim(order_id))}
     res = buyer.post(f"/cases/{case_id}/filing", buyer.plain(case_id, "case.filed", filing))
-    world.shown("filed", buyer, "files the claim: goods not as described, partial refund "
-                f"{fmt_amount(CLAIMED, story.symbol)} (提出仲裁申请) — case {case_id}", res)
+    world.shown("filed", buyer, f"files the claim: goods not as described, {words} — case "
+                f"{case_id}", res)
     r = story.escrow.raise_dispute(buyer.key, order_id, bytes.fromhex(case_id[2:]))
     world.printer.step("filed", buyer.label, "the buyer's wallet freezes the escrow: "
                        "raiseDispute (冻结托管资金)", tx=hex_hash(r.tx_hash))
     world.anchor()
+
+
+def chain_keys(world: World) -> dict[str, Any]:
+    """The result line's keys every scenario ends with: the chain and the escrow."""
+    return {"chain_id": world.handle.chain_id, "escrow": world.deployment.escrow}
 
 
 def negotiate(world: World, story: Story) -> None:

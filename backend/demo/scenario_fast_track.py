@@ -180,8 +180,7 @@ def result(world: World, story: Story) -> dict[str, Any]:
         "steps": sum(1 for i in timeline if i["type"] == "step"),
         "anchored_items": anchored,
         "leaves": leaves,
-        "chain_id": world.handle.chain_id,
-        "escrow": world.deployment.escrow,
+        **acts.chain_keys(world),
         "data_dir": str(world.settings.data_dir.resolve()),
     }
 

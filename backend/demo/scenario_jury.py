@@ -333,8 +333,7 @@ def result(world: World, story: Story) -> dict[str, Any]:
         "seller_payout": decimal_units(after["seller"] - before["seller"]),
         "enforcement_tx": story.enforcement_tx,
         "open_order_tx": story.open_tx,
-        "chain_id": world.handle.chain_id,
-        "escrow": world.deployment.escrow,
+        **acts.chain_keys(world),
         "token": {"symbol": story.symbol, "address": world.deployment.token},
     }
 

@@ -37,6 +37,9 @@ from backend.services.escrow import (
     CompensationAboveCap,
     ConfirmDispute,
     ConfirmObjection,
+    ConfirmReturnDispute,
+    ConfirmReturnReceived,
+    ConfirmReturnShipment,
     DecisionSubmitted,
     EscrowRefusal,
     ExecuteAward,
@@ -56,11 +59,13 @@ from backend.services.escrow import (
     PanelAppointed,
     QuorumNotReached,
     RefundOnTimeout,
+    ReturnRequested,
     Sent,
     SubmitAward,
     SubmitFastTrack,
     SubmitJuryVerdict,
     SubmitPanelAward,
+    SubmitReturnAward,
     TokenMeta,
     TooLate,
     UnknownOrder,
@@ -283,7 +288,7 @@ class Web3EscrowPort:
             act.order_id, "0x" + bytes(a["caseId"]).hex(), int(a["round"]), act.allocation,
             "0x" + bytes(a["awardHash"]).hex(), int(a["deadline"])))
 
-    def execute_award(self, act: ExecuteAward) -> Sent[OrderResolved]:
+    def execute_award(self, act: ExecuteAward) -> Sent[OrderResolved] | Sent[ReturnRequested]:
         """``executeAward``; a decision's is refused unless the order holds one."""
         if act.decision:
             status = self.read_order(act.order_id).status
@@ -291,6 +296,10 @@ class Web3EscrowPort:
                 raise WrongStatus(act.order_id, status)
         result = self._send(act.order_id, lambda: self.escrow.execute_award(
             self.account, act.order_id))
+        if result.named("ReturnRequested"):  # a return award: the return stage began
+            a = _one(result, "ReturnRequested").args
+            return self._sent(result, ReturnRequested(
+                act.order_id, "0x" + bytes(a["caseId"]).hex(), int(a["deadline"])))
         return self._sent(result, _resolved(result))
 
     def submit_panel_award(self, act: SubmitPanelAward) -> Sent[OrderResolved]:
@@ -372,6 +381,37 @@ class Web3EscrowPort:
         return self._sent(result, AdvanceRefunded(
             act.order_id, "0x" + bytes(a["caseId"]).hex(), int(a["amount"]),
             int(a["totalAdvanced"])))
+
+    # -- the return stage (docs/contracts.md "Return and refund") -------------------------
+
+    def submit_return_award(self, act: SubmitReturnAward) -> Sent[AwardSubmitted]:
+        award_hash = bytes.fromhex(act.award_hash.removeprefix("0x"))
+        result = self._send(act.order_id, lambda: self.escrow.submit_return_award(
+            self.account, act.order_id, act.allocation, act.no_return, award_hash,
+            act.signature))
+        a = _one(result, "AwardSubmitted").args
+        return self._sent(result, AwardSubmitted(
+            act.order_id, "0x" + bytes(a["caseId"]).hex(), int(a["round"]), act.allocation,
+            "0x" + bytes(a["awardHash"]).hex(), int(a["deadline"])))
+
+    def confirm_return_shipment(self, act: ConfirmReturnShipment) -> Observed:
+        order = self.read_order(act.order_id)
+        if order.status == "ReturnPending":
+            raise AwaitingParty(f"order {act.order_id} is {order.status}; the buyer's wallet "
+                                "must call recordReturnShipment(orderId, tracking)")
+        return Observed(order)
+
+    def confirm_return_received(self, act: ConfirmReturnReceived) -> Sent[OrderResolved]:
+        result = self._send(act.order_id, lambda: self.escrow.confirm_return_received(
+            self.account, act.order_id))
+        return self._sent(result, _resolved(result))
+
+    def confirm_return_dispute(self, act: ConfirmReturnDispute) -> Observed:
+        order = self.read_order(act.order_id)
+        if order.status == "ReturnShipped":
+            raise AwaitingParty(f"order {act.order_id} is {order.status}; the seller's "
+                                "wallet must call disputeReturnReceipt(orderId)")
+        return Observed(order)
 
     def _send(self, order_id: int, send: Callable[[], TxResult]) -> TxResult:
         with _refusals(order_id):

@@ -41,7 +41,9 @@ __all__ = [
     "CommitJurySeed",
     "CommitVote",
     "ConfirmJudicially",
+    "ConfirmReturnReceipt",
     "DeclareImpasse",
+    "DisputeReturnReceipt",
     "DrawJury",
     "Enforce",
     "FileClaim",
@@ -55,10 +57,12 @@ __all__ = [
     "ProposeSettlement",
     "PublishPreEvaluation",
     "RecordEnforcement",
+    "RecordReturnDelivery",
     "RecordTally",
     "RefuseConfirmation",
     "RequestFacilitation",
     "RevealVote",
+    "ShipReturn",
     "SubmitAnswer",
     "SubmitEvidence",
     "WithdrawOffer",
@@ -263,12 +267,18 @@ class CloseRecord(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class IssueAward(Command):
+    """``no_return``: a return-and-refund award's fallback (signed as the escrow's
+    ``ReturnAward``); ``allocation`` is then the refund paid once the goods are back."""
+
     allocation: Allocation
     award_hash: str
+    no_return: Allocation | None = None
 
     def _check(self) -> None:
         _check_allocation(self.allocation)
         _set(self, "award_hash", check_hash("award_hash", self.award_hash))
+        if self.no_return is not None:
+            _check_allocation(self.no_return)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -525,6 +535,53 @@ class ObjectToFastTrack(Command):
     the proposal binds only by silence)."""
 
 
+# -- the return stage (docs/procedure.md "Return and refund") ------------------------------
+
+MAX_TRACKING_CHARS = 64
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShipReturn(Command):
+    """The buyer shipped the goods back: the carrier, the return shipment's tracking number
+    (the carrier's webhook events for it are the performance evidence) and the salted
+    commitment to its tracking record that the buyer's wallet records on the escrow."""
+
+    carrier: str
+    tracking_number: str
+    tracking: str
+
+    def _check(self) -> None:
+        for name in ("carrier", "tracking_number"):
+            _check_text(name, getattr(self, name), max_bytes=MAX_TRACKING_CHARS,
+                        required=True)
+        _set(self, "tracking", check_hash("tracking", self.tracking))
+        if int(self.tracking, 16) == 0:
+            raise InvalidCommand("tracking: a salted commitment, never zero")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmReturnReceipt(Command):
+    """The seller confirms the returned goods arrived: the refund is paid."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordReturnDelivery(Command):
+    """The institution records the carrier's origin-verified delivered event of the return
+    shipment (its tracking number): the goods are back, the refund is paid."""
+
+    tracking_number: str
+
+    def _check(self) -> None:
+        _check_text("tracking_number", self.tracking_number, max_bytes=MAX_TRACKING_CHARS,
+                    required=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisputeReturnReceipt(Command):
+    """The seller disputes the receipt (nothing arrived, or not the goods): an arbitrator
+    decides the return."""
+
+
 COMMAND_TYPES: tuple[type[Command], ...] = (
     FileClaim,
     MakeOffer,
@@ -558,6 +615,10 @@ COMMAND_TYPES: tuple[type[Command], ...] = (
     RecordTally,
     ProposeFastTrack,
     ObjectToFastTrack,
+    ShipReturn,
+    ConfirmReturnReceipt,
+    RecordReturnDelivery,
+    DisputeReturnReceipt,
 )
 _NAMES = {cls.action() for cls in COMMAND_TYPES}
 assert len(_NAMES) == len(COMMAND_TYPES) and all(_ACTION_RE.match(a) for a in _NAMES), \

@@ -18,6 +18,7 @@ __all__ = [
     "AppointJuryOnChain",
     "AppointOnChain",
     "AppointmentRequested",
+    "ConfirmReturnOnEscrow",
     "DeadlineSet",
     "Effect",
     "ExecuteAwardOnEscrow",
@@ -28,6 +29,8 @@ __all__ = [
     "NotifyParties",
     "ObjectOnChain",
     "ResolveEscrowByTimeout",
+    "ReturnDisputedOnChain",
+    "ReturnShippedOnChain",
     "StageChanged",
     "SubmitAwardToEscrow",
     "SubmitFastTrackToEscrow",
@@ -194,6 +197,38 @@ class DeadlineSet(Effect):
     at: datetime
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReturnShippedOnChain(Effect):
+    """The buyer's wallet must record the return shipment's tracking commitment on the
+    escrow (``recordReturnShipment``: the escrow takes only the buyer as sender); the edge
+    waits to see it."""
+
+    order_id: int
+    case_id: str
+    buyer: str
+    tracking: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmReturnOnEscrow(Effect):
+    """The goods are back (the seller's confirmation or the carrier's delivered event): the
+    institution calls ``confirmReturnReceived`` and the escrow pays the refund."""
+
+    order_id: int
+    case_id: str
+    allocation: Allocation
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReturnDisputedOnChain(Effect):
+    """The seller's wallet must dispute the receipt on the escrow (``disputeReturnReceipt``:
+    the order is Disputed again); the edge waits to see it."""
+
+    order_id: int
+    case_id: str
+    seller: str
+
+
 # Every effect the core returns, declared once: the edge's interpreter must handle each
 # (backend/services/effects.py checks its table against this at import).
 @dataclass(frozen=True, kw_only=True)
@@ -232,6 +267,9 @@ EFFECT_TYPES: tuple[type[Effect], ...] = (
     SubmitFastTrackToEscrow,
     FastTrackObjectedOnChain,
     ExecuteFastTrackOnEscrow,
+    ReturnShippedOnChain,
+    ConfirmReturnOnEscrow,
+    ReturnDisputedOnChain,
     AnchorStep,
     StageChanged,
     DeadlineSet,

@@ -123,3 +123,10 @@ class WrongReveal(InvalidCommand):
     """A reveal does not open its commitment: the jury seed's or a juror's vote."""
 
     code = "wrong_reveal"
+
+
+class NotAReturnAward(InvalidCommand):
+    """A return-and-refund award (one with a fallback) that is none: its refund gives the
+    buyer nothing, or its fallback equals the refund (no return would change anything)."""
+
+    code = "not_a_return_award"

@@ -61,6 +61,7 @@ from ._effects import (
     AppointJuryOnChain,
     AppointmentRequested,
     AppointOnChain,
+    ConfirmReturnOnEscrow,
     DeadlineSet,
     Effect,
     ExecuteAwardOnEscrow,
@@ -71,6 +72,8 @@ from ._effects import (
     NotifyParties,
     ObjectOnChain,
     ResolveEscrowByTimeout,
+    ReturnDisputedOnChain,
+    ReturnShippedOnChain,
     StageChanged,
     SubmitAwardToEscrow,
     SubmitFastTrackToEscrow,
@@ -84,6 +87,7 @@ from ._errors import (
     InvalidAllocation,
     InvalidClock,
     InvalidCommand,
+    NotAReturnAward,
     ProcedureError,
     StaleSequence,
     UnknownOffer,
@@ -93,6 +97,7 @@ from ._errors import (
 )
 from ._rules import CAUCUS_STAGES, DEFAULT_RULES, CaseRules, can_see
 from ._states import (
+    RETURN_STAGES,
     TERMINAL_STAGES,
     Allocation,
     AwardTerms,
@@ -165,6 +170,8 @@ GUARDS: Mapping[str, Callable[[CaseState], bool]] = {
     "all_revealed": lambda case: all(v.choice is not None for v in case.jury.votes)
     and len(case.jury.votes) == len(case.jury.jurors),
     "jury_majority": lambda case: case.jury_verdict is not None,
+    "return_award": lambda case: case.final_award is not None
+    and case.final_award.no_return is not None,
 }
 
 
@@ -231,6 +238,11 @@ def _party_stages(*, respondent: bool) -> dict[Stage, dict[type[c.Command], Targ
                             c.MarkForJury: S.JURY_ACCEPTANCE},
         # the fast track's proposal binds unless a party objects within its short window
         S.FAST_TRACK_PROPOSED: {c.ObjectToFastTrack: _JURY_OR_ARBITRATOR},
+        # the return stage: the buyer ships back, the seller confirms or disputes the
+        # receipt (whichever party claimed; the handlers check the side of the order)
+        S.RETURN_PENDING: {c.ShipReturn: S.RETURN_SHIPPED},
+        S.RETURN_SHIPPED: {c.ConfirmReturnReceipt: S.ENFORCED,
+                           c.DisputeReturnReceipt: S.ARBITRATOR_APPOINTMENT},
     }
     if respondent:
         # The respondent's first engagement ends the wait for its response.
@@ -276,7 +288,10 @@ COMMAND_TRANSITIONS: Mapping[Role, Mapping[Stage, Mapping[type[c.Command], Targe
             c.AppointArbitrator: Choice("record_closed", S.RECORD_CLOSED, S.EVIDENCE),
         },
         S.PANEL_APPOINTMENT: {c.AppointPanel: S.PANEL},
-        S.FINAL: {c.RecordEnforcement: S.ENFORCED},
+        # a return award's execution starts the return stage (the escrow's ReturnRequested)
+        S.FINAL: {c.RecordEnforcement: Choice("return_award", S.RETURN_PENDING, S.ENFORCED)},
+        # the carrier's origin-verified delivered event of the return shipment
+        S.RETURN_SHIPPED: {c.RecordReturnDelivery: S.ENFORCED},
         S.AWARDED_BY_PANEL: {c.RecordEnforcement: S.ENFORCED},
         S.JURY_DRAW: {
             c.CommitJurySeed: S.JURY_DRAW,
@@ -338,6 +353,10 @@ DEADLINE_TRANSITIONS: Mapping[Stage, Target] = {
     S.JURY_TALLY: _VERDICT_OR_ARBITRATOR,  # the core's own tally applies
     S.JURY_DECIDED: S.JURY_FINAL,  # no objection in the window
     S.FAST_TRACK_PROPOSED: S.FAST_TRACK_FINAL,  # no objection in the window: it binds
+    # the return window passed unshipped: the award's fallback is paid (resolveByTimeout)
+    S.RETURN_PENDING: S.ENFORCED,
+    # the seller neither confirmed nor disputed: deemed received, the refund is paid
+    S.RETURN_SHIPPED: S.ENFORCED,
 }
 
 # The period a stage's deadline is measured with: a CaseRules field, KEEP (the deadline of
@@ -360,6 +379,8 @@ STAGE_CLOCKS: Mapping[Stage, str] = {
     S.JURY_TALLY: "appointment_days",
     S.JURY_DECIDED: "objection_days",
     S.FAST_TRACK_PROPOSED: "fast_track_days",
+    S.RETURN_PENDING: "return_shipment_days",
+    S.RETURN_SHIPPED: "return_receipt_days",
 }
 
 # Stages where the institution must appoint someone, and whom.
@@ -602,7 +623,9 @@ def _enter(
     ]
     if deadline is not None:
         effects.append(DeadlineSet(case_id=case.case_id, stage=stage, at=deadline))
-    if stage is S.CLOSED_FOR_LITIGATION:
+    if stage is S.CLOSED_FOR_LITIGATION or (by_default and case.stage in RETURN_STAGES):
+        # litigation: the buyer is refunded; a return stage's deadline: the return award's
+        # fallback (not shipped) or its refund (deemed received), as the escrow decides
         effects.append(ResolveEscrowByTimeout(order_id=case.order.order_id, case_id=case.case_id))
     if stage is S.JURY_ACCEPTANCE:  # each draw fixes the sitting jury on the escrow
         effects.append(AppointJuryOnChain(order_id=case.order.order_id, case_id=case.case_id,
@@ -675,7 +698,19 @@ def _fast_track_binds(case: CaseState) -> CaseState:
     return replace(case, fast_track=replace(case.fast_track, bound=True))
 
 
+def _return_not_shipped(case: CaseState) -> CaseState:
+    """The buyer missed the return window: the award's fallback applies."""
+    return replace(case, return_outcome="not_shipped")
+
+
+def _return_deemed_received(case: CaseState) -> CaseState:
+    """The seller neither confirmed nor disputed in time: deemed received."""
+    return replace(case, return_outcome="deemed_received")
+
+
 _ON_DEADLINE_MISSED: Mapping[Stage, Callable[[CaseState], CaseState]] = {
+    S.RETURN_PENDING: _return_not_shipped,
+    S.RETURN_SHIPPED: _return_deemed_received,
     S.FAST_TRACK_PROPOSED: _fast_track_binds,
     S.RECORD_CLOSED: _arbitrator_missed_award,
     S.JURY_ACCEPTANCE: _jurors_missed_acceptance,
@@ -896,7 +931,17 @@ def _submit_answer(case: CaseState, cmd: c.SubmitAnswer, now: datetime) -> Chang
 
 def _issue_award(case: CaseState, cmd: c.IssueAward, now: datetime) -> Changes:
     _check_allocation(case, cmd.allocation, "award")
-    terms = AwardTerms(allocation=cmd.allocation, award_hash=cmd.award_hash)
+    if cmd.no_return is not None:
+        _check_allocation(case, cmd.no_return, "award's fallback (no return)")
+        if cmd.allocation.to_buyer == 0:
+            raise NotAReturnAward("a return-and-refund award refunds the buyer once the goods "
+                                  f"are back; its refund gives the buyer 0 of "
+                                  f"{case.order.amount}")
+        if cmd.no_return == cmd.allocation:
+            raise NotAReturnAward("the fallback equals the refund: the return would change "
+                                  "nothing; issue an ordinary award")
+    terms = AwardTerms(allocation=cmd.allocation, award_hash=cmd.award_hash,
+                       no_return=cmd.no_return)
     return {"award": terms}, [
         SubmitAwardToEscrow(order_id=case.order.order_id, case_id=case.case_id, award=terms,
                             round=0),
@@ -963,6 +1008,8 @@ def _record_enforcement(case: CaseState, cmd: c.RecordEnforcement, now: datetime
             f"the escrow's execution must match the final award {award.allocation}; "
             f"found {cmd.allocation}"
         )
+    if award.no_return is not None:  # the escrow started the return stage; nothing paid yet
+        return {}, [NotifyParties(kind="return_requested", recipients=case.parties)]
     return {"enforcement_tx": cmd.tx_hash,
             "compensation_shortfall": cmd.compensation_shortfall}, []
 
@@ -1197,6 +1244,62 @@ def _object_to_fast_track(case: CaseState, cmd: c.ObjectToFastTrack, now: dateti
     ]
 
 
+# -- the return stage (docs/procedure.md "Return and refund") ------------------------------
+
+
+def _require_side(case: CaseState, actor: str, side: str, what: str) -> None:
+    """The return steps are the buyer's or the seller's, whichever party claimed."""
+    expected = case.order.buyer if side == "buyer" else case.order.seller
+    if actor != expected:
+        raise WrongActor(f"{what} is the {side}'s ({expected}); {actor} is not the {side}")
+
+
+def _ship_return(case: CaseState, cmd: c.ShipReturn, now: datetime) -> Changes:
+    _require_side(case, cmd.actor, "buyer", "the return shipment")
+    return {"return_tracking": cmd.tracking, "return_carrier": cmd.carrier,
+            "return_tracking_number": cmd.tracking_number}, [
+        ReturnShippedOnChain(order_id=case.order.order_id, case_id=case.case_id,
+                             buyer=cmd.actor, tracking=cmd.tracking),
+        NotifyParties(kind="return_shipped", recipients=(case.order.seller,)),
+    ]
+
+
+def _return_received(case: CaseState, outcome: str) -> Changes:
+    award = case.final_award
+    assert award is not None  # the return stage exists only under a return award
+    return {"return_outcome": outcome}, [
+        ConfirmReturnOnEscrow(order_id=case.order.order_id, case_id=case.case_id,
+                              allocation=award.allocation),
+    ]
+
+
+def _confirm_return_receipt(case: CaseState, cmd: c.ConfirmReturnReceipt, now: datetime
+                            ) -> Changes:
+    _require_side(case, cmd.actor, "seller", "confirming the return's receipt")
+    return _return_received(case, "received")
+
+
+def _record_return_delivery(case: CaseState, cmd: c.RecordReturnDelivery, now: datetime
+                            ) -> Changes:
+    if cmd.tracking_number != case.return_tracking_number:
+        raise InvalidCommand(f"tracking_number: the buyer's return shipment is "
+                             f"{case.return_tracking_number!r}; found {cmd.tracking_number!r}")
+    return _return_received(case, "delivered")
+
+
+def _dispute_return_receipt(case: CaseState, cmd: c.DisputeReturnReceipt, now: datetime
+                            ) -> Changes:
+    """The return's receipt is in dispute: the return terms are dropped (as on the escrow)
+    and an arbitrator, the same or another, decides it on a new evidence period."""
+    _require_side(case, cmd.actor, "seller", "disputing the return's receipt")
+    return {"award": None, "record_closed_at": None, "enforcement_requested": False,
+            "return_outcome": "disputed"}, [
+        ReturnDisputedOnChain(order_id=case.order.order_id, case_id=case.case_id,
+                              seller=cmd.actor),
+        NotifyParties(kind="return_disputed", recipients=_everyone(case)),
+    ]
+
+
 _HANDLERS: Mapping[type[c.Command], Callable[[CaseState, Any, datetime], Changes]] = {
     c.FileClaim: _file_claim,
     c.MakeOffer: _make_offer,
@@ -1230,5 +1333,9 @@ _HANDLERS: Mapping[type[c.Command], Callable[[CaseState, Any, datetime], Changes
     c.RecordTally: _record_tally,
     c.ProposeFastTrack: _propose_fast_track,
     c.ObjectToFastTrack: _object_to_fast_track,
+    c.ShipReturn: _ship_return,
+    c.ConfirmReturnReceipt: _confirm_return_receipt,
+    c.RecordReturnDelivery: _record_return_delivery,
+    c.DisputeReturnReceipt: _dispute_return_receipt,
 }
 assert set(_HANDLERS) == set(c.COMMAND_TYPES), "every command type needs a handler"

@@ -65,6 +65,12 @@ class CaseRules:
     # objects (0: none), and that objection window (never longer than the objection window)
     fast_track_max_amount: int = 0
     fast_track_days: int = 3
+    # the return stage of a return-and-refund award (docs/procedure.md "Return and refund"):
+    # the buyer's time to ship back and record the tracking, then the seller's to confirm or
+    # dispute the receipt. Shorter than the escrow's returnShipment 15 / returnReceipt 10
+    # days, whose windows open a little earlier (the escrow's timeout is the backstop).
+    return_shipment_days: int = 14
+    return_receipt_days: int = 9
 
     def __post_init__(self) -> None:
         for name in (
@@ -79,6 +85,8 @@ class CaseRules:
             "jury_vote_days",
             "jury_reveal_days",
             "fast_track_days",
+            "return_shipment_days",
+            "return_receipt_days",
         ):
             value = getattr(self, name)
             if type(value) is not int or not 1 <= value <= MAX_DAYS:
@@ -128,6 +136,8 @@ class CaseRules:
         objection: timedelta,
         panel_appointment: timedelta,
         panel_award: timedelta,
+        return_shipment: timedelta | None = None,
+        return_receipt: timedelta | None = None,
     ) -> tuple[str, ...]:
         """Where these rules would let the escrow's timeouts (docs/contracts.md) overtake the
         case; empty when the case always moves first. The service checks this at startup
@@ -155,6 +165,11 @@ class CaseRules:
         if self.period("award_days") >= panel_award:
             problems.append(f"panel award {self.period('award_days')}; the escrow's timeout is "
                             f"{panel_award}")
+        for name, escrow_window in (("return_shipment_days", return_shipment),
+                                    ("return_receipt_days", return_receipt)):
+            if escrow_window is not None and self.period(name) >= escrow_window:
+                problems.append(f"{name.removesuffix('_days').replace('_', ' ')} window "
+                                f"{self.period(name)}; the escrow's is {escrow_window}")
         if self.jury_max_amount > 0:
             # the jury track on the escrow (docs/jury.md §7): the first draw is fixed on it
             # (appointJury) under the appointment timeout; the jury then sits under the award

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENFORCEABLE_STAGES",
+    "RETURN_STAGES",
     "TERMINAL_STAGES",
     "Allocation",
     "AwardTerms",
@@ -84,6 +85,9 @@ class Stage(StrEnum):
     # a small claim, proposed as the resolution; it binds unless a party objects in time
     FAST_TRACK_PROPOSED = "fast_track_proposed"  # the short objection window runs
     FAST_TRACK_FINAL = "fast_track_final"  # binding; waits for the escrow's execution
+    # the return stage of a return-and-refund award (docs/procedure.md "Return and refund")
+    RETURN_PENDING = "return_pending"  # the buyer ships the goods back, records the tracking
+    RETURN_SHIPPED = "return_shipped"  # the seller confirms (or disputes) the receipt
 
 
 TERMINAL_STAGES: frozenset[Stage] = frozenset(
@@ -91,6 +95,8 @@ TERMINAL_STAGES: frozenset[Stage] = frozenset(
 )
 ENFORCEABLE_STAGES: frozenset[Stage] = frozenset({
     Stage.FINAL, Stage.AWARDED_BY_PANEL, Stage.JURY_FINAL, Stage.FAST_TRACK_FINAL})
+# The escrow holds the money while the goods travel back (ReturnPending / ReturnShipped).
+RETURN_STAGES: frozenset[Stage] = frozenset({Stage.RETURN_PENDING, Stage.RETURN_SHIPPED})
 
 
 class Role(StrEnum):
@@ -278,10 +284,15 @@ class EvidenceItem:
 
 @dataclass(frozen=True, kw_only=True)
 class AwardTerms:
-    """What an arbitrator (or panelist) signs: the allocation and the award document hash."""
+    """What an arbitrator (or panelist) signs: the allocation and the award document hash.
+
+    ``no_return``: a return-and-refund award's fallback (the escrow's ``ReturnAward``), paid
+    if the buyer misses the return window; ``allocation`` is then the refund, paid once the
+    goods are back (or deemed back). None: an ordinary award, paid on execution."""
 
     allocation: Allocation
     award_hash: str
+    no_return: Allocation | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -397,6 +408,13 @@ class CaseState:
     enforcement_tx: str | None = None
     compensation_shortfall: int = 0
     court_decision: CourtDecision | None = None
+    # the return stage (a return-and-refund award): the buyer's salted commitment to the
+    # return shipment's tracking, and how the stage ended (received, deemed, not shipped)
+    return_tracking: str | None = None
+    return_carrier: str | None = None
+    return_tracking_number: str | None = None
+    return_outcome: str | None = None  # received, delivered, deemed_received, not_shipped,
+    # disputed
     # the jury track
     jury_chosen_by: frozenset[str] = frozenset()
     jury: Jury = Jury()

@@ -28,7 +28,7 @@ from backend.db.service_models import (
     StepDetail,
 )
 from backend.notices.outbox import enqueue_notice
-from evidence.records import Award, SignedRecord
+from evidence.records import Award, ReturnAward, SignedRecord
 
 from . import escrow as x
 from .step_store import hex0x
@@ -117,6 +117,14 @@ def _submit_award(run: _Run, e: p.SubmitAwardToEscrow) -> None:
     if e.round == 0:
         if run.award is None:
             raise AssertionError("a round-0 award is submitted with its record")
+        if e.award.no_return is not None:  # signed as the escrow's ReturnAward
+            assert isinstance(run.award.record, ReturnAward)
+            run.chain(x.SubmitReturnAward(order_id=run.order_id, case_id=run.case_id,
+                                          allocation=e.award.allocation,
+                                          no_return=e.award.no_return,
+                                          award_hash=e.award.award_hash,
+                                          signature=bytes(run.award.signatures[0])))
+            return
         run.chain(x.SubmitAward(order_id=run.order_id, case_id=run.case_id,
                                 allocation=e.award.allocation,
                                 award_hash=e.award.award_hash,
@@ -208,6 +216,22 @@ def _execute_fast_track(run: _Run, e: p.ExecuteFastTrackOnEscrow) -> None:
                              allocation=e.allocation, decision=True))
 
 
+def _return_shipped(run: _Run, e: p.ReturnShippedOnChain) -> None:
+    run.chain(x.ConfirmReturnShipment(order_id=run.order_id, case_id=run.case_id,
+                                      tracking=e.tracking),
+              status=ChainActionStatus.AWAITING_PARTY)
+
+
+def _confirm_return(run: _Run, e: p.ConfirmReturnOnEscrow) -> None:
+    run.chain(x.ConfirmReturnReceived(order_id=run.order_id, case_id=run.case_id,
+                                      allocation=e.allocation))
+
+
+def _return_disputed(run: _Run, _e: p.ReturnDisputedOnChain) -> None:
+    run.chain(x.ConfirmReturnDispute(order_id=run.order_id, case_id=run.case_id),
+              status=ChainActionStatus.AWAITING_PARTY)
+
+
 def _bytes(hex_: str) -> bytes:
     return bytes.fromhex(hex_.removeprefix("0x"))
 
@@ -247,6 +271,9 @@ HANDLERS: Mapping[type[p.Effect], Handler] = {
     p.SubmitFastTrackToEscrow: _submit_fast_track,
     p.FastTrackObjectedOnChain: _fast_track_objected,
     p.ExecuteFastTrackOnEscrow: _execute_fast_track,
+    p.ReturnShippedOnChain: _return_shipped,
+    p.ConfirmReturnOnEscrow: _confirm_return,
+    p.ReturnDisputedOnChain: _return_disputed,
     p.AnchorStep: _anchor_step,
     p.StageChanged: _stage_changed,
     p.DeadlineSet: _deadline_set,

@@ -46,6 +46,9 @@ __all__ = [
     "CompensationAboveCap",
     "ConfirmDispute",
     "ConfirmObjection",
+    "ConfirmReturnDispute",
+    "ConfirmReturnReceived",
+    "ConfirmReturnShipment",
     "DecisionSubmitted",
     "EscrowEvent",
     "EscrowPort",
@@ -68,11 +71,13 @@ __all__ = [
     "PanelAppointed",
     "QuorumNotReached",
     "RefundOnTimeout",
+    "ReturnRequested",
     "Sent",
     "SubmitAward",
     "SubmitFastTrack",
     "SubmitJuryVerdict",
     "SubmitPanelAward",
+    "SubmitReturnAward",
     "TokenMeta",
     "TooLate",
     "UnknownOrder",
@@ -380,10 +385,20 @@ class AdvanceRefunded:
     total: int
 
 
+@dataclass(frozen=True)
+class ReturnRequested:
+    """A return-and-refund award was executed: the escrow holds the money while the buyer
+    ships the goods back by ``deadline`` (status ReturnPending; nothing paid yet)."""
+
+    order_id: int
+    case_id: str
+    deadline: int
+
+
 EscrowEvent = (ArbitratorAppointed | PanelAppointed | AwardSubmitted | OrderResolved
-               | JuryAppointed | DecisionSubmitted | AdvanceRefunded)
+               | JuryAppointed | DecisionSubmitted | AdvanceRefunded | ReturnRequested)
 E = TypeVar("E", ArbitratorAppointed, PanelAppointed, AwardSubmitted, OrderResolved,
-            JuryAppointed, DecisionSubmitted, AdvanceRefunded)
+            JuryAppointed, DecisionSubmitted, AdvanceRefunded, ReturnRequested)
 
 
 @dataclass(frozen=True)
@@ -583,7 +598,9 @@ class SubmitPanelAward(_Act):
 
 @dataclass(frozen=True, kw_only=True)
 class RefundOnTimeout(_Act):
-    """Refund the buyer in full: an appointment or award is overdue (resolveByTimeout)."""
+    """Refund the buyer in full: an appointment or award is overdue; or end the return stage
+    as its award said: the fallback when not shipped, the refund when deemed received
+    (resolveByTimeout; the ``OrderResolved`` event names which)."""
 
     KIND: ClassVar[str] = "resolve_by_timeout"
 
@@ -697,15 +714,89 @@ class AdvanceRefund(_Act):
         return cls(**cls._ids(obj), token=str(obj["token"]), amount=int(obj["amount"]))
 
 
+# -- the return stage (docs/contracts.md "Return and refund") ------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubmitReturnAward(_Act):
+    """The sole arbitrator's return-and-refund award (EIP-712 ``ReturnAward``): the refund
+    (``allocation``), paid once the goods are back, and the fallback (``no_return``), paid if
+    the buyer misses the return window (``submitReturnAward``)."""
+
+    KIND: ClassVar[str] = "submit_return_award"
+    allocation: Allocation
+    no_return: Allocation
+    award_hash: str
+    signature: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "allocation": _allocation_json(self.allocation),
+                "noReturn": _allocation_json(self.no_return), "awardHash": self.award_hash,
+                "signature": _hex(self.signature)}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> SubmitReturnAward:
+        return cls(**cls._ids(obj), allocation=_allocation(obj["allocation"]),
+                   no_return=_allocation(obj["noReturn"]), award_hash=str(obj["awardHash"]),
+                   signature=_bytes(obj["signature"]))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmReturnShipment(_Act):
+    """The buyer's wallet recorded the return shipment's tracking commitment
+    (``recordReturnShipment``: the escrow takes only the buyer as sender)."""
+
+    KIND: ClassVar[str] = "return_shipped"
+    tracking: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "tracking": self.tracking}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> ConfirmReturnShipment:
+        return cls(**cls._ids(obj), tracking=str(obj["tracking"]))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmReturnReceived(_Act):
+    """The institution confirms the return arrived (``confirmReturnReceived``, on the
+    seller's signed step or the carrier's delivered event); the escrow pays the refund,
+    ``allocation`` (what the service records)."""
+
+    KIND: ClassVar[str] = "confirm_return_received"
+    allocation: Allocation
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "allocation": _allocation_json(self.allocation)}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> ConfirmReturnReceived:
+        return cls(**cls._ids(obj), allocation=_allocation(obj["allocation"]))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmReturnDispute(_Act):
+    """The seller's wallet disputed the return's receipt (``disputeReturnReceipt``: the
+    order is Disputed again)."""
+
+    KIND: ClassVar[str] = "return_disputed"
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> ConfirmReturnDispute:
+        return cls(**cls._ids(obj))
+
+
 ActionPayload = (ConfirmDispute | ConfirmObjection | AppointArbitrator | AppointPanel
                  | ExecuteSettlement | SubmitAward | ExecuteAward | SubmitPanelAward
                  | RefundOnTimeout | AppointJury | SubmitJuryVerdict | SubmitFastTrack
-                 | AdvanceRefund)
+                 | AdvanceRefund | SubmitReturnAward | ConfirmReturnShipment
+                 | ConfirmReturnReceived | ConfirmReturnDispute)
 ACTIONS: Mapping[str, type[ActionPayload]] = {
     t.KIND: t for t in (ConfirmDispute, ConfirmObjection, AppointArbitrator, AppointPanel,
                         ExecuteSettlement, SubmitAward, ExecuteAward, SubmitPanelAward,
                         RefundOnTimeout, AppointJury, SubmitJuryVerdict, SubmitFastTrack,
-                        AdvanceRefund)}
+                        AdvanceRefund, SubmitReturnAward, ConfirmReturnShipment,
+                        ConfirmReturnReceived, ConfirmReturnDispute)}
 """Every chain action kind, declared once: ``ChainAction.kind`` -> its payload type."""
 
 
@@ -784,13 +875,18 @@ class EscrowPort(Protocol):
 
     def submit_award(self, act: SubmitAward) -> Sent[AwardSubmitted]: ...
 
-    def execute_award(self, act: ExecuteAward) -> Sent[OrderResolved]: ...
+    def execute_award(self, act: ExecuteAward) -> Sent[OrderResolved] | Sent[ReturnRequested]:
+        """The award pays out; a return award starts the return stage instead."""
+        ...
 
     def submit_panel_award(self, act: SubmitPanelAward) -> Sent[OrderResolved]: ...
 
     def execute_settlement(self, act: ExecuteSettlement) -> Sent[OrderResolved]: ...
 
-    def refund_on_timeout(self, act: RefundOnTimeout) -> Sent[OrderResolved]: ...
+    def refund_on_timeout(self, act: RefundOnTimeout) -> Sent[OrderResolved]:
+        """The buyer refunded after an overdue appointment or award; in the return stage the
+        return award's fallback (``ReturnNotShipped``) or refund (``ReturnDeemedReceived``)."""
+        ...
 
     def appoint_jury(self, act: AppointJury) -> Sent[JuryAppointed]: ...
 
@@ -800,6 +896,18 @@ class EscrowPort(Protocol):
         ...
 
     def advance_refund(self, act: AdvanceRefund) -> Sent[AdvanceRefunded]: ...
+
+    def submit_return_award(self, act: SubmitReturnAward) -> Sent[AwardSubmitted]: ...
+
+    def confirm_return_shipment(self, act: ConfirmReturnShipment) -> Observed:
+        """Raises AwaitingParty until the buyer's wallet recorded the return shipment."""
+        ...
+
+    def confirm_return_received(self, act: ConfirmReturnReceived) -> Sent[OrderResolved]: ...
+
+    def confirm_return_dispute(self, act: ConfirmReturnDispute) -> Observed:
+        """Raises AwaitingParty until the seller's wallet disputed the return's receipt."""
+        ...
 
 
 Outcome = Sent[Any] | Observed
@@ -834,3 +942,11 @@ def perform(port: EscrowPort, act: ActionPayload) -> Outcome:
             return port.submit_fast_track(act)
         case AdvanceRefund():
             return port.advance_refund(act)
+        case SubmitReturnAward():
+            return port.submit_return_award(act)
+        case ConfirmReturnShipment():
+            return port.confirm_return_shipment(act)
+        case ConfirmReturnReceived():
+            return port.confirm_return_received(act)
+        case ConfirmReturnDispute():
+            return port.confirm_return_dispute(act)

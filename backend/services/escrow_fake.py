@@ -30,6 +30,7 @@ from backend.chain.typed_data import (
     Allocation,
     award_typed_data,
     jury_vote_typed_data,
+    return_award_typed_data,
     settlement_typed_data,
     typed_data_digest,
 )
@@ -55,6 +56,9 @@ from .escrow import (
     CompensationAboveCap,
     ConfirmDispute,
     ConfirmObjection,
+    ConfirmReturnDispute,
+    ConfirmReturnReceived,
+    ConfirmReturnShipment,
     DecisionSubmitted,
     ExecuteAward,
     ExecuteSettlement,
@@ -73,11 +77,13 @@ from .escrow import (
     PanelAppointed,
     QuorumNotReached,
     RefundOnTimeout,
+    ReturnRequested,
     Sent,
     SubmitAward,
     SubmitFastTrack,
     SubmitJuryVerdict,
     SubmitPanelAward,
+    SubmitReturnAward,
     TokenMeta,
     TooLate,
     UnknownOrder,
@@ -93,7 +99,7 @@ ZERO_ADDRESS = "0x" + "00" * 20
 ZERO_CASE = "0x" + "00" * 32
 _HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 _FROZEN = ("Disputed", "ArbitratorAppointed", "AwardSubmitted", "Objected", "PanelAppointed",
-           "JuryAppointed", "DecisionPending")
+           "JuryAppointed", "DecisionPending", "ReturnPending", "ReturnShipped")
 _TIMEOUT_RESOLUTIONS = {"Disputed": "TimeoutNoArbitrator", "ArbitratorAppointed": "TimeoutNoAward",
                         "Objected": "TimeoutNoPanel", "PanelAppointed": "TimeoutNoPanelAward",
                         "JuryAppointed": "TimeoutNoJuryVerdict"}
@@ -112,6 +118,7 @@ class _Order:
     objection_spent: bool = False  # a party objected to a decision: no later window
     decision_kind: str | None = None  # of the pending decision (DecisionPending)
     advanced: int = 0  # advance refunds paid from the seller's guarantee
+    no_return: Allocation | None = None  # a return award's fallback (``_returns``)
 
 
 @dataclass
@@ -229,6 +236,30 @@ class FakeEscrowPort:
         o.deadline = self._now() + self.timeouts.panel_appointment
         self._set(o, status="Objected")
 
+    def party_ships_return(self, order_id: int, tracking: str, sender: str) -> None:
+        """What the buyer's wallet does on-chain in the return window (recordReturnShipment)."""
+        o = self._order(order_id, "ReturnPending")
+        if not _same(sender, o.info.buyer):
+            raise NotAuthorized(order_id, sender)
+        self._before(o)
+        if int(tracking, 16) == 0:
+            raise ValueError("a zero tracking commitment is refused "
+                             "(ArbitrationEscrowInvalidReturn)")
+        o.deadline = self._now() + self.timeouts.return_receipt
+        self._set(o, status="ReturnShipped")
+
+    def party_disputes_return(self, order_id: int, sender: str) -> None:
+        """What the seller's wallet does on-chain in the receipt window (disputeReturnReceipt):
+        Disputed again, the return terms dropped."""
+        o = self._order(order_id, "ReturnShipped")
+        if not _same(sender, o.info.seller):
+            raise NotAuthorized(order_id, sender)
+        self._before(o)
+        o.deadline = self._now() + self.timeouts.appointment
+        o.award = None
+        o.no_return = None
+        self._set(o, status="Disputed")
+
     def advance(self, seconds: int) -> None:
         """Nothing to do: time is the injected clock (kept for the suite's symmetry)."""
 
@@ -325,9 +356,10 @@ class FakeEscrowPort:
         return self._sent(act, AwardSubmitted(act.order_id, o.info.case_id, 0, act.allocation,
                                               act.award_hash.lower(), o.deadline))
 
-    def execute_award(self, act: ExecuteAward) -> Sent[OrderResolved]:
+    def execute_award(self, act: ExecuteAward) -> Sent[OrderResolved] | Sent[ReturnRequested]:
         """``executeAward``: the round-0 award, or the pending decision (by its kind); a
-        decision's execution is refused unless the order holds one."""
+        decision's execution is refused unless the order holds one; a return award starts the
+        return stage instead of paying out."""
         self._transport(act.KIND)
         decision = self._known(act.order_id).info.status == "DecisionPending"
         if act.decision and not decision:
@@ -336,9 +368,61 @@ class FakeEscrowPort:
         if self._now() < o.deadline:
             raise NotYet(act.order_id, o.deadline)
         assert o.award is not None
+        if o.no_return is not None:  # _hasReturn: the buyer's return window opens
+            o.deadline = self._now() + self.timeouts.return_shipment
+            self._set(o, status="ReturnPending")
+            return self._sent(act, ReturnRequested(act.order_id, o.info.case_id, o.deadline))
         resolution = _DECISION_RESOLUTIONS[o.decision_kind or "JuryVerdict"] if decision \
             else "AwardExecuted"
         return self._sent(act, self._resolve_capped(o, resolution, o.award[0]))
+
+    # -- the return stage (docs/contracts.md "Return and refund") -----------------------
+
+    def submit_return_award(self, act: SubmitReturnAward) -> Sent[AwardSubmitted]:
+        """As ``submitReturnAward``: both allocations checked, the arbitrator's ReturnAward
+        signature; the objection window opens and the fallback is stored."""
+        self._transport(act.KIND)
+        o = self._order(act.order_id, "ArbitratorAppointed")
+        self._before(o)
+        self._award_allocation(o, act.allocation)
+        self._award_allocation(o, act.no_return)
+        typed = return_award_typed_data(self._typed_domain(), o.info.order_id, self._case(o),
+                                        act.allocation, act.no_return,
+                                        bytes.fromhex(act.award_hash.removeprefix("0x")))
+        if not _same(_recover(typed_data_digest(typed), act.signature) or "", o.arbitrator):
+            raise WrongSigner(act.order_id, o.arbitrator)
+        o.deadline = self._objection_deadline(o)
+        o.award = (act.allocation, act.award_hash.lower())
+        o.no_return = act.no_return
+        self._set(o, status="AwardSubmitted")
+        return self._sent(act, AwardSubmitted(act.order_id, o.info.case_id, 0, act.allocation,
+                                              act.award_hash.lower(), o.deadline))
+
+    def confirm_return_shipment(self, act: ConfirmReturnShipment) -> Observed:
+        self._transport(act.KIND)
+        order = self.read_order(act.order_id)
+        if order.status == "ReturnPending":
+            raise AwaitingParty(f"order {order.order_id} is {order.status}; the buyer's wallet "
+                                "must call recordReturnShipment(orderId, tracking)")
+        self.calls.append((act.KIND, act.to_json()))
+        return Observed(order)
+
+    def confirm_return_received(self, act: ConfirmReturnReceived) -> Sent[OrderResolved]:
+        """As ``confirmReturnReceived`` sent by the institution: the refund, capped."""
+        self._transport(act.KIND)
+        o = self._order(act.order_id, "ReturnShipped")
+        self._institution_only(o)
+        assert o.award is not None
+        return self._sent(act, self._resolve_capped(o, "ReturnReceived", o.award[0]))
+
+    def confirm_return_dispute(self, act: ConfirmReturnDispute) -> Observed:
+        self._transport(act.KIND)
+        order = self.read_order(act.order_id)
+        if order.status == "ReturnShipped":
+            raise AwaitingParty(f"order {order.order_id} is {order.status}; the seller's "
+                                "wallet must call disputeReturnReceipt(orderId)")
+        self.calls.append((act.KIND, act.to_json()))
+        return Observed(order)
 
     def appoint_jury(self, act: AppointJury) -> Sent[JuryAppointed]:
         self._transport(act.KIND)
@@ -469,12 +553,21 @@ class FakeEscrowPort:
     def refund_on_timeout(self, act: RefundOnTimeout) -> Sent[OrderResolved]:
         self._transport(act.KIND)
         o = self._known(act.order_id)
-        resolution = _TIMEOUT_RESOLUTIONS.get(o.info.status)
-        if resolution is None:
+        status = o.info.status
+        if status == "ReturnShipped" and o.award is not None:  # deemed received: the refund
+            resolution, allocation = "ReturnDeemedReceived", o.award[0]
+        elif status == "ReturnPending" and o.no_return is not None:  # not shipped: fallback
+            resolution, allocation = "ReturnNotShipped", o.no_return
+        else:
+            resolution, allocation = _TIMEOUT_RESOLUTIONS.get(status, ""), Allocation(
+                o.info.amount, 0, 0)
+        if not resolution:
             raise WrongStatus(act.order_id, o.info.status)
         if self._now() < o.deadline:
             raise NotYet(act.order_id, o.deadline)
-        return self._sent(act, self._finish(o, resolution, Allocation(o.info.amount, 0, 0), 0))
+        if status in ("ReturnPending", "ReturnShipped"):
+            return self._sent(act, self._resolve_capped(o, resolution, allocation))
+        return self._sent(act, self._finish(o, resolution, allocation, 0))
 
     def advance_refund(self, act: AdvanceRefund) -> Sent[AdvanceRefunded]:
         """As ``advanceRefund``: in dispute, by the order's institution, once the delivery
@@ -579,6 +672,7 @@ class FakeEscrowPort:
             g.locked -= o.info.amount
             g.balance -= allocation.compensation
         o.award = None
+        o.no_return = None
         o.decision_kind = None
         o.deadline = 0
         o.resolution = resolution

@@ -174,6 +174,12 @@ PAYLOAD_FIELD_KINDS: Mapping[str, Callable[[object, str], None]] = {
     "answerHash": _pattern(_HEX32, "0x + 64 hex digits"),
     "settlementHash": _pattern(_HEX32, "0x + 64 hex digits"),
     "txHash": _pattern(_HEX32, "0x + 64 hex digits"),
+    "tracking": _pattern(_HEX32, "0x + 64 hex digits"),  # a salted commitment
+    "carrier": _string(64),
+    "trackingNumber": _string(64),
+    "noReturnToBuyer": _uint256,
+    "noReturnToSeller": _uint256,
+    "noReturnCompensation": _uint256,
     "offerId": _string(100),  # an offer's record hash, or the mediator's proposal id
     "kind": _string(32),  # an EvidenceSubmission's payload
     "evidenceId": _string(100),

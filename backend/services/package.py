@@ -106,7 +106,7 @@ from evidence.log import Checkpoint
 from evidence.log.caseindex import index_of
 from evidence.log.note import Note
 from evidence.merkle import LEAF_ENCODING, leaf_hash
-from evidence.records import Award, ChainedRecord, ProceduralStep, SignedRecord
+from evidence.records import Award, ChainedRecord, ProceduralStep, ReturnAward, SignedRecord
 from evidence.timestamp import TimestampError
 
 from .errors import AccessDenied, Conflict, NotFound, ServiceError
@@ -134,7 +134,7 @@ __all__ = ["EscrowNotResolved", "ExportedPackage", "NotAnchoredYet", "PackageSer
 
 EXPORT_EVENT = "package_exported"  # CaseEvent.kind: a court downloaded a package
 ENFORCEMENT_KINDS = ("execute_award", "submit_panel_award", "execute_settlement",
-                     "resolve_by_timeout")
+                     "resolve_by_timeout", "confirm_return_received")
 
 
 class NotAnchoredYet(Conflict):
@@ -403,7 +403,7 @@ class PackageService:
                                      payload=payload, label_en=step.kind))
             for att in (detail.attachments if detail else []):
                 kind = att.get("type")
-                if kind in ("Award", "Settlement"):
+                if kind in ("Award", "ReturnAward", "Settlement"):
                     rec = SignedRecord.from_json_obj(att)
                     signer = rec.signers()[0]
                     role = "claimant" if kind == "Settlement" else self._role(case, signer)
@@ -440,7 +440,8 @@ class PackageService:
         bound = _bound_hashes(steps, details)
         # Of the Awards, those with the terms the case holds (a dissent is not the award).
         kept = [e for e in entries if e.record.record.CHAINED or (
-            e.record.record_hash in bound and (not isinstance(e.record.record, Award) or
+            e.record.record_hash in bound and (
+                not isinstance(e.record.record, Award | ReturnAward) or
                                                _h(e.record.record.award_hash) in
                                                _award_hashes(case)))]
         return kept, award, carriers

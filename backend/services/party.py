@@ -31,6 +31,9 @@ __all__ = ["WALLET_ACTS", "calldata", "my_notices", "my_orders", "wallet_transac
 WALLET_ACTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "freeze": ("raiseDispute(uint256,bytes32)", ("orderId", "caseId")),
     "object": ("objectToAward(uint256)", ("orderId",)),
+    # the return stage: the buyer's shipment record, the seller's dispute of the receipt
+    "return_shipped": ("recordReturnShipment(uint256,bytes32)", ("orderId", "tracking")),
+    "return_disputed": ("disputeReturnReceipt(uint256)", ("orderId",)),
 }
 NOTICE_LIMIT = 200
 
@@ -102,9 +105,12 @@ def wallet_transactions(service: CaseService, case_id: str, viewer: str
 
 def _sender(case: p.CaseState, row: ChainAction) -> str | None:
     """Whose wallet the row waits for: the claimant's freeze, the objecting party's
-    objection (an older row without the party: either party)."""
+    objection (an older row without the party: either party), the buyer's return shipment,
+    the seller's dispute of the return's receipt."""
     if row.kind == "freeze":
         return case.claimant
+    if row.kind in ("return_shipped", "return_disputed"):  # the escrow's own rule
+        return case.order.buyer if row.kind == "return_shipped" else case.order.seller
     party = row.payload.get("party")
     return str(party) if party else None
 

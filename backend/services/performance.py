@@ -28,6 +28,7 @@ import base64
 import hashlib
 import io
 import json
+import logging
 import secrets
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -83,6 +84,8 @@ from .escrow import UnknownOrder
 from .evidence import _TrackingBlockstore
 from .keys import ServiceKey
 from .transactions import StepTransactions
+
+log = logging.getLogger(__name__)
 
 __all__ = ["MAX_WEBHOOK_BYTES", "Captured", "PerformanceService", "WebhookError",
            "performance_leaf"]
@@ -210,12 +213,25 @@ class PerformanceService:
                       "signature": (signature or "")[:200],
                       "signedMessageSha256": _h(hashlib.sha256(body).digest()),
                       "windowSeconds": str(sender.window_seconds)}
-            return self._store(event, body, source=f"webhook:{sender.id}", submitter="",
-                               session_ref=f"webhook:{sender.id}", origin=origin,
-                               signed_at=signed_at, signature=(signature or "")[:200])
+            captured = self._store(event, body, source=f"webhook:{sender.id}", submitter="",
+                                   session_ref=f"webhook:{sender.id}", origin=origin,
+                                   signed_at=signed_at, signature=(signature or "")[:200])
         except WebhookRefused as refused:
             self._log_refusal(sender_id, refused, body, timestamp, remote, event)
             raise WebhookError(refused) from None
+        if event.type is EventType.RETURN_DELIVERED:
+            self._return_delivered(event)
+        return captured
+
+    def _return_delivered(self, event: PerformanceEvent) -> None:
+        """The carrier's origin-verified delivery of a return shipment: the case waiting for
+        it records ``return.delivered`` (the refund follows). The captured item stands even
+        if that step cannot be written now (it is logged; the seller may still confirm)."""
+        try:
+            self.cases.scheduler.record_return_delivery(event.order_id, event.shipment)
+        except Exception:
+            log.exception("return.delivered for order %s (shipment %s) not recorded",
+                          event.order_id, event.shipment)
 
     def record_party(self, user: str, order_id: int, fields: Mapping[str, Any],
                      session_ref: str) -> Captured:

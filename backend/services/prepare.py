@@ -35,6 +35,7 @@ from evidence.records import (
     Objection,
     ProceduralStep,
     Record,
+    ReturnAward,
     Settlement,
     SettlementOffer,
     SignedRecord,
@@ -69,6 +70,9 @@ JUROR_ACTIONS = frozenset(s.action for s in STEPS if s.signers == {"juror"})
 # what the service fills in itself is not asked for).
 PREPARE_FIELDS: Mapping[str, frozenset[str]] = {
     s.action: frozenset(s.prepare_fields) for s in STEPS if s.action in STEP_ENDPOINTS}
+# Fields a caller may add (all or none): a return award's fallback.
+OPTIONAL_FIELDS: Mapping[str, frozenset[str]] = {
+    s.action: frozenset(s.optional) for s in STEPS if s.optional}
 
 
 def _h(b: bytes) -> str:
@@ -119,6 +123,9 @@ def prepare_step(service: CaseService, case_id: str, viewer: str, action: str,
     if not isinstance(fields, Mapping):
         raise BadSubmission(f"payload of {action}: expected an object")
     want = PREPARE_FIELDS[action]
+    extra = OPTIONAL_FIELDS.get(action, frozenset())
+    if extra and extra <= set(fields):
+        want = want | extra
     if set(fields) != want:
         raise BadSubmission(f"payload of {action}: expected keys {sorted(want)}, found "
                             f"{sorted(fields)}", code="bad_payload")
@@ -170,6 +177,22 @@ def _build(case: p.CaseState, domain: Domain, action: str, viewer: str, actor: s
                                  offer_id=_h(proposal.digest(domain)), allocation=alloc,
                                  expires_at=unix_time(expires, "payload.expiresAt"))
         return proposal, None, [settlement], make_offer, None
+    if action == "award.issued" and "noReturnToBuyer" in fields:  # a return award
+        alloc = _alloc(fields)
+        fallback = p.Allocation(to_buyer=_uint(fields, "noReturnToBuyer"),
+                                to_seller=_uint(fields, "noReturnToSeller"),
+                                compensation=_uint(fields, "noReturnCompensation"))
+        ret = ReturnAward(order_id=order, case_id=chain["case_id"], to_buyer=alloc.to_buyer,
+                          to_seller=alloc.to_seller, compensation=alloc.compensation,
+                          no_return_to_buyer=fallback.to_buyer,
+                          no_return_to_seller=fallback.to_seller,
+                          no_return_compensation=fallback.compensation,
+                          award_hash=fields["awardHash"], round=0)
+        carrier = ProceduralStep(actor=viewer, action=action,
+                                 payload_hash=ret.digest(domain), **chain)
+        return carrier, None, [ret], p.IssueAward(
+            actor=actor, sequence=seq, allocation=alloc, award_hash=_h(ret.award_hash),
+            no_return=fallback), None
     if action in ("award.issued", "award.panel_signed"):
         alloc = _alloc(fields)
         award = Award(order_id=order, case_id=chain["case_id"], to_buyer=alloc.to_buyer,

@@ -11,6 +11,9 @@ store, the effect interpreter, the case repository) in one write unit each.
   executed an award, ``enforcement.recorded`` is signed and applied (stage ``enforced``).
 * ``reconcile_enforcement``: the same for awards executed while that hook failed or was
   cut off.
+* ``record_return_delivery``: the carrier's origin-verified delivered event of a return
+  shipment arrived (the webhook path): ``return.delivered`` is signed and applied, and the
+  escrow pays the refund (docs/procedure.md "Return and refund").
 """
 
 from __future__ import annotations
@@ -115,20 +118,46 @@ class Scheduler:
         payload = {"txHash": action.tx_hash, "toBuyer": str(a.to_buyer),
                    "toSeller": str(a.to_seller), "compensation": str(a.compensation),
                    "compensationShortfall": str(shortfall)}
+        self._institution_step(action.case_id, "enforcement.recorded", payload,
+                               lambda case: case.stage in p.ENFORCEABLE_STAGES)
+
+    def record_return_delivery(self, order_id: int, tracking_number: str) -> bool:
+        """The carrier delivered a return shipment: if it is the one the buyer recorded in
+        the order's case (in ``return_shipped``), sign and apply ``return.delivered``.
+        False when no case waits for that shipment (nothing is written)."""
+        with self.repository.sessions() as session:
+            case_id = session.exec(select(Case.id).where(
+                col(Case.order_id) == str(order_id),
+                col(Case.stage) == p.Stage.RETURN_SHIPPED.value)).first()
+        if case_id is None:
+            return False
+        done = self._institution_step(
+            case_id, "return.delivered", {"trackingNumber": tracking_number},
+            lambda case: case.stage is p.Stage.RETURN_SHIPPED
+            and case.return_tracking_number == tracking_number)
+        if done:
+            self.executor.run(case_id=case_id)  # the institution's confirmReturnReceived
+        return done
+
+    def _institution_step(self, case_id: str, action: str, payload: dict[str, str],
+                          due: Callable[[p.CaseState], bool]) -> bool:
+        """Sign ``action`` with the institution key and apply it in one write unit, when
+        ``due(case)`` still holds under the case's lock (False: nothing written)."""
         now = self.now()
         repo = self.repository
         with repo.write_session() as session:
-            row, case = repo.load(session, action.case_id, lock=True)
-            if case.stage not in p.ENFORCEABLE_STAGES:
+            row, case = repo.load(session, case_id, lock=True)
+            if not due(case):
                 session.rollback()
-                return
+                return False
             signed = self.institution.sign_step(row.id, repo.chain_head(session, row.id),
-                                                "enforcement.recorded", payload, now)
+                                                action, payload, now)
             t = translate(case, signed, actor=self.institution.address, payload=payload,
                           attachments=[], reasons=None, award_record_hash=None, now=now)
             new_case, effects = p.apply(case, t.command, now)
             self.pipeline.persist(session, row, case, new_case, effects, signed, t, now)
             session.commit()
+        return True
 
     def reconcile_enforcement(self) -> list[str]:
         """Record ``enforcement.recorded`` for every award the escrow has executed but the

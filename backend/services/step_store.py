@@ -36,6 +36,7 @@ from evidence.records import (
     Award,
     ChainedRecord,
     EvidenceSubmission,
+    ReturnAward,
     SignedRecord,
     canonical_json,
 )
@@ -210,9 +211,9 @@ class StepStore:
         final = case.final_award
         for d in details:
             for att in d.attachments:
-                if att.get("type") == "Award":
+                if att.get("type") in ("Award", "ReturnAward"):
                     a = SignedRecord.from_json_obj(att)
-                    if isinstance(a.record, Award) and \
+                    if isinstance(a.record, Award | ReturnAward) and \
                             hex0x(a.record.award_hash) == final.award_hash:
                         return hex0x(a.record_hash)
         return None

@@ -50,6 +50,7 @@ from evidence.records import (
     Objection,
     ProceduralStep,
     Record,
+    ReturnAward,
     Settlement,
     SettlementOffer,
     SignedRecord,
@@ -191,13 +192,14 @@ def _settlement_of(records: Sequence[SignedRecord], case: p.CaseState, actor: st
 
 def _award_of(records: Sequence[SignedRecord], case: p.CaseState, actor: str, round_: int
               ) -> SignedRecord:
-    found = [r for r in records if isinstance(r.record, Award)]
+    """The one Award (or, for the sole arbitrator, ReturnAward) the step carries."""
+    found = [r for r in records if isinstance(r.record, Award | ReturnAward)]
     if len(found) != 1:
         raise BadSubmission(f"attachments: expected one Award record, found {len(found)}",
                             code="award_missing")
     a = found[0]
     rec = a.record
-    assert isinstance(rec, Award)  # found holds Awards only
+    assert isinstance(rec, Award | ReturnAward)  # found holds awards only
     if rec.order_id != case.order.order_id or _h(rec.case_id) != case.case_id:
         raise Conflict(f"Award: made for order {rec.order_id} case {_h(rec.case_id)}",
                             code="replay")
@@ -344,12 +346,20 @@ def _procedural(case: p.CaseState, signed: SignedRecord, rec: ProceduralStep, ac
                                 f"{_h(award.record_hash)}, found {_h(rec.payload_hash)}",
                                 code="payload_mismatch")
         a = award.record
-        assert isinstance(a, Award)  # _award_of found an Award
+        assert isinstance(a, Award | ReturnAward)  # _award_of found an award
         alloc = p.Allocation(to_buyer=a.to_buyer, to_seller=a.to_seller,
                              compensation=a.compensation)
-        cls = p.IssueAward if action == "award.issued" else p.IssuePanelAward
-        cmd: p.Command = cls(actor=actor, sequence=seq, allocation=alloc,
-                             award_hash=_h(a.award_hash))
+        cmd: p.Command
+        if isinstance(a, ReturnAward):  # round 0 only (the record refuses another round)
+            cmd = p.IssueAward(actor=actor, sequence=seq, allocation=alloc,
+                               award_hash=_h(a.award_hash), no_return=p.Allocation(
+                                   to_buyer=a.no_return_to_buyer,
+                                   to_seller=a.no_return_to_seller,
+                                   compensation=a.no_return_compensation))
+        else:
+            cls = p.IssueAward if action == "award.issued" else p.IssuePanelAward
+            cmd = cls(actor=actor, sequence=seq, allocation=alloc,
+                      award_hash=_h(a.award_hash))
         return Translated(cmd, action, attachments=(award,), award=award)
     if payload is None or not isinstance(payload, Mapping):
         raise BadSubmission(f"{action}: the body must carry the payload whose canonical JSON "

@@ -305,11 +305,35 @@ def _party_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[str
                            lang))
     if "fasttrack.objected" in allowed:
         forms.append(_simple("fast_track_objection", "fast_track_objection", lang))
+    forms += _return_forms(data, allowed, lang)
     if "award.objected" in allowed and data.get("awardRecordHash"):
         inner = _field("step-objection", "reasons", ui("reasons_label", lang),
                        '<textarea {id} rows="4" required></textarea>')
         forms.append(_form("objection", ui("objection_title", lang), inner,
                            ui("sign_objection", lang), lang))
+    return forms
+
+
+def _return_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[str]:
+    """The return stage: the buyer's shipment (carrier and tracking number, committed in
+    the browser), the seller's receipt or dispute. The stage admits both parties; each side
+    is shown its own (the service refuses the other's: wrong_actor)."""
+    viewer = data["viewer"].lower()
+    buyer = viewer == str(data.get("buyer", "")).lower()
+    seller = viewer == str(data.get("seller", "")).lower()
+    forms: list[str] = []
+    if "return.shipped" in allowed and buyer:
+        fid = "step-return_shipment"
+        text = '<input {id} type="text" maxlength="64" autocomplete="off" required>'
+        inner = (f'<p>{_e(ui("return_shipment_text", lang))}</p>'
+                 + _field(fid, "carrier", ui("carrier_label", lang), text)
+                 + _field(fid, "trackingNumber", ui("tracking_number_label", lang), text))
+        forms.append(_form("return_shipment", ui("return_shipment_title", lang), inner,
+                           ui("sign_return_shipment", lang), lang))
+    if "return.received" in allowed and seller:
+        forms.append(_simple("return_receipt", "return_receipt", lang))
+    if "return.disputed" in allowed and seller:
+        forms.append(_simple("return_dispute", "return_dispute", lang))
     return forms
 
 
@@ -408,7 +432,8 @@ HANDLED = frozenset({
     "preevaluation.published", "settlement.proposed", "impasse.declared", "appoint.mediator",
     "appoint.arbitrator", "appoint.panel", "record.closed", "award.issued",
     "award.panel_signed", "court.confirmed", "court.refused", "enforcement.requested",
-    "fasttrack.proposed", "fasttrack.objected"})
+    "fasttrack.proposed", "fasttrack.objected", "return.shipped", "return.received",
+    "return.disputed"})
 assert not HANDLED - {s.action for s in STEPS if s.endpoint is not None}, "forms for steps only"
 
 

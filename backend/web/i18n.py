@@ -280,6 +280,35 @@ UI: dict[str, dict[str, str]] = {
                                              "改由评审团或独任仲裁员裁决，"
                                              "其裁决为终局（这是您唯一的一次异议）。"},
     "sign_fast_track_objection": {"en": "Sign the objection", "zh-Hans": "签署异议"},
+    # the return stage (docs/procedure.md "Return and refund")
+    "return_shipment_title": {"en": "Record your return shipment",
+                              "zh-Hans": "登记您的退货运单"},
+    "return_shipment_text": {"en": "Ship the goods back and name the carrier and the "
+                                   "tracking number. Your browser makes a salted commitment "
+                                   "to them; your wallet records it on the escrow. The "
+                                   "carrier's delivery event, or the seller, confirms the "
+                                   "receipt: then the escrow refunds you.",
+                             "zh-Hans": "请将货物退回并填写承运人与运单号。"
+                                        "浏览器据此生成加盐承诺值，由您的钱包在托管合约登记。"
+                                        "承运人的签收事件或卖方确认收货后，托管合约向您退款。"},
+    "carrier_label": {"en": "Carrier", "zh-Hans": "承运人"},
+    "tracking_number_label": {"en": "Tracking number", "zh-Hans": "运单号"},
+    "sign_return_shipment": {"en": "Sign the return shipment", "zh-Hans": "签署退货运单"},
+    "return_receipt_title": {"en": "Confirm the returned goods arrived",
+                             "zh-Hans": "确认收到退货"},
+    "return_receipt_text": {"en": "The escrow then refunds the buyer as the award says. If "
+                                  "you neither confirm nor dispute before the deadline, the "
+                                  "goods are deemed received.",
+                            "zh-Hans": "确认后托管合约即按裁决向买方退款。"
+                                       "如您在期限内既不确认也不提出争议，视为已收到退货。"},
+    "sign_return_receipt": {"en": "Sign the receipt", "zh-Hans": "签署收货确认"},
+    "return_dispute_title": {"en": "Dispute the return's receipt",
+                             "zh-Hans": "对退货签收提出争议"},
+    "return_dispute_text": {"en": "Nothing arrived, or not the goods: an arbitrator decides "
+                                  "the return; your wallet also disputes it on the escrow.",
+                            "zh-Hans": "未收到货物或非原货物：由仲裁员对退货作出裁决；"
+                                       "您的钱包亦须在托管合约提出争议。"},
+    "sign_return_dispute": {"en": "Sign the dispute", "zh-Hans": "签署争议"},
     "impasse_title": {"en": "Declare an impasse", "zh-Hans": "宣布调解不成"},
     "impasse_text": {"en": "Mediation ends without settlement; the case moves to "
                            "arbitration if the parties agreed to it, else to the courts.",
@@ -339,6 +368,8 @@ UI: dict[str, dict[str, str]] = {
     "err_days_range": {"en": "Choose between 1 and 30 days.", "zh-Hans": "请选择 1 至 30 天。"},
     "err_file_required": {"en": "Choose a file first.", "zh-Hans": "请先选择文件。"},
     "err_reasons_required": {"en": "Give your reasons.", "zh-Hans": "请填写理由。"},
+    "err_carrier_required": {"en": "Name the carrier.", "zh-Hans": "请填写承运人。"},
+    "err_tracking_required": {"en": "Give the tracking number.", "zh-Hans": "请填写运单号。"},
     "err_no_wallet": {"en": "No wallet found in this browser.",
                       "zh-Hans": "此浏览器中未发现钱包。"},
     "err_other_account": {"en": "Your wallet's account is not the one signed in here; "

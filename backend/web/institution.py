@@ -62,6 +62,14 @@ _CHAIN_KINDS = {
                           "向托管合约提交快速程序处理建议"),
     "advance_refund": ("Pay the buyer an advance refund from the seller's guarantee",
                        "从卖方保证金向买方先行退款"),
+    "submit_return_award": ("Submit the return-and-refund award to the escrow",
+                            "向托管合约提交退货退款裁决"),
+    "return_shipped": ("Confirm the buyer recorded the return shipment",
+                       "确认买方已登记退货运单"),
+    "confirm_return_received": ("Confirm the return arrived: pay the refund",
+                                "确认退货已送达：执行退款"),
+    "return_disputed": ("Confirm the seller disputed the return's receipt",
+                        "确认卖方对退货签收提出争议"),
 }
 assert set(_CHAIN_KINDS) == set(ACTIONS), "words for every chain action kind"
 # The same acts on a pending decision (a jury's verdict, a fast-track proposal; the

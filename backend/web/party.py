@@ -119,6 +119,16 @@ WORDS = register({
                             "award of order {n} is not paid out.",
                       "zh-Hans": "在托管合约登记您的异议（objectToAward），"
                                  "使订单 {n} 的裁决暂不执行。"},
+    "wallet_return_shipped": {"en": "Record your return shipment's tracking commitment on "
+                                    "the escrow (recordReturnShipment) for order {n}, before "
+                                    "the return window closes.",
+                              "zh-Hans": "在退货期限届满前，于托管合约登记订单 {n} 退货运单的"
+                                         "承诺值（recordReturnShipment）。"},
+    "wallet_return_disputed": {"en": "Dispute the return's receipt on the escrow "
+                                     "(disputeReturnReceipt): the payment of order {n} is "
+                                     "frozen again until an arbitrator decides.",
+                               "zh-Hans": "在托管合约对退货签收提出争议（disputeReturnReceipt）："
+                                          "订单 {n} 的货款再次冻结，待仲裁员裁决。"},
     "wallet_send": {"en": "Send from your wallet", "zh-Hans": "用钱包发送"},
     "wallet_sending": {"en": "Waiting for your wallet to send…",
                        "zh-Hans": "等待钱包发送交易…"},

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evidence.judicial.inputs import StepEntry
-from evidence.records import Award, CourtConfirmation, ProceduralStep, Settlement
+from evidence.records import Award, CourtConfirmation, ProceduralStep, ReturnAward, Settlement
 
 __all__ = ["Facts", "signed_facts"]
 
@@ -60,10 +60,15 @@ def signed_facts(entries: Sequence[StepEntry], acts: Sequence[dict[str, str]] = 
             claimed = str(value) if value is not None else None
         elif isinstance(rec, ProceduralStep) and rec.action == "enforcement.recorded":
             payout = {k: str(v) for k, v in _payload(e).items()}
-        elif isinstance(rec, Award) and (award is None or rec.round >= int(award["round"])):
+        elif isinstance(rec, Award | ReturnAward) and (
+                award is None or rec.round >= int(award["round"])):
             award = {"toBuyer": str(rec.to_buyer), "toSeller": str(rec.to_seller),
                      "compensation": str(rec.compensation), "round": str(rec.round),
                      "awardHash": "0x" + rec.award_hash.hex()}
+            if isinstance(rec, ReturnAward):  # the fallback, if the goods never went back
+                award |= {"noReturnToBuyer": str(rec.no_return_to_buyer),
+                          "noReturnToSeller": str(rec.no_return_to_seller),
+                          "noReturnCompensation": str(rec.no_return_compensation)}
         elif isinstance(rec, Settlement):
             settlement = {"toBuyer": str(rec.to_buyer), "toSeller": str(rec.to_seller),
                           "compensation": str(rec.compensation)}

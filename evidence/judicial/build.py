@@ -40,6 +40,7 @@ from evidence.records import (
     EvidenceSubmission,
     ProceduralStep,
     Profile,
+    ReturnAward,
     SignedRecord,
     checksum_address,
 )
@@ -107,6 +108,7 @@ def _default_action(type_name: str) -> str:
         "Objection": "award.objected",
         "CourtConfirmation": "court.decided",
         "Award": "award.signed",
+        "ReturnAward": "award.signed",
         "Settlement": "settlement.signed",
     }.get(type_name, type_name)
 
@@ -571,7 +573,7 @@ def _manifest(
 
     # The final award: the panel's (round 1) after an objection, else the sole arbitrator's.
     awards = [(e.record.record.round, e.record) for e in entries
-              if isinstance(e.record.record, Award)]
+              if isinstance(e.record.record, Award | ReturnAward)]
     award_record = max(awards, key=lambda a: a[0])[1] if awards else None
     if award is not None and award_record is not None:
         award = {**award, "recordHash": fmt.hex0x(award_record.record_hash)}

@@ -107,6 +107,7 @@ from evidence.records import (
     Domain,
     EvidenceSubmission,
     ProceduralStep,
+    ReturnAward,
     Settlement,
     SignedRecord,
     recover_signer,
@@ -1047,7 +1048,7 @@ def _check_roles(p: _Package) -> str:
         rec = signed.record
         name = _record_name(signed)
         signers = set(signed.signers())
-        if isinstance(rec, Award):
+        if isinstance(rec, Award | ReturnAward):  # a ReturnAward is round 0 only
             pool = final["arbitrator"] if rec.round == 0 else final["panelist"]
             need = 1 if rec.round == 0 else 2
             role = "arbitrator" if rec.round == 0 else "panelist"
@@ -1395,6 +1396,15 @@ ACT_PATHS: dict[str, tuple[tuple[str, int | None], ...]] = {
     "TimeoutNoPanelAward": (("DisputeRaised", None), ("ArbitratorAppointed", None),
                             ("AwardSubmitted", 0), ("AwardObjected", None),
                             ("PanelAppointed", None)),
+    # a return award's return stage (docs/contracts.md "Return and refund")
+    "ReturnReceived": (("DisputeRaised", None), ("ArbitratorAppointed", None),
+                       ("AwardSubmitted", 0), ("ReturnRequested", None),
+                       ("ReturnShipped", None)),
+    "ReturnDeemedReceived": (("DisputeRaised", None), ("ArbitratorAppointed", None),
+                             ("AwardSubmitted", 0), ("ReturnRequested", None),
+                             ("ReturnShipped", None)),
+    "ReturnNotShipped": (("DisputeRaised", None), ("ArbitratorAppointed", None),
+                         ("AwardSubmitted", 0), ("ReturnRequested", None)),
 }
 """Which on-chain acts each resolution implies; one missing from the package is omitted."""
 
@@ -1479,7 +1489,8 @@ def _act_values(p: _Package, events: list[Event]) -> list[str]:
         if e.name in ("DisputeRaised", "ArbitratorAppointed", "AwardSubmitted",
                       "AwardObjected", "PanelAppointed") and e.args["caseId"] != p.case_id:
             problems.append(f"{e.name}: for case 0x{e.args['caseId'].hex()}, not the package's")
-    awards = {s.record.round: s.record for s in p.unchained if isinstance(s.record, Award)}
+    awards = {s.record.round: s.record for s in p.unchained
+              if isinstance(s.record, Award | ReturnAward)}
     for e in events:
         if (e.name == "AwardSubmitted" and e.args["round"] in awards
                 and e.args["awardHash"] != awards[e.args["round"]].award_hash):
@@ -1804,17 +1815,18 @@ def _check_jury_payout(p: _Package) -> str | None:
 
 
 def _check_award_payout(p: _Package) -> str:
-    finals = [s.record for s in p.unchained if isinstance(s.record, Award | Settlement)]
+    finals = [s.record for s in p.unchained
+              if isinstance(s.record, Award | ReturnAward | Settlement)]
     if not finals:
         return _check_jury_payout(p) or _check_timeout_refund(p)
-    awards = [r for r in finals if isinstance(r, Award)]
+    awards = [r for r in finals if isinstance(r, Award | ReturnAward)]
     rec = max(awards, key=lambda r: r.round) if awards else finals[-1]
     order = p.order
     if rec.order_id != order.order_id:
         raise _CheckFailedError(
             f"the award is for order {rec.order_id}, the escrow order is {order.order_id}"
         )
-    if isinstance(rec, Award):
+    if isinstance(rec, Award | ReturnAward):
         award = p.manifest.get("award") or {}
         try:
             doc = p.path(award["file"])
@@ -1827,16 +1839,24 @@ def _check_award_payout(p: _Package) -> str:
             )
     tx, e, got_resolution = _order_resolved(
         p, "the enforcement", "the award was not enforced on-chain (no enforcementTx)")
-    want_resolution = (
-        ("PanelAwardExecuted" if rec.round == 1 else "AwardExecuted")
-        if isinstance(rec, Award)
-        else "Settled"
-    )
+    wanted = (rec.to_buyer, rec.to_seller, rec.compensation)
+    if isinstance(rec, ReturnAward):
+        # the refund once the goods are back (or deemed back), the fallback if not shipped
+        want_resolution = got_resolution if got_resolution in (
+            "ReturnReceived", "ReturnDeemedReceived", "ReturnNotShipped") else "ReturnReceived"
+        if got_resolution == "ReturnNotShipped":
+            wanted = (rec.no_return_to_buyer, rec.no_return_to_seller,
+                      rec.no_return_compensation)
+    else:
+        want_resolution = (
+            ("PanelAwardExecuted" if rec.round == 1 else "AwardExecuted")
+            if isinstance(rec, Award)
+            else "Settled"
+        )
     problems = []
     if got_resolution != want_resolution:
         problems.append(f"resolution {got_resolution}, expected {want_resolution}")
     paid = (e["toBuyer"], e["toSeller"], e["compensationPaid"] + e["compensationShortfall"])
-    wanted = (rec.to_buyer, rec.to_seller, rec.compensation)
     if paid != wanted:
         problems.append(
             f"the escrow paid toBuyer={paid[0]} toSeller={paid[1]} compensation={paid[2]} "
@@ -1935,7 +1955,7 @@ def _check_manifest(p: _Package) -> str:
         if i is None or i.get("file") != e.get("file") or i.get("sha256") != e.get("sha256"):
             problems.append(f"evidence {e.get('itemId')}: differs from {fmt.EVIDENCE_INDEX}")
     award = m.get("award")
-    awards = [s for s in p.unchained if isinstance(s.record, Award)]
+    awards = [s for s in p.unchained if isinstance(s.record, Award | ReturnAward)]
     if (
         award
         and awards

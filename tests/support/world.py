@@ -31,6 +31,7 @@ from evidence.records import (
     Domain,
     Objection,
     ProceduralStep,
+    ReturnAward,
     Settlement,
     SettlementOffer,
     SignedRecord,
@@ -182,6 +183,21 @@ class Actor:
                   round=round_).sign(self.key.key, self.world.domain)
         action = "award.issued" if round_ == 0 else "award.panel_signed"
         return {"record": self.step(action, payload_hash_="0x" + a.record_hash.hex()),
+                "attachments": [a.to_json_obj()],
+                "document": {"filename": "award.md", "media_type": "text/markdown",
+                             "content_base64": b64(document)}}
+
+    def return_award(self, refund: tuple[int, int, int], no_return: tuple[int, int, int],
+                     document: bytes) -> dict[str, Any]:
+        """A return-and-refund award (the escrow's ReturnAward): the refund once the goods
+        are back, the fallback if the buyer misses the return window."""
+        (rb, rs, rc), (nb, ns, nc) = refund, no_return
+        a = ReturnAward(order_id=ORDER_ID, case_id=bytes32(self.world.case_id), to_buyer=rb,
+                        to_seller=rs, compensation=rc, no_return_to_buyer=nb,
+                        no_return_to_seller=ns, no_return_compensation=nc,
+                        award_hash=bytes32(sha(document)), round=0
+                        ).sign(self.key.key, self.world.domain)
+        return {"record": self.step("award.issued", payload_hash_="0x" + a.record_hash.hex()),
                 "attachments": [a.to_json_obj()],
                 "document": {"filename": "award.md", "media_type": "text/markdown",
                              "content_base64": b64(document)}}

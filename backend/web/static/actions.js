@@ -421,6 +421,19 @@
         content_base64: b64(new TextEncoder().encode(prop.canonical)) } });
     },
     fast_track_objection: function () { return run('fasttrack.objected', {}); },
+    return_shipment: async function (form) {
+      // the salted commitment to the shipment (the salt stays with the buyer)
+      var shipment = { carrier: text(form, 'carrier', 'carrier_required'),
+        trackingNumber: text(form, 'trackingNumber', 'tracking_required') };
+      var salt = new Uint8Array(32); root.crypto.getRandomValues(salt);
+      var canon = new TextEncoder().encode(canonicalJson(shipment));
+      var joined = new Uint8Array(salt.length + canon.length);
+      joined.set(salt); joined.set(canon, salt.length);
+      return run('return.shipped', Object.assign(shipment,
+        { tracking: await sha256(joined.buffer) }));
+    },
+    return_receipt: function () { return run('return.received', {}); },
+    return_dispute: function () { return run('return.disputed', {}); },
     propose: function (form) {
       var alloc = allocation(form);
       var id = new Uint8Array(8); root.crypto.getRandomValues(id);

@@ -1,7 +1,8 @@
 """``chainarb demo --scenario return`` end to end in a fresh process on a temporary data dir:
-the last stdout line's JSON is checked against the embedded chain read back in this process
-(the order resolved as ReturnReceived, the refund's OrderResolved, the buyer's balance, the
-return stage's events in order)."""
+the case runs through the service's steps to ``enforced`` and a verified package; the last
+stdout line's JSON is checked against the embedded chain read back in this process (the order
+resolved as ReturnReceived, the refund's OrderResolved, the buyer's balance, the return
+stage's events in order)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,16 @@ def test_the_return_scenario_ends_with_the_refund_on_chain(
     data_dir, result, out = run
     assert result["scenario"] == "return"
     assert result["resolution"] == Resolution.RETURN_RECEIVED.name
-    assert result["stages"][-4:] == ["awarded", "return_pending", "return_shipped", "refunded"]
+    assert result["case_stage"] == "enforced" and result["package_verified"] is True
+    stages = result["stages"]
+    assert stages.index("awarded") < stages.index("final") < stages.index("return_pending") \
+        < stages.index("return_shipped") < stages.index("enforced")
+    # the return stage ran through the service's steps, each signed and anchored
+    steps = result["steps"]
+    at = steps.index("award.issued")
+    assert steps[at:at + 6] == ["award.issued", "deadline_missed.awarded",
+                                "enforcement.requested", "enforcement.recorded",
+                                "return.shipped", "return.received"]
     assert result["award"]["refund"]["to_buyer"] == result["buyer_refund"]
     assert Decimal(result["buyer_refund"]) > 0 and Decimal(result["seller_payout"]) == 0
     assert "退货退款" in out

@@ -28,7 +28,7 @@ from backend.chain import (
 )
 from backend.chain import Domain as TypedDomain
 from backend.chain.devchain import advance_time, chain_time, dev_accounts, fund
-from backend.gateway.escrow import Web3EscrowPort
+from backend.gateway.escrow import Web3EscrowPort, _refusals
 from backend.services.chain import FakeEscrowPort, OrderInfo
 from backend.services.escrow import EscrowPort, Sent
 
@@ -67,6 +67,14 @@ class EscrowWorld(Protocol):
     def raise_dispute(self, order_id: int, case_id: str) -> None: ...
 
     def object(self, order_id: int) -> None: ...
+
+    def ship_return(self, order_id: int, tracking: str, sender: LocalAccount) -> None:
+        """The buyer's wallet records the return shipment (recordReturnShipment)."""
+        ...
+
+    def dispute_return(self, order_id: int, sender: LocalAccount) -> None:
+        """The seller's wallet disputes the return's receipt (disputeReturnReceipt)."""
+        ...
 
     def advance(self, seconds: int) -> None: ...
 
@@ -130,6 +138,12 @@ class FakeWorld:
     def object(self, order_id: int) -> None:
         self.fake.party_objects(order_id)
 
+    def ship_return(self, order_id: int, tracking: str, sender: LocalAccount) -> None:
+        self.fake.party_ships_return(order_id, tracking, sender.address)
+
+    def dispute_return(self, order_id: int, sender: LocalAccount) -> None:
+        self.fake.party_disputes_return(order_id, sender.address)
+
     def advance(self, seconds: int) -> None:
         self.time += timedelta(seconds=seconds)
 
@@ -172,6 +186,14 @@ class ChainWorld:
 
     def object(self, order_id: int) -> None:
         self.escrow.object_to_award(self.who.seller, order_id)
+
+    def ship_return(self, order_id: int, tracking: str, sender: LocalAccount) -> None:
+        with _refusals(order_id):
+            self.escrow.record_return_shipment(sender, order_id, bytes.fromhex(tracking[2:]))
+
+    def dispute_return(self, order_id: int, sender: LocalAccount) -> None:
+        with _refusals(order_id):
+            self.escrow.dispute_return_receipt(sender, order_id)
 
     def advance(self, seconds: int) -> None:
         advance_time(self.w3, seconds)

@@ -250,6 +250,33 @@ FAST_PROPOSAL = dict(recommended=p.Outcome.PARTIAL_REFUND, allocation=alloc(AMOU
                      report_hash=h(0xFA57))
 
 
+# a return-and-refund award (docs/procedure.md "Return and refund"): the whole price back
+# once the goods are back; the fallback if the buyer never ships them (a tenth back)
+RETURN_AWARD = dict(allocation=alloc(AMOUNT), award_hash=h(0x4E7),
+                    no_return=alloc(AMOUNT // 10))
+RETURN_SHIPMENT = dict(carrier="sim-post", tracking_number="RT-0001", tracking=h(0x7AC))
+
+
+def to_return_final(**kw) -> p.CaseState:
+    """A return award, final (its objection window passed)."""
+    case = step(to_record_closed(**kw), p.IssueAward, ARBITRATOR, **RETURN_AWARD)
+    case, _ = p.advance(case, case.deadline)
+    return case
+
+
+def to_return_pending(**kw) -> p.CaseState:
+    """The escrow executed the return award: the buyer's return window runs."""
+    case = to_return_final(**kw)
+    case = step(case, p.Enforce, STRANGER, case.stage_entered_at)
+    return step(case, p.RecordEnforcement, ADMIN, case.stage_entered_at, tx_hash=h(0x7),
+                allocation=RETURN_AWARD["allocation"])
+
+
+def to_return_shipped(**kw) -> p.CaseState:
+    case = to_return_pending(**kw)
+    return step(case, p.ShipReturn, BUYER, case.stage_entered_at, **RETURN_SHIPMENT)
+
+
 def to_fast_track_proposed(**kw) -> p.CaseState:
     kw.setdefault("rules", FAST_RULES)
     case = to_facilitation(**kw)
@@ -289,7 +316,12 @@ STAGE_BUILDERS = {
     p.Stage.JURY_FINAL: to_jury_final,
     p.Stage.FAST_TRACK_PROPOSED: to_fast_track_proposed,
     p.Stage.FAST_TRACK_FINAL: to_fast_track_final,
+    p.Stage.RETURN_PENDING: to_return_pending,
+    p.Stage.RETURN_SHIPPED: to_return_shipped,
 }
+# The return steps are one side's: the party table admits both, the handler the side.
+SIDE_OF_RETURN_STEP = {p.ShipReturn: BUYER, p.ConfirmReturnReceipt: SELLER,
+                       p.DisputeReturnReceipt: SELLER}
 
 ACTOR_OF_ROLE = {
     p.Role.CLAIMANT: BUYER,
@@ -379,6 +411,10 @@ def fields_for(case: p.CaseState, cls: type[p.Command], actor: str) -> dict:
             return dict(choice=1, reason_code=2, salt=salt_of(actor))
         case p.ProposeFastTrack:
             return dict(FAST_PROPOSAL)
+        case p.ShipReturn:
+            return dict(RETURN_SHIPMENT)
+        case p.RecordReturnDelivery:
+            return dict(tracking_number=case.return_tracking_number or "none")
         case p.RecordTally:
             j = case.jury
             t = public_jury.tally(len(j.jurors), max(len(j.options), 1),

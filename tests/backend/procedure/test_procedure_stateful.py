@@ -30,6 +30,8 @@ from tests.backend.procedure.procedure_helpers import (
     ACTOR_OF_ROLE,
     AMOUNT,
     JURY_RULES,
+    RETURN_AWARD,
+    SIDE_OF_RETURN_STEP,
     SPARE,
     STRANGER,
     T0,
@@ -66,6 +68,10 @@ FORWARD = {
     S.JURY_TALLY: [(R.INSTITUTION, p.RecordTally)],
     S.JURY_DECIDED: [(R.CLAIMANT, p.Object), (R.RESPONDENT, p.Object)],
     S.JURY_FINAL: [(R.INSTITUTION, p.RecordEnforcement)],
+    S.RETURN_PENDING: [(R.CLAIMANT, p.ShipReturn)],
+    S.RETURN_SHIPPED: [(R.RESPONDENT, p.ConfirmReturnReceipt),
+                       (R.RESPONDENT, p.DisputeReturnReceipt),
+                       (R.INSTITUTION, p.RecordReturnDelivery)],
 }
 TO_THE_JURY = {  # the way from filing to the draw on a case with the order's jury clause
     S.NOT_FILED: (R.CLAIMANT, p.FileClaim),
@@ -92,6 +98,9 @@ def predicted_refusal(case, cmd, now) -> type[p.ProcedureError] | None:
         return p.WrongStage
     if case.deadline is not None and case.stage in p.DEADLINE_TRANSITIONS and now >= case.deadline:
         return p.DeadlinePassed
+    side = SIDE_OF_RETURN_STEP.get(type(cmd))
+    if side is not None and cmd.actor != side:  # a party step of one side of the order
+        return p.WrongActor
     return None
 
 
@@ -171,9 +180,11 @@ class ProcedureMachine(RuleBasedStateMachine):
             actor = self.case.arbitrator
         if role is p.Role.JUROR and self.case.jury.jurors:
             actor = data.draw(st.sampled_from(self._jurors_to_act(cls)))
+        fields = fields_for(self.case, cls, actor)
+        if cls is p.IssueAward and data.draw(st.integers(0, 2)) == 0:
+            fields = dict(RETURN_AWARD)  # a return-and-refund award: the return stage follows
         try:
-            cmd = cls(actor=actor, sequence=self.case.next_sequence,
-                      **fields_for(self.case, cls, actor))
+            cmd = cls(actor=actor, sequence=self.case.next_sequence, **fields)
         except p.InvalidCommand:
             return
         self._try(cmd)
@@ -182,7 +193,7 @@ class ProcedureMachine(RuleBasedStateMachine):
     def forward_command(self, data) -> None:
         """A step along the main line (no settlement shortcut), so deep stages get visited."""
         if self.case.stage in (S.AWARDED, S.JURY_DECIDED, S.JURY_VOTING,
-                               S.FAST_TRACK_PROPOSED) \
+                               S.FAST_TRACK_PROPOSED, S.RETURN_PENDING, S.RETURN_SHIPPED) \
                 and data.draw(st.integers(0, 2)) == 0:
             self.scheduler_fires_at_next_deadline()  # the main line: nobody objects in time
             return

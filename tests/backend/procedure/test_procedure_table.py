@@ -12,6 +12,7 @@ from tests.backend.procedure.procedure_helpers import (
     ACTOR_OF_ROLE,
     FAST_RULES,
     JURY_RULES,
+    SIDE_OF_RETURN_STEP,
     STAGE_BUILDERS,
     command,
     now_of,
@@ -52,6 +53,11 @@ def test_every_command_transition(role, stage, cls, target) -> None:
         base = STAGE_BUILDERS[stage](rules=FAST_RULES)
     case = prepare(base, cls, actor)
     assert case.stage is stage
+    side = SIDE_OF_RETURN_STEP.get(cls)
+    if side is not None and actor != side:  # the other side: its handler refuses
+        with pytest.raises(p.WrongActor):
+            p.apply(case, command(case, cls, actor), now_of(case))
+        actor = side
     before_seq = case.next_sequence
     new, effects = p.apply(case, command(case, cls, actor), now_of(case))
     allowed = set(p.outcomes(target))
