@@ -31,6 +31,7 @@ from evidence.errors import FormatError
 from evidence.judicial import _format as package_format
 from evidence.records import SignedRecord
 from tests.security._bounds_helpers import DEPTH, chainarb_serve, nested_body
+from tests.support.migrated import migrated
 from tests.support.world import (
     World,
     file_claim,
@@ -247,10 +248,9 @@ HOSTILE_TIMES = [*HOSTILE_AMOUNTS, ("uint64_max", str(2**64 - 1)), ("ten_to_30",
 
 @pytest.fixture
 def world(tmp_path: Path) -> Any:
-    from backend.db import upgrade_to_head
 
     url = f"sqlite:///{tmp_path / 'bounds.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     w = make_world(url, tmp_path)
     with w.client:
         yield w

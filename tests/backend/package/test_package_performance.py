@@ -33,6 +33,7 @@ from evidence.judicial.verify import Status, verify_package
 from evidence.receipts import load_receipts, save_receipt
 from tests.backend.package.package_world import ChainWorld, make_chain_world, run_to_settlement
 from tests.backend.package.test_package_contract import _rewrite
+from tests.support.migrated import migrated
 from tests.support.tsa import LocalTSA
 from tests.support.world import INSTITUTION_KEY
 
@@ -41,10 +42,9 @@ SIM = CarrierSimulator.new("sim-express", Scheme.SECP256K1)
 
 @pytest.fixture
 def perf_world(tmp_path: Path, local_tsa: LocalTSA) -> Iterator[ChainWorld]:
-    from backend.db import upgrade_to_head
 
     url = f"sqlite:///{tmp_path / 'package.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     cw = make_chain_world(url, tmp_path, local_tsa, webhook_senders=[SIM.config(
         name="Simulated Express", name_zh="模拟快递")])
     SIM.clock = lambda: cw.world.clock().timestamp()
