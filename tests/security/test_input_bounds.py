@@ -32,6 +32,7 @@ from evidence.judicial import _format as package_format
 from evidence.records import SignedRecord
 from tests.security._bounds_helpers import DEPTH, chainarb_serve, nested_body
 from tests.support.migrated import migrated
+from tests.support.snapshots import StageSnapshots
 from tests.support.world import (
     World,
     file_claim,
@@ -247,11 +248,12 @@ HOSTILE_TIMES = [*HOSTILE_AMOUNTS, ("uint64_max", str(2**64 - 1)), ("ten_to_30",
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Any:
+def world(tmp_path: Path, stage_snapshots: StageSnapshots) -> Any:
 
     url = f"sqlite:///{tmp_path / 'bounds.sqlite3'}"
     migrated(url)
     w = make_world(url, tmp_path)
+    w.snapshots = stage_snapshots  # the drivers restore stages built once
     with w.client:
         yield w
 
