@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from tests.support.migrated import migrated
+
 PG_ADMIN_URL = os.environ.get(
     "CHAINARB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -133,13 +135,12 @@ def db_url(
     request: pytest.FixtureRequest, tmp_path: Path, make_pg_database: Callable[[], str]
 ) -> str:
     """A fresh database migrated to head, on each backend in turn."""
-    from backend.db import upgrade_to_head
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'chainarb.sqlite3'}"
     else:
         url = make_pg_database()
-    upgrade_to_head(url)
+    migrated(url)
     return url
 
 
@@ -156,7 +157,6 @@ def clean_db_url(request: pytest.FixtureRequest, _migrated_urls: dict[str, str],
     """Like ``db_url`` but faster: one migrated database per backend for the session,
     emptied (all rows deleted) before each test. Use it where the test does
     not change the schema."""
-    from backend.db import upgrade_to_head
 
     backend = request.param
     if backend not in _migrated_urls:
@@ -164,7 +164,7 @@ def clean_db_url(request: pytest.FixtureRequest, _migrated_urls: dict[str, str],
             url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'chainarb.sqlite3'}"
         else:
             url = make_pg_database()
-        upgrade_to_head(url)
+        migrated(url)
         _migrated_urls[backend] = url
     url = _migrated_urls[backend]
     _empty_all_tables(url)

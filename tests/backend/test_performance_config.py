@@ -32,6 +32,7 @@ from backend.performance import (
 from backend.performance.simulator import CarrierSimulator, main
 from backend.procedure import EvidenceKind, TrackingStatus
 from backend.settings import Settings
+from tests.support.migrated import migrated
 from tests.support.world import ORDER_ID, World, make_world
 
 T = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
@@ -40,14 +41,13 @@ T = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 @pytest.fixture
 def env_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
               ) -> Iterator[tuple[World, CarrierSimulator]]:
-    from backend.db import upgrade_to_head
 
     sim = CarrierSimulator.new("env-express", Scheme.ED25519)
     monkeypatch.setenv("CHAINARB_WEBHOOK_SENDERS", json.dumps([sim.config_json(
         name="Env Express", name_zh="环境快递", window_seconds=60)]))
     senders = Settings().webhook_senders  # as `chainarb serve` reads them
     url = f"sqlite:///{tmp_path / 'env.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     w = make_world(url, tmp_path, webhook_senders=senders)
     sim.clock = lambda: w.clock().timestamp()
     with w.client:
@@ -200,7 +200,6 @@ def test_tracking_is_the_latest_origin_verified_forward_event() -> None:
 
 def test_the_simulator_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from backend.db import upgrade_to_head
 
     key = tmp_path / "sim.key"
     assert main(["config", "--sender", "cli-express", "--scheme", "hmac-sha256",
@@ -208,7 +207,7 @@ def test_the_simulator_command_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     cfg = json.loads(capsys.readouterr().out)
     assert cfg["secret"] == key.read_text() and oct(key.stat().st_mode)[-3:] == "600"
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     w = make_world(url, tmp_path, webhook_senders=[SenderConfig(**cfg)])
     with w.client:
         import httpx

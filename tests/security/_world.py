@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backend.db import upgrade_to_head
 from evidence.commitment import commitment_of
 from evidence.records import SignedRecord
+from tests.support.migrated import migrated
 from tests.support.world import (
     ORDER_ID,
     Actor,
@@ -51,7 +51,7 @@ def make_security_world(tmp_path: Path) -> World:
     """The API world on a fresh, migrated SQLite file with a disk blockstore and two orders
     of two pairs of parties."""
     url = f"sqlite:///{tmp_path / 'security.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     orders = ((ORDER_ID, "buyer", "seller"), (ORDER_B, "buyer_b", "seller_b"))
     return make_world(url, tmp_path, orders=orders, disk_blocks=True)
 

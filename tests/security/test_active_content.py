@@ -22,6 +22,7 @@ import pytest
 
 from backend.api.headers import DOWNLOAD_CSP, attachment, docs_csp
 from tests.support.evidence import make_evidence_world, upload
+from tests.support.migrated import migrated
 from tests.support.world import World, file_claim
 
 SCRIPT = b"<script>alert(document.domain)</script>"
@@ -29,10 +30,9 @@ SCRIPT = b"<script>alert(document.domain)</script>"
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
-    from backend.db import upgrade_to_head
 
     url = f"sqlite:///{tmp_path / 'security.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     w = make_evidence_world(url, tmp_path)
     with w.client:
         w.open_case("buyer")

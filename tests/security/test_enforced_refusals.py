@@ -17,11 +17,12 @@ from typing import Any
 
 import pytest
 
-from backend.db import upgrade_to_head
 from evidence.commitment import commitment_of
 from evidence.ipfs import MemoryBlockstore, add_bytes_text
 from evidence.records import EvidenceSubmission
 from tests.support.evidence import make_evidence_world
+from tests.support.migrated import migrated
+from tests.support.snapshots import StageSnapshots
 from tests.support.world import (
     ORDER_ID,
     Actor,
@@ -36,10 +37,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def world(tmp_path: Path, stage_snapshots: StageSnapshots) -> Iterator[World]:
     url = f"sqlite:///{tmp_path / 'refusals.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     w = make_evidence_world(url, tmp_path)
+    w.snapshots = stage_snapshots  # the drivers restore stages built once
     with w.client:
         yield w
 

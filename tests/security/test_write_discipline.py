@@ -38,7 +38,6 @@ from backend.db import (
     make_engine,
     make_session_factory,
     session_scope,
-    upgrade_to_head,
     write_scope,
 )
 from backend.db.engine import (
@@ -50,6 +49,7 @@ from backend.worker.anchoring import AnchoringWorker, retry_failed
 from evidence.records import EvidenceSubmission, Settlement, SettlementOffer
 from tests.support.anchor_chain import FakeChain
 from tests.support.evidence import make_evidence_world
+from tests.support.migrated import migrated
 from tests.support.world import AMOUNT, ORDER_ID, Actor, World, filing_payload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +63,7 @@ PG_ADMIN_URL = os.environ.get(
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'guard.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     return url
 
 
@@ -133,11 +133,11 @@ def _pg_database() -> Iterator[str]:
 def load_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'load.sqlite3'}"
-        upgrade_to_head(url)
+        migrated(url)
         yield url
         return
     for url in _pg_database():
-        upgrade_to_head(url)
+        migrated(url)
         yield url
 
 

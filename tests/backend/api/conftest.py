@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.migrated import migrated
 from tests.support.snapshots import StageSnapshots
 from tests.support.world import World, make_world
 
@@ -24,10 +25,9 @@ def world(clean_db_url: str, tmp_path: Path, stage_snapshots: StageSnapshots
 
 @pytest.fixture
 def sqlite_world(tmp_path: Path, stage_snapshots: StageSnapshots) -> Iterator[World]:
-    from backend.db import upgrade_to_head
 
     url = f"sqlite:///{tmp_path / 'api.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     w = make_world(url, tmp_path)
     w.snapshots = stage_snapshots
     with w.client:
@@ -43,7 +43,6 @@ BACKENDS = ["sqlite", "postgres"] if os.environ.get("CHAINARB_API_MATRIX_ALL_BAC
 def fresh_world(request: pytest.FixtureRequest, tmp_path: Path,
                 make_pg_database: Callable[[], str], stage_snapshots: StageSnapshots
                 ) -> Callable[[], World]:
-    from backend.db import upgrade_to_head
 
     made: list[World] = []
 
@@ -53,7 +52,7 @@ def fresh_world(request: pytest.FixtureRequest, tmp_path: Path,
             url = f"sqlite:///{tmp_path / f'm{n}.sqlite3'}"
         else:
             url = make_pg_database()
-        upgrade_to_head(url)
+        migrated(url)
         w = make_world(url, tmp_path / f"w{n}")
         w.snapshots = stage_snapshots
         w.client.__enter__()

@@ -28,7 +28,7 @@ from backend.chain import (
     deploy_escrow,
 )
 from backend.chain.devchain import ETHER, advance_time, chain_time, dev_accounts, fund
-from backend.db import AnchorBatch, AnchorStatus, Leaf, upgrade_to_head
+from backend.db import AnchorBatch, AnchorStatus, Leaf
 from backend.gateway.escrow import Web3EscrowPort
 from backend.settings import Settings
 from backend.worker.chain_sender import Web3AnchorSender
@@ -36,6 +36,7 @@ from evidence.ipfs import MemoryBlockstore
 from evidence.records import Award, SignedRecord
 from tests.keys import INSTITUTION_KEY
 from tests.support.clock import Clock
+from tests.support.migrated import migrated
 from tests.support.world import Actor, World, filing_payload, ok, sha
 
 pytestmark = pytest.mark.anvil
@@ -61,7 +62,7 @@ def test_case_on_anvil_executes_the_award_and_anchors_every_step(
 
     url = f"sqlite:///{tmp_path / 'chain.sqlite3'}" if backend == "sqlite" \
         else make_pg_database()  # type: ignore[operator]
-    upgrade_to_head(url)
+    migrated(url)
     clock = Clock(datetime.fromtimestamp(now, UTC))
     port = Web3EscrowPort(escrow, institution)
     app = create_app(Settings(data_dir=tmp_path / "data", database_url=url,
@@ -159,7 +160,7 @@ def test_settlement_through_the_api_executes_on_the_escrow(
                                     delivery_deadline=now + 86_400,
                                     institution=institution.address)
     url = f"sqlite:///{tmp_path / 'settle.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     clock = Clock(datetime.fromtimestamp(now, UTC))
     port = Web3EscrowPort(escrow, institution)
     app = create_app(Settings(data_dir=tmp_path / "data", database_url=url,

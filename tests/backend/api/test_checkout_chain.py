@@ -20,7 +20,7 @@ from web3 import Web3
 from backend.api.app import create_app
 from backend.chain import ETH, Status, Transactor, deploy_anchor, deploy_escrow, errors
 from backend.chain.devchain import ETHER, chain_time, dev_accounts, fund, in_process_web3
-from backend.db import AnchorBatch, AnchorStatus, Leaf, LeafKind, upgrade_to_head
+from backend.db import AnchorBatch, AnchorStatus, Leaf, LeafKind
 from backend.gateway.escrow import Web3EscrowPort
 from backend.settings import Settings
 from backend.worker.chain_sender import Web3AnchorSender
@@ -29,6 +29,7 @@ from evidence.ipfs import MemoryBlockstore
 from evidence.marketplace import CheckoutRefusedError, MarketplaceClient, contract_of_sale
 from tests.keys import INSTITUTION_KEY
 from tests.support.clock import Clock
+from tests.support.migrated import migrated
 from tests.support.world import Actor, World, ok
 
 DAY = 86_400
@@ -57,7 +58,7 @@ def test_checkout_binds_the_order_opened_on_chain(
     now = chain_time(w3)
     url = f"sqlite:///{tmp_path / 'checkout.sqlite3'}" if backend == "sqlite" \
         else make_pg_database()
-    upgrade_to_head(url)
+    migrated(url)
     clock = Clock(datetime.fromtimestamp(now, UTC))
     port = Web3EscrowPort(escrow, institution)
     app = create_app(Settings(data_dir=tmp_path / "data", database_url=url,

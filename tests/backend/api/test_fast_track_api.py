@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.migrated import migrated
 from tests.support.world import AMOUNT, ORDER_ID, World, file_claim, make_world, ok
 
 
@@ -175,10 +176,9 @@ def test_the_settings_open_the_track_and_set_its_window(clean_db_url: str, tmp_p
                                                          ) -> None:
     """CHAINARB_FAST_TRACK_MAX_AMOUNT opens the track to orders up to it (0, the default:
     closed); CHAINARB_FAST_TRACK_DAYS is the window a proposal opens."""
-    from backend.db import upgrade_to_head
 
     closed = f"sqlite:///{tmp_path / 'closed.sqlite3'}"
-    upgrade_to_head(closed)
+    migrated(closed)
     for url, settings, is_open, window in (
             (closed, {}, False, 3),
             (clean_db_url, {"fast_track_max_amount": AMOUNT, "fast_track_days": 2}, True, 2)):

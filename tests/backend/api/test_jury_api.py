@@ -17,6 +17,7 @@ from tests.support.jury import DrawChain, admit, seed_hash
 from tests.support.jury import vote_payload as _vote
 from tests.support.jury import vote_salt as _salt
 from tests.support.jury_files import pdf_with_metadata, photo_with_metadata, readable
+from tests.support.migrated import migrated
 from tests.support.world import AMOUNT, ORDER_ID, Actor, World, file_claim, make_world, ok
 
 SEED = "0x" + "5e" * 32
@@ -28,10 +29,9 @@ ASSESSORS = ("panel1", "panel2", "panel3", "stranger")
 
 @pytest.fixture
 def jury_world(tmp_path: Path) -> Iterator[World]:
-    from backend.db import upgrade_to_head
 
     url = f"sqlite:///{tmp_path / 'jury.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     w = make_world(url, tmp_path, jury_max_amount=AMOUNT, jury_size=3,
                    anchor_sender=DrawChain(), anchor_interval_seconds=0)
     with w.client:
@@ -195,10 +195,9 @@ def test_the_settings_make_the_jury_track_and_its_size(jury_world: World) -> Non
 
 
 def test_without_the_setting_there_is_no_jury_track(tmp_path: Path) -> None:
-    from backend.db import upgrade_to_head
 
     url = f"sqlite:///{tmp_path / 'nojury.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     w = make_world(url, tmp_path)
     with w.client:
         w.open_case("buyer")

@@ -26,6 +26,7 @@ from tests.backend.api.test_jury_api import (
     chain_of,
 )
 from tests.support.jury import GOOD, DrawChain, admit, pool_step, seed_hash
+from tests.support.migrated import migrated
 from tests.support.world import AMOUNT, ORDER_ID, World, make_world, ok
 
 
@@ -221,10 +222,9 @@ def test_randomness_other_than_the_blocks_is_refused(jury_world: World) -> None:
 
 
 def test_without_an_anchoring_chain_no_jury_is_drawn(tmp_path: Path) -> None:
-    from backend.db import upgrade_to_head
 
     url = f"sqlite:///{tmp_path / 'nochain.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     w = make_world(url, tmp_path, jury_max_amount=AMOUNT, jury_size=3)
     with w.client:
         admit(w, *ASSESSORS)

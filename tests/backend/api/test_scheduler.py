@@ -7,6 +7,7 @@ from pathlib import Path
 
 from evidence.records import ProceduralStep, SignedRecord
 from tests.support.clock import T0
+from tests.support.migrated import migrated
 from tests.support.world import World, ok, to_filed
 
 
@@ -89,11 +90,10 @@ def test_only_due_cases_advance(world: World) -> None:
 
 
 def test_deadlines_come_from_the_settings(tmp_path: Path) -> None:
-    from backend.db import upgrade_to_head
     from tests.support.world import make_world
 
     url = f"sqlite:///{tmp_path / 's.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     w = make_world(url, tmp_path, negotiation_days=3)
     with w.client:
         to_filed(w)

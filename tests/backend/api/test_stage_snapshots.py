@@ -7,14 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from backend.db import upgrade_to_head
+from tests.support.migrated import migrated
 from tests.support.snapshots import StageSnapshots
 from tests.support.world import World, award_record_hash, make_world, ok, to_awarded
 
 
 def _world(tmp_path: Path, name: str, snapshots: StageSnapshots | None) -> World:
     url = f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     w = make_world(url, tmp_path / name)
     w.snapshots = snapshots
     w.client.__enter__()

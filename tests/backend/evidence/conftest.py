@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 
 from tests.support.evidence import make_evidence_world
+from tests.support.migrated import migrated
 from tests.support.snapshots import StageSnapshots
 from tests.support.world import World
 
 
 @pytest.fixture
 def world(tmp_path: Path, stage_snapshots: StageSnapshots) -> Iterator[World]:
-    from backend.db import upgrade_to_head
 
     url = f"sqlite:///{tmp_path / 'evidence.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     w = make_evidence_world(url, tmp_path)
     w.snapshots = stage_snapshots
     with w.client:

@@ -23,6 +23,7 @@ from evidence.ipfs import KuboBlockstore
 from tests.keys import INSTITUTION_KEY
 from tests.support.clock import Clock
 from tests.support.evidence import PDF, sha256, upload, upload_and_submit
+from tests.support.migrated import migrated
 from tests.support.world import (
     CHAIN_ID,
     ESCROW,
@@ -68,10 +69,9 @@ def kubo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def kubo_world(tmp_path: Path, kubo_url: str) -> Iterator[World]:
-    from backend.db import upgrade_to_head
 
     url = f"sqlite:///{tmp_path / 'kubo.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     institution = Account.from_key(INSTITUTION_KEY).address
     port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution)
     keys = {n: _key(n) for n in NAMES}

@@ -16,12 +16,12 @@ from backend.db import (
     make_engine,
     make_session_factory,
     session_scope,
-    upgrade_to_head,
     write_scope,
 )
 from backend.db.log_models import LogNode
 from backend.log import append_entry
 from evidence.cli import _load_plugins, app
+from tests.support.migrated import migrated
 
 NOW = datetime(2026, 12, 6, 4, 0, tzinfo=UTC)
 CASE = "0x" + "c1" * 32
@@ -35,7 +35,7 @@ def value(i: int) -> list[str]:
 @pytest.fixture
 def url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     engine = make_engine(url)
     with write_scope(make_session_factory(engine)) as s:
         for i in range(5):

@@ -14,6 +14,7 @@ import pytest
 
 from backend.chain.devchain import chain_time
 from tests.backend.package.package_world import ChainWorld, make_chain_world
+from tests.support.migrated import migrated
 from tests.support.tsa import LocalTSA, start_tsa
 
 
@@ -25,10 +26,9 @@ def local_tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTSA]:
 
 @pytest.fixture
 def chain_world(tmp_path: Path, local_tsa: LocalTSA) -> Iterator[ChainWorld]:
-    from backend.db import upgrade_to_head
 
     url = f"sqlite:///{tmp_path / 'package.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     cw = make_chain_world(url, tmp_path, local_tsa)
     with cw.world.client, local_tsa.following(lambda: chain_time(cw.w3)):
         yield cw

@@ -29,6 +29,7 @@ from tests.backend.package.test_package_verify_page import (
     assert_public_record_before_decision,
 )
 from tests.judicial.test_judicial_docs import assert_provenance_keys_documented
+from tests.support.migrated import migrated
 from tests.support.tsa import LocalTSA
 
 _grant_court = grant_court  # the name the other package tests import
@@ -194,11 +195,10 @@ def test_the_package_names_everyone_in_signed_words(tmp_path: Path, local_tsa: L
     """The institution's legal identity as configured (CHAINARB_INSTITUTION_*), the parties'
     own profiles, the neutrals' disclosures and the court's name the institution issued:
     all in the manifest, every binding checked by the verifier (`identities`)."""
-    from backend.db import upgrade_to_head
     from tests.backend.package.package_world import make_chain_world
 
     url = f"sqlite:///{tmp_path / 'names.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     cw = make_chain_world(url, tmp_path, local_tsa, **IDENTITY)
     with cw.world.client, local_tsa.following(lambda: chain_time(cw.w3)):
         w = cw.world
@@ -246,7 +246,6 @@ def test_a_package_anchored_on_two_chains_names_both(tmp_path: Path, local_tsa) 
     1002): anchors.json has one row per root and chain, named with its operator; the rows
     on the second chain are what that chain's EvidenceAnchor recorded; the package's block
     proofs cover both chains, and a court confirms each chain's blocks on a node of it."""
-    from backend.db import upgrade_to_head
     from evidence.judicial import _format as fmt
     from evidence.verify import AnchorClaim, AnchorReader, check_anchoring
     from tests.backend.package.package_world import make_chain_world, second_chain
@@ -254,7 +253,7 @@ def test_a_package_anchored_on_two_chains_names_both(tmp_path: Path, local_tsa) 
     second = second_chain(tmp_path)
     try:
         url = f"sqlite:///{tmp_path / 'package.sqlite3'}"
-        upgrade_to_head(url)
+        migrated(url)
         cw = make_chain_world(url, tmp_path, local_tsa, second)
         with cw.world.client:
             case_id = run_to_enforcement(cw)

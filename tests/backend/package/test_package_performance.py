@@ -36,6 +36,7 @@ from tests.backend.package.package_world import (
     make_chain_world,
     run_to_settlement,
 )
+from tests.support.migrated import migrated
 from tests.support.packages import rewrite_package
 from tests.support.tsa import LocalTSA
 from tests.support.world import INSTITUTION_KEY
@@ -45,10 +46,9 @@ SIM = CarrierSimulator.new("sim-express", Scheme.SECP256K1)
 
 @pytest.fixture
 def perf_world(tmp_path: Path, local_tsa: LocalTSA) -> Iterator[ChainWorld]:
-    from backend.db import upgrade_to_head
 
     url = f"sqlite:///{tmp_path / 'package.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     cw = make_chain_world(url, tmp_path, local_tsa, webhook_senders=[SIM.config(
         name="Simulated Express", name_zh="模拟快递")])
     SIM.clock = lambda: cw.world.clock().timestamp()

@@ -14,15 +14,15 @@ from evidence.judicial import _format as fmt
 from evidence.judicial.verify import verify_package
 from evidence.timestamp import load_certificates, parse_response
 from tests.backend.package.package_world import make_chain_world, run_to_settlement
+from tests.support.migrated import migrated
 from tests.support.tsa import start_tsa
 
 
 def test_the_second_authority_stamps_while_the_first_is_down(tmp_path: Path) -> None:
-    from backend.db import upgrade_to_head
 
     with start_tsa(tmp_path / "a") as a, start_tsa(tmp_path / "b") as b:
         url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-        upgrade_to_head(url)
+        migrated(url)
         cw = make_chain_world(url, tmp_path, a, more_tsas=[b])
         a.stop()  # down from the start
         with cw.world.client, b.following(lambda: chain_time(cw.w3)):

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from backend.chain import Allocation, award_typed_data, sign_typed_data
 from backend.chain import Domain as TypedDomain
 from backend.chain.devchain import dev_accounts
-from backend.db import Case, make_engine, make_session_factory, upgrade_to_head, write_scope
+from backend.db import Case, make_engine, make_session_factory, write_scope
 from backend.db.service_models import ChainAction, ChainActionStatus
 from backend.services.chain import ChainExecutor, FakeEscrowPort, OrderInfo
 from backend.services.escrow import (
@@ -29,6 +29,7 @@ from backend.services.escrow import (
     SubmitAward,
     decode_action,
 )
+from tests.support.migrated import migrated
 
 CASE = "0x" + "ca" * 32
 AWARD_HASH = "0x" + "aa" * 32
@@ -40,7 +41,7 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 class World:
     def __init__(self, tmp_path: Path) -> None:
         url = f"sqlite:///{tmp_path / 'exec.sqlite3'}"
-        upgrade_to_head(url)
+        migrated(url)
         self.sessions = make_session_factory(make_engine(url))
         self.now = T0
         self.institution, self.buyer, self.seller, self.arbitrator = dev_accounts(

@@ -19,11 +19,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from backend.db import Account, make_engine, make_session_factory, upgrade_to_head, write_scope
+from backend.db import Account, make_engine, make_session_factory, write_scope
 from backend.db.rows import table_of
 from backend.services.errors import StaleStep
 from backend.services.repository import CaseRepository
 from backend.services.transactions import StepTransactions
+from tests.support.migrated import migrated
 
 ACCOUNTS = table_of(Account)
 A, B = "0x" + "aa" * 20, "0x" + "bb" * 20
@@ -32,7 +33,7 @@ A, B = "0x" + "aa" * 20, "0x" + "bb" * 20
 @pytest.fixture
 def engines(db_url: str) -> Iterator[tuple[Engine, Engine]]:
     """Two engines on one migrated database, with accounts A and B."""
-    upgrade_to_head(db_url)
+    migrated(db_url)
     first, second = make_engine(db_url), make_engine(db_url)
     with write_scope(make_session_factory(first)) as s:
         for address in (A, B):
@@ -135,7 +136,7 @@ def test_opposite_lock_orders_in_two_processes_lose_no_step(make_pg_database: An
     lock wait as a deadlock; the victim's group runs again without it, and the victim alone
     after its group: every step is stored."""
     url = make_pg_database()
-    upgrade_to_head(url)
+    migrated(url)
     engines = (make_engine(url), make_engine(url))
     try:
         with write_scope(make_session_factory(engines[0])) as s:
@@ -182,7 +183,7 @@ def test_a_lost_connection_fails_its_group_as_an_outage(make_pg_database: Any) -
     HTTP, as with a transaction per step), nothing of the group is stored, and the next
     group works on a new connection."""
     url = make_pg_database()
-    upgrade_to_head(url)
+    migrated(url)
     engine = make_engine(url)
     try:
         with write_scope(make_session_factory(engine)) as s:

@@ -45,6 +45,7 @@ from evidence.judicial.verify import CHECKS, OPTIONAL_CHECKS
 from evidence.records import SignedRecord
 from tests.backend.package.package_world import ChainWorld, enforced_for_court, make_chain_world
 from tests.backend.web.web_world import REPO, WEB_TESTS, find_chromium
+from tests.support.migrated import migrated
 from tests.support.tsa import start_tsa
 from tests.support.world import _key
 
@@ -55,10 +56,9 @@ REFERENCE = "(2026) Zhe 0192 Min Te 118"
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[ChainWorld, str]]:
-    from backend.db import upgrade_to_head
 
     url = f"sqlite:///{tmp_path / 'court.sqlite3'}"
-    upgrade_to_head(url)
+    migrated(url)
     with start_tsa(tmp_path / "tsa") as tsa:
         cw = make_chain_world(url, tmp_path, tsa)
         with tsa.following(lambda: chain_time(cw.w3)):

@@ -29,7 +29,6 @@ from backend.db import (
     LeafKind,
     make_engine,
     make_session_factory,
-    upgrade_to_head,
     write_scope,
 )
 from backend.gateway import open_chain
@@ -38,6 +37,7 @@ from backend.worker import AnchoringWorker, build_worker, chain_labels, enqueue_
 from evidence.chain import lookup_anchor
 from evidence.events import ROOT_ANCHORED, find_events
 from evidence.merkle import verify
+from tests.support.migrated import migrated
 
 pytestmark = pytest.mark.anvil
 
@@ -130,7 +130,7 @@ def _check_chain(sessions, chain: _Chain, chain_id: int, institution: str) -> No
 
 def test_a_chain_down_mid_round_catches_up_with_nothing_lost_or_doubled(chains) -> None:  # type: ignore[no-untyped-def]
     settings, a, b = chains
-    upgrade_to_head(settings.database)
+    migrated(settings.database)
     engine = make_engine(settings.database)
     sessions = make_session_factory(engine)
     institution = Account.from_key(settings.institution_private_key()).address
@@ -197,7 +197,7 @@ def test_an_anchoring_chain_that_is_another_chain_is_refused_before_signing(chai
     settings, a, b = chains
     wrong = settings.model_copy(update={"anchor_chains": [
         settings.anchor_chains[0].model_copy(update={"chain_id": 1003})]})
-    upgrade_to_head(wrong.database)
+    migrated(wrong.database)
     engine = make_engine(wrong.database)
     sessions = make_session_factory(engine)
     with open_chain(wrong) as handle:

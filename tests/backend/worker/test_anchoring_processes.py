@@ -27,7 +27,6 @@ from backend.db import (
     LeafKind,
     make_engine,
     make_session_factory,
-    upgrade_to_head,
     write_scope,
 )
 from backend.db.log_models import LogCheckpoint
@@ -39,6 +38,7 @@ from evidence.chain import lookup_anchor
 from evidence.events import ROOT_ANCHORED, find_events
 from evidence.log import verify_checkpoint
 from evidence.merkle import verify
+from tests.support.migrated import migrated
 
 pytestmark = pytest.mark.anvil
 
@@ -62,7 +62,7 @@ def chain(tmp_path: Path) -> Iterator[tuple[ChainHandle, str, Settings]]:
 
 
 def _prepare_db(url: str, n: int) -> None:
-    upgrade_to_head(url)
+    migrated(url)
     factory = make_session_factory(make_engine(url))
     with write_scope(factory) as s:
         s.add(Case(id=CASE, order_id="7", claimant="0x" + "aa" * 20,

@@ -19,7 +19,6 @@ from backend.db import (
     LeafKind,
     make_engine,
     make_session_factory,
-    upgrade_to_head,
     write_scope,
 )
 from backend.db.log_models import LogCheckpoint
@@ -28,6 +27,7 @@ from backend.settings import Settings
 from backend.worker import BackgroundAnchoring, enqueue_leaf
 from evidence.chain import lookup_anchor
 from evidence.timestamp import load_certificates, verify_token
+from tests.support.migrated import migrated
 from tests.support.tsa import start_tsa
 
 pytestmark = pytest.mark.anvil
@@ -38,7 +38,7 @@ def test_background_anchoring_with_tsa_on_the_embedded_chain(tmp_path: Path) -> 
     with start_tsa(tmp_path / "tsa") as tsa:
         settings = Settings(data_dir=tmp_path / "data", anchor_interval_seconds=0,
                             tsa_urls=[tsa.url], tsa_cert_files=[tsa.ca_pem])
-        upgrade_to_head(settings.database)
+        migrated(settings.database)
         engine = make_engine(settings.database)
         sessions = make_session_factory(engine)
         with open_chain(settings) as handle:
