@@ -113,6 +113,7 @@ from ._states import (
     Relationship,
     Remedy,
     Role,
+    Side,
     Stage,
     check_address,
     check_hash,
@@ -383,6 +384,15 @@ STAGE_CLOCKS: Mapping[Stage, str] = {
     S.RETURN_SHIPPED: "return_receipt_days",
 }
 
+# Party commands that only one side of the order may issue, whichever party claimed (the
+# return stage: the buyer ships back, the seller confirms or disputes the receipt); admit()
+# refuses the other side (WrongActor), so allowed_commands() agrees.
+SIDE_COMMANDS: Mapping[type[c.Command], Side] = {
+    c.ShipReturn: Side.BUYER,
+    c.ConfirmReturnReceipt: Side.SELLER,
+    c.DisputeReturnReceipt: Side.SELLER,
+}
+
 # Stages where the institution must appoint someone, and whom.
 APPOINTMENTS: Mapping[Stage, Role] = {
     S.FACILITATION: Role.MEDIATOR,
@@ -527,6 +537,10 @@ def admit(case: CaseState, actor: str, command_type: type[c.Command], now: datet
             f"{name} may be issued by {', '.join(allowed)}; "
             f"{actor} holds {', '.join(held)} in this case"
         )
+    side = SIDE_COMMANDS.get(command_type)
+    if side is not None and case.side_of(actor) is not side:
+        raise WrongActor(f"{name} is the {side.value}'s step; {actor} is not the order's "
+                         f"{side.value}")
     if sequence is not None and sequence != case.next_sequence:
         raise StaleSequence(
             f"{name}: expected sequence {case.next_sequence}, found {sequence}; "
@@ -1247,15 +1261,7 @@ def _object_to_fast_track(case: CaseState, cmd: c.ObjectToFastTrack, now: dateti
 # -- the return stage (docs/procedure.md "Return and refund") ------------------------------
 
 
-def _require_side(case: CaseState, actor: str, side: str, what: str) -> None:
-    """The return steps are the buyer's or the seller's, whichever party claimed."""
-    expected = case.order.buyer if side == "buyer" else case.order.seller
-    if actor != expected:
-        raise WrongActor(f"{what} is the {side}'s ({expected}); {actor} is not the {side}")
-
-
 def _ship_return(case: CaseState, cmd: c.ShipReturn, now: datetime) -> Changes:
-    _require_side(case, cmd.actor, "buyer", "the return shipment")
     return {"return_tracking": cmd.tracking, "return_carrier": cmd.carrier,
             "return_tracking_number": cmd.tracking_number}, [
         ReturnShippedOnChain(order_id=case.order.order_id, case_id=case.case_id,
@@ -1275,7 +1281,6 @@ def _return_received(case: CaseState, outcome: str) -> Changes:
 
 def _confirm_return_receipt(case: CaseState, cmd: c.ConfirmReturnReceipt, now: datetime
                             ) -> Changes:
-    _require_side(case, cmd.actor, "seller", "confirming the return's receipt")
     return _return_received(case, "received")
 
 
@@ -1291,7 +1296,6 @@ def _dispute_return_receipt(case: CaseState, cmd: c.DisputeReturnReceipt, now: d
                             ) -> Changes:
     """The return's receipt is in dispute: the return terms are dropped (as on the escrow)
     and an arbitrator, the same or another, decides it on a new evidence period."""
-    _require_side(case, cmd.actor, "seller", "disputing the return's receipt")
     return {"award": None, "record_closed_at": None, "enforcement_requested": False,
             "return_outcome": "disputed"}, [
         ReturnDisputedOnChain(order_id=case.order.order_id, case_id=case.case_id,

@@ -92,15 +92,15 @@ def predicted_refusal(case, cmd, now) -> type[p.ProcedureError] | None:
     table = p.COMMAND_TRANSITIONS
     if not any(type(cmd) in row for r in roles for row in table.get(r, {}).values()):
         return p.WrongActor
+    side = SIDE_OF_RETURN_STEP.get(type(cmd))
+    if side is not None and cmd.actor != side:  # a party step of one side of the order
+        return p.WrongActor
     if cmd.sequence != case.next_sequence:
         return p.StaleSequence
     if not any(type(cmd) in table.get(r, {}).get(case.stage, {}) for r in roles):
         return p.WrongStage
     if case.deadline is not None and case.stage in p.DEADLINE_TRANSITIONS and now >= case.deadline:
         return p.DeadlinePassed
-    side = SIDE_OF_RETURN_STEP.get(type(cmd))
-    if side is not None and cmd.actor != side:  # a party step of one side of the order
-        return p.WrongActor
     return None
 
 

@@ -99,6 +99,9 @@ def _expected_error(case: p.CaseState, cls, actor: str) -> type[p.ProcedureError
     roles = case.roles_of(actor)
     if not any(_may_ever(r, cls) for r in roles):
         return p.WrongActor
+    side = SIDE_OF_RETURN_STEP.get(cls)
+    if side is not None and actor != side:  # one side's step: the other side is refused
+        return p.WrongActor
     if any(cls in p.COMMAND_TRANSITIONS.get(r, {}).get(case.stage, {}) for r in roles):
         return None
     return p.WrongStage
