@@ -38,9 +38,9 @@ __all__ = ["actions_section", "case_data", "router"]
 # "cases": the case steps and opening a case (POST /cases); "orders", "notices": a
 # party's reads (party.py); "profile": PUT /profile (profile.js); the institution
 # page's admin calls (institution.py: register neutrals and courts, retry chain actions);
-# "verify": POST /verify (court.js)
+# "verify": POST /verify (court.js); "pool/": the assessor pool's steps (pool.js)
 PROXIED = ("cases", "orders", "notices", "profile", "admin/neutrals", "admin/courts",
-           "admin/chain-actions/", "verify")
+           "admin/chain-actions/", "verify", "pool/")
 EVIDENCE_KINDS = ("photo", "video", "invoice", "contract", "communication", "tracking_record",
                   "delivery_confirmation", "inspection_report", "other")
 

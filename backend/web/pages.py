@@ -156,6 +156,7 @@ NAV: list[NavItem] = [
     NavItem("nav_profile", "/ui/profile", _PERSON),
     NavItem("nav_orders", "/ui/orders", _PERSON),  # party.py
     NavItem("nav_notices", "/ui/notices", _PERSON),  # party.py
+    NavItem("nav_pool", "/ui/pool", _PERSON),  # pool.py
     NavItem("nav_neutral", "/ui/neutral", frozenset({"neutral"})),  # neutral.py
     NavItem("nav_institution", "/ui/institution", frozenset({"admin"})),  # institution.py
     NavItem("court_nav", "/ui/court", frozenset({"court"})),  # backend/web/court.py
@@ -631,9 +632,11 @@ router.include_router(wallet_router)
 from .court import router as court_router  # noqa: E402  (its pages use page() above)
 from .institution import router as institution_router  # noqa: E402 - uses page()
 from .neutral import router as neutral_router  # noqa: E402 - uses page()
+from .pool import router as pool_router  # noqa: E402 - uses page()
 
 router.include_router(court_router)
 router.include_router(institution_router)
 router.include_router(neutral_router)
+router.include_router(pool_router)
 
 assert set(LANGS) == {"en", "zh-Hans"}
