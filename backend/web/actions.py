@@ -160,6 +160,8 @@ def case_data(request: Request, view: dict[str, Any], viewer: str, lang: str) ->
         "offers": _offers(view),
         "awardRecordHash": view.get("awardRecordHash"),
         "mediator": view.get("mediator"),
+        # whether the rules open the fast track to this order (the mediator's form)
+        "fastTrack": {"open": bool((view.get("fastTrack") or {}).get("open"))},
         "panelSignedBy": view.get("panelSignedBy") or [],
         "packages": _packages(request, view, viewer),
         "register": _register(request, allowed),

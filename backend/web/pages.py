@@ -39,6 +39,7 @@ from evidence.words import DISPUTE_TYPES, REMEDIES, ROLES, SIDES, word
 from .actions import actions_section, case_data
 from .actions import router as actions_router
 from .assets import router as assets_router
+from .fasttrack import fast_track_section
 from .i18n import LANGS, STAGES, UI, T, negotiate, register, text, ui
 from .money import money
 from .party import documents_section, wallet_section
@@ -577,7 +578,8 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
                if "court" in view["yourRoles"] else "") + "</section>")
     actions = (wallet_section(request, case_id, viewer, lang)
                + actions_section(case_data(request, view, viewer, lang), lang))
-    body = (head + actions + _parties(view, lang, names) + timeline_section(items, names, lang)
+    body = (head + fast_track_section(request, view, viewer, lang) + actions
+            + _parties(view, lang, names) + timeline_section(items, names, lang)
             + _evidence(view, lang, names) + documents_section(request, case_id, viewer, lang)
             + receipts_section(view["caseId"], viewer, lang) + _award(view, lang)
             + _anchor_table(_anchors(request, case_id), lang, _chain_names(request)))
