@@ -25,7 +25,7 @@ from .money import money
 from .neutral import OUTCOME_WORDS
 from .people import names_for, person_html
 
-__all__ = ["fast_track_section"]
+__all__ = ["fast_track_section", "preview", "preview_html"]
 
 register({
     "ft_title": {"en": "Fast-track proposal", "zh-Hans": "快速程序处理建议"},
@@ -47,6 +47,9 @@ register({
     "ft_report": {"en": "The report (its SHA-256 is signed in the proposal):",
                   "zh-Hans": "报告（其 SHA-256 已签入建议）："},
     "ft_report_open": {"en": "Open the signed report", "zh-Hans": "打开已签署的报告"},
+    "ft_preview": {"en": "What you propose (the rules' report on the evidence as recorded "
+                         "now):",
+                   "zh-Hans": "您将提出的内容（规则依目前记录的证据得出的报告）："},
 })
 
 # Stages in which the proposal bound and the escrow's payment is recorded.
@@ -74,6 +77,46 @@ def _report(request: Request, case_id: str, viewer: str) -> tuple[int, dict[str,
     except (ServiceError, ValueError):
         return None
     return (seq, report) if isinstance(report, dict) else None
+
+
+def preview(request: Request, view: dict[str, Any], viewer: str) -> dict[str, Any] | None:
+    """The report the mediator would propose now (what ``GET /cases/{id}/fast-track`` gives
+    and the form signs), for the form to show before signing; None for anyone else."""
+    if viewer != view.get("mediator") or not (view.get("fastTrack") or {}).get("open") \
+            or "fasttrack.proposed" not in (view.get("allowedSteps") or []):
+        return None
+    from backend.api.routes.performance import get_performance
+    from backend.services.fast_track import proposal
+
+    ctx = request.app.state.ctx
+    try:
+        _row, case = ctx.service.load(view["caseId"])
+        report: dict[str, Any] = proposal(case, get_performance(request, ctx).facts(case))[
+            "report"]
+    except (ServiceError, ValueError):
+        return None
+    return report
+
+
+def _reasons(report: dict[str, Any], lang: str) -> str:
+    return "".join(
+        f'<li>{_e(r.get("zh-Hans") if lang == "zh-Hans" else r.get("en"))} '
+        f'<span class="muted">({_e(ui("ft_rule", lang).format(rule=r.get("rule")))})'
+        "</span></li>" for r in report.get("reasons") or [] if isinstance(r, dict))
+
+
+def preview_html(report: dict[str, Any], view: dict[str, Any], lang: str) -> str:
+    """The mediator's form: the outcome, the allocation and the reasons about to be signed."""
+    alloc = report.get("allocation") or {}
+    rows = [("ft_outcome", ui(OUTCOME_WORDS.get(str(report.get("outcome")), "pe_out_partial"),
+                              lang)),
+            ("to_buyer", money(alloc.get("to_buyer"), view)),
+            ("to_seller", money(alloc.get("to_seller"), view)),
+            ("compensation", money(alloc.get("compensation"), view))]
+    return (f'<div class="fast-track-preview"><p>{_e(ui("ft_preview", lang))}</p><table>'
+            + "".join(f'<tr><th scope="row">{_e(_label(k, lang))}</th><td>{_e(v)}</td></tr>'
+                      for k, v in rows)
+            + f'</table><ol>{_reasons(report, lang)}</ol></div>')
 
 
 def fast_track_section(request: Request, view: dict[str, Any], viewer: str, lang: str) -> str:
@@ -115,10 +158,7 @@ def fast_track_section(request: Request, view: dict[str, Any], viewer: str, lang
     reasons = ""
     if found is not None:
         seq, report = found
-        items = "".join(
-            f'<li>{_e(r.get("zh-Hans") if lang == "zh-Hans" else r.get("en"))} '
-            f'<span class="muted">({_e(ui("ft_rule", lang).format(rule=r.get("rule")))})'
-            "</span></li>" for r in report.get("reasons") or [] if isinstance(r, dict))
+        items = _reasons(report, lang)
         notice = (report.get("disclaimer") or {}).get(lang)
         reasons = (f'<h3>{_e(ui("ft_reasons", lang))}</h3><ol id="fast-track-reasons">{items}'
                    "</ol>" + (f'<p class="muted">{_e(notice)}</p>' if notice else "")

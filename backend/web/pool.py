@@ -61,8 +61,10 @@ register({
               "outcome in fewer than {pct}% of them is not drawn.",
         "zh-Hans": "在已有最终结果的案件中投票满 {n} 次后，与最终结果一致比例低于 {pct}% 的"
                    "评审员不再被抽选。"},
-    "pool_hash": {"en": "SHA-256 of the published text, signed into every admission:",
-                  "zh-Hans": "公开文本的 SHA-256，签入每一项准入记录："},
+    "pool_hash": {"en": "SHA-256 of the published criteria, signed into every admission:",
+                  "zh-Hans": "公开标准的 SHA-256，签入每一项准入记录："},
+    "pool_rule_hash": {"en": "SHA-256 of the published rule:",
+                       "zh-Hans": "公开规则的 SHA-256："},
     "pool_me_title": {"en": "Your place in the pool", "zh-Hans": "您在评审员库中的情况"},
     "pool_status_none": {"en": "You have not applied to be an assessor.",
                          "zh-Hans": "您尚未申请成为评审员。"},
@@ -176,7 +178,7 @@ def _criteria(head: dict[str, Any], lang: str) -> str:
             f'<p class="muted">{_e(ui("pool_hash", lang))} <code title="{_e(c["hash"])}">'
             f'{_e(c["hash"][:18])}…</code></p>'
             f'<h3>{_e(ui("pool_rule_title", lang))}</h3><ul>{li(rule)}</ul>'
-            f'<p class="muted">{_e(ui("pool_hash", lang))} <code title="{_e(r["hash"])}">'
+            f'<p class="muted">{_e(ui("pool_rule_hash", lang))} <code title="{_e(r["hash"])}">'
             f'{_e(r["hash"][:18])}…</code></p></section>')
 
 
@@ -184,12 +186,17 @@ def _percent(value: Any) -> str:
     return "—" if value is None else f"{value}%"
 
 
-def _standing_table(st: dict[str, Any], lang: str) -> str:
+def _eligible(status: str | None, st: dict[str, Any], lang: str) -> str:
+    """Drawable: admitted, not suspended, and in good standing under the published rule."""
+    return ui("pool_yes" if status == "admitted" and st.get("eligible") else "pool_no", lang)
+
+
+def _standing_table(st: dict[str, Any], status: str | None, lang: str) -> str:
     def value(key: str) -> str:
         if key in ("participation", "agreement"):
             return _percent(st[key])
         if key == "eligible":
-            return ui("pool_yes" if st[key] else "pool_no", lang)
+            return _eligible(status, st, lang)
         return str(st[key])
 
     return ('<table class="standing">' + "".join(
@@ -222,7 +229,7 @@ def _mine(me: dict[str, Any], names: dict[str, Any], lang: str) -> str:
         parts.append(f'<h3>{_e(ui("pool_standing_title", lang))}</h3>')
         if not st.get("drawn"):
             parts.append(f'<p id="pool-standing-none">{_e(ui("pool_standing_none", lang))}</p>')
-        parts.append(_standing_table(st, lang))
+        parts.append(_standing_table(st, status, lang))
         rel = me.get("relationships") or []
         parts.append(f'<h3>{_e(ui("pool_relations_title", lang))}</h3>')
         if rel:
@@ -303,13 +310,13 @@ def _overview(view: dict[str, Any], names: dict[str, Any], lang: str) -> str:
                  _word(STANDING_FIELDS, "eligible", lang)]
         trs = "".join(
             f'<tr data-assessor="{_e(a["assessor"])}" data-status="{_e(a["status"])}">'
-            f'<td>{person_html(a["assessor"], names, lang)}</td>'
+            f'<td class="nowrap">{person_html(a["assessor"], names, lang)}</td>'
             f'<td>{_e(_status(a["status"], lang))}</td>'
             f'<td>{time_html(a.get("appliedAt"))}</td><td>{time_html(a.get("admittedAt"))}</td>'
             f'<td class="amount">{a["standing"]["drawn"]} / {a["standing"]["finished"]}</td>'
             f'<td class="amount">{_percent(a["standing"]["participation"])}</td>'
             f'<td class="amount">{_percent(a["standing"]["agreement"])}</td>'
-            f'<td>{_e(ui("pool_yes" if a["standing"]["eligible"] else "pool_no", lang))}</td>'
+            f'<td>{_e(_eligible(a["status"], a["standing"], lang))}</td>'
             "</tr>" for a in rows)
         inner = ("<table id=\"pool-table\"><thead><tr>"
                  + "".join(f'<th scope="col">{_e(h)}</th>' for h in heads)

@@ -42,9 +42,15 @@ def _section(page: str) -> str:
 def test_a_party_reads_the_proposal_and_its_reasons_then_objects(ft: WebWorld) -> None:
     w = ft
     assert 'id="fast-track"' not in _page(w, "buyer", "en")  # nothing proposed yet
-    assert 'data-step="fast_track"' in _page(w, "mediator", "en")  # the mediator's form
+    mediator = _page(w, "mediator", "zh-Hans")
+    assert 'data-step="fast_track"' in mediator  # the mediator's form, with what it proposes
     prop = propose(w, w.case_id)
     reasons = prop["report"]["reasons"]
+    form = mediator[mediator.index('id="step-fast_track"'):]
+    form = form[:form.index("</form>")]
+    assert "您将提出的内容" in form and "部分退款" in form and "120.000000 tUSD" in form
+    assert all(html.escape(r["zh-Hans"]) in form for r in reasons)
+    assert problems(mediator) == []
 
     en = _page(w, "buyer", "en")
     sec = _section(en)
