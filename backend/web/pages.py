@@ -135,7 +135,7 @@ button:disabled{opacity:.6;cursor:wait}.result{margin:.5rem 0 0;min-height:1.2em
 padding:.2rem .6rem;font-size:.9rem}.countdown{color:#8a4b00;font-weight:600;
 margin-left:.4rem}.countdown.passed{color:#a40000}.offer-terms{margin:.2rem 0 .5rem}
 form.inline{display:inline}td code{word-break:break-all}
-table.standing{max-width:36rem}.nowrap{white-space:nowrap}
+table.standing,.fast-track-preview table{max-width:36rem}.nowrap{white-space:nowrap}
 """
 
 @dataclass(frozen=True)
