@@ -31,7 +31,8 @@ register({
     "ft_title": {"en": "Fast-track proposal", "zh-Hans": "快速程序处理建议"},
     "ft_pending": {"en": "This resolution binds both parties unless one of them objects "
                          "before the deadline:",
-                   "zh-Hans": "除非一方在截止时间前提出异议，本处理建议对双方具有约束力。截止时间："},
+                   "zh-Hans": "除非一方在截止时间前提出异议，本处理建议对双方具有约束力。"
+                              "截止时间："},
     "ft_objected": {"en": "{name} objected: the proposal does not bind. The jury or a sole "
                           "arbitrator decides, with this report in the record.",
                     "zh-Hans": "{name}已提出异议：本建议不具约束力。由评审团或独任仲裁员裁决，"

@@ -154,7 +154,7 @@ def _e(value: Any) -> str:
 
 def _word(table: Any, key: str, lang: str) -> str:
     en, zh = table[key]
-    return zh if lang == "zh-Hans" else en[:1].upper() + en[1:]
+    return str(zh if lang == "zh-Hans" else en[:1].upper() + en[1:])
 
 
 def _status(status: str | None, lang: str) -> str:
@@ -171,15 +171,18 @@ def _criteria(head: dict[str, Any], lang: str) -> str:
     rule = [ui("pool_rule_participation", lang).format(seats=r["minSeats"],
                                                        pct=r["minParticipation"]),
             ui("pool_rule_agreement", lang).format(n=r["minDecided"], pct=r["minAgreement"])]
-    li = lambda xs: "".join(f"<li>{_e(x)}</li>" for x in xs)  # noqa: E731
     return (f'<section id="pool-criteria" aria-labelledby="pool-criteria-h">'
             f'<h2 id="pool-criteria-h">{_e(ui("pool_criteria_title", lang))}</h2>'
-            f"<ul>{li(crit)}</ul>"
+            f"<ul>{_li(crit)}</ul>"
             f'<p class="muted">{_e(ui("pool_hash", lang))} <code title="{_e(c["hash"])}">'
             f'{_e(c["hash"][:18])}…</code></p>'
-            f'<h3>{_e(ui("pool_rule_title", lang))}</h3><ul>{li(rule)}</ul>'
+            f'<h3>{_e(ui("pool_rule_title", lang))}</h3><ul>{_li(rule)}</ul>'
             f'<p class="muted">{_e(ui("pool_rule_hash", lang))} <code title="{_e(r["hash"])}">'
             f'{_e(r["hash"][:18])}…</code></p></section>')
+
+
+def _li(items: list[str]) -> str:
+    return "".join(f"<li>{_e(x)}</li>" for x in items)
 
 
 def _percent(value: Any) -> str:

@@ -2,8 +2,8 @@
 
 One route per pool step, as for case steps: ``POST /pool/{apply,admit,suspend,reinstate,
 relationships}`` with ``{"record": <signed ProceduralStep>, "payload": {...}}``;
-``POST /pool/prepare`` builds the unsigned record
-of one (what the pages sign); ``GET /pool/head`` is what a signer needs for the next step; ``GET /pool/me`` is an
+``POST /pool/prepare`` builds the unsigned record of one (what the pages sign);
+``GET /pool/head`` is what a signer needs for the next step; ``GET /pool/me`` is an
 assessor's own status and standing; ``GET /pool`` (admins) lists every assessor with
 status and standing; ``GET /pool/records`` (admins) gives the signed steps themselves, from
 which ``backend.jury.pool_from_records`` recomputes the pool. A case's computed snapshot
