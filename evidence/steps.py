@@ -244,7 +244,8 @@ STEPS: tuple[StepSpec, ...] = (
              done_zh="已承诺评审团抽选种子，并固定候选池快照与抽选区块",
              en="Commit the draw seed, the draw block and the pool snapshot (admin)",
              zh="承诺抽选种子、抽选区块与候选池快照（管理员）",
-             payload=("seedHash", "drawBlock", "pool", "poolHash")),
+             payload=("seedHash", "drawBlock", "pool", "poolHash"),
+             fields=("seedHash", "drawBlock")),  # the snapshot: the service's (prepare)
     StepSpec(action="jury.drawn", record="ProceduralStep", command="DrawJury",
              signers=frozenset({"institution"}), endpoint="jury/draw",
              done_en="Jury drawn: seed revealed, mixed with the block's randomness",

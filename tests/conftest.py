@@ -76,6 +76,10 @@ SLOW_MODULES = {
         "the institution's page and the neutrals' desk in chromium",
     "tests/backend/web/test_web_people_browser.py":
         "a profile signed through the page, names and words read in chromium",
+    "tests/backend/web/test_web_pool_browser.py":
+        "the assessor pool's steps signed through its page in chromium, both languages",
+    "tests/backend/web/test_web_fast_track_browser.py":
+        "the fast track proposed, read, objected and paid out through the pages in chromium",
     "tests/backend/web/test_web_wallet.py": "the built-in wallet made, restored, signing",
     "tests/backend/web/test_web_apidocs.py": "/docs and /redoc in chromium, network blocked",
     "tests/backend/web/test_web_screens.py":

@@ -54,7 +54,7 @@ from backend.jury import (
     standing,
 )
 from evidence.jury import pool_snapshot_hash
-from evidence.records import ProceduralStep, SignedRecord, checksum_address
+from evidence.records import ProceduralStep, SignedRecord, bytes32, checksum_address
 
 from .cases import CaseService
 from .errors import AccessDenied, BadSubmission, StaleStep
@@ -189,6 +189,36 @@ class PoolService:
         member = after.assessor(assessor)
         return {"sequence": rec.sequence, "recordHash": _h(signed.record_hash),
                 "action": action, "status": member.status.value if member else None}
+
+    def prepare(self, user: str, action: str, payload: Any) -> dict[str, Any]:
+        """The unsigned pool step ``user`` signs next, built and dry-run here (as a case
+        step's ``steps/prepare``): a page or a wallet front-end never rebuilds the record
+        type, the pool's position or the payload's hash itself. Refuses as ``submit``
+        would (who signs, then ``apply_pool``'s checks); keeps nothing."""
+        route = {a: r for r, a in POOL_ROUTES.items()}.get(action)
+        if route is None:
+            raise BadSubmission(f"action {action!r}: expected one of "
+                                f"{', '.join(POOL_ROUTES.values())}", code="unknown_action")
+        if not isinstance(payload, Mapping):
+            raise BadSubmission(f"payload of {action}: expected an object", code="bad_payload")
+        actor = user
+        if _SIGNER[action] == "institution" and user != self.service.institution_address:
+            if not self.service.is_admin(user):
+                raise AccessDenied(f"{action} is the institution's; {user} is not an admin")
+            actor = self.service.institution_address  # countersigned when posted
+        now = self.service.now()
+        with self.service.sessions() as session:
+            pool, head = self.pool(session)
+        apply_pool(pool, action, actor, payload, now, sequence=pool.next_sequence)  # dry run
+        domain = self.service.domain
+        rec = ProceduralStep(case_id=bytes32(POOL_ID), sequence=pool.next_sequence,
+                             prev_hash=bytes32(head), actor=user, action=action,
+                             payload_hash=bytes32(payload_hash(dict(payload))),
+                             signed_at=int(now.timestamp()))
+        return {"action": action, "endpoint": f"/pool/{route}", "recordType": rec.TYPE_NAME,
+                "typedData": rec.typed_data_json(domain),
+                "unsignedRecord": SignedRecord(domain=domain, record=rec).to_json_obj(),
+                "payload": dict(payload), "sequence": rec.sequence, "prevHash": head}
 
     def head(self) -> dict[str, Any]:
         """What a signer needs for the next pool step: its sequence, the previous record's

@@ -130,6 +130,9 @@ def prepare_step(service: CaseService, case_id: str, viewer: str, action: str,
         raise BadSubmission(f"payload of {action}: expected keys {sorted(want)}, found "
                             f"{sorted(fields)}", code="bad_payload")
     check_payload(fields)  # every field's kind and range (fields.py), before any is used
+    if action == "jury.seed_committed":  # the pool snapshot is the service's, never typed
+        snap = service.pool.snapshot(row.id)
+        fields = {**fields, "pool": list(snap.pool), "poolHash": snap.pool_hash or ZERO32}
     signed_at = max(int(now.timestamp()), prev_at)
     domain = service.domain
     chain = {"case_id": bytes32(row.id), "sequence": position, "prev_hash": prev,

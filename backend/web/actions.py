@@ -38,9 +38,9 @@ __all__ = ["actions_section", "case_data", "router"]
 # "cases": the case steps and opening a case (POST /cases); "orders", "notices": a
 # party's reads (party.py); "profile": PUT /profile (profile.js); the institution
 # page's admin calls (institution.py: register neutrals and courts, retry chain actions);
-# "verify": POST /verify (court.js)
+# "verify": POST /verify (court.js); "pool/": the assessor pool's steps (pool.js)
 PROXIED = ("cases", "orders", "notices", "profile", "admin/neutrals", "admin/courts",
-           "admin/chain-actions/", "verify")
+           "admin/chain-actions/", "verify", "pool/")
 EVIDENCE_KINDS = ("photo", "video", "invoice", "contract", "communication", "tracking_record",
                   "delivery_confirmation", "inspection_report", "other")
 
@@ -160,12 +160,23 @@ def case_data(request: Request, view: dict[str, Any], viewer: str, lang: str) ->
         "offers": _offers(view),
         "awardRecordHash": view.get("awardRecordHash"),
         "mediator": view.get("mediator"),
+        # whether the rules open the fast track to this order (the mediator's form)
+        "fastTrack": {"open": bool((view.get("fastTrack") or {}).get("open")),
+                      "preview": _fast_track_preview(request, view, viewer)},
         "panelSignedBy": view.get("panelSignedBy") or [],
         "packages": _packages(request, view, viewer),
         "register": _register(request, allowed),
         "messages": {**{k: token.words(v[lang]) for k, v in UI.items()},
                      "stages": {k: v[lang] for k, v in STAGES.items()}},
     }
+
+
+def _fast_track_preview(request: Request, view: dict[str, Any], viewer: str
+                        ) -> dict[str, Any] | None:
+    """The report the mediator's form shows before the wallet signs it (else None)."""
+    from .fasttrack import preview
+
+    return preview(request, view, viewer)
 
 
 def _register(request: Request, allowed: list[str]) -> list[dict[str, str]]:
@@ -335,6 +346,11 @@ def _return_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[st
     if "return.disputed" in allowed and seller:
         forms.append(_simple("return_dispute", "return_dispute", lang))
     return forms
+def _fast_track_report(data: dict[str, Any], lang: str) -> str:
+    from .fasttrack import preview_html
+
+    report = data["fastTrack"].get("preview")
+    return preview_html(report, data, lang) if report else ""
 
 
 def _package_field(fid: str, packages: list[dict[str, Any]], lang: str) -> str:
@@ -374,8 +390,11 @@ def _neutral_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[s
                            _allocation_fields(fid, data, lang) + _days_field(fid, lang),
                            ui("sign_propose", lang), lang))
     if "fasttrack.proposed" in allowed and (data.get("fastTrack") or {}).get("open"):
-        # mediator, when the rules open the fast track to this order
-        forms.append(_simple("fast_track", "fast_track", lang))
+        # mediator, when the rules open the fast track to this order: what it proposes shown
+        forms.append(_form("fast_track", ui("fast_track_title", lang),
+                           f'<p>{_e(ui("fast_track_text", lang))}</p>'
+                           + _fast_track_report(data, lang),
+                           ui("sign_fast_track", lang), lang))
     if "impasse.declared" in allowed:
         forms.append(_simple("impasse", "impasse", lang))
     picker = (_ADDRESS_INPUT.replace(" required>", ' list="neutral-register" required>')

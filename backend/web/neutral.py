@@ -42,7 +42,7 @@ from .logview import log_section
 from .people import NEUTRAL_ROLES
 from .receipts import receipts_section
 
-__all__ = ["router"]
+__all__ = ["OUTCOME_WORDS", "router"]
 
 router = APIRouter(include_in_schema=False)  # mounted under /ui by pages.router
 
@@ -294,9 +294,10 @@ def _disclosure(request: Request, case_id: str, viewer: str, lang: str
 
 # The report's outcomes (``procedure.Outcome``) to their words' keys (no enum value in a key:
 # the page's data carries every key, and a page must show no internal token).
-_OUTCOME = {"full_refund": "pe_out_full", "partial_refund": "pe_out_partial",
-            "return_and_refund": "pe_out_return", "release_to_seller": "pe_out_release"}
-assert set(_OUTCOME) == {o.value for o in p.Outcome}
+OUTCOME_WORDS: dict[str, str] = {
+    "full_refund": "pe_out_full", "partial_refund": "pe_out_partial",
+    "return_and_refund": "pe_out_return", "release_to_seller": "pe_out_release"}
+assert set(OUTCOME_WORDS) == {o.value for o in p.Outcome}
 
 
 def _preevaluation(case: p.CaseState, view: dict[str, Any], lang: str) -> str:
@@ -310,7 +311,7 @@ def _preevaluation(case: p.CaseState, view: dict[str, Any], lang: str) -> str:
     published = view.get("preEvaluation")
     if published:
         return (head + f'<p id="pe-published">{e(ui("pe_published", lang))} '
-                f'<strong>{e(ui(_OUTCOME[str(published[0])], lang))}</strong> '
+                f'<strong>{e(ui(OUTCOME_WORDS[str(published[0])], lang))}</strong> '
                 f'<code title="{e(published[1])}">{e(str(published[1])[:10])}…</code></p>'
                 "</section>")
     if "preevaluation.published" not in (view.get("allowedSteps") or []):
@@ -327,7 +328,7 @@ def _preevaluation(case: p.CaseState, view: dict[str, Any], lang: str) -> str:
             f'{"" if n == 0 else " hidden"}><dl class="facts">'
             f'<dt>{e(ui("pe_for", lang))}</dt><dd>{e(ui("tracking_" + tracking, lang))}</dd>'
             f'<dt>{e(ui("pe_outcome", lang))}</dt>'
-            f'<dd>{e(ui(_OUTCOME[report["outcome"]], lang))}</dd>'
+            f'<dd>{e(ui(OUTCOME_WORDS[report["outcome"]], lang))}</dd>'
             f'<dt>{e(text("to_buyer", lang))}</dt>'
             f'<dd>{e(desk.money(alloc["to_buyer"], view))}</dd>'
             f'<dt>{e(text("to_seller", lang))}</dt>'

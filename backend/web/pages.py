@@ -39,6 +39,7 @@ from evidence.words import DISPUTE_TYPES, REMEDIES, ROLES, SIDES, word
 from .actions import actions_section, case_data
 from .actions import router as actions_router
 from .assets import router as assets_router
+from .fasttrack import fast_track_section
 from .i18n import LANGS, STAGES, UI, T, negotiate, register, text, ui
 from .money import money
 from .party import documents_section, wallet_section
@@ -134,6 +135,7 @@ button:disabled{opacity:.6;cursor:wait}.result{margin:.5rem 0 0;min-height:1.2em
 padding:.2rem .6rem;font-size:.9rem}.countdown{color:#8a4b00;font-weight:600;
 margin-left:.4rem}.countdown.passed{color:#a40000}.offer-terms{margin:.2rem 0 .5rem}
 form.inline{display:inline}td code{word-break:break-all}
+table.standing,.fast-track-preview table{max-width:36rem}.nowrap{white-space:nowrap}
 """
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ NAV: list[NavItem] = [
     NavItem("nav_profile", "/ui/profile", _PERSON),
     NavItem("nav_orders", "/ui/orders", _PERSON),  # party.py
     NavItem("nav_notices", "/ui/notices", _PERSON),  # party.py
+    NavItem("nav_pool", "/ui/pool", _PERSON),  # pool.py
     NavItem("nav_neutral", "/ui/neutral", frozenset({"neutral"})),  # neutral.py
     NavItem("nav_institution", "/ui/institution", frozenset({"admin"})),  # institution.py
     NavItem("court_nav", "/ui/court", frozenset({"court"})),  # backend/web/court.py
@@ -576,7 +579,8 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
                if "court" in view["yourRoles"] else "") + "</section>")
     actions = (wallet_section(request, case_id, viewer, lang)
                + actions_section(case_data(request, view, viewer, lang), lang))
-    body = (head + actions + _parties(view, lang, names) + timeline_section(items, names, lang)
+    body = (head + fast_track_section(request, view, viewer, lang) + actions
+            + _parties(view, lang, names) + timeline_section(items, names, lang)
             + _evidence(view, lang, names) + documents_section(request, case_id, viewer, lang)
             + receipts_section(view["caseId"], viewer, lang) + _award(view, lang)
             + _anchor_table(_anchors(request, case_id), lang, _chain_names(request)))
@@ -631,9 +635,11 @@ router.include_router(wallet_router)
 from .court import router as court_router  # noqa: E402  (its pages use page() above)
 from .institution import router as institution_router  # noqa: E402 - uses page()
 from .neutral import router as neutral_router  # noqa: E402 - uses page()
+from .pool import router as pool_router  # noqa: E402 - uses page()
 
 router.include_router(court_router)
 router.include_router(institution_router)
 router.include_router(neutral_router)
+router.include_router(pool_router)
 
 assert set(LANGS) == {"en", "zh-Hans"}

@@ -2,6 +2,7 @@
 
 One route per pool step, as for case steps: ``POST /pool/{apply,admit,suspend,reinstate,
 relationships}`` with ``{"record": <signed ProceduralStep>, "payload": {...}}``;
+``POST /pool/prepare`` builds the unsigned record of one (what the pages sign);
 ``GET /pool/head`` is what a signer needs for the next step; ``GET /pool/me`` is an
 assessor's own status and standing; ``GET /pool`` (admins) lists every assessor with
 status and standing; ``GET /pool/records`` (admins) gives the signed steps themselves, from
@@ -46,6 +47,18 @@ def _route(name: str, action: str) -> None:
 
 for _name, _action in POOL_ROUTES.items():
     _route(_name, _action)
+
+
+class PoolPrepareIn(StrictBody):
+    action: str = Field(description="the pool step: pool.applied, pool.admitted, …")
+    payload: dict[str, Any] = Field(description="the step's payload, exactly as posted")
+
+
+@router.post("/pool/prepare", responses=errors(403, 409, 422))
+def pool_prepare(ctx: Ctx, user: CurrentUser, body: PoolPrepareIn) -> dict[str, Any]:
+    """The unsigned pool step to sign next (typed data, record, endpoint), checked as the
+    step's route would check it; the service keeps nothing."""
+    return ctx.service.pool.prepare(user, body.action, body.payload)
 
 
 @router.get("/pool/head", responses=errors(422))

@@ -81,6 +81,15 @@ def _draw(w: World, round_: int = 0, seed: str = SEED, kept: tuple[str, ...] = (
     assert snap["round"] == round_
     pool, pool_hash = snap["pool"], snap["poolHash"]
     draw_block = chain.head() + 3
+    # prepare fills in the service's snapshot: the admin gives the seed hash and the block
+    fields = {"seedHash": seed_hash(w, round_, seed), "drawBlock": str(draw_block)}
+    prepared = ok(w.admin.post(f"/cases/{w.case_id}/steps/prepare", json={
+        "action": "jury.seed_committed", "payload": fields}))
+    assert prepared["payload"] == {**fields, "pool": pool, "poolHash": pool_hash}
+    _refused(w.admin.post(f"/cases/{w.case_id}/steps/prepare", json={
+        "action": "jury.seed_committed", "payload": {**fields, "pool": pool,
+                                                     "poolHash": pool_hash}}),
+             422, "bad_payload")  # the snapshot is never typed in
     ok(_post(w, w.admin, "jury/seed", "jury.seed_committed",
              {"seedHash": seed_hash(w, round_, seed), "drawBlock": str(draw_block),
               "pool": pool, "poolHash": pool_hash}))

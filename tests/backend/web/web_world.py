@@ -151,7 +151,8 @@ def prepared_step(world: WebWorld, who: str, case_id: str, action: str,
                         for a in prep["attachments"]]})
 
 @contextmanager
-def web_world(tmp_path: Path) -> Iterator[WebWorld]:
+def web_world(tmp_path: Path, **settings: Any) -> Iterator[WebWorld]:
+    """The world; ``settings``: more of the service's settings (e.g. the fast track's)."""
     clock = Clock.running()  # the browser signs with Date.now(): the service runs on real time
     institution = Account.from_key(INSTITUTION_KEY).address
     keys = {n: key(n) for n in ("buyer", "seller", "admin", "mediator", "stranger",
@@ -168,10 +169,10 @@ def web_world(tmp_path: Path) -> Iterator[WebWorld]:
                              token=TOKEN, institution=institution, status="Paid",
                              case_id="0x" + "00" * 32, guarantee=GUARANTEE))
     port = free_port()
-    settings = Settings(data_dir=tmp_path / "data", port=port,
-                        institution_admins=keys["admin"].address,
-                        institution_key=INSTITUTION_KEY)
-    app = create_app(settings, clock=clock, port=fake, blockstore=MemoryBlockstore(),
+    config = Settings(data_dir=tmp_path / "data", port=port,
+                      institution_admins=keys["admin"].address,
+                      institution_key=INSTITUTION_KEY, **settings)
+    app = create_app(config, clock=clock, port=fake, blockstore=MemoryBlockstore(),
                      background=False)
     with serve(app, port) as running, httpx.Client(base_url=running.base_url,
                                                     timeout=30) as http:
