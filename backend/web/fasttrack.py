@@ -86,13 +86,13 @@ def preview(request: Request, view: dict[str, Any], viewer: str) -> dict[str, An
     if viewer != view.get("mediator") or not (view.get("fastTrack") or {}).get("open") \
             or "fasttrack.proposed" not in (view.get("allowedSteps") or []):
         return None
-    from backend.api.routes.performance import get_performance
+    from backend.api.routes.performance import performance_service
     from backend.services.fast_track import proposal
 
     ctx = request.app.state.ctx
     try:
         _row, case = ctx.service.load(view["caseId"])
-        report: dict[str, Any] = proposal(case, get_performance(request, ctx).facts(case))[
+        report: dict[str, Any] = proposal(case, performance_service(request, ctx).facts(case))[
             "report"]
     except (ServiceError, ValueError):
         return None

@@ -33,8 +33,13 @@ OrderId = Annotated[str, Path(pattern=r"^[0-9]{1,78}$", description="the escrow'
 
 
 async def get_performance(request: Request, ctx: Ctx) -> PerformanceService:
-    """One PerformanceService per app, built from the app's context on first use.
-    ``async`` (no I/O): a sync dependency is a thread-pool trip on every step (issue 10)."""
+    """The app's PerformanceService as a dependency. ``async`` (no I/O): a sync dependency is
+    a thread-pool trip on every step (issue 10)."""
+    return performance_service(request, ctx)
+
+
+def performance_service(request: Request, ctx: Ctx) -> PerformanceService:
+    """One PerformanceService per app, built from the app's context on first use."""
     svc = getattr(request.app.state, "performance", None)
     if svc is None:
         svc = PerformanceService(ctx.sessions, ctx.service, blockstore=ctx.service.blockstore,
@@ -139,4 +144,4 @@ def webhook_refusals(_admin: AdminUser, svc: Performance,
     return svc.refusals(after=after, limit=limit)
 
 
-__all__ = ["get_performance", "router"]
+__all__ = ["get_performance", "performance_service", "router"]
