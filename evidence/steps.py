@@ -49,8 +49,9 @@ class StepSpec:
     which ``CourtConfirmation``s the row takes. ``endpoint``: the path under
     ``/cases/{id}/`` that takes it (``None``: only the service writes it). ``command``:
     ``None`` for a service record the procedure does not apply (it changes no stage).
-    ``optional``: ``steps/prepare`` fields a caller may add (``award.issued``'s fallback
-    ``noReturn*`` makes it a return-and-refund award, signed as the escrow's ReturnAward).
+    ``optional``: ``steps/prepare`` fields a caller may add (the fallback ``noReturn*`` makes
+    ``award.issued`` a return-and-refund award, signed as the escrow's ReturnAward, and
+    ``offer.made`` a return-and-refund offer, signed by both parties as a ReturnSettlement).
     """
 
     action: str
@@ -69,7 +70,7 @@ class StepSpec:
     confidential: bool = False
     appointees: tuple[str, int | None] | None = None
     confirmed: bool | None = None  # a CourtConfirmation row: its ``confirmed`` flag
-    optional: tuple[str, ...] = ()  # fields a caller may add (a return award's fallback)
+    optional: tuple[str, ...] = ()  # fields a caller may add (a return's fallback)
 
     @property
     def institution(self) -> bool:
@@ -99,15 +100,15 @@ STEPS: tuple[StepSpec, ...] = (
              done_en="Settlement offer made",
              done_zh="提出和解要约",
              en="Make a signed settlement offer", zh="提出经签名的和解要约",
-             fields=(*_ALLOCATION, "expiresAt"), attachments=("Settlement",),
-             confidential=True),
+             fields=(*_ALLOCATION, "expiresAt"), attachments=("Settlement", "ReturnSettlement"),
+             confidential=True, optional=_NO_RETURN),
     StepSpec(action="offer.accepted", record="ProceduralStep", command="AcceptOffer",
              signers=PARTIES, endpoint="offers/accept",
              done_en="Offer accepted: settlement reached",
              done_zh="接受要约，达成和解",
              en="Accept an offer or proposal", zh="接受要约或和解建议",
              payload=("offerId", "settlementHash"), fields=("offerId",),
-             attachments=("Settlement",), confidential=True),
+             attachments=("Settlement", "ReturnSettlement"), confidential=True),
     StepSpec(action="offer.withdrawn", record="ProceduralStep", command="WithdrawOffer",
              signers=PARTIES | {"mediator"}, endpoint="offers/withdraw",
              done_en="Offer withdrawn",

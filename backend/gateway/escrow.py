@@ -61,11 +61,13 @@ from backend.services.escrow import (
     RefundOnTimeout,
     ReturnRequested,
     Sent,
+    SettlementUsed,
     SubmitAward,
     SubmitFastTrack,
     SubmitJuryVerdict,
     SubmitPanelAward,
     SubmitReturnAward,
+    SubmitReturnSettlement,
     TokenMeta,
     TooLate,
     UnknownOrder,
@@ -130,6 +132,8 @@ def _refusal(order_id: int, exc: chain_errors.RevertError) -> EscrowRefusal | No
             return WrongToken(order_id, str(v["token"]))
         case chain_errors.ArbitrationEscrowZeroAmount():
             return ZeroAmount(order_id)
+        case chain_errors.ArbitrationEscrowReturnSettlementUsed():
+            return SettlementUsed(order_id, "0x" + bytes(v["settlementHash"]).hex())
     return None
 
 
@@ -393,6 +397,14 @@ class Web3EscrowPort:
         return self._sent(result, AwardSubmitted(
             act.order_id, "0x" + bytes(a["caseId"]).hex(), int(a["round"]), act.allocation,
             "0x" + bytes(a["awardHash"]).hex(), int(a["deadline"])))
+
+    def submit_return_settlement(self, act: SubmitReturnSettlement) -> Sent[ReturnRequested]:
+        result = self._send(act.order_id, lambda: self.escrow.submit_return_settlement(
+            self.account, act.order_id, act.allocation, act.no_return, act.buyer_signature,
+            act.seller_signature))
+        a = _one(result, "ReturnRequested").args
+        return self._sent(result, ReturnRequested(
+            act.order_id, "0x" + bytes(a["caseId"]).hex(), int(a["deadline"])))
 
     def confirm_return_shipment(self, act: ConfirmReturnShipment) -> Observed:
         order = self.read_order(act.order_id)

@@ -151,16 +151,21 @@ class FileClaim(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class MakeOffer(Command):
-    """A party's signed offer (record ``SettlementOffer``); ``offer_id`` may be its hash."""
+    """A party's signed offer (record ``SettlementOffer``); ``offer_id`` may be its hash.
+    With ``no_return`` it says "return and refund": ``allocation`` is the refund once the
+    goods are back, ``no_return`` what is paid if the buyer does not ship them back."""
 
     offer_id: str
     allocation: Allocation
     expires_at: datetime | None = None
+    no_return: Allocation | None = None  # "return and refund": the fallback
 
     def _check(self) -> None:
         check_id("offer_id", self.offer_id)
         _check_allocation(self.allocation)
         _check_expiry(self.expires_at)
+        if self.no_return is not None:
+            _check_allocation(self.no_return)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -207,11 +212,14 @@ class ProposeSettlement(Command):
     offer_id: str
     allocation: Allocation
     expires_at: datetime | None = None
+    no_return: Allocation | None = None  # "return and refund": the fallback
 
     def _check(self) -> None:
         check_id("offer_id", self.offer_id)
         _check_allocation(self.allocation)
         _check_expiry(self.expires_at)
+        if self.no_return is not None:
+            _check_allocation(self.no_return)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -59,11 +59,13 @@ class FreezeEscrow(Effect):
 
 @dataclass(frozen=True, kw_only=True)
 class ExecuteSettlement(Effect):
-    """Both parties signed the same allocation: execute it on the escrow directly."""
+    """Both parties signed the same allocation: execute it on the escrow directly; with
+    ``no_return`` (return and refund) the escrow's return stage starts instead."""
 
     order_id: int
     case_id: str
     allocation: Allocation
+    no_return: Allocation | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -159,6 +159,7 @@ def outcomes(target: Target) -> frozenset[Stage]:
 
 GUARDS: Mapping[str, Callable[[CaseState], bool]] = {
     "settled": lambda case: case.settlement is not None,
+    "return_settled": lambda case: case.return_settlement is not None,
     "arbitration_agreed": lambda case: case.arbitration_agreed,
     "record_closed": lambda case: case.record_closed_at is not None,
     "may_reappoint": lambda case: case.reappointments <= case.rules.max_reappointments,
@@ -177,7 +178,8 @@ GUARDS: Mapping[str, Callable[[CaseState], bool]] = {
 
 
 def _settle_or(stay: Stage) -> Choice:
-    return Choice("settled", S.SETTLED, stay)
+    """A completed offer settles; one that says "return and refund" starts the return stage."""
+    return Choice("return_settled", S.RETURN_PENDING, Choice("settled", S.SETTLED, stay))
 
 
 _TO_ARBITRATION_OR_COURT = Choice("arbitration_agreed", S.ARBITRATOR_APPOINTMENT,
@@ -813,13 +815,15 @@ def _add_offer(case: CaseState, cmd: c.MakeOffer | c.ProposeSettlement, now: dat
     if case.offer(cmd.offer_id) is not None:
         raise DuplicateAction(f"offer_id {cmd.offer_id!r} is already used in this case")
     _check_allocation(case, cmd.allocation, f"offer {cmd.offer_id}")
+    if cmd.no_return is not None:
+        _check_return_terms(case, cmd.allocation, cmd.no_return, f"offer {cmd.offer_id}")
     if cmd.expires_at is not None and cmd.expires_at <= now:
         raise InvalidCommand(
             f"expires_at: expected a time after now ({now.isoformat()}), "
             f"found {cmd.expires_at.isoformat()}"
         )
     offer = Offer(offer_id=cmd.offer_id, made_by=cmd.actor, allocation=cmd.allocation,
-                  accepted_by=accepted, expires_at=cmd.expires_at)
+                  accepted_by=accepted, expires_at=cmd.expires_at, no_return=cmd.no_return)
     return {"offers": (*case.offers, offer)}
 
 
@@ -853,11 +857,14 @@ def _accept_offer(case: CaseState, cmd: c.AcceptOffer, now: datetime) -> Changes
     offers = tuple(accepted if o.offer_id == offer.offer_id else o for o in case.offers)
     changes: dict[str, Any] = {"offers": offers}
     if set(case.parties) <= accepted.accepted_by:
+        execute = ExecuteSettlement(order_id=case.order.order_id, case_id=case.case_id,
+                                    allocation=offer.allocation, no_return=offer.no_return)
+        if offer.no_return is not None:  # the escrow's return stage starts at once
+            changes["return_settlement"] = accepted
+            return changes, [execute, NotifyParties(kind="return_requested",
+                                                    recipients=case.parties)]
         changes["settlement"] = offer.allocation
-        return changes, [
-            ExecuteSettlement(order_id=case.order.order_id, case_id=case.case_id,
-                              allocation=offer.allocation),
-        ]
+        return changes, [execute]
     return changes, [NotifyParties(kind="offer_accepted", recipients=_everyone(case))]
 
 
@@ -943,17 +950,22 @@ def _submit_answer(case: CaseState, cmd: c.SubmitAnswer, now: datetime) -> Chang
     ]
 
 
+def _check_return_terms(case: CaseState, refund: Allocation, no_return: Allocation,
+                        what: str) -> None:
+    """A return award's or settlement's terms: a refund to the buyer and another fallback."""
+    _check_allocation(case, no_return, f"{what}'s fallback (no return)")
+    if refund.to_buyer == 0:
+        raise NotAReturnAward(f"{what}: return and refund refunds the buyer once the goods "
+                              f"are back; its refund gives the buyer 0 of {case.order.amount}")
+    if no_return == refund:
+        raise NotAReturnAward(f"{what}: the fallback equals the refund: the return would "
+                              "change nothing; make it an ordinary one")
+
+
 def _issue_award(case: CaseState, cmd: c.IssueAward, now: datetime) -> Changes:
     _check_allocation(case, cmd.allocation, "award")
     if cmd.no_return is not None:
-        _check_allocation(case, cmd.no_return, "award's fallback (no return)")
-        if cmd.allocation.to_buyer == 0:
-            raise NotAReturnAward("a return-and-refund award refunds the buyer once the goods "
-                                  f"are back; its refund gives the buyer 0 of "
-                                  f"{case.order.amount}")
-        if cmd.no_return == cmd.allocation:
-            raise NotAReturnAward("the fallback equals the refund: the return would change "
-                                  "nothing; issue an ordinary award")
+        _check_return_terms(case, cmd.allocation, cmd.no_return, "award")
     terms = AwardTerms(allocation=cmd.allocation, award_hash=cmd.award_hash,
                        no_return=cmd.no_return)
     return {"award": terms}, [
@@ -1271,11 +1283,11 @@ def _ship_return(case: CaseState, cmd: c.ShipReturn, now: datetime) -> Changes:
 
 
 def _return_received(case: CaseState, outcome: str) -> Changes:
-    award = case.final_award
-    assert award is not None  # the return stage exists only under a return award
+    refund = case.return_refund
+    assert refund is not None  # the return stage exists only under return terms
     return {"return_outcome": outcome}, [
         ConfirmReturnOnEscrow(order_id=case.order.order_id, case_id=case.case_id,
-                              allocation=award.allocation),
+                              allocation=refund),
     ]
 
 
@@ -1297,7 +1309,7 @@ def _dispute_return_receipt(case: CaseState, cmd: c.DisputeReturnReceipt, now: d
     """The return's receipt is in dispute: the return terms are dropped (as on the escrow)
     and an arbitrator, the same or another, decides it on a new evidence period."""
     return {"award": None, "record_closed_at": None, "enforcement_requested": False,
-            "return_outcome": "disputed"}, [
+            "return_settlement": None, "return_outcome": "disputed"}, [
         ReturnDisputedOnChain(order_id=case.order.order_id, case_id=case.case_id,
                               seller=cmd.actor),
         NotifyParties(kind="return_disputed", recipients=_everyone(case)),

@@ -267,6 +267,9 @@ class Offer:
     accepted_by: frozenset[str] = frozenset()
     withdrawn: bool = False
     expires_at: datetime | None = None
+    # "return and refund": ``allocation`` is the refund once the goods are back, this the
+    # fallback if the buyer misses the return window (signed as the escrow's ReturnSettlement)
+    no_return: Allocation | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -386,6 +389,7 @@ class CaseState:
     # settlement
     offers: tuple[Offer, ...] = ()
     settlement: Allocation | None = None
+    return_settlement: Offer | None = None  # the accepted return-and-refund offer
     # facilitation
     mediator: str | None = None
     pre_evaluation: tuple[Outcome, str] | None = None
@@ -433,6 +437,15 @@ class CaseState:
     def arbitration_agreed(self) -> bool:
         """Agreed in the order's terms, or signed later by both parties."""
         return self.order.arbitration_agreed or set(self.parties) <= self.arbitration_agreed_by
+
+    @property
+    def return_refund(self) -> Allocation | None:
+        """What the return stage pays once the goods are back: the accepted return
+        settlement's refund, else the return award's."""
+        if self.return_settlement is not None:
+            return self.return_settlement.allocation
+        award = self.final_award
+        return award.allocation if award is not None and award.no_return is not None else None
 
     @property
     def final_award(self) -> AwardTerms | None:

@@ -98,7 +98,7 @@ def _execute_settlement(run: _Run, e: p.ExecuteSettlement) -> None:
     """The escrow takes both parties' EIP-712 signatures of the accepted allocation."""
     case = run.case
     accepted = [o for o in case.offers if o.allocation == e.allocation
-                and set(case.parties) <= o.accepted_by]
+                and o.no_return == e.no_return and set(case.parties) <= o.accepted_by]
     sigs: dict[str, str] = {}
     for offer in accepted:
         rows = run.session.exec(select(OfferSignature).where(
@@ -107,10 +107,16 @@ def _execute_settlement(run: _Run, e: p.ExecuteSettlement) -> None:
         sigs = {r.signer: r.signature for r in rows}
         if case.order.buyer in sigs and case.order.seller in sigs:
             break
+    buyer = _bytes(sigs.get(case.order.buyer, ""))
+    seller = _bytes(sigs.get(case.order.seller, ""))
+    if e.no_return is not None:  # "return and refund": the escrow's return stage starts
+        run.chain(x.SubmitReturnSettlement(
+            order_id=run.order_id, case_id=run.case_id, allocation=e.allocation,
+            no_return=e.no_return, buyer_signature=buyer, seller_signature=seller))
+        return
     run.chain(x.ExecuteSettlement(
         order_id=run.order_id, case_id=run.case_id, allocation=e.allocation,
-        buyer_signature=_bytes(sigs.get(case.order.buyer, "")),
-        seller_signature=_bytes(sigs.get(case.order.seller, ""))))
+        buyer_signature=buyer, seller_signature=seller))
 
 
 def _submit_award(run: _Run, e: p.SubmitAwardToEscrow) -> None:

@@ -73,11 +73,13 @@ __all__ = [
     "RefundOnTimeout",
     "ReturnRequested",
     "Sent",
+    "SettlementUsed",
     "SubmitAward",
     "SubmitFastTrack",
     "SubmitJuryVerdict",
     "SubmitPanelAward",
     "SubmitReturnAward",
+    "SubmitReturnSettlement",
     "TokenMeta",
     "TooLate",
     "UnknownOrder",
@@ -228,6 +230,15 @@ class InsufficientGuarantee(EscrowRefusal):
         super().__init__(order_id, f"the guarantee holds {available}, the settlement needs "
                                    f"{needed}")
         self.available, self.needed = available, needed
+
+
+class SettlementUsed(EscrowRefusal):
+    """``ArbitrationEscrowReturnSettlementUsed``: these signatures already started a return
+    stage (after a disputed receipt the parties must sign another return settlement)."""
+
+    def __init__(self, order_id: int, digest: str) -> None:
+        super().__init__(order_id, f"the return settlement {digest} was already used")
+        self.digest = digest
 
 
 class NotAuthorized(EscrowRefusal):
@@ -742,6 +753,32 @@ class SubmitReturnAward(_Act):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SubmitReturnSettlement(_Act):
+    """A return-and-refund settlement both parties signed (EIP-712 ``ReturnSettlement``): the
+    refund (``allocation``) once the goods are back, the fallback (``no_return``) if the buyer
+    misses the return window; the return stage starts at once (``submitReturnSettlement``)."""
+
+    KIND: ClassVar[str] = "submit_return_settlement"
+    allocation: Allocation
+    no_return: Allocation
+    buyer_signature: bytes
+    seller_signature: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._json(), "allocation": _allocation_json(self.allocation),
+                "noReturn": _allocation_json(self.no_return),
+                "buyerSignature": _hex(self.buyer_signature),
+                "sellerSignature": _hex(self.seller_signature)}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> SubmitReturnSettlement:
+        return cls(**cls._ids(obj), allocation=_allocation(obj["allocation"]),
+                   no_return=_allocation(obj["noReturn"]),
+                   buyer_signature=_bytes(obj["buyerSignature"]),
+                   seller_signature=_bytes(obj["sellerSignature"]))
+
+
+@dataclass(frozen=True, kw_only=True)
 class ConfirmReturnShipment(_Act):
     """The buyer's wallet recorded the return shipment's tracking commitment
     (``recordReturnShipment``: the escrow takes only the buyer as sender)."""
@@ -789,14 +826,14 @@ class ConfirmReturnDispute(_Act):
 ActionPayload = (ConfirmDispute | ConfirmObjection | AppointArbitrator | AppointPanel
                  | ExecuteSettlement | SubmitAward | ExecuteAward | SubmitPanelAward
                  | RefundOnTimeout | AppointJury | SubmitJuryVerdict | SubmitFastTrack
-                 | AdvanceRefund | SubmitReturnAward | ConfirmReturnShipment
-                 | ConfirmReturnReceived | ConfirmReturnDispute)
+                 | AdvanceRefund | SubmitReturnAward | SubmitReturnSettlement
+                 | ConfirmReturnShipment | ConfirmReturnReceived | ConfirmReturnDispute)
 ACTIONS: Mapping[str, type[ActionPayload]] = {
     t.KIND: t for t in (ConfirmDispute, ConfirmObjection, AppointArbitrator, AppointPanel,
                         ExecuteSettlement, SubmitAward, ExecuteAward, SubmitPanelAward,
                         RefundOnTimeout, AppointJury, SubmitJuryVerdict, SubmitFastTrack,
-                        AdvanceRefund, SubmitReturnAward, ConfirmReturnShipment,
-                        ConfirmReturnReceived, ConfirmReturnDispute)}
+                        AdvanceRefund, SubmitReturnAward, SubmitReturnSettlement,
+                        ConfirmReturnShipment, ConfirmReturnReceived, ConfirmReturnDispute)}
 """Every chain action kind, declared once: ``ChainAction.kind`` -> its payload type."""
 
 
@@ -899,6 +936,10 @@ class EscrowPort(Protocol):
 
     def submit_return_award(self, act: SubmitReturnAward) -> Sent[AwardSubmitted]: ...
 
+    def submit_return_settlement(self, act: SubmitReturnSettlement) -> Sent[ReturnRequested]:
+        """Both parties' return settlement: the return stage starts at once."""
+        ...
+
     def confirm_return_shipment(self, act: ConfirmReturnShipment) -> Observed:
         """Raises AwaitingParty until the buyer's wallet recorded the return shipment."""
         ...
@@ -944,6 +985,8 @@ def perform(port: EscrowPort, act: ActionPayload) -> Outcome:
             return port.advance_refund(act)
         case SubmitReturnAward():
             return port.submit_return_award(act)
+        case SubmitReturnSettlement():
+            return port.submit_return_settlement(act)
         case ConfirmReturnShipment():
             return port.confirm_return_shipment(act)
         case ConfirmReturnReceived():

@@ -31,6 +31,7 @@ from backend.chain.typed_data import (
     award_typed_data,
     jury_vote_typed_data,
     return_award_typed_data,
+    return_settlement_typed_data,
     settlement_typed_data,
     typed_data_digest,
 )
@@ -79,11 +80,13 @@ from .escrow import (
     RefundOnTimeout,
     ReturnRequested,
     Sent,
+    SettlementUsed,
     SubmitAward,
     SubmitFastTrack,
     SubmitJuryVerdict,
     SubmitPanelAward,
     SubmitReturnAward,
+    SubmitReturnSettlement,
     TokenMeta,
     TooLate,
     UnknownOrder,
@@ -158,6 +161,7 @@ class FakeEscrowPort:
     fail_next: list[str] = field(default_factory=list)  # kinds whose next call raises
     tokens: dict[str, TokenMeta] = field(default_factory=dict)  # by lower-case address
     successors: dict[str, str] = field(default_factory=dict)  # rotated key -> its successor
+    return_settlements_used: set[bytes] = field(default_factory=set)  # their digests
     _tx: int = 0
 
     @property
@@ -397,6 +401,32 @@ class FakeEscrowPort:
         self._set(o, status="AwardSubmitted")
         return self._sent(act, AwardSubmitted(act.order_id, o.info.case_id, 0, act.allocation,
                                               act.award_hash.lower(), o.deadline))
+
+    def submit_return_settlement(self, act: SubmitReturnSettlement) -> Sent[ReturnRequested]:
+        """As ``submitReturnSettlement``: a frozen order outside the return stage, both
+        allocations checked, both parties' signatures, each settlement used once; the refund
+        waits as the pending award and the buyer's return window opens."""
+        self._transport(act.KIND)
+        o = self._known(act.order_id)
+        if o.info.status not in _FROZEN or o.info.status in ("ReturnPending", "ReturnShipped"):
+            raise WrongStatus(act.order_id, o.info.status)
+        self._award_allocation(o, act.allocation)
+        self._award_allocation(o, act.no_return)
+        digest = typed_data_digest(return_settlement_typed_data(
+            self._typed_domain(), act.order_id, self._case(o), act.allocation, act.no_return))
+        for signer, signature in ((o.info.buyer, act.buyer_signature),
+                                  (o.info.seller, act.seller_signature)):
+            if not _same(_recover(digest, signature) or "", signer):
+                raise WrongSigner(act.order_id, signer)
+        if digest in self.return_settlements_used:
+            raise SettlementUsed(act.order_id, "0x" + digest.hex())
+        self.return_settlements_used.add(digest)
+        o.award = (act.allocation, "0x" + digest.hex())
+        o.no_return = act.no_return
+        o.decision_kind = None
+        o.deadline = self._now() + self.timeouts.return_shipment
+        self._set(o, status="ReturnPending")
+        return self._sent(act, ReturnRequested(act.order_id, o.info.case_id, o.deadline))
 
     def confirm_return_shipment(self, act: ConfirmReturnShipment) -> Observed:
         self._transport(act.KIND)

@@ -403,10 +403,11 @@ class PackageService:
                                      payload=payload, label_en=step.kind))
             for att in (detail.attachments if detail else []):
                 kind = att.get("type")
-                if kind in ("Award", "ReturnAward", "Settlement"):
+                if kind in ("Award", "ReturnAward", "Settlement", "ReturnSettlement"):
                     rec = SignedRecord.from_json_obj(att)
                     signer = rec.signers()[0]
-                    role = "claimant" if kind == "Settlement" else self._role(case, signer)
+                    role = "claimant" if kind in ("Settlement", "ReturnSettlement") \
+                        else self._role(case, signer)
                     carriers[rec.record_hash] = step.id or 0
                     same = [i for i, e in enumerate(entries)
                             if e.record.record_hash == rec.record_hash]

@@ -36,6 +36,7 @@ from evidence.records import (
     ProceduralStep,
     Record,
     ReturnAward,
+    ReturnSettlement,
     Settlement,
     SettlementOffer,
     SignedRecord,
@@ -88,6 +89,27 @@ def _entry(record: Record, domain: Domain) -> dict[str, Any]:
 def _alloc(payload: Mapping[str, Any]) -> p.Allocation:
     return p.Allocation(to_buyer=_uint(payload, "toBuyer"), to_seller=_uint(payload, "toSeller"),
                         compensation=_uint(payload, "compensation"))
+
+
+def _fallback(fields: Mapping[str, Any]) -> p.Allocation:
+    """The ``noReturn*`` fields: a return-and-refund's fallback."""
+    return p.Allocation(to_buyer=_uint(fields, "noReturnToBuyer"),
+                        to_seller=_uint(fields, "noReturnToSeller"),
+                        compensation=_uint(fields, "noReturnCompensation"))
+
+
+def _settlement(order: int, case_id: Any, a: p.Allocation, fallback: p.Allocation | None
+                ) -> Settlement | ReturnSettlement:
+    """The escrow record both parties sign for an offer: a ReturnSettlement when it has a
+    fallback ("return and refund"), else a Settlement."""
+    if fallback is None:
+        return Settlement(order_id=order, case_id=case_id, to_buyer=a.to_buyer,
+                          to_seller=a.to_seller, compensation=a.compensation)
+    return ReturnSettlement(order_id=order, case_id=case_id, to_buyer=a.to_buyer,
+                            to_seller=a.to_seller, compensation=a.compensation,
+                            no_return_to_buyer=fallback.to_buyer,
+                            no_return_to_seller=fallback.to_seller,
+                            no_return_compensation=fallback.compensation)
 
 
 def prepare_step(service: CaseService, case_id: str, viewer: str, action: str,
@@ -173,18 +195,16 @@ def _build(case: p.CaseState, domain: Domain, action: str, viewer: str, actor: s
         proposal = SettlementOffer(offeror=viewer, order_id=order, to_buyer=alloc.to_buyer,
                                    to_seller=alloc.to_seller, compensation=alloc.compensation,
                                    expires_at=expires, **chain)
-        settlement = Settlement(order_id=order, case_id=chain["case_id"],
-                                to_buyer=alloc.to_buyer, to_seller=alloc.to_seller,
-                                compensation=alloc.compensation)
+        fallback = _fallback(fields) if "noReturnToBuyer" in fields else None
         make_offer = p.MakeOffer(actor=actor, sequence=seq,
                                  offer_id=_h(proposal.digest(domain)), allocation=alloc,
-                                 expires_at=unix_time(expires, "payload.expiresAt"))
-        return proposal, None, [settlement], make_offer, None
+                                 expires_at=unix_time(expires, "payload.expiresAt"),
+                                 no_return=fallback)
+        return proposal, None, [_settlement(order, chain["case_id"], alloc, fallback)], \
+            make_offer, None
     if action == "award.issued" and "noReturnToBuyer" in fields:  # a return award
         alloc = _alloc(fields)
-        fallback = p.Allocation(to_buyer=_uint(fields, "noReturnToBuyer"),
-                                to_seller=_uint(fields, "noReturnToSeller"),
-                                compensation=_uint(fields, "noReturnCompensation"))
+        fallback = _fallback(fields)
         ret = ReturnAward(order_id=order, case_id=chain["case_id"], to_buyer=alloc.to_buyer,
                           to_seller=alloc.to_seller, compensation=alloc.compensation,
                           no_return_to_buyer=fallback.to_buyer,
@@ -241,9 +261,7 @@ def _build(case: p.CaseState, domain: Domain, action: str, viewer: str, actor: s
         offer = case.offer(str(fields["offerId"]))
         if offer is None:
             raise p.UnknownOffer(f"offer {fields['offerId']!r} does not exist in this case")
-        a = offer.allocation
-        settlement = Settlement(order_id=order, case_id=chain["case_id"], to_buyer=a.to_buyer,
-                                to_seller=a.to_seller, compensation=a.compensation)
+        settlement = _settlement(order, chain["case_id"], offer.allocation, offer.no_return)
         fields = {"offerId": offer.offer_id,
                   "settlementHash": _h(settlement.digest(domain))}
         attachments.append(settlement)

@@ -51,6 +51,7 @@ from evidence.records import (
     ProceduralStep,
     Record,
     ReturnAward,
+    ReturnSettlement,
     Settlement,
     SettlementOffer,
     SignedRecord,
@@ -167,15 +168,30 @@ def _parse_attachments(raw: Sequence[Mapping[str, Any]]) -> list[SignedRecord]:
     return [SignedRecord.from_json_obj(dict(a)) for a in raw]
 
 
+def _fallback(rec: Settlement | ReturnSettlement) -> p.Allocation | None:
+    """A ReturnSettlement's fallback (None: an ordinary Settlement)."""
+    if not isinstance(rec, ReturnSettlement):
+        return None
+    return p.Allocation(to_buyer=rec.no_return_to_buyer, to_seller=rec.no_return_to_seller,
+                        compensation=rec.no_return_compensation)
+
+
 def _settlement_of(records: Sequence[SignedRecord], case: p.CaseState, actor: str,
-                   allocation: p.Allocation | None) -> SignedRecord:
-    found = [r for r in records if isinstance(r.record, Settlement)]
+                   allocation: p.Allocation | None, offer: p.Offer | None = None
+                   ) -> SignedRecord:
+    """The one escrow Settlement (or, for "return and refund", ReturnSettlement) the step
+    carries, signed by ``actor`` alone; accepting, it must be of the offer's kind and terms."""
+    found = [r for r in records if isinstance(r.record, Settlement | ReturnSettlement)]
     if len(found) != 1:
         raise BadSubmission("attachments: expected the escrow Settlement signed by you "
                             f"(one), found {len(found)}", code="settlement_signature_missing")
     s = found[0]
     rec = s.record
-    assert isinstance(rec, Settlement)  # found holds Settlements only
+    assert isinstance(rec, Settlement | ReturnSettlement)  # found holds settlements only
+    if offer is not None and _fallback(rec) != offer.no_return:
+        raise BadSubmission(f"{rec.TYPE_NAME}: the offer's return terms (fallback "
+                            f"{offer.no_return}) differ from the signed ones",
+                            code="invalid_allocation")
     if rec.order_id != case.order.order_id or _h(rec.case_id) != case.case_id:
         raise Conflict(f"Settlement: made for order {rec.order_id} case "
                             f"{_h(rec.case_id)}, expected order {case.order.order_id} case "
@@ -287,10 +303,12 @@ def _translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
                              compensation=rec.compensation)
         offer_id = _h(signed.record_hash)
         settlement = _settlement_of(attachments, case, actor, alloc)
+        assert isinstance(settlement.record, Settlement | ReturnSettlement)
         cmd: p.Command = p.MakeOffer(
             actor=actor, sequence=seq, offer_id=offer_id, allocation=alloc,
             expires_at=unix_time(rec.expires_at, "SettlementOffer.expiresAt",
-                                 code="invalid_record"))
+                                 code="invalid_record"),
+            no_return=_fallback(settlement.record))
         return Translated(cmd, spec.action, attachments=(settlement,), settlement=settlement,
                           offer_id=offer_id)
     if isinstance(rec, EvidenceSubmission):
@@ -380,7 +398,7 @@ def _procedural(case: p.CaseState, signed: SignedRecord, rec: ProceduralStep, ac
     if action == "offer.accepted":
         offer = case.offer(payload["offerId"])
         settlement = _settlement_of(attachments, case, actor,
-                                    offer.allocation if offer is not None else None)
+                                    offer.allocation if offer is not None else None, offer)
         if _h(settlement.record_hash) != payload["settlementHash"]:
             raise BadSubmission("payload.settlementHash: differs from the carried Settlement's "
                                 "record hash", code="payload_mismatch")

@@ -64,6 +64,8 @@ _CHAIN_KINDS = {
                        "从卖方保证金向买方先行退款"),
     "submit_return_award": ("Submit the return-and-refund award to the escrow",
                             "向托管合约提交退货退款裁决"),
+    "submit_return_settlement": ("Submit the parties' return-and-refund settlement to the "
+                                 "escrow", "向托管合约提交双方签署的退货退款和解协议"),
     "return_shipped": ("Confirm the buyer recorded the return shipment",
                        "确认买方已登记退货运单"),
     "confirm_return_received": ("Confirm the return arrived: pay the refund",

@@ -108,6 +108,7 @@ from evidence.records import (
     EvidenceSubmission,
     ProceduralStep,
     ReturnAward,
+    ReturnSettlement,
     Settlement,
     SignedRecord,
     recover_signer,
@@ -1058,7 +1059,8 @@ def _check_roles(p: _Package) -> str:
                     f"{name} (round {rec.round}): signed by {sorted(signers)}; expected {need} "
                     f"appointed {role}(s) of {sorted(pool) or 'none appointed'}"
                 )
-        elif isinstance(rec, Settlement) and signers != {order.buyer, order.seller}:
+        elif isinstance(rec, Settlement | ReturnSettlement) and \
+                signers != {order.buyer, order.seller}:
             problems.append(f"{name}: signed by {sorted(signers)}, expected buyer and seller")
     if problems:
         raise _CheckFailedError(problems[0], problems)
@@ -1408,6 +1410,16 @@ ACT_PATHS: dict[str, tuple[tuple[str, int | None], ...]] = {
 }
 """Which on-chain acts each resolution implies; one missing from the package is omitted."""
 
+SETTLEMENT_RETURN_PATHS: dict[str, tuple[tuple[str, int | None], ...]] = {
+    # a return settlement's return stage starts at once: no arbitrator, no award
+    "ReturnReceived": (("DisputeRaised", None), ("ReturnRequested", None),
+                       ("ReturnShipped", None)),
+    "ReturnDeemedReceived": (("DisputeRaised", None), ("ReturnRequested", None),
+                             ("ReturnShipped", None)),
+    "ReturnNotShipped": (("DisputeRaised", None), ("ReturnRequested", None)),
+}
+"""The return resolutions' acts when a ReturnSettlement, not a ReturnAward, decided."""
+
 _SPECS = {spec.name: spec for spec in (*ESCROW_ACTS, INSTITUTION_KEY_ROTATED)}
 
 
@@ -1465,7 +1477,10 @@ def _check_onchain_acts(p: _Package) -> _Result:
         code = resolved[0].args["resolution"]
         resolution = RESOLUTIONS[code] if code < len(RESOLUTIONS) else "?"
     present = set(seen)
-    for name, round_ in ACT_PATHS.get(resolution or "", ()):
+    by_settlement = not any(isinstance(s.record, Award | ReturnAward) for s in p.unchained) \
+        and any(isinstance(s.record, ReturnSettlement) for s in p.unchained)
+    paths = {**ACT_PATHS, **SETTLEMENT_RETURN_PATHS} if by_settlement else ACT_PATHS
+    for name, round_ in paths.get(resolution or "", ()):
         if (name, round_) not in present:
             label = f"{name} (round {round_})" if round_ is not None else name
             problems.append(
@@ -1816,7 +1831,7 @@ def _check_jury_payout(p: _Package) -> str | None:
 
 def _check_award_payout(p: _Package) -> str:
     finals = [s.record for s in p.unchained
-              if isinstance(s.record, Award | ReturnAward | Settlement)]
+              if isinstance(s.record, Award | ReturnAward | Settlement | ReturnSettlement)]
     if not finals:
         return _check_jury_payout(p) or _check_timeout_refund(p)
     awards = [r for r in finals if isinstance(r, Award | ReturnAward)]
@@ -1840,7 +1855,7 @@ def _check_award_payout(p: _Package) -> str:
     tx, e, got_resolution = _order_resolved(
         p, "the enforcement", "the award was not enforced on-chain (no enforcementTx)")
     wanted = (rec.to_buyer, rec.to_seller, rec.compensation)
-    if isinstance(rec, ReturnAward):
+    if isinstance(rec, ReturnAward | ReturnSettlement):
         # the refund once the goods are back (or deemed back), the fallback if not shipped
         want_resolution = got_resolution if got_resolution in (
             "ReturnReceived", "ReturnDeemedReceived", "ReturnNotShipped") else "ReturnReceived"

@@ -68,6 +68,7 @@ from evidence.records import (
     Objection,
     ProceduralStep,
     Profile,
+    ReturnSettlement,
     Settlement,
     SignedRecord,
 )
@@ -188,6 +189,7 @@ def make_case(
     *,
     objection: bool = False,
     settlement: bool = False,
+    return_settlement: bool = False,
     institution: LocalAccount | None = None,
     signed_ahead: int = 0,
     anchored_by_stranger: bool = False,
@@ -200,7 +202,9 @@ def make_case(
 
     With `objection`, the seller objects to the award, the institution appoints a panel
     and two of the three panelists sign the final (round 1) award, which the escrow pays.
-    With `settlement`, buyer and seller sign a Settlement that the escrow executes instead.
+    With `settlement`, buyer and seller sign a Settlement that the escrow executes instead;
+    with `return_settlement` as well, a ReturnSettlement ("return and refund"): the escrow's
+    return stage starts, the buyer ships the goods back and the seller's receipt pays the refund.
     The institution's key is fresh (``Account.create()``) unless `institution` is given: a
     key derivable from this source would be a published key (check ``institution_key``).
     `signed_ahead` (seconds) dates the records that far after the chain's time: signers
@@ -342,17 +346,18 @@ def make_case(
     award_doc: bytes | None = None
     if settlement:
         alloc = Allocation(to_buyer=ETHER, to_seller=ETHER, compensation=0)
-        deal = (
-            Settlement(
-                order_id=order_id,
-                case_id=case_id,
-                to_buyer=alloc.to_buyer,
-                to_seller=alloc.to_seller,
-                compensation=0,
-            )
-            .sign(actors.buyer.key, domain)
-            .add_signature(actors.seller.key)
+        fallback = Allocation(to_buyer=ETHER // 2, to_seller=3 * ETHER // 2, compensation=0)
+        if return_settlement:
+            alloc = Allocation(to_buyer=2 * ETHER, to_seller=0, compensation=0)
+        terms: Settlement | ReturnSettlement = Settlement(
+            order_id=order_id, case_id=case_id, to_buyer=alloc.to_buyer,
+            to_seller=alloc.to_seller, compensation=0,
+        ) if not return_settlement else ReturnSettlement(
+            order_id=order_id, case_id=case_id, to_buyer=alloc.to_buyer,
+            to_seller=alloc.to_seller, compensation=0, no_return_to_buyer=fallback.to_buyer,
+            no_return_to_seller=fallback.to_seller, no_return_compensation=0,
         )
+        deal = terms.sign(actors.buyer.key, domain).add_signature(actors.seller.key)
         add(deal, "claimant")
         # As the service does: the acceptance's payload names the Settlement's hash.
         accepted = canonical(
@@ -375,13 +380,20 @@ def make_case(
         )
         sig_of = dict(zip(deal.signers(), deal.signatures, strict=True))
         advance_time(w3, 120)  # executed after both signed
-        executed = escrow.execute_settlement(
-            actors.relayer,
-            order_id,
-            alloc,
-            sig_of[actors.buyer.address],
-            sig_of[actors.seller.address],
-        )
+        if return_settlement:
+            escrow.submit_return_settlement(
+                actors.relayer, order_id, alloc, fallback, sig_of[actors.buyer.address],
+                sig_of[actors.seller.address])
+            escrow.record_return_shipment(actors.buyer, order_id, b"\x7a" * 32)
+            executed = escrow.confirm_return_received(actors.seller, order_id)
+        else:
+            executed = escrow.execute_settlement(
+                actors.relayer,
+                order_id,
+                alloc,
+                sig_of[actors.buyer.address],
+                sig_of[actors.seller.address],
+            )
     else:
         closed = canonical({"closedAt": str(t0 + 40)})
         add(

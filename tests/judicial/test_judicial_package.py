@@ -728,3 +728,29 @@ def test_the_embedded_chain_is_the_institution_s_whatever_a_row_says() -> None:
     from backend.settings import EMBEDDED_CHAIN_ID as SERVICE_EMBEDDED
 
     assert SERVICE_EMBEDDED == EMBEDDED_CHAIN_ID  # one embedded chain id on both sides
+
+
+def test_return_settlement_case_verifies(local_tsa, tmp_path: Path) -> None:
+    """A case that ends in a ReturnSettlement ("return and refund") signed by both parties:
+    the escrow's return stage, the buyer's return shipment and the seller's receipt pay the
+    refund. Signed by a stranger instead of the seller, the roles check fails."""
+    from tests.judicial.judicial_world import make_case
+
+    deal = make_case(tmp_path / "deal", local_tsa, settlement=True, return_settlement=True)
+    report = verify_package(deal.package, chain=deal.w3)
+    assert report.ok, [(c.name, c.reason, c.details) for c in report.checks if not c.passed]
+    assert "ReturnSettlement" in report.check("award_payout").reason
+    assert "ReturnReceived" in report.check("award_payout").reason
+
+    def forge(files: dict[str, bytes]) -> None:
+        signed = SignedRecord.from_json(files[fmt.UNCHAINED].splitlines()[0])
+        buyer_sig = dict(zip(signed.signers(), signed.signatures, strict=True))[
+            deal.actors.buyer.address
+        ]
+        other = signed.record.sign(deal.actors.stranger.key, signed.domain).signatures
+        files[fmt.UNCHAINED] = (
+            SignedRecord(signed.domain, signed.record, (buyer_sig, *other)).to_json() + b"\n"
+        )
+
+    failed, reasons = verify(deal, repack(deal, tmp_path / "p.zip", forge))
+    assert "roles" in failed and "expected buyer and seller" in reasons["roles"]

@@ -32,6 +32,7 @@ from evidence.records import (
     Objection,
     ProceduralStep,
     ReturnAward,
+    ReturnSettlement,
     Settlement,
     SettlementOffer,
     SignedRecord,
@@ -135,13 +136,24 @@ class Actor:
             signed_at=self.at())
         return rec.sign(self.key.key, domain or self.world.domain).to_json_obj()
 
-    def settlement(self, to_buyer: int, to_seller: int, compensation: int = 0) -> SignedRecord:
+    def settlement(self, to_buyer: int, to_seller: int, compensation: int = 0,
+                   no_return: tuple[int, int, int] | None = None) -> SignedRecord:
+        """The escrow's Settlement, or with a fallback the ReturnSettlement ("return and
+        refund"), signed by this actor."""
+        if no_return is not None:
+            nb, ns, nc = no_return
+            return ReturnSettlement(
+                order_id=ORDER_ID, case_id=bytes32(self.world.case_id), to_buyer=to_buyer,
+                to_seller=to_seller, compensation=compensation, no_return_to_buyer=nb,
+                no_return_to_seller=ns, no_return_compensation=nc,
+            ).sign(self.key.key, self.world.domain)
         return Settlement(order_id=ORDER_ID, case_id=bytes32(self.world.case_id), to_buyer=to_buyer,
                           to_seller=to_seller, compensation=compensation
                           ).sign(self.key.key, self.world.domain)
 
     def offer(self, to_buyer: int, to_seller: int, compensation: int = 0,
-              expires_in: int = 3 * 86400) -> dict[str, Any]:
+              expires_in: int = 3 * 86400, no_return: tuple[int, int, int] | None = None
+              ) -> dict[str, Any]:
         seq, prv = self.head()
         rec = SettlementOffer(case_id=bytes32(self.world.case_id), sequence=seq,
                               prev_hash=bytes32(prv),
@@ -150,7 +162,7 @@ class Actor:
                               expires_at=self.at() + expires_in, signed_at=self.at())
         signed = rec.sign(self.key.key, self.world.domain)
         return {"record": signed.to_json_obj(),
-                "attachments": [self.settlement(to_buyer, to_seller, compensation)
+                "attachments": [self.settlement(to_buyer, to_seller, compensation, no_return)
                                 .to_json_obj()]}
 
     def offer_at(self, case_id: str, order_id: int, seq: int, prev: str,
@@ -168,9 +180,9 @@ class Actor:
         return ({"record": signed.to_json_obj(), "attachments": [settlement.to_json_obj()]},
                 "0x" + signed.record_hash.hex())
 
-    def accept(self, offer_id: str, to_buyer: int, to_seller: int, compensation: int = 0
-               ) -> dict[str, Any]:
-        s = self.settlement(to_buyer, to_seller, compensation)
+    def accept(self, offer_id: str, to_buyer: int, to_seller: int, compensation: int = 0,
+               no_return: tuple[int, int, int] | None = None) -> dict[str, Any]:
+        s = self.settlement(to_buyer, to_seller, compensation, no_return)
         payload = {"offerId": offer_id, "settlementHash": "0x" + s.record_hash.hex()}
         return {"record": self.step("offer.accepted", payload), "payload": payload,
                 "attachments": [s.to_json_obj()]}

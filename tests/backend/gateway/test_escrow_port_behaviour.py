@@ -17,7 +17,11 @@ import pytest
 from backend.chain import ETH, Allocation
 from backend.chain.contracts import fast_track_decision_hash
 from backend.chain.devchain import AnvilNode, in_process_web3, revert_to, snapshot
-from backend.chain.typed_data import return_award_typed_data, sign_typed_data
+from backend.chain.typed_data import (
+    return_award_typed_data,
+    return_settlement_typed_data,
+    sign_typed_data,
+)
 from backend.services.escrow import (
     ETH_META,
     AdvanceAboveCap,
@@ -48,10 +52,12 @@ from backend.services.escrow import (
     QuorumNotReached,
     RefundOnTimeout,
     ReturnRequested,
+    SettlementUsed,
     SubmitAward,
     SubmitFastTrack,
     SubmitPanelAward,
     SubmitReturnAward,
+    SubmitReturnSettlement,
     TooLate,
     UnknownOrder,
     WrongSigner,
@@ -685,3 +691,67 @@ def test_the_sellers_dispute_of_the_receipt_is_awaited_then_disputed(world: Escr
         world.dispute_return(order_id, world.who.buyer)
     world.dispute_return(order_id, world.who.seller)
     assert world.port.confirm_return_dispute(disputed).order.status == "Disputed"
+
+
+def return_settlement(w: EscrowWorld, order_id: int, refund: Allocation = REFUND, *,
+                      buyer: object = None, seller: object = None) -> SubmitReturnSettlement:
+    typed = return_settlement_typed_data(_typed(w), order_id, bytes.fromhex(CASE[2:]), refund,
+                                         FALLBACK)
+    return SubmitReturnSettlement(
+        order_id=order_id, case_id=CASE, allocation=refund, no_return=FALLBACK,
+        buyer_signature=sign_typed_data(buyer or w.who.buyer, typed),  # type: ignore[arg-type]
+        seller_signature=sign_typed_data(seller or w.who.seller,  # type: ignore[arg-type]
+                                         typed))
+
+
+def test_a_return_settlement_opens_the_return_stage_at_once_and_pays_the_refund(
+        world: EscrowWorld) -> None:
+    order_id = disputed(world)
+    sent = world.port.submit_return_settlement(return_settlement(world, order_id))
+    assert sent.event == ReturnRequested(order_id, CASE,
+                                         world.mined_at(sent) + TIMEOUTS.return_shipment)
+    assert world.port.read_order(order_id).status == "ReturnPending"
+    world.ship_return(order_id, TRACKING, world.who.buyer)
+    done = world.port.confirm_return_received(ConfirmReturnReceived(
+        order_id=order_id, case_id=CASE, allocation=REFUND))
+    assert done.event == OrderResolved(order_id, "ReturnReceived", REFUND, 0)
+
+
+def test_a_return_settlement_missed_by_the_buyer_pays_its_fallback(world: EscrowWorld
+                                                                  ) -> None:
+    order_id = appointed(world)  # any frozen status before the return stage
+    world.port.submit_return_settlement(return_settlement(world, order_id))
+    world.advance(TIMEOUTS.return_shipment + 1)
+    done = world.port.refund_on_timeout(RefundOnTimeout(order_id=order_id, case_id=CASE))
+    assert done.event == OrderResolved(order_id, "ReturnNotShipped", FALLBACK, 0)
+
+
+def test_return_settlement_refusals(world: EscrowWorld) -> None:
+    paid = world.open_order(AMOUNT, GUARANTEE)
+    with pytest.raises(WrongStatus) as before:  # no dispute yet
+        world.port.submit_return_settlement(return_settlement(world, paid))
+    assert before.value.status == "Paid"
+    order_id = disputed(world)
+    with pytest.raises(WrongSigner) as seller:
+        world.port.submit_return_settlement(return_settlement(world, order_id,
+                                                              seller=world.who.stranger))
+    assert seller.value.expected == world.who.seller.address
+    with pytest.raises(WrongSigner) as buyer:  # the seller cannot sign for the buyer
+        world.port.submit_return_settlement(return_settlement(world, order_id,
+                                                              buyer=world.who.seller))
+    assert buyer.value.expected == world.who.buyer.address
+    with pytest.raises(AllocationMismatch):
+        world.port.submit_return_settlement(return_settlement(
+            world, order_id, Allocation(AMOUNT // 2, AMOUNT // 4, 0)))
+    with pytest.raises(CompensationAboveCap):
+        world.port.submit_return_settlement(return_settlement(
+            world, order_id, Allocation(AMOUNT, 0, AMOUNT + 1)))
+    act = return_settlement(world, order_id)
+    world.port.submit_return_settlement(act)
+    with pytest.raises(WrongStatus) as twice:  # already in the return stage
+        world.port.submit_return_settlement(act)
+    assert twice.value.status == "ReturnPending"
+    world.ship_return(order_id, TRACKING, world.who.buyer)
+    world.dispute_return(order_id, world.who.seller)  # the order is Disputed again
+    with pytest.raises(SettlementUsed):  # the same signatures do not start it again
+        world.port.submit_return_settlement(act)
