@@ -26,17 +26,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from evidence._i18n import CHAIN_MESSAGES, Catalog, bi, lang
-from evidence.judicial.verify import (
-    LABELS,
-    Check,
-    Outcome,
-    Report,
-    Status,
-    verify_package,
-)
+from evidence.report import Status
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the verifier (web3, eth_account, cryptography) loads when a command runs:
+    # `chainarb --help` and a usage error cost no more than typer
     from rich.console import Console
+
+    from evidence.judicial.verify import Check, Report
 
 __all__ = [
     "EXIT_FAILED",
@@ -54,11 +50,11 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_SKIPPED = 3
 EXIT_UNREADABLE = 4
-_EXIT = {
-    Outcome.VERIFIED: EXIT_OK,
-    Outcome.FAILED: EXIT_FAILED,
-    Outcome.NOT_RUN: EXIT_SKIPPED,
-    Outcome.UNREADABLE: EXIT_UNREADABLE,
+_EXIT = {  # by the value of evidence.judicial.verify.Outcome
+    "verified": EXIT_OK,
+    "failed": EXIT_FAILED,
+    "not_run": EXIT_SKIPPED,
+    "unreadable": EXIT_UNREADABLE,
 }
 MAX_TSA_CERT_BYTES = 1 << 20
 MAX_CHECKPOINT_BYTES = 16 << 20
@@ -326,6 +322,8 @@ def print_report(report: Report, console: Console) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from evidence.judicial.verify import LABELS, Outcome
+
     if report.outcome is Outcome.UNREADABLE:  # no check ran: one line says why
         console.print("[bold red]" + escape(t("unreadable", path=report.package,
                                               reason=report.unreadable)) + "[/]", soft_wrap=True)
@@ -562,6 +560,8 @@ def register_verify(app: typer.Typer) -> None:
             sources = []  # the checkpoint alone: no configured chain is asked
         else:
             sources = _chain(rpcs[0] if rpcs else None, as_json)
+        from evidence.judicial.verify import verify_package
+
         report = verify_package(package, chain=sources, tsa_trust=trust, checkpoint=hashes,
                                 receipts=held)
         if as_json:
