@@ -382,13 +382,13 @@ def _usage(text: str) -> typer.Exit:
 def _trusted_certificates(path: Path) -> list[Any]:
     """The certificates of --tsa-cert, or a usage error naming the option and the problem
     (never the file's content)."""
-    from evidence.errors import EvidenceError
-    from evidence.timestamp import load_certificates
-
     if not path.exists():
         raise _usage(t("tsa_missing", path=path))
     if not path.is_file():
         raise _usage(t("tsa_not_file", path=path))
+    from evidence.errors import EvidenceError
+    from evidence.timestamp import load_certificates
+
     try:
         size = path.stat().st_size
         if size > MAX_TSA_CERT_BYTES:
@@ -409,11 +409,11 @@ def _trusted_certificates(path: Path) -> list[Any]:
 def _checkpoint(path: Path) -> Any:
     """The block hashes of --checkpoint, or a usage error naming the option and what is
     wrong (never the file's content)."""
+    if not path.is_file():
+        raise _usage(t("checkpoint_missing", path=path))
     from evidence.errors import EvidenceError
     from evidence.judicial.verify import parse_checkpoint
 
-    if not path.is_file():
-        raise _usage(t("checkpoint_missing", path=path))
     try:
         if path.stat().st_size > MAX_CHECKPOINT_BYTES:
             raise _usage(t("checkpoint_bad", path=path,
@@ -429,11 +429,11 @@ def _checkpoint(path: Path) -> Any:
 def _held_receipts(folder: Path) -> list[Any]:
     """Every `*.json` of the receipts folder (sorted), or a usage error naming the file that
     is not JSON (never its content). Whether each is a valid receipt the check says."""
+    if not folder.is_dir():
+        raise _usage(t("receipts_missing", path=folder))
     from evidence.errors import EvidenceError
     from evidence.receipts import load_receipts
 
-    if not folder.is_dir():
-        raise _usage(t("receipts_missing", path=folder))
     try:
         return list(load_receipts(folder))
     except EvidenceError as exc:
