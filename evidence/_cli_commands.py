@@ -433,14 +433,14 @@ def hash_cmd(
     progress: ProgressOpt = None,
 ) -> None:
     """Print the SHA-256 (hex) of a file, or its salted commitment. / 计算文件 SHA-256 或承诺值。"""
-    from evidence.commitment import commit as make_commit
-    from evidence.commitment import commitment_of
-    from evidence.verify import hash_file
-
     if salt is not None and commit:
         _die(ExitCode.USAGE, "choose_one", a="--salt", b="--commit")
     salt_bytes = _hex_bytes(salt, 32, "--salt") if salt is not None else None
     path = _input_file(file)
+    from evidence.commitment import commit as make_commit  # after the usage checks: they
+    from evidence.commitment import commitment_of  # answer without loading the library
+    from evidence.verify import hash_file
+
     size = path.stat().st_size
     with _guard(), _progress("SHA-256", size, _progress_enabled(size, progress)) as advance:
         digest = hash_file(path, advance)

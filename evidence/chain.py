@@ -25,15 +25,14 @@ from functools import cache
 from importlib import resources
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from eth_utils import is_address, to_checksum_address
-from web3 import Web3
-from web3.providers import BaseProvider
-
 from evidence.errors import EvidenceError, InvalidAddress, InvalidRecord
-from evidence.events import ROOT_ANCHORED, find_events
+
+if TYPE_CHECKING:  # web3 loads when a chain is opened: checking an --rpc URL needs none
+    from web3 import Web3
+    from web3.providers import BaseProvider
 
 __all__ = [
     "CHAIN_ENTRY_POINT_GROUP",
@@ -125,7 +124,7 @@ class ChainSource:
 
 
 def _http_web3(url: str) -> Web3:
-    from web3 import HTTPProvider
+    from web3 import HTTPProvider, Web3
 
     return Web3(HTTPProvider(url, request_kwargs={"timeout": RPC_TIMEOUT_SECONDS}))
 
@@ -240,6 +239,11 @@ def lookup_anchor(
         InvalidAddress: `anchor_address` is not an address.
         AnchorContractMissing: there is no contract at the address on this chain.
     """
+    from eth_utils import is_address, to_checksum_address
+    from web3 import Web3
+
+    from evidence.events import ROOT_ANCHORED, find_events
+
     if not isinstance(root, (bytes, bytearray)) or len(root) != 32:
         raise InvalidRecord(f"expected a 32-byte Merkle root, found {root!r}")
     if not is_address(anchor_address):

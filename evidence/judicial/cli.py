@@ -26,17 +26,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from evidence._i18n import CHAIN_MESSAGES, Catalog, bi, lang
-from evidence.judicial.verify import (
-    LABELS,
-    Check,
-    Outcome,
-    Report,
-    Status,
-    verify_package,
-)
+from evidence.report import Status
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the verifier (web3, eth_account, cryptography) loads when a command runs:
+    # `chainarb --help` and a usage error cost no more than typer
     from rich.console import Console
+
+    from evidence.judicial.verify import Check, Report
 
 __all__ = [
     "EXIT_FAILED",
@@ -54,11 +50,11 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_SKIPPED = 3
 EXIT_UNREADABLE = 4
-_EXIT = {
-    Outcome.VERIFIED: EXIT_OK,
-    Outcome.FAILED: EXIT_FAILED,
-    Outcome.NOT_RUN: EXIT_SKIPPED,
-    Outcome.UNREADABLE: EXIT_UNREADABLE,
+_EXIT = {  # by the value of evidence.judicial.verify.Outcome
+    "verified": EXIT_OK,
+    "failed": EXIT_FAILED,
+    "not_run": EXIT_SKIPPED,
+    "unreadable": EXIT_UNREADABLE,
 }
 MAX_TSA_CERT_BYTES = 1 << 20
 MAX_CHECKPOINT_BYTES = 16 << 20
@@ -326,6 +322,8 @@ def print_report(report: Report, console: Console) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from evidence.judicial.verify import LABELS, Outcome
+
     if report.outcome is Outcome.UNREADABLE:  # no check ran: one line says why
         console.print("[bold red]" + escape(t("unreadable", path=report.package,
                                               reason=report.unreadable)) + "[/]", soft_wrap=True)
@@ -384,13 +382,13 @@ def _usage(text: str) -> typer.Exit:
 def _trusted_certificates(path: Path) -> list[Any]:
     """The certificates of --tsa-cert, or a usage error naming the option and the problem
     (never the file's content)."""
-    from evidence.errors import EvidenceError
-    from evidence.timestamp import load_certificates
-
     if not path.exists():
         raise _usage(t("tsa_missing", path=path))
     if not path.is_file():
         raise _usage(t("tsa_not_file", path=path))
+    from evidence.errors import EvidenceError
+    from evidence.timestamp import load_certificates
+
     try:
         size = path.stat().st_size
         if size > MAX_TSA_CERT_BYTES:
@@ -411,11 +409,11 @@ def _trusted_certificates(path: Path) -> list[Any]:
 def _checkpoint(path: Path) -> Any:
     """The block hashes of --checkpoint, or a usage error naming the option and what is
     wrong (never the file's content)."""
+    if not path.is_file():
+        raise _usage(t("checkpoint_missing", path=path))
     from evidence.errors import EvidenceError
     from evidence.judicial.verify import parse_checkpoint
 
-    if not path.is_file():
-        raise _usage(t("checkpoint_missing", path=path))
     try:
         if path.stat().st_size > MAX_CHECKPOINT_BYTES:
             raise _usage(t("checkpoint_bad", path=path,
@@ -431,11 +429,11 @@ def _checkpoint(path: Path) -> Any:
 def _held_receipts(folder: Path) -> list[Any]:
     """Every `*.json` of the receipts folder (sorted), or a usage error naming the file that
     is not JSON (never its content). Whether each is a valid receipt the check says."""
+    if not folder.is_dir():
+        raise _usage(t("receipts_missing", path=folder))
     from evidence.errors import EvidenceError
     from evidence.receipts import load_receipts
 
-    if not folder.is_dir():
-        raise _usage(t("receipts_missing", path=folder))
     try:
         return list(load_receipts(folder))
     except EvidenceError as exc:
@@ -562,6 +560,8 @@ def register_verify(app: typer.Typer) -> None:
             sources = []  # the checkpoint alone: no configured chain is asked
         else:
             sources = _chain(rpcs[0] if rpcs else None, as_json)
+        from evidence.judicial.verify import verify_package
+
         report = verify_package(package, chain=sources, tsa_trust=trust, checkpoint=hashes,
                                 receipts=held)
         if as_json:
