@@ -148,7 +148,10 @@
   if (typeof module !== 'undefined' && module.exports) { module.exports = api; return; }
 
   // ---------------------------------------------------------------- the page ----------
-  var CASE = JSON.parse(document.getElementById('case-data').textContent);
+  var caseNode = document.getElementById('case-data');
+  // other pages (the institution's: desk.js) load it for its amount helpers alone
+  if (!caseNode) { root.chainarbActions = api; return; }
+  var CASE = JSON.parse(caseNode.textContent);
   var MSG = CASE.messages;
   var loadedAt = Date.now();
 
