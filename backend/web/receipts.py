@@ -3,11 +3,11 @@
 Every accepted step and upload answers with the institution's signed `receipt`
 (docs/log.md §7); an evidence upload also answers `provenanceReceipts` (its provenance
 log's entries), kept and downloaded alike. ``static/receipts.js`` keeps each one in the
-browser's localStorage, keyed by the signed-in address and the case, and never sends it anywhere; this section
-lists them and downloads each as the file ``chainarb verify --receipts DIR`` reads (the
-same name and bytes ``evidence.receipts.save_receipt`` writes). Why in the browser: the
-receipt is the party's own evidence against the institution, so it must not live only on
-the institution's side.
+browser's localStorage, keyed by the signed-in address and the case, and never sends it
+anywhere; this section lists them and downloads each as the file ``chainarb verify
+--receipts DIR`` reads (the same name and bytes ``evidence.receipts.save_receipt``
+writes). Why in the browser: the receipt is the party's own evidence against the
+institution, so it must not live only on the institution's side.
 """
 
 from __future__ import annotations
