@@ -177,8 +177,17 @@ def word(table: Mapping[str, Words], key: str) -> Words:
     return table.get(key, (key, key))
 
 
-def timeline_label(type_name: str, action: str, *, confirmed: bool | None = None) -> Words:
-    """What a timeline entry says happened, from the step table (past tense)."""
+RETURN_STAGE_OPENED: Words = (
+    # A return award's ``enforcement.recorded``: nothing is paid yet, the return stage opens.
+    "Return stage opened: the buyer ships the goods back", "退货阶段开始：买方退回货物")
+
+
+def timeline_label(type_name: str, action: str, *, confirmed: bool | None = None,
+                   return_stage: bool = False) -> Words:
+    """What a timeline entry says happened, from the step table (past tense);
+    ``return_stage``: the enforcement opened a return award's return stage (no payout)."""
+    if return_stage and action == "enforcement.recorded":
+        return RETURN_STAGE_OPENED
     spec = step_of_record(type_name, action, confirmed=confirmed)
     if spec is not None:
         return spec.done_en, spec.done_zh

@@ -17,7 +17,7 @@ case ends with, the buyer's share first (docs/contracts.md "Advance refund").
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +34,8 @@ from .escrow import AdvanceRefund, OrderInfo
 if TYPE_CHECKING:
     from .cases import CaseService
 
-__all__ = ["ADVANCE_REFUNDED", "IN_DISPUTE", "advance_cap", "release_advance_refund"]
+__all__ = ["ADVANCE_REFUNDED", "IN_DISPUTE", "AdvanceTerms", "advance_cap", "advance_terms",
+           "release_advance_refund"]
 
 ADVANCE_REFUNDED = "advance.refunded"
 IN_DISPUTE = frozenset({"Disputed", "ArbitratorAppointed", "AwardSubmitted", "Objected",
@@ -45,6 +46,33 @@ def advance_cap(order: OrderInfo) -> int:
     """What one more advance may be: the amount less earlier advances, and at most what the
     seller's guarantee holds (the escrow's ``ArbitrationEscrowAdvanceAboveCap``)."""
     return max(min(order.amount - order.advanced, order.guarantee), 0)
+
+
+@dataclass(frozen=True)
+class AdvanceTerms:
+    """What the institution's page offers for a case whose contract provides for advances:
+    ``ready`` when one may be released now (in dispute, the delivery deadline passed)."""
+
+    order: OrderInfo
+    cap: int
+    deadline: datetime
+    rules_version: str
+    ready: bool
+
+
+def advance_terms(service: CaseService, case_id: str) -> AdvanceTerms | None:
+    """The case's advance-refund terms as the release would check them now; None when its
+    contract of sale provides for no advance (or there is none)."""
+    with service.repository.sessions() as session:
+        row, case = service.repository.load(session, case_id)
+        contract = _contract_of(session, row.id)
+    if contract is None or not RULES_VERSIONS[contract.rules_version].advance_refund:
+        return None
+    order = service.port.read_order(case.order.order_id)
+    deadline = datetime.fromtimestamp(order.delivery_deadline, UTC)
+    return AdvanceTerms(order=order, cap=advance_cap(order), deadline=deadline,
+                        rules_version=contract.rules_version,
+                        ready=order.status in IN_DISPUTE and service.now() >= deadline)
 
 
 def _contract_of(session: Session, case_id: str) -> ContractOfSale | None:

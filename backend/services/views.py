@@ -290,6 +290,11 @@ def _allowed(service: CaseService, case: p.CaseState, viewer: str) -> list[str]:
     return names
 
 
+def _return_award(case: p.CaseState) -> bool:
+    """The final award is a return award: its enforcement opened the return stage."""
+    return case.final_award is not None and case.final_award.no_return is not None
+
+
 def timeline(service: CaseService, case_id: str, viewer: str) -> list[dict[str, Any]]:
     """Steps and events in time order (UTC ISO 8601), as far as the viewer may know them."""
     with service.sessions() as session:
@@ -311,7 +316,9 @@ def timeline(service: CaseService, case_id: str, viewer: str) -> list[dict[str, 
         items.append({"at": _iso(detail.signed_at), "type": "step", "sequence": step.sequence,
                       "action": step.kind, "signer": step.signer,
                       "recordType": step.record["type"], "recordHash": step.record_hash,
-                      "cid": step.cid, "confidential": detail.confidential})
+                      "cid": step.cid, "confidential": detail.confidential,
+                      **({"returnStage": True} if step.kind == "enforcement.recorded"
+                         and _return_award(case) else {})})
     for e in events:  # when it happened; a time the event names (a deadline) is its "due"
         items.append({"at": _iso(e.at), "type": e.kind,
                       **{("due" if k == "at" else k): v for k, v in e.data.items()}})

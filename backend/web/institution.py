@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from backend.db import Case
 from backend.db.service_models import ChainAction, ChainActionStatus, CourtAccount
 from backend.services import views
+from backend.services.advance import advance_terms
 from backend.services.errors import ServiceError
 from backend.services.escrow import ACTIONS
 from backend.services.identity import IdentityService
@@ -31,6 +32,7 @@ from . import desk
 from .desk import e
 from .fields import field as _field
 from .i18n import UI, register, step_word, text, ui
+from .money import token_of
 from .people import profile_href
 
 __all__ = ["CASES_SHOWN", "register_neutrals", "router"]
@@ -159,6 +161,46 @@ register({
     "inst_pick_court": {"en": "Court", "zh-Hans": "法院"},
     "inst_working": {"en": "Working…", "zh-Hans": "处理中…"},
     "inst_contents": {"en": "On this page", "zh-Hans": "本页内容"},
+    "inst_advance": {"en": "Advance refund to the buyer from the seller's guarantee",
+                     "zh-Hans": "从卖方保证金向买方先行退款"},
+    "inst_advance_reason": {
+        "en": "The seller missed the delivery deadline, and the order's contract of sale "
+              "provides for an advance refund. The institution's key signs the step; the "
+              "escrow pays the buyer from the guarantee, and a later award in the seller's "
+              "favour recovers it. Delivery deadline:",
+        "zh-Hans": "卖方未在交付期限前交货，且本订单买卖合同约定可先行退款。机构密钥签署该步骤，"
+                   "托管合约从保证金向买方付款；日后裁决支持卖方的，从中追回。交付期限："},
+    "inst_advance_not_yet": {
+        "en": "Not possible yet: an advance refund is paid once the seller has missed the "
+              "delivery deadline, while the order is in dispute on the escrow. Delivery "
+              "deadline:",
+        "zh-Hans": "暂不可行：卖方错过交付期限、且订单在托管合约上处于争议中时，方可先行退款。"
+                   "交付期限："},
+    "inst_advance_cap": {"en": "At most {cap}: the seller's guarantee holds {guarantee}; "
+                               "{advanced} advanced so far.",
+                         "zh-Hans": "最多 {cap}：卖方保证金余额 {guarantee}；"
+                                    "已先行退款 {advanced}。"},
+    "inst_advance_spent": {"en": "Nothing more can be advanced (the cap is reached).",
+                           "zh-Hans": "已达上限，不能再先行退款。"},
+    "inst_advance_amount": {"en": "Amount to refund in advance ({currency})",
+                            "zh-Hans": "先行退款金额（{currency}）"},
+    "inst_advance_hint": {"en": "At most {decimals} decimals, up to {cap}.",
+                          "zh-Hans": "最多 {decimals} 位小数，不超过 {cap}。"},
+    "inst_advance_button": {"en": "Release the advance refund", "zh-Hans": "执行先行退款"},
+    "inst_advance_done": {"en": "Advance refund recorded; the escrow pays the buyer.",
+                          "zh-Hans": "已记录先行退款，托管合约向买方付款。"},
+    "err_advance_above_cap": {"en": "Above the cap: at most what the seller's guarantee still "
+                                    "holds, and what the order's amount leaves.",
+                              "zh-Hans": "超过上限：不得超过卖方保证金余额及订单金额余额。"},
+    "err_advance_not_in_terms": {"en": "The order's contract of sale provides for no advance "
+                                       "refund.",
+                                 "zh-Hans": "本订单买卖合同未约定先行退款。"},
+    "err_advance_not_in_dispute": {"en": "The order is not in dispute on the escrow.",
+                                   "zh-Hans": "订单在托管合约上未处于争议中。"},
+    "err_advance_deadline_not_missed": {"en": "The delivery deadline has not passed yet.",
+                                        "zh-Hans": "交付期限尚未届满。"},
+    "err_advance_wrong_token": {"en": "That is not the order's token.",
+                                "zh-Hans": "该代币不是本订单的代币。"},
     "err_conflict": {"en": "This is no longer possible: the page is out of date.",
                      "zh-Hans": "该操作已不可行：页面内容已过期。"},
     "err_invalid_field": {"en": "Some fields are missing or malformed.",
@@ -351,13 +393,58 @@ def _case_section(request: Request, case_id: str, admin: str, courts: list[tuple
         grant = f'<p class="muted">{e(ui("inst_no_courts", lang))}</p>'
     else:
         grant = ""
+    advance = _advance_form(request, case_id, view, lang)
     heading = ui("inst_case_heading", lang).format(case=f"{case_id[:10]}…",
                                                     order=view["orderId"])
     return (f'<section class="case" id="{e(hid)}" aria-labelledby="{e(hid)}-h">'
             f'<h3 id="{e(hid)}-h">{e(heading)} {desk.stage(view["stage"], lang)}</h3>'
             f'<dl class="facts">{facts}</dl>'
-            f'<h4>{e(ui("inst_awaits", lang))}</h4>{todo}{grant}'
+            f'<h4>{e(ui("inst_awaits", lang))}</h4>{todo}{grant}{advance}'
             f'<p><a href="{e(link)}">{e(ui("inst_open_case", lang))}</a></p></section>')
+
+
+def _advance_form(request: Request, case_id: str, view: dict[str, Any], lang: str) -> str:
+    """The advance refund (Trade Assurance) when the order's contract provides for it: the
+    reason and the cap shown, the form once the seller has missed the delivery deadline of
+    the order in dispute. The amount is typed in the order's token (``desk.js`` turns it
+    into the integer the API takes); the service signs the institution's step."""
+    try:
+        terms = advance_terms(request.app.state.ctx.service, case_id)
+    except ServiceError:
+        return ""
+    if terms is None:
+        return ""
+    token = token_of(view)
+    fid = f"advance-{case_id}"
+    deadline = desk.when(terms.deadline.isoformat().replace("+00:00", "Z"))
+    head = f'<h4 id="{e(fid)}-h">{e(ui("inst_advance", lang))}</h4>'
+    order = terms.order
+    cap_words = ui("inst_advance_cap", lang).format(
+        cap=token.money(terms.cap), guarantee=token.money(order.guarantee),
+        advanced=token.money(order.advanced))
+    cap = f'<p class="advance-cap">{e(cap_words)}</p>'
+    if not terms.ready:
+        return (f'<section class="advance" aria-labelledby="{e(fid)}-h">{head}'
+                f'<p class="muted">{e(ui("inst_advance_not_yet", lang))} {deadline}</p>'
+                f'{cap}</section>')
+    reason = f'<p class="advance-reason">{e(ui("inst_advance_reason", lang))} {deadline}</p>'
+    if terms.cap <= 0:
+        return (f'<section class="advance" aria-labelledby="{e(fid)}-h">{head}{reason}{cap}'
+                f'<p class="muted">{e(ui("inst_advance_spent", lang))}</p></section>')
+    control = ('<input {id} type="text" inputmode="decimal" autocomplete="off" '
+               f'spellcheck="false" required data-decimals="{e(token.decimals or 0)}">')
+    hint = ui("inst_advance_hint", lang).format(decimals=token.decimals or 0,
+                                                cap=token.plain(terms.cap))
+    return (f'<section class="advance" aria-labelledby="{e(fid)}-h">{head}{reason}{cap}'
+            f'<form class="admin advance-form" id="{e(fid)}" '
+            f'data-path="cases/{e(case_id)}/advance-refund" '
+            f'data-done="{e(ui("inst_advance_done", lang))}" '
+            f'data-decimals-words="{e(token.words(ui("err_amount_decimals", lang)))}">'
+            + _field(fid, "amount", token.words(ui("inst_advance_amount", lang)), control,
+                     hint)
+            + f'<input type="hidden" name="token" value="{e(order.token)}">'
+            f'<button type="submit">{e(ui("inst_advance_button", lang))}</button>'
+            '<p class="result" role="status" aria-live="polite"></p></form></section>')
 
 
 def _messages(lang: str) -> dict[str, str]:
@@ -402,5 +489,7 @@ def institution_page(request: Request) -> HTMLResponse:
             f'<section id="register" aria-labelledby="register-h"><h2 id="register-h">'
             f'{e(ui("inst_register", lang))}</h2>{register_table}{_register_forms(lang)}'
             "</section>"
+            # actions.js first (both deferred, run in order): its exact amount parsing
+            + '<script src="/ui/static/actions.js" defer></script>'
             + desk.data_script("desk-data", {"messages": _messages(lang), "lang": lang}))
     return page(request, lang, title, body, viewer)

@@ -1,12 +1,13 @@
 """The case page's "Your receipts" section: the receipts this browser kept for the viewer.
 
 Every accepted step and upload answers with the institution's signed `receipt`
-(docs/log.md §7). ``static/receipts.js`` keeps each one in the browser's localStorage,
-keyed by the signed-in address and the case, and never sends it anywhere; this section
-lists them and downloads each as the file ``chainarb verify --receipts DIR`` reads (the
-same name and bytes ``evidence.receipts.save_receipt`` writes). Why in the browser: the
-receipt is the party's own evidence against the institution, so it must not live only on
-the institution's side.
+(docs/log.md §7); an evidence upload also answers `provenanceReceipts` (its provenance
+log's entries), kept and downloaded alike. ``static/receipts.js`` keeps each one in the
+browser's localStorage, keyed by the signed-in address and the case, and never sends it
+anywhere; this section lists them and downloads each as the file ``chainarb verify
+--receipts DIR`` reads (the same name and bytes ``evidence.receipts.save_receipt``
+writes). Why in the browser: the receipt is the party's own evidence against the
+institution, so it must not live only on the institution's side.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 from typing import Any
 
 from evidence.steps import STEPS
+from evidence.words import LOG_KINDS
 
 from .i18n import register, ui
 
@@ -56,7 +58,8 @@ def receipts_section(case_id: str, viewer: str, lang: str) -> str:
     arbitrate signed')."""
     data = {"caseId": case_id, "viewer": viewer, "lang": lang,
             "words": {k: v[lang] for k, v in WORDS.items()},
-            "steps": {s.action: s.done_en if lang == "en" else s.done_zh for s in STEPS}}
+            "steps": {s.action: s.done_en if lang == "en" else s.done_zh for s in STEPS},
+            "kinds": {k: en if lang == "en" else zh for k, (en, zh) in LOG_KINDS.items()}}
     blob = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
     return (f'<section id="receipts" aria-labelledby="receipts-h">'
             f'<h2 id="receipts-h">{_e(ui("rc_title", lang))}</h2>'

@@ -115,7 +115,8 @@ def timeline_section(items: list[dict[str, Any]], names: dict[str, Person], lang
     trs = []
     for i in items:
         if i["type"] == "step":
-            en, zh = timeline_label("ProceduralStep", i["action"])
+            en, zh = timeline_label("ProceduralStep", i["action"],
+                                    return_stage=bool(i.get("returnStage")))
             trs.append(
                 f'<tr class="step" data-action="{_e(i["action"])}" '
                 f'data-sequence="{_e(i["sequence"])}"><td>{_time(i["at"])}</td>'

@@ -148,7 +148,10 @@
   if (typeof module !== 'undefined' && module.exports) { module.exports = api; return; }
 
   // ---------------------------------------------------------------- the page ----------
-  var CASE = JSON.parse(document.getElementById('case-data').textContent);
+  var caseNode = document.getElementById('case-data');
+  // other pages (the institution's: desk.js) load it for its amount helpers alone
+  if (!caseNode) { root.chainarbActions = api; return; }
+  var CASE = JSON.parse(caseNode.textContent);
   var MSG = CASE.messages;
   var loadedAt = Date.now();
 
@@ -241,10 +244,15 @@
     return kept(await call('POST', prep.endpoint.replace(/^\//, ''), body), action);
   }
 
-  /** Keep the answer's receipt in this browser (receipts.js), before the page reloads. */
+  /** Keep the answer's receipt in this browser (receipts.js), before the page reloads,
+   * and those of the provenance entries it logged (an upload's `provenanceReceipts`). */
   async function kept(res, action) {
     if (res && res.receipt && root.chainarbReceipts) {
       await root.chainarbReceipts.keep(CASE.viewer, CASE.caseId, res.receipt, action);
+    }
+    var more = (res && Array.isArray(res.provenanceReceipts)) ? res.provenanceReceipts : [];
+    for (var i = 0; i < more.length && root.chainarbReceipts; i++) {
+      await root.chainarbReceipts.keep(CASE.viewer, CASE.caseId, more[i], '');
     }
     return res;
   }

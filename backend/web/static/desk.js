@@ -2,8 +2,10 @@
  *
  * What it does, and why in the page:
  * - admin forms (form.admin[data-path]): register a neutral or a court, give a court a
- *   case. Plain API calls through the pages' proxy (/ui/api/, the session cookie's token);
- *   no key signs them, so no wallet is asked.
+ *   case, release an advance refund (the institution's key signs that step, server-side).
+ *   Plain API calls through the pages' proxy (/ui/api/, the session cookie's token); no
+ *   wallet is asked. An amount (input[data-decimals]) is typed in the order's token and
+ *   sent as the integer in its smallest unit (actions.js's parseUnits, BigInt: exact).
  * - retry buttons (button[data-retry]): put a failed chain action back in the queue.
  * - the neutral's disclosure (form#disclosure): the page fills the Disclosure the service
  *   prepared (its typed data, in #desk-data) with what the neutral entered, the neutral's
@@ -23,7 +25,9 @@
   var loadedAt = Date.now();
   var serverNow = DATA.serverNow || Math.floor(loadedAt / 1000);
 
-  function DeskError(code, detail) { this.code = code; this.detail = detail || ''; }
+  function DeskError(code, detail, field) {
+    this.code = code; this.detail = detail || ''; this.field = field || null;
+  }
 
   function words(code) {
     return MSG['err_' + code] || MSG.err_unknown || code;
@@ -51,9 +55,18 @@
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.type === 'submit') { return; }
       var v = String(el.value || '').trim();
+      if (el.dataset && el.dataset.decimals !== undefined) { v = units(el, v); }
       if (v !== '' || el.required) { out[el.name] = v; }
     });
     return out;
+  }
+
+  /** A typed amount as the integer in the token's smallest unit; a DeskError naming the
+   * field (amount_required, amount_format, amount_decimals) when it is not one. */
+  function units(el, v) {
+    try {
+      return root.chainarbActions.parseUnits(v, Number(el.dataset.decimals)).toString();
+    } catch (e) { throw new DeskError(e.code || 'amount_format', '', el); }
   }
 
   function markInvalid(form) {
@@ -75,10 +88,17 @@
       var out = form.querySelector('.result');
       var button = form.querySelector('button[type=submit]');
       if (markInvalid(form)) { show(out, 'error', words('invalid_field')); return; }
+      var body;
+      try { body = fieldsOf(form); } catch (e) {
+        e.field.setAttribute('aria-invalid', 'true'); e.field.focus();
+        show(out, 'error', e.code === 'amount_decimals' && form.dataset.decimalsWords ?
+          form.dataset.decimalsWords : words(e.code));
+        return;
+      }
       button.disabled = true;
       show(out, 'pending', MSG.inst_working || '…');
       try {
-        await call('POST', form.dataset.path, fieldsOf(form));
+        await call('POST', form.dataset.path, body);
         show(out, 'ok', form.dataset.done);
         setTimeout(function () { location.reload(); }, 900);
       } catch (e) {

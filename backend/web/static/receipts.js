@@ -1,6 +1,7 @@
 /* chainarb: the receipts this browser keeps for the signed-in person (docs/portal/party.md).
  *
- * Every accepted step and upload answers with the institution's signed `receipt`; the
+ * Every accepted step and upload answers with the institution's signed `receipt` (an
+ * upload also with `provenanceReceipts`, one per provenance entry it logged); the
  * case page's script (actions.js) hands it to keep(), which stores it in localStorage
  * under the signed-in address and the case. It is never sent anywhere: it is the party's
  * own evidence. The "Your receipts" section lists them and downloads each as the file
@@ -71,7 +72,9 @@
   function what(d, h) {
     var entry = (h.receipt && h.receipt.entry) || {};
     if (h.action && d.steps[h.action]) { return d.steps[h.action]; }
-    return entry.kind === 'evidence' ? d.words.rc_evidence : d.words.rc_step;
+    if (entry.kind === 'evidence') { return d.words.rc_evidence; }
+    var kind = d.kinds[entry.kind];  // the log's kinds in words (evidence.words.LOG_KINDS)
+    return kind ? kind.charAt(0).toUpperCase() + kind.slice(1) : d.words.rc_step;
   }
 
   function cell(tr, text, title) {

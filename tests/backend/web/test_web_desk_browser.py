@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from tests.backend.web.web_world import (
     REPO,
     WEB_TESTS,
     WebWorld,
+    advance_case,
     case_steps,
     find_chromium,
     hash_of_typed,
@@ -181,3 +183,49 @@ def test_institution_and_neutrals_in_the_browser(world: WebWorld, tmp_path: Path
                  "desk-mediator-zh.png", "queue-arbitrator-zh.png", "award-refused-zh.png",
                  "award-editor-zh.png", "desk-arbitrator-en.png"):
         assert (shots / name).read_bytes()[:8] == PNG, name
+
+
+ADVANCE_ORDER = 72
+
+
+def test_the_advance_refund_from_the_institutions_page(world: WebWorld,
+                                                        tmp_path: Path) -> None:
+    """The admin releases an advance refund from the institution's page, in each language:
+    an amount finer than the token's smallest unit is refused in words before anything is
+    sent; a right one is recorded and the case page's timeline shows the step."""
+    keep = os.environ.get("CHAINARB_KEEP_SCREENSHOTS")
+    shots = REPO / "docs/portal/screenshots" if keep else tmp_path
+    case = advance_case(world, ADVANCE_ORDER)
+    time.sleep(max(world.port.read_order(ADVANCE_ORDER).delivery_deadline - time.time()
+                   + 1.1, 0))
+    form = f"#advance-{case}"
+    seen = {}
+    for lang, too_fine, amount, refused, done, step in (
+            ("zh-Hans", "12.3456789", "12.345678", "最多 6 位小数：tUSD 的最小单位是 0.000001。",
+             "已记录先行退款，托管合约向买方付款。",
+             "卖方逾期未交货，机构从卖方保证金向买方先行退款"),
+            ("en", "1.0000001", "50", "At most 6 decimals: tUSD's smallest unit is 0.000001.",
+             "Advance refund recorded; the escrow pays the buyer.",
+             "Advance refund paid to the buyer from the seller's guarantee")):
+        out = desk(world, "admin", lang, [
+            {"goto": f"/ui/institution?lang={lang}#case-{case}"},
+            {"fill": [f"{form}-amount", too_fine]},
+            {"press": f"{form} button[type=submit]"},
+            {"wait": f"{form} .result.error"},
+            {"text": f"{form} .result"},
+            {"attr": [f"{form}-amount", "aria-invalid"]},
+            {"fill": [f"{form}-amount", amount]},
+            {"shot": str(shots / f"advance-refund-{lang}.png")}, {"axe": True},
+            {"press": f"{form} button[type=submit]"},
+            {"wait": f"{form} .result.ok"},
+            {"text": f"{form} .result"},
+            {"load": True},
+            {"goto": f"/ui/cases/{case}?lang={lang}"},
+            {"text": "#timeline"},
+            {"shot": str(shots / f"advance-refund-timeline-{lang}.png")}, {"axe": True},
+        ])
+        assert out["reads"][:3] == [refused, "true", done], out["reads"]
+        assert step in out["reads"][3], out["reads"][3]
+        assert out["typed"] == []  # the institution's key signs it, server-side
+        seen[lang] = world.port.read_order(ADVANCE_ORDER).advanced
+    assert seen == {"zh-Hans": 12_345_678, "en": 62_345_678}

@@ -59,22 +59,32 @@ def test_the_page_keeps_lists_and_downloads_receipts(world: WebWorld, tmp_path: 
     assert out["otherKeys"] == [f"chainarb.receipts:{buyer}:{case.lower()}"]
     assert out["sent"] == []
     stored = out["stored"]
-    assert [s["action"] for s in stored] == ["evidence.submitted", "arbitration.agreed"]
+    # the upload's provenance entries (issue 15 item 3: `provenanceReceipts`) are kept too
+    prov = [s for s in stored if s["receipt"]["entry"]["kind"] == "provenance"]
+    main = [s for s in stored if s not in prov]
+    assert prov and all(s["action"] == "" for s in prov), stored
+    assert [s["action"] for s in main] == ["evidence.submitted", "arbitration.agreed"]
 
     # Listed: index, the step in words, local time; in Chinese too.
     institution = world.app.state.ctx.service.institution_address
-    log = [s["receipt"] for s in stored]
-    evidence = "Evidence submitted (salted commitment signed)"
-    assert out["afterEvidence"][0][:2] == [str(log[0]["index"]), evidence]
-    assert [r[:2] for r in out["rows"]] == [[str(log[0]["index"]), evidence],
-                                          [str(log[1]["index"]), "Agreement to arbitrate signed"]]
+    log = [s["receipt"] for s in main]
+    said = {"evidence.submitted": ("Evidence submitted (salted commitment signed)",
+                                   "提交证据（签署加盐承诺值）"),
+            "arbitration.agreed": ("Agreement to arbitrate signed", "签署仲裁协议"),
+            "": ("Provenance entry of an evidence item (signed by the institution)",
+                 "证据来源记录条目（机构签名）")}
+    by_index = sorted(stored, key=lambda s: int(s["receipt"]["index"]))
+    rows = [[str(s["receipt"]["index"]), said[s["action"]][0]] for s in by_index]
+    assert [r[:2] for r in out["rows"]] == rows
+    assert [r[:2] for r in out["afterEvidence"]] == [
+        r for r, s in zip(rows, by_index, strict=True) if s["action"] != "arbitration.agreed"]
     assert all(r[2] and "Z" not in r[2] for r in out["rows"])  # local, not the UTC string
     assert out["titleZh"] == "您的回执" and "法院可据此核对案件材料包" in out["whatZh"]
-    assert [r[1] for r in out["rowsZh"]] == ["提交证据（签署加盐承诺值）", "签署仲裁协议"]
+    assert [r[1] for r in out["rowsZh"]] == [said[s["action"]][1] for s in by_index]
 
     # The files: what save_receipt writes, named the same; each is the institution's.
     folder = tmp_path / "downloads"
-    assert len(out["downloaded"]) == 2
+    assert len(out["downloaded"]) == len(stored)
     again = tmp_path / "python"
     for s in stored:
         written = save_receipt(again, s["receipt"])
@@ -91,6 +101,7 @@ def test_the_page_keeps_lists_and_downloads_receipts(world: WebWorld, tmp_path: 
     # case's log section as a package carries it (signed checkpoint, inclusion proofs, the
     # range): the downloaded folder passes; a file altered after download is refused; a
     # package leaving out the agreement is caught, naming it.
+    held = [h for h in held if h.obj["entry"]["kind"] != "provenance"]  # records' own
     section, records = _package_log(world, case, out["typed"])
     case_b = bytes.fromhex(case[2:])
     problems, details = check_receipts(section, [institution], case_b, records, held)

@@ -86,6 +86,16 @@ def test_the_return_shipment_and_the_receipt_through_the_page(world: WebWorld,
     out_dir.mkdir(exist_ok=True)
     case = _to_return_pending(world)
     c, fake = world.clients, world.port
+    # the award's enforcement opened the return stage: the timeline says so, no payout
+    for lang, opened in (("en", "Return stage opened: the buyer ships the goods back"),
+                         ("zh-Hans", "退货阶段开始：买方退回货物")):
+        page = httpx.get(f"{world.base}/ui/cases/{case}?lang={lang}",
+                         cookies={"chainarb_session": world.token("buyer")}).text
+        start = page.index('<section id="timeline">')
+        timeline = page[start:page.index("</section>", start)]
+        row = timeline[timeline.index('data-action="enforcement.recorded"'):]
+        assert opened in row[:row.index("</tr>")], row[:400]
+        assert "Payout by the escrow" not in timeline and "已按裁决付款" not in timeline
     # the seller has nothing to do yet; the buyer has the shipment form
     look = page_act(world, case, "seller", "en", "none", out_dir / "return-seller-wait.png")
     assert "return_shipment" not in look["forms"], look

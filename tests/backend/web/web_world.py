@@ -115,6 +115,44 @@ def token_case(world: WebWorld, order_id: int, token: str, meta: TokenMeta | Non
     return case_id
 
 
+ADVANCE_RULES = "chainarb-rules-1-advance-refund-1"  # rules that provide for advances
+
+
+def advance_case(world: WebWorld, order_id: int, deliver_within: int = 4) -> str:
+    """An order opened at checkout under a contract of sale whose rules provide for an
+    advance refund, bound to its case and frozen; the seller must deliver within
+    ``deliver_within`` seconds (real time: the pages' clock runs), and the offer expires a
+    second before (a contract's offer expires before its delivery deadline)."""
+    from evidence.marketplace import MarketplaceClient, contract_of_sale
+    from evidence.records import Domain
+
+    buyer, seller = world.clients["buyer"], world.clients["seller"]
+    now = int(world.clock().timestamp())
+    contract = contract_of_sale(
+        buyer=buyer.address, seller=seller.address, institution=world.port.institution_address,
+        token=TOKEN, amount=AMOUNT, goods="LED panel 60x60 cm / LED 面板 60x60 厘米",
+        quantity=24, delivery_terms="DAP Hamburg (Incoterms 2020)",
+        delivery_deadline=now + deliver_within, offer_expires_at=now + deliver_within - 1,
+        offer_id=order_id.to_bytes(32, "big"), rules_version=ADVANCE_RULES)
+    with httpx.Client(base_url=world.base, timeout=30) as http:
+        market = MarketplaceClient(client=http)
+        domain = Domain.from_json_obj(http.get("/eip712-domain").json())
+        signatures = [contract.sign(bytes(key(w).key), domain).signatures[0]
+                      for w in ("buyer", "seller")]
+        market.propose(contract, signatures)
+        digest = "0x" + contract.digest(domain).hex()
+        world.port.add_order(OrderInfo(
+            order_id=order_id, buyer=buyer.address, seller=seller.address, amount=AMOUNT,
+            token=TOKEN, institution=world.port.institution_address, status="Paid",
+            case_id="0x" + "00" * 32, guarantee=GUARANTEE,
+            delivery_deadline=contract.delivery_deadline,
+            rules_hash="0x" + contract.rules_hash.hex(), contract_hash=digest))
+        case_id = str(market.bind(digest)["caseId"])
+    world.port.party_raises_dispute(order_id, case_id)
+    world.app.state.ctx.service.executor.run(case_id)
+    return case_id
+
+
 def declare_profile(world: WebWorld, who: str, name: str, name_zh: str, **more: Any
                     ) -> httpx.Response:
     """``who`` signs a Profile with their key and sends it through /ui/api/profile."""
