@@ -128,9 +128,9 @@ ERROR_CODES = MappingProxyType({
     "no_chain": _E(503, "the service has no chain for the pages' relay to forward to"),
     "no_checkpoint_yet": _E(404, "the log has no signed checkpoint yet (one is signed at the "
                                  "next anchoring round)"),
-    "not_a_return_award": _E(422, "an award with a fallback (a ReturnAward) that is no return "
-                                  "award: its refund gives the buyer nothing, or its fallback "
-                                  "equals the refund"),
+    "not_a_return_award": _E(422, "an award or offer with a fallback (a ReturnAward or "
+                                  "ReturnSettlement) that is no return and refund: its refund "
+                                  "gives the buyer nothing, or its fallback equals the refund"),
     "not_anchored_yet": _E(409, "the package waits for records to be anchored, or no anchored "
                                 "log checkpoint covers the entry yet: retry later"),
     "not_found": _E(404, "no such case, step, item, court, judicial package or route"),

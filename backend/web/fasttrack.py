@@ -12,13 +12,14 @@ sees the allocation and the report's hash only.
 from __future__ import annotations
 
 import html
-import json
 from typing import Any
 
 from fastapi import Request
 
 from backend.services import documents
 from backend.services.errors import ServiceError
+from backend.services.step_store import MAX_INLINE_DOCUMENT_CHARS
+from evidence import safejson
 
 from .i18n import UI, register, text, ui
 from .money import money
@@ -74,7 +75,8 @@ def _report(request: Request, case_id: str, viewer: str) -> tuple[int, dict[str,
         seq = docs[-1]["sequence"]
         _meta, content = documents.read_document(ctx.service, get_evidence(request, ctx),
                                                  case_id, seq, viewer)
-        report = json.loads(content)
+        report = safejson.loads(content, what="the fast-track proposal's report",
+                                max_bytes=MAX_INLINE_DOCUMENT_CHARS)
     except (ServiceError, ValueError):
         return None
     return (seq, report) if isinstance(report, dict) else None
