@@ -396,6 +396,20 @@ def _pg_drop(url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def stop_server(proc: subprocess.Popen[bytes], work: Path, postgres_url: str,
+                pg_db: str | None) -> None:
+    """Stop a benchmark's server (SIGTERM, then kill after 30 s) and remove its files and its
+    PostgreSQL database: the one teardown every benchmark here shares."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    shutil.rmtree(work, ignore_errors=True)
+    if pg_db is not None:
+        _pg_drop(postgres_url, pg_db)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -503,14 +517,7 @@ def main() -> None:
         phases, paced, reads = asyncio.run(bench(base, seed, sizes, per_client, seconds,
                                                  proc.pid))
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(work, ignore_errors=True)
-        if pg_db is not None:
-            _pg_drop(args.postgres_url, pg_db)
+        stop_server(proc, work, args.postgres_url, pg_db)
     print(f"{'clients':>8} {'accepted':>9} {'refused':>8} {'seconds':>8} {'actions/s':>10} "
           f"{'p50 ms':>8} {'p99 ms':>8} {'server CPU ms/action':>21}")
     for ph in phases:

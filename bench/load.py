@@ -29,8 +29,6 @@ import argparse
 import asyncio
 import os
 import random
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -278,14 +276,7 @@ def main() -> None:
         stats, secs = asyncio.run(load_phase(base, parties, args.seconds, seed))
         rss1 = server_rss_kib(proc.pid)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(work, ignore_errors=True)
-        if pg_db is not None:
-            api._pg_drop(args.postgres_url, pg_db)
+        api.stop_server(proc, work, args.postgres_url, pg_db)
     print(f"{'endpoint class':<18} {'requests':>9} {'errors':>7} {'p50 ms':>9} {'p99 ms':>9}")
     for cls, _ in MIX:
         xs = stats.latencies.get(cls, [])

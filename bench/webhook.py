@@ -227,14 +227,7 @@ def run_one(label: str, pythonpath: Path, args: argparse.Namespace, profile: str
             spy.wait(timeout=60)
         return phase
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(work, ignore_errors=True)
-        if pg_db is not None:
-            api._pg_drop(args.postgres_url, pg_db)
+        api.stop_server(proc, work, args.postgres_url, pg_db)
 
 
 def _extract(ref: str, into: Path) -> None:
