@@ -13,7 +13,9 @@ on SQLite, as at 50 clients over HTTP), then ``--reads`` case views one after th
 Process CPU (user + system, ``os.times``) per offer and per read; ``--profile FILE`` writes a
 cProfile (on the process CPU clock, not wall time) of the offer phase (the service's
 thread-pool trips then run inline on the event loop, so use it with ``--concurrency 1``)
-and of the read phase in FILE.reads. Last line: ``inprocess_cpu_ms_per_offer=<ms>``.
+and of the read phase in FILE.reads. ``--stages`` prints the thread CPU each stage of the
+step path took per offer (``bench/stages.py``: no profiler, so the figures are the code's
+own) and of the case view per read. Last line: ``inprocess_cpu_ms_per_offer=<ms>``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import api
+from stages import StageClock
 
 
 async def call(app: Any, method: str, path: str, token: str, body: Any = None
@@ -67,7 +70,8 @@ async def call(app: Any, method: str, path: str, token: str, body: Any = None
     return out["status"], b"".join(out["body"])
 
 
-async def run(args: argparse.Namespace, work: Path) -> tuple[float, float, int, int, float]:
+async def run(args: argparse.Namespace, work: Path, clock: StageClock | None = None
+              ) -> tuple[float, float, int, int, float]:
     import httpx
 
     seed = os.urandom(4).hex()
@@ -107,6 +111,8 @@ async def run(args: argparse.Namespace, work: Path) -> tuple[float, float, int, 
                 return fn(*a)
 
             setattr(routes, "run_in_threadpool", inline)  # noqa: B010 - a module seam
+        if clock is not None:
+            clock.reset()  # the setup's steps are not the offers
         t0 = os.times()
         if profile is not None:
             profile.enable()
@@ -118,6 +124,9 @@ async def run(args: argparse.Namespace, work: Path) -> tuple[float, float, int, 
         offer_cpu = (t1.user - t0.user) + (t1.system - t0.system)
         offers = len(queue)
         system_share = (t1.system - t0.system) / offer_cpu if offer_cpu else 0.0
+        if clock is not None:
+            print("\n".join(clock.report(len(queue), "offer")))
+            clock.reset()
 
         reads = 0
         read_profile = cProfile.Profile(time.process_time) if args.profile else None
@@ -133,6 +142,8 @@ async def run(args: argparse.Namespace, work: Path) -> tuple[float, float, int, 
             read_profile.disable()
             read_profile.dump_stats(args.profile + ".reads")
         read_cpu = time.process_time() - cpu0
+        if clock is not None:
+            print("\n".join(clock.report(reads, "read")))
     return 1000 * offer_cpu / offers, 1000 * read_cpu / max(1, reads), offers, bad, system_share
 
 
@@ -149,7 +160,14 @@ def main() -> None:
         help="a local PostgreSQL server (the bench creates and drops its own database)")
     ap.add_argument("--profile", default="",
                     help="write a cProfile of the offers here (of the reads in FILE.reads)")
+    ap.add_argument("--stages", action="store_true",
+                    help="print the thread CPU of each stage of the step path per offer "
+                         "(bench/stages.py) and of the case view per read")
     args = ap.parse_args()
+    clock = None
+    if args.stages:
+        clock = StageClock()
+        clock.install()
     args.concurrency = max(1, min(args.concurrency, args.cases))
     work = Path(tempfile.mkdtemp(prefix="chainarb-bench-inprocess-"))
     pg_db = f"chainarb_bench_{os.urandom(4).hex()}" if args.database == "postgres" else None
@@ -157,7 +175,7 @@ def main() -> None:
     if pg_db is not None:
         os.environ["BENCH_API_DB"] = api._pg_create(args.postgres_url, pg_db)
     try:
-        per_offer, per_read, offers, bad, system = asyncio.run(run(args, work))
+        per_offer, per_read, offers, bad, system = asyncio.run(run(args, work, clock))
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if pg_db is not None:

@@ -41,3 +41,22 @@ def test_bench_inprocess_prints_its_figures() -> None:
                         "refused or failed: 0"), lines[0]
     assert re.fullmatch(r"inprocess_cpu_ms_per_read=\d+\.\d{2}", lines[-2]), lines[-2]
     assert re.fullmatch(r"inprocess_cpu_ms_per_offer=\d+\.\d{2}", lines[-1]), lines[-1]
+
+
+@pytest.mark.slow
+def test_bench_inprocess_stages_time_every_stage_of_the_offer() -> None:
+    """--stages: each stage of the step path named in bench/stages.py was found and timed
+    once per offer (a stage the code no longer has would be listed as not found)."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "inprocess.py"), "--cases", "2",
+                           "--offers", "3", "--reads", "4", "--stages"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert "not found" not in out, out
+    offer_part = out.split("per read (")[0]
+    rows = dict(re.findall(r"^  (\S+)\s+(\d+) +\d+\.\d{3} +\d+\.\d{3}$", offer_part, re.M))
+    for stage in ("StepPipeline.submit", "StepPipeline.prestore", "LocalBlockstore.put",
+                  "StepTransactions.commit", "StepStore.insert", "Session.commit",
+                  "LogService.receipt"):
+        assert rows.get(stage) == "6", (stage, rows)
+    assert re.search(r"^  views\.case_view_json\s+4 ", out, re.M), out
