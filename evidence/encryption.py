@@ -21,6 +21,21 @@ Theory of operation (the byte layouts are normative in docs/evidence.md, "Encryp
   the court - is added. Recipient model: X25519 keys (ECIES: ephemeral X25519, HKDF-SHA256,
   AES-256-GCM). A recipient may derive its X25519 key from a deterministic wallet
   signature (`x25519_key_from_signature`) so that a MetaMask user needs no extra secret.
+* **Reusing an ephemeral key** (`EphemeralWrapper`, the service's own wraps): a sender
+  may make several stanzas for one recipient with one ephemeral key, for a bounded count
+  and time. The stanza format does not change (readers cannot tell, and need not). Why
+  the zero nonce stays safe: `kek = HKDF(shared, salt = E ‖ R, info = label ‖
+  header_hash)`, so with `E` and `R` fixed a `kek` repeats only if the header hash does.
+  Every header carries 8 random bytes (the nonce prefix) and the HMAC-SHA256 commitment
+  to a fresh random 32-byte data key, so two containers' header hashes differ unless
+  SHA-256 or that HMAC collides; and a key is wrapped only against a header it opens
+  (`payload_key` checks the commitment first), so one `kek` can only ever seal the one
+  data key of its container: the same (key, nonce) never seals two plaintexts. Someone
+  holding the reused ephemeral private key can open the stanzas made with it, which is
+  what the recipient's private key opens anyway; the wrapper lives in the process that
+  holds that private key (the service), so nothing is exposed that was not. Stanzas made
+  with one `E` show they were made by one process within its bound; the rows that hold
+  them carry their times already.
 * Memory is constant: two chunk buffers for look-ahead (to know which chunk is final).
   A failed decryption never hands out unauthenticated plaintext; `decrypt_file` writes to a
   temporary file and renames it only after the final chunk authenticated.
@@ -35,6 +50,8 @@ import os
 import secrets
 import struct
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -69,11 +86,13 @@ __all__ = [
     "EncryptResult",
     "EncryptedItem",
     "Encryptor",
+    "EphemeralWrapper",
     "Header",
     "KeyWraps",
     "Readable",
     "decrypt_file",
     "decrypt_stream",
+    "encrypt_bytes",
     "encrypt_file",
     "encrypt_stream",
     "generate_data_key",
@@ -108,7 +127,7 @@ MAX_KEYWRAPS_JSON = 1 << 20  # 64 stanzas of a few hundred bytes each, with room
 _COMMIT_LABEL = b"chainarb.enc.v1.commit"
 _PAYLOAD_LABEL = b"chainarb.enc.v1.payload"
 _WRAP_INFO = b"chainarb.keywrap.v1"
-_WRAP_NONCE = bytes(12)  # safe: every wrap key is fresh (new ephemeral key per wrap)
+_WRAP_NONCE = bytes(12)  # safe: every wrap key is used once (see "Reusing an ephemeral key")
 _SIGKEY_SALT = b"chainarb.x25519-from-signature.v1"
 
 
@@ -483,6 +502,27 @@ def encrypt_stream(
     return EncryptResult(header, hasher.digest(), size, out)
 
 
+def encrypt_bytes(
+    data: bytes, data_key: bytes, chunk_size: int = DEFAULT_CHUNK_SIZE, *,
+    nonce_prefix: bytes | None = None,
+) -> tuple[Header, bytes]:
+    """The container of bytes already in memory: the same bytes as `encrypt_stream` over
+    them (same key and nonce prefix), without its stream, buffers and generator, which
+    cost more than sealing a step's few-KiB bundle. Returns the header and the container."""
+    enc = Encryptor(data_key, chunk_size, nonce_prefix=nonce_prefix)
+    view = memoryview(data)
+    n = len(view)
+    pieces = [enc.header_bytes]
+    start = 0
+    while True:  # every chunk full but the last, which holds 1..chunk_size (0: empty file)
+        end = start + chunk_size
+        final = end >= n
+        pieces.append(enc.seal(view[start:end], final))
+        if final:
+            return enc.header, b"".join(pieces)
+        start = end
+
+
 def decrypt_stream(src: Readable, dst: BinaryIO, data_key: bytes) -> DecryptResult:
     """Decrypt into `dst`. On error `dst` holds partial authentic plaintext: discard it."""
     hasher = hashlib.sha256()
@@ -565,6 +605,57 @@ def wrap_key(
         raise FormatError("recipient key is a low-order X25519 point; refuse it") from None
     kek = _wrap_key_for(shared, eph_pub, rcpt_pub, header_hash)
     return rcpt_pub + eph_pub + AESGCM(kek).encrypt(_WRAP_NONCE, bytes(data_key), header_hash)
+
+
+class EphemeralWrapper:
+    """Makes stanzas for one recipient, reusing an ephemeral key (and its X25519 shared
+    secret, the costly part of a wrap) for at most ``max_uses`` stanzas and ``max_age``
+    seconds; then a fresh one. Safe only as argued in the module docstring ("Reusing an
+    ephemeral key"): use it where the recipient's private key lives (the service's own
+    wraps), and only through `wrap`, which refuses a key that does not open its header.
+    Thread-safe."""
+
+    def __init__(self, recipient: X25519PublicKey | bytes, *, max_uses: int = 1000,
+                 max_age: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        if max_uses < 1 or max_age <= 0:
+            raise ValueError("max_uses must be at least 1 and max_age positive")
+        self.recipient = public_key_bytes(recipient)
+        self._recipient_key = X25519PublicKey.from_public_bytes(self.recipient)
+        self.max_uses, self.max_age, self._clock = max_uses, max_age, clock
+        self._lock = threading.Lock()
+        self._current: tuple[bytes, bytes] | None = None  # (ephemeral public, shared)
+        self._uses = 0
+        self._expires = 0.0
+
+    def _ephemeral(self) -> tuple[bytes, bytes]:
+        with self._lock:
+            now = self._clock()
+            if self._current is None or self._uses >= self.max_uses or now >= self._expires:
+                eph = X25519PrivateKey.generate()
+                try:
+                    shared = eph.exchange(self._recipient_key)
+                except ValueError:
+                    raise FormatError("recipient key is a low-order X25519 point; "
+                                      "refuse it") from None
+                self._current = (eph.public_key().public_bytes_raw(), shared)
+                self._uses, self._expires = 0, now + self.max_age
+            self._uses += 1
+            return self._current
+
+    def stanza(self, data_key: bytes, header: Header) -> tuple[bytes, bytes]:
+        """The header's hash and this recipient's stanza for ``data_key``, which must open
+        ``header`` (checked: the argument for reuse needs one key per header)."""
+        header.payload_key(data_key)
+        header_hash = header.hash
+        eph_pub, shared = self._ephemeral()
+        kek = _wrap_key_for(shared, eph_pub, self.recipient, header_hash)
+        return header_hash, self.recipient + eph_pub + AESGCM(kek).encrypt(
+            _WRAP_NONCE, bytes(data_key), header_hash)
+
+    def wrap(self, data_key: bytes, header: Header) -> KeyWraps:
+        """`KeyWraps.create(data_key, header, [recipient])`, the ephemeral key reused."""
+        header_hash, stanza = self.stanza(data_key, header)
+        return KeyWraps(header_hash, (stanza,))
 
 
 def unwrap_key(

@@ -34,7 +34,13 @@ from sqlmodel import Session, col, or_, select
 
 from backend.db import begin_exclusive
 from backend.db.service_models import StepDetail
-from evidence.encryption import HEADER_SIZE, Header, KeyWraps, public_key_bytes
+from evidence.encryption import (
+    HEADER_SIZE,
+    EphemeralWrapper,
+    Header,
+    KeyWraps,
+    public_key_bytes,
+)
 from evidence.errors import EvidenceError
 from evidence.ipfs import Blockstore, cat
 
@@ -67,6 +73,14 @@ class ServiceKey:
 
     private: X25519PrivateKey = field(repr=False)
     public: bytes
+    # the wraps' ephemeral key, reused for a bounded count and time: an X25519 key
+    # generation and exchange were two thirds of a wrap's CPU (evidence.encryption,
+    # "Reusing an ephemeral key", says why that is safe here: this process holds
+    # ``private`` anyway)
+    _wrapper: EphemeralWrapper = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_wrapper", EphemeralWrapper(self.public))
 
     @classmethod
     def from_institution_key(cls, institution_key: str) -> ServiceKey:
@@ -79,7 +93,7 @@ class ServiceKey:
     def wrap(self, data_key: bytes, header: Header) -> str:
         """``KeyWraps`` JSON of ``data_key`` for this key. ``header``: the container's
         header (``encrypt_stream``'s result); a key that does not open it is refused."""
-        return KeyWraps.create(data_key, header, [self.public]).to_json().decode()
+        return self._wrapper.wrap(data_key, header).to_json().decode()
 
     def unwrap(self, keywraps: str | bytes) -> bytes:
         """The data key in ``keywraps``; ``NotARecipient`` if this key has no wrap there,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from backend.db.rows import insert_row
 from backend.db.service_models import OfferSignature, StepDetail
 from backend.log.store import Appended
 from backend.worker.anchoring import enqueue_and_log
-from evidence.encryption import Header, encrypt_stream, generate_data_key
+from evidence.encryption import Header, encrypt_bytes, generate_data_key
 from evidence.ipfs import Blockstore, add_bytes_text
 from evidence.records import (
     Award,
@@ -225,11 +224,8 @@ class StepStore:
         and the container's header (None when stored plain), which a key wrap binds."""
         header: Header | None = None
         if data_key is not None:
-            out = io.BytesIO()
-            # small chunks: a step bundle is a few KiB, and each chunk size is a buffer
-            header = encrypt_stream(io.BytesIO(data), out, data_key,
-                                    chunk_size=BUNDLE_CHUNK_SIZE, hash_in_thread=False).header
-            data = out.getvalue()
+            # small chunks: a step bundle is a few KiB; the bytes are encrypt_stream's
+            header, data = encrypt_bytes(data, data_key, chunk_size=BUNDLE_CHUNK_SIZE)
         return add_bytes_text(data, cid_version=1, blockstore=self.blockstore), header
 
     def put_bundle(self, bundle: bytes, confidential: bool) -> tuple[str, str | None]:
