@@ -1154,7 +1154,12 @@ def _parse_json(data: bytes | str) -> Any:
 
 def canonical_json(obj: Any) -> bytes:
     """Sorted keys, no whitespace, UTF-8 (no \\u escapes beyond JSON's required ones)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL.encode(obj).encode()
+
+
+# what ``json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` builds
+# on every call, built once (an encoder keeps no state between calls)
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from evidence.log.caseindex import index_of, index_tree
 from evidence.log.checkpoint import Checkpoint
 from evidence.log.entry import LogEntry as EncodedEntry
 from evidence.log.note import Note, NoteSigner
-from evidence.log.receipt import issue_receipt
+from evidence.log.receipt import issue_receipt_json
 
 from .caseindex import heads_at
 from .store import Appended, open_log
@@ -93,8 +93,9 @@ class LogService:
 
     def receipt(self, appended: Appended) -> dict[str, Any]:
         """The signed receipt of an entry the caller's committed transaction appended."""
-        return issue_receipt(origin=self.origin, index=appended.index, entry=appended.entry,
-                             accepted_at=appended.accepted_at, signer=self.signer).to_json()
+        return issue_receipt_json(origin=self.origin, index=appended.index,
+                                  entry=appended.entry, accepted_at=appended.accepted_at,
+                                  signer=self.signer)
 
     # -- checkpoints --------------------------------------------------------------------
 

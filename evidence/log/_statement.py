@@ -24,6 +24,7 @@ from evidence.records import canonical_json, checksum_address, recover_signer
 _HEX32 = re.compile(r"0x[0-9a-f]{64}\Z")
 _HEX_SIG = re.compile(r"0x[0-9a-f]{130}\Z")
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
+TIME_TEXT = _TIME  # the form ``parse_time`` reads (``iso_time`` writes it from year 1000)
 
 
 def iso_time(when: datetime) -> str:
