@@ -134,7 +134,11 @@ class LocalBlockstore:
             except CorruptBlockError:
                 pass  # overwrite a damaged copy with the good bytes
         if shard not in self._made_dirs:
-            os.makedirs(directory, exist_ok=True)
+            try:  # what Path.mkdir(exist_ok=True) does, without pathlib
+                os.mkdir(directory)
+            except OSError:
+                if not os.path.isdir(directory):
+                    raise
             self._made_dirs.add(shard)
         fd, tmp = _create_temporary(directory)
         try:
