@@ -1310,7 +1310,13 @@ class SignedRecord:
         }
 
     def to_json(self) -> bytes:
-        """Canonical JSON bytes (docs/evidence.md, "Canonical JSON")."""
+        """Canonical JSON bytes (docs/evidence.md, "Canonical JSON"); encoded once per
+        record (it is immutable), since a step's bundle embeds it before and under the
+        lock."""
+        return self._canonical_json
+
+    @cached_property
+    def _canonical_json(self) -> bytes:
         return canonical_json(self.to_json_obj())
 
     @classmethod
