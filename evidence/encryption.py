@@ -181,7 +181,7 @@ class Header:
         if len(prefix) != 8:
             raise FormatError(f"nonce prefix: expected 8 bytes, found {len(prefix)}")
         fixed = cls._prefix(chunk_size, prefix)
-        commitment = hmac.new(data_key, _COMMIT_LABEL + fixed, hashlib.sha256).digest()
+        commitment = hmac.digest(data_key, _COMMIT_LABEL + fixed, "sha256")
         return cls(chunk_size, prefix, commitment)
 
     def to_bytes(self) -> bytes:
@@ -223,13 +223,13 @@ class Header:
         """Check the key commitment, then derive the AES key for the chunks."""
         _check_data_key(data_key)
         fixed = self._prefix(self.chunk_size, self.nonce_prefix)
-        expected = hmac.new(data_key, _COMMIT_LABEL + fixed, hashlib.sha256).digest()
+        expected = hmac.digest(data_key, _COMMIT_LABEL + fixed, "sha256")
         if not hmac.compare_digest(expected, self.key_commitment):
             raise DecryptionError(
                 "wrong data key: it does not match the container's key commitment "
                 "(a key for another item, or the header was changed)"
             )
-        return hmac.new(data_key, _PAYLOAD_LABEL + fixed, hashlib.sha256).digest()
+        return hmac.digest(data_key, _PAYLOAD_LABEL + fixed, "sha256")
 
 
 def _aad(header_hash: bytes, index: int, final: bool) -> bytes:

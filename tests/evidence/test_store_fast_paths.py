@@ -206,3 +206,12 @@ def test_blockstore_puts_of_one_block_from_threads(tmp_path: Path) -> None:
     assert len(set(cids)) == 1 and store.get(cids[0]) == data
     assert [p.name for p in store.path_of(cids[0]).parent.iterdir()] == \
         [store.path_of(cids[0]).name]
+
+
+def test_encrypt_bytes_gives_the_literal_vector() -> None:
+    from tests.evidence.test_encryption import VECTOR_CONTAINER, VECTOR_PLAINTEXT
+
+    header, container = encrypt_bytes(VECTOR_PLAINTEXT, bytes(range(32)), 16,
+                                      nonce_prefix=bytes(range(8)))
+    assert container == VECTOR_CONTAINER
+    assert header.to_bytes() == VECTOR_CONTAINER[:54]
