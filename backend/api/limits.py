@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from evidence import safejson
 
-__all__ = ["DEFAULT_MAX_JSON_BYTES", "JsonBodyLimit", "parsed_as_json"]
+__all__ = ["DEFAULT_MAX_JSON_BYTES", "JsonBodyLimit", "parsed_as_json", "shallow"]
 
 DEFAULT_MAX_JSON_BYTES = 16 * 1024 * 1024
 _SCAN_IN_THREAD = 256 * 1024  # a larger body is pre-scanned off the event loop
@@ -144,7 +144,16 @@ class JsonBodyLimit:
         await self.app(scope, replay, send)
 
     def _check(self, body: bytes) -> None:
+        if len(body) <= self.max_bytes and shallow(body):
+            return
         safejson.check_bounds(body, what="request body", max_bytes=self.max_bytes)
+
+
+def shallow(body: bytes) -> bool:
+    """Whether ``body`` cannot nest deeper than ``safejson.MAX_DEPTH``: it has no more
+    opening brackets than that in all (strings included, so never fewer than the scan
+    counts). Two C-speed counts instead of the scan (28 us for a signed step's ~1 KB)."""
+    return body.count(b"[") + body.count(b"{") <= safejson.MAX_DEPTH
 
     async def _refuse(self, send: Send) -> None:
         await self._answer(send, 413, "body_too_large",
