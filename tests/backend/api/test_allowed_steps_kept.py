@@ -74,8 +74,8 @@ def test_the_admins_are_part_of_the_key() -> None:
     plain = _Service(clock=moment, admins=frozenset())
     admin = _Service(clock=moment, admins=frozenset({h.STRANGER}))
     first = views._allowed(plain, case, h.STRANGER)  # type: ignore[arg-type]
-    assert views._allowed(admin, case, h.STRANGER) == \
-        views._allowed_now(admin, case, h.STRANGER, moment)  # type: ignore[arg-type]
+    expected = views._allowed_now(admin, case, h.STRANGER, moment)  # type: ignore[arg-type]
+    assert views._allowed(admin, case, h.STRANGER) == expected  # type: ignore[arg-type]
     assert views._allowed(plain, case, h.STRANGER) == first  # type: ignore[arg-type]
 
 
