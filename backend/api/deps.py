@@ -12,7 +12,7 @@ from backend.services.fields import MAX_DB_ID
 
 from .context import AppContext
 
-__all__ = ["AdminUser", "Ctx", "CurrentUser", "DbId", "Token"]
+__all__ = ["AdminUser", "Ctx", "CurrentUser", "DbId", "Token", "context_of"]
 
 # A database id or step sequence in a path: a 64-bit signed INTEGER in SQLite and
 # PostgreSQL, so anything outside [0, 2**63 - 1] is 422 ``invalid_field`` naming it, not an
@@ -23,9 +23,15 @@ DbId = Annotated[int, Path(ge=0, le=MAX_DB_ID)]
 # The dependencies that do no I/O are ``async``: FastAPI runs a sync dependency in the
 # thread pool, a hop that cost more than the work.
 
-async def get_ctx(request: Request) -> AppContext:
-    ctx: AppContext = request.app.state.ctx  # put there by create_app
+def context_of(request: Request) -> AppContext:
+    """The app's context (put there by create_app); what ``Ctx`` gives, without a
+    dependency to solve (the hot routes call it)."""
+    ctx: AppContext = request.app.state.ctx
     return ctx
+
+
+async def get_ctx(request: Request) -> AppContext:
+    return context_of(request)
 
 
 Ctx = Annotated[AppContext, Depends(get_ctx)]
@@ -54,7 +60,7 @@ async def current_user(request: Request, authorization: Authorization = None) ->
     through ``Token`` and ``Ctx``: each sub-dependency cost every request FastAPI's
     solving of it (the same header parameter, so the same OpenAPI and the same 401)."""
     token = _bearer(authorization)
-    ctx: AppContext = request.app.state.ctx
+    ctx = context_of(request)
     now = ctx.clock()
     user = ctx.auth_cache.cached(token, now)
     if user is None:
