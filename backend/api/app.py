@@ -59,11 +59,9 @@ from evidence.errors import (
 from evidence.ipfs import Blockstore
 
 from .context import AppContext
+from .edge import ApiEdge
 from .errors import validation_error
-from .headers import SecurityHeaders
-from .limits import JsonBodyLimit
 from .outages import register as register_outage_handlers
-from .request_id import RequestIdMiddleware
 from .routes import (
     admin,
     auth,
@@ -311,9 +309,9 @@ def create_app(
         docs_url=None, redoc_url=None,  # served offline by backend/web/apidocs.py
     )
     app.state.ctx = ctx
-    app.add_middleware(JsonBodyLimit)
-    app.add_middleware(RequestIdMiddleware)  # outside the body bounds: their refusals carry it
-    app.add_middleware(SecurityHeaders)  # outermost: every response, errors included
+    # security headers (outermost: every response, errors included), the request id, then
+    # the body bounds (their refusals carry both): one layer (edge.py)
+    app.add_middleware(ApiEdge)
     # The decorator form: Starlette types add_exception_handler for handlers of Exception.
     app.exception_handler(RequestValidationError)(validation_error)
     # a browser's unknown page under /ui gets a page in words; the rest the JSON body

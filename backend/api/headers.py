@@ -1,7 +1,7 @@
 """Response headers that keep a browser from running what the service serves.
 
-One place (``SecurityHeaders``, an ASGI middleware in front of every route) decides them,
-so no route can forget (docs/evidence-upload.md, "Serving content"):
+One place (``secure``, applied by the API's edge, ``edge.ApiEdge``, in front of every
+route) decides them, so no route can forget (docs/evidence-upload.md, "Serving content"):
 
 * every response: ``X-Content-Type-Options: nosniff`` (a browser never guesses a type
   other than the one declared), ``Referrer-Policy: no-referrer`` (case URLs stay out of
@@ -25,15 +25,12 @@ so no route can forget (docs/evidence-upload.md, "Serving content"):
 from __future__ import annotations
 
 import re
-import secrets
 import unicodedata
 import urllib.parse
-from typing import Any
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["DOWNLOAD_CSP", "SecurityHeaders", "attachment", "docs_csp", "page_csp"]
+__all__ = ["DOWNLOAD_CSP", "attachment", "docs_csp", "page_csp", "secure"]
 
 DOWNLOAD_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
@@ -94,28 +91,37 @@ def _fold(text: str) -> str:
                    for ch in folded)
 
 
-class SecurityHeaders:
-    """ASGI middleware: gives each HTTP request a CSP nonce (``scope["state"]``) and each
-    response the headers above. Pure ASGI so streamed bodies pass through untouched."""
+# The headers ``_apply`` sets on every response, as they go on the wire.
+_ALWAYS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+           (b"x-frame-options", b"DENY"), (b"cross-origin-resource-policy", b"same-origin"))
+_SET_HERE = frozenset({k for k, _ in _ALWAYS} | {b"content-security-policy",
+                                                 b"content-disposition"})
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+def secure(headers: list[tuple[bytes, bytes]], path: str, nonce: str) -> None:
+    """Add the headers above to a response's raw header list (in place), exactly as
+    ``_apply`` does through ``MutableHeaders``, without its per-header scans when the
+    response set none of them (nearly always); else ``_apply`` itself."""
+    ctype_raw: bytes | None = None
+    for key, value in headers:
+        if key in _SET_HERE:
+            _apply(MutableHeaders(raw=headers), path, nonce)
             return
-        nonce = secrets.token_urlsafe(18)
-        state: dict[str, Any] = scope.setdefault("state", {})
-        state["csp_nonce"] = nonce
-        path: str = scope.get("path", "")
+        if key == b"content-type" and ctype_raw is None:
+            ctype_raw = value
+    ctype = (ctype_raw or b"").decode("latin-1").split(";")[0].strip().lower()
+    headers.extend(_ALWAYS)
+    headers.append((b"content-security-policy", _csp(ctype, path, nonce).encode("latin-1")))
+    if ctype and not ctype.startswith(_INLINE_TYPES) and not ctype.endswith("+json"):
+        headers.append((b"content-disposition", b"attachment"))
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                _apply(MutableHeaders(scope=message), path, nonce)
-            await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+def _csp(ctype: str, path: str, nonce: str) -> str:
+    if ctype == "text/html" and (path == "/ui" or path.startswith(PAGE_PREFIXES)):
+        return page_csp(nonce, blob_frames=bool(_BLOB_FRAME_PAGE.match(path)))
+    if ctype == "text/html" and path in DOCS_PATHS:
+        return docs_csp(nonce)
+    return DOWNLOAD_CSP
 
 
 def _apply(headers: MutableHeaders, path: str, nonce: str) -> None:
@@ -124,13 +130,7 @@ def _apply(headers: MutableHeaders, path: str, nonce: str) -> None:
     headers["Referrer-Policy"] = "no-referrer"
     headers["X-Frame-Options"] = "DENY"
     headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    if ctype == "text/html" and (path == "/ui" or path.startswith(PAGE_PREFIXES)):
-        headers["Content-Security-Policy"] = page_csp(
-            nonce, blob_frames=bool(_BLOB_FRAME_PAGE.match(path)))
-    elif ctype == "text/html" and path in DOCS_PATHS:
-        headers["Content-Security-Policy"] = docs_csp(nonce)
-    else:
-        headers["Content-Security-Policy"] = DOWNLOAD_CSP
+    headers["Content-Security-Policy"] = _csp(ctype, path, nonce)
     if ctype and not ctype.startswith(_INLINE_TYPES) and \
             not ctype.endswith("+json") and "content-disposition" not in headers:
         headers["Content-Disposition"] = "attachment"

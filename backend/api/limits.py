@@ -18,21 +18,25 @@ from __future__ import annotations
 
 import email.message
 import json
+from functools import lru_cache
 
 from anyio import to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from evidence import safejson
 
-__all__ = ["DEFAULT_MAX_JSON_BYTES", "JsonBodyLimit", "parsed_as_json"]
+__all__ = ["DEFAULT_MAX_JSON_BYTES", "JsonBodyLimit", "parsed_as_json", "shallow"]
 
 DEFAULT_MAX_JSON_BYTES = 16 * 1024 * 1024
 _SCAN_IN_THREAD = 256 * 1024  # a larger body is pre-scanned off the event loop
 
 
+@lru_cache(maxsize=256)
 def parsed_as_json(content_type: str) -> bool:
     """Whether FastAPI parses a body with this Content-Type as JSON (fastapi.routing:
-    none given, or maintype ``application`` with subtype ``json`` or ``*+json``)."""
+    none given, or maintype ``application`` with subtype ``json`` or ``*+json``).
+    Remembered: parsing the header with ``email.message`` cost microseconds per request,
+    and clients send a handful of distinct values."""
     if not content_type:
         return True
     message = email.message.Message()
@@ -140,6 +144,8 @@ class JsonBodyLimit:
         await self.app(scope, replay, send)
 
     def _check(self, body: bytes) -> None:
+        if len(body) <= self.max_bytes and shallow(body):
+            return
         safejson.check_bounds(body, what="request body", max_bytes=self.max_bytes)
 
     async def _refuse(self, send: Send) -> None:
@@ -153,3 +159,10 @@ class JsonBodyLimit:
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+def shallow(body: bytes) -> bool:
+    """Whether ``body`` cannot nest deeper than ``safejson.MAX_DEPTH``: it has no more
+    opening brackets than that in all (strings included, so never fewer than the scan
+    counts). Two C-speed counts instead of the scan (28 us for a signed step's ~1 KB)."""
+    return body.count(b"[") + body.count(b"{") <= safejson.MAX_DEPTH

@@ -7,7 +7,7 @@ random one), echoed in the ``X-Request-ID`` header of every response. An excepti
 handler translated is logged once, with its traceback and the id, and answered
 ``500 {"code": "internal_error", "detail": ..., "requestId": <id>}``.
 
-Pure ASGI (no BaseHTTPMiddleware), outermost of our middleware, so the body bounds'
+Done by the API's edge (``edge.ApiEdge``, pure ASGI), outside the body bounds, so their
 refusals carry the header too.
 """
 
@@ -18,60 +18,41 @@ import logging
 import re
 import secrets
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope
 
-__all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "request_id_of"]
+__all__ = ["REQUEST_ID_HEADER", "SCOPE_KEY", "internal_error", "request_id", "request_id_of"]
 
 log = logging.getLogger("backend.api.errors")
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_SCOPE_KEY = "chainarb.request_id"
+SCOPE_KEY = "chainarb.request_id"
 _GOOD_ID = re.compile(rb"[A-Za-z0-9._-]{8,64}")
 
 
 def request_id_of(scope: Scope) -> str | None:
-    """The id this middleware gave the request (None outside it)."""
-    rid: str | None = scope.get(_SCOPE_KEY)  # set by the middleware below, if it ran
+    """The id the edge (``edge.ApiEdge``) gave the request (None outside it)."""
+    rid: str | None = scope.get(SCOPE_KEY)  # set by the edge, if it ran
     return rid
 
 
-class RequestIdMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+def request_id(scope: Scope) -> str:
+    """The client's ``X-Request-ID`` when it is a short token, else a new random one."""
+    given = next((v for k, v in scope.get("headers") or []
+                  if k.lower() == b"x-request-id"), b"")
+    return given.decode("ascii") if _GOOD_ID.fullmatch(given) else secrets.token_hex(16)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = next((v for k, v in scope.get("headers") or []
-                      if k.lower() == b"x-request-id"), b"")
-        rid = given.decode("ascii") if _GOOD_ID.fullmatch(given) else secrets.token_hex(16)
-        scope[_SCOPE_KEY] = rid
-        started = False
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                headers = [(k, v) for k, v in message.get("headers") or []
-                           if k.lower() != b"x-request-id"]
-                headers.append((b"x-request-id", rid.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        except Exception:
-            log.exception("internal_error requestId=%s %s %s", rid, scope.get("method"),
-                          scope.get("path"))
-            if started:  # the answer is under way: nothing more to say to the client
-                raise
-            body = json.dumps({
-                "code": "internal_error",
-                "detail": f"an unexpected error; the operator finds it in the log under "
-                          f"request id {rid}",
-                "requestId": rid}).encode()
-            await send_with_id({"type": "http.response.start", "status": 500,
-                                "headers": [(b"content-type", b"application/json"),
-                                            (b"content-length", str(len(body)).encode())]})
-            await send_with_id({"type": "http.response.body", "body": body})
+def internal_error(scope: Scope, rid: str) -> list[Message]:
+    """Log the exception being handled (its traceback, under ``rid``) and return the
+    500 answer's messages (``edge.ApiEdge`` sends them unless the answer is under way)."""
+    log.exception("internal_error requestId=%s %s %s", rid, scope.get("method"),
+                  scope.get("path"))
+    body = json.dumps({
+        "code": "internal_error",
+        "detail": f"an unexpected error; the operator finds it in the log under "
+                  f"request id {rid}",
+        "requestId": rid}).encode()
+    return [{"type": "http.response.start", "status": 500,
+             "headers": [(b"content-type", b"application/json"),
+                         (b"content-length", str(len(body)).encode())]},
+            {"type": "http.response.body", "body": body}]

@@ -20,6 +20,7 @@ Times are UTC ISO 8601 (``...Z``).
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -273,12 +274,41 @@ def _settlement_digest(domain: Domain, order_id: int, case_id: str, to_buyer: in
     return "0x" + s.digest(domain).hex()
 
 
+ALLOWED_CACHE_SIZE = 4096
+# (id(state), viewer, deadline passed) -> (the state, the service's admins and
+# institution, the allowed steps). ``allowed_commands`` reads ``now`` only to check the
+# clock and whether the stage's deadline has passed (procedure._machine.admit), so for a
+# decoded state (kept, immutable) the answer is one of two lists.
+_allowed_steps: dict[tuple[int, str, bool], tuple[p.CaseState, tuple[Any, ...], list[str]]] = {}
+
+
 def _allowed(service: CaseService, case: p.CaseState, viewer: str) -> list[str]:
     """What the viewer may sign now (the procedure's tables; content checks still apply).
-    An admin signs the institution's steps (the service countersigns them)."""
+    An admin signs the institution's steps (the service countersigns them). Remembered
+    per state, viewer and side of the deadline (a case view asks it on every read)."""
+    now = service.now()
+    offset = now.utcoffset() if isinstance(now, datetime) else None
+    if offset != timedelta(0) or (case.stage_entered_at is not None
+                                  and now < case.stage_entered_at):
+        return _allowed_now(service, case, viewer, now)  # the procedure refuses the clock
+    due = p.next_deadline(case)
+    key = (id(case), viewer, due is not None and now >= due)
+    context = (service.institution_address, service.config.admins)
+    hit = _allowed_steps.get(key)
+    if hit is not None and hit[0] is case and hit[1] == context:
+        return list(hit[2])
+    names = _allowed_now(service, case, viewer, now)
+    if len(_allowed_steps) >= ALLOWED_CACHE_SIZE:
+        _allowed_steps.clear()
+    _allowed_steps[key] = (case, context, list(names))
+    return names
+
+
+def _allowed_now(service: CaseService, case: p.CaseState, viewer: str, now: datetime
+                 ) -> list[str]:
+    """``_allowed`` computed (the procedure asked)."""
     from .steps import institution_actor, step_names
 
-    now = service.now()
     names = step_names(p.allowed_commands(case, viewer, now))
     institution = service.institution_address
     if viewer == institution or not service.is_admin(viewer):

@@ -208,9 +208,10 @@ def _layout_data(ctx: Any, lang: str) -> str:
 
 
 def csp_nonce(request: Request) -> str:
-    """This request's CSP nonce (``backend.api.headers.SecurityHeaders`` sets it and names
-    it in the page's Content-Security-Policy): only inline scripts and styles carrying it
-    run. Without the middleware there is no nonce and no inline script runs."""
+    """This request's CSP nonce (the API's edge, ``backend.api.edge.ApiEdge``, sets it and
+    ``backend.api.headers.secure`` names it in the page's Content-Security-Policy): only
+    inline scripts and styles carrying it run. Without the edge there is no nonce and no
+    inline script runs."""
     return str(getattr(request.state, "csp_nonce", ""))
 
 

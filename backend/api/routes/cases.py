@@ -36,7 +36,7 @@ from evidence.errors import InvalidRecord
 from evidence.records import canonical_json
 from evidence.steps import STEPS, StepSpec
 
-from ..deps import Ctx, CurrentUser, DbId
+from ..deps import Ctx, CurrentUser, DbId, context_of
 from ..errors import StrictBody, errors
 from ..schemas import (
     CaseOut,
@@ -143,8 +143,9 @@ def open_case(ctx: Ctx, user: CurrentUser, body: OpenCaseIn) -> dict[str, Any]:
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
-async def get_case(ctx: Ctx, user: CurrentUser, case_id: str) -> Response:
+async def get_case(request: Request, user: CurrentUser, case_id: str) -> Response:
     """The case as you may see it, with ``nextSequence``/``prevHash``/``domain`` to sign."""
+    ctx = context_of(request)  # not ``Ctx``: a dependency costs every read its solving
     # One thread-pool trip and the view as built (CaseOut documents it): re-validating
     # the dict against the model cost about a third of a read (issue 10); its JSON text
     # as JSONResponse renders it, each listed offer's text kept (views.case_view_json)
@@ -252,9 +253,9 @@ STEP_ENDPOINTS = _endpoints()
 
 
 def _make_endpoint(allowed: frozenset[str]) -> Any:
-    async def endpoint(request: Request, ctx: Ctx, user: CurrentUser, case_id: str,
+    async def endpoint(request: Request, user: CurrentUser, case_id: str,
                        body: StepIn) -> JSONResponse:  # documented by response_model
-        return await _submit(request, ctx, user, case_id, body, allowed)
+        return await _submit(request, context_of(request), user, case_id, body, allowed)
 
     return endpoint
 
