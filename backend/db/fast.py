@@ -6,11 +6,12 @@ Through ``Connection.execute`` each costs 30-90 µs of Python around the driver'
 ``CursorResult``), about twice what the driver itself takes. Here a statement is compiled
 once per dialect (and set of columns) and each run only applies the compiled statement's
 own bind processors (so every value reaches the driver exactly as SQLAlchemy would send
-it: JSON text, UTC datetimes, psycopg's JSON wrapper) and hands it to
-``Connection._cursor_execute``, SQLAlchemy's own cursor-level entry: the engine's
+it: JSON text, UTC datetimes, psycopg's JSON wrapper) and runs it on the driver's cursor
+as ``Connection.execute`` would (``run_on_cursor``): the engine's
 ``before/after_cursor_execute`` listeners (the write guard, the fault tests' kill points,
-statement counters) and ``echo`` see every statement, and a driver error is wrapped and a
-lost connection invalidated exactly as on the general path. Rows read back go through the
+statement counters) and ``echo`` see every statement, a listener's exception reaches the
+caller as it is, and a driver error is wrapped and a lost connection invalidated by
+SQLAlchemy's own handler, exactly as on the general path. Rows read back go through the
 columns' result processors. tests/backend/db/test_fast.py checks rows and values against
 the general path on both databases.
 """
@@ -49,7 +50,7 @@ class Prepared:
             raise ValueError("a column default computed in Python: use Connection.execute")
         self.sql: str = compiled.string
         procs: Mapping[str, Any] = compiled._bind_processors
-        escaped = compiled.escaped_bind_names or {}
+        escaped: Mapping[str, str] = compiled.escaped_bind_names or {}
         order = compiled.positiontup if compiled.positional else list(compiled.bind_names
                                                                         .values())
         assert order is not None
@@ -77,9 +78,11 @@ class Prepared:
 
     def run(self, conn: sa.Connection, values: Mapping[str, Any]) -> Any:
         """Execute on ``conn`` (in its transaction); returns the open DBAPI cursor."""
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        conn._cursor_execute(cursor, self.sql, self.params(values))
-        return cursor
+        try:
+            params = self.params(values)
+        except BaseException as e:  # a bind processor refused a value: as the general path
+            conn._handle_dbapi_exception(e, self.sql, dict(values), None, None)
+        return run_on_cursor(conn, self.sql, params)
 
     def execute(self, conn: sa.Connection, values: Mapping[str, Any]) -> None:
         """Execute a statement that returns no rows."""
@@ -111,6 +114,38 @@ class Prepared:
             return cursor.lastrowid if self.lastrowid else None
         finally:
             cursor.close()
+
+
+def run_on_cursor(conn: sa.Connection, sql: str, params: Any) -> Any:
+    """Run ``sql`` on a new cursor of ``conn``'s driver connection as
+    ``Connection.execute`` runs a compiled statement: the cursor listeners first (an
+    exception of theirs reaches the caller as it is), ``echo``, the dialect's
+    ``do_execute`` (and its listeners), a driver error wrapped (``IntegrityError``, ...)
+    and a lost connection invalidated by SQLAlchemy's own handler. Returns the cursor."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    events = conn._has_events or conn.engine._has_events
+    if events:
+        try:
+            for fn in conn.dispatch.before_cursor_execute:
+                sql, params = fn(conn, cursor, sql, params, None, False)
+        except BaseException:
+            cursor.close()
+            raise
+    if conn._echo:
+        conn._log_info(sql)
+        conn._log_info("[raw sql] %r", params)
+    try:
+        for fn in (() if not conn.dialect._has_events
+                   else conn.dialect.dispatch.do_execute):
+            if fn(cursor, sql, params, None):
+                break
+        else:
+            conn.dialect.do_execute(cursor, sql, params, None)
+    except BaseException as e:
+        conn._handle_dbapi_exception(e, sql, params, cursor, None)
+    if events:
+        conn.dispatch.after_cursor_execute(conn, cursor, sql, params, None, False)
+    return cursor
 
 
 _lock = threading.Lock()

@@ -111,6 +111,7 @@ def test_insert_row_stores_what_the_general_path_stores(sessions: Any, name: str
                 for n, f in factories:
                     row.setdefault(n, f())
                 result = s.connection().execute(sa.insert(table), row)
+                assert result.inserted_primary_key is not None
                 key = result.inserted_primary_key[0]
             stored = _texts(s, model, skip)
             (found_key,) = s.connection().execute(
@@ -253,3 +254,51 @@ def test_notice_reads_the_recipients_account(sessions: Any,
     want_email = account[1] if account is not None else None
     assert (n["language"], n["email"]) == (want_language, want_email)
     assert n["status"] == (NoticeStatus.PENDING if want_email else NoticeStatus.OUTBOX_ONLY)
+
+
+def _error(fn: Callable[[], Any]) -> tuple[type[BaseException], type[BaseException] | None]:
+    try:
+        fn()
+    except BaseException as exc:  # the type is what is compared
+        orig = getattr(exc, "orig", None)
+        return type(exc), type(orig) if orig is not None else None
+    raise AssertionError("no error")
+
+
+def test_errors_are_the_general_paths(sessions: Any) -> None:
+    """A value a bind processor refuses (a naive datetime), and a driver error (a missing
+    parent row), raise the same exception types (and driver error) on both paths."""
+    naive = {**_step(1), "created_at": datetime(2026, 1, 1)}
+    orphan = {**_step(2), "case_id": "0x" + "99" * 32}
+    for values in (naive, orphan):
+        got = []
+        for fast in (False, True):
+            with write_scope(sessions) as s:
+                if fast:
+                    got.append(_error(lambda s=s, v=values: insert_row(s, Step, dict(v))))
+                else:
+                    got.append(_error(lambda s=s, v=values: s.connection().execute(
+                        sa.insert(table_of(Step)), dict(v))))
+                s.rollback()
+        assert got[0] == got[1], (values, got)
+
+
+def test_a_listeners_exception_reaches_the_caller_as_it_is(sessions: Any) -> None:
+    class RefusedError(Exception):
+        pass
+
+    def refuse(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
+        if statement.startswith("INSERT INTO step "):
+            raise RefusedError(statement)
+
+    engine = sessions.kw["bind"]
+    sa.event.listen(engine, "before_cursor_execute", refuse)
+    try:
+        for fast in (False, True):
+            with write_scope(sessions) as s, pytest.raises(RefusedError):
+                if fast:
+                    insert_row(s, Step, _step(1))
+                else:
+                    s.connection().execute(sa.insert(table_of(Step)), _step(1))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", refuse)
