@@ -16,7 +16,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic_core import PydanticUndefined
+from sqlalchemy.engine import Dialect
 from sqlmodel import Session, SQLModel
+
+from .fast import Prepared, prepare
 
 __all__ = ["insert_row", "table_of"]
 
@@ -30,9 +33,14 @@ def insert_row(session: Session, model: type[SQLModel], values: dict[str, Any]) 
         if name not in values:
             row[name] = factory()
     # on the session's connection: the same transaction, without the ORM's per-statement
-    # work (autoflush, ORM execution options) that a Core INSERT does not need
-    result = session.connection().execute(_insert(model), row)
-    return result.inserted_primary_key[0] if result.inserted_primary_key else None
+    # work (autoflush, ORM execution options) that a Core INSERT does not need; compiled
+    # once per dialect and set of columns and run on the driver's cursor (backend.db.fast)
+    conn = session.connection()
+    prepared = _prepared(model, conn.dialect, tuple(sorted(row)))
+    if prepared is None:  # a table the fast path does not take: the general path
+        result = conn.execute(_insert(model), row)
+        return result.inserted_primary_key[0] if result.inserted_primary_key else None
+    return prepared.insert(conn, row)
 
 
 def table_of(model: type[SQLModel]) -> sa.Table:
@@ -45,6 +53,22 @@ def table_of(model: type[SQLModel]) -> sa.Table:
 @cache
 def _insert(model: type[SQLModel]) -> sa.Insert:
     return sa.insert(table_of(model))
+
+
+def _prepared(model: type[SQLModel], dialect: Dialect, keys: tuple[str, ...]
+              ) -> Prepared | None:
+    """The INSERT of these columns for ``dialect`` (``backend.db.fast``), or None for a
+    table whose primary key is not one column (the general path reports those)."""
+    if not _single_pk(model):
+        return None
+    found = prepare(("insert_row", model), dialect, lambda: _insert(model), keys)
+    found.pk = table_of(model).primary_key.columns[0].key
+    return found
+
+
+@cache
+def _single_pk(model: type[SQLModel]) -> bool:
+    return len(table_of(model).primary_key.columns) == 1
 
 
 @cache

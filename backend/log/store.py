@@ -48,6 +48,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
+from backend.db.fast import prepare
 from backend.db.log_models import LOG_HEAD_ID, LogCase, LogEntry, LogHead, LogIndexHead, LogNode
 from backend.db.rows import table_of
 from evidence.log.caseindex import case_leaf
@@ -87,7 +88,19 @@ def _h(b: bytes) -> str:
 _NODES = table_of(LogNode)
 _INSERT_NODES = sa.insert(_NODES)  # statements built once: SQLAlchemy finds them compiled
 _INSERT_ENTRY = sa.insert(table_of(LogEntry))
+_ENTRY_KEYS = ("accepted_at", "case_id", "entry", "idx", "kind", "record_hash", "ref_id",
+               "signatures_hash")
 _SELECT_ROWS: dict[int, sa.Select[Any]] = {}
+_NODES_AT_ONCE = 64  # an append writes one node per level it completes (<= 64)
+
+
+def _insert_nodes(n: int) -> sa.Insert:
+    """INSERT of `n` nodes in one statement, bound as ``l0, i0, h0, ...``."""
+    c = _NODES.c
+    return sa.insert(_NODES).values([
+        {c.level: sa.bindparam(f"l{k}", type_=c.level.type),
+         c.idx: sa.bindparam(f"i{k}", type_=c.idx.type),
+         c.hash: sa.bindparam(f"h{k}", type_=c.hash.type)} for k in range(n)])
 
 
 def _select_row(n: int) -> sa.Select[Any]:
@@ -129,9 +142,19 @@ class DbNodeStore:
     def put_nodes(self, nodes: Sequence[tuple[int, int, bytes]]) -> None:
         if not nodes:
             return
-        self.session.connection().execute(
-            _INSERT_NODES,
-            [{"level": level, "idx": idx, "hash": _h(h)} for level, idx, h in nodes])
+        conn = self.session.connection()
+        if len(nodes) > _NODES_AT_ONCE:
+            conn.execute(_INSERT_NODES, [{"level": level, "idx": idx, "hash": _h(h)}
+                                         for level, idx, h in nodes])
+            return
+        # an append's few nodes: one multi-row INSERT compiled once per count, run on the
+        # driver's cursor (backend.db.fast)
+        n = len(nodes)
+        params: dict[str, Any] = {}
+        for k, (level, idx, h) in enumerate(nodes):
+            params[f"l{k}"], params[f"i{k}"], params[f"h{k}"] = level, idx, _h(h)
+        prepare(("log_nodes", n), conn.dialect, lambda: _insert_nodes(n)).execute(
+            conn, params)
 
 
 # Rule 5: the frontier after this process's last committed append, per engine (size,
@@ -206,11 +229,14 @@ def append_entry(session: Session, *, kind: str, case_id: str, value: Sequence[s
     entry = EncodedEntry.of(kind, value[0], value[1], value[2])
     if _h(entry.case_id) != case_id.lower():
         raise ValueError(f"log entry: the leaf names case {_h(entry.case_id)}, not {case_id}")
-    size = int(session.connection().execute(_UPSERT, {"id": LOG_HEAD_ID}).scalar_one())
+    conn = session.connection()  # statements compiled once, on the driver's cursor
+    counted = prepare(_UPSERT, conn.dialect, lambda: _UPSERT).first(conn, {"id": LOG_HEAD_ID})
+    assert counted is not None, "the upsert returns the new size"
+    size = int(counted[0])
     index = size - 1  # rule 2: ours alone until commit
     _hook("counted")
     encoded = entry.encode()
-    session.connection().execute(_INSERT_ENTRY, {
+    prepare(_INSERT_ENTRY, conn.dialect, lambda: _INSERT_ENTRY, _ENTRY_KEYS).execute(conn, {
         "idx": index, "kind": entry.kind.label, "case_id": _h(entry.case_id),
         "record_hash": _h(entry.record_hash), "signatures_hash": _h(entry.signatures_hash),
         "entry": _h(encoded), "ref_id": ref_id, "accepted_at": now})

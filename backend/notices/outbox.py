@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from backend.db import Account, Notice, NoticeStatus
+from backend.db.fast import prepare
 from backend.db.rows import insert_row, table_of
 
 from .templates import LANGUAGES, render
@@ -38,11 +39,13 @@ def enqueue_notice(session: Session, *, case_id: str | None, recipient: str, kin
                    smtp_enabled: bool = False) -> int:
     """One outbox row in the recipient's preferred language (caller commits); its id."""
     # Core statements (backend/db/rows.py): one per step on the write path
-    account = session.connection().execute(_ACCOUNT, {"address": recipient}).first()
-    language = account.preferred_language if account is not None else "en"
+    conn = session.connection()  # compiled once, run on the driver's cursor
+    account = prepare(_ACCOUNT, conn.dialect, lambda: _ACCOUNT).first(
+        conn, {"address": recipient})
+    language = account[0] if account is not None else "en"
     if language not in LANGUAGES:
         language = "en"
-    email = account.email if account is not None else None
+    email = account[1] if account is not None else None
     subject, body = render_notice(kind, language, case_id=case_id or "-", stage=stage,
                                   action=action, base_url=base_url)
     status = NoticeStatus.PENDING if (smtp_enabled and email) else NoticeStatus.OUTBOX_ONLY

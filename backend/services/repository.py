@@ -35,6 +35,7 @@ from sqlmodel import Session, col, select
 
 from backend import procedure as p
 from backend.db import Case, Participant, Step, begin_exclusive
+from backend.db.fast import prepare
 from backend.db.rows import table_of
 from evidence.records import ZERO_HASH
 
@@ -131,7 +132,9 @@ class CaseRepository:
         """The case row and its state; ``NotFound`` when there is no such case. One
         SELECT of plain columns (``FOR UPDATE`` on PostgreSQL when locking)."""
         query = _ROW_LOCKED if lock and not self.sqlite else _ROW
-        found = session.connection().execute(query, {"case_id": case_id.lower()}).first()
+        conn = session.connection()  # compiled once, run on the driver's cursor
+        found = prepare(query, conn.dialect, lambda: query).first(
+            conn, {"case_id": case_id.lower()})
         if found is None:
             raise NotFound(f"case {case_id} does not exist")
         row = CaseRow(*found)
@@ -234,8 +237,10 @@ class CaseRepository:
         changed = {k: v for k, v in new.items() if getattr(row, k) != v}
         if changed:
             params = {f"new_{k}": v for k, v in changed.items()}
-            session.connection().execute(_update(frozenset(changed), self.sqlite),
-                                         {**params, "case_id": row.id})
+            statement = _update(frozenset(changed), self.sqlite)
+            conn = session.connection()
+            prepare(statement, conn.dialect, lambda: statement).execute(
+                conn, {**params, "case_id": row.id})
             for k, v in changed.items():
                 setattr(row, k, v)
         wanted = _appointees(case)
