@@ -15,6 +15,7 @@ The protocol: one JSON line per run in (``argv``, ``cwd``, ``env``), one JSON li
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -34,9 +35,12 @@ REPO = Path(__file__).resolve().parents[2]
 class CliForks:
     """A forking ``chainarb`` (module doc); ``run`` is ``subprocess.run``'s answer."""
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, preload: tuple[str, ...] = ()) -> None:
+        """``env``: the server's (and by default each run's); ``preload``: modules besides
+        the command's that the runs would import (e.g. ``web3`` for a run that opens a
+        chain), imported once in the server."""
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.cli_fork"], cwd=REPO,
+            [sys.executable, "-m", "tests.support.cli_fork", *preload], cwd=REPO,
             env=env if env is not None else dict(os.environ),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self._lock = threading.Lock()
@@ -117,6 +121,9 @@ def _serve() -> None:
     import rich.table  # noqa: F401
 
     import evidence.judicial.verify  # noqa: F401
+
+    for name in sys.argv[1:]:
+        importlib.import_module(name)
 
     asks, answers = sys.stdin, os.fdopen(os.dup(1), "w")
     for line in asks:
