@@ -480,4 +480,5 @@ def actions_section(data: dict[str, Any], lang: str, *, heading: str | None = No
             f'{_e(heading or ui("your_steps", lang))}</h2>{intro}{body}</section>'
             f'<script type="application/json" id="case-data">{blob}</script>'
             '<link rel="stylesheet" href="/ui/static/desk.css">'  # the allocation preview
+            '<script src="/ui/static/signer.js" defer></script>'  # the wallet (pool's too)
             '<script src="/ui/static/actions.js" defer></script>')

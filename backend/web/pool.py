@@ -359,5 +359,6 @@ def pool_page(request: Request) -> HTMLResponse:
             "criteriaHash": view["criteria"]["hash"], "messages": _messages(lang)}
     blob = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
     body += (f'<script type="application/json" id="pool-data">{blob}</script>'
+             '<script src="/ui/static/signer.js" defer></script>'  # the wallet (the case's too)
              '<script src="/ui/static/pool.js" defer></script>')
     return page(request, lang, ui("pool_title", lang), body, viewer)

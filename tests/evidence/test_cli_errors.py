@@ -1,4 +1,5 @@
-"""`chainarb evidence …` error paths through the real entry point: exit codes of the shared
+"""`chainarb evidence …` error paths through the real entry point (each run a process, forked
+from one that imported it once: tests/support/cli_fork.py): exit codes of the shared
 scheme (2 usage, 3 could not run, 4 cannot be read), both languages, and no secret echoed.
 
 A key file with a typo is still a key: no message may show what a file the user named
@@ -10,34 +11,40 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 from web3 import Web3
 
 from evidence.cli import app
 from tests.evidence.test_verify import build_scenario
+from tests.support.cli_fork import CliForks
 
-BIN = Path(sys.executable).parent / "chainarb"
 SECRET_HEX = "5e" * 31  # 31 bytes: a key with a byte missing, still nearly all secret
 PEM_KEY = ("-----BEGIN PRIVATE KEY-----\n"
            "MC4CAQAwBQYDK2VwBCIEIGsecretsecretsecretsecretsecretsecret\n"
            "-----END PRIVATE KEY-----\n")
 
 
-def _run_all(calls: list[tuple[list[str], str, dict[str, str]]], data_dir: Path
-             ) -> list[subprocess.CompletedProcess[str]]:
+@pytest.fixture(scope="module")
+def cli() -> Iterator[CliForks]:
+    """``chainarb``: each run a process of its own with the run's environment, forked from
+    one that imported the command (and web3, for the runs that open a chain) once."""
+    with CliForks(preload=("web3",)) as forks:
+        yield forks
+
+
+def _run_all(cli: CliForks, calls: list[tuple[list[str], str, dict[str, str]]],
+             data_dir: Path) -> list[subprocess.CompletedProcess[str]]:
     def one(call: tuple[list[str], str, dict[str, str]]) -> subprocess.CompletedProcess[str]:
         args, lang, env = call
         base = {"PATH": os.environ["PATH"], "HOME": "/tmp", "CHAINARB_LANG": lang,
                 "CHAINARB_DATA_DIR": str(data_dir)}
-        return subprocess.run([str(BIN), "evidence", *args], capture_output=True, text=True,
-                              env={**base, **env}, timeout=180)
+        return cli.run(["evidence", *args], Path.cwd(), env={**base, **env}, timeout=180)
 
-    with ThreadPoolExecutor(4) as pool:
-        return list(pool.map(one, calls))
+    return [one(call) for call in calls]
 
 
 def _secret_free(r: subprocess.CompletedProcess[str]) -> None:
@@ -47,7 +54,7 @@ def _secret_free(r: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in text
 
 
-def test_no_key_file_or_hex_value_is_ever_echoed(tmp_path: Path) -> None:
+def test_no_key_file_or_hex_value_is_ever_echoed(cli: CliForks, tmp_path: Path) -> None:
     runner = CliRunner()
     plain = tmp_path / "plain.txt"
     plain.write_bytes(b"evidence\n")
@@ -73,7 +80,7 @@ def test_no_key_file_or_hex_value_is_ever_echoed(tmp_path: Path) -> None:
         (["sign", str(record)], "zh", {"CHAINARB_PRIVATE_KEY": SECRET_HEX}),
         (["hash", str(plain), "--salt", SECRET_HEX], "en", {}),
     ]
-    runs = _run_all(calls, tmp_path / "data")
+    runs = _run_all(cli, calls, tmp_path / "data")
     expected = [
         f"{short_key}: expected a 32-byte key as hex (0x…); the file's content is not shown.",
         f"{pem_key}：应为 32 字节的十六进制密钥（0x…）；不显示文件内容。",
@@ -91,7 +98,8 @@ def test_no_key_file_or_hex_value_is_ever_echoed(tmp_path: Path) -> None:
     assert not Path(out).exists()
 
 
-def test_verify_chain_errors_follow_the_exit_scheme(tester_w3: Web3, tmp_path: Path) -> None:
+def test_verify_chain_errors_follow_the_exit_scheme(cli: CliForks, tester_w3: Web3,
+                                                    tmp_path: Path) -> None:
     sc = build_scenario(tester_w3, tmp_path)
     proof = tmp_path / "p.json"
     proof.write_bytes(sc.proof().to_json())
@@ -104,7 +112,7 @@ def test_verify_chain_errors_follow_the_exit_scheme(tester_w3: Web3, tmp_path: P
         ([*base], "en", {"CHAINARB_RPC_URL": "http://127.0.0.1:9"}),
         ([*base, "--offline"], "zh", {}),
     ]
-    runs = _run_all(calls, tmp_path / "data")
+    runs = _run_all(cli, calls, tmp_path / "data")
     codes = [r.returncode for r in runs]
     assert codes == [2, 2, 3, 3, 2, 0], [(r.returncode, r.stderr) for r in runs]
     assert runs[0].stderr.startswith(

@@ -3,7 +3,8 @@ naming the option and the problem and the documented exit code, in English and C
 
 Exit codes (docs/judicial-package.md): 0 all passed, 1 a check failed, 2 usage error,
 3 nothing failed but some checks could not run, 4 the package cannot be read. Every case
-runs the real `chainarb` entry point in a subprocess: what a court types is what is tested.
+runs the real `chainarb` entry point in a process of its own (forked from one that imported
+it once: tests/support/cli_fork.py): what a court types is what is tested.
 """
 
 from __future__ import annotations
@@ -14,33 +15,43 @@ import re
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.judicial.judicial_world import Case
+from tests.support.cli_fork import CliForks
 
-BIN = Path(sys.executable).parent / "chainarb"
+BIN = Path(sys.executable).parent / "chainarb"  # the installed command (block route tests)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 SECRET = "0x" + "5e" * 32  # what a key file holds: must never reach the terminal
+
+
+_FORKS: list[CliForks] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cli() -> Iterator[None]:
+    """The module's ``chainarb`` runs: each a process with its own environment, forked from
+    one that imported the command (and web3) once (tests/support/cli_fork.py)."""
+    with CliForks(preload=("web3",)) as forks:
+        _FORKS.append(forks)
+        yield
+        _FORKS.remove(forks)
 
 
 def chainarb(*args: str, lang: str = "en", data_dir: Path, **env: str
              ) -> subprocess.CompletedProcess[str]:
     base = {"PATH": os.environ["PATH"], "HOME": "/tmp", "COLUMNS": "160",
             "CHAINARB_LANG": lang, "CHAINARB_DATA_DIR": str(data_dir)}
-    return subprocess.run([str(BIN), *args], capture_output=True, text=True,
-                          env={**base, **env}, timeout=180)
+    return _FORKS[-1].run(list(args), Path.cwd(), env={**base, **env}, timeout=180)
 
 
 def chainarb_many(calls: list[tuple[tuple[str, ...], str, dict[str, str]]], data_dir: Path
                   ) -> list[subprocess.CompletedProcess[str]]:
-    """Several invocations at once (each is a process start: mostly waiting on imports)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(4) as pool:
-        return list(pool.map(lambda c: chainarb(*c[0], lang=c[1], data_dir=data_dir, **c[2]),
-                             calls))
+    """Several invocations, one after the other (each fork starts in milliseconds)."""
+    return [chainarb(*c[0], lang=c[1], data_dir=data_dir, **c[2]) for c in calls]
 
 
 @pytest.fixture

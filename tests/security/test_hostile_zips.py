@@ -1,4 +1,5 @@
-"""Hostile ZIPs handed to `chainarb verify`, run as a court runs it: a real process.
+"""Hostile ZIPs handed to `chainarb verify`, run as a court runs it: a real process (each
+forked from one that imported the command once: tests/support/cli_fork.py).
 
 Every archive below is a readable ZIP built to harm whoever unpacks it (zip-slip,
 absolute paths, links and devices, duplicate and case-folded names, bombs by ratio, by
@@ -15,18 +16,17 @@ import json
 import os
 import stat
 import struct
-import subprocess
-import sys
 import tempfile
 import uuid
 import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-CHAINARB = Path(sys.executable).with_name("chainarb")
+from tests.support.cli_fork import CliForks
+
 EXIT_FAILED = 1
 EXIT_UNREADABLE = 4
 
@@ -170,11 +170,19 @@ HOSTILE: list[tuple[str, Callable[[Path, str], Path], str]] = [
 ]
 
 
-def _verify(package: Path, cwd: Path) -> tuple[int, str, dict[str, object] | None]:
+@pytest.fixture(scope="module")
+def cli() -> Iterator[CliForks]:
+    """``chainarb`` without the variables a user's shell may set: each run a process of its
+    own, forked from one that imported the command once (tests/support/cli_fork.py)."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("CHAINARB_LANG", "CHAINARB_RPC_URL", "CHAINARB_CHAIN_RPC_URL")}
-    proc = subprocess.run([str(CHAINARB), "verify", "--json", str(package)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    with CliForks(env) as forks:
+        yield forks
+
+
+def _verify(cli: CliForks, package: Path, cwd: Path
+            ) -> tuple[int, str, dict[str, object] | None]:
+    proc = cli.run(["verify", "--json", str(package)], cwd, timeout=120)
     try:
         report = json.loads(proc.stdout)
     except ValueError:
@@ -184,13 +192,13 @@ def _verify(package: Path, cwd: Path) -> tuple[int, str, dict[str, object] | Non
 
 @pytest.mark.parametrize(("build", "reason"), [h[1:] for h in HOSTILE],
                          ids=[h[0] for h in HOSTILE])
-def test_hostile_zip_is_refused_unopened(tmp_path: Path, build: Callable[[Path, str], Path],
-                                         reason: str) -> None:
+def test_hostile_zip_is_refused_unopened(cli: CliForks, tmp_path: Path,
+                                         build: Callable[[Path, str], Path], reason: str) -> None:
     work = tmp_path / "work"
     work.mkdir()
     evil = f"chainarb-pwned-{uuid.uuid4().hex}.txt"
     package = build(tmp_path / "package.zip", evil)
-    code, out, report = _verify(package, work)
+    code, out, report = _verify(cli, package, work)
     assert code == EXIT_FAILED, out[-2000:]
     assert report is not None, out[-2000:]
     checks = {c["name"]: c for c in report["checks"]}  # type: ignore[union-attr]
@@ -206,12 +214,12 @@ def test_hostile_zip_is_refused_unopened(tmp_path: Path, build: Callable[[Path, 
         assert not list(where.glob(f"*/{evil}")), where
 
 
-def test_unreadable_utf8_flagged_name_is_not_a_pass(tmp_path: Path) -> None:
+def test_unreadable_utf8_flagged_name_is_not_a_pass(cli: CliForks, tmp_path: Path) -> None:
     """A name flagged UTF-8 that is not UTF-8 cannot even be listed: Python's zipfile
     refuses the archive, so the package cannot be read (exit 4): never a pass, never a
     traceback."""
     package = _bad_utf8_flagged(tmp_path / "package.zip", "x")
-    code, out, _report = _verify(package, tmp_path)
+    code, out, _report = _verify(cli, package, tmp_path)
     assert code == EXIT_UNREADABLE, out[-2000:]
     assert "is not a readable ZIP archive" in out, out[-2000:]
     assert "Traceback" not in out

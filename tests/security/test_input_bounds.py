@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from evidence.errors import FormatError
 from evidence.judicial import _format as package_format
 from evidence.records import SignedRecord
 from tests.security._bounds_helpers import DEPTH, chainarb_serve, nested_body
+from tests.support.cli_fork import CliForks
 from tests.support.migrated import migrated
 from tests.support.snapshots import StageSnapshots
 from tests.support.world import (
@@ -198,20 +200,27 @@ def test_serve_survives_deep_bodies_on_every_route(anvil_node: Any, anvil_w3: An
         assert health.status_code == 200 and health.json()["ok"] is True
 
 
-def test_verify_refuses_a_deep_manifest_without_crashing(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def cli() -> Iterator[CliForks]:
+    """``chainarb``: each run a process of its own (its own stack, its exit code or the
+    signal that killed it), forked from one that imported the command once
+    (tests/support/cli_fork.py)."""
+    with CliForks() as forks:
+        yield forks
+
+
+def test_verify_refuses_a_deep_manifest_without_crashing(cli: CliForks, tmp_path: Path) -> None:
     pkg = tmp_path / "deep.zip"
     with zipfile.ZipFile(pkg, "w") as z:
         z.writestr("manifest.json", b"[" * DEPTH + b"]" * DEPTH)
         # a record is at most 64 KiB: 30,000 levels fit
         z.writestr("records/steps.jsonl", b'{"format": ' + b"[" * 30_000 + b"]" * 30_000
                    + b"}\n")
-    chainarb = Path(sys.executable).parent / "chainarb"
     t0 = time.monotonic()
-    out = subprocess.run([str(chainarb), "verify", "--json", str(pkg)], capture_output=True,
-                         timeout=120, cwd=tmp_path, env={"PATH": "/usr/bin:/bin",
-                                                         "HOME": str(tmp_path)})
+    out = cli.run(["verify", "--json", str(pkg)], tmp_path, timeout=120,
+                  env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert time.monotonic() - t0 < 60
-    assert out.returncode == 1, out.stderr.decode()  # a failed check, never a signal
+    assert out.returncode == 1, out.stderr  # a failed check, never a signal
     report = json.loads(out.stdout)
     checks = {c["name"]: c for c in report["checks"]}
     assert report["ok"] is False
@@ -480,7 +489,7 @@ LEAVES = json.dumps([["0x" + "11" * 32, "0x" + "22" * 32, "0x" + "33" * 32]])
 
 
 @pytest.mark.parametrize("case", ["batch_list", "batch_dump", "proof", "opening"])
-def test_cli_refuses_deep_input_files(tmp_path: Path, case: str) -> None:
+def test_cli_refuses_deep_input_files(cli: CliForks, tmp_path: Path, case: str) -> None:
     """Each JSON file the evidence CLI reads: usage error (exit 2), the file and the depth
     named, in both languages; never a crash."""
     (tmp_path / "leaves.json").write_text(LEAVES)
@@ -499,11 +508,9 @@ def test_cli_refuses_deep_input_files(tmp_path: Path, case: str) -> None:
     else:  # an opening is at most 4 KiB: 2,000 levels fit
         (tmp_path / "in.json").write_text("[" * 2000 + "]" * 2000)
         args, depth = [*prove, "--batch", "leaves.json", "--opening", "in.json"], 2000
-    chainarb = str(Path(sys.executable).parent / "chainarb")
     for lang, prefix in (("en", "Invalid input"), ("zh", "输入无效")):
-        out = subprocess.run([chainarb, *args], capture_output=True, text=True, timeout=120,
-                             cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-                                                "CHAINARB_LANG": lang})
+        out = cli.run(args, tmp_path, timeout=120,
+                      env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CHAINARB_LANG": lang})
         assert out.returncode == 2, out.stderr
         assert prefix in out.stderr
         assert f"JSON nested {depth} levels deep, more than the 64 accepted" in out.stderr

@@ -176,34 +176,10 @@
     }
   }
 
-  // The wallet: window.chainarbWallet (wallet.js: built-in or extension), else a bare
-  // EIP-1193 window.ethereum.
-  async function account() {
-    var addr;
-    if (root.chainarbWallet && root.chainarbWallet.kind()) {
-      addr = await root.chainarbWallet.address();
-    } else {
-      if (!root.ethereum) { throw new UiError('no_wallet'); }
-      var accounts = await root.ethereum.request({ method: 'eth_requestAccounts' });
-      addr = accounts && accounts[0];
-    }
-    if (!addr) { throw new UiError('no_wallet'); }
-    if (addr.toLowerCase() !== CASE.viewer.toLowerCase()) {
-      throw new UiError('other_account');
-    }
-    return addr;
-  }
-
-  async function signTyped(typed) {
-    var from = await account();
-    try {
-      if (root.chainarbWallet && root.chainarbWallet.kind()) {
-        return await root.chainarbWallet.signTypedData(typed);
-      }
-      return await root.ethereum.request({ method: 'eth_signTypedData_v4',
-        params: [from, JSON.stringify(typed)] });
-    } catch (e) { throw new UiError('wallet_refused', e && e.message); }
-  }
+  // The wallet's account check and signature: signer.js (shared with pool.js).
+  var signer = root.chainarbSigner(CASE.viewer, UiError);
+  var account = signer.account;
+  var signTyped = signer.signTyped;
 
   async function call(method, path, body, isForm) {
     var headers = { 'X-Chainarb-UI': '1' };

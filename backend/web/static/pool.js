@@ -77,28 +77,10 @@
     return data;
   }
 
-  async function account() {
-    var addr;
-    if (root.chainarbWallet && root.chainarbWallet.kind()) {
-      addr = await root.chainarbWallet.address();
-    } else if (root.ethereum) {
-      addr = (await root.ethereum.request({ method: 'eth_requestAccounts' }))[0];
-    }
-    if (!addr) { throw new PoolError('no_wallet'); }
-    if (addr.toLowerCase() !== DATA.viewer.toLowerCase()) { throw new PoolError('other_account'); }
-    return addr;
-  }
-
-  async function signTyped(typed) {
-    var from = await account();
-    try {
-      if (root.chainarbWallet && root.chainarbWallet.kind()) {
-        return await root.chainarbWallet.signTypedData(typed);
-      }
-      return await root.ethereum.request({ method: 'eth_signTypedData_v4',
-        params: [from, JSON.stringify(typed)] });
-    } catch (e) { throw new PoolError('wallet_refused', e && e.message); }
-  }
+  // The wallet's account check and signature: signer.js (shared with actions.js).
+  var signer = root.chainarbSigner(DATA.viewer, PoolError);
+  var account = signer.account;
+  var signTyped = signer.signTyped;
 
   function value(form, name, code) {
     var v = String(form.elements[name].value || '').trim();

@@ -179,3 +179,55 @@ console.log(JSON.stringify(out));
                           check=True)
     assert done.stdout.strip() == ('["","action","payload","signer","domain",'
                                    '"pool_number:standing","42"]')
+
+
+def test_the_shared_signer_checks_the_account_then_signs() -> None:
+    """signer.js (the case page's and this page's wallet code) in Node: no wallet, another
+    account and a refusal are the page's own error class with its codes; the viewer's
+    account signs through the built-in wallet first, else eth_signTypedData_v4."""
+    script = f"""
+const {{chainarbSigner}} = require({str(REPO / 'backend/web/static/signer.js')!r});
+function Err(code, detail) {{ this.code = code; this.detail = detail || ''; }}
+const typed = {{domain: {{name: 'chainarb'}}, message: {{action: 'pool.applied'}}}};
+const out = [];
+async function attempt(f) {{
+  try {{ out.push('ok:' + await f()); }}
+  catch (e) {{ out.push((e instanceof Err ? 'Err:' : 'other:') + e.code + ':' + e.detail); }}
+}}
+(async () => {{
+  const s = chainarbSigner('0xAA', Err);
+  await attempt(s.account);
+  globalThis.ethereum = {{request: async () => []}};
+  await attempt(s.account);
+  globalThis.ethereum = {{request: async () => ['0xbb']}};
+  await attempt(s.account);
+  const seen = [];
+  globalThis.ethereum = {{request: async (r) => {{
+    seen.push(r.method);
+    if (r.method === 'eth_requestAccounts') {{ return ['0xaa']; }}
+    if (JSON.parse(r.params[1]).message.action !== 'pool.applied' || r.params[0] !== '0xaa') {{
+      throw new Error('bad params');
+    }}
+    return '0xsig';
+  }}}};
+  await attempt(() => s.signTyped(typed));
+  globalThis.ethereum = {{request: async (r) => {{
+    if (r.method === 'eth_requestAccounts') {{ return ['0xAa']; }}
+    throw new Error('user rejected');
+  }}}};
+  await attempt(() => s.signTyped(typed));
+  globalThis.chainarbWallet = {{kind: () => 'builtin', address: async () => '0xaA',
+    signTypedData: async (t) => 'builtin:' + t.message.action}};
+  await attempt(() => s.signTyped(typed));
+  globalThis.chainarbWallet.kind = () => '';
+  await attempt(s.account);
+  out.push(seen.join(','));
+  console.log(JSON.stringify(out));
+}})();
+"""
+    done = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=60,
+                          check=True)
+    assert done.stdout.strip() == (
+        '["Err:no_wallet:","Err:no_wallet:","Err:other_account:","ok:0xsig",'
+        '"Err:wallet_refused:user rejected","ok:builtin:pool.applied","ok:0xAa",'
+        '"eth_requestAccounts,eth_signTypedData_v4"]')
