@@ -56,10 +56,10 @@ demo: runtime
 # when either did.
 TEST_WORKERS ?= 2
 XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
-# the slow set's files in collection order, its longest first (tests/conftest.py HEAVY_FIRST)
+# the files in collection order, the longest first (tests/conftest.py HEAVY_FIRST)
 SLOW_ORDER = $(if $(filter 0,$(TEST_WORKERS)),,--no-loadscope-reorder)
 test: setup system-packages
-	$(BIN)/python -m pytest -m "not slow" $(XDIST)
+	$(BIN)/python -m pytest -m "not slow" $(XDIST) $(SLOW_ORDER)
 
 test-slow: setup system-packages
 	rc=0; \

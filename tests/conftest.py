@@ -123,8 +123,8 @@ SERIAL_MODULES = {
 }
 assert all(m.startswith(tuple(SLOW_MODULES)) for m in SERIAL_MODULES)
 
-# The slow set's longest modules, longest first (measured, ``make test-slow`` durations in
-# README): collected first, so that with ``--no-loadscope-reorder`` (the Makefile) the xdist
+# The longest modules, longest first (measured: the slow set's from ``make test-slow``
+# durations in README, then the fast set's): collected first, so that with ``--no-loadscope-reorder`` (the Makefile) the xdist
 # processes start on them and the short files fill in at the end, instead of a long file
 # starting last (xdist would otherwise order files by their number of tests).
 HEAVY_FIRST = [
@@ -140,6 +140,25 @@ HEAVY_FIRST = [
     "tests/backend/test_institution_rotate_cli.py",
     "tests/backend/api/test_serve.py",
     "tests/backend/procedure/test_procedure_stateful.py",
+    # the fast set's longest (junit sums of a whole `make test`, 2026-12-06): with the
+    # default order xdist hands out the files with the most tests first, so a long file of
+    # few tests (the package states: 14 tests, a fifth of a worker's time) started last
+    "tests/security/test_input_bounds.py",
+    "tests/backend/package/test_package_states.py",
+    "tests/backend/package/test_package.py",
+    "tests/backend/api/test_access.py",
+    "tests/backend/api/test_prepare.py",
+    "tests/backend/gateway/test_escrow_port_behaviour.py",
+    "tests/backend/gateway/test_embedded.py",
+    "tests/backend/test_settings_effects.py",
+    "tests/contracts/test_escrow_jury.py",
+    "tests/contracts/test_escrow_return.py",
+    "tests/security/test_active_content.py",
+    "tests/contracts/test_escrow_disputes.py",
+    "tests/judicial/test_judicial_identity.py",
+    "tests/judicial/test_judicial_package.py",
+    "tests/backend/api/test_jury_service.py",
+    "tests/backend/api/test_performance.py",
 ]
 
 
