@@ -124,9 +124,10 @@ SERIAL_MODULES = {
 assert all(m.startswith(tuple(SLOW_MODULES)) for m in SERIAL_MODULES)
 
 # The longest modules, longest first (measured: the slow set's from ``make test-slow``
-# durations in README, then the fast set's): collected first, so that with ``--no-loadscope-reorder`` (the Makefile) the xdist
-# processes start on them and the short files fill in at the end, instead of a long file
-# starting last (xdist would otherwise order files by their number of tests).
+# durations in README, then the fast set's): collected first, so that with
+# ``--no-loadscope-reorder`` (the Makefile) the xdist processes start on them and the short
+# files fill in at the end, instead of a long file starting last (xdist would otherwise
+# order files by their number of tests).
 HEAVY_FIRST = [
     "tests/portal/test_portal_case.py",
     "tests/portal/test_portal_case_zh.py",
