@@ -489,7 +489,9 @@ def institution_page(request: Request) -> HTMLResponse:
             f'<section id="register" aria-labelledby="register-h"><h2 id="register-h">'
             f'{e(ui("inst_register", lang))}</h2>{register_table}{_register_forms(lang)}'
             "</section>"
-            # actions.js first (both deferred, run in order): its exact amount parsing
+            # signer.js and actions.js first (deferred, run in order): actions.js's exact
+            # amount parsing, its canonical JSON from signer.js
+            + '<script src="/ui/static/signer.js" defer></script>'
             + '<script src="/ui/static/actions.js" defer></script>'
             + desk.data_script("desk-data", {"messages": _messages(lang), "lang": lang}))
     return page(request, lang, title, body, viewer)

@@ -46,26 +46,10 @@
   }
   UiError.prototype = Object.create(Error.prototype);
 
-  /** Canonical JSON as evidence.records.canonical_json: sorted keys, no whitespace. */
-  function canonicalJson(v) {
-    if (Array.isArray(v)) { return '[' + v.map(canonicalJson).join(',') + ']'; }
-    if (v && typeof v === 'object') {
-      return '{' + Object.keys(v).sort().map(function (k) {
-        return JSON.stringify(k) + ':' + canonicalJson(v[k]);
-      }).join(',') + '}';
-    }
-    return JSON.stringify(v);
-  }
-
-  function hex(bytes) {
-    return '0x' + Array.from(new Uint8Array(bytes)).map(function (b) {
-      return b.toString(16).padStart(2, '0'); }).join('');
-  }
-
-  async function sha256(data) {
-    var bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-    return hex(await root.crypto.subtle.digest('SHA-256', bytes));
-  }
+  // canonical JSON and SHA-256: signer.js, shared with the other signing page
+  var digest = typeof module !== 'undefined' && module.exports
+    ? require('./signer.js').digest : root.chainarbDigest;
+  var canonicalJson = digest.canonicalJson, hex = digest.hex, sha256 = digest.sha256;
 
   function b64(buffer) {
     var s = ''; var a = new Uint8Array(buffer);

@@ -10,15 +10,10 @@
 (function (root) {
   'use strict';
 
-  function canonicalJson(v) {
-    if (Array.isArray(v)) { return '[' + v.map(canonicalJson).join(',') + ']'; }
-    if (v && typeof v === 'object') {
-      return '{' + Object.keys(v).sort().map(function (k) {
-        return JSON.stringify(k) + ':' + canonicalJson(v[k]);
-      }).join(',') + '}';
-    }
-    return JSON.stringify(v);
-  }
+  // canonical JSON and SHA-256: signer.js, shared with the other signing page
+  var digest = typeof module !== 'undefined' && module.exports
+    ? require('./signer.js').digest : root.chainarbDigest;
+  var canonicalJson = digest.canonicalJson, sha256 = digest.sha256;
 
   function PoolError(code, detail) {
     this.code = code; this.detail = detail || ''; this.message = code + (detail ? ': ' + detail : '');
@@ -55,15 +50,6 @@
   // ---------------------------------------------------------------- the page ----------
   var DATA = JSON.parse(document.getElementById('pool-data').textContent);
   var MSG = DATA.messages;
-
-  function hex(bytes) {
-    return '0x' + Array.from(new Uint8Array(bytes)).map(function (b) {
-      return b.toString(16).padStart(2, '0'); }).join('');
-  }
-
-  async function sha256(text) {
-    return hex(await root.crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
-  }
 
   function message(code) { return MSG['err_' + code] || MSG.err_unknown; }
 
