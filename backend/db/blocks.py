@@ -18,10 +18,11 @@ is checked against the CID, as from files.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlmodel import Session
 
 from evidence.ipfs import LocalBlockstore
@@ -31,7 +32,7 @@ from .fast import Prepared, prepare
 from .rows import table_of
 from .service_models import StepBlock
 
-__all__ = ["BlockCollector", "ServiceBlockstore", "multihash_of"]
+__all__ = ["BlockCollector", "ServiceBlockstore", "multihash_of", "open_data_dir_store"]
 
 Block = tuple[bytes, bytes]  # (binary CID, bytes)
 
@@ -136,3 +137,31 @@ class ServiceBlockstore:
         insert = _insert(conn.dialect)
         for raw, data in blocks:
             insert.execute(conn, {"multihash": multihash_of(raw), "data": data})
+
+
+def open_data_dir_store(root: Path) -> ServiceBlockstore | None:
+    """The service's store when ``root`` is the configured data dir's ``ipfs`` directory and
+    its database has the ``step_block`` table (for ``chainarb evidence cat``/``add``
+    without ``--store``); None otherwise (no settings, kubo, another directory, no database
+    yet: nothing is created)."""
+    from backend.settings import SettingsError, load_settings
+
+    from .engine import make_engine
+
+    try:
+        settings = load_settings()
+    except SettingsError:
+        return None
+    if settings.ipfs_api_url or settings.ipfs_dir.resolve() != root.resolve():
+        return None
+    url = make_url(settings.database)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        return None  # no service has run here: do not create its database
+    engine = make_engine(settings.database)
+    try:
+        if sa.inspect(engine).has_table(table_of(StepBlock).name):
+            return ServiceBlockstore(engine, LocalBlockstore(root))
+    except sa.exc.OperationalError:
+        pass  # the database is not reachable: the files are what there is
+    engine.dispose()
+    return None

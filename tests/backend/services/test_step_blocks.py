@@ -5,6 +5,9 @@ the restarted service reads every step's block back, decrypted with its key as b
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +101,23 @@ def test_uploads_stay_files_beside_the_step_blocks(clean_db_url: str, tmp_path: 
         log = w.buyer.get(f"/cases/{w.case_id}/evidence/{staged['id']}/provenance").json()
     stored = [e for e in log["entries"] if e["entry"]["action"] == "ipfs.stored"]
     assert len(stored) == 1 and stored[0]["entry"]["details"]["store"] == "LocalBlockstore"
+
+
+def test_the_cli_reads_the_data_dir_s_step_blocks(clean_db_url: str, tmp_path: Path) -> None:
+    """`chainarb evidence cat CID` without --store reads the store the service keeps there
+    (its database's table, then the files), as before when every block was a file."""
+    w = make_world(clean_db_url, tmp_path, service_blocks=True)
+    with w.client:
+        to_negotiation(w)
+        with session_scope(w.app.state.ctx.sessions) as s:
+            step = s.exec(select(Step).where(col(Step.kind) == "case.filed")).one()
+        expected = b"".join(cat(str(step.cid), w.blockstore))
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CHAINARB_") and k != "DATABASE_URL"}
+    env |= {"CHAINARB_DATA_DIR": str(tmp_path / "data"), "CHAINARB_DATABASE_URL": clean_db_url,
+            "CHAINARB_LANG": "en"}
+    done = subprocess.run([sys.executable, "-m", "evidence.cli", "evidence", "cat",
+                           str(step.cid)], env=env, capture_output=True, timeout=120,
+                          check=False)  # the installed plugins, as `chainarb` loads them
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert done.stdout == expected and json.loads(expected)["action"] == "case.filed"
