@@ -7,9 +7,12 @@ is one more row of the step's own transaction (one commit, one fsync), so the st
 block commit together or not at all, and a refused step leaves nothing behind.
 
 ``ServiceBlockstore`` is what the service holds when no kubo node is configured: ``get`` and
-``has`` look in the table first, then in the files (blocks written before revision 0015,
-evidence uploads, documents); ``put`` (evidence uploads, sale contracts) and ``delete``
-work on the files as ``LocalBlockstore`` does. Step blocks are built before the write lock
+``has`` look in the files (evidence uploads, documents, blocks written before revision
+0015), then in the table; ``put`` (evidence uploads, sale contracts) and ``delete`` work on
+the files as ``LocalBlockstore`` does. Files first because the blocks the service reads
+often are uploads (an evidence download reads hundreds): a missing file costs a failed
+``open``, a table lookup a pooled connection and a query, and a reader that holds a
+session would need a second connection. Step blocks are built before the write lock
 (``collect``) and written in the step's transaction (``write``), keyed by the CID's
 multihash as flatfs names files, so CIDs and reads are the same as from files. Every read
 is checked against the CID, as from files.
@@ -27,6 +30,7 @@ from sqlmodel import Session
 
 from evidence.ipfs import LocalBlockstore
 from evidence.ipfs._cid import CidLike, check_block, parse_cid, to_display
+from evidence.ipfs.errors import BlockNotFoundError
 
 from .fast import Prepared, prepare
 from .rows import table_of
@@ -60,8 +64,6 @@ class BlockCollector:
         for c, data in self.blocks:
             if c == raw:
                 return data
-        from evidence.ipfs.errors import BlockNotFoundError
-
         raise BlockNotFoundError(to_display(raw), "blocks being collected")
 
     def has(self, cid: CidLike) -> bool:
@@ -89,7 +91,7 @@ _SELECT = sa.select(table_of(StepBlock).c.data).where(
 
 
 class ServiceBlockstore:
-    """Reads the ``step_block`` table, then the files; writes non-step blocks to files."""
+    """Reads the files, then the ``step_block`` table; writes non-step blocks to files."""
 
     def __init__(self, engine: Engine, files: LocalBlockstore) -> None:
         self.engine = engine
@@ -109,15 +111,18 @@ class ServiceBlockstore:
 
     def get(self, cid: CidLike) -> bytes:
         raw = parse_cid(cid)
-        data = self._row(raw)
-        if data is None:
+        try:
             return self.files.get(raw)
+        except BlockNotFoundError:
+            data = self._row(raw)
+            if data is None:
+                raise BlockNotFoundError(to_display(raw), repr(self)) from None
         check_block(raw, data, f"table step_block, block {to_display(raw)}")
         return data
 
     def has(self, cid: CidLike) -> bool:
         raw = parse_cid(cid)
-        return self._row(raw) is not None or self.files.has(raw)
+        return self.files.has(raw) or self._row(raw) is not None
 
     def put(self, cid: CidLike, data: bytes, *, trusted: bool = False) -> None:
         """A block outside a step (an evidence upload, a document, a sale contract): a file."""

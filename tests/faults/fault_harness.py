@@ -261,8 +261,8 @@ def check(service: Service, parties: list[Party]) -> None:
     """Nothing lost, duplicated or half-stored, and the service answers.
 
     - every offer a client got 201 for is a step, exactly once, in its case's hash chain;
-    - every step row has its record in the blockstore (the service's: the step_block
-      table, then the files) and one leaf;
+    - every step row has its record in the blockstore (the service's: the files, then
+      the step_block table) and one leaf;
     - every evidence row (2xx'd or not) is whole: its content streams back with the
       SHA-256 it records; every upload a client got 201 for is such a row with its bytes;
     - no sequence is taken twice, and the chain links (prev hash = previous record hash).
@@ -283,7 +283,7 @@ def check(service: Service, parties: list[Party]) -> None:
     from backend.db.blocks import ServiceBlockstore
     from evidence.ipfs import LocalBlockstore
 
-    engine = create_engine(service.database)  # the service's own store: table, then files
+    engine = create_engine(service.database)  # the service's own store: files, then table
     blocks = ServiceBlockstore(engine, LocalBlockstore(service.data / "ipfs", fsync=False))
     try:
         for step_id, cid, n in service.sql(

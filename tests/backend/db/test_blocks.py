@@ -1,5 +1,5 @@
 """backend/db/blocks.py: step blocks in the ``step_block`` table, written in the caller's
-transaction; the service's store reads the table, then the files, and puts other blocks in
+transaction; the service's store reads the files, then the table, and puts other blocks in
 files. On both databases."""
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def test_a_rolled_back_step_leaves_no_block(db_url: str, tmp_path: Path) -> None
     assert _rows(store) == 0
 
 
-def test_reads_the_table_then_the_files_and_puts_in_files(db_url: str,
+def test_reads_the_files_then_the_table_and_puts_in_files(db_url: str,
                                                          tmp_path: Path) -> None:
     store, sessions = _store(db_url, tmp_path)
     in_table, blocks = _collect(b"in the table")

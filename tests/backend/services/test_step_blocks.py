@@ -105,7 +105,7 @@ def test_uploads_stay_files_beside_the_step_blocks(clean_db_url: str, tmp_path: 
 
 def test_the_cli_reads_the_data_dir_s_step_blocks(clean_db_url: str, tmp_path: Path) -> None:
     """`chainarb evidence cat CID` without --store reads the store the service keeps there
-    (its database's table, then the files), as before when every block was a file."""
+    (the files, then its database's table), as before when every block was a file."""
     w = make_world(clean_db_url, tmp_path, service_blocks=True)
     with w.client:
         to_negotiation(w)
