@@ -116,3 +116,26 @@ def test_a_cidv0_finds_the_block_of_the_same_multihash(db_url: str, tmp_path: Pa
         ServiceBlockstore.write(s, blocks)
     v0 = multihash_of(blocks[0][0])
     assert store.get(v0) == b"one multihash"
+
+
+def test_downgrade_past_0015_writes_the_blocks_out_as_files(
+        db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The code before revision 0015 reads only files: the downgrade leaves each block in
+    the configured data dir's local blockstore, where that code looks."""
+    from alembic import command
+
+    from backend.db import upgrade_to_head
+    from backend.db.migrate import alembic_config
+
+    store, sessions = _store(db_url, tmp_path)
+    cid, blocks = _collect(BIG)
+    with write_scope(sessions) as s:
+        ServiceBlockstore.write(s, blocks)
+    store.engine.dispose()
+    monkeypatch.setenv("CHAINARB_DATA_DIR", str(tmp_path / "data"))
+    command.downgrade(alembic_config(db_url), "0014")
+    files = LocalBlockstore(tmp_path / "data" / "ipfs", fsync=False)
+    assert b"".join(cat(cid, files)) == BIG
+    assert all(files.get(raw) == data for raw, data in blocks)
+    upgrade_to_head(db_url)
+    assert _rows(_store(db_url, tmp_path)[0]) == 0  # the blocks stay files; read from there
