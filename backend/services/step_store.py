@@ -259,8 +259,8 @@ class StepStore:
         if data_key is not None:
             # small chunks: a step bundle is a few KiB; the bytes are encrypt_stream's
             header, data = encrypt_bytes(data, data_key, chunk_size=BUNDLE_CHUNK_SIZE)
-        return add_bytes_text(data, cid_version=1, blockstore=blockstore or self.blockstore
-                              ), header
+        store = self.blockstore if blockstore is None else blockstore
+        return add_bytes_text(data, cid_version=1, blockstore=store), header
 
     def put_bundle(self, bundle: bytes, confidential: bool,
                    blockstore: Blockstore | None = None) -> tuple[str, str | None]:
