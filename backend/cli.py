@@ -17,6 +17,8 @@ import typer
 from evidence._i18n import Catalog, bi
 
 if TYPE_CHECKING:  # the settings load lazily: a CLI that starts fast
+    from pathlib import Path
+
     from backend.settings import SettingsError
 
 _HANDLES: list[Any] = []  # chains opened for `verify`: kept open until the process exits
@@ -118,9 +120,22 @@ def configured_chain() -> Any:
     return handle.w3
 
 
+def _data_dir_store(root: Path) -> Any:
+    """The service's own store of the data dir (steps' blocks in its database), if ``root``
+    is that data dir's and the service's extra is installed."""
+    try:
+        from backend.db.blocks import open_data_dir_store
+    except ImportError:
+        return None
+    return open_data_dir_store(root)
+
+
 def register(app: typer.Typer) -> None:
     from backend.institution_cli import institution_app
     from backend.log_cli import log_app
+    from evidence._cli_commands import DATA_DIR_STORES
+
+    DATA_DIR_STORES.append(_data_dir_store)  # `evidence cat` finds the steps' blocks
 
     app.add_typer(institution_app, name="institution")
     app.add_typer(log_app, name="log")

@@ -33,6 +33,7 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("backend.procedure", "", "apply"),
     ("backend.services.pipeline", "StepPipeline", "persist"),
     ("backend.services.step_store", "StepStore", "insert"),
+    ("backend.db.blocks", "ServiceBlockstore", "write"),
     ("backend.worker.anchoring", "", "enqueue_and_log"),
     ("backend.log.store", "", "append_entry"),
     ("backend.services.step_store", "StepStore", "record_offer_signature"),

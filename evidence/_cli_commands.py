@@ -371,8 +371,15 @@ def _atomic_output(dst: Path) -> Iterator[BinaryIO]:
         raise
 
 
+# How an installed component opens the default data dir's own store (the backend: its
+# steps' blocks are rows of its database, backend/cli.py); an opener answers None when the
+# directory is not its data dir's, and the plain files are read.
+DATA_DIR_STORES: list[Callable[[Path], Any]] = []
+
+
 def _blockstore(store: Path | None, api: str | None) -> Any:
-    """The local blockstore (default <data dir>/ipfs) or a kubo RPC node."""
+    """The local blockstore (default <data dir>/ipfs, as the service keeps it) or a kubo
+    RPC node."""
     if store is not None and api is not None:
         _die(ExitCode.USAGE, "choose_one", a="--store", b="--api")
     if api is not None:
@@ -381,7 +388,13 @@ def _blockstore(store: Path | None, api: str | None) -> Any:
         return KuboBlockstore(api)
     from evidence.ipfs import LocalBlockstore
 
-    root = store or Path(os.environ.get("CHAINARB_DATA_DIR", ".chainarb")) / "ipfs"
+    if store is not None:
+        return LocalBlockstore(store)
+    root = Path(os.environ.get("CHAINARB_DATA_DIR", ".chainarb")) / "ipfs"
+    for opener in DATA_DIR_STORES:
+        found = opener(root)
+        if found is not None:
+            return found
     return LocalBlockstore(root)
 
 

@@ -29,6 +29,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -99,15 +100,19 @@ def _evidence_status(exc: EvidenceError) -> int:
     return 400
 
 
-def _blockstore(settings: Settings) -> Blockstore:
+def _blockstore(settings: Settings, engine: Engine) -> Blockstore:
+    """kubo if configured; else the local store: step blocks in the database (written in
+    each step's transaction), other blocks as files under ``<data dir>/ipfs``
+    (backend/db/blocks.py)."""
     if settings.ipfs_api_url:
         from evidence.ipfs import KuboBlockstore
 
         return KuboBlockstore(settings.ipfs_api_url)
+    from backend.db.blocks import ServiceBlockstore
     from evidence.ipfs import LocalBlockstore
 
     settings.ipfs_dir.mkdir(parents=True, exist_ok=True)
-    return LocalBlockstore(settings.ipfs_dir)
+    return ServiceBlockstore(engine, LocalBlockstore(settings.ipfs_dir))
 
 
 def _chain(settings: Settings, key: str, sessions: sessionmaker[Session],
@@ -260,7 +265,7 @@ def create_app(
                                     confirmations=settings.confirmations,
                                     timestamper=_timestamper(settings),
                                     checkpointer=checkpointer_from_settings(settings))
-    blockstore = blockstore or _blockstore(settings)
+    blockstore = blockstore or _blockstore(settings, engine)
     base_url = settings.public_url or f"http://{settings.host}:{settings.port}"
     service = CaseService(
         sessions, port=port, blockstore=blockstore, clock=clock,

@@ -23,6 +23,8 @@ owned by Alembic (revision 0002); nothing here commits.
   escrow order (and so the case) that binds it.
 * ``ReaderKey``: a case member's X25519 public key for offline decryption of evidence (one
   per member and case; registering again replaces it).
+* ``StepBlock``: the IPFS blocks of each step's bundle on the local store, written in the
+  step's own transaction (backend/db/blocks.py; revision 0015).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ __all__ = [
     "ReaderKey",
     "SaleContract",
     "SaleContractStatus",
+    "StepBlock",
     "StepDetail",
 ]
 
@@ -86,6 +89,17 @@ class StepDetail(SQLModel, table=True):
     bundle_cid: str | None = Field(default=None, max_length=CID)
     signed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     created_at: datetime = _created()
+
+
+class StepBlock(SQLModel, table=True):
+    """One IPFS block of a step's bundle, keyed like a flatfs file by its CID's multihash
+    (raw and dag-pb blocks of the same bytes are one row); written with the step's rows so
+    the step and its block commit (or vanish) together (backend/db/blocks.py)."""
+
+    __tablename__ = "step_block"
+
+    multihash: bytes = Field(sa_type=sa.LargeBinary, primary_key=True)
+    data: bytes = Field(sa_type=sa.LargeBinary, nullable=False)
 
 
 class ChainAction(SQLModel, table=True):

@@ -717,7 +717,8 @@ class EvidenceService:
                 "recipients": ["service:" + _h(self.service_public_key)]}),
             ("ipfs.stored", user, session_ref, t1, {
                 "cid": r.cid, "layout": "UnixFS, CIDv1, raw leaves, 256 KiB chunks",
-                "store": type(self.blockstore).__name__,
+                # the upload went to files (a ServiceBlockstore's own): named as before
+                "store": type(getattr(self.blockstore, "files", self.blockstore)).__name__,
                 "pinned": hasattr(self.blockstore, "pin")}),
         ]
         log = provenance.sign_steps(steps, case_id=bytes.fromhex(case_id[2:]),

@@ -6,8 +6,11 @@ the bundle is confidential, a document attached to it, and the pending leaf the
 anchoring worker will put on chain). Writing them in one place keeps them in one
 transaction and in one format (``BUNDLE_FORMAT``, what the judicial package reads).
 
-The IPFS writes may run before the write lock (``prestore``): the block write and its
-fsync then run beside other requests instead of inside the serialised section.
+The bundle is built before the write lock (``prestore``): its bytes, encryption, CID and
+key wrap run beside other requests instead of inside the serialised section. With the
+service's local store (``ServiceBlockstore``) its blocks are then written in the step's own
+transaction (one commit, no file; a refused step leaves nothing); with any other store
+(kubo, a test's) they are written before the lock, as files or to the node.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from backend import procedure as p
 from backend.db import LeafKind, Step
+from backend.db.blocks import BlockCollector, ServiceBlockstore
 from backend.db.rows import insert_row
 from backend.db.service_models import OfferSignature, StepDetail
 from backend.log.store import Appended
@@ -89,12 +93,15 @@ class StoredStep:
 
 @dataclass(frozen=True)
 class Prestored:
-    """A step's IPFS record written before the write lock (see ``StepStore.prestore``)."""
+    """A step's IPFS record built before the write lock (see ``StepStore.prestore``)."""
 
     bundle: bytes
     confidential: bool
     data_key_wraps: str | None  # KeyWraps JSON for the service key (never the plain key)
     cid: str
+    # its blocks (binary CID, bytes) when the step's transaction writes them (empty: the
+    # blockstore has them already)
+    blocks: tuple[tuple[bytes, bytes], ...] = ()
     # the state and award hash it was translated against, and the translation: the
     # locked section reuses it when it locks the very same state (translate is pure)
     case: p.CaseState | None = None
@@ -108,6 +115,8 @@ class StepStore:
     def __init__(self, blockstore: Blockstore, keys: ServiceKey) -> None:
         self.blockstore = blockstore
         self.keys = keys
+        # the service's local store: step blocks go in the step's transaction
+        self._in_transaction = isinstance(blockstore, ServiceBlockstore)
 
     @staticmethod
     def is_confidential(action: str, case: p.CaseState, bundle: bytes = b"") -> bool:
@@ -150,12 +159,13 @@ class StepStore:
 
     def prestore(self, signed: SignedRecord, t: Translated, case: p.CaseState,
                  authorization: SignedRecord | None) -> Prestored:
-        """Write the bundle of a step translated on the last committed state; ``insert``
-        reuses it only if its bytes and confidentiality come out the same under the lock."""
+        """Build (and, unless the step's transaction writes them, store) the bundle of a
+        step translated on the last committed state; ``insert`` reuses it only if its bytes
+        and confidentiality come out the same under the lock."""
         bundle = self.bundle(signed, t.action, t.payload, t.attachments, authorization)
         confidential = self.is_confidential(t.action, case, bundle)
-        cid, wraps = self.put_bundle(bundle, confidential)
-        return Prestored(bundle, confidential, wraps, cid)
+        cid, wraps, blocks = self._bundle_blocks(bundle, confidential)
+        return Prestored(bundle, confidential, wraps, cid, blocks)
 
     def insert(self, session: Session, case_id: str, case: p.CaseState,
                signed: SignedRecord, action: str, now: datetime, *,
@@ -173,9 +183,11 @@ class StepStore:
         wraps: str | None
         if prepared is not None and prepared.bundle == bundle \
                 and prepared.confidential == confidential:
-            wraps, cid = prepared.data_key_wraps, prepared.cid  # stored before the lock
+            wraps, cid, blocks = prepared.data_key_wraps, prepared.cid, prepared.blocks
         else:
-            cid, wraps = self.put_bundle(bundle, confidential)
+            cid, wraps, blocks = self._bundle_blocks(bundle, confidential)
+        if blocks:  # the service's local store: in this transaction (ServiceBlockstore)
+            ServiceBlockstore.write(session, blocks)
         stored_attachments = [a.to_json_obj() for a in attachments]
         if document is not None:
             stored_attachments.append(self._put_document(document))
@@ -238,24 +250,39 @@ class StepStore:
 
     # -- IPFS -------------------------------------------------------------------------------
 
-    def put(self, data: bytes, data_key: bytes | None) -> tuple[str, Header | None]:
-        """Store bytes in IPFS (encrypted under ``data_key`` when given); returns the CID
-        and the container's header (None when stored plain), which a key wrap binds."""
+    def put(self, data: bytes, data_key: bytes | None, blockstore: Blockstore | None = None
+            ) -> tuple[str, Header | None]:
+        """Store bytes in IPFS (in ``blockstore``, default the service's; encrypted under
+        ``data_key`` when given); returns the CID and the container's header (None when
+        stored plain), which a key wrap binds."""
         header: Header | None = None
         if data_key is not None:
             # small chunks: a step bundle is a few KiB; the bytes are encrypt_stream's
             header, data = encrypt_bytes(data, data_key, chunk_size=BUNDLE_CHUNK_SIZE)
-        return add_bytes_text(data, cid_version=1, blockstore=self.blockstore), header
+        store = self.blockstore if blockstore is None else blockstore
+        return add_bytes_text(data, cid_version=1, blockstore=store), header
 
-    def put_bundle(self, bundle: bytes, confidential: bool) -> tuple[str, str | None]:
-        """Store a step bundle; returns its CID and, when confidential, its fresh data key
-        wrapped for the service key (the only form in which the key is kept)."""
+    def put_bundle(self, bundle: bytes, confidential: bool,
+                   blockstore: Blockstore | None = None) -> tuple[str, str | None]:
+        """Store a bundle (in ``blockstore``, default the service's); returns its CID and,
+        when confidential, its fresh data key wrapped for the service key (the only form
+        in which the key is kept)."""
         if not confidential:
-            return self.put(bundle, None)[0], None
+            return self.put(bundle, None, blockstore)[0], None
         data_key = generate_data_key()
-        cid, header = self.put(bundle, data_key)
+        cid, header = self.put(bundle, data_key, blockstore)
         assert header is not None
         return cid, self.keys.wrap(data_key, header)
+
+    def _bundle_blocks(self, bundle: bytes, confidential: bool
+                       ) -> tuple[str, str | None, tuple[tuple[bytes, bytes], ...]]:
+        """A step bundle's CID, key wrap and, for the step's transaction to write, its
+        blocks; with a store outside the database, stored now and no blocks."""
+        if not self._in_transaction:
+            return *self.put_bundle(bundle, confidential), ()
+        collector = BlockCollector()
+        cid, wraps = self.put_bundle(bundle, confidential, collector)
+        return cid, wraps, tuple(collector.blocks)
 
     def _put_document(self, document: Mapping[str, Any]) -> dict[str, Any]:
         """Store a step's document encrypted; returns its attachment entry."""

@@ -261,7 +261,8 @@ def check(service: Service, parties: list[Party]) -> None:
     """Nothing lost, duplicated or half-stored, and the service answers.
 
     - every offer a client got 201 for is a step, exactly once, in its case's hash chain;
-    - every step row has its record in the blockstore and one leaf;
+    - every step row has its record in the blockstore (the service's: the files, then
+      the step_block table) and one leaf;
     - every evidence row (2xx'd or not) is whole: its content streams back with the
       SHA-256 it records; every upload a client got 201 for is such a row with its bytes;
     - no sequence is taken twice, and the chain links (prev hash = previous record hash).
@@ -279,14 +280,19 @@ def check(service: Service, parties: list[Party]) -> None:
     assert len(hashes) == len(set(hashes)), "a record is stored twice"
     leaves = service.sql("SELECT kind, ref_id FROM leaf")
     assert len(leaves) == len(set(leaves)), "a leaf is queued twice"
+    from backend.db.blocks import ServiceBlockstore
     from evidence.ipfs import LocalBlockstore
 
-    blocks = LocalBlockstore(service.data / "ipfs", fsync=False)
-    for step_id, cid, n in service.sql(
-            "SELECT s.id, s.cid, (SELECT count(*) FROM leaf l WHERE l.kind = 'step' "
-            "AND l.ref_id = s.id) FROM step s"):
-        assert n == 1, f"step {step_id} has {n} leaves"
-        assert cid is None or blocks.has(cid), f"step {step_id}: record {cid} not stored"
+    engine = create_engine(service.database)  # the service's own store: files, then table
+    blocks = ServiceBlockstore(engine, LocalBlockstore(service.data / "ipfs", fsync=False))
+    try:
+        for step_id, cid, n in service.sql(
+                "SELECT s.id, s.cid, (SELECT count(*) FROM leaf l WHERE l.kind = 'step' "
+                "AND l.ref_id = s.id) FROM step s"):
+            assert n == 1, f"step {step_id} has {n} leaves"
+            assert cid is None or blocks.has(cid), f"step {step_id}: record {cid} not stored"
+    finally:
+        engine.dispose()
     for p in parties:
         with p.http() as h:
             v = h.get(f"/cases/{p.case_id}", headers=p.headers)

@@ -73,6 +73,9 @@ def test_kill_at_step_commit(make_service: Any) -> None:
         stored = [r[0] for r in svc.sql("SELECT record_hash FROM step WHERE case_id = :c",
                                         c=p.case_id)]
         assert (record_hash in stored) == (point == "after-commit")
+        # each step's one block is a row of its transaction: none from the killed one
+        assert svc.sql("SELECT count(*) FROM step_block")[0][0] == \
+            svc.sql("SELECT count(*) FROM step")[0][0]
         check(svc, [p])
         again = p.offer(2_000 + n, body)  # no 201 came back: the client sends it again
         if point == "before-commit":

@@ -337,11 +337,13 @@ ORDERS = ((ORDER_ID, "buyer", "seller"),)
 
 def make_world(db_url: str, tmp_path: Path, *, smtp_port: int | None = None,
                orders: tuple[tuple[int, str, str], ...] = ORDERS,
-               disk_blocks: bool = False, anchor_sender: Any = None,
-               **settings: Any) -> World:
+               disk_blocks: bool = False, service_blocks: bool = False,
+               anchor_sender: Any = None, **settings: Any) -> World:
     """The app on ``db_url`` (migrated already), an injected fixed clock at ``T0``, the
     in-memory escrow holding ``orders`` (paid; their parties get keys too) and an IPFS
-    blockstore in memory, or on disk under ``tmp_path`` with ``disk_blocks``."""
+    blockstore in memory, or on disk under ``tmp_path`` with ``disk_blocks``, or the one
+    the service builds itself with ``service_blocks`` (step blocks in the database, other
+    blocks under the data dir: backend/db/blocks.py)."""
     clock = Clock()
     institution = Account.from_key(INSTITUTION_KEY).address
     port = FakeEscrowPort(chain_id=CHAIN_ID, escrow=ESCROW, institution=institution,
@@ -359,12 +361,14 @@ def make_world(db_url: str, tmp_path: Path, *, smtp_port: int | None = None,
                            "institution_key": INSTITUTION_KEY, **settings}
     if smtp_port is not None:
         env |= {"smtp_host": "127.0.0.1", "smtp_port": smtp_port}
-    blockstore: Blockstore = (LocalBlockstore(tmp_path / "blocks", fsync=False) if disk_blocks
-                              else MemoryBlockstore())
-    app = create_app(Settings(**env), clock=clock, port=port, blockstore=blockstore,
+    injected: Blockstore | None = (
+        None if service_blocks else LocalBlockstore(tmp_path / "blocks", fsync=False)
+        if disk_blocks else MemoryBlockstore())
+    app = create_app(Settings(**env), clock=clock, port=port, blockstore=injected,
                      anchor_sender=anchor_sender, background=False)
+    blockstore: Blockstore = app.state.ctx.service.blockstore
     client = _Client(app)
-    recipe = (orders, disk_blocks, smtp_port, type(anchor_sender).__name__,
+    recipe = (orders, disk_blocks, service_blocks, smtp_port, type(anchor_sender).__name__,
               tuple(sorted(map(repr, settings.items()))))
     world = World(client=client, clock=clock, port=port, blockstore=blockstore, db_url=db_url,
                   recipe=recipe)

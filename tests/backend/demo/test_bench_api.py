@@ -55,7 +55,7 @@ def test_bench_inprocess_stages_time_every_stage_of_the_offer() -> None:
     assert "not found" not in out, out
     offer_part = out.split("per read (")[0]
     rows = dict(re.findall(r"^  (\S+)\s+(\d+) +\d+\.\d{3} +\d+\.\d{3}$", offer_part, re.M))
-    for stage in ("StepPipeline.submit", "StepPipeline.prestore", "LocalBlockstore.put",
+    for stage in ("StepPipeline.submit", "StepPipeline.prestore", "ServiceBlockstore.write",
                   "StepTransactions.commit", "StepStore.insert", "Session.commit",
                   "LogService.receipt"):
         assert rows.get(stage) == "6", (stage, rows)

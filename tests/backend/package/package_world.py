@@ -27,7 +27,6 @@ from backend.procedure import DEFAULT_RULES
 from backend.services.package import rules_hash
 from backend.settings import Settings
 from backend.worker.chain_sender import Web3AnchorSender
-from evidence.ipfs import LocalBlockstore
 from tests.keys import INSTITUTION_KEY
 from tests.support.clock import Clock
 from tests.support.evidence import upload_and_submit
@@ -127,10 +126,12 @@ def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA,
                         confirmations=1, institution_key=INSTITUTION_KEY, anchor_chains=extra,
                         **overrides)
     clock = Clock()
-    blockstore = LocalBlockstore(tmp_path / "blocks", fsync=False)
-    app = create_app(settings, clock=clock, port=port, blockstore=blockstore,  # type: ignore[arg-type]
+    # the service's own store (step blocks in the database, uploads under the data dir):
+    # the packages and their CARs are built from what the service stores
+    app = create_app(settings, clock=clock, port=port,  # type: ignore[arg-type]
                      anchor_sender=senders,
                      background=False)
+    blockstore = app.state.ctx.service.blockstore
     world = World(client=TestClient(app), clock=clock, port=port,  # type: ignore[arg-type]
                   blockstore=blockstore)  # type: ignore[arg-type]
     world.actors = {n: Actor(n, k, world) for n, k in keys.items()}

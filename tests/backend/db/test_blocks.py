@@ -1,0 +1,141 @@
+"""backend/db/blocks.py: step blocks in the ``step_block`` table, written in the caller's
+transaction; the service's store reads the files, then the table, and puts other blocks in
+files. On both databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+from backend.db import make_engine, make_session_factory, write_scope
+from backend.db.blocks import BlockCollector, ServiceBlockstore, multihash_of
+from evidence.ipfs import LocalBlockstore, add_bytes_text, cat
+from evidence.ipfs.errors import BlockNotFoundError, CorruptBlockError
+
+BIG = bytes(range(256)) * 1100  # 281,600 bytes: two leaves under a dag-pb root
+
+
+def _store(db_url: str, tmp_path: Path) -> tuple[ServiceBlockstore, sessionmaker[Session]]:
+    engine = make_engine(db_url)
+    return (ServiceBlockstore(engine, LocalBlockstore(tmp_path / "ipfs", fsync=False)),
+            make_session_factory(engine))
+
+
+def _collect(data: bytes) -> tuple[str, list[tuple[bytes, bytes]]]:
+    collector = BlockCollector()
+    return add_bytes_text(data, cid_version=1, blockstore=collector), collector.blocks
+
+
+def _rows(store: ServiceBlockstore) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM step_block")).scalar_one())
+
+
+def test_blocks_written_in_a_transaction_read_back_with_the_files_cids(
+        db_url: str, tmp_path: Path) -> None:
+    store, sessions = _store(db_url, tmp_path)
+    files = LocalBlockstore(tmp_path / "reference", fsync=False)
+    for data in (b"a step bundle", BIG):
+        cid, blocks = _collect(data)
+        assert cid == add_bytes_text(data, cid_version=1, blockstore=files)  # same CIDs
+        assert all(files.get(c) == b for c, b in blocks)  # the same blocks as files
+        with write_scope(sessions) as s:
+            ServiceBlockstore.write(s, blocks)
+        assert b"".join(cat(cid, store)) == data
+        assert store.has(cid)
+        for raw, block in blocks:
+            assert store.get(raw) == block
+    assert _rows(store) == 4  # one raw block; a root and two leaves
+    assert not any((tmp_path / "ipfs" / "blocks").rglob("*.data"))  # no file written
+
+
+def test_the_same_block_twice_is_no_error_and_one_row(db_url: str, tmp_path: Path) -> None:
+    store, sessions = _store(db_url, tmp_path)
+    cid, blocks = _collect(b"twice")
+    with write_scope(sessions) as s:
+        ServiceBlockstore.write(s, blocks)
+    with write_scope(sessions) as s:
+        ServiceBlockstore.write(s, blocks + blocks)
+    assert _rows(store) == 1
+    assert store.get(cid) == b"twice"
+
+
+def test_a_rolled_back_step_leaves_no_block(db_url: str, tmp_path: Path) -> None:
+    store, sessions = _store(db_url, tmp_path)
+    cid, blocks = _collect(b"refused")
+    with pytest.raises(RuntimeError), write_scope(sessions) as s:
+        ServiceBlockstore.write(s, blocks)
+        raise RuntimeError("the step is refused")
+    assert not store.has(cid)
+    with pytest.raises(BlockNotFoundError):
+        store.get(cid)
+    assert _rows(store) == 0
+
+
+def test_reads_the_files_then_the_table_and_puts_in_files(db_url: str,
+                                                         tmp_path: Path) -> None:
+    store, sessions = _store(db_url, tmp_path)
+    in_table, blocks = _collect(b"in the table")
+    with write_scope(sessions) as s:
+        ServiceBlockstore.write(s, blocks)
+    in_files = add_bytes_text(b"an upload", cid_version=1, blockstore=store)  # put: a file
+    assert store.files.has(in_files) and not store.files.has(in_table)
+    assert _rows(store) == 1
+    assert store.get(in_files) == b"an upload" and store.get(in_table) == b"in the table"
+    assert store.has(in_files) and store.has(in_table)
+    missing, _ = _collect(b"nowhere")
+    assert not store.has(missing)
+    with pytest.raises(BlockNotFoundError):
+        store.get(missing)
+    store.delete(in_files)  # an aborted upload's blocks: files only
+    store.delete(in_table)
+    assert not store.has(in_files) and store.get(in_table) == b"in the table"
+    assert list(store.keys()) == []  # the files' keys (maintenance tools)
+
+
+def test_a_corrupted_row_is_refused_naming_the_block(db_url: str, tmp_path: Path) -> None:
+    store, sessions = _store(db_url, tmp_path)
+    cid, blocks = _collect(b"will be damaged")
+    with write_scope(sessions) as s:
+        ServiceBlockstore.write(s, blocks)
+        s.execute(sa.text("UPDATE step_block SET data = :d WHERE multihash = :m"),
+                  {"d": b"damaged", "m": multihash_of(blocks[0][0])})
+    with pytest.raises(CorruptBlockError, match="step_block"):
+        store.get(cid)
+
+
+def test_a_cidv0_finds_the_block_of_the_same_multihash(db_url: str, tmp_path: Path) -> None:
+    """Keyed like flatfs files: by multihash, so a raw block answers its CIDv0 too."""
+    store, sessions = _store(db_url, tmp_path)
+    _cid, blocks = _collect(b"one multihash")
+    with write_scope(sessions) as s:
+        ServiceBlockstore.write(s, blocks)
+    v0 = multihash_of(blocks[0][0])
+    assert store.get(v0) == b"one multihash"
+
+
+def test_downgrade_past_0015_writes_the_blocks_out_as_files(
+        db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The code before revision 0015 reads only files: the downgrade leaves each block in
+    the configured data dir's local blockstore, where that code looks."""
+    from alembic import command
+
+    from backend.db import upgrade_to_head
+    from backend.db.migrate import alembic_config
+
+    store, sessions = _store(db_url, tmp_path)
+    cid, blocks = _collect(BIG)
+    with write_scope(sessions) as s:
+        ServiceBlockstore.write(s, blocks)
+    store.engine.dispose()
+    monkeypatch.setenv("CHAINARB_DATA_DIR", str(tmp_path / "data"))
+    command.downgrade(alembic_config(db_url), "0014")
+    files = LocalBlockstore(tmp_path / "data" / "ipfs", fsync=False)
+    assert b"".join(cat(cid, files)) == BIG
+    assert all(files.get(raw) == data for raw, data in blocks)
+    upgrade_to_head(db_url)
+    assert _rows(_store(db_url, tmp_path)[0]) == 0  # the blocks stay files; read from there
