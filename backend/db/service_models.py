@@ -127,7 +127,8 @@ class OfferSignature(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("case_id", "offer_id", "signer"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH, index=True)
+    # no index of its own: the unique constraint's index starts with case_id (0016)
+    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH)
     offer_id: str = Field(max_length=80)
     signer: str = Field(max_length=ADDRESS)
     signature: str = Field(max_length=SIGNATURE)
@@ -153,7 +154,8 @@ class CourtAccess(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("case_id", "court"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH, index=True)
+    # no index of its own: the unique constraint's index starts with case_id (0016)
+    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH)
     court: str = Field(foreign_key="court_account.address", max_length=ADDRESS)
     granted_by: str = Field(max_length=ADDRESS)
     created_at: datetime = _created()
