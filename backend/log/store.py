@@ -82,6 +82,7 @@ _ENTRY_COLUMNS = ("kind", "case_id", "record_hash", "signatures_hash", "entry", 
                   "accepted_at")
 # PostgreSQL (rule 7): the upsert as a data-modifying CTE and the entry's INSERT numbered by
 # what it returns, one statement; the bound values typed as the columns (UTC time)
+_ONE_STATEMENT = frozenset({"postgresql"})  # the dialects that take it
 _COUNT_AND_INSERT = sa.text(
     f"WITH head AS ({_UPSERT.text}) "
     f"INSERT INTO log_entry (idx, {', '.join(_ENTRY_COLUMNS)}) "
@@ -250,7 +251,7 @@ def append_entry(session: Session, *, kind: str, case_id: str, value: Sequence[s
               "record_hash": _h(entry.record_hash),
               "signatures_hash": _h(entry.signatures_hash), "entry": _h(encoded),
               "ref_id": ref_id, "accepted_at": now}
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name in _ONE_STATEMENT:
         # one round trip: the counter's upsert and the entry numbered by it (rule 7)
         counted = prepare(_COUNT_AND_INSERT, conn.dialect, lambda: _COUNT_AND_INSERT).first(
             conn, {"id": LOG_HEAD_ID, **values})
