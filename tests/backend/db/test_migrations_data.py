@@ -374,13 +374,12 @@ def test_0016_keeps_the_log_rows_and_the_tables_forms(db_url: str) -> None:
 
         def rows() -> tuple[list[Any], list[Any]]:
             with engine.connect() as conn:
-                return (conn.execute(sa.select(entry).order_by(entry.c.idx)).all(),
-                        conn.execute(sa.select(node).order_by(node.c.level, node.c.idx))
-                        .all())
+                return (list(conn.execute(sa.select(entry).order_by(entry.c.idx))),
+                        list(conn.execute(sa.select(node).order_by(node.c.level, node.c.idx))))
 
         def indexes() -> set[str]:
             inspector = sa.inspect(engine)
-            return {i["name"] for t in ("step", "offer_signature", "participant",
+            return {str(i["name"]) for t in ("step", "offer_signature", "participant",
                                         "court_access") for i in inspector.get_indexes(t)}
 
         before = rows()
@@ -393,7 +392,7 @@ def test_0016_keeps_the_log_rows_and_the_tables_forms(db_url: str) -> None:
                     "ix_court_access_case_id"} & indexes()
         if engine.dialect.name == "sqlite":
             with engine.connect() as conn:
-                sql = dict(conn.exec_driver_sql(
+                sql: dict[str, str] = dict(conn.exec_driver_sql(
                     "SELECT name, sql FROM sqlite_schema WHERE type = 'table'").all())
             assert "idx INTEGER NOT NULL" in sql["log_entry"]
             assert sql["log_node"].rstrip().endswith("WITHOUT ROWID")
