@@ -32,9 +32,10 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
-from backend.db.models import ADDRESS, CID, HASH, SIGNATURE
+from backend.db.models import ADDRESS, CID, HASH, SIGNATURE, Step
 from backend.db.types import UTCDateTime, utcnow
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "SaleContract",
     "SaleContractStatus",
     "StepDetail",
+    "details_of_case",
 ]
 
 
@@ -69,7 +71,9 @@ class StepDetail(SQLModel, table=True):
     __tablename__ = "step_detail"
 
     step_id: int = Field(primary_key=True, foreign_key="step.id")
-    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH, index=True)
+    # kept as written, not indexed (0016): a case's details are found through its steps'
+    # (case_id, sequence) index (``details_of_case``)
+    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH)
     action: str = Field(max_length=64)
     command: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
     payload: str | None = Field(default=None, sa_type=sa.Text)  # canonical JSON signed over
@@ -86,6 +90,14 @@ class StepDetail(SQLModel, table=True):
     bundle_cid: str | None = Field(default=None, max_length=CID)
     signed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     created_at: datetime = _created()
+
+
+def details_of_case(case_id: str) -> SelectOfScalar[StepDetail]:
+    """The details of a case's steps, in step order: joined to their steps, whose unique
+    (case_id, sequence) index finds them (revision 0016 dropped the details' own index on
+    case_id: one page fewer written per step). Callers add their own conditions."""
+    return select(StepDetail).join(Step, col(Step.id) == col(StepDetail.step_id)).where(
+        col(Step.case_id) == case_id).order_by(col(StepDetail.step_id))
 
 
 class ChainAction(SQLModel, table=True):

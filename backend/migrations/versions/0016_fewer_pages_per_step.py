@@ -13,13 +13,16 @@ dirty buffer on PostgreSQL).
   offer_id, signer), ``participant`` (case_id, address, role), ``court_access`` (case_id,
   court)), whose index serves every query by ``case_id`` (and its ORDER BY sequence) as
   well; tests/backend/db/test_query_plans.py holds the plans.
+* ``step_detail``'s index on ``case_id`` is dropped: the three queries that used it find a
+  case's details through its steps (``details_of_case``: a join on the step's unique
+  (case_id, sequence) index and the details' primary key), in step order.
 * SQLite only: ``log_entry.idx`` becomes ``INTEGER PRIMARY KEY`` (SQLite's rowid: the table
   is keyed by the index, no separate primary-key index; was ``BIGINT``, which SQLite keeps
   as a rowid table plus an index) and ``log_node`` a ``WITHOUT ROWID`` table (the rows are
   stored in their (level, idx) key's b-tree, no second one). Same columns, values, and
   constraint names; the rows are copied. PostgreSQL's tables are unchanged.
 
-Downgrade restores the four indexes and, on SQLite, the previous form of the two tables.
+Downgrade restores the five indexes and, on SQLite, the previous form of the two tables.
 """
 
 from collections.abc import Sequence
@@ -39,6 +42,8 @@ _PREFIX_INDEXES = (
     ("ix_participant_case_id", "participant"),
     ("ix_court_access_case_id", "court_access"),
 )
+# and the details' own (their queries go through the step's unique index)
+_DROPPED = (*_PREFIX_INDEXES, ("ix_step_detail_case_id", "step_detail"))
 
 
 def _log_entry(name: str, idx_type: sa.types.TypeEngine[int]) -> None:
@@ -89,7 +94,7 @@ def _rebuild_sqlite_log_tables(keyed: bool) -> None:
 
 
 def upgrade() -> None:
-    for index, table in _PREFIX_INDEXES:
+    for index, table in _DROPPED:
         op.drop_index(index, table_name=table)
     if op.get_bind().dialect.name == "sqlite":
         _rebuild_sqlite_log_tables(keyed=True)
@@ -98,5 +103,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         _rebuild_sqlite_log_tables(keyed=False)
-    for index, table in _PREFIX_INDEXES:
+    for index, table in _DROPPED:
         op.create_index(index, table, ["case_id"], unique=False)

@@ -348,10 +348,14 @@ def test_0005_moves_each_batch_s_chain_to_an_inclusion_and_back(db_url: str) -> 
     _migrate(db_url, "upgrade", "head")
 
 
+_DROPPED_0016 = ("ix_step_case_id", "ix_offer_signature_case_id", "ix_participant_case_id",
+                 "ix_court_access_case_id", "ix_step_detail_case_id")
+
+
 def test_0016_keeps_the_log_rows_and_the_tables_forms(db_url: str) -> None:
     """0016 copies log_entry and log_node into their keyed forms on SQLite (INTEGER
     PRIMARY KEY, WITHOUT ROWID) and back on downgrade; the rows survive both ways, and the
-    four dropped indexes come back on downgrade."""
+    five dropped indexes come back on downgrade."""
     cfg = alembic_config(db_url)
     command.downgrade(cfg, "0014")
     entry = sa.table("log_entry", *(sa.column(c) for c in (
@@ -380,7 +384,8 @@ def test_0016_keeps_the_log_rows_and_the_tables_forms(db_url: str) -> None:
         def indexes() -> set[str]:
             inspector = sa.inspect(engine)
             return {str(i["name"]) for t in ("step", "offer_signature", "participant",
-                                        "court_access") for i in inspector.get_indexes(t)}
+                                             "court_access", "step_detail")
+                    for i in inspector.get_indexes(t)}
 
         before = rows()
         assert [r.idx for r in before[0]] == [0, 1, big]
@@ -388,8 +393,7 @@ def test_0016_keeps_the_log_rows_and_the_tables_forms(db_url: str) -> None:
         command.upgrade(cfg, "0016")
         engine.dispose()
         assert rows() == before
-        assert not {"ix_step_case_id", "ix_offer_signature_case_id", "ix_participant_case_id",
-                    "ix_court_access_case_id"} & indexes()
+        assert not set(_DROPPED_0016) & indexes()
         if engine.dialect.name == "sqlite":
             with engine.connect() as conn:
                 sql: dict[str, str] = dict(conn.exec_driver_sql(
@@ -399,8 +403,7 @@ def test_0016_keeps_the_log_rows_and_the_tables_forms(db_url: str) -> None:
         command.downgrade(cfg, "0014")
         engine.dispose()
         assert rows() == before
-        assert {"ix_step_case_id", "ix_offer_signature_case_id", "ix_participant_case_id",
-                "ix_court_access_case_id"} <= indexes()
+        assert set(_DROPPED_0016) <= indexes()
         command.upgrade(cfg, "head")
         assert current_revision(db_url) == head_revision()
     finally:
