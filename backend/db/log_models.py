@@ -35,6 +35,7 @@ from backend.db.types import UTCDateTime, utcnow
 __all__ = ["LogCase", "LogCheckpoint", "LogEntry", "LogHead", "LogIndexHead", "LogNode"]
 
 LOG_HEAD_ID = 1
+_INDEX = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def _created() -> Any:
@@ -59,7 +60,9 @@ class LogEntry(SQLModel, table=True):
         sa.Index("ix_log_entry_record_hash", "record_hash"),
     )
 
-    idx: int = Field(sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={
+    # SQLite: INTEGER PRIMARY KEY, the table's rowid (0016: no second b-tree for the key;
+    # SQLite's integers are 64-bit whatever the declared type)
+    idx: int = Field(sa_type=_INDEX, primary_key=True, sa_column_kwargs={
         "autoincrement": False})
     kind: str = Field(max_length=16)
     case_id: str = Field(max_length=HASH)
@@ -76,6 +79,8 @@ class LogNode(SQLModel, table=True):
     """A complete node of the log's tree (level 0: the leaf hashes)."""
 
     __tablename__ = "log_node"
+    # SQLite: the rows live in their key's b-tree (0016: no rowid table beside it)
+    __table_args__ = {"sqlite_with_rowid": False}
 
     level: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     idx: int = Field(sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={

@@ -155,7 +155,8 @@ class Participant(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("case_id", "address", "role"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH, index=True)
+    # no index of its own: the unique constraint's index starts with case_id (0016)
+    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH)
     address: str = Field(max_length=ADDRESS, index=True)
     role: str = Field(max_length=32)
     appointed_at: datetime = _created()
@@ -169,7 +170,8 @@ class Step(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("case_id", "sequence"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH, index=True)
+    # no index of its own: (case_id, sequence)'s serves every query by case (0016)
+    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH)
     sequence: int = Field(nullable=False)
     kind: str = Field(max_length=64)
     record: dict[str, Any] = Field(sa_type=sa.JSON, nullable=False)  # EIP-712 message

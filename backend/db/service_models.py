@@ -34,9 +34,10 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
-from backend.db.models import ADDRESS, CID, HASH, SIGNATURE
+from backend.db.models import ADDRESS, CID, HASH, SIGNATURE, Step
 from backend.db.types import UTCDateTime, utcnow
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "SaleContractStatus",
     "StepBlock",
     "StepDetail",
+    "details_of_case",
 ]
 
 
@@ -72,7 +74,9 @@ class StepDetail(SQLModel, table=True):
     __tablename__ = "step_detail"
 
     step_id: int = Field(primary_key=True, foreign_key="step.id")
-    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH, index=True)
+    # kept as written, not indexed (0016): a case's details are found through its steps'
+    # (case_id, sequence) index (``details_of_case``)
+    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH)
     action: str = Field(max_length=64)
     command: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
     payload: str | None = Field(default=None, sa_type=sa.Text)  # canonical JSON signed over
@@ -100,6 +104,14 @@ class StepBlock(SQLModel, table=True):
 
     multihash: bytes = Field(sa_type=sa.LargeBinary, primary_key=True)
     data: bytes = Field(sa_type=sa.LargeBinary, nullable=False)
+
+
+def details_of_case(case_id: str) -> SelectOfScalar[StepDetail]:
+    """The details of a case's steps, in step order: joined to their steps, whose unique
+    (case_id, sequence) index finds them (revision 0016 dropped the details' own index on
+    case_id: one page fewer written per step). Callers add their own conditions."""
+    return select(StepDetail).join(Step, col(Step.id) == col(StepDetail.step_id)).where(
+        col(Step.case_id) == case_id).order_by(col(StepDetail.step_id))
 
 
 class ChainAction(SQLModel, table=True):
@@ -141,7 +153,8 @@ class OfferSignature(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("case_id", "offer_id", "signer"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH, index=True)
+    # no index of its own: the unique constraint's index starts with case_id (0016)
+    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH)
     offer_id: str = Field(max_length=80)
     signer: str = Field(max_length=ADDRESS)
     signature: str = Field(max_length=SIGNATURE)
@@ -167,7 +180,8 @@ class CourtAccess(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("case_id", "court"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH, index=True)
+    # no index of its own: the unique constraint's index starts with case_id (0016)
+    case_id: str = Field(foreign_key="arb_case.id", max_length=HASH)
     court: str = Field(foreign_key="court_account.address", max_length=ADDRESS)
     granted_by: str = Field(max_length=ADDRESS)
     created_at: datetime = _created()

@@ -26,6 +26,7 @@ from backend.db.service_models import (
     ChainActionStatus,
     OfferSignature,
     StepDetail,
+    details_of_case,
 )
 from backend.notices.outbox import enqueue_notice
 from evidence.records import Award, ReturnAward, SignedRecord
@@ -147,8 +148,7 @@ def _panel_signatures(run: _Run, e: p.SubmitAwardToEscrow) -> list[bytes | None]
     """Each panel member's signature of these award terms, in the panel's order (None for
     a member who did not sign them)."""
     by_member: dict[str, bytes] = {}
-    details = run.session.exec(select(StepDetail).where(
-        col(StepDetail.case_id) == run.case_id,
+    details = run.session.exec(details_of_case(run.case_id).where(
         col(StepDetail.action) == "award.panel_signed")).all()
     want = (e.award.allocation.to_buyer, e.award.allocation.to_seller,
             e.award.allocation.compensation, e.award.award_hash)

@@ -63,6 +63,7 @@ from backend.db.service_models import (
     SaleContract,
     SaleContractStatus,
     StepDetail,
+    details_of_case,
 )
 from backend.jury import REDACTION_RULE
 from backend.log.caseindex import case_index_proof
@@ -387,8 +388,7 @@ class PackageService:
                ) -> tuple[list[StepEntry], AwardDocument | None, dict[bytes, int]]:
         """Entries in chain order, then the escrow records they carry (signatures merged);
         the award document; and, per carried record, the id of the last step carrying it."""
-        details = {d.step_id: d for d in session.exec(select(StepDetail).where(
-            col(StepDetail.case_id) == case.case_id)).all()}
+        details = {d.step_id: d for d in session.exec(details_of_case(case.case_id)).all()}
         entries: list[StepEntry] = []
         carriers: dict[bytes, int] = {}
         award: AwardDocument | None = None

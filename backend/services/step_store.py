@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from backend import procedure as p
 from backend.db import LeafKind, Step
 from backend.db.blocks import BlockCollector, ServiceBlockstore
 from backend.db.rows import insert_row
-from backend.db.service_models import OfferSignature, StepDetail
+from backend.db.service_models import OfferSignature, StepDetail, details_of_case
 from backend.log.store import Appended
 from backend.worker.anchoring import enqueue_and_log
 from evidence.encryption import Header, encrypt_bytes, generate_data_key
@@ -235,9 +235,8 @@ class StepStore:
         if case.award is None and case.panel_award is None and case.jury_verdict is not None:
             return case.jury_tally_hash
         action = "award.panel_signed" if case.panel_award is not None else "award.issued"
-        details = session.exec(select(StepDetail).where(col(StepDetail.case_id) == case_id,
-                                                        col(StepDetail.action) == action)
-                               .order_by(col(StepDetail.step_id))).all()
+        details = session.exec(details_of_case(case_id).where(
+            col(StepDetail.action) == action)).all()
         final = case.final_award
         for d in details:
             for att in d.attachments:

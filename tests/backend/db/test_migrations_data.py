@@ -346,3 +346,65 @@ def test_0005_moves_each_batch_s_chain_to_an_inclusion_and_back(db_url: str) -> 
     assert (back[3].status, back[3].attempts) == ("failed", 20)
     assert (back[4].status, back[4].chain_id, back[4].attempts) == ("pending", None, 0)
     _migrate(db_url, "upgrade", "head")
+
+
+_DROPPED_0016 = ("ix_step_case_id", "ix_offer_signature_case_id", "ix_participant_case_id",
+                 "ix_court_access_case_id", "ix_step_detail_case_id")
+
+
+def test_0016_keeps_the_log_rows_and_the_tables_forms(db_url: str) -> None:
+    """0016 copies log_entry and log_node into their keyed forms on SQLite (INTEGER
+    PRIMARY KEY, WITHOUT ROWID) and back on downgrade; the rows survive both ways, and the
+    five dropped indexes come back on downgrade."""
+    cfg = alembic_config(db_url)
+    command.downgrade(cfg, "0015")
+    entry = sa.table("log_entry", *(sa.column(c) for c in (
+        "idx", "kind", "case_id", "record_hash", "signatures_hash", "entry", "ref_id")),
+        sa.column("accepted_at", UTCDateTime()))
+    node = sa.table("log_node", sa.column("level"), sa.column("idx"), sa.column("hash"))
+    big = 2**40 + 3  # beyond 32 bits: both backends' integers hold it
+    entries = [{"idx": i, "kind": "step", "case_id": CASE, "record_hash": f"0x{i:064x}",
+                "signatures_hash": f"0x{i + 1:064x}", "entry": f"0x{i:0196x}",
+                "ref_id": (i or None) if i < 10 else 7,
+                "accepted_at": T0 + timedelta(seconds=i % 1000)}
+               for i in (0, 1, big)]
+    nodes = [{"level": lv, "idx": i, "hash": f"0x{lv * 100 + i % 97:064x}"}
+             for lv, i in ((0, 0), (0, 1), (1, 0), (0, big))]
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.insert(entry), entries)
+            conn.execute(sa.insert(node), nodes)
+
+        def rows() -> tuple[list[Any], list[Any]]:
+            with engine.connect() as conn:
+                return (list(conn.execute(sa.select(entry).order_by(entry.c.idx))),
+                        list(conn.execute(sa.select(node).order_by(node.c.level, node.c.idx))))
+
+        def indexes() -> set[str]:
+            inspector = sa.inspect(engine)
+            return {str(i["name"]) for t in ("step", "offer_signature", "participant",
+                                             "court_access", "step_detail")
+                    for i in inspector.get_indexes(t)}
+
+        before = rows()
+        assert [r.idx for r in before[0]] == [0, 1, big]
+        assert {"ix_step_case_id", "ix_participant_case_id"} <= indexes()
+        command.upgrade(cfg, "0016")
+        engine.dispose()
+        assert rows() == before
+        assert not set(_DROPPED_0016) & indexes()
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as conn:
+                sql: dict[str, str] = dict(conn.exec_driver_sql(
+                    "SELECT name, sql FROM sqlite_schema WHERE type = 'table'").all())
+            assert "idx INTEGER NOT NULL" in sql["log_entry"]
+            assert sql["log_node"].rstrip().endswith("WITHOUT ROWID")
+        command.downgrade(cfg, "0015")
+        engine.dispose()
+        assert rows() == before
+        assert set(_DROPPED_0016) <= indexes()
+        command.upgrade(cfg, "head")
+        assert current_revision(db_url) == head_revision()
+    finally:
+        engine.dispose()

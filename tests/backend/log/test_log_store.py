@@ -194,3 +194,41 @@ def test_the_kept_frontier_follows_commits_only(clean_db_url: str) -> None:
     finally:
         for e in engines:
             e.dispose()
+
+
+def test_one_statement_append_writes_the_rows_of_three(sessions, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL's one-statement append (rule 7) against the three statements it replaces
+    (SQLite's), on the same database: the same rows as the database's text, the tree of
+    the entries, and one statement per append once a frontier is kept (the first append
+    of a new engine has none: its nodes follow in a second statement)."""
+    from backend.log import store
+
+    statements: list[str] = []
+    engine = sessions.kw["bind"]
+
+    def seen(_conn, _cursor, statement, *_a) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        fast = _append(sessions, 0, 3)
+        n_fast = len(statements)
+        monkeypatch.setattr(store, "_ONE_STATEMENT", frozenset())
+        statements.clear()
+        general = _append(sessions, 3, 3)
+        n_general = len(statements)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    assert fast + general == list(range(6))
+    one = engine.dialect.name == "postgresql"
+    assert (n_fast, n_general) == ((2 + 1 + 1, 9) if one else (1 + 9, 1 + 9))  # BEGIN IMMEDIATE
+    cols = ", ".join(f"CAST({c} AS TEXT)" for c in ("kind", "case_id", "record_hash",
+                                                     "signatures_hash", "entry", "ref_id",
+                                                     "accepted_at"))
+    with sessions() as s:
+        rows = s.connection().execute(sa.text(
+            f"SELECT idx, {cols} FROM log_entry ORDER BY idx")).all()
+        assert [tuple(r[1:4]) for r in rows] == [("step", *value(i)[:2]) for i in range(6)]
+        assert [r[5] for r in rows] == ["0x" + encoded(i).hex() for i in range(6)]
+        assert len({r[7] for r in rows}) == 1 and [int(r[6]) for r in rows] == list(range(6))
+        assert log_size(s) == 6 and rebuild(s).consistent
