@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 
 from backend.api import shortcut
 from backend.db import write_scope
-from backend.db.service_models import ChainAction
+from backend.db.service_models import ChainAction, ChainActionStatus
 from backend.services import views
 from tests.support.world import AMOUNT, ORDER_ID, World, ok, to_filed, to_negotiation
 
@@ -104,8 +104,8 @@ def test_sign_out_ends_the_shortcut_at_once(world: World, monkeypatch: pytest.Mo
 
 def _uncached(w: World, reader: Any) -> bytes:
     """The view built whole (no kept text), as ``JSONResponse`` renders it."""
-    return JSONResponse(views.case_view(w.app.state.ctx.service, w.case_id,
-                                        reader.address)).body
+    return bytes(JSONResponse(views.case_view(w.app.state.ctx.service, w.case_id,
+                                              reader.address)).body)
 
 
 def _read(w: World, reader: Any) -> dict[str, Any]:
@@ -145,7 +145,8 @@ def test_kept_views_follow_every_change(world: World, monkeypatch: pytest.Monkey
     assert len(after_offer["offers"]) == len(first.get("offers", [])) + 1
     # a chain action queued, then its status changed, beside the case row
     with write_scope(w.app.state.ctx.sessions) as s:
-        s.add(ChainAction(case_id=w.case_id.lower(), kind="freeze", status="pending",
+        s.add(ChainAction(case_id=w.case_id.lower(), kind="freeze",
+                          status=ChainActionStatus.PENDING,
                           created_at=w.clock(), updated_at=w.clock()))
     queued = _read(w, w.buyer)
     assert len(queued["chainActions"]) == len(after_offer["chainActions"]) + 1
