@@ -155,6 +155,12 @@ def test_kept_views_follow_every_change(world: World, monkeypatch: pytest.Monkey
                   .values(status="done", attempts=1, tx_hash="0x" + "cd" * 32))
     done = _read(w, w.buyer)
     assert {a["status"] for a in done["chainActions"]} == {"done"}
+    with w.app.state.ctx.sessions() as s:  # the driver's rows, as SQLAlchemy's own path's
+        general = s.connection().execute(views._CHAIN_ACTIONS,
+                                         {"case_id": w.case_id.lower()}).all()
+        assert [tuple(r) for r in general] == \
+            [tuple(r) for r in views._chain_actions(s, w.case_id.lower())]
+        assert len(general) == len(done["chainActions"])
     # the order's token unreadable, then readable again
     known = service.order_token(ORDER_ID)
     assert known is not None
