@@ -4,11 +4,13 @@ the view built anew after every kind of change that alters it (issue 10)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 from sqlmodel import col
 from starlette.responses import JSONResponse
 
@@ -28,22 +30,22 @@ def _answer(w: World, path: str, headers: dict[str, str]) -> tuple[int, list[Any
 
 def _both(w: World, monkeypatch: pytest.MonkeyPatch, path: str, headers: dict[str, str]
           ) -> tuple[tuple[int, list[Any], bytes], bool]:
-    """The answer with the shortcut, whether the shortcut gave it, and (asserted equal)
-    the answer of the route alone."""
-    answered: list[bytes | None] = []
+    """The answer with the shortcut and whether the shortcut took the request; asserted
+    equal to the answer of the route alone (the shortcut matching no path)."""
+    taken: list[str] = []
     real = shortcut.case_view_answer
 
-    def spy(*args: Any) -> bytes | None:
-        answered.append(real(*args))
-        return answered[-1]
+    def spy(*args: Any) -> bytes:
+        taken.append(args[2])
+        return real(*args)
 
     monkeypatch.setattr(shortcut, "case_view_answer", spy)
     fast = _answer(w, path, headers)
-    monkeypatch.setattr(shortcut, "case_view_answer", lambda *_a: None)
+    monkeypatch.setattr(shortcut, "_CASE_VIEW", re.compile(r"(?!)"))
     route = _answer(w, path, headers)
-    monkeypatch.setattr(shortcut, "case_view_answer", real)
+    monkeypatch.undo()
     assert fast == route, path
-    return fast, any(a is not None for a in answered)
+    return fast, bool(taken)
 
 
 def _offers(w: World, count: int) -> None:
@@ -62,31 +64,56 @@ def test_the_shortcut_answers_as_the_route(world: World, monkeypatch: pytest.Mon
     _offers(w, 2)
     case = f"/cases/{w.case_id}"
     token = {"Authorization": f"Bearer {w.buyer.sign_in()}"}
-    answered = {
+    taken = {  # the shortcut answers these, refusals by the app's handlers
         "buyer": (case, w.buyer.headers),
         "seller": (case, w.seller.headers),
         "admin": (case, w.admin.headers),
         "upper-case id": (f"/cases/{w.case_id.upper().replace('0X', '0x')}", w.buyer.headers),
         "query string": (case + "?x=1", w.buyer.headers),
         "a second sign-in": (case, token),
-    }
-    routed = {
         "stranger": (case, w.stranger.headers),
         "no token": (case, {}),
         "not bearer": (case, {"Authorization": "Basic abc"}),
         "unknown token": (case, {"Authorization": "Bearer nope"}),
         "unknown case": ("/cases/0x" + "ab" * 32, w.buyer.headers),
+    }
+    routed = {  # other paths: the app alone
         "trailing slash": (case + "/", w.buyer.headers),
         "timeline": (case + "/timeline", w.buyer.headers),
+        "case list": ("/cases", w.buyer.headers),
     }
     statuses = {}
-    for name, (path, headers) in {**answered, **routed}.items():
+    for name, (path, headers) in {**taken, **routed}.items():
         (status, _headers, _body), by_shortcut = _both(w, monkeypatch, path, headers)
-        assert by_shortcut == (name in answered), name
+        assert by_shortcut == (name in taken), name
         statuses[name] = status
-    assert {statuses[n] for n in answered} == {200}
+    assert {statuses[n] for n in ("buyer", "seller", "admin", "upper-case id",
+                                  "query string", "a second sign-in")} == {200}
     assert statuses["stranger"] == 403 and statuses["unknown case"] == 404
-    assert statuses["no token"] == statuses["unknown token"] == 401
+    assert statuses["no token"] == statuses["not bearer"] == statuses["unknown token"] == 401
+    assert statuses["trailing slash"] == 307
+
+
+def test_a_storage_fault_is_answered_as_by_the_route(world: World,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    w = world
+    w.open_case("buyer")
+    headers = w.buyer.headers
+
+    def down(*_args: Any) -> bytes:
+        raise OperationalError("SELECT 1", {}, Exception("the database is restarting"),
+                               connection_invalidated=True)
+
+    monkeypatch.setattr(views, "case_view_json", down)
+    (status, _h, body), by_shortcut = _both(w, monkeypatch, f"/cases/{w.case_id}", headers)
+    assert (status, by_shortcut) == (503, True) and b"database_unavailable" in body
+
+    def bug(*_args: Any) -> bytes:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(views, "case_view_json", bug)
+    (status, _h, body), by_shortcut = _both(w, monkeypatch, f"/cases/{w.case_id}", headers)
+    assert (status, by_shortcut) == (500, True) and b"internal_error" in body
 
 
 def test_sign_out_ends_the_shortcut_at_once(world: World, monkeypatch: pytest.MonkeyPatch
@@ -99,7 +126,7 @@ def test_sign_out_ends_the_shortcut_at_once(world: World, monkeypatch: pytest.Mo
     assert status == 200 and by_shortcut  # the token is now in the session cache
     assert w.client.post("/auth/sign-out", headers=headers).status_code == 204
     (status, _h, body), by_shortcut = _both(w, monkeypatch, f"/cases/{w.case_id}", headers)
-    assert status == 401 and not by_shortcut and b"signed out" in body
+    assert status == 401 and by_shortcut and b"signed out" in body
 
 
 def _uncached(w: World, reader: Any) -> bytes:
@@ -181,7 +208,7 @@ def test_kept_views_follow_every_change(world: World, monkeypatch: pytest.Monkey
     w.clock.now = datetime.fromisoformat(before["stageEnteredAt"]) - timedelta(days=1)
     (status, _h, body), by_shortcut = _both(w, monkeypatch, f"/cases/{w.case_id}",
                                             w.buyer.headers)
-    assert (status, by_shortcut) == (500, False) and b"invalid_clock" in body
+    assert (status, by_shortcut) == (500, True) and b"invalid_clock" in body
     assert _kept(w, w.buyer) is kept
     # another service on the same database (a second worker process) wrote a step: this
     # process decodes the new state, so the kept text is not used
