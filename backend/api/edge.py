@@ -7,7 +7,9 @@ start message):
 1. the security headers and the CSP nonce (``headers.py``), outermost: every response,
    errors included;
 2. the request id and the logged JSON 500 (``request_id.py``);
-3. the body bounds (``limits.JsonBodyLimit``), whose refusals carry both of the above.
+3. the body bounds (``limits.JsonBodyLimit``), whose refusals carry both of the above;
+4. the case view's shortcut (``shortcut.CaseViewShortcut``: a ``GET /cases/{id}`` that
+   succeeds is answered without FastAPI's routing; anything else goes on to the app).
 
 One ``send`` wrapper gives the start message its ``X-Request-ID`` and the security
 headers, in the order the three layers gave them (``headers.secure``).
@@ -23,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .headers import secure
 from .limits import DEFAULT_MAX_JSON_BYTES, JsonBodyLimit
 from .request_id import SCOPE_KEY, internal_error, request_id
+from .shortcut import CaseViewShortcut
 
 __all__ = ["ApiEdge"]
 
@@ -30,7 +33,7 @@ __all__ = ["ApiEdge"]
 class ApiEdge:
     def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_JSON_BYTES) -> None:
         self.app = app
-        self.limited = JsonBodyLimit(app, max_bytes)
+        self.limited = JsonBodyLimit(CaseViewShortcut(app), max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

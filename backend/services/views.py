@@ -20,15 +20,18 @@ Times are UTC ISO 8601 (``...Z``).
 from __future__ import annotations
 
 import json
+import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from backend import procedure as p
 from backend.db import Case, Participant, Step
+from backend.db.fast import prepare
 from backend.db.rows import table_of
 from backend.db.service_models import CaseEvent, ChainAction, ReaderKey, StepDetail
 from evidence.records import Domain, Settlement, bytes32
@@ -37,6 +40,7 @@ from .cases import CaseService, chain_action_view
 from .errors import AccessDenied, NotFound
 from .jury_masks import mask, mask_step, pseudonyms, sees_jurors
 from .keys import public_attachment
+from .repository import CaseRow
 from .steps import CONFIDENTIAL_ACTIONS, STEP_ENDPOINTS
 
 __all__ = ["case_view", "case_view_json", "check_reader", "list_cases", "step_view", "timeline",
@@ -77,17 +81,72 @@ _CHAIN_ACTIONS = sa.select(_ACTIONS.id, _ACTIONS.kind, _ACTIONS.status, _ACTIONS
     _ACTIONS.case_id == sa.bindparam("case_id")).order_by(_ACTIONS.id)
 
 
+class _ActionRow(NamedTuple):
+    """A chain action's columns as ``chain_action_view`` reads them."""
+
+    id: int | None
+    kind: str
+    status: str
+    attempts: int
+    tx_hash: str | None
+    error: str | None
+
+
+def _chain_actions(session: Session, case_id: str) -> tuple[_ActionRow, ...]:
+    """The case's chain actions in id order: one statement compiled once, on the driver's
+    cursor, values through the columns' result processors (``backend.db.fast``)."""
+    conn = session.connection()
+    prepared = prepare(_CHAIN_ACTIONS, conn.dialect, lambda: _CHAIN_ACTIONS)
+    cursor = prepared.run(conn, {"case_id": case_id})
+    try:
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    procs = prepared.results
+    return tuple(_ActionRow(*(v if proc is None or v is None else proc(v)
+                              for v, proc in zip(row, procs, strict=True))) for row in rows)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    """What a case view reads of the database besides the case row and its chain actions,
+    and the viewer's roles: all fixed for one state and chain position (steps never change,
+    a position is taken once), so a view of the same version reuses them."""
+
+    roles: frozenset[str]
+    position: int
+    prev: bytes
+    award_hash: str | None
+
+
+def _parts(service: CaseService, session: Session, row: CaseRow, case: p.CaseState,
+           viewer: str) -> _Parts:
+    roles = check_reader(service, session, case, viewer)
+    # the row's position: this process's last commit on the case answers without a query
+    # (CaseRepository.chain_head)
+    position, prev, _ = service.repository.chain_head(session, row.id,
+                                                      next_sequence=row.next_sequence)
+    return _Parts(frozenset(roles), position, prev,
+                  service.award_record_hash(session, row.id, case))
+
+
 def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]:
+    """The case as ``viewer`` may see it now (``AccessDenied``, ``NotFound``)."""
     with service.sessions() as session:
         row, case = service.repository.load(session, case_id)  # plain columns, cached state
-        roles = check_reader(service, session, case, viewer)
-        # the row's position: this process's last commit on the case answers without a
-        # query (CaseRepository.chain_head)
-        position, prev, _ = service.repository.chain_head(session, row.id,
-                                                          next_sequence=row.next_sequence)
-        actions = session.connection().execute(_CHAIN_ACTIONS, {"case_id": row.id}).all()
-        award_hash = service.award_record_hash(session, row.id, case)
-    allowed = _allowed(service, case, viewer)
+        parts = _parts(service, session, row, case, viewer)
+        actions = _chain_actions(session, row.id)
+    now = service.now()
+    return _view(service, row, case, viewer, parts, actions,
+                 token_fields(service, case.order.order_id), now, _iso(now))
+
+
+def _view(service: CaseService, row: CaseRow, case: p.CaseState, viewer: str, parts: _Parts,
+          actions: tuple[_ActionRow, ...], token: dict[str, Any], now: datetime,
+          now_text: str) -> dict[str, Any]:
+    """The view's dict; ``now`` decides the allowed steps, ``now_text`` is shown."""
+    roles = set(parts.roles)
+    allowed = _allowed(service, case, viewer, now)
     hidden = _hidden_evidence(case, viewer, roles)
     evidence = []
     for item in case.evidence:
@@ -111,7 +170,7 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
         "seller": case.order.seller,
         "amount": str(case.order.amount),
         "guarantee": str(case.order.guarantee),
-        **token_fields(service, case.order.order_id),
+        **token,
         "claimant": case.claimant,
         "respondent": case.respondent,
         "disputeType": case.dispute_type.value if case.dispute_type else None,
@@ -131,14 +190,14 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
                                            .total_seconds()),
                       "proposal": p.to_jsonable(case.fast_track)},
         "award": p.to_jsonable(case.final_award),
-        "awardRecordHash": award_hash,
+        "awardRecordHash": parts.award_hash,
         "courtDecision": p.to_jsonable(case.court_decision),
         "evidence": evidence,
         "allowedSteps": allowed,
         "allowedEndpoints": {a: STEP_ENDPOINTS[a] for a in allowed},
-        "now": _iso(service.now()),
-        "nextSequence": position,
-        "prevHash": "0x" + prev.hex(),
+        "now": now_text,
+        "nextSequence": parts.position,
+        "prevHash": "0x" + parts.prev.hex(),
         "domain": service.domain.to_json_obj(),
         "institution": service.institution_address,
         "chainActions": [chain_action_view(a) for a in actions],
@@ -154,18 +213,92 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
     return view
 
 
-def case_view_json(service: CaseService, case_id: str, viewer: str) -> bytes:
-    """``case_view`` as the API sends it: byte for byte Starlette's ``JSONResponse`` body
-    (``json.dumps(view, ensure_ascii=False, allow_nan=False, separators=(",", ":"))``),
-    with each listed offer's text kept per offer object (as its dict is) instead of
-    encoding the offers again per read: most of a view's bytes (issue 10)."""
-    view = case_view(service, case_id, viewer)
+def _view_text(view: dict[str, Any]) -> bytes:
+    """A view's JSON as ``JSONResponse`` renders it, each listed offer's text kept."""
     offers = view.get("offers")
     if offers is None or list(view)[-2:] != ["offers", "preEvaluation"]:
         return _dumps(view)
     head = {k: v for k, v in view.items() if k not in ("offers", "preEvaluation")}
     return b"".join((_dumps(head)[:-1], b',"offers":[', _offers_text(offers),
                      b'],"preEvaluation":', _dumps(view["preEvaluation"]), b"}"))
+
+
+@dataclass(frozen=True, slots=True)
+class _KeptView:
+    """One viewer's view of one case version, as its JSON text around ``now``'s value."""
+
+    case: p.CaseState  # the decoded state (kept, so its identity is not reused)
+    next_sequence: int
+    context: tuple[Any, ...]  # the service's institution, admins and domain
+    parts: _Parts
+    actions: tuple[_ActionRow, ...]
+    token: dict[str, Any]
+    side: bool  # whether the stage's deadline had passed (the allowed steps' one input)
+    head: bytes  # the text up to ``"now":``'s value
+    tail: bytes  # the text after it
+
+
+VIEW_CACHE_SIZE = 1024
+# (case id, viewer) -> the text of the last view built for them (``case_view_json``)
+_views: dict[tuple[str, str], _KeptView] = {}
+# a value no view can hold otherwise: where ``now`` goes in a kept text
+_NOW_MARK = "now:" + secrets.token_hex(16)
+_NOW_QUOTED = json.dumps(_NOW_MARK).encode()
+
+
+def _deadline_side(case: p.CaseState, now: datetime) -> bool | None:
+    """Whether the stage's deadline has passed at ``now`` (what the allowed steps read of
+    the clock, ``_allowed``); None when the procedure refuses this clock (nothing kept)."""
+    offset = now.utcoffset() if isinstance(now, datetime) else None
+    if offset != timedelta(0) or (case.stage_entered_at is not None
+                                  and now < case.stage_entered_at):
+        return None
+    due = p.next_deadline(case)
+    return due is not None and now >= due
+
+
+def case_view_json(service: CaseService, case_id: str, viewer: str) -> bytes:
+    """``case_view`` as the API sends it: byte for byte Starlette's ``JSONResponse`` body
+    (``json.dumps(view, ensure_ascii=False, allow_nan=False, separators=(",", ":"))``).
+
+    Kept per case and viewer (issue 10): a view is a function of the case's committed
+    version (its decoded state, kept per stored text, and chain position), the viewer,
+    the service's admins and domain, the case's chain actions (updated beside the state,
+    so read on every view), the order's token, the side of the stage's deadline, and the
+    clock shown as ``now``. A read whose inputs are those of the kept view answers its
+    text with the new ``now``; any other input builds it again."""
+    now = service.now()
+    with service.sessions() as session:
+        row, case = service.repository.load(session, case_id)  # plain columns, cached state
+        actions = _chain_actions(session, row.id)
+        kept = _views.get((row.id, viewer))
+        context = (service.institution_address, service.config.admins, service.domain)
+        if kept is not None and kept.case is case and kept.next_sequence == row.next_sequence \
+                and kept.context == context:
+            parts = kept.parts  # the same version: roles, chain head and award as before
+        else:
+            kept = None
+            parts = _parts(service, session, row, case, viewer)
+    token = token_fields(service, case.order.order_id)
+    side = _deadline_side(case, now)
+    now_text = _iso(now)
+    if kept is not None and side is not None and kept.side == side \
+            and kept.actions == actions and kept.token == token:
+        return b"".join((kept.head, b'"', now_text.encode(), b'"', kept.tail))
+    if side is None:  # the procedure refuses the clock: built for this moment only
+        return _view_text(_view(service, row, case, viewer, parts, actions, token, now,
+                                now_text))
+    text = _view_text(_view(service, row, case, viewer, parts, actions, token, now,
+                            _NOW_MARK))
+    head, mark, tail = text.partition(_NOW_QUOTED)
+    if not mark or _NOW_QUOTED in tail:  # cannot happen (a random mark); never guess
+        return _view_text(_view(service, row, case, viewer, parts, actions, token, now,
+                                now_text))
+    if len(_views) >= VIEW_CACHE_SIZE:
+        _views.clear()  # rare, and every entry is cheap to rebuild
+    _views[(row.id, viewer)] = _KeptView(case, row.next_sequence, context, parts, actions,
+                                         token, side, head, tail)
+    return b"".join((head, b'"', now_text.encode(), b'"', tail))
 
 
 def _dumps(value: Any) -> bytes:
@@ -282,17 +415,17 @@ ALLOWED_CACHE_SIZE = 4096
 _allowed_steps: dict[tuple[int, str, bool], tuple[p.CaseState, tuple[Any, ...], list[str]]] = {}
 
 
-def _allowed(service: CaseService, case: p.CaseState, viewer: str) -> list[str]:
-    """What the viewer may sign now (the procedure's tables; content checks still apply).
-    An admin signs the institution's steps (the service countersigns them). Remembered
-    per state, viewer and side of the deadline (a case view asks it on every read)."""
-    now = service.now()
-    offset = now.utcoffset() if isinstance(now, datetime) else None
-    if offset != timedelta(0) or (case.stage_entered_at is not None
-                                  and now < case.stage_entered_at):
+def _allowed(service: CaseService, case: p.CaseState, viewer: str,
+             now: datetime | None = None) -> list[str]:
+    """What the viewer may sign at ``now`` (default: the service's clock; the procedure's
+    tables; content checks still apply). An admin signs the institution's steps (the
+    service countersigns them). Remembered per state, viewer and side of the deadline (a
+    case view asks it on every read)."""
+    now = service.now() if now is None else now
+    side = _deadline_side(case, now)
+    if side is None:
         return _allowed_now(service, case, viewer, now)  # the procedure refuses the clock
-    due = p.next_deadline(case)
-    key = (id(case), viewer, due is not None and now >= due)
+    key = (id(case), viewer, side)
     context = (service.institution_address, service.config.admins)
     hit = _allowed_steps.get(key)
     if hit is not None and hit[0] is case and hit[1] == context:
