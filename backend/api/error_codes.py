@@ -112,6 +112,8 @@ ERROR_CODES = MappingProxyType({
                               "request id"),
     "invalid_address": _E(422, "not a 20-byte hex address (or a bad EIP-55 checksum)"),
     "invalid_allocation": _E(422, "amounts that do not add up to the escrowed order"),
+    "invalid_clock": _E(500, "the service's clock is before the case's stage began: the "
+                            "server's bug or a clock set back, never the caller's"),
     "invalid_command": _E(422, "a step the procedure cannot take as given"),
     "invalid_field": _E(422, "a field missing, extra, of the wrong type or past its bound; "
                              "detail names each field, never echoing the input"),
