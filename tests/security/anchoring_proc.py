@@ -23,8 +23,9 @@ from tests.support.anchor_chain import FakeChain
 
 def main() -> None:
     db_url, stop = sys.argv[1], Path(sys.argv[2])
-    worker = AnchoringWorker(make_session_factory(make_engine(db_url)), FakeChain(),
-                             batch_limit=7)
+    chain = FakeChain()
+    chain.refuse_future_nonces = True  # the test's worker holds the other half of the chain
+    worker = AnchoringWorker(make_session_factory(make_engine(db_url)), chain, batch_limit=7)
     rounds = claimed = 0
     errors: list[str] = []
     while True:

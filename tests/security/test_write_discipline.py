@@ -214,7 +214,9 @@ def test_uploads_offers_and_anchoring_at_once_lose_nothing(load_url: str,
         proc = subprocess.Popen([sys.executable, "-m", "tests.security.anchoring_proc",
                                  load_url, str(stop_file)], cwd=ROOT, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        worker = AnchoringWorker(ctx.sessions, FakeChain(), batch_limit=5)
+        chain = FakeChain()
+        chain.refuse_future_nonces = True  # the second process holds the rest of the chain
+        worker = AnchoringWorker(ctx.sessions, chain, batch_limit=5)
         worker_errors: list[str] = []
 
         def anchoring() -> None:
@@ -284,8 +286,10 @@ def test_uploads_offers_and_anchoring_at_once_lose_nothing(load_url: str,
         stdout, stderr = proc.communicate(timeout=120)
         assert proc.returncode == 0, stderr[-3000:]
         second = json.loads(stdout.strip().splitlines()[-1])
-        while not worker.run_once().idle:  # what is left, after both stopped
-            pass
+        rounds_left = 200  # what is left, after both stopped; a worker that never settles
+        while not worker.run_once().idle:  # fails here, not at the suite's timeout
+            rounds_left -= 1
+            assert rounds_left > 0, "the anchoring worker never became idle"
 
         assert out.failures == [], out.failures[:5]
         assert worker_errors == [] and second["errors"] == [], (worker_errors, second)

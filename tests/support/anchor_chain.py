@@ -33,6 +33,11 @@ class FakeChain:
         self.blocks: list[str] = ["0x" + "00" * 32]
         self.fail_broadcasts = 0
         self.automine = True
+        # Two workers in two processes each hold a FakeChain of their own, standing for one
+        # chain: a nonce ahead of this fake's was taken on the other fake, so it is refused
+        # as a real node refuses a used one (the worker re-signs) instead of waiting in the
+        # pool for a gap nothing here fills (tests/security/test_write_discipline.py).
+        self.refuse_future_nonces = False
         self.durable_calls = 0
 
     # AnchorSender -----------------------------------------------------------------------
@@ -53,6 +58,9 @@ class FakeChain:
             return  # already known
         if tx["nonce"] < self.nonce:
             raise NonceConflictError(f"nonce too low: {tx['nonce']} < {self.nonce}")
+        if self.refuse_future_nonces and tx["nonce"] > self.nonce:
+            raise NonceConflictError(f"nonce {tx['nonce']} used on the other worker's chain "
+                                     f"(this one is at {self.nonce})")
         self.pool[h] = tx
         if self.automine:
             self.mine_pool()

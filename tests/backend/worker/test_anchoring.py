@@ -178,6 +178,32 @@ def test_nonce_taken_by_another_transaction_is_signed_again(sessions) -> None:  
     _assert_all_anchored_once(sessions, chain, 5)
 
 
+
+@pytest.mark.parametrize("refused", [True, False])
+def test_a_transaction_sent_on_another_workers_fake_chain(sessions, refused: bool) -> None:  # type: ignore[no-untyped-def]
+    """Two processes' workers hold a FakeChain each for one chain (test_write_discipline):
+    B's last transaction (nonce 1, never mined: B stopped) is ahead of A's fake. Refused
+    there as a used nonce, A signs the batch again and settles; left in A's pool, it would
+    wait for a nonce gap nothing fills and A would never be idle."""
+    chain_b, chain_a = FakeChain(), FakeChain()
+    chain_a.refuse_future_nonces = chain_b.refuse_future_nonces = refused
+    b = AnchoringWorker(sessions, chain_b, batch_limit=3)
+    add_leaves(sessions, 0, 3)
+    b.run_once()  # nonce 0, mined and confirmed on B's chain
+    add_leaves(sessions, 3, 3)
+    chain_b.automine = False
+    b.run_once()  # nonce 1, sent; B stops before it is mined
+    a = AnchoringWorker(sessions, chain_a, batch_limit=3)
+    settled = any(a.run_once().idle for _ in range(20))
+    with sessions() as s:
+        statuses = sorted(i.status for i in s.exec(select(AnchorInclusion)).all())
+    if refused:
+        assert settled and statuses == [AnchorStatus.CONFIRMED] * 2
+        assert len(chain_a.mined) == 1  # the second batch, signed again with A's nonce 0
+    else:
+        assert not settled and statuses == [AnchorStatus.CONFIRMED, AnchorStatus.SENT]
+
+
 class Crash(BaseException):
     """Stands for the process dying at a hook point (not an Exception: nothing catches it)."""
 
