@@ -86,5 +86,6 @@ class CaseViewShortcut:
             raise exc
 
         handlers = copy.copy(self.app)
-        handlers.app = raising  # type: ignore[attr-defined]
+        assert isinstance(handlers, ExceptionMiddleware)  # checked in __call__
+        handlers.app = raising
         await handlers(scope, receive, send)
