@@ -29,7 +29,7 @@ from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlmodel import Session
 
 from evidence.ipfs import LocalBlockstore
-from evidence.ipfs._cid import CidLike, check_block, parse_cid, to_display
+from evidence.ipfs._cid import CidLike, check_block, multihash_of, parse_cid, to_display
 from evidence.ipfs.errors import BlockNotFoundError
 
 from .fast import Prepared, prepare
@@ -39,11 +39,6 @@ from .service_models import StepBlock
 __all__ = ["BlockCollector", "ServiceBlockstore", "multihash_of", "open_data_dir_store"]
 
 Block = tuple[bytes, bytes]  # (binary CID, bytes)
-
-
-def multihash_of(raw_cid: bytes) -> bytes:
-    """The multihash of a binary CID (a CIDv0 is its multihash): the table's key."""
-    return raw_cid if raw_cid[0] == 0x12 else raw_cid[2:]
 
 
 class BlockCollector:

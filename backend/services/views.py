@@ -97,14 +97,7 @@ def _chain_actions(session: Session, case_id: str) -> tuple[_ActionRow, ...]:
     cursor, values through the columns' result processors (``backend.db.fast``)."""
     conn = session.connection()
     prepared = prepare(_CHAIN_ACTIONS, conn.dialect, lambda: _CHAIN_ACTIONS)
-    cursor = prepared.run(conn, {"case_id": case_id})
-    try:
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    procs = prepared.results
-    return tuple(_ActionRow(*(v if proc is None or v is None else proc(v)
-                              for v, proc in zip(row, procs, strict=True))) for row in rows)
+    return tuple(_ActionRow(*row) for row in prepared.all(conn, {"case_id": case_id}))
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ __all__ = [
     "check_block",
     "cid_codec",
     "cid_text",
+    "multihash_of",
     "parse_cid",
     "to_cid",
     "to_display",
@@ -112,6 +113,12 @@ def to_display(raw: bytes) -> str:
         return "b" + base64.b32encode(raw).decode().lower().rstrip("=")
     except Exception:
         return "0x" + raw.hex()
+
+
+def multihash_of(raw_cid: bytes) -> bytes:
+    """The multihash of a binary CID from `parse_cid` (a CIDv0 is its multihash): what
+    names a block in flatfs and in the service's ``step_block`` table."""
+    return raw_cid if raw_cid[0] == 0x12 else raw_cid[2:]
 
 
 def cid_codec(raw: bytes) -> int:

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from evidence.ipfs._cid import CidLike, check_block, parse_cid, to_display
+from evidence.ipfs._cid import CidLike, check_block, multihash_of, parse_cid, to_display
 from evidence.ipfs.errors import BlockNotFoundError, BlockTooLargeError, CorruptBlockError
 
 __all__ = ["Blockstore", "LocalBlockstore", "MemoryBlockstore"]
@@ -47,8 +47,7 @@ class Blockstore(Protocol):
 
 def _key(raw_cid: bytes) -> str:
     """flatfs key: unpadded upper-case base32 of the multihash."""
-    multihash = raw_cid if raw_cid[0] == 0x12 else raw_cid[2:]
-    return base64.b32encode(multihash).decode().rstrip("=")
+    return base64.b32encode(multihash_of(raw_cid)).decode().rstrip("=")
 
 
 _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) \
