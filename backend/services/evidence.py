@@ -829,7 +829,7 @@ class EvidenceService:
 
     def _write(self) -> Any:
         """A write unit: the case service's process queue (SQLite) + ``write_scope``."""
-        return _WriteUnit(self.cases, self.sessions)
+        return _WriteUnit(self.cases)
 
     @staticmethod
     def _submitted_step(session: Session, item: EvidenceItem) -> Step | None:
@@ -1127,9 +1127,9 @@ class _WriteUnit:
     not on SQLite's busy handler) around ``write_scope`` (BEGIN IMMEDIATE; commit on
     success). The evidence service's writes queue with the step writes this way."""
 
-    def __init__(self, cases: CaseService, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, cases: CaseService) -> None:
         self._writer = cases.repository.writer()
-        self._scope = write_scope(sessions)
+        self._scope = write_scope(cases.repository.writer_session)
 
     def __enter__(self) -> Session:
         self._writer.__enter__()
