@@ -19,6 +19,7 @@
   var PREFIX = 'chainarb.receipts:';
   var digest = typeof module !== 'undefined' && module.exports
     ? require('./signer.js').digest : root.chainarbDigest;
+
   /** Canonical JSON as evidence.receipts._canonical (json.dumps sort_keys, compact). */
   var canonical = digest.canonicalJson;
 
