@@ -189,9 +189,17 @@ _committed_lock = threading.Lock()
 _PENDING = "log.frontier"  # session.info key: (transaction, engine, size, frontier)
 
 
+def _engine_of(session: Session) -> Any:
+    """The session's engine, also when the session is bound to one of its connections (the
+    SQLite writer's own, ``CaseRepository.writer_session``): the kept frontier is the
+    process's per database, whichever connection appended."""
+    bind = session.get_bind()
+    return bind.engine if isinstance(bind, sa.Connection) else bind
+
+
 def _frontier_at(session: Session, index: int) -> tuple[Any, tuple[bytes, ...] | None]:
     """(the session's engine, the frontier of size `index` if kept), without a read."""
-    engine = session.get_bind()
+    engine = _engine_of(session)
     pending = session.info.get(_PENDING)
     if pending is not None and pending[0] is session.get_transaction() \
             and pending[1] is engine and pending[2] == index:
@@ -215,7 +223,7 @@ def forget_frontier(session: Session) -> None:
     """Drop the kept frontier of the session's engine (after the nodes were rewritten)."""
     session.info.pop(_PENDING, None)
     with _committed_lock:
-        _committed.pop(session.get_bind(), None)
+        _committed.pop(_engine_of(session), None)
 
 
 def log_size(session: Session) -> int:
@@ -262,7 +270,7 @@ def append_entry(session: Session, *, kind: str, case_id: str, value: Sequence[s
     if conn.dialect.name in _ONE_STATEMENT:
         # one round trip (rule 7): the counter's upsert, the entry numbered by it and, when
         # the frontier of the index it most likely gets is kept, that index's nodes
-        engine = session.get_bind()
+        engine = _engine_of(session)
         expected = _expected(session, engine)
         if expected is None:
             counted = prepare(_COUNT_AND_INSERT, conn.dialect, lambda: _COUNT_AND_INSERT

@@ -532,6 +532,8 @@ TRUSTED_JSON_READERS = {
     "backend/services/package.py": "a stored canonical payload (bounded when it came in)",
     "backend/services/repository.py": "the case state the service encoded and stored itself",
     "backend/services/identity.py": "a stored canonical payload (bounded when it came in)",
+    "backend/services/views.py": "the case's chain actions as JSON the database built from "
+                                 "the service's own rows (the case view's one statement)",
     "evidence/judicial/_facts.py": "PackageInputs' payloads: the service's stored canonical "
                                    "payloads, handed to the builder (bounded when they came in)",
     "evidence/judicial/inputs.py": "the same PackageInputs payloads, for the appointees",
