@@ -55,7 +55,7 @@ from .deps import _bearer
 from .limits import parsed_as_json
 from .routes import cases
 
-__all__ = ["CaseViewShortcut", "case_view_answer", "signed_in", "step_answer"]
+__all__ = ["Shortcuts", "case_view_answer", "signed_in", "step_answer"]
 
 # Starlette's compiled ``/cases/{case_id}`` (``[^/]+``), matched against the whole path
 _CASE_VIEW = re.compile(r"/cases/([^/]+)")
@@ -89,7 +89,7 @@ def step_answer(ctx: AppContext, authorization: str | None, case_id: str,
     ``cases._submit`` give it, or their exception (in the thread pool)."""
     user = signed_in(ctx, authorization)
     kind = cases.step_kind(body.record, allowed)
-    assert kind != cases.FAST_TRACK  # left to the route (CaseViewShortcut._step)
+    assert kind != cases.FAST_TRACK  # left to the route (Shortcuts._step)
     return JSONResponse(cases.accept_step(ctx, user, case_id, body), status_code=201)
 
 
@@ -116,7 +116,7 @@ def _plain_kind(record: dict[str, object]) -> object:
     return kind
 
 
-class CaseViewShortcut:
+class Shortcuts:
     """Pure ASGI, in front of FastAPI's ``ExceptionMiddleware`` (module docstring): the
     case view's and the step endpoints' shortcuts."""
 
