@@ -14,8 +14,9 @@ trip to the thread pool; whatever it does not take goes on to the app unchanged.
 * ``POST /cases/{case_id}/steps`` and the typed step endpoints (``cases.STEP_ENDPOINTS``,
   from evidence/steps.py): only a body FastAPI would parse as JSON (the Content-Type
   test of ``limits.parsed_as_json``, none given excluded as FastAPI's strict content
-  type excludes it) that parses with ``json.loads`` (what FastAPI calls) and validates as
-  the routes' ``StepIn``; any other body goes on to the app, replayed as it came, so
+  type excludes it) that parses as plain UTF-8 JSON (``safejson.loads``: the value
+  FastAPI's ``json.loads`` makes of it) and validates as the routes' ``StepIn``; any
+  other body goes on to the app, replayed as it came, so
   every refusal of a body's shape (422 ``bad_json``/``invalid_field``, 415
   ``expected_json``) stays FastAPI's own. A ``fasttrack.proposed`` goes on too (its
   check reads the performance service, built on the event loop: rare, not worth a copy).
@@ -39,7 +40,6 @@ equal to the routes'.
 from __future__ import annotations
 
 import copy
-import json
 import re
 
 from pydantic import ValidationError
@@ -49,10 +49,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.services import views
+from evidence import safejson
+from evidence.errors import FormatError
 
 from .context import AppContext
 from .deps import _bearer
-from .limits import parsed_as_json
+from .limits import DEFAULT_MAX_JSON_BYTES, parsed_as_json
 from .routes import cases
 
 __all__ = ["Shortcuts", "case_view_answer", "signed_in", "step_answer"]
@@ -165,10 +167,13 @@ class Shortcuts:
             await self.app(scope, replay, send)  # not the edge's one message: the app's
             return
         try:
-            body = cases.StepIn.model_validate(json.loads(first.get("body", b"")))
-        except (ValueError, ValidationError, RecursionError):
-            # not JSON, not UTF-8 (a UnicodeDecodeError is a ValueError), or not the
-            # routes' body: FastAPI's own refusal
+            raw = safejson.loads(first.get("body", b""), what="request body",
+                                 max_bytes=DEFAULT_MAX_JSON_BYTES)
+            body = cases.StepIn.model_validate(raw)
+        except (FormatError, ValidationError):
+            # not JSON in plain UTF-8 (FastAPI's ``json.loads`` of the bytes also takes a
+            # BOM, UTF-16 and surrogates: what it makes of those is its own), or not the
+            # routes' body: FastAPI's own answer
             await self.app(scope, replay, send)
             return
         if _plain_kind(body.record) == cases.FAST_TRACK:

@@ -5,6 +5,7 @@ path it takes one that FastAPI routes to the same endpoint (issue 10)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -134,6 +135,12 @@ def test_refusals_are_the_routes(world: World, monkeypatch: pytest.MonkeyPatch) 
         "lone surrogate": (f"{case}/offers", b'{"record": {"a": "\\ud800"}, "x": 1}', buyer,
                            422),
         "empty body": (f"{case}/offers", b"", buyer, 422),
+        # JSON FastAPI's json.loads reads from bytes, but not as plain UTF-8
+        "UTF-8 BOM": (f"{case}/filing", b"\xef\xbb\xbf" + json.dumps(good).encode(), buyer,
+                      422),
+        "UTF-16": (f"{case}/filing", json.dumps(good).encode("utf-16"), buyer, 422),
+        "encoded surrogate": (f"{case}/filing", b'{"record": {"type": "\xed\xa0\x80"}}',
+                              buyer, 422),
         "text/plain": (f"{case}/offers", b"{}", {**w.buyer.headers,
                                                  "Content-Type": "text/plain"}, 415),
         "no content type": (f"{case}/offers", b'{"record": {}}', w.buyer.headers, 422),
@@ -154,6 +161,7 @@ def test_refusals_are_the_routes(world: World, monkeypatch: pytest.MonkeyPatch) 
     assert b"invalid_field" in codes["extra field"] and b"bad_json" in codes["not JSON"]
     assert b"expected_json" in codes["text/plain"] and b"body_too_deep" in codes["too deep"]
     assert b"body_too_large" in codes["too large"]
+    assert all(b"wrong_endpoint" in codes[n] for n in ("UTF-8 BOM", "UTF-16", "encoded surrogate"))
     assert b"fast-track proposal carries its report" in codes["fast track"]
     assert w.buyer.case() == before  # nothing was stored
 
