@@ -8,8 +8,9 @@ start message):
    errors included;
 2. the request id and the logged JSON 500 (``request_id.py``);
 3. the body bounds (``limits.JsonBodyLimit``), whose refusals carry both of the above;
-4. the case view's shortcut (``shortcut.CaseViewShortcut``: a ``GET /cases/{id}`` that
-   succeeds is answered without FastAPI's routing; anything else goes on to the app).
+4. the shortcuts (``shortcut.Shortcuts``: a ``GET /cases/{id}``, and a signed step whose
+   body is the step routes' own, are answered without FastAPI's routing; anything else
+   goes on to the app).
 
 One ``send`` wrapper gives the start message its ``X-Request-ID`` and the security
 headers, in the order the three layers gave them (``headers.secure``).
@@ -25,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .headers import secure
 from .limits import DEFAULT_MAX_JSON_BYTES, JsonBodyLimit
 from .request_id import SCOPE_KEY, internal_error, request_id
-from .shortcut import CaseViewShortcut
+from .shortcut import Shortcuts
 
 __all__ = ["ApiEdge"]
 
@@ -33,7 +34,7 @@ __all__ = ["ApiEdge"]
 class ApiEdge:
     def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_JSON_BYTES) -> None:
         self.app = app
-        self.limited = JsonBodyLimit(CaseViewShortcut(app), max_bytes)
+        self.limited = JsonBodyLimit(Shortcuts(app), max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -1,18 +1,40 @@
-"""The case view's shortcut: ``GET /cases/{id}`` answered before FastAPI's routing.
+"""The edge's shortcuts: the case view and the signed steps answered before FastAPI's routing.
 
-Why (issue 10): a case view is the most frequent request, and FastAPI's routing over the
-app's ~150 routes, its dependency solving and its inner middlewares cost a read about
-0.3 ms of CPU, more than the view itself once the view's text is kept
-(``views.case_view_json``). The shortcut takes only a GET of exactly the route's path
-(Starlette's ``/cases/{case_id}``: one segment of anything but ``/``; no ``root_path``) and
-does what the route does: the bearer token through the session cache (``current_user``:
-sign-out here immediate, expiry checked on every request), then the view, in one trip to
-the thread pool. Its answer is the route's: ``Response(body, media_type="application/
-json")``; a refusal or fault (401, 403, 404, a storage outage ...) is answered by the
-app's own exception handlers, those FastAPI's ``ExceptionMiddleware`` holds (the next
-layer), exactly as when the route raises it; an exception no handler takes reaches the
-edge's logged 500, as from the route. ``tests/backend/api/test_case_view_shortcut.py``
-holds the answers byte for byte equal to the route's.
+Why (issue 10): a case view is the most frequent request and a signed step the costliest,
+and FastAPI's routing over the app's ~150 routes, its dependency solving, its body
+handling and its inner middlewares cost each of them several tenths of a millisecond of
+CPU, more than a kept view and a good part of a step. A shortcut takes only the exact
+paths and methods of its routes (no ``root_path``) and does what the route does, in one
+trip to the thread pool; whatever it does not take goes on to the app unchanged.
+
+* ``GET /cases/{case_id}`` (Starlette's ``{case_id}``: one segment of anything but
+  ``/``): the bearer token through the session cache (``current_user``: sign-out here
+  immediate, expiry checked on every request), then the view. Its answer is the route's:
+  ``Response(body, media_type="application/json")``.
+* ``POST /cases/{case_id}/steps`` and the typed step endpoints (``cases.STEP_ENDPOINTS``,
+  from evidence/steps.py): only a body FastAPI would parse as JSON (the Content-Type
+  test of ``limits.parsed_as_json``, none given excluded as FastAPI's strict content
+  type excludes it) that parses as plain UTF-8 JSON (``safejson.loads``: the value
+  FastAPI's ``json.loads`` makes of it) and validates as the routes' ``StepIn``; any
+  other body goes on to the app, replayed as it came, so
+  every refusal of a body's shape (422 ``bad_json``/``invalid_field``, 415
+  ``expected_json``) stays FastAPI's own. A ``fasttrack.proposed`` goes on too (its
+  check reads the performance service, built on the event loop: rare, not worth a copy).
+  Then, as the route: the session (401 first, as the route's dependency), the record's
+  kind against the endpoint (``cases.step_kind``), the step and its receipt
+  (``cases.accept_step``); the answer is the route's ``JSONResponse(answer, 201)``.
+
+The edge's outer work (security headers, request id, the logged 500, the body bounds:
+413 ``body_too_large``, 422 ``body_too_deep``) wraps the shortcuts as it wraps the app.
+A refusal or fault (401, 403, 404, 409, a storage outage ...) is answered by the app's
+own exception handlers, those FastAPI's ``ExceptionMiddleware`` holds (the next layer),
+exactly as when the route raises it; an exception no handler takes reaches the edge's
+logged 500, as from the route. What a shortcut skips that the route has: FastAPI's
+``AsyncExitStackMiddleware`` (it closes uploaded files and dependencies with ``yield``;
+these routes have neither) and the route's entries in the scope (``route``,
+``endpoint``, ``path_params``: nothing after it reads them). ``tests/backend/api/
+test_case_view_shortcut.py`` and ``test_step_shortcut.py`` hold the answers byte for byte
+equal to the routes'.
 """
 
 from __future__ import annotations
@@ -20,62 +42,150 @@ from __future__ import annotations
 import copy
 import re
 
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.exceptions import ExceptionMiddleware
-from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.services import views
+from evidence import safejson
+from evidence.errors import FormatError
 
 from .context import AppContext
 from .deps import _bearer
+from .limits import DEFAULT_MAX_JSON_BYTES, parsed_as_json
+from .routes import cases
 
-__all__ = ["CaseViewShortcut", "case_view_answer"]
+__all__ = ["Shortcuts", "case_view_answer", "signed_in", "step_answer"]
 
 # Starlette's compiled ``/cases/{case_id}`` (``[^/]+``), matched against the whole path
 _CASE_VIEW = re.compile(r"/cases/([^/]+)")
+# ``/cases/{case_id}/<endpoint>``: the endpoint (which may hold a ``/``) looked up below
+_STEP = re.compile(r"/cases/([^/]+)/(.+)")
+# each step endpoint's path after the case id -> the kinds it takes (None: any)
+STEP_PATHS: dict[str, frozenset[str] | None] = {
+    "steps": None, **{path: allowed for path, allowed, _summary in cases.STEP_ENDPOINTS}}
 
 
-def case_view_answer(ctx: AppContext, authorization: str | None, case_id: str) -> bytes:
-    """The case view's body for this request, as ``current_user`` and ``get_case`` give
-    it, or their exception (in the thread pool: a miss of the session cache reads the
-    database, the view always does)."""
+def signed_in(ctx: AppContext, authorization: str | None) -> str:
+    """The caller's address as ``current_user`` gives it, or its 401 (a miss of the
+    session cache reads the database: call it in the thread pool)."""
     token = _bearer(authorization)
     now = ctx.clock()
     user = ctx.auth_cache.cached(token, now)
     if user is None:
         user = ctx.auth_cache.authenticate(ctx.sessions, token, now)
-    return views.case_view_json(ctx.service, case_id, user)
+    return user
 
 
-class CaseViewShortcut:
-    """Pure ASGI, in front of FastAPI's ``ExceptionMiddleware`` (module docstring)."""
+def case_view_answer(ctx: AppContext, authorization: str | None, case_id: str) -> bytes:
+    """The case view's body for this request, as ``current_user`` and ``get_case`` give
+    it, or their exception (in the thread pool: the view always reads the database)."""
+    return views.case_view_json(ctx.service, case_id, signed_in(ctx, authorization))
+
+
+def step_answer(ctx: AppContext, authorization: str | None, case_id: str,
+                body: cases.StepIn, allowed: frozenset[str] | None) -> Response:
+    """A step endpoint's answer to a body that validated, as ``current_user`` and
+    ``cases._submit`` give it, or their exception (in the thread pool)."""
+    user = signed_in(ctx, authorization)
+    kind = cases.step_kind(body.record, allowed)
+    assert kind != cases.FAST_TRACK  # left to the route (Shortcuts._step)
+    return JSONResponse(cases.accept_step(ctx, user, case_id, body), status_code=201)
+
+
+def _header(scope: Scope, wanted: bytes) -> bytes | None:
+    """The first value of a header, as Starlette's ``Headers.get`` reads it."""
+    for name, value in scope["headers"]:
+        if name == wanted:
+            return bytes(value)
+    return None
+
+
+def _authorization(scope: Scope) -> str | None:
+    value = _header(scope, b"authorization")
+    return value.decode("latin-1") if value is not None else None
+
+
+def _plain_kind(record: dict[str, object]) -> object:
+    """The kind ``cases.step_kind`` finds, without its refusals (those come after the
+    session's, in the thread pool)."""
+    kind = record.get("type")
+    message = record.get("message")
+    if kind == "ProceduralStep" and isinstance(message, dict):
+        return message.get("action")
+    return kind
+
+
+class Shortcuts:
+    """Pure ASGI, in front of FastAPI's ``ExceptionMiddleware`` (module docstring): the
+    case view's and the step endpoints' shortcuts."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = None
-        if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path") \
+        ctx = None
+        if scope["type"] == "http" and not scope.get("root_path") \
                 and isinstance(self.app, ExceptionMiddleware):
-            found = _CASE_VIEW.fullmatch(scope["path"])
-        ctx = getattr(getattr(scope.get("app"), "state", None), "ctx", None) \
-            if found is not None else None
-        if found is None or not isinstance(ctx, AppContext):
-            await self.app(scope, receive, send)
-            return
-        authorization = None
-        for name, value in scope["headers"]:  # the first, as Starlette's Headers.get
-            if name == b"authorization":
-                authorization = value.decode("latin-1")
-                break
+            ctx = getattr(getattr(scope.get("app"), "state", None), "ctx", None)
+        if isinstance(ctx, AppContext):
+            method = scope["method"]
+            if method == "GET":
+                found = _CASE_VIEW.fullmatch(scope["path"])
+                if found is not None:
+                    await self._view(ctx, found.group(1), scope, receive, send)
+                    return
+            elif method == "POST":
+                found = _STEP.fullmatch(scope["path"])
+                if found is not None and found.group(2) in STEP_PATHS:
+                    await self._step(ctx, found.group(1), STEP_PATHS[found.group(2)],
+                                     scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+    async def _view(self, ctx: AppContext, case_id: str, scope: Scope, receive: Receive,
+                    send: Send) -> None:
         try:
-            body = await run_in_threadpool(case_view_answer, ctx, authorization,
-                                           found.group(1))
+            body = await run_in_threadpool(case_view_answer, ctx, _authorization(scope),
+                                           case_id)
         except Exception as exc:
             await self._refuse(exc, scope, receive, send)
             return
         await Response(body, media_type="application/json")(scope, receive, send)
+
+    async def _step(self, ctx: AppContext, case_id: str, allowed: frozenset[str] | None,
+                    scope: Scope, receive: Receive, send: Send) -> None:
+        ctype = _header(scope, b"content-type")
+        if not ctype or not parsed_as_json(ctype.decode("latin-1").lower()):
+            await self.app(scope, receive, send)
+            return
+        first = await receive()
+        replay = _replaying(first, receive)
+        if first["type"] != "http.request" or first.get("more_body", False):
+            await self.app(scope, replay, send)  # not the edge's one message: the app's
+            return
+        try:
+            raw = safejson.loads(first.get("body", b""), what="request body",
+                                 max_bytes=DEFAULT_MAX_JSON_BYTES)
+            body = cases.StepIn.model_validate(raw)
+        except (FormatError, ValidationError):
+            # not JSON in plain UTF-8 (FastAPI's ``json.loads`` of the bytes also takes a
+            # BOM, UTF-16 and surrogates: what it makes of those is its own), or not the
+            # routes' body: FastAPI's own answer
+            await self.app(scope, replay, send)
+            return
+        if _plain_kind(body.record) == cases.FAST_TRACK:
+            await self.app(scope, replay, send)
+            return
+        try:
+            response = await run_in_threadpool(step_answer, ctx, _authorization(scope),
+                                               case_id, body, allowed)
+        except Exception as exc:
+            await self._refuse(exc, scope, replay, send)
+            return
+        await response(scope, replay, send)
 
     async def _refuse(self, exc: Exception, scope: Scope, receive: Receive, send: Send
                       ) -> None:
@@ -89,3 +199,18 @@ class CaseViewShortcut:
         assert isinstance(handlers, ExceptionMiddleware)  # checked in __call__
         handlers.app = raising
         await handlers(scope, receive, send)
+
+
+def _replaying(first: Message, receive: Receive) -> Receive:
+    """``receive`` that gives ``first`` (a message already taken) once, then the rest."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return first
+        return await receive()
+
+    return replay
+

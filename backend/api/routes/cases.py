@@ -36,6 +36,7 @@ from evidence.errors import InvalidRecord
 from evidence.records import canonical_json
 from evidence.steps import STEPS, StepSpec
 
+from ..context import AppContext
 from ..deps import Ctx, CurrentUser, DbId, context_of
 from ..errors import StrictBody, errors
 from ..schemas import (
@@ -87,13 +88,13 @@ class OpenCaseIn(StrictBody):
         return value
 
 
-async def _submit(request: Request, ctx: Ctx, user: str, case_id: str, body: StepIn,
-                  allowed: frozenset[str] | None) -> JSONResponse:
-    """``async`` with one explicit trip to the thread pool for the service: a sync
-    endpoint costs FastAPI a second trip to validate the returned dict, and the event
-    loop's share of a step was mostly such trips. The performance service is looked up
-    only for the one step that reads it (a dependency costs every step its solving)."""
-    record = body.record
+FAST_TRACK = "fasttrack.proposed"
+
+
+def step_kind(record: dict[str, Any], allowed: frozenset[str] | None) -> str | None:
+    """The record type, or the ``ProceduralStep``'s action, that a step posts, checked
+    against the endpoint's ``allowed`` (None: any): the first checks of a step, after
+    the caller's session and the body's shape (``InvalidRecord``, ``wrong_endpoint``)."""
     kind = record.get("type")
     message = record.get("message")
     if not isinstance(kind, str | None):
@@ -109,24 +110,42 @@ async def _submit(request: Request, ctx: Ctx, user: str, case_id: str, body: Ste
     if allowed is not None and kind not in allowed:
         raise BadSubmission(f"this endpoint takes {', '.join(sorted(allowed))}; found {kind!r}",
                             code="wrong_endpoint")
-    if kind == "fasttrack.proposed":  # the proposal must be the pre-evaluation (below)
+    return kind
+
+
+def accept_step(ctx: AppContext, user: str, case_id: str, body: StepIn) -> dict[str, Any]:
+    """The step stored (``CaseService.submit_step``) and the 201 answer's body with its
+    signed receipt: the thread-pool part of every step endpoint, and of the edge's
+    shortcut for them (backend/api/shortcut.py)."""
+    # the validated fields as they are (model_dump would copy the record's JSON again)
+    data = {"record": body.record, "payload": body.payload, "attachments": body.attachments,
+            "reasons": body.reasons,
+            "document": body.document.model_dump() if body.document is not None else None}
+    result = ctx.service.submit_step(user, case_id, data)
+    assert result.log is not None  # every stored step is appended to the log
+    return {"caseId": result.case_id, "sequence": result.sequence,
+            "recordHash": result.record_hash, "action": result.action,
+            "stage": result.stage, "cid": result.cid, "chainActions": result.chain_actions,
+            "receipt": get_log(ctx).receipt(result.log)}
+
+
+async def _submit(request: Request, ctx: Ctx, user: str, case_id: str, body: StepIn,
+                  allowed: frozenset[str] | None) -> JSONResponse:
+    """``async`` with one explicit trip to the thread pool for the service (and the
+    receipt): a sync endpoint costs FastAPI a second trip to validate the returned dict,
+    and the event loop's share of a step was mostly such trips. The performance service
+    is looked up only for the one step that reads it (a dependency costs every step its
+    solving)."""
+    kind = step_kind(body.record, allowed)
+    if kind == FAST_TRACK:  # the proposal must be the pre-evaluation (below)
         if body.document is None:
             raise BadSubmission("document: a fast-track proposal carries its report (the "
                                 "reasons) as its document; GET /cases/{id}/fast-track gives "
                                 "it as `canonical`")
         perf = await get_performance(request, ctx)
         await run_in_threadpool(_check_fast_track, ctx, perf, case_id, body.payload)
-    # the validated fields as they are (model_dump would copy the record's JSON again)
-    data = {"record": body.record, "payload": body.payload, "attachments": body.attachments,
-            "reasons": body.reasons,
-            "document": body.document.model_dump() if body.document is not None else None}
-    result = await run_in_threadpool(ctx.service.submit_step, user, case_id, data)
-    assert result.log is not None  # every stored step is appended to the log
-    return JSONResponse({"caseId": result.case_id, "sequence": result.sequence,
-                         "recordHash": result.record_hash, "action": result.action,
-                         "stage": result.stage, "cid": result.cid,
-                         "chainActions": result.chain_actions,
-                         "receipt": get_log(ctx).receipt(result.log)}, status_code=201)
+    answer = await run_in_threadpool(accept_step, ctx, user, case_id, body)
+    return JSONResponse(answer, status_code=201)
 
 
 @router.get("/cases", response_model=list[CaseSummaryOut])
