@@ -22,8 +22,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from backend.db import AnchorBatch, make_engine, make_session_factory, session_scope, write_scope
-from backend.db.engine import UnguardedWrite, forget_write_guard_violations, \
-    write_guard_violations
+from backend.db.engine import (
+    UnguardedWrite,
+    forget_write_guard_violations,
+    write_guard_violations,
+)
 from backend.worker.anchoring import retry_failed
 from tests.support.migrated import migrated
 
