@@ -246,7 +246,10 @@ def _pg_on_begin(connection: sa.Connection) -> None:
     reading = options.get(_BEGIN_OPTION) != "IMMEDIATE"
     driver = connection.connection.dbapi_connection
     if driver is not None and driver.autocommit != reading:
-        driver.autocommit = reading  # idle here: psycopg sends nothing
+        try:
+            driver.autocommit = reading  # idle here: psycopg sends nothing
+        except connection.dialect.loaded_dbapi.Error:
+            reading = False  # not idle: a broken connection, which its statement reports
     connection.info[_READING] = reading
 
 
@@ -259,7 +262,8 @@ def _pg_before_cursor_execute(conn: sa.Connection, _cursor: Any, statement: str,
         info[_READING] = False
         driver = conn.connection.dbapi_connection
         assert driver is not None
-        driver.autocommit = False
+        with contextlib.suppress(conn.dialect.loaded_dbapi.Error):
+            driver.autocommit = False  # (a broken connection: the statement reports it)
 
 
 def _pg_on_checkin(_driver: Any, record: Any) -> None:

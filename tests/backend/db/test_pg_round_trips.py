@@ -23,6 +23,7 @@ from sqlmodel import select
 
 from backend.db import AnchorBatch, make_engine, make_session_factory, session_scope, write_scope
 from backend.db.engine import (
+    WRITE_UNIT,
     UnguardedWrite,
     forget_write_guard_violations,
     write_guard_violations,
@@ -239,6 +240,25 @@ def test_a_terminated_backend_is_replaced_at_checkout(traced: tuple[Engine, Wire
     _terminate(pg_db, [first])
     assert _backend_pid(engine) != first  # no error: replaced before use
     assert "Query ;" in wire.sent()  # the readable socket was pinged
+
+
+@pytest.mark.parametrize("unit", ["read", "write"])
+def test_a_backend_killed_after_checkout_is_a_lost_connection(
+        traced: tuple[Engine, Wire], pg_db: str, unit: str) -> None:
+    """Killed between checkout and the first statement: the statement fails as a lost
+    connection (503 database_unavailable at the API, never a 500), and the next
+    checkout gets a live one."""
+    engine, _ = traced
+    pid = _backend_pid(engine)
+    with engine.connect() as c:  # checked out; its transaction begins with the statement
+        if unit == "write":
+            c.execution_options(**WRITE_UNIT)
+        _terminate(pg_db, [pid])
+        time.sleep(0.2)
+        with pytest.raises(DBAPIError) as lost:
+            c.execute(sa.text("SELECT 1"))
+        assert lost.value.connection_invalidated
+    assert _backend_pid(engine) != pid
 
 
 def test_every_pooled_connection_killed_at_once(traced: tuple[Engine, Wire],
