@@ -100,7 +100,11 @@ _BEGIN_OPTION = "chainarb_sqlite_begin"  # "IMMEDIATE": a write unit (both backe
 WRITE_UNIT = {_BEGIN_OPTION: "IMMEDIATE"}  # Connection.execution_options(**WRITE_UNIT)
 _WRITE_TX = "chainarb_write_tx"  # connection.info: this transaction is a write unit
 WRITE_GUARD_ENV = "CHAINARB_WRITE_GUARD"  # raise | log (default) | off
-_WRITE_SQL = re.compile(r"^\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+# a write, or a data-modifying CTE (PostgreSQL: the log's append, a step with its block)
+_WRITE_SQL = re.compile(
+    r"^\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b"
+    r"|^\s*WITH\b.*?(?:\bINSERT\s+INTO\b|\bDELETE\s+FROM\b|\bUPDATE\s+\S+\s+SET\b)",
+    re.IGNORECASE | re.DOTALL)
 _PRODUCT_DIRS = tuple(
     str(Path(__file__).resolve().parents[2] / name) + os.sep for name in ("backend", "evidence"))
 # frames skipped when looking for the code that wrote: the ORM, the standard library
