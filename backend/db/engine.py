@@ -231,7 +231,7 @@ _READING = "chainarb_pg_reading"  # connection.info: this transaction is in auto
 _PLAIN_SELECT = re.compile(r"\s*SELECT\b", re.IGNORECASE)
 _NOT_PLAIN = re.compile(
     r"\bFOR\s+(?:NO\s+KEY\s+|KEY\s+)?(?:UPDATE|SHARE)\b|\bINTO\b|pg_advisory|set_config"
-    r"|nextval|setval|lo_", re.IGNORECASE)
+    r"|nextval|setval|\blo_", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=2048)
