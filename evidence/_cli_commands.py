@@ -371,15 +371,18 @@ def _atomic_output(dst: Path) -> Iterator[BinaryIO]:
         raise
 
 
-# How an installed component opens the default data dir's own store (the backend: its
-# steps' blocks are rows of its database, backend/cli.py); an opener answers None when the
-# directory is not its data dir's, and the plain files are read.
+# How an installed component opens a data dir's own store (the backend: its steps' blocks
+# are rows of its database, backend/cli.py); an opener answers None when the directory is
+# not its configured data dir's, and the plain files are read.
 DATA_DIR_STORES: list[Callable[[Path], Any]] = []
 
 
 def _blockstore(store: Path | None, api: str | None) -> Any:
     """The local blockstore (default <data dir>/ipfs, as the service keeps it) or a kubo
-    RPC node."""
+    RPC node.
+
+    ``--store`` naming the configured data dir's store is that store, as without
+    ``--store``: its steps' blocks are found too, not only its files."""
     if store is not None and api is not None:
         _die(ExitCode.USAGE, "choose_one", a="--store", b="--api")
     if api is not None:
@@ -388,9 +391,8 @@ def _blockstore(store: Path | None, api: str | None) -> Any:
         return KuboBlockstore(api)
     from evidence.ipfs import LocalBlockstore
 
-    if store is not None:
-        return LocalBlockstore(store)
-    root = Path(os.environ.get("CHAINARB_DATA_DIR", ".chainarb")) / "ipfs"
+    root = store if store is not None else \
+        Path(os.environ.get("CHAINARB_DATA_DIR", ".chainarb")) / "ipfs"
     for opener in DATA_DIR_STORES:
         found = opener(root)
         if found is not None:

@@ -273,6 +273,7 @@ def create_app(
                              smtp_enabled=bool(settings.smtp_host), rules=rules,
                              identity=institution_identity(settings)),
     )
+    closers.append(service.repository.close)  # the writer's own connection (SQLite)
     # the jury draw: the service's snapshot and the anchoring chain's draw block (jury_draw)
     blocks = block_source if block_source is not None else draw_blocks(anchoring)
     service.pipeline.gates.append(JuryDrawGate(service.pool, blocks).check)

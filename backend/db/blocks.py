@@ -47,6 +47,8 @@ class BlockCollector:
     """A blockstore that only keeps what is put, in order: the importer writes a step's
     blocks here before the lock, ``ServiceBlockstore.write`` stores them under it."""
 
+    kind = "BlockCollector"
+
     def __init__(self) -> None:
         self.blocks: list[Block] = []
 
@@ -122,6 +124,12 @@ class ServiceBlockstore:
     @property
     def root(self) -> Any:
         return self.files.root
+
+    @property
+    def kind(self) -> str:
+        """What ``put`` writes to (uploads, documents): the files, named as before the
+        step blocks moved into the table."""
+        return self.files.kind
 
     def _row(self, raw: bytes) -> bytes | None:
         with self.engine.connect() as conn:

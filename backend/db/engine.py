@@ -60,7 +60,7 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -378,7 +378,7 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+def session_scope(factory: Callable[[], Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any exception."""
     session = factory()
     try:
@@ -392,7 +392,7 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @contextmanager
-def write_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+def write_scope(factory: Callable[[], Session]) -> Iterator[Session]:
     """A unit of work that reads then writes: `session_scope` + `begin_exclusive`.
 
     Use it for every command that changes state. On SQLite it takes the write lock first,

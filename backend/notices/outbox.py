@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from backend.db import Account, Notice, NoticeStatus
 from backend.db.fast import prepare
-from backend.db.rows import insert_row, table_of
+from backend.db.rows import table_of
 
 from .templates import LANGUAGES, render
 
@@ -36,27 +36,58 @@ def render_notice(kind: str, language: str, *, case_id: str, stage: str = "",
 
 def enqueue_notice(session: Session, *, case_id: str | None, recipient: str, kind: str,
                    now: datetime, stage: str = "", action: str = "", base_url: str = "",
-                   smtp_enabled: bool = False) -> int:
-    """One outbox row in the recipient's preferred language (caller commits); its id."""
-    # Core statements (backend/db/rows.py): one per step on the write path
+                   smtp_enabled: bool = False) -> None:
+    """One outbox row in the recipient's preferred language (caller commits).
+
+    One statement (issue 10: on the write path of every step; on PostgreSQL each statement
+    is a round trip): the notice is rendered in every language and the INSERT takes the
+    recipient's account, when there is one, for the language, the e-mail address and so
+    the status, as reading the account first did."""
+    values: dict[str, object] = {"case_id": case_id, "recipient": recipient, "kind": kind,
+                                 "smtp": smtp_enabled, "now": now}
+    for i, language in enumerate(LANGUAGES):
+        values[f"subject_{i}"], values[f"body_{i}"] = render_notice(
+            kind, language, case_id=case_id or "-", stage=stage, action=action,
+            base_url=base_url)
     conn = session.connection()  # compiled once, run on the driver's cursor
-    account = prepare(_ACCOUNT, conn.dialect, lambda: _ACCOUNT).first(
-        conn, {"address": recipient})
-    language = account[0] if account is not None else "en"
-    if language not in LANGUAGES:
-        language = "en"
-    email = account[1] if account is not None else None
-    subject, body = render_notice(kind, language, case_id=case_id or "-", stage=stage,
-                                  action=action, base_url=base_url)
-    status = NoticeStatus.PENDING if (smtp_enabled and email) else NoticeStatus.OUTBOX_ONLY
-    values = dict(case_id=case_id, recipient=recipient, email=email, kind=kind,
-                  language=language, subject=subject, body=body, status=status,
-                  next_attempt_at=now if status is NoticeStatus.PENDING else None,
-                  created_at=now)
-    notice_id: int = insert_row(session, Notice, values)
-    return notice_id
+    prepare(_INSERT, conn.dialect, _insert).execute(conn, values)
 
 
-_accounts = table_of(Account).c
-_ACCOUNT = sa.select(_accounts.preferred_language, _accounts.email).where(
-    _accounts.address == sa.bindparam("address"))
+_INSERT = ("notice", "from account")
+
+
+def _insert() -> sa.Insert:
+    """INSERT INTO notice ... SELECT ... FROM (one row) LEFT JOIN account: the recipient's
+    language when it is one of ``LANGUAGES`` (else the first), its e-mail address, and
+    ``pending`` (due now) only when SMTP is on and there is an address to send to."""
+    notice, account = table_of(Notice), table_of(Account)
+    language = account.c.preferred_language
+
+    def text(value: str) -> sa.ColumnElement[str]:  # a constant of ours, in the SQL text
+        return sa.literal_column(f"'{value}'", sa.String)
+
+    def in_language(name: str) -> sa.ColumnElement[str]:
+        return sa.case(*((language == text(lang), sa.bindparam(f"{name}_{i}", type_=sa.Text))
+                         for i, lang in enumerate(LANGUAGES) if i),
+                       else_=sa.bindparam(f"{name}_0", type_=sa.Text))
+
+    now = sa.bindparam("now", type_=notice.c.created_at.type)
+    sending = sa.and_(sa.bindparam("smtp", type_=sa.Boolean), account.c.email.is_not(None))
+    one = sa.select(sa.literal_column("1").label("one")).subquery("one")
+    rows = sa.select(
+        sa.bindparam("case_id", type_=notice.c.case_id.type),
+        sa.bindparam("recipient", type_=notice.c.recipient.type),
+        account.c.email,
+        sa.bindparam("kind", type_=notice.c.kind.type),
+        sa.case(*((language == text(lang), text(lang)) for lang in LANGUAGES[1:]),
+                else_=text(LANGUAGES[0])),
+        in_language("subject"), in_language("body"),
+        sa.case((sending, text(NoticeStatus.PENDING.value)),
+                else_=text(NoticeStatus.OUTBOX_ONLY.value)),
+        sa.literal_column("0"),
+        sa.case((sending, now), else_=sa.null()),
+        now,
+    ).select_from(one.outerjoin(account, account.c.address == sa.bindparam("recipient")))
+    return sa.insert(notice).from_select(
+        ["case_id", "recipient", "email", "kind", "language", "subject", "body", "status",
+         "attempts", "next_attempt_at", "created_at"], rows)

@@ -474,6 +474,10 @@ class _TrackingBlockstore:
     def has(self, cid: CidLike) -> bool:
         return self.inner.has(cid)
 
+    @property
+    def kind(self) -> str:
+        return self.inner.kind
+
     def put(self, cid: CidLike, data: bytes, *, trusted: bool = False) -> None:
         if not self.inner.has(cid):
             self.added.append(cid)
@@ -717,8 +721,7 @@ class EvidenceService:
                 "recipients": ["service:" + _h(self.service_public_key)]}),
             ("ipfs.stored", user, session_ref, t1, {
                 "cid": r.cid, "layout": "UnixFS, CIDv1, raw leaves, 256 KiB chunks",
-                # the upload went to files (a ServiceBlockstore's own): named as before
-                "store": type(getattr(self.blockstore, "files", self.blockstore)).__name__,
+                "store": self.blockstore.kind,  # where put() wrote (a ServiceBlockstore: files)
                 "pinned": hasattr(self.blockstore, "pin")}),
         ]
         log = provenance.sign_steps(steps, case_id=bytes.fromhex(case_id[2:]),
@@ -829,7 +832,7 @@ class EvidenceService:
 
     def _write(self) -> Any:
         """A write unit: the case service's process queue (SQLite) + ``write_scope``."""
-        return _WriteUnit(self.cases, self.sessions)
+        return _WriteUnit(self.cases)
 
     @staticmethod
     def _submitted_step(session: Session, item: EvidenceItem) -> Step | None:
@@ -1127,9 +1130,9 @@ class _WriteUnit:
     not on SQLite's busy handler) around ``write_scope`` (BEGIN IMMEDIATE; commit on
     success). The evidence service's writes queue with the step writes this way."""
 
-    def __init__(self, cases: CaseService, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, cases: CaseService) -> None:
         self._writer = cases.repository.writer()
-        self._scope = write_scope(sessions)
+        self._scope = write_scope(cases.repository.writer_session)
 
     def __enter__(self) -> Session:
         self._writer.__enter__()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -41,7 +41,8 @@ from evidence.records import ZERO_HASH
 
 from .errors import NotFound
 
-__all__ = ["STATE_CACHE_SIZE", "CaseRepository", "CaseRow", "ChainHead", "Version", "version_of"]
+__all__ = ["STATE_CACHE_SIZE", "CaseRepository", "CaseRow", "ChainHead", "Version", "row_select",
+           "version_of"]
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +74,18 @@ class CaseRow:
 
 _CASES = table_of(Case)
 _C = _CASES.c
-_ROW = sa.select(_C.id, _C.order_id, _C.claimant, _C.respondent, _C.stage, _C.next_sequence,
-                 _C.next_deadline, _C.updated_at, sa.cast(_C.state, sa.Text)
-                 ).where(_C.id == sa.bindparam("case_id"))
+_ROW_COLUMNS = (_C.id, _C.order_id, _C.claimant, _C.respondent, _C.stage, _C.next_sequence,
+                _C.next_deadline, _C.updated_at, sa.cast(_C.state, sa.Text))
+_ROW_WIDTH = len(_ROW_COLUMNS)
+
+
+def row_select(*extra: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """The case row's SELECT by ``case_id``, with ``extra`` columns after the row's (for
+    ``load_with``: a reader that needs more than the row gets it in the same statement)."""
+    return sa.select(*_ROW_COLUMNS, *extra).where(_C.id == sa.bindparam("case_id"))
+
+
+_ROW = row_select()
 _ROW_LOCKED = _ROW.with_for_update()  # built once: a new statement per call is a new cache key
 _UPDATES: dict[tuple[frozenset[str], bool], sa.Update] = {}
 
@@ -114,9 +124,11 @@ class CaseRepository:
         self.sessions = sessions
         bind = sessions.kw.get("bind")
         self.sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._engine = bind if isinstance(bind, sa.Engine) else None
         # SQLite has one writer at a time: this process's writers queue here instead of
         # polling SQLite's busy handler (the group committer takes it for each group).
         self.write_lock = threading.Lock()
+        self._write_conn: sa.Connection | None = None  # SQLite: the writer's (writer_session)
         self._states: dict[Version, p.CaseState] = {}
         self._lock = threading.Lock()
         # case id -> chain head after this process's last commit on it (see remember_step)
@@ -132,13 +144,21 @@ class CaseRepository:
         """The case row and its state; ``NotFound`` when there is no such case. One
         SELECT of plain columns (``FOR UPDATE`` on PostgreSQL when locking)."""
         query = _ROW_LOCKED if lock and not self.sqlite else _ROW
+        row, case, _ = self.load_with(session, case_id, query, lambda: query)
+        return row, case
+
+    def load_with(self, session: Session, case_id: str, key: Any,
+                  build: Callable[[], sa.ClauseElement]
+                  ) -> tuple[CaseRow, p.CaseState, tuple[Any, ...]]:
+        """``load`` by a statement ``build`` makes (``row_select`` with more columns; made
+        once per ``key`` and dialect, ``backend.db.fast.prepare``): the row, its state and
+        the extra columns' values. One statement is one round trip and one snapshot."""
         conn = session.connection()  # compiled once, run on the driver's cursor
-        found = prepare(query, conn.dialect, lambda: query).first(
-            conn, {"case_id": case_id.lower()})
+        found = prepare(key, conn.dialect, build).first(conn, {"case_id": case_id.lower()})
         if found is None:
             raise NotFound(f"case {case_id} does not exist")
-        row = CaseRow(*found)
-        return row, self.decode(row)
+        row = CaseRow(*found[:_ROW_WIDTH])
+        return row, self.decode(row), found[_ROW_WIDTH:]
 
     def read(self, case_id: str) -> tuple[CaseRow, p.CaseState]:
         """``load`` in a session of its own (a read, no lock)."""
@@ -190,12 +210,40 @@ class CaseRepository:
         own lock). PostgreSQL: row locks, no process lock."""
         return self.write_lock if self.sqlite else nullcontext()
 
+    def writer_session(self) -> Session:
+        """A new session for the holder of ``writer()``.
+
+        On SQLite every write session of this process runs on one connection of its own
+        (issue 10): SQLite drops a connection's page cache whenever another connection
+        wrote since its last transaction, so a write on whichever pooled connection came
+        next read its pages again (about 49 page reads per offer, measured with strace);
+        on the writer's own connection only other processes' writes cost that. Only the
+        holder of ``writer()`` uses it, one thread at a time. PostgreSQL: a pooled one."""
+        if not self.sqlite or self._engine is None:
+            return self.sessions()
+        assert self.write_lock.locked(), "writer_session() is for the holder of writer()"
+        conn = self._write_conn
+        if conn is None or conn.closed or conn.invalidated:
+            if conn is not None:
+                conn.close()
+            conn = self._write_conn = self._engine.connect()
+        elif conn.in_transaction():  # a session that never began its own left one open
+            conn.rollback()
+        return self.sessions(bind=conn)
+
+    def close(self) -> None:
+        """Return the writer's connection (the service is shutting down)."""
+        with self.writer():
+            if self._write_conn is not None:
+                self._write_conn.close()
+                self._write_conn = None
+
     @contextmanager
     def write_session(self) -> Iterator[Session]:
         """One write unit: the writer queue, a session, the write lock taken first
         (``begin_exclusive``: SQLite's BEGIN IMMEDIATE; a no-op on PostgreSQL). The caller
         commits; anything not committed is rolled back when the session closes."""
-        with self.writer(), self.sessions() as session:
+        with self.writer(), self.writer_session() as session:
             begin_exclusive(session)
             yield session
 

@@ -98,7 +98,7 @@ class StepTransactions(Generic[R]):
         done: list[tuple[Unit[R], R]] = []
         try:
             while pending:
-                with self.repository.writer(), self.sessions() as session:
+                with self.repository.writer(), self.repository.writer_session() as session:
                     begin_exclusive(session)  # PostgreSQL: a marked write unit
                     hooks: list[Callable[[], None]] = session.info.setdefault(_HOOKS, [])
                     done = []

@@ -31,7 +31,6 @@ from sqlmodel import Session, col, select
 
 from backend import procedure as p
 from backend.db import Case, Participant, Step
-from backend.db.fast import prepare
 from backend.db.rows import table_of
 from backend.db.service_models import CaseEvent, ChainAction, ReaderKey, StepDetail
 from evidence.records import Domain, Settlement, bytes32
@@ -40,7 +39,7 @@ from .cases import CaseService, chain_action_view
 from .errors import AccessDenied, NotFound
 from .jury_masks import mask, mask_step, pseudonyms, sees_jurors
 from .keys import public_attachment
-from .repository import CaseRow
+from .repository import CaseRow, row_select
 from .steps import CONFIDENTIAL_ACTIONS, STEP_ENDPOINTS
 
 __all__ = ["case_view", "case_view_json", "check_reader", "list_cases", "step_view", "timeline",
@@ -76,9 +75,22 @@ def _hidden_evidence(case: p.CaseState, viewer: str, roles: set[str]) -> set[str
 # The case view's reads as Core statements (rows, not ORM objects): the view is the most
 # frequent request, and the ORM's loading cost more than the rest of the view (issue 10).
 _ACTIONS = table_of(ChainAction).c
-_CHAIN_ACTIONS = sa.select(_ACTIONS.id, _ACTIONS.kind, _ACTIONS.status, _ACTIONS.attempts,
-                           _ACTIONS.tx_hash, _ACTIONS.error).where(
-    _ACTIONS.case_id == sa.bindparam("case_id")).order_by(_ACTIONS.id)
+_ACTION_COLUMNS = (_ACTIONS.id, _ACTIONS.kind, _ACTIONS.status, _ACTIONS.attempts,
+                   _ACTIONS.tx_hash, _ACTIONS.error)
+
+
+def _row_and_actions(sqlite: bool) -> sa.Select[Any]:
+    """The case row with its chain actions as one JSON array of arrays (``[id, kind,
+    status, attempts, txHash, error]``, any order) in a column of its own: one statement,
+    so one round trip and one snapshot of both (two SELECTs under PostgreSQL's READ
+    COMMITTED could pair a row with actions a later commit wrote)."""
+    if sqlite:
+        agg = sa.func.json_group_array(sa.func.json_array(*_ACTION_COLUMNS))
+    else:
+        agg = sa.func.json_agg(sa.func.json_build_array(*_ACTION_COLUMNS))
+    actions = sa.select(sa.cast(agg, sa.Text)).where(
+        _ACTIONS.case_id == sa.bindparam("case_id")).scalar_subquery()
+    return row_select(actions)
 
 
 class _ActionRow(NamedTuple):
@@ -92,12 +104,22 @@ class _ActionRow(NamedTuple):
     error: str | None
 
 
-def _chain_actions(session: Session, case_id: str) -> tuple[_ActionRow, ...]:
-    """The case's chain actions in id order: one statement compiled once, on the driver's
-    cursor, values through the columns' result processors (``backend.db.fast``)."""
-    conn = session.connection()
-    prepared = prepare(_CHAIN_ACTIONS, conn.dialect, lambda: _CHAIN_ACTIONS)
-    return tuple(_ActionRow(*row) for row in prepared.all(conn, {"case_id": case_id}))
+def _actions_of(text: str | None) -> tuple[_ActionRow, ...]:
+    """The chain actions of ``_row_and_actions``'s column, in id order (SQL's aggregates
+    promise no order; PostgreSQL's is NULL over no rows)."""
+    if text is None:
+        return ()
+    return tuple(sorted((_ActionRow(*item) for item in json.loads(text)),
+                        key=lambda a: a.id or 0))
+
+
+def _load_for_view(service: CaseService, session: Session, case_id: str
+                   ) -> tuple[CaseRow, p.CaseState, str | None]:
+    """The case row, its state and its chain actions' JSON text (``_row_and_actions``)."""
+    sqlite = service.repository.sqlite
+    row, case, (actions,) = service.repository.load_with(
+        session, case_id, ("case_view", sqlite), lambda: _row_and_actions(sqlite))
+    return row, case, actions
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +148,9 @@ def _parts(service: CaseService, session: Session, row: CaseRow, case: p.CaseSta
 def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]:
     """The case as ``viewer`` may see it now (``AccessDenied``, ``NotFound``)."""
     with service.sessions() as session:
-        row, case = service.repository.load(session, case_id)  # plain columns, cached state
+        row, case, actions_text = _load_for_view(service, session, case_id)
         parts = _parts(service, session, row, case, viewer)
-        actions = _chain_actions(session, row.id)
+    actions = _actions_of(actions_text)
     now = service.now()
     return _view(service, row, case, viewer, parts, actions,
                  token_fields(service, case.order.order_id), now, _iso(now))
@@ -224,6 +246,7 @@ class _KeptView:
     next_sequence: int
     context: tuple[Any, ...]  # the service's institution, admins and domain
     parts: _Parts
+    actions_text: str | None  # as the database gave it: equal text, equal actions
     actions: tuple[_ActionRow, ...]
     token: dict[str, Any]
     side: bool  # whether the stage's deadline had passed (the allowed steps' one input)
@@ -262,8 +285,7 @@ def case_view_json(service: CaseService, case_id: str, viewer: str) -> bytes:
     text with the new ``now``; any other input builds it again."""
     now = service.now()
     with service.sessions() as session:
-        row, case = service.repository.load(session, case_id)  # plain columns, cached state
-        actions = _chain_actions(session, row.id)
+        row, case, actions_text = _load_for_view(service, session, case_id)
         kept = _views.get((row.id, viewer))
         context = (service.institution_address, service.config.admins, service.domain)
         if kept is not None and kept.case is case and kept.next_sequence == row.next_sequence \
@@ -272,11 +294,14 @@ def case_view_json(service: CaseService, case_id: str, viewer: str) -> bytes:
         else:
             kept = None
             parts = _parts(service, session, row, case, viewer)
+    # the actions as kept when their text is (decoded again only when it changed)
+    actions = kept.actions if kept is not None and kept.actions_text == actions_text \
+        else _actions_of(actions_text)
     token = token_fields(service, case.order.order_id)
     side = _deadline_side(case, now)
     now_text = _iso(now)
     if kept is not None and side is not None and kept.side == side \
-            and kept.actions == actions and kept.token == token:
+            and kept.actions_text == actions_text and kept.token == token:
         return b"".join((kept.head, b'"', now_text.encode(), b'"', kept.tail))
     if side is None:  # the procedure refuses the clock: built for this moment only
         return _view_text(_view(service, row, case, viewer, parts, actions, token, now,
@@ -289,8 +314,8 @@ def case_view_json(service: CaseService, case_id: str, viewer: str) -> bytes:
                                 now_text))
     if len(_views) >= VIEW_CACHE_SIZE:
         _views.clear()  # rare, and every entry is cheap to rebuild
-    _views[(row.id, viewer)] = _KeptView(case, row.next_sequence, context, parts, actions,
-                                         token, side, head, tail)
+    _views[(row.id, viewer)] = _KeptView(case, row.next_sequence, context, parts, actions_text,
+                                         actions, token, side, head, tail)
     return b"".join((head, b'"', now_text.encode(), b'"', tail))
 
 

@@ -55,7 +55,11 @@ def _e(value: Any) -> str:
 def receipts_section(case_id: str, viewer: str, lang: str) -> str:
     """The section (filled in by ``receipts.js`` from the browser's storage) and its data:
     the case, the viewer and the words, each step named as done ('Agreement to
-    arbitrate signed')."""
+    arbitrate signed').
+
+    ``receipts.js`` names the files with ``signer.js``'s canonical JSON and SHA-256: a page
+    with this section loads ``signer.js`` before it (every such page does, with its
+    ``actions_section``, placed before this one), so it is not loaded twice here."""
     data = {"caseId": case_id, "viewer": viewer, "lang": lang,
             "words": {k: v[lang] for k, v in WORDS.items()},
             "steps": {s.action: s.done_en if lang == "en" else s.done_zh for s in STEPS},

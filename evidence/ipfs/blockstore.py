@@ -44,6 +44,13 @@ class Blockstore(Protocol):
 
     def has(self, cid: CidLike) -> bool: ...
 
+    @property
+    def kind(self) -> str:
+        """Where ``put`` writes, named by the class that keeps it there
+        (``"LocalBlockstore"``, ``"KuboBlockstore"``...): an upload's provenance records it,
+        so a store that wraps another names the one its writes go to."""
+        ...
+
 
 def _key(raw_cid: bytes) -> str:
     """flatfs key: unpadded upper-case base32 of the multihash."""
@@ -74,6 +81,8 @@ class LocalBlockstore:
         fsync: flush each block to disk before renaming it into place. Evidence must
             survive a crash, so it is on by default; turn it off for scratch stores.
     """
+
+    kind = "LocalBlockstore"
 
     def __init__(self, root: str | os.PathLike[str], *, fsync: bool = True) -> None:
         self.root = Path(root)
@@ -166,6 +175,8 @@ class LocalBlockstore:
 
 class MemoryBlockstore:
     """A dict of blocks; checks on read like the others, so tests can corrupt it."""
+
+    kind = "MemoryBlockstore"
 
     def __init__(self) -> None:
         self.blocks: dict[bytes, bytes] = {}

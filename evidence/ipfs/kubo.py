@@ -72,6 +72,8 @@ class KuboBlockstore:
         client: an httpx.Client to use instead of a new one (tests, custom TLS, auth).
     """
 
+    kind = "KuboBlockstore"
+
     def __init__(
         self, url: str = DEFAULT_URL, *, timeout: float = 120.0, client: httpx.Client | None = None
     ) -> None:

@@ -15,6 +15,7 @@ from evidence.ipfs import (
     BlockNotFoundError,
     Blockstore,
     CorruptBlockError,
+    KuboBlockstore,
     LocalBlockstore,
     MemoryBlockstore,
     add_bytes,
@@ -30,6 +31,11 @@ HELLO_V0 = "QmZULkCELmmk5XNfCgTnCyFgAVxBRBXyDHGGMVoLFLiXEN"
 def test_stores_implement_the_protocol(tmp_path: Path) -> None:
     assert isinstance(LocalBlockstore(tmp_path), Blockstore)
     assert isinstance(MemoryBlockstore(), Blockstore)
+    with KuboBlockstore("http://127.0.0.1:1") as kubo:  # no request is made
+        assert isinstance(kubo, Blockstore)
+        # where put() writes, as an upload's provenance names it
+        assert (LocalBlockstore(tmp_path).kind, MemoryBlockstore().kind, kubo.kind) == (
+            "LocalBlockstore", "MemoryBlockstore", "KuboBlockstore")
 
 
 def test_round_trip_and_persistence(tmp_path: Path) -> None:

@@ -8,34 +8,26 @@
  * `chainarb verify --receipts DIR` reads, named and written exactly as
  * evidence.receipts.save_receipt does: canonical JSON (sorted keys, no whitespace) and a
  * newline, named by the first 32 hex digits of the SHA-256 of that JSON.
+ * The canonical JSON and SHA-256 are signer.js's (the ones the signing pages check a
+ * prepared step by), loaded before this script on every page that has the section (both
+ * `defer`, document order: backend/web/receipts.py); in Node the tests require it.
  * Loadable in Node too (module.exports) so the tests can hold the naming to Python's.
  */
 (function (root) {
   'use strict';
 
   var PREFIX = 'chainarb.receipts:';
+  var digest = typeof module !== 'undefined' && module.exports
+    ? require('./signer.js').digest : root.chainarbDigest;
 
   /** Canonical JSON as evidence.receipts._canonical (json.dumps sort_keys, compact). */
-  function canonical(v) {
-    if (Array.isArray(v)) { return '[' + v.map(canonical).join(',') + ']'; }
-    if (v && typeof v === 'object') {
-      return '{' + Object.keys(v).sort().map(function (k) {
-        return JSON.stringify(k) + ':' + canonical(v[k]);
-      }).join(',') + '}';
-    }
-    return JSON.stringify(v);
-  }
-
-  async function sha256hex(text) {
-    var digest = await root.crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-    return Array.from(new Uint8Array(digest)).map(function (b) {
-      return b.toString(16).padStart(2, '0'); }).join('');
-  }
+  var canonical = digest.canonicalJson;
 
   /** The receipt's file: {name, text}, as save_receipt writes it. */
   async function fileOf(receipt) {
     var json = canonical(receipt);
-    return { name: (await sha256hex(json)).slice(0, 32) + '.json', text: json + '\n' };
+    // sha256 answers 0x-hex: the name is the first 32 hex digits after the 0x
+    return { name: (await digest.sha256(json)).slice(2, 34) + '.json', text: json + '\n' };
   }
 
   function storeKey(address, caseId) {

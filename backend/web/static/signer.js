@@ -1,6 +1,7 @@
 /* chainarb pages' wallet signer: the account check and the EIP-712 signature that the case
  * page (actions.js) and the assessor pool's page (pool.js) both make, in one place, with the
- * digests both check a prepared step by (canonical JSON, SHA-256 as 0x-hex).
+ * digests both check a prepared step by (canonical JSON, SHA-256 as 0x-hex); receipts.js
+ * names the receipt files it downloads with the same digests.
  *
  * Why shared: both pages must refuse the same way when there is no wallet or it holds
  * another account than the signed-in viewer's, and sign through the same wallet (the

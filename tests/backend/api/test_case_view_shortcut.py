@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
-from sqlmodel import col
+from sqlmodel import col, select
 from starlette.responses import JSONResponse
 
 from backend.api import shortcut
@@ -179,15 +179,18 @@ def test_kept_views_follow_every_change(world: World, monkeypatch: pytest.Monkey
     assert len(queued["chainActions"]) == len(after_offer["chainActions"]) + 1
     with write_scope(w.app.state.ctx.sessions) as s:
         s.execute(sa.update(ChainAction).where(col(ChainAction.case_id) == w.case_id.lower())
-                  .values(status="done", attempts=1, tx_hash="0x" + "cd" * 32))
+                  .values(status="done", attempts=1, tx_hash="0x" + "cd" * 32,
+                          error='nonce "7" \\ réessayé\n重试'))
     done = _read(w, w.buyer)
     assert {a["status"] for a in done["chainActions"]} == {"done"}
-    with w.app.state.ctx.sessions() as s:  # the driver's rows, as SQLAlchemy's own path's
-        general = s.connection().execute(views._CHAIN_ACTIONS,
-                                         {"case_id": w.case_id.lower()}).all()
-        assert [tuple(r) for r in general] == \
-            [tuple(r) for r in views._chain_actions(s, w.case_id.lower())]
-        assert len(general) == len(done["chainActions"])
+    assert {a["error"] for a in done["chainActions"]} == {'nonce "7" \\ réessayé\n重试'}
+    with w.app.state.ctx.sessions() as s:  # the view's JSON aggregate, as the ORM reads them
+        general = s.exec(select(ChainAction).where(col(ChainAction.case_id) == w.case_id.lower())
+                         .order_by(col(ChainAction.id))).all()
+        _row, _case, text = views._load_for_view(service, s, w.case_id)
+        assert [(a.id, a.kind, a.status, a.attempts, a.tx_hash, a.error) for a in general] == \
+            [tuple(a) for a in views._actions_of(text)]
+        assert len(general) == len(done["chainActions"]) >= 1
     # the order's token unreadable, then readable again
     known = service.order_token(ORDER_ID)
     assert known is not None

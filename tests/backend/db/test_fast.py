@@ -31,7 +31,7 @@ from backend.db.log_models import LogEntry, LogNode
 from backend.db.rows import insert_row, table_of
 from backend.db.service_models import OfferSignature, StepDetail
 from backend.log.store import DbNodeStore, append_entry, nodes_of, rebuild
-from backend.notices.outbox import enqueue_notice
+from backend.notices.outbox import enqueue_notice, render_notice
 from backend.services.repository import _ROW, _ROW_LOCKED, CaseRepository, CaseRow, _update
 
 NOW = datetime(2026, 12, 6, 15, 4, 5, 123456, tzinfo=UTC)
@@ -254,6 +254,31 @@ def test_notice_reads_the_recipients_account(sessions: Any,
     want_email = account[1] if account is not None else None
     assert (n["language"], n["email"]) == (want_language, want_email)
     assert n["status"] == (NoticeStatus.PENDING if want_email else NoticeStatus.OUTBOX_ONLY)
+    assert n["next_attempt_at"] == (NOW if want_email else None)
+    assert (n["case_id"], n["recipient"], n["kind"], n["attempts"], n["created_at"]) == \
+        (CASE, SELLER, "step_recorded", 0, NOW)
+    assert (n["subject"], n["body"]) == render_notice(
+        "step_recorded", want_language, case_id=CASE, stage=p.Stage.NEGOTIATION.value,
+        action="offer.made")
+    assert (n["delivered_at"], n["error"]) == (None, None)
+
+
+def test_notices_without_smtp_or_case_wait_in_the_outbox(sessions: Any) -> None:
+    with write_scope(sessions) as s:
+        s.add(Account(address=SELLER, preferred_language="zh-Hans", email="a@example.org",
+                      created_at=NOW))
+    with write_scope(sessions) as s:
+        enqueue_notice(s, case_id=None, recipient=SELLER, kind="step_recorded", now=NOW)
+        enqueue_notice(s, case_id=None, recipient=BUYER, kind="step_recorded", now=NOW,
+                       smtp_enabled=True)
+    with sessions() as s:
+        rows = [r._mapping for r in s.connection().execute(
+            sa.select(table_of(Notice)).order_by(table_of(Notice).c.id))]
+    assert [(r["recipient"], r["language"], r["email"], r["status"], r["case_id"])
+            for r in rows] == [(SELLER, "zh-Hans", "a@example.org", NoticeStatus.OUTBOX_ONLY,
+                                None),
+                               (BUYER, "en", None, NoticeStatus.OUTBOX_ONLY, None)]
+    assert rows[0]["subject"] != rows[1]["subject"]  # each in its recipient's language
 
 
 def _error(fn: Callable[[], Any]) -> tuple[type[BaseException], type[BaseException] | None]:

@@ -101,6 +101,10 @@ def test_upload_through_kubo(kubo_world: World, kubo_url: str) -> None:
     done = upload_and_submit(w.buyer, big)
     with KuboBlockstore(kubo_url) as node:
         assert node.is_pinned(done["contentCid"])
+    log = w.buyer.get(f"/cases/{case_id}/evidence/{done['id']}/provenance").json()
+    stored = [e["entry"]["details"] for e in log["entries"]
+              if e["entry"]["action"] == "ipfs.stored"]
+    assert [(d["store"], d["pinned"]) for d in stored] == [("KuboBlockstore", True)]
     got = w.seller.get(f"/cases/{case_id}/evidence/{done['id']}/content")
     assert got.status_code == 200 and got.content == big
     assert got.headers["x-evidence-sha256"] == sha256(big)

@@ -103,9 +103,19 @@ def test_uploads_stay_files_beside_the_step_blocks(clean_db_url: str, tmp_path: 
     assert len(stored) == 1 and stored[0]["entry"]["details"]["store"] == "LocalBlockstore"
 
 
+def _cli(env: dict[str, str], *args: str, cwd: Path | None = None
+         ) -> subprocess.CompletedProcess[bytes]:
+    """`chainarb evidence ARGS` with the installed plugins, as `chainarb` loads them."""
+    return subprocess.run([sys.executable, "-m", "evidence.cli", "evidence", *args], env=env,
+                          cwd=cwd, capture_output=True, timeout=120, check=False)
+
+
 def test_the_cli_reads_the_data_dir_s_step_blocks(clean_db_url: str, tmp_path: Path) -> None:
-    """`chainarb evidence cat CID` without --store reads the store the service keeps there
-    (the files, then its database's table), as before when every block was a file."""
+    """`chainarb evidence cat CID` without --store, or with --store naming the configured
+    data dir's store (absolute or relative), reads the store the service keeps there (the
+    files, then its database's table), as before when every block was a file; `add` there
+    writes a file the service reads. Another directory is files only: the step's block is
+    not in it (exit 4)."""
     w = make_world(clean_db_url, tmp_path, service_blocks=True)
     with w.client:
         to_negotiation(w)
@@ -116,8 +126,20 @@ def test_the_cli_reads_the_data_dir_s_step_blocks(clean_db_url: str, tmp_path: P
            if not k.startswith("CHAINARB_") and k != "DATABASE_URL"}
     env |= {"CHAINARB_DATA_DIR": str(tmp_path / "data"), "CHAINARB_DATABASE_URL": clean_db_url,
             "CHAINARB_LANG": "en"}
-    done = subprocess.run([sys.executable, "-m", "evidence.cli", "evidence", "cat",
-                           str(step.cid)], env=env, capture_output=True, timeout=120,
-                          check=False)  # the installed plugins, as `chainarb` loads them
+    store = tmp_path / "data" / "ipfs"
+    for args, cwd in [((), None), (("--store", str(store)), None),
+                      (("--store", "data/ipfs"), tmp_path)]:
+        done = _cli(env, "cat", str(step.cid), *args, cwd=cwd)
+        assert done.returncode == 0, (args, done.stderr.decode()[-2000:])
+        assert done.stdout == expected and json.loads(expected)["action"] == "case.filed"
+
+    other = tmp_path / "other"
+    done = _cli(env, "cat", str(step.cid), "--store", str(other))
+    assert done.returncode == 4 and done.stdout == b"", done.stderr.decode()[-2000:]
+    assert "Not in the store" in done.stderr.decode()
+
+    (tmp_path / "note.txt").write_bytes(b"added by the CLI\n")
+    done = _cli(env, "add", str(tmp_path / "note.txt"), "--store", str(store))
     assert done.returncode == 0, done.stderr.decode()[-2000:]
-    assert done.stdout == expected and json.loads(expected)["action"] == "case.filed"
+    added = done.stdout.decode().strip()
+    assert b"".join(cat(added, w.blockstore)) == b"added by the CLI\n"

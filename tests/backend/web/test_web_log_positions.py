@@ -25,6 +25,15 @@ def _rows(page: str) -> list[str]:
     return re.findall(r'<tr data-index="(\d+)">', section)
 
 
+def _loads_signer_then_receipts(page: str) -> None:
+    """receipts.js names its files with signer.js's canonical JSON and SHA-256: the page
+    loads signer.js once, before it (both deferred: they run in document order)."""
+    signer = '<script src="/ui/static/signer.js" defer></script>'
+    receipts = '<script src="/ui/static/receipts.js" defer></script>'
+    assert page.count(signer) == page.count(receipts) == 1
+    assert page.index(signer) < page.index(receipts)
+
+
 def test_desk_and_court_list_the_log_positions_and_receipts(world: WebWorld) -> None:
     with world.app.state.ctx.sessions() as s:
         want = [str(i) for (i,) in s.execute(select(LogEntry.idx).where(
@@ -40,6 +49,7 @@ def test_desk_and_court_list_the_log_positions_and_receipts(world: WebWorld) -> 
     assert "signed step" in en.text and "已签名程序步骤" in zh.text
     for page in (en, zh):  # the viewer's own receipts, as on the case page
         assert 'id="receipts"' in page.text and 'src="/ui/static/receipts.js"' in page.text
+        _loads_signer_then_receipts(page.text)
 
     c = world.clients
     court = c["court"].address
@@ -52,3 +62,8 @@ def test_desk_and_court_list_the_log_positions_and_receipts(world: WebWorld) -> 
     page = _get(world, f"/ui/court/cases/{world.case_id}?lang=zh-Hans", "court")
     assert page.status_code == 200 and _rows(page.text) == now
     assert "机构日志中的记录" in page.text and 'id="receipts"' in page.text
+    _loads_signer_then_receipts(page.text)
+    for lang in ("en", "zh-Hans"):  # and the case page, where receipts are kept
+        page = _get(world, f"/ui/cases/{world.case_id}?lang={lang}", "buyer")
+        assert page.status_code == 200 and 'id="receipts"' in page.text
+        _loads_signer_then_receipts(page.text)
