@@ -22,9 +22,8 @@ connection (`connection.info`), per transaction. A write from the product's own 
 a deferred read-then-write (SQLite's "database is locked") cannot come back unnoticed.
 
 PostgreSQL's round trips (issue 10): each statement waits for the server, and a request's
-own queries used to be wrapped in three more (the pool's ping at checkout, psycopg's
-`BEGIN`, the pool's `ROLLBACK` on return: a case view was five round trips for two
-SELECTs). Now:
+own queries were wrapped in three more (the pool's ping at checkout, psycopg's `BEGIN`,
+the pool's `ROLLBACK` on return). Now:
 
 * No ping per checkout. A pooled connection is pinged (as `pool_pre_ping` did, a failed
   ping invalidating the pool) only when its socket is readable at checkout or it sat
@@ -35,22 +34,15 @@ SELECTs). Now:
   a firewall that dropped the connection) is what the idle ping is for; a connection that
   dies while checked out fails its statement as before (503 `database_unavailable`, and
   SQLAlchemy invalidates the pool).
-* A transaction that is not a write unit starts in psycopg's autocommit mode and stays
-  there while its statements are plain reads (`SELECT` without `FOR UPDATE/SHARE`,
-  `INTO`, advisory locks, `set_config`, sequences): no `BEGIN`, and nothing to roll back
-  on return. Its first other statement (a write, a lock, DDL, a `SAVEPOINT`) switches the
-  connection back to transactions before it is sent, so that statement and every later
-  one run in one transaction as before. Under READ COMMITTED (the service never asks
-  for another level) each statement sees its own snapshot either way, so reads answer
-  the same; only the tables' `ACCESS SHARE` locks are released after each read instead of
-  at the end. A connection given an `isolation_level` by its caller is left alone. Write
-  units are never in autocommit, and the write guard judges every statement as before.
+* Reads still open a transaction (psycopg's `BEGIN`, the pool's `ROLLBACK` on return):
+  running them in autocommit (tried on branch pghops, commit 5423892) cut a case view to
+  its one SELECT but stalled signed offers at 50 clients over HTTP (p99 ~2 s, a third
+  fewer offers per second) for a reason not yet found.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib.util
 import logging
 import os
@@ -189,8 +181,6 @@ def _make_engine(url: str, *, echo: bool, pool_size: int, ping_after_idle: float
         )
         event.listen(engine, "checkin", _pg_on_checkin)
         event.listen(engine, "checkout", _pg_checkout(engine.dialect, ping_after_idle))
-        event.listen(engine, "begin", _pg_on_begin)
-        event.listen(engine, "before_cursor_execute", _pg_before_cursor_execute)
         return engine
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
@@ -225,51 +215,6 @@ def _mark_write_unit(connection: sa.Connection) -> None:
 
 
 _IDLE_SINCE = "chainarb_idle_since"  # connection record's info: when it was checked in
-_READING = "chainarb_pg_reading"  # connection.info: this transaction is in autocommit
-# What may run outside a transaction: a SELECT that takes no lock, creates nothing and
-# changes no setting or sequence. Anything else (a false alarm included) ends autocommit.
-_PLAIN_SELECT = re.compile(r"\s*SELECT\b", re.IGNORECASE)
-_NOT_PLAIN = re.compile(
-    r"\bFOR\s+(?:NO\s+KEY\s+|KEY\s+)?(?:UPDATE|SHARE)\b|\bINTO\b|pg_advisory|set_config"
-    r"|nextval|setval|\blo_", re.IGNORECASE)
-
-
-@functools.lru_cache(maxsize=2048)
-def _plain_read(statement: str) -> bool:
-    """Whether `statement` can run in autocommit with the same effect as in a transaction
-    (the service's statements are a few hundred compiled texts: each is judged once)."""
-    return _PLAIN_SELECT.match(statement) is not None and _NOT_PLAIN.search(statement) is None
-
-
-def _pg_on_begin(connection: sa.Connection) -> None:
-    """A transaction that is not a write unit starts in autocommit (module doc)."""
-    options = connection.get_execution_options()
-    if "isolation_level" in options:  # the caller's own choice (AUTOCOMMIT, SERIALIZABLE)
-        connection.info[_READING] = False
-        return
-    reading = options.get(_BEGIN_OPTION) != "IMMEDIATE"
-    driver = connection.connection.dbapi_connection
-    if driver is not None and driver.autocommit != reading:
-        try:
-            driver.autocommit = reading  # idle here: psycopg sends nothing
-        except connection.dialect.loaded_dbapi.Error:
-            reading = False  # not idle: a broken connection, which its statement reports
-    connection.info[_READING] = reading
-
-
-def _pg_before_cursor_execute(conn: sa.Connection, _cursor: Any, statement: str,
-                              _params: Any, _context: Any, _many: bool) -> None:
-    """A statement that is not a plain read ends the transaction's autocommit: psycopg
-    sends `BEGIN` before it, and it and the rest are one transaction."""
-    info = conn.info
-    if info.get(_READING) and not _plain_read(statement):
-        info[_READING] = False
-        driver = conn.connection.dbapi_connection
-        assert driver is not None
-        with contextlib.suppress(conn.dialect.loaded_dbapi.Error):
-            driver.autocommit = False  # (a broken connection: the statement reports it)
-
-
 def _pg_on_checkin(_driver: Any, record: Any) -> None:
     record.info[_IDLE_SINCE] = time.monotonic()
 
