@@ -20,6 +20,24 @@ connection (`connection.info`), per transaction. A write from the product's own 
 (`backend/`, `evidence/`) in any other transaction is an `UnguardedWrite`: raised when
 `CHAINARB_WRITE_GUARD=raise` (the test suite sets it), logged with its stack otherwise, so
 a deferred read-then-write (SQLite's "database is locked") cannot come back unnoticed.
+
+PostgreSQL's round trips (issue 10): each statement waits for the server, and a request's
+own queries were wrapped in three more (the pool's ping at checkout, psycopg's `BEGIN`,
+the pool's `ROLLBACK` on return). Now:
+
+* No ping per checkout. A pooled connection is pinged (as `pool_pre_ping` did, a failed
+  ping invalidating the pool) only when its socket is readable at checkout or it sat
+  unused longer than `ping_after_idle`. An idle connection's server says nothing unasked:
+  data or end-of-file waiting is, in practice, the server's goodbye (a restart, a crash,
+  `pg_terminate_backend`, an idle timeout), which the kernel delivers at once; `poll()`
+  with no timeout sees it without a round trip. What it cannot see (a peer gone silently,
+  a firewall that dropped the connection) is what the idle ping is for; a connection that
+  dies while checked out fails its statement as before (503 `database_unavailable`, and
+  SQLAlchemy invalidates the pool).
+* Reads still open a transaction (psycopg's `BEGIN`, the pool's `ROLLBACK` on return):
+  running them in autocommit (tried on branch pghops, commit 5423892) cut a case view to
+  its one SELECT but stalled signed offers at 50 clients over HTTP (p99 ~2 s, a third
+  fewer offers per second) for a reason not yet found.
 """
 
 from __future__ import annotations
@@ -29,9 +47,11 @@ import importlib.util
 import logging
 import os
 import re
+import select
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +68,7 @@ from . import fast
 from .fast import run_on_cursor
 
 __all__ = [
+    "PING_AFTER_IDLE_S",
     "SQLITE_BUSY_TIMEOUT_MS",
     "WRITE_GUARD_ENV",
     "WRITE_UNIT",
@@ -66,11 +87,16 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PING_AFTER_IDLE_S = 60.0  # PostgreSQL: a pooled connection unused this long is pinged
 _BEGIN_OPTION = "chainarb_sqlite_begin"  # "IMMEDIATE": a write unit (both backends)
 WRITE_UNIT = {_BEGIN_OPTION: "IMMEDIATE"}  # Connection.execution_options(**WRITE_UNIT)
 _WRITE_TX = "chainarb_write_tx"  # connection.info: this transaction is a write unit
 WRITE_GUARD_ENV = "CHAINARB_WRITE_GUARD"  # raise | log (default) | off
-_WRITE_SQL = re.compile(r"^\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+# a write, or a data-modifying CTE (PostgreSQL: the log's append, a step with its block)
+_WRITE_SQL = re.compile(
+    r"^\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b"
+    r"|^\s*WITH\b.*?(?:\bINSERT\s+INTO\b|\bDELETE\s+FROM\b|\bUPDATE\s+\S+\s+SET\b)",
+    re.IGNORECASE | re.DOTALL)
 _PRODUCT_DIRS = tuple(
     str(Path(__file__).resolve().parents[2] / name) + os.sep for name in ("backend", "evidence"))
 # frames skipped when looking for the code that wrote: the ORM, the standard library
@@ -108,14 +134,17 @@ def forget_write_guard_violations(since: int) -> None:
 
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 10,
-                write_guard: str | None = None) -> Engine:
+                write_guard: str | None = None,
+                ping_after_idle: float = PING_AFTER_IDLE_S) -> Engine:
     """An engine for `url` (sqlite:///... or postgresql+psycopg://...).
 
     For a SQLite file the parent directory is created. The engine is cheap to keep and
     expensive to rebuild: build one per process, in the composition root.
     `write_guard`: "raise", "log" or "off" (default: `CHAINARB_WRITE_GUARD`, else "log").
+    `ping_after_idle` (PostgreSQL): seconds a pooled connection may sit unused before its
+    next checkout pings it (see "PostgreSQL's round trips" in the module's doc).
     """
-    engine = _make_engine(url, echo=echo, pool_size=pool_size)
+    engine = _make_engine(url, echo=echo, pool_size=pool_size, ping_after_idle=ping_after_idle)
     mode = write_guard or os.environ.get(WRITE_GUARD_ENV, "").strip().lower() or "log"
     if mode not in ("raise", "log", "off"):
         raise ValueError(f"{WRITE_GUARD_ENV}: expected raise, log or off, found {mode!r}")
@@ -125,7 +154,7 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10,
     return engine
 
 
-def _make_engine(url: str, *, echo: bool, pool_size: int) -> Engine:
+def _make_engine(url: str, *, echo: bool, pool_size: int, ping_after_idle: float) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -147,9 +176,12 @@ def _make_engine(url: str, *, echo: bool, pool_size: int) -> Engine:
             )
         # pool_size + max_overflow = 30 per process: uvicorn's thread pool runs up to 40 sync
         # handlers, PostgreSQL allows 100 connections by default.
-        return sa.create_engine(
-            url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=2 * pool_size
+        engine = sa.create_engine(
+            url, echo=echo, pool_size=pool_size, max_overflow=2 * pool_size
         )
+        event.listen(engine, "checkin", _pg_on_checkin)
+        event.listen(engine, "checkout", _pg_checkout(engine.dialect, ping_after_idle))
+        return engine
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
     )
@@ -180,6 +212,48 @@ def _mark_write_unit(connection: sa.Connection) -> None:
     """Every transaction starts here: note whether `begin_exclusive` opened it."""
     connection.info[_WRITE_TX] = \
         connection.get_execution_options().get(_BEGIN_OPTION) == "IMMEDIATE"
+
+
+_IDLE_SINCE = "chainarb_idle_since"  # connection record's info: when it was checked in
+def _pg_on_checkin(_driver: Any, record: Any) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _pg_checkout(dialect: sa.Dialect, ping_after_idle: float) -> Any:
+    """The pool's checkout check (module doc): a ping only when the socket has something
+    to say or the connection sat idle long; a failed ping invalidates the pool, as
+    `pool_pre_ping` does, and the pool connects anew."""
+    def checkout(driver: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None:
+            return  # new: just connected
+        if time.monotonic() - since < ping_after_idle and not _readable(driver):
+            return
+        was = driver.autocommit
+        try:
+            driver.autocommit = True  # the ping opens no transaction (psycopg's BEGIN)
+            dialect.do_ping(driver)
+        except dialect.loaded_dbapi.Error as e:
+            if dialect.is_disconnect(e, driver, None):
+                raise sa.exc.InvalidatePoolError(f"ping at checkout: {e}") from e
+            raise
+        driver.autocommit = was
+
+    return checkout
+
+
+def _readable(driver: Any) -> bool:
+    """Whether an idle psycopg connection's socket has data or end-of-file waiting (or is
+    closed): without a round trip."""
+    if driver.closed:
+        return True
+    try:
+        fd = driver.fileno()
+    except Exception:  # psycopg's OperationalError: no socket, not usable
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
 
 
 def _origin() -> str | None:

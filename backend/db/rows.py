@@ -21,17 +21,13 @@ from sqlmodel import Session, SQLModel
 
 from .fast import Prepared, prepare
 
-__all__ = ["insert_row", "table_of"]
+__all__ = ["full_row", "insert_of", "insert_row", "table_of"]
 
 
 def insert_row(session: Session, model: type[SQLModel], values: dict[str, Any]) -> Any:
     """INSERT one row of ``model`` with ``values`` (the model's field defaults fill the
     fields not given, as constructing the object would); returns its primary key."""
-    constants, factories = _defaults(model)
-    row = {**constants, **values}
-    for name, factory in factories:
-        if name not in values:
-            row[name] = factory()
+    row = full_row(model, values)
     # on the session's connection: the same transaction, without the ORM's per-statement
     # work (autoflush, ORM execution options) that a Core INSERT does not need; compiled
     # once per dialect and set of columns and run on the driver's cursor (backend.db.fast)
@@ -41,6 +37,22 @@ def insert_row(session: Session, model: type[SQLModel], values: dict[str, Any]) 
         result = conn.execute(_insert(model), row)
         return result.inserted_primary_key[0] if result.inserted_primary_key else None
     return prepared.insert(conn, row)
+
+
+def full_row(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with the model's field defaults for the fields not given (a default
+    factory called for this row), as constructing the object would fill them."""
+    constants, factories = _defaults(model)
+    row = {**constants, **values}
+    for name, factory in factories:
+        if name not in values:
+            row[name] = factory()
+    return row
+
+
+def insert_of(model: type[SQLModel]) -> sa.Insert:
+    """The Core INSERT of ``model``'s table (built once)."""
+    return _insert(model)
 
 
 def table_of(model: type[SQLModel]) -> sa.Table:

@@ -28,7 +28,7 @@ from sqlmodel import Session, col
 
 from backend import procedure as p
 from backend.db import LeafKind, Step
-from backend.db.blocks import BlockCollector, ServiceBlockstore
+from backend.db.blocks import BlockCollector, ServiceBlockstore, insert_step
 from backend.db.rows import insert_row
 from backend.db.service_models import OfferSignature, StepDetail, details_of_case
 from backend.log.store import Appended
@@ -186,8 +186,6 @@ class StepStore:
             wraps, cid, blocks = prepared.data_key_wraps, prepared.cid, prepared.blocks
         else:
             cid, wraps, blocks = self._bundle_blocks(bundle, confidential)
-        if blocks:  # the service's local store: in this transaction (ServiceBlockstore)
-            ServiceBlockstore.write(session, blocks)
         stored_attachments = [a.to_json_obj() for a in attachments]
         if document is not None:
             stored_attachments.append(self._put_document(document))
@@ -197,7 +195,9 @@ class StepStore:
             record_hash=hex0x(signed.record_hash), prev_hash=hex0x(rec.prev_hash),
             cid=cid, created_at=now)
         # Core INSERTs (backend/db/rows.py): the step's rows cost a third of ORM flushes
-        step_id = insert_row(session, Step, values)
+        # blocks: the service's local store, in this transaction (backend/db/blocks.py)
+        step_id = insert_step(session, blocks, values) if blocks \
+            else insert_row(session, Step, values)
         insert_row(session, StepDetail, dict(
             step_id=step_id, case_id=case_id, action=action, command=command or {},
             payload=payload.decode() if payload is not None else None,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from backend.db import make_engine, make_session_factory, write_scope
 from backend.db.blocks import BlockCollector, ServiceBlockstore, multihash_of
@@ -139,3 +139,75 @@ def test_downgrade_past_0015_writes_the_blocks_out_as_files(
     assert all(files.get(raw) == data for raw, data in blocks)
     upgrade_to_head(db_url)
     assert _rows(_store(db_url, tmp_path)[0]) == 0  # the blocks stay files; read from there
+
+
+def _step_values(case_id: str, sequence: int, cid: str) -> dict[str, object]:
+    from datetime import UTC, datetime
+
+    return dict(case_id=case_id, sequence=sequence, kind="FileClaim", record={"a": sequence},
+                signature="0x" + "00" * 65, signer="0x" + "aa" * 20,
+                record_hash="0x" + f"{sequence:064x}", prev_hash="0x" + "00" * 32, cid=cid,
+                created_at=datetime.now(UTC))
+
+
+def _a_case(sessions: sessionmaker[Session]) -> str:
+    from backend.db import Case
+
+    case_id = "0x" + "01" * 32
+    with write_scope(sessions) as s:
+        s.add(Case(id=case_id, order_id="1", claimant="0x" + "aa" * 20,
+                   respondent="0x" + "bb" * 20, stage="FILED", state={}))
+    return case_id
+
+
+@pytest.mark.parametrize("data", [b"a step bundle", BIG], ids=["one block", "three blocks"])
+def test_a_step_and_its_blocks_are_stored_together(db_url: str, tmp_path: Path,
+                                                   data: bytes) -> None:
+    """``insert_step``: on PostgreSQL a one-block step is one statement (the block's
+    INSERT a CTE of the step's); the same rows either way, on both databases; the same
+    block again is one row; a step refused by the database stores no block."""
+    from sqlalchemy.exc import IntegrityError
+
+    from backend.db import Step
+    from backend.db.blocks import insert_step
+
+    store, sessions = _store(db_url, tmp_path)
+    case_id = _a_case(sessions)
+    cid, blocks = _collect(data)
+    ids = []
+    for sequence in (1, 2):  # the same bundle twice: the block once
+        with write_scope(sessions) as s:
+            ids.append(insert_step(s, blocks, _step_values(case_id, sequence, cid)))
+    with sessions() as s:
+        steps = {st.id: st for st in s.exec(select(Step)).all()}
+    assert sorted(steps) == sorted(ids) and all(isinstance(i, int) for i in ids)
+    assert [steps[i].sequence for i in ids] == [1, 2] and steps[ids[0]].cid == cid
+    assert _rows(store) == len(blocks)
+    assert b"".join(cat(cid, store)) == data
+    other_cid, other = _collect(data + b" and more")
+    with pytest.raises(IntegrityError), write_scope(sessions) as s:  # sequence 2 is taken
+        insert_step(s, other, _step_values(case_id, 2, other_cid))
+    assert _rows(store) == len(blocks)
+    assert not store.has(other_cid)
+
+
+def test_a_step_with_its_block_outside_a_write_unit_is_refused(db_url: str,
+                                                               tmp_path: Path) -> None:
+    """The write guard sees the one-statement form (a data-modifying CTE) as the write it
+    is."""
+    from backend.db.blocks import insert_step
+    from backend.db.engine import (
+        UnguardedWrite,
+        forget_write_guard_violations,
+        write_guard_violations,
+    )
+
+    store, _ = _store(db_url, tmp_path)
+    sessions = make_session_factory(make_engine(db_url, write_guard="raise"))
+    case_id = _a_case(sessions)
+    cid, blocks = _collect(b"unguarded")
+    before = len(write_guard_violations())
+    with pytest.raises(UnguardedWrite, match=r"blocks\.py:\d+"), sessions() as s:
+        insert_step(s, blocks, _step_values(case_id, 1, cid))
+    forget_write_guard_violations(before)  # provoked here
+    assert _rows(store) == 0

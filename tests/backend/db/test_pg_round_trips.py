@@ -1,0 +1,371 @@
+"""PostgreSQL without a ping per checkout (backend/db/engine.py, "PostgreSQL's round trips"):
+what the wire carries, and that a dead pooled connection is still replaced before a
+request uses it (or, dying silently while it is used, fails as a lost connection). The
+messages are counted by libpq's own trace of the connection."""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from psycopg import pq
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import select
+
+from backend.db import AnchorBatch, make_engine, make_session_factory, session_scope, write_scope
+from backend.db.engine import (
+    WRITE_UNIT,
+    UnguardedWrite,
+    forget_write_guard_violations,
+    write_guard_violations,
+)
+from backend.worker.anchoring import retry_failed
+from tests.support.migrated import migrated
+
+pytestmark = pytest.mark.postgres
+
+ROOT_A, ROOT_B = "0x" + "0a" * 32, "0x" + "0b" * 32
+
+
+@pytest.fixture
+def pg_db(make_pg_database: Callable[[], str]) -> str:
+    return migrated(make_pg_database())
+
+
+class Wire:
+    """Every message the engine's connections send, from libpq's trace."""
+
+    def __init__(self, engine: Engine, file: IO[bytes]) -> None:
+        self.file = file
+        self.mark = 0
+
+        def connect(driver: Any, _record: Any) -> None:
+            driver.pgconn.trace(file.fileno())
+            driver.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+
+        event.listen(engine, "connect", connect)
+
+    def sent(self) -> list[str]:
+        """The messages sent since the last call: ``Query <text>``, ``Parse <text>``,
+        ``Sync``, ... (a Query or a Sync is a round trip)."""
+        end = self.file.seek(0, 2)
+        self.file.seek(self.mark)
+        lines = self.file.read(end - self.mark).decode(errors="replace").splitlines()
+        self.mark = end
+        out = []
+        for line in lines:
+            parts = line.split("\t", 3)
+            if parts[0] != "F" or len(parts) < 3:
+                continue
+            kind = parts[2].strip()
+            rest = parts[3].strip() if len(parts) > 3 else ""
+            if kind == "Parse":
+                rest = rest.split('" "', 1)[-1]
+            out.append(f"{kind} {rest.strip(chr(34)).split(chr(34), 1)[0]}".strip())
+        return out
+
+
+@pytest.fixture
+def traced(pg_db: str) -> Iterator[tuple[Engine, Wire]]:
+    engine = make_engine(pg_db, write_guard="raise")
+    with tempfile.TemporaryFile() as file:
+        wire = Wire(engine, file)
+        yield engine, wire
+        engine.dispose()
+
+
+def _round_trips(sent: list[str]) -> list[str]:
+    """The messages each followed by a wait for the server: a Query, a Sync (the texts of
+    the extended protocol's statements are in their Parse, when not prepared)."""
+    return [m for m in sent if m.startswith("Query") or m == "Sync"]
+
+
+def _statements(sent: list[str]) -> list[str]:
+    return [m.split(" ", 1)[1] for m in sent if m.startswith(("Query ", "Parse "))]
+
+
+def _seed(engine: Engine, root: str) -> None:
+    with session_scope(make_session_factory(engine)) as s:
+        s.add(AnchorBatch(root=root, leaf_count=1))
+
+
+def _roots(engine: Engine) -> list[str]:
+    with make_session_factory(engine)() as s:
+        return sorted(b.root for b in s.exec(select(AnchorBatch)))
+
+
+def test_a_read_sends_no_ping(traced: tuple[Engine, Wire]) -> None:
+    engine, wire = traced
+    sessions = make_session_factory(engine)
+    _seed(engine, ROOT_A)
+    wire.sent()
+    for _ in range(3):  # the pooled connection each time
+        with sessions() as s:
+            assert [b.root for b in s.exec(select(AnchorBatch))] == [ROOT_A]
+            assert s.exec(select(AnchorBatch.leaf_count)).all() == [1]
+            s.commit()
+        sent = wire.sent()
+        statements = _statements(sent)
+        assert statements[0] == "BEGIN" and statements[-1] == "COMMIT", sent
+        assert [m.split()[0] for m in statements[1:-1]] == ["SELECT", "SELECT"], sent
+        assert len(_round_trips(sent)) == 4, sent
+
+
+def test_a_write_unit_is_one_transaction(traced: tuple[Engine, Wire]) -> None:
+    engine, wire = traced
+    sessions = make_session_factory(engine)
+    with sessions() as s:  # a read first
+        s.exec(select(AnchorBatch)).all()
+    wire.sent()
+    with pytest.raises(RuntimeError, match="refused"), write_scope(sessions) as s:
+        s.add(AnchorBatch(root=ROOT_A, leaf_count=1))
+        s.flush()
+        raise RuntimeError("refused")
+    sent = wire.sent()
+    assert _statements(sent)[0] == "BEGIN" and sent[-1] == "Query ROLLBACK", sent
+    with write_scope(sessions) as s:
+        s.exec(select(AnchorBatch)).all()  # a read in a write unit is in its transaction
+        s.add(AnchorBatch(root=ROOT_B, leaf_count=1))
+    sent = wire.sent()
+    assert _statements(sent)[0] == "BEGIN" and sent[-1] == "Query COMMIT", sent
+    assert _roots(engine) == [ROOT_B]
+
+
+def test_reads_then_writes_outside_a_write_unit_are_one_transaction(
+        traced: tuple[Engine, Wire]) -> None:
+    engine, _ = traced
+    sessions = make_session_factory(engine)
+    with sessions() as s:
+        assert s.exec(select(AnchorBatch)).all() == []
+        s.add(AnchorBatch(root=ROOT_A, leaf_count=1))
+        s.flush()
+        s.add(AnchorBatch(root=ROOT_B, leaf_count=1))
+        s.flush()
+        s.rollback()
+    assert _roots(engine) == []
+
+
+def test_a_locking_read_holds_its_lock_until_the_end(traced: tuple[Engine, Wire],
+                                                      pg_db: str) -> None:
+    engine, _ = traced
+    _seed(engine, ROOT_A)
+    sessions = make_session_factory(engine)
+    other = make_engine(pg_db)
+    try:
+        with sessions() as s:
+            s.exec(select(AnchorBatch)).all()  # autocommit so far
+            s.exec(select(AnchorBatch).with_for_update()).all()  # a transaction from here
+            with other.connect() as c, pytest.raises(DBAPIError, match="could not obtain"):
+                c.execute(sa.text("SELECT id FROM anchor_batch FOR UPDATE NOWAIT"))
+            s.commit()
+        with other.connect() as c:  # released with the transaction
+            c.execute(sa.text("SELECT id FROM anchor_batch FOR UPDATE NOWAIT")).all()
+    finally:
+        other.dispose()
+
+
+def test_reads_see_what_others_committed_meanwhile(traced: tuple[Engine, Wire]) -> None:
+    """READ COMMITTED, as in a transaction: each statement sees the latest commits."""
+    engine, _ = traced
+    sessions = make_session_factory(engine)
+    with sessions() as s:
+        assert s.exec(select(AnchorBatch)).all() == []
+        _seed(engine, ROOT_A)  # another connection commits
+        assert [b.root for b in s.exec(select(AnchorBatch))] == [ROOT_A]
+
+
+def test_a_caller_s_isolation_level_is_kept(traced: tuple[Engine, Wire]) -> None:
+    engine, _ = traced
+    with engine.connect().execution_options(isolation_level="SERIALIZABLE") as c:
+        c.execute(sa.text("SELECT 1")).all()
+        assert c.execute(sa.text("SHOW transaction_isolation")).scalar() == "serializable"
+        assert c.execute(sa.text("SELECT now() = statement_timestamp()")).scalar() is False
+        c.rollback()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.execute(sa.text("CREATE TEMPORARY TABLE t_auto (x int)"))
+        c.execute(sa.text("INSERT INTO t_auto VALUES (1)"))
+        c.rollback()  # nothing to roll back: each statement committed
+        assert c.execute(sa.text("SELECT count(*) FROM t_auto")).scalar() == 1
+
+
+def test_the_guard_still_refuses_a_product_write_in_a_read(pg_db: str) -> None:
+    sessions = make_session_factory(make_engine(pg_db, write_guard="raise"))
+    before = len(write_guard_violations())
+    with pytest.raises(UnguardedWrite, match=r"anchoring\.py:\d+"), \
+            session_scope(sessions) as s:
+        s.exec(select(AnchorBatch)).all()
+        retry_failed(s)
+    assert len(write_guard_violations()) == before + 1
+    forget_write_guard_violations(before)  # provoked here
+    with write_scope(sessions) as s:
+        assert retry_failed(s) == 0
+
+
+# -- a dead pooled connection -------------------------------------------------------------
+
+def _backend_pid(engine: Engine) -> int:
+    with engine.connect() as c:
+        return int(c.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _terminate(pg_db: str, pids: list[int]) -> None:
+    u = make_url(pg_db)
+    with psycopg.connect(host=u.host, port=u.port, user=u.username, dbname=u.database,
+                         autocommit=True) as admin:
+        for pid in pids:
+            admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+
+
+def test_a_terminated_backend_is_replaced_at_checkout(traced: tuple[Engine, Wire],
+                                                       pg_db: str) -> None:
+    engine, wire = traced
+    first = _backend_pid(engine)
+    wire.sent()
+    assert _backend_pid(engine) == first  # pooled, and not pinged
+    assert "Query ;" not in wire.sent()
+    _terminate(pg_db, [first])
+    assert _backend_pid(engine) != first  # no error: replaced before use
+    assert "Query ;" in wire.sent()  # the readable socket was pinged
+
+
+@pytest.mark.parametrize("unit", ["read", "write"])
+def test_a_backend_killed_after_checkout_is_a_lost_connection(
+        traced: tuple[Engine, Wire], pg_db: str, unit: str) -> None:
+    """Killed between checkout and the first statement: the statement fails as a lost
+    connection (503 database_unavailable at the API, never a 500), and the next
+    checkout gets a live one."""
+    engine, _ = traced
+    pid = _backend_pid(engine)
+    with engine.connect() as c:  # checked out; its transaction begins with the statement
+        if unit == "write":
+            c.execution_options(**WRITE_UNIT)
+        _terminate(pg_db, [pid])
+        time.sleep(0.2)
+        with pytest.raises(DBAPIError) as lost:
+            c.execute(sa.text("SELECT 1"))
+        assert lost.value.connection_invalidated
+    assert _backend_pid(engine) != pid
+
+
+def test_every_pooled_connection_killed_at_once(traced: tuple[Engine, Wire],
+                                                pg_db: str) -> None:
+    """A restart's effect on the pool: every idle connection gone; each checkout after it
+    gets a live one."""
+    engine, _ = traced
+    held = [engine.connect() for _ in range(3)]
+    pids = [int(c.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()) for c in held]
+    for c in held:
+        c.close()
+    _terminate(pg_db, pids)
+    again = [engine.connect() for _ in range(3)]
+    try:
+        now = {int(c.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()) for c in again}
+    finally:
+        for c in again:
+            c.close()
+    assert now.isdisjoint(pids)
+
+
+class SilentProxy:
+    """A TCP relay to PostgreSQL that can lose its server side silently, as a host that
+    rebooted (or a firewall that dropped the connection) does: the client's socket stays
+    open and quiet, and the first bytes it sends get the connection reset."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.upstream = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.pairs: list[tuple[socket.socket, socket.socket]] = []
+        self.severed: set[socket.socket] = set()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.upstream)
+            self.pairs.append((client, server))
+            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, False),
+                             daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, from_client: bool) -> None:
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                return
+            if from_client and src in self.severed:
+                src.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+                src.close()  # linger 0: a reset, as from a host that forgot the connection
+                return
+            if not data:
+                return
+            try:
+                dst.sendall(data)
+            except OSError:
+                return
+
+    def sever(self) -> None:
+        """Drop every current connection's server side, telling the client nothing."""
+        for client, server in self.pairs:
+            self.severed.add(client)
+            server.close()
+
+    def close(self) -> None:
+        self.listener.close()
+        for client, server in self.pairs:
+            client.close()
+            server.close()
+
+
+@pytest.fixture
+def proxied(pg_db: str) -> Iterator[tuple[SilentProxy, str]]:
+    u = make_url(pg_db)
+    proxy = SilentProxy(u.host or "127.0.0.1", u.port or 5432)
+    try:
+        yield proxy, u.set(port=proxy.port).render_as_string(hide_password=False)
+    finally:
+        proxy.close()
+
+
+def test_a_silently_dead_connection_is_pinged_after_sitting_idle(
+        proxied: tuple[SilentProxy, str]) -> None:
+    proxy, url = proxied
+    engine = make_engine(url, ping_after_idle=0.2)
+    try:
+        first = _backend_pid(engine)
+        proxy.sever()
+        time.sleep(0.3)
+        assert _backend_pid(engine) != first  # pinged, found dead, replaced: no error
+    finally:
+        engine.dispose()
+
+
+def test_without_the_idle_ping_a_silent_death_fails_one_request(
+        proxied: tuple[SilentProxy, str]) -> None:
+    """What the idle ping is for: a socket that says nothing is not checked before use;
+    its request fails as a lost connection (503 database_unavailable at the API), the pool
+    is invalidated, and the next request gets a new connection."""
+    proxy, url = proxied
+    engine = make_engine(url, ping_after_idle=3600)
+    try:
+        first = _backend_pid(engine)
+        proxy.sever()
+        with pytest.raises(DBAPIError) as lost:
+            _backend_pid(engine)
+        assert lost.value.connection_invalidated
+        assert _backend_pid(engine) != first
+    finally:
+        engine.dispose()
