@@ -40,6 +40,7 @@ class Wire:
     def __init__(self, file: IO[bytes]) -> None:
         self.file = file
         self.mark = 0
+        self.trips: dict[str, float] = {}  # phase -> round trips per request, as reported
 
     def install(self) -> None:
         from psycopg import pq
@@ -75,6 +76,7 @@ class Wire:
                 body = body.split('" "', 1)[-1] if kind == "Parse" else body[1:]
                 texts[body.rsplit('"', 1)[0][:90]] += 1
         trips = kinds["Query"] + kinds["Sync"]
+        self.trips[what] = trips / n
         lines = [f"{what}: {n}; per {what}: round trips (Query + Sync) {trips / n:.2f}, "
                  f"statements (Query + Execute) {(kinds['Query'] + kinds['Execute']) / n:.2f}"]
         lines += [f"  {count / n:6.2f}  {text}" for text, count in texts.most_common(14)]
@@ -94,6 +96,9 @@ def main() -> None:
         wire = Wire(trace)
         wire.install()
         _run(args, wire)
+    if "read" in wire.trips:
+        print(f"round_trips_per_read={wire.trips['read']:.2f}")
+    print(f"round_trips_per_offer={wire.trips['offer']:.2f}")
 
 
 def _run(args: argparse.Namespace, wire: Wire) -> None:
