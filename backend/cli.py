@@ -212,6 +212,7 @@ def register(app: typer.Typer) -> None:
             import uvicorn
 
             from backend.api.app import create_app
+            from backend.api.heap import settle_heap
             from backend.gateway import GatewayError
             from backend.settings import SettingsError, load_settings
 
@@ -231,6 +232,7 @@ def register(app: typer.Typer) -> None:
         domain = app_.state.ctx.service.domain
         typer.echo("\n".join(startup_lines(settings, domain.chain_id,
                                             domain.verifying_contract)))
+        settle_heap()  # the startup's objects out of the collector's way (backend/api/heap.py)
         uvicorn.run(app_, host=settings.host, port=settings.port, log_level="info")
 
 

@@ -67,9 +67,13 @@ def _key(seed: str, i: int, who: str) -> Any:
 def make_app() -> Any:
     """The app of one uvicorn worker (``--workers N``): its arguments come from the
     environment the parent set; every worker builds the same in-memory escrow."""
+    from backend.api.heap import settle_heap
+
     env = os.environ
-    return _app(Path(env["BENCH_API_DIR"]), int(env["BENCH_API_PORT"]),
-                int(env["BENCH_API_CLIENTS"]), env["BENCH_API_SEED"])
+    app = _app(Path(env["BENCH_API_DIR"]), int(env["BENCH_API_PORT"]),
+               int(env["BENCH_API_CLIENTS"]), env["BENCH_API_SEED"])
+    settle_heap()  # as `chainarb serve` does
+    return app
 
 
 def _app(data_dir: Path, port: int, clients: int, seed: str) -> Any:
@@ -100,8 +104,11 @@ def serve(data_dir: Path, port: int, clients: int, seed: str, workers: int) -> N
     Several workers share the data dir (SQLite serialises their writes)."""
     import uvicorn
 
+    from backend.api.heap import settle_heap
+
     app = _app(data_dir, port, clients, seed)  # also creates the schema, once
     if workers <= 1:
+        settle_heap()  # as `chainarb serve` does
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
         return
     os.environ.update(BENCH_API_DIR=str(data_dir), BENCH_API_PORT=str(port),

@@ -1,0 +1,46 @@
+"""``settle_heap``: what is alive at the call is frozen, garbage is collected first, and
+what the process makes later is collected as before (a frozen heap must not keep a
+request's reference cycles)."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+
+import pytest
+
+from backend.api.heap import settle_heap
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self  # a reference cycle: only the cyclic collector frees it
+
+
+@pytest.fixture
+def thawed() -> Iterator[None]:
+    gc.unfreeze()
+    yield
+    gc.unfreeze()  # the test process builds many apps: never leave its heap frozen
+
+
+def test_startup_garbage_is_collected_and_the_rest_frozen(thawed: None) -> None:
+    garbage = _Node()
+    gone = weakref.ref(garbage)
+    del garbage
+    kept = _Node()
+    frozen = settle_heap()
+    assert gone() is None  # collected before the freeze
+    assert frozen == gc.get_freeze_count() > 0
+    assert not any(o is kept for o in gc.get_objects())  # out of the generations
+    assert gc.is_tracked(kept)
+
+
+def test_cycles_made_after_the_freeze_are_still_collected(thawed: None) -> None:
+    settle_heap()
+    later = _Node()
+    gone = weakref.ref(later)
+    del later
+    gc.collect()
+    assert gone() is None
