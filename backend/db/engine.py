@@ -215,6 +215,8 @@ def _mark_write_unit(connection: sa.Connection) -> None:
 
 
 _IDLE_SINCE = "chainarb_idle_since"  # connection record's info: when it was checked in
+
+
 def _pg_on_checkin(_driver: Any, record: Any) -> None:
     record.info[_IDLE_SINCE] = time.monotonic()
 
@@ -237,7 +239,9 @@ def _pg_checkout(dialect: sa.Dialect, ping_after_idle: float) -> Any:
             if dialect.is_disconnect(e, driver, None):
                 raise sa.exc.InvalidatePoolError(f"ping at checkout: {e}") from e
             raise
-        driver.autocommit = was
+        finally:
+            with contextlib.suppress(dialect.loaded_dbapi.Error):
+                driver.autocommit = was  # (a broken connection is replaced anyway)
 
     return checkout
 
