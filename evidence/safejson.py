@@ -103,5 +103,7 @@ def loads(data: str | bytes, *, what: str, max_bytes: int, max_depth: int = MAX_
         raise FormatError(f"{what}: not valid UTF-8 ({exc})") from None
     except json.JSONDecodeError as exc:
         raise FormatError(f"{what}: not valid JSON ({exc})") from None
+    except ValueError as exc:  # an integer longer than Python converts (int_max_str_digits)
+        raise FormatError(f"{what}: a number too long to read ({exc})") from None
     except RecursionError:  # a low recursion limit in a deep call stack: still a refusal
         raise JsonTooDeep(f"{what}: JSON nested too deep to read here") from None

@@ -73,6 +73,9 @@ def test_reader_refuses_oversize_and_malformed() -> None:
     for bad in (b"{nope", b'"unterminated', b'["\\', b"\xff\xfe", b"]]]", b"[}"):
         with pytest.raises(FormatError):
             safejson.loads(bad, what="x", max_bytes=1000)
+    # JSON, but an integer longer than Python converts: a refusal, not a ValueError
+    with pytest.raises(FormatError, match="x: a number too long to read"):
+        safejson.loads(b'{"n": ' + b"9" * 5000 + b"}", what="x", max_bytes=10_000)
 
 
 def test_reader_prescan_is_linear_on_hostile_strings() -> None:
