@@ -107,6 +107,8 @@ ERROR_CODES = MappingProxyType({
     "file_withheld": _E(403, "a file put before the jury that the rule for files withholds "
                          "from jurors (it names a party, or is of a kind not shown): the "
                          "juror view gives the reason"),
+    "format": _E(422, "a record or document that does not follow its documented format "
+                      "(docs/evidence.md): the detail names what"),
     "hash_mismatch": _E(409, "the client's SHA-256 differs from the bytes received"),
     "internal_error": _E(500, "anything unexpected; the answer and the log line carry one "
                               "request id"),
