@@ -95,18 +95,8 @@ class Prepared:
             row = cursor.fetchone()
         finally:
             cursor.close()
-        return None if row is None else self._processed(row)
-
-    def all(self, conn: sa.Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """Every row, its values processed as the general path's."""
-        cursor = self.run(conn, values)
-        try:
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
-        return [self._processed(row) for row in rows]
-
-    def _processed(self, row: Any) -> tuple[Any, ...]:
+        if row is None:
+            return None
         if not self.results:  # text SQL: the driver's values, as the general path's
             return tuple(row)
         return tuple(v if proc is None or v is None else proc(v)

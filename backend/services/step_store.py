@@ -27,7 +27,7 @@ from typing import Any
 from sqlmodel import Session, col
 
 from backend import procedure as p
-from backend.db import LeafKind, Step
+from backend.db import LeafKind
 from backend.db.blocks import BlockCollector, ServiceBlockstore, insert_step
 from backend.db.rows import insert_row
 from backend.db.service_models import OfferSignature, StepDetail, details_of_case
@@ -196,8 +196,7 @@ class StepStore:
             cid=cid, created_at=now)
         # Core INSERTs (backend/db/rows.py): the step's rows cost a third of ORM flushes
         # blocks: the service's local store, in this transaction (backend/db/blocks.py)
-        step_id = insert_step(session, blocks, values) if blocks \
-            else insert_row(session, Step, values)
+        step_id = insert_step(session, blocks, values)
         insert_row(session, StepDetail, dict(
             step_id=step_id, case_id=case_id, action=action, command=command or {},
             payload=payload.decode() if payload is not None else None,
