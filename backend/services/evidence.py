@@ -688,13 +688,15 @@ class EvidenceService:
             pin = getattr(self.blockstore, "pin", None)
             if pin is not None:  # kubo: keep the container from garbage collection
                 pin(result.cid)
-            return self._store_staged(user, case_id, result, meta, salt, session_ref)
+            return self._store_staged(user, case_id, result, meta, salt, session_ref,
+                                      pinned=pin is not None)
         except BaseException:
             pipeline.abort()
             raise
 
     def _store_staged(self, user: str, case_id: str, r: UploadResult, meta: UploadMeta,
-                      salt: bytes, session_ref: str) -> dict[str, Any]:
+                      salt: bytes, session_ref: str, *, pinned: bool) -> dict[str, Any]:
+        """`pinned`: the store pinned the container (kubo), as the provenance says."""
         commitment = commitment_of(r.sha256, salt)
         filename = safe_filename(meta.client_filename, r.media_type)
         claimed = meta.claimed_media_type[:127]
@@ -722,7 +724,7 @@ class EvidenceService:
             ("ipfs.stored", user, session_ref, t1, {
                 "cid": r.cid, "layout": "UnixFS, CIDv1, raw leaves, 256 KiB chunks",
                 "store": self.blockstore.kind,  # where put() wrote (a ServiceBlockstore: files)
-                "pinned": hasattr(self.blockstore, "pin")}),
+                "pinned": pinned}),
         ]
         log = provenance.sign_steps(steps, case_id=bytes.fromhex(case_id[2:]),
                                     commitment=commitment, domain=self.domain,
