@@ -3,8 +3,8 @@ that answers stamps, one that is down rests and is asked again later, a rejectio
 from an authority outside the configured certificates counts as a failure, and the anchoring
 worker's rounds are never held up by an authority that is down.
 
-Only the pool's clock is a test clock (to end a rest without sleeping); the authorities, the
-HTTP and the tokens are real.
+Only the pool's clock is the tests' clock (tests/support/clock.py, to end a rest without
+sleeping); the authorities, the HTTP and the tokens are real.
 """
 
 from __future__ import annotations
@@ -28,17 +28,10 @@ from evidence.timestamp import (
     request_timestamp,
 )
 from tests.support.anchor_chain import FakeChain
+from tests.support.clock import Clock
 from tests.support.tsa import LocalTSA, start_tsa
 
 DIGEST = hashlib.sha256(b"an anchored root").digest()
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +59,7 @@ def make_pool(urls: list[str], *tsas: LocalTSA, clock: Clock) -> tuple[TsaPool, 
         return request_timestamp(url, digest, timeout=5)
 
     trusted = [c for t in tsas for c in load_certificates(t.ca_pem.read_bytes())]
-    return TsaPool(urls, trusted, request=request, clock=clock), asked
+    return TsaPool(urls, trusted, request=request, clock=clock.seconds), asked
 
 
 def restart(tsa: LocalTSA) -> None:
@@ -88,19 +81,19 @@ def test_one_authority_down_for_a_while(pair: tuple[LocalTSA, LocalTSA]) -> None
         assert signer(pool(DIGEST)) == fingerprint(b)  # at once, from the other
         assert asked == [a.url, b.url]
         first = pool.authorities[0]
-        assert first.failures == 1 and first.rest_until == clock.now + 30
+        assert first.failures == 1 and first.rest_until == clock.seconds() + 30
         asked.clear()
-        clock.now += 29  # resting: not asked, nothing waits for it
+        clock.advance(29)  # resting: not asked, nothing waits for it
         assert signer(pool(DIGEST)) == fingerprint(b) and asked == [b.url]
-        clock.now += 2  # the rest is over, it is still down: asked, rests twice as long
+        clock.advance(2)  # the rest is over, it is still down: asked, rests twice as long
         asked.clear()
         assert signer(pool(DIGEST)) == fingerprint(b) and asked == [a.url, b.url]
-        assert first.failures == 2 and first.rest_until == clock.now + 60
+        assert first.failures == 2 and first.rest_until == clock.seconds() + 60
     finally:
         a.start(port)
     asked.clear()
     assert signer(pool(DIGEST)) == fingerprint(b) and asked == [b.url]  # still resting
-    clock.now += 61  # back, and its rest is over: asked first again, and it stamps
+    clock.advance(61)  # back, and its rest is over: asked first again, and it stamps
     asked.clear()
     assert signer(pool(DIGEST)) == fingerprint(a) and asked == [a.url]
     assert pool.authorities[0].failures == 0 and pool.authorities[0].last_error == ""
@@ -115,8 +108,8 @@ def test_rests_double_up_to_the_cap(pair: tuple[LocalTSA, LocalTSA]) -> None:
     for _ in range(7):
         with pytest.raises(TimestampRequestError, match="could not be reached"):
             pool(DIGEST)
-        rests.append(pool.authorities[0].rest_until - clock.now)
-        clock.now = pool.authorities[0].rest_until
+        rests.append(pool.authorities[0].rest_until - clock.seconds())
+        clock.advance(pool.authorities[0].rest_until - clock.seconds())
     assert rests == [30, 60, 120, 240, 480, 600, 600]
 
 
@@ -155,7 +148,7 @@ def test_all_down_fails_naming_each_then_the_first_to_wake_is_asked(
         assert a.url in str(err.value) and b.url in str(err.value)
         assert "stamped on a later round" in str(err.value)
         b.start(port_b)
-        clock.now += 1  # both rest; b's rest ends a moment after a's: a is asked, alone
+        clock.advance(1)  # both rest; b's rest ends a moment after a's: a is asked, alone
         asked.clear()
         with pytest.raises(TimestampRequestError):
             pool(DIGEST)
@@ -201,7 +194,7 @@ def test_the_worker_is_not_held_up(pair: tuple[LocalTSA, LocalTSA], clean_db_url
         assert not report.errors
     finally:
         a.start(port)
-    clock.now += 31
+    clock.advance(31)
     add(6, 1)
     report = worker.run_once()
     assert len(report.stamped) == 1

@@ -44,6 +44,11 @@ class Clock:
     def __call__(self) -> datetime:
         return self.now
 
+    def seconds(self) -> float:
+        """The time as seconds since the epoch: for parts that take a monotonic clock (the
+        TSA pool's rests), so that they move with the same clock as the rest."""
+        return self.now.timestamp()
+
     def advance(self, seconds: float = 0, **delta: float) -> datetime:
         """Move by ``seconds`` plus any ``timedelta`` fields (days=, hours=, ...); a test
         may step back too (to show what an earlier request would have been answered)."""
