@@ -55,7 +55,7 @@ def _pg_admin_execute(sql: str) -> None:
 
     info = {k: v for k, v in _pg_admin_conninfo().items() if v is not None}
     with psycopg.connect(**info, autocommit=True, connect_timeout=5) as conn:  # type: ignore[arg-type]
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql)
 
 
 def _require_postgres() -> None:
@@ -113,9 +113,9 @@ def _pg_admin_execute_in(url: object, sql: str) -> None:
     import psycopg
 
     u = make_url(str(url)) if not hasattr(url, "database") else url
-    with psycopg.connect(host=u.host, port=u.port, user=u.username, password=u.password,  # type: ignore[union-attr]
-                         dbname=u.database, autocommit=True, connect_timeout=5) as conn:  # type: ignore[union-attr]
-        conn.execute(sql)  # type: ignore[arg-type]
+    with psycopg.connect(host=u.host, port=u.port, user=u.username, password=u.password,
+                         dbname=u.database, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql)
 
 
 @pytest.fixture(scope="session")

@@ -80,7 +80,7 @@ class Scenario:
 
 
 def _leaf(signed: SignedRecord) -> tuple[str, ...]:
-    return record_leaf(signed.record.case_id, signed.record_hash, signed.signatures_hash)  # type: ignore[attr-defined]
+    return record_leaf(signed.record.case_id, signed.record_hash, signed.signatures_hash)
 
 
 def submission(

@@ -211,7 +211,7 @@ class Party:
         with self.http() as h:
             r = h.get(f"/cases/{self.case_id}", headers=self.headers)
         assert r.status_code == 200, r.text
-        return r.json()  # type: ignore[no-any-return]
+        return r.json()
 
     def offer_body(self, to_buyer: int, v: dict[str, Any] | None = None
                    ) -> tuple[dict[str, Any], str]:

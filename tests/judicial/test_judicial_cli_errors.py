@@ -243,7 +243,7 @@ def test_a_configured_chain_that_does_not_open_is_named_and_could_not_run(
     class _Broken:
         name = "backend"
 
-        def load(self):  # type: ignore[no-untyped-def]
+        def load(self):
             def factory() -> None:
                 raise RuntimeError("anvil is not installed")
 

@@ -64,7 +64,7 @@ def _submission(a: Actor, case_id: str, commitment: str, cid: str) -> dict[str, 
 def _staged(a: Actor, case_id: str, content: bytes) -> dict[str, Any]:
     r = a.upload(content, case_id=case_id)
     assert r.status_code == 201, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 def _refused(a: Actor, case_id: str, path: str, body: dict[str, Any], status: int,

@@ -109,7 +109,7 @@ def _rsv(r: int, s: int, v: int) -> bytes:
 def _signed_by(t: Twin, who: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
     def forge(body: dict[str, Any]) -> dict[str, Any]:
         signed = SignedRecord.from_json_obj(body["record"])
-        sig = Account._sign_hash(signed.record.digest(signed.domain),  # type: ignore[attr-defined]
+        sig = Account._sign_hash(signed.record.digest(signed.domain),
                                  t.actor(who).key.key).signature
         return _with_sig(body, bytes(sig))
 

@@ -118,7 +118,7 @@ def _pg_database() -> Iterator[str]:
     name = f"chainarb_wd_{secrets.token_hex(4)}"
     try:
         with psycopg.connect(**info, autocommit=True, connect_timeout=5) as conn:  # type: ignore[arg-type]
-            conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+            conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.Error as exc:
         pytest.fail(f"PostgreSQL not reachable at {info['host']}:{info['port']}: {exc}",
                     pytrace=False)
@@ -126,7 +126,7 @@ def _pg_database() -> Iterator[str]:
         yield str(admin.set(database=name))
     finally:
         with psycopg.connect(**info, autocommit=True) as conn:  # type: ignore[arg-type]
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -59,6 +59,6 @@ def fresh_world(request: pytest.FixtureRequest, tmp_path: Path,
         made.append(w)
         return w
 
-    yield make  # type: ignore[misc]
+    yield make
     for w in made:
         w.client.__exit__(None, None, None)

@@ -13,11 +13,11 @@ N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 def _challenge(w: World, address: str) -> str:
     r = w.client.get("/auth/nonce", params={"address": address})
     assert r.status_code == 200, r.text
-    return r.json()["message"]  # type: ignore[no-any-return]
+    return r.json()["message"]
 
 
 def _sign(key: object, msg: str) -> str:
-    return "0x" + Account.sign_message(encode_defunct(text=msg), key).signature.hex()  # type: ignore[arg-type]
+    return "0x" + Account.sign_message(encode_defunct(text=msg), key).signature.hex()
 
 
 def _sign_in(w: World, msg: str, sig: str) -> object:

@@ -29,7 +29,7 @@ from tests.support.world import AWARD_DOC, World, b64, ok, to_facilitation, to_n
 
 
 def _service_key(w: World) -> ServiceKey:
-    return w.app.state.ctx.service.keys  # type: ignore[no-any-return]
+    return w.app.state.ctx.service.keys
 
 
 def _to_pre_evaluation(w: World) -> None:

@@ -33,7 +33,7 @@ def _refused(w: World, who: str, path: str, body: dict[str, Any], status: int, c
     r = w.actors[who].post(f"/cases/{w.case_id}/{path}", json=body)
     assert (r.status_code, r.json().get("code")) == (status, code), r.text
     _same(w, before)
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 def test_wrong_stage(world: World) -> None:
@@ -124,7 +124,7 @@ def test_forged_signatures(world: World) -> None:
                          action="arbitration.agreed", payload_hash=sha(b"{}"),
                          signed_at=w.buyer.at())
     digest = rec.digest(w.domain)
-    forged = Account._sign_hash(digest, w.seller.key.key).signature  # type: ignore[attr-defined]
+    forged = Account._sign_hash(digest, w.seller.key.key).signature
     body = {"record": SignedRecord(w.domain, rec, (bytes(forged),)).to_json_obj(), "payload": {}}
     _refused(w, "buyer", "arbitration-agreement", body, 403, "wrong_signer")
     # a genuine record of the seller posted by the buyer's session

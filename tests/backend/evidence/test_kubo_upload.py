@@ -87,7 +87,7 @@ def kubo_world(tmp_path: Path, kubo_url: str) -> Iterator[World]:
                      background=False)
     store = app.state.ctx.service.blockstore
     assert isinstance(store, KuboBlockstore)
-    w = World(client=TestClient(app), clock=clock, port=port, blockstore=store)  # type: ignore[arg-type]
+    w = World(client=TestClient(app), clock=clock, port=port, blockstore=store)
     w.actors = {n: Actor(n, k, w) for n, k in keys.items()}
     with w.client:
         yield w

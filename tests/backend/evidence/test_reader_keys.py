@@ -23,7 +23,7 @@ def _register(w: World, actor: str, key: object) -> dict:
     r = w.client.put(f"/cases/{w.case_id}/encryption-key", headers=w.actors[actor].headers,
                      json={"publicKey": "0x" + public_key_bytes(key).hex()})  # type: ignore[arg-type]
     assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 def test_upload_metadata_is_in_columns_not_in_the_key_json(pg_world: World) -> None:

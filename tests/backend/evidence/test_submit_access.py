@@ -13,7 +13,7 @@ def _staged(world: World, actor_name: str = "buyer", content: bytes = PDF,
             case_id: str | None = None) -> dict:
     r = upload(world.actors[actor_name], content, case_id=case_id)
     assert r.status_code == 201, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 def test_tampered_record_refused(world: World) -> None:
@@ -97,7 +97,7 @@ def test_stale_position_needs_a_fresh_signature(world: World) -> None:
 
 
 def _status(world: World, who: str, item_id: int) -> int:
-    return world.actors[who].get(  # type: ignore[no-any-return]
+    return world.actors[who].get(
         f"/cases/{world.case_id}/evidence/{item_id}/content").status_code
 
 

@@ -288,7 +288,7 @@ def test_ensure_deployment_deploys_once_and_again_after_a_reset(tmp_path: Path) 
     s = Settings(data_dir=tmp_path)
     deployed: list[str] = []
 
-    def deploy(h):  # type: ignore[no-untyped-def]
+    def deploy(h):
         me = h.w3.eth.accounts[0]
         r = h.w3.eth.wait_for_transaction_receipt(
             h.w3.eth.send_transaction({"from": me, "data": "0x" + _INIT}))

@@ -128,12 +128,12 @@ def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA,
     clock = Clock()
     # the service's own store (step blocks in the database, uploads under the data dir):
     # the packages and their CARs are built from what the service stores
-    app = create_app(settings, clock=clock, port=port,  # type: ignore[arg-type]
+    app = create_app(settings, clock=clock, port=port,
                      anchor_sender=senders,
                      background=False)
     blockstore = app.state.ctx.service.blockstore
     world = World(client=TestClient(app), clock=clock, port=port,  # type: ignore[arg-type]
-                  blockstore=blockstore)  # type: ignore[arg-type]
+                  blockstore=blockstore)
     world.actors = {n: Actor(n, k, world) for n, k in keys.items()}
     return ChainWorld(world=world, w3=w3, escrow=escrow, order_id=order_id, tsa=tsa,
                       anchor=anchor)
@@ -142,7 +142,7 @@ def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA,
 def post(actor: Actor, path: str, body: Any) -> dict[str, Any]:
     r = actor.post(path, json=body)
     assert r.status_code == 201, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 AWARD_DOC = ("# Award / 裁决书\n\nThe LED panels were not as described. The buyer receives "

@@ -241,7 +241,7 @@ def test_the_package_names_everyone_in_signed_words(tmp_path: Path, local_tsa: L
                for line in lines), lines
 
 
-def test_a_package_anchored_on_two_chains_names_both(tmp_path: Path, local_tsa) -> None:  # type: ignore[no-untyped-def]
+def test_a_package_anchored_on_two_chains_names_both(tmp_path: Path, local_tsa) -> None:
     """The service's chain (the institution's own) and an independent one (anvil, chain id
     1002): anchors.json has one row per root and chain, named with its operator; the rows
     on the second chain are what that chain's EvidenceAnchor recorded; the package's block

@@ -289,7 +289,7 @@ def test_commands_are_frozen_and_keyword_only() -> None:
     with pytest.raises(AttributeError):
         cmd.sequence = 4  # type: ignore[misc]
     with pytest.raises(TypeError):
-        p.CloseRecord(GOOD, 3)  # type: ignore[misc]
+        p.CloseRecord(GOOD, 3)  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         p.Command(actor=GOOD, sequence=0)
 

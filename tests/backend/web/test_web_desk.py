@@ -35,7 +35,7 @@ def _post(world: WebWorld, path: str, who: str, body: dict[str, Any] | None = No
 def _desk_data(html: str) -> dict[str, Any]:
     m = re.search(r'<script type="application/json" id="desk-data">(.*?)</script>', html, re.S)
     assert m, "no desk data"
-    return json.loads(m.group(1))  # type: ignore[no-any-return]
+    return json.loads(m.group(1))
 
 
 def _section(html: str, sid: str) -> str:
@@ -283,7 +283,7 @@ def _node(script: str, request: dict[str, Any]) -> dict[str, Any]:
     done = subprocess.run(["node", str(Path(__file__).parent / script)],
                           input=json.dumps(request), capture_output=True, text=True,
                           timeout=60, check=True)
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
+    return json.loads(done.stdout)
 
 
 @pytest.mark.node

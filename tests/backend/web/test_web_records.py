@@ -48,7 +48,7 @@ def _run(req: dict[str, Any]) -> dict[str, Any]:
     done = subprocess.run(["node", str(HERE / "digests.cjs")], input=json.dumps(req), cwd=ROOT,
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
+    return json.loads(done.stdout)
 
 
 def _records() -> list[Record]:
@@ -88,7 +88,7 @@ def _prepare(world: WebWorld, who: str, case_id: str, action: str,
                    headers={"Authorization": f"Bearer {world.token(who)}"},
                    json={"action": action, "payload": payload}, timeout=30)
     assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 def test_prepared_steps_hash_in_the_wallet_as_the_service_says(world: WebWorld) -> None:

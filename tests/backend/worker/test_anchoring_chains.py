@@ -87,7 +87,7 @@ def chains(tmp_path: Path) -> Iterator[tuple[Settings, _Chain, _Chain]]:
             node.stop()
 
 
-def _enqueue(sessions, start: int, n: int) -> None:  # type: ignore[no-untyped-def]
+def _enqueue(sessions, start: int, n: int) -> None:
     with write_scope(sessions) as s:
         if s.get(Case, CASE) is None:
             s.add(Case(id=CASE, order_id="9", claimant="0x" + "aa" * 20,
@@ -99,13 +99,13 @@ def _enqueue(sessions, start: int, n: int) -> None:  # type: ignore[no-untyped-d
                                 "0x" + hashlib.sha256(b"s%d" % i).hexdigest()])
 
 
-def _rows(sessions, chain_id: int) -> dict[int, AnchorInclusion]:  # type: ignore[no-untyped-def]
+def _rows(sessions, chain_id: int) -> dict[int, AnchorInclusion]:
     with sessions() as s:
         return {i.batch_id: i for i in s.exec(select(AnchorInclusion).where(
             AnchorInclusion.chain_id == chain_id)).all()}
 
 
-def _check_chain(sessions, chain: _Chain, chain_id: int, institution: str) -> None:  # type: ignore[no-untyped-def]
+def _check_chain(sessions, chain: _Chain, chain_id: int, institution: str) -> None:
     """Each batch's root anchored once on this chain, by the recorded transaction."""
     w3 = chain.w3()
     with sessions() as s:
@@ -128,7 +128,7 @@ def _check_chain(sessions, chain: _Chain, chain_id: int, institution: str) -> No
         assert inc.contract == chain.anchor
 
 
-def test_a_chain_down_mid_round_catches_up_with_nothing_lost_or_doubled(chains) -> None:  # type: ignore[no-untyped-def]
+def test_a_chain_down_mid_round_catches_up_with_nothing_lost_or_doubled(chains) -> None:
     settings, a, b = chains
     migrated(settings.database)
     engine = make_engine(settings.database)
@@ -191,7 +191,7 @@ def test_a_chain_down_mid_round_catches_up_with_nothing_lost_or_doubled(chains) 
     engine.dispose()
 
 
-def test_an_anchoring_chain_that_is_another_chain_is_refused_before_signing(chains) -> None:  # type: ignore[no-untyped-def]
+def test_an_anchoring_chain_that_is_another_chain_is_refused_before_signing(chains) -> None:
     """CHAINARB_ANCHOR_CHAINS says chain 1003 at B's URL, but B serves 1002: nothing is
     signed for it (a signature binds the chain id), and chain A goes on."""
     settings, a, b = chains

@@ -423,7 +423,7 @@ class _FailingStore(MemoryNodeStore):
 
     fail = False
 
-    def put_nodes(self, nodes: object) -> None:  # type: ignore[override]
+    def put_nodes(self, nodes: object) -> None:
         if self.fail:
             raise ConnectionError("database gone")
         super().put_nodes(nodes)  # type: ignore[arg-type]
