@@ -113,7 +113,7 @@ def _pg_admin_execute_in(url: object, sql: str) -> None:
     import psycopg
 
     u = make_url(str(url)) if not hasattr(url, "database") else url
-    with psycopg.connect(host=u.host, port=u.port, user=u.username, password=u.password,
+    with psycopg.connect(host=u.host, port=u.port, user=u.username, password=u.password,  # type: ignore[attr-defined]
                          dbname=u.database, autocommit=True, connect_timeout=5) as conn:
         conn.execute(sql)
 

@@ -77,7 +77,7 @@ def test_raise_dispute_refusals(env: Env) -> None:
     with pytest.raises(errors.ArbitrationEscrowInvalidCaseId):
         env.escrow.raise_dispute(env.buyer, order_id, bytes(32))
     env.escrow.raise_dispute(env.buyer, order_id, CASE)
-    with pytest.raises(errors.ArbitrationEscrowInvalidStatus) as info:
+    with pytest.raises(errors.ArbitrationEscrowInvalidStatus) as info:  # type: ignore[assignment]
         env.escrow.raise_dispute(env.seller, order_id, OTHER_CASE)
     assert info.value.values == {"orderId": order_id, "current": Status.DISPUTED}
 
@@ -167,7 +167,7 @@ def test_appoint_arbitrator_wrong_status_and_late(env: Env) -> None:
     order_id = env.disputed()
     deadline = env.escrow.order(order_id).deadline
     env.at(deadline)
-    with pytest.raises(errors.ArbitrationEscrowTooLate) as info:
+    with pytest.raises(errors.ArbitrationEscrowTooLate) as info:  # type: ignore[assignment]
         env.escrow.appoint_arbitrator(env.institution, order_id, env.arbitrator.address)
     assert info.value.values == {"orderId": order_id, "deadline": deadline}
 
@@ -245,7 +245,7 @@ def test_submit_award_refuses_bad_allocations(env: Env) -> None:
         }
     above = Allocation(AMOUNT, 0, AMOUNT + 1)
     sig = env.escrow.sign_award(env.arbitrator, order_id, above, AWARD_HASH)
-    with pytest.raises(errors.ArbitrationEscrowCompensationAboveCap) as info:
+    with pytest.raises(errors.ArbitrationEscrowCompensationAboveCap) as info:  # type: ignore[assignment]
         env.escrow.submit_award(env.other, order_id, above, AWARD_HASH, sig)
     assert info.value.values == {"orderId": order_id, "cap": AMOUNT, "compensation": AMOUNT + 1}
 
@@ -325,7 +325,7 @@ def test_execute_award_after_the_window_pays_refund_and_compensation(env: Env) -
     assert (guarantee.balance, guarantee.locked) == (70 * USDC, 0)
     assert env.usdc.balance_of(env.escrow.address) == 70 * USDC
     assert env.escrow.pending_award(order_id) is None
-    with pytest.raises(errors.ArbitrationEscrowInvalidStatus) as info:
+    with pytest.raises(errors.ArbitrationEscrowInvalidStatus) as info:  # type: ignore[assignment]
         env.escrow.execute_award(env.other, order_id)
     assert info.value.values["current"] == Status.RESOLVED
 

@@ -75,7 +75,7 @@ def test_deposit_guarantee_refusals(env: Env) -> None:
     with pytest.raises(errors.ArbitrationEscrowInvalidToken) as info:
         env.escrow.deposit_guarantee(env.seller, env.other.address, 5)
     assert info.value.values == {"token": env.other.address}
-    with pytest.raises(errors.ArbitrationEscrowTransferAmountMismatch) as info:
+    with pytest.raises(errors.ArbitrationEscrowTransferAmountMismatch) as info:  # type: ignore[assignment]
         env.escrow.deposit_guarantee(env.seller, env.fee_token.address, 100 * USDC)
     assert info.value.values == {
         "token": env.fee_token.address,
@@ -165,7 +165,7 @@ def test_false_returning_token_payout_is_credited_not_blocking(env: Env) -> None
     ]
     assert env.false_token.balance_of(env.seller.address) == before + 70 * USDC
     assert env.escrow.owed(env.seller.address, token) == 0
-    with pytest.raises(errors.ArbitrationEscrowNothingToWithdraw) as info:
+    with pytest.raises(errors.ArbitrationEscrowNothingToWithdraw) as info:  # type: ignore[assignment]
         env.escrow.withdraw(env.seller, token)
     assert info.value.values == {"account": env.seller.address, "token": token}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from backend.chain import ETH, ZERO_ADDRESS, Resolution, Status, errors
@@ -94,7 +96,7 @@ def test_order_ids_are_sequential(env: Env) -> None:
     ],
 )
 def test_open_order_refuses_bad_terms(env: Env, case: str, error: type, values) -> None:
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "seller": env.seller.address,
         "amount": 10 * USDC,
         "delivery_deadline": env.now() + DAY,
@@ -113,7 +115,7 @@ def test_open_order_refuses_bad_terms(env: Env, case: str, error: type, values) 
         kwargs["institution"] = env.other.address
     with pytest.raises(error) as info:
         env.escrow.open_order(env.buyer, **kwargs)
-    assert info.value.values == values(env)
+    assert info.value.values == values(env)  # type: ignore[attr-defined]
     assert env.escrow.order_count() == 0
 
 

@@ -88,7 +88,7 @@ def test_buyer_records_the_return_shipment_within_the_window(env: Env) -> None:
         with pytest.raises(errors.ArbitrationEscrowUnauthorizedCaller) as info:
             env.escrow.record_return_shipment(who, order_id, TRACKING)
         assert info.value.values == {"orderId": order_id, "caller": who.address}
-    with pytest.raises(errors.ArbitrationEscrowInvalidReturn) as info:
+    with pytest.raises(errors.ArbitrationEscrowInvalidReturn) as info:  # type: ignore[assignment]
         env.escrow.record_return_shipment(env.buyer, order_id, bytes(32))
     assert info.value.values == {"orderId": order_id}
     env.at(deadline - 1)
@@ -238,7 +238,7 @@ def test_return_award_refusals(env: Env) -> None:
     with pytest.raises(errors.ArbitrationEscrowInvalidSignature):
         env.escrow.submit_return_award(env.other, order_id, REFUND, NO_RETURN, AWARD_HASH, by_buyer)
     bad_sum = Allocation(AMOUNT, 1, 0)
-    with pytest.raises(errors.ArbitrationEscrowAllocationMismatch) as info:
+    with pytest.raises(errors.ArbitrationEscrowAllocationMismatch) as info:  # type: ignore[assignment]
         env.escrow.submit_return_award(env.other, order_id, REFUND, bad_sum, AWARD_HASH, good)
     assert info.value.values == {"orderId": order_id, "escrowed": AMOUNT, "allocated": AMOUNT + 1}
     over_cap = Allocation(0, AMOUNT, AMOUNT + 1)
@@ -330,6 +330,6 @@ def test_return_event_specs_decode_the_contracts_logs(env: Env) -> None:
     requested = env.escrow.execute_award(env.other, order_id)
     shipped = env.escrow.record_return_shipment(env.buyer, order_id, TRACKING)
     for result, spec in ((requested, RETURN_REQUESTED), (shipped, RETURN_SHIPPED)):
-        receipt = env.w3.eth.get_transaction_receipt(result.tx_hash)
+        receipt = env.w3.eth.get_transaction_receipt(result.tx_hash)  # type: ignore[arg-type]
         decoded = [e for e in (decode_log(spec, log) for log in receipt["logs"]) if e]
         assert [e.args for e in decoded] == [result.named(spec.name)[0].args]

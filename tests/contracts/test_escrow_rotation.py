@@ -104,7 +104,7 @@ def test_rotation_refusals(env: Env) -> None:
         assert info.value.values == {"orderId": 0, "caller": who.address}
     # the successor must be a fresh key
     for bad in (ZERO_ADDRESS, env.institution.address, env.other_institution.address):
-        with pytest.raises(errors.ArbitrationEscrowInvalidSuccessor) as info:
+        with pytest.raises(errors.ArbitrationEscrowInvalidSuccessor) as info:  # type: ignore[assignment]
             env.escrow.rotate_institution_key(env.institution, bad)
         assert info.value.values == {"successor": bad}
     env.escrow.rotate_institution_key(env.institution, new.address)
@@ -115,7 +115,7 @@ def test_rotation_refusals(env: Env) -> None:
     with pytest.raises(errors.ArbitrationEscrowUnauthorizedCaller):
         env.escrow.rotate_institution_key(env.institution, env.other.address)
     # a retired key is never a successor again: no cycle, no merging of two key chains
-    with pytest.raises(errors.ArbitrationEscrowInvalidSuccessor) as info:
+    with pytest.raises(errors.ArbitrationEscrowInvalidSuccessor) as info:  # type: ignore[assignment]
         env.escrow.rotate_institution_key(env.other_institution, env.institution.address)
     assert info.value.values == {"successor": env.institution.address}
 

@@ -15,6 +15,7 @@ import os
 import random
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -65,7 +66,7 @@ class Scenario:
     tx_hash: bytes
     block_number: int
 
-    def proof(self, **changes: object) -> ProofFile:
+    def proof(self, **changes: Any) -> ProofFile:
         p = ProofFile.build(
             self.tree, self.tree.index_of(_leaf(self.signed)), chain_id=self.chain_id,
             contract=self.anchor, tx_hash=self.tx_hash, record=self.signed, opening=self.opening,
@@ -253,7 +254,7 @@ def test_forged_signature_fails_signature(sc: Scenario) -> None:
 
 
 def test_signature_replayed_from_another_case_fails_signature(sc: Scenario) -> None:
-    other = EvidenceSubmission(**{**_fields(sc.signed.record), "case_id": b"\x01" * 32})
+    other = EvidenceSubmission(**{**_fields(sc.signed.record), "case_id": b"\x01" * 32})  # type: ignore[arg-type]
     replayed = SignedRecord(sc.domain, other, sc.signed.signatures)
     report = verify(replace(sc.proof(), record=replayed), file=sc.file)
     _only_failure(report, Check.SIGNATURE)
@@ -367,7 +368,7 @@ def test_evaluate_tx_block_inconsistencies(sc: Scenario, change: object, words: 
 
 def test_evaluate_is_pure_and_anchoring_comes_from_the_block(sc: Scenario) -> None:
     obs = _observation(sc)
-    block = BlockInfo(obs.block.number, obs.block.hash, obs.block.timestamp)  # type: ignore[union-attr]
+    block = BlockInfo(obs.block.number, obs.block.hash, obs.block.timestamp)
     report = evaluate(sc.step_proof(), observation=replace(obs, block=block))
     assert report.ok and report.anchoring is not None
     assert report.anchoring.block_hash == block.hash
@@ -383,7 +384,7 @@ def test_reader_caches_one_observation_per_root(sc: Scenario) -> None:
         calls += 1
         return real(*args)  # type: ignore[arg-type]
 
-    reader._observe = counting  # type: ignore[method-assign]
+    reader._observe = counting  # type: ignore[assignment, method-assign]
     for p in (sc.proof(), sc.proof(), sc.step_proof()):
         assert verify(p, chain=reader).ok
     assert calls == 1

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from eth_account import Account
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from evidence.cli import app
 from evidence.log import LogEntry, MerkleLog, NoteSigner, issue_absence
@@ -33,7 +33,7 @@ def _statement(log: list[bytes], start: int, end: int, signer: NoteSigner = SIGN
     return proof.to_json()
 
 
-def _run(tmp_path: Path, statement: object, *extra: str, lang: str = "en") -> object:
+def _run(tmp_path: Path, statement: object, *extra: str, lang: str = "en") -> Result:
     path = tmp_path / "absence.json"
     path.write_text(json.dumps(statement))
     return CliRunner().invoke(app, ["verify-absence", str(path), *extra],

@@ -138,7 +138,7 @@ def test_a_receipt_not_in_the_trie(case: Case, tmp_path: Path) -> None:
 
 def test_an_altered_log(case: Case, tmp_path: Path) -> None:
     """The payout's log says the buyer got more: the receipt shown is not the proven one."""
-    enforcement = "0x" + case.inputs.enforcement.enforcement_tx.hex()  # type: ignore[union-attr]
+    enforcement = "0x" + case.inputs.enforcement.enforcement_tx.hex()
 
     def alter(files: dict[str, bytes]) -> None:
         def change(obj: dict) -> None:

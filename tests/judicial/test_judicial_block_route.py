@@ -41,7 +41,7 @@ def chains(tmp_path_factory: pytest.TempPathFactory,
     with AnvilNode() as a, AnvilNode() as b:
         case = make_case(tmp_path_factory.mktemp("anvil-case"), local_tsa, a.web3())
         b.web3().provider.make_request(
-            "anvil_mine", [hex(a.web3().eth.block_number + 1)])
+            "anvil_mine", [hex(a.web3().eth.block_number + 1)])  # type: ignore[arg-type]
         yield case, a, b
 
 

@@ -191,7 +191,7 @@ def test_a_truncated_corrupt_or_non_zip_file_cannot_be_read(
 ) -> None:
     bad = [make(case, tmp_path / f"{make.__name__[1:]}.zip")
            for make in (_truncated, _corrupt, _not_zip, _empty)]
-    calls = []
+    calls: list[tuple[tuple[str, ...], str, dict[str, str]]] = []
     for path in bad:
         calls += [(("verify", str(path), "--rpc", "http://127.0.0.1:9"), "en", {}),
                   (("verify", str(path)), "zh", {}), (("verify", str(path), "--json"), "en", {})]

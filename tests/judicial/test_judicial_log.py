@@ -52,7 +52,7 @@ def _log(case: Case) -> CaseLog:
 
 def _rebuild(case: Case, path: Path, log_inputs: object) -> Path:
     """The case's package built again, attested by the institution, with another log."""
-    inputs = replace(case.inputs, log=log_inputs)
+    inputs = replace(case.inputs, log=log_inputs)  # type: ignore[arg-type]
     return build_package(inputs, path, attest=attester(case.actors.institution))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_utils import keccak
@@ -69,8 +70,8 @@ def test_write_zip_is_deterministic_and_streams_files(tmp_path: Path) -> None:
     big = tmp_path / "big.bin"
     big.write_bytes(bytes(range(256)) * 5000)
     files = {"b/two.txt": b"2", "a.txt": b"1", "c/big.bin": big}
-    one = write_zip(tmp_path / "one.zip", files).read_bytes()
-    two = write_zip(tmp_path / "two.zip", dict(reversed(files.items()))).read_bytes()
+    one = write_zip(tmp_path / "one.zip", files).read_bytes()  # type: ignore[arg-type]
+    two = write_zip(tmp_path / "two.zip", dict(reversed(files.items()))).read_bytes()  # type: ignore[arg-type]
     assert one == two
     out = tmp_path / "out"
     out.mkdir()
@@ -119,7 +120,7 @@ def test_provenance_log_round_trip_and_attacks(case: Case) -> None:
     log = sign_log(
         steps, case_id=case.case_id, commitment=commitment, domain=domain, service_key=service.key
     )
-    kw = {
+    kw: dict[str, Any] = {
         "case_id": case.case_id,
         "commitment": commitment,
         "domain": domain,

@@ -201,7 +201,7 @@ def test_hostile_zip_is_refused_unopened(cli: CliForks, tmp_path: Path,
     code, out, report = _verify(cli, package, work)
     assert code == EXIT_FAILED, out[-2000:]
     assert report is not None, out[-2000:]
-    checks = {c["name"]: c for c in report["checks"]}
+    checks = {c["name"]: c for c in report["checks"]}  # type: ignore[attr-defined]
     assert checks["archive"]["status"] == "fail", checks["archive"]
     assert reason in checks["archive"]["reason"], checks["archive"]
     assert "Traceback" not in out

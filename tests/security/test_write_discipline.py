@@ -153,11 +153,11 @@ def _open_filed(w: World, order_id: int) -> str:
 def _offer(a: Actor, case_id: str, order_id: int, n: int) -> dict[str, Any]:
     view = a.get(f"/cases/{case_id}").json()
     to_buyer = 100_000_000 + n
-    rec = SettlementOffer(case_id=case_id, sequence=view["nextSequence"],
+    rec = SettlementOffer(case_id=case_id, sequence=view["nextSequence"],  # type: ignore[arg-type]
                           prev_hash=view["prevHash"], offeror=a.address, order_id=order_id,
                           to_buyer=to_buyer, to_seller=AMOUNT - to_buyer, compensation=0,
                           expires_at=a.at() + 3 * 86400, signed_at=a.at())
-    settlement = Settlement(order_id=order_id, case_id=case_id, to_buyer=to_buyer,
+    settlement = Settlement(order_id=order_id, case_id=case_id, to_buyer=to_buyer,  # type: ignore[arg-type]
                             to_seller=AMOUNT - to_buyer, compensation=0)
     return {"record": rec.sign(a.key.key, a.world.domain).to_json_obj(),
             "attachments": [settlement.sign(a.key.key, a.world.domain).to_json_obj()]}
@@ -258,7 +258,7 @@ def test_uploads_offers_and_anchoring_at_once_lose_nothing(load_url: str,
         def offer_many(order_id: int) -> None:
             for n in range(offers_per_case):
                 actor = w.actors["buyer" if n % 2 == 0 else "seller"]
-                _retrying(out, "offer", lambda a=actor, k=n: a.post(
+                _retrying(out, "offer", lambda a=actor, k=n: a.post(  # type: ignore[misc]
                     f"/cases/{cases[order_id]}/offers", json=_offer(a, cases[order_id],
                                                                     order_id, k)))
 

@@ -42,7 +42,7 @@ BACKENDS = ["sqlite", "postgres"] if os.environ.get("CHAINARB_API_MATRIX_ALL_BAC
 @pytest.fixture(params=BACKENDS)
 def fresh_world(request: pytest.FixtureRequest, tmp_path: Path,
                 make_pg_database: Callable[[], str], stage_snapshots: StageSnapshots
-                ) -> Callable[[], World]:
+                ) -> Iterator[Callable[[], World]]:
 
     made: list[World] = []
 

@@ -63,13 +63,13 @@ def test_checkout_binds_the_order_opened_on_chain(
     port = Web3EscrowPort(escrow, institution)
     app = create_app(Settings(data_dir=tmp_path / "data", database_url=url,
                               institution_admins=admin.address,
-                              institution_key=INSTITUTION_KEY), clock=clock,
+                              institution_key=INSTITUTION_KEY), clock=clock,  # type: ignore[arg-type]
                      port=port, blockstore=MemoryBlockstore(),
                      anchor_sender=Web3AnchorSender(w3, anchor.address, INSTITUTION_KEY),
                      background=False)
     with TestClient(app) as client:
-        world = World(client=client, clock=clock, port=None,  # type: ignore[arg-type]
-                      blockstore=None)  # type: ignore[arg-type]
+        world = World(client=client, clock=clock, port=None,
+                      blockstore=None)
         world.actors = {n: Actor(n, k, world) for n, k in
                         {"buyer": buyer, "seller": seller, "admin": admin}.items()}
         market = MarketplaceClient(client=client)

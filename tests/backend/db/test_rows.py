@@ -49,7 +49,7 @@ def test_insert_row_fills_the_model_defaults_and_returns_the_key(tmp_path: Path)
                                         "subject": "s", "body": "b", "created_at": NOW})
     assert isinstance(first, int) and second == first + 1
     with sessions() as s:  # type: ignore[operator]
-        rows = s.exec(select(Notice).order_by(Notice.id)).all()
+        rows = s.exec(select(Notice).order_by(Notice.id)).all()  # type: ignore[arg-type]
     assert [(n.id, n.recipient, n.language) for n in rows] == [
         (first, "0xa", "en"), (second, "0xb", "fr")]
     # the model's defaults, as Notice(...) would have given them

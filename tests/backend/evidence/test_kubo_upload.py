@@ -49,7 +49,7 @@ def kubo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                 stdout=subprocess.PIPE, stderr=stderr, text=True)
     assert proc.stdout is not None
     line: list[str] = []
-    t = threading.Thread(target=lambda: line.append(proc.stdout.readline()),  # type: ignore[union-attr]
+    t = threading.Thread(target=lambda: line.append(proc.stdout.readline()),
                          daemon=True)
     t.start()
     t.join(timeout=30)
@@ -81,7 +81,7 @@ def kubo_world(tmp_path: Path, kubo_url: str) -> Iterator[World]:
                              case_id="0x" + "00" * 32, guarantee=GUARANTEE))
     settings = Settings(data_dir=tmp_path / "data", database_url=url, ipfs_api_url=kubo_url,
                         institution_admins=keys["admin"].address,
-                        institution_key=INSTITUTION_KEY)
+                        institution_key=INSTITUTION_KEY)  # type: ignore[arg-type]
     clock = Clock()
     app = create_app(settings, clock=clock, port=port,
                      background=False)

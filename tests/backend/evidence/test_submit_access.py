@@ -26,7 +26,7 @@ def test_tampered_record_refused(world: World) -> None:
     assert r.status_code == 403 and r.json()["code"] == "wrong_signer", r.text
     # a record honestly signed over another commitment (not this upload's)
     rec = SignedRecord.from_json_obj(staged["unsignedRecord"])
-    other = replace(rec.record, commitment=b"\x22" * 32).sign(world.buyer.key.key, world.domain)
+    other = replace(rec.record, commitment=b"\x22" * 32).sign(world.buyer.key.key, world.domain)  # type: ignore[call-arg]
     r = submit(world.buyer, staged["id"], other.to_json_obj())
     assert r.status_code == 422 and r.json()["code"] == "commitment_mismatch", r.text
     # a record of another type
@@ -52,7 +52,7 @@ def test_wrong_signer_refused(world: World) -> None:
     r = submit(world.seller, staged["id"], good)
     assert r.status_code == 403, r.text
     # the seller re-signs the record as submitter=seller: not the uploader
-    as_seller = replace(rec.record, submitter=world.seller.address).sign(
+    as_seller = replace(rec.record, submitter=world.seller.address).sign(  # type: ignore[call-arg]
         world.seller.key.key, world.domain)
     r = submit(world.seller, staged["id"], as_seller.to_json_obj())
     assert r.status_code == 403, r.text
@@ -207,7 +207,7 @@ def test_registered_key_gets_a_wrap_and_decrypts_offline(world: World) -> None:
     filed_case(world)
     item = upload_and_submit(world.buyer, PDF)["id"]
     seller_key = generate_recipient_key()
-    r = world.seller.client_put = None
+    r = world.seller.client_put = None  # type: ignore[attr-defined]
     r = world.client.put(f"/cases/{world.case_id}/encryption-key", headers=world.seller.headers,
                          json={"publicKey": "0x" + public_key_bytes(seller_key).hex()})
     assert r.status_code == 200 and r.json()["itemsWrapped"] == 1, r.text

@@ -197,7 +197,7 @@ class ProcedureMachine(RuleBasedStateMachine):
                 and data.draw(st.integers(0, 2)) == 0:
             self.scheduler_fires_at_next_deadline()  # the main line: nobody objects in time
             return
-        options = [(r, c) for r, c in FORWARD.get(self.case.stage, ())
+        options = [(r, c) for r, c in FORWARD.get(self.case.stage, ())  # type: ignore[attr-defined]
                    if c in p.COMMAND_TRANSITIONS[r].get(self.case.stage, {})]
         if options:
             self._table_command(data, *data.draw(st.sampled_from(options)))

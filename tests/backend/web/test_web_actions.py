@@ -133,7 +133,7 @@ def test_answer_close_record_and_objection_through_the_page(world: WebWorld,
     answer = _act(world, "seller", "zh-Hans", "answer", out_dir / "answer-zh.png", {
         "file": {"selector": "#step-answer-document", "name": "answer.txt",
                  "mime": "text/plain", "content": "运输途中损坏，非货物本身问题。\n"}})
-    assert "answer" in answer["forms"] and "ok" in answer["result"]["cls"], answer  # type: ignore[index]
+    assert "answer" in answer["forms"] and "ok" in answer["result"]["cls"], answer  # type: ignore[index, operator]
     assert answer["signed"] == ["ProceduralStep"]
 
     # Nothing for a party to close; the arbitrator has the form.
@@ -145,9 +145,9 @@ def test_answer_close_record_and_objection_through_the_page(world: WebWorld,
     doc = b"# Award\n\nPartial refund.\n"
     arb = c["arbitrator"]
     _, _, domain = arb.head(case)
-    award = Award(order_id=int(c["buyer"].get(f"/cases/{case}")["orderId"]), case_id=case,
+    award = Award(order_id=int(c["buyer"].get(f"/cases/{case}")["orderId"]), case_id=case,  # type: ignore[arg-type]
                   to_buyer=100_000_000, to_seller=380_000_000, compensation=0,
-                  award_hash="0x" + hashlib.sha256(doc).hexdigest(), round=0
+                  award_hash="0x" + hashlib.sha256(doc).hexdigest(), round=0  # type: ignore[arg-type]
                   ).sign(arb.key.key, domain)
     record, _ = arb.step(case, "award.issued", payload_hash="0x" + award.record_hash.hex())
     import base64

@@ -227,7 +227,7 @@ def test_desk_shows_the_dispute_escrow_and_the_whole_record(world: WebWorld) -> 
     # the mediator's steps are the case page's forms
     assert 'data-step="preeval"' in page and 'data-step="propose"' in page
     data = json.loads(re.search(r'id="case-data">(.*?)</script>', page, re.S)
-                      .group(1))  # type: ignore[union-attr]
+                      .group(1))
     assert data["escrow"] == {"amount": "480000000", "guarantee": "200000000", "live": "true"}
 
 
@@ -391,7 +391,7 @@ def test_appointment_forms_offer_the_register_by_name(world: WebWorld) -> None:
             class state:  # noqa: N801
                 pass
 
-    _Req.app.state.ctx = ctx
+    _Req.app.state.ctx = ctx  # type: ignore[attr-defined]
     view = world.clients["admin"].get(f"/cases/{world.case2}")
     view["allowedSteps"] = ["appoint.arbitrator"]
     data = case_data(_Req(), view, world.clients["admin"].address, "en")  # type: ignore[arg-type]

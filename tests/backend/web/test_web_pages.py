@@ -175,7 +175,7 @@ def test_forms_follow_allowed_steps_for_each_viewer(world: WebWorld) -> None:
     assert _forms(mediator) == ["preeval", "propose", "impasse"]
     assert 'id="other-steps"' not in mediator
     admin = _get(world, f"/ui/cases/{world.case_id}", "admin").text
-    assert _forms(admin) == [] and "appoint.mediator" in _case_data(admin)["allowedSteps"]
+    assert _forms(admin) == [] and "appoint.mediator" in _case_data(admin)["allowedSteps"]  # type: ignore[operator]
     zh = _get(world, f"/ui/cases/{world.case_id}?lang=zh-Hans", "mediator").text
     assert "发布预评估报告" in zh and "宣布调解不成" in zh and "提出调解方案" in zh
     # Every field has a label; the data blob cannot close its script element.
@@ -328,7 +328,7 @@ def _wallet_context(page: str) -> dict[str, object]:
     return out
 
 
-def _case_data(page: str) -> dict[str, object]:
+def _case_data(page: str) -> dict[str, object]:  # type: ignore[no-redef]
     import json
 
     m = re.search(r'<script type="application/json" id="case-data">(.*?)</script>', page)

@@ -79,7 +79,7 @@ def chains(tmp_path: Path) -> Iterator[tuple[Settings, _Chain, _Chain]]:
             data_dir=tmp_path / "data", chain_rpc_url=a.node.url, chain_id=CHAIN_A,
             institution_key=key, anchor_address=a.anchor, chain_name="Chain A",
             chain_operated_by_institution=False,
-            anchor_chains=[{"name": "Chain B", "chain_id": CHAIN_B, "rpc_url": b.node.url,
+            anchor_chains=[{"name": "Chain B", "chain_id": CHAIN_B, "rpc_url": b.node.url,  # type: ignore[list-item]
                             "contract": b.anchor, "operated_by_institution": False}])
         yield settings, a, b
     finally:
@@ -115,7 +115,7 @@ def _check_chain(sessions, chain: _Chain, chain_id: int, institution: str) -> No
     events = find_events(w3, ROOT_ANCHORED, chain.anchor)
     assert sorted("0x" + bytes(e.args["root"]).hex() for e in events) == \
         sorted(b.root for b in batches)  # each root once: none lost, none doubled
-    assert w3.eth.get_transaction_count(institution) == 1 + len(batches)  # deploy + anchors
+    assert w3.eth.get_transaction_count(institution) == 1 + len(batches)  # type: ignore[arg-type]  # deploy + anchors
     for b in batches:
         inc = rows[b.id]
         assert inc.status == AnchorStatus.CONFIRMED and inc.attempts == 0, inc
@@ -123,8 +123,8 @@ def _check_chain(sessions, chain: _Chain, chain_id: int, institution: str) -> No
         assert record is not None and record.count == b.leaf_count
         assert "0x" + record.tx_hash.hex() == inc.tx_hash
         block = w3.eth.get_block(inc.block_number)
-        assert block.hash.to_0x_hex() == inc.block_hash
-        assert int(inc.block_time.timestamp()) == block.timestamp
+        assert block.hash.to_0x_hex() == inc.block_hash  # type: ignore[attr-defined]
+        assert int(inc.block_time.timestamp()) == block.timestamp  # type: ignore[attr-defined]
         assert inc.contract == chain.anchor
 
 
@@ -169,7 +169,7 @@ def test_a_chain_down_mid_round_catches_up_with_nothing_lost_or_doubled(chains) 
             report = worker.run_once()
             assert report.unreachable == [CHAIN_B]
         with sessions() as s:
-            statuses = [x.status for x in s.exec(select(AnchorBatch).order_by(AnchorBatch.id))]
+            statuses = [x.status for x in s.exec(select(AnchorBatch).order_by(AnchorBatch.id))]  # type: ignore[arg-type]
         assert statuses == [AnchorStatus.CONFIRMED, AnchorStatus.PENDING, AnchorStatus.PENDING]
         assert all(r.status == AnchorStatus.CONFIRMED for r in _rows(sessions, CHAIN_A).values())
         assert all(r.attempts == 0 for r in _rows(sessions, CHAIN_B).values())

@@ -108,8 +108,8 @@ def _check_chain_and_db(url: str, handle: ChainHandle, anchor: str, settings: Se
         assert "0x" + record.tx_hash.hex() == inc.tx_hash
         assert record.block_number == inc.block_number
         block = handle.w3.eth.get_block(inc.block_number)
-        assert block.hash.to_0x_hex() == inc.block_hash
-        assert int(inc.block_time.timestamp()) == block.timestamp
+        assert block.hash.to_0x_hex() == inc.block_hash  # type: ignore[attr-defined]
+        assert int(inc.block_time.timestamp()) == block.timestamp  # type: ignore[attr-defined]
     for leaf in leaves:
         verify(leaf.proof, by_id[leaf.batch_id].root, leaf.leaf_hash)
     # Nothing anchored twice: one RootAnchored event per batch, and the institution sent
@@ -119,7 +119,7 @@ def _check_chain_and_db(url: str, handle: ChainHandle, anchor: str, settings: Se
     assert len(roots) == len(set(roots)) == len(batches)
     institution = Account.from_key(settings.institution_private_key()).address
     assert handle.w3.eth.get_transaction_count(institution) == 1 + len(batches)
-    return batches
+    return batches  # type: ignore[return-value]
 
 
 @pytest.mark.postgres
