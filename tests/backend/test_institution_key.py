@@ -67,7 +67,7 @@ def test_concurrent_first_starts_agree_on_one_key(tmp_path: Path) -> None:
 
 def test_a_configured_key_overrides_and_no_file_is_written(tmp_path: Path) -> None:
     key = "0x" + bytes(Account.create().key).hex()
-    s = Settings(data_dir=tmp_path / "d", institution_key=key)  # type: ignore[arg-type]
+    s = Settings(data_dir=tmp_path / "d", institution_key=key)
     assert s.institution_private_key() == key
     assert not (tmp_path / "d" / "institution.key").exists()
 

@@ -66,7 +66,7 @@ def test_rotate_key_on_the_embedded_default(tmp_path: Path) -> None:
     finally:
         app.state.ctx.close()
     with pytest.raises(DeploymentMismatchError, match=f"was rotated to {again['new']}"):
-        create_app(Settings(data_dir=data, institution_key=retired_key), background=False)  # type: ignore[arg-type]
+        create_app(Settings(data_dir=data, institution_key=retired_key), background=False)
 
 
 def test_a_configured_key_needs_the_new_key_file(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ def test_every_interface_and_an_external_node_without_its_secret(
     monkeypatch.setenv("CHAINARB_LANG", "en")
     settings = Settings(data_dir=tmp_path, host="0.0.0.0", port=9000,
                         chain_rpc_url="https://user:s3cret@rpc.example.org:8545/v3/KEY123?x=1",
-                        chain_id=11155111, institution_key=INSTITUTION_KEY,  # type: ignore[arg-type]
+                        chain_id=11155111, institution_key=INSTITUTION_KEY,
                         escrow_address=ESCROW, anchor_address=ESCROW,
                         public_url="https://odr.example.org")
     text = "\n".join(startup_lines(settings, 11155111, ESCROW))

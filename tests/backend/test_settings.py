@@ -57,9 +57,9 @@ def test_environment_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 
 
 def test_secrets_never_appear_in_repr_or_errors() -> None:
-    s = Settings(institution_key=REAL_KEY, chain_rpc_url=RPC,  # type: ignore[arg-type]
-                 database_url="postgresql://u:hunter2@h/db", session_secret="s" * 40,  # type: ignore[arg-type]
-                 smtp_user="u", smtp_password="mailpw")  # type: ignore[arg-type]
+    s = Settings(institution_key=REAL_KEY, chain_rpc_url=RPC,
+                 database_url="postgresql://u:hunter2@h/db", session_secret="s" * 40,
+                 smtp_user="u", smtp_password="mailpw")
     text = repr(s) + str(s)
     for secret in (REAL_KEY[2:], "hunter2", "s" * 40, "mailpw"):
         assert secret not in text
@@ -169,7 +169,7 @@ def test_session_secret_is_generated_once_per_data_dir(tmp_path: Path) -> None:
     assert a == b and len(a) == 32
     assert (tmp_path / "d" / "session.secret").stat().st_mode & 0o777 == 0o600
     assert Settings(data_dir=tmp_path / "e").session_secret_bytes() != a
-    assert Settings(session_secret="x" * 32).session_secret_bytes() == b"x" * 32  # type: ignore[arg-type]
+    assert Settings(session_secret="x" * 32).session_secret_bytes() == b"x" * 32
 
 
 def test_import_builds_nothing() -> None:

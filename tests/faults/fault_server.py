@@ -105,7 +105,7 @@ def main() -> None:
                                  status="Paid", case_id="0x" + "00" * 32,
                                  guarantee=GUARANTEE))
     settings = Settings(data_dir=WORK / "data", database_url=db, port=int(port),
-                        institution_key=key, tick_seconds=0.2, anchor_interval_seconds=0)  # type: ignore[arg-type]
+                        institution_key=key, tick_seconds=0.2, anchor_interval_seconds=0)
     w3 = Web3(HTTPProvider(anvil_url, request_kwargs={"timeout": 5}))
     sender = Web3AnchorSender(w3, anchor, key)
     app = create_app(settings, port=fake, anchor_sender=sender)

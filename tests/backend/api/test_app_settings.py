@@ -38,7 +38,7 @@ def _app(anvil_node: AnvilNode, w3: Web3, tmp_path: Path, **extra: Any) -> tuple
     settings = Settings(
         data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         chain_rpc_url=anvil_node.url, chain_id=31337,
-        institution_key=institution.key.hex(), escrow_address=escrow.address,  # type: ignore[arg-type]
+        institution_key=institution.key.hex(), escrow_address=escrow.address,
         anchor_address=anchor.address, institution_admins=admin.address.lower(),
         tick_seconds=0.25, **extra)
     return create_app(settings, background=False), admin.address

@@ -67,7 +67,7 @@ def test_case_on_anvil_executes_the_award_and_anchors_every_step(
     port = Web3EscrowPort(escrow, institution)
     app = create_app(Settings(data_dir=tmp_path / "data", database_url=url,
                               institution_admins=admin.address,
-                              institution_key=INSTITUTION_KEY), clock=clock,  # type: ignore[arg-type]
+                              institution_key=INSTITUTION_KEY), clock=clock,
                      port=port, blockstore=MemoryBlockstore(),
                      anchor_sender=Web3AnchorSender(w3, anchor.address, INSTITUTION_KEY),
                      background=False)
@@ -165,7 +165,7 @@ def test_settlement_through_the_api_executes_on_the_escrow(
     port = Web3EscrowPort(escrow, institution)
     app = create_app(Settings(data_dir=tmp_path / "data", database_url=url,
                               institution_admins=admin.address,
-                              institution_key=INSTITUTION_KEY), clock=clock,  # type: ignore[arg-type]
+                              institution_key=INSTITUTION_KEY), clock=clock,
                      port=port, blockstore=MemoryBlockstore(),
                      background=False)
     with TestClient(app) as client:

@@ -63,7 +63,7 @@ def test_checkout_binds_the_order_opened_on_chain(
     port = Web3EscrowPort(escrow, institution)
     app = create_app(Settings(data_dir=tmp_path / "data", database_url=url,
                               institution_admins=admin.address,
-                              institution_key=INSTITUTION_KEY), clock=clock,  # type: ignore[arg-type]
+                              institution_key=INSTITUTION_KEY), clock=clock,
                      port=port, blockstore=MemoryBlockstore(),
                      anchor_sender=Web3AnchorSender(w3, anchor.address, INSTITUTION_KEY),
                      background=False)

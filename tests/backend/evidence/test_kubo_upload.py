@@ -81,7 +81,7 @@ def kubo_world(tmp_path: Path, kubo_url: str) -> Iterator[World]:
                              case_id="0x" + "00" * 32, guarantee=GUARANTEE))
     settings = Settings(data_dir=tmp_path / "data", database_url=url, ipfs_api_url=kubo_url,
                         institution_admins=keys["admin"].address,
-                        institution_key=INSTITUTION_KEY)  # type: ignore[arg-type]
+                        institution_key=INSTITUTION_KEY)
     clock = Clock()
     app = create_app(settings, clock=clock, port=port,
                      background=False)

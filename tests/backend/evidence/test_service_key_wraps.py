@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from backend.services.evidence import EvidenceService
-from evidence.encryption import encrypt_stream, generate_data_key
+from evidence.encryption import Header, encrypt_stream, generate_data_key
 from evidence.errors import EvidenceError
 from tests.keys import INSTITUTION_KEY
 
@@ -22,7 +22,7 @@ def _service(key: str) -> EvidenceService:
                            max_upload_bytes=1, clock=lambda: datetime.now(UTC))
 
 
-def _container(data_key: bytes) -> object:
+def _container(data_key: bytes) -> Header:
     return encrypt_stream(io.BytesIO(b"a step record"), io.BytesIO(), data_key,
                           hash_in_thread=False).header
 
@@ -30,7 +30,7 @@ def _container(data_key: bytes) -> object:
 def test_wrap_unwrap_round_trip_and_refusals() -> None:
     svc = _service(INSTITUTION_KEY)
     data_key = generate_data_key()
-    wrapped = svc.wrap(data_key, _container(data_key))  # type: ignore[arg-type]
+    wrapped = svc.wrap(data_key, _container(data_key))
     assert data_key.hex() not in wrapped  # the key is not stored in the clear
     assert svc.unwrap(wrapped) == data_key
     # another service key cannot open it
@@ -39,4 +39,4 @@ def test_wrap_unwrap_round_trip_and_refusals() -> None:
         other.unwrap(wrapped)
     # a key that does not open the container is refused before wrapping
     with pytest.raises(EvidenceError):
-        svc.wrap(generate_data_key(), _container(data_key))  # type: ignore[arg-type]
+        svc.wrap(generate_data_key(), _container(data_key))

@@ -123,7 +123,7 @@ def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA,
                         tsa_urls=[t.url for t in (tsa, *more_tsas)],
                         institution_admins=keys["admin"].address,
                         tsa_cert_files=[tsa.tsa_pem, *(t.chain_pem for t in more_tsas)],
-                        confirmations=1, institution_key=INSTITUTION_KEY, anchor_chains=extra,  # type: ignore[arg-type]
+                        confirmations=1, institution_key=INSTITUTION_KEY, anchor_chains=extra,
                         **overrides)
     clock = Clock()
     # the service's own store (step blocks in the database, uploads under the data dir):

@@ -44,7 +44,7 @@ def test_the_freeze_sent_from_the_page_lands_on_anvil(anvil_node: AnvilNode,
         port = free_port()
         app = create_app(Settings(data_dir=tmp_path / "data", port=port,
                                   institution_admins=admin.address,
-                                  institution_key=INSTITUTION_KEY),  # type: ignore[arg-type]
+                                  institution_key=INSTITUTION_KEY),
                          clock=Clock.running(), port=Web3EscrowPort(contracts.escrow, institution),
                          blockstore=MemoryBlockstore(), background=False)
         photo = tmp_path / "crack.jpg"
@@ -103,7 +103,7 @@ def test_a_buyer_with_the_built_in_wallet_freezes_the_escrow_through_the_relay(
         port = free_port()
         app = create_app(Settings(data_dir=tmp_path / "data", port=port,
                                   institution_admins=admin.address,
-                                  institution_key=INSTITUTION_KEY),  # type: ignore[arg-type]
+                                  institution_key=INSTITUTION_KEY),
                          clock=Clock.running(), port=Web3EscrowPort(contracts.escrow, institution),
                          blockstore=MemoryBlockstore(), background=False)
         app.state.ctx.chain_rpc_url = anvil_node.url  # the pages' relay (web/wallet.py)

@@ -209,7 +209,7 @@ def web_world(tmp_path: Path, **settings: Any) -> Iterator[WebWorld]:
     port = free_port()
     config = Settings(data_dir=tmp_path / "data", port=port,
                       institution_admins=keys["admin"].address,
-                      institution_key=INSTITUTION_KEY, **settings)  # type: ignore[arg-type]
+                      institution_key=INSTITUTION_KEY, **settings)
     app = create_app(config, clock=clock, port=fake, blockstore=MemoryBlockstore(),
                      background=False)
     with serve(app, port) as running, httpx.Client(base_url=running.base_url,

@@ -79,7 +79,7 @@ def chains(tmp_path: Path) -> Iterator[tuple[Settings, _Chain, _Chain]]:
             data_dir=tmp_path / "data", chain_rpc_url=a.node.url, chain_id=CHAIN_A,
             institution_key=key, anchor_address=a.anchor, chain_name="Chain A",
             chain_operated_by_institution=False,
-            anchor_chains=[{"name": "Chain B", "chain_id": CHAIN_B, "rpc_url": b.node.url,  # type: ignore[list-item]
+            anchor_chains=[{"name": "Chain B", "chain_id": CHAIN_B, "rpc_url": b.node.url,
                             "contract": b.anchor, "operated_by_institution": False}])
         yield settings, a, b
     finally:
