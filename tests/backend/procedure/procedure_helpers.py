@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -291,7 +292,7 @@ def to_fast_track_final(**kw) -> p.CaseState:
     return case
 
 
-STAGE_BUILDERS = {
+STAGE_BUILDERS: dict[p.Stage, Callable[..., p.CaseState]] = {
     p.Stage.NOT_FILED: blank,
     p.Stage.FILED: file_claim,
     p.Stage.NEGOTIATION: to_negotiation,

@@ -42,7 +42,7 @@ from tests.backend.procedure.procedure_helpers import (
 ACTORS = sorted({*ACTOR_OF_ROLE.values(), SPARE, STRANGER})
 REACHED: set[p.Stage] = set()
 R, S = p.Role, p.Stage
-FORWARD = {
+FORWARD: dict[p.Stage, list[tuple[p.Role, type[p.Command]]]] = {
     S.NOT_FILED: [(R.CLAIMANT, p.FileClaim)],
     S.FILED: [(R.RESPONDENT, p.MakeOffer), (R.CLAIMANT, p.RequestFacilitation)],
     S.NEGOTIATION: [(R.CLAIMANT, p.AgreeToArbitrate), (R.RESPONDENT, p.AgreeToArbitrate),
@@ -197,7 +197,7 @@ class ProcedureMachine(RuleBasedStateMachine):
                 and data.draw(st.integers(0, 2)) == 0:
             self.scheduler_fires_at_next_deadline()  # the main line: nobody objects in time
             return
-        options = [(r, c) for r, c in FORWARD.get(self.case.stage, ())  # type: ignore[attr-defined]
+        options = [(r, c) for r, c in FORWARD.get(self.case.stage, ())
                    if c in p.COMMAND_TRANSITIONS[r].get(self.case.stage, {})]
         if options:
             self._table_command(data, *data.draw(st.sampled_from(options)))

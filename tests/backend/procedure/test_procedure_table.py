@@ -26,7 +26,7 @@ ENTRIES = [
     for stage, row in stages.items()
     for cls, target in row.items()
 ]
-CASES = {stage: build() for stage, build in STAGE_BUILDERS.items()}  # type: ignore[operator]
+CASES = {stage: build() for stage, build in STAGE_BUILDERS.items()}
 
 
 def test_every_stage_has_a_builder() -> None:
@@ -48,9 +48,9 @@ def test_every_command_transition(role, stage, cls, target) -> None:
     if cls is p.AppointMediator:
         base = to_facilitation(mediator=False)
     if cls is p.ChooseJuryTrack:  # a small claim without the order's jury clause
-        base = STAGE_BUILDERS[stage](rules=JURY_RULES)  # type: ignore[operator]
+        base = STAGE_BUILDERS[stage](rules=JURY_RULES)
     if cls is p.ProposeFastTrack:  # a small claim under rules that open the fast track
-        base = STAGE_BUILDERS[stage](rules=FAST_RULES)  # type: ignore[operator]
+        base = STAGE_BUILDERS[stage](rules=FAST_RULES)
     case = prepare(base, cls, actor)
     assert case.stage is stage
     side = SIDE_OF_RETURN_STEP.get(cls)
