@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 from web3 import Web3
 
+from backend.chain.devchain import AnvilNode
 from evidence.cli import app
 from evidence.commitment import commitment_of, sha256_file
 from evidence.records import SignedRecord
@@ -266,9 +267,9 @@ def _batch_files(sc: Scenario, tmp_path: Path) -> dict[str, Path]:
 
 
 @pytest.mark.anvil
-def test_prove_then_verify_over_rpc(run, anvil_sc: Scenario, anvil_node: object,
+def test_prove_then_verify_over_rpc(run, anvil_sc: Scenario, anvil_node: AnvilNode,
                                     tmp_path: Path) -> None:
-    sc, url = anvil_sc, anvil_node.url  # type: ignore[attr-defined]
+    sc, url = anvil_sc, anvil_node.url
     files = _batch_files(sc, tmp_path)
     proof = tmp_path / "item.proof.json"
     run("prove", "--batch", str(files["dump"]), "--record", str(files["record"]),
@@ -298,8 +299,8 @@ def test_prove_then_verify_over_rpc(run, anvil_sc: Scenario, anvil_node: object,
 
 @pytest.mark.anvil
 def test_verify_record_and_wrong_signer_over_rpc(run, anvil_sc: Scenario,
-                                                 anvil_node: object, tmp_path: Path) -> None:
-    sc, url = anvil_sc, anvil_node.url  # type: ignore[attr-defined]
+                                                 anvil_node: AnvilNode, tmp_path: Path) -> None:
+    sc, url = anvil_sc, anvil_node.url
     files = _batch_files(sc, tmp_path)
     records = tmp_path / "records.jsonl"  # the batch as signed records, one per line
     records.write_bytes(sc.signed.to_json() + b"\n" + sc.step.to_json() + b"\n")

@@ -50,9 +50,9 @@ def _log(case: Case) -> CaseLog:
     return case.log
 
 
-def _rebuild(case: Case, path: Path, log_inputs: object) -> Path:
+def _rebuild(case: Case, path: Path, log_inputs: LogInputs | None) -> Path:
     """The case's package built again, attested by the institution, with another log."""
-    inputs = replace(case.inputs, log=log_inputs)  # type: ignore[arg-type]
+    inputs = replace(case.inputs, log=log_inputs)
     return build_package(inputs, path, attest=attester(case.actors.institution))
 
 

@@ -8,6 +8,7 @@ the arbitrator's EIP-712 signature that came in through the API, and pays out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,7 +45,7 @@ pytestmark = pytest.mark.anvil
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_case_on_anvil_executes_the_award_and_anchors_every_step(
-        anvil_w3: Web3, tmp_path: Path, backend: str, make_pg_database: object) -> None:
+        anvil_w3: Web3, tmp_path: Path, backend: str, make_pg_database: Callable[[], str]) -> None:
     w3 = anvil_w3
     institution = Account.from_key(INSTITUTION_KEY)
     deployer, buyer, seller, admin, mediator, arbitrator, stranger = dev_accounts(
@@ -61,7 +62,7 @@ def test_case_on_anvil_executes_the_award_and_anchors_every_step(
     escrow.deposit_guarantee(seller, ETH, 1 * ETHER)
 
     url = f"sqlite:///{tmp_path / 'chain.sqlite3'}" if backend == "sqlite" \
-        else make_pg_database()  # type: ignore[operator]
+        else make_pg_database()
     migrated(url)
     clock = Clock(datetime.fromtimestamp(now, UTC))
     port = Web3EscrowPort(escrow, institution)
