@@ -67,18 +67,19 @@ def test_advance_refund_at_the_deadline_itself(env: Env) -> None:
 def test_advance_refund_refusals(env: Env) -> None:
     order_id = _late(env)
     # not the institution: a party, a stranger, another institution
+    info: pytest.ExceptionInfo[errors.RevertError]
     for caller in (env.buyer, env.seller, env.other, env.other_institution):
         with pytest.raises(errors.ArbitrationEscrowUnauthorizedCaller) as info:
             env.escrow.advance_refund(caller, order_id, env.usdc.address, USDC)
         assert info.value.values == {"orderId": order_id, "caller": caller.address}
     # the wrong token: ETH named for a USDC order
-    with pytest.raises(errors.ArbitrationEscrowInvalidToken) as info:  # type: ignore[assignment]
+    with pytest.raises(errors.ArbitrationEscrowInvalidToken) as info:
         _advance(env, order_id, USDC, "eth")
     assert info.value.values == {"token": ETH}
     with pytest.raises(errors.ArbitrationEscrowZeroAmount):
         _advance(env, order_id, 0)
     # over the cap: the guarantee holds 100
-    with pytest.raises(errors.ArbitrationEscrowAdvanceAboveCap) as info:  # type: ignore[assignment]
+    with pytest.raises(errors.ArbitrationEscrowAdvanceAboveCap) as info:
         _advance(env, order_id, 100 * USDC + 1)
     assert info.value.values == {"orderId": order_id, "cap": 100 * USDC,
                                  "requested": 100 * USDC + 1}

@@ -72,10 +72,11 @@ def test_deposit_guarantee_in_eth(env: Env) -> None:
 def test_deposit_guarantee_refusals(env: Env) -> None:
     with pytest.raises(errors.ArbitrationEscrowZeroAmount):
         env.escrow.deposit_guarantee(env.seller, env.usdc.address, 0)
+    info: pytest.ExceptionInfo[errors.RevertError]
     with pytest.raises(errors.ArbitrationEscrowInvalidToken) as info:
         env.escrow.deposit_guarantee(env.seller, env.other.address, 5)
     assert info.value.values == {"token": env.other.address}
-    with pytest.raises(errors.ArbitrationEscrowTransferAmountMismatch) as info:  # type: ignore[assignment]
+    with pytest.raises(errors.ArbitrationEscrowTransferAmountMismatch) as info:
         env.escrow.deposit_guarantee(env.seller, env.fee_token.address, 100 * USDC)
     assert info.value.values == {
         "token": env.fee_token.address,
@@ -154,6 +155,7 @@ def test_false_returning_token_payout_is_credited_not_blocking(env: Env) -> None
         env.ev("PayoutDeferred", account=env.seller.address, token=token, amount=70 * USDC),
     ]
     assert env.escrow.owed(env.seller.address, token) == 70 * USDC
+    info: pytest.ExceptionInfo[errors.RevertError]
     with pytest.raises(errors.ArbitrationEscrowTransferFailed) as info:
         env.escrow.withdraw(env.seller, token)
     assert info.value.values == {"account": env.seller.address, "token": token, "amount": 70 * USDC}
@@ -165,7 +167,7 @@ def test_false_returning_token_payout_is_credited_not_blocking(env: Env) -> None
     ]
     assert env.false_token.balance_of(env.seller.address) == before + 70 * USDC
     assert env.escrow.owed(env.seller.address, token) == 0
-    with pytest.raises(errors.ArbitrationEscrowNothingToWithdraw) as info:  # type: ignore[assignment]
+    with pytest.raises(errors.ArbitrationEscrowNothingToWithdraw) as info:
         env.escrow.withdraw(env.seller, token)
     assert info.value.values == {"account": env.seller.address, "token": token}
 

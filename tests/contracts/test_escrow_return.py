@@ -84,11 +84,12 @@ def test_executing_a_return_award_starts_the_return_stage_not_a_payout(env: Env)
 def test_buyer_records_the_return_shipment_within_the_window(env: Env) -> None:
     order_id = env.return_pending()
     deadline = env.escrow.order(order_id).deadline
+    info: pytest.ExceptionInfo[errors.RevertError]
     for who in (env.seller, env.other, env.institution):
         with pytest.raises(errors.ArbitrationEscrowUnauthorizedCaller) as info:
             env.escrow.record_return_shipment(who, order_id, TRACKING)
         assert info.value.values == {"orderId": order_id, "caller": who.address}
-    with pytest.raises(errors.ArbitrationEscrowInvalidReturn) as info:  # type: ignore[assignment]
+    with pytest.raises(errors.ArbitrationEscrowInvalidReturn) as info:
         env.escrow.record_return_shipment(env.buyer, order_id, bytes(32))
     assert info.value.values == {"orderId": order_id}
     env.at(deadline - 1)
@@ -230,6 +231,7 @@ def test_return_award_refusals(env: Env) -> None:
     # An ordinary Award signature over the refund is not a ReturnAward signature.
     plain = env.escrow.sign_award(env.arbitrator, order_id, REFUND, AWARD_HASH)
     other_fallback = Allocation(AMOUNT // 2, AMOUNT // 2, 0)
+    info: pytest.ExceptionInfo[errors.RevertError]
     for sig, fallback in ((plain, NO_RETURN), (good, other_fallback)):
         with pytest.raises(errors.ArbitrationEscrowInvalidSignature) as info:
             env.escrow.submit_return_award(env.other, order_id, REFUND, fallback, AWARD_HASH, sig)
@@ -238,7 +240,7 @@ def test_return_award_refusals(env: Env) -> None:
     with pytest.raises(errors.ArbitrationEscrowInvalidSignature):
         env.escrow.submit_return_award(env.other, order_id, REFUND, NO_RETURN, AWARD_HASH, by_buyer)
     bad_sum = Allocation(AMOUNT, 1, 0)
-    with pytest.raises(errors.ArbitrationEscrowAllocationMismatch) as info:  # type: ignore[assignment]
+    with pytest.raises(errors.ArbitrationEscrowAllocationMismatch) as info:
         env.escrow.submit_return_award(env.other, order_id, REFUND, bad_sum, AWARD_HASH, good)
     assert info.value.values == {"orderId": order_id, "escrowed": AMOUNT, "allocated": AMOUNT + 1}
     over_cap = Allocation(0, AMOUNT, AMOUNT + 1)

@@ -98,13 +98,14 @@ def test_two_rotations_chain_and_only_the_last_key_acts(env: Env) -> None:
 def test_rotation_refusals(env: Env) -> None:
     new = _fresh(env)
     # only an institution rotates, and only its own key
+    info: pytest.ExceptionInfo[errors.RevertError]
     for who in (env.other, env.admin, env.buyer):
         with pytest.raises(errors.ArbitrationEscrowUnauthorizedCaller) as info:
             env.escrow.rotate_institution_key(who, new.address)
         assert info.value.values == {"orderId": 0, "caller": who.address}
     # the successor must be a fresh key
     for bad in (ZERO_ADDRESS, env.institution.address, env.other_institution.address):
-        with pytest.raises(errors.ArbitrationEscrowInvalidSuccessor) as info:  # type: ignore[assignment]
+        with pytest.raises(errors.ArbitrationEscrowInvalidSuccessor) as info:
             env.escrow.rotate_institution_key(env.institution, bad)
         assert info.value.values == {"successor": bad}
     env.escrow.rotate_institution_key(env.institution, new.address)
@@ -115,7 +116,7 @@ def test_rotation_refusals(env: Env) -> None:
     with pytest.raises(errors.ArbitrationEscrowUnauthorizedCaller):
         env.escrow.rotate_institution_key(env.institution, env.other.address)
     # a retired key is never a successor again: no cycle, no merging of two key chains
-    with pytest.raises(errors.ArbitrationEscrowInvalidSuccessor) as info:  # type: ignore[assignment]
+    with pytest.raises(errors.ArbitrationEscrowInvalidSuccessor) as info:
         env.escrow.rotate_institution_key(env.other_institution, env.institution.address)
     assert info.value.values == {"successor": env.institution.address}
 
