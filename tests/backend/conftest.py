@@ -20,6 +20,7 @@ import os
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -34,7 +35,7 @@ _PG_START_HINT = (
 )
 
 
-def _pg_admin_conninfo() -> dict[str, object]:
+def _pg_admin_conninfo() -> dict[str, Any]:
     url = make_url(PG_ADMIN_URL)
     return {
         "host": url.host or "127.0.0.1",
@@ -54,7 +55,7 @@ def _pg_admin_execute(sql: str) -> None:
     import psycopg
 
     info = {k: v for k, v in _pg_admin_conninfo().items() if v is not None}
-    with psycopg.connect(**info, autocommit=True, connect_timeout=5) as conn:  # type: ignore[arg-type]
+    with psycopg.connect(**info, autocommit=True, connect_timeout=5) as conn:
         conn.execute(sql)
 
 

@@ -256,7 +256,7 @@ def test_forged_signature_fails_signature(sc: Scenario) -> None:
 
 
 def test_signature_replayed_from_another_case_fails_signature(sc: Scenario) -> None:
-    other = EvidenceSubmission(**{**_fields(sc.signed.record), "case_id": b"\x01" * 32})  # type: ignore[arg-type]
+    other = EvidenceSubmission(**{**_fields(sc.signed.record), "case_id": b"\x01" * 32})
     replayed = SignedRecord(sc.domain, other, sc.signed.signatures)
     report = verify(replace(sc.proof(), record=replayed), file=sc.file)
     _only_failure(report, Check.SIGNATURE)
@@ -456,7 +456,7 @@ def test_verify_over_json_rpc_on_anvil(anvil_w3: Web3, anvil_node: AnvilNode, tm
     _only_failure(tampered, Check.PROOF_ROOT)
 
 
-def _fields(rec: object) -> dict[str, object]:
+def _fields(rec: object) -> dict[str, Any]:
     return {f.name: getattr(rec, f.name) for f in dataclasses.fields(rec)}  # type: ignore[arg-type]
 
 

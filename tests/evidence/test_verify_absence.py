@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from eth_account import Account
 from typer.testing import CliRunner, Result
@@ -20,7 +21,7 @@ NOW = datetime(2026, 12, 6, 5, 0, tzinfo=UTC)
 
 
 def _statement(log: list[bytes], start: int, end: int, signer: NoteSigner = SIGNER,
-               case: str = CASE) -> dict[str, object]:
+               case: str = CASE) -> dict[str, Any]:
     tree = MerkleLog.of(log)
 
     def note(size: int) -> str:
@@ -63,7 +64,7 @@ def test_forged_or_false_statements_are_refused(tmp_path: Path) -> None:
     # a statement whose entries are swapped for the other case's after signing
     good = _statement(log, 1, 5)
     tampered = dict(good)
-    tampered["entries"] = ["0x" + entry(CASE, 2).hex(), *list(good["entries"])[1:]]  # type: ignore[call-overload]
+    tampered["entries"] = ["0x" + entry(CASE, 2).hex(), *list(good["entries"])[1:]]
     bad = _run(tmp_path, tampered, *keys)
     assert bad.exit_code == 1 and "REFUSED" in bad.stderr
     # an institution that signs a false statement (its entries hold the case) is caught:
@@ -93,7 +94,7 @@ def test_usage_errors(tmp_path: Path) -> None:
 
 
 def _index_statement(log: list[bytes], start: int, end: int, case: str = CASE
-                     ) -> dict[str, object]:
+                     ) -> dict[str, Any]:
     """A version 2 statement (docs/log.md §8b): checkpoints signing the per-case index of
     the log's entries, the case's heads (or neighbours) in both."""
     from evidence.log.absence_index import issue_index_absence, placed_heads

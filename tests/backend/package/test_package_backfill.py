@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -36,7 +37,7 @@ from tests.backend.package.package_world import (
 
 
 def _check(url: str, tmp_path: Path, *args: str, json_line: bool = True, lang: str = "en"
-           ) -> tuple[int, dict[str, object], str]:
+           ) -> tuple[int, dict[str, Any], str]:
     """`chainarb log check ARGS` on the database: exit code, its JSON line, all it said."""
     _load_plugins()
     r = CliRunner().invoke(app, ["log", "check", *args], env={
@@ -63,7 +64,7 @@ def test_records_from_before_the_log_are_backfilled_and_the_package_verifies(
 
     url = str(ctx.settings.database_url)
     code, found, text = _check(url, tmp_path)
-    assert code == 1 and found["unlogged"] >= 14, text  # type: ignore[operator]  # every step, evidence, identity
+    assert code == 1 and found["unlogged"] >= 14, text  # every step, evidence, identity
     assert "accepted before the log began" in text
     code, done, text = _check(url, tmp_path, "--repair")
     assert code == 0 and done["backfilled"] == found["unlogged"], text

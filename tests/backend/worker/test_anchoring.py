@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from typing import Any
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -298,7 +299,7 @@ def test_a_second_claimer_takes_other_leaves_or_waits(sessions, clean_db_url: st
     batch_a = claim_pending_leaves(a, 4)
     assert batch_a is not None
     a_ids = {leaf.id for leaf in a.exec(select(Leaf).where(Leaf.batch_id == batch_a.id))}
-    result: dict[str, object] = {}
+    result: dict[str, Any] = {}
 
     def claimer_b() -> None:
         with sessions() as b:
@@ -322,8 +323,8 @@ def test_a_second_claimer_takes_other_leaves_or_waits(sessions, clean_db_url: st
     a.commit()
     a.close()
     t.join(timeout=30)
-    assert len(a_ids) == 4 and len(result["ids"]) == 4  # type: ignore[arg-type]
-    assert not a_ids & result["ids"]  # type: ignore[operator]
+    assert len(a_ids) == 4 and len(result["ids"]) == 4
+    assert not a_ids & result["ids"]
 
 
 def test_confirmed_batches_get_a_timestamp_token_retrying_a_failed_tsa(sessions) -> None:
