@@ -113,11 +113,11 @@ def _pg_database() -> Iterator[str]:
     import psycopg
 
     admin = make_url(PG_ADMIN_URL)
-    info = {"host": admin.host or "127.0.0.1", "port": admin.port or 5432,
+    info: dict[str, Any] = {"host": admin.host or "127.0.0.1", "port": admin.port or 5432,
             "user": admin.username or "postgres", "dbname": admin.database or "test"}
     name = f"chainarb_wd_{secrets.token_hex(4)}"
     try:
-        with psycopg.connect(**info, autocommit=True, connect_timeout=5) as conn:  # type: ignore[arg-type]
+        with psycopg.connect(**info, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.Error as exc:
         pytest.fail(f"PostgreSQL not reachable at {info['host']}:{info['port']}: {exc}",
@@ -125,7 +125,7 @@ def _pg_database() -> Iterator[str]:
     try:
         yield str(admin.set(database=name))
     finally:
-        with psycopg.connect(**info, autocommit=True) as conn:  # type: ignore[arg-type]
+        with psycopg.connect(**info, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
