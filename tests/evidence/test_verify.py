@@ -30,7 +30,7 @@ from backend.chain.devchain import AnvilNode, dev_accounts, fund
 from evidence.commitment import Opening, commit, sha256_file
 from evidence.errors import FormatError, UnsupportedVersion
 from evidence.merkle import StandardMerkleTree, record_leaf
-from evidence.records import Domain, EvidenceSubmission, ProceduralStep, SignedRecord
+from evidence.records import Domain, EvidenceSubmission, ProceduralStep, Record, SignedRecord
 from evidence.report import Report
 from evidence.verify import (
     AnchorReader,
@@ -456,8 +456,8 @@ def test_verify_over_json_rpc_on_anvil(anvil_w3: Web3, anvil_node: AnvilNode, tm
     _only_failure(tampered, Check.PROOF_ROOT)
 
 
-def _fields(rec: object) -> dict[str, Any]:
-    return {f.name: getattr(rec, f.name) for f in dataclasses.fields(rec)}  # type: ignore[arg-type]
+def _fields(rec: Record) -> dict[str, Any]:
+    return {f.name: getattr(rec, f.name) for f in dataclasses.fields(rec)}
 
 
 # --- any batch size, any position ---------------------------------------------------------

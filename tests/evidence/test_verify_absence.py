@@ -14,6 +14,7 @@ from typer.testing import CliRunner, Result
 from evidence.cli import app
 from evidence.log import LogEntry, MerkleLog, NoteSigner, issue_absence
 from evidence.log.absence import AbsenceProof
+from evidence.log.absence_index import PlacedHead
 from evidence.log.checkpoint import Checkpoint, sign_checkpoint
 from tests.evidence.test_monitor import CASE, INSTITUTION, ORIGIN, SIGNER, entries, entry
 
@@ -103,7 +104,7 @@ def _index_statement(log: list[bytes], start: int, end: int, case: str = CASE
     tree = MerkleLog.of(log)
     want = bytes.fromhex(case[2:])
 
-    def side(size: int) -> tuple[str, object]:
+    def side(size: int) -> tuple[str, tuple[PlacedHead, ...]]:
         heads = heads_of(enumerate(log[:size]))
         index = index_tree(heads)
         cp = Checkpoint(ORIGIN, size, tree.root(size),
@@ -113,7 +114,7 @@ def _index_statement(log: list[bytes], start: int, end: int, case: str = CASE
     (a, ha), (b, hb) = side(start), side(end)
     return issue_index_absence(origin=ORIGIN, case_id=want, first=a, second=b,
                                consistency=tree.consistency_proof(start, end),
-                               heads_first=ha, heads_second=hb,  # type: ignore[arg-type]
+                               heads_first=ha, heads_second=hb,
                                issued_at=NOW, signer=SIGNER).to_json()
 
 

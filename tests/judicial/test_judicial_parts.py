@@ -69,9 +69,9 @@ def test_resolution_names_follow_the_enum() -> None:
 def test_write_zip_is_deterministic_and_streams_files(tmp_path: Path) -> None:
     big = tmp_path / "big.bin"
     big.write_bytes(bytes(range(256)) * 5000)
-    files = {"b/two.txt": b"2", "a.txt": b"1", "c/big.bin": big}
-    one = write_zip(tmp_path / "one.zip", files).read_bytes()  # type: ignore[arg-type]
-    two = write_zip(tmp_path / "two.zip", dict(reversed(files.items()))).read_bytes()  # type: ignore[arg-type]
+    files: dict[str, bytes | Path] = {"b/two.txt": b"2", "a.txt": b"1", "c/big.bin": big}
+    one = write_zip(tmp_path / "one.zip", files).read_bytes()
+    two = write_zip(tmp_path / "two.zip", dict(reversed(files.items()))).read_bytes()
     assert one == two
     out = tmp_path / "out"
     out.mkdir()

@@ -195,10 +195,10 @@ def test_stranger_sees_no_forms(world: WebWorld) -> None:
 
 
 def _proxy(world: WebWorld, method: str, path: str, who: str | None = "buyer",
-           **kw: object) -> httpx.Response:
+           **kw: Any) -> httpx.Response:
     cookies = {COOKIE: world.token(who)} if who else {}
     return httpx.request(method, world.base + "/ui/api/" + path, cookies=cookies, timeout=30,
-                         **kw)  # type: ignore[arg-type]
+                         **kw)
 
 
 def test_proxy_forwards_with_the_cookie_and_keeps_api_errors(world: WebWorld) -> None:
