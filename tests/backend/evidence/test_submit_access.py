@@ -207,7 +207,6 @@ def test_registered_key_gets_a_wrap_and_decrypts_offline(world: World) -> None:
     filed_case(world)
     item = upload_and_submit(world.buyer, PDF)["id"]
     seller_key = generate_recipient_key()
-    r = world.seller.client_put = None  # type: ignore[attr-defined]
     r = world.client.put(f"/cases/{world.case_id}/encryption-key", headers=world.seller.headers,
                          json={"publicKey": "0x" + public_key_bytes(seller_key).hex()})
     assert r.status_code == 200 and r.json()["itemsWrapped"] == 1, r.text
