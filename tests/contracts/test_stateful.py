@@ -121,8 +121,8 @@ class Chain:
     def __init__(self) -> None:
         self.tester = EthereumTester(PyEVMBackend())
         self.w3 = Web3(EthereumTesterProvider(self.tester))
-        self.accounts = [to_checksum_address(a) for a in self.tester.get_accounts()]
-        self.keys = {
+        self.accounts: list[str] = [to_checksum_address(a) for a in self.tester.get_accounts()]
+        self.keys: dict[str, bytes] = {
             a: bytes(k.to_bytes() if hasattr(k, "to_bytes") else k)
             for a, k in zip(self.accounts, self.tester.backend.account_keys, strict=True)
         }
@@ -219,7 +219,7 @@ class Chain:
     def sign_digest_typed(self, signer: str, typed: dict[str, Any]) -> bytes:
         """Sign a full typed-data payload with a chain account's key."""
         signable = encode_typed_data(full_message=typed)
-        return bytes(Account.sign_message(signable, self.keys[signer]).signature)  # type: ignore[index]
+        return bytes(Account.sign_message(signable, self.keys[signer]).signature)
 
     def sign(self, signer: str, primary: str, message: dict[str, Any]) -> bytes:
         fields = [{"name": n, "type": t} for n, t in RECORD_TYPES[primary].FIELDS]
@@ -230,7 +230,7 @@ class Chain:
             "domain": domain.as_dict(),
             "message": message,
         }
-        signed = Account.sign_message(encode_typed_data(full_message=data), self.keys[signer])  # type: ignore[index]
+        signed = Account.sign_message(encode_typed_data(full_message=data), self.keys[signer])
         return bytes(signed.signature)
 
 
@@ -409,7 +409,7 @@ class EscrowMachine(RuleBasedStateMachine):
         delivery = now + offset
         error: str | None = None
         if flaw in ("self_seller", "zero_seller"):
-            seller_addr = buyer_addr if flaw == "self_seller" else ZERO_ADDR  # type: ignore[assignment]
+            seller_addr = buyer_addr if flaw == "self_seller" else ZERO_ADDR
             error = "ArbitrationEscrowInvalidSeller"
         elif flaw == "eoa_token":
             token_addr, amount = c.neutrals[1], frac
@@ -683,11 +683,11 @@ class EscrowMachine(RuleBasedStateMachine):
         others = [n for n in c.neutrals if n != order.arbitrator][:3]
         panel = others[rotate:] + others[:rotate]
         if flaw == "arbitrator":
-            panel[rotate] = order.arbitrator  # type: ignore[call-overload]
+            panel[rotate] = order.arbitrator
         elif flaw == "duplicate":
             panel[2] = panel[0]
         elif flaw == "party":
-            panel[1] = order.buyer  # type: ignore[call-overload]
+            panel[1] = order.buyer
         valid = len(set(panel)) == 3 and all(
             p not in (ZERO_ADDR, order.buyer, order.seller, order.arbitrator) for p in panel
         )
@@ -1099,7 +1099,7 @@ class EscrowMachine(RuleBasedStateMachine):
         credits = [key for key, owed in self.owed.items() if owed]
         if credits and not self.failing and branch < 20:
             account, token = credits[pick % len(credits)]
-            self.withdraw_credit(c.accounts.index(account), c.tokens.index(token))  # type: ignore[arg-type]
+            self.withdraw_credit(c.accounts.index(account), c.tokens.index(token))
             return
         live = [o for o in self.orders if o.status in LIVE]
         if not live:
@@ -1147,7 +1147,7 @@ class EscrowMachine(RuleBasedStateMachine):
             return
         if branch % 7 == 2:  # now and then the institution advances a refund (once late)
             if not self.guarantees.get((order.seller, order.token), [0, 0])[0]:
-                self.deposit_guarantee(c.accounts.index(order.seller),  # type: ignore[arg-type]
+                self.deposit_guarantee(c.accounts.index(order.seller),
                                        c.tokens.index(order.token),
                                        data.draw(st.integers(min_value=1, max_value=2000)), None)
             past(order.delivery)
@@ -1167,7 +1167,7 @@ class EscrowMachine(RuleBasedStateMachine):
                 self.execute_award(index, True, anyone)
         elif order.status == St.DISPUTED:
             if branch % 3 == 0:  # the seller tops up the guarantee that awards draw on
-                self.deposit_guarantee(c.accounts.index(order.seller), c.tokens.index(order.token),  # type: ignore[arg-type]
+                self.deposit_guarantee(c.accounts.index(order.seller), c.tokens.index(order.token),
                                        data.draw(st.integers(min_value=1, max_value=2000)), None)
             if not order.jury and branch % 2:  # the jury track
                 self.appoint_jury(self._index_in(order, (St.DISPUTED,)), True, "right",
