@@ -95,7 +95,8 @@ def test_order_ids_are_sequential(env: Env) -> None:
         ),
     ],
 )
-def test_open_order_refuses_bad_terms(env: Env, case: str, error: type, values) -> None:
+def test_open_order_refuses_bad_terms(env: Env, case: str, error: type[errors.RevertError],
+                                      values) -> None:
     kwargs: dict[str, Any] = {
         "seller": env.seller.address,
         "amount": 10 * USDC,
@@ -115,7 +116,7 @@ def test_open_order_refuses_bad_terms(env: Env, case: str, error: type, values) 
         kwargs["institution"] = env.other.address
     with pytest.raises(error) as info:
         env.escrow.open_order(env.buyer, **kwargs)
-    assert info.value.values == values(env)  # type: ignore[attr-defined]
+    assert info.value.values == values(env)
     assert env.escrow.order_count() == 0
 
 

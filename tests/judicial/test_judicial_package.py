@@ -613,7 +613,7 @@ def test_appointment_by_someone_other_than_the_institution(case: Case, tmp_path:
     a stranger is arbitrator, and re-signs every later step: the appointment is void."""
     import dataclasses
 
-    keys = {
+    keys: dict[str, bytes] = {
         a.address: a.key
         for a in (
             case.actors.buyer,
@@ -639,7 +639,7 @@ def test_appointment_by_someone_other_than_the_institution(case: Case, tmp_path:
                     rec, actor=stranger.address, payload_hash=hashlib.sha256(payload).digest()
                 )
                 signer = stranger.address
-            new = rec.sign(keys[signer], signed.domain)  # type: ignore[index]
+            new = rec.sign(keys[signer], signed.domain)
             out.append(new)
             prev = new.record_hash
         files[fmt.STEPS] = b"".join(r.to_json() + b"\n" for r in out)

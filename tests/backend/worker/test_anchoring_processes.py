@@ -11,8 +11,9 @@ import hashlib
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -74,13 +75,13 @@ def _prepare_db(url: str, n: int) -> None:
                                 "0x" + hashlib.sha256(b"s%d" % i).hexdigest()])
 
 
-def _run(args: list[str], **kw: object) -> subprocess.Popen[str]:
+def _run(args: list[str], **kw: Any) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, str(PROC), *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kw)  # type: ignore[call-overload]
+                            stderr=subprocess.PIPE, text=True, **kw)
 
 
 def _check_chain_and_db(url: str, handle: ChainHandle, anchor: str, settings: Settings,
-                        n: int) -> list[AnchorBatch]:
+                        n: int) -> Sequence[AnchorBatch]:
     from eth_account import Account
 
     factory = make_session_factory(make_engine(url))
@@ -119,7 +120,7 @@ def _check_chain_and_db(url: str, handle: ChainHandle, anchor: str, settings: Se
     assert len(roots) == len(set(roots)) == len(batches)
     institution = Account.from_key(settings.institution_private_key()).address
     assert handle.w3.eth.get_transaction_count(institution) == 1 + len(batches)
-    return batches  # type: ignore[return-value]
+    return batches
 
 
 @pytest.mark.postgres
