@@ -20,6 +20,7 @@ import os
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -34,7 +35,7 @@ _PG_START_HINT = (
 )
 
 
-def _pg_admin_conninfo() -> dict[str, object]:
+def _pg_admin_conninfo() -> dict[str, Any]:
     url = make_url(PG_ADMIN_URL)
     return {
         "host": url.host or "127.0.0.1",
@@ -54,8 +55,8 @@ def _pg_admin_execute(sql: str) -> None:
     import psycopg
 
     info = {k: v for k, v in _pg_admin_conninfo().items() if v is not None}
-    with psycopg.connect(**info, autocommit=True, connect_timeout=5) as conn:  # type: ignore[arg-type]
-        conn.execute(sql)  # type: ignore[arg-type]
+    with psycopg.connect(**info, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql)
 
 
 def _require_postgres() -> None:
@@ -113,9 +114,9 @@ def _pg_admin_execute_in(url: object, sql: str) -> None:
     import psycopg
 
     u = make_url(str(url)) if not hasattr(url, "database") else url
-    with psycopg.connect(host=u.host, port=u.port, user=u.username, password=u.password,  # type: ignore[union-attr]
-                         dbname=u.database, autocommit=True, connect_timeout=5) as conn:  # type: ignore[union-attr]
-        conn.execute(sql)  # type: ignore[arg-type]
+    with psycopg.connect(host=u.host, port=u.port, user=u.username, password=u.password,  # type: ignore[attr-defined]
+                         dbname=u.database, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql)
 
 
 @pytest.fixture(scope="session")

@@ -72,8 +72,8 @@ def test_webhook_senders_from_the_environment(env_world: tuple[World, CarrierSim
     assert r.status_code == 401 and r.json()["code"] == "webhook_unknown_sender"
 
 
-GOOD = {"id": "sf", "name": "SF Express", "name_zh": "顺丰速运", "scheme": "hmac-sha256",
-        "secret": "s" * 32}
+GOOD: dict[str, Any] = {"id": "sf", "name": "SF Express", "name_zh": "顺丰速运",
+                        "scheme": "hmac-sha256", "secret": "s" * 32}
 
 
 @pytest.mark.parametrize(("change", "why"), [
@@ -102,7 +102,7 @@ def test_a_sender_id_is_configured_once(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_a_secp256k1_address_is_checksummed() -> None:
     sim = CarrierSimulator.new("k1", Scheme.SECP256K1)
-    lower = sim.config().address.lower()  # type: ignore[union-attr]
+    lower = sim.config().address.lower()
     cfg = SenderConfig(id="k1", name="K", name_zh="K", scheme="secp256k1", address=lower)
     assert cfg.address == sim.config().address
 

@@ -430,7 +430,7 @@ def test_pdf_font(tmp_path: Path) -> None:
     w = _world(tmp_path, pdf_font=font)
     with w.client:
         app = w.client.app
-        packages = get_packages(SimpleNamespace(app=app), app.state.ctx)  # type: ignore[arg-type]
+        packages = get_packages(SimpleNamespace(app=app), app.state.ctx)  # type: ignore[arg-type, attr-defined]
     assert packages.pdf_font == font  # what build_package embeds (tests/judicial/..._render)
 
 
@@ -525,7 +525,7 @@ def _to_record_closed(w: World) -> None:
 @pytest.mark.parametrize("field", list(_STAGES))
 def test_default_deadlines(tmp_path: Path, field: str) -> None:
     drive, days = _STAGES[field]
-    w = _world(tmp_path, **{field: days})
+    w = _world(tmp_path, **{field: days})  # type: ignore[arg-type]
     with w.client:
         (drive or _to_record_closed)(w)
         deadline = w.admin.case()["deadline"]

@@ -190,7 +190,7 @@ class Env:
     def balance(self, token: str, account: str) -> int:
         address = self.token_address(token)
         if int(address, 16) == 0:
-            return int(self.w3.eth.get_balance(account))
+            return int(self.w3.eth.get_balance(account))  # type: ignore[arg-type]
         return TokenContract(self.tx, address).balance_of(account)
 
     def ev(self, name: str, address: str | None = None, **args: Any) -> Event:

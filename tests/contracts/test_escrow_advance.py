@@ -67,6 +67,7 @@ def test_advance_refund_at_the_deadline_itself(env: Env) -> None:
 def test_advance_refund_refusals(env: Env) -> None:
     order_id = _late(env)
     # not the institution: a party, a stranger, another institution
+    info: pytest.ExceptionInfo[errors.RevertError]
     for caller in (env.buyer, env.seller, env.other, env.other_institution):
         with pytest.raises(errors.ArbitrationEscrowUnauthorizedCaller) as info:
             env.escrow.advance_refund(caller, order_id, env.usdc.address, USDC)

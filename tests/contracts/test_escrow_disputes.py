@@ -71,6 +71,7 @@ def test_raise_dispute_freezes_and_locks_the_guarantee(env: Env, by: str) -> Non
 
 def test_raise_dispute_refusals(env: Env) -> None:
     order_id = env.open("usdc", AMOUNT)
+    info: pytest.ExceptionInfo[errors.RevertError]
     with pytest.raises(errors.ArbitrationEscrowUnauthorizedCaller) as info:
         env.escrow.raise_dispute(env.other, order_id, CASE)
     assert info.value.values == {"orderId": order_id, "caller": env.other.address}
@@ -161,6 +162,7 @@ def test_appoint_arbitrator_refuses_parties_and_zero(env: Env) -> None:
 
 def test_appoint_arbitrator_wrong_status_and_late(env: Env) -> None:
     paid = env.open()
+    info: pytest.ExceptionInfo[errors.RevertError]
     with pytest.raises(errors.ArbitrationEscrowInvalidStatus) as info:
         env.escrow.appoint_arbitrator(env.institution, paid, env.arbitrator.address)
     assert info.value.values == {"orderId": paid, "current": Status.PAID}
@@ -233,6 +235,7 @@ def test_submit_award_refuses_wrong_signatures(env: Env) -> None:
 
 def test_submit_award_refuses_bad_allocations(env: Env) -> None:
     order_id = env.appointed("usdc", AMOUNT)
+    info: pytest.ExceptionInfo[errors.RevertError]
     for allocation in (Allocation(AMOUNT, 1, 0), Allocation(AMOUNT - 1, 0, 0)):
         sig = env.escrow.sign_award(env.arbitrator, order_id, allocation, AWARD_HASH)
         with pytest.raises(errors.ArbitrationEscrowAllocationMismatch) as info:
@@ -300,6 +303,7 @@ def test_execute_award_after_the_window_pays_refund_and_compensation(env: Env) -
     buyer0 = env.usdc.balance_of(env.buyer.address)
     seller0 = env.usdc.balance_of(env.seller.address)
     env.at(deadline - 1)
+    info: pytest.ExceptionInfo[errors.RevertError]
     with pytest.raises(errors.ArbitrationEscrowTooEarly) as info:
         env.escrow.execute_award(env.other, order_id)
     assert info.value.values == {"orderId": order_id, "notBefore": deadline}

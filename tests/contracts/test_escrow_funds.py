@@ -72,6 +72,7 @@ def test_deposit_guarantee_in_eth(env: Env) -> None:
 def test_deposit_guarantee_refusals(env: Env) -> None:
     with pytest.raises(errors.ArbitrationEscrowZeroAmount):
         env.escrow.deposit_guarantee(env.seller, env.usdc.address, 0)
+    info: pytest.ExceptionInfo[errors.RevertError]
     with pytest.raises(errors.ArbitrationEscrowInvalidToken) as info:
         env.escrow.deposit_guarantee(env.seller, env.other.address, 5)
     assert info.value.values == {"token": env.other.address}
@@ -154,6 +155,7 @@ def test_false_returning_token_payout_is_credited_not_blocking(env: Env) -> None
         env.ev("PayoutDeferred", account=env.seller.address, token=token, amount=70 * USDC),
     ]
     assert env.escrow.owed(env.seller.address, token) == 70 * USDC
+    info: pytest.ExceptionInfo[errors.RevertError]
     with pytest.raises(errors.ArbitrationEscrowTransferFailed) as info:
         env.escrow.withdraw(env.seller, token)
     assert info.value.values == {"account": env.seller.address, "token": token, "amount": 70 * USDC}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from backend.chain import ETH, ZERO_ADDRESS, Resolution, Status, errors
@@ -93,8 +95,9 @@ def test_order_ids_are_sequential(env: Env) -> None:
         ),
     ],
 )
-def test_open_order_refuses_bad_terms(env: Env, case: str, error: type, values) -> None:
-    kwargs = {
+def test_open_order_refuses_bad_terms(env: Env, case: str, error: type[errors.RevertError],
+                                      values) -> None:
+    kwargs: dict[str, Any] = {
         "seller": env.seller.address,
         "amount": 10 * USDC,
         "delivery_deadline": env.now() + DAY,

@@ -84,6 +84,7 @@ def test_executing_a_return_award_starts_the_return_stage_not_a_payout(env: Env)
 def test_buyer_records_the_return_shipment_within_the_window(env: Env) -> None:
     order_id = env.return_pending()
     deadline = env.escrow.order(order_id).deadline
+    info: pytest.ExceptionInfo[errors.RevertError]
     for who in (env.seller, env.other, env.institution):
         with pytest.raises(errors.ArbitrationEscrowUnauthorizedCaller) as info:
             env.escrow.record_return_shipment(who, order_id, TRACKING)
@@ -230,6 +231,7 @@ def test_return_award_refusals(env: Env) -> None:
     # An ordinary Award signature over the refund is not a ReturnAward signature.
     plain = env.escrow.sign_award(env.arbitrator, order_id, REFUND, AWARD_HASH)
     other_fallback = Allocation(AMOUNT // 2, AMOUNT // 2, 0)
+    info: pytest.ExceptionInfo[errors.RevertError]
     for sig, fallback in ((plain, NO_RETURN), (good, other_fallback)):
         with pytest.raises(errors.ArbitrationEscrowInvalidSignature) as info:
             env.escrow.submit_return_award(env.other, order_id, REFUND, fallback, AWARD_HASH, sig)
@@ -330,6 +332,6 @@ def test_return_event_specs_decode_the_contracts_logs(env: Env) -> None:
     requested = env.escrow.execute_award(env.other, order_id)
     shipped = env.escrow.record_return_shipment(env.buyer, order_id, TRACKING)
     for result, spec in ((requested, RETURN_REQUESTED), (shipped, RETURN_SHIPPED)):
-        receipt = env.w3.eth.get_transaction_receipt(result.tx_hash)
+        receipt = env.w3.eth.get_transaction_receipt(result.tx_hash)  # type: ignore[arg-type]
         decoded = [e for e in (decode_log(spec, log) for log in receipt["logs"]) if e]
         assert [e.args for e in decoded] == [result.named(spec.name)[0].args]

@@ -98,6 +98,7 @@ def test_two_rotations_chain_and_only_the_last_key_acts(env: Env) -> None:
 def test_rotation_refusals(env: Env) -> None:
     new = _fresh(env)
     # only an institution rotates, and only its own key
+    info: pytest.ExceptionInfo[errors.RevertError]
     for who in (env.other, env.admin, env.buyer):
         with pytest.raises(errors.ArbitrationEscrowUnauthorizedCaller) as info:
             env.escrow.rotate_institution_key(who, new.address)

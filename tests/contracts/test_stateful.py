@@ -121,8 +121,8 @@ class Chain:
     def __init__(self) -> None:
         self.tester = EthereumTester(PyEVMBackend())
         self.w3 = Web3(EthereumTesterProvider(self.tester))
-        self.accounts = [to_checksum_address(a) for a in self.tester.get_accounts()]
-        self.keys = {
+        self.accounts: list[str] = [to_checksum_address(a) for a in self.tester.get_accounts()]
+        self.keys: dict[str, bytes] = {
             a: bytes(k.to_bytes() if hasattr(k, "to_bytes") else k)
             for a, k in zip(self.accounts, self.tester.backend.account_keys, strict=True)
         }
@@ -1186,7 +1186,7 @@ class EscrowMachine(RuleBasedStateMachine):
             top = max(range(3), key=votes.count)
             self.submit_jury_verdict(self._index_in(order, (St.JURY,)), True, anyone, votes,
                                      top, None)
-        elif order.status == St.DECISION:
+        elif order.status == St.DECISION:  # type: ignore[comparison-overlap]
             index = self._index_in(order, (St.AWARD_SUBMITTED, St.DECISION))
             if branch < 45:
                 self.object_to_award(index, True, "right", branch % 2 == 0)

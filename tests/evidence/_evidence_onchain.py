@@ -101,5 +101,5 @@ def deployed() -> Any:
     w3 = Web3(EthereumTesterProvider())
     factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["evm"]["bytecode"]["object"])
     tx = factory.constructor().transact({"from": w3.eth.accounts[0]})
-    address = w3.eth.get_transaction_receipt(tx).contractAddress
+    address = w3.eth.get_transaction_receipt(tx).contractAddress  # type: ignore[attr-defined]
     return w3.eth.contract(address=address, abi=artifact["abi"]), w3.eth.chain_id

@@ -60,9 +60,9 @@ def busy_block() -> Iterator[tuple[Web3, list[bytes]]]:
 
 
 def _busy(w3: Web3) -> tuple[Web3, list[bytes]]:
-    sender, other = w3.eth.accounts[0], w3.eth.accounts[1]
+    sender, other = w3.eth.accounts[0], w3.eth.accounts[1]  # type: ignore[misc]
     deployed = w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_transaction({"from": sender, "data": _INIT}))
+        w3.eth.send_transaction({"from": sender, "data": _INIT}))  # type: ignore[typeddict-item]
     logger = deployed["contractAddress"]
     w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
     try:
@@ -151,8 +151,8 @@ def test_in_process_evm_header_with_padded_extra_data() -> None:
     """eth-tester answers extraData as 32 zero bytes where the header holds none; the
     header is rebuilt only in the form that hashes to the block."""
     w3 = in_process_web3()
-    tx = w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": w3.eth.accounts[1],
-                                  "value": 5})
+    tx = w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": w3.eth.accounts[1],  # type: ignore[misc]
+                                  "value": 5})  # type: ignore[typeddict-item]
     headers, proven = collect_proofs(w3, [bytes(tx)])
     block = w3.eth.get_block(headers[0].header.number)
     assert bytes(block["extraData"]) == bytes(32)

@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 from web3 import Web3
 
+from backend.chain.devchain import AnvilNode
 from evidence.cli import app
 from evidence.commitment import commitment_of, sha256_file
 from evidence.records import SignedRecord
@@ -31,14 +32,14 @@ KUBO_V0 = {
 
 
 @pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
+def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setenv("CHAINARB_LANG", "en")
     monkeypatch.setenv("CHAINARB_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("CHAINARB_CHAIN_RPC_URL", raising=False)
     monkeypatch.delenv("CHAINARB_PRIVATE_KEY", raising=False)
     runner = CliRunner()
 
-    def invoke(*args: str, env: dict[str, str] | None = None, code: int = 0):  # type: ignore[no-untyped-def]
+    def invoke(*args: str, env: dict[str, str] | None = None, code: int = 0):
         result = runner.invoke(app, ["evidence", *args], env=env)
         assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr,
                                           result.exception)
@@ -50,7 +51,7 @@ def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-unt
 # --- cid, hash ----------------------------------------------------------------------------
 
 
-def test_cid_prints_the_cid_alone(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cid_prints_the_cid_alone(run, tmp_path: Path) -> None:
     for data, cid in KUBO_V0.items():
         f = tmp_path / "f"
         f.write_bytes(data)
@@ -63,7 +64,7 @@ def test_cid_prints_the_cid_alone(run, tmp_path: Path) -> None:  # type: ignore[
         "QmVUbzigHKQR2y8wSt2KwZp92AC9Utfms5nEUHwttK4Yq9")
 
 
-def test_cid_bad_inputs(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cid_bad_inputs(run, tmp_path: Path) -> None:
     r = run("cid", str(tmp_path / "missing.pdf"), code=2)
     assert "File not found" in r.stderr and r.stdout == ""
     run("cid", str(tmp_path), code=2)
@@ -72,7 +73,7 @@ def test_cid_bad_inputs(run, tmp_path: Path) -> None:  # type: ignore[no-untyped
     run("cid", str(f), "--cid-version", "2", code=2)
 
 
-def test_hash_and_commitment(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_hash_and_commitment(run, tmp_path: Path) -> None:
     f = tmp_path / "invoice.pdf"
     f.write_bytes(b"invoice 4711\n")
     digest = sha256_file(f)
@@ -88,7 +89,7 @@ def test_hash_and_commitment(run, tmp_path: Path) -> None:  # type: ignore[no-un
     run("hash", str(f), "--salt", "00" * 32, "--commit", code=2)
 
 
-def test_hash_matches_openssl(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_hash_matches_openssl(run, tmp_path: Path) -> None:
     f = tmp_path / "f"
     f.write_bytes(os.urandom(300_000))
     ossl = subprocess.run(["openssl", "dgst", "-sha256", "-r", str(f)], capture_output=True,
@@ -106,7 +107,7 @@ def _unsigned(sc: Scenario, tmp_path: Path) -> Path:
     return path
 
 
-def test_sign_with_key_file_and_env(run, tester_w3: Web3, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sign_with_key_file_and_env(run, tester_w3: Web3, tmp_path: Path) -> None:
     sc = build_scenario(tester_w3, tmp_path)
     unsigned = _unsigned(sc, tmp_path)
     keyfile = tmp_path / "party.key"
@@ -119,7 +120,7 @@ def test_sign_with_key_file_and_env(run, tester_w3: Web3, tmp_path: Path) -> Non
     assert SignedRecord.from_json(dst.read_bytes().strip()).verify() == (sc.party.address,)
 
 
-def test_sign_keystore_file(run, tester_w3: Web3, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sign_keystore_file(run, tester_w3: Web3, tmp_path: Path) -> None:
     from eth_account import Account
 
     sc = build_scenario(tester_w3, tmp_path)
@@ -133,7 +134,7 @@ def test_sign_keystore_file(run, tester_w3: Web3, tmp_path: Path) -> None:  # ty
     assert "cannot open this keystore" in r.stderr and "wrong password" in r.stderr
 
 
-def test_sign_refusals(run, tester_w3: Web3, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sign_refusals(run, tester_w3: Web3, tmp_path: Path) -> None:
     sc = build_scenario(tester_w3, tmp_path)
     unsigned = _unsigned(sc, tmp_path)
     r = run("sign", str(unsigned), code=2)
@@ -153,14 +154,14 @@ def test_sign_refusals(run, tester_w3: Web3, tmp_path: Path) -> None:  # type: i
 # --- encrypt, decrypt ---------------------------------------------------------------------
 
 
-def _keys(run, tmp_path: Path, name: str) -> tuple[Path, str]:  # type: ignore[no-untyped-def]
+def _keys(run, tmp_path: Path, name: str) -> tuple[Path, str]:
     path = tmp_path / f"{name}.x25519"
     pub = run("keygen", "-o", str(path)).stdout.strip()
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     return path, pub
 
 
-def test_encrypt_decrypt_round_trip_for_each_recipient(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_encrypt_decrypt_round_trip_for_each_recipient(run, tmp_path: Path) -> None:
     plain = tmp_path / "contract.pdf"
     plain.write_bytes(os.urandom(2_500_000))
     (k1, p1), (k2, p2) = _keys(run, tmp_path, "party"), _keys(run, tmp_path, "tribunal")
@@ -175,7 +176,7 @@ def test_encrypt_decrypt_round_trip_for_each_recipient(run, tmp_path: Path) -> N
         assert res["plaintextSize"] == 2_500_000
 
 
-def test_decrypt_wrong_key_and_tampered_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_decrypt_wrong_key_and_tampered_file(run, tmp_path: Path) -> None:
     plain = tmp_path / "p"
     plain.write_bytes(os.urandom(100_000))
     k1, p1 = _keys(run, tmp_path, "a")
@@ -201,7 +202,7 @@ def test_decrypt_wrong_key_and_tampered_file(run, tmp_path: Path) -> None:  # ty
     assert "another container" in r.stderr and not out.exists()
 
 
-def test_encrypt_bad_inputs(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_encrypt_bad_inputs(run, tmp_path: Path) -> None:
     plain = tmp_path / "p"
     plain.write_bytes(b"x")
     r = run("encrypt", str(plain), "--to", "0x1234", "-o", str(tmp_path / "o"), code=2)
@@ -213,7 +214,7 @@ def test_encrypt_bad_inputs(run, tmp_path: Path) -> None:  # type: ignore[no-unt
 # --- add, cat -------------------------------------------------------------------------------
 
 
-def test_add_then_cat_from_the_local_store(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_add_then_cat_from_the_local_store(run, tmp_path: Path) -> None:
     f = tmp_path / "f"
     f.write_bytes(bytes(i % 251 for i in range(1_000_000)))
     store = tmp_path / "store"
@@ -229,7 +230,7 @@ def test_add_then_cat_from_the_local_store(run, tmp_path: Path) -> None:  # type
     assert run("cat", cid1).stdout_bytes == f.read_bytes()
 
 
-def test_cat_bad_inputs_and_corrupt_store(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cat_bad_inputs_and_corrupt_store(run, tmp_path: Path) -> None:
     store = tmp_path / "store"
     r = run("cat", "Qm-not-a-cid", "--store", str(store), code=2)
     assert "Invalid input" in r.stderr
@@ -266,9 +267,9 @@ def _batch_files(sc: Scenario, tmp_path: Path) -> dict[str, Path]:
 
 
 @pytest.mark.anvil
-def test_prove_then_verify_over_rpc(run, anvil_sc: Scenario, anvil_node: object,  # type: ignore[no-untyped-def]
+def test_prove_then_verify_over_rpc(run, anvil_sc: Scenario, anvil_node: AnvilNode,
                                     tmp_path: Path) -> None:
-    sc, url = anvil_sc, anvil_node.url  # type: ignore[attr-defined]
+    sc, url = anvil_sc, anvil_node.url
     files = _batch_files(sc, tmp_path)
     proof = tmp_path / "item.proof.json"
     run("prove", "--batch", str(files["dump"]), "--record", str(files["record"]),
@@ -297,9 +298,9 @@ def test_prove_then_verify_over_rpc(run, anvil_sc: Scenario, anvil_node: object,
 
 
 @pytest.mark.anvil
-def test_verify_record_and_wrong_signer_over_rpc(run, anvil_sc: Scenario,  # type: ignore[no-untyped-def]
-                                                 anvil_node: object, tmp_path: Path) -> None:
-    sc, url = anvil_sc, anvil_node.url  # type: ignore[attr-defined]
+def test_verify_record_and_wrong_signer_over_rpc(run, anvil_sc: Scenario,
+                                                 anvil_node: AnvilNode, tmp_path: Path) -> None:
+    sc, url = anvil_sc, anvil_node.url
     files = _batch_files(sc, tmp_path)
     records = tmp_path / "records.jsonl"  # the batch as signed records, one per line
     records.write_bytes(sc.signed.to_json() + b"\n" + sc.step.to_json() + b"\n")
@@ -320,7 +321,7 @@ def test_verify_record_and_wrong_signer_over_rpc(run, anvil_sc: Scenario,  # typ
     assert "root_anchored" in r.stderr
 
 
-def test_verify_offline_and_bad_inputs(run, tester_w3: Web3, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_verify_offline_and_bad_inputs(run, tester_w3: Web3, tmp_path: Path) -> None:
     sc = build_scenario(tester_w3, tmp_path)
     proof = tmp_path / "p.json"
     proof.write_bytes(sc.proof().to_json())
@@ -349,7 +350,7 @@ def test_verify_offline_and_bad_inputs(run, tester_w3: Web3, tmp_path: Path) -> 
     assert "commitment" in r.stderr
 
 
-def test_prove_bad_inputs(run, tester_w3: Web3, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_prove_bad_inputs(run, tester_w3: Web3, tmp_path: Path) -> None:
     sc = build_scenario(tester_w3, tmp_path)
     files = _batch_files(sc, tmp_path)
     common = ["--contract", sc.anchor, "--chain-id", "1"]
@@ -364,7 +365,7 @@ def test_prove_bad_inputs(run, tester_w3: Web3, tmp_path: Path) -> None:  # type
     assert "not in the batch" in r.stderr
 
 
-def test_messages_in_chinese(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_messages_in_chinese(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHAINARB_LANG", "zh")
     r = run("cid", str(tmp_path / "missing"), code=2)
     assert "找不到文件" in r.stderr
@@ -385,14 +386,14 @@ def test_installed_entry_point_pipes_cleanly(tmp_path: Path) -> None:
     assert (out.returncode, out.stdout, out.stderr) == (0, KUBO_V0[b"hello\n"] + "\n", "")
 
 
-def test_usage_errors_exit_2(run) -> None:  # type: ignore[no-untyped-def]
+def test_usage_errors_exit_2(run) -> None:
     run("cid", code=2)
     run("cid", "a", "b", code=2)
     run("verify", "--rpc", "http://127.0.0.1:9", code=2)  # no --proof
 
 
 @pytest.mark.node
-def test_add_and_cat_through_a_kubo_rpc_node(run, ipfs_node, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_add_and_cat_through_a_kubo_rpc_node(run, ipfs_node, tmp_path: Path) -> None:  # noqa: F811
     f = tmp_path / "f"
     f.write_bytes(bytes(i % 251 for i in range(1_000_000)))
     cid = run("add", str(f), "--api", ipfs_node.url, "--progress").stdout.strip()
@@ -405,7 +406,7 @@ def test_add_and_cat_through_a_kubo_rpc_node(run, ipfs_node, tmp_path: Path) -> 
     run("cat", cid, "--api", "http://127.0.0.1:9", code=3)
 
 
-def test_missing_component_exits_3(run, tester_w3: Web3, tmp_path: Path,  # type: ignore[no-untyped-def]
+def test_missing_component_exits_3(run, tester_w3: Web3, tmp_path: Path,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     sc = build_scenario(tester_w3, tmp_path)
     proof = tmp_path / "p.json"
@@ -416,7 +417,7 @@ def test_missing_component_exits_3(run, tester_w3: Web3, tmp_path: Path,  # type
     assert "component is missing" in r.stderr and "pip install" in r.stderr
 
 
-def test_prove_takes_the_opening_as_hash_commit_prints_it(run, tester_w3: Web3,  # type: ignore[no-untyped-def]
+def test_prove_takes_the_opening_as_hash_commit_prints_it(run, tester_w3: Web3,
                                                           tmp_path: Path) -> None:
     sc = build_scenario(tester_w3, tmp_path)
     files = _batch_files(sc, tmp_path)
@@ -437,7 +438,7 @@ def test_prove_takes_the_opening_as_hash_commit_prints_it(run, tester_w3: Web3, 
     assert "does not match" in r.stderr
 
 
-def test_output_into_a_missing_directory_and_unsupported_cid(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_output_into_a_missing_directory_and_unsupported_cid(run, tmp_path: Path) -> None:
     f = tmp_path / "f"
     f.write_bytes(b"x")
     _, pub = _keys(run, tmp_path, "k")

@@ -192,11 +192,11 @@ class Trickle(io.RawIOBase):
 def test_short_reads_do_not_change_the_layout() -> None:
     data = os.urandom(100)
     out = io.BytesIO()
-    res = encrypt_stream(Trickle(data), out, KEY, CS, nonce_prefix=PREFIX)  # type: ignore[arg-type]
+    res = encrypt_stream(Trickle(data), out, KEY, CS, nonce_prefix=PREFIX)
     assert out.getvalue() == seal(data)
     assert res.plaintext_sha256 == hashlib.sha256(data).digest()
     back = io.BytesIO()
-    decrypt_stream(Trickle(out.getvalue()), back, KEY)  # type: ignore[arg-type]
+    decrypt_stream(Trickle(out.getvalue()), back, KEY)
     assert back.getvalue() == data
 
 

@@ -7,6 +7,8 @@ eth_utils' keccak, so a contract computing ``keccak256(abi.encode(...))`` agrees
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from eth_abi import encode
@@ -69,7 +71,7 @@ def test_draw_randomness_mixes_every_input() -> None:
     assert len({base, *others}) == 6
 
 
-def _draw(seed: str = SEED, pool: list[str] = POOL, size: int = 7) -> tuple[str, ...]:
+def _draw(seed: str = SEED, pool: Sequence[str] = POOL, size: int = 7) -> tuple[str, ...]:
     randomness = jury.draw_randomness(CASE, 0, seed, BLOCK, RANDAO, jury.pool_snapshot_hash(pool))
     return jury.draw(pool, size, randomness)
 
@@ -171,7 +173,7 @@ def test_tally_hash_is_abi_encoded() -> None:
     assert jury.tally_hash(CASE, (3, 1), None) != expected
 
 
-def _committed(seed: str = SEED, pool: list[str] = POOL) -> dict[str, object]:
+def _committed(seed: str = SEED, pool: Sequence[str] = POOL) -> dict[str, Any]:
     return dict(case_id=CASE, round_=0, seed_hash=jury.seed_commitment(CASE, 0, SEED),
                 seed=seed, block_hash=BLOCK, prevrandao=RANDAO, pool=pool,
                 pool_hash=jury.pool_snapshot_hash(POOL), size=7)

@@ -24,7 +24,7 @@ INSTITUTION = Account.create("institution").address
 
 
 def salt(juror: str) -> str:
-    return "0x" + public_jury.keccak256(juror.encode()).hex()
+    return "0x" + public_jury.keccak256(juror.encode()).hex()  # type: ignore[attr-defined]
 
 
 class Steps:

@@ -7,7 +7,7 @@ import hashlib
 import json
 import random
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -176,8 +176,8 @@ def test_ipfshttpclient_speaks_to_the_same_node(ipfs_node: IpfsNode) -> None:
 # --- fake nodes that lie or fail ----------------------------------------------------------
 
 
-def fake(handler: object) -> KuboBlockstore:
-    transport = httpx.MockTransport(handler)  # type: ignore[arg-type]
+def fake(handler: Callable[[httpx.Request], httpx.Response]) -> KuboBlockstore:
+    transport = httpx.MockTransport(handler)
     return KuboBlockstore("http://kubo.test:5001", client=httpx.Client(transport=transport))
 
 

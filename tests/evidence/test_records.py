@@ -432,7 +432,7 @@ def test_forged_signature_refused() -> None:
 
 def test_tampered_field_breaks_signature() -> None:
     signed = evidence().sign(KEYS["buyer"], DOMAIN)
-    altered = dataclasses.replace(signed.record, commitment=b"\x23" * 32)
+    altered = dataclasses.replace(signed.record, commitment=b"\x23" * 32)  # type: ignore[call-arg]
     with pytest.raises(WrongSigner):
         SignedRecord(DOMAIN, altered, signed.signatures).verify()
 
@@ -558,7 +558,7 @@ def test_signature_forms() -> None:
     ]
     for b in bad:
         with pytest.raises(InvalidSignature):
-            normalize_signature(b)
+            normalize_signature(b)  # type: ignore[arg-type]
     with pytest.raises(InvalidSignature, match="twice"):
         SignedRecord(DOMAIN, signed.record, (sig, zero_one))
 

@@ -13,8 +13,10 @@ import dataclasses
 import json
 import os
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -24,11 +26,12 @@ from hypothesis import strategies as st
 from web3 import Web3
 
 from backend.chain import Transactor, deploy_anchor
-from backend.chain.devchain import dev_accounts, fund
+from backend.chain.devchain import AnvilNode, dev_accounts, fund
 from evidence.commitment import Opening, commit, sha256_file
 from evidence.errors import FormatError, UnsupportedVersion
 from evidence.merkle import StandardMerkleTree, record_leaf
-from evidence.records import Domain, EvidenceSubmission, ProceduralStep, SignedRecord
+from evidence.records import Domain, EvidenceSubmission, ProceduralStep, Record, SignedRecord
+from evidence.report import Report
 from evidence.verify import (
     AnchorReader,
     BlockInfo,
@@ -65,7 +68,7 @@ class Scenario:
     tx_hash: bytes
     block_number: int
 
-    def proof(self, **changes: object) -> ProofFile:
+    def proof(self, **changes: Any) -> ProofFile:
         p = ProofFile.build(
             self.tree, self.tree.index_of(_leaf(self.signed)), chain_id=self.chain_id,
             contract=self.anchor, tx_hash=self.tx_hash, record=self.signed, opening=self.opening,
@@ -80,7 +83,7 @@ class Scenario:
 
 
 def _leaf(signed: SignedRecord) -> tuple[str, ...]:
-    return record_leaf(signed.record.case_id, signed.record_hash, signed.signatures_hash)  # type: ignore[attr-defined]
+    return record_leaf(signed.record.case_id, signed.record_hash, signed.signatures_hash)
 
 
 def submission(
@@ -125,18 +128,18 @@ def sc(tester_w3: Web3, tmp_path: Path) -> Scenario:
     return build_scenario(tester_w3, tmp_path)
 
 
-def _statuses(report: object) -> dict[Check, Status]:
-    return {r.name: r.status for r in report.checks}  # type: ignore[attr-defined]
+def _statuses(report: Report) -> dict[str, Status]:
+    return {r.name: r.status for r in report.checks}
 
 
-def _only_failure(report: object, check: Check) -> None:
+def _only_failure(report: Report, check: Check) -> None:
     """`check` failed, everything before it ran, everything after did not."""
     st = _statuses(report)
     i = ORDER.index(check)
     assert st[check] is Status.FAILED, report
     assert all(st[c] in (Status.PASSED, Status.SKIPPED) for c in ORDER[:i])
     assert all(st[c] is Status.NOT_RUN for c in ORDER[i + 1 :])
-    assert report.failure.name is check  # type: ignore[attr-defined]
+    assert report.failure.name is check
 
 
 # --- the happy paths --------------------------------------------------------------------
@@ -356,10 +359,11 @@ def _observation(sc: Scenario) -> ChainObservation:
         (lambda o: replace(o, block=None), "no block"),
     ],
 )
-def test_evaluate_tx_block_inconsistencies(sc: Scenario, change: object, words: str) -> None:
+def test_evaluate_tx_block_inconsistencies(
+        sc: Scenario, change: Callable[[ChainObservation], ChainObservation], words: str) -> None:
     obs = _observation(sc)
     assert evaluate(sc.proof(), file_sha256=sc.opening.file_sha256, observation=obs).ok
-    bad = change(obs)  # type: ignore[operator]
+    bad = change(obs)
     report = evaluate(sc.proof(), file_sha256=sc.opening.file_sha256, observation=bad)
     _only_failure(report, Check.TX_BLOCK)
     assert words in report.check(Check.TX_BLOCK).reason
@@ -367,7 +371,7 @@ def test_evaluate_tx_block_inconsistencies(sc: Scenario, change: object, words: 
 
 def test_evaluate_is_pure_and_anchoring_comes_from_the_block(sc: Scenario) -> None:
     obs = _observation(sc)
-    block = BlockInfo(obs.block.number, obs.block.hash, obs.block.timestamp)  # type: ignore[union-attr]
+    block = BlockInfo(obs.block.number, obs.block.hash, obs.block.timestamp)
     report = evaluate(sc.step_proof(), observation=replace(obs, block=block))
     assert report.ok and report.anchoring is not None
     assert report.anchoring.block_hash == block.hash
@@ -383,7 +387,7 @@ def test_reader_caches_one_observation_per_root(sc: Scenario) -> None:
         calls += 1
         return real(*args)  # type: ignore[arg-type]
 
-    reader._observe = counting  # type: ignore[method-assign]
+    reader._observe = counting  # type: ignore[assignment, method-assign]
     for p in (sc.proof(), sc.proof(), sc.step_proof()):
         assert verify(p, chain=reader).ok
     assert calls == 1
@@ -415,9 +419,10 @@ def test_no_record_and_no_salt_are_input_errors(sc: Scenario) -> None:
         (lambda o: o["record"].update(v=9), UnsupportedVersion),
     ],
 )
-def test_malformed_proof_files_are_refused(sc: Scenario, mutate: object, error: type) -> None:
+def test_malformed_proof_files_are_refused(sc: Scenario, mutate: Callable[[dict[str, Any]], object],
+                                           error: type) -> None:
     obj = sc.proof().to_json_obj()
-    mutate(obj)  # type: ignore[operator]
+    mutate(obj)
     with pytest.raises(error):
         ProofFile.from_json(json.dumps(obj))
 
@@ -440,9 +445,10 @@ def test_unreachable_chain_is_chain_unreachable(sc: Scenario) -> None:
 
 
 @pytest.mark.anvil
-def test_verify_over_json_rpc_on_anvil(anvil_w3: Web3, anvil_node: object, tmp_path: Path) -> None:
+def test_verify_over_json_rpc_on_anvil(anvil_w3: Web3, anvil_node: AnvilNode, tmp_path: Path
+                                       ) -> None:
     sc = build_scenario(anvil_w3, tmp_path)
-    url = anvil_node.url  # type: ignore[attr-defined]
+    url = anvil_node.url
     report = verify(sc.proof(tx_hash=None), file=sc.file, chain=url)
     assert report.ok and report.anchoring is not None
     assert report.anchoring.chain_id == 31337 and report.anchoring.tx_hash == sc.tx_hash
@@ -450,8 +456,8 @@ def test_verify_over_json_rpc_on_anvil(anvil_w3: Web3, anvil_node: object, tmp_p
     _only_failure(tampered, Check.PROOF_ROOT)
 
 
-def _fields(rec: object) -> dict[str, object]:
-    return {f.name: getattr(rec, f.name) for f in dataclasses.fields(rec)}  # type: ignore[arg-type]
+def _fields(rec: Record) -> dict[str, Any]:
+    return {f.name: getattr(rec, f.name) for f in dataclasses.fields(rec)}
 
 
 # --- any batch size, any position ---------------------------------------------------------

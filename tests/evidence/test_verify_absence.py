@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from eth_account import Account
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from evidence.cli import app
 from evidence.log import LogEntry, MerkleLog, NoteSigner, issue_absence
 from evidence.log.absence import AbsenceProof
+from evidence.log.absence_index import PlacedHead
 from evidence.log.checkpoint import Checkpoint, sign_checkpoint
 from tests.evidence.test_monitor import CASE, INSTITUTION, ORIGIN, SIGNER, entries, entry
 
@@ -20,7 +22,7 @@ NOW = datetime(2026, 12, 6, 5, 0, tzinfo=UTC)
 
 
 def _statement(log: list[bytes], start: int, end: int, signer: NoteSigner = SIGNER,
-               case: str = CASE) -> dict[str, object]:
+               case: str = CASE) -> dict[str, Any]:
     tree = MerkleLog.of(log)
 
     def note(size: int) -> str:
@@ -33,7 +35,7 @@ def _statement(log: list[bytes], start: int, end: int, signer: NoteSigner = SIGN
     return proof.to_json()
 
 
-def _run(tmp_path: Path, statement: object, *extra: str, lang: str = "en") -> object:
+def _run(tmp_path: Path, statement: object, *extra: str, lang: str = "en") -> Result:
     path = tmp_path / "absence.json"
     path.write_text(json.dumps(statement))
     return CliRunner().invoke(app, ["verify-absence", str(path), *extra],
@@ -63,7 +65,7 @@ def test_forged_or_false_statements_are_refused(tmp_path: Path) -> None:
     # a statement whose entries are swapped for the other case's after signing
     good = _statement(log, 1, 5)
     tampered = dict(good)
-    tampered["entries"] = ["0x" + entry(CASE, 2).hex(), *list(good["entries"])[1:]]  # type: ignore[call-overload]
+    tampered["entries"] = ["0x" + entry(CASE, 2).hex(), *list(good["entries"])[1:]]
     bad = _run(tmp_path, tampered, *keys)
     assert bad.exit_code == 1 and "REFUSED" in bad.stderr
     # an institution that signs a false statement (its entries hold the case) is caught:
@@ -93,7 +95,7 @@ def test_usage_errors(tmp_path: Path) -> None:
 
 
 def _index_statement(log: list[bytes], start: int, end: int, case: str = CASE
-                     ) -> dict[str, object]:
+                     ) -> dict[str, Any]:
     """A version 2 statement (docs/log.md §8b): checkpoints signing the per-case index of
     the log's entries, the case's heads (or neighbours) in both."""
     from evidence.log.absence_index import issue_index_absence, placed_heads
@@ -102,7 +104,7 @@ def _index_statement(log: list[bytes], start: int, end: int, case: str = CASE
     tree = MerkleLog.of(log)
     want = bytes.fromhex(case[2:])
 
-    def side(size: int) -> tuple[str, object]:
+    def side(size: int) -> tuple[str, tuple[PlacedHead, ...]]:
         heads = heads_of(enumerate(log[:size]))
         index = index_tree(heads)
         cp = Checkpoint(ORIGIN, size, tree.root(size),
@@ -112,7 +114,7 @@ def _index_statement(log: list[bytes], start: int, end: int, case: str = CASE
     (a, ha), (b, hb) = side(start), side(end)
     return issue_index_absence(origin=ORIGIN, case_id=want, first=a, second=b,
                                consistency=tree.consistency_proof(start, end),
-                               heads_first=ha, heads_second=hb,  # type: ignore[arg-type]
+                               heads_first=ha, heads_second=hb,
                                issued_at=NOW, signer=SIGNER).to_json()
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from backend.procedure import DisputeType, Remedy, Stage
 from evidence.judicial.inputs import ROLES as PACKAGE_ROLES
-from evidence.steps import STEPS
+from evidence.steps import STEPS, StepSpec
 from evidence.words import DISPUTE_TYPES, REMEDIES, ROLES, STAGES, timeline_label
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -30,11 +30,11 @@ def test_every_value_of_the_procedure_has_words_in_both_languages(
 
 
 @pytest.mark.parametrize("spec", STEPS, ids=lambda s: s.action)
-def test_every_step_has_a_past_tense_label_in_both_languages(spec: object) -> None:
-    en, zh = timeline_label(spec.record, spec.action,  # type: ignore[attr-defined]
-                            confirmed=spec.confirmed)  # type: ignore[attr-defined]
-    assert (en, zh) == (spec.done_en, spec.done_zh)  # type: ignore[attr-defined]
-    assert en != spec.en and CJK.search(zh)  # type: ignore[attr-defined]
+def test_every_step_has_a_past_tense_label_in_both_languages(spec: StepSpec) -> None:
+    en, zh = timeline_label(spec.record, spec.action,
+                            confirmed=spec.confirmed)
+    assert (en, zh) == (spec.done_en, spec.done_zh)
+    assert en != spec.en and CJK.search(zh)
 
 
 def test_court_decisions_escrow_records_and_defaults_are_labelled() -> None:

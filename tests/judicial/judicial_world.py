@@ -224,7 +224,7 @@ def make_case(
     w3 = w3 if w3 is not None else in_process_web3()
     accts = dev_accounts(10, seed="judicial")
     accts[1] = institution if institution is not None else Account.create()
-    actors = Actors(*accts[:7], panel=(accts[7], accts[8], accts[9]))
+    actors = Actors(*accts[:7], panel=(accts[7], accts[8], accts[9]))  # type: ignore[arg-type, misc]
     contracts = deploy_contracts(w3, actors.admin, institution=actors.institution.address,
                                  funded=[a.address for a in accts])
     escrow, anchor = contracts.escrow, contracts.anchor
@@ -341,7 +341,7 @@ def make_case(
         add(sub, role, None, f"Evidence {item_id}")
     car_path = workdir / "blocks.car"
     with car_path.open("wb") as out:
-        export_car([s.record.content_cid for s in submissions.values()], store, out)
+        export_car([s.record.content_cid for s in submissions.values()], store, out)  # type: ignore[attr-defined]
 
     award_doc: bytes | None = None
     if settlement:
@@ -561,7 +561,7 @@ def make_case(
     # The institution's log: other cases' entries, this case's records in the order the
     # service accepted them, and a signed checkpoint riding in each anchored batch.
     caselog = CaseLog(MerkleLog(), [], NoteSigner.from_private_key(actors.institution.key),
-                      [], {}, None)  # type: ignore[arg-type]
+                      [], {}, None)
     caselog.noise(3)
     for batch in batches:
         for r in batch:
@@ -578,7 +578,7 @@ def make_case(
             proof=tree.proof(tree.index_of(cp_leaf)))))
         anchorer = actors.stranger if anchored_by_stranger else actors.institution
         res = anchor.anchor(anchorer, tree.root, len(values) + 1)
-        receipt = w3.eth.get_transaction_receipt(res.tx_hash)
+        receipt = w3.eth.get_transaction_receipt(res.tx_hash)  # type: ignore[arg-type]
         block = w3.eth.get_block(receipt["blockNumber"])
         anchors.append(
             AnchorInfo(
@@ -605,9 +605,9 @@ def make_case(
     for item in items:
         sub = submissions[item.item_id]
         root, anchor_tx = root_of[sub.record_hash]
-        submitter = sub.record.submitter
+        submitter = sub.record.submitter  # type: ignore[attr-defined]
         session = f"sess-{item.item_id}"
-        at = sub.record.signed_at - 5
+        at = sub.record.signed_at - 5  # type: ignore[attr-defined]
         log = sign_log(
             [
                 (
@@ -628,10 +628,10 @@ def make_case(
                     "",
                     session,
                     at + 1,
-                    {"commitment": "0x" + sub.record.commitment.hex()},
+                    {"commitment": "0x" + sub.record.commitment.hex()},  # type: ignore[attr-defined]
                 ),
                 ("encrypted", "", session, at + 2, {"cipher": "AES-256-GCM"}),
-                ("ipfs.stored", "", session, at + 2, {"cid": sub.record.content_cid}),
+                ("ipfs.stored", "", session, at + 2, {"cid": sub.record.content_cid}),  # type: ignore[attr-defined]
                 (
                     "record.signed",
                     submitter,
@@ -649,7 +649,7 @@ def make_case(
                 ),
             ],
             case_id=case_id,
-            commitment=sub.record.commitment,
+            commitment=sub.record.commitment,  # type: ignore[attr-defined]
             domain=domain,
             service_key=actors.institution.key,
         )

@@ -21,7 +21,7 @@ from tests.judicial.test_judicial_package import edit_json, entries, repack
 from tests.support.tsa import LocalTSA
 
 
-def _failed(report) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _failed(report) -> dict[str, str]:
     return {c.name: c.reason + " | " + " | ".join(c.details) for c in report.checks
             if c.status is Status.FAILED}
 
@@ -73,7 +73,7 @@ def test_two_sources_that_disagree_fail(case: Case) -> None:
 
 def test_a_header_that_does_not_hash_to_its_block(case: Case, tmp_path: Path) -> None:
     def alter(files: dict[str, bytes]) -> None:
-        def change(obj: dict) -> None:  # type: ignore[type-arg]
+        def change(obj: dict) -> None:
             h = obj["headers"][0]
             fields = rlp.decode(bytes.fromhex(h["rlp"][2:]))
             fields[11] = (int.from_bytes(fields[11], "big") - 864_000).to_bytes(4, "big")
@@ -124,7 +124,7 @@ def test_a_relinked_block_passes_offline_but_not_its_confirmation(case: Case,
 
 def test_a_receipt_not_in_the_trie(case: Case, tmp_path: Path) -> None:
     def alter(files: dict[str, bytes]) -> None:
-        def change(obj: dict) -> None:  # type: ignore[type-arg]
+        def change(obj: dict) -> None:
             for r in obj["receipts"]:
                 r["proof"] = r["proof"][1:] or ["0xc0"]
 
@@ -138,10 +138,10 @@ def test_a_receipt_not_in_the_trie(case: Case, tmp_path: Path) -> None:
 
 def test_an_altered_log(case: Case, tmp_path: Path) -> None:
     """The payout's log says the buyer got more: the receipt shown is not the proven one."""
-    enforcement = "0x" + case.inputs.enforcement.enforcement_tx.hex()  # type: ignore[union-attr]
+    enforcement = "0x" + case.inputs.enforcement.enforcement_tx.hex()
 
     def alter(files: dict[str, bytes]) -> None:
-        def change(obj: dict) -> None:  # type: ignore[type-arg]
+        def change(obj: dict) -> None:
             r = next(r for r in obj["receipts"] if r["txHash"] == enforcement)
             raw = bytearray(bytes.fromhex(r["receipt"][2:]))
             raw[-40] ^= 0x01
@@ -197,7 +197,7 @@ def test_checkpoint_file_format() -> None:
             raise AssertionError(f"accepted {bad!r}")
 
 
-def test_a_node_of_another_chain_confirms_nothing(case: Case, anvil_w3) -> None:  # type: ignore[no-untyped-def]
+def test_a_node_of_another_chain_confirms_nothing(case: Case, anvil_w3) -> None:
     """anvil serves chain 31337, the package's blocks are on the in-process chain: nothing
     is confirmed (not a failure of the package), and the reason says which chain it serves."""
     report = verify_package(case.package, chain=[anvil_w3])
@@ -215,7 +215,7 @@ def test_a_contradicting_node_outweighs_a_silent_one(case: Case) -> None:
     assert check.reason.startswith("could not run: the chain's JSON-RPC node does not answer")
 
 
-def test_a_root_anchored_on_two_chains(case: Case, anvil_w3, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_root_anchored_on_two_chains(case: Case, anvil_w3, tmp_path: Path) -> None:
     """One row per (root, chain): the first root anchored again on an anvil chain (31337).
     Its block proofs come from that chain; each node confirms the blocks of its own chain;
     one node alone leaves the other chain's blocks to confirm."""

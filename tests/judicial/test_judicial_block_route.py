@@ -40,8 +40,8 @@ def chains(tmp_path_factory: pytest.TempPathFactory,
     as many blocks, none of them A's."""
     with AnvilNode() as a, AnvilNode() as b:
         case = make_case(tmp_path_factory.mktemp("anvil-case"), local_tsa, a.web3())
-        b.web3().provider.make_request(  # type: ignore[arg-type]
-            "anvil_mine", [hex(a.web3().eth.block_number + 1)])
+        b.web3().provider.make_request(
+            "anvil_mine", [hex(a.web3().eth.block_number + 1)])  # type: ignore[arg-type]
         yield case, a, b
 
 

@@ -191,7 +191,7 @@ def test_a_truncated_corrupt_or_non_zip_file_cannot_be_read(
 ) -> None:
     bad = [make(case, tmp_path / f"{make.__name__[1:]}.zip")
            for make in (_truncated, _corrupt, _not_zip, _empty)]
-    calls = []
+    calls: list[tuple[tuple[str, ...], str, dict[str, str]]] = []
     for path in bad:
         calls += [(("verify", str(path), "--rpc", "http://127.0.0.1:9"), "en", {}),
                   (("verify", str(path)), "zh", {}), (("verify", str(path), "--json"), "en", {})]
@@ -243,7 +243,7 @@ def test_a_configured_chain_that_does_not_open_is_named_and_could_not_run(
     class _Broken:
         name = "backend"
 
-        def load(self):  # type: ignore[no-untyped-def]
+        def load(self):
             def factory() -> None:
                 raise RuntimeError("anvil is not installed")
 

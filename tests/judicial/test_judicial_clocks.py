@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from evidence.clocks import iso
 from evidence.judicial import Status, TimestampToken, build_package, verify_package
@@ -21,9 +22,9 @@ from tests.judicial.judicial_world import Case, attester, make_case
 from tests.support.tsa import LocalTSA
 
 
-def rebuild(case: Case, path: Path, **changes: object) -> Path:
+def rebuild(case: Case, path: Path, **changes: Any) -> Path:
     """The case's package with `changes` to its inputs, attested by the institution."""
-    inputs = dataclasses.replace(case.inputs, **changes)  # type: ignore[arg-type]
+    inputs = dataclasses.replace(case.inputs, **changes)
     return build_package(inputs, path, attest=attester(case.actors.institution))
 
 

@@ -13,6 +13,7 @@ import json
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -33,14 +34,14 @@ def _verify(case: Case, tmp_path: Path, inputs: PackageInputs) -> dict[str, tupl
     return {c.name: (str(c.status), c.reason) for c in report.checks}
 
 
-def _with_party(case: Case, role: str, **change: object) -> PackageInputs:
-    parties = [dataclasses.replace(p, **change) if p.role == role else p  # type: ignore[arg-type]
+def _with_party(case: Case, role: str, **change: Any) -> PackageInputs:
+    parties = [dataclasses.replace(p, **change) if p.role == role else p
                for p in case.inputs.parties]
     return dataclasses.replace(case.inputs, parties=parties)
 
 
-def _with_arbitrator(case: Case, **change: object) -> PackageInputs:
-    neutrals = [dataclasses.replace(n, **change) if n.role == "arbitrator" else n  # type: ignore[arg-type]
+def _with_arbitrator(case: Case, **change: Any) -> PackageInputs:
+    neutrals = [dataclasses.replace(n, **change) if n.role == "arbitrator" else n
                 for n in case.inputs.neutrals]
     return dataclasses.replace(case.inputs, neutrals=neutrals)
 

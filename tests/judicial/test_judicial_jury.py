@@ -61,7 +61,7 @@ def jury_edit(case: Case, *, forge: Callable[[list[dict[str, Any]]], None] | Non
         jurors = public_jury.draw(POOL, 3, r)
         keys = {k.address: k for k in JURORS_KEYS}
         inst = case.actors.institution
-        salt = {j: "0x" + public_jury.keccak256(j.encode()).hex() for j in jurors}
+        salt = {j: "0x" + public_jury.keccak256(j.encode()).hex() for j in jurors}  # type: ignore[attr-defined]
         votes = dict(zip(jurors, [(0, 1), (0, 2), (1, 4)], strict=True))
         plan: list[dict[str, Any]] = [
             {"key": inst, "action": "jury.seed_committed", "payload": {
@@ -86,7 +86,7 @@ def jury_edit(case: Case, *, forge: Callable[[list[dict[str, Any]]], None] | Non
             forge(plan)
         lines = files[fmt.STEPS].splitlines(keepends=True)
         last = SignedRecord.from_json(lines[-1])
-        prev, seq, at = last.record_hash, last.record.sequence + 1, last.record.signed_at
+        prev, seq, at = last.record_hash, last.record.sequence + 1, last.record.signed_at  # type: ignore[attr-defined]
         signed_steps = []
         for n, s in enumerate(plan):
             data = canonical_json(s["payload"])
@@ -110,8 +110,8 @@ def jury_edit(case: Case, *, forge: Callable[[list[dict[str, Any]]], None] | Non
                                  "root": root})
         files[fmt.MERKLE] = fmt.pretty(merkle)
         if summary:
-            steps = [JuryStep(sequence=sg.record.sequence, action=sg.record.action,
-                              signer=sg.record.actor, payload=pl, record_hash=sg.record_hash)
+            steps = [JuryStep(sequence=sg.record.sequence, action=sg.record.action,  # type: ignore[attr-defined]
+                              signer=sg.record.actor, payload=pl, record_hash=sg.record_hash)  # type: ignore[attr-defined]
                      for sg, pl in signed_steps]
             done = recompute_jury(case_id, steps, (case.actors.buyer.address,
                                                    case.actors.seller.address))

@@ -50,7 +50,7 @@ def _log(case: Case) -> CaseLog:
     return case.log
 
 
-def _rebuild(case: Case, path: Path, log_inputs: object) -> Path:
+def _rebuild(case: Case, path: Path, log_inputs: LogInputs | None) -> Path:
     """The case's package built again, attested by the institution, with another log."""
     inputs = replace(case.inputs, log=log_inputs)
     return build_package(inputs, path, attest=attester(case.actors.institution))

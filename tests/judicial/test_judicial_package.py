@@ -613,7 +613,7 @@ def test_appointment_by_someone_other_than_the_institution(case: Case, tmp_path:
     a stranger is arbitrator, and re-signs every later step: the appointment is void."""
     import dataclasses
 
-    keys = {
+    keys: dict[str, bytes] = {
         a.address: a.key
         for a in (
             case.actors.buyer,
@@ -632,10 +632,10 @@ def test_appointment_by_someone_other_than_the_institution(case: Case, tmp_path:
         prev = lines[0].record_hash
         out = [lines[0]]
         for i, signed in enumerate(lines[1:], 1):
-            rec = dataclasses.replace(signed.record, prev_hash=prev)
+            rec = dataclasses.replace(signed.record, prev_hash=prev)  # type: ignore[call-arg]
             signer = signed.signers()[0]
             if i == 1:
-                rec = dataclasses.replace(
+                rec = dataclasses.replace(  # type: ignore[call-arg]
                     rec, actor=stranger.address, payload_hash=hashlib.sha256(payload).digest()
                 )
                 signer = stranger.address
@@ -707,7 +707,7 @@ def test_anchored_only_on_the_institution_s_chain_says_so_in_both_languages(
     assert "不能对抗运营方本身" in "".join(text.split())  # a line may break anywhere in it
 
     def independent(files: dict[str, bytes]) -> None:
-        edit_json(files, fmt.ANCHORS, lambda obj: [a.update(operator="independent")
+        edit_json(files, fmt.ANCHORS, lambda obj: [a.update(operator="independent")  # type: ignore[arg-type]
                                                    for a in obj["anchors"]])
 
     path = repack(case, tmp_path / "p.zip", independent)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_utils import keccak
@@ -68,7 +69,7 @@ def test_resolution_names_follow_the_enum() -> None:
 def test_write_zip_is_deterministic_and_streams_files(tmp_path: Path) -> None:
     big = tmp_path / "big.bin"
     big.write_bytes(bytes(range(256)) * 5000)
-    files = {"b/two.txt": b"2", "a.txt": b"1", "c/big.bin": big}
+    files: dict[str, bytes | Path] = {"b/two.txt": b"2", "a.txt": b"1", "c/big.bin": big}
     one = write_zip(tmp_path / "one.zip", files).read_bytes()
     two = write_zip(tmp_path / "two.zip", dict(reversed(files.items()))).read_bytes()
     assert one == two
@@ -119,7 +120,7 @@ def test_provenance_log_round_trip_and_attacks(case: Case) -> None:
     log = sign_log(
         steps, case_id=case.case_id, commitment=commitment, domain=domain, service_key=service.key
     )
-    kw = {
+    kw: dict[str, Any] = {
         "case_id": case.case_id,
         "commitment": commitment,
         "domain": domain,

@@ -113,4 +113,4 @@ def expect(r: Any, status: int, code: str) -> dict[str, Any]:
     assert set(body) == {"code", "detail"}, body
     assert body["code"] == code, body
     assert isinstance(body["detail"], str) and body["detail"], body
-    return body  # type: ignore[no-any-return]
+    return body

@@ -22,6 +22,7 @@ import warnings
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -181,7 +182,7 @@ def cli() -> Iterator[CliForks]:
 
 
 def _verify(cli: CliForks, package: Path, cwd: Path
-            ) -> tuple[int, str, dict[str, object] | None]:
+            ) -> tuple[int, str, dict[str, Any] | None]:
     proc = cli.run(["verify", "--json", str(package)], cwd, timeout=120)
     try:
         report = json.loads(proc.stdout)
@@ -201,7 +202,7 @@ def test_hostile_zip_is_refused_unopened(cli: CliForks, tmp_path: Path,
     code, out, report = _verify(cli, package, work)
     assert code == EXIT_FAILED, out[-2000:]
     assert report is not None, out[-2000:]
-    checks = {c["name"]: c for c in report["checks"]}  # type: ignore[union-attr]
+    checks = {c["name"]: c for c in report["checks"]}
     assert checks["archive"]["status"] == "fail", checks["archive"]
     assert reason in checks["archive"]["reason"], checks["archive"]
     assert "Traceback" not in out

@@ -113,20 +113,20 @@ def _pg_database() -> Iterator[str]:
     import psycopg
 
     admin = make_url(PG_ADMIN_URL)
-    info = {"host": admin.host or "127.0.0.1", "port": admin.port or 5432,
+    info: dict[str, Any] = {"host": admin.host or "127.0.0.1", "port": admin.port or 5432,
             "user": admin.username or "postgres", "dbname": admin.database or "test"}
     name = f"chainarb_wd_{secrets.token_hex(4)}"
     try:
-        with psycopg.connect(**info, autocommit=True, connect_timeout=5) as conn:  # type: ignore[arg-type]
-            conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+        with psycopg.connect(**info, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.Error as exc:
         pytest.fail(f"PostgreSQL not reachable at {info['host']}:{info['port']}: {exc}",
                     pytrace=False)
     try:
         yield str(admin.set(database=name))
     finally:
-        with psycopg.connect(**info, autocommit=True) as conn:  # type: ignore[arg-type]
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+        with psycopg.connect(**info, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -153,11 +153,11 @@ def _open_filed(w: World, order_id: int) -> str:
 def _offer(a: Actor, case_id: str, order_id: int, n: int) -> dict[str, Any]:
     view = a.get(f"/cases/{case_id}").json()
     to_buyer = 100_000_000 + n
-    rec = SettlementOffer(case_id=case_id, sequence=view["nextSequence"],
+    rec = SettlementOffer(case_id=case_id, sequence=view["nextSequence"],  # type: ignore[arg-type]
                           prev_hash=view["prevHash"], offeror=a.address, order_id=order_id,
                           to_buyer=to_buyer, to_seller=AMOUNT - to_buyer, compensation=0,
                           expires_at=a.at() + 3 * 86400, signed_at=a.at())
-    settlement = Settlement(order_id=order_id, case_id=case_id, to_buyer=to_buyer,
+    settlement = Settlement(order_id=order_id, case_id=case_id, to_buyer=to_buyer,  # type: ignore[arg-type]
                             to_seller=AMOUNT - to_buyer, compensation=0)
     return {"record": rec.sign(a.key.key, a.world.domain).to_json_obj(),
             "attachments": [settlement.sign(a.key.key, a.world.domain).to_json_obj()]}
@@ -258,7 +258,7 @@ def test_uploads_offers_and_anchoring_at_once_lose_nothing(load_url: str,
         def offer_many(order_id: int) -> None:
             for n in range(offers_per_case):
                 actor = w.actors["buyer" if n % 2 == 0 else "seller"]
-                _retrying(out, "offer", lambda a=actor, k=n: a.post(
+                _retrying(out, "offer", lambda a=actor, k=n: a.post(  # type: ignore[misc]
                     f"/cases/{cases[order_id]}/offers", json=_offer(a, cases[order_id],
                                                                     order_id, k)))
 

@@ -42,7 +42,7 @@ BACKENDS = ["sqlite", "postgres"] if os.environ.get("CHAINARB_API_MATRIX_ALL_BAC
 @pytest.fixture(params=BACKENDS)
 def fresh_world(request: pytest.FixtureRequest, tmp_path: Path,
                 make_pg_database: Callable[[], str], stage_snapshots: StageSnapshots
-                ) -> Callable[[], World]:
+                ) -> Iterator[Callable[[], World]]:
 
     made: list[World] = []
 
@@ -59,6 +59,6 @@ def fresh_world(request: pytest.FixtureRequest, tmp_path: Path,
         made.append(w)
         return w
 
-    yield make  # type: ignore[misc]
+    yield make
     for w in made:
         w.client.__exit__(None, None, None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -28,7 +29,7 @@ def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTSA]:
         yield authority
 
 
-def _app(anvil_node: AnvilNode, w3: Web3, tmp_path: Path, **extra: object) -> tuple[FastAPI, str]:
+def _app(anvil_node: AnvilNode, w3: Web3, tmp_path: Path, **extra: Any) -> tuple[FastAPI, str]:
     deployer, institution, admin = dev_accounts(3, seed="app-settings")
     fund(w3, [deployer.address, institution.address], 10 * ETHER)
     tx = Transactor(w3)

@@ -8,6 +8,7 @@ the arbitrator's EIP-712 signature that came in through the API, and pays out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,7 +45,7 @@ pytestmark = pytest.mark.anvil
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_case_on_anvil_executes_the_award_and_anchors_every_step(
-        anvil_w3: Web3, tmp_path: Path, backend: str, make_pg_database: object) -> None:
+        anvil_w3: Web3, tmp_path: Path, backend: str, make_pg_database: Callable[[], str]) -> None:
     w3 = anvil_w3
     institution = Account.from_key(INSTITUTION_KEY)
     deployer, buyer, seller, admin, mediator, arbitrator, stranger = dev_accounts(
@@ -61,7 +62,7 @@ def test_case_on_anvil_executes_the_award_and_anchors_every_step(
     escrow.deposit_guarantee(seller, ETH, 1 * ETHER)
 
     url = f"sqlite:///{tmp_path / 'chain.sqlite3'}" if backend == "sqlite" \
-        else make_pg_database()  # type: ignore[operator]
+        else make_pg_database()
     migrated(url)
     clock = Clock(datetime.fromtimestamp(now, UTC))
     port = Web3EscrowPort(escrow, institution)
@@ -72,8 +73,8 @@ def test_case_on_anvil_executes_the_award_and_anchors_every_step(
                      anchor_sender=Web3AnchorSender(w3, anchor.address, INSTITUTION_KEY),
                      background=False)
     with TestClient(app) as client:
-        world = World(client=client, clock=clock, port=None,  # type: ignore[arg-type]
-                      blockstore=None)  # type: ignore[arg-type]
+        world = World(client=client, clock=clock, port=None,
+                      blockstore=None)
         keys = {"buyer": buyer, "seller": seller, "admin": admin, "mediator": mediator,
                 "arbitrator": arbitrator, "stranger": stranger}
         world.actors = {n: Actor(n, k, world) for n, k in keys.items()}
@@ -108,8 +109,8 @@ def test_case_on_anvil_executes_the_award_and_anchors_every_step(
                                  json=world.arbitrator.plain("record.closed")))
         # the Award the arbitrator signed through the API is what the escrow verifies
         doc = b"Reasoned award: partial refund and compensation from the guarantee.\n"
-        award = Award(order_id=order_id, case_id=world.case_id, to_buyer=3 * ETHER // 2,
-                      to_seller=ETHER // 2, compensation=ETHER // 10, award_hash=sha(doc),
+        award = Award(order_id=order_id, case_id=world.case_id, to_buyer=3 * ETHER // 2,  # type: ignore[arg-type]
+                      to_seller=ETHER // 2, compensation=ETHER // 10, award_hash=sha(doc),  # type: ignore[arg-type]
                       round=0).sign(arbitrator.key, port.domain())
         body = {"record": world.arbitrator.step("award.issued",
                                                 payload_hash_="0x" + award.record_hash.hex()),
@@ -169,8 +170,8 @@ def test_settlement_through_the_api_executes_on_the_escrow(
                      port=port, blockstore=MemoryBlockstore(),
                      background=False)
     with TestClient(app) as client:
-        world = World(client=client, clock=clock, port=None,  # type: ignore[arg-type]
-                      blockstore=None)  # type: ignore[arg-type]
+        world = World(client=client, clock=clock, port=None,
+                      blockstore=None)
         world.actors = {n: Actor(n, k, world) for n, k in
                         {"buyer": buyer, "seller": seller, "admin": admin}.items()}
         world.port = port  # type: ignore[assignment]
@@ -185,12 +186,12 @@ def test_settlement_through_the_api_executes_on_the_escrow(
         from evidence.records import Settlement, SettlementOffer
 
         def settlement(who: Actor) -> SignedRecord:
-            return Settlement(order_id=order_id, case_id=world.case_id, to_buyer=ETHER // 2,
+            return Settlement(order_id=order_id, case_id=world.case_id, to_buyer=ETHER // 2,  # type: ignore[arg-type]
                               to_seller=3 * ETHER // 2, compensation=0
                               ).sign(who.key.key, port.domain())
 
         seq, prev = world.seller.head()
-        offer = SettlementOffer(case_id=world.case_id, sequence=seq, prev_hash=prev,
+        offer = SettlementOffer(case_id=world.case_id, sequence=seq, prev_hash=prev,  # type: ignore[arg-type]
                                 offeror=seller.address, order_id=order_id, to_buyer=ETHER // 2,
                                 to_seller=3 * ETHER // 2, compensation=0,
                                 expires_at=world.seller.at() + 86_400,

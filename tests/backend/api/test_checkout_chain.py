@@ -27,6 +27,7 @@ from backend.worker.chain_sender import Web3AnchorSender
 from evidence.events import CONTRACT_OF_SALE_BOUND, find_events
 from evidence.ipfs import MemoryBlockstore
 from evidence.marketplace import CheckoutRefusedError, MarketplaceClient, contract_of_sale
+from evidence.records import ContractOfSale
 from tests.keys import INSTITUTION_KEY
 from tests.support.clock import Clock
 from tests.support.migrated import migrated
@@ -68,15 +69,15 @@ def test_checkout_binds_the_order_opened_on_chain(
                      anchor_sender=Web3AnchorSender(w3, anchor.address, INSTITUTION_KEY),
                      background=False)
     with TestClient(app) as client:
-        world = World(client=client, clock=clock, port=None,  # type: ignore[arg-type]
-                      blockstore=None)  # type: ignore[arg-type]
+        world = World(client=client, clock=clock, port=None,
+                      blockstore=None)
         world.actors = {n: Actor(n, k, world) for n, k in
                         {"buyer": buyer, "seller": seller, "admin": admin}.items()}
         market = MarketplaceClient(client=client)
         domain = market.domain()
         assert domain == escrow.domain()  # the escrow's own ERC-5267 domain
 
-        def contract(offer: int, amount: int = 2 * ETHER) -> tuple[str, object]:
+        def contract(offer: int, amount: int = 2 * ETHER) -> tuple[str, ContractOfSale]:
             c = contract_of_sale(
                 buyer=buyer.address, seller=seller.address, institution=institution.address,
                 token=ETH, amount=amount, goods="Ceramic tea set, 12 pieces / 陶瓷茶具十二件",
@@ -91,7 +92,7 @@ def test_checkout_binds_the_order_opened_on_chain(
         # the buyer's wallet opens the escrow under the contract's hash
         order_id, opened = escrow.open_order(
             buyer, seller=seller.address, amount=2 * ETHER, delivery_deadline=now + 20 * DAY,
-            institution=institution.address, rules_hash=c.rules_hash,  # type: ignore[attr-defined]
+            institution=institution.address, rules_hash=c.rules_hash,
             contract_hash=bytes.fromhex(key[2:]))
         assert [e.name for e in opened.events] == ["OrderOpened", "ContractOfSaleBound"]
         assert escrow.order(order_id).contract_hash.hex() == key[2:]
@@ -117,7 +118,7 @@ def test_checkout_binds_the_order_opened_on_chain(
         short_key, short = contract(2)
         escrow.open_order(buyer, seller=seller.address, amount=ETHER,
                           delivery_deadline=now + 20 * DAY, institution=institution.address,
-                          rules_hash=short.rules_hash,  # type: ignore[attr-defined]
+                          rules_hash=short.rules_hash,
                           contract_hash=bytes.fromhex(short_key[2:]))
         with pytest.raises(CheckoutRefusedError) as caught:
             market.bind(short_key)

@@ -55,7 +55,7 @@ def _session(failed: int = 0, stop: object = False, markexpr: str = "", keyword:
                            config=SimpleNamespace(option=option))
 
 
-def test_only_a_whole_or_half_passing_run_is_checked(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_only_a_whole_or_half_passing_run_is_checked(monkeypatch) -> None:
     every = {p.resolve() for p in recorder.TESTS.rglob("test_*.py")}
     monkeypatch.setitem(recorder._state, "modules", every)
     monkeypatch.setitem(recorder._state, "deselected_modules", set())
@@ -79,7 +79,7 @@ def test_only_a_whole_or_half_passing_run_is_checked(monkeypatch) -> None:  # ty
     assert recorder._run_kind(_session(markexpr="slow", keyword="x")) is None  # type: ignore[arg-type]
 
 
-def test_the_parts_are_checked_together(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_parts_are_checked_together(monkeypatch, tmp_path: Path) -> None:
     """The fast part alone checks only what it produced; the part that completes a whole
     (the slow set in one run, or make test-slow's shared and serial runs) checks the union;
     a slow set run one way drops the files of the other way."""

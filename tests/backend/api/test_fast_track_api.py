@@ -182,7 +182,7 @@ def test_the_settings_open_the_track_and_set_its_window(clean_db_url: str, tmp_p
     for url, settings, is_open, window in (
             (closed, {}, False, 3),
             (clean_db_url, {"fast_track_max_amount": AMOUNT, "fast_track_days": 2}, True, 2)):
-        w = make_world(url, tmp_path / str(window), **settings)
+        w = make_world(url, tmp_path / str(window), **settings)  # type: ignore[arg-type]
         with w.client:
             _to_facilitation(w)
             fast = w.mediator.case()["fastTrack"]

@@ -98,7 +98,7 @@ def test_the_case_rebuilds_from_ipfs_alone(world: World) -> None:
     with w.app.state.ctx.sessions() as s:
         rows = s.exec(select(Step, StepDetail).where(Step.case_id == w.case_id,
                                                      StepDetail.step_id == Step.id)
-                      .order_by(Step.sequence)).all()
+                      .order_by(Step.sequence)).all()  # type: ignore[arg-type]
     prev = ZERO_HASH
     for step, detail in rows:
         raw = b"".join(cat(step.cid, w.blockstore))

@@ -94,7 +94,7 @@ def test_chains_in_many_cases_at_once(world: World) -> None:
     failures: list[str] = []
 
     def chain(order_id: int, case_id: str, prev: str) -> list[int]:
-        seqs = []
+        seqs: list[int] = []
         for j in range(steps_per_case):
             who = w.buyer if j % 2 == 0 else w.seller
             body, prev = who.offer_at(case_id, order_id, 1 + j, prev, 1_000 * (j + 1))
@@ -182,8 +182,8 @@ def test_a_refusal_inside_a_group_touches_only_its_own_request(sqlite_world: Wor
     # the claimant never answers: refused by the procedure after its savepoint began
     answer_payload = {"answerHash": sha(b"a")}
     refused = {"record": ProceduralStep(
-        case_id=w.case_id, sequence=seq + 1, prev_hash=won_hash, actor=w.buyer.address,
-        action="answer.submitted", payload_hash=payload_hash(answer_payload),
+        case_id=w.case_id, sequence=seq + 1, prev_hash=won_hash, actor=w.buyer.address,  # type: ignore[arg-type]
+        action="answer.submitted", payload_hash=payload_hash(answer_payload),  # type: ignore[arg-type]
         signed_at=w.buyer.at()).sign(w.buyer.key.key, w.domain).to_json_obj(),
         "payload": answer_payload}
     after_refusal, _ = w.seller.offer_at(w.case_id, 7, seq + 1, won_hash, 2_000)

@@ -41,7 +41,7 @@ def jury_world(tmp_path: Path) -> Iterator[World]:
 
 def chain_of(w: World) -> DrawChain:
     """The world's anchoring chain (the draw block's source)."""
-    sender = w.client.app.state.ctx.anchoring.sender
+    sender = w.client.app.state.ctx.anchoring.sender  # type: ignore[attr-defined]
     assert isinstance(sender, DrawChain)
     return sender
 
@@ -430,8 +430,8 @@ def test_a_party_holding_every_bundle_finds_no_juror(jury_world: World) -> None:
                                      "jury.vote_committed", "jury.vote_revealed")
             assert s["confidential"] or not sealed, s
     # the institution opens a sealed bundle: the juror's signed record is in it
-    keys = w.client.app.state.ctx.service.store.keys
-    with w.client.app.state.ctx.sessions() as session:
+    keys = w.client.app.state.ctx.service.store.keys  # type: ignore[attr-defined]
+    with w.client.app.state.ctx.sessions() as session:  # type: ignore[attr-defined]
         details = session.exec(select(StepDetail).where(
             StepDetail.case_id == w.case_id, StepDetail.action == "jury.vote_revealed")).all()
     opened = b"".join(iter_decrypt(io.BytesIO(b"".join(cat(details[0].bundle_cid, w.blockstore))),

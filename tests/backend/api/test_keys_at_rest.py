@@ -29,7 +29,7 @@ from tests.support.world import AWARD_DOC, World, b64, ok, to_facilitation, to_n
 
 
 def _service_key(w: World) -> ServiceKey:
-    return w.app.state.ctx.service.keys  # type: ignore[no-any-return]
+    return w.app.state.ctx.service.keys
 
 
 def _to_pre_evaluation(w: World) -> None:
@@ -72,7 +72,7 @@ def _details(w: World) -> list[tuple[Step, StepDetail]]:
     with w.app.state.ctx.sessions() as s:
         return list(s.exec(select(Step, StepDetail).where(
             Step.case_id == w.case_id, StepDetail.step_id == Step.id)
-            .order_by(Step.sequence)).all())
+            .order_by(Step.sequence)).all())  # type: ignore[arg-type]
 
 
 def _decrypt(w: World, cid: str, key: bytes) -> bytes:

@@ -221,7 +221,7 @@ def test_a_performance_item_from_before_the_log_is_backfilled(
     code, again, _ = _check(url, tmp_path, "--repair", *domain)  # idempotent
     assert code == 0 and again["backfilled"] == 0 and again["unlogged"] == 0
     with ctx.sessions() as s:
-        rows = s.exec(sa.select(LogEntry.kind, LogEntry.case_id, LogEntry.record_hash,
+        rows = s.exec(sa.select(LogEntry.kind, LogEntry.case_id, LogEntry.record_hash,  # type: ignore[call-overload]
                                 LogEntry.signatures_hash).order_by(LogEntry.idx)).all()
     items = ok(w.buyer.get(f"/orders/{ORDER}/performance"))["items"]
     want = []

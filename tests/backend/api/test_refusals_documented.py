@@ -17,7 +17,7 @@ def _refused(w: World, who: str, path: str, body: dict[str, Any], status: int,
     assert (r.status_code, r.json().get("code")) == (status, code), r.text
     after = w.admin.case()
     assert (after["stage"], after["nextSequence"]) == (before["stage"], before["nextSequence"])
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 def test_an_offer_without_its_signed_settlement(world: World) -> None:

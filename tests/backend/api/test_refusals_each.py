@@ -32,7 +32,7 @@ def _resign(w: World, body: dict[str, Any], signer: Any, **changes: Any) -> dict
 
 def _forged(w: World, body: dict[str, Any]) -> dict[str, Any]:
     signed = SignedRecord.from_json_obj(body["record"])
-    sig = Account._sign_hash(signed.record.digest(signed.domain),  # type: ignore[attr-defined]
+    sig = Account._sign_hash(signed.record.digest(signed.domain),
                              w.stranger.key.key).signature
     return {**body, "record": SignedRecord(signed.domain, signed.record,
                                            (bytes(sig),)).to_json_obj()}

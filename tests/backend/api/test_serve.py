@@ -179,8 +179,8 @@ def test_serve_refuses_a_data_dir_set_up_with_the_former_published_key(
     data_dir = tmp_path / "data"
     settings = Settings(data_dir=data_dir)
     with open_chain(settings) as handle:
-        handle.w3.provider.make_request(  # type: ignore[arg-type]
-            "anvil_setBalance", [Account.from_key(former).address, hex(10 * ETHER)])
+        handle.w3.provider.make_request(
+            "anvil_setBalance", [Account.from_key(former).address, hex(10 * ETHER)])  # type: ignore[arg-type]
         save_deployment(settings.deployment_path, contracts_deployer(former)(handle))
         handle.flush()
     done = _serve_fails(serve_env(data_dir, free_port()), tmp_path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -12,7 +14,7 @@ from backend.db import current_revision, head_revision, make_engine, upgrade_to_
 from backend.db.migrate import alembic_config
 
 
-def _diff(url: str) -> list[object]:
+def _diff(url: str) -> list[Any]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
@@ -48,7 +50,7 @@ def test_a_model_change_without_migration_is_detected(db_url: str) -> None:
         diffs = _diff(db_url)
     finally:
         table._columns.remove(extra)  # restore the shared metadata for other tests
-    assert any(d[0] == "add_column" and d[3].name == "not_migrated" for d in diffs), diffs  # type: ignore[index]
+    assert any(d[0] == "add_column" and d[3].name == "not_migrated" for d in diffs), diffs
 
 
 def test_upgrade_is_idempotent_and_downgrade_round_trips(db_url: str) -> None:

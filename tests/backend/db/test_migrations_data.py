@@ -256,7 +256,7 @@ def test_0004_moves_upload_metadata_and_reader_keys_and_back(db_url: str) -> Non
     _migrate(db_url, "downgrade", "0003")
     assert {"kind", "claimed_media_type", "upload_session"}.isdisjoint(
         _columns(db_url, "evidence_item"))
-    wk = dict(_rows(db_url, sa.select(_item.c.id, _item.c.wrapped_keys)))
+    wk = dict(_rows(db_url, sa.select(_item.c.id, _item.c.wrapped_keys)))  # type: ignore[assignment]
     assert wk[1] == with_meta["wrapped_keys"]
     assert wk[2] == {**without_meta["wrapped_keys"], "kind": "other",
                      "claimedMediaType": "", "session": ""}

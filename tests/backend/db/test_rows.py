@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, select
 
 from backend.db import (
     Case,
@@ -28,7 +29,7 @@ from backend.db.rows import insert_row
 NOW = datetime(2026, 12, 5, 4, 0, tzinfo=UTC)
 
 
-def _sessions(tmp_path: Path) -> object:
+def _sessions(tmp_path: Path) -> sessionmaker[Session]:
     url = f"sqlite:///{tmp_path / 'rows.db'}"
     upgrade_to_head(url)
     sessions = make_session_factory(make_engine(url, write_guard="raise"))
@@ -40,7 +41,7 @@ def _sessions(tmp_path: Path) -> object:
 
 def test_insert_row_fills_the_model_defaults_and_returns_the_key(tmp_path: Path) -> None:
     sessions = _sessions(tmp_path)
-    with write_scope(sessions) as s:  # type: ignore[arg-type]
+    with write_scope(sessions) as s:
         first = insert_row(s, Notice, {"case_id": "0x" + "ab" * 32, "recipient": "0xa",
                                        "kind": "step_recorded", "language": "en",
                                        "subject": "s", "body": "b", "created_at": NOW})
@@ -48,8 +49,8 @@ def test_insert_row_fills_the_model_defaults_and_returns_the_key(tmp_path: Path)
                                         "kind": "step_recorded", "language": "fr",
                                         "subject": "s", "body": "b", "created_at": NOW})
     assert isinstance(first, int) and second == first + 1
-    with sessions() as s:  # type: ignore[operator]
-        rows = s.exec(select(Notice).order_by(Notice.id)).all()
+    with sessions() as s:
+        rows = s.exec(select(Notice).order_by(Notice.id)).all()  # type: ignore[arg-type]
     assert [(n.id, n.recipient, n.language) for n in rows] == [
         (first, "0xa", "en"), (second, "0xb", "fr")]
     # the model's defaults, as Notice(...) would have given them
@@ -62,7 +63,7 @@ def test_insert_row_fills_the_model_defaults_and_returns_the_key(tmp_path: Path)
 def test_insert_row_outside_a_write_unit_is_an_unguarded_write(tmp_path: Path) -> None:
     sessions = _sessions(tmp_path)
     seen = len(write_guard_violations())
-    with sessions() as s, pytest.raises(UnguardedWrite):  # type: ignore[operator]
+    with sessions() as s, pytest.raises(UnguardedWrite):
         insert_row(s, Notice, {"case_id": None, "recipient": "0xa", "kind": "k",
                                "language": "en", "subject": "s", "body": "b"})
     assert any("rows.py" in v for v in write_guard_violations()[seen:])

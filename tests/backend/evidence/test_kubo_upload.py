@@ -49,7 +49,7 @@ def kubo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                 stdout=subprocess.PIPE, stderr=stderr, text=True)
     assert proc.stdout is not None
     line: list[str] = []
-    t = threading.Thread(target=lambda: line.append(proc.stdout.readline()),  # type: ignore[union-attr]
+    t = threading.Thread(target=lambda: line.append(proc.stdout.readline()),
                          daemon=True)
     t.start()
     t.join(timeout=30)
@@ -87,7 +87,7 @@ def kubo_world(tmp_path: Path, kubo_url: str) -> Iterator[World]:
                      background=False)
     store = app.state.ctx.service.blockstore
     assert isinstance(store, KuboBlockstore)
-    w = World(client=TestClient(app), clock=clock, port=port, blockstore=store)  # type: ignore[arg-type]
+    w = World(client=TestClient(app), clock=clock, port=port, blockstore=store)
     w.actors = {n: Actor(n, k, w) for n, k in keys.items()}
     with w.client:
         yield w

@@ -8,6 +8,7 @@ import io
 import threading
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlmodel import select
 
 from backend.db import EvidenceItem
@@ -19,11 +20,11 @@ from tests.support.evidence import PDF, filed_case, service, sign_staged, submit
 from tests.support.world import World
 
 
-def _register(w: World, actor: str, key: object) -> dict:
+def _register(w: World, actor: str, key: X25519PrivateKey) -> dict:
     r = w.client.put(f"/cases/{w.case_id}/encryption-key", headers=w.actors[actor].headers,
-                     json={"publicKey": "0x" + public_key_bytes(key).hex()})  # type: ignore[arg-type]
+                     json={"publicKey": "0x" + public_key_bytes(key).hex()})
     assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 def test_upload_metadata_is_in_columns_not_in_the_key_json(pg_world: World) -> None:

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from backend.services.evidence import EvidenceService
-from evidence.encryption import encrypt_stream, generate_data_key
+from evidence.encryption import Header, encrypt_stream, generate_data_key
 from evidence.errors import EvidenceError
 from tests.keys import INSTITUTION_KEY
 
@@ -22,7 +22,7 @@ def _service(key: str) -> EvidenceService:
                            max_upload_bytes=1, clock=lambda: datetime.now(UTC))
 
 
-def _container(data_key: bytes) -> object:
+def _container(data_key: bytes) -> Header:
     return encrypt_stream(io.BytesIO(b"a step record"), io.BytesIO(), data_key,
                           hash_in_thread=False).header
 

@@ -13,7 +13,7 @@ def _staged(world: World, actor_name: str = "buyer", content: bytes = PDF,
             case_id: str | None = None) -> dict:
     r = upload(world.actors[actor_name], content, case_id=case_id)
     assert r.status_code == 201, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 def test_tampered_record_refused(world: World) -> None:
@@ -26,7 +26,7 @@ def test_tampered_record_refused(world: World) -> None:
     assert r.status_code == 403 and r.json()["code"] == "wrong_signer", r.text
     # a record honestly signed over another commitment (not this upload's)
     rec = SignedRecord.from_json_obj(staged["unsignedRecord"])
-    other = replace(rec.record, commitment=b"\x22" * 32).sign(world.buyer.key.key, world.domain)
+    other = replace(rec.record, commitment=b"\x22" * 32).sign(world.buyer.key.key, world.domain)  # type: ignore[call-arg]
     r = submit(world.buyer, staged["id"], other.to_json_obj())
     assert r.status_code == 422 and r.json()["code"] == "commitment_mismatch", r.text
     # a record of another type
@@ -52,7 +52,7 @@ def test_wrong_signer_refused(world: World) -> None:
     r = submit(world.seller, staged["id"], good)
     assert r.status_code == 403, r.text
     # the seller re-signs the record as submitter=seller: not the uploader
-    as_seller = replace(rec.record, submitter=world.seller.address).sign(
+    as_seller = replace(rec.record, submitter=world.seller.address).sign(  # type: ignore[call-arg]
         world.seller.key.key, world.domain)
     r = submit(world.seller, staged["id"], as_seller.to_json_obj())
     assert r.status_code == 403, r.text
@@ -97,7 +97,7 @@ def test_stale_position_needs_a_fresh_signature(world: World) -> None:
 
 
 def _status(world: World, who: str, item_id: int) -> int:
-    return world.actors[who].get(  # type: ignore[no-any-return]
+    return world.actors[who].get(
         f"/cases/{world.case_id}/evidence/{item_id}/content").status_code
 
 
@@ -207,7 +207,6 @@ def test_registered_key_gets_a_wrap_and_decrypts_offline(world: World) -> None:
     filed_case(world)
     item = upload_and_submit(world.buyer, PDF)["id"]
     seller_key = generate_recipient_key()
-    r = world.seller.client_put = None
     r = world.client.put(f"/cases/{world.case_id}/encryption-key", headers=world.seller.headers,
                          json={"publicKey": "0x" + public_key_bytes(seller_key).hex()})
     assert r.status_code == 200 and r.json()["itemsWrapped"] == 1, r.text

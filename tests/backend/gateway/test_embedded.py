@@ -94,18 +94,18 @@ def _check_same_chain(data_dir: Path, written: dict) -> None:
         w3 = h.w3
         assert h.chain_id == EMBEDDED_CHAIN_ID
         for n, block_hash in written["blocks"].items():
-            assert w3.eth.get_block(int(n)).hash.to_0x_hex() == block_hash
+            assert w3.eth.get_block(int(n)).hash.to_0x_hex() == block_hash  # type: ignore[attr-defined]
         for tx in written["txs"]:
             receipt = w3.eth.get_transaction_receipt(tx)
-            assert receipt.status == 1
-            assert w3.eth.get_block(receipt.blockNumber).hash == receipt.blockHash
+            assert receipt.status == 1  # type: ignore[attr-defined]
+            assert w3.eth.get_block(receipt.blockNumber).hash == receipt.blockHash  # type: ignore[attr-defined]
         logs = w3.eth.get_logs({"fromBlock": 0, "toBlock": "latest",
                                 "address": written["contract"]})
         assert [int(log["data"].hex(), 16) for log in logs] == list(range(5))
         # and the chain goes on from where it was
         me = w3.eth.accounts[0]
         r = w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": me, "to": me}))
-        assert r.blockNumber == len(written["blocks"])
+        assert r.blockNumber == len(written["blocks"])  # type: ignore[attr-defined]
 
 
 def test_a_later_process_sees_the_same_chain(tmp_path: Path) -> None:
@@ -126,7 +126,7 @@ def test_sigkill_of_the_node_keeps_what_was_flushed(tmp_path: Path) -> None:
     _wait_gone(written["anvil_pid"])
     with open_chain(Settings(data_dir=tmp_path)) as h:
         for tx in written["txs"]:
-            assert h.w3.eth.get_transaction_receipt(tx).status == 1
+            assert h.w3.eth.get_transaction_receipt(tx).status == 1  # type: ignore[attr-defined]
         from web3.exceptions import TransactionNotFound
 
         with pytest.raises(TransactionNotFound):  # after the flush: lost, as documented
@@ -136,7 +136,7 @@ def test_sigkill_of_the_node_keeps_what_was_flushed(tmp_path: Path) -> None:
 def test_second_process_attaches_to_the_running_node(tmp_path: Path) -> None:
     with open_chain(Settings(data_dir=tmp_path)) as owner:
         me = owner.w3.eth.accounts[0]
-        tx = owner.w3.eth.send_transaction({"from": me, "to": me, "value": 7})
+        tx = owner.w3.eth.send_transaction({"from": me, "to": me, "value": 7})  # type: ignore[typeddict-item]
         code = textwrap.dedent(
             """
             import sys
@@ -161,11 +161,11 @@ def test_block_time_never_goes_backwards_across_restarts(tmp_path: Path) -> None
             h.increase_time(-1)
     with open_chain(Settings(data_dir=tmp_path)) as h:
         h.mine()
-        assert h.w3.eth.get_block("latest").timestamp >= moved
+        assert h.w3.eth.get_block("latest").timestamp >= moved  # type: ignore[attr-defined]
     (tmp_path / "chain" / "time.json").unlink()  # even without the saved offset
     with open_chain(Settings(data_dir=tmp_path)) as h:
         h.mine()
-        assert h.w3.eth.get_block("latest").timestamp > moved
+        assert h.w3.eth.get_block("latest").timestamp > moved  # type: ignore[attr-defined]
 
 
 def test_institution_account_is_funded_on_the_embedded_chain(tmp_path: Path) -> None:
@@ -212,8 +212,8 @@ def test_deployment_file(tmp_path: Path) -> None:
     with open_chain(s) as h:
         me = h.w3.eth.accounts[0]
         r = h.w3.eth.wait_for_transaction_receipt(
-            h.w3.eth.send_transaction({"from": me, "data": "0x" + _INIT}))
-        dep = Deployment(chain_id=h.chain_id, anchor=r.contractAddress, block_number=1)
+            h.w3.eth.send_transaction({"from": me, "data": "0x" + _INIT}))  # type: ignore[typeddict-item]
+        dep = Deployment(chain_id=h.chain_id, anchor=r.contractAddress, block_number=1)  # type: ignore[attr-defined]
         save_deployment(s.deployment_path, dep)
         assert load_deployment(s) == dep
         check_deployment(h, dep)
@@ -275,7 +275,7 @@ def test_an_orphaned_node_is_stopped_and_its_state_kept(tmp_path: Path) -> None:
     try:
         with open_chain(Settings(data_dir=tmp_path)) as h:
             assert h._node is not None and h._node.owner
-            assert h.w3.eth.get_transaction_receipt(tx).status == 1
+            assert h.w3.eth.get_transaction_receipt(tx).status == 1  # type: ignore[arg-type, attr-defined]
         _wait_gone(int(pid))
     finally:
         with contextlib.suppress(ProcessLookupError):
@@ -288,7 +288,7 @@ def test_ensure_deployment_deploys_once_and_again_after_a_reset(tmp_path: Path) 
     s = Settings(data_dir=tmp_path)
     deployed: list[str] = []
 
-    def deploy(h):  # type: ignore[no-untyped-def]
+    def deploy(h):
         me = h.w3.eth.accounts[0]
         r = h.w3.eth.wait_for_transaction_receipt(
             h.w3.eth.send_transaction({"from": me, "data": "0x" + _INIT}))
@@ -318,7 +318,7 @@ def test_periodic_flush_keeps_recent_state_when_the_node_is_killed(
     monkeypatch.setattr(embedded, "STATE_INTERVAL_SECONDS", 0.2)
     with open_chain(Settings(data_dir=tmp_path)) as h:
         me = h.w3.eth.accounts[0]
-        tx = h.w3.eth.send_transaction({"from": me, "to": me, "value": 3})
+        tx = h.w3.eth.send_transaction({"from": me, "to": me, "value": 3})  # type: ignore[typeddict-item]
         h.w3.eth.wait_for_transaction_receipt(tx)
         deadline = time.monotonic() + 10
         state = tmp_path / "chain" / "state.flushed.json"
@@ -330,18 +330,18 @@ def test_periodic_flush_keeps_recent_state_when_the_node_is_killed(
         h._node._proc.kill()  # no exit dump
         h._node._proc.wait()
     with open_chain(Settings(data_dir=tmp_path)) as h:
-        assert h.w3.eth.get_transaction_receipt(tx).status == 1
+        assert h.w3.eth.get_transaction_receipt(tx).status == 1  # type: ignore[attr-defined]
 
 
 def test_a_torn_exit_dump_falls_back_to_the_last_flush(tmp_path: Path) -> None:
     """anvil writes its exit dump in place; if that write is cut, the flushed copy serves."""
     with open_chain(Settings(data_dir=tmp_path)) as h:
         me = h.w3.eth.accounts[0]
-        tx = h.w3.eth.send_transaction({"from": me, "to": me, "value": 4})
+        tx = h.w3.eth.send_transaction({"from": me, "to": me, "value": 4})  # type: ignore[typeddict-item]
         h.w3.eth.wait_for_transaction_receipt(tx)
         h.flush()
     state = tmp_path / "chain" / "state.json"
     state.write_bytes(state.read_bytes()[:1000])  # torn
     with open_chain(Settings(data_dir=tmp_path)) as h:
-        assert h.w3.eth.get_transaction_receipt(tx).status == 1
+        assert h.w3.eth.get_transaction_receipt(tx).status == 1  # type: ignore[attr-defined]
     assert list((tmp_path / "chain").glob("state.json.torn-*"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from eth_account.signers.local import LocalAccount
 
 from backend.chain import ETH, Allocation
 from backend.chain.contracts import fast_track_decision_hash
@@ -117,8 +118,8 @@ def appointed(w: EscrowWorld, guarantee: int = GUARANTEE) -> int:
 
 
 def award(w: EscrowWorld, order_id: int, allocation: Allocation = SPLIT,
-          signer: object = None) -> SubmitAward:
-    sig = sign_award(w, signer or w.who.arbitrator, order_id, CASE,  # type: ignore[arg-type]
+          signer: LocalAccount | None = None) -> SubmitAward:
+    sig = sign_award(w, signer or w.who.arbitrator, order_id, CASE,
                      allocation, AWARD_HASH, 0)
     return SubmitAward(order_id=order_id, case_id=CASE, allocation=allocation,
                        award_hash=AWARD_HASH, signature=sig)
@@ -140,12 +141,13 @@ def panel_appointed(w: EscrowWorld) -> int:
 
 
 def settlement(w: EscrowWorld, order_id: int, allocation: Allocation, *,
-               buyer: object = None, seller: object = None) -> ExecuteSettlement:
+               buyer: LocalAccount | None = None, seller: LocalAccount | None = None
+               ) -> ExecuteSettlement:
     return ExecuteSettlement(
         order_id=order_id, case_id=CASE, allocation=allocation,
-        buyer_signature=sign_settlement(w, buyer or w.who.buyer,  # type: ignore[arg-type]
+        buyer_signature=sign_settlement(w, buyer or w.who.buyer,
                                         order_id, CASE, allocation),
-        seller_signature=sign_settlement(w, seller or w.who.seller,  # type: ignore[arg-type]
+        seller_signature=sign_settlement(w, seller or w.who.seller,
                                          order_id, CASE, allocation))
 
 
@@ -329,8 +331,8 @@ def test_panel_award_needs_two_valid_signatures(world: EscrowWorld) -> None:
     who = world.who
     terms = Allocation(AMOUNT // 2, AMOUNT // 2, 0)
 
-    def sig(signer: object) -> bytes:
-        return sign_award(world, signer, order_id, CASE, terms, AWARD_HASH, 1)  # type: ignore[arg-type]
+    def sig(signer: LocalAccount) -> bytes:
+        return sign_award(world, signer, order_id, CASE, terms, AWARD_HASH, 1)
 
     def act(*sigs: bytes | None) -> SubmitPanelAward:
         a, b, c = sigs
@@ -607,10 +609,11 @@ FALLBACK = Allocation(AMOUNT // 4, AMOUNT - AMOUNT // 4, 0)
 TRACKING = "0x" + "7a" * 32
 
 
-def return_award(w: EscrowWorld, order_id: int, signer: object = None) -> SubmitReturnAward:
+def return_award(w: EscrowWorld, order_id: int, signer: LocalAccount | None = None
+                 ) -> SubmitReturnAward:
     typed = return_award_typed_data(_typed(w), order_id, bytes.fromhex(CASE[2:]), REFUND,
                                     FALLBACK, bytes.fromhex(AWARD_HASH[2:]))
-    sig = sign_typed_data(signer or w.who.arbitrator, typed)  # type: ignore[arg-type]
+    sig = sign_typed_data(signer or w.who.arbitrator, typed)
     return SubmitReturnAward(order_id=order_id, case_id=CASE, allocation=REFUND,
                              no_return=FALLBACK, award_hash=AWARD_HASH, signature=sig)
 
@@ -694,13 +697,14 @@ def test_the_sellers_dispute_of_the_receipt_is_awaited_then_disputed(world: Escr
 
 
 def return_settlement(w: EscrowWorld, order_id: int, refund: Allocation = REFUND, *,
-                      buyer: object = None, seller: object = None) -> SubmitReturnSettlement:
+                      buyer: LocalAccount | None = None, seller: LocalAccount | None = None
+                      ) -> SubmitReturnSettlement:
     typed = return_settlement_typed_data(_typed(w), order_id, bytes.fromhex(CASE[2:]), refund,
                                          FALLBACK)
     return SubmitReturnSettlement(
         order_id=order_id, case_id=CASE, allocation=refund, no_return=FALLBACK,
-        buyer_signature=sign_typed_data(buyer or w.who.buyer, typed),  # type: ignore[arg-type]
-        seller_signature=sign_typed_data(seller or w.who.seller,  # type: ignore[arg-type]
+        buyer_signature=sign_typed_data(buyer or w.who.buyer, typed),
+        seller_signature=sign_typed_data(seller or w.who.seller,
                                          typed))
 
 

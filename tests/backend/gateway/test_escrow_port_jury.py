@@ -90,7 +90,7 @@ def test_a_verdict_waits_for_its_window_then_executes(world: EscrowWorld) -> Non
         world.port.execute_award(ExecuteAward(order_id=order_id, case_id=CASE))
     world.advance(TIMEOUTS.objection + 1)
     done = world.port.execute_award(ExecuteAward(order_id=order_id, case_id=CASE))
-    assert (done.event.resolution, done.event.allocation) == ("JuryVerdictExecuted", OPTIONS[0])
+    assert (done.event.resolution, done.event.allocation) == ("JuryVerdictExecuted", OPTIONS[0])  # type: ignore[union-attr]
 
 
 def test_forged_minority_and_outside_tallies_are_refused(world: EscrowWorld) -> None:  # noqa: F811
@@ -141,7 +141,7 @@ def test_objection_to_the_verdict_leads_to_a_final_sole_arbitrator(
     with pytest.raises((TooLate, chain_errors.ArbitrationEscrowTooLate)):  # a party's wallet
         world.object(order_id)
     done = world.port.execute_award(ExecuteAward(order_id=order_id, case_id=CASE))
-    assert done.event.resolution == "AwardExecuted"
+    assert done.event.resolution == "AwardExecuted"  # type: ignore[union-attr]
 
 
 def test_no_majority_falls_back_to_the_arbitrator_and_appointments_are_checked(

@@ -150,7 +150,7 @@ def test_a_forged_or_altered_pool_record_is_refused() -> None:
     with pytest.raises(p.InvalidCommand, match="step 1"):
         j.pool_from_records(swapped, c.payloads, **kw)
     # an assessor admits itself, signing as the actor of its own admission
-    self_admitted = replace(rec, actor=PEOPLE[0].address).sign(PEOPLE[0].key, DOMAIN)
+    self_admitted = replace(rec, actor=PEOPLE[0].address).sign(PEOPLE[0].key, DOMAIN)  # type: ignore[call-arg]
     with pytest.raises(p.WrongActor, match="institution"):
         j.pool_from_records([c.records[0], self_admitted], c.payloads[:2], **kw)
     # an altered payload (a lower test score than the one signed)

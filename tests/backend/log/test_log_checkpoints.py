@@ -31,24 +31,24 @@ ORIGIN = "chainarb.test/log"
 
 
 @pytest.fixture
-def sessions(clean_db_url: str):  # type: ignore[no-untyped-def]
+def sessions(clean_db_url: str):
     with case_sessions(clean_db_url) as factory:
         yield factory
 
 
-def _worker(factory, chain: FakeChain, limit: int = 100) -> AnchoringWorker:  # type: ignore[no-untyped-def]
+def _worker(factory, chain: FakeChain, limit: int = 100) -> AnchoringWorker:
     return AnchoringWorker(factory, chain, batch_limit=limit,
                            checkpointer=Checkpointer(ORIGIN, SIGNER))
 
 
-def _carried(factory) -> list[tuple[LogCheckpoint, AnchorBatch]]:  # type: ignore[no-untyped-def]
+def _carried(factory) -> list[tuple[LogCheckpoint, AnchorBatch]]:
     with factory() as s:
         return list(s.exec(select(LogCheckpoint, AnchorBatch)
                            .join(AnchorBatch, col(AnchorBatch.id) == col(LogCheckpoint.batch_id))
                            .order_by(col(LogCheckpoint.id))).all())
 
 
-def test_each_batch_carries_a_signed_checkpoint_of_the_log(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_each_batch_carries_a_signed_checkpoint_of_the_log(sessions) -> None:
     chain = FakeChain()
     worker = _worker(sessions, chain)
     add_leaves(sessions, 0, 5)
@@ -77,7 +77,7 @@ def test_each_batch_carries_a_signed_checkpoint_of_the_log(sessions) -> None:  #
     verify_consistency(5, 8, first.root, second.root, proof)
 
 
-def test_a_checkpoint_inconsistent_with_the_last_anchored_one_is_refused(  # type: ignore[no-untyped-def]
+def test_a_checkpoint_inconsistent_with_the_last_anchored_one_is_refused(
         sessions, caplog: pytest.LogCaptureFixture) -> None:
     chain = FakeChain()
     worker = _worker(sessions, chain)
@@ -112,7 +112,7 @@ def test_a_checkpoint_inconsistent_with_the_last_anchored_one_is_refused(  # typ
     assert [cp.size for cp, _b in _carried(sessions)] == [4, 7]
 
 
-def test_a_log_that_lost_entries_is_refused(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_a_log_that_lost_entries_is_refused(sessions) -> None:
     chain = FakeChain()
     worker = _worker(sessions, chain)
     add_leaves(sessions, 0, 3)
@@ -126,7 +126,7 @@ def test_a_log_that_lost_entries_is_refused(sessions) -> None:  # type: ignore[n
     assert report.refused is not None and "fewer than" in report.refused
 
 
-def test_another_origin_is_refused(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_another_origin_is_refused(sessions) -> None:
     chain = FakeChain()
     _worker(sessions, chain).run_once()
     add_leaves(sessions, 0, 1)

@@ -33,13 +33,13 @@ def encoded(i: int, case: str = CASES[0], kind: str = "step") -> bytes:
 
 
 @pytest.fixture
-def sessions(clean_db_url: str):  # type: ignore[no-untyped-def]
+def sessions(clean_db_url: str):
     engine = make_engine(clean_db_url)
     yield make_session_factory(engine)
     engine.dispose()
 
 
-def _append(sessions, start: int, n: int, case: str = CASES[0]) -> list[int]:  # type: ignore[no-untyped-def]
+def _append(sessions, start: int, n: int, case: str = CASES[0]) -> list[int]:
     out = []
     with write_scope(sessions) as s:
         for i in range(start, start + n):
@@ -48,7 +48,7 @@ def _append(sessions, start: int, n: int, case: str = CASES[0]) -> list[int]:  #
     return out
 
 
-def test_appends_give_the_roots_and_proofs_of_the_same_tree_in_memory(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_appends_give_the_roots_and_proofs_of_the_same_tree_in_memory(sessions) -> None:
     indices = []
     for start in range(0, 21, 3):  # several transactions, several appends each
         indices += _append(sessions, start, 3)
@@ -69,7 +69,7 @@ def test_appends_give_the_roots_and_proofs_of_the_same_tree_in_memory(sessions) 
     assert report.consistent and report.size == 21 and report.root == memory.root()
 
 
-def test_a_rolled_back_record_leaves_no_entry_and_no_index_used(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_a_rolled_back_record_leaves_no_entry_and_no_index_used(sessions) -> None:
     _append(sessions, 0, 2)
     with pytest.raises(RuntimeError), write_scope(sessions) as s:
         append_entry(s, kind="step", case_id=CASES[0], value=value(2), ref_id=2, now=NOW)
@@ -81,7 +81,7 @@ def test_a_rolled_back_record_leaves_no_entry_and_no_index_used(sessions) -> Non
         assert rebuild(s).consistent
 
 
-def test_the_same_entry_twice_is_refused(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_entry_twice_is_refused(sessions) -> None:
     _append(sessions, 0, 1)
     with pytest.raises(sa.exc.IntegrityError), write_scope(sessions) as s:
         append_entry(s, kind="step", case_id=CASES[0], value=value(0), ref_id=0, now=NOW)
@@ -89,12 +89,12 @@ def test_the_same_entry_twice_is_refused(sessions) -> None:  # type: ignore[no-u
         assert log_size(s) == 1 and rebuild(s).consistent
 
 
-def test_an_entry_must_name_its_case(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_an_entry_must_name_its_case(sessions) -> None:
     with pytest.raises(ValueError, match="names case"), write_scope(sessions) as s:
         append_entry(s, kind="step", case_id=CASES[1], value=value(0), ref_id=0, now=NOW)
 
 
-def test_concurrent_writers_get_distinct_contiguous_indices(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_writers_get_distinct_contiguous_indices(sessions) -> None:
     """8 threads, each with its own connection, 6 transactions of 2 appends: every index
     once, no gap, and the stored tree is the tree of the entries in index order."""
     errors: list[BaseException] = []
@@ -128,7 +128,7 @@ def test_concurrent_writers_get_distinct_contiguous_indices(sessions) -> None:  
         assert rebuild(s).consistent
 
 
-def test_rebuild_finds_an_altered_node_and_repairs_it(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_rebuild_finds_an_altered_node_and_repairs_it(sessions) -> None:
     _append(sessions, 0, 11)
     with sessions() as s:
         good = open_log(s).root()
@@ -152,7 +152,7 @@ def test_rebuild_finds_an_altered_node_and_repairs_it(sessions) -> None:  # type
         assert open_log(s).root() == good and rebuild(s).consistent
 
 
-def test_rebuild_restores_lost_nodes_and_size(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_rebuild_restores_lost_nodes_and_size(sessions) -> None:
     _append(sessions, 0, 6)
     with sessions() as s:
         good = open_log(s).root()
@@ -196,7 +196,7 @@ def test_the_kept_frontier_follows_commits_only(clean_db_url: str) -> None:
             e.dispose()
 
 
-def test_one_statement_append_writes_the_rows_of_three(sessions, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_one_statement_append_writes_the_rows_of_three(sessions, monkeypatch) -> None:
     """PostgreSQL's one-statement append (rule 7) against the three statements it replaces
     (SQLite's), on the same database: the same rows as the database's text, the tree of
     the entries, and one statement per append once a frontier is kept (the first append
@@ -206,7 +206,7 @@ def test_one_statement_append_writes_the_rows_of_three(sessions, monkeypatch) ->
     statements: list[str] = []
     engine = sessions.kw["bind"]
 
-    def seen(_conn, _cursor, statement, *_a) -> None:  # type: ignore[no-untyped-def]
+    def seen(_conn, _cursor, statement, *_a) -> None:
         statements.append(statement)
 
     sa.event.listen(engine, "before_cursor_execute", seen)

@@ -128,12 +128,12 @@ def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA,
     clock = Clock()
     # the service's own store (step blocks in the database, uploads under the data dir):
     # the packages and their CARs are built from what the service stores
-    app = create_app(settings, clock=clock, port=port,  # type: ignore[arg-type]
+    app = create_app(settings, clock=clock, port=port,
                      anchor_sender=senders,
                      background=False)
     blockstore = app.state.ctx.service.blockstore
     world = World(client=TestClient(app), clock=clock, port=port,  # type: ignore[arg-type]
-                  blockstore=blockstore)  # type: ignore[arg-type]
+                  blockstore=blockstore)
     world.actors = {n: Actor(n, k, world) for n, k in keys.items()}
     return ChainWorld(world=world, w3=w3, escrow=escrow, order_id=order_id, tsa=tsa,
                       anchor=anchor)
@@ -142,7 +142,7 @@ def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA,
 def post(actor: Actor, path: str, body: Any) -> dict[str, Any]:
     r = actor.post(path, json=body)
     assert r.status_code == 201, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 AWARD_DOC = ("# Award / 裁决书\n\nThe LED panels were not as described. The buyer receives "
@@ -243,8 +243,8 @@ def award_body(cw: ChainWorld, actor: Actor, to_buyer: int, to_seller: int, comp
     from tests.support.world import b64
 
     w = cw.world
-    a = Award(order_id=cw.order_id, case_id=w.case_id, to_buyer=to_buyer, to_seller=to_seller,
-              compensation=compensation, award_hash=sha(doc), round=round_
+    a = Award(order_id=cw.order_id, case_id=w.case_id, to_buyer=to_buyer, to_seller=to_seller,  # type: ignore[arg-type]
+              compensation=compensation, award_hash=sha(doc), round=round_  # type: ignore[arg-type]
               ).sign(actor.key.key, w.domain)
     action = "award.issued" if round_ == 0 else "award.panel_signed"
     return {"record": actor.step(action, payload_hash_="0x" + a.record_hash.hex()),
@@ -269,11 +269,11 @@ def offer_body(cw: ChainWorld, actor: Actor, to_buyer: int, to_seller: int) -> d
 
     w = cw.world
     seq, prv = actor.head()
-    rec = SettlementOffer(case_id=w.case_id, sequence=seq, prev_hash=prv,
+    rec = SettlementOffer(case_id=w.case_id, sequence=seq, prev_hash=prv,  # type: ignore[arg-type]
                           offeror=actor.address, order_id=cw.order_id, to_buyer=to_buyer,
                           to_seller=to_seller, compensation=0,
                           expires_at=actor.at() + 3 * 86_400, signed_at=actor.at())
-    deal = Settlement(order_id=cw.order_id, case_id=w.case_id, to_buyer=to_buyer,
+    deal = Settlement(order_id=cw.order_id, case_id=w.case_id, to_buyer=to_buyer,  # type: ignore[arg-type]
                       to_seller=to_seller, compensation=0).sign(actor.key.key, w.domain)
     return {"record": rec.sign(actor.key.key, w.domain).to_json_obj(),
             "attachments": [deal.to_json_obj()]}
@@ -284,7 +284,7 @@ def accept_body(cw: ChainWorld, actor: Actor, offer_id: str, to_buyer: int, to_s
     from evidence.records import Settlement
 
     w = cw.world
-    deal = Settlement(order_id=cw.order_id, case_id=w.case_id, to_buyer=to_buyer,
+    deal = Settlement(order_id=cw.order_id, case_id=w.case_id, to_buyer=to_buyer,  # type: ignore[arg-type]
                       to_seller=to_seller, compensation=0).sign(actor.key.key, w.domain)
     payload = {"offerId": offer_id, "settlementHash": "0x" + deal.record_hash.hex()}
     return {"record": actor.step("offer.accepted", payload), "payload": payload,

@@ -7,6 +7,7 @@ import hashlib
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,7 +94,7 @@ def test_enforced_case_package_verifies_and_court_confirms(chain_world_any_db: C
     assert d.status_code == 201, d.text
     assert d.json()["stage"] == "judicially_confirmed"
     assert view["stage"] == "enforced"
-    assert_public_record_after_decision(cw, r.headers["x-package-digest"], signed.record)
+    assert_public_record_after_decision(cw, r.headers["x-package-digest"], signed.record)  # type: ignore[arg-type]
 
 
 def test_only_a_court_with_access_downloads_and_only_anchored_records(
@@ -182,7 +183,7 @@ def test_settled_case_package_verifies(chain_world: ChainWorld, tmp_path: Path) 
     assert [(u["type"], len(u["signatures"])) for u in unchained] == [("Settlement", 2)]
 
 
-IDENTITY = {"institution_name": "Hangzhou Cross-border E-commerce ODR Centre",
+IDENTITY: dict[str, Any] = {"institution_name": "Hangzhou Cross-border E-commerce ODR Centre",
             "institution_name_zh": "杭州跨境电商在线争议解决中心",
             "institution_seat": "Hangzhou, CN",
             "institution_registration": "Unified social credit code 12330100MB0000000X",
@@ -241,7 +242,7 @@ def test_the_package_names_everyone_in_signed_words(tmp_path: Path, local_tsa: L
                for line in lines), lines
 
 
-def test_a_package_anchored_on_two_chains_names_both(tmp_path: Path, local_tsa) -> None:  # type: ignore[no-untyped-def]
+def test_a_package_anchored_on_two_chains_names_both(tmp_path: Path, local_tsa) -> None:
     """The service's chain (the institution's own) and an independent one (anvil, chain id
     1002): anchors.json has one row per root and chain, named with its operator; the rows
     on the second chain are what that chain's EvidenceAnchor recorded; the package's block

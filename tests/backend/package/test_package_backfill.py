@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -36,7 +37,7 @@ from tests.backend.package.package_world import (
 
 
 def _check(url: str, tmp_path: Path, *args: str, json_line: bool = True, lang: str = "en"
-           ) -> tuple[int, dict[str, object], str]:
+           ) -> tuple[int, dict[str, Any], str]:
     """`chainarb log check ARGS` on the database: exit code, its JSON line, all it said."""
     _load_plugins()
     r = CliRunner().invoke(app, ["log", "check", *args], env={

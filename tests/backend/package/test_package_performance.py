@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
+from backend import procedure as p
 from backend.chain.devchain import chain_time
 from backend.performance import Scheme
 from backend.performance.simulator import CarrierSimulator
@@ -180,8 +181,8 @@ def test_an_item_captured_while_the_package_is_built_is_a_retry_not_a_broken_pac
 
     real = PerformanceService.package_document
 
-    def as_read_earlier(self: PerformanceService, case: object) -> bytes | None:
-        doc = real(self, case)  # type: ignore[arg-type]
+    def as_read_earlier(self: PerformanceService, case: p.CaseState) -> bytes | None:
+        doc = real(self, case)
         assert doc is not None
         obj = json.loads(doc)
         obj["items"] = obj["items"][:1]  # the second not yet captured when read

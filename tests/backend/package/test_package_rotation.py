@@ -49,7 +49,7 @@ def _switch(cw: ChainWorld, new_key: str) -> TestClient:
     old = w.app.state.ctx
     settings = old.settings.model_copy(update={"institution_key": SecretStr(new_key)})
     port = Web3EscrowPort(cw.escrow, Account.from_key(new_key))
-    app = create_app(settings, clock=w.clock, port=port,  # type: ignore[arg-type]
+    app = create_app(settings, clock=w.clock, port=port,
                      blockstore=w.blockstore,
                      anchor_sender=[Web3AnchorSender(cw.w3, cw.anchor, new_key)],
                      background=False)

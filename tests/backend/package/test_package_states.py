@@ -141,7 +141,7 @@ def _decide(cw: ChainWorld, response: Any, *, confirmed: bool, award: bool) -> d
     r = w.court.post(f"/cases/{w.case_id}/court-decision",
                      json={"record": signed.to_json_obj(), "reasons": body["reasons"]})
     assert r.status_code == 201, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 def _then_decided(run: Callable[[ChainWorld], str], *, confirmed: bool, award: bool

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from eth_utils import to_checksum_address
 
@@ -102,7 +104,8 @@ def to_record_closed(**kw) -> p.CaseState:
     return step(to_evidence(**kw), p.CloseRecord, ARBITRATOR)
 
 
-AWARD = dict(allocation=alloc(AMOUNT // 2, compensation=GUARANTEE // 3), award_hash=h(0xA4A))
+AWARD: dict[str, Any] = dict(allocation=alloc(AMOUNT // 2, compensation=GUARANTEE // 3),
+                             award_hash=h(0xA4A))
 
 
 def to_awarded(**kw) -> p.CaseState:
@@ -123,7 +126,7 @@ def to_panel(**kw) -> p.CaseState:
     return step(to_panel_appointment(**kw), p.AppointPanel, ADMIN, panel=PANEL)
 
 
-PANEL_AWARD = dict(allocation=alloc(AMOUNT // 4), award_hash=h(0x9A4))
+PANEL_AWARD: dict[str, Any] = dict(allocation=alloc(AMOUNT // 4), award_hash=h(0x9A4))
 
 
 def to_awarded_by_panel(**kw) -> p.CaseState:
@@ -170,7 +173,7 @@ def seed_of(round_: int) -> str:
 
 
 def salt_of(juror: str) -> str:
-    return "0x" + public_jury.keccak256(bytes.fromhex(juror[2:])).hex()
+    return "0x" + public_jury.keccak256(bytes.fromhex(juror[2:])).hex()  # type: ignore[attr-defined]
 
 
 def pool_for(case: p.CaseState) -> tuple[str, ...]:
@@ -246,14 +249,14 @@ def to_jury_final(**kw) -> p.CaseState:
 
 FAST_RULES = p.CaseRules(fast_track_max_amount=AMOUNT)
 # the pre-evaluation of the claim to_negotiation files (not as described, partial refund)
-FAST_PROPOSAL = dict(recommended=p.Outcome.PARTIAL_REFUND, allocation=alloc(AMOUNT // 2),
-                     report_hash=h(0xFA57))
+FAST_PROPOSAL: dict[str, Any] = dict(recommended=p.Outcome.PARTIAL_REFUND,
+                                     allocation=alloc(AMOUNT // 2), report_hash=h(0xFA57))
 
 
 # a return-and-refund award (docs/procedure.md "Return and refund"): the whole price back
 # once the goods are back; the fallback if the buyer never ships them (a tenth back)
-RETURN_AWARD = dict(allocation=alloc(AMOUNT), award_hash=h(0x4E7),
-                    no_return=alloc(AMOUNT // 10))
+RETURN_AWARD: dict[str, Any] = dict(allocation=alloc(AMOUNT), award_hash=h(0x4E7),
+                                    no_return=alloc(AMOUNT // 10))
 RETURN_SHIPMENT = dict(carrier="sim-post", tracking_number="RT-0001", tracking=h(0x7AC))
 
 
@@ -289,7 +292,7 @@ def to_fast_track_final(**kw) -> p.CaseState:
     return case
 
 
-STAGE_BUILDERS = {
+STAGE_BUILDERS: dict[p.Stage, Callable[..., p.CaseState]] = {
     p.Stage.NOT_FILED: blank,
     p.Stage.FILED: file_claim,
     p.Stage.NEGOTIATION: to_negotiation,

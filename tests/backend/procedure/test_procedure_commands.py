@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -58,8 +59,8 @@ def refused(case, cmd, now, error):
 
 def test_file_claim_freezes_escrow_and_notifies_respondent() -> None:
     case = blank()
-    cmd = p.FileClaim(actor=BUYER, sequence=0, dispute_type="not_as_described",
-                      remedy="partial_refund", claimed_amount=400, statement_hash=h(1).upper()
+    cmd = p.FileClaim(actor=BUYER, sequence=0, dispute_type="not_as_described",  # type: ignore[arg-type]
+                      remedy="partial_refund", claimed_amount=400, statement_hash=h(1).upper()  # type: ignore[arg-type]
                       .replace("0X", "0x"))
     new, effects = p.apply(case, cmd, T0)
     assert (new.stage, new.claimant, new.respondent) == (p.Stage.FILED, BUYER, SELLER)
@@ -94,16 +95,16 @@ def test_file_claim_content_refusals(actor, dispute, remedy, claimed) -> None:
 
 
 def test_stranger_cannot_file_and_nobody_files_twice() -> None:
-    cmd = p.FileClaim(actor=STRANGER, sequence=0, dispute_type="goods_not_received",
-                      remedy="full_refund", claimed_amount=AMOUNT, statement_hash=h(1))
+    cmd = p.FileClaim(actor=STRANGER, sequence=0, dispute_type="goods_not_received",  # type: ignore[arg-type]
+                      remedy="full_refund", claimed_amount=AMOUNT, statement_hash=h(1))  # type: ignore[arg-type]
     refused(blank(), cmd, T0, p.WrongActor)
     case = file_claim()
-    again = p.FileClaim(actor=BUYER, sequence=1, dispute_type="goods_not_received",
-                        remedy="full_refund", claimed_amount=AMOUNT, statement_hash=h(1))
+    again = p.FileClaim(actor=BUYER, sequence=1, dispute_type="goods_not_received",  # type: ignore[arg-type]
+                        remedy="full_refund", claimed_amount=AMOUNT, statement_hash=h(1))  # type: ignore[arg-type]
     refused(case, again, T0, p.WrongStage)
     # the seller is now the respondent: filing is not among a respondent's commands
-    seller = p.FileClaim(actor=SELLER, sequence=1, dispute_type="buyer_refuses_to_pay",
-                         remedy="release_payment", claimed_amount=AMOUNT, statement_hash=h(1))
+    seller = p.FileClaim(actor=SELLER, sequence=1, dispute_type="buyer_refuses_to_pay",  # type: ignore[arg-type]
+                         remedy="release_payment", claimed_amount=AMOUNT, statement_hash=h(1))  # type: ignore[arg-type]
     refused(case, seller, T0, p.WrongActor)
 
 
@@ -328,10 +329,10 @@ def test_evidence_ids_unique_and_record_bounded() -> None:
     case = to_evidence(rules=rules)
     case = step(case, p.SubmitEvidence, BUYER, evidence_id="e1", kind="photo", commitment=h(1))
     refused(case, p.SubmitEvidence(actor=SELLER, sequence=case.next_sequence, evidence_id="e1",
-                                   kind="photo", commitment=h(2)), T0, p.DuplicateAction)
+                                   kind="photo", commitment=h(2)), T0, p.DuplicateAction)  # type: ignore[arg-type]
     case = step(case, p.SubmitEvidence, SELLER, evidence_id="e2", kind="video", commitment=h(2))
     refused(case, p.SubmitEvidence(actor=SELLER, sequence=case.next_sequence, evidence_id="e3",
-                                   kind="photo", commitment=h(3)), T0, p.InvalidCommand)
+                                   kind="photo", commitment=h(3)), T0, p.InvalidCommand)  # type: ignore[arg-type]
 
 
 def test_arbitrator_closes_record_then_awards() -> None:
@@ -342,7 +343,7 @@ def test_arbitrator_closes_record_then_awards() -> None:
     assert case.stage is p.Stage.RECORD_CLOSED and case.record_closed_at == T0 + DAY
     assert case.deadline == T0 + 11 * DAY
     refused(case, p.SubmitEvidence(actor=BUYER, sequence=case.next_sequence, evidence_id="late",
-                                   kind="photo", commitment=h(9)), T0 + DAY, p.WrongStage)
+                                   kind="photo", commitment=h(9)), T0 + DAY, p.WrongStage)  # type: ignore[arg-type]
     refused(case, p.IssueAward(actor=SPARE, sequence=case.next_sequence, **AWARD), T0 + DAY,
             p.WrongActor)
     new, effects = p.apply(case, p.IssueAward(actor=ARBITRATOR, sequence=case.next_sequence,
@@ -401,7 +402,7 @@ def test_panel_conflict_check() -> None:
 
 def test_panel_award_needs_two_matching_signatures() -> None:
     case = to_panel()
-    other = dict(allocation=alloc(AMOUNT), award_hash=h(0xD15))
+    other: dict[str, Any] = dict(allocation=alloc(AMOUNT), award_hash=h(0xD15))
     case = step(case, p.IssuePanelAward, PANEL[0], **PANEL_AWARD)
     assert case.stage is p.Stage.PANEL
     refused(case, p.IssuePanelAward(actor=PANEL[0], sequence=case.next_sequence, **PANEL_AWARD),

@@ -75,13 +75,13 @@ def test_negotiation_evidence_is_exchanged_caucus_evidence_is_the_mediators() ->
 def test_evidence_notice_follows_disclosure() -> None:
     case = to_facilitation()
     _, effects = p.apply(case, p.SubmitEvidence(actor=BUYER, sequence=case.next_sequence,
-                                                  evidence_id="c", kind="invoice",
+                                                  evidence_id="c", kind="invoice",  # type: ignore[arg-type]
                                                   commitment=h(1)), case.stage_entered_at)
     notices = [e for e in effects if isinstance(e, p.NotifyParties)]
     assert notices == [p.NotifyParties(kind="evidence_submitted", recipients=(MEDIATOR,))]
     case = to_evidence()
     _, effects = p.apply(case, p.SubmitEvidence(actor=BUYER, sequence=case.next_sequence,
-                                                evidence_id="a", kind="photo",
+                                                evidence_id="a", kind="photo",  # type: ignore[arg-type]
                                                 commitment=h(1)), case.stage_entered_at)
     notices = [e for e in effects if isinstance(e, p.NotifyParties)]
     assert notices[0].recipients == (SELLER, ARBITRATOR)  # not the former mediator
@@ -289,7 +289,7 @@ def test_commands_are_frozen_and_keyword_only() -> None:
     with pytest.raises(AttributeError):
         cmd.sequence = 4  # type: ignore[misc]
     with pytest.raises(TypeError):
-        p.CloseRecord(GOOD, 3)  # type: ignore[misc]
+        p.CloseRecord(GOOD, 3)  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         p.Command(actor=GOOD, sequence=0)
 

@@ -68,13 +68,13 @@ def test_commands_round_trip() -> None:
     cmds = [
         p.MakeOffer(actor=BUYER, sequence=3, offer_id="o", allocation=alloc(5, 2)),
         p.AppointPanel(actor=BUYER, sequence=0, panel=PANEL),
-        p.SubmitEvidence(actor=BUYER, sequence=9, evidence_id="e", kind="video",
+        p.SubmitEvidence(actor=BUYER, sequence=9, evidence_id="e", kind="video",  # type: ignore[arg-type]
                          commitment=h(3)),
         p.RefuseConfirmation(actor=BUYER, sequence=1, package_hash=h(1), court_reference="R",
                              reasons_hash=h(2), reasons="因为\n理由"),
         p.MakeOffer(actor=BUYER, sequence=3, offer_id="o", allocation=alloc(5),
                     expires_at=T0),
-        p.SubmitEvidence(actor=BUYER, sequence=9, evidence_id="e", kind="video",
+        p.SubmitEvidence(actor=BUYER, sequence=9, evidence_id="e", kind="video",  # type: ignore[arg-type]
                          commitment=h(3), content_cid="bafybeigdyrzt5sfp7udm7hu76uh7y26nf3"),
     ]
     for cmd in cmds:
@@ -107,8 +107,8 @@ def test_malformed_commands_are_refused(data) -> None:
 def test_effects_are_jsonable() -> None:
     case = STAGE_BUILDERS[p.Stage.NOT_FILED]()
     _, effects = p.apply(case, p.FileClaim(actor=BUYER, sequence=0,
-                                           dispute_type="goods_not_received",
-                                           remedy="full_refund", claimed_amount=AMOUNT,
+                                           dispute_type="goods_not_received",  # type: ignore[arg-type]
+                                           remedy="full_refund", claimed_amount=AMOUNT,  # type: ignore[arg-type]
                                            statement_hash=h(1)), T0)
     encoded = json.loads(json.dumps([p.to_jsonable(e) for e in effects]))
     assert encoded[0] == {"order_id": 7, "case_id": case.case_id}

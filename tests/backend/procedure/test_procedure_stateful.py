@@ -42,7 +42,7 @@ from tests.backend.procedure.procedure_helpers import (
 ACTORS = sorted({*ACTOR_OF_ROLE.values(), SPARE, STRANGER})
 REACHED: set[p.Stage] = set()
 R, S = p.Role, p.Stage
-FORWARD = {
+FORWARD: dict[p.Stage, list[tuple[p.Role, type[p.Command]]]] = {
     S.NOT_FILED: [(R.CLAIMANT, p.FileClaim)],
     S.FILED: [(R.RESPONDENT, p.MakeOffer), (R.CLAIMANT, p.RequestFacilitation)],
     S.NEGOTIATION: [(R.CLAIMANT, p.AgreeToArbitrate), (R.RESPONDENT, p.AgreeToArbitrate),

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from eth_account.signers.local import LocalAccount
 from sqlmodel import col, select
 
 from backend.chain import Allocation, award_typed_data, sign_typed_data
@@ -70,12 +71,12 @@ class World:
         with self.sessions() as s:
             return list(s.exec(select(ChainAction).order_by(col(ChainAction.id))).all())
 
-    def award(self, signer: object) -> SubmitAward:
+    def award(self, signer: LocalAccount) -> SubmitAward:
         typed = award_typed_data(TypedDomain(chain_id=31337, verifying_contract="0x" + "e5" * 20),
                                  1, bytes.fromhex(CASE[2:]), TERMS,
                                  bytes.fromhex(AWARD_HASH[2:]), 0)
         return SubmitAward(order_id=1, case_id=CASE, allocation=TERMS, award_hash=AWARD_HASH,
-                           signature=sign_typed_data(signer, typed))  # type: ignore[arg-type]
+                           signature=sign_typed_data(signer, typed))
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -96,15 +97,15 @@ def test_parties_act_through_the_page(world: WebWorld, tmp_path: Path) -> None:
 
 
 def _act(world: WebWorld, who: str, lang: str, step: str, png: Path,
-         extra: dict[str, object] | None = None) -> dict[str, object]:
+         extra: dict[str, Any] | None = None) -> dict[str, Any]:
     done = subprocess.run(
         ["node", str(HERE / "act.cjs"), world.base, world.case_id,
          "0x" + bytes(key(who).key).hex(), lang, str(png), step, json.dumps(extra or {})],
         cwd=ROOT, env={**os.environ, "CHROMIUM": find_chromium()}, capture_output=True,
         text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
-    out: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    assert not [m for m in out["console"] if "pageerror" in m], out  # type: ignore[attr-defined]
+    out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not [m for m in out["console"] if "pageerror" in m], out
     return out
 
 
@@ -133,21 +134,21 @@ def test_answer_close_record_and_objection_through_the_page(world: WebWorld,
     answer = _act(world, "seller", "zh-Hans", "answer", out_dir / "answer-zh.png", {
         "file": {"selector": "#step-answer-document", "name": "answer.txt",
                  "mime": "text/plain", "content": "运输途中损坏，非货物本身问题。\n"}})
-    assert "answer" in answer["forms"] and "ok" in answer["result"]["cls"], answer  # type: ignore[index]
+    assert "answer" in answer["forms"] and "ok" in answer["result"]["cls"], answer
     assert answer["signed"] == ["ProceduralStep"]
 
     # Nothing for a party to close; the arbitrator has the form.
     close = _act(world, "arbitrator", "en", "close", out_dir / "close-en.png")
     assert close["forms"] == ["close"], close
-    assert "ok" in close["result"]["cls"] and close["stage"] == "record_closed", close  # type: ignore[index]
+    assert "ok" in close["result"]["cls"] and close["stage"] == "record_closed", close
 
     # The award through the API (the arbitrator's document and Award record).
     doc = b"# Award\n\nPartial refund.\n"
     arb = c["arbitrator"]
     _, _, domain = arb.head(case)
-    award = Award(order_id=int(c["buyer"].get(f"/cases/{case}")["orderId"]), case_id=case,
+    award = Award(order_id=int(c["buyer"].get(f"/cases/{case}")["orderId"]), case_id=case,  # type: ignore[arg-type]
                   to_buyer=100_000_000, to_seller=380_000_000, compensation=0,
-                  award_hash="0x" + hashlib.sha256(doc).hexdigest(), round=0
+                  award_hash="0x" + hashlib.sha256(doc).hexdigest(), round=0  # type: ignore[arg-type]
                   ).sign(arb.key.key, domain)
     record, _ = arb.step(case, "award.issued", payload_hash="0x" + award.record_hash.hex())
     import base64
@@ -159,10 +160,10 @@ def test_answer_close_record_and_objection_through_the_page(world: WebWorld,
 
     # An empty objection is refused in the page; the real one is signed and recorded.
     empty = _act(world, "buyer", "en", "objection", out_dir / "objection-empty.png")
-    assert empty["result"]["text"] == "Give your reasons." and empty["signed"] == [], empty  # type: ignore[index]
+    assert empty["result"]["text"] == "Give your reasons." and empty["signed"] == [], empty
     objection = _act(world, "buyer", "en", "objection", out_dir / "objection-en.png", {
         "fill": {"#step-objection-reasons": "The arbitrator ignored the carrier's report."}})
-    assert "ok" in objection["result"]["cls"], objection  # type: ignore[index]
+    assert "ok" in objection["result"]["cls"], objection
     assert objection["signed"] == ["Objection"]
     steps = [(i["action"], i["signer"]) for i in c["buyer"].get(f"/cases/{case}/timeline")
              if i["type"] == "step"]

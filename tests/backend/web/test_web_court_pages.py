@@ -56,9 +56,9 @@ def test_the_court_list_and_workspace(world: WebWorld) -> None:
     # in this case's stage)
     digest, manifest = "ab" * 32, "0x" + "cd" * 32
     record_package_download(world, court, world.case2, manifest, digest)
-    page = _get(world, f"/ui/court/cases/{world.case2}?lang=zh-Hans", "court").text
-    assert f'href="/verify/{digest}?lang=zh-Hans"' in page and manifest in page
-    assert 'id="package-first"' not in page and 'id="package-none"' not in page
+    page = _get(world, f"/ui/court/cases/{world.case2}?lang=zh-Hans", "court").text  # type: ignore[assignment]
+    assert f'href="/verify/{digest}?lang=zh-Hans"' in page and manifest in page  # type: ignore[operator]
+    assert 'id="package-first"' not in page and 'id="package-none"' not in page  # type: ignore[operator]
     # the case page leads the court to its workspace; a party sees no such link
     r = _get(world, f"/ui/cases/{world.case2}?lang=en", "court")
     assert f'href="/ui/court/cases/{world.case2}?lang=en"' in r.text

@@ -35,7 +35,7 @@ def _post(world: WebWorld, path: str, who: str, body: dict[str, Any] | None = No
 def _desk_data(html: str) -> dict[str, Any]:
     m = re.search(r'<script type="application/json" id="desk-data">(.*?)</script>', html, re.S)
     assert m, "no desk data"
-    return json.loads(m.group(1))  # type: ignore[no-any-return]
+    return json.loads(m.group(1))
 
 
 def _section(html: str, sid: str) -> str:
@@ -227,7 +227,7 @@ def test_desk_shows_the_dispute_escrow_and_the_whole_record(world: WebWorld) -> 
     # the mediator's steps are the case page's forms
     assert 'data-step="preeval"' in page and 'data-step="propose"' in page
     data = json.loads(re.search(r'id="case-data">(.*?)</script>', page, re.S)
-                      .group(1))  # type: ignore[union-attr]
+                      .group(1))
     assert data["escrow"] == {"amount": "480000000", "guarantee": "200000000", "live": "true"}
 
 
@@ -283,7 +283,7 @@ def _node(script: str, request: dict[str, Any]) -> dict[str, Any]:
     done = subprocess.run(["node", str(Path(__file__).parent / script)],
                           input=json.dumps(request), capture_output=True, text=True,
                           timeout=60, check=True)
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
+    return json.loads(done.stdout)
 
 
 @pytest.mark.node
@@ -391,7 +391,7 @@ def test_appointment_forms_offer_the_register_by_name(world: WebWorld) -> None:
             class state:  # noqa: N801
                 pass
 
-    _Req.app.state.ctx = ctx
+    _Req.app.state.ctx = ctx  # type: ignore[attr-defined]
     view = world.clients["admin"].get(f"/cases/{world.case2}")
     view["allowedSteps"] = ["appoint.arbitrator"]
     data = case_data(_Req(), view, world.clients["admin"].address, "en")  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 import pytest
@@ -145,12 +146,12 @@ def _forms(html: str) -> list[str]:
     return re.findall(r'<form class="step" data-step="([a-z_]+)"', html)
 
 
-def _case_data(html: str) -> dict[str, object]:
+def _case_data(html: str) -> dict[str, Any]:
     import json
 
     m = re.search(r'<script type="application/json" id="case-data">(.*?)</script>', html, re.S)
     assert m, "no case data"
-    return json.loads(m.group(1))  # type: ignore[no-any-return]
+    return json.loads(m.group(1))
 
 
 def test_forms_follow_allowed_steps_for_each_viewer(world: WebWorld) -> None:
@@ -194,10 +195,10 @@ def test_stranger_sees_no_forms(world: WebWorld) -> None:
 
 
 def _proxy(world: WebWorld, method: str, path: str, who: str | None = "buyer",
-           **kw: object) -> httpx.Response:
+           **kw: Any) -> httpx.Response:
     cookies = {COOKIE: world.token(who)} if who else {}
     return httpx.request(method, world.base + "/ui/api/" + path, cookies=cookies, timeout=30,
-                         **kw)  # type: ignore[arg-type]
+                         **kw)
 
 
 def test_proxy_forwards_with_the_cookie_and_keeps_api_errors(world: WebWorld) -> None:
@@ -328,12 +329,12 @@ def _wallet_context(page: str) -> dict[str, object]:
     return out
 
 
-def _case_data(page: str) -> dict[str, object]:
+def _case_data(page: str) -> dict[str, Any]:  # type: ignore[no-redef]
     import json
 
     m = re.search(r'<script type="application/json" id="case-data">(.*?)</script>', page)
     assert m, "no case data on the page"
-    out: dict[str, object] = json.loads(m.group(1))
+    out: dict[str, Any] = json.loads(m.group(1))
     return out
 
 
@@ -359,13 +360,13 @@ def test_amounts_in_the_orders_own_token(world: WebWorld) -> None:
     assert 'data-currency="DAI"' in en and "tUSD" not in en
     data = _case_data(en)
     assert (data["decimals"], data["currency"]) == (18, "DAI")
-    assert data["messages"]["err_amount_decimals"] == (  # type: ignore[index]
+    assert data["messages"]["err_amount_decimals"] == (
         "At most 18 decimals: DAI's smallest unit is 0.000000000000000001.")
     ctx = _wallet_context(en)
     assert (ctx["decimals"], ctx["currency"], ctx["chainId"]) == (18, "DAI", str(CHAIN_ID))
     zh = _get(world, f"/ui/cases/{dai}?lang=zh-Hans", "buyer").text
     assert "退还买方金额（DAI）" in zh and "最多 18 位小数" in zh and "tUSD" not in zh
-    assert _case_data(zh)["messages"]["err_amount_decimals"] == (  # type: ignore[index]
+    assert _case_data(zh)["messages"]["err_amount_decimals"] == (
         "最多 18 位小数：DAI 的最小单位是 0.000000000000000001。")
     # The 6-decimal case keeps its own.
     en6 = _get(world, f"/ui/cases/{world.case_id}?lang=en", "buyer").text

@@ -48,28 +48,28 @@ def _run(req: dict[str, Any]) -> dict[str, Any]:
     done = subprocess.run(["node", str(HERE / "digests.cjs")], input=json.dumps(req), cwd=ROOT,
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
+    return json.loads(done.stdout)
 
 
 def _records() -> list[Record]:
     return [
-        ProceduralStep(case_id=CASE, sequence=7, prev_hash=PREV, actor=ADDR,
-                       action="offer.accepted", payload_hash="0x" + "12" * 32,
+        ProceduralStep(case_id=CASE, sequence=7, prev_hash=PREV, actor=ADDR,  # type: ignore[arg-type]
+                       action="offer.accepted", payload_hash="0x" + "12" * 32,  # type: ignore[arg-type]
                        signed_at=1_795_000_000),
-        ProceduralStep(case_id=CASE, sequence=0, prev_hash="0x" + "00" * 32, actor=ADDR,
-                       action="record.closed", payload_hash="0x" + "00" * 32, signed_at=0),
-        SettlementOffer(case_id=CASE, sequence=2**64 - 1, prev_hash=PREV, offeror=ADDR,
+        ProceduralStep(case_id=CASE, sequence=0, prev_hash="0x" + "00" * 32, actor=ADDR,  # type: ignore[arg-type]
+                       action="record.closed", payload_hash="0x" + "00" * 32, signed_at=0),  # type: ignore[arg-type]
+        SettlementOffer(case_id=CASE, sequence=2**64 - 1, prev_hash=PREV, offeror=ADDR,  # type: ignore[arg-type]
                         order_id=BIG, to_buyer=BIG, to_seller=0, compensation=BIG,
                         expires_at=2**64 - 1, signed_at=2**64 - 2),
-        Settlement(order_id=BIG, case_id=CASE, to_buyer=BIG, to_seller=1, compensation=0),
-        Award(order_id=43, case_id=CASE, to_buyer=BIG, to_seller=0, compensation=7,
-              award_hash="0x" + "34" * 32, round=1),
-        Objection(case_id=CASE, sequence=9, prev_hash=PREV, objector=ADDR,
-                  award_record_hash="0x" + "34" * 32, reasons_hash="0x" + "56" * 32,
+        Settlement(order_id=BIG, case_id=CASE, to_buyer=BIG, to_seller=1, compensation=0),  # type: ignore[arg-type]
+        Award(order_id=43, case_id=CASE, to_buyer=BIG, to_seller=0, compensation=7,  # type: ignore[arg-type]
+              award_hash="0x" + "34" * 32, round=1),  # type: ignore[arg-type]
+        Objection(case_id=CASE, sequence=9, prev_hash=PREV, objector=ADDR,  # type: ignore[arg-type]
+                  award_record_hash="0x" + "34" * 32, reasons_hash="0x" + "56" * 32,  # type: ignore[arg-type]
                   signed_at=1_795_000_000),
-        CourtConfirmation(case_id=CASE, sequence=12, prev_hash=PREV, court=ADDR,
-                          package_hash="0x" + "78" * 32, award_record_hash="0x" + "00" * 32,
-                          confirmed=False, reasons_hash="0x" + "9a" * 32,
+        CourtConfirmation(case_id=CASE, sequence=12, prev_hash=PREV, court=ADDR,  # type: ignore[arg-type]
+                          package_hash="0x" + "78" * 32, award_record_hash="0x" + "00" * 32,  # type: ignore[arg-type]
+                          confirmed=False, reasons_hash="0x" + "9a" * 32,  # type: ignore[arg-type]
                           court_reference="（2026）浙01民特17号", signed_at=1_795_000_000),
     ]
 
@@ -88,7 +88,7 @@ def _prepare(world: WebWorld, who: str, case_id: str, action: str,
                    headers={"Authorization": f"Bearer {world.token(who)}"},
                    json={"action": action, "payload": payload}, timeout=30)
     assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 def test_prepared_steps_hash_in_the_wallet_as_the_service_says(world: WebWorld) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from typing import Any
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -32,19 +33,19 @@ from tests.support.leaves import CASE, add_leaves, case_sessions, leaf_value
 
 
 @pytest.fixture
-def sessions(clean_db_url: str):  # type: ignore[no-untyped-def]
+def sessions(clean_db_url: str):
     with case_sessions(clean_db_url) as factory:
         yield factory
 
 
-def _inclusion(factory, chain_id: int = FakeChain.chain_id) -> AnchorInclusion:  # type: ignore[no-untyped-def]
+def _inclusion(factory, chain_id: int = FakeChain.chain_id) -> AnchorInclusion:
     """The one batch's inclusion on `chain_id`."""
     with factory() as s:
         return s.exec(select(AnchorInclusion).where(
             AnchorInclusion.chain_id == chain_id)).one()
 
 
-def _assert_all_anchored_once(factory, chain: FakeChain, total: int) -> None:  # type: ignore[no-untyped-def]
+def _assert_all_anchored_once(factory, chain: FakeChain, total: int) -> None:
     """Every leaf in one batch, every batch CONFIRMED, its root anchored once on `chain`
     by the transaction its inclusion row records."""
     with factory() as s:
@@ -69,7 +70,7 @@ def _assert_all_anchored_once(factory, chain: FakeChain, total: int) -> None:  #
     assert set(chain.anchor_txs_per_root().values()) <= {1}
 
 
-def test_batches_every_pending_leaf_with_proofs(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_batches_every_pending_leaf_with_proofs(sessions) -> None:
     chain = FakeChain()
     add_leaves(sessions, 0, 25)
     report = AnchoringWorker(sessions, chain, batch_limit=10).run_once()
@@ -79,7 +80,7 @@ def test_batches_every_pending_leaf_with_proofs(sessions) -> None:  # type: igno
     assert AnchoringWorker(sessions, chain).run_once().idle  # nothing left to do
 
 
-def test_single_leaf_batch(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_single_leaf_batch(sessions) -> None:
     chain = FakeChain()
     add_leaves(sessions, 0, 1)
     AnchoringWorker(sessions, chain).run_once()
@@ -89,7 +90,7 @@ def test_single_leaf_batch(sessions) -> None:  # type: ignore[no-untyped-def]
     assert leaf.proof == [] and batch.root == leaf.leaf_hash
 
 
-def test_claim_on_empty_queue_returns_none(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_claim_on_empty_queue_returns_none(sessions) -> None:
     with sessions() as s:
         assert claim_pending_leaves(s, 10) is None
         with pytest.raises(ValueError, match="limit"):
@@ -97,7 +98,7 @@ def test_claim_on_empty_queue_returns_none(sessions) -> None:  # type: ignore[no
             claim_pending_leaves(s, 0)
 
 
-def test_duplicate_leaves_are_refused(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_leaves_are_refused(sessions) -> None:
     add_leaves(sessions, 0, 1)
     with pytest.raises(IntegrityError), write_scope(sessions) as s:  # same item again
         enqueue_leaf(s, kind=LeafKind.STEP, ref_id=0, case_id=CASE, value=leaf_value(5))
@@ -105,7 +106,7 @@ def test_duplicate_leaves_are_refused(sessions) -> None:  # type: ignore[no-unty
         enqueue_leaf(s, kind=LeafKind.EVIDENCE, ref_id=9, case_id=CASE, value=leaf_value(0))
 
 
-def test_an_altered_leaf_row_stops_the_claim(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_an_altered_leaf_row_stops_the_claim(sessions) -> None:
     add_leaves(sessions, 0, 3)
     with session_scope(sessions) as s:
         leaf = s.exec(select(Leaf).order_by(col(Leaf.id))).first()
@@ -117,7 +118,7 @@ def test_an_altered_leaf_row_stops_the_claim(sessions) -> None:  # type: ignore[
         assert s.exec(select(AnchorBatch)).all() == []  # nothing claimed
 
 
-def test_waits_for_confirmations(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_waits_for_confirmations(sessions) -> None:
     chain = FakeChain()
     add_leaves(sessions, 0, 4)
     worker = AnchoringWorker(sessions, chain, confirmations=3)
@@ -132,7 +133,7 @@ def test_waits_for_confirmations(sessions) -> None:  # type: ignore[no-untyped-d
     _assert_all_anchored_once(sessions, chain, 4)
 
 
-def test_chain_errors_are_retried_then_failed_then_requeued(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_chain_errors_are_retried_then_failed_then_requeued(sessions) -> None:
     chain = FakeChain()
     add_leaves(sessions, 0, 5)
     worker = AnchoringWorker(sessions, chain, max_attempts=3)
@@ -150,7 +151,7 @@ def test_chain_errors_are_retried_then_failed_then_requeued(sessions) -> None:  
     _assert_all_anchored_once(sessions, chain, 5)
 
 
-def test_transient_error_then_success(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_transient_error_then_success(sessions) -> None:
     chain = FakeChain()
     add_leaves(sessions, 0, 5)
     worker = AnchoringWorker(sessions, chain)
@@ -160,7 +161,7 @@ def test_transient_error_then_success(sessions) -> None:  # type: ignore[no-unty
     _assert_all_anchored_once(sessions, chain, 5)
 
 
-def test_nonce_taken_by_another_transaction_is_signed_again(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_nonce_taken_by_another_transaction_is_signed_again(sessions) -> None:
     chain = FakeChain()
     chain.automine = False
     add_leaves(sessions, 0, 5)
@@ -180,7 +181,7 @@ def test_nonce_taken_by_another_transaction_is_signed_again(sessions) -> None:  
 
 
 @pytest.mark.parametrize("refused", [True, False])
-def test_a_transaction_sent_on_another_workers_fake_chain(sessions, refused: bool) -> None:  # type: ignore[no-untyped-def]
+def test_a_transaction_sent_on_another_workers_fake_chain(sessions, refused: bool) -> None:
     """Two processes' workers hold a FakeChain each for one chain (test_write_discipline):
     B's last transaction (nonce 1, never mined: B stopped) is ahead of A's fake. Refused
     there as a used nonce, A signs the batch again and settles; left in A's pool, it would
@@ -209,7 +210,7 @@ class Crash(BaseException):
 
 
 @pytest.mark.parametrize("point", ["claimed", "signed", "broadcast", "confirmed"])
-def test_crash_at_any_point_loses_nothing_and_sends_nothing_twice(sessions, point: str) -> None:  # type: ignore[no-untyped-def]
+def test_crash_at_any_point_loses_nothing_and_sends_nothing_twice(sessions, point: str) -> None:
     chain = FakeChain()
     add_leaves(sessions, 0, 12)
 
@@ -224,7 +225,7 @@ def test_crash_at_any_point_loses_nothing_and_sends_nothing_twice(sessions, poin
     assert len(chain.mined_tx) == 3  # three batches, three transactions
 
 
-def test_signed_but_never_broadcast_is_rebroadcast_byte_for_byte(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_signed_but_never_broadcast_is_rebroadcast_byte_for_byte(sessions) -> None:
     chain = FakeChain()
     add_leaves(sessions, 0, 3)
 
@@ -240,7 +241,7 @@ def test_signed_but_never_broadcast_is_rebroadcast_byte_for_byte(sessions) -> No
     assert list(chain.mined) == [b.tx_hash]  # the very transaction recorded before the crash
 
 
-def test_root_already_on_chain_is_reconciled_not_resent(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_root_already_on_chain_is_reconciled_not_resent(sessions) -> None:
     """The database lost the SENT record (e.g. SQLite's last commit) but the tx went out."""
     chain = FakeChain()
     add_leaves(sessions, 0, 6)
@@ -253,7 +254,7 @@ def test_root_already_on_chain_is_reconciled_not_resent(sessions) -> None:  # ty
     _assert_all_anchored_once(sessions, chain, 6)
 
 
-def test_two_workers_in_one_round_race_safely(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_two_workers_in_one_round_race_safely(sessions) -> None:
     """Worker B sees A's PENDING batch at the same time; the CAS lets one sign it."""
     chain = FakeChain()
     add_leaves(sessions, 0, 8)
@@ -270,7 +271,7 @@ def test_two_workers_in_one_round_race_safely(sessions) -> None:  # type: ignore
     _assert_all_anchored_once(sessions, chain, 8)
 
 
-def test_leaves_added_later_go_to_a_new_batch(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_leaves_added_later_go_to_a_new_batch(sessions) -> None:
     chain = FakeChain()
     worker = AnchoringWorker(sessions, chain)
     add_leaves(sessions, 0, 3)
@@ -287,7 +288,7 @@ def _unused(s: Session) -> None:  # keeps the Session import meaningful for type
     return None
 
 
-def test_a_second_claimer_takes_other_leaves_or_waits(sessions, clean_db_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_claimer_takes_other_leaves_or_waits(sessions, clean_db_url: str) -> None:
     """PostgreSQL: while A holds its claim (uncommitted), B skips A's rows and takes the
     next ones at once. SQLite: B waits for A's commit, then takes what is left."""
     import threading
@@ -298,7 +299,7 @@ def test_a_second_claimer_takes_other_leaves_or_waits(sessions, clean_db_url: st
     batch_a = claim_pending_leaves(a, 4)
     assert batch_a is not None
     a_ids = {leaf.id for leaf in a.exec(select(Leaf).where(Leaf.batch_id == batch_a.id))}
-    result: dict[str, object] = {}
+    result: dict[str, Any] = {}
 
     def claimer_b() -> None:
         with sessions() as b:
@@ -322,11 +323,11 @@ def test_a_second_claimer_takes_other_leaves_or_waits(sessions, clean_db_url: st
     a.commit()
     a.close()
     t.join(timeout=30)
-    assert len(a_ids) == 4 and len(result["ids"]) == 4  # type: ignore[arg-type]
-    assert not a_ids & result["ids"]  # type: ignore[operator]
+    assert len(a_ids) == 4 and len(result["ids"]) == 4
+    assert not a_ids & result["ids"]
 
 
-def test_confirmed_batches_get_a_timestamp_token_retrying_a_failed_tsa(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_confirmed_batches_get_a_timestamp_token_retrying_a_failed_tsa(sessions) -> None:
     chain = FakeChain()
     calls: list[bytes] = []
     down = [True]
@@ -350,7 +351,7 @@ def test_confirmed_batches_get_a_timestamp_token_retrying_a_failed_tsa(sessions)
     assert worker.run_once().idle  # stamped once only
 
 
-def test_run_forever_anchors_what_arrives_and_stops(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_run_forever_anchors_what_arrives_and_stops(sessions) -> None:
     import threading
     import time
 
@@ -398,16 +399,16 @@ class _Down(FakeChain):
         if self.down:
             raise ConnectionRefusedError("connection refused (injected)")
 
-    def find_anchor(self, root: bytes):  # type: ignore[no-untyped-def]
+    def find_anchor(self, root: bytes):
         self._refuse()
         return super().find_anchor(root)
 
-    def receipt(self, tx_hash: str):  # type: ignore[no-untyped-def]
+    def receipt(self, tx_hash: str):
         self._refuse()
         return super().receipt(tx_hash)
 
 
-def test_every_root_goes_to_each_chain_once(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_every_root_goes_to_each_chain_once(sessions) -> None:
     a, b = _two_chains()
     add_leaves(sessions, 0, 12)
     report = AnchoringWorker(sessions, [a, b], batch_limit=5).run_once()
@@ -418,7 +419,7 @@ def test_every_root_goes_to_each_chain_once(sessions) -> None:  # type: ignore[n
     assert set(a.anchors) == set(b.anchors)
 
 
-def test_a_chain_down_holds_up_only_its_own_rows_then_catches_up(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_a_chain_down_holds_up_only_its_own_rows_then_catches_up(sessions) -> None:
     a = FakeChain()
     b = _Down()
     b.chain_id, b.contract = 4343, "0x" + "b0" * 20
@@ -443,7 +444,7 @@ def test_a_chain_down_holds_up_only_its_own_rows_then_catches_up(sessions) -> No
     _assert_all_anchored_once(sessions, b, 8)
 
 
-def test_a_batch_is_stamped_once_anchored_on_one_chain(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_a_batch_is_stamped_once_anchored_on_one_chain(sessions) -> None:
     a = FakeChain()
     b = _Down()
     b.chain_id, b.contract = 4343, "0x" + "b0" * 20
@@ -453,7 +454,7 @@ def test_a_batch_is_stamped_once_anchored_on_one_chain(sessions) -> None:  # typ
     assert len(report.stamped) == 1 and report.completed == []
 
 
-def test_orphan_batches_get_the_worker_s_chains(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_orphan_batches_get_the_worker_s_chains(sessions) -> None:
     """A batch claimed without chains (or migrated from before 0005 without one)."""
     a, b = _two_chains()
     add_leaves(sessions, 0, 3)
@@ -464,7 +465,7 @@ def test_orphan_batches_get_the_worker_s_chains(sessions) -> None:  # type: igno
     _assert_all_anchored_once(sessions, b, 3)
 
 
-def test_chains_must_be_distinct(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_chains_must_be_distinct(sessions) -> None:
     with pytest.raises(ValueError, match="distinct chain ids"):
         AnchoringWorker(sessions, [FakeChain(), FakeChain()])
     with pytest.raises(ValueError, match="at least one chain"):
@@ -472,7 +473,7 @@ def test_chains_must_be_distinct(sessions) -> None:  # type: ignore[no-untyped-d
 
 
 def test_two_workers_adopting_the_same_orphan_give_it_one_row_per_chain(
-        sessions, clean_db_url: str) -> None:  # type: ignore[no-untyped-def]
+        sessions, clean_db_url: str) -> None:
     """Worker B adopts the orphan batch while A is between its look and its write. SQLite:
     A's second look, under the write lock, finds nothing left. PostgreSQL (no such lock):
     A's insert hits the (batch, chain) key and A yields. Either way one row per chain."""
@@ -496,7 +497,7 @@ def test_two_workers_adopting_the_same_orphan_give_it_one_row_per_chain(
                 b._assign_orphans()  # after A's look, before A's commit
                 commit()
 
-            session.commit = b_first  # type: ignore[method-assign]
+            session.commit = b_first
         return session
 
     a = AnchoringWorker(a_sessions, [a_chain, b_chain])  # type: ignore[arg-type]

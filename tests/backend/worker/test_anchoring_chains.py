@@ -88,7 +88,7 @@ def chains(tmp_path: Path) -> Iterator[tuple[Settings, _Chain, _Chain]]:
             node.stop()
 
 
-def _enqueue(sessions, start: int, n: int) -> None:  # type: ignore[no-untyped-def]
+def _enqueue(sessions, start: int, n: int) -> None:
     with write_scope(sessions) as s:
         if s.get(Case, CASE) is None:
             s.add(Case(id=CASE, order_id="9", claimant="0x" + "aa" * 20,
@@ -100,13 +100,13 @@ def _enqueue(sessions, start: int, n: int) -> None:  # type: ignore[no-untyped-d
                                 "0x" + hashlib.sha256(b"s%d" % i).hexdigest()])
 
 
-def _rows(sessions, chain_id: int) -> dict[int, AnchorInclusion]:  # type: ignore[no-untyped-def]
+def _rows(sessions, chain_id: int) -> dict[int, AnchorInclusion]:
     with sessions() as s:
         return {i.batch_id: i for i in s.exec(select(AnchorInclusion).where(
             AnchorInclusion.chain_id == chain_id)).all()}
 
 
-def _check_chain(sessions, chain: _Chain, chain_id: int, institution: str) -> None:  # type: ignore[no-untyped-def]
+def _check_chain(sessions, chain: _Chain, chain_id: int, institution: str) -> None:
     """Each batch's root anchored once on this chain, by the recorded transaction."""
     w3 = chain.w3()
     with sessions() as s:
@@ -116,7 +116,7 @@ def _check_chain(sessions, chain: _Chain, chain_id: int, institution: str) -> No
     events = find_events(w3, ROOT_ANCHORED, chain.anchor)
     assert sorted("0x" + bytes(e.args["root"]).hex() for e in events) == \
         sorted(b.root for b in batches)  # each root once: none lost, none doubled
-    assert w3.eth.get_transaction_count(institution) == 1 + len(batches)  # deploy + anchors
+    assert w3.eth.get_transaction_count(institution) == 1 + len(batches)  # type: ignore[arg-type]  # deploy + anchors
     for b in batches:
         inc = rows[b.id]
         assert inc.status == AnchorStatus.CONFIRMED and inc.attempts == 0, inc
@@ -124,12 +124,12 @@ def _check_chain(sessions, chain: _Chain, chain_id: int, institution: str) -> No
         assert record is not None and record.count == b.leaf_count
         assert "0x" + record.tx_hash.hex() == inc.tx_hash
         block = w3.eth.get_block(inc.block_number)
-        assert block.hash.to_0x_hex() == inc.block_hash
-        assert int(inc.block_time.timestamp()) == block.timestamp
+        assert block.hash.to_0x_hex() == inc.block_hash  # type: ignore[attr-defined]
+        assert int(inc.block_time.timestamp()) == block.timestamp  # type: ignore[attr-defined]
         assert inc.contract == chain.anchor
 
 
-def test_a_chain_down_mid_round_catches_up_with_nothing_lost_or_doubled(chains) -> None:  # type: ignore[no-untyped-def]
+def test_a_chain_down_mid_round_catches_up_with_nothing_lost_or_doubled(chains) -> None:
     settings, a, b = chains
     migrated(settings.database)
     engine = make_engine(settings.database)
@@ -170,7 +170,7 @@ def test_a_chain_down_mid_round_catches_up_with_nothing_lost_or_doubled(chains) 
             report = worker.run_once()
             assert report.unreachable == [CHAIN_B]
         with sessions() as s:
-            statuses = [x.status for x in s.exec(select(AnchorBatch).order_by(AnchorBatch.id))]
+            statuses = [x.status for x in s.exec(select(AnchorBatch).order_by(AnchorBatch.id))]  # type: ignore[arg-type]
         assert statuses == [AnchorStatus.CONFIRMED, AnchorStatus.PENDING, AnchorStatus.PENDING]
         assert all(r.status == AnchorStatus.CONFIRMED for r in _rows(sessions, CHAIN_A).values())
         assert all(r.attempts == 0 for r in _rows(sessions, CHAIN_B).values())
@@ -200,7 +200,7 @@ def test_a_chain_down_mid_round_catches_up_with_nothing_lost_or_doubled(chains) 
     engine.dispose()
 
 
-def test_an_anchoring_chain_that_is_another_chain_is_refused_before_signing(chains) -> None:  # type: ignore[no-untyped-def]
+def test_an_anchoring_chain_that_is_another_chain_is_refused_before_signing(chains) -> None:
     """CHAINARB_ANCHOR_CHAINS says chain 1003 at B's URL, but B serves 1002: nothing is
     signed for it (a signature binds the chain id), and chain A goes on."""
     settings, a, b = chains

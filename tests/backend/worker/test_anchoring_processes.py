@@ -11,8 +11,9 @@ import hashlib
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -74,13 +75,13 @@ def _prepare_db(url: str, n: int) -> None:
                                 "0x" + hashlib.sha256(b"s%d" % i).hexdigest()])
 
 
-def _run(args: list[str], **kw: object) -> subprocess.Popen[str]:
+def _run(args: list[str], **kw: Any) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, str(PROC), *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kw)  # type: ignore[call-overload]
+                            stderr=subprocess.PIPE, text=True, **kw)
 
 
 def _check_chain_and_db(url: str, handle: ChainHandle, anchor: str, settings: Settings,
-                        n: int) -> list[AnchorBatch]:
+                        n: int) -> Sequence[AnchorBatch]:
     from eth_account import Account
 
     factory = make_session_factory(make_engine(url))
@@ -108,8 +109,8 @@ def _check_chain_and_db(url: str, handle: ChainHandle, anchor: str, settings: Se
         assert "0x" + record.tx_hash.hex() == inc.tx_hash
         assert record.block_number == inc.block_number
         block = handle.w3.eth.get_block(inc.block_number)
-        assert block.hash.to_0x_hex() == inc.block_hash
-        assert int(inc.block_time.timestamp()) == block.timestamp
+        assert block.hash.to_0x_hex() == inc.block_hash  # type: ignore[attr-defined]
+        assert int(inc.block_time.timestamp()) == block.timestamp  # type: ignore[attr-defined]
     for leaf in leaves:
         verify(leaf.proof, by_id[leaf.batch_id].root, leaf.leaf_hash)
     # Nothing anchored twice: one RootAnchored event per batch, and the institution sent

@@ -98,7 +98,7 @@ def test_the_logs_refusals_have_distinct_documented_codes() -> None:
     from evidence.errors import EvidenceError
 
     def subclasses(cls: type) -> set[type]:
-        out = set(cls.__subclasses__())
+        out: set[type] = set(cls.__subclasses__())
         for sub in list(out):
             out |= subclasses(sub)
         return out
@@ -108,7 +108,7 @@ def test_the_logs_refusals_have_distinct_documented_codes() -> None:
     assert all(en and zh and en != zh for en, zh in log_errors.REFUSALS.values())
     codes = {cls.code for cls in ours}
     assert len(codes) == len(ours)
-    others = {cls.code for cls in subclasses(EvidenceError) if cls not in ours}
+    others = {cls.code for cls in subclasses(EvidenceError) if cls not in ours}  # type: ignore[attr-defined]
     assert not codes & others
     page = (Path(__file__).resolve().parents[3] / "docs/log.md").read_text()
     table = page.split("## 9. Refusals")[1].split("## 10.")[0]

@@ -79,7 +79,7 @@ def test_statement_readers_refuse_cleanly(obj: object) -> None:
             if data is None:
                 continue
             try:
-                check(data, [SIGNER.address])  # type: ignore[operator]
+                check(data, [SIGNER.address])
             except EvidenceError:
                 pass
             else:

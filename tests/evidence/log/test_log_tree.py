@@ -3,6 +3,8 @@ a proof for every leaf and every pair of sizes, proofs that must fail, the node 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -423,10 +425,10 @@ class _FailingStore(MemoryNodeStore):
 
     fail = False
 
-    def put_nodes(self, nodes: object) -> None:  # type: ignore[override]
+    def put_nodes(self, nodes: Sequence[tuple[int, int, bytes]]) -> None:
         if self.fail:
             raise ConnectionError("database gone")
-        super().put_nodes(nodes)  # type: ignore[arg-type]
+        super().put_nodes(nodes)
 
 
 def test_a_refused_write_leaves_the_tree_as_it_was() -> None:
