@@ -329,15 +329,6 @@ def _wallet_context(page: str) -> dict[str, object]:
     return out
 
 
-def _case_data(page: str) -> dict[str, Any]:  # type: ignore[no-redef]
-    import json
-
-    m = re.search(r'<script type="application/json" id="case-data">(.*?)</script>', page)
-    assert m, "no case data on the page"
-    out: dict[str, Any] = json.loads(m.group(1))
-    return out
-
-
 def test_amounts_in_the_orders_own_token(world: WebWorld) -> None:
     """The case view carries the order's token, symbol and decimals (read from the escrow
     and its ERC-20); every amount a page shows or a form takes uses them, exactly."""
