@@ -251,7 +251,10 @@ def test_the_cid_hash_stays_cached_for_concurrent_builders() -> None:
                 importer.write(f"{n}:{i}".encode())
                 importer.finish()
                 if i % 50 == 0:
-                    gc.collect()
+                    # the young generations, where the builds' objects are: a full
+                    # collection walks the whole test process (a second or more each in a
+                    # worker that ran a thousand tests), none of it the builds'
+                    gc.collect(1)
         except BaseException as exc:
             errors.append(exc)
 

@@ -12,19 +12,19 @@ import os
 import re
 import string
 import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import typer
 
 import backend.cli  # noqa: F401  (registers the service's catalog)
 import evidence.judicial.cli  # noqa: F401
 from evidence._i18n import CATALOGS
 from evidence.cli import _load_plugins, app
+from tests.support.cli_fork import CliForks
 
-BIN = Path(sys.executable).parent / "chainarb"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -66,23 +66,37 @@ def test_every_command_and_option_help_has_chinese() -> None:
             assert CJK.search(getattr(param, "help", None) or ""), ("option", path, param.name)
 
 
-def _zh(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": os.environ["PATH"], "HOME": "/tmp", "CHAINARB_LANG": "zh",
-            "CHAINARB_DATA_DIR": str(data_dir), "COLUMNS": "200"}
-    return subprocess.run([str(BIN), *args], capture_output=True, text=True,
-                          env={**base, **env}, timeout=180)
+def _base() -> dict[str, str]:
+    return {"PATH": os.environ["PATH"], "HOME": "/tmp", "CHAINARB_LANG": "zh",
+            "COLUMNS": "200"}
 
 
-def test_help_of_every_command_in_chinese(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def cli() -> Iterator[CliForks]:
+    """The real entry point, each run a process of its own with the run's environment,
+    forked from one that imported the command (and web3, for the runs that open a chain)
+    once in the same environment (tests/support/cli_fork.py, held to fresh processes by
+    tests/test_cli_fork.py)."""
+    with CliForks(env=_base(), preload=("web3",)) as forks:
+        yield forks
+
+
+def _zh(cli: CliForks, args: list[str], data_dir: Path, **env: str
+        ) -> subprocess.CompletedProcess[str]:
+    base = {**_base(), "CHAINARB_DATA_DIR": str(data_dir)}
+    return cli.run(args, Path.cwd(), env={**base, **env}, timeout=180)
+
+
+def test_help_of_every_command_in_chinese(cli: CliForks, tmp_path: Path) -> None:
     paths = [p for p, _ in _commands()]
-    with ThreadPoolExecutor(4) as pool:
-        runs = list(pool.map(lambda p: _zh([*p, "--help"], tmp_path), paths))
+    runs = [_zh(cli, [*p, "--help"], tmp_path) for p in paths]
     for path, r in zip(paths, runs, strict=True):
         assert r.returncode == 0, (path, r.stderr)
         assert CJK.search(r.stdout), path
 
 
-def test_error_paths_in_chinese_have_no_english_only_line(tmp_path: Path) -> None:
+def test_error_paths_in_chinese_have_no_english_only_line(cli: CliForks, tmp_path: Path
+                                                         ) -> None:
     f = tmp_path / "f.txt"
     f.write_bytes(b"x\n")
     key = tmp_path / "k.key"
@@ -126,8 +140,7 @@ def test_error_paths_in_chinese_have_no_english_only_line(tmp_path: Path) -> Non
         (["serve"], {"DATABASE_URL": "mysql://db", "CHAINARB_PORT": "0"}),
         (["demo"], {"CHAINARB_CHAIN_ID": "5"}),
     ]
-    with ThreadPoolExecutor(4) as pool:
-        runs = list(pool.map(lambda c: _zh(c[0], tmp_path / "data", **c[1]), calls))
+    runs = [_zh(cli, args, tmp_path / "data", **env) for args, env in calls]
     for (args, _env), r in zip(calls, runs, strict=True):
         assert r.returncode != 0, args
         assert "Traceback" not in r.stderr, (args, r.stderr)

@@ -17,7 +17,7 @@ import pytest
 
 from backend.chain.devchain import AnvilNode
 from tests.judicial.judicial_world import Case, make_case
-from tests.judicial.test_judicial_cli_errors import BIN
+from tests.support.cli_fork import CliForks
 from tests.support.tsa import LocalTSA
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,17 +108,23 @@ def test_the_docs_sh_recipe_confirms_with_curl(
     assert other.stdout.count("MISMATCH chain 31337") == len(headers)
 
 
-def _verify(*args: str, cwd: Path, lang: str = "en") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN), "verify", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=180,
-                          env=_env(CHAINARB_LANG=lang,
-                                   CHAINARB_DATA_DIR=str(cwd / "no-installation")))
+@pytest.fixture(scope="module")
+def cli() -> Iterator[CliForks]:
+    """`chainarb`: each run a process of its own with the run's environment and folder,
+    forked from one that imported the command and web3 once in the same environment
+    (tests/support/cli_fork.py, held to fresh processes by tests/test_cli_fork.py)."""
+    with CliForks(env=_env(), preload=("web3",)) as forks:
+        yield forks
+
+
+def _verify(cli: CliForks, *args: str, cwd: Path, lang: str = "en"
+            ) -> subprocess.CompletedProcess[str]:
+    return cli.run(["verify", *args], cwd, timeout=180,
+                   env=_env(CHAINARB_LANG=lang, CHAINARB_DATA_DIR=str(cwd / "no-installation")))
 
 
 def test_cli_with_several_nodes_and_a_checkpoint(
-        chains: tuple[Case, AnvilNode, AnvilNode], tmp_path: Path) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
+        cli: CliForks, chains: tuple[Case, AnvilNode, AnvilNode], tmp_path: Path) -> None:
     case, a, b = chains
     empty = tmp_path / "court"
     empty.mkdir()
@@ -141,9 +147,8 @@ def test_cli_with_several_nodes_and_a_checkpoint(
         ((pkg, "--checkpoint", str(empty / "nope.json")), "en"),
         ((pkg, "--checkpoint", str(junk)), "en"),
     ]
-    with ThreadPoolExecutor(4) as pool:
-        agree, disagree, confirmed, wrong_cp, alone, missing, refused = pool.map(
-            lambda c: _verify(*c[0], cwd=empty, lang=c[1]), calls)
+    agree, disagree, confirmed, wrong_cp, alone, missing, refused = [
+        _verify(cli, *args, cwd=empty, lang=lang) for args, lang in calls]
 
     assert agree.returncode == 0, agree.stdout[-3000:]
     assert [blk["hash"] for blk in json.loads(agree.stdout)["blocks"]] == hashes

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,6 @@ import pytest
 from tests.judicial.judicial_world import Case
 from tests.support.cli_fork import CliForks
 
-BIN = Path(sys.executable).parent / "chainarb"  # the installed command (block route tests)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 SECRET = "0x" + "5e" * 32  # what a key file holds: must never reach the terminal
 

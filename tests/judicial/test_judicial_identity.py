@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
 
 from evidence.judicial import _format as fmt
 from evidence.judicial import build_package, verify_package
@@ -204,13 +205,41 @@ def test_chainarb_verify_prints_names_beside_addresses(case: Case,
 
 
 # --- institution key rotation ------------------------------------------------------------
+# Each kind of case is built once for the module (the tests only read it, or verify a
+# rewritten copy of its package), with the key it hands over to.
 
 
-def test_a_rotated_institution_key_is_followed(tmp_path: Path, local_tsa: LocalTSA) -> None:
+@pytest.fixture(scope="module")
+def rotated_case(tmp_path_factory: pytest.TempPathFactory, local_tsa: LocalTSA
+                 ) -> tuple[Case, LocalAccount]:
+    """The old key signs the handover to a new key, an anchored step of the case."""
+    new = Account.create()
+    return make_case(tmp_path_factory.mktemp("rotated"), local_tsa, rotate_to=new), new
+
+
+@pytest.fixture(scope="module")
+def forged_case(tmp_path_factory: pytest.TempPathFactory, local_tsa: LocalTSA
+                ) -> tuple[Case, LocalAccount]:
+    """A stranger 'hands over' the institution to its own key."""
+    thief = Account.create()
+    return make_case(tmp_path_factory.mktemp("forged"), local_tsa, rotate_to=thief,
+                     rotation_signer=thief), thief
+
+
+@pytest.fixture(scope="module")
+def onchain_case(tmp_path_factory: pytest.TempPathFactory, local_tsa: LocalTSA
+                 ) -> tuple[Case, LocalAccount]:
+    """The handover made on the escrow (InstitutionKeyRotated), with no step."""
+    new = Account.create()
+    return make_case(tmp_path_factory.mktemp("onchain"), local_tsa, rotate_to=new,
+                     rotate_on_chain=True), new
+
+
+def test_a_rotated_institution_key_is_followed(rotated_case: tuple[Case, LocalAccount]
+                                               ) -> None:
     """The old key signs the handover (an anchored step of the chain); the new key then
     signs the institution's steps and the attestation; the verifier follows the chain."""
-    new = Account.create()
-    rotated = make_case(tmp_path / "rotated", local_tsa, rotate_to=new)
+    rotated, new = rotated_case
     report = verify_package(rotated.package, chain=rotated.w3)
     assert report.ok, [(c.name, c.reason) for c in report.checks if not c.passed]
     with zipfile.ZipFile(rotated.package) as zf:
@@ -222,12 +251,11 @@ def test_a_rotated_institution_key_is_followed(tmp_path: Path, local_tsa: LocalT
     assert attestation.reason.endswith(f"signed by the institution {new.address}")
 
 
-def test_a_rotation_not_signed_by_the_old_key_fails(tmp_path: Path, local_tsa: LocalTSA
+def test_a_rotation_not_signed_by_the_old_key_fails(forged_case: tuple[Case, LocalAccount]
                                                     ) -> None:
     """A stranger 'hands over' the institution to its own key: the handover is void, so the
     new key's steps and attestation are not the institution's."""
-    thief = Account.create()
-    forged = make_case(tmp_path / "forged", local_tsa, rotate_to=thief, rotation_signer=thief)
+    forged, thief = forged_case
     report = verify_package(forged.package, chain=forged.w3)
     checks = {c.name: c for c in report.checks}
     assert not report.ok
@@ -243,10 +271,10 @@ def test_a_rotation_not_signed_by_the_old_key_fails(tmp_path: Path, local_tsa: L
         f"{forged.actors.institution.address}" in checks["attestation"].reason
 
 
-def test_the_key_chain_is_named_by_identities(tmp_path: Path, local_tsa: LocalTSA) -> None:
+def test_the_key_chain_is_named_by_identities(rotated_case: tuple[Case, LocalAccount]
+                                              ) -> None:
     """`identities` states each institution key and the anchored step that handed it over."""
-    new = Account.create()
-    rotated = make_case(tmp_path / "rotated", local_tsa, rotate_to=new)
+    rotated, new = rotated_case
     report = verify_package(rotated.package, chain=rotated.w3)
     identities = next(c for c in report.checks if c.name == "identities")
     assert identities.status == Status.PASSED, identities.reason
@@ -258,10 +286,9 @@ def test_the_key_chain_is_named_by_identities(tmp_path: Path, local_tsa: LocalTS
                for d in identities.details), identities.details
 
 
-def test_a_rotation_not_signed_by_the_old_key_fails_identities(tmp_path: Path,
-                                                                local_tsa: LocalTSA) -> None:
-    thief = Account.create()
-    forged = make_case(tmp_path / "forged", local_tsa, rotate_to=thief, rotation_signer=thief)
+def test_a_rotation_not_signed_by_the_old_key_fails_identities(
+        forged_case: tuple[Case, LocalAccount]) -> None:
+    forged, thief = forged_case
     report = verify_package(forged.package, chain=forged.w3)
     identities = next(c for c in report.checks if c.name == "identities")
     assert identities.status == Status.FAILED
@@ -270,11 +297,11 @@ def test_a_rotation_not_signed_by_the_old_key_fails_identities(tmp_path: Path,
         f"the key holding the role ({forged.actors.institution.address}): the rotation is void")
 
 
-def test_an_unanchored_rotation_fails_identities(tmp_path: Path, local_tsa: LocalTSA) -> None:
+def test_an_unanchored_rotation_fails_identities(rotated_case: tuple[Case, LocalAccount],
+                                                 tmp_path: Path) -> None:
     """The handover is genuinely signed by the old key, but no anchored root holds it: a
     rotation nobody can date binds no one (the holder of the new key cannot backdate it)."""
-    new = Account.create()
-    rotated = make_case(tmp_path / "rotated", local_tsa, rotate_to=new)
+    rotated, new = rotated_case
     with zipfile.ZipFile(rotated.package) as zf:
         files = {n: zf.read(n) for n in zf.namelist()}
     steps = [json.loads(line) for line in files[fmt.STEPS].decode().splitlines() if line]
@@ -302,12 +329,11 @@ def _rewrite(case: Case, out: Path, edit: Callable[[dict[str, bytes]], None]) ->
     return rewrite_package(case.package.read_bytes(), out, edit)
 
 
-def test_the_escrows_handover_is_followed_without_a_step(tmp_path: Path,
-                                                          local_tsa: LocalTSA) -> None:
+def test_the_escrows_handover_is_followed_without_a_step(
+        onchain_case: tuple[Case, LocalAccount]) -> None:
     """No `institution.key_rotated` step (the case had no chain at the rotation): the
     package proves the escrow's InstitutionKeyRotated, and the verifier follows it."""
-    new = Account.create()
-    case = make_case(tmp_path / "onchain", local_tsa, rotate_to=new, rotate_on_chain=True)
+    case, new = onchain_case
     report = verify_package(case.package, chain=case.w3)
     assert report.ok, [(c.name, c.reason) for c in report.checks if not c.passed]
     checks = {c.name: c for c in report.checks}
@@ -318,12 +344,11 @@ def test_the_escrows_handover_is_followed_without_a_step(tmp_path: Path,
     assert checks["attestation"].reason.endswith(f"signed by the institution {new.address}")
 
 
-def test_without_the_escrows_handover_the_successor_is_no_one(tmp_path: Path,
-                                                               local_tsa: LocalTSA) -> None:
+def test_without_the_escrows_handover_the_successor_is_no_one(
+        onchain_case: tuple[Case, LocalAccount], tmp_path: Path) -> None:
     """The handover's receipt left out of the package: the new key's step and attestation
     are a stranger's."""
-    new = Account.create()
-    case = make_case(tmp_path / "onchain", local_tsa, rotate_to=new, rotate_on_chain=True)
+    case, new = onchain_case
     escrow = json.loads(zipfile.ZipFile(case.package).read(fmt.ESCROW))
     (rotation_tx,) = [a["txHash"] for a in escrow["acts"]
                       if a["event"] == "InstitutionKeyRotated"]
@@ -344,10 +369,9 @@ def test_without_the_escrows_handover_the_successor_is_no_one(tmp_path: Path,
     assert checks["attestation"].status == Status.FAILED
 
 
-def test_a_listed_handover_that_is_no_handover_fails(tmp_path: Path,
-                                                     local_tsa: LocalTSA) -> None:
-    new = Account.create()
-    case = make_case(tmp_path / "onchain", local_tsa, rotate_to=new, rotate_on_chain=True)
+def test_a_listed_handover_that_is_no_handover_fails(onchain_case: tuple[Case, LocalAccount],
+                                                     tmp_path: Path) -> None:
+    case, _new = onchain_case
 
     def relabel(files: dict[str, bytes]) -> None:  # the order's opening called a handover
         esc = json.loads(files[fmt.ESCROW])

@@ -28,9 +28,7 @@ from tests.support.world import World, file_claim
 SCRIPT = b"<script>alert(document.domain)</script>"
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-
+def _filed_world(tmp_path: Path) -> Iterator[World]:
     url = f"sqlite:///{tmp_path / 'security.sqlite3'}"
     migrated(url)
     w = make_evidence_world(url, tmp_path)
@@ -38,6 +36,18 @@ def world(tmp_path: Path) -> Iterator[World]:
         w.open_case("buyer")
         file_claim(w)
         yield w
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    yield from _filed_world(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def refusing_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """One filed case for the refused uploads: a refused upload stores nothing (each test
+    checks that the case still lists no evidence), so they can share it."""
+    yield from _filed_world(tmp_path_factory.mktemp("refusing"))
 
 
 def _jpeg() -> bytes:
@@ -103,7 +113,8 @@ REFUSED: dict[str, tuple[bytes, str, str, int, str]] = {
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
-def test_active_or_unknown_content_is_refused(name: str, world: World) -> None:
+def test_active_or_unknown_content_is_refused(name: str, refusing_world: World) -> None:
+    world = refusing_world
     content, filename, declared, status, code = REFUSED[name]
     r = upload(world.buyer, content, filename=filename, content_type=declared)
     assert r.status_code == status, r.text

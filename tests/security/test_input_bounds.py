@@ -260,14 +260,27 @@ HOSTILE_TIMES = [*HOSTILE_AMOUNTS, ("uint64_max", str(2**64 - 1)), ("ten_to_30",
                  ("after_2100", "4102444801")]
 
 
-@pytest.fixture
-def world(tmp_path: Path, stage_snapshots: StageSnapshots) -> Any:
-
+def _world(tmp_path: Path, stage_snapshots: StageSnapshots) -> Iterator[World]:
     url = f"sqlite:///{tmp_path / 'bounds.sqlite3'}"
     migrated(url)
     w = make_world(url, tmp_path)
     w.snapshots = stage_snapshots  # the drivers restore stages built once
     with w.client:
+        yield w
+
+
+@pytest.fixture
+def world(tmp_path: Path, stage_snapshots: StageSnapshots) -> Iterator[World]:
+    yield from _world(tmp_path, stage_snapshots)
+
+
+@pytest.fixture(scope="module")
+def opened(tmp_path_factory: pytest.TempPathFactory, stage_snapshots: StageSnapshots
+           ) -> Iterator[World]:
+    """A case the buyer opened, shared by the module's tests whose requests are all refused
+    before anything is read or written (422 on the request's shape): they change nothing."""
+    for w in _world(tmp_path_factory.mktemp("opened"), stage_snapshots):
+        w.open_case("buyer")
         yield w
 
 
@@ -330,9 +343,8 @@ def test_proposal_refuses_hostile_values(world: World, field: str) -> None:
                                    "respondent"])
 @pytest.mark.parametrize("value", [{"a": 1}, ["x"], 5, None, True, "x" * 5000],
                          ids=["object", "list", "number", "null", "bool", "long"])
-def test_filing_refuses_mistyped_strings(world: World, field: str, value: Any) -> None:
-    w = world
-    w.open_case("buyer")
+def test_filing_refuses_mistyped_strings(opened: World, field: str, value: Any) -> None:
+    w = opened
     payload = {**filing_payload(w), field: value}
     r = w.buyer.post(f"/cases/{w.case_id}/filing", json=w.buyer.plain("case.filed", payload))
     _refused(r, 422, "bad_payload", f"payload.{field}")
@@ -358,9 +370,8 @@ HOSTILE_IDS = [str(2**63), str(2**64), str(10**30), "-1", "1.5", "²", "1e3", "a
     ("/cases/{case}/evidence/{id}/keywraps", "item_id"),
     ("/cases/{case}/evidence/{id}/provenance", "item_id"),
 ])
-def test_path_ids_are_range_checked(world: World, template: str, name: str) -> None:
-    w = world
-    w.open_case("buyer")
+def test_path_ids_are_range_checked(opened: World, template: str, name: str) -> None:
+    w = opened
     for value in HOSTILE_IDS:
         r = w.buyer.get(template.format(case=w.case_id, id=value))
         _refused(r, 422, "invalid_field", f"path.{name}")
@@ -375,9 +386,8 @@ def test_admin_path_ids_are_range_checked(world: World) -> None:
 
 
 @pytest.mark.parametrize("message", ["x", 5, [1], True, 1.5])
-def test_record_message_must_be_an_object(world: World, message: Any) -> None:
-    w = world
-    w.open_case("buyer")
+def test_record_message_must_be_an_object(opened: World, message: Any) -> None:
+    w = opened
     for path in ("facilitation", "steps", "offers"):
         r = w.buyer.post(f"/cases/{w.case_id}/{path}",
                          json={"record": {"type": "ProceduralStep", "message": message}})
@@ -385,9 +395,8 @@ def test_record_message_must_be_an_object(world: World, message: Any) -> None:
 
 
 @pytest.mark.parametrize("kind", [["ProceduralStep"], {"a": 1}, 5, True])
-def test_record_type_must_be_a_string(world: World, kind: Any) -> None:
-    w = world
-    w.open_case("buyer")
+def test_record_type_must_be_a_string(opened: World, kind: Any) -> None:
+    w = opened
     r = w.buyer.post(f"/cases/{w.case_id}/facilitation", json={"record": {"type": kind}})
     _refused(r, 422, "invalid_record", "record.type")
     r = w.buyer.post(f"/cases/{w.case_id}/facilitation",
@@ -410,10 +419,9 @@ def test_record_type_must_be_a_string(world: World, kind: Any) -> None:
     ("/admin/courts", {"address": 5, "name": "x"}, "body.address"),
     ("/auth/sign-in", {"message": {"a": 1}, "signature": "0x"}, "body.message"),
 ])
-def test_mistyped_bodies_name_the_field(world: World, path: str, body: Any,
+def test_mistyped_bodies_name_the_field(opened: World, path: str, body: Any,
                                         field: str) -> None:
-    w = world
-    w.open_case("buyer")
+    w = opened
     who = w.admin if path.startswith("/admin") else w.buyer
     r = who.post(path.format(case=w.case_id), json=body)
     _refused(r, 422, "invalid_field", field)

@@ -85,20 +85,37 @@ AWARD_HASH = "0x" + "aa" * 32
 SPLIT = Allocation(AMOUNT * 3 // 4, AMOUNT // 4, ETHER // 10)
 
 
+@pytest.fixture(scope="module")
+def _evm_world() -> ChainWorld:
+    """The escrow deployed once on an in-process EVM for the module (tests revert to it)."""
+    return ChainWorld(in_process_web3())
+
+
+@pytest.fixture(scope="module")
+def _anvil_world(anvil_node: AnvilNode) -> Iterator[ChainWorld]:
+    """The escrow deployed once on the session's anvil for the module; the chain is put back
+    as it was before the deployment at the module's end."""
+    w3 = anvil_node.web3()
+    before = snapshot(w3)
+    try:
+        yield ChainWorld(w3)
+    finally:
+        revert_to(w3, before)
+
+
 @pytest.fixture(params=["fake", "evm", pytest.param("anvil", marks=pytest.mark.anvil)])
 def world(request: pytest.FixtureRequest) -> Iterator[EscrowWorld]:
+    """A fresh in-memory model, or the module's deployment, each test's changes reverted
+    (a snapshot right after the deployment, as tests/contracts/conftest.py's ``env``)."""
     if request.param == "fake":
         yield FakeWorld()
-    elif request.param == "evm":
-        yield ChainWorld(in_process_web3())
-    else:
-        node: AnvilNode = request.getfixturevalue("anvil_node")
-        w3 = node.web3()
-        snap = snapshot(w3)
-        try:
-            yield ChainWorld(w3)
-        finally:
-            revert_to(w3, snap)
+        return
+    deployed: ChainWorld = request.getfixturevalue(f"_{request.param}_world")
+    snap = snapshot(deployed.w3)
+    try:
+        yield deployed
+    finally:
+        revert_to(deployed.w3, snap)
 
 
 # --- bringing an order to a status (through the port wherever the service acts) ---------

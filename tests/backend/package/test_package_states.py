@@ -234,17 +234,18 @@ def test_package_of_each_readable_state_verifies(name: str, chain_world: ChainWo
         assert "CourtConfirmation" in actions
 
 
-def _filed(cw: ChainWorld) -> str:
-    return _file(cw)
-
-
-def _negotiation(cw: ChainWorld) -> str:
+def _agreed(cw: ChainWorld, case_id: str) -> None:
+    """The respondent agrees to arbitrate: the filed case moves on to negotiation."""
     w = cw.world
-    case_id = _file(cw)
     post(w.seller, f"/cases/{case_id}/arbitration-agreement",
          w.seller.plain("arbitration.agreed"))
-    assert w.buyer.case()["stage"] == "negotiation"
-    return case_id
+
+
+def _window_passes(cw: ChainWorld, _case_id: str) -> None:
+    """The award's objection window passes with no objection: the award is final."""
+    advance_time(cw.w3, Timeouts().objection + 60)
+    cw.advance(days=10, seconds=1)
+    cw.world.tick()
 
 
 def _to_litigation(cw: ChainWorld) -> None:
@@ -256,35 +257,35 @@ def _to_litigation(cw: ChainWorld) -> None:
     assert w.buyer.case()["stage"] == "closed_for_litigation"
 
 
-def _final(cw: ChainWorld) -> str:
-    w = cw.world
-    case_id = run_to_award(cw)
-    advance_time(cw.w3, Timeouts().objection + 60)
-    cw.advance(days=10, seconds=1)
-    w.tick()
-    return case_id
-
-
-NOT_YET: dict[str, tuple[Callable[[ChainWorld], str], str]] = {
-    "filed": (_filed, "filed"),
-    "negotiation": (_negotiation, "negotiation"),
-    "awarded": (run_to_award, "awarded"),
-    "final": (_final, "final"),
+# The stages a court may not read yet, in the order one case passes them: how the case
+# starts, the stage it is then in, and each later move with the stage it leads to (a case
+# each: filed then negotiation, awarded then final).
+NOT_YET: dict[str, tuple[Callable[[ChainWorld], str], str,
+                         list[tuple[Callable[[ChainWorld, str], None], str]]]] = {
+    "filed_then_negotiation": (_file, "filed", [(_agreed, "negotiation")]),
+    "awarded_then_final": (run_to_award, "awarded", [(_window_passes, "final")]),
 }
+
+
+def _no_package_yet(cw: ChainWorld, case_id: str, stage: str) -> None:
+    assert cw.world.court.case()["stage"] == stage
+    cw.anchor_all()
+    r = cw.world.court.get(f"/cases/{case_id}/judicial-package")
+    assert r.status_code == 409, (stage, r.text)
+    assert r.json()["code"] == "wrong_stage"
+    assert stage in r.json()["detail"]
 
 
 @pytest.mark.parametrize("name", sorted(NOT_YET))
 def test_no_package_before_a_result_to_confirm(name: str, chain_world: ChainWorld) -> None:
-    run, stage = NOT_YET[name]
+    start, first, moves = NOT_YET[name]
     cw = chain_world
-    case_id = run(cw)
+    case_id = start(cw)
     _grant_court(cw)
-    assert cw.world.court.case()["stage"] == stage
-    cw.anchor_all()
-    r = cw.world.court.get(f"/cases/{case_id}/judicial-package")
-    assert r.status_code == 409, r.text
-    assert r.json()["code"] == "wrong_stage"
-    assert stage in r.json()["detail"]
+    _no_package_yet(cw, case_id, first)
+    for move, stage in moves:
+        move(cw, case_id)
+        _no_package_yet(cw, case_id, stage)
 
 
 def test_litigation_package_waits_for_the_escrow_refund(chain_world: ChainWorld,

@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import col, select
 
@@ -22,6 +23,7 @@ from backend.services.keys import container_header
 from evidence.encryption import iter_decrypt
 from evidence.ipfs import cat
 from evidence.ipfs._cid import parse_cid
+from tests.support.cli_fork import REPO, CliForks
 from tests.support.evidence import PDF, filed_case, sign_staged, submit, upload
 from tests.support.world import World, make_world, ok, to_negotiation
 
@@ -103,14 +105,30 @@ def test_uploads_stay_files_beside_the_step_blocks(clean_db_url: str, tmp_path: 
     assert len(stored) == 1 and stored[0]["entry"]["details"]["store"] == "LocalBlockstore"
 
 
-def _cli(env: dict[str, str], *args: str, cwd: Path | None = None
-         ) -> subprocess.CompletedProcess[bytes]:
-    """`chainarb evidence ARGS` with the installed plugins, as `chainarb` loads them."""
-    return subprocess.run([sys.executable, "-m", "evidence.cli", "evidence", *args], env=env,
-                          cwd=cwd, capture_output=True, timeout=120, check=False)
+def _outside_env() -> dict[str, str]:
+    """The environment without this run's chainarb settings (each run sets its own)."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith("CHAINARB_") and k != "DATABASE_URL"}
 
 
-def test_the_cli_reads_the_data_dir_s_step_blocks(clean_db_url: str, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def cli() -> Iterator[CliForks]:
+    """`chainarb` with the installed plugins, as `chainarb` loads them: each run a process
+    forked from one that imported the command and its store once (tests/support/cli_fork.py,
+    held to fresh processes by tests/test_cli_fork.py)."""
+    with CliForks(env=_outside_env() | {"CHAINARB_LANG": "en"},
+                  preload=("backend.db.blocks",)) as forks:
+        yield forks
+
+
+def _cli(cli: CliForks, env: dict[str, str], *args: str, cwd: Path | None = None
+         ) -> subprocess.CompletedProcess[str]:
+    """`chainarb evidence ARGS` in a process of its own (in ``cwd``, default the repo)."""
+    return cli.run(["evidence", *args], cwd=cwd or REPO, env=env)
+
+
+def test_the_cli_reads_the_data_dir_s_step_blocks(cli: CliForks, clean_db_url: str,
+                                                  tmp_path: Path) -> None:
     """`chainarb evidence cat CID` without --store, or with --store naming the configured
     data dir's store (absolute or relative), reads the store the service keeps there (the
     files, then its database's table), as before when every block was a file; `add` there
@@ -122,24 +140,23 @@ def test_the_cli_reads_the_data_dir_s_step_blocks(clean_db_url: str, tmp_path: P
         with session_scope(w.app.state.ctx.sessions) as s:
             step = s.exec(select(Step).where(col(Step.kind) == "case.filed")).one()
         expected = b"".join(cat(str(step.cid), w.blockstore))
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("CHAINARB_") and k != "DATABASE_URL"}
-    env |= {"CHAINARB_DATA_DIR": str(tmp_path / "data"), "CHAINARB_DATABASE_URL": clean_db_url,
-            "CHAINARB_LANG": "en"}
+    env = _outside_env() | {"CHAINARB_DATA_DIR": str(tmp_path / "data"),
+                            "CHAINARB_DATABASE_URL": clean_db_url, "CHAINARB_LANG": "en"}
     store = tmp_path / "data" / "ipfs"
     for args, cwd in [((), None), (("--store", str(store)), None),
                       (("--store", "data/ipfs"), tmp_path)]:
-        done = _cli(env, "cat", str(step.cid), *args, cwd=cwd)
-        assert done.returncode == 0, (args, done.stderr.decode()[-2000:])
-        assert done.stdout == expected and json.loads(expected)["action"] == "case.filed"
+        done = _cli(cli, env, "cat", str(step.cid), *args, cwd=cwd)
+        assert done.returncode == 0, (args, done.stderr[-2000:])
+        assert done.stdout.encode() == expected
+        assert json.loads(expected)["action"] == "case.filed"
 
     other = tmp_path / "other"
-    done = _cli(env, "cat", str(step.cid), "--store", str(other))
-    assert done.returncode == 4 and done.stdout == b"", done.stderr.decode()[-2000:]
-    assert "Not in the store" in done.stderr.decode()
+    done = _cli(cli, env, "cat", str(step.cid), "--store", str(other))
+    assert done.returncode == 4 and done.stdout == "", done.stderr[-2000:]
+    assert "Not in the store" in done.stderr
 
     (tmp_path / "note.txt").write_bytes(b"added by the CLI\n")
-    done = _cli(env, "add", str(tmp_path / "note.txt"), "--store", str(store))
-    assert done.returncode == 0, done.stderr.decode()[-2000:]
-    added = done.stdout.decode().strip()
+    done = _cli(cli, env, "add", str(tmp_path / "note.txt"), "--store", str(store))
+    assert done.returncode == 0, done.stderr[-2000:]
+    added = done.stdout.strip()
     assert b"".join(cat(added, w.blockstore)) == b"added by the CLI\n"
