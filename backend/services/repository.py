@@ -34,7 +34,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from backend import procedure as p
-from backend.db import Case, Participant, Step, begin_exclusive
+from backend.db import Case, Participant, Step, begin_exclusive, read_sessions
 from backend.db.fast import prepare
 from backend.db.rows import table_of
 from evidence.records import ZERO_HASH
@@ -122,6 +122,9 @@ class CaseRepository:
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
+        # plain reads (the case view's): on PostgreSQL in autocommit, one round trip per
+        # SELECT (backend/db/engine.py, "PostgreSQL's round trips")
+        self.read_sessions: Callable[[], Session] = read_sessions(sessions)
         bind = sessions.kw.get("bind")
         self.sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._engine = bind if isinstance(bind, sa.Engine) else None

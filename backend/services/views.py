@@ -147,7 +147,7 @@ def _parts(service: CaseService, session: Session, row: CaseRow, case: p.CaseSta
 
 def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]:
     """The case as ``viewer`` may see it now (``AccessDenied``, ``NotFound``)."""
-    with service.sessions() as session:
+    with service.repository.read_sessions() as session:  # PostgreSQL: autocommit
         row, case, actions_text = _load_for_view(service, session, case_id)
         parts = _parts(service, session, row, case, viewer)
     actions = _actions_of(actions_text)
@@ -284,7 +284,9 @@ def case_view_json(service: CaseService, case_id: str, viewer: str) -> bytes:
     clock shown as ``now``. A read whose inputs are those of the kept view answers its
     text with the new ``now``; any other input builds it again."""
     now = service.now()
-    with service.sessions() as session:
+    # plain reads: on PostgreSQL in autocommit, the kept view's one round trip its SELECT
+    # (no BEGIN, no ROLLBACK: backend/db/engine.py, "PostgreSQL's round trips")
+    with service.repository.read_sessions() as session:
         row, case, actions_text = _load_for_view(service, session, case_id)
         kept = _views.get((row.id, viewer))
         context = (service.institution_address, service.config.admins, service.domain)
