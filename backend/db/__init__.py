@@ -3,6 +3,7 @@
 Public API (see docs/persistence.md):
 
 * `make_engine(url)`, `make_session_factory(engine)`, `session_scope(factory)`
+* `read_sessions(factory)`: sessions for plain reads (PostgreSQL: in autocommit)
 * `write_scope(factory)` (= `session_scope` + `begin_exclusive`): every state-changing
   command; on SQLite it takes the write lock first
 * `upgrade_to_head(url)`: run at service start
@@ -20,6 +21,7 @@ from backend.db.engine import (
     is_postgres,
     make_engine,
     make_session_factory,
+    read_sessions,
     rows_changed,
     session_scope,
     write_scope,
@@ -65,6 +67,7 @@ __all__ = [
     "is_postgres",
     "make_engine",
     "make_session_factory",
+    "read_sessions",
     "rows_changed",
     "session_scope",
     "upgrade_to_head",

@@ -23,7 +23,8 @@ a deferred read-then-write (SQLite's "database is locked") cannot come back unno
 
 PostgreSQL's round trips (issue 10): each statement waits for the server, and a request's
 own queries were wrapped in three more (the pool's ping at checkout, psycopg's `BEGIN`,
-the pool's `ROLLBACK` on return). Now:
+the pool's `ROLLBACK` on return: a case view was three round trips for its one SELECT).
+Now:
 
 * No ping per checkout. A pooled connection is pinged (as `pool_pre_ping` did, a failed
   ping invalidating the pool) only when its socket is readable at checkout or it sat
@@ -34,15 +35,34 @@ the pool's `ROLLBACK` on return). Now:
   a firewall that dropped the connection) is what the idle ping is for; a connection that
   dies while checked out fails its statement as before (503 `database_unavailable`, and
   SQLAlchemy invalidates the pool).
-* Reads still open a transaction (psycopg's `BEGIN`, the pool's `ROLLBACK` on return):
-  running them in autocommit (tried on branch pghops, commit 5423892) cut a case view to
-  its one SELECT but stalled signed offers at 50 clients over HTTP (p99 ~2 s, a third
-  fewer offers per second) for a reason not yet found.
+* A transaction its caller marks a plain read (`PLAIN_READ`, `read_sessions`: the case
+  view's) starts in psycopg's autocommit mode and stays there while its statements are
+  plain reads (`SELECT` without `FOR UPDATE/SHARE`, `INTO`, advisory locks,
+  `set_config`, sequences): no `BEGIN`, and nothing to roll back on return, so a case
+  view is its one SELECT. Its first other statement (a write, a lock, DDL, a
+  `SAVEPOINT`) switches the connection back to transactions before it is sent, so that
+  statement and every later one run in one transaction as before. Under READ COMMITTED
+  (the service never asks for another level) each statement sees its own snapshot
+  either way, so reads answer the same; only the tables' `ACCESS SHARE` locks are
+  released after each read instead of at the end. A connection given an
+  `isolation_level` by its caller is left alone; every other transaction (write units,
+  unmarked reads) begins with autocommit off, whatever the connection's last user did.
+  The write guard judges every statement as before. (Every unmarked read in autocommit
+  too was tried, commit 5423892, and taken out again when signed offers over HTTP at 50
+  clients had a worse p99 in 4 runs of 6 on a shared machine; docs/persistence.md, "Plain
+  reads", says what was measured since.)
+* What autocommit changes for the writes on the same pool (docs/persistence.md, "Plain
+  reads"): psycopg prepares a statement on its connection after 5 runs and forgets every
+  prepared statement of the connection when the server answers `ROLLBACK` (then sends
+  `DEALLOCATE ALL`). A read's `ROLLBACK` used to wipe them; without it the write path's
+  statements stay prepared (server-side plans reused, generic after 5 custom ones):
+  measured, the server's CPU per offer goes down, not up.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import logging
 import os
@@ -69,6 +89,7 @@ from .fast import run_on_cursor
 
 __all__ = [
     "PING_AFTER_IDLE_S",
+    "PLAIN_READ",
     "SQLITE_BUSY_TIMEOUT_MS",
     "WRITE_GUARD_ENV",
     "WRITE_UNIT",
@@ -78,6 +99,7 @@ __all__ = [
     "is_postgres",
     "make_engine",
     "make_session_factory",
+    "read_sessions",
     "rows_changed",
     "session_scope",
     "write_guard_violations",
@@ -90,6 +112,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 PING_AFTER_IDLE_S = 60.0  # PostgreSQL: a pooled connection unused this long is pinged
 _BEGIN_OPTION = "chainarb_sqlite_begin"  # "IMMEDIATE": a write unit (both backends)
 WRITE_UNIT = {_BEGIN_OPTION: "IMMEDIATE"}  # Connection.execution_options(**WRITE_UNIT)
+_READ_OPTION = "chainarb_plain_read"  # True: a plain read (PostgreSQL: in autocommit)
+PLAIN_READ = {_READ_OPTION: True}  # Engine/Connection.execution_options(**PLAIN_READ)
 _WRITE_TX = "chainarb_write_tx"  # connection.info: this transaction is a write unit
 WRITE_GUARD_ENV = "CHAINARB_WRITE_GUARD"  # raise | log (default) | off
 # a write, or a data-modifying CTE (PostgreSQL: the log's append, a step with its block)
@@ -181,6 +205,8 @@ def _make_engine(url: str, *, echo: bool, pool_size: int, ping_after_idle: float
         )
         event.listen(engine, "checkin", _pg_on_checkin)
         event.listen(engine, "checkout", _pg_checkout(engine.dialect, ping_after_idle))
+        event.listen(engine, "begin", _pg_on_begin)
+        event.listen(engine, "before_cursor_execute", _pg_before_cursor_execute)
         return engine
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
@@ -215,6 +241,50 @@ def _mark_write_unit(connection: sa.Connection) -> None:
 
 
 _IDLE_SINCE = "chainarb_idle_since"  # connection record's info: when it was checked in
+_READING = "chainarb_pg_reading"  # connection.info: this transaction is in autocommit
+# What may run outside a transaction: a SELECT that takes no lock, creates nothing and
+# changes no setting or sequence. Anything else (a false alarm included) ends autocommit.
+_PLAIN_SELECT = re.compile(r"\s*SELECT\b", re.IGNORECASE)
+_NOT_PLAIN = re.compile(
+    r"\bFOR\s+(?:NO\s+KEY\s+|KEY\s+)?(?:UPDATE|SHARE)\b|\bINTO\b|pg_advisory|set_config"
+    r"|nextval|setval|\blo_", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=2048)
+def _plain_read(statement: str) -> bool:
+    """Whether `statement` can run in autocommit with the same effect as in a transaction
+    (the service's statements are a few hundred compiled texts: each is judged once)."""
+    return _PLAIN_SELECT.match(statement) is not None and _NOT_PLAIN.search(statement) is None
+
+
+def _pg_on_begin(connection: sa.Connection) -> None:
+    """A transaction marked `PLAIN_READ` starts in autocommit, every other one (a write
+    unit, an unmarked read) with autocommit off (module doc)."""
+    options = connection.get_execution_options()
+    if "isolation_level" in options:  # the caller's own choice (AUTOCOMMIT, SERIALIZABLE)
+        connection.info[_READING] = False
+        return
+    reading = options.get(_READ_OPTION) is True and options.get(_BEGIN_OPTION) != "IMMEDIATE"
+    driver = connection.connection.dbapi_connection
+    if driver is not None and driver.autocommit != reading:
+        try:
+            driver.autocommit = reading  # idle here: psycopg sends nothing
+        except connection.dialect.loaded_dbapi.Error:
+            reading = False  # not idle: a broken connection, which its statement reports
+    connection.info[_READING] = reading
+
+
+def _pg_before_cursor_execute(conn: sa.Connection, _cursor: Any, statement: str,
+                              _params: Any, _context: Any, _many: bool) -> None:
+    """A statement that is not a plain read ends the transaction's autocommit: psycopg
+    sends `BEGIN` before it, and it and the rest are one transaction."""
+    info = conn.info
+    if info.get(_READING) and not _plain_read(statement):
+        info[_READING] = False
+        driver = conn.connection.dbapi_connection
+        assert driver is not None
+        with contextlib.suppress(conn.dialect.loaded_dbapi.Error):
+            driver.autocommit = False  # (a broken connection: the statement reports it)
 
 
 def _pg_on_checkin(_driver: Any, record: Any) -> None:
@@ -319,6 +389,16 @@ def rows_changed(session: Session, statement: sa.UpdateBase) -> int:
     result = session.execute(statement)
     assert isinstance(result, sa.CursorResult)
     return result.rowcount
+
+
+def read_sessions(factory: sessionmaker[Session]) -> Callable[[], Session]:
+    """Sessions of `factory` for plain reads (`PLAIN_READ`): on PostgreSQL their
+    statements run in autocommit until the first one that is not a plain read (module
+    doc); on SQLite, or for a factory bound to no engine, `factory` itself."""
+    bind = factory.kw.get("bind")
+    if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+        return factory
+    return functools.partial(factory, bind=bind.execution_options(**PLAIN_READ))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

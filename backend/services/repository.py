@@ -34,7 +34,8 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from backend import procedure as p
-from backend.db import Case, Participant, Step, begin_exclusive
+from backend.db import Case, Participant, Step, begin_exclusive, read_sessions
+from backend.db.engine import PLAIN_READ
 from backend.db.fast import prepare
 from backend.db.rows import table_of
 from evidence.records import ZERO_HASH
@@ -122,9 +123,14 @@ class CaseRepository:
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
+        # plain reads (the case view's): on PostgreSQL in autocommit, one round trip per
+        # SELECT (backend/db/engine.py, "PostgreSQL's round trips")
+        self.read_sessions: Callable[[], Session] = read_sessions(sessions)
         bind = sessions.kw.get("bind")
         self.sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._engine = bind if isinstance(bind, sa.Engine) else None
+        self._read_engine = self._engine if self._engine is None or self.sqlite \
+            else self._engine.execution_options(**PLAIN_READ)
         # SQLite has one writer at a time: this process's writers queue here instead of
         # polling SQLite's busy handler (the group committer takes it for each group).
         self.write_lock = threading.Lock()
@@ -147,18 +153,44 @@ class CaseRepository:
         row, case, _ = self.load_with(session, case_id, query, lambda: query)
         return row, case
 
-    def load_with(self, session: Session, case_id: str, key: Any,
+    def load_with(self, session: Session | sa.Connection, case_id: str, key: Any,
                   build: Callable[[], sa.ClauseElement]
                   ) -> tuple[CaseRow, p.CaseState, tuple[Any, ...]]:
         """``load`` by a statement ``build`` makes (``row_select`` with more columns; made
         once per ``key`` and dialect, ``backend.db.fast.prepare``): the row, its state and
-        the extra columns' values. One statement is one round trip and one snapshot."""
-        conn = session.connection()  # compiled once, run on the driver's cursor
+        the extra columns' values. One statement is one round trip and one snapshot.
+        ``session``: a session, or a connection (``reading``)."""
+        # compiled once, run on the driver's cursor
+        conn = session.connection() if isinstance(session, Session) else session
         found = prepare(key, conn.dialect, build).first(conn, {"case_id": case_id.lower()})
         if found is None:
             raise NotFound(f"case {case_id} does not exist")
         row = CaseRow(*found[:_ROW_WIDTH])
         return row, self.decode(row), found[_ROW_WIDTH:]
+
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection | Session]:
+        """A plain read's connection (``read_sessions``' transaction without the ORM
+        session around it: the case view, issue 10): on PostgreSQL in autocommit. A
+        session for a repository bound to no engine. ``session_on`` makes a session of
+        it when a read needs the ORM."""
+        if self._read_engine is None:
+            with self.read_sessions() as session:
+                yield session
+            return
+        with self._read_engine.connect() as conn:
+            conn.begin()  # as a session's: the begin listeners (autocommit, the guard's)
+            yield conn  # closing it rolls back: nothing is sent in autocommit
+
+    @contextmanager
+    def session_on(self, reading: sa.Connection | Session) -> Iterator[Session]:
+        """A session on ``reading``'s connection and transaction (``reading``): closing it
+        leaves them to ``reading``."""
+        if isinstance(reading, Session):
+            yield reading
+            return
+        with self.sessions(bind=reading) as session:
+            yield session
 
     def read(self, case_id: str) -> tuple[CaseRow, p.CaseState]:
         """``load`` in a session of its own (a read, no lock)."""

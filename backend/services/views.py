@@ -113,7 +113,7 @@ def _actions_of(text: str | None) -> tuple[_ActionRow, ...]:
                         key=lambda a: a.id or 0))
 
 
-def _load_for_view(service: CaseService, session: Session, case_id: str
+def _load_for_view(service: CaseService, session: Session | sa.Connection, case_id: str
                    ) -> tuple[CaseRow, p.CaseState, str | None]:
     """The case row, its state and its chain actions' JSON text (``_row_and_actions``)."""
     sqlite = service.repository.sqlite
@@ -147,7 +147,7 @@ def _parts(service: CaseService, session: Session, row: CaseRow, case: p.CaseSta
 
 def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]:
     """The case as ``viewer`` may see it now (``AccessDenied``, ``NotFound``)."""
-    with service.sessions() as session:
+    with service.repository.read_sessions() as session:  # PostgreSQL: autocommit
         row, case, actions_text = _load_for_view(service, session, case_id)
         parts = _parts(service, session, row, case, viewer)
     actions = _actions_of(actions_text)
@@ -284,8 +284,12 @@ def case_view_json(service: CaseService, case_id: str, viewer: str) -> bytes:
     clock shown as ``now``. A read whose inputs are those of the kept view answers its
     text with the new ``now``; any other input builds it again."""
     now = service.now()
-    with service.sessions() as session:
-        row, case, actions_text = _load_for_view(service, session, case_id)
+    # a plain read on a connection (no ORM session unless the parts are read): on
+    # PostgreSQL in autocommit, so a kept view's one round trip is its SELECT (no BEGIN,
+    # no ROLLBACK: backend/db/engine.py, "PostgreSQL's round trips")
+    repository = service.repository
+    with repository.reading() as reading:
+        row, case, actions_text = _load_for_view(service, reading, case_id)
         kept = _views.get((row.id, viewer))
         context = (service.institution_address, service.config.admins, service.domain)
         if kept is not None and kept.case is case and kept.next_sequence == row.next_sequence \
@@ -293,7 +297,8 @@ def case_view_json(service: CaseService, case_id: str, viewer: str) -> bytes:
             parts = kept.parts  # the same version: roles, chain head and award as before
         else:
             kept = None
-            parts = _parts(service, session, row, case, viewer)
+            with repository.session_on(reading) as session:
+                parts = _parts(service, session, row, case, viewer)
     # the actions as kept when their text is (decoded again only when it changed)
     actions = kept.actions if kept is not None and kept.actions_text == actions_text \
         else _actions_of(actions_text)

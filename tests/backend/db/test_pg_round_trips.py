@@ -1,7 +1,10 @@
-"""PostgreSQL without a ping per checkout (backend/db/engine.py, "PostgreSQL's round trips"):
-what the wire carries, and that a dead pooled connection is still replaced before a
-request uses it (or, dying silently while it is used, fails as a lost connection). The
-messages are counted by libpq's own trace of the connection."""
+"""PostgreSQL without a ping per checkout, and plain reads outside transactions
+(backend/db/engine.py, "PostgreSQL's round trips"): what the wire carries, that a dead
+pooled connection is still replaced before a request uses it (or, dying silently while it
+is used, fails as a lost connection), that everything that is not a plain read is still
+one transaction, and that a connection a plain read used leaves no transaction behind for
+the writers on the same pool. The messages are counted by libpq's own trace of the
+connection."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import IO, Any
 
 import psycopg
@@ -21,15 +25,25 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
-from backend.db import AnchorBatch, make_engine, make_session_factory, session_scope, write_scope
+from backend.db import (
+    AnchorBatch,
+    make_engine,
+    make_session_factory,
+    read_sessions,
+    session_scope,
+    write_scope,
+)
 from backend.db.engine import (
+    PLAIN_READ,
     WRITE_UNIT,
     UnguardedWrite,
     forget_write_guard_violations,
     write_guard_violations,
 )
+from backend.services import views
 from backend.worker.anchoring import retry_failed
 from tests.support.migrated import migrated
+from tests.support.world import make_world, to_filed
 
 pytestmark = pytest.mark.postgres
 
@@ -208,6 +222,205 @@ def test_the_guard_still_refuses_a_product_write_in_a_read(pg_db: str) -> None:
     forget_write_guard_violations(before)  # provoked here
     with write_scope(sessions) as s:
         assert retry_failed(s) == 0
+
+
+# -- plain reads (PLAIN_READ, read_sessions) ---------------------------------------------
+
+def test_a_plain_read_sends_only_its_statements(traced: tuple[Engine, Wire]) -> None:
+    engine, wire = traced
+    reads = read_sessions(make_session_factory(engine))
+    _seed(engine, ROOT_A)
+    wire.sent()
+    for _ in range(3):  # the pooled connection each time: no ping, BEGIN or ROLLBACK
+        with reads() as s:
+            assert [b.root for b in s.exec(select(AnchorBatch))] == [ROOT_A]
+            assert s.exec(select(AnchorBatch.leaf_count)).all() == [1]
+            s.commit()
+        sent = wire.sent()
+        assert len(_round_trips(sent)) == 2, sent
+        assert [m.split()[0] for m in _statements(sent)] == ["SELECT", "SELECT"], sent
+
+
+def test_read_sessions_on_sqlite_are_the_factory_s(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.sqlite3'}")
+    try:
+        factory = make_session_factory(engine)
+        assert read_sessions(factory) is factory
+    finally:
+        engine.dispose()
+
+
+def test_after_a_plain_read_every_other_transaction_begins(traced: tuple[Engine, Wire]
+                                                            ) -> None:
+    """A plain read leaves its connection in autocommit; the next user of that connection
+    (an unmarked read, a write unit) still gets its BEGIN and its end."""
+    engine, wire = traced
+    factory = make_session_factory(engine)
+    reads = read_sessions(factory)
+    for following in ("read", "write unit", "read"):
+        with reads() as s:  # one pooled connection: the same one every time
+            s.exec(select(AnchorBatch)).all()
+        wire.sent()
+        if following == "read":
+            with factory() as s:
+                s.exec(select(AnchorBatch)).all()
+            end = "ROLLBACK"
+        else:
+            with write_scope(factory) as s:
+                s.add(AnchorBatch(root=ROOT_A, leaf_count=1))
+            end = "COMMIT"
+        statements = _statements(wire.sent())
+        assert statements[0] == "BEGIN" and statements[-1] == end, statements
+    assert _roots(engine) == [ROOT_A]
+
+
+def test_a_write_after_plain_reads_is_still_atomic(traced: tuple[Engine, Wire]) -> None:
+    """The first statement that is not a plain read ends autocommit before it is sent:
+    it and the rest are one transaction (a breach the guard only logs in production)."""
+    engine, wire = traced
+    reads = read_sessions(make_session_factory(engine))
+    wire.sent()
+    with reads() as s:
+        assert s.exec(select(AnchorBatch)).all() == []
+        s.add(AnchorBatch(root=ROOT_A, leaf_count=1))
+        s.flush()
+        s.add(AnchorBatch(root=ROOT_B, leaf_count=1))
+        s.flush()
+        s.rollback()
+    sent = _statements(wire.sent())
+    assert sent[0].startswith("SELECT") and sent[1:2] == ["BEGIN"], sent
+    assert sent[2].startswith("INSERT") and sent[-1] == "ROLLBACK", sent
+    assert _roots(engine) == []
+
+
+def test_a_locking_plain_read_holds_its_lock_until_the_end(traced: tuple[Engine, Wire],
+                                                           pg_db: str) -> None:
+    engine, _ = traced
+    _seed(engine, ROOT_A)
+    reads = read_sessions(make_session_factory(engine))
+    other = make_engine(pg_db)
+    try:
+        with reads() as s:
+            s.exec(select(AnchorBatch)).all()  # autocommit so far
+            s.exec(select(AnchorBatch).with_for_update()).all()  # a transaction from here
+            with other.connect() as c, pytest.raises(DBAPIError, match="could not obtain"):
+                c.execute(sa.text("SELECT id FROM anchor_batch FOR UPDATE NOWAIT"))
+            s.commit()
+        with other.connect() as c:  # released with the transaction
+            c.execute(sa.text("SELECT id FROM anchor_batch FOR UPDATE NOWAIT")).all()
+    finally:
+        other.dispose()
+
+
+def test_plain_reads_see_what_others_committed_meanwhile(traced: tuple[Engine, Wire]
+                                                         ) -> None:
+    """READ COMMITTED, as in a transaction: each statement sees the latest commits."""
+    engine, _ = traced
+    reads = read_sessions(make_session_factory(engine))
+    with reads() as s:
+        assert s.exec(select(AnchorBatch)).all() == []
+        _seed(engine, ROOT_A)  # another connection commits
+        assert [b.root for b in s.exec(select(AnchorBatch))] == [ROOT_A]
+
+
+def test_a_caller_s_isolation_level_wins_over_plain_read(traced: tuple[Engine, Wire]
+                                                         ) -> None:
+    engine, _ = traced
+    with engine.connect().execution_options(isolation_level="SERIALIZABLE",
+                                            **PLAIN_READ) as c:
+        c.execute(sa.text("SELECT 1")).all()
+        assert c.execute(sa.text("SHOW transaction_isolation")).scalar() == "serializable"
+        assert c.execute(sa.text("SELECT now() = statement_timestamp()")).scalar() is False
+        c.rollback()
+    with engine.connect().execution_options(**PLAIN_READ, **WRITE_UNIT) as c:
+        c.execute(sa.text("SELECT 1")).all()  # a write unit is never in autocommit
+        assert c.execute(sa.text("SELECT now() = statement_timestamp()")).scalar() is False
+        c.rollback()
+
+
+def test_the_guard_still_refuses_a_product_write_in_a_plain_read(pg_db: str) -> None:
+    factory = make_session_factory(make_engine(pg_db, write_guard="raise"))
+    before = len(write_guard_violations())
+    with pytest.raises(UnguardedWrite, match=r"anchoring\.py:\d+"), \
+            session_scope(read_sessions(factory)) as s:
+        s.exec(select(AnchorBatch)).all()
+        retry_failed(s)
+    assert len(write_guard_violations()) == before + 1
+    forget_write_guard_violations(before)  # provoked here
+
+
+def _in_transaction(pg_db: str) -> list[str]:
+    """The states of this database's other backends that sit in a transaction."""
+    u = make_url(pg_db)
+    with psycopg.connect(host=u.host, port=u.port, user=u.username, dbname=u.database,
+                         autocommit=True) as admin:
+        return [row[0] for row in admin.execute(
+            "SELECT state FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'")]
+
+
+def test_plain_reads_beside_writers_leave_no_transaction_open(traced: tuple[Engine, Wire],
+                                                              pg_db: str) -> None:
+    """Writers and plain readers sharing one pool, as offers and case views do: every
+    write unit commits once and alone (the counter adds up), the readers see only
+    committed values that never go back, and no pooled connection is left idle in a
+    transaction (a stall's usual cause: a lock or snapshot held by nobody's request)."""
+    engine, _ = traced
+    factory = make_session_factory(engine)
+    reads = read_sessions(factory)
+    _seed(engine, ROOT_A)
+    writers, rounds = 4, 25
+    seen: list[list[int]] = [[] for _ in range(writers)]
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            for _ in range(rounds):
+                with reads() as s:  # a case view: a plain read
+                    seen[i].append(s.exec(select(AnchorBatch.leaf_count)).one())
+                with write_scope(factory) as s:  # an offer: lock, read, write
+                    batch = s.exec(select(AnchorBatch).with_for_update()).one()
+                    batch.leaf_count += 1
+                with reads() as s:  # a read that turns into a transaction
+                    s.exec(select(AnchorBatch).with_for_update()).all()
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors and not any(t.is_alive() for t in threads)
+    with factory() as s:
+        assert s.exec(select(AnchorBatch.leaf_count)).one() == 1 + writers * rounds
+    assert all(v == sorted(v) and v[0] >= 1 and v[-1] <= 1 + writers * rounds for v in seen)
+    assert engine.pool.checkedout() == 0
+    assert _in_transaction(pg_db) == []
+
+
+def test_a_kept_case_view_is_its_one_select(pg_db: str, tmp_path: Path) -> None:
+    """The service's case view (views.case_view_json, the most frequent request): plain
+    reads on one connection, so a view whose parts are kept is one round trip, its
+    SELECT, and one that reads them (roles, chain head, award: through an ORM session on
+    the same connection, when not remembered) sends SELECTs only."""
+    w = make_world(pg_db, tmp_path)
+    with w.client:
+        to_filed(w)
+        service = w.app.state.ctx.service
+        engine = service.repository.sessions.kw["bind"]
+        engine.dispose()  # the pool's connections from here on are traced
+        with tempfile.TemporaryFile() as file:
+            wire = Wire(engine, file)
+            views._views.clear()  # built again: its parts read through an ORM session
+            first = views.case_view_json(service, w.case_id, w.buyer.address)
+            built = _statements(wire.sent())
+            assert built and all(m.startswith("SELECT") for m in built), built
+            for _ in range(3):
+                assert views.case_view_json(service, w.case_id, w.buyer.address) == first
+                sent = wire.sent()
+                assert len(_round_trips(sent)) == 1, sent
+                assert [m.split()[0] for m in _statements(sent)] == ["SELECT"], sent
 
 
 # -- a dead pooled connection -------------------------------------------------------------
