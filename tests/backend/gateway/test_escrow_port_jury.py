@@ -32,9 +32,11 @@ from backend.services.escrow import (
     WrongStatus,
 )
 from tests.backend.gateway.escrow_worlds import TIMEOUTS, EscrowWorld, _typed, sign_award
-from tests.backend.gateway.test_escrow_port_behaviour import (  # noqa: F401 - the fixture
+from tests.backend.gateway.test_escrow_port_behaviour import (  # noqa: F401 - the fixtures
     AMOUNT,
     CASE,
+    _anvil_world,
+    _evm_world,
     disputed,
     world,
 )
