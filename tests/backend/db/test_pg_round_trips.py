@@ -23,6 +23,7 @@ from psycopg import pq
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import QueuePool
 from sqlmodel import select
 
 from backend.db import (
@@ -395,7 +396,8 @@ def test_plain_reads_beside_writers_leave_no_transaction_open(traced: tuple[Engi
     with factory() as s:
         assert s.exec(select(AnchorBatch.leaf_count)).one() == 1 + writers * rounds
     assert all(v == sorted(v) and v[0] >= 1 and v[-1] <= 1 + writers * rounds for v in seen)
-    assert engine.pool.checkedout() == 0
+    pool = engine.pool
+    assert isinstance(pool, QueuePool) and pool.checkedout() == 0
     assert _in_transaction(pg_db) == []
 
 
