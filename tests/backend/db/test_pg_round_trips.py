@@ -24,7 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from backend.db import (
     AnchorBatch,
@@ -169,15 +169,23 @@ def test_reads_then_writes_outside_a_write_unit_are_one_transaction(
     assert _roots(engine) == []
 
 
+def _sessions(engine: Engine, plain: bool) -> Callable[[], Session]:
+    """A session factory: plain reads' (``read_sessions``) or the usual one."""
+    sessions = make_session_factory(engine)
+    return read_sessions(sessions) if plain else sessions
+
+
+@pytest.mark.parametrize("plain", [False, True], ids=["transaction", "plain_read"])
 def test_a_locking_read_holds_its_lock_until_the_end(traced: tuple[Engine, Wire],
-                                                      pg_db: str) -> None:
+                                                      pg_db: str, plain: bool) -> None:
+    """A plain read is in autocommit until its FOR UPDATE; from there a transaction."""
     engine, _ = traced
     _seed(engine, ROOT_A)
-    sessions = make_session_factory(engine)
+    sessions = _sessions(engine, plain)
     other = make_engine(pg_db)
     try:
         with sessions() as s:
-            s.exec(select(AnchorBatch)).all()  # autocommit so far
+            s.exec(select(AnchorBatch)).all()
             s.exec(select(AnchorBatch).with_for_update()).all()  # a transaction from here
             with other.connect() as c, pytest.raises(DBAPIError, match="could not obtain"):
                 c.execute(sa.text("SELECT id FROM anchor_batch FOR UPDATE NOWAIT"))
@@ -188,10 +196,12 @@ def test_a_locking_read_holds_its_lock_until_the_end(traced: tuple[Engine, Wire]
         other.dispose()
 
 
-def test_reads_see_what_others_committed_meanwhile(traced: tuple[Engine, Wire]) -> None:
-    """READ COMMITTED, as in a transaction: each statement sees the latest commits."""
+@pytest.mark.parametrize("plain", [False, True], ids=["transaction", "plain_read"])
+def test_reads_see_what_others_committed_meanwhile(traced: tuple[Engine, Wire],
+                                                   plain: bool) -> None:
+    """READ COMMITTED, in a transaction or not: each statement sees the latest commits."""
     engine, _ = traced
-    sessions = make_session_factory(engine)
+    sessions = _sessions(engine, plain)
     with sessions() as s:
         assert s.exec(select(AnchorBatch)).all() == []
         _seed(engine, ROOT_A)  # another connection commits
@@ -292,36 +302,6 @@ def test_a_write_after_plain_reads_is_still_atomic(traced: tuple[Engine, Wire]) 
     assert sent[0].startswith("SELECT") and sent[1:2] == ["BEGIN"], sent
     assert sent[2].startswith("INSERT") and sent[-1] == "ROLLBACK", sent
     assert _roots(engine) == []
-
-
-def test_a_locking_plain_read_holds_its_lock_until_the_end(traced: tuple[Engine, Wire],
-                                                           pg_db: str) -> None:
-    engine, _ = traced
-    _seed(engine, ROOT_A)
-    reads = read_sessions(make_session_factory(engine))
-    other = make_engine(pg_db)
-    try:
-        with reads() as s:
-            s.exec(select(AnchorBatch)).all()  # autocommit so far
-            s.exec(select(AnchorBatch).with_for_update()).all()  # a transaction from here
-            with other.connect() as c, pytest.raises(DBAPIError, match="could not obtain"):
-                c.execute(sa.text("SELECT id FROM anchor_batch FOR UPDATE NOWAIT"))
-            s.commit()
-        with other.connect() as c:  # released with the transaction
-            c.execute(sa.text("SELECT id FROM anchor_batch FOR UPDATE NOWAIT")).all()
-    finally:
-        other.dispose()
-
-
-def test_plain_reads_see_what_others_committed_meanwhile(traced: tuple[Engine, Wire]
-                                                         ) -> None:
-    """READ COMMITTED, as in a transaction: each statement sees the latest commits."""
-    engine, _ = traced
-    reads = read_sessions(make_session_factory(engine))
-    with reads() as s:
-        assert s.exec(select(AnchorBatch)).all() == []
-        _seed(engine, ROOT_A)  # another connection commits
-        assert [b.root for b in s.exec(select(AnchorBatch))] == [ROOT_A]
 
 
 def test_a_caller_s_isolation_level_wins_over_plain_read(traced: tuple[Engine, Wire]
