@@ -99,6 +99,7 @@ __all__ = [
     "is_postgres",
     "make_engine",
     "make_session_factory",
+    "plain_read_engine",
     "read_sessions",
     "rows_changed",
     "session_scope",
@@ -391,14 +392,23 @@ def rows_changed(session: Session, statement: sa.UpdateBase) -> int:
     return result.rowcount
 
 
+def plain_read_engine(engine: Engine) -> Engine:
+    """`engine` for plain reads (`PLAIN_READ`): on PostgreSQL its transactions run in
+    autocommit until their first statement that is not a plain read (module doc); on
+    SQLite `engine` itself."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(**PLAIN_READ)
+
+
 def read_sessions(factory: sessionmaker[Session]) -> Callable[[], Session]:
-    """Sessions of `factory` for plain reads (`PLAIN_READ`): on PostgreSQL their
-    statements run in autocommit until the first one that is not a plain read (module
-    doc); on SQLite, or for a factory bound to no engine, `factory` itself."""
+    """Sessions of `factory` on `plain_read_engine`; for a factory bound to no engine, or
+    on SQLite, `factory` itself."""
     bind = factory.kw.get("bind")
-    if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+    if not isinstance(bind, Engine):
         return factory
-    return functools.partial(factory, bind=bind.execution_options(**PLAIN_READ))
+    plain = plain_read_engine(bind)
+    return factory if plain is bind else functools.partial(factory, bind=plain)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

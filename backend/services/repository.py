@@ -35,7 +35,7 @@ from sqlmodel import Session, col, select
 
 from backend import procedure as p
 from backend.db import Case, Participant, Step, begin_exclusive, read_sessions
-from backend.db.engine import PLAIN_READ
+from backend.db.engine import plain_read_engine
 from backend.db.fast import prepare
 from backend.db.rows import table_of
 from evidence.records import ZERO_HASH
@@ -129,8 +129,7 @@ class CaseRepository:
         bind = sessions.kw.get("bind")
         self.sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._engine = bind if isinstance(bind, sa.Engine) else None
-        self._read_engine = self._engine if self._engine is None or self.sqlite \
-            else self._engine.execution_options(**PLAIN_READ)
+        self._read_engine = None if self._engine is None else plain_read_engine(self._engine)
         # SQLite has one writer at a time: this process's writers queue here instead of
         # polling SQLite's busy handler (the group committer takes it for each group).
         self.write_lock = threading.Lock()
