@@ -42,6 +42,7 @@ from evidence import safejson
 from evidence._i18n import CHAIN_MESSAGES, Catalog, bi, lang
 
 if TYPE_CHECKING:  # each command imports what it runs (a fast --help)
+    from evidence.ipfs.blockstore import Blockstore
     from evidence.verify import VerificationReport
 
 __all__ = ["ExitCode", "register", "t"]
@@ -374,7 +375,7 @@ def _atomic_output(dst: Path) -> Iterator[BinaryIO]:
 # How an installed component opens a data dir's own store (the backend: its steps' blocks
 # are rows of its database, backend/cli.py); an opener answers None when the directory is
 # not its configured data dir's, and the plain files are read.
-DATA_DIR_STORES: list[Callable[[Path], Any]] = []
+DATA_DIR_STORES: list[Callable[[Path], Blockstore | None]] = []
 
 
 def _blockstore(store: Path | None, api: str | None) -> Any:
@@ -745,12 +746,13 @@ def _load_batch(path: Path) -> Any:
         return StandardMerkleTree.load(data)
     if text.startswith(b"["):
         try:  # bounded: size and depth before parsing (its messages name the file)
-            leaves = safejson.loads(data, what=str(path), max_bytes=len(data))
+            parsed = safejson.loads(data, what=str(path), max_bytes=len(data))
         except ValueError as exc:
             _die(ExitCode.USAGE, "bad_input", err=str(exc))
-        if not isinstance(leaves, list) or not all(isinstance(v, list) for v in leaves):
+        rows = [v for v in parsed if isinstance(v, list)] if isinstance(parsed, list) else []
+        if not isinstance(parsed, list) or len(rows) != len(parsed):
             _die(ExitCode.USAGE, "not_leaves", path=path)
-        return StandardMerkleTree.of(leaves)
+        return StandardMerkleTree.of(rows)
     leaves = []
     for line in data.splitlines():
         if line.strip():
@@ -769,7 +771,7 @@ def _load_opening(path: Path) -> Any:
     obj = safejson.loads(_read_text_input(path, 4096), what=str(path), max_bytes=4096)
     claimed = obj.pop("commitment", None) if isinstance(obj, dict) else None
     opening = Opening.from_json_obj(obj)
-    if claimed is not None and claimed.lower() != "0x" + opening.commitment.hex():
+    if claimed is not None and str(claimed).lower() != "0x" + opening.commitment.hex():
         raise FormatError(
             f"{path}: its commitment {claimed} does not match its salt and sha256 "
             f"(they give 0x{opening.commitment.hex()})"

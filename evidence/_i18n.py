@@ -16,7 +16,6 @@ Rules of this module:
 from __future__ import annotations
 
 import os
-from typing import Any
 
 __all__ = ["CATALOGS", "CHAIN_MESSAGES", "Catalog", "bi", "lang"]
 
@@ -55,7 +54,7 @@ class Catalog:
             return self.messages[key]
         return self.shared.pair(key)
 
-    def __call__(self, key: str, **kwargs: Any) -> str:
+    def __call__(self, key: str, **kwargs: object) -> str:
         en, zh = self.pair(key)
         return (zh if lang() == "zh" else en).format(**kwargs)
 

@@ -9,14 +9,17 @@ checkpoint is a leaf of that batch. Every answer is read through the bounded JSO
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from evidence import safejson
 from evidence.errors import EvidenceError, FormatError
 from evidence.judicial import _logapi as api
-from evidence.monitor import AnchoredCheckpoint
+from evidence.monitor import AnchorCheck, AnchoredCheckpoint
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 __all__ = ["HttpLogService", "ServiceUnreachable", "chain_anchor_check"]
 
@@ -166,7 +169,7 @@ class HttpLogService:
         return data if isinstance(data, dict) else None
 
 
-def chain_anchor_check(w3: Any) -> Any:
+def chain_anchor_check(w3: Web3) -> AnchorCheck:
     """An `AnchorCheck` over `w3`: for each anchor row of the checkpoint on `w3`'s chain,
     the transaction's receipt holds `RootAnchored(batch root)` sent by an institution key,
     and the checkpoint's leaf is proven into that root (the batch's `proof`). Rows of

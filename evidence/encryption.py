@@ -756,12 +756,15 @@ class KeyWraps:
             )
         if set(obj) != {"format", "v", "headerHash", "wraps"} or not isinstance(obj["wraps"], list):
             raise FormatError("key wraps: expected keys format, v, headerHash, wraps (a list)")
+        header, wraps = obj["headerHash"], [w for w in obj["wraps"] if isinstance(w, str)]
         try:
+            if not isinstance(header, str) or len(wraps) != len(obj["wraps"]):
+                raise ValueError("not a string")
             return cls(
-                bytes.fromhex(obj["headerHash"].removeprefix("0x")),
-                tuple(bytes.fromhex(w.removeprefix("0x")) for w in obj["wraps"]),
+                bytes.fromhex(header.removeprefix("0x")),
+                tuple(bytes.fromhex(w.removeprefix("0x")) for w in wraps),
             )
-        except (AttributeError, ValueError):
+        except ValueError:
             raise FormatError("key wraps: headerHash and wraps must be hex strings") from None
 
 

@@ -112,13 +112,13 @@ def abi_type(item: Mapping[str, Any]) -> str:
     return kind
 
 
-def normalize(kind: str, value: Any) -> Any:
+def normalize(kind: str, value: object) -> object:
     """An eth_abi value of type `kind` in the form every reader compares: addresses
     checksummed, bytesN as `bytes`, arrays and tuples as tuples."""
     if isinstance(value, list | tuple):
         inner = kind[: kind.rindex("[")] if kind.endswith("]") else kind
         return tuple(normalize(inner, v) for v in value)
-    if kind == "address":
+    if kind == "address" and isinstance(value, str | bytes):  # eth_abi decodes it as str
         return to_checksum_address(value)
     if isinstance(value, bytes | bytearray):
         return bytes(value)
@@ -170,7 +170,7 @@ def find_events(
     *,
     from_block: BlockIdentifier = 0,
     to_block: BlockIdentifier = "latest",
-    **indexed: Any,
+    **indexed: object,
 ) -> list[Event]:
     """`eth_getLogs` for `spec` from `address`, filtered on indexed parameters by value
     (`orderId=7`, `root=b"..."`): one query, decoded by `decode_log`."""

@@ -27,6 +27,7 @@ from eth_abi.exceptions import EncodingError
 from evidence import safejson
 from evidence._keccak import keccak256
 from evidence.errors import FormatError, ProofError
+from evidence.safejson import JSON
 
 __all__ = [
     "LEAF_ENCODING",
@@ -219,20 +220,23 @@ class StandardMerkleTree:
     @classmethod
     def load(cls, data: dict[str, Any] | bytes | str) -> StandardMerkleTree:
         """Load a dump (ours or the npm library's) and check every node and leaf."""
-        if not isinstance(data, dict):
+        if isinstance(data, dict):
+            obj: JSON | dict[str, Any] = data
+        else:
             try:
-                data = safejson.loads(data, what="Merkle dump", max_bytes=MAX_DUMP_JSON)
+                obj = safejson.loads(data, what="Merkle dump", max_bytes=MAX_DUMP_JSON)
             except (safejson.JsonTooDeep, safejson.JsonTooLarge):
                 raise
             except FormatError:
                 raise FormatError("Merkle dump: not JSON") from None
-        if not isinstance(data, dict) or data.get("format") != DUMP_FORMAT:
+        if not isinstance(obj, dict) or obj.get("format") != DUMP_FORMAT:
             raise FormatError(f"Merkle dump: expected format {DUMP_FORMAT!r}")
+        dump: dict[str, Any] = obj  # its fields' shapes are checked by the reads below
         try:
-            encoding = tuple(data["leafEncoding"])
-            tree = tuple(_node(n, "tree node") for n in data["tree"])
-            values = tuple(tuple(v["value"]) for v in data["values"])
-            indices = tuple(int(v["treeIndex"]) for v in data["values"])
+            encoding = tuple(dump["leafEncoding"])
+            tree = tuple(_node(n, "tree node") for n in dump["tree"])
+            values = tuple(tuple(v["value"]) for v in dump["values"])
+            indices = tuple(int(v["treeIndex"]) for v in dump["values"])
         except (KeyError, TypeError, ValueError):
             raise FormatError("Merkle dump: missing or malformed fields") from None
         n = len(tree)

@@ -151,7 +151,7 @@ class MonitorState:
         }
 
     @classmethod
-    def from_json_obj(cls, obj: Any) -> MonitorState:
+    def from_json_obj(cls, obj: object) -> MonitorState:
         if not isinstance(obj, dict) or obj.get("format") != STATE_FORMAT:
             raise FormatError(f"not a monitor state file (format {STATE_FORMAT!r})")
         if obj.get("version") != STATE_VERSION:
@@ -216,7 +216,7 @@ class MonitorAll:
                 "cases": [c.to_json_obj() for c in self.cases]}
 
     @classmethod
-    def from_json_obj(cls, obj: Any) -> MonitorAll:
+    def from_json_obj(cls, obj: object) -> MonitorAll:
         if not isinstance(obj, dict) or obj.get("format") != ALL_FORMAT:
             raise FormatError(f"not a monitor state file for every case (format "
                               f"{ALL_FORMAT!r})")

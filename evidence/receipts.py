@@ -46,7 +46,7 @@ class HeldReceipt:
     """A receipt as a party holds it: the file's name (for messages) and its JSON."""
 
     name: str
-    obj: Any
+    obj: Mapping[str, Any]  # a JSON object; verify_receipt judges its members
 
 
 def default_folder() -> Path:

@@ -32,7 +32,7 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, Self
 
 from coincurve import PublicKey
 from eth_account import Account
@@ -51,6 +51,7 @@ from evidence.errors import (
     WrongSigner,
 )
 from evidence.orders import Allocation
+from evidence.safejson import JSON
 from evidence.sale_terms import DISPUTE_CLAUSES, RETURN_POLICIES, RULES_VERSIONS, DisputeClause
 
 __all__ = [
@@ -1131,7 +1132,7 @@ def recover_signer(digest: bytes, signature: bytes | str) -> str:
     return _eip55(_recover_address(digest, normalize_signature(signature)))
 
 
-def _parse_json(data: bytes | str) -> Any:
+def _parse_json(data: bytes | str) -> JSON:
     """A record's JSON through the bounded reader (size, depth before parsing)."""
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -1140,7 +1141,7 @@ def _parse_json(data: bytes | str) -> Any:
             raise FormatError("record JSON: duplicate key")
         return obj
 
-    def refuse(token: str) -> Any:
+    def refuse(token: str) -> NoReturn:
         raise FormatError(f"record JSON: numbers must be integers, found {token}")
 
     if isinstance(data, str):
@@ -1152,7 +1153,7 @@ def _parse_json(data: bytes | str) -> Any:
                           parse_constant=refuse)
 
 
-def canonical_json(obj: Any) -> bytes:
+def canonical_json(obj: object) -> bytes:
     """Sorted keys, no whitespace, UTF-8 (no \\u escapes beyond JSON's required ones)."""
     return _CANONICAL.encode(obj).encode()
 

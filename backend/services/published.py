@@ -57,7 +57,8 @@ def _manifest_case(out_dir: Path, events: list[CaseEvent]) -> dict[str, Any] | N
         if out_dir.resolve() not in path.parents or not path.is_file():
             continue
         with zipfile.ZipFile(path) as z:
-            case = load_json(z.read(MANIFEST), MANIFEST).get("case")
+            manifest = load_json(z.read(MANIFEST), MANIFEST)
+        case = manifest.get("case") if isinstance(manifest, dict) else None
         return case if isinstance(case, dict) else None
     return None
 

@@ -393,16 +393,17 @@ def relay_request(body: bytes) -> dict[str, Any] | JSONResponse:
         return _refuse(400, "invalid_json", str(exc))
     if isinstance(call, list):
         return _refuse(400, "batch_refused", "one JSON-RPC call per request, no batches")
-    if not isinstance(call, dict) or not isinstance(call.get("method"), str):
+    method = call.get("method") if isinstance(call, dict) else None
+    if not isinstance(call, dict) or not isinstance(method, str):
         return _refuse(400, "invalid_json", "a JSON-RPC 2.0 call object with a method")
     params = call.get("params", [])
     if not isinstance(params, list) or not isinstance(call.get("id", 0), (int, str)):
         return _refuse(400, "invalid_json", "params must be a list and id a number or string")
-    if call["method"] not in RELAY_METHODS:
+    if method not in RELAY_METHODS:
         return _refuse(403, "method_refused",
-                       f"{call['method'][:64]!r} is not relayed; allowed: "
+                       f"{method[:64]!r} is not relayed; allowed: "
                        + ", ".join(sorted(RELAY_METHODS)))
-    return {"jsonrpc": "2.0", "id": call.get("id", 0), "method": call["method"], "params": params}
+    return {"jsonrpc": "2.0", "id": call.get("id", 0), "method": method, "params": params}
 
 
 @router.post("/chain/rpc")

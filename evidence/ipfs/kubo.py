@@ -115,7 +115,10 @@ class KuboBlockstore:
             body = response.read()[:_MAX_JSON]
             response.close()
             try:
-                message = safejson.loads(body, what="kubo error", max_bytes=_MAX_JSON)["Message"]
+                error = safejson.loads(body, what="kubo error", max_bytes=_MAX_JSON)
+                if not isinstance(error, dict):
+                    raise TypeError("not an object")
+                message = error["Message"]
             except (ValueError, KeyError, TypeError):
                 message = body.decode("utf-8", "replace").strip()
             raise KuboError(f"kubo {endpoint} failed (HTTP {response.status_code}): {message}")

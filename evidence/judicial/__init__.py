@@ -13,7 +13,7 @@ eth_account), so `chainarb --help` and a usage error start in a fraction of the 
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from evidence.judicial._jury import JuryStep
@@ -95,7 +95,7 @@ _WHERE = {  # public name: (module under evidence.judicial, its name there)
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name not in _WHERE:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     module, attr = _WHERE[name]

@@ -15,6 +15,7 @@ from typing import Any
 from evidence import safejson
 from evidence.errors import FormatError
 from evidence.judicial.errors import PackageFormatError
+from evidence.safejson import JSON
 
 FORMAT = "chainarb.judicial-package"
 FORMAT_VERSION = 1
@@ -73,12 +74,12 @@ MAX_JSON = 32 << 20
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def canonical(obj: Any) -> bytes:
+def canonical(obj: object) -> bytes:
     """Sorted keys, no whitespace, UTF-8: the package's JSON files (and records')."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def pretty(obj: Any) -> bytes:
+def pretty(obj: object) -> bytes:
     """Human-friendly JSON for files nobody hashes field by field (still deterministic)."""
     return (json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
 
@@ -109,7 +110,7 @@ def safe_filename(name: str) -> str:
     return cleaned[:120]
 
 
-def load_json(data: bytes, what: str) -> Any:
+def load_json(data: bytes, what: str) -> JSON:
     """A package member's JSON through the bounded reader (size and depth checked before
     any parsing: a manifest nested 200,000 deep is refused, not a crash)."""
     if len(data) > MAX_JSON:

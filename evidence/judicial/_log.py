@@ -131,7 +131,7 @@ def _hexes(v: object, what: str, size: int | None = 32) -> tuple[bytes, ...]:
     return tuple(fmt.from_hex(x, what, size) for x in v)
 
 
-def read_section(data: Any) -> LogSection:
+def read_section(data: object) -> LogSection:
     """Parse `proofs/log.json` (shape only; the checks below judge the content)."""
     if not isinstance(data, dict):
         raise SectionError(f"{fmt.LOG}: expected an object")

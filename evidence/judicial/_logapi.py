@@ -7,11 +7,12 @@ and proofs only through these functions, so the formats live in `evidence.log` a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from evidence.errors import EvidenceError
+from evidence.safejson import JSON
 
 __all__ = [
     "Absence",
@@ -158,7 +159,7 @@ def oz_leaf_proven(encoding: Sequence[str], value: Sequence[Any], proof: Sequenc
     return True
 
 
-def open_receipt(obj: Any, keys: Sequence[str]) -> Receipt:
+def open_receipt(obj: Mapping[str, JSON], keys: Sequence[str]) -> Receipt:
     """A receipt verified against the institution's `keys` (its inclusion proof too, when it
     carries one)."""
     from evidence.log import verify_receipt
@@ -171,7 +172,7 @@ def open_receipt(obj: Any, keys: Sequence[str]) -> Receipt:
                    r.entry.encode(), r.accepted_at.isoformat().replace("+00:00", "Z"), cp)
 
 
-def open_absence(obj: Any, keys: Sequence[str]) -> Absence:
+def open_absence(obj: Mapping[str, JSON], keys: Sequence[str]) -> Absence:
     """A proof of absence verified end to end against the institution's `keys`."""
     from evidence.log import verify_absence
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from evidence import safejson
 from evidence.errors import FormatError, InvalidAddress, InvalidSignature
@@ -69,7 +69,7 @@ def load(data: bytes | str | Mapping[str, Any], what: str, max_bytes: int) -> di
             raise StatementFormatError(f"{what}: duplicate key")
         return obj
 
-    def refuse(token: str) -> Any:
+    def refuse(token: str) -> NoReturn:
         raise StatementFormatError(f"{what}: numbers must be integers, found {token}")
 
     try:

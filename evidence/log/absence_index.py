@@ -28,7 +28,7 @@ log and stays what a checkpoint without the index line gets.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -86,7 +86,8 @@ class PlacedHead:
                    tuple(st.hex32(h, f"{what}.proof") for h in proof))
 
 
-def placed_heads(heads: Sequence[CaseHead], proof_of: Any, case_id: bytes
+def placed_heads(heads: Sequence[CaseHead], proof_of: Callable[[int], Sequence[bytes]],
+                 case_id: bytes
                  ) -> tuple[PlacedHead, ...]:
     """What a statement lists for `case_id` in an index of sorted `heads`: its own head, or
     its neighbours (``proof_of(position)`` gives a head's inclusion proof)."""

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,12 @@ from evidence.judicial.build import build_package
 from tests.judicial.judicial_world import Case, attester
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _json(z: zipfile.ZipFile, name: str, what: str) -> Any:
+    """A package member's JSON through the package's reader, for the test to index as it
+    expects (a wrong shape fails the test's own lookups)."""
+    return fmt.load_json(z.read(name), what)
 
 
 def _poppler(tool: str) -> str:
@@ -79,8 +86,8 @@ def test_certificate_lists_every_on_chain_act_with_block_and_time(
         case: Case, tmp_path: Path) -> None:
     text = _text(_pdf(case.package, tmp_path))
     with zipfile.ZipFile(case.package) as z:
-        acts = fmt.load_json(z.read(fmt.ESCROW), "escrow")["acts"]
-        anchors = fmt.load_json(z.read(fmt.ANCHORS), "anchors")["anchors"]
+        acts = _json(z, fmt.ESCROW, "escrow")["acts"]
+        anchors = _json(z, fmt.ANCHORS, "anchors")["anchors"]
     events = [a["event"] for a in acts]
     assert events[:3] == ["OrderOpened", "DisputeRaised", "ArbitratorAppointed"]
     assert "OrderResolved" in events and "AwardSubmitted" in events
@@ -122,7 +129,7 @@ def test_a_configured_font_that_cannot_serve_is_refused_with_what_to_do(tmp_path
 def test_index_shows_the_case_in_words_amounts_and_every_label_in_chinese(case: Case) -> None:
     with zipfile.ZipFile(case.package) as z:
         html = z.read(fmt.INDEX_HTML).decode()
-        manifest = fmt.load_json(z.read(fmt.MANIFEST), "manifest")
+        manifest = _json(z, fmt.MANIFEST, "manifest")
     assert "2.000000000000000000 ETH" in html and ">2000000000000000000<" not in html
     assert 'id="operator-only"' in html  # the notice above the summary
     for words in ("goods not as described", "货物与描述不符", "部分退款", "Lumen GmbH",
@@ -147,7 +154,7 @@ def test_index_and_certificate_show_the_log_and_each_records_position(
     nothing was left out, and each record's log position in both views, both languages."""
     with zipfile.ZipFile(case.package) as z:
         html = z.read(fmt.INDEX_HTML).decode()
-        log = fmt.load_json(z.read(fmt.LOG), "log")
+        log = _json(z, fmt.LOG, "log")
     assert '<h2 id="log">' in html and "机构日志" in html
     for words in ("Log position", "日志位置", "Nothing left out", "无遗漏", "chainarb.test/log",
                   "each signed by the institution and anchored", "均经机构签名并已上链锚定"):
