@@ -84,7 +84,7 @@ class Checkout:
 
     # -- receiving ---------------------------------------------------------------------
 
-    def propose(self, record: Any) -> dict[str, Any]:
+    def propose(self, record: object) -> dict[str, Any]:
         """Store a proposed contract (a ``ContractOfSale`` signed record with zero, one or
         two signatures); proposing the same contract again adds its new signatures."""
         signed = self._checked(record)
@@ -226,7 +226,7 @@ class Checkout:
 
     # -- checks ------------------------------------------------------------------------
 
-    def _checked(self, record: Any) -> SignedRecord:
+    def _checked(self, record: object) -> SignedRecord:
         try:
             signed = SignedRecord.from_json_obj(record)
         except FormatError as exc:  # not a signed record at all: say so in the API's words

@@ -21,7 +21,7 @@ jury is never drawn from randomness the service could not check.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlmodel import Session, col, select
 
@@ -30,6 +30,11 @@ from backend.db import AnchorInclusion, AnchorStatus, Leaf, LeafKind, Step
 
 from .errors import BadSubmission, ChainUnavailable, Conflict
 from .pool import PoolService
+
+if TYPE_CHECKING:
+    from web3 import Web3
+
+    from backend.worker.anchoring import AnchoringWorker
 
 __all__ = ["BlockSource", "DrawHeader", "JuryDrawGate", "Web3Blocks", "draw_blocks",
            "seed_anchor"]
@@ -61,7 +66,7 @@ def _hex32(value: Any) -> str:
 class Web3Blocks:
     """``BlockSource`` over a web3 connection (the anchoring chain's node)."""
 
-    def __init__(self, w3: Any, chain_id: int) -> None:
+    def __init__(self, w3: Web3, chain_id: int) -> None:
         self.w3 = w3
         self.chain_id = chain_id
 
@@ -79,14 +84,14 @@ class Web3Blocks:
         return DrawHeader(block_hash=_hex32(block["hash"]), prevrandao=_hex32(mix))
 
 
-def draw_blocks(anchoring: Any) -> BlockSource | None:
+def draw_blocks(anchoring: AnchoringWorker | None) -> BlockSource | None:
     """The draw's block source: the anchoring worker's first (the service's own) chain —
     its sender itself when it reads headers (a test chain), else its web3 node."""
     if anchoring is None:
         return None
     sender = anchoring.sender
     if hasattr(sender, "draw_header"):
-        return sender  # type: ignore[no-any-return]
+        return cast(BlockSource, sender)  # a test chain's sender: it reads headers too
     w3 = getattr(sender, "w3", None)
     return Web3Blocks(w3, int(sender.chain_id)) if w3 is not None else None
 

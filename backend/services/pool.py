@@ -190,7 +190,7 @@ class PoolService:
         return {"sequence": rec.sequence, "recordHash": _h(signed.record_hash),
                 "action": action, "status": member.status.value if member else None}
 
-    def prepare(self, user: str, action: str, payload: Any) -> dict[str, Any]:
+    def prepare(self, user: str, action: str, payload: object) -> dict[str, Any]:
         """The unsigned pool step ``user`` signs next, built and dry-run here (as a case
         step's ``steps/prepare``): a page or a wallet front-end never rebuilds the record
         type, the pool's position or the payload's hash itself. Refuses as ``submit``

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -152,7 +152,7 @@ class CaseRepository:
         row, case, _ = self.load_with(session, case_id, query, lambda: query)
         return row, case
 
-    def load_with(self, session: Session | sa.Connection, case_id: str, key: Any,
+    def load_with(self, session: Session | sa.Connection, case_id: str, key: Hashable,
                   build: Callable[[], sa.ClauseElement]
                   ) -> tuple[CaseRow, p.CaseState, tuple[Any, ...]]:
         """``load`` by a statement ``build`` makes (``row_select`` with more columns; made
