@@ -19,7 +19,10 @@ from evidence._i18n import Catalog, bi
 if TYPE_CHECKING:  # the settings load lazily: a CLI that starts fast
     from pathlib import Path
 
-    from backend.settings import SettingsError
+    from web3 import Web3
+
+    from backend.settings import Settings, SettingsError
+    from evidence.ipfs.blockstore import Blockstore
 
 _HANDLES: list[Any] = []  # chains opened for `verify`: kept open until the process exits
 EXIT_USAGE = 2
@@ -97,7 +100,7 @@ def service_installed(command: str) -> Iterator[None]:
         raise typer.Exit(EXIT_COULD_NOT_RUN) from None
 
 
-def configured_chain() -> Any:
+def configured_chain() -> Web3 | None:
     """The chain this installation is configured for, as a Web3 (entry point `chainarb.chain`).
 
     On the embedded default this starts (or attaches to) the data dir's chain, so
@@ -120,7 +123,7 @@ def configured_chain() -> Any:
     return handle.w3
 
 
-def _data_dir_store(root: Path) -> Any:
+def _data_dir_store(root: Path) -> Blockstore | None:
     """The service's own store of the data dir (steps' blocks in its database), if ``root``
     is that data dir's and the service's extra is installed."""
     try:
@@ -236,7 +239,7 @@ def register(app: typer.Typer) -> None:
         uvicorn.run(app_, host=settings.host, port=settings.port, log_level="info")
 
 
-def startup_lines(settings: Any, chain_id: int, escrow: str) -> list[str]:
+def startup_lines(settings: Settings, chain_id: int, escrow: str) -> list[str]:
     """What `chainarb serve` prints before it listens: where the pages, the API reference
     and the health check are, the data directory, and the chain (an RPC URL without its
     path, query or credentials: a provider's key must not reach a terminal log)."""

@@ -122,7 +122,7 @@ class ServiceBlockstore:
         return f"ServiceBlockstore(step_block + {self.files!r})"
 
     @property
-    def root(self) -> Any:
+    def root(self) -> Path:
         return self.files.root
 
     @property

@@ -19,7 +19,7 @@ the general path on both databases.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -152,7 +152,7 @@ _lock = threading.Lock()
 _CACHE = "chainarb_fast_statements"  # on the dialect: its engine's compiled statements
 
 
-def prepare(key: Any, dialect: Dialect, build: Callable[[], sa.ClauseElement],
+def prepare(key: Hashable, dialect: Dialect, build: Callable[[], sa.ClauseElement],
             column_keys: Sequence[str] | None = None) -> Prepared:
     """The statement ``build()`` compiled for ``dialect`` (and ``column_keys``): once per
     (key, columns) and dialect (kept on the dialect object, so an engine's settings such
