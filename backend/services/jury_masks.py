@@ -19,10 +19,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, overload
 
 from backend import procedure as p
 from evidence import safejson
+from evidence.safejson import JSON
 
 __all__ = ["JURY_SEALED_ACTIONS", "SEES_JURORS", "mask", "mask_step", "names_a_juror",
            "pseudonyms", "sees_jurors"]
@@ -62,7 +63,11 @@ def names_a_juror(bundle: bytes, case: p.CaseState) -> bool:
     return any(a in text for a in people)
 
 
-def mask(value: Any, names: Mapping[str, str]) -> Any:
+@overload
+def mask(value: dict[str, JSON], names: Mapping[str, str]) -> dict[str, JSON]: ...
+@overload
+def mask(value: JSON, names: Mapping[str, str]) -> JSON: ...
+def mask(value: JSON, names: Mapping[str, str]) -> JSON:
     """``value`` (JSON) with every juror address in ``names`` replaced by its pseudonym."""
     if not names:
         return value

@@ -125,7 +125,7 @@ JURY_DOCUMENT = "jury.json"  # under documents/: evidence.judicial._format.JURY
 JURY_REDACTION_DOCUMENT = "jury-redaction.json"  # under documents/
 
 
-def fmt_pretty(value: Any) -> bytes:
+def fmt_pretty(value: object) -> bytes:
     """JSON as the package writes its documents (sorted keys, indented, UTF-8)."""
     return (json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
 
