@@ -26,7 +26,7 @@ __all__ = ["STYLESHEET", "countdown", "data_script", "dispute_words", "e", "mone
            "person", "role_words", "stage", "when"]
 
 
-def e(value: Any) -> str:
+def e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 

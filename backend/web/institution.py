@@ -13,7 +13,7 @@ Nothing here reads evidence: admins see metadata only (``procedure.can_see``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -29,6 +29,9 @@ from backend.services.identity import IdentityService
 from evidence.records import Profile
 
 from . import desk
+
+if TYPE_CHECKING:
+    from backend.api.context import AppContext
 from .desk import e
 from .fields import field as _field
 from .i18n import UI, register, step_word, text, ui
@@ -239,7 +242,7 @@ def _profile_rows(request: Request, lang: str) -> tuple[str, list[tuple[str, str
     return table, list(courts.items())
 
 
-def register_neutrals(ctx: Any) -> list[dict[str, str]]:
+def register_neutrals(ctx: AppContext) -> list[dict[str, str]]:
     """The neutrals the institution registered (not its courts), for the appointment
     forms' choice by name: ``{"address", "name"}`` with both languages' names."""
     with ctx.sessions() as session:

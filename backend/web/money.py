@@ -26,7 +26,7 @@ class Token:
         self.decimals = decimals
         self.currency = currency
 
-    def money(self, units: Any) -> str:
+    def money(self, units: int | str | None) -> str:
         """``480.000000 tUSD``; "—" for no amount."""
         if units in (None, ""):
             return "—"
@@ -45,7 +45,7 @@ class Token:
                 .replace("{decimals}", "0" if self.decimals is None else str(self.decimals))
                 .replace("{unit}", self.unit()))
 
-    def plain(self, units: Any) -> str:
+    def plain(self, units: int | str | None) -> str:
         """The number alone, with every decimal (what a form's hint quotes)."""
         if units in (None, ""):
             return "—"
@@ -58,9 +58,9 @@ def token_of(view: Mapping[str, Any]) -> Token:
     return Token(None if decimals is None else int(decimals), str(view.get("currency") or ""))
 
 
-def money(units: Any, view: Mapping[str, Any]) -> str:
+def money(units: int | str | None, view: Mapping[str, Any]) -> str:
     return token_of(view).money(units)
 
 
-def plain(units: Any, view: Mapping[str, Any]) -> str:
+def plain(units: int | str | None, view: Mapping[str, Any]) -> str:
     return token_of(view).plain(units)

@@ -28,6 +28,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.db.models import AnchorBatch, AnchorInclusion, Leaf
 from backend.services import views
@@ -589,7 +590,7 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
                 case=view)
 
 
-async def not_found_page(request: Request, exc: Any) -> Response:
+async def not_found_page(request: Request, exc: StarletteHTTPException) -> Response:
     """A page's 404 in words (an unknown page under ``/ui``, asked for by a browser); any
     other refusal stays the API's JSON body (``backend.api.errors.http_error``)."""
     from backend.api.errors import http_error

@@ -20,7 +20,7 @@ import html
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
@@ -28,6 +28,9 @@ from backend.db import Participant
 from backend.db.service_models import CourtAccount, IdentityRecord
 
 from .i18n import register, ui
+
+if TYPE_CHECKING:
+    from backend.api.context import AppContext
 
 __all__ = ["NEUTRAL_ROLES", "Person", "names_for", "person_html", "profile_href",
            "short_address", "viewer_kinds"]
@@ -79,7 +82,7 @@ def _person(row: IdentityRecord) -> Person:
                   issuer=row.issuer, signed_at=signed_at, record_hash=row.record_hash)
 
 
-def names_for(ctx: Any, addresses: Iterable[str | None]) -> dict[str, Person]:
+def names_for(ctx: AppContext, addresses: Iterable[str | None]) -> dict[str, Person]:
     """The profile in effect for each of ``addresses`` that has one, by address (as stored:
     checksummed; ``person_html`` also finds a lower-case spelling). ``None`` and empty
     entries are skipped, so a page passes its fields as they are. The institution's address
@@ -132,7 +135,7 @@ def person_html(address: str | None, names: dict[str, Person], lang: str) -> str
             f'{html.escape(person.display(lang))}</a>')
 
 
-def viewer_kinds(ctx: Any, viewer: str | None) -> frozenset[str]:
+def viewer_kinds(ctx: AppContext, viewer: str | None) -> frozenset[str]:
     """Who is looking, for the nav: ``guest`` when signed out; else ``person`` plus
     ``admin`` (an institution admin), ``court`` (a registered court) and ``neutral``
     (on the institution's register, or appointed as a neutral in some case)."""

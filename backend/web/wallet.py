@@ -19,7 +19,7 @@ else ``window.ethereum``). Both sit behind one ``window.chainarbWallet`` (docs/p
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from fastapi import APIRouter, Request
@@ -32,6 +32,9 @@ from evidence.words import RECORD_FIELDS, RECORD_TYPES, ROLES, SIDES, word
 
 from .i18n import LANGS, STEP_WORDS, register, ui
 from .people import names_for
+
+if TYPE_CHECKING:
+    from backend.api.context import AppContext
 
 __all__ = ["MAX_RPC_BYTES", "RELAY_METHODS", "router", "wallet_context", "wallet_head",
            "wallet_words"]
@@ -239,7 +242,7 @@ def _seat_words(seat: str, lang: str) -> str:
     return zh if lang == "zh-Hans" else en
 
 
-def wallet_context(ctx: Any, lang: str, viewer: str | None,
+def wallet_context(ctx: AppContext, lang: str, viewer: str | None,
                    view: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the signing prompt needs from the page: the service's chain (an extension is
     asked to switch to it before it sends), the case's token (its amounts in words) and a
