@@ -464,7 +464,7 @@ def _as_chain_error(exc: BaseException) -> Exception:
     return TransactionError(f"the node refused the transaction: {message}")
 
 
-def deploy_contract(tx: Transactor, deployer: LocalAccount, name: str, *args: Any) -> str:
+def deploy_contract(tx: Transactor, deployer: LocalAccount, name: str, *args: object) -> str:
     """Deploy artifact `name` with constructor `args`; returns the checksummed address."""
     artifact = load_artifact(name)
     if not artifact.deployable:
@@ -491,11 +491,11 @@ class _Bound:
             address=self.address, abi=list(load_artifact(self.artifact_name).abi)
         )
 
-    def _send(self, account: LocalAccount, fn: str, *args: Any, value: int = 0) -> TxResult:
+    def _send(self, account: LocalAccount, fn: str, *args: object, value: int = 0) -> TxResult:
         data = self.contract.encode_abi(fn, args=list(args))
         return self.tx.send(account, to=self.address, data=data, value=value)
 
-    def _call(self, fn: str, *args: Any) -> Any:
+    def _call(self, fn: str, *args: object) -> Any:
         try:
             return self.contract.functions[fn](*args).call()
         except Exception as exc:
@@ -509,12 +509,14 @@ class BoundContract(_Bound):
         self.artifact_name = artifact_name
         super().__init__(tx, address)
 
-    def send(self, account: LocalAccount, fn: str, *args: Any, value: int = 0) -> TxResult:
+    def send(self, account: LocalAccount, fn: str, *args: object, value: int = 0) -> TxResult:
         """Call `fn(*args)` in a transaction from `account`."""
         return self._send(account, fn, *args, value=value)
 
-    def call(self, fn: str, *args: Any) -> Any:
-        """Call the view `fn(*args)`; reverts raise the decoded error."""
+    def call(self, fn: str, *args: object) -> Any:
+        """Call the view `fn(*args)`; reverts raise the decoded error. Its value is what the
+        artifact's ABI declares for `fn`, decoded by web3: typed by the caller, which knows
+        the function (the typed wrappers below name each one)."""
         return self._call(fn, *args)
 
 
@@ -1081,7 +1083,7 @@ def deploy_escrow(
 
 
 def deploy_token(
-    tx: Transactor, deployer: LocalAccount, name: str = "TestStablecoin", *args: Any
+    tx: Transactor, deployer: LocalAccount, name: str = "TestStablecoin", *args: object
 ) -> TokenContract:
     """Deploy a test token (TestStablecoin, FeeOnTransferToken, FalseReturningToken)."""
     return TokenContract(tx, deploy_contract(tx, deployer, name, *args), artifact_name=name)

@@ -119,14 +119,14 @@ def set_next_timestamp(w3: Web3, timestamp: int) -> None:
         _rpc(w3, "evm_setNextBlockTimestamp", [timestamp])
 
 
-def snapshot(w3: Web3) -> Any:
+def snapshot(w3: Web3) -> object:
     """Take a snapshot of the chain state; pass the result to `revert_to`."""
     if is_in_process(w3):
         return _tester(w3).take_snapshot()
     return _rpc(w3, "evm_snapshot", [])
 
 
-def revert_to(w3: Web3, snapshot_id: Any) -> None:
+def revert_to(w3: Web3, snapshot_id: object) -> None:
     """Return the chain to `snapshot_id` (anvil consumes the snapshot: take a new one)."""
     if is_in_process(w3):
         _tester(w3).revert_to_snapshot(snapshot_id)

@@ -24,11 +24,15 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.sql.compiler import SQLCompiler
 
 __all__ = ["Prepared", "prepare"]
 
 _Proc = Callable[[Any], Any] | None
+#: A statement's parameters as the DB-API driver takes them: positional (qmark) or named
+#: (pyformat); their values are what the bind processors made (PEP 249 types nothing).
+DriverParams = tuple[Any, ...] | dict[str, Any]
 
 
 class Prepared:
@@ -67,7 +71,7 @@ class Prepared:
         self.lastrowid = bool(compiled.postfetch_lastrowid)
         self.pk: str | None = None
 
-    def params(self, values: Mapping[str, Any]) -> Any:
+    def params(self, values: Mapping[str, Any]) -> DriverParams:
         """The driver's parameters: a tuple (qmark) or a dict (pyformat), processed."""
         if self.named:
             return {driver: (value if proc is None else proc(value))
@@ -76,7 +80,7 @@ class Prepared:
         return tuple(values[name] if proc is None else proc(values[name])
                      for name, _driver, proc in self.binds)
 
-    def run(self, conn: sa.Connection, values: Mapping[str, Any]) -> Any:
+    def run(self, conn: sa.Connection, values: Mapping[str, Any]) -> DBAPICursor:
         """Execute on ``conn`` (in its transaction); returns the open DBAPI cursor."""
         try:
             params = self.params(values)
@@ -110,13 +114,15 @@ class Prepared:
             if self.pk is not None and values.get(self.pk) is not None:
                 return values[self.pk]
             if self.returning:
-                return cursor.fetchone()[0]
+                row = cursor.fetchone()
+                assert row is not None  # an INSERT ... RETURNING that ran returns its row
+                return row[0]
             return cursor.lastrowid if self.lastrowid else None
         finally:
             cursor.close()
 
 
-def run_on_cursor(conn: sa.Connection, sql: str, params: Any) -> Any:
+def run_on_cursor(conn: sa.Connection, sql: str, params: DriverParams) -> DBAPICursor:
     """Run ``sql`` on a new cursor of ``conn``'s driver connection as
     ``Connection.execute`` runs a compiled statement: the cursor listeners first (an
     exception of theirs reaches the caller as it is), ``echo``, the dialect's
