@@ -10,7 +10,7 @@ their own transactions), prints what happened, and leaves what the next act need
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from eth_typing import HexStr
@@ -28,6 +28,9 @@ from backend.demo.files import (
 )
 from backend.demo.identity import disclose
 from backend.demo.world import Story, World
+
+if TYPE_CHECKING:
+    from backend.procedure import CaseRules
 from evidence.records import Award, SettlementOffer, bytes32, canonical_json
 
 __all__ = ["agree_to_arbitrate", "answer_and_close_record", "appoint_arbitrator",
@@ -152,7 +155,7 @@ def ship_goods(world: World, story: Story) -> None:
     world.anchor()
 
 
-def rules_hash(http: httpx.Client, case_rules: Any) -> bytes:
+def rules_hash(http: httpx.Client, case_rules: CaseRules) -> bytes:
     """The rules the order commits to (``rulesHash`` of ``openOrder``).
 
     The institution publishes its rules; the judicial package carries the same object and

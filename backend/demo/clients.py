@@ -74,14 +74,14 @@ class Client:
     def get(self, path: str, **kw: Any) -> Any:
         return expect_ok(self.send("GET", path, **kw), f"{self.label}: GET {path}")
 
-    def post(self, path: str, body: Any = None, **kw: Any) -> Any:
+    def post(self, path: str, body: object = None, **kw: Any) -> Any:
         if body is not None:
             kw["json"] = body
         res = expect_ok(self.send("POST", path, **kw), f"{self.label}: POST {path}")
         self.keep_receipt(res)
         return res
 
-    def keep_receipt(self, answer: Any) -> Path | None:
+    def keep_receipt(self, answer: object) -> Path | None:
         """Save the answer's ``receipt`` (an accepted step or upload) in ``receipts``, and
         those of the provenance entries it logged (``provenanceReceipts``); the first's path."""
         if self.receipts is None or not isinstance(answer, dict):

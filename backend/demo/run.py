@@ -8,7 +8,7 @@ import json
 import secrets
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import httpx
 from eth_account import Account
@@ -40,7 +40,7 @@ PEOPLE = {
 }
 
 def run_demo(settings: Settings, *, scenario: str = DEFAULT_SCENARIO,
-             console: Console | None = None, out: Any = None) -> dict[str, Any]:
+             console: Console | None = None, out: TextIO | None = None) -> dict[str, Any]:
     """Run one scenario (``main``: the whole loop); print each step; print the result as the
     last line; return it. An unknown scenario is a ``KeyError`` naming the choices."""
     from backend.gateway import contracts_deployer, ensure_deployment, open_chain

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -36,6 +36,9 @@ from eth_account import Account
 
 from ._events import EventType, PerformanceEvent
 from ._webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, Scheme, SenderConfig, sign_webhook
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["CarrierSimulator", "main"]
 
@@ -47,7 +50,7 @@ def _now() -> float:
 class Poster(Protocol):
     """What sends the request: an ``httpx.Client`` or a FastAPI ``TestClient``."""
 
-    def post(self, url: str, *, content: bytes, headers: dict[str, str]) -> Any: ...
+    def post(self, url: str, *, content: bytes, headers: dict[str, str]) -> httpx.Response: ...
 
 
 @dataclass
@@ -119,7 +122,7 @@ class CarrierSimulator:
                  "Content-Type": "application/json"}, body)
 
     def send(self, client: Poster, event: PerformanceEvent | bytes, *,
-             base_url: str = "", timestamp: int | None = None) -> Any:
+             base_url: str = "", timestamp: int | None = None) -> httpx.Response:
         path, headers, body = self.request(event, timestamp=timestamp)
         return client.post(base_url + path, content=body, headers=headers)
 
