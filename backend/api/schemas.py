@@ -129,10 +129,10 @@ class CaseOut(Open):
     arbitrator: str | None
     panel: list[str]
     panelSignedBy: list[str]
-    arbitrationAgreed: Any
-    award: Any
+    arbitrationAgreed: bool
+    award: dict[str, Any] | None  # the final award (procedure's Award) as JSON
     awardRecordHash: str | None
-    courtDecision: Any
+    courtDecision: dict[str, Any] | None
     evidence: list[dict[str, Any]]
     allowedSteps: list[str]
     allowedEndpoints: dict[str, str]
@@ -161,7 +161,7 @@ class StepOut(Open):
     """The payload the record's ``payloadHash`` covers (an object, or its canonical JSON
     text as stored)."""
     attachments: list[dict[str, Any]]
-    authorization: Any
+    authorization: dict[str, Any] | None
 
 
 class ReceiptOut(Open):
@@ -361,7 +361,7 @@ class WebhookRefusalOut(Open):
 class KeyOut(Open):
     address: str
     publicKey: str
-    itemsWrapped: Any
+    itemsWrapped: int
 
 
 class PackageCheckOut(Open):
