@@ -48,6 +48,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported in the functions that run (the server is another process)
+    from eth_account.signers.local import LocalAccount
+    from fastapi import FastAPI
+
     from evidence.records import Domain
 
 CHAIN_ID = 31_415_926
@@ -56,15 +59,17 @@ AMOUNT = 1_000_000_000
 GUARANTEE = 100_000_000
 
 
-def _key(seed: str, i: int, who: str) -> Any:
+def _key(seed: str, i: int, who: str) -> LocalAccount:
     from eth_account import Account
 
-    return Account.from_key(hashlib.sha256(f"bench-api:{seed}:{who}:{i}".encode()).digest())
+    key: LocalAccount = Account.from_key(
+        hashlib.sha256(f"bench-api:{seed}:{who}:{i}".encode()).digest())
+    return key
 
 
 # --- the server process -------------------------------------------------------------------
 
-def make_app() -> Any:
+def make_app() -> FastAPI:
     """The app of one uvicorn worker (``--workers N``): its arguments come from the
     environment the parent set; every worker builds the same in-memory escrow."""
     from backend.api.heap import settle_heap
@@ -76,7 +81,7 @@ def make_app() -> Any:
     return app
 
 
-def _app(data_dir: Path, port: int, clients: int, seed: str) -> Any:
+def _app(data_dir: Path, port: int, clients: int, seed: str) -> FastAPI:
     """The service; on ``BENCH_API_DB`` (a PostgreSQL URL) when set, else SQLite."""
     from eth_account import Account
 
