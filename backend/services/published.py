@@ -42,7 +42,7 @@ __all__ = ["DIGEST", "package_status"]
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
-def _iso(value: Any) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     return p.to_jsonable(value) if value is not None else None
 
 

@@ -109,7 +109,7 @@ async def proxy(request: Request, path: str) -> Response:
                     media_type=upstream.headers.get("content-type"), headers=kept)
 
 
-def _e(value: Any) -> str:
+def _e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 

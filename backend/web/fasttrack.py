@@ -58,7 +58,7 @@ register({
 _PAID = frozenset({"enforced", "judicially_confirmed", "confirmation_refused"})
 
 
-def _e(value: Any) -> str:
+def _e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 

@@ -6,12 +6,11 @@ control has its ``<label for>``, its ``name`` and, with a hint, ``aria-described
 from __future__ import annotations
 
 import html
-from typing import Any
 
 __all__ = ["field"]
 
 
-def _e(value: Any) -> str:
+def _e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 

@@ -12,7 +12,6 @@ never by its words. Server-rendered: no script needed.
 from __future__ import annotations
 
 import html
-from typing import Any
 
 from fastapi import Request
 from sqlmodel import col, select
@@ -45,7 +44,7 @@ WORDS = register({
 })
 
 
-def _e(value: Any) -> str:
+def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 

@@ -19,7 +19,7 @@ The desk holds what a neutral works from, read through the same service views as
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -41,6 +41,9 @@ from .i18n import UI, register, step_word, text, ui
 from .logview import log_section
 from .people import NEUTRAL_ROLES
 from .receipts import receipts_section
+
+if TYPE_CHECKING:
+    from backend.procedure import CaseState
 
 __all__ = ["OUTCOME_WORDS", "router"]
 
@@ -141,7 +144,7 @@ register({
 })
 
 
-def _seats(case: Any, viewer: str) -> list[str]:
+def _seats(case: CaseState, viewer: str) -> list[str]:
     """The neutral seats `viewer` holds in the case now."""
     seats = []
     if case.mediator == viewer:

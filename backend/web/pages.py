@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -52,6 +53,12 @@ from .timeline import timeline_people, timeline_section
 from .wallet import router as wallet_router
 from .wallet import wallet_context, wallet_head
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from backend.api.context import AppContext
+    from evidence.words import Words
+
 __all__ = ["COOKIE", "NAV", "NavItem", "csp_nonce", "lang_of", "nav_for", "need_sign_in",
            "not_found_page", "page", "root_router", "router", "time_html", "viewer_of"]
 
@@ -60,7 +67,7 @@ COOKIE = "chainarb_session"
 router = APIRouter(prefix="/ui", tags=["web pages"], include_in_schema=False)
 
 
-def _e(value: Any) -> str:
+def _e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
@@ -199,7 +206,7 @@ def _nav_html(request: Request, kinds: frozenset[str], lang: str) -> str:
     return f'<nav class="main" aria-label="{_e(ui("nav_label", lang))}">{links}</nav>'
 
 
-def _layout_data(ctx: Any, lang: str) -> str:
+def _layout_data(ctx: AppContext, lang: str) -> str:
     """What layout.js needs: the service's clock now (countdowns) and its words."""
     import json
 
@@ -535,7 +542,7 @@ def _anchor_status(status: Any, lang: str) -> str:
     return text(key, lang) if key in T else str(status)
 
 
-def _words(table: Any, key: str | None, lang: str) -> str:
+def _words(table: Mapping[str, Words], key: str | None, lang: str) -> str:
     """A case value (dispute type, remedy) in words; ``—`` when not stated."""
     if not key:
         return "—"
@@ -543,7 +550,7 @@ def _words(table: Any, key: str | None, lang: str) -> str:
     return zh if lang == "zh-Hans" else en[:1].upper() + en[1:]
 
 
-def _iso(value: Any) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     from backend import procedure as p
 
     return p.to_jsonable(value) if value is not None else None

@@ -22,7 +22,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -35,6 +35,9 @@ from . import pages as pg  # pages imports this module first: its names are read
 from .i18n import STAGES, UI, register, step_word, text, ui
 from .people import names_for, person_html
 from .people import short_address as _short
+
+if TYPE_CHECKING:
+    from backend.api.context import AppContext
 
 __all__ = ["documents_section", "router", "wallet_section"]
 
@@ -152,7 +155,7 @@ _COMMITMENT = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _CSS_LINK = '<link rel="stylesheet" href="/ui/static/party.css">'
 
 
-def _e(value: Any) -> str:
+def _e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
@@ -259,7 +262,7 @@ def notices_page(request: Request) -> HTMLResponse:
     return pg.page(request, lang, ui("notices_title", lang), body, viewer)
 
 
-def _case_orders(ctx: Any, case_ids: set[str]) -> dict[str, str]:
+def _case_orders(ctx: AppContext, case_ids: set[str]) -> dict[str, str]:
     """Each case's escrow order number (what a person knows their case by)."""
     from sqlmodel import col, select
 

@@ -148,7 +148,7 @@ _STANDING_ROWS = ("drawn", "accepted", "finished", "revealed", "decided", "agree
                   "participation", "agreement", "eligible")
 
 
-def _e(value: Any) -> str:
+def _e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 

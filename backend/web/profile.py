@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -81,7 +80,7 @@ _TYPED_FIELDS = ("profile_name", "profile_name_zh", "profile_country", "profile_
 TYPED = ' translate="no"'  # what a person typed: shown as typed, in whatever language
 
 
-def _e(value: Any) -> str:
+def _e(value: object) -> str:
     import html
 
     return html.escape("" if value is None else str(value), quote=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any
 
 from evidence.steps import STEPS
 from evidence.words import LOG_KINDS
@@ -48,7 +47,7 @@ WORDS = register({
 })
 
 
-def _e(value: Any) -> str:
+def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 

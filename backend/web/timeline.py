@@ -48,7 +48,7 @@ register({
 })
 
 
-def _e(value: Any) -> str:
+def _e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
@@ -62,7 +62,7 @@ def _role(key: Any, lang: str) -> str:
     return zh if lang == "zh-Hans" else en
 
 
-def _time(value: Any) -> str:
+def _time(value: object) -> str:
     return f'<time datetime="{_e(value)}">{_e(value)}</time>' if value else "—"
 
 

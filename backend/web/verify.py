@@ -48,7 +48,7 @@ def prefers_json(accept: str | None) -> bool:
     return best.get(_JSON, 0.0) > best.get(_HTML, 0.0)
 
 
-def _e(value: Any) -> str:
+def _e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 

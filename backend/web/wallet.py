@@ -293,7 +293,7 @@ def _checksum_or_same(address: str) -> str:
 
 # --- the sign-in page ---------------------------------------------------------------------
 
-def _e(value: Any) -> str:
+def _e(value: object) -> str:
     import html
 
     return html.escape("" if value is None else str(value), quote=True)

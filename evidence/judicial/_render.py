@@ -365,7 +365,7 @@ _ENTRY_KINDS = {1: "step", 2: "evidence", 3: "attachment", 4: "contract", 5: "id
                 6: "backfill", 7: "performance"}
 
 
-def _e(value: Any) -> str:
+def _e(value: object) -> str:
     return escape("" if value is None else str(value), quote=True)
 
 

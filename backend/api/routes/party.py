@@ -16,7 +16,7 @@ notices they received (backend/services/party.py says why the server never sends
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -31,6 +31,9 @@ from ..deps import Ctx, CurrentUser, DbId
 from ..errors import errors
 from ..headers import attachment
 from .evidence import get_evidence
+
+if TYPE_CHECKING:
+    from ..context import AppContext
 
 __all__ = ["router"]
 
@@ -87,7 +90,7 @@ class MyNoticeOut(BaseModel):
     createdAt: str | None  # noqa: N815
 
 
-def _orders(ctx: Any, user: str) -> list[dict[str, Any]]:
+def _orders(ctx: AppContext, user: str) -> list[dict[str, Any]]:
     try:
         return party.my_orders(ctx.service, user)
     except EscrowRefusal:
