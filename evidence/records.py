@@ -32,7 +32,7 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, Self
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, Self, TypeAlias
 
 from coincurve import PublicKey
 from eth_account import Account
@@ -102,6 +102,13 @@ SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 SECP256K1_HALF_N = SECP256K1_N // 2
 
 _HEX40 = re.compile(r"0x[0-9a-fA-F]{40}\Z")
+# What a record's constructor takes for a field of each Solidity type; `_field_checks`
+# converts it to the field's own type (bytes32 from 0x-hex to bytes, an address to its
+# checksummed text, a uint from a decimal string to int), as a record read from JSON needs.
+Bytes32In: TypeAlias = "bytes | str"
+AddressIn: TypeAlias = "str | bytes"
+UintIn: TypeAlias = "int | str"
+
 _HEX64 = re.compile(r"0x[0-9a-fA-F]{64}\Z")
 _DECIMAL = re.compile(r"(0|[1-9][0-9]*)\Z")
 _ACTION = re.compile(r"[a-z][a-z0-9_.]{0,63}\Z")
@@ -530,6 +537,11 @@ class EvidenceSubmission(ChainedRecord):
     content_cid: str
     signed_at: int
 
+    if TYPE_CHECKING:  # what the constructor takes (_field_checks converts it)
+        def __init__(self, *, case_id: Bytes32In, sequence: UintIn, prev_hash: Bytes32In,
+                     submitter: AddressIn, commitment: Bytes32In, content_cid: str,
+                     signed_at: UintIn) -> None: ...
+
     def _validate(self) -> None:
         if not self.content_cid or not self.content_cid.isascii():
             raise InvalidRecord("EvidenceSubmission.contentCid: expected a non-empty ASCII CID")
@@ -559,6 +571,11 @@ class ProceduralStep(ChainedRecord):
     action: str
     payload_hash: bytes
     signed_at: int
+
+    if TYPE_CHECKING:  # what the constructor takes (_field_checks converts it)
+        def __init__(self, *, case_id: Bytes32In, sequence: UintIn, prev_hash: Bytes32In,
+                     actor: AddressIn, action: str, payload_hash: Bytes32In,
+                     signed_at: UintIn) -> None: ...
 
     def _validate(self) -> None:
         if not _ACTION.match(self.action):
@@ -597,6 +614,12 @@ class SettlementOffer(ChainedRecord):
     expires_at: int
     signed_at: int
 
+    if TYPE_CHECKING:  # what the constructor takes (_field_checks converts it)
+        def __init__(self, *, case_id: Bytes32In, sequence: UintIn, prev_hash: Bytes32In,
+                     offeror: AddressIn, order_id: UintIn, to_buyer: UintIn,
+                     to_seller: UintIn, compensation: UintIn, expires_at: UintIn,
+                     signed_at: UintIn) -> None: ...
+
     def _validate(self) -> None:
         if self.expires_at <= self.signed_at:
             raise InvalidRecord(
@@ -625,6 +648,10 @@ class Settlement(Record):
     to_seller: int
     compensation: int
 
+    if TYPE_CHECKING:  # what the constructor takes (_field_checks converts it)
+        def __init__(self, *, order_id: UintIn, case_id: Bytes32In, to_buyer: UintIn,
+                     to_seller: UintIn, compensation: UintIn) -> None: ...
+
 
 @dataclass(frozen=True, kw_only=True)
 class Award(Record):
@@ -649,6 +676,11 @@ class Award(Record):
     compensation: int
     award_hash: bytes
     round: int
+
+    if TYPE_CHECKING:  # what the constructor takes (_field_checks converts it)
+        def __init__(self, *, order_id: UintIn, case_id: Bytes32In, to_buyer: UintIn,
+                     to_seller: UintIn, compensation: UintIn, award_hash: Bytes32In,
+                     round: UintIn) -> None: ...
 
     def _validate(self) -> None:
         if self.round not in (0, 1):
@@ -689,6 +721,12 @@ class ReturnAward(Record):
     award_hash: bytes
     round: int
 
+    if TYPE_CHECKING:  # what the constructor takes (_field_checks converts it)
+        def __init__(self, *, order_id: UintIn, case_id: Bytes32In, to_buyer: UintIn,
+                     to_seller: UintIn, compensation: UintIn, no_return_to_buyer: UintIn,
+                     no_return_to_seller: UintIn, no_return_compensation: UintIn,
+                     award_hash: Bytes32In, round: UintIn) -> None: ...
+
     def _validate(self) -> None:
         if self.round != 0:
             raise InvalidRecord(
@@ -724,6 +762,12 @@ class ReturnSettlement(Record):
     no_return_to_seller: int
     no_return_compensation: int
 
+    if TYPE_CHECKING:  # what the constructor takes (_field_checks converts it)
+        def __init__(self, *, order_id: UintIn, case_id: Bytes32In, to_buyer: UintIn,
+                     to_seller: UintIn, compensation: UintIn, no_return_to_buyer: UintIn,
+                     no_return_to_seller: UintIn,
+                     no_return_compensation: UintIn) -> None: ...
+
 
 @dataclass(frozen=True, kw_only=True)
 class Objection(ChainedRecord):
@@ -748,6 +792,11 @@ class Objection(ChainedRecord):
     award_record_hash: bytes
     reasons_hash: bytes
     signed_at: int
+
+    if TYPE_CHECKING:  # what the constructor takes (_field_checks converts it)
+        def __init__(self, *, case_id: Bytes32In, sequence: UintIn, prev_hash: Bytes32In,
+                     objector: AddressIn, award_record_hash: Bytes32In,
+                     reasons_hash: Bytes32In, signed_at: UintIn) -> None: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -779,6 +828,13 @@ class CourtConfirmation(ChainedRecord):
     reasons_hash: bytes
     court_reference: str
     signed_at: int
+
+    if TYPE_CHECKING:  # what the constructor takes (_field_checks converts it)
+        def __init__(self, *, case_id: Bytes32In, sequence: UintIn, prev_hash: Bytes32In,
+                     court: AddressIn, package_hash: Bytes32In,
+                     award_record_hash: Bytes32In, confirmed: bool,
+                     reasons_hash: Bytes32In, court_reference: str,
+                     signed_at: UintIn) -> None: ...
 
     def _validate(self) -> None:
         if not self.confirmed and self.reasons_hash == ZERO_HASH:
@@ -819,6 +875,11 @@ class Profile(Record):
     language: str
     contact: str
     signed_at: int
+
+    if TYPE_CHECKING:  # what the constructor takes (_field_checks converts it)
+        def __init__(self, *, subject: AddressIn, issuer: AddressIn, name: str, name_zh: str,
+                     country: str, language: str, contact: str,
+                     signed_at: UintIn) -> None: ...
 
     # Bound to no case: zero, the caseId of its Merkle leaf if it is ever anchored. Not an
     # EIP-712 field (not in FIELDS, not signed) and not an argument.
@@ -870,6 +931,11 @@ class Disclosure(Record):
     conflicts: str
     statement: str
     signed_at: int
+
+    if TYPE_CHECKING:  # what the constructor takes (_field_checks converts it)
+        def __init__(self, *, case_id: Bytes32In, appointee: AddressIn, role: str,
+                     appointment_hash: Bytes32In, independent: bool, conflicts: str,
+                     statement: str, signed_at: UintIn) -> None: ...
 
     def _validate(self) -> None:
         if self.role not in DISCLOSING_ROLES:
@@ -937,6 +1003,14 @@ class ContractOfSale(Record):
     dispute_clause: str
     clause_hash: bytes
     offer_expires_at: int
+
+    if TYPE_CHECKING:  # what the constructor takes (_field_checks converts it)
+        def __init__(self, *, offer_id: Bytes32In, buyer: AddressIn, seller: AddressIn,
+                     institution: AddressIn, token: AddressIn, amount: UintIn, goods: str,
+                     quantity: UintIn, delivery_terms: str, delivery_deadline: UintIn,
+                     return_policy: str, return_policy_hash: Bytes32In,
+                     rules_version: str, rules_hash: Bytes32In, dispute_clause: str,
+                     clause_hash: Bytes32In, offer_expires_at: UintIn) -> None: ...
 
     case_id: bytes = field(default=ZERO_HASH, init=False, repr=False, compare=False)
 

@@ -197,10 +197,10 @@ class Party:
                        "orderId": str(self.i + 1), "disputeType": "not_as_described",
                        "remedy": "partial_refund", "claimedAmount": str(AMOUNT // 4),
                        "statementHash": "0x" + hashlib.sha256(b"statement").hexdigest()}
-            rec = ProceduralStep(case_id=self.case_id, sequence=0,  # type: ignore[arg-type]
-                                 prev_hash="0x" + "00" * 32, actor=self.key.address,  # type: ignore[arg-type]
+            rec = ProceduralStep(case_id=self.case_id, sequence=0,
+                                 prev_hash="0x" + "00" * 32, actor=self.key.address,
                                  action="case.filed",
-                                 payload_hash="0x" + hashlib.sha256(  # type: ignore[arg-type]
+                                 payload_hash="0x" + hashlib.sha256(
                                      canonical_json(payload)).hexdigest(),
                                  signed_at=int(time.time()))
             r = h.post(f"/cases/{self.case_id}/filing", headers=self.headers, json={
@@ -220,13 +220,13 @@ class Party:
         assert self.domain is not None
         v = v or self.view()
         now = int(time.time())
-        offer = SettlementOffer(case_id=self.case_id, sequence=v["nextSequence"],  # type: ignore[arg-type]
+        offer = SettlementOffer(case_id=self.case_id, sequence=v["nextSequence"],
                                 prev_hash=v["prevHash"], offeror=self.key.address,
                                 order_id=self.i + 1, to_buyer=to_buyer,
                                 to_seller=AMOUNT - to_buyer, compensation=0,
                                 expires_at=now + 86_400, signed_at=now)
         signed = sign(offer, self.key, self.domain)
-        settlement = sign(Settlement(order_id=self.i + 1, case_id=self.case_id,  # type: ignore[arg-type]
+        settlement = sign(Settlement(order_id=self.i + 1, case_id=self.case_id,
                                      to_buyer=to_buyer, to_seller=AMOUNT - to_buyer,
                                      compensation=0), self.key, self.domain)
         return ({"record": signed.to_json_obj(), "attachments": [settlement.to_json_obj()]},

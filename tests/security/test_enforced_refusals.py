@@ -55,8 +55,8 @@ def _filed(w: World, order_id: int) -> str:
 
 def _submission(a: Actor, case_id: str, commitment: str, cid: str) -> dict[str, Any]:
     seq, prev = a.head(case_id)
-    rec = EvidenceSubmission(case_id=case_id, sequence=seq, prev_hash=prev, submitter=a.address,  # type: ignore[arg-type]
-                             commitment=commitment, content_cid=cid, signed_at=a.at())  # type: ignore[arg-type]
+    rec = EvidenceSubmission(case_id=case_id, sequence=seq, prev_hash=prev, submitter=a.address,
+                             commitment=commitment, content_cid=cid, signed_at=a.at())
     return {"record": rec.sign(a.key.key, a.world.domain).to_json_obj(),
             "payload": {"kind": "photo"}}
 

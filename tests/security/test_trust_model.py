@@ -45,11 +45,11 @@ def _record(t: Twin, signer: Actor, action: str, payload: dict[str, Any], *, cas
             actor: Actor | None = None, sequence: int | None = None, prev: str | None = None,
             record_case: str | None = None) -> ProceduralStep:
     seq, prv = _head(t, case_id)
-    return ProceduralStep(case_id=record_case or case_id,  # type: ignore[arg-type]
+    return ProceduralStep(case_id=record_case or case_id,
                           sequence=seq if sequence is None else sequence,
-                          prev_hash=prv if prev is None else prev,  # type: ignore[arg-type]
+                          prev_hash=prv if prev is None else prev,
                           actor=(actor or signer).address, action=action,
-                          payload_hash=_payload_hash(payload), signed_at=signer.at())  # type: ignore[arg-type]
+                          payload_hash=_payload_hash(payload), signed_at=signer.at())
 
 
 def _payload_hash(payload: dict[str, Any]) -> str:
@@ -245,22 +245,22 @@ def _cross_case_bodies(t: Twin) -> list[tuple[str, str, str, dict[str, Any], int
     # the institution admin is in both cases: its appointment for A, posted to B
     appoint = {"role": "mediator", "appointees": [t.actor("mediator").address]}
     seq_b, prev_b = _head(t, t.b)
-    rec = ProceduralStep(case_id=t.a, sequence=seq_b, prev_hash=prev_b,  # type: ignore[arg-type]
+    rec = ProceduralStep(case_id=t.a, sequence=seq_b, prev_hash=prev_b,
                          actor=t.actor("admin").address, action="appoint.mediator",
-                         payload_hash=_payload_hash(appoint), signed_at=t.actor("admin").at())  # type: ignore[arg-type]
+                         payload_hash=_payload_hash(appoint), signed_at=t.actor("admin").at())
     out.append(("admin-appointment-for-A-posted-to-B", "admin", f"/cases/{t.b}/mediator",
                 _body(rec, t.actor("admin"), appoint), 409, "replay"))
     # A's seller answers, signed for A at B's position, posted to B
-    rec = ProceduralStep(case_id=t.a, sequence=seq_b, prev_hash=prev_b,  # type: ignore[arg-type]
+    rec = ProceduralStep(case_id=t.a, sequence=seq_b, prev_hash=prev_b,
                          actor=t.actor("seller").address, action="answer.submitted",
-                         payload_hash=_payload_hash(ANSWER), signed_at=t.actor("seller").at())  # type: ignore[arg-type]
+                         payload_hash=_payload_hash(ANSWER), signed_at=t.actor("seller").at())
     out.append(("party-step-for-A-posted-to-B", "seller", f"/cases/{t.b}/steps",
                 _body(rec, t.actor("seller"), ANSWER), 409, "replay"))
     # B's buyer agrees to arbitrate, signed for B, posted to A at A's position
     seq_a, prev_a = _head(t, t.a)
-    rec = ProceduralStep(case_id=t.b, sequence=seq_a, prev_hash=prev_a,  # type: ignore[arg-type]
+    rec = ProceduralStep(case_id=t.b, sequence=seq_a, prev_hash=prev_a,
                          actor=t.actor("buyer_b").address, action="arbitration.agreed",
-                         payload_hash=_payload_hash({}), signed_at=t.actor("buyer_b").at())  # type: ignore[arg-type]
+                         payload_hash=_payload_hash({}), signed_at=t.actor("buyer_b").at())
     out.append(("party-step-for-B-posted-to-A", "buyer_b",
                 f"/cases/{t.a}/arbitration-agreement", _body(rec, t.actor("buyer_b"), {}),
                 409, "replay"))
@@ -269,11 +269,11 @@ def _cross_case_bodies(t: Twin) -> list[tuple[str, str, str, dict[str, Any], int
     # procedure admits the step, so the carried record's binding is what refuses it)
     seller = t.actor("seller")
     seq_a, prev_a = _head(t, t.a)
-    offer = SettlementOffer(case_id=t.a, sequence=seq_a, prev_hash=prev_a,  # type: ignore[arg-type]
+    offer = SettlementOffer(case_id=t.a, sequence=seq_a, prev_hash=prev_a,
                             offeror=seller.address, order_id=ORDER_ID, to_buyer=600_000_000,
                             to_seller=400_000_000, compensation=0,
                             expires_at=seller.at() + 3 * 86400, signed_at=seller.at())
-    settlement_b = Settlement(order_id=ORDER_B, case_id=t.b, to_buyer=600_000_000,  # type: ignore[arg-type]
+    settlement_b = Settlement(order_id=ORDER_B, case_id=t.b, to_buyer=600_000_000,
                               to_seller=400_000_000, compensation=0
                               ).sign(seller.key.key, t.world.domain)
     body = _body(offer, seller, None) | {"attachments": [settlement_b.to_json_obj()]}
@@ -397,8 +397,8 @@ def _wrong_role(t: Twin, attack: str) -> tuple[str, str, dict[str, Any]]:
 
 def _award(t: Twin, who: str) -> dict[str, Any]:
     signer = t.actor(who)
-    award = Award(order_id=ORDER_ID, case_id=t.a, to_buyer=600_000_000, to_seller=400_000_000,  # type: ignore[arg-type]
-                  compensation=0, award_hash=sha(AWARD_DOC), round=0  # type: ignore[arg-type]
+    award = Award(order_id=ORDER_ID, case_id=t.a, to_buyer=600_000_000, to_seller=400_000_000,
+                  compensation=0, award_hash=sha(AWARD_DOC), round=0
                   ).sign(signer.key.key, t.world.domain)
     rec = replace(_record(t, signer, "award.issued", {}, case_id=t.a),
                   payload_hash="0x" + award.record_hash.hex())  # type: ignore[arg-type]
@@ -415,10 +415,10 @@ def _court_decision(t: Twin, case_id: str) -> dict[str, Any]:
 
     court = t.actor("court")
     seq, prev = _head(t, case_id)
-    rec = CourtConfirmation(case_id=case_id, sequence=seq, prev_hash=prev, court=court.address,  # type: ignore[arg-type]
-                            package_hash=sha(b"package manifest"),  # type: ignore[arg-type]
-                            award_record_hash=sha(b"no award"), confirmed=True,  # type: ignore[arg-type]
-                            reasons_hash="0x" + "00" * 32,  # type: ignore[arg-type]
+    rec = CourtConfirmation(case_id=case_id, sequence=seq, prev_hash=prev, court=court.address,
+                            package_hash=sha(b"package manifest"),
+                            award_record_hash=sha(b"no award"), confirmed=True,
+                            reasons_hash="0x" + "00" * 32,
                             court_reference="(2026) Hang 0192 Min Te 17", signed_at=court.at())
     return {"record": rec.sign(court.key.key, t.world.domain).to_json_obj(), "reasons": None}
 

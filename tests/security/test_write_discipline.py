@@ -153,11 +153,11 @@ def _open_filed(w: World, order_id: int) -> str:
 def _offer(a: Actor, case_id: str, order_id: int, n: int) -> dict[str, Any]:
     view = a.get(f"/cases/{case_id}").json()
     to_buyer = 100_000_000 + n
-    rec = SettlementOffer(case_id=case_id, sequence=view["nextSequence"],  # type: ignore[arg-type]
+    rec = SettlementOffer(case_id=case_id, sequence=view["nextSequence"],
                           prev_hash=view["prevHash"], offeror=a.address, order_id=order_id,
                           to_buyer=to_buyer, to_seller=AMOUNT - to_buyer, compensation=0,
                           expires_at=a.at() + 3 * 86400, signed_at=a.at())
-    settlement = Settlement(order_id=order_id, case_id=case_id, to_buyer=to_buyer,  # type: ignore[arg-type]
+    settlement = Settlement(order_id=order_id, case_id=case_id, to_buyer=to_buyer,
                             to_seller=AMOUNT - to_buyer, compensation=0)
     return {"record": rec.sign(a.key.key, a.world.domain).to_json_obj(),
             "attachments": [settlement.sign(a.key.key, a.world.domain).to_json_obj()]}

@@ -129,8 +129,8 @@ def _evidence_body(a: Actor) -> dict[str, Any]:
     if r.status_code == 201:
         return {"record": a.sign_staged(r.json()), "payload": {"kind": "photo"}}
     seq, prev = a.head()
-    rec = EvidenceSubmission(case_id=a.world.case_id, sequence=seq, prev_hash=prev,  # type: ignore[arg-type]
-                             submitter=a.address, commitment=sha(a.name.encode()),  # type: ignore[arg-type]
+    rec = EvidenceSubmission(case_id=a.world.case_id, sequence=seq, prev_hash=prev,
+                             submitter=a.address, commitment=sha(a.name.encode()),
                              content_cid="bafkreiexample" + a.name, signed_at=a.at())
     return {"record": rec.sign(a.key.key, a.world.domain).to_json_obj(),
             "payload": {"kind": "photo"}}

@@ -109,8 +109,8 @@ def test_case_on_anvil_executes_the_award_and_anchors_every_step(
                                  json=world.arbitrator.plain("record.closed")))
         # the Award the arbitrator signed through the API is what the escrow verifies
         doc = b"Reasoned award: partial refund and compensation from the guarantee.\n"
-        award = Award(order_id=order_id, case_id=world.case_id, to_buyer=3 * ETHER // 2,  # type: ignore[arg-type]
-                      to_seller=ETHER // 2, compensation=ETHER // 10, award_hash=sha(doc),  # type: ignore[arg-type]
+        award = Award(order_id=order_id, case_id=world.case_id, to_buyer=3 * ETHER // 2,
+                      to_seller=ETHER // 2, compensation=ETHER // 10, award_hash=sha(doc),
                       round=0).sign(arbitrator.key, port.domain())
         body = {"record": world.arbitrator.step("award.issued",
                                                 payload_hash_="0x" + award.record_hash.hex()),
@@ -186,12 +186,12 @@ def test_settlement_through_the_api_executes_on_the_escrow(
         from evidence.records import Settlement, SettlementOffer
 
         def settlement(who: Actor) -> SignedRecord:
-            return Settlement(order_id=order_id, case_id=world.case_id, to_buyer=ETHER // 2,  # type: ignore[arg-type]
+            return Settlement(order_id=order_id, case_id=world.case_id, to_buyer=ETHER // 2,
                               to_seller=3 * ETHER // 2, compensation=0
                               ).sign(who.key.key, port.domain())
 
         seq, prev = world.seller.head()
-        offer = SettlementOffer(case_id=world.case_id, sequence=seq, prev_hash=prev,  # type: ignore[arg-type]
+        offer = SettlementOffer(case_id=world.case_id, sequence=seq, prev_hash=prev,
                                 offeror=seller.address, order_id=order_id, to_buyer=ETHER // 2,
                                 to_seller=3 * ETHER // 2, compensation=0,
                                 expires_at=world.seller.at() + 86_400,

@@ -182,8 +182,8 @@ def test_a_refusal_inside_a_group_touches_only_its_own_request(sqlite_world: Wor
     # the claimant never answers: refused by the procedure after its savepoint began
     answer_payload = {"answerHash": sha(b"a")}
     refused = {"record": ProceduralStep(
-        case_id=w.case_id, sequence=seq + 1, prev_hash=won_hash, actor=w.buyer.address,  # type: ignore[arg-type]
-        action="answer.submitted", payload_hash=payload_hash(answer_payload),  # type: ignore[arg-type]
+        case_id=w.case_id, sequence=seq + 1, prev_hash=won_hash, actor=w.buyer.address,
+        action="answer.submitted", payload_hash=payload_hash(answer_payload),
         signed_at=w.buyer.at()).sign(w.buyer.key.key, w.domain).to_json_obj(),
         "payload": answer_payload}
     after_refusal, _ = w.seller.offer_at(w.case_id, 7, seq + 1, won_hash, 2_000)

@@ -32,7 +32,7 @@ def test_offer_signed_by_both_settles_and_executes_on_the_escrow(world: World) -
     kind, payload = w.port.calls[-1]
     assert kind == "execute_settlement"
     # the escrow gets the buyer's and the seller's own Settlement signatures
-    rec = Settlement(order_id=ORDER_ID, case_id=w.case_id, to_buyer=300_000_000,  # type: ignore[arg-type]
+    rec = Settlement(order_id=ORDER_ID, case_id=w.case_id, to_buyer=300_000_000,
                      to_seller=700_000_000, compensation=0)
     for who, field in (("buyer", "buyerSignature"), ("seller", "sellerSignature")):
         signed = SignedRecord(w.domain, rec, (payload[field],))

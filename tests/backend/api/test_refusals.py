@@ -105,9 +105,9 @@ def test_record_from_another_case_or_deployment(world: World) -> None:
     w = world
     other_case = "0x" + "ab" * 32
     seq, prev = w.buyer.head()
-    rec = ProceduralStep(case_id=other_case, sequence=seq, prev_hash=prev,  # type: ignore[arg-type]
+    rec = ProceduralStep(case_id=other_case, sequence=seq, prev_hash=prev,
                          actor=w.buyer.address, action="arbitration.agreed",
-                         payload_hash=sha(b"{}"), signed_at=w.buyer.at())  # type: ignore[arg-type]
+                         payload_hash=sha(b"{}"), signed_at=w.buyer.at())
     body = {"record": rec.sign(w.buyer.key.key, w.domain).to_json_obj(), "payload": {}}
     assert _refused(w, "buyer", "arbitration-agreement", body, 409, "replay")
     foreign = Domain(chain_id=1, verifying_contract=w.domain.verifying_contract)
@@ -120,8 +120,8 @@ def test_forged_signatures(world: World) -> None:
     w = world
     # a record naming the buyer as actor but signed with the seller's key
     seq, prev = w.buyer.head()
-    rec = ProceduralStep(case_id=w.case_id, sequence=seq, prev_hash=prev, actor=w.buyer.address,  # type: ignore[arg-type]
-                         action="arbitration.agreed", payload_hash=sha(b"{}"),  # type: ignore[arg-type]
+    rec = ProceduralStep(case_id=w.case_id, sequence=seq, prev_hash=prev, actor=w.buyer.address,
+                         action="arbitration.agreed", payload_hash=sha(b"{}"),
                          signed_at=w.buyer.at())
     digest = rec.digest(w.domain)
     forged = Account._sign_hash(digest, w.seller.key.key).signature
@@ -182,9 +182,9 @@ def test_future_signed_at_is_refused(world: World, field: str) -> None:
     to_filed(world)
     w = world
     seq, prev = w.seller.head()
-    rec = ProceduralStep(case_id=w.case_id, sequence=seq, prev_hash=prev,  # type: ignore[arg-type]
+    rec = ProceduralStep(case_id=w.case_id, sequence=seq, prev_hash=prev,
                          actor=w.seller.address, action="arbitration.agreed",
-                         payload_hash=sha(b"{}"), signed_at=w.seller.at() + 3600)  # type: ignore[arg-type]
+                         payload_hash=sha(b"{}"), signed_at=w.seller.at() + 3600)
     body = {"record": rec.sign(w.seller.key.key, w.domain).to_json_obj(), "payload": {}}
     _refused(w, "seller", "arbitration-agreement", body, 422, "clock_skew")
 
@@ -210,8 +210,8 @@ def test_attachments_and_authorisations_must_be_for_this_deployment(world: World
     ok(w.arbitrator.post(f"/cases/{w.case_id}/close-record",
                          json=w.arbitrator.plain("record.closed")))
     foreign = Domain(chain_id=1, verifying_contract=w.domain.verifying_contract)
-    award = Award(order_id=ORDER_ID, case_id=w.case_id, to_buyer=600_000_000,  # type: ignore[arg-type]
-                  to_seller=400_000_000, compensation=0, award_hash=sha(AWARD_DOC),  # type: ignore[arg-type]
+    award = Award(order_id=ORDER_ID, case_id=w.case_id, to_buyer=600_000_000,
+                  to_seller=400_000_000, compensation=0, award_hash=sha(AWARD_DOC),
                   round=0).sign(w.arbitrator.key.key, foreign)
     body = {"record": w.arbitrator.step("award.issued",
                                         payload_hash_="0x" + award.record_hash.hex()),

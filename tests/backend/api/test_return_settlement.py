@@ -31,7 +31,7 @@ def _return_settled(w: World) -> str:
     kind, payload = w.port.calls[-1]
     assert kind == "submit_return_settlement"
     # the escrow gets the buyer's and the seller's own ReturnSettlement signatures
-    rec = ReturnSettlement(order_id=ORDER_ID, case_id=w.case_id, to_buyer=REFUND[0],  # type: ignore[arg-type]
+    rec = ReturnSettlement(order_id=ORDER_ID, case_id=w.case_id, to_buyer=REFUND[0],
                            to_seller=REFUND[1], compensation=REFUND[2],
                            no_return_to_buyer=FALLBACK[0], no_return_to_seller=FALLBACK[1],
                            no_return_compensation=FALLBACK[2])

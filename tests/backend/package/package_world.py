@@ -243,8 +243,8 @@ def award_body(cw: ChainWorld, actor: Actor, to_buyer: int, to_seller: int, comp
     from tests.support.world import b64
 
     w = cw.world
-    a = Award(order_id=cw.order_id, case_id=w.case_id, to_buyer=to_buyer, to_seller=to_seller,  # type: ignore[arg-type]
-              compensation=compensation, award_hash=sha(doc), round=round_  # type: ignore[arg-type]
+    a = Award(order_id=cw.order_id, case_id=w.case_id, to_buyer=to_buyer, to_seller=to_seller,
+              compensation=compensation, award_hash=sha(doc), round=round_
               ).sign(actor.key.key, w.domain)
     action = "award.issued" if round_ == 0 else "award.panel_signed"
     return {"record": actor.step(action, payload_hash_="0x" + a.record_hash.hex()),
@@ -269,11 +269,11 @@ def offer_body(cw: ChainWorld, actor: Actor, to_buyer: int, to_seller: int) -> d
 
     w = cw.world
     seq, prv = actor.head()
-    rec = SettlementOffer(case_id=w.case_id, sequence=seq, prev_hash=prv,  # type: ignore[arg-type]
+    rec = SettlementOffer(case_id=w.case_id, sequence=seq, prev_hash=prv,
                           offeror=actor.address, order_id=cw.order_id, to_buyer=to_buyer,
                           to_seller=to_seller, compensation=0,
                           expires_at=actor.at() + 3 * 86_400, signed_at=actor.at())
-    deal = Settlement(order_id=cw.order_id, case_id=w.case_id, to_buyer=to_buyer,  # type: ignore[arg-type]
+    deal = Settlement(order_id=cw.order_id, case_id=w.case_id, to_buyer=to_buyer,
                       to_seller=to_seller, compensation=0).sign(actor.key.key, w.domain)
     return {"record": rec.sign(actor.key.key, w.domain).to_json_obj(),
             "attachments": [deal.to_json_obj()]}
@@ -284,7 +284,7 @@ def accept_body(cw: ChainWorld, actor: Actor, offer_id: str, to_buyer: int, to_s
     from evidence.records import Settlement
 
     w = cw.world
-    deal = Settlement(order_id=cw.order_id, case_id=w.case_id, to_buyer=to_buyer,  # type: ignore[arg-type]
+    deal = Settlement(order_id=cw.order_id, case_id=w.case_id, to_buyer=to_buyer,
                       to_seller=to_seller, compensation=0).sign(actor.key.key, w.domain)
     payload = {"offerId": offer_id, "settlementHash": "0x" + deal.record_hash.hex()}
     return {"record": actor.step("offer.accepted", payload), "payload": payload,

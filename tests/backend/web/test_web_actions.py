@@ -146,9 +146,9 @@ def test_answer_close_record_and_objection_through_the_page(world: WebWorld,
     doc = b"# Award\n\nPartial refund.\n"
     arb = c["arbitrator"]
     _, _, domain = arb.head(case)
-    award = Award(order_id=int(c["buyer"].get(f"/cases/{case}")["orderId"]), case_id=case,  # type: ignore[arg-type]
+    award = Award(order_id=int(c["buyer"].get(f"/cases/{case}")["orderId"]), case_id=case,
                   to_buyer=100_000_000, to_seller=380_000_000, compensation=0,
-                  award_hash="0x" + hashlib.sha256(doc).hexdigest(), round=0  # type: ignore[arg-type]
+                  award_hash="0x" + hashlib.sha256(doc).hexdigest(), round=0
                   ).sign(arb.key.key, domain)
     record, _ = arb.step(case, "award.issued", payload_hash="0x" + award.record_hash.hex())
     import base64

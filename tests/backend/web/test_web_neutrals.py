@@ -73,8 +73,8 @@ def test_neutrals_and_court_act_through_the_page(world: WebWorld, tmp_path: Path
 
     # A party sees no appointment form; its page's script posting one anyway is refused.
     forged = _own_record(world, "buyer", case, lambda seq, prev, at: ProceduralStep(
-        case_id=case, sequence=seq, prev_hash=prev, actor=c["buyer"].address,  # type: ignore[arg-type]
-        action="appoint.arbitrator", payload_hash=payload_hash(  # type: ignore[arg-type]
+        case_id=case, sequence=seq, prev_hash=prev, actor=c["buyer"].address,
+        action="appoint.arbitrator", payload_hash=payload_hash(
             {"role": "arbitrator", "appointees": [c["buyer"].address]}), signed_at=at))
     nosy = page_act(world, case, "buyer", "en", "none", out_dir / "buyer-no-appoint.png", {
         "probe": [
@@ -170,9 +170,9 @@ def test_neutrals_and_court_act_through_the_page(world: WebWorld, tmp_path: Path
     assert c["buyer"].get(f"/cases/{world.case2}")["stage"] == "settled"
     # The seller sees no court form; a court decision it signs itself is refused.
     forged = _own_record(world, "seller", world.case2, lambda seq, prev, at: CourtConfirmation(
-        case_id=world.case2, sequence=seq, prev_hash=prev, court=c["seller"].address,  # type: ignore[arg-type]
-        package_hash=package, award_record_hash="0x" + "00" * 32, confirmed=True,  # type: ignore[arg-type]
-        reasons_hash="0x" + "00" * 32, court_reference="self-made", signed_at=at))  # type: ignore[arg-type]
+        case_id=world.case2, sequence=seq, prev_hash=prev, court=c["seller"].address,
+        package_hash=package, award_record_hash="0x" + "00" * 32, confirmed=True,
+        reasons_hash="0x" + "00" * 32, court_reference="self-made", signed_at=at))
     party = page_act(world, world.case2, "seller", "en", "none", out_dir / "seller-settled.png", {  # type: ignore[assignment]
         "probe": [{"path": f"cases/{world.case2}/steps/prepare", "body": {
             "action": "court.confirmed",

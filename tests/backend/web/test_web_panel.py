@@ -77,9 +77,9 @@ def _forged_panel_award(world: WebWorld, who: str, case_id: str) -> dict[str, An
     award = Award(order_id=ORDER_2, case_id=bytes.fromhex(case_id[2:]), to_buyer=480_000_000,
                   to_seller=0, compensation=0, award_hash=hashlib.sha256(doc).digest(), round=1)
     step = ProceduralStep(
-        case_id=case_id, sequence=view["nextSequence"], prev_hash=view["prevHash"],  # type: ignore[arg-type]
+        case_id=case_id, sequence=view["nextSequence"], prev_hash=view["prevHash"],
         actor=key(who).address, action="award.panel_signed",
-        payload_hash="0x" + award.digest(domain).hex(),  # type: ignore[arg-type]
+        payload_hash="0x" + award.digest(domain).hex(),
         signed_at=int(datetime.fromisoformat(view["now"].replace("Z", "+00:00")).timestamp()))
     return {"record": step.sign(key(who).key, domain).to_json_obj(), "payload": None,
             "attachments": [award.sign(key(who).key, domain).to_json_obj()],

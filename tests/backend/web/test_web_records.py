@@ -53,23 +53,23 @@ def _run(req: dict[str, Any]) -> dict[str, Any]:
 
 def _records() -> list[Record]:
     return [
-        ProceduralStep(case_id=CASE, sequence=7, prev_hash=PREV, actor=ADDR,  # type: ignore[arg-type]
-                       action="offer.accepted", payload_hash="0x" + "12" * 32,  # type: ignore[arg-type]
+        ProceduralStep(case_id=CASE, sequence=7, prev_hash=PREV, actor=ADDR,
+                       action="offer.accepted", payload_hash="0x" + "12" * 32,
                        signed_at=1_795_000_000),
-        ProceduralStep(case_id=CASE, sequence=0, prev_hash="0x" + "00" * 32, actor=ADDR,  # type: ignore[arg-type]
-                       action="record.closed", payload_hash="0x" + "00" * 32, signed_at=0),  # type: ignore[arg-type]
-        SettlementOffer(case_id=CASE, sequence=2**64 - 1, prev_hash=PREV, offeror=ADDR,  # type: ignore[arg-type]
+        ProceduralStep(case_id=CASE, sequence=0, prev_hash="0x" + "00" * 32, actor=ADDR,
+                       action="record.closed", payload_hash="0x" + "00" * 32, signed_at=0),
+        SettlementOffer(case_id=CASE, sequence=2**64 - 1, prev_hash=PREV, offeror=ADDR,
                         order_id=BIG, to_buyer=BIG, to_seller=0, compensation=BIG,
                         expires_at=2**64 - 1, signed_at=2**64 - 2),
-        Settlement(order_id=BIG, case_id=CASE, to_buyer=BIG, to_seller=1, compensation=0),  # type: ignore[arg-type]
-        Award(order_id=43, case_id=CASE, to_buyer=BIG, to_seller=0, compensation=7,  # type: ignore[arg-type]
-              award_hash="0x" + "34" * 32, round=1),  # type: ignore[arg-type]
-        Objection(case_id=CASE, sequence=9, prev_hash=PREV, objector=ADDR,  # type: ignore[arg-type]
-                  award_record_hash="0x" + "34" * 32, reasons_hash="0x" + "56" * 32,  # type: ignore[arg-type]
+        Settlement(order_id=BIG, case_id=CASE, to_buyer=BIG, to_seller=1, compensation=0),
+        Award(order_id=43, case_id=CASE, to_buyer=BIG, to_seller=0, compensation=7,
+              award_hash="0x" + "34" * 32, round=1),
+        Objection(case_id=CASE, sequence=9, prev_hash=PREV, objector=ADDR,
+                  award_record_hash="0x" + "34" * 32, reasons_hash="0x" + "56" * 32,
                   signed_at=1_795_000_000),
-        CourtConfirmation(case_id=CASE, sequence=12, prev_hash=PREV, court=ADDR,  # type: ignore[arg-type]
-                          package_hash="0x" + "78" * 32, award_record_hash="0x" + "00" * 32,  # type: ignore[arg-type]
-                          confirmed=False, reasons_hash="0x" + "9a" * 32,  # type: ignore[arg-type]
+        CourtConfirmation(case_id=CASE, sequence=12, prev_hash=PREV, court=ADDR,
+                          package_hash="0x" + "78" * 32, award_record_hash="0x" + "00" * 32,
+                          confirmed=False, reasons_hash="0x" + "9a" * 32,
                           court_reference="（2026）浙01民特17号", signed_at=1_795_000_000),
     ]
 

@@ -64,7 +64,7 @@ def _to_return_pending(world: WebWorld) -> str:
     award = ReturnAward(order_id=ORDER_3, case_id=case, to_buyer=AMOUNT, to_seller=0,
                         compensation=0, no_return_to_buyer=0, no_return_to_seller=AMOUNT,
                         no_return_compensation=0,
-                        award_hash="0x" + hashlib.sha256(DOC).hexdigest(), round=0  # type: ignore[arg-type]
+                        award_hash="0x" + hashlib.sha256(DOC).hexdigest(), round=0
                         ).sign(arb.key.key, domain)
     record, _ = arb.step(case, "award.issued", payload_hash="0x" + award.record_hash.hex())
     arb.post(f"/cases/{case}/award", {
