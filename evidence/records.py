@@ -32,7 +32,7 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, Self, TypeAlias, TypeVar
 
 from coincurve import PublicKey
 from eth_account import Account
@@ -410,7 +410,7 @@ class Record:
         """The same digest computed by eth-account's general encoder (a cross-check)."""
         return bytes(_hash_eip191_message(encode_typed_data(full_message=self.typed_data(domain))))
 
-    def sign(self, private_key: bytes | str | int, domain: Domain) -> SignedRecord:
+    def sign(self, private_key: bytes | str | int, domain: Domain) -> SignedRecord[Self]:
         """Sign under `domain` (as a wallet would) and return the record with its signature."""
         if self.SIGNER_FIELD is not None:
             signer = Account.from_key(private_key).address
@@ -1237,8 +1237,16 @@ def canonical_json(obj: object) -> bytes:
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+if TYPE_CHECKING:  # the default (PEP 696): a bare SignedRecord holds some Record
+    from typing_extensions import TypeVar as _TypeVarWithDefault
+
+    R = _TypeVarWithDefault("R", bound="Record", default="Record", covariant=True)
+else:
+    R = TypeVar("R", bound="Record", covariant=True)
+
+
 @dataclass(frozen=True)
-class SignedRecord:
+class SignedRecord(Generic[R]):
     """A record, the domain it was signed under and its signatures (possibly none yet).
 
     Signatures are normalized (v 27/28), distinct and kept sorted by their bytes so that
@@ -1246,7 +1254,7 @@ class SignedRecord:
     """
 
     domain: Domain
-    record: Record
+    record: R
     signatures: tuple[bytes, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -1277,12 +1285,12 @@ class SignedRecord:
         """keccak256 of the concatenated 65-byte signatures (sorted); anchored in the leaf."""
         return keccak256(b"".join(self.signatures))
 
-    def add_signature(self, private_key: bytes | str | int) -> SignedRecord:
+    def add_signature(self, private_key: bytes | str | int) -> SignedRecord[R]:
         """Co-sign (the second party of a Settlement, a panel arbitrator of an Award)."""
         other = self.record.sign(private_key, self.domain)
         return SignedRecord(self.domain, self.record, self.signatures + other.signatures)
 
-    def with_signature(self, signature: bytes | str) -> SignedRecord:
+    def with_signature(self, signature: bytes | str) -> SignedRecord[R]:
         """Attach a signature made elsewhere (a wallet); checked when verified."""
         return SignedRecord(
             self.domain, self.record, (*self.signatures, normalize_signature(signature))
@@ -1419,7 +1427,7 @@ class SignedRecord:
         sigs = obj["signatures"]
         if not isinstance(sigs, list) or not all(isinstance(s, str) for s in sigs):
             raise FormatError("record JSON: signatures must be a list of 0x-hex strings")
-        return cls(
+        return SignedRecord(
             domain=Domain.from_json_obj(obj["domain"]),
             record=record_cls.from_json_obj(obj["message"]),
             signatures=tuple(sigs),

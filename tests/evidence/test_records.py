@@ -300,13 +300,13 @@ def test_onchain_openzeppelin_accepts_our_signatures() -> None:
         assert signer == ADDR["arbitrator"]
 
     s = settlement()
-    signed = SignedRecord(dom, s).add_signature(KEYS["buyer"]).add_signature(KEYS["seller"])
+    cosigned = SignedRecord(dom, s).add_signature(KEYS["buyer"]).add_signature(KEYS["seller"])
     got = set()
-    for sig in signed.signatures:
+    for sig in cosigned.signatures:
         signer, digest = contract.functions.settlementSigner(
             s.order_id, s.case_id, s.to_buyer, s.to_seller, s.compensation, sig
         ).call()
-        assert digest == signed.record_hash
+        assert digest == cosigned.record_hash
         got.add(signer)
     assert got == {ADDR["buyer"], ADDR["seller"]}
 
@@ -432,7 +432,7 @@ def test_forged_signature_refused() -> None:
 
 def test_tampered_field_breaks_signature() -> None:
     signed = evidence().sign(KEYS["buyer"], DOMAIN)
-    altered = dataclasses.replace(signed.record, commitment=b"\x23" * 32)  # type: ignore[call-arg]
+    altered = dataclasses.replace(signed.record, commitment=b"\x23" * 32)
     with pytest.raises(WrongSigner):
         SignedRecord(DOMAIN, altered, signed.signatures).verify()
 

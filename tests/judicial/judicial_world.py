@@ -307,7 +307,7 @@ def make_case(
     )
 
     items: list[EvidenceItem] = []
-    submissions: dict[str, SignedRecord] = {}
+    submissions: dict[str, SignedRecord[EvidenceSubmission]] = {}
     for n, (item_id, (filename, content, party)) in enumerate(files.items()):
         path = workdir / filename
         path.write_bytes(content)
@@ -341,7 +341,7 @@ def make_case(
         add(sub, role, None, f"Evidence {item_id}")
     car_path = workdir / "blocks.car"
     with car_path.open("wb") as out:
-        export_car([s.record.content_cid for s in submissions.values()], store, out)  # type: ignore[attr-defined]
+        export_car([s.record.content_cid for s in submissions.values()], store, out)
 
     award_doc: bytes | None = None
     if settlement:
@@ -605,9 +605,9 @@ def make_case(
     for item in items:
         sub = submissions[item.item_id]
         root, anchor_tx = root_of[sub.record_hash]
-        submitter = sub.record.submitter  # type: ignore[attr-defined]
+        submitter = sub.record.submitter
         session = f"sess-{item.item_id}"
-        at = sub.record.signed_at - 5  # type: ignore[attr-defined]
+        at = sub.record.signed_at - 5
         log = sign_log(
             [
                 (
@@ -628,10 +628,10 @@ def make_case(
                     "",
                     session,
                     at + 1,
-                    {"commitment": "0x" + sub.record.commitment.hex()},  # type: ignore[attr-defined]
+                    {"commitment": "0x" + sub.record.commitment.hex()},
                 ),
                 ("encrypted", "", session, at + 2, {"cipher": "AES-256-GCM"}),
-                ("ipfs.stored", "", session, at + 2, {"cid": sub.record.content_cid}),  # type: ignore[attr-defined]
+                ("ipfs.stored", "", session, at + 2, {"cid": sub.record.content_cid}),
                 (
                     "record.signed",
                     submitter,
@@ -649,7 +649,7 @@ def make_case(
                 ),
             ],
             case_id=case_id,
-            commitment=sub.record.commitment,  # type: ignore[attr-defined]
+            commitment=sub.record.commitment,
             domain=domain,
             service_key=actors.institution.key,
         )

@@ -110,8 +110,8 @@ def jury_edit(case: Case, *, forge: Callable[[list[dict[str, Any]]], None] | Non
                                  "root": root})
         files[fmt.MERKLE] = fmt.pretty(merkle)
         if summary:
-            steps = [JuryStep(sequence=sg.record.sequence, action=sg.record.action,  # type: ignore[attr-defined]
-                              signer=sg.record.actor, payload=pl, record_hash=sg.record_hash)  # type: ignore[attr-defined]
+            steps = [JuryStep(sequence=sg.record.sequence, action=sg.record.action,
+                              signer=sg.record.actor, payload=pl, record_hash=sg.record_hash)
                      for sg, pl in signed_steps]
             done = recompute_jury(case_id, steps, (case.actors.buyer.address,
                                                    case.actors.seller.address))

@@ -94,7 +94,7 @@ def test_enforced_case_package_verifies_and_court_confirms(chain_world_any_db: C
     assert d.status_code == 201, d.text
     assert d.json()["stage"] == "judicially_confirmed"
     assert view["stage"] == "enforced"
-    assert_public_record_after_decision(cw, r.headers["x-package-digest"], signed.record)  # type: ignore[arg-type]
+    assert_public_record_after_decision(cw, r.headers["x-package-digest"], signed.record)
 
 
 def test_only_a_court_with_access_downloads_and_only_anchored_records(
