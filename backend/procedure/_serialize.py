@@ -19,15 +19,9 @@ import typing
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
-
-from evidence.safejson import JSON
+from typing import Any, TypeVar
 
 from . import _commands
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
-
 from ._errors import InvalidCommand
 from ._rules import CaseRules
 from ._states import CaseState
@@ -60,23 +54,16 @@ def _field_names(cls: type) -> tuple[str, ...] | None:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
-@overload
-def to_jsonable(value: DataclassInstance) -> dict[str, JSON]: ...
-@overload
-def to_jsonable(value: datetime) -> str: ...
-@overload
-def to_jsonable(value: object) -> JSON: ...
-def to_jsonable(value: object) -> JSON:
+def to_jsonable(value: object) -> Any:
     """Any procedure value (case, command, effect, report part) as plain JSON data."""
     kind: type = type(value)
     if kind is str or kind is int or kind is bool or value is None:
-        return cast(JSON, value)  # the common leaves first (exact types: enums are not str)
+        return value  # the common leaves first (exact types: enums are not str here)
     names = _field_names(kind)
     if names is not None:
         return {name: to_jsonable(getattr(value, name)) for name in names}
     if isinstance(value, Enum):
-        plain: JSON = value.value  # the procedure's enums are StrEnums
-        return plain
+        return value.value
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, frozenset | set):
