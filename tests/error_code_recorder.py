@@ -194,7 +194,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     forced = os.environ.get("CHAINARB_ERROR_CODES_CHECK") == "1"
     kind = _run_kind(session)
     seen: dict[tuple[str, int], str] | None = _seen
-    if kind in PARTS.values() and not forced:
+    if kind is not None and kind in PARTS.values() and not forced:
         seen = _parts(session, kind)  # None until the whole's other parts have run too
     elif not (forced or kind == "whole"):
         return

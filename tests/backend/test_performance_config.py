@@ -102,7 +102,9 @@ def test_a_sender_id_is_configured_once(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_a_secp256k1_address_is_checksummed() -> None:
     sim = CarrierSimulator.new("k1", Scheme.SECP256K1)
-    lower = sim.config().address.lower()
+    address = sim.config().address
+    assert address is not None
+    lower = address.lower()
     cfg = SenderConfig(id="k1", name="K", name_zh="K", scheme="secp256k1", address=lower)
     assert cfg.address == sim.config().address
 

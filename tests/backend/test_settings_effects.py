@@ -222,7 +222,7 @@ def test_contract_addresses_win_over_the_deployment_file(tmp_path: Path) -> None
                                                   token="0x" + "cc" * 20, block_number=1))
     token = "0x" + "12" * 20
     got = load_deployment(Settings(data_dir=tmp_path, token_address=token))
-    assert got is not None
+    assert got is not None and got.token and got.anchor and got.escrow
     assert (got.token.lower(), got.anchor.lower(), got.escrow.lower()) == (
         token, "0x" + "aa" * 20, "0x" + "bb" * 20)
 

@@ -60,7 +60,8 @@ def test_return_award_opens_the_objection_window_with_its_terms(env: Env) -> Non
     ]
     order = env.escrow.order(order_id)
     assert (order.status, order.deadline) == (Status.AWARD_SUBMITTED, t + TIMEOUTS.objection)
-    assert env.escrow.pending_award(order_id).allocation == REFUND
+    pending = env.escrow.pending_award(order_id)
+    assert pending is not None and pending.allocation == REFUND
 
 
 def test_executing_a_return_award_starts_the_return_stage_not_a_payout(env: Env) -> None:

@@ -170,7 +170,9 @@ def test_a_disputed_receipt_cannot_restart_the_return_with_the_same_signatures(e
     buyer_sig, seller_sig = _signatures(env, order_id)
     env.escrow.submit_return_settlement(env.other, order_id, REFUND, NO_RETURN, buyer_sig,
                                         seller_sig)
-    digest = env.escrow.pending_award(order_id).award_hash
+    pending = env.escrow.pending_award(order_id)
+    assert pending is not None
+    digest = pending.award_hash
     env.escrow.record_return_shipment(env.buyer, order_id, TRACKING)
     env.escrow.dispute_return_receipt(env.seller, order_id)
     assert env.escrow.order(order_id).status == Status.DISPUTED

@@ -1181,8 +1181,8 @@ class EscrowMachine(RuleBasedStateMachine):
                 self.appoint_arbitrator(self._index_in(order, (St.DISPUTED, St.JURY)), True,
                                         "right", branch % 4, None)
                 return
-            votes = data.draw(st.sampled_from([[0, 0, 1], [1, 1, None], [2, None, 2],
-                                               [0, 0, 0], [0, 1, 2]]))
+            votes: list[int | None] = data.draw(st.sampled_from(
+                [[0, 0, 1], [1, 1, None], [2, None, 2], [0, 0, 0], [0, 1, 2]]))
             top = max(range(3), key=votes.count)
             self.submit_jury_verdict(self._index_in(order, (St.JURY,)), True, anyone, votes,
                                      top, None)

@@ -139,7 +139,7 @@ def _only_failure(report: Report, check: Check) -> None:
     assert st[check] is Status.FAILED, report
     assert all(st[c] in (Status.PASSED, Status.SKIPPED) for c in ORDER[:i])
     assert all(st[c] is Status.NOT_RUN for c in ORDER[i + 1 :])
-    assert report.failure.name is check
+    assert report.failure is not None and report.failure.name is check
 
 
 # --- the happy paths --------------------------------------------------------------------
@@ -371,6 +371,7 @@ def test_evaluate_tx_block_inconsistencies(
 
 def test_evaluate_is_pure_and_anchoring_comes_from_the_block(sc: Scenario) -> None:
     obs = _observation(sc)
+    assert obs.block is not None
     block = BlockInfo(obs.block.number, obs.block.hash, obs.block.timestamp)
     report = evaluate(sc.step_proof(), observation=replace(obs, block=block))
     assert report.ok and report.anchoring is not None

@@ -561,7 +561,7 @@ def make_case(
     # The institution's log: other cases' entries, this case's records in the order the
     # service accepted them, and a signed checkpoint riding in each anchored batch.
     caselog = CaseLog(MerkleLog(), [], NoteSigner.from_private_key(actors.institution.key),
-                      [], {}, None)
+                      [], {}, None)  # type: ignore[arg-type]  # its LogInputs come later
     caselog.noise(3)
     for batch in batches:
         for r in batch:

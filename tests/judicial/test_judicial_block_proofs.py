@@ -138,6 +138,7 @@ def test_a_receipt_not_in_the_trie(case: Case, tmp_path: Path) -> None:
 
 def test_an_altered_log(case: Case, tmp_path: Path) -> None:
     """The payout's log says the buyer got more: the receipt shown is not the proven one."""
+    assert case.inputs.enforcement is not None and case.inputs.enforcement.enforcement_tx
     enforcement = "0x" + case.inputs.enforcement.enforcement_tx.hex()
 
     def alter(files: dict[str, bytes]) -> None:

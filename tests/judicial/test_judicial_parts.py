@@ -141,15 +141,15 @@ def test_provenance_log_round_trip_and_attacks(case: Case) -> None:
 
 
 def test_allowed_roles_table() -> None:
-    assert allowed_roles("ProceduralStep", "appoint.arbitrator") == {"institution"}
+    assert allowed_roles("ProceduralStep", "appoint.arbitrator") == frozenset({"institution"})
     # the service's step table (evidence/steps.py): exactly the roles the procedure admits
-    assert allowed_roles("ProceduralStep", "award.issued") == {"arbitrator"}
-    assert allowed_roles("ProceduralStep", "award.panel_signed") == {"panelist"}
-    assert allowed_roles("EvidenceSubmission", None) == {"claimant", "respondent"}
-    assert allowed_roles("CourtConfirmation", None) == {"court"}
-    assert allowed_roles("ProceduralStep", "record.closed") == {"arbitrator"}
-    assert allowed_roles("ProceduralStep", "offer.withdrawn") == {"claimant", "respondent",
-                                                                  "mediator"}
+    assert allowed_roles("ProceduralStep", "award.issued") == frozenset({"arbitrator"})
+    assert allowed_roles("ProceduralStep", "award.panel_signed") == frozenset({"panelist"})
+    assert allowed_roles("EvidenceSubmission", None) == frozenset({"claimant", "respondent"})
+    assert allowed_roles("CourtConfirmation", None) == frozenset({"court"})
+    assert allowed_roles("ProceduralStep", "record.closed") == frozenset({"arbitrator"})
+    assert allowed_roles("ProceduralStep", "offer.withdrawn") == frozenset(
+        {"claimant", "respondent", "mediator"})
     # a default the institution records is no step of the table: any role may claim it
     assert allowed_roles("ProceduralStep", "deadline_missed.filed") is None
 

@@ -73,8 +73,8 @@ def test_case_on_anvil_executes_the_award_and_anchors_every_step(
                      anchor_sender=Web3AnchorSender(w3, anchor.address, INSTITUTION_KEY),
                      background=False)
     with TestClient(app) as client:
-        world = World(client=client, clock=clock, port=None,
-                      blockstore=None)
+        world = World(client=client, clock=clock, port=None,  # type: ignore[arg-type]
+                      blockstore=None)  # type: ignore[arg-type]  # a real chain, no fake
         keys = {"buyer": buyer, "seller": seller, "admin": admin, "mediator": mediator,
                 "arbitrator": arbitrator, "stranger": stranger}
         world.actors = {n: Actor(n, k, world) for n, k in keys.items()}
@@ -170,8 +170,8 @@ def test_settlement_through_the_api_executes_on_the_escrow(
                      port=port, blockstore=MemoryBlockstore(),
                      background=False)
     with TestClient(app) as client:
-        world = World(client=client, clock=clock, port=None,
-                      blockstore=None)
+        world = World(client=client, clock=clock, port=None,  # type: ignore[arg-type]
+                      blockstore=None)  # type: ignore[arg-type]  # a real chain, no fake
         world.actors = {n: Actor(n, k, world) for n, k in
                         {"buyer": buyer, "seller": seller, "admin": admin}.items()}
         world.port = port  # type: ignore[assignment]

@@ -69,8 +69,8 @@ def test_checkout_binds_the_order_opened_on_chain(
                      anchor_sender=Web3AnchorSender(w3, anchor.address, INSTITUTION_KEY),
                      background=False)
     with TestClient(app) as client:
-        world = World(client=client, clock=clock, port=None,
-                      blockstore=None)
+        world = World(client=client, clock=clock, port=None,  # type: ignore[arg-type]
+                      blockstore=None)  # type: ignore[arg-type]  # a real chain, no fake
         world.actors = {n: Actor(n, k, world) for n, k in
                         {"buyer": buyer, "seller": seller, "admin": admin}.items()}
         market = MarketplaceClient(client=client)

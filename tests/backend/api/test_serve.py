@@ -96,6 +96,7 @@ def test_serve_on_an_empty_data_dir_deploys_once_and_starts(tmp_path: Path) -> N
     institution = Account.from_key(key).address
     deployment = load_deployment(Settings(data_dir=data_dir))
     assert deployment is not None and deployment.deployer == institution
+    assert deployment.escrow is not None
     assert first == {"ok": True, "chainId": 31_415_926, "escrow": deployment.escrow,
                      "institution": institution}
     assert key.removeprefix("0x") not in served.output[0]  # never logged

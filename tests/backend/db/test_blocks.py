@@ -180,7 +180,7 @@ def test_a_step_and_its_blocks_are_stored_together(db_url: str, tmp_path: Path,
             ids.append(insert_step(s, blocks, _step_values(case_id, sequence, cid)))
     with sessions() as s:
         steps = {st.id: st for st in s.exec(select(Step)).all()}
-    assert sorted(steps) == sorted(ids) and all(isinstance(i, int) for i in ids)
+    assert sorted(steps) == sorted(ids) and all(isinstance(i, int) for i in ids)  # type: ignore[type-var]
     assert [steps[i].sequence for i in ids] == [1, 2] and steps[ids[0]].cid == cid
     assert _rows(store) == len(blocks)
     assert b"".join(cat(cid, store)) == data

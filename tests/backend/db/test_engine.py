@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, StatementError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backend.db import (
     AnchorBatch,
@@ -77,7 +77,7 @@ def test_deadline_ordering_is_chronological(factory) -> None:
             c.next_deadline = base + delta
             s.add(c)
     with session_scope(factory) as s:
-        due = s.exec(select(Case).where(Case.next_deadline <= base + timedelta(hours=6))
+        due = s.exec(select(Case).where(col(Case.next_deadline) <= base + timedelta(hours=6))
                      .order_by(Case.next_deadline)).all()  # type: ignore[arg-type]
         assert [c.id[-1] for c in due] == ["1", "0"]
 
@@ -178,6 +178,7 @@ def test_concurrent_read_then_write_commands_queue_on_sqlite(tmp_path) -> None:
             for _ in range(5):
                 with write_scope(factory) as s:
                     case = s.get(Case, _case().id)
+                    assert case is not None
                     time.sleep(0.002)
                     case.next_sequence += 1
                     s.add(case)
@@ -191,5 +192,6 @@ def test_concurrent_read_then_write_commands_queue_on_sqlite(tmp_path) -> None:
         t.join()
     assert errors == []
     with factory() as s:
-        assert s.get(Case, _case().id).next_sequence == 40
+        got = s.get(Case, _case().id)
+        assert got is not None and got.next_sequence == 40
     engine.dispose()

@@ -158,7 +158,7 @@ def test_cursor_listeners_see_every_statement(sessions: Any) -> None:
 
 def _rows_only(repo: CaseRepository) -> CaseRepository:
     """The repository without decoding the state (these tests store a stand-in state)."""
-    repo.decode = lambda row: None  # type: ignore[method-assign]
+    repo.decode = lambda row: None  # type: ignore[method-assign, assignment, return-value]
     return repo
 
 

@@ -59,7 +59,8 @@ def test_the_return_scenario_ends_with_the_refund_on_chain(
     settings = Settings(data_dir=data_dir)
     with open_chain(settings) as handle:
         deployment = load_deployment(settings)
-        assert deployment is not None
+        assert deployment is not None and deployment.escrow is not None
+        assert deployment.token is not None
         tx = Transactor(handle.w3)
         escrow = EscrowContract(tx, deployment.escrow)
         order = escrow.order(result["order"])

@@ -43,7 +43,7 @@ def test_step_committed_but_item_not_bound_is_recovered(world: World) -> None:
         "record": signed, "payload": {"kind": "invoice", "evidenceId": f"ev{staged['id']}"}})
     with write_scope(world.app.state.ctx.sessions) as s:
         item = s.get(EvidenceItem, staged["id"])
-        assert item.record == signed
+        assert item is not None and item.record == signed
         # a row left by an older version: its step committed, the item never bound
         item.record, item.signature, item.provenance = None, None, item.provenance[:-1]
         s.add(item)

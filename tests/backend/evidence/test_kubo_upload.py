@@ -49,7 +49,8 @@ def kubo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                 stdout=subprocess.PIPE, stderr=stderr, text=True)
     assert proc.stdout is not None
     line: list[str] = []
-    t = threading.Thread(target=lambda: line.append(proc.stdout.readline()),
+    out = proc.stdout
+    t = threading.Thread(target=lambda: line.append(out.readline()),
                          daemon=True)
     t.start()
     t.join(timeout=30)

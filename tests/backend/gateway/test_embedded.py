@@ -224,7 +224,8 @@ def test_deployment_file(tmp_path: Path) -> None:
     other = "0x" + "12" * 20
     s2 = Settings(data_dir=tmp_path, escrow_address=other)
     got = load_deployment(s2)
-    assert got is not None and got.anchor == dep.anchor and got.escrow.lower() == other
+    assert got is not None and got.anchor == dep.anchor and got.escrow is not None \
+        and got.escrow.lower() == other
     s.deployment_path.write_text("{")
     with pytest.raises(DeploymentMismatchError, match="not JSON"):
         load_deployment(s)

@@ -36,7 +36,7 @@ def _state(url: str) -> tuple[int, int, int, bytes]:
             assert open_log(s).root() == report.root
             assert log_size(s) == report.size
             # every anchoring leaf has its entry and no entry lacks its leaf
-            refs = sorted(s.exec(select(LogEntry.ref_id)).all())
+            refs = sorted(s.exec(select(LogEntry.ref_id)).all())  # type: ignore[type-var]
             leaf_refs = sorted(s.exec(select(Leaf.ref_id).order_by(col(Leaf.id))).all())
             assert refs == leaf_refs
             return leaves, entries, report.size, report.root

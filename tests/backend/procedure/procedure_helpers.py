@@ -108,13 +108,25 @@ AWARD: dict[str, Any] = dict(allocation=alloc(AMOUNT // 2, compensation=GUARANTE
                              award_hash=h(0xA4A))
 
 
+def deadline_of(case: p.CaseState) -> datetime:
+    """The case's deadline, where the test's own steps put it in a stage with a clock."""
+    assert case.deadline is not None, case.stage
+    return case.deadline
+
+
+def entered_at(case: p.CaseState) -> datetime:
+    """When the case entered its stage (every step after the opening sets it)."""
+    assert case.stage_entered_at is not None, case.stage
+    return case.stage_entered_at
+
+
 def to_awarded(**kw) -> p.CaseState:
     return step(to_record_closed(**kw), p.IssueAward, ARBITRATOR, **AWARD)
 
 
 def to_final(**kw) -> p.CaseState:
     case = to_awarded(**kw)
-    case, _ = p.advance(case, case.deadline)
+    case, _ = p.advance(case, deadline_of(case))
     return case
 
 
@@ -136,8 +148,8 @@ def to_awarded_by_panel(**kw) -> p.CaseState:
 
 def to_enforced(**kw) -> p.CaseState:
     case = to_final(**kw)
-    case = step(case, p.Enforce, STRANGER, case.stage_entered_at)
-    return step(case, p.RecordEnforcement, ADMIN, case.stage_entered_at, tx_hash=h(0x7),
+    case = step(case, p.Enforce, STRANGER, entered_at(case))
+    return step(case, p.RecordEnforcement, ADMIN, entered_at(case), tx_hash=h(0x7),
                 allocation=AWARD["allocation"])
 
 
@@ -148,13 +160,13 @@ def to_settled(**kw) -> p.CaseState:
 
 def to_litigation(**kw) -> p.CaseState:
     case = to_facilitation(agreed=False, **kw)
-    case, _ = p.advance(case, case.deadline)
+    case, _ = p.advance(case, deadline_of(case))
     return case
 
 
 def to_confirmed(**kw) -> p.CaseState:
     case = to_enforced(**kw)
-    return step(case, p.ConfirmJudicially, COURT, case.stage_entered_at,
+    return step(case, p.ConfirmJudicially, COURT, entered_at(case),
                 package_hash=h(0xC), court_reference="(2026) Zhe 0192 Min Te 1")
 
 
@@ -228,20 +240,20 @@ def to_jury_reveal(**kw) -> p.CaseState:
 def to_jury_tally(**kw) -> p.CaseState:
     case = to_jury_reveal(**kw)
     for juror in case.jury.jurors:
-        case = step(case, p.RevealVote, juror, case.stage_entered_at,
+        case = step(case, p.RevealVote, juror, entered_at(case),
                     **fields_for(case, p.RevealVote, juror))
     return case
 
 
 def to_jury_decided(**kw) -> p.CaseState:
     case = to_jury_tally(**kw)
-    return step(case, p.RecordTally, ADMIN, case.stage_entered_at,
+    return step(case, p.RecordTally, ADMIN, entered_at(case),
                 **fields_for(case, p.RecordTally, ADMIN))
 
 
 def to_jury_final(**kw) -> p.CaseState:
     case = to_jury_decided(**kw)
-    case, _ = p.advance(case, case.deadline)
+    case, _ = p.advance(case, deadline_of(case))
     return case
 
 
@@ -263,32 +275,32 @@ RETURN_SHIPMENT = dict(carrier="sim-post", tracking_number="RT-0001", tracking=h
 def to_return_final(**kw) -> p.CaseState:
     """A return award, final (its objection window passed)."""
     case = step(to_record_closed(**kw), p.IssueAward, ARBITRATOR, **RETURN_AWARD)
-    case, _ = p.advance(case, case.deadline)
+    case, _ = p.advance(case, deadline_of(case))
     return case
 
 
 def to_return_pending(**kw) -> p.CaseState:
     """The escrow executed the return award: the buyer's return window runs."""
     case = to_return_final(**kw)
-    case = step(case, p.Enforce, STRANGER, case.stage_entered_at)
-    return step(case, p.RecordEnforcement, ADMIN, case.stage_entered_at, tx_hash=h(0x7),
+    case = step(case, p.Enforce, STRANGER, entered_at(case))
+    return step(case, p.RecordEnforcement, ADMIN, entered_at(case), tx_hash=h(0x7),
                 allocation=RETURN_AWARD["allocation"])
 
 
 def to_return_shipped(**kw) -> p.CaseState:
     case = to_return_pending(**kw)
-    return step(case, p.ShipReturn, BUYER, case.stage_entered_at, **RETURN_SHIPMENT)
+    return step(case, p.ShipReturn, BUYER, entered_at(case), **RETURN_SHIPMENT)
 
 
 def to_fast_track_proposed(**kw) -> p.CaseState:
     kw.setdefault("rules", FAST_RULES)
     case = to_facilitation(**kw)
-    return step(case, p.ProposeFastTrack, MEDIATOR, case.stage_entered_at, **FAST_PROPOSAL)
+    return step(case, p.ProposeFastTrack, MEDIATOR, entered_at(case), **FAST_PROPOSAL)
 
 
 def to_fast_track_final(**kw) -> p.CaseState:
     case = to_fast_track_proposed(**kw)
-    case, _ = p.advance(case, case.deadline)
+    case, _ = p.advance(case, deadline_of(case))
     return case
 
 

@@ -29,6 +29,8 @@ from tests.backend.procedure.procedure_helpers import (
     addr,
     alloc,
     blank,
+    deadline_of,
+    entered_at,
     file_claim,
     h,
     step,
@@ -127,7 +129,7 @@ def test_replaying_an_accepted_command_is_refused() -> None:
 
 def test_check_order_actor_before_sequence_before_stage_before_deadline() -> None:
     case = file_claim()
-    late = case.deadline + timedelta(seconds=1)
+    late = deadline_of(case) + timedelta(seconds=1)
     # a stranger with a stale sequence in the wrong stage after the deadline: WrongActor
     refused(case, p.CloseRecord(actor=STRANGER, sequence=99), late, p.WrongActor)
     # a party with a stale sequence, wrong stage, late: StaleSequence
@@ -145,7 +147,7 @@ def test_deadline_instant_itself_is_late() -> None:
     case = file_claim()
     cmd = p.MakeOffer(actor=SELLER, sequence=1, offer_id="x", allocation=alloc(1))
     refused(case, cmd, case.deadline, p.DeadlinePassed)
-    p.apply(case, cmd, case.deadline - timedelta(microseconds=1))
+    p.apply(case, cmd, deadline_of(case) - timedelta(microseconds=1))
 
 
 @pytest.mark.parametrize(
@@ -220,7 +222,8 @@ def test_offer_refusals() -> None:
 def test_compensation_up_to_the_guarantee_is_accepted() -> None:
     case = step(to_negotiation(), p.MakeOffer, BUYER, offer_id="b",
                 allocation=alloc(0, compensation=GUARANTEE))
-    assert case.offer("b").allocation.compensation == GUARANTEE
+    offer = case.offer("b")
+    assert offer is not None and offer.allocation.compensation == GUARANTEE
 
 
 def test_request_facilitation_ends_negotiation_early() -> None:
@@ -348,7 +351,8 @@ def test_arbitrator_closes_record_then_awards() -> None:
             p.WrongActor)
     new, effects = p.apply(case, p.IssueAward(actor=ARBITRATOR, sequence=case.next_sequence,
                                               **AWARD), T0 + 2 * DAY)
-    assert new.stage is p.Stage.AWARDED and new.award.award_hash == AWARD["award_hash"]
+    assert new.stage is p.Stage.AWARDED and new.award is not None
+    assert new.award.award_hash == AWARD["award_hash"]
     # submitted at once, so the escrow's objection window runs alongside the case's
     assert effects[0] == p.SubmitAwardToEscrow(order_id=7, case_id=case.case_id,
                                                award=p.AwardTerms(**AWARD), round=0)
@@ -434,14 +438,14 @@ def test_enforce_is_open_to_anyone_only_when_final() -> None:
     final = to_final()
     for actor in (STRANGER, BUYER, SELLER, addr(0x1234)):
         new, effects = p.apply(final, p.Enforce(actor=actor, sequence=final.next_sequence),
-                               final.stage_entered_at)
+                               entered_at(final))
         assert effects[0] == p.ExecuteAwardOnEscrow(order_id=7, case_id=final.case_id)
         assert new.stage is p.Stage.FINAL and new.enforcement_requested
 
 
 def test_record_enforcement_must_match_award_and_come_from_institution() -> None:
     case = to_final()
-    n, now = case.next_sequence, case.stage_entered_at
+    n, now = case.next_sequence, entered_at(case)
     refused(case, p.RecordEnforcement(actor=BUYER, sequence=n, tx_hash=h(1),
                                       allocation=AWARD["allocation"]), now, p.WrongActor)
     refused(case, p.RecordEnforcement(actor=ADMIN, sequence=n, tx_hash=h(1),
@@ -458,7 +462,7 @@ def test_record_enforcement_must_match_award_and_come_from_institution() -> None
 
 def test_court_confirms_or_refuses_with_reasons() -> None:
     case = to_enforced()
-    now = case.stage_entered_at
+    now = entered_at(case)
     for actor in (BUYER, ADMIN, ARBITRATOR):
         refused(case, p.ConfirmJudicially(actor=actor, sequence=case.next_sequence,
                                           package_hash=h(1), court_reference="R"), now,

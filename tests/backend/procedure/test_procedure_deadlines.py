@@ -22,6 +22,8 @@ from tests.backend.procedure.procedure_helpers import (
     STRANGER,
     T0,
     alloc,
+    deadline_of,
+    entered_at,
     file_claim,
     h,
     step,
@@ -40,7 +42,7 @@ SECOND = timedelta(seconds=1)
 
 def test_nothing_happens_before_a_deadline() -> None:
     case = file_claim()
-    assert p.advance(case, case.deadline - SECOND) == (case, [])
+    assert p.advance(case, deadline_of(case) - SECOND) == (case, [])
 
 
 def test_silent_respondent_moves_case_to_facilitation() -> None:
@@ -66,7 +68,7 @@ def test_negotiation_runs_on_the_filing_clock() -> None:
 
 def test_facilitation_without_agreement_closes_for_litigation() -> None:
     case = to_facilitation(agreed=False)
-    new, effects = p.advance(case, case.deadline)
+    new, effects = p.advance(case, deadline_of(case))
     assert new.stage is S.CLOSED_FOR_LITIGATION and p.next_deadline(new) is None
     assert p.ResolveEscrowByTimeout(order_id=7, case_id=case.case_id) in effects
 
@@ -86,14 +88,14 @@ def test_defaults_chain_until_nothing_changes() -> None:
 
 def test_evidence_period_end_closes_the_record() -> None:
     case = to_evidence()
-    new, _ = p.advance(case, case.deadline)
+    new, _ = p.advance(case, deadline_of(case))
     assert new.stage is S.RECORD_CLOSED and new.record_closed_at == T0 + 7 * DAY
     assert new.deadline == T0 + 17 * DAY  # award 10 days after the record closes
 
 
 def test_missed_award_replaces_arbitrator_then_litigation() -> None:
     case = to_record_closed(rules=p.CaseRules(max_reappointments=1))
-    due = case.deadline
+    due = deadline_of(case)
     case, effects = p.advance(case, due)
     assert case.stage is S.ARBITRATOR_APPOINTMENT
     assert case.arbitrator is None and case.former_arbitrators == (ARBITRATOR,)
@@ -106,9 +108,9 @@ def test_missed_award_replaces_arbitrator_then_litigation() -> None:
                                           arbitrator=ARBITRATOR), due)
     # a replacement goes straight to the closed record with a fresh award deadline
     case = step(case, p.AppointArbitrator, ADMIN, due + DAY, arbitrator=SPARE)
-    assert case.stage is S.RECORD_CLOSED and case.deadline == due + 11 * DAY
+    assert case.stage is S.RECORD_CLOSED and deadline_of(case) == due + 11 * DAY
     assert case.record_closed_at == T0  # the record stays closed as it was
-    case, effects = p.advance(case, case.deadline)
+    case, effects = p.advance(case, deadline_of(case))
     assert case.stage is S.CLOSED_FOR_LITIGATION  # max_reappointments = 1
     assert p.ResolveEscrowByTimeout(order_id=7, case_id=case.case_id) in effects
 
@@ -116,15 +118,15 @@ def test_missed_award_replaces_arbitrator_then_litigation() -> None:
 def test_no_reappointment_by_default_the_escrow_cannot_replace() -> None:
     case = to_record_closed()
     assert p.DEFAULT_RULES.max_reappointments == 0
-    assert p.advance(case, case.deadline)[0].stage is S.CLOSED_FOR_LITIGATION
+    assert p.advance(case, deadline_of(case))[0].stage is S.CLOSED_FOR_LITIGATION
 
 
 def test_objection_window_passes_award_becomes_final() -> None:
     case = to_awarded()
-    new, _ = p.advance(case, case.deadline)
+    new, _ = p.advance(case, deadline_of(case))
     assert new.stage is S.FINAL and p.next_deadline(new) is None
     new, effects = p.apply(new, p.Enforce(actor=STRANGER, sequence=new.next_sequence),
-                           case.deadline)
+                           deadline_of(case))
     assert effects[0] == p.ExecuteAwardOnEscrow(order_id=7, case_id=case.case_id)
 
 
@@ -149,7 +151,7 @@ def test_rules_are_checked(bad) -> None:
 
 def test_a_late_command_sees_deadline_passed_until_advanced() -> None:
     case = to_negotiation()
-    late = case.deadline + DAY
+    late = deadline_of(case) + DAY
     cmd = p.AgreeToArbitrate(actor=BUYER, sequence=case.next_sequence)
     with pytest.raises(p.DeadlinePassed):
         p.apply(case, cmd, late)
@@ -174,7 +176,8 @@ def test_advance_composes(stage, t1, t2) -> None:
     once, _ = p.advance(case, b)
     twice, _ = p.advance(p.advance(case, a)[0], b)
     assert once == twice
-    assert p.next_deadline(once) is None or p.next_deadline(once) > b
+    after = p.next_deadline(once)
+    assert after is None or after > b
     missed = sum(1 for e in p.advance(case, b)[1] if isinstance(e, p.AnchorStep))
     assert once.next_sequence == case.next_sequence + missed  # one position per default
 
@@ -217,9 +220,9 @@ def test_an_objection_window_in_seconds_for_a_development_escrow() -> None:
     """``objection_seconds`` replaces objection_days (the embedded chain's 5 s escrow)."""
     rules = p.CaseRules(objection_seconds=5)
     case = to_awarded(rules=rules)
-    assert case.deadline == case.stage_entered_at + 5 * SECOND
-    assert p.advance(case, case.deadline - SECOND)[0].stage is S.AWARDED
-    assert p.advance(case, case.deadline)[0].stage is S.FINAL
+    assert deadline_of(case) == entered_at(case) + 5 * SECOND
+    assert p.advance(case, deadline_of(case) - SECOND)[0].stage is S.AWARDED
+    assert p.advance(case, deadline_of(case))[0].stage is S.FINAL
     assert rules.escrow_conflicts(**{**ESCROW_DEFAULTS, "objection": timedelta(seconds=5)}) == ()
     assert p.CaseRules(objection_seconds=6).escrow_conflicts(
         **{**ESCROW_DEFAULTS, "objection": timedelta(seconds=5)})

@@ -30,6 +30,8 @@ from tests.backend.procedure.procedure_helpers import (
     SELLER,
     STRANGER,
     alloc,
+    deadline_of,
+    entered_at,
     h,
     step,
     to_facilitation,
@@ -43,17 +45,17 @@ S = p.Stage
 def _propose(case: p.CaseState, **over) -> tuple[p.CaseState, list[p.Effect]]:
     fields = {**FAST_PROPOSAL, **over}
     return p.apply(case, p.ProposeFastTrack(actor=MEDIATOR, sequence=case.next_sequence,
-                                            **fields), case.stage_entered_at)
+                                            **fields), entered_at(case))
 
 
 def test_the_proposal_opens_a_three_day_window_and_goes_to_the_escrow() -> None:
     case = to_facilitation(rules=FAST_RULES)
     new, effects = _propose(case)
     assert new.stage is S.FAST_TRACK_PROPOSED
-    assert new.deadline == case.stage_entered_at + 3 * DAY  # the default window
+    assert deadline_of(new) == entered_at(case) + 3 * DAY  # the default window
     assert new.fast_track == p.FastTrack(
         recommended=p.Outcome.PARTIAL_REFUND, allocation=alloc(AMOUNT // 2),
-        report_hash=h(0xFA57), proposed_at=case.stage_entered_at)
+        report_hash=h(0xFA57), proposed_at=entered_at(case))
     assert new.pre_evaluation == (p.Outcome.PARTIAL_REFUND, h(0xFA57))  # the reasons
     assert new.final_award is None  # nothing binds during the window
     submit = [e for e in effects if isinstance(e, p.SubmitFastTrackToEscrow)]
@@ -67,8 +69,9 @@ def test_the_proposal_opens_a_three_day_window_and_goes_to_the_escrow() -> None:
 
 def test_no_objection_binds_and_the_escrow_executes_it() -> None:
     case = to_fast_track_proposed()
-    final, effects = p.advance(case, case.deadline)
-    assert final.stage is S.FAST_TRACK_FINAL and final.fast_track.bound
+    final, effects = p.advance(case, deadline_of(case))
+    assert final.stage is S.FAST_TRACK_FINAL
+    assert final.fast_track is not None and final.fast_track.bound
     assert final.final_award == p.AwardTerms(allocation=alloc(AMOUNT // 2),
                                              award_hash=h(0xFA57))
     assert p.ExecuteFastTrackOnEscrow(order_id=7, case_id=CASE_ID,
@@ -80,8 +83,8 @@ def test_no_objection_binds_and_the_escrow_executes_it() -> None:
     with pytest.raises(p.InvalidAllocation):
         p.apply(final, p.RecordEnforcement(actor=ADMIN, sequence=final.next_sequence,
                                            tx_hash=h(7), allocation=alloc(0)),
-                final.stage_entered_at)
-    enforced = step(final, p.RecordEnforcement, ADMIN, final.stage_entered_at, tx_hash=h(7),
+                entered_at(final))
+    enforced = step(final, p.RecordEnforcement, ADMIN, entered_at(final), tx_hash=h(7),
                     allocation=alloc(AMOUNT // 2))
     assert enforced.stage is S.ENFORCED
 
@@ -89,10 +92,10 @@ def test_no_objection_binds_and_the_escrow_executes_it() -> None:
 def test_the_window_is_the_setting_and_never_longer_than_the_objection_window() -> None:
     rules = replace(FAST_RULES, fast_track_days=5)
     case = to_fast_track_proposed(rules=rules)
-    assert case.deadline - case.stage_entered_at == 5 * DAY
+    assert deadline_of(case) - entered_at(case) == 5 * DAY
     short = replace(FAST_RULES, objection_seconds=5)  # a development chain's escrow
     case = to_fast_track_proposed(rules=short)
-    assert case.deadline - case.stage_entered_at == timedelta(seconds=5)
+    assert deadline_of(case) - entered_at(case) == timedelta(seconds=5)
     with pytest.raises(p.InvalidCommand, match="fast_track_days"):
         p.CaseRules(fast_track_days=0)
     with pytest.raises(p.InvalidCommand, match="fast_track_max_amount"):
@@ -102,8 +105,9 @@ def test_the_window_is_the_setting_and_never_longer_than_the_objection_window() 
 def test_an_objection_goes_to_a_sole_arbitrator() -> None:
     case = to_fast_track_proposed()
     new, effects = p.apply(case, p.ObjectToFastTrack(actor=SELLER, sequence=case.next_sequence),
-                           case.stage_entered_at + DAY)
+                           entered_at(case) + DAY)
     assert new.stage is S.ARBITRATOR_APPOINTMENT
+    assert new.fast_track is not None
     assert new.fast_track.objected_by == SELLER and not new.fast_track.bound
     assert new.final_award is None
     assert p.FastTrackObjectedOnChain(order_id=7, case_id=CASE_ID, party=SELLER) in effects
@@ -112,8 +116,8 @@ def test_an_objection_goes_to_a_sole_arbitrator() -> None:
     # the mediator who proposed it may not decide it
     with pytest.raises(p.ConflictOfInterest):
         p.apply(new, p.AppointArbitrator(actor=ADMIN, sequence=new.next_sequence,
-                                         arbitrator=MEDIATOR), new.stage_entered_at)
-    new = step(new, p.AppointArbitrator, ADMIN, new.stage_entered_at, arbitrator=ARBITRATOR)
+                                         arbitrator=MEDIATOR), entered_at(new))
+    new = step(new, p.AppointArbitrator, ADMIN, entered_at(new), arbitrator=ARBITRATOR)
     assert new.stage is S.EVIDENCE
     # the report (the reasons) stays in the record for the arbitrator
     assert new.pre_evaluation == (p.Outcome.PARTIAL_REFUND, h(0xFA57))
@@ -122,7 +126,7 @@ def test_an_objection_goes_to_a_sole_arbitrator() -> None:
 def test_an_objection_goes_to_the_jury_when_its_track_applies() -> None:
     rules = replace(JURY_RULES, fast_track_max_amount=AMOUNT)
     case = to_fast_track_proposed(rules=rules, jury=True, agreed=False)
-    case = step(case, p.ObjectToFastTrack, BUYER, case.stage_entered_at)
+    case = step(case, p.ObjectToFastTrack, BUYER, entered_at(case))
     assert case.stage is S.JURY_DRAW
 
 
@@ -131,32 +135,33 @@ def test_only_a_party_objects(actor: str) -> None:
     case = to_fast_track_proposed()
     with pytest.raises(p.WrongActor):
         p.apply(case, p.ObjectToFastTrack(actor=actor, sequence=case.next_sequence),
-                case.stage_entered_at)
+                entered_at(case))
 
 
 def test_an_objection_after_the_window_is_refused() -> None:
     case = to_fast_track_proposed()
     late = p.ObjectToFastTrack(actor=BUYER, sequence=case.next_sequence)
     with pytest.raises(p.DeadlinePassed):
-        p.apply(case, late, case.deadline)
-    final, _ = p.advance(case, case.deadline)
+        p.apply(case, late, deadline_of(case))
+    final, _ = p.advance(case, deadline_of(case))
     with pytest.raises(p.WrongStage):
-        p.apply(final, replace(late, sequence=final.next_sequence), final.stage_entered_at)
+        p.apply(final, replace(late, sequence=final.next_sequence), entered_at(final))
 
 
 def test_the_objection_is_the_partys_one_objection() -> None:
     """Like the jury's verdict (docs/jury.md): no objection lies against the decision that
     follows a fast-track objection, as on the escrow."""
     case = to_fast_track_proposed()
-    case = step(case, p.ObjectToFastTrack, BUYER, case.stage_entered_at)
-    case = step(case, p.AppointArbitrator, ADMIN, case.stage_entered_at, arbitrator=ARBITRATOR)
-    case = step(case, p.CloseRecord, ARBITRATOR, case.stage_entered_at)
-    case = step(case, p.IssueAward, ARBITRATOR, case.stage_entered_at,
+    case = step(case, p.ObjectToFastTrack, BUYER, entered_at(case))
+    case = step(case, p.AppointArbitrator, ADMIN, entered_at(case), arbitrator=ARBITRATOR)
+    case = step(case, p.CloseRecord, ARBITRATOR, entered_at(case))
+    case = step(case, p.IssueAward, ARBITRATOR, entered_at(case),
                 allocation=alloc(AMOUNT // 3), award_hash=h(0xA))
+    assert case.final_award is not None
     assert case.final_award.allocation == alloc(AMOUNT // 3)  # the arbitrator's
     with pytest.raises(p.DuplicateAction):
         p.apply(case, p.Object(actor=SELLER, sequence=case.next_sequence,
-                               reasons_hash=h(0xB)), case.stage_entered_at)
+                               reasons_hash=h(0xB)), entered_at(case))
 
 
 def test_above_the_threshold_or_with_the_track_off_it_is_refused() -> None:
@@ -200,14 +205,14 @@ def test_only_the_mediator_proposes(actor: str) -> None:
     case = to_facilitation(rules=FAST_RULES)
     with pytest.raises(p.WrongActor):
         p.apply(case, p.ProposeFastTrack(actor=actor, sequence=case.next_sequence,
-                                         **FAST_PROPOSAL), case.stage_entered_at)
+                                         **FAST_PROPOSAL), entered_at(case))
 
 
 def test_advance_is_idempotent_across_the_window() -> None:
     case = to_fast_track_proposed()
-    later = case.deadline + 2 * DAY
+    later = deadline_of(case) + 2 * DAY
     once, _ = p.advance(case, later)
-    twice, _ = p.advance(p.advance(case, case.deadline)[0], later)
+    twice, _ = p.advance(p.advance(case, deadline_of(case))[0], later)
     assert once == twice and once.stage is S.FAST_TRACK_FINAL
 
 

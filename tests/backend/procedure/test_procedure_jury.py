@@ -31,7 +31,9 @@ from tests.backend.procedure.procedure_helpers import (
     VOTE_SIGNATURE,
     alloc,
     blank,
+    deadline_of,
     drawn_jurors,
+    entered_at,
     fields_for,
     h,
     salt_of,
@@ -62,7 +64,7 @@ def _refused(case: p.CaseState, cls: type[p.Command], actor: str, error, now=Non
 
 def _commit(case: p.CaseState, juror: str, choice: int, reason: int = 2) -> p.CaseState:
     c = public_jury.vote_commitment(CASE_ID, juror, choice, reason, salt_of(juror))
-    return step(case, p.CommitVote, juror, case.stage_entered_at, commitment="0x" + c.hex(),
+    return step(case, p.CommitVote, juror, entered_at(case), commitment="0x" + c.hex(),
                 signature=VOTE_SIGNATURE)
 
 
@@ -93,9 +95,9 @@ def test_above_the_limit_the_jury_track_is_refused() -> None:
 def test_the_order_clause_chooses_the_track_and_facilitation_deadline_leads_to_the_draw() -> None:
     case = to_facilitation(agreed=False, jury=True)
     assert case.jury_track
-    case, _ = p.advance(case, case.deadline)
+    case, _ = p.advance(case, deadline_of(case))
     assert case.stage is S.JURY_DRAW
-    assert case.deadline == case.stage_entered_at + 3 * DAY
+    assert deadline_of(case) == entered_at(case) + 3 * DAY
     _refused(case, p.ChooseJuryTrack, BUYER, p.WrongStage)
 
 
@@ -105,6 +107,7 @@ def test_the_order_clause_chooses_the_track_and_facilitation_deadline_leads_to_t
 def test_the_draw_is_the_recomputed_one() -> None:
     case = to_jury_acceptance()
     j = case.jury
+    assert j.pool_hash is not None
     randomness = public_jury.draw_randomness(CASE_ID, 0, seed_of(0), h(0xB10C), h(0x4A4D),
                                              j.pool_hash)
     assert j.jurors == public_jury.draw(j.pool, 3, randomness)
@@ -176,7 +179,7 @@ def test_jurors_who_do_not_accept_are_replaced_by_the_same_procedure() -> None:
     first = case.jury.jurors
     case = step(case, p.AcceptJuryDuty, first[0])
     _refused(case, p.AcceptJuryDuty, first[0], p.DuplicateAction)
-    case, _ = p.advance(case, case.deadline)
+    case, _ = p.advance(case, deadline_of(case))
     assert case.stage is S.JURY_DRAW and case.jury.round == 1
     assert case.jury.jurors == (first[0],) and case.jury.former_jurors == first[1:]
     assert p.Role.JUROR not in case.roles_of(first[1])
@@ -184,11 +187,11 @@ def test_jurors_who_do_not_accept_are_replaced_by_the_same_procedure() -> None:
     pool = (*JURY_POOL[3:5], first[1])
     _refused(case, p.CommitJurySeed, ADMIN, p.ConflictOfInterest, pool=pool,
              pool_hash="0x" + public_jury.pool_snapshot_hash(pool).hex())
-    case = step(case, p.CommitJurySeed, ADMIN, case.stage_entered_at,
+    case = step(case, p.CommitJurySeed, ADMIN, entered_at(case),
                 **fields_for(case, p.CommitJurySeed, ADMIN))
     # round 1's seed commitment differs from round 0's: a reused seed reveal fails
     assert case.jury.seed_hash != "0x" + public_jury.seed_commitment(CASE_ID, 0, seed_of(0)).hex()
-    case = step(case, p.DrawJury, ADMIN, case.stage_entered_at,
+    case = step(case, p.DrawJury, ADMIN, entered_at(case),
                 **fields_for(case, p.DrawJury, ADMIN))
     assert case.stage is S.JURY_ACCEPTANCE and len(case.jury.jurors) == 3
     assert case.jury.options == JURY_OPTIONS  # fixed at the first draw
@@ -197,13 +200,13 @@ def test_jurors_who_do_not_accept_are_replaced_by_the_same_procedure() -> None:
 
 def test_replacement_is_bounded_then_the_sole_arbitrator_decides() -> None:
     case = to_jury_acceptance(rules=replace(JURY_RULES, max_jury_redraws=0))
-    case, _ = p.advance(case, case.deadline)
+    case, _ = p.advance(case, deadline_of(case))
     assert case.stage is S.ARBITRATOR_APPOINTMENT
 
 
 def test_no_draw_in_time_goes_to_the_sole_arbitrator() -> None:
     case = to_jury_draw()
-    case, _ = p.advance(case, case.deadline)
+    case, _ = p.advance(case, deadline_of(case))
     assert case.stage is S.ARBITRATOR_APPOINTMENT
 
 
@@ -225,7 +228,7 @@ def test_a_juror_cannot_vote_twice() -> None:
 
 def test_a_juror_cannot_vote_after_the_deadline() -> None:
     case = to_jury_voting()
-    late = case.deadline
+    late = deadline_of(case)
     _refused(case, p.CommitVote, case.jury.jurors[0], p.DeadlinePassed, now=late)
     case, _ = p.advance(case, late)
     assert case.stage is S.JURY_REVEAL
@@ -240,9 +243,9 @@ def test_a_vote_in_a_case_not_drawn_for_is_refused() -> None:
     # a juror of another case is nobody here: the case id is in every commitment too
     other = public_jury.vote_commitment(h(0xD1FF), case.jury.jurors[0], 1, 2,
                                         salt_of(case.jury.jurors[0]))
-    case = step(case, p.CommitVote, case.jury.jurors[0], case.stage_entered_at,
+    case = step(case, p.CommitVote, case.jury.jurors[0], entered_at(case),
                 commitment="0x" + other.hex(), signature=VOTE_SIGNATURE)
-    case, _ = p.advance(case, case.deadline)
+    case, _ = p.advance(case, deadline_of(case))
     _refused(case, p.RevealVote, case.jury.jurors[0], p.WrongReveal)
 
 
@@ -253,7 +256,7 @@ def test_a_juror_cannot_reveal_a_different_choice() -> None:
     assert err.code == "wrong_reveal"
     _refused(case, p.RevealVote, juror, p.WrongReveal, reason_code=3)
     _refused(case, p.RevealVote, juror, p.WrongReveal, salt=h(0x5A17))
-    case = step(case, p.RevealVote, juror, case.stage_entered_at,
+    case = step(case, p.RevealVote, juror, entered_at(case),
                 **fields_for(case, p.RevealVote, juror))
     _refused(case, p.RevealVote, juror, p.DuplicateAction)
 
@@ -270,15 +273,15 @@ def test_unrevealed_votes_count_as_absent_and_no_majority_goes_to_the_arbitrator
     a, b, c = case.jury.jurors
     case = _commit(case, a, 1)
     case = _commit(case, b, 0)
-    case, _ = p.advance(case, case.deadline)  # c never voted
-    case = step(case, p.RevealVote, a, case.stage_entered_at, choice=1, reason_code=2,
+    case, _ = p.advance(case, deadline_of(case))  # c never voted
+    case = step(case, p.RevealVote, a, entered_at(case), choice=1, reason_code=2,
                 salt=salt_of(a))
     _refused(case, p.RevealVote, c, p.InvalidCommand)  # nothing to reveal
-    case, _ = p.advance(case, case.deadline)  # b never revealed
+    case, _ = p.advance(case, deadline_of(case))  # b never revealed
     assert case.stage is S.JURY_TALLY
     # one vote of three revealed: no quorum, so the signed tally has no winner
     _refused(case, p.RecordTally, ADMIN, p.InvalidCommand, counts=(0, 1, 0), winner=1)
-    case = step(case, p.RecordTally, ADMIN, case.stage_entered_at, counts=(0, 1, 0),
+    case = step(case, p.RecordTally, ADMIN, entered_at(case), counts=(0, 1, 0),
                 winner=None)
     assert case.stage is S.ARBITRATOR_APPOINTMENT and case.jury.tallied
     assert case.jury_verdict is None
@@ -293,14 +296,15 @@ def test_the_majority_decides_among_the_fixed_options() -> None:
     case = _commit(case, c, 0, reason=1)
     assert case.stage is S.JURY_REVEAL  # every juror committed: the reveals open at once
     for juror, choice, reason in ((a, 2, 4), (b, 2, 4), (c, 0, 1)):
-        case = step(case, p.RevealVote, juror, case.stage_entered_at, choice=choice,
+        case = step(case, p.RevealVote, juror, entered_at(case), choice=choice,
                     reason_code=reason, salt=salt_of(juror))
     assert case.stage is S.JURY_TALLY  # all revealed: no need to wait
     err = _refused(case, p.RecordTally, ADMIN, p.InvalidCommand, counts=(1, 0, 2), winner=0)
     assert "winner 2" in str(err)
-    case = step(case, p.RecordTally, ADMIN, case.stage_entered_at, counts=(1, 0, 2), winner=2)
+    case = step(case, p.RecordTally, ADMIN, entered_at(case), counts=(1, 0, 2), winner=2)
     assert case.stage is S.JURY_DECIDED
     assert case.jury_verdict == JURY_OPTIONS[2]
+    assert case.final_award is not None
     assert case.final_award.allocation == JURY_OPTIONS[2]
     assert case.final_award.award_hash == "0x" + public_jury.tally_hash(
         CASE_ID, (1, 0, 2), 2).hex()
@@ -308,7 +312,7 @@ def test_the_majority_decides_among_the_fixed_options() -> None:
 
 def test_an_unsigned_tally_applies_by_default() -> None:
     case = to_jury_tally()
-    case, effects = p.advance(case, case.deadline)
+    case, effects = p.advance(case, deadline_of(case))
     assert case.stage is S.JURY_DECIDED and case.jury.counts == (0, 3, 0)
     assert any(isinstance(e, p.AnchorStep) and e.step == "deadline_missed.jury_tally"
                for e in effects)
@@ -318,9 +322,9 @@ def test_a_choice_outside_the_options_is_refused() -> None:
     case = to_jury_voting()
     juror = case.jury.jurors[0]
     c = public_jury.vote_commitment(CASE_ID, juror, 3, 2, salt_of(juror))
-    case = step(case, p.CommitVote, juror, case.stage_entered_at, commitment="0x" + c.hex(),
+    case = step(case, p.CommitVote, juror, entered_at(case), commitment="0x" + c.hex(),
                 signature=VOTE_SIGNATURE)
-    case, _ = p.advance(case, case.deadline)
+    case, _ = p.advance(case, deadline_of(case))
     err = _refused(case, p.RevealVote, juror, p.InvalidCommand, choice=3)
     assert "option" in str(err)
 
@@ -332,7 +336,7 @@ def test_no_objection_makes_the_verdict_final_and_enforcement_checks_it() -> Non
     case = to_jury_final()
     assert case.stage is S.JURY_FINAL and p.next_deadline(case) is None
     _refused(case, p.RecordEnforcement, ADMIN, p.InvalidAllocation, allocation=alloc(0))
-    case = step(case, p.RecordEnforcement, ADMIN, case.stage_entered_at,
+    case = step(case, p.RecordEnforcement, ADMIN, entered_at(case),
                 **fields_for(case, p.RecordEnforcement, ADMIN))
     assert case.stage is S.ENFORCED
 
@@ -340,14 +344,15 @@ def test_no_objection_makes_the_verdict_final_and_enforcement_checks_it() -> Non
 def test_an_objection_goes_to_a_sole_arbitrator_who_sees_the_tally() -> None:
     case = to_jury_decided()
     jurors = case.jury.jurors
-    case = step(case, p.Object, SELLER, case.stage_entered_at, reasons_hash=h(0x0B))
+    case = step(case, p.Object, SELLER, entered_at(case), reasons_hash=h(0x0B))
     assert case.stage is S.ARBITRATOR_APPOINTMENT
     assert case.jury.tallied and case.jury.counts == (0, 3, 0)  # in the arbitrator's record
     _refused(case, p.AppointArbitrator, ADMIN, p.ConflictOfInterest, arbitrator=jurors[0])
-    case = step(case, p.AppointArbitrator, ADMIN, case.stage_entered_at, arbitrator=ARBITRATOR)
-    case = step(case, p.CloseRecord, ARBITRATOR, case.stage_entered_at)
-    case = step(case, p.IssueAward, ARBITRATOR, case.stage_entered_at,
+    case = step(case, p.AppointArbitrator, ADMIN, entered_at(case), arbitrator=ARBITRATOR)
+    case = step(case, p.CloseRecord, ARBITRATOR, entered_at(case))
+    case = step(case, p.IssueAward, ARBITRATOR, entered_at(case),
                 allocation=alloc(AMOUNT // 3), award_hash=h(0xA))
+    assert case.final_award is not None
     assert case.final_award.allocation == alloc(AMOUNT // 3)  # the arbitrator's, not the jury's
     # the one objection is spent
     _refused(case, p.Object, BUYER, p.DuplicateAction, reasons_hash=h(0x0C))
@@ -359,7 +364,7 @@ def test_jurors_are_not_told_of_the_parties_steps() -> None:
     _, effects = p.apply(case, p.CommitVote(actor=case.jury.jurors[0],
                                             sequence=case.next_sequence, commitment=h(1),
                                             signature=VOTE_SIGNATURE),
-                         case.stage_entered_at)
+                         entered_at(case))
     for e in effects:
         if isinstance(e, p.NotifyParties):
             assert not jurors & set(e.recipients) or e.kind == "jury_drawn"
@@ -398,14 +403,14 @@ def test_parties_put_their_own_non_caucus_items_before_the_jury() -> None:
     err = _refused(case, p.MarkForJury, BUYER, p.InvalidCommand, evidence_id="caucus1")
     assert "caucus" in str(err)
     _refused(case, p.MarkForJury, SELLER, p.InvalidCommand, evidence_id="open1")
-    case = step(case, p.MarkForJury, BUYER, case.stage_entered_at, evidence_id="open1")
+    case = step(case, p.MarkForJury, BUYER, entered_at(case), evidence_id="open1")
     _refused(case, p.MarkForJury, BUYER, p.DuplicateAction, evidence_id="open1")
-    case = step(case, p.SubmitEvidence, SELLER, case.stage_entered_at, evidence_id="s1",
+    case = step(case, p.SubmitEvidence, SELLER, entered_at(case), evidence_id="s1",
                 kind=p.EvidenceKind.TRACKING_RECORD, commitment=h(0xE3))
-    case = step(case, p.MarkForJury, SELLER, case.stage_entered_at, evidence_id="s1")
+    case = step(case, p.MarkForJury, SELLER, entered_at(case), evidence_id="s1")
     assert case.jury.marked == ("open1", "s1")
     # the respondent answers once before the vote
-    case = step(case, p.SubmitAnswer, SELLER, case.stage_entered_at, answer_hash=h(0xA5))
+    case = step(case, p.SubmitAnswer, SELLER, entered_at(case), answer_hash=h(0xA5))
     _refused(case, p.SubmitAnswer, SELLER, p.DuplicateAction, answer_hash=h(0xA6))
     _refused(case, p.SubmitAnswer, BUYER, p.WrongActor, answer_hash=h(0xA6))
 

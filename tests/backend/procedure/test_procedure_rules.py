@@ -28,6 +28,8 @@ from tests.backend.procedure.procedure_helpers import (
     STRANGER,
     addr,
     alloc,
+    deadline_of,
+    entered_at,
     h,
     step,
     to_enforced,
@@ -76,13 +78,13 @@ def test_evidence_notice_follows_disclosure() -> None:
     case = to_facilitation()
     _, effects = p.apply(case, p.SubmitEvidence(actor=BUYER, sequence=case.next_sequence,
                                                   evidence_id="c", kind="invoice",  # type: ignore[arg-type]
-                                                  commitment=h(1)), case.stage_entered_at)
+                                                  commitment=h(1)), entered_at(case))
     notices = [e for e in effects if isinstance(e, p.NotifyParties)]
     assert notices == [p.NotifyParties(kind="evidence_submitted", recipients=(MEDIATOR,))]
     case = to_evidence()
     _, effects = p.apply(case, p.SubmitEvidence(actor=BUYER, sequence=case.next_sequence,
                                                 evidence_id="a", kind="photo",  # type: ignore[arg-type]
-                                                commitment=h(1)), case.stage_entered_at)
+                                                commitment=h(1)), entered_at(case))
     notices = [e for e in effects if isinstance(e, p.NotifyParties)]
     assert notices[0].recipients == (SELLER, ARBITRATOR)  # not the former mediator
 
@@ -91,7 +93,7 @@ def test_replaced_arbitrator_loses_access_panel_gains_it() -> None:
     case = submit(to_evidence(), BUYER, "e1")
     assert seen(case, ARBITRATOR) == {"e1"}
     case = step(case, p.CloseRecord, ARBITRATOR)
-    case, _ = p.advance(case, case.deadline)
+    case, _ = p.advance(case, deadline_of(case))
     assert case.arbitrator is None and seen(case, ARBITRATOR) == set()
     panel = submit(to_evidence(), SELLER, "e2")
     assert seen(panel, PANEL[0]) == set()
@@ -345,6 +347,6 @@ def test_messages_say_expected_and_found() -> None:
     with pytest.raises(p.InvalidAllocation) as info:
         p.apply(case, p.IssueAward(actor=ARBITRATOR, sequence=case.next_sequence,
                                    allocation=p.Allocation(to_buyer=1, to_seller=1),
-                                   award_hash=h(1)), case.stage_entered_at)
+                                   award_hash=h(1)), entered_at(case))
     assert f"equal the escrowed {AMOUNT}" in str(info.value) and "found 1 + 1 = 2" in str(
         info.value)

@@ -54,7 +54,9 @@ def test_demo_case_from_filing_to_confirmation() -> None:
 
     def wait_for_deadline():
         nonlocal case
-        clock.now = p.next_deadline(case)
+        due = p.next_deadline(case)
+        assert due is not None
+        clock.now = due
         case, effects = p.advance(case, clock.now)
         effects_seen.extend(effects)
         assert_stored_text_is_plain(case)
@@ -97,7 +99,8 @@ def test_demo_case_from_filing_to_confirmation() -> None:
                       S.ARBITRATOR_APPOINTMENT, S.EVIDENCE, S.RECORD_CLOSED, S.AWARDED,
                       S.FINAL, S.ENFORCED, S.JUDICIALLY_CONFIRMED]
     # 18 signed commands and the two defaults the institution records
-    assert case.next_sequence == 20 and case.final_award.allocation == award
+    assert case.next_sequence == 20 and case.final_award is not None
+    assert case.final_award.allocation == award
     kinds = [type(e).__name__ for e in effects_seen if type(e).__name__ in {
         "FreezeEscrow", "AppointOnChain", "SubmitAwardToEscrow", "ExecuteAwardOnEscrow",
         "ExecuteSettlement"}]

@@ -109,13 +109,15 @@ def test_a_party_act_waits_and_blocks_the_case_until_seen_on_chain(world: World)
     report = world.executor.run()
     assert report.done == [] and report.errors == []
     freeze, appoint = world.rows()
-    assert freeze.status == ChainActionStatus.AWAITING_PARTY and "raiseDispute" in freeze.error
+    assert freeze.status == ChainActionStatus.AWAITING_PARTY and freeze.error is not None \
+        and "raiseDispute" in freeze.error
     assert (appoint.status, appoint.attempts) == (ChainActionStatus.PENDING, 0)
     world.port.party_raises_dispute(1, CASE)
     report = world.executor.run()
     freeze, appoint = world.rows()
     assert (freeze.status, freeze.tx_hash) == (ChainActionStatus.DONE, None)
-    assert appoint.status == ChainActionStatus.DONE and appoint.tx_hash.startswith("0x")
+    assert appoint.status == ChainActionStatus.DONE and appoint.tx_hash is not None \
+        and appoint.tx_hash.startswith("0x")
 
 
 def test_the_objection_window_is_waited_for_without_spending_attempts(world: World) -> None:
@@ -128,7 +130,7 @@ def test_the_objection_window_is_waited_for_without_spending_attempts(world: Wor
         world.executor.run()
     execute = world.rows()[-1]
     assert (execute.status, execute.attempts) == (ChainActionStatus.PENDING, 0)
-    assert "window is open" in execute.error
+    assert execute.error is not None and "window is open" in execute.error
     world.now += timedelta(seconds=world.port.timeouts.objection)
     assert world.executor.run().done == [execute.id]
     kind, outcome = world.done[-1]
@@ -146,6 +148,7 @@ def test_a_refused_act_spends_its_attempts_and_fails(world: World) -> None:
         world.executor.run()
     submit = world.rows()[-1]
     assert (submit.status, submit.attempts) == (ChainActionStatus.FAILED, 5)
+    assert submit.error is not None
     assert submit.error.startswith("WrongSigner: order 1: the signature is not "
                                    f"{world.arbitrator.address}'s")
     assert world.port.read_order(1).status == "ArbitratorAppointed"

@@ -226,8 +226,9 @@ def test_desk_shows_the_dispute_escrow_and_the_whole_record(world: WebWorld) -> 
     assert "Photo" in ev and "Invoice" in ev and 'data-open="' in ev
     # the mediator's steps are the case page's forms
     assert 'data-step="preeval"' in page and 'data-step="propose"' in page
-    data = json.loads(re.search(r'id="case-data">(.*?)</script>', page, re.S)
-                      .group(1))
+    found = re.search(r'id="case-data">(.*?)</script>', page, re.S)
+    assert found is not None
+    data = json.loads(found.group(1))
     assert data["escrow"] == {"amount": "480000000", "guarantee": "200000000", "live": "true"}
 
 

@@ -110,6 +110,7 @@ def test_an_altered_leaf_row_stops_the_claim(sessions) -> None:
     add_leaves(sessions, 0, 3)
     with session_scope(sessions) as s:
         leaf = s.exec(select(Leaf).order_by(col(Leaf.id))).first()
+        assert leaf is not None
         leaf.value = leaf_value(99)  # values changed, stored hash not
         s.add(leaf)
     with sessions() as s, pytest.raises(LeafMismatchError, match="row was altered"):
@@ -141,7 +142,7 @@ def test_chain_errors_are_retried_then_failed_then_requeued(sessions) -> None:
     reports = [worker.run_once() for _ in range(4)]
     assert all(r.errors for r in reports[:3])
     inc = _inclusion(sessions)
-    assert inc.status == AnchorStatus.FAILED and "injected" in inc.last_error
+    assert inc.status == AnchorStatus.FAILED and "injected" in (inc.last_error or "")
     assert chain.anchors == {}
     chain.fail_broadcasts = 0
     assert worker.run_once().idle  # FAILED is left alone...
@@ -172,7 +173,7 @@ def test_nonce_taken_by_another_transaction_is_signed_again(sessions) -> None:
     chain.automine = True
     report = worker.run_once()  # rebroadcast -> nonce too low -> back to pending
     b = _inclusion(sessions)
-    assert b.status == AnchorStatus.PENDING and "nonce" in b.last_error
+    assert b.status == AnchorStatus.PENDING and "nonce" in (b.last_error or "")
     # that round did work: a caller looping `until idle` must not stop with the row pending
     assert report.requeued == [b.id] and not report.idle
     worker.run_once()
@@ -247,6 +248,7 @@ def test_root_already_on_chain_is_reconciled_not_resent(sessions) -> None:
     add_leaves(sessions, 0, 6)
     with session_scope(sessions) as s:
         batch = claim_pending_leaves(s, 100)  # no chains: the worker assigns its own
+        assert batch is not None
         root = bytes.fromhex(batch.root[2:])
     chain.broadcast(chain.sign_anchor(root, 6, 0).raw)  # sent by the "lost" worker
     report = AnchoringWorker(sessions, chain).run_once()
@@ -305,6 +307,7 @@ def test_a_second_claimer_takes_other_leaves_or_waits(sessions, clean_db_url: st
         with sessions() as b:
             started = time.monotonic()
             batch = claim_pending_leaves(b, 4)
+            assert batch is not None
             result["waited"] = time.monotonic() - started
             result["ids"] = {leaf.id for leaf in b.exec(select(Leaf).where(
                 Leaf.batch_id == batch.id))}

@@ -122,7 +122,8 @@ def _check_chain(sessions, chain: _Chain, chain_id: int, institution: str) -> No
         assert inc.status == AnchorStatus.CONFIRMED and inc.attempts == 0, inc
         record = lookup_anchor(w3, chain.anchor, bytes.fromhex(b.root[2:]))
         assert record is not None and record.count == b.leaf_count
-        assert "0x" + record.tx_hash.hex() == inc.tx_hash
+        assert record.tx_hash is not None and "0x" + record.tx_hash.hex() == inc.tx_hash
+        assert inc.block_number is not None and inc.block_time is not None
         block = w3.eth.get_block(inc.block_number)
         assert block.hash.to_0x_hex() == inc.block_hash  # type: ignore[attr-defined]
         assert int(inc.block_time.timestamp()) == block.timestamp  # type: ignore[attr-defined]
@@ -196,6 +197,7 @@ def test_a_chain_down_mid_round_catches_up_with_nothing_lost_or_doubled(chains) 
             roots = {x.id: x.root for x in s.exec(select(AnchorBatch)).all()}
         assert len(leaves) == 9
         for leaf in leaves:
+            assert leaf.proof is not None
             verify(leaf.proof, roots[leaf.batch_id], leaf.leaf_hash)
     engine.dispose()
 

@@ -94,24 +94,28 @@ def _check_chain_and_db(url: str, handle: ChainHandle, anchor: str, settings: Se
     assert len(carried) == len(batches)
     assert len(leaves) == n and all(leaf.batch_id is not None for leaf in leaves)
     assert all(b.status == AnchorStatus.CONFIRMED for b in batches), \
-        [(b.id, b.status, rows.get(b.id)) for b in batches]
+        [(b.id, b.status, rows.get(b.id or 0)) for b in batches]
     by_id = {b.id: b for b in batches}
     for b in batches:
+        assert b.id is not None
         inc = rows[b.id]  # one chain: one inclusion per batch
         # the records and the log's checkpoint, signed at the claim in the same transaction
         cp = carried[b.id]
         assert sum(1 for leaf in leaves if leaf.batch_id == b.id) + 1 == b.leaf_count
+        assert cp.proof is not None and cp.leaf_hash is not None
         verify(cp.proof, b.root, cp.leaf_hash)
         assert verify_checkpoint(cp.note, [Account.from_key(
             settings.institution_private_key()).address]).size == cp.size
         record = lookup_anchor(handle.w3, anchor, bytes.fromhex(b.root[2:]))
         assert record is not None and record.count == b.leaf_count
-        assert "0x" + record.tx_hash.hex() == inc.tx_hash
+        assert record.tx_hash is not None and "0x" + record.tx_hash.hex() == inc.tx_hash
         assert record.block_number == inc.block_number
         block = handle.w3.eth.get_block(inc.block_number)
         assert block.hash.to_0x_hex() == inc.block_hash  # type: ignore[attr-defined]
+        assert inc.block_time is not None
         assert int(inc.block_time.timestamp()) == block.timestamp  # type: ignore[attr-defined]
     for leaf in leaves:
+        assert leaf.proof is not None
         verify(leaf.proof, by_id[leaf.batch_id].root, leaf.leaf_hash)
     # Nothing anchored twice: one RootAnchored event per batch, and the institution sent
     # exactly one transaction per batch (plus the deployment).
