@@ -26,7 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect, Engine, make_url
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from evidence.ipfs import LocalBlockstore
 from evidence.ipfs._cid import CidLike, check_block, multihash_of, parse_cid, to_display
@@ -37,10 +37,12 @@ from .models import Step
 from .rows import full_row, insert_of, insert_row, table_of
 from .service_models import StepBlock
 
-__all__ = ["BlockCollector", "ServiceBlockstore", "insert_step", "multihash_of",
-           "open_data_dir_store"]
+__all__ = ["BlockCollector", "Dependent", "ServiceBlockstore", "insert_step",
+           "insert_step_rows", "multihash_of", "open_data_dir_store"]
 
 Block = tuple[bytes, bytes]  # (binary CID, bytes)
+# a row naming a step: its model, the column that takes the step's id, its other values
+Dependent = tuple[type[SQLModel], str, dict[str, Any]]
 
 
 class BlockCollector:
@@ -174,14 +176,86 @@ class ServiceBlockstore:
 def insert_step(session: Session, blocks: Sequence[Block], values: dict[str, Any]) -> Any:
     """Store a step's row and its blocks in the caller's transaction; the step's id. On
     PostgreSQL a step of one block (the usual bundle) is one statement."""
+    return insert_step_rows(session, blocks, values)[0]
+
+
+def insert_step_rows(session: Session, blocks: Sequence[Block], values: dict[str, Any],
+                     dependents: Sequence[Dependent] = ()) -> tuple[Any, ...]:
+    """``insert_step``, and rows that name the step (``dependents``: each a model, the
+    column that takes the step's id, and the row's other values); the step's id, then
+    each dependent's primary key. On PostgreSQL a step of one block and its dependents
+    are one statement: the block's, the step's and each dependent's INSERT data-modifying
+    CTEs of one SELECT (issue 10: a signed offer's step, block, ``step_detail`` and
+    ``leaf`` in one round trip instead of three). The same rows either way; if one INSERT
+    fails, none is stored."""
     conn = session.connection()
+    rows = [(model, fk, {k: v for k, v in full_row(model, dep).items() if k != fk})
+            for model, fk, dep in dependents]
     if len(blocks) == 1 and conn.dialect.name == "postgresql":
         row = full_row(Step, values)
         raw, data = blocks[0]
-        row["block_multihash"], row["block_data"] = multihash_of(raw), data
-        return _step_with_block(conn.dialect, tuple(sorted(row))).insert(conn, row)
+        params = {**row, "block_multihash": multihash_of(raw), "block_data": data}
+        shape = tuple((model, fk, tuple(sorted(r))) for model, fk, r in rows)
+        for i, (_model, _fk, r) in enumerate(rows):
+            params.update({f"d{i}_{k}": v for k, v in r.items()})
+        if not rows:
+            return (_step_with_block(conn.dialect, tuple(sorted(row))).insert(conn, params),)
+        found = _step_with_rows(conn.dialect, tuple(sorted(row)), shape).first(conn, params)
+        assert found is not None, "the statement returns the step's row"
+        step_id = found[0]
+        return (step_id, *(step_id if pk is None else pk
+                            for pk in _dependent_keys(shape, found[1:])))
     ServiceBlockstore.write(session, blocks)
-    return insert_row(session, Step, values)
+    step_id = insert_row(session, Step, values)
+    return (step_id, *(insert_row(session, model, {**r, fk: step_id})
+                       for model, fk, r in rows))
+
+
+def _dependent_keys(shape: Sequence[tuple[type[SQLModel], str, tuple[str, ...]]],
+                    returned: Sequence[Any]) -> list[Any]:
+    """Each dependent's primary key from the statement's row (None: it is the step's id)."""
+    found, keys = iter(returned), []
+    for model, fk, _keys in shape:
+        keys.append(None if _pk(model) == fk else next(found))
+    return keys
+
+
+def _pk(model: type[SQLModel]) -> str:
+    return str(table_of(model).primary_key.columns[0].key)
+
+
+def _step_with_rows(dialect: Dialect, keys: tuple[str, ...],
+                    shape: tuple[tuple[type[SQLModel], str, tuple[str, ...]], ...]) -> Prepared:
+    """PostgreSQL: the block's, the step's and each dependent's INSERT as data-modifying
+    CTEs of one SELECT of the step's id and the dependents' keys. A dependent takes the
+    step's id from the step's CTE; PostgreSQL checks the foreign key at the statement's
+    end, when the step's row exists."""
+    def build() -> sa.ClauseElement:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        block = pg_insert(table_of(StepBlock)).values(
+            multihash=sa.bindparam("block_multihash", type_=sa.LargeBinary),
+            data=sa.bindparam("block_data", type_=sa.LargeBinary),
+        ).on_conflict_do_nothing(index_elements=["multihash"]).cte("step_block_row")
+        steps = table_of(Step)
+        step = sa.insert(steps).values(
+            {k: sa.bindparam(k, type_=steps.c[k].type) for k in keys}
+        ).returning(steps.c.id).cte("step_row")
+        step_id = sa.select(step.c.id).scalar_subquery()
+        columns: list[Any] = [step.c.id]
+        ctes: list[Any] = [block]
+        for i, (model, fk, dep_keys) in enumerate(shape):
+            table = table_of(model)
+            insert = sa.insert(table).values({
+                fk: step_id, **{k: sa.bindparam(f"d{i}_{k}", type_=table.c[k].type)
+                                for k in dep_keys}})
+            if _pk(model) == fk:
+                ctes.append(insert.cte(f"step_dependent_{i}"))
+                continue
+            cte = insert.returning(table.c[_pk(model)]).cte(f"step_dependent_{i}")
+            columns.append(sa.select(cte.c[_pk(model)]).scalar_subquery())
+        return sa.select(*columns).add_cte(*ctes)
+    return prepare(("step_rows", shape), dialect, build, None)
 
 
 def open_data_dir_store(root: Path) -> ServiceBlockstore | None:

@@ -27,12 +27,12 @@ from typing import Any
 from sqlmodel import Session, col
 
 from backend import procedure as p
-from backend.db import LeafKind
-from backend.db.blocks import BlockCollector, ServiceBlockstore, insert_step
+from backend.db import Leaf, LeafKind
+from backend.db.blocks import BlockCollector, ServiceBlockstore, insert_step_rows
 from backend.db.rows import insert_row
 from backend.db.service_models import OfferSignature, StepDetail, details_of_case
 from backend.log.store import Appended
-from backend.worker.anchoring import enqueue_and_log
+from backend.worker.anchoring import leaf_row, log_leaf
 from evidence.encryption import Header, encrypt_bytes, generate_data_key
 from evidence.ipfs import Blockstore, add_bytes_text
 from evidence.records import (
@@ -196,20 +196,24 @@ class StepStore:
             cid=cid, created_at=now)
         # Core INSERTs (backend/db/rows.py): the step's rows cost a third of ORM flushes
         # blocks: the service's local store, in this transaction (backend/db/blocks.py)
-        step_id = insert_step(session, blocks, values)
-        insert_row(session, StepDetail, dict(
-            step_id=step_id, case_id=case_id, action=action, command=command or {},
+        # with its detail and its anchoring leaf: on PostgreSQL one statement
+        detail = dict(
+            case_id=case_id, action=action, command=command or {},
             payload=payload.decode() if payload is not None else None,
             attachments=stored_attachments,
             authorization=authorization.to_json_obj() if authorization else None,
             confidential=confidential, data_key_wraps=wraps,
             bundle_cid=cid,
             signed_at=datetime.fromtimestamp(rec.signed_at, UTC),
-            created_at=now))
-        _leaf, appended = enqueue_and_log(
-            session, kind=LeafKind.STEP, ref_id=step_id, case_id=case_id,
-            value=signed.merkle_leaf(), now=now,
-            log_kind="evidence" if isinstance(rec, EvidenceSubmission) else "step")
+            created_at=now)
+        leaf = signed.merkle_leaf()
+        step_id, _detail, _leaf = insert_step_rows(session, blocks, values, [
+            (StepDetail, "step_id", detail),
+            (Leaf, "ref_id", leaf_row(LeafKind.STEP, case_id, leaf))])
+        appended = log_leaf(session, kind=LeafKind.STEP, ref_id=step_id, case_id=case_id,
+                            value=leaf, now=now,
+                            log_kind="evidence" if isinstance(rec, EvidenceSubmission)
+                            else "step")
         return StoredStep(id=step_id, sequence=values["sequence"],
                           record_hash=values["record_hash"], cid=cid, log=appended)
 

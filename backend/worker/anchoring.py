@@ -55,7 +55,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -92,6 +92,8 @@ __all__ = [
     "claim_pending_leaves",
     "enqueue_and_log",
     "enqueue_leaf",
+    "leaf_row",
+    "log_leaf",
     "retry_failed",
 ]
 
@@ -204,10 +206,28 @@ def _insert_leaf(session: Session, kind: LeafKind, ref_id: int, case_id: str,
                  values: list[str]) -> int:
     """The queue's `leaf` row. A Core INSERT (backend/db/rows.py): one of a signed step's
     rows, in the caller's write unit, without the unit of work's flush (issue 10)."""
-    leaf_id: int = insert_row(session, Leaf, dict(
-        kind=kind, ref_id=ref_id, case_id=case_id, value=values,
-        leaf_hash=_hex(leaf_hash(LEAF_ENCODING, values))))
+    leaf_id: int = insert_row(session, Leaf, {**leaf_row(kind, case_id, values),
+                                              "ref_id": ref_id})
     return leaf_id
+
+
+def leaf_row(kind: LeafKind, case_id: str, value: Sequence[str]) -> dict[str, Any]:
+    """A record's `leaf` row but its `ref_id` (the record's row id): for a caller that
+    inserts the leaf with its record's row (``backend.db.blocks.insert_step_rows``) and
+    then logs it (``log_leaf``), in one write unit."""
+    values = [str(v) for v in value]
+    return dict(kind=kind, case_id=case_id, value=values,
+                leaf_hash=_hex(leaf_hash(LEAF_ENCODING, values)))
+
+
+def log_leaf(session: Session, *, kind: LeafKind, ref_id: int, case_id: str,
+             value: Sequence[str], log_kind: str | None = None,
+             now: datetime | None = None) -> Appended:
+    """The log entry of a leaf just inserted in this write unit (``enqueue_and_log``'s
+    second half): every anchored leaf is in the log, appended in the same transaction
+    (issue 15)."""
+    return append_entry(session, kind=log_kind or str(kind), case_id=case_id,
+                        value=[str(v) for v in value], ref_id=ref_id, now=now or utcnow())
 
 
 def enqueue_and_log(
@@ -219,12 +239,9 @@ def enqueue_and_log(
     ``EvidenceSubmission`` step is a "step" leaf and an "evidence" entry). A contract of
     sale bound to its order is a "contract" leaf and entry: the judicial package carries
     it (``records/contract-of-sale.jsonl``), so the completeness check finds it."""
-    values = [str(v) for v in value]
-    leaf_id = _insert_leaf(session, kind, ref_id, case_id, values)
-    # every anchored leaf is in the log, appended in the same transaction (issue 15)
-    appended = append_entry(session, kind=log_kind or str(kind), case_id=case_id,
-                            value=values, ref_id=ref_id, now=now or utcnow())
-    return leaf_id, appended
+    leaf_id = _insert_leaf(session, kind, ref_id, case_id, [str(v) for v in value])
+    return leaf_id, log_leaf(session, kind=kind, ref_id=ref_id, case_id=case_id,
+                             value=value, log_kind=log_kind, now=now)
 
 
 def claim_pending_leaves(session: Session, limit: int,

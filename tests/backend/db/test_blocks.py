@@ -211,3 +211,59 @@ def test_a_step_with_its_block_outside_a_write_unit_is_refused(db_url: str,
         insert_step(s, blocks, _step_values(case_id, 1, cid))
     forget_write_guard_violations(before)  # provoked here
     assert _rows(store) == 0
+
+
+@pytest.mark.parametrize("data", [b"a step bundle", BIG], ids=["one block", "three blocks"])
+def test_a_step_its_blocks_and_the_rows_naming_it_are_stored_together(
+        db_url: str, tmp_path: Path, data: bytes) -> None:
+    """``insert_step_rows``: the step's detail (keyed by the step's id) and its leaf (its
+    own id, naming the step) are stored with the step and its blocks, the same rows on
+    both databases; on PostgreSQL a one-block step and both rows are one statement; if
+    one INSERT is refused, nothing of the step is stored."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import IntegrityError
+
+    from backend.db import Leaf, LeafKind, Step
+    from backend.db.blocks import insert_step_rows
+    from backend.db.service_models import StepDetail
+
+    store, sessions = _store(db_url, tmp_path)
+    case_id = _a_case(sessions)
+    cid, blocks = _collect(data)
+    statements: list[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute",
+                    lambda _c, _cur, sql, *_a: statements.append(sql))
+
+    def dependents(sequence: int, leaf_hash: str) -> list[tuple[type, str, dict[str, object]]]:
+        return [(StepDetail, "step_id", dict(case_id=case_id, action="case.filed",
+                                             command={"n": sequence}, bundle_cid=cid,
+                                             signed_at=datetime.now(UTC))),
+                (Leaf, "ref_id", dict(kind=LeafKind.STEP, case_id=case_id,
+                                      value=[case_id, str(sequence)], leaf_hash=leaf_hash))]
+
+    with write_scope(sessions) as s:
+        statements.clear()
+        step_id, detail_key, leaf_id = insert_step_rows(
+            s, blocks, _step_values(case_id, 1, cid), dependents(1, "0x" + "01" * 32))
+        written = [x for x in statements if x.lstrip().upper().startswith(("INSERT", "WITH"))]
+    one_statement = len(blocks) == 1 and store.engine.dialect.name == "postgresql"
+    assert len(written) == (1 if one_statement else 3 + len(blocks)), written
+    assert detail_key == step_id and isinstance(leaf_id, int)
+    with sessions() as s:
+        step = s.exec(select(Step)).one()
+        detail = s.exec(select(StepDetail)).one()
+        leaf = s.exec(select(Leaf)).one()
+    assert (step.id, detail.step_id, leaf.id, leaf.ref_id) == (step_id, step_id, leaf_id,
+                                                                 step_id)
+    assert (detail.command, detail.bundle_cid, leaf.value) == ({"n": 1}, cid,
+                                                               [case_id, "1"])
+    assert b"".join(cat(cid, store)) == data
+    other_cid, other = _collect(data + b" and more")
+    with pytest.raises(IntegrityError), write_scope(sessions) as s:  # the leaf's hash is taken
+        insert_step_rows(s, other, _step_values(case_id, 2, other_cid),
+                         dependents(2, "0x" + "01" * 32))
+    with sessions() as s:
+        assert len(s.exec(select(Step)).all()) == len(s.exec(select(Leaf)).all()) == 1
+        assert len(s.exec(select(StepDetail)).all()) == 1
+    assert _rows(store) == len(blocks) and not store.has(other_cid)
