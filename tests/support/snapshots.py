@@ -37,13 +37,13 @@ class Snapshot:
     result: Any  # what the driver returned
 
 
-def _sqlite_path(url: str) -> Path | None:
+def sqlite_path(url: str) -> Path | None:
     prefix = "sqlite:///"
     return Path(url[len(prefix):]) if url.startswith(prefix) else None
 
 
 def _database_path(w: World) -> Path:
-    path = _sqlite_path(w.db_url)
+    path = sqlite_path(w.db_url)
     assert path is not None, "only SQLite worlds are snapshotted (can_snapshot)"
     return path
 
@@ -53,7 +53,7 @@ def _escrow_state(w: World) -> dict[str, Any]:
     return copy.deepcopy({k: v for k, v in vars(w.port).items() if v is not w.clock})
 
 
-def _copy_database(src: Path, dst: Path) -> None:
+def copy_database(src: Path, dst: Path) -> None:
     with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
         a.backup(b)
     a.close()
@@ -69,7 +69,7 @@ class StageSnapshots:
 
     def _key(self, stage: str, w: World) -> tuple[Any, ...] | None:
         """None when ``w`` cannot take a snapshot (not SQLite, or already changed)."""
-        if (w.case_id or w.touched or _sqlite_path(w.db_url) is None
+        if (w.case_id or w.touched or sqlite_path(w.db_url) is None
                 or not isinstance(w.blockstore, LocalBlockstore | MemoryBlockstore)):
             return None
         try:
@@ -94,7 +94,7 @@ class StageSnapshots:
         where = self.root / f"s{n}"
         where.mkdir(parents=True)
         database = where / "db.sqlite3"
-        _copy_database(_database_path(w), database)
+        copy_database(_database_path(w), database)
         blocks: Path | dict[bytes, bytes]
         if isinstance(w.blockstore, LocalBlockstore):
             blocks = where / "blocks"
@@ -108,7 +108,7 @@ class StageSnapshots:
 
     @staticmethod
     def _restore(s: Snapshot, w: World) -> None:
-        _copy_database(s.database, _database_path(w))
+        copy_database(s.database, _database_path(w))
         if isinstance(s.blocks, Path):
             assert isinstance(w.blockstore, LocalBlockstore)  # a world like the one saved
             shutil.copytree(s.blocks, w.blockstore.root, dirs_exist_ok=True)

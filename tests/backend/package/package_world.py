@@ -8,13 +8,14 @@ ts`` authority dates each anchored root.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from eth_account import Account
-from fastapi.testclient import TestClient
 from sqlmodel import select
 from web3 import Web3
 
@@ -28,12 +29,13 @@ from backend.services.package import rules_hash
 from backend.settings import Settings
 from backend.worker.chain_sender import Web3AnchorSender
 from tests.keys import INSTITUTION_KEY
+from tests.support.chain_snapshots import ChainSnapshots
 from tests.support.clock import Clock
 from tests.support.evidence import upload_and_submit
 from tests.support.evm import ETHER, deploy_contracts
 from tests.support.identity import declare_profile, disclose
 from tests.support.tsa import LocalTSA
-from tests.support.world import NAMES, Actor, World, _key, filing_payload, sha
+from tests.support.world import NAMES, Actor, World, _Client, _key, filing_payload, sha
 
 AMOUNT = 2 * ETHER
 GUARANTEE = 1 * ETHER
@@ -47,6 +49,16 @@ class ChainWorld:
     order_id: int
     tsa: LocalTSA
     anchor: str = ""  # the EvidenceAnchor the service anchors on
+    data_dir: Path = Path()  # the service's
+    recipe: tuple[Any, ...] = ()  # how it was made (snapshots of other worlds differ)
+    snapshots: ChainSnapshots | None = None  # set: the drivers restore cases run once
+    # the chain and the clock as make_chain_world left them (set when made)
+    fresh_block: int = field(init=False)
+    fresh_now: datetime = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.fresh_block = self.w3.eth.block_number
+        self.fresh_now = self.world.clock.now
 
     @property
     def case_id(self) -> str:
@@ -132,11 +144,14 @@ def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA,
                      anchor_sender=senders,
                      background=False)
     blockstore = app.state.ctx.service.blockstore
-    world = World(client=TestClient(app), clock=clock, port=port,  # type: ignore[arg-type]
-                  blockstore=blockstore)
+    client = _Client(app)
+    world = World(client=client, clock=clock, port=port,  # type: ignore[arg-type]
+                  blockstore=blockstore, db_url=db_url)
+    client.world = world
     world.actors = {n: Actor(n, k, world) for n, k in keys.items()}
     return ChainWorld(world=world, w3=w3, escrow=escrow, order_id=order_id, tsa=tsa,
-                      anchor=anchor)
+                      anchor=anchor, data_dir=settings.data_dir,
+                      recipe=() if second or more_tsas or overrides else ("plain",))
 
 
 def post(actor: Actor, path: str, body: Any) -> dict[str, Any]:
@@ -150,6 +165,19 @@ AWARD_DOC = ("# Award / 裁决书\n\nThe LED panels were not as described. The b
              ).encode()
 
 
+def _staged(build: Callable[[ChainWorld], str]) -> Callable[[ChainWorld], str]:
+    """``build``, or on a fresh ``chain_world`` the case it left, restored when another test
+    of this process ran it already (tests/support/chain_snapshots.py)."""
+    @functools.wraps(build)
+    def reach(cw: ChainWorld) -> str:
+        if cw.snapshots is None:
+            return build(cw)
+        result: str = cw.snapshots.reach(build.__name__, cw, build)
+        return result
+    return reach
+
+
+@_staged
 def run_to_award(cw: ChainWorld) -> str:
     """Filing, mediation, arbitration with evidence from both parties, the award."""
     w = cw.world
@@ -190,6 +218,7 @@ def run_to_award(cw: ChainWorld) -> str:
     return case_id
 
 
+@_staged
 def run_to_enforcement(cw: ChainWorld) -> str:
     """``run_to_award``, the objection window passes, the escrow pays out."""
     w = cw.world
@@ -202,6 +231,7 @@ def run_to_enforcement(cw: ChainWorld) -> str:
     return case_id
 
 
+@_staged
 def run_objection_to_enforcement(cw: ChainWorld) -> str:
     """``run_to_award``, the seller objects, a panel of three, two panelists sign."""
     w = cw.world
@@ -291,6 +321,7 @@ def accept_body(cw: ChainWorld, actor: Actor, offer_id: str, to_buyer: int, to_s
             "attachments": [deal.to_json_obj()]}
 
 
+@_staged
 def run_to_settlement(cw: ChainWorld) -> str:
     """Filing, evidence, an offer nobody accepts, then one the buyer accepts: settled and
     paid out by the escrow on both parties' signatures."""
