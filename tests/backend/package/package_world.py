@@ -165,19 +165,20 @@ AWARD_DOC = ("# Award / 裁决书\n\nThe LED panels were not as described. The b
              ).encode()
 
 
-def _staged(build: Callable[[ChainWorld], str]) -> Callable[[ChainWorld], str]:
+def staged(build: Callable[[ChainWorld], str]) -> Callable[[ChainWorld], str]:
     """``build``, or on a fresh ``chain_world`` the case it left, restored when another test
     of this process ran it already (tests/support/chain_snapshots.py)."""
     @functools.wraps(build)
     def reach(cw: ChainWorld) -> str:
         if cw.snapshots is None:
             return build(cw)
-        result: str = cw.snapshots.reach(build.__name__, cw, build)
+        stage = f"{build.__module__}.{build.__qualname__}"
+        result: str = cw.snapshots.reach(stage, cw, build)
         return result
     return reach
 
 
-@_staged
+@staged
 def run_to_award(cw: ChainWorld) -> str:
     """Filing, mediation, arbitration with evidence from both parties, the award."""
     w = cw.world
@@ -218,7 +219,7 @@ def run_to_award(cw: ChainWorld) -> str:
     return case_id
 
 
-@_staged
+@staged
 def run_to_enforcement(cw: ChainWorld) -> str:
     """``run_to_award``, the objection window passes, the escrow pays out."""
     w = cw.world
@@ -231,7 +232,7 @@ def run_to_enforcement(cw: ChainWorld) -> str:
     return case_id
 
 
-@_staged
+@staged
 def run_objection_to_enforcement(cw: ChainWorld) -> str:
     """``run_to_award``, the seller objects, a panel of three, two panelists sign."""
     w = cw.world
@@ -321,7 +322,7 @@ def accept_body(cw: ChainWorld, actor: Actor, offer_id: str, to_buyer: int, to_s
             "attachments": [deal.to_json_obj()]}
 
 
-@_staged
+@staged
 def run_to_settlement(cw: ChainWorld) -> str:
     """Filing, evidence, an offer nobody accepts, then one the buyer accepts: settled and
     paid out by the escrow on both parties' signatures."""
