@@ -11,9 +11,10 @@ package verifies against it as if the test had run the steps.
 
 The EVM: every chain world deploys the same contracts from the same keys, so the addresses
 and the order id are the same on every chain; a restore points the test's Web3 at the
-builder's in-process chain, reverted to the block the case ended on (eth-tester keeps every
-block, so a snapshot can be restored any number of times). Each snapshot keeps its own
-chain: a later test's transactions on it are undone by the next restore.
+builder's in-process chain (the ``chain_world``s of a process share one:
+``package_world.SharedChain``), reverted to the block the case ended on (eth-tester keeps
+every block, so a snapshot can be restored any number of times; ``recanonicalise`` below).
+A later test's transactions on it are undone by the next restore.
 
 Only a world nothing has happened to restores: no case, nothing written through the API,
 the chain and the clock where ``make_chain_world`` left them, the client's requests not
@@ -29,6 +30,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from web3 import Web3
 
 from tests.support.snapshots import copy_database, sqlite_path
 
@@ -50,11 +53,11 @@ class ChainSnapshot:
     result: Any
 
 
-def _tester(cw: ChainWorld) -> Any:
-    return cw.w3.provider.ethereum_tester  # type: ignore[attr-defined]  # web3 declares None
+def _tester(w3: Web3) -> Any:
+    return w3.provider.ethereum_tester  # type: ignore[attr-defined]  # web3 declares None
 
 
-def _recanonicalise(tester: Any) -> None:
+def recanonicalise(w3: Web3) -> None:
     """Make the head's ancestors the chain's blocks by number again, and their
     transactions found by hash.
 
@@ -66,7 +69,7 @@ def _recanonicalise(tester: Any) -> None:
     genesis (a few dozen blocks) mends that. Numbers past the head keep the other line's
     blocks (py-evm's record of gaps expects them) until the chain grows over them.
     """
-    chaindb = tester.backend.chain.chaindb
+    chaindb = _tester(w3).backend.chain.chaindb
     db = chaindb.db
     header = chaindb.get_canonical_head()
     while True:
@@ -114,7 +117,7 @@ class ChainSnapshots:
         copy_database(src, database)
         data = where / "data"
         shutil.copytree(cw.data_dir, data, ignore=shutil.ignore_patterns(*_APP_OWN))
-        tester = _tester(cw)
+        tester = _tester(cw.w3)
         # the next test's world is a new chain: this one is the snapshot's from now on
         return ChainSnapshot(database=database, data=data, tester=tester,
                              block=tester.take_snapshot(), now=cw.world.clock.now,
@@ -127,9 +130,9 @@ class ChainSnapshots:
         assert dst is not None
         copy_database(s.database, dst)
         shutil.copytree(s.data, cw.data_dir, dirs_exist_ok=True)
-        s.tester.revert_to_snapshot(s.block)
-        _recanonicalise(s.tester)
         cw.w3.provider.ethereum_tester = s.tester  # type: ignore[attr-defined]  # web3 declares None
+        s.tester.revert_to_snapshot(s.block)
+        recanonicalise(cw.w3)
         w.clock.now = s.now
         w.case_id = s.case_id
         for actor in w.actors.values():  # sessions are signed with this app's own secret

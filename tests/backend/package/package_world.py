@@ -21,7 +21,14 @@ from web3 import Web3
 
 from backend.api.app import create_app
 from backend.chain.contracts import EscrowContract, Timeouts, Transactor, deploy_anchor
-from backend.chain.devchain import AnvilNode, advance_time, chain_time, in_process_web3
+from backend.chain.devchain import (
+    AnvilNode,
+    advance_time,
+    chain_time,
+    in_process_web3,
+    revert_to,
+    snapshot,
+)
 from backend.db import Leaf
 from backend.gateway.escrow import Web3EscrowPort
 from backend.procedure import DEFAULT_RULES
@@ -29,7 +36,7 @@ from backend.services.package import rules_hash
 from backend.settings import Settings
 from backend.worker.chain_sender import Web3AnchorSender
 from tests.keys import INSTITUTION_KEY
-from tests.support.chain_snapshots import ChainSnapshots
+from tests.support.chain_snapshots import ChainSnapshots, recanonicalise
 from tests.support.clock import Clock
 from tests.support.evidence import upload_and_submit
 from tests.support.evm import ETHER, deploy_contracts
@@ -106,22 +113,61 @@ def second_chain(state_dir: Path) -> SecondChain:
     return SecondChain(node, deploy_anchor(Transactor(node.web3()), institution).address)
 
 
-def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA,
-                     second: SecondChain | None = None, *,
-                     more_tsas: Sequence[LocalTSA] = (), **overrides: Any) -> ChainWorld:
-    """The world on a fresh py-evm chain (and `second`, anchoring beside it); the service
-    stamps with `tsa`, then `more_tsas`, in that order of preference (CHAINARB_TSA_URLS);
-    `overrides` are further settings."""
-    w3 = in_process_web3()
+@dataclass(frozen=True)
+class Deployed:
+    """A chain with the escrow and the anchor deployed and the world's order paid."""
+
+    w3: Web3
+    escrow: EscrowContract
+    anchor: str
+    order_id: int
+
+
+def deploy(w3: Web3) -> Deployed:
+    """On `w3`: the contracts from the admin's key, every actor and the institution funded,
+    the buyer's order opened and paid. The same on every fresh chain (same keys, same
+    nonces): the same addresses and order id."""
     keys = {n: _key(n) for n in NAMES}
     institution = Account.from_key(INSTITUTION_KEY)
-    deployer = keys["admin"]
-    contracts = deploy_contracts(w3, deployer, institution=institution.address,
+    contracts = deploy_contracts(w3, keys["admin"], institution=institution.address,
                                  funded=[k.address for k in keys.values()] + [institution.address])
-    escrow, anchor = contracts.escrow, contracts.anchor.address
     order_id, _opened = contracts.open_order(
         keys["buyer"], keys["seller"], institution.address, amount=AMOUNT, guarantee=GUARANTEE,
         deliver_in=20 * 86_400, rules_hash=rules_hash(DEFAULT_RULES))
+    return Deployed(w3, contracts.escrow, contracts.anchor.address, order_id)
+
+
+class SharedChain:
+    """One in-process chain for a process's ``chain_world``s: deployed by the first, and
+    reverted to that block for each later one (a world on it is as on a fresh chain but for
+    the genesis time; tests run one at a time, so one world uses it at a time)."""
+
+    def __init__(self) -> None:
+        self._deployed: Deployed | None = None
+        self._block: Any = None
+
+    def fresh(self) -> Deployed:
+        if self._deployed is None:
+            self._deployed = deploy(in_process_web3())
+            self._block = snapshot(self._deployed.w3)
+        else:
+            revert_to(self._deployed.w3, self._block)
+            recanonicalise(self._deployed.w3)
+        return self._deployed
+
+
+def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA,
+                     second: SecondChain | None = None, *,
+                     more_tsas: Sequence[LocalTSA] = (), chain: SharedChain | None = None,
+                     **overrides: Any) -> ChainWorld:
+    """The world on a fresh py-evm chain, or `chain` brought back to its deployed block (and
+    `second`, anchoring beside it); the service stamps with `tsa`, then `more_tsas`, in that
+    order of preference (CHAINARB_TSA_URLS); `overrides` are further settings."""
+    deployed = deploy(in_process_web3()) if chain is None else chain.fresh()
+    w3, escrow, anchor, order_id = (deployed.w3, deployed.escrow, deployed.anchor,
+                                    deployed.order_id)
+    keys = {n: _key(n) for n in NAMES}
+    institution = Account.from_key(INSTITUTION_KEY)
 
     port = Web3EscrowPort(escrow, institution)
     senders = [Web3AnchorSender(w3, anchor, INSTITUTION_KEY)]
