@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import copy
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from web3 import Web3
 
-from tests.support.snapshots import copy_database, sqlite_path
+from tests.support.snapshots import Stages, copy_database, sqlite_path
 
 if TYPE_CHECKING:
     from tests.backend.package.package_world import ChainWorld
@@ -81,12 +80,8 @@ def recanonicalise(w3: Web3) -> None:
         header = chaindb.get_block_header_by_hash(header.parent_hash)
 
 
-class ChainSnapshots:
+class ChainSnapshots(Stages["ChainWorld", ChainSnapshot]):
     """The process's chain-world snapshots, keyed by stage and by how the world was made."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._snapshots: dict[tuple[Any, ...], ChainSnapshot] = {}
 
     @staticmethod
     def fresh(cw: ChainWorld) -> bool:
@@ -96,21 +91,10 @@ class ChainSnapshots:
                 and cw.w3.eth.block_number == cw.fresh_block
                 and w.clock.now == cw.fresh_now)
 
-    def reach(self, stage: str, cw: ChainWorld, build: Callable[[ChainWorld], Any]) -> Any:
-        if not self.fresh(cw):
-            return build(cw)
-        key = (stage, cw.recipe, id(cw.tsa))
-        snapshot = self._snapshots.get(key)
-        if snapshot is None:
-            result = build(cw)
-            self._snapshots[key] = self._take(len(self._snapshots), cw, result)
-            return result
-        self._restore(snapshot, cw)
-        return copy.deepcopy(snapshot.result)
+    def key(self, stage: str, cw: ChainWorld) -> tuple[Any, ...] | None:
+        return (stage, cw.recipe, id(cw.tsa)) if self.fresh(cw) else None
 
-    def _take(self, n: int, cw: ChainWorld, result: Any) -> ChainSnapshot:
-        where = self.root / f"c{n}"
-        where.mkdir(parents=True)
+    def take(self, where: Path, cw: ChainWorld, result: Any) -> ChainSnapshot:
         database = where / "db.sqlite3"
         src = sqlite_path(cw.world.db_url)
         assert src is not None  # fresh() checked
@@ -123,8 +107,7 @@ class ChainSnapshots:
                              block=tester.take_snapshot(), now=cw.world.clock.now,
                              case_id=cw.case_id, result=copy.deepcopy(result))
 
-    @staticmethod
-    def _restore(s: ChainSnapshot, cw: ChainWorld) -> None:
+    def restore(self, s: ChainSnapshot, cw: ChainWorld) -> Any:
         w = cw.world
         dst = sqlite_path(w.db_url)
         assert dst is not None
@@ -137,3 +120,4 @@ class ChainSnapshots:
         w.case_id = s.case_id
         for actor in w.actors.values():  # sessions are signed with this app's own secret
             actor.token = None
+        return copy.deepcopy(s.result)
