@@ -19,12 +19,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from evidence.ipfs import LocalBlockstore, MemoryBlockstore
 
 if TYPE_CHECKING:
     from tests.support.world import World
+
+
+W = TypeVar("W")
+S = TypeVar("S")
 
 
 @dataclass(frozen=True)
@@ -37,13 +41,13 @@ class Snapshot:
     result: Any  # what the driver returned
 
 
-def _sqlite_path(url: str) -> Path | None:
+def sqlite_path(url: str) -> Path | None:
     prefix = "sqlite:///"
     return Path(url[len(prefix):]) if url.startswith(prefix) else None
 
 
 def _database_path(w: World) -> Path:
-    path = _sqlite_path(w.db_url)
+    path = sqlite_path(w.db_url)
     assert path is not None, "only SQLite worlds are snapshotted (can_snapshot)"
     return path
 
@@ -53,23 +57,52 @@ def _escrow_state(w: World) -> dict[str, Any]:
     return copy.deepcopy({k: v for k, v in vars(w.port).items() if v is not w.clock})
 
 
-def _copy_database(src: Path, dst: Path) -> None:
+def copy_database(src: Path, dst: Path) -> None:
     with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
         a.backup(b)
     a.close()
     b.close()
 
 
-class StageSnapshots:
-    """The session's snapshots, keyed by stage and by how the world was made."""
+class Stages(Generic[W, S]):
+    """Snapshots of worlds of kind ``W`` (``S`` each), keyed by stage and by how the world
+    was made: the first to reach a stage builds it and takes it, the later ones restore it."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._snapshots: dict[tuple[Any, ...], Snapshot] = {}
+        self._snapshots: dict[tuple[Any, ...], S] = {}
 
-    def _key(self, stage: str, w: World) -> tuple[Any, ...] | None:
+    def key(self, stage: str, w: W) -> tuple[Any, ...] | None:
+        """None when ``w`` cannot take a snapshot: it builds."""
+        raise NotImplementedError
+
+    def take(self, where: Path, w: W, result: Any) -> S:
+        raise NotImplementedError
+
+    def restore(self, snapshot: S, w: W) -> Any:
+        """Restore ``snapshot`` into ``w``; returns what the driver had returned."""
+        raise NotImplementedError
+
+    def reach(self, stage: str, w: W, build: Callable[[W], Any]) -> Any:
+        key = self.key(stage, w)
+        if key is None:
+            return build(w)
+        snapshot = self._snapshots.get(key)
+        if snapshot is None:
+            result = build(w)
+            where = self.root / f"s{len(self._snapshots)}"
+            where.mkdir(parents=True)
+            self._snapshots[key] = self.take(where, w, result)
+            return result
+        return self.restore(snapshot, w)
+
+
+class StageSnapshots(Stages["World", Snapshot]):
+    """The session's snapshots of the API world."""
+
+    def key(self, stage: str, w: World) -> tuple[Any, ...] | None:
         """None when ``w`` cannot take a snapshot (not SQLite, or already changed)."""
-        if (w.case_id or w.touched or _sqlite_path(w.db_url) is None
+        if (w.case_id or w.touched or sqlite_path(w.db_url) is None
                 or not isinstance(w.blockstore, LocalBlockstore | MemoryBlockstore)):
             return None
         try:
@@ -78,23 +111,9 @@ class StageSnapshots:
             return None
         return (stage, w.recipe, w.clock.now, repr(sorted(escrow.items(), key=str)))
 
-    def reach(self, stage: str, w: World, build: Callable[[World], Any]) -> Any:
-        key = self._key(stage, w)
-        if key is None:
-            return build(w)
-        snapshot = self._snapshots.get(key)
-        if snapshot is None:
-            result = build(w)
-            self._snapshots[key] = self._take(len(self._snapshots), w, result)
-            return result
-        self._restore(snapshot, w)
-        return copy.deepcopy(snapshot.result)
-
-    def _take(self, n: int, w: World, result: Any) -> Snapshot:
-        where = self.root / f"s{n}"
-        where.mkdir(parents=True)
+    def take(self, where: Path, w: World, result: Any) -> Snapshot:
         database = where / "db.sqlite3"
-        _copy_database(_database_path(w), database)
+        copy_database(_database_path(w), database)
         blocks: Path | dict[bytes, bytes]
         if isinstance(w.blockstore, LocalBlockstore):
             blocks = where / "blocks"
@@ -106,9 +125,8 @@ class StageSnapshots:
                         now=w.clock.now, case_id=w.case_id,
                         result=copy.deepcopy(result))
 
-    @staticmethod
-    def _restore(s: Snapshot, w: World) -> None:
-        _copy_database(s.database, _database_path(w))
+    def restore(self, s: Snapshot, w: World) -> Any:
+        copy_database(s.database, _database_path(w))
         if isinstance(s.blocks, Path):
             assert isinstance(w.blockstore, LocalBlockstore)  # a world like the one saved
             shutil.copytree(s.blocks, w.blockstore.root, dirs_exist_ok=True)
@@ -120,3 +138,4 @@ class StageSnapshots:
         w.case_id = s.case_id
         for actor in w.actors.values():  # sessions are signed with this app's own secret
             actor.token = None
+        return copy.deepcopy(s.result)

@@ -8,19 +8,27 @@ ts`` authority dates each anchored root.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from eth_account import Account
-from fastapi.testclient import TestClient
 from sqlmodel import select
 from web3 import Web3
 
 from backend.api.app import create_app
 from backend.chain.contracts import EscrowContract, Timeouts, Transactor, deploy_anchor
-from backend.chain.devchain import AnvilNode, advance_time, chain_time, in_process_web3
+from backend.chain.devchain import (
+    AnvilNode,
+    advance_time,
+    chain_time,
+    in_process_web3,
+    revert_to,
+    snapshot,
+)
 from backend.db import Leaf
 from backend.gateway.escrow import Web3EscrowPort
 from backend.procedure import DEFAULT_RULES
@@ -28,12 +36,13 @@ from backend.services.package import rules_hash
 from backend.settings import Settings
 from backend.worker.chain_sender import Web3AnchorSender
 from tests.keys import INSTITUTION_KEY
+from tests.support.chain_snapshots import ChainSnapshots, recanonicalise
 from tests.support.clock import Clock
 from tests.support.evidence import upload_and_submit
 from tests.support.evm import ETHER, deploy_contracts
 from tests.support.identity import declare_profile, disclose
 from tests.support.tsa import LocalTSA
-from tests.support.world import NAMES, Actor, World, _key, filing_payload, sha
+from tests.support.world import NAMES, Actor, World, _Client, _key, filing_payload, sha
 
 AMOUNT = 2 * ETHER
 GUARANTEE = 1 * ETHER
@@ -47,6 +56,16 @@ class ChainWorld:
     order_id: int
     tsa: LocalTSA
     anchor: str = ""  # the EvidenceAnchor the service anchors on
+    data_dir: Path = Path()  # the service's
+    recipe: tuple[Any, ...] = ()  # how it was made (snapshots of other worlds differ)
+    snapshots: ChainSnapshots | None = None  # set: the drivers restore cases run once
+    # the chain and the clock as make_chain_world left them (set when made)
+    fresh_block: int = field(init=False)
+    fresh_now: datetime = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.fresh_block = self.w3.eth.block_number
+        self.fresh_now = self.world.clock.now
 
     @property
     def case_id(self) -> str:
@@ -94,22 +113,61 @@ def second_chain(state_dir: Path) -> SecondChain:
     return SecondChain(node, deploy_anchor(Transactor(node.web3()), institution).address)
 
 
-def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA,
-                     second: SecondChain | None = None, *,
-                     more_tsas: Sequence[LocalTSA] = (), **overrides: Any) -> ChainWorld:
-    """The world on a fresh py-evm chain (and `second`, anchoring beside it); the service
-    stamps with `tsa`, then `more_tsas`, in that order of preference (CHAINARB_TSA_URLS);
-    `overrides` are further settings."""
-    w3 = in_process_web3()
+@dataclass(frozen=True)
+class Deployed:
+    """A chain with the escrow and the anchor deployed and the world's order paid."""
+
+    w3: Web3
+    escrow: EscrowContract
+    anchor: str
+    order_id: int
+
+
+def deploy(w3: Web3) -> Deployed:
+    """On `w3`: the contracts from the admin's key, every actor and the institution funded,
+    the buyer's order opened and paid. The same on every fresh chain (same keys, same
+    nonces): the same addresses and order id."""
     keys = {n: _key(n) for n in NAMES}
     institution = Account.from_key(INSTITUTION_KEY)
-    deployer = keys["admin"]
-    contracts = deploy_contracts(w3, deployer, institution=institution.address,
+    contracts = deploy_contracts(w3, keys["admin"], institution=institution.address,
                                  funded=[k.address for k in keys.values()] + [institution.address])
-    escrow, anchor = contracts.escrow, contracts.anchor.address
     order_id, _opened = contracts.open_order(
         keys["buyer"], keys["seller"], institution.address, amount=AMOUNT, guarantee=GUARANTEE,
         deliver_in=20 * 86_400, rules_hash=rules_hash(DEFAULT_RULES))
+    return Deployed(w3, contracts.escrow, contracts.anchor.address, order_id)
+
+
+class SharedChain:
+    """One in-process chain for a process's ``chain_world``s: deployed by the first, and
+    reverted to that block for each later one (a world on it is as on a fresh chain but for
+    the genesis time; tests run one at a time, so one world uses it at a time)."""
+
+    def __init__(self) -> None:
+        self._deployed: Deployed | None = None
+        self._block: Any = None
+
+    def fresh(self) -> Deployed:
+        if self._deployed is None:
+            self._deployed = deploy(in_process_web3())
+            self._block = snapshot(self._deployed.w3)
+        else:
+            revert_to(self._deployed.w3, self._block)
+            recanonicalise(self._deployed.w3)
+        return self._deployed
+
+
+def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA,
+                     second: SecondChain | None = None, *,
+                     more_tsas: Sequence[LocalTSA] = (), chain: SharedChain | None = None,
+                     **overrides: Any) -> ChainWorld:
+    """The world on a fresh py-evm chain, or `chain` brought back to its deployed block (and
+    `second`, anchoring beside it); the service stamps with `tsa`, then `more_tsas`, in that
+    order of preference (CHAINARB_TSA_URLS); `overrides` are further settings."""
+    deployed = deploy(in_process_web3()) if chain is None else chain.fresh()
+    w3, escrow, anchor, order_id = (deployed.w3, deployed.escrow, deployed.anchor,
+                                    deployed.order_id)
+    keys = {n: _key(n) for n in NAMES}
+    institution = Account.from_key(INSTITUTION_KEY)
 
     port = Web3EscrowPort(escrow, institution)
     senders = [Web3AnchorSender(w3, anchor, INSTITUTION_KEY)]
@@ -132,11 +190,14 @@ def make_chain_world(db_url: str, tmp_path: Path, tsa: LocalTSA,
                      anchor_sender=senders,
                      background=False)
     blockstore = app.state.ctx.service.blockstore
-    world = World(client=TestClient(app), clock=clock, port=port,  # type: ignore[arg-type]
-                  blockstore=blockstore)
+    client = _Client(app)
+    world = World(client=client, clock=clock, port=port,  # type: ignore[arg-type]
+                  blockstore=blockstore, db_url=db_url)
+    client.world = world
     world.actors = {n: Actor(n, k, world) for n, k in keys.items()}
     return ChainWorld(world=world, w3=w3, escrow=escrow, order_id=order_id, tsa=tsa,
-                      anchor=anchor)
+                      anchor=anchor, data_dir=settings.data_dir,
+                      recipe=() if second or more_tsas or overrides else ("plain",))
 
 
 def post(actor: Actor, path: str, body: Any) -> dict[str, Any]:
@@ -150,6 +211,20 @@ AWARD_DOC = ("# Award / 裁决书\n\nThe LED panels were not as described. The b
              ).encode()
 
 
+def staged(build: Callable[[ChainWorld], str]) -> Callable[[ChainWorld], str]:
+    """``build``, or on a fresh ``chain_world`` the case it left, restored when another test
+    of this process ran it already (tests/support/chain_snapshots.py)."""
+    @functools.wraps(build)
+    def reach(cw: ChainWorld) -> str:
+        if cw.snapshots is None:
+            return build(cw)
+        stage = f"{build.__module__}.{build.__qualname__}"
+        result: str = cw.snapshots.reach(stage, cw, build)
+        return result
+    return reach
+
+
+@staged
 def run_to_award(cw: ChainWorld) -> str:
     """Filing, mediation, arbitration with evidence from both parties, the award."""
     w = cw.world
@@ -190,6 +265,7 @@ def run_to_award(cw: ChainWorld) -> str:
     return case_id
 
 
+@staged
 def run_to_enforcement(cw: ChainWorld) -> str:
     """``run_to_award``, the objection window passes, the escrow pays out."""
     w = cw.world
@@ -202,6 +278,7 @@ def run_to_enforcement(cw: ChainWorld) -> str:
     return case_id
 
 
+@staged
 def run_objection_to_enforcement(cw: ChainWorld) -> str:
     """``run_to_award``, the seller objects, a panel of three, two panelists sign."""
     w = cw.world
@@ -291,6 +368,7 @@ def accept_body(cw: ChainWorld, actor: Actor, offer_id: str, to_buyer: int, to_s
             "attachments": [deal.to_json_obj()]}
 
 
+@staged
 def run_to_settlement(cw: ChainWorld) -> str:
     """Filing, evidence, an offer nobody accepts, then one the buyer accepts: settled and
     paid out by the escrow on both parties' signatures."""

@@ -41,6 +41,7 @@ from tests.backend.package.package_world import (
     run_to_award,
     run_to_enforcement,
     run_to_settlement,
+    staged,
 )
 from tests.support.identity import disclose
 from tests.support.world import filing_payload
@@ -57,6 +58,7 @@ def _grant_court(cw: ChainWorld) -> None:
     assert r.status_code in (200, 201), r.text
 
 
+@staged
 def _file(cw: ChainWorld) -> str:
     w = cw.world
     case_id = w.open_case("buyer", cw.order_id)
@@ -67,6 +69,7 @@ def _file(cw: ChainWorld) -> str:
     return case_id
 
 
+@staged
 def _settle_without_evidence(cw: ChainWorld) -> str:
     """Filing, one offer, its acceptance: settled with no evidence ever uploaded."""
     w = cw.world
