@@ -34,7 +34,7 @@ from evidence.ipfs.errors import BlockNotFoundError
 
 from .fast import Prepared, prepare
 from .models import Step
-from .rows import full_row, insert_of, insert_row, table_of
+from .rows import full_row, insert_row, table_of
 from .service_models import StepBlock
 
 __all__ = ["BlockCollector", "Dependent", "ServiceBlockstore", "insert_step",
@@ -85,28 +85,6 @@ def _insert(dialect: Dialect) -> Prepared:
 
         return sqlite_insert(table).on_conflict_do_nothing(index_elements=["multihash"])
     return prepare(("step_block", "insert"), dialect, build)
-
-
-def _step_with_block(dialect: Dialect, keys: tuple[str, ...]) -> Prepared:
-    """PostgreSQL: a step's INSERT carrying its block's as a data-modifying CTE, one
-    statement and one round trip instead of two (the block's runs first, as before; if
-    the step's fails, neither is stored)."""
-    def build() -> sa.ClauseElement:
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        block = pg_insert(table_of(StepBlock)).values(
-            multihash=sa.bindparam("block_multihash", type_=sa.LargeBinary),
-            data=sa.bindparam("block_data", type_=sa.LargeBinary),
-        ).on_conflict_do_nothing(index_elements=["multihash"])
-        # RETURNING named: SQLAlchemy adds no implicit one to a statement with a CTE
-        return insert_of(Step).add_cte(block.cte("step_block_row")).returning(
-            table_of(Step).c.id)
-    found = prepare(("step_block", "with step"), dialect, build, keys)
-    found.pk = "id"
-    # the compiler's effective_returning can be memoized empty while it compiles the CTE's
-    # own INSERT; the statement's RETURNING is the one named above
-    found.returning = True
-    return found
 
 
 _SELECT = sa.select(table_of(StepBlock).c.data).where(
@@ -198,8 +176,6 @@ def insert_step_rows(session: Session, blocks: Sequence[Block], values: dict[str
         shape = tuple((model, fk, tuple(sorted(r))) for model, fk, r in rows)
         for i, (_model, _fk, r) in enumerate(rows):
             params.update({f"d{i}_{k}": v for k, v in r.items()})
-        if not rows:
-            return (_step_with_block(conn.dialect, tuple(sorted(row))).insert(conn, params),)
         found = _step_with_rows(conn.dialect, tuple(sorted(row)), shape).first(conn, params)
         assert found is not None, "the statement returns the step's row"
         step_id = found[0]

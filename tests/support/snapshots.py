@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import shutil
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -64,7 +65,7 @@ def copy_database(src: Path, dst: Path) -> None:
     b.close()
 
 
-class Stages(Generic[W, S]):
+class Stages(ABC, Generic[W, S]):
     """Snapshots of worlds of kind ``W`` (``S`` each), keyed by stage and by how the world
     was made: the first to reach a stage builds it and takes it, the later ones restore it."""
 
@@ -72,16 +73,17 @@ class Stages(Generic[W, S]):
         self.root = root
         self._snapshots: dict[tuple[Any, ...], S] = {}
 
+    @abstractmethod
     def key(self, stage: str, w: W) -> tuple[Any, ...] | None:
         """None when ``w`` cannot take a snapshot: it builds."""
-        raise NotImplementedError
 
+    @abstractmethod
     def take(self, where: Path, w: W, result: Any) -> S:
-        raise NotImplementedError
+        """Store ``w``'s state under ``where``, with what the driver returned."""
 
+    @abstractmethod
     def restore(self, snapshot: S, w: W) -> Any:
         """Restore ``snapshot`` into ``w``; returns what the driver had returned."""
-        raise NotImplementedError
 
     def reach(self, stage: str, w: W, build: Callable[[W], Any]) -> Any:
         key = self.key(stage, w)
