@@ -15,7 +15,6 @@ arbitrator, panelist, court. ``actions.js`` asks the service to prepare each rec
 
 from __future__ import annotations
 
-import html
 import json
 from datetime import datetime
 from typing import Any
@@ -28,6 +27,7 @@ from evidence.steps import STEPS
 from evidence.words import DISPUTE_TYPES, REMEDIES
 
 from . import award
+from .desk import e as _e
 from .fields import field as _field
 from .i18n import STAGES, UI, register, step_word, ui
 from .money import token_of
@@ -107,10 +107,6 @@ async def proxy(request: Request, path: str) -> Response:
             k.lower().startswith(("x-evidence-", "x-package-"))}
     return Response(upstream.content, status_code=upstream.status_code,
                     media_type=upstream.headers.get("content-type"), headers=kept)
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def _offers(view: dict[str, Any]) -> dict[str, dict[str, Any]]:

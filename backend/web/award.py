@@ -17,9 +17,9 @@ SHA-256 is the ``awardHash`` the award record signs. ``actions.js`` builds and c
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
+from .desk import e as _e
 from .fields import field
 from .i18n import register, ui
 from .money import token_of
@@ -62,10 +62,6 @@ register({
                                               "award.",
                                         "zh-Hans": "请填写理由或附上附理由的裁决书。"},
 })
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def limits(data: dict[str, Any]) -> tuple[int, int, bool]:

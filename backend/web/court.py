@@ -19,7 +19,6 @@ shows a court's own cases only.
 
 from __future__ import annotations
 
-import html
 import json
 from typing import Any
 
@@ -35,6 +34,7 @@ from backend.services.package import exports_to
 from backend.services.verification import MAX_PACKAGE_BYTES
 
 from .actions import actions_section, case_data
+from .desk import e as _e
 from .i18n import UI, register, text, ui
 from .logview import log_section
 from .people import names_for, person_html
@@ -173,10 +173,6 @@ WORDS = register({
     "court_err_network": {"en": "The service could not be reached. Try again.",
                     "zh-Hans": "无法连接服务方，请重试。"},
 })
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def _step2_text(lang: str) -> str:

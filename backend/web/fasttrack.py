@@ -11,7 +11,6 @@ sees the allocation and the report's hash only.
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from fastapi import Request
@@ -21,6 +20,7 @@ from backend.services.errors import ServiceError
 from backend.services.step_store import MAX_INLINE_DOCUMENT_CHARS
 from evidence import safejson
 
+from .desk import e as _e
 from .i18n import UI, register, text, ui
 from .money import money
 from .neutral import OUTCOME_WORDS
@@ -56,10 +56,6 @@ register({
 
 # Stages in which the proposal bound and the escrow's payment is recorded.
 _PAID = frozenset({"enforced", "judicially_confirmed", "confirmation_refused"})
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def _report(request: Request, case_id: str, viewer: str) -> tuple[int, dict[str, Any]] | None:

@@ -5,13 +5,9 @@ control has its ``<label for>``, its ``name`` and, with a hint, ``aria-described
 
 from __future__ import annotations
 
-import html
+from .desk import e as _e
 
 __all__ = ["field"]
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def field(form: str, name: str, label: str, control: str, hint: str = "") -> str:

@@ -11,8 +11,6 @@ never by its words. Server-rendered: no script needed.
 
 from __future__ import annotations
 
-import html
-
 from fastapi import Request
 from sqlmodel import col, select
 
@@ -20,6 +18,7 @@ from backend.db.log_models import LogCheckpoint, LogEntry
 from backend.services import views
 from evidence.words import LOG_KINDS, timeline_label, word
 
+from .desk import e as _e
 from .i18n import register, ui
 
 __all__ = ["WORDS", "log_section"]
@@ -42,10 +41,6 @@ WORDS = register({
     "lg_anchored": {"en": "anchored", "zh-Hans": "已锚定"},
     "lg_pending": {"en": "next anchoring round", "zh-Hans": "待下一轮锚定"},
 })
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def log_section(request: Request, case_id: str, viewer: str, lang: str) -> str:

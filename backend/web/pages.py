@@ -20,7 +20,6 @@ viewer: evidence as the disclosure rules allow, offers only to those who may see
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -41,6 +40,7 @@ from evidence.words import DISPUTE_TYPES, REMEDIES, ROLES, SIDES, word
 from .actions import actions_section, case_data
 from .actions import router as actions_router
 from .assets import router as assets_router
+from .desk import e as _e
 from .fasttrack import fast_track_section
 from .i18n import LANGS, STAGES, UI, T, negotiate, register, text, ui
 from .money import money
@@ -65,10 +65,6 @@ __all__ = ["COOKIE", "NAV", "NavItem", "csp_nonce", "lang_of", "nav_for", "need_
 COOKIE = "chainarb_session"
 
 router = APIRouter(prefix="/ui", tags=["web pages"], include_in_schema=False)
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def _short(value: str | None, keep: int = 10) -> str:

@@ -19,7 +19,6 @@ received, and the transactions a case waits for from their own wallet.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from typing import TYPE_CHECKING, Any
@@ -32,6 +31,7 @@ from backend.services.errors import ServiceError
 from evidence.words import ORDER_STATUSES, SIDES, amount, timeline_label, word
 
 from . import pages as pg  # pages imports this module first: its names are read at call time
+from .desk import e as _e
 from .i18n import STAGES, UI, register, step_word, text, ui
 from .people import names_for, person_html
 from .people import short_address as _short
@@ -153,10 +153,6 @@ _IMAGE = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 _PDF = "application/pdf"
 _COMMITMENT = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _CSS_LINK = '<link rel="stylesheet" href="/ui/static/party.css">'
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def _w(pair: tuple[str, str], lang: str) -> str:

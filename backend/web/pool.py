@@ -14,7 +14,6 @@ posts it to the step's route. The service countersigns an admin's institution st
 
 from __future__ import annotations
 
-import html
 import json
 from typing import Any
 
@@ -23,6 +22,7 @@ from fastapi.responses import HTMLResponse
 
 from evidence.words import STANDING_FIELDS
 
+from .desk import e as _e
 from .fields import field as _field
 from .i18n import UI, register, ui
 from .people import names_for, person_html
@@ -146,10 +146,6 @@ register({
 
 _STANDING_ROWS = ("drawn", "accepted", "finished", "revealed", "decided", "agreed",
                   "participation", "agreement", "eligible")
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def _word(table: Any, key: str, lang: str) -> str:

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse
 from evidence.errors import FormatError
 from evidence.records import Profile, checksum_address
 
+from .desk import e as _e
 from .i18n import UI, register, ui
 from .people import Person, names_for, person_html
 
@@ -78,12 +79,6 @@ WORDS = register({
 LANGUAGES = ("en", "zh-Hans")  # the notices' languages (backend/notices/templates.py)
 _TYPED_FIELDS = ("profile_name", "profile_name_zh", "profile_country", "profile_contact")
 TYPED = ' translate="no"'  # what a person typed: shown as typed, in whatever language
-
-
-def _e(value: object) -> str:
-    import html
-
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def _language(code: str, lang: str) -> str:

@@ -12,12 +12,12 @@ institution, so it must not live only on the institution's side.
 
 from __future__ import annotations
 
-import html
 import json
 
 from evidence.steps import STEPS
 from evidence.words import LOG_KINDS
 
+from .desk import e as _e
 from .i18n import register, ui
 
 __all__ = ["WORDS", "receipts_section"]
@@ -45,10 +45,6 @@ WORDS = register({
     "rc_evidence": {"en": "Evidence submitted", "zh-Hans": "已提交证据"},
     "rc_step": {"en": "A signed step", "zh-Hans": "已签名的步骤"},
 })
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def receipts_section(case_id: str, viewer: str, lang: str) -> str:

@@ -9,12 +9,12 @@ only the sentences about the service's own events are declared here.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from typing import Any
 
 from evidence.words import ROLES, STAGES, timeline_label, word
 
+from .desk import e as _e
 from .i18n import register, ui
 from .people import Person, person_html
 
@@ -46,10 +46,6 @@ register({
                           "zh-Hans": "{who}登记了用于查阅加密证据的密钥。"},
     "ev_other": {"en": "A service event was recorded.", "zh-Hans": "服务方记录了一项事件。"},
 })
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def _stage(key: Any, lang: str) -> str:

@@ -4,7 +4,6 @@ shows and why it needs no sign-in)."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,6 +15,7 @@ from backend.services.published import package_status
 from backend.worker.runner import chain_labels
 from evidence.words import DISPUTE_TYPES, REMEDIES, amount, word
 
+from .desk import e as _e
 from .i18n import STAGES, negotiate, text
 from .pages import page
 
@@ -46,10 +46,6 @@ def prefers_json(accept: str | None) -> bool:
                 rank = q + (0.0001 if kind == media else 0.0)
                 best[media] = max(best.get(media, 0.0), rank)
     return best.get(_JSON, 0.0) > best.get(_HTML, 0.0)
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def _time(value: str | None) -> str:

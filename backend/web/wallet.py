@@ -30,6 +30,7 @@ from evidence.errors import FormatError
 from evidence.records import Award
 from evidence.words import RECORD_FIELDS, RECORD_TYPES, ROLES, SIDES, word
 
+from .desk import e as _e
 from .i18n import LANGS, STEP_WORDS, register, ui
 from .people import names_for
 
@@ -292,11 +293,6 @@ def _checksum_or_same(address: str) -> str:
 
 
 # --- the sign-in page ---------------------------------------------------------------------
-
-def _e(value: object) -> str:
-    import html
-
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def _field(fid: str, label: str, control: str, hint: str = "") -> str:
