@@ -436,6 +436,11 @@ def test_prove_takes_the_opening_as_hash_commit_prints_it(run, tester_w3: Web3,
     opening.write_text(json.dumps({**ours, "commitment": "0x" + "00" * 32}))
     r = run("prove", *common, "--opening", str(opening), code=2)
     assert "does not match" in r.stderr
+    # a commitment that is not text (a number, an object): the same refusal, no traceback
+    for wrong in (123, {"x": 1}):
+        opening.write_text(json.dumps({**ours, "commitment": wrong}))
+        r = run("prove", *common, "--opening", str(opening), code=2)
+        assert "does not match" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_output_into_a_missing_directory_and_unsupported_cid(run, tmp_path: Path) -> None:
