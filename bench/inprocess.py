@@ -114,6 +114,9 @@ async def run(args: argparse.Namespace, work: Path, clock: StageClock | None = N
 
             setattr(routes, "run_in_threadpool", inline)  # noqa: B010 - a module seam
             setattr(shortcut, "run_in_threadpool", inline)  # noqa: B010 - the steps' way
+            from backend.api.lane import view_lane
+
+            setattr(view_lane, "run", inline)  # noqa: B010 - the case view's way
         if clock is not None:
             clock.reset()  # the setup's steps are not the offers
         t0 = os.times()

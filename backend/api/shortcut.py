@@ -9,7 +9,8 @@ trip to the thread pool; whatever it does not take goes on to the app unchanged.
 
 * ``GET /cases/{case_id}`` (Starlette's ``{case_id}``: one segment of anything but
   ``/``): the bearer token through the session cache (``current_user``: sign-out here
-  immediate, expiry checked on every request), then the view. Its answer is the route's:
+  immediate, expiry checked on every request), then the view, in the view's own few
+  threads (``lane.view_lane``, not anyio's pool). Its answer is the route's:
   ``Response(body, media_type="application/json")``.
 * ``POST /cases/{case_id}/steps`` and the typed step endpoints (``cases.STEP_ENDPOINTS``,
   from evidence/steps.py): only a body FastAPI would parse as JSON (the Content-Type
@@ -54,6 +55,7 @@ from evidence.errors import FormatError
 
 from .context import AppContext
 from .deps import _bearer
+from .lane import view_lane
 from .limits import DEFAULT_MAX_JSON_BYTES, parsed_as_json
 from .routes import cases
 
@@ -148,8 +150,7 @@ class Shortcuts:
     async def _view(self, ctx: AppContext, case_id: str, scope: Scope, receive: Receive,
                     send: Send) -> None:
         try:
-            body = await run_in_threadpool(case_view_answer, ctx, _authorization(scope),
-                                           case_id)
+            body = await view_lane.run(case_view_answer, ctx, _authorization(scope), case_id)
         except Exception as exc:
             await self._refuse(exc, scope, receive, send)
             return
