@@ -168,18 +168,34 @@ class CaseRepository:
         return row, self.decode(row), found[_ROW_WIDTH:]
 
     @contextmanager
-    def reading(self) -> Iterator[sa.Connection | Session]:
+    def reading(self, *, alone: bool = False) -> Iterator[sa.Connection | Session]:
         """A plain read's connection (``read_sessions``' transaction without the ORM
         session around it: the case view, issue 10): on PostgreSQL in autocommit. A
         session for a repository bound to no engine. ``session_on`` makes a session of
-        it when a read needs the ORM."""
+        it when a read needs the ORM.
+
+        ``alone``: on SQLite the transaction is left to ``snapshot``, so a first statement
+        run before it is a read transaction of its own (SQLite's autocommit: one
+        snapshot, and no ``BEGIN`` or ``ROLLBACK`` around it: a kept case view's one
+        SELECT). Elsewhere the same as without it."""
         if self._read_engine is None:
             with self.read_sessions() as session:
                 yield session
             return
         with self._read_engine.connect() as conn:
-            conn.begin()  # as a session's: the begin listeners (autocommit, the guard's)
+            if not (alone and self.sqlite):
+                conn.begin()  # as a session's: the begin listeners (autocommit, the guard's)
             yield conn  # closing it rolls back: nothing is sent in autocommit
+
+    @staticmethod
+    def snapshot(reading: sa.Connection | Session) -> bool:
+        """Begin the transaction ``reading(alone=True)`` left for later, for the
+        statements that must share one snapshot. True when it begins only now: what was
+        read before it is not in its snapshot (read it again in it)."""
+        if isinstance(reading, Session) or reading.in_transaction():
+            return False
+        reading.begin()
+        return True
 
     @contextmanager
     def session_on(self, reading: sa.Connection | Session) -> Iterator[Session]:

@@ -286,9 +286,10 @@ def case_view_json(service: CaseService, case_id: str, viewer: str) -> bytes:
     now = service.now()
     # a plain read on a connection (no ORM session unless the parts are read): on
     # PostgreSQL in autocommit, so a kept view's one round trip is its SELECT (no BEGIN,
-    # no ROLLBACK: backend/db/engine.py, "PostgreSQL's round trips")
+    # no ROLLBACK: backend/db/engine.py, "PostgreSQL's round trips"); on SQLite its SELECT
+    # alone, without BEGIN and ROLLBACK around it (``reading(alone=True)``)
     repository = service.repository
-    with repository.reading() as reading:
+    with repository.reading(alone=True) as reading:
         row, case, actions_text = _load_for_view(service, reading, case_id)
         kept = _views.get((row.id, viewer))
         context = (service.institution_address, service.config.admins, service.domain)
@@ -297,6 +298,8 @@ def case_view_json(service: CaseService, case_id: str, viewer: str) -> bytes:
             parts = kept.parts  # the same version: roles, chain head and award as before
         else:
             kept = None
+            if repository.snapshot(reading):  # SQLite: the row again, in the parts' snapshot
+                row, case, actions_text = _load_for_view(service, reading, case_id)
             with repository.session_on(reading) as session:
                 parts = _parts(service, session, row, case, viewer)
     # the actions as kept when their text is (decoded again only when it changed)
