@@ -41,6 +41,7 @@ equal to the routes'.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 
 from pydantic import ValidationError
@@ -70,21 +71,26 @@ STEP_PATHS: dict[str, frozenset[str] | None] = {
     "steps": None, **{path: allowed for path, allowed, _summary in cases.STEP_ENDPOINTS}}
 
 
-def signed_in(ctx: AppContext, authorization: str | None) -> str:
+def signed_in(ctx: AppContext, authorization: str | None, *, plain: bool = False) -> str:
     """The caller's address as ``current_user`` gives it, or its 401 (a miss of the
-    session cache reads the database: call it in the thread pool)."""
+    session cache reads the database: call it in the thread pool). ``plain``: the miss
+    reads as the case view does, a plain read on a connection (``CaseRepository.reading``:
+    no ORM session; on PostgreSQL one round trip in autocommit, on SQLite its SELECT
+    alone)."""
     token = _bearer(authorization)
     now = ctx.clock()
     user = ctx.auth_cache.cached(token, now)
     if user is None:
-        user = ctx.auth_cache.authenticate(ctx.sessions, token, now)
+        sessions = functools.partial(ctx.service.repository.reading, alone=True) if plain \
+            else ctx.sessions
+        user = ctx.auth_cache.authenticate(sessions, token, now)
     return user
 
 
 def case_view_answer(ctx: AppContext, authorization: str | None, case_id: str) -> bytes:
     """The case view's body for this request, as ``current_user`` and ``get_case`` give
-    it, or their exception (in the thread pool: the view always reads the database)."""
-    return views.case_view_json(ctx.service, case_id, signed_in(ctx, authorization))
+    it, or their exception (in the lane's thread: the view always reads the database)."""
+    return views.case_view_json(ctx.service, case_id, signed_in(ctx, authorization, plain=True))
 
 
 def step_answer(ctx: AppContext, authorization: str | None, case_id: str,

@@ -33,6 +33,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -40,9 +41,11 @@ import sqlalchemy as sa
 from eth_account.messages import _hash_eip191_message, encode_defunct
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from backend.db import Account, AuthNonce, AuthSession, rows_changed, write_scope
+from backend.db.fast import prepare
+from backend.db.rows import table_of
 from evidence.errors import EvidenceError
 from evidence.records import checksum_address, recover_signer
 
@@ -189,22 +192,34 @@ def authenticate(session: Session, token: str, now: datetime, secret: bytes) -> 
     return _live_session(session, token, now, secret)[0]
 
 
-def _live_session(session: Session, token: str, now: datetime, secret: bytes
-                  ) -> tuple[str, datetime]:
-    """(address, expires_at) of a live session token, or AuthRequired."""
-    row = session.exec(
-        select(AuthSession).where(col(AuthSession.token_sha256) == token_digest(token, secret))
-    ).first()
+_SESSIONS = table_of(AuthSession).c
+
+
+def _live_select() -> sa.Select[tuple[str, datetime, datetime | None]]:
+    return sa.select(_SESSIONS.address, _SESSIONS.expires_at, _SESSIONS.revoked_at).where(
+        _SESSIONS.token_sha256 == sa.bindparam("digest"))
+
+
+def _live_session(session: Session | sa.Connection, token: str, now: datetime,
+                  secret: bytes) -> tuple[str, datetime]:
+    """(address, expires_at) of a live session token, or AuthRequired. One compiled
+    statement (``backend.db.fast``: every API request's session-cache miss, issue 10) in
+    ``session``'s transaction, or on a plain read's connection."""
+    conn = session.connection() if isinstance(session, Session) else session
+    row = prepare("live_session", conn.dialect, _live_select).first(
+        conn, {"digest": token_digest(token, secret)})
     if row is None:
         raise AuthRequired("session token unknown; sign in again")
-    if row.revoked_at is not None:
+    address, expires_at, revoked_at = row
+    if revoked_at is not None:
         raise AuthRequired("session was signed out; sign in again")
-    if now >= row.expires_at:
-        raise AuthRequired(f"session expired at {_iso(row.expires_at)}; sign in again")
-    return row.address, row.expires_at
+    if now >= expires_at:
+        raise AuthRequired(f"session expired at {_iso(expires_at)}; sign in again")
+    return address, expires_at
 
 
 AUTH_CACHE_SECONDS = 5.0
+Reading = Session | sa.Connection  # what a session factory or a plain read gives
 
 
 class SessionCache:
@@ -241,9 +256,10 @@ class SessionCache:
             raise AuthRequired(f"session expired at {_iso(expires_at)}; sign in again")
         return address
 
-    def authenticate(self, sessions: sessionmaker[Session], token: str, now: datetime
-                     ) -> str:
-        """``cached`` or the database (then remembered)."""
+    def authenticate(self, sessions: Callable[[], AbstractContextManager[Reading]], token: str,
+                     now: datetime) -> str:
+        """``cached`` or the database (then remembered). ``sessions``: a session factory,
+        or a plain read's connection (``CaseRepository.reading``: the case view's)."""
         address = self.cached(token, now)
         if address is not None:
             return address

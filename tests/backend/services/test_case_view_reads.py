@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -56,3 +57,27 @@ def test_a_kept_view_is_one_select_and_a_built_one_one_snapshot(clean_db_url: st
         # what the built view says is what a view built from nothing says
         views._views.clear()
         assert views.case_view_json(service, w.case_id, w.buyer.address) == first
+
+
+def test_the_readers_session_is_a_plain_read_too(clean_db_url: str, tmp_path: Path) -> None:
+    """A case view whose reader the session cache does not remember (every few seconds
+    per token) looks the session up as the view reads: one SELECT, no ORM session, no
+    transaction around it; a session revoked in the database is refused then."""
+    w = make_world(clean_db_url, tmp_path)
+    with w.client:
+        to_filed(w)
+        ctx = w.app.state.ctx
+        engine = ctx.service.repository.sessions.kw["bind"]
+        path = f"/cases/{w.case_id}"
+        first = w.client.get(path, headers=w.buyer.headers)
+        assert first.status_code == 200
+        ctx.auth_cache._entries.clear()
+        with statements(engine) as sent:
+            again = w.client.get(path, headers=w.buyer.headers)
+        assert again.status_code == 200 and sent == ["SELECT", "SELECT"], sent
+        with engine.begin() as conn:  # signed out elsewhere (another worker, by hand)
+            conn.execute(sa.text("UPDATE auth_session SET revoked_at = expires_at"))
+        ctx.auth_cache._entries.clear()
+        refused = w.client.get(path, headers=w.buyer.headers)
+        assert refused.status_code == 401, refused.text
+        assert "signed out" in refused.json()["detail"]
