@@ -37,6 +37,7 @@ from tests.error_code_recorder import (  # noqa: F401  (pytest hooks of this con
     pytest_sessionfinish,
     pytest_testnodedown,
 )
+from tests.support.cli_fork import CliForks
 from tests.support.snapshots import StageSnapshots
 
 os.environ.setdefault(WRITE_GUARD_ENV, "raise")
@@ -237,6 +238,17 @@ def anvil_w3(anvil_node: AnvilNode) -> Iterator[Web3]:
 def stage_snapshots(tmp_path_factory: pytest.TempPathFactory) -> StageSnapshots:
     """The API world's stages, each built once per session (tests/support/snapshots.py)."""
     return StageSnapshots(tmp_path_factory.mktemp("stages"))
+
+
+@pytest.fixture(scope="session")
+def cli_forks() -> Iterator[CliForks]:
+    """The forking ``chainarb`` (tests/support/cli_fork.py) of this test process, shared by
+    the modules that run the command many times: a server costs ~1.2-1.8 s of CPU to start
+    (the interpreter, the command, web3, the service's block store), and each module started
+    its own. The server runs nothing itself, so its state is the same for every run; each
+    run gives its own environment (``CliForks.run``'s ``env``), as before."""
+    with CliForks(env=dict(os.environ), preload=("web3", "backend.db.blocks")) as forks:
+        yield forks
 
 
 @pytest.fixture(scope="session")
