@@ -37,6 +37,7 @@ from tests.error_code_recorder import (  # noqa: F401  (pytest hooks of this con
     pytest_sessionfinish,
     pytest_testnodedown,
 )
+from tests.support.cli_fork import CliForks
 from tests.support.snapshots import StageSnapshots
 
 os.environ.setdefault(WRITE_GUARD_ENV, "raise")
@@ -141,51 +142,51 @@ HEAVY_FIRST = [
     "tests/backend/test_institution_rotate_cli.py",
     "tests/backend/api/test_serve.py",
     "tests/backend/procedure/test_procedure_stateful.py",
-    # the fast set's 40 longest, longest first (junit sums of a whole `make test`,
-    # 2026-12-07, the package tests' as they are with their cases restored): with the
-    # default order xdist hands out the files with the most tests first, so a long file of
-    # few tests (the package states: 14 tests, a fifth of a worker's time) started last;
-    # sorting them all leaves short files for the end, where a worker waits for the other
-    "tests/security/test_input_bounds.py",
+    # the fast set's 40 longest, longest first (junit sums of a whole fast set, 2026-12-07,
+    # after the worlds' one-trip client and the shared fork server): with the default order
+    # xdist hands out the files with the most tests first, so a long file of few tests (the
+    # package states: 12 tests, a fifth of a worker's time) started last; sorting them all
+    # leaves short files for the end, where a worker waits for the other
     "tests/backend/package/test_package_states.py",
-    "tests/contracts/test_escrow_return_settlement.py",
-    "tests/backend/package/test_package_rotation.py",
-    "tests/evidence/test_cli.py",
-    "tests/evidence/test_verify.py",
-    "tests/backend/api/test_step_shortcut.py",
-    "tests/contracts/test_metamask.py",
-    "tests/backend/db/test_fast.py",
-    "tests/contracts/test_artifacts.py",
-    "tests/backend/db/test_pg_round_trips.py",
-    "tests/contracts/test_escrow_status_table.py",
-    "tests/judicial/test_judicial_block_proofs.py",
-    "tests/contracts/test_escrow_advance.py",
     "tests/backend/package/test_package.py",
-    "tests/backend/test_cli_service_extra.py",
-    "tests/judicial/test_judicial_cli_errors.py",
-    "tests/backend/api/test_refusals_each.py",
-    "tests/contracts/test_escrow_orders.py",
-    "tests/backend/db/test_blocks.py",
-    "tests/backend/services/test_step_blocks.py",
-    "tests/backend/api/test_access.py",
-    "tests/evidence/test_blockproof.py",
-    "tests/backend/db/test_pg_fixture.py",
-    "tests/evidence/test_records.py",
-    "tests/security/test_hostile_zips.py",
-    "tests/contracts/test_escrow_rotation.py",
-    "tests/backend/gateway/test_embedded.py",
-    "tests/contracts/test_escrow_disputes.py",
-    "tests/backend/db/test_migrations_data.py",
+    "tests/security/test_input_bounds.py",
     "tests/backend/test_settings_effects.py",
+    "tests/backend/package/test_package_rotation.py",
+    "tests/backend/api/test_access.py",
     "tests/backend/api/test_prepare.py",
-    "tests/backend/evidence/test_submit_access.py",
-    "tests/backend/demo/test_demo_scenarios.py",
+    "tests/judicial/test_judicial_identity.py",
+    "tests/contracts/test_escrow_disputes.py",
     "tests/judicial/test_judicial_package.py",
-    "tests/contracts/test_escrow_funds.py",
-    "tests/test_cli_smoke.py",
-    "tests/backend/web/test_web_pages.py",
+    "tests/contracts/test_escrow_return_settlement.py",
+    "tests/backend/gateway/test_embedded.py",
+    "tests/backend/api/test_refusals_each.py",
+    "tests/backend/db/test_fast.py",
+    "tests/security/test_active_content.py",
+    "tests/contracts/test_escrow_jury.py",
+    "tests/backend/test_cli_service_extra.py",
+    "tests/backend/db/test_pg_round_trips.py",
+    "tests/evidence/test_verify.py",
+    "tests/contracts/test_escrow_return.py",
+    "tests/backend/api/test_step_shortcut.py",
+    "tests/evidence/test_cli.py",
+    "tests/backend/db/test_blocks.py",
+    "tests/judicial/test_judicial_cli_errors.py",
+    "tests/judicial/test_judicial_log.py",
     "tests/backend/api/test_performance.py",
-    "tests/contracts/test_escrow_fast_track.py",
+    "tests/contracts/test_metamask.py",
+    "tests/security/test_trust_model.py",
+    "tests/backend/evidence/test_submit_access.py",
+    "tests/judicial/test_judicial_mutations.py",
+    "tests/security/test_hostile_zips.py",
+    "tests/contracts/test_artifacts.py",
+    "tests/contracts/test_escrow_orders.py",
+    "tests/backend/gateway/test_escrow_port_behaviour.py",
+    "tests/judicial/test_judicial_cli.py",
+    "tests/judicial/test_judicial_clocks.py",
+    "tests/backend/web/test_web_advance.py",
+    "tests/test_cli_startup.py",
+    "tests/backend/db/test_migrations_data.py",
+    "tests/backend/test_performance_config.py",
 ]
 
 
@@ -237,6 +238,17 @@ def anvil_w3(anvil_node: AnvilNode) -> Iterator[Web3]:
 def stage_snapshots(tmp_path_factory: pytest.TempPathFactory) -> StageSnapshots:
     """The API world's stages, each built once per session (tests/support/snapshots.py)."""
     return StageSnapshots(tmp_path_factory.mktemp("stages"))
+
+
+@pytest.fixture(scope="session")
+def cli_forks() -> Iterator[CliForks]:
+    """The forking ``chainarb`` (tests/support/cli_fork.py) of this test process, shared by
+    the modules that run the command many times: a server costs ~1.2-1.8 s of CPU to start
+    (the interpreter, the command, web3, the service's block store), and each module started
+    its own. The server runs nothing itself, so its state is the same for every run; each
+    run gives its own environment (``CliForks.run``'s ``env``), as before."""
+    with CliForks(env=dict(os.environ), preload=("web3", "backend.db.blocks")) as forks:
+        yield forks
 
 
 @pytest.fixture(scope="session")

@@ -20,13 +20,13 @@ from typing import Any
 
 import pytest
 from eth_account import Account
-from fastapi.testclient import TestClient
 
 from backend.api.app import create_app
 from backend.services.chain import FakeEscrowPort, OrderInfo
 from backend.settings import Settings, load_settings
 from evidence.ipfs import MemoryBlockstore
 from tests.support.anchor_chain import FakeChain
+from tests.support.asgi_client import OneTripClient
 from tests.support.clock import T0, Clock
 from tests.support.world import (
     CHAIN_ID,
@@ -175,7 +175,7 @@ def _world(tmp_path: Path, *, anchor_sender: Any = None, background: bool = Fals
                              case_id="0x" + "00" * 32, guarantee=300_000_000))
     app = create_app(settings, clock=clock, port=port, blockstore=MemoryBlockstore(),
                      anchor_sender=anchor_sender, background=background)
-    world = World(client=TestClient(app), clock=clock, port=port,
+    world = World(client=OneTripClient(app), clock=clock, port=port,
                   blockstore=MemoryBlockstore())
     world.actors = {n: Actor(n, k, world) for n, k in keys.items()}
     return world

@@ -2,11 +2,15 @@
 EVM (eth-tester's py-evm, in process), so the tests check our digests, signatures and
 proofs against the code the escrow and the anchor contract use.
 
-Shared by test_records.py and test_merkle.py; compiled once per test session (~4 s).
+Shared by test_records.py and test_merkle.py; compiled once per test session (~3.5 s of
+CPU): the first process of a pytest-xdist run to need it compiles it into the run's shared
+temporary directory, under a lock, and the others read that file (``evidence_check`` in
+conftest.py); before, each process compiled it again.
 """
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import subprocess
@@ -66,7 +70,23 @@ contract EvidenceCheck is EIP712("chainarb", "1") {
 
 
 @functools.cache
-def compiled() -> dict[str, Any]:
+def compiled(shared: Path | None = None) -> dict[str, Any]:
+    """The contract's ABI and bytecode; with ``shared`` (a directory every process of this
+    test run sees), compiled by the first process that asks and read by the others."""
+    if shared is None:
+        return _compile()
+    done = shared / "EvidenceCheck.json"
+    with (shared / "EvidenceCheck.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be compiling it now
+        if not done.exists():
+            tmp = done.with_suffix(".tmp")
+            tmp.write_text(json.dumps(_compile()))
+            tmp.replace(done)
+    artifact: dict[str, Any] = json.loads(done.read_text())
+    return artifact
+
+
+def _compile() -> dict[str, Any]:
     request = {
         "language": "Solidity",
         "sources": {"EvidenceCheck.sol": {"content": SOURCE}},
@@ -89,15 +109,16 @@ def compiled() -> dict[str, Any]:
     out = json.loads(proc.stdout)
     errors = [e["formattedMessage"] for e in out.get("errors", []) if e["severity"] == "error"]
     assert not errors, errors
-    return out["contracts"]["EvidenceCheck.sol"]["EvidenceCheck"]
+    artifact: dict[str, Any] = out["contracts"]["EvidenceCheck.sol"]["EvidenceCheck"]
+    return artifact
 
 
 @functools.cache
-def deployed() -> Any:
-    """(web3 contract, chain id) on a fresh in-process chain."""
+def deployed(shared: Path | None = None) -> Any:
+    """(web3 contract, chain id) on a fresh in-process chain (``shared``: ``compiled``'s)."""
     from web3 import EthereumTesterProvider, Web3
 
-    artifact = compiled()
+    artifact = compiled(shared)
     w3 = Web3(EthereumTesterProvider())
     factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["evm"]["bytecode"]["object"])
     tx = factory.constructor().transact({"from": w3.eth.accounts[0]})

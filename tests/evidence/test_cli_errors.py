@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,12 +27,12 @@ PEM_KEY = ("-----BEGIN PRIVATE KEY-----\n"
            "-----END PRIVATE KEY-----\n")
 
 
-@pytest.fixture(scope="module")
-def cli() -> Iterator[CliForks]:
+@pytest.fixture
+def cli(cli_forks: CliForks) -> CliForks:
     """``chainarb``: each run a process of its own with the run's environment, forked from
-    one that imported the command (and web3, for the runs that open a chain) once."""
-    with CliForks(preload=("web3",)) as forks:
-        yield forks
+    one that imported the command (and web3, for the runs that open a chain) once (the
+    process's ``cli_forks``)."""
+    return cli_forks
 
 
 def _run_all(cli: CliForks, calls: list[tuple[list[str], str, dict[str, str]]],

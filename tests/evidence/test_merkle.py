@@ -25,7 +25,6 @@ from evidence.merkle import (
     verify,
 )
 from evidence.records import Domain, EvidenceSubmission
-from tests.evidence._evidence_onchain import deployed
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = json.loads((ROOT / "tests/vectors/merkle.json").read_text())
@@ -210,10 +209,10 @@ def test_matches_openzeppelin_merkle_tree() -> None:
 
 
 @pytest.mark.node
-def test_onchain_merkleproof_verify_accepts_our_proofs() -> None:
+def test_onchain_merkleproof_verify_accepts_our_proofs(evidence_check: Any) -> None:
     """OpenZeppelin MerkleProof.verifyCalldata on py-evm: every proof of a batch of signed
     records passes, and the leaf is computed the same way in Solidity."""
-    contract, chain_id = deployed()
+    contract, chain_id = evidence_check
     dom = Domain(chain_id=chain_id, verifying_contract=contract.address)
     key = "0x" + "42" * 32
     me = Account.from_key(key).address

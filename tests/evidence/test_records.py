@@ -56,7 +56,6 @@ from evidence.records import (
     recover_signer,
 )
 from evidence.sale_terms import DISPUTE_CLAUSES, RETURN_POLICIES, RULES_VERSIONS
-from tests.evidence._evidence_onchain import deployed
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = json.loads((ROOT / "tests/vectors/eip712.json").read_text())
@@ -278,9 +277,9 @@ def test_random_records_match_metamask() -> None:
 
 
 @pytest.mark.node
-def test_onchain_openzeppelin_accepts_our_signatures() -> None:
+def test_onchain_openzeppelin_accepts_our_signatures(evidence_check: Any) -> None:
     """OpenZeppelin EIP712 + ECDSA on py-evm: same domain separator, digest and signer."""
-    contract, chain_id = deployed()
+    contract, chain_id = evidence_check
     dom = Domain(chain_id=chain_id, verifying_contract=contract.address)
     assert contract.functions.domainSeparator().call() == dom.separator()
     assert Domain.from_eip5267(contract.functions.eip712Domain().call()) == dom

@@ -30,13 +30,13 @@ _FORKS: list[CliForks] = []
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _cli() -> Iterator[None]:
+def _cli(cli_forks: CliForks) -> Iterator[None]:
     """The module's ``chainarb`` runs: each a process with its own environment, forked from
-    one that imported the command (and web3) once (tests/support/cli_fork.py)."""
-    with CliForks(preload=("web3",)) as forks:
-        _FORKS.append(forks)
-        yield
-        _FORKS.remove(forks)
+    one that imported the command (and web3) once (the process's ``cli_forks``:
+    tests/support/cli_fork.py)."""
+    _FORKS.append(cli_forks)
+    yield
+    _FORKS.remove(cli_forks)
 
 
 def chainarb(*args: str, lang: str = "en", data_dir: Path, **env: str

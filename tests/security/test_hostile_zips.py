@@ -20,7 +20,7 @@ import tempfile
 import uuid
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -171,19 +171,19 @@ HOSTILE: list[tuple[str, Callable[[Path, str], Path], str]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def cli() -> Iterator[CliForks]:
-    """``chainarb`` without the variables a user's shell may set: each run a process of its
-    own, forked from one that imported the command once (tests/support/cli_fork.py)."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("CHAINARB_LANG", "CHAINARB_RPC_URL", "CHAINARB_CHAIN_RPC_URL")}
-    with CliForks(env) as forks:
-        yield forks
+@pytest.fixture
+def cli(cli_forks: CliForks) -> CliForks:
+    """``chainarb``: each run a process of its own, forked from one that imported the command
+    once (the process's ``cli_forks``: tests/support/cli_fork.py)."""
+    return cli_forks
 
 
 def _verify(cli: CliForks, package: Path, cwd: Path
             ) -> tuple[int, str, dict[str, Any] | None]:
-    proc = cli.run(["verify", "--json", str(package)], cwd, timeout=120)
+    """``chainarb verify --json`` without the variables a user's shell may set."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("CHAINARB_LANG", "CHAINARB_RPC_URL", "CHAINARB_CHAIN_RPC_URL")}
+    proc = cli.run(["verify", "--json", str(package)], cwd, env=env, timeout=120)
     try:
         report = json.loads(proc.stdout)
     except ValueError:

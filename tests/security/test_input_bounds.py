@@ -204,13 +204,12 @@ def test_serve_survives_deep_bodies_on_every_route(anvil_node: Any, anvil_w3: An
         assert health.status_code == 200 and health.json()["ok"] is True
 
 
-@pytest.fixture(scope="module")
-def cli() -> Iterator[CliForks]:
+@pytest.fixture
+def cli(cli_forks: CliForks) -> CliForks:
     """``chainarb``: each run a process of its own (its own stack, its exit code or the
-    signal that killed it), forked from one that imported the command once
-    (tests/support/cli_fork.py)."""
-    with CliForks() as forks:
-        yield forks
+    signal that killed it), forked from one that imported the command once (the process's
+    ``cli_forks``: tests/support/cli_fork.py)."""
+    return cli_forks
 
 
 def test_verify_refuses_a_deep_manifest_without_crashing(cli: CliForks, tmp_path: Path) -> None:

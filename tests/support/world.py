@@ -39,6 +39,7 @@ from evidence.records import (
     bytes32,
 )
 from tests.keys import INSTITUTION_KEY
+from tests.support.asgi_client import OneTripClient
 from tests.support.clock import Clock
 from tests.support.snapshots import StageSnapshots
 
@@ -377,9 +378,10 @@ def make_world(db_url: str, tmp_path: Path, *, smtp_port: int | None = None,
     return world
 
 
-class _Client(TestClient):
-    """The world's client: notes a write (signing in aside), after which the drivers replay
-    instead of restoring a snapshot over what the test wrote."""
+class _Client(OneTripClient):
+    """The world's client (a request is one trip into the app: tests/support/asgi_client.py):
+    notes a write (signing in aside), after which the drivers replay instead of restoring a
+    snapshot over what the test wrote."""
 
     world: World | None = None
 

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
-from fastapi.testclient import TestClient
 
 from backend.api.app import create_app
 from backend.services.chain import FakeEscrowPort, OrderInfo
 from backend.settings import Settings
 from evidence.ipfs import KuboBlockstore
 from tests.keys import INSTITUTION_KEY
+from tests.support.asgi_client import OneTripClient
 from tests.support.clock import Clock
 from tests.support.evidence import PDF, sha256, upload, upload_and_submit
 from tests.support.migrated import migrated
@@ -88,7 +88,7 @@ def kubo_world(tmp_path: Path, kubo_url: str) -> Iterator[World]:
                      background=False)
     store = app.state.ctx.service.blockstore
     assert isinstance(store, KuboBlockstore)
-    w = World(client=TestClient(app), clock=clock, port=port, blockstore=store)
+    w = World(client=OneTripClient(app), clock=clock, port=port, blockstore=store)
     w.actors = {n: Actor(n, k, w) for n, k in keys.items()}
     with w.client:
         yield w

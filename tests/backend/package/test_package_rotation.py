@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
-from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlmodel import select
 
@@ -35,6 +34,7 @@ from tests.backend.package.package_world import (
     post,
 )
 from tests.keys import INSTITUTION_KEY
+from tests.support.asgi_client import OneTripClient
 from tests.support.evidence import upload_and_submit
 from tests.support.identity import declare_profile, disclose
 from tests.support.world import filing_payload, sha
@@ -43,7 +43,7 @@ ETHER = 10**18
 PHOTO = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + b"\x00cracked" * 500
 
 
-def _switch(cw: ChainWorld, new_key: str) -> TestClient:
+def _switch(cw: ChainWorld, new_key: str) -> OneTripClient:
     """The service restarted with the new key (same data dir, database and blockstore)."""
     w = cw.world
     old = w.app.state.ctx
@@ -53,7 +53,7 @@ def _switch(cw: ChainWorld, new_key: str) -> TestClient:
                      blockstore=w.blockstore,
                      anchor_sender=[Web3AnchorSender(cw.w3, cw.anchor, new_key)],
                      background=False)
-    client = TestClient(app)
+    client = OneTripClient(app)
     client.__enter__()
     w.client, w.port = client, port  # type: ignore[assignment]
     return client

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,14 +110,13 @@ def _outside_env() -> dict[str, str]:
             if not k.startswith("CHAINARB_") and k != "DATABASE_URL"}
 
 
-@pytest.fixture(scope="module")
-def cli() -> Iterator[CliForks]:
+@pytest.fixture
+def cli(cli_forks: CliForks) -> CliForks:
     """`chainarb` with the installed plugins, as `chainarb` loads them: each run a process
-    forked from one that imported the command and its store once (tests/support/cli_fork.py,
-    held to fresh processes by tests/test_cli_fork.py)."""
-    with CliForks(env=_outside_env() | {"CHAINARB_LANG": "en"},
-                  preload=("backend.db.blocks",)) as forks:
-        yield forks
+    forked from one that imported the command and its store once (the process's
+    ``cli_forks``: tests/support/cli_fork.py, held to fresh processes by
+    tests/test_cli_fork.py), with the environment each run gives."""
+    return cli_forks
 
 
 def _cli(cli: CliForks, env: dict[str, str], *args: str, cwd: Path | None = None
