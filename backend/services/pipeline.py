@@ -326,12 +326,12 @@ class StepPipeline:
                 next_sequence: int | None = None) -> StepResult:
         """Store the step, interpret its effects and save the case, in ``session``'s
         transaction (the caller commits). Also the path of steps the service signs."""
+        signature = self.store.offer_signature(row.id, t, now)  # read by ``interpret``
         step = self.store.insert(session, row.id, before, signed, t.action, now,
                                  payload=t.payload, attachments=t.attachments,
                                  authorization=authorization,
                                  command=p.command_to_dict(t.command), document=document,
-                                 prepared=prepared)
-        self.store.record_offer_signature(session, row.id, t, now)
+                                 prepared=prepared, also=() if signature is None else (signature,))
         queued = self.effects.interpret(session, row.id, after, effects, now,
                                         step_action=t.action, actor=t.command.actor,
                                         award=t.award)
