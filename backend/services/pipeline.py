@@ -29,6 +29,7 @@ wall clock.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -38,6 +39,7 @@ from sqlmodel import Session, col, select
 from backend import procedure as p
 from backend.db.service_models import ChainAction
 from backend.log.store import Appended
+from backend.notices.outbox import held_notices
 from evidence.clocks import SIGNER_SKEW
 from evidence.errors import EvidenceError
 from evidence.records import (
@@ -332,11 +334,16 @@ class StepPipeline:
                                  authorization=authorization,
                                  command=p.command_to_dict(t.command), document=document,
                                  prepared=prepared, also=() if signature is None else (signature,))
-        queued = self.effects.interpret(session, row.id, after, effects, now,
-                                        step_action=t.action, actor=t.command.actor,
-                                        award=t.award)
+        # PostgreSQL: the step's notices held for the case's UPDATE (``save``; nothing
+        # reads them before), one round trip fewer; SQLite stores them as they come
+        holding: AbstractContextManager[list[dict[str, Any]]] = \
+            nullcontext([]) if self.repository.sqlite else held_notices(session)
+        with holding as notices:
+            queued = self.effects.interpret(session, row.id, after, effects, now,
+                                            step_action=t.action, actor=t.command.actor,
+                                            award=t.award)
         self.repository.save(session, row, after, now, before=before,
-                             next_sequence=next_sequence)
+                             next_sequence=next_sequence, notices=notices)
         return StepResult(case_id=row.id, sequence=step.sequence, record_hash=step.record_hash,
                           action=t.action, stage=after.stage.value, cid=step.cid,
                           chain_actions=[{"kind": k} for k in queued], log=step.log)
