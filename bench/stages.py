@@ -36,7 +36,7 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("backend.db.blocks", "ServiceBlockstore", "write"),
     ("backend.worker.anchoring", "", "enqueue_and_log"),
     ("backend.log.store", "", "append_entry"),
-    ("backend.services.step_store", "StepStore", "record_offer_signature"),
+    ("backend.services.step_store", "StepStore", "offer_signature"),
     ("backend.services.effects", "EffectInterpreter", "interpret"),
     ("backend.services.repository", "CaseRepository", "save"),
     ("sqlalchemy.orm", "Session", "commit"),

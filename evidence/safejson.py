@@ -78,12 +78,23 @@ def json_depth(text: str | bytes) -> int:
     return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
+def _opening_brackets(data: str | bytes) -> int:
+    """How many ``[`` and ``{`` ``data`` holds, strings included (so never fewer than
+    ``json_depth`` counts): two C-speed counts, against ~25 µs of the scan for a signed
+    step's ~1 KB."""
+    if isinstance(data, bytes):
+        return data.count(b"[") + data.count(b"{")
+    return data.count("[") + data.count("{")
+
+
 def check_bounds(data: str | bytes, *, what: str, max_bytes: int,
                  max_depth: int = MAX_DEPTH) -> None:
     """Refuse ``data`` if it is larger than ``max_bytes`` or nested deeper than
     ``max_depth`` (JsonTooLarge, JsonTooDeep); parse nothing."""
     if len(data) > max_bytes:
         raise JsonTooLarge(f"{what}: {len(data)} bytes, more than the {max_bytes} accepted")
+    if _opening_brackets(data) <= max_depth:
+        return  # it cannot nest deeper than it has brackets (issue 10: not the scan)
     depth = json_depth(data)
     if depth > max_depth:
         raise JsonTooDeep(f"{what}: JSON nested {depth} levels deep, more than the "

@@ -1,4 +1,5 @@
-"""A few threads of their own for the case view's blocking part (``shortcut.Shortcuts``).
+"""Threads of their own for the shortcuts' blocking parts (``shortcut.Shortcuts``): the
+case view's few, and the signed steps'.
 
 Why (issue 10): a case view is a short blocking read (the session cache, one SELECT, a
 kept text), and the way Starlette's ``run_in_threadpool`` hands it to a thread (anyio's
@@ -15,6 +16,9 @@ What the caller sees is ``run_in_threadpool``'s: the function's value, or its ex
 raised in the awaiting task, run in a copy of the caller's context (contextvars). One
 difference, on purpose: a cancelled caller stops waiting at once (anyio shields it until the
 thread is done); the read still runs to its end in the thread and its answer is dropped.
+The signed steps take the same kind of trip in a lane of their own, ``STEP_THREADS``
+wide (anyio's default limiter gave every request 40, and a group commit gathers the steps
+waiting at once), so that a burst of steps never waits behind reads, nor reads behind steps.
 The threads are daemons, started on first use, shared by every app of the process (a test
 session builds many) and started again in a forked child.
 """
@@ -30,13 +34,15 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["VIEW_THREADS", "Lane", "view_lane"]
+__all__ = ["STEP_THREADS", "VIEW_THREADS", "Lane", "step_lane", "view_lane"]
 
 T = TypeVar("T")
 
 # Enough to overlap a few PostgreSQL round trips, no more than SQLite's pool keeps open
 # (sqlalchemy's QueuePool: 5), so a burst of reads never opens overflow connections.
 VIEW_THREADS = 4
+# As many as anyio's default capacity limiter let run at once: the steps a group gathers
+STEP_THREADS = 40
 
 _Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", contextvars.Context,
              Callable[..., Any], tuple[Any, ...]]
@@ -103,3 +109,4 @@ def _settle(answer: asyncio.Future[Any], value: Any, error: BaseException | None
 
 
 view_lane = Lane(VIEW_THREADS)
+step_lane = Lane(STEP_THREADS)

@@ -45,7 +45,6 @@ import functools
 import re
 
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -56,7 +55,7 @@ from evidence.errors import FormatError
 
 from .context import AppContext
 from .deps import _bearer
-from .lane import view_lane
+from .lane import step_lane, view_lane
 from .limits import DEFAULT_MAX_JSON_BYTES, parsed_as_json
 from .routes import cases
 
@@ -187,8 +186,8 @@ class Shortcuts:
             await self.app(scope, replay, send)
             return
         try:
-            response = await run_in_threadpool(step_answer, ctx, _authorization(scope),
-                                               case_id, body, allowed)
+            response = await step_lane.run(step_answer, ctx, _authorization(scope), case_id,
+                                           body, allowed)
         except Exception as exc:
             await self._refuse(exc, scope, replay, send)
             return

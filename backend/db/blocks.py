@@ -41,8 +41,9 @@ __all__ = ["BlockCollector", "Dependent", "ServiceBlockstore", "insert_step",
            "insert_step_rows", "multihash_of", "open_data_dir_store"]
 
 Block = tuple[bytes, bytes]  # (binary CID, bytes)
-# a row naming a step: its model, the column that takes the step's id, its other values
-Dependent = tuple[type[SQLModel], str, dict[str, Any]]
+# a row stored with a step: its model, the column that takes the step's id (None: a row
+# of the step's transaction that does not name it), its other values
+Dependent = tuple[type[SQLModel], str | None, dict[str, Any]]
 
 
 class BlockCollector:
@@ -159,13 +160,14 @@ def insert_step(session: Session, blocks: Sequence[Block], values: dict[str, Any
 
 def insert_step_rows(session: Session, blocks: Sequence[Block], values: dict[str, Any],
                      dependents: Sequence[Dependent] = ()) -> tuple[Any, ...]:
-    """``insert_step``, and rows that name the step (``dependents``: each a model, the
-    column that takes the step's id, and the row's other values); the step's id, then
-    each dependent's primary key. On PostgreSQL a step of one block and its dependents
-    are one statement: the block's, the step's and each dependent's INSERT data-modifying
-    CTEs of one SELECT (issue 10: a signed offer's step, block, ``step_detail`` and
-    ``leaf`` in one round trip instead of three). The same rows either way; if one INSERT
-    fails, none is stored."""
+    """``insert_step``, and rows stored with the step (``dependents``: each a model, the
+    column that takes the step's id or None for a row that does not name the step, and
+    the row's other values); the step's id, then each dependent's primary key. On
+    PostgreSQL a step of one block and its dependents are one statement: the block's, the
+    step's and each dependent's INSERT data-modifying CTEs of one SELECT (issue 10: a
+    signed offer's step, block, ``step_detail``, ``leaf`` and ``offer_signature`` in one
+    round trip instead of five). The same rows either way; if one INSERT fails, none is
+    stored."""
     conn = session.connection()
     rows = [(model, fk, {k: v for k, v in full_row(model, dep).items() if k != fk})
             for model, fk, dep in dependents]
@@ -183,11 +185,11 @@ def insert_step_rows(session: Session, blocks: Sequence[Block], values: dict[str
                             for pk in _dependent_keys(shape, found[1:])))
     ServiceBlockstore.write(session, blocks)
     step_id = insert_row(session, Step, values)
-    return (step_id, *(insert_row(session, model, {**r, fk: step_id})
+    return (step_id, *(insert_row(session, model, r if fk is None else {**r, fk: step_id})
                        for model, fk, r in rows))
 
 
-def _dependent_keys(shape: Sequence[tuple[type[SQLModel], str, tuple[str, ...]]],
+def _dependent_keys(shape: Sequence[tuple[type[SQLModel], str | None, tuple[str, ...]]],
                     returned: Sequence[Any]) -> list[Any]:
     """Each dependent's primary key from the statement's row (None: it is the step's id)."""
     found, keys = iter(returned), []
@@ -201,11 +203,12 @@ def _pk(model: type[SQLModel]) -> str:
 
 
 def _step_with_rows(dialect: Dialect, keys: tuple[str, ...],
-                    shape: tuple[tuple[type[SQLModel], str, tuple[str, ...]], ...]) -> Prepared:
+                    shape: tuple[tuple[type[SQLModel], str | None, tuple[str, ...]], ...]
+                    ) -> Prepared:
     """PostgreSQL: the block's, the step's and each dependent's INSERT as data-modifying
-    CTEs of one SELECT of the step's id and the dependents' keys. A dependent takes the
-    step's id from the step's CTE; PostgreSQL checks the foreign key at the statement's
-    end, when the step's row exists."""
+    CTEs of one SELECT of the step's id and the dependents' keys. A dependent that names
+    the step takes its id from the step's CTE; PostgreSQL checks the foreign key at the
+    statement's end, when the step's row exists."""
     def build() -> sa.ClauseElement:
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -223,8 +226,8 @@ def _step_with_rows(dialect: Dialect, keys: tuple[str, ...],
         for i, (model, fk, dep_keys) in enumerate(shape):
             table = table_of(model)
             insert = sa.insert(table).values({
-                fk: step_id, **{k: sa.bindparam(f"d{i}_{k}", type_=table.c[k].type)
-                                for k in dep_keys}})
+                **({} if fk is None else {fk: step_id}),
+                **{k: sa.bindparam(f"d{i}_{k}", type_=table.c[k].type) for k in dep_keys}})
             if _pk(model) == fk:
                 ctes.append(insert.cte(f"step_dependent_{i}"))
                 continue

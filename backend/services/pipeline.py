@@ -29,6 +29,7 @@ wall clock.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -38,6 +39,7 @@ from sqlmodel import Session, col, select
 from backend import procedure as p
 from backend.db.service_models import ChainAction
 from backend.log.store import Appended
+from backend.notices.outbox import held_notices
 from evidence.clocks import SIGNER_SKEW
 from evidence.errors import EvidenceError
 from evidence.records import (
@@ -326,17 +328,22 @@ class StepPipeline:
                 next_sequence: int | None = None) -> StepResult:
         """Store the step, interpret its effects and save the case, in ``session``'s
         transaction (the caller commits). Also the path of steps the service signs."""
+        signature = self.store.offer_signature(row.id, t, now)  # read by ``interpret``
         step = self.store.insert(session, row.id, before, signed, t.action, now,
                                  payload=t.payload, attachments=t.attachments,
                                  authorization=authorization,
                                  command=p.command_to_dict(t.command), document=document,
-                                 prepared=prepared)
-        self.store.record_offer_signature(session, row.id, t, now)
-        queued = self.effects.interpret(session, row.id, after, effects, now,
-                                        step_action=t.action, actor=t.command.actor,
-                                        award=t.award)
+                                 prepared=prepared, also=() if signature is None else (signature,))
+        # PostgreSQL: the step's notices held for the case's UPDATE (``save``; nothing
+        # reads them before), one round trip fewer; SQLite stores them as they come
+        holding: AbstractContextManager[list[dict[str, Any]]] = \
+            nullcontext([]) if self.repository.sqlite else held_notices(session)
+        with holding as notices:
+            queued = self.effects.interpret(session, row.id, after, effects, now,
+                                            step_action=t.action, actor=t.command.actor,
+                                            award=t.award)
         self.repository.save(session, row, after, now, before=before,
-                             next_sequence=next_sequence)
+                             next_sequence=next_sequence, notices=notices)
         return StepResult(case_id=row.id, sequence=step.sequence, record_hash=step.record_hash,
                           action=t.action, stage=after.stage.value, cid=step.cid,
                           chain_actions=[{"kind": k} for k in queued], log=step.log)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -38,6 +38,7 @@ from backend.db import Case, Participant, Step, begin_exclusive, read_sessions
 from backend.db.engine import plain_read_engine
 from backend.db.fast import prepare
 from backend.db.rows import table_of
+from backend.notices.outbox import held_params, insert_held, notice_insert
 from evidence.records import ZERO_HASH
 
 from .errors import NotFound
@@ -88,15 +89,17 @@ def row_select(*extra: sa.ColumnElement[Any]) -> sa.Select[Any]:
 
 _ROW = row_select()
 _ROW_LOCKED = _ROW.with_for_update()  # built once: a new statement per call is a new cache key
-_UPDATES: dict[tuple[frozenset[str], bool], sa.Update] = {}
+_UPDATES: dict[tuple[frozenset[str], bool, int], sa.Update] = {}
 
 
-def _update(columns: frozenset[str], sqlite: bool) -> sa.Update:
+def _update(columns: frozenset[str], sqlite: bool, notices: int = 0) -> sa.Update:
     """The case UPDATE of these ``CaseRow`` fields, all values bound (``case_id`` the
     row, ``new_<field>`` each value): built once per set of columns, so SQLAlchemy finds
     it compiled (building it per step cost a cache-key walk and fresh bind parameters
-    each time, issue 10). The state is bound as its text, not re-encoded as JSON."""
-    key = (columns, sqlite)
+    each time, issue 10). The state is bound as its text, not re-encoded as JSON.
+    ``notices``: that many held notices' INSERTs as data-modifying CTEs of it
+    (PostgreSQL; parameters ``outbox.held_params``)."""
+    key = (columns, sqlite, notices)
     found = _UPDATES.get(key)
     if found is None:
         values: dict[str, Any] = {}
@@ -107,6 +110,9 @@ def _update(columns: frozenset[str], sqlite: bool) -> sa.Update:
             else:
                 values[name] = sa.bindparam(f"new_{name}", type_=_C[name].type)
         found = sa.update(_CASES).where(_C.id == sa.bindparam("case_id")).values(values)
+        if notices:
+            found = found.add_cte(*(notice_insert(f"n{j}_").cte(f"notice_{j}")
+                                    for j in range(notices)))
         _UPDATES[key] = found
     return found
 
@@ -316,13 +322,17 @@ class CaseRepository:
                 session.rollback()
 
     def save(self, session: Session, row: CaseRow, case: p.CaseState, now: datetime, *,
-             before: p.CaseState | None = None, next_sequence: int | None = None) -> None:
+             before: p.CaseState | None = None, next_sequence: int | None = None,
+             notices: Sequence[dict[str, Any]] = ()) -> None:
         """Write ``case`` to its row (and new appointees as participants): one UPDATE of
         the columns that changed; ``row`` is updated to what was written.
 
         ``next_sequence``: the chain's next position when the caller knows it (one step
         stored after a checked position), else read from the steps. ``before``: the
-        state the change started from (no appointment since: participants untouched)."""
+        state the change started from (no appointment since: participants untouched).
+        ``notices``: notices held back (``outbox.held_notices``), stored first: on
+        PostgreSQL one alone in the UPDATE's statement (issue 10: one round trip fewer
+        per step that notifies one party, as an offer does)."""
         new = {"state_text": p.case_to_json(case), "stage": case.stage.value,
                "next_sequence": next_sequence if next_sequence is not None
                else self.chain_head(session, row.id)[0],
@@ -330,9 +340,16 @@ class CaseRepository:
         if case.claimant is not None and case.respondent is not None:
             new["claimant"], new["respondent"] = case.claimant, case.respondent
         changed = {k: v for k, v in new.items() if getattr(row, k) != v}
+        if notices and (self.sqlite or not changed or len(notices) > 1):
+            # one by one, as enqueued: PostgreSQL runs a statement's data-modifying CTEs
+            # in no promised order, and several notices keep their ids in order
+            insert_held(session, notices)
+            notices = ()
         if changed:
             params = {f"new_{k}": v for k, v in changed.items()}
-            statement = _update(frozenset(changed), self.sqlite)
+            if notices:
+                params.update(held_params(notices))
+            statement = _update(frozenset(changed), self.sqlite, len(notices))
             conn = session.connection()
             prepare(statement, conn.dialect, lambda: statement).execute(
                 conn, {**params, "case_id": row.id})

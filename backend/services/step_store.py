@@ -28,8 +28,7 @@ from sqlmodel import Session, col
 
 from backend import procedure as p
 from backend.db import Leaf, LeafKind
-from backend.db.blocks import BlockCollector, ServiceBlockstore, insert_step_rows
-from backend.db.rows import insert_row
+from backend.db.blocks import BlockCollector, Dependent, ServiceBlockstore, insert_step_rows
 from backend.db.service_models import OfferSignature, StepDetail, details_of_case
 from backend.log.store import Appended
 from backend.worker.anchoring import leaf_row, log_leaf
@@ -173,9 +172,12 @@ class StepStore:
                authorization: SignedRecord | None = None,
                command: dict[str, Any] | None = None,
                document: Mapping[str, Any] | None = None,
-               prepared: Prestored | None = None) -> StoredStep:
+               prepared: Prestored | None = None,
+               also: Sequence[Dependent] = ()) -> StoredStep:
         """Store one step of ``case`` (its state before the step) in the caller's
-        transaction: the bundle in IPFS, the rows, the pending Merkle leaf; flushed."""
+        transaction: the bundle in IPFS, the rows, the pending Merkle leaf; flushed.
+        ``also``: rows of the step's transaction stored with the step's own (on
+        PostgreSQL in its statement: ``insert_step_rows``)."""
         rec = signed.record
         assert isinstance(rec, ChainedRecord), "the pipeline locates a step first"
         bundle = self.bundle(signed, action, payload, attachments, authorization)
@@ -207,9 +209,9 @@ class StepStore:
             signed_at=datetime.fromtimestamp(rec.signed_at, UTC),
             created_at=now)
         leaf = signed.merkle_leaf()
-        step_id, _detail, _leaf = insert_step_rows(session, blocks, values, [
+        step_id, *_keys = insert_step_rows(session, blocks, values, [
             (StepDetail, "step_id", detail),
-            (Leaf, "ref_id", leaf_row(LeafKind.STEP, case_id, leaf))])
+            (Leaf, "ref_id", leaf_row(LeafKind.STEP, case_id, leaf)), *also])
         appended = log_leaf(session, kind=LeafKind.STEP, ref_id=step_id, case_id=case_id,
                             value=leaf, now=now,
                             log_kind="evidence" if isinstance(rec, EvidenceSubmission)
@@ -218,13 +220,13 @@ class StepStore:
                           record_hash=values["record_hash"], cid=cid, log=appended)
 
     @staticmethod
-    def record_offer_signature(session: Session, case_id: str, t: Translated,
-                               now: datetime) -> None:
-        """Keep a party's EIP-712 settlement signature (the escrow's settlement call
-        needs both parties')."""
+    def offer_signature(case_id: str, t: Translated, now: datetime) -> Dependent | None:
+        """The row that keeps a party's EIP-712 settlement signature (the escrow's
+        settlement call needs both parties'), if the step carries one: stored with the
+        step (``insert``'s ``also``: on PostgreSQL one round trip fewer per offer)."""
         if t.settlement is None or t.offer_id is None:
-            return
-        insert_row(session, OfferSignature, dict(
+            return None
+        return (OfferSignature, None, dict(
             case_id=case_id, offer_id=t.offer_id, signer=t.command.actor,
             signature=hex0x(t.settlement.signatures[0]),
             record_hash=hex0x(t.settlement.record_hash), created_at=now))
