@@ -45,7 +45,7 @@ VIEW_THREADS = 4
 STEP_THREADS = 40
 
 _Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", contextvars.Context,
-             Callable[..., Any], tuple[Any, ...]]
+             Callable[..., Any], tuple[object, ...]]
 
 
 class Lane:
@@ -66,7 +66,7 @@ class Lane:
         self._started = 0
         self._lock = threading.Lock()
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
         """``fn(*args)`` in one of the lane's threads; its value or its exception."""
         if self._started < self.threads:
             self._start()
