@@ -68,6 +68,9 @@ async function main() {
     // 1. The orders page, reached through the nav.
     await page.click('a[data-nav="nav_orders"]');
     await page.waitForSelector('#orders-table');
+    // the table is in the DOM before layout.js (the page's last script) has run: its
+    // countdowns' text is written by that script, so wait for the page's load
+    await page.waitForLoadState('load');
     out.orders = await page.locator('#orders-table tbody tr').evaluateAll((rows) =>
       rows.map((r) => ({ order: r.dataset.order,
         cells: Array.from(r.querySelectorAll('td')).map((c) => c.innerText.trim()) })));
