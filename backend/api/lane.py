@@ -51,10 +51,11 @@ _Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", contextvars.Conte
 class Lane:
     """``threads`` worker threads taking blocking calls from one queue, in order."""
 
-    def __init__(self, threads: int) -> None:
+    def __init__(self, threads: int, name: str = "lane") -> None:
         if threads < 1:
             raise ValueError(f"a lane needs at least one thread, not {threads}")
         self.threads = threads
+        self.name = name
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._started = 0
         self._lock = threading.Lock()
@@ -80,7 +81,7 @@ class Lane:
             if self._started < self.threads:
                 self._started += 1
                 threading.Thread(target=self._work, args=(self._jobs,),
-                                 name=f"view-lane-{self._started}", daemon=True).start()
+                                 name=f"{self.name}-{self._started}", daemon=True).start()
 
     @staticmethod
     def _work(jobs: queue.SimpleQueue[_Job]) -> None:
@@ -108,5 +109,5 @@ def _settle(answer: asyncio.Future[Any], value: Any, error: BaseException | None
         answer.set_result(value)
 
 
-view_lane = Lane(VIEW_THREADS)
-step_lane = Lane(STEP_THREADS)
+view_lane = Lane(VIEW_THREADS, "view-lane")
+step_lane = Lane(STEP_THREADS, "step-lane")

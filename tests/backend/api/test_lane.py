@@ -17,7 +17,7 @@ WHO: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody
 
 
 def test_the_value_comes_back_from_another_thread() -> None:
-    lane = Lane(2)
+    lane = Lane(2, "view-lane")
 
     async def main() -> tuple[int, str, str]:
         here = threading.current_thread().name
