@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,3 +128,75 @@ class _D:
     assert dict(_seams_with_any(ast.parse(source).body)) == {
         "f": ["a", "*b", "**c", "return"], "C.x": ["attribute"], "C.m": ["return"],
         "C.__call__": ["v"]}
+
+
+# --- dict[str, Any] at a seam: a count that only goes down --------------------------------
+# A public name whose signature says `dict[str, Any]` (or `Mapping[str, Any]`) tells its
+# reader nothing about the document: give it a TypedDict where the shape is fixed (API
+# answers, records, receipts, manifests, chain payloads) or `evidence.safejson.JsonObject`
+# where the JSON is free. The folders below are converted and stay so; the rest may only
+# lower DICT_ANY_CEILING (the count on public names when it was last lowered).
+_DICT_ANY = re.compile(r"\b(?:dict|Mapping|MutableMapping)\[str, (?:typing\.)?Any\]")
+DICT_ANY_FREE: tuple[str, ...] = ("evidence/records.py", "backend/chain/typed_data.py")
+DICT_ANY_CEILING = 409
+
+
+def _dict_any(node: ast.expr | None) -> int:
+    return 0 if node is None else len(_DICT_ANY.findall(ast.unparse(node)))
+
+
+def _seams_with_dict_any(body: list[ast.stmt], prefix: str = ""
+                         ) -> Iterator[tuple[str, int]]:
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _public(node.name):
+            a = node.args
+            params = (*a.posonlyargs, *a.args, *a.kwonlyargs, *filter(None, (a.vararg, a.kwarg)))
+            n = sum(_dict_any(p.annotation) for p in params) + _dict_any(node.returns)
+            if n:
+                yield prefix + node.name, n
+        elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            yield from _seams_with_dict_any(node.body, f"{prefix}{node.name}.")
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
+                and _public(node.target.id):
+            n = _dict_any(node.annotation)
+            if n:
+                yield prefix + node.target.id, n
+
+
+@functools.cache
+def _found_dict_any() -> dict[str, int]:
+    found = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            where = path.relative_to(ROOT).as_posix()
+            for name, n in _seams_with_dict_any(ast.parse(path.read_text()).body):
+                found[f"{where}:{name}"] = n
+    return found
+
+
+def test_converted_folders_have_no_dict_any_at_a_seam() -> None:
+    left = {k: n for k, n in _found_dict_any().items() if k.startswith(DICT_ANY_FREE)}
+    assert not left, f"dict[str, Any] on public names of converted folders: {left}"
+
+
+def test_dict_any_at_the_seams_only_goes_down() -> None:
+    count = sum(_found_dict_any().values())
+    assert count <= DICT_ANY_CEILING, (
+        f"{count} dict[str, Any] on public names, more than the {DICT_ANY_CEILING} left: "
+        "type the new ones (TypedDict or evidence.safejson.JsonObject)")
+    assert count == DICT_ANY_CEILING, f"down to {count}: lower DICT_ANY_CEILING to it"
+
+
+def test_the_dict_any_scan_sees_each_kind_of_seam() -> None:
+    source = '''
+def f(a: dict[str, Any], b: Mapping[str, typing.Any]) -> list[dict[str, Any]]: ...
+def _g(a: dict[str, Any]) -> None: ...
+def h(a: dict[str, int], b: dict[str, JSON]) -> Any: ...
+class C:
+    x: tuple[dict[str, Any], ...]
+    _y: dict[str, Any]
+    def m(self, *a: dict[str, Any], **k: dict[str, Any]) -> None: ...
+class _D:
+    def m(self) -> dict[str, Any]: ...
+'''
+    assert dict(_seams_with_dict_any(ast.parse(source).body)) == {"f": 3, "C.x": 1, "C.m": 2}
