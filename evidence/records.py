@@ -81,6 +81,10 @@ __all__ = [
     "CourtConfirmation",
     "Disclosure",
     "Domain",
+    "DomainData",
+    "DomainJson",
+    "Eip712Field",
+    "Eip712Value",
     "EvidenceSubmission",
     "Objection",
     "ProceduralStep",
@@ -91,6 +95,9 @@ __all__ = [
     "Settlement",
     "SettlementOffer",
     "SignedRecord",
+    "SignedRecordJson",
+    "TypedData",
+    "TypedDataJson",
     "bytes32",
     "canonical_json",
     "checksum_address",
@@ -254,7 +261,7 @@ class TypedData(TypedDict):
     types: dict[str, list[Eip712Field]]
     primaryType: str
     domain: DomainData
-    message: dict[str, Eip712Value]  # bytes32 as bytes or 0x-hex: the encoders take both
+    message: Mapping[str, Eip712Value]  # bytes32 as bytes or 0x-hex: the encoders take both
 
 
 class TypedDataJson(TypedDict):

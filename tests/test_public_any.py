@@ -137,8 +137,14 @@ class _D:
 # where the JSON is free. The folders below are converted and stay so; the rest may only
 # lower DICT_ANY_CEILING (the count on public names when it was last lowered).
 _DICT_ANY = re.compile(r"\b(?:dict|Mapping|MutableMapping)\[str, (?:typing\.)?Any\]")
-DICT_ANY_FREE: tuple[str, ...] = ("evidence/records.py", "backend/chain/typed_data.py")
-DICT_ANY_CEILING = 409
+DICT_ANY_FREE = (
+    "backend/chain/typed_data.py", "evidence/chain.py", "evidence/encryption.py",
+    "evidence/judicial/_attest.py", "evidence/judicial/_format.py",
+    "evidence/judicial/_identity.py", "evidence/judicial/_logapi.py",
+    "evidence/judicial/provenance.py", "evidence/log/", "evidence/merkle.py",
+    "evidence/receipts.py", "evidence/records.py", "evidence/verify.py",
+)
+DICT_ANY_CEILING = 363
 
 
 def _dict_any(node: ast.expr | None) -> int:
