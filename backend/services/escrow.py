@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from evidence.orders import Allocation
 from evidence.records import Domain
+from evidence.safejson import JsonObject
 
 __all__ = [
     "ACTIONS",
@@ -443,7 +444,7 @@ def _allocation(obj: Mapping[str, Any]) -> Allocation:
     return Allocation(int(obj["to_buyer"]), int(obj["to_seller"]), int(obj["compensation"]))
 
 
-def _allocation_json(a: Allocation) -> dict[str, int]:
+def _allocation_json(a: Allocation) -> JsonObject:
     return {"to_buyer": a.to_buyer, "to_seller": a.to_seller, "compensation": a.compensation}
 
 
@@ -455,10 +456,10 @@ class _Act:
     order_id: int
     case_id: str
 
-    def _json(self) -> dict[str, Any]:
+    def _json(self) -> JsonObject:
         return {"orderId": str(self.order_id), "caseId": self.case_id}
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return self._json()
 
     @classmethod
@@ -486,7 +487,7 @@ class ConfirmObjection(_Act):
     party: str | None = None
     decision: bool = False
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "party": self.party,
                 **({"decision": True} if self.decision else {})}
 
@@ -501,7 +502,7 @@ class AppointArbitrator(_Act):
     KIND: ClassVar[str] = "appoint_arbitrator"
     arbitrator: str
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "arbitrators": [self.arbitrator]}
 
     @classmethod
@@ -514,7 +515,7 @@ class AppointPanel(_Act):
     KIND: ClassVar[str] = "appoint_panel"
     panel: tuple[str, str, str]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "arbitrators": list(self.panel)}
 
     @classmethod
@@ -532,7 +533,7 @@ class ExecuteSettlement(_Act):
     buyer_signature: bytes
     seller_signature: bytes
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "allocation": _allocation_json(self.allocation),
                 "buyerSignature": _hex(self.buyer_signature) if self.buyer_signature else "",
                 "sellerSignature": _hex(self.seller_signature) if self.seller_signature else ""}
@@ -553,7 +554,7 @@ class SubmitAward(_Act):
     award_hash: str
     signature: bytes
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "allocation": _allocation_json(self.allocation),
                 "awardHash": self.award_hash, "signature": _hex(self.signature)}
 
@@ -574,7 +575,7 @@ class ExecuteAward(_Act):
     allocation: Allocation | None = None
     decision: bool = False
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "allocation": None if self.allocation is None
                 else _allocation_json(self.allocation),
                 **({"decision": True} if self.decision else {})}
@@ -595,7 +596,7 @@ class SubmitPanelAward(_Act):
     award_hash: str
     signatures: tuple[bytes | None, bytes | None, bytes | None]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "allocation": _allocation_json(self.allocation),
                 "awardHash": self.award_hash,
                 "signatures": [_hex(s) if s else "" for s in self.signatures]}
@@ -631,7 +632,7 @@ class Ballot:
     salt: str = "0x" + "00" * 32
     signature: bytes | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {"juror": self.juror, "choice": self.choice, "reasonCode": self.reason_code,
                 "salt": self.salt,
                 "signature": None if self.signature is None else _hex(self.signature)}
@@ -651,7 +652,7 @@ class AppointJury(_Act):
     jurors: tuple[str, ...]
     options: tuple[Allocation, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "jurors": list(self.jurors),
                 "options": [_allocation_json(o) for o in self.options]}
 
@@ -672,7 +673,7 @@ class SubmitJuryVerdict(_Act):
     winner: int
     ballots: tuple[Ballot, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "jurors": list(self.jurors),
                 "options": [_allocation_json(o) for o in self.options], "winner": self.winner,
                 "ballots": [b.to_json() for b in self.ballots]}
@@ -697,7 +698,7 @@ class SubmitFastTrack(_Act):
     report_hash: str
     window_seconds: int
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "allocation": _allocation_json(self.allocation),
                 "reportHash": self.report_hash, "windowSeconds": self.window_seconds}
 
@@ -717,7 +718,7 @@ class AdvanceRefund(_Act):
     token: str
     amount: int
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "token": self.token, "amount": str(self.amount)}
 
     @classmethod
@@ -740,7 +741,7 @@ class SubmitReturnAward(_Act):
     award_hash: str
     signature: bytes
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "allocation": _allocation_json(self.allocation),
                 "noReturn": _allocation_json(self.no_return), "awardHash": self.award_hash,
                 "signature": _hex(self.signature)}
@@ -764,7 +765,7 @@ class SubmitReturnSettlement(_Act):
     buyer_signature: bytes
     seller_signature: bytes
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "allocation": _allocation_json(self.allocation),
                 "noReturn": _allocation_json(self.no_return),
                 "buyerSignature": _hex(self.buyer_signature),
@@ -786,7 +787,7 @@ class ConfirmReturnShipment(_Act):
     KIND: ClassVar[str] = "return_shipped"
     tracking: str
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "tracking": self.tracking}
 
     @classmethod
@@ -803,7 +804,7 @@ class ConfirmReturnReceived(_Act):
     KIND: ClassVar[str] = "confirm_return_received"
     allocation: Allocation
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "allocation": _allocation_json(self.allocation)}
 
     @classmethod
