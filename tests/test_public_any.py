@@ -134,18 +134,19 @@ class _D:
 # A public name whose signature says `dict[str, Any]` (or `Mapping[str, Any]`) tells its
 # reader nothing about the document: give it a TypedDict where the shape is fixed (API
 # answers, records, receipts, manifests, chain payloads) or `evidence.safejson.JsonObject`
-# where the JSON is free. The folders below are converted and stay so; the rest may only
-# lower DICT_ANY_CEILING (the count on public names when it was last lowered).
+# where the JSON is free. The files and folders below are converted and stay so; the rest
+# may only lower DICT_ANY_CEILING (the count on public names when it was last lowered).
 _DICT_ANY = re.compile(r"\b(?:dict|Mapping|MutableMapping)\[str, (?:typing\.)?Any\]")
 DICT_ANY_FREE = (
-    "backend/chain/typed_data.py", "evidence/chain.py", "evidence/encryption.py",
+    "backend/chain/typed_data.py", "backend/services/escrow.py", "backend/services/escrow_fake.py",
+    "evidence/chain.py", "evidence/encryption.py",
     "evidence/judicial/_attest.py", "evidence/judicial/_format.py",
     "evidence/judicial/_identity.py", "evidence/judicial/_logapi.py",
     "evidence/judicial/provenance.py", "evidence/judicial/verify.py", "evidence/log/",
     "evidence/merkle.py", "evidence/receipts.py", "evidence/records.py", "evidence/report.py",
     "evidence/verify.py",
 )
-DICT_ANY_CEILING = 346
+DICT_ANY_CEILING = 325
 
 
 def _dict_any(node: ast.expr | None) -> int:

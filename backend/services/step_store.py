@@ -193,7 +193,7 @@ class StepStore:
         if document is not None:
             stored_attachments.append(self._put_document(document))
         values: dict[str, Any] = dict(  # the row's columns, of their several types
-            case_id=case_id, sequence=rec.sequence, kind=action, record=dict(signed.to_json_obj()),
+            case_id=case_id, sequence=rec.sequence, kind=action, record=signed.to_json_obj(),
             signature=hex0x(signed.signatures[0]), signer=signer_of(signed),
             record_hash=hex0x(signed.record_hash), prev_hash=hex0x(rec.prev_hash),
             cid=cid, created_at=now)
