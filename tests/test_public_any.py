@@ -139,14 +139,35 @@ class _D:
 _DICT_ANY = re.compile(r"\b(?:dict|Mapping|MutableMapping)\[str, (?:typing\.)?Any\]")
 DICT_ANY_FREE = (
     "backend/chain/typed_data.py", "backend/services/escrow.py", "backend/services/escrow_fake.py",
-    "evidence/chain.py", "evidence/encryption.py",
+    "evidence/_monitor_http.py", "evidence/blockproof.py", "evidence/chain.py",
+    "evidence/chainproofs.py", "evidence/encryption.py", "evidence/events.py",
     "evidence/judicial/_attest.py", "evidence/judicial/_format.py",
     "evidence/judicial/_identity.py", "evidence/judicial/_logapi.py",
     "evidence/judicial/provenance.py", "evidence/judicial/verify.py", "evidence/log/",
-    "evidence/merkle.py", "evidence/receipts.py", "evidence/records.py", "evidence/report.py",
-    "evidence/verify.py",
+    "evidence/marketplace.py", "evidence/merkle.py", "evidence/monitor.py", "evidence/orders.py",
+    "evidence/receipts.py", "evidence/records.py", "evidence/report.py", "evidence/verify.py",
 )
-DICT_ANY_CEILING = 325
+DICT_ANY_CEILING = 313
+# "path:qualified name" of a converted file -> why its dict[str, Any] stays: a document
+# whose members' types are another program's (web3's decoded ABI values and RPC answers,
+# whose kinds vary with the provider) or an HTTP answer a script reads by key.
+_WEB3 = "web3's answer: its members are what the ABI or the node's provider makes them"
+DICT_ANY_ALLOWED = {
+    "evidence/events.py:EventSpec.from_abi": "an ABI entry as the compiler wrote it",
+    "evidence/events.py:Event.args": "the event's arguments: each what the ABI declares",
+    "evidence/events.py:abi_type": "an ABI parameter as the compiler wrote it",
+    "evidence/events.py:decode_log": _WEB3,
+    "evidence/events.py:decode_events": _WEB3,
+    "evidence/orders.py:OrderTerms.from_event": "an OrderOpened event's decoded arguments",
+    "evidence/blockproof.py:BlockHeader.from_rpc": _WEB3,
+    "evidence/blockproof.py:Receipt.from_rpc": _WEB3,
+    "evidence/chainproofs.py:header_of": _WEB3,
+    **dict.fromkeys(
+        [f"evidence/marketplace.py:MarketplaceClient.{m}"
+         for m in ("terms", "propose", "add_signature", "bind", "read")],
+        "the checkout API's answer as it arrived (ContractViewJson by the API's word, "
+        "unchecked), read by key as a script reads it"),
+}
 
 
 def _dict_any(node: ast.expr | None) -> int:
@@ -183,8 +204,14 @@ def _found_dict_any() -> dict[str, int]:
 
 
 def test_converted_folders_have_no_dict_any_at_a_seam() -> None:
-    left = {k: n for k, n in _found_dict_any().items() if k.startswith(DICT_ANY_FREE)}
+    left = {k: n for k, n in _found_dict_any().items()
+            if k.startswith(DICT_ANY_FREE) and k not in DICT_ANY_ALLOWED}
     assert not left, f"dict[str, Any] on public names of converted folders: {left}"
+
+
+def test_every_allowed_dict_any_is_still_there() -> None:
+    gone = sorted(set(DICT_ANY_ALLOWED) - set(_found_dict_any()))
+    assert not gone, f"typed since: remove from DICT_ANY_ALLOWED: {gone}"
 
 
 def test_dict_any_at_the_seams_only_goes_down() -> None:
