@@ -73,28 +73,41 @@ def _public(name: str) -> bool:
     return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
 
 
-def _seams_with_any(body: list[ast.stmt], prefix: str = "") -> Iterator[tuple[str, list[str]]]:
+Seam = ast.FunctionDef | ast.AsyncFunctionDef | ast.AnnAssign
+
+
+def _public_seams(body: list[ast.stmt], prefix: str = "") -> Iterator[tuple[str, Seam]]:
+    """Every public function, method and class attribute, by qualified name."""
     for node in body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _public(node.name):
-            parts = _any_parts(node)
-            if parts:
-                yield prefix + node.name, parts
+            yield prefix + node.name, node
         elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
-            yield from _seams_with_any(node.body, f"{prefix}{node.name}.")
+            yield from _public_seams(node.body, f"{prefix}{node.name}.")
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
-                and _public(node.target.id) and _bare_any(node.annotation):
-            yield prefix + node.target.id, ["attribute"]
+                and _public(node.target.id):
+            yield prefix + node.target.id, node
 
 
-@functools.cache  # read once for the two tests that compare it (~0.5 s of CPU a read)
+def _seams_with_any(body: list[ast.stmt]) -> Iterator[tuple[str, list[str]]]:
+    for name, node in _public_seams(body):
+        if isinstance(node, ast.AnnAssign):
+            parts = ["attribute"] if _bare_any(node.annotation) else []
+        else:
+            parts = _any_parts(node)
+        if parts:
+            yield name, parts
+
+
+@functools.cache  # parsed once for the tests that scan it (~0.5 s of CPU a read)
+def _modules() -> tuple[tuple[str, list[ast.stmt]], ...]:
+    return tuple((path.relative_to(ROOT).as_posix(), ast.parse(path.read_text()).body)
+                 for package in PACKAGES for path in sorted((ROOT / package).rglob("*.py")))
+
+
+@functools.cache
 def _found() -> dict[str, list[str]]:
-    found = {}
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            where = path.relative_to(ROOT).as_posix()
-            for name, parts in _seams_with_any(ast.parse(path.read_text()).body):
-                found[f"{where}:{name}"] = parts
-    return found
+    return {f"{where}:{name}": parts for where, body in _modules()
+            for name, parts in _seams_with_any(body)}
 
 
 def test_no_public_name_takes_or_returns_a_bare_any() -> None:
@@ -174,33 +187,22 @@ def _dict_any(node: ast.expr | None) -> int:
     return 0 if node is None else len(_DICT_ANY.findall(ast.unparse(node)))
 
 
-def _seams_with_dict_any(body: list[ast.stmt], prefix: str = ""
-                         ) -> Iterator[tuple[str, int]]:
-    for node in body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _public(node.name):
+def _seams_with_dict_any(body: list[ast.stmt]) -> Iterator[tuple[str, int]]:
+    for name, node in _public_seams(body):
+        if isinstance(node, ast.AnnAssign):
+            n = _dict_any(node.annotation)
+        else:
             a = node.args
             params = (*a.posonlyargs, *a.args, *a.kwonlyargs, *filter(None, (a.vararg, a.kwarg)))
             n = sum(_dict_any(p.annotation) for p in params) + _dict_any(node.returns)
-            if n:
-                yield prefix + node.name, n
-        elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
-            yield from _seams_with_dict_any(node.body, f"{prefix}{node.name}.")
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
-                and _public(node.target.id):
-            n = _dict_any(node.annotation)
-            if n:
-                yield prefix + node.target.id, n
+        if n:
+            yield name, n
 
 
 @functools.cache
 def _found_dict_any() -> dict[str, int]:
-    found = {}
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            where = path.relative_to(ROOT).as_posix()
-            for name, n in _seams_with_dict_any(ast.parse(path.read_text()).body):
-                found[f"{where}:{name}"] = n
-    return found
+    return {f"{where}:{name}": n for where, body in _modules()
+            for name, n in _seams_with_dict_any(body)}
 
 
 def test_converted_folders_have_no_dict_any_at_a_seam() -> None:
