@@ -777,12 +777,12 @@ class EvidenceService:
 
     # -- submit ----------------------------------------------------------------------------
 
-    def submit(self, user: str, case_id: str, item_id: int, record: Mapping[str, Any]
+    def submit(self, user: str, case_id: str, item_id: int, record: Mapping[str, object]
                ) -> dict[str, Any]:
         """Bind the party's signed EvidenceSubmission to the staged item, as a case step."""
         return self.submit_step(user, case_id, item_id, record)[0]
 
-    def submit_step(self, user: str, case_id: str, item_id: int, record: Mapping[str, Any]
+    def submit_step(self, user: str, case_id: str, item_id: int, record: Mapping[str, object]
                     ) -> tuple[dict[str, Any], StepResult]:
         """``submit``, also returning the step's result (its log entry: the receipt)."""
         signed = SignedRecord.from_json_obj(dict(record))
