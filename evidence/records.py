@@ -274,7 +274,8 @@ class TypedDataJson(TypedDict):
 
 
 class SignedRecordJson(TypedDict):
-    """A signed record's JSON document (``SignedRecord.to_json``), what a package carries."""
+    """A signed record's JSON document (``SignedRecord.to_json_obj``; ``to_json`` is its
+    canonical bytes), what a package carries."""
 
     format: str
     v: int
