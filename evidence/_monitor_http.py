@@ -17,6 +17,7 @@ from evidence import safejson
 from evidence.errors import EvidenceError, FormatError
 from evidence.judicial import _logapi as api
 from evidence.monitor import AnchorCheck, AnchoredCheckpoint
+from evidence.safejson import JsonObject
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -162,7 +163,7 @@ class HttpLogService:
             out.append(case.lower())
         return out
 
-    def case_view(self, case_id: str) -> dict[str, Any] | None:
+    def case_view(self, case_id: str) -> JsonObject | None:
         if not self.token:
             return None
         data = self._get(f"/cases/{case_id}")
@@ -175,6 +176,7 @@ def chain_anchor_check(w3: Web3) -> AnchorCheck:
     and the checkpoint's leaf is proven into that root (the batch's `proof`). Rows of
     other chains are not judged; a checkpoint with no row on this chain is "not anchored
     here"."""
+    from eth_typing import HexStr
     from eth_utils import to_checksum_address
 
     from evidence.events import ROOT_ANCHORED, decode_events
@@ -190,8 +192,8 @@ def chain_anchor_check(w3: Web3) -> AnchorCheck:
             try:
                 root = bytes.fromhex(str(a.batch["root"]).removeprefix("0x"))
                 proof = _hexes(a.batch.get("proof", []))
-                receipt = w3.eth.get_transaction_receipt(row["txHash"])
-                contract = to_checksum_address(row["contract"])
+                receipt = w3.eth.get_transaction_receipt(HexStr(str(row["txHash"])))
+                contract = to_checksum_address(str(row["contract"]))
             except Exception as exc:  # a node error or a malformed row: not confirmed
                 return f"anchor row unreadable or unknown to the chain ({type(exc).__name__})"
             if not api.oz_leaf_proven(encoding, value, proof, root):

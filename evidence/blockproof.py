@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import rlp
 from trie import HexaryTrie
@@ -41,6 +41,7 @@ __all__ = [
     "Log",
     "ProvenReceipt",
     "Receipt",
+    "RpcLog",
     "logs_bloom",
     "prove_receipt",
     "prove_receipts",
@@ -190,6 +191,15 @@ class BlockHeader:
         return _uint(self._field("timestamp"), "timestamp")
 
 
+class RpcLog(TypedDict):
+    """A receipt's log entry as a node answers it and `evidence.events.decode_log` reads
+    it (topics and data as bytes)."""
+
+    address: str
+    topics: list[bytes]
+    data: bytes
+
+
 @dataclass(frozen=True)
 class Log:
     """One log of a receipt: the emitting contract, its topics and data."""
@@ -198,7 +208,7 @@ class Log:
     topics: tuple[bytes, ...]
     data: bytes
 
-    def as_rpc(self) -> dict[str, Any]:
+    def as_rpc(self) -> RpcLog:
         """The shape `evidence.events.decode_log` reads (a receipt's log entry)."""
         return {"address": "0x" + self.address.hex(), "topics": list(self.topics),
                 "data": self.data}

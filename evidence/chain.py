@@ -25,10 +25,11 @@ from functools import cache
 from importlib import resources
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from evidence.errors import EvidenceError, InvalidAddress, InvalidRecord
+from evidence.safejson import JsonObject
 
 if TYPE_CHECKING:  # web3 loads when a chain is opened: checking an --rpc URL needs none
     from web3 import Web3
@@ -213,7 +214,7 @@ class AnchorRecord:
 
 
 @cache
-def anchor_abi() -> list[dict[str, Any]]:
+def anchor_abi() -> list[JsonObject]:
     """The EvidenceAnchor ABI shipped with `evidence`."""
     text = resources.files("evidence").joinpath("abi/EvidenceAnchor.json").read_text()
     return list(json.loads(text))

@@ -74,7 +74,7 @@ from evidence.errors import (
     TruncatedError,
     UnsupportedVersion,
 )
-from evidence.records import Domain, checksum_address, normalize_signature
+from evidence.records import Domain, TypedDataJson, checksum_address, normalize_signature
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -555,7 +555,7 @@ def public_key_bytes(key: X25519PrivateKey | X25519PublicKey | bytes) -> bytes:
 KEY_DERIVATION_PURPOSE = "chainarb evidence encryption key v1"
 
 
-def key_derivation_typed_data(domain: Domain, account: str) -> dict[str, Any]:
+def key_derivation_typed_data(domain: Domain, account: str) -> TypedDataJson:
     """What a wallet signs (`eth_signTypedData_v4`) to derive its evidence key:
     `KeyDerivation(string purpose,address account)` under the deployment's domain."""
     return {
@@ -567,7 +567,7 @@ def key_derivation_typed_data(domain: Domain, account: str) -> dict[str, Any]:
             ],
         },
         "primaryType": "KeyDerivation",
-        "domain": {**domain.as_dict(), "chainId": str(domain.chain_id)},
+        "domain": domain.to_json_obj(),
         "message": {
             "purpose": KEY_DERIVATION_PURPOSE,
             "account": checksum_address(account, "account"),

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 from evidence._keccak import keccak256
 from evidence.errors import InvalidRecord
@@ -43,6 +44,7 @@ __all__ = [
     "SEED_TAG",
     "TALLY_TAG",
     "Tally",
+    "TallyJson",
     "decision_struct_hash",
     "draw",
     "draw_randomness",
@@ -225,6 +227,16 @@ def vote_commitment(case_id: bytes | str, juror: str, choice: int, reason_code: 
                      + _word(reason_code) + _b32(salt, "salt"))
 
 
+class TallyJson(TypedDict):
+    """A tally in JSON: ``reasons`` as [reason code, votes] pairs."""
+
+    jurySize: int
+    counts: list[int]
+    reasons: list[list[int]]
+    revealed: int
+    winner: int | None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Tally:
     """The count of revealed votes. ``winner`` is the option index holding more than half
@@ -237,7 +249,7 @@ class Tally:
     revealed: int
     winner: int | None
 
-    def to_json_obj(self) -> dict[str, object]:
+    def to_json_obj(self) -> TallyJson:
         return {"jurySize": self.jury_size, "counts": list(self.counts),
                 "reasons": [[c, n] for c, n in self.reasons], "revealed": self.revealed,
                 "winner": self.winner}

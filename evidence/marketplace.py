@@ -23,14 +23,56 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 
-from evidence.records import ContractOfSale, Domain, SignedRecord
+from evidence.records import ContractOfSale, Domain, SignedRecord, SignedRecordJson, TypedDataJson
 from evidence.sale_terms import DISPUTE_CLAUSES, RETURN_POLICIES, RULES_VERSIONS
 
-__all__ = ["CheckoutRefusedError", "MarketplaceClient", "contract_of_sale"]
+__all__ = ["CheckoutRefusedError", "ContractSummaryJson", "ContractViewJson", "MarketplaceClient",
+           "contract_of_sale"]
+
+
+class SignedByJson(TypedDict):
+    """Which of the contract's two parties has signed it."""
+
+    buyer: bool
+    seller: bool
+
+
+class ClauseJson(TypedDict):
+    """The contract's dispute clause: its id and its words in both languages."""
+
+    id: str
+    en: str
+    zh: str
+
+
+class ContractSummaryJson(TypedDict):
+    """A contract of sale as the checkout API shows it to anyone who knows its hash (the
+    hash is on chain): no goods, no price (``POST /contracts/{hash}/order``)."""
+
+    contractHash: str
+    status: str  # proposed, signed, bound
+    signedBy: SignedByJson
+    orderId: str | None
+    caseId: str | None
+    cid: str | None
+    arbitrationAgreed: bool
+    clause: ClauseJson
+    offerExpiresAt: str
+
+
+class ContractViewJson(ContractSummaryJson):
+    """The contract as its buyer, its seller or an admin reads it: with the signed record
+    and the typed data for the parties' wallets (``POST /contracts``, ``GET
+    /contracts/{hash}``)."""
+
+    buyer: str
+    seller: str
+    record: SignedRecordJson
+    typedData: TypedDataJson
 
 
 def _unix(value: datetime | int) -> int:

@@ -27,7 +27,7 @@ from eth_abi.exceptions import EncodingError
 from evidence import safejson
 from evidence._keccak import keccak256
 from evidence.errors import FormatError, ProofError
-from evidence.safejson import JSON
+from evidence.safejson import JSON, JsonObject
 
 __all__ = [
     "LEAF_ENCODING",
@@ -203,7 +203,7 @@ class StandardMerkleTree:
 
     # -- dump/load in @openzeppelin/merkle-tree's JSON format --
 
-    def dump(self) -> dict[str, Any]:
+    def dump(self) -> JsonObject:
         return {
             "format": DUMP_FORMAT,
             "leafEncoding": list(self.leaf_encoding),
@@ -218,7 +218,7 @@ class StandardMerkleTree:
         return json.dumps(self.dump(), sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod
-    def load(cls, data: dict[str, Any] | bytes | str) -> StandardMerkleTree:
+    def load(cls, data: JsonObject | bytes | str) -> StandardMerkleTree:
         """Load a dump (ours or the npm library's) and check every node and leaf."""
         if isinstance(data, dict):
             obj: JSON | dict[str, Any] = data

@@ -26,17 +26,18 @@ Theory of operation (docs/log.md, "The monitor"):
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol, TypedDict
 
 from evidence import safejson
 from evidence.errors import EvidenceError, FormatError
 from evidence.judicial import _logapi as api
 from evidence.receipts import HeldReceipt
+from evidence.safejson import JsonObject
 
 __all__ = [
     "ALL_FORMAT",
@@ -46,7 +47,9 @@ __all__ = [
     "Level",
     "LogService",
     "MonitorAll",
+    "MonitorAllJson",
     "MonitorState",
+    "MonitorStateJson",
     "load_all",
     "load_state",
     "run_all",
@@ -81,7 +84,7 @@ class Finding:
 
     level: Level
     key: str
-    values: dict[str, Any] = field(default_factory=dict)
+    values: JsonObject = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,8 @@ class AnchoredCheckpoint:
     (`root`, and `proof` of its leaf) and where that batch was anchored (chain, tx)."""
 
     note: bytes
-    anchors: tuple[dict[str, Any], ...] = ()
-    batch: dict[str, Any] = field(default_factory=dict)
+    anchors: tuple[JsonObject, ...] = ()  # the service's rows (GET /log/checkpoints)
+    batch: JsonObject = field(default_factory=dict)
 
 
 class LogService(Protocol):
@@ -107,12 +110,59 @@ class LogService(Protocol):
 
     def entries(self, start: int, end: int) -> list[bytes]: ...
 
-    def case_view(self, case_id: str) -> dict[str, Any] | None: ...
+    def case_view(self, case_id: str) -> JsonObject | None: ...
 
 
 AnchorCheck = Callable[[AnchoredCheckpoint, Sequence[str]], str | None]
 """Confirms on a chain that a checkpoint was anchored by the institution: None when it
 was, else why not (`evidence._monitor_http.chain_anchor_check`)."""
+
+
+class StateCheckpointJson(TypedDict):
+    """The last checkpoint the monitor verified (size a decimal string)."""
+
+    size: str
+    root: str | None
+    note: str | None
+
+
+class StateAnchoredJson(TypedDict):
+    """The last anchored checkpoint the monitor confirmed."""
+
+    size: str
+    root: str | None
+
+
+class StateRecordJson(TypedDict):
+    """One of the case's records the monitor saw in the log, at its index."""
+
+    index: str
+    recordHash: str
+
+
+class MonitorStateJson(TypedDict):
+    """The monitor's state file (``MonitorState.to_json_obj``)."""
+
+    format: str
+    version: int
+    service: str
+    case: str
+    origin: str | None
+    institution: list[str]
+    checkpoint: StateCheckpointJson | None
+    anchored: StateAnchoredJson | None
+    records: list[StateRecordJson]
+    receipts: list[str]
+    checkedAt: str | None
+
+
+class MonitorAllJson(TypedDict):
+    """The state file of ``monitor --all``: one state per case."""
+
+    format: str
+    version: int
+    service: str
+    cases: list[MonitorStateJson]
 
 
 @dataclass(frozen=True)
@@ -132,7 +182,7 @@ class MonitorState:
     receipts: tuple[str, ...] = ()  # receipt files proven included
     checked_at: str | None = None
 
-    def to_json_obj(self) -> dict[str, Any]:
+    def to_json_obj(self) -> MonitorStateJson:
         def hx(b: bytes | None) -> str | None:
             return "0x" + b.hex() if b is not None else None
 
@@ -196,7 +246,7 @@ def save_state(path: Path, state: MonitorState) -> None:
     _write(path, state.to_json_obj())
 
 
-def _write(path: Path, obj: dict[str, Any]) -> None:
+def _write(path: Path, obj: Mapping[str, object]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
@@ -211,7 +261,7 @@ class MonitorAll:
     service: str
     cases: tuple[MonitorState, ...] = ()
 
-    def to_json_obj(self) -> dict[str, Any]:
+    def to_json_obj(self) -> MonitorAllJson:
         return {"format": ALL_FORMAT, "version": ALL_VERSION, "service": self.service,
                 "cases": [c.to_json_obj() for c in self.cases]}
 
@@ -496,7 +546,7 @@ def _consistent(service: LogService, size: int | None, root: bytes | None,
     return None
 
 
-def _deadline(view: dict[str, Any], now: datetime, warn_seconds: int) -> list[Finding]:
+def _deadline(view: JsonObject, now: datetime, warn_seconds: int) -> list[Finding]:
     deadline = view.get("deadline")
     stage = str(view.get("stage", ""))
     if not deadline:
@@ -506,7 +556,7 @@ def _deadline(view: dict[str, Any], now: datetime, warn_seconds: int) -> list[Fi
     except ValueError:
         return [Finding(Level.INFO, "no_deadline", {"stage": stage})]
     left = int((due - now).total_seconds())
-    when = {"stage": stage, "deadline": _iso(due), "hours": max(left, 0) // 3600}
+    when: JsonObject = {"stage": stage, "deadline": _iso(due), "hours": max(left, 0) // 3600}
     if left < 0:
         return [Finding(Level.WARN, "deadline_passed", when)]
     if left <= warn_seconds:

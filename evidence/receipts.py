@@ -46,7 +46,7 @@ class HeldReceipt:
     """A receipt as a party holds it: the file's name (for messages) and its JSON."""
 
     name: str
-    obj: Mapping[str, Any]  # a JSON object; verify_receipt judges its members
+    obj: Mapping[str, object]  # a JSON object; verify_receipt judges its members
 
 
 def default_folder() -> Path:
@@ -61,7 +61,7 @@ def _canonical(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def save_receipt(folder: Path, receipt: Mapping[str, Any]) -> Path:
+def save_receipt(folder: Path, receipt: Mapping[str, object]) -> Path:
     """Write `receipt` into `folder` (created) as `<sha256 of its canonical JSON>.json`,
     atomically; the same receipt saved again is the same file."""
     data = _canonical(dict(receipt))

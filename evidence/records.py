@@ -32,7 +32,17 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, Self, TypeAlias, TypeVar
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Generic,
+    NoReturn,
+    Self,
+    TypeAlias,
+    TypedDict,
+    TypeVar,
+)
 
 from coincurve import PublicKey
 from eth_account import Account
@@ -51,7 +61,7 @@ from evidence.errors import (
     WrongSigner,
 )
 from evidence.orders import Allocation
-from evidence.safejson import JSON
+from evidence.safejson import JSON, JsonObject
 from evidence.sale_terms import DISPUTE_CLAUSES, RETURN_POLICIES, RULES_VERSIONS, DisputeClause
 
 __all__ = [
@@ -71,6 +81,10 @@ __all__ = [
     "CourtConfirmation",
     "Disclosure",
     "Domain",
+    "DomainData",
+    "DomainJson",
+    "Eip712Field",
+    "Eip712Value",
     "EvidenceSubmission",
     "Objection",
     "ProceduralStep",
@@ -81,6 +95,9 @@ __all__ = [
     "Settlement",
     "SettlementOffer",
     "SignedRecord",
+    "SignedRecordJson",
+    "TypedData",
+    "TypedDataJson",
     "bytes32",
     "canonical_json",
     "checksum_address",
@@ -210,6 +227,68 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+# --- EIP-712 documents ------------------------------------------------------------------
+
+
+class Eip712Field(TypedDict):
+    """One member of an EIP-712 struct type: ``{"name": "orderId", "type": "uint256"}``."""
+
+    name: str
+    type: str
+
+
+class DomainData(TypedDict):
+    """The EIP-712 ``domain`` as the encoders take it (chainId an int)."""
+
+    name: str
+    version: str
+    chainId: int
+    verifyingContract: str
+
+
+class DomainJson(TypedDict):
+    """The EIP-712 ``domain`` in a record's or a wallet's JSON (chainId a decimal string)."""
+
+    name: str
+    version: str
+    chainId: str
+    verifyingContract: str
+
+
+class TypedData(TypedDict):
+    """The full ``eth_signTypedData_v4`` payload as the encoders take it."""
+
+    types: dict[str, list[Eip712Field]]
+    primaryType: str
+    domain: DomainData
+    message: Mapping[str, Eip712Value]  # bytes32 as bytes or 0x-hex: the encoders take both
+
+
+class TypedDataJson(TypedDict):
+    """The same payload as a wallet reads it in JSON: uints as decimal strings."""
+
+    types: dict[str, list[Eip712Field]]
+    primaryType: str
+    domain: DomainJson
+    message: JsonObject
+
+
+class SignedRecordJson(TypedDict):
+    """A signed record's JSON document (``SignedRecord.to_json_obj``; ``to_json`` is its
+    canonical bytes), what a package carries."""
+
+    format: str
+    v: int
+    type: str
+    domain: DomainJson
+    message: JsonObject
+    signatures: list[str]
+
+
+#: A record field's value as the EIP-712 ``message`` holds it before hex-encoding.
+Eip712Value: TypeAlias = "int | str | bytes | bool"
+
+
 # --- domain -----------------------------------------------------------------------------
 
 
@@ -222,7 +301,7 @@ class Domain:
     name: str = DOMAIN_NAME
     version: str = DOMAIN_VERSION
 
-    TYPE: ClassVar[list[dict[str, str]]] = [
+    TYPE: ClassVar[list[Eip712Field]] = [
         {"name": "name", "type": "string"},
         {"name": "version", "type": "string"},
         {"name": "chainId", "type": "uint256"},
@@ -246,7 +325,7 @@ class Domain:
                 f"found {self.version!r}; upgrade the evidence library"
             )
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> DomainData:
         """The domain as EIP-712 `domain` data."""
         return {
             "name": self.name,
@@ -255,8 +334,9 @@ class Domain:
             "verifyingContract": self.verifying_contract,
         }
 
-    def to_json_obj(self) -> dict[str, Any]:
-        return {**self.as_dict(), "chainId": str(self.chain_id)}
+    def to_json_obj(self) -> DomainJson:
+        return {"name": self.name, "version": self.version, "chainId": str(self.chain_id),
+                "verifyingContract": self.verifying_contract}
 
     @classmethod
     def from_json_obj(cls, obj: object) -> Domain:
@@ -357,13 +437,13 @@ class Record:
     def type_hash(cls) -> bytes:
         return _type_hash(cls)  # type: ignore[arg-type]  # mypy#20409: classes hash
 
-    def message(self) -> dict[str, Any]:
+    def message(self) -> dict[str, Eip712Value]:
         """The EIP-712 `message` (camelCase keys, Python values)."""
         return {name: getattr(self, _snake(name)) for name, _ in self.FIELDS}
 
-    def typed_data(self, domain: Domain) -> dict[str, Any]:
+    def typed_data(self, domain: Domain) -> TypedData:
         """The full `eth_signTypedData_v4` payload (bytes32 as 0x-hex, uints as ints)."""
-        message = {
+        message: dict[str, Eip712Value] = {
             name: ("0x" + value.hex() if isinstance(value, bytes) else value)
             for name, value in self.message().items()
         }
@@ -377,13 +457,12 @@ class Record:
             "message": message,
         }
 
-    def typed_data_json(self, domain: Domain) -> dict[str, Any]:
+    def typed_data_json(self, domain: Domain) -> TypedDataJson:
         """The payload for a wallet's `eth_signTypedData_v4` as JSON: uints as decimal
         strings (uint256 does not fit a JS number), bytes32 as 0x-hex."""
         data = self.typed_data(domain)
-        data["domain"]["chainId"] = str(domain.chain_id)
-        data["message"] = self.to_json_obj()
-        return data
+        return {"types": data["types"], "primaryType": data["primaryType"],
+                "domain": domain.to_json_obj(), "message": self.to_json_obj()}
 
     def struct_hash(self) -> bytes:
         """EIP-712 `hashStruct(message)`, encoded here for speed (flat atomic fields only);
@@ -408,7 +487,8 @@ class Record:
 
     def digest_eth_account(self, domain: Domain) -> bytes:
         """The same digest computed by eth-account's general encoder (a cross-check)."""
-        return bytes(_hash_eip191_message(encode_typed_data(full_message=self.typed_data(domain))))
+        typed = dict(self.typed_data(domain))
+        return bytes(_hash_eip191_message(encode_typed_data(full_message=typed)))
 
     def sign(self, private_key: bytes | str | int, domain: Domain) -> SignedRecord[Self]:
         """Sign under `domain` (as a wallet would) and return the record with its signature."""
@@ -420,7 +500,7 @@ class Record:
                     f"{self.TYPE_NAME}.{self.SIGNER_FIELD} is {expected} but the key belongs to "
                     f"{signer}; sign with the key of {expected}"
                 )
-        signed = Account.sign_typed_data(private_key, full_message=self.typed_data(domain))
+        signed = Account.sign_typed_data(private_key, full_message=dict(self.typed_data(domain)))
         return SignedRecord(domain=domain, record=self, signatures=(bytes(signed.signature),))
 
     # -- chain binding --
@@ -480,7 +560,7 @@ class Record:
 
     # -- JSON --
 
-    def to_json_obj(self) -> dict[str, Any]:
+    def to_json_obj(self) -> JsonObject:
         return {n: _to_json_value(t, getattr(self, _snake(n))) for n, t in self.FIELDS}
 
     @classmethod
@@ -1382,7 +1462,7 @@ class SignedRecord(Generic[R]):
 
     # -- JSON --
 
-    def to_json_obj(self) -> dict[str, Any]:
+    def to_json_obj(self) -> SignedRecordJson:
         return {
             "format": RECORD_FORMAT,
             "v": RECORD_FORMAT_VERSION,
@@ -1439,7 +1519,7 @@ def records_from_json_lines(lines: Iterable[bytes | str]) -> list[SignedRecord]:
     return [SignedRecord.from_json(line) for line in lines if line.strip()]
 
 
-def record_from_mapping(type_name: str, values: Mapping[str, Any]) -> Record:
+def record_from_mapping(type_name: str, values: Mapping[str, Eip712Value]) -> Record:
     """Build a record from its EIP-712 field names (camelCase), e.g. from a web form."""
     cls = RECORD_TYPES.get(type_name)
     if cls is None:
@@ -1449,4 +1529,6 @@ def record_from_mapping(type_name: str, values: Mapping[str, Any]) -> Record:
         raise InvalidRecord(
             f"{type_name}: expected the fields {sorted(names)}, found {sorted(values)}"
         )
-    return cls(**{_snake(n): v for n, v in values.items()})
+    # Each field's constructor check (Record.__post_init__) decides what a value may be.
+    kwargs: dict[str, Any] = {_snake(n): v for n, v in values.items()}
+    return cls(**kwargs)

@@ -22,8 +22,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypedDict
 
-__all__ = ["CheckResult", "Note", "Report", "Status"]
+__all__ = ["CheckResult", "Note", "NoteJson", "Report", "Status"]
 
 
 class Status(StrEnum):
@@ -60,6 +61,13 @@ class CheckResult:
         return CheckResult(self.name, Status.NOT_RUN, reason)
 
 
+class NoteJson(TypedDict):
+    """A note in a report's JSON: its name and its text in both languages ("en", "zh")."""
+
+    name: str
+    text: dict[str, str]
+
+
 @dataclass(frozen=True)
 class Note:
     """What a court must know beside the checks: a limit of what they prove (e.g. anchors
@@ -69,7 +77,7 @@ class Note:
     en: str
     zh: str
 
-    def to_json_obj(self) -> dict[str, object]:
+    def to_json_obj(self) -> NoteJson:
         return {"name": self.name, "text": {"en": self.en, "zh": self.zh}}
 
 

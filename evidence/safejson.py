@@ -33,10 +33,14 @@ from .errors import FormatError
 #: A JSON value as ``json.loads`` returns it: the one alias for parsed JSON in this project
 #: (readers narrow it with ``isinstance`` where they check a document's shape).
 JSON: TypeAlias = "dict[str, JSON] | list[JSON] | str | int | float | bool | None"
+#: A JSON object whose members are free (a report's details, a chain's RPC answer, an API
+#: body passed through): documents with a fixed shape have a TypedDict of their own.
+JsonObject: TypeAlias = "dict[str, JSON]"
 
 __all__ = [
     "JSON",
     "MAX_DEPTH",
+    "JsonObject",
     "JsonTooDeep",
     "JsonTooLarge",
     "json_depth",

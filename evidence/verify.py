@@ -67,6 +67,7 @@ from evidence.merkle import (
 )
 from evidence.records import EvidenceSubmission, SignedRecord, checksum_address
 from evidence.report import CheckResult, Report, Status
+from evidence.safejson import JsonObject
 
 if TYPE_CHECKING:  # web3 is imported when a chain is read, not to verify offline
     from web3 import Web3
@@ -177,7 +178,7 @@ class Anchoring:
     count: int
     confirmations: int | None = None  # blocks on top of it, this one included, when observed
 
-    def to_json_obj(self) -> dict[str, Any]:
+    def to_json_obj(self) -> JsonObject:
         return {
             "confirmations": None if self.confirmations is None else str(self.confirmations),
             "root": "0x" + self.root.hex(),
@@ -215,7 +216,7 @@ class VerificationReport(Report):
             raise VerificationFailed(self)
         return self
 
-    def to_json_obj(self) -> dict[str, Any]:
+    def to_json_obj(self) -> JsonObject:
         failure = self.failure
         return {
             "ok": self.ok,
@@ -337,7 +338,7 @@ class ProofFile:
         """Where this proof says its root is anchored."""
         return AnchorClaim(self.root, self.chain_id, self.contract, self.tx_hash)
 
-    def to_json_obj(self) -> dict[str, Any]:
+    def to_json_obj(self) -> JsonObject:
         anchor: dict[str, Any] = {"chainId": str(self.chain_id), "contract": self.contract}
         if self.tx_hash is not None:
             anchor["txHash"] = "0x" + self.tx_hash.hex()

@@ -51,6 +51,7 @@ from evidence.chain import AnchorRecord, lookup_anchor
 from evidence.events import Event, EventSpec, abi_type, decode_log, normalize
 from evidence.jury import jury_hash, jury_order
 from evidence.orders import OrderTerms
+from evidence.records import TypedData
 
 __all__ = [
     "ETH",
@@ -915,7 +916,7 @@ class EscrowContract(_Bound):
 
     def settlement_typed_data(
         self, order_id: int, allocation: Allocation, case_id: bytes | None = None
-    ) -> dict[str, Any]:
+    ) -> TypedData:
         """`eth_signTypedData_v4` payload; `case_id` defaults to the order's bound case."""
         case = self._case_of(order_id, case_id)
         return settlement_typed_data(self.domain(), order_id, case, allocation)
@@ -931,7 +932,7 @@ class EscrowContract(_Bound):
         award_hash: bytes,
         round_: int = 0,
         case_id: bytes | None = None,
-    ) -> dict[str, Any]:
+    ) -> TypedData:
         """`eth_signTypedData_v4` payload; `case_id` defaults to the order's bound case."""
         case = self._case_of(order_id, case_id)
         return award_typed_data(self.domain(), order_id, case, allocation, award_hash, round_)
@@ -948,7 +949,7 @@ class EscrowContract(_Bound):
 
     def decision_typed_data(self, order_id: int, kind: DecisionKind, allocation: Allocation,
                             decision_hash: bytes, case_id: bytes | None = None
-                            ) -> dict[str, Any]:
+                            ) -> TypedData:
         """`eth_signTypedData_v4` payload of a ``Decision`` (signed by the institution)."""
         case = self._case_of(order_id, case_id)
         return decision_typed_data(self.domain(), order_id, case, int(kind), allocation,
@@ -981,7 +982,7 @@ class EscrowContract(_Bound):
         no_return: Allocation,
         award_hash: bytes,
         case_id: bytes | None = None,
-    ) -> dict[str, Any]:
+    ) -> TypedData:
         """`eth_signTypedData_v4` payload of a ReturnAward; `case_id` defaults to the order's."""
         case = self._case_of(order_id, case_id)
         return return_award_typed_data(self.domain(), order_id, case, refund, no_return, award_hash)
@@ -1005,7 +1006,7 @@ class EscrowContract(_Bound):
         refund: Allocation,
         no_return: Allocation,
         case_id: bytes | None = None,
-    ) -> dict[str, Any]:
+    ) -> TypedData:
         """`eth_signTypedData_v4` payload of a ReturnSettlement; `case_id` defaults to the
         order's."""
         case = self._case_of(order_id, case_id)

@@ -10,7 +10,7 @@ builds the JSON a wallet signs with `eth_signTypedData_v4` from them, so eth-acc
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
 
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
@@ -24,9 +24,12 @@ from evidence.records import (
     ONCHAIN_TYPE_STRINGS,
     Award,
     Domain,
+    Eip712Field,
+    Eip712Value,
     ReturnAward,
     ReturnSettlement,
     Settlement,
+    TypedData,
 )
 
 __all__ = [
@@ -57,7 +60,7 @@ RETURN_SETTLEMENT_TYPE = ONCHAIN_TYPE_STRINGS["ReturnSettlement"]
 
 def settlement_typed_data(
     domain: Domain, order_id: int, case_id: bytes, allocation: Allocation
-) -> dict[str, Any]:
+) -> TypedData:
     """`eth_signTypedData_v4` payload of a Settlement (signed by buyer and seller)."""
     record = Settlement(order_id=order_id, case_id=case_id, **allocation.fields())
     return record.typed_data(domain)
@@ -70,7 +73,7 @@ def award_typed_data(
     allocation: Allocation,
     award_hash: bytes,
     round_: int,
-) -> dict[str, Any]:
+) -> TypedData:
     """`eth_signTypedData_v4` payload of an Award (round 0: sole arbitrator; 1: panel)."""
     record = Award(order_id=order_id, case_id=case_id, award_hash=award_hash, round=round_,
                    **allocation.fields())
@@ -78,16 +81,17 @@ def award_typed_data(
 
 
 def _typed(domain: Domain, primary: str, type_string: str,
-           message: dict[str, Any]) -> dict[str, Any]:
+           message: dict[str, Eip712Value]) -> TypedData:
     """A payload from a type string `Name(type name,...)` (one struct, no nested types)."""
     inner = type_string[type_string.index("(") + 1:-1]
-    fields = [{"name": f.split(" ")[1], "type": f.split(" ")[0]} for f in inner.split(",")]
+    fields: list[Eip712Field] = [{"name": f.split(" ")[1], "type": f.split(" ")[0]}
+                                 for f in inner.split(",")]
     return {"types": {"EIP712Domain": list(Domain.TYPE), primary: fields},
             "primaryType": primary, "domain": domain.as_dict(), "message": message}
 
 
 def decision_typed_data(domain: Domain, order_id: int, case_id: bytes, kind: int,
-                        allocation: Allocation, decision_hash: bytes) -> dict[str, Any]:
+                        allocation: Allocation, decision_hash: bytes) -> TypedData:
     """`eth_signTypedData_v4` payload of a Decision (signed by the order's institution):
     a jury's verdict (kind 0) or a fast-track proposal (kind 1)."""
     return _typed(domain, "Decision", DECISION_TYPE, {
@@ -97,7 +101,7 @@ def decision_typed_data(domain: Domain, order_id: int, case_id: bytes, kind: int
 
 
 def jury_vote_typed_data(domain: Domain, case_id: bytes, juror: str, choice: int,
-                         reason_code: int, salt: bytes) -> dict[str, Any]:
+                         reason_code: int, salt: bytes) -> TypedData:
     """`eth_signTypedData_v4` payload of a juror's JuryVote: its struct hash is the vote's
     commitment (evidence.jury.vote_commitment), its signature what the escrow counts."""
     return _typed(domain, "JuryVote", JURY_VOTE_TYPE, {
@@ -112,7 +116,7 @@ def return_award_typed_data(
     refund: Allocation,
     no_return: Allocation,
     award_hash: bytes,
-) -> dict[str, Any]:
+) -> TypedData:
     """`eth_signTypedData_v4` payload of a ReturnAward (round 0, the sole arbitrator): `refund`
     once the goods are back, `no_return` (the award's fallback) if the buyer misses the window."""
     record = ReturnAward(order_id=order_id, case_id=case_id, award_hash=award_hash, round=0,
@@ -125,7 +129,7 @@ def return_award_typed_data(
 
 def return_settlement_typed_data(
     domain: Domain, order_id: int, case_id: bytes, refund: Allocation, no_return: Allocation
-) -> dict[str, Any]:
+) -> TypedData:
     """`eth_signTypedData_v4` payload of a ReturnSettlement (signed by buyer and seller):
     `refund` once the goods are back, `no_return` if the buyer does not ship them back."""
     record = ReturnSettlement(order_id=order_id, case_id=case_id,
@@ -136,14 +140,14 @@ def return_settlement_typed_data(
     return record.typed_data(domain)
 
 
-def typed_data_json(typed: dict[str, Any]) -> str:
+def typed_data_json(typed: TypedData) -> str:
     """JSON text of a payload for a wallet or a JS library (`eth_signTypedData_v4`).
 
     Integers become decimal strings: JavaScript numbers lose precision above 2**53 (one ETH is
     10**18 wei), and wallets and `@metamask/eth-sig-util` accept decimal strings for uints.
     """
 
-    def strings(section: dict[str, Any]) -> dict[str, Any]:
+    def strings(section: Mapping[str, object]) -> dict[str, object]:
         return {
             k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v
             for k, v in section.items()
@@ -153,12 +157,12 @@ def typed_data_json(typed: dict[str, Any]) -> str:
     return json.dumps(wallet, separators=(",", ":"), sort_keys=True)
 
 
-def typed_data_digest(typed: dict[str, Any]) -> bytes:
+def typed_data_digest(typed: TypedData) -> bytes:
     """The 32-byte digest a wallet signs: keccak256(0x1901 || domainSeparator || structHash)."""
-    signable = encode_typed_data(full_message=typed)
+    signable = encode_typed_data(full_message=dict(typed))
     return keccak(b"\x19" + signable.version + signable.header + signable.body)
 
 
-def sign_typed_data(account: LocalAccount, typed: dict[str, Any]) -> bytes:
+def sign_typed_data(account: LocalAccount, typed: TypedData) -> bytes:
     """65-byte r||s||v signature, as `eth_signTypedData_v4` returns it."""
-    return bytes(account.sign_typed_data(full_message=typed).signature)
+    return bytes(account.sign_typed_data(full_message=dict(typed)).signature)

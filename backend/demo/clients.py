@@ -23,7 +23,14 @@ from eth_account.signers.local import LocalAccount
 from backend.demo.common import DemoError, sha256_hex
 from evidence.commitment import commitment_of
 from evidence.receipts import save_receipt
-from evidence.records import Domain, ProceduralStep, SignedRecord, bytes32, canonical_json
+from evidence.records import (
+    Domain,
+    ProceduralStep,
+    SignedRecord,
+    SignedRecordJson,
+    bytes32,
+    canonical_json,
+)
 
 __all__ = ["Client", "document", "expect_ok", "upload_evidence"]
 
@@ -103,7 +110,7 @@ class Client:
                 Domain.from_json_obj(view["domain"]))
 
     def step(self, case_id: str, action: str, payload: dict[str, Any] | None = None, *,
-             payload_hash: str | None = None) -> tuple[dict[str, Any], Domain]:
+             payload_hash: str | None = None) -> tuple[SignedRecordJson, Domain]:
         """A ``ProceduralStep`` signed at the case's head (over the payload or a hash)."""
         seq, prev, domain = self.head(case_id)
         digest = payload_hash or sha256_hex(canonical_json(payload or {}))

@@ -26,13 +26,13 @@ from sqlmodel import Session, col, select
 from backend.db import AnchorBatch, AnchorInclusion, AnchorStatus
 from backend.db.log_models import LogCheckpoint, LogEntry
 from backend.services.errors import BadSubmission, Conflict, NotFound
-from evidence.log.absence import MAX_ABSENCE_ENTRIES, issue_absence
-from evidence.log.absence_index import issue_index_absence, placed_heads
+from evidence.log.absence import MAX_ABSENCE_ENTRIES, AbsenceJson, issue_absence
+from evidence.log.absence_index import IndexAbsenceJson, issue_index_absence, placed_heads
 from evidence.log.caseindex import index_of, index_tree
 from evidence.log.checkpoint import Checkpoint
 from evidence.log.entry import LogEntry as EncodedEntry
 from evidence.log.note import Note, NoteSigner
-from evidence.log.receipt import issue_receipt_json
+from evidence.log.receipt import ReceiptJson, issue_receipt_json
 
 from .caseindex import heads_at
 from .store import Appended, open_log
@@ -91,7 +91,7 @@ class LogService:
 
     # -- receipts -----------------------------------------------------------------------
 
-    def receipt(self, appended: Appended) -> dict[str, Any]:
+    def receipt(self, appended: Appended) -> ReceiptJson:
         """The signed receipt of an entry the caller's committed transaction appended."""
         return issue_receipt_json(origin=self.origin, index=appended.index,
                                   entry=appended.entry, accepted_at=appended.accepted_at,
@@ -257,7 +257,7 @@ class LogService:
     # -- absence ------------------------------------------------------------------------
 
     def absence(self, case_id: str, first: int, second: int, by: str = "index"
-                ) -> dict[str, Any]:
+                ) -> AbsenceJson | IndexAbsenceJson:
         """A signed statement that no entry of `case_id` entered the log between the
         anchored checkpoints of sizes `first` and `second` (checked before signing): by the
         per-case index when both checkpoints sign one (docs/log.md §8b) and `by` is
@@ -316,7 +316,7 @@ class LogService:
                 "entries": [{"index": int(i), "entry": e} for i, e in rows]}
 
     def _absence_by_index(self, session: Session, case_id: str, first_note: str,
-                          second_note: str, first: int, second: int) -> dict[str, Any]:
+                          second_note: str, first: int, second: int) -> IndexAbsenceJson:
         """Version 2: the case's head (or its neighbours) in each checkpoint's index and
         the consistency proof between them: O(log n + log C) hashes."""
         want = bytes.fromhex(case_id[2:])

@@ -38,6 +38,7 @@ from backend.db import LeafKind
 from backend.db.service_models import SaleContract, SaleContractStatus
 from backend.worker.anchoring import enqueue_leaf
 from evidence.errors import FormatError
+from evidence.marketplace import ContractSummaryJson, ContractViewJson
 from evidence.records import (
     ContractOfSale,
     SignedRecord,
@@ -84,7 +85,7 @@ class Checkout:
 
     # -- receiving ---------------------------------------------------------------------
 
-    def propose(self, record: object) -> dict[str, Any]:
+    def propose(self, record: object) -> ContractViewJson:
         """Store a proposed contract (a ``ContractOfSale`` signed record with zero, one or
         two signatures); proposing the same contract again adds its new signatures."""
         signed = self._checked(record)
@@ -101,7 +102,7 @@ class Checkout:
                     row = SaleContract(
                         record_hash=key, buyer=contract.buyer, seller=contract.seller,
                         status=SaleContractStatus.PROPOSED,
-                        record=SignedRecord(signed.domain, contract).to_json_obj(),
+                        record=dict(SignedRecord(signed.domain, contract).to_json_obj()),
                         offer_expires_at=datetime.fromtimestamp(contract.offer_expires_at,
                                                                 UTC),
                         created_at=now, updated_at=now)
@@ -117,7 +118,7 @@ class Checkout:
             break
         return self.read(key)
 
-    def sign(self, contract_hash: str, signature: str) -> dict[str, Any]:
+    def sign(self, contract_hash: str, signature: str) -> ContractViewJson:
         """Add the buyer's or the seller's signature (65 bytes, 0x-hex)."""
         key = self._key(contract_hash)
         with self.cases.repository.write_session() as session:
@@ -135,13 +136,13 @@ class Checkout:
 
     # -- binding -----------------------------------------------------------------------
 
-    def bind(self, contract_hash: str) -> dict[str, Any]:
+    def bind(self, contract_hash: str) -> ContractSummaryJson:
         """Bind the contract to the escrow order that names it; create the order's case with
         the clause's agreement to arbitrate; queue the contract's leaf. Idempotent."""
         key = self._key(contract_hash)
         row = self._load(key)
         if row.status == SaleContractStatus.BOUND:
-            return self._view(row, full=False)
+            return self._summary(row)
         self._require_both(row)
         order_id = self.cases.port.order_of_contract(key)
         if order_id == 0:
@@ -165,7 +166,7 @@ class Checkout:
             return False  # opens as a plain order; the refusal is the bind route's to give
         return True
 
-    def _bind_order(self, key: str, order: OrderInfo) -> dict[str, Any]:
+    def _bind_order(self, key: str, order: OrderInfo) -> ContractSummaryJson:
         row = self._load(key)
         signed = SignedRecord.from_json_obj(row.record)
         contract = signed.record
@@ -202,11 +203,11 @@ class Checkout:
                              value=(case_id, _hex(full.record_hash),
                                     _hex(full.signatures_hash)))  # anchored and logged
                 session.commit()
-        return self._view(self._load(key), full=False)
+        return self._summary(self._load(key))
 
     # -- reading -----------------------------------------------------------------------
 
-    def read(self, contract_hash: str, user: str | None = None) -> dict[str, Any]:
+    def read(self, contract_hash: str, user: str | None = None) -> ContractViewJson:
         """The contract as the API shows it (``NotFound`` for an unknown hash). With
         ``user``: only its buyer, its seller or an admin reads it."""
         row = self._load(self._key(contract_hash))
@@ -280,7 +281,7 @@ class Checkout:
         if len(merged) == len(have):
             return
         full = SignedRecord(signed.domain, signed.record, tuple(merged.values()))
-        row.record = full.to_json_obj()
+        row.record = dict(full.to_json_obj())
         row.updated_at = now
         if len(merged) == 2 and row.status == SaleContractStatus.PROPOSED:
             row.status = SaleContractStatus.SIGNED
@@ -336,9 +337,21 @@ class Checkout:
             raise NotFound(f"no contract {key}")
         return row
 
-    def _view(self, row: SaleContract, *, full: bool = True) -> dict[str, Any]:
-        """``full``: with the record and its typed data (the goods and the price); without:
-        what anyone who knows the hash (it is on chain) may learn."""
+    def _summary(self, row: SaleContract) -> ContractSummaryJson:
+        """What anyone who knows the hash (it is on chain) may learn."""
+        return self._read(row)[1]
+
+    def _view(self, row: SaleContract) -> ContractViewJson:
+        """The summary with the record and its typed data (the goods and the price)."""
+        signed, summary = self._read(row)
+        contract = signed.record
+        assert isinstance(contract, ContractOfSale)
+        return {**summary, "buyer": contract.buyer, "seller": contract.seller,
+                "record": signed.to_json_obj(),
+                "typedData": contract.typed_data_json(signed.domain)}
+
+    def _read(self, row: SaleContract) -> tuple[SignedRecord, ContractSummaryJson]:
+        """The row's signed record and its summary (storing the bundle once both signed)."""
         signed = SignedRecord.from_json_obj(row.record)
         contract = signed.record
         assert isinstance(contract, ContractOfSale)
@@ -346,7 +359,7 @@ class Checkout:
         if row.status == SaleContractStatus.SIGNED and row.cid is None:
             self._store(row, signed)
         clause = contract.clause
-        summary = {
+        return signed, {
             "contractHash": row.record_hash,
             "status": str(row.status),
             "signedBy": {"buyer": contract.buyer in signers,
@@ -358,11 +371,6 @@ class Checkout:
             "clause": {"id": clause.id, "en": clause.en, "zh": clause.zh},
             "offerExpiresAt": row.offer_expires_at.astimezone(UTC).isoformat(),
         }
-        if not full:
-            return summary
-        return {**summary, "buyer": contract.buyer, "seller": contract.seller,
-                "record": signed.to_json_obj(),
-                "typedData": contract.typed_data_json(signed.domain)}
 
     def _store(self, row: SaleContract, signed: SignedRecord) -> None:
         """Both signed: the bundle goes to IPFS (encrypted) and the row keeps its CID."""

@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from evidence.orders import Allocation
 from evidence.records import Domain
+from evidence.safejson import JSON, JsonObject
 
 __all__ = [
     "ACTIONS",
@@ -435,15 +436,45 @@ def _hex(value: bytes) -> str:
     return "0x" + value.hex()
 
 
-def _bytes(value: str) -> bytes:
-    return bytes.fromhex(value.removeprefix("0x"))
+# An act's JSON is what its ``to_json`` wrote (a ChainAction row's payload): the readers
+# below take its members as JSON and refuse a member of another kind (TypeError).
 
 
-def _allocation(obj: Mapping[str, Any]) -> Allocation:
-    return Allocation(int(obj["to_buyer"]), int(obj["to_seller"]), int(obj["compensation"]))
+def _bytes(value: JSON) -> bytes:
+    return bytes.fromhex(_text(value).removeprefix("0x"))
 
 
-def _allocation_json(a: Allocation) -> dict[str, int]:
+def _text(value: JSON) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, found {value!r}")
+    return value
+
+
+def _int(value: JSON) -> int:
+    """An integer member: a uint as a decimal string, or a small int as a JSON number."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"expected an integer, found {value!r}")
+    return int(value)
+
+
+def _list(value: JSON) -> list[JSON]:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, found {value!r}")
+    return value
+
+
+def _object(value: JSON) -> JsonObject:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, found {value!r}")
+    return value
+
+
+def _allocation(value: JSON) -> Allocation:
+    obj = _object(value)
+    return Allocation(_int(obj["to_buyer"]), _int(obj["to_seller"]), _int(obj["compensation"]))
+
+
+def _allocation_json(a: Allocation) -> JsonObject:
     return {"to_buyer": a.to_buyer, "to_seller": a.to_seller, "compensation": a.compensation}
 
 
@@ -455,15 +486,15 @@ class _Act:
     order_id: int
     case_id: str
 
-    def _json(self) -> dict[str, Any]:
+    def _json(self) -> JsonObject:
         return {"orderId": str(self.order_id), "caseId": self.case_id}
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return self._json()
 
     @classmethod
-    def _ids(cls, obj: Mapping[str, Any]) -> dict[str, Any]:
-        return {"order_id": int(obj["orderId"]), "case_id": str(obj.get("caseId", ""))}
+    def _ids(cls, obj: Mapping[str, JSON]) -> dict[str, Any]:
+        return {"order_id": _int(obj["orderId"]), "case_id": str(obj.get("caseId", ""))}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -473,7 +504,7 @@ class ConfirmDispute(_Act):
     KIND: ClassVar[str] = "freeze"
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> ConfirmDispute:
+    def from_json(cls, obj: Mapping[str, JSON]) -> ConfirmDispute:
         return cls(**cls._ids(obj))
 
 
@@ -486,13 +517,14 @@ class ConfirmObjection(_Act):
     party: str | None = None
     decision: bool = False
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "party": self.party,
                 **({"decision": True} if self.decision else {})}
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> ConfirmObjection:
-        return cls(**cls._ids(obj), party=obj.get("party"),
+    def from_json(cls, obj: Mapping[str, JSON]) -> ConfirmObjection:
+        party = obj.get("party")
+        return cls(**cls._ids(obj), party=None if party is None else _text(party),
                    decision=bool(obj.get("decision", False)))
 
 
@@ -501,12 +533,12 @@ class AppointArbitrator(_Act):
     KIND: ClassVar[str] = "appoint_arbitrator"
     arbitrator: str
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "arbitrators": [self.arbitrator]}
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> AppointArbitrator:
-        return cls(**cls._ids(obj), arbitrator=str(obj["arbitrators"][0]))
+    def from_json(cls, obj: Mapping[str, JSON]) -> AppointArbitrator:
+        return cls(**cls._ids(obj), arbitrator=str(_list(obj["arbitrators"])[0]))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -514,12 +546,12 @@ class AppointPanel(_Act):
     KIND: ClassVar[str] = "appoint_panel"
     panel: tuple[str, str, str]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "arbitrators": list(self.panel)}
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> AppointPanel:
-        a, b, c = (str(x) for x in obj["arbitrators"])
+    def from_json(cls, obj: Mapping[str, JSON]) -> AppointPanel:
+        a, b, c = (str(x) for x in _list(obj["arbitrators"]))
         return cls(**cls._ids(obj), panel=(a, b, c))
 
 
@@ -532,13 +564,13 @@ class ExecuteSettlement(_Act):
     buyer_signature: bytes
     seller_signature: bytes
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "allocation": _allocation_json(self.allocation),
                 "buyerSignature": _hex(self.buyer_signature) if self.buyer_signature else "",
                 "sellerSignature": _hex(self.seller_signature) if self.seller_signature else ""}
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> ExecuteSettlement:
+    def from_json(cls, obj: Mapping[str, JSON]) -> ExecuteSettlement:
         return cls(**cls._ids(obj), allocation=_allocation(obj["allocation"]),
                    buyer_signature=_bytes(obj["buyerSignature"]),
                    seller_signature=_bytes(obj["sellerSignature"]))
@@ -553,12 +585,12 @@ class SubmitAward(_Act):
     award_hash: str
     signature: bytes
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "allocation": _allocation_json(self.allocation),
                 "awardHash": self.award_hash, "signature": _hex(self.signature)}
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> SubmitAward:
+    def from_json(cls, obj: Mapping[str, JSON]) -> SubmitAward:
         return cls(**cls._ids(obj), allocation=_allocation(obj["allocation"]),
                    award_hash=str(obj["awardHash"]), signature=_bytes(obj["signature"]))
 
@@ -574,13 +606,13 @@ class ExecuteAward(_Act):
     allocation: Allocation | None = None
     decision: bool = False
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "allocation": None if self.allocation is None
                 else _allocation_json(self.allocation),
                 **({"decision": True} if self.decision else {})}
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> ExecuteAward:
+    def from_json(cls, obj: Mapping[str, JSON]) -> ExecuteAward:
         raw = obj.get("allocation")
         return cls(**cls._ids(obj), allocation=None if raw is None else _allocation(raw),
                    decision=bool(obj.get("decision", False)))
@@ -595,14 +627,14 @@ class SubmitPanelAward(_Act):
     award_hash: str
     signatures: tuple[bytes | None, bytes | None, bytes | None]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "allocation": _allocation_json(self.allocation),
                 "awardHash": self.award_hash,
                 "signatures": [_hex(s) if s else "" for s in self.signatures]}
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> SubmitPanelAward:
-        a, b, c = (_bytes(s) if s else None for s in obj["signatures"])
+    def from_json(cls, obj: Mapping[str, JSON]) -> SubmitPanelAward:
+        a, b, c = (_bytes(s) if s else None for s in _list(obj["signatures"]))
         return cls(**cls._ids(obj), allocation=_allocation(obj["allocation"]),
                    award_hash=str(obj["awardHash"]), signatures=(a, b, c))
 
@@ -616,7 +648,7 @@ class RefundOnTimeout(_Act):
     KIND: ClassVar[str] = "resolve_by_timeout"
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> RefundOnTimeout:
+    def from_json(cls, obj: Mapping[str, JSON]) -> RefundOnTimeout:
         return cls(**cls._ids(obj))
 
 
@@ -631,15 +663,15 @@ class Ballot:
     salt: str = "0x" + "00" * 32
     signature: bytes | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {"juror": self.juror, "choice": self.choice, "reasonCode": self.reason_code,
                 "salt": self.salt,
                 "signature": None if self.signature is None else _hex(self.signature)}
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> Ballot:
+    def from_json(cls, obj: Mapping[str, JSON]) -> Ballot:
         sig = obj.get("signature")
-        return cls(str(obj["juror"]), int(obj["choice"]), int(obj["reasonCode"]),
+        return cls(str(obj["juror"]), _int(obj["choice"]), _int(obj["reasonCode"]),
                    str(obj["salt"]), None if sig is None else _bytes(sig))
 
 
@@ -651,14 +683,14 @@ class AppointJury(_Act):
     jurors: tuple[str, ...]
     options: tuple[Allocation, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "jurors": list(self.jurors),
                 "options": [_allocation_json(o) for o in self.options]}
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> AppointJury:
-        return cls(**cls._ids(obj), jurors=tuple(str(j) for j in obj["jurors"]),
-                   options=tuple(_allocation(o) for o in obj["options"]))
+    def from_json(cls, obj: Mapping[str, JSON]) -> AppointJury:
+        return cls(**cls._ids(obj), jurors=tuple(str(j) for j in _list(obj["jurors"])),
+                   options=tuple(_allocation(o) for o in _list(obj["options"])))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -672,17 +704,17 @@ class SubmitJuryVerdict(_Act):
     winner: int
     ballots: tuple[Ballot, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "jurors": list(self.jurors),
                 "options": [_allocation_json(o) for o in self.options], "winner": self.winner,
                 "ballots": [b.to_json() for b in self.ballots]}
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> SubmitJuryVerdict:
-        return cls(**cls._ids(obj), jurors=tuple(str(j) for j in obj["jurors"]),
-                   options=tuple(_allocation(o) for o in obj["options"]),
-                   winner=int(obj["winner"]),
-                   ballots=tuple(Ballot.from_json(b) for b in obj["ballots"]))
+    def from_json(cls, obj: Mapping[str, JSON]) -> SubmitJuryVerdict:
+        return cls(**cls._ids(obj), jurors=tuple(str(j) for j in _list(obj["jurors"])),
+                   options=tuple(_allocation(o) for o in _list(obj["options"])),
+                   winner=_int(obj["winner"]),
+                   ballots=tuple(Ballot.from_json(_object(b)) for b in _list(obj["ballots"])))
 # -- the fast track (docs/jury.md "Fast track") ------------------------------------------
 
 
@@ -697,15 +729,15 @@ class SubmitFastTrack(_Act):
     report_hash: str
     window_seconds: int
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "allocation": _allocation_json(self.allocation),
                 "reportHash": self.report_hash, "windowSeconds": self.window_seconds}
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> SubmitFastTrack:
+    def from_json(cls, obj: Mapping[str, JSON]) -> SubmitFastTrack:
         return cls(**cls._ids(obj), allocation=_allocation(obj["allocation"]),
                    report_hash=str(obj["reportHash"]),
-                   window_seconds=int(obj["windowSeconds"]))
+                   window_seconds=_int(obj["windowSeconds"]))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -717,12 +749,12 @@ class AdvanceRefund(_Act):
     token: str
     amount: int
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "token": self.token, "amount": str(self.amount)}
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> AdvanceRefund:
-        return cls(**cls._ids(obj), token=str(obj["token"]), amount=int(obj["amount"]))
+    def from_json(cls, obj: Mapping[str, JSON]) -> AdvanceRefund:
+        return cls(**cls._ids(obj), token=str(obj["token"]), amount=_int(obj["amount"]))
 
 
 # -- the return stage (docs/contracts.md "Return and refund") ------------------------------
@@ -740,13 +772,13 @@ class SubmitReturnAward(_Act):
     award_hash: str
     signature: bytes
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "allocation": _allocation_json(self.allocation),
                 "noReturn": _allocation_json(self.no_return), "awardHash": self.award_hash,
                 "signature": _hex(self.signature)}
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> SubmitReturnAward:
+    def from_json(cls, obj: Mapping[str, JSON]) -> SubmitReturnAward:
         return cls(**cls._ids(obj), allocation=_allocation(obj["allocation"]),
                    no_return=_allocation(obj["noReturn"]), award_hash=str(obj["awardHash"]),
                    signature=_bytes(obj["signature"]))
@@ -764,14 +796,14 @@ class SubmitReturnSettlement(_Act):
     buyer_signature: bytes
     seller_signature: bytes
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "allocation": _allocation_json(self.allocation),
                 "noReturn": _allocation_json(self.no_return),
                 "buyerSignature": _hex(self.buyer_signature),
                 "sellerSignature": _hex(self.seller_signature)}
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> SubmitReturnSettlement:
+    def from_json(cls, obj: Mapping[str, JSON]) -> SubmitReturnSettlement:
         return cls(**cls._ids(obj), allocation=_allocation(obj["allocation"]),
                    no_return=_allocation(obj["noReturn"]),
                    buyer_signature=_bytes(obj["buyerSignature"]),
@@ -786,11 +818,11 @@ class ConfirmReturnShipment(_Act):
     KIND: ClassVar[str] = "return_shipped"
     tracking: str
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "tracking": self.tracking}
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> ConfirmReturnShipment:
+    def from_json(cls, obj: Mapping[str, JSON]) -> ConfirmReturnShipment:
         return cls(**cls._ids(obj), tracking=str(obj["tracking"]))
 
 
@@ -803,11 +835,11 @@ class ConfirmReturnReceived(_Act):
     KIND: ClassVar[str] = "confirm_return_received"
     allocation: Allocation
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {**self._json(), "allocation": _allocation_json(self.allocation)}
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> ConfirmReturnReceived:
+    def from_json(cls, obj: Mapping[str, JSON]) -> ConfirmReturnReceived:
         return cls(**cls._ids(obj), allocation=_allocation(obj["allocation"]))
 
 
@@ -819,7 +851,7 @@ class ConfirmReturnDispute(_Act):
     KIND: ClassVar[str] = "return_disputed"
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> ConfirmReturnDispute:
+    def from_json(cls, obj: Mapping[str, JSON]) -> ConfirmReturnDispute:
         return cls(**cls._ids(obj))
 
 
@@ -847,7 +879,7 @@ def appointment(order_id: int, case_id: str, round_: int,
     return AppointPanel(order_id=order_id, case_id=case_id, panel=(a, b, c))
 
 
-def decode_action(kind: str, payload: Mapping[str, Any]) -> ActionPayload:
+def decode_action(kind: str, payload: Mapping[str, JSON]) -> ActionPayload:
     """The typed act of a stored ``ChainAction`` row."""
     try:
         act = ACTIONS[kind]

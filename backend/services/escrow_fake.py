@@ -38,6 +38,7 @@ from backend.chain.typed_data import (
 from backend.chain.typed_data import Domain as TypedDomain
 from evidence.jury import jury_hash, jury_order
 from evidence.records import Domain
+from evidence.safejson import JsonObject
 
 from .escrow import (
     DISPUTED_OR_LATER,
@@ -157,7 +158,7 @@ class FakeEscrowPort:
     timeouts: Timeouts = field(default_factory=Timeouts)
     _orders: dict[int, _Order] = field(default_factory=dict)
     guarantees: dict[tuple[str, str], _Guarantee] = field(default_factory=dict)
-    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # kind, row payload
+    calls: list[tuple[str, JsonObject]] = field(default_factory=list)  # kind, row payload
     fail_next: list[str] = field(default_factory=list)  # kinds whose next call raises
     tokens: dict[str, TokenMeta] = field(default_factory=dict)  # by lower-case address
     successors: dict[str, str] = field(default_factory=dict)  # rotated key -> its successor

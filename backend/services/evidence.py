@@ -84,7 +84,7 @@ from evidence.encryption import (
 from evidence.errors import EvidenceError, ReplayError, WrongSigner
 from evidence.ipfs import Blockstore, CidLike, FileImporter, cat
 from evidence.judicial.provenance import origin_of
-from evidence.records import Domain, EvidenceSubmission, SignedRecord
+from evidence.records import Domain, EvidenceSubmission, SignedRecord, TypedDataJson
 
 from . import provenance
 from .errors import AccessDenied, BadSubmission, Conflict, NotFound, ServiceError
@@ -203,7 +203,7 @@ def bind_submission(session: Session, item: EvidenceItem, signed: SignedRecord, 
     registered reader the rules now allow."""
     leaf = session.exec(select(Leaf).join(Step, col(Step.id) == col(Leaf.ref_id)).where(
         col(Leaf.kind) == LeafKind.STEP, col(Step.record_hash) == record_hash)).first()
-    item.record = signed.to_json_obj()
+    item.record = dict(signed.to_json_obj())
     item.signature = _h(signed.signatures[0])
     item.provenance = provenance.append(
         item.provenance, [("record.signed", item.submitter, item.upload_session,
@@ -762,10 +762,10 @@ class EvidenceService:
                                   content_cid=item.cid,
                                   signed_at=max(int(self.now().timestamp()), prev_at))
 
-    def _typed_data(self, session: Session, item: EvidenceItem) -> dict[str, Any]:
+    def _typed_data(self, session: Session, item: EvidenceItem) -> TypedDataJson:
         return self._draft(session, item).typed_data_json(self.domain)
 
-    def typed_data(self, user: str, case_id: str, item_id: int) -> dict[str, Any]:
+    def typed_data(self, user: str, case_id: str, item_id: int) -> TypedDataJson:
         """A fresh record to sign (when another step took the position in between)."""
         with self.sessions() as session:
             item = self._item(session, case_id, item_id)
@@ -777,12 +777,12 @@ class EvidenceService:
 
     # -- submit ----------------------------------------------------------------------------
 
-    def submit(self, user: str, case_id: str, item_id: int, record: Mapping[str, Any]
+    def submit(self, user: str, case_id: str, item_id: int, record: Mapping[str, object]
                ) -> dict[str, Any]:
         """Bind the party's signed EvidenceSubmission to the staged item, as a case step."""
         return self.submit_step(user, case_id, item_id, record)[0]
 
-    def submit_step(self, user: str, case_id: str, item_id: int, record: Mapping[str, Any]
+    def submit_step(self, user: str, case_id: str, item_id: int, record: Mapping[str, object]
                     ) -> tuple[dict[str, Any], StepResult]:
         """``submit``, also returning the step's result (its log entry: the receipt)."""
         signed = SignedRecord.from_json_obj(dict(record))

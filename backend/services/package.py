@@ -107,7 +107,14 @@ from evidence.log import Checkpoint
 from evidence.log.caseindex import index_of
 from evidence.log.note import Note
 from evidence.merkle import LEAF_ENCODING, leaf_hash
-from evidence.records import Award, ChainedRecord, ProceduralStep, ReturnAward, SignedRecord
+from evidence.records import (
+    Award,
+    ChainedRecord,
+    ProceduralStep,
+    ReturnAward,
+    SignedRecord,
+    TypedData,
+)
 from evidence.timestamp import TimestampError
 
 from .errors import AccessDenied, Conflict, NotFound, ServiceError
@@ -324,9 +331,9 @@ class PackageService:
         base = getattr(self.cases.config, "base_url", "") or "https://verify.chainarb.example"
         return base.rstrip("/") + "/verify/{digest}"
 
-    def _attest(self, typed: dict[str, Any]) -> bytes:
+    def _attest(self, typed: TypedData) -> bytes:
         key = self.cases.config.institution_key
-        return bytes(Account.sign_typed_data(key, full_message=typed).signature)
+        return bytes(Account.sign_typed_data(key, full_message=dict(typed)).signature)
 
     # -- parts ----------------------------------------------------------------------------------
 

@@ -188,7 +188,8 @@ class StepStore:
             wraps, cid, blocks = prepared.data_key_wraps, prepared.cid, prepared.blocks
         else:
             cid, wraps, blocks = self._bundle_blocks(bundle, confidential)
-        stored_attachments = [a.to_json_obj() for a in attachments]
+        # signed records' JSON and encrypted documents' entries, side by side
+        stored_attachments: list[Mapping[str, object]] = [a.to_json_obj() for a in attachments]
         if document is not None:
             stored_attachments.append(self._put_document(document))
         values: dict[str, Any] = dict(  # the row's columns, of their several types

@@ -11,13 +11,13 @@ against the signed records and the chain.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from eth_account.messages import _hash_eip191_message, encode_typed_data
 
-from evidence.records import Domain
+from evidence.records import Domain, Eip712Field, TypedData
 
-ATTESTATION_TYPE = [
+ATTESTATION_TYPE: list[Eip712Field] = [
     {"name": "caseId", "type": "bytes32"},
     {"name": "checksumsHash", "type": "bytes32"},
     {"name": "createdAt", "type": "uint64"},
@@ -26,7 +26,7 @@ ATTESTATION_TYPE = [
 
 def attestation_typed_data(
     domain: Domain, case_id: bytes, checksums_hash: bytes, created_at: int
-) -> dict[str, Any]:
+) -> TypedData:
     return {
         "types": {"EIP712Domain": Domain.TYPE, "JudicialPackage": ATTESTATION_TYPE},
         "primaryType": "JudicialPackage",
@@ -39,5 +39,7 @@ def attestation_typed_data(
     }
 
 
-def attestation_digest(typed: dict[str, Any]) -> bytes:
-    return bytes(_hash_eip191_message(encode_typed_data(full_message=typed)))
+def attestation_digest(typed: Mapping[str, object]) -> bytes:
+    """The digest of an attestation's typed data, ours or one read from a package (the
+    encoder refuses a malformed one)."""
+    return bytes(_hash_eip191_message(encode_typed_data(full_message=dict(typed))))

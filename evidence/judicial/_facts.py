@@ -13,12 +13,21 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from evidence.judicial.inputs import StepEntry
 from evidence.records import Award, CourtConfirmation, ProceduralStep, ReturnAward, Settlement
 
-__all__ = ["Facts", "signed_facts"]
+__all__ = ["CourtDecision", "Facts", "signed_facts"]
+
+
+class CourtDecision(TypedDict):
+    """A court's signed CourtConfirmation, as the package's pages show it."""
+
+    court: str
+    confirmed: bool
+    courtReference: str
+    signedAt: str  # unix seconds, a decimal string
 
 
 @dataclass(frozen=True)
@@ -29,7 +38,7 @@ class Facts:
     award: dict[str, str] | None = None  # toBuyer, toSeller, compensation, round, awardHash
     settlement: dict[str, str] | None = None  # toBuyer, toSeller, compensation
     payout: dict[str, str] | None = None  # enforcement.recorded's payload, as signed
-    decisions: list[dict[str, Any]] = field(default_factory=list)  # CourtConfirmations
+    decisions: list[CourtDecision] = field(default_factory=list)
     acts: list[dict[str, str]] = field(default_factory=list)
     """The escrow's proven acts: event, chainId, txHash, blockNumber, blockTime (the
     builder reads them from escrow.json's acts and the block proofs)."""
@@ -52,7 +61,7 @@ def signed_facts(entries: Sequence[StepEntry], acts: Sequence[dict[str, str]] = 
     award: dict[str, str] | None = None
     settlement = None
     payout = None
-    decisions: list[dict[str, Any]] = []
+    decisions: list[CourtDecision] = []
     for e in entries:
         rec = e.record.record
         if isinstance(rec, ProceduralStep) and rec.action == "case.filed":

@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evidence import safejson
 from evidence.errors import FormatError
 from evidence.judicial.errors import PackageFormatError
 from evidence.safejson import JSON
+
+if TYPE_CHECKING:  # the type only: eip712_types imports the records when it is called
+    from evidence.records import Eip712Field
 
 FORMAT = "chainarb.judicial-package"
 FORMAT_VERSION = 1
@@ -148,7 +151,7 @@ def parse_checksums(data: bytes) -> dict[str, str]:
     return out
 
 
-def eip712_types() -> dict[str, Any]:
+def eip712_types() -> dict[str, list[Eip712Field]]:
     """Every EIP-712 type a package's signatures use, as `eth_signTypedData_v4` wants them.
 
     Informative for experts (assemble `{types, primaryType, domain, message}` and recover
@@ -159,7 +162,7 @@ def eip712_types() -> dict[str, Any]:
     from evidence.judicial.provenance import PROVENANCE_TYPE
     from evidence.records import RECORD_TYPES, Domain
 
-    types: dict[str, Any] = {"EIP712Domain": Domain.TYPE}
+    types: dict[str, list[Eip712Field]] = {"EIP712Domain": Domain.TYPE}
     for name, cls in sorted(RECORD_TYPES.items()):
         types[name] = [{"name": n, "type": t} for n, t in cls.FIELDS]
     types["ProvenanceEntry"] = PROVENANCE_TYPE

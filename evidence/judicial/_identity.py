@@ -32,6 +32,7 @@ from evidence.records import (
     Profile,
     SignedRecord,
 )
+from evidence.safejson import JSON
 from evidence.steps import APPOINTMENTS
 
 __all__ = ["IdentityFindings", "check_identities"]
@@ -48,7 +49,7 @@ IdentityFindings = tuple[list[str], list[str]]
 
 def check_identities(
     records: Sequence[SignedRecord],
-    manifest: Mapping[str, Any],
+    manifest: Mapping[str, JSON],
     *,
     steps: Sequence[SignedRecord],
     payload_of: Callable[[ProceduralStep], Any],

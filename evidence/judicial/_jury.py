@@ -27,16 +27,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from eth_utils import to_checksum_address
 
 from evidence import jury as public_jury
 from evidence._keccak import keccak256
 from evidence.errors import EvidenceError
+from evidence.jury import TallyJson
 from evidence.records import Domain, recover_signer
+from evidence.safejson import JsonObject
 
-__all__ = ["JuryRecomputed", "JuryStep", "recompute", "section"]
+__all__ = ["JuryRecomputed", "JurySectionJson", "JuryStep", "recompute", "section"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -212,7 +214,58 @@ def recompute(case_id: bytes, steps: Sequence[JuryStep], parties: Sequence[str],
     return r
 
 
-def section(case_id: bytes, r: JuryRecomputed) -> dict[str, Any]:
+class JuryDrawJson(TypedDict):
+    """One draw of the jury: its seed, the block it waited for, the pool and the drawn."""
+
+    round: int
+    seedStep: int
+    seedHash: str
+    drawBlock: int
+    poolSize: int
+    poolHash: str
+    seed: str | None
+    blockHash: str | None
+    prevrandao: str | None
+    kept: list[str]
+    drawn: list[str]
+
+
+class JuryVoteJson(TypedDict):
+    """A juror's committed vote, and its reveal once made (None before)."""
+
+    juror: str
+    commitment: str
+    choice: int | None
+    reasonCode: int | None
+
+
+class ReasonWordsJson(TypedDict):
+    """A reason code's votes and its words in both languages."""
+
+    code: int
+    votes: int
+    en: str
+    zh: str
+
+
+class JuryTallyJson(TallyJson):
+    """The tally with its hash (what the escrow records) and its reasons in words."""
+
+    tallyHash: str  # noqa: N815 (JSON's names: ruff cannot see the imported TypedDict base)
+    reasonWords: list[ReasonWordsJson]  # noqa: N815
+
+
+class JurySectionJson(TypedDict):
+    """``documents/jury.json``: the draws, the jurors, the options, the votes, the tally."""
+
+    draws: list[JuryDrawJson]
+    jurors: list[str]
+    options: list[JsonObject]
+    votes: list[JuryVoteJson]
+    tally: JuryTallyJson | None
+
+
+def section(case_id: bytes, r: JuryRecomputed) -> JurySectionJson:
     """The jury's summary (``documents/jury.json``): what a court reads first; the
     verifier recomputes it from the steps and compares."""
     t = r.tally

@@ -26,7 +26,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NotRequired, Protocol, TypedDict
 
 from evidence.errors import EvidenceError
 from evidence.judicial import _format as fmt
@@ -45,6 +45,7 @@ from evidence.records import ChainedRecord, SignedRecord
 __all__ = [
     "Cited",
     "HeldReceipt",
+    "LogJson",
     "LogSection",
     "check_checkpoints",
     "check_completeness",
@@ -180,9 +181,64 @@ def read_section(data: object) -> LogSection:
 # -- what the builder writes ---------------------------------------------------------------
 
 
-def log_json(log: LogInputs) -> dict[str, Any]:
+class LogAnchorJson(TypedDict):
+    """Where a checkpoint's leaf was anchored: the batch's root and the leaf's proof."""
+
+    recordHash: str
+    root: str
+    leafEncoding: list[str]
+    value: list[Any]  # the leaf's values, as its encoding's types (MerkleLeafProof.value)
+    proof: list[str]
+
+
+class LogCheckpointJson(TypedDict):
+    """A signed checkpoint note the package cites, with its anchor."""
+
+    note: str
+    anchor: LogAnchorJson
+
+
+class LogRecordJson(TypedDict):
+    """A record's entry in the log and its inclusion proof (numbers as decimal strings)."""
+
+    recordHash: str
+    index: str
+    entry: str
+    size: str
+    proof: list[str]
+
+
+class LogCaseIndexJson(TypedDict):
+    """The case's head in the last cited checkpoint's per-case index (docs/log.md §14)."""
+
+    size: str
+    count: str
+    position: str
+    head: str
+    proof: list[str]
+
+
+# "from" is a Python keyword, hence the functional forms
+LogConsistencyJson = TypedDict("LogConsistencyJson",
+                               {"from": str, "to": str, "proof": list[str]})
+LogRangeJson = TypedDict("LogRangeJson", {"from": str, "to": str, "frontier": list[str],
+                                          "entries": list[str]})
+
+
+class LogJson(TypedDict):
+    """`proofs/log.json`, the package's log section (docs/judicial-package.md)."""
+
+    origin: str
+    checkpoints: list[LogCheckpointJson]
+    records: list[LogRecordJson]
+    consistency: list[LogConsistencyJson]
+    range: LogRangeJson
+    caseIndex: NotRequired[LogCaseIndexJson]
+
+
+def log_json(log: LogInputs) -> LogJson:
     """`proofs/log.json` from `inputs.LogInputs` (sorted, so the bytes are deterministic)."""
-    return {
+    doc: LogJson = {
         "origin": log.origin,
         "checkpoints": [
             {"note": c.note.decode(),
@@ -203,12 +259,14 @@ def log_json(log: LogInputs) -> dict[str, Any]:
         "range": {"from": str(log.range.start), "to": str(log.range.end),
                   "frontier": [fmt.hex0x(n) for n in log.range.frontier],
                   "entries": [fmt.hex0x(e) for e in log.range.entries]},
-        **({} if log.case_index is None else {"caseIndex": {
+    }
+    if log.case_index is not None:
+        doc["caseIndex"] = {
             "size": str(log.case_index.size), "count": str(log.case_index.count),
             "position": str(log.case_index.position),
             "head": fmt.hex0x(log.case_index.head),
-            "proof": [fmt.hex0x(n) for n in log.case_index.proof]}}),
-    }
+            "proof": [fmt.hex0x(n) for n in log.case_index.proof]}
+    return doc
 
 
 # -- naming records and entries --------------------------------------------------------------

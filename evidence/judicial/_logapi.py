@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from evidence.errors import EvidenceError
-from evidence.safejson import JSON
 
 __all__ = [
     "Absence",
@@ -159,7 +158,7 @@ def oz_leaf_proven(encoding: Sequence[str], value: Sequence[Any], proof: Sequenc
     return True
 
 
-def open_receipt(obj: Mapping[str, JSON], keys: Sequence[str]) -> Receipt:
+def open_receipt(obj: Mapping[str, object], keys: Sequence[str]) -> Receipt:
     """A receipt verified against the institution's `keys` (its inclusion proof too, when it
     carries one)."""
     from evidence.log import verify_receipt
@@ -172,7 +171,7 @@ def open_receipt(obj: Mapping[str, JSON], keys: Sequence[str]) -> Receipt:
                    r.entry.encode(), r.accepted_at.isoformat().replace("+00:00", "Z"), cp)
 
 
-def open_absence(obj: Mapping[str, JSON], keys: Sequence[str]) -> Absence:
+def open_absence(obj: Mapping[str, object], keys: Sequence[str]) -> Absence:
     """A proof of absence verified end to end against the institution's `keys`."""
     from evidence.log import verify_absence
 

@@ -42,6 +42,7 @@ from evidence.records import (
     Profile,
     ReturnAward,
     SignedRecord,
+    TypedData,
     checksum_address,
 )
 from evidence.words import timeline_label
@@ -50,7 +51,7 @@ __all__ = ["RENDER_EXTRA", "build_package", "package_digest"]
 
 RENDER_EXTRA = "pip install 'chainarb[render]'"
 
-AttestationSigner = Callable[[dict[str, Any]], bytes]
+AttestationSigner = Callable[[TypedData], bytes]
 """Signs EIP-712 typed data with the institution's key; returns the 65-byte signature."""
 
 

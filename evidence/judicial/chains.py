@@ -13,7 +13,6 @@ chain id and by confirming block hashes from sources it chooses.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from evidence.report import Note
 
@@ -44,23 +43,26 @@ _NOTE_ZH = ("仅锚定于本机构自行运营的链（{chains}）：只能证�
             "并由法院从其自行选择的来源确认区块哈希。")
 
 
-def row_is_independent(row: Mapping[str, Any]) -> bool:
+def row_is_independent(row: Mapping[str, object]) -> bool:
     """An anchors.json row on a chain declared independent (never the embedded chain)."""
+    value = row.get("chainId", EMBEDDED_CHAIN_ID)
+    if not isinstance(value, int | str | float):  # int() refuses the rest
+        return False
     try:
-        chain_id = int(row.get("chainId", EMBEDDED_CHAIN_ID))
-    except (TypeError, ValueError):
+        chain_id = int(value)
+    except ValueError:
         return False
     return row.get("operator") == INDEPENDENT and chain_id != EMBEDDED_CHAIN_ID
 
 
-def chain_label(row: Mapping[str, Any]) -> str:
+def chain_label(row: Mapping[str, object]) -> str:
     """'name (chain id)' of a row, or 'chain <id>' when it names none."""
     chain_id = str(row.get("chainId", "?"))
     name = str(row.get("chainName") or "").strip()
     return f"{name} ({chain_id})" if name else f"chain {chain_id}"
 
 
-def operator_only_note(rows: Iterable[Mapping[str, Any]]) -> Note | None:
+def operator_only_note(rows: Iterable[Mapping[str, object]]) -> Note | None:
     """The notice for a verdict resting on `rows`, when none of them is independent."""
     rows = list(rows)
     if not rows or any(row_is_independent(r) for r in rows):

@@ -228,7 +228,7 @@ class PackageInputs:
     case: CaseInfo
     parties: Sequence[Party]
     institution: InstitutionInfo
-    rules: Mapping[str, Any]
+    rules: Mapping[str, object]  # written into the manifest as JSON, never read here
     """The rules applied (name, version, deadlines in days, seat, language...)."""
     steps: Sequence[StepEntry]
     evidence: Sequence[EvidenceItem]

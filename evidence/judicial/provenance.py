@@ -28,14 +28,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
 
 from evidence._keccak import keccak256
 from evidence.errors import EvidenceError, FormatError, InvalidRecord
-from evidence.records import Domain, canonical_json, checksum_address, recover_signer
+from evidence.records import (
+    Domain,
+    Eip712Field,
+    TypedData,
+    canonical_json,
+    checksum_address,
+    recover_signer,
+)
+from evidence.safejson import JSON, JsonObject
 
 __all__ = [
     "ORIGIN_LABELS",
@@ -52,7 +59,7 @@ __all__ = [
     "sign_log",
 ]
 
-PROVENANCE_TYPE = [
+PROVENANCE_TYPE: list[Eip712Field] = [
     {"name": "caseId", "type": "bytes32"},
     {"name": "commitment", "type": "bytes32"},
     {"name": "index", "type": "uint32"},
@@ -103,7 +110,7 @@ ORIGIN_LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def origin_of(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def origin_of(entries: Sequence[Mapping[str, JSON]]) -> JsonObject:
     """The origin label of a stored log (``SignedProvenanceEntry`` JSON objects): the label,
     its words in both languages, and the sender's identity when origin-verified."""
     for e in entries:
@@ -128,7 +135,7 @@ class ProvenanceEntry:
     subject: str
     session: str
     at: int
-    details: Mapping[str, Any] = field(default_factory=dict)
+    details: Mapping[str, JSON] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("case_id", "commitment", "prev_entry_hash"):
@@ -152,22 +159,26 @@ class ProvenanceEntry:
     def details_hash(self) -> bytes:
         return hashlib.sha256(canonical_json(self.details)).digest()
 
-    def typed_data(self, domain: Domain) -> dict[str, Any]:
+    def typed_data(self, domain: Domain) -> TypedData:
         return {
             "types": {"EIP712Domain": Domain.TYPE, "ProvenanceEntry": PROVENANCE_TYPE},
             "primaryType": "ProvenanceEntry",
             "domain": domain.as_dict(),
-            "message": {
-                "caseId": "0x" + self.case_id.hex(),
-                "commitment": "0x" + self.commitment.hex(),
-                "index": self.index,
-                "prevEntryHash": "0x" + self.prev_entry_hash.hex(),
-                "action": self.action,
-                "subject": self.subject,
-                "session": self.session,
-                "at": self.at,
-                "detailsHash": "0x" + self.details_hash.hex(),
-            },
+            "message": self._message(),
+        }
+
+    def _message(self) -> dict[str, str | int]:
+        """The EIP-712 message (bytes32 as 0x-hex), shared by the typed data and the JSON."""
+        return {
+            "caseId": "0x" + self.case_id.hex(),
+            "commitment": "0x" + self.commitment.hex(),
+            "index": self.index,
+            "prevEntryHash": "0x" + self.prev_entry_hash.hex(),
+            "action": self.action,
+            "subject": self.subject,
+            "session": self.session,
+            "at": self.at,
+            "detailsHash": "0x" + self.details_hash.hex(),
         }
 
     def struct_hash(self) -> bytes:
@@ -185,15 +196,15 @@ class ProvenanceEntry:
 
     def digest_eth_account(self, domain: Domain) -> bytes:
         """The same digest by eth-account's general encoder (a cross-check)."""
-        return bytes(_hash_eip191_message(encode_typed_data(full_message=self.typed_data(domain))))
+        typed = dict(self.typed_data(domain))
+        return bytes(_hash_eip191_message(encode_typed_data(full_message=typed)))
 
-    def to_json_obj(self) -> dict[str, Any]:
-        msg = self.typed_data(_PLACEHOLDER)["message"]
+    def to_json_obj(self) -> JsonObject:
         return {
-            **msg,
+            **self._message(),
             "index": str(self.index),
             "at": str(self.at),
-            "details": self.details,
+            "details": dict(self.details),
         }
 
     @classmethod
@@ -226,15 +237,12 @@ def _hex32(value: object) -> bytes:
     return bytes.fromhex(value[2:])
 
 
-_PLACEHOLDER = Domain(chain_id=1, verifying_contract=ZERO_ADDRESS)
-
-
 @dataclass(frozen=True)
 class SignedProvenanceEntry:
     entry: ProvenanceEntry
     signature: bytes
 
-    def to_json_obj(self) -> dict[str, Any]:
+    def to_json_obj(self) -> JsonObject:
         return {"entry": self.entry.to_json_obj(), "signature": "0x" + self.signature.hex()}
 
     @classmethod
@@ -252,7 +260,7 @@ class SignedProvenanceEntry:
 
 
 def sign_log(
-    steps: Sequence[tuple[str, str, str, int, Mapping[str, Any]]],
+    steps: Sequence[tuple[str, str, str, int, Mapping[str, JSON]]],
     *,
     case_id: bytes,
     commitment: bytes,
@@ -324,7 +332,7 @@ def check_log(
     return problems
 
 
-def performance_entry_values(provenance: Sequence[Mapping[str, Any]],
+def performance_entry_values(provenance: Sequence[Mapping[str, JSON]],
                              domain: Domain) -> tuple[bytes, bytes]:
     """(recordHash, signaturesHash) of a performance item's log entry (kind ``performance``,
     docs/log.md): the EIP-712 digest of its first provenance entry, ``performance.captured``,
@@ -340,7 +348,7 @@ def performance_entry_values(provenance: Sequence[Mapping[str, Any]],
     return first.entry.digest(domain), keccak256(first.signature)
 
 
-def provenance_entry_values(provenance: Sequence[Mapping[str, Any]], domain: Domain, *,
+def provenance_entry_values(provenance: Sequence[Mapping[str, JSON]], domain: Domain, *,
                             performance: bool = False) -> list[tuple[bytes, bytes]]:
     """(recordHash, signaturesHash) of the log entry of kind ``provenance`` of each signed
     entry (docs/log.md §1): its EIP-712 digest and keccak256 of its signature, in log order.

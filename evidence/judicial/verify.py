@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 from cryptography import x509
 from eth_utils import to_checksum_address
@@ -113,7 +113,7 @@ from evidence.records import (
     SignedRecord,
     recover_signer,
 )
-from evidence.report import CheckResult, Note, Status
+from evidence.report import CheckResult, Note, NoteJson, Status
 from evidence.report import Report as BaseReport
 from evidence.sale_terms import RULES_VERSIONS
 from evidence.steps import ANYONE, APPOINTMENTS, STEPS, step_of_record
@@ -126,12 +126,15 @@ __all__ = [
     "STATUS_WORDS",
     "TSA_TRUST_FROM_PACKAGE",
     "BlockRef",
+    "BlockRefJson",
     "Check",
+    "CheckJson",
     "CheckResult",
     "Checkpoint",
     "Note",
     "Outcome",
     "Report",
+    "ReportJson",
     "Status",
     "parse_checkpoint",
     "verify_package",
@@ -273,7 +276,40 @@ STATUS_WORDS = {Status.PASSED: "pass", Status.FAILED: "fail", Status.SKIPPED: "s
 """The package report's words for the statuses (docs/judicial-package.md, its JSON)."""
 
 
-def _check_json(c: CheckResult) -> dict[str, Any]:
+class CheckJson(TypedDict):
+    """A check in the package report's JSON (docs/judicial-package.md)."""
+
+    name: str
+    label: dict[str, str]  # "en", "zh"
+    status: str  # STATUS_WORDS
+    reason: str
+    details: list[str]
+
+
+class BlockRefJson(TypedDict):
+    """A block the verdict rests on, in the report's JSON (numbers as decimal strings)."""
+
+    chainId: str
+    number: str
+    hash: str
+    timestamp: str
+
+
+class ReportJson(TypedDict):
+    """The package report's JSON (``chainarb verify --json``)."""
+
+    package: str
+    ok: bool
+    outcome: str
+    unreadable: str | None
+    packageDigest: str | None
+    chainId: int | None
+    blocks: list[BlockRefJson]
+    checks: list[CheckJson]
+    notes: list[NoteJson]
+
+
+def _check_json(c: CheckResult) -> CheckJson:
     """A result in the package report's JSON: name, bilingual label, status, reason, details."""
     en, zh = LABELS[c.name]
     return {
@@ -293,7 +329,7 @@ class BlockRef(NamedTuple):
     hash: bytes
     timestamp: int
 
-    def to_json_obj(self) -> dict[str, str]:
+    def to_json_obj(self) -> BlockRefJson:
         return {"chainId": str(self.chain_id), "number": str(self.number),
                 "hash": fmt.hex0x(self.hash), "timestamp": str(self.timestamp)}
 
@@ -322,7 +358,7 @@ class Report(BaseReport):
             return Outcome.FAILED
         return Outcome.VERIFIED if self.ok else Outcome.NOT_RUN
 
-    def to_json_obj(self) -> dict[str, Any]:
+    def to_json_obj(self) -> ReportJson:
         return {
             "package": self.package,
             "ok": self.ok,

@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from evidence import safejson
 from evidence.errors import FormatError, InvalidAddress, InvalidSignature
 from evidence.log.errors import StatementForged, StatementFormatError
 from evidence.log.note import NoteSigner, eip191_digest
 from evidence.records import canonical_json, checksum_address, recover_signer
+from evidence.safejson import JSON, JsonObject
 
 _HEX32 = re.compile(r"0x[0-9a-f]{64}\Z")
 _HEX_SIG = re.compile(r"0x[0-9a-f]{130}\Z")
@@ -58,12 +59,14 @@ def integer(value: object, what: str, limit: int) -> int:
     return value
 
 
-def load(data: bytes | str | Mapping[str, Any], what: str, max_bytes: int) -> dict[str, Any]:
-    """A statement's JSON object (bounded, no duplicate keys, integers only)."""
+def load(data: bytes | str | Mapping[str, object], what: str, max_bytes: int
+         ) -> Mapping[str, object]:
+    """A statement's JSON object (bounded, no duplicate keys, integers only); one already
+    parsed (a statement's TypedDict or a JSON object) is read as it is, as a copy."""
     if isinstance(data, Mapping):
         return dict(data)
 
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    def no_duplicates(pairs: list[tuple[str, JSON]]) -> JsonObject:
         obj = dict(pairs)
         if len(obj) != len(pairs):
             raise StatementFormatError(f"{what}: duplicate key")
@@ -85,7 +88,7 @@ def load(data: bytes | str | Mapping[str, Any], what: str, max_bytes: int) -> di
     return obj
 
 
-def check_format(obj: Mapping[str, Any], fmt: str, version: int, what: str,
+def check_format(obj: Mapping[str, object], fmt: str, version: int, what: str,
                  required: Collection[str], optional: Collection[str] = ()) -> None:
     if obj.get("format") != fmt:
         raise StatementFormatError(f"{what}: expected format {fmt!r}, found "
@@ -102,9 +105,16 @@ def check_format(obj: Mapping[str, Any], fmt: str, version: int, what: str,
         raise StatementFormatError(f"{what}: unknown fields {', '.join(sorted(extra))}")
 
 
-def sign(body: Mapping[str, Any], signer: NoteSigner) -> bytes:
+def sign(body: Mapping[str, object], signer: NoteSigner) -> bytes:
     """The institution's signature over canonical_json(body)."""
     return signer.sign(canonical_json(dict(body)))
+
+
+def text(value: object, what: str) -> str:
+    """A string field of a statement (its reader checked it already, or checks it here)."""
+    if not isinstance(value, str):
+        raise StatementFormatError(f"{what}: expected a string")
+    return value
 
 
 def signature_hex(value: object, what: str) -> bytes:
@@ -114,7 +124,7 @@ def signature_hex(value: object, what: str) -> bytes:
     return bytes.fromhex(value[2:])
 
 
-def check_signature(body: Mapping[str, Any], signer: str, signature: bytes,
+def check_signature(body: Mapping[str, object], signer: str, signature: bytes,
                     accepted: Collection[str], what: str) -> str:
     """Check that `signature` over canonical_json(body) is by `signer`, an accepted
     institution address. Returns the checksummed signer."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from evidence.log import _statement as st
 from evidence.log.checkpoint import (
@@ -61,6 +61,8 @@ __all__ = [
     "ABSENCE_VERSION",
     "MAX_ABSENCE_ENTRIES",
     "MAX_ABSENCE_JSON",
+    "AbsenceBody",
+    "AbsenceJson",
     "AbsenceProof",
     "VerifiedAbsence",
     "check_absence",
@@ -74,6 +76,18 @@ MAX_ABSENCE_ENTRIES = 100_000
 MAX_ABSENCE_JSON = 24 << 20  # 100,000 entries of 2 + 196 hex digits, with room
 _SIGNED = ("format", "version", "origin", "caseId", "from", "to", "frontier", "entries",
            "issuedAt", "signer")
+
+#: A proof of absence's signed fields (version 1: the entries between two checkpoints);
+#: "from" is a Python keyword, hence the functional form.
+AbsenceBody = TypedDict("AbsenceBody", {
+    "format": str, "version": int, "origin": str, "caseId": str, "from": str, "to": str,
+    "frontier": list[str], "entries": list[str], "issuedAt": str, "signer": str})
+
+
+class AbsenceJson(AbsenceBody):
+    """A proof of absence as the API returns it and the CLI saves it."""
+
+    signature: str
 
 
 @dataclass(frozen=True)
@@ -90,7 +104,7 @@ class AbsenceProof:
     signer: str
     signature: bytes
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> AbsenceBody:
         return {
             "format": ABSENCE_FORMAT,
             "version": ABSENCE_VERSION,
@@ -104,16 +118,14 @@ class AbsenceProof:
             "signer": self.signer,
         }
 
-    def to_json(self) -> dict[str, Any]:
-        obj = self.body()
-        obj["signature"] = "0x" + self.signature.hex()
-        return obj
+    def to_json(self) -> AbsenceJson:
+        return {**self.body(), "signature": "0x" + self.signature.hex()}
 
     def dumps(self) -> bytes:
         return canonical_json(self.to_json())
 
     @classmethod
-    def from_json(cls, data: bytes | str | Mapping[str, Any]) -> AbsenceProof:
+    def from_json(cls, data: bytes | str | Mapping[str, object]) -> AbsenceProof:
         """Read a statement (no check: `verify_absence` does that)."""
         obj = read_statement(data, ABSENCE_VERSION, _SIGNED, MAX_ABSENCE_JSON)
         frontier, entries = obj["frontier"], obj["entries"]
@@ -124,23 +136,24 @@ class AbsenceProof:
             raise StatementFormatError(f"absence proof entries: expected a list of at most "
                                        f"{MAX_ABSENCE_ENTRIES} entries")
         return cls(
-            origin=obj["origin"],
+            origin=st.text(obj["origin"], "absence proof origin"),
             case_id=st.hex32(obj["caseId"], "absence proof caseId"),
-            first=obj["from"],
-            second=obj["to"],
+            first=st.text(obj["from"], "absence proof from"),
+            second=st.text(obj["to"], "absence proof to"),
             frontier=tuple(st.hex32(h, f"absence proof frontier[{i}]")
                            for i, h in enumerate(frontier)),
             entries=tuple(_entry(e, i) for i, e in enumerate(entries)),
             issued_at=st.parse_time(obj["issuedAt"], "absence proof issuedAt"),
-            signer=obj["signer"],
+            signer=st.text(obj["signer"], "absence proof signer"),
             signature=st.signature_hex(obj["signature"], "absence proof signature"),
         )
 
 
-def read_statement(data: bytes | str | Mapping[str, Any], version: int,
-                   signed: Sequence[str], max_bytes: int) -> dict[str, Any]:
+def read_statement(data: bytes | str | Mapping[str, object], version: int,
+                   signed: Sequence[str], max_bytes: int) -> Mapping[str, object]:
     """A proof-of-absence statement's JSON object of `version`: its fields (`signed` and
-    the signature) and their common part checked (the strings, the origin)."""
+    the signature) and their common part checked (the strings, the origin; a reader takes
+    those with ``st.text``, which cannot fail then)."""
     obj = st.load(data, "absence proof", max_bytes)
     st.check_format(obj, ABSENCE_FORMAT, version, "absence proof", (*signed, "signature"))
     for key in ("origin", "from", "to", "signer"):
@@ -231,7 +244,7 @@ class VerifiedAbsence:
     second: SignedCheckpoint
 
 
-def verify_absence(proof: AbsenceProof | bytes | str | Mapping[str, Any],
+def verify_absence(proof: AbsenceProof | bytes | str | Mapping[str, object],
                    accepted: Collection[str], *, origin: str | None = None,
                    case_id: bytes | None = None, first: Checkpoint | None = None,
                    second: Checkpoint | None = None) -> VerifiedAbsence:
@@ -279,7 +292,7 @@ def verify_absence(proof: AbsenceProof | bytes | str | Mapping[str, Any],
     return VerifiedAbsence(p, signer, a, b)
 
 
-def _version(data: bytes | str | Mapping[str, Any]) -> object:
+def _version(data: bytes | str | Mapping[str, object]) -> object:
     """The statement's version (1: a range of entries; 2: the per-case index)."""
     obj = st.load(data, "absence proof", MAX_ABSENCE_JSON)
     return obj.get("version")

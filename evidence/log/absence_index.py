@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 from evidence.log import _statement as st
 from evidence.log.caseindex import HEAD_SIZE, CaseHead, index_of, verify_case_head
@@ -47,13 +47,36 @@ from evidence.log.errors import (
 from evidence.log.note import Note, NoteSigner
 from evidence.log.proofs import verify_consistency
 
-__all__ = ["INDEX_ABSENCE_VERSION", "IndexAbsenceProof", "PlacedHead", "check_index_absence",
-           "head_at", "issue_index_absence", "placed_heads"]
+__all__ = ["INDEX_ABSENCE_VERSION", "IndexAbsenceBody", "IndexAbsenceJson", "IndexAbsenceProof",
+           "PlacedHead", "PlacedHeadJson", "check_index_absence", "head_at",
+           "issue_index_absence", "placed_heads"]
 
 INDEX_ABSENCE_VERSION = 2
 MAX_INDEX_ABSENCE_JSON = 1 << 20  # two notes and a few dozen hashes
 _SIGNED = ("format", "version", "origin", "caseId", "from", "to", "consistency", "heads",
            "issuedAt", "signer")
+
+
+class PlacedHeadJson(TypedDict):
+    """A case head (0x-hex) at its position of a checkpoint's index, with its proof."""
+
+    position: int
+    head: str
+    proof: list[str]
+
+
+#: The heads a version-2 statement lists at each of its two checkpoints ("from" is a
+#: Python keyword, hence the functional forms).
+HeadsJson = TypedDict("HeadsJson", {"from": list[PlacedHeadJson], "to": list[PlacedHeadJson]})
+IndexAbsenceBody = TypedDict("IndexAbsenceBody", {
+    "format": str, "version": int, "origin": str, "caseId": str, "from": str, "to": str,
+    "consistency": list[str], "heads": HeadsJson, "issuedAt": str, "signer": str})
+
+
+class IndexAbsenceJson(IndexAbsenceBody):
+    """A version-2 proof of absence as the API returns it and the CLI saves it."""
+
+    signature: str
 
 
 @dataclass(frozen=True)
@@ -64,7 +87,7 @@ class PlacedHead:
     head: CaseHead
     proof: tuple[bytes, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> PlacedHeadJson:
         return {"position": self.position, "head": "0x" + self.head.encode().hex(),
                 "proof": ["0x" + h.hex() for h in self.proof]}
 
@@ -119,7 +142,7 @@ class IndexAbsenceProof:
         """No entry is listed: the index stands for them (the report counts none)."""
         return ()
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> IndexAbsenceBody:
         return {
             "format": "chainarb.log-absence", "version": INDEX_ABSENCE_VERSION,
             "origin": self.origin, "caseId": "0x" + self.case_id.hex(),
@@ -130,11 +153,11 @@ class IndexAbsenceProof:
             "issuedAt": st.iso_time(self.issued_at), "signer": self.signer,
         }
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> IndexAbsenceJson:
         return {**self.body(), "signature": "0x" + self.signature.hex()}
 
     @classmethod
-    def from_json(cls, data: bytes | str | Mapping[str, Any]) -> IndexAbsenceProof:
+    def from_json(cls, data: bytes | str | Mapping[str, object]) -> IndexAbsenceProof:
         from evidence.log.absence import read_statement
 
         obj = read_statement(data, INDEX_ABSENCE_VERSION, _SIGNED, MAX_INDEX_ABSENCE_JSON)
@@ -146,15 +169,17 @@ class IndexAbsenceProof:
             raise StatementFormatError("absence proof heads: expected {from: [...], to: [...]}"
                                        " with at most two heads each")
         return cls(
-            origin=obj["origin"], case_id=st.hex32(obj["caseId"], "absence proof caseId"),
-            first=obj["from"], second=obj["to"],
+            origin=st.text(obj["origin"], "absence proof origin"),
+            case_id=st.hex32(obj["caseId"], "absence proof caseId"),
+            first=st.text(obj["from"], "absence proof from"),
+            second=st.text(obj["to"], "absence proof to"),
             consistency=tuple(st.hex32(h, "absence proof consistency") for h in consistency),
             heads_first=tuple(PlacedHead.from_json(h, f"absence proof heads.from[{i}]")
                               for i, h in enumerate(heads["from"])),
             heads_second=tuple(PlacedHead.from_json(h, f"absence proof heads.to[{i}]")
                                for i, h in enumerate(heads["to"])),
             issued_at=st.parse_time(obj["issuedAt"], "absence proof issuedAt"),
-            signer=obj["signer"],
+            signer=st.text(obj["signer"], "absence proof signer"),
             signature=st.signature_hex(obj["signature"], "absence proof signature"))
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 from evidence.log import _statement as st
 from evidence.log.checkpoint import SignedCheckpoint, check_origin, verify_checkpoint
@@ -48,8 +48,12 @@ __all__ = [
     "MAX_RECEIPT_JSON",
     "RECEIPT_FORMAT",
     "RECEIPT_VERSION",
+    "ProvedReceiptJson",
     "Receipt",
+    "ReceiptBody",
     "ReceiptInclusion",
+    "ReceiptInclusionJson",
+    "ReceiptJson",
     "VerifiedReceipt",
     "issue_receipt",
     "issue_receipt_json",
@@ -62,6 +66,37 @@ MAX_RECEIPT_JSON = 64 * 1024
 _SIGNED = ("format", "version", "origin", "index", "entry", "acceptedAt", "signer")
 
 
+class ReceiptInclusionJson(TypedDict):
+    """A receipt's unsigned inclusion: the checkpoint note and the proof's 0x-hashes."""
+
+    checkpoint: str
+    proof: list[str]
+
+
+class ReceiptBody(TypedDict):
+    """A receipt's signed fields, in the order they are written."""
+
+    format: str
+    version: int
+    origin: str
+    index: int
+    entry: dict[str, str]
+    acceptedAt: str
+    signer: str
+
+
+class ReceiptJson(ReceiptBody):
+    """A receipt as the API returns it and the CLI saves it (as issued: no inclusion yet)."""
+
+    signature: str
+
+
+class ProvedReceiptJson(ReceiptJson):
+    """A receipt with the inclusion proof of its entry to a checkpoint."""
+
+    inclusion: ReceiptInclusionJson
+
+
 @dataclass(frozen=True)
 class ReceiptInclusion:
     """The unsigned half of a receipt: a checkpoint note and the entry's inclusion proof."""
@@ -69,7 +104,7 @@ class ReceiptInclusion:
     checkpoint: str
     proof: tuple[bytes, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ReceiptInclusionJson:
         return {"checkpoint": self.checkpoint, "proof": ["0x" + p.hex() for p in self.proof]}
 
     @classmethod
@@ -97,7 +132,7 @@ class Receipt:
     signature: bytes
     inclusion: ReceiptInclusion | None = field(default=None)
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> ReceiptBody:
         """The signed fields (everything but `signature` and `inclusion`)."""
         return {
             "format": RECEIPT_FORMAT,
@@ -109,19 +144,18 @@ class Receipt:
             "signer": self.signer,
         }
 
-    def to_json(self) -> dict[str, Any]:
-        obj = self.body()
-        obj["signature"] = "0x" + self.signature.hex()
-        if self.inclusion is not None:
-            obj["inclusion"] = self.inclusion.to_json()
-        return obj
+    def to_json(self) -> ReceiptJson | ProvedReceiptJson:
+        obj: ReceiptJson = {**self.body(), "signature": "0x" + self.signature.hex()}
+        if self.inclusion is None:
+            return obj
+        return {**obj, "inclusion": self.inclusion.to_json()}
 
     def dumps(self) -> bytes:
         """Canonical JSON (what the API returns and the CLI saves)."""
         return canonical_json(self.to_json())
 
     @classmethod
-    def from_json(cls, data: bytes | str | Mapping[str, Any]) -> Receipt:
+    def from_json(cls, data: bytes | str | Mapping[str, object]) -> Receipt:
         """Read a receipt (no signature check: `verify_receipt` does that)."""
         obj = st.load(data, "receipt", MAX_RECEIPT_JSON)
         st.check_format(obj, RECEIPT_FORMAT, RECEIPT_VERSION, "receipt",
@@ -130,9 +164,8 @@ class Receipt:
             entry = LogEntry.from_json(obj["entry"])
         except LogEntryError as exc:
             raise StatementFormatError(f"receipt entry: {exc}") from None
-        origin = obj["origin"]
         try:
-            check_origin(origin)
+            origin = check_origin(obj["origin"])
         except NoteFormatError as exc:
             raise StatementFormatError(f"receipt {exc}") from None
         signer = obj["signer"]
@@ -166,7 +199,7 @@ def issue_receipt(*, origin: str, index: int, entry: LogEntry, accepted_at: date
 
 
 def issue_receipt_json(*, origin: str, index: int, entry: LogEntry, accepted_at: datetime,
-                       signer: NoteSigner) -> dict[str, Any]:
+                       signer: NoteSigner) -> ReceiptJson:
     """``issue_receipt(...).to_json()``, the same dict (keys in the same order), with the
     body built and encoded once and no time parsed back: the service signs one per step
     (issue 10). The same checks, and the same errors, as ``issue_receipt``."""
@@ -175,7 +208,7 @@ def issue_receipt_json(*, origin: str, index: int, entry: LogEntry, accepted_at:
     accepted = st.iso_time(accepted_at)
     if not st.TIME_TEXT.match(accepted):  # a year before 1000: refused as issue_receipt does
         st.parse_time(accepted, "acceptedAt")
-    body: dict[str, Any] = {
+    body: ReceiptBody = {
         "format": RECEIPT_FORMAT,
         "version": RECEIPT_VERSION,
         "origin": origin,
@@ -185,8 +218,7 @@ def issue_receipt_json(*, origin: str, index: int, entry: LogEntry, accepted_at:
         "signer": signer.address,
     }
     signature = signer.sign(canonical_json(body))
-    body["signature"] = "0x" + signature.hex()
-    return body
+    return {**body, "signature": "0x" + signature.hex()}
 
 
 @dataclass(frozen=True)
@@ -199,7 +231,7 @@ class VerifiedReceipt:
     checkpoint: SignedCheckpoint | None
 
 
-def verify_receipt(receipt: Receipt | bytes | str | Mapping[str, Any], accepted: Collection[str],
+def verify_receipt(receipt: Receipt | bytes | str | Mapping[str, object], accepted: Collection[str],
                    *, origin: str | None = None, require_inclusion: bool = False,
                    checkpoint: SignedCheckpoint | None = None) -> VerifiedReceipt:
     """Check a receipt: the institution's signature, and (if present or required) that the

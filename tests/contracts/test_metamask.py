@@ -23,13 +23,13 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
 
 from backend.chain import Allocation, Status, errors
 from backend.chain.typed_data import sign_typed_data, typed_data_digest, typed_data_json
+from evidence.records import TypedData
 from tests.contracts.helpers import AWARD_HASH, CASE, ETHER, USDC, Env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +38,7 @@ SIGNER = ROOT / "tests" / "js" / "eth-sig-util-sign.mjs"
 pytestmark = pytest.mark.node
 
 
-def metamask_sign(jobs: list[tuple[LocalAccount, dict[str, Any]]]) -> list[dict[str, str]]:
+def metamask_sign(jobs: list[tuple[LocalAccount, TypedData]]) -> list[dict[str, str]]:
     """Sign each (account, typed data) with @metamask/eth-sig-util in one node process."""
     payload = [
         {"privateKey": "0x" + bytes(account.key).hex(), "data": json.loads(typed_data_json(td))}
@@ -63,7 +63,7 @@ def _sig(hex_signature: str) -> bytes:
     return bytes.fromhex(hex_signature.removeprefix("0x"))
 
 
-def _with_domain_address(typed: dict[str, Any], address: str) -> dict[str, Any]:
+def _with_domain_address(typed: TypedData, address: str) -> TypedData:
     return {**typed, "domain": {**typed["domain"], "verifyingContract": address}}
 
 
@@ -173,7 +173,8 @@ def test_metamask_signature_for_another_chain_is_refused(env: Env) -> None:
     allocation = Allocation(to_buyer=80 * USDC, to_seller=0)
     typed = env.escrow.award_typed_data(order_id, allocation, AWARD_HASH)
     chain_id = typed["domain"]["chainId"]
-    other_chain = {**typed, "domain": {**typed["domain"], "chainId": 1 if chain_id != 1 else 10}}
+    other_chain: TypedData = {
+        **typed, "domain": {**typed["domain"], "chainId": 1 if chain_id != 1 else 10}}
     (mm,) = metamask_sign([(env.arbitrator, other_chain)])
     with pytest.raises(errors.ArbitrationEscrowInvalidSignature):
         env.escrow.submit_award(env.other, order_id, allocation, AWARD_HASH, _sig(mm["signature"]))

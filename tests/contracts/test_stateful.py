@@ -54,7 +54,7 @@ from backend.chain.artifacts import load_artifact
 from backend.chain.typed_data import decision_typed_data, jury_vote_typed_data
 from evidence.jury import jury_hash, jury_order, vote_commitment, votes_hash
 from evidence.orders import Allocation
-from evidence.records import RECORD_TYPES, Domain
+from evidence.records import RECORD_TYPES, Domain, TypedData
 
 DAY = 86_400
 # Long windows next to the objection window, so that an objected order usually survives the
@@ -216,9 +216,9 @@ class Chain:
         out = self.tester.call(tx, "latest")
         return int(out, 16) if isinstance(out, str) else int.from_bytes(out, "big")
 
-    def sign_digest_typed(self, signer: str, typed: dict[str, Any]) -> bytes:
+    def sign_digest_typed(self, signer: str, typed: TypedData) -> bytes:
         """Sign a full typed-data payload with a chain account's key."""
-        signable = encode_typed_data(full_message=typed)
+        signable = encode_typed_data(full_message=dict(typed))
         return bytes(Account.sign_message(signable, self.keys[signer]).signature)
 
     def sign(self, signer: str, primary: str, message: dict[str, Any]) -> bytes:
@@ -612,7 +612,7 @@ class EscrowMachine(RuleBasedStateMachine):
                                     Allocation(*allocation),
                                     fast_track_decision_hash(report, signed_window))
         signer = c.sellers[0] if flaw == "key" else c.institution
-        signature = bytes(Account.sign_message(encode_typed_data(full_message=typed),
+        signature = bytes(Account.sign_message(encode_typed_data(full_message=dict(typed)),
                                                c.keys[signer]).signature)
         now = c.now()
         error = None
@@ -782,8 +782,9 @@ class EscrowMachine(RuleBasedStateMachine):
             if not again:
                 order.deadline = now + TIMEOUTS["award"]
 
-    def _typed_sign(self, key: bytes, typed: dict[str, Any]) -> bytes:
-        return bytes(Account.sign_message(encode_typed_data(full_message=typed), key).signature)
+    def _typed_sign(self, key: bytes, typed: TypedData) -> bytes:
+        signable = encode_typed_data(full_message=dict(typed))
+        return bytes(Account.sign_message(signable, key).signature)
 
     @rule(pick=picks, fit=fit, caller=st.integers(min_value=0, max_value=9),
           votes=st.lists(st.sampled_from([None, 0, 0, 1, 2]), min_size=3, max_size=3),

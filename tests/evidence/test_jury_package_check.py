@@ -75,6 +75,7 @@ def test_an_honest_jury_case_recomputes_without_problems() -> None:
     assert (r.tally.counts, r.tally.winner) == ((2, 1), 0)
     doc = jury_section(CASE, r)
     assert doc["draws"][0]["drawn"] == list(jurors) and doc["draws"][0]["poolSize"] == 9
+    assert doc["tally"] is not None
     assert doc["tally"]["tallyHash"] == "0x" + public_jury.tally_hash(CASE, (2, 1), 0).hex()
     assert [w["en"] for w in doc["tally"]["reasonWords"]] == [
         "goods not received", "goods not as described", "delivery proven"]

@@ -369,7 +369,7 @@ def test_canonical_json_round_trip(rec: Record, chain_id: int) -> None:
     assert back.record_hash == signed.record_hash
     # our flat-struct encoder equals eth-account's general one
     assert signed.record_hash == rec.digest_eth_account(dom)
-    assert rec.struct_hash() == encode_typed_data(full_message=rec.typed_data(dom)).body
+    assert rec.struct_hash() == encode_typed_data(full_message=dict(rec.typed_data(dom))).body
     obj = json.loads(data)
     canonical = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert data == canonical.encode()

@@ -6,15 +6,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from eth_account import Account
 from typer.testing import CliRunner, Result
 
 from evidence.cli import app
 from evidence.log import LogEntry, MerkleLog, NoteSigner, issue_absence
-from evidence.log.absence import AbsenceProof
-from evidence.log.absence_index import PlacedHead
+from evidence.log.absence import AbsenceJson, AbsenceProof
+from evidence.log.absence_index import IndexAbsenceJson, PlacedHead
 from evidence.log.checkpoint import Checkpoint, sign_checkpoint
 from tests.evidence.test_monitor import CASE, INSTITUTION, ORIGIN, SIGNER, entries, entry
 
@@ -22,7 +21,7 @@ NOW = datetime(2026, 12, 6, 5, 0, tzinfo=UTC)
 
 
 def _statement(log: list[bytes], start: int, end: int, signer: NoteSigner = SIGNER,
-               case: str = CASE) -> dict[str, Any]:
+               case: str = CASE) -> AbsenceJson:
     tree = MerkleLog.of(log)
 
     def note(size: int) -> str:
@@ -95,7 +94,7 @@ def test_usage_errors(tmp_path: Path) -> None:
 
 
 def _index_statement(log: list[bytes], start: int, end: int, case: str = CASE
-                     ) -> dict[str, Any]:
+                     ) -> IndexAbsenceJson:
     """A version 2 statement (docs/log.md §8b): checkpoints signing the per-case index of
     the log's entries, the case's heads (or neighbours) in both."""
     from evidence.log.absence_index import issue_index_absence, placed_heads

@@ -18,7 +18,6 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -71,6 +70,7 @@ from evidence.records import (
     ReturnSettlement,
     Settlement,
     SignedRecord,
+    TypedData,
 )
 from evidence.timestamp import request_timestamp
 from tests.support.evm import ETHER, deploy_contracts
@@ -768,10 +768,10 @@ def disclose(appointee: LocalAccount, domain: Domain, case_id: bytes, role: str,
                       ).sign(appointee.key, domain)
 
 
-def attester(account: LocalAccount) -> Callable[[dict[str, Any]], bytes]:
+def attester(account: LocalAccount) -> Callable[[TypedData], bytes]:
     """The institution's attestation signer, as the backend would pass it."""
 
-    def sign(typed: dict[str, Any]) -> bytes:
-        return bytes(Account.sign_typed_data(account.key, full_message=typed).signature)
+    def sign(typed: TypedData) -> bytes:
+        return bytes(Account.sign_typed_data(account.key, full_message=dict(typed)).signature)
 
     return sign

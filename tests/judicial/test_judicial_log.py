@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from evidence.log import (
     sign_checkpoint,
 )
 from evidence.log.caseindex import heads_of, index_tree
+from evidence.log.receipt import ProvedReceiptJson, ReceiptJson
 from evidence.receipts import HeldReceipt, load_receipts, save_receipt
 from evidence.records import SignedRecord
 from tests.judicial.judicial_world import LOG_ORIGIN, OTHER_CASE, Case, CaseLog, attester
@@ -57,13 +59,13 @@ def _rebuild(case: Case, path: Path, log_inputs: LogInputs | None) -> Path:
 
 
 def _receipt(case: Case, index: int, entry: bytes, *, signer: NoteSigner | None = None,
-             origin: str = LOG_ORIGIN) -> dict[str, object]:
+             origin: str = LOG_ORIGIN) -> ReceiptJson | ProvedReceiptJson:
     r = issue_receipt(origin=origin, index=index, entry=LogEntry.decode(entry), accepted_at=NOW,
                       signer=signer or _log(case).signer)
     return r.to_json()
 
 
-def _held(receipts: list[dict[str, object]], folder: Path) -> list[HeldReceipt]:
+def _held(receipts: Sequence[Mapping[str, object]], folder: Path) -> list[HeldReceipt]:
     for r in receipts:
         save_receipt(folder, r)
     return load_receipts(folder)
@@ -225,7 +227,7 @@ def test_a_split_view_is_caught_by_the_parties_receipts(case: Case, tmp_path: Pa
     first_size = min(note_size(c.note) for c in log.checkpoints)
     index, entry = min(log.records.values())
 
-    def of_view_b(size: int) -> dict[str, object]:
+    def of_view_b(size: int) -> ReceiptJson | ProvedReceiptJson:
         note = sign_checkpoint(Checkpoint(LOG_ORIGIN, size, tree_b.root(size)), log.signer)
         return issue_receipt(origin=LOG_ORIGIN, index=index, entry=LogEntry.decode(entry),
                              accepted_at=NOW, signer=log.signer).with_inclusion(

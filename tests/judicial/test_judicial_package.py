@@ -15,7 +15,7 @@ from evidence.judicial import Status, build_package, verify_package
 from evidence.judicial import _format as fmt
 from evidence.judicial._zip import Limits
 from evidence.judicial.verify import CHECKS, OPTIONAL_CHECKS
-from evidence.records import Award, SignedRecord
+from evidence.records import Award, SignedRecord, TypedData
 from evidence.timestamp import request_timestamp
 from tests.judicial.judicial_world import Case
 
@@ -144,9 +144,9 @@ def test_package_layout_and_determinism(case: Case, tmp_path: Path) -> None:
     assert again.read_bytes() == case.package.read_bytes()
 
 
-def _attester(case: Case) -> Callable[[dict], bytes]:
+def _attester(case: Case) -> Callable[[TypedData], bytes]:
     key = case.actors.institution.key
-    return lambda typed: bytes(Account.sign_typed_data(key, full_message=typed).signature)
+    return lambda typed: bytes(Account.sign_typed_data(key, full_message=dict(typed)).signature)
 
 
 # --- tamperings: each named by the check that owns it -----------------------------------

@@ -7,13 +7,14 @@ is asked to sign against its own file, sign the typed data (eth_signTypedData_v4
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from backend.services.evidence import EvidenceService
 from evidence.commitment import commitment_of
 from evidence.ipfs import LocalBlockstore
-from evidence.records import SignedRecord
+from evidence.records import SignedRecord, SignedRecordJson
 from tests.support.world import ORDER_ID, Actor, World, file_claim, make_world
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + b"0" * 2000 + b"\n%%EOF\n"
@@ -61,7 +62,7 @@ def upload(actor: Actor, content: bytes, *, filename: str = "invoice.pdf",
         files={"file": (filename, content, content_type)}, data=fields or {}))
 
 
-def sign_staged(actor: Actor, staged: dict[str, Any]) -> dict[str, Any]:
+def sign_staged(actor: Actor, staged: dict[str, Any]) -> SignedRecordJson:
     """Check the commitment against the file the client holds, then sign the typed data."""
     typed = staged["typedData"]
     salt = bytes.fromhex(staged["salt"][2:])
@@ -72,7 +73,7 @@ def sign_staged(actor: Actor, staged: dict[str, Any]) -> dict[str, Any]:
         bytes(sig)).to_json_obj()
 
 
-def submit(actor: Actor, item_id: int, record: dict[str, Any], case_id: str | None = None
+def submit(actor: Actor, item_id: int, record: Mapping[str, object], case_id: str | None = None
            ) -> Any:
     cid = case_id or actor.world.case_id
     return actor.post(f"/cases/{cid}/evidence/{item_id}/submit", json={"record": record})

@@ -36,6 +36,7 @@ from evidence.records import (
     Settlement,
     SettlementOffer,
     SignedRecord,
+    SignedRecordJson,
     bytes32,
 )
 from tests.keys import INSTITUTION_KEY
@@ -127,7 +128,7 @@ class Actor:
     def step(self, action: str, payload: dict[str, Any] | None = None, *,
              payload_hash_: str | None = None, sequence: int | None = None,
              prev: str | None = None, case_id: str | None = None,
-             domain: Domain | None = None) -> dict[str, Any]:
+             domain: Domain | None = None) -> SignedRecordJson:
         seq, prv = self.head(case_id)
         rec = ProceduralStep(
             case_id=bytes32(case_id or self.world.case_id),
@@ -252,7 +253,7 @@ class Actor:
             f"/cases/{cid}/evidence", params={"kind": kind}, headers=self.headers,
             files={"file": (filename, content, "text/plain")}))
 
-    def sign_staged(self, staged: dict[str, Any]) -> dict[str, Any]:
+    def sign_staged(self, staged: dict[str, Any]) -> SignedRecordJson:
         """The staged upload's EvidenceSubmission, signed (eth_signTypedData_v4)."""
         sig = self.key.sign_typed_data(full_message=staged["typedData"]).signature
         return SignedRecord.from_json_obj(staged["unsignedRecord"]).with_signature(

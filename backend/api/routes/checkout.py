@@ -24,6 +24,9 @@ from ..deps import Ctx, CurrentUser
 from ..errors import StrictBody, errors
 
 router = APIRouter(tags=["checkout"], responses=errors(403, 404, 409))
+# The answers are evidence.marketplace's ContractSummaryJson / ContractViewJson; returned as
+# plain dicts: FastAPI would take a TypedDict annotation for a response model, and
+# pydantic refuses typing.TypedDict before Python 3.12.
 
 
 class ContractIn(StrictBody):
@@ -47,23 +50,24 @@ def contract_terms() -> dict[str, Any]:
 @router.post("/contracts", status_code=201)
 async def propose_contract(ctx: Ctx, body: ContractIn) -> dict[str, Any]:
     """Propose a contract of sale (or add signatures to one already proposed)."""
-    return await run_in_threadpool(Checkout(ctx.service).propose, body.record)
+    return dict(await run_in_threadpool(Checkout(ctx.service).propose, body.record))
 
 
 @router.post("/contracts/{contract_hash}/signatures")
 async def sign_contract(ctx: Ctx, contract_hash: str, body: SignatureIn) -> dict[str, Any]:
     """Add the buyer's or the seller's signature on the contract's typed data."""
-    return await run_in_threadpool(Checkout(ctx.service).sign, contract_hash, body.signature)
+    return dict(await run_in_threadpool(Checkout(ctx.service).sign, contract_hash,
+                                        body.signature))
 
 
 @router.post("/contracts/{contract_hash}/order")
 async def bind_contract(ctx: Ctx, contract_hash: str) -> dict[str, Any]:
     """Bind the contract to the escrow order opened with its hash; opens the order's case
     with the clause's agreement to arbitrate. Answers the status, order and case."""
-    return await run_in_threadpool(Checkout(ctx.service).bind, contract_hash)
+    return dict(await run_in_threadpool(Checkout(ctx.service).bind, contract_hash))
 
 
 @router.get("/contracts/{contract_hash}")
 def read_contract(ctx: Ctx, user: CurrentUser, contract_hash: str) -> dict[str, Any]:
     """The contract, its signatures and its typed data (its buyer, its seller, admins)."""
-    return Checkout(ctx.service).read(contract_hash, user)
+    return dict(Checkout(ctx.service).read(contract_hash, user))

@@ -248,7 +248,7 @@ def get_evidence_item(case_id: str, item_id: DbId, user: CurrentUser, svc: Evide
 def evidence_typed_data(case_id: str, item_id: DbId, user: CurrentUser, svc: Evidence
                         ) -> dict[str, Any]:
     """A fresh EvidenceSubmission to sign (another step may have taken the position)."""
-    return svc.typed_data(user, case_id.lower(), item_id)
+    return dict(svc.typed_data(user, case_id.lower(), item_id))
 
 
 @router.post("/cases/{case_id}/evidence/{item_id}/submit", status_code=201,

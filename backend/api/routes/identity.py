@@ -44,7 +44,7 @@ def profile_view(signed: SignedRecord) -> dict[str, Any]:
 def eip712_domain(ctx: Ctx) -> dict[str, Any]:
     """The EIP-712 domain every record of this deployment is signed under (no sign-in): a
     wallet needs it to sign a profile before any case exists."""
-    return ctx.service.domain.to_json_obj()
+    return dict(ctx.service.domain.to_json_obj())
 
 
 @router.put("/profile")

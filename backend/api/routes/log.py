@@ -13,6 +13,8 @@ from fastapi import APIRouter, Path, Query
 from starlette.concurrency import run_in_threadpool
 
 from backend.log import LogService, log_service_from_settings
+from evidence.log.absence import AbsenceJson
+from evidence.log.absence_index import IndexAbsenceJson
 
 from ..deps import Ctx
 from ..errors import errors
@@ -98,7 +100,7 @@ async def absence(ctx: Ctx,
                   first: Annotated[int, Query(alias="from", ge=0, le=MAX_SIZE)],
                   second: Annotated[int, Query(alias="to", ge=0, le=MAX_SIZE)],
                   by: Annotated[Literal["index", "range"], Query()] = "index",
-                  ) -> dict[str, Any]:
+                  ) -> AbsenceJson | IndexAbsenceJson:
     """A signed proof that no record of ``case`` entered the log between the anchored
     checkpoints of sizes ``from`` and ``to`` (``chainarb.log-absence``, checked by the
     service before it signs): by the case's heads in both checkpoints' signed per-case

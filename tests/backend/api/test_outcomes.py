@@ -35,7 +35,9 @@ def test_offer_signed_by_both_settles_and_executes_on_the_escrow(world: World) -
     rec = Settlement(order_id=ORDER_ID, case_id=w.case_id, to_buyer=300_000_000,
                      to_seller=700_000_000, compensation=0)
     for who, field in (("buyer", "buyerSignature"), ("seller", "sellerSignature")):
-        signed = SignedRecord(w.domain, rec, (payload[field],))
+        sig = payload[field]
+        assert isinstance(sig, str)
+        signed = SignedRecord(w.domain, rec, (bytes.fromhex(sig.removeprefix("0x")),))
         assert signed.signers() == (w.actors[who].address,)
     # offers are confidential: their IPFS bundles are encrypted
     steps = [i for i in ok(w.buyer.get(f"/cases/{w.case_id}/timeline")) if i["type"] == "step"]
@@ -87,6 +89,7 @@ def test_objection_panel_award_and_enforcement(world: World) -> None:
     assert w.admin.case()["stage"] == "enforced"
     _kind, payload = next(c for c in w.port.calls if c[0] == "submit_panel_award")
     sigs = payload["signatures"]
+    assert isinstance(sigs, list)
     assert sigs[0] and not sigs[1] and sigs[2]  # panel order; panelist 2 did not sign
 
 

@@ -116,7 +116,8 @@ def test_each_scheme_records_an_origin_verified_item_stamped_at_capture(
     log = _log(prov["entries"])
     assert [e.entry.action for e in log] == ["performance.captured", "origin.verified"]
     assert log[0].entry.at == int(w.clock().timestamp())
-    assert log[1].entry.details["sender"]["name"] == NAMES[which]
+    sender = log[1].entry.details["sender"]
+    assert isinstance(sender, dict) and sender["name"] == NAMES[which]
     assert log[1].entry.details["signedTimestamp"] == str(int(w.clock().timestamp()))
     assert log[1].entry.session == f"webhook:{sim.sender_id}"
     assert log[0].entry.details["cid"] == item["cid"]

@@ -36,7 +36,9 @@ def _return_settled(w: World) -> str:
                            no_return_to_buyer=FALLBACK[0], no_return_to_seller=FALLBACK[1],
                            no_return_compensation=FALLBACK[2])
     for who, field in (("buyer", "buyerSignature"), ("seller", "sellerSignature")):
-        signed = SignedRecord(w.domain, rec, (payload[field],))
+        sig = payload[field]
+        assert isinstance(sig, str)
+        signed = SignedRecord(w.domain, rec, (bytes.fromhex(sig.removeprefix("0x")),))
         assert signed.signers() == (w.actors[who].address,)
     assert w.port.read_order(ORDER_ID).status == "ReturnPending"
     return offer_id

@@ -181,7 +181,7 @@ def test_absence_by_the_per_case_index(w: World) -> None:
     from dataclasses import replace
 
     from evidence.log import NoteSigner
-    from evidence.log.absence_index import IndexAbsenceProof
+    from evidence.log.absence_index import IndexAbsenceJson, IndexAbsenceProof
     from evidence.log.errors import (
         AbsenceDisproved,
         InclusionProofError,
@@ -231,7 +231,7 @@ def test_absence_by_the_per_case_index(w: World) -> None:
     honest_a = IndexAbsenceProof.from_json(ok(anyone.get(
         "/log/absence", params={"case": other, "from": a, "to": a})))
 
-    def resigned(proof: IndexAbsenceProof) -> dict[str, Any]:
+    def resigned(proof: IndexAbsenceProof) -> IndexAbsenceJson:
         return replace(proof, signature=signer.sign(canonical_json(proof.body()))).to_json()
 
     gap = IndexAbsenceProof.from_json(none)  # a to b

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -22,7 +22,7 @@ from tests.keys import INSTITUTION_KEY
 pytestmark = pytest.mark.node
 
 
-def _files(receipts: list[dict[str, Any]]) -> list[dict[str, str]]:
+def _files(receipts: Sequence[Mapping[str, object]]) -> list[dict[str, str]]:
     done = subprocess.run(["node", str(WEB_TESTS / "receipt_files.cjs")], cwd=REPO,
                           input=json.dumps(receipts, ensure_ascii=False), capture_output=True,
                           text=True, timeout=60, check=True)

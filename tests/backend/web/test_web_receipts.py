@@ -29,8 +29,9 @@ from evidence.errors import EvidenceError
 from evidence.judicial._log import LogSection, check_receipts, gather, log_json, read_section
 from evidence.judicial._logapi import open_receipt
 from evidence.judicial.inputs import LogCheckpoint, MerkleLeafProof
-from evidence.receipts import load_receipts, save_receipt
+from evidence.receipts import HeldReceipt, load_receipts, save_receipt
 from evidence.records import SignedRecord
+from evidence.safejson import JSON
 from tests.backend.web.web_world import REPO, WEB_TESTS, WebWorld, find_chromium, key
 
 pytestmark = pytest.mark.node
@@ -101,19 +102,21 @@ def test_the_page_keeps_lists_and_downloads_receipts(world: WebWorld, tmp_path: 
     # case's log section as a package carries it (signed checkpoint, inclusion proofs, the
     # range): the downloaded folder passes; a file altered after download is refused; a
     # package leaving out the agreement is caught, naming it.
-    held = [h for h in held if h.obj["entry"]["kind"] != "provenance"]  # records' own
+    held = [h for h in held if _entry(h)["kind"] != "provenance"]  # records' own
     section, records = _package_log(world, case, out["typed"])
     case_b = bytes.fromhex(case[2:])
     problems, details = check_receipts(section, [institution], case_b, records, held)
     assert problems == [] and len(details) == 2, (problems, details)
     assert all("carried" in d for d in details), details
-    agreed = next(h for h in held if h.obj["entry"]["recordHash"] == _hash(records[1]))
+    agreed = next(h for h in held if _entry(h)["recordHash"] == _hash(records[1]))
     altered = tmp_path / "altered"
     altered.mkdir()
     for h in held:
         obj = dict(h.obj)
         if h is agreed:
-            obj["index"] = obj["index"] - 1  # as if the step had come earlier
+            index = obj["index"]
+            assert isinstance(index, int)
+            obj["index"] = index - 1  # as if the step had come earlier
         (altered / h.name).write_text(json.dumps(obj))
     problems, _ = check_receipts(section, [institution], case_b, records,
                                  load_receipts(altered))
@@ -136,6 +139,12 @@ def test_the_page_keeps_lists_and_downloads_receipts(world: WebWorld, tmp_path: 
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         if os.environ.get("CHAINARB_KEEP_SCREENSHOTS"):
             (DOCS_SHOTS / f"receipts-{lang}.png").write_bytes(png)
+
+
+def _entry(held: HeldReceipt) -> dict[str, JSON]:
+    entry = held.obj["entry"]
+    assert isinstance(entry, dict), held.name
+    return entry
 
 
 def _hash(signed: SignedRecord) -> str:

@@ -20,7 +20,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 
 from backend.chain.devchain import AnvilNode
-from evidence.records import ProceduralStep
+from evidence.records import ProceduralStep, TypedDataJson
 from tests.backend.web.web_world import WebWorld, declare_profile, find_chromium, key
 
 pytestmark = pytest.mark.node
@@ -30,7 +30,7 @@ ROOT = HERE.parents[2]
 PASSPHRASE = "correct horse battery 电池"
 
 
-def _step_typed_data(world: WebWorld) -> dict[str, Any]:
+def _step_typed_data(world: WebWorld) -> TypedDataJson:
     """A chainarb step as the service asks a wallet to sign it (evidence.records)."""
     service = world.app.state.ctx.service
     step = ProceduralStep(case_id=bytes.fromhex(world.case_id[2:]), sequence=7,
@@ -148,8 +148,8 @@ def test_built_in_wallet_made_restored_and_signing_as_eth_sign_typed_data_v4(
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
 
 
-def _sign(key: bytes, typed: dict[str, Any]) -> str:
-    return "0x" + bytes(Account.sign_typed_data(key, full_message=typed).signature).hex()
+def _sign(key: bytes, typed: TypedDataJson) -> str:
+    return "0x" + bytes(Account.sign_typed_data(key, full_message=dict(typed)).signature).hex()
 
 
 def test_extension_wallets_by_eip6963_with_a_chooser_and_plain_window_ethereum(
