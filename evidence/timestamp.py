@@ -211,16 +211,12 @@ def _load_token(der: bytes) -> cms.ContentInfo:
     never change it."""
     if len(der) > MAX_RESPONSE_SIZE:
         raise TimestampInvalid("format", f"token larger than {MAX_RESPONSE_SIZE} bytes")
-    return _parsed_token(bytes(der))
+    # anything but bytes goes uncached to asn1crypto, which refuses it as before
+    return _parsed_token(der) if isinstance(der, bytes) else _parse_token(der)
 
 
-@functools.lru_cache(maxsize=_TOKEN_CACHE_SIZE)
-def _parsed_token(der: bytes) -> cms.ContentInfo:
-    """Parse once per token bytes: asn1crypto's forced full parse (`.native`) of a 1 KB
-    token costs about 16 ms (its default fields mark the tree changed, so each level
-    re-encodes the levels below), and a package's verification reads each token twice
-    (`verify_token`, then `parse_response` for the clocks). Keyed by the bytes themselves,
-    so a hit is the same token; a refusal raises again, uncached."""
+def _parse_token(der: bytes) -> cms.ContentInfo:
+    """The parse itself, every part of the token forced (kept by `_parsed_token`)."""
     try:
         resp = _TimeStampResp.load(der, strict=True)
         status = resp["status"]["status"].native
@@ -247,6 +243,14 @@ def _parsed_token(der: bytes) -> cms.ContentInfo:
         raise TimestampInvalid(
             "format", f"expected a DER TimeStampResp or TimeStampToken ({exc})"
         ) from exc
+
+
+_parsed_token = functools.lru_cache(maxsize=_TOKEN_CACHE_SIZE)(_parse_token)
+"""Parse once per token bytes: asn1crypto's forced full parse (`.native`) of a 1 KB token
+costs about 16 ms (its default fields mark the tree changed, so each level re-encodes the
+levels below), and a package's verification reads each token twice (`verify_token`, then
+`parse_response` for the clocks). Keyed by the bytes themselves, so a hit is the same
+token; a refusal raises again, uncached."""
 
 
 def _signed_data(token: cms.ContentInfo) -> tuple[cms.SignedData, tsp.TSTInfo, bytes]:
