@@ -31,6 +31,7 @@ Rules for this module:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Sequence
@@ -66,6 +67,8 @@ __all__ = [
 DEFAULT_TIMEOUT = 15.0
 MAX_RESPONSE_SIZE = 256 * 1024
 """A time-stamp response is a few KiB; refuse anything larger than this."""
+_TOKEN_CACHE_SIZE = 32
+"""Parsed tokens kept (`_parsed_token`): a package carries one token per anchored root."""
 
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha1": hashes.SHA1,
@@ -202,9 +205,18 @@ class _TimeStampResp(core.Sequence):  # type: ignore[misc]  # asn1crypto is unty
 
 
 def _load_token(der: bytes) -> cms.ContentInfo:
-    """Accept a TimeStampResp (.tsr) or a bare TimeStampToken (ContentInfo)."""
+    """Accept a TimeStampResp (.tsr) or a bare TimeStampToken (ContentInfo).
+
+    The parsed token is shared through a small cache (`_parsed_token`): callers read it and
+    never change it."""
     if len(der) > MAX_RESPONSE_SIZE:
         raise TimestampInvalid("format", f"token larger than {MAX_RESPONSE_SIZE} bytes")
+    # anything but bytes goes uncached to asn1crypto, which refuses it as before
+    return _parsed_token(der) if isinstance(der, bytes) else _parse_token(der)
+
+
+def _parse_token(der: bytes) -> cms.ContentInfo:
+    """The parse itself, every part of the token forced (kept by `_parsed_token`)."""
     try:
         resp = _TimeStampResp.load(der, strict=True)
         status = resp["status"]["status"].native
@@ -231,6 +243,14 @@ def _load_token(der: bytes) -> cms.ContentInfo:
         raise TimestampInvalid(
             "format", f"expected a DER TimeStampResp or TimeStampToken ({exc})"
         ) from exc
+
+
+_parsed_token = functools.lru_cache(maxsize=_TOKEN_CACHE_SIZE)(_parse_token)
+"""Parse once per token bytes: asn1crypto's forced full parse (`.native`) of a 1 KB token
+costs about 16 ms (its default fields mark the tree changed, so each level re-encodes the
+levels below), and a package's verification reads each token twice (`verify_token`, then
+`parse_response` for the clocks). Keyed by the bytes themselves, so a hit is the same
+token; a refusal raises again, uncached."""
 
 
 def _signed_data(token: cms.ContentInfo) -> tuple[cms.SignedData, tsp.TSTInfo, bytes]:

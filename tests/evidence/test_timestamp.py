@@ -158,6 +158,30 @@ def test_unknown_key_algorithm_oid_is_a_format_error(tsa: LocalTSA, token: bytes
     assert exc.value.check == "format"
 
 
+def test_a_token_read_again_gives_the_same_answers(tsa: LocalTSA, token: bytes) -> None:
+    """Tokens are parsed once per bytes (evidence.timestamp keeps the parsed ones): a second
+    reading of equal bytes answers as the first did, a refusal is made again with the same
+    message, and the kept parse carries no verdict from one check to the next."""
+    trusted = tsa.ca_pem.read_bytes()
+    first = verify_token(token, DIGEST, trusted=trusted)
+    again = verify_token(bytes(bytearray(token)), DIGEST, trusted=trusted)  # equal, not same
+    assert again == first
+    assert parse_response(bytes(bytearray(token))) == parse_response(token)
+    with pytest.raises(TimestampInvalid) as other:
+        verify_token(token, hashlib.sha256(b"another root").digest(), trusted=trusted)
+    assert other.value.check == "message_imprint"
+    damaged = bytearray(token)
+    damaged[token.find(b"\x06\x07\x2a\x86\x48\xce\x3d\x02\x01") + 1] ^= 1
+    refusals = []
+    for _ in range(2):
+        with pytest.raises(TimestampInvalid) as exc:
+            verify_token(bytes(damaged), DIGEST, trusted=trusted)
+        refusals.append((exc.value.check, str(exc.value)))
+    assert refusals[0] == refusals[1]
+    assert refusals[0][0] == "format"
+    assert verify_token(token, DIGEST, trusted=trusted) == first
+
+
 def test_certificate_without_timestamping_usage_is_refused(tsa: LocalTSA) -> None:
     from evidence.timestamp import _check_tsa_certificate
 
