@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import multiprocessing
 import os
 import shutil
 import signal
@@ -118,9 +119,41 @@ def serve(data_dir: Path, port: int, clients: int, seed: str, workers: int) -> N
         return
     os.environ.update(BENCH_API_DIR=str(data_dir), BENCH_API_PORT=str(port),
                       BENCH_API_CLIENTS=str(clients), BENCH_API_SEED=seed)
-    uvicorn.run("api:make_app", factory=True, app_dir=str(Path(__file__).parent),
-                workers=workers, host="127.0.0.1", port=port, log_level="warning",
-                access_log=False)
+    # One listening socket per worker (SO_REUSEPORT): the kernel spreads the clients'
+    # connections over the workers by a hash of each connection. uvicorn's own `workers`
+    # share one socket, and each phase's 50 connections, opened at once and kept alive,
+    # went to whichever worker's loop woke first, which then drained the whole backlog:
+    # one round found 754 groups on one worker against 54 on the other, so a phase's rate
+    # measured that race as much as the service (bench/README, thirteenth round).
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_reuseport_worker, args=(port,), daemon=True)
+             for _ in range(workers)]
+    for proc in procs:
+        proc.start()
+
+    def stop(_signum: int, _frame: object) -> None:
+        for proc in procs:
+            proc.terminate()  # uvicorn's own graceful shutdown on SIGTERM
+        for proc in procs:
+            proc.join(timeout=20)
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    for proc in procs:
+        proc.join()
+
+
+def _reuseport_worker(port: int) -> None:
+    """One uvicorn worker on its own SO_REUSEPORT socket (``serve``)."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(2048)
+    config = uvicorn.Config(make_app, factory=True, log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 # --- clients ------------------------------------------------------------------------------
