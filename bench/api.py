@@ -128,17 +128,20 @@ def serve(data_dir: Path, port: int, clients: int, seed: str, workers: int) -> N
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_reuseport_worker, args=(port,), daemon=True)
              for _ in range(workers)]
-    for proc in procs:
-        proc.start()
 
     def stop(_signum: int, _frame: object) -> None:
         for proc in procs:
-            proc.terminate()  # uvicorn's own graceful shutdown on SIGTERM
+            if proc.pid is not None:  # started
+                proc.terminate()  # uvicorn's own graceful shutdown on SIGTERM
         for proc in procs:
-            proc.join(timeout=20)
+            if proc.pid is not None:
+                proc.join(timeout=20)
         raise SystemExit(0)
 
+    # before the first start: a SIGTERM during the starts must not orphan a started worker
     signal.signal(signal.SIGTERM, stop)
+    for proc in procs:
+        proc.start()
     for proc in procs:
         proc.join()
 
