@@ -17,7 +17,8 @@ Timed, in the same run:
 - raw recovery: `evidence.records.recover_signer` (coincurve) and eth-account's
   `Account._recover_hash` over the same kind of EIP-712 offer digest, one core;
 - per phase (50, then 200 clients): every client posts its offers one after the other
-  (`POST /cases/{id}/offers`), all clients at once (asyncio + httpx); accepted = 201;
+  (`POST /cases/{id}/offers`), all clients at once (asyncio, one keep-alive connection
+  per client: bench/http1.py, or httpx with `--client httpx`); accepted = 201;
 - paced: the first group's clients again, together sending at half the rate their phase
   reached (the goal's "p99 at half the saturating rate");
 - reads: the first group's clients each read their case view (`GET /cases/{id}`) one
@@ -35,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import multiprocessing
 import os
 import shutil
@@ -288,6 +290,7 @@ class Phase:
     latencies: list[float]
     why: dict[str, int]  # refusals by HTTP status and error code, or transport error
     server_cpu: float | None = None  # server CPU seconds during the phase
+    client_cpu: float = 0.0  # this (the clients') process's CPU seconds during the phase
 
     @property
     def cpu_ms_per_action(self) -> float:
@@ -306,24 +309,105 @@ class Phase:
         return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
 
 
-async def run_phase(base: str, parties: list[Party], seconds: float,
-                    rate: float | None = None) -> Phase:
-    """Every client posts its offers one after the other; with ``rate`` (actions/s, all
-    clients together) each client waits for its next slot instead of sending at once."""
+class Sender:
+    """One client's connection: ``send(method, path, body) -> (status, body)`` with the
+    client's bearer token; ``--client lean`` (bench/http1.py, the default) or ``httpx``
+    (the client of the first thirteen rounds, kept to compare with their figures)."""
+
+    def __init__(self, base: str, token: str, kind: str, shared: Any = None) -> None:
+        self.kind = kind
+        if kind == "lean":
+            from http1 import Http1
+
+            host, _, port = base.removeprefix("http://").partition(":")
+            self._conn = Http1(host, int(port))
+            self._auth = f"Authorization: Bearer {token}\r\n".encode()
+        else:
+            self._http = shared
+            self._headers = {"Authorization": f"Bearer {token}",
+                             "Content-Type": "application/json"}
+
+    async def send(self, method: str, path: str, body: bytes | None = None
+                   ) -> tuple[int, bytes]:
+        if self.kind == "lean":
+            return await self._conn.request(method, path, headers=self._auth, body=body)
+        r = await self._http.request(method, path, headers=self._headers, content=body)
+        return r.status_code, r.content
+
+    async def close(self) -> None:
+        if self.kind == "lean":
+            await self._conn.close()
+
+
+def transport_errors(kind: str) -> tuple[type[BaseException], ...]:
+    """What a client's send raises when the server drops or garbles an answer."""
+    if kind == "lean":
+        from http1 import Http1Error
+
+        return (Http1Error, OSError)
     import httpx
 
+    return (httpx.HTTPError,)
+
+
+class Clients:
+    """The phase's connections, one per client (``async with``)."""
+
+    def __init__(self, base: str, n: int, kind: str) -> None:
+        self.base, self.n, self.kind = base, n, kind
+        self._shared: Any = None
+        self._senders: list[Sender] = []
+
+    async def __aenter__(self) -> Clients:
+        if self.kind == "httpx":
+            import httpx
+
+            limits = httpx.Limits(max_connections=self.n, max_keepalive_connections=self.n)
+            self._shared = httpx.AsyncClient(base_url=self.base, timeout=60, limits=limits)
+            await self._shared.__aenter__()
+        return self
+
+    def sender(self, token: str) -> Sender:
+        s = Sender(self.base, token, self.kind, self._shared)
+        self._senders.append(s)
+        return s
+
+    async def __aexit__(self, *exc: object) -> None:
+        for s in self._senders:
+            await s.close()
+        if self._shared is not None:
+            await self._shared.__aexit__(None, None, None)
+
+
+def _code(raw: bytes) -> str:
+    """The error code of a refusal's JSON body ("" when it has none)."""
+    try:
+        found = json.loads(raw)
+    except ValueError:
+        return ""
+    return str(found.get("code", "")) if isinstance(found, dict) else ""
+
+
+async def run_phase(base: str, parties: list[Party], seconds: float,
+                    rate: float | None = None, client: str = "lean") -> Phase:
+    """Every client posts its offers one after the other; with ``rate`` (actions/s, all
+    clients together) each client waits for its next slot instead of sending at once."""
     latencies: list[float] = []
     counts = {"ok": 0, "bad": 0}
     why: dict[str, int] = {}
+    errors = transport_errors(client)
+    # the bodies' JSON made before the phase: the clients' CPU goes into sending
+    bodies = [[json.dumps(b, separators=(",", ":")).encode() for b in p.offers or []]
+              for p in parties]
     deadline = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=len(parties), max_keepalive_connections=len(parties))
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+    async with Clients(base, len(parties), client) as clients:
         interval = len(parties) / rate if rate else 0.0
 
-        async def worker(p: Party) -> None:
-            h = {"Authorization": f"Bearer {p.token}"}
-            slot = time.perf_counter() + interval * (parties.index(p) / len(parties))
-            for body in p.offers or []:
+        async def worker(index: int, p: Party) -> None:
+            send = clients.sender(p.token).send
+            path = f"/cases/{p.case_id}/offers"
+            slot = time.perf_counter() + interval * (index / len(parties))
+            for body in bodies[index]:
                 if interval:
                     await asyncio.sleep(max(0.0, slot - time.perf_counter()))
                     slot += interval
@@ -331,57 +415,53 @@ async def run_phase(base: str, parties: list[Party], seconds: float,
                     return
                 t0 = time.perf_counter()
                 try:
-                    r = await http.post(f"/cases/{p.case_id}/offers", json=body, headers=h)
-                except httpx.HTTPError as exc:  # dropped under load: counted, not fatal
+                    status, raw = await send("POST", path, body)
+                except errors as exc:  # dropped under load: counted, not fatal
                     counts["bad"] += 1
                     why[type(exc).__name__] = why.get(type(exc).__name__, 0) + 1
                     return
                 latencies.append(time.perf_counter() - t0)
-                if r.status_code == 201:
+                if status == 201:
                     counts["ok"] += 1
                     seq, _ = p._next
-                    p._next = (seq + 1, r.json()["recordHash"])
+                    p._next = (seq + 1, json.loads(raw)["recordHash"])
                 else:
                     counts["bad"] += 1
-                    try:
-                        code = str(r.json().get("code", ""))
-                    except ValueError:
-                        code = ""
-                    key = f"{r.status_code} {code}".strip()
+                    key = f"{status} {_code(raw)}".strip()
                     why[key] = why.get(key, 0) + 1
                     return  # the chain of pre-signed offers is broken from here on
 
         t0 = time.perf_counter()
-        await asyncio.gather(*(worker(p) for p in parties))
+        await asyncio.gather(*(worker(i, p) for i, p in enumerate(parties)))
         elapsed = time.perf_counter() - t0
     return Phase(len(parties), counts["ok"], counts["bad"], elapsed, latencies, why)
 
 
-async def read_phase(base: str, parties: list[Party], seconds: float) -> Phase:
+async def read_phase(base: str, parties: list[Party], seconds: float,
+                     client: str = "lean") -> Phase:
     """Every client reads its case view (``GET /cases/{id}``) one read after the other."""
-    import httpx
-
     latencies: list[float] = []
     counts = {"ok": 0, "bad": 0}
     why: dict[str, int] = {}
+    errors = transport_errors(client)
     deadline = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=len(parties), max_keepalive_connections=len(parties))
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+    async with Clients(base, len(parties), client) as clients:
         async def reader(p: Party) -> None:
-            h = {"Authorization": f"Bearer {p.token}"}
+            send = clients.sender(p.token).send
+            path = f"/cases/{p.case_id}"
             while time.perf_counter() < deadline:
                 t0 = time.perf_counter()
                 try:
-                    r = await http.get(f"/cases/{p.case_id}", headers=h)
-                except httpx.HTTPError as exc:
+                    status, _ = await send("GET", path)
+                except errors as exc:
                     counts["bad"] += 1
                     why[type(exc).__name__] = why.get(type(exc).__name__, 0) + 1
                     return
                 latencies.append(time.perf_counter() - t0)
-                ok = r.status_code == 200
+                ok = status == 200
                 counts["ok" if ok else "bad"] += 1
                 if not ok:
-                    why[str(r.status_code)] = why.get(str(r.status_code), 0) + 1
+                    why[str(status)] = why.get(str(status), 0) + 1
                     return
 
         t0 = time.perf_counter()
@@ -483,16 +563,18 @@ def _wait_up(base: str, proc: subprocess.Popen[bytes],
 
 async def measured(server_pid: int, run: Any) -> Phase:
     """``run`` (a coroutine giving a Phase) with the server's CPU seconds it cost."""
-    cpu0 = server_cpu_seconds(server_pid)
+    cpu0, own0 = server_cpu_seconds(server_pid), sum(os.times()[:2])
     phase: Phase = await run
-    cpu1 = server_cpu_seconds(server_pid)
+    cpu1, own1 = server_cpu_seconds(server_pid), sum(os.times()[:2])
+    phase.client_cpu = own1 - own0
     if cpu0 is not None and cpu1 is not None:
         phase.server_cpu = cpu1 - cpu0
     return phase
 
 
 async def bench(base: str, seed: str, sizes: list[int], per_client: dict[int, int],
-                seconds: float, server_pid: int) -> tuple[list[Phase], Phase, Phase]:
+                seconds: float, server_pid: int, client: str = "lean"
+                ) -> tuple[list[Phase], Phase, Phase]:
     """The offer phases (one per size), then the first group paced at half its rate,
     then the first group reading its case views."""
     import httpx
@@ -510,15 +592,17 @@ async def bench(base: str, seed: str, sizes: list[int], per_client: dict[int, in
         for p in group:
             seq, prev = p._next
             presign(p, p._domain, seq, prev, per_client[size], now)
-        phases.append(await measured(server_pid, run_phase(base, group, seconds)))
+        phases.append(await measured(server_pid, run_phase(base, group, seconds,
+                                                           client=client)))
     first = parties[:sizes[0]]
     half = max(1.0, phases[0].rate / 2)
     for p in first:
         seq, prev = p._next
         presign(p, p._domain, seq, prev,
                 int(half * seconds / len(first)) + 2, now)
-    paced = await measured(server_pid, run_phase(base, first, seconds, rate=half))
-    reads = await measured(server_pid, read_phase(base, first, seconds))
+    paced = await measured(server_pid, run_phase(base, first, seconds, rate=half,
+                                                 client=client))
+    reads = await measured(server_pid, read_phase(base, first, seconds, client=client))
     return phases, paced, reads
 
 
@@ -535,6 +619,9 @@ def main() -> None:
         help="a local PostgreSQL server (the bench creates and drops its own database)")
     ap.add_argument("--seconds", type=float, default=8.0, help="bound of each phase")
     ap.add_argument("--clients", default="50,200", help="concurrent clients per phase")
+    ap.add_argument("--client", choices=("lean", "httpx"), default="lean",
+                    help="the clients' HTTP: lean (bench/http1.py) or httpx, whose CPU made "
+                         "the client process, not the server, the bottleneck (rounds 1-13)")
     ap.add_argument("--quick", action="store_true", help="small smoke run (tests)")
     args = ap.parse_args()
     if args.serve:
@@ -559,11 +646,12 @@ def main() -> None:
         _wait_up(base, proc)
         cc, ea = recover_rates(0.3 if args.quick else 1.5)
         print(f"server: {args.workers} uvicorn worker(s), "
-              f"{'PostgreSQL' if pg_db else 'SQLite'} + local IPFS blockstore")
+              f"{'PostgreSQL' if pg_db else 'SQLite'} + local IPFS blockstore; "
+              f"clients: {args.client}")
         print(f"raw EIP-712 signature recovery, one core: coincurve {cc:,.0f}/s, "
               f"eth-account {ea:,.0f}/s")
         phases, paced, reads = asyncio.run(bench(base, seed, sizes, per_client, seconds,
-                                                 proc.pid))
+                                                 proc.pid, args.client))
     finally:
         stop_server(proc, work, args.postgres_url, pg_db)
     print(f"{'clients':>8} {'accepted':>9} {'refused':>8} {'seconds':>8} {'actions/s':>10} "
@@ -572,6 +660,12 @@ def main() -> None:
         print(f"{ph.clients:>8} {ph.accepted:>9} {ph.refused:>8} {ph.seconds:>8.2f} "
               f"{ph.rate:>10.1f} {ph.pct(0.50):>8.1f} {ph.pct(0.99):>8.1f} "
               f"{ph.cpu_ms_per_action:>21.2f}")
+    sat = phases[0]
+    share = 100 / sat.seconds if sat.seconds else 0.0  # CPU seconds -> % of one core
+    print(f"the clients' own CPU at {sat.clients} clients: "
+          f"{1000 * sat.client_cpu / max(1, sat.accepted):.2f} ms/action, "
+          f"{share * sat.client_cpu:.0f} % of a core (the server's: "
+          f"{share * (sat.server_cpu or 0):.0f} %)")
     print(f"paced at half the rate of {phases[0].clients} clients ({paced.clients} clients, "
           f"{phases[0].rate / 2:.1f} actions/s asked): {paced.rate:.1f} actions/s, "
           f"p50 {paced.pct(0.50):.1f} ms, p99 {paced.pct(0.99):.1f} ms, "

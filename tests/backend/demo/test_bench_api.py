@@ -13,13 +13,18 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("workers", [1, 2])  # 2: one SO_REUSEPORT socket per worker
-def test_bench_api_prints_its_figures(workers: int) -> None:
+@pytest.mark.parametrize("workers, client", [
+    (1, "lean"), (2, "lean"),  # 2: one SO_REUSEPORT socket per worker
+    (1, "httpx"),  # the earlier rounds' client
+])
+def test_bench_api_prints_its_figures(workers: int, client: str) -> None:
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "api.py"), "--quick",
-                           "--clients", "3,5", "--workers", str(workers)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300, check=False)
+                           "--clients", "3,5", "--workers", str(workers), "--client", client],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert f"server: {workers} uvicorn worker(s)" in done.stdout
+    assert f"server: {workers} uvicorn worker(s), SQLite + local IPFS blockstore; " \
+        f"clients: {client}\n" in done.stdout
+    assert re.search(r"the clients' own CPU at 3 clients: \d+\.\d{2} ms/action", done.stdout)
     lines = done.stdout.strip().splitlines()
     assert re.fullmatch(r"api_vs_ecrecover=\d+\.\d{4}", lines[-2]), lines[-2]
     assert re.fullmatch(r"cpu_ms_per_action=\d+\.\d{2}", lines[-1]), lines[-1]
