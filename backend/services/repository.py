@@ -38,6 +38,7 @@ from backend.db import Case, Participant, Step, begin_exclusive, read_sessions
 from backend.db.engine import plain_read_engine
 from backend.db.fast import prepare
 from backend.db.rows import table_of
+from backend.db.writers import WriterLock, lock_path_of
 from backend.notices.outbox import held_params, insert_held, notice_insert
 from evidence.records import ZERO_HASH
 
@@ -136,9 +137,11 @@ class CaseRepository:
         self.sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._engine = bind if isinstance(bind, sa.Engine) else None
         self._read_engine = None if self._engine is None else plain_read_engine(self._engine)
-        # SQLite has one writer at a time: this process's writers queue here instead of
-        # polling SQLite's busy handler (the group committer takes it for each group).
-        self.write_lock = threading.Lock()
+        # SQLite has one writer at a time: this process's writers queue here, and the
+        # processes sharing the file on its lock file, instead of polling SQLite's busy
+        # handler (backend/db/writers.py; the group committer takes it for each group).
+        self.write_lock = WriterLock(lock_path_of(self._engine.url.database)
+                                     if self.sqlite and self._engine is not None else None)
         self._write_conn: sa.Connection | None = None  # SQLite: the writer's (writer_session)
         self._states: dict[Version, p.CaseState] = {}
         self._lock = threading.Lock()
@@ -258,9 +261,9 @@ class CaseRepository:
     # -- writing --------------------------------------------------------------------------
 
     def writer(self) -> AbstractContextManager[Any]:
-        """This process's writer queue: on SQLite one writer at a time (threads wait on a
-        lock, not in SQLite's busy handler; other processes still serialise on SQLite's
-        own lock). PostgreSQL: row locks, no process lock."""
+        """The writers' queue: on SQLite one writer at a time (this process's threads wait
+        on a lock, the processes sharing the database file on its lock file, none in
+        SQLite's busy handler: backend/db/writers.py). PostgreSQL: row locks, no lock."""
         return self.write_lock if self.sqlite else nullcontext()
 
     def writer_session(self) -> Session:
@@ -290,6 +293,7 @@ class CaseRepository:
             if self._write_conn is not None:
                 self._write_conn.close()
                 self._write_conn = None
+        self.write_lock.close()
 
     @contextmanager
     def write_session(self) -> Iterator[Session]:
