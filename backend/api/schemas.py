@@ -10,29 +10,24 @@ event carries its own data). Field names are the JSON's camelCase.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from backend.answers import AS_OBJECT, FreeJson
+from backend.services.pipeline import ChainActionJson
+from evidence.log.absence_index import HeadsJson
+from evidence.log.receipt import ReceiptJson
+from evidence.records import DomainJson, Eip712Field, SignedRecordJson, TypedDataJson
 
 __all__ = [
     "CaseOut",
     "CaseSummaryOut",
-    "ChainActionOut",
     "CourtAccessOut",
     "CourtOut",
-    "EvidenceItemOut",
-    "EvidenceListOut",
-    "EvidenceSubmittedOut",
     "FastTrackOut",
     "HealthOut",
-    "KeyOut",
-    "KeyWrapsOut",
     "LogAbsenceOut",
-    "LogCheckpointOut",
-    "LogCheckpointsOut",
-    "LogConsistencyOut",
-    "LogInclusionOut",
-    "LogLeafOut",
     "MeOut",
     "NoticeOut",
     "OriginOut",
@@ -44,9 +39,6 @@ __all__ = [
     "PreEvaluationOut",
     "PreparedStepOut",
     "ProvenanceOut",
-    "ReceiptOut",
-    "StagedEvidenceOut",
-    "StepAcceptedOut",
     "StepOut",
     "TickOut",
     "TimelineItemOut",
@@ -95,14 +87,6 @@ class CaseSummaryOut(Open):
                                  description="your seats in the case (none: an admin's view)")
 
 
-class ChainActionOut(Open):
-    id: int | None
-    kind: str
-    status: str
-    attempts: int
-    txHash: str | None
-    error: str | None
-
 
 class CaseOut(Open):
     """The case as the viewer may see it (``offers``/``preEvaluation`` for their readers)."""
@@ -130,18 +114,18 @@ class CaseOut(Open):
     panel: list[str]
     panelSignedBy: list[str]
     arbitrationAgreed: bool
-    award: dict[str, Any] | None  # the final award (procedure's Award) as JSON
+    award: FreeJson | None  # the final award (procedure's Award) as JSON
     awardRecordHash: str | None
-    courtDecision: dict[str, Any] | None
-    evidence: list[dict[str, Any]]
+    courtDecision: FreeJson | None
+    evidence: list[FreeJson]
     allowedSteps: list[str]
     allowedEndpoints: dict[str, str]
     now: str
     nextSequence: int
     prevHash: str
-    domain: dict[str, Any]
+    domain: Annotated[DomainJson, AS_OBJECT]
     institution: str
-    chainActions: list[ChainActionOut]
+    chainActions: list[ChainActionJson]
 
 
 class TimelineItemOut(Open):
@@ -154,51 +138,27 @@ class TimelineItemOut(Open):
 class StepOut(Open):
     sequence: int
     action: str
-    record: dict[str, Any]
+    record: Annotated[SignedRecordJson, AS_OBJECT]
     recordHash: str
     cid: str | None
-    payload: dict[str, Any] | str | None
+    payload: FreeJson | str | None
     """The payload the record's ``payloadHash`` covers (an object, or its canonical JSON
     text as stored)."""
-    attachments: list[dict[str, Any]]
-    authorization: dict[str, Any] | None
+    attachments: list[FreeJson]
+    authorization: FreeJson | None
 
-
-class ReceiptOut(Open):
-    """The institution's signed promise that the record is in its log at ``index``
-    (``chainarb.log-receipt``, docs/log.md); keep it: it is evidence."""
-
-    format: str
-    version: int
-    origin: str
-    index: int
-    entry: dict[str, str]
-    acceptedAt: str
-    signer: str
-    signature: str
-
-
-class StepAcceptedOut(Open):
-    caseId: str
-    sequence: int
-    recordHash: str
-    action: str
-    stage: str
-    cid: str | None
-    chainActions: list[Any]
-    receipt: ReceiptOut
 
 
 class PreparedStepOut(Open):
     action: str
     endpoint: str
     recordType: str
-    typedData: dict[str, Any]
-    unsignedRecord: dict[str, Any]
+    typedData: Annotated[TypedDataJson, AS_OBJECT]
+    unsignedRecord: Annotated[SignedRecordJson, AS_OBJECT]
     recordHash: str
-    payload: dict[str, Any] | None
+    payload: FreeJson | None
     reasons: str | None
-    attachments: list[dict[str, Any]]
+    attachments: list[FreeJson]
     sequence: int
     prevHash: str
     signedAt: int
@@ -206,14 +166,14 @@ class PreparedStepOut(Open):
 
 
 class PreEvaluationOut(Open):
-    report: dict[str, Any]
+    report: FreeJson
     canonical: str
     sha256: str
     recommended: str
 
 
 class FastTrackOut(Open):
-    report: dict[str, Any]
+    report: FreeJson
     canonical: str
     sha256: str
     recommended: str
@@ -258,43 +218,15 @@ class TickOut(Open):
     """What one run of the background work did (counts by kind)."""
 
 
-class EvidenceItemOut(Open):
-    """An item's metadata; ``filename``, ``mediaType``, ``sha256``, ``salt`` only for those
-    who may read it."""
-
-    id: int
-    caseId: str
-    submitter: str
-    commitment: str
-    contentCid: str
-    size: int
-    kind: str
-    status: str
-    createdAt: str
-
-
-class StagedEvidenceOut(EvidenceItemOut):
-    """A staged upload with the ``EvidenceSubmission`` to sign."""
-
-    typedData: dict[str, Any]
-    unsignedRecord: dict[str, Any]
-
-
-class EvidenceListOut(Open):
-    items: list[EvidenceItemOut]
-
 
 class TypedDataOut(Open):
     """EIP-712 typed data for ``eth_signTypedData_v4``."""
 
-    types: dict[str, Any]
+    types: Annotated[dict[str, list[Eip712Field]], AS_OBJECT]
     primaryType: str
-    domain: dict[str, Any]
-    message: dict[str, Any]
+    domain: Annotated[DomainJson, AS_OBJECT]
+    message: FreeJson
 
-
-class KeyWrapsOut(Open):
-    cid: str
 
 
 class OriginOut(Open):
@@ -303,7 +235,7 @@ class OriginOut(Open):
     label: str = Field(description="origin-verified | party-submitted")
     en: str
     zh_Hans: str = Field(alias="zh-Hans")
-    sender: dict[str, Any] | None = Field(default=None, description="origin-verified: the "
+    sender: FreeJson | None = Field(default=None, description="origin-verified: the "
                                           "sender's id, names, scheme and key id")
 
 
@@ -337,8 +269,8 @@ class PerformanceCapturedOut(PerformanceItemOut):
     """A recorded item, with the receipt of its ``performance`` entry in the log and one
     for each of its other provenance entries (kind ``provenance``)."""
 
-    receipt: ReceiptOut
-    provenanceReceipts: list[ReceiptOut]
+    receipt: ReceiptJson
+    provenanceReceipts: list[ReceiptJson]
 
 
 class PerformanceListOut(Open):
@@ -358,11 +290,6 @@ class WebhookRefusalOut(Open):
     remote: str
 
 
-class KeyOut(Open):
-    address: str
-    publicKey: str
-    itemsWrapped: int
-
 
 class PackageCheckOut(Open):
     """One check of ``POST /verify``: its label and reason in both languages; ``status`` is
@@ -381,7 +308,7 @@ class PackageVerificationOut(Open):
 
     runBy: str
     statement: dict[str, str]
-    file: dict[str, Any]
+    file: FreeJson
     outcome: str
     ok: bool
     failed: list[str]
@@ -394,75 +321,8 @@ class PackageVerificationOut(Open):
     blocksToConfirm: bool
     confirmHow: dict[str, str]
     notes: list[dict[str, str]]
-    yourPackages: list[dict[str, Any]]
+    yourPackages: list[FreeJson]
 
-
-class EvidenceSubmittedOut(EvidenceItemOut):
-    """A submitted item, with the receipt of its ``EvidenceSubmission`` in the log and one
-    for each provenance entry the submission logged (kind ``provenance``)."""
-
-    receipt: ReceiptOut
-    provenanceReceipts: list[ReceiptOut]
-
-
-class LogCheckpointOut(Open):
-    """A signed checkpoint (C2SP signed note), the batch leaf carrying it, its anchors."""
-
-    size: int
-    root: str
-    checkpoint: str
-    anchored: bool
-    batch: dict[str, Any]
-    anchors: list[dict[str, Any]]
-
-
-class LogCheckpointsOut(Open):
-    origin: str
-    checkpoints: list[LogCheckpointOut]
-
-
-class LogEntryOut(Open):
-    kind: str
-    caseId: str
-    recordHash: str
-    signaturesHash: str
-    leafHash: str
-    acceptedAt: str
-
-
-class LogInclusionOut(Open):
-    index: int
-    size: int
-    entry: LogEntryOut
-    inclusion: dict[str, Any]
-    """``{"checkpoint": note, "proof": [hash, ...]}``: a receipt's ``inclusion``."""
-    anchored: bool
-
-
-class LogConsistencyOut(Open):
-    from_: dict[str, Any] = Field(alias="from")
-    to: dict[str, Any]
-    proof: list[str]
-
-
-class LogLeafEntryOut(LogEntryOut):
-    index: int
-
-
-class LogLeafOut(Open):
-    recordHash: str
-    entries: list[LogLeafEntryOut]
-
-
-class LogCaseOut(Open):
-    """A case's entries below a checkpoint's size and its place in that checkpoint's signed
-    per-case index (docs/log.md §14)."""
-
-    caseId: str
-    size: int
-    checkpoint: str
-    heads: list[dict[str, Any]] | None  # None: the checkpoint signs no per-case index
-    entries: list[dict[str, Any]]
 
 
 class LogAbsenceOut(Open):
@@ -479,7 +339,7 @@ class LogAbsenceOut(Open):
     frontier: list[str] | None = None
     entries: list[str] | None = None
     consistency: list[str] | None = None
-    heads: dict[str, list[dict[str, Any]]] | None = None
+    heads: HeadsJson | None = None
     issuedAt: str
     signer: str
     signature: str

@@ -35,8 +35,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
+from typing_extensions import TypedDict
 
 from backend import procedure as p
+from backend.answers import open_answer
 from backend.db.service_models import ChainAction
 from backend.log.store import Appended
 from backend.notices.outbox import held_notices
@@ -68,6 +70,19 @@ __all__ = ["MAX_CLOCK_SKEW_SECONDS", "StepPipeline", "StepResult", "Submission",
 MAX_CLOCK_SKEW_SECONDS = SIGNER_SKEW  # the verifier's `clocks` check allows the same
 
 
+@open_answer
+class ChainActionJson(TypedDict):
+    """A chain action a step (or the scheduler) queued: its kind, its state, its
+    transaction once sent."""
+
+    id: int | None
+    kind: str
+    status: str
+    attempts: int
+    txHash: str | None
+    error: str | None
+
+
 @dataclass(frozen=True)
 class StepResult:
     case_id: str
@@ -76,8 +91,9 @@ class StepResult:
     action: str
     stage: str
     cid: str | None
-    chain_actions: list[dict[str, Any]]
+    chain_actions: list[ChainActionJson]  # the case's, once the step's are sent
     log: Appended | None = None  # the step's entry in the institution's log (its receipt)
+    queued: tuple[str, ...] = ()  # the kinds of chain action the step queued
 
 
 @dataclass(frozen=True)
@@ -112,7 +128,7 @@ class ChainActionRow(Protocol):
     def error(self) -> str | None: ...
 
 
-def chain_action_view(a: ChainActionRow) -> dict[str, Any]:
+def chain_action_view(a: ChainActionRow) -> ChainActionJson:
     return {"id": a.id, "kind": a.kind, "status": a.status, "attempts": a.attempts,
             "txHash": a.tx_hash, "error": a.error}
 
@@ -346,11 +362,11 @@ class StepPipeline:
                              next_sequence=next_sequence, notices=notices)
         return StepResult(case_id=row.id, sequence=step.sequence, record_hash=step.record_hash,
                           action=t.action, stage=after.stage.value, cid=step.cid,
-                          chain_actions=[{"kind": k} for k in queued], log=step.log)
+                          chain_actions=[], log=step.log, queued=tuple(queued))
 
     def after_commit(self, result: StepResult) -> StepResult:
         """The step is durable: send the chain work it queued and list the case's actions."""
-        if not result.chain_actions:
+        if not result.queued:
             return result  # no chain work: nothing to send or report
         self.executor.run(case_id=result.case_id)
         with self.repository.sessions() as session:

@@ -28,6 +28,7 @@ from fastapi.responses import HTMLResponse
 
 from backend.services import documents, party
 from backend.services.errors import ServiceError
+from backend.services.evidence import EvidenceListedJson
 from evidence.words import ORDER_STATUSES, SIDES, amount, timeline_label, word
 
 from . import pages as pg  # pages imports this module first: its names are read at call time
@@ -274,7 +275,8 @@ def _case_orders(ctx: AppContext, case_ids: set[str]) -> dict[str, str]:
 
 # --- one evidence item --------------------------------------------------------------------
 
-def _item(request: Request, viewer: str, case_id: str, ref: str) -> dict[str, Any] | None:
+def _item(request: Request, viewer: str, case_id: str, ref: str
+          ) -> EvidenceListedJson | None:
     """The item ``ref`` (number or commitment) of the case as the viewer may read it."""
     from backend.api.routes.evidence import get_evidence
 

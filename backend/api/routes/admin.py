@@ -8,15 +8,17 @@ from fastapi import APIRouter
 from pydantic import Field
 from sqlmodel import col, select
 
+from backend.answers import open_answer
 from backend.db.service_models import ChainAction, ChainActionStatus
 from backend.services.advance import release_advance_refund
 from backend.services.cases import chain_action_view
 from backend.services.courts import grant_court as grant_court_step
 from backend.services.identity import IdentityService
+from backend.services.pipeline import ChainActionJson
 
 from ..deps import AdminUser, Ctx, DbId
 from ..errors import StrictBody, errors
-from ..schemas import AdvanceRefundOut, ChainActionOut, CourtAccessOut, CourtOut, TickOut
+from ..schemas import AdvanceRefundOut, CourtAccessOut, CourtOut, TickOut
 
 router = APIRouter(tags=["institution"], responses=errors(403, 404, 409, 502, 503))
 
@@ -101,19 +103,26 @@ def tick(ctx: Ctx, _admin: AdminUser) -> dict[str, Any]:
     return ctx.tick(force=True).as_dict()
 
 
-@router.get("/admin/chain-actions", response_model=list[ChainActionOut])
+@open_answer
+class CaseChainActionJson(ChainActionJson):
+    """A chain action with the case it is for."""
+
+    caseId: str  # noqa: N815 (JSON field names are camelCase)
+
+
+@router.get("/admin/chain-actions")
 def chain_actions(ctx: Ctx, _admin: AdminUser, status: ChainActionStatus | None = None
-                  ) -> list[dict[str, Any]]:
+                  ) -> list[CaseChainActionJson]:
     with ctx.sessions() as session:
         query = select(ChainAction).order_by(col(ChainAction.id))
         if status is not None:
             query = query.where(col(ChainAction.status) == status)
-        return [chain_action_view(a) | {"caseId": a.case_id}
+        return [{**chain_action_view(a), "caseId": a.case_id}
                 for a in session.exec(query).all()]
 
 
-@router.post("/admin/chain-actions/{action_id}/retry", response_model=ChainActionOut)
-def retry_chain_action(ctx: Ctx, _admin: AdminUser, action_id: DbId) -> dict[str, Any]:
+@router.post("/admin/chain-actions/{action_id}/retry")
+def retry_chain_action(ctx: Ctx, _admin: AdminUser, action_id: DbId) -> CaseChainActionJson:
     """Put a failed chain action back in the queue (after fixing its cause); run it now."""
     from backend.db import begin_exclusive
     from backend.services.errors import Conflict, NotFound
@@ -133,4 +142,4 @@ def retry_chain_action(ctx: Ctx, _admin: AdminUser, action_id: DbId) -> dict[str
     with ctx.sessions() as session:
         done = session.get(ChainAction, action_id)
         assert done is not None
-        return chain_action_view(done) | {"caseId": done.case_id}
+        return {**chain_action_view(done), "caseId": done.case_id}

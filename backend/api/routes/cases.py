@@ -16,6 +16,7 @@ OpenAPI page lists each act of the procedure; the checks are the same everywhere
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -23,8 +24,10 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import Field, field_validator
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
+from typing_extensions import TypedDict
 
 from backend import procedure as p
+from backend.answers import FreeJson, open_answer
 from backend.db import Notice
 from backend.performance import evidence_facts
 from backend.services import prepare, views
@@ -32,7 +35,9 @@ from backend.services.errors import AccessDenied, BadSubmission, NotFound
 from backend.services.fast_track import check_proposal, proposal
 from backend.services.fields import is_ascii_decimal
 from backend.services.performance import PerformanceService
+from backend.services.pipeline import ChainActionJson
 from evidence.errors import InvalidRecord
+from evidence.log.receipt import ReceiptJson
 from evidence.records import canonical_json
 from evidence.steps import STEPS, StepSpec
 
@@ -46,7 +51,6 @@ from ..schemas import (
     NoticeOut,
     PreEvaluationOut,
     PreparedStepOut,
-    StepAcceptedOut,
     StepOut,
     TimelineItemOut,
 )
@@ -63,16 +67,16 @@ class Document(StrictBody):
 
 
 class StepIn(StrictBody):
-    record: dict[str, Any] = Field(description="canonical JSON of the signed record")
-    payload: dict[str, Any] | None = None
-    attachments: list[dict[str, Any]] = Field(default_factory=list, max_length=4)
+    record: FreeJson = Field(description="canonical JSON of the signed record")
+    payload: FreeJson | None = None
+    attachments: list[FreeJson] = Field(default_factory=list, max_length=4)
     reasons: str | None = Field(default=None, max_length=4000)
     document: Document | None = None
 
 
 class PrepareIn(StrictBody):
     action: str = Field(max_length=64, description="the step's action, as in allowedSteps")
-    payload: dict[str, Any] | None = Field(
+    payload: FreeJson | None = Field(
         default=None, description="the action's fields (docs/api.md, 'Preparing a step')")
 
 
@@ -91,7 +95,7 @@ class OpenCaseIn(StrictBody):
 FAST_TRACK = "fasttrack.proposed"
 
 
-def step_kind(record: dict[str, Any], allowed: frozenset[str] | None) -> str | None:
+def step_kind(record: Mapping[str, object], allowed: frozenset[str] | None) -> str | None:
     """The record type, or the ``ProceduralStep``'s action, that a step posts, checked
     against the endpoint's ``allowed`` (None: any): the first checks of a step, after
     the caller's session and the body's shape (``InvalidRecord``, ``wrong_endpoint``)."""
@@ -113,7 +117,22 @@ def step_kind(record: dict[str, Any], allowed: frozenset[str] | None) -> str | N
     return kind
 
 
-def accept_step(ctx: AppContext, user: str, case_id: str, body: StepIn) -> dict[str, Any]:
+@open_answer
+class StepAcceptedJson(TypedDict):
+    """A step accepted: where it stands in the case, the chain actions it queued, and the
+    log's receipt for it."""
+
+    caseId: str
+    sequence: int
+    recordHash: str
+    action: str
+    stage: str
+    cid: str | None
+    chainActions: list[ChainActionJson]
+    receipt: ReceiptJson
+
+
+def accept_step(ctx: AppContext, user: str, case_id: str, body: StepIn) -> StepAcceptedJson:
     """The step stored (``CaseService.submit_step``) and the 201 answer's body with its
     signed receipt: the thread-pool part of every step endpoint, and of the edge's
     shortcut for them (backend/api/shortcut.py)."""
@@ -192,7 +211,7 @@ def _check_fast_track(ctx: Ctx, perf: PerformanceService, case_id: str,
     check_proposal(case, perf.facts(case), payload)
 
 
-@router.post("/cases/{case_id}/steps", status_code=201, response_model=StepAcceptedOut)
+@router.post("/cases/{case_id}/steps", status_code=201, response_model=StepAcceptedJson)
 async def post_step(request: Request, ctx: Ctx, user: CurrentUser, case_id: str,
                     body: StepIn) -> JSONResponse:  # documented by response_model
     """Any signed step (the typed endpoints below accept one action each)."""
@@ -282,5 +301,5 @@ def _make_endpoint(allowed: frozenset[str]) -> Any:
 for _path, _allowed, _summary in STEP_ENDPOINTS:
     router.add_api_route(f"/cases/{{case_id}}/{_path}", _make_endpoint(_allowed),
                          methods=["POST"], status_code=201, summary=_summary,
-                         response_model=StepAcceptedOut,
+                         response_model=StepAcceptedJson,
                          name=f"step_{_path.replace('/', '_').replace('-', '_')}")
