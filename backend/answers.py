@@ -11,18 +11,18 @@ per answer"). Two rules make such a TypedDict answer as the models did:
 - A member whose members pydantic must not look into (free JSON, or a document of fixed
   shape that would cost a validation per answer, such as a signed record) is
   ``Annotated[T, AS_OBJECT]``: mypy checks ``T``, pydantic takes any JSON object, the
-  document says ``object``. ``FreeJson`` is that for ``evidence.safejson.JsonObject``: mypy
-  reads the alias, pydantic (which cannot build its recursive forward reference, nor resolve
-  it from another module) a JSON object.
+  document says ``object``. ``FreeJson`` (``backend.db.types``, for the tables' JSON columns
+  too) is ``evidence.safejson.JsonObject`` as mypy reads it and any JSON object as pydantic
+  does: it cannot build that recursive alias.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
+from typing import Any
 
 from pydantic import ConfigDict, GetPydanticSchema, with_config
 
-from evidence.safejson import JsonObject
+from backend.db.types import FreeJson
 
 __all__ = ["AS_OBJECT", "AS_OBJECTS", "FreeJson", "open_answer"]
 
@@ -35,8 +35,3 @@ AS_OBJECT = GetPydanticSchema(lambda _source, handler: handler(dict[str, Any]))
 #: The same for a list of JSON objects.
 AS_OBJECTS = GetPydanticSchema(lambda _source, handler: handler(list[dict[str, Any]]))
 
-if TYPE_CHECKING:
-    #: A free JSON object in an answer or a request body.
-    FreeJson: TypeAlias = JsonObject
-else:  # what pydantic builds: any JSON object (JSON's recursive alias is not for it)
-    FreeJson = Annotated[dict[str, Any], AS_OBJECT]

@@ -1225,7 +1225,8 @@ class EvidenceService:
         """The provenance entries the item's confirmed anchoring adds (none: up to date)."""
         if item.record is None:
             return []
-        actions = {e["entry"]["action"] for e in item.provenance}
+        actions = {entry.get("action") for e in item.provenance
+                   if isinstance(entry := e.get("entry"), dict)}
         if "anchored" in actions:
             return []
         step = session.exec(select(Step).where(col(Step.case_id) == item.case_id,

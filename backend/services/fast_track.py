@@ -58,7 +58,7 @@ def proposal(case: p.CaseState, facts: PerformanceFacts) -> dict[str, Any]:
 
 
 def check_proposal(case: p.CaseState, facts: PerformanceFacts,
-                   payload: Mapping[str, Any] | None) -> None:
+                   payload: Mapping[str, object] | None) -> None:
     """Refuse (``not_the_pre_evaluation``) a ``fasttrack.proposed`` payload other than the
     pre-evaluation of the evidence as recorded now. Only the figures are compared; whether
     the case admits the step at all is the procedure's answer (asked after this)."""

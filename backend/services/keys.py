@@ -108,7 +108,7 @@ class ServiceKey:
             return bytes.fromhex(detail.data_key.removeprefix("0x"))
         return None
 
-    def document_key(self, attachment: Mapping[str, Any]) -> bytes:
+    def document_key(self, attachment: Mapping[str, object]) -> bytes:
         """The data key of a document a step carries (award, pre-evaluation report)."""
         if "keywraps" in attachment:
             return self.unwrap(str(attachment["keywraps"]))
@@ -117,7 +117,7 @@ class ServiceKey:
         raise EvidenceError(f"document {attachment.get('cid')}: no data key stored with it")
 
 
-def public_attachment(attachment: Mapping[str, Any]) -> dict[str, Any]:
+def public_attachment(attachment: Mapping[str, object]) -> dict[str, Any]:
     """An attachment as shown to users: no key material (wrapped or not)."""
     return {k: v for k, v in attachment.items() if k not in KEY_FIELDS}
 

@@ -432,8 +432,9 @@ class PackageService:
                         "award.issued", "award.panel_signed") and att.get("sha256") == \
                         final.award_hash:
                     key = self.evidence.keys.document_key(att)  # wrapped (or pre-0003)
-                    content = b"".join(iter_decrypt(_IterReader(cat(att["cid"], self.blockstore)),
-                                                    key))
+                    cid = att["cid"]
+                    assert isinstance(cid, str)  # an attachment's CID, as the step stored it
+                    content = b"".join(iter_decrypt(_IterReader(cat(cid, self.blockstore)), key))
                     award = AwardDocument(filename=str(att.get("filename", "award")),
                                           content=content,
                                           media_type=str(att.get("mediaType", "text/plain")))

@@ -233,7 +233,7 @@ class PerformanceService:
             log.exception("return.delivered for order %s (shipment %s) not recorded",
                           event.order_id, event.shipment)
 
-    def record_party(self, user: str, order_id: int, fields: Mapping[str, Any],
+    def record_party(self, user: str, order_id: int, fields: Mapping[str, object],
                      session_ref: str) -> Captured:
         """A party's own record of an event of its order: labelled party-submitted."""
         order = self._order(order_id)

@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, Required
 
 from sqlmodel import Session, col, select
 from typing_extensions import TypedDict
@@ -96,6 +96,17 @@ class StepResult:
     queued: tuple[str, ...] = ()  # the kinds of chain action the step queued
 
 
+class StepBody(TypedDict, total=False):
+    """A step's body as the API's ``StepIn`` validated it (or a service built it): the
+    signed record (``decode`` reads it), its payload, attachments, reasons and document."""
+
+    record: Required[object]
+    payload: Mapping[str, object] | None
+    attachments: Sequence[Mapping[str, object]]
+    reasons: str | None
+    document: Mapping[str, object] | None
+
+
 @dataclass(frozen=True)
 class Submission:
     """A decoded step body. ``signed`` is the record the chain will hold (the
@@ -104,10 +115,10 @@ class Submission:
 
     signed: SignedRecord
     signer: str
-    payload: Mapping[str, Any] | None  # the shapes the API's StepIn validated
-    attachments: Sequence[Mapping[str, Any]]
+    payload: Mapping[str, object] | None  # the shapes the API's StepIn validated
+    attachments: Sequence[Mapping[str, object]]
     reasons: str | None
-    document: Mapping[str, Any] | None
+    document: Mapping[str, object] | None
     authorization: SignedRecord | None = None
 
 
@@ -163,7 +174,7 @@ class StepPipeline:
 
     # -- the whole path ---------------------------------------------------------------------
 
-    def submit(self, user: str, case_id: str, body: Mapping[str, Any]) -> StepResult:
+    def submit(self, user: str, case_id: str, body: StepBody) -> StepResult:
         """Verify, translate, apply and store one signed step (see the module doc)."""
         sub = self.authorize(user, case_id, self.decode(body))
         now = self.now()
@@ -203,7 +214,7 @@ class StepPipeline:
     # -- the stages ---------------------------------------------------------------------------
 
     @staticmethod
-    def decode(body: Mapping[str, Any]) -> Submission:
+    def decode(body: StepBody) -> Submission:
         """The body's signed record, verified: its signer field signed it."""
         if not isinstance(body, Mapping) or "record" not in body:
             raise BadSubmission("body: expected {'record': <signed record JSON>, ...}")
@@ -340,7 +351,7 @@ class StepPipeline:
     def persist(self, session: Session, row: CaseRow, before: p.CaseState, after: p.CaseState,
                 effects: Sequence[p.Effect], signed: SignedRecord, t: Translated,
                 now: datetime, *, authorization: SignedRecord | None = None,
-                document: Mapping[str, Any] | None = None, prepared: Prestored | None = None,
+                document: Mapping[str, object] | None = None, prepared: Prestored | None = None,
                 next_sequence: int | None = None) -> StepResult:
         """Store the step, interpret its effects and save the case, in ``session``'s
         transaction (the caller commits). Also the path of steps the service signs."""

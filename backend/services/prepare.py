@@ -113,7 +113,7 @@ def _settlement(order: int, case_id: Any, a: p.Allocation, fallback: p.Allocatio
 
 
 def prepare_step(service: CaseService, case_id: str, viewer: str, action: str,
-                 fields: Mapping[str, Any] | None) -> dict[str, Any]:
+                 fields: Mapping[str, object] | None) -> dict[str, Any]:
     """The unsigned record(s) ``viewer`` signs to take ``action`` now (see the module doc).
 
     Raises AccessDenied (not a reader of the case), BadSubmission (``unknown_action``,

@@ -35,7 +35,7 @@ from backend.services.errors import AccessDenied, BadSubmission, NotFound
 from backend.services.fast_track import check_proposal, proposal
 from backend.services.fields import is_ascii_decimal
 from backend.services.performance import PerformanceService
-from backend.services.pipeline import ChainActionJson
+from backend.services.pipeline import ChainActionJson, StepBody
 from evidence.errors import InvalidRecord
 from evidence.log.receipt import ReceiptJson
 from evidence.records import canonical_json
@@ -137,9 +137,10 @@ def accept_step(ctx: AppContext, user: str, case_id: str, body: StepIn) -> StepA
     signed receipt: the thread-pool part of every step endpoint, and of the edge's
     shortcut for them (backend/api/shortcut.py)."""
     # the validated fields as they are (model_dump would copy the record's JSON again)
-    data = {"record": body.record, "payload": body.payload, "attachments": body.attachments,
-            "reasons": body.reasons,
-            "document": body.document.model_dump() if body.document is not None else None}
+    data: StepBody = {
+        "record": body.record, "payload": body.payload, "attachments": body.attachments,
+        "reasons": body.reasons,
+        "document": body.document.model_dump() if body.document is not None else None}
     result = ctx.service.submit_step(user, case_id, data)
     assert result.log is not None  # every stored step is appended to the log
     return {"caseId": result.case_id, "sequence": result.sequence,
