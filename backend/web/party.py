@@ -170,7 +170,7 @@ def _deadline(deadline: str | None) -> str:
 
 # --- orders -------------------------------------------------------------------------------
 
-def _case_cell(o: dict[str, Any], lang: str) -> str:
+def _case_cell(o: party.OrderJson, lang: str) -> str:
     case = o["case"]
     href = f'/ui/cases/{_e(o["caseId"])}?lang={lang}'
     if case is not None and case["stage"] != "not_filed":
@@ -371,7 +371,7 @@ def evidence_page(request: Request, case_id: str, ref: str) -> HTMLResponse:
 
 # --- the documents steps carry ------------------------------------------------------------
 
-def _documents(request: Request, case_id: str, viewer: str) -> list[dict[str, Any]]:
+def _documents(request: Request, case_id: str, viewer: str) -> list[documents.DocumentJson]:
     try:
         return documents.list_documents(request.app.state.ctx.service, case_id, viewer)
     except ServiceError:
@@ -432,7 +432,7 @@ def documents_section(request: Request, case_id: str, viewer: str, lang: str) ->
 
 # --- the case page's wallet transactions --------------------------------------------------
 
-def _tx(t: dict[str, Any], lang: str) -> dict[str, Any]:
+def _tx(t: party.WalletTxJson, lang: str) -> dict[str, Any]:
     """What the page hands the wallet: the call, and what it is for in words (the built-in
     wallet's prompt shows it)."""
     return {**{k: t[k] for k in ("to", "data", "value", "chainId")},

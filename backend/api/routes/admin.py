@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import Field
 from sqlmodel import col, select
 
 from backend.answers import open_answer
 from backend.db.service_models import ChainAction, ChainActionStatus
-from backend.services.advance import release_advance_refund
+from backend.services.advance import AdvanceRefundJson, release_advance_refund
 from backend.services.cases import chain_action_view
 from backend.services.courts import grant_court as grant_court_step
 from backend.services.identity import IdentityService
 from backend.services.pipeline import ChainActionJson
 
+from ..context import TickJson
 from ..deps import AdminUser, Ctx, DbId
 from ..errors import StrictBody, errors
-from ..schemas import AdvanceRefundOut, CourtAccessOut, CourtOut, TickOut
+from ..schemas import CourtAccessOut, CourtOut
 
 router = APIRouter(tags=["institution"], responses=errors(403, 404, 409, 502, 503))
 
@@ -85,10 +84,9 @@ def grant_court(ctx: Ctx, admin: AdminUser, case_id: str, body: CourtAccessIn
     return {"caseId": case_id, "court": court}
 
 
-@router.post("/cases/{case_id}/advance-refund", status_code=201,
-             response_model=AdvanceRefundOut, responses=errors(422))
+@router.post("/cases/{case_id}/advance-refund", status_code=201, responses=errors(422))
 def advance_refund(ctx: Ctx, admin: AdminUser, case_id: str, body: AdvanceRefundIn
-                   ) -> dict[str, Any]:
+                   ) -> AdvanceRefundJson:
     """Release an advance refund to the buyer from the seller's guarantee (Trade Assurance):
     the seller missed the delivery deadline of an order in dispute whose contract of sale's
     rules provide for it. An institution-signed ``advance.refunded`` step records it; the
@@ -97,8 +95,8 @@ def advance_refund(ctx: Ctx, admin: AdminUser, case_id: str, body: AdvanceRefund
                                   _checksum(body.token))
 
 
-@router.post("/admin/tick", response_model=TickOut)
-def tick(ctx: Ctx, _admin: AdminUser) -> dict[str, Any]:
+@router.post("/admin/tick")
+def tick(ctx: Ctx, _admin: AdminUser) -> TickJson:
     """Run the scheduler (missed deadlines), chain actions, anchoring and e-mail now."""
     return ctx.tick(force=True).as_dict()
 

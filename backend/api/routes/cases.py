@@ -32,7 +32,12 @@ from backend.db import Notice
 from backend.performance import evidence_facts
 from backend.services import prepare, views
 from backend.services.errors import AccessDenied, BadSubmission, NotFound
-from backend.services.fast_track import check_proposal, proposal
+from backend.services.fast_track import (
+    FastTrackJson,
+    PreEvaluationJson,
+    check_proposal,
+    proposal,
+)
 from backend.services.fields import is_ascii_decimal
 from backend.services.performance import PerformanceService
 from backend.services.pipeline import ChainActionJson, StepBody
@@ -46,11 +51,6 @@ from ..deps import Ctx, CurrentUser, DbId, context_of
 from ..errors import StrictBody, errors
 from ..schemas import (
     CaseOut,
-    CaseSummaryOut,
-    FastTrackOut,
-    NoticeOut,
-    PreEvaluationOut,
-    PreparedStepOut,
     StepOut,
     TimelineItemOut,
 )
@@ -168,8 +168,8 @@ async def _submit(request: Request, ctx: Ctx, user: str, case_id: str, body: Ste
     return JSONResponse(answer, status_code=201)
 
 
-@router.get("/cases", response_model=list[CaseSummaryOut])
-def list_cases(ctx: Ctx, user: CurrentUser) -> list[dict[str, Any]]:
+@router.get("/cases")
+def list_cases(ctx: Ctx, user: CurrentUser) -> list[views.CaseSummaryJson]:
     """Cases you take part in (all cases for institution admins)."""
     return views.list_cases(ctx.service, user)
 
@@ -219,8 +219,9 @@ async def post_step(request: Request, ctx: Ctx, user: CurrentUser, case_id: str,
     return await _submit(request, ctx, user, case_id, body, None)
 
 
-@router.post("/cases/{case_id}/steps/prepare", response_model=PreparedStepOut)
-def prepare_step(ctx: Ctx, user: CurrentUser, case_id: str, body: PrepareIn) -> dict[str, Any]:
+@router.post("/cases/{case_id}/steps/prepare")
+def prepare_step(ctx: Ctx, user: CurrentUser, case_id: str, body: PrepareIn
+                 ) -> prepare.PreparedStepJson:
     """The exact EIP-712 typed data to sign for ``action`` now (nothing is signed or
     stored): ``typedData`` for ``eth_signTypedData_v4``, the ``unsignedRecord`` to post
     with the signature, the ``payload``, the ``attachments`` to sign too (the escrow
@@ -228,9 +229,9 @@ def prepare_step(ctx: Ctx, user: CurrentUser, case_id: str, body: PrepareIn) -> 
     return prepare.prepare_step(ctx.service, case_id, user, body.action, body.payload)
 
 
-@router.get("/cases/{case_id}/pre-evaluation", response_model=PreEvaluationOut)
+@router.get("/cases/{case_id}/pre-evaluation")
 def pre_evaluation(ctx: Ctx, user: CurrentUser, case_id: str, perf: Performance,
-                   tracking: p.TrackingStatus | None = None) -> dict[str, Any]:
+                   tracking: p.TrackingStatus | None = None) -> PreEvaluationJson:
     """The rule-based pre-evaluation report (docs/procedure.md) for the mediator to sign:
     publish it with ``preevaluation.published`` and ``reportHash`` = ``sha256``.
 
@@ -247,8 +248,8 @@ def pre_evaluation(ctx: Ctx, user: CurrentUser, case_id: str, perf: Performance,
             "sha256": "0x" + hashlib.sha256(raw).hexdigest(), "recommended": report["outcome"]}
 
 
-@router.get("/cases/{case_id}/fast-track", response_model=FastTrackOut)
-def fast_track(ctx: Ctx, user: CurrentUser, case_id: str, perf: Performance) -> dict[str, Any]:
+@router.get("/cases/{case_id}/fast-track")
+def fast_track(ctx: Ctx, user: CurrentUser, case_id: str, perf: Performance) -> FastTrackJson:
     """The fast track's proposal for the mediator to sign (docs/jury.md "Fast track"): the
     rule-based pre-evaluation of the order's performance evidence as recorded now, its
     reasons in both languages, and the ``payload`` of ``fasttrack.proposed`` (post it with
@@ -261,8 +262,24 @@ def fast_track(ctx: Ctx, user: CurrentUser, case_id: str, perf: Performance) -> 
     return proposal(case, perf.facts(case))
 
 
-@router.get("/cases/{case_id}/notices", response_model=list[NoticeOut])
-def my_notices(ctx: Ctx, user: CurrentUser, case_id: str) -> list[dict[str, Any]]:
+@open_answer
+class CaseNoticeJson(TypedDict):
+    """A notice of the case sent to the signed-in address, with its delivery record."""
+
+    id: int | None
+    kind: str
+    language: str
+    subject: str
+    body: str
+    status: str
+    attempts: int
+    error: str | None
+    createdAt: str | None
+    deliveredAt: str | None
+
+
+@router.get("/cases/{case_id}/notices")
+def my_notices(ctx: Ctx, user: CurrentUser, case_id: str) -> list[CaseNoticeJson]:
     """Your notices in this case, with their delivery record."""
     with ctx.sessions() as session:
         _row, case = ctx.service.load_in(session, case_id)
