@@ -1,9 +1,14 @@
-"""Response models: what each route answers, as /openapi.json declares it.
+"""The response models left: answers whose writer has no TypedDict yet.
 
-A client (or schemathesis) can check every response against these. Each model names the
-fields a client relies on, with their types; ``Open`` models also let through fields not
-listed (a view may gain a field without breaking the declared contract, and a timeline
-event carries its own data). Field names are the JSON's camelCase.
+An answer is declared once, as the TypedDict of the service that writes it, which the route
+names as its response model (backend/answers.py, docs/architecture.md §1). The models here
+document answers not converted yet: the case view (built and cached as JSON text on the
+read path, ``views.case_view_json``), the timeline (each event carries its own members), a
+step (``jury_masks.mask_step`` rewrites it generically), the typed data of an evidence
+submission (``evidence.records.TypedDataJson``, whose free ``message`` pydantic cannot
+build) and a provenance log (whose ``origin`` ``evidence.judicial.provenance.origin_of``
+writes as free JSON). ``Open`` models let through fields not listed. Field names are the
+JSON's camelCase.
 """
 
 # ruff: noqa: N815  (JSON field names are camelCase)
@@ -12,21 +17,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from backend.answers import AS_OBJECT, FreeJson
 from backend.services.performance import OriginJson
 from backend.services.pipeline import ChainActionJson
-from evidence.log.absence_index import HeadsJson
 from evidence.records import DomainJson, Eip712Field, SignedRecordJson
 
 __all__ = [
     "CaseOut",
-    "CourtAccessOut",
-    "CourtOut",
-    "HealthOut",
-    "LogAbsenceOut",
-    "MeOut",
     "ProvenanceOut",
     "StepOut",
     "TimelineItemOut",
@@ -38,22 +37,6 @@ class Open(BaseModel):
     """A response object: the listed fields, typed; other fields allowed."""
 
     model_config = ConfigDict(extra="allow")
-
-
-class HealthOut(Open):
-    ok: bool
-    chainId: int
-    escrow: str
-    institution: str
-
-
-class MeOut(Open):
-    address: str
-    admin: bool
-    displayName: str
-    email: str | None
-    preferredLanguage: str
-
 
 
 class CaseOut(Open):
@@ -116,20 +99,6 @@ class StepOut(Open):
     authorization: FreeJson | None
 
 
-
-
-class CourtOut(Open):
-    address: str
-    name: str
-
-
-class CourtAccessOut(Open):
-    caseId: str
-    court: str
-
-
-
-
 class TypedDataOut(Open):
     """EIP-712 typed data for ``eth_signTypedData_v4``."""
 
@@ -139,8 +108,6 @@ class TypedDataOut(Open):
     message: FreeJson
 
 
-
-
 class ProvenanceOut(Open):
     itemId: int
     commitment: str
@@ -148,27 +115,3 @@ class ProvenanceOut(Open):
     entries: list[Any]
 
 
-
-
-
-
-
-
-class LogAbsenceOut(Open):
-    """A signed ``chainarb.log-absence`` statement (docs/log.md §8): version 1 lists the
-    entries between the checkpoints (``frontier``, ``entries``), version 2 the case's heads
-    in their signed per-case indexes (``consistency``, ``heads``)."""
-
-    format: str
-    version: int
-    origin: str
-    caseId: str
-    from_: str = Field(alias="from")
-    to: str
-    frontier: list[str] | None = None
-    entries: list[str] | None = None
-    consistency: list[str] | None = None
-    heads: HeadsJson | None = None
-    issuedAt: str
-    signer: str
-    signature: str

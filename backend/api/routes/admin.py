@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import Field
 from sqlmodel import col, select
+from typing_extensions import TypedDict
 
 from backend.answers import open_answer
 from backend.db.service_models import ChainAction, ChainActionStatus
@@ -17,7 +18,6 @@ from backend.services.pipeline import ChainActionJson
 from ..context import TickJson
 from ..deps import AdminUser, Ctx, DbId
 from ..errors import StrictBody, errors
-from ..schemas import CourtAccessOut, CourtOut
 
 router = APIRouter(tags=["institution"], responses=errors(403, 404, 409, 502, 503))
 
@@ -54,8 +54,24 @@ def _checksum(address: str) -> str:
     return checksum_address(address)
 
 
-@router.post("/admin/courts", status_code=201, response_model=CourtOut)
-def register_court(ctx: Ctx, admin: AdminUser, body: CourtIn) -> dict[str, str]:
+@open_answer
+class CourtJson(TypedDict):
+    """A court's wallet registered, with the name the institution gave it."""
+
+    address: str
+    name: str
+
+
+@open_answer
+class CourtAccessJson(TypedDict):
+    """A court given access to a case."""
+
+    caseId: str
+    court: str
+
+
+@router.post("/admin/courts", status_code=201)
+def register_court(ctx: Ctx, admin: AdminUser, body: CourtIn) -> CourtJson:
     """Register a court's wallet (courts sign in like anyone else)."""
     address = _checksum(body.address)
     ctx.service.register_court(admin, address, body.name, name_zh=body.nameZh,
@@ -74,9 +90,9 @@ def register_neutral(ctx: Ctx, _admin: AdminUser, body: NeutralIn) -> dict[str, 
             "recordHash": "0x" + signed.record_hash.hex()}
 
 
-@router.post("/cases/{case_id}/courts", status_code=201, response_model=CourtAccessOut)
+@router.post("/cases/{case_id}/courts", status_code=201)
 def grant_court(ctx: Ctx, admin: AdminUser, case_id: str, body: CourtAccessIn
-                ) -> dict[str, str]:
+                ) -> CourtAccessJson:
     """Give a registered court access to a case (an institution-signed ``appoint.court``
     step records it on the hash chain): it reads, then confirms or refuses."""
     court = _checksum(body.court)

@@ -26,7 +26,6 @@ from evidence.log.absence_index import IndexAbsenceJson
 
 from ..deps import Ctx
 from ..errors import errors
-from ..schemas import LogAbsenceOut
 
 __all__ = ["router"]
 
@@ -94,7 +93,7 @@ async def leaf(ctx: Ctx,
     return await run_in_threadpool(svc.leaf, record_hash)
 
 
-@router.get("/absence", response_model=LogAbsenceOut, response_model_exclude_none=True)
+@router.get("/absence", response_model_exclude_none=True)
 async def absence(ctx: Ctx,
                   case: Annotated[str, Query(pattern=HASH_PATTERN)],
                   first: Annotated[int, Query(alias="from", ge=0, le=MAX_SIZE)],
