@@ -161,7 +161,7 @@ DICT_ANY_FREE = (
     "evidence/marketplace.py", "evidence/merkle.py", "evidence/monitor.py", "evidence/orders.py",
     "evidence/receipts.py", "evidence/records.py", "evidence/report.py", "evidence/verify.py",
 )
-DICT_ANY_CEILING = 304
+DICT_ANY_CEILING = 108
 # "path:qualified name" of a converted file -> why its dict[str, Any] stays: a document
 # whose members' types are another program's (web3's decoded ABI values and RPC answers,
 # whose kinds vary with the provider) or an HTTP answer a script reads by key.

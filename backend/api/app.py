@@ -24,7 +24,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -33,7 +32,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from typing_extensions import TypedDict
 
+from backend.answers import open_answer
 from backend.db import make_engine, make_session_factory, upgrade_to_head
 from backend.log import checkpointer_from_settings, log_service_from_settings
 from backend.notices.smtp import SmtpSender
@@ -77,7 +78,6 @@ from .routes import (
 )
 from .routes import log as log_routes
 from .routes import pool as pool_routes
-from .schemas import HealthOut
 
 __all__ = ["create_app", "error_body"]
 
@@ -201,6 +201,16 @@ def _fit_objection(rules: CaseRules, window_seconds: int) -> CaseRules:
             "(CHAINARB_OBJECTION_DAYS): new cases use the escrow's window", window_seconds,
             int(rules.period("objection_days").total_seconds()))
     return fitted
+
+
+@open_answer
+class HealthJson(TypedDict):
+    """``GET /health``: the service answers, on this chain, for this escrow and institution."""
+
+    ok: bool
+    chainId: int
+    escrow: str
+    institution: str
 
 
 def institution_identity(settings: Settings) -> dict[str, str]:
@@ -355,8 +365,8 @@ def create_app(
     app.include_router(verify_router)  # /verify/{digest}: public, no sign-in (QR codes)
     app.include_router(apidocs_router)  # /docs and /redoc from this origin (no CDN)
 
-    @app.get("/health", tags=["service"], response_model=HealthOut)
-    def health() -> dict[str, Any]:
+    @app.get("/health", tags=["service"])
+    def health() -> HealthJson:
         return {"ok": True, "chainId": service.domain.chain_id,
                 "escrow": service.domain.verifying_contract,
                 "institution": service.institution_address}

@@ -8,12 +8,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
+from typing_extensions import TypedDict
 
+from backend.answers import open_answer
 from backend.log import LogService
 from backend.notices.smtp import SmtpSender
 from backend.services.auth import SessionCache
@@ -26,6 +27,18 @@ __all__ = ["AppContext", "TickReport"]
 log = logging.getLogger(__name__)
 
 
+@open_answer
+class TickJson(TypedDict):
+    """What one run of the background work did (counts by kind)."""
+
+    advanced: list[str]
+    chain_done: int
+    chain_errors: list[str]
+    anchored_batches: int
+    notices_sent: int
+    notices_failed: int
+
+
 @dataclass
 class TickReport:
     advanced: list[str] = field(default_factory=list)
@@ -35,8 +48,10 @@ class TickReport:
     notices_sent: int = 0
     notices_failed: int = 0
 
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+    def as_dict(self) -> TickJson:
+        return {"advanced": self.advanced, "chain_done": self.chain_done,
+                "chain_errors": self.chain_errors, "anchored_batches": self.anchored_batches,
+                "notices_sent": self.notices_sent, "notices_failed": self.notices_failed}
 
 
 @dataclass

@@ -1,57 +1,35 @@
-"""Response models: what each route answers, as /openapi.json declares it.
+"""The response models left: answers whose writer has no TypedDict yet.
 
-A client (or schemathesis) can check every response against these. Each model names the
-fields a client relies on, with their types; ``Open`` models also let through fields not
-listed (a view may gain a field without breaking the declared contract, and a timeline
-event carries its own data). Field names are the JSON's camelCase.
+An answer is declared once, as the TypedDict of the service that writes it, which the route
+names as its response model (backend/answers.py, docs/architecture.md §1). The models here
+document answers not converted yet: the case view (built and cached as JSON text on the
+read path, ``views.case_view_json``), the timeline (each event carries its own members), a
+step (``jury_masks.mask_step`` rewrites it generically), the typed data of an evidence
+submission (``evidence.records.TypedDataJson``, whose free ``message`` pydantic cannot
+build) and a provenance log (whose ``origin`` ``evidence.judicial.provenance.origin_of``
+writes as free JSON). ``Open`` models let through fields not listed. Field names are the
+JSON's camelCase.
 """
 
 # ruff: noqa: N815  (JSON field names are camelCase)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
+
+from backend.answers import AS_OBJECT, FreeJson
+from backend.services.performance import OriginJson
+from backend.services.pipeline import ChainActionJson
+from evidence.records import DomainJson, Eip712Field, SignedRecordJson
 
 __all__ = [
     "CaseOut",
-    "CaseSummaryOut",
-    "ChainActionOut",
-    "CourtAccessOut",
-    "CourtOut",
-    "EvidenceItemOut",
-    "EvidenceListOut",
-    "EvidenceSubmittedOut",
-    "FastTrackOut",
-    "HealthOut",
-    "KeyOut",
-    "KeyWrapsOut",
-    "LogAbsenceOut",
-    "LogCheckpointOut",
-    "LogCheckpointsOut",
-    "LogConsistencyOut",
-    "LogInclusionOut",
-    "LogLeafOut",
-    "MeOut",
-    "NoticeOut",
-    "OriginOut",
-    "PackageCheckOut",
-    "PackageVerificationOut",
-    "PerformanceCapturedOut",
-    "PerformanceItemOut",
-    "PerformanceListOut",
-    "PreEvaluationOut",
-    "PreparedStepOut",
     "ProvenanceOut",
-    "ReceiptOut",
-    "StagedEvidenceOut",
-    "StepAcceptedOut",
     "StepOut",
-    "TickOut",
     "TimelineItemOut",
     "TypedDataOut",
-    "WebhookRefusalOut",
 ]
 
 
@@ -59,49 +37,6 @@ class Open(BaseModel):
     """A response object: the listed fields, typed; other fields allowed."""
 
     model_config = ConfigDict(extra="allow")
-
-
-class HealthOut(Open):
-    ok: bool
-    chainId: int
-    escrow: str
-    institution: str
-
-
-class MeOut(Open):
-    address: str
-    admin: bool
-    displayName: str
-    email: str | None
-    preferredLanguage: str
-
-
-class CaseSummaryOut(Open):
-    caseId: str
-    orderId: str | int
-    stage: str
-    nextDeadline: str | None
-    buyer: str | None = None
-    seller: str | None = None
-    claimant: str | None = None
-    respondent: str | None = None
-    amount: str | None = Field(default=None, description="escrowed, in the token's units")
-    token: str | None = None
-    currency: str | None = Field(default=None, description="the token's symbol (ETH: ether)")
-    decimals: int | None = Field(default=None, description="the token's decimals")
-    disputeType: str | None = None
-    remedy: str | None = None
-    yourRoles: list[str] = Field(default_factory=list,
-                                 description="your seats in the case (none: an admin's view)")
-
-
-class ChainActionOut(Open):
-    id: int | None
-    kind: str
-    status: str
-    attempts: int
-    txHash: str | None
-    error: str | None
 
 
 class CaseOut(Open):
@@ -130,18 +65,18 @@ class CaseOut(Open):
     panel: list[str]
     panelSignedBy: list[str]
     arbitrationAgreed: bool
-    award: dict[str, Any] | None  # the final award (procedure's Award) as JSON
+    award: FreeJson | None  # the final award (procedure's Award) as JSON
     awardRecordHash: str | None
-    courtDecision: dict[str, Any] | None
-    evidence: list[dict[str, Any]]
+    courtDecision: FreeJson | None
+    evidence: list[FreeJson]
     allowedSteps: list[str]
     allowedEndpoints: dict[str, str]
     now: str
     nextSequence: int
     prevHash: str
-    domain: dict[str, Any]
+    domain: Annotated[DomainJson, AS_OBJECT]
     institution: str
-    chainActions: list[ChainActionOut]
+    chainActions: list[ChainActionJson]
 
 
 class TimelineItemOut(Open):
@@ -154,332 +89,29 @@ class TimelineItemOut(Open):
 class StepOut(Open):
     sequence: int
     action: str
-    record: dict[str, Any]
+    record: Annotated[SignedRecordJson, AS_OBJECT]
     recordHash: str
     cid: str | None
-    payload: dict[str, Any] | str | None
+    payload: FreeJson | str | None
     """The payload the record's ``payloadHash`` covers (an object, or its canonical JSON
     text as stored)."""
-    attachments: list[dict[str, Any]]
-    authorization: dict[str, Any] | None
-
-
-class ReceiptOut(Open):
-    """The institution's signed promise that the record is in its log at ``index``
-    (``chainarb.log-receipt``, docs/log.md); keep it: it is evidence."""
-
-    format: str
-    version: int
-    origin: str
-    index: int
-    entry: dict[str, str]
-    acceptedAt: str
-    signer: str
-    signature: str
-
-
-class StepAcceptedOut(Open):
-    caseId: str
-    sequence: int
-    recordHash: str
-    action: str
-    stage: str
-    cid: str | None
-    chainActions: list[Any]
-    receipt: ReceiptOut
-
-
-class PreparedStepOut(Open):
-    action: str
-    endpoint: str
-    recordType: str
-    typedData: dict[str, Any]
-    unsignedRecord: dict[str, Any]
-    recordHash: str
-    payload: dict[str, Any] | None
-    reasons: str | None
-    attachments: list[dict[str, Any]]
-    sequence: int
-    prevHash: str
-    signedAt: int
-    now: str
-
-
-class PreEvaluationOut(Open):
-    report: dict[str, Any]
-    canonical: str
-    sha256: str
-    recommended: str
-
-
-class FastTrackOut(Open):
-    report: dict[str, Any]
-    canonical: str
-    sha256: str
-    recommended: str
-    payload: dict[str, str]
-
-
-class NoticeOut(Open):
-    id: int | None
-    kind: str
-    language: str
-    subject: str
-    body: str
-    status: str
-    attempts: int
-    error: str | None
-    createdAt: str | None
-    deliveredAt: str | None
-
-
-class CourtOut(Open):
-    address: str
-    name: str
-
-
-class CourtAccessOut(Open):
-    caseId: str
-    court: str
-
-
-class AdvanceRefundOut(Open):
-    """An advance refund signed on the case's hash chain and sent to the escrow."""
-
-    caseId: str
-    orderId: int
-    token: str
-    amount: str  # integer of the token's smallest unit, as a string
-    totalAdvanced: str
-    recordHash: str
-
-
-class TickOut(Open):
-    """What one run of the background work did (counts by kind)."""
-
-
-class EvidenceItemOut(Open):
-    """An item's metadata; ``filename``, ``mediaType``, ``sha256``, ``salt`` only for those
-    who may read it."""
-
-    id: int
-    caseId: str
-    submitter: str
-    commitment: str
-    contentCid: str
-    size: int
-    kind: str
-    status: str
-    createdAt: str
-
-
-class StagedEvidenceOut(EvidenceItemOut):
-    """A staged upload with the ``EvidenceSubmission`` to sign."""
-
-    typedData: dict[str, Any]
-    unsignedRecord: dict[str, Any]
-
-
-class EvidenceListOut(Open):
-    items: list[EvidenceItemOut]
+    attachments: list[FreeJson]
+    authorization: FreeJson | None
 
 
 class TypedDataOut(Open):
     """EIP-712 typed data for ``eth_signTypedData_v4``."""
 
-    types: dict[str, Any]
+    types: Annotated[dict[str, list[Eip712Field]], AS_OBJECT]
     primaryType: str
-    domain: dict[str, Any]
-    message: dict[str, Any]
-
-
-class KeyWrapsOut(Open):
-    cid: str
-
-
-class OriginOut(Open):
-    """Where an item came from, in both languages (docs/performance-evidence.md)."""
-
-    label: str = Field(description="origin-verified | party-submitted")
-    en: str
-    zh_Hans: str = Field(alias="zh-Hans")
-    sender: dict[str, Any] | None = Field(default=None, description="origin-verified: the "
-                                          "sender's id, names, scheme and key id")
+    domain: Annotated[DomainJson, AS_OBJECT]
+    message: FreeJson
 
 
 class ProvenanceOut(Open):
     itemId: int
     commitment: str
-    origin: OriginOut
+    origin: OriginJson
     entries: list[Any]
 
 
-class PerformanceItemOut(Open):
-    id: int
-    orderId: str
-    caseId: str
-    attached: bool
-    eventId: str
-    type: str
-    typeLabel: dict[str, str]
-    shipment: str
-    sequence: int
-    occurredAt: str
-    capturedAt: str
-    origin: OriginOut
-    sha256: str
-    commitment: str
-    cid: str
-    size: int
-
-
-class PerformanceCapturedOut(PerformanceItemOut):
-    """A recorded item, with the receipt of its ``performance`` entry in the log and one
-    for each of its other provenance entries (kind ``provenance``)."""
-
-    receipt: ReceiptOut
-    provenanceReceipts: list[ReceiptOut]
-
-
-class PerformanceListOut(Open):
-    items: list[PerformanceItemOut]
-
-
-class WebhookRefusalOut(Open):
-    id: int
-    at: str
-    sender: str
-    code: str
-    detail: str
-    eventId: str
-    orderId: str
-    bodySha256: str
-    signedTimestamp: str
-    remote: str
-
-
-class KeyOut(Open):
-    address: str
-    publicKey: str
-    itemsWrapped: int
-
-
-class PackageCheckOut(Open):
-    """One check of ``POST /verify``: its label and reason in both languages; ``status`` is
-    ``passed``, ``failed`` or ``not_run``."""
-
-    name: str
-    label: dict[str, str]
-    status: str
-    reason: dict[str, str]
-    details: list[str]
-
-
-class PackageVerificationOut(Open):
-    """``POST /verify``: the checks ``chainarb verify`` runs, run by the service on the
-    uploaded file (``runBy`` is ``service``), and the blocks left for the court to confirm."""
-
-    runBy: str
-    statement: dict[str, str]
-    file: dict[str, Any]
-    outcome: str
-    ok: bool
-    failed: list[str]
-    unreadable: str | None
-    packageDigest: str | None
-    manifestSha256: str | None
-    chainId: int | None
-    checks: list[PackageCheckOut]
-    blocks: list[dict[str, str]]
-    blocksToConfirm: bool
-    confirmHow: dict[str, str]
-    notes: list[dict[str, str]]
-    yourPackages: list[dict[str, Any]]
-
-
-class EvidenceSubmittedOut(EvidenceItemOut):
-    """A submitted item, with the receipt of its ``EvidenceSubmission`` in the log and one
-    for each provenance entry the submission logged (kind ``provenance``)."""
-
-    receipt: ReceiptOut
-    provenanceReceipts: list[ReceiptOut]
-
-
-class LogCheckpointOut(Open):
-    """A signed checkpoint (C2SP signed note), the batch leaf carrying it, its anchors."""
-
-    size: int
-    root: str
-    checkpoint: str
-    anchored: bool
-    batch: dict[str, Any]
-    anchors: list[dict[str, Any]]
-
-
-class LogCheckpointsOut(Open):
-    origin: str
-    checkpoints: list[LogCheckpointOut]
-
-
-class LogEntryOut(Open):
-    kind: str
-    caseId: str
-    recordHash: str
-    signaturesHash: str
-    leafHash: str
-    acceptedAt: str
-
-
-class LogInclusionOut(Open):
-    index: int
-    size: int
-    entry: LogEntryOut
-    inclusion: dict[str, Any]
-    """``{"checkpoint": note, "proof": [hash, ...]}``: a receipt's ``inclusion``."""
-    anchored: bool
-
-
-class LogConsistencyOut(Open):
-    from_: dict[str, Any] = Field(alias="from")
-    to: dict[str, Any]
-    proof: list[str]
-
-
-class LogLeafEntryOut(LogEntryOut):
-    index: int
-
-
-class LogLeafOut(Open):
-    recordHash: str
-    entries: list[LogLeafEntryOut]
-
-
-class LogCaseOut(Open):
-    """A case's entries below a checkpoint's size and its place in that checkpoint's signed
-    per-case index (docs/log.md §14)."""
-
-    caseId: str
-    size: int
-    checkpoint: str
-    heads: list[dict[str, Any]] | None  # None: the checkpoint signs no per-case index
-    entries: list[dict[str, Any]]
-
-
-class LogAbsenceOut(Open):
-    """A signed ``chainarb.log-absence`` statement (docs/log.md §8): version 1 lists the
-    entries between the checkpoints (``frontier``, ``entries``), version 2 the case's heads
-    in their signed per-case indexes (``consistency``, ``heads``)."""
-
-    format: str
-    version: int
-    origin: str
-    caseId: str
-    from_: str = Field(alias="from")
-    to: str
-    frontier: list[str] | None = None
-    entries: list[str] | None = None
-    consistency: list[str] | None = None
-    heads: dict[str, list[dict[str, Any]]] | None = None
-    issuedAt: str
-    signer: str
-    signature: str

@@ -43,6 +43,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
+from collections.abc import Mapping
 
 from pydantic import ValidationError
 from starlette.middleware.exceptions import ExceptionMiddleware
@@ -115,7 +116,7 @@ def _authorization(scope: Scope) -> str | None:
     return value.decode("latin-1") if value is not None else None
 
 
-def _plain_kind(record: dict[str, object]) -> object:
+def _plain_kind(record: Mapping[str, object]) -> object:
     """The kind ``cases.step_kind`` finds, without its refusals (those come after the
     session's, in the thread pool)."""
     kind = record.get("type")

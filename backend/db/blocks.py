@@ -152,13 +152,13 @@ class ServiceBlockstore:
             insert.execute(conn, {"multihash": multihash_of(raw), "data": data})
 
 
-def insert_step(session: Session, blocks: Sequence[Block], values: dict[str, Any]) -> Any:
+def insert_step(session: Session, blocks: Sequence[Block], values: dict[str, object]) -> Any:
     """Store a step's row and its blocks in the caller's transaction; the step's id. On
     PostgreSQL a step of one block (the usual bundle) is one statement."""
     return insert_step_rows(session, blocks, values)[0]
 
 
-def insert_step_rows(session: Session, blocks: Sequence[Block], values: dict[str, Any],
+def insert_step_rows(session: Session, blocks: Sequence[Block], values: dict[str, object],
                      dependents: Sequence[Dependent] = ()) -> tuple[Any, ...]:
     """``insert_step``, and rows stored with the step (``dependents``: each a model, the
     column that takes the step's id or None for a row that does not name the step, and

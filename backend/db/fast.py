@@ -71,7 +71,7 @@ class Prepared:
         self.lastrowid = bool(compiled.postfetch_lastrowid)
         self.pk: str | None = None
 
-    def params(self, values: Mapping[str, Any]) -> DriverParams:
+    def params(self, values: Mapping[str, object]) -> DriverParams:
         """The driver's parameters: a tuple (qmark) or a dict (pyformat), processed."""
         if self.named:
             return {driver: (value if proc is None else proc(value))
@@ -80,7 +80,7 @@ class Prepared:
         return tuple(values[name] if proc is None else proc(values[name])
                      for name, _driver, proc in self.binds)
 
-    def run(self, conn: sa.Connection, values: Mapping[str, Any]) -> DBAPICursor:
+    def run(self, conn: sa.Connection, values: Mapping[str, object]) -> DBAPICursor:
         """Execute on ``conn`` (in its transaction); returns the open DBAPI cursor."""
         try:
             params = self.params(values)
@@ -88,11 +88,11 @@ class Prepared:
             conn._handle_dbapi_exception(e, self.sql, dict(values), None, None)
         return run_on_cursor(conn, self.sql, params)
 
-    def execute(self, conn: sa.Connection, values: Mapping[str, Any]) -> None:
+    def execute(self, conn: sa.Connection, values: Mapping[str, object]) -> None:
         """Execute a statement that returns no rows."""
         self.run(conn, values).close()
 
-    def first(self, conn: sa.Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    def first(self, conn: sa.Connection, values: Mapping[str, object]) -> tuple[Any, ...] | None:
         """The first row, its values processed as the general path's, or None."""
         cursor = self.run(conn, values)
         try:
@@ -106,7 +106,7 @@ class Prepared:
         return tuple(v if proc is None or v is None else proc(v)
                      for v, proc in zip(row, self.results, strict=True))
 
-    def insert(self, conn: sa.Connection, values: Mapping[str, Any]) -> Any:
+    def insert(self, conn: sa.Connection, values: Mapping[str, object]) -> Any:
         """Run an INSERT of one row; its primary key (``inserted_primary_key[0]``): the
         given value, else the RETURNING row's, else the driver's ``lastrowid``."""
         cursor = self.run(conn, values)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from backend.db.models import ADDRESS, HASH
-from backend.db.types import UTCDateTime, utcnow
+from backend.db.types import FreeJson, UTCDateTime, utcnow
 
 __all__ = ["PoolStepRow"]
 
@@ -31,7 +31,7 @@ class PoolStepRow(SQLModel, table=True):
     assessor: str = Field(max_length=ADDRESS, index=True)
     signer: str = Field(max_length=ADDRESS)
     record: dict[str, Any] = Field(sa_type=sa.JSON, nullable=False)  # SignedRecord JSON
-    payload: dict[str, Any] = Field(sa_type=sa.JSON, nullable=False)  # SHA-256 = payloadHash
+    payload: FreeJson = Field(sa_type=sa.JSON, nullable=False)  # SHA-256 = payloadHash
     # an institution step an admin signed: the admin's own record, kept beside it
     authorization: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     record_hash: str = Field(max_length=HASH, unique=True)

@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from backend.db.types import UTCDateTime, utcnow
+from backend.db.types import FreeJson, UTCDateTime, utcnow
 
 __all__ = [
     "Account",
@@ -141,7 +141,7 @@ class Case(SQLModel, table=True):
     claimant: str = Field(max_length=ADDRESS)
     respondent: str = Field(max_length=ADDRESS)
     stage: str = Field(max_length=32, index=True)
-    state: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    state: FreeJson = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
     next_sequence: int = Field(default=0, nullable=False)
     next_deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _created()
@@ -206,7 +206,7 @@ class EvidenceItem(SQLModel, table=True):
     disclosed_to: list[str] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
     record: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)  # signed submission
     signature: str | None = Field(default=None, max_length=SIGNATURE)
-    provenance: list[dict[str, Any]] = Field(
+    provenance: list[FreeJson] = Field(
         default_factory=list, sa_type=sa.JSON, nullable=False
     )
     created_at: datetime = _created()

@@ -24,7 +24,7 @@ from .fast import Prepared, prepare
 __all__ = ["full_row", "insert_of", "insert_row", "table_of"]
 
 
-def insert_row(session: Session, model: type[SQLModel], values: dict[str, Any]) -> Any:
+def insert_row(session: Session, model: type[SQLModel], values: dict[str, object]) -> Any:
     """INSERT one row of ``model`` with ``values`` (the model's field defaults fill the
     fields not given, as constructing the object would); returns its primary key."""
     row = full_row(model, values)
@@ -39,7 +39,7 @@ def insert_row(session: Session, model: type[SQLModel], values: dict[str, Any]) 
     return prepared.insert(conn, row)
 
 
-def full_row(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
+def full_row(model: type[SQLModel], values: dict[str, object]) -> dict[str, object]:
     """``values`` with the model's field defaults for the fields not given (a default
     factory called for this row), as constructing the object would fill them."""
     constants, factories = _defaults(model)

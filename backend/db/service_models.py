@@ -38,7 +38,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from backend.db.models import ADDRESS, CID, HASH, SIGNATURE, Step
-from backend.db.types import UTCDateTime, utcnow
+from backend.db.types import FreeJson, UTCDateTime, utcnow
 
 __all__ = [
     "CaseEvent",
@@ -78,12 +78,12 @@ class StepDetail(SQLModel, table=True):
     # (case_id, sequence) index (``details_of_case``)
     case_id: str = Field(foreign_key="arb_case.id", max_length=HASH)
     action: str = Field(max_length=64)
-    command: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    command: FreeJson = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
     payload: str | None = Field(default=None, sa_type=sa.Text)  # canonical JSON signed over
-    attachments: list[dict[str, Any]] = Field(
+    attachments: list[FreeJson] = Field(
         default_factory=list, sa_type=sa.JSON, nullable=False
     )
-    authorization: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    authorization: FreeJson | None = Field(default=None, sa_type=sa.JSON)
     confidential: bool = Field(default=False, nullable=False)
     # The bundle's data key, wrapped for the service's X25519 key (``KeyWraps`` JSON;
     # backend/services/keys.py). ``data_key`` is the plaintext form of rows written before
@@ -123,7 +123,7 @@ class ChainAction(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(foreign_key="arb_case.id", max_length=HASH, index=True)
     kind: str = Field(max_length=32)
-    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    payload: FreeJson = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
     status: ChainActionStatus = Field(
         default=ChainActionStatus.PENDING, sa_type=sa.String(16), nullable=False
     )

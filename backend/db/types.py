@@ -9,12 +9,22 @@ and PostgreSQL (`timestamptz`).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-__all__ = ["UTCDateTime", "utcnow"]
+from evidence.safejson import JsonObject
+
+__all__ = ["FreeJson", "UTCDateTime", "utcnow"]
+
+if TYPE_CHECKING:
+    #: A free JSON object in a pydantic model (a JSON column of a table, an API answer or
+    #: request body: backend/answers.py): ``evidence.safejson.JsonObject`` as mypy reads it,
+    #: any JSON object as pydantic does (it cannot build that recursive alias).
+    FreeJson: TypeAlias = JsonObject
+else:
+    FreeJson = dict[str, Any]
 
 
 def utcnow() -> datetime:

@@ -180,7 +180,7 @@ def _replace_assessor(pool: Pool, new: Assessor) -> tuple[Assessor, ...]:
     return tuple(new if a.address == new.address else a for a in pool.assessors)
 
 
-def apply_pool(pool: Pool, action: str, actor: str, payload: Mapping[str, Any], now: datetime,
+def apply_pool(pool: Pool, action: str, actor: str, payload: Mapping[str, object], now: datetime,
                *, sequence: int) -> Pool:
     """Apply one pool step signed by ``actor`` at ``now``; the new pool, or a refusal
     (``WrongActor``, ``StaleSequence``, ``DuplicateAction``, ``InvalidCommand``) that
@@ -319,7 +319,7 @@ def _h(b: bytes) -> str:
     return "0x" + b.hex()
 
 
-def pool_from_records(records: Sequence[SignedRecord], payloads: Sequence[Mapping[str, Any]],
+def pool_from_records(records: Sequence[SignedRecord], payloads: Sequence[Mapping[str, object]],
                       *, domain: Domain, institution: str,
                       criteria: AdmissionCriteria = DEFAULT_CRITERIA) -> Pool:
     """Recompute the pool from its signed steps and their payloads, checking each link:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -26,6 +25,7 @@ from backend.db.log_models import LogEntry
 from evidence.judicial.provenance import provenance_entry_values
 from evidence.log.entry import LogEntry as EncodedEntry
 from evidence.records import Domain
+from evidence.safejson import JSON
 
 from .store import Appended, append_entry
 
@@ -38,7 +38,7 @@ def _h(b: bytes) -> str:
     return "0x" + b.hex()
 
 
-def log_provenance(session: Session, *, case_id: str, entries: Sequence[Mapping[str, Any]],
+def log_provenance(session: Session, *, case_id: str, entries: Sequence[Mapping[str, JSON]],
                    logged: int, domain: Domain, ref_id: int | None,
                    now: datetime) -> list[Appended]:
     """Append the item's provenance entries from position ``logged`` on (those before are
@@ -53,7 +53,7 @@ def log_provenance(session: Session, *, case_id: str, entries: Sequence[Mapping[
             for record_hash, signatures_hash in values if record_hash not in have]
 
 
-def logged_entries(session: Session, case_id: str, entries: Sequence[Mapping[str, Any]],
+def logged_entries(session: Session, case_id: str, entries: Sequence[Mapping[str, JSON]],
              domain: Domain) -> list[Appended]:
     """The log's ``provenance`` entries of these signed entries (those it holds), in
     index order: what an answer's receipts name."""

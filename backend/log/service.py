@@ -18,32 +18,191 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
-from typing import Any
+from typing import Annotated
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
+from typing_extensions import TypedDict
 
+from backend.answers import AS_OBJECT, AS_OBJECTS, open_answer
 from backend.db import AnchorBatch, AnchorInclusion, AnchorStatus
 from backend.db.log_models import LogCheckpoint, LogEntry
 from backend.services.errors import BadSubmission, Conflict, NotFound
 from evidence.log.absence import MAX_ABSENCE_ENTRIES, AbsenceJson, issue_absence
-from evidence.log.absence_index import IndexAbsenceJson, issue_index_absence, placed_heads
+from evidence.log.absence_index import (
+    IndexAbsenceJson,
+    PlacedHeadJson,
+    issue_index_absence,
+    placed_heads,
+)
 from evidence.log.caseindex import index_of, index_tree
 from evidence.log.checkpoint import Checkpoint
 from evidence.log.entry import LogEntry as EncodedEntry
+from evidence.log.entry import LogEntryJson
 from evidence.log.note import Note, NoteSigner
-from evidence.log.receipt import ReceiptJson, issue_receipt_json
+from evidence.log.receipt import ReceiptInclusionJson, ReceiptJson, issue_receipt_json
 
 from .caseindex import heads_at
 from .store import Appended, open_log
 
-__all__ = ["AnchoredCheckpoint", "LogService"]
+__all__ = [
+    "AnchoredCheckpoint",
+    "CaseLogJson",
+    "CaseProofsJson",
+    "CheckpointJson",
+    "CheckpointsJson",
+    "ConsistencyJson",
+    "InclusionJson",
+    "LeafJson",
+    "LogService",
+    "ReceiptsJson",
+]
 
 MAX_PAGE = 100
 
 
 def _h(b: bytes) -> str:
     return "0x" + b.hex()
+
+
+class ReceiptsJson(TypedDict):
+    """The receipts a submission answers: its record's, and one for each provenance entry
+    it logged (kind ``provenance``)."""
+
+    receipt: ReceiptJson
+    provenanceReceipts: list[ReceiptJson]
+
+
+class BatchLeafJson(TypedDict):
+    """The batch that carries a checkpoint: its root and the checkpoint's leaf in it."""
+
+    root: str
+    leafCount: int
+    leaf: list[str] | None
+    leafHash: str | None
+    proof: list[str] | None
+
+
+class AnchorJson(TypedDict):
+    """Where a batch's root was anchored on one chain."""
+
+    chainId: int
+    contract: str
+    status: str
+    txHash: str | None
+    blockNumber: int | None
+    blockHash: str | None
+    blockTime: str | None
+
+
+@open_answer
+class CheckpointJson(TypedDict):
+    """A signed checkpoint (C2SP signed note), the batch leaf carrying it, its anchors."""
+
+    size: int
+    root: str
+    checkpoint: str
+    anchored: bool
+    batch: Annotated[BatchLeafJson, AS_OBJECT]
+    anchors: Annotated[list[AnchorJson], AS_OBJECTS]
+
+
+@open_answer
+class CheckpointsJson(TypedDict):
+    """``GET /log/checkpoints``: anchored checkpoints, smallest first."""
+
+    origin: str
+    checkpoints: list[CheckpointJson]
+
+
+@open_answer
+class EntryJson(LogEntryJson):
+    """A log entry as the public sees it: hashes only, when it was accepted."""
+
+    leafHash: str  # noqa: N815 (JSON field names are camelCase)
+    acceptedAt: str  # noqa: N815
+
+
+@open_answer
+class IndexedEntryJson(EntryJson):
+    """An entry with its index in the log."""
+
+    index: int
+
+
+class ProvedEntryJson(IndexedEntryJson):
+    """An entry with its inclusion proof to a checkpoint."""
+
+    proof: list[str]
+
+
+@open_answer
+class InclusionJson(TypedDict):
+    """``GET /log/proof/inclusion``: an entry and its inclusion proof to a checkpoint."""
+
+    index: int
+    size: int
+    entry: EntryJson
+    inclusion: Annotated[ReceiptInclusionJson, AS_OBJECT]  # a receipt's ``inclusion``
+    anchored: bool
+
+
+class SizedNoteJson(TypedDict):
+    """A checkpoint named by its size, with its signed note."""
+
+    size: int
+    checkpoint: str
+
+
+#: ``GET /log/proof/consistency``: the two checkpoints and the proof between them.
+ConsistencyJson = TypedDict("ConsistencyJson", {
+    "from": Annotated[SizedNoteJson, AS_OBJECT], "to": Annotated[SizedNoteJson, AS_OBJECT],
+    "proof": list[str]})
+open_answer(ConsistencyJson)
+
+
+@open_answer
+class LeafJson(TypedDict):
+    """``GET /log/leaf/{record_hash}``: the entries naming a record hash."""
+
+    recordHash: str
+    entries: list[IndexedEntryJson]
+
+
+class EntryAtJson(TypedDict):
+    """A case's entry by index, encoded (0x-hex)."""
+
+    index: int
+    entry: str
+
+
+@open_answer
+class CaseLogJson(TypedDict):
+    """A case's entries below a checkpoint's size and its place in that checkpoint's signed
+    per-case index (docs/log.md §14)."""
+
+    caseId: str
+    size: int
+    checkpoint: str
+    heads: Annotated[list[PlacedHeadJson], AS_OBJECTS] | None  # None: no per-case index
+    entries: Annotated[list[EntryAtJson], AS_OBJECTS]
+
+
+ConsistencyStepJson = TypedDict("ConsistencyStepJson", {
+    "from": int, "to": int, "proof": list[str]})
+
+
+class CaseProofsJson(TypedDict):
+    """Every entry of a case with its inclusion proof to one anchored checkpoint, and the
+    anchored checkpoints up to it with the consistency proofs between them."""
+
+    origin: str
+    caseId: str
+    size: int
+    checkpoint: str
+    entries: list[ProvedEntryJson]
+    checkpoints: list[CheckpointJson]
+    consistency: list[ConsistencyStepJson]
 
 
 @dataclass(frozen=True)
@@ -59,7 +218,7 @@ class AnchoredCheckpoint:
     def anchored(self) -> bool:
         return self.batch.status == AnchorStatus.CONFIRMED
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> CheckpointJson:
         return {
             "size": self.row.size, "root": self.row.root, "checkpoint": self.row.note,
             "anchored": self.anchored,
@@ -121,7 +280,7 @@ class LogService:
             out.append(AnchoredCheckpoint(cp, batch, tuple(incs)))
         return out
 
-    def latest(self) -> dict[str, Any]:
+    def latest(self) -> CheckpointJson:
         """The newest signed checkpoint (carried by a batch; anchored or on its way)."""
         with self.sessions() as session:
             row = session.exec(select(LogCheckpoint, AnchorBatch)
@@ -159,7 +318,7 @@ class LogService:
 
     # -- proofs -------------------------------------------------------------------------
 
-    def inclusion(self, index: int, size: int | None = None) -> dict[str, Any]:
+    def inclusion(self, index: int, size: int | None = None) -> InclusionJson:
         """Entry `index` and its inclusion proof to the checkpoint of `size` (default: the
         first anchored checkpoint covering it); ``inclusion`` is a receipt's unsigned half."""
         with self.sessions() as session:
@@ -184,7 +343,7 @@ class LogService:
                 "inclusion": {"checkpoint": cp.row.note, "proof": [_h(p) for p in proof]},
                 "anchored": cp.anchored}
 
-    def consistency(self, first: int, second: int) -> dict[str, Any]:
+    def consistency(self, first: int, second: int) -> ConsistencyJson:
         """The consistency proof between the checkpoints of sizes `first` <= `second`."""
         if first > second:
             raise BadSubmission(f"from {first} is larger than to {second}: a log only grows",
@@ -198,12 +357,12 @@ class LogService:
                 "proof": [_h(p) for p in proof]}
 
     @staticmethod
-    def _entry_view(row: LogEntry) -> dict[str, Any]:
+    def _entry_view(row: LogEntry) -> EntryJson:
         entry = EncodedEntry.decode(bytes.fromhex(row.entry[2:]))
         return {**entry.to_json(), "leafHash": _h(entry.leaf_hash()),
                 "acceptedAt": row.accepted_at.isoformat().replace("+00:00", "Z")}
 
-    def leaf(self, record_hash: str) -> dict[str, Any]:
+    def leaf(self, record_hash: str) -> LeafJson:
         """Every entry naming `record_hash` (a carried record appended again with more
         signatures has several), lowest index first."""
         with self.sessions() as session:
@@ -218,7 +377,7 @@ class LogService:
 
     # -- the case's view (for the package and the verifier) ------------------------------
 
-    def case_proofs(self, case_id: str, size: int | None = None) -> dict[str, Any]:
+    def case_proofs(self, case_id: str, size: int | None = None) -> CaseProofsJson:
         """Every entry of `case_id` with its inclusion proof to one anchored checkpoint
         covering them all (the smallest such, or the one of `size`), and the anchored
         checkpoints up to it with the consistency proof from each to the next: what a
@@ -239,11 +398,11 @@ class LogService:
                     raise Conflict(f"the checkpoint of size {size} does not cover entry "
                                    f"{last} of the case", code="not_anchored_yet")
             tree = open_log(session, target.row.size)
-            entries = [{"index": r.idx, **self._entry_view(r),
+            entries: list[ProvedEntryJson] = [{"index": r.idx, **self._entry_view(r),
                         "proof": [_h(p) for p in tree.inclusion_proof(r.idx)]} for r in rows]
         chain = [c for c in self.anchored_checkpoints(limit=10_000)
                  if c.row.size <= target.row.size]
-        steps = []
+        steps: list[ConsistencyStepJson] = []
         with self.sessions() as session:
             tree = open_log(session, target.row.size)
             for a, b in pairwise(chain):
@@ -296,7 +455,7 @@ class LogService:
                                   entries=entries, issued_at=self.clock(), signer=self.signer)
         return statement.to_json()
 
-    def case_log(self, case_id: str, size: int) -> dict[str, Any]:
+    def case_log(self, case_id: str, size: int) -> CaseLogJson:
         """The case's entries in the log of `size` (a signed checkpoint's) and its head in
         that checkpoint's signed per-case index (or its neighbours when it has none): a
         monitor follows the case with O(k + log C) data, not every entry of the log."""

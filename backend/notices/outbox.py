@@ -65,13 +65,13 @@ def enqueue_notice(session: Session, *, case_id: str | None, recipient: str, kin
 
 
 @contextmanager
-def held_notices(session: Session) -> Iterator[list[dict[str, Any]]]:
+def held_notices(session: Session) -> Iterator[list[dict[str, object]]]:
     """While open, ``enqueue_notice`` on ``session`` keeps each notice's values in the
     list yielded instead of inserting it; the holder stores them in the same transaction
     (issue 10: on PostgreSQL a step's notices are CTEs of the case's UPDATE that follows,
     ``CaseRepository.save``; else ``insert_held``). Only for code that reads no notice
     before storing them."""
-    held: list[dict[str, Any]] = []
+    held: list[dict[str, object]] = []
     session.info[_HELD] = held
     try:
         yield held
@@ -79,14 +79,14 @@ def held_notices(session: Session) -> Iterator[list[dict[str, Any]]]:
         session.info.pop(_HELD, None)
 
 
-def insert_held(session: Session, held: Sequence[dict[str, Any]]) -> None:
+def insert_held(session: Session, held: Sequence[dict[str, object]]) -> None:
     """Each notice's INSERT (compiled once, run on the driver's cursor)."""
     conn = session.connection()
     for values in held:
         prepare(_INSERT, conn.dialect, notice_insert).execute(conn, values)
 
 
-def held_params(held: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def held_params(held: Sequence[dict[str, object]]) -> dict[str, object]:
     """The held notices' values as the parameters of ``notice_insert(f"n{j}_")``, j each
     notice's place."""
     return {f"n{j}_{k}": v for j, values in enumerate(held) for k, v in values.items()}

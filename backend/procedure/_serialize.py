@@ -222,7 +222,7 @@ def case_to_json(case: CaseState) -> str:
     return f'{{"version":{CASE_FORMAT_VERSION},"case":{_object_json(case, fields)}}}'
 
 
-def case_from_dict(data: Mapping[str, Any]) -> CaseState:
+def case_from_dict(data: Mapping[str, object]) -> CaseState:
     """Inverse of case_to_dict; refuses another major version and any malformed field."""
     _expect(isinstance(data, Mapping), "case document", "an object", data)
     version = data.get("version")
@@ -240,7 +240,7 @@ def command_to_dict(command: _commands.Command) -> dict[str, Any]:
     return {"type": type(command).__name__, **to_jsonable(command)}
 
 
-def command_from_dict(data: Mapping[str, Any]) -> _commands.Command:
+def command_from_dict(data: Mapping[str, object]) -> _commands.Command:
     """Build a command from JSON (the API's request body plus the recovered actor)."""
     _expect(isinstance(data, Mapping), "command", "an object", data)
     name = data.get("type")

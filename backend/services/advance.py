@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
+from typing_extensions import TypedDict
 
+from backend.answers import open_answer
 from backend.db.service_models import SaleContract, SaleContractStatus
 from evidence.records import ContractOfSale, SignedRecord, canonical_json
 from evidence.sale_terms import RULES_VERSIONS
@@ -85,8 +87,20 @@ def _contract_of(session: Session, case_id: str) -> ContractOfSale | None:
     return record if isinstance(record, ContractOfSale) else None
 
 
+@open_answer
+class AdvanceRefundJson(TypedDict):
+    """An advance refund signed on the case's hash chain and sent to the escrow."""
+
+    caseId: str
+    orderId: int
+    token: str
+    amount: str  # integer of the token's smallest unit, as a string
+    totalAdvanced: str
+    recordHash: str
+
+
 def release_advance_refund(service: CaseService, admin: str, case_id: str, amount: int,
-                           token: str) -> dict[str, Any]:
+                           token: str) -> AdvanceRefundJson:
     """Sign ``advance.refunded`` and queue the escrow's ``advanceRefund`` (sent at once).
 
     Refusals (``Conflict``/``BadSubmission`` codes, docs/api.md): ``advance_not_in_terms``

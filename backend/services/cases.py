@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from eth_utils import keccak
 from sqlalchemy.orm import sessionmaker
@@ -44,7 +44,7 @@ from .errors import AccessDenied, BadSubmission, NotFound
 from .escrow import ETH_META, TokenMeta, UnknownOrder
 from .institution import Institution
 from .keys import ServiceKey
-from .pipeline import StepPipeline, StepResult, chain_action_view
+from .pipeline import StepBody, StepPipeline, StepResult, chain_action_view
 from .repository import CaseRepository, CaseRow, ChainHead
 from .scheduler import Scheduler
 from .step_store import StepStore
@@ -214,7 +214,7 @@ class CaseService:
                                seller=order.seller, now=self.now())
         return case_id
 
-    def submit_step(self, user: str, case_id: str, body: Mapping[str, Any]) -> StepResult:
+    def submit_step(self, user: str, case_id: str, body: StepBody) -> StepResult:
         """One signed step through the pipeline (``backend.services.pipeline``)."""
         return self.pipeline.submit(user, case_id, body)
 

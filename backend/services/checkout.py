@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from typing_extensions import TypedDict
 
 from backend import procedure as p
 from backend.db import LeafKind
@@ -63,7 +64,16 @@ def _hex(b: bytes) -> str:
     return "0x" + b.hex()
 
 
-def standard_terms() -> dict[str, Any]:
+class StandardTermsJson(TypedDict):
+    """``GET /contract-terms``: the standard texts (id, text hash, English, Chinese) of the
+    dispute clauses, return policies and rules versions, each with its own terms."""
+
+    disputeClauses: list[dict[str, object]]
+    returnPolicies: list[dict[str, object]]
+    rulesVersions: list[dict[str, object]]
+
+
+def standard_terms() -> StandardTermsJson:
     """Every standard text a contract may name, with its text hash, in both languages."""
     def texts(table: Any, extra: str | None = None) -> list[dict[str, Any]]:
         return [{"id": t.id, "hash": _hex(t.hash), "en": t.en, "zh": t.zh,

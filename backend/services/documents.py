@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlmodel import col, select
+from typing_extensions import TypedDict
 
 from backend import procedure as p
 from backend.db import Step
@@ -22,7 +23,20 @@ from .errors import AccessDenied, NotFound
 from .evidence import EvidenceService
 from .views import step_view
 
-__all__ = ["list_documents", "read_document"]
+__all__ = ["DocumentJson", "list_documents", "read_document"]
+
+
+class DocumentJson(TypedDict):
+    """A step's document as listed: its step, signer, name, type and hashes (no key)."""
+
+    sequence: int
+    action: str
+    signer: str
+    recordedAt: str | None
+    filename: str
+    mediaType: str
+    sha256: str
+    cid: str
 
 
 def _document(attachments: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -38,10 +52,10 @@ def _documents_of(service: CaseService, case_id: str) -> list[tuple[Step, dict[s
             if (doc := _document(list(detail.attachments))) is not None]
 
 
-def list_documents(service: CaseService, case_id: str, viewer: str) -> list[dict[str, Any]]:
+def list_documents(service: CaseService, case_id: str, viewer: str) -> list[DocumentJson]:
     """The documents of the steps ``viewer`` may read, in step order (no key material)."""
     case_id = case_id.lower()
-    out = []
+    out: list[DocumentJson] = []
     for step, doc in _documents_of(service, case_id):
         try:
             step_view(service, case_id, step.sequence, viewer)
@@ -61,7 +75,7 @@ def _check_reader(service: CaseService, case_id: str, viewer: str) -> None:
         check_reader(service, session, case, viewer)
 
 
-def _meta(step: Step, doc: dict[str, Any]) -> dict[str, Any]:
+def _meta(step: Step, doc: dict[str, Any]) -> DocumentJson:
     return {"sequence": step.sequence, "action": step.kind, "signer": step.signer,
             "recordedAt": p.to_jsonable(step.created_at),
             "filename": str(doc.get("filename", "document")),
@@ -70,7 +84,7 @@ def _meta(step: Step, doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_document(service: CaseService, evidence: EvidenceService, case_id: str,
-                  sequence: int, viewer: str) -> tuple[dict[str, Any], bytes]:
+                  sequence: int, viewer: str) -> tuple[DocumentJson, bytes]:
     """The document of step ``sequence`` (metadata, plain bytes) for a viewer who may read
     the step; ``NotFound`` when the step carries none. The bytes are checked against the
     SHA-256 the step signed before they are returned."""

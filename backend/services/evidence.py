@@ -48,15 +48,17 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, NotRequired
 
 import filetype
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
+from typing_extensions import TypedDict
 
 from backend import procedure as p
+from backend.answers import AS_OBJECT, FreeJson, open_answer
 from backend.db import (
     AnchorBatch,
     AnchorInclusion,
@@ -71,6 +73,7 @@ from backend.db import (
 )
 from backend.db.service_models import ReaderKey
 from backend.log.provenance import log_provenance, logged_entries
+from backend.log.service import ReceiptsJson
 from backend.log.store import Appended
 from evidence.commitment import commitment_of
 from evidence.encryption import (
@@ -84,7 +87,13 @@ from evidence.encryption import (
 from evidence.errors import EvidenceError, ReplayError, WrongSigner
 from evidence.ipfs import Blockstore, CidLike, FileImporter, cat
 from evidence.judicial.provenance import origin_of
-from evidence.records import Domain, EvidenceSubmission, SignedRecord, TypedDataJson
+from evidence.records import (
+    Domain,
+    EvidenceSubmission,
+    SignedRecord,
+    SignedRecordJson,
+    TypedDataJson,
+)
 
 from . import provenance
 from .errors import AccessDenied, BadSubmission, Conflict, NotFound, ServiceError
@@ -99,8 +108,14 @@ __all__ = [
     "MEDIA_EXTENSIONS",
     "ActiveContent",
     "EmptyUpload",
+    "EvidenceItemJson",
+    "EvidenceListJson",
     "EvidenceService",
+    "EvidenceSubmittedJson",
+    "KeyWrapsJson",
     "NotUploaded",
+    "ReaderKeyJson",
+    "StagedEvidenceJson",
     "UnsupportedMediaType",
     "UploadPipeline",
     "UploadTooLarge",
@@ -111,6 +126,115 @@ __all__ = [
     "service_x25519_key",
     "sniff_media_type",
 ]
+
+
+
+# -- the answers (backend/answers.py): an item's metadata, and what opens its commitment ---
+# Each answer lists its parts in the order the API has always answered them: the item's
+# metadata, then what the answer adds, then the opening (only for those who may read it).
+
+
+class EvidenceMetaJson(TypedDict):
+    """An item's metadata, as every member of the case who may know of it sees it."""
+
+    id: int
+    caseId: str
+    submitter: str
+    commitment: str
+    contentCid: str
+    size: int
+    kind: str
+    status: str
+    createdAt: str
+
+
+class OpeningJson(TypedDict):
+    """What opens an item's commitment: only for those who may read it."""
+
+    filename: NotRequired[str]
+    mediaType: NotRequired[str]
+    claimedMediaType: NotRequired[str]
+    sha256: NotRequired[str]
+    salt: NotRequired[str]
+
+
+class SigningJson(TypedDict):
+    """A staged item's ``EvidenceSubmission`` to sign."""
+
+    typedData: Annotated[TypedDataJson, AS_OBJECT]
+    unsignedRecord: Annotated[SignedRecordJson, AS_OBJECT]
+
+
+@open_answer
+class EvidenceListedJson(EvidenceMetaJson, OpeningJson):
+    """An item's metadata; ``filename``, ``mediaType``, ``sha256``, ``salt`` only for those
+    who may read it."""
+
+
+class ItemRecordJson(TypedDict):
+    """An item's signed record once submitted, else (for its uploader) the typed data to
+    sign; neither for another reader of a staged item."""
+
+    record: NotRequired[FreeJson]  # the signed record as stored
+    typedData: NotRequired[Annotated[TypedDataJson, AS_OBJECT]]
+
+
+@open_answer
+class EvidenceItemJson(EvidenceListedJson, ItemRecordJson):
+    """An item's metadata; ``filename``, ``mediaType``, ``sha256``, ``salt`` only for those
+    who may read it; its signed record once submitted, else (for its uploader) the typed
+    data to sign."""
+
+
+@open_answer
+class StagedEvidenceJson(EvidenceMetaJson, SigningJson, OpeningJson):
+    """A staged upload with the ``EvidenceSubmission`` to sign."""
+
+
+class SubmittedStepJson(TypedDict):
+    """Where a submitted item's step stands in the case."""
+
+    sequence: int
+    recordHash: str
+    stepCid: str | None
+    stage: str
+
+
+class SubmittedItemJson(EvidenceMetaJson, OpeningJson, SubmittedStepJson):
+    """``EvidenceService.submit``: the item and its step, before the receipts."""
+
+
+@open_answer
+class EvidenceSubmittedJson(EvidenceMetaJson, ReceiptsJson, OpeningJson, SubmittedStepJson):
+    """A submitted item, with the receipt of its ``EvidenceSubmission`` in the log and one
+    for each provenance entry the submission logged (kind ``provenance``)."""
+
+
+@open_answer
+class EvidenceListJson(TypedDict):
+    """``GET /cases/{id}/evidence``: the items the viewer may know of."""
+
+    items: list[EvidenceListedJson]
+
+
+@open_answer
+class KeyWrapsJson(TypedDict):
+    """An item's key wraps, for decrypting it offline with one's own X25519 key."""
+
+    cid: str
+    keywraps: str
+    recipients: dict[str, str]
+    service: str | None
+
+
+@open_answer
+class ReaderKeyJson(TypedDict):
+    """A member's X25519 public key published, and how many items got a wrap for it."""
+
+    address: str
+    publicKey: str
+    itemsWrapped: int
+
 
 SNIFF_BYTES = 8192
 MAX_FILENAME_BYTES = 200
@@ -675,7 +799,7 @@ class EvidenceService:
         return UploadPipeline(self.blockstore, self.max_upload_bytes, self.now)
 
     def stage(self, user: str, case_id: str, pipeline: UploadPipeline, meta: UploadMeta,
-              session_ref: str) -> dict[str, Any]:
+              session_ref: str) -> StagedEvidenceJson:
         """Finish the pipeline and store the staged item (signed provenance included)."""
         try:
             result = pipeline.finish()
@@ -695,7 +819,7 @@ class EvidenceService:
             raise
 
     def _store_staged(self, user: str, case_id: str, r: UploadResult, meta: UploadMeta,
-                      salt: bytes, session_ref: str, *, pinned: bool) -> dict[str, Any]:
+                      salt: bytes, session_ref: str, *, pinned: bool) -> StagedEvidenceJson:
         """`pinned`: the store pinned the container (kubo), as the provenance says."""
         commitment = commitment_of(r.sha256, salt)
         filename = safe_filename(meta.client_filename, r.media_type)
@@ -747,9 +871,9 @@ class EvidenceService:
             item = self._item(session, case_id, item.id)
             return self._staged_view(session, item)
 
-    def _staged_view(self, session: Session, item: EvidenceItem) -> dict[str, Any]:
+    def _staged_view(self, session: Session, item: EvidenceItem) -> StagedEvidenceJson:
         draft = self._draft(session, item)
-        return {**self._metadata(item, content=True), "status": "staged",
+        return {**self._metadata(item), **self._opening(item, content=True), "status": "staged",
                 "typedData": draft.typed_data_json(self.domain),
                 "unsignedRecord": SignedRecord(domain=self.domain, record=draft).to_json_obj()}
 
@@ -778,12 +902,12 @@ class EvidenceService:
     # -- submit ----------------------------------------------------------------------------
 
     def submit(self, user: str, case_id: str, item_id: int, record: Mapping[str, object]
-               ) -> dict[str, Any]:
+               ) -> SubmittedItemJson:
         """Bind the party's signed EvidenceSubmission to the staged item, as a case step."""
         return self.submit_step(user, case_id, item_id, record)[0]
 
     def submit_step(self, user: str, case_id: str, item_id: int, record: Mapping[str, object]
-                    ) -> tuple[dict[str, Any], StepResult]:
+                    ) -> tuple[SubmittedItemJson, StepResult]:
         """``submit``, also returning the step's result (its log entry: the receipt)."""
         signed = SignedRecord.from_json_obj(dict(record))
         rec = signed.record
@@ -816,7 +940,8 @@ class EvidenceService:
             "payload": {"kind": kind, "evidenceId": f"ev{item_id}"}})
         with self.sessions() as session:
             item = self._item(session, case_id, item_id)
-            return {**self._metadata(item, content=True), "status": "submitted",
+            return {**self._metadata(item), **self._opening(item, content=True),
+                    "status": "submitted",
                     "sequence": result.sequence, "recordHash": result.record_hash,
                     "stepCid": result.cid, "stage": result.stage}, result
 
@@ -883,31 +1008,39 @@ class EvidenceService:
         # Admins see metadata of submitted items (never content, never staged uploads).
         return self.cases.is_admin(viewer) and self._proc_item(case, item) is not None
 
-    def _metadata(self, item: EvidenceItem, *, content: bool) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    @staticmethod
+    def _metadata(item: EvidenceItem) -> EvidenceMetaJson:
+        assert item.id is not None  # a stored item
+        return {
             "id": item.id, "caseId": item.case_id, "submitter": item.submitter,
             "commitment": item.commitment, "contentCid": item.cid, "size": item.size,
             "kind": item.kind,
             "status": "submitted" if item.record is not None else "staged",
             "createdAt": item.created_at.isoformat(),
         }
-        if content:  # what opens the commitment goes only to readers
-            out.update({"filename": item.filename, "mediaType": item.media_type,
-                        "claimedMediaType": item.claimed_media_type,
-                        "sha256": item.sha256, "salt": item.salt})
-        return out
 
-    def list_items(self, viewer: str, case_id: str) -> list[dict[str, Any]]:
+    @staticmethod
+    def _opening(item: EvidenceItem, *, content: bool) -> OpeningJson:
+        """What opens the commitment: only for readers (`content`)."""
+        if not content:
+            return {}
+        return {"filename": item.filename, "mediaType": item.media_type,
+                "claimedMediaType": item.claimed_media_type,
+                "sha256": item.sha256, "salt": item.salt}
+
+    def list_items(self, viewer: str, case_id: str) -> list[EvidenceListedJson]:
         with self.sessions() as session:
             case = self._case(session, case_id)
             self._require_member(case, viewer)
             items = session.exec(select(EvidenceItem).where(
                 col(EvidenceItem.case_id) == case_id.lower()).order_by(col(EvidenceItem.id))).all()
-            out = []
+            out: list[EvidenceListedJson] = []
             for item in items:
                 self._reconcile(session, item)
                 if self._may_list(case, item, viewer):
-                    out.append(self._metadata(item, content=self.may_read(case, item, viewer)))
+                    readable = self.may_read(case, item, viewer)
+                    out.append({**self._metadata(item),
+                                **self._opening(item, content=readable)})
             return out
 
     def _require_member(self, case: p.CaseState, viewer: str) -> None:
@@ -934,15 +1067,15 @@ class EvidenceService:
             session.close()
             raise
 
-    def item(self, viewer: str, case_id: str, item_id: int) -> dict[str, Any]:
+    def item(self, viewer: str, case_id: str, item_id: int) -> EvidenceItemJson:
         session, item, _case = self._readable(viewer, case_id, item_id)
         with session:
-            out = self._metadata(item, content=True)
+            signing: ItemRecordJson = {}
             if item.record is not None:
-                out["record"] = item.record
+                signing = {"record": item.record}
             elif viewer == item.submitter:
-                out["typedData"] = self._typed_data(session, item)
-            return out
+                signing = {"typedData": self._typed_data(session, item)}
+            return {**self._metadata(item), **self._opening(item, content=True), **signing}
 
     def data_key(self, item: EvidenceItem) -> bytes:
         return self.unwrap(item.wrapped_keys["keywraps"])
@@ -958,11 +1091,12 @@ class EvidenceService:
         return self.keys.wrap(data_key, header)
 
     def open_content(self, viewer: str, case_id: str, item_id: int
-                     ) -> tuple[dict[str, Any], Iterator[bytes]]:
+                     ) -> tuple[EvidenceListedJson, Iterator[bytes]]:
         """Metadata and an iterator of authenticated plaintext chunks (decrypted here)."""
         session, item, _case = self._readable(viewer, case_id, item_id)
         with session:
-            meta = self._metadata(item, content=True)
+            meta: EvidenceListedJson = {**self._metadata(item),
+                                        **self._opening(item, content=True)}
             key = self.data_key(item)
             cid = item.cid
         return meta, self.decrypt_iter(cid, key, meta["sha256"])
@@ -977,7 +1111,7 @@ class EvidenceService:
             raise EvidenceError(f"decrypted content hashes to {_h(hasher.digest())}, "
                                 f"expected {sha256}")
 
-    def keywraps(self, viewer: str, case_id: str, item_id: int) -> dict[str, Any]:
+    def keywraps(self, viewer: str, case_id: str, item_id: int) -> KeyWrapsJson:
         """The item's key wraps (for offline decryption with one's own X25519 key)."""
         session, item, _case = self._readable(viewer, case_id, item_id)
         with session:
@@ -1019,7 +1153,7 @@ class EvidenceService:
 
     # -- encryption keys of readers ---------------------------------------------------------
 
-    def register_key(self, user: str, case_id: str, public_key: str) -> dict[str, Any]:
+    def register_key(self, user: str, case_id: str, public_key: str) -> ReaderKeyJson:
         """A case member publishes its X25519 public key; readable items get a wrap for it."""
         raw = _hex32("publicKey", public_key)
         if raw is None:
@@ -1091,7 +1225,8 @@ class EvidenceService:
         """The provenance entries the item's confirmed anchoring adds (none: up to date)."""
         if item.record is None:
             return []
-        actions = {e["entry"]["action"] for e in item.provenance}
+        actions = {entry.get("action") for e in item.provenance
+                   if isinstance(entry := e.get("entry"), dict)}
         if "anchored" in actions:
             return []
         step = session.exec(select(Step).where(col(Step.case_id) == item.case_id,

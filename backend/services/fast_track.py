@@ -18,15 +18,35 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+
+from typing_extensions import TypedDict
 
 from backend import procedure as p
+from backend.answers import FreeJson, open_answer
 from backend.performance import PerformanceFacts, evidence_facts
 from evidence.records import canonical_json
 
 from .errors import BadSubmission
 
-__all__ = ["check_proposal", "proposal", "window_words"]
+__all__ = ["FastTrackJson", "PreEvaluationJson", "check_proposal", "proposal", "window_words"]
+
+
+@open_answer
+class PreEvaluationJson(TypedDict):
+    """A rule-based pre-evaluation report, its canonical JSON and SHA-256 (``reportHash``)
+    and the outcome it recommends."""
+
+    report: FreeJson
+    canonical: str
+    sha256: str
+    recommended: str
+
+
+@open_answer
+class FastTrackJson(PreEvaluationJson):
+    """The fast track's proposal: the report and the payload of ``fasttrack.proposed``."""
+
+    payload: dict[str, str]
 
 
 def window_words(window: timedelta) -> tuple[str, str]:
@@ -38,7 +58,7 @@ def window_words(window: timedelta) -> tuple[str, str]:
     return (f"{seconds} seconds", f"{seconds} 秒")
 
 
-def proposal(case: p.CaseState, facts: PerformanceFacts) -> dict[str, Any]:
+def proposal(case: p.CaseState, facts: PerformanceFacts) -> FastTrackJson:
     """What the mediator signs for ``fasttrack.proposed``: the report (the reasons, by rule,
     in both languages, and its basis), its canonical JSON and SHA-256 (``reportHash``), and
     the payload's outcome and allocation (decimal strings, as signed)."""
@@ -58,7 +78,7 @@ def proposal(case: p.CaseState, facts: PerformanceFacts) -> dict[str, Any]:
 
 
 def check_proposal(case: p.CaseState, facts: PerformanceFacts,
-                   payload: Mapping[str, Any] | None) -> None:
+                   payload: Mapping[str, object] | None) -> None:
     """Refuse (``not_the_pre_evaluation``) a ``fasttrack.proposed`` payload other than the
     pre-evaluation of the evidence as recorded now. Only the figures are compared; whether
     the case admits the step at all is the procedure's answer (asked after this)."""

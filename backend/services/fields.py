@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeGuard
+from typing import TypeGuard
 
 from .errors import BadSubmission
 
@@ -203,7 +203,7 @@ PAYLOAD_FIELD_KINDS: Mapping[str, Callable[[object, str], None]] = {
 }
 
 
-def check_payload(payload: Mapping[str, Any], prefix: str = "payload") -> None:
+def check_payload(payload: Mapping[str, object], prefix: str = "payload") -> None:
     """Check every key of ``payload`` against its kind (``bad_payload`` naming the field);
     keys this table does not know are left to the key-set checks of the caller."""
     for key, value in payload.items():

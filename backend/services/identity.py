@@ -54,7 +54,7 @@ class IdentityService:
 
     # -- receiving -------------------------------------------------------------------------
 
-    def declare_profile(self, user: str, record: dict[str, Any]) -> SignedRecord:
+    def declare_profile(self, user: str, record: object) -> SignedRecord:
         """Store the signed-in person's own profile."""
         signed = self._checked(record, Profile)
         rec = signed.record
@@ -75,7 +75,7 @@ class IdentityService:
         self._store(signed, subject=subject, issuer=rec.issuer, case_id=None)
         return signed
 
-    def record_disclosure(self, user: str, case_id: str, record: dict[str, Any]
+    def record_disclosure(self, user: str, case_id: str, record: object
                           ) -> SignedRecord:
         """Store an appointee's disclosure on the appointment step it names."""
         signed = self._checked(record, Disclosure)
@@ -166,7 +166,7 @@ class IdentityService:
 
     # -- parts -----------------------------------------------------------------------------
 
-    def _checked(self, record: dict[str, Any], kind: type[Profile | Disclosure]) -> SignedRecord:
+    def _checked(self, record: object, kind: type[Profile | Disclosure]) -> SignedRecord:
         try:
             signed = SignedRecord.from_json_obj(record)
         except FormatError as exc:  # not a signed record at all: say so in the API's words

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from eth_account import Account as EthAccount
 
@@ -70,7 +69,7 @@ class Institution:
         return str(self._account.address)
 
     def sign_step(self, case_id: str, head: tuple[int, bytes, int], action: str,
-                  payload: Mapping[str, Any], now: datetime) -> SignedRecord:
+                  payload: Mapping[str, object], now: datetime) -> SignedRecord:
         """A ``ProceduralStep`` at the chain head ``(position, prev hash, prev signedAt)``;
         signed no earlier than the previous step (the chain's time never runs back)."""
         position, prev, prev_at = head

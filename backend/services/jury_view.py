@@ -15,9 +15,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
 
 from sqlmodel import col, select
+from typing_extensions import TypedDict
 
 from backend import procedure as p
 from backend.db import EvidenceItem, Step, write_scope
@@ -31,8 +31,70 @@ from .errors import AccessDenied, NotFound
 from .evidence import EvidenceService
 from .identity import IdentityService
 
-__all__ = ["ACCESS_EVENT", "FILE_EVENT", "TEXT_ACTIONS", "JurorFileOut", "juror_file",
-           "juror_view"]
+__all__ = ["ACCESS_EVENT", "FILE_EVENT", "TEXT_ACTIONS", "JurorFileOut", "JuryViewJson",
+           "juror_file", "juror_view"]
+
+
+class JuryClaimJson(TypedDict):
+    by: str  # buyer | seller: the side, never the person
+    disputeType: str | None
+    remedy: str | None
+    claimedAmount: str
+    escrowed: str
+    text: str | None  # the statement of claim, redacted
+
+
+class JuryAnswerJson(TypedDict):
+    text: str | None
+
+
+class JuryOptionJson(TypedDict):
+    toBuyer: str
+    toSeller: str
+    compensation: str
+
+
+class ReasonCodeJson(TypedDict):
+    code: int
+    en: str
+    zh: str
+
+
+class MyVoteJson(TypedDict):
+    accepted: bool
+    committed: bool
+    revealed: bool
+
+
+class JuryFileJson(TypedDict):
+    shown: bool  # the file is shown under the rule for files (else withheld: ``reason``)
+    mediaType: str | None  # of the cleaned file
+    href: str | None  # GET it (a sitting juror only; logged)
+    reason: str | None  # why it is withheld
+    reasonZh: str | None
+
+
+class JuryEvidenceJson(TypedDict):
+    evidenceId: str
+    kind: str
+    by: str  # claimant | respondent
+    submittedAt: str
+    file: JuryFileJson
+
+
+class JuryViewJson(TypedDict):
+    """``GET /cases/{id}/jury/view``: the case as a sitting juror sees it (the dispute,
+    never the parties)."""
+
+    caseId: str
+    stage: str
+    deadline: str | None
+    claim: JuryClaimJson
+    answer: JuryAnswerJson
+    evidence: list[JuryEvidenceJson]
+    options: list[JuryOptionJson]
+    reasonCodes: list[ReasonCodeJson]
+    myVote: MyVoteJson
 
 ACCESS_EVENT = "jury_view"  # CaseEvent.kind: a juror read the juror view
 FILE_EVENT = "jury_file"  # CaseEvent.kind: a juror read a file put before the jury
@@ -127,7 +189,7 @@ def _stored(service: CaseService, case: p.CaseState) -> dict[str, EvidenceItem]:
     return {commitments[r.commitment]: r for r in rows}
 
 
-def _file(f: JurorFile | None, case_id: str, evidence_id: str) -> dict[str, Any]:
+def _file(f: JurorFile | None, case_id: str, evidence_id: str) -> JuryFileJson:
     if f is None:
         return {"shown": False, "mediaType": None, "href": None,
                 "reason": "the file is not stored with the service",
@@ -141,7 +203,7 @@ def _file(f: JurorFile | None, case_id: str, evidence_id: str) -> dict[str, Any]
             "reasonZh": f.reason[1]}
 
 
-def _item(case: p.CaseState, e: p.EvidenceItem, f: JurorFile | None) -> dict[str, Any]:
+def _item(case: p.CaseState, e: p.EvidenceItem, f: JurorFile | None) -> JuryEvidenceJson:
     """A marked item as a juror sees it: which side gave it, its kind and when, and its
     file under the rule for files (never its name: a file name may name a party)."""
     return {"evidenceId": e.evidence_id, "kind": e.kind.value,
@@ -180,13 +242,13 @@ def juror_file(service: CaseService, evidence: EvidenceService, case_id: str,
                         filename=f"item-{number}.{_EXTENSIONS.get(f.media_type, 'bin')}")
 
 
-def _alloc(a: p.Allocation) -> dict[str, str]:
+def _alloc(a: p.Allocation) -> JuryOptionJson:
     return {"toBuyer": str(a.to_buyer), "toSeller": str(a.to_seller),
             "compensation": str(a.compensation)}
 
 
 def juror_view(service: CaseService, evidence: EvidenceService, case_id: str, viewer: str
-               ) -> dict[str, Any]:
+               ) -> JuryViewJson:
     """What a sitting juror of ``case_id`` reads; ``AccessDenied`` for anyone else."""
     case_id = case_id.lower()
     case = _sitting(service, case_id, viewer)

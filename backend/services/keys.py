@@ -43,6 +43,7 @@ from evidence.encryption import (
 )
 from evidence.errors import EvidenceError
 from evidence.ipfs import Blockstore, cat
+from evidence.safejson import JSON, JsonObject
 
 __all__ = [
     "KEY_FIELDS",
@@ -108,7 +109,7 @@ class ServiceKey:
             return bytes.fromhex(detail.data_key.removeprefix("0x"))
         return None
 
-    def document_key(self, attachment: Mapping[str, Any]) -> bytes:
+    def document_key(self, attachment: Mapping[str, object]) -> bytes:
         """The data key of a document a step carries (award, pre-evaluation report)."""
         if "keywraps" in attachment:
             return self.unwrap(str(attachment["keywraps"]))
@@ -117,7 +118,7 @@ class ServiceKey:
         raise EvidenceError(f"document {attachment.get('cid')}: no data key stored with it")
 
 
-def public_attachment(attachment: Mapping[str, Any]) -> dict[str, Any]:
+def public_attachment(attachment: Mapping[str, JSON]) -> JsonObject:
     """An attachment as shown to users: no key material (wrapped or not)."""
     return {k: v for k, v in attachment.items() if k not in KEY_FIELDS}
 

@@ -40,6 +40,7 @@ from eth_account import Account
 from eth_utils import to_checksum_address
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
+from typing_extensions import TypedDict
 from web3 import Web3
 
 from backend import procedure as p
@@ -432,8 +433,9 @@ class PackageService:
                         "award.issued", "award.panel_signed") and att.get("sha256") == \
                         final.award_hash:
                     key = self.evidence.keys.document_key(att)  # wrapped (or pre-0003)
-                    content = b"".join(iter_decrypt(_IterReader(cat(att["cid"], self.blockstore)),
-                                                    key))
+                    cid = att["cid"]
+                    assert isinstance(cid, str)  # an attachment's CID, as the step stored it
+                    content = b"".join(iter_decrypt(_IterReader(cat(cid, self.blockstore)), key))
                     award = AwardDocument(filename=str(att.get("filename", "award")),
                                           content=content,
                                           media_type=str(att.get("mediaType", "text/plain")))
@@ -879,8 +881,18 @@ class PackageService:
         return out
 
 
+class ExportJson(TypedDict):
+    """A judicial package given to a court: its case, when, its digest and the SHA-256 of
+    its manifest (what a decision's ``packageHash`` names)."""
+
+    caseId: str
+    at: str | None
+    digest: str | None
+    manifestSha256: str | None
+
+
 def exports_to(session: Session, court: str, case_ids: set[str] | None = None
-               ) -> list[dict[str, Any]]:
+               ) -> list[ExportJson]:
     """The packages given to ``court`` (of ``case_ids``, or every case), oldest first: case,
     time (UTC ISO 8601), digest and manifest SHA-256 (what a decision's ``packageHash``
     names). The court's page lists them; its decision form offers them."""

@@ -10,11 +10,13 @@ the executor then observes it on-chain (``ChainAction`` rows ``awaiting_party``)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector
 from sqlmodel import Session, col, select
+from typing_extensions import TypedDict
 
 from backend import procedure as p
 from backend.db import Notice
@@ -24,7 +26,72 @@ from backend.db.service_models import ChainAction, ChainActionStatus
 from .cases import CaseService, case_id_for_order
 from .views import check_reader
 
-__all__ = ["WALLET_ACTS", "calldata", "my_notices", "my_orders", "wallet_transactions"]
+__all__ = [
+    "WALLET_ACTS",
+    "MyNoticeJson",
+    "OrderJson",
+    "WalletTxJson",
+    "calldata",
+    "my_notices",
+    "my_orders",
+    "wallet_transactions",
+]
+
+
+class OrderCaseJson(TypedDict):
+    """The case the service holds for an order: its stage and next deadline."""
+
+    stage: str
+    nextDeadline: str | None
+
+
+class OrderJson(TypedDict):
+    """An escrowed order of the signed-in address, read from the chain."""
+
+    orderId: str
+    side: str  # buyer | seller: the signed-in address's side
+    buyer: str
+    seller: str
+    counterparty: str
+    amount: str  # base units, decimal string
+    token: str
+    currency: str
+    decimals: int
+    guarantee: str
+    status: str  # the escrow's Status name
+    institution: str
+    ours: bool  # the order names this service's institution (its case can be opened here)
+    caseId: str
+    case: OrderCaseJson | None
+    # the signed contract of sale the order binds (openOrderWithContract), None without one
+    contractHash: str | None
+
+
+class WalletTxJson(TypedDict):
+    """An escrow transaction the case waits for from the party's own wallet."""
+
+    id: int | None
+    kind: str
+    function: str
+    orderId: str
+    to: str
+    value: str
+    data: str
+    chainId: int
+    since: str | None
+
+
+class MyNoticeJson(TypedDict):
+    """A notice sent to the signed-in address."""
+
+    id: int | None
+    caseId: str | None
+    kind: str
+    language: str
+    subject: str
+    body: str
+    status: str
+    createdAt: str | None
 
 # The escrow's functions only a party's wallet may call, by the ChainAction kind that waits
 # for them: (Solidity signature, the argument names in order).
@@ -38,19 +105,24 @@ WALLET_ACTS: dict[str, tuple[str, tuple[str, ...]]] = {
 NOTICE_LIMIT = 200
 
 
-def calldata(kind: str, payload: dict[str, Any]) -> str:
+def calldata(kind: str, payload: Mapping[str, object]) -> str:
     """The ABI call data of the party act ``kind`` for a ChainAction ``payload``."""
     signature, names = WALLET_ACTS[kind]
     types = signature[signature.index("(") + 1:-1].split(",")
     values: list[Any] = []
     for name, kind_ in zip(names, types, strict=True):
         raw = payload[name]
-        values.append(int(raw) if kind_ == "uint256" else bytes.fromhex(raw.removeprefix("0x")))
+        if kind_ == "uint256" and isinstance(raw, int | str):
+            values.append(int(raw))
+        elif isinstance(raw, str):
+            values.append(bytes.fromhex(raw.removeprefix("0x")))
+        else:
+            raise TypeError(f"{kind} payload {name}: expected a string, found {raw!r}")
     return "0x" + (function_signature_to_4byte_selector(signature)
                    + abi_encode(types, values)).hex()
 
 
-def my_orders(service: CaseService, viewer: str) -> list[dict[str, Any]]:
+def my_orders(service: CaseService, viewer: str) -> list[OrderJson]:
     """The escrow's orders of ``viewer`` (buyer or seller), newest first, each with its
     token's symbol and decimals and the case the service holds for it, if any."""
     orders = service.port.orders_of(viewer)
@@ -58,7 +130,7 @@ def my_orders(service: CaseService, viewer: str) -> list[dict[str, Any]]:
     with service.sessions() as session:
         cases = {c.id: c for c in session.exec(select(Case).where(
             col(Case.id).in_(set(ids.values())))).all()} if ids else {}
-    out = []
+    out: list[OrderJson] = []
     for o in orders:
         meta = service.port.token_meta(o.token)
         row = cases.get(ids[o.order_id])
@@ -79,7 +151,7 @@ def my_orders(service: CaseService, viewer: str) -> list[dict[str, Any]]:
 
 
 def wallet_transactions(service: CaseService, case_id: str, viewer: str
-                        ) -> list[dict[str, Any]]:
+                        ) -> list[WalletTxJson]:
     """The escrow transactions this case waits for from ``viewer``'s own wallet."""
     case_id = case_id.lower()
     escrow = service.domain.verifying_contract
@@ -90,7 +162,7 @@ def wallet_transactions(service: CaseService, case_id: str, viewer: str
             col(ChainAction.case_id) == case_id,
             col(ChainAction.status) == ChainActionStatus.AWAITING_PARTY,
             col(ChainAction.kind).in_(list(WALLET_ACTS))).order_by(col(ChainAction.id))).all()
-    out = []
+    out: list[WalletTxJson] = []
     for row in rows:
         sender = _sender(case, row)
         if sender is None or sender.lower() != viewer.lower():
@@ -115,7 +187,7 @@ def _sender(case: p.CaseState, row: ChainAction) -> str | None:
     return str(party) if party else None
 
 
-def my_notices(session: Session, viewer: str) -> list[dict[str, Any]]:
+def my_notices(session: Session, viewer: str) -> list[MyNoticeJson]:
     """The notices sent to ``viewer`` in every case, newest first (at most NOTICE_LIMIT)."""
     rows = session.exec(select(Notice).where(col(Notice.recipient) == viewer)
                         .order_by(col(Notice.id).desc()).limit(NOTICE_LIMIT)).all()

@@ -32,16 +32,20 @@ import logging
 import secrets
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple, NotRequired
 
+from pydantic import Field
 from sqlalchemy import bindparam
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
+from typing_extensions import TypedDict
 
 from backend import procedure as p
+from backend.answers import FreeJson, open_answer
 from backend.db import Case
 from backend.db.performance_models import PerformanceCursor, PerformanceItem, WebhookRefusal
 from backend.log.provenance import log_provenance
+from backend.log.service import ReceiptsJson
 from backend.log.store import Appended, append_entry
 from backend.performance import (
     EVENT_TYPES,
@@ -87,8 +91,91 @@ from .transactions import StepTransactions
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MAX_WEBHOOK_BYTES", "Captured", "PerformanceService", "WebhookError",
-           "performance_leaf"]
+__all__ = [
+    "MAX_WEBHOOK_BYTES",
+    "Captured",
+    "OriginJson",
+    "PerformanceCapturedJson",
+    "PerformanceItemJson",
+    "PerformanceListJson",
+    "PerformanceService",
+    "WebhookError",
+    "WebhookRefusalJson",
+    "performance_leaf",
+]
+
+#: Where an item came from, in both languages (docs/performance-evidence.md).
+OriginJson = TypedDict("OriginJson", {
+    "label": Annotated[str, Field(description="origin-verified | party-submitted")],
+    "en": str,
+    "zh-Hans": str,
+    "sender": NotRequired[Annotated[FreeJson | None, Field(
+        default=None, description="origin-verified: the sender's id, names, scheme and key id")]],
+    "submitter": NotRequired[str],  # party-submitted: the party
+})
+OriginJson.__doc__ = "Where an item came from, in both languages (docs/performance-evidence.md)."
+open_answer(OriginJson)
+
+
+class PerformanceFieldsJson(TypedDict):
+    """A performance item as its readers see it (its body: GET .../content)."""
+
+    id: int
+    orderId: str
+    caseId: str
+    attached: bool
+    eventId: str
+    type: str
+    typeLabel: dict[str, str]
+    shipment: str
+    sequence: int
+    occurredAt: str
+    capturedAt: str
+    origin: OriginJson
+    sha256: str
+    commitment: str
+    cid: str
+    size: int
+
+
+class MediaTypeJson(TypedDict):
+    """The media type of an item's body."""
+
+    mediaType: str
+
+
+@open_answer
+class PerformanceItemJson(PerformanceFieldsJson, MediaTypeJson):
+    """A recorded event of an order's performance, with its origin label."""
+
+
+@open_answer
+class PerformanceCapturedJson(PerformanceFieldsJson, ReceiptsJson, MediaTypeJson):
+    """A recorded item, with the receipt of its ``performance`` entry in the log and one
+    for each of its other provenance entries (kind ``provenance``)."""
+
+
+@open_answer
+class PerformanceListJson(TypedDict):
+    """An order's (or a case's) performance items."""
+
+    items: list[PerformanceItemJson]
+
+
+@open_answer
+class WebhookRefusalJson(TypedDict):
+    """A refused webhook, as the refusal log keeps it."""
+
+    id: int
+    at: str
+    sender: str
+    code: str
+    detail: str
+    eventId: str
+    orderId: str
+    bodySha256: str
+    signedTimestamp: str
+    remote: str
 
 MAX_WEBHOOK_BYTES = 16 * 1024  # one event is a few hundred bytes
 MEDIA_TYPE = "application/json"
@@ -129,7 +216,7 @@ class Captured(NamedTuple):
     """A recorded item's view and where its entries went in the institution's log: its
     ``performance`` entry and its other provenance entries (kind ``provenance``)."""
 
-    view: dict[str, Any]
+    view: PerformanceItemJson
     appended: Appended
     provenance: tuple[Appended, ...] = ()
 
@@ -153,6 +240,12 @@ class WebhookError(ServiceError):
 
 def _h(b: bytes) -> str:
     return "0x" + b.hex()
+
+
+def _stored(row_id: int | None) -> int:
+    """A stored row's id (the insert gave it one)."""
+    assert row_id is not None
+    return row_id
 
 
 def _iso(at: datetime) -> str:
@@ -233,7 +326,7 @@ class PerformanceService:
             log.exception("return.delivered for order %s (shipment %s) not recorded",
                           event.order_id, event.shipment)
 
-    def record_party(self, user: str, order_id: int, fields: Mapping[str, Any],
+    def record_party(self, user: str, order_id: int, fields: Mapping[str, object],
                      session_ref: str) -> Captured:
         """A party's own record of an event of its order: labelled party-submitted."""
         order = self._order(order_id)
@@ -417,18 +510,18 @@ class PerformanceService:
 
     # -- reading -------------------------------------------------------------------------
 
-    def refusals(self, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+    def refusals(self, *, after: int = 0, limit: int = 100) -> list[WebhookRefusalJson]:
         """The refusal log, oldest first from ``after`` (an admin's read)."""
         with self.sessions() as session:
             rows = session.exec(select(WebhookRefusal).where(col(WebhookRefusal.id) > after)
                                 .order_by(col(WebhookRefusal.id)).limit(limit)).all()
-            return [{"id": r.id, "at": p.to_jsonable(r.at), "sender": r.sender,
+            return [{"id": _stored(r.id), "at": p.to_jsonable(r.at), "sender": r.sender,
                      "code": r.code, "detail": r.detail, "eventId": r.event_id,
                      "orderId": r.order_id, "bodySha256": r.body_sha256,
                      "signedTimestamp": r.signed_timestamp, "remote": r.remote}
                     for r in rows]
 
-    def for_order(self, user: str, order_id: int) -> list[dict[str, Any]]:
+    def for_order(self, user: str, order_id: int) -> list[PerformanceItemJson]:
         """A party's (or an admin's) view of its order's items, before any case."""
         order = self._order(order_id)
         if user not in (order.buyer, order.seller) and not self.cases.is_admin(user):
@@ -437,7 +530,7 @@ class PerformanceService:
         with self.sessions() as session:
             return [self._view(i) for i in self._items(session, str(order_id))]
 
-    def for_case(self, user: str, case_id: str) -> list[dict[str, Any]]:
+    def for_case(self, user: str, case_id: str) -> list[PerformanceItemJson]:
         """The case's performance evidence (attached first), for anyone taking part."""
         from .views import check_reader
 
@@ -529,8 +622,10 @@ class PerformanceService:
         return list(session.exec(select(PerformanceItem).where(
             col(PerformanceItem.order_id) == order_id).order_by(col(PerformanceItem.id))).all())
 
-    def _origin(self, item: PerformanceItem) -> dict[str, Any]:
-        out: dict[str, Any] = {"label": item.origin, **ORIGIN_LABELS[item.origin]}
+    def _origin(self, item: PerformanceItem) -> OriginJson:
+        labels = ORIGIN_LABELS[item.origin]
+        out: OriginJson = {"label": item.origin, "en": labels["en"],
+                           "zh-Hans": labels["zh-Hans"]}
         if item.origin == ORIGIN_VERIFIED:
             sender = self.senders.get(item.source.removeprefix("webhook:"))
             for e in item.provenance:
@@ -542,9 +637,9 @@ class PerformanceService:
             out["submitter"] = item.submitter
         return out
 
-    def _view(self, item: PerformanceItem) -> dict[str, Any]:
+    def _view(self, item: PerformanceItem) -> PerformanceItemJson:
         en, zh = EVENT_TYPES[EventType(item.event_type)]
-        return {"id": item.id, "orderId": item.order_id, "caseId": item.case_id,
+        return {"id": _stored(item.id), "orderId": item.order_id, "caseId": item.case_id,
                 "attached": item.attached_at is not None, "eventId": item.event_id,
                 "type": item.event_type, "typeLabel": {"en": en, "zh-Hans": zh},
                 "shipment": item.shipment, "sequence": item.sequence,

@@ -32,11 +32,13 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, Required
 
 from sqlmodel import Session, col, select
+from typing_extensions import TypedDict
 
 from backend import procedure as p
+from backend.answers import open_answer
 from backend.db.service_models import ChainAction
 from backend.log.store import Appended
 from backend.notices.outbox import held_notices
@@ -68,6 +70,19 @@ __all__ = ["MAX_CLOCK_SKEW_SECONDS", "StepPipeline", "StepResult", "Submission",
 MAX_CLOCK_SKEW_SECONDS = SIGNER_SKEW  # the verifier's `clocks` check allows the same
 
 
+@open_answer
+class ChainActionJson(TypedDict):
+    """A chain action a step (or the scheduler) queued: its kind, its state, its
+    transaction once sent."""
+
+    id: int | None
+    kind: str
+    status: str
+    attempts: int
+    txHash: str | None
+    error: str | None
+
+
 @dataclass(frozen=True)
 class StepResult:
     case_id: str
@@ -76,8 +91,20 @@ class StepResult:
     action: str
     stage: str
     cid: str | None
-    chain_actions: list[dict[str, Any]]
+    chain_actions: list[ChainActionJson]  # the case's, once the step's are sent
     log: Appended | None = None  # the step's entry in the institution's log (its receipt)
+    queued: tuple[str, ...] = ()  # the kinds of chain action the step queued
+
+
+class StepBody(TypedDict, total=False):
+    """A step's body as the API's ``StepIn`` validated it (or a service built it): the
+    signed record (``decode`` reads it), its payload, attachments, reasons and document."""
+
+    record: Required[object]
+    payload: Mapping[str, object] | None
+    attachments: Sequence[Mapping[str, object]]
+    reasons: str | None
+    document: Mapping[str, object] | None
 
 
 @dataclass(frozen=True)
@@ -88,10 +115,10 @@ class Submission:
 
     signed: SignedRecord
     signer: str
-    payload: Mapping[str, Any] | None  # the shapes the API's StepIn validated
-    attachments: Sequence[Mapping[str, Any]]
+    payload: Mapping[str, object] | None  # the shapes the API's StepIn validated
+    attachments: Sequence[Mapping[str, object]]
     reasons: str | None
-    document: Mapping[str, Any] | None
+    document: Mapping[str, object] | None
     authorization: SignedRecord | None = None
 
 
@@ -112,7 +139,7 @@ class ChainActionRow(Protocol):
     def error(self) -> str | None: ...
 
 
-def chain_action_view(a: ChainActionRow) -> dict[str, Any]:
+def chain_action_view(a: ChainActionRow) -> ChainActionJson:
     return {"id": a.id, "kind": a.kind, "status": a.status, "attempts": a.attempts,
             "txHash": a.tx_hash, "error": a.error}
 
@@ -147,7 +174,7 @@ class StepPipeline:
 
     # -- the whole path ---------------------------------------------------------------------
 
-    def submit(self, user: str, case_id: str, body: Mapping[str, Any]) -> StepResult:
+    def submit(self, user: str, case_id: str, body: StepBody) -> StepResult:
         """Verify, translate, apply and store one signed step (see the module doc)."""
         sub = self.authorize(user, case_id, self.decode(body))
         now = self.now()
@@ -187,7 +214,7 @@ class StepPipeline:
     # -- the stages ---------------------------------------------------------------------------
 
     @staticmethod
-    def decode(body: Mapping[str, Any]) -> Submission:
+    def decode(body: StepBody) -> Submission:
         """The body's signed record, verified: its signer field signed it."""
         if not isinstance(body, Mapping) or "record" not in body:
             raise BadSubmission("body: expected {'record': <signed record JSON>, ...}")
@@ -324,7 +351,7 @@ class StepPipeline:
     def persist(self, session: Session, row: CaseRow, before: p.CaseState, after: p.CaseState,
                 effects: Sequence[p.Effect], signed: SignedRecord, t: Translated,
                 now: datetime, *, authorization: SignedRecord | None = None,
-                document: Mapping[str, Any] | None = None, prepared: Prestored | None = None,
+                document: Mapping[str, object] | None = None, prepared: Prestored | None = None,
                 next_sequence: int | None = None) -> StepResult:
         """Store the step, interpret its effects and save the case, in ``session``'s
         transaction (the caller commits). Also the path of steps the service signs."""
@@ -346,11 +373,11 @@ class StepPipeline:
                              next_sequence=next_sequence, notices=notices)
         return StepResult(case_id=row.id, sequence=step.sequence, record_hash=step.record_hash,
                           action=t.action, stage=after.stage.value, cid=step.cid,
-                          chain_actions=[{"kind": k} for k in queued], log=step.log)
+                          chain_actions=[], log=step.log, queued=tuple(queued))
 
     def after_commit(self, result: StepResult) -> StepResult:
         """The step is durable: send the chain work it queued and list the case's actions."""
-        if not result.chain_actions:
+        if not result.queued:
             return result  # no chain work: nothing to send or report
         self.executor.run(case_id=result.case_id)
         with self.repository.sessions() as session:

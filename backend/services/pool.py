@@ -29,10 +29,10 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
+from typing_extensions import TypedDict
 
 from backend import procedure as p
 from backend.db import Case, Participant, write_scope
@@ -54,7 +54,15 @@ from backend.jury import (
     standing,
 )
 from evidence.jury import pool_snapshot_hash
-from evidence.records import ProceduralStep, SignedRecord, bytes32, checksum_address
+from evidence.records import (
+    ProceduralStep,
+    SignedRecord,
+    SignedRecordJson,
+    TypedDataJson,
+    bytes32,
+    checksum_address,
+)
+from evidence.safejson import JSON, JsonObject
 
 from .cases import CaseService
 from .errors import AccessDenied, BadSubmission, StaleStep
@@ -62,6 +70,111 @@ from .pipeline import MAX_CLOCK_SKEW_SECONDS
 from .steps import payload_hash
 
 __all__ = ["POOL_ROUTES", "PoolService", "Snapshot"]
+
+
+class ExcludedJson(TypedDict):
+    """An admitted assessor left out of a case's draw, and why."""
+
+    assessor: str
+    reasons: list[str]
+
+
+class SnapshotJson(TypedDict):
+    """``GET /cases/{id}/jury/snapshot``: the eligible pool of the next draw round."""
+
+    caseId: str
+    round: int
+    pool: list[str]
+    poolHash: str | None
+    excluded: list[ExcludedJson]
+
+
+class PoolStepAcceptedJson(TypedDict):
+    """A pool step stored, and the assessor's status after it."""
+
+    sequence: int
+    recordHash: str
+    action: str
+    status: str | None
+
+
+class PreparedPoolStepJson(TypedDict):
+    """``POST /pool/prepare``: the unsigned pool step to sign next."""
+
+    action: str
+    endpoint: str
+    recordType: str
+    typedData: TypedDataJson
+    unsignedRecord: SignedRecordJson
+    payload: JsonObject
+    sequence: int
+    prevHash: str
+
+
+class CriteriaJson(TypedDict):
+    """The published admission criteria, with their hash."""
+
+    hash: str
+    minAccountAgeDays: int
+    identityVerified: bool
+    minStanding: int
+    minTestScore: int
+
+
+class StandingRuleJson(TypedDict):
+    """The published standing rule, with its hash."""
+
+    hash: str
+    minSeats: int
+    minParticipation: int
+    minDecided: int
+    minAgreement: int
+
+
+class PoolHeadJson(TypedDict):
+    """``GET /pool/head``: what a signer needs for the next pool step."""
+
+    poolId: str
+    nextSequence: int
+    prevHash: str
+    criteria: CriteriaJson
+    standingRule: StandingRuleJson
+
+
+class RelationshipJson(TypedDict):
+    """A relationship an assessor declared with a party."""
+
+    party: str
+    nature: str
+
+
+class AssessorJson(TypedDict):
+    """An assessor's status and standing."""
+
+    assessor: str
+    status: str
+    appliedAt: JSON
+    admittedAt: JSON
+    relationships: list[RelationshipJson]
+    standing: dict[str, object]
+
+
+class PoolOverviewJson(PoolHeadJson):
+    """``GET /pool``: the head and every assessor."""
+
+    assessors: list[AssessorJson]
+
+
+class NotInPoolJson(PoolHeadJson):
+    """``GET /pool/me`` of an address the pool does not know."""
+
+    assessor: str
+    status: None
+    standing: None
+
+
+class InPoolJson(PoolHeadJson, AssessorJson):
+    """``GET /pool/me`` of an assessor: the head and the assessor's view."""
 
 ZERO = "0x" + "00" * 32
 POOL_ROUTES: Mapping[str, str] = {
@@ -90,7 +203,7 @@ class Snapshot:
     pool_hash: str | None  # None when nobody is eligible
     excluded: Mapping[str, tuple[str, ...]]  # admitted but left out, and why
 
-    def to_json_obj(self) -> dict[str, Any]:
+    def to_json_obj(self) -> SnapshotJson:
         return {"caseId": self.case_id, "round": self.round, "pool": list(self.pool),
                 "poolHash": self.pool_hash,
                 "excluded": [{"assessor": a, "reasons": list(r)}
@@ -131,15 +244,16 @@ class PoolService:
                 self._folded = (pool, head)
         return pool, head
 
-    def records(self, session: Session) -> tuple[list[SignedRecord], list[dict[str, Any]]]:
+    def records(self, session: Session) -> tuple[list[SignedRecord], list[JsonObject]]:
         """Every stored pool step and its payload, in order (``pool_from_records`` input)."""
         rows = session.exec(select(PoolStepRow).order_by(col(PoolStepRow.sequence))).all()
         return [SignedRecord.from_json_obj(r.record) for r in rows], [r.payload for r in rows]
 
-    def submit(self, user: str, action: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def submit(self, user: str, action: str, body: Mapping[str, object]) -> PoolStepAcceptedJson:
         """Check and store one signed pool step of ``action`` posted by ``user``."""
+        posted = body.get("payload") if isinstance(body, Mapping) else None
         if not isinstance(body, Mapping) or "record" not in body or \
-                not isinstance(body.get("payload"), Mapping):
+                not isinstance(posted, Mapping):
             raise BadSubmission("body: expected {'record': <signed record JSON>, "
                                 "'payload': {...}}")
         signed = SignedRecord.from_json_obj(body["record"])
@@ -155,7 +269,7 @@ class PoolService:
         if rec.action != action:
             raise BadSubmission(f"this route takes {action}; the record's action is "
                                 f"{rec.action}", code="bad_submission")
-        payload = dict(body["payload"])
+        payload = dict(posted)
         if payload_hash(payload) != _h(rec.payload_hash):
             raise BadSubmission(f"payloadHash {_h(rec.payload_hash)}: the payload hashes to "
                                 f"{payload_hash(payload)}", code="payload_mismatch")
@@ -190,7 +304,7 @@ class PoolService:
         return {"sequence": rec.sequence, "recordHash": _h(signed.record_hash),
                 "action": action, "status": member.status.value if member else None}
 
-    def prepare(self, user: str, action: str, payload: object) -> dict[str, Any]:
+    def prepare(self, user: str, action: str, payload: object) -> PreparedPoolStepJson:
         """The unsigned pool step ``user`` signs next, built and dry-run here (as a case
         step's ``steps/prepare``): a page or a wallet front-end never rebuilds the record
         type, the pool's position or the payload's hash itself. Refuses as ``submit``
@@ -220,7 +334,7 @@ class PoolService:
                 "unsignedRecord": SignedRecord(domain=domain, record=rec).to_json_obj(),
                 "payload": dict(payload), "sequence": rec.sequence, "prevHash": head}
 
-    def head(self) -> dict[str, Any]:
+    def head(self) -> PoolHeadJson:
         """What a signer needs for the next pool step: its sequence, the previous record's
         hash, the pool's chain id and the published criteria and standing rule."""
         with self.service.sessions() as session:
@@ -315,7 +429,7 @@ class PoolService:
     # -- views --------------------------------------------------------------------------------
 
     def _assessor_view(self, pool: Pool, address: str, cases: Sequence[p.CaseState]
-                       ) -> dict[str, Any]:
+                       ) -> AssessorJson:
         a = pool.assessor(address)
         assert a is not None
         return {"assessor": a.address, "status": a.status.value,
@@ -325,7 +439,7 @@ class PoolService:
                                   for party, nature in a.relationships],
                 "standing": self.standing_of(a.address, cases).to_json_obj()}
 
-    def overview(self) -> dict[str, Any]:
+    def overview(self) -> PoolOverviewJson:
         """The institution's view: every assessor with status and standing."""
         with self.service.sessions() as session:
             pool, _ = self.pool(session)
@@ -334,7 +448,7 @@ class PoolService:
                 "assessors": [self._assessor_view(pool, a.address, cases)
                               for a in pool.assessors]}
 
-    def mine(self, user: str) -> dict[str, Any]:
+    def mine(self, user: str) -> NotInPoolJson | InPoolJson:
         """An assessor's own status and standing (the seats named by case, never party)."""
         with self.service.sessions() as session:
             pool, _ = self.pool(session)

@@ -25,9 +25,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import UTC
-from typing import Any
+from typing import Annotated, Any
+
+from typing_extensions import TypedDict
 
 from backend import procedure as p
+from backend.answers import AS_OBJECT, FreeJson, open_answer
 from evidence.records import (
     Award,
     CourtConfirmation,
@@ -40,6 +43,8 @@ from evidence.records import (
     Settlement,
     SettlementOffer,
     SignedRecord,
+    SignedRecordJson,
+    TypedDataJson,
     bytes32,
     checksum_address,
 )
@@ -59,7 +64,37 @@ from .steps import (
 )
 from .views import check_reader
 
-__all__ = ["OPEN_TO_ANYONE", "PREPARE_FIELDS", "prepare_step"]
+__all__ = ["OPEN_TO_ANYONE", "PREPARE_FIELDS", "PreparedStepJson", "prepare_step"]
+
+
+class PreparedRecordJson(TypedDict):
+    """A record to sign: its type, typed data, unsigned record and EIP-712 hash."""
+
+    recordType: str
+    typedData: Annotated[TypedDataJson, AS_OBJECT]
+    unsignedRecord: Annotated[SignedRecordJson, AS_OBJECT]
+    recordHash: str
+
+
+class _StepTarget(TypedDict):
+    action: str
+    endpoint: str
+
+
+class _StepPlace(TypedDict):
+    payload: FreeJson | None
+    reasons: str | None
+    attachments: list[PreparedRecordJson]  # to sign too (an offer's Settlement, the Award)
+    sequence: int
+    prevHash: str
+    signedAt: int
+    now: str
+
+
+@open_answer
+class PreparedStepJson(_StepTarget, PreparedRecordJson, _StepPlace):
+    """``POST /cases/{id}/steps/prepare``: the action's endpoint, the record to sign, its
+    payload and attachments, and its place in the case's chain."""
 
 # Steps anyone may take (the escrow executes a final award for whoever asks), so anyone
 # may have them prepared; every other preparation is for the case's readers only.
@@ -80,7 +115,7 @@ def _h(b: bytes) -> str:
     return "0x" + b.hex()
 
 
-def _entry(record: Record, domain: Domain) -> dict[str, Any]:
+def _entry(record: Record, domain: Domain) -> PreparedRecordJson:
     return {"recordType": record.TYPE_NAME, "typedData": record.typed_data_json(domain),
             "unsignedRecord": SignedRecord(domain=domain, record=record).to_json_obj(),
             "recordHash": _h(record.digest(domain))}
@@ -113,7 +148,7 @@ def _settlement(order: int, case_id: Any, a: p.Allocation, fallback: p.Allocatio
 
 
 def prepare_step(service: CaseService, case_id: str, viewer: str, action: str,
-                 fields: Mapping[str, Any] | None) -> dict[str, Any]:
+                 fields: Mapping[str, object] | None) -> PreparedStepJson:
     """The unsigned record(s) ``viewer`` signs to take ``action`` now (see the module doc).
 
     Raises AccessDenied (not a reader of the case), BadSubmission (``unknown_action``,

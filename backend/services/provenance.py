@@ -27,6 +27,7 @@ from coincurve import PrivateKey
 
 from evidence.judicial.provenance import ProvenanceEntry, SignedProvenanceEntry
 from evidence.records import Domain
+from evidence.safejson import JSON, JsonObject
 
 __all__ = ["ProvenanceStep", "append", "load", "sign_steps"]
 
@@ -53,20 +54,20 @@ def _signer(service_key: str | bytes) -> Callable[[bytes], bytes]:
     return sign
 
 
-def load(stored: Sequence[Mapping[str, Any]]) -> list[SignedProvenanceEntry]:
+def load(stored: Sequence[Mapping[str, JSON]]) -> list[SignedProvenanceEntry]:
     """The signed entries of a stored log (JSON objects as ``append`` returns them)."""
     return [SignedProvenanceEntry.from_json_obj(dict(e)) for e in stored]
 
 
 def append(
-    stored: Sequence[Mapping[str, Any]],
+    stored: Sequence[Mapping[str, JSON]],
     steps: Sequence[ProvenanceStep],
     *,
     case_id: bytes,
     commitment: bytes,
     domain: Domain,
     service_key: str | bytes,
-) -> list[dict[str, Any]]:
+) -> list[JsonObject]:
     """``stored`` plus one signed entry per step, chained to the last stored entry."""
     out = [dict(e) for e in stored]
     prev = ZERO32
@@ -102,7 +103,7 @@ def sign_steps(
     commitment: bytes,
     domain: Domain,
     service_key: str | bytes,
-) -> list[dict[str, Any]]:
+) -> list[JsonObject]:
     """A new log from its first steps (the upload pipeline's)."""
     return append([], steps, case_id=case_id, commitment=commitment, domain=domain,
                   service_key=service_key)

@@ -327,7 +327,7 @@ class CaseRepository:
 
     def save(self, session: Session, row: CaseRow, case: p.CaseState, now: datetime, *,
              before: p.CaseState | None = None, next_sequence: int | None = None,
-             notices: Sequence[dict[str, Any]] = ()) -> None:
+             notices: Sequence[dict[str, object]] = ()) -> None:
         """Write ``case`` to its row (and new appointees as participants): one UPDATE of
         the columns that changed; ``row`` is updated to what was written.
 
@@ -350,7 +350,7 @@ class CaseRepository:
             insert_held(session, notices)
             notices = ()
         if changed:
-            params = {f"new_{k}": v for k, v in changed.items()}
+            params: dict[str, object] = {f"new_{k}": v for k, v in changed.items()}
             if notices:
                 params.update(held_params(notices))
             statement = _update(frozenset(changed), self.sqlite, len(notices))

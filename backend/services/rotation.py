@@ -27,11 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from eth_account import Account as EthAccount
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
+from typing_extensions import TypedDict
 
 from backend.db import Case, EvidenceItem, begin_exclusive
 from backend.db.service_models import StepDetail
@@ -53,7 +54,14 @@ class RotationRefusedError(ValueError):
     """The new key cannot take over (it is the current key, or takes part in a case)."""
 
 
-def handover_payload(new: str) -> dict[str, Any]:
+class HandoverJson(TypedDict):
+    """The ``institution.key_rotated`` payload: the institution's role and its new key."""
+
+    role: str
+    appointees: list[str]
+
+
+def handover_payload(new: str) -> HandoverJson:
     """The ``institution.key_rotated`` payload: an appointment of the institution's role."""
     return {"role": "institution", "appointees": [new]}
 

@@ -171,7 +171,7 @@ class StepStore:
                payload: bytes | None, attachments: Sequence[SignedRecord] = (),
                authorization: SignedRecord | None = None,
                command: dict[str, Any] | None = None,
-               document: Mapping[str, Any] | None = None,
+               document: Mapping[str, object] | None = None,
                prepared: Prestored | None = None,
                also: Sequence[Dependent] = ()) -> StoredStep:
         """Store one step of ``case`` (its state before the step) in the caller's
@@ -301,7 +301,7 @@ class StepStore:
                 "cid": doc_cid, "keywraps": self.keys.wrap(doc_key, doc_header)}
 
 
-def check_document(t: Translated, document: Mapping[str, Any] | None) -> None:
+def check_document(t: Translated, document: Mapping[str, object] | None) -> None:
     """A step's inline document must be one its command takes, with the signed SHA-256."""
     if document is None:
         return
@@ -315,7 +315,7 @@ def check_document(t: Translated, document: Mapping[str, Any] | None) -> None:
                             f"{getattr(t.command, name)}", code="document_mismatch")
 
 
-def document_bytes(document: Mapping[str, Any]) -> bytes:
+def document_bytes(document: Mapping[str, object]) -> bytes:
     raw = document.get("content_base64")
     if not isinstance(raw, str):
         raise BadSubmission("document.content_base64: expected base64 text")

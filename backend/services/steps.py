@@ -143,7 +143,7 @@ def step_names(commands: Sequence[type[p.Command]]) -> list[str]:
     return list(dict.fromkeys(s.action for s in names if s.endpoint is not None))
 
 
-def payload_hash(payload: Mapping[str, Any]) -> str:
+def payload_hash(payload: Mapping[str, object]) -> str:
     """SHA-256 (0x-hex) of a payload's canonical JSON, what ``payloadHash`` must be."""
     return "0x" + hashlib.sha256(canonical_json(dict(payload))).hexdigest()
 
@@ -228,7 +228,7 @@ def _award_of(records: Sequence[SignedRecord], case: p.CaseState, actor: str, ro
 
 
 def translate(case: p.CaseState, signed: SignedRecord, *, actor: str,
-              payload: Mapping[str, Any] | None, attachments: Sequence[Mapping[str, Any]],
+              payload: Mapping[str, object] | None, attachments: Sequence[Mapping[str, object]],
               reasons: str | None, award_record_hash: str | None, now: datetime
               ) -> Translated:
     """The command for ``signed`` (already verified to be by ``actor``), once the

@@ -28,20 +28,74 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from sqlmodel import Session, col, select
+from typing_extensions import TypedDict
 
+from backend.answers import open_answer
 from backend.db.service_models import CourtAccess
 from evidence.judicial import _format as fmt
 from evidence.judicial.cli import reason_text
-from evidence.judicial.verify import LABELS, Outcome, Report, Status, verify_package
+from evidence.judicial.verify import (
+    LABELS,
+    BlockRefJson,
+    Outcome,
+    Report,
+    Status,
+    verify_package,
+)
 
 from .errors import BadSubmission
 from .evidence import UploadTooLarge
-from .package import exports_to
+from .package import ExportJson, exports_to
 
-__all__ = ["MAX_PACKAGE_BYTES", "PackageCheck", "Spool", "verification_json"]
+__all__ = ["MAX_PACKAGE_BYTES", "PackageCheck", "PackageVerificationJson", "Spool",
+           "verification_json"]
+
+
+@open_answer
+class PackageCheckJson(TypedDict):
+    """One check of ``POST /verify``: its label and reason in both languages; ``status`` is
+    ``passed``, ``failed`` or ``not_run``."""
+
+    name: str
+    label: dict[str, str]
+    status: str
+    reason: dict[str, str]
+    details: list[str]
+
+
+class UploadedFileJson(TypedDict):
+    """The file the service checked: its name, size and SHA-256."""
+
+    name: str
+    size: int
+    sha256: str
+
+
+@open_answer
+class PackageVerificationJson(TypedDict):
+    """``POST /verify``: the checks ``chainarb verify`` runs, run by the service on the
+    uploaded file (``runBy`` is ``service``), and the blocks left for the court to confirm."""
+
+    runBy: str
+    statement: dict[str, str]
+    file: UploadedFileJson
+    outcome: str
+    ok: bool
+    failed: list[str]
+    unreadable: str | None
+    packageDigest: str | None
+    manifestSha256: str | None
+    chainId: int | None
+    checks: list[PackageCheckJson]
+    blocks: list[BlockRefJson]
+    blocksToConfirm: bool
+    confirmHow: dict[str, str]
+    notes: list[dict[str, str]]
+    yourPackages: list[ExportJson]
+    service: str  # the service's base URL (listed last, as the API has always answered it)
 
 MAX_PACKAGE_BYTES = 1 << 30
 """The largest package the service checks (1 GiB): a case's evidence is bounded by
@@ -117,7 +171,7 @@ class PackageCheck:
     def start(self) -> Spool:
         return Spool(self.max_bytes, self.directory)
 
-    def check(self, viewer: str, spool: Spool, filename: str) -> dict[str, Any]:
+    def check(self, viewer: str, spool: Spool, filename: str) -> PackageVerificationJson:
         """The verifier's report on the spooled file, for ``viewer`` (then the file is gone)."""
         try:
             spool.close()
@@ -134,7 +188,7 @@ class PackageCheck:
                                  manifest_sha256=manifest, base_url=self.base_url,
                                  yours=yours)
 
-    def exports(self, viewer: str, manifest_sha256: str) -> list[dict[str, Any]]:
+    def exports(self, viewer: str, manifest_sha256: str) -> list[ExportJson]:
         """The packages with this manifest the service gave ``viewer`` (a court), oldest first."""
         with self.sessions() as session:
             cases = set(session.exec(select(CourtAccess.case_id).where(
@@ -162,9 +216,9 @@ _STATUS = {Status.PASSED: "passed", Status.FAILED: "failed", Status.SKIPPED: "no
 
 def verification_json(report: Report, *, name: str, size: int, sha256: str,
                       manifest_sha256: str | None, base_url: str,
-                      yours: list[dict[str, Any]]) -> dict[str, Any]:
+                      yours: list[ExportJson]) -> PackageVerificationJson:
     """The answer of ``POST /verify`` (docs/api.md, "Package check by the service")."""
-    checks = []
+    checks: list[PackageCheckJson] = []
     for c in report.checks:
         en, zh = LABELS[c.name]
         checks.append({

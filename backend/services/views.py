@@ -24,12 +24,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlmodel import Session, col, select
+from typing_extensions import TypedDict
 
 from backend import procedure as p
+from backend.answers import open_answer
 from backend.db import Case, Participant, Step
 from backend.db.rows import table_of
 from backend.db.service_models import CaseEvent, ChainAction, ReaderKey, StepDetail
@@ -42,8 +45,8 @@ from .keys import public_attachment
 from .repository import CaseRow, row_select
 from .steps import CONFIDENTIAL_ACTIONS, STEP_ENDPOINTS
 
-__all__ = ["case_view", "case_view_json", "check_reader", "list_cases", "step_view", "timeline",
-           "token_fields"]
+__all__ = ["CaseSummaryJson", "TokenJson", "case_view", "case_view_json", "check_reader",
+           "list_cases", "step_view", "timeline", "token_fields"]
 
 OFFER_READERS = frozenset({"claimant", "respondent", "party", "mediator"})
 
@@ -157,7 +160,7 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
 
 
 def _view(service: CaseService, row: CaseRow, case: p.CaseState, viewer: str, parts: _Parts,
-          actions: tuple[_ActionRow, ...], token: dict[str, Any], now: datetime,
+          actions: tuple[_ActionRow, ...], token: TokenJson, now: datetime,
           now_text: str) -> dict[str, Any]:
     """The view's dict; ``now`` decides the allowed steps, ``now_text`` is shown."""
     roles = set(parts.roles)
@@ -248,7 +251,7 @@ class _KeptView:
     parts: _Parts
     actions_text: str | None  # as the database gave it: equal text, equal actions
     actions: tuple[_ActionRow, ...]
-    token: dict[str, Any]
+    token: TokenJson
     side: bool  # whether the stage's deadline had passed (the allowed steps' one input)
     head: bytes  # the text up to ``"now":``'s value
     tail: bytes  # the text after it
@@ -365,7 +368,38 @@ def _offers_text(offers: list[dict[str, Any]]) -> bytes:
     return text
 
 
-def token_fields(service: CaseService, order_id: int) -> dict[str, Any]:
+class TokenJson(TypedDict):
+    """How a case's amounts are written (all None while the escrow cannot be read)."""
+
+    token: str | None  # the order's token (0x0…0 for ether)
+    currency: str | None  # its ERC-20 symbol(), "ETH" for ether
+    decimals: int | None  # its ERC-20 decimals(), 18 for ether
+
+
+@open_answer
+class CaseSummaryJson(TypedDict):
+    """A case as a list shows it: the order and its amount, the parties, the dispute, the
+    stage and the next deadline, and your own seats in it."""
+
+    caseId: str
+    orderId: str
+    stage: str
+    nextDeadline: str | None
+    buyer: str
+    seller: str
+    claimant: str | None
+    respondent: str | None
+    amount: Annotated[str, Field(description="escrowed, in the token's units")]
+    token: str | None
+    currency: Annotated[str | None, Field(description="the token's symbol (ETH: ether)")]
+    decimals: Annotated[int | None, Field(description="the token's decimals")]
+    disputeType: str | None
+    remedy: str | None
+    yourRoles: Annotated[list[str], Field(
+        description="your seats in the case (none: an admin's view)")]
+
+
+def token_fields(service: CaseService, order_id: int) -> TokenJson:
     """How the case's amounts are written: the order's ``token``, its ``currency`` (ERC-20
     ``symbol()``, "ETH" for ether) and ``decimals``. While the escrow cannot be read these
     are None: amounts are then integers in the token's smallest unit, never a guess."""
@@ -548,7 +582,7 @@ def step_view(service: CaseService, case_id: str, sequence: int, viewer: str
     return view
 
 
-def list_cases(service: CaseService, viewer: str) -> list[dict[str, Any]]:
+def list_cases(service: CaseService, viewer: str) -> list[CaseSummaryJson]:
     """The viewer's cases (an admin's: every case), each with what a list shows: the
     order and its amount, the parties, the dispute, the stage and the next deadline, and
     the viewer's own seats in it (``yourRoles``; empty for a case an admin sees only as
@@ -566,7 +600,7 @@ def list_cases(service: CaseService, viewer: str) -> list[dict[str, Any]]:
                 col(Participant.address) == viewer)).all()
             rows = session.exec(select(Case).where(col(Case.id).in_(set(ids)))
                                 .order_by(col(Case.created_at))).all()
-    out = []
+    out: list[CaseSummaryJson] = []
     for r in rows:
         case = p.case_from_dict(r.state)
         out.append({

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from fastapi import APIRouter, Request
@@ -25,6 +25,9 @@ from fastapi.responses import JSONResponse, Response
 
 from evidence.steps import STEPS
 from evidence.words import DISPUTE_TYPES, REMEDIES
+
+if TYPE_CHECKING:
+    from backend.services.package import ExportJson
 
 from . import award
 from .desk import e as _e
@@ -126,7 +129,7 @@ def _offers(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _packages(request: Request, view: dict[str, Any], viewer: str) -> list[dict[str, Any]]:
+def _packages(request: Request, view: dict[str, Any], viewer: str) -> list[ExportJson]:
     """The judicial packages given to the viewer for this case (a court's decision names
     one); none for anyone else."""
     if "court" not in (view.get("yourRoles") or []):

@@ -30,7 +30,7 @@ from backend.db import Case
 from backend.db.service_models import CourtAccess, CourtAccount
 from backend.services import views
 from backend.services.errors import ServiceError
-from backend.services.package import exports_to
+from backend.services.package import ExportJson, exports_to
 from backend.services.verification import MAX_PACKAGE_BYTES
 
 from .actions import actions_section, case_data
@@ -255,7 +255,7 @@ def _digest_link(digest: str | None, lang: str) -> str:
             f"<code>{_e(digest)}</code></a>")
 
 
-def _exports_table(packages: list[dict[str, Any]], lang: str) -> str:
+def _exports_table(packages: list[ExportJson], lang: str) -> str:
     from .pages import time_html
 
     rows = "".join(

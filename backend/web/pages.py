@@ -327,7 +327,8 @@ def _role_words(role: str, lang: str) -> str:
     return zh if lang == "zh-Hans" else en[:1].upper() + en[1:]
 
 
-def _other_side(row: dict[str, Any], viewer: str, names: dict[str, Person], lang: str) -> str:
+def _other_side(row: views.CaseSummaryJson, viewer: str, names: dict[str, Person], lang: str
+                ) -> str:
     """Who the case is against, for a party; both sides, for anyone else."""
     if viewer == row["buyer"]:
         return person_html(row["seller"], names, lang)
@@ -350,7 +351,7 @@ def _deadline_html(value: str | None) -> str:
     return f'{_time(value)} <span class="countdown" data-countdown="{_e(value)}"></span>'
 
 
-def _case_rows(rows: list[dict[str, Any]], viewer: str, names: dict[str, Person], lang: str,
+def _case_rows(rows: list[views.CaseSummaryJson], viewer: str, names: dict[str, Person], lang: str,
                *, mine: bool) -> str:
     """The table of cases: soonest deadline first, then the ones with none, oldest first."""
     rows = sorted(rows, key=lambda r: (r["nextDeadline"] is None, r["nextDeadline"] or ""))

@@ -28,6 +28,7 @@ from fastapi.responses import HTMLResponse
 
 from backend.services import documents, party
 from backend.services.errors import ServiceError
+from backend.services.evidence import EvidenceListedJson
 from evidence.words import ORDER_STATUSES, SIDES, amount, timeline_label, word
 
 from . import pages as pg  # pages imports this module first: its names are read at call time
@@ -169,7 +170,7 @@ def _deadline(deadline: str | None) -> str:
 
 # --- orders -------------------------------------------------------------------------------
 
-def _case_cell(o: dict[str, Any], lang: str) -> str:
+def _case_cell(o: party.OrderJson, lang: str) -> str:
     case = o["case"]
     href = f'/ui/cases/{_e(o["caseId"])}?lang={lang}'
     if case is not None and case["stage"] != "not_filed":
@@ -274,7 +275,8 @@ def _case_orders(ctx: AppContext, case_ids: set[str]) -> dict[str, str]:
 
 # --- one evidence item --------------------------------------------------------------------
 
-def _item(request: Request, viewer: str, case_id: str, ref: str) -> dict[str, Any] | None:
+def _item(request: Request, viewer: str, case_id: str, ref: str
+          ) -> EvidenceListedJson | None:
     """The item ``ref`` (number or commitment) of the case as the viewer may read it."""
     from backend.api.routes.evidence import get_evidence
 
@@ -369,7 +371,7 @@ def evidence_page(request: Request, case_id: str, ref: str) -> HTMLResponse:
 
 # --- the documents steps carry ------------------------------------------------------------
 
-def _documents(request: Request, case_id: str, viewer: str) -> list[dict[str, Any]]:
+def _documents(request: Request, case_id: str, viewer: str) -> list[documents.DocumentJson]:
     try:
         return documents.list_documents(request.app.state.ctx.service, case_id, viewer)
     except ServiceError:
@@ -430,7 +432,7 @@ def documents_section(request: Request, case_id: str, viewer: str, lang: str) ->
 
 # --- the case page's wallet transactions --------------------------------------------------
 
-def _tx(t: dict[str, Any], lang: str) -> dict[str, Any]:
+def _tx(t: party.WalletTxJson, lang: str) -> dict[str, Any]:
     """What the page hands the wallet: the call, and what it is for in words (the built-in
     wallet's prompt shows it)."""
     return {**{k: t[k] for k in ("to", "data", "value", "chainId")},

@@ -55,7 +55,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -211,7 +211,7 @@ def _insert_leaf(session: Session, kind: LeafKind, ref_id: int, case_id: str,
     return leaf_id
 
 
-def leaf_row(kind: LeafKind, case_id: str, value: Sequence[str]) -> dict[str, Any]:
+def leaf_row(kind: LeafKind, case_id: str, value: Sequence[str]) -> dict[str, object]:
     """A record's `leaf` row but its `ref_id` (the record's row id): for a caller that
     inserts the leaf with its record's row (``backend.db.blocks.insert_step_rows``) and
     then logs it (``log_leaf``), in one write unit."""

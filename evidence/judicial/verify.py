@@ -37,10 +37,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple, TypedDict
+from typing import Any, NamedTuple
 
 from cryptography import x509
 from eth_utils import to_checksum_address
+from typing_extensions import TypedDict
 from web3 import Web3
 from web3.providers import BaseProvider
 

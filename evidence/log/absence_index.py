@@ -31,7 +31,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TypedDict
+
+from typing_extensions import TypedDict
 
 from evidence.log import _statement as st
 from evidence.log.caseindex import HEAD_SIZE, CaseHead, index_of, verify_case_head

@@ -25,10 +25,21 @@ import re
 from dataclasses import dataclass
 from enum import IntEnum
 
+from typing_extensions import TypedDict
+
 from evidence.log.errors import LogEntryError
 from evidence.log.hashing import leaf_hash
 
-__all__ = ["ENTRY_SIZE", "ENTRY_VERSION", "EntryKind", "LogEntry"]
+__all__ = ["ENTRY_SIZE", "ENTRY_VERSION", "EntryKind", "LogEntry", "LogEntryJson"]
+
+
+class LogEntryJson(TypedDict):
+    """An entry's JSON form: its kind's label and three 0x-hashes (receipts, leaf lookups)."""
+
+    kind: str
+    caseId: str
+    recordHash: str
+    signaturesHash: str
 
 ENTRY_VERSION = 1
 ENTRY_SIZE = 98
@@ -122,7 +133,7 @@ class LogEntry:
         """SHA-256(0x00 ‖ encode()): the entry's leaf in the log."""
         return leaf_hash(self.encode())
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> LogEntryJson:
         """The JSON form (receipts, the public leaf lookup)."""
         return {
             "kind": self.kind.label,

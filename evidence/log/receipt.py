@@ -27,11 +27,12 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TypedDict
+
+from typing_extensions import TypedDict
 
 from evidence.log import _statement as st
 from evidence.log.checkpoint import SignedCheckpoint, check_origin, verify_checkpoint
-from evidence.log.entry import LogEntry
+from evidence.log.entry import LogEntry, LogEntryJson
 from evidence.log.errors import (
     CheckpointMismatch,
     InclusionProofError,
@@ -80,13 +81,15 @@ class ReceiptBody(TypedDict):
     version: int
     origin: str
     index: int
-    entry: dict[str, str]
+    entry: LogEntryJson
     acceptedAt: str
     signer: str
 
 
 class ReceiptJson(ReceiptBody):
-    """A receipt as the API returns it and the CLI saves it (as issued: no inclusion yet)."""
+    """The institution's signed promise that the record is in its log at ``index``
+    (``chainarb.log-receipt``, docs/log.md), as the API returns it and the CLI saves it (as
+    issued: no inclusion yet); keep it: it is evidence."""
 
     signature: str
 

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import Field
 from sqlmodel import col, select
+from typing_extensions import TypedDict
 
+from backend.answers import open_answer
 from backend.db.service_models import ChainAction, ChainActionStatus
-from backend.services.advance import release_advance_refund
+from backend.services.advance import AdvanceRefundJson, release_advance_refund
 from backend.services.cases import chain_action_view
 from backend.services.courts import grant_court as grant_court_step
 from backend.services.identity import IdentityService
+from backend.services.pipeline import ChainActionJson
 
+from ..context import TickJson
 from ..deps import AdminUser, Ctx, DbId
 from ..errors import StrictBody, errors
-from ..schemas import AdvanceRefundOut, ChainActionOut, CourtAccessOut, CourtOut, TickOut
 
 router = APIRouter(tags=["institution"], responses=errors(403, 404, 409, 502, 503))
 
@@ -53,8 +54,24 @@ def _checksum(address: str) -> str:
     return checksum_address(address)
 
 
-@router.post("/admin/courts", status_code=201, response_model=CourtOut)
-def register_court(ctx: Ctx, admin: AdminUser, body: CourtIn) -> dict[str, str]:
+@open_answer
+class CourtJson(TypedDict):
+    """A court's wallet registered, with the name the institution gave it."""
+
+    address: str
+    name: str
+
+
+@open_answer
+class CourtAccessJson(TypedDict):
+    """A court given access to a case."""
+
+    caseId: str
+    court: str
+
+
+@router.post("/admin/courts", status_code=201)
+def register_court(ctx: Ctx, admin: AdminUser, body: CourtIn) -> CourtJson:
     """Register a court's wallet (courts sign in like anyone else)."""
     address = _checksum(body.address)
     ctx.service.register_court(admin, address, body.name, name_zh=body.nameZh,
@@ -73,9 +90,9 @@ def register_neutral(ctx: Ctx, _admin: AdminUser, body: NeutralIn) -> dict[str, 
             "recordHash": "0x" + signed.record_hash.hex()}
 
 
-@router.post("/cases/{case_id}/courts", status_code=201, response_model=CourtAccessOut)
+@router.post("/cases/{case_id}/courts", status_code=201)
 def grant_court(ctx: Ctx, admin: AdminUser, case_id: str, body: CourtAccessIn
-                ) -> dict[str, str]:
+                ) -> CourtAccessJson:
     """Give a registered court access to a case (an institution-signed ``appoint.court``
     step records it on the hash chain): it reads, then confirms or refuses."""
     court = _checksum(body.court)
@@ -83,10 +100,9 @@ def grant_court(ctx: Ctx, admin: AdminUser, case_id: str, body: CourtAccessIn
     return {"caseId": case_id, "court": court}
 
 
-@router.post("/cases/{case_id}/advance-refund", status_code=201,
-             response_model=AdvanceRefundOut, responses=errors(422))
+@router.post("/cases/{case_id}/advance-refund", status_code=201, responses=errors(422))
 def advance_refund(ctx: Ctx, admin: AdminUser, case_id: str, body: AdvanceRefundIn
-                   ) -> dict[str, Any]:
+                   ) -> AdvanceRefundJson:
     """Release an advance refund to the buyer from the seller's guarantee (Trade Assurance):
     the seller missed the delivery deadline of an order in dispute whose contract of sale's
     rules provide for it. An institution-signed ``advance.refunded`` step records it; the
@@ -95,25 +111,32 @@ def advance_refund(ctx: Ctx, admin: AdminUser, case_id: str, body: AdvanceRefund
                                   _checksum(body.token))
 
 
-@router.post("/admin/tick", response_model=TickOut)
-def tick(ctx: Ctx, _admin: AdminUser) -> dict[str, Any]:
+@router.post("/admin/tick")
+def tick(ctx: Ctx, _admin: AdminUser) -> TickJson:
     """Run the scheduler (missed deadlines), chain actions, anchoring and e-mail now."""
     return ctx.tick(force=True).as_dict()
 
 
-@router.get("/admin/chain-actions", response_model=list[ChainActionOut])
+@open_answer
+class CaseChainActionJson(ChainActionJson):
+    """A chain action with the case it is for."""
+
+    caseId: str  # noqa: N815 (JSON field names are camelCase)
+
+
+@router.get("/admin/chain-actions")
 def chain_actions(ctx: Ctx, _admin: AdminUser, status: ChainActionStatus | None = None
-                  ) -> list[dict[str, Any]]:
+                  ) -> list[CaseChainActionJson]:
     with ctx.sessions() as session:
         query = select(ChainAction).order_by(col(ChainAction.id))
         if status is not None:
             query = query.where(col(ChainAction.status) == status)
-        return [chain_action_view(a) | {"caseId": a.case_id}
+        return [{**chain_action_view(a), "caseId": a.case_id}
                 for a in session.exec(query).all()]
 
 
-@router.post("/admin/chain-actions/{action_id}/retry", response_model=ChainActionOut)
-def retry_chain_action(ctx: Ctx, _admin: AdminUser, action_id: DbId) -> dict[str, Any]:
+@router.post("/admin/chain-actions/{action_id}/retry")
+def retry_chain_action(ctx: Ctx, _admin: AdminUser, action_id: DbId) -> CaseChainActionJson:
     """Put a failed chain action back in the queue (after fixing its cause); run it now."""
     from backend.db import begin_exclusive
     from backend.services.errors import Conflict, NotFound
@@ -133,4 +156,4 @@ def retry_chain_action(ctx: Ctx, _admin: AdminUser, action_id: DbId) -> dict[str
     with ctx.sessions() as session:
         done = session.get(ChainAction, action_id)
         assert done is not None
-        return chain_action_view(done) | {"caseId": done.case_id}
+        return {**chain_action_view(done), "caseId": done.case_id}

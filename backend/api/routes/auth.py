@@ -6,7 +6,9 @@ from datetime import timedelta
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
 
+from backend.answers import open_answer
 from backend.db import Account, begin_exclusive
 from backend.notices.templates import LANGUAGES
 from backend.services import auth as svc
@@ -14,7 +16,6 @@ from backend.services.errors import BadSubmission
 
 from ..deps import Ctx, CurrentUser, Token
 from ..errors import StrictBody, errors
-from ..schemas import MeOut
 
 router = APIRouter(prefix="/auth", tags=["sign-in"], responses=errors())
 
@@ -75,8 +76,19 @@ def sign_out(ctx: Ctx, token: Token) -> None:
     ctx.auth_cache.forget(token)
 
 
-@router.get("/me", response_model=MeOut)
-def me(ctx: Ctx, user: CurrentUser) -> dict[str, object]:
+@open_answer
+class MeJson(TypedDict):
+    """The signed-in account: its address, whether it is an admin, its contact details."""
+
+    address: str
+    admin: bool
+    displayName: str
+    email: str | None
+    preferredLanguage: str
+
+
+@router.get("/me")
+def me(ctx: Ctx, user: CurrentUser) -> MeJson:
     with ctx.sessions() as session:
         acct = session.get(Account, user)
         return {"address": user, "admin": ctx.service.is_admin(user),
@@ -85,8 +97,8 @@ def me(ctx: Ctx, user: CurrentUser) -> dict[str, object]:
                 "preferredLanguage": acct.preferred_language if acct else "en"}
 
 
-@router.put("/me", response_model=MeOut)
-def update_me(ctx: Ctx, user: CurrentUser, body: ProfileIn) -> dict[str, object]:
+@router.put("/me")
+def update_me(ctx: Ctx, user: CurrentUser, body: ProfileIn) -> MeJson:
     """Contact details for notices (e-mail, language: en or zh-Hans)."""
     if body.preferredLanguage is not None and body.preferredLanguage not in LANGUAGES:
         raise BadSubmission(f"preferredLanguage: expected one of {LANGUAGES}, found "

@@ -16,6 +16,7 @@ OpenAPI page lists each act of the procedure; the checks are the same everywhere
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -23,16 +24,25 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import Field, field_validator
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
+from typing_extensions import TypedDict
 
 from backend import procedure as p
+from backend.answers import FreeJson, open_answer
 from backend.db import Notice
 from backend.performance import evidence_facts
 from backend.services import prepare, views
 from backend.services.errors import AccessDenied, BadSubmission, NotFound
-from backend.services.fast_track import check_proposal, proposal
+from backend.services.fast_track import (
+    FastTrackJson,
+    PreEvaluationJson,
+    check_proposal,
+    proposal,
+)
 from backend.services.fields import is_ascii_decimal
 from backend.services.performance import PerformanceService
+from backend.services.pipeline import ChainActionJson, StepBody
 from evidence.errors import InvalidRecord
+from evidence.log.receipt import ReceiptJson
 from evidence.records import canonical_json
 from evidence.steps import STEPS, StepSpec
 
@@ -41,12 +51,6 @@ from ..deps import Ctx, CurrentUser, DbId, context_of
 from ..errors import StrictBody, errors
 from ..schemas import (
     CaseOut,
-    CaseSummaryOut,
-    FastTrackOut,
-    NoticeOut,
-    PreEvaluationOut,
-    PreparedStepOut,
-    StepAcceptedOut,
     StepOut,
     TimelineItemOut,
 )
@@ -63,16 +67,16 @@ class Document(StrictBody):
 
 
 class StepIn(StrictBody):
-    record: dict[str, Any] = Field(description="canonical JSON of the signed record")
-    payload: dict[str, Any] | None = None
-    attachments: list[dict[str, Any]] = Field(default_factory=list, max_length=4)
+    record: FreeJson = Field(description="canonical JSON of the signed record")
+    payload: FreeJson | None = None
+    attachments: list[FreeJson] = Field(default_factory=list, max_length=4)
     reasons: str | None = Field(default=None, max_length=4000)
     document: Document | None = None
 
 
 class PrepareIn(StrictBody):
     action: str = Field(max_length=64, description="the step's action, as in allowedSteps")
-    payload: dict[str, Any] | None = Field(
+    payload: FreeJson | None = Field(
         default=None, description="the action's fields (docs/api.md, 'Preparing a step')")
 
 
@@ -91,7 +95,7 @@ class OpenCaseIn(StrictBody):
 FAST_TRACK = "fasttrack.proposed"
 
 
-def step_kind(record: dict[str, Any], allowed: frozenset[str] | None) -> str | None:
+def step_kind(record: Mapping[str, object], allowed: frozenset[str] | None) -> str | None:
     """The record type, or the ``ProceduralStep``'s action, that a step posts, checked
     against the endpoint's ``allowed`` (None: any): the first checks of a step, after
     the caller's session and the body's shape (``InvalidRecord``, ``wrong_endpoint``)."""
@@ -113,14 +117,30 @@ def step_kind(record: dict[str, Any], allowed: frozenset[str] | None) -> str | N
     return kind
 
 
-def accept_step(ctx: AppContext, user: str, case_id: str, body: StepIn) -> dict[str, Any]:
+@open_answer
+class StepAcceptedJson(TypedDict):
+    """A step accepted: where it stands in the case, the chain actions it queued, and the
+    log's receipt for it."""
+
+    caseId: str
+    sequence: int
+    recordHash: str
+    action: str
+    stage: str
+    cid: str | None
+    chainActions: list[ChainActionJson]
+    receipt: ReceiptJson
+
+
+def accept_step(ctx: AppContext, user: str, case_id: str, body: StepIn) -> StepAcceptedJson:
     """The step stored (``CaseService.submit_step``) and the 201 answer's body with its
     signed receipt: the thread-pool part of every step endpoint, and of the edge's
     shortcut for them (backend/api/shortcut.py)."""
     # the validated fields as they are (model_dump would copy the record's JSON again)
-    data = {"record": body.record, "payload": body.payload, "attachments": body.attachments,
-            "reasons": body.reasons,
-            "document": body.document.model_dump() if body.document is not None else None}
+    data: StepBody = {
+        "record": body.record, "payload": body.payload, "attachments": body.attachments,
+        "reasons": body.reasons,
+        "document": body.document.model_dump() if body.document is not None else None}
     result = ctx.service.submit_step(user, case_id, data)
     assert result.log is not None  # every stored step is appended to the log
     return {"caseId": result.case_id, "sequence": result.sequence,
@@ -148,8 +168,8 @@ async def _submit(request: Request, ctx: Ctx, user: str, case_id: str, body: Ste
     return JSONResponse(answer, status_code=201)
 
 
-@router.get("/cases", response_model=list[CaseSummaryOut])
-def list_cases(ctx: Ctx, user: CurrentUser) -> list[dict[str, Any]]:
+@router.get("/cases")
+def list_cases(ctx: Ctx, user: CurrentUser) -> list[views.CaseSummaryJson]:
     """Cases you take part in (all cases for institution admins)."""
     return views.list_cases(ctx.service, user)
 
@@ -192,15 +212,16 @@ def _check_fast_track(ctx: Ctx, perf: PerformanceService, case_id: str,
     check_proposal(case, perf.facts(case), payload)
 
 
-@router.post("/cases/{case_id}/steps", status_code=201, response_model=StepAcceptedOut)
+@router.post("/cases/{case_id}/steps", status_code=201, response_model=StepAcceptedJson)
 async def post_step(request: Request, ctx: Ctx, user: CurrentUser, case_id: str,
                     body: StepIn) -> JSONResponse:  # documented by response_model
     """Any signed step (the typed endpoints below accept one action each)."""
     return await _submit(request, ctx, user, case_id, body, None)
 
 
-@router.post("/cases/{case_id}/steps/prepare", response_model=PreparedStepOut)
-def prepare_step(ctx: Ctx, user: CurrentUser, case_id: str, body: PrepareIn) -> dict[str, Any]:
+@router.post("/cases/{case_id}/steps/prepare")
+def prepare_step(ctx: Ctx, user: CurrentUser, case_id: str, body: PrepareIn
+                 ) -> prepare.PreparedStepJson:
     """The exact EIP-712 typed data to sign for ``action`` now (nothing is signed or
     stored): ``typedData`` for ``eth_signTypedData_v4``, the ``unsignedRecord`` to post
     with the signature, the ``payload``, the ``attachments`` to sign too (the escrow
@@ -208,9 +229,9 @@ def prepare_step(ctx: Ctx, user: CurrentUser, case_id: str, body: PrepareIn) -> 
     return prepare.prepare_step(ctx.service, case_id, user, body.action, body.payload)
 
 
-@router.get("/cases/{case_id}/pre-evaluation", response_model=PreEvaluationOut)
+@router.get("/cases/{case_id}/pre-evaluation")
 def pre_evaluation(ctx: Ctx, user: CurrentUser, case_id: str, perf: Performance,
-                   tracking: p.TrackingStatus | None = None) -> dict[str, Any]:
+                   tracking: p.TrackingStatus | None = None) -> PreEvaluationJson:
     """The rule-based pre-evaluation report (docs/procedure.md) for the mediator to sign:
     publish it with ``preevaluation.published`` and ``reportHash`` = ``sha256``.
 
@@ -227,8 +248,8 @@ def pre_evaluation(ctx: Ctx, user: CurrentUser, case_id: str, perf: Performance,
             "sha256": "0x" + hashlib.sha256(raw).hexdigest(), "recommended": report["outcome"]}
 
 
-@router.get("/cases/{case_id}/fast-track", response_model=FastTrackOut)
-def fast_track(ctx: Ctx, user: CurrentUser, case_id: str, perf: Performance) -> dict[str, Any]:
+@router.get("/cases/{case_id}/fast-track")
+def fast_track(ctx: Ctx, user: CurrentUser, case_id: str, perf: Performance) -> FastTrackJson:
     """The fast track's proposal for the mediator to sign (docs/jury.md "Fast track"): the
     rule-based pre-evaluation of the order's performance evidence as recorded now, its
     reasons in both languages, and the ``payload`` of ``fasttrack.proposed`` (post it with
@@ -241,8 +262,24 @@ def fast_track(ctx: Ctx, user: CurrentUser, case_id: str, perf: Performance) -> 
     return proposal(case, perf.facts(case))
 
 
-@router.get("/cases/{case_id}/notices", response_model=list[NoticeOut])
-def my_notices(ctx: Ctx, user: CurrentUser, case_id: str) -> list[dict[str, Any]]:
+@open_answer
+class CaseNoticeJson(TypedDict):
+    """A notice of the case sent to the signed-in address, with its delivery record."""
+
+    id: int | None
+    kind: str
+    language: str
+    subject: str
+    body: str
+    status: str
+    attempts: int
+    error: str | None
+    createdAt: str | None
+    deliveredAt: str | None
+
+
+@router.get("/cases/{case_id}/notices")
+def my_notices(ctx: Ctx, user: CurrentUser, case_id: str) -> list[CaseNoticeJson]:
     """Your notices in this case, with their delivery record."""
     with ctx.sessions() as session:
         _row, case = ctx.service.load_in(session, case_id)
@@ -282,5 +319,5 @@ def _make_endpoint(allowed: frozenset[str]) -> Any:
 for _path, _allowed, _summary in STEP_ENDPOINTS:
     router.add_api_route(f"/cases/{{case_id}}/{_path}", _make_endpoint(_allowed),
                          methods=["POST"], status_code=201, summary=_summary,
-                         response_model=StepAcceptedOut,
+                         response_model=StepAcceptedJson,
                          name=f"step_{_path.replace('/', '_').replace('-', '_')}")

@@ -11,7 +11,7 @@ court's signed ``CourtConfirmation`` refers to: ``X-Package-Manifest-Sha256`` is
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse
@@ -20,13 +20,12 @@ from starlette.concurrency import run_in_threadpool
 from backend.gateway.escrow import Web3EscrowPort
 from backend.services.evidence import UploadTooLarge
 from backend.services.package import PackageService
-from backend.services.verification import PackageCheck
+from backend.services.verification import PackageCheck, PackageVerificationJson
 from backend.timestamping import pool_from_settings
 from backend.worker import chain_labels, extra_chain_web3
 
 from ..deps import Ctx, CurrentUser
 from ..errors import errors
-from ..schemas import PackageVerificationOut
 from .evidence import MULTIPART_OVERHEAD, UploadForm, get_evidence, read_multipart
 
 router = APIRouter(tags=["court"], responses=errors(403, 404, 409, 502, 503))
@@ -83,14 +82,14 @@ _PACKAGE_UPLOAD = {"requestBody": {"required": True, "content": {"multipart/form
                                        "description": "the judicial package (.zip)"}}}}}}}
 
 
-@router.post("/verify", response_model=PackageVerificationOut, openapi_extra=_PACKAGE_UPLOAD,
+@router.post("/verify", openapi_extra=_PACKAGE_UPLOAD,
              responses={**errors(413, 415, 422), 200: {
                  "description": "The checks `chainarb verify` runs, run by the service on "
                                 "the uploaded file; block hashes left for the court to "
                                 "confirm"}})
 async def verify_uploaded_package(request: Request, user: CurrentUser,
                                   svc: Annotated[PackageCheck, Depends(get_package_check)]
-                                  ) -> dict[str, Any]:
+                                  ) -> PackageVerificationJson:
     """Check a judicial package the court uploads (multipart, one part ``file``)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and \

@@ -28,29 +28,31 @@ if TYPE_CHECKING:  # declared for type checkers only
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
+from backend.answers import FreeJson
 from backend.db import AuthSession
 from backend.services.auth import token_digest
 from backend.services.errors import BadSubmission
 from backend.services.evidence import (
     PROVENANCE_SESSION_PREFIX,
+    EvidenceItemJson,
+    EvidenceListJson,
     EvidenceService,
+    EvidenceSubmittedJson,
+    KeyWrapsJson,
+    ReaderKeyJson,
+    StagedEvidenceJson,
     UnsupportedMediaType,
     UploadMeta,
     UploadTooLarge,
 )
 from backend.services.fields import is_ascii_decimal
+from evidence.records import TypedDataJson
 
 from ..deps import Ctx, CurrentUser, DbId, Token
 from ..errors import StrictBody, errors
 from ..headers import attachment
 from ..schemas import (
-    EvidenceItemOut,
-    EvidenceListOut,
-    EvidenceSubmittedOut,
-    KeyOut,
-    KeyWrapsOut,
     ProvenanceOut,
-    StagedEvidenceOut,
     TypedDataOut,
 )
 from .log import get_log
@@ -201,11 +203,11 @@ def _session_ref(ctx: Ctx, token: str) -> str:
     return f"{PROVENANCE_SESSION_PREFIX}{row.id if row is not None else 'unknown'}"
 
 
-@router.post("/cases/{case_id}/evidence", status_code=201, response_model=StagedEvidenceOut)
+@router.post("/cases/{case_id}/evidence", status_code=201)
 async def upload_evidence(
     case_id: str, request: Request, ctx: Ctx, user: CurrentUser, token: Token, svc: Evidence,
     kind: Annotated[str, Query(max_length=32)] = "other",
-) -> dict[str, Any]:
+) -> StagedEvidenceJson:
     """Stream one file in; answers the staged item and the record to sign."""
     case_id = case_id.lower()
     await run_in_threadpool(svc.preflight, user, case_id, kind)
@@ -229,32 +231,31 @@ async def upload_evidence(
 
 
 class SubmitIn(StrictBody):
-    record: dict[str, Any] = Field(description="the signed EvidenceSubmission (record JSON)")
+    record: FreeJson = Field(description="the signed EvidenceSubmission (record JSON)")
 
 
-@router.get("/cases/{case_id}/evidence", response_model=EvidenceListOut)
-def list_evidence(case_id: str, user: CurrentUser, svc: Evidence) -> dict[str, Any]:
+@router.get("/cases/{case_id}/evidence")
+def list_evidence(case_id: str, user: CurrentUser, svc: Evidence) -> EvidenceListJson:
     """Items the viewer may know of; file metadata and openings only where it may read."""
     return {"items": svc.list_items(user, case_id.lower())}
 
 
-@router.get("/cases/{case_id}/evidence/{item_id}", response_model=EvidenceItemOut)
+@router.get("/cases/{case_id}/evidence/{item_id}")
 def get_evidence_item(case_id: str, item_id: DbId, user: CurrentUser, svc: Evidence
-                      ) -> dict[str, Any]:
+                      ) -> EvidenceItemJson:
     return svc.item(user, case_id.lower(), item_id)
 
 
 @router.get("/cases/{case_id}/evidence/{item_id}/typed-data", response_model=TypedDataOut)
 def evidence_typed_data(case_id: str, item_id: DbId, user: CurrentUser, svc: Evidence
-                        ) -> dict[str, Any]:
+                        ) -> TypedDataJson:
     """A fresh EvidenceSubmission to sign (another step may have taken the position)."""
-    return dict(svc.typed_data(user, case_id.lower(), item_id))
+    return svc.typed_data(user, case_id.lower(), item_id)
 
 
-@router.post("/cases/{case_id}/evidence/{item_id}/submit", status_code=201,
-             response_model=EvidenceSubmittedOut)
+@router.post("/cases/{case_id}/evidence/{item_id}/submit", status_code=201)
 def submit_evidence(case_id: str, item_id: DbId, body: SubmitIn, user: CurrentUser,
-                    svc: Evidence, ctx: Ctx) -> dict[str, Any]:
+                    svc: Evidence, ctx: Ctx) -> EvidenceSubmittedJson:
     """Sign the staged item in: a step of the case; answers the item and the receipts of
     its ``EvidenceSubmission`` and of the provenance entries it logged."""
     out, result = svc.submit_step(user, case_id.lower(), item_id, body.record)
@@ -294,9 +295,9 @@ def evidence_content(case_id: str, item_id: DbId, user: CurrentUser, svc: Eviden
     return StreamingResponse(chunks, media_type=media, headers=headers)
 
 
-@router.get("/cases/{case_id}/evidence/{item_id}/keywraps", response_model=KeyWrapsOut)
+@router.get("/cases/{case_id}/evidence/{item_id}/keywraps")
 def evidence_keywraps(case_id: str, item_id: DbId, user: CurrentUser, svc: Evidence
-                      ) -> dict[str, Any]:
+                      ) -> KeyWrapsJson:
     return svc.keywraps(user, case_id.lower(), item_id)
 
 
@@ -310,8 +311,8 @@ class KeyIn(StrictBody):
     publicKey: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$")  # noqa: N815
 
 
-@router.put("/cases/{case_id}/encryption-key", response_model=KeyOut)
+@router.put("/cases/{case_id}/encryption-key")
 def register_encryption_key(case_id: str, body: KeyIn, user: CurrentUser, svc: Evidence
-                            ) -> dict[str, Any]:
+                            ) -> ReaderKeyJson:
     """Publish your X25519 public key: items you may read get a key wrap for it."""
     return svc.register_key(user, case_id.lower(), body.publicKey)

@@ -9,15 +9,25 @@ The rules are ``backend/services/identity.py``'s; the formats docs/evidence.md's
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Required
 
 from fastapi import APIRouter
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
+from typing_extensions import TypedDict
 
+from backend.answers import AS_OBJECT, FreeJson
 from backend.services.errors import NotFound
 from backend.services.identity import IdentityService
-from evidence.records import Disclosure, Profile, SignedRecord, checksum_address
+from evidence.log.receipt import ReceiptJson
+from evidence.records import (
+    Disclosure,
+    DomainJson,
+    Profile,
+    SignedRecord,
+    SignedRecordJson,
+    checksum_address,
+)
 
 from ..deps import Ctx, CurrentUser
 from ..errors import StrictBody, errors
@@ -27,10 +37,47 @@ router = APIRouter(tags=["identity"], responses=errors(403, 404, 409))
 
 
 class SignedIn(StrictBody):
-    record: dict[str, Any] = Field(description="canonical JSON of the signed record")
+    record: FreeJson = Field(description="canonical JSON of the signed record")
 
 
-def profile_view(signed: SignedRecord) -> dict[str, Any]:
+class ProfileJson(TypedDict):
+    """A profile as the API shows it: its words, who signed, and the record itself."""
+
+    address: str
+    name: str
+    nameZh: str
+    country: str
+    language: str
+    contact: str
+    issuer: str
+    signedAt: str
+    recordHash: str
+    record: SignedRecordJson
+
+
+class LoggedJson(TypedDict, total=False):
+    """The log receipt of a record just stored (absent: the same record was held)."""
+
+    receipt: ReceiptJson
+
+
+class ProfileDeclaredJson(ProfileJson, LoggedJson):
+    """``PUT /profile``: the profile and its receipt."""
+
+
+class DisclosedJson(LoggedJson):
+    """``POST /cases/{id}/disclosures``: the disclosure's words and its receipt."""
+
+    caseId: Required[str]
+    appointee: Required[str]
+    role: Required[str]
+    appointmentHash: Required[str]
+    independent: Required[bool]
+    conflicts: Required[str]
+    recordHash: Required[str]
+
+
+def profile_view(signed: SignedRecord) -> ProfileJson:
     """A profile as the API shows it: its words, who signed, and the record itself."""
     rec = signed.record
     assert isinstance(rec, Profile)
@@ -41,21 +88,22 @@ def profile_view(signed: SignedRecord) -> dict[str, Any]:
 
 
 @router.get("/eip712-domain")
-def eip712_domain(ctx: Ctx) -> dict[str, Any]:
+def eip712_domain(ctx: Ctx) -> Annotated[DomainJson, AS_OBJECT]:
     """The EIP-712 domain every record of this deployment is signed under (no sign-in): a
     wallet needs it to sign a profile before any case exists."""
-    return dict(ctx.service.domain.to_json_obj())
+    return ctx.service.domain.to_json_obj()
 
 
 @router.put("/profile")
-async def declare_profile(ctx: Ctx, user: CurrentUser, body: SignedIn) -> dict[str, Any]:
+async def declare_profile(ctx: Ctx, user: CurrentUser, body: SignedIn
+                          ) -> Annotated[ProfileDeclaredJson, AS_OBJECT]:
     """Declare your own profile: a ``Profile`` record with you as subject and issuer."""
     identities = IdentityService(ctx.service)
     signed = await run_in_threadpool(identities.declare_profile, user, body.record)
     return {**profile_view(signed), **_receipt(ctx, identities)}
 
 
-def _receipt(ctx: Ctx, identities: IdentityService) -> dict[str, Any]:
+def _receipt(ctx: Ctx, identities: IdentityService) -> LoggedJson:
     """The log receipt of the record just stored (none when the same record was held)."""
     if identities.appended is None:
         return {}
@@ -63,7 +111,8 @@ def _receipt(ctx: Ctx, identities: IdentityService) -> dict[str, Any]:
 
 
 @router.get("/profiles/{address}")
-def read_profile(ctx: Ctx, _user: CurrentUser, address: str) -> dict[str, Any]:
+def read_profile(ctx: Ctx, _user: CurrentUser, address: str
+                 ) -> Annotated[ProfileJson, AS_OBJECT]:
     """The profile in effect for an address (its own, or the institution's for a court)."""
     who = checksum_address(address)
     with ctx.sessions() as session:
@@ -75,7 +124,7 @@ def read_profile(ctx: Ctx, _user: CurrentUser, address: str) -> dict[str, Any]:
 
 @router.post("/cases/{case_id}/disclosures", status_code=201)
 async def disclose(ctx: Ctx, user: CurrentUser, case_id: str, body: SignedIn
-                   ) -> dict[str, Any]:
+                   ) -> Annotated[DisclosedJson, AS_OBJECT]:
     """An appointed neutral's signed disclosure (independence, conflicts)."""
     identities = IdentityService(ctx.service)
     signed = await run_in_threadpool(identities.record_disclosure, user, case_id, body.record)

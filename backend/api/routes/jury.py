@@ -8,11 +8,8 @@ juror never reads the case record.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from fastapi.responses import Response
-from pydantic import BaseModel
 
 from backend.services import jury_view
 
@@ -26,68 +23,9 @@ __all__ = ["router"]
 router = APIRouter(tags=["jury"])
 
 
-class JuryClaimOut(BaseModel):
-    by: str  # buyer | seller: the side, never the person
-    disputeType: str | None  # noqa: N815
-    remedy: str | None
-    claimedAmount: str  # noqa: N815
-    escrowed: str
-    text: str | None  # the statement of claim, redacted
-
-
-class JuryAnswerOut(BaseModel):
-    text: str | None
-
-
-class JuryOptionOut(BaseModel):
-    toBuyer: str  # noqa: N815
-    toSeller: str  # noqa: N815
-    compensation: str
-
-
-class ReasonCodeOut(BaseModel):
-    code: int
-    en: str
-    zh: str
-
-
-class MyVoteOut(BaseModel):
-    accepted: bool
-    committed: bool
-    revealed: bool
-
-
-class JuryFileOut(BaseModel):
-    shown: bool  # the file is shown under the rule for files (else withheld: ``reason``)
-    mediaType: str | None  # noqa: N815  # of the cleaned file
-    href: str | None  # GET it (a sitting juror only; logged)
-    reason: str | None  # why it is withheld
-    reasonZh: str | None  # noqa: N815
-
-
-class JuryEvidenceOut(BaseModel):
-    evidenceId: str  # noqa: N815
-    kind: str
-    by: str  # claimant | respondent
-    submittedAt: str  # noqa: N815
-    file: JuryFileOut
-
-
-class JuryViewOut(BaseModel):
-    caseId: str  # noqa: N815
-    stage: str
-    deadline: str | None
-    claim: JuryClaimOut
-    answer: JuryAnswerOut
-    evidence: list[JuryEvidenceOut]
-    options: list[JuryOptionOut]
-    reasonCodes: list[ReasonCodeOut]  # noqa: N815
-    myVote: MyVoteOut  # noqa: N815
-
-
-@router.get("/cases/{case_id}/jury/view", response_model=JuryViewOut,
-            responses=errors(403, 404))
-def juror_view(ctx: Ctx, user: CurrentUser, case_id: str, svc: Evidence) -> dict[str, Any]:
+@router.get("/cases/{case_id}/jury/view", responses=errors(403, 404))
+def juror_view(ctx: Ctx, user: CurrentUser, case_id: str, svc: Evidence
+               ) -> jury_view.JuryViewJson:
     """The case as a juror sees it: the dispute, never the parties (logged)."""
     return jury_view.juror_view(ctx.service, svc, case_id, user)
 

@@ -7,26 +7,25 @@ record hash, signatures hash), never a record's content.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from starlette.concurrency import run_in_threadpool
 
 from backend.log import LogService, log_service_from_settings
+from backend.log.service import (
+    CaseLogJson,
+    CheckpointJson,
+    CheckpointsJson,
+    ConsistencyJson,
+    InclusionJson,
+    LeafJson,
+)
 from evidence.log.absence import AbsenceJson
 from evidence.log.absence_index import IndexAbsenceJson
 
 from ..deps import Ctx
 from ..errors import errors
-from ..schemas import (
-    LogAbsenceOut,
-    LogCaseOut,
-    LogCheckpointOut,
-    LogCheckpointsOut,
-    LogConsistencyOut,
-    LogInclusionOut,
-    LogLeafOut,
-)
 
 __all__ = ["router"]
 
@@ -43,8 +42,8 @@ def get_log(ctx: Ctx) -> LogService:
     return ctx.log
 
 
-@router.get("/checkpoint", response_model=LogCheckpointOut)
-async def checkpoint(ctx: Ctx) -> dict[str, Any]:
+@router.get("/checkpoint")
+async def checkpoint(ctx: Ctx) -> CheckpointJson:
     """The newest signed checkpoint (a C2SP ``tlog-checkpoint`` signed note), the batch
     leaf that carries it and where that batch is anchored (``anchored`` once confirmed on
     every chain)."""
@@ -52,10 +51,10 @@ async def checkpoint(ctx: Ctx) -> dict[str, Any]:
     return await run_in_threadpool(svc.latest)
 
 
-@router.get("/checkpoints", response_model=LogCheckpointsOut)
+@router.get("/checkpoints")
 async def checkpoints(ctx: Ctx,
                       after: Annotated[int, Query(ge=-1, le=MAX_SIZE)] = -1,
-                      limit: Annotated[int, Query(ge=1, le=100)] = 100) -> dict[str, Any]:
+                      limit: Annotated[int, Query(ge=1, le=100)] = 100) -> CheckpointsJson:
     """Anchored checkpoints of size greater than ``after``, smallest first, each with its
     anchors (chain, contract, transaction, block)."""
     svc = get_log(ctx)
@@ -63,11 +62,11 @@ async def checkpoints(ctx: Ctx,
     return {"origin": svc.origin, "checkpoints": [c.as_dict() for c in found]}
 
 
-@router.get("/proof/inclusion", response_model=LogInclusionOut)
+@router.get("/proof/inclusion")
 async def inclusion(ctx: Ctx,
                     index: Annotated[int, Query(ge=0, le=MAX_SIZE - 1)],
                     size: Annotated[int | None, Query(ge=1, le=MAX_SIZE)] = None
-                    ) -> dict[str, Any]:
+                    ) -> InclusionJson:
     """Entry ``index`` and its RFC 9162 inclusion proof to the checkpoint of ``size``
     (default: the first anchored checkpoint that covers it). ``inclusion`` completes a
     receipt."""
@@ -75,26 +74,26 @@ async def inclusion(ctx: Ctx,
     return await run_in_threadpool(svc.inclusion, index, size)
 
 
-@router.get("/proof/consistency", response_model=LogConsistencyOut)
+@router.get("/proof/consistency")
 async def consistency(ctx: Ctx,
                       first: Annotated[int, Query(alias="from", ge=0, le=MAX_SIZE)],
                       second: Annotated[int, Query(alias="to", ge=0, le=MAX_SIZE)]
-                      ) -> dict[str, Any]:
+                      ) -> ConsistencyJson:
     """The RFC 9162 consistency proof between the signed checkpoints of sizes ``from`` and
     ``to`` (both notes included)."""
     svc = get_log(ctx)
     return await run_in_threadpool(svc.consistency, first, second)
 
 
-@router.get("/leaf/{record_hash}", response_model=LogLeafOut)
+@router.get("/leaf/{record_hash}")
 async def leaf(ctx: Ctx,
-               record_hash: Annotated[str, Path(pattern=HASH_PATTERN)]) -> dict[str, Any]:
+               record_hash: Annotated[str, Path(pattern=HASH_PATTERN)]) -> LeafJson:
     """The log entries naming a record hash (hashes only), with their indices."""
     svc = get_log(ctx)
     return await run_in_threadpool(svc.leaf, record_hash)
 
 
-@router.get("/absence", response_model=LogAbsenceOut, response_model_exclude_none=True)
+@router.get("/absence", response_model_exclude_none=True)
 async def absence(ctx: Ctx,
                   case: Annotated[str, Query(pattern=HASH_PATTERN)],
                   first: Annotated[int, Query(alias="from", ge=0, le=MAX_SIZE)],
@@ -110,9 +109,9 @@ async def absence(ctx: Ctx,
     return await run_in_threadpool(svc.absence, case.lower(), first, second, by)
 
 
-@router.get("/case/{case_id}", response_model=LogCaseOut)
+@router.get("/case/{case_id}")
 async def case_log(ctx: Ctx, case_id: Annotated[str, Path(pattern=HASH_PATTERN)],
-                   size: Annotated[int, Query(ge=0, le=MAX_SIZE)]) -> dict[str, Any]:
+                   size: Annotated[int, Query(ge=0, le=MAX_SIZE)]) -> CaseLogJson:
     """The case's entries in the log of ``size`` (a signed checkpoint's, hashes only) and its
     head in that checkpoint's signed per-case index, with the proof (or its neighbours' when
     it has none): what ``chainarb monitor --case`` follows (docs/log.md §14)."""

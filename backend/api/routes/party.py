@@ -16,11 +16,10 @@ notices they received (backend/services/party.py says why the server never sends
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from backend.services import documents, party
@@ -42,55 +41,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["parties"])
 
 
-class OrderCaseOut(BaseModel):
-    stage: str
-    nextDeadline: str | None  # noqa: N815
-
-
-class OrderOut(BaseModel):
-    orderId: str  # noqa: N815
-    side: str  # buyer | seller: the signed-in address's side
-    buyer: str
-    seller: str
-    counterparty: str
-    amount: str  # base units, decimal string
-    token: str
-    currency: str
-    decimals: int
-    guarantee: str
-    status: str  # the escrow's Status name
-    institution: str
-    ours: bool  # the order names this service's institution (its case can be opened here)
-    caseId: str  # noqa: N815
-    case: OrderCaseOut | None
-    # the signed contract of sale the order binds (openOrderWithContract), None without one
-    contractHash: str | None = None  # noqa: N815
-
-
-class WalletTxOut(BaseModel):
-    id: int | None
-    kind: str
-    function: str
-    orderId: str  # noqa: N815
-    to: str
-    value: str
-    data: str
-    chainId: int  # noqa: N815
-    since: str | None
-
-
-class MyNoticeOut(BaseModel):
-    id: int | None
-    caseId: str | None  # noqa: N815
-    kind: str
-    language: str
-    subject: str
-    body: str
-    status: str
-    createdAt: str | None  # noqa: N815
-
-
-def _orders(ctx: AppContext, user: str) -> list[dict[str, Any]]:
+def _orders(ctx: AppContext, user: str) -> list[party.OrderJson]:
     try:
         return party.my_orders(ctx.service, user)
     except EscrowRefusal:
@@ -100,40 +51,29 @@ def _orders(ctx: AppContext, user: str) -> list[dict[str, Any]]:
         raise ChainUnavailable(f"the chain node did not answer ({exc}); try again") from None
 
 
-@router.get("/orders", response_model=list[OrderOut], responses=errors(503))
-async def my_orders(ctx: Ctx, user: CurrentUser) -> list[dict[str, Any]]:
+@router.get("/orders", responses=errors(503))
+async def my_orders(ctx: Ctx, user: CurrentUser) -> list[party.OrderJson]:
     """Your escrowed orders (buyer or seller), newest first, read from the chain."""
     return await run_in_threadpool(_orders, ctx, user)
 
 
-@router.get("/cases/{case_id}/wallet-transactions", response_model=list[WalletTxOut],
-            responses=errors(403, 404))
-def wallet_transactions(ctx: Ctx, user: CurrentUser, case_id: str) -> list[dict[str, Any]]:
+@router.get("/cases/{case_id}/wallet-transactions", responses=errors(403, 404))
+def wallet_transactions(ctx: Ctx, user: CurrentUser, case_id: str
+                        ) -> list[party.WalletTxJson]:
     """The escrow calls this case waits for from your own wallet (none: nothing to send)."""
     return party.wallet_transactions(ctx.service, case_id, user)
 
 
-@router.get("/notices", response_model=list[MyNoticeOut], responses=errors())
-def notices(ctx: Ctx, user: CurrentUser) -> list[dict[str, Any]]:
+@router.get("/notices", responses=errors())
+def notices(ctx: Ctx, user: CurrentUser) -> list[party.MyNoticeJson]:
     """The notices sent to you in every case, newest first (at most 200)."""
     with ctx.sessions() as session:
         return party.my_notices(session, user)
 
 
-class DocumentOut(BaseModel):
-    sequence: int
-    action: str
-    signer: str
-    recordedAt: str | None  # noqa: N815
-    filename: str
-    mediaType: str  # noqa: N815
-    sha256: str
-    cid: str
-
-
-@router.get("/cases/{case_id}/documents", response_model=list[DocumentOut],
-            responses=errors(403, 404))
-def case_documents(ctx: Ctx, user: CurrentUser, case_id: str) -> list[dict[str, Any]]:
+@router.get("/cases/{case_id}/documents", responses=errors(403, 404))
+def case_documents(ctx: Ctx, user: CurrentUser, case_id: str
+                   ) -> list[documents.DocumentJson]:
     """The documents of the steps you may read, in step order."""
     return documents.list_documents(ctx.service, case_id, user)
 

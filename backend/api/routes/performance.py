@@ -14,16 +14,18 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from backend.performance import EventType
-from backend.services.performance import MAX_WEBHOOK_BYTES, Captured, PerformanceService
+from backend.services.performance import (
+    MAX_WEBHOOK_BYTES,
+    Captured,
+    PerformanceCapturedJson,
+    PerformanceListJson,
+    PerformanceService,
+    WebhookRefusalJson,
+)
 
 from ..deps import AdminUser, Ctx, CurrentUser, DbId, Token
 from ..errors import StrictBody, errors
-from ..schemas import (
-    PerformanceCapturedOut,
-    PerformanceListOut,
-    ProvenanceOut,
-    WebhookRefusalOut,
-)
+from ..schemas import ProvenanceOut
 from .evidence import _session_ref
 from .log import get_log
 
@@ -51,14 +53,13 @@ def performance_service(request: Request, ctx: Ctx) -> PerformanceService:
 Performance = Annotated[PerformanceService, Depends(get_performance)]
 
 
-@router.post("/webhooks/{sender}", status_code=201, response_model=PerformanceCapturedOut,
-             responses=errors(403, 404, 409))
+@router.post("/webhooks/{sender}", status_code=201, responses=errors(403, 404, 409))
 async def receive_webhook(
     sender: Annotated[str, Path(max_length=64)], request: Request, svc: Performance,
     ctx: Ctx,
     chainarb_timestamp: Annotated[str | None, Header(max_length=20)] = None,
     chainarb_signature: Annotated[str | None, Header(max_length=200)] = None,
-) -> dict[str, Any]:
+) -> PerformanceCapturedJson:
     """One signed event from a configured carrier or marketplace, recorded as
     origin-verified evidence of its order. Refusals are logged (``GET
     /admin/webhook-refusals``) and answered with their code."""
@@ -73,7 +74,7 @@ async def receive_webhook(
     return _with_receipt(ctx, captured)
 
 
-def _with_receipt(ctx: Ctx, captured: Captured) -> dict[str, Any]:
+def _with_receipt(ctx: Ctx, captured: Captured) -> PerformanceCapturedJson:
     """The item's view and the log receipts of its ``performance`` entry and of its other
     provenance entries (docs/log.md §12)."""
     log = get_log(ctx)
@@ -93,26 +94,25 @@ class PartyEventIn(StrictBody):
 
 
 @router.post("/orders/{order_id}/performance", status_code=201,
-             response_model=PerformanceCapturedOut, responses=errors(403, 404, 409))
+             responses=errors(403, 404, 409))
 def record_party_event(order_id: OrderId, body: PartyEventIn, ctx: Ctx, user: CurrentUser,
-                       token: Token, svc: Performance) -> dict[str, Any]:
+                       token: Token, svc: Performance) -> PerformanceCapturedJson:
     """A party's own record of an event of its order (labelled party-submitted)."""
     fields = {k: v for k, v in body.model_dump(mode="json").items() if v != ""}
     return _with_receipt(ctx, svc.record_party(user, int(order_id), fields,
                                                _session_ref(ctx, token)))
 
 
-@router.get("/orders/{order_id}/performance", response_model=PerformanceListOut,
-            responses=errors(403, 404))
+@router.get("/orders/{order_id}/performance", responses=errors(403, 404))
 def order_performance(order_id: OrderId, user: CurrentUser, svc: Performance
-                      ) -> dict[str, Any]:
+                      ) -> PerformanceListJson:
     """The order's performance evidence, before (or after) a case: its parties and admins."""
     return {"items": svc.for_order(user, int(order_id))}
 
 
-@router.get("/cases/{case_id}/performance", response_model=PerformanceListOut,
-            responses=errors(403, 404))
-def case_performance(case_id: str, user: CurrentUser, svc: Performance) -> dict[str, Any]:
+@router.get("/cases/{case_id}/performance", responses=errors(403, 404))
+def case_performance(case_id: str, user: CurrentUser, svc: Performance
+                     ) -> PerformanceListJson:
     """The case's performance evidence (its order's, attached to the case)."""
     return {"items": svc.for_case(user, case_id)}
 
@@ -134,12 +134,11 @@ def performance_content(item_id: DbId, user: CurrentUser, svc: Performance) -> R
                     headers={"Cache-Control": "no-store"})
 
 
-@router.get("/admin/webhook-refusals", response_model=list[WebhookRefusalOut],
-            responses=errors(403))
+@router.get("/admin/webhook-refusals", responses=errors(403))
 def webhook_refusals(_admin: AdminUser, svc: Performance,
                      after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100
-                     ) -> list[dict[str, Any]]:
+                     ) -> list[WebhookRefusalJson]:
     """Every refused webhook, oldest first (``after``: the last id already read)."""
     return svc.refusals(after=after, limit=limit)
 

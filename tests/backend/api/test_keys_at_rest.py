@@ -101,7 +101,7 @@ def _keys_of_the_case(w: World) -> dict[str, bytes]:
             if att.get("type") == "Document":
                 assert "dataKey" not in att and "keywraps" in att
                 key = sk.document_key(att)
-                content = _decrypt(w, att["cid"], key)
+                content = _decrypt(w, str(att["cid"]), key)
                 assert "0x" + hashlib.sha256(content).hexdigest() == att["sha256"]
                 keys[f"document of {step.kind}"] = key
     return keys

@@ -194,10 +194,10 @@ def _accepted(w: World, monkeypatch: pytest.MonkeyPatch, path: str, body: Any,
     """Post an acceptable step (through the shortcut or the route alone): its answer is
     201 with the body ``JSONResponse`` renders from ``cases.accept_step``'s answer; returns
     the headers but the length (which the answer's numbers change)."""
-    answers: list[dict[str, Any]] = []
+    answers: list[cases.StepAcceptedJson] = []
     real = cases.accept_step
 
-    def kept(*args: Any) -> dict[str, Any]:
+    def kept(*args: Any) -> cases.StepAcceptedJson:
         answers.append(real(*args))
         return answers[-1]
 

@@ -17,6 +17,7 @@ from backend.db import write_scope
 from backend.db.service_models import ChainAction, ChainActionStatus
 from backend.web import COOKIE
 from evidence.records import SignedRecord
+from evidence.safejson import JsonObject
 from tests.backend.web.web_world import ORDER_ID, WebWorld, key
 
 
@@ -147,9 +148,10 @@ def test_chain_actions_on_a_pending_decision_have_their_own_words(world: WebWorl
     now = datetime.now(UTC)
     rows = {}
     with write_scope(world.app.state.ctx.sessions) as s:
-        for name, kind, payload in (("object", "object", {"decision": True}),
-                                    ("execute", "execute_award", {"decision": True}),
-                                    ("award", "execute_award", {})):
+        queued: tuple[tuple[str, str, JsonObject], ...] = (
+            ("object", "object", {"decision": True}),
+            ("execute", "execute_award", {"decision": True}), ("award", "execute_award", {}))
+        for name, kind, payload in queued:
             action = ChainAction(case_id=world.case2, kind=kind, payload=payload,
                                  status=ChainActionStatus.PENDING, created_at=now,
                                  updated_at=now)
