@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from backend.db import begin_exclusive
+from backend.log.store import defer_appends, flush_appends
 
 from .errors import StaleStep
 from .group_commit import GroupCommitter, Unit
@@ -100,6 +101,7 @@ class StepTransactions(Generic[R]):
             while pending:
                 with self.repository.writer(), self.repository.writer_session() as session:
                     begin_exclusive(session)  # PostgreSQL: a marked write unit
+                    defer_appends(session)  # the group's log entries go last (log rule 8)
                     hooks: list[Callable[[], None]] = session.info.setdefault(_HOOKS, [])
                     done = []
                     failed: tuple[Unit[R], BaseException | None] | None = None
@@ -127,6 +129,16 @@ class StepTransactions(Generic[R]):
                         pending = [x for x in pending if x is not unit]
                         done = []
                         continue  # the others again, in a new transaction
+                    try:
+                        # the group's entries, numbered in the units' order: the log's
+                        # counter row is locked from here to the COMMIT only
+                        flush_appends(session)
+                    except DBAPIError as exc:
+                        if exc.connection_invalidated or not _lock_conflict(exc):
+                            raise
+                        session.rollback()  # a deadlock at the counter: all again
+                        done = []
+                        continue
                     try:
                         session.commit()
                     except IntegrityError:  # a conflict found at commit
