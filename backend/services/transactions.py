@@ -9,7 +9,9 @@ processes still write different cases at once. Two processes' groups can lock tw
 in opposite orders: PostgreSQL then aborts one lock wait as a deadlock (``40P01``), and
 that step runs again after its group, alone in a transaction of its own. Either way a
 unique ``(case_id, sequence)`` conflict is reported as a stale step, and the after-commit
-hooks (cache fills) run only once the step is durable.
+hooks (cache fills) run only once the step is durable. A group's log entries are appended
+at its end, just before its COMMIT (``backend.log.store`` rule 8): the log's counter row,
+which every process's appends share, is locked for that statement and the COMMIT only.
 """
 
 from __future__ import annotations
