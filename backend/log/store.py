@@ -73,6 +73,7 @@ from sqlmodel import Session, col, select
 from backend.db.fast import prepare
 from backend.db.log_models import LOG_HEAD_ID, LogCase, LogEntry, LogHead, LogIndexHead, LogNode
 from backend.db.rows import table_of
+from backend.db.types import UTCDateTime
 from evidence.log.caseindex import case_leaf
 from evidence.log.entry import LogEntry as EncodedEntry
 from evidence.log.hashing import leaf_hash
@@ -353,7 +354,8 @@ def _append(session: Session, items: Sequence[_Queued]) -> None:
             params[f"{c}{j}"] = values[c]
     if conn.dialect.name in _ONE_STATEMENT:
         # one round trip (rule 7): the counter's upsert, the entries numbered by it and,
-        # when the frontier of the index they most likely get is kept, their nodes
+        # when the frontier of the index they most likely get is kept, their nodes; one
+        # statement text whatever the counts (arrays), so it is compiled and prepared once
         expected = _expected(session, engine)
         taken = _Taken()
         guessed: MerkleLog | None = None
@@ -361,12 +363,17 @@ def _append(session: Session, items: Sequence[_Queued]) -> None:
             guessed = MerkleLog.resume(taken, expected[0], expected[1])
             guessed.extend(encoded)
         n = len(taken.nodes)
-        if expected is not None:
-            params["guess"] = expected[0]
-        for m, (level, idx, h) in enumerate(taken.nodes):
-            params[f"l{m}"], params[f"i{m}"], params[f"h{m}"] = level, idx, _h(h)
-        counted = prepare(("log_append", k, n), conn.dialect, lambda: _append_all(k, n)
-                          ).first(conn, params)
+        utc = table_of(LogEntry).c.accepted_at.type
+        assert isinstance(utc, UTCDateTime)
+        arrays: dict[str, Any] = {
+            "id": LOG_HEAD_ID, "k": k, "guess": -1 if expected is None else expected[0],
+            **{c: [v[c] for _, v, _ in items] for c in _ENTRY_COLUMNS if c != "accepted_at"},
+            "accepted_at": [utc.process_bind_param(v["accepted_at"], conn.dialect)
+                            for _, v, _ in items],
+            "levels": [lv for lv, _, _ in taken.nodes],
+            "idxs": [i for _, i, _ in taken.nodes],
+            "hashes": [_h(h) for _, _, h in taken.nodes]}
+        counted = prepare("log_append", conn.dialect, _append_all).first(conn, arrays)
         assert counted is not None, "the statement returns the first entry's index"
         first = int(counted[0])
         _hook("counted")
@@ -440,14 +447,6 @@ def _count(k: int) -> sa.TextClause:
     return sa.text(_upsert(k))
 
 
-def _entry_binds(k: int) -> list[sa.BindParameter[Any]]:
-    """The `k` entries' values, bound ``kind0, case_id0, ...`` typed as the columns (UTC
-    time)."""
-    c = table_of(LogEntry).c
-    return [sa.bindparam(f"{col_}{j}", type_=c[col_].type)
-            for j in range(k) for col_ in _ENTRY_COLUMNS]
-
-
 def _insert_entries(k: int) -> sa.Insert:
     """SQLite: INSERT of `k` numbered entries in one statement (``idx0, kind0, ...``)."""
     c = table_of(LogEntry).c
@@ -457,31 +456,30 @@ def _insert_entries(k: int) -> sa.Insert:
             for col_ in _ENTRY_COLUMNS}} for j in range(k)])
 
 
-def _append_all(k: int, n: int) -> sa.TextClause:
-    """PostgreSQL (rule 7): the counter, `k` entries and `n` nodes in one statement; the
-    entries numbered from the upserted size, the nodes (bound ``l0, i0, h0, ...``)
-    inserted only if the first entry got index ``guess``, the index they were computed
-    for. Returns (the first entry's index, nodes inserted)."""
-    entries = ", ".join(
-        f"((SELECT size - {k - j} FROM head), "
-        + ", ".join(f":{col_}{j}" for col_ in _ENTRY_COLUMNS) + ")" for j in range(k))
-    c = table_of(LogNode).c
-    nodes = ""
-    if n:
-        rows = ", ".join(f"(CAST(:l{m} AS INTEGER), CAST(:i{m} AS BIGINT), "
-                         f"CAST(:h{m} AS VARCHAR))" for m in range(n))
-        nodes = (f", nodes AS (INSERT INTO log_node (level, idx, hash) SELECT level, idx, hash "
-                 f"FROM (VALUES {rows}) AS v (level, idx, hash) "
-                 f"WHERE (SELECT size - {k} FROM head) = CAST(:guess AS BIGINT) RETURNING 1)")
+def _append_all() -> sa.TextClause:
+    """PostgreSQL (rule 7): the counter, ``k`` entries and their nodes in one statement,
+    each column bound as an array (``kind``, ``case_id``, ... one element per entry;
+    ``levels``, ``idxs``, ``hashes`` one per node): the entries numbered from the upserted
+    size in the arrays' order, the nodes inserted only if the first entry got index
+    ``guess``, the index they were computed for. Returns (the first entry's index, nodes
+    inserted)."""
     return sa.text(
-        f"WITH head AS ({_upsert(k)}), "
+        "WITH head AS (INSERT INTO log_head (id, size) VALUES (:id, CAST(:k AS INTEGER)) "
+        "ON CONFLICT (id) DO UPDATE SET size = log_head.size + CAST(:k AS INTEGER) "
+        "RETURNING size), "
         f"entries AS (INSERT INTO log_entry (idx, {', '.join(_ENTRY_COLUMNS)}) "
-        f"VALUES {entries}){nodes} "
-        f"SELECT size - {k}, {'(SELECT count(*) FROM nodes)' if n else '0'} FROM head"
-    ).bindparams(
-        *_entry_binds(k),
-        *(sa.bindparam(f"{p}{m}", type_=t) for m in range(n)
-          for p, t in (("l", c.level.type), ("i", c.idx.type), ("h", c.hash.type))))
+        f"SELECT (SELECT size FROM head) - CAST(:k AS INTEGER) + v.o - 1, "
+        f"{', '.join('v.' + c for c in _ENTRY_COLUMNS)} FROM unnest("
+        "CAST(:kind AS VARCHAR[]), CAST(:case_id AS VARCHAR[]), "
+        "CAST(:record_hash AS VARCHAR[]), CAST(:signatures_hash AS VARCHAR[]), "
+        "CAST(:entry AS VARCHAR[]), CAST(:ref_id AS INTEGER[]), "
+        "CAST(:accepted_at AS TIMESTAMPTZ[])) WITH ORDINALITY "
+        f"AS v ({', '.join(_ENTRY_COLUMNS)}, o)), "
+        "nodes AS (INSERT INTO log_node (level, idx, hash) SELECT * FROM unnest("
+        "CAST(:levels AS INTEGER[]), CAST(:idxs AS BIGINT[]), CAST(:hashes AS VARCHAR[])) "
+        "WHERE (SELECT size FROM head) - CAST(:k AS INTEGER) = CAST(:guess AS BIGINT) "
+        "RETURNING 1) "
+        "SELECT size - CAST(:k AS INTEGER), (SELECT count(*) FROM nodes) FROM head")
 
 
 class _DictNodeStore:
