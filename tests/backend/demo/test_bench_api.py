@@ -103,7 +103,7 @@ def test_each_client_keeps_its_own_connection_at_a_light_rate() -> None:
     requests, over them: httpx's shared pool (``--client httpx``) carried the paced phase
     on its few busy connections, and one worker answered 361 of 403 groups (bench/README,
     fourteenth round)."""
-    from bench.api import Party, run_phase
+    from api import Party, run_phase
 
     async def main() -> tuple[_Server, int]:
         server = _Server()
