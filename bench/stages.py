@@ -36,6 +36,7 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("backend.db.blocks", "ServiceBlockstore", "write"),
     ("backend.worker.anchoring", "", "enqueue_and_log"),
     ("backend.log.store", "", "append_entry"),
+    ("backend.log.store", "", "flush_appends"),  # a group's entries, at its end (rule 8)
     ("backend.services.step_store", "StepStore", "offer_signature"),
     ("backend.services.effects", "EffectInterpreter", "interpret"),
     ("backend.services.repository", "CaseRepository", "save"),

@@ -7,11 +7,12 @@ Rules of this module (docs/log.md, "Service"):
    at all. A record is never accepted without its entry, and an entry never names a
    record that was rolled back.
 2. **One counter row numbers the entries.** The first statement of an append is an upsert
-   of ``log_head`` that adds one and returns the new size. On PostgreSQL the row lock it
-   takes is held until the transaction ends, so a second appender waits there and then
-   reads the tree the first one committed (READ COMMITTED: a new snapshot per
-   statement): indices follow commit order, with no gap and no duplicate. On SQLite the
-   write lock (``BEGIN IMMEDIATE``, every write unit) already serialises writers.
+   of ``log_head`` that adds the number of entries appended (one, or a unit's queue: rule
+   8) and returns the new size. On PostgreSQL the row lock it takes is held until the
+   transaction ends, so a second appender waits there and then reads the tree the first
+   one committed (READ COMMITTED: a new snapshot per statement): indices follow commit
+   order, with no gap and no duplicate. On SQLite the write lock (``BEGIN IMMEDIATE``,
+   every write unit) already serialises writers.
 3. **Nodes are written once.** Only complete nodes are stored (``evidence.log`` tree), as
    plain INSERTs in the same transaction; a crash (kill -9 at any point) loses the
    unfinished transaction, entry and nodes together, and nothing else.
@@ -30,15 +31,26 @@ Rules of this module (docs/log.md, "Service"):
    another process's append is a different size, hence a read. A transaction that rolls
    back publishes nothing; ``rebuild(repair=True)`` forgets what was kept.
 7. **PostgreSQL: an append is one statement.** The upsert of rule 2 runs as a
-   data-modifying CTE, the entry's INSERT is numbered by what it returns, and the nodes
+   data-modifying CTE, the entries' INSERT is numbered by what it returns, and the nodes
    the append completes go in a third CTE: computed beforehand from the frontier of the
    index the append most likely gets (rule 6's, kept by this transaction or process),
-   inserted only if the entry got that very index. Otherwise (no frontier kept, or another
-   process appended since) the statement writes the counter and the entry only, and the
-   nodes follow as on SQLite. One round trip instead of three, the same row lock taken
-   first, the same rows. SQLite has no DML in a CTE (and no round trip to save): three
-   statements. The crash tests' points "counted", "entry" and "nodes" follow the
-   statement in that order, still before the commit.
+   inserted only if the first entry got that very index. Otherwise (no frontier kept, or
+   another process appended since) the statement writes the counter and the entries
+   only, and the nodes follow as on SQLite. One round trip instead of three, the same row
+   lock taken first, the same rows. SQLite has no DML in a CTE (and no round trip to
+   save): three statements. The crash tests' points "counted", "entry" and "nodes" follow
+   the statement in that order, still before the commit.
+8. **A group's entries are appended last.** A write unit that ``defer_appends`` (the
+   steps' group transactions, ``backend.services.transactions``) queues its appends and
+   ``flush_appends`` appends them together just before its COMMIT (the commit calls it
+   too, so rule 1 holds whatever the caller forgets; a rollback drops the queue): the
+   counter row is upserted once by their count and the entries numbered from it in the
+   order they were queued. Why: on PostgreSQL the counter's row lock is held to the
+   commit, and an append at each step took it at the group's first step, so every later
+   statement of the group (the next steps' case locks, rows, updates) ran while another
+   process's group waited for it (issue 10, two workers); now it is held for one
+   statement and the COMMIT. Nothing in the unit reads an entry's index before the
+   commit (the receipt is made after it); ``Appended.index`` refuses to be read earlier.
 
 No Merkle arithmetic lives here: the tree is ``evidence.log.MerkleLog`` over
 ``DbNodeStore``. The clock is the caller's (``now``); ``hook`` lets the crash tests kill
@@ -61,6 +73,7 @@ from sqlmodel import Session, col, select
 from backend.db.fast import prepare
 from backend.db.log_models import LOG_HEAD_ID, LogCase, LogEntry, LogHead, LogIndexHead, LogNode
 from backend.db.rows import table_of
+from backend.db.types import UTCDateTime
 from evidence.log.caseindex import case_leaf
 from evidence.log.entry import LogEntry as EncodedEntry
 from evidence.log.hashing import leaf_hash
@@ -72,6 +85,8 @@ __all__ = [
     "DbNodeStore",
     "RebuildReport",
     "append_entry",
+    "defer_appends",
+    "flush_appends",
     "log_size",
     "open_log",
     "rebuild",
@@ -80,23 +95,11 @@ __all__ = [
 # the crash tests' hook: called with "counted", "entry", "nodes" during an append
 _hook: Callable[[str], None] = lambda _point: None  # noqa: E731
 
-_UPSERT = sa.text(
-    "INSERT INTO log_head (id, size) VALUES (:id, 1) "
-    "ON CONFLICT (id) DO UPDATE SET size = log_head.size + 1 RETURNING size")
 _ENTRY_COLUMNS = ("kind", "case_id", "record_hash", "signatures_hash", "entry", "ref_id",
                   "accepted_at")
-# PostgreSQL (rule 7): the upsert as a data-modifying CTE and the entry's INSERT numbered by
-# what it returns, one statement (with the nodes: ``_append_all``); the bound values typed
-# as the columns (UTC time)
-_ONE_STATEMENT = frozenset({"postgresql"})  # the dialects that take it
-_INSERT_ENTRY_NUMBERED = (
-    f"INSERT INTO log_entry (idx, {', '.join(_ENTRY_COLUMNS)}) "
-    f"VALUES ((SELECT size - 1 FROM head), {', '.join(':' + c for c in _ENTRY_COLUMNS)})")
-_ENTRY_BINDS = tuple(sa.bindparam(c, type_=table_of(LogEntry).c[c].type)
-                     for c in _ENTRY_COLUMNS)
-_COUNT_AND_INSERT = sa.text(
-    f"WITH head AS ({_UPSERT.text}) {_INSERT_ENTRY_NUMBERED} RETURNING idx").bindparams(
-    *_ENTRY_BINDS)
+_ONE_STATEMENT = frozenset({"postgresql"})  # the dialects that take rule 7's statement
+_DEFER = "log.defer"  # session.info: this session's appends wait for the end of its unit
+_QUEUE = "log.queue"  # session.info: (transaction, [(Appended, row values, encoded)])
 
 
 def set_hook(hook: Callable[[str], None] | None) -> None:
@@ -111,9 +114,6 @@ def _h(b: bytes) -> str:
 
 _NODES = table_of(LogNode)
 _INSERT_NODES = sa.insert(_NODES)  # statements built once: SQLAlchemy finds them compiled
-_INSERT_ENTRY = sa.insert(table_of(LogEntry))
-_ENTRY_KEYS = ("accepted_at", "case_id", "entry", "idx", "kind", "record_hash", "ref_id",
-               "signatures_hash")
 _SELECT_ROWS: dict[int, sa.Select[Any]] = {}
 _NODES_AT_ONCE = 64  # an append writes one node per level it completes (<= 64)
 
@@ -238,22 +238,59 @@ def open_log(session: Session, size: int | None = None) -> MerkleLog:
     return MerkleLog.open(DbNodeStore(session), current if size is None else min(size, current))
 
 
-@dataclass(frozen=True)
 class Appended:
-    """Where an entry went: its index, the encoded entry and its leaf hash."""
+    """Where an entry went: its index, the encoded entry and its leaf hash. An append made
+    in a deferring write unit (``defer_appends``) is numbered when the unit's entries are
+    appended, just before its commit: its index is read after that (the receipt is)."""
 
-    index: int
-    entry: EncodedEntry
-    accepted_at: datetime
+    __slots__ = ("_index", "accepted_at", "entry")
+
+    def __init__(self, index: int | None, entry: EncodedEntry, accepted_at: datetime) -> None:
+        self._index = index
+        self.entry = entry
+        self.accepted_at = accepted_at
+
+    @property
+    def index(self) -> int:
+        if self._index is None:
+            raise RuntimeError("this log entry is numbered when its write unit appends its "
+                               "entries (flush_appends, before the commit); read it after")
+        return self._index
+
+    @property
+    def numbered(self) -> bool:
+        return self._index is not None
 
     @property
     def leaf_hash(self) -> bytes:
         return self.entry.leaf_hash()
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Appended):
+            return NotImplemented
+        return (self._index, self.entry, self.accepted_at) == \
+            (other._index, other.entry, other.accepted_at)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable until numbered
+
+    def __repr__(self) -> str:
+        return f"Appended(index={self._index!r}, entry={self.entry!r}, " \
+               f"accepted_at={self.accepted_at!r})"
+
+
+_Queued = tuple[Appended, dict[str, Any], bytes]  # the entry, its row's values, its bytes
+
+
+def defer_appends(session: Session) -> None:
+    """From now on, this session's appends wait for the end of its write unit (rule 8):
+    ``flush_appends`` (or the commit, which calls it) appends them in one go."""
+    session.info[_DEFER] = True
+
 
 def append_entry(session: Session, *, kind: str, case_id: str, value: Sequence[str],
                  ref_id: int | None, now: datetime) -> Appended:
-    """Append one accepted record to the log, in the caller's write unit (rule 1).
+    """Append one accepted record to the log, in the caller's write unit (rule 1); in a
+    deferring session (rule 8) queue it for the unit's end and return it unnumbered.
 
     `value` is the record's StandardMerkleTree leaf (caseId, recordHash, signaturesHash),
     which is also what the log entry holds; `kind` is "step", "evidence" or "attachment".
@@ -261,62 +298,119 @@ def append_entry(session: Session, *, kind: str, case_id: str, value: Sequence[s
     entry = EncodedEntry.of(kind, value[0], value[1], value[2])
     if _h(entry.case_id) != case_id.lower():
         raise ValueError(f"log entry: the leaf names case {_h(entry.case_id)}, not {case_id}")
-    conn = session.connection()  # statements compiled once, on the driver's cursor
     encoded = entry.encode()
     values = {"kind": entry.kind.label, "case_id": _h(entry.case_id),
               "record_hash": _h(entry.record_hash),
               "signatures_hash": _h(entry.signatures_hash), "entry": _h(encoded),
               "ref_id": ref_id, "accepted_at": now}
+    appended = Appended(None, entry, now)
+    if session.info.get(_DEFER):
+        transaction = session.get_transaction()
+        queued: tuple[Any, list[_Queued]] | None = session.info.get(_QUEUE)
+        if queued is None or queued[0] is not transaction:  # none yet, or a rolled back one's
+            queued = (transaction, [])
+            session.info[_QUEUE] = queued
+        queued[1].append((appended, values, encoded))
+        return appended
+    _append(session, [(appended, values, encoded)])
+    return appended
+
+
+def flush_appends(session: Session) -> int:
+    """Append the entries this session's write unit queued (rule 8), numbered in the order
+    they were queued; returns how many. The unit's commit calls it too (rule 1)."""
+    queued = session.info.pop(_QUEUE, None)
+    if queued is None or queued[0] is not session.get_transaction() or not queued[1]:
+        return 0
+    _append(session, queued[1])
+    return len(queued[1])
+
+
+@event.listens_for(Session, "before_commit")
+def _flush_before_commit(session: Session) -> None:
+    """Rule 1 for deferred appends: no queued entry outlives its unit's commit."""
+    if session.info.get(_QUEUE) is not None:
+        flush_appends(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_queue(session: Session, previous_transaction: Any) -> None:
+    """A rolled back unit's queued entries are dropped with it (never appended)."""
+    queued = session.info.get(_QUEUE)
+    if queued is not None and queued[0] is previous_transaction:
+        del session.info[_QUEUE]
+
+
+def _append(session: Session, items: Sequence[_Queued]) -> None:
+    """Number `items` from the counter row (one upsert by their count, rule 2), insert
+    their entries and the nodes they complete (rule 3), in the caller's transaction."""
+    k = len(items)
+    conn = session.connection()  # statements compiled once, on the driver's cursor
+    engine = _engine_of(session)
+    encoded = [e for _, _, e in items]
+    params: dict[str, Any] = {"id": LOG_HEAD_ID}
+    for j, (_, values, _) in enumerate(items):
+        for c in _ENTRY_COLUMNS:
+            params[f"{c}{j}"] = values[c]
     if conn.dialect.name in _ONE_STATEMENT:
-        # one round trip (rule 7): the counter's upsert, the entry numbered by it and, when
-        # the frontier of the index it most likely gets is kept, that index's nodes
-        engine = _engine_of(session)
+        # one round trip (rule 7): the counter's upsert, the entries numbered by it and,
+        # when the frontier of the index they most likely get is kept, their nodes; one
+        # statement text whatever the counts (arrays), so it is compiled and prepared once
         expected = _expected(session, engine)
-        if expected is None:
-            counted = prepare(_COUNT_AND_INSERT, conn.dialect, lambda: _COUNT_AND_INSERT
-                              ).first(conn, {"id": LOG_HEAD_ID, **values})
-            assert counted is not None, "the insert returns the entry's index"
-            index = int(counted[0])
-            _hook("counted")
-        else:
-            taken = _Taken()
+        taken = _Taken()
+        guessed: MerkleLog | None = None
+        if expected is not None:
             guessed = MerkleLog.resume(taken, expected[0], expected[1])
-            guessed.append(encoded)
-            n = len(taken.nodes)
-            params: dict[str, Any] = {"id": LOG_HEAD_ID, **values, "guess": expected[0]}
-            for k, (level, idx, h) in enumerate(taken.nodes):
-                params[f"l{k}"], params[f"i{k}"], params[f"h{k}"] = level, idx, _h(h)
-            counted = prepare(("log_append", n), conn.dialect, lambda: _append_all(n)).first(
-                conn, params)
-            assert counted is not None, "the insert returns the entry's index"
-            index = int(counted[0])
-            _hook("counted")
-            if int(counted[1]):  # the guess was right: the nodes are written
-                assert int(counted[1]) == n and index == expected[0], (counted, expected)
-                _hook("entry")
-                session.info[_PENDING] = (session.get_transaction(), engine, index + 1,
-                                          tuple(guessed.frontier()))
-                _hook("nodes")
-                return Appended(index, entry, now)
+            guessed.extend(encoded)
+        n = len(taken.nodes)
+        utc = table_of(LogEntry).c.accepted_at.type
+        assert isinstance(utc, UTCDateTime)
+        arrays: dict[str, Any] = {
+            "id": LOG_HEAD_ID, "k": k, "guess": -1 if expected is None else expected[0],
+            **{c: [v[c] for _, v, _ in items] for c in _ENTRY_COLUMNS if c != "accepted_at"},
+            "accepted_at": [utc.process_bind_param(v["accepted_at"], conn.dialect)
+                            for _, v, _ in items],
+            "levels": [lv for lv, _, _ in taken.nodes],
+            "idxs": [i for _, i, _ in taken.nodes],
+            "hashes": [_h(h) for _, _, h in taken.nodes]}
+        counted = prepare("log_append", conn.dialect, _append_all).first(conn, arrays)
+        assert counted is not None, "the statement returns the first entry's index"
+        first = int(counted[0])
+        _hook("counted")
+        _number(items, first)
+        if guessed is not None and int(counted[1]):  # the guess was right: nodes written
+            assert expected is not None and int(counted[1]) == n and first == expected[0], (
+                counted, expected)
+            _hook("entry")
+            session.info[_PENDING] = (session.get_transaction(), engine, first + k,
+                                      tuple(guessed.frontier()))
+            _hook("nodes")
+            return
     else:
-        counted = prepare(_UPSERT, conn.dialect, lambda: _UPSERT).first(
+        counted = prepare(("log_count", k), conn.dialect, lambda: _count(k)).first(
             conn, {"id": LOG_HEAD_ID})
         assert counted is not None, "the upsert returns the new size"
-        index = int(counted[0]) - 1  # rule 2: ours alone until commit
+        first = int(counted[0]) - k  # rule 2: ours alone until commit
         _hook("counted")
-        prepare(_INSERT_ENTRY, conn.dialect, lambda: _INSERT_ENTRY, _ENTRY_KEYS).execute(
-            conn, {"idx": index, **values})
+        params.update({f"idx{j}": first + j for j in range(k)})
+        prepare(("log_entries", k), conn.dialect, lambda: _insert_entries(k)).execute(
+            conn, params)
+        _number(items, first)
     _hook("entry")
     store = DbNodeStore(session)
-    engine, frontier = _frontier_at(session, index)  # rule 6
-    tree = MerkleLog.open(store, index) if frontier is None else \
-        MerkleLog.resume(store, index, frontier)
-    got = tree.append(encoded)
-    assert got == index, (got, index)
-    session.info[_PENDING] = (session.get_transaction(), engine, index + 1,
+    engine, frontier = _frontier_at(session, first)  # rule 6
+    tree = MerkleLog.open(store, first) if frontier is None else \
+        MerkleLog.resume(store, first, frontier)
+    got = tree.extend(encoded)
+    assert got.start == first, (got, first)
+    session.info[_PENDING] = (session.get_transaction(), engine, first + k,
                               tuple(tree.frontier()))
     _hook("nodes")
-    return Appended(index, entry, now)
+
+
+def _number(items: Sequence[_Queued], first: int) -> None:
+    for j, (appended, _, _) in enumerate(items):
+        appended._index = first + j
 
 
 def _expected(session: Session, engine: Any) -> tuple[int, tuple[bytes, ...]] | None:
@@ -331,7 +425,7 @@ def _expected(session: Session, engine: Any) -> tuple[int, tuple[bytes, ...]] | 
 
 class _Taken:
     """A node store that only keeps what the tree puts: the nodes of an append computed
-    before its index is known (``MerkleLog.resume`` and ``append`` read nothing)."""
+    before its index is known (``MerkleLog.resume`` and ``extend`` read nothing)."""
 
     def __init__(self) -> None:
         self.nodes: list[tuple[int, int, bytes]] = []
@@ -343,23 +437,49 @@ class _Taken:
         self.nodes.extend(nodes)
 
 
-def _append_all(n: int) -> sa.TextClause:
-    """PostgreSQL (rule 7): the counter, the entry and `n` nodes in one statement; the
-    nodes (bound ``l0, i0, h0, ...``) are inserted only if the entry got index ``guess``,
-    the index they were computed for. Returns (index, nodes inserted)."""
-    rows = ", ".join(f"(CAST(:l{k} AS INTEGER), CAST(:i{k} AS BIGINT), "
-                     f"CAST(:h{k} AS VARCHAR))" for k in range(n))
-    c = table_of(LogNode).c
+def _upsert(k: int) -> str:
+    """The counter's upsert by `k` entries (rule 2), returning the new size."""
+    return (f"INSERT INTO log_head (id, size) VALUES (:id, {k:d}) ON CONFLICT (id) "
+            f"DO UPDATE SET size = log_head.size + {k:d} RETURNING size")
+
+
+def _count(k: int) -> sa.TextClause:
+    return sa.text(_upsert(k))
+
+
+def _insert_entries(k: int) -> sa.Insert:
+    """SQLite: INSERT of `k` numbered entries in one statement (``idx0, kind0, ...``)."""
+    c = table_of(LogEntry).c
+    return sa.insert(table_of(LogEntry)).values([
+        {c.idx: sa.bindparam(f"idx{j}", type_=c.idx.type),
+         **{c[col_]: sa.bindparam(f"{col_}{j}", type_=c[col_].type)
+            for col_ in _ENTRY_COLUMNS}} for j in range(k)])
+
+
+def _append_all() -> sa.TextClause:
+    """PostgreSQL (rule 7): the counter, ``k`` entries and their nodes in one statement,
+    each column bound as an array (``kind``, ``case_id``, ... one element per entry;
+    ``levels``, ``idxs``, ``hashes`` one per node): the entries numbered from the upserted
+    size in the arrays' order, the nodes inserted only if the first entry got index
+    ``guess``, the index they were computed for. Returns (the first entry's index, nodes
+    inserted)."""
     return sa.text(
-        f"WITH head AS ({_UPSERT.text}), "
-        f"entry AS ({_INSERT_ENTRY_NUMBERED} RETURNING idx), "
-        f"nodes AS (INSERT INTO log_node (level, idx, hash) SELECT level, idx, hash "
-        f"FROM (VALUES {rows}) AS v (level, idx, hash) "
-        f"WHERE (SELECT idx FROM entry) = CAST(:guess AS BIGINT) RETURNING 1) "
-        "SELECT idx, (SELECT count(*) FROM nodes) FROM entry").bindparams(
-        *_ENTRY_BINDS,
-        *(sa.bindparam(f"{p}{k}", type_=t) for k in range(n)
-          for p, t in (("l", c.level.type), ("i", c.idx.type), ("h", c.hash.type))))
+        "WITH head AS (INSERT INTO log_head (id, size) VALUES (:id, CAST(:k AS INTEGER)) "
+        "ON CONFLICT (id) DO UPDATE SET size = log_head.size + CAST(:k AS INTEGER) "
+        "RETURNING size), "
+        f"entries AS (INSERT INTO log_entry (idx, {', '.join(_ENTRY_COLUMNS)}) "
+        f"SELECT (SELECT size FROM head) - CAST(:k AS INTEGER) + v.o - 1, "
+        f"{', '.join('v.' + c for c in _ENTRY_COLUMNS)} FROM unnest("
+        "CAST(:kind AS VARCHAR[]), CAST(:case_id AS VARCHAR[]), "
+        "CAST(:record_hash AS VARCHAR[]), CAST(:signatures_hash AS VARCHAR[]), "
+        "CAST(:entry AS VARCHAR[]), CAST(:ref_id AS INTEGER[]), "
+        "CAST(:accepted_at AS TIMESTAMPTZ[])) WITH ORDINALITY "
+        f"AS v ({', '.join(_ENTRY_COLUMNS)}, o)), "
+        "nodes AS (INSERT INTO log_node (level, idx, hash) SELECT * FROM unnest("
+        "CAST(:levels AS INTEGER[]), CAST(:idxs AS BIGINT[]), CAST(:hashes AS VARCHAR[])) "
+        "WHERE (SELECT size FROM head) - CAST(:k AS INTEGER) = CAST(:guess AS BIGINT) "
+        "RETURNING 1) "
+        "SELECT size - CAST(:k AS INTEGER), (SELECT count(*) FROM nodes) FROM head")
 
 
 class _DictNodeStore:

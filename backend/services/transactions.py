@@ -9,7 +9,9 @@ processes still write different cases at once. Two processes' groups can lock tw
 in opposite orders: PostgreSQL then aborts one lock wait as a deadlock (``40P01``), and
 that step runs again after its group, alone in a transaction of its own. Either way a
 unique ``(case_id, sequence)`` conflict is reported as a stale step, and the after-commit
-hooks (cache fills) run only once the step is durable.
+hooks (cache fills) run only once the step is durable. A group's log entries are appended
+at its end, just before its COMMIT (``backend.log.store`` rule 8): the log's counter row,
+which every process's appends share, is locked for that statement and the COMMIT only.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from backend.db import begin_exclusive
+from backend.log.store import defer_appends, flush_appends
 
 from .errors import StaleStep
 from .group_commit import GroupCommitter, Unit
@@ -100,6 +103,7 @@ class StepTransactions(Generic[R]):
             while pending:
                 with self.repository.writer(), self.repository.writer_session() as session:
                     begin_exclusive(session)  # PostgreSQL: a marked write unit
+                    defer_appends(session)  # the group's log entries go last (log rule 8)
                     hooks: list[Callable[[], None]] = session.info.setdefault(_HOOKS, [])
                     done = []
                     failed: tuple[Unit[R], BaseException | None] | None = None
@@ -127,6 +131,16 @@ class StepTransactions(Generic[R]):
                         pending = [x for x in pending if x is not unit]
                         done = []
                         continue  # the others again, in a new transaction
+                    try:
+                        # the group's entries, numbered in the units' order: the log's
+                        # counter row is locked from here to the COMMIT only
+                        flush_appends(session)
+                    except DBAPIError as exc:
+                        if exc.connection_invalidated or not _lock_conflict(exc):
+                            raise
+                        session.rollback()  # a deadlock at the counter: all again
+                        done = []
+                        continue
                     try:
                         session.commit()
                     except IntegrityError:  # a conflict found at commit

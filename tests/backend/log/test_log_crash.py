@@ -64,24 +64,55 @@ def test_kill_9_at_each_point_of_an_append(clean_db_url: str, point: str) -> Non
     assert leaves == entries == size == committed + 4
 
 
-def test_three_processes_append_at_once(clean_db_url: str) -> None:
-    """Writers in separate processes (separate connections, PostgreSQL row lock or SQLite
-    write lock): every append once, indices contiguous, the tree equals its rebuild."""
+@pytest.mark.parametrize("point", ["counted", "entry", "nodes", "committed"])
+def test_kill_9_at_each_point_of_a_deferred_append(clean_db_url: str, point: str) -> None:
+    """A unit's queued appends (log rule 8: two entries, appended together before its
+    commit) die with it at every point, both or neither."""
     engine = make_engine(clean_db_url)
     with session_scope(make_session_factory(engine)) as s:
         s.add(Case(id=CASE, order_id="7", claimant="0x" + "aa" * 20,
                    respondent="0x" + "bb" * 20, stage="FILED"))
     engine.dispose()
+    done = _run(clean_db_url, 0, 5, "--deferred", "--die-at", point, "--die-on", "3")
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    printed = [int(x) for x in done.stdout.split()]
+    units = 3 if point == "committed" else 2  # the 3rd unit died before its commit
+    assert printed == list(range(2 * (units - (point == "committed"))))
+    leaves, entries, size, _root = _state(clean_db_url)
+    assert leaves == entries == size == 2 * units
+    again = _run(clean_db_url, 100, 2, "--deferred")  # the log reopens and goes on
+    assert again.returncode == 0, again.stderr
+    leaves, entries, size, _root = _state(clean_db_url)
+    assert leaves == entries == size == 2 * units + 4
+
+
+@pytest.mark.parametrize("deferred", [False, True], ids=["each", "deferred"])
+def test_three_processes_append_at_once(clean_db_url: str, deferred: bool) -> None:
+    """Writers in separate processes (separate connections, PostgreSQL row lock or SQLite
+    write lock): every append once, indices contiguous, the tree equals its rebuild (each
+    append on its own, or a unit's two queued to its end: log rule 8)."""
+    engine = make_engine(clean_db_url)
+    with session_scope(make_session_factory(engine)) as s:
+        s.add(Case(id=CASE, order_id="7", claimant="0x" + "aa" * 20,
+                   respondent="0x" + "bb" * 20, stage="FILED"))
+    engine.dispose()
+    extra = ["--deferred"] if deferred else []
+    units = 8 if deferred else 15
+    n = 16 if deferred else 15
     procs = [subprocess.Popen([sys.executable, str(PROC), clean_db_url, CASE, str(1000 * k),
-                               "15"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, cwd=ROOT) for k in range(3)]
+                               str(units), *extra], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=ROOT) for k in range(3)]
     for p in procs:
         out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
-        assert len(out.split()) == 15
+        assert len(out.split()) == n
     leaves, entries, size, _root = _state(clean_db_url)
-    assert leaves == entries == size == 45
+    assert leaves == entries == size == 3 * n
     engine = make_engine(clean_db_url)
     with make_session_factory(engine)() as s:
-        assert sorted(s.exec(select(LogEntry.idx)).all()) == list(range(45))
+        assert sorted(s.exec(select(LogEntry.idx)).all()) == list(range(3 * n))
+        if deferred:  # a unit's two entries are neighbours, in the order it queued them
+            refs = list(s.exec(select(LogEntry.ref_id).order_by(col(LogEntry.idx))).all())
+            pairs = zip(refs[::2], refs[1::2], strict=True)
+            assert all(a is not None and b == a + 1 and a % 2 == 0 for a, b in pairs), refs
     engine.dispose()

@@ -15,8 +15,10 @@ from sqlmodel import col, select
 from backend.db import make_engine, make_session_factory, session_scope, write_scope
 from backend.db.log_models import LogEntry, LogHead, LogNode
 from backend.log import append_entry, log_size, open_log, rebuild
+from backend.log.store import defer_appends, flush_appends
 from evidence.log import LogEntry as EncodedEntry
 from evidence.log import MerkleLog, verify_consistency, verify_inclusion
+from tests.support.migrated import migrated
 
 NOW = datetime(2026, 12, 6, 4, 0, tzinfo=UTC)
 CASES = ["0x" + f"{c:02x}" * 32 for c in (0xC1, 0xC2, 0xC3)]
@@ -232,3 +234,68 @@ def test_one_statement_append_writes_the_rows_of_three(sessions, monkeypatch) ->
         assert [r[5] for r in rows] == ["0x" + encoded(i).hex() for i in range(6)]
         assert len({r[7] for r in rows}) == 1 and [int(r[6]) for r in rows] == list(range(6))
         assert log_size(s) == 6 and rebuild(s).consistent
+
+
+def test_a_deferring_unit_appends_its_queue_at_its_end_in_order(sessions) -> None:
+    """Rule 8: a deferring unit's appends are numbered at its end, in the order queued,
+    after what committed meanwhile; an index is not read before; the tree is the entries'
+    own; a rolled back unit's queue is never appended and uses no index."""
+    _append(sessions, 0, 2)
+    with write_scope(sessions) as s:
+        defer_appends(s)
+        got = [append_entry(s, kind="step", case_id=CASES[0], value=value(i), ref_id=i,
+                            now=NOW) for i in (2, 3, 4)]
+        assert not any(a.numbered for a in got) and log_size(s) == 2  # nothing appended yet
+        with pytest.raises(RuntimeError, match="numbered"):
+            _ = got[0].index
+        assert got[1].leaf_hash == MerkleLog.of([encoded(3)]).leaf_hash(0)
+    assert [a.index for a in got] == [2, 3, 4]
+    with write_scope(sessions) as s:
+        defer_appends(s)
+        lost = append_entry(s, kind="step", case_id=CASES[0], value=value(900), ref_id=900,
+                            now=NOW)
+        s.rollback()
+    assert not lost.numbered
+    assert _append(sessions, 5, 1) == [5]
+    memory = MerkleLog.of(encoded(i) for i in range(6))
+    with sessions() as s:
+        assert log_size(s) == 6 and open_log(s).root() == memory.root()
+        assert rebuild(s).consistent
+
+
+@pytest.mark.postgres
+def test_postgresql_a_deferring_unit_leaves_the_counter_row_free_to_its_end(
+        make_pg_database) -> None:
+    """Rule 8's point: while a deferring unit works (its entries queued) another process's
+    append takes the counter row and commits without waiting for it; the unit's entries
+    come after it, and the unit's flush is what takes the row (the other waits then)."""
+    url = make_pg_database()
+    migrated(url)
+    engines = (make_engine(url), make_engine(url))
+    try:
+        mine, other = (make_session_factory(e) for e in engines)
+        _append(other, 0, 1)
+        with write_scope(mine) as s:
+            defer_appends(s)
+            queued = [append_entry(s, kind="step", case_id=CASES[0], value=value(i),
+                                   ref_id=i, now=NOW) for i in (1, 2)]
+            # another process (engine) appends and commits meanwhile, its lock wait bounded
+            with write_scope(other) as o:
+                o.connection().exec_driver_sql("SET LOCAL lock_timeout = '5s'")
+                assert append_entry(o, kind="step", case_id=CASES[1], value=value(3, CASES[1]),
+                                    ref_id=3, now=NOW).index == 1
+            assert flush_appends(s) == 2
+            assert [a.index for a in queued] == [2, 3]
+            # now the row is this unit's until its commit: another append waits and gives up
+            with pytest.raises(sa.exc.OperationalError, match="lock timeout"), \
+                    write_scope(other) as o:
+                o.connection().exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+                append_entry(o, kind="step", case_id=CASES[1], value=value(4, CASES[1]),
+                             ref_id=4, now=NOW)
+        with mine() as s:
+            assert [r for (r,) in s.connection().execute(sa.text(
+                "SELECT ref_id FROM log_entry ORDER BY idx"))] == [0, 3, 1, 2]
+            assert rebuild(s).consistent
+    finally:
+        for e in engines:
+            e.dispose()
