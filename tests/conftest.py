@@ -46,8 +46,9 @@ os.environ.setdefault(WRITE_GUARD_ENV, "raise")
 # two runs, ``SERIAL_MODULES`` below) and CI (.ci/run) runs both. A module is here when it
 # costs minutes for checks the fast set already makes on a cheaper path, or drives an
 # outside tool (a browser, a fuzzer, hardhat, slither, killed processes); the fast set
-# keeps the pages' server-side tests and the English CLI; one test is slow by its own
-# ``@pytest.mark.slow``. The
+# keeps the pages' server-side tests and the English CLI; some tests are slow by their own
+# ``@pytest.mark.slow`` (the benchmarks' runs; the recompile of a committed test contract,
+# tests/evidence/test_evidence_check_artifact.py, whose fast tests check what it names). The
 # PostgreSQL runs of the tests parametrised over both databases are slow too: the fast set
 # runs each on SQLite, and the database layer's own tests (tests/backend/db) run on both.
 # Property tests fail on what they find, never on how long an example took: a loaded machine
