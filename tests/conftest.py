@@ -37,10 +37,14 @@ from tests.error_code_recorder import (  # noqa: F401  (pytest hooks of this con
     pytest_sessionfinish,
     pytest_testnodedown,
 )
+from tests.support import route_contexts
 from tests.support.cli_fork import CliForks
 from tests.support.snapshots import StageSnapshots
 
 os.environ.setdefault(WRITE_GUARD_ENV, "raise")
+# Each route's FastAPI state built once per test process, not once per app (a world per
+# test): ~0.4 s of CPU an app (tests/support/route_contexts.py, tests/test_route_contexts.py)
+route_contexts.install()
 
 # The slow set: ``make test`` runs ``-m "not slow"``, ``make test-slow`` runs ``-m slow`` (in
 # two runs, ``SERIAL_MODULES`` below) and CI (.ci/run) runs both. A module is here when it
