@@ -3,6 +3,8 @@ answers as an app FastAPI built alone, and reads its own ``dependency_overrides`
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -76,3 +78,14 @@ def test_each_app_reads_its_own_dependency_overrides(tmp_path: Path, fastapi_alo
     assert route_contexts.builds["reused"] > before  # the second app's routes were kept ones
     assert (listed.status_code, listed.json()) == (200, [])
     assert one.client.get("/cases").status_code == 401
+
+
+def test_nothing_kept_holds_an_app(tmp_path: Path, fastapi_alone: None) -> None:
+    route_contexts.install()
+    world = _world(tmp_path, "gone")
+    assert world.client.get("/cases").status_code == 401
+    app = weakref.ref(world.client.app)
+    world.client.close()
+    del world
+    gc.collect()
+    assert app() is None

@@ -15,7 +15,8 @@ object and by the inclusion's settings compared by value (``==`` of the dataclas
 app that includes it left out. What stays each app's own: the
 ``dependency_overrides_provider`` (the app) and the ASGI handler, made again for each app
 exactly as ``from_api_route`` makes it (``get_route_handler`` under the context variable),
-so a handler reads its own app's ``dependency_overrides``. An inclusion with other settings
+so a handler reads its own app's ``dependency_overrides``; nothing kept refers to an app,
+so a world's app is freed as before. An inclusion with other settings
 (prefix, dependencies, body limit ...) is a miss and built as before.
 ``tests/test_route_contexts.py`` holds an app built through this to the answers and
 overrides of an app built by FastAPI alone.
@@ -63,7 +64,11 @@ def _from_api_route(cls: type, *, original_route: Any, include_context: Any) -> 
             return context
     context = _original.__func__(cls, original_route=original_route,
                                  include_context=include_context)
-    _kept.setdefault(id(original_route), []).append((original_route, inclusion, context))
+    # kept without what belongs to this app (its handler and the app itself), so the first
+    # app of a process is not kept alive by the ones after it
+    kept = copy.copy(context)
+    kept.dependency_overrides_provider = kept.app = None
+    _kept.setdefault(id(original_route), []).append((original_route, inclusion, kept))
     builds["built"] += 1
     return context
 
