@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -147,6 +148,15 @@ def build_request(digest: bytes, *, nonce: int | None = None, cert_req: bool = T
     return der
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The TLS context an ``httpx.Client()`` makes by default (certifi's roots, the
+    environment's SSL_CERT_FILE/SSL_CERT_DIR), made once per process: making it costs
+    ~20 ms of CPU, nearly all of the ~25 ms a client cost, and `request_timestamp` makes a
+    client per request when it is given none (an anchoring round's stamps)."""
+    return httpx.create_ssl_context()
+
+
 def request_timestamp(
     tsa_url: str,
     digest: bytes,
@@ -163,7 +173,7 @@ def request_timestamp(
     body = build_request(digest, nonce=nonce)
     headers = {"Content-Type": "application/timestamp-query"}
     own = client is None
-    http = client or httpx.Client(timeout=timeout)
+    http = client or httpx.Client(timeout=timeout, verify=_tls_context())
     try:
         resp = http.post(tsa_url, content=body, headers=headers, timeout=timeout)
     except httpx.HTTPError as exc:

@@ -9,6 +9,10 @@
 "use strict";
 const fs = require("fs");
 const path = require("path");
+// Liftoff (V8's baseline WebAssembly compiler) alone: a compile here is seconds long, too short
+// for TurboFan's optimised tier to repay its own compile (whose threads cost ~1.8 s of CPU of
+// a ~7.6 s compile of contracts/); the output does not depend on the tier.
+require("v8").setFlagsFromString("--liftoff-only");
 const solc = require("solc");
 
 function writeAll(fd, text) {

@@ -37,17 +37,22 @@ from tests.error_code_recorder import (  # noqa: F401  (pytest hooks of this con
     pytest_sessionfinish,
     pytest_testnodedown,
 )
+from tests.support import route_contexts
 from tests.support.cli_fork import CliForks
 from tests.support.snapshots import StageSnapshots
 
 os.environ.setdefault(WRITE_GUARD_ENV, "raise")
+# Each route's FastAPI state built once per test process, not once per app (a world per
+# test): ~0.4 s of CPU an app (tests/support/route_contexts.py, tests/test_route_contexts.py)
+route_contexts.install()
 
 # The slow set: ``make test`` runs ``-m "not slow"``, ``make test-slow`` runs ``-m slow`` (in
 # two runs, ``SERIAL_MODULES`` below) and CI (.ci/run) runs both. A module is here when it
 # costs minutes for checks the fast set already makes on a cheaper path, or drives an
 # outside tool (a browser, a fuzzer, hardhat, slither, killed processes); the fast set
-# keeps the pages' server-side tests and the English CLI; one test is slow by its own
-# ``@pytest.mark.slow``. The
+# keeps the pages' server-side tests and the English CLI; some tests are slow by their own
+# ``@pytest.mark.slow`` (the benchmarks' runs; the recompile of a committed test contract,
+# tests/evidence/test_evidence_check_artifact.py, whose fast tests check what it names). The
 # PostgreSQL runs of the tests parametrised over both databases are slow too: the fast set
 # runs each on SQLite, and the database layer's own tests (tests/backend/db) run on both.
 # Property tests fail on what they find, never on how long an example took: a loaded machine

@@ -2,22 +2,39 @@
 EVM (eth-tester's py-evm, in process), so the tests check our digests, signatures and
 proofs against the code the escrow and the anchor contract use.
 
-Shared by test_records.py and test_merkle.py; compiled once per test session (~3.5 s of
-CPU): the first process of a pytest-xdist run to need it compiles it into the run's shared
-temporary directory, under a lock, and the others read that file (``evidence_check`` in
-conftest.py); before, each process compiled it again.
+Shared by test_records.py and test_merkle.py. Its compiled form is committed beside this
+file (``EvidenceCheck.json``: ABI and bytecode, with the source's SHA-256, the solc and
+OpenZeppelin versions and the settings it was made with), the way the project's own
+contracts are (backend/chain/compiled, scripts/compile.py): the fast set reads it instead
+of compiling (solcjs, ~3.5 s of CPU a run). It cannot go stale silently: reading it checks
+that the source below, the installed solc and the installed OpenZeppelin are the ones it
+names (``committed``), and the slow set compiles the source again and requires the same
+bytes (test_evidence_check_artifact.py); the bytecode's metadata hash covers every
+OpenZeppelin source it imports. After changing the source or either package:
+
+    .venv/bin/python -m tests.evidence._evidence_onchain          # rewrite EvidenceCheck.json
+    .venv/bin/python -m tests.evidence._evidence_onchain --check  # exit 1 if it is stale
 """
 
 from __future__ import annotations
 
-import fcntl
+import argparse
 import functools
+import hashlib
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+ARTIFACT = Path(__file__).with_name("EvidenceCheck.json")
+SETTINGS: dict[str, Any] = {
+    "evmVersion": "cancun",
+    "optimizer": {"enabled": True, "runs": 200},
+    "remappings": ["@openzeppelin/=node_modules/@openzeppelin/"],
+    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}},
+}
 
 SOURCE = r"""
 // SPDX-License-Identifier: MIT
@@ -69,33 +86,44 @@ contract EvidenceCheck is EIP712("chainarb", "1") {
 """
 
 
+def source_sha256() -> str:
+    return hashlib.sha256(SOURCE.encode()).hexdigest()
+
+
+def installed_versions() -> dict[str, str]:
+    """The npm packages the bytecode comes from, as installed in node_modules."""
+    def version(package: str) -> str:
+        manifest = ROOT / "node_modules" / package / "package.json"
+        found: str = json.loads(manifest.read_text())["version"]
+        return found
+
+    return {"solc": version("solc"), "openzeppelin": version("@openzeppelin/contracts")}
+
+
+def stale_reasons(artifact: dict[str, Any]) -> list[str]:
+    """What differs between what ``artifact`` was compiled from and what is here now."""
+    expected = {"sourceSha256": source_sha256(), "settings": SETTINGS, **installed_versions()}
+    return [f"{key}: the artifact has {artifact.get(key)!r}, here it is {value!r}"
+            for key, value in expected.items() if artifact.get(key) != value]
+
+
 @functools.cache
-def compiled(shared: Path | None = None) -> dict[str, Any]:
-    """The contract's ABI and bytecode; with ``shared`` (a directory every process of this
-    test run sees), compiled by the first process that asks and read by the others."""
-    if shared is None:
-        return _compile()
-    done = shared / "EvidenceCheck.json"
-    with (shared / "EvidenceCheck.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be compiling it now
-        if not done.exists():
-            tmp = done.with_suffix(".tmp")
-            tmp.write_text(json.dumps(_compile()))
-            tmp.replace(done)
-    artifact: dict[str, Any] = json.loads(done.read_text())
+def committed() -> dict[str, Any]:
+    """The committed artifact (ABI and bytecode), after checking it was made from this
+    source, these settings and the installed solc and OpenZeppelin."""
+    artifact: dict[str, Any] = json.loads(ARTIFACT.read_text())
+    stale = stale_reasons(artifact)
+    assert not stale, (f"{ARTIFACT.name} is stale ({'; '.join(stale)}); run "
+                       "`.venv/bin/python -m tests.evidence._evidence_onchain`")
     return artifact
 
 
-def _compile() -> dict[str, Any]:
+def fresh() -> dict[str, Any]:
+    """Compile the source now (solcjs) into the committed artifact's shape."""
     request = {
         "language": "Solidity",
         "sources": {"EvidenceCheck.sol": {"content": SOURCE}},
-        "settings": {
-            "evmVersion": "cancun",
-            "optimizer": {"enabled": True, "runs": 200},
-            "remappings": ["@openzeppelin/=node_modules/@openzeppelin/"],
-            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}},
-        },
+        "settings": SETTINGS,
     }
     proc = subprocess.run(
         ["node", "scripts/solc.js", "--standard-json", "--base-path", "."],
@@ -109,18 +137,51 @@ def _compile() -> dict[str, Any]:
     out = json.loads(proc.stdout)
     errors = [e["formattedMessage"] for e in out.get("errors", []) if e["severity"] == "error"]
     assert not errors, errors
-    artifact: dict[str, Any] = out["contracts"]["EvidenceCheck.sol"]["EvidenceCheck"]
-    return artifact
+    contract = out["contracts"]["EvidenceCheck.sol"]["EvidenceCheck"]
+    return {
+        "contractName": "EvidenceCheck",
+        "sourceSha256": source_sha256(),
+        **installed_versions(),
+        "settings": SETTINGS,
+        "abi": contract["abi"],
+        "bytecode": contract["evm"]["bytecode"]["object"],
+    }
+
+
+def dump(artifact: dict[str, Any]) -> str:
+    """The committed file's text for ``artifact`` (sorted keys, so a compile compares as text)."""
+    return json.dumps(artifact, indent=2, sort_keys=True) + "\n"
 
 
 @functools.cache
-def deployed(shared: Path | None = None) -> Any:
-    """(web3 contract, chain id) on a fresh in-process chain (``shared``: ``compiled``'s)."""
+def deployed() -> Any:
+    """(web3 contract, chain id) on a fresh in-process chain, from the committed artifact."""
     from web3 import EthereumTesterProvider, Web3
 
-    artifact = compiled(shared)
+    artifact = committed()
     w3 = Web3(EthereumTesterProvider())
-    factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["evm"]["bytecode"]["object"])
+    factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
     tx = factory.constructor().transact({"from": w3.eth.accounts[0]})
     address = w3.eth.get_transaction_receipt(tx).contractAddress  # type: ignore[attr-defined]
     return w3.eth.contract(address=address, abi=artifact["abi"]), w3.eth.chain_id
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="(re)write or check EvidenceCheck.json")
+    parser.add_argument("--check", action="store_true", help="exit 1 if it is stale")
+    args = parser.parse_args(argv)
+    text = dump(fresh())
+    if args.check:
+        if not ARTIFACT.exists() or ARTIFACT.read_text() != text:
+            print(f"{ARTIFACT} is stale: run `.venv/bin/python -m "
+                  "tests.evidence._evidence_onchain`", file=sys.stderr)
+            return 1
+        print(f"{ARTIFACT.name} is up to date")
+        return 0
+    ARTIFACT.write_text(text)
+    print(f"wrote {ARTIFACT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -208,7 +208,6 @@ def test_matches_openzeppelin_merkle_tree() -> None:
         assert loaded == {"ok": True, "root": _hex(tree.root)}
 
 
-@pytest.mark.node
 def test_onchain_merkleproof_verify_accepts_our_proofs(evidence_check: Any) -> None:
     """OpenZeppelin MerkleProof.verifyCalldata on py-evm: every proof of a batch of signed
     records passes, and the leaf is computed the same way in Solidity."""

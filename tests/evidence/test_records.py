@@ -276,7 +276,6 @@ def test_random_records_match_metamask() -> None:
         assert got["domainSeparator"] == "0x" + signed.domain.separator().hex()
 
 
-@pytest.mark.node
 def test_onchain_openzeppelin_accepts_our_signatures(evidence_check: Any) -> None:
     """OpenZeppelin EIP712 + ECDSA on py-evm: same domain separator, digest and signer."""
     contract, chain_id = evidence_check

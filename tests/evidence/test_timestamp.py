@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
+from evidence import timestamp
 from evidence.errors import EvidenceError, FormatError
 from evidence.timestamp import (
     TimestampInvalid,
@@ -225,3 +229,28 @@ def test_authority_under_an_intermediate_ca(tmp_path: Path) -> None:
         with pytest.raises(TimestampInvalid) as exc:
             verify_token(bare, DIGEST, trusted=root, intermediates=tsa_only)
         assert exc.value.check == "trust"
+
+
+def test_requests_without_a_client_share_httpx_s_default_tls_context(
+        tsa: LocalTSA, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client made per request takes the one TLS context made once (~20 ms of CPU each
+    otherwise), which checks certificates and host names as httpx's default does."""
+    verify: list[object] = []
+    real = httpx.Client
+
+    def client(*args: Any, **kwargs: Any) -> httpx.Client:
+        verify.append(kwargs.get("verify"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(httpx, "Client", client)
+    for _ in range(2):
+        parse_response(request_timestamp(tsa.url, DIGEST))
+    assert len(verify) == 2 and verify[0] is verify[1] is timestamp._tls_context()
+    context = timestamp._tls_context()
+    default = httpx.create_ssl_context()
+    assert isinstance(context, ssl.SSLContext)
+    assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, True)
+    assert (context.verify_mode, context.check_hostname, context.options,
+            context.minimum_version) == (default.verify_mode, default.check_hostname,
+                                         default.options, default.minimum_version)
+    assert context.cert_store_stats() == default.cert_store_stats()
