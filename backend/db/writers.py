@@ -4,7 +4,8 @@ Why (issue 10, fourteenth round): SQLite has one writer at a time. A second writ
 finds the database locked sleeps in SQLite's busy handler and tries again after 1, 2, 5,
 10 ... up to 100 ms, whether or not the lock came free meanwhile. With two service
 processes on one database file, their group commits therefore waited in those sleeps:
-a paced offer's p99 was 0.4 s with two workers against 55 ms with one. Here a process's
+with two workers the saturating p99 was 1.3-1.5 s, 0.23-0.31 s with this lock
+(bench/README.md, fourteenth round). Here a process's
 writer takes a ``flock`` on a file beside the database before its ``BEGIN IMMEDIATE`` and
 gives it back after its COMMIT: a waiting writer sleeps in the kernel and is woken the
 moment the holder lets go, in turn. Inside a process, threads queue on a thread lock first
@@ -26,7 +27,8 @@ __all__ = ["WriterLock", "lock_path_of"]
 
 def lock_path_of(database: str | None) -> Path | None:
     """The lock file of a SQLite database file (``<file>-writers``); None for an
-    in-memory database (nothing else can open it)."""
+    in-memory database (nothing else can open it) or one named by a ``file:`` URI (its
+    path is not the name: left to SQLite's busy handler)."""
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return Path(database + "-writers")
