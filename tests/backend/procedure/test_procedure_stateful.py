@@ -222,6 +222,21 @@ class ProcedureMachine(RuleBasedStateMachine):
         elif self.case.stage is S.FAST_TRACK_PROPOSED:
             self.scheduler_fires_at_next_deadline()
 
+    @precondition(lambda self: self.case.stage is S.RETURN_PENDING)
+    @rule()
+    def the_claimant_ships_the_return(self) -> None:
+        """The return's own way once a return-and-refund award reached its stage: its
+        stages are otherwise one command among many after an award drawn one time in three,
+        and whether a run of the random walk reached the last one depended on the run."""
+        role, cls = R.CLAIMANT, p.ShipReturn
+        actor = ACTOR_OF_ROLE[role]
+        try:
+            cmd = cls(actor=actor, sequence=self.case.next_sequence,
+                      **fields_for(self.case, cls, actor))
+        except p.InvalidCommand:
+            return
+        self._try(cmd)
+
     @precondition(lambda self: self.case.order.jury_agreed)
     @rule()
     def the_jury_acts(self) -> None:
