@@ -122,3 +122,55 @@ def test_stored_text_is_the_plain_encoding_also_when_parts_are_cached(stage) -> 
     assert p.case_to_json(case) == plain  # second time from the cached parts
     back = p.case_from_dict(json.loads(plain))  # equal parts, other objects
     assert p.case_to_json(back) == plain
+
+
+def _paths(node, path=()):
+    """Every place in a JSON document: (path, value)."""
+    yield path, node
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _paths(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _paths(v, (*path, i))
+
+
+def _replaced(doc, path, value):
+    doc = copy.deepcopy(doc)
+    if not path:
+        return value
+    *head, last = path
+    node = doc
+    for k in head:
+        node = node[k]
+    node[last] = value
+    return doc
+
+
+def _outcome(decode, data):
+    try:
+        return "value", decode(data)
+    except Exception as exc:  # the kind of refusal is compared
+        return "refused", type(exc).__name__
+
+
+@pytest.mark.parametrize("stage", [p.Stage.PANEL, p.Stage.AWARDED_BY_PANEL, p.Stage.JURY_REVEAL])
+def test_the_compiled_decoder_accepts_and_refuses_what_the_explaining_one_does(stage) -> None:
+    """The fast decoder (built once per type) and the one that says where a document is
+    wrong agree on every place of a case put to another value: each refuses what the
+    other refuses, and both give equal states otherwise."""
+    from backend.procedure._serialize import _compiled, _explained
+
+    case = p.case_to_dict(STAGE_BUILDERS[stage]())["case"]
+    wrong = [None, 1.5, -1, "x", "2026-01-05T09:00:00", True, [], {}, ["x"], {"x": 1}]
+    tried = refused = 0
+    for path, _ in list(_paths(case)):
+        for value in wrong:
+            doc = _replaced(case, path, value)
+            fast = _outcome(_compiled(p.CaseState), doc)
+            explained = _outcome(lambda d: _explained(p.CaseState, d, "case"), doc)
+            assert (fast[0], fast[1] if fast[0] == "value" else None) == \
+                (explained[0], explained[1] if explained[0] == "value" else None), path
+            tried += 1
+            refused += fast[0] == "refused"
+    assert tried > 500 and 0 < refused < tried  # both kinds of outcome were exercised
