@@ -63,8 +63,11 @@ class StepTransactions(Generic[R]):
                  ) -> None:
         self.repository = repository
         self.sessions = repository.sessions
+        # the writers' queue (SQLite) is the committer's gate: a group is taken once the
+        # leader may write, with whatever queued while it waited (group_commit)
         self.committer: GroupCommitter[R] = GroupCommitter(self._run_group,
-                                                           max_group=max_group)
+                                                           max_group=max_group,
+                                                           gate=repository.writer)
 
     def commit(self, unit: Callable[[Session], R]) -> R:
         """Run a step's locked part and commit it; returns its result once durable, or
@@ -101,7 +104,7 @@ class StepTransactions(Generic[R]):
         done: list[tuple[Unit[R], R]] = []
         try:
             while pending:
-                with self.repository.writer(), self.repository.writer_session() as session:
+                with self.repository.writer_session() as session:  # inside the gate
                     begin_exclusive(session)  # PostgreSQL: a marked write unit
                     defer_appends(session)  # the group's log entries go last (log rule 8)
                     hooks: list[Callable[[], None]] = session.info.setdefault(_HOOKS, [])

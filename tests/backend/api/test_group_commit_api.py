@@ -129,7 +129,8 @@ def test_chains_in_many_cases_at_once(world: World) -> None:
 @contextmanager
 def _held_group(w: World) -> Iterator[Callable[[int], None]]:
     """Hold the SQLite group's write lock: the next submission becomes a leader blocked
-    on it; everything submitted meanwhile queues for the group after it. Yields
+    on it, its unit still queued; everything submitted meanwhile queues behind it and
+    joins its group (the writers' lock is the committer's gate). Yields
     ``wait_queued(n)``."""
     service = w.app.state.ctx.service
     committer = service.transactions.committer
@@ -151,24 +152,25 @@ def _held_group(w: World) -> Iterator[Callable[[int], None]]:
 def _grouped(w: World, blocker: tuple[Actor, str, dict[str, Any]],
              calls: list[tuple[Actor, str, dict[str, Any]]],
              before_release: Callable[[], None] | None = None) -> tuple[Any, list[Any]]:
-    """Post ``blocker`` (a group of its own), then ``calls`` in this order into the next
-    group; returns both responses once everything is answered."""
+    """Post ``blocker`` (its leader waits at the held write lock), then ``calls`` in
+    this order: one group, the blocker first; returns both responses once everything is
+    answered."""
     for who, _p, _b in [blocker, *calls]:
         _ = who.headers
     committer = w.app.state.ctx.service.transactions.committer
     groups = committer.groups
     with ThreadPoolExecutor(len(calls) + 1) as pool, _held_group(w) as wait_queued:
         first = pool.submit(blocker[0].post, blocker[1], json=blocker[2])
-        time.sleep(0.2)  # the blocker's leader is now waiting for the write lock
+        wait_queued(1)  # the blocker's leader waits for the write lock, its unit queued
         futures = []
         for i, (who, path, body) in enumerate(calls):
             futures.append(pool.submit(who.post, path, json=body))
-            wait_queued(i + 1)  # a known order inside the group
+            wait_queued(i + 2)  # a known order inside the group
         if before_release is not None:
             before_release()
         w.app.state.ctx.service.repository.write_lock.release()
         answers = first.result(30), [f.result(30) for f in futures]
-    assert committer.groups == groups + 2  # the blocker's group and one more
+    assert committer.groups == groups + 1  # the blocker's group, with the calls in it
     return answers
 
 
@@ -220,9 +222,9 @@ def test_a_failed_group_commit_fails_its_requests_and_the_next_group_works(
     failed: list[int] = []
 
     def crash(session: Session) -> None:
-        """The group of two fails at its commit (a disk error, say)."""
+        """The group of three fails at its commit (a disk error, say)."""
         if not session.in_nested_transaction() and not failed \
-                and len(session.info.get("after_commit", [])) == 2:
+                and len(session.info.get("after_commit", [])) == 3:
             failed.append(1)
             raise OSError("simulated I/O error at commit")
 
@@ -234,15 +236,16 @@ def test_a_failed_group_commit_fails_its_requests_and_the_next_group_works(
             (w.seller, f"/cases/{w.case_id}/offers", second_a)])
     finally:
         event.remove(sessions, "before_commit", crash)
-    assert failed and first.status_code == 201
-    assert [(r.status_code, r.json()["code"]) for r in answers] == \
-        [(503, "commit_failed")] * 2
+    assert failed
+    assert [(r.status_code, r.json()["code"]) for r in [first, *answers]] == \
+        [(503, "commit_failed")] * 3
     assert "nothing of it was stored" in answers[0].json()["detail"]
     after = _counts(w)
-    assert {k: after[k] - before[k] for k in after if k != "notice"} == {  # the blocker's
-        "step": 1, "step_detail": 1, "leaf": 1, "offer_signature": 1}
+    assert {k: after[k] - before[k] for k in after if k != "notice"} == {
+        "step": 0, "step_detail": 0, "leaf": 0, "offer_signature": 0}
     assert w.buyer.head() == (seq, prev)
     # the same signed records again: accepted, in order
+    assert ok(w.seller.post(f"/cases/{case_b}/offers", json=blocker))["sequence"] == 1
     assert ok(w.buyer.post(f"/cases/{w.case_id}/offers", json=first_a))["sequence"] == seq
     assert ok(w.seller.post(f"/cases/{w.case_id}/offers", json=second_a))["sequence"] == seq + 1
 

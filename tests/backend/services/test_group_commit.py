@@ -199,3 +199,40 @@ def test_many_threads_every_unit_answered_exactly_once(ledger: Ledger) -> None:
     assert results == list(range(500))
     assert sorted(ledger.committed) == list(range(500))
     assert c.units == 500 and c.pending == 0 and c.groups <= 500
+
+
+def test_units_queued_while_the_leader_waits_at_the_gate_join_its_group(
+        ledger: Ledger) -> None:
+    """The gate (SQLite's writers' lock, held by another process meanwhile) is passed
+    before the group is taken: what queued behind the waiting leader commits with it."""
+    other_writer = threading.Lock()
+    c: GroupCommitter[Any] = GroupCommitter(ledger.run_group, gate=lambda: other_writer)
+    other_writer.acquire()
+    with ThreadPoolExecutor(6) as pool:
+        futures = []
+        for i in range(5):
+            futures.append(pool.submit(c.submit, _put(i)))
+            _wait_queued(c, i + 1)  # the leader's own unit waits in the queue too
+        assert not ledger.running.is_set()  # nothing runs while the gate is shut
+        other_writer.release()
+        assert [f.result(10) for f in futures] == list(range(5))
+    assert ledger.groups == [list(range(5))] and (c.groups, c.units) == (1, 5)
+
+
+def test_a_gate_that_fails_answers_every_queued_unit_and_the_next_group_runs(
+        ledger: Ledger) -> None:
+    class Broken:
+        def __enter__(self) -> None:
+            raise OSError("lock file gone")
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    gates: list[Any] = [Broken()]
+    c: GroupCommitter[Any] = GroupCommitter(
+        ledger.run_group, gate=lambda: gates.pop() if gates else threading.Lock())
+    with pytest.raises(GroupCommitFailed, match="lock file gone"):
+        c.submit(_put("lost"))
+    assert ledger.groups == [] and c.pending == 0
+    assert c.submit(_put("next")) == "next"
+    assert ledger.committed == ["next"]
