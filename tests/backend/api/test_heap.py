@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from backend.api.heap import settle_heap
+from backend.api.heap import FULL_COLLECTION_AFTER, settle_heap
 
 
 class _Node:
@@ -21,9 +21,11 @@ class _Node:
 
 @pytest.fixture
 def thawed() -> Iterator[None]:
+    thresholds = gc.get_threshold()
     gc.unfreeze()
     yield
     gc.unfreeze()  # the test process builds many apps: never leave its heap frozen
+    gc.set_threshold(*thresholds)
 
 
 @pytest.fixture
@@ -57,3 +59,10 @@ def test_cycles_made_after_the_freeze_are_still_collected(thawed: None) -> None:
     del later
     gc.collect()
     assert gone() is None
+
+
+def test_full_collections_are_rarer_and_young_ones_unchanged(thawed: None) -> None:
+    young, middle, full = gc.get_threshold()
+    assert full < FULL_COLLECTION_AFTER
+    settle_heap()
+    assert gc.get_threshold() == (young, middle, FULL_COLLECTION_AFTER)
