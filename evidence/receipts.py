@@ -20,7 +20,6 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from evidence import safejson
 from evidence.errors import FormatError
@@ -57,7 +56,7 @@ def default_folder() -> Path:
     return Path(os.environ.get("CHAINARB_DATA_DIR", "chainarb-data")) / "receipts"
 
 
-def _canonical(obj: Any) -> bytes:
+def _canonical(obj: object) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

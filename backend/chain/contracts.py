@@ -16,7 +16,7 @@ The read-only anchor lookup lives in `evidence.chain` (a court installs `evidenc
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cache
@@ -28,6 +28,7 @@ from eth_utils import function_signature_to_4byte_selector
 from eth_utils import to_checksum_address as checksum
 from hexbytes import HexBytes
 from web3 import Web3
+from web3.types import LogReceipt
 
 from backend.chain.artifacts import artifact_names, load_artifact
 from backend.chain.errors import (
@@ -329,7 +330,7 @@ def revert_data(exc: BaseException) -> bytes | None:
     return None
 
 
-def decode_logs(logs: Iterable[Mapping[str, Any]]) -> tuple[Event, ...]:
+def decode_logs(logs: Iterable[LogReceipt]) -> tuple[Event, ...]:
     """Decode receipt logs with every committed event ABI (through `evidence.events`' one
     decoder); logs of no known event, or that do not decode, are kept as `<unknown>`."""
     events = []

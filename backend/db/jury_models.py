@@ -10,13 +10,12 @@ by Alembic revision 0012.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from backend.db.models import ADDRESS, HASH
-from backend.db.types import FreeJson, UTCDateTime, utcnow
+from backend.db.types import FreeJson, RecordColumn, UTCDateTime, utcnow
 
 __all__ = ["PoolStepRow"]
 
@@ -30,9 +29,9 @@ class PoolStepRow(SQLModel, table=True):
     action: str = Field(max_length=64)
     assessor: str = Field(max_length=ADDRESS, index=True)
     signer: str = Field(max_length=ADDRESS)
-    record: dict[str, Any] = Field(sa_type=sa.JSON, nullable=False)  # SignedRecord JSON
+    record: RecordColumn = Field(sa_type=sa.JSON, nullable=False)  # SignedRecord JSON
     payload: FreeJson = Field(sa_type=sa.JSON, nullable=False)  # SHA-256 = payloadHash
     # an institution step an admin signed: the admin's own record, kept beside it
-    authorization: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    authorization: RecordColumn | None = Field(default=None, sa_type=sa.JSON)
     record_hash: str = Field(max_length=HASH, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from backend.db.types import FreeJson, UTCDateTime, utcnow
+from backend.db.types import FreeJson, RecordColumn, UTCDateTime, WrappedKeysColumn, utcnow
 
 __all__ = [
     "Account",
@@ -174,7 +174,7 @@ class Step(SQLModel, table=True):
     case_id: str = Field(foreign_key="arb_case.id", max_length=HASH)
     sequence: int = Field(nullable=False)
     kind: str = Field(max_length=64)
-    record: dict[str, Any] = Field(sa_type=sa.JSON, nullable=False)  # EIP-712 message
+    record: RecordColumn = Field(sa_type=sa.JSON, nullable=False)  # the signed record
     signature: str = Field(max_length=SIGNATURE)
     signer: str = Field(max_length=ADDRESS)
     record_hash: str = Field(max_length=HASH, unique=True)
@@ -202,9 +202,10 @@ class EvidenceItem(SQLModel, table=True):
     claimed_media_type: str = Field(default="", max_length=127)  # the client's, recorded only
     upload_session: str = Field(default="", max_length=80)  # "auth-session:<id>" of the upload
     # {"keywraps": KeyWraps JSON, "service": its public key, "recipients": {address: key}}
-    wrapped_keys: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    wrapped_keys: WrappedKeysColumn = Field(default_factory=dict, sa_type=sa.JSON,
+                                            nullable=False)
     disclosed_to: list[str] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
-    record: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)  # signed submission
+    record: RecordColumn | None = Field(default=None, sa_type=sa.JSON)  # signed submission
     signature: str | None = Field(default=None, max_length=SIGNATURE)
     provenance: list[FreeJson] = Field(
         default_factory=list, sa_type=sa.JSON, nullable=False

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from backend.db.models import ADDRESS, CID, HASH, UINT256
-from backend.db.types import UTCDateTime, utcnow
+from backend.db.types import UTCDateTime, WrappedKeysColumn, utcnow
 
 __all__ = ["PerformanceCursor", "PerformanceItem", "WebhookRefusal"]
 
@@ -51,7 +51,8 @@ class PerformanceItem(SQLModel, table=True):
     salt: str = Field(max_length=HASH)
     commitment: str = Field(max_length=HASH, unique=True)
     cid: str = Field(max_length=CID)
-    wrapped_keys: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    wrapped_keys: WrappedKeysColumn = Field(default_factory=dict, sa_type=sa.JSON,
+                                            nullable=False)
     provenance: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON,
                                              nullable=False)
 

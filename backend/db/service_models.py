@@ -38,7 +38,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from backend.db.models import ADDRESS, CID, HASH, SIGNATURE, Step
-from backend.db.types import FreeJson, UTCDateTime, utcnow
+from backend.db.types import FreeJson, RecordColumn, UTCDateTime, utcnow
 
 __all__ = [
     "CaseEvent",
@@ -212,7 +212,7 @@ class IdentityRecord(SQLModel, table=True):
     case_id: str | None = Field(default=None, foreign_key="arb_case.id", max_length=HASH,
                                 index=True)  # a disclosure's case; None for a profile
     record_hash: str = Field(max_length=HASH, unique=True)
-    record: dict[str, Any] = Field(sa_type=sa.JSON, nullable=False)  # canonical JSON object
+    record: RecordColumn = Field(sa_type=sa.JSON, nullable=False)  # canonical JSON object
     signed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     received_at: datetime = _created()
 
@@ -233,7 +233,7 @@ class SaleContract(SQLModel, table=True):
     buyer: str = Field(max_length=ADDRESS, index=True)
     seller: str = Field(max_length=ADDRESS, index=True)
     status: SaleContractStatus = Field(sa_type=sa.String(16), nullable=False)
-    record: dict[str, Any] = Field(sa_type=sa.JSON, nullable=False)  # SignedRecord JSON
+    record: RecordColumn = Field(sa_type=sa.JSON, nullable=False)  # SignedRecord JSON
     offer_expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     cid: str | None = Field(default=None, max_length=CID)  # the bundle, once signed
     data_key_wraps: str | None = Field(default=None, sa_type=sa.Text)

@@ -9,22 +9,41 @@ and PostgreSQL (`timestamptz`).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from evidence.records import SignedRecordJson
 from evidence.safejson import JsonObject
 
-__all__ = ["FreeJson", "UTCDateTime", "utcnow"]
+__all__ = ["FreeJson", "RecordColumn", "UTCDateTime", "WrappedKeysColumn", "WrappedKeysJson",
+           "utcnow"]
+
+class WrappedKeysJson(TypedDict):
+    """An encrypted item's key wraps as its row keeps them: the ``KeyWraps`` JSON, the
+    service public key it names, and each reader's address -> the X25519 key wrapped for."""
+
+    keywraps: str
+    service: str
+    recipients: dict[str, str]
+
 
 if TYPE_CHECKING:
     #: A free JSON object in a pydantic model (a JSON column of a table, an API answer or
     #: request body: backend/answers.py): ``evidence.safejson.JsonObject`` as mypy reads it,
     #: any JSON object as pydantic does (it cannot build that recursive alias).
     FreeJson: TypeAlias = JsonObject
+    #: A signed record's JSON document in a JSON column (``SignedRecord.to_json_obj``):
+    #: ``evidence.records.SignedRecordJson`` as mypy reads it, any JSON object as pydantic
+    #: does (a table's field is not validated: its writers build it from a SignedRecord).
+    RecordColumn: TypeAlias = SignedRecordJson
+    #: An item's key wraps in a JSON column: ``WrappedKeysJson`` as mypy reads it.
+    WrappedKeysColumn: TypeAlias = WrappedKeysJson
 else:
     FreeJson = dict[str, Any]
+    RecordColumn = dict[str, Any]
+    WrappedKeysColumn = dict[str, Any]
 
 
 def utcnow() -> datetime:

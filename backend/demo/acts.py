@@ -10,7 +10,7 @@ their own transactions), prints what happened, and leaves what the next act need
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import httpx
 from eth_typing import HexStr
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from backend.procedure import CaseRules
 from evidence.records import Award, SettlementOffer, bytes32, canonical_json
 
-__all__ = ["agree_to_arbitrate", "answer_and_close_record", "appoint_arbitrator",
+__all__ = ["ChainKeys", "agree_to_arbitrate", "answer_and_close_record", "appoint_arbitrator",
            "appoint_mediator", "chain_keys", "checkout", "deposit_guarantee", "enforce_award",
            "file_as", "file_claim",
            "issue_award", "mediate", "negotiate", "open_order", "pass_objection_window",
@@ -198,7 +198,14 @@ def file_as(world: World, story: Story, *, remedy: str, claimed: int, words: str
     world.anchor()
 
 
-def chain_keys(world: World) -> dict[str, Any]:
+class ChainKeys(TypedDict):
+    """The chain and the escrow a result line names."""
+
+    chain_id: int
+    escrow: str | None
+
+
+def chain_keys(world: World) -> ChainKeys:
     """The result line's keys every scenario ends with: the chain and the escrow."""
     return {"chain_id": world.handle.chain_id, "escrow": world.deployment.escrow}
 

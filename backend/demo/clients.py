@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -109,7 +109,7 @@ class Client:
         return (view["nextSequence"], bytes32(view["prevHash"]),
                 Domain.from_json_obj(view["domain"]))
 
-    def step(self, case_id: str, action: str, payload: dict[str, Any] | None = None, *,
+    def step(self, case_id: str, action: str, payload: Mapping[str, object] | None = None, *,
              payload_hash: str | None = None) -> tuple[SignedRecordJson, Domain]:
         """A ``ProceduralStep`` signed at the case's head (over the payload or a hash)."""
         seq, prev, domain = self.head(case_id)
@@ -119,8 +119,8 @@ class Client:
                              signed_at=self.at())
         return rec.sign(self.key.key, domain).to_json_obj(), domain
 
-    def plain(self, case_id: str, action: str, payload: dict[str, Any] | None = None,
-              **extra: Any) -> dict[str, Any]:
+    def plain(self, case_id: str, action: str, payload: Mapping[str, object] | None = None,
+              **extra: object) -> dict[str, object]:
         """The body of a step endpoint: the signed record, its payload and any extras."""
         record, _ = self.step(case_id, action, payload or {})
         return {"record": record, "payload": payload or {}, **extra}

@@ -8,11 +8,14 @@ judicial package then names everyone, and the court's verifier checks each bindi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backend.demo.clients import Client
 from backend.demo.world import Story, World
 from evidence.records import Disclosure, Domain, Profile, bytes32
+
+if TYPE_CHECKING:  # the answer the API declares (the demo reads it over HTTP)
+    from backend.api.routes.cases import StepAcceptedJson
 
 __all__ = ["COURT", "PROFILES", "declare_profiles", "disclose"]
 
@@ -45,8 +48,8 @@ def declare_profiles(world: World, story: Story) -> None:
                            f"({shown['country']}) (签署身份信息)")
 
 
-def disclose(world: World, who: Client, case_id: str, role: str, appointed: dict[str, Any]
-             ) -> None:
+def disclose(world: World, who: Client, case_id: str, role: str,
+             appointed: StepAcceptedJson) -> None:
     """The appointee answers its appointment with a signed disclosure."""
     _seq, _prev, domain = who.head(case_id)
     rec = Disclosure(case_id=bytes32(case_id), appointee=who.address, role=role,

@@ -8,7 +8,7 @@ import json
 import secrets
 import sys
 import time
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO, TypedDict
 
 import httpx
 from eth_account import Account
@@ -21,12 +21,14 @@ from backend.demo.common import DemoError, short
 from backend.demo.printing import Printer
 from backend.demo.scenarios import DEFAULT_SCENARIO, scenario_named
 from backend.demo.serving import free_port, serve
-from backend.demo.world import Cast, Scenario, Story, World
+from backend.demo.world import Cast, ResultLine, Scenario, Story, World
 from backend.local_tsa import LocalTsa, LocalTsaError
 from backend.settings import Settings
 
 if TYPE_CHECKING:  # the service is composed on demand
     from fastapi import FastAPI
+
+    from backend.chain import EscrowContract, TokenContract
 
 __all__ = ["PEOPLE", "run_demo"]
 
@@ -40,7 +42,7 @@ PEOPLE = {
 }
 
 def run_demo(settings: Settings, *, scenario: str = DEFAULT_SCENARIO,
-             console: Console | None = None, out: TextIO | None = None) -> dict[str, Any]:
+             console: Console | None = None, out: TextIO | None = None) -> ResultLine:
     """Run one scenario (``main``: the whole loop); print each step; print the result as the
     last line; return it. An unknown scenario is a ``KeyError`` naming the choices."""
     from backend.gateway import contracts_deployer, ensure_deployment, open_chain
@@ -80,7 +82,7 @@ def run_demo(settings: Settings, *, scenario: str = DEFAULT_SCENARIO,
     return result
 
 
-def play(world: World, tsa: LocalTsa, scenario: Scenario) -> dict[str, Any]:
+def play(world: World, tsa: LocalTsa, scenario: Scenario) -> ResultLine:
     """Compose and serve the service, then play the scenario's acts against it; returns its
     result."""
     # Fresh people each run (so a fresh order and case whatever the data dir holds).
@@ -131,7 +133,17 @@ def compose_service(world: World, port: int, demo_admin: str) -> FastAPI:
     return app
 
 
-def show_contracts(world: World) -> dict[str, Any]:
+class Contracts(TypedDict):
+    """The contracts as the parties' wallets see them, and the institution's account (the
+    ``Story`` fields of the same names)."""
+
+    escrow: EscrowContract
+    token: TokenContract
+    symbol: str
+    institution: LocalAccount
+
+
+def show_contracts(world: World) -> Contracts:
     """The contracts as the parties' wallets see them (``Story`` fields); prints where
     they are."""
     from backend.chain import EscrowContract, TokenContract, Transactor

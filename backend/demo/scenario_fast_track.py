@@ -28,7 +28,7 @@ from backend.demo.chain import wait_until
 from backend.demo.clients import document, upload_evidence
 from backend.demo.common import DECIMALS, UNIT, DemoError, decimal_units, fmt_amount
 from backend.demo.files import make_photo_jpeg
-from backend.demo.world import Act, Scenario, Story, World
+from backend.demo.world import Act, ResultLine, Scenario, Story, World
 
 __all__ = ["FAST_TRACK", "FAST_TRACK_MAX"]
 
@@ -153,7 +153,7 @@ ACTS: tuple[Act, ...] = (
     executed)
 
 
-def result(world: World, story: Story) -> dict[str, Any]:
+def result(world: World, story: Story) -> ResultLine:
     """The JSON object of the last stdout line."""
     before, after = story.before, story.after
     to_buyer, to_seller, compensation = story.award

@@ -24,7 +24,7 @@ from backend.demo import acts
 from backend.demo.chain import chain_now, send_eth, wait_until
 from backend.demo.clients import Client
 from backend.demo.common import DemoError, decimal_units, sha256_hex, short
-from backend.demo.world import Act, Scenario, Story, World
+from backend.demo.world import Act, ResultLine, Scenario, Story, World
 from evidence import jury as public_jury
 from evidence.records import Domain, ProceduralStep, SignedRecord, bytes32, canonical_json
 
@@ -312,7 +312,7 @@ def pass_window(world: World, story: Story) -> None:
         raise DemoError(f"the verdict should bind now, found {view['stage']}")
 
 
-def result(world: World, story: Story) -> dict[str, Any]:
+def result(world: World, story: Story) -> ResultLine:
     """The JSON object of the last stdout line."""
     before, after = story.before, story.after
     jurors = _jurors.get(story.case_id, [])

@@ -5,11 +5,9 @@ execution, to the court's confirmation of the verified package (README, "The mai
 
 from __future__ import annotations
 
-from typing import Any
-
 from backend.demo import acts, court, identity
 from backend.demo.common import DECIMALS, DemoError, decimal_units
-from backend.demo.world import Act, Scenario, Story, World
+from backend.demo.world import Act, ResultLine, Scenario, Story, World
 
 __all__ = ["ACTS", "MAIN", "result_line"]
 
@@ -24,7 +22,7 @@ ACTS: tuple[Act, ...] = (
     court.open_certificate_url)
 
 
-def finish(world: World, story: Story) -> dict[str, Any]:
+def finish(world: World, story: Story) -> ResultLine:
     """Refuse a run whose package did not verify; else the result line's object."""
     anchored, total = world.anchored_items(story.case_id)
     timeline = story.cast.buyer.get(f"/cases/{story.case_id}/timeline")
@@ -36,7 +34,7 @@ def finish(world: World, story: Story) -> dict[str, Any]:
 
 
 def result_line(world: World, story: Story, *, anchored: int, leaves: int,
-                steps: int) -> dict[str, Any]:
+                steps: int) -> ResultLine:
     """The JSON object of the last stdout line (README, "The main job")."""
     before, after, dep = story.before, story.after, world.deployment
     assert story.report is not None  # play() refused a run without a verified package

@@ -31,7 +31,7 @@ from backend.demo.chain import balances, hex_hash
 from backend.demo.clients import document
 from backend.demo.common import DECIMALS, DemoError, decimal_units, fmt_amount, sha256_hex
 from backend.demo.files import award_document
-from backend.demo.world import Act, Scenario, Story, World
+from backend.demo.world import Act, ResultLine, Scenario, Story, World
 from evidence.records import ReturnAward, bytes32, canonical_json
 
 __all__ = ["ACTS", "RETURN", "result_line"]
@@ -182,7 +182,7 @@ ACTS: tuple[Act, ...] = (
     court.give_court_access, court.download_package, court.verify_package)
 
 
-def result_line(world: World, story: Story) -> dict[str, Any]:
+def result_line(world: World, story: Story) -> ResultLine:
     """The JSON object of the last stdout line; refuses a run whose package did not
     verify."""
     if story.report is None or not story.report.ok:

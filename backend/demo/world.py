@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 from backend.demo.clients import Client
 from backend.demo.printing import Printer
@@ -30,12 +30,28 @@ if TYPE_CHECKING:  # the demo imports the service's parts when it composes them
     from backend.performance.simulator import CarrierSimulator
     from evidence.judicial import Report
 
-__all__ = ["CHAIN_KIND", "Act", "Cast", "Scenario", "Story", "World"]
+__all__ = ["CHAIN_KIND", "Act", "BatchShown", "Cast", "ResultLine", "Scenario", "Story", "World"]
 
 # The chain action a step's response lists, shown as that step's tx.
 CHAIN_KIND = {"appoint.arbitrator": "appoint_arbitrator", "award.issued": "submit_award"}
 
 
+
+
+#: The JSON object of a scenario's last stdout line (its members are whatever ``json.dumps``
+#: writes: numbers, text, lists and objects of them).
+ResultLine: TypeAlias = "dict[str, object]"
+
+class BatchShown(TypedDict):
+    """An anchor batch the demo prints: its root, its first inclusion's transaction and
+    block, its leaf count, and whether a TSA token stamps it."""
+
+    id: int | None
+    root: str
+    tx: str | None
+    leaves: int
+    block: int | None
+    stamped: bool
 @dataclass
 class World:
     """The service the demo composed, the chain it runs on, and the printer."""
@@ -63,13 +79,13 @@ class World:
         if not self.stages or self.stages[-1] != stage:
             self.stages.append(stage)
 
-    def tick(self) -> list[dict[str, Any]]:
+    def tick(self) -> list[BatchShown]:
         """Run the background work now (admin): deadlines, chain actions, anchoring, TSA."""
         assert self.admin is not None
         self.admin.post("/admin/tick")
         return self.new_batches()
 
-    def new_batches(self) -> list[dict[str, Any]]:
+    def new_batches(self) -> list[BatchShown]:
         """Anchor batches confirmed since the last look (the operator's view, from the DB)."""
         from sqlmodel import col, select
 
@@ -83,7 +99,7 @@ class World:
                     AnchorInclusion.batch_id).in_([b.id for b in rows])).order_by(
                     col(AnchorInclusion.id))).all():
                 first.setdefault(inc.batch_id, inc)
-            fresh = [{"id": b.id, "root": b.root, "tx": first[b.id].tx_hash,
+            fresh: list[BatchShown] = [{"id": b.id, "root": b.root, "tx": first[b.id].tx_hash,
                       "leaves": b.leaf_count, "block": first[b.id].block_number,
                       "stamped": b.timestamp_token is not None}
                      for b in rows if b.id not in self.seen_batches and b.id in first]
@@ -107,7 +123,7 @@ class World:
         for b in self.tick():
             self.show_batch(b)
 
-    def show_batch(self, b: dict[str, Any]) -> None:
+    def show_batch(self, b: BatchShown) -> None:
         stamp = "RFC 3161 token 可信时间戳" if b["stamped"] else "no timestamp token"
         self.printer.console.print(
             f"      [green]⚓ anchored root 锚定根 {b['root']}[/] [dim]({b['leaves']} item(s), "
@@ -184,4 +200,4 @@ class Scenario:
     name: str
     title: tuple[str, str]
     acts: tuple[Act, ...]
-    result: Callable[[World, Story], dict[str, Any]]
+    result: Callable[[World, Story], ResultLine]

@@ -189,7 +189,7 @@ _committed_lock = threading.Lock()
 _PENDING = "log.frontier"  # session.info key: (transaction, engine, size, frontier)
 
 
-def _engine_of(session: Session) -> Any:
+def _engine_of(session: Session) -> sa.Engine:
     """The session's engine, also when the session is bound to one of its connections (the
     SQLite writer's own, ``CaseRepository.writer_session``): the kept frontier is the
     process's per database, whichever connection appended."""

@@ -6,14 +6,28 @@ pre-evaluation reads from the recorded events (``_tracking``). The service edge 
 ``backend.services.performance``; the local carrier simulator is ``simulator``.
 """
 
-from ._events import EVENT_TYPES, EventType, MalformedEvent, PerformanceEvent, parse_event
-from ._tracking import PerformanceFacts, RecordedEvent, evidence_facts, performance_facts
+from ._events import (
+    EVENT_TYPES,
+    EventType,
+    MalformedEvent,
+    PerformanceEvent,
+    PerformanceEventJson,
+    parse_event,
+)
+from ._tracking import (
+    PerformanceFacts,
+    RecordedEvent,
+    TrackingBasisJson,
+    evidence_facts,
+    performance_facts,
+)
 from ._webhook import (
     SIGNATURE_HEADER,
     SIGNED_PREFIX,
     TIMESTAMP_HEADER,
     Scheme,
     SenderConfig,
+    SenderViewJson,
     WebhookRefused,
     check_window,
     key_id,
@@ -32,10 +46,13 @@ __all__ = [
     "EventType",
     "MalformedEvent",
     "PerformanceEvent",
+    "PerformanceEventJson",
     "PerformanceFacts",
     "RecordedEvent",
     "Scheme",
     "SenderConfig",
+    "SenderViewJson",
+    "TrackingBasisJson",
     "WebhookRefused",
     "check_window",
     "evidence_facts",

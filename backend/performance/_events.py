@@ -11,12 +11,13 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from evidence.errors import FormatError
 from evidence.safejson import loads
 
-__all__ = ["EVENT_TYPES", "EventType", "MalformedEvent", "PerformanceEvent", "parse_event"]
+__all__ = ["EVENT_TYPES", "EventType", "MalformedEvent", "PerformanceEvent",
+           "PerformanceEventJson", "parse_event"]
 
 
 class EventType(StrEnum):
@@ -64,6 +65,21 @@ class MalformedEvent(ValueError):  # noqa: N818 - names the refusal
     """The body is not an event; the message names the field."""
 
 
+class PerformanceEventJson(TypedDict):
+    """An event as a body carries it (``parse_event`` reads it back); the optional members
+    only when not empty."""
+
+    eventId: str
+    orderId: str
+    shipment: str
+    sequence: int
+    type: str
+    occurredAt: str
+    location: NotRequired[str]
+    signedBy: NotRequired[str]
+    note: NotRequired[str]
+
+
 @dataclass(frozen=True, kw_only=True)
 class PerformanceEvent:
     event_id: str
@@ -76,15 +92,17 @@ class PerformanceEvent:
     signed_by: str = ""
     note: str = ""
 
-    def to_json_obj(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def to_json_obj(self) -> PerformanceEventJson:
+        out: PerformanceEventJson = {
             "eventId": self.event_id, "orderId": str(self.order_id), "shipment": self.shipment,
             "sequence": self.sequence, "type": self.type.value,
             "occurredAt": self.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ")}
-        for key, value in (("location", self.location), ("signedBy", self.signed_by),
-                           ("note", self.note)):
-            if value:
-                out[key] = value
+        if self.location:
+            out["location"] = self.location
+        if self.signed_by:
+            out["signedBy"] = self.signed_by
+        if self.note:
+            out["note"] = self.note
         return out
 
 
@@ -96,7 +114,7 @@ def _str(obj: dict[str, Any], key: str, pattern: re.Pattern[str]) -> str:
     return value
 
 
-def parse_event(body: bytes | dict[str, Any]) -> PerformanceEvent:
+def parse_event(body: bytes | dict[str, object]) -> PerformanceEvent:
     """The event a body carries (JSON bytes, or the object already parsed); raises
     ``MalformedEvent`` naming the first field that does not fit."""
     obj: Any = body

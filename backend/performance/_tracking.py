@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 from backend.procedure import (
     CaseState,
@@ -25,7 +25,8 @@ from backend.procedure import (
 
 from ._events import EventType
 
-__all__ = ["FORWARD", "PerformanceFacts", "RecordedEvent", "evidence_facts", "performance_facts"]
+__all__ = ["FORWARD", "PerformanceFacts", "RecordedEvent", "TrackingBasisJson", "evidence_facts",
+           "performance_facts"]
 
 FORWARD: dict[EventType, TrackingStatus] = {
     EventType.SHIPPED: TrackingStatus.IN_TRANSIT,
@@ -90,9 +91,20 @@ _SOURCES = {
 }
 
 
+class TrackingBasisJson(TypedDict):
+    """Where a pre-evaluation's tracking status came from (its report's ``basis``), and the
+    kinds of performance records each party made."""
+
+    tracking: str
+    trackingSource: str  # evidence, no_evidence or hypothesis
+    trackingSourceWords: dict[str, str]
+    trackingItem: int | None
+    partyRecords: dict[str, list[str]]
+
+
 def evidence_facts(case: CaseState, perf: PerformanceFacts, *,
                    hypothesis: TrackingStatus | None = None
-                   ) -> tuple[PreEvaluationFacts, dict[str, Any]]:
+                   ) -> tuple[PreEvaluationFacts, TrackingBasisJson]:
     """The pre-evaluation's facts with tracking and delivery records read from the
     performance evidence, and the basis the report states (its ``basis`` key): where the
     tracking status came from. A ``hypothesis`` replaces the tracking, and says so."""
@@ -106,9 +118,10 @@ def evidence_facts(case: CaseState, perf: PerformanceFacts, *,
     facts = replace(base, buyer_evidence=base.buyer_evidence | perf.buyer_kinds,
                     seller_evidence=base.seller_evidence | perf.seller_kinds)
     en, zh = _SOURCES[source]
-    basis = {"tracking": tracking.value, "trackingSource": source,
-             "trackingSourceWords": {"en": en, "zh-Hans": zh},
-             "trackingItem": item,
-             "partyRecords": {"buyer": sorted(k.value for k in perf.buyer_kinds),
-                              "seller": sorted(k.value for k in perf.seller_kinds)}}
+    basis: TrackingBasisJson = {
+        "tracking": tracking.value, "trackingSource": source,
+        "trackingSourceWords": {"en": en, "zh-Hans": zh},
+        "trackingItem": item,
+        "partyRecords": {"buyer": sorted(k.value for k in perf.buyer_kinds),
+                         "seller": sorted(k.value for k in perf.seller_kinds)}}
     return facts, basis

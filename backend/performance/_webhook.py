@@ -22,7 +22,7 @@ import hmac
 import re
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any
+from typing import TypedDict
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -41,6 +41,7 @@ __all__ = [
     "TIMESTAMP_HEADER",
     "Scheme",
     "SenderConfig",
+    "SenderViewJson",
     "WebhookRefused",
     "check_window",
     "key_id",
@@ -210,7 +211,17 @@ def senders_by_id(senders: Iterable[SenderConfig]) -> dict[str, SenderConfig]:
     return out
 
 
-def public_view(sender: SenderConfig) -> dict[str, Any]:
+class SenderViewJson(TypedDict):
+    """A sender as the provenance log and the refusal log name it (no secret)."""
+
+    id: str
+    name: str
+    nameZh: str
+    scheme: str
+    keyId: str
+
+
+def public_view(sender: SenderConfig) -> SenderViewJson:
     """What the provenance log and the refusal log say of a sender (no secret)."""
     return {"id": sender.id, "name": sender.name, "nameZh": sender.name_zh,
             "scheme": sender.scheme.value, "keyId": key_id(sender)}

@@ -86,7 +86,7 @@ class CarrierSimulator:
         return SenderConfig(id=self.sender_id, name=name, name_zh=name_zh,
                             scheme=self.scheme, **keyed, **extra)
 
-    def config_json(self, **kw: Any) -> dict[str, Any]:
+    def config_json(self, **kw: Any) -> dict[str, object]:
         cfg = self.config(**kw).model_dump(mode="json", exclude_none=True)
         if self.scheme is Scheme.HMAC_SHA256:
             cfg["secret"] = self.key.decode()

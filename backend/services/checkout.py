@@ -112,7 +112,7 @@ class Checkout:
                     row = SaleContract(
                         record_hash=key, buyer=contract.buyer, seller=contract.seller,
                         status=SaleContractStatus.PROPOSED,
-                        record=dict(SignedRecord(signed.domain, contract).to_json_obj()),
+                        record=SignedRecord(signed.domain, contract).to_json_obj(),
                         offer_expires_at=datetime.fromtimestamp(contract.offer_expires_at,
                                                                 UTC),
                         created_at=now, updated_at=now)
@@ -291,7 +291,7 @@ class Checkout:
         if len(merged) == len(have):
             return
         full = SignedRecord(signed.domain, signed.record, tuple(merged.values()))
-        row.record = dict(full.to_json_obj())
+        row.record = full.to_json_obj()
         row.updated_at = now
         if len(merged) == 2 and row.status == SaleContractStatus.PROPOSED:
             row.status = SaleContractStatus.SIGNED

@@ -58,7 +58,7 @@ from sqlmodel import Session, col, select
 from typing_extensions import TypedDict
 
 from backend import procedure as p
-from backend.answers import AS_OBJECT, FreeJson, open_answer
+from backend.answers import AS_OBJECT, open_answer
 from backend.db import (
     AnchorBatch,
     AnchorInclusion,
@@ -94,6 +94,7 @@ from evidence.records import (
     SignedRecordJson,
     TypedDataJson,
 )
+from evidence.safejson import JsonObject
 
 from . import provenance
 from .errors import AccessDenied, BadSubmission, Conflict, NotFound, ServiceError
@@ -110,6 +111,7 @@ __all__ = [
     "EmptyUpload",
     "EvidenceItemJson",
     "EvidenceListJson",
+    "EvidenceProvenanceJson",
     "EvidenceService",
     "EvidenceSubmittedJson",
     "KeyWrapsJson",
@@ -175,7 +177,7 @@ class ItemRecordJson(TypedDict):
     """An item's signed record once submitted, else (for its uploader) the typed data to
     sign; neither for another reader of a staged item."""
 
-    record: NotRequired[FreeJson]  # the signed record as stored
+    record: NotRequired[Annotated[SignedRecordJson, AS_OBJECT]]  # the signed record as stored
     typedData: NotRequired[Annotated[TypedDataJson, AS_OBJECT]]
 
 
@@ -208,6 +210,16 @@ class SubmittedItemJson(EvidenceMetaJson, OpeningJson, SubmittedStepJson):
 class EvidenceSubmittedJson(EvidenceMetaJson, ReceiptsJson, OpeningJson, SubmittedStepJson):
     """A submitted item, with the receipt of its ``EvidenceSubmission`` in the log and one
     for each provenance entry the submission logged (kind ``provenance``)."""
+
+
+class EvidenceProvenanceJson(TypedDict):
+    """An item's provenance log: its signed entries and the origin they say (the route's
+    ``ProvenanceOut`` documents it)."""
+
+    itemId: int | None
+    commitment: str
+    origin: JsonObject
+    entries: list[JsonObject]
 
 
 @open_answer
@@ -327,7 +339,7 @@ def bind_submission(session: Session, item: EvidenceItem, signed: SignedRecord, 
     registered reader the rules now allow."""
     leaf = session.exec(select(Leaf).join(Step, col(Step.id) == col(Leaf.ref_id)).where(
         col(Leaf.kind) == LeafKind.STEP, col(Step.record_hash) == record_hash)).first()
-    item.record = dict(signed.to_json_obj())
+    item.record = signed.to_json_obj()
     item.signature = _h(signed.signatures[0])
     item.provenance = provenance.append(
         item.provenance, [("record.signed", item.submitter, item.upload_session,
@@ -385,7 +397,7 @@ def wrap_for_readers(session: Session, item: EvidenceItem, keys: ServiceKey) -> 
     todo = readers_to_wrap(session, item)
     if not todo:
         return False
-    wk = dict(item.wrapped_keys)
+    wk = item.wrapped_keys.copy()
     recipients = dict(wk.get("recipients", {}))
     wraps = KeyWraps.from_json(wk["keywraps"])
     data_key = wraps.unwrap(keys.private)
@@ -957,7 +969,7 @@ class EvidenceService:
         bind_submission(session, item, signed, sequence, record_hash, keys=self.keys,
                         domain=self.domain, service_key=self._service_key, now=self.now())
 
-    def _write(self) -> Any:
+    def _write(self) -> _WriteUnit:
         """A write unit: the case service's process queue (SQLite) + ``write_scope``."""
         return _WriteUnit(self.cases)
 
@@ -1124,7 +1136,8 @@ class EvidenceService:
                     "recipients": item.wrapped_keys.get("recipients", {}),
                     "service": item.wrapped_keys.get("service")}
 
-    def provenance_log(self, viewer: str, case_id: str, item_id: int) -> dict[str, Any]:
+    def provenance_log(self, viewer: str, case_id: str, item_id: int
+                       ) -> EvidenceProvenanceJson:
         session, item, _case = self._readable(viewer, case_id, item_id)
         with session:
             if self._anchoring_entries(session, item):  # anchored since: log it first

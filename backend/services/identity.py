@@ -203,7 +203,7 @@ class IdentityService:
             now = self.cases.now()
             row = IdentityRecord(
                 kind=signed.record.TYPE_NAME, subject=subject, issuer=issuer, case_id=case_id,
-                record_hash=record_hash, record=dict(signed.to_json_obj()),
+                record_hash=record_hash, record=signed.to_json_obj(),
                 signed_at=datetime.fromtimestamp(_signed_at(signed), UTC), received_at=now)
             session.add(row)
             session.flush()

@@ -19,14 +19,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, overload
+from typing import TYPE_CHECKING, TypeVar, cast, overload
 
 from backend import procedure as p
 from evidence import safejson
 from evidence.safejson import JSON
 
-__all__ = ["JURY_SEALED_ACTIONS", "SEES_JURORS", "mask", "mask_step", "names_a_juror",
-           "pseudonyms", "sees_jurors"]
+if TYPE_CHECKING:
+    from .views import StepViewJson
+
+__all__ = ["JURY_SEALED_ACTIONS", "SEES_JURORS", "mask", "mask_document", "mask_step",
+           "names_a_juror", "pseudonyms", "sees_jurors"]
 
 SEES_JURORS = frozenset({"admin", "court"})
 # A stored payload came in through a step request, whose JSON body is bounded the same way
@@ -82,10 +85,19 @@ def mask(value: JSON, names: Mapping[str, str]) -> JSON:
     return value
 
 
-def mask_step(view: dict[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+_Document = TypeVar("_Document", bound=Mapping[str, object])
+
+
+def mask_document(document: _Document, names: Mapping[str, str]) -> _Document:
+    """``mask`` of a JSON document whose type says its shape (a view's TypedDict): only its
+    strings change, each to a string, so it keeps its type."""
+    return cast(_Document, mask(cast(JSON, document), names))
+
+
+def mask_step(view: StepViewJson, names: Mapping[str, str]) -> StepViewJson:
     """One step as a party sees it: the pool snapshot by size, a juror's signatures
     withheld, every juror address a pseudonym."""
-    out = dict(view)
+    out = view.copy()
     payload = out.get("payload")
     if out.get("action") == "jury.seed_committed" and isinstance(payload, str | Mapping):
         data = safejson.loads(payload, what="a stored step payload",
@@ -102,4 +114,4 @@ def mask_step(view: dict[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
     record = out.get("record")
     if out.get("action") in JUROR_ACTIONS and isinstance(record, Mapping):
         out["record"] = {**record, "signatures": []}
-    return dict(mask(out, names))
+    return mask_document(out, names)

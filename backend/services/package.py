@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NotRequired
 
 import sqlalchemy as sa
 from eth_account import Account
@@ -138,8 +138,8 @@ def fmt_pretty(value: object) -> bytes:
     return (json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
 
 __all__ = ["EscrowNotResolved", "ExportedPackage", "NotAnchoredYet", "PackageService",
-           "PackageUnavailable", "exports_to", "require_exported", "rules_document",
-           "rules_hash"]
+           "PackageUnavailable", "RulesJson", "exports_to", "require_exported",
+           "rules_document", "rules_hash"]
 
 EXPORT_EVENT = "package_exported"  # CaseEvent.kind: a court downloaded a package
 ENFORCEMENT_KINDS = ("execute_award", "submit_panel_award", "execute_settlement",
@@ -294,7 +294,7 @@ class PackageService:
                     anchors=anchors, proofs=proofs, timestamps=stamps,
                     tsa_certificates=self.tsa_certificates, award=award,
                     enforcement=enforcement, block_headers=headers, receipts=receipts,
-                    created_at=max(int(s.record["message"].get("signedAt", 0)) for s in steps),
+                    created_at=max(int(str(s.record["message"].get("signedAt", 0))) for s in steps),
                     neutrals=self._neutrals(session, case, entries),
                     verify_url_template=self._verify_url(), extra_files=extra,
                     contract=contract[0] if contract else None, disclosures=disclosures,
@@ -839,7 +839,7 @@ class PackageService:
         if int(token, 16) != 0:
             currency, decimals = _erc20_meta(self._chain, token)
         filed = case.filed_at or datetime.fromtimestamp(
-            int(steps[0].record["message"]["signedAt"]), UTC)
+            int(str(steps[0].record["message"]["signedAt"])), UTC)
         dispute = case.dispute_type.value if case.dispute_type else ""
         return CaseInfo(case_id=_b(case.case_id), order_id=case.order.order_id,
                         title=f"Order {case.order.order_id}: {dispute.replace('_', ' ')}",
@@ -922,11 +922,26 @@ def require_exported(session: Session, case_id: str, court: str, package_hash: s
                        "X-Package-Manifest-Sha256", code="unknown_package")
 
 
-def rules_document(rules: p.CaseRules) -> dict[str, Any]:
+class RulesJson(TypedDict):
+    """The rules as a package states them (``rules_document``)."""
+
+    name: str
+    version: str
+    negotiationDays: int
+    facilitationDays: int
+    evidenceDays: int
+    awardDays: int
+    objectionDays: int
+    appointmentDays: int
+    disclosure: str
+    objectionSeconds: NotRequired[int]  # only when set: it replaces objectionDays
+
+
+def rules_document(rules: p.CaseRules) -> RulesJson:
     """The rules as the package states them; an order fixes SHA-256 of their canonical JSON
     (``rulesHash`` at ``openOrder``), which the verifier compares. ``objectionSeconds``
     appears only when set (it then replaces ``objectionDays``)."""
-    doc: dict[str, Any] = {
+    doc: RulesJson = {
         "name": "chainarb ODR rules", "version": "1",
         "negotiationDays": rules.negotiation_days,
         "facilitationDays": rules.facilitation_days,
@@ -955,7 +970,7 @@ def _bound_hashes(steps: list[Step], details: dict[int, StepDetail]) -> set[byte
     for step in steps:
         if step.record.get("type") != "ProceduralStep":
             continue
-        bound.add(_b(step.record["message"]["payloadHash"]))
+        bound.add(_b(str(step.record["message"]["payloadHash"])))
         detail = details.get(step.id or -1)
         if detail is None or detail.payload is None:
             continue

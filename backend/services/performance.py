@@ -30,7 +30,7 @@ import io
 import json
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, NamedTuple, NotRequired
 
@@ -41,9 +41,10 @@ from sqlmodel import Session, col, select
 from typing_extensions import TypedDict
 
 from backend import procedure as p
-from backend.answers import FreeJson, open_answer
+from backend.answers import AS_OBJECT, open_answer
 from backend.db import Case
 from backend.db.performance_models import PerformanceCursor, PerformanceItem, WebhookRefusal
+from backend.db.types import WrappedKeysJson
 from backend.log.provenance import log_provenance
 from backend.log.service import ReceiptsJson
 from backend.log.store import Appended, append_entry
@@ -55,6 +56,7 @@ from backend.performance import (
     PerformanceFacts,
     RecordedEvent,
     SenderConfig,
+    SenderViewJson,
     WebhookRefused,
     check_window,
     parse_event,
@@ -80,11 +82,12 @@ from evidence.judicial.provenance import (
     performance_entry_values,
 )
 from evidence.records import Domain
+from evidence.safejson import JSON, JsonObject
 
 from . import provenance
 from .cases import CaseService, case_id_for_order
 from .errors import AccessDenied, BadSubmission, NotFound, ServiceError, StaleStep
-from .escrow import UnknownOrder
+from .escrow import OrderInfo, UnknownOrder
 from .evidence import _TrackingBlockstore
 from .keys import ServiceKey
 from .transactions import StepTransactions
@@ -98,6 +101,7 @@ __all__ = [
     "PerformanceCapturedJson",
     "PerformanceItemJson",
     "PerformanceListJson",
+    "PerformanceProvenanceJson",
     "PerformanceService",
     "WebhookError",
     "WebhookRefusalJson",
@@ -109,7 +113,7 @@ OriginJson = TypedDict("OriginJson", {
     "label": Annotated[str, Field(description="origin-verified | party-submitted")],
     "en": str,
     "zh-Hans": str,
-    "sender": NotRequired[Annotated[FreeJson | None, Field(
+    "sender": NotRequired[Annotated[Annotated[SenderViewJson, AS_OBJECT] | None, Field(
         default=None, description="origin-verified: the sender's id, names, scheme and key id")]],
     "submitter": NotRequired[str],  # party-submitted: the party
 })
@@ -221,7 +225,17 @@ class Captured(NamedTuple):
     provenance: tuple[Appended, ...] = ()
 
 
-def performance_leaf(case_id: str, provenance: list[dict[str, Any]],
+class PerformanceProvenanceJson(TypedDict):
+    """An item's provenance log: its signed entries and where it came from (the route's
+    ``ProvenanceOut`` documents it)."""
+
+    itemId: int | None
+    commitment: str
+    origin: OriginJson
+    entries: list[JsonObject]
+
+
+def performance_leaf(case_id: str, provenance: Sequence[Mapping[str, JSON]],
                      domain: Domain) -> tuple[str, str, str]:
     """(caseId, recordHash, signaturesHash) of a performance item's log entry: its case
     (the order's, ``case_id_for_order``) and its capture entry's digest and signature hash
@@ -364,7 +378,7 @@ class PerformanceService:
             raise WebhookRefused("webhook_malformed", f"occurredAt {_iso(event.occurred_at)} "
                                  f"is after the capture ({_iso(now)})")
 
-    def _order(self, order_id: int, *, refusal: bool = False) -> Any:
+    def _order(self, order_id: int, *, refusal: bool = False) -> OrderInfo:
         try:
             if not 0 <= order_id < 2**256:
                 raise UnknownOrder(order_id)
@@ -375,7 +389,7 @@ class PerformanceService:
                                      f"{order_id}") from None
             raise NotFound(f"the escrow has no order {order_id}") from None
 
-    def _encrypt(self, body: bytes, store: Blockstore) -> tuple[str, dict[str, Any]]:
+    def _encrypt(self, body: bytes, store: Blockstore) -> tuple[str, WrappedKeysJson]:
         """The body into IPFS, encrypted: (CID, the key wraps for the service key)."""
         data_key = generate_data_key()
         enc = Encryptor(data_key, DEFAULT_CHUNK_SIZE)
@@ -542,7 +556,7 @@ class PerformanceService:
         with self.sessions() as session:
             return [self._view(i) for i in self._items(session, str(case.order.order_id))]
 
-    def provenance_log(self, user: str, item_id: int) -> dict[str, Any]:
+    def provenance_log(self, user: str, item_id: int) -> PerformanceProvenanceJson:
         item = self._readable(user, item_id)
         return {"itemId": item.id, "commitment": item.commitment,
                 "origin": self._origin(item), "entries": item.provenance}

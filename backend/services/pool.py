@@ -277,11 +277,11 @@ class PoolService:
         if rec.signed_at > now_s + MAX_CLOCK_SKEW_SECONDS:
             raise BadSubmission(f"signedAt {rec.signed_at} is in the future (now {now_s})",
                                 code="clock_skew")
-        authorization = None
+        authorization: SignedRecordJson | None = None
         if _SIGNER[action] == "institution" and signer != self.service.institution_address:
             if not self.service.is_admin(signer):
                 raise AccessDenied(f"{action} is the institution's; {signer} is not an admin")
-            authorization = dict(signed.to_json_obj())
+            authorization = signed.to_json_obj()
             signed = self.service.institution.countersign(rec)
             rec = signed.record
             assert isinstance(rec, ProceduralStep)
@@ -295,7 +295,7 @@ class PoolService:
                                 f"pool's last step is {head}: reload the pool and sign again")
             assessor = checksum_address(payload["assessor"])  # apply_pool checked it
             session.add(PoolStepRow(sequence=rec.sequence, action=action, assessor=assessor,
-                                    signer=rec.actor, record=dict(signed.to_json_obj()),
+                                    signer=rec.actor, record=signed.to_json_obj(),
                                     payload=payload, authorization=authorization,
                                     record_hash=_h(signed.record_hash),
                                     created_at=self.service.now()))

@@ -135,7 +135,7 @@ def package_status(sessions: sessionmaker[Session], digest: str, *, out_dir: Pat
                        "confirmed": s.kind == "court.confirmed",
                        "courtReference": s.record["message"].get("courtReference"),
                        "signedAt": _iso(datetime.fromtimestamp(
-                           int(s.record["message"]["signedAt"]), UTC)),
+                           int(str(s.record["message"]["signedAt"])), UTC)),
                        "sequence": s.sequence, "recordHash": s.record_hash}
                       for s in decisions],
     }

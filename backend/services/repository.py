@@ -256,7 +256,7 @@ class CaseRepository:
         if last is None:
             return 0, ZERO_HASH, 0
         return (last.sequence + 1, bytes.fromhex(last.record_hash[2:]),
-                int(last.record["message"]["signedAt"]))
+                int(str(last.record["message"]["signedAt"])))
 
     # -- writing --------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from typing_extensions import TypedDict
 
 from backend.db import Case, EvidenceItem, begin_exclusive
 from backend.db.service_models import StepDetail
+from backend.db.types import WrappedKeysJson
 from evidence.encryption import KeyWraps
 from evidence.records import canonical_json
 
@@ -153,10 +154,12 @@ def _each_wrap(sessions: sessionmaker[Session],
     with sessions() as session:
         begin_exclusive(session)
         for item in session.exec(select(EvidenceItem)).all():
-            wk = dict(item.wrapped_keys)
+            wk = item.wrapped_keys
             if "keywraps" in wk and (text := _rewrap(str(wk["keywraps"]), change)):
-                item.wrapped_keys = {**wk, "keywraps": text} | (
-                    {"service": "0x" + service.hex()} if service is not None else {})
+                rewrapped: WrappedKeysJson = {**wk, "keywraps": text}
+                if service is not None:
+                    rewrapped["service"] = "0x" + service.hex()
+                item.wrapped_keys = rewrapped
                 session.add(item)
                 count += 1
         for detail in session.exec(select(StepDetail)).all():

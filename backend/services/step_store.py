@@ -42,6 +42,7 @@ from evidence.records import (
     SignedRecord,
     canonical_json,
 )
+from evidence.safejson import JsonObject
 
 from .errors import BadSubmission
 from .jury_masks import JURY_SEALED_ACTIONS, names_a_juror
@@ -170,7 +171,7 @@ class StepStore:
                signed: SignedRecord, action: str, now: datetime, *,
                payload: bytes | None, attachments: Sequence[SignedRecord] = (),
                authorization: SignedRecord | None = None,
-               command: dict[str, Any] | None = None,
+               command: JsonObject | None = None,
                document: Mapping[str, object] | None = None,
                prepared: Prestored | None = None,
                also: Sequence[Dependent] = ()) -> StoredStep:

@@ -24,29 +24,34 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any, NamedTuple, NotRequired, TypeAlias
 
 import sqlalchemy as sa
 from pydantic import Field
 from sqlmodel import Session, col, select
-from typing_extensions import TypedDict
+from typing_extensions import TypedDict, TypeIs
 
 from backend import procedure as p
-from backend.answers import open_answer
+from backend.answers import AS_OBJECT, AS_OBJECTS, FreeJson, open_answer
 from backend.db import Case, Participant, Step
 from backend.db.rows import table_of
 from backend.db.service_models import CaseEvent, ChainAction, ReaderKey, StepDetail
-from evidence.records import Domain, Settlement, bytes32
+from evidence.records import Domain, DomainJson, Settlement, SignedRecordJson, bytes32
+from evidence.safejson import JsonObject
 
 from .cases import CaseService, chain_action_view
 from .errors import AccessDenied, NotFound
-from .jury_masks import mask, mask_step, pseudonyms, sees_jurors
+from .jury_masks import mask_document, mask_step, pseudonyms, sees_jurors
 from .keys import public_attachment
+from .pipeline import ChainActionJson
 from .repository import CaseRow, row_select
 from .steps import CONFIDENTIAL_ACTIONS, STEP_ENDPOINTS
 
-__all__ = ["CaseSummaryJson", "TokenJson", "case_view", "case_view_json", "check_reader",
-           "list_cases", "step_view", "timeline", "token_fields"]
+__all__ = ["AllocationJson", "AwardJson", "CaseFastTrackJson", "CaseSummaryJson",
+           "CaseViewJson", "CourtDecisionJson", "EvidenceEntryJson", "FastTrackProposalJson",
+           "OfferJson", "OfferViewJson", "StepViewJson", "TimelineItemJson",
+           "TimelineStepJson", "TokenJson", "case_view", "case_view_json", "check_reader",
+           "is_step", "list_cases", "step_view", "timeline", "token_fields"]
 
 OFFER_READERS = frozenset({"claimant", "respondent", "party", "mediator"})
 
@@ -148,7 +153,144 @@ def _parts(service: CaseService, session: Session, row: CaseRow, case: p.CaseSta
                   service.award_record_hash(session, row.id, case))
 
 
-def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]:
+# --- the case view's answer ---------------------------------------------------------------
+# The procedure's values a view carries are ``p.to_jsonable`` of its dataclasses: their
+# fields by name, in declaration order (datetimes as ISO 8601 text, enums by value,
+# frozensets as sorted lists). tests/backend/services/test_view_types.py holds each
+# TypedDict below to its dataclass's fields.
+
+class AllocationJson(TypedDict):
+    """``procedure.Allocation``: what each side is paid, in the token's smallest unit."""
+
+    to_buyer: int
+    to_seller: int
+    compensation: int
+
+
+class AwardJson(TypedDict):
+    """``procedure.AwardTerms``: the binding award's allocation and document hash."""
+
+    allocation: AllocationJson
+    award_hash: str
+    no_return: AllocationJson | None
+
+
+class CourtDecisionJson(TypedDict):
+    """``procedure.CourtDecision``: a court's confirmation or refusal."""
+
+    court: str
+    confirmed: bool
+    package_hash: str
+    court_reference: str
+    reasons_hash: str | None
+    reasons: str
+
+
+class FastTrackProposalJson(TypedDict):
+    """``procedure.FastTrack``: the fast track's proposed resolution."""
+
+    recommended: str
+    allocation: AllocationJson
+    report_hash: str
+    proposed_at: str
+    objected_by: str | None
+    bound: bool
+
+
+class OfferJson(TypedDict):
+    """``procedure.Offer``: a settlement offer."""
+
+    offer_id: str
+    made_by: str
+    allocation: AllocationJson
+    accepted_by: list[str]
+    withdrawn: bool
+    expires_at: str | None
+    no_return: AllocationJson | None
+
+
+class OfferViewJson(OfferJson):
+    """An offer with the record hash of the ``Settlement`` its acceptance signs."""
+
+    settlementHash: str
+
+
+class EvidenceEntryJson(TypedDict):
+    """An evidence item the viewer may know of; its content's CID if they may read it."""
+
+    evidenceId: str
+    submittedBy: str
+    stage: str
+    kind: str
+    commitment: str
+    submittedAt: str
+    readable: bool
+    contentCid: NotRequired[str | None]
+
+
+class CaseFastTrackJson(TypedDict):
+    """The fast track (docs/jury.md "Fast track"): open to this order under its rules, its
+    window, and the proposal once made (its report's hash: the reasons)."""
+
+    open: bool
+    maxAmount: str
+    windowSeconds: int
+    proposal: FastTrackProposalJson | None
+
+
+@open_answer
+class CaseViewJson(TypedDict):
+    """The case as the viewer may see it (``offers``/``preEvaluation`` for their readers,
+    ``jurors`` once there is a jury).
+
+    The members are declared in the order the ``CaseOut`` model listed them, then the ones
+    it let through (``fastTrack`` and the optional three, in the order written), so the
+    answer validated against this TypedDict (``POST /cases``) is the same text. The
+    procedure's values are objects to the document (``AS_OBJECT``), as they were."""
+
+    caseId: str
+    orderId: str
+    stage: str
+    stageEnteredAt: str | None
+    deadline: str | None
+    yourRoles: list[str]
+    buyer: str
+    seller: str
+    amount: str
+    guarantee: str
+    token: str | None  # the order's token (0x0…0 for ether); None: the escrow unreadable
+    currency: str | None  # its ERC-20 symbol(), "ETH" for ether
+    decimals: int | None  # its ERC-20 decimals(), 18 for ether
+    claimant: str | None
+    respondent: str | None
+    disputeType: str | None
+    remedy: str | None
+    claimedAmount: str
+    mediator: str | None
+    arbitrator: str | None
+    panel: list[str]
+    panelSignedBy: list[str]
+    arbitrationAgreed: bool
+    award: Annotated[AwardJson, AS_OBJECT] | None  # the final award
+    awardRecordHash: str | None
+    courtDecision: Annotated[CourtDecisionJson, AS_OBJECT] | None
+    evidence: Annotated[list[EvidenceEntryJson], AS_OBJECTS]
+    allowedSteps: list[str]
+    allowedEndpoints: dict[str, str]
+    now: str
+    nextSequence: int
+    prevHash: str
+    domain: Annotated[DomainJson, AS_OBJECT]
+    institution: str
+    chainActions: list[ChainActionJson]
+    fastTrack: Annotated[CaseFastTrackJson, AS_OBJECT]
+    offers: NotRequired[Annotated[list[OfferViewJson], AS_OBJECTS]]
+    # the pre-evaluation's published (outcome, report hash)
+    preEvaluation: NotRequired[list[str] | None]
+    jurors: NotRequired[list[str]]
+
+
+def case_view(service: CaseService, case_id: str, viewer: str) -> CaseViewJson:
     """The case as ``viewer`` may see it now (``AccessDenied``, ``NotFound``)."""
     with service.repository.read_sessions() as session:  # PostgreSQL: autocommit
         row, case, actions_text = _load_for_view(service, session, case_id)
@@ -161,23 +303,24 @@ def case_view(service: CaseService, case_id: str, viewer: str) -> dict[str, Any]
 
 def _view(service: CaseService, row: CaseRow, case: p.CaseState, viewer: str, parts: _Parts,
           actions: tuple[_ActionRow, ...], token: TokenJson, now: datetime,
-          now_text: str) -> dict[str, Any]:
+          now_text: str) -> CaseViewJson:
     """The view's dict; ``now`` decides the allowed steps, ``now_text`` is shown."""
     roles = set(parts.roles)
     allowed = _allowed(service, case, viewer, now)
     hidden = _hidden_evidence(case, viewer, roles)
-    evidence = []
+    evidence: list[EvidenceEntryJson] = []
     for item in case.evidence:
         if item.commitment in hidden:
             continue
-        entry = {"evidenceId": item.evidence_id, "submittedBy": item.submitted_by,
-                 "stage": item.stage.value, "kind": item.kind.value,
-                 "commitment": item.commitment, "submittedAt": _iso(item.submitted_at),
-                 "readable": p.can_see(case, item, viewer)}
+        entry: EvidenceEntryJson = {
+            "evidenceId": item.evidence_id, "submittedBy": item.submitted_by,
+            "stage": item.stage.value, "kind": item.kind.value,
+            "commitment": item.commitment, "submittedAt": _iso(item.submitted_at),
+            "readable": p.can_see(case, item, viewer)}
         if entry["readable"]:
             entry["contentCid"] = item.content_cid
         evidence.append(entry)
-    view: dict[str, Any] = {
+    view: CaseViewJson = {
         "caseId": row.id,
         "orderId": str(case.order.order_id),
         "stage": case.stage.value,
@@ -188,7 +331,9 @@ def _view(service: CaseService, row: CaseRow, case: p.CaseState, viewer: str, pa
         "seller": case.order.seller,
         "amount": str(case.order.amount),
         "guarantee": str(case.order.guarantee),
-        **token,
+        # the token's members spelt out: mypy requires a ** item to hold every optional
+        # member of the view it fills
+        "token": token["token"], "currency": token["currency"], "decimals": token["decimals"],
         "claimant": case.claimant,
         "respondent": case.respondent,
         "disputeType": case.dispute_type.value if case.dispute_type else None,
@@ -227,11 +372,11 @@ def _view(service: CaseService, row: CaseRow, case: p.CaseState, viewer: str, pa
         view["jurors"] = (list(case.jury.jurors) if sees_jurors(roles) else
                           [f"juror-{i + 1}" for i in range(len(case.jury.jurors))])
         if not sees_jurors(roles):
-            view = mask(view, pseudonyms(case))
+            view = mask_document(view, pseudonyms(case))
     return view
 
 
-def _view_text(view: dict[str, Any]) -> bytes:
+def _view_text(view: CaseViewJson) -> bytes:
     """A view's JSON as ``JSONResponse`` renders it, each listed offer's text kept."""
     offers = view.get("offers")
     if offers is None or list(view)[-2:] != ["offers", "preEvaluation"]:
@@ -330,17 +475,17 @@ def case_view_json(service: CaseService, case_id: str, viewer: str) -> bytes:
     return b"".join((head, b'"', now_text.encode(), b'"', tail))
 
 
-def _dumps(value: Any) -> bytes:
+def _dumps(value: object) -> bytes:
     """As ``JSONResponse.render``."""
     return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=None,
                       separators=(",", ":")).encode("utf-8")
 
 
 # id(view dict) -> (the dict, its JSON text): the offer views are shared and never changed
-_offer_texts: dict[int, tuple[dict[str, Any], bytes]] = {}
+_offer_texts: dict[int, tuple[OfferViewJson, bytes]] = {}
 
 
-def _offer_text(view: dict[str, Any]) -> bytes:
+def _offer_text(view: OfferViewJson) -> bytes:
     hit = _offer_texts.get(id(view))
     if hit is not None and hit[0] is view:
         return hit[1]
@@ -353,10 +498,10 @@ def _offer_text(view: dict[str, Any]) -> bytes:
 
 # id(offer list) -> (the list, its offers' JSON texts joined): a case view lists the
 # same list object for every read of a state (``_offer_list``), so one lookup per read
-_offer_list_texts: dict[int, tuple[list[dict[str, Any]], bytes]] = {}
+_offer_list_texts: dict[int, tuple[list[OfferViewJson], bytes]] = {}
 
 
-def _offers_text(offers: list[dict[str, Any]]) -> bytes:
+def _offers_text(offers: list[OfferViewJson]) -> bytes:
     """The offers' JSON texts, comma-joined (a masked view's new list misses, rightly)."""
     hit = _offer_list_texts.get(id(offers))
     if hit is not None and hit[0] is offers:
@@ -415,17 +560,17 @@ OFFER_VIEW_CACHE_SIZE = 4096
 # immutable and shared by the states that follow (and decoded states are cached), so a
 # case view lists its 30 offers without encoding each again per read (issue 10). Keyed
 # by identity (the offer is kept, so its id is not reused while the entry lives).
-_offer_views: dict[int, tuple[p.Offer, tuple[Any, ...], dict[str, Any]]] = {}
+_offer_views: dict[int, tuple[p.Offer, tuple[Any, ...], OfferViewJson]] = {}
 
 
 OFFER_LIST_CACHE_SIZE = 1024
 # id(case.offers) -> (that tuple, its case's (domain, order, case id), the offers' views).
 # A decoded state is cached and its offers tuple shared by the states a step leaves it
 # unchanged in: a read lists the offers with one lookup instead of one per offer.
-_offer_lists: dict[int, tuple[tuple[p.Offer, ...], tuple[Any, ...], list[dict[str, Any]]]] = {}
+_offer_lists: dict[int, tuple[tuple[p.Offer, ...], tuple[Any, ...], list[OfferViewJson]]] = {}
 
 
-def _offer_list(service: CaseService, case: p.CaseState) -> list[dict[str, Any]]:
+def _offer_list(service: CaseService, case: p.CaseState) -> list[OfferViewJson]:
     """The case's offers as the view lists them (read-only: shared between views)."""
     context = (service.domain, case.order.order_id, case.case_id)
     hit = _offer_lists.get(id(case.offers))
@@ -438,13 +583,15 @@ def _offer_list(service: CaseService, case: p.CaseState) -> list[dict[str, Any]]
     return views
 
 
-def _offer_view(service: CaseService, case: p.CaseState, offer: p.Offer) -> dict[str, Any]:
+def _offer_view(service: CaseService, case: p.CaseState, offer: p.Offer) -> OfferViewJson:
     """An offer as the case view lists it (read-only: shared between views)."""
     context = (service.domain, case.order.order_id, case.case_id)
     hit = _offer_views.get(id(offer))
     if hit is not None and hit[0] is offer and hit[1] == context:
         return hit[2]
-    view = {**p.to_jsonable(offer), "settlementHash": _settlement_hash(service, case, offer)}
+    offer_json: OfferJson = p.to_jsonable(offer)
+    view: OfferViewJson = {**offer_json,
+                           "settlementHash": _settlement_hash(service, case, offer)}
     if len(_offer_views) >= OFFER_VIEW_CACHE_SIZE:
         _offer_views.clear()  # rare, and every entry is cheap to rebuild
     _offer_views[id(offer)] = (offer, context, view)
@@ -518,7 +665,32 @@ def _return_award(case: p.CaseState) -> bool:
     return case.final_award is not None and case.final_award.no_return is not None
 
 
-def timeline(service: CaseService, case_id: str, viewer: str) -> list[dict[str, Any]]:
+class TimelineStepJson(TypedDict):
+    """A signed step in the timeline (``type`` "step")."""
+
+    at: str
+    type: str
+    sequence: int
+    action: str
+    signer: str
+    recordType: str
+    recordHash: str
+    cid: str | None
+    confidential: bool
+    returnStage: NotRequired[bool]  # an enforcement that opened the return stage
+
+
+#: A timeline entry: a signed step, or a service event (a stage change, a deadline, a
+#: published encryption key...) whose members are its own (``CaseEvent.data``).
+TimelineItemJson: TypeAlias = "TimelineStepJson | JsonObject"
+
+
+def is_step(item: TimelineItemJson) -> TypeIs[TimelineStepJson]:
+    """Whether a timeline entry is a signed step (no service event is of type "step")."""
+    return item["type"] == "step"
+
+
+def timeline(service: CaseService, case_id: str, viewer: str) -> list[TimelineItemJson]:
     """Steps and events in time order (UTC ISO 8601), as far as the viewer may know them."""
     with service.sessions() as session:
         row, case = service.load_in(session, case_id)
@@ -531,32 +703,53 @@ def timeline(service: CaseService, case_id: str, viewer: str) -> list[dict[str, 
         reader_keys = session.exec(select(ReaderKey).where(col(ReaderKey.case_id) == row.id)
                                    .order_by(col(ReaderKey.id))).all()
     hidden = _hidden_evidence(case, viewer, roles)
-    items: list[dict[str, Any]] = []
+    items: list[TimelineItemJson] = []
     for step, detail in steps:
         msg = step.record["message"]
         if step.kind == "evidence.submitted" and msg.get("commitment") in hidden:
             continue
-        items.append({"at": _iso(detail.signed_at), "type": "step", "sequence": step.sequence,
-                      "action": step.kind, "signer": step.signer,
-                      "recordType": step.record["type"], "recordHash": step.record_hash,
-                      "cid": step.cid, "confidential": detail.confidential,
-                      **({"returnStage": True} if step.kind == "enforcement.recorded"
-                         and _return_award(case) else {})})
+        item: TimelineStepJson = {
+            "at": _iso(detail.signed_at), "type": "step", "sequence": step.sequence,
+            "action": step.kind, "signer": step.signer, "recordType": step.record["type"],
+            "recordHash": step.record_hash, "cid": step.cid,
+            "confidential": detail.confidential}
+        if step.kind == "enforcement.recorded" and _return_award(case):
+            item["returnStage"] = True
+        items.append(item)
     for e in events:  # when it happened; a time the event names (a deadline) is its "due"
         items.append({"at": _iso(e.at), "type": e.kind,
                       **{("due" if k == "at" else k): v for k, v in e.data.items()}})
     for k in reader_keys:  # a member's current X25519 key (public; registered or replaced)
         items.append({"at": _iso(k.registered_at), "type": "encryption_key",
                       "address": k.address, "publicKey": k.public_key})
-    items.sort(key=lambda i: (i["at"], 0 if i["type"] == "step" else 1))
+    # every entry's time is the ISO text of a stored (non-null) UTC time
+    items.sort(key=lambda i: (str(i["at"]), 0 if i["type"] == "step" else 1))
     if not sees_jurors(roles):  # jurors are pseudonyms to the parties (jury_masks)
         names = pseudonyms(case)
-        return [mask(i, names) for i in items] if names else items
+        return [mask_document(i, names) for i in items] if names else items
     return items
 
 
+@open_answer
+class StepViewJson(TypedDict):
+    """One signed step: its record, the payload its ``payloadHash`` covers (an object, or
+    its canonical JSON text as stored), its attachments (without keys) and the service's
+    authorization of an institution's step."""
+
+    sequence: int
+    action: str
+    record: Annotated[SignedRecordJson, AS_OBJECT]
+    recordHash: str
+    cid: str | None
+    payload: FreeJson | str | None
+    """The payload the record's ``payloadHash`` covers (an object, or its canonical JSON
+    text as stored)."""
+    attachments: list[FreeJson]
+    authorization: FreeJson | None
+
+
 def step_view(service: CaseService, case_id: str, sequence: int, viewer: str
-              ) -> dict[str, Any]:
+              ) -> StepViewJson:
     """One signed record with its payload and attachments (documents without keys)."""
     with service.sessions() as session:
         row, case = service.load_in(session, case_id)
@@ -572,11 +765,12 @@ def step_view(service: CaseService, case_id: str, sequence: int, viewer: str
         raise NotFound(f"case {case_id} has no step {sequence}")
     if detail.action in CONFIDENTIAL_ACTIONS and not roles & (OFFER_READERS | {"admin"}):
         raise AccessDenied("offers are for the parties and the mediator")
-    view = {"sequence": step.sequence, "action": step.kind, "record": step.record,
-            "recordHash": step.record_hash, "cid": step.cid,
-            "payload": detail.payload,
-            "attachments": [public_attachment(a) for a in detail.attachments],
-            "authorization": detail.authorization}
+    view: StepViewJson = {
+        "sequence": step.sequence, "action": step.kind, "record": step.record,
+        "recordHash": step.record_hash, "cid": step.cid,
+        "payload": detail.payload,
+        "attachments": [public_attachment(a) for a in detail.attachments],
+        "authorization": detail.authorization}
     if not sees_jurors(roles) and step.kind.startswith("jury."):
         return mask_step(view, pseudonyms(case))
     return view

@@ -17,17 +17,21 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NotRequired
 
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from typing_extensions import TypedDict
 
+from evidence.records import DomainJson
+from evidence.safejson import JsonObject
 from evidence.steps import STEPS
 from evidence.words import DISPUTE_TYPES, REMEDIES
 
 if TYPE_CHECKING:
     from backend.services.package import ExportJson
+    from backend.services.views import CaseViewJson
 
 from . import award
 from .desk import e as _e
@@ -35,7 +39,7 @@ from .fields import field as _field
 from .i18n import STAGES, UI, register, step_word, ui
 from .money import token_of
 
-__all__ = ["actions_section", "case_data", "router"]
+__all__ = ["CaseDataJson", "OfferFormJson", "actions_section", "case_data", "router"]
 # The API paths the pages may call through the proxy (prefixes); a page that needs another
 # adds it here.
 # "cases": the case steps and opening a case (POST /cases); "orders", "notices": a
@@ -112,10 +116,57 @@ async def proxy(request: Request, path: str) -> Response:
                     media_type=upstream.headers.get("content-type"), headers=kept)
 
 
-def _offers(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+class OfferFormJson(TypedDict):
+    """An open offer as the page's forms read it (amounts as decimal strings)."""
+
+    offerId: str
+    madeBy: str
+    acceptedBy: list[str]
+    expiresAt: str | None
+    allocation: dict[str, str]  # toBuyer, toSeller, compensation
+    settlementHash: str
+
+
+class PageFastTrackJson(TypedDict):
+    """Whether the rules open the fast track to this order, and the mediator's preview."""
+
+    open: bool
+    preview: JsonObject | None
+
+
+class CaseDataJson(TypedDict):
+    """What the page's script needs to check and sign the next step (``case_data``)."""
+
+    caseId: str
+    orderId: str
+    viewer: str
+    buyer: str
+    seller: str
+    amount: str
+    guarantee: str
+    decimals: int
+    currency: str
+    nextSequence: int
+    prevHash: str
+    domain: DomainJson
+    allowedSteps: list[str]
+    serverNow: int
+    offers: dict[str, OfferFormJson]
+    awardRecordHash: str | None
+    mediator: str | None
+    fastTrack: PageFastTrackJson
+    panelSignedBy: list[str]
+    packages: list[ExportJson]
+    register: list[dict[str, str]]
+    messages: dict[str, str | dict[str, str]]
+    # the neutral's desk: the amounts the escrow holds now (``neutral._escrow``)
+    escrow: NotRequired[dict[str, str]]
+
+
+def _offers(view: CaseViewJson) -> dict[str, OfferFormJson]:
     """Open offers by id, each with the ``Settlement`` record hash an acceptance names (the
     case view's, computed by the service)."""
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, OfferFormJson] = {}
     for o in view.get("offers") or []:
         if o.get("withdrawn"):
             continue
@@ -129,7 +180,7 @@ def _offers(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _packages(request: Request, view: dict[str, Any], viewer: str) -> list[ExportJson]:
+def _packages(request: Request, view: CaseViewJson, viewer: str) -> list[ExportJson]:
     """The judicial packages given to the viewer for this case (a court's decision names
     one); none for anyone else."""
     if "court" not in (view.get("yourRoles") or []):
@@ -140,7 +191,7 @@ def _packages(request: Request, view: dict[str, Any], viewer: str) -> list[Expor
         return exports_to(session, viewer, {view["caseId"]})
 
 
-def case_data(request: Request, view: dict[str, Any], viewer: str, lang: str) -> dict[str, Any]:
+def case_data(request: Request, view: CaseViewJson, viewer: str, lang: str) -> CaseDataJson:
     """What the page's script needs to check and sign the next step (embedded as JSON).
     The records themselves come from ``POST /cases/{id}/steps/prepare``."""
     allowed = view.get("allowedSteps") or []
@@ -170,8 +221,8 @@ def case_data(request: Request, view: dict[str, Any], viewer: str, lang: str) ->
     }
 
 
-def _fast_track_preview(request: Request, view: dict[str, Any], viewer: str
-                        ) -> dict[str, Any] | None:
+def _fast_track_preview(request: Request, view: CaseViewJson, viewer: str
+                        ) -> JsonObject | None:
     """The report the mediator's form shows before the wallet signs it (else None)."""
     from .fasttrack import preview
 
@@ -203,7 +254,7 @@ TRACKING = ("delivered", "delivered_signed", "in_transit", "no_tracking", "lost"
             "returned_to_sender")
 
 
-def _allocation_fields(fid: str, data: dict[str, Any], lang: str) -> str:
+def _allocation_fields(fid: str, data: CaseDataJson, lang: str) -> str:
     held, guarantee, _live = award.limits(data)
     token = token_of(data)
     return (_field(fid, "toBuyer", token.words(ui("to_buyer_label", lang)), _AMOUNT_INPUT,
@@ -245,7 +296,7 @@ def _evidence_fields(fid: str, lang: str, *, required: bool) -> str:
             "</button></div></div>")
 
 
-def _filing_form(data: dict[str, Any], lang: str) -> str:
+def _filing_form(data: CaseDataJson, lang: str) -> str:
     """The claim: dispute type and remedy in words, the amount claimed, the statement (a
     document whose SHA-256 the filing signs) and, optionally, a first piece of evidence."""
     fid = "step-file"
@@ -269,7 +320,7 @@ def _filing_form(data: dict[str, Any], lang: str) -> str:
     return _form("file", ui("file_title", lang), inner, ui("sign_file", lang), lang)
 
 
-def _party_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[str]:
+def _party_forms(data: CaseDataJson, allowed: set[str], lang: str) -> list[str]:
     viewer = data["viewer"].lower()
     forms: list[str] = []
     if "offer.made" in allowed:
@@ -324,7 +375,7 @@ def _party_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[str
     return forms
 
 
-def _return_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[str]:
+def _return_forms(data: CaseDataJson, allowed: set[str], lang: str) -> list[str]:
     """The return stage: the buyer's shipment (carrier and tracking number, committed in
     the browser), the seller's receipt or dispute. The stage admits both parties; each side
     is shown its own (the service refuses the other's: wrong_actor)."""
@@ -345,14 +396,14 @@ def _return_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[st
     if "return.disputed" in allowed and seller:
         forms.append(_simple("return_dispute", "return_dispute", lang))
     return forms
-def _fast_track_report(data: dict[str, Any], lang: str) -> str:
+def _fast_track_report(data: CaseDataJson, lang: str) -> str:
     from .fasttrack import preview_html
 
     report = data["fastTrack"].get("preview")
     return preview_html(report, data, lang) if report else ""
 
 
-def _package_field(fid: str, packages: list[dict[str, Any]], lang: str) -> str:
+def _package_field(fid: str, packages: list[ExportJson], lang: str) -> str:
     """The package a court decides on: one of those given to it (newest first), else the
     manifest SHA-256 typed in (the court downloaded it through the API)."""
     if not packages:
@@ -368,7 +419,7 @@ def _package_field(fid: str, packages: list[dict[str, Any]], lang: str) -> str:
                   f"<select {{id}} required>{options}</select>", ui("court_package_hint", lang))
 
 
-def _neutral_forms(data: dict[str, Any], allowed: set[str], lang: str) -> list[str]:
+def _neutral_forms(data: CaseDataJson, allowed: set[str], lang: str) -> list[str]:
     forms: list[str] = []
     if "preevaluation.published" in allowed:  # mediator
         # the report reads the order's performance evidence (docs/performance-evidence.md);
@@ -455,7 +506,7 @@ HANDLED = frozenset({
 assert not HANDLED - {s.action for s in STEPS if s.endpoint is not None}, "forms for steps only"
 
 
-def actions_section(data: dict[str, Any], lang: str, *, heading: str | None = None,
+def actions_section(data: CaseDataJson, lang: str, *, heading: str | None = None,
                     intro: str = "") -> str:
     """The forms for what the viewer may do now; nothing at all for a reader. A page of
     its own (the court's workspace) gives the section its ``heading`` and an ``intro``

@@ -17,12 +17,15 @@ SHA-256 is the ``awardHash`` the award record signs. ``actions.js`` builds and c
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .desk import e as _e
 from .fields import field
 from .i18n import register, ui
 from .money import token_of
+
+if TYPE_CHECKING:
+    from .actions import CaseDataJson
 
 __all__ = ["award_fields", "limits", "preview"]
 
@@ -64,7 +67,7 @@ register({
 })
 
 
-def limits(data: dict[str, Any]) -> tuple[int, int, bool]:
+def limits(data: CaseDataJson) -> tuple[int, int, bool]:
     """(escrowed amount, guarantee available, read live) for the case's page data: the
     order's; on the desk the guarantee balance the escrow holds now when lower."""
     escrow = data.get("escrow") or {}
@@ -75,7 +78,7 @@ def limits(data: dict[str, Any]) -> tuple[int, int, bool]:
     return int(data["amount"]), guarantee, live
 
 
-def preview(fid: str, data: dict[str, Any], lang: str) -> str:
+def preview(fid: str, data: CaseDataJson, lang: str) -> str:
     """The preview block (filled in by ``actions.js`` as the amounts are typed), in the
     case's token (``data["decimals"]``, ``data["currency"]``)."""
     held, guarantee, live = limits(data)

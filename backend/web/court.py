@@ -32,6 +32,7 @@ from backend.services import views
 from backend.services.errors import ServiceError
 from backend.services.package import ExportJson, exports_to
 from backend.services.verification import MAX_PACKAGE_BYTES
+from backend.services.views import CaseViewJson
 
 from .actions import actions_section, case_data
 from .desk import e as _e
@@ -270,7 +271,7 @@ def _exports_table(packages: list[ExportJson], lang: str) -> str:
             "</table>")
 
 
-def _decision(view: dict[str, Any], viewer: str, lang: str) -> str:
+def _decision(view: CaseViewJson, viewer: str, lang: str) -> str:
     """The decision recorded on the case: this court's own, or (with several courts) the
     one another court made, said as such."""
     d = view.get("courtDecision")

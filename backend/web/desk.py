@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any
+from collections.abc import Mapping
 
 from fastapi import Request
 
 from evidence.words import DISPUTE_TYPES, REMEDIES, ROLES, word
 
 from .i18n import STAGES
-from .money import token_of
+from .money import Denomination, token_of
 from .people import Person, names_for, person_html
 
 STYLESHEET = '<link rel="stylesheet" href="/ui/static/desk.css">'
@@ -69,12 +69,12 @@ def countdown(deadline: str | None) -> str:
     return f' <span class="countdown" data-countdown="{e(deadline)}"></span>'
 
 
-def money(units: int | str | None, view: dict[str, Any]) -> str:
+def money(units: int | str | None, view: Denomination) -> str:
     """Exact, with all decimals and the case's currency (``money.py``)."""
     return token_of(view).money(units)
 
 
-def data_script(element_id: str, data: dict[str, Any]) -> str:
+def data_script(element_id: str, data: Mapping[str, object]) -> str:
     """Data for the page's script as inert JSON (``<`` escaped: no way out of the tag)."""
     blob = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
     return (f'<script type="application/json" id="{e(element_id)}">{blob}</script>'

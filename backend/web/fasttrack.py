@@ -11,7 +11,7 @@ sees the allocation and the report's hash only.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 
@@ -19,12 +19,18 @@ from backend.services import documents
 from backend.services.errors import ServiceError
 from backend.services.step_store import MAX_INLINE_DOCUMENT_CHARS
 from evidence import safejson
+from evidence.safejson import JSON, JsonObject
 
 from .desk import e as _e
 from .i18n import UI, register, text, ui
 from .money import money
 from .neutral import OUTCOME_WORDS
 from .people import names_for, person_html
+
+if TYPE_CHECKING:
+    from backend.services.views import CaseViewJson
+
+    from .money import Denomination
 
 __all__ = ["fast_track_section", "preview", "preview_html"]
 
@@ -58,7 +64,7 @@ register({
 _PAID = frozenset({"enforced", "judicially_confirmed", "confirmation_refused"})
 
 
-def _report(request: Request, case_id: str, viewer: str) -> tuple[int, dict[str, Any]] | None:
+def _report(request: Request, case_id: str, viewer: str) -> tuple[int, JsonObject] | None:
     """(step sequence, report) of the latest fast-track proposal the viewer may read."""
     from backend.api.routes.evidence import get_evidence
 
@@ -78,7 +84,7 @@ def _report(request: Request, case_id: str, viewer: str) -> tuple[int, dict[str,
     return (seq, report) if isinstance(report, dict) else None
 
 
-def preview(request: Request, view: dict[str, Any], viewer: str) -> dict[str, Any] | None:
+def preview(request: Request, view: CaseViewJson, viewer: str) -> JsonObject | None:
     """The report the mediator would propose now (what ``GET /cases/{id}/fast-track`` gives
     and the form signs), for the form to show before signing; None for anyone else."""
     if viewer != view.get("mediator") or not (view.get("fastTrack") or {}).get("open") \
@@ -90,46 +96,54 @@ def preview(request: Request, view: dict[str, Any], viewer: str) -> dict[str, An
     ctx = request.app.state.ctx
     try:
         _row, case = ctx.service.load(view["caseId"])
-        report: dict[str, Any] = proposal(case, performance_service(request, ctx).facts(case))[
-            "report"]
+        report = proposal(case, performance_service(request, ctx).facts(case))["report"]
     except (ServiceError, ValueError):
         return None
     return report
 
 
-def _reasons(report: dict[str, Any], lang: str) -> str:
+def _reasons(report: JsonObject, lang: str) -> str:
+    reasons = report.get("reasons")
     return "".join(
         f'<li>{_e(r.get("zh-Hans") if lang == "zh-Hans" else r.get("en"))} '
         f'<span class="muted">({_e(ui("ft_rule", lang).format(rule=r.get("rule")))})'
-        "</span></li>" for r in report.get("reasons") or [] if isinstance(r, dict))
+        "</span></li>" for r in (reasons if isinstance(reasons, list) else [])
+        if isinstance(r, dict))
 
 
-def preview_html(report: dict[str, Any], view: dict[str, Any], lang: str) -> str:
+def _units(allocation: JSON, key: str) -> int | str | None:
+    """An amount of a report's ``allocation`` (an object of integers), None if absent."""
+    value = allocation.get(key) if isinstance(allocation, dict) else None
+    return value if isinstance(value, int | str) else None
+
+
+def preview_html(report: JsonObject, view: Denomination, lang: str) -> str:
     """The mediator's form: the outcome, the allocation and the reasons about to be signed."""
-    alloc = report.get("allocation") or {}
+    alloc = report.get("allocation")
     rows = [("ft_outcome", ui(OUTCOME_WORDS.get(str(report.get("outcome")), "pe_out_partial"),
                               lang)),
-            ("to_buyer", money(alloc.get("to_buyer"), view)),
-            ("to_seller", money(alloc.get("to_seller"), view)),
-            ("compensation", money(alloc.get("compensation"), view))]
+            ("to_buyer", money(_units(alloc, "to_buyer"), view)),
+            ("to_seller", money(_units(alloc, "to_seller"), view)),
+            ("compensation", money(_units(alloc, "compensation"), view))]
     return (f'<div class="fast-track-preview"><p>{_e(ui("ft_preview", lang))}</p><table>'
             + "".join(f'<tr><th scope="row">{_e(_label(k, lang))}</th><td>{_e(v)}</td></tr>'
                       for k, v in rows)
             + f'</table><ol>{_reasons(report, lang)}</ol></div>')
 
 
-def fast_track_section(request: Request, view: dict[str, Any], viewer: str, lang: str) -> str:
+def fast_track_section(request: Request, view: CaseViewJson, viewer: str, lang: str) -> str:
     """The section ('' while no fast-track resolution was proposed in the case)."""
     from .pages import time_html
 
-    proposal = (view.get("fastTrack") or {}).get("proposal")
+    proposal = view["fastTrack"]["proposal"]
     if not proposal:
         return ""
     case_id, stage = view["caseId"], view.get("stage")
-    names = names_for(request.app.state.ctx, [proposal.get("objected_by"), view.get("mediator")])
-    if proposal.get("objected_by"):
+    objector = proposal.get("objected_by")
+    names = names_for(request.app.state.ctx, [objector, view.get("mediator")])
+    if objector:
         status = _e(ui("ft_objected", lang)).replace(
-            "{name}", person_html(proposal["objected_by"], names, lang))
+            "{name}", person_html(objector, names, lang))
         state = "objected"
     elif stage == "fast_track_proposed":
         deadline = view.get("deadline")
@@ -142,14 +156,14 @@ def fast_track_section(request: Request, view: dict[str, Any], viewer: str, lang
         if stage in _PAID:
             status += " " + _e(ui("ft_paid", lang))
             state = "paid"
-    alloc = proposal.get("allocation") or {}
+    alloc = proposal["allocation"]
     rows = [("ft_outcome", _e(ui(OUTCOME_WORDS.get(str(proposal.get("recommended")),
                                                    "pe_out_partial"), lang))),
             ("ft_proposed_by", person_html(view.get("mediator"), names, lang)
              + " · " + time_html(proposal.get("proposed_at"))),
-            ("to_buyer", _e(money(alloc.get("to_buyer"), view))),
-            ("to_seller", _e(money(alloc.get("to_seller"), view))),
-            ("compensation", _e(money(alloc.get("compensation"), view)))]
+            ("to_buyer", _e(money(alloc["to_buyer"], view))),
+            ("to_seller", _e(money(alloc["to_seller"], view))),
+            ("compensation", _e(money(alloc["compensation"], view)))]
     table = "<table>" + "".join(
         f'<tr><th scope="row">{_e(_label(k, lang))}</th><td>{v}</td></tr>' for k, v in rows
     ) + "</table>"
@@ -158,7 +172,8 @@ def fast_track_section(request: Request, view: dict[str, Any], viewer: str, lang
     if found is not None:
         seq, report = found
         items = _reasons(report, lang)
-        notice = (report.get("disclaimer") or {}).get(lang)
+        disclaimer = report.get("disclaimer")
+        notice = disclaimer.get(lang) if isinstance(disclaimer, dict) else None
         reasons = (f'<h3>{_e(ui("ft_reasons", lang))}</h3><ol id="fast-track-reasons">{items}'
                    "</ol>" + (f'<p class="muted">{_e(notice)}</p>' if notice else "")
                    + f'<p><a href="/ui/cases/{_e(case_id)}/documents/{seq}?lang={lang}">'

@@ -26,6 +26,7 @@ from backend.services.advance import advance_terms
 from backend.services.errors import ServiceError
 from backend.services.escrow import ACTIONS
 from backend.services.identity import IdentityService
+from backend.services.views import CaseViewJson
 from evidence.records import Profile
 
 from . import desk
@@ -406,7 +407,7 @@ def _case_section(request: Request, case_id: str, admin: str, courts: list[tuple
             f'<p><a href="{e(link)}">{e(ui("inst_open_case", lang))}</a></p></section>')
 
 
-def _advance_form(request: Request, case_id: str, view: dict[str, Any], lang: str) -> str:
+def _advance_form(request: Request, case_id: str, view: CaseViewJson, lang: str) -> str:
     """The advance refund (Trade Assurance) when the order's contract provides for it: the
     reason and the cap shown, the form once the seller has missed the delivery deadline of
     the order in dispute. The amount is typed in the order's token (``desk.js`` turns it

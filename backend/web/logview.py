@@ -49,7 +49,7 @@ def log_section(request: Request, case_id: str, viewer: str, lang: str) -> str:
     zh = lang == "zh-Hans"
     labels: dict[str, str] = {}
     for item in views.timeline(ctx.service, case_id, viewer):  # the viewer's own access
-        if item["type"] == "step":
+        if views.is_step(item):
             en, cn = timeline_label(item["recordType"], item["action"])
             labels[item["recordHash"]] = cn if zh else en
     with ctx.sessions() as session:

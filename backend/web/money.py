@@ -9,12 +9,19 @@ the integers they are, in the token's smallest unit, rather than guessed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing_extensions import ReadOnly, TypedDict
 
 from evidence.words import amount
 
-__all__ = ["Token", "money", "plain", "token_of"]
+__all__ = ["Denomination", "Token", "money", "plain", "token_of"]
+
+
+class Denomination(TypedDict):
+    """What names a case's token: a case view, a case list's row, a page's data (any
+    TypedDict with these two members: read-only, so an ``int`` one is one too)."""
+
+    decimals: ReadOnly[int | None]
+    currency: ReadOnly[str | None]
 
 
 class Token:
@@ -52,15 +59,15 @@ class Token:
         return str(int(units)) if self.decimals is None else amount(units, self.decimals, "")
 
 
-def token_of(view: Mapping[str, Any]) -> Token:
+def token_of(view: Denomination) -> Token:
     """The token of a case view (or of a case list's row)."""
     decimals = view.get("decimals")
     return Token(None if decimals is None else int(decimals), str(view.get("currency") or ""))
 
 
-def money(units: int | str | None, view: Mapping[str, Any]) -> str:
+def money(units: int | str | None, view: Denomination) -> str:
     return token_of(view).money(units)
 
 
-def plain(units: int | str | None, view: Mapping[str, Any]) -> str:
+def plain(units: int | str | None, view: Denomination) -> str:
     return token_of(view).plain(units)

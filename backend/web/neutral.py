@@ -30,6 +30,7 @@ from backend.db import Participant
 from backend.services import views
 from backend.services.errors import ServiceError
 from backend.services.identity import IdentityService
+from backend.services.views import CaseViewJson
 from evidence.records import Disclosure, SignedRecord, bytes32
 from evidence.words import ORDER_STATUSES, timeline_label
 
@@ -225,7 +226,7 @@ def queue_page(request: Request) -> HTMLResponse:
     return page(request, lang, title, body, viewer)
 
 
-def _escrow(request: Request, view: dict[str, Any], lang: str) -> tuple[str, dict[str, str]]:
+def _escrow(request: Request, view: CaseViewJson, lang: str) -> tuple[str, dict[str, str]]:
     """The escrow order read now (the port), and the limits the award editor checks."""
     service = request.app.state.ctx.service
     limits = {"amount": view["amount"], "guarantee": view["guarantee"], "live": "false"}
@@ -303,7 +304,7 @@ OUTCOME_WORDS: dict[str, str] = {
 assert set(OUTCOME_WORDS) == {o.value for o in p.Outcome}
 
 
-def _preevaluation(case: p.CaseState, view: dict[str, Any], lang: str) -> str:
+def _preevaluation(case: p.CaseState, view: CaseViewJson, lang: str) -> str:
     """The mediator's report, as the rules write it for each tracking status (the one the
     form selects is shown: desk.js), or the recommendation already published."""
     from .actions import TRACKING
@@ -346,7 +347,7 @@ def _preevaluation(case: p.CaseState, view: dict[str, Any], lang: str) -> str:
         "</section>"
 
 
-def _offers(request: Request, view: dict[str, Any], lang: str) -> str:
+def _offers(request: Request, view: CaseViewJson, lang: str) -> str:
     """Open offers and the mediator's proposals, in exact amounts (parties and mediator
     only: the case view carries them to no one else)."""
     if "offers" not in view:
@@ -356,8 +357,8 @@ def _offers(request: Request, view: dict[str, Any], lang: str) -> str:
             f'{e(ui("of_title", lang))}</h2>')
     if not open_:
         return head + f'<p class="muted">{e(ui("of_none", lang))}</p></section>'
-    who = desk.names(request, [o["made_by"] for o in open_]
-                     + [a for o in open_ for a in o.get("accepted_by") or []])
+    who = desk.names(request, [*(o["made_by"] for o in open_),
+                               *(a for o in open_ for a in o.get("accepted_by") or [])])
     trs = []
     for o in open_:
         a = o["allocation"]
@@ -382,7 +383,7 @@ def _iso(epoch: int) -> str:
 
 def _record(request: Request, case_id: str, viewer: str, lang: str) -> str:
     items = views.timeline(request.app.state.ctx.service, case_id, viewer)
-    steps = [i for i in items if i["type"] == "step"]
+    steps = [i for i in items if views.is_step(i)]
     who = desk.names(request, [s["signer"] for s in steps])
     trs = []
     for n, s in enumerate(steps, 1):  # numbered as listed: a step kept from this neutral

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -34,6 +34,7 @@ from backend.db.models import AnchorBatch, AnchorInclusion, Leaf
 from backend.services import views
 from backend.services.auth import authenticate
 from backend.services.errors import ServiceError
+from backend.services.views import CaseViewJson, EvidenceEntryJson
 from backend.worker.runner import chain_labels
 from evidence.words import DISPUTE_TYPES, REMEDIES, ROLES, SIDES, word
 
@@ -220,7 +221,7 @@ def csp_nonce(request: Request) -> str:
 
 
 def page(request: Request, lang: str, title: str, body: str, viewer: str | None,
-         status: int = 200, *, case: dict[str, Any] | None = None) -> HTMLResponse:
+         status: int = 200, *, case: CaseViewJson | None = None) -> HTMLResponse:
     """A page of the service in ``lang``: header with the nav (``NAV``) for this viewer,
     who is signed in (by name), the language switch, the body, local times. ``case``: the
     case view the page is about (its token and people, for the wallet's signing prompt)."""
@@ -425,13 +426,14 @@ def _chain_names(request: Request) -> dict[int, str]:
     return {chain_id: label.name for chain_id, label in labels.items()}
 
 
-def _case_people(view: dict[str, Any]) -> list[str | None]:
+def _case_people(view: CaseViewJson) -> list[str | None]:
     """Every address a case page names (one ``names_for`` query for the lot)."""
-    return [view.get(k) for k in ("buyer", "seller", "claimant", "respondent", "mediator",
-                                  "arbitrator", "institution")] + list(view.get("panel") or [])
+    return [view.get("buyer"), view.get("seller"), view.get("claimant"),
+            view.get("respondent"), view.get("mediator"), view.get("arbitrator"),
+            view.get("institution"), *(view.get("panel") or [])]
 
 
-def _parties(view: dict[str, Any], lang: str, names: dict[str, Person]) -> str:
+def _parties(view: CaseViewJson, lang: str, names: dict[str, Person]) -> str:
     rows = [("buyer", view.get("buyer")), ("seller", view.get("seller")),
             ("claimant", view.get("claimant")), ("respondent", view.get("respondent")),
             ("mediator", view.get("mediator")), ("arbitrator", view.get("arbitrator")),
@@ -454,7 +456,7 @@ def _kind(kind: str, lang: str) -> str:
     return entry[lang] if entry else kind
 
 
-def _evidence(view: dict[str, Any], lang: str, names: dict[str, Person]) -> str:
+def _evidence(view: CaseViewJson, lang: str, names: dict[str, Person]) -> str:
     items = view.get("evidence") or []
     if not items:
         inner = f'<p>{_e(text("no_evidence", lang))}</p>'
@@ -474,7 +476,7 @@ def _evidence(view: dict[str, Any], lang: str, names: dict[str, Person]) -> str:
     return f'<section id="evidence"><h2>{_e(text("evidence", lang))}</h2>{inner}</section>'
 
 
-def _readable(case_id: str, item: dict[str, Any], lang: str) -> str:
+def _readable(case_id: str, item: EvidenceEntryJson, lang: str) -> str:
     """A link to the item's page (party.py: shown inline, checked, downloadable), or "no"."""
     if not item["readable"]:
         return _e(text("no", lang))
@@ -482,15 +484,15 @@ def _readable(case_id: str, item: dict[str, Any], lang: str) -> str:
             f'{_e(item["commitment"])}?lang={lang}">{_e(ui("evidence_open", lang))}</a>')
 
 
-def _award(view: dict[str, Any], lang: str) -> str:
+def _award(view: CaseViewJson, lang: str) -> str:
     award = view.get("award")
     if not award:
         inner = f'<p>{_e(text("no_award", lang))}</p>'
     else:
-        alloc = award.get("allocation") or {}
-        rows = [("to_buyer", money(alloc.get("to_buyer"), view)),
-                ("to_seller", money(alloc.get("to_seller"), view)),
-                ("compensation", money(alloc.get("compensation"), view))]
+        alloc = award["allocation"]
+        rows = [("to_buyer", money(alloc["to_buyer"], view)),
+                ("to_seller", money(alloc["to_seller"], view)),
+                ("compensation", money(alloc["compensation"], view))]
         inner = "<table>" + "".join(
             f'<tr><th>{_e(text(k, lang))}</th><td class="amount">{_e(v)}</td></tr>'
             for k, v in rows) + (f'<tr><th>{_e(text("award_hash", lang))}</th>'
@@ -533,7 +535,7 @@ def _chain_name(name: str | None, chain_id: int, lang: str) -> str:
     return f'<span translate="no">{_e(name)}</span>'
 
 
-def _anchor_status(status: Any, lang: str) -> str:
+def _anchor_status(status: object, lang: str) -> str:
     """An anchor's state in words (the verify page's words)."""
     key = f"anchor_{getattr(status, 'value', status)}"
     return text(key, lang) if key in T else str(status)

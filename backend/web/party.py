@@ -227,7 +227,7 @@ def orders_page(request: Request) -> HTMLResponse:
     return pg.page(request, lang, ui("orders_title", lang), body, viewer)
 
 
-def _json(data: Any) -> str:
+def _json(data: object) -> str:
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
 
 

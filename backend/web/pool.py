@@ -15,12 +15,13 @@ posts it to the step's route. The service countersigns an admin's institution st
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from evidence.words import STANDING_FIELDS
+from evidence.words import STANDING_FIELDS, Words
 
 from .desk import e as _e
 from .fields import field as _field
@@ -148,7 +149,7 @@ _STANDING_ROWS = ("drawn", "accepted", "finished", "revealed", "decided", "agree
                   "participation", "agreement", "eligible")
 
 
-def _word(table: Any, key: str, lang: str) -> str:
+def _word(table: Mapping[str, Words], key: str, lang: str) -> str:
     en, zh = table[key]
     return str(zh if lang == "zh-Hans" else en[:1].upper() + en[1:])
 
@@ -181,7 +182,7 @@ def _li(items: list[str]) -> str:
     return "".join(f"<li>{_e(x)}</li>" for x in items)
 
 
-def _percent(value: Any) -> str:
+def _percent(value: object) -> str:
     return "—" if value is None else f"{value}%"
 
 

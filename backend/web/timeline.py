@@ -9,9 +9,10 @@ only the sentences about the service's own events are declared here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
+from backend.services.views import TimelineItemJson, is_step
+from evidence.safejson import JSON, JsonObject
 from evidence.words import ROLES, STAGES, timeline_label, word
 
 from .desk import e as _e
@@ -48,12 +49,12 @@ register({
 })
 
 
-def _stage(key: Any, lang: str) -> str:
+def _stage(key: object, lang: str) -> str:
     en, zh = word(STAGES, str(key or ""))
     return zh if lang == "zh-Hans" else en
 
 
-def _role(key: Any, lang: str) -> str:
+def _role(key: object, lang: str) -> str:
     en, zh = word(ROLES, str(key or ""))
     return zh if lang == "zh-Hans" else en
 
@@ -70,7 +71,12 @@ def _fill(key: str, lang: str, **parts: str) -> str:
     return out
 
 
-Sentence = Callable[[dict[str, Any], dict[str, Person], str], str]
+def _address(value: JSON) -> str | None:
+    """An event's member naming a person (an address), None if it names no one."""
+    return value if isinstance(value, str) else None
+
+
+Sentence = Callable[[JsonObject, dict[str, Person], str], str]
 
 EVENT_SENTENCES: dict[str, Sentence] = {
     "stage_changed": lambda i, n, lang: _fill(
@@ -84,9 +90,9 @@ EVENT_SENTENCES: dict[str, Sentence] = {
         else "ev_appointment_requested_now", lang, role=_e(_role(i.get("role"), lang)),
         by=_time(i.get("by"))),
     "package_exported": lambda i, n, lang: _fill(
-        "ev_package_exported", lang, court=person_html(i.get("court"), n, lang)),
+        "ev_package_exported", lang, court=person_html(_address(i.get("court")), n, lang)),
     "encryption_key": lambda i, n, lang: _fill(
-        "ev_encryption_key", lang, who=person_html(i.get("address"), n, lang)),
+        "ev_encryption_key", lang, who=person_html(_address(i.get("address")), n, lang)),
 }
 """What each service event says, by its kind (``CaseEvent.kind``; ``encryption_key`` is a
 reader key's registration)."""
@@ -94,10 +100,14 @@ reader key's registration)."""
 _PEOPLE_FIELDS = ("signer", "court", "address")
 
 
-def timeline_people(items: list[dict[str, Any]]) -> list[str]:
+def timeline_people(items: list[TimelineItemJson]) -> list[str]:
     """Every address the timeline names (for the page's one ``names_for`` query)."""
-    return [i[k] for i in items for k in _PEOPLE_FIELDS
-            if isinstance(i.get(k), str) and i[k].startswith("0x")]
+    people: list[str] = []
+    for i in items:
+        members: Mapping[str, object] = i
+        people += [v for k in _PEOPLE_FIELDS
+                   if isinstance(v := members.get(k), str) and v.startswith("0x")]
+    return people
 
 
 def _hash(value: str | None) -> str:
@@ -106,11 +116,12 @@ def _hash(value: str | None) -> str:
     return f'<code title="{_e(value)}">{_e(value[:10])}…</code>'
 
 
-def timeline_section(items: list[dict[str, Any]], names: dict[str, Person], lang: str) -> str:
+def timeline_section(items: list[TimelineItemJson], names: dict[str, Person], lang: str
+                     ) -> str:
     """The ``#timeline`` section: one row per step or event, in time order."""
     trs = []
     for i in items:
-        if i["type"] == "step":
+        if is_step(i):
             en, zh = timeline_label("ProceduralStep", i["action"],
                                     return_stage=bool(i.get("returnStage")))
             trs.append(
@@ -120,7 +131,7 @@ def timeline_section(items: list[dict[str, Any]], names: dict[str, Person], lang
                 f'<td>{person_html(i["signer"], names, lang)}</td>'
                 f'<td>{_hash(i.get("recordHash"))}</td></tr>')
         else:
-            sentence = EVENT_SENTENCES.get(i["type"])
+            sentence = EVENT_SENTENCES.get(str(i["type"]))
             said = sentence(i, names, lang) if sentence else _e(ui("ev_other", lang))
             trs.append(f'<tr class="event" data-event="{_e(i["type"])}"><td>{_time(i["at"])}'
                        f'</td><td colspan="2">{said}</td><td></td></tr>')

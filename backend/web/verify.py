@@ -79,7 +79,7 @@ def _grid(heads: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _code(value: Any) -> str:
+def _code(value: object) -> str:
     return f"<code>{_e(value)}</code>" if value else "—"
 
 

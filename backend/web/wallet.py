@@ -19,15 +19,18 @@ else ``window.ethereum``). Both sit behind one ``window.chainarbWallet`` (docs/p
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, NotRequired
 
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from typing_extensions import TypedDict
 
 from evidence import safejson
 from evidence.errors import FormatError
 from evidence.records import Award
+from evidence.safejson import JsonObject
 from evidence.words import RECORD_FIELDS, RECORD_TYPES, ROLES, SIDES, word
 
 from .desk import e as _e
@@ -36,6 +39,7 @@ from .people import names_for
 
 if TYPE_CHECKING:
     from backend.api.context import AppContext
+    from backend.services.views import CaseViewJson
 
 __all__ = ["MAX_RPC_BYTES", "RELAY_METHODS", "router", "wallet_context", "wallet_head",
            "wallet_words"]
@@ -200,7 +204,30 @@ def _types_words(lang: str) -> dict[str, str]:
     return {k: v[i] for k, v in RECORD_TYPES.items()}
 
 
-def wallet_words(lang: str) -> dict[str, Any]:
+class WalletWordsJson(TypedDict):
+    """The wallet script's words in one language (``wallet_words``)."""
+
+    lang: str
+    ui: dict[str, str]
+    types: dict[str, str]
+    fields: dict[str, str]
+    steps: dict[str, str]
+    decimals: None
+    currency: str
+    amountFields: list[str]
+    timeFields: list[str]
+
+
+class WalletContextJson(TypedDict):
+    """The page's context for the signing prompt (``wallet_context``)."""
+
+    chainId: str
+    decimals: NotRequired[int | None]
+    currency: NotRequired[str]
+    names: dict[str, str]
+
+
+def wallet_words(lang: str) -> WalletWordsJson:
     """What the wallet's script shows, in ``lang``: its own words, the record types and
     fields, the steps, and how amounts and times are written."""
     i = LANGS.index(lang)
@@ -218,12 +245,12 @@ def wallet_words(lang: str) -> dict[str, Any]:
     }
 
 
-def _json_block(element_id: str, data: Any) -> str:
+def _json_block(element_id: str, data: Mapping[str, object]) -> str:
     blob = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
     return f'<script type="application/json" id="{element_id}">{blob}</script>'
 
 
-def wallet_head(lang: str, context: dict[str, Any] | None = None) -> str:
+def wallet_head(lang: str, context: WalletContextJson | None = None) -> str:
     """The tags every page carries so ``window.chainarbWallet`` is there (docs/portal/wallet.md):
     the wallet's style, its words and the page's context (data, not code) and its script
     (this origin, deferred)."""
@@ -244,14 +271,14 @@ def _seat_words(seat: str, lang: str) -> str:
 
 
 def wallet_context(ctx: AppContext, lang: str, viewer: str | None,
-                   view: dict[str, Any] | None = None) -> dict[str, Any]:
+                   view: CaseViewJson | None = None) -> WalletContextJson:
     """What the signing prompt needs from the page: the service's chain (an extension is
     asked to switch to it before it sends), the case's token (its amounts in words) and a
     label for each address the page knows — the person's name and their seats in the case
     ("Li Wei (you, buyer, claimant)"); the prompt shows it with the address one click away."""
     seats: dict[str, list[str]] = {}
 
-    def seat(address: Any, label: str) -> None:
+    def seat(address: object, label: str) -> None:
         if isinstance(address, str) and address.startswith("0x") and len(address) == 42:
             seats.setdefault(address, [])
             if label and label not in seats[address]:
@@ -259,14 +286,13 @@ def wallet_context(ctx: AppContext, lang: str, viewer: str | None,
 
     if viewer:
         seat(viewer, ui("wallet_you", lang))
-    out: dict[str, Any] = {"chainId": str(ctx.service.domain.chain_id)}
     if view is not None:
+        members: Mapping[str, object] = view  # the seats by name
         for key in _SEATS:
-            seat(view.get(key), _seat_words(key, lang))
+            seat(members.get(key), _seat_words(key, lang))
         for member in view.get("panel") or []:
             seat(member, _seat_words("panelist", lang))
-        seat((view.get("domain") or {}).get("verifyingContract"), ui("wallet_escrow", lang))
-        out.update(decimals=view.get("decimals"), currency=view.get("currency") or "")
+        seat(view["domain"].get("verifyingContract"), ui("wallet_escrow", lang))
     people = names_for(ctx, list(seats))
     labels: dict[str, str] = {}
     for address, roles in seats.items():
@@ -279,8 +305,11 @@ def wallet_context(ctx: AppContext, lang: str, viewer: str | None,
         label = (f"{name}（{what}）" if lang == "zh-Hans" else f"{name} ({what})") \
             if name and what else (name or what)
         labels[address.lower()] = label
-    out["names"] = labels
-    return out
+    chain_id = str(ctx.service.domain.chain_id)
+    if view is None:
+        return {"chainId": chain_id, "names": labels}
+    return {"chainId": chain_id, "decimals": view.get("decimals"),
+            "currency": view.get("currency") or "", "names": labels}
 
 
 def _checksum_or_same(address: str) -> str:
@@ -382,7 +411,7 @@ def _refuse(status: int, code: str, detail: str) -> JSONResponse:
     return JSONResponse({"code": code, "detail": detail}, status_code=status)
 
 
-def relay_request(body: bytes) -> dict[str, Any] | JSONResponse:
+def relay_request(body: bytes) -> JsonObject | JSONResponse:
     """The one JSON-RPC call in ``body`` if the relay forwards it, else the refusal."""
     try:
         call = safejson.loads(body, what="JSON-RPC request", max_bytes=MAX_RPC_BYTES)

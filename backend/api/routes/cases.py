@@ -49,11 +49,7 @@ from evidence.steps import STEPS, StepSpec
 from ..context import AppContext
 from ..deps import Ctx, CurrentUser, DbId, context_of
 from ..errors import StrictBody, errors
-from ..schemas import (
-    CaseOut,
-    StepOut,
-    TimelineItemOut,
-)
+from ..schemas import TimelineItemOut
 from .log import get_log
 from .performance import Performance, get_performance
 
@@ -174,18 +170,18 @@ def list_cases(ctx: Ctx, user: CurrentUser) -> list[views.CaseSummaryJson]:
     return views.list_cases(ctx.service, user)
 
 
-@router.post("/cases", status_code=201, response_model=CaseOut)
-def open_case(ctx: Ctx, user: CurrentUser, body: OpenCaseIn) -> dict[str, Any]:
+@router.post("/cases", status_code=201)
+def open_case(ctx: Ctx, user: CurrentUser, body: OpenCaseIn) -> views.CaseViewJson:
     """Open the case of an escrow order (its buyer or seller); then file with ``/filing``."""
     case_id = ctx.service.open_case(user, int(body.orderId))
     return views.case_view(ctx.service, case_id, user)
 
 
-@router.get("/cases/{case_id}", response_model=CaseOut)
+@router.get("/cases/{case_id}", response_model=views.CaseViewJson)
 async def get_case(request: Request, user: CurrentUser, case_id: str) -> Response:
     """The case as you may see it, with ``nextSequence``/``prevHash``/``domain`` to sign."""
     ctx = context_of(request)  # not ``Ctx``: a dependency costs every read its solving
-    # One thread-pool trip and the view as built (CaseOut documents it): re-validating
+    # One thread-pool trip and the view as built (CaseViewJson documents it): validating
     # the dict against the model cost about a third of a read (issue 10); its JSON text
     # as JSONResponse renders it, each listed offer's text kept (views.case_view_json)
     body = await run_in_threadpool(views.case_view_json, ctx.service, case_id, user)
@@ -193,13 +189,13 @@ async def get_case(request: Request, user: CurrentUser, case_id: str) -> Respons
 
 
 @router.get("/cases/{case_id}/timeline", response_model=list[TimelineItemOut])
-def get_timeline(ctx: Ctx, user: CurrentUser, case_id: str) -> list[dict[str, Any]]:
+def get_timeline(ctx: Ctx, user: CurrentUser, case_id: str) -> list[views.TimelineItemJson]:
     """Signed steps, stage changes and deadlines in time order (UTC ISO 8601)."""
     return views.timeline(ctx.service, case_id, user)
 
 
-@router.get("/cases/{case_id}/steps/{sequence}", response_model=StepOut)
-def get_step(ctx: Ctx, user: CurrentUser, case_id: str, sequence: DbId) -> dict[str, Any]:
+@router.get("/cases/{case_id}/steps/{sequence}")
+def get_step(ctx: Ctx, user: CurrentUser, case_id: str, sequence: DbId) -> views.StepViewJson:
     return views.step_view(ctx.service, case_id, sequence, user)
 
 

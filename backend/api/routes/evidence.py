@@ -15,7 +15,7 @@ container, which exists only once the server has encrypted the file
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
@@ -36,6 +36,7 @@ from backend.services.evidence import (
     PROVENANCE_SESSION_PREFIX,
     EvidenceItemJson,
     EvidenceListJson,
+    EvidenceProvenanceJson,
     EvidenceService,
     EvidenceSubmittedJson,
     KeyWrapsJson,
@@ -303,7 +304,7 @@ def evidence_keywraps(case_id: str, item_id: DbId, user: CurrentUser, svc: Evide
 
 @router.get("/cases/{case_id}/evidence/{item_id}/provenance", response_model=ProvenanceOut)
 def evidence_provenance(case_id: str, item_id: DbId, user: CurrentUser, svc: Evidence
-                        ) -> dict[str, Any]:
+                        ) -> EvidenceProvenanceJson:
     return svc.provenance_log(user, case_id.lower(), item_id)
 
 

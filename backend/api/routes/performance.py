@@ -7,7 +7,7 @@ the order's parties, the case's members and the institution (docs/performance-ev
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import Field
@@ -19,6 +19,7 @@ from backend.services.performance import (
     Captured,
     PerformanceCapturedJson,
     PerformanceListJson,
+    PerformanceProvenanceJson,
     PerformanceService,
     WebhookRefusalJson,
 )
@@ -120,7 +121,7 @@ def case_performance(case_id: str, user: CurrentUser, svc: Performance
 @router.get("/performance/{item_id}/provenance", response_model=ProvenanceOut,
             responses=errors(403, 404))
 def performance_provenance(item_id: DbId, user: CurrentUser, svc: Performance
-                           ) -> dict[str, Any]:
+                           ) -> PerformanceProvenanceJson:
     return svc.provenance_log(user, item_id)
 
 

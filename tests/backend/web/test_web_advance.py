@@ -16,6 +16,7 @@ import pytest
 
 from backend.web import COOKIE
 from backend.web.timeline import timeline_section
+from evidence.safejson import JsonObject
 from evidence.words import RETURN_STAGE_OPENED, timeline_label
 from tests.backend.web.web_world import GUARANTEE, TOKEN, WebWorld, advance_case
 
@@ -98,8 +99,9 @@ def test_a_return_awards_enforcement_opens_the_return_stage() -> None:
                           return_stage=True) == RETURN_STAGE_OPENED
     paid = timeline_label("ProceduralStep", "enforcement.recorded")
     assert paid != RETURN_STAGE_OPENED and "Payout" in paid[0]
-    item = {"type": "step", "action": "enforcement.recorded", "sequence": 9,
-            "at": "2026-12-06T12:00:00Z", "signer": "0x" + "ab" * 20, "returnStage": True}
+    item: JsonObject = {"type": "step", "action": "enforcement.recorded", "sequence": 9,
+                        "at": "2026-12-06T12:00:00Z", "signer": "0x" + "ab" * 20,
+                        "returnStage": True}
     for lang, said in (("en", RETURN_STAGE_OPENED[0]), ("zh-Hans", RETURN_STAGE_OPENED[1])):
         html = timeline_section([item], {}, lang)
         assert said in html and "Payout" not in html and "付款" not in html

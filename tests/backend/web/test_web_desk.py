@@ -334,7 +334,8 @@ def test_award_document_written_from_the_reasons() -> None:
 def test_allocation_forms_carry_the_preview(world: WebWorld) -> None:
     from backend.web.actions import actions_section
 
-    data = {"caseId": "0x" + "11" * 32, "orderId": "1", "viewer": "0x" + "22" * 20,
+    # a page's data in part (CaseDataJson): the members the forms read here
+    data: Any = {"caseId": "0x" + "11" * 32, "orderId": "1", "viewer": "0x" + "22" * 20,
             "amount": "480000000", "guarantee": "200000000", "decimals": 6,
             "nextSequence": 3, "prevHash": "0x" + "33" * 32, "domain": {},
             "allowedSteps": ["award.issued", "offer.made"], "serverNow": 0, "offers": {},
@@ -350,7 +351,7 @@ def test_allocation_forms_carry_the_preview(world: WebWorld) -> None:
         award = html.split('data-step="award"', 1)[1].split("</form>", 1)[0]
         assert 'name="reasons"' in award and 'name="document"' in award
         assert 'type="file" required' not in award  # the reasons may stand for the file
-    html = actions_section({**data, "escrow": None}, "en")
+    html = actions_section(data | {"escrow": None}, "en")
     assert 'data-guarantee="200000000"' in html and "as the case recorded it" in html
 
 

@@ -249,7 +249,8 @@ def test_every_form_renders_in_both_languages() -> None:
     for table in (T, STAGES, UI):
         for k, v in table.items():
             assert set(v) == set(LANGS) and all(v.values()), k
-    data = {"caseId": "0x" + "11" * 32, "orderId": "1", "viewer": "0x" + "22" * 20,
+    # a page's data in part (CaseDataJson): the members the forms read here
+    data: Any = {"caseId": "0x" + "11" * 32, "orderId": "1", "viewer": "0x" + "22" * 20,
             "amount": "480000000", "guarantee": "200000000", "decimals": 6,
             "nextSequence": 3, "prevHash": "0x" + "33" * 32, "domain": {},
             "allowedSteps": sorted(HANDLED), "serverNow": 0, "offers": {},
@@ -281,20 +282,21 @@ def test_the_fast_track_forms_show_while_their_steps_are_allowed() -> None:
     from backend.web.actions import actions_section
     from backend.web.i18n import UI
 
-    data = {"caseId": "0x" + "11" * 32, "orderId": "1", "viewer": "0x" + "22" * 20,
+    # a page's data in part (CaseDataJson): the members the forms read here
+    data: Any = {"caseId": "0x" + "11" * 32, "orderId": "1", "viewer": "0x" + "22" * 20,
             "amount": "480000000", "guarantee": "200000000", "decimals": 6,
             "nextSequence": 3, "prevHash": "0x" + "33" * 32, "domain": {}, "serverNow": 0,
             "offers": {}, "awardRecordHash": None, "mediator": None, "messages": {},
             "fastTrack": {"open": True}}
     for lang in ("en", "zh-Hans"):
-        closed = {**data, "fastTrack": {"open": False}, "allowedSteps": ["fasttrack.proposed"]}
+        closed = data | {"fastTrack": {"open": False}, "allowedSteps": ["fasttrack.proposed"]}
         assert _forms(actions_section(closed, lang)) == []  # the rules keep it closed
         for allowed, forms in ((["fasttrack.proposed"], ["fast_track"]),
                                (["fasttrack.objected"], ["fast_track_objection"]),
                                (["impasse.declared"], ["impasse"])):
-            html = actions_section({**data, "allowedSteps": allowed}, lang)
+            html = actions_section(data | {"allowedSteps": allowed}, lang)
             assert _forms(html) == forms
-        html = actions_section({**data, "allowedSteps": ["fasttrack.objected"]}, lang)
+        html = actions_section(data | {"allowedSteps": ["fasttrack.objected"]}, lang)
         assert UI["fast_track_objection_text"][lang] in html
     js = (Path(__file__).parents[3] / "backend/web/static/actions.js").read_text()
     assert "fast_track: async function" in js and "'fasttrack.proposed'" in js
@@ -307,7 +309,8 @@ def test_no_second_panel_award_form_for_a_panelist_who_signed() -> None:
     from backend.web.actions import actions_section
 
     me = "0x" + "aB" * 20
-    data = {"caseId": "0x" + "11" * 32, "orderId": "1", "viewer": me, "amount": "480000000",
+    # a page's data in part (CaseDataJson): the members the forms read here
+    data: Any = {"caseId": "0x" + "11" * 32, "orderId": "1", "viewer": me, "amount": "480000000",
             "guarantee": "200000000", "decimals": 6, "nextSequence": 9,
             "prevHash": "0x" + "33" * 32, "domain": {}, "serverNow": 0, "offers": {},
             "allowedSteps": ["award.panel_signed", "enforcement.requested"],
@@ -316,7 +319,7 @@ def test_no_second_panel_award_form_for_a_panelist_who_signed() -> None:
                              (["0x" + "cd" * 20], ["panel_award", "enforce"]),
                              (["0x" + "cd" * 20, me.lower()], ["enforce"])):
         for lang in ("en", "zh-Hans"):
-            assert _forms(actions_section({**data, "panelSignedBy": signed_by}, lang)) == forms
+            assert _forms(actions_section(data | {"panelSignedBy": signed_by}, lang)) == forms
 
 
 def _wallet_context(page: str) -> dict[str, object]:
@@ -414,7 +417,8 @@ def test_the_mediators_report_reads_the_evidence_unless_a_what_if_is_chosen() ->
     from backend.web.actions import TRACKING, actions_section
     from backend.web.i18n import UI
 
-    data = {"caseId": "0x" + "11" * 32, "orderId": "1", "viewer": "0x" + "22" * 20,
+    # a page's data in part (CaseDataJson): the members the forms read here
+    data: Any = {"caseId": "0x" + "11" * 32, "orderId": "1", "viewer": "0x" + "22" * 20,
             "amount": "480000000", "guarantee": "200000000", "decimals": 6,
             "nextSequence": 3, "prevHash": "0x" + "33" * 32, "domain": {},
             "allowedSteps": ["preevaluation.published"], "serverNow": 0, "offers": {},
