@@ -161,13 +161,14 @@ DICT_ANY_FREE = (
     "evidence/_monitor_http.py", "evidence/blockproof.py", "evidence/chain.py",
     "evidence/chainproofs.py", "evidence/encryption.py", "evidence/events.py",
     "evidence/judicial/_attest.py", "evidence/judicial/_facts.py", "evidence/judicial/_format.py",
-    "evidence/judicial/_identity.py", "evidence/judicial/_logapi.py",
+    "evidence/judicial/_identity.py", "evidence/judicial/_log.py",
+    "evidence/judicial/_logapi.py", "evidence/judicial/_render.py", "evidence/judicial/build.py",
     "evidence/judicial/chains.py", "evidence/judicial/inputs.py",
     "evidence/judicial/provenance.py", "evidence/judicial/verify.py", "evidence/log/",
     "evidence/marketplace.py", "evidence/merkle.py", "evidence/monitor.py", "evidence/orders.py",
     "evidence/receipts.py", "evidence/records.py", "evidence/report.py", "evidence/verify.py",
 )
-DICT_ANY_CEILING = 39
+DICT_ANY_CEILING = 28
 # "path:qualified name" of a converted file -> why its dict[str, Any] stays: a document
 # whose members' types are another program's (web3's decoded ABI values and RPC answers,
 # whose kinds vary with the provider) or an HTTP answer a script reads by key.

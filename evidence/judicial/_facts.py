@@ -18,7 +18,7 @@ from typing import Any, TypedDict
 from evidence.judicial.inputs import StepEntry
 from evidence.records import Award, CourtConfirmation, ProceduralStep, ReturnAward, Settlement
 
-__all__ = ["CourtDecision", "Facts", "signed_facts"]
+__all__ = ["CourtDecision", "EscrowActJson", "Facts", "signed_facts"]
 
 
 class CourtDecision(TypedDict):
@@ -30,6 +30,17 @@ class CourtDecision(TypedDict):
     signedAt: str  # unix seconds, a decimal string
 
 
+class EscrowActJson(TypedDict):
+    """An escrow act the package proves: its event, chain and transaction, and the block it
+    is proven in (blockNumber and blockTime empty when the inputs lack its proof)."""
+
+    event: str
+    chainId: str
+    txHash: str
+    blockNumber: str  # a decimal string, or ""
+    blockTime: str  # unix seconds, a decimal string, or ""
+
+
 @dataclass(frozen=True)
 class Facts:
     """Amounts are decimal strings in the token's smallest unit; times unix seconds."""
@@ -39,7 +50,7 @@ class Facts:
     settlement: dict[str, str] | None = None  # toBuyer, toSeller, compensation
     payout: dict[str, str] | None = None  # enforcement.recorded's payload, as signed
     decisions: list[CourtDecision] = field(default_factory=list)
-    acts: list[dict[str, str]] = field(default_factory=list)
+    acts: list[EscrowActJson] = field(default_factory=list)
     """The escrow's proven acts: event, chainId, txHash, blockNumber, blockTime (the
     builder reads them from escrow.json's acts and the block proofs)."""
 
@@ -54,7 +65,7 @@ def _payload(entry: StepEntry) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def signed_facts(entries: Sequence[StepEntry], acts: Sequence[dict[str, str]] = ()) -> Facts:
+def signed_facts(entries: Sequence[StepEntry], acts: Sequence[EscrowActJson] = ()) -> Facts:
     """The facts of a case's records (chained and unchained, as the builder holds them),
     with the escrow's acts as the block proofs place them."""
     claimed = None

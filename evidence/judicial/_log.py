@@ -41,6 +41,7 @@ from evidence.judicial.inputs import (
 )
 from evidence.receipts import HeldReceipt
 from evidence.records import ChainedRecord, SignedRecord
+from evidence.safejson import JSON, JsonObject
 
 __all__ = [
     "Cited",
@@ -84,7 +85,7 @@ class Cited:
     size: int
     root: bytes
     signer: str
-    anchor: Mapping[str, Any]
+    anchor: JsonObject  # as the package states it: check_checkpoints judges it
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class Inclusion:
 @dataclass(frozen=True)
 class LogSection:
     origin: str
-    notes: tuple[tuple[bytes, Mapping[str, Any]], ...]
+    notes: tuple[tuple[bytes, JsonObject], ...]  # (signed note, its anchor as stated)
     inclusions: tuple[Inclusion, ...]
     consistency: tuple[tuple[int, int, tuple[bytes, ...]], ...]
     start: int
@@ -130,6 +131,14 @@ def _hexes(v: object, what: str, size: int | None = 32) -> tuple[bytes, ...]:
     if not isinstance(v, list):
         raise SectionError(f"{fmt.LOG}: {what}: expected a list")
     return tuple(fmt.from_hex(x, what, size) for x in v)
+
+
+def _listed(v: JSON) -> list[JSON]:
+    """``list(v)`` of a JSON value, as Python makes it (a string's characters, an object's
+    member names) and with the TypeError it raises for a value it cannot iterate."""
+    if isinstance(v, list | str | dict):
+        return [*v]
+    raise TypeError(f"{type(v).__name__!r} object is not iterable")
 
 
 def read_section(data: object) -> LogSection:
@@ -330,12 +339,12 @@ def check_checkpoints(section: LogSection, keys: Sequence[str],
         a = c.anchor
         try:
             encoding, value = api.checkpoint_leaf(c.note)
-            if list(a.get("leafEncoding", [])) != list(encoding) or \
-                    [str(v).lower() for v in a.get("value", [])] != \
+            if _listed(a.get("leafEncoding", [])) != list(encoding) or \
+                    [str(v).lower() for v in _listed(a.get("value", []))] != \
                     [str(v).lower() for v in value]:
                 raise SectionError("its anchored leaf is not this note's leaf")
             root = fmt.from_hex(a.get("root"), "anchor.root", 32)
-            proof = [fmt.from_hex(n, "anchor.proof", 32) for n in a.get("proof", [])]
+            proof = [fmt.from_hex(n, "anchor.proof", 32) for n in _listed(a.get("proof", []))]
             if not api.oz_leaf_proven(encoding, value, proof, root):
                 raise SectionError(f"its leaf's proof does not lead to root 0x{root.hex()}")
             if root not in anchored_roots:

@@ -12,11 +12,11 @@ reportlab's invariant mode) so a package can be rebuilt byte for byte.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import qrcode
 from reportlab.lib import colors
@@ -34,9 +34,11 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from evidence.judicial._facts import Facts
+from evidence.judicial._facts import EscrowActJson, Facts
 from evidence.judicial._fonts import LATIN as _LATIN
 from evidence.judicial._fonts import PdfFonts, pdf_fonts
+from evidence.judicial._log import LogJson
+from evidence.judicial.build import AnchorRowJson, ManifestJson, PersonJson, ProfileFieldsJson
 from evidence.judicial.chains import INDEPENDENT, INSTITUTION, chain_label, operator_only_note
 from evidence.judicial.provenance import ORIGIN_LABELS
 from evidence.words import (
@@ -108,14 +110,14 @@ def _same(text: str) -> Words:
     return (text, text)
 
 
-def _money(manifest: dict[str, Any], units: str | int | None) -> str:
+def _money(manifest: ManifestJson, units: str | int | None) -> str:
     if units in (None, ""):
         return "—"
     case = manifest["case"]
     return amount(str(units), int(case["decimals"]), str(case["currency"]))
 
 
-def _names(manifest: dict[str, Any]) -> dict[str, str]:
+def _names(manifest: ManifestJson) -> dict[str, str]:
     """address -> display name, for every party, neutral and the institution."""
     out = {n["address"]: _display(n) for n in manifest.get("neutrals", [])}
     out.update({p["address"]: _display(p) for p in manifest.get("parties", [])})
@@ -124,7 +126,7 @@ def _names(manifest: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def _allocation(manifest: dict[str, Any], terms: dict[str, str]) -> Words:
+def _allocation(manifest: ManifestJson, terms: dict[str, str]) -> Words:
     buyer, seller = _money(manifest, terms.get("toBuyer")), _money(manifest, terms.get("toSeller"))
     comp = _money(manifest, terms.get("compensation"))
     return (f"to the buyer {buyer}; to the seller {seller}; compensation from the seller's "
@@ -132,12 +134,12 @@ def _allocation(manifest: dict[str, Any], terms: dict[str, str]) -> Words:
             f"退还买方 {buyer}；支付卖方 {seller}；以卖方保证金赔偿 {comp}")
 
 
-def _resolved(facts: Facts) -> dict[str, str] | None:
+def _resolved(facts: Facts) -> EscrowActJson | None:
     acts = [a for a in facts.acts if a.get("event") == "OrderResolved" and a["blockNumber"]]
     return acts[-1] if acts else None
 
 
-def _payout(manifest: dict[str, Any], facts: Facts) -> Words | None:
+def _payout(manifest: ManifestJson, facts: Facts) -> Words | None:
     pay = facts.payout
     if not pay:
         return None
@@ -157,7 +159,7 @@ def _payout(manifest: dict[str, Any], facts: Facts) -> Words | None:
     return en, zh
 
 
-def _decisions(manifest: dict[str, Any], facts: Facts) -> Words | None:
+def _decisions(manifest: ManifestJson, facts: Facts) -> Words | None:
     if not facts.decisions:
         return None
     names = _names(manifest)
@@ -174,11 +176,14 @@ def _decisions(manifest: dict[str, Any], facts: Facts) -> Words | None:
     return "; ".join(en), "；".join(zh)
 
 
-def _people(manifest: dict[str, Any]) -> list[dict[str, str]]:
+def _people(manifest: ManifestJson) -> list[dict[str, str]]:
     """Parties first, then neutrals (the court among them), in the manifest's order."""
+    people: list[tuple[PersonJson, str]] = [
+        *((p, p["side"]) for p in manifest.get("parties", [])),
+        *((n, "") for n in manifest.get("neutrals", []))]  # a neutral takes no side
     rows = []
-    for p in [*manifest.get("parties", []), *manifest.get("neutrals", [])]:
-        rows.append({"role": p["role"], "side": p.get("side", ""), "name": _display(p),
+    for p, side in people:
+        rows.append({"role": p["role"], "side": side, "name": _display(p),
                      "nameZh": _display(p, zh=True), "country": p.get("country", ""),
                      "contact": p.get("contact", ""), "address": p["address"]})
     return rows
@@ -187,7 +192,7 @@ def _people(manifest: dict[str, Any]) -> list[dict[str, str]]:
 NO_PROFILE = ("(no signed profile)", "（未签署身份信息）")
 
 
-def _display(who: dict[str, Any], *, zh: bool = False) -> str:
+def _display(who: ProfileFieldsJson, *, zh: bool = False) -> str:
     """A person's name as they signed it (Chinese first in the Chinese view), or that no
     signed profile names them: never a name nobody signed."""
     names = (who.get("nameZh"), who.get("name")) if zh else (who.get("name"), who.get("nameZh"))
@@ -203,7 +208,7 @@ def _person(p: dict[str, str]) -> Words:
     return f"{en} {p['address']}", f"{zh} {p['address']}"
 
 
-def summary_rows(manifest: dict[str, Any], facts: Facts, digest: str | None = None) -> list[Row]:
+def summary_rows(manifest: ManifestJson, facts: Facts, digest: str | None = None) -> list[Row]:
     """The case in words: what both views print first."""
     case = manifest["case"]
     remedy_en, remedy_zh = word(REMEDIES, case["remedy"])
@@ -251,18 +256,37 @@ def summary_rows(manifest: dict[str, Any], facts: Facts, digest: str | None = No
     return rows
 
 
-def chain_acts(facts: Facts, anchors: Sequence[dict[str, str]]) -> list[dict[str, Any]]:
+class ChainActRow(TypedDict):
+    """An on-chain act as the views list it: an anchor (its root, chain name, operator and
+    record count too) or an escrow act, with its words and who operates its chain."""
+
+    event: str
+    chainId: str
+    txHash: str
+    blockNumber: str
+    blockTime: str
+    operatedBy: Words | None  # None for the escrow's acts
+    words: Words
+    root: NotRequired[str]
+    chainName: NotRequired[str]
+    operator: NotRequired[str]
+    count: NotRequired[str]
+
+
+def chain_acts(facts: Facts, anchors: Sequence[AnchorRowJson]) -> list[ChainActRow]:
     """Every on-chain act the package names, anchors and escrow acts, in block order (an
     act without its block proof last)."""
-    acts: list[dict[str, Any]] = []
+    acts: list[ChainActRow] = []
     for a in anchors:
         en, zh = CHAIN_ACTS["RootAnchored"]
         n = a.get("count", "")
         acts.append({**a, "event": "RootAnchored", "operatedBy": _OPERATED_BY.get(
                          a.get("operator", ""), _OPERATED_BY[INSTITUTION]),
                      "words": (f"{en} ({n} record(s))", f"{zh}（{n} 条记录）")})
-    for a in facts.acts:  # the escrow's chain: the institution's declaration does not apply
-        acts.append({**a, "operatedBy": None, "words": word(CHAIN_ACTS, a["event"])})
+    for act in facts.acts:  # the escrow's chain: the institution's declaration does not apply
+        acts.append({"event": act["event"], "chainId": act["chainId"], "txHash": act["txHash"],
+                     "blockNumber": act["blockNumber"], "blockTime": act["blockTime"],
+                     "operatedBy": None, "words": word(CHAIN_ACTS, act["event"])})
     return sorted(acts, key=lambda a: (int(a["blockNumber"] or 2**64), a["txHash"]))
 
 
@@ -271,7 +295,7 @@ _OPERATED_BY: dict[str, Words] = {INSTITUTION: ("operated by the institution", "
 """Who operates an anchor's chain, as its anchors.json row declares (evidence.judicial.chains)."""
 
 
-def _chain_words(a: dict[str, Any]) -> Words:
+def _chain_words(a: ChainActRow) -> Words:
     label = chain_label(a)
     by = a.get("operatedBy")
     return (f"{label}, {by[0]}", f"{label}，{by[1]}") if by else (label, label)
@@ -295,8 +319,18 @@ var d=new Date(el.getAttribute('datetime'));if(!isNaN(d)){el.title=el.textConten
 el.textContent=d.toLocaleString()+' ('+el.textContent+')';}});</script>"""
 
 
-def log_view(log: Mapping[str, Any] | None, manifest: dict[str, Any]
-             ) -> tuple[list[Row], list[dict[str, Any]]]:
+class LogRecordRow(TypedDict):
+    """A record's log position as the views list it (numbers as decimal strings)."""
+
+    index: str
+    kind: Words
+    what: Words
+    recordHash: str
+    size: str
+
+
+def log_view(log: LogJson | None, manifest: ManifestJson
+             ) -> tuple[list[Row], list[LogRecordRow]]:
     """The log section in words (docs/log.md): summary rows (the log, the checkpoints the
     package cites, how completeness is proven) and one row per record's log position:
     index, kind, what it is, its record hash and the checkpoint it is proven into. A
@@ -311,7 +345,7 @@ def log_view(log: Mapping[str, Any] | None, manifest: dict[str, Any]
         lines = str(c.get("note", "")).split("\n")
         if len(lines) > 1 and lines[1].isdigit():
             sizes.append(int(lines[1]))
-    records = []
+    records: list[LogRecordRow] = []
     for r in log.get("records", []):
         entry = str(r.get("entry", ""))
         try:
@@ -396,7 +430,7 @@ def _table(headers: Iterable[Words], rows: Iterable[Iterable[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _index_award(manifest: dict[str, Any], facts: Facts) -> str:
+def _index_award(manifest: ManifestJson, facts: Facts) -> str:
     terms = facts.award or facts.settlement
     if not terms and not facts.payout:
         none = ("No award or settlement in this package.", "本材料包不含裁决或和解。")
@@ -427,8 +461,8 @@ def _index_award(manifest: dict[str, Any], facts: Facts) -> str:
     return out
 
 
-def render_index(manifest: dict[str, Any], anchors: list[dict[str, str]],
-                 facts: Facts | None = None, log: Mapping[str, Any] | None = None) -> bytes:
+def render_index(manifest: ManifestJson, anchors: list[AnchorRowJson],
+                 facts: Facts | None = None, log: LogJson | None = None) -> bytes:
     """index.html: the whole package in one page a judge can read in a browser."""
     facts = facts or Facts()
     log_rows, log_records = log_view(log, manifest)
@@ -490,8 +524,8 @@ def render_index(manifest: dict[str, Any], anchors: list[dict[str, str]],
                                               if n))),
                  _code(inst["address"]), _e(inst.get("seat")), _e(inst.get("registration")),
                  _e(inst.get("website")),
-                 _e(" / ".join(dict.fromkeys(v for v in (inst.get("keyCustody") or {}).values()
-                                             if v)))]]),
+                 _e(" / ".join(dict.fromkeys(v for v in (inst["keyCustody"]["en"],
+                                                         inst["keyCustody"]["zh"]) if v)))]]),
         _h("independence"),
         f"<p>{_e(inst['independence']['en'])}</p>"
         f"<p lang='zh-Hans'>{_e(inst['independence']['zh'])}</p>",
@@ -527,7 +561,7 @@ def render_index(manifest: dict[str, Any], anchors: list[dict[str, str]],
     return ("\n".join(parts) + "\n").encode()
 
 
-def _operator_notice_html(anchors: list[dict[str, str]]) -> str:
+def _operator_notice_html(anchors: list[AnchorRowJson]) -> str:
     """The operator-only notice (evidence.judicial.chains) at the top, when it applies."""
     note = operator_only_note(anchors)
     if note is None:
@@ -602,10 +636,10 @@ _GRID = TableStyle([
 _HEADER = TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8ecf2"))])
 
 
-def render_certificate(manifest: dict[str, Any], digest: str, url: str,
-                       anchors: list[dict[str, str]], facts: Facts | None = None, *,
+def render_certificate(manifest: ManifestJson, digest: str, url: str,
+                       anchors: list[AnchorRowJson], facts: Facts | None = None, *,
                        pdf_font: Path | None = None,
-                       log: Mapping[str, Any] | None = None) -> bytes:
+                       log: LogJson | None = None) -> bytes:
     """certificate.pdf: the verification certificate in English and Chinese, every font
     embedded (evidence/judicial/_fonts.py): the case in words on the first page with the
     QR code, then every on-chain act with its block and time."""

@@ -16,16 +16,16 @@ Rules for this module:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from evidence import __version__
 from evidence.blockproof import verify_receipt
 from evidence.commitment import commitment_of, sha256_file
 from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_typed_data
-from evidence.judicial._facts import signed_facts
+from evidence.judicial._facts import EscrowActJson, signed_facts
 from evidence.judicial._log import MAX_RANGE, log_json
 from evidence.judicial._zip import write_zip
 from evidence.judicial.chains import OPERATORS
@@ -37,6 +37,7 @@ from evidence.records import (
     ChainedRecord,
     CourtConfirmation,
     Disclosure,
+    DomainJson,
     EvidenceSubmission,
     ProceduralStep,
     Profile,
@@ -45,9 +46,18 @@ from evidence.records import (
     TypedData,
     checksum_address,
 )
+from evidence.safejson import JSON
 from evidence.words import timeline_label
 
-__all__ = ["RENDER_EXTRA", "build_package", "package_digest"]
+__all__ = [
+    "RENDER_EXTRA",
+    "AnchorRowJson",
+    "ManifestJson",
+    "PersonJson",
+    "ProfileFieldsJson",
+    "build_package",
+    "package_digest",
+]
 
 RENDER_EXTRA = "pip install 'chainarb[render]'"
 
@@ -73,7 +83,160 @@ def package_digest(checksums: bytes) -> str:
     return hashlib.sha256(checksums).hexdigest()
 
 
-def _record_entry(entry: StepEntry) -> dict[str, Any]:
+# -- manifest.json, as the builder writes it and the views (_render.py) read it -------------
+# The views read only a manifest built here, never one from a package: the verifier reads
+# a package's manifest as untrusted JSON and narrows it (verify.py).
+
+
+class BilingualJson(TypedDict):
+    en: str
+    zh: str
+
+
+class ProfileRefJson(TypedDict):
+    """The signed Profile a person's words come from (records/identities.jsonl)."""
+
+    recordHash: str
+    issuer: str
+
+
+class ProfileFieldsJson(TypedDict):
+    """A person's words as their signed Profile states them; empty strings (and no
+    profile) when none does."""
+
+    name: str
+    nameZh: str
+    country: str
+    language: str
+    contact: str
+    profile: ProfileRefJson | None
+
+
+class PersonJson(ProfileFieldsJson):
+    """A party or a neutral: their role, signing address and signed words."""
+
+    role: str
+    address: str
+
+
+class PartyJson(PersonJson):
+    side: str
+
+
+class DisclosureRefJson(TypedDict):
+    """An appointed neutral's signed Disclosure, as the manifest repeats it."""
+
+    recordHash: str
+    independent: bool
+    conflicts: str
+    statement: str
+    signedAt: str
+
+
+class NeutralJson(PersonJson):
+    appointment: str | None  # the record hash of the step that appointed them
+    disclosure: DisclosureRefJson | None
+
+
+class InstitutionJson(TypedDict):
+    name: str
+    nameZh: str
+    address: str
+    seat: str
+    registration: str
+    website: str
+    keyCustody: BilingualJson
+    independence: BilingualJson
+    security: BilingualJson
+
+
+class CaseJson(TypedDict):
+    """The case; numbers as decimal strings, but for the token's decimals."""
+
+    caseId: str
+    orderId: str
+    title: str
+    disputeType: str
+    remedy: str
+    amount: str
+    token: str
+    currency: str
+    decimals: int
+    filedAt: str
+
+
+class TimelineEntryJson(TypedDict):
+    """A signed record in the timeline; sequence, signedAt and prevHash are None for a
+    record outside the hash chain (the escrow's)."""
+
+    sequence: str | None
+    type: str
+    action: str
+    role: str
+    signers: list[str]
+    signedAt: str | None
+    recordHash: str
+    prevHash: str | None
+    label: BilingualJson
+
+
+class EvidenceRowJson(TypedDict):
+    itemId: str
+    file: str
+    sha256: str
+    origin: JSON  # the provenance's origin label (evidence.judicial.provenance.origin_of)
+
+
+class AwardFileJson(TypedDict):
+    """The award document; recordHash names the final signed Award when there is one."""
+
+    file: str
+    mediaType: str
+    sha256: str
+    recordHash: NotRequired[str]
+
+
+class PackageFilesJson(TypedDict):
+    """Where each part of the package is (None: a part this package has not)."""
+
+    steps: str
+    eip712Types: str
+    identities: str
+    unchained: str
+    contractOfSale: str | None
+    evidenceIndex: str
+    car: str | None
+    anchors: str
+    merkle: str
+    escrow: str
+    blocks: str
+    receipts: str
+    log: str | None
+    tsaCertificates: str
+    checksums: str
+
+
+class ManifestJson(TypedDict):
+    """`manifest.json` (docs/judicial-package.md)."""
+
+    format: str
+    version: int
+    generator: str
+    createdAt: str
+    domain: DomainJson
+    case: CaseJson
+    parties: list[PartyJson]
+    institution: InstitutionJson
+    neutrals: list[NeutralJson]
+    rules: dict[str, object]
+    rulesSha256: str
+    timeline: list[TimelineEntryJson]
+    evidence: list[EvidenceRowJson]
+    award: AwardFileJson | None
+    files: PackageFilesJson
+
+
+def _record_entry(entry: StepEntry) -> TimelineEntryJson:
     rec = entry.record.record
     signed = entry.record
     link = rec if isinstance(rec, ChainedRecord) else None
@@ -91,7 +254,7 @@ def _record_entry(entry: StepEntry) -> dict[str, Any]:
     }
 
 
-def _label(entry: StepEntry, action: str) -> dict[str, str]:
+def _label(entry: StepEntry, action: str) -> BilingualJson:
     """The step table's words for the record (evidence/words.py); the caller's own label
     only for a record the table does not know."""
     rec = entry.record.record
@@ -437,7 +600,7 @@ def build_package(
         put(f"{fmt.TIMESTAMPS_DIR}{ts.root.hex()}.tsr", ts.response)
     put(fmt.TSA_CERTS, inputs.tsa_certificates)
 
-    award_entry: dict[str, Any] | None = None
+    award_entry: AwardFileJson | None = None
     if inputs.award is not None:
         award_name = f"{fmt.AWARD_DIR}{fmt.safe_filename(inputs.award.filename)}"
         put(award_name, inputs.award.content)
@@ -476,7 +639,7 @@ def build_package(
     return write_zip(Path(out_path), files)
 
 
-def _profile_fields(profile: SignedRecord | None) -> dict[str, Any]:
+def _profile_fields(profile: SignedRecord | None) -> ProfileFieldsJson:
     """A person's words as their signed Profile states them; empty when none: the manifest
     names nobody in words the person (or, for a neutral or court, the institution) did not
     sign. `profile` names the record (records/identities.jsonl) by its record hash."""
@@ -491,7 +654,7 @@ def _profile_fields(profile: SignedRecord | None) -> dict[str, Any]:
                         "issuer": rec.issuer}}
 
 
-def _disclosure_fields(disclosure: SignedRecord | None) -> dict[str, Any] | None:
+def _disclosure_fields(disclosure: SignedRecord | None) -> DisclosureRefJson | None:
     rec = disclosure.record if disclosure is not None else None
     if not isinstance(rec, Disclosure):
         return None
@@ -520,13 +683,13 @@ def _identity_records(inputs: PackageInputs) -> list[SignedRecord]:
     return [found[h] for h in sorted(found)]
 
 
-def _chain_acts(inputs: PackageInputs) -> list[dict[str, str]]:
+def _chain_acts(inputs: PackageInputs) -> list[EscrowActJson]:
     """The escrow's acts (`escrow.json` `acts`) with the block each is proven in (its
     receipt's block header): what the views list beside the anchors. An act whose proof
     the inputs lack is still listed, without block or time."""
     blocks = {(h.chain_id, h.header.hash): h.header for h in inputs.block_headers}
     where = {r.tx_hash: (r.chain_id, r.block_hash) for r in inputs.receipts}
-    rows = []
+    rows: list[EscrowActJson] = []
     for event, tx in inputs.enforcement.acts:
         chain_id, block_hash = where.get(tx, (inputs.domain.chain_id, b""))
         header = blocks.get((chain_id, block_hash))
@@ -543,7 +706,21 @@ def _anchor_order(inputs: PackageInputs) -> list[AnchorInfo]:
                   key=lambda a: (chains.index(a.chain_id), a.block_number, a.root))
 
 
-def _anchor_rows(inputs: PackageInputs) -> list[dict[str, str]]:
+class AnchorRowJson(TypedDict):
+    """An anchor as the views list it (numbers as decimal strings; operator as
+    evidence.judicial.chains names it)."""
+
+    root: str
+    chainId: str
+    chainName: str
+    operator: str
+    txHash: str
+    blockNumber: str
+    blockTime: str
+    count: str
+
+
+def _anchor_rows(inputs: PackageInputs) -> list[AnchorRowJson]:
     return [
         {
             "root": fmt.hex0x(a.root),
@@ -562,14 +739,14 @@ def _anchor_rows(inputs: PackageInputs) -> list[dict[str, str]]:
 def _manifest(
     inputs: PackageInputs,
     entries: list[StepEntry],
-    award: dict[str, Any] | None,
+    award: AwardFileJson | None,
     index: list[dict[str, Any]],
     has_car: bool,
-) -> dict[str, Any]:
+) -> ManifestJson:
     case = inputs.case
     inst = inputs.institution
 
-    def bilingual(en: str, zh: str) -> Mapping[str, str]:
+    def bilingual(en: str, zh: str) -> BilingualJson:
         return {"en": en, "zh": zh}
 
     # The final award: the panel's (round 1) after an objection, else the sole arbitrator's.
