@@ -18,15 +18,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, Protocol, TypedDict
 
 from evidence import __version__
 from evidence.blockproof import verify_receipt
 from evidence.commitment import commitment_of, sha256_file
 from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_typed_data
-from evidence.judicial._facts import EscrowActJson, signed_facts
-from evidence.judicial._log import MAX_RANGE, log_json
+from evidence.judicial._facts import EscrowActJson, Facts, signed_facts
+from evidence.judicial._log import MAX_RANGE, LogJson, log_json
 from evidence.judicial._zip import write_zip
 from evidence.judicial.chains import OPERATORS
 from evidence.judicial.errors import PackageInputError
@@ -65,7 +65,22 @@ AttestationSigner = Callable[[TypedData], bytes]
 """Signs EIP-712 typed data with the institution's key; returns the 65-byte signature."""
 
 
-def _renderers() -> tuple[Callable[..., bytes], Callable[..., bytes]]:
+class _RenderIndex(Protocol):
+    """evidence.judicial._render.render_index."""
+
+    def __call__(self, manifest: ManifestJson, anchors: list[AnchorRowJson],
+                 facts: Facts | None = None, log: LogJson | None = None) -> bytes: ...
+
+
+class _RenderCertificate(Protocol):
+    """evidence.judicial._render.render_certificate."""
+
+    def __call__(self, manifest: ManifestJson, digest: str, url: str,
+                 anchors: list[AnchorRowJson], facts: Facts | None = None, *,
+                 pdf_font: Path | None = None, log: LogJson | None = None) -> bytes: ...
+
+
+def _renderers() -> tuple[_RenderIndex, _RenderCertificate]:
     """index.html and certificate.pdf, imported only to build: they need reportlab and qrcode
     (the `render` extra), which an install that only verifies packages does without."""
     try:
