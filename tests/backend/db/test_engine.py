@@ -22,8 +22,7 @@ from backend.db import (
     session_scope,
     upgrade_to_head,
 )
-from evidence.records import SignedRecordJson
-from evidence.safejson import JsonObject
+from tests.support.stored import stored_record
 
 ADDR_A = "0x" + "aa" * 20
 ADDR_B = "0x" + "bb" * 20
@@ -36,21 +35,13 @@ def factory(db_url: str):
     engine.dispose()
 
 
-def _record(message: JsonObject) -> SignedRecordJson:
-    """A signed record's JSON of the stored shape (these tests read the rows' other
-    columns)."""
-    return {"format": "chainarb.record", "v": 1, "type": "ProceduralStep",
-            "domain": {"name": "chainarb", "version": "1", "chainId": "1",
-                       "verifyingContract": "0x" + "00" * 20},
-            "message": message, "signatures": []}
-
 def _case(case_id: str = "0x" + "01" * 32) -> Case:
     return Case(id=case_id, order_id="1", claimant=ADDR_A, respondent=ADDR_B, stage="FILED",
                 state={"stage": "FILED", "amounts": ["1" * 70]})
 
 
 def _step(case_id: str, seq: int, record_hash: str) -> Step:
-    return Step(case_id=case_id, sequence=seq, kind="FileClaim", record=_record({"a": 1}),
+    return Step(case_id=case_id, sequence=seq, kind="FileClaim", record=stored_record({"a": 1}),
                 signature="0x" + "00" * 65, signer=ADDR_A, record_hash=record_hash,
                 prev_hash="0x" + "00" * 32)
 

@@ -14,19 +14,10 @@ from sqlmodel import SQLModel, col, select
 
 from backend.db import Participant, Step, make_engine
 from backend.db.service_models import OfferSignature, StepDetail, details_of_case
-from evidence.records import SignedRecordJson
-from evidence.safejson import JsonObject
+from tests.support.stored import stored_record
 
 CASE = "0x" + "ab" * 32
 
-
-def _record(message: JsonObject) -> SignedRecordJson:
-    """A signed record's JSON of the stored shape (these tests read the rows' other
-    columns)."""
-    return {"format": "chainarb.record", "v": 1, "type": "ProceduralStep",
-            "domain": {"name": "chainarb", "version": "1", "chainId": "1",
-                       "verifyingContract": "0x" + "00" * 20},
-            "message": message, "signatures": []}
 
 # (the statement as the code builds it, the index that must serve it, ordered by it)
 QUERIES: list[tuple[str, Any, str, bool]] = [
@@ -122,7 +113,8 @@ def test_details_of_case_are_the_rows_of_their_case_id_column(clean_db_url: str)
             s.flush()
             for n in range(6):  # interleaved: the cases' steps alternate in id order
                 c = cases[n % 2]
-                step = Step(case_id=c, sequence=n // 2, kind="offer.made", record=_record({"n": n}),
+                step = Step(case_id=c, sequence=n // 2, kind="offer.made",
+                            record=stored_record({"n": n}),
                             signature="0x" + "11" * 65, signer="0x" + "aa" * 20,
                             record_hash=f"0x{n:064x}", prev_hash="0x" + "00" * 32)
                 s.add(step)
