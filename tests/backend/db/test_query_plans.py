@@ -14,6 +14,7 @@ from sqlmodel import SQLModel, col, select
 
 from backend.db import Participant, Step, make_engine
 from backend.db.service_models import OfferSignature, StepDetail, details_of_case
+from backend.services.repository import _LAST_STEP
 from tests.support.stored import stored_record
 
 CASE = "0x" + "ab" * 32
@@ -21,8 +22,8 @@ CASE = "0x" + "ab" * 32
 
 # (the statement as the code builds it, the index that must serve it, ordered by it)
 QUERIES: list[tuple[str, Any, str, bool]] = [
-    ("chain head (repository)", select(Step).where(col(Step.case_id) == CASE)
-     .order_by(col(Step.sequence).desc()).limit(1), "uq_step_case_id_sequence", True),
+    ("chain head (repository)", _LAST_STEP.params(case_id=CASE), "uq_step_case_id_sequence",
+     True),
     ("steps of a case view", select(Step, StepDetail).where(
         col(Step.case_id) == CASE, col(StepDetail.step_id) == col(Step.id))
      .order_by(col(Step.sequence)), "uq_step_case_id_sequence", True),
