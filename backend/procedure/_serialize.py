@@ -212,8 +212,6 @@ def _compiled(hint: Any) -> Decoder:
         if len(real) != 1:
             return _refuse
         inner = _compiled(real[0])
-        if len(real) == len(typing.get_args(hint)):
-            return inner
         return lambda data: None if data is None else inner(data)
     if hint is Any:
         return lambda data: data

@@ -92,7 +92,8 @@ _ROW = row_select()
 _ROW_LOCKED = _ROW.with_for_update()  # built once: a new statement per call is a new cache key
 _S = table_of(Step).c
 # the case's last step (a Core statement, prepared once: the ORM's query and Step object
-# cost about 1 ms of CPU, paid by each case's first step on a worker, issue 10)
+# cost about 1 ms of CPU, paid by each case's first step on a worker, issue 10); LIMIT and
+# OFFSET as literals, since a prepared statement binds only the caller's parameters
 _LAST_STEP = (sa.select(_S.sequence, _S.record_hash, _S.record)
               .where(_S.case_id == sa.bindparam("case_id"))
               .order_by(_S.sequence.desc()).limit(sa.literal_column("1"))
