@@ -90,6 +90,7 @@ from ._errors import (
     WrongReveal,
     WrongStage,
 )
+from ._kept import KeptByIdentity
 from ._machine import (
     COMMAND_TRANSITIONS,
     DEADLINE_TRANSITIONS,
@@ -213,6 +214,7 @@ __all__ = [
     "IssuePanelAward",
     "Jury",
     "JuryVote",
+    "KeptByIdentity",
     "MakeOffer",
     "MarkForJury",
     "NotAReturnAward",

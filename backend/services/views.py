@@ -403,6 +403,8 @@ class _KeptView:
 
 
 VIEW_CACHE_SIZE = 1024
+OFFER_VIEW_CACHE_SIZE = 4096  # a generation of the offers' views and texts
+OFFER_LIST_CACHE_SIZE = 1024  # a generation of the offer lists
 # (case id, viewer) -> the text of the last view built for them (``case_view_json``)
 _views: dict[tuple[str, str], _KeptView] = {}
 # a value no view can hold otherwise: where ``now`` goes in a kept text
@@ -481,36 +483,27 @@ def _dumps(value: object) -> bytes:
                       separators=(",", ":")).encode("utf-8")
 
 
-# id(view dict) -> (the dict, its JSON text): the offer views are shared and never changed
-_offer_texts: dict[int, tuple[OfferViewJson, bytes]] = {}
+# an offer view's JSON text: the offer views are shared and never changed
+_offer_texts: p.KeptByIdentity[OfferViewJson, bytes] = p.KeptByIdentity(OFFER_VIEW_CACHE_SIZE)
 
 
 def _offer_text(view: OfferViewJson) -> bytes:
-    hit = _offer_texts.get(id(view))
-    if hit is not None and hit[0] is view:
-        return hit[1]
-    text = _dumps(view)
-    if len(_offer_texts) >= OFFER_VIEW_CACHE_SIZE:
-        _offer_texts.clear()
-    _offer_texts[id(view)] = (view, text)
-    return text
+    hit = _offer_texts.get(view)
+    return hit if hit is not None else _offer_texts.put(view, _dumps(view))
 
 
-# id(offer list) -> (the list, its offers' JSON texts joined): a case view lists the
-# same list object for every read of a state (``_offer_list``), so one lookup per read
-_offer_list_texts: dict[int, tuple[list[OfferViewJson], bytes]] = {}
+# an offer list's JSON texts joined: a case view lists the same list object for every
+# read of a state (``_offer_list``), so one lookup per read
+_offer_list_texts: p.KeptByIdentity[list[OfferViewJson], bytes] = \
+    p.KeptByIdentity(OFFER_LIST_CACHE_SIZE)
 
 
 def _offers_text(offers: list[OfferViewJson]) -> bytes:
     """The offers' JSON texts, comma-joined (a masked view's new list misses, rightly)."""
-    hit = _offer_list_texts.get(id(offers))
-    if hit is not None and hit[0] is offers:
-        return hit[1]
-    text = b",".join([_offer_text(o) for o in offers])
-    if len(_offer_list_texts) >= OFFER_LIST_CACHE_SIZE:
-        _offer_list_texts.clear()
-    _offer_list_texts[id(offers)] = (offers, text)
-    return text
+    hit = _offer_list_texts.get(offers)
+    if hit is not None:
+        return hit
+    return _offer_list_texts.put(offers, b",".join([_offer_text(o) for o in offers]))
 
 
 class TokenJson(TypedDict):
@@ -555,46 +548,41 @@ def token_fields(service: CaseService, order_id: int) -> TokenJson:
     return {"token": token, "currency": meta.symbol, "decimals": meta.decimals}
 
 
-OFFER_VIEW_CACHE_SIZE = 4096
-# id(offer) -> (offer, its case's (domain, order, case id), its view). Offers are
-# immutable and shared by the states that follow (and decoded states are cached), so a
-# case view lists its 30 offers without encoding each again per read (issue 10). Keyed
-# by identity (the offer is kept, so its id is not reused while the entry lives).
-_offer_views: dict[int, tuple[p.Offer, tuple[Any, ...], OfferViewJson]] = {}
+# an offer -> (its case's (domain, order, case id), its view). Offers are immutable and
+# shared by the states that follow (and decoded states are cached), so a case view lists
+# its 30 offers without encoding each again per read (issue 10).
+_offer_views: p.KeptByIdentity[p.Offer, tuple[tuple[Any, ...], OfferViewJson]] = \
+    p.KeptByIdentity(OFFER_VIEW_CACHE_SIZE)
 
 
-OFFER_LIST_CACHE_SIZE = 1024
-# id(case.offers) -> (that tuple, its case's (domain, order, case id), the offers' views).
-# A decoded state is cached and its offers tuple shared by the states a step leaves it
+# a state's offers tuple -> (its case's (domain, order, case id), the offers' views). A
+# decoded state is cached and its offers tuple shared by the states a step leaves it
 # unchanged in: a read lists the offers with one lookup instead of one per offer.
-_offer_lists: dict[int, tuple[tuple[p.Offer, ...], tuple[Any, ...], list[OfferViewJson]]] = {}
+_offer_lists: p.KeptByIdentity[tuple[p.Offer, ...], tuple[tuple[Any, ...], list[OfferViewJson]]] \
+    = p.KeptByIdentity(OFFER_LIST_CACHE_SIZE)
 
 
 def _offer_list(service: CaseService, case: p.CaseState) -> list[OfferViewJson]:
     """The case's offers as the view lists them (read-only: shared between views)."""
     context = (service.domain, case.order.order_id, case.case_id)
-    hit = _offer_lists.get(id(case.offers))
-    if hit is not None and hit[0] is case.offers and hit[1] == context:
-        return hit[2]
+    hit = _offer_lists.get(case.offers)
+    if hit is not None and hit[0] == context:
+        return hit[1]
     views = [_offer_view(service, case, o) for o in case.offers]
-    if len(_offer_lists) >= OFFER_LIST_CACHE_SIZE:
-        _offer_lists.clear()
-    _offer_lists[id(case.offers)] = (case.offers, context, views)
+    _offer_lists.put(case.offers, (context, views))
     return views
 
 
 def _offer_view(service: CaseService, case: p.CaseState, offer: p.Offer) -> OfferViewJson:
     """An offer as the case view lists it (read-only: shared between views)."""
     context = (service.domain, case.order.order_id, case.case_id)
-    hit = _offer_views.get(id(offer))
-    if hit is not None and hit[0] is offer and hit[1] == context:
-        return hit[2]
+    hit = _offer_views.get(offer)
+    if hit is not None and hit[0] == context:
+        return hit[1]
     offer_json: OfferJson = p.to_jsonable(offer)
     view: OfferViewJson = {**offer_json,
                            "settlementHash": _settlement_hash(service, case, offer)}
-    if len(_offer_views) >= OFFER_VIEW_CACHE_SIZE:
-        _offer_views.clear()  # rare, and every entry is cheap to rebuild
-    _offer_views[id(offer)] = (offer, context, view)
+    _offer_views.put(offer, (context, view))
     return view
 
 
@@ -615,11 +603,12 @@ def _settlement_digest(domain: Domain, order_id: int, case_id: str, to_buyer: in
 
 
 ALLOWED_CACHE_SIZE = 4096
-# (id(state), viewer, deadline passed) -> (the state, the service's admins and
-# institution, the allowed steps). ``allowed_commands`` reads ``now`` only to check the
-# clock and whether the stage's deadline has passed (procedure._machine.admit), so for a
-# decoded state (kept, immutable) the answer is one of two lists.
-_allowed_steps: dict[tuple[int, str, bool], tuple[p.CaseState, tuple[Any, ...], list[str]]] = {}
+# (a state, viewer, deadline passed) -> (the service's admins and institution, the allowed
+# steps). ``allowed_commands`` reads ``now`` only to check the clock and whether the
+# stage's deadline has passed (procedure._machine.admit), so for a decoded state (kept,
+# immutable) the answer is one of two lists.
+_allowed_steps: p.KeptByIdentity[p.CaseState, tuple[tuple[Any, ...], list[str]]] = \
+    p.KeptByIdentity(ALLOWED_CACHE_SIZE)
 
 
 def _allowed(service: CaseService, case: p.CaseState, viewer: str,
@@ -632,15 +621,12 @@ def _allowed(service: CaseService, case: p.CaseState, viewer: str,
     side = _deadline_side(case, now)
     if side is None:
         return _allowed_now(service, case, viewer, now)  # the procedure refuses the clock
-    key = (id(case), viewer, side)
     context = (service.institution_address, service.config.admins)
-    hit = _allowed_steps.get(key)
-    if hit is not None and hit[0] is case and hit[1] == context:
-        return list(hit[2])
+    hit = _allowed_steps.get(case, (viewer, side))
+    if hit is not None and hit[0] == context:
+        return list(hit[1])
     names = _allowed_now(service, case, viewer, now)
-    if len(_allowed_steps) >= ALLOWED_CACHE_SIZE:
-        _allowed_steps.clear()
-    _allowed_steps[key] = (case, context, list(names))
+    _allowed_steps.put(case, (context, list(names)), (viewer, side))
     return names
 
 
