@@ -34,7 +34,7 @@ class KeptByIdentity(Generic[K, V]):
         self._old: dict[Hashable, tuple[K, V]] = {}
 
     def get(self, obj: K, part: Hashable = None) -> V | None:
-        """The value kept for ``obj`` (and ``part``), or None."""
+        """The value kept for ``obj`` (and ``part``), or None (so a value is never None)."""
         key = id(obj) if part is None else (id(obj), part)
         hit = self._new.get(key)
         if hit is not None and hit[0] is obj:
