@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
+from eth_typing import ABIComponent, ABIEvent
 from eth_utils import to_checksum_address
 
 from evidence._keccak import keccak256
@@ -66,7 +67,7 @@ class EventSpec:
     params: tuple[tuple[str, str, bool], ...]
 
     @classmethod
-    def from_abi(cls, item: Mapping[str, Any]) -> EventSpec:
+    def from_abi(cls, item: ABIEvent) -> EventSpec:
         """The spec of an ABI `event` entry (tuple types written out, `(uint256,...)[3]`)."""
         return cls(item["name"], tuple(
             (i["name"], abi_type(i), bool(i["indexed"])) for i in item["inputs"]))
@@ -103,7 +104,7 @@ class Event:
     block_number: int | None = field(default=None, compare=False)
 
 
-def abi_type(item: Mapping[str, Any]) -> str:
+def abi_type(item: ABIComponent) -> str:
     """The canonical type of an ABI input, tuples written out (`(uint256,address)[]`)."""
     kind = str(item["type"])
     if kind.startswith("tuple"):
@@ -125,33 +126,57 @@ def normalize(kind: str, value: object) -> object:
     return value
 
 
-def decode_log(spec: EventSpec, log: Mapping[str, Any]) -> Event | None:
-    """`log` (a receipt's or `eth_getLogs`' entry) as `spec`, or None when it is not one."""
-    topics = [bytes(t) for t in log["topics"]]
+def _raw(value: object, what: str) -> bytes:
+    """A log's bytes (web3's HexBytes, or bytes) as `bytes`; another kind is refused with
+    the TypeError `bytes()` raises for a str."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    raise TypeError(f"log {what}: expected bytes, found {type(value).__name__}")
+
+
+def _count(value: object, what: str) -> int:
+    """A log's number (logIndex, blockNumber) as `int()` reads it."""
+    if isinstance(value, int | str | bytes | bytearray):
+        return int(value)
+    raise TypeError(f"log {what}: expected an integer, found {type(value).__name__}")
+
+
+def decode_log(spec: EventSpec, log: Mapping[str, object]) -> Event | None:
+    """`log` (a receipt's or `eth_getLogs`' entry) as `spec`, or None when it is not one.
+
+    `log` is a node's answer as web3 formats it (`web3.types.LogReceipt`) or
+    `evidence.blockproof.RpcLog`: topics and data bytes, the address a hex string."""
+    listed = log["topics"]
+    if not isinstance(listed, Iterable):
+        raise TypeError(f"log topics: expected a list, found {type(listed).__name__}")
+    topics = [_raw(t, "topic") for t in listed]
     indexed, plain = spec.indexed, spec.data
     if not topics or topics[0] != spec.topic0 or len(topics) != 1 + len(indexed):
         return None
     try:
         values = {n: normalize(t, abi_decode([t], topic)[0])
                   for (n, t), topic in zip(indexed, topics[1:], strict=True)}
-        decoded = abi_decode([t for _, t in plain], bytes(log["data"]))
+        decoded = abi_decode([t for _, t in plain], _raw(log["data"], "data"))
     except Exception:  # eth_abi's DecodingError family: data of another shape
         return None
     values.update({n: normalize(t, v) for (n, t), v in zip(plain, decoded, strict=True)})
     tx = log.get("transactionHash")
     block = log.get("blockNumber")
+    address = log["address"]
+    if not isinstance(address, str | bytes):
+        raise TypeError(f"log address: expected a hex string, found {type(address).__name__}")
     return Event(
         name=spec.name,
-        address=to_checksum_address(log["address"]),
+        address=to_checksum_address(address),
         args={n: values[n] for n, _, _ in spec.params},
-        log_index=int(log.get("logIndex") or 0),
-        tx_hash=bytes(tx) if tx is not None else None,
-        block_number=int(block) if block is not None else None,
+        log_index=_count(log.get("logIndex") or 0, "logIndex"),
+        tx_hash=_raw(tx, "transactionHash") if tx is not None else None,
+        block_number=_count(block, "blockNumber") if block is not None else None,
     )
 
 
 def decode_events(
-    logs: Iterable[Mapping[str, Any]], spec: EventSpec, *, address: str | None = None
+    logs: Iterable[Mapping[str, object]], spec: EventSpec, *, address: str | None = None
 ) -> list[Event]:
     """The logs of `spec` (emitted by `address`, if given) among `logs`, in log order."""
     want = to_checksum_address(address) if address else None

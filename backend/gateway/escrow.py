@@ -9,7 +9,7 @@ the escrow event read back from the receipt.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -94,46 +94,62 @@ def _status_name(status: Status) -> str:
     return STATUSES[int(status)]
 
 
+def _uint(values: Mapping[str, object], name: str) -> int:
+    """A custom error's uint argument (the ABI's word for it: decoded as an int)."""
+    value = values[name]
+    if isinstance(value, int):
+        return value
+    raise TypeError(f"revert argument {name}: expected an integer, found {type(value).__name__}")
+
+
+def _word(values: Mapping[str, object], name: str) -> bytes:
+    """A custom error's bytes32 argument (decoded as bytes)."""
+    value = values[name]
+    if isinstance(value, bytes):
+        return value
+    raise TypeError(f"revert argument {name}: expected bytes, found {type(value).__name__}")
+
+
 def _refusal(order_id: int, exc: chain_errors.RevertError) -> EscrowRefusal | None:
     """The port's refusal for one of the escrow's custom errors (None: not a rule of an act)."""
     v = exc.values
     match exc:
         case chain_errors.ArbitrationEscrowTooEarly():
-            return NotYet(order_id, int(v["notBefore"]))
+            return NotYet(order_id, _uint(v, "notBefore"))
         case chain_errors.ArbitrationEscrowTooLate():
-            return TooLate(order_id, int(v["deadline"]))
+            return TooLate(order_id, _uint(v, "deadline"))
         case chain_errors.ArbitrationEscrowInvalidStatus():
-            return WrongStatus(order_id, STATUSES[int(v["current"])])
+            return WrongStatus(order_id, STATUSES[_uint(v, "current")])
         case chain_errors.ArbitrationEscrowInvalidSignature():
             return WrongSigner(order_id, str(v["signer"]))
         case chain_errors.ArbitrationEscrowAllocationMismatch():
-            return AllocationMismatch(order_id, int(v["escrowed"]), int(v["allocated"]))
+            return AllocationMismatch(order_id, _uint(v, "escrowed"), _uint(v, "allocated"))
         case chain_errors.ArbitrationEscrowCompensationAboveCap():
-            return CompensationAboveCap(order_id, int(v["cap"]), int(v["compensation"]))
+            return CompensationAboveCap(order_id, _uint(v, "cap"), _uint(v, "compensation"))
         case chain_errors.ArbitrationEscrowInsufficientGuarantee():
-            return InsufficientGuarantee(order_id, int(v["available"]), int(v["needed"]))
+            return InsufficientGuarantee(order_id, _uint(v, "available"), _uint(v, "needed"))
         case chain_errors.ArbitrationEscrowUnauthorizedCaller():
             return NotAuthorized(order_id, str(v["caller"]))
         case chain_errors.ArbitrationEscrowInvalidNeutral():
             return InvalidNeutral(order_id, str(v["neutral"]))
         case chain_errors.ArbitrationEscrowPanelQuorumNotReached():
-            return QuorumNotReached(order_id, int(v["validSignatures"]))
+            return QuorumNotReached(order_id, _uint(v, "validSignatures"))
         case chain_errors.ArbitrationEscrowInvalidJury():
             return InvalidJury(order_id)
         case chain_errors.ArbitrationEscrowJuryMismatch():
             return JuryMismatch(order_id)
         case chain_errors.ArbitrationEscrowNoJuryMajority():
-            return NoJuryMajority(order_id, int(v["revealed"]), int(v["topVotes"]))
+            return NoJuryMajority(order_id, _uint(v, "revealed"), _uint(v, "topVotes"))
         case chain_errors.ArbitrationEscrowInvalidTimeouts():
             return InvalidTimeouts(order_id)
         case chain_errors.ArbitrationEscrowAdvanceAboveCap():
-            return AdvanceAboveCap(order_id, int(v["cap"]), int(v["requested"]))
+            return AdvanceAboveCap(order_id, _uint(v, "cap"), _uint(v, "requested"))
         case chain_errors.ArbitrationEscrowInvalidToken():
             return WrongToken(order_id, str(v["token"]))
         case chain_errors.ArbitrationEscrowZeroAmount():
             return ZeroAmount(order_id)
         case chain_errors.ArbitrationEscrowReturnSettlementUsed():
-            return SettlementUsed(order_id, "0x" + bytes(v["settlementHash"]).hex())
+            return SettlementUsed(order_id, "0x" + _word(v, "settlementHash").hex())
     return None
 
 
