@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
@@ -32,6 +32,8 @@ from evidence._keccak import keccak256
 if TYPE_CHECKING:
     from web3 import Web3
     from web3.types import BlockIdentifier
+
+_V = TypeVar("_V")
 
 __all__ = [
     "ARBITRATOR_APPOINTED",
@@ -52,10 +54,14 @@ __all__ = [
     "Event",
     "EventSpec",
     "abi_type",
+    "address_of",
+    "bytes_of",
     "decode_events",
     "decode_log",
     "find_events",
     "normalize",
+    "tuple_of",
+    "uint_of",
 ]
 
 
@@ -98,10 +104,41 @@ class Event:
 
     name: str
     address: str
-    args: Mapping[str, Any]
+    args: Mapping[str, object]  # each as `normalize` makes its ABI type: read by *_of below
     log_index: int = field(default=0, compare=False)
     tx_hash: bytes | None = field(default=None, compare=False)
     block_number: int | None = field(default=None, compare=False)
+
+
+# A decoded event's (or custom error's) argument as its ABI type decodes: uintN, intN and
+# enums an int, bool a bool, address a checksummed str, bytesN and bytes `bytes`, arrays and
+# tuples a tuple. Reading one as another kind is a reader's mistake, not a log's: TypeError.
+
+def _arg(args: Mapping[str, object], name: str, kind: type[_V], what: str) -> _V:
+    value = args[name]
+    if isinstance(value, kind):
+        return value
+    raise TypeError(f"argument {name}: expected {what}, found {type(value).__name__}")
+
+
+def uint_of(args: Mapping[str, object], name: str) -> int:
+    """Argument `name`, of an integer or enum type."""
+    return _arg(args, name, int, "an integer")
+
+
+def bytes_of(args: Mapping[str, object], name: str) -> bytes:
+    """Argument `name`, of a bytesN or bytes type."""
+    return _arg(args, name, bytes, "bytes")
+
+
+def address_of(args: Mapping[str, object], name: str) -> str:
+    """Argument `name`, of the address type (checksummed)."""
+    return _arg(args, name, str, "an address")
+
+
+def tuple_of(args: Mapping[str, object], name: str) -> tuple[object, ...]:
+    """Argument `name`, of an array or tuple type."""
+    return _arg(args, name, tuple, "an array")
 
 
 def abi_type(item: ABIComponent) -> str:

@@ -31,6 +31,7 @@ from backend.demo.world import Story, World
 
 if TYPE_CHECKING:
     from backend.procedure import CaseRules, PreEvaluationReportJson
+from evidence.events import uint_of
 from evidence.records import Award, SettlementOffer, bytes32, canonical_json
 
 __all__ = ["ChainKeys", "PublishedReportJson", "agree_to_arbitrate", "answer_and_close_record",
@@ -451,10 +452,9 @@ def read_payout(world: World, story: Story) -> None:
     symbol, before = story.symbol, story.before
     receipt = world.handle.w3.eth.get_transaction_receipt(HexStr(story.enforcement_tx))
     resolved = [e for e in decode_logs(receipt["logs"]) if e.name == "OrderResolved"]
-    paid = dict(resolved[0].args) if resolved else {}
     after = story.after = balances(story.token, story.escrow, story.cast.buyer.address,
                                    story.cast.seller.address)
-    story.compensation_paid = int(paid.get("compensationPaid", -1))
+    story.compensation_paid = uint_of(resolved[0].args, "compensationPaid") if resolved else -1
     world.printer.step(
         "enforced", "escrow 托管合约", "executeAward pays out on-chain: buyer "
         f"+{fmt_amount(after['buyer'] - before['buyer'], symbol)}, seller "
