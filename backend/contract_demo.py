@@ -25,6 +25,7 @@ from backend.chain import (
     deploy_token,
 )
 from backend.chain.devchain import advance_time, chain_time, dev_accounts, fund, in_process_web3
+from evidence.events import uint_of
 
 __all__ = ["DemoResult", "run_contract_demo"]
 
@@ -145,8 +146,8 @@ def run_contract_demo(console: Console | None = None) -> DemoResult:
     result = escrow.execute_award(relayer, order_id)
     resolved = result.named("OrderResolved")[0].args
     step(
-        f"award executed: compensation paid {_fmt(resolved['compensationPaid'])}, "
-        f"shortfall {_fmt(resolved['compensationShortfall'])}",
+        f"award executed: compensation paid {_fmt(uint_of(resolved, 'compensationPaid'))}, "
+        f"shortfall {_fmt(uint_of(resolved, 'compensationShortfall'))}",
         "anyone",
         result.gas_used,
     )

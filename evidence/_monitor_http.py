@@ -179,7 +179,7 @@ def chain_anchor_check(w3: Web3) -> AnchorCheck:
     from eth_typing import HexStr
     from eth_utils import to_checksum_address
 
-    from evidence.events import ROOT_ANCHORED, decode_events
+    from evidence.events import ROOT_ANCHORED, address_of, decode_events
 
     chain_id = int(w3.eth.chain_id)
 
@@ -200,7 +200,7 @@ def chain_anchor_check(w3: Web3) -> AnchorCheck:
                 return f"the checkpoint is not a leaf of root 0x{root.hex()}"
             logs = [dict(log) for log in receipt["logs"]]
             events = decode_events(logs, ROOT_ANCHORED, address=contract)
-            anchorers = {to_checksum_address(e.args["anchorer"]) for e in events
+            anchorers = {to_checksum_address(address_of(e.args, "anchorer")) for e in events
                          if e.args["root"] == root}
             if int(receipt["status"]) != 1 or not anchorers & set(keys):
                 return (f"transaction {row['txHash']} did not anchor root 0x{root.hex()} from "

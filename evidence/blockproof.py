@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import rlp
 from trie import HexaryTrie
@@ -86,7 +86,7 @@ _SIZES = {"parentHash": 32, "sha3Uncles": 32, "miner": 20, "stateRoot": 32,
 _MIN_FIELDS = 15
 
 
-def _bytes(value: Any, size: int | None = None) -> bytes:
+def _bytes(value: object, size: int | None = None) -> bytes:
     """A JSON-RPC hex string (or bytes) as bytes, left-padded to `size` when given
     (eth-tester shortens an all-zero bloom to `0x00`)."""
     if isinstance(value, bytes | bytearray):
@@ -103,7 +103,7 @@ def _bytes(value: Any, size: int | None = None) -> bytes:
     return raw
 
 
-def _int(value: Any) -> int:
+def _int(value: object) -> int:
     if isinstance(value, bool):
         raise FormatError("expected an integer, found a boolean")
     if isinstance(value, int):
@@ -111,6 +111,20 @@ def _int(value: Any) -> int:
     if isinstance(value, str):
         return int(value, 16) if value.startswith("0x") else int(value)
     raise FormatError(f"expected an integer, found {type(value).__name__}")
+
+
+def _listed(value: object, what: str) -> Sequence[object]:
+    """A JSON-RPC list (a list, or the tuple web3 may make of it)."""
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes | bytearray):
+        return value
+    raise FormatError(f"{what}: expected a list, found {type(value).__name__}")
+
+
+def _entry(value: object) -> Mapping[str, object]:
+    """A receipt's log entry: an object (a dict, or web3's AttributeDict)."""
+    if isinstance(value, Mapping):
+        return value
+    raise FormatError(f"receipt log: expected an object, found {type(value).__name__}")
 
 
 def _uint(raw: bytes, name: str) -> int:
@@ -149,7 +163,7 @@ class BlockHeader:
         return cls(bytes(raw), tuple(items))
 
     @classmethod
-    def from_rpc(cls, block: Mapping[str, Any]) -> BlockHeader:
+    def from_rpc(cls, block: Mapping[str, object]) -> BlockHeader:
         """The header of an `eth_getBlockBy*` answer: the fields it has, in RLP order.
 
         The caller compares `hash` with the node's `hash`: a node whose fields do not
@@ -271,14 +285,15 @@ class Receipt:
                    parsed)
 
     @classmethod
-    def from_rpc(cls, receipt: Mapping[str, Any]) -> Receipt:
+    def from_rpc(cls, receipt: Mapping[str, object]) -> Receipt:
         """From an `eth_getTransactionReceipt`/`eth_getBlockReceipts` entry. The bloom is
         recomputed from the logs (eth-tester leaves it out); a node's own bloom, when it
         gives one, must agree."""
         logs = tuple(
-            Log(_bytes(entry["address"], 20), tuple(_bytes(t, 32) for t in entry["topics"]),
+            Log(_bytes(entry["address"], 20),
+                tuple(_bytes(t, 32) for t in _listed(entry["topics"], "log topics")),
                 _bytes(entry["data"]))
-            for entry in receipt["logs"]
+            for entry in map(_entry, _listed(receipt["logs"], "receipt logs"))
         )
         bloom = logs_bloom(logs)
         given = receipt.get("logsBloom")

@@ -243,7 +243,7 @@ def lookup_anchor(
     from eth_utils import is_address, to_checksum_address
     from web3 import Web3
 
-    from evidence.events import ROOT_ANCHORED, find_events
+    from evidence.events import ROOT_ANCHORED, find_events, uint_of
 
     if not isinstance(root, (bytes, bytearray)) or len(root) != 32:
         raise InvalidRecord(f"expected a 32-byte Merkle root, found {root!r}")
@@ -275,5 +275,5 @@ def lookup_anchor(
         return record
     for event in events:
         if event.args["root"] == record.root:
-            return replace(record, count=event.args["count"], tx_hash=event.tx_hash)
+            return replace(record, count=uint_of(event.args, "count"), tx_hash=event.tx_hash)
     return record

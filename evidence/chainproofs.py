@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["collect_proofs", "escrow_acts", "header_of", "institution_rotations"]
 
 
-def _hex(value: Any) -> bytes:
+def _hex(value: object) -> bytes:
     return bytes(value) if isinstance(value, bytes | bytearray) else bytes.fromhex(
         str(value).removeprefix("0x"))
 
@@ -44,7 +44,7 @@ def _rpc(w3: Web3, method: str, params: list[Any]) -> Any:
     return answer.get("result")
 
 
-def header_of(block: Mapping[str, Any]) -> BlockHeader:
+def header_of(block: Mapping[str, object]) -> BlockHeader:
     """The RLP header of a node's block answer, checked against the node's hash.
 
     eth-tester pads an empty `extraData` to 32 zero bytes in its answers; when the fields

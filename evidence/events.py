@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
+from eth_typing import ABIComponent, ABIEvent
 from eth_utils import to_checksum_address
 
 from evidence._keccak import keccak256
@@ -31,6 +32,8 @@ from evidence._keccak import keccak256
 if TYPE_CHECKING:
     from web3 import Web3
     from web3.types import BlockIdentifier
+
+_V = TypeVar("_V")
 
 __all__ = [
     "ARBITRATOR_APPOINTED",
@@ -51,10 +54,14 @@ __all__ = [
     "Event",
     "EventSpec",
     "abi_type",
+    "address_of",
+    "bytes_of",
     "decode_events",
     "decode_log",
     "find_events",
     "normalize",
+    "tuple_of",
+    "uint_of",
 ]
 
 
@@ -66,7 +73,7 @@ class EventSpec:
     params: tuple[tuple[str, str, bool], ...]
 
     @classmethod
-    def from_abi(cls, item: Mapping[str, Any]) -> EventSpec:
+    def from_abi(cls, item: ABIEvent) -> EventSpec:
         """The spec of an ABI `event` entry (tuple types written out, `(uint256,...)[3]`)."""
         return cls(item["name"], tuple(
             (i["name"], abi_type(i), bool(i["indexed"])) for i in item["inputs"]))
@@ -97,13 +104,44 @@ class Event:
 
     name: str
     address: str
-    args: Mapping[str, Any]
+    args: Mapping[str, object]  # each as `normalize` makes its ABI type: read by *_of below
     log_index: int = field(default=0, compare=False)
     tx_hash: bytes | None = field(default=None, compare=False)
     block_number: int | None = field(default=None, compare=False)
 
 
-def abi_type(item: Mapping[str, Any]) -> str:
+# A decoded event's (or custom error's) argument as its ABI type decodes: uintN, intN and
+# enums an int, bool a bool, address a checksummed str, bytesN and bytes `bytes`, arrays and
+# tuples a tuple. Reading one as another kind is a reader's mistake, not a log's: TypeError.
+
+def _arg(args: Mapping[str, object], name: str, kind: type[_V], what: str) -> _V:
+    value = args[name]
+    if isinstance(value, kind):
+        return value
+    raise TypeError(f"argument {name}: expected {what}, found {type(value).__name__}")
+
+
+def uint_of(args: Mapping[str, object], name: str) -> int:
+    """Argument `name`, of an integer or enum type."""
+    return _arg(args, name, int, "an integer")
+
+
+def bytes_of(args: Mapping[str, object], name: str) -> bytes:
+    """Argument `name`, of a bytesN or bytes type."""
+    return _arg(args, name, bytes, "bytes")
+
+
+def address_of(args: Mapping[str, object], name: str) -> str:
+    """Argument `name`, of the address type (checksummed)."""
+    return _arg(args, name, str, "an address")
+
+
+def tuple_of(args: Mapping[str, object], name: str) -> tuple[object, ...]:
+    """Argument `name`, of an array or tuple type."""
+    return _arg(args, name, tuple, "an array")
+
+
+def abi_type(item: ABIComponent) -> str:
     """The canonical type of an ABI input, tuples written out (`(uint256,address)[]`)."""
     kind = str(item["type"])
     if kind.startswith("tuple"):
@@ -125,33 +163,57 @@ def normalize(kind: str, value: object) -> object:
     return value
 
 
-def decode_log(spec: EventSpec, log: Mapping[str, Any]) -> Event | None:
-    """`log` (a receipt's or `eth_getLogs`' entry) as `spec`, or None when it is not one."""
-    topics = [bytes(t) for t in log["topics"]]
+def _raw(value: object, what: str) -> bytes:
+    """A log's bytes (web3's HexBytes, or bytes) as `bytes`; another kind is refused with
+    the TypeError `bytes()` raises for a str."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    raise TypeError(f"log {what}: expected bytes, found {type(value).__name__}")
+
+
+def _count(value: object, what: str) -> int:
+    """A log's number (logIndex, blockNumber) as `int()` reads it."""
+    if isinstance(value, int | str | bytes | bytearray):
+        return int(value)
+    raise TypeError(f"log {what}: expected an integer, found {type(value).__name__}")
+
+
+def decode_log(spec: EventSpec, log: Mapping[str, object]) -> Event | None:
+    """`log` (a receipt's or `eth_getLogs`' entry) as `spec`, or None when it is not one.
+
+    `log` is a node's answer as web3 formats it (`web3.types.LogReceipt`) or
+    `evidence.blockproof.RpcLog`: topics and data bytes, the address a hex string."""
+    listed = log["topics"]
+    if not isinstance(listed, Iterable):
+        raise TypeError(f"log topics: expected a list, found {type(listed).__name__}")
+    topics = [_raw(t, "topic") for t in listed]
     indexed, plain = spec.indexed, spec.data
     if not topics or topics[0] != spec.topic0 or len(topics) != 1 + len(indexed):
         return None
     try:
         values = {n: normalize(t, abi_decode([t], topic)[0])
                   for (n, t), topic in zip(indexed, topics[1:], strict=True)}
-        decoded = abi_decode([t for _, t in plain], bytes(log["data"]))
+        decoded = abi_decode([t for _, t in plain], _raw(log["data"], "data"))
     except Exception:  # eth_abi's DecodingError family: data of another shape
         return None
     values.update({n: normalize(t, v) for (n, t), v in zip(plain, decoded, strict=True)})
     tx = log.get("transactionHash")
     block = log.get("blockNumber")
+    address = log["address"]
+    if not isinstance(address, str | bytes):
+        raise TypeError(f"log address: expected a hex string, found {type(address).__name__}")
     return Event(
         name=spec.name,
-        address=to_checksum_address(log["address"]),
+        address=to_checksum_address(address),
         args={n: values[n] for n, _, _ in spec.params},
-        log_index=int(log.get("logIndex") or 0),
-        tx_hash=bytes(tx) if tx is not None else None,
-        block_number=int(block) if block is not None else None,
+        log_index=_count(log.get("logIndex") or 0, "logIndex"),
+        tx_hash=_raw(tx, "transactionHash") if tx is not None else None,
+        block_number=_count(block, "blockNumber") if block is not None else None,
     )
 
 
 def decode_events(
-    logs: Iterable[Mapping[str, Any]], spec: EventSpec, *, address: str | None = None
+    logs: Iterable[Mapping[str, object]], spec: EventSpec, *, address: str | None = None
 ) -> list[Event]:
     """The logs of `spec` (emitted by `address`, if given) among `logs`, in log order."""
     want = to_checksum_address(address) if address else None

@@ -21,9 +21,11 @@ Refusals come back as :class:`CheckoutRefusedError` with the API's error ``code`
 from __future__ import annotations
 
 import secrets
+import types
+import typing
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any, TypedDict, TypeVar
 
 import httpx
 
@@ -31,7 +33,9 @@ from evidence.records import ContractOfSale, Domain, SignedRecord, SignedRecordJ
 from evidence.sale_terms import DISPUTE_CLAUSES, RETURN_POLICIES, RULES_VERSIONS
 
 __all__ = ["CheckoutRefusedError", "ContractSummaryJson", "ContractViewJson", "MarketplaceClient",
-           "contract_of_sale"]
+           "StandardTermsJson", "contract_of_sale"]
+
+_Answer = TypeVar("_Answer")
 
 
 class SignedByJson(TypedDict):
@@ -73,6 +77,50 @@ class ContractViewJson(ContractSummaryJson):
     seller: str
     record: SignedRecordJson
     typedData: TypedDataJson
+
+
+class StandardTermsJson(TypedDict):
+    """``GET /contract-terms``: the standard texts (id, text hash, English, Chinese) of the
+    dispute clauses, return policies and rules versions, each with its own terms."""
+
+    disputeClauses: list[dict[str, object]]
+    returnPolicies: list[dict[str, object]]
+    rulesVersions: list[dict[str, object]]
+
+
+def _mismatch(value: object, hint: object, where: str) -> str | None:
+    """Where parsed JSON ``value`` differs from the TypedDict (or member type) ``hint``,
+    None when it has every declared member of the declared kind. A JSON object member
+    (``dict[str, ...]``) is checked as an object: what the parser made of it is JSON."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        found = [_mismatch(value, h, where) for h in typing.get_args(hint)]
+        return None if None in found else found[0]
+    if typing.is_typeddict(hint):
+        if not isinstance(value, dict):
+            return f"{where}: expected an object"
+        required: frozenset[str] = getattr(hint, "__required_keys__", frozenset())
+        for name, member in typing.get_type_hints(hint).items():
+            if name in value:
+                wrong = _mismatch(value[name], member, f"{where}.{name}")
+                if wrong is not None:
+                    return wrong
+            elif name in required:
+                return f"{where}: no {name}"
+        return None
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            return f"{where}: expected a list"
+        return next(filter(None, (_mismatch(v, item, f"{where}[{i}]")
+                                  for i, v in enumerate(value))), None)
+    kinds: dict[object, type | tuple[type, ...]] = {
+        dict: dict, str: str, bool: bool, int: int, type(None): type(None)}
+    kind = kinds.get(origin or hint)
+    if kind is None:
+        raise TypeError(f"{where}: no check for {hint!r}")
+    ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+    return None if ok else f"{where}: expected {getattr(origin or hint, '__name__', hint)}"
 
 
 def _unix(value: datetime | int) -> int:
@@ -145,7 +193,7 @@ class MarketplaceClient:
         self._http = client if client is not None else httpx.Client(base_url=base_url,
                                                                     timeout=timeout)
 
-    def _answer(self, response: httpx.Response) -> dict[str, Any]:
+    def _answer(self, response: httpx.Response) -> dict[str, object]:
         body: Any = response.json() if response.content else {}
         if response.is_error:
             raise CheckoutRefusedError(response.status_code, str(body.get("code", "")),
@@ -154,18 +202,27 @@ class MarketplaceClient:
             raise CheckoutRefusedError(response.status_code, "bad_answer", "expected a JSON object")
         return body
 
+    def _answer_as(self, response: httpx.Response, kind: type[_Answer]) -> _Answer:
+        """The answer, checked to be the ``kind`` (a TypedDict) the API declares for it:
+        every member it declares, of its declared kind (``bad_answer`` otherwise)."""
+        body = self._answer(response)
+        wrong = _mismatch(body, kind, kind.__name__)
+        if wrong is not None:
+            raise CheckoutRefusedError(response.status_code, "bad_answer", wrong)
+        return typing.cast(_Answer, body)
+
     def domain(self) -> Domain:
         """The deployment's EIP-712 domain (chain id and escrow): contracts are signed
         under it, so a signature made for another chain or escrow is refused."""
         return Domain.from_json_obj(self._answer(self._http.get("/eip712-domain")))
 
-    def terms(self) -> dict[str, Any]:
+    def terms(self) -> StandardTermsJson:
         """The standard texts (dispute clauses, return policies, rules versions), each with
         its id, text hash and English and Chinese words."""
-        return self._answer(self._http.get("/contract-terms"))
+        return self._answer_as(self._http.get("/contract-terms"), StandardTermsJson)
 
     def propose(self, contract: ContractOfSale, signatures: Iterable[bytes | str] = (),
-                domain: Domain | None = None) -> dict[str, Any]:
+                domain: Domain | None = None) -> ContractViewJson:
         """Store the contract (adding ``signatures`` if any). The answer has its
         ``contractHash``, ``status`` (proposed, signed, bound), ``signedBy`` and the
         ``typedData`` for the parties' wallets."""
@@ -173,23 +230,25 @@ class MarketplaceClient:
         signed = SignedRecord(dom, contract)
         for signature in signatures:
             signed = signed.with_signature(signature)
-        return self._answer(self._http.post("/contracts",
-                                            json={"record": signed.to_json_obj()}))
+        return self._answer_as(self._http.post("/contracts",
+                                               json={"record": signed.to_json_obj()}),
+                               ContractViewJson)
 
-    def add_signature(self, contract_hash: str, signature: bytes | str) -> dict[str, Any]:
+    def add_signature(self, contract_hash: str, signature: bytes | str) -> ContractViewJson:
         """Hand in the buyer's or the seller's signature (65 bytes or 0x-hex)."""
         sig = signature if isinstance(signature, str) else "0x" + signature.hex()
-        return self._answer(self._http.post(f"/contracts/{contract_hash}/signatures",
-                                            json={"signature": sig}))
+        return self._answer_as(self._http.post(f"/contracts/{contract_hash}/signatures",
+                                               json={"signature": sig}), ContractViewJson)
 
-    def bind(self, contract_hash: str) -> dict[str, Any]:
+    def bind(self, contract_hash: str) -> ContractSummaryJson:
         """Bind the contract to the escrow order the buyer opened with its hash; the
         answer names the ``orderId``, the ``caseId`` and whether arbitration is agreed."""
-        return self._answer(self._http.post(f"/contracts/{contract_hash}/order"))
+        return self._answer_as(self._http.post(f"/contracts/{contract_hash}/order"),
+                               ContractSummaryJson)
 
-    def read(self, contract_hash: str, session_token: str) -> dict[str, Any]:
+    def read(self, contract_hash: str, session_token: str) -> ContractViewJson:
         """The contract with its record and typed data, for its buyer, its seller or an
         admin signed in with ``session_token`` (POST /auth/...)."""
-        return self._answer(self._http.get(
+        return self._answer_as(self._http.get(
             f"/contracts/{contract_hash}",
-            headers={"Authorization": f"Bearer {session_token}"}))
+            headers={"Authorization": f"Bearer {session_token}"}), ContractViewJson)

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
-from evidence.errors import InvalidRecord
+from evidence.errors import FormatError, InvalidRecord
 
 __all__ = ["UINT256_LIMIT", "Allocation", "OrderTerms", "check_uint256"]
 
 UINT256_LIMIT = 1 << 256
+_T = TypeVar("_T")
 
 
 def check_uint256(name: str, value: object) -> int:
@@ -74,9 +75,15 @@ class OrderTerms:
     rules_hash: bytes
 
     @classmethod
-    def from_event(cls, args: Mapping[str, Any]) -> OrderTerms:
+    def from_event(cls, args: Mapping[str, object]) -> OrderTerms:
         """The terms of a decoded ``OrderOpened`` event's arguments (Solidity names)."""
-        return cls(order_id=args["orderId"], buyer=args["buyer"], seller=args["seller"],
-                   token=args["token"], amount=args["amount"],
-                   delivery_deadline=args["deliveryDeadline"],
-                   institution=args["institution"], rules_hash=args["rulesHash"])
+        def arg(name: str, kind: type[_T]) -> _T:
+            value = args[name]
+            if not isinstance(value, kind):  # not what evidence.events decodes OrderOpened to
+                raise FormatError(f"OrderOpened {name}: expected {kind.__name__}, found "
+                                  f"{type(value).__name__}")
+            return value
+        return cls(order_id=arg("orderId", int), buyer=arg("buyer", str),
+                   seller=arg("seller", str), token=arg("token", str),
+                   amount=arg("amount", int), delivery_deadline=arg("deliveryDeadline", int),
+                   institution=arg("institution", str), rules_hash=arg("rulesHash", bytes))

@@ -56,7 +56,7 @@ from evidence.errors import (
     UnsupportedVersion,
     WrongSigner,
 )
-from evidence.events import ROOT_ANCHORED, Event, decode_events
+from evidence.events import ROOT_ANCHORED, Event, bytes_of, decode_events, uint_of
 from evidence.merkle import (
     LEAF_ENCODING,
     MAX_PROOF_LENGTH,
@@ -810,7 +810,7 @@ def _check_chain(run: _Run, claim: AnchorClaim, obs: ChainObservation) -> Anchor
         block_hash=obs.block.hash,
         timestamp=obs.block.timestamp,
         anchorer=rec.anchorer,
-        count=log.args["count"],
+        count=uint_of(log.args, "count"),
         confirmations=None if obs.latest_block is None
         else max(0, obs.latest_block - obs.block.number + 1),
     )
@@ -833,7 +833,8 @@ def _tx_block_problem(claim: AnchorClaim, obs: ChainObservation) -> tuple[str, s
     if obs.receipt_status != 1:
         return ("the transaction reverted", "status 1", f"status {obs.receipt_status}")
     if not any(_anchors(lg, claim) for lg in obs.logs):
-        found = ", ".join(f"{lg.address}:{_h(lg.args['root'])}" for lg in obs.logs) or "no such log"
+        found = ", ".join(f"{lg.address}:{_h(bytes_of(lg.args, 'root'))}"
+                          for lg in obs.logs) or "no such log"
         return ("the transaction did not anchor this root in this contract (the first "
                 "anchoring of a root is the only one that emits RootAnchored)",
                 f"RootAnchored({_h(claim.root)}) from {claim.contract}", found)

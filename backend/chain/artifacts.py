@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Any
+
+from eth_typing import ABIElement
 
 from backend.chain.errors import ArtifactMissingError
 
@@ -28,7 +29,7 @@ class Artifact:
 
     name: str
     source_name: str
-    abi: tuple[dict[str, Any], ...]
+    abi: tuple[ABIElement, ...]
     bytecode: str
     deployed_bytecode: str
     metadata: str

@@ -49,7 +49,7 @@ from backend.chain.typed_data import (
     sign_typed_data,
 )
 from evidence.chain import AnchorRecord, lookup_anchor
-from evidence.events import Event, EventSpec, abi_type, decode_log, normalize
+from evidence.events import Event, EventSpec, abi_type, decode_log, normalize, uint_of
 from evidence.jury import jury_hash, jury_order
 from evidence.orders import OrderTerms
 from evidence.records import TypedData
@@ -598,7 +598,7 @@ class EscrowContract(_Bound):
             fn = "openOrderWithContract"
             args.append(_b32(contract_hash, "contract_hash"))
         result = self._send(buyer, fn, *args, value=value)
-        return int(result.named("OrderOpened")[0].args["orderId"]), result
+        return uint_of(result.named("OrderOpened")[0].args, "orderId"), result
 
     def confirm_delivery(self, buyer: LocalAccount, order_id: int) -> TxResult:
         return self._send(buyer, "confirmDelivery", order_id)

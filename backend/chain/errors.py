@@ -12,7 +12,8 @@ custom error (`ArbitrationEscrowInvalidStatus` ...), with the error's arguments 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import ClassVar
 
 __all__ = [
     "AccessControlBadConfirmation",
@@ -90,7 +91,7 @@ class RevertError(ChainError):
 
     hint: ClassVar[str] = ""
 
-    def __init__(self, error_name: str, values: dict[str, Any], data: bytes) -> None:
+    def __init__(self, error_name: str, values: Mapping[str, object], data: bytes) -> None:
         self.error_name = error_name
         self.values = values
         self.data = data

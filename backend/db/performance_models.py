@@ -16,13 +16,12 @@ strings; schema owned by Alembic, revision 0007; nothing here commits).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from backend.db.models import ADDRESS, CID, HASH, UINT256
-from backend.db.types import UTCDateTime, WrappedKeysColumn, utcnow
+from backend.db.types import FreeJson, UTCDateTime, WrappedKeysColumn, utcnow
 
 __all__ = ["PerformanceCursor", "PerformanceItem", "WebhookRefusal"]
 
@@ -53,8 +52,8 @@ class PerformanceItem(SQLModel, table=True):
     cid: str = Field(max_length=CID)
     wrapped_keys: WrappedKeysColumn = Field(default_factory=dict, sa_type=sa.JSON,
                                             nullable=False)
-    provenance: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON,
-                                             nullable=False)
+    provenance: list[FreeJson] = Field(default_factory=list, sa_type=sa.JSON,
+                                       nullable=False)
 
 
 class PerformanceCursor(SQLModel, table=True):

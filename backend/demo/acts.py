@@ -10,7 +10,7 @@ their own transactions), prints what happened, and leaves what the next act need
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import httpx
 from eth_typing import HexStr
@@ -30,14 +30,15 @@ from backend.demo.identity import disclose
 from backend.demo.world import Story, World
 
 if TYPE_CHECKING:
-    from backend.procedure import CaseRules
+    from backend.procedure import CaseRules, PreEvaluationReportJson
+from evidence.events import uint_of
 from evidence.records import Award, SettlementOffer, bytes32, canonical_json
 
-__all__ = ["ChainKeys", "agree_to_arbitrate", "answer_and_close_record", "appoint_arbitrator",
-           "appoint_mediator", "chain_keys", "checkout", "deposit_guarantee", "enforce_award",
-           "file_as", "file_claim",
-           "issue_award", "mediate", "negotiate", "open_order", "pass_objection_window",
-           "pre_evaluation", "rules_hash", "ship_goods", "submit_evidence"]
+__all__ = ["ChainKeys", "PublishedReportJson", "agree_to_arbitrate", "answer_and_close_record",
+           "appoint_arbitrator", "appoint_mediator", "chain_keys", "checkout",
+           "deposit_guarantee", "enforce_award", "file_as", "file_claim", "issue_award",
+           "mediate", "negotiate", "open_order", "pass_objection_window", "pre_evaluation",
+           "rules_hash", "ship_goods", "submit_evidence"]
 
 PRICE, GUARANTEE = 480 * UNIT, 200 * UNIT
 CLAIMED = 240 * UNIT
@@ -270,7 +271,18 @@ def mediate(world: World, story: Story) -> None:
                 "(调解方案未被接受)", res)
 
 
-def pre_evaluation(mediator: Client, case_id: str) -> dict[str, Any]:
+class PublishedReportJson(TypedDict):
+    """The pre-evaluation the mediator publishes: ``GET /cases/{id}/pre-evaluation``'s
+    answer (``backend.services.fast_track.PreEvaluationJson``, whose report adds its
+    ``basis``), or the same made by the mediator's own hand (no basis)."""
+
+    report: PreEvaluationReportJson
+    canonical: str
+    sha256: str
+    recommended: str
+
+
+def pre_evaluation(mediator: Client, case_id: str) -> PublishedReportJson:
     """The rule-based report the mediator publishes (docs/procedure.md, Pre-evaluation).
 
     Asked of the service; should the service fail to prepare it (HTTP 5xx), the mediator
@@ -280,7 +292,8 @@ def pre_evaluation(mediator: Client, case_id: str) -> dict[str, Any]:
     # No tracking status typed in: the report reads the carrier's origin-verified events.
     r = mediator.send("GET", f"/cases/{case_id}/pre-evaluation")
     if r.status_code == 200:
-        return dict(r.json())
+        published: PublishedReportJson = r.json()  # the route's declared answer
+        return published
     if r.status_code < 500:
         expect_ok(r, f"{mediator.label}: pre-evaluation")
     from backend import procedure as p
@@ -298,7 +311,7 @@ def pre_evaluation(mediator: Client, case_id: str) -> dict[str, Any]:
     report = p.pre_evaluate(facts).as_dict()
     raw = canonical_json(report)
     return {"report": report, "canonical": raw.decode(), "sha256": sha256_hex(raw),
-            "recommended": report.get("outcome")}
+            "recommended": report["outcome"]}
 
 
 def agree_to_arbitrate(world: World, story: Story) -> None:
@@ -439,10 +452,9 @@ def read_payout(world: World, story: Story) -> None:
     symbol, before = story.symbol, story.before
     receipt = world.handle.w3.eth.get_transaction_receipt(HexStr(story.enforcement_tx))
     resolved = [e for e in decode_logs(receipt["logs"]) if e.name == "OrderResolved"]
-    paid = dict(resolved[0].args) if resolved else {}
     after = story.after = balances(story.token, story.escrow, story.cast.buyer.address,
                                    story.cast.seller.address)
-    story.compensation_paid = int(paid.get("compensationPaid", -1))
+    story.compensation_paid = uint_of(resolved[0].args, "compensationPaid") if resolved else -1
     world.printer.step(
         "enforced", "escrow 托管合约", "executeAward pays out on-chain: buyer "
         f"+{fmt_amount(after['buyer'] - before['buyer'], symbol)}, seller "

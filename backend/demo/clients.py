@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from eth_account.messages import encode_defunct
@@ -31,6 +31,9 @@ from evidence.records import (
     bytes32,
     canonical_json,
 )
+
+if TYPE_CHECKING:
+    from backend.services.evidence import EvidenceSubmittedJson, StagedEvidenceJson
 
 __all__ = ["Client", "document", "expect_ok", "upload_evidence"]
 
@@ -140,20 +143,24 @@ def document(filename: str, media_type: str, content: bytes) -> dict[str, str]:
 
 
 def upload_evidence(who: Client, case_id: str, kind: str, name: str, ctype: str,
-                    content: bytes) -> dict[str, Any]:
+                    content: bytes) -> EvidenceSubmittedJson:
     """Upload, check the commitment offered for signing against our own file, sign, submit."""
     salt = secrets.token_bytes(32)
     sha = hashlib.sha256(content).digest()
-    staged = who.post(f"/cases/{case_id}/evidence", params={"kind": kind},
+    staged: StagedEvidenceJson = who.post(f"/cases/{case_id}/evidence", params={"kind": kind},
                       files={"file": (name, content, ctype)},
-                      data={"sha256": "0x" + sha.hex(), "salt": "0x" + salt.hex()})
+                                          data={"sha256": "0x" + sha.hex(),
+                                                "salt": "0x" + salt.hex()})
     typed = staged["typedData"]
     expected = "0x" + commitment_of(sha, bytes.fromhex(staged["salt"][2:])).hex()
     if staged["sha256"] != "0x" + sha.hex() or typed["message"]["commitment"] != expected:
         raise DemoError(f"{name}: the server's commitment does not match our own file")
-    signature = who.key.sign_typed_data(full_message=typed).signature
+    signature = who.key.sign_typed_data(full_message=dict(typed)).signature
     record = SignedRecord.from_json_obj(staged["unsignedRecord"]).with_signature(
         bytes(signature)).to_json_obj()
-    res = who.post(f"/cases/{case_id}/evidence/{staged['id']}/submit", {"record": record})
-    res.setdefault("contentCid", typed["message"].get("contentCid"))
-    return dict(res)
+    res: EvidenceSubmittedJson = who.post(f"/cases/{case_id}/evidence/{staged['id']}/submit",
+                                          {"record": record})
+    cid = typed["message"].get("contentCid")
+    if isinstance(cid, str):  # the answer has it (EvidenceMetaJson): kept as it came
+        res.setdefault("contentCid", cid)
+    return res.copy()

@@ -9,11 +9,11 @@ chain that the result line reports.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 from backend.demo.clients import Client
 from backend.demo.printing import Printer
@@ -34,6 +34,11 @@ __all__ = ["CHAIN_KIND", "Act", "BatchShown", "Cast", "ResultLine", "Scenario", 
 
 # The chain action a step's response lists, shown as that step's tx.
 CHAIN_KIND = {"appoint.arbitrator": "appoint_arbitrator", "award.issued": "submit_award"}
+
+
+def _str(value: object) -> str | None:
+    """A member of an answer that is text (None when absent or not text)."""
+    return value if isinstance(value, str) else None
 
 
 
@@ -129,17 +134,21 @@ class World:
             f"      [green]⚓ anchored root 锚定根 {b['root']}[/] [dim]({b['leaves']} item(s), "
             f"block {b['block']}, tx {b['tx']}, {stamp})[/]")
 
-    def shown(self, stage: str, who: Client, text: str, res: dict[str, Any], *,
+    def shown(self, stage: str, who: Client, text: str, res: Mapping[str, object], *,
               tx: str | None = None, cid: str | None = None) -> None:
-        """Print a signed step the service accepted, then anchor it at once."""
-        stage = res.get("stage", stage)
+        """Print a signed step the service accepted (the answer of its endpoint, or the
+        case view), then anchor it at once."""
+        said = _str(res.get("stage"))
+        stage = said if said is not None else stage
         self.note_stage(stage)
-        kind = CHAIN_KIND.get(res.get("action", ""))
-        txs = [a["txHash"] for a in res.get("chainActions", [])
-               if a.get("txHash") and a["kind"] == kind]
+        kind = CHAIN_KIND.get(_str(res.get("action")) or "")
+        actions = res.get("chainActions")
+        txs = [str(a["txHash"]) for a in (actions if isinstance(actions, list) else [])
+               if isinstance(a, dict) and a.get("txHash") and a["kind"] == kind]
+        sequence = res.get("sequence")
         self.printer.step(stage, f"{who.label} {who.label_zh}", text,
-                          tx=tx or (txs[-1] if txs else None),
-                          cid=cid or res.get("cid"), seq=res.get("sequence"))
+                          tx=tx or (txs[-1] if txs else None), cid=cid or _str(res.get("cid")),
+                          seq=sequence if isinstance(sequence, int) else None)
         self.anchor()
 
 

@@ -76,7 +76,7 @@ from backend.services.escrow import (
     WrongToken,
     ZeroAmount,
 )
-from evidence.events import ORDER_OPENED, find_events
+from evidence.events import ORDER_OPENED, bytes_of, find_events, tuple_of, uint_of
 from evidence.jury import jury_order, vote_commitment, votes_hash
 from evidence.records import Domain
 
@@ -99,41 +99,41 @@ def _refusal(order_id: int, exc: chain_errors.RevertError) -> EscrowRefusal | No
     v = exc.values
     match exc:
         case chain_errors.ArbitrationEscrowTooEarly():
-            return NotYet(order_id, int(v["notBefore"]))
+            return NotYet(order_id, uint_of(v, "notBefore"))
         case chain_errors.ArbitrationEscrowTooLate():
-            return TooLate(order_id, int(v["deadline"]))
+            return TooLate(order_id, uint_of(v, "deadline"))
         case chain_errors.ArbitrationEscrowInvalidStatus():
-            return WrongStatus(order_id, STATUSES[int(v["current"])])
+            return WrongStatus(order_id, STATUSES[uint_of(v, "current")])
         case chain_errors.ArbitrationEscrowInvalidSignature():
             return WrongSigner(order_id, str(v["signer"]))
         case chain_errors.ArbitrationEscrowAllocationMismatch():
-            return AllocationMismatch(order_id, int(v["escrowed"]), int(v["allocated"]))
+            return AllocationMismatch(order_id, uint_of(v, "escrowed"), uint_of(v, "allocated"))
         case chain_errors.ArbitrationEscrowCompensationAboveCap():
-            return CompensationAboveCap(order_id, int(v["cap"]), int(v["compensation"]))
+            return CompensationAboveCap(order_id, uint_of(v, "cap"), uint_of(v, "compensation"))
         case chain_errors.ArbitrationEscrowInsufficientGuarantee():
-            return InsufficientGuarantee(order_id, int(v["available"]), int(v["needed"]))
+            return InsufficientGuarantee(order_id, uint_of(v, "available"), uint_of(v, "needed"))
         case chain_errors.ArbitrationEscrowUnauthorizedCaller():
             return NotAuthorized(order_id, str(v["caller"]))
         case chain_errors.ArbitrationEscrowInvalidNeutral():
             return InvalidNeutral(order_id, str(v["neutral"]))
         case chain_errors.ArbitrationEscrowPanelQuorumNotReached():
-            return QuorumNotReached(order_id, int(v["validSignatures"]))
+            return QuorumNotReached(order_id, uint_of(v, "validSignatures"))
         case chain_errors.ArbitrationEscrowInvalidJury():
             return InvalidJury(order_id)
         case chain_errors.ArbitrationEscrowJuryMismatch():
             return JuryMismatch(order_id)
         case chain_errors.ArbitrationEscrowNoJuryMajority():
-            return NoJuryMajority(order_id, int(v["revealed"]), int(v["topVotes"]))
+            return NoJuryMajority(order_id, uint_of(v, "revealed"), uint_of(v, "topVotes"))
         case chain_errors.ArbitrationEscrowInvalidTimeouts():
             return InvalidTimeouts(order_id)
         case chain_errors.ArbitrationEscrowAdvanceAboveCap():
-            return AdvanceAboveCap(order_id, int(v["cap"]), int(v["requested"]))
+            return AdvanceAboveCap(order_id, uint_of(v, "cap"), uint_of(v, "requested"))
         case chain_errors.ArbitrationEscrowInvalidToken():
             return WrongToken(order_id, str(v["token"]))
         case chain_errors.ArbitrationEscrowZeroAmount():
             return ZeroAmount(order_id)
         case chain_errors.ArbitrationEscrowReturnSettlementUsed():
-            return SettlementUsed(order_id, "0x" + bytes(v["settlementHash"]).hex())
+            return SettlementUsed(order_id, "0x" + bytes_of(v, "settlementHash").hex())
     return None
 
 
@@ -160,10 +160,10 @@ def _resolved(result: TxResult) -> OrderResolved:
     from backend.chain import Allocation
 
     a = _one(result, "OrderResolved").args
-    return OrderResolved(int(a["orderId"]), _RESOLUTIONS[int(a["resolution"])],
-                         Allocation(int(a["toBuyer"]), int(a["toSeller"]),
-                                    int(a["compensationPaid"])),
-                         int(a["compensationShortfall"]))
+    return OrderResolved(uint_of(a, "orderId"), _RESOLUTIONS[uint_of(a, "resolution")],
+                         Allocation(uint_of(a, "toBuyer"), uint_of(a, "toSeller"),
+                                    uint_of(a, "compensationPaid")),
+                         uint_of(a, "compensationShortfall"))
 
 
 class Web3EscrowPort:
@@ -226,7 +226,7 @@ class Web3EscrowPort:
 
     def orders_of(self, account: str) -> list[OrderInfo]:
         w3, escrow = self.escrow.tx.w3, self.escrow.address
-        ids = {int(e.args["orderId"])
+        ids = {uint_of(e.args, "orderId")
                for e in (*find_events(w3, ORDER_OPENED, escrow, buyer=account),
                          *find_events(w3, ORDER_OPENED, escrow, seller=account))}
         return [self.read_order(i) for i in sorted(ids, reverse=True)]
@@ -272,16 +272,16 @@ class Web3EscrowPort:
             self.account, act.order_id, act.arbitrator))
         a = _one(result, "ArbitratorAppointed").args
         return self._sent(result, ArbitratorAppointed(
-            act.order_id, "0x" + bytes(a["caseId"]).hex(), str(a["arbitrator"]),
-            int(a["deadline"])))
+            act.order_id, "0x" + bytes_of(a, "caseId").hex(), str(a["arbitrator"]),
+            uint_of(a, "deadline")))
 
     def appoint_panel(self, act: AppointPanel) -> Sent[PanelAppointed]:
         result = self._send(act.order_id, lambda: self.escrow.appoint_panel(
             self.account, act.order_id, act.panel))
         a = _one(result, "PanelAppointed").args
-        x, y, z = (str(m) for m in a["panel"])
+        x, y, z = (str(m) for m in tuple_of(a, "panel"))
         return self._sent(result, PanelAppointed(
-            act.order_id, "0x" + bytes(a["caseId"]).hex(), (x, y, z), int(a["deadline"])))
+            act.order_id, "0x" + bytes_of(a, "caseId").hex(), (x, y, z), uint_of(a, "deadline")))
 
     def submit_award(self, act: SubmitAward) -> Sent[AwardSubmitted]:
         award_hash = bytes.fromhex(act.award_hash.removeprefix("0x"))
@@ -289,8 +289,8 @@ class Web3EscrowPort:
             self.account, act.order_id, act.allocation, award_hash, act.signature))
         a = _one(result, "AwardSubmitted").args
         return self._sent(result, AwardSubmitted(
-            act.order_id, "0x" + bytes(a["caseId"]).hex(), int(a["round"]), act.allocation,
-            "0x" + bytes(a["awardHash"]).hex(), int(a["deadline"])))
+            act.order_id, "0x" + bytes_of(a, "caseId").hex(), uint_of(a, "round"), act.allocation,
+            "0x" + bytes_of(a, "awardHash").hex(), uint_of(a, "deadline")))
 
     def execute_award(self, act: ExecuteAward) -> Sent[OrderResolved] | Sent[ReturnRequested]:
         """``executeAward``; a decision's is refused unless the order holds one."""
@@ -303,7 +303,7 @@ class Web3EscrowPort:
         if result.named("ReturnRequested"):  # a return award: the return stage began
             a = _one(result, "ReturnRequested").args
             return self._sent(result, ReturnRequested(
-                act.order_id, "0x" + bytes(a["caseId"]).hex(), int(a["deadline"])))
+                act.order_id, "0x" + bytes_of(a, "caseId").hex(), uint_of(a, "deadline")))
         return self._sent(result, _resolved(result))
 
     def submit_panel_award(self, act: SubmitPanelAward) -> Sent[OrderResolved]:
@@ -328,8 +328,8 @@ class Web3EscrowPort:
             self.account, act.order_id, act.jurors, act.options))
         a = _one(result, "JuryAppointed").args
         return self._sent(result, JuryAppointed(
-            act.order_id, "0x" + bytes(a["caseId"]).hex(), "0x" + bytes(a["juryHash"]).hex(),
-            int(a["deadline"])))
+            act.order_id, "0x" + bytes_of(a, "caseId").hex(), "0x" + bytes_of(a, "juryHash").hex(),
+            uint_of(a, "deadline")))
 
     def submit_jury_verdict(self, act: SubmitJuryVerdict) -> Sent[DecisionSubmitted]:
         """The institution signs the ``Decision`` over the votes' hash (the ballots'
@@ -357,9 +357,9 @@ class Web3EscrowPort:
         from backend.chain import Allocation
 
         return self._sent(result, DecisionSubmitted(
-            act.order_id, "0x" + bytes(a["caseId"]).hex(), _DECISION_KINDS[int(a["kind"])],
-            Allocation(int(a["toBuyer"]), int(a["toSeller"]), int(a["compensation"])),
-            "0x" + bytes(a["decisionHash"]).hex(), int(a["deadline"])))
+            act.order_id, "0x" + bytes_of(a, "caseId").hex(), _DECISION_KINDS[uint_of(a, "kind")],
+            Allocation(uint_of(a, "toBuyer"), uint_of(a, "toSeller"), uint_of(a, "compensation")),
+            "0x" + bytes_of(a, "decisionHash").hex(), uint_of(a, "deadline")))
     # -- the fast track (docs/jury.md "Fast track") ---------------------------------------
 
     def submit_fast_track(self, act: SubmitFastTrack) -> Sent[DecisionSubmitted]:
@@ -373,18 +373,18 @@ class Web3EscrowPort:
             self.account, act.order_id, act.allocation, report, act.window_seconds,
             signature))
         a = _one(result, "DecisionSubmitted").args
-        deadline = int(_one(result, "FastTrackSubmitted").args["deadline"])
+        deadline = uint_of(_one(result, "FastTrackSubmitted").args, "deadline")
         return self._sent(result, DecisionSubmitted(
-            act.order_id, "0x" + bytes(a["caseId"]).hex(), _DECISION_KINDS[int(a["kind"])],
-            act.allocation, "0x" + bytes(a["decisionHash"]).hex(), deadline))
+            act.order_id, "0x" + bytes_of(a, "caseId").hex(), _DECISION_KINDS[uint_of(a, "kind")],
+            act.allocation, "0x" + bytes_of(a, "decisionHash").hex(), deadline))
 
     def advance_refund(self, act: AdvanceRefund) -> Sent[AdvanceRefunded]:
         result = self._send(act.order_id, lambda: self.escrow.advance_refund(
             self.account, act.order_id, act.token, act.amount))
         a = _one(result, "AdvanceRefunded").args
         return self._sent(result, AdvanceRefunded(
-            act.order_id, "0x" + bytes(a["caseId"]).hex(), int(a["amount"]),
-            int(a["totalAdvanced"])))
+            act.order_id, "0x" + bytes_of(a, "caseId").hex(), uint_of(a, "amount"),
+            uint_of(a, "totalAdvanced")))
 
     # -- the return stage (docs/contracts.md "Return and refund") -------------------------
 
@@ -395,8 +395,8 @@ class Web3EscrowPort:
             act.signature))
         a = _one(result, "AwardSubmitted").args
         return self._sent(result, AwardSubmitted(
-            act.order_id, "0x" + bytes(a["caseId"]).hex(), int(a["round"]), act.allocation,
-            "0x" + bytes(a["awardHash"]).hex(), int(a["deadline"])))
+            act.order_id, "0x" + bytes_of(a, "caseId").hex(), uint_of(a, "round"), act.allocation,
+            "0x" + bytes_of(a, "awardHash").hex(), uint_of(a, "deadline")))
 
     def submit_return_settlement(self, act: SubmitReturnSettlement) -> Sent[ReturnRequested]:
         result = self._send(act.order_id, lambda: self.escrow.submit_return_settlement(
@@ -404,7 +404,7 @@ class Web3EscrowPort:
             act.seller_signature))
         a = _one(result, "ReturnRequested").args
         return self._sent(result, ReturnRequested(
-            act.order_id, "0x" + bytes(a["caseId"]).hex(), int(a["deadline"])))
+            act.order_id, "0x" + bytes_of(a, "caseId").hex(), uint_of(a, "deadline")))
 
     def confirm_return_shipment(self, act: ConfirmReturnShipment) -> Observed:
         order = self.read_order(act.order_id)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TypedDict
 
 from ._errors import InvalidCommand
 from ._states import (
@@ -35,6 +35,7 @@ __all__ = [
     "Confidence",
     "PreEvaluation",
     "PreEvaluationFacts",
+    "PreEvaluationReportJson",
     "Reason",
     "TrackingStatus",
     "facts_from_case",
@@ -179,6 +180,33 @@ class PreEvaluationFacts:
             )
 
 
+class ReportAllocationJson(TypedDict):
+    """The report's allocation: what each side is paid, in the token's smallest unit."""
+
+    to_buyer: int
+    to_seller: int
+    compensation: int
+
+
+# Keys with a hyphen: the functional form.
+ReasonJson = TypedDict("ReasonJson", {"rule": str, "en": str, "zh-Hans": str})
+"""One reason of the report: its rule and its words in English and Chinese."""
+DisclaimerJson = TypedDict("DisclaimerJson", {"en": str, "zh-Hans": str})
+"""What the report binds (or does not), in English and Chinese."""
+
+
+class PreEvaluationReportJson(TypedDict):
+    """``PreEvaluation.as_dict``: the report the edge stores, hashes and publishes."""
+
+    version: int
+    binding: bool | str  # False, or "unless_objected" for a fast-track proposal
+    outcome: str
+    allocation: ReportAllocationJson
+    confidence: str
+    reasons: list[ReasonJson]
+    disclaimer: DisclaimerJson
+
+
 @dataclass(frozen=True, kw_only=True)
 class PreEvaluation:
     outcome: Outcome
@@ -186,11 +214,12 @@ class PreEvaluation:
     confidence: Confidence
     reasons: tuple[Reason, ...]
 
-    def as_dict(self, *, fast_track_window: tuple[str, str] | None = None) -> dict[str, Any]:
+    def as_dict(self, *, fast_track_window: tuple[str, str] | None = None
+                ) -> PreEvaluationReportJson:
         """A JSON-ready report: the edge stores it, hashes it and the mediator publishes it.
         With ``fast_track_window`` (the objection window in English and Chinese words) it
         is the report of a fast-track proposal: binding unless a party objects in time."""
-        disclaimer = dict(DISCLAIMER)
+        disclaimer: DisclaimerJson = {"en": DISCLAIMER["en"], "zh-Hans": DISCLAIMER["zh-Hans"]}
         binding: bool | str = False
         if fast_track_window is not None:
             en, zh = fast_track_window

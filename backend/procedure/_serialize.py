@@ -19,7 +19,7 @@ import typing
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar, overload
 
 from . import _commands
 from ._errors import InvalidCommand
@@ -30,6 +30,7 @@ from ._states import CaseState
 __all__ = [
     "CASE_FORMAT_VERSION",
     "COMMANDS_BY_NAME",
+    "Jsonable",
     "case_from_dict",
     "case_to_dict",
     "case_to_json",
@@ -45,6 +46,13 @@ COMMANDS_BY_NAME: Mapping[str, type[_commands.Command]] = {
 _HINT_NAMES = {"CaseRules": CaseRules}
 _T = TypeVar("_T")
 
+Jsonable: TypeAlias = "dict[str, Jsonable] | list[Jsonable] | str | int | float | bool | None"
+"""Parsed JSON, as the core writes it (``to_jsonable``; it writes no floats: amounts are
+integers). The core does not import ``evidence.safejson`` (tests/backend/procedure/
+test_procedure_docs.py), so it declares the alias again, member for member as
+``evidence.safejson.JSON``: mypy then takes one for the other (a ``dict[str, Jsonable]``
+is a ``JsonObject``), which an alias without ``float`` would not be (dict is invariant)."""
+
 
 @functools.cache
 def _field_names(cls: type) -> tuple[str, ...] | None:
@@ -55,16 +63,25 @@ def _field_names(cls: type) -> tuple[str, ...] | None:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
-def to_jsonable(value: object) -> Any:
+@overload
+def to_jsonable(value: datetime) -> str: ...
+@overload
+def to_jsonable(value: datetime | None) -> str | None: ...
+@overload
+def to_jsonable(value: object) -> Jsonable: ...
+def to_jsonable(value: object) -> Jsonable:
     """Any procedure value (case, command, effect, report part) as plain JSON data."""
     kind: type = type(value)
     if kind is str or kind is int or kind is bool or value is None:
-        return value  # the common leaves first (exact types: enums are not str here)
+        # the common leaves first (exact types: enums are not str here); mypy does not
+        # narrow `value` by a test of `kind`, and isinstance would cost every value a call
+        return value  # type: ignore[return-value]
     names = _field_names(kind)
     if names is not None:
         return {name: to_jsonable(getattr(value, name)) for name in names}
     if isinstance(value, Enum):
-        return value.value
+        member: object = value.value  # the core's enums are StrEnums: their str
+        return to_jsonable(member)
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, frozenset | set):
@@ -276,7 +293,7 @@ def _compiled_dataclass(cls: type) -> Decoder:
     return decode_object
 
 
-def case_to_dict(case: CaseState) -> dict[str, Any]:
+def case_to_dict(case: CaseState) -> dict[str, Jsonable]:
     """The case as one JSON document, version first."""
     return {"version": CASE_FORMAT_VERSION, "case": to_jsonable(case)}
 
@@ -352,9 +369,11 @@ def case_from_dict(data: Mapping[str, object]) -> CaseState:
     return _decode_dataclass(CaseState, data["case"], "case")
 
 
-def command_to_dict(command: _commands.Command) -> dict[str, Any]:
+def command_to_dict(command: _commands.Command) -> dict[str, Jsonable]:
     """``{"type": "MakeOffer", "actor": ..., "sequence": ..., <fields>}``."""
-    return {"type": type(command).__name__, **to_jsonable(command)}
+    return {"type": type(command).__name__,
+            **{f.name: to_jsonable(getattr(command, f.name))
+               for f in dataclasses.fields(command)}}
 
 
 def command_from_dict(data: Mapping[str, object]) -> _commands.Command:

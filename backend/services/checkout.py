@@ -32,14 +32,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
-from typing_extensions import TypedDict
 
 from backend import procedure as p
 from backend.db import LeafKind
 from backend.db.service_models import SaleContract, SaleContractStatus
 from backend.worker.anchoring import enqueue_leaf
 from evidence.errors import FormatError
-from evidence.marketplace import ContractSummaryJson, ContractViewJson
+from evidence.marketplace import ContractSummaryJson, ContractViewJson, StandardTermsJson
 from evidence.records import (
     ContractOfSale,
     SignedRecord,
@@ -62,15 +61,6 @@ CONTRACT_BUNDLE_FORMAT = "chainarb.contract-of-sale"
 
 def _hex(b: bytes) -> str:
     return "0x" + b.hex()
-
-
-class StandardTermsJson(TypedDict):
-    """``GET /contract-terms``: the standard texts (id, text hash, English, Chinese) of the
-    dispute clauses, return policies and rules versions, each with its own terms."""
-
-    disputeClauses: list[dict[str, object]]
-    returnPolicies: list[dict[str, object]]
-    rulesVersions: list[dict[str, object]]
 
 
 def standard_terms() -> StandardTermsJson:

@@ -18,17 +18,31 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import Annotated
 
 from typing_extensions import TypedDict
 
 from backend import procedure as p
-from backend.answers import FreeJson, open_answer
-from backend.performance import PerformanceFacts, evidence_facts
+from backend.answers import AS_OBJECT, open_answer
+from backend.performance import PerformanceFacts, TrackingBasisJson, evidence_facts
 from evidence.records import canonical_json
 
 from .errors import BadSubmission
 
-__all__ = ["FastTrackJson", "PreEvaluationJson", "check_proposal", "proposal", "window_words"]
+__all__ = ["CheckedReportJson", "FastTrackJson", "FastTrackReportJson", "PreEvaluationJson",
+           "check_proposal", "proposal", "window_words"]
+
+
+class CheckedReportJson(p.PreEvaluationReportJson):
+    """The core's pre-evaluation report with the ``basis`` its tracking status rests on."""
+
+    basis: TrackingBasisJson
+
+
+class FastTrackReportJson(CheckedReportJson):
+    """A fast-track proposal's report: with the objection window, in seconds."""
+
+    windowSeconds: int  # noqa: N815 (JSON field names are camelCase)
 
 
 @open_answer
@@ -36,7 +50,8 @@ class PreEvaluationJson(TypedDict):
     """A rule-based pre-evaluation report, its canonical JSON and SHA-256 (``reportHash``)
     and the outcome it recommends."""
 
-    report: FreeJson
+    # described as an object, as the free JSON it was declared before (backend/answers.py)
+    report: Annotated[CheckedReportJson, AS_OBJECT]
     canonical: str
     sha256: str
     recommended: str
@@ -64,7 +79,8 @@ def proposal(case: p.CaseState, facts: PerformanceFacts) -> FastTrackJson:
     the payload's outcome and allocation (decimal strings, as signed)."""
     pre_facts, basis = evidence_facts(case, facts)
     window = case.rules.period("fast_track_days")
-    report = p.pre_evaluate(pre_facts).as_dict(fast_track_window=window_words(window)) | {
+    report: FastTrackReportJson = {
+        **p.pre_evaluate(pre_facts).as_dict(fast_track_window=window_words(window)),
         "basis": basis, "windowSeconds": int(window.total_seconds())}
     raw = canonical_json(report)
     a = report["allocation"]

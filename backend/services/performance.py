@@ -32,7 +32,7 @@ import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, NamedTuple, NotRequired
+from typing import Annotated, Any, NamedTuple, NotRequired, cast
 
 from pydantic import Field
 from sqlalchemy import bindparam
@@ -643,8 +643,12 @@ class PerformanceService:
         if item.origin == ORIGIN_VERIFIED:
             sender = self.senders.get(item.source.removeprefix("webhook:"))
             for e in item.provenance:
-                if e["entry"]["action"] == "origin.verified":
-                    out["sender"] = e["entry"]["details"]["sender"]
+                entry = e["entry"]
+                if isinstance(entry, dict) and entry["action"] == "origin.verified":
+                    details = entry["details"]
+                    said = details["sender"] if isinstance(details, dict) else None
+                    if isinstance(said, dict):  # the service wrote it: public_view(sender)
+                        out["sender"] = cast(SenderViewJson, said)
             if "sender" not in out and sender is not None:  # pragma: no cover - log holds it
                 out["sender"] = public_view(sender)
         else:

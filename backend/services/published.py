@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
@@ -37,7 +37,7 @@ from evidence.judicial._format import MANIFEST, load_json
 from .errors import NotFound
 from .package import EXPORT_EVENT
 
-__all__ = ["DIGEST", "package_status"]
+__all__ = ["DIGEST", "PackageStatusJson", "package_status"]
 
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
@@ -63,8 +63,70 @@ def _manifest_case(out_dir: Path, events: list[CaseEvent]) -> dict[str, Any] | N
     return None
 
 
+class PublishedCaseJson(TypedDict):
+    """The case of a published package: the service's own state, with the token's currency
+    and decimals from the package's manifest while the service still holds its file."""
+
+    caseId: str
+    orderId: str
+    stage: str
+    disputeType: str | None
+    remedy: str | None
+    amount: str
+    currency: str | None
+    decimals: int | None
+    filedAt: str | None
+
+
+class PublishedExportJson(TypedDict):
+    """One export of the package to a court (the ``package_exported`` case event)."""
+
+    court: str | None
+    courtName: str | None
+    at: str | None
+
+
+class PublishedAnchorJson(TypedDict):
+    """One anchor of the case's records on one chain."""
+
+    root: str
+    chainId: str
+    chainName: str | None
+    operatedByInstitution: bool
+    contract: str | None
+    txHash: str | None
+    blockNumber: str | None
+    blockHash: str | None
+    blockTime: str | None
+    status: str
+
+
+class PublishedDecisionJson(TypedDict):
+    """A court's signed decision on this package."""
+
+    court: str
+    courtName: str | None
+    confirmed: bool
+    courtReference: object  # as the court's signed record states it
+    signedAt: str | None
+    sequence: int
+    recordHash: str
+
+
+class PackageStatusJson(TypedDict):
+    """``/verify/{digest}``: what the service knows of the package with this digest."""
+
+    digest: str
+    manifestSha256: str
+    case: PublishedCaseJson
+    exports: list[PublishedExportJson]
+    anchors: list[PublishedAnchorJson]
+    confirmationsRequired: int
+    decisions: list[PublishedDecisionJson]
+
+
 def package_status(sessions: sessionmaker[Session], digest: str, *, out_dir: Path,
-                   confirmations: int, chains: Mapping[int, ChainLabel]) -> dict[str, Any]:
+                   confirmations: int, chains: Mapping[int, ChainLabel]) -> PackageStatusJson:
     """The service's record of the package with this digest (JSON data, times ISO 8601 UTC).
     ``chains``: name and operator of each configured anchoring chain (``chain_labels``); a
     chain no longer configured is the institution's (independence is never assumed).
@@ -107,7 +169,7 @@ def package_status(sessions: sessionmaker[Session], digest: str, *, out_dir: Pat
         names.update({c.address: c.name for c in session.exec(select(CourtAccount).where(
             col(CourtAccount.address).in_(known))).all()})  # as an admin registered it
     from_file = _manifest_case(out_dir, events)
-    case: dict[str, Any] = {
+    case: PublishedCaseJson = {
         "caseId": case_id, "orderId": str(state.order.order_id), "stage": state.stage.value,
         "disputeType": state.dispute_type.value if state.dispute_type else None,
         "remedy": state.remedy.value if state.remedy else None,

@@ -24,7 +24,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Annotated, Any, NamedTuple, NotRequired, TypeAlias
+from typing import Annotated, Any, NamedTuple, NotRequired, TypeAlias, TypeVar, cast
 
 import sqlalchemy as sa
 from pydantic import Field
@@ -157,7 +157,19 @@ def _parts(service: CaseService, session: Session, row: CaseRow, case: p.CaseSta
 # The procedure's values a view carries are ``p.to_jsonable`` of its dataclasses: their
 # fields by name, in declaration order (datetimes as ISO 8601 text, enums by value,
 # frozensets as sorted lists). tests/backend/services/test_view_types.py holds each
-# TypedDict below to its dataclass's fields.
+# TypedDict below to its dataclass's fields, so `_declared` may say so to mypy.
+
+_Declared = TypeVar("_Declared")
+
+
+def _declared(value: object, kind: type[_Declared]) -> _Declared:
+    """``p.to_jsonable(value)`` as ``kind``, the TypedDict declared below for its dataclass."""
+    return cast(_Declared, p.to_jsonable(value))
+
+
+def _declared_or_none(value: object | None, kind: type[_Declared]) -> _Declared | None:
+    return None if value is None else _declared(value, kind)
+
 
 class AllocationJson(TypedDict):
     """``procedure.Allocation``: what each side is paid, in the token's smallest unit."""
@@ -351,10 +363,10 @@ def _view(service: CaseService, row: CaseRow, case: p.CaseState, viewer: str, pa
                       "maxAmount": str(case.rules.fast_track_max_amount),
                       "windowSeconds": int(case.rules.period("fast_track_days")
                                            .total_seconds()),
-                      "proposal": p.to_jsonable(case.fast_track)},
-        "award": p.to_jsonable(case.final_award),
+                      "proposal": _declared_or_none(case.fast_track, FastTrackProposalJson)},
+        "award": _declared_or_none(case.final_award, AwardJson),
         "awardRecordHash": parts.award_hash,
-        "courtDecision": p.to_jsonable(case.court_decision),
+        "courtDecision": _declared_or_none(case.court_decision, CourtDecisionJson),
         "evidence": evidence,
         "allowedSteps": allowed,
         "allowedEndpoints": {a: STEP_ENDPOINTS[a] for a in allowed},
@@ -367,7 +379,9 @@ def _view(service: CaseService, row: CaseRow, case: p.CaseState, viewer: str, pa
     }
     if roles & OFFER_READERS:
         view["offers"] = _offer_list(service, case)
-        view["preEvaluation"] = p.to_jsonable(case.pre_evaluation)
+        published = case.pre_evaluation  # (outcome, report hash) as to_jsonable writes it
+        view["preEvaluation"] = None if published is None else [published[0].value,
+                                                                published[1]]
     if case.jury.jurors or case.jury.former_jurors:  # jurors are pseudonyms to the parties
         view["jurors"] = (list(case.jury.jurors) if sees_jurors(roles) else
                           [f"juror-{i + 1}" for i in range(len(case.jury.jurors))])
@@ -579,7 +593,7 @@ def _offer_view(service: CaseService, case: p.CaseState, offer: p.Offer) -> Offe
     hit = _offer_views.get(offer)
     if hit is not None and hit[0] == context:
         return hit[1]
-    offer_json: OfferJson = p.to_jsonable(offer)
+    offer_json = _declared(offer, OfferJson)
     view: OfferViewJson = {**offer_json,
                            "settlementHash": _settlement_hash(service, case, offer)}
     _offer_views.put(offer, (context, view))

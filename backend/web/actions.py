@@ -25,11 +25,11 @@ from fastapi.responses import JSONResponse, Response
 from typing_extensions import TypedDict
 
 from evidence.records import DomainJson
-from evidence.safejson import JsonObject
 from evidence.steps import STEPS
 from evidence.words import DISPUTE_TYPES, REMEDIES
 
 if TYPE_CHECKING:
+    from backend.services.fast_track import CheckedReportJson
     from backend.services.package import ExportJson
     from backend.services.views import CaseViewJson
 
@@ -131,7 +131,7 @@ class PageFastTrackJson(TypedDict):
     """Whether the rules open the fast track to this order, and the mediator's preview."""
 
     open: bool
-    preview: JsonObject | None
+    preview: CheckedReportJson | None  # the report GET /cases/{id}/fast-track gives
 
 
 class CaseDataJson(TypedDict):
@@ -222,7 +222,7 @@ def case_data(request: Request, view: CaseViewJson, viewer: str, lang: str) -> C
 
 
 def _fast_track_preview(request: Request, view: CaseViewJson, viewer: str
-                        ) -> JsonObject | None:
+                        ) -> CheckedReportJson | None:
     """The report the mediator's form shows before the wallet signs it (else None)."""
     from .fasttrack import preview
 

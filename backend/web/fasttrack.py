@@ -11,6 +11,7 @@ sees the allocation and the report's hash only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from fastapi import Request
@@ -19,7 +20,7 @@ from backend.services import documents
 from backend.services.errors import ServiceError
 from backend.services.step_store import MAX_INLINE_DOCUMENT_CHARS
 from evidence import safejson
-from evidence.safejson import JSON, JsonObject
+from evidence.safejson import JsonObject
 
 from .desk import e as _e
 from .i18n import UI, register, text, ui
@@ -28,6 +29,7 @@ from .neutral import OUTCOME_WORDS
 from .people import names_for, person_html
 
 if TYPE_CHECKING:
+    from backend.services.fast_track import CheckedReportJson
     from backend.services.views import CaseViewJson
 
     from .money import Denomination
@@ -84,7 +86,7 @@ def _report(request: Request, case_id: str, viewer: str) -> tuple[int, JsonObjec
     return (seq, report) if isinstance(report, dict) else None
 
 
-def preview(request: Request, view: CaseViewJson, viewer: str) -> JsonObject | None:
+def preview(request: Request, view: CaseViewJson, viewer: str) -> CheckedReportJson | None:
     """The report the mediator would propose now (what ``GET /cases/{id}/fast-track`` gives
     and the form signs), for the form to show before signing; None for anyone else."""
     if viewer != view.get("mediator") or not (view.get("fastTrack") or {}).get("open") \
@@ -102,7 +104,7 @@ def preview(request: Request, view: CaseViewJson, viewer: str) -> JsonObject | N
     return report
 
 
-def _reasons(report: JsonObject, lang: str) -> str:
+def _reasons(report: Mapping[str, object], lang: str) -> str:
     reasons = report.get("reasons")
     return "".join(
         f'<li>{_e(r.get("zh-Hans") if lang == "zh-Hans" else r.get("en"))} '
@@ -111,14 +113,15 @@ def _reasons(report: JsonObject, lang: str) -> str:
         if isinstance(r, dict))
 
 
-def _units(allocation: JSON, key: str) -> int | str | None:
+def _units(allocation: object, key: str) -> int | str | None:
     """An amount of a report's ``allocation`` (an object of integers), None if absent."""
     value = allocation.get(key) if isinstance(allocation, dict) else None
     return value if isinstance(value, int | str) else None
 
 
-def preview_html(report: JsonObject, view: Denomination, lang: str) -> str:
-    """The mediator's form: the outcome, the allocation and the reasons about to be signed."""
+def preview_html(report: Mapping[str, object], view: Denomination, lang: str) -> str:
+    """The mediator's form: the outcome, the allocation and the reasons about to be signed
+    (the report as the service makes it, or as a proposal's stored document holds it)."""
     alloc = report.get("allocation")
     rows = [("ft_outcome", ui(OUTCOME_WORDS.get(str(report.get("outcome")), "pe_out_partial"),
                               lang)),

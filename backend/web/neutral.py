@@ -342,7 +342,8 @@ def _preevaluation(case: p.CaseState, view: CaseViewJson, lang: str) -> str:
             f'<dt>{e(ui("pe_confidence", lang))}</dt>'
             f'<dd>{e(ui("pe_conf_" + report["confidence"], lang))}</dd></dl>'
             f'<p><strong>{e(ui("pe_reasons", lang))}</strong></p><ul>{reasons}</ul>'
-            f'<p class="muted">{e(report["disclaimer"][lang])}</p></div>')
+            f'<p class="muted">{e(report["disclaimer"]["zh-Hans" if lang == "zh-Hans" else "en"])}'
+            '</p></div>')
     return head + f'<p class="muted">{e(ui("pe_intro", lang))}</p>' + "".join(blocks) + \
         "</section>"
 

@@ -4,14 +4,12 @@ shows and why it needs no sign-in)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from backend.api.errors import ErrorBody
 from backend.services.errors import NotFound
-from backend.services.published import package_status
+from backend.services.published import PackageStatusJson, PublishedCaseJson, package_status
 from backend.worker.runner import chain_labels
 from evidence.words import DISPUTE_TYPES, REMEDIES, amount, word
 
@@ -61,9 +59,10 @@ def _words(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "zh-Hans" else pair[0]
 
 
-def _amount(case: dict[str, Any], lang: str) -> str:
-    if case.get("currency") and case.get("decimals") is not None:
-        return amount(case["amount"], int(case["decimals"]), str(case["currency"]))
+def _amount(case: PublishedCaseJson, lang: str) -> str:
+    decimals = case["decimals"]
+    if case["currency"] and decimals is not None:
+        return amount(case["amount"], int(decimals), str(case["currency"]))
     return text("pkg_units", lang).format(amount=case["amount"])
 
 
@@ -83,7 +82,7 @@ def _code(value: object) -> str:
     return f"<code>{_e(value)}</code>" if value else "—"
 
 
-def _status_html(status: dict[str, Any], lang: str) -> str:
+def _status_html(status: PackageStatusJson, lang: str) -> str:
     case = status["case"]
     stage = STAGES.get(case["stage"], {}).get(lang, case["stage"])
     summary = _table([

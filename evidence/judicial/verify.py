@@ -61,7 +61,11 @@ from evidence.events import (
     ROOT_ANCHORED,
     Event,
     EventSpec,
+    address_of,
+    bytes_of,
     decode_events,
+    tuple_of,
+    uint_of,
 )
 from evidence.judicial import _format as fmt
 from evidence.judicial._attest import attestation_digest, attestation_typed_data
@@ -662,7 +666,7 @@ class _Package:
         except (KeyError, ValueError, TypeError, EvidenceError) as exc:
             raise _CheckFailedError(f"{fmt.ESCROW}: unreadable ({exc})") from exc
         proven = self.proven(chain_id, open_tx, "the order's opening")
-        return [bytes(e.args["contractHash"]) for e in proven.events(
+        return [bytes_of(e.args, "contractHash") for e in proven.events(
             CONTRACT_OF_SALE_BOUND, self.domain.verifying_contract)
             if e.args["orderId"] == self.order.order_id]
 
@@ -882,8 +886,8 @@ class _Package:
             if proven.chain_id != self.domain.chain_id or proven.receipt.status != 1:
                 continue
             for e in proven.events(INSTITUTION_KEY_ROTATED, self.domain.verifying_contract):
-                out[to_checksum_address(e.args["previous"])] = (
-                    to_checksum_address(e.args["successor"]), proven)
+                out[to_checksum_address(address_of(e.args, "previous"))] = (
+                    to_checksum_address(address_of(e.args, "successor")), proven)
         return out
 
     def successors_of(self, key: str) -> list[str]:
@@ -1386,7 +1390,7 @@ def _check_anchors(p: _Package) -> _Result:
                     f"tx 0x{tx.hex()} is in block {found[0]} 0x{found[1].hex()} at time "
                     f"{found[2]}, the package says block {number} 0x{block_hash.hex()} at "
                     f"time {when}")
-            anchorers = {to_checksum_address(e.args["anchorer"])
+            anchorers = {to_checksum_address(address_of(e.args, "anchorer"))
                          for e in proven.events(ROOT_ANCHORED, contract) if e.args["root"] == root}
             if not anchorers:
                 raise _CheckFailedError(
@@ -1489,7 +1493,7 @@ def _check_onchain_acts(p: _Package) -> _Result:
             spec = _SPECS[name]
             proven = p.proven(p.domain.chain_id, tx, f"the escrow's {name}")
             if spec is INSTITUTION_KEY_ROTATED:  # the institution's, not one order's
-                if not any(to_checksum_address(e.args["previous"]) in p.institution_keys
+                if not any(to_checksum_address(address_of(e.args, "previous")) in p.institution_keys
                            for e in proven.events(spec, escrow)):
                     problems.append(f"{name}: tx 0x{tx.hex()} holds no handover of the "
                                     f"order's institution from {escrow}")
@@ -1511,7 +1515,7 @@ def _check_onchain_acts(p: _Package) -> _Result:
     if len(resolved) > 1:
         problems.append(f"{len(resolved)} OrderResolved events for order {order_id}")
     elif resolved:
-        code = resolved[0].args["resolution"]
+        code = uint_of(resolved[0].args, "resolution")
         resolution = RESOLUTIONS[code] if code < len(RESOLUTIONS) else "?"
     present = set(seen)
     by_settlement = not any(isinstance(s.record, Award | ReturnAward) for s in p.unchained) \
@@ -1540,7 +1544,8 @@ def _act_values(p: _Package, events: list[Event]) -> list[str]:
     for e in events:
         if e.name in ("DisputeRaised", "ArbitratorAppointed", "AwardSubmitted",
                       "AwardObjected", "PanelAppointed") and e.args["caseId"] != p.case_id:
-            problems.append(f"{e.name}: for case 0x{e.args['caseId'].hex()}, not the package's")
+            case = bytes_of(e.args, "caseId")
+            problems.append(f"{e.name}: for case 0x{case.hex()}, not the package's")
     awards = {s.record.round: s.record for s in p.unchained
               if isinstance(s.record, Award | ReturnAward)}
     for e in events:
@@ -1553,7 +1558,7 @@ def _act_values(p: _Package, events: list[Event]) -> list[str]:
             if e is last and last.args["arbitrator"] not in final["arbitrator"]:
                 problems.append(f"ArbitratorAppointed names {last.args['arbitrator']}, not the "
                                 "arbitrator the signed appointment names")
-        if e.name == "PanelAppointed" and set(e.args["panel"]) != final["panelist"]:
+        if e.name == "PanelAppointed" and set(tuple_of(e.args, "panel")) != final["panelist"]:
             problems.append("PanelAppointed names another panel than the signed appointment")
     return problems
 
@@ -1803,7 +1808,8 @@ def _order_resolved(p: _Package, what: str, missing: str) -> tuple[bytes, Any, s
     if len(events) != 1:
         raise _CheckFailedError(f"tx 0x{tx.hex()} has no OrderResolved for order {order.order_id}")
     e = events[0].args
-    name = RESOLUTIONS[e["resolution"]] if e["resolution"] < len(RESOLUTIONS) else "?"
+    code = uint_of(e, "resolution")
+    name = RESOLUTIONS[code] if code < len(RESOLUTIONS) else "?"
     return tx, e, name
 
 

@@ -10,6 +10,7 @@ import pytest
 from eth_utils import keccak
 
 from backend.chain import ETH, Allocation, BoundContract, Resolution, Status, errors
+from evidence.events import uint_of
 from tests.contracts.helpers import AWARD_HASH, CASE, DAY, ETHER, TIMEOUTS, USDC, Env
 
 AMOUNT = 250 * USDC
@@ -243,7 +244,7 @@ def test_a_refusing_buyer_is_credited_the_advance(env: Env) -> None:
     env.escrow.deposit_guarantee(env.seller, ETH, 2 * ETHER)
     result = attacker.send(env.admin, "openOrder", env.seller.address, ETH, 3 * ETHER,
                            env.now() + DAY, env.institution.address, value=3 * ETHER)
-    order_id = int(result.named("OrderOpened")[0].args["orderId"])
+    order_id = uint_of(result.named("OrderOpened")[0].args, "orderId")
     attacker.send(env.admin, "raiseDispute", order_id, CASE)
     env.wait(DAY)
     attacker.send(env.admin, "setRejectPayments", True)
@@ -256,7 +257,7 @@ def test_a_refusing_buyer_is_credited_the_advance(env: Env) -> None:
     # payout; it is that order's buyer, so only the re-entrancy guard can stop it.
     result = attacker.send(env.admin, "openOrder", env.seller.address, ETH, ETHER,
                            env.now() + DAY, env.institution.address, value=ETHER)
-    second = int(result.named("OrderOpened")[0].args["orderId"])
+    second = uint_of(result.named("OrderOpened")[0].args, "orderId")
     reentry = env.escrow.contract.encode_abi("confirmDelivery", args=[second])
     attacker.send(env.admin, "setReentryCall", reentry)
     _advance(env, order_id, ETHER // 2, "eth")

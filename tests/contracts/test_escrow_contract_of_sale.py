@@ -8,6 +8,7 @@ import pytest
 
 from backend.chain import Status, errors
 from backend.chain.contracts import TxResult
+from evidence.events import bytes_of
 from tests.contracts.helpers import DAY, USDC, Env
 
 CONTRACT = b"\xc0" * 32
@@ -26,7 +27,7 @@ def test_open_order_with_contract_binds_its_hash(env: Env) -> None:
     names = [e.name for e in result.events]
     assert names == ["OrderOpened", "ContractOfSaleBound", "Transfer"]
     bound = result.named("ContractOfSaleBound")[0].args
-    assert (bound["orderId"], bytes(bound["contractHash"])) == (order_id, CONTRACT)
+    assert (bound["orderId"], bytes_of(bound, "contractHash")) == (order_id, CONTRACT)
     order = env.escrow.order(order_id)
     assert order.contract_hash == CONTRACT and order.status == Status.PAID
     assert order.amount == 100 * USDC and order.rules_hash == b"\x01" * 32

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from backend.chain import ETH, Allocation, BoundContract, Resolution, Status, decode_logs
+from evidence.events import uint_of
 from tests.contracts.helpers import CASE, DAY, ETHER, TIMEOUTS, USDC, Env
 
 PHASE = {
@@ -23,7 +25,7 @@ def rebuild(env: Env) -> tuple[dict[int, dict[str, Any]], dict[tuple[str, str], 
     guarantees: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     owed: dict[tuple[str, str], int] = defaultdict(int)
     for event in decode_logs(logs):
-        a = event.args
+        a: Mapping[str, Any] = event.args  # read as the ABI declares each
         if event.name == "OrderOpened":
             orders[a["orderId"]] = {
                 "status": Status.PAID,
@@ -96,7 +98,7 @@ def test_events_rebuild_every_order_guarantee_and_credit(env: Env) -> None:
         env.institution.address,
         value=ETHER,
     )
-    esc.refund_by_seller(env.seller, int(opened.named("OrderOpened")[0].args["orderId"]))
+    esc.refund_by_seller(env.seller, uint_of(opened.named("OrderOpened")[0].args, "orderId"))
     env.wait(TIMEOUTS.appointment)
     esc.resolve_by_timeout(env.other, timed_out)
 

@@ -8,11 +8,9 @@ refuses (no order, no role). On the in-process EVM and on anvil.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import rlp
-from eth_typing import ChecksumAddress
+from eth_typing import ABIFunction, ChecksumAddress
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from backend.chain import Allocation, BoundContract, Status, errors, load_artifact
@@ -25,7 +23,7 @@ FORWARDED = {
 }
 
 
-def _functions(name: str) -> dict[str, dict[str, Any]]:
+def _functions(name: str) -> dict[str, ABIFunction]:
     return {f["name"]: f for f in load_artifact(name).abi if f["type"] == "function"}
 
 

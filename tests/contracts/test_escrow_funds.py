@@ -22,6 +22,7 @@ from backend.chain import (
     typed_data_digest,
 )
 from backend.chain.typed_data import AWARD_TYPE, SETTLEMENT_TYPE
+from evidence.events import uint_of
 from tests.contracts.helpers import AWARD_HASH, CASE, DAY, ETHER, TIMEOUTS, USDC, Env
 
 REENTRANT_SELECTOR = keccak(text="ReentrancyGuardReentrantCall()")[:4]
@@ -187,7 +188,7 @@ def _attacker_order(env: Env, attacker: BoundContract, amount: int = ETHER) -> i
         env.institution.address,
         value=amount,
     )
-    return int(result.named("OrderOpened")[0].args["orderId"])
+    return uint_of(result.named("OrderOpened")[0].args, "orderId")
 
 
 def test_rejecting_receiver_is_credited_and_does_not_block_the_other_party(env: Env) -> None:

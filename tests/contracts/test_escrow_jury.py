@@ -25,6 +25,7 @@ from backend.chain import (
     jury_vote_typed_data,
     typed_data_digest,
 )
+from evidence.events import uint_of
 from evidence.jury import (
     DECISION_TYPE,
     JURY_VOTE_TYPE,
@@ -431,7 +432,7 @@ def test_reentry_while_a_verdict_pays_out_is_refused(env: Env) -> None:
     for _ in range(2):
         result = attacker.send(env.admin, "openOrder", env.seller.address, ETH, ETHER,
                                env.now() + 10 * DAY, env.institution.address, value=ETHER)
-        order_id = int(result.named("OrderOpened")[0].args["orderId"])
+        order_id = uint_of(result.named("OrderOpened")[0].args, "orderId")
         attacker.send(env.admin, "raiseDispute", order_id, CASE)
         env.escrow.appoint_jury(env.institution, order_id, [j.address for j in JURORS], options)
         submit(env, order_id, [0, 0, 0, 0, 1, 1, None], 0, options=options)

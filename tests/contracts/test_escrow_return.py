@@ -14,6 +14,7 @@ from eth_utils import keccak
 
 from backend.chain import ETH, Allocation, BoundContract, Resolution, Status, errors
 from backend.chain.typed_data import RETURN_AWARD_TYPE
+from evidence.events import uint_of
 from tests.contracts.helpers import (
     AWARD_HASH,
     CASE,
@@ -301,7 +302,7 @@ def test_reentry_during_a_return_stage_payout_is_refused(env: Env) -> None:
     def attacker_order(amount: int) -> int:
         result = attacker.send(env.admin, "openOrder", env.seller.address, ETH, amount,
                                env.now() + 10 * DAY, env.institution.address, value=amount)
-        return int(result.named("OrderOpened")[0].args["orderId"])
+        return uint_of(result.named("OrderOpened")[0].args, "orderId")
 
     order_id = attacker_order(2 * ETHER)
     second = attacker_order(ETHER)

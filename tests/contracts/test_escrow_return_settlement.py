@@ -13,6 +13,7 @@ from eth_utils import keccak
 
 from backend.chain import ETH, Allocation, BoundContract, Resolution, Status, errors
 from backend.chain.typed_data import RETURN_SETTLEMENT_TYPE, typed_data_digest
+from evidence.events import uint_of
 from tests.contracts.helpers import CASE, DAY, ETHER, TIMEOUTS, TRACKING, USDC, Env
 
 AMOUNT = 250 * USDC
@@ -194,7 +195,7 @@ def test_reentry_while_a_return_settlement_pays_out_is_refused(env: Env) -> None
     def attacker_order(amount: int) -> int:
         result = attacker.send(env.admin, "openOrder", env.seller.address, ETH, amount,
                                env.now() + 10 * DAY, env.institution.address, value=amount)
-        return int(result.named("OrderOpened")[0].args["orderId"])
+        return uint_of(result.named("OrderOpened")[0].args, "orderId")
 
     order_id = attacker_order(2 * ETHER)
     second = attacker_order(ETHER)

@@ -33,6 +33,7 @@ from backend.performance import evidence_facts
 from backend.services import prepare, views
 from backend.services.errors import AccessDenied, BadSubmission, NotFound
 from backend.services.fast_track import (
+    CheckedReportJson,
     FastTrackJson,
     PreEvaluationJson,
     check_proposal,
@@ -238,7 +239,7 @@ def pre_evaluation(ctx: Ctx, user: CurrentUser, case_id: str, perf: Performance,
     if user != case.mediator:
         raise AccessDenied("the pre-evaluation is prepared for the case's mediator")
     facts, basis = evidence_facts(case, perf.facts(case), hypothesis=tracking)
-    report = p.pre_evaluate(facts).as_dict() | {"basis": basis}
+    report: CheckedReportJson = {**p.pre_evaluate(facts).as_dict(), "basis": basis}
     raw = canonical_json(report)
     return {"report": report, "canonical": raw.decode(),
             "sha256": "0x" + hashlib.sha256(raw).hexdigest(), "recommended": report["outcome"]}

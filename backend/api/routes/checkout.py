@@ -19,8 +19,8 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from backend.answers import AS_OBJECT, FreeJson
-from backend.services.checkout import Checkout, StandardTermsJson, standard_terms
-from evidence.marketplace import ContractSummaryJson, ContractViewJson
+from backend.services.checkout import Checkout, standard_terms
+from evidence.marketplace import ContractSummaryJson, ContractViewJson, StandardTermsJson
 
 from ..deps import Ctx, CurrentUser
 from ..errors import StrictBody, errors

@@ -82,7 +82,7 @@ def test_checkout_signs_binds_and_opens_the_case_with_arbitration_agreed(world: 
     assert market.domain() == w.domain
     terms = market.terms()
     clause = next(c for c in terms["disputeClauses"] if c["id"] == "chainarb-arbitration-1")
-    assert clause["arbitrationAgreed"] is True and "仲裁" in clause["zh"]
+    assert clause["arbitrationAgreed"] is True and "仲裁" in str(clause["zh"])
     contract = _contract(w)
     key = "0x" + contract.digest(w.domain).hex()
 
@@ -97,6 +97,7 @@ def test_checkout_signs_binds_and_opens_the_case_with_arbitration_agreed(world: 
     shown = market.add_signature(key, _sig(w, "seller", contract))
     assert shown["status"] == "signed" and shown["signedBy"] == {"buyer": True, "seller": True}
     # stored in IPFS, encrypted (the bundle's plain words are not in the blocks)
+    assert shown["cid"] is not None
     stored = b"".join(cat(shown["cid"], w.blockstore))
     assert b"LED panel" not in stored and len(stored) > 200
     _refused("contract_no_order", market.bind, key)
@@ -107,6 +108,7 @@ def test_checkout_signs_binds_and_opens_the_case_with_arbitration_agreed(world: 
         "bound", str(order_id), True)
     assert "record" not in bound and "typedData" not in bound  # the goods stay private
     assert market.bind(key) == bound  # idempotent
+    assert bound["caseId"] is not None
     case_id = w.case_id = bound["caseId"]
     listed = {o["orderId"]: o for o in ok(w.buyer.get("/orders"))}
     assert listed[str(order_id)]["contractHash"] == key  # the party's order list shows it

@@ -103,6 +103,7 @@ def test_checkout_binds_the_order_opened_on_chain(
         bound = market.bind(key)
         assert (bound["status"], bound["orderId"], bound["arbitrationAgreed"]) == (
             "bound", str(order_id), True)
+        assert bound["caseId"] is not None
         world.case_id = bound["caseId"]
         assert world.buyer.case()["arbitrationAgreed"] is True
         assert escrow.order(order_id).status == Status.PAID  # nothing sent by binding

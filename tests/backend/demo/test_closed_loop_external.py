@@ -33,6 +33,7 @@ from backend.chain import TokenContract, Transactor, decode_logs
 from backend.chain.contracts import EscrowContract
 from backend.chain.devchain import AnvilNode
 from backend.gateway import DEV_OBJECTION_SECONDS
+from evidence.events import uint_of
 from evidence.ipfs import KuboBlockstore, add_bytes
 from evidence.judicial import verify_package
 from tests.ipfs_node import IpfsNode, running_ipfs_node
@@ -126,10 +127,10 @@ def test_amounts_read_back_from_anvil(loop: Loop) -> None:
     receipt = w3.eth.get_transaction_receipt(result["enforcement_tx"])
     assert receipt["status"] == 1 and receipt["to"] == result["escrow"]
     resolved = [e.args for e in decode_logs(receipt["logs"]) if e.name == "OrderResolved"]
-    assert len(resolved) == 1 and int(resolved[0]["orderId"]) == result["order"]
-    assert int(resolved[0]["toBuyer"]) == _units(result["buyer_refund"]) == 180 * UNIT
-    assert int(resolved[0]["toSeller"]) == _units(result["seller_payout"]) == 300 * UNIT
-    assert int(resolved[0]["compensationPaid"]) == _units(result["compensation"]) == 42_500_000
+    assert len(resolved) == 1 and uint_of(resolved[0], "orderId") == result["order"]
+    assert uint_of(resolved[0], "toBuyer") == _units(result["buyer_refund"]) == 180 * UNIT
+    assert uint_of(resolved[0], "toSeller") == _units(result["seller_payout"]) == 300 * UNIT
+    assert uint_of(resolved[0], "compensationPaid") == _units(result["compensation"]) == 42_500_000
     assert usdc.balance_of(result["buyer"]) == (1_000 - 480 + 180) * UNIT + 42_500_000
     assert usdc.balance_of(result["seller"]) == (1_000 - 200 + 300) * UNIT
     assert escrow.guarantee(result["seller"], usdc.address).balance == \

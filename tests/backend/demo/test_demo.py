@@ -26,6 +26,7 @@ from backend.chain import TokenContract, Transactor, decode_logs
 from backend.chain.contracts import EscrowContract
 from backend.gateway import load_deployment, open_chain
 from backend.settings import Settings
+from evidence.events import uint_of
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
@@ -101,10 +102,10 @@ def test_amounts_equal_the_chain(runs: tuple[Path, list[dict[str, Any]], str]) -
         buyer = usdc.balance_of(result["buyer"])
         seller = usdc.balance_of(result["seller"])
         guarantee = escrow.guarantee(result["seller"], dep.token).balance
-    assert len(resolved) == 1 and int(resolved[0]["orderId"]) == result["order"]
-    assert int(resolved[0]["toBuyer"]) == _units(result["buyer_refund"])
-    assert int(resolved[0]["toSeller"]) == _units(result["seller_payout"])
-    assert int(resolved[0]["compensationPaid"]) == _units(result["compensation"])
+    assert len(resolved) == 1 and uint_of(resolved[0], "orderId") == result["order"]
+    assert uint_of(resolved[0], "toBuyer") == _units(result["buyer_refund"])
+    assert uint_of(resolved[0], "toSeller") == _units(result["seller_payout"])
+    assert uint_of(resolved[0], "compensationPaid") == _units(result["compensation"])
     # Each party started with 1,000 tUSD: the buyer paid 480 into escrow, the seller
     # deposited a 200 guarantee.
     assert buyer == 1_000 * UNIT - 480 * UNIT + _units(result["buyer_refund"]) \

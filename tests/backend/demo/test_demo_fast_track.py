@@ -19,6 +19,7 @@ from backend.chain import Transactor, decode_logs
 from backend.chain.contracts import EscrowContract
 from backend.gateway import load_deployment, open_chain
 from backend.settings import Settings
+from evidence.events import uint_of
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
@@ -59,8 +60,8 @@ def test_the_fast_track_runs_to_its_execution_on_chain(tmp_path: Path) -> None:
         receipt = handle.w3.eth.get_transaction_receipt(result["execute_tx"])
         resolved = [e.args for e in decode_logs(receipt["logs"]) if e.name == "OrderResolved"]
         case_id = escrow.order(result["order"]).case_id.hex()
-    assert len(resolved) == 1 and int(resolved[0]["orderId"]) == result["order"]
-    assert (int(resolved[0]["toBuyer"]), int(resolved[0]["toSeller"])) == (240 * UNIT,
-                                                                           240 * UNIT)
+    assert len(resolved) == 1 and uint_of(resolved[0], "orderId") == result["order"]
+    assert (uint_of(resolved[0], "toBuyer"), uint_of(resolved[0], "toSeller")) == (
+        240 * UNIT, 240 * UNIT)
     assert case_id == result["case"][2:]
-    assert Decimal(result["buyer_refund"]) * UNIT == int(resolved[0]["toBuyer"])
+    assert Decimal(result["buyer_refund"]) * UNIT == uint_of(resolved[0], "toBuyer")

@@ -238,5 +238,7 @@ def test_objection_seconds_must_be_under_a_day(bad) -> None:
 
 def test_rules_stored_before_objection_seconds_still_load() -> None:
     doc = p.case_to_dict(to_awarded())
-    del doc["case"]["rules"]["objection_seconds"]
+    case = doc["case"]
+    assert isinstance(case, dict) and isinstance(case["rules"], dict)
+    del case["rules"]["objection_seconds"]
     assert p.case_from_dict(doc).rules.objection_seconds is None

@@ -31,8 +31,10 @@ def test_every_stage_round_trips_through_json(stage) -> None:
 def test_document_starts_with_version() -> None:
     doc = p.case_to_dict(STAGE_BUILDERS[p.Stage.FILED]())
     assert next(iter(doc)) == "version" and doc["version"] == p.CASE_FORMAT_VERSION
-    assert doc["case"]["filed_at"] == "2026-01-05T09:00:00Z"
-    assert doc["case"]["order"]["amount"] == AMOUNT
+    case = doc["case"]
+    assert isinstance(case, dict) and isinstance(case["order"], dict)
+    assert case["filed_at"] == "2026-01-05T09:00:00Z"
+    assert case["order"]["amount"] == AMOUNT
 
 
 def _doc():
@@ -174,3 +176,13 @@ def test_the_compiled_decoder_accepts_and_refuses_what_the_explaining_one_does(s
             tried += 1
             refused += fast[0] == "refused"
     assert tried > 500 and 0 < refused < tried  # both kinds of outcome were exercised
+
+
+def test_the_cores_json_alias_is_evidence_safejsons_member_for_member() -> None:
+    """mypy takes a ``dict[str, p.Jsonable]`` for a ``JsonObject`` only while the two
+    aliases match (backend/procedure/_serialize.py ``Jsonable``: the core does not import
+    evidence.safejson)."""
+    from evidence import safejson
+
+    ours: object = p.Jsonable  # the alias's text at run time
+    assert isinstance(ours, str) and ours.replace("Jsonable", "JSON") == safejson.JSON

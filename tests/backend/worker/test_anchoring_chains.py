@@ -36,7 +36,7 @@ from backend.gateway import open_chain
 from backend.settings import Settings
 from backend.worker import AnchoringWorker, build_worker, chain_labels, enqueue_leaf
 from evidence.chain import lookup_anchor
-from evidence.events import ROOT_ANCHORED, find_events
+from evidence.events import ROOT_ANCHORED, bytes_of, find_events
 from evidence.merkle import verify
 from tests.support.migrated import migrated
 
@@ -114,7 +114,7 @@ def _check_chain(sessions, chain: _Chain, chain_id: int, institution: str) -> No
     rows = _rows(sessions, chain_id)
     assert set(rows) == {b.id for b in batches}
     events = find_events(w3, ROOT_ANCHORED, chain.anchor)
-    assert sorted("0x" + bytes(e.args["root"]).hex() for e in events) == \
+    assert sorted("0x" + bytes_of(e.args, "root").hex() for e in events) == \
         sorted(b.root for b in batches)  # each root once: none lost, none doubled
     assert w3.eth.get_transaction_count(institution) == 1 + len(batches)  # type: ignore[arg-type]  # deploy + anchors
     for b in batches:

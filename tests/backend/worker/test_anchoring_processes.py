@@ -36,7 +36,7 @@ from backend.log import rebuild
 from backend.settings import Settings
 from backend.worker import enqueue_leaf
 from evidence.chain import lookup_anchor
-from evidence.events import ROOT_ANCHORED, find_events
+from evidence.events import ROOT_ANCHORED, bytes_of, find_events
 from evidence.log import verify_checkpoint
 from evidence.merkle import verify
 from tests.support.migrated import migrated
@@ -120,7 +120,7 @@ def _check_chain_and_db(url: str, handle: ChainHandle, anchor: str, settings: Se
     # Nothing anchored twice: one RootAnchored event per batch, and the institution sent
     # exactly one transaction per batch (plus the deployment).
     events = find_events(handle.w3, ROOT_ANCHORED, anchor)
-    roots = [e.args["root"].hex() for e in events]
+    roots = [bytes_of(e.args, "root").hex() for e in events]
     assert len(roots) == len(set(roots)) == len(batches)
     institution = Account.from_key(settings.institution_private_key()).address
     assert handle.w3.eth.get_transaction_count(institution) == 1 + len(batches)
