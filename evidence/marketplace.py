@@ -91,7 +91,9 @@ class StandardTermsJson(TypedDict):
 def _mismatch(value: object, hint: object, where: str) -> str | None:
     """Where parsed JSON ``value`` differs from the TypedDict (or member type) ``hint``,
     None when it has every declared member of the declared kind. A JSON object member
-    (``dict[str, ...]``) is checked as an object: what the parser made of it is JSON."""
+    (``dict[str, ...]``) is checked as an object: what the parser made of it is JSON. Not
+    pydantic's TypeAdapter: it cannot build the recursive ``JsonObject`` alias a signed
+    record's ``message`` is (tried: "not fully defined")."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         found = [_mismatch(value, h, where) for h in typing.get_args(hint)]

@@ -414,10 +414,6 @@ class StepPipeline:
             row, case = self.repository.load(session, case_id)
             if position != row.next_sequence:
                 return None
-            # the kept texts of its parts (``case_to_json``) made here, before the lock:
-            # a state just decoded shares none, and the locked section's save would encode
-            # it whole (about 1 ms at 165 offers; a case's first step on a worker, issue 10)
-            p.case_to_json(case)
             return case, self.store.award_record_hash(session, row.id, case)
 
     def _remember_after_commit(self, session: Session, row: CaseRow, signed: SignedRecord,

@@ -19,7 +19,6 @@ process is simply a miss. ``CaseState`` is immutable, so cached objects are shar
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -235,7 +234,7 @@ class CaseRepository:
         key = version_of(row)
         found = self._states.get(key)
         if found is None:
-            found = p.case_from_dict(json.loads(row.state_text))
+            found = p.case_from_json(row.state_text)  # its parts' texts kept
             if found.next_sequence != row.next_sequence:
                 # saved before the chain position became the procedure's counter (it then
                 # counted commands only): the chain's position is the one to check against

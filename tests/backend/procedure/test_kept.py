@@ -11,7 +11,15 @@ import pytest
 
 from backend import procedure as p
 from backend.procedure import _serialize
-from tests.backend.procedure.procedure_helpers import STAGE_BUILDERS
+from tests.backend.procedure.procedure_helpers import (
+    BUYER,
+    STAGE_BUILDERS,
+    T0,
+    alloc,
+    h,
+    step,
+    to_negotiation,
+)
 
 
 class Thing:
@@ -74,3 +82,51 @@ def test_the_stored_text_is_the_plain_one_while_the_kept_texts_turn_over(
     plain = json.dumps(p.case_to_dict(case), separators=(",", ":"))
     for _ in range(3):
         assert p.case_to_json(case) == plain
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("stage", list(STAGE_BUILDERS))
+def test_a_stored_text_decodes_with_its_parts_texts_kept(
+        stage: p.Stage, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``case_from_json``: the state of ``case_from_dict``, and each part's kept text is
+    its text in the stored one, so the first save of a state decoded cold does not
+    encode it whole: no part is encoded, only the case around them."""
+    case = STAGE_BUILDERS[stage]()
+    text = p.case_to_json(case)
+    _serialize._TEXTS.clear()
+    encoded: list[type] = []
+    encode = _serialize._object_json
+
+    def counted(value: object, fields: tuple[tuple[str, str], ...]) -> str:
+        encoded.append(type(value))
+        return encode(value, fields)
+
+    monkeypatch.setattr(_serialize, "_object_json", counted)
+    back = p.case_from_json(text)
+    assert back == case
+    assert encoded == [p.CaseState]
+    stored = json.loads(text)["case"]
+    for name in ("order", "rules"):
+        assert _serialize._TEXTS.get(getattr(back, name)) == _compact(stored[name])
+    for offer, raw in zip(back.offers, stored["offers"], strict=True):
+        assert _serialize._TEXTS.get(offer) == _compact(raw)
+    assert p.case_to_json(back) == text
+    assert encoded == [p.CaseState, p.CaseState]
+
+
+def test_a_part_stored_in_another_form_is_encoded_afresh() -> None:
+    """An offer whose members are in another order (another encoder's text) decodes to
+    the same state, and the next save writes this encoder's text, not the stored one."""
+    case = step(to_negotiation(), p.MakeOffer, BUYER, T0, offer_id=h(7), allocation=alloc(1000))
+    plain = p.case_to_json(case)
+    document = json.loads(plain)
+    document["case"]["offers"] = [dict(sorted(o.items())) for o in document["case"]["offers"]]
+    other = _compact(document)
+    assert other != plain and document["case"]["offers"]
+    _serialize._TEXTS.clear()
+    back = p.case_from_json(other)
+    assert back == case
+    assert p.case_to_json(back) == plain
