@@ -541,7 +541,8 @@ TRUSTED_JSON_READERS = {
     "backend/gateway/embedded.py": "the embedded node's files in the data dir",
     "backend/services/step_store.py": "a stored canonical payload (bounded when it came in)",
     "backend/services/package.py": "a stored canonical payload (bounded when it came in)",
-    "backend/services/repository.py": "the case state the service encoded and stored itself",
+    "backend/procedure/_serialize.py":
+        "case_from_json: the case state the service encoded and stored itself",
     "backend/services/identity.py": "a stored canonical payload (bounded when it came in)",
     "backend/services/views.py": "the case's chain actions as JSON the database built from "
                                  "the service's own rows (the case view's one statement)",
