@@ -368,12 +368,13 @@ def case_from_json(text: str) -> CaseState:
     is encoded afresh, as before)."""
     data = json.loads(text)
     case = case_from_dict(data)
-    raw_case = data["case"]  # an object with every field: case_from_dict checked it
+    raw_case = data["case"]  # an object: case_from_dict checked it
     fields = _frozen_fields(CaseState)
     assert fields is not None
     seeded: list[object] = []
     for name, _ in fields:
-        _seed(getattr(case, name), raw_case[name], seeded)
+        if name in raw_case:  # a field added since the text was stored has its default
+            _seed(getattr(case, name), raw_case[name], seeded)
     if seeded and case_to_json(case) != text:
         for part in seeded:
             _TEXTS.discard(part)

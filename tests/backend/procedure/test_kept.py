@@ -130,3 +130,16 @@ def test_a_part_stored_in_another_form_is_encoded_afresh() -> None:
     back = p.case_from_json(other)
     assert back == case
     assert p.case_to_json(back) == plain
+
+
+def test_a_state_stored_before_a_field_was_added_decodes_to_its_default() -> None:
+    """A text without a field that has a default (stored before the field was added) is
+    the state ``case_from_dict`` makes of it, and the next save writes the field."""
+    case = to_negotiation()
+    document = json.loads(p.case_to_json(case))
+    del document["case"]["fast_track"]
+    older = _compact(document)
+    _serialize._TEXTS.clear()
+    back = p.case_from_json(older)
+    assert back == p.case_from_dict(json.loads(older)) == case
+    assert p.case_to_json(back) == p.case_to_json(case)
