@@ -363,9 +363,10 @@ def case_from_json(text: str) -> CaseState:
     save encodes only what the step changed. Encoding a state decoded cold had cost more
     than decoding it (3.8 against 2.1 ms for 165 offers; a case's first step on a worker,
     issue 10, sixteenth round); the C encoder makes a part's text from its parsed JSON in
-    a fraction of that. Kept only when they make ``text`` again exactly, and a part's
-    object only when its members are its fields in order (a text another encoder wrote
-    is encoded afresh, as before)."""
+    a fraction of that. Kept only when they make ``text`` again exactly, and a part only
+    when its members are its fields in order (else it is encoded afresh). A value inside a
+    kept part that the decoder accepts in another form than this encoder writes (another
+    encoder's text) keeps its stored form until a step changes that part: the same state."""
     data = json.loads(text)
     case = case_from_dict(data)
     raw_case = data["case"]  # an object: case_from_dict checked it
@@ -394,13 +395,11 @@ def _seed(value: object, raw: object, seeded: list[object]) -> None:
 
 def _seedable(value: object, raw: object) -> bool:
     """A part whose kept text may come from its parsed JSON: a frozen dataclass stored
-    with exactly its fields in order, a datetime or an enum."""
+    with exactly its fields in order (the rest of a case is a few values, cheap to encode)."""
     kind: type = type(value)
     fields = _frozen_fields(kind)
-    if fields is not None:
-        return isinstance(raw, dict) and len(raw) == len(fields) and all(
-            a == b for a, (b, _) in zip(raw, fields, strict=True))
-    return isinstance(value, datetime | Enum)
+    return fields is not None and isinstance(raw, dict) and len(raw) == len(fields) and all(
+        a == b for a, (b, _) in zip(raw, fields, strict=True))
 
 
 def case_from_dict(data: Mapping[str, object]) -> CaseState:
