@@ -39,8 +39,9 @@ def test_public_api_is_re_exported() -> None:
 
 
 PURE = {"__future__", "collections", "dataclasses", "datetime", "enum", "re", "typing",
-        "types", "functools", "json", "eth_utils"}
-"""What the core may import: the standard library it uses and eth_utils (checksums)."""
+        "types", "functools", "json", "eth_utils", "msgspec"}
+"""What the core may import: the standard library it uses, eth_utils (checksums) and msgspec
+(JSON to and from the dataclasses, in memory: the stored case's decoder)."""
 SHARED_VALUES = ("evidence.orders", "evidence.jury", "evidence.errors")
 """The evidence modules the core imports: the Allocation and order values it shares with
 the signed records and the escrow, and the jury's public arithmetic (the draw and the vote

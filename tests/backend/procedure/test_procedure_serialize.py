@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from backend import procedure as p
+from backend.procedure import _serialize
 from tests.backend.procedure.procedure_helpers import (
     AMOUNT,
     BUYER,
@@ -64,6 +67,101 @@ def test_malformed_case_documents_are_refused(mutate) -> None:
     mutate(doc)
     with pytest.raises(p.InvalidCommand):
         p.case_from_dict(doc)
+    with pytest.raises(p.InvalidCommand):  # the stored text's decoder too
+        p.case_from_json(json.dumps(doc, separators=(",", ":")))
+
+
+def _compact(value) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("stage", list(STAGE_BUILDERS))
+def test_a_stored_text_takes_the_c_decoder(stage, monkeypatch) -> None:
+    """Every stage's stored text is exactly msgspec's encoding of its case, so it is
+    decoded in C (the checked path is never asked), to the same state."""
+    case = STAGE_BUILDERS[stage]()
+    text = p.case_to_json(case)
+
+    def unexpected(text: str) -> p.CaseState:
+        raise AssertionError("the checked path decoded a stored text")
+
+    monkeypatch.setattr(_serialize, "_case_from_checked_json", unexpected)
+    back = p.case_from_json(text)
+    assert back == case and p.case_to_json(back) == text
+
+
+def test_an_unknown_member_of_a_part_is_refused() -> None:
+    """msgspec ignores a dataclass's unknown members; the stored text's decoder does not:
+    re-encoding the case misses the member, so the checked path refuses the text."""
+    doc = copy.deepcopy(_doc())
+    doc["case"]["order"]["surprise"] = 1
+    with pytest.raises(p.InvalidCommand, match="surprise"):
+        p.case_from_json(_compact(doc))
+
+
+def test_texts_the_c_decoder_cannot_reproduce_take_the_checked_path() -> None:
+    """A set of relationships (dataclasses msgspec cannot order), a name in Chinese
+    (msgspec writes UTF-8 where the stored text escapes it) and a field missing from an
+    older text (its default): each decodes to the state ``case_from_dict`` gives."""
+    case = STAGE_BUILDERS[p.Stage.PANEL]()
+    case = replace(case, relationships=frozenset({
+        *case.relationships, p.Relationship(neutral=PANEL[0], party=BUYER, nature="雇员")}))
+    text = p.case_to_json(case)
+    assert _serialize._case_of_exact_text(text) is None
+    assert p.case_from_json(text) == case
+    doc = json.loads(text)
+    del doc["case"]["reappointments"]  # a field with a default, as a text from before it
+    older = _compact(doc)
+    assert _serialize._case_of_exact_text(older) is None
+    assert p.case_from_json(older) == p.case_from_dict(doc) == case
+
+
+def test_a_part_stored_without_a_member_takes_the_checked_path() -> None:
+    """msgspec leaves a member missing from a part to its class's default and writes
+    back only what it set: such a text is not taken as exact, and the next save writes
+    the member."""
+    case = STAGE_BUILDERS[p.Stage.NEGOTIATION]()
+    doc = p.case_to_dict(case)
+    offer = doc["case"]["offers"][0]
+    assert offer.pop("withdrawn") is False  # a member with a default, as before it existed
+    older = _compact(doc)
+    assert _serialize._case_of_exact_text(older) is None
+    back = p.case_from_json(older)
+    assert back == case and p.case_to_json(back) == p.case_to_json(case)
+
+
+def test_a_time_in_another_zone_is_read_in_utc() -> None:
+    """msgspec reads ``+08:00`` and writes it back as it was; the stored text's decoder
+    gives the time in UTC, as ``case_from_dict`` does (and refuses one without a zone,
+    ``test_malformed_case_documents_are_refused``)."""
+    case = STAGE_BUILDERS[p.Stage.FILED]()
+    doc = p.case_to_dict(case)
+    doc["case"]["filed_at"] = "2026-01-05T17:00:00+08:00"
+    back = p.case_from_json(_compact(doc))
+    assert back.filed_at == case.filed_at and back.filed_at.utcoffset() == timedelta(0)
+    assert p.case_to_json(back) == p.case_to_json(case)
+
+
+@pytest.mark.parametrize("stage", [p.Stage.PANEL, p.Stage.JURY_REVEAL])
+def test_the_stored_texts_decoder_accepts_and_refuses_what_case_from_dict_does(stage) -> None:
+    """Every place of a stored text put to another value: ``case_from_json`` (msgspec
+    when the text is exact) refuses what ``case_from_dict`` refuses and gives the same
+    state otherwise."""
+    doc = p.case_to_dict(STAGE_BUILDERS[stage]())
+    wrong = [None, 1.5, -1, "x", "2026-01-05T09:00:00", True, [], {}, ["x"], {"x": 1}]
+    tried = refused = 0
+    for path, _ in list(_paths(doc)):
+        for value in wrong:
+            changed = _replaced(doc, path, value)
+            text = _compact(changed)
+            stored = _outcome(p.case_from_json, text)
+            plain = _outcome(p.case_from_dict, changed)
+            assert stored[0] == plain[0], (path, value)
+            if stored[0] == "value":
+                assert stored[1] == plain[1], (path, value)
+            tried += 1
+            refused += stored[0] == "refused"
+    assert tried > 500 and 0 < refused < tried
 
 
 def test_commands_round_trip() -> None:
