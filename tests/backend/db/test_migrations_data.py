@@ -408,3 +408,43 @@ def test_0016_keeps_the_log_rows_and_the_tables_forms(db_url: str) -> None:
         assert current_revision(db_url) == head_revision()
     finally:
         engine.dispose()
+
+
+def test_0017_stores_the_case_state_with_lz4(db_url: str) -> None:
+    """0017: on PostgreSQL (Debian's is built with lz4) the case state's column compresses
+    with lz4, so a state over the TOAST threshold is stored so; downgrade gives the column
+    back to the server's default. SQLite has nothing to change: both ways run."""
+    cfg = alembic_config(db_url)
+    engine = make_engine(db_url)
+    try:
+        if engine.dialect.name == "sqlite":
+            command.downgrade(cfg, "0016")
+            command.upgrade(cfg, "0017")
+            assert current_revision(db_url) == "0017"
+            return
+
+        def method() -> str:
+            with engine.connect() as conn:
+                return str(conn.execute(sa.text(
+                    "SELECT attcompression FROM pg_attribute WHERE attrelid = "
+                    "'arb_case'::regclass AND attname = 'state'")).scalar())
+
+        assert method() == "l"
+        state = {"version": 1, "case": {"offers": [{"offer_id": f"0x{i:064x}"}
+                                                   for i in range(400)]}}
+        with engine.begin() as conn:
+            conn.execute(sa.insert(_case), [{
+                "id": CASE, "order_id": "1", "claimant": BUYER, "respondent": SELLER,
+                "stage": "filed", "next_sequence": 0, "state": state, "created_at": T0,
+                "updated_at": T0}])
+            assert conn.execute(sa.text(
+                "SELECT pg_column_compression(state) FROM arb_case")).scalar() == "lz4"
+        command.downgrade(cfg, "0016")
+        engine.dispose()
+        assert method() == ""  # the server's default_toast_compression again
+        assert _rows(db_url, sa.select(_case.c.state))[0].state == state
+        command.upgrade(cfg, "0017")
+        engine.dispose()
+        assert method() == "l"
+    finally:
+        engine.dispose()
