@@ -46,7 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -253,22 +253,32 @@ async def setup_party(http: Any, p: Party, sem: asyncio.Semaphore,
         p._next = (1, r.json()["recordHash"])
 
 
-def server_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds of the server process and its children (uvicorn
-    workers), from /proc (Linux); None elsewhere. Per accepted action it is the figure
-    that a shared, busy machine disturbs least."""
+def _processes() -> dict[int, tuple[int, str, int]] | None:
+    """pid -> (parent pid, command name, user + system CPU ticks), from /proc (Linux); None
+    elsewhere."""
     try:
-        tick = os.sysconf("SC_CLK_TCK")
-        stats = {}
+        table = {}
         for entry in os.listdir("/proc"):
             if entry.isdigit():
                 try:
                     with open(f"/proc/{entry}/stat") as f:
-                        fields = f.read().rsplit(")", 1)[1].split()
+                        head, rest = f.read().rsplit(")", 1)
                 except OSError:
                     continue
-                stats[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+                fields = rest.split()
+                table[int(entry)] = (int(fields[1]), head.split("(", 1)[1],
+                                     int(fields[11]) + int(fields[12]))
     except (OSError, ValueError, AttributeError):
+        return None
+    return table
+
+
+def server_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of the server process and its children (uvicorn
+    workers), from /proc (Linux); None elsewhere. Per accepted action it is the figure
+    that a shared, busy machine disturbs least."""
+    stats = _processes()
+    if stats is None:
         return None
     tree, total, todo = set(), 0, [pid]
     while todo:
@@ -276,9 +286,18 @@ def server_cpu_seconds(pid: int) -> float | None:
         if p in tree or p not in stats:
             continue
         tree.add(p)
-        total += stats[p][1]
-        todo.extend(c for c, (ppid, _) in stats.items() if ppid == p)
-    return total / tick if tree else None
+        total += stats[p][2]
+        todo.extend(c for c, (ppid, _, _) in stats.items() if ppid == p)
+    return total / os.sysconf("SC_CLK_TCK") if tree else None
+
+
+def named_cpu_seconds(name: str) -> float | None:
+    """User + system CPU seconds of this machine's processes called ``name`` (the local
+    PostgreSQL server's: what a step costs the database, which the server's figure leaves
+    out); None when there are none or no /proc."""
+    stats = _processes()
+    ticks = [cpu for _, comm, cpu in (stats or {}).values() if comm == name]
+    return sum(ticks) / os.sysconf("SC_CLK_TCK") if ticks else None
 
 
 @dataclass
@@ -291,6 +310,8 @@ class Phase:
     why: dict[str, int]  # refusals by HTTP status and error code, or transport error
     server_cpu: float | None = None  # server CPU seconds during the phase
     client_cpu: float = 0.0  # this (the clients') process's CPU seconds during the phase
+    database_cpu: float | None = None  # the local PostgreSQL's CPU seconds, if measured
+    started: list[float] = field(default_factory=list)  # each latency's send, from the start
 
     @property
     def cpu_ms_per_action(self) -> float:
@@ -302,10 +323,14 @@ class Phase:
     def rate(self) -> float:
         return self.accepted / self.seconds if self.seconds else 0.0
 
-    def pct(self, q: float) -> float:
-        if not self.latencies:
+    def pct(self, q: float, sent: tuple[float, float] = (0.0, float("inf"))) -> float:
+        """The latency quantile ``q`` in ms, of the requests sent in ``sent`` (seconds
+        from the phase's start; by default all)."""
+        xs = sorted(lat for lat, at in zip(self.latencies, self.started or
+                                           [0.0] * len(self.latencies), strict=True)
+                    if sent[0] <= at < sent[1])
+        if not xs:
             return float("nan")
-        xs = sorted(self.latencies)
         return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
 
 
@@ -396,6 +421,8 @@ async def run_phase(base: str, parties: list[Party], seconds: float,
     """Every client posts its offers one after the other; with ``rate`` (actions/s, all
     clients together) each client waits for its next slot instead of sending at once."""
     latencies: list[float] = []
+    started: list[float] = []
+    begun = 0.0  # the phase's start (each request's send is kept from it)
     counts = {"ok": 0, "bad": 0}
     why: dict[str, int] = {}
     # the bodies' JSON made before the phase: the clients' CPU goes into sending
@@ -424,6 +451,7 @@ async def run_phase(base: str, parties: list[Party], seconds: float,
                     why[type(exc).__name__] = why.get(type(exc).__name__, 0) + 1
                     return
                 latencies.append(time.perf_counter() - t0)
+                started.append(t0 - begun)
                 if status == 201:
                     counts["ok"] += 1
                     seq, _ = p._next
@@ -434,10 +462,11 @@ async def run_phase(base: str, parties: list[Party], seconds: float,
                     why[key] = why.get(key, 0) + 1
                     return  # the chain of pre-signed offers is broken from here on
 
-        t0 = time.perf_counter()
+        begun = time.perf_counter()
         await asyncio.gather(*(worker(i, p) for i, p in enumerate(parties)))
-        elapsed = time.perf_counter() - t0
-    return Phase(len(parties), counts["ok"], counts["bad"], elapsed, latencies, why)
+        elapsed = time.perf_counter() - begun
+    return Phase(len(parties), counts["ok"], counts["bad"], elapsed, latencies, why,
+                 started=started)
 
 
 async def read_phase(base: str, parties: list[Party], seconds: float,
@@ -564,20 +593,25 @@ def _wait_up(base: str, proc: subprocess.Popen[bytes],
     raise SystemExit(f"the server did not answer at {base} within {timeout:.0f} s")
 
 
-async def measured(server_pid: int, run: Any) -> Phase:
-    """``run`` (a coroutine giving a Phase) with the server's CPU seconds it cost."""
+async def measured(server_pid: int, run: Any, database: bool = False) -> Phase:
+    """``run`` (a coroutine giving a Phase) with the server's CPU seconds it cost, and
+    with ``database`` the local PostgreSQL's."""
     cpu0, own0 = server_cpu_seconds(server_pid), sum(os.times()[:2])
+    db0 = named_cpu_seconds("postgres") if database else None
     phase: Phase = await run
     cpu1, own1 = server_cpu_seconds(server_pid), sum(os.times()[:2])
+    db1 = named_cpu_seconds("postgres") if database else None
     phase.client_cpu = own1 - own0
     if cpu0 is not None and cpu1 is not None:
         phase.server_cpu = cpu1 - cpu0
+    if db0 is not None and db1 is not None:
+        phase.database_cpu = db1 - db0
     return phase
 
 
 async def bench(base: str, seed: str, sizes: list[int], per_client: dict[int, int],
-                seconds: float, server_pid: int, client: str = "lean"
-                ) -> tuple[list[Phase], Phase, Phase]:
+                seconds: float, server_pid: int, client: str = "lean",
+                database: bool = False) -> tuple[list[Phase], Phase, Phase]:
     """The offer phases (one per size), then the first group paced at half its rate,
     then the first group reading its case views."""
     import httpx
@@ -596,7 +630,7 @@ async def bench(base: str, seed: str, sizes: list[int], per_client: dict[int, in
             seq, prev = p._next
             presign(p, p._domain, seq, prev, per_client[size], now)
         phases.append(await measured(server_pid, run_phase(base, group, seconds,
-                                                           client=client)))
+                                                           client=client), database))
     first = parties[:sizes[0]]
     half = max(1.0, phases[0].rate / 2)
     for p in first:
@@ -604,8 +638,9 @@ async def bench(base: str, seed: str, sizes: list[int], per_client: dict[int, in
         presign(p, p._domain, seq, prev,
                 int(half * seconds / len(first)) + 2, now)
     paced = await measured(server_pid, run_phase(base, first, seconds, rate=half,
-                                                 client=client))
-    reads = await measured(server_pid, read_phase(base, first, seconds, client=client))
+                                                 client=client), database)
+    reads = await measured(server_pid, read_phase(base, first, seconds, client=client),
+                           database)
     return phases, paced, reads
 
 
@@ -657,7 +692,7 @@ def main() -> None:
         print(f"raw EIP-712 signature recovery, one core: coincurve {cc:,.0f}/s, "
               f"eth-account {ea:,.0f}/s")
         phases, paced, reads = asyncio.run(bench(base, seed, sizes, per_client, seconds,
-                                                 proc.pid, args.client))
+                                                 proc.pid, args.client, pg_db is not None))
     finally:
         stop_server(proc, work, args.postgres_url, pg_db)
     print(f"{'clients':>8} {'accepted':>9} {'refused':>8} {'seconds':>8} {'actions/s':>10} "
@@ -676,6 +711,16 @@ def main() -> None:
           f"{phases[0].rate / 2:.1f} actions/s asked): {paced.rate:.1f} actions/s, "
           f"p50 {paced.pct(0.50):.1f} ms, p99 {paced.pct(0.99):.1f} ms, "
           f"server CPU {paced.cpu_ms_per_action:.2f} ms/action")
+    # where the paced tail lies: a case's first step on a worker that has not served it
+    # (each phase opens new connections, which the kernel spreads over the workers anew)
+    # decodes its state and finds its chain's head, all cases within the first interval
+    print(f"paced p99 by when sent: in the first second {paced.pct(0.99, (0.0, 1.0)):.1f} ms, "
+          f"after it {paced.pct(0.99, (1.0, float('inf'))):.1f} ms")
+    if phases[0].database_cpu is not None and paced.database_cpu is not None:
+        print(f"the local PostgreSQL's CPU (not in the server's figures): "
+              f"{1000 * phases[0].database_cpu / max(1, phases[0].accepted):.2f} ms/action at "
+              f"{phases[0].clients} clients, "
+              f"{1000 * paced.database_cpu / max(1, paced.accepted):.2f} paced")
     print(f"case views ({reads.clients} clients, GET /cases/{{id}}): {reads.rate:.1f} reads/s, "
           f"p50 {reads.pct(0.50):.1f} ms, p99 {reads.pct(0.99):.1f} ms, "
           f"server CPU {reads.cpu_ms_per_action:.2f} ms/read")

@@ -31,6 +31,8 @@ def test_bench_api_prints_its_figures(workers: int, client: str) -> None:
     assert re.fullmatch(r"cpu_ms_per_action=\d+\.\d{2}", lines[-1]), lines[-1]
     assert re.search(r"case views .*server CPU \d+\.\d{2} ms/read", done.stdout)
     assert re.search(r"paced at half .*p99 \d+\.\d ms", done.stdout)
+    assert re.search(r"paced p99 by when sent: in the first second \d+\.\d ms, after it "
+                     r"(\d+\.\d|nan) ms", done.stdout)
     rows = [ln.split() for ln in lines if re.match(r"\s+\d+\s+\d+\s+\d+\s", ln)]
     assert [int(r[0]) for r in rows] == [3, 5]
     assert all(int(r[1]) > 0 and int(r[2]) == 0 for r in rows), rows  # accepted, none refused
@@ -103,9 +105,9 @@ def test_each_client_keeps_its_own_connection_at_a_light_rate() -> None:
     requests, over them: httpx's shared pool (``--client httpx``) carried the paced phase
     on its few busy connections, and one worker answered 361 of 403 groups (bench/README,
     fourteenth round)."""
-    from api import Party, run_phase
+    from api import Party, Phase, run_phase
 
-    async def main() -> tuple[_Server, int]:
+    async def main() -> tuple[_Server, int, Phase]:
         server = _Server()
         listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
         port = listener.sockets[0].getsockname()[1]
@@ -113,13 +115,42 @@ def test_each_client_keeps_its_own_connection_at_a_light_rate() -> None:
                          offers=[{"n": j} for j in range(4)]) for i in range(6)]
         async with listener:
             phase = await run_phase(f"http://127.0.0.1:{port}", parties, 10.0, rate=60.0)
-        return server, phase.accepted
+        return server, phase.accepted, phase
 
-    server, accepted = asyncio.run(main())
+    server, accepted, phase = asyncio.run(main())
     assert accepted == 24
+    # each request's send is kept from the phase's start: 4 rounds at 60/s for 6 clients
+    assert len(phase.started) == 24 and all(0 <= at < 1.0 for at in phase.started)
+    assert phase.pct(0.99, (1.0, float("inf"))) != phase.pct(0.99, (1.0, float("inf")))
     by_case: dict[str, set[int]] = {}
     for port, path in server.requests:
         by_case.setdefault(path.split("/")[2], set()).add(port)
     assert sorted(by_case) == [f"c{i}" for i in range(6)]
     assert all(len(ports) == 1 for ports in by_case.values()), by_case
     assert len(set().union(*by_case.values())) == 6  # six connections, one per client
+
+
+def test_a_phases_quantiles_by_when_requests_were_sent() -> None:
+    """``Phase.pct(q, sent)``: the quantile of the requests sent in a window of the phase
+    (the paced phase's first second holds the cases' first steps on a worker)."""
+    from api import Phase
+
+    phase = Phase(2, 4, 0, 3.0, [0.090, 0.080, 0.010, 0.012], {},
+                  started=[0.1, 0.5, 1.2, 2.5])
+    assert phase.pct(0.99) == 90.0
+    assert phase.pct(0.99, (0.0, 1.0)) == 90.0
+    assert phase.pct(0.99, (1.0, float("inf"))) == 12.0
+    assert phase.pct(0.5, (1.0, 2.0)) == 10.0
+    assert phase.pct(0.5, (3.0, 4.0)) != phase.pct(0.5, (3.0, 4.0))  # none sent: nan
+
+
+def test_cpu_of_processes_by_name() -> None:
+    """``named_cpu_seconds``: the CPU of this machine's processes of one name (the local
+    PostgreSQL's in the benchmark), this process's own among them; None for no process."""
+    from api import named_cpu_seconds
+
+    name = Path("/proc/self/comm").read_text().strip()
+    sum(i * i for i in range(300_000))  # some CPU of our own
+    found = named_cpu_seconds(name)
+    assert found is not None and found > 0
+    assert named_cpu_seconds("no-such-process-name") is None
