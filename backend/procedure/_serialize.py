@@ -365,11 +365,15 @@ def case_to_json(case: CaseState) -> str:
 # 2.1-2.7 ms for 165 on a slower one (issue 10, seventeenth round), paid by each case each
 # time another worker takes it. msgspec decodes the same dataclasses from the type hints in
 # about a fifth of that and cuts each part's text out of the stored text without re-encoding.
-# msgspec ignores unknown members of a dataclass and reads a few forms this module refuses,
-# so its result is used only when encoding it again gives the stored text byte for byte:
-# then nothing was dropped, added or read in another form; any other text (an older format,
-# a hand-made one, a set msgspec cannot order) takes the checked path below, which decides
-# and explains exactly as before.
+# msgspec ignores unknown members of a dataclass, leaves a missing one to its class's
+# default and reads times in any zone, so its result is used only when encoding it again
+# gives the stored text byte for byte, every dataclass in it has each of its fields set,
+# and every time in the text is in UTC: then nothing was dropped, added or read in another
+# form. Any other text (an older format, a hand-made one, a set msgspec cannot order, a
+# name outside ASCII, which the stored text escapes and msgspec writes as UTF-8) takes the
+# checked path below, which decides and explains exactly as before. (A text another encoder
+# wrote in msgspec's own form, UTF-8 names unescaped, keeps that form in the parts a step
+# does not change, as ``_case_from_checked_json`` keeps its parts' forms: the same state.)
 
 # msgspec resolves CaseState's annotations in its module, where CaseRules is imported for
 # type checking only (the two modules import each other): name it there.
