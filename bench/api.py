@@ -280,14 +280,14 @@ def server_cpu_seconds(pid: int) -> float | None:
     stats = _processes()
     if stats is None:
         return None
-    tree, total, todo = set(), 0, [pid]
-    while todo:
-        p = todo.pop()
+    tree, total, unvisited = set(), 0, [pid]
+    while unvisited:
+        p = unvisited.pop()
         if p in tree or p not in stats:
             continue
         tree.add(p)
         total += stats[p][2]
-        todo.extend(c for c, (ppid, _, _) in stats.items() if ppid == p)
+        unvisited.extend(c for c, (ppid, _, _) in stats.items() if ppid == p)
     return total / os.sysconf("SC_CLK_TCK") if tree else None
 
 

@@ -55,14 +55,6 @@ class KeptByIdentity(Generic[K, V]):
             self._old, self._new = self._new, {}
         self._new[key] = entry
 
-    def discard(self, obj: K, part: Hashable = None) -> None:
-        """Forget the value kept for ``obj`` (and ``part``), if any."""
-        key = id(obj) if part is None else (id(obj), part)
-        for generation in (self._new, self._old):
-            hit = generation.get(key)
-            if hit is not None and hit[0] is obj:
-                del generation[key]
-
     def clear(self) -> None:
         self._new, self._old = {}, {}
 

@@ -373,7 +373,7 @@ def case_to_json(case: CaseState) -> str:
 # name outside ASCII, which the stored text escapes and msgspec writes as UTF-8) takes the
 # checked path below, which decides and explains exactly as before. (A text another encoder
 # wrote in msgspec's own form, UTF-8 names unescaped, keeps that form in the parts a step
-# does not change, as ``_case_from_checked_json`` keeps its parts' forms: the same state.)
+# does not change: the same state.)
 
 # msgspec resolves CaseState's annotations in its module, where CaseRules is imported for
 # type checking only (the two modules import each other): name it there.
@@ -479,49 +479,10 @@ def case_from_json(text: str) -> CaseState:
 
 
 def _case_from_checked_json(text: str) -> CaseState:
-    """``case_from_dict(json.loads(text))`` for a stored text, ``case_to_json``'s output:
-    the texts of the case's parts (each field's value, each member of a tuple field: an
-    offer, an evidence item) are taken from ``text`` as kept texts, so the state's first
-    save encodes only what the step changed. Encoding a state decoded cold had cost more
-    than decoding it (3.8 against 2.1 ms for 165 offers; a case's first step on a worker,
-    issue 10, sixteenth round); the C encoder makes a part's text from its parsed JSON in
-    a fraction of that. Kept only when they make ``text`` again exactly, and a part only
-    when its members are its fields in order (else it is encoded afresh). A value inside a
-    kept part that the decoder accepts in another form than this encoder writes (another
-    encoder's text) keeps its stored form until a step changes that part: the same state."""
-    data = json.loads(text)
-    case = case_from_dict(data)
-    raw_case = data["case"]  # an object: case_from_dict checked it
-    fields = _frozen_fields(CaseState)
-    assert fields is not None
-    seeded: list[object] = []
-    for name, _ in fields:
-        if name in raw_case:  # a field added since the text was stored has its default
-            _seed(getattr(case, name), raw_case[name], seeded)
-    if seeded and case_to_json(case) != text:
-        for part in seeded:
-            _TEXTS.discard(part)
-    return case
-
-
-def _seed(value: object, raw: object, seeded: list[object]) -> None:
-    """Keep ``raw``'s text for ``value`` (each member's for a tuple: tuples are not kept)."""
-    if type(value) is tuple:
-        if isinstance(raw, list) and len(raw) == len(value):
-            for part, part_raw in zip(value, raw, strict=True):
-                _seed(part, part_raw, seeded)
-    elif _seedable(value, raw) and _TEXTS.get(value) is None:
-        _TEXTS.put(value, _dumps(raw))
-        seeded.append(value)
-
-
-def _seedable(value: object, raw: object) -> bool:
-    """A part whose kept text may come from its parsed JSON: a frozen dataclass stored
-    with exactly its fields in order (the rest of a case is a few values, cheap to encode)."""
-    kind: type = type(value)
-    fields = _frozen_fields(kind)
-    return fields is not None and isinstance(raw, dict) and len(raw) == len(fields) and all(
-        a == b for a, (b, _) in zip(raw, fields, strict=True))
+    """``case_from_dict(json.loads(text))``: a text that is not exactly its case's encoding
+    (an older format, another encoder's) is rare, so its parts are encoded afresh by the
+    first save, which then stores this encoder's text."""
+    return case_from_dict(json.loads(text))
 
 
 def case_from_dict(data: Mapping[str, object]) -> CaseState:
